@@ -1,0 +1,29 @@
+# The README's two commands. Both create .venv when it is missing.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+# torch must be installed first and pinned: 2.13.0 is the CPU build available locally;
+# a looser requirement pulls a multi-GB CUDA build.
+TORCH   := torch==2.13.0
+
+.PHONY: run test bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(TORCH)
+	$(BIN)/python -m pip install -q -e '.[test,nir]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/evface run --preset quick --out runs/quick
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2
+
+bench: $(STAMP)
+	$(BIN)/evface bench
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,41 @@
+"""Benchmarks behind ``evface bench``: each module has ``run(quick: bool) -> dict`` of plain numbers.
+
+The JSON layout of each benchmark is stable: keys are only ever added. Speed is measured here,
+never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+from typing import Any
+
+BENCHMARKS = ("io", "sim", "synth", "train")
+"""Benchmark modules in evface.bench, in the order ``evface bench`` runs them."""
+
+
+def machine() -> dict[str, Any]:
+    """A short description of the machine a benchmark ran on."""
+    import numpy
+    import torch
+
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+def run(names: tuple[str, ...] = BENCHMARKS, quick: bool = False) -> dict[str, Any]:
+    """Run the named benchmarks and return one JSON-ready document."""
+    from evface import __version__
+
+    doc: dict[str, Any] = {"evface": __version__, "machine": machine()}
+    for name in names:
+        module = importlib.import_module(f"evface.bench.{name}")
+        doc[name] = module.run(quick=quick)
+    return doc

@@ -1,0 +1,13 @@
+"""Events: the data model, operations, representations and file I/O."""
+
+from evface.events.core import (
+    EVENT_DTYPE,
+    SensorSize,
+    concatenate,
+    empty_events,
+    make_events,
+    slice_time,
+    validate_events,
+)
+
+__all__ = ["EVENT_DTYPE", "SensorSize", "concatenate", "empty_events", "make_events", "slice_time", "validate_events"]

@@ -1,0 +1,186 @@
+"""The events data model: a sorted numpy structured array.
+
+Fields are ``t`` (int64, microseconds), ``x`` and ``y`` (uint16, pixels) and ``p`` (int8, -1 or
++1). Polarity is never boolean. A sensor size is always passed explicitly as ``(width, height)``;
+image-like outputs are ``(height, width)`` arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from evface.errors import EventsError, where
+
+EVENT_DTYPE = np.dtype([("t", "<i8"), ("x", "<u2"), ("y", "<u2"), ("p", "i1")])
+"""The structured dtype of an events array."""
+
+SensorSize = tuple[int, int]
+"""``(width, height)`` of a sensor array, in pixels."""
+
+
+def empty_events(n: int = 0) -> np.ndarray:
+    """Return an uninitialised events array of length ``n`` (zeros when ``n == 0``)."""
+    return np.zeros(n, dtype=EVENT_DTYPE) if n == 0 else np.empty(n, dtype=EVENT_DTYPE)
+
+
+def make_events(
+    t: Sequence[int] | np.ndarray,
+    x: Sequence[int] | np.ndarray,
+    y: Sequence[int] | np.ndarray,
+    p: Sequence[int] | np.ndarray,
+    sensor_size: SensorSize | None = None,
+    *,
+    source: str | None = None,
+) -> np.ndarray:
+    """Build a validated events array from four columns.
+
+    Polarity may be given as {-1, +1} or {0, 1} (0 means OFF); booleans are accepted and mapped
+    the same way. Events are checked to be sorted; coordinates are checked against
+    ``sensor_size`` when it is given.
+
+    Parameters
+    ----------
+    t, x, y, p : array_like
+        Timestamps in µs, column, row and polarity.
+    sensor_size : (width, height), optional
+        When given, every coordinate must lie inside it.
+    source : str, optional
+        Named in error messages (usually the file the columns came from).
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+
+    Examples
+    --------
+    >>> ev = make_events([0, 5], [1, 2], [3, 4], [1, 0])
+    >>> ev["p"].tolist()
+    [1, -1]
+    """
+    t = np.asarray(t)
+    columns = {"x": np.asarray(x), "y": np.asarray(y), "p": np.asarray(p)}
+    for name, col in columns.items():
+        if col.shape != t.shape or t.ndim != 1:
+            raise EventsError(where(source, f"column {name!r} has shape {col.shape}, expected {t.shape} like 't'"))
+    if t.size and not np.issubdtype(t.dtype, np.integer):
+        if not np.all(np.isfinite(t)) or np.any(t != np.round(t)):
+            raise EventsError(where(source, "timestamps must be whole microseconds"))
+    for name in ("x", "y"):
+        col = columns[name]
+        if col.size and (col.min() < 0 or col.max() > np.iinfo(np.uint16).max):
+            raise EventsError(where(source, f"{name} outside 0..65535"))
+    events = empty_events(t.size)
+    events["t"] = t
+    events["x"] = columns["x"]
+    events["y"] = columns["y"]
+    events["p"] = polarity_to_signed(columns["p"], source=source)
+    validate_events(events, sensor_size, source=source)
+    return events
+
+
+def polarity_to_signed(p: np.ndarray, *, source: str | None = None) -> np.ndarray:
+    """Map polarity given as bool, {0, 1} or {-1, +1} to int8 {-1, +1}.
+
+    Examples
+    --------
+    >>> polarity_to_signed(np.array([True, False])).tolist()
+    [1, -1]
+    """
+    p = np.asarray(p)
+    if p.dtype == bool:
+        return np.where(p, 1, -1).astype(np.int8)
+    values = np.unique(p)
+    if np.all(np.isin(values, (-1, 1))):
+        return p.astype(np.int8)
+    if np.all(np.isin(values, (0, 1))):
+        return (2 * p.astype(np.int8) - 1).astype(np.int8)
+    raise EventsError(where(source, f"polarity values {values[:5].tolist()} are neither {{-1,+1}} nor {{0,1}}"))
+
+
+def validate_events(
+    events: np.ndarray, sensor_size: SensorSize | None = None, *, source: str | None = None
+) -> np.ndarray:
+    """Check that ``events`` follows the data model and return it unchanged.
+
+    Raises
+    ------
+    EventsError
+        On a wrong dtype, unsorted timestamps, a polarity outside {-1, +1} or (with
+        ``sensor_size``) a coordinate outside the sensor. The message names ``source``.
+    """
+    if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE:
+        got = getattr(events, "dtype", type(events).__name__)
+        raise EventsError(where(source, f"events must have dtype {EVENT_DTYPE}, got {got}"))
+    if events.ndim != 1:
+        raise EventsError(where(source, f"events must be 1-D, got shape {events.shape}"))
+    if events.size == 0:
+        return events
+    t = events["t"]
+    bad = np.flatnonzero(t[1:] < t[:-1])
+    if bad.size:
+        i = int(bad[0])
+        raise EventsError(where(source, f"timestamps not sorted: t[{i + 1}]={t[i + 1]} < t[{i}]={t[i]}"))
+    p = events["p"]
+    if np.any((p != 1) & (p != -1)):
+        raise EventsError(where(source, "polarity must be -1 or +1"))
+    if sensor_size is not None:
+        width, height = sensor_size
+        if int(events["x"].max()) >= width or int(events["y"].max()) >= height:
+            raise EventsError(
+                where(
+                    source,
+                    f"coordinates outside the {width}x{height} sensor "
+                    f"(max x={int(events['x'].max())}, max y={int(events['y'].max())})",
+                )
+            )
+    return events
+
+
+def concatenate(chunks: Sequence[np.ndarray], *, sort: bool = False) -> np.ndarray:
+    """Join events arrays.
+
+    With ``sort=False`` the chunks must already follow each other in time (checked); with
+    ``sort=True`` the result is merged by a stable sort on ``t``.
+
+    Examples
+    --------
+    >>> a = make_events([0, 2], [0, 0], [0, 0], [1, 1])
+    >>> b = make_events([1, 3], [1, 1], [1, 1], [-1, -1])
+    >>> concatenate([a, b], sort=True)["t"].tolist()
+    [0, 1, 2, 3]
+    """
+    chunks = [c for c in chunks if c.size] or [empty_events()]
+    out = np.concatenate(chunks)
+    if sort:
+        return out[np.argsort(out["t"], kind="stable")]
+    return validate_events(out)
+
+
+def time_window(events: np.ndarray, t_start_us: int | None, t_end_us: int | None) -> slice:
+    """Index range of the events with ``t_start_us <= t < t_end_us``, by binary search.
+
+    ``None`` leaves that side open.
+    """
+    t = events["t"]
+    lo = 0 if t_start_us is None else int(np.searchsorted(t, t_start_us, side="left"))
+    hi = t.size if t_end_us is None else int(np.searchsorted(t, t_end_us, side="left"))
+    return slice(lo, max(lo, hi))
+
+
+def slice_time(events: np.ndarray, t_start_us: int | None = None, t_end_us: int | None = None) -> np.ndarray:
+    """Events with ``t_start_us <= t < t_end_us``, as a view (no copy).
+
+    Examples
+    --------
+    >>> ev = make_events([0, 10, 20, 30], [0] * 4, [0] * 4, [1] * 4)
+    >>> slice_time(ev, 10, 30)["t"].tolist()
+    [10, 20]
+    """
+    return events[time_window(events, t_start_us, t_end_us)]
+
+
+def duration_us(events: np.ndarray) -> int:
+    """Time between the first and the last event (0 for fewer than two events)."""
+    return int(events["t"][-1] - events["t"][0]) if events.size > 1 else 0

@@ -1,0 +1,200 @@
+"""Pure operations on events arrays: crop, flips, resampling, filters.
+
+Each takes an events array (see :mod:`evface.events.core`) and explicit geometry, and returns a
+new array (or a view where noted). Filters that need per-pixel state run as compiled loops
+(numba), never as a per-event Python loop.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from evface.errors import ParameterError
+from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
+
+Roi = tuple[int, int, int, int]
+"""A window ``(x0, y0, width, height)`` on a sensor array."""
+
+
+def crop(events: np.ndarray, roi: Roi) -> np.ndarray:
+    """Keep the events inside ``roi`` and shift them to its origin.
+
+    The result lives on a ``(roi width, roi height)`` sensor, like a hardware ROI readout.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1], [5, 50], [5, 50], [1, -1])
+    >>> crop(ev, (4, 4, 10, 10))[["x", "y"]].tolist()
+    [(1, 1)]
+    """
+    x0, y0, w, h = (int(v) for v in roi)
+    if w <= 0 or h <= 0 or x0 < 0 or y0 < 0:
+        raise ParameterError(f"ROI {roi} must have x0, y0 >= 0 and a positive size")
+    x = events["x"].astype(np.int32)
+    y = events["y"].astype(np.int32)
+    keep = (x >= x0) & (x < x0 + w) & (y >= y0) & (y < y0 + h)
+    out = events[keep]
+    out["x"] -= x0
+    out["y"] -= y0
+    return out
+
+
+def flip_lr(events: np.ndarray, sensor_size: SensorSize) -> np.ndarray:
+    """Mirror left-right: ``x -> width - 1 - x``."""
+    out = events.copy()
+    out["x"] = sensor_size[0] - 1 - events["x"]
+    return out
+
+
+def flip_ud(events: np.ndarray, sensor_size: SensorSize) -> np.ndarray:
+    """Mirror up-down: ``y -> height - 1 - y``."""
+    out = events.copy()
+    out["y"] = sensor_size[1] - 1 - events["y"]
+    return out
+
+
+def flip_polarity(events: np.ndarray) -> np.ndarray:
+    """Swap ON and OFF events."""
+    out = events.copy()
+    out["p"] = -events["p"]
+    return out
+
+
+def shift(events: np.ndarray, dx: int, dy: int, sensor_size: SensorSize) -> np.ndarray:
+    """Translate by ``(dx, dy)`` pixels, dropping events that leave the sensor."""
+    x = events["x"].astype(np.int32) + int(dx)
+    y = events["y"].astype(np.int32) + int(dy)
+    keep = (x >= 0) & (x < sensor_size[0]) & (y >= 0) & (y < sensor_size[1])
+    out = events[keep]
+    out["x"] = x[keep]
+    out["y"] = y[keep]
+    return out
+
+
+def resample_sensor(events: np.ndarray, src_size: SensorSize, dst_size: SensorSize) -> np.ndarray:
+    """See a stream through a smaller (or larger) pixel grid covering the same field of view.
+
+    Each event is mapped to the destination pixel that contains its source pixel centre;
+    timestamps and polarities are kept, so several source events may land on one destination
+    pixel (as a coarser sensor would sum the same light). For example a 1280x720 stream seen as
+    346x260.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0], [1279], [719], [1])
+    >>> resample_sensor(ev, (1280, 720), (346, 260))[["x", "y"]].tolist()
+    [(345, 259)]
+    """
+    sx = dst_size[0] / src_size[0]
+    sy = dst_size[1] / src_size[1]
+    out = events.copy()
+    out["x"] = np.minimum(((events["x"] + 0.5) * sx).astype(np.int64), dst_size[0] - 1)
+    out["y"] = np.minimum(((events["y"] + 0.5) * sy).astype(np.int64), dst_size[1] - 1)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _refractory_mask(t, x, y, width, height, period_us):
+    last = np.full(width * height, np.iinfo(np.int64).min // 2, dtype=np.int64)
+    keep = np.zeros(t.size, dtype=np.bool_)
+    for i in range(t.size):
+        k = int(y[i]) * width + int(x[i])
+        if t[i] - last[k] >= period_us:
+            keep[i] = True
+            last[k] = t[i]
+    return keep
+
+
+def refractory_filter(events: np.ndarray, sensor_size: SensorSize, period_us: int) -> np.ndarray:
+    """Drop every event that follows the last kept event of its pixel by less than ``period_us``.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 50, 120], [0, 0, 0], [0, 0, 0], [1, 1, 1])
+    >>> refractory_filter(ev, (1, 1), 100)["t"].tolist()
+    [0, 120]
+    """
+    if period_us < 0:
+        raise ParameterError(f"refractory period must be >= 0 µs, got {period_us}")
+    if events.size == 0:
+        return events.copy()
+    keep = _refractory_mask(events["t"], events["x"], events["y"], sensor_size[0], sensor_size[1], int(period_us))
+    return events[keep]
+
+
+@numba.njit(cache=True, nogil=True)
+def _background_activity_mask(t, x, y, width, height, dt_us):
+    # last[k] holds the latest time any event touched pixel k's 3x3 neighbourhood, excluding k itself.
+    last = np.full(width * height, np.iinfo(np.int64).min // 2, dtype=np.int64)
+    keep = np.zeros(t.size, dtype=np.bool_)
+    for i in range(t.size):
+        xi = int(x[i])
+        yi = int(y[i])
+        keep[i] = t[i] - last[yi * width + xi] <= dt_us
+        for dy in range(-1, 2):
+            yy = yi + dy
+            if yy < 0 or yy >= height:
+                continue
+            for dx in range(-1, 2):
+                xx = xi + dx
+                if xx < 0 or xx >= width or (dx == 0 and dy == 0):
+                    continue
+                last[yy * width + xx] = t[i]
+    return keep
+
+
+def background_activity_filter(events: np.ndarray, sensor_size: SensorSize, dt_us: int) -> np.ndarray:
+    """Keep an event only when a neighbouring pixel fired within the previous ``dt_us``.
+
+    This is the classic background-activity (nearest-neighbour correlation) denoiser of
+    Delbruck (2008): isolated events, typically leak and shot noise, are removed while events of
+    moving edges, which always have active neighbours, are kept.
+    """
+    if dt_us <= 0:
+        raise ParameterError(f"background-activity window must be > 0 µs, got {dt_us}")
+    if events.size == 0:
+        return events.copy()
+    keep = _background_activity_mask(events["t"], events["x"], events["y"], sensor_size[0], sensor_size[1], int(dt_us))
+    return events[keep]
+
+
+def drop_random(events: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Drop each event independently with probability ``fraction`` (event-drop augmentation)."""
+    if not 0.0 <= fraction <= 1.0:
+        raise ParameterError(f"drop fraction must be in [0, 1], got {fraction}")
+    return events[rng.random(events.size) >= fraction]
+
+
+def add_uniform_noise(
+    events: np.ndarray, sensor_size: SensorSize, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Add ``n`` uniformly distributed noise events over the stream's time span, merged by time."""
+    if n <= 0 or events.size == 0:
+        return events.copy()
+    noise = empty_events(n)
+    noise["t"] = rng.integers(events["t"][0], events["t"][-1] + 1, n)
+    noise["x"] = rng.integers(0, sensor_size[0], n)
+    noise["y"] = rng.integers(0, sensor_size[1], n)
+    noise["p"] = rng.choice(np.array([-1, 1], dtype=np.int8), n)
+    out = np.concatenate([events, noise])
+    return out[np.argsort(out["t"], kind="stable")]
+
+
+__all__ = [
+    "EVENT_DTYPE",
+    "Roi",
+    "add_uniform_noise",
+    "background_activity_filter",
+    "crop",
+    "drop_random",
+    "flip_lr",
+    "flip_polarity",
+    "flip_ud",
+    "refractory_filter",
+    "resample_sensor",
+    "shift",
+]
