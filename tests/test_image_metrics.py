@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
+
+from evface.errors import ParameterError
+from evface.tasks.image_metrics import image_metrics, mse, psnr, ssim, summarize
+
+
+def _pair(seed=0, shape=(3, 40, 33)):
+    rng = np.random.default_rng(seed)
+    truth = rng.random(shape)
+    pred = np.clip(truth + rng.normal(0, 0.1, shape), 0, 1)
+    return pred, truth
+
+
+def test_ssim_equals_skimage_evreal_settings():
+    pred, truth = _pair()
+    ours = ssim(pred, truth)
+    assert ours.shape == (3,)
+    for i in range(3):
+        ref = structural_similarity(pred[i], truth[i], gaussian_weights=True, sigma=1.5,
+                                    use_sample_covariance=False, data_range=1)
+        assert ours[i] == pytest.approx(ref, abs=1e-12)
+    assert not np.allclose(ours, ours[0])  # per-image values, not one broadcast value
+
+
+def test_ssim_differs_from_uniform_window_ssim():
+    pred, truth = _pair(1, (40, 40))
+    uniform = structural_similarity(pred, truth, data_range=1)
+    assert abs(ssim(pred, truth)[0] - uniform) > 1e-4
+
+
+def test_psnr_and_mse_equal_skimage():
+    pred, truth = _pair(2)
+    for i in range(3):
+        assert psnr(pred, truth)[i] == pytest.approx(peak_signal_noise_ratio(truth[i], pred[i], data_range=1), rel=1e-12)
+        assert mse(pred, truth)[i] == pytest.approx(mean_squared_error(truth[i], pred[i]), rel=1e-12)
+
+
+def test_single_image_and_identity():
+    x = np.random.default_rng(3).random((20, 20))
+    assert ssim(x, x)[0] == pytest.approx(1.0)
+    assert np.isinf(psnr(x, x)[0])
+
+
+def test_shape_errors():
+    with pytest.raises(ParameterError):
+        ssim(np.zeros((20, 20)), np.zeros((20, 21)))
+    with pytest.raises(ParameterError):
+        ssim(np.zeros((8, 8)), np.zeros((8, 8)))
+
+
+def test_image_metrics_clips_prediction_and_summarize_groups():
+    pred, truth = _pair(4)
+    m = image_metrics(pred + 5.0, truth)  # clipped to 1
+    assert np.allclose(m["mse"], mse(np.ones_like(truth), truth))
+    s = summarize(m, {"lighting": ["dim", "dim", "bright"]})
+    assert s["n"] == 3 and s["by_lighting"]["dim"]["n"] == 2
+    assert s["by_lighting"]["bright"]["ssim"] == pytest.approx(m["ssim"][2])
+    assert s["ssim"] == pytest.approx(m["ssim"].mean())
