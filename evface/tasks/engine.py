@@ -1,0 +1,470 @@
+"""The shared training engine of evface's tasks (classification and reconstruction).
+
+One implementation of the machinery every task needs, so that a task module only writes its
+model, its data and two callables (one training epoch, one validation pass):
+
+- :func:`select_device`, :func:`seed_everything`;
+- distributed runs: :func:`init_distributed` / :func:`teardown_distributed` read torchrun's
+  environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``) and start a process group (gloo on CPU,
+  nccl on GPU); outside torchrun they return a single-process :class:`DistInfo`. Helpers:
+  :func:`wrap_ddp`, :func:`unwrap`, :func:`all_reduce_mean`, :func:`broadcast_object`,
+  :class:`ShardedSampler` (shuffled or weighted, e.g. class-balanced, sampling that shards the
+  same draw across ranks, re-drawn each epoch);
+- the run folder: :func:`write_json` / :func:`read_json` (atomic), :func:`save_config` /
+  :func:`load_config` (``RUN/config.json``), :func:`save_checkpoint` / :func:`load_checkpoint`
+  (``RUN/checkpoint.pt`` = last epoch, ``RUN/best.pt`` = best validation score),
+  :func:`write_metrics` (``metrics.json``);
+- :func:`fit`: the epoch loop with early stopping on a validation metric, checkpoints every
+  epoch, resume from ``RUN/checkpoint.pt``, history in ``RUN/history.json`` and rank-0-only
+  logging through a caller-supplied ``log`` callable (the library never prints).
+
+Typical use (a task module)::
+
+    dist = init_distributed("auto")
+    try:
+        seed_everything(cfg["seed"] + dist.rank)
+        model = wrap_ddp(MyNet().to(dist.device), dist)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        if dist.is_main:
+            save_config(run_dir, {"task": "classify", ...})
+        sampler = ShardedSampler(len(train_set), dist, seed=cfg["seed"], weights=w)
+
+        def train_epoch(epoch):            # -> dict of floats, e.g. {"loss": 0.7}
+            sampler.set_epoch(epoch)
+            ...
+            return {"loss": all_reduce_mean(total / n, dist)}
+
+        def validate(epoch):               # -> dict with the monitored key
+            return {"val_loss": ..., "val_acc": ...}
+
+        result = fit(model, opt, train_epoch, validate, run_dir, dist=dist, epochs=30,
+                     monitor="val_acc", mode="max", patience=5, log=print)
+    finally:
+        teardown_distributed(dist)
+
+``fit`` returns ``{"best_epoch", "best_score", "monitor", "epochs_run", "stopped_early",
+"history"}``. ``best.pt`` holds ``{"model": state_dict, "epoch", "score", "extra"}`` and is what an
+evaluation loads (:func:`load_model_state`). The state dicts are always those of the unwrapped
+model, so a checkpoint written by a DDP run loads into a plain model and vice versa.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from evface.errors import FormatError, ParameterError, where
+
+CHECKPOINT = "checkpoint.pt"
+BEST = "best.pt"
+CONFIG = "config.json"
+HISTORY = "history.json"
+METRICS = "metrics.json"
+
+
+# --------------------------------------------------------------------------- device and seeds
+
+
+def select_device(prefer: str = "auto", local_rank: int = 0) -> torch.device:
+    """The torch device to run on.
+
+    Parameters
+    ----------
+    prefer : {"auto", "cpu", "cuda"}
+        ``"auto"`` picks CUDA when available, else CPU.
+    local_rank : int
+        GPU index under torchrun (one process per GPU).
+    """
+    if prefer not in ("auto", "cpu", "cuda"):
+        raise ParameterError(f"device must be 'auto', 'cpu' or 'cuda', not {prefer!r}")
+    if prefer == "cuda" and not torch.cuda.is_available():
+        raise ParameterError("device 'cuda' requested but torch sees no CUDA device")
+    if prefer == "cpu" or not torch.cuda.is_available():
+        return torch.device("cpu")
+    return torch.device("cuda", local_rank % torch.cuda.device_count())
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, numpy's global and torch's generators (CPU and CUDA)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+# --------------------------------------------------------------------------- distributed
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """Where this process stands in a (possibly single-process) run."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    device: torch.device = torch.device("cpu")
+    enabled: bool = False
+
+    @property
+    def is_main(self) -> bool:
+        """True on rank 0: the process that logs and writes files."""
+        return self.rank == 0
+
+
+def init_distributed(prefer: str = "auto") -> DistInfo:
+    """Start the process group when launched by torchrun, else describe a single process.
+
+    The backend is nccl when the device is CUDA, gloo on CPU. Call :func:`teardown_distributed`
+    at the end (in a ``finally``).
+    """
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1 or "RANK" not in os.environ:
+        return DistInfo(device=select_device(prefer))
+    import torch.distributed as tdist
+
+    rank = int(os.environ["RANK"])
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = select_device(prefer, local_rank)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    if not tdist.is_initialized():
+        tdist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo", rank=rank, world_size=world)
+    return DistInfo(rank=rank, world_size=world, local_rank=local_rank, device=device, enabled=True)
+
+
+def teardown_distributed(dist: DistInfo) -> None:
+    """Destroy the process group started by :func:`init_distributed` (no-op otherwise)."""
+    import torch.distributed as tdist
+
+    if dist.enabled and tdist.is_initialized():
+        tdist.destroy_process_group()
+
+
+def barrier(dist: DistInfo) -> None:
+    """Wait for every rank (no-op in a single process)."""
+    if dist.enabled:
+        import torch.distributed as tdist
+
+        tdist.barrier()
+
+
+def wrap_ddp(model: nn.Module, dist: DistInfo) -> nn.Module:
+    """Wrap ``model`` (already on ``dist.device``) in DistributedDataParallel when distributed."""
+    if not dist.enabled:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [dist.device.index] if dist.device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids)
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The plain module inside a DDP wrapper (or ``model`` itself)."""
+    return model.module if hasattr(model, "module") and isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def all_reduce_mean(value: float, dist: DistInfo) -> float:
+    """Mean of a float over ranks (the value itself in a single process)."""
+    if not dist.enabled:
+        return float(value)
+    import torch.distributed as tdist
+
+    t = torch.tensor([float(value)], dtype=torch.float64,
+                     device=dist.device if dist.device.type == "cuda" else "cpu")
+    tdist.all_reduce(t)
+    return float(t.item()) / dist.world_size
+
+
+def all_reduce_sum(array: np.ndarray, dist: DistInfo) -> np.ndarray:
+    """Element-wise sum of a numeric array over ranks (e.g. confusion matrices, TP/FP counts)."""
+    if not dist.enabled:
+        return np.asarray(array)
+    import torch.distributed as tdist
+
+    t = torch.as_tensor(np.asarray(array, dtype=np.float64),
+                        device=dist.device if dist.device.type == "cuda" else "cpu")
+    tdist.all_reduce(t)
+    return t.cpu().numpy()
+
+
+def broadcast_object(obj: Any, dist: DistInfo) -> Any:
+    """Rank 0's ``obj`` on every rank (``obj`` itself in a single process)."""
+    if not dist.enabled:
+        return obj
+    import torch.distributed as tdist
+
+    box = [obj]
+    tdist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+class ShardedSampler(torch.utils.data.Sampler):
+    """Epoch-seeded index sampler that gives each rank its own share of one global draw.
+
+    Without ``weights`` it is a shuffled permutation (like ``DistributedSampler``); with
+    ``weights`` it draws ``num_samples`` indices with replacement in proportion to them (for
+    class-balanced sampling pass ``1 / count(class of i)``). The draw depends only on
+    ``(seed, epoch)``, so every rank computes the same draw and takes ``draw[rank::world_size]``,
+    padded so all ranks get the same number of indices. Call :meth:`set_epoch` every epoch.
+
+    Examples
+    --------
+    >>> s = ShardedSampler(6, DistInfo(), seed=0, shuffle=False)
+    >>> list(s)
+    [0, 1, 2, 3, 4, 5]
+    """
+
+    def __init__(self, n: int, dist: DistInfo, *, seed: int = 0, shuffle: bool = True,
+                 weights: np.ndarray | None = None, num_samples: int | None = None) -> None:
+        if n <= 0:
+            raise ParameterError("ShardedSampler needs at least one sample")
+        self.n = int(n)
+        self.dist = dist
+        self.seed = int(seed)
+        self.shuffle = shuffle
+        self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
+        if self.weights is not None and (self.weights.shape != (n,) or np.any(self.weights < 0) or self.weights.sum() <= 0):
+            raise ParameterError(f"sampler weights must be {n} non-negative numbers with a positive sum")
+        total = self.n if num_samples is None else int(num_samples)
+        self.per_rank = math.ceil(total / dist.world_size)
+        self.total = self.per_rank * dist.world_size
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the draw of ``epoch``."""
+        self.epoch = int(epoch)
+
+    def indices(self) -> np.ndarray:
+        """The global draw of the current epoch (all ranks together)."""
+        rng = np.random.default_rng([self.seed, self.epoch])
+        if self.weights is not None:
+            draw = rng.choice(self.n, size=self.total, replace=True, p=self.weights / self.weights.sum())
+        else:
+            base = rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+            draw = np.resize(base, self.total)
+        return draw
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.indices()[self.dist.rank::self.dist.world_size].tolist())
+
+    def __len__(self) -> int:
+        return self.per_rank
+
+
+# --------------------------------------------------------------------------- run folder
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON, atomically (numpy scalars and arrays are converted)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=_json_default) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file, raising :class:`FormatError` naming it when missing or invalid."""
+    path = Path(path)
+    if not path.exists():
+        raise FormatError(where(path, "no such file"))
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise FormatError(where(path, f"not valid JSON ({exc})")) from exc
+
+
+def save_config(run_dir: str | Path, config: Mapping[str, Any]) -> Path:
+    """Write ``RUN/config.json``; ``config["task"]`` names the module in evface.tasks that evaluates it."""
+    if "task" not in config:
+        raise ParameterError("a run config needs a 'task' key (the evface.tasks module that evaluates it)")
+    return write_json(Path(run_dir) / CONFIG, dict(config))
+
+
+def load_config(run_dir: str | Path) -> dict[str, Any]:
+    """Read ``RUN/config.json`` (a :class:`FormatError` when it is missing: not a run folder)."""
+    path = Path(run_dir) / CONFIG
+    if not path.exists():
+        raise FormatError(where(path, "no config.json: not an evface run folder"))
+    config = read_json(path)
+    if not isinstance(config, dict) or "task" not in config:
+        raise FormatError(where(path, "expected a JSON object with a 'task' key"))
+    return config
+
+
+def write_metrics(out_dir: str | Path, metrics: Mapping[str, Any], name: str = METRICS) -> Path:
+    """Write ``OUT/metrics.json`` atomically."""
+    return write_json(Path(out_dir) / name, dict(metrics))
+
+
+def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
+    """``torch.save`` to a temporary name, then rename (never a half-written checkpoint)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(dict(state), tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint written by :func:`save_checkpoint`."""
+    path = Path(path)
+    if not path.exists():
+        raise FormatError(where(path, "no such checkpoint"))
+    try:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:  # torch raises many kinds on a corrupt file
+        raise FormatError(where(path, f"unreadable checkpoint ({exc})")) from exc
+
+
+def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -> dict[str, Any]:
+    """Load ``RUN/best.pt`` (or ``which``) into ``model``; return the checkpoint dict."""
+    ckpt = load_checkpoint(Path(run_dir) / which)
+    unwrap(model).load_state_dict(ckpt["model"])
+    return ckpt
+
+
+# --------------------------------------------------------------------------- epoch loop
+
+
+def _improved(score: float, best: float | None, mode: str, min_delta: float) -> bool:
+    if best is None or not math.isfinite(best):
+        return math.isfinite(score)
+    return score > best + min_delta if mode == "max" else score < best - min_delta
+
+
+def fit(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    train_epoch: Callable[[int], Mapping[str, float]],
+    validate: Callable[[int], Mapping[str, float]],
+    run_dir: str | Path,
+    *,
+    dist: DistInfo = DistInfo(),
+    epochs: int,
+    monitor: str = "val_loss",
+    mode: str = "min",
+    patience: int = 5,
+    min_delta: float = 0.0,
+    scheduler: Any = None,
+    resume: bool = True,
+    extra: Mapping[str, Any] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Train for up to ``epochs`` epochs with early stopping, checkpoints and resume.
+
+    Parameters
+    ----------
+    model, optimizer
+        The (possibly DDP-wrapped) model and its optimiser; ``scheduler`` (optional) is stepped
+        once per epoch after validation.
+    train_epoch : callable
+        ``train_epoch(epoch) -> {"loss": ..., ...}``: one pass over the training data (the
+        callable sets the sampler's epoch and averages its numbers over ranks).
+    validate : callable
+        ``validate(epoch) -> {monitor: ..., ...}``; rank 0's numbers decide for all ranks.
+    run_dir
+        The run folder; rank 0 writes ``checkpoint.pt`` after every epoch, ``best.pt`` whenever
+        ``monitor`` improves, and ``history.json``.
+    monitor, mode, patience, min_delta
+        Stop after ``patience`` epochs without an improvement of ``monitor`` by more than
+        ``min_delta`` (``mode="max"`` for accuracies, ``"min"`` for losses). ``patience=0``
+        disables early stopping.
+    resume
+        Continue from ``RUN/checkpoint.pt`` when it exists (model, optimiser, scheduler, epoch,
+        best score, history and the patience counter).
+    extra
+        JSON-able or picklable data stored in every checkpoint (e.g. the label list).
+    log
+        Called with one line per epoch, on rank 0 only.
+
+    Returns
+    -------
+    dict
+        ``best_epoch``, ``best_score``, ``monitor``, ``epochs_run``, ``stopped_early``, ``history``.
+    """
+    if mode not in ("min", "max"):
+        raise ParameterError(f"mode must be 'min' or 'max', not {mode!r}")
+    if epochs < 1:
+        raise ParameterError(f"epochs must be at least 1, got {epochs}")
+    run_dir = Path(run_dir)
+    say = log if (log is not None and dist.is_main) else (lambda _msg: None)
+    history: list[dict[str, Any]] = []
+    best: float | None = None
+    best_epoch = -1
+    bad = 0
+    start = 0
+    ckpt_path = run_dir / CHECKPOINT
+    if resume and ckpt_path.exists():
+        ckpt = load_checkpoint(ckpt_path, map_location=dist.device)
+        unwrap(model).load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        if scheduler is not None and ckpt.get("scheduler") is not None:
+            scheduler.load_state_dict(ckpt["scheduler"])
+        start, best, best_epoch, bad = ckpt["epoch"] + 1, ckpt["best_score"], ckpt["best_epoch"], ckpt["bad_epochs"]
+        history = list(ckpt["history"])
+        if "torch_rng" in ckpt:
+            torch.set_rng_state(ckpt["torch_rng"].cpu())
+        say(f"resumed from {ckpt_path} at epoch {start}")
+    stopped = bool(history and history[-1].get("stop"))
+    epoch = start
+    while epoch < epochs and not stopped:
+        model.train()
+        stats = {k: float(v) for k, v in train_epoch(epoch).items()}
+        model.eval()
+        with torch.no_grad():
+            val = {k: float(v) for k, v in validate(epoch).items()}
+        val = broadcast_object(val, dist)
+        if monitor not in val:
+            raise ParameterError(f"validate() returned {sorted(val)}, without the monitored key {monitor!r}")
+        score = val[monitor]
+        better = _improved(score, best, mode, min_delta)
+        if better:
+            best, best_epoch, bad = score, epoch, 0
+        else:
+            bad += 1
+        stopped = patience > 0 and bad >= patience
+        if scheduler is not None:
+            scheduler.step()
+        row = {"epoch": epoch, **stats, **val, "best": better, "stop": stopped}
+        history.append(row)
+        if dist.is_main:
+            state = unwrap(model).state_dict()
+            if better:
+                save_checkpoint(run_dir / BEST, {"model": state, "epoch": epoch, "score": score,
+                                                 "monitor": monitor, "extra": dict(extra or {})})
+            save_checkpoint(ckpt_path, {
+                "model": state, "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "epoch": epoch, "best_score": best, "best_epoch": best_epoch, "bad_epochs": bad,
+                "history": history, "torch_rng": torch.get_rng_state(), "extra": dict(extra or {}),
+            })
+            write_json(run_dir / HISTORY, history)
+        say(" ".join([f"epoch {epoch:3d}"] + [f"{k}={v:.4g}" for k, v in {**stats, **val}.items()])
+            + (" *" if better else "") + (" (early stop)" if stopped else ""))
+        barrier(dist)
+        epoch += 1
+    return {"best_epoch": best_epoch, "best_score": best, "monitor": monitor, "epochs_run": len(history),
+            "stopped_early": stopped, "history": history}

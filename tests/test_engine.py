@@ -1,0 +1,186 @@
+"""Tests of the shared training engine (evface.tasks.engine)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from evface.errors import FormatError, ParameterError
+from evface.tasks import engine
+from evface.tasks.engine import DistInfo, ShardedSampler
+
+
+def _problem(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(64, 3, generator=g)
+    y = x @ torch.tensor([1.0, -2.0, 0.5]) + 0.1
+    return x, y
+
+
+def _run(run_dir, epochs, val_scores=None, patience=3, resume=True):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = _problem()
+    calls = []
+
+    def train_epoch(epoch):
+        calls.append(epoch)
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x).squeeze(1), y)
+        loss.backward()
+        opt.step()
+        return {"loss": loss.item()}
+
+    def validate(epoch):
+        if val_scores is not None:
+            return {"val_loss": val_scores[epoch]}
+        return {"val_loss": torch.nn.functional.mse_loss(model(x).squeeze(1), y).item()}
+
+    result = engine.fit(model, opt, train_epoch, validate, run_dir, epochs=epochs, patience=patience,
+                        resume=resume, extra={"labels": ["a", "b"]})
+    return model, result, calls
+
+
+def test_fit_lowers_loss_and_writes_checkpoints(tmp_path):
+    model, result, calls = _run(tmp_path, epochs=5)
+    hist = result["history"]
+    assert calls == [0, 1, 2, 3, 4]
+    assert hist[-1]["val_loss"] < hist[0]["val_loss"]
+    assert result["best_epoch"] == 4
+    best = engine.load_checkpoint(tmp_path / "best.pt")
+    assert best["epoch"] == 4 and best["extra"] == {"labels": ["a", "b"]}
+    assert json.loads((tmp_path / "history.json").read_text())[-1]["epoch"] == 4
+    fresh = torch.nn.Linear(3, 1)
+    engine.load_model_state(tmp_path, fresh)
+    assert torch.equal(fresh.weight, model.weight)
+
+
+def test_early_stopping_keeps_best(tmp_path):
+    scores = [1.0, 0.5, 0.6, 0.7, 0.8, 0.1, 0.0]
+    _, result, calls = _run(tmp_path, epochs=7, val_scores=scores, patience=3)
+    assert calls == [0, 1, 2, 3, 4]
+    assert result["stopped_early"] and result["best_epoch"] == 1 and result["best_score"] == 0.5
+    assert engine.load_checkpoint(tmp_path / "best.pt")["epoch"] == 1
+
+
+def test_resume_continues_where_it_stopped(tmp_path):
+    full, _, _ = _run(tmp_path / "full", epochs=6)
+    _run(tmp_path / "split", epochs=3)
+    resumed, result, calls = _run(tmp_path / "split", epochs=6)
+    assert calls == [3, 4, 5]
+    assert [r["epoch"] for r in result["history"]] == list(range(6))
+    torch.testing.assert_close(resumed.weight, full.weight)
+    # a finished early-stopped run does not train again
+    _run(tmp_path / "es", epochs=7, val_scores=[1, 2, 3, 4, 5, 6, 7], patience=2)
+    _, _, calls = _run(tmp_path / "es", epochs=7, val_scores=[1, 2, 3, 4, 5, 6, 7], patience=2)
+    assert calls == []
+
+
+def test_fit_rejects_missing_monitor(tmp_path):
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ParameterError, match="monitored key"):
+        engine.fit(model, opt, lambda e: {"loss": 0.0}, lambda e: {"acc": 1.0}, tmp_path, epochs=1)
+
+
+def test_sharded_sampler_partitions_one_draw():
+    n = 10
+    ranks = [ShardedSampler(n, DistInfo(rank=r, world_size=3, enabled=False), seed=4) for r in range(3)]
+    parts = [list(s) for s in ranks]
+    assert all(len(p) == len(ranks[0]) == 4 for p in parts)
+    merged = sorted(i for p in parts for i in p)
+    assert set(merged) == set(range(n))  # every sample once, two padded repeats
+    single = ShardedSampler(n, DistInfo(), seed=4)
+    first = list(single)
+    single.set_epoch(1)
+    assert sorted(first) == list(range(n)) and list(single) != first
+
+
+def test_sharded_sampler_weights_balance_classes():
+    labels = np.array([0] * 90 + [1] * 10)
+    w = 1.0 / np.bincount(labels)[labels]
+    s = ShardedSampler(len(labels), DistInfo(), seed=0, weights=w, num_samples=4000)
+    drawn = labels[np.array(list(s))]
+    assert 0.45 < drawn.mean() < 0.55
+    with pytest.raises(ParameterError):
+        ShardedSampler(3, DistInfo(), weights=np.array([1.0, -1.0, 1.0]))
+
+
+def test_run_folder_files(tmp_path):
+    with pytest.raises(ParameterError):
+        engine.save_config(tmp_path, {"seed": 1})
+    engine.save_config(tmp_path, {"task": "classify", "seed": np.int64(3), "labels": np.array([1, 2])})
+    assert engine.load_config(tmp_path) == {"task": "classify", "seed": 3, "labels": [1, 2]}
+    with pytest.raises(FormatError, match="not an evface run folder"):
+        engine.load_config(tmp_path / "nope")
+    (tmp_path / "bad.pt").write_bytes(b"garbage")
+    with pytest.raises(FormatError, match="bad.pt"):
+        engine.load_checkpoint(tmp_path / "bad.pt")
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_select_device():
+    assert engine.select_device("cpu").type == "cpu"
+    with pytest.raises(ParameterError):
+        engine.select_device("tpu")
+    assert engine.init_distributed("cpu") == DistInfo()
+
+
+_DDP_SCRIPT = textwrap.dedent(
+    """
+    import sys, torch
+    from evface.tasks import engine
+    run_dir = sys.argv[1]
+    dist = engine.init_distributed("cpu")
+    try:
+        engine.seed_everything(0)
+        model = engine.wrap_ddp(torch.nn.Linear(3, 1), dist)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        x = torch.arange(24, dtype=torch.float32).reshape(8, 3) / 24
+        y = x.sum(1)
+        sampler = engine.ShardedSampler(8, dist, seed=0)
+        def train_epoch(epoch):
+            sampler.set_epoch(epoch)
+            idx = torch.tensor(list(sampler))
+            opt.zero_grad()
+            loss = torch.nn.functional.mse_loss(model(x[idx]).squeeze(1), y[idx])
+            loss.backward()
+            opt.step()
+            return {"loss": engine.all_reduce_mean(loss.item(), dist)}
+        def validate(epoch):
+            return {"val_loss": torch.nn.functional.mse_loss(model(x).squeeze(1), y).item()}
+        engine.fit(model, opt, train_epoch, validate, run_dir, dist=dist, epochs=3)
+        w = engine.unwrap(model).weight.detach().numpy().tolist()
+        print("RANK", dist.rank, dist.world_size, w)
+    finally:
+        engine.teardown_distributed(dist)
+    """
+)
+
+
+def test_fit_under_torchrun_two_cpu_processes(tmp_path):
+    torchrun = Path(sys.executable).with_name("torchrun")
+    if not torchrun.exists():
+        pytest.skip("torchrun not installed next to the interpreter")
+    script = tmp_path / "ddp.py"
+    script.write_text(_DDP_SCRIPT)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [str(torchrun), "--standalone", "--nproc_per_node", "2", str(script), str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = sorted(l for l in proc.stdout.splitlines() if l.startswith("RANK"))
+    assert [l.split()[1:3] for l in lines] == [["0", "2"], ["1", "2"]]
+    assert lines[0].split(" ", 3)[3] == lines[1].split(" ", 3)[3]  # DDP kept the replicas identical
+    assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 3
+    assert (tmp_path / "run" / "best.pt").exists()
