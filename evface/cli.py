@@ -26,7 +26,7 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 # Modules in evface.commands that define ``register(app)``; each adds its commands.
-COMMAND_MODULES = ["io", "bench"]
+COMMAND_MODULES = ["io", "bench", "run"]
 
 
 def _version(value: bool) -> None:
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, standalone_mode=False)
     except EvfaceError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
     except typer.Exit as exc:
         return exc.exit_code

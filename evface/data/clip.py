@@ -336,3 +336,10 @@ def read_clip(
         except (OSError, KeyError) as exc:
             raise FormatError(where(path, f"frames or truth are corrupt or truncated ({exc})")) from exc
     return clip
+
+
+def event_counts(path: str | Path) -> dict[str, int]:
+    """Number of events per sensor, read from the dataset shapes (no event is loaded)."""
+    path = Path(path)
+    with _open(path) as f:
+        return {name: int(g["t"].shape[0]) for name, g in f.get("events", {}).items()}

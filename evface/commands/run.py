@@ -1,0 +1,36 @@
+"""``evface run`` (dataset → training → report) and ``evface report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``evface run`` and ``evface report`` to ``app``."""
+    console = Console(stderr=True)
+
+    @app.command("run")
+    def run(
+        preset: str = typer.Option("quick", "--preset", help="quick (minutes on 2 cores) or paper (larger)."),
+        data: Path = typer.Option(None, "--data", help="Use this dataset folder instead of building the synthetic one."),
+        out: Path = typer.Option(Path("runs/quick"), "--out", help="Output folder; a second run skips finished stages."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the dataset and of every training run."),
+    ) -> None:
+        """Build the dataset, train and evaluate every model, and write OUT/report.html."""
+        from evface.pipeline import run_pipeline
+
+        report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, log=console.print)
+        console.print(f"[bold green]report written:[/] {report}", soft_wrap=True)
+
+    @app.command("report")
+    def report(
+        runs: list[Path] = typer.Argument(..., help="evface run outputs, training runs or dataset folders."),
+        out: Path = typer.Option(Path("report.html"), "--out", help="The HTML file to write."),
+    ) -> None:
+        """Write one self-contained HTML report of the given runs."""
+        from evface.report.html import build_report
+
+        console.print(f"[bold green]report written:[/] {build_report(list(runs), out)}", soft_wrap=True)

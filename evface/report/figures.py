@@ -1,0 +1,142 @@
+"""Figures for the report, returned as encoded image bytes (PNG or GIF), never written to disk.
+
+Each function takes plain arrays or a :class:`~evface.data.clip.Clip` and returns bytes, so the
+report can inline them as data URIs and tests can check them without a browser.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from evface.data.clip import Clip  # noqa: E402
+from evface.events.core import time_window  # noqa: E402
+
+
+def png_bytes(fig: plt.Figure) -> bytes:
+    """Encode a matplotlib figure as PNG and close it."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def array_png(image: np.ndarray) -> bytes:
+    """Encode an 8-bit gray (H, W) or RGB (H, W, 3) array as PNG."""
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def crop_box(image: np.ndarray, box: list[int] | tuple[int, ...] | None, margin: float = 0.15) -> np.ndarray:
+    """Crop ``image`` to ``box`` = (x, y, w, h) grown by ``margin`` on each side, clipped to the image."""
+    if box is None:
+        return image
+    x, y, w, h = (int(v) for v in box)
+    mx, my = int(w * margin), int(h * margin)
+    y0, y1 = max(0, y - my), min(image.shape[0], y + h + my)
+    x0, x1 = max(0, x - mx), min(image.shape[1], x + w + mx)
+    return image[y0:y1, x0:x1]
+
+
+def event_image(events: np.ndarray, sensor_size: tuple[int, int]) -> np.ndarray:
+    """Render events as an RGB image: ON events blue, OFF events red, on white (the usual colouring)."""
+    width, height = sensor_size
+    on = np.bincount((events["y"].astype(np.int64) * width + events["x"])[events["p"] > 0], minlength=width * height)
+    off = np.bincount((events["y"].astype(np.int64) * width + events["x"])[events["p"] < 0], minlength=width * height)
+    on = on.reshape(height, width) > 0
+    off = off.reshape(height, width) > 0
+    img = np.full((height, width, 3), 255, dtype=np.uint8)
+    img[on] = (40, 90, 220)
+    img[off & ~on] = (220, 50, 40)
+    return img
+
+
+def side_by_side_gif(clip: Clip, sensor: str, camera: str = "rgb", window_us: int = 33_333, height_px: int = 180) -> bytes:
+    """An animated GIF of one clip: the RGB frame beside the events of the same 33 ms window.
+
+    Frames follow the RGB camera's timestamps; each shows the face crop of the RGB frame and of
+    the event sensor, at the same display height.
+    """
+    frames = clip.frames[camera]
+    events = clip.events[sensor]
+    size = clip.sensors[sensor].size
+    boxes = clip.calibration.get("face_box", {})
+    tiles = []
+    for image, t_us in zip(frames.data, frames.t_us):
+        rgb = crop_box(image if image.ndim == 3 else np.repeat(image[..., None], 3, -1), boxes.get(camera))
+        window = events[time_window(events, int(t_us), int(t_us) + window_us)]
+        ev = crop_box(event_image(window, size), boxes.get(sensor))
+        row = [_fit_height(rgb, height_px), _fit_height(ev, height_px)]
+        tiles.append(Image.fromarray(np.concatenate(row, axis=1)))
+    buf = io.BytesIO()
+    duration_ms = max(40, int(round(1000 / max(frames.fps, 1.0))) * 3)  # slowed down 3x to see the motion
+    tiles[0].save(buf, format="GIF", save_all=True, append_images=tiles[1:], duration=duration_ms, loop=0, optimize=True)
+    return buf.getvalue()
+
+
+def _fit_height(image: np.ndarray, height_px: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    width_px = max(1, int(round(w * height_px / h)))
+    return np.asarray(Image.fromarray(image).resize((width_px, height_px), Image.Resampling.BILINEAR))
+
+
+def event_rate_plot(clip: Clip, bin_us: int = 5_000) -> bytes:
+    """Event rate over a clip for every sensor, ON and OFF, with onset/apex/offset marked."""
+    fig, ax = plt.subplots(figsize=(6.4, 2.6))
+    edges = np.arange(0, clip.duration_us + bin_us, bin_us)
+    centres_ms = (edges[:-1] + bin_us / 2) / 1000
+    for name, events in clip.events.items():
+        for sign, style in ((1, "-"), (-1, ":")):
+            t = events["t"][events["p"] == sign]
+            counts, _ = np.histogram(t, bins=edges)
+            label = f"{name} {'ON' if sign > 0 else 'OFF'}"
+            ax.plot(centres_ms, counts / (bin_us * 1e-6) / 1e6, style, lw=1.2, label=label)
+    for key, colour in (("onset_us", "tab:green"), ("apex_us", "tab:red"), ("offset_us", "tab:purple")):
+        ax.axvline(getattr(clip, key) / 1000, color=colour, lw=0.8, ls="--")
+        ax.text(getattr(clip, key) / 1000, ax.get_ylim()[1] * 0.95, key[:-3], color=colour, fontsize=7, ha="center")
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("event rate (Mev/s)")
+    ax.set_title(f"{clip.clip_id}: {clip.label}, {clip.lighting}", fontsize=9)
+    ax.legend(fontsize=7, ncol=2, frameon=False)
+    ax.grid(alpha=0.3)
+    return png_bytes(fig)
+
+
+def confusion_png(matrix: list[list[int]], labels: list[str], title: str) -> bytes:
+    """A confusion matrix (rows = truth, columns = prediction) with counts in the cells."""
+    m = np.asarray(matrix, dtype=float)
+    fig, ax = plt.subplots(figsize=(3.6, 3.2))
+    norm = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    for (i, j), value in np.ndenumerate(m):
+        ax.text(j, i, int(value), ha="center", va="center", fontsize=7, color="white" if norm[i, j] > 0.5 else "black")
+    ax.set_xticks(range(len(labels)), labels, rotation=60, fontsize=7, ha="right")
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.set_xlabel("predicted", fontsize=8)
+    ax.set_ylabel("true", fontsize=8)
+    ax.set_title(title, fontsize=9)
+    return png_bytes(fig)
+
+
+def face_grid(samples: dict[tuple[str, str], np.ndarray], labels: list[str], lightings: list[str]) -> bytes:
+    """A grid of face crops: one row per lighting, one column per class (missing cells are blank)."""
+    fig, axes = plt.subplots(len(lightings), len(labels), figsize=(1.3 * len(labels), 1.45 * len(lightings)), squeeze=False)
+    for r, lighting in enumerate(lightings):
+        for c, label in enumerate(labels):
+            ax = axes[r][c]
+            ax.axis("off")
+            image = samples.get((label, lighting))
+            if image is not None:
+                ax.imshow(image)
+            if r == 0:
+                ax.set_title(label, fontsize=7)
+        axes[r][0].text(-0.08, 0.5, lighting, transform=axes[r][0].transAxes, rotation=90, va="center", ha="right", fontsize=7)
+    fig.subplots_adjust(wspace=0.04, hspace=0.08)
+    return png_bytes(fig)

@@ -1,0 +1,179 @@
+"""The self-contained HTML report: one file, images inline, no external assets.
+
+:func:`build_report` gathers what the run folders hold (see :mod:`evface.report.collect`) and
+:func:`render_html` turns it into a page that reads on a phone and on a desktop.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from evface.data.dataset import atomic_write_text
+from evface.report.collect import ReportData, collect
+
+PAPER = {
+    "classify": {"events": 51.23, "rgb": 23.12},
+    "reconstruct": {"ssim": 0.8513, "psnr": 26.89},
+    "source": "Mastropasqua et al., ICCV 2025 Workshops, arXiv 2508.11988",
+}
+
+CSS = """
+:root{--fg:#1d2330;--muted:#5b6475;--line:#dde2ea;--accent:#2a5bd7;--bg:#fff;--soft:#f5f7fa}
+*{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--fg);background:var(--bg)}
+main{max-width:1100px;margin:0 auto;padding:16px}
+h1{font-size:1.6em;margin:.4em 0}h2{font-size:1.25em;margin-top:1.8em;border-bottom:2px solid var(--line);padding-bottom:.2em}
+h3{font-size:1.05em;margin-top:1.2em}p,li{max-width:75ch}.muted{color:var(--muted);font-size:.9em}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.6em 0}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.92em}
+th,td{border-bottom:1px solid var(--line);padding:.35em .7em;text-align:right;white-space:nowrap}
+th:first-child,td:first-child{text-align:left}thead th{background:var(--soft)}
+tr.paper td{color:var(--muted);font-style:italic}
+img{max-width:100%;height:auto}.grid{display:flex;flex-wrap:wrap;gap:12px}.grid figure{margin:0;flex:1 1 300px}
+figcaption{font-size:.85em;color:var(--muted)}
+details{background:var(--soft);border-radius:6px;padding:.4em .8em;margin:.5em 0}pre{white-space:pre-wrap;font-size:.8em}
+nav a{margin-right:1em;color:var(--accent);text-decoration:none}
+"""
+
+
+def build_report(run_dirs: list[str | Path], out: str | Path) -> Path:
+    """Collect ``run_dirs`` and write the report to ``out`` (atomically). Returns ``out``."""
+    out = Path(out)
+    atomic_write_text(out, render_html(collect([Path(d) for d in run_dirs])))
+    return out
+
+
+def _img(data: bytes, alt: str, mime: str = "image/png") -> str:
+    return f'<img alt="{html.escape(alt)}" src="data:{mime};base64,{base64.b64encode(data).decode()}">'
+
+
+def _fmt(value: Any, digits: int = 2, scale: float = 1.0) -> str:
+    if value is None:
+        return "–"
+    return f"{float(value) * scale:.{digits}f}"
+
+
+def _table(head: list[str], rows: list[list[str]], row_classes: list[str] | None = None) -> str:
+    classes = row_classes or [""] * len(rows)
+    body = "".join(
+        f'<tr class="{c}">' + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row, c in zip(rows, classes)
+    )
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    return f'<div class="scroll"><table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def render_html(data: ReportData) -> str:
+    """The whole report page as a string."""
+    sections = [_dataset_section(data), _classify_section(data), _reconstruct_section(data), _provenance_section(data)]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>evface report</title><style>{CSS}</style></head>
+<body><main>
+<h1>evface report</h1>
+<p class="muted">evface {html.escape(data.versions.get("evface", "?"))} · generated {html.escape(data.generated)} ·
+runs: {html.escape(", ".join(str(r) for r in data.run_dirs))}</p>
+<nav><a href="#dataset">Dataset</a><a href="#classification">Classification</a><a href="#reconstruction">Reconstruction</a><a href="#provenance">Configs</a></nav>
+{"".join(sections)}
+</main></body></html>
+"""
+
+
+def _dataset_section(data: ReportData) -> str:
+    ds = data.dataset
+    if ds is None:
+        return '<section id="dataset"><h2>Dataset</h2><p>No dataset found in these runs.</p></section>'
+    counts = ds["counts"]
+    head = ["class"] + ds["lightings"] + ["total"]
+    rows = [[html.escape(label)] + [str(counts.get(label, {}).get(lt, 0)) for lt in ds["lightings"]]
+            + [str(sum(counts.get(label, {}).values()))] for label in ds["labels"]]
+    parts = [
+        '<section id="dataset"><h2>Dataset</h2>',
+        f'<p>{html.escape(ds["description"])}</p>',
+        f'<p>{ds["n_clips"]} clips, {ds["n_subjects"]} subjects, classes {", ".join(map(html.escape, ds["labels"]))}.</p>',
+        "<h3>Clips per class and lighting</h3>",
+        _table(head, rows),
+    ]
+    if ds.get("event_table"):
+        parts.append("<h3>Mean events per clip</h3>")
+        sensors = sorted({s for cell in ds["event_table"].values() for s in cell})
+        head2 = ["class / lighting"] + sensors
+        rows2 = [[html.escape(key)] + [f'{ds["event_table"][key].get(s, 0):,.0f}' for s in sensors] for key in sorted(ds["event_table"])]
+        parts.append(_table(head2, rows2))
+    figs = []
+    if ds.get("face_grid"):
+        figs.append(f'<figure>{_img(ds["face_grid"], "sample faces")}<figcaption>RGB frames at the apex, one per class (columns) and lighting (rows).</figcaption></figure>')
+    if ds.get("animation"):
+        figs.append(f'<figure>{_img(ds["animation"], "event vs RGB animation", "image/gif")}<figcaption>{html.escape(ds["animation_caption"])}</figcaption></figure>')
+    if ds.get("rate_plot"):
+        figs.append(f'<figure>{_img(ds["rate_plot"], "event rate")}<figcaption>Event rate over one clip, per sensor and polarity.</figcaption></figure>')
+    parts.append(f'<div class="grid">{"".join(figs)}</div></section>')
+    return "".join(parts)
+
+
+def _classify_section(data: ReportData) -> str:
+    runs = data.classify
+    parts = ['<section id="classification"><h2>AU classification (spiking CNN)</h2>']
+    if not runs:
+        return "".join(parts) + "<p>No classification runs found.</p></section>"
+    lightings = sorted({lt for r in runs for lt in r["metrics"].get("per_lighting", {})})
+    head = ["input", "top-1 %", "macro-F1", "UAR", "UF1"] + [f"top-1 % {lt}" for lt in lightings] + ["train s"]
+    rows, classes = [], []
+    for r in runs:
+        m = r["metrics"]
+        rows.append([html.escape(r["name"]), _fmt(m.get("top1"), 1, 100), _fmt(m.get("macro_f1"), 3), _fmt(m.get("uar"), 3), _fmt(m.get("uf1"), 3)]
+                    + [_fmt(m.get("per_lighting", {}).get(lt, {}).get("top1"), 1, 100) for lt in lightings]
+                    + [_fmt(r.get("train_seconds"), 0)])
+        classes.append("")
+    for key, label in (("events", "paper: events"), ("rgb", "paper: RGB")):
+        rows.append([label, f'{PAPER["classify"][key]:.2f}', "–", "–", "–"] + ["–"] * len(lightings) + ["–"])
+        classes.append("paper")
+    parts.append("<p>Held-out subjects (subject-independent split). Chance is "
+                 f"{100 / max(1, len(runs[0]['metrics'].get('labels', [1]))):.1f} %. The paper's figures are on its real recordings "
+                 "and its own class set; ours are on the synthetic dataset, so they are context, not a target.</p>")
+    parts.append(_table(head, rows, classes))
+    figs = [f'<figure>{_img(r["confusion_png"], "confusion " + r["name"])}</figure>' for r in runs if r.get("confusion_png")]
+    parts.append(f'<h3>Confusion matrices</h3><div class="grid">{"".join(figs)}</div>')
+    energy = [r for r in runs if r["metrics"].get("synops") is not None]
+    if energy:
+        rows3 = [[html.escape(r["name"]), f'{r["metrics"]["synops"]:.3g}', f'{r["metrics"].get("ann_macs", 0):.3g}',
+                  ", ".join(f"{v:.3f}" for v in r["metrics"].get("spike_rate_per_layer", []))] for r in energy]
+        parts.append("<h3>Spiking activity</h3>" + _table(["input", "SynOps / sample", "ANN MACs / sample", "spike rate per layer"], rows3))
+    return "".join(parts) + "</section>"
+
+
+def _reconstruct_section(data: ReportData) -> str:
+    runs = data.reconstruct
+    parts = ['<section id="reconstruction"><h2>Frame reconstruction from events (CVAE)</h2>']
+    if not runs:
+        return "".join(parts) + "<p>No reconstruction runs found.</p></section>"
+    rows, classes = [], []
+    for r in runs:
+        for method, m in r["metrics"].get("methods", {}).items():
+            rows.append([html.escape(r["name"]), html.escape(method), _fmt(m.get("ssim"), 4), _fmt(m.get("psnr"), 2), _fmt(m.get("mse"), 5)])
+            classes.append("")
+    rows.append(["paper: hd events", "CVAE", f'{PAPER["reconstruct"]["ssim"]:.4f}', f'{PAPER["reconstruct"]["psnr"]:.2f}', "–"])
+    classes.append("paper")
+    parts.append("<p>Held-out subjects. SSIM with EVREAL's settings (Gaussian weights, σ = 1.5, population covariance, data range 1).</p>")
+    parts.append(_table(["run", "method", "SSIM", "PSNR dB", "MSE"], rows, classes))
+    lightings = sorted({lt for r in runs for m in r["metrics"].get("methods", {}).values() for lt in m.get("per_lighting", {})})
+    if lightings:
+        rows2 = [[html.escape(r["name"]), html.escape(method)] + [_fmt(m.get("per_lighting", {}).get(lt, {}).get("ssim"), 4) for lt in lightings]
+                 for r in runs for method, m in r["metrics"].get("methods", {}).items()]
+        parts.append("<h3>SSIM per lighting</h3>" + _table(["run", "method"] + lightings, rows2))
+    figs = [f'<figure>{_img(png, "strip " + r["name"])}<figcaption>{html.escape(r["name"])}: reconstructions beside the truth</figcaption></figure>'
+            for r in runs for png in r.get("strips", [])]
+    parts.append(f'<div class="grid">{"".join(figs)}</div>')
+    return "".join(parts) + "</section>"
+
+
+def _provenance_section(data: ReportData) -> str:
+    items = "".join(
+        f"<details><summary>{html.escape(name)}</summary><pre>{html.escape(json.dumps(cfg, indent=2, sort_keys=True))}</pre></details>"
+        for name, cfg in data.configs.items()
+    )
+    versions = _table(["package", "version"], [[html.escape(k), html.escape(v)] for k, v in sorted(data.versions.items())])
+    return f'<section id="provenance"><h2>Configs and versions</h2>{items}<h3>Versions</h3>{versions}<p class="muted">Paper figures: {html.escape(PAPER["source"])}.</p></section>'

@@ -1,0 +1,69 @@
+"""A small, fake but well-formed ``evface run`` output for the report tests.
+
+The clips carry random events and flat RGB frames; the metrics files follow the task modules'
+layout. Nothing here is a result: it only exercises the page.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from evface.data.clip import Clip, FrameSeries, SensorInfo, write_clip
+from evface.data.dataset import write_dataset_json, write_manifest
+from evface.events.core import make_events
+
+LABELS = ["AU1+2", "AU4", "AU12"]
+LIGHTINGS = ["bright", "dim"]
+
+
+def _clip(clip_id: str, subject: str, label: str, lighting: str, rng: np.random.Generator) -> Clip:
+    n = 2000
+    sensors = {"hd": SensorInfo("hd", 64, 48, 1280, 720, (600, 300, 64, 48), "evk4"), "lr": SensorInfo("lr", 32, 24, model="davis346")}
+    events = {
+        name: make_events(np.sort(rng.integers(0, 400_000, n)), rng.integers(0, s.width, n), rng.integers(0, s.height, n),
+                          rng.choice([-1, 1], n))
+        for name, s in sensors.items()
+    }
+    t = np.arange(0, 400_000, 33_333)
+    frames = np.full((t.size, 48, 64, 3), 120, dtype=np.uint8)
+    frames[:, 10:38, 16:48] = rng.integers(150, 220, 3, dtype=np.uint8)
+    return Clip(clip_id, subject, label, [int(a) for a in label[2:].split("+")], lighting, 100_000, 180_000, 300_000, 400_000,
+                events=events, sensors=sensors,
+                frames={"rgb": FrameSeries(frames, t, np.full(t.size, 10_000), fps=30.0, model="webcam30")},
+                calibration={"face_box": {"rgb": [16, 10, 32, 28], "hd": [16, 10, 32, 28], "lr": [8, 5, 16, 14]}})
+
+
+def make_fake_run(root: Path) -> Path:
+    """Write a dataset and one classification and one reconstruction run under ``root``."""
+    rng = np.random.default_rng(0)
+    data = root / "data"
+    rows = []
+    for i, (label, lighting) in enumerate((lb, lt) for lb in LABELS for lt in LIGHTINGS):
+        clip = _clip(f"c{i:03d}", f"s{i % 2}", label, lighting, rng)
+        write_clip(data / "clips" / f"{clip.clip_id}.h5", clip)
+        rows.append({"clip_id": clip.clip_id, "subject": clip.subject, "label": label, "aus": clip.aus, "lighting": lighting,
+                     "file": f"clips/{clip.clip_id}.h5", "onset_us": 100_000, "apex_us": 180_000, "offset_us": 300_000,
+                     "duration_us": 400_000, "source": "fake"})
+    write_manifest(data, rows)
+    write_dataset_json(data, {"generator": "fake fixture", "preset": "test", "seed": 0})
+    stages = []
+    cls = root / "stages" / "events-hd-0"
+    cls.mkdir(parents=True)
+    (cls / "config.json").write_text(json.dumps({"task": "classify", "input": "events", "sensor": "hd", "data": str(data)}))
+    per_lighting = {lt: {"top1": 0.5, "macro_f1": 0.4} for lt in LIGHTINGS}
+    (cls / "metrics.json").write_text(json.dumps({"top1": 0.5, "macro_f1": 0.45, "uar": 0.5, "uf1": 0.45, "labels": LABELS,
+                                                  "confusion_matrix": [[2, 0, 0], [1, 1, 0], [0, 1, 1]], "per_lighting": per_lighting,
+                                                  "synops": 1.2e6, "ann_macs": 3.4e6, "spike_rate_per_layer": [0.1, 0.05]}))
+    stages.append({"name": "events-hd", "task": "classify", "dir": "stages/events-hd-0", "seconds": 12.0})
+    rec = root / "stages" / "recon-hd-0"
+    rec.mkdir(parents=True)
+    (rec / "config.json").write_text(json.dumps({"task": "reconstruct", "sensor": "hd", "data": str(data)}))
+    methods = {m: {"ssim": 0.6, "psnr": 20.0, "mse": 0.01, "per_lighting": {lt: {"ssim": 0.6} for lt in LIGHTINGS}}
+               for m in ("cvae", "integration", "keyframe")}
+    (rec / "metrics.json").write_text(json.dumps({"methods": methods}))
+    stages.append({"name": "recon-hd", "task": "reconstruct", "dir": "stages/recon-hd-0", "seconds": 30.0})
+    (root / "pipeline.json").write_text(json.dumps({"preset": "test", "data": str(data), "config": {}, "stages": stages}))
+    return root
