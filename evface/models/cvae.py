@@ -1,0 +1,218 @@
+"""Conditional variational autoencoder that reconstructs a face intensity frame from events.
+
+Condition ``c``: the event voxel grid of a window ending at the target time (``n_bins``
+channels), optionally followed by the last RGB keyframe before the window (one channel). Target
+``x``: the face intensity frame (1 channel, values in [0, 1]).
+
+- condition encoder: a small UNet encoder over ``c`` (features at 1, 1/2, 1/4, 1/8 resolution);
+- prior ``p(z|c)``: diagonal Gaussian from the 1/8-resolution condition features;
+- posterior ``q(z|x,c)``: diagonal Gaussian from an encoder of ``x`` joined to the same features;
+- decoder ``p(x|z,c)``: UNet decoder from ``[features, z]`` with skips from the condition
+  encoder. With a keyframe it predicts a correction in logit space on top of the keyframe, so the
+  untrained model starts at "copy the keyframe".
+
+The latent is spatial (``z_channels`` x H/8 x W/8). Training minimises
+``recon + beta * KL(q || p) / (H * W)`` (see :func:`cvae_loss`), with beta warm-up and free bits
+per latent channel against posterior collapse. Inference decodes the prior mean, or averages the
+decodings of ``k`` prior samples.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def conv_block(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
+    """3x3 conv (optionally strided) + GroupNorm + SiLU, then 3x3 conv + GroupNorm + SiLU."""
+    groups = 4 if c_out % 4 == 0 else 1
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1),
+        nn.GroupNorm(groups, c_out),
+        nn.SiLU(),
+        nn.Conv2d(c_out, c_out, 3, padding=1),
+        nn.GroupNorm(groups, c_out),
+        nn.SiLU(),
+    )
+
+
+class UpBlock(nn.Module):
+    """Bilinear 2x upsampling, concatenation with a skip, then a conv block."""
+
+    def __init__(self, c_in: int, c_skip: int, c_out: int) -> None:
+        super().__init__()
+        self.block = conv_block(c_in + c_skip, c_out)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return self.block(torch.cat([x, skip], dim=1))
+
+
+def _logit(p: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    p = p.clamp(eps, 1 - eps)
+    return torch.log(p) - torch.log1p(-p)
+
+
+def gaussian_kernel(sigma: float = 1.5, truncate: float = 3.5) -> torch.Tensor:
+    """1-D normalised Gaussian kernel of radius ``int(truncate * sigma + 0.5)``."""
+    radius = int(truncate * sigma + 0.5)
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    k = torch.exp(-0.5 * (x / sigma) ** 2)
+    return k / k.sum()
+
+
+def ssim_torch(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
+    """Differentiable SSIM per image of (N, 1, H, W) tensors: Gaussian window sigma 1.5.
+
+    The same formula as :func:`evface.tasks.image_metrics.ssim` (reflect padding, border of the
+    window radius excluded), in float32, for use in a training loss.
+    """
+    k = gaussian_kernel().to(a)
+    r = k.numel() // 2
+    kx, ky = k.view(1, 1, 1, -1), k.view(1, 1, -1, 1)
+
+    def blur(t: torch.Tensor) -> torch.Tensor:
+        t = F.pad(t, (r, r, r, r), mode="reflect")
+        return F.conv2d(F.conv2d(t, kx), ky)
+
+    ux, uy = blur(a), blur(b)
+    vx = blur(a * a) - ux * ux
+    vy = blur(b * b) - uy * uy
+    vxy = blur(a * b) - ux * uy
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux**2 + uy**2 + c1) * (vx + vy + c2))
+    return s[..., r:-r, r:-r].mean(dim=(1, 2, 3))
+
+
+def recon_loss(pred: torch.Tensor, target: torch.Tensor, ssim_weight: float = 0.5) -> torch.Tensor:
+    """Mean L1 plus ``ssim_weight * (1 - SSIM)``; a scalar averaged over the batch."""
+    loss = (pred - target).abs().mean()
+    if ssim_weight > 0:
+        loss = loss + ssim_weight * (1.0 - ssim_torch(pred, target)).mean()
+    return loss
+
+
+def kl_diag_gaussians(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor, logvar_p: torch.Tensor) -> torch.Tensor:
+    """Elementwise KL(N(mu_q, var_q) || N(mu_p, var_p)) in nats."""
+    return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p) ** 2) / logvar_p.exp() - 1.0)
+
+
+class ConditionEncoder(nn.Module):
+    """UNet encoder: features at full, 1/2, 1/4 and 1/8 resolution."""
+
+    def __init__(self, c_in: int, base: int) -> None:
+        super().__init__()
+        self.stages = nn.ModuleList([
+            conv_block(c_in, base),
+            conv_block(base, 2 * base, stride=2),
+            conv_block(2 * base, 4 * base, stride=2),
+            conv_block(4 * base, 4 * base, stride=2),
+        ])
+
+    def forward(self, c: torch.Tensor) -> list[torch.Tensor]:
+        feats = []
+        for stage in self.stages:
+            c = stage(c)
+            feats.append(c)
+        return feats
+
+
+class CVAE(nn.Module):
+    """Conditional VAE for event-to-frame reconstruction.
+
+    Parameters
+    ----------
+    n_bins : int
+        Voxel-grid bins (condition channels from events).
+    keyframe : bool
+        Whether the condition ends with one keyframe channel (and the output is a correction of it).
+    base : int
+        Channels of the first UNet stage (doubling to ``4 * base``).
+    z_channels : int
+        Latent channels per 1/8-resolution position.
+
+    Examples
+    --------
+    >>> m = CVAE(n_bins=5, keyframe=True, base=8, z_channels=4)
+    >>> c, x = torch.zeros(2, 6, 32, 32), torch.rand(2, 1, 32, 32)
+    >>> out = m(x, c)
+    >>> tuple(out["recon"].shape), tuple(out["kl"].shape), tuple(m.reconstruct(c).shape)
+    ((2, 1, 32, 32), (2, 4), (2, 1, 32, 32))
+    """
+
+    def __init__(self, n_bins: int = 5, keyframe: bool = False, base: int = 16, z_channels: int = 8) -> None:
+        super().__init__()
+        self.n_bins, self.keyframe, self.z_channels = n_bins, keyframe, z_channels
+        c_in = n_bins + int(keyframe)
+        top = 4 * base
+        self.cond = ConditionEncoder(c_in, base)
+        self.x_enc = nn.Sequential(
+            conv_block(1, base, stride=2), conv_block(base, 2 * base, stride=2), conv_block(2 * base, top, stride=2)
+        )
+        self.prior = nn.Sequential(conv_block(top, top), nn.Conv2d(top, 2 * z_channels, 1))
+        self.posterior = nn.Sequential(conv_block(2 * top, top), nn.Conv2d(top, 2 * z_channels, 1))
+        self.bottom = conv_block(top + z_channels, top)
+        self.up = nn.ModuleList([UpBlock(top, 4 * base, 2 * base), UpBlock(2 * base, 2 * base, base), UpBlock(base, base, base)])
+        self.head = nn.Conv2d(base, 1, 1)
+
+    def _decode(self, feats: list[torch.Tensor], z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        h = self.bottom(torch.cat([feats[3], z], dim=1))
+        for up, skip in zip(self.up, (feats[2], feats[1], feats[0])):
+            h = up(h, skip)
+        logits = self.head(h)
+        if self.keyframe:
+            logits = logits + _logit(c[:, -1:] + 0.5)
+        return torch.sigmoid(logits)
+
+    def _prior(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.prior(feats[3]).chunk(2, dim=1)
+        return mu, logvar.clamp(-8.0, 8.0)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Training pass: sample z from q(z|x,c), decode; ``kl`` is (N, z_channels), summed over positions."""
+        feats = self.cond(c)
+        mu_p, logvar_p = self._prior(feats)
+        hx = self.x_enc(x)
+        hx = F.interpolate(hx, size=feats[3].shape[-2:], mode="bilinear", align_corners=False)
+        mu_q, logvar_q = self.posterior(torch.cat([feats[3], hx], dim=1)).chunk(2, dim=1)
+        logvar_q = logvar_q.clamp(-8.0, 8.0)
+        z = mu_q + torch.randn_like(mu_q) * (0.5 * logvar_q).exp()
+        kl = kl_diag_gaussians(mu_q, logvar_q, mu_p, logvar_p).sum(dim=(2, 3))
+        return {"recon": self._decode(feats, z, c), "kl": kl}
+
+    @torch.no_grad()
+    def reconstruct(self, c: torch.Tensor, k: int = 0, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decode the prior mean (``k == 0``) or the mean of ``k`` decodings of prior samples."""
+        feats = self.cond(c)
+        mu_p, logvar_p = self._prior(feats)
+        if k <= 0:
+            return self._decode(feats, mu_p, c)
+        outs = [
+            self._decode(feats, mu_p + (0.5 * logvar_p).exp() * torch.randn(mu_p.shape, generator=generator).to(mu_p), c)
+            for _ in range(k)
+        ]
+        return torch.stack(outs).mean(0)
+
+
+def cvae_loss(
+    out: dict[str, torch.Tensor], target: torch.Tensor, beta: float, free_bits: float = 0.0, ssim_weight: float = 0.5
+) -> dict[str, torch.Tensor]:
+    """``loss = recon + beta * max(KL_j, free_bits) summed over channels j / (H * W)``.
+
+    ``KL_j`` is the batch-mean KL of latent channel ``j`` (nats, summed over positions); channels
+    below ``free_bits`` contribute a constant, so nothing pushes them further to zero (Kingma et
+    al. 2016). Returns ``loss``, ``recon`` and ``kl`` (the plain KL per sample, for logging).
+    """
+    rec = recon_loss(out["recon"], target, ssim_weight)
+    kl_per_channel = out["kl"].mean(0)
+    kl_term = torch.clamp(kl_per_channel, min=free_bits).sum() if free_bits > 0 else kl_per_channel.sum()
+    n_pix = target.shape[-1] * target.shape[-2]
+    return {"loss": rec + beta * kl_term / n_pix, "recon": rec, "kl": kl_per_channel.sum()}
+
+
+def beta_schedule(epoch: int, beta: float, warmup_epochs: int) -> float:
+    """Linear KL warm-up from ``beta / (warmup_epochs + 1)`` at epoch 0 to ``beta``."""
+    if warmup_epochs <= 0:
+        return beta
+    return beta * min(1.0, (epoch + 1) / (warmup_epochs + 1))

@@ -1,0 +1,74 @@
+"""A small E2VID-style recurrent UNet (Rebecq et al., TPAMI 2019), the learned baseline.
+
+Input: the same condition as the CVAE (voxel grid, optionally the keyframe channel). Each encoder
+stage is a strided conv followed by a convolutional GRU whose state carries over from one window
+to the next within a clip; a residual block at the bottom, then a UNet decoder with skips. The
+output is a sigmoid intensity image; with a keyframe it is a correction of the keyframe in logit
+space, like the CVAE's, so the two differ only in the latent variable and the recurrence.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from evface.models.cvae import UpBlock, _logit, conv_block
+
+
+class ConvGRU(nn.Module):
+    """Convolutional GRU cell: ``h' = (1 - u) * h + u * tanh(W [x, r * h])``."""
+
+    def __init__(self, c_in: int, c_hidden: int) -> None:
+        super().__init__()
+        self.gates = nn.Conv2d(c_in + c_hidden, 2 * c_hidden, 3, padding=1)
+        self.cand = nn.Conv2d(c_in + c_hidden, c_hidden, 3, padding=1)
+        self.c_hidden = c_hidden
+
+    def forward(self, x: torch.Tensor, h: torch.Tensor | None) -> torch.Tensor:
+        if h is None:
+            h = x.new_zeros(x.shape[0], self.c_hidden, *x.shape[-2:])
+        r, u = torch.sigmoid(self.gates(torch.cat([x, h], dim=1))).chunk(2, dim=1)
+        cand = torch.tanh(self.cand(torch.cat([x, r * h], dim=1)))
+        return (1 - u) * h + u * cand
+
+
+class E2VIDRecurrent(nn.Module):
+    """Recurrent UNet mapping a sequence of conditions to a sequence of frames.
+
+    Examples
+    --------
+    >>> m = E2VIDRecurrent(n_bins=5, keyframe=False, base=8)
+    >>> y, state = m(torch.zeros(2, 5, 32, 32))
+    >>> y2, state = m(torch.zeros(2, 5, 32, 32), state)
+    >>> tuple(y2.shape), len(state)
+    ((2, 1, 32, 32), 3)
+    """
+
+    def __init__(self, n_bins: int = 5, keyframe: bool = False, base: int = 16) -> None:
+        super().__init__()
+        self.n_bins, self.keyframe = n_bins, keyframe
+        c_in = n_bins + int(keyframe)
+        self.head = conv_block(c_in, base)
+        chans = [base, 2 * base, 4 * base, 4 * base]
+        self.down = nn.ModuleList([conv_block(chans[i], chans[i + 1], stride=2) for i in range(3)])
+        self.rnn = nn.ModuleList([ConvGRU(chans[i + 1], chans[i + 1]) for i in range(3)])
+        self.res = conv_block(chans[3], chans[3])
+        self.up = nn.ModuleList([UpBlock(chans[3], chans[2], chans[2]), UpBlock(chans[2], chans[1], chans[1]), UpBlock(chans[1], chans[0], chans[0])])
+        self.out = nn.Conv2d(base, 1, 1)
+
+    def forward(self, c: torch.Tensor, state: list[torch.Tensor] | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """One window: ``c`` (N, C, H, W) and the previous state -> (frame (N, 1, H, W), new state)."""
+        state = state if state is not None else [None, None, None]
+        h = self.head(c)
+        skips, new_state = [h], []
+        for down, rnn, s in zip(self.down, self.rnn, state):
+            h = rnn(down(h), s)
+            new_state.append(h)
+            skips.append(h)
+        h = h + self.res(h)
+        for up, skip in zip(self.up, reversed(skips[:-1])):
+            h = up(h, skip)
+        logits = self.out(h)
+        if self.keyframe:
+            logits = logits + _logit(c[:, -1:] + 0.5)
+        return torch.sigmoid(logits), new_state
