@@ -1,0 +1,266 @@
+"""An RGB camera model: exposure with motion blur, photon budget, noise, auto-exposure, gamma.
+
+For each frame the camera (1) meters the scene and picks exposure then analogue gain
+(auto-exposure), (2) averages ``exposure_samples`` renders of the scene spread over the exposure
+(motion blur), (3) converts the scene illuminance to photo-electrons, (4) adds photon shot noise
+(Poisson) and read noise (Gaussian), clips at the full well, (5) applies gain, clips at full
+scale, applies the sRGB transfer curve and quantises to 8 bits. The equations and the sources of
+the presets are in ``docs/camera-models.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+
+from evface.data.clip import FrameSeries
+from evface.errors import ParameterError
+
+PHOTONS_PER_LUX_S_UM2 = 4.09e3
+"""Photons per second per µm² in 1 lux of 555 nm light (683 lm/W, E = hc/λ = 3.58e-19 J)."""
+
+
+@dataclass(frozen=True)
+class RgbCameraParams:
+    """Parameters of the RGB camera model.
+
+    Attributes
+    ----------
+    fps : float
+        Frame rate.
+    exposure_us : float
+        Fixed exposure; 0 means auto-exposure (capped by ``max_exposure_us`` and the frame
+        period, after which gain rises).
+    max_exposure_us : float
+        Longest auto-exposure; 0 means the frame period.
+    gain : float
+        Fixed analogue gain when ``exposure_us`` > 0 (ignored with auto-exposure).
+    max_gain : float
+        Highest analogue gain auto-exposure may use.
+    ae_target : float
+        Auto-exposure target: mean linear signal as a fraction of full scale (0.18 = mid-grey).
+    exposure_samples : int
+        Scene renders averaged inside one exposure (motion blur).
+    pixel_pitch_um, f_number, transmission, qe : float
+        Photon budget: pixel side, lens f-number, lens transmission, quantum efficiency per
+        colour channel (colour filter included).
+    full_well_e, read_noise_e : float
+        Saturation charge and read noise in electrons (at unity gain, referred to the input).
+    """
+
+    fps: float = 30.0
+    exposure_us: float = 0.0
+    max_exposure_us: float = 0.0
+    gain: float = 1.0
+    max_gain: float = 16.0
+    ae_target: float = 0.18
+    exposure_samples: int = 5
+    pixel_pitch_um: float = 2.0
+    f_number: float = 2.0
+    transmission: float = 0.9
+    qe: float = 0.5
+    full_well_e: float = 6000.0
+    read_noise_e: float = 3.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+                raise ParameterError(f"RgbCameraParams.{f.name} must be a finite number, got {value!r}")
+            if value < 0:
+                raise ParameterError(f"RgbCameraParams.{f.name} must be >= 0, got {value}")
+        for name in ("fps", "gain", "max_gain", "ae_target", "pixel_pitch_um", "f_number", "transmission",
+                     "qe", "full_well_e"):
+            if getattr(self, name) <= 0:
+                raise ParameterError(f"RgbCameraParams.{name} must be > 0, got {getattr(self, name)}")
+        if int(self.exposure_samples) != self.exposure_samples or self.exposure_samples < 1:
+            raise ParameterError(f"RgbCameraParams.exposure_samples must be an integer >= 1, got {self.exposure_samples}")
+        if self.exposure_us > self.period_us:
+            raise ParameterError(f"RgbCameraParams.exposure_us={self.exposure_us} exceeds the frame period {self.period_us:.0f} µs")
+        if self.max_gain < 1 or self.gain < 1:
+            raise ParameterError("RgbCameraParams.gain and max_gain must be >= 1")
+
+    @property
+    def period_us(self) -> float:
+        """Frame period in µs."""
+        return 1e6 / self.fps
+
+    @property
+    def electrons_per_lux_s(self) -> float:
+        """Photo-electrons per second per pixel for 1 lux of scene value (see the docs)."""
+        image_lux = self.transmission / (4.0 * self.f_number**2)
+        return image_lux * self.pixel_pitch_um**2 * PHOTONS_PER_LUX_S_UM2 * self.qe
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> "RgbCameraParams":
+        """Parameters of a named camera (``"webcam30"`` or ``"highspeed200"``), with overrides.
+
+        Examples
+        --------
+        >>> RgbCameraParams.preset("highspeed200").fps
+        200.0
+        """
+        if name not in RGB_PRESETS:
+            raise ParameterError(f"unknown RGB camera preset {name!r}; choose from {sorted(RGB_PRESETS)}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ParameterError(f"unknown RgbCameraParams field(s) {unknown}")
+        return replace(RGB_PRESETS[name], **overrides)
+
+    def to_dict(self) -> dict[str, float]:
+        """Plain dict of the parameters (for clip metadata)."""
+        return asdict(self)
+
+
+RGB_PRESETS: dict[str, RgbCameraParams] = {
+    # A 1/4"-class USB webcam sensor (see docs/camera-models.md).
+    "webcam30": RgbCameraParams(
+        fps=30.0, max_gain=16.0, exposure_samples=5, pixel_pitch_um=2.0, f_number=2.0,
+        transmission=0.9, qe=0.5, full_well_e=6000.0, read_noise_e=3.0,
+    ),
+    # Point Grey GRAS-03K2C (Kodak KAI-0340 CCD, 7.4 µm) as used for CASME II (Yan et al. 2014).
+    "highspeed200": RgbCameraParams(
+        fps=200.0, max_gain=16.0, exposure_samples=3, pixel_pitch_um=7.4, f_number=1.4,
+        transmission=0.9, qe=0.35, full_well_e=40000.0, read_noise_e=15.0,
+    ),
+}
+"""Named RGB camera parameter sets; use :meth:`RgbCameraParams.preset`."""
+
+
+def srgb_encode(linear: np.ndarray) -> np.ndarray:
+    """The sRGB transfer curve (IEC 61966-2-1) on values in [0, 1].
+
+    Examples
+    --------
+    >>> srgb_encode(np.array([0.0, 0.18, 1.0])).round(3).tolist()
+    [0.0, 0.461, 1.0]
+    """
+    linear = np.clip(linear, 0.0, 1.0)
+    return np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
+
+
+def _scene(render: Callable[[int], np.ndarray], t_us: int, shape: tuple[int, ...] | None) -> np.ndarray:
+    img = np.asarray(render(int(t_us)), dtype=np.float32)
+    if img.ndim != 3 or img.shape[2] != 3 or img.shape[0] == 0 or img.shape[1] == 0:
+        raise ParameterError(f"render({t_us}) must return a non-empty (H, W, 3) array, got shape {img.shape}")
+    if shape is not None and img.shape != shape:
+        raise ParameterError(f"render({t_us}) returned shape {img.shape}, earlier frames had {shape}")
+    if not np.all(np.isfinite(img)) or img.min() < 0:
+        raise ParameterError(f"render({t_us}) returned negative or non-finite lux values")
+    return img
+
+
+def auto_exposure(mean_lux: float, params: RgbCameraParams) -> tuple[float, float]:
+    """Exposure (µs) and gain that bring the mean signal to ``ae_target`` of full scale.
+
+    Exposure grows first, up to ``max_exposure_us`` (or the frame period); gain then makes up
+    the rest, up to ``max_gain``.
+
+    Examples
+    --------
+    >>> exp_us, gain = auto_exposure(1.0, RgbCameraParams.preset("webcam30"))
+    >>> round(exp_us), gain
+    (33333, 16.0)
+    """
+    if params.exposure_us > 0:
+        return float(params.exposure_us), float(params.gain)
+    cap = params.max_exposure_us if params.max_exposure_us > 0 else params.period_us
+    cap = min(cap, params.period_us)
+    rate = max(mean_lux, 1e-9) * params.electrons_per_lux_s  # e- per second at the mean
+    need = params.ae_target * params.full_well_e / rate * 1e6  # µs at unity gain
+    exposure = min(max(need, 1.0), cap)
+    gain = min(max(need / exposure, 1.0), params.max_gain)
+    return float(exposure), float(gain)
+
+
+class RgbCamera:
+    """A frame camera that captures a time-varying scene.
+
+    Parameters
+    ----------
+    params : RgbCameraParams
+    seed : int
+        Seeds the shot and read noise.
+
+    Examples
+    --------
+    >>> cam = RgbCamera(RgbCameraParams.preset("webcam30"), seed=0)
+    >>> fs = cam.capture(lambda t: np.full((4, 6, 3), 300, np.float32), 0, 100_000)
+    >>> fs.data.shape, fs.data.dtype.name
+    ((3, 4, 6, 3), 'uint8')
+    """
+
+    def __init__(self, params: RgbCameraParams | None = None, seed: int = 0) -> None:
+        self.params = RgbCameraParams() if params is None else params
+        if not isinstance(self.params, RgbCameraParams):
+            raise ParameterError(f"params must be RgbCameraParams, got {type(self.params).__name__}")
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+
+    def frame_times(self, t_start_us: int, t_end_us: int) -> np.ndarray:
+        """Start times of the frames whose whole period lies in [t_start_us, t_end_us]."""
+        p = self.params
+        n = int(math.floor((t_end_us - t_start_us) / p.period_us + 1e-9))
+        return t_start_us + np.round(np.arange(max(n, 0)) * p.period_us).astype(np.int64)
+
+    def capture(self, render: Callable[[int], np.ndarray], t_start_us: int, t_end_us: int) -> FrameSeries:
+        """Capture frames of ``render(t_us)`` (float32 (H, W, 3) lux) between two times.
+
+        Returns
+        -------
+        FrameSeries
+            ``data`` uint8 (N, H, W, 3), ``t_us`` start of each exposure, ``exposure_us``.
+        """
+        p = self.params
+        if t_end_us <= t_start_us:
+            raise ParameterError(f"t_end_us ({t_end_us}) must be after t_start_us ({t_start_us})")
+        times = self.frame_times(int(t_start_us), int(t_end_us))
+        if times.size == 0:
+            raise ParameterError(
+                f"[{t_start_us}, {t_end_us}] µs is shorter than one frame period ({p.period_us:.0f} µs)"
+            )
+        frames, exposures, gains = [], [], []
+        shape = None
+        metered = None  # auto-exposure meters the previous frame's scene, like a real camera
+        for t0 in times:
+            if metered is None:
+                first = _scene(render, int(t0), shape)
+                shape = first.shape
+                metered = float(first.mean())
+            exposure, gain = auto_exposure(metered, p)
+            exposure_us = max(int(round(exposure)), 1)
+            acc = np.zeros(shape, np.float64)
+            offsets = (np.arange(p.exposure_samples) + 0.5) / p.exposure_samples * exposure_us
+            for off in offsets:
+                acc += _scene(render, int(t0 + off), shape)
+            acc /= p.exposure_samples
+            metered = float(acc.mean())
+            frames.append(self._expose(acc, exposure_us, gain))
+            exposures.append(exposure_us)
+            gains.append(gain)
+        return FrameSeries(
+            data=np.stack(frames),
+            t_us=times,
+            exposure_us=np.asarray(exposures, np.int64),
+            fps=float(p.fps),
+            model="rgb-camera",
+            params={**p.to_dict(), "gain": [float(g) for g in gains], "seed": self.seed},
+        )
+
+    def _expose(self, mean_lux: np.ndarray, exposure_us: int, gain: float) -> np.ndarray:
+        p = self.params
+        electrons = mean_lux * (p.electrons_per_lux_s * exposure_us * 1e-6)
+        signal = self._rng.poisson(electrons).astype(np.float64)
+        signal = np.minimum(signal, p.full_well_e)
+        if p.read_noise_e > 0:
+            signal += self._rng.normal(0.0, p.read_noise_e, signal.shape)
+        linear = signal * gain / p.full_well_e
+        return np.round(srgb_encode(linear) * 255.0).astype(np.uint8)
+
+
+__all__ = ["RgbCamera", "RgbCameraParams", "RGB_PRESETS", "auto_exposure", "srgb_encode"]
