@@ -1,9 +1,116 @@
-"""``evface info``, ``evface convert`` and ``evface bench io``."""
+"""``evface info`` and ``evface convert``: thin shells over :mod:`evface.events.io`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from evface.errors import FormatError
+
+
+def _parse_size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise FormatError(f"--sensor-size must look like 1280x720, got {text!r}") from None
+    return (width, height)
+
+
+def _info_table(info: dict) -> Table:
+    table = Table(title=info["path"], show_header=False, title_justify="left")
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    table.add_row("format", info["format"])
+    if "sensor" in info:
+        table.add_row("sensor", info["sensor"])
+    if "sensor_size" in info:
+        table.add_row("sensor size", "{}x{}".format(*info["sensor_size"]))
+        table.add_row("events", f"{info['events']:,}")
+        table.add_row("duration", f"{info['duration_us'] / 1e6:.6f} s ({info['duration_us']:,} µs)")
+        if info["t_first_us"] is not None:
+            table.add_row("time range", f"{info['t_first_us']:,} .. {info['t_last_us']:,} µs")
+        table.add_row("mean rate", f"{info['mean_rate_hz'] / 1e6:.3f} M events/s")
+        table.add_row("ON / OFF", f"{info['on_events']:,} / {info['off_events']:,} (ON {100 * info['on_fraction']:.1f} %)")
+    table.add_row("file size", f"{info['file_bytes'] / 1e6:.2f} MB")
+    for name, s in info.get("sensors", {}).items():
+        table.add_row(f"sensor {name}", f"{s['sensor_size'][0]}x{s['sensor_size'][1]} {s.get('model', '')}, "
+                                        f"{s['events']:,} events, ON {100 * s['on_fraction']:.1f} %")
+    for name, fr in info.get("frames", {}).items():
+        table.add_row(f"frames {name}", f"{fr['count']} x {'x'.join(map(str, fr['shape']))} at {fr['fps']:g} fps")
+    for name, tr in info.get("truth", {}).items():
+        table.add_row(f"truth {name}", f"{tr['count']} x {'x'.join(map(str, tr['shape']))}")
+    if "clip" in info:
+        c = info["clip"]
+        table.add_row("clip", f"{c['clip_id']} (subject {c['subject'] or '-'})")
+        table.add_row("label", f"{c['label'] or '-'}  AUs {c['aus']}  lighting {c['lighting'] or '-'}")
+        table.add_row("onset / apex / offset", f"{c['onset_us']:,} / {c['apex_us']:,} / {c['offset_us']:,} µs")
+    return table
 
 
 def register(app: typer.Typer) -> None:
     """Add the I/O commands to ``app``."""
+
+    @app.command("info")
+    def info_command(
+        file: Path = typer.Argument(..., help="Events file (.raw, .dat, .aedat4, .es, .csv) or clip file (.h5)."),
+        sensor: str = typer.Option(None, "--sensor", help="Clip sensor shown at the top (default: the first)."),
+        sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for files whose header has no size."),
+        json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    ) -> None:
+        """Format, sensor size, event count, duration, rate and ON/OFF balance of an events file."""
+        import json
+
+        from evface.events.io import file_info
+
+        info = file_info(file, sensor=sensor, sensor_size=_parse_size(sensor_size))
+        if json_out:
+            print(json.dumps(info, indent=2))
+        else:
+            Console().print(_info_table(info))
+
+    @app.command("convert")
+    def convert_command(
+        source: Path = typer.Argument(..., metavar="IN", help="Input events or clip file."),
+        dest: Path = typer.Argument(..., metavar="OUT", help="Output file; the extension picks the format."),
+        sensor: str = typer.Option(None, "--sensor", help="Clip sensor to read (IN .h5) or name to write (OUT .h5)."),
+        version: str = typer.Option(None, "--version", help="EVT version of a .raw output: evt3 (default), evt2, evt2.1."),
+        chunk_us: int = typer.Option(None, "--chunk-us", help="Stream in windows of this many µs."),
+        sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size."),
+    ) -> None:
+        """Convert between any two supported formats, streaming (files larger than memory work)."""
+        from evface.events.io import DEFAULT_CLIP_SENSOR, EventsFileReader, detect_format, open_events_writer
+
+        in_clip = detect_format(source) == "clip"
+        reader = EventsFileReader(source, chunk_us=chunk_us, chunk_events=None if chunk_us else 1 << 20,
+                                  sensor=sensor if in_clip else None, sensor_size=_parse_size(sensor_size))
+        out_sensor = (sensor if not in_clip else reader.sensor) or DEFAULT_CLIP_SENSOR
+        total = _known_count(reader)
+        console = Console(stderr=True)
+        columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f} events"),
+                   TimeElapsedColumn()]
+        with Progress(*columns, console=console, transient=False) as progress:
+            task = progress.add_task(f"{source.name} -> {dest.name}", total=total)
+            with open_events_writer(dest, reader.sensor_size, version=version, sensor=out_sensor) as writer:
+                for chunk in reader:
+                    writer.write(chunk)
+                    progress.advance(task, chunk.size)
+            progress.update(task, total=writer.count)
+        console.print(f"wrote {writer.count:,} events to {dest} ({writer.format})")
+
+
+def _known_count(reader) -> int | None:
+    """Event count when the container knows it without decoding (clip, DAT); None otherwise."""
+    if reader.format == "clip":
+        import h5py
+
+        with h5py.File(reader.path, "r") as f:
+            return int(f[f"events/{reader.sensor}/t"].shape[0])
+    if reader.format == "dat":
+        return (reader.path.stat().st_size - reader._header_length - 2) // 8
+    return None

@@ -1,0 +1,961 @@
+"""Event files: camera formats (through faery) and the evface clip file, read and written in chunks.
+
+Formats (``detect_format`` names): ``evt3``, ``evt2``, ``evt2.1`` (Prophesee ``.raw``), ``dat``
+(Prophesee DAT), ``aedat4`` (iniVation AEDAT 4), ``es`` (Event Stream), ``csv`` (``t,x,y,on``
+with the sensor size in the header, as faery writes it) and ``clip`` (evface's HDF5 clip file,
+one sensor at a time). Timestamps are absolute microseconds and survive a round trip exactly; the
+events arrays are :data:`evface.events.core.EVENT_DTYPE`.
+
+Reading is a stream of chunks (:class:`EventsFileReader`), so a file larger than memory goes
+through; writing goes to ``NAME.tmp`` and is renamed on success, so an error never leaves half a
+file. Every problem with a file raises :class:`~evface.errors.FormatError` (or
+:class:`~evface.errors.EventsError` for events that break the data model), naming the file.
+
+Examples
+--------
+>>> import tempfile
+>>> from evface.events.core import make_events
+>>> ev = make_events([0, 20_000_000], [0, 639], [479, 0], [1, -1])
+>>> path = write_events_file(tempfile.mkdtemp() + "/a.raw", ev, (640, 480))
+>>> back, size = read_events_file(path)
+>>> size, back["t"].tolist(), back["p"].tolist()
+((640, 480), [0, 20000000], [1, -1])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evface.errors import EventsError, FormatError, where
+from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
+from evface.events import io_evt
+
+FORMATS = ("evt3", "evt2", "evt2.1", "dat", "aedat4", "es", "csv", "clip")
+"""Every format name :func:`detect_format` can return."""
+
+EXTENSIONS = {
+    ".raw": "evt3", ".evt": "evt3", ".dat": "dat", ".aedat4": "aedat4", ".aedat": "aedat4",
+    ".es": "es", ".csv": "csv", ".h5": "clip", ".hdf5": "clip",
+}
+"""File extension -> format (``.raw`` holds any EVT version; the header says which)."""
+
+EVT_VERSIONS = ("evt3", "evt2", "evt2.1")
+DAT_MAX_GAP_US = 1 << 31
+"""DAT stores 32-bit timestamps (the first event's time goes in the header); faery tells a wrap from
+jitter only for gaps below 2^31 µs (35 min), so longer gaps are refused."""
+DEFAULT_CLIP_SENSOR = "events"
+"""Sensor name under which a camera file is stored when converted to a clip file."""
+
+_FAERY_DTYPE = np.dtype([("t", "<u8"), ("x", "<u2"), ("y", "<u2"), ("on", "?")])
+_DAT_DTYPE = np.dtype([("t", "<u8"), ("x", "<u2"), ("y", "<u2"), ("payload", "u1")])
+_MAGIC = {b"#!AER-DAT4.0": "aedat4", b"Event Stream": "es", b"\x89HDF\r\n\x1a\n": "clip"}
+_EVT21_BLOCK_WORDS = 1 << 20
+_CLIP_BLOCK_EVENTS = 1 << 21
+_CSV_BLOCK_BYTES = 1 << 24
+
+
+# --------------------------------------------------------------------------------------------
+# format detection and headers
+
+
+def _check_exists(path: Path) -> None:
+    if not path.exists():
+        raise FormatError(where(path, "no such file"))
+    if path.is_dir():
+        raise FormatError(where(path, "is a directory, expected an events file"))
+    if path.stat().st_size == 0:
+        raise FormatError(where(path, "empty file (0 bytes)"))
+
+
+def _format_from_extension(path: Path) -> str:
+    ext = path.suffix.lower()
+    if ext not in EXTENSIONS:
+        known = ", ".join(sorted(EXTENSIONS))
+        raise FormatError(where(path, f"unknown extension {ext or '(none)'!r}; expected one of {known}"))
+    return EXTENSIONS[ext]
+
+
+def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
+    """Parse the ``%`` header lines of a Prophesee ``.raw`` or ``.dat`` file.
+
+    Returns the header as a dict (``version``, ``width``, ``height``, ``t0``, ``endianness``
+    when present) and its length in bytes. Parsing stops at ``% end`` or the first line that
+    does not start with ``%``.
+    """
+    fields: dict[str, str] = {}
+    length = 0
+    with open(path, "rb") as f:
+        while True:
+            line = f.readline(4096)
+            if not line.startswith(b"%") or not line.endswith(b"\n"):
+                break
+            length += len(line)
+            words = line[1:].decode("ascii", "replace").replace(";", " ").split()
+            if not words:
+                continue
+            key = words[0]
+            if key == "end":
+                break
+            if key in ("evt", "Version") and len(words) > 1:
+                fields["version"] = {"2": "evt2", "2.0": "evt2", "2.1": "evt2.1", "3": "evt3", "3.0": "evt3"}.get(
+                    words[1], words[1])
+            elif key == "format" and len(words) > 1:
+                name = words[1].upper().replace("EVT2.0", "EVT2").replace("EVT3.0", "EVT3")
+                fields["version"] = {"EVT2": "evt2", "EVT21": "evt2.1", "EVT2.1": "evt2.1", "EVT3": "evt3"}.get(
+                    name, words[1])
+                for word in words[2:]:
+                    k, _, v = word.partition("=")
+                    if k in ("width", "height", "endianness"):
+                        fields[k] = v
+            elif key == "geometry" and len(words) > 1:
+                w, _, h = words[1].partition("x")
+                fields["width"], fields["height"] = w, h
+            elif key in ("Width", "Height") and len(words) > 1:
+                fields[key.lower()] = words[1]
+            elif key in ("t0", "T0") and len(words) > 1:
+                fields["t0"] = words[1]
+    return fields, length
+
+
+def _header_size(path: Path, fields: dict[str, str]) -> SensorSize | None:
+    try:
+        return (int(fields["width"]), int(fields["height"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def detect_format(path: str | Path) -> str:
+    """The format of an existing events file, from its magic bytes, extension and header.
+
+    Raises
+    ------
+    FormatError
+        A missing or empty file, an unknown extension, a ``.raw`` without an EVT version, or an
+        extension that contradicts the file's content.
+
+    Examples
+    --------
+    >>> detect_format("recording.raw")  # doctest: +SKIP
+    'evt3'
+    """
+    path = Path(path)
+    _check_exists(path)
+    by_ext = _format_from_extension(path)
+    with open(path, "rb") as f:
+        head = f.read(16)
+    by_magic = next((fmt for magic, fmt in _MAGIC.items() if head.startswith(magic)), None)
+    if by_magic is not None and by_magic != by_ext:
+        raise FormatError(where(path, f"the extension says {by_ext} but the content is {by_magic}"))
+    if by_magic is None and by_ext in ("aedat4", "es", "clip"):
+        raise FormatError(where(path, f"not a {by_ext} file (its magic bytes are missing: corrupt or wrong extension)"))
+    if by_ext == "evt3":
+        fields, _ = read_prophesee_header(path)
+        version = fields.get("version")
+        if version is None:
+            raise FormatError(where(path, "the .raw header names no EVT version (expected '% evt 3.0' or "
+                                          "'% format EVT3;...')"))
+        if version not in EVT_VERSIONS:
+            raise FormatError(where(path, f"unsupported EVT version {version!r} (expected evt2, evt2.1 or evt3)"))
+        return version
+    return by_ext
+
+
+def output_format(path: str | Path, format: str | None = None, version: str | None = None) -> str:
+    """The format a new file at ``path`` is written in (``.raw`` defaults to EVT 3.0)."""
+    path = Path(path)
+    fmt = format or _format_from_extension(path)
+    if version is not None:
+        version = version.lower()
+        if version not in EVT_VERSIONS:
+            raise FormatError(where(path, f"unknown EVT version {version!r} (expected evt3, evt2 or evt2.1)"))
+        if fmt not in EVT_VERSIONS:
+            raise FormatError(where(path, f"--version applies to .raw files only, not to {fmt}"))
+        fmt = version
+    if fmt not in FORMATS:
+        raise FormatError(where(path, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}"))
+    return fmt
+
+
+# --------------------------------------------------------------------------------------------
+# conversions between faery's dtype and evface's
+
+
+def from_faery(packet: np.ndarray) -> np.ndarray:
+    """faery events (uint64 t, bool on) -> evface events, reusing the buffer (no per-event loop).
+
+    Both dtypes are 13 packed bytes with the same offsets, so the array is reinterpreted and the
+    polarity byte mapped 0/1 -> -1/+1 in place.
+    """
+    if packet.dtype.itemsize != EVENT_DTYPE.itemsize or not packet.flags.writeable:
+        packet = packet.astype(_FAERY_DTYPE)
+    events = packet.view(EVENT_DTYPE)
+    p = events["p"]
+    np.add(p, p, out=p)
+    np.subtract(p, 1, out=p)
+    return events
+
+
+def to_faery(events: np.ndarray) -> np.ndarray:
+    """evface events -> a new array in faery's dtype (uint64 t, bool on)."""
+    out = events.copy().view(_FAERY_DTYPE)
+    out["on"] = events["p"] > 0
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# reading
+
+
+def _faery_error(path: Path, exc: BaseException) -> FormatError:
+    text = str(exc).strip() or type(exc).__name__
+    return FormatError(where(path, f"cannot decode ({text}): the file is corrupt, truncated or not this format"))
+
+
+@contextlib.contextmanager
+def _faery_errors(path: Path) -> Iterator[None]:
+    """Turn anything faery raises (including Rust panics, which are BaseExceptions) into FormatError."""
+    try:
+        yield
+    except (FormatError, EventsError, KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - pyo3 panics derive from BaseException
+        raise _faery_error(path, exc) from None
+
+
+class EventsFileReader:
+    """A stream of events chunks from one file, with its format and sensor size known up front.
+
+    Parameters
+    ----------
+    path : path
+        Any supported events file (see :data:`FORMATS`).
+    chunk_us : int, optional
+        Yield one chunk per window ``[k * chunk_us, (k + 1) * chunk_us)`` of absolute time
+        (empty windows are skipped).
+    chunk_events : int, optional
+        Yield chunks of this many events (the last may be shorter). Without either option the
+        chunks are whatever the decoder produces.
+    sensor : str, optional
+        For a clip file: which sensor (needed when it has several).
+    sensor_size : (width, height), optional
+        Fallback for files whose header gives no size (headerless CSV, DAT or ``.raw``).
+    t_start_us, t_end_us : int, optional
+        Only events with ``t_start_us <= t < t_end_us``.
+
+    Attributes
+    ----------
+    path, format, sensor_size, sensor
+
+    Examples
+    --------
+    >>> reader = EventsFileReader("recording.raw", chunk_us=50_000)  # doctest: +SKIP
+    >>> for chunk in reader:  # doctest: +SKIP
+    ...     process(chunk, reader.sensor_size)
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        chunk_us: int | None = None,
+        chunk_events: int | None = None,
+        sensor: str | None = None,
+        sensor_size: SensorSize | None = None,
+        t_start_us: int | None = None,
+        t_end_us: int | None = None,
+    ) -> None:
+        self.path = Path(path)
+        if chunk_us is not None and chunk_us <= 0:
+            raise FormatError(where(self.path, f"chunk_us must be positive, got {chunk_us}"))
+        if chunk_events is not None and chunk_events <= 0:
+            raise FormatError(where(self.path, f"chunk_events must be positive, got {chunk_events}"))
+        if chunk_us is not None and chunk_events is not None:
+            raise FormatError(where(self.path, "give chunk_us or chunk_events, not both"))
+        self.chunk_us = chunk_us
+        self.chunk_events = chunk_events
+        self.t_start_us = t_start_us
+        self.t_end_us = t_end_us
+        self.format = detect_format(self.path)
+        self.sensor: str | None = None
+        self._header_length = 0
+        self._header: dict[str, str] = {}
+        self.sensor_size = self._open(sensor, sensor_size)
+
+    # -- opening: find the sensor size without decoding events
+    def _open(self, sensor: str | None, fallback: SensorSize | None) -> SensorSize:
+        path, fmt = self.path, self.format
+        if fmt == "clip":
+            return self._open_clip(sensor)
+        if sensor is not None:
+            raise FormatError(where(path, f"sensor={sensor!r} applies to clip files only, not to {fmt}"))
+        if fmt in EVT_VERSIONS or fmt == "dat":
+            self._header, self._header_length = read_prophesee_header(path)
+            size = _header_size(path, self._header) or fallback
+            word = {"evt3": 2, "evt2": 4, "evt2.1": 8, "dat": 8}[fmt]
+            body = path.stat().st_size - self._header_length - (2 if fmt == "dat" else 0)  # DAT: type, size bytes
+            extra = body % word
+            if extra:
+                raise FormatError(where(path, f"truncated: {extra} trailing bytes after the last whole "
+                                              f"{word}-byte {fmt} word"))
+        elif fmt == "csv":
+            size = _csv_header_size(path) or fallback
+        else:
+            with _faery_errors(path):
+                from faery.file_decoder import Decoder
+
+                size = tuple(Decoder(path, file_type="aedat" if fmt == "aedat4" else fmt).dimensions())
+        if size is None:
+            raise FormatError(where(path, "the header gives no sensor size; pass sensor_size=(width, height)"))
+        width, height = int(size[0]), int(size[1])
+        if width <= 0 or height <= 0:
+            raise FormatError(where(path, f"invalid sensor size {width}x{height} in the header"))
+        return (width, height)
+
+    def _open_clip(self, sensor: str | None) -> SensorSize:
+        from evface.data.clip import read_clip_meta
+
+        meta = read_clip_meta(self.path)
+        names = sorted(meta.sensors)
+        if sensor is None:
+            if len(names) != 1:
+                raise FormatError(where(self.path, f"clip has sensors {names}; choose one with sensor=NAME"))
+            sensor = names[0]
+        if sensor not in meta.sensors:
+            raise FormatError(where(self.path, f"no sensor {sensor!r} in this clip (it has {names})"))
+        self.sensor = sensor
+        return meta.sensors[sensor].size
+
+    # -- iteration
+    def __iter__(self) -> Iterator[np.ndarray]:
+        chunks = self._checked(self._decoded())
+        if self.t_start_us is not None or self.t_end_us is not None:
+            chunks = _window(chunks, self.t_start_us, self.t_end_us)
+        if self.chunk_events is not None:
+            return _by_count(chunks, self.chunk_events)
+        if self.chunk_us is not None:
+            return _by_time(chunks, self.chunk_us)
+        return (c for c in chunks if c.size)
+
+    def _decoded(self) -> Iterator[np.ndarray]:
+        fmt = self.format
+        if fmt == "clip":
+            yield from self._clip_chunks()
+        elif fmt == "evt2.1":
+            yield from self._evt21_chunks()
+        elif fmt == "csv":
+            yield from self._csv_chunks()
+        else:
+            yield from self._faery_chunks()
+
+    def _faery_chunks(self) -> Iterator[np.ndarray]:
+        from faery.extension import aedat, csv, dat, es, evt
+
+        path, fmt, size = self.path, self.format, self.sensor_size
+        with _faery_errors(path):
+            if fmt in ("evt3", "evt2"):
+                with evt.Decoder(path, size, fmt) as decoder:
+                    for packet in decoder:
+                        if "events" in packet:
+                            yield from_faery(packet["events"])
+            elif fmt == "dat":
+                with dat.Decoder(path, size, "dat2") as decoder:
+                    if decoder.event_type != "cd":
+                        raise FormatError(where(path, f"DAT event type {decoder.event_type!r} is not 'cd' (polarity events)"))
+                    for packet in decoder:
+                        if packet["payload"].size and packet["payload"].max() > 1:
+                            raise FormatError(where(path, "DAT polarity values above 1: corrupt file"))
+                        yield from_faery(packet.view(_FAERY_DTYPE))
+            elif fmt == "es":
+                with es.Decoder(path, 0) as decoder:
+                    if decoder.event_type != "dvs":
+                        raise FormatError(where(path, f"ES event type {decoder.event_type!r} is not 'dvs'"))
+                    flip = size[1] - 1
+                    for packet in decoder:
+                        events = from_faery(packet)
+                        y = events["y"]
+                        if y.size and int(y.max()) > flip:
+                            raise FormatError(where(path, f"y={int(y.max())} outside the {size[0]}x{size[1]} sensor"))
+                        np.subtract(flip, y, out=y, casting="unsafe")
+                        yield events
+            elif fmt == "aedat4":
+                with aedat.Decoder(path) as decoder:
+                    track_id = next((t.id for t in decoder.tracks() if t.data_type == "events"), None)
+                    if track_id is None:
+                        raise FormatError(where(path, "the AEDAT4 file has no event track"))
+                    for track, packet in decoder:
+                        if track.id == track_id and len(packet):
+                            yield from_faery(packet)
+
+    def _evt21_chunks(self) -> Iterator[np.ndarray]:
+        path = self.path
+        legacy = self._header.get("endianness", "").lower() == "legacy"
+        state = io_evt.evt21_new_decoder_state()
+        with open(path, "rb") as f:
+            f.seek(self._header_length)
+            while True:
+                raw = f.read(8 * _EVT21_BLOCK_WORDS)
+                if not raw:
+                    return
+                words = np.frombuffer(raw, dtype="<u8")
+                if legacy:
+                    words = (words << np.uint64(32)) | (words >> np.uint64(32))
+                events, code, value = io_evt.evt21_decode(words, state, self.sensor_size, EVENT_DTYPE)
+                if code:
+                    axis = "x" if code == 1 else "y"
+                    raise FormatError(where(path, f"{axis}={value} outside the {self.sensor_size[0]}x"
+                                                  f"{self.sensor_size[1]} sensor: corrupt EVT2.1 data"))
+                yield events
+
+    def _csv_chunks(self) -> Iterator[np.ndarray]:
+        """CSV rows ``t,x,y,on`` (on: 1/0 or 1/-1), parsed here: faery's CSV decoder silently
+        clamps decreasing timestamps, which would hide an unsorted file."""
+        path = self.path
+        with open(path, "rb") as f:
+            first = f.readline()
+            row = 2
+            if first[:1].isdigit():
+                f.seek(0)
+                row = 1
+            rest = b""
+            while True:
+                block = f.read(_CSV_BLOCK_BYTES)
+                if not block:
+                    break
+                block = rest + block
+                cut = block.rfind(b"\n") + 1
+                rest = block[cut:]
+                if cut:
+                    yield _parse_csv(path, block[:cut], row)
+                    row += block.count(b"\n", 0, cut)
+            if rest.strip():
+                yield _parse_csv(path, rest, row)
+
+    def _clip_chunks(self) -> Iterator[np.ndarray]:
+        from evface.data.clip import _locate, _open
+
+        path = self.path
+        with _open(path) as f:
+            g = f[f"events/{self.sensor}"]
+            try:
+                n = g["t"].shape[0]
+                lo = 0 if self.t_start_us is None else _locate(g, self.t_start_us, n)
+                hi = n if self.t_end_us is None else max(lo, _locate(g, self.t_end_us, n))
+                for start in range(lo, hi, _CLIP_BLOCK_EVENTS):
+                    stop = min(hi, start + _CLIP_BLOCK_EVENTS)
+                    events = np.empty(stop - start, dtype=EVENT_DTYPE)
+                    for name in EVENT_DTYPE.names:
+                        events[name] = g[name][start:stop]
+                    yield events
+            except (OSError, KeyError, ValueError) as exc:
+                raise FormatError(where(path, f"events/{self.sensor} is corrupt or truncated ({exc})")) from exc
+
+    def _checked(self, chunks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        """Check order (within and across chunks), polarity and coordinates of decoded chunks."""
+        path = self.path
+        width, height = self.sensor_size
+        last_t = None
+        for chunk in chunks:
+            if not chunk.size:
+                continue
+            t = chunk["t"]
+            if last_t is not None and t[0] < last_t:
+                raise EventsError(where(path, f"timestamps not sorted: {int(t[0])} follows {int(last_t)}"))
+            if t.size > 1:
+                bad = np.flatnonzero(t[1:] < t[:-1])
+                if bad.size:
+                    i = int(bad[0])
+                    raise EventsError(where(path, f"timestamps not sorted: {int(t[i + 1])} follows {int(t[i])} "
+                                                  f"(chunk event {i + 1})"))
+            if int(t[0]) < 0:
+                raise EventsError(where(path, f"negative timestamp {int(t[0])}"))
+            xmax, ymax = int(chunk["x"].max()), int(chunk["y"].max())
+            if xmax >= width or ymax >= height:
+                raise EventsError(where(path, f"coordinates outside the {width}x{height} sensor "
+                                              f"(x={xmax}, y={ymax})"))
+            last_t = t[-1]
+            yield chunk
+
+
+def _parse_csv(path: Path, body: bytes, first_row: int) -> np.ndarray:
+    import io
+
+    try:
+        table = np.loadtxt(io.StringIO(body.decode("utf-8")), delimiter=",", dtype=np.int64, ndmin=2)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FormatError(where(path, f"rows from {first_row}: not 't,x,y,on' integers ({exc}); "
+                                      "corrupt or truncated CSV")) from None
+    if table.shape[1] != 4:
+        raise FormatError(where(path, f"rows from {first_row}: {table.shape[1]} columns, expected 4 (t,x,y,on)"))
+    t, x, y, on = table.T
+    if t.size and (x.min() < 0 or y.min() < 0 or x.max() > 65535 or y.max() > 65535):
+        raise EventsError(where(path, f"rows from {first_row}: coordinates outside 0..65535"))
+    if np.any((on != 0) & (on != 1) & (on != -1)):
+        raise FormatError(where(path, f"rows from {first_row}: polarity values other than 1, 0 or -1"))
+    events = np.empty(t.size, dtype=EVENT_DTYPE)
+    events["t"], events["x"], events["y"] = t, x, y
+    events["p"] = np.where(on > 0, 1, -1)
+    return events
+
+
+def _csv_header_size(path: Path) -> SensorSize | None:
+    with open(path, "rb") as f:
+        first = f.readline(4096).decode("utf-8", "replace").strip()
+    width = height = None
+    for column in first.split(","):
+        name, _, value = column.partition("@")
+        if value.isdigit():
+            if name.strip() == "x":
+                width = int(value)
+            elif name.strip() == "y":
+                height = int(value)
+    return (width, height) if width and height else None
+
+
+def _window(chunks: Iterator[np.ndarray], t0: int | None, t1: int | None) -> Iterator[np.ndarray]:
+    for chunk in chunks:
+        t = chunk["t"]
+        lo = 0 if t0 is None else int(np.searchsorted(t, t0, side="left"))
+        hi = t.size if t1 is None else int(np.searchsorted(t, t1, side="left"))
+        if hi > lo:
+            yield chunk[lo:hi]
+        if t1 is not None and t.size and t[-1] >= t1:
+            return
+
+
+def _by_count(chunks: Iterator[np.ndarray], n: int) -> Iterator[np.ndarray]:
+    pending: list[np.ndarray] = []
+    have = 0
+    for chunk in chunks:
+        while chunk.size:
+            take = min(n - have, chunk.size)
+            pending.append(chunk[:take])
+            have += take
+            chunk = chunk[take:]
+            if have == n:
+                yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+                pending, have = [], 0
+    if have:
+        yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+
+
+def _by_time(chunks: Iterator[np.ndarray], chunk_us: int) -> Iterator[np.ndarray]:
+    pending: list[np.ndarray] = []
+    window = None
+    for chunk in chunks:
+        while chunk.size:
+            k = int(chunk["t"][0]) // chunk_us
+            if window is not None and k != window and pending:
+                yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+                pending = []
+            window = k
+            cut = int(np.searchsorted(chunk["t"], (k + 1) * chunk_us, side="left"))
+            pending.append(chunk[:cut])
+            chunk = chunk[cut:]
+    if pending:
+        yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+
+
+def iter_events_file(
+    path: str | Path,
+    *,
+    chunk_us: int | None = None,
+    chunk_events: int | None = None,
+    sensor: str | None = None,
+    sensor_size: SensorSize | None = None,
+    t_start_us: int | None = None,
+    t_end_us: int | None = None,
+) -> EventsFileReader:
+    """Open an events file as a stream of chunks; the reader's ``sensor_size`` is known at once.
+
+    See :class:`EventsFileReader` for the parameters.
+    """
+    return EventsFileReader(path, chunk_us=chunk_us, chunk_events=chunk_events, sensor=sensor,
+                            sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
+
+
+def read_events_file(
+    path: str | Path,
+    *,
+    sensor: str | None = None,
+    t_start_us: int | None = None,
+    t_end_us: int | None = None,
+    sensor_size: SensorSize | None = None,
+) -> tuple[np.ndarray, SensorSize]:
+    """Read a whole events file (or the window ``t_start_us <= t < t_end_us``) into memory.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+    sensor_size : (width, height)
+    """
+    reader = EventsFileReader(path, sensor=sensor, sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
+    if reader.format == "clip" and t_start_us is None and t_end_us is None:
+        from evface.data.clip import read_events
+
+        events = read_events(reader.path, reader.sensor)
+        next(reader._checked(iter([events])), None)
+        return events, reader.sensor_size
+    chunks = list(reader)
+    if not chunks:
+        return empty_events(), reader.sensor_size
+    return (chunks[0] if len(chunks) == 1 else np.concatenate(chunks)), reader.sensor_size
+
+
+# --------------------------------------------------------------------------------------------
+# writing
+
+
+class EventsFileWriter:
+    """Write events to a file chunk by chunk; the file appears (renamed from ``NAME.tmp``) on close.
+
+    Use as a context manager: leaving the block with an exception removes the temporary file.
+    Each chunk is checked (dtype, order within and across chunks, coordinates inside
+    ``sensor_size``, non-negative time) before anything of it is written.
+
+    Examples
+    --------
+    >>> with open_events_writer("out.aedat4", (346, 260)) as w:  # doctest: +SKIP
+    ...     for chunk in chunks:
+    ...         w.write(chunk)
+    """
+
+    def __init__(self, path: str | Path, sensor_size: SensorSize, format: str | None = None,
+                 version: str | None = None, *, sensor: str = DEFAULT_CLIP_SENSOR) -> None:
+        self.path = Path(path)
+        self.format = output_format(self.path, format, version)
+        width, height = int(sensor_size[0]), int(sensor_size[1])
+        if width <= 0 or height <= 0:
+            raise FormatError(where(self.path, f"invalid sensor size {width}x{height}"))
+        limit = {"evt3": 2048, "evt2": 2048, "evt2.1": 2048, "dat": 16384}.get(self.format, 65536)
+        if width > limit or height > limit:
+            raise FormatError(where(self.path, f"{self.format} holds sensors up to {limit}x{limit}, got {width}x{height}"))
+        self.sensor_size = (width, height)
+        self.sensor = sensor
+        self.count = 0
+        self._last_t: int | None = None
+        self._first_t: int | None = None
+        self.tmp = self.path.with_name(self.path.name + ".tmp")
+        self._encoder: Any = None
+        self._file: Any = None
+        self._state: np.ndarray | None = None
+        self._closed = False
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._start()
+        except BaseException:
+            self._discard()
+            raise
+
+    def _start(self) -> None:
+        fmt, (width, height), tmp = self.format, self.sensor_size, self.tmp
+        if fmt in ("evt3", "evt2.1"):
+            self._file = open(tmp, "wb")
+            name = "3.0" if fmt == "evt3" else "2.1"
+            tag = "EVT3" if fmt == "evt3" else "EVT21"
+            self._file.write(f"% evt {name}\n% format {tag};width={width};height={height}\n"
+                             f"% geometry {width}x{height}\n% end\n".encode())
+            self._state = io_evt.evt3_new_state() if fmt == "evt3" else io_evt.evt21_new_state()
+            return
+        if fmt == "clip":
+            self._encoder = _ClipEventsWriter(tmp, self.path, self.sensor, self.sensor_size)
+            return
+        from faery.extension import aedat, csv, dat, es, evt
+
+        with _faery_errors(self.path):
+            if fmt == "evt2":
+                self._encoder = evt.Encoder(tmp, "evt2", False, self.sensor_size, True)
+            elif fmt == "dat":
+                self._encoder = dat.Encoder(tmp, "dat2", "cd", True, self.sensor_size)  # t0 in the header
+            elif fmt == "es":
+                self._encoder = es.Encoder(tmp, "dvs", False, self.sensor_size)
+            elif fmt == "csv":
+                self._encoder = csv.Encoder(tmp, ord(","), True, self.sensor_size, True)
+            elif fmt == "aedat4":
+                self._encoder = aedat.Encoder(tmp, _aedat_description(aedat, self.sensor_size), aedat.LZ4_DEFAULT)
+            self._encoder.__enter__()
+
+    def write(self, events: np.ndarray) -> None:
+        """Append a chunk (sorted, following the previous chunk in time)."""
+        if self._closed:
+            raise FormatError(where(self.path, "write after close"))
+        self._check(events)
+        if not events.size:
+            return
+        fmt = self.format
+        if fmt == "evt3":
+            self._file.write(io_evt.evt3_encode(events, self._state).tobytes())
+        elif fmt == "evt2.1":
+            self._file.write(io_evt.evt21_encode(events, self._state).tobytes())
+        elif fmt == "clip":
+            self._encoder.write(events)
+        else:
+            packet = to_faery(events)
+            with _faery_errors(self.path):
+                if fmt == "evt2":
+                    self._encoder.write({"events": packet})
+                elif fmt == "dat":
+                    self._encoder.write(packet.view(_DAT_DTYPE))
+                elif fmt == "es":
+                    packet["y"] = self.sensor_size[1] - 1 - packet["y"]
+                    self._encoder.write(packet)
+                elif fmt == "csv":
+                    self._encoder.write(packet)
+                elif fmt == "aedat4":
+                    self._encoder.write(0, packet)
+        if self._first_t is None:
+            self._first_t = int(events["t"][0])
+        self._last_t = int(events["t"][-1])
+        self.count += events.size
+
+    def _check(self, events: np.ndarray) -> None:
+        path = self.path
+        if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE or events.ndim != 1:
+            got = getattr(events, "dtype", type(events).__name__)
+            raise EventsError(where(path, f"events must be a 1-D array of {EVENT_DTYPE}, got {got}"))
+        if not events.size:
+            return
+        t = events["t"]
+        if self._last_t is not None and t[0] < self._last_t:
+            raise EventsError(where(path, f"timestamps not sorted: chunk starts at {int(t[0])} after {self._last_t}"))
+        bad = np.flatnonzero(t[1:] < t[:-1])
+        if bad.size:
+            i = int(bad[0])
+            raise EventsError(where(path, f"timestamps not sorted: t[{i + 1}]={int(t[i + 1])} < t[{i}]={int(t[i])}"))
+        if int(t[0]) < 0:
+            raise EventsError(where(path, f"negative timestamp {int(t[0])}: event files hold t >= 0"))
+        if self.format == "dat":
+            gaps = np.diff(t) if self._last_t is None else np.diff(t, prepend=self._last_t)
+            if gaps.size and int(gaps.max()) >= DAT_MAX_GAP_US:
+                raise EventsError(where(path, f"a gap of {int(gaps.max())} µs between events: DAT's 32-bit "
+                                              f"timestamps allow gaps below 2^31 µs; use .raw, .aedat4 or .h5"))
+        width, height = self.sensor_size
+        xmax, ymax = int(events["x"].max()), int(events["y"].max())
+        if xmax >= width or ymax >= height:
+            raise EventsError(where(path, f"coordinates outside the {width}x{height} sensor (max x={xmax}, max y={ymax})"))
+        p = events["p"]
+        if np.any((p != 1) & (p != -1)):
+            raise EventsError(where(path, "polarity must be -1 or +1"))
+
+    def close(self) -> Path:
+        """Finish the file and move it into place; returns its path."""
+        if self._closed:
+            return self.path
+        try:
+            if self._file is not None:
+                self._file.close()
+            elif self.format == "clip":
+                self._encoder.close()
+            else:
+                with _faery_errors(self.path):
+                    self._encoder.__exit__(None, None, None)
+            self._encoder = self._file = None
+            os.replace(self.tmp, self.path)
+        except BaseException:
+            self._discard()
+            raise
+        self._closed = True
+        return self.path
+
+    def _discard(self) -> None:
+        self._closed = True
+        with contextlib.suppress(BaseException):
+            if self._file is not None:
+                self._file.close()
+            elif self._encoder is not None:
+                if self.format == "clip":
+                    self._encoder.abort()
+                else:
+                    self._encoder.__exit__(None, None, None)
+        self._encoder = self._file = None
+        with contextlib.suppress(FileNotFoundError):
+            self.tmp.unlink()
+
+    def __enter__(self) -> EventsFileWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._discard()
+
+
+def _aedat_description(aedat: Any, sensor_size: SensorSize) -> list:
+    """The minimal AEDAT4 description (one event stream), as faery's own writer builds it."""
+    A, N = aedat.DescriptionAttribute, aedat.DescriptionNode
+    info = N("info", "/mainloop/Recorder/outInfo/0/info/", {
+        "sizeX": A("int", sensor_size[0]), "sizeY": A("int", sensor_size[1]), "source": A("string", "evface")}, [])
+    stream = N("0", "/mainloop/Recorder/outInfo/0/", {
+        "compression": A("string", "LZ4"), "originalOutputName": A("string", "events"),
+        "typeIdentifier": A("string", "EVTS")}, [info])
+    return [N("outInfo", "/mainloop/Recorder/outInfo/", {}, [stream])]
+
+
+class _ClipEventsWriter:
+    """Streams one sensor's events into a new clip file (schema of :mod:`evface.data.clip`)."""
+
+    def __init__(self, tmp: Path, path: Path, sensor: str, sensor_size: SensorSize) -> None:
+        import h5py
+
+        from evface.data import clip as clip_mod
+
+        self._clip = clip_mod
+        self.path = path
+        self.sensor = sensor
+        self.size = sensor_size
+        self.f = h5py.File(tmp, "w")
+        self.g = self.f.create_group(f"events/{sensor}")
+        for name in EVENT_DTYPE.names:
+            self.g.create_dataset(name, shape=(0,), maxshape=(None,), dtype=EVENT_DTYPE[name],
+                                  **clip_mod._event_dataset_options())
+        self.n = 0
+        self.first_t: int | None = None
+        self.last_t = -1
+        self.ms_parts: list[np.ndarray] = []
+        self.next_ms = 0
+
+    def write(self, events: np.ndarray) -> None:
+        m = events.size
+        for name in EVENT_DTYPE.names:
+            ds = self.g[name]
+            ds.resize((self.n + m,))
+            ds[self.n:self.n + m] = events[name]
+        t = events["t"]
+        step = self._clip.MS_INDEX_STEP_US
+        last_k = int(t[-1]) // step
+        if last_k >= self.next_ms:
+            edges = np.arange(self.next_ms, last_k + 1, dtype=np.int64) * step
+            self.ms_parts.append(self.n + np.searchsorted(t, edges, side="left").astype(np.int64))
+            self.next_ms = last_k + 1
+        if self.first_t is None:
+            self.first_t = int(t[0])
+        self.last_t = int(t[-1])
+        self.n += m
+
+    def close(self) -> None:
+        clip_mod = self._clip
+        step = clip_mod.MS_INDEX_STEP_US
+        if self.n:
+            total = (self.last_t + step) // step + 1
+            tail = np.full(total - self.next_ms, self.n, dtype=np.int64)
+            index = np.concatenate([*self.ms_parts, tail])
+        else:
+            index = np.zeros(1, dtype=np.int64)
+        self.g.create_dataset("ms_index", data=index)
+        info = clip_mod.SensorInfo(self.sensor, self.size[0], self.size[1])
+        clip_mod._write_sensor_attrs(self.g, info)
+        duration = 0 if self.first_t is None else self.last_t - self.first_t
+        clip = clip_mod.Clip(clip_id=self.path.name.split(".")[0], subject="", label="", aus=[], lighting="",
+                             onset_us=0, apex_us=0, offset_us=0, duration_us=duration)
+        clip_mod._write_root_attrs(self.f, clip)
+        self.f.close()
+
+    def abort(self) -> None:
+        self.f.close()
+
+
+def open_events_writer(path: str | Path, sensor_size: SensorSize, format: str | None = None,
+                       version: str | None = None, *, sensor: str = DEFAULT_CLIP_SENSOR) -> EventsFileWriter:
+    """Open a streaming writer (a context manager with ``.write(chunk)``); see :class:`EventsFileWriter`.
+
+    ``version`` picks the EVT version of a ``.raw`` file (``evt3`` by default, ``evt2``,
+    ``evt2.1``); ``sensor`` names the sensor of a clip file.
+    """
+    return EventsFileWriter(path, sensor_size, format, version, sensor=sensor)
+
+
+def write_events_file(path: str | Path, events: np.ndarray, sensor_size: SensorSize, *, format: str | None = None,
+                      version: str | None = None, sensor: str = DEFAULT_CLIP_SENSOR) -> Path:
+    """Write a whole events array to ``path`` (atomically); returns the path."""
+    with open_events_writer(path, sensor_size, format, version, sensor=sensor) as writer:
+        writer.write(events)
+    return writer.path
+
+
+# --------------------------------------------------------------------------------------------
+# summaries
+
+
+def file_info(path: str | Path, *, sensor: str | None = None, sensor_size: SensorSize | None = None) -> dict[str, Any]:
+    """Summarise an events file: format, sensor size, event count, duration, mean rate, ON/OFF.
+
+    For a clip file the summary covers every sensor (``"sensors"``; the top-level numbers are the
+    chosen or first sensor's) and adds the clip's labels and frames. The file is streamed, so
+    any size works.
+    """
+    path = Path(path)
+    fmt = detect_format(path)
+    if fmt == "clip":
+        return _clip_info(path, sensor)
+    reader = EventsFileReader(path, sensor_size=sensor_size)
+    info: dict[str, Any] = {"path": str(path), "format": fmt, "file_bytes": path.stat().st_size}
+    info.update(_stream_stats(reader, reader.sensor_size))
+    return info
+
+
+def _stream_stats(chunks, sensor_size: SensorSize) -> dict[str, Any]:
+    n = n_on = 0
+    t_first = t_last = None
+    for chunk in chunks:
+        n += chunk.size
+        n_on += int(np.count_nonzero(chunk["p"] > 0))
+        if t_first is None:
+            t_first = int(chunk["t"][0])
+        t_last = int(chunk["t"][-1])
+    duration = 0 if t_first is None else t_last - t_first
+    return {
+        "sensor_size": list(sensor_size),
+        "events": n,
+        "t_first_us": t_first,
+        "t_last_us": t_last,
+        "duration_us": duration,
+        "mean_rate_hz": (n / (duration * 1e-6)) if duration > 0 else 0.0,
+        "on_events": n_on,
+        "off_events": n - n_on,
+        "on_fraction": (n_on / n) if n else 0.0,
+    }
+
+
+def _clip_info(path: Path, sensor: str | None) -> dict[str, Any]:
+    from evface.data.clip import _open, read_clip_meta
+
+    meta = read_clip_meta(path)
+    names = sorted(meta.sensors)
+    if sensor is not None and sensor not in meta.sensors:
+        raise FormatError(where(path, f"no sensor {sensor!r} in this clip (it has {names})"))
+    sensors = {name: _stream_stats(EventsFileReader(path, sensor=name), meta.sensors[name].size) for name in names}
+    for name, stats in sensors.items():
+        s = meta.sensors[name]
+        stats.update(full_size=[s.full_width, s.full_height], roi=list(s.roi) if s.roi else None, model=s.model)
+    frames: dict[str, Any] = {}
+    with _open(path) as f:
+        for name, g in f.get("frames", {}).items():
+            shape = g["data"].shape
+            t = g["t"]
+            frames[name] = {"count": int(shape[0]), "shape": list(shape[1:]), "fps": float(g.attrs.get("fps", 0.0)),
+                            "t_first_us": int(t[0]) if t.shape[0] else None,
+                            "t_last_us": int(t[-1]) if t.shape[0] else None}
+        truth = {name: {"count": int(g["data"].shape[0]), "shape": list(g["data"].shape[1:])}
+                 for name, g in f.get("truth", {}).items()}
+    info: dict[str, Any] = {"path": str(path), "format": "clip", "file_bytes": path.stat().st_size}
+    chosen = sensor or (names[0] if names else None)
+    if chosen is not None:
+        info["sensor"] = chosen
+        info.update(sensors[chosen])
+    info["sensors"] = sensors
+    info["frames"] = frames
+    info["truth"] = truth
+    info["clip"] = {
+        "clip_id": meta.clip_id, "subject": meta.subject, "label": meta.label, "aus": meta.aus,
+        "lighting": meta.lighting, "onset_us": meta.onset_us, "apex_us": meta.apex_us,
+        "offset_us": meta.offset_us, "duration_us": meta.duration_us,
+    }
+    json.dumps(info)  # the summary is JSON-ready by construction; fail here, not in a caller
+    return info

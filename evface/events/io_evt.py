@@ -1,0 +1,249 @@
+"""Prophesee EVT 3.0 encoder and EVT 2.1 codec (numba), for what faery 0.7.1 lacks.
+
+faery 0.7.1 cannot encode or decode EVT 2.1 (``todo!()`` in its Rust code), and its EVT 3.0
+encoder walks long time gaps in steps of 1024 time-high units, which its own decoder (and any
+decoder that counts a 24-bit wrap only on a 0xFFF -> 0x000 step) misreads: a stream with a gap
+that crosses a wrap comes back 2^24 µs early. Reading EVT 3.0 still goes through faery; these
+encoders write streams that faery's decoder and Prophesee's OpenEB both read back exactly.
+
+EVT 3.0 (16-bit little-endian words, type in bits 15..12) as written here: ``TIME_HIGH`` (0x8,
+bits 23..12 of t), ``TIME_LOW`` (0x6, bits 11..0), ``ADDR_Y`` (0x0, y) when y changes, and one
+``ADDR_X`` (0x2, polarity in bit 11, x) per event. A gap is walked with time-high steps of at most
+2047 units that always pass through 0xFFF before wrapping to 0x000.
+
+EVT 2.1 (64-bit little-endian words, type in bits 63..60): ``EVT_NEG``/``EVT_POS`` (0x0/0x1) with
+bits 59..54 = t & 63, bits 53..43 = x & ~31, bits 42..32 = y, bits 31..0 = one valid bit per
+pixel x..x+31; ``EVT_TIME_HIGH`` (0x8) with bits 59..32 = (t >> 6) & 0xFFFFFFF (wraps every
+2^34 µs; a gap is walked in steps of at most 2^27 units). Files whose header says
+``endianness=legacy`` (IMX636 order: the two 32-bit halves swapped) are read too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+EVT3_MAX_STEP = 2047
+EVT21_MAX_STEP = 1 << 27
+
+
+@njit(cache=True)
+def _evt3_walk(cur: int, target: int, out: np.ndarray, n: int, write: bool) -> tuple[int, int]:
+    """Emit TIME_HIGH words moving the decoder's absolute msb from ``cur`` to ``target``."""
+    while cur < target:
+        cycle_end = cur | 0xFFF
+        if cur == cycle_end:
+            nxt = cur + 1
+        elif target <= cycle_end:
+            nxt = min(target, cur + EVT3_MAX_STEP)
+        else:
+            nxt = min(cycle_end, cur + EVT3_MAX_STEP)
+        if write:
+            out[n] = 0x8000 | (nxt & 0xFFF)
+        n += 1
+        cur = nxt
+    return cur, n
+
+
+@njit(cache=True)
+def _evt3_encode(t, x, y, p, state, out, write):
+    """One pass over a chunk: count (``write=False``) or fill ``out`` with EVT3 words.
+
+    ``state`` = [msb (-1 before the first word), previous t, previous y (-1: none)] is updated
+    only when ``write`` is true.
+    """
+    msb = state[0]
+    prev_t = state[1]
+    prev_y = state[2]
+    n = 0
+    for i in range(t.shape[0]):
+        ti = t[i]
+        if msb < 0:
+            if write:
+                out[n] = 0x8000
+            n += 1
+            msb = 0
+            msb, n = _evt3_walk(msb, ti >> 12, out, n, write)
+            if write:
+                out[n] = 0x6000 | (ti & 0xFFF)
+            n += 1
+        elif ti != prev_t:
+            target = ti >> 12
+            if target != msb:
+                msb, n = _evt3_walk(msb, target, out, n, write)
+            if write:
+                out[n] = 0x6000 | (ti & 0xFFF)
+            n += 1
+        prev_t = ti
+        yi = np.int64(y[i])
+        if yi != prev_y:
+            if write:
+                out[n] = yi & 0x7FF
+            n += 1
+            prev_y = yi
+        if write:
+            out[n] = 0x2000 | (0x800 if p[i] > 0 else 0) | (np.int64(x[i]) & 0x7FF)
+        n += 1
+    if write:
+        state[0] = msb
+        state[1] = prev_t
+        state[2] = prev_y
+    return n
+
+
+def evt3_encode(events: np.ndarray, state: np.ndarray) -> np.ndarray:
+    """EVT3 words (uint16) for a sorted chunk of events; ``state`` carries over between chunks."""
+    t, x, y, p = events["t"], events["x"], events["y"], events["p"]
+    dummy = np.empty(0, dtype=np.uint16)
+    n = _evt3_encode(t, x, y, p, state.copy(), dummy, False)
+    out = np.empty(n, dtype=np.uint16)
+    _evt3_encode(t, x, y, p, state, out, True)
+    return out
+
+
+def evt3_new_state() -> np.ndarray:
+    """Encoder state before the first event."""
+    return np.array([-1, -1, -1], dtype=np.int64)
+
+
+@njit(cache=True)
+def _evt21_encode(t, x, y, p, state, out, write):
+    """Count or fill EVT2.1 words; consecutive events sharing t, y, p and a 32-pixel block with
+    increasing x share one word. ``state`` = [time-high in absolute units (-1: none)]."""
+    th = state[0]
+    n = 0
+    i = 0
+    m = t.shape[0]
+    while i < m:
+        ti = t[i]
+        target = ti >> 6
+        if th < 0:
+            if write:
+                out[n] = np.uint64(0x8) << np.uint64(60)
+            n += 1
+            th = 0
+        while th < target:
+            th = min(target, th + EVT21_MAX_STEP)
+            if write:
+                out[n] = (np.uint64(0x8) << np.uint64(60)) | (np.uint64(th & 0xFFFFFFF) << np.uint64(32))
+            n += 1
+        xi = np.int64(x[i])
+        base = xi & ~np.int64(31)
+        yi = np.int64(y[i])
+        pi = p[i]
+        mask = np.uint64(1) << np.uint64(xi - base)
+        j = i + 1
+        last_x = xi
+        while j < m and t[j] == ti and np.int64(y[j]) == yi and p[j] == pi:
+            xj = np.int64(x[j])
+            if xj <= last_x or (xj & ~np.int64(31)) != base:
+                break
+            mask |= np.uint64(1) << np.uint64(xj - base)
+            last_x = xj
+            j += 1
+        if write:
+            kind = np.uint64(1) if pi > 0 else np.uint64(0)
+            out[n] = ((kind << np.uint64(60)) | (np.uint64(ti & 63) << np.uint64(54))
+                      | (np.uint64(base) << np.uint64(43)) | (np.uint64(yi) << np.uint64(32)) | mask)
+        n += 1
+        i = j
+    if write:
+        state[0] = th
+    return n
+
+
+def evt21_encode(events: np.ndarray, state: np.ndarray) -> np.ndarray:
+    """EVT2.1 words (uint64) for a sorted chunk of events; ``state`` carries over between chunks."""
+    t, x, y, p = events["t"], events["x"], events["y"], events["p"]
+    dummy = np.empty(0, dtype=np.uint64)
+    n = _evt21_encode(t, x, y, p, state.copy(), dummy, False)
+    out = np.empty(n, dtype=np.uint64)
+    _evt21_encode(t, x, y, p, state, out, True)
+    return out
+
+
+def evt21_new_state() -> np.ndarray:
+    """EVT2.1 encoder state before the first event."""
+    return np.array([-1], dtype=np.int64)
+
+
+@njit(cache=True)
+def _popcount32(v):
+    v = v - ((v >> np.uint64(1)) & np.uint64(0x55555555))
+    v = (v & np.uint64(0x33333333)) + ((v >> np.uint64(2)) & np.uint64(0x33333333))
+    v = (v + (v >> np.uint64(4))) & np.uint64(0x0F0F0F0F)
+    return np.int64(((v * np.uint64(0x01010101)) & np.uint64(0xFFFFFFFF)) >> np.uint64(24))
+
+
+@njit(cache=True)
+def _evt21_decode(words, state, width, height, out_t, out_x, out_y, out_p, write):
+    """Count or decode events of EVT2.1 words.
+
+    ``state`` = [time-high (28-bit value as read), wrap count, last t, error code, error value].
+    Error codes: 1 x outside the sensor, 2 y outside the sensor.
+    """
+    th = state[0]
+    wraps = state[1]
+    last_t = state[2]
+    n = 0
+    for i in range(words.shape[0]):
+        w = words[i]
+        kind = np.int64(w >> np.uint64(60))
+        if kind == 0 or kind == 1:
+            mask = w & np.uint64(0xFFFFFFFF)
+            if not write:
+                n += _popcount32(mask)
+                continue
+            t = (wraps << 34) + (th << 6) + np.int64((w >> np.uint64(54)) & np.uint64(63))
+            if t < last_t:
+                t = last_t
+            last_t = t
+            base = np.int64((w >> np.uint64(43)) & np.uint64(0x7FF))
+            yv = np.int64((w >> np.uint64(32)) & np.uint64(0x7FF))
+            if yv >= height:
+                state[3] = 2
+                state[4] = yv
+                return n
+            for b in range(32):
+                if (mask >> np.uint64(b)) & np.uint64(1):
+                    xv = base + b
+                    if xv >= width:
+                        state[3] = 1
+                        state[4] = xv
+                        return n
+                    out_t[n] = t
+                    out_x[n] = xv
+                    out_y[n] = yv
+                    out_p[n] = 1 if kind == 1 else -1
+                    n += 1
+        elif kind == 8:
+            new_th = np.int64((w >> np.uint64(32)) & np.uint64(0xFFFFFFF))
+            if new_th < th:
+                wraps += 1
+            th = new_th
+    if write:
+        state[0] = th
+        state[1] = wraps
+        state[2] = last_t
+    return n
+
+
+def evt21_decode(words: np.ndarray, state: np.ndarray, sensor_size: tuple[int, int], out_dtype) -> tuple[np.ndarray, int, int]:
+    """Decode a block of EVT2.1 words; returns (events, error code, error value)."""
+    width, height = sensor_size
+    n = _evt21_decode(words, state.copy(), width, height, np.empty(0, np.int64), np.empty(0, np.uint16),
+                      np.empty(0, np.uint16), np.empty(0, np.int8), False)
+    out = np.empty(n, dtype=out_dtype)
+    t = np.empty(n, np.int64)
+    x = np.empty(n, np.uint16)
+    y = np.empty(n, np.uint16)
+    p = np.empty(n, np.int8)
+    got = _evt21_decode(words, state, width, height, t, x, y, p, True)
+    out = out[:got]
+    out["t"], out["x"], out["y"], out["p"] = t[:got], x[:got], y[:got], p[:got]
+    return out, int(state[3]), int(state[4])
+
+
+def evt21_new_decoder_state() -> np.ndarray:
+    """EVT2.1 decoder state before the first word."""
+    return np.array([0, 0, 0, 0, 0], dtype=np.int64)

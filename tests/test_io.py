@@ -1,0 +1,290 @@
+"""Camera event files: round trips for every format, streaming, atomic writes and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evface.cli import main
+from evface.errors import EventsError, EvfaceError, FormatError
+from evface.events.core import EVENT_DTYPE, make_events
+from evface.events.io import (
+    FORMATS,
+    detect_format,
+    file_info,
+    from_faery,
+    iter_events_file,
+    open_events_writer,
+    read_events_file,
+    to_faery,
+    write_events_file,
+)
+
+SIZE = (640, 480)
+TARGETS = [  # (file name, version, format name)
+    ("a.raw", "evt3", "evt3"),
+    ("a.raw", "evt2", "evt2"),
+    ("a.raw", "evt2.1", "evt2.1"),
+    ("a.dat", None, "dat"),
+    ("a.aedat4", None, "aedat4"),
+    ("a.es", None, "es"),
+    ("a.csv", None, "csv"),
+    ("a.h5", None, "clip"),
+]
+IDS = [fmt for _, _, fmt in TARGETS]
+
+
+def tricky_stream(seed: int = 0, n: int = 3000) -> np.ndarray:
+    """Dense bursts separated by long gaps: t far beyond 2^24 µs, EVT3 wraps crossed by dense and
+    sparse stretches, both polarities, every sensor edge, repeated timestamps and pixels."""
+    rng = np.random.default_rng(seed)
+    starts = np.array([0, 2**24 - 3000, 3 * 2**24 + 17, 2_000_000_000, 4_000_000_000, 2**32 + 2**24 + 1])
+    t = np.sort(np.concatenate([s + rng.integers(0, 6000, n // starts.size) for s in starts]))
+    x = rng.integers(0, SIZE[0], t.size)
+    y = rng.integers(0, SIZE[1], t.size)
+    x[:4], y[:4] = [0, SIZE[0] - 1, 0, SIZE[0] - 1], [0, 0, SIZE[1] - 1, SIZE[1] - 1]
+    x[-4:], y[-4:] = [SIZE[0] - 1, 0, SIZE[0] - 1, 0], [SIZE[1] - 1, SIZE[1] - 1, 0, 0]
+    p = rng.choice([-1, 1], t.size)
+    t[10:20] = t[10]  # one timestamp, several events (EVT2.1 vectors, EVT3 shared time)
+    x[10:20], y[10:20], p[10:20] = np.arange(40, 50), 7, 1
+    t[20:22], x[20:22], y[20:22] = t[19], 3, 3  # the same pixel twice at one time
+    return make_events(t, x, y, p, SIZE)
+
+
+@pytest.fixture(scope="module")
+def stream() -> np.ndarray:
+    return tricky_stream()
+
+
+@pytest.mark.parametrize(("name", "version", "fmt"), TARGETS, ids=IDS)
+def test_round_trip_is_exact(tmp_path: Path, stream: np.ndarray, name: str, version: str | None, fmt: str) -> None:
+    path = write_events_file(tmp_path / name, stream, SIZE, version=version)
+    assert detect_format(path) == fmt
+    back, size = read_events_file(path)
+    assert size == SIZE
+    assert back.dtype == EVENT_DTYPE
+    np.testing.assert_array_equal(back, stream)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.mark.parametrize(("name", "version", "fmt"), TARGETS, ids=IDS)
+def test_streaming_write_and_chunked_read(tmp_path: Path, stream: np.ndarray, name: str, version: str | None,
+                                          fmt: str) -> None:
+    path = tmp_path / name
+    with open_events_writer(path, SIZE, version=version) as writer:
+        for part in np.array_split(stream, 7):
+            writer.write(part)
+    assert writer.count == stream.size
+    reader = iter_events_file(path, chunk_events=500)
+    assert reader.sensor_size == SIZE and reader.format == fmt
+    chunks = list(reader)
+    assert [c.size for c in chunks[:-1]] == [500] * (len(chunks) - 1)
+    np.testing.assert_array_equal(np.concatenate(chunks), stream)
+    window_us = 1_000_000
+    chunks = list(iter_events_file(path, chunk_us=window_us))
+    np.testing.assert_array_equal(np.concatenate(chunks), stream)
+    for chunk in chunks:
+        assert chunk["t"][0] // window_us == chunk["t"][-1] // window_us
+    assert len({int(c["t"][0]) // window_us for c in chunks}) == len(chunks)
+
+
+@pytest.mark.parametrize(("name", "version", "fmt"), TARGETS, ids=IDS)
+def test_time_window_read(tmp_path: Path, stream: np.ndarray, name: str, version: str | None, fmt: str) -> None:
+    path = write_events_file(tmp_path / name, stream, SIZE, version=version)
+    t0, t1 = 2**24 - 1000, 3 * 2**24 + 3000
+    back, _ = read_events_file(path, t_start_us=t0, t_end_us=t1)
+    np.testing.assert_array_equal(back, stream[(stream["t"] >= t0) & (stream["t"] < t1)])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    gaps=st.lists(st.one_of(st.integers(0, 70), st.integers(0, 3 * 2**24)), min_size=1, max_size=60),
+    seed=st.integers(0, 1000),
+    version=st.sampled_from(["evt3", "evt2.1", "evt2"]),
+)
+def test_evt_round_trip_property(tmp_path: Path, gaps: list[int], seed: int, version: str) -> None:
+    rng = np.random.default_rng(seed)
+    t = np.cumsum(gaps)
+    ev = make_events(t, rng.integers(0, 64, t.size), rng.integers(0, 4, t.size), rng.choice([-1, 1], t.size))
+    path = write_events_file(tmp_path / f"p{seed}.raw", ev, (64, 4), version=version)
+    np.testing.assert_array_equal(read_events_file(path)[0], ev)
+
+
+def test_faery_dtype_conversion_keeps_every_field() -> None:
+    ev = make_events([0, 2**40], [1, 65535], [65535, 2], [1, -1])
+    back = from_faery(to_faery(ev))
+    np.testing.assert_array_equal(back, ev)
+    assert to_faery(ev)["on"].tolist() == [True, False]
+
+
+def test_info_of_camera_file(tmp_path: Path, stream: np.ndarray) -> None:
+    path = write_events_file(tmp_path / "a.raw", stream, SIZE)
+    info = file_info(path)
+    assert info["format"] == "evt3" and info["sensor_size"] == list(SIZE)
+    assert info["events"] == stream.size
+    assert info["duration_us"] == int(stream["t"][-1] - stream["t"][0])
+    assert info["on_events"] == int(np.sum(stream["p"] > 0))
+    assert info["mean_rate_hz"] == pytest.approx(stream.size / (info["duration_us"] * 1e-6))
+
+
+def test_format_names_are_stable() -> None:
+    assert set(FORMATS) == {"evt3", "evt2", "evt2.1", "dat", "aedat4", "es", "csv", "clip"}
+
+
+# ---------------------------------------------------------------------------- atomic writes
+
+
+def test_error_inside_writer_leaves_nothing(tmp_path: Path, stream: np.ndarray) -> None:
+    path = tmp_path / "a.aedat4"
+    with pytest.raises(RuntimeError):
+        with open_events_writer(path, SIZE) as writer:
+            writer.write(stream[:100])
+            raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_chunk_leaves_nothing_and_old_file_intact(tmp_path: Path, stream: np.ndarray) -> None:
+    path = write_events_file(tmp_path / "a.raw", stream, SIZE)
+    before = path.read_bytes()
+    with pytest.raises(EventsError, match="not sorted"):
+        with open_events_writer(path, SIZE) as writer:
+            writer.write(stream[100:200])
+            writer.write(stream[:100])
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.raw"]
+
+
+def test_dat_refuses_gaps_it_cannot_store(tmp_path: Path) -> None:
+    t = [0, 2**31 - 10, 2**32 - 20, 2**32 + 2**31 - 30, 2**33 + 2**31]  # the last gap is too long
+    ev = make_events(t, [0] * 5, [0] * 5, [1] * 5)
+    path = write_events_file(tmp_path / "ok.dat", ev[:4], SIZE)
+    np.testing.assert_array_equal(read_events_file(path)[0], ev[:4])
+    with pytest.raises(EventsError, match="gap"):
+        write_events_file(tmp_path / "bad.dat", ev, SIZE)
+    assert not (tmp_path / "bad.dat").exists()
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+def test_unknown_extension(tmp_path: Path) -> None:
+    path = tmp_path / "a.xyz"
+    path.write_bytes(b"1234")
+    with pytest.raises(FormatError, match=r"a\.xyz.*unknown extension"):
+        read_events_file(path)
+    with pytest.raises(FormatError, match="unknown extension"):
+        write_events_file(tmp_path / "b.xyz", make_events([0], [0], [0], [1]), SIZE)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "a.raw"
+    path.touch()
+    with pytest.raises(FormatError, match=r"a\.raw.*empty"):
+        read_events_file(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match="no such file"):
+        read_events_file(tmp_path / "nope.es")
+
+
+@pytest.mark.parametrize(("name", "version"), [("a.raw", "evt3"), ("a.raw", "evt2.1"), ("a.dat", None)])
+def test_truncated_word(tmp_path: Path, stream: np.ndarray, name: str, version: str | None) -> None:
+    path = write_events_file(tmp_path / name, stream, SIZE, version=version)
+    path.write_bytes(path.read_bytes()[:-1])
+    with pytest.raises(FormatError, match="truncated"):
+        read_events_file(path)
+
+
+def test_truncated_aedat4(tmp_path: Path, stream: np.ndarray) -> None:
+    path = write_events_file(tmp_path / "a.aedat4", stream, SIZE)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(FormatError, match=r"a\.aedat4"):
+        read_events_file(path)
+
+
+def test_corrupt_evt3_body(tmp_path: Path, stream: np.ndarray) -> None:
+    path = write_events_file(tmp_path / "a.raw", stream, SIZE)
+    data = bytearray(path.read_bytes())
+    header_end = data.index(b"% end\n") + len(b"% end\n")
+    data[header_end + 40:header_end + 42] = (0x2000 | 0x7FF).to_bytes(2, "little")  # x = 2047 on a 640 sensor
+    path.write_bytes(bytes(data))
+    with pytest.raises(FormatError, match=r"a\.raw.*(corrupt|overflow)"):
+        read_events_file(path)
+
+
+def test_corrupt_magic(tmp_path: Path) -> None:
+    path = tmp_path / "a.es"
+    path.write_bytes(b"Not an event stream at all")
+    with pytest.raises(FormatError, match=r"a\.es.*not a es file"):
+        read_events_file(path)
+
+
+def test_raw_without_version(tmp_path: Path) -> None:
+    path = tmp_path / "a.raw"
+    path.write_bytes(b"% geometry 640x480\n\x00\x80")
+    with pytest.raises(FormatError, match="no EVT version"):
+        read_events_file(path)
+
+
+def test_unsorted_timestamps_in_file(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("t,x@640,y@480,on\n10,1,1,1\n5,2,2,0\n")
+    with pytest.raises(EventsError, match=r"a\.csv.*not sorted"):
+        read_events_file(path)
+
+
+def test_coordinates_outside_sensor_in_file(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("t,x@640,y@480,on\n10,1,1,1\n12,700,2,0\n")
+    with pytest.raises(EvfaceError, match=r"a\.csv"):
+        read_events_file(path)
+
+
+def test_coordinates_outside_sensor_on_write(tmp_path: Path) -> None:
+    ev = make_events([0, 1], [0, 640], [0, 0], [1, 1])
+    with pytest.raises(EventsError, match=r"outside the 640x480 sensor"):
+        write_events_file(tmp_path / "a.es", ev, SIZE)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unsorted_events_on_write(tmp_path: Path) -> None:
+    ev = np.zeros(2, EVENT_DTYPE)
+    ev["t"], ev["p"] = [5, 1], 1
+    with pytest.raises(EventsError, match=r"a\.raw.*not sorted"):
+        write_events_file(tmp_path / "a.raw", ev, SIZE)
+
+
+def test_cli_bad_input_exit_code_2_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "broken.aedat4"
+    path.write_bytes(b"garbage")
+    assert main(["info", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "broken.aedat4" in err and "Traceback" not in err
+    assert main(["convert", str(tmp_path / "none.raw"), str(tmp_path / "out.es")]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    assert not (tmp_path / "out.es").exists()
+
+
+# ---------------------------------------------------------------------------- CLI
+
+
+def test_cli_convert_every_format_and_info(tmp_path: Path, stream: np.ndarray, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write_events_file(tmp_path / "src.aedat4", stream, SIZE)
+    outputs = ["b.raw", "c.dat", "d.es", "e.csv", "f.h5"]
+    for name in outputs:
+        assert main(["convert", str(src), str(tmp_path / name), "--chunk-us", "2000000"]) == 0
+    assert main(["convert", str(src), str(tmp_path / "g.raw"), "--version", "evt2.1"]) == 0
+    assert main(["convert", str(tmp_path / "f.h5"), str(tmp_path / "h.raw"), "--version", "evt2"]) == 0
+    for name in [*outputs, "g.raw", "h.raw"]:
+        np.testing.assert_array_equal(read_events_file(tmp_path / name)[0], stream)
+    assert detect_format(tmp_path / "g.raw") == "evt2.1"
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "b.raw")]) == 0
+    out = capsys.readouterr().out
+    assert "evt3" in out and f"{stream.size:,}" in out and "640x480" in out
