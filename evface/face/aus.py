@@ -1,0 +1,469 @@
+"""FACS action units as displacement fields and shading changes over a face's own landmarks.
+
+Coordinates are *face-normalised*: ``u`` to the image right, ``v`` down, unit = one face width,
+origin at the face centre (see :mod:`evface.face.identity`). Landmark groups ending in ``_l`` are
+on the image left (the subject's right).
+
+Every AU is linear in its intensity (0..1): a sum of anisotropic Gaussian displacement kernels
+anchored at landmarks (:data:`AU_KERNELS`), optionally gated to one side of the lip seam so the
+mouth can open, plus a multiplicative shading pattern (wrinkles, furrows, bulges). Lid motion
+(AU5, AU6, AU7, AU43, AU45) is an occlusion, not a smooth field: :func:`lid_displacement` moves the
+lid margins over the eyeball piecewise-linearly per image column.
+
+The displacement ``D(p)`` is the *forward* motion of the skin: a feature at ``s`` appears at
+``p = s + D(p)``; the renderer samples the neutral texture at ``p - D(p)`` (backward warp), and
+:func:`forward_points` solves the same equation for landmarks, so both move consistently.
+
+Intensity 1.0 is a strong micro-expression apex (see docs/au-model.md for the amplitudes and
+their sources); AU43/45 at 1.0 is a fully closed eye.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from evface.errors import ParameterError
+
+Landmarks = Mapping[str, np.ndarray]
+
+# Named single points: name -> (landmark group, index). Names ending in _l are mirrored to _r.
+POINTS: dict[str, tuple[str, int]] = {
+    "brow_inner_l": ("brow_l", 0), "brow_mid_l": ("brow_l", 2), "brow_outer_l": ("brow_l", 4),
+    "brow_inner_r": ("brow_r", 0), "brow_mid_r": ("brow_r", 2), "brow_outer_r": ("brow_r", 4),
+    "eye_inner_l": ("eye_l", 0), "eye_upper_l": ("eye_l", 1), "eye_outer_l": ("eye_l", 2),
+    "eye_lower_l": ("eye_l", 3),
+    "eye_inner_r": ("eye_r", 0), "eye_upper_r": ("eye_r", 1), "eye_outer_r": ("eye_r", 2),
+    "eye_lower_r": ("eye_r", 3),
+    "cheek_l": ("cheek_l", 0), "cheek_r": ("cheek_r", 0),
+    "nose_bridge": ("nose", 0), "nose_tip": ("nose", 1), "ala_l": ("nose", 2), "ala_r": ("nose", 3),
+    "mouth_corner_l": ("mouth", 0), "mouth_corner_r": ("mouth", 1), "lip_upper": ("mouth", 2),
+    "lip_lower": ("mouth", 3), "stomion": ("mouth", 4),
+    "lip_upper_l": ("mouth", 5), "lip_upper_r": ("mouth", 6),
+    "chin": ("chin", 0),
+}
+
+
+def point(landmarks: Landmarks, name: str) -> np.ndarray:
+    """Return the named landmark point ``(2,)`` (see :data:`POINTS`)."""
+    group, index = POINTS[name]
+    return np.asarray(landmarks[group][index], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class ActionUnit:
+    """One FACS action unit and the motion this model gives it.
+
+    ``landmark`` is the reference point whose displacement at intensity 1.0 is ``apex_fw`` face
+    widths, within ``apex_range_fw``, along ``direction`` (unit vector ``(du, dv)`` in the face
+    frame, for the image-left point when the AU is bilateral).
+    """
+
+    number: int
+    name: str
+    region: str
+    motion: str
+    landmark: str
+    direction: tuple[float, float]
+    apex_fw: float
+    apex_range_fw: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A Gaussian displacement kernel anchored at a named landmark.
+
+    ``out_up`` is the motion at the anchor at intensity 1.0, in face widths, as (away from the
+    midline, upwards); ``sigma_fw`` the (horizontal, vertical) extent; ``gate`` restricts the kernel
+    to one side of the lip seam (``"above"``, ``"below"`` or ``""``); ``mirror`` adds the same
+    kernel on the other side for ``_l`` anchors.
+    """
+
+    anchor: str
+    out_up: tuple[float, float]
+    sigma_fw: tuple[float, float]
+    gate: str = ""
+    mirror: bool = True
+
+
+def _au(n, name, region, motion, landmark, out_up, apex):
+    d = np.asarray(out_up, dtype=float)
+    d = d / np.linalg.norm(d)
+    side = -1.0 if landmark.endswith("_l") else 1.0
+    direction = (float(side * d[0]) if d[0] else 0.0, float(-d[1]) if d[1] else 0.0)
+    return n, ActionUnit(n, name, region, motion, landmark, direction, apex, (0.7 * apex, 1.3 * apex))
+
+
+# Apex displacement at intensity 1.0 in face widths; sources and reasoning in docs/au-model.md.
+AU_TABLE: dict[int, ActionUnit] = dict(
+    [
+        _au(1, "inner brow raiser", "brows", "inner brow ends rise", "brow_inner_l", (0, 1), 0.020),
+        _au(2, "outer brow raiser", "brows", "outer brow ends rise", "brow_outer_l", (0, 1), 0.020),
+        _au(4, "brow lowerer", "brows", "brows lower and draw together", "brow_inner_l", (-0.55, -0.85), 0.020),
+        _au(5, "upper lid raiser", "eyes", "upper lid rises", "eye_upper_l", (0, 1), 0.016),
+        _au(6, "cheek raiser", "cheeks", "cheeks and lower lid rise; crow's feet", "cheek_l", (0, 1), 0.015),
+        _au(7, "lid tightener", "eyes", "lower lid rises, aperture narrows", "eye_lower_l", (0, 1), 0.016),
+        _au(9, "nose wrinkler", "nose", "nose wings rise; nasal wrinkles", "ala_l", (0.15, 1), 0.018),
+        _au(10, "upper lip raiser", "mouth", "upper lip rises; nasolabial furrow deepens", "lip_upper", (0, 1), 0.018),
+        _au(12, "lip corner puller", "mouth", "lip corners move up and outward", "mouth_corner_l", (0.6, 0.8), 0.025),
+        _au(14, "dimpler", "mouth", "lip corners tighten inward; dimple", "mouth_corner_l", (-1, 0.15), 0.012),
+        _au(15, "lip corner depressor", "mouth", "lip corners move down", "mouth_corner_l", (0.1, -1), 0.018),
+        _au(17, "chin raiser", "chin", "chin boss and lower lip push up; chin wrinkles", "chin", (0, 1), 0.018),
+        _au(20, "lip stretcher", "mouth", "lip corners pulled laterally", "mouth_corner_l", (1, -0.1), 0.022),
+        _au(23, "lip tightener", "mouth", "lips narrow and tighten", "mouth_corner_l", (-1, 0), 0.010),
+        _au(24, "lip pressor", "mouth", "lips press together", "lip_lower", (0, 1), 0.008),
+        _au(25, "lips part", "mouth", "lower lip drops, lips separate", "lip_lower", (0, -1), 0.015),
+        _au(26, "jaw drop", "jaw", "jaw lowers, mouth opens", "chin", (0, -1), 0.030),
+        _au(43, "eyes closed", "eyes", "upper lid comes down to the lower lid", "eye_upper_l", (0, -1), 0.065),
+        _au(45, "blink", "eyes", "upper lid comes down (fast close and open)", "eye_upper_l", (0, -1), 0.065),
+    ]
+)
+# AU43/45 apex: the whole eye aperture (about 0.065 face widths for the template eye).
+
+# Smooth displacement kernels; the amplitude of each is relative to the AU's apex_fw.
+AU_KERNELS: dict[int, tuple[Kernel, ...]] = {
+    1: (Kernel("brow_inner_l", (0.0, 1.0), (0.06, 0.07)), Kernel("brow_mid_l", (0.0, 0.25), (0.05, 0.06))),
+    2: (Kernel("brow_outer_l", (0.0, 1.0), (0.07, 0.07)), Kernel("brow_mid_l", (0.0, 0.4), (0.05, 0.06))),
+    4: (Kernel("brow_inner_l", (-0.55, -0.85), (0.06, 0.055)), Kernel("brow_mid_l", (-0.2, -0.5), (0.06, 0.05))),
+    6: (Kernel("cheek_l", (0.0, 1.0), (0.08, 0.06)),),
+    9: (
+        Kernel("ala_l", (0.15, 1.0), (0.035, 0.04)),
+        Kernel("nose_bridge", (0.0, 0.5), (0.03, 0.05), mirror=False),
+        Kernel("brow_inner_l", (-0.2, -0.4), (0.04, 0.04)),
+        Kernel("lip_upper_l", (0.0, 0.4), (0.05, 0.03), gate="above"),
+    ),
+    10: (Kernel("lip_upper_l", (0.0, 1.0), (0.06, 0.035), gate="above"), Kernel("ala_l", (0.0, 0.35), (0.04, 0.04))),
+    12: (Kernel("mouth_corner_l", (0.6, 0.8), (0.055, 0.05)), Kernel("cheek_l", (0.2, 0.3), (0.06, 0.05))),
+    14: (Kernel("mouth_corner_l", (-1.0, 0.15), (0.03, 0.035)),),
+    15: (Kernel("mouth_corner_l", (0.1, -1.0), (0.045, 0.045)),),
+    17: (
+        Kernel("chin", (0.0, 1.0), (0.09, 0.07), mirror=False),
+        Kernel("lip_lower", (0.0, 0.6), (0.08, 0.03), gate="below", mirror=False),
+    ),
+    20: (Kernel("mouth_corner_l", (1.0, -0.1), (0.05, 0.045)),),
+    23: (
+        Kernel("mouth_corner_l", (-1.0, 0.0), (0.04, 0.035)),
+        Kernel("lip_upper", (0.0, -0.5), (0.07, 0.015), gate="above", mirror=False),
+        Kernel("lip_lower", (0.0, 0.5), (0.07, 0.02), gate="below", mirror=False),
+    ),
+    24: (
+        Kernel("lip_lower", (0.0, 1.0), (0.08, 0.025), gate="below", mirror=False),
+        Kernel("lip_upper", (0.0, -0.7), (0.08, 0.02), gate="above", mirror=False),
+    ),
+    25: (
+        Kernel("lip_lower", (0.0, -1.0), (0.07, 0.06), gate="below", mirror=False),
+        Kernel("lip_upper", (0.0, 0.25), (0.06, 0.03), gate="above", mirror=False),
+    ),
+    26: (Kernel("chin", (0.0, -1.0), (0.3, 0.45), gate="below", mirror=False),),
+}
+
+# Lid model: (upper-lid closure, lower-lid rise) per unit intensity, in fractions of the aperture.
+LID_WEIGHTS: dict[int, tuple[float, float]] = {
+    5: (-0.25, 0.0),
+    6: (0.08, 0.12),
+    7: (0.10, 0.25),
+    43: (1.0, 0.0),
+    45: (1.0, 0.0),
+}
+UPPER_LID_ZONE_FW = 0.045  # skin between the lash line and the lid crease, at the eye centre
+LOWER_LID_ZONE_FW = 0.03
+SEAM_WIDTH_FW = 0.018  # lip-seam gate width: the warp stays foldless (slope < 1) up to AU26 at 1.0
+
+CLASS_SETS: dict[str, dict[str, list[int]]] = {
+    "default": {
+        "AU1+2": [1, 2],
+        "AU4": [4],
+        "AU6+12": [6, 12],
+        "AU9": [9],
+        "AU14": [14],
+        "AU15": [15],
+        "AU17": [17],
+    },
+    "compact": {"AU1+2": [1, 2], "AU4": [4], "AU6+12": [6, 12], "AU15": [15], "AU17": [17]},
+    "mouth": {"AU10": [10], "AU12": [12], "AU14": [14], "AU15": [15], "AU17": [17], "AU20": [20], "AU25": [25]},
+}
+DEFAULT_CLASSES: dict[str, list[int]] = CLASS_SETS["default"]
+
+
+def check_aus(aus: Mapping[int, float]) -> dict[int, float]:
+    """Validate an AU -> intensity mapping; return it with zero intensities dropped.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown AU or an intensity outside [0, 1].
+    """
+    out = {}
+    for au, w in aus.items():
+        if int(au) not in AU_TABLE:
+            raise ParameterError(f"aus: unknown action unit {au!r}; expected one of {sorted(AU_TABLE)}")
+        w = float(w)
+        if not (0.0 <= w <= 1.0):
+            raise ParameterError(f"aus[{au}]: intensity {w} outside [0, 1]")
+        if w > 0:
+            out[int(au)] = w
+    return out
+
+
+def _mirror_name(name: str) -> str | None:
+    return name[:-2] + "_r" if name.endswith("_l") else None
+
+
+def _seam_v(u: np.ndarray, landmarks: Landmarks) -> np.ndarray:
+    """The lip seam as the parabola through both mouth corners and the stomion."""
+    cl, cr, st = point(landmarks, "mouth_corner_l"), point(landmarks, "mouth_corner_r"), point(landmarks, "stomion")
+    coef = np.polyfit([cl[0], st[0], cr[0]], [cl[1], st[1], cr[1]], 2)
+    return np.polyval(coef, u)
+
+
+def seam_gate(points: np.ndarray, landmarks: Landmarks, side: str) -> np.ndarray:
+    """Weight in [0, 1] of being below (``side="below"``) or above the lip seam."""
+    z = (points[:, 1] - _seam_v(points[:, 0], landmarks)) / SEAM_WIDTH_FW
+    below = 0.5 * (1.0 + np.tanh(np.clip(z, -20, 20)))
+    return below if side == "below" else 1.0 - below
+
+
+def au_field(au: int, points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
+    """Smooth forward displacement ``(N, 2)`` (face widths) of one AU at intensity 1.0.
+
+    The kernels are scaled together so that the AU's reference landmark moves exactly
+    ``AU_TABLE[au].apex_fw``. Lid motion is not included (see :func:`lid_displacement`).
+    """
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    raw = _kernel_sum(au, points, landmarks)
+    ref = _kernel_sum(au, point(landmarks, AU_TABLE[au].landmark)[None], landmarks)[0]
+    norm = float(np.hypot(*ref))
+    return raw * (AU_TABLE[au].apex_fw / norm) if norm > 0 else raw
+
+
+def _kernel_sum(au: int, points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
+    out = np.zeros_like(points)
+    apex = 1.0
+    for k in AU_KERNELS.get(au, ()):
+        names = [k.anchor]
+        if k.mirror and _mirror_name(k.anchor):
+            names.append(_mirror_name(k.anchor))
+        gate = seam_gate(points, landmarks, k.gate) if k.gate else 1.0
+        for name in names:
+            a = point(landmarks, name)
+            side = -1.0 if name.endswith("_l") else (1.0 if name.endswith("_r") else 0.0)
+            g = np.exp(
+                -0.5 * (((points[:, 0] - a[0]) / k.sigma_fw[0]) ** 2 + ((points[:, 1] - a[1]) / k.sigma_fw[1]) ** 2)
+            )
+            g = g * gate
+            out[:, 0] += apex * side * k.out_up[0] * g
+            out[:, 1] += -apex * k.out_up[1] * g
+    return out
+
+
+def displacement(aus: Mapping[int, float], points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
+    """Weighted sum of :func:`au_field` over ``aus``: forward displacement ``(N, 2)`` in face widths."""
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    out = np.zeros_like(points)
+    for au, w in check_aus(aus).items():
+        if au in AU_KERNELS:
+            out += w * au_field(au, points, landmarks)
+    return out
+
+
+def lid_state(aus: Mapping[int, float]) -> tuple[float, float]:
+    """(upper-lid closure, lower-lid rise) as fractions of the eye aperture.
+
+    Closure 1 brings the upper lid down to the lower lid; negative closure raises it (AU5).
+    """
+    up = lo = 0.0
+    for au, w in check_aus(aus).items():
+        a, b = LID_WEIGHTS.get(au, (0.0, 0.0))
+        up += w * a
+        lo += w * b
+    return float(np.clip(up, -0.4, 1.0)), float(np.clip(lo, 0.0, 0.6))
+
+
+def _parabola(p0, p1, p2, u):
+    coef = np.polyfit([p0[0], p1[0], p2[0]], [p0[1], p1[1], p2[1]], 2)
+    return np.polyval(coef, u)
+
+
+def eye_geometry(landmarks: Landmarks, side: str, u: np.ndarray):
+    """Per-column eye geometry: (inside mask, upper margin v, lower margin v, profile in [0, 1])."""
+    e = np.asarray(landmarks[f"eye_{side}"], dtype=np.float64)
+    inner, upper, outer, lower = e
+    lo_u, hi_u = min(inner[0], outer[0]), max(inner[0], outer[0])
+    t = (u - 0.5 * (lo_u + hi_u)) / (0.5 * (hi_u - lo_u))
+    inside = np.abs(t) < 1.0
+    profile = np.clip(1.0 - t * t, 0.0, 1.0)
+    v_top = _parabola(inner, upper, outer, u)
+    v_bot = _parabola(inner, lower, outer, u)
+    return inside, v_top, np.maximum(v_bot, v_top), profile
+
+
+def _lid_zones(c_up, c_lo, geometry):
+    inside, v_top, v_bot, prof = geometry
+    ap = v_bot - v_top
+    l_up = UPPER_LID_ZONE_FW * prof + 1e-9
+    l_lo = LOWER_LID_ZONE_FW * prof + 1e-9
+    m_lo = v_bot - c_lo * ap
+    m_up = np.minimum(v_top + c_up * ap, m_lo)
+    return inside, v_top, v_bot, m_up, m_lo, l_up, l_lo
+
+
+def lid_displacement(
+    aus: Mapping[int, float], points: np.ndarray, landmarks: Landmarks, geometry: tuple | None = None
+) -> np.ndarray:
+    """Backward-warp displacement ``(N, 2)`` (face widths) that moves the lid margins.
+
+    A pixel at ``p`` shows the neutral texture at ``p - D``. Per column of each eye the upper
+    lid skin ``[top - zone, top]`` is stretched to ``[top - zone, new margin]`` and covers the
+    eyeball (occlusion); a raised lid (negative closure) reveals a stretched eyeball; the lower
+    lid works alike from below. ``geometry`` optionally holds the precomputed
+    ``(eye_geometry(landmarks, "l", u), eye_geometry(landmarks, "r", u))`` for these points.
+    """
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    out = np.zeros_like(points)
+    c_up, c_lo = lid_state(aus)
+    if c_up == 0.0 and c_lo == 0.0:
+        return out
+    u, v = points[:, 0], points[:, 1]
+    if geometry is None:
+        geometry = tuple(eye_geometry(landmarks, side, u) for side in ("l", "r"))
+    for geom in geometry:
+        inside, v_top, v_bot, m_up, m_lo, l_up, l_lo = _lid_zones(c_up, c_lo, geom)
+        top0, bot1 = v_top - l_up, v_bot + l_lo
+        src = v.copy()
+        z1 = inside & (v >= top0) & (v <= m_up)
+        src[z1] = (top0 + (v - top0) * l_up / np.maximum(m_up - top0, 1e-9))[z1]
+        if c_up < 0:
+            z2 = inside & (v > m_up) & (v < m_lo)
+            src[z2] = (v_top + (v - m_up) * (m_lo - v_top) / np.maximum(m_lo - m_up, 1e-9))[z2]
+        z3 = inside & (v >= m_lo) & (v <= bot1) & ~z1
+        src[z3] = (v_bot + (v - m_lo) * l_lo / np.maximum(bot1 - m_lo, 1e-9))[z3]
+        out[:, 1] += v - src
+    return out
+
+
+def lid_forward(aus: Mapping[int, float], points: np.ndarray, landmarks: Landmarks, side: str) -> np.ndarray:
+    """Forward lid motion of points of one eye (``side`` "l"/"r"): where each appears after the lids move."""
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 2).copy()
+    u, s = points[:, 0], points[:, 1]
+    c_up, c_lo = lid_state(aus)
+    inside, v_top, v_bot, m_up, m_lo, l_up, l_lo = _lid_zones(c_up, c_lo, eye_geometry(landmarks, side, u))
+    top0, bot1 = v_top - l_up, v_bot + l_lo
+    v = s.copy()
+    eps = 1e-9
+    up = inside & (s >= top0) & (s <= v_top + eps)
+    v[up] = (top0 + (s - top0) * (m_up - top0) / l_up)[up]
+    lo = inside & (s >= v_bot - eps) & (s <= bot1)
+    v[lo] = (m_lo + (s - v_bot) * (bot1 - m_lo) / l_lo)[lo]
+    points[:, 1] = v
+    return points
+
+
+def forward_points(
+    aus: Mapping[int, float], points: np.ndarray, landmarks: Landmarks, iterations: int = 4
+) -> np.ndarray:
+    """Where skin points ``(N, 2)`` appear under ``aus``: solves ``p = s + D(p)`` by fixed point."""
+    s = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    p = s.copy()
+    for _ in range(iterations):
+        p = s + displacement(aus, p, landmarks)
+    return p
+
+
+def moved_landmarks(aus: Mapping[int, float], landmarks: Landmarks) -> dict[str, np.ndarray]:
+    """All landmark groups displaced by ``aus`` (smooth fields, then the lids for the eye groups)."""
+    aus = check_aus(aus)
+    out = {k: forward_points(aus, v, landmarks) for k, v in landmarks.items()}
+    for side in ("l", "r"):
+        e = np.asarray(landmarks[f"eye_{side}"], dtype=np.float64)
+        lid = lid_forward(aus, e, landmarks, side) - e
+        out[f"eye_{side}"] = out[f"eye_{side}"] + lid
+    return out
+
+
+# --- shading -------------------------------------------------------------------------------
+
+def _gauss(u, v, cu, cv, su, sv):
+    return np.exp(-0.5 * (((u - cu) / su) ** 2 + ((v - cv) / sv) ** 2))
+
+
+def _lines(phase, sharp=6):
+    return (0.5 + 0.5 * np.cos(2 * np.pi * phase)) ** sharp
+
+
+def _segment_distance(u, v, a, b):
+    ab = b - a
+    t = np.clip(((u - a[0]) * ab[0] + (v - a[1]) * ab[1]) / (ab @ ab), 0, 1)
+    return np.hypot(u - a[0] - t * ab[0], v - a[1] - t * ab[1]), t
+
+
+def au_shading(au: int, points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
+    """Multiplicative shading change ``(N,)`` of one AU at intensity 1.0 (negative = darker).
+
+    Forehead lines (AU1 centre, AU2 lateral), vertical furrows (AU4), crow's feet and lower-lid
+    bulge (AU6), nasal wrinkles (AU9), nasolabial furrow (AU10, AU12), dimple (AU14), shadow under
+    the lip corners (AU15), chin wrinkles and mentolabial sulcus (AU17), lip bulges (AU24).
+    The result is applied in skin coordinates, so wrinkles move with the skin.
+    """
+    p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    u, v = p[:, 0], p[:, 1]
+    out = np.zeros(len(p))
+    P = lambda n: point(landmarks, n)  # noqa: E731
+    bi_l, bi_r = P("brow_inner_l"), P("brow_inner_r")
+    glab = 0.5 * (bi_l + bi_r)
+    if au == 1:
+        c = glab + [0.0, -0.11]
+        out += -0.16 * _lines((v - c[1] + 1.2 * (u - c[0]) ** 2) / 0.032) * _gauss(u, v, c[0], c[1], 0.11, 0.05)
+    elif au == 2:
+        for n in ("brow_mid_l", "brow_mid_r"):
+            c = P(n) + [0.0, -0.09]
+            out += -0.14 * _lines((v - c[1] + 1.5 * (u - c[0]) ** 2) / 0.032) * _gauss(u, v, c[0], c[1], 0.07, 0.045)
+    elif au == 4:
+        c = glab + [0.0, -0.015]
+        for du in (-0.018, 0.018):
+            out += -0.22 * _gauss(u, v, c[0] + du, c[1], 0.004, 0.03)
+        out += -0.05 * _gauss(u, v, c[0], c[1], 0.05, 0.03)
+    elif au == 6:
+        for side, sgn in (("l", -1.0), ("r", 1.0)):
+            o = P(f"eye_outer_{side}") + [sgn * 0.012, 0.0]
+            du, dv = sgn * (u - o[0]), v - o[1]
+            r, th = np.hypot(du, dv), np.arctan2(dv, du)
+            ring = np.exp(-0.5 * ((r - 0.035) / 0.014) ** 2) * (np.abs(th) < 1.1)
+            out += -0.16 * _lines(th / 0.22) * ring
+            lo = P(f"eye_lower_{side}")
+            out += 0.06 * _gauss(u, v, lo[0], lo[1] + 0.025, 0.05, 0.012)
+    elif au == 9:
+        c = P("nose_bridge") + [0.0, 0.05]
+        out += -0.18 * _lines((v - c[1]) / 0.014) * _gauss(u, v, c[0], c[1], 0.03, 0.03)
+    elif au in (10, 12):
+        depth = -0.14 if au == 10 else -0.16
+        for side, sgn in (("l", -1.0), ("r", 1.0)):
+            a = P(f"ala_{side}") + [sgn * 0.02, 0.0]
+            b = P(f"mouth_corner_{side}") + [sgn * 0.03, 0.04]
+            d, t = _segment_distance(u, v, a, b)
+            env = np.sin(np.pi * t) ** 0.5
+            out += depth * np.exp(-0.5 * (d / 0.007) ** 2) * env
+            out += 0.05 * np.exp(-0.5 * ((d - 0.025) / 0.015) ** 2) * env * (sgn * (u - a[0]) > 0)
+    elif au == 14:
+        for side, sgn in (("l", -1.0), ("r", 1.0)):
+            c = P(f"mouth_corner_{side}") + [sgn * 0.025, 0.0]
+            out += -0.2 * _gauss(u, v, c[0], c[1], 0.008, 0.012)
+    elif au == 15:
+        for side, sgn in (("l", -1.0), ("r", 1.0)):
+            c = P(f"mouth_corner_{side}") + [sgn * 0.01, 0.035]
+            out += -0.1 * _gauss(u, v, c[0], c[1], 0.015, 0.025)
+    elif au == 17:
+        c = P("chin")
+        bumps = np.cos(2 * np.pi * u / 0.018) * np.cos(2 * np.pi * v / 0.02 + 1.3 * np.cos(2 * np.pi * u / 0.05))
+        out += -0.14 * np.maximum(bumps, 0) * _gauss(u, v, c[0], c[1], 0.05, 0.035)
+        s = P("lip_lower") + [0.0, 0.035]
+        out += -0.12 * _gauss(u, v, s[0], s[1], 0.06, 0.007)
+    elif au == 24:
+        for n, dv in (("lip_upper", -0.02), ("lip_lower", 0.02)):
+            c = P(n) + [0.0, dv]
+            out += 0.07 * _gauss(u, v, c[0], c[1], 0.07, 0.012)
+    return out
+
+
+SHADED_AUS = (1, 2, 4, 6, 9, 10, 12, 14, 15, 17, 24)

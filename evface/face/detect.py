@@ -1,0 +1,113 @@
+"""Face, eye and mouth detection with OpenCV's bundled Haar cascades (``cv2.data.haarcascades``).
+
+Used to build photo identities, to check the realism of procedural faces, and to locate faces in
+real footage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from evface.errors import FormatError, where
+
+
+@lru_cache(maxsize=None)
+def cascade(name: str) -> cv2.CascadeClassifier:
+    """Load a bundled cascade, e.g. ``"haarcascade_frontalface_default.xml"``."""
+    c = cv2.CascadeClassifier(cv2.data.haarcascades + name)
+    if c.empty():
+        raise FormatError(where(cv2.data.haarcascades + name, "cannot load the Haar cascade"))
+    return c
+
+
+def to_gray_uint8(image: np.ndarray, gamma: float = 2.2) -> np.ndarray:
+    """8-bit grey image from uint8 RGB/grey, or from linear float reflectance/intensity in [0, 1]
+    (encoded with ``1/gamma``)."""
+    img = np.asarray(image)
+    if img.dtype != np.uint8:
+        img = np.clip(np.asarray(img, np.float32), 0.0, 1.0) ** (1.0 / gamma)
+        img = (img * 255.0 + 0.5).astype(np.uint8)
+    if img.ndim == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    return img
+
+
+def detect_faces(image: np.ndarray, min_size_frac: float = 0.15) -> np.ndarray:
+    """Frontal faces as an ``(n, 4)`` int array of ``(x, y, w, h)``, largest first."""
+    gray = cv2.equalizeHist(to_gray_uint8(image))
+    m = max(24, int(min_size_frac * min(gray.shape)))
+    faces = cascade("haarcascade_frontalface_default.xml").detectMultiScale(
+        gray, scaleFactor=1.1, minNeighbors=5, minSize=(m, m)
+    )
+    faces = np.asarray(faces, dtype=np.int64).reshape(-1, 4)
+    return faces[np.argsort(-faces[:, 2] * faces[:, 3], kind="stable")]
+
+
+@dataclass(frozen=True)
+class FaceDetection:
+    """Face box ``(x, y, w, h)``, eye centres ``((xl, yl), (xr, yr))`` (image left first) or None,
+    mouth centre ``(x, y)`` or None; pixels."""
+
+    face_box: tuple[int, int, int, int]
+    eyes: tuple[tuple[float, float], tuple[float, float]] | None
+    mouth: tuple[float, float] | None
+
+
+def _eyes(gray, box):
+    x, y, w, h = box
+    roi = gray[y : y + int(0.6 * h), x : x + w]
+    found = cascade("haarcascade_eye.xml").detectMultiScale(roi, 1.1, 4, minSize=(max(8, w // 10),) * 2)
+    found = [f for f in np.asarray(found).reshape(-1, 4) if f[1] + f[3] / 2 < 0.55 * h]
+    left = [f for f in found if f[0] + f[2] / 2 < w / 2]
+    right = [f for f in found if f[0] + f[2] / 2 >= w / 2]
+    if not left or not right:
+        return None
+    pick = lambda fs: max(fs, key=lambda f: f[2] * f[3])  # noqa: E731
+    (lx, ly, lw, lh), (rx, ry, rw, rh) = pick(left), pick(right)
+    el = (x + lx + lw / 2.0, y + ly + lh / 2.0)
+    er = (x + rx + rw / 2.0, y + ry + rh / 2.0)
+    d = np.hypot(er[0] - el[0], er[1] - el[1])
+    if not (0.25 * w < d < 0.65 * w) or abs(er[1] - el[1]) > 0.25 * d:
+        return None
+    return el, er
+
+
+def _mouth(gray, box):
+    x, y, w, h = box
+    y0 = y + int(0.6 * h)
+    roi = gray[y0 : y + int(1.1 * h), x + w // 6 : x + w - w // 6]
+    if roi.size == 0:
+        return None
+    found = cascade("haarcascade_smile.xml").detectMultiScale(roi, 1.1, 15, minSize=(max(10, w // 5), max(6, w // 10)))
+    found = np.asarray(found).reshape(-1, 4)
+    if len(found) == 0:
+        return None
+    fx, fy, fw, fh = max(found, key=lambda f: f[2] * f[3])
+    return (x + w // 6 + fx + fw / 2.0, y0 + fy + fh / 2.0)
+
+
+def locate_face(image_rgb: np.ndarray, source: str | None = None) -> FaceDetection:
+    """Largest frontal face in an RGB (or grey) uint8 image, with its eyes and mouth when found.
+
+    Raises
+    ------
+    FaceNotFoundError
+        When the frontal-face cascade finds nothing.
+    FormatError
+        When ``image_rgb`` is not a 2-D or (H, W, 3) uint8 array.
+    """
+    from evface.face.identity import FaceNotFoundError
+
+    img = np.asarray(image_rgb)
+    if img.dtype != np.uint8 or not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):
+        raise FormatError(where(source, f"expected an (H, W, 3) uint8 image, got {img.dtype} {img.shape}"))
+    gray = cv2.equalizeHist(to_gray_uint8(img))
+    faces = detect_faces(img)
+    if len(faces) == 0:
+        raise FaceNotFoundError(where(source, "no frontal face found by the Haar cascade"))
+    box = tuple(int(t) for t in faces[0])
+    return FaceDetection(box, _eyes(gray, box), _mouth(gray, box))

@@ -1,0 +1,242 @@
+"""Face identities: procedural faces (unlimited, by seed) and faces from frontal photos.
+
+An :class:`Identity` is resolution-free: its landmarks are in *face-normalised* coordinates
+(``u`` right, ``v`` down, one unit = one face width, origin at the face centre between the
+cheekbones, about 0.1 face widths below the eye line). The renderer
+(:class:`evface.face.render.FaceRenderer`) rasterises it at any canvas size.
+
+Landmark groups (``_l`` = image left, the subject's right):
+``brow_l/brow_r`` (5, inner to outer), ``eye_l/eye_r`` (inner corner, upper lid middle, outer
+corner, lower lid middle), ``iris_l/iris_r`` (centre), ``cheek_l/cheek_r``, ``nose`` (bridge, tip,
+left ala, right ala), ``mouth`` (left corner, right corner, upper lip top, lower lip bottom,
+stomion, left and right upper-lip peaks), ``chin``, ``jaw`` (9 points, left ear level to right).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Mapping
+
+import numpy as np
+
+from evface.errors import EvfaceError, ParameterError
+
+
+class FaceNotFoundError(EvfaceError):
+    """No face was found in a photo given as an identity."""
+
+
+@dataclass(frozen=True, eq=False)
+class Identity:
+    """A face to animate.
+
+    Attributes
+    ----------
+    name : str
+    kind : str
+        ``"procedural"`` or ``"photo"``.
+    landmarks : dict of str -> ndarray (k, 2)
+        Neutral landmarks in face-normalised coordinates.
+    params : dict
+        Procedural: the drawn shape, colour and lighting parameters. Photo: detection boxes.
+    seed : int or None
+        Seed of a procedural identity.
+    photo : ndarray (H, W, 3) uint8 or None
+        The photo of a photo identity.
+    photo_from_face : ndarray (2, 3) or None
+        Affine map from face-normalised ``(u, v, 1)`` to photo pixels ``(x, y)``.
+    source : str or None
+        Where the photo came from (a path or a name).
+    """
+
+    name: str
+    kind: str
+    landmarks: Mapping[str, np.ndarray]
+    params: Mapping[str, object] = field(default_factory=dict)
+    seed: int | None = None
+    photo: np.ndarray | None = None
+    photo_from_face: np.ndarray | None = None
+    source: str | None = None
+
+
+# Mean geometry (face widths); procedural identities vary around it. The proportions follow
+# anthropometric averages: eye line ~0.86 face widths above the chin, inter-pupil ~0.42,
+# mouth ~0.36 below the eye line, palpebral fissure ~0.065 high.
+TEMPLATE: dict[str, float] = {
+    "eye_v": -0.10, "eye_u": 0.205, "eye_half_w": 0.092, "eye_up_h": 0.034, "eye_lo_h": 0.030,
+    "eye_tilt": 0.008, "iris_r": 0.042,
+    "brow_gap": 0.105, "brow_arch": 0.025, "brow_inner_u": 0.085, "brow_len": 0.27, "brow_thick": 0.03,
+    "nose_v": 0.17, "nose_w": 0.075,
+    "mouth_v": 0.30, "mouth_half_w": 0.165, "lip_up_h": 0.032, "lip_lo_h": 0.042, "mouth_curve": 0.0,
+    "chin_v": 0.70, "head_top_v": -0.98, "jaw_n": 2.3, "cheek_v": 0.06,
+}
+
+_RANGES: dict[str, tuple[float, float]] = {
+    "eye_v": (-0.12, -0.08), "eye_u": (0.195, 0.215), "eye_half_w": (0.085, 0.1), "eye_up_h": (0.03, 0.04),
+    "eye_lo_h": (0.024, 0.034), "eye_tilt": (-0.005, 0.02), "iris_r": (0.04, 0.045),
+    "brow_gap": (0.09, 0.125), "brow_arch": (0.01, 0.04), "brow_inner_u": (0.07, 0.1),
+    "brow_len": (0.24, 0.3), "brow_thick": (0.02, 0.042),
+    "nose_v": (0.15, 0.2), "nose_w": (0.065, 0.09),
+    "mouth_v": (0.28, 0.33), "mouth_half_w": (0.15, 0.185), "lip_up_h": (0.024, 0.04), "lip_lo_h": (0.03, 0.052),
+    "mouth_curve": (-0.006, 0.01),
+    "chin_v": (0.66, 0.74), "head_top_v": (-1.02, -0.94), "jaw_n": (2.0, 2.8), "cheek_v": (0.04, 0.08),
+}
+
+
+def landmarks_from_geometry(g: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """Build the landmark groups from geometry parameters (see :data:`TEMPLATE`)."""
+    lm: dict[str, np.ndarray] = {}
+    for side, s in (("l", -1.0), ("r", 1.0)):
+        ec = np.array([s * g["eye_u"], g["eye_v"]])
+        inner = ec + [-s * g["eye_half_w"], g["eye_tilt"] * 0.5]
+        outer = ec + [s * g["eye_half_w"], -g["eye_tilt"] * 0.5]
+        upper = ec + [s * 0.008, -g["eye_up_h"]]
+        lower = ec + [s * 0.01, g["eye_lo_h"]]
+        lm[f"eye_{side}"] = np.array([inner, upper, outer, lower])
+        lm[f"iris_{side}"] = np.array([ec + [0.0, -0.004]])
+        t = np.linspace(0.0, 1.0, 5)
+        bu = s * (g["brow_inner_u"] + t * g["brow_len"])
+        bv = g["eye_v"] - g["brow_gap"] - g["brow_arch"] * np.sin(np.pi * np.clip(t * 1.25, 0, 1)) + 0.02 * t
+        lm[f"brow_{side}"] = np.stack([bu, bv], axis=1)
+        lm[f"cheek_{side}"] = np.array([[s * 0.22, g["cheek_v"]]])
+    nv = g["nose_v"]
+    lm["nose"] = np.array([[0.0, g["eye_v"]], [0.0, nv - 0.025], [-g["nose_w"], nv - 0.01], [g["nose_w"], nv - 0.01]])
+    mv, mw = g["mouth_v"], g["mouth_half_w"]
+    lm["mouth"] = np.array(
+        [
+            [-mw, mv - g["mouth_curve"]],
+            [mw, mv - g["mouth_curve"]],
+            [0.0, mv - g["lip_up_h"]],
+            [0.0, mv + g["lip_lo_h"]],
+            [0.0, mv],
+            [-0.045, mv - g["lip_up_h"] - 0.004],
+            [0.045, mv - g["lip_up_h"] - 0.004],
+        ]
+    )
+    lm["chin"] = np.array([[0.0, 0.5 * (mv + g["lip_lo_h"]) + 0.5 * g["chin_v"] + 0.02]])
+    ang = np.linspace(-np.pi / 2, np.pi / 2, 9)
+    n = g["jaw_n"]
+    top, bot = g["eye_v"] + 0.05, g["chin_v"]
+    c, b = top, bot - top
+    ju = -0.5 * np.sign(np.cos(ang + np.pi / 2)) * np.abs(np.cos(ang + np.pi / 2)) ** (2 / n)
+    jv = c + b * np.abs(np.cos(ang)) ** (2 / n)
+    lm["jaw"] = np.stack([ju, jv], axis=1)
+    return lm
+
+
+_SKIN_LIGHT = np.array([0.62, 0.46, 0.38])
+_SKIN_DARK = np.array([0.11, 0.065, 0.045])
+_HAIR = {
+    "black": (0.02, 0.018, 0.016), "dark_brown": (0.05, 0.033, 0.022), "brown": (0.11, 0.068, 0.04),
+    "blond": (0.38, 0.28, 0.15), "red": (0.2, 0.07, 0.03), "grey": (0.3, 0.29, 0.28),
+}
+_IRIS = {"brown": (0.09, 0.045, 0.02), "dark": (0.035, 0.02, 0.012), "blue": (0.12, 0.17, 0.24),
+         "green": (0.1, 0.14, 0.08), "hazel": (0.14, 0.1, 0.045)}
+
+
+def procedural_identity(seed: int) -> Identity:
+    """A procedural face identity drawn from ``seed`` (same seed -> same identity).
+
+    Examples
+    --------
+    >>> a = procedural_identity(3)
+    >>> a.kind, a.name
+    ('procedural', 'proc-0003')
+    """
+    if int(seed) < 0:
+        raise ParameterError(f"seed: expected a non-negative integer, got {seed}")
+    seed = int(seed)
+    rng = np.random.default_rng([seed, 0xFACE])
+    geom = {k: float(rng.uniform(lo, hi)) for k, (lo, hi) in _RANGES.items()}
+    tone = float(rng.beta(1.2, 1.2))
+    skin = (1 - tone) * _SKIN_LIGHT + tone * _SKIN_DARK
+    skin = skin * np.array([1.0, rng.uniform(0.94, 1.04), rng.uniform(0.92, 1.06)])
+    hair_name = str(rng.choice(list(_HAIR), p=[0.3, 0.25, 0.15, 0.12, 0.06, 0.12]))
+    params: dict[str, object] = dict(geom)
+    params.update(
+        skin_rgb=tuple(float(x) for x in skin),
+        skin_tone=tone,
+        hair=hair_name,
+        hair_rgb=_HAIR[hair_name],
+        hair_style=int(rng.choice(4, p=[0.35, 0.3, 0.25, 0.1])),
+        hairline_v=float(rng.uniform(-0.58, -0.45)),
+        iris=str(rng.choice(list(_IRIS))),
+        lip_tint=float(rng.uniform(0.0, 1.0)),
+        glasses=bool(rng.random() < 0.25),
+        glasses_dark=bool(rng.random() < 0.6),
+        background_rgb=tuple(float(x) for x in rng.uniform(0.25, 0.7) * rng.uniform(0.8, 1.2, 3)),
+        light_dir=tuple(float(x) for x in (rng.uniform(-0.4, 0.4), rng.uniform(-0.5, -0.15), 1.0)),
+        ambient=float(rng.uniform(0.3, 0.45)),
+        texture_seed=int(rng.integers(2**31)),
+    )
+    params["iris_rgb"] = _IRIS[params["iris"]]
+    # Slight asymmetry: real faces are not mirror images.
+    lm = landmarks_from_geometry(geom)
+    jitter = np.random.default_rng([seed, 0xA5])
+    lm = {k: v + jitter.normal(0.0, 0.002, v.shape) for k, v in lm.items()}
+    return Identity(name=f"proc-{seed:04d}", kind="procedural", landmarks=lm, params=params, seed=seed)
+
+
+def photo_identity(image_rgb_uint8: np.ndarray, name: str, source: str | None = None) -> Identity:
+    """An identity from a frontal face photo.
+
+    The face, eyes and mouth are located with OpenCV's bundled Haar cascades; the template
+    landmarks are fitted to the eye centres (or to the face box) and the mouth, so the same AU
+    fields animate the photo.
+
+    Raises
+    ------
+    FaceNotFoundError
+        When no face is found.
+    FormatError
+        When the array is not an (H, W, 3) uint8 image.
+    """
+    from evface.face.detect import locate_face
+
+    img = np.asarray(image_rgb_uint8)
+    det = locate_face(img, source=source or name)
+    g = dict(TEMPLATE)
+    x, y, w, h = det.face_box
+    # The frontal cascade's box spans about 1.0 face widths across, from the forehead
+    # (v ~ -0.5) down to the lower lip/chin; calibrated on procedural faces (docs/au-model.md).
+    if det.eyes is not None:
+        el, er = det.eyes
+        d = np.asarray(er, float) - np.asarray(el, float)
+        scale = np.hypot(*d) / (2 * g["eye_u"])
+        ang = np.arctan2(d[1], d[0])
+        mid = 0.5 * (np.asarray(el, float) + np.asarray(er, float))
+        origin = mid - scale * np.array([-np.sin(ang) * g["eye_v"], np.cos(ang) * g["eye_v"]])
+    else:
+        scale = w / HAAR_BOX_FW[0]
+        ang = 0.0
+        origin = np.array([x + w / 2.0, y - HAAR_BOX_FW[1] * scale])
+    c, s = np.cos(ang) * scale, np.sin(ang) * scale
+    A = np.array([[c, -s, origin[0]], [s, c, origin[1]]])
+    if det.mouth is not None:
+        Ai = np.linalg.inv(np.vstack([A, [0, 0, 1]]))[:2]
+        mv = float((Ai @ np.array([det.mouth[0], det.mouth[1], 1.0]))[1])
+        if 0.2 < mv < 0.42:
+            g["mouth_v"] = mv
+    lm = landmarks_from_geometry(g)
+    params = {"face_box": tuple(int(t) for t in det.face_box),
+              "eyes": None if det.eyes is None else np.asarray(det.eyes).tolist(),
+              "mouth": None if det.mouth is None else list(det.mouth)}
+    return Identity(name=name, kind="photo", landmarks=lm, params=params, photo=img.copy(),
+                    photo_from_face=A, source=source)
+
+
+# Haar frontal-face box in face widths: (width, top v); measured on procedural renders.
+HAAR_BOX_FW = (1.15, -0.60)
+
+
+@lru_cache(maxsize=1)
+def _astronaut() -> Identity:
+    from skimage import data
+
+    return photo_identity(data.astronaut(), "astronaut", source="skimage.data.astronaut")
+
+
+def builtin_photo_identities() -> list[Identity]:
+    """The photo identities shipped with evface: scikit-image's ``astronaut`` (Eileen Collins)."""
+    return [_astronaut()]

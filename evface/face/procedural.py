@@ -1,0 +1,310 @@
+"""Rasterise a procedural identity: albedo of skin, hair, brows, eyes, nose, lips, glasses, shaded
+by a directional key light plus ambient (Lambertian on a height field of the face).
+
+Everything is drawn in face-normalised coordinates ``(u, v)`` given per pixel, so the same face
+rendered at two canvas sizes is the same view at two resolutions (noise lives on fixed lattices
+in face units, not in pixels).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from evface.face import aus as au_model
+from evface.face.identity import Identity
+
+_LATTICE_EXTENT = (-2.0, 2.2)  # face units covered by the noise lattices (u and v)
+
+
+def _noise(seed: int, u: np.ndarray, v: np.ndarray, cell_fw: float) -> np.ndarray:
+    """Zero-mean unit-ish value noise with feature size ``cell_fw`` face widths, bilinear."""
+    lo, hi = _LATTICE_EXTENT
+    n = int(np.ceil((hi - lo) / cell_fw)) + 2
+    lat = np.random.default_rng(seed).standard_normal((n, n)).astype(np.float32)
+    mx = ((u - lo) / cell_fw).astype(np.float32)
+    my = ((v - lo) / cell_fw).astype(np.float32)
+    return cv2.remap(lat, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+
+
+def _fill(d: np.ndarray, px: float) -> np.ndarray:
+    """Anti-aliased coverage of a region given its signed distance ``d`` (negative inside)."""
+    return np.clip(0.5 - d / px, 0.0, 1.0)
+
+
+def _ellipse_d(u, v, cu, cv, a, b):
+    return (np.sqrt(((u - cu) / a) ** 2 + ((v - cv) / b) ** 2) - 1.0) * min(a, b)
+
+
+def _over(layer, col, m):
+    """Paint colour ``col`` (..., 3) with coverage ``m`` over premultiplied RGBA ``layer``."""
+    m = m[..., None]
+    layer[..., :3] = layer[..., :3] * (1 - m) + np.asarray(col, np.float32) * m
+    layer[..., 3:] = layer[..., 3:] * (1 - m) + m
+
+
+def _polyline_d(u, v, pts):
+    best = np.full(u.shape, np.inf)
+    tpos = np.zeros(u.shape)
+    seg_len = np.hypot(*np.diff(pts, axis=0).T)
+    acc = np.concatenate([[0.0], np.cumsum(seg_len)]) / seg_len.sum()
+    for i in range(len(pts) - 1):
+        a, b = pts[i], pts[i + 1]
+        ab = b - a
+        t = np.clip(((u - a[0]) * ab[0] + (v - a[1]) * ab[1]) / (ab @ ab), 0, 1)
+        d = np.hypot(u - a[0] - t * ab[0], v - a[1] - t * ab[1])
+        closer = d < best
+        best = np.where(closer, d, best)
+        tpos = np.where(closer, acc[i] + t * (acc[i + 1] - acc[i]), tpos)
+    return best, tpos
+
+
+def _window(u0, v0, px, box):
+    """Slices of the pixel grid covering the face-unit box (u_min, u_max, v_min, v_max)."""
+    x0 = int(np.floor((box[0] - u0) / px)) - 1
+    x1 = int(np.ceil((box[1] - u0) / px)) + 2
+    y0 = int(np.floor((box[2] - v0) / px)) - 1
+    y1 = int(np.ceil((box[3] - v0) / px)) + 2
+    return slice(max(y0, 0), max(y1, 0)), slice(max(x0, 0), max(x1, 0))
+
+
+def head_outline_d(u, v, p):
+    """Signed distance (face units, approximate) of the face outline (forehead to chin)."""
+    c0 = p["eye_v"] + 0.05
+    n = p["jaw_n"]
+    lower = (np.abs(u / 0.5) ** n + np.abs((v - c0) / (p["chin_v"] - c0)) ** n) ** (1 / n)
+    upper = np.sqrt((u / 0.5) ** 2 + ((v - c0) / (c0 - p["head_top_v"])) ** 2)
+    r = np.where(v > c0, lower, upper)
+    return (r - 1.0) * 0.5
+
+
+def height_field(u, v, p, lm):
+    """Face relief (face units) used for Lambertian shading."""
+    c0 = p["eye_v"] + 0.05
+    r2 = (u / 0.55) ** 2 + ((v - c0) / np.where(v > c0, p["chin_v"] - c0 + 0.12, 0.95)) ** 2
+    z = 0.35 * np.sqrt(np.clip(1.0 - r2, 0.0, None))
+    g = lambda cu, cv, su, sv: np.exp(-0.5 * (((u - cu) / su) ** 2 + ((v - cv) / sv) ** 2))  # noqa: E731
+    nose = lm["nose"]
+    tip_v = nose[1, 1]
+    ramp = np.clip((v - p["eye_v"]) / (tip_v - p["eye_v"]), 0, 1) * 0.8 + 0.2
+    ramp = np.where(v > tip_v, np.exp(-0.5 * ((v - tip_v) / 0.02) ** 2), ramp)
+    z += 0.07 * np.exp(-0.5 * (u / 0.024) ** 2) * ramp * (v > p["eye_v"] - 0.06)
+    z += 0.03 * g(0.0, tip_v, 0.03, 0.025)
+    for i in (2, 3):
+        z += 0.018 * g(nose[i, 0] * 0.8, nose[i, 1], 0.022, 0.02)
+    for s in ("l", "r"):
+        e = lm[f"iris_{s}"][0]
+        z -= 0.05 * g(e[0], e[1], 0.075, 0.05)
+        b = lm[f"brow_{s}"][2]
+        z += 0.02 * g(b[0], b[1], 0.12, 0.03)
+        ch = lm[f"cheek_{s}"][0]
+        z += 0.025 * g(ch[0] * 1.1, ch[1], 0.07, 0.06)
+    m = lm["mouth"]
+    z += 0.02 * g(0.0, m[4, 1], 0.13, 0.045)
+    z += 0.025 * g(0.0, lm["chin"][0, 1] + 0.03, 0.07, 0.05)
+    z -= 0.012 * g(0.0, m[3, 1] + 0.03, 0.08, 0.012)
+    return z
+
+
+def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rasterise ``identity`` on the pixel grid ``(u, v)`` (face units per pixel, ``px`` = one pixel).
+
+    Returns
+    -------
+    rgba : float32 (H, W, 4)
+        Premultiplied shaded reflectance of the head (alpha 0 outside it).
+    background : float32 (H, W, 3)
+        The static background behind the head.
+    """
+    p = identity.params
+    lm = identity.landmarks
+    seed = int(p["texture_seed"])
+    H, W = u.shape
+    full_u, full_v = u, v
+    u0, v0 = float(u[0, 0]), float(v[0, 0])
+    skin = np.asarray(p["skin_rgb"], np.float32)
+    hair = np.asarray(p["hair_rgb"], np.float32)
+
+    bg = np.asarray(p["background_rgb"], np.float32) * (1.0 + 0.08 * v + 0.03 * _noise(seed + 1, u, v, 0.6))[..., None]
+    layer = np.zeros((H, W, 4), np.float32)
+
+    # Texture fields.
+    n_low = _noise(seed + 2, u, v, 0.15)
+    n_mid = _noise(seed + 3, u, v, 0.05)
+    n_pore = _noise(seed + 4, u, v, 0.007)
+    skin_tex = skin * (1.0 + 0.035 * n_low + 0.02 * n_mid + 0.018 * n_pore)[..., None]
+    red = np.zeros((H, W), np.float32)
+    for s in ("l", "r"):
+        ch = lm[f"cheek_{s}"][0]
+        red += np.exp(-0.5 * (((u - ch[0]) / 0.08) ** 2 + ((v - ch[1] - 0.03) / 0.06) ** 2))
+    skin_tex = skin_tex * (1.0 + 0.06 * red[..., None] * np.array([0.6, -0.5, -0.4], np.float32))
+
+    strands = _noise(seed + 5, u * 6.0, v * 0.7, 0.03)
+    hair_tex = hair * (1.0 + 0.25 * strands + 0.1 * n_low)[..., None]
+    hair_tex = np.clip(hair_tex, 0, 1)
+
+    style = int(p["hair_style"])
+    c0 = p["eye_v"] + 0.05
+    top = p["head_top_v"]
+    cranium_d = _ellipse_d(u, v, 0.0, c0, 0.56, c0 - top + 0.05)
+    if style == 3:
+        hair_tex = skin_tex * 0.97
+
+    # Long hair, neck and clothes behind the face.
+    if style in (1, 2):
+        reach = 0.35 if style == 1 else 1.05
+        d_back = np.maximum(np.minimum(cranium_d, np.abs(u) - 0.6), v - (c0 + reach))
+        _over(layer, hair_tex * 0.8, _fill(d_back, px))
+    neck_d = np.maximum(np.abs(u) - 0.27 - 0.25 * np.clip(v - p["chin_v"] - 0.2, 0, None), c0 + 0.2 - v)
+    _over(layer, skin_tex * 0.8, _fill(neck_d, px))
+    clothes_rgb = np.random.default_rng(seed + 6).uniform(0.05, 0.6, 3).astype(np.float32)
+    shoulder_v = p["chin_v"] + 0.3 + 0.35 * np.clip(np.abs(u) - 0.25, 0, None)
+    _over(layer, clothes_rgb * (1 + 0.05 * n_mid[..., None]), _fill(shoulder_v - v, px) * _fill(np.abs(u) - 1.6, px))
+    for s in (-1.0, 1.0):
+        _over(layer, skin_tex * 0.9, _fill(_ellipse_d(u, v, s * 0.49, p["eye_v"] + 0.1, 0.055, 0.11), px))
+
+    face_d = head_outline_d(u, v, p)
+    face_m = _fill(face_d, px)
+    _over(layer, skin_tex, face_m)
+
+    # Faint neutral nasolabial folds.
+    for s in ("l", "r"):
+        sg = -1.0 if s == "l" else 1.0
+        a = lm["nose"][2 if s == "l" else 3] + [sg * 0.02, 0.0]
+        b = lm["mouth"][0 if s == "l" else 1] + [sg * 0.03, 0.04]
+        sl = _window(u0, v0, px, (min(a[0], b[0]) - 0.04, max(a[0], b[0]) + 0.04, a[1] - 0.03, b[1] + 0.03))
+        d, t = _polyline_d(u[sl], v[sl], np.array([a, b]))
+        layer[sl][..., :3] *= (1.0 - 0.06 * np.exp(-0.5 * (d / 0.008) ** 2) * np.sin(np.pi * t) * face_m[sl])[..., None]
+
+    # Hair in front: cap above the hairline, and the cranium outside the face outline.
+    hl = p["hairline_v"] + 0.35 * u**2 - 0.04 * np.exp(-0.5 * ((np.abs(u) - 0.3) / 0.06) ** 2)
+    hl = hl + 0.015 * _noise(seed + 7, u, v * 0.2, 0.05)
+    hair_front = _fill(cranium_d, px) * np.maximum(_fill(v - hl, 1.5 * px), 1.0 - face_m) * (v < c0 + 0.02)
+    _over(layer, hair_tex, hair_front)
+
+    # Brows.
+    brow_col = np.minimum(hair * 0.85, 0.12) if style != 3 else np.array([0.05, 0.035, 0.025], np.float32)
+    for s in ("l", "r"):
+        pts = lm[f"brow_{s}"]
+        box = (pts[:, 0].min() - 0.05, pts[:, 0].max() + 0.05, pts[:, 1].min() - 0.05, pts[:, 1].max() + 0.05)
+        sl = _window(u0, v0, px, box)
+        uu, vv = u[sl], v[sl]
+        d, t = _polyline_d(uu, vv, pts)
+        half = 0.5 * p["brow_thick"] * (1.15 - 0.7 * t**1.5)
+        dens = np.clip(0.85 + 0.25 * strands[sl], 0, 1)
+        m = _fill(d - half, px * 1.5) * dens
+        sub = layer[sl]
+        _over(sub, brow_col * (1 + 0.2 * n_mid[sl][..., None]), m)
+
+    # Eyes.
+    iris_col = np.asarray(p["iris_rgb"], np.float32)
+    for s in ("l", "r"):
+        e = lm[f"eye_{s}"]
+        c = lm[f"iris_{s}"][0]
+        box = (e[:, 0].min() - 0.03, e[:, 0].max() + 0.03, e[:, 1].min() - 0.07, e[:, 1].max() + 0.03)
+        sl = _window(u0, v0, px, box)
+        uu, vv = u[sl], v[sl]
+        sub = layer[sl]
+        inside, v_top, v_bot, prof = au_model.eye_geometry(lm, s, uu)
+        # lid skin and crease
+        crease = v_top - 0.038 * prof - 0.004
+        sub[..., :3] *= (1.0 - 0.07 * (inside & (vv < v_top) & (vv > crease)))[..., None]
+        sub[..., :3] *= (1.0 - 0.25 * np.exp(-0.5 * ((vv - crease) / 0.004) ** 2) * prof)[..., None]
+        d_open = np.where(inside, np.maximum(v_top - vv, vv - v_bot), 1.0)
+        m_open = _fill(d_open, px)
+        r = np.hypot(uu - c[0], vv - c[1])
+        rr = r / p["iris_r"]
+        sclera = np.array([0.62, 0.58, 0.55], np.float32)
+        corner = np.exp(-0.5 * (((uu - e[0, 0]) / 0.02) ** 2 + ((vv - e[0, 1]) / 0.015) ** 2))
+        col = sclera * (1.0 - 0.35 * corner[..., None] * np.array([0.3, 0.8, 0.8], np.float32))
+        iris = iris_col * (1.0 + 0.35 * np.cos(np.arctan2(vv - c[1], uu - c[0]) * 23)[..., None] * 0.3) * (
+            1.0 - 0.6 * np.clip((rr - 0.8) / 0.2, 0, 1)[..., None]
+        )
+        col = col * (1 - _fill(rr - 1.0, px / p["iris_r"])[..., None]) + iris * _fill(rr - 1.0, px / p["iris_r"])[..., None]
+        pupil = _fill(rr - 0.38, px / p["iris_r"])[..., None]
+        col = col * (1 - pupil) + 0.012 * pupil
+        hl_r = np.hypot(uu - c[0] + 0.3 * p["iris_r"], vv - c[1] + 0.35 * p["iris_r"]) / p["iris_r"]
+        glint = _fill(hl_r - 0.17, px / p["iris_r"])[..., None]
+        col = col * (1 - glint) + 0.9 * glint
+        col = col * (0.55 + 0.45 * np.clip((vv - v_top) / 0.02, 0, 1))[..., None]
+        _over(sub, col, m_open)
+        # lash lines
+        sgn = -1.0 if s == "l" else 1.0
+        tpos = np.clip(sgn * (uu - 0.5 * (e[0, 0] + e[2, 0])) / (0.5 * abs(e[2, 0] - e[0, 0])), -1, 1)
+        thick = (0.006 + 0.005 * (tpos + 1) / 2) * (prof > 0.02)
+        lash = _fill(np.abs(vv - (v_top - thick / 2)) - thick / 2, px) * inside
+        _over(sub, np.array([0.02, 0.015, 0.012], np.float32), lash * 0.95)
+        low = _fill(np.abs(vv - v_bot - 0.002) - 0.002, px) * inside
+        _over(sub, skin * 0.45, low * 0.6)
+
+    # Nose: nostrils, shadow under the tip, ala creases.
+    nose = lm["nose"]
+    sl = _window(u0, v0, px, (-0.15, 0.15, nose[1, 1] - 0.06, nose[1, 1] + 0.07))
+    uu, vv = u[sl], v[sl]
+    sub = layer[sl]
+    sub[..., :3] *= (1.0 - 0.25 * np.exp(-0.5 * ((uu / 0.04) ** 2 + ((vv - nose[1, 1] - 0.035) / 0.012) ** 2)))[..., None]
+    for i, sg in ((2, -1.0), (3, 1.0)):
+        a = nose[i]
+        _over(sub, skin * 0.12, _fill(_ellipse_d(uu, vv, a[0] * 0.45, a[1] + 0.018, 0.019, 0.009), px) * 0.9)
+        dd = np.abs(np.hypot((uu - a[0]) / 1.0, (vv - a[1]) / 1.0) - 0.022)
+        arc = np.exp(-0.5 * (dd / 0.004) ** 2) * (sg * (uu - a[0]) > -0.01) * (vv < a[1] + 0.02)
+        sub[..., :3] *= (1.0 - 0.18 * arc)[..., None]
+
+    # Lips.
+    m = lm["mouth"]
+    mw = 0.5 * (m[1, 0] - m[0, 0])
+    mc = 0.5 * (m[1, 0] + m[0, 0])
+    sl = _window(u0, v0, px, (m[0, 0] - 0.03, m[1, 0] + 0.03, m[2, 1] - 0.03, m[3, 1] + 0.03))
+    uu, vv = u[sl], v[sl]
+    sub = layer[sl]
+    x = np.clip((uu - mc) / mw, -1, 1)
+    seam = au_model._seam_v(uu, lm)
+    up_h = seam[...] * 0 + (m[4, 1] - m[2, 1])
+    v_up = seam - up_h * np.clip(1 - x**2, 0, 1) ** 0.6 * (1.0 + 0.12 * np.exp(-0.5 * ((np.abs(x) - 0.3) / 0.12) ** 2)
+                                                           - 0.18 * np.exp(-0.5 * (x / 0.1) ** 2))
+    v_lo = seam + (m[3, 1] - m[4, 1]) * np.clip(1 - x**2, 0, 1) ** 0.8
+    within = np.abs(uu - mc) < mw
+    lip_base = skin * np.array([1.0, 0.62, 0.62], np.float32) * (0.8 - 0.15 * p["lip_tint"])
+    lip_base = lip_base + np.array([0.05, 0.0, 0.01], np.float32) * p["lip_tint"] * (1 - p["skin_tone"])
+    upper = _fill(np.where(within, np.maximum(v_up - vv, vv - seam), 1.0), px)
+    lower = _fill(np.where(within, np.maximum(seam - vv, vv - v_lo), 1.0), px)
+    _over(sub, lip_base * 0.85 * (1 + 0.05 * n_mid[sl][..., None]), upper)
+    shine = 1.0 + 0.18 * np.exp(-0.5 * (((vv - (seam + 0.6 * (v_lo - seam))) / 0.008) ** 2 + (x / 0.4) ** 2))
+    _over(sub, lip_base * shine[..., None] * (1 + 0.05 * n_mid[sl][..., None]), lower)
+    seam_t = max(px, 0.006)
+    cav = _fill(np.where(np.abs(uu - mc) < mw + 0.004, np.abs(vv - seam) - seam_t / 2, 1.0), px)
+    _over(sub, np.array([0.05, 0.018, 0.018], np.float32), cav)
+
+    # Glasses.
+    if p["glasses"]:
+        frame = np.array([0.03, 0.03, 0.035] if p["glasses_dark"] else [0.45, 0.42, 0.38], np.float32)
+        ev = 0.5 * (lm["iris_l"][0][1] + lm["iris_r"][0][1])
+        sl = _window(u0, v0, px, (-0.56, 0.56, ev - 0.12, ev + 0.14))
+        full_layer, u, v = layer, u[sl], v[sl]
+        layer = full_layer[sl]
+        for s in ("l", "r"):
+            c = lm[f"iris_{s}"][0] + [0.0, 0.012]
+            a, b = 0.13, 0.09
+            r = (np.abs((u - c[0]) / a) ** 3 + np.abs((v - c[1]) / b) ** 3) ** (1 / 3)
+            lens = _fill((r - 1) * b, px)
+            layer[..., :3] *= (1.0 - 0.06 * lens)[..., None]
+            _over(layer, frame, _fill(np.abs(r - 1) * b - 0.006, px))
+            sg = -1.0 if s == "l" else 1.0
+            temple = np.maximum(np.abs(v - c[1] + 0.03) - 0.005, np.maximum(sg * (c[0] - u) + a - 0.01, sg * (u - sg * 0.5)))
+            _over(layer, frame, _fill(temple, px))
+        ci = lm["iris_l"][0], lm["iris_r"][0]
+        bridge = np.maximum(np.abs(v - (ci[0][1] - 0.01) - 0.05 * u**2) - 0.005, np.abs(u) - (ci[1][0] - 0.125))
+        _over(layer, frame, _fill(bridge, px))
+        layer, u, v = full_layer, full_u, full_v
+
+    # Lambertian shading on the face relief (hair gets the cranium dome).
+    z = height_field(u, v, p, lm).astype(np.float32)
+    gz_v, gz_u = np.gradient(z, px)
+    n = np.stack([-gz_u, -gz_v, np.ones_like(z)], axis=-1)
+    n /= np.linalg.norm(n, axis=-1, keepdims=True)
+    light = np.asarray(p["light_dir"], np.float32)
+    light = light / np.linalg.norm(light)
+    amb = float(p["ambient"])
+    shade = amb + (1.0 - amb) * np.clip(n @ light, 0, None) / light[2]
+    layer[..., :3] *= np.clip(shade, 0, 1.15)[..., None]
+    return np.clip(layer, 0.0, 1.0), np.clip(bg, 0.0, 1.0)

@@ -1,0 +1,266 @@
+"""Render an identity with action units and a small rigid head pose.
+
+The neutral texture (shaded reflectance over its backdrop, with a margin), the
+per-AU displacement basis fields and the per-AU shading patterns are all computed once, at
+construction. A frame is then a weighted sum of basis fields, the lid model in two small eye
+windows, one ``cv2.remap`` of the texture (plus one of the displacement field when the pose is not
+the identity).
+
+Canvas geometry: the face is ``FACE_FRACTION`` of ``min(width, height)`` wide and the face centre
+sits ``-V_CENTER`` face widths below the canvas centre, so one identity rendered at two sizes of
+the same aspect ratio is one view at two resolutions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import cv2
+import numpy as np
+
+from evface.errors import ParameterError
+from evface.face import aus as au_model
+from evface.face.identity import Identity
+from evface.face.procedural import draw_procedural
+
+FACE_FRACTION = 0.42  # face width / min(canvas width, canvas height)
+V_CENTER = -0.10  # face-normalised v at the canvas centre (the head, not the face, is centred)
+MARGIN_FW = 0.25  # texture margin around the canvas, face widths (room for pose)
+FACE_BOX_FW = (1.15, -0.60, 0.55)  # face_box: width, top v, bottom v (face widths); as Haar reports
+
+
+@dataclass(frozen=True)
+class FacePose:
+    """Small rigid head motion in the image plane.
+
+    ``dx``, ``dy``: translation in face widths (right, down); ``roll_deg``: rotation about the face
+    centre, positive = counter-clockwise on screen; ``scale``: zoom about the face centre.
+    """
+
+    dx: float = 0.0
+    dy: float = 0.0
+    roll_deg: float = 0.0
+    scale: float = 1.0
+
+    def is_identity(self) -> bool:
+        return self.dx == 0.0 and self.dy == 0.0 and self.roll_deg == 0.0 and self.scale == 1.0
+
+    def matrix(self, centre_px: tuple[float, float], face_width_px: float) -> np.ndarray:
+        """Forward 2x3 affine map of canvas pixels (neutral pose -> this pose)."""
+        if not (self.scale > 0):
+            raise ParameterError(f"FacePose.scale: expected > 0, got {self.scale}")
+        a = np.deg2rad(self.roll_deg)
+        c, s = np.cos(a) * self.scale, np.sin(a) * self.scale
+        R = np.array([[c, s], [-s, c]])
+        ctr = np.asarray(centre_px, float)
+        t = ctr - R @ ctr + np.array([self.dx, self.dy]) * face_width_px
+        return np.hstack([R, t[:, None]])
+
+
+def canvas_geometry(size: tuple[int, int]) -> tuple[float, tuple[float, float]]:
+    """(face width in pixels, pixel position of the face centre) for a canvas ``(width, height)``."""
+    w, h = int(size[0]), int(size[1])
+    fw = FACE_FRACTION * min(w, h)
+    return fw, ((w - 1) / 2.0, (h - 1) / 2.0 - V_CENTER * fw)
+
+
+def _on_support(fn, u: np.ndarray, v: np.ndarray, tol: float):
+    """Evaluate ``fn(points (N, 2)) -> (N,) or (N, 2)`` on the grid ``(u, v)`` where it exceeds
+    ``tol``: (box, values cropped to box) or None. The support is found at a coarse stride."""
+    k = max(1, int(min(u.shape) // 48))
+    cu, cvv = u[::k, ::k], v[::k, ::k]
+    coarse = np.abs(fn(np.stack([cu.ravel(), cvv.ravel()], axis=1))).reshape(cu.shape + (-1,)).max(axis=-1)
+    box = _bbox(coarse > 0.2 * tol)
+    if box is None:
+        return None
+    r0, r1 = max(box[0].start * k - 2 * k, 0), min(box[0].stop * k + 2 * k, u.shape[0])
+    c0, c1 = max(box[1].start * k - 2 * k, 0), min(box[1].stop * k + 2 * k, u.shape[1])
+    uu, vv = u[r0:r1, c0:c1], v[r0:r1, c0:c1]
+    vals = np.asarray(fn(np.stack([uu.ravel(), vv.ravel()], axis=1)), np.float32)
+    vals = vals.reshape(uu.shape + vals.shape[1:])
+    return (slice(r0, r1), slice(c0, c1)), np.ascontiguousarray(vals)
+
+
+def _bbox(mask: np.ndarray) -> tuple[slice, slice] | None:
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if len(rows) == 0:
+        return None
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
+class FaceRenderer:
+    """Renders one identity at one canvas size.
+
+    Parameters
+    ----------
+    identity : Identity
+    size : (width, height)
+        Canvas size in pixels.
+
+    Examples
+    --------
+    >>> from evface.face.identity import procedural_identity
+    >>> r = FaceRenderer(procedural_identity(0), size=(96, 96))
+    >>> img = r.render({12: 0.5}, FacePose(dx=0.01))
+    >>> img.shape, img.dtype
+    ((96, 96, 3), dtype('float32'))
+    """
+
+    def __init__(self, identity: Identity, size: tuple[int, int] = (320, 320)):
+        w, h = int(size[0]), int(size[1])
+        if w < 16 or h < 16:
+            raise ParameterError(f"size: expected at least 16x16 pixels, got {size}")
+        self.identity = identity
+        self.size = (w, h)
+        self.face_width_px, self.centre_px = canvas_geometry(self.size)
+        fw = self.face_width_px
+        cx, cy = self.centre_px
+        m = int(np.ceil(MARGIN_FW * fw))
+        self._margin = m
+        lm = identity.landmarks
+
+        # Texture grid (canvas plus margin) in face units.
+        xs = (np.arange(w + 2 * m, dtype=np.float32) - m - cx) / fw
+        ys = (np.arange(h + 2 * m, dtype=np.float32) - m - cy) / fw
+        tu, tv = np.meshgrid(xs, ys)
+        if identity.kind == "procedural":
+            tex, bg = draw_procedural(identity, tu, tv, 1.0 / fw)
+        elif identity.kind == "photo":
+            tex, bg = _photo_texture(identity, (w + 2 * m, h + 2 * m), m, fw, self.centre_px), 0.0
+        else:
+            raise ParameterError(f"identity.kind: expected 'procedural' or 'photo', got {identity.kind!r}")
+        # The backdrop is baked into the texture: a pose moves the view of head and backdrop
+        # together (the backdrop is smooth, so this changes no edge but the head's own).
+        rgb = tex[..., :3] + (1.0 - tex[..., 3:]) * bg
+        self._tex = np.ascontiguousarray(np.clip(rgb, 0.0, 1.0), dtype=np.float32)
+        self._work = self._tex.copy()
+        self._dirty: list[tuple[slice, slice]] = []
+
+        # Canvas grid, in texture pixel coordinates.
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        self._grid = np.stack([gx + m, gy + m], axis=-1)
+        self._xy = np.stack([gx, gy], axis=-1)  # canvas pixel grid
+        cu, cv = (gx - cx) / fw, (gy - cy) / fw
+
+        # Displacement basis (canvas pixels) and shading patterns (texture pixels), each evaluated
+        # only on its support, found on a coarse grid first.
+        self._basis: dict[int, tuple[tuple[slice, slice], np.ndarray]] = {}
+        for au in au_model.AU_KERNELS:
+            fn = lambda pts, au=au: au_model.au_field(au, pts, lm) * fw  # noqa: E731
+            found = _on_support(fn, cu, cv, 0.01)
+            if found is not None:
+                self._basis[au] = found
+        self._shading: dict[int, tuple[tuple[slice, slice], np.ndarray]] = {}
+        for au in au_model.SHADED_AUS:
+            fn = lambda pts, au=au: au_model.au_shading(au, pts, lm)  # noqa: E731
+            found = _on_support(fn, tu, tv, 2e-3)
+            if found is not None:
+                self._shading[au] = found
+
+        # Eye windows for the lid model (canvas pixels).
+        self._eyes = []
+        for side in ("l", "r"):
+            e = np.asarray(lm[f"eye_{side}"])
+            u0, u1 = e[:, 0].min() - 0.01, e[:, 0].max() + 0.01
+            v0 = e[:, 1].min() - au_model.UPPER_LID_ZONE_FW - 0.01
+            v1 = e[:, 1].max() + au_model.LOWER_LID_ZONE_FW + 0.01
+            box = _bbox((cu >= u0) & (cu <= u1) & (cv >= v0) & (cv <= v1))
+            if box is not None:
+                pts = np.stack([cu[box].ravel(), cv[box].ravel()], axis=1).astype(np.float64)
+                geom = tuple(au_model.eye_geometry(lm, s, pts[:, 0]) for s in ("l", "r"))
+                self._eyes.append((box, pts, geom))
+
+    @property
+    def face_box(self) -> tuple[int, int, int, int]:
+        """Face box ``(x, y, w, h)`` in pixels at the neutral pose (about what a Haar cascade reports)."""
+        fw = self.face_width_px
+        cx, cy = self.centre_px
+        bw, top, bottom = FACE_BOX_FW
+        x0, y0 = cx - 0.5 * bw * fw, cy + top * fw
+        return int(round(x0)), int(round(y0)), int(round(bw * fw)), int(round((bottom - top) * fw))
+
+    def displacement(self, aus: Mapping[int, float]) -> np.ndarray:
+        """Backward displacement field ``(H, W, 2)`` in pixels at the neutral pose: pixel ``p``
+        shows the neutral texture at ``p - D(p)``."""
+        aus = au_model.check_aus(aus)
+        w, h = self.size
+        D = np.zeros((h, w, 2), np.float32)
+        for au, wt in aus.items():
+            if au in self._basis:
+                box, f = self._basis[au]
+                D[box] += np.float32(wt) * f
+        c_up, c_lo = au_model.lid_state(aus)
+        if c_up != 0.0 or c_lo != 0.0:
+            for box, pts, geom in self._eyes:
+                d = au_model.lid_displacement(aus, pts, self.identity.landmarks, geom)[:, 1] * self.face_width_px
+                D[box][..., 1] += d.reshape(D[box].shape[:2]).astype(np.float32)
+        return D
+
+    def _texture(self, aus: Mapping[int, float]) -> np.ndarray:
+        for box in self._dirty:
+            self._work[box] = self._tex[box]
+        self._dirty = []
+        for au, wt in aus.items():
+            if au in self._shading:
+                box, s = self._shading[au]
+                self._work[box][..., :3] *= (1.0 + np.float32(wt) * s)[..., None]
+                self._dirty.append(box)
+        return self._work
+
+    def render(self, aus: Mapping[int, float] | None = None, pose: FacePose = FacePose()) -> np.ndarray:
+        """Shaded reflectance ``float32 (H, W, 3)`` in [0, 1] of the face with ``aus`` at ``pose``.
+
+        ``aus`` maps AU numbers to intensities in [0, 1] (43/45: eye closure).
+        """
+        aus = au_model.check_aus(aus or {})
+        D = self.displacement(aus)
+        if pose.is_identity():
+            maps = self._grid - D
+        else:
+            A = pose.matrix(self.centre_px, self.face_width_px)
+            Ai = np.linalg.inv(np.vstack([A, [0.0, 0.0, 1.0]]))[:2]
+            gx, gy = self._xy[..., 0], self._xy[..., 1]
+            m = self._margin
+            qx = np.float32(Ai[0, 0]) * gx + np.float32(Ai[0, 1]) * gy + np.float32(Ai[0, 2] + m)
+            qy = np.float32(Ai[1, 0]) * gx + np.float32(Ai[1, 1]) * gy + np.float32(Ai[1, 2] + m)
+            if aus:  # the AU field is attached to the face: sample it where the face was
+                w, h = self.size
+                Dq = cv2.warpAffine(D, A, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+                qx -= Dq[..., 0]
+                qy -= Dq[..., 1]
+            tex = self._texture(aus)
+            return cv2.remap(tex, qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        tex = self._texture(aus)
+        return cv2.remap(tex, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    def landmarks(self, aus: Mapping[int, float] | None = None, pose: FacePose = FacePose()) -> dict[str, np.ndarray]:
+        """Landmark groups ``(k, 2)`` in canvas pixels, displaced by ``aus`` and moved by ``pose``."""
+        moved = au_model.moved_landmarks(aus or {}, self.identity.landmarks)
+        A = pose.matrix(self.centre_px, self.face_width_px)
+        c = np.asarray(self.centre_px)
+        out = {}
+        for k, v in moved.items():
+            p = c + v * self.face_width_px
+            out[k] = p @ A[:, :2].T + A[:, 2]
+        return out
+
+
+def _photo_texture(identity: Identity, size_wh, margin, fw, centre_px) -> np.ndarray:
+    """The photo resampled onto the texture grid (linear reflectance; alpha 1)."""
+    A = np.asarray(identity.photo_from_face, float)  # (u, v, 1) -> photo px
+    cx, cy = centre_px
+    # texture px -> face units -> photo px
+    T = np.array([[1.0 / fw, 0.0, -(margin + cx) / fw], [0.0, 1.0 / fw, -(margin + cy) / fw], [0, 0, 1]])
+    M = A @ T
+    img = np.asarray(identity.photo, np.float32) / 255.0
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=-1)
+    lin = img**2.2
+    ratio = np.sqrt(abs(np.linalg.det(M[:, :2])))  # photo px per texture px
+    if ratio > 1.2:
+        lin = cv2.GaussianBlur(lin, (0, 0), 0.45 * ratio)
+    rgb = cv2.warpAffine(lin, M, tuple(int(t) for t in size_wh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                         borderMode=cv2.BORDER_REFLECT_101)
+    alpha = np.ones(rgb.shape[:2] + (1,), np.float32)
+    return np.concatenate([rgb, alpha], axis=-1)
