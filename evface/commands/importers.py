@@ -1,0 +1,131 @@
+"""``evface import session`` and ``evface import corpus``: thin shells over evface.data.importers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from evface.errors import ParameterError
+
+import_app = typer.Typer(name="import", help="Import real recordings or RGB micro-expression corpora.",
+                         no_args_is_help=True, add_completion=False)
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    """``["hd=a.raw", "lr=b.aedat4"]`` -> ``{"hd": "a.raw", "lr": "b.aedat4"}``."""
+    out = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise ParameterError(f"{option} expects NAME=VALUE, got {item!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _ints(text: str, n: int, option: str) -> tuple[int, ...]:
+    parts = text.replace("x", ",").split(",")
+    try:
+        values = tuple(int(v) for v in parts)
+    except ValueError:
+        values = ()
+    if len(values) != n:
+        raise ParameterError(f"{option}: expected {n} integers, got {text!r}")
+    return values
+
+
+def _homography(path: str, option: str):
+    import numpy as np
+
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ParameterError(f"{option}: {path}: expected a JSON file holding a 3x3 matrix ({exc})") from exc
+    h = np.asarray(data, dtype=float)
+    if h.shape != (3, 3):
+        raise ParameterError(f"{option}: {path}: expected a 3x3 matrix, got shape {h.shape}")
+    return h
+
+
+@import_app.command("session")
+def session(
+    out: Path = typer.Argument(..., help="Dataset folder to create."),
+    events: list[str] = typer.Option(..., "--events", help="NAME=FILE per event camera (hd=rec.raw, lr=rec.aedat4)."),
+    rgb: Path = typer.Option(..., "--rgb", help="RGB video (anything OpenCV reads)."),
+    annotations: Path = typer.Option(..., "--annotations", help="Annotation CSV (docs/import-guide.md)."),
+    rgb_fps: float = typer.Option(0.0, "--rgb-fps", help="RGB frame rate (default: the video's)."),
+    rgb_start_us: int = typer.Option(0, "--rgb-start-us", help="Session time of the first RGB frame."),
+    rgb_timestamps: Path = typer.Option(None, "--rgb-timestamps", help="File with one exposure-start time (µs) per frame."),
+    rgb_exposure_us: int = typer.Option(None, "--rgb-exposure-us", help="RGB exposure (default: the frame period)."),
+    model: list[str] = typer.Option(None, "--model", help="NAME=MODEL, stored with the clips (hd=evk4)."),
+    roi: list[str] = typer.Option(None, "--roi", help="NAME=X0,Y0,W,H crop window on the full sensor."),
+    sync: list[str] = typer.Option(None, "--sync", help="NAME=auto|trigger|offset|xcorr (default auto)."),
+    offset: list[str] = typer.Option(None, "--offset", help="NAME=US: t_session = t_sensor + US (also the xcorr search centre)."),
+    trigger_channel: list[str] = typer.Option(None, "--trigger-channel", help="NAME=CH trigger input of the RGB pulses (default 0)."),
+    trigger_first_frame: list[str] = typer.Option(None, "--trigger-first-frame", help="NAME=K RGB frame of the first pulse (default 0)."),
+    points: list[str] = typer.Option(None, "--points", help="NAME=CSV point pairs rgb_x,rgb_y,x,y."),
+    homography: list[str] = typer.Option(None, "--homography", help="NAME=JSON 3x3 RGB->sensor matrix."),
+    registration: list[str] = typer.Option(None, "--registration", help="NAME=auto|points|estimate|given."),
+    subject: str = typer.Option(None, "--subject", help="Subject when the CSV has no subject column."),
+    lighting: str = typer.Option("unknown", "--lighting", help="Lighting when the CSV has no lighting column."),
+    max_offset_us: int = typer.Option(5_000_000, "--max-offset-us", help="Cross-correlation search half-width."),
+    min_confidence: float = typer.Option(0.3, "--min-confidence", help="Refuse estimated offsets below this confidence."),
+    rgb_size: str = typer.Option(None, "--rgb-size", help="Store RGB frames resized to WxH."),
+    faces: bool = typer.Option(True, "--faces/--no-faces", help="Detect the face box in each clip's apex frame."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
+) -> None:
+    """Import a synchronized RGB + event session as clips plus a manifest."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from evface.data.importers.session import EventSource, RgbSource, SessionOptions, import_session
+
+    files = _pairs(events, "--events")
+    per = {opt: _pairs(vals, opt) for opt, vals in [
+        ("--model", model), ("--roi", roi), ("--sync", sync), ("--offset", offset), ("--trigger-channel", trigger_channel),
+        ("--trigger-first-frame", trigger_first_frame), ("--points", points), ("--homography", homography),
+        ("--registration", registration)]}
+    for opt, values in per.items():
+        unknown = sorted(set(values) - set(files))
+        if unknown:
+            raise ParameterError(f"{opt} names sensor(s) {unknown} that have no --events file")
+    sources = []
+    for name, path in files.items():
+        kw = {}
+        if name in per["--roi"]:
+            kw["roi"] = _ints(per["--roi"][name], 4, "--roi")
+        if name in per["--offset"]:
+            kw["offset_us"] = _ints(per["--offset"][name], 1, "--offset")[0]
+        if name in per["--trigger-channel"]:
+            kw["trigger_channel"] = _ints(per["--trigger-channel"][name], 1, "--trigger-channel")[0]
+        if name in per["--trigger-first-frame"]:
+            kw["trigger_first_frame"] = _ints(per["--trigger-first-frame"][name], 1, "--trigger-first-frame")[0]
+        if name in per["--points"]:
+            kw["points"] = Path(per["--points"][name])
+        if name in per["--homography"]:
+            kw["homography"] = _homography(per["--homography"][name], "--homography")
+        sources.append(EventSource(name, Path(path), per["--model"].get(name, ""), sync=per["--sync"].get(name, "auto"),
+                                   registration=per["--registration"].get(name, "auto"), **kw))
+    rgb_source = RgbSource(rgb, fps=rgb_fps or None, start_us=rgb_start_us, timestamps=rgb_timestamps, exposure_us=rgb_exposure_us)
+    options = SessionOptions(subject=subject, lighting=lighting, max_offset_us=max_offset_us, min_confidence=min_confidence,
+                             rgb_size=_ints(rgb_size, 2, "--rgb-size") if rgb_size else None, detect_faces=faces,
+                             overwrite=overwrite)
+    console = Console(stderr=True)
+    with console.status("importing session") as status:
+        report = import_session(sources, rgb_source, annotations, out, options,
+                                progress=lambda stage, frac: status.update(f"{stage} ({frac:.0%})"))
+    table = Table(title=f"{out}: {len(report['clips'])} clips")
+    for col in ("sensor", "sync", "offset µs", "confidence", "registration", "error px / score"):
+        table.add_column(col)
+    for name, s in report["sensors"].items():
+        reg = s["registration"]
+        quality = f"{reg['error_px']:.3f} px" if "error_px" in reg else (f"score {reg['score']:.3f}" if "score" in reg else "-")
+        table.add_row(name, s["sync"]["method"], str(s["sync"]["offset_us"]), f"{s['sync']['confidence']:.2f}",
+                      reg["method"], quality)
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``evface import`` to ``app``."""
+    app.add_typer(import_app, name="import")

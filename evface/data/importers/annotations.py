@@ -1,0 +1,212 @@
+"""Annotation tables of recording sessions: CSV parsing and validation.
+
+One row per clip. Columns (header names are case-insensitive; other columns are ignored):
+
+=================  =========================================================================
+``subject``        subject id (may be left out when a default subject is given)
+``aus``            action units, ``+``-joined: ``1+2``, ``AU6+AU12``, ``L12`` (side prefixes
+                   ``L``/``R``/``B`` and an ``AU`` prefix are dropped), empty for none
+times              either all five of ``start_us, onset_us, apex_us, offset_us, end_us``
+                   (µs on the session clock, i.e. the RGB camera's timestamps) or all five of
+                   ``start_frame, onset_frame, apex_frame, offset_frame, end_frame`` (0-based RGB
+                   frame indices)
+``clip_id``        optional; default ``<subject>_c<NNN>`` numbered in file order
+``label``          optional; default ``AU`` + the ``+``-joined sorted AUs (``AU1+2``)
+``lighting``       optional; default ``unknown``
+=================  =========================================================================
+
+A frame-indexed row maps frame ``k`` to the start of its exposure ``t[k]``; ``end_frame`` is
+inclusive, so ``end_us = t[end_frame] + frame period``. Every row must satisfy
+``start <= onset <= apex <= offset <= end`` and ``start < end``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from evface.errors import DatasetError, where
+
+TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
+_CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_AU_TOKEN = re.compile(r"^(?:[LRB])?(?:AU)?\s*([0-9]+)[a-eA-E]?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One annotated clip; times in µs on the session clock; ``line`` is its CSV line."""
+
+    clip_id: str
+    subject: str
+    label: str
+    aus: tuple[int, ...]
+    lighting: str
+    start_us: int
+    onset_us: int
+    apex_us: int
+    offset_us: int
+    end_us: int
+    line: int = 0
+
+    @property
+    def duration_us(self) -> int:
+        """Length of the clip window ``end_us - start_us``."""
+        return self.end_us - self.start_us
+
+
+def parse_aus(text: str, *, source: str | None = None) -> list[int]:
+    """Parse an AU list such as ``"1+2"``, ``"AU6+AU12"``, ``"L12"`` or ``"4, 7"``.
+
+    Separators are ``+``, ``,``, ``;``, ``/`` or spaces; ``L``/``R``/``B`` side prefixes, an
+    ``AU`` prefix and a FACS intensity letter suffix (``12C``) are dropped. Duplicates are
+    removed and the result is sorted. ``"/"``, ``"-"`` and the empty string mean no AUs.
+
+    Examples
+    --------
+    >>> parse_aus("AU1+AU2")
+    [1, 2]
+    >>> parse_aus("L12+4")
+    [4, 12]
+    >>> parse_aus("")
+    []
+    """
+    text = str(text).strip()
+    if text in ("", "/", "-", "none", "None"):
+        return []
+    aus = set()
+    for token in re.split(r"[+,;/\s]+", text):
+        if not token:
+            continue
+        m = _AU_TOKEN.match(token)
+        if m is None:
+            raise DatasetError(where(source, f"cannot read action unit {token!r} in {text!r} (expected e.g. '1+2' or 'AU12')"))
+        aus.add(int(m.group(1)))
+    return sorted(aus)
+
+
+def label_from_aus(aus: list[int] | tuple[int, ...]) -> str:
+    """Default label of an AU list: ``[1, 2] -> "AU1+2"``; no AUs gives ``"none"``.
+
+    Examples
+    --------
+    >>> label_from_aus([12, 6])
+    'AU6+12'
+    """
+    return "AU" + "+".join(str(a) for a in sorted(aus)) if aus else "none"
+
+
+def read_annotations(
+    path: str | Path,
+    *,
+    frame_times_us: np.ndarray | None = None,
+    frame_period_us: int | None = None,
+    default_subject: str | None = None,
+    default_lighting: str = "unknown",
+) -> list[Annotation]:
+    """Read and validate a session's annotation CSV.
+
+    Parameters
+    ----------
+    path : path
+        The CSV file (see the module docstring for its columns).
+    frame_times_us : (N,) int64, optional
+        Exposure start of each RGB frame on the session clock; needed for frame-indexed rows.
+    frame_period_us : int, optional
+        Added to ``t[end_frame]`` (default: the median frame spacing).
+    default_subject : str, optional
+        Used when the file has no ``subject`` column or the cell is empty.
+    default_lighting : str
+        Used when the file has no ``lighting`` column or the cell is empty.
+
+    Returns
+    -------
+    list of Annotation, in file order.
+
+    Raises
+    ------
+    DatasetError
+        Naming the file, the line and the problem: a missing file or column, a non-integer
+        time, times out of order, a frame index outside the video, a duplicate clip id.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(where(path, "annotation file not found"))
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip().lower() for h in (reader.fieldnames or [])]
+            rows = [{k.strip().lower(): (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(where(path, f"not a readable CSV file ({exc})")) from exc
+    if not header:
+        raise DatasetError(where(path, "empty annotation file (expected a header line)"))
+    unit = _time_unit(path, header)
+    if unit == "frame" and frame_times_us is None:
+        raise DatasetError(where(path, "frame-indexed annotations need the RGB frame times"))
+    if "subject" not in header and default_subject is None:
+        raise DatasetError(where(path, "missing column 'subject' (or give a default subject)"))
+    if "aus" not in header:
+        raise DatasetError(where(path, "missing column 'aus'"))
+    if not rows:
+        raise DatasetError(where(path, "no annotation rows"))
+    frame_t = None if frame_times_us is None else np.asarray(frame_times_us, dtype=np.int64)
+    if frame_t is not None and frame_period_us is None:
+        frame_period_us = int(np.median(np.diff(frame_t))) if frame_t.size > 1 else 0
+    out: list[Annotation] = []
+    seen: dict[str, int] = {}
+    counters: dict[str, int] = {}
+    for line, row in enumerate(rows, start=2):
+        src = f"{path}: line {line}"
+        subject = row.get("subject") or default_subject
+        if not subject:
+            raise DatasetError(f"{src}: empty subject")
+        times = _row_times(src, row, unit, frame_t, frame_period_us or 0)
+        if not (times[0] <= times[1] <= times[2] <= times[3] <= times[4]) or times[0] >= times[4]:
+            named = ", ".join(f"{n}={v}" for n, v in zip(TIME_FIELDS, times))
+            raise DatasetError(f"{src}: times must satisfy start <= onset <= apex <= offset <= end and start < end (got {named} µs)")
+        aus = parse_aus(row.get("aus", ""), source=src)
+        clip_id = row.get("clip_id") or f"{subject}_c{counters.get(subject, 0):03d}"
+        counters[subject] = counters.get(subject, 0) + 1
+        if not _CLIP_ID.match(clip_id):
+            raise DatasetError(f"{src}: clip id {clip_id!r} must use only letters, digits, '_', '.', '-'")
+        if clip_id in seen:
+            raise DatasetError(f"{src}: duplicate clip id {clip_id!r} (first on line {seen[clip_id]})")
+        seen[clip_id] = line
+        out.append(Annotation(
+            clip_id=clip_id, subject=str(subject), label=row.get("label") or label_from_aus(aus), aus=tuple(aus),
+            lighting=row.get("lighting") or default_lighting,
+            start_us=times[0], onset_us=times[1], apex_us=times[2], offset_us=times[3], end_us=times[4], line=line,
+        ))
+    return out
+
+
+def _time_unit(path: Path, header: list[str]) -> str:
+    for unit in ("us", "frame"):
+        if all(f"{name}_{unit}" in header for name in TIME_FIELDS):
+            return unit
+    wanted = " or ".join(", ".join(f"{n}_{u}" for n in TIME_FIELDS) for u in ("us", "frame"))
+    raise DatasetError(where(path, f"missing time columns: expected all of {wanted}"))
+
+
+def _row_times(src: str, row: dict[str, str], unit: str, frame_t: np.ndarray | None, period_us: int) -> list[int]:
+    values = []
+    for name in TIME_FIELDS:
+        cell = row.get(f"{name}_{unit}", "")
+        try:
+            value = int(cell)
+        except ValueError:
+            raise DatasetError(f"{src}: column {name}_{unit} must be an integer, got {cell!r}") from None
+        values.append(value)
+    if unit == "us":
+        return values
+    assert frame_t is not None
+    for name, k in zip(TIME_FIELDS, values):
+        if not 0 <= k < frame_t.size:
+            raise DatasetError(f"{src}: {name}_frame={k} is outside the recording (the video has {frame_t.size} frames)")
+    times = [int(frame_t[k]) for k in values]
+    times[4] += period_us
+    return times

@@ -1,0 +1,594 @@
+"""Import a recording session (event cameras + an RGB video + annotations) as a dataset folder.
+
+A session is one event file per event camera (any format the I/O layer reads: Prophesee
+``.raw`` EVT2/EVT3, ``.dat``, iniVation ``.aedat4``, ``.es``, ``.csv``), one RGB video (anything
+OpenCV reads) with either a per-frame timestamp file or a frame rate and start time, and an
+annotation CSV (:mod:`evface.data.importers.annotations`). The RGB clock is the session clock.
+
+Steps (each event file is streamed twice, the video twice; nothing is held whole in memory):
+
+1. validate every file and the annotation table against the RGB recording;
+2. scan each event file: sensor size, time range, event-rate histogram and external triggers;
+   scan the video: frame count, frame-difference energy, change image;
+3. synchronise each event camera (:mod:`~evface.data.importers.sync`) and check that every clip
+   lies inside every recording;
+4. register each event camera to the RGB frame (:mod:`~evface.data.importers.registration`;
+   estimation takes one more pass for the event counts over the RGB recording's span);
+5. detect the face in each clip's apex RGB frame and map its box into each sensor;
+6. cut the clips (events shifted to the clip's start, cropped to the ROI; RGB frames whose
+   exposure starts inside the clip) and write them, the manifest and ``dataset.json`` into
+   ``OUT.partial``, renamed to ``OUT`` only when everything is written.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from evface.data.clip import Clip, FrameSeries, SensorInfo, write_clip
+from evface.data.dataset import write_dataset_json, write_manifest
+from evface.data.importers.annotations import Annotation, read_annotations
+from evface.data.importers.registration import (
+    Registration,
+    crop_homography,
+    estimate_homography,
+    homography_from_points,
+    map_box,
+    read_point_pairs,
+)
+from evface.data.importers.sync import (
+    EventRate,
+    SyncError,
+    SyncResult,
+    frame_difference_energy,
+    read_triggers,
+    sync_by_xcorr,
+    sync_from_triggers,
+)
+from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, where
+from evface.events.core import EVENT_DTYPE, concatenate, empty_events
+from evface.events.ops import crop
+
+Progress = Callable[[str, float], None]
+"""``progress(stage, fraction_done)``; the CLI draws it, the library never prints."""
+
+SYNC_METHODS = ("auto", "trigger", "offset", "xcorr")
+REGISTRATION_METHODS = ("auto", "points", "estimate", "given")
+ENERGY_WIDTH_PX = 160
+"""Frames are shrunk to this width before the frame-difference energy is computed."""
+
+
+@dataclass(frozen=True)
+class EventSource:
+    """One event camera of the session.
+
+    Parameters
+    ----------
+    name : str
+        Sensor name in the clips (``hd``, ``lr``, ...).
+    path : path
+        The event file.
+    model : str
+        Free text stored with the clip (``evk4``, ``davis346``).
+    roi : (x0, y0, w, h), optional
+        Crop window on the full sensor; the homography and face box refer to it.
+    sync : str
+        ``auto`` (triggers if the file has them, else ``offset_us`` if given, else
+        cross-correlation), ``trigger``, ``offset`` or ``xcorr``.
+    offset_us : int, optional
+        ``t_session = t_sensor + offset_us`` (for ``offset``; also the search centre of ``xcorr``).
+    trigger_channel : int
+        Trigger input whose rising edges mark the RGB exposure starts.
+    trigger_first_frame : int
+        RGB frame of the first pulse.
+    registration : str
+        ``auto`` (``points`` if given, else ``given`` if a homography is given, else
+        ``estimate``), ``points``, ``estimate`` or ``given``.
+    points : path, optional
+        Point-pair CSV (``rgb_x, rgb_y, x, y``; full-sensor coordinates).
+    homography : (3, 3), optional
+        RGB -> full-sensor homography (for ``given``; also the start of ``estimate``).
+    """
+
+    name: str
+    path: Path
+    model: str = ""
+    roi: tuple[int, int, int, int] | None = None
+    sync: str = "auto"
+    offset_us: int | None = None
+    trigger_channel: int = 0
+    trigger_first_frame: int = 0
+    registration: str = "auto"
+    points: Path | None = None
+    homography: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.sync not in SYNC_METHODS:
+            raise ParameterError(f"sensor {self.name!r}: sync must be one of {SYNC_METHODS}, got {self.sync!r}")
+        if self.registration not in REGISTRATION_METHODS:
+            raise ParameterError(f"sensor {self.name!r}: registration must be one of {REGISTRATION_METHODS}, got {self.registration!r}")
+        if self.sync == "offset" and self.offset_us is None:
+            raise ParameterError(f"sensor {self.name!r}: sync 'offset' needs offset_us")
+        if self.registration == "points" and self.points is None:
+            raise ParameterError(f"sensor {self.name!r}: registration 'points' needs a point-pair file")
+        if self.registration == "given" and self.homography is None:
+            raise ParameterError(f"sensor {self.name!r}: registration 'given' needs a homography")
+
+
+@dataclass(frozen=True)
+class RgbSource:
+    """The RGB video and its timing.
+
+    Either ``timestamps`` (a text/CSV file with one exposure-start time in µs per frame; a
+    header line is skipped) or ``fps`` (default: the video's own) and ``start_us``.
+    ``exposure_us`` defaults to the frame period (a webcam indoors exposes for most of it).
+    """
+
+    path: Path
+    fps: float | None = None
+    start_us: int = 0
+    timestamps: Path | None = None
+    exposure_us: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """Session-wide options."""
+
+    subject: str | None = None
+    lighting: str = "unknown"
+    max_offset_us: int = 5_000_000
+    min_confidence: float = 0.3
+    rgb_size: tuple[int, int] | None = None
+    detect_faces: bool = True
+    overwrite: bool = False
+
+
+@dataclass
+class EventScan:
+    """What one pass over an event file tells: geometry, time range, event rate, triggers."""
+
+    sensor_size: tuple[int, int]
+    n_events: int
+    t_first_us: int
+    t_last_us: int
+    rate: EventRate
+    triggers: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+@dataclass
+class VideoScan:
+    """What one pass over the RGB video tells."""
+
+    n_frames: int
+    size: tuple[int, int]
+    fps: float
+    energy: np.ndarray
+    change: np.ndarray
+
+
+# ----------------------------------------------------------------------------- event files
+
+
+def iter_event_file(path: str | Path) -> tuple[tuple[int, int], Iterator[np.ndarray]]:
+    """Sensor size and an iterator of event chunks (EVENT_DTYPE, sensor clock) of an event file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FormatError(where(path, "event file not found"))
+    try:
+        from evface.events import io as evio  # the I/O layer, when present
+    except ImportError:
+        evio = None
+    if evio is not None and hasattr(evio, "iter_chunks") and hasattr(evio, "sensor_size_of"):
+        return evio.sensor_size_of(path), evio.iter_chunks(path)
+    from faery.file_decoder import Decoder
+
+    try:
+        decoder = Decoder(path)
+        size = tuple(int(v) for v in decoder.dimensions())
+    except Exception as exc:
+        raise FormatError(where(path, f"not a readable event file ({exc})")) from exc
+
+    def chunks() -> Iterator[np.ndarray]:
+        try:
+            for packet in decoder:
+                out = np.empty(len(packet), dtype=EVENT_DTYPE)
+                out["t"] = packet["t"]
+                out["x"] = packet["x"]
+                out["y"] = packet["y"]
+                out["p"] = np.where(packet["on"], 1, -1)
+                yield out
+        except EvfaceError:
+            raise
+        except Exception as exc:
+            raise FormatError(where(path, f"corrupt or truncated event file ({exc})")) from exc
+
+    return size, chunks()
+
+
+def scan_event_file(path: str | Path, *, bin_us: int = 100) -> EventScan:
+    """One streaming pass: sensor size, event count, time range, rate histogram, triggers."""
+    path = Path(path)
+    size, chunks = iter_event_file(path)
+    width, height = size
+    hist = np.zeros(0, dtype=np.int64)
+    t0 = None
+    n = 0
+    t_last = 0
+    for ev in chunks:
+        if ev.size == 0:
+            continue
+        if t0 is None:
+            t0 = int(ev["t"][0])
+        if int(ev["x"].max()) >= width or int(ev["y"].max()) >= height:
+            raise FormatError(where(path, f"event coordinates outside the {width}x{height} sensor"))
+        idx = (ev["t"].astype(np.int64) - t0) // bin_us
+        if idx.min() < 0:
+            raise FormatError(where(path, "timestamps go backwards"))
+        need = int(idx.max()) + 1
+        if need > hist.size:
+            hist = np.concatenate([hist, np.zeros(max(need - hist.size, hist.size), np.int64)])
+        hist += np.bincount(idx, minlength=hist.size)
+        n += ev.size
+        t_last = int(ev["t"][-1])
+    if t0 is None:
+        raise FormatError(where(path, "the event file holds no events"))
+    nbins = (t_last - t0) // bin_us + 1
+    return EventScan(size, n, t0, t_last, EventRate(t0, bin_us, hist[:nbins].copy()), read_triggers(path))
+
+
+def collect_windows(path: str | Path, windows_us: list[tuple[int, int]]) -> list[np.ndarray]:
+    """Events of each window ``[t0, t1)`` (sensor clock) in one streaming pass."""
+    _, chunks = iter_event_file(path)
+    parts: list[list[np.ndarray]] = [[] for _ in windows_us]
+    for ev in chunks:
+        if ev.size == 0:
+            continue
+        lo_t, hi_t = int(ev["t"][0]), int(ev["t"][-1])
+        for i, (t0, t1) in enumerate(windows_us):
+            if t1 <= lo_t or t0 > hi_t:
+                continue
+            a, b = np.searchsorted(ev["t"], [t0, t1], side="left")
+            if b > a:
+                parts[i].append(ev[a:b].copy())
+    return [concatenate(p) if p else empty_events() for p in parts]
+
+
+# ----------------------------------------------------------------------------- RGB video
+
+
+def _open_video(path: Path) -> cv2.VideoCapture:
+    if not path.is_file():
+        raise FormatError(where(path, "video file not found"))
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise FormatError(where(path, "OpenCV cannot open this video"))
+    return cap
+
+
+def scan_video(path: str | Path) -> VideoScan:
+    """One pass over the video: frame count and size, fps, frame-difference energy, change image."""
+    path = Path(path)
+    cap = _open_video(path)
+    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    small: list[np.ndarray] = []
+    change = prev = None
+    n = 0
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            log = np.log(gray.astype(np.float32) + 4.0)
+            if prev is not None:
+                change = np.abs(log - prev) if change is None else change + np.abs(log - prev)
+            prev = log
+            scale = min(1.0, ENERGY_WIDTH_PX / gray.shape[1])
+            small.append(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray)
+            n += 1
+    finally:
+        cap.release()
+    if n < 2:
+        raise FormatError(where(path, f"unreadable video or fewer than 2 frames ({n} decoded)"))
+    energy = frame_difference_energy(np.stack(small))
+    return VideoScan(n, (prev.shape[1], prev.shape[0]), fps, energy, change)
+
+
+def read_video_frames(path: str | Path, indices: np.ndarray, size: tuple[int, int] | None = None) -> dict[int, np.ndarray]:
+    """RGB (H, W, 3) uint8 frames at sorted ``indices``, in one pass (resized to ``size`` if given)."""
+    path = Path(path)
+    wanted = set(int(i) for i in indices)
+    last = max(wanted) if wanted else -1
+    cap = _open_video(path)
+    out: dict[int, np.ndarray] = {}
+    try:
+        k = 0
+        while k <= last:
+            ok, frame = cap.read()
+            if not ok:
+                raise FormatError(where(path, f"video ended at frame {k}, before frame {last}"))
+            if k in wanted:
+                rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                out[k] = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if size else rgb
+            k += 1
+    finally:
+        cap.release()
+    return out
+
+
+def read_frame_times(path: str | Path) -> np.ndarray:
+    """Frame timestamps in µs, one per line (first column of a CSV; a header line is skipped)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(where(path, "frame-timestamp file not found"))
+    values = []
+    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
+        cell = line.split(",")[0].strip()
+        if not cell:
+            continue
+        try:
+            values.append(int(cell))
+        except ValueError:
+            if line_no == 1:
+                continue
+            raise DatasetError(where(path, f"line {line_no}: timestamp must be an integer in µs, got {cell!r}")) from None
+    t = np.asarray(values, dtype=np.int64)
+    if t.size < 2 or np.any(np.diff(t) <= 0):
+        raise DatasetError(where(path, "need at least two strictly increasing frame timestamps"))
+    return t
+
+
+def frame_times(rgb: RgbSource, scan: VideoScan) -> np.ndarray:
+    """Exposure start of every frame on the session clock."""
+    if rgb.timestamps is not None:
+        t = read_frame_times(rgb.timestamps)
+        if t.size != scan.n_frames:
+            raise DatasetError(where(rgb.timestamps, f"{t.size} timestamps but the video {rgb.path} has {scan.n_frames} frames"))
+        return t
+    fps = rgb.fps or scan.fps
+    if not fps or fps <= 0:
+        raise ParameterError(f"{rgb.path}: the video does not state its frame rate; give fps or a timestamp file")
+    return rgb.start_us + np.round(np.arange(scan.n_frames) * 1e6 / fps).astype(np.int64)
+
+
+# ----------------------------------------------------------------------------- faces
+
+
+def detect_face(rgb: np.ndarray) -> list[int] | None:
+    """Largest frontal face ``[x, y, w, h]`` in an RGB frame (OpenCV Haar cascade), or None."""
+    try:
+        from evface.face.detect import detect_face as _detect  # the face module's detector, when present
+
+        box = _detect(rgb)
+        return None if box is None else [int(v) for v in box]
+    except ImportError:
+        pass
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    faces = cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=4, minSize=(24, 24))
+    if len(faces) == 0:
+        return None
+    x, y, w, h = max(faces, key=lambda f: f[2] * f[3])
+    return [int(x), int(y), int(w), int(h)]
+
+
+# ----------------------------------------------------------------------------- the importer
+
+
+def synchronise(source: EventSource, scan: EventScan, t_frames: np.ndarray, video: VideoScan,
+                exposure_us: int, options: SessionOptions) -> SyncResult:
+    """Pick and run the sync method of one event camera (see :class:`EventSource`)."""
+    method = source.sync
+    rising = scan.triggers[(scan.triggers["channel"] == source.trigger_channel) & scan.triggers["rising"]] if scan.triggers.size else scan.triggers
+    if method == "auto":
+        method = "trigger" if rising.size else ("offset" if source.offset_us is not None else "xcorr")
+    if method == "trigger":
+        return sync_from_triggers(rising["t"] if rising.size else np.zeros(0, np.int64), t_frames,
+                                  first_frame=source.trigger_first_frame, source=str(source.path))
+    if method == "offset":
+        return SyncResult(int(source.offset_us), "given", 1.0)
+    result = sync_by_xcorr(scan.rate, t_frames, video.energy, exposure_us=exposure_us,
+                           guess_us=source.offset_us or 0, max_offset_us=options.max_offset_us, source=str(source.path))
+    if result.confidence < options.min_confidence:
+        raise SyncError(where(source.path, (
+            f"cross-correlation offset {result.offset_us} µs has confidence {result.confidence:.2f} < "
+            f"{options.min_confidence} (peak r={result.details['r_peak']:.2f}, runner-up r={result.details['r_alt']:.2f}); "
+            "give the offset, record triggers, or lower the minimum confidence")))
+    return result
+
+
+def count_image(path: str | Path, sensor_size: tuple[int, int], t0_us: int, t1_us: int) -> np.ndarray:
+    """Events per pixel with ``t0_us <= t < t1_us`` (sensor clock), (H, W) float32, one pass."""
+    width, height = sensor_size
+    count = np.zeros(width * height, dtype=np.int64)
+    _, chunks = iter_event_file(path)
+    for ev in chunks:
+        ev = ev[(ev["t"] >= t0_us) & (ev["t"] < t1_us)]
+        count += np.bincount(ev["y"].astype(np.int64) * width + ev["x"], minlength=count.size)
+    return count.reshape(height, width).astype(np.float32)
+
+
+def register(source: EventSource, scan: EventScan, video: VideoScan, span_us: tuple[int, int] = (0, 0)) -> Registration:
+    """Pick and run the registration method of one event camera (full-sensor coordinates).
+
+    ``span_us`` is the RGB recording's span on the sensor clock (used by ``estimate``).
+    """
+    method = source.registration
+    if method == "auto":
+        method = "points" if source.points is not None else ("given" if source.homography is not None else "estimate")
+    if method == "points":
+        rgb_xy, sensor_xy = read_point_pairs(source.points)
+        return homography_from_points(rgb_xy, sensor_xy, source=str(source.points))
+    if method == "given":
+        h = np.asarray(source.homography, dtype=np.float64)
+        if h.shape != (3, 3) or not np.all(np.isfinite(h)):
+            raise ParameterError(f"sensor {source.name!r}: the homography must be a finite 3x3 matrix")
+        return Registration(h / h[2, 2], "given")
+    count = count_image(source.path, scan.sensor_size, *span_us)
+    return estimate_homography(count, video.change, source.homography, source=str(source.path))
+
+
+def import_session(
+    events: list[EventSource],
+    rgb: RgbSource,
+    annotations: str | Path,
+    out: str | Path,
+    options: SessionOptions = SessionOptions(),
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Import a session into the dataset folder ``out`` (see the module docstring).
+
+    Returns
+    -------
+    dict
+        The ``import`` section written to ``dataset.json``: per sensor the sync result
+        (offset, method, confidence) and the registration (homography, method, error/score),
+        and the clip ids.
+
+    Raises
+    ------
+    EvfaceError
+        On any bad input, before anything is written to ``out``.
+    """
+    out = Path(out)
+    tell = progress or (lambda stage, frac: None)
+    names = [s.name for s in events]
+    if not events:
+        raise ParameterError("a session needs at least one event file")
+    if len(set(names)) != len(names):
+        raise ParameterError(f"sensor names must be unique, got {names}")
+    if "rgb" in names:
+        raise ParameterError("'rgb' is the RGB camera's name; choose another sensor name")
+    if out.exists() and any(out.iterdir()) and not options.overwrite:
+        raise DatasetError(where(out, "output folder exists and is not empty (use overwrite)"))
+    for s in events:
+        if not Path(s.path).is_file():
+            raise FormatError(where(s.path, f"event file of sensor {s.name!r} not found"))
+
+    tell("scan video", 0.0)
+    video = scan_video(rgb.path)
+    t_frames = frame_times(rgb, video)
+    period_us = int(np.median(np.diff(t_frames)))
+    exposure_us = int(rgb.exposure_us) if rgb.exposure_us is not None else period_us
+    rows = read_annotations(annotations, frame_times_us=t_frames, frame_period_us=period_us,
+                            default_subject=options.subject, default_lighting=options.lighting)
+    rec_end = int(t_frames[-1]) + period_us
+    for a in rows:
+        if a.start_us < int(t_frames[0]) or a.end_us > rec_end:
+            raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
+                               f"the RGB recording ({int(t_frames[0])}..{rec_end} µs)")
+
+    scans: dict[str, EventScan] = {}
+    syncs: dict[str, SyncResult] = {}
+    regs: dict[str, Registration] = {}
+    for i, s in enumerate(events):
+        tell(f"scan {s.name}", i / len(events))
+        scan = scans[s.name] = scan_event_file(s.path)
+        if s.roi is not None:
+            x0, y0, w, h = s.roi
+            if x0 < 0 or y0 < 0 or w <= 0 or h <= 0 or x0 + w > scan.sensor_size[0] or y0 + h > scan.sensor_size[1]:
+                raise ParameterError(f"sensor {s.name!r}: ROI {s.roi} does not fit the {scan.sensor_size[0]}x{scan.sensor_size[1]} sensor of {s.path}")
+        syncs[s.name] = sync = synchronise(s, scan, t_frames, video, exposure_us, options)
+        lo, hi = scan.t_first_us + sync.offset_us, scan.t_last_us + sync.offset_us + 1
+        for a in rows:
+            if a.start_us < lo or a.end_us > hi:
+                raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
+                                   f"the {s.name} recording ({lo}..{hi} µs on the session clock, offset {sync.offset_us} µs)")
+        regs[s.name] = register(s, scan, video, (int(t_frames[0]) - sync.offset_us, rec_end - sync.offset_us))
+
+    apex_frames = {a.clip_id: int(np.clip(np.searchsorted(t_frames, a.apex_us, side="right") - 1, 0, video.n_frames - 1)) for a in rows}
+    clip_frames = {a.clip_id: np.flatnonzero((t_frames >= a.start_us) & (t_frames < a.end_us)) for a in rows}
+    for a in rows:
+        if clip_frames[a.clip_id].size == 0:
+            raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} contains no RGB frame")
+    tell("read frames", 0.0)
+    needed = np.unique(np.concatenate([*clip_frames.values(), np.array(list(apex_frames.values()))]))
+    frames = read_video_frames(rgb.path, needed, options.rgb_size)
+    apex_native = read_video_frames(rgb.path, np.unique(list(apex_frames.values()))) if options.rgb_size else frames
+
+    tell("cut events", 0.0)
+    clip_events: dict[str, dict[str, np.ndarray]] = {a.clip_id: {} for a in rows}
+    for s in events:
+        off = syncs[s.name].offset_us
+        windows = [(a.start_us - off, a.end_us - off) for a in rows]
+        for a, ev in zip(rows, collect_windows(s.path, windows)):
+            ev = ev.copy()
+            ev["t"] += off - a.start_us
+            clip_events[a.clip_id][s.name] = crop(ev, s.roi) if s.roi is not None else ev
+
+    tmp = out.with_name(out.name + ".partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    (tmp / "clips").mkdir(parents=True)
+    homographies = {s.name: crop_homography(regs[s.name].homography, s.roi) for s in events}
+    manifest = []
+    try:
+        for i, a in enumerate(rows):
+            tell("write clips", i / len(rows))
+            idx = clip_frames[a.clip_id]
+            data = np.stack([frames[int(k)] for k in idx])
+            rgb_scale = None
+            if options.rgb_size:
+                rgb_scale = np.diag([options.rgb_size[0] / video.size[0], options.rgb_size[1] / video.size[1], 1.0])
+            box = detect_face(apex_native[apex_frames[a.clip_id]]) if options.detect_faces else None
+            calibration: dict[str, Any] = {
+                "homography": {s.name: (homographies[s.name] if rgb_scale is None else homographies[s.name] @ np.linalg.inv(rgb_scale)).tolist() for s in events},
+                "sync": {s.name: syncs[s.name].to_dict() for s in events},
+                "registration": {s.name: regs[s.name].to_dict() for s in events},
+                "face_box": {},
+            }
+            if box is not None:
+                calibration["face_box"]["rgb"] = box if rgb_scale is None else [round(v, 2) for v in map_box(rgb_scale, box)]
+                for s in events:
+                    calibration["face_box"][s.name] = [round(v, 2) for v in map_box(homographies[s.name], box)]
+            sensors = {}
+            for s in events:
+                full = scans[s.name].sensor_size
+                w, h = (s.roi[2], s.roi[3]) if s.roi else full
+                sensors[s.name] = SensorInfo(s.name, int(w), int(h), int(full[0]), int(full[1]),
+                                             tuple(s.roi) if s.roi else (0, 0, int(full[0]), int(full[1])),
+                                             s.model, {"file": str(s.path)})
+            clip = Clip(
+                clip_id=a.clip_id, subject=a.subject, label=a.label, aus=list(a.aus), lighting=a.lighting,
+                onset_us=a.onset_us - a.start_us, apex_us=a.apex_us - a.start_us, offset_us=a.offset_us - a.start_us,
+                duration_us=a.duration_us, events=clip_events[a.clip_id], sensors=sensors,
+                frames={"rgb": FrameSeries(data, t_frames[idx] - a.start_us, np.full(idx.size, exposure_us, np.int64),
+                                           fps=1e6 / period_us, model="video", params={"file": str(rgb.path)})},
+                calibration=calibration,
+                extra={"source": "session", "annotations": str(annotations), "line": a.line, "session_start_us": a.start_us},
+            )
+            write_clip(tmp / "clips" / f"{a.clip_id}.h5", clip)
+            manifest.append({"clip_id": a.clip_id, "subject": a.subject, "label": a.label, "aus": list(a.aus),
+                             "lighting": a.lighting, "file": f"clips/{a.clip_id}.h5", "onset_us": clip.onset_us,
+                             "apex_us": clip.apex_us, "offset_us": clip.offset_us, "duration_us": clip.duration_us,
+                             "source": "session"})
+        report = {
+            "sensors": {s.name: {"file": str(s.path), "model": s.model, "sensor_size": list(scans[s.name].sensor_size),
+                                 "roi": list(s.roi) if s.roi else None, "events": scans[s.name].n_events,
+                                 "sync": syncs[s.name].to_dict(), "registration": regs[s.name].to_dict()} for s in events},
+            "rgb": {"file": str(rgb.path), "frames": video.n_frames, "size": list(video.size), "period_us": period_us,
+                    "exposure_us": exposure_us},
+            "annotations": str(annotations),
+            "clips": [a.clip_id for a in rows],
+        }
+        from evface import __version__
+
+        write_manifest(tmp, manifest)
+        write_dataset_json(tmp, {"generator": "evface import session", "version": __version__, "seed": None,
+                                 "params": {"lighting": options.lighting, "subject": options.subject}, "import": report})
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    tell("done", 1.0)
+    return report

@@ -1,0 +1,313 @@
+"""Time synchronisation of an event camera with the RGB camera.
+
+The session clock is the RGB camera's: frame ``k`` starts its exposure at ``frame_t_us[k]``. An
+event camera has its own clock; ``offset_us`` maps it onto the session clock::
+
+    t_session = t_sensor + offset_us
+
+Three ways to get ``offset_us``, in order of preference:
+
+1. **Trigger** (exact): the RGB camera's exposure-start pulse (strobe / flash out) is wired to
+   the event camera's trigger input, so the event file holds one external-trigger event per RGB
+   frame. Prophesee EVT2 / EVT3 ``.raw`` files store them as ``EXT_TRIGGER`` words (type
+   ``0xA``; EVT3: channel id in bits 11..8, edge in bit 0, time from the ``EVT_TIME_HIGH`` /
+   ``EVT_TIME_LOW`` state; EVT2: channel id in bits 12..8, edge in bit 0, time low in bits
+   27..22); faery's EVT decoder returns them with the full time reconstruction, including the
+   24-bit EVT3 time wrap. AEDAT4 files store them in a ``triggers`` track. Rising edge ``i`` of
+   the chosen channel is paired with RGB frame ``first_frame + i``; every pair must give the same
+   offset within ``tolerance_us``, and the offset is their median (exact when the pulses are).
+2. **Given**: the user states the offset.
+3. **Cross-correlation** (estimated): the event rate and the RGB frame-difference energy both
+   follow the scene's motion. For a candidate offset ``d`` the number of events between the
+   mid-exposures of frames ``k`` and ``k + 1`` (shifted into the sensor clock) is correlated
+   (Pearson) with the mean absolute grey-level difference of those frames; ``d`` is scanned on a
+   coarse grid, then refined and interpolated to sub-bin precision. Counts at any time come from
+   the cumulative event-count histogram interpolated linearly, so the search never revisits the
+   events. The confidence is ``r_peak * (r_peak - r_alt) / (1 - r_alt)`` (clipped to [0, 1]),
+   where ``r_alt`` is the best correlation more than one frame period away from the peak: close
+   to 1 for a single sharp peak, close to 0 for a flat or ambiguous correlation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evface.errors import DatasetError, FormatError, ParameterError, where
+
+TRIGGER_DTYPE = np.dtype([("t", "<i8"), ("channel", "u1"), ("rising", "?")])
+"""External trigger events: time in µs (sensor clock), input channel, rising (True) or falling edge."""
+
+
+class SyncError(DatasetError):
+    """Synchronisation failed: no usable triggers, or an estimate without confidence."""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """How one event camera's clock maps onto the session clock (``t_session = t + offset_us``)."""
+
+    offset_us: int
+    method: str
+    confidence: float = 1.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for ``dataset.json`` and clip calibration."""
+        return {"offset_us": int(self.offset_us), "method": self.method, "confidence": float(self.confidence),
+                **self.details}
+
+
+def read_triggers(path: str | Path) -> np.ndarray:
+    """External trigger events of an event file (``.raw`` EVT2/EVT3 or ``.aedat4``).
+
+    Other formats carry no triggers and give an empty array.
+
+    Returns
+    -------
+    ndarray of TRIGGER_DTYPE, sorted by time.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FormatError(where(path, "no such file"))
+    suffix = path.suffix.lower()
+    chunks: list[np.ndarray] = []
+    try:
+        if suffix == ".raw":
+            from faery import evt
+
+            with evt.Decoder(path, None, None) as decoder:
+                for packet in decoder:
+                    trig = packet.get("triggers")
+                    if trig is not None and len(trig):
+                        out = np.empty(len(trig), dtype=TRIGGER_DTYPE)
+                        out["t"] = trig["t"]
+                        out["channel"] = trig["source"] if "source" in trig.dtype.names else trig["id"]
+                        out["rising"] = trig["rising"]
+                        chunks.append(out)
+        elif suffix == ".aedat4":
+            from faery import aedat
+
+            with aedat.Decoder(path) as decoder:
+                ids = {t.id for t in decoder.tracks() if t.data_type == "triggers"}
+                if ids:
+                    for track, packet in decoder:
+                        if track.id in ids and len(packet):
+                            chunks.append(_aedat_triggers(packet))
+    except FormatError:
+        raise
+    except Exception as exc:  # faery raises plain exceptions on bad files
+        raise FormatError(where(path, f"cannot read trigger events ({exc})")) from exc
+    if not chunks:
+        return np.zeros(0, dtype=TRIGGER_DTYPE)
+    out = np.concatenate(chunks)
+    return out[np.argsort(out["t"], kind="stable")]
+
+
+def _aedat_triggers(packet: np.ndarray) -> np.ndarray:
+    """AEDAT4 trigger packets: ``t`` and a ``source`` code (rising edges of external input 0..)."""
+    out = np.zeros(len(packet), dtype=TRIGGER_DTYPE)
+    out["t"] = packet["t"]
+    source = packet["source"].astype(np.int64) if "source" in packet.dtype.names else np.zeros(len(packet), np.int64)
+    out["channel"] = 0
+    # AEDAT4 trigger source codes: 2 = external signal rising edge, 3 = falling edge, 4 = pulse.
+    out["rising"] = source != 3
+    return out
+
+
+def sync_from_triggers(
+    trigger_t_us: np.ndarray,
+    frame_t_us: np.ndarray,
+    *,
+    first_frame: int = 0,
+    tolerance_us: int | None = None,
+    source: str | None = None,
+) -> SyncResult:
+    """Offset from trigger pulses paired one-to-one with RGB frames.
+
+    Parameters
+    ----------
+    trigger_t_us : (M,) int64
+        Times of the rising edges (sensor clock), sorted.
+    frame_t_us : (N,) int64
+        Exposure starts of the RGB frames (session clock).
+    first_frame : int
+        The RGB frame that the first pulse belongs to.
+    tolerance_us : int, optional
+        Largest allowed spread of the per-pair offsets (default: a quarter of the frame period).
+
+    Examples
+    --------
+    >>> sync_from_triggers(np.array([100, 133433, 266766]), np.array([5000, 138333, 271666])).offset_us
+    4900
+    """
+    trig = np.asarray(trigger_t_us, dtype=np.int64)
+    frames = np.asarray(frame_t_us, dtype=np.int64)[first_frame:]
+    if trig.size == 0:
+        raise SyncError(where(source, "no trigger events in the event file; give an offset or use cross-correlation"))
+    if frames.size == 0:
+        raise SyncError(where(source, f"first_frame={first_frame} is past the last RGB frame"))
+    n = min(trig.size, frames.size)
+    offsets = frames[:n] - trig[:n]
+    offset = int(np.round(np.median(offsets)))
+    if tolerance_us is None:
+        period = int(np.median(np.diff(frames))) if frames.size > 1 else 0
+        tolerance_us = max(period // 4, 1)
+    spread = int(offsets.max() - offsets.min())
+    if spread > tolerance_us:
+        worst = int(np.argmax(np.abs(offsets - offset)))
+        raise SyncError(where(source, (
+            f"trigger pulses do not match the RGB frames: {trig.size} pulses vs {frames.size} frames, "
+            f"pair {worst} is off by {int(offsets[worst] - offset)} µs (tolerance {tolerance_us} µs); "
+            "check the trigger channel and first frame")))
+    return SyncResult(offset, "trigger", 1.0, {
+        "pairs": int(n), "n_triggers": int(trig.size), "n_frames": int(frames.size),
+        "first_frame": int(first_frame), "spread_us": spread,
+    })
+
+
+def frame_difference_energy(gray: np.ndarray) -> np.ndarray:
+    """Mean absolute difference between consecutive grey frames: ``(N, H, W) -> (N - 1,)`` float64."""
+    gray = np.asarray(gray, dtype=np.float32)
+    if gray.ndim != 3 or gray.shape[0] < 2:
+        raise ParameterError(f"need at least two (H, W) frames, got shape {gray.shape}")
+    return np.abs(np.diff(gray, axis=0)).mean(axis=(1, 2)).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class EventRate:
+    """Event counts in bins of ``bin_us`` starting at ``t0_us`` (sensor clock)."""
+
+    t0_us: int
+    bin_us: int
+    counts: np.ndarray
+
+    @classmethod
+    def from_times(cls, t_us: np.ndarray, bin_us: int = 100, t0_us: int | None = None, t1_us: int | None = None) -> "EventRate":
+        """Histogram of event times (use :meth:`accumulate` to build one in chunks)."""
+        t_us = np.asarray(t_us, dtype=np.int64)
+        t0 = int(t_us[0]) if t0_us is None else int(t0_us)
+        t1 = int(t_us[-1]) + 1 if t1_us is None else int(t1_us)
+        n = max(1, -(-(t1 - t0) // bin_us))
+        rate = cls(t0, bin_us, np.zeros(n, dtype=np.int64))
+        return rate.accumulate(t_us)
+
+    def accumulate(self, t_us: np.ndarray) -> "EventRate":
+        """Add the events with times ``t_us`` (in place on ``counts``); times outside are dropped."""
+        idx = (np.asarray(t_us, dtype=np.int64) - self.t0_us) // self.bin_us
+        idx = idx[(idx >= 0) & (idx < self.counts.size)]
+        self.counts[:] += np.bincount(idx, minlength=self.counts.size)[: self.counts.size]
+        return self
+
+    def cumulative(self, t_us: np.ndarray) -> np.ndarray:
+        """Number of events before ``t_us``, linear within a bin (float64)."""
+        cum = np.concatenate([[0], np.cumsum(self.counts)]).astype(np.float64)
+        edges = self.t0_us + self.bin_us * np.arange(cum.size, dtype=np.float64)
+        return np.interp(np.asarray(t_us, dtype=np.float64), edges, cum)
+
+    @property
+    def t_end_us(self) -> int:
+        return self.t0_us + self.bin_us * self.counts.size
+
+
+def sync_by_xcorr(
+    rate: EventRate,
+    frame_t_us: np.ndarray,
+    energy: np.ndarray,
+    *,
+    exposure_us: int = 0,
+    guess_us: int = 0,
+    max_offset_us: int = 5_000_000,
+    coarse_step_us: int = 1000,
+    min_pairs: int = 10,
+    source: str | None = None,
+) -> SyncResult:
+    """Estimate the offset by correlating event counts with the RGB frame-difference energy.
+
+    Parameters
+    ----------
+    rate : EventRate
+        The event camera's event-count histogram (sensor clock).
+    frame_t_us : (N,) int64
+        RGB exposure starts (session clock).
+    energy : (N - 1,) float
+        :func:`frame_difference_energy` of the frames.
+    exposure_us : int
+        RGB exposure time; the frame pairs are compared at their mid-exposures.
+    guess_us, max_offset_us : int
+        Search ``guess_us +- max_offset_us``.
+    coarse_step_us : int
+        Grid step of the first scan; the refinement goes down to a tenth of ``rate.bin_us``.
+
+    Returns
+    -------
+    SyncResult with ``method="xcorr"``, the confidence, the peak correlation and the
+    correlation of the runner-up in ``details``.
+    """
+    frame_t = np.asarray(frame_t_us, dtype=np.float64)
+    energy = np.asarray(energy, dtype=np.float64)
+    if energy.shape != (frame_t.size - 1,):
+        raise ParameterError(f"energy has shape {energy.shape}, expected ({frame_t.size - 1},) for {frame_t.size} frames")
+    if max_offset_us <= 0 or coarse_step_us <= 0:
+        raise ParameterError("max_offset_us and coarse_step_us must be positive")
+    mid = frame_t + exposure_us / 2.0
+    period = float(np.median(np.diff(frame_t)))
+
+    cum = np.concatenate([[0.0], np.cumsum(rate.counts, dtype=np.float64)])
+    cum_t = rate.t0_us + rate.bin_us * np.arange(cum.size, dtype=np.float64)
+
+    def score(offsets: np.ndarray, block: int = 256) -> np.ndarray:
+        out = np.full(offsets.size, -1.0)
+        for lo in range(0, offsets.size, block):
+            d = offsets[lo:lo + block, None]
+            edges = mid[None, :] - d
+            counts = np.diff(np.interp(edges, cum_t, cum), axis=1)
+            w = ((edges[:, :-1] >= rate.t0_us) & (edges[:, 1:] <= rate.t_end_us)).astype(np.float64)
+            out[lo:lo + block] = _weighted_pearson(counts, energy[None, :], w, min_pairs)
+        return out
+
+    coarse = np.arange(guess_us - max_offset_us, guess_us + max_offset_us + 1, coarse_step_us, dtype=np.float64)
+    r_coarse = score(coarse)
+    if np.all(r_coarse <= -1.0):
+        raise SyncError(where(source, (
+            f"the event stream and the RGB video overlap in fewer than {min_pairs} frame pairs for every "
+            f"offset within {guess_us} +- {max_offset_us} µs; give an offset or a better guess")))
+    best = int(np.argmax(r_coarse))
+    fine_step = max(rate.bin_us / 10.0, 1.0)
+    fine = np.arange(coarse[best] - 2 * coarse_step_us, coarse[best] + 2 * coarse_step_us + fine_step, fine_step)
+    r_fine = score(fine)
+    k = int(np.argmax(r_fine))
+    offset = fine[k]
+    if 0 < k < fine.size - 1:
+        y0, y1, y2 = r_fine[k - 1], r_fine[k], r_fine[k + 1]
+        denom = y0 - 2 * y1 + y2
+        if denom < 0:
+            offset += 0.5 * (y0 - y2) / denom * fine_step
+    r_peak = float(r_fine[k])
+    far = np.abs(coarse - offset) > period
+    r_alt = float(r_coarse[far].max()) if far.any() else -1.0
+    confidence = float(np.clip(max(r_peak, 0.0) * (r_peak - r_alt) / max(1.0 - r_alt, 1e-9), 0.0, 1.0))
+    return SyncResult(int(round(offset)), "xcorr", confidence, {
+        "r_peak": r_peak, "r_alt": r_alt, "search_us": [int(guess_us - max_offset_us), int(guess_us + max_offset_us)],
+        "exposure_us": int(exposure_us),
+    })
+
+
+def _weighted_pearson(a: np.ndarray, b: np.ndarray, w: np.ndarray, min_pairs: int) -> np.ndarray:
+    """Row-wise Pearson correlation of ``a`` and ``b`` over the entries where ``w`` is 1.
+
+    Rows with fewer than ``min_pairs`` such entries, or without variance, give -1.
+    """
+    n = w.sum(axis=1)
+    safe = np.maximum(n, 1)
+    b = np.broadcast_to(b, a.shape)
+    am = (a * w).sum(axis=1) / safe
+    bm = (b * w).sum(axis=1) / safe
+    da = (a - am[:, None]) * w
+    db = (b - bm[:, None]) * w
+    denom = np.sqrt((da * da).sum(axis=1) * (db * db).sum(axis=1))
+    r = np.where(denom > 0, (da * db).sum(axis=1) / np.where(denom > 0, denom, 1), -1.0)
+    return np.where(n >= min_pairs, r, -1.0)

@@ -1,0 +1,192 @@
+"""Builders shared by the importer tests (no tests here): a tiny synthetic session in native formats.
+
+The scene is a random texture of soft discs translated rigidly along a bursty path (still, then
+quick moves), which gives both the event rate and the RGB frame differences a distinctive time
+course. The same scene is rendered on the RGB grid and, through a known homography, on each event
+sensor's grid; the event cameras run on their own clocks (``t_sensor = t_session - offset``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from evface.events.core import EVENT_DTYPE
+
+RGB_SIZE = (128, 96)
+RGB_FPS = 30.0
+RGB_EXPOSURE_US = 10_000
+DURATION_US = 2_400_000
+MARGIN = 40
+
+
+def write_evt3(path: Path, events: np.ndarray, size: tuple[int, int], triggers: np.ndarray | None = None) -> None:
+    """Minimal EVT 3.0 writer with external triggers (one TIME_HIGH, TIME_LOW per event).
+
+    ``triggers`` has fields ``t``, ``channel``, ``rising``. Times must stay below 2^24 µs here
+    (no wrap handling; this writer is for short test recordings only).
+    """
+    trig = np.zeros(0, dtype=[("t", "<i8"), ("channel", "u1"), ("rising", "?")]) if triggers is None else triggers
+    assert events["t"].max(initial=0) < 1 << 24 and trig["t"].max(initial=0) < 1 << 24
+    n, m = events.size, trig.size
+    t = np.concatenate([events["t"], trig["t"]]).astype(np.int64)
+    kind = np.r_[np.zeros(n, np.int8), np.ones(m, np.int8)]
+    order = np.lexsort((kind, t))
+    t, kind = t[order], kind[order]
+    a = np.r_[events["x"], trig["channel"]].astype(np.uint16)[order]
+    b = np.r_[events["y"], np.zeros(m)].astype(np.uint16)[order]
+    c = np.r_[events["p"] > 0, trig["rising"]].astype(np.uint16)[order]
+    words = np.zeros((t.size, 4), np.uint16)
+    words[:, 0] = 0x8000 | ((t >> 12) & 0xFFF)
+    words[:, 1] = 0x6000 | (t & 0xFFF)
+    cd = kind == 0
+    words[cd, 2] = b[cd]
+    words[cd, 3] = 0x2000 | (c[cd] << 11) | a[cd]
+    words[~cd, 2] = 0xA000 | (a[~cd] << 8) | c[~cd]
+    keep = np.ones(words.shape, bool)
+    keep[~cd, 3] = False
+    header = f"% evt 3.0\n% format EVT3;width={size[0]};height={size[1]}\n% geometry {size[0]}x{size[1]}\n% end\n"
+    path.write_bytes(header.encode() + words[keep].astype("<u2").tobytes())
+
+
+def write_aedat4(path: Path, events: np.ndarray, size: tuple[int, int]) -> None:
+    """AEDAT4 through faery."""
+    import faery
+
+    arr = np.zeros(events.size, dtype=faery.EVENTS_DTYPE)
+    arr["t"] = events["t"]
+    arr["x"] = events["x"]
+    arr["y"] = events["y"]
+    arr["on"] = events["p"] > 0
+    faery.events_stream_from_array(arr, size).to_file(path)
+
+
+def texture(seed: int, size: tuple[int, int]) -> np.ndarray:
+    """Soft random discs, float32 lux in about [40, 600], (H, W)."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    img = np.full((h, w), 120.0, np.float32)
+    for _ in range(60):
+        cv2.circle(img, (int(rng.integers(0, w)), int(rng.integers(0, h))), int(rng.integers(3, 16)),
+                   float(rng.uniform(40, 600)), -1)
+    return cv2.GaussianBlur(img, (0, 0), 1.2)
+
+
+def motion_path(seed: int, t_us: np.ndarray) -> np.ndarray:
+    """Rigid translation (dx, dy) in RGB pixels: still, with a few quick moves of random size."""
+    rng = np.random.default_rng(seed)
+    starts = np.sort(rng.uniform(-300_000, DURATION_US + 300_000, 14))
+    out = np.zeros((t_us.size, 2))
+    for s in starts:
+        dur = rng.uniform(20_000, 50_000)
+        step = rng.uniform(-4, 4, 2)
+        ramp = np.clip((t_us - s) / dur, 0, 1)
+        ramp = 0.5 - 0.5 * np.cos(np.pi * ramp)
+        out += ramp[:, None] * step[None, :]
+    return out
+
+
+@dataclass
+class Sensor:
+    name: str
+    size: tuple[int, int]
+    homography: np.ndarray  # RGB -> sensor
+    offset_us: int  # t_session = t_sensor + offset
+
+
+def render(tex: np.ndarray, d: np.ndarray, h: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The scene translated by ``d`` seen through homography ``h`` (RGB -> target) on a ``size`` grid."""
+    m = h @ np.array([[1.0, 0, d[0] - MARGIN], [0, 1.0, d[1] - MARGIN], [0, 0, 1.0]])
+    return cv2.warpPerspective(tex, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def ideal_dvs(frames_log: np.ndarray, t_us: np.ndarray, threshold: float = 0.1) -> np.ndarray:
+    """A minimal ideal DVS (numpy): one event per threshold crossing of each pixel's log intensity.
+
+    Crossing times are interpolated linearly between frames. A stand-in that keeps these tests
+    fast; the camera simulation has its own tests.
+    """
+    ref = frames_log[0].copy()
+    prev = frames_log[0]
+    h, w = ref.shape
+    out = []
+    for k in range(1, len(frames_log)):
+        cur = frames_log[k]
+        n = np.trunc((cur - ref) / threshold).astype(np.int64)
+        idx = np.flatnonzero(n)
+        if idx.size:
+            cnt = np.abs(n.ravel()[idx])
+            pix = np.repeat(idx, cnt)
+            sign = np.sign(n.ravel()[pix])
+            j = np.arange(pix.size) - np.repeat(np.cumsum(cnt) - cnt, cnt) + 1
+            level = ref.ravel()[pix] + sign * j * threshold
+            p0, p1 = prev.ravel()[pix], cur.ravel()[pix]
+            frac = np.clip((level - p0) / np.where(p1 != p0, p1 - p0, 1), 0, 1)
+            ev = np.empty(pix.size, dtype=EVENT_DTYPE)
+            ev["t"] = np.round(t_us[k - 1] + frac * (t_us[k] - t_us[k - 1]))
+            ev["x"], ev["y"], ev["p"] = pix % w, pix // w, sign
+            out.append(ev[np.argsort(ev["t"], kind="stable")])
+            ref = ref + n * threshold
+        prev = cur
+    return np.concatenate(out)
+
+
+def simulate_sensor(tex: np.ndarray, sensor: Sensor, seed: int, rate_hz: float = 1000.0,
+                    t_session: tuple[int, int] = (-200_000, DURATION_US + 200_000)) -> np.ndarray:
+    """Events of one sensor on its own clock."""
+    t = np.arange(t_session[0], t_session[1], int(1e6 / rate_hz), dtype=np.int64)
+    d = motion_path(seed, t)
+    frames = np.log(np.stack([render(tex, d[i], sensor.homography, sensor.size) for i in range(t.size)]))
+    return ideal_dvs(frames, t - sensor.offset_us)
+
+
+def write_rgb(path: Path, tex: np.ndarray, seed: int) -> np.ndarray:
+    """MP4 (mp4v) of the scene at 30 fps from session time 0; returns the exposure starts (µs)."""
+    n = int(DURATION_US * RGB_FPS / 1e6)
+    t = np.round(np.arange(n) * 1e6 / RGB_FPS).astype(np.int64)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), RGB_FPS, RGB_SIZE)
+    eye = np.eye(3)
+    for t0 in t:
+        sub = t0 + np.linspace(0, RGB_EXPOSURE_US, 5)
+        d = motion_path(seed, sub)
+        lux = np.mean([render(tex, d[i], eye, RGB_SIZE) for i in range(sub.size)], axis=0)
+        g = np.clip(255 * (lux / 650.0) ** (1 / 2.2), 0, 255).astype(np.uint8)
+        writer.write(cv2.cvtColor(g, cv2.COLOR_GRAY2BGR))
+    writer.release()
+    return t
+
+
+def nominal(size: tuple[int, int]) -> np.ndarray:
+    from evface.data.importers.registration import nominal_homography
+
+    return nominal_homography(RGB_SIZE, size)
+
+
+def build_session(root: Path, seed: int = 0, *, hd_triggers: bool = True) -> dict:
+    """Write hd.raw (EVT3 + triggers), lr.aedat4, rgb.mp4 and annotations.csv; return the truth."""
+    root.mkdir(parents=True, exist_ok=True)
+    tex = texture(seed, (RGB_SIZE[0] + 2 * MARGIN, RGB_SIZE[1] + 2 * MARGIN))
+    hd_h = np.array([[1.0, 0.02, 2.5], [-0.015, 1.0, 1.5], [0, 0, 1.0]]) @ nominal((160, 120))
+    lr_h = np.array([[1.0, -0.01, -1.5], [0.01, 1.0, 2.0], [0, 0, 1.0]]) @ nominal((96, 72))
+    hd = Sensor("hd", (160, 120), hd_h, offset_us=-1_234_567)
+    lr = Sensor("lr", (96, 72), lr_h, offset_us=-377_123)
+    t_rgb = write_rgb(root / "rgb.mp4", tex, seed)
+    hd_ev = simulate_sensor(tex, hd, seed)
+    lr_ev = simulate_sensor(tex, lr, seed)
+    trig = None
+    if hd_triggers:
+        trig = np.zeros(2 * t_rgb.size, dtype=[("t", "<i8"), ("channel", "u1"), ("rising", "?")])
+        trig["t"][0::2] = t_rgb - hd.offset_us
+        trig["t"][1::2] = t_rgb - hd.offset_us + RGB_EXPOSURE_US
+        trig["rising"][0::2] = True
+    write_evt3(root / "hd.raw", hd_ev, hd.size, trig)
+    write_aedat4(root / "lr.aedat4", lr_ev, lr.size)
+    (root / "annotations.csv").write_text(
+        "subject,clip_id,start_us,onset_us,apex_us,offset_us,end_us,aus,lighting\n"
+        "s01,s01_a,100000,300000,400000,600000,900000,1+2,office\n"
+        "s01,s01_b,1000000,1200000,1300000,1450000,1800000,AU12,office\n"
+    )
+    return {"hd": hd, "lr": lr, "t_rgb": t_rgb, "hd_events": hd_ev, "lr_events": lr_ev, "texture": tex}

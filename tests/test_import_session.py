@@ -1,0 +1,246 @@
+"""`evface import session` on a synthetic session written in native formats.
+
+hd: EVT3 .raw with one trigger per RGB frame; lr: AEDAT4 without triggers; rgb: MP4 (mp4v);
+known clock offsets and RGB -> sensor homographies (see test_import_fixtures).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from test_import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session
+
+from evface.cli import main
+from evface.data.clip import read_clip
+from evface.data.dataset import DatasetFolder
+from evface.data.importers.registration import apply_homography
+from evface.data.importers.session import EventSource, RgbSource, SessionOptions, import_session
+from evface.data.importers.sync import SyncError
+from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    root = tmp_path_factory.mktemp("session")
+    truth = build_session(root)
+    return root, truth
+
+
+def sources(root, **kw):
+    hd = {k[3:]: v for k, v in kw.items() if k.startswith("hd_")}
+    lr = {k[3:]: v for k, v in kw.items() if k.startswith("lr_")}
+    return [EventSource("hd", root / "hd.raw", "evk4", **hd), EventSource("lr", root / "lr.aedat4", "davis346", **lr)]
+
+
+def rgb(root, **kw):
+    return RgbSource(root / "rgb.mp4", exposure_us=RGB_EXPOSURE_US, **kw)
+
+
+def sensor_error_px(h, h_true, size):
+    """Largest disagreement over a grid on the sensor (pixels)."""
+    x, y = np.meshgrid(np.linspace(0, size[0] - 1, 9), np.linspace(0, size[1] - 1, 9))
+    pts = np.c_[x.ravel(), y.ravel()]
+    rgb_pts = apply_homography(np.linalg.inv(h_true), pts)
+    return float(np.abs(apply_homography(h, rgb_pts) - pts).max())
+
+
+@pytest.fixture(scope="module")
+def imported(session, tmp_path_factory):
+    root, truth = session
+    out = tmp_path_factory.mktemp("out") / "ds"
+    report = import_session(sources(root), rgb(root), root / "annotations.csv", out)
+    return out, report
+
+
+def test_sync_trigger_exact_and_xcorr_within_1ms(session, imported):
+    _, truth = session
+    _, report = imported
+    hd, lr = report["sensors"]["hd"]["sync"], report["sensors"]["lr"]["sync"]
+    assert hd["method"] == "trigger" and hd["offset_us"] == truth["hd"].offset_us and hd["spread_us"] == 0
+    assert lr["method"] == "xcorr" and abs(lr["offset_us"] - truth["lr"].offset_us) <= 1000
+    assert lr["confidence"] > 0.5
+
+
+def test_estimated_homography_within_1px(session, imported):
+    _, truth = session
+    _, report = imported
+    for name in ("hd", "lr"):
+        h = np.array(report["sensors"][name]["registration"]["homography"])
+        assert sensor_error_px(h, truth[name].homography, truth[name].size) < 1.0
+
+
+def test_clips_match_the_originals(session, imported):
+    root, truth = session
+    out, _ = imported
+    ds = DatasetFolder.open(out)
+    assert [r["clip_id"] for r in ds.rows] == ["s01_a", "s01_b"]
+    assert ds.rows[0]["aus"] == [1, 2] and ds.rows[0]["label"] == "AU1+2" and ds.rows[1]["label"] == "AU12"
+    clip = read_clip(ds.clip_path(ds.rows[1]))
+    start, end = 1_000_000, 1_800_000
+    assert (clip.onset_us, clip.apex_us, clip.offset_us, clip.duration_us) == (200_000, 300_000, 450_000, 800_000)
+    # hd is trigger-synchronised: its events are exactly the originals in the window, shifted
+    ev = truth["hd_events"]
+    t_session = ev["t"] + truth["hd"].offset_us
+    want = ev[(t_session >= start) & (t_session < end)]
+    got = clip.events["hd"]
+    assert got.size == want.size
+    np.testing.assert_array_equal(got["t"], t_session[(t_session >= start) & (t_session < end)] - start)
+    np.testing.assert_array_equal(got["x"], want["x"])
+    assert clip.sensors["hd"].size == (160, 120) and clip.sensors["lr"].size == (96, 72)
+    frames = clip.frames["rgb"]
+    assert frames.data.shape == (24, RGB_SIZE[1], RGB_SIZE[0], 3)
+    assert frames.t_us[0] == truth["t_rgb"][30] - start and np.all(frames.exposure_us == RGB_EXPOSURE_US)
+    h = np.array(clip.calibration["homography"]["hd"])
+    assert sensor_error_px(h, truth["hd"].homography, (160, 120)) < 1.0
+    assert clip.calibration["sync"]["hd"]["method"] == "trigger"
+    info = json.loads((out / "dataset.json").read_text())
+    assert info["generator"] == "evface import session"
+
+
+def test_point_pairs_roi_and_given_offset(session, tmp_path):
+    root, truth = session
+    h_true = truth["hd"].homography
+    uv = np.array([[10, 10], [110, 12], [115, 85], [8, 80], [60, 45], [30, 70]], dtype=float)
+    xy = apply_homography(h_true, uv)
+    lines = ["rgb_x,rgb_y,x,y"] + [f"{u},{v},{x},{y}" for (u, v), (x, y) in zip(uv, xy)]
+    (tmp_path / "points.csv").write_text("\n".join(lines) + "\n")
+    src = [EventSource("hd", root / "hd.raw", sync="offset", offset_us=truth["hd"].offset_us,
+                       points=tmp_path / "points.csv", roi=(20, 10, 100, 90))]
+    report = import_session(src, rgb(root), root / "annotations.csv", tmp_path / "ds")
+    reg = report["sensors"]["hd"]["registration"]
+    assert reg["method"] == "points" and reg["error_px"] < 1e-3
+    clip = read_clip(tmp_path / "ds" / "clips" / "s01_a.h5")
+    assert clip.sensors["hd"].size == (100, 90) and clip.sensors["hd"].roi == (20, 10, 100, 90)
+    h_roi = np.array(clip.calibration["homography"]["hd"])
+    np.testing.assert_allclose(apply_homography(h_roi, uv), xy - [20, 10], atol=1e-3)
+    assert clip.events["hd"]["x"].max() < 100 and report["sensors"]["hd"]["sync"]["method"] == "given"
+
+
+def test_cli_import_session(session, tmp_path):
+    root, truth = session
+    code = main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}",
+                 "--rgb", str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv"),
+                 "--rgb-exposure-us", str(RGB_EXPOSURE_US), "--offset", f"hd={truth['hd'].offset_us}",
+                 "--sync", "hd=offset", "--no-faces"])
+    assert code == 0
+    assert len(DatasetFolder.open(tmp_path / "ds").rows) == 2
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}",
+                 "--rgb", str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv")]) == 2
+
+
+# ----------------------------------------------------------------------------- error paths
+
+
+def run(root, out, *, src=None, rgb_src=None, ann=None, **opts):
+    return import_session(src or sources(root)[:1], rgb_src or rgb(root), ann or root / "annotations.csv", out,
+                          SessionOptions(detect_faces=False, **opts))
+
+
+def assert_nothing_written(out):
+    assert not out.exists() and not out.with_name(out.name + ".partial").exists()
+
+
+def test_missing_event_file(session, tmp_path):
+    root, _ = session
+    with pytest.raises(FormatError, match="nope.raw"):
+        run(root, tmp_path / "ds", src=[EventSource("hd", tmp_path / "nope.raw")])
+    assert_nothing_written(tmp_path / "ds")
+
+
+def test_unreadable_event_file(session, tmp_path):
+    root, _ = session
+    (tmp_path / "bad.aedat4").write_bytes(b"not an aedat file at all")
+    with pytest.raises(FormatError, match="bad.aedat4"):
+        run(root, tmp_path / "ds", src=[EventSource("lr", tmp_path / "bad.aedat4")])
+    assert_nothing_written(tmp_path / "ds")
+
+
+def test_unreadable_and_missing_video(session, tmp_path):
+    root, _ = session
+    (tmp_path / "bad.mp4").write_bytes(b"\x00" * 1000)
+    with pytest.raises(FormatError, match="bad.mp4"):
+        run(root, tmp_path / "ds", rgb_src=RgbSource(tmp_path / "bad.mp4"))
+    with pytest.raises(FormatError, match="missing.mp4"):
+        run(root, tmp_path / "ds", rgb_src=RgbSource(tmp_path / "missing.mp4"))
+    assert_nothing_written(tmp_path / "ds")
+
+
+def test_timestamp_count_mismatch(session, tmp_path):
+    root, _ = session
+    (tmp_path / "ts.csv").write_text("t_us\n" + "\n".join(str(33_333 * k) for k in range(50)) + "\n")
+    with pytest.raises(DatasetError, match="50 timestamps but the video"):
+        run(root, tmp_path / "ds", rgb_src=rgb(root, timestamps=tmp_path / "ts.csv"))
+    assert_nothing_written(tmp_path / "ds")
+
+
+def test_annotation_outside_rgb_recording(session, tmp_path):
+    root, _ = session
+    ann = tmp_path / "a.csv"
+    ann.write_text("subject,start_us,onset_us,apex_us,offset_us,end_us,aus\ns1,2000000,2100000,2200000,2300000,2600000,4\n")
+    with pytest.raises(DatasetError, match=r"line 2: clip s1_c000 .* outside the RGB recording"):
+        run(root, tmp_path / "ds", ann=ann)
+    assert_nothing_written(tmp_path / "ds")
+
+
+def test_annotation_outside_event_recording(session, tmp_path):
+    root, truth = session
+    src = [EventSource("hd", root / "hd.raw", sync="offset", offset_us=truth["hd"].offset_us + 2_000_000)]
+    with pytest.raises(DatasetError, match="outside the hd recording"):
+        run(root, tmp_path / "ds", src=src)
+    assert_nothing_written(tmp_path / "ds")
+
+
+def test_triggers_that_do_not_match_the_frames(session, tmp_path):
+    root, _ = session
+    t = np.round(np.arange(72) * 1e6 / 30).astype(np.int64)
+    t[40:] += 20_000  # the video's real frame times differ from the trigger pulses
+    (tmp_path / "ts.csv").write_text("\n".join(map(str, t)) + "\n")
+    with pytest.raises(SyncError, match="trigger pulses do not match"):
+        run(root, tmp_path / "ds", rgb_src=rgb(root, timestamps=tmp_path / "ts.csv"))
+    with pytest.raises(SyncError, match="no trigger events"):
+        run(root, tmp_path / "ds", src=[EventSource("lr", root / "lr.aedat4", sync="trigger")])
+    assert_nothing_written(tmp_path / "ds")
+
+
+def test_low_confidence_estimate_is_refused(session, tmp_path):
+    root, _ = session
+    with pytest.raises(SyncError, match="confidence"):
+        run(root, tmp_path / "ds", src=[EventSource("lr", root / "lr.aedat4")], min_confidence=1.01)
+    assert_nothing_written(tmp_path / "ds")
+
+
+def test_existing_output_and_bad_parameters(session, tmp_path):
+    root, _ = session
+    out = tmp_path / "ds"
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    with pytest.raises(DatasetError, match="not empty"):
+        run(root, out)
+    assert (out / "keep.txt").exists()
+    with pytest.raises(ParameterError, match="unique"):
+        run(root, tmp_path / "x", src=sources(root)[:1] * 2)
+    with pytest.raises(ParameterError, match="offset_us"):
+        EventSource("hd", root / "hd.raw", sync="offset")
+    with pytest.raises(ParameterError, match="ROI"):
+        run(root, tmp_path / "x", src=[EventSource("hd", root / "hd.raw", roi=(150, 0, 20, 20))])
+
+
+def test_failure_while_writing_leaves_nothing(session, tmp_path, monkeypatch):
+    root, _ = session
+    import evface.data.importers.session as mod
+
+    real = mod.write_clip
+    calls = []
+
+    def boom(path, clip):
+        calls.append(path)
+        if len(calls) == 2:
+            raise EvfaceError("disk full")
+        return real(path, clip)
+
+    monkeypatch.setattr(mod, "write_clip", boom)
+    with pytest.raises(EvfaceError, match="disk full"):
+        run(root, tmp_path / "ds")
+    assert_nothing_written(tmp_path / "ds")
