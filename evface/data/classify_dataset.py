@@ -1,0 +1,239 @@
+"""Classifier inputs: face-cropped event frames, RGB frames or RGB differences over ``T`` steps.
+
+Every input kind goes through the same geometry so that comparisons are fair: crop the face box
+of the modality's camera (``clip.calibration["face_box"][name] = [x, y, w, h]`` in that camera's
+pixels), shrink the crop to ``size x size`` by area (box) averaging, and cut the clip's time
+window into ``T`` equal steps.
+
+- ``events``: 2-channel (ON, OFF) event counts per step. Events inside the box are binned onto
+  the ``size x size`` grid by :func:`evface.events.ops.resample_sensor` (the same box filter as
+  area interpolation, but summing integer counts), then :func:`to_event_frames`. Counts stay
+  integers so that augmentation can thin or add events exactly; the network sees
+  ``log1p(counts)`` (:func:`normalize`).
+- ``rgb``: the frame whose exposure centre is nearest each step's centre, grey (1 channel, BT.601
+  luma) or colour (3), in [0, 1], fed as direct input at every step.
+- ``rgb-diff``: per step, the frame nearest the step's end minus the frame nearest its start (in
+  [-1, 1]): the change during the step, the frame-camera analogue of the events in it.
+
+The time window is the whole clip ``[0, duration_us]`` (``window="clip"``) or the annotated
+expression ``[onset_us, offset_us]`` (``window="expression"``).
+
+Augmentation works on these cached arrays (a run preprocesses every clip once): horizontal
+flip, a small integer shift, and for events independent event drop (binomial thinning of the
+counts, exactly :func:`evface.events.ops.drop_random`) and uniform noise events (Poisson counts,
+the dense analogue of :func:`evface.events.ops.add_uniform_noise`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from evface.data.clip import Clip, FrameSeries, read_clip
+from evface.data.recon_dataset import resize_area, to_gray
+from evface.errors import DatasetError, ParameterError, where
+from evface.events.ops import crop, resample_sensor
+from evface.events.representations import to_event_frames
+
+INPUT_KINDS = ("events", "rgb", "rgb-diff")
+SENSORS = ("hd", "lr")
+WINDOWS = ("clip", "expression")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What the classifier sees: input kind, event sensor, ``time_steps`` T, crop ``size``, colour."""
+
+    kind: str = "events"
+    sensor: str = "hd"
+    time_steps: int = 8
+    size: int = 64
+    color: bool = False
+    window: str = "clip"
+
+    def __post_init__(self) -> None:
+        if self.kind not in INPUT_KINDS:
+            raise ParameterError(f"input must be one of {INPUT_KINDS}, not {self.kind!r}")
+        if self.window not in WINDOWS:
+            raise ParameterError(f"window must be one of {WINDOWS}, not {self.window!r}")
+        if self.time_steps < 1 or self.size < 4:
+            raise ParameterError(f"time_steps must be >= 1 and size >= 4, got {self.time_steps} and {self.size}")
+
+    @property
+    def channels(self) -> int:
+        """Channels per time step."""
+        return 2 if self.kind == "events" else (3 if self.color else 1)
+
+    @property
+    def camera(self) -> str:
+        """The calibration name of the camera this input comes from."""
+        return self.sensor if self.kind == "events" else "rgb"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def face_box(clip: Clip, camera: str, shape_hw: tuple[int, int], source: str | Path | None = None) -> tuple[int, int, int, int]:
+    """The face box ``(x, y, w, h)`` of ``camera``, clipped to an image of ``shape_hw``."""
+    try:
+        x, y, w, h = (int(round(float(v))) for v in clip.calibration["face_box"][camera])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DatasetError(where(source, f"calibration['face_box'][{camera!r}] missing or not [x, y, w, h] ({exc})")) from exc
+    x0, y0 = max(0, x), max(0, y)
+    x1, y1 = min(shape_hw[1], x + w), min(shape_hw[0], y + h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        raise DatasetError(where(source, f"face box {[x, y, w, h]} of {camera!r} lies outside its {shape_hw[1]}x{shape_hw[0]} image"))
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def time_window(clip: Clip, window: str) -> tuple[int, int]:
+    """``(t_start_us, t_end_us)`` of the input window."""
+    if window == "expression":
+        return int(clip.onset_us), int(max(clip.offset_us, clip.onset_us + 1))
+    return 0, int(max(clip.duration_us, 1))
+
+
+def event_input(events: np.ndarray, box: tuple[int, int, int, int], spec: InputSpec, t0: int, t1: int) -> np.ndarray:
+    """Event counts (T, 2, size, size) of the events inside ``box``."""
+    inside = crop(events, box)
+    grid = resample_sensor(inside, (box[2], box[3]), (spec.size, spec.size))
+    return to_event_frames(grid, (spec.size, spec.size), spec.time_steps, t0, t1)
+
+
+def _step_frames(frames: FrameSeries, times_us: np.ndarray) -> np.ndarray:
+    """Index of the frame whose exposure centre is nearest each of ``times_us``."""
+    centre = np.asarray(frames.t_us, dtype=np.float64) + np.asarray(frames.exposure_us, dtype=np.float64) / 2
+    return np.abs(centre[None, :] - times_us[:, None]).argmin(axis=1)
+
+
+def _crop_frames(frames: FrameSeries, idx: np.ndarray, box: tuple[int, int, int, int], spec: InputSpec) -> np.ndarray:
+    """Frames ``idx`` cropped to ``box`` and shrunk to (n, C, size, size) in [0, 1]."""
+    x, y, w, h = box
+    data = np.asarray(frames.data)[idx][:, y:y + h, x:x + w]
+    if not spec.color:
+        return np.clip(resize_area(to_gray(data), spec.size), 0.0, 1.0)[:, None]
+    if data.ndim == 3:  # grey camera: replicate to three channels
+        data = np.repeat(data[..., None], 3, axis=-1)
+    img = np.moveaxis(data.astype(np.float32) / 255.0, -1, 1)
+    return np.clip(resize_area(img, spec.size), 0.0, 1.0)
+
+
+def rgb_input(frames: FrameSeries, box: tuple[int, int, int, int], spec: InputSpec, t0: int, t1: int) -> np.ndarray:
+    """RGB frames (T, C, size, size) in [0, 1]: nearest frame to each step centre, or step differences."""
+    edges = t0 + (t1 - t0) * np.arange(spec.time_steps + 1, dtype=np.float64) / spec.time_steps
+    if spec.kind == "rgb":
+        return _crop_frames(frames, _step_frames(frames, (edges[:-1] + edges[1:]) / 2), box, spec)
+    at_edges = _crop_frames(frames, _step_frames(frames, edges), box, spec)
+    return at_edges[1:] - at_edges[:-1]
+
+
+def clip_input(path: str | Path, spec: InputSpec) -> np.ndarray:
+    """The float32 (T, C, size, size) input of one clip file (un-normalised: counts or intensities)."""
+    if spec.kind == "events":
+        clip = read_clip(path, sensors=[spec.sensor], frames=False, truth=False)
+        info = clip.sensors[spec.sensor]
+        box = face_box(clip, spec.sensor, (info.height, info.width), path)
+        t0, t1 = time_window(clip, spec.window)
+        return event_input(clip.events[spec.sensor], box, spec, t0, t1)
+    clip = read_clip(path, sensors=[], frames=True, truth=False)
+    frames = clip.frames.get("rgb")
+    if frames is None or len(frames.t_us) == 0:
+        raise DatasetError(where(path, "no 'rgb' frames in this clip (needed by the rgb inputs)"))
+    box = face_box(clip, "rgb", np.asarray(frames.data).shape[1:3], path)
+    t0, t1 = time_window(clip, spec.window)
+    return rgb_input(frames, box, spec, t0, t1).astype(np.float32)
+
+
+def load_inputs(paths: Sequence[str | Path], spec: InputSpec) -> np.ndarray:
+    """Inputs of many clips stacked into one float32 array (N, T, C, size, size): the run's cache."""
+    out = np.zeros((len(paths), spec.time_steps, spec.channels, spec.size, spec.size), dtype=np.float32)
+    for i, path in enumerate(paths):
+        out[i] = clip_input(path, spec)
+    return out
+
+
+def normalize(x: np.ndarray | torch.Tensor, kind: str):
+    """What the network sees: ``log1p`` of event counts; RGB inputs unchanged."""
+    if kind != "events":
+        return x
+    return torch.log1p(x) if isinstance(x, torch.Tensor) else np.log1p(x)
+
+
+# --------------------------------------------------------------------------- augmentation
+
+
+def augment_array(
+    x: np.ndarray, kind: str, rng: np.random.Generator, *, flip: bool = True, max_shift: float = 0.0625,
+    drop: float = 0.1, noise: float = 0.05,
+) -> np.ndarray:
+    """A randomly augmented copy of one input (T, C, S, S).
+
+    Geometric for every kind: left-right flip with probability 1/2 and an integer shift of up to
+    ``round(max_shift * S)`` pixels in x and y (4 px at S = 64; vacated pixels are 0). Events only: each event dropped with a
+    probability drawn in ``[0, drop]`` and noise events amounting to a fraction drawn in
+    ``[0, noise]`` of the clip's events, spread uniformly over steps, polarities and pixels.
+    """
+    out = np.array(x, dtype=np.float32, copy=True)
+    if flip and rng.random() < 0.5:
+        out = out[..., ::-1]
+    px = int(round(max_shift * out.shape[-1]))
+    if px > 0:
+        dx, dy = (int(v) for v in rng.integers(-px, px + 1, size=2))
+        out = np.roll(out, (dy, dx), axis=(-2, -1))
+        if dy > 0:
+            out[..., :dy, :] = 0
+        elif dy < 0:
+            out[..., dy:, :] = 0
+        if dx > 0:
+            out[..., :, :dx] = 0
+        elif dx < 0:
+            out[..., :, dx:] = 0
+    if kind == "events":
+        if drop > 0:
+            keep = 1.0 - rng.uniform(0.0, drop)
+            out = rng.binomial(np.rint(out).astype(np.int64), keep).astype(np.float32)
+        if noise > 0:
+            rate = rng.uniform(0.0, noise) * float(out.sum()) / out.size
+            out = out + rng.poisson(rate, size=out.shape).astype(np.float32)
+    return np.ascontiguousarray(out)
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Frozen transform wrapping :func:`augment_array` (called with an explicit generator)."""
+
+    kind: str
+    flip: bool = True
+    max_shift: float = 0.0625
+    drop: float = 0.1
+    noise: float = 0.05
+
+    def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return augment_array(x, self.kind, rng, flip=self.flip, max_shift=self.max_shift, drop=self.drop, noise=self.noise)
+
+
+class ClassifyDataset(torch.utils.data.Dataset):
+    """Cached inputs and label indices; applies augmentation (if any) and normalisation per item."""
+
+    def __init__(self, inputs: np.ndarray, targets: np.ndarray, kind: str,
+                 augment: Augment | None = None, seed: int = 0) -> None:
+        if len(inputs) != len(targets):
+            raise ParameterError(f"{len(inputs)} inputs but {len(targets)} targets")
+        self.inputs = inputs
+        self.targets = np.asarray(targets, dtype=np.int64)
+        self.kind = kind
+        self.augment = augment
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        x = self.inputs[i]
+        if self.augment is not None:
+            x = self.augment(x, self.rng)
+        return torch.from_numpy(np.ascontiguousarray(normalize(x, self.kind), dtype=np.float32)), int(self.targets[i])

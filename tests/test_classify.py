@@ -1,0 +1,248 @@
+"""End-to-end tests of AU classification: inputs, augmentation, training, evaluation, DDP, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evface.data.classify_dataset import InputSpec, augment_array, clip_input, event_input, load_inputs
+from evface.data.clip import Clip, FrameSeries, SensorInfo, write_clip
+from evface.data.dataset import write_dataset_json, write_manifest
+from evface.errors import DatasetError
+from evface.events.core import make_events
+from evface.events.ops import crop, drop_random, flip_lr
+
+LABELS = ("AU1+2", "AU12", "AU4")
+SENSORS = {"hd": (80, 60), "lr": (40, 30)}
+BOXES = {"hd": [10, 5, 60, 50], "lr": [5, 3, 30, 25], "rgb": [8, 4, 48, 40]}
+RGB_HW = (48, 64)
+DURATION_US = 200_000
+# where each class moves, as fractions of the face box (x0, y0, x1, y1)
+REGIONS = {"AU1+2": (0.1, 0.05, 0.9, 0.3), "AU12": (0.2, 0.65, 0.8, 0.95), "AU4": (0.35, 0.2, 0.65, 0.45), "AU9": (0.3, 0.4, 0.7, 0.6)}
+
+
+def _events(rng, label, sensor):
+    w, h = SENSORS[sensor]
+    bx, by, bw, bh = BOXES[sensor]
+    x0, y0, x1, y1 = REGIONS[label]
+    n_sig, n_bg = (1500, 300) if sensor == "hd" else (400, 80)
+    t = np.concatenate([rng.normal(DURATION_US * 0.5, DURATION_US * 0.1, n_sig), rng.uniform(0, DURATION_US, n_bg)])
+    x = np.concatenate([rng.uniform(bx + x0 * bw, bx + x1 * bw, n_sig), rng.uniform(0, w, n_bg)])
+    y = np.concatenate([rng.uniform(by + y0 * bh, by + y1 * bh, n_sig), rng.uniform(0, h, n_bg)])
+    p = np.where(rng.random(n_sig + n_bg) < 0.5, 1, -1)
+    t = np.clip(t, 0, DURATION_US).astype(np.int64)
+    order = np.argsort(t, kind="stable")
+    return make_events(t[order], np.clip(x, 0, w - 1).astype(int)[order], np.clip(y, 0, h - 1).astype(int)[order], p[order])
+
+
+def _frames(rng, label):
+    n = 7
+    t_us = np.arange(n, dtype=np.int64) * 33_333
+    base = rng.uniform(60, 120)
+    data = np.full((n, *RGB_HW, 3), base, dtype=np.float64)
+    bx, by, bw, bh = BOXES["rgb"]
+    x0, y0, x1, y1 = REGIONS[label]
+    ys, xs = slice(int(by + y0 * bh), int(by + y1 * bh)), slice(int(bx + x0 * bw), int(bx + x1 * bw))
+    for k in range(n):
+        data[k, ys, xs] += 80 * np.sin(np.pi * k / (n - 1))
+    data += rng.normal(0, 3, data.shape)
+    return FrameSeries(np.clip(data, 0, 255).astype(np.uint8), t_us, np.full(n, 10_000, dtype=np.int64), fps=30.0)
+
+
+def make_fake_dataset(root: Path, subjects=("s0", "s1", "s2", "s3", "s4"), labels=LABELS, per_class=2, seed=0,
+                      lightings=("bright", "dim")) -> Path:
+    """A tiny dataset folder with class-dependent events and RGB frames."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in subjects:
+        for label in labels:
+            for k in range(per_class):
+                clip_id = f"{s}_{label.replace('+', 'p')}_{k}"
+                lighting = lightings[k % len(lightings)]
+                clip = Clip(
+                    clip_id, s, label, [1], lighting, 60_000, 100_000, 140_000, DURATION_US,
+                    events={name: _events(rng, label, name) for name in SENSORS},
+                    sensors={name: SensorInfo(name, *size) for name, size in SENSORS.items()},
+                    frames={"rgb": _frames(rng, label)},
+                    calibration={"face_box": BOXES},
+                )
+                file = f"clips/{clip_id}.h5"
+                write_clip(root / file, clip)
+                rows.append({"clip_id": clip_id, "subject": s, "label": label, "aus": [1], "lighting": lighting,
+                             "file": file, "onset_us": 60_000, "apex_us": 100_000, "offset_us": 140_000,
+                             "duration_us": DURATION_US, "source": "test"})
+    write_manifest(root, rows)
+    write_dataset_json(root, {"generator": "test fake", "seed": seed})
+    return root
+
+
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory) -> Path:
+    return make_fake_dataset(tmp_path_factory.mktemp("fake"))
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@pytest.mark.parametrize("kind,sensor,color,channels", [
+    ("events", "hd", False, 2), ("events", "lr", False, 2), ("rgb", "hd", False, 1), ("rgb", "hd", True, 3),
+    ("rgb-diff", "hd", False, 1), ("rgb-diff", "hd", True, 3),
+])
+def test_input_shapes_per_kind(fake, kind, sensor, color, channels):
+    spec = InputSpec(kind=kind, sensor=sensor, time_steps=5, size=16, color=color)
+    x = clip_input(next((fake / "clips").iterdir()), spec)
+    assert x.shape == (5, channels, 16, 16) and x.dtype == np.float32
+    if kind == "rgb":
+        assert 0 <= x.min() and x.max() <= 1 and x.max() > 0.2
+    if kind == "rgb-diff":
+        assert -1 <= x.min() and x.max() <= 1 and np.abs(x).max() > 0.05
+
+
+def test_event_input_conserves_the_events_in_the_box():
+    rng = np.random.default_rng(1)
+    ev = _events(rng, "AU12", "hd")
+    spec = InputSpec(time_steps=4, size=16)
+    x = event_input(ev, tuple(BOXES["hd"]), spec, 0, DURATION_US)
+    inside = crop(ev, tuple(BOXES["hd"]))
+    assert x.sum() == len(inside)
+    assert x[:, 0].sum() == (inside["p"] > 0).sum()
+    # the class region (lower face) holds most events
+    assert x[..., 8:, :].sum() > 3 * x[..., :8, :].sum()
+
+
+def test_augmentation_matches_event_ops_and_is_seeded():
+    rng = np.random.default_rng(2)
+    ev = _events(rng, "AU1+2", "lr")
+    box = (0, 0, 40, 30)
+    spec = InputSpec(sensor="lr", time_steps=3, size=40)
+    x = event_input(ev, box, spec, 0, DURATION_US)[:, :, :30]  # 40x40 grid, events only in rows < 30
+    # a flip of the count frames is the count frames of the flipped events
+    flipped = augment_array(x, "events", np.random.default_rng(0), max_shift=0, drop=0, noise=0)
+    direct = event_input(flip_lr(ev, (40, 30)), box, spec, 0, DURATION_US)[:, :, :30]
+    assert np.array_equal(flipped, x) or np.array_equal(flipped, direct)
+    seen = {np.array_equal(augment_array(x, "events", np.random.default_rng(s), max_shift=0, drop=0, noise=0), direct)
+            for s in range(8)}
+    assert seen == {True, False}
+    # event drop thins counts like drop_random does on the stream
+    a = augment_array(x, "events", np.random.default_rng(3), flip=False, max_shift=0, drop=0.5, noise=0)
+    assert np.all(a <= x) and 0.45 * x.sum() < a.sum() <= x.sum()
+    kept = len(drop_random(ev, 0.25, np.random.default_rng(0)))
+    assert 0.7 * len(ev) < kept < 0.8 * len(ev)
+    # noise only adds, the same seed gives the same result
+    b1 = augment_array(x, "events", np.random.default_rng(4), flip=False, max_shift=0, drop=0, noise=0.5)
+    b2 = augment_array(x, "events", np.random.default_rng(4), flip=False, max_shift=0, drop=0, noise=0.5)
+    assert np.array_equal(b1, b2) and np.all(b1 >= x)
+    # shifts move content and zero what they vacate
+    s = augment_array(np.ones((1, 1, 6, 6), np.float32), "rgb", np.random.default_rng(5), flip=False, max_shift=0.34)
+    assert s.sum() <= 36 and s.shape == (1, 1, 6, 6)
+
+
+def test_missing_face_box_is_a_dataset_error(tmp_path):
+    clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 1000, events={"lr": make_events([0], [1], [1], [1])},
+                sensors={"lr": SensorInfo("lr", 4, 4)})
+    path = write_clip(tmp_path / "c.h5", clip)
+    with pytest.raises(DatasetError, match="face_box"):
+        load_inputs([path], InputSpec(sensor="lr", size=4))
+
+
+# --------------------------------------------------------------------------- training and evaluation
+
+SMALL = dict(time_steps=4, size=16, depth=2, width=8, batch_size=6, lr=0.01, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def trained(fake, tmp_path_factory):
+    from evface.tasks.classify import train_and_evaluate
+
+    run = tmp_path_factory.mktemp("run")
+    lines = []
+    metrics = train_and_evaluate(run, fake, log=lines.append, input="events", sensor="lr", epochs=10, patience=0, **SMALL)
+    return run, metrics, lines
+
+
+def test_train_beats_chance_and_writes_the_run_folder(trained):
+    run, metrics, lines = trained
+    assert metrics["train_top1"] > 0.6  # chance is 1/3
+    for name in ("config.json", "metrics.json", "best.pt", "checkpoint.pt", "history.json"):
+        assert (run / name).exists(), name
+    config = json.loads((run / "config.json").read_text())
+    assert config["task"] == "classify" and config["labels"] == sorted(LABELS)
+    assert set(config["subjects"]["test"]).isdisjoint(config["subjects"]["train"])
+    on_disk = json.loads((run / "metrics.json").read_text())
+    for key in ("top1", "macro_f1", "uar", "uf1", "confusion_matrix", "per_lighting", "per_sensor",
+                "spike_rate_per_layer", "synops", "ann_macs", "train_seconds"):
+        assert key in on_disk, key
+    assert set(on_disk["per_lighting"]) == {"bright", "dim"}
+    assert len(on_disk["spike_rate_per_layer"]) == 2 and all(0 <= r <= 1 for r in on_disk["spike_rate_per_layer"])
+    assert np.sum(on_disk["confusion_matrix"]) == on_disk["n"] == 6
+    assert any(line.startswith("epoch") for line in lines)
+
+
+def test_eval_on_unseen_dataset_and_cli(trained, tmp_path):
+    from evface.cli import main
+
+    run, _, _ = trained
+    other = make_fake_dataset(tmp_path / "other", subjects=("t0", "t1"), seed=5, lightings=("office",))
+    assert main(["eval", str(run), "--data", str(other), "--out", str(tmp_path / "ev")]) == 0
+    m = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert m["n"] == 12 and m["evaluated_on"] == "all clips"
+    assert set(m["per_sensor"]) == {"lr", "hd"} and set(m["per_lighting"]) == {"office"}
+    assert m["top1"] > 1 / 3
+
+
+def test_eval_with_an_unknown_class_is_a_clear_error(trained, tmp_path, capsys):
+    from evface.cli import main
+    from evface.tasks.classify import evaluate_run
+
+    run, _, _ = trained
+    odd = make_fake_dataset(tmp_path / "odd", subjects=("u0",), labels=("AU12", "AU9"), per_class=1)
+    with pytest.raises(DatasetError, match=r"\['AU9'\] are not classes of this model"):
+        evaluate_run(run, odd, tmp_path / "x")
+    assert main(["eval", str(run), "--data", str(odd)]) == 2
+    assert "AU9" in capsys.readouterr().err
+    assert not (tmp_path / "x" / "metrics.json").exists()
+
+
+def test_resume_after_finish_does_not_retrain(trained, fake):
+    from evface.tasks.classify import train_and_evaluate
+
+    run, metrics, _ = trained
+    lines = []
+    again = train_and_evaluate(run, fake, log=lines.append, input="events", sensor="lr", epochs=10, patience=0, **SMALL)
+    assert not any(line.startswith("epoch") for line in lines)
+    assert again["top1"] == metrics["top1"] and again["best_epoch"] == metrics["best_epoch"]
+
+
+@pytest.mark.parametrize("kind", ["rgb", "rgb-diff"])
+def test_rgb_inputs_train(fake, tmp_path, kind):
+    from evface.tasks.classify import train_and_evaluate
+
+    m = train_and_evaluate(tmp_path, fake, input=kind, epochs=2, patience=0, **SMALL)
+    assert m["per_sensor"].keys() == {"rgb"} and 0 <= m["top1"] <= 1
+
+
+def test_ddp_two_cpu_processes(fake, tmp_path):
+    torchrun = Path(sys.executable).with_name("torchrun")
+    if not torchrun.exists():
+        pytest.skip("torchrun not installed next to the interpreter")
+    cmd = [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "evface.cli", "train", "classify",
+           "--data", str(fake), "--out", str(tmp_path / "run"), "--input", "events", "--sensor", "lr", "--epochs", "2",
+           "--time-steps", "3", "--size", "16", "--depth", "2", "--width", "4", "--batch-size", "4", "--device", "cpu"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert m["world_size"] == 2 and m["epochs_run"] == 2
+    assert proc.stderr.count("epoch   1") == 1  # rank 0 logs alone
+
+
+def test_throughput_reports_samples_per_second():
+    from evface.tasks.classify import throughput
+
+    out = throughput(batch_size=2, time_steps=2, size=16, steps=1)
+    assert out["events_train_samples_per_s"] > 0 and out["rgb_train_samples_per_s"] > 0
