@@ -1,0 +1,267 @@
+"""Transforms: small frozen dataclasses over the pure functions of ops and representations.
+
+Each transform is configured once and applied with ``transform(events)``; it holds no state
+besides its parameters (``DropEvents`` and ``UniformNoise`` excepted when given a
+``numpy.random.Generator``, which they advance). Transforms that need the sensor size carry it
+as a field. This follows Tonic's pattern, so a pipeline reads as::
+
+    Compose((Crop((400, 100, 480, 480)), RefractoryFilter((480, 480), 1000),
+             VoxelGrid((480, 480), n_bins=5)))
+
+Representation transforms (``EventFrames``, ``VoxelGrid``, ``TimeSurface``, ``CountImage``)
+use the span of the events they are given when no window is set, so a pipeline can be applied
+to samples of any length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from evface.errors import ParameterError
+from evface.events import ops
+from evface.events.core import SensorSize, slice_time
+from evface.events.representations import to_count_image, to_event_frames, to_time_surface, to_voxel_grid
+
+Seed = int | np.random.Generator
+
+
+def _rng(seed: Seed) -> np.random.Generator:
+    """A fresh generator for an int seed (same output every call), or the generator given."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return np.random.default_rng(int(seed))
+    raise ParameterError(f"seed must be an int or a numpy Generator, got {seed!r}")
+
+
+def _span(events: np.ndarray, t_start_us: int | None, t_end_us: int | None) -> tuple[int, int]:
+    """The window given, with an unset side taken from the first or last event (0 when empty)."""
+    t = events["t"]
+    t0 = t_start_us if t_start_us is not None else (int(t[0]) if t.size else 0)
+    t1 = t_end_us if t_end_us is not None else (int(t[-1]) if t.size else t0)
+    return t0, t1
+
+
+@dataclass(frozen=True)
+class TimeSlice:
+    """Keep ``t_start_us <= t < t_end_us`` (a view); ``None`` leaves a side open."""
+
+    t_start_us: int | None = None
+    t_end_us: int | None = None
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        return slice_time(events, self.t_start_us, self.t_end_us)
+
+
+@dataclass(frozen=True)
+class Crop:
+    """Keep the events inside ``roi = (x0, y0, width, height)``, shifted to its origin."""
+
+    roi: ops.Roi
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        return ops.crop(events, self.roi)
+
+
+@dataclass(frozen=True)
+class FlipLR:
+    """Mirror left-right on a ``(width, height)`` sensor."""
+
+    sensor_size: SensorSize
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        return ops.flip_lr(events, self.sensor_size)
+
+
+@dataclass(frozen=True)
+class FlipUD:
+    """Mirror up-down on a ``(width, height)`` sensor."""
+
+    sensor_size: SensorSize
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        return ops.flip_ud(events, self.sensor_size)
+
+
+@dataclass(frozen=True)
+class FlipPolarity:
+    """Swap ON and OFF."""
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        return ops.flip_polarity(events)
+
+
+@dataclass(frozen=True)
+class Shift:
+    """Translate by ``(dx, dy)`` pixels, dropping events that leave the sensor."""
+
+    dx: int
+    dy: int
+    sensor_size: SensorSize
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        return ops.shift(events, self.dx, self.dy, self.sensor_size)
+
+
+@dataclass(frozen=True)
+class Resample:
+    """See the stream through a ``dst_size`` pixel grid over the same field of view."""
+
+    src_size: SensorSize
+    dst_size: SensorSize
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        return ops.resample_sensor(events, self.src_size, self.dst_size)
+
+
+@dataclass(frozen=True)
+class RefractoryFilter:
+    """Drop events closer than ``period_us`` to the pixel's last kept event."""
+
+    sensor_size: SensorSize
+    period_us: int
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        return ops.refractory_filter(events, self.sensor_size, self.period_us)
+
+
+@dataclass(frozen=True)
+class Denoise:
+    """Background-activity filter: keep events with a neighbour active in the last ``dt_us``."""
+
+    sensor_size: SensorSize
+    dt_us: int = 10_000
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        return ops.background_activity_filter(events, self.sensor_size, self.dt_us)
+
+
+@dataclass(frozen=True)
+class DropEvents:
+    """Drop each event with probability ``fraction``.
+
+    An int ``seed`` gives the same drop on every call; a ``numpy.random.Generator`` is advanced,
+    giving a new (reproducible) drop each call, as augmentation wants.
+    """
+
+    fraction: float
+    seed: Seed
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        return ops.drop_random(events, self.fraction, _rng(self.seed))
+
+
+@dataclass(frozen=True)
+class UniformNoise:
+    """Add ``n`` uniformly distributed events over the stream's span (seeded like DropEvents)."""
+
+    sensor_size: SensorSize
+    n: int
+    seed: Seed
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        return ops.add_uniform_noise(events, self.sensor_size, self.n, _rng(self.seed))
+
+
+@dataclass(frozen=True)
+class EventFrames:
+    """:func:`~evface.events.representations.to_event_frames` over ``[t_start_us, t_end_us]``.
+
+    An unset side of the window is taken from the first or last event.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> EventFrames((4, 3), n_bins=2)(make_events([0, 9], [0, 3], [0, 2], [1, -1])).shape
+    (2, 2, 3, 4)
+    """
+
+    sensor_size: SensorSize
+    n_bins: int
+    t_start_us: int | None = None
+    t_end_us: int | None = None
+    binary: bool = False
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        t0, t1 = _span(events, self.t_start_us, self.t_end_us)
+        return to_event_frames(events, self.sensor_size, self.n_bins, t0, t1, binary=self.binary)
+
+
+@dataclass(frozen=True)
+class VoxelGrid:
+    """:func:`~evface.events.representations.to_voxel_grid`; window as in :class:`EventFrames`."""
+
+    sensor_size: SensorSize
+    n_bins: int
+    t_start_us: int | None = None
+    t_end_us: int | None = None
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        t0, t1 = _span(events, self.t_start_us, self.t_end_us)
+        return to_voxel_grid(events, self.sensor_size, self.n_bins, t0, t1)
+
+
+@dataclass(frozen=True)
+class TimeSurface:
+    """:func:`~evface.events.representations.to_time_surface` at ``t_ref_us`` (default: last event)."""
+
+    sensor_size: SensorSize
+    tau_us: float
+    t_ref_us: int | None = None
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        t_ref = _span(events, None, self.t_ref_us)[1]
+        return to_time_surface(events, self.sensor_size, t_ref, self.tau_us)
+
+
+@dataclass(frozen=True)
+class CountImage:
+    """:func:`~evface.events.representations.to_count_image` of all events given."""
+
+    sensor_size: SensorSize
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        return to_count_image(events, self.sensor_size)
+
+
+@dataclass(frozen=True)
+class Compose:
+    """Apply ``transforms`` in order.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1], [0, 5], [0, 5], [1, 1])
+    >>> Compose((Crop((4, 4, 2, 2)), FlipPolarity()))(ev)[["x", "y", "p"]].tolist()
+    [(1, 1, -1)]
+    """
+
+    transforms: Sequence[Callable[[np.ndarray], np.ndarray]]
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        for transform in self.transforms:
+            events = transform(events)
+        return events
+
+
+__all__ = [
+    "Compose",
+    "CountImage",
+    "Crop",
+    "Denoise",
+    "DropEvents",
+    "EventFrames",
+    "FlipLR",
+    "FlipPolarity",
+    "FlipUD",
+    "RefractoryFilter",
+    "Resample",
+    "Shift",
+    "TimeSlice",
+    "TimeSurface",
+    "UniformNoise",
+    "VoxelGrid",
+]
