@@ -21,7 +21,7 @@ Examples
 >>> cm.tolist()
 [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
 >>> round(uar(cm), 4), round(uf1(cm), 4)
-(0.5, 0.4222)
+(0.5, 0.4333)
 """
 
 from __future__ import annotations

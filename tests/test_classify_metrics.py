@@ -1,0 +1,74 @@
+"""Classification metrics against hand-computed values (evface.tasks.class_metrics)."""
+
+from __future__ import annotations
+
+import doctest
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evface.errors import ParameterError
+from evface.tasks import class_metrics as cm
+
+
+def test_three_class_example_by_hand():
+    # TP = [1, 2, 0], FP = [1, 1, 0], FN = [1, 0, 1]
+    c = cm.confusion_matrix([0, 0, 1, 1, 2], [0, 1, 1, 1, 0], 3)
+    assert c.tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
+    assert [v.tolist() for v in cm.counts(c)] == [[1, 2, 0], [1, 1, 0], [1, 0, 1]]
+    assert cm.per_class_f1(c) == pytest.approx([0.5, 0.8, 0.0])
+    assert cm.top1(c) == pytest.approx(0.6)
+    assert cm.uf1(c) == pytest.approx(1.3 / 3)
+    assert cm.macro_f1(c) == pytest.approx(1.3 / 3)
+    assert cm.uar(c) == pytest.approx(0.5)
+
+
+def test_absent_class_counts_in_macro_f1_but_not_in_uf1_uar():
+    c = cm.confusion_matrix([0, 1, 2, 2], [0, 1, 2, 3], 4)  # class 3 never true, predicted once
+    assert cm.uf1(c) == pytest.approx((1 + 1 + 2 / 3) / 3)
+    assert cm.macro_f1(c) == pytest.approx((1 + 1 + 2 / 3 + 0) / 4)
+    assert cm.uar(c) == pytest.approx((1 + 1 + 0.5) / 3)
+    s = cm.summarize(c, ["a", "b", "c", "d"])
+    assert s["per_class"]["d"] == {"support": 0, "recall": None, "f1": 0.0}
+    assert s["n"] == 4 and s["confusion"] == c.tolist()
+
+
+def test_folds_sum_counts_for_uf1_and_average_macro_f1():
+    c1 = cm.confusion_matrix([0, 1], [0, 0], 2)  # [[1, 0], [1, 0]]
+    c2 = cm.confusion_matrix([1, 1], [1, 1], 2)  # [[0, 0], [0, 2]]
+    s = cm.summarize_folds([c1, c2], ["a", "b"])
+    assert s["confusion"] == [[1, 0], [1, 2]]
+    assert s["uf1"] == pytest.approx((2 / 3 + 0.8) / 2)
+    assert s["uar"] == pytest.approx((1 + 2 / 3) / 2)
+    assert s["macro_f1_per_fold_mean"] == pytest.approx(((2 / 3 + 0) / 2 + (0 + 1) / 2) / 2)
+    assert s["folds"] == 2
+
+
+def test_groups_and_errors():
+    g = cm.summarize_groups([0, 1, 1, 0], [0, 1, 0, 0], ["dim", "dim", "bright", "bright"], ["a", "b"])
+    assert list(g) == ["bright", "dim"]
+    assert g["dim"]["top1"] == 1.0 and g["bright"]["top1"] == 0.5
+    with pytest.raises(ParameterError):
+        cm.confusion_matrix([0, 1], [0], 2)
+    with pytest.raises(ParameterError):
+        cm.confusion_matrix([0, 2], [0, 1], 2)
+    assert np.isnan(cm.top1(np.zeros((2, 2))))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=40))
+def test_properties(pairs):
+    t, p = zip(*pairs)
+    c = cm.confusion_matrix(t, p, 4)
+    assert c.sum() == len(pairs)
+    for value in (cm.top1(c), cm.uf1(c), cm.uar(c), cm.macro_f1(c)):
+        assert 0 <= value <= 1
+    assert cm.macro_f1(c) <= cm.uf1(c) + 1e-12  # absent classes only lower the macro mean
+    if t == p:
+        assert cm.top1(c) == cm.uf1(c) == cm.uar(c) == 1
+
+
+def test_doctests():
+    assert doctest.testmod(cm).failed == 0
