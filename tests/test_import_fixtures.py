@@ -53,15 +53,10 @@ def write_evt3(path: Path, events: np.ndarray, size: tuple[int, int], triggers: 
 
 
 def write_aedat4(path: Path, events: np.ndarray, size: tuple[int, int]) -> None:
-    """AEDAT4 through faery."""
-    import faery
+    """AEDAT4 through the I/O layer."""
+    from evface.events.io import write_events_file
 
-    arr = np.zeros(events.size, dtype=faery.EVENTS_DTYPE)
-    arr["t"] = events["t"]
-    arr["x"] = events["x"]
-    arr["y"] = events["y"]
-    arr["on"] = events["p"] > 0
-    faery.events_stream_from_array(arr, size).to_file(path)
+    write_events_file(path, events, size)
 
 
 def texture(seed: int, size: tuple[int, int]) -> np.ndarray:

@@ -52,9 +52,11 @@ from evface.data.importers.sync import (
     sync_by_xcorr,
     sync_from_triggers,
 )
-from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, where
-from evface.events.core import EVENT_DTYPE, concatenate, empty_events
+from evface.errors import DatasetError, FormatError, ParameterError, where
+from evface.events.core import concatenate, empty_events
+from evface.events.io import EventsFileReader
 from evface.events.ops import crop
+from evface.face.detect import detect_faces
 
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``; the CLI draws it, the library never prints."""
@@ -182,35 +184,8 @@ def iter_event_file(path: str | Path) -> tuple[tuple[int, int], Iterator[np.ndar
     path = Path(path)
     if not path.is_file():
         raise FormatError(where(path, "event file not found"))
-    try:
-        from evface.events import io as evio  # the I/O layer, when present
-    except ImportError:
-        evio = None
-    if evio is not None and hasattr(evio, "iter_chunks") and hasattr(evio, "sensor_size_of"):
-        return evio.sensor_size_of(path), evio.iter_chunks(path)
-    from faery.file_decoder import Decoder
-
-    try:
-        decoder = Decoder(path)
-        size = tuple(int(v) for v in decoder.dimensions())
-    except Exception as exc:
-        raise FormatError(where(path, f"not a readable event file ({exc})")) from exc
-
-    def chunks() -> Iterator[np.ndarray]:
-        try:
-            for packet in decoder:
-                out = np.empty(len(packet), dtype=EVENT_DTYPE)
-                out["t"] = packet["t"]
-                out["x"] = packet["x"]
-                out["y"] = packet["y"]
-                out["p"] = np.where(packet["on"], 1, -1)
-                yield out
-        except EvfaceError:
-            raise
-        except Exception as exc:
-            raise FormatError(where(path, f"corrupt or truncated event file ({exc})")) from exc
-
-    return size, chunks()
+    reader = EventsFileReader(path)
+    return tuple(int(v) for v in reader.sensor_size), iter(reader)
 
 
 def scan_event_file(path: str | Path, *, bin_us: int = 100) -> EventScan:
@@ -364,20 +339,8 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> np.ndarray:
 
 def detect_face(rgb: np.ndarray) -> list[int] | None:
     """Largest frontal face ``[x, y, w, h]`` in an RGB frame (OpenCV Haar cascade), or None."""
-    try:
-        from evface.face.detect import detect_face as _detect  # the face module's detector, when present
-
-        box = _detect(rgb)
-        return None if box is None else [int(v) for v in box]
-    except ImportError:
-        pass
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    faces = cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=4, minSize=(24, 24))
-    if len(faces) == 0:
-        return None
-    x, y, w, h = max(faces, key=lambda f: f[2] * f[3])
-    return [int(x), int(y), int(w), int(h)]
+    faces = detect_faces(rgb)
+    return [int(v) for v in faces[0]] if len(faces) else None
 
 
 # ----------------------------------------------------------------------------- the importer

@@ -64,7 +64,8 @@ class SyncResult:
 def read_triggers(path: str | Path) -> np.ndarray:
     """External trigger events of an event file (``.raw`` EVT2/EVT3 or ``.aedat4``).
 
-    Other formats carry no triggers and give an empty array.
+    Other formats (and EVT 2.1, which faery 0.7.1 cannot decode; evface decodes its CD events
+    itself but not its trigger words) give an empty array.
 
     Returns
     -------
@@ -73,10 +74,12 @@ def read_triggers(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise FormatError(where(path, "no such file"))
-    suffix = path.suffix.lower()
+    from evface.events.io import detect_format
+
+    fmt = detect_format(path)
     chunks: list[np.ndarray] = []
     try:
-        if suffix == ".raw":
+        if fmt in ("evt2", "evt3"):
             from faery import evt
 
             with evt.Decoder(path, None, None) as decoder:
@@ -88,7 +91,7 @@ def read_triggers(path: str | Path) -> np.ndarray:
                         out["channel"] = trig["source"] if "source" in trig.dtype.names else trig["id"]
                         out["rising"] = trig["rising"]
                         chunks.append(out)
-        elif suffix == ".aedat4":
+        elif fmt == "aedat4":
             from faery import aedat
 
             with aedat.Decoder(path) as decoder:
@@ -158,11 +161,12 @@ def sync_from_triggers(
         tolerance_us = max(period // 4, 1)
     spread = int(offsets.max() - offsets.min())
     if spread > tolerance_us:
-        worst = int(np.argmax(np.abs(offsets - offset)))
+        far = np.flatnonzero(np.abs(offsets - offsets[0]) > tolerance_us)
+        k = int(far[0]) if far.size else int(np.argmax(offsets))
         raise SyncError(where(source, (
             f"trigger pulses do not match the RGB frames: {trig.size} pulses vs {frames.size} frames, "
-            f"pair {worst} is off by {int(offsets[worst] - offset)} µs (tolerance {tolerance_us} µs); "
-            "check the trigger channel and first frame")))
+            f"pair {k} is off from pair 0 by {int(offsets[k] - offsets[0])} µs (tolerance {tolerance_us} µs); "
+            "check the trigger channel, the first frame and the frame timestamps")))
     return SyncResult(offset, "trigger", 1.0, {
         "pairs": int(n), "n_triggers": int(trig.size), "n_frames": int(frames.size),
         "first_frame": int(first_frame), "spread_us": spread,

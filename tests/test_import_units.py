@@ -1,0 +1,247 @@
+"""Annotation parsing, trigger and cross-correlation sync, point-pair and ECC registration."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_import_fixtures import write_evt3
+
+from evface.data.importers.annotations import label_from_aus, parse_aus, read_annotations
+from evface.data.importers.registration import (
+    RegistrationError,
+    apply_homography,
+    crop_homography,
+    estimate_homography,
+    homography_from_points,
+    map_box,
+    nominal_homography,
+    read_point_pairs,
+    transfer_distance_px,
+)
+from evface.data.importers.sync import (
+    EventRate,
+    SyncError,
+    frame_difference_energy,
+    read_triggers,
+    sync_by_xcorr,
+    sync_from_triggers,
+)
+from evface.errors import DatasetError, ParameterError
+from evface.events.core import make_events
+
+HEADER_US = "subject,clip_id,start_us,onset_us,apex_us,offset_us,end_us,aus,label,lighting\n"
+HEADER_FRAME = "subject,start_frame,onset_frame,apex_frame,offset_frame,end_frame,aus\n"
+
+
+# ----------------------------------------------------------------------------- annotations
+
+
+def test_parse_aus_forms():
+    assert parse_aus("1+2") == [1, 2]
+    assert parse_aus("AU6 + AU12") == [6, 12]
+    assert parse_aus("L12+R4, 4") == [4, 12]
+    assert parse_aus("12C") == [12]
+    assert parse_aus("/") == []
+    assert label_from_aus([2, 1]) == "AU1+2" and label_from_aus([]) == "none"
+    with pytest.raises(DatasetError, match="'smile'"):
+        parse_aus("12+smile", source="x.csv: line 3")
+
+
+def test_read_annotations_us_and_defaults(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text(HEADER_US + "s1,c1,0,10,20,30,40,1+2,,dim\ns1,,50,60,70,80,90,12,smile,\n")
+    rows = read_annotations(p)
+    assert [r.clip_id for r in rows] == ["c1", "s1_c001"]
+    assert rows[0].label == "AU1+2" and rows[0].lighting == "dim" and rows[0].aus == (1, 2)
+    assert rows[1].label == "smile" and rows[1].lighting == "unknown" and rows[1].duration_us == 40
+    assert rows[1].line == 3
+
+
+def test_read_annotations_frames(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text(HEADER_FRAME + "s2,1,2,3,4,5,AU4\n")
+    t = np.arange(10) * 33_333 + 1000
+    (row,) = read_annotations(p, frame_times_us=t)
+    assert (row.start_us, row.onset_us, row.end_us) == (t[1], t[2], t[5] + 33_333)
+    with pytest.raises(DatasetError, match="need the RGB frame times"):
+        read_annotations(p)
+
+
+@pytest.mark.parametrize("text, match", [
+    ("", "empty annotation file"),
+    ("subject,aus\n", "missing time columns"),
+    ("subject,start_us,onset_us,apex_us,offset_us,end_us\ns,0,1,2,3,4\n", "missing column 'aus'"),
+    ("start_us,onset_us,apex_us,offset_us,end_us,aus\n0,1,2,3,4,1\n", "missing column 'subject'"),
+    (HEADER_US, "no annotation rows"),
+    (HEADER_US + "s,c,0,x,2,3,4,1,,\n", r"line 2: column onset_us must be an integer, got 'x'"),
+    (HEADER_US + "s,c,0,30,20,40,50,1,,\n", r"line 2: times must satisfy"),
+    (HEADER_US + "s,c,5,5,5,5,5,1,,\n", r"line 2: times must satisfy"),
+    (HEADER_US + "s,c,0,1,2,3,4,1,,\ns,c,0,1,2,3,4,1,,\n", r"line 3: duplicate clip id 'c' \(first on line 2\)"),
+    (HEADER_US + "s,a/b,0,1,2,3,4,1,,\n", "clip id 'a/b'"),
+    (HEADER_US + ",c,0,1,2,3,4,1,,\n", "line 2: empty subject"),
+])
+def test_read_annotations_errors(tmp_path, text, match):
+    p = tmp_path / "ann.csv"
+    p.write_text(text)
+    with pytest.raises(DatasetError, match=match) as info:
+        read_annotations(p)
+    assert "ann.csv" in str(info.value)
+
+
+def test_annotation_frame_outside_video(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text(HEADER_FRAME + "s,1,2,3,4,12,1\n")
+    with pytest.raises(DatasetError, match=r"line 2: end_frame=12 is outside the recording \(the video has 10 frames\)"):
+        read_annotations(p, frame_times_us=np.arange(10) * 1000)
+    with pytest.raises(DatasetError, match="not found"):
+        read_annotations(tmp_path / "missing.csv")
+
+
+# ----------------------------------------------------------------------------- triggers
+
+
+@settings(max_examples=25, deadline=None)
+@given(offset=st.integers(-5_000_000, 5_000_000), jitter_free=st.booleans(), extra=st.integers(0, 3))
+def test_trigger_sync_is_exact(offset, jitter_free, extra):
+    frames = np.round(1000 + np.arange(40) * 1e6 / 29.97).astype(np.int64)
+    trig = frames[: 40 - extra] - offset
+    if not jitter_free:
+        trig = trig + np.r_[0, 1, -1, 0][np.arange(trig.size) % 4]
+    result = sync_from_triggers(trig, frames)
+    assert result.method == "trigger" and result.confidence == 1.0
+    assert result.offset_us == offset
+    assert result.details["pairs"] == 40 - extra
+
+
+def test_trigger_sync_errors():
+    frames = np.arange(10) * 33_333
+    with pytest.raises(SyncError, match="no trigger events"):
+        sync_from_triggers(np.zeros(0, np.int64), frames)
+    with pytest.raises(SyncError, match="pair 5 is off"):
+        sync_from_triggers(np.r_[frames[:5], frames[5:] + 15_000], frames)
+    with pytest.raises(SyncError, match="past the last"):
+        sync_from_triggers(frames, frames, first_frame=10)
+    assert sync_from_triggers(frames[3:] - 7, frames, first_frame=3).offset_us == 7
+
+
+def test_read_triggers_from_evt3(tmp_path):
+    ev = make_events([10, 20, 5000, 9000], [1, 2, 3, 15], [0, 7, 3, 2], [1, -1, 1, -1])
+    trig = np.zeros(3, dtype=[("t", "<i8"), ("channel", "u1"), ("rising", "?")])
+    trig["t"], trig["channel"], trig["rising"] = [15, 4096, 8191], [0, 1, 0], [True, False, True]
+    write_evt3(tmp_path / "a.raw", ev, (16, 8), trig)
+    got = read_triggers(tmp_path / "a.raw")
+    assert got["t"].tolist() == [15, 4096, 8191]
+    assert got["channel"].tolist() == [0, 1, 0] and got["rising"].tolist() == [True, False, True]
+    from evface.events.io import read_events_file
+
+    back, size = read_events_file(tmp_path / "a.raw")
+    assert size == (16, 8) and back["t"].tolist() == [10, 20, 5000, 9000] and back["p"].tolist() == [1, -1, 1, -1]
+
+
+def test_read_triggers_none_and_bad(tmp_path):
+    from evface.events.io import write_events_file
+    from evface.errors import FormatError
+
+    write_events_file(tmp_path / "a.aedat4", make_events([1, 2], [0, 1], [0, 1], [1, -1]), (4, 4))
+    assert read_triggers(tmp_path / "a.aedat4").size == 0
+    with pytest.raises(FormatError, match="no such file"):
+        read_triggers(tmp_path / "missing.raw")
+
+
+# ----------------------------------------------------------------------------- cross-correlation
+
+
+def synthetic_rate(offset_us, seed=0):
+    """Activity bursts; events follow the activity, RGB energy its integral over frame intervals."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(0, 3_000_000, 100)
+    act = np.zeros(t.size)
+    for s in rng.uniform(0, 3_000_000, 25):
+        act += np.exp(-0.5 * ((t - s) / rng.uniform(5_000, 20_000)) ** 2) * rng.uniform(0.5, 2)
+    events_t = np.repeat(t, rng.poisson(act * 3)) - offset_us  # sensor clock
+    events_t = np.sort(events_t + rng.integers(0, 100, events_t.size))
+    frames = np.round(200_000 + np.arange(70) * 1e6 / 30).astype(np.int64)
+    cum = np.concatenate([[0], np.cumsum(act)])
+    energy = np.diff(np.interp(frames, t, cum[:-1]))
+    return EventRate.from_times(events_t), frames, energy
+
+
+@pytest.mark.parametrize("offset", [-1_500_000, 0, 777_777])
+def test_xcorr_recovers_offset(offset):
+    rate, frames, energy = synthetic_rate(offset)
+    result = sync_by_xcorr(rate, frames, energy, max_offset_us=2_000_000)
+    assert abs(result.offset_us - offset) <= 300
+    assert result.method == "xcorr" and result.confidence > 0.5
+
+
+def test_xcorr_confidence_low_on_noise_and_errors():
+    rng = np.random.default_rng(1)
+    rate = EventRate.from_times(np.sort(rng.integers(0, 3_000_000, 20_000)))
+    frames = np.arange(60) * 33_333
+    result = sync_by_xcorr(rate, frames, rng.random(59), max_offset_us=500_000)
+    assert result.confidence < 0.3
+    with pytest.raises(SyncError, match="overlap"):
+        sync_by_xcorr(rate, frames + 100_000_000, rng.random(59), max_offset_us=1_000_000)
+    with pytest.raises(ParameterError, match="energy has shape"):
+        sync_by_xcorr(rate, frames, rng.random(10))
+    with pytest.raises(ParameterError):
+        frame_difference_energy(np.zeros((1, 4, 4)))
+
+
+def test_event_rate_cumulative():
+    rate = EventRate.from_times(np.array([0, 50, 150, 250]), bin_us=100)
+    assert rate.counts.tolist() == [2, 1, 1]
+    assert rate.cumulative(np.array([0, 100, 150, 300])).tolist() == [0, 2, 2.5, 4]
+
+
+# ----------------------------------------------------------------------------- registration
+
+
+def test_points_homography_exact_and_errors(tmp_path):
+    h = np.array([[0.5, 0.02, 3.0], [-0.01, 0.48, 7.0], [1e-4, 0, 1.0]])
+    uv = np.array([[0, 0], [300, 10], [310, 200], [5, 220], [150, 100], [80, 40]], dtype=float)
+    reg = homography_from_points(uv, apply_homography(h, uv))
+    assert transfer_distance_px(reg.homography, h, (320, 240)) < 1e-3 and reg.error_px < 1e-3
+    with pytest.raises(RegistrationError, match="at least 4"):
+        homography_from_points(uv[:3], uv[:3])
+    with pytest.raises(RegistrationError, match="6 RGB points but 5"):
+        homography_from_points(uv, uv[:5])
+    line = np.c_[np.arange(5.0), np.arange(5.0)]
+    with pytest.raises(RegistrationError, match="collinear"):
+        homography_from_points(line, line)
+    p = tmp_path / "p.csv"
+    p.write_text("rgb_x,rgb_y,x\n1,2,3\n")
+    with pytest.raises(RegistrationError, match=r"missing columns \['y'\]"):
+        read_point_pairs(p)
+    p.write_text("rgb_x,rgb_y,x,y\n1,2,3,a\n")
+    with pytest.raises(RegistrationError, match="line 2"):
+        read_point_pairs(p)
+
+
+def test_geometry_helpers():
+    h = nominal_homography((640, 480), (320, 240))
+    np.testing.assert_allclose(apply_homography(h, [[0, 0], [639, 479]]), [[-0.25, -0.25], [319.25, 239.25]])
+    assert map_box(np.diag([0.5, 0.5, 1.0]), [10, 20, 40, 60]) == [5.0, 10.0, 20.0, 30.0]
+    hc = crop_homography(np.eye(3), (10, 5, 50, 50))
+    assert apply_homography(hc, [[10, 5]]).tolist() == [[0.0, 0.0]]
+
+
+def test_ecc_registration_recovers_homography():
+    rng = np.random.default_rng(3)
+    img = np.zeros((240, 320), np.float32)
+    for _ in range(40):
+        cv2.circle(img, (int(rng.integers(0, 320)), int(rng.integers(0, 240))), int(rng.integers(4, 30)),
+                   float(rng.uniform(20, 255)), -1)
+    img = cv2.GaussianBlur(img, (0, 0), 1.5)
+    gx, gy = cv2.Sobel(img, cv2.CV_32F, 1, 0), cv2.Sobel(img, cv2.CV_32F, 0, 1)
+    change = np.sqrt(gx**2 + gy**2)
+    h = np.array([[1.02, 0.01, 3.0], [-0.015, 0.99, -2.0], [2e-5, 0, 1.0]]) @ nominal_homography((320, 240), (173, 130))
+    count = rng.poisson(cv2.warpPerspective(change, h, (173, 130)) / 20).astype(np.float32)
+    reg = estimate_homography(count, change)
+    assert reg.method == "ecc" and reg.score > 0.8
+    assert transfer_distance_px(reg.homography, h, (320, 240)) < 1.0
+    with pytest.raises(RegistrationError, match="no events"):
+        estimate_homography(np.zeros((130, 173)), change)
