@@ -169,7 +169,7 @@ LID_WEIGHTS: dict[int, tuple[float, float]] = {
 }
 UPPER_LID_ZONE_FW = 0.045  # skin between the lash line and the lid crease, at the eye centre
 LOWER_LID_ZONE_FW = 0.03
-SEAM_WIDTH_FW = 0.018  # lip-seam gate width: the warp stays foldless (slope < 1) up to AU26 at 1.0
+SEAM_WIDTH_FW = 0.02  # width of the smooth lip-seam gate used beyond the mouth corners
 
 CLASS_SETS: dict[str, dict[str, list[int]]] = {
     "default": {
@@ -219,53 +219,107 @@ def _seam_v(u: np.ndarray, landmarks: Landmarks) -> np.ndarray:
 
 
 def seam_gate(points: np.ndarray, landmarks: Landmarks, side: str) -> np.ndarray:
-    """Weight in [0, 1] of being below (``side="below"``) or above the lip seam."""
+    """Smooth weight in [0, 1] of being below (``side="below"``) or above the lip seam."""
     z = (points[:, 1] - _seam_v(points[:, 0], landmarks)) / SEAM_WIDTH_FW
     below = 0.5 * (1.0 + np.tanh(np.clip(z, -20, 20)))
     return below if side == "below" else 1.0 - below
 
 
-def au_field(au: int, points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
-    """Smooth forward displacement ``(N, 2)`` (face widths) of one AU at intensity 1.0.
+def lip_blend(points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
+    """Weight in [0, 1] of the hard lip seam (1 between the corners, tapering to 0 at them)."""
+    cl, cr = point(landmarks, "mouth_corner_l"), point(landmarks, "mouth_corner_r")
+    x = (points[:, 0] - 0.5 * (cl[0] + cr[0])) / (0.5 * (cr[0] - cl[0]))
+    return np.sqrt(np.clip(1.0 - x * x, 0.0, 1.0))
 
-    The kernels are scaled together so that the AU's reference landmark moves exactly
-    ``AU_TABLE[au].apex_fw``. Lid motion is not included (see :func:`lid_displacement`).
+
+def combine_lips(free, below, above, points, landmarks, seam=None, blend=None, gate=None) -> np.ndarray:
+    """Compose the smooth field with the lower-lip/jaw (``below``) and upper-lip (``above``)
+    vertical motions, for points ``(N, 2)``; all in one unit (face widths or pixels).
+
+    Between the mouth corners the seam is a hard edge: a point whose source lies below the seam
+    takes ``below``, above it ``above``, and a point in the gap between separated lips samples the
+    seam itself (the dark mouth opening, which therefore grows as the lips part). Beyond the
+    corners the two motions blend smoothly. ``seam`` (v of the seam per point, same unit as the
+    points), ``blend`` (:func:`lip_blend`) and ``gate`` (smooth below-weight) may be precomputed.
+    """
+    y = points[:, 1]
+    if seam is None:
+        seam = _seam_v(points[:, 0], landmarks)
+    if blend is None:
+        blend = lip_blend(points, landmarks)
+    if gate is None:
+        gate = seam_gate(points, landmarks, "below")
+    out = np.array(free, dtype=np.result_type(free, np.float32), copy=True)
+    out[:, 1] += lip_motion(y, below, above, seam, blend, gate)
+    return out
+
+
+def lip_motion(y, below, above, seam, blend, gate):
+    """Vertical lip displacement at heights ``y`` (see :func:`combine_lips`); any array shapes."""
+    hard = np.where(y - below >= seam, below, np.where(y - above <= seam, above, y - seam))
+    return blend * hard + (1.0 - blend) * (gate * below + (1.0 - gate) * above)
+
+
+def au_components(au: int, points: np.ndarray, landmarks: Landmarks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One AU at intensity 1.0 as (smooth field ``(N, 2)``, lower-lip motion ``(N,)``, upper-lip
+    motion ``(N,)``), face widths, forward. The lip parts are vertical and combined by
+    :func:`combine_lips`. All are scaled together so that the AU's reference landmark moves
+    exactly ``AU_TABLE[au].apex_fw``.
     """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    raw = _kernel_sum(au, points, landmarks)
-    ref = _kernel_sum(au, point(landmarks, AU_TABLE[au].landmark)[None], landmarks)[0]
+    parts = _kernel_sum(au, points, landmarks)
+    ref_pt = point(landmarks, AU_TABLE[au].landmark)[None]
+    f, b, a = _kernel_sum(au, ref_pt, landmarks)
+    below = ref_pt[0, 1] > _seam_v(ref_pt[:, 0], landmarks)[0]
+    ref = f[0] + [0.0, b[0] if below else a[0]]
     norm = float(np.hypot(*ref))
-    return raw * (AU_TABLE[au].apex_fw / norm) if norm > 0 else raw
+    k = AU_TABLE[au].apex_fw / norm if norm > 0 else 1.0
+    return parts[0] * k, parts[1] * k, parts[2] * k
 
 
-def _kernel_sum(au: int, points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
-    out = np.zeros_like(points)
-    apex = 1.0
+def au_field(au: int, points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
+    """Forward displacement ``(N, 2)`` (face widths) of one AU at intensity 1.0.
+
+    Lid motion is not included (see :func:`lid_displacement`).
+    """
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    return combine_lips(*au_components(au, points, landmarks), points, landmarks)
+
+
+def _kernel_sum(au: int, points: np.ndarray, landmarks: Landmarks):
+    free = np.zeros_like(points)
+    lips = {"below": np.zeros(len(points)), "above": np.zeros(len(points))}
     for k in AU_KERNELS.get(au, ()):
         names = [k.anchor]
         if k.mirror and _mirror_name(k.anchor):
             names.append(_mirror_name(k.anchor))
-        gate = seam_gate(points, landmarks, k.gate) if k.gate else 1.0
         for name in names:
             a = point(landmarks, name)
             side = -1.0 if name.endswith("_l") else (1.0 if name.endswith("_r") else 0.0)
             g = np.exp(
                 -0.5 * (((points[:, 0] - a[0]) / k.sigma_fw[0]) ** 2 + ((points[:, 1] - a[1]) / k.sigma_fw[1]) ** 2)
             )
-            g = g * gate
-            out[:, 0] += apex * side * k.out_up[0] * g
-            out[:, 1] += -apex * k.out_up[1] * g
-    return out
+            if k.gate:
+                lips[k.gate] += -k.out_up[1] * g
+            else:
+                free[:, 0] += side * k.out_up[0] * g
+                free[:, 1] += -k.out_up[1] * g
+    return free, lips["below"], lips["above"]
 
 
 def displacement(aus: Mapping[int, float], points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
-    """Weighted sum of :func:`au_field` over ``aus``: forward displacement ``(N, 2)`` in face widths."""
+    """Forward displacement ``(N, 2)`` in face widths of all ``aus`` (lids excluded): the
+    intensity-weighted sums of the components, composed by :func:`combine_lips`."""
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    out = np.zeros_like(points)
+    free = np.zeros_like(points)
+    below, above = np.zeros(len(points)), np.zeros(len(points))
     for au, w in check_aus(aus).items():
         if au in AU_KERNELS:
-            out += w * au_field(au, points, landmarks)
-    return out
+            f, b, a = au_components(au, points, landmarks)
+            free += w * f
+            below += w * b
+            above += w * a
+    return combine_lips(free, below, above, points, landmarks)
 
 
 def lid_state(aus: Mapping[int, float]) -> tuple[float, float]:

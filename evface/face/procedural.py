@@ -273,7 +273,7 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
     _over(sub, lip_base * shine[..., None] * (1 + 0.05 * n_mid[sl][..., None]), lower)
     seam_t = max(px, 0.006)
     cav = _fill(np.where(np.abs(uu - mc) < mw + 0.004, np.abs(vv - seam) - seam_t / 2, 1.0), px)
-    _over(sub, np.array([0.05, 0.018, 0.018], np.float32), cav)
+    _over(sub, np.array([0.03, 0.01, 0.01], np.float32), cav)
 
     # Glasses.
     if p["glasses"]:

@@ -146,11 +146,33 @@ class FaceRenderer:
         # Displacement basis (canvas pixels) and shading patterns (texture pixels), each evaluated
         # only on its support, found on a coarse grid first.
         self._basis: dict[int, tuple[tuple[slice, slice], np.ndarray]] = {}
+        self._lips: dict[int, list[tuple[tuple[slice, slice], np.ndarray]]] = {}
         for au in au_model.AU_KERNELS:
-            fn = lambda pts, au=au: au_model.au_field(au, pts, lm) * fw  # noqa: E731
-            found = _on_support(fn, cu, cv, 0.01)
-            if found is not None:
-                self._basis[au] = found
+            for part in range(3):
+                fn = lambda pts, au=au, part=part: au_model.au_components(au, pts, lm)[part] * fw  # noqa: E731
+                found = _on_support(fn, cu, cv, 0.01)
+                if found is None:
+                    continue
+                if part == 0:
+                    self._basis[au] = found
+                else:
+                    self._lips.setdefault(au, [None, None])[part - 1] = found
+        # The mouth window where the lip seam is composed, with its fixed per-pixel geometry.
+        boxes = [b[0] for parts in self._lips.values() for b in parts if b is not None]
+        self._mouth = None
+        if boxes:
+            mb = (slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
+                  slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)))
+            mpts = np.stack([cu[mb].ravel(), cv[mb].ravel()], axis=1).astype(np.float64)
+            shape = cu[mb].shape
+            seam = au_model._seam_v(mpts[:, 0], lm).reshape(shape)
+            self._mouth = (
+                mb,
+                (cv[mb] * fw).astype(np.float32),
+                (seam * fw).astype(np.float32),
+                au_model.lip_blend(mpts, lm).reshape(shape).astype(np.float32),
+                au_model.seam_gate(mpts, lm, "below").reshape(shape).astype(np.float32),
+            )
         self._shading: dict[int, tuple[tuple[slice, slice], np.ndarray]] = {}
         for au in au_model.SHADED_AUS:
             fn = lambda pts, au=au: au_model.au_shading(au, pts, lm)  # noqa: E731
@@ -190,6 +212,17 @@ class FaceRenderer:
             if au in self._basis:
                 box, f = self._basis[au]
                 D[box] += np.float32(wt) * f
+        if self._mouth is not None and any(au in self._lips for au in aus):
+            mb, y, seam, blend, gate = self._mouth
+            parts = [np.zeros(y.shape, np.float32), np.zeros(y.shape, np.float32)]
+            for au, wt in aus.items():
+                for acc, found in zip(parts, self._lips.get(au, ())):
+                    if found is not None:
+                        (rs, cs), vals = found
+                        acc[rs.start - mb[0].start : rs.stop - mb[0].start, cs.start - mb[1].start : cs.stop - mb[1].start] += (
+                            np.float32(wt) * vals
+                        )
+            D[mb][..., 1] += au_model.lip_motion(y, parts[0], parts[1], seam, blend, gate)
         c_up, c_lo = au_model.lid_state(aus)
         if c_up != 0.0 or c_lo != 0.0:
             for box, pts, geom in self._eyes:

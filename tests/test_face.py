@@ -1,0 +1,210 @@
+"""Realism and consistency tests for the face model (identities, AUs, renderer)."""
+
+import numpy as np
+import pytest
+
+from evface.errors import ParameterError
+from evface.face.aus import AU_TABLE, CLASS_SETS, DEFAULT_CLASSES, check_aus
+from evface.face.detect import detect_faces, to_gray_uint8
+from evface.face.identity import (
+    FaceNotFoundError,
+    builtin_photo_identities,
+    photo_identity,
+    procedural_identity,
+)
+from evface.face.render import FacePose, FaceRenderer
+
+SIZE = (320, 320)
+
+
+@pytest.fixture(scope="module")
+def renderers():
+    return {s: FaceRenderer(procedural_identity(s), SIZE) for s in range(20)}
+
+
+def test_haar_finds_neutral_procedural_faces(renderers):
+    found = 0
+    for r in renderers.values():
+        gray = to_gray_uint8(np.clip(r.render({}) * 1.2, 0, 1))  # bright light, gamma 2.2
+        found += len(detect_faces(gray)) > 0
+    assert found >= 18  # >= 90 %
+
+
+def test_haar_box_matches_face_box(renderers):
+    r = renderers[0]
+    faces = detect_faces(r.render({}))
+    assert len(faces)
+    x, y, w, h = faces[0]
+    bx, by, bw, bh = r.face_box
+    assert abs((x + w / 2) - (bx + bw / 2)) < 0.1 * bw and abs((y + h / 2) - (by + bh / 2)) < 0.15 * bh
+    assert 0.8 < w / bw < 1.25
+
+
+def test_seeds_give_different_identities(renderers):
+    imgs = [renderers[s].render({}) for s in range(6)]
+    again = renderers[0].render({})
+    assert np.array_equal(imgs[0], again)  # re-rendering is exact
+    jitter = np.abs(renderers[0].render({}, FacePose(dx=0.002)) - imgs[0]).mean()
+    for i in range(6):
+        for j in range(i + 1, 6):
+            d = np.abs(imgs[i] - imgs[j]).mean()
+            assert d > 0.02 and d > 10 * jitter
+
+
+def test_rendering_is_deterministic():
+    a = FaceRenderer(procedural_identity(7), (96, 80)).render({12: 0.6, 45: 0.3}, FacePose(0.01, -0.01, 1.5, 1.02))
+    b = FaceRenderer(procedural_identity(7), (96, 80)).render({12: 0.6, 45: 0.3}, FacePose(0.01, -0.01, 1.5, 1.02))
+    assert a.dtype == np.float32 and a.shape == (80, 96, 3)
+    assert np.array_equal(a, b)
+    assert 0.0 <= a.min() and a.max() <= 1.0
+
+
+def test_two_sizes_are_one_view():
+    ident = procedural_identity(3)
+    small = FaceRenderer(ident, (160, 120)).render({4: 1.0})
+    big = FaceRenderer(ident, (320, 240)).render({4: 1.0})
+    down = big.reshape(120, 2, 160, 2, 3).mean(axis=(1, 3))
+    assert np.abs(down - small).mean() < 0.02
+    lm_s = FaceRenderer(ident, (160, 120)).landmarks({12: 1.0})
+    lm_b = FaceRenderer(ident, (320, 240)).landmarks({12: 1.0})
+    assert np.allclose((lm_b["mouth"] + 0.5) / 2 - 0.5, lm_s["mouth"], atol=0.05)
+
+
+@pytest.mark.parametrize("seed", [0, 11])
+@pytest.mark.parametrize("au", sorted(AU_TABLE))
+def test_au_apex_displacement_in_range_and_direction(seed, au):
+    ident = procedural_identity(seed)
+    r = FaceRenderer(ident, (200, 200))
+    info = AU_TABLE[au]
+    from evface.face.aus import POINTS
+
+    group, idx = POINTS[info.landmark]
+    d = (r.landmarks({au: 1.0})[group][idx] - r.landmarks({})[group][idx]) / r.face_width_px
+    mag = float(np.hypot(*d))
+    lo, hi = info.apex_range_fw
+    assert lo <= mag <= hi, (au, mag, info.apex_range_fw)
+    cos = float(d @ np.asarray(info.direction)) / mag
+    assert cos > 0.9, (au, d, info.direction)
+    # Bilateral AUs move the mirrored landmark the mirrored way.
+    if info.landmark.endswith("_l"):
+        g2, i2 = POINTS[info.landmark[:-2] + "_r"]
+        d2 = (r.landmarks({au: 1.0})[g2][i2] - r.landmarks({})[g2][i2]) / r.face_width_px
+        assert np.allclose(d2, [-d[0], d[1]], atol=0.25 * mag)
+
+
+def _mean_flow(a, b, box):
+    import cv2
+
+    ga, gb = to_gray_uint8(a), to_gray_uint8(b)
+    flow = cv2.calcOpticalFlowFarneback(ga, gb, None, 0.5, 3, 9, 5, 5, 1.1, 0)
+    x0, y0, x1, y1 = (int(t) for t in box)
+    return flow[y0:y1, x0:x1].reshape(-1, 2).mean(axis=0)
+
+
+def test_image_content_moves_in_the_facs_direction():
+    r = FaceRenderer(procedural_identity(2), (320, 320))
+    neutral = r.render({})
+    lm = r.landmarks({})
+    fw = r.face_width_px
+    # AU12: the left lip corner region moves up and to the image left (outward).
+    c = lm["mouth"][0]
+    f = _mean_flow(neutral, r.render({12: 1.0}), (c[0] - 0.03 * fw, c[1] - 0.03 * fw, c[0] + 0.03 * fw, c[1] + 0.03 * fw))
+    assert f[0] < -0.3 and f[1] < -0.3
+    # AU4: the inner end of the right brow moves down and towards the midline (image left).
+    b = lm["brow_r"][0]
+    f = _mean_flow(neutral, r.render({4: 1.0}), (b[0] - 0.02 * fw, b[1] - 0.03 * fw, b[0] + 0.04 * fw, b[1] + 0.03 * fw))
+    assert f[1] > 0.3 and f[0] < -0.1
+    # AU1: inner brow up.
+    f = _mean_flow(neutral, r.render({1: 1.0}), (b[0] - 0.02 * fw, b[1] - 0.03 * fw, b[0] + 0.04 * fw, b[1] + 0.03 * fw))
+    assert f[1] < -0.3
+
+
+def test_landmarks_follow_the_warp():
+    r = FaceRenderer(procedural_identity(5), (256, 256))
+    aus = {12: 1.0, 4: 0.7, 26: 0.8}
+    D = r.displacement(aus)
+    lm0, lm1 = r.landmarks({}), r.landmarks(aus)
+    for group in ("mouth", "brow_l", "brow_r", "chin"):
+        for s, p in zip(lm0[group], lm1[group]):
+            x, y = int(round(p[0])), int(round(p[1]))
+            assert np.allclose(D[y, x], p - s, atol=0.35)
+
+
+def test_specific_facs_directions():
+    r = FaceRenderer(procedural_identity(4), (256, 256))
+    n = r.landmarks({})
+    brow_gap = lambda lm: lm["brow_r"][0, 0] - lm["brow_l"][0, 0]  # noqa: E731
+    au4 = r.landmarks({4: 1.0})
+    assert brow_gap(au4) < brow_gap(n) and au4["brow_l"][0, 1] > n["brow_l"][0, 1]
+    au12 = r.landmarks({12: 1.0})
+    mw = lambda lm: lm["mouth"][1, 0] - lm["mouth"][0, 0]  # noqa: E731
+    assert mw(au12) > mw(n) and (au12["mouth"][:2, 1] < n["mouth"][:2, 1]).all()
+    au15 = r.landmarks({15: 1.0})
+    assert (au15["mouth"][:2, 1] > n["mouth"][:2, 1]).all()
+    au26 = r.landmarks({26: 1.0})
+    assert au26["chin"][0, 1] > n["chin"][0, 1] and au26["mouth"][3, 1] > n["mouth"][3, 1]
+    assert abs(au26["mouth"][2, 1] - n["mouth"][2, 1]) < 0.2  # upper lip stays
+    au43 = r.landmarks({43: 1.0})
+    for s in ("l", "r"):
+        assert abs(au43[f"eye_{s}"][1, 1] - n[f"eye_{s}"][3, 1]) < 1.0  # upper lid meets lower lid
+    au5 = r.landmarks({5: 1.0})
+    assert au5["eye_l"][1, 1] < n["eye_l"][1, 1]
+
+
+def test_blink_darkens_nothing_but_covers_the_eye():
+    r = FaceRenderer(procedural_identity(8), (256, 256))
+    lm = r.landmarks({})
+    c = lm["iris_l"][0]
+    x, y = int(round(c[0])), int(round(c[1]))
+    open_px = r.render({})[y, x].mean()
+    closed_px = r.render({45: 1.0})[y, x].mean()
+    assert open_px < 0.1 < closed_px  # the dark pupil is covered by lid skin
+
+
+def test_jaw_drop_opens_a_dark_mouth():
+    r = FaceRenderer(procedural_identity(9), (256, 256))
+    m = r.landmarks({})["mouth"]
+    x = int(round(m[4, 0]))
+    y0, y1 = int(m[4, 1]) - 2, int(m[4, 1]) + 6
+    dark = lambda img: (img[y0:y1, x].mean(axis=-1) < 0.075).sum()  # noqa: E731
+    assert dark(r.render({26: 1.0})) > dark(r.render({})) + 2
+
+
+def test_check_aus_rejects_bad_input():
+    with pytest.raises(ParameterError):
+        check_aus({99: 0.5})
+    with pytest.raises(ParameterError):
+        check_aus({12: 1.5})
+    assert check_aus({12: 0.0, 4: 0.2}) == {4: 0.2}
+
+
+def test_class_sets():
+    assert 6 <= len(DEFAULT_CLASSES) <= 8
+    for classes in CLASS_SETS.values():
+        for aus in classes.values():
+            assert aus and all(a in AU_TABLE for a in aus)
+
+
+def test_photo_identity_astronaut():
+    (astro,) = builtin_photo_identities()
+    assert astro.kind == "photo" and astro.name == "astronaut"
+    r = FaceRenderer(astro, (256, 256))
+    img = r.render({12: 1.0, 45: 0.5})
+    assert img.shape == (256, 256, 3) and np.isfinite(img).all()
+    assert len(detect_faces(r.render({}))) == 1
+    x, y, w, h = r.face_box
+    eyes = r.landmarks({})["iris_l"][0], r.landmarks({})["iris_r"][0]
+    for e in eyes:  # eyes inside the upper half of the face box
+        assert x < e[0] < x + w and y < e[1] < y + h / 2 + 0.1 * h
+
+
+def test_photo_without_face_raises():
+    rng = np.random.default_rng(0)
+    img = (rng.random((120, 160, 3)) * 40 + 100).astype(np.uint8)
+    with pytest.raises(FaceNotFoundError, match="no frontal face"):
+        photo_identity(img, "noise")
+
+
+def test_procedural_identity_rejects_negative_seed():
+    with pytest.raises(ParameterError):
+        procedural_identity(-1)
