@@ -457,7 +457,15 @@ class EventsFileReader:
                 raise FormatError(where(path, f"events/{self.sensor} is corrupt or truncated ({exc})")) from exc
 
     def _checked(self, chunks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-        """Check order (within and across chunks), polarity and coordinates of decoded chunks."""
+        """Check order (within and across chunks) and coordinates of decoded chunks.
+
+        faery's EVT 2.0/3.0 decoders already reject coordinates outside the sensor and cannot
+        produce decreasing times (the formats carry time as a running state), so those chunks
+        pass unchecked: the wrapper then costs faery nothing but the dtype view.
+        """
+        if self.format in ("evt3", "evt2"):
+            yield from chunks
+            return
         path = self.path
         width, height = self.sensor_size
         last_t = None
@@ -465,17 +473,13 @@ class EventsFileReader:
             if not chunk.size:
                 continue
             t = chunk["t"]
-            if last_t is not None and t[0] < last_t:
-                raise EventsError(where(path, f"timestamps not sorted: {int(t[0])} follows {int(last_t)}"))
-            if t.size > 1:
-                bad = np.flatnonzero(t[1:] < t[:-1])
-                if bad.size:
-                    i = int(bad[0])
-                    raise EventsError(where(path, f"timestamps not sorted: {int(t[i + 1])} follows {int(t[i])} "
-                                                  f"(chunk event {i + 1})"))
-            if int(t[0]) < 0:
-                raise EventsError(where(path, f"negative timestamp {int(t[0])}"))
-            xmax, ymax = int(chunk["x"].max()), int(chunk["y"].max())
+            start = np.iinfo(np.int64).min if last_t is None else last_t
+            bad, t_min, xmax, ymax, _ = io_evt.scan_events(t, chunk["x"], chunk["y"], chunk["p"], start)
+            if bad >= 0:
+                before = int(t[bad - 1]) if bad else int(start)
+                raise EventsError(where(path, f"timestamps not sorted: {int(t[bad])} follows {before}"))
+            if t_min < 0:
+                raise EventsError(where(path, f"negative timestamp {int(t_min)}"))
             if xmax >= width or ymax >= height:
                 raise EventsError(where(path, f"coordinates outside the {width}x{height} sensor "
                                               f"(x={xmax}, y={ymax})"))
@@ -722,25 +726,23 @@ class EventsFileWriter:
         if not events.size:
             return
         t = events["t"]
-        if self._last_t is not None and t[0] < self._last_t:
-            raise EventsError(where(path, f"timestamps not sorted: chunk starts at {int(t[0])} after {self._last_t}"))
-        bad = np.flatnonzero(t[1:] < t[:-1])
-        if bad.size:
-            i = int(bad[0])
-            raise EventsError(where(path, f"timestamps not sorted: t[{i + 1}]={int(t[i + 1])} < t[{i}]={int(t[i])}"))
-        if int(t[0]) < 0:
-            raise EventsError(where(path, f"negative timestamp {int(t[0])}: event files hold t >= 0"))
+        start = np.iinfo(np.int64).min if self._last_t is None else self._last_t
+        bad, t_min, xmax, ymax, bad_p = io_evt.scan_events(t, events["x"], events["y"], events["p"], start)
+        if bad >= 0:
+            before = int(t[bad - 1]) if bad else int(start)
+            raise EventsError(where(path, f"timestamps not sorted: t={int(t[bad])} (event {bad} of the chunk) "
+                                          f"follows {before}"))
+        if t_min < 0:
+            raise EventsError(where(path, f"negative timestamp {int(t_min)}: event files hold t >= 0"))
         if self.format == "dat":
             gaps = np.diff(t) if self._last_t is None else np.diff(t, prepend=self._last_t)
             if gaps.size and int(gaps.max()) >= DAT_MAX_GAP_US:
                 raise EventsError(where(path, f"a gap of {int(gaps.max())} µs between events: DAT's 32-bit "
                                               f"timestamps allow gaps below 2^31 µs; use .raw, .aedat4 or .h5"))
         width, height = self.sensor_size
-        xmax, ymax = int(events["x"].max()), int(events["y"].max())
         if xmax >= width or ymax >= height:
             raise EventsError(where(path, f"coordinates outside the {width}x{height} sensor (max x={xmax}, max y={ymax})"))
-        p = events["p"]
-        if np.any((p != 1) & (p != -1)):
+        if bad_p:
             raise EventsError(where(path, "polarity must be -1 or +1"))
 
     def close(self) -> Path:

@@ -247,3 +247,32 @@ def evt21_decode(words: np.ndarray, state: np.ndarray, sensor_size: tuple[int, i
 def evt21_new_decoder_state() -> np.ndarray:
     """EVT2.1 decoder state before the first word."""
     return np.array([0, 0, 0, 0, 0], dtype=np.int64)
+
+
+@njit(cache=True)
+def scan_events(t, x, y, p, previous_t):
+    """One pass over a chunk: (index of the first event earlier than its predecessor, or -1; the
+    first t; max x; max y; number of polarities outside {-1, +1}). ``previous_t`` is the last
+    time of the previous chunk (or a very small number). Branch-free in the common case."""
+    n = t.shape[0]
+    unsorted = 0
+    last = previous_t
+    xmax = np.uint16(0)
+    ymax = np.uint16(0)
+    bad_p = 0
+    for i in range(n):
+        ti = t[i]
+        unsorted += ti < last
+        last = ti
+        xmax = max(xmax, x[i])
+        ymax = max(ymax, y[i])
+        bad_p += p[i] * p[i] != 1
+    bad = -1
+    if unsorted:
+        last = previous_t
+        for i in range(n):
+            if t[i] < last:
+                bad = i
+                break
+            last = t[i]
+    return bad, (t[0] if n else 0), np.int64(xmax), np.int64(ymax), bad_p
