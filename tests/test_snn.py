@@ -96,3 +96,50 @@ def test_config_validation():
 
 def test_doctests():
     assert doctest.testmod(snn_mod).failed == 0
+
+
+# --------------------------------------------------------------------------- NIR export
+
+
+def _trained_like(cfg, seed=0):
+    torch.manual_seed(seed)
+    model = SpikingCNN(cfg)
+    for _ in range(3):  # move the BatchNorm statistics away from their initial values
+        model(_x(seed + 10, cfg))
+    with torch.no_grad():
+        for norm in model.norms:
+            norm.weight.uniform_(0.5, 1.5)
+            norm.bias.uniform_(-0.2, 0.2)
+    return model.eval()
+
+
+def test_nir_file_reproduces_the_model(tmp_path):
+    nir = pytest.importorskip("nir")
+    from evface.models.export_nir import simulate, to_nir, write
+
+    model = _trained_like(CFG)
+    path = write(to_nir(model), tmp_path / "m.nir")
+    graph = nir.read(str(path))
+    assert {"conv0", "lif0", "conv1", "lif1", "flatten", "fc", "li"} <= set(graph.nodes)
+    assert type(graph.nodes["lif0"]).__name__ == "LIF" and type(graph.nodes["li"]).__name__ == "LI"
+    x = _x(7)
+    with torch.no_grad():
+        expected = model(x).numpy()
+    assert abs(expected).max() > 0.01
+    assert simulate(graph, x.numpy()) == pytest.approx(expected, abs=1e-4)
+
+
+def test_export_run_and_cli(tmp_path):
+    pytest.importorskip("nir")
+    from evface.cli import main
+    from evface.models.export_nir import export_run
+    from evface.tasks import engine
+
+    model = _trained_like(CFG)
+    engine.save_config(tmp_path / "run", {"task": "classify", "model": "snn", "net": CFG.to_dict()})
+    engine.save_checkpoint(tmp_path / "run" / "best.pt", {"model": model.state_dict()})
+    assert export_run(tmp_path / "run", tmp_path / "a.nir").stat().st_size > 0
+    assert main(["export-nir", str(tmp_path / "run"), str(tmp_path / "b.nir")]) == 0
+    engine.save_config(tmp_path / "ann", {"task": "classify", "model": "ann", "net": CFG.to_dict()})
+    with pytest.raises(ParameterError, match="not a spiking classification run"):
+        export_run(tmp_path / "ann", tmp_path / "c.nir")

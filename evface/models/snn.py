@@ -7,7 +7,7 @@ Architecture (``depth`` blocks, channels ``width * 2**i``)::
 The network runs over the ``T`` time steps of its input ``(B, T, C, S, S)``; every call starts
 from zero membrane state (``init_leaky``), so a sample never sees the state left by the previous
 one. Hidden neurons are leaky integrate-and-fire (snnTorch ``Leaky``: ``U[t] = beta U[t-1] + I[t]``,
-spike when ``U > threshold``, reset by subtraction) trained with a fast-sigmoid surrogate
+spike when ``U > threshold``, then reset to zero) trained with a fast-sigmoid surrogate
 gradient. The readout is a leaky integrator without reset; the logits are its membrane
 potential averaged over time (a smoother target for cross-entropy than spike counts).
 
@@ -47,8 +47,10 @@ STRIDE = 2
 class NetConfig:
     """Shape and neuron parameters shared by :class:`SpikingCNN` and :class:`AnnCNN`.
 
-    ``beta`` is the membrane decay per time step, ``threshold`` the firing threshold and
-    ``slope`` the steepness of the fast-sigmoid surrogate gradient (snnTorch's default is 25).
+    ``beta`` is the membrane decay per time step, ``threshold`` the firing threshold,
+    ``slope`` the steepness of the fast-sigmoid surrogate gradient (snnTorch's default is 25)
+    and ``reset`` the hidden neurons' reset: ``"zero"`` (the NIR LIF semantics, so that an
+    exported graph behaves exactly like the trained model) or ``"subtract"`` (snnTorch's default).
     """
 
     in_channels: int
@@ -61,6 +63,7 @@ class NetConfig:
     threshold: float = 1.0
     slope: float = 25.0
     dropout: float = 0.0
+    reset: str = "zero"
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "n_classes", "time_steps", "input_size", "depth", "width"):
@@ -70,6 +73,8 @@ class NetConfig:
             raise ParameterError(f"a classifier needs at least 2 classes, got {self.n_classes}")
         if not 0 < self.beta <= 1:
             raise ParameterError(f"beta must lie in (0, 1], got {self.beta}")
+        if self.reset not in ("zero", "subtract"):
+            raise ParameterError(f"reset must be 'zero' or 'subtract', not {self.reset!r}")
         if self.input_size // 2 ** self.depth < 1:
             raise ParameterError(f"input_size {self.input_size} is too small for depth {self.depth}")
 
@@ -111,7 +116,8 @@ class SpikingCNN(nn.Module):
         grad = surrogate.fast_sigmoid(slope=cfg.slope)
         self.convs, self.norms = _blocks(cfg, cfg.in_channels)
         self.lifs = nn.ModuleList(
-            snn.Leaky(beta=cfg.beta, threshold=cfg.threshold, spike_grad=grad) for _ in range(cfg.depth)
+            snn.Leaky(beta=cfg.beta, threshold=cfg.threshold, spike_grad=grad, reset_mechanism=cfg.reset)
+            for _ in range(cfg.depth)
         )
         self.dropout = nn.Dropout(cfg.dropout)
         self.fc = nn.Linear(_features(cfg), cfg.n_classes)
