@@ -1,0 +1,183 @@
+"""The clip file: round trip of every part, windowed reads, streaming writes, bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evface.data.clip import (
+    SCHEMA_VERSION,
+    Clip,
+    FrameSeries,
+    SensorInfo,
+    TruthSeries,
+    ms_index,
+    read_clip,
+    read_clip_meta,
+    read_events,
+    write_clip,
+)
+from evface.errors import EventsError, FormatError
+from evface.events.core import make_events
+from evface.events.io import file_info, iter_events_file, open_events_writer, read_events_file
+
+
+def _events(seed: int, n: int, size: tuple[int, int], t_max: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.integers(0, t_max, n))
+    x, y = rng.integers(0, size[0], n), rng.integers(0, size[1], n)
+    x[0], y[-1] = size[0] - 1, size[1] - 1
+    return make_events(t, x, y, rng.choice([-1, 1], n), size)
+
+
+def _clip() -> Clip:
+    rng = np.random.default_rng(1)
+    frames = FrameSeries(
+        data=rng.integers(0, 256, (4, 6, 8, 3), dtype=np.uint8),
+        t_us=np.array([0, 33_333, 66_667, 100_000]),
+        exposure_us=np.full(4, 10_000),
+        fps=30.0,
+        model="webcam30",
+        params={"gain": 1.5},
+    )
+    truth = TruthSeries(data=rng.random((3, 5, 7), dtype=np.float32), t_us=np.array([0, 5000, 10_000]))
+    return Clip(
+        clip_id="c7", subject="s02", label="AU12", aus=[6, 12], lighting="dim",
+        onset_us=1000, apex_us=60_000, offset_us=120_000, duration_us=150_000,
+        events={"hd": _events(2, 5000, (64, 48), 150_000), "lr": _events(3, 800, (20, 15), 150_000)},
+        sensors={
+            "hd": SensorInfo("hd", 64, 48, 1280, 720, (600, 300, 64, 48), "evk4", {"threshold_log": 0.2}),
+            "lr": SensorInfo("lr", 20, 15, model="davis346"),
+        },
+        frames={"rgb": frames},
+        truth={"hd": truth},
+        calibration={"face_box": {"hd": [1, 2, 30, 40]}, "homography": {"hd": np.eye(3)}},
+        extra={"seed": 5},
+    )
+
+
+def test_clip_round_trip_everything(tmp_path: Path) -> None:
+    clip = _clip()
+    path = write_clip(tmp_path / "c7.h5", clip)
+    back = read_clip(path)
+    for key in ("clip_id", "subject", "label", "aus", "lighting", "onset_us", "apex_us", "offset_us", "duration_us",
+                "extra"):
+        assert getattr(back, key) == getattr(clip, key), key
+    assert back.calibration["homography"]["hd"] == np.eye(3).tolist()
+    assert back.sensors["hd"] == clip.sensors["hd"]
+    assert back.sensors["lr"] == SensorInfo("lr", 20, 15, 20, 15, (0, 0, 20, 15), "davis346")  # defaults filled in
+    for name in clip.events:
+        np.testing.assert_array_equal(back.events[name], clip.events[name])
+    f0, f1 = clip.frames["rgb"], back.frames["rgb"]
+    np.testing.assert_array_equal(f1.data, f0.data)
+    np.testing.assert_array_equal(f1.t_us, f0.t_us)
+    np.testing.assert_array_equal(f1.exposure_us, f0.exposure_us)
+    assert (f1.fps, f1.model, f1.params) == (30.0, "webcam30", {"gain": 1.5})
+    np.testing.assert_array_equal(back.truth["hd"].data, clip.truth["hd"].data)
+    np.testing.assert_array_equal(back.truth["hd"].t_us, clip.truth["hd"].t_us)
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_clip_schema_on_disk(tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "c.h5", _clip())
+    with h5py.File(path, "r") as f:
+        assert int(f.attrs["schema_version"]) == SCHEMA_VERSION
+        g = f["events/hd"]
+        assert [g[k].dtype.str for k in ("t", "x", "y", "p")] == ["<i8", "<u2", "<u2", "|i1"]
+        assert list(g.attrs["roi"]) == [600, 300, 64, 48]
+        assert g["ms_index"].shape[0] == int(g["t"][-1]) // 1000 + 2
+        assert f["frames/rgb/data"].shape == (4, 6, 8, 3)
+
+
+def test_partial_reads(tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "c.h5", _clip())
+    only = read_clip(path, ["lr"], frames=False, truth=False)
+    assert list(only.events) == ["lr"] and not only.frames and not only.truth
+    meta = read_clip_meta(path)
+    assert meta.events == {} and set(meta.sensors) == {"hd", "lr"} and meta.label == "AU12"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(t0=st.integers(-2000, 160_000), length=st.integers(0, 80_000))
+def test_windowed_read_matches_slice(tmp_path: Path, t0: int, length: int) -> None:
+    path = tmp_path / "w.h5"
+    if not path.exists():
+        write_clip(path, _clip())
+    ev = _clip().events["hd"]
+    want = ev[(ev["t"] >= t0) & (ev["t"] < t0 + length)]
+    np.testing.assert_array_equal(read_events(path, "hd", t0, t0 + length), want)
+    np.testing.assert_array_equal(read_events_file(path, sensor="hd", t_start_us=t0, t_end_us=t0 + length)[0], want)
+
+
+@given(t=st.lists(st.integers(0, 20_000), max_size=200).map(sorted))
+def test_ms_index_definition(t: list[int]) -> None:
+    t = np.asarray(t, dtype=np.int64)
+    index = ms_index(t)
+    for k, i in enumerate(index):
+        assert i == np.sum(t < k * 1000)
+    if t.size:
+        assert index[-1] == t.size and (index.size - 1) * 1000 > t[-1]
+
+
+def test_streamed_clip_equals_written_clip(tmp_path: Path) -> None:
+    ev = _events(4, 20_000, (64, 48), 3_000_000)
+    with open_events_writer(tmp_path / "s.h5", (64, 48), sensor="hd") as writer:
+        for part in np.array_split(ev, 9):
+            writer.write(part)
+    write_clip(tmp_path / "w.h5", Clip("w", "", "", [], "", 0, 0, 0, 0, events={"hd": ev},
+                                       sensors={"hd": SensorInfo("hd", 64, 48)}))
+    with h5py.File(tmp_path / "s.h5", "r") as s, h5py.File(tmp_path / "w.h5", "r") as w:
+        np.testing.assert_array_equal(s["events/hd/ms_index"][()], w["events/hd/ms_index"][()])
+    np.testing.assert_array_equal(read_events(tmp_path / "s.h5", "hd"), ev)
+    meta = read_clip_meta(tmp_path / "s.h5")
+    assert meta.clip_id == "s" and meta.sensors["hd"].size == (64, 48)
+    assert meta.duration_us == int(ev["t"][-1] - ev["t"][0])
+
+
+def test_clip_reader_chunks_and_sensor_choice(tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "c.h5", _clip())
+    with pytest.raises(FormatError, match="choose one"):
+        iter_events_file(path)
+    with pytest.raises(FormatError, match="no sensor 'xx'"):
+        iter_events_file(path, sensor="xx")
+    reader = iter_events_file(path, sensor="hd", chunk_events=999)
+    assert reader.sensor_size == (64, 48)
+    np.testing.assert_array_equal(np.concatenate(list(reader)), _clip().events["hd"])
+
+
+def test_clip_info(tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "c.h5", _clip())
+    info = file_info(path)
+    assert info["format"] == "clip" and info["sensor"] == "hd"
+    assert info["events"] == 5000 and info["sensors"]["lr"]["events"] == 800
+    assert info["frames"]["rgb"]["count"] == 4 and info["frames"]["rgb"]["shape"] == [6, 8, 3]
+    assert info["clip"]["label"] == "AU12" and info["clip"]["aus"] == [6, 12]
+    assert info["truth"]["hd"]["count"] == 3
+
+
+def test_write_clip_rejects_bad_events(tmp_path: Path) -> None:
+    clip = _clip()
+    clip.events["lr"] = make_events([0, 1], [0, 20], [0, 0], [1, 1])  # x=20 on a 20-wide sensor
+    with pytest.raises(EventsError, match="lr"):
+        write_clip(tmp_path / "c.h5", clip)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_truncated_clip(tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "c.h5", _clip())
+    path.write_bytes(path.read_bytes()[:3000])
+    with pytest.raises(FormatError, match=r"c\.h5"):
+        read_clip(path)
+
+
+def test_hdf5_that_is_not_a_clip(tmp_path: Path) -> None:
+    path = tmp_path / "other.h5"
+    with h5py.File(path, "w") as f:
+        f["x"] = np.arange(3)
+    with pytest.raises(FormatError, match="not an evface clip"):
+        read_events_file(path)
