@@ -10,11 +10,27 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from evface.errors import ParameterError
+from evface.errors import EventsError, ParameterError
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 
 Roi = tuple[int, int, int, int]
 """A window ``(x0, y0, width, height)`` on a sensor array."""
+
+
+def _check_on_sensor(events: np.ndarray, sensor_size: SensorSize) -> None:
+    """Raise EventsError when an event lies outside ``sensor_size`` (or the size is not positive).
+
+    The compiled filters index per-pixel state by coordinate, so an event off the sensor would
+    otherwise write outside that state; flips would wrap the coordinate around.
+    """
+    width, height = (int(v) for v in sensor_size)
+    if width <= 0 or height <= 0:
+        raise ParameterError(f"sensor size must be positive, got {tuple(sensor_size)}")
+    if events.size and (int(events["x"].max()) >= width or int(events["y"].max()) >= height):
+        raise EventsError(
+            f"coordinates outside the {width}x{height} sensor "
+            f"(max x={int(events['x'].max())}, max y={int(events['y'].max())})"
+        )
 
 
 def crop(events: np.ndarray, roi: Roi) -> np.ndarray:
@@ -35,7 +51,7 @@ def crop(events: np.ndarray, roi: Roi) -> np.ndarray:
     x = events["x"].astype(np.int32)
     y = events["y"].astype(np.int32)
     keep = (x >= x0) & (x < x0 + w) & (y >= y0) & (y < y0 + h)
-    out = events[keep]
+    out = np.compress(keep, events)
     out["x"] -= x0
     out["y"] -= y0
     return out
@@ -43,6 +59,7 @@ def crop(events: np.ndarray, roi: Roi) -> np.ndarray:
 
 def flip_lr(events: np.ndarray, sensor_size: SensorSize) -> np.ndarray:
     """Mirror left-right: ``x -> width - 1 - x``."""
+    _check_on_sensor(events, sensor_size)
     out = events.copy()
     out["x"] = sensor_size[0] - 1 - events["x"]
     return out
@@ -50,6 +67,7 @@ def flip_lr(events: np.ndarray, sensor_size: SensorSize) -> np.ndarray:
 
 def flip_ud(events: np.ndarray, sensor_size: SensorSize) -> np.ndarray:
     """Mirror up-down: ``y -> height - 1 - y``."""
+    _check_on_sensor(events, sensor_size)
     out = events.copy()
     out["y"] = sensor_size[1] - 1 - events["y"]
     return out
@@ -67,9 +85,9 @@ def shift(events: np.ndarray, dx: int, dy: int, sensor_size: SensorSize) -> np.n
     x = events["x"].astype(np.int32) + int(dx)
     y = events["y"].astype(np.int32) + int(dy)
     keep = (x >= 0) & (x < sensor_size[0]) & (y >= 0) & (y < sensor_size[1])
-    out = events[keep]
-    out["x"] = x[keep]
-    out["y"] = y[keep]
+    out = np.compress(keep, events)
+    out["x"] = np.compress(keep, x)
+    out["y"] = np.compress(keep, y)
     return out
 
 
@@ -88,6 +106,8 @@ def resample_sensor(events: np.ndarray, src_size: SensorSize, dst_size: SensorSi
     >>> resample_sensor(ev, (1280, 720), (346, 260))[["x", "y"]].tolist()
     [(345, 259)]
     """
+    _check_on_sensor(events, src_size)
+    _check_on_sensor(events[:0], dst_size)
     sx = dst_size[0] / src_size[0]
     sy = dst_size[1] / src_size[1]
     out = events.copy()
@@ -120,10 +140,11 @@ def refractory_filter(events: np.ndarray, sensor_size: SensorSize, period_us: in
     """
     if period_us < 0:
         raise ParameterError(f"refractory period must be >= 0 µs, got {period_us}")
+    _check_on_sensor(events, sensor_size)
     if events.size == 0:
         return events.copy()
     keep = _refractory_mask(events["t"], events["x"], events["y"], sensor_size[0], sensor_size[1], int(period_us))
-    return events[keep]
+    return np.compress(keep, events)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -156,24 +177,30 @@ def background_activity_filter(events: np.ndarray, sensor_size: SensorSize, dt_u
     """
     if dt_us <= 0:
         raise ParameterError(f"background-activity window must be > 0 µs, got {dt_us}")
+    _check_on_sensor(events, sensor_size)
     if events.size == 0:
         return events.copy()
     keep = _background_activity_mask(events["t"], events["x"], events["y"], sensor_size[0], sensor_size[1], int(dt_us))
-    return events[keep]
+    return np.compress(keep, events)
 
 
 def drop_random(events: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
     """Drop each event independently with probability ``fraction`` (event-drop augmentation)."""
     if not 0.0 <= fraction <= 1.0:
         raise ParameterError(f"drop fraction must be in [0, 1], got {fraction}")
-    return events[rng.random(events.size) >= fraction]
+    return np.compress(rng.random(events.size) >= fraction, events)
 
 
 def add_uniform_noise(
     events: np.ndarray, sensor_size: SensorSize, n: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Add ``n`` uniformly distributed noise events over the stream's time span, merged by time."""
-    if n <= 0 or events.size == 0:
+    """Add ``n`` uniformly distributed noise events over the stream's time span, merged by time.
+
+    An empty stream has no span, so it is returned unchanged.
+    """
+    if n < 0:
+        raise ParameterError(f"number of noise events must be >= 0, got {n}")
+    if n == 0 or events.size == 0:
         return events.copy()
     noise = empty_events(n)
     noise["t"] = rng.integers(events["t"][0], events["t"][-1] + 1, n)

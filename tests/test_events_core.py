@@ -1,0 +1,121 @@
+"""The events data model: construction, validation, concatenation, time slicing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evface.errors import EventsError
+from evface.events.core import (
+    EVENT_DTYPE,
+    concatenate,
+    duration_us,
+    empty_events,
+    make_events,
+    polarity_to_signed,
+    slice_time,
+    time_window,
+    validate_events,
+)
+
+FAST = settings(max_examples=60, deadline=None)
+
+
+@st.composite
+def streams(draw, max_events: int = 40):
+    n = draw(st.integers(0, max_events))
+    t = sorted(draw(st.lists(st.integers(0, 500), min_size=n, max_size=n)))
+    p = draw(st.lists(st.sampled_from([-1, 1]), min_size=n, max_size=n))
+    return make_events(t, np.arange(n) % 7, np.arange(n) % 5, p, (7, 5))
+
+
+def test_make_events_fields_and_dtype():
+    events = make_events([0, 3, 3], [1, 2, 6], [0, 4, 4], [1, -1, 1], (7, 5))
+    assert events.dtype == EVENT_DTYPE
+    assert events.tolist() == [(0, 1, 0, 1), (3, 2, 4, -1), (3, 6, 4, 1)]
+
+
+@pytest.mark.parametrize("p", [[1, 0], [True, False], [1, -1], np.array([1, -1], np.int8)])
+def test_polarity_encodings_map_to_signed(p):
+    assert make_events([0, 1], [0, 0], [0, 0], p)["p"].tolist() == [1, -1]
+
+
+def test_polarity_to_signed_rejects_other_values():
+    with pytest.raises(EventsError, match="polarity"):
+        polarity_to_signed(np.array([0, 2]))
+
+
+@pytest.mark.parametrize(
+    ("columns", "sensor", "message"),
+    [
+        (([1, 0], [0, 0], [0, 0], [1, 1]), None, "not sorted"),
+        (([0, 1], [0, 7], [0, 0], [1, 1]), (7, 5), "outside the 7x5 sensor"),
+        (([0, 1], [0, 0], [0, 5], [1, 1]), (7, 5), "outside the 7x5 sensor"),
+        (([0, 1], [0, -1], [0, 0], [1, 1]), None, "x outside"),
+        (([0, 1], [0, 0], [0, 70000], [1, 1]), None, "y outside"),
+        (([0, 1], [0, 0], [0, 0], [1, 2]), None, "polarity"),
+        (([0, 1], [0, 0], [0, 0], [-1, 0]), None, "polarity"),
+        (([0, 0.5], [0, 0], [0, 0], [1, 1]), None, "whole microseconds"),
+        (([0, 1], [0], [0, 0], [1, 1]), None, "column 'x'"),
+    ],
+)
+def test_make_events_rejects_bad_columns_naming_the_source(columns, sensor, message):
+    with pytest.raises(EventsError, match=message) as info:
+        make_events(*columns, sensor, source="cam.csv")
+    assert str(info.value).startswith("cam.csv: ")
+
+
+def test_validate_rejects_wrong_dtype_and_shape():
+    wrong = np.zeros(2, dtype=[("t", "<i8"), ("x", "<u2"), ("y", "<u2"), ("p", "?")])
+    with pytest.raises(EventsError, match="dtype"):
+        validate_events(wrong, source="a.h5")
+    with pytest.raises(EventsError, match="dtype"):
+        validate_events([(0, 0, 0, 1)])
+    with pytest.raises(EventsError, match="1-D"):
+        validate_events(empty_events(4).reshape(2, 2))
+
+
+def test_validate_rejects_bad_polarity_and_returns_input():
+    events = make_events([0, 1], [0, 0], [0, 0], [1, -1])
+    assert validate_events(events, (1, 1)) is events
+    events["p"][1] = 0
+    with pytest.raises(EventsError, match="polarity"):
+        validate_events(events)
+
+
+def test_concatenate_checks_order_unless_sorting():
+    a = make_events([0, 5], [0, 0], [0, 0], [1, 1])
+    b = make_events([3, 9], [1, 1], [1, 1], [-1, -1])
+    with pytest.raises(EventsError, match="not sorted"):
+        concatenate([a, b])
+    assert concatenate([a, b], sort=True)["t"].tolist() == [0, 3, 5, 9]
+    assert concatenate([a, empty_events(), b[1:]])["t"].tolist() == [0, 5, 9]
+    assert concatenate([]).size == 0
+
+
+@FAST
+@given(streams(), st.integers(-10, 510), st.integers(-10, 510))
+def test_slice_is_a_half_open_view(events, t0, t1):
+    part = slice_time(events, t0, t1)
+    expected = events[(events["t"] >= t0) & (events["t"] < t1)]
+    np.testing.assert_array_equal(part, expected)
+    if part.size:
+        assert np.shares_memory(part, events)
+
+
+@FAST
+@given(streams(), st.lists(st.integers(-10, 510), min_size=1, max_size=5))
+def test_adjacent_slices_partition_the_stream(events, cuts):
+    edges = [None, *sorted(cuts), None]
+    parts = [slice_time(events, a, b) for a, b in zip(edges, edges[1:])]
+    np.testing.assert_array_equal(concatenate(parts), events)
+
+
+def test_open_sides_and_duration():
+    events = make_events([0, 10, 20], [0] * 3, [0] * 3, [1] * 3)
+    assert slice_time(events, None, 10)["t"].tolist() == [0]
+    assert slice_time(events, 10, None)["t"].tolist() == [10, 20]
+    assert time_window(events, 15, 5) == slice(2, 2)
+    assert duration_us(events) == 20 and duration_us(events[:1]) == 0

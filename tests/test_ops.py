@@ -1,0 +1,205 @@
+"""Operations on events: crop, flips, shift, resampling, filters, augmentation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evface.errors import EventsError, ParameterError
+from evface.events.core import empty_events, make_events, validate_events
+from evface.events.ops import (
+    add_uniform_noise,
+    background_activity_filter,
+    crop,
+    drop_random,
+    flip_lr,
+    flip_polarity,
+    flip_ud,
+    refractory_filter,
+    resample_sensor,
+    shift,
+)
+
+FAST = settings(max_examples=60, deadline=None)
+
+
+@st.composite
+def streams(draw, max_events: int = 40):
+    """A sorted events array on a small random sensor, with its size."""
+    width, height = draw(st.integers(1, 12)), draw(st.integers(1, 9))
+    n = draw(st.integers(0, max_events))
+    col = lambda hi: draw(st.lists(st.integers(0, hi), min_size=n, max_size=n))  # noqa: E731
+    events = make_events(sorted(col(1000)), col(width - 1), col(height - 1), [1 if v else -1 for v in col(1)], (width, height))
+    return events, (width, height)
+
+
+def one_pixel(t, x=0, y=0):
+    return make_events(t, [x] * len(t), [y] * len(t), [1] * len(t))
+
+
+# --- crop, flips, shift ---------------------------------------------------------------------
+
+
+@FAST
+@given(streams(), st.data())
+def test_crop_keeps_the_roi_and_shifts_to_its_origin(stream, data):
+    events, (width, height) = stream
+    x0, y0 = data.draw(st.integers(0, width - 1)), data.draw(st.integers(0, height - 1))
+    w, h = data.draw(st.integers(1, width + 2)), data.draw(st.integers(1, height + 2))
+    out = crop(events, (x0, y0, w, h))
+    x, y = events["x"].astype(int), events["y"].astype(int)
+    inside = (x >= x0) & (x < x0 + w) & (y >= y0) & (y < y0 + h)
+    assert out.size == np.count_nonzero(inside)
+    np.testing.assert_array_equal(out["t"], events["t"][inside])
+    np.testing.assert_array_equal(out["x"], x[inside] - x0)
+    np.testing.assert_array_equal(out["y"], y[inside] - y0)
+    validate_events(out, (w, h))
+
+
+@pytest.mark.parametrize("roi", [(0, 0, 0, 4), (0, 0, 4, -1), (-1, 0, 4, 4)])
+def test_crop_rejects_bad_roi(roi):
+    with pytest.raises(ParameterError, match="ROI"):
+        crop(one_pixel([0]), roi)
+
+
+@FAST
+@given(streams())
+def test_flips_are_involutions_that_move_coordinates(stream):
+    events, (width, height) = stream
+    lr, ud, pol = flip_lr(events, (width, height)), flip_ud(events, (width, height)), flip_polarity(events)
+    np.testing.assert_array_equal(lr["x"], width - 1 - events["x"].astype(int))
+    np.testing.assert_array_equal(ud["y"], height - 1 - events["y"].astype(int))
+    np.testing.assert_array_equal(pol["p"], -events["p"])
+    np.testing.assert_array_equal(flip_lr(lr, (width, height)), events)
+    np.testing.assert_array_equal(flip_ud(ud, (width, height)), events)
+    np.testing.assert_array_equal(flip_polarity(pol), events)
+    validate_events(lr, (width, height))
+
+
+def test_flip_rejects_events_off_the_sensor():
+    with pytest.raises(EventsError, match="outside the 4x4 sensor"):
+        flip_lr(one_pixel([0], x=4), (4, 4))
+
+
+@FAST
+@given(streams(), st.integers(-5, 5), st.integers(-5, 5))
+def test_shift_moves_and_drops_what_leaves(stream, dx, dy):
+    events, sensor = stream
+    out = shift(events, dx, dy, sensor)
+    validate_events(out, sensor)
+    x, y = events["x"].astype(int) + dx, events["y"].astype(int) + dy
+    stays = (x >= 0) & (x < sensor[0]) & (y >= 0) & (y < sensor[1])
+    np.testing.assert_array_equal(out["x"], x[stays])
+    np.testing.assert_array_equal(out["t"], events["t"][stays])
+    np.testing.assert_array_equal(shift(out, -dx, -dy, sensor), events[stays])
+
+
+# --- resampling -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("src", "dst"), [((1280, 720), (346, 260)), ((10, 10), (3, 7)), ((5, 5), (5, 5)), ((7, 3), (1, 1))]
+)
+def test_resample_maps_corners_and_centre(src, dst):
+    (w, h), (dw, dh) = src, dst
+    events = make_events([0, 1, 2, 3, 4], [0, w - 1, 0, w - 1, w // 2], [0, h - 1, h - 1, 0, h // 2], [1, -1, 1, -1, 1], src)
+    out = resample_sensor(events, src, dst)
+    corners = out[["x", "y"]].tolist()
+    assert corners[:4] == [(0, 0), (dw - 1, dh - 1), (0, dh - 1), (dw - 1, 0)]
+    assert abs(corners[4][0] - dw / 2) <= 1 and abs(corners[4][1] - dh / 2) <= 1
+    np.testing.assert_array_equal(out["t"], events["t"])
+    np.testing.assert_array_equal(out["p"], events["p"])
+
+
+def test_upsampling_maps_each_pixel_to_the_one_holding_its_centre():
+    events = make_events([0, 1], [0, 3], [0, 2], [1, 1], (4, 3))
+    assert resample_sensor(events, (4, 3), (8, 6))[["x", "y"]].tolist() == [(1, 1), (7, 5)]
+
+
+@FAST
+@given(streams(), st.integers(1, 12), st.integers(1, 9))
+def test_resample_stays_on_sensor_and_is_monotone(stream, dw, dh):
+    events, sensor = stream
+    out = resample_sensor(events, sensor, (dw, dh))
+    validate_events(out, (dw, dh))
+    order = np.argsort(events["x"], kind="stable")
+    assert (np.diff(out["x"][order].astype(int)) >= 0).all()
+
+
+def test_resample_rejects_events_off_the_source():
+    with pytest.raises(EventsError, match="outside"):
+        resample_sensor(one_pixel([0], x=20), (10, 10), (5, 5))
+
+
+# --- filters --------------------------------------------------------------------------------
+
+
+def test_refractory_filter_counts_from_the_last_kept_event():
+    # pixel (0, 0): 0 kept, 50 dropped, 99 dropped, 100 kept, 150 dropped, 250 kept
+    a = make_events([0, 50, 99, 100, 150, 250], [0] * 6, [0] * 6, [1, -1, 1, -1, 1, 1])
+    b = make_events([50, 60], [1, 1], [0, 0], [1, 1])  # another pixel, independent
+    events = np.sort(np.concatenate([a, b]), order="t", kind="stable")
+    out = refractory_filter(events, (2, 1), 100)
+    assert out[["t", "x"]].tolist() == [(0, 0), (50, 1), (100, 0), (250, 0)]
+    assert refractory_filter(events, (2, 1), 0).size == events.size
+
+
+def test_refractory_filter_rejects_bad_input():
+    with pytest.raises(ParameterError):
+        refractory_filter(one_pixel([0]), (1, 1), -1)
+    with pytest.raises(EventsError, match="outside the 1x1 sensor"):
+        refractory_filter(one_pixel([0], y=3), (1, 1), 10)
+    assert refractory_filter(empty_events(), (1, 1), 10).size == 0
+
+
+def test_background_activity_filter_keeps_supported_events():
+    events = make_events(
+        [0, 5, 10, 200, 300, 305, 1000],
+        [5, 6, 9, 5, 5, 5, 0],
+        [5, 5, 9, 6, 5, 5, 0],
+        [1, 1, 1, -1, 1, 1, 1],
+    )
+    out = background_activity_filter(events, (10, 10), 100)
+    # 0: no history; 5: neighbour (5,5) fired 5 µs before; 10: isolated corner; 200: neighbours
+    # fired 195 µs before (> 100); 300: neighbour (5,6) fired 100 µs before (kept, inclusive);
+    # 305: only its own pixel fired (not support); 1000: isolated corner pixel (0,0)
+    assert out["t"].tolist() == [5, 300]
+
+
+def test_background_activity_filter_window_and_edges():
+    events = make_events([0, 50], [0, 1], [0, 1], [1, 1])  # diagonal neighbours at the corner
+    assert background_activity_filter(events, (2, 2), 50)["t"].tolist() == [50]
+    assert background_activity_filter(events, (2, 2), 49).size == 0
+    with pytest.raises(ParameterError):
+        background_activity_filter(events, (2, 2), 0)
+    with pytest.raises(EventsError):
+        background_activity_filter(events, (1, 1), 10)
+
+
+# --- augmentation ---------------------------------------------------------------------------
+
+
+def test_drop_random_is_seeded_and_bounded():
+    events = one_pixel(list(range(1000)))
+    a = drop_random(events, 0.3, np.random.default_rng(7))
+    b = drop_random(events, 0.3, np.random.default_rng(7))
+    np.testing.assert_array_equal(a, b)
+    assert 600 < a.size < 800
+    assert drop_random(events, 0.0, np.random.default_rng(0)).size == 1000
+    assert drop_random(events, 1.0, np.random.default_rng(0)).size == 0
+    with pytest.raises(ParameterError):
+        drop_random(events, 1.5, np.random.default_rng(0))
+
+
+def test_uniform_noise_is_seeded_sorted_and_on_sensor():
+    events = make_events([100, 900], [0, 1], [0, 1], [1, -1])
+    a = add_uniform_noise(events, (8, 6), 50, np.random.default_rng(3))
+    b = add_uniform_noise(events, (8, 6), 50, np.random.default_rng(3))
+    np.testing.assert_array_equal(a, b)
+    validate_events(a, (8, 6))
+    assert a.size == 52 and a["t"].min() == 100 and a["t"].max() == 900
+    assert set(a["p"].tolist()) == {-1, 1}
+    with pytest.raises(ParameterError):
+        add_uniform_noise(events, (8, 6), -1, np.random.default_rng(0))
