@@ -1,0 +1,117 @@
+"""Transforms: frozen, delegate to the pure functions, seeded, composable."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evface.errors import ParameterError
+from evface.events import ops
+from evface.events.core import make_events, slice_time
+from evface.events.representations import to_event_frames, to_time_surface, to_voxel_grid
+from evface.events.transforms import (
+    Compose,
+    CountImage,
+    Crop,
+    Denoise,
+    DropEvents,
+    EventFrames,
+    FlipLR,
+    FlipPolarity,
+    FlipUD,
+    RefractoryFilter,
+    Resample,
+    Shift,
+    TimeSlice,
+    TimeSurface,
+    UniformNoise,
+    VoxelGrid,
+)
+
+SENSOR = (16, 12)
+
+
+def stream(n: int = 300, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return make_events(
+        np.sort(rng.integers(0, 10_000, n)), rng.integers(0, SENSOR[0], n), rng.integers(0, SENSOR[1], n), rng.choice([-1, 1], n), SENSOR
+    )
+
+
+EVENTS = stream()
+
+
+@pytest.mark.parametrize(
+    ("transform", "expected"),
+    [
+        (TimeSlice(1000, 5000), lambda ev: slice_time(ev, 1000, 5000)),
+        (Crop((2, 3, 8, 5)), lambda ev: ops.crop(ev, (2, 3, 8, 5))),
+        (FlipLR(SENSOR), lambda ev: ops.flip_lr(ev, SENSOR)),
+        (FlipUD(SENSOR), lambda ev: ops.flip_ud(ev, SENSOR)),
+        (FlipPolarity(), ops.flip_polarity),
+        (Shift(3, -2, SENSOR), lambda ev: ops.shift(ev, 3, -2, SENSOR)),
+        (Resample(SENSOR, (4, 3)), lambda ev: ops.resample_sensor(ev, SENSOR, (4, 3))),
+        (RefractoryFilter(SENSOR, 500), lambda ev: ops.refractory_filter(ev, SENSOR, 500)),
+        (Denoise(SENSOR, 2000), lambda ev: ops.background_activity_filter(ev, SENSOR, 2000)),
+        (EventFrames(SENSOR, 3, 100, 9000), lambda ev: to_event_frames(ev, SENSOR, 3, 100, 9000)),
+        (EventFrames(SENSOR, 2, binary=True), lambda ev: to_event_frames(ev, SENSOR, 2, ev["t"][0], ev["t"][-1], binary=True)),
+        (VoxelGrid(SENSOR, 4), lambda ev: to_voxel_grid(ev, SENSOR, 4, ev["t"][0], ev["t"][-1])),
+        (TimeSurface(SENSOR, 1000.0, 5000), lambda ev: to_time_surface(ev, SENSOR, 5000, 1000.0)),
+    ],
+)
+def test_transform_delegates_to_pure_function(transform, expected):
+    np.testing.assert_array_equal(transform(EVENTS), expected(EVENTS))
+
+
+def test_transforms_are_frozen_and_hashable():
+    transform = Crop((0, 0, 4, 4))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        transform.roi = (1, 1, 2, 2)  # type: ignore[misc]
+    assert hash(transform) == hash(Crop((0, 0, 4, 4)))
+
+
+def test_default_windows_follow_the_events():
+    frames = EventFrames(SENSOR, 5)(EVENTS)
+    assert frames.sum() == EVENTS.size  # the last event sits on the window end and is kept
+    assert VoxelGrid(SENSOR, 5)(EVENTS).sum() == pytest.approx(int(EVENTS["p"].sum()), abs=1e-3)
+    last = EVENTS[-1]
+    assert TimeSurface(SENSOR, 100.0)(EVENTS)[0 if last["p"] > 0 else 1, last["y"], last["x"]] == 1.0
+    assert CountImage(SENSOR)(EVENTS).sum() == EVENTS.size
+    assert EventFrames(SENSOR, 2)(EVENTS[:0]).shape == (2, 2, SENSOR[1], SENSOR[0])
+
+
+def test_int_seed_repeats_and_generator_advances():
+    drop = DropEvents(0.5, seed=4)
+    np.testing.assert_array_equal(drop(EVENTS), drop(EVENTS))
+    a, b = DropEvents(0.5, np.random.default_rng(4)), DropEvents(0.5, np.random.default_rng(4))
+    first, second = a(EVENTS), a(EVENTS)
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(first, b(EVENTS))
+    np.testing.assert_array_equal(second, b(EVENTS))
+    noise = UniformNoise(SENSOR, 20, seed=1)
+    np.testing.assert_array_equal(noise(EVENTS), noise(EVENTS))
+    assert noise(EVENTS).size == EVENTS.size + 20
+
+
+@pytest.mark.parametrize("seed", [None, 1.5, True, "0"])
+def test_bad_seed_raises(seed):
+    with pytest.raises(ParameterError, match="seed"):
+        DropEvents(0.1, seed)(EVENTS)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 50), st.integers(0, SENSOR[0] - 1), st.integers(0, SENSOR[1] - 1), st.integers(1, 8), st.integers(1, 8))
+def test_compose_applies_in_order(seed, x0, y0, w, h):
+    events = stream(60, seed)
+    roi = (x0, y0, w, h)
+    assert Compose((FlipLR(SENSOR), FlipLR(SENSOR)))(events).tolist() == events.tolist()
+    counts = Compose((Crop(roi), CountImage((w, h))))(events)
+    x, y = events["x"].astype(int), events["y"].astype(int)
+    assert counts.sum() == np.count_nonzero((x >= x0) & (x < x0 + w) & (y >= y0) & (y < y0 + h))
+    flipped_then_cropped = Compose((FlipPolarity(), Crop(roi)))(events)
+    np.testing.assert_array_equal(flipped_then_cropped, ops.flip_polarity(ops.crop(events, roi)))
+    assert Compose(())(events) is events
