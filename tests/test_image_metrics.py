@@ -55,6 +55,6 @@ def test_image_metrics_clips_prediction_and_summarize_groups():
     m = image_metrics(pred + 5.0, truth)  # clipped to 1
     assert np.allclose(m["mse"], mse(np.ones_like(truth), truth))
     s = summarize(m, {"lighting": ["dim", "dim", "bright"]})
-    assert s["n"] == 3 and s["by_lighting"]["dim"]["n"] == 2
-    assert s["by_lighting"]["bright"]["ssim"] == pytest.approx(m["ssim"][2])
+    assert s["n"] == 3 and s["per_lighting"]["dim"]["n"] == 2
+    assert s["per_lighting"]["bright"]["ssim"] == pytest.approx(m["ssim"][2])
     assert s["ssim"] == pytest.approx(m["ssim"].mean())

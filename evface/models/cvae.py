@@ -38,14 +38,14 @@ def conv_block(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
 
 
 class UpBlock(nn.Module):
-    """Bilinear 2x upsampling, concatenation with a skip, then a conv block."""
+    """Nearest-neighbour 2x upsampling, concatenation with a skip, then a conv block."""
 
     def __init__(self, c_in: int, c_skip: int, c_out: int) -> None:
         super().__init__()
         self.block = conv_block(c_in + c_skip, c_out)
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        x = F.interpolate(x, size=skip.shape[-2:], mode="nearest")
         return self.block(torch.cat([x, skip], dim=1))
 
 

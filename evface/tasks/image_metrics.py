@@ -112,13 +112,13 @@ def summarize(
 
     Returns
     -------
-    ``{"n": N, "ssim": .., "psnr": .., "mse": .., "by_<grouping>": {label: {...}}}``. PSNR is the
+    ``{"n": N, "ssim": .., "psnr": .., "mse": .., "per_<grouping>": {label: {...}}}``. PSNR is the
     mean of per-image PSNR (as EVREAL reports it); infinite values are capped at 100 dB.
 
     Examples
     --------
     >>> s = summarize({"ssim": np.array([0.5, 1.0])}, {"lighting": ["dim", "bright"]})
-    >>> s["ssim"], s["by_lighting"]["dim"]["ssim"]
+    >>> s["ssim"], s["per_lighting"]["dim"]["ssim"]
     (0.75, 0.5)
     """
 
@@ -135,5 +135,5 @@ def summarize(
     result = mean_of(np.ones(n, dtype=bool))
     for name, labels in (groups or {}).items():
         labels = np.asarray(labels)
-        result[f"by_{name}"] = {str(lab): mean_of(labels == lab) for lab in sorted(set(labels.tolist()))}
+        result[f"per_{name}"] = {str(lab): mean_of(labels == lab) for lab in sorted(set(labels.tolist()))}
     return result

@@ -1,0 +1,425 @@
+"""Task: frame reconstruction from events (CVAE) with its baselines, trained and scored on one split.
+
+:func:`train` cuts samples (:mod:`evface.data.recon_dataset`) from the training and validation
+subjects of a :func:`~evface.data.splits.subject_split`, fits the direct-integration baseline's
+contrasts and leak by grid search on training samples, then trains the CVAE
+(:class:`~evface.models.cvae.CVAE`, in ``RUN/``) and the E2VID-style recurrent UNet
+(:class:`~evface.models.e2vid.E2VIDRecurrent`, in ``RUN/e2vid/``) with the shared engine
+(:func:`evface.tasks.engine.fit`: checkpoints, resume, early stopping on validation SSIM, DDP
+under torchrun). :func:`evaluate_run` scores every method on the held-out test subjects and
+writes ``metrics.json`` and ``strip.png``.
+
+Run folder::
+
+    RUN/config.json        task "reconstruct", data, sample spec, model and training settings,
+                           voxel scale, fitted integration parameters, split
+    RUN/best.pt, checkpoint.pt, history.json          the CVAE
+    RUN/e2vid/best.pt, checkpoint.pt, history.json    the recurrent UNet baseline
+    RUN/train.json         training time and epochs of both models
+    RUN/metrics.json       test metrics of every method (``methods`` -> name -> ssim, psnr, mse,
+                           per_lighting, per_sensor)
+    RUN/strip.png          reconstructions beside the truth, a few test samples
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from evface.data.dataset import DatasetFolder
+from evface.data.recon_dataset import SENSORS, ReconSamples, ReconSpec, build_samples
+from evface.data.splits import subject_split
+from evface.errors import ParameterError
+from evface.models.cvae import CVAE, beta_schedule, cvae_loss, recon_loss
+from evface.models.e2vid import E2VIDRecurrent
+from evface.models.recon_baselines import copy_keyframe, fit_integration, integrate
+from evface.tasks import engine
+from evface.tasks.image_metrics import image_metrics, summarize
+
+TASK = "reconstruct"
+E2VID_DIR = "e2vid"
+STRIP = "strip.png"
+FIT_SAMPLES = 512
+"""At most this many training samples go into the integration baseline's grid search."""
+
+DEFAULTS: dict[str, Any] = {
+    "sensor": "hd", "keyframe": False, "target": "rgb", "size": 64, "n_bins": 5, "window_us": 33_000,
+    "epochs": 20, "batch_size": 32, "lr": 2e-3, "base": 16, "z_channels": 8, "beta": 1.0,
+    "warmup_epochs": 3, "free_bits": 0.5, "ssim_weight": 0.5, "k_samples": 8, "seq_len": 4,
+    "patience": 6, "val_fraction": 0.15, "test_fraction": 0.15, "seed": 0, "device": "auto",
+    "e2vid": True, "threads": 0,
+}
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def condition(s: ReconSamples, idx: np.ndarray, voxel_scale: float, keyframe: bool) -> torch.Tensor:
+    """The network input of samples ``idx``: scaled voxel grid, then ``keyframe - 0.5`` if used."""
+    c = s.voxel[idx] * np.float32(voxel_scale)
+    if keyframe:
+        c = np.concatenate([c, s.key[idx][:, None] - np.float32(0.5)], axis=1)
+    return torch.from_numpy(np.ascontiguousarray(c))
+
+
+def _target(s: ReconSamples, idx: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(s.target[idx][:, None]))
+
+
+def _flip(*tensors: torch.Tensor, mask: torch.Tensor) -> list[torch.Tensor]:
+    """Mirror left-right the samples selected by ``mask`` (same flip for every tensor)."""
+    return [torch.where(mask.view(-1, 1, 1, 1), t.flip(-1), t) for t in tensors]
+
+
+def sequences(s: ReconSamples, seq_len: int) -> np.ndarray:
+    """Non-overlapping runs of ``L`` consecutive samples of one clip: int (n_seq, L).
+
+    ``L = min(seq_len, shortest clip)``; the remainder of a clip that does not fill a run is
+    left out of training (it is still evaluated).
+    """
+    slices = s.clip_slices()
+    length = max(1, min(seq_len, min(len(sl) for sl in slices)))
+    runs = [sl[i : i + length] for sl in slices for i in range(0, len(sl) - length + 1, length)]
+    return np.stack(runs)
+
+
+# --------------------------------------------------------------------------- prediction
+
+
+@torch.no_grad()
+def predict_cvae(model: CVAE, s: ReconSamples, voxel_scale: float, keyframe: bool, k: int = 0,
+                 batch_size: int = 64, seed: int = 0, device: torch.device | str = "cpu") -> np.ndarray:
+    """CVAE reconstructions (N, S, S): prior mean (``k == 0``) or the mean of ``k`` prior samples."""
+    model.eval()
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for start in range(0, len(s), batch_size):
+        idx = np.arange(start, min(len(s), start + batch_size))
+        out.append(model.reconstruct(condition(s, idx, voxel_scale, keyframe).to(device), k=k, generator=gen)[:, 0].cpu())
+    return torch.cat(out).numpy()
+
+
+@torch.no_grad()
+def predict_e2vid(model: E2VIDRecurrent, s: ReconSamples, voxel_scale: float, keyframe: bool,
+                  device: torch.device | str = "cpu") -> np.ndarray:
+    """Recurrent UNet reconstructions (N, S, S): each clip from a fresh state, in time order.
+
+    Clips of equal length run together as one batch.
+    """
+    model.eval()
+    pred = np.zeros(s.target.shape, dtype=np.float32)
+    by_len: dict[int, list[np.ndarray]] = {}
+    for sl in s.clip_slices():
+        by_len.setdefault(len(sl), []).append(sl)
+    for group in by_len.values():
+        idx = np.stack(group)  # (n_clips, L)
+        state = None
+        for step in range(idx.shape[1]):
+            y, state = model(condition(s, idx[:, step], voxel_scale, keyframe).to(device), state)
+            pred[idx[:, step]] = y[:, 0].cpu().numpy()
+    return pred
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _samples(data: Path, rows: list[dict[str, Any]], spec: ReconSpec, part: str) -> ReconSamples:
+    if not rows:
+        raise ParameterError(f"the {part} split has no clips; use a dataset with more subjects")
+    return build_samples(data, rows, spec)
+
+
+def train(
+    data: str | Path,
+    run_dir: str | Path,
+    *,
+    log: Callable[[str], None] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Train the CVAE and the recurrent baseline; fit the integration baseline.
+
+    Parameters
+    ----------
+    data : dataset folder
+    run_dir : run folder (created; an existing one resumes)
+    log : called with progress lines on rank 0
+    **options : any key of :data:`DEFAULTS` (sensor, keyframe, target, epochs, ...)
+
+    Returns
+    -------
+    The content of ``RUN/train.json``.
+    """
+    unknown = sorted(set(options) - set(DEFAULTS))
+    if unknown:
+        raise ParameterError(f"unknown reconstruction option(s) {unknown}; known: {sorted(DEFAULTS)}")
+    cfg = {**DEFAULTS, **options}
+    if cfg["sensor"] not in SENSORS:
+        raise ParameterError(f"sensor must be one of {SENSORS}, not {cfg['sensor']!r}")
+    data, run_dir = Path(data), Path(run_dir)
+    say = log or (lambda _m: None)
+    dist = engine.init_distributed(cfg["device"])
+    try:
+        say_main = say if dist.is_main else (lambda _m: None)
+        if cfg["threads"] > 0:
+            torch.set_num_threads(cfg["threads"])
+        engine.seed_everything(cfg["seed"])
+        spec = ReconSpec(sensor=cfg["sensor"], size=cfg["size"], n_bins=cfg["n_bins"], window_us=cfg["window_us"],
+                         target=cfg["target"])
+        split = subject_split(list(DatasetFolder.open(data).rows), cfg["val_fraction"], cfg["test_fraction"], cfg["seed"])
+        say_main(f"building samples ({cfg['sensor']}, target {cfg['target']}) ...")
+        train_s = _samples(data, split["train"], spec, "train")
+        val_s = _samples(data, split["val"], spec, "validation")
+        say_main(f"{len(train_s)} training, {len(val_s)} validation samples")
+        rms = float(np.sqrt(np.mean(train_s.voxel.astype(np.float64) ** 2)))
+        voxel_scale = 1.0 / rms if rms > 0 else 1.0
+        fit_idx = np.random.default_rng(cfg["seed"]).permutation(len(train_s))[:FIT_SAMPLES]
+        integ = fit_integration(train_s.key[fit_idx], train_s.counts[fit_idx].astype(np.float32),
+                                train_s.target[fit_idx], spec.alphas_rad_s, gamma=spec.gamma)
+        config = {
+            "task": TASK, "data": str(data.resolve()), **cfg, "spec": spec.to_dict(), "voxel_scale": voxel_scale,
+            "integration": integ, "world_size": dist.world_size,
+            "split": {part: sorted({r["subject"] for r in rows}) for part, rows in split.items()},
+        }
+        if dist.is_main:
+            engine.save_config(run_dir, config)
+        summary: dict[str, Any] = {"n_train": len(train_s), "n_val": len(val_s)}
+        t0 = time.perf_counter()
+        summary["cvae"] = _train_cvae(cfg, train_s, val_s, voxel_scale, run_dir, dist, say_main)
+        summary["cvae"]["seconds"] = time.perf_counter() - t0
+        if cfg["e2vid"]:
+            t0 = time.perf_counter()
+            summary["e2vid"] = _train_e2vid(cfg, train_s, val_s, voxel_scale, run_dir / E2VID_DIR, dist, say_main)
+            summary["e2vid"]["seconds"] = time.perf_counter() - t0
+        if dist.is_main:
+            engine.write_json(run_dir / "train.json", summary)
+        return summary
+    finally:
+        engine.teardown_distributed(dist)
+
+
+def _fit_summary(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: result[k] for k in ("best_epoch", "best_score", "monitor", "epochs_run", "stopped_early")}
+
+
+def _val_ssim(pred: np.ndarray, s: ReconSamples) -> dict[str, float]:
+    m = image_metrics(pred, s.target)
+    return {"val_ssim": float(m["ssim"].mean()), "val_psnr": float(np.minimum(m["psnr"], 100).mean())}
+
+
+def _train_cvae(cfg, train_s, val_s, voxel_scale, run_dir, dist, say) -> dict[str, Any]:
+    device = dist.device
+    model = CVAE(cfg["n_bins"], cfg["keyframe"], cfg["base"], cfg["z_channels"]).to(device)
+    net = engine.wrap_ddp(model, dist)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"])
+    sampler = engine.ShardedSampler(len(train_s), dist, seed=cfg["seed"])
+    rng = torch.Generator().manual_seed(cfg["seed"] + dist.rank)
+
+    def train_epoch(epoch: int) -> dict[str, float]:
+        sampler.set_epoch(epoch)
+        beta = beta_schedule(epoch, cfg["beta"], cfg["warmup_epochs"])
+        order = np.fromiter(sampler, dtype=np.int64)
+        tot = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+        n = 0
+        for start in range(0, len(order), cfg["batch_size"]):
+            idx = order[start : start + cfg["batch_size"]]
+            c, x = condition(train_s, idx, voxel_scale, cfg["keyframe"]), _target(train_s, idx)
+            c, x = _flip(c, x, mask=torch.rand(len(idx), generator=rng) < 0.5)
+            out = net(x.to(device), c.to(device))
+            losses = cvae_loss(out, x.to(device), beta, cfg["free_bits"], cfg["ssim_weight"])
+            opt.zero_grad(set_to_none=True)
+            losses["loss"].backward()
+            opt.step()
+            for k in tot:
+                tot[k] += losses[k].item() * len(idx)
+            n += len(idx)
+        return {k: engine.all_reduce_mean(v / max(n, 1), dist) for k, v in tot.items()} | {"beta": beta}
+
+    def validate(epoch: int) -> dict[str, float]:
+        pred = predict_cvae(model, val_s, voxel_scale, cfg["keyframe"], device=device)
+        return _val_ssim(pred, val_s)
+
+    result = engine.fit(net, opt, train_epoch, validate, run_dir, dist=dist, epochs=cfg["epochs"],
+                        monitor="val_ssim", mode="max", patience=cfg["patience"], log=lambda m: say("cvae " + m))
+    return _fit_summary(result)
+
+
+def _train_e2vid(cfg, train_s, val_s, voxel_scale, run_dir, dist, say) -> dict[str, Any]:
+    device = dist.device
+    model = E2VIDRecurrent(cfg["n_bins"], cfg["keyframe"], cfg["base"]).to(device)
+    net = engine.wrap_ddp(model, dist)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"])
+    runs = sequences(train_s, cfg["seq_len"])
+    sampler = engine.ShardedSampler(len(runs), dist, seed=cfg["seed"])
+    rng = torch.Generator().manual_seed(cfg["seed"] + dist.rank)
+    batch = max(1, cfg["batch_size"] // runs.shape[1])
+
+    def train_epoch(epoch: int) -> dict[str, float]:
+        sampler.set_epoch(epoch)
+        order = np.fromiter(sampler, dtype=np.int64)
+        total, n = 0.0, 0
+        for start in range(0, len(order), batch):
+            seq = runs[order[start : start + batch]]
+            flip = torch.rand(len(seq), generator=rng) < 0.5
+            state, loss = None, 0.0
+            for step in range(seq.shape[1]):
+                c, x = _flip(condition(train_s, seq[:, step], voxel_scale, cfg["keyframe"]), _target(train_s, seq[:, step]), mask=flip)
+                y, state = net(c.to(device), state)
+                loss = loss + recon_loss(y, x.to(device), cfg["ssim_weight"])
+            loss = loss / seq.shape[1]
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(seq)
+            n += len(seq)
+        return {"loss": engine.all_reduce_mean(total / max(n, 1), dist)}
+
+    def validate(epoch: int) -> dict[str, float]:
+        return _val_ssim(predict_e2vid(model, val_s, voxel_scale, cfg["keyframe"], device=device), val_s)
+
+    result = engine.fit(net, opt, train_epoch, validate, run_dir, dist=dist, epochs=cfg["epochs"],
+                        monitor="val_ssim", mode="max", patience=cfg["patience"], log=lambda m: say("e2vid " + m))
+    return _fit_summary(result)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def evaluate_run(run_dir: str | Path, data_dir: str | Path | None = None, out_dir: str | Path | None = None) -> dict[str, Any]:
+    """Score the CVAE and every baseline on the test subjects; write metrics.json and strip.png.
+
+    Parameters
+    ----------
+    run_dir : a run folder written by :func:`train`
+    data_dir : dataset folder (default: the one the run was trained on); its test split is
+        recomputed with the run's seed and fractions
+    out_dir : where metrics.json and strip.png go (default: ``run_dir``)
+    """
+    run_dir = Path(run_dir)
+    config = engine.load_config(run_dir)
+    if config.get("task") != TASK:
+        raise ParameterError(f"{run_dir} is a {config.get('task')!r} run, not a reconstruction run")
+    data = Path(data_dir) if data_dir is not None else Path(config["data"])
+    out = Path(out_dir) if out_dir is not None else run_dir
+    spec = ReconSpec.from_dict(config["spec"])
+    rows = list(DatasetFolder.open(data).rows)
+    test_rows = subject_split(rows, config["val_fraction"], config["test_fraction"], config["seed"])["test"]
+    s = _samples(data, test_rows, spec, "test")
+    scale, kf = config["voxel_scale"], config["keyframe"]
+    preds: dict[str, np.ndarray] = {}
+    cvae = CVAE(config["n_bins"], kf, config["base"], config["z_channels"])
+    engine.load_model_state(run_dir, cvae)
+    preds["cvae"] = predict_cvae(cvae, s, scale, kf)
+    if config.get("k_samples", 0) > 0:
+        preds[f"cvae_mean{config['k_samples']}"] = predict_cvae(cvae, s, scale, kf, k=config["k_samples"], seed=config["seed"])
+    if config.get("e2vid") and (run_dir / E2VID_DIR / engine.BEST).exists():
+        e2vid = E2VIDRecurrent(config["n_bins"], kf, config["base"])
+        engine.load_model_state(run_dir / E2VID_DIR, e2vid)
+        preds["e2vid"] = predict_e2vid(e2vid, s, scale, kf)
+    ip = config["integration"]
+    preds["integration"] = integrate(s.key, s.counts[:, ip["alpha_index"]].astype(np.float32), ip["c_on"], ip["c_off"], spec.gamma)
+    preds["keyframe"] = copy_keyframe(s.key)
+    groups = {"lighting": s.meta["lighting"], "sensor": s.meta["sensor"]}
+    methods = {name: summarize(image_metrics(p, s.target), groups) for name, p in preds.items()}
+    metrics = {
+        "task": TASK, "sensor": spec.sensor, "keyframe": kf, "target": spec.target, "data": str(data),
+        "split": "test", "subjects": sorted(set(s.meta["subject"].tolist())), "n_samples": len(s),
+        "ssim_settings": "skimage structural_similarity, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1",
+        "methods": methods,
+    }
+    train_json = run_dir / "train.json"
+    if train_json.exists():
+        t = engine.read_json(train_json)
+        metrics["train_seconds"] = sum(t.get(m, {}).get("seconds", 0.0) for m in ("cvae", "e2vid"))
+    engine.write_metrics(out, metrics)
+    write_strip(out / STRIP, s, preds)
+    return metrics
+
+
+def write_strip(path: Path, s: ReconSamples, preds: dict[str, np.ndarray], n_rows: int = 6) -> Path:
+    """A PNG grid: one row per test sample (spread over clips and lightings), one column per method, truth last."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = np.linspace(0, len(s) - 1, min(n_rows, len(s))).round().astype(int)
+    cols = [(name, p) for name, p in preds.items()] + [("truth", s.target)]
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(1.6 * len(cols), 1.6 * len(rows)), squeeze=False)
+    for r, i in enumerate(rows):
+        for c, (name, img) in enumerate(cols):
+            ax = axes[r, c]
+            ax.imshow(np.clip(img[i], 0, 1), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([]), ax.set_yticks([])
+            if r == 0:
+                ax.set_title(name, fontsize=8)
+            if c == 0:
+                ax.set_ylabel(f"{s.meta['lighting'][i]}", fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def train_and_evaluate(run_dir: str | Path, data: str | Path, log: Callable[[str], None] | None = None, **options: Any) -> dict[str, Any]:
+    """:func:`train` then :func:`evaluate_run` on the same dataset (what ``evface run`` calls)."""
+    train(data, run_dir, log=log, **options)
+    if int(os.environ.get("RANK", "0")) == 0:
+        return evaluate_run(run_dir, data)
+    return {}
+
+
+# --------------------------------------------------------------------------- speed
+
+
+def throughput(batch_size: int = 32, size: int = 64, n_bins: int = 5, keyframe: bool = True, steps: int = 5,
+               base: int = 16, device: str = "cpu", seed: int = 0) -> dict[str, Any]:
+    """Training and inference speed of the CVAE and the recurrent UNet on random inputs (samples/s)."""
+    engine.seed_everything(seed)
+    dev = engine.select_device(device)
+    c_in = n_bins + int(keyframe)
+    c = torch.randn(batch_size, c_in, size, size, device=dev)
+    x = torch.rand(batch_size, 1, size, size, device=dev)
+    result: dict[str, Any] = {"batch_size": batch_size, "size": size, "n_bins": n_bins, "keyframe": keyframe,
+                              "device": str(dev), "threads": torch.get_num_threads()}
+    cvae = CVAE(n_bins, keyframe, base).to(dev)
+    e2vid = E2VIDRecurrent(n_bins, keyframe, base).to(dev)
+
+    def timed(fn: Callable[[], None]) -> float:
+        fn()  # warm-up
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            fn()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        return batch_size * steps / (time.perf_counter() - t0)
+
+    for name, model, step in (
+        ("cvae", cvae, lambda: cvae_loss(cvae(x, c), x, 1.0)["loss"]),
+        ("e2vid", e2vid, lambda: recon_loss(e2vid(c)[0], x)),
+    ):
+        opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+        def train_step(step=step, opt=opt) -> None:
+            opt.zero_grad(set_to_none=True)
+            step().backward()
+            opt.step()
+
+        model.train()
+        result[f"{name}_train_samples_per_s"] = timed(train_step)
+        model.eval()
+        with torch.no_grad():
+            infer = (lambda: cvae.reconstruct(c)) if name == "cvae" else (lambda: e2vid(c))
+            result[f"{name}_infer_samples_per_s"] = timed(infer)
+        result[f"{name}_parameters"] = sum(p.numel() for p in model.parameters())
+    return result

@@ -1,0 +1,119 @@
+import numpy as np
+import pytest
+import torch
+
+from evface.events.core import make_events
+from evface.models.cvae import CVAE, beta_schedule, cvae_loss, kl_diag_gaussians, recon_loss, ssim_torch
+from evface.models.e2vid import E2VIDRecurrent
+from evface.models.recon_baselines import copy_keyframe, fit_integration, integrate, leaky_counts
+from evface.tasks.image_metrics import ssim
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.mark.parametrize("keyframe", [False, True])
+def test_cvae_shapes(keyframe):
+    torch.manual_seed(0)
+    m = CVAE(n_bins=3, keyframe=keyframe, base=4, z_channels=2)
+    c = torch.randn(3, 3 + keyframe, 24, 24)
+    x = torch.rand(3, 1, 24, 24)
+    out = m(x, c)
+    assert out["recon"].shape == (3, 1, 24, 24) and out["kl"].shape == (3, 2)
+    assert (out["kl"] >= -1e-5).all()
+    r0, r4 = m.reconstruct(c), m.reconstruct(c, k=4, generator=torch.Generator().manual_seed(0))
+    assert r0.shape == r4.shape == (3, 1, 24, 24)
+    assert 0 <= r0.min() and r0.max() <= 1
+    assert not torch.allclose(r0, r4)  # sampling differs from the prior mean
+
+
+def test_untrained_keyframe_cvae_starts_near_keyframe():
+    m = CVAE(n_bins=2, keyframe=True, base=4, z_channels=2)
+    torch.nn.init.zeros_(m.head.weight), torch.nn.init.zeros_(m.head.bias)
+    key = torch.rand(2, 1, 16, 16) * 0.8 + 0.1
+    c = torch.cat([torch.zeros(2, 2, 16, 16), key - 0.5], dim=1)
+    assert torch.allclose(m.reconstruct(c), key, atol=1e-5)
+
+
+def test_e2vid_state_carries_over():
+    torch.manual_seed(0)
+    m = E2VIDRecurrent(n_bins=3, keyframe=False, base=4).eval()
+    c = torch.randn(2, 3, 16, 16)
+    y0, s = m(c)
+    y1, _ = m(c, s)
+    assert y0.shape == (2, 1, 16, 16) and [t.shape[1] for t in s] == [8, 16, 16]
+    assert not torch.allclose(y0, y1)  # same input, different state -> different output
+
+
+def test_ssim_torch_matches_numpy_metric():
+    rng = np.random.default_rng(0)
+    a = rng.random((2, 1, 30, 30))
+    b = np.clip(a + rng.normal(0, 0.2, a.shape), 0, 1)
+    ours = ssim_torch(torch.tensor(a), torch.tensor(b)).numpy()
+    assert np.allclose(ours, ssim(a[:, 0], b[:, 0]), atol=1e-10)
+
+
+def test_kl_matches_torch_distributions():
+    g = torch.Generator().manual_seed(1)
+    mq, lq, mp, lp = (torch.randn(5, generator=g) for _ in range(4))
+    ref = torch.distributions.kl_divergence(torch.distributions.Normal(mq, (0.5 * lq).exp()),
+                                            torch.distributions.Normal(mp, (0.5 * lp).exp()))
+    assert torch.allclose(kl_diag_gaussians(mq, lq, mp, lp), ref, atol=1e-6)
+
+
+def test_free_bits_and_beta_schedule():
+    out = {"recon": torch.full((2, 1, 16, 16), 0.5), "kl": torch.tensor([[0.1, 3.0], [0.3, 5.0]])}
+    x = torch.full((2, 1, 16, 16), 0.5)
+    plain = cvae_loss(out, x, beta=1.0, ssim_weight=0.0)
+    free = cvae_loss(out, x, beta=1.0, free_bits=1.0, ssim_weight=0.0)
+    assert plain["kl"].item() == pytest.approx(4.2)
+    assert plain["loss"].item() == pytest.approx(4.2 / 256)
+    assert free["loss"].item() == pytest.approx((1.0 + 4.0) / 256)
+    assert [beta_schedule(e, 2.0, 3) for e in range(5)] == [0.5, 1.0, 1.5, 2.0, 2.0]
+    assert beta_schedule(0, 2.0, 0) == 2.0
+
+
+def test_short_training_lowers_loss_and_keeps_kl_positive():
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(8, 1, 16, 16, generator=g)
+    c = torch.cat([x - torch.roll(x, 1, dims=-1), torch.randn(8, 1, 16, 16, generator=g)], dim=1)
+    m = CVAE(n_bins=2, keyframe=False, base=4, z_channels=2)
+    opt = torch.optim.Adam(m.parameters(), lr=3e-3)
+    losses, kls = [], []
+    for step in range(40):
+        out = cvae_loss(m(x, c), x, beta=1.0, free_bits=0.5)
+        opt.zero_grad()
+        out["loss"].backward()
+        opt.step()
+        losses.append(out["loss"].item()), kls.append(out["kl"].item())
+    assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
+    assert min(kls[-10:]) > 1e-3  # no posterior collapse
+    assert recon_loss(m.reconstruct(c), x).item() < losses[0]
+
+
+def test_leaky_counts_decay_and_window():
+    ev = make_events([0, 100, 1000, 2000], [0, 0, 1, 1], [0, 0, 0, 0], [1, 1, -1, 1])
+    no_leak = leaky_counts(ev, (2, 1), 100, 1000, 0.0)
+    assert no_leak[:, 0].tolist() == [[1.0, 0.0], [0.0, 1.0]]  # t=0 and t=2000 fall outside
+    leak = leaky_counts(ev, (2, 1), 0, 1000, 1000.0)
+    assert leak[0, 0, 0] == pytest.approx(np.exp(-1.0) + np.exp(-0.9), rel=1e-6)
+    assert leak[1, 0, 1] == pytest.approx(1.0)
+
+
+def test_integration_recovers_contrast():
+    rng = np.random.default_rng(0)
+    key = rng.uniform(0.2, 0.8, (4, 16, 16))
+    counts = np.zeros((4, 1, 2, 16, 16), np.float32)
+    counts[:, 0, 0] = rng.integers(0, 3, (4, 16, 16))
+    counts[:, 0, 1] = rng.integers(0, 3, (4, 16, 16))
+    target = integrate(key, counts[:, 0], 0.3, 0.2)
+    best = fit_integration(key, counts, target, alphas_rad_s=(0.0,))
+    assert (best["c_on"], best["c_off"]) == (0.3, 0.2) and best["mse"] < 1e-10
+    assert np.allclose(integrate(key, np.zeros((4, 2, 16, 16)), 0.3, 0.2), key, atol=1e-3)
+    assert np.array_equal(copy_keyframe(key), key.astype(np.float32))
