@@ -114,6 +114,14 @@ def test_evt_round_trip_property(tmp_path: Path, gaps: list[int], seed: int, ver
     np.testing.assert_array_equal(read_events_file(path)[0], ev)
 
 
+@pytest.mark.parametrize(("name", "version", "fmt"), TARGETS, ids=IDS)
+def test_empty_stream_round_trip(tmp_path: Path, name: str, version: str | None, fmt: str) -> None:
+    path = write_events_file(tmp_path / name, make_events([], [], [], []), (64, 48), version=version)
+    events, size = read_events_file(path)
+    assert events.size == 0 and events.dtype == EVENT_DTYPE and size == (64, 48)
+    assert file_info(path)["events"] == 0
+
+
 def test_faery_dtype_conversion_keeps_every_field() -> None:
     ev = make_events([0, 2**40], [1, 65535], [65535, 2], [1, -1])
     back = from_faery(to_faery(ev))

@@ -39,7 +39,8 @@ def _info_table(info: dict) -> Table:
         table.add_row("ON / OFF", f"{info['on_events']:,} / {info['off_events']:,} (ON {100 * info['on_fraction']:.1f} %)")
     table.add_row("file size", f"{info['file_bytes'] / 1e6:.2f} MB")
     for name, s in info.get("sensors", {}).items():
-        table.add_row(f"sensor {name}", f"{s['sensor_size'][0]}x{s['sensor_size'][1]} {s.get('model', '')}, "
+        model = f" {s['model']}" if s.get("model") else ""
+        table.add_row(f"sensor {name}", f"{s['sensor_size'][0]}x{s['sensor_size'][1]}{model}, "
                                         f"{s['events']:,} events, ON {100 * s['on_fraction']:.1f} %")
     for name, fr in info.get("frames", {}).items():
         table.add_row(f"frames {name}", f"{fr['count']} x {'x'.join(map(str, fr['shape']))} at {fr['fps']:g} fps")
@@ -112,5 +113,5 @@ def _known_count(reader) -> int | None:
         with h5py.File(reader.path, "r") as f:
             return int(f[f"events/{reader.sensor}/t"].shape[0])
     if reader.format == "dat":
-        return (reader.path.stat().st_size - reader._header_length - 2) // 8
+        return max(0, reader.path.stat().st_size - reader._header_length - 2) // 8
     return None

@@ -286,6 +286,7 @@ class EventsFileReader:
         self.sensor: str | None = None
         self._header_length = 0
         self._header: dict[str, str] = {}
+        self._empty = False
         self.sensor_size = self._open(sensor, sensor_size)
 
     # -- opening: find the sensor size without decoding events
@@ -299,7 +300,10 @@ class EventsFileReader:
             self._header, self._header_length = read_prophesee_header(path)
             size = _header_size(path, self._header) or fallback
             word = {"evt3": 2, "evt2": 4, "evt2.1": 8, "dat": 8}[fmt]
-            body = path.stat().st_size - self._header_length - (2 if fmt == "dat" else 0)  # DAT: type, size bytes
+            body = path.stat().st_size - self._header_length
+            if fmt == "dat" and body:
+                body -= 2  # DAT: event type and event size bytes, written with the first event
+            self._empty = body == 0
             extra = body % word
             if extra:
                 raise FormatError(where(path, f"truncated: {extra} trailing bytes after the last whole "
@@ -345,6 +349,8 @@ class EventsFileReader:
 
     def _decoded(self) -> Iterator[np.ndarray]:
         fmt = self.format
+        if self._empty:
+            return
         if fmt == "clip":
             yield from self._clip_chunks()
         elif fmt == "evt2.1":
