@@ -94,7 +94,7 @@ def height_field(u, v, p, lm):
         z += 0.018 * g(nose[i, 0] * 0.8, nose[i, 1], 0.022, 0.02)
     for s in ("l", "r"):
         e = lm[f"iris_{s}"][0]
-        z -= 0.05 * g(e[0], e[1], 0.075, 0.05)
+        z -= 0.06 * g(e[0], e[1], 0.075, 0.05)
         b = lm[f"brow_{s}"][2]
         z += 0.02 * g(b[0], b[1], 0.12, 0.03)
         ch = lm[f"cheek_{s}"][0]
@@ -153,7 +153,8 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
     # Long hair, neck and clothes behind the face.
     if style in (1, 2):
         reach = 0.35 if style == 1 else 1.05
-        d_back = np.maximum(np.minimum(cranium_d, np.abs(u) - 0.6), v - (c0 + reach))
+        sides = np.maximum(np.abs(u) - 0.58 + 0.08 * np.clip(v - c0, 0, None), c0 - v)
+        d_back = np.maximum(np.minimum(cranium_d, sides), v - (c0 + reach))
         _over(layer, hair_tex * 0.8, _fill(d_back, px))
     neck_d = np.maximum(np.abs(u) - 0.27 - 0.25 * np.clip(v - p["chin_v"] - 0.2, 0, None), c0 + 0.2 - v)
     _over(layer, skin_tex * 0.8, _fill(neck_d, px))
@@ -183,7 +184,7 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
     _over(layer, hair_tex, hair_front)
 
     # Brows.
-    brow_col = np.minimum(hair * 0.85, 0.12) if style != 3 else np.array([0.05, 0.035, 0.025], np.float32)
+    brow_col = np.minimum(np.minimum(hair * 0.85, 0.12), skin * 0.4) if style != 3 else skin * 0.3
     for s in ("l", "r"):
         pts = lm[f"brow_{s}"]
         box = (pts[:, 0].min() - 0.05, pts[:, 0].max() + 0.05, pts[:, 1].min() - 0.05, pts[:, 1].max() + 0.05)
@@ -297,6 +298,11 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
         _over(layer, frame, _fill(bridge, px))
         layer, u, v = full_layer, full_u, full_v
 
+    # Ambient occlusion of the eye sockets and under the brows.
+    for s in ("l", "r"):
+        e = lm[f"iris_{s}"][0]
+        occ = np.exp(-0.5 * (((full_u - e[0]) / 0.085) ** 2 + ((full_v - e[1] + 0.015) / 0.05) ** 2))
+        layer[..., :3] *= (1.0 - 0.22 * occ)[..., None]
     # Lambertian shading on the face relief (hair gets the cranium dome).
     z = height_field(u, v, p, lm).astype(np.float32)
     gz_v, gz_u = np.gradient(z, px)
