@@ -7,6 +7,7 @@ image-like outputs are ``(height, width)`` arrays.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 
 import numpy as np
@@ -164,9 +165,21 @@ def time_window(events: np.ndarray, t_start_us: int | None, t_end_us: int | None
     ``None`` leaves that side open.
     """
     t = events["t"]
-    lo = 0 if t_start_us is None else int(np.searchsorted(t, t_start_us, side="left"))
-    hi = t.size if t_end_us is None else int(np.searchsorted(t, t_end_us, side="left"))
+    lo = 0 if t_start_us is None else search_time(t, t_start_us)
+    hi = t.size if t_end_us is None else search_time(t, t_end_us)
     return slice(lo, max(lo, hi))
+
+
+def search_time(t: np.ndarray, t_us: int, side: str = "left") -> int:
+    """``np.searchsorted(t, t_us, side)`` without copying a strided column.
+
+    ``events["t"]`` is a strided view of the packed records, which ``np.searchsorted`` would
+    first copy whole (O(n)); a bisection over the view reads only O(log n) elements.
+    """
+    if t.flags.c_contiguous:
+        return int(np.searchsorted(t, t_us, side=side))
+    bisect_fn = bisect.bisect_right if side == "right" else bisect.bisect_left
+    return bisect_fn(t, t_us)
 
 
 def slice_time(events: np.ndarray, t_start_us: int | None = None, t_end_us: int | None = None) -> np.ndarray:

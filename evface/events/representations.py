@@ -23,7 +23,7 @@ import numba
 import numpy as np
 
 from evface.errors import EventsError, ParameterError
-from evface.events.core import EVENT_DTYPE, SensorSize
+from evface.events.core import EVENT_DTYPE, SensorSize, search_time
 
 def _as_int(name: str, value: object) -> int:
     """``value`` as a Python int, accepting integral floats; ParameterError otherwise."""
@@ -71,8 +71,8 @@ def _check_bins(n_bins: object) -> int:
 def _closed_window(events: np.ndarray, t0: int | None, t1: int | None) -> np.ndarray:
     """View of the events with ``t0 <= t <= t1`` (``None`` leaves a side open)."""
     t = events["t"]
-    lo = 0 if t0 is None else int(_search(t, t0, False))
-    hi = t.size if t1 is None else int(_search(t, t1, True))
+    lo = 0 if t0 is None else search_time(t, t0, "left")
+    hi = t.size if t1 is None else search_time(t, t1, "right")
     return events[lo : max(lo, hi)]
 
 
@@ -175,19 +175,6 @@ def _latest_kernel(t, x, y, p, latest):
     flat = latest.ravel()
     for i in range(t.size):
         flat[(height * width if p[i] < 0 else 0) + np.int64(y[i]) * width + np.int64(x[i])] = t[i]
-
-
-@numba.njit(cache=True, nogil=True)
-def _search(t, value, right):
-    """``np.searchsorted(t, value, side)`` on a strided column, without numpy's contiguous copy."""
-    lo, hi = 0, t.size
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if t[mid] < value or (right and t[mid] == value):
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 @numba.njit(cache=True, nogil=True)

@@ -1,0 +1,72 @@
+"""Speed of the representations and of the main event operations, in events per second.
+
+The stream is synthetic: ``n_events`` events over one second on a 1280x720 (EVK4) sensor with
+uniformly random pixels and polarities. Random pixels are the worst case for the per-pixel
+state and the scattered writes (no cache locality); real streams, whose events cluster on moving
+edges, run faster. Each figure is the best of three runs after a warm-up call (which also
+compiles the numba kernels), timed with ``time.perf_counter`` on one thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from evface.events import ops
+from evface.events.core import SensorSize, empty_events, slice_time
+from evface.events.representations import to_count_image, to_event_frames, to_time_surface, to_voxel_grid
+
+SENSOR: SensorSize = (1280, 720)
+DURATION_US = 1_000_000
+N_BINS = 5
+
+
+def synthetic_stream(n_events: int, sensor_size: SensorSize = SENSOR, duration_us: int = DURATION_US, seed: int = 0) -> np.ndarray:
+    """``n_events`` sorted events with uniform random times, pixels and polarities."""
+    rng = np.random.default_rng(seed)
+    events = empty_events(n_events)
+    events["t"] = np.sort(rng.integers(0, duration_us, n_events))
+    events["x"] = rng.integers(0, sensor_size[0], n_events)
+    events["y"] = rng.integers(0, sensor_size[1], n_events)
+    events["p"] = rng.integers(0, 2, n_events, dtype=np.int8) * 2 - 1
+    return events
+
+
+def events_per_second(fn: Callable[[], object], n_events: int, repeats: int = 3) -> float:
+    """``n_events`` divided by the best wall time of ``repeats`` calls of ``fn`` after a warm-up."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return n_events / best
+
+
+def run(n_events: int = 10_000_000, *, quick: bool = False, seed: int = 0) -> dict[str, float | int]:
+    """Events/s of each representation and operation on a synthetic 1280x720 stream.
+
+    ``quick`` uses 1 M events (a smoke test; figures are not comparable). Keys are stable:
+    ``event_frames``, ``voxel_grid``, ``time_surface``, ``count_image`` (5 bins / tau 50 ms over the
+    whole stream), ``time_slice`` (view of the middle half), ``crop`` (central 640x360 ROI),
+    ``refractory_filter`` (1 ms), ``background_activity_filter`` (10 ms), plus ``n_events``.
+    """
+    n = 1_000_000 if quick else int(n_events)
+    events = synthetic_stream(n, seed=seed)
+    t_end = int(events["t"][-1]) if n else 0
+    width, height = SENSOR
+    cases: dict[str, Callable[[], object]] = {
+        "event_frames": lambda: to_event_frames(events, SENSOR, N_BINS, 0, t_end),
+        "voxel_grid": lambda: to_voxel_grid(events, SENSOR, N_BINS, 0, t_end),
+        "time_surface": lambda: to_time_surface(events, SENSOR, t_end, 50_000.0),
+        "count_image": lambda: to_count_image(events, SENSOR),
+        "time_slice": lambda: slice_time(events, DURATION_US // 4, 3 * DURATION_US // 4),
+        "crop": lambda: ops.crop(events, (width // 4, height // 4, width // 2, height // 2)),
+        "refractory_filter": lambda: ops.refractory_filter(events, SENSOR, 1_000),
+        "background_activity_filter": lambda: ops.background_activity_filter(events, SENSOR, 10_000),
+    }
+    result: dict[str, float | int] = {name: round(events_per_second(fn, n), 1) for name, fn in cases.items()}
+    result["n_events"] = n
+    return result
