@@ -28,7 +28,10 @@ from typing import Any
 
 import numba
 import numpy as np
+from llvmlite import ir
 from numba import njit, prange
+from numba.core import types
+from numba.extending import intrinsic
 
 from evface.errors import ParameterError
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
@@ -171,67 +174,137 @@ PRESETS: dict[str, DvsParams] = {
 # --------------------------------------------------------------------------------------------
 # numba core
 # --------------------------------------------------------------------------------------------
+# The transcendental functions are written out (Cephes-style float32 polynomials, about 1 ulp)
+# so that the per-row loops vectorise: libm's scalar logf/expf calls would stop LLVM's loop
+# vectoriser. Every code path (vector and scalar) uses the same functions, so pass 1 and pass 2
+# compute bit-identical values.
+
+
+@intrinsic
+def _f2i(typingctx, x):
+    """Reinterpret a float32 as int32."""
+    sig = types.int32(types.float32)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+
+    return sig, codegen
+
+
+@intrinsic
+def _i2f(typingctx, x):
+    """Reinterpret an int32 as float32."""
+    sig = types.float32(types.int32)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return sig, codegen
+
+
+_F32 = np.float32
+_FMAX = _F32(3.4028234e38)
 
 
 @njit(cache=True, inline="always")
-def _lin_log(x, thr, log_thr):
+def _log_f32(x):
+    """Natural log of a positive, normal float32 (branch-free)."""
+    b = _f2i(x)
+    e = ((b >> 23) & 0xFF) - 127
+    m = _i2f((b & 0x7FFFFF) | 0x3F800000)
+    big = m > _F32(1.41421356)
+    if big:
+        m = m * _F32(0.5)
+        e = e + 1
+    f = m - _F32(1.0)
+    z = f * f
+    y = _F32(7.0376836292e-2)
+    y = y * f + _F32(-1.1514610310e-1)
+    y = y * f + _F32(1.1676998740e-1)
+    y = y * f + _F32(-1.2420140846e-1)
+    y = y * f + _F32(1.4249322787e-1)
+    y = y * f + _F32(-1.6668057665e-1)
+    y = y * f + _F32(2.0000714765e-1)
+    y = y * f + _F32(-2.4999993993e-1)
+    y = y * f + _F32(3.3333331174e-1)
+    y = y * f * z
+    fe = _F32(e)
+    y = y + fe * _F32(-2.12194440e-4)
+    y = y - _F32(0.5) * z
+    return f + y + fe * _F32(0.693359375)
+
+
+@njit(cache=True, inline="always")
+def _one_minus_exp_neg(z):
+    """1 - exp(-z) for float32 z >= 0 (series below 0.3, range-reduced exp above)."""
+    small = z * (_F32(1.0) - z * (_F32(0.5) - z * (_F32(1.0 / 6.0) - z * (_F32(1.0 / 24.0) - z * (
+        _F32(1.0 / 120.0) - z * _F32(1.0 / 720.0))))))
+    w = -z
+    if w < _F32(-87.0):
+        w = _F32(-87.0)
+    n = np.floor(w * _F32(1.44269504) + _F32(0.5))
+    r = w - n * _F32(0.693359375) - n * _F32(-2.12194440e-4)
+    p = _F32(1.9875691500e-4)
+    p = p * r + _F32(1.3981999507e-3)
+    p = p * r + _F32(8.3334519073e-3)
+    p = p * r + _F32(4.1665795894e-2)
+    p = p * r + _F32(1.6666665459e-1)
+    p = p * r + _F32(5.0000001201e-1)
+    ex = (p * r * r + r + _F32(1.0)) * _i2f((np.int32(n) + 127) << 23)
+    big = _F32(1.0) - ex
+    return small if z < _F32(0.3) else big
+
+
+@njit(cache=True, inline="always")
+def _lin_log(x, thr, log_thr, inv_thr):
     """log(x) above ``thr``; below it the tangent line at ``thr`` (C1, finite at 0)."""
-    if x > thr:
-        return np.float32(np.log(x))
-    return np.float32(log_thr + (x - thr) / thr)
+    lin = log_thr + (x - thr) * inv_thr
+    return _log_f32(x) if x > thr else lin
 
 
 @njit(cache=True, inline="always")
-def _advance(i0, l0, lp, base, tlast, i1, l1, thr_on, thr_off, t0, dt,
-             cut_w, bw_inv, lin_thr, log_thr, refr, inv_sub, emit, out_t, out_p, k):
-    """Advance one pixel from (t0, i0) to (t0 + dt, i1); return (lp, base, tlast, n, k).
+def _lowpass_on(lp0, l1, i1, cwdt, lin_thr, bw_inv):
+    """Exact first-order low-pass update of the log towards ``l1``; ``cwdt`` = 2π fc dt, and
+    the cut-off scales with ``(i1 + lin_thr) * bw_inv`` up to 1 (photocurrent-limited)."""
+    s = min((i1 + lin_thr) * bw_inv, _F32(1.0))
+    a = _one_minus_exp_neg(cwdt * s)
+    lp1 = lp0 + a * (l1 - lp0)
+    return l1 if abs(l1 - lp1) < _F32(1e-6) else lp1
 
-    ``lp`` is the filtered log, ``base`` the memorised log at the last event, ``tlast`` the time
-    of the last emitted event (float µs). With ``emit`` the ``n`` events are written to
-    ``out_t[k:k+n]`` / ``out_p``. The same inputs always give bit-identical results, which is
-    what lets pass 2 re-run a pixel that pass 1 counted.
+
+@njit(cache=True, inline="always")
+def _lowpass(lp0, l1, i1, cwdt, lin_thr, bw_inv):
+    """:func:`_lowpass_on`, or ``l1`` itself when the low-pass is off (``cwdt == 0``)."""
+    if cwdt > _F32(0.0):
+        return _lowpass_on(lp0, l1, i1, cwdt, lin_thr, bw_inv)
+    return l1
+
+
+@njit(cache=True, inline="always")
+def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, emit, out_t, out_p, k):
+    """Events of one segment lp_a -> lp_b over [ta, tb]; return (base, tlast, n, k).
+
+    One event per threshold level crossed, at the time the linear segment reaches the level.
+    A crossing closer than ``refr`` to the previous emitted event is dropped (the memorised
+    level still moves: the pixel is held in reset during its refractory period).
     """
-    m = 1
-    if inv_sub > 0.0:
-        d = abs(l1 - l0) * inv_sub / min(thr_on, thr_off)
-        if d > 1.0:
-            m = min(int(math.ceil(d)), _MAX_SUBSTEPS)
     n = 0
-    lp_a = lp
-    ta = t0
-    for j in range(1, m + 1):
-        if j == m:
-            ij = i1
-            lj = l1
-            tb = t0 + dt
+    diff = lp_b - base
+    if diff >= thr_on or diff <= -thr_off:
+        if diff > 0:
+            thr = thr_on
+            pol = 1
         else:
-            frac = np.float32(j / m)
-            ij = np.float32(i0 + (i1 - i0) * frac)
-            lj = _lin_log(ij, lin_thr, log_thr)
-            tb = t0 + dt * (j / m)
-        if cut_w > 0.0:
-            scale = (ij + lin_thr) * bw_inv
-            if scale > 1.0:
-                scale = np.float32(1.0)
-            a = np.float32(-math.expm1(-cut_w * scale * (tb - ta)))
-            lp_b = np.float32(lp_a + a * (lj - lp_a))
-            if abs(lj - lp_b) < 1e-6:
-                lp_b = lj
+            thr = thr_off
+            pol = -1
+        c = int(abs(diff) / thr)
+        if refr <= 0.0 and not emit:
+            n = c
         else:
-            lp_b = lj
-        diff = lp_b - base
-        if diff >= thr_on or diff <= -thr_off:
-            if diff > 0:
-                thr = thr_on
-                pol = 1
-            else:
-                thr = thr_off
-                pol = -1
-            c = int(abs(diff) / thr)
-            span = lp_b - lp_a
+            span = np.float64(lp_b) - np.float64(lp_a)
             for e in range(1, c + 1):
-                level = base + pol * e * thr
-                f = (level - lp_a) / span if span != 0 else 1.0
+                level = np.float64(base) + pol * e * np.float64(thr)
+                f = (level - lp_a) / span if span != 0.0 else 1.0
                 if f < 0.0:
                     f = 0.0
                 elif f > 1.0:
@@ -244,102 +317,181 @@ def _advance(i0, l0, lp, base, tlast, i1, l1, thr_on, thr_off, t0, dt,
                         k += 1
                     n += 1
                     tlast = te
-            base = np.float32(base + pol * c * thr)
+        base = _F32(base + pol * c * thr)
+    return base, tlast, n, k
+
+
+# Scalar parameters travel packed in one float64 array (fewer dispatcher arguments per step).
+_T0, _DT, _CWDT, _LIN, _LOGLIN, _INVLIN, _BWINV, _REFR, _INVSUB = range(9)
+# Planes of the packed float32 state array.
+_I_PREV, _LP, _BASE, _THR_ON, _THR_OFF = range(5)
+
+
+@njit(cache=True, inline="always")
+def _advance(i0, lp0, base, tlast, i1, thr_on, thr_off, prm, emit, out_t, out_p, k):
+    """Advance one pixel from (t0, i0) to (t0 + dt, i1); return (lp, base, tlast, n, k).
+
+    ``lp0`` is the filtered log, ``base`` the memorised log at the last event, ``tlast`` the time
+    of the last emitted event (float µs). With ``emit`` the ``n`` events are written to
+    ``out_t[k:k+n]`` / ``out_p``. When the one-step change of the filtered log exceeds
+    ``1 / inv_sub`` of the smaller threshold, the step is split into sub-steps along a linear
+    interpolation of the input.
+    """
+    t0 = prm[_T0]
+    dt = prm[_DT]
+    cwdt = _F32(prm[_CWDT])
+    lin_thr = _F32(prm[_LIN])
+    log_thr = _F32(prm[_LOGLIN])
+    inv_thr = _F32(prm[_INVLIN])
+    bw_inv = _F32(prm[_BWINV])
+    refr = prm[_REFR]
+    inv_sub = prm[_INVSUB]
+    l1 = _lin_log(i1, lin_thr, log_thr, inv_thr)
+    lp1 = _lowpass(lp0, l1, i1, cwdt, lin_thr, bw_inv)
+    m = 1
+    if inv_sub > 0.0:
+        d = abs(lp1 - lp0) * inv_sub / min(thr_on, thr_off)
+        if d > 1.0:
+            m = min(int(math.ceil(d)), _MAX_SUBSTEPS)
+    if m == 1:
+        base, tlast, n, k = _crossings(lp0, lp1, base, tlast, t0, t0 + dt, thr_on, thr_off, refr,
+                                       emit, out_t, out_p, k)
+        return lp1, base, tlast, n, k
+    n = 0
+    lp_a = lp0
+    ta = t0
+    sub_cwdt = _F32(cwdt / m)
+    for j in range(1, m + 1):
+        if j == m:
+            ij = i1
+            tb = t0 + dt
+        else:
+            ij = _F32(i0 + (i1 - i0) * _F32(j / m))
+            tb = t0 + dt * (j / m)
+        lj = _lin_log(ij, lin_thr, log_thr, inv_thr)
+        lp_b = _lowpass(lp_a, lj, ij, sub_cwdt, lin_thr, bw_inv)
+        base, tlast, c, k = _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr,
+                                       emit, out_t, out_p, k)
+        n += c
         lp_a = lp_b
         ta = tb
     return lp_a, base, tlast, n, k
 
 
 @njit(cache=True, parallel=True)
-def _check_frame(frame):
-    """Number of pixels that are negative or not finite."""
-    h, w = frame.shape
-    bad = np.zeros(h, np.int64)
-    for y in prange(h):
-        c = 0
-        for x in range(w):
-            v = frame[y, x]
-            if not (v >= 0.0 and v <= 3.4e38):
-                c += 1
-        bad[y] = c
-    return bad.sum()
+def _pass1(frame, st, tlast, lp_new, active, saved, s_tl, px_list, rows, prm):
+    """Update every pixel in place; record the old state of the pixels that emit events.
 
-
-@njit(cache=True, parallel=True)
-def _pass1(frame, i_prev, l_prev, lp, base, tlast, thr_on, thr_off, t0, dt,
-           cut_w, bw_inv, lin_thr, log_thr, refr, inv_sub,
-           row_n, row_px, px_list, s_i0, s_l0, s_lp, s_base, s_tl):
-    """Update every pixel in place; record the old state of pixels that emit events."""
+    Per row: a vectorised sweep computes the filtered log and flags the pixels that may fire
+    (or need sub-steps); a scalar sweep runs the full pixel model on the flagged ones only.
+    ``rows`` receives per row the event count, the number of firing pixels and the number of
+    bad (negative or non-finite) inputs.
+    """
     h, w = frame.shape
     dummy_t = np.empty(0, np.float64)
     dummy_p = np.empty(0, np.int8)
-    use_lp = cut_w > 0.0
+    cwdt = _F32(prm[_CWDT])
+    lin_thr = _F32(prm[_LIN])
+    log_thr = _F32(prm[_LOGLIN])
+    inv_thr = _F32(prm[_INVLIN])
+    bw_inv = _F32(prm[_BWINV])
+    inv_sub32 = _F32(prm[_INVSUB])
+    i_prev = st[_I_PREV]
+    lp = st[_LP]
+    base = st[_BASE]
+    thr_on = st[_THR_ON]
+    thr_off = st[_THR_OFF]
+    use_lp = cwdt > _F32(0.0)
     for y in prange(h):
+        bad = 0
+        if use_lp:  # two copies of the sweep so that each one vectorises without a branch
+            for x in range(w):
+                v = frame[y, x]
+                bad += not (v >= _F32(0.0) and v <= _FMAX)
+                l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
+                lp0 = lp[y, x]
+                lp1 = _lowpass_on(lp0, l1, v, cwdt, lin_thr, bw_inv)
+                d = lp1 - base[y, x]
+                ton = thr_on[y, x]
+                toff = thr_off[y, x]
+                fire = (d >= ton) | (d <= -toff) | (abs(lp1 - lp0) * inv_sub32 > min(ton, toff))
+                lp_new[y, x] = lp1
+                active[y, x] = fire
+        else:
+            for x in range(w):
+                v = frame[y, x]
+                bad += not (v >= _F32(0.0) and v <= _FMAX)
+                l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
+                d = l1 - base[y, x]
+                ton = thr_on[y, x]
+                toff = thr_off[y, x]
+                fire = (d >= ton) | (d <= -toff) | (abs(l1 - lp[y, x]) * inv_sub32 > min(ton, toff))
+                lp_new[y, x] = l1
+                active[y, x] = fire
+        rows[2, y] = bad
         count = 0
         npx = 0
-        for x in range(w):
-            i1 = frame[y, x]
-            i0 = i_prev[y, x]
-            if i1 == i0:
-                if not use_lp:
-                    continue
-                if lp[y, x] == l_prev[y, x]:
-                    continue
-            l0 = l_prev[y, x]
-            l1 = _lin_log(i1, lin_thr, log_thr)
-            lp0 = lp[y, x]
-            b0 = base[y, x]
-            tl0 = tlast[y, x]
-            lp1, b1, tl1, n, _k = _advance(i0, l0, lp0, b0, tl0, i1, l1, thr_on[y, x], thr_off[y, x],
-                                           t0, dt, cut_w, bw_inv, lin_thr, log_thr, refr, inv_sub,
-                                           False, dummy_t, dummy_p, 0)
-            if n > 0:
-                px_list[y, npx] = x
-                s_i0[y, npx] = i0
-                s_l0[y, npx] = l0
-                s_lp[y, npx] = lp0
-                s_base[y, npx] = b0
-                s_tl[y, npx] = tl0
-                npx += 1
-                count += n
-            i_prev[y, x] = i1
-            l_prev[y, x] = l1
-            lp[y, x] = lp1
-            base[y, x] = b1
-            tlast[y, x] = tl1
-        row_n[y] = count
-        row_px[y] = npx
+        if bad == 0:
+            for x in range(w):
+                if active[y, x]:
+                    i0 = i_prev[y, x]
+                    lp0 = lp[y, x]
+                    b0 = base[y, x]
+                    tl0 = tlast[y, x]
+                    lp1, b1, tl1, n, _k = _advance(i0, lp0, b0, tl0, frame[y, x], thr_on[y, x], thr_off[y, x],
+                                                   prm, False, dummy_t, dummy_p, 0)
+                    lp_new[y, x] = lp1
+                    base[y, x] = b1
+                    tlast[y, x] = tl1
+                    if n > 0:
+                        px_list[y, npx] = x
+                        saved[0, y, npx] = i0
+                        saved[1, y, npx] = lp0
+                        saved[2, y, npx] = b0
+                        s_tl[y, npx] = tl0
+                        npx += 1
+                        count += n
+            for x in range(w):
+                i_prev[y, x] = frame[y, x]
+                lp[y, x] = lp_new[y, x]
+        rows[0, y] = count
+        rows[1, y] = npx
 
 
 @njit(cache=True, parallel=True)
-def _pass2(frame, thr_on, thr_off, t0, dt, cut_w, bw_inv, lin_thr, log_thr, refr, inv_sub,
-           row_px, px_list, s_i0, s_l0, s_lp, s_base, s_tl, offsets, out_t, out_x, out_y, out_p):
-    """Re-run the pixels that fired and write their events at the row offsets."""
+def _emit(frame, st, saved, s_tl, px_list, rows, prm, noise_t, noise_x, noise_y, noise_p,
+          buf_t, buf_x, buf_y, buf_p, out_t, out_x, out_y, out_p):
+    """Write the step's events: re-run the pixels that fired (rows in parallel), append the
+    noise events, then order everything by rounded time with a stable counting sort."""
     h = frame.shape[0]
+    offsets = np.zeros(h + 1, np.int64)
+    for y in range(h):
+        offsets[y + 1] = offsets[y] + rows[0, y]
+    thr_on = st[_THR_ON]
+    thr_off = st[_THR_OFF]
     for y in prange(h):
         k = offsets[y]
-        for j in range(row_px[y]):
+        for j in range(rows[1, y]):
             x = px_list[y, j]
-            i1 = frame[y, x]
-            l1 = _lin_log(i1, lin_thr, log_thr)
             k0 = k
-            _lp, _b, _tl, _n, k = _advance(s_i0[y, j], s_l0[y, j], s_lp[y, j], s_base[y, j], s_tl[y, j],
-                                           i1, l1, thr_on[y, x], thr_off[y, x], t0, dt,
-                                           cut_w, bw_inv, lin_thr, log_thr, refr, inv_sub,
-                                           True, out_t, out_p, k)
+            _lp, _b, _tl, _n, k = _advance(saved[0, y, j], saved[1, y, j], saved[2, y, j], s_tl[y, j], frame[y, x],
+                                           thr_on[y, x], thr_off[y, x], prm, True, buf_t, buf_p, k)
             for e in range(k0, k):
-                out_x[e] = x
-                out_y[e] = y
-
-
-@njit(cache=True)
-def _sort_into(t_f, x, y, p, t_first, span, out_t, out_x, out_y, out_p):
-    """Stable counting sort of events by rounded time into the output columns."""
-    n = t_f.shape[0]
+                buf_x[e] = x
+                buf_y[e] = y
+    n_sig = offsets[h]
+    for i in range(noise_t.shape[0]):
+        buf_t[n_sig + i] = noise_t[i]
+        buf_x[n_sig + i] = noise_x[i]
+        buf_y[n_sig + i] = noise_y[i]
+        buf_p[n_sig + i] = noise_p[i]
+    t_first = np.int64(prm[_T0])
+    span = np.int64(prm[_DT])
+    n = buf_t.shape[0]
     keys = np.empty(n, np.int64)
     counts = np.zeros(span + 2, np.int64)
     for i in range(n):
-        key = np.int64(math.floor(t_f[i] + 0.5)) - t_first
+        key = np.int64(math.floor(buf_t[i] + 0.5)) - t_first
         if key < 0:
             key = 0
         elif key > span:
@@ -353,9 +505,20 @@ def _sort_into(t_f, x, y, p, t_first, span, out_t, out_x, out_y, out_p):
         j = counts[key]
         counts[key] = j + 1
         out_t[j] = key + t_first
-        out_x[j] = x[i]
-        out_y[j] = y[i]
-        out_p[j] = p[i]
+        out_x[j] = buf_x[i]
+        out_y[j] = buf_y[i]
+        out_p[j] = buf_p[i]
+
+
+@njit(cache=True)
+def _init_log(frame, prm, out):
+    h, w = frame.shape
+    lin_thr = _F32(prm[_LIN])
+    log_thr = _F32(prm[_LOGLIN])
+    inv_thr = _F32(prm[_INVLIN])
+    for y in range(h):
+        for x in range(w):
+            out[y, x] = _lin_log(frame[y, x], lin_thr, log_thr, inv_thr)
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,6 +536,9 @@ def _sensor_size(sensor_size: SensorSize) -> tuple[int, int]:
     return width, height
 
 
+_EMPTY = (np.empty(0, np.float64), np.empty(0, np.uint16), np.empty(0, np.uint16), np.empty(0, np.int8))
+
+
 class DvsSimulator:
     """Streaming DVS simulator.
 
@@ -385,6 +551,13 @@ class DvsSimulator:
     seed : int
         Seeds the threshold mismatch, leak rates and noise; the same seed and inputs give the
         same events.
+
+    Attributes
+    ----------
+    threshold_on, threshold_off : float32 (H, W)
+        The per-pixel thresholds drawn for this instance.
+    leak_rate_hz : float32 (H, W)
+        The per-pixel leak rates.
 
     Examples
     --------
@@ -406,41 +579,37 @@ class DvsSimulator:
         rng = np.random.default_rng(seed)
         p = self.params
         shape = (height, width)
-        self.threshold_on = np.maximum(
-            rng.normal(p.threshold_on_log, p.threshold_on_sigma_log, shape), p.threshold_min_log
-        ).astype(np.float32)
-        self.threshold_off = np.maximum(
-            rng.normal(p.threshold_off_log, p.threshold_off_sigma_log, shape), p.threshold_min_log
-        ).astype(np.float32)
+        self._st = np.zeros((5, height, width), np.float32)
+        self.threshold_on = self._st[_THR_ON]
+        self.threshold_off = self._st[_THR_OFF]
+        self.threshold_on[...] = np.maximum(rng.normal(p.threshold_on_log, p.threshold_on_sigma_log, shape),
+                                            p.threshold_min_log)
+        self.threshold_off[...] = np.maximum(rng.normal(p.threshold_off_log, p.threshold_off_sigma_log, shape),
+                                             p.threshold_min_log)
         leak = np.maximum(p.leak_rate_hz * (1.0 + p.leak_jitter * rng.standard_normal(width * height)), 0.0)
         self.leak_rate_hz = leak.reshape(shape).astype(np.float32)
         self._leak_cdf = np.cumsum(leak)
         self._noise_seed = int(rng.integers(2**63 - 1))
-        self._lin_thr = np.float32(p.lin_log_lux)
-        self._log_thr = np.float32(np.log(p.lin_log_lux))
+        self._prm = np.zeros(9, np.float64)
+        self._prm[_LIN] = np.float32(p.lin_log_lux)
+        self._prm[_LOGLIN] = np.float32(np.log(p.lin_log_lux))
+        self._prm[_INVLIN] = np.float32(1.0 / p.lin_log_lux)
+        self._prm[_BWINV] = np.float32(1.0 / p.bandwidth_ref_lux)
+        self._prm[_REFR] = p.refractory_us
+        self._prm[_INVSUB] = 1.0 / p.substep_fraction if p.substep_fraction > 0 else 0.0
         self._cut_w = 2.0 * math.pi * p.cutoff_hz * 1e-6  # rad per µs
-        self._bw_inv = np.float32(1.0 / p.bandwidth_ref_lux)
-        self._refr = float(p.refractory_us)
-        self._inv_sub = 1.0 / p.substep_fraction if p.substep_fraction > 0 else 0.0
+        self._lp_new = np.empty(shape, np.float32)
+        self._active = np.empty(shape, np.bool_)
         self._px_list = np.empty(shape, np.int32)
-        self._s_i0 = np.empty(shape, np.float32)
-        self._s_l0 = np.empty(shape, np.float32)
-        self._s_lp = np.empty(shape, np.float32)
-        self._s_base = np.empty(shape, np.float32)
+        self._saved = np.empty((3, height, width), np.float32)
         self._s_tl = np.empty(shape, np.float64)
-        self._row_n = np.empty(height, np.int64)
-        self._row_px = np.empty(height, np.int64)
+        self._rows = np.zeros((3, height), np.int64)
         self.reset()
 
     def reset(self) -> None:
         """Forget the pixel state and restart the noise stream; thresholds are kept."""
-        width, height = self.sensor_size
-        shape = (height, width)
-        self._i_prev = np.zeros(shape, np.float32)
-        self._l_prev = np.zeros(shape, np.float32)
-        self._lp = np.zeros(shape, np.float32)
-        self._base = np.zeros(shape, np.float32)
-        self._tlast = np.full(shape, -1e300, np.float64)
+        self._st[:_THR_ON] = 0.0
+        self._tlast = np.full(self._st.shape[1:], -1e300, np.float64)
         self._t_prev: int | None = None
         self._rng = np.random.default_rng(self._noise_seed)
 
@@ -449,99 +618,118 @@ class DvsSimulator:
         """Time of the last frame passed to :meth:`step` (None before the first)."""
         return self._t_prev
 
-    def _frame(self, frame_lux: np.ndarray) -> np.ndarray:
-        frame = np.ascontiguousarray(frame_lux, dtype=np.float32)
-        width, height = self.sensor_size
-        if frame.ndim != 2 or frame.shape != (height, width):
-            raise ParameterError(
-                f"frame_lux must be a (H, W) = ({height}, {width}) array, got shape {np.shape(frame_lux)}"
-            )
-        bad = _check_frame(frame)
-        if bad:
-            raise ParameterError(f"frame_lux has {bad} negative or non-finite pixel(s); intensities must be lux >= 0")
-        return frame
+    def _bad_frame(self, count: int) -> ParameterError:
+        return ParameterError(f"frame_lux has {count} negative or non-finite pixel(s); intensities must be lux >= 0")
 
     def step(self, frame_lux: np.ndarray, t_us: int) -> np.ndarray:
         """Feed the scene at ``t_us``; return the events since the previous call, sorted by t.
 
-        The first call (and the first after :meth:`reset`) only initialises the pixels.
+        The first call (and the first after :meth:`reset`) only initialises the pixels. A frame
+        with negative or non-finite values raises :class:`ParameterError`; the simulator then
+        re-initialises on its next call.
         """
-        frame = self._frame(frame_lux)
+        frame = np.ascontiguousarray(frame_lux, dtype=np.float32)
+        if frame.shape != self._st.shape[1:]:
+            raise ParameterError(
+                f"frame_lux must be a (H, W) = {self._st.shape[1:]} array, got shape {np.shape(frame_lux)}"
+            )
         t_us = int(t_us)
         if self._t_prev is None:
-            l0 = np.where(frame > self._lin_thr, np.log(np.maximum(frame, 1e-30)),
-                          self._log_thr + (frame - self._lin_thr) / self._lin_thr).astype(np.float32)
-            self._i_prev[...] = frame
-            self._l_prev[...] = l0
-            self._lp[...] = l0
-            self._base[...] = l0
+            bad = int(frame.size - np.count_nonzero((frame >= 0) & (frame <= np.finfo(np.float32).max)))
+            if bad:
+                raise self._bad_frame(bad)
+            _init_log(frame, self._prm, self._st[_LP])
+            self._st[_I_PREV] = frame
+            self._st[_BASE] = self._st[_LP]
+            self._tlast[...] = -1e300
             self._t_prev = t_us
             return empty_events()
         if t_us <= self._t_prev:
             raise ParameterError(f"t_us must increase: got {t_us} after {self._t_prev}")
-        t0 = float(self._t_prev)
-        dt = float(t_us - self._t_prev)
-        args = (self.threshold_on, self.threshold_off, t0, dt, self._cut_w, self._bw_inv,
-                self._lin_thr, self._log_thr, self._refr, self._inv_sub)
-        _pass1(frame, self._i_prev, self._l_prev, self._lp, self._base, self._tlast, *args,
-               self._row_n, self._row_px, self._px_list,
-               self._s_i0, self._s_l0, self._s_lp, self._s_base, self._s_tl)
-        n_sig = int(self._row_n.sum())
-        noise_t, noise_x, noise_y, noise_p = self._noise(frame, self._t_prev, t_us)
-        n = n_sig + noise_t.size
-        if n == 0:
-            self._t_prev = t_us
-            return empty_events()
-        all_t = np.empty(n, np.float64)
-        all_x = np.empty(n, np.uint16)
-        all_y = np.empty(n, np.uint16)
-        all_p = np.empty(n, np.int8)
-        if n_sig:
-            offsets = np.zeros(self._row_n.size, np.int64)
-            np.cumsum(self._row_n[:-1], out=offsets[1:])
-            _pass2(frame, *args, self._row_px, self._px_list, self._s_i0, self._s_l0, self._s_lp,
-                   self._s_base, self._s_tl, offsets, all_t, all_x, all_y, all_p)
-        all_t[n_sig:] = noise_t
-        all_x[n_sig:] = noise_x
-        all_y[n_sig:] = noise_y
-        all_p[n_sig:] = noise_p
-        events = empty_events(n)
-        _sort_into(all_t, all_x, all_y, all_p, self._t_prev, t_us - self._t_prev,
-                   events["t"], events["x"], events["y"], events["p"])
+        prm = self._prm
+        prm[_T0] = self._t_prev
+        prm[_DT] = t_us - self._t_prev
+        prm[_CWDT] = np.float32(self._cut_w * prm[_DT])
+        rows = self._rows
+        _pass1(frame, self._st, self._tlast, self._lp_new, self._active, self._saved, self._s_tl,
+               self._px_list, rows, prm)
+        n_sig, _, bad = rows.sum(axis=1).tolist()
+        if bad:
+            self._t_prev = None
+            raise self._bad_frame(bad)
+        noise = self._noise(frame, self._t_prev, t_us)
+        n = n_sig + noise[0].size
         self._t_prev = t_us
+        if n == 0:
+            return empty_events()
+        buf_t = np.empty(n, np.float64)
+        buf_x = np.empty(n, np.uint16)
+        buf_y = np.empty(n, np.uint16)
+        buf_p = np.empty(n, np.int8)
+        events = np.empty(n, EVENT_DTYPE)
+        _emit(frame, self._st, self._saved, self._s_tl, self._px_list, rows, prm, *noise,
+              buf_t, buf_x, buf_y, buf_p, events["t"], events["x"], events["y"], events["p"])
         return events
 
     def _noise(self, frame: np.ndarray, t0: int, t1: int) -> tuple[np.ndarray, ...]:
-        """Leak and shot-noise events in (t0, t1], drawn in bulk."""
+        """Leak and shot-noise events in (t0, t1], drawn in bulk (see :func:`_noise_events`)."""
         p = self.params
-        width, _ = self.sensor_size
+        if p.leak_rate_hz <= 0 and p.shot_noise_rate_hz <= 0:
+            return _EMPTY
         dt_s = (t1 - t0) * 1e-6
         rng = self._rng
-        idx_parts, pol_parts = [], []
-        if p.leak_rate_hz > 0 and self._leak_cdf[-1] > 0:
-            n_leak = rng.poisson(self._leak_cdf[-1] * dt_s)
-            if n_leak:
-                idx = np.searchsorted(self._leak_cdf, rng.random(n_leak) * self._leak_cdf[-1], side="right")
-                idx_parts.append(np.minimum(idx, self._leak_cdf.size - 1))
-                pol_parts.append(np.ones(n_leak, np.int8))
-        if p.shot_noise_rate_hz > 0:
-            r_max = p.shot_noise_rate_hz * p.shot_noise_max_factor
-            n_cand = rng.poisson(frame.size * r_max * dt_s)
-            if n_cand:
-                idx = rng.integers(0, frame.size, n_cand)
-                lux = frame.reshape(-1)[idx].astype(np.float64)
-                factor = np.minimum(np.sqrt(p.noise_ref_lux / np.maximum(lux, 1e-12)), p.shot_noise_max_factor)
-                keep = rng.random(n_cand) * p.shot_noise_max_factor < factor
-                idx = idx[keep]
-                idx_parts.append(idx)
-                pol_parts.append(np.where(rng.random(idx.size) < 0.5, 1, -1).astype(np.int8))
-        if not idx_parts:
-            empty = np.empty(0)
-            return empty.astype(np.float64), empty.astype(np.uint16), empty.astype(np.uint16), empty.astype(np.int8)
-        idx = np.concatenate(idx_parts)
-        pol = np.concatenate(pol_parts)
-        t = rng.integers(t0 + 1, t1 + 1, idx.size).astype(np.float64)
-        return t, (idx % width).astype(np.uint16), (idx // width).astype(np.uint16), pol
+        total = float(self._leak_cdf[-1])
+        n_leak = int(rng.poisson(total * dt_s)) if total > 0 else 0
+        n_cand = int(rng.poisson(frame.size * p.shot_noise_rate_hz * p.shot_noise_max_factor * dt_s))
+        if n_leak + n_cand == 0:
+            return _EMPTY
+        u = rng.random(2 * (n_leak + n_cand))
+        return _noise_events(u, n_leak, frame, self._leak_cdf, t0, t1, p.shot_noise_max_factor, p.noise_ref_lux)
+
+
+@njit(cache=True)
+def _noise_events(u, n_leak, frame, leak_cdf, t0, t1, max_factor, ref_lux):
+    """Leak (ON) and shot (ON/OFF) noise events in (t0, t1] from uniform draws ``u``.
+
+    The caller draws the event counts: leak ~ Poisson(sum of per-pixel rates x dt), shot-noise
+    candidates ~ Poisson(pixels x highest rate x dt). Here each leak event's pixel is drawn with
+    probability proportional to its rate (inverse CDF), and each shot candidate at a pixel of
+    illuminance I is kept with probability min(cap, sqrt(ref / I)) / cap (thinning), ON or OFF
+    with equal odds. Times are uniform in the step. ``u`` holds two draws per candidate.
+    """
+    h, w = frame.shape
+    n_px = h * w
+    n = u.shape[0] // 2
+    idx = np.empty(n, np.int64)
+    pol = np.empty(n, np.int8)
+    total = leak_cdf[-1]
+    k = 0
+    for i in range(n_leak):
+        j = np.searchsorted(leak_cdf, u[i] * total, side="right")
+        idx[k] = min(j, n_px - 1)
+        pol[k] = 1
+        k += 1
+    for i in range(n_leak, n):
+        # the integer part of u * n_px picks the pixel; the fraction (~36 further random bits)
+        # decides acceptance and, by halves, polarity
+        v = u[i] * n_px
+        j = min(int(v), n_px - 1)
+        frac = (v - j) * max_factor
+        lux = max(np.float64(frame[j // w, j % w]), 1e-12)
+        accept = min(math.sqrt(ref_lux / lux), max_factor)
+        if frac < accept:
+            idx[k] = j
+            pol[k] = 1 if frac < 0.5 * accept else -1
+            k += 1
+    t = np.empty(k, np.float64)
+    x = np.empty(k, np.uint16)
+    y = np.empty(k, np.uint16)
+    span = t1 - t0
+    for i in range(k):
+        t[i] = t0 + 1 + min(int(u[n + i] * span), span - 1)
+        x[i] = idx[i] % w
+        y[i] = idx[i] // w
+    return t, x, y, pol[:k].copy()
 
 
 def simulate_frames(

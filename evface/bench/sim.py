@@ -1,0 +1,85 @@
+"""``evface bench sim``: speed of the DVS pixel model.
+
+Scene: a bright Gaussian blob (peak 1000 lux, sigma = height / 16) circling over a dim 20 lux
+background at 1 pixel per step, sampled at 1 kHz. Only the simulator's ``step`` is timed (scene
+generation is excluded). Keys (stable): ``<mode>_<W>x<H>`` with ``mode`` in {ideal, realistic},
+each holding ``mpix_per_s``, ``events_per_s``, ``events``, ``steps``, ``seconds``; plus
+``threads`` and ``scene``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from evface.sim.dvs import DvsParams, DvsSimulator, num_threads
+
+SIZES = ((346, 260), (1280, 720))
+STEP_US = 1000
+BACKGROUND_LUX = 20.0
+PEAK_LUX = 1000.0
+
+
+def modes() -> dict[str, DvsParams]:
+    """The two parameter sets of the benchmark."""
+    return {
+        "ideal": DvsParams.ideal(0.2),
+        "realistic": DvsParams(
+            threshold_on_log=0.2, threshold_off_log=0.2, threshold_on_sigma_log=0.03,
+            threshold_off_sigma_log=0.03, cutoff_hz=300.0, leak_rate_hz=0.1, shot_noise_rate_hz=1.0,
+            refractory_us=500.0,
+        ),
+    }
+
+
+def blob_frame(size: tuple[int, int], step: int) -> np.ndarray:
+    """The benchmark scene at a given 1 kHz step: float32 (H, W) lux."""
+    width, height = size
+    sigma = height / 16.0
+    radius = height / 4.0
+    omega = 1.0 / radius  # one pixel per step along the circle
+    cx = width / 2.0 + radius * np.cos(omega * step)
+    cy = height / 2.0 + radius * np.sin(omega * step)
+    gx = np.exp(-0.5 * ((np.arange(width, dtype=np.float32) - cx) / sigma) ** 2).astype(np.float32)
+    gy = np.exp(-0.5 * ((np.arange(height, dtype=np.float32) - cy) / sigma) ** 2).astype(np.float32)
+    return (BACKGROUND_LUX + PEAK_LUX * np.outer(gy, gx)).astype(np.float32)
+
+
+def measure(size: tuple[int, int], params: DvsParams, steps: int, seed: int = 0) -> dict[str, Any]:
+    """Time ``steps`` simulator steps on the blob scene."""
+    sim = DvsSimulator(size, params, seed)
+    warm = DvsSimulator((32, 24), params, seed)  # compile outside the timed loop
+    for k in range(3):
+        warm.step(blob_frame((32, 24), k), k * STEP_US)
+    sim.step(blob_frame(size, 0), 0)
+    elapsed = 0.0
+    n_events = 0
+    for k in range(1, steps + 1):
+        frame = blob_frame(size, k)
+        t0 = time.perf_counter()
+        ev = sim.step(frame, k * STEP_US)
+        elapsed += time.perf_counter() - t0
+        n_events += ev.size
+    pixels = size[0] * size[1] * steps
+    return {
+        "mpix_per_s": pixels / elapsed / 1e6,
+        "events_per_s": n_events / elapsed,
+        "events": int(n_events),
+        "steps": steps,
+        "seconds": elapsed,
+    }
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """Measure both modes at 346x260 and 1280x720; return one JSON-ready dict."""
+    out: dict[str, Any] = {
+        "threads": num_threads(),
+        "scene": f"Gaussian blob {PEAK_LUX:g} lux over {BACKGROUND_LUX:g} lux, 1 px/step, 1 kHz",
+    }
+    for name, params in modes().items():
+        for size in SIZES:
+            steps = (50 if size[0] > 1000 else 200) if quick else (300 if size[0] > 1000 else 2000)
+            out[f"{name}_{size[0]}x{size[1]}"] = measure(size, params, steps)
+    return out
