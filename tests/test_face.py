@@ -208,3 +208,35 @@ def test_photo_without_face_raises():
 def test_procedural_identity_rejects_negative_seed():
     with pytest.raises(ParameterError):
         procedural_identity(-1)
+
+
+def test_pose_moves_image_and_landmarks_together():
+    r = FaceRenderer(procedural_identity(6), (200, 200))
+    fw = r.face_width_px
+    base = r.render({})
+    pose = FacePose(dx=5 / fw, dy=-3 / fw)  # a whole-pixel shift: (+5, -3) px
+    moved = r.render({}, pose)
+    assert np.allclose(moved[20:-20, 20:-20], base[23:-17, 15:-25], atol=1e-4)
+    lm0, lm1 = r.landmarks({}), r.landmarks({}, pose)
+    assert np.allclose(lm1["mouth"] - lm0["mouth"], [5, -3], atol=1e-6)
+    # roll about the face centre keeps the centre still and rotates the eye line
+    rolled = r.landmarks({}, FacePose(roll_deg=10))
+    eye_l, eye_r = rolled["iris_l"][0], rolled["iris_r"][0]
+    angle = np.degrees(np.arctan2(-(eye_r[1] - eye_l[1]), eye_r[0] - eye_l[0]))
+    assert 8 < angle < 12  # counter-clockwise on screen
+
+
+def test_pose_and_aus_compose():
+    r = FaceRenderer(procedural_identity(6), (200, 200))
+    fw = r.face_width_px
+    pose = FacePose(dx=4 / fw)
+    a = r.render({12: 1.0, 45: 0.6})
+    b = r.render({12: 1.0, 45: 0.6}, pose)
+    assert np.allclose(b[20:-20, 24:-16], a[20:-20, 20:-20], atol=1e-4)
+
+
+def test_non_square_canvas_keeps_the_face_fraction():
+    r = FaceRenderer(procedural_identity(1), (240, 160))
+    x, y, w, h = r.face_box
+    assert abs(w - 1.15 * 0.42 * 160) <= 1
+    assert r.render({}).shape == (160, 240, 3)
