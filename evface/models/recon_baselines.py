@@ -28,7 +28,7 @@ from evface.events.core import SensorSize
 LOG_EPS = 1e-3
 """Offset in ``log(linear + LOG_EPS)``: keeps black pixels finite (about 1/1000 of full scale)."""
 DEFAULT_GAMMA = 2.2
-CONTRAST_GRID = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+CONTRAST_GRID = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 """Contrasts (log units per event) tried by :func:`fit_integration`."""
 ALPHA_GRID_RAD_S = (0.0, 2 * np.pi, 10 * np.pi)
 """Leak rates (rad/s) for which :func:`leaky_counts` is computed by default."""
