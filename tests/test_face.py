@@ -70,11 +70,15 @@ def test_two_sizes_are_one_view():
     assert np.allclose((lm_b["mouth"] + 0.5) / 2 - 0.5, lm_s["mouth"], atol=0.05)
 
 
+@pytest.fixture(scope="module")
+def small_renderers():
+    return {s: FaceRenderer(procedural_identity(s), (200, 200)) for s in (0, 11)}
+
+
 @pytest.mark.parametrize("seed", [0, 11])
 @pytest.mark.parametrize("au", sorted(AU_TABLE))
-def test_au_apex_displacement_in_range_and_direction(seed, au):
-    ident = procedural_identity(seed)
-    r = FaceRenderer(ident, (200, 200))
+def test_au_apex_displacement_in_range_and_direction(small_renderers, seed, au):
+    r = small_renderers[seed]
     info = AU_TABLE[au]
     from evface.face.aus import POINTS
 
