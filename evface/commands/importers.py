@@ -126,6 +126,34 @@ def session(
     Console().print(table)
 
 
+@import_app.command("corpus")
+def corpus(
+    root: Path = typer.Argument(..., help="Corpus folder (subXX/EPYY/imgN.jpg)."),
+    table: Path = typer.Argument(..., help="Annotation table (CSV: Subject, Filename, OnsetFrame, ApexFrame, OffsetFrame, Action Units)."),
+    out: Path = typer.Argument(..., help="Dataset folder to create."),
+    sensor: list[str] = typer.Option(["davis346"], "--sensor", help="DVS preset[:WxH], repeatable (davis346 -> lr, evk4 -> hd)."),
+    fps: float = typer.Option(200.0, "--fps", help="Corpus frame rate (CASME II: 200)."),
+    rgb_fps: float = typer.Option(0.0, "--rgb-fps", help="Resample the RGB frames to this rate (0: keep the corpus rate)."),
+    lux_white: float = typer.Option(300.0, "--lux-white", help="Scene illuminance of an sRGB white pixel, lux."),
+    upsample: int = typer.Option(0, "--upsample", help="Simulation steps per frame interval (0: enough for 1 kHz)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the camera simulation."),
+    label: str = typer.Option("aus", "--label", help="Label clips by 'aus' (AU1+2) or 'emotion'."),
+    lighting: str = typer.Option("corpus", "--lighting", help="Lighting tag stored with the clips."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
+) -> None:
+    """Convert a CASME II-style RGB corpus into events + RGB clips (resumes after an interruption)."""
+    from rich.progress import Progress
+
+    from evface.data.importers.corpus import CorpusOptions, import_corpus
+
+    options = CorpusOptions(sensors=tuple(sensor), fps=fps, rgb_fps=rgb_fps or None, lux_white=lux_white,
+                            upsample=upsample or None, seed=seed, label=label, lighting=lighting, overwrite=overwrite)
+    with Progress(transient=True) as bar:
+        task = bar.add_task("converting clips", total=1.0)
+        report = import_corpus(root, table, out, options, progress=lambda stage, frac: bar.update(task, completed=frac))
+    print(f"{out}: {len(report['clips'])} clips")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``evface import`` to ``app``."""
     app.add_typer(import_app, name="import")

@@ -1,0 +1,389 @@
+"""Import an RGB micro-expression corpus in the CASME II layout: frames -> events + RGB clips.
+
+Layout::
+
+    ROOT/sub01/EP02_01f/img46.jpg, img47.jpg, ...     one folder of numbered frames per clip
+    TABLE.csv                                         one row per clip
+
+The table (CSV; export CASME II's ``.xlsx`` sheet to CSV first) needs the columns ``Subject``,
+``Filename``, ``OnsetFrame``, ``ApexFrame``, ``OffsetFrame`` and ``Action Units``;
+``Estimated Emotion`` is optional (header names are matched ignoring case, spaces and
+underscores). ``Subject`` ``1`` or ``01`` or ``sub01`` all name the folder ``sub01``. Frame
+numbers are the numbers in the file names (``img46.jpg`` is frame 46). An apex given as ``/``
+(unknown, as in some CASME II rows) becomes the middle of onset and offset and is flagged in the
+clip's ``extra``.
+
+Conversion of each clip (frame ``n`` of a folder starting at ``n0`` is at ``(n - n0) / fps``):
+
+- **intensity**: 8-bit sRGB grey is decoded to linear (the sRGB transfer curve) and multiplied
+  by ``lux_white`` (default 300 lux, an office-lit face: white = 300 lux);
+- **geometry**: each frame is resized to cover the sensor (aspect ratio kept, ``INTER_AREA``)
+  and centre-cropped; the RGB -> sensor homography of that mapping is stored in the calibration;
+- **time**: between two corpus frames ``upsample - 1`` frames are interpolated linearly in lux
+  (default: enough for 1 kHz, 5 at 200 fps), so that the DVS model's per-step linear
+  interpolation follows the motion;
+- **events**: :class:`evface.sim.dvs.DvsSimulator` with the sensor preset's parameters, seeded
+  by ``seed`` and the clip's row so that the same corpus and seed give the same dataset;
+- **RGB**: the corpus frames at the corpus rate, or (``rgb_fps``) resampled: output frame ``j``
+  averages the corpus frames whose time falls in ``[j / rgb_fps, (j + 1) / rgb_fps)`` (a box
+  exposure over the whole output period).
+
+Clips are written into ``OUT.partial`` one by one (atomically); an interrupted import resumes
+there with the same options, and ``OUT`` appears only when the manifest is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from evface.data.clip import Clip, FrameSeries, SensorInfo, write_clip
+from evface.data.dataset import write_dataset_json, write_manifest
+from evface.data.importers.annotations import label_from_aus, parse_aus
+from evface.data.importers.registration import map_box
+from evface.errors import DatasetError, FormatError, ParameterError, where
+
+SENSOR_NAMES = {"davis346": "lr", "evk4": "hd"}
+"""Clip sensor name of each preset (as in the synthetic rig)."""
+FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
+_NUMBER = re.compile(r"(\d+)$")
+_COLUMNS = {
+    "subject": "subject", "filename": "filename", "onsetframe": "onset", "apexframe": "apex",
+    "offsetframe": "offset", "actionunits": "aus", "estimatedemotion": "emotion",
+}
+
+
+@dataclass(frozen=True)
+class CorpusRow:
+    """One row of the corpus table (frame numbers as in the file names; apex None when unknown)."""
+
+    subject: str
+    filename: str
+    onset: int
+    apex: int | None
+    offset: int
+    aus: tuple[int, ...]
+    emotion: str
+    line: int
+
+
+@dataclass(frozen=True)
+class CorpusOptions:
+    """How a corpus becomes a dataset (see the module docstring).
+
+    ``sensors`` are DVS presets, optionally with a size: ``"davis346"``, ``"evk4:640x360"``.
+    """
+
+    sensors: tuple[str, ...] = ("davis346",)
+    fps: float = 200.0
+    rgb_fps: float | None = None
+    lux_white: float = 300.0
+    upsample: int | None = None
+    seed: int = 0
+    label: str = "aus"
+    lighting: str = "corpus"
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if self.fps <= 0 or (self.rgb_fps is not None and not 0 < self.rgb_fps <= self.fps):
+            raise ParameterError(f"fps must be positive and rgb_fps in (0, fps], got fps={self.fps}, rgb_fps={self.rgb_fps}")
+        if self.lux_white <= 0:
+            raise ParameterError(f"lux_white must be positive, got {self.lux_white}")
+        if self.upsample is not None and self.upsample < 1:
+            raise ParameterError(f"upsample must be >= 1, got {self.upsample}")
+        if self.label not in ("aus", "emotion"):
+            raise ParameterError(f"label must be 'aus' or 'emotion', got {self.label!r}")
+        if not self.sensors:
+            raise ParameterError("give at least one sensor preset")
+        for s in self.sensors:
+            parse_sensor(s)
+
+    @property
+    def substeps(self) -> int:
+        """Simulation steps per corpus frame interval."""
+        return self.upsample if self.upsample is not None else max(1, math.ceil(1000.0 / self.fps))
+
+
+def parse_sensor(spec: str) -> tuple[str, str, tuple[int, int]]:
+    """``"evk4:640x360"`` -> ``("hd", "evk4", (640, 360))``; the size defaults to the preset's.
+
+    Examples
+    --------
+    >>> parse_sensor("davis346")
+    ('lr', 'davis346', (346, 260))
+    """
+    from evface.sim.dvs import DVS_SENSORS
+
+    preset, _, size = spec.partition(":")
+    if preset not in DVS_SENSORS:
+        raise ParameterError(f"unknown sensor preset {preset!r} in {spec!r}; choose from {sorted(DVS_SENSORS)}")
+    if size:
+        m = re.fullmatch(r"(\d+)x(\d+)", size)
+        if m is None or int(m.group(1)) < 8 or int(m.group(2)) < 8:
+            raise ParameterError(f"sensor size in {spec!r} must be WxH with both at least 8")
+        wh = (int(m.group(1)), int(m.group(2)))
+    else:
+        wh = DVS_SENSORS[preset]
+    return SENSOR_NAMES.get(preset, preset), preset, wh
+
+
+def read_corpus_table(path: str | Path) -> list[CorpusRow]:
+    """Read and validate a CASME II-style annotation table (CSV)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(where(path, "annotation table not found"))
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        raise DatasetError(where(path, "spreadsheets are not read; export the sheet to CSV"))
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            names = {h: _COLUMNS.get(re.sub(r"[\s_]+", "", h.lower())) for h in reader.fieldnames or []}
+            raw = [{names[k]: (v or "").strip() for k, v in row.items() if k in names and names[k]} for row in reader]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(where(path, f"not a readable CSV file ({exc})")) from exc
+    missing = sorted({"subject", "filename", "onset", "apex", "offset", "aus"} - set(names.values()))
+    if missing:
+        wanted = {v: k for k, v in {"Subject": "subject", "Filename": "filename", "OnsetFrame": "onset", "ApexFrame": "apex",
+                                    "OffsetFrame": "offset", "Action Units": "aus"}.items()}
+        raise DatasetError(where(path, f"missing columns {[wanted[m] for m in missing]}"))
+    if not raw:
+        raise DatasetError(where(path, "no rows"))
+    rows = []
+    for line, r in enumerate(raw, start=2):
+        src = f"{path}: line {line}"
+        frames = {}
+        for key in ("onset", "apex", "offset"):
+            cell = r.get(key, "")
+            if key == "apex" and cell in ("/", "", "-"):
+                frames[key] = None
+                continue
+            try:
+                frames[key] = int(float(cell))
+            except ValueError:
+                raise DatasetError(f"{src}: {key} frame must be a frame number, got {cell!r}") from None
+        if frames["offset"] < frames["onset"] or (frames["apex"] is not None and not frames["onset"] <= frames["apex"] <= frames["offset"]):
+            raise DatasetError(f"{src}: frames must satisfy onset <= apex <= offset (got {frames})")
+        if not r.get("subject") or not r.get("filename"):
+            raise DatasetError(f"{src}: empty Subject or Filename")
+        rows.append(CorpusRow(r["subject"], r["filename"], frames["onset"], frames["apex"], frames["offset"],
+                              tuple(parse_aus(r.get("aus", ""), source=src)), r.get("emotion", "").lower(), line))
+    return rows
+
+
+def subject_folder(subject: str) -> str:
+    """``"1"``, ``"01"`` or ``"sub01"`` -> ``"sub01"``."""
+    s = subject.strip()
+    if s.lower().startswith("sub"):
+        s = s[3:]
+    return f"sub{int(s):02d}" if s.isdigit() else f"sub{s}"
+
+
+def find_frames(root: Path, row: CorpusRow) -> list[tuple[int, Path]]:
+    """The numbered frames of a row's folder, sorted; checks that the numbering has no gap."""
+    folder = root / subject_folder(row.subject) / row.filename
+    if not folder.is_dir():
+        raise DatasetError(where(folder, f"frame folder of table line {row.line} not found"))
+    frames = []
+    for p in folder.iterdir():
+        m = _NUMBER.search(p.stem)
+        if p.suffix.lower() in FRAME_EXTENSIONS and m:
+            frames.append((int(m.group(1)), p))
+    frames.sort()
+    if len(frames) < 2:
+        raise DatasetError(where(folder, f"needs at least 2 numbered frames, found {len(frames)}"))
+    numbers = np.array([n for n, _ in frames])
+    if np.any(np.diff(numbers) != 1):
+        gap = int(numbers[np.flatnonzero(np.diff(numbers) != 1)[0]])
+        raise DatasetError(where(folder, f"{len(frames)} frames but numbers {numbers[0]}..{numbers[-1]} have a gap after {gap}"))
+    for key, n in (("onset", row.onset), ("apex", row.apex), ("offset", row.offset)):
+        if n is not None and not numbers[0] <= n <= numbers[-1]:
+            raise DatasetError(where(folder, f"table line {row.line}: {key} frame {n} is outside the folder's frames {numbers[0]}..{numbers[-1]}"))
+    return frames
+
+
+def load_frames(frames: list[tuple[int, Path]]) -> np.ndarray:
+    """Read numbered frames into (N, H, W, 3) uint8 RGB; all must share one size."""
+    out = []
+    for _, p in frames:
+        img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+        if img is None:
+            raise FormatError(where(p, "unreadable image"))
+        if out and img.shape != out[0].shape:
+            raise DatasetError(where(p, f"frame size {img.shape[1]}x{img.shape[0]} differs from the folder's first frame "
+                                        f"{out[0].shape[1]}x{out[0].shape[0]}"))
+        out.append(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+    return np.stack(out)
+
+
+def srgb_to_linear(v: np.ndarray) -> np.ndarray:
+    """8-bit sRGB code values -> linear [0, 1] (the IEC 61966-2-1 curve)."""
+    c = np.asarray(v, dtype=np.float32) / 255.0
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def cover_resize(image_size: tuple[int, int], sensor_size: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int], np.ndarray]:
+    """Resize size and crop origin that make an image cover a sensor, and the exact homography.
+
+    Returns ``(resized (w, h), crop (x0, y0), H)`` with ``H`` mapping image pixels to sensor
+    pixels (pixel centres at integer coordinates).
+    """
+    (w, h), (sw, sh) = image_size, sensor_size
+    s = max(sw / w, sh / h)
+    rw, rh = max(sw, round(w * s)), max(sh, round(h * s))
+    x0, y0 = (rw - sw) // 2, (rh - sh) // 2
+    sx, sy = rw / w, rh / h
+    hom = np.array([[sx, 0.0, 0.5 * sx - 0.5 - x0], [0.0, sy, 0.5 * sy - 0.5 - y0], [0.0, 0.0, 1.0]])
+    return (rw, rh), (x0, y0), hom
+
+
+def frames_to_lux(rgb: np.ndarray, sensor_size: tuple[int, int], lux_white: float) -> tuple[np.ndarray, np.ndarray]:
+    """(N, H, W, 3) uint8 -> (N, sh, sw) float32 lux on the sensor grid, and the homography."""
+    gray = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in rgb])
+    (rw, rh), (x0, y0), hom = cover_resize((rgb.shape[2], rgb.shape[1]), sensor_size)
+    lin = srgb_to_linear(gray) * np.float32(lux_white)
+    sw, sh = sensor_size
+    out = np.stack([cv2.resize(f, (rw, rh), interpolation=cv2.INTER_AREA)[y0:y0 + sh, x0:x0 + sw] for f in lin])
+    return np.ascontiguousarray(out, dtype=np.float32), hom
+
+
+def simulate_clip(lux: np.ndarray, t_us: np.ndarray, preset: str, substeps: int, seed: int) -> np.ndarray:
+    """Events of a frame sequence with ``substeps`` linear interpolation steps per interval."""
+    from evface.sim.dvs import DvsParams, DvsSimulator
+
+    sim = DvsSimulator((lux.shape[2], lux.shape[1]), DvsParams.preset(preset), seed=seed)
+    chunks = [sim.step(lux[0], int(t_us[0]))]
+    for k in range(1, lux.shape[0]):
+        for j in range(1, substeps + 1):
+            a = j / substeps
+            frame = lux[k] if j == substeps else (1 - a) * lux[k - 1] + a * lux[k]
+            chunks.append(sim.step(frame, int(round(t_us[k - 1] + a * (t_us[k] - t_us[k - 1])))))
+    return np.concatenate(chunks)
+
+
+def resample_rgb(rgb: np.ndarray, fps: float, rgb_fps: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Box-average corpus frames into ``rgb_fps`` frames; returns (frames, t_us, exposure_us)."""
+    n = rgb.shape[0]
+    t = np.arange(n) / fps
+    period = 1.0 / rgb_fps
+    m = max(1, int(np.floor(n / fps / period + 1e-9)))
+    out, times = [], []
+    for j in range(m):
+        sel = (t >= j * period - 1e-9) & (t < (j + 1) * period - 1e-9)
+        if not sel.any():
+            continue
+        out.append(np.round(rgb[sel].astype(np.float32).mean(axis=0)).astype(np.uint8))
+        times.append(round(j * period * 1e6))
+    return np.stack(out), np.asarray(times, dtype=np.int64), round(period * 1e6)
+
+
+def import_corpus(
+    root: str | Path,
+    table: str | Path,
+    out: str | Path,
+    options: CorpusOptions = CorpusOptions(),
+    progress: Callable[[str, float], None] | None = None,
+) -> dict[str, Any]:
+    """Convert a CASME II-style corpus into a dataset folder (see the module docstring).
+
+    Every row is validated (folder, frames, frame numbers) before any clip is simulated.
+
+    Returns
+    -------
+    dict
+        The ``import`` section of ``dataset.json`` (options and clip ids).
+    """
+    root, out = Path(root), Path(out)
+    tell = progress or (lambda stage, frac: None)
+    if not root.is_dir():
+        raise DatasetError(where(root, "corpus folder not found"))
+    if out.exists() and any(out.iterdir()) and not options.overwrite:
+        raise DatasetError(where(out, "output folder exists and is not empty (use overwrite)"))
+    rows = read_corpus_table(table)
+    folders = [find_frames(root, r) for r in rows]
+    ids = [f"{subject_folder(r.subject)}_{r.filename}" for r in rows]
+    dup = {i for i in ids if ids.count(i) > 1}
+    if dup:
+        raise DatasetError(where(table, f"several rows name the same clip folder: {sorted(dup)}"))
+    sensors = [parse_sensor(s) for s in options.sensors]
+    names = [s[0] for s in sensors]
+    if len(set(names)) != len(names):
+        raise ParameterError(f"two sensors share the clip name: {options.sensors}")
+
+    tmp = out.with_name(out.name + ".partial")
+    settings = {"root": str(root.resolve()), "table": str(Path(table).resolve()), **asdict(options)}
+    settings.pop("overwrite")
+    stamp = tmp / "import.json"
+    if tmp.exists() and (not stamp.exists() or json.loads(stamp.read_text()) != json.loads(json.dumps(settings))):
+        shutil.rmtree(tmp)
+    (tmp / "clips").mkdir(parents=True, exist_ok=True)
+    if not stamp.exists():
+        stamp.write_text(json.dumps(settings))
+
+    period_us = 1e6 / options.fps
+    manifest = []
+    for i, (row, frames, clip_id) in enumerate(zip(rows, folders, ids)):
+        tell("convert clips", i / len(rows))
+        n0 = frames[0][0]
+        apex = row.apex if row.apex is not None else (row.onset + row.offset) // 2
+        clip_path = tmp / "clips" / f"{clip_id}.h5"
+        onset_us, apex_us, offset_us = (round((n - n0) * period_us) for n in (row.onset, apex, row.offset))
+        duration_us = round(len(frames) * period_us)
+        label = label_from_aus(row.aus) if options.label == "aus" else (row.emotion or "unknown")
+        if not clip_path.exists():
+            rgb = load_frames(frames)
+            t_us = np.round(np.arange(len(frames)) * period_us).astype(np.int64)
+            events, infos, homs = {}, {}, {}
+            for j, (name, preset, size) in enumerate(sensors):
+                lux, homs[name] = frames_to_lux(rgb, size, options.lux_white)
+                events[name] = simulate_clip(lux, t_us, preset, options.substeps, seed=options.seed * 100_003 + i * 101 + j)
+                infos[name] = SensorInfo(name, size[0], size[1], size[0], size[1], (0, 0, size[0], size[1]), preset,
+                                         {"lux_white": options.lux_white, "substeps": options.substeps})
+            from evface.face.detect import detect_faces
+
+            faces = detect_faces(rgb[apex - n0])
+            face_box = {}
+            if len(faces):
+                box = [int(v) for v in faces[0]]
+                face_box = {"rgb": box, **{name: [round(v, 2) for v in map_box(homs[name], box)] for name in names}}
+            if options.rgb_fps:
+                data, rgb_t, exposure = resample_rgb(rgb, options.fps, options.rgb_fps)
+                rgb_fps = options.rgb_fps
+            else:
+                data, rgb_t, exposure, rgb_fps = rgb, t_us, round(period_us), options.fps
+            clip = Clip(
+                clip_id=clip_id, subject=subject_folder(row.subject), label=label, aus=list(row.aus),
+                lighting=options.lighting, onset_us=onset_us, apex_us=apex_us, offset_us=offset_us,
+                duration_us=duration_us, events=events, sensors=infos,
+                frames={"rgb": FrameSeries(data, rgb_t, np.full(len(rgb_t), exposure, np.int64), fps=float(rgb_fps),
+                                           model="corpus", params={"source_fps": options.fps})},
+                calibration={"homography": {n: homs[n].tolist() for n in names}, "face_box": face_box},
+                extra={"source": "corpus", "folder": f"{subject_folder(row.subject)}/{row.filename}", "line": row.line,
+                       "emotion": row.emotion, "apex_estimated": row.apex is None, "first_frame": n0},
+            )
+            write_clip(clip_path, clip)
+        manifest.append({"clip_id": clip_id, "subject": subject_folder(row.subject), "label": label, "aus": list(row.aus),
+                         "lighting": options.lighting, "file": f"clips/{clip_id}.h5", "onset_us": onset_us,
+                         "apex_us": apex_us, "offset_us": offset_us, "duration_us": duration_us, "source": "corpus"})
+    from evface import __version__
+
+    report = {"options": settings, "clips": ids}
+    write_manifest(tmp, manifest)
+    write_dataset_json(tmp, {"generator": "evface import corpus", "version": __version__, "seed": options.seed,
+                             "params": settings, "import": report})
+    stamp.unlink()
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+    tell("done", 1.0)
+    return report

@@ -1,0 +1,212 @@
+"""`evface import corpus` on a generated mini corpus in the CASME II layout (synthetic faces)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from evface.cli import main
+from evface.data.clip import read_clip
+from evface.data.dataset import DatasetFolder
+from evface.data.importers.corpus import (
+    CorpusOptions,
+    cover_resize,
+    import_corpus,
+    parse_sensor,
+    read_corpus_table,
+    resample_rgb,
+    srgb_to_linear,
+)
+from evface.data.importers.registration import apply_homography
+from evface.errors import DatasetError, FormatError, ParameterError
+
+FPS = 200.0
+N_FRAMES = 30
+TABLE = "Subject,Filename,OnsetFrame,ApexFrame,OffsetFrame,Action Units,Estimated Emotion\n"
+
+
+def make_corpus(root, size=(96, 96)):
+    """Two subjects, three clips of 30 frames at 200 fps: AU12 / AU1+2 / AU4 rising then falling,
+    with a small head movement along (as in real footage)."""
+    from evface.face.identity import procedural_identity
+    from evface.face.render import FacePose, FaceRenderer
+
+    clips = [("1", "EP01_01", 12, (12,), "happiness"), ("1", "EP02_03f", 5, (1, 2), "surprise"),
+             ("02", "EP07_01", 101, (4,), "disgust")]
+    lines = [TABLE]
+    for subject, name, first, aus, emotion in clips:
+        renderer = FaceRenderer(procedural_identity(int(subject)), size=size)
+        folder = root / f"sub{int(subject):02d}" / name
+        folder.mkdir(parents=True)
+        for k in range(N_FRAMES):
+            a = np.sin(np.pi * k / (N_FRAMES - 1))
+            img = renderer.render({au: a for au in aus}, FacePose(dx=0.04 * a, dy=0.02 * a))
+            rgb = np.clip(255 * img ** (1 / 2.2), 0, 255).astype(np.uint8)
+            cv2.imwrite(str(folder / f"img{first + k}.jpg"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        au_text = "+".join(str(a) for a in aus)
+        lines.append(f"{subject},{name},{first + 3},{first + 15},{first + 27},{au_text},{emotion}\n")
+    (root / "table.csv").write_text("".join(lines))
+    return root
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return make_corpus(tmp_path_factory.mktemp("casme"))
+
+
+OPTS = dict(sensors=("davis346:40x32", "evk4:48x27"), seed=1, upsample=2)
+
+
+@pytest.fixture(scope="module")
+def imported(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out") / "ds"
+    report = import_corpus(corpus, corpus / "table.csv", out, CorpusOptions(**OPTS))
+    return out, report
+
+
+def test_corpus_import_writes_dataset(imported):
+    out, report = imported
+    ds = DatasetFolder.open(out)
+    assert [r["clip_id"] for r in ds.rows] == ["sub01_EP01_01", "sub01_EP02_03f", "sub02_EP07_01"]
+    assert ds.subjects == ["sub01", "sub02"] and ds.labels == ["AU1+2", "AU12", "AU4"]
+    row = ds.rows[0]
+    assert (row["onset_us"], row["apex_us"], row["offset_us"], row["duration_us"]) == (15_000, 75_000, 135_000, 150_000)
+    clip = read_clip(ds.clip_path(row))
+    assert set(clip.events) == {"lr", "hd"} and clip.sensors["lr"].size == (40, 32) and clip.sensors["hd"].model == "evk4"
+    for name in ("lr", "hd"):
+        ev = clip.events[name]
+        assert ev.size > 100 and (ev["p"] == 1).any() and (ev["p"] == -1).any()
+        assert 0 <= ev["t"].min() and ev["t"].max() <= 145_000
+    frames = clip.frames["rgb"]
+    assert frames.data.shape == (N_FRAMES, 96, 96, 3) and frames.fps == FPS and frames.t_us[1] == 5000
+    h = np.array(clip.calibration["homography"]["lr"])
+    np.testing.assert_allclose(apply_homography(h, [[47.5, 47.5]]), [[19.5, 15.5]], atol=1e-9)
+    assert clip.extra["emotion"] == "happiness" and clip.extra["first_frame"] == 12
+
+
+def test_events_follow_the_expression(imported):
+    """More events while the AU moves (rise and fall) than the neutral start would give."""
+    out, _ = imported
+    clip = read_clip(out / "clips" / "sub01_EP01_01.h5")
+    t = clip.events["lr"]["t"]
+    assert t.size > 0 and np.any(t > 50_000) and np.any(t < 100_000)
+
+
+def test_same_seed_same_events_and_resume(corpus, imported, tmp_path):
+    """A killed run leaves OUT.partial with finished clips; the rerun keeps them and simulates the
+    rest, identical to an uninterrupted run with the same seed."""
+    import json
+    import shutil
+
+    out, _ = imported
+    partial = tmp_path / "ds.partial"
+    (partial / "clips").mkdir(parents=True)
+    shutil.copy(out / "clips" / "sub01_EP01_01.h5", partial / "clips" / "sub01_EP01_01.h5")
+    stamp = {"root": str(corpus.resolve()), "table": str((corpus / "table.csv").resolve()),
+             **{k: v for k, v in CorpusOptions(**OPTS).__dict__.items() if k != "overwrite"}}
+    (partial / "import.json").write_text(json.dumps(stamp))
+    (partial / "clips" / "sub02_EP07_01.h5.tmp").write_bytes(b"half a clip")
+    import_corpus(corpus, corpus / "table.csv", tmp_path / "ds", CorpusOptions(**OPTS))
+    assert not partial.exists() and sorted(p.name for p in (tmp_path / "ds" / "clips").iterdir()) == [
+        "sub01_EP01_01.h5", "sub01_EP02_03f.h5", "sub02_EP07_01.h5"]
+    for cid in ("sub01_EP02_03f", "sub02_EP07_01"):
+        a = read_clip(out / "clips" / f"{cid}.h5")
+        b = read_clip(tmp_path / "ds" / "clips" / f"{cid}.h5")
+        for name in ("lr", "hd"):
+            np.testing.assert_array_equal(a.events[name], b.events[name])
+
+
+def test_rgb_resampled_to_30fps_and_emotion_labels(corpus, tmp_path):
+    import_corpus(corpus, corpus / "table.csv", tmp_path / "ds",
+                  CorpusOptions(sensors=("davis346:32x24",), rgb_fps=30.0, label="emotion", upsample=2))
+    ds = DatasetFolder.open(tmp_path / "ds")
+    assert ds.labels == ["disgust", "happiness", "surprise"]
+    clip = read_clip(ds.clip_path(ds.rows[0]))
+    frames = clip.frames["rgb"]
+    assert frames.fps == 30.0 and frames.data.shape[0] == 4 and frames.t_us.tolist() == [0, 33333, 66667, 100000]
+    assert set(clip.events) == {"lr"} and clip.sensors["lr"].params["substeps"] == 2
+
+
+def test_helpers():
+    assert CorpusOptions().substeps == 5 and CorpusOptions(fps=1000.0).substeps == 1
+    assert parse_sensor("evk4:64x36") == ("hd", "evk4", (64, 36))
+    (rw, rh), (x0, y0), h = cover_resize((640, 480), (346, 260))
+    assert (rw, rh) == (347, 260) and (x0, y0) == (0, 0)
+    assert srgb_to_linear(np.array([0, 255])).tolist() == [0.0, 1.0]
+    rgb = np.stack([np.full((2, 2, 3), v, np.uint8) for v in range(0, 120, 10)])  # 12 frames at 120 fps
+    data, t, exp = resample_rgb(rgb, 120.0, 30.0)
+    assert data[:, 0, 0, 0].tolist() == [15, 55, 95] and t.tolist() == [0, 33333, 66667] and exp == 33333
+
+
+# ----------------------------------------------------------------------------- error paths
+
+
+def copy_corpus(src, dst):
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_table_errors(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("Subject,Filename,OnsetFrame,ApexFrame\n1,EP,1,2\n")
+    with pytest.raises(DatasetError, match=r"missing columns \['Action Units', 'OffsetFrame'\]"):
+        read_corpus_table(p)
+    p.write_text(TABLE + "1,EP,10,x,20,4,\n")
+    with pytest.raises(DatasetError, match="line 2: apex frame must be a frame number, got 'x'"):
+        read_corpus_table(p)
+    p.write_text(TABLE + "1,EP,10,30,20,4,\n")
+    with pytest.raises(DatasetError, match="line 2: frames must satisfy"):
+        read_corpus_table(p)
+    p.write_text(TABLE + "1,EP,10,/,20,4+L10,\n")
+    (row,) = read_corpus_table(p)
+    assert row.apex is None and row.aus == (4, 10)
+    (tmp_path / "t.xlsx").write_bytes(b"PK")
+    with pytest.raises(DatasetError, match="spreadsheets"):
+        read_corpus_table(tmp_path / "t.xlsx")
+
+
+def test_missing_folder_and_frame_outside(corpus, tmp_path):
+    bad = tmp_path / "t.csv"
+    bad.write_text(TABLE + "1,EP99_01,1,2,3,4,\n")
+    with pytest.raises(DatasetError, match="EP99_01: frame folder of table line 2 not found"):
+        import_corpus(corpus, bad, tmp_path / "ds")
+    bad.write_text(TABLE + "1,EP01_01,12,20,60,12,\n")
+    with pytest.raises(DatasetError, match="offset frame 60 is outside the folder's frames 12..41"):
+        import_corpus(corpus, bad, tmp_path / "ds")
+    assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
+
+
+def test_gap_and_unreadable_frame(corpus, tmp_path):
+    c = copy_corpus(corpus, tmp_path / "c")
+    (c / "sub01" / "EP01_01" / "img20.jpg").unlink()
+    with pytest.raises(DatasetError, match="gap after 19"):
+        import_corpus(c, c / "table.csv", tmp_path / "ds")
+    c2 = copy_corpus(corpus, tmp_path / "c2")
+    (c2 / "sub02" / "EP07_01" / "img110.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(FormatError, match="img110.jpg: unreadable image"):
+        import_corpus(c2, c2 / "table.csv", tmp_path / "ds", CorpusOptions(sensors=("davis346:16x12",)))
+    assert not (tmp_path / "ds").exists()
+
+
+def test_bad_options_and_existing_output(corpus, tmp_path):
+    with pytest.raises(ParameterError, match="unknown sensor preset"):
+        CorpusOptions(sensors=("kinect",))
+    with pytest.raises(ParameterError, match="rgb_fps"):
+        CorpusOptions(rgb_fps=400.0)
+    with pytest.raises(ParameterError, match="WxH"):
+        CorpusOptions(sensors=("evk4:big",))
+    (tmp_path / "ds").mkdir()
+    (tmp_path / "ds" / "x").write_text("keep")
+    with pytest.raises(DatasetError, match="not empty"):
+        import_corpus(corpus, corpus / "table.csv", tmp_path / "ds")
+
+
+def test_cli_import_corpus(corpus, tmp_path):
+    code = main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(tmp_path / "ds"),
+                 "--sensor", "davis346:24x20", "--rgb-fps", "30", "--upsample", "1"])
+    assert code == 0
+    assert len(DatasetFolder.open(tmp_path / "ds").rows) == 3
+    assert main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(tmp_path / "x"), "--sensor", "nope"]) == 2
