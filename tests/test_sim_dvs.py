@@ -1,0 +1,313 @@
+"""Analytic tests of the DVS pixel model (evface.sim.dvs)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from evface.errors import EvfaceError, ParameterError
+from evface.events.core import EVENT_DTYPE, validate_events
+from evface.sim.dvs import DVS_SENSORS, DvsParams, DvsSimulator, simulate_frames
+
+
+def _ramp_events(k: int, sign: int, n_steps: int, params: DvsParams, dt_us: int = 1000) -> np.ndarray:
+    """One pixel whose log intensity moves linearly by sign * (k + 0.5) thresholds."""
+    theta = params.threshold_on_log if sign > 0 else params.threshold_off_log
+    total = sign * (k + 0.5) * theta
+    times = np.arange(n_steps + 1) * dt_us
+    frames = [np.full((1, 1), 100.0 * math.exp(total * i / n_steps), np.float32) for i in range(n_steps + 1)]
+    return simulate_frames(frames, times, (1, 1), params, seed=0)
+
+
+@pytest.mark.parametrize("k", [1, 3, 8])
+@pytest.mark.parametrize("sign", [1, -1])
+@pytest.mark.parametrize("n_steps", [1, 7])
+def test_linear_log_ramp_gives_k_evenly_spaced_events(k, sign, n_steps):
+    params = DvsParams.ideal(0.2)
+    dt_us = 10_000
+    ev = _ramp_events(k, sign, n_steps, params, dt_us)
+    assert ev.dtype == EVENT_DTYPE
+    assert ev.size == k
+    assert np.all(ev["p"] == sign)
+    # crossing j happens at j / (k + 0.5) of the ramp
+    expected = np.arange(1, k + 1) / (k + 0.5) * n_steps * dt_us
+    np.testing.assert_allclose(ev["t"], expected, atol=1.0)
+    if k > 1:
+        spacing = np.diff(ev["t"])
+        assert spacing.max() - spacing.min() <= 1
+
+
+def test_refractory_period_suppresses_close_events():
+    # 20 crossings 100 µs apart in one step; refractory 250 µs keeps crossings 1, 4, 7, ...
+    k, dt_us = 20, 2000
+    base = DvsParams.ideal(0.2)
+    free = _ramp_events(k, 1, 1, base, dt_us=int(dt_us * (k + 0.5) / k))
+    assert free.size == k
+    ev = _ramp_events(k, 1, 1, DvsParams.ideal(0.2, refractory_us=250.0), dt_us=int(dt_us * (k + 0.5) / k))
+    assert ev.size == 7
+    assert np.diff(ev["t"]).min() >= 250
+    np.testing.assert_array_equal(ev["t"], free["t"][::3])
+
+
+def test_refractory_period_spans_steps():
+    params = DvsParams.ideal(0.2, refractory_us=5000.0)
+    sim = DvsSimulator((1, 1), params, seed=0)
+    sim.step(np.full((1, 1), 100.0, np.float32), 0)
+    level = 100.0
+    times = []
+    for i in range(1, 21):  # one threshold crossing per 1 ms step
+        level *= math.exp(0.21)
+        ev = sim.step(np.full((1, 1), level, np.float32), i * 1000)
+        times.extend(ev["t"].tolist())
+    assert len(times) >= 3
+    assert np.diff(times).min() >= 5000
+
+
+def test_threshold_mismatch_has_configured_sigma():
+    params = DvsParams(threshold_on_log=0.3, threshold_off_log=0.2, threshold_on_sigma_log=0.04,
+                       threshold_off_sigma_log=0.02)
+    sim = DvsSimulator((200, 150), params, seed=3)
+    on, off = sim.threshold_on, sim.threshold_off
+    assert on.shape == off.shape == (150, 200)
+    assert abs(on.mean() - 0.3) < 0.002 and abs(on.std() - 0.04) / 0.04 < 0.03
+    assert abs(off.mean() - 0.2) < 0.002 and abs(off.std() - 0.02) / 0.02 < 0.03
+    assert abs(np.corrcoef(on.ravel(), off.ravel())[0, 1]) < 0.03
+
+
+def test_mismatched_thresholds_decide_which_pixels_fire():
+    params = DvsParams(threshold_on_log=0.2, threshold_on_sigma_log=0.03)
+    sim = DvsSimulator((100, 100), params, seed=1)
+    sim.step(np.full((100, 100), 50.0, np.float32), 0)
+    ev = sim.step(np.full((100, 100), 50.0 * math.exp(0.2), np.float32), 1000)
+    fired = np.zeros((100, 100), bool)
+    fired[ev["y"], ev["x"]] = True
+    clear = np.abs(sim.threshold_on - 0.2) > 1e-4  # float32 rounding decides the borderline ones
+    np.testing.assert_array_equal(fired[clear], (sim.threshold_on < 0.2)[clear])
+    assert 0.35 < fired.mean() < 0.65
+
+
+def _static_run(params: DvsParams, lux: float, seconds: float, size=(100, 100), step_us=10_000, seed=0):
+    sim = DvsSimulator(size, params, seed)
+    frame = np.full(size[::-1], lux, np.float32)
+    chunks = [sim.step(frame, i * step_us) for i in range(int(seconds * 1e6 / step_us) + 1)]
+    return np.concatenate(chunks)
+
+
+def test_leak_rate_matches_configuration():
+    params = DvsParams.ideal(0.2, leak_rate_hz=2.0, leak_jitter=0.2)
+    ev = _static_run(params, 100.0, 5.0)
+    rate = ev.size / (100 * 100 * 5.0)
+    assert abs(rate - 2.0) / 2.0 < 0.1
+    assert np.all(ev["p"] == 1)
+    validate_events(ev, (100, 100))
+
+
+def test_shot_noise_rate_matches_configuration_and_rises_in_low_light():
+    params = DvsParams.ideal(0.2, shot_noise_rate_hz=1.5, noise_ref_lux=10.0)
+    ev = _static_run(params, 10.0, 5.0)
+    rate = ev.size / (100 * 100 * 5.0)
+    assert abs(rate - 1.5) / 1.5 < 0.1
+    on = np.count_nonzero(ev["p"] == 1)
+    assert abs(on / ev.size - 0.5) < 0.03
+    dim = _static_run(params, 0.1, 1.0)  # sqrt(10 / 0.1) = 10 times the rate (at the cap)
+    assert abs(dim.size / (100 * 100 * 1.0) - 15.0) / 15.0 < 0.1
+    bright = _static_run(params, 1000.0, 5.0)
+    assert abs(bright.size / (100 * 100 * 5.0) - 0.15) / 0.15 < 0.1
+
+
+def test_noise_is_spread_over_pixels_and_time():
+    params = DvsParams.ideal(0.2, leak_rate_hz=1.0, shot_noise_rate_hz=1.0)
+    ev = _static_run(params, 10.0, 2.0, size=(40, 30))
+    assert np.unique(ev["x"]).size == 40 and np.unique(ev["y"]).size == 30
+    phase = ev["t"] % 10_000
+    hist = np.bincount(phase // 1000, minlength=10)
+    assert hist.min() > 0.8 * hist.mean()
+
+
+@pytest.mark.parametrize("cutoff_hz", [50.0, 400.0])
+def test_lowpass_step_response_has_configured_time_constant(cutoff_hz):
+    # a log step of 4 (20 thresholds of 0.2) filtered by a first-order low-pass: crossing j
+    # happens at t_j = -tau ln(1 - j theta / A)
+    theta, amp = 0.2, 4.0
+    params = DvsParams.ideal(theta, cutoff_hz=cutoff_hz, bandwidth_ref_lux=100.0)
+    sim = DvsSimulator((1, 1), params, seed=0)
+    sim.step(np.full((1, 1), 200.0, np.float32), 0)
+    tau_us = 1e6 / (2 * math.pi * cutoff_hz)
+    high = np.full((1, 1), 200.0 * math.exp(amp), np.float32)
+    step_us = max(int(tau_us / 200), 1)
+    chunks = [sim.step(high, i * step_us) for i in range(1, int(6 * tau_us / step_us))]
+    ev = np.concatenate(chunks)
+    j = np.arange(1, ev.size + 1)
+    assert ev.size == int(amp / theta) - 1 or ev.size == int(amp / theta)
+    assert np.all(ev["p"] == 1)
+    fit_tau = np.sum(ev["t"] * -np.log(1 - j * theta / amp)) / np.sum(np.log(1 - j * theta / amp) ** 2)
+    assert abs(fit_tau - tau_us) / tau_us < 0.03
+
+
+def test_bandwidth_falls_in_low_light():
+    params = DvsParams.ideal(0.2, cutoff_hz=200.0, bandwidth_ref_lux=1000.0, lin_log_lux=1.0)
+
+    def first_event_time(lux):
+        # an OFF step down to ``lux``: the cut-off follows the (new) photocurrent
+        sim = DvsSimulator((1, 1), params, seed=0)
+        sim.step(np.full((1, 1), lux * math.exp(1.0), np.float32), 0)
+        for i in range(1, 20000):
+            ev = sim.step(np.full((1, 1), lux, np.float32), i * 20)
+            if ev.size:
+                assert ev["p"][0] == -1
+                return int(ev["t"][0])
+        return None
+
+    bright, dim = first_event_time(2000.0), first_event_time(9.0)
+    # cut-off scales with (I + 1 lux) / 1000 lux below the reference: 100 times slower at 9 lux
+    assert dim / bright == pytest.approx(100.0, rel=0.05)
+
+
+def test_same_seed_same_events_and_different_seed_differs():
+    params = DvsParams.preset("davis346", leak_rate_hz=1.0, shot_noise_rate_hz=2.0)
+    rng = np.random.default_rng(0)
+    frames = (20 + 200 * rng.random((30, 24, 32))).astype(np.float32)
+    times = np.arange(30) * 2000
+    a = simulate_frames(frames, times, (32, 24), params, seed=5)
+    b = simulate_frames(frames, times, (32, 24), params, seed=5)
+    c = simulate_frames(frames, times, (32, 24), params, seed=6)
+    assert a.size > 1000
+    np.testing.assert_array_equal(a, b)
+    assert a.size != c.size or not np.array_equal(a, c)
+    validate_events(a, (32, 24))
+
+
+def test_reset_replays_identically():
+    params = DvsParams.preset("evk4", shot_noise_rate_hz=5.0)
+    sim = DvsSimulator((16, 8), params, seed=2)
+    rng = np.random.default_rng(1)
+    frames = (5 + 100 * rng.random((10, 8, 16))).astype(np.float32)
+    first = [sim.step(f, i * 1000) for i, f in enumerate(frames)]
+    sim.reset()
+    second = [sim.step(f, i * 1000) for i, f in enumerate(frames)]
+    for x, y in zip(first, second, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_moving_grating_event_count_matches_analytic_expectation():
+    # log I = log I0 + A sin(2 pi (x - v t) / lambda): every pixel sweeps 4A of log per period;
+    # an ideal pixel with threshold theta loses on average one threshold at each reversal, so it
+    # emits 4A/theta - 2 events per period.
+    amp, theta, periods, steps_per_period = 1.0, 0.2, 6, 400
+    width, height, wavelength = 64, 4, 64.0
+    params = DvsParams.ideal(theta)
+    xs = np.arange(width, dtype=np.float64)
+    sim = DvsSimulator((width, height), params, seed=0)
+    total = 0
+    on = 0
+    for i in range(periods * steps_per_period + 1):
+        phase = 2 * math.pi * (xs / wavelength - i / steps_per_period)
+        row = 100.0 * np.exp(amp * np.sin(phase))
+        ev = sim.step(np.tile(row.astype(np.float32), (height, 1)), i * 250)
+        total += ev.size
+        on += np.count_nonzero(ev["p"] == 1)
+    expected = width * height * periods * (4 * amp / theta - 2)
+    assert abs(total - expected) / expected < 0.05
+    assert abs(on / total - 0.5) < 0.02
+
+
+def test_events_of_a_step_are_sorted_and_inside_the_step():
+    params = DvsParams.preset("davis346", shot_noise_rate_hz=10.0, leak_rate_hz=5.0)
+    sim = DvsSimulator((40, 30), params, seed=0)
+    rng = np.random.default_rng(0)
+    sim.step(np.full((30, 40), 50.0, np.float32), 1_000)
+    for i in range(2, 12):
+        frame = (50 * np.exp(rng.normal(0, 0.5, (30, 40)))).astype(np.float32)
+        ev = sim.step(frame, i * 1_000)
+        validate_events(ev, (40, 30))
+        assert ev.size == 0 or (ev["t"].min() >= (i - 1) * 1_000 and ev["t"].max() <= i * 1_000)
+
+
+def test_substeps_follow_linear_interpolation_of_the_input():
+    # one big step, no low-pass: with sub-steps the input moves linearly in lux, so crossing of
+    # log level L happens when I(t) = exp(L); without them the log moves linearly
+    i0, i1, dt_us = 100.0, 100.0 * math.exp(1.5), 100_000
+    frames = [np.full((1, 1), v, np.float32) for v in (i0, i1)]
+    fine = simulate_frames(frames, [0, dt_us], (1, 1), DvsParams.ideal(0.2, substep_fraction=0.05))
+    coarse = simulate_frames(frames, [0, dt_us], (1, 1), DvsParams.ideal(0.2))
+    assert fine.size == coarse.size == 7
+    levels = i0 * np.exp(0.2 * np.arange(1, 8))
+    expected = (levels - i0) / (i1 - i0) * dt_us
+    # error bounded by the chord between sub-steps (0.05 threshold wide)
+    np.testing.assert_allclose(fine["t"], expected, rtol=0.01, atol=200)
+    np.testing.assert_allclose(coarse["t"], np.arange(1, 8) * 0.2 / 1.5 * dt_us, atol=1.0)
+
+
+def test_substeps_keep_the_lowpass_accurate_for_coarse_input():
+    # 20 ms frames of a fast signal through a 5 ms low-pass: sub-stepping must match feeding the
+    # same frames linearly interpolated (in lux) to 0.5 ms
+    params = DvsParams.ideal(0.2, cutoff_hz=30.0, bandwidth_ref_lux=10.0)
+    t_coarse = np.arange(0, 400_001, 20_000)
+    lux = (100 * np.exp(2.0 * np.sin(2 * np.pi * t_coarse / 100_000))).astype(np.float32)
+    t_fine = np.arange(0, 400_001, 500)
+    lux_fine = np.interp(t_fine, t_coarse, lux).astype(np.float32)
+    reference = simulate_frames(lux_fine.reshape(-1, 1, 1), t_fine, (1, 1), params)
+    sub = simulate_frames(lux.reshape(-1, 1, 1), t_coarse, (1, 1), replace(params, substep_fraction=0.1))
+    plain = simulate_frames(lux.reshape(-1, 1, 1), t_coarse, (1, 1), params)
+    assert reference.size > 40
+    assert abs(sub.size - reference.size) <= 1
+    assert abs(plain.size - reference.size) > abs(sub.size - reference.size)
+    n = min(sub.size, reference.size)
+    assert np.median(np.abs(sub["t"][:n] - reference["t"][:n])) < 1000
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        np.full((3, 4), np.nan, np.float32),
+        np.full((3, 4), np.inf, np.float32),
+        np.full((3, 4), -1.0, np.float32),
+    ],
+)
+def test_bad_intensities_raise(frame):
+    sim = DvsSimulator((4, 3), DvsParams.ideal(), seed=0)
+    with pytest.raises(EvfaceError, match="negative or non-finite"):
+        sim.step(frame, 0)
+    sim.step(np.ones((3, 4), np.float32), 0)
+    with pytest.raises(EvfaceError, match="negative or non-finite"):
+        sim.step(frame, 1000)
+    assert sim.step(np.ones((3, 4), np.float32), 2000).size == 0  # re-initialised
+
+
+def test_bad_shapes_times_and_parameters_raise():
+    with pytest.raises(ParameterError):
+        DvsSimulator((0, 5), DvsParams.ideal())
+    sim = DvsSimulator((4, 3), DvsParams.ideal())
+    with pytest.raises(ParameterError, match="shape"):
+        sim.step(np.ones((0, 0), np.float32), 0)
+    with pytest.raises(ParameterError, match="shape"):
+        sim.step(np.ones((4, 3), np.float32), 0)
+    sim.step(np.ones((3, 4), np.float32), 10)
+    with pytest.raises(ParameterError, match="increase"):
+        sim.step(np.ones((3, 4), np.float32), 10)
+    for field in ("leak_rate_hz", "shot_noise_rate_hz", "cutoff_hz", "refractory_us"):
+        with pytest.raises(ParameterError, match=field):
+            DvsParams(**{field: -1.0})
+    with pytest.raises(ParameterError):
+        DvsParams(threshold_on_log=0.0)
+    with pytest.raises(ParameterError):
+        DvsParams(cutoff_hz=float("nan"))
+    with pytest.raises(ParameterError, match="unknown"):
+        DvsParams.preset("davis999")
+    with pytest.raises(ParameterError, match="unknown"):
+        DvsParams.preset("davis346", bogus=1)
+    with pytest.raises(ParameterError, match="frames"):
+        simulate_frames(np.ones((2, 3, 4), np.float32), [0, 1, 2], (4, 3))
+
+
+def test_presets_and_sensor_table():
+    assert DVS_SENSORS == {"davis346": (346, 260), "evk4": (1280, 720)}
+    for name in DVS_SENSORS:
+        p = DvsParams.preset(name)
+        assert p.cutoff_hz > 0 and p.refractory_us > 0 and p.leak_rate_hz > 0 and p.shot_noise_rate_hz > 0
+        assert DvsParams.preset(name, cutoff_hz=0.0).cutoff_hz == 0.0
+    ideal = DvsParams.ideal(0.25)
+    assert ideal.threshold_on_sigma_log == 0 and ideal.cutoff_hz == 0 and ideal.leak_rate_hz == 0
