@@ -196,6 +196,8 @@ def test_bad_options_and_existing_output(corpus, tmp_path):
         CorpusOptions(sensors=("kinect",))
     with pytest.raises(ParameterError, match="rgb_fps"):
         CorpusOptions(rgb_fps=400.0)
+    with pytest.raises(ParameterError, match="unknown class set"):
+        CorpusOptions(classes="emotions")
     with pytest.raises(ParameterError, match="WxH"):
         CorpusOptions(sensors=("evk4:big",))
     (tmp_path / "ds").mkdir()
@@ -206,7 +208,8 @@ def test_bad_options_and_existing_output(corpus, tmp_path):
 
 def test_cli_import_corpus(corpus, tmp_path):
     code = main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(tmp_path / "ds"),
-                 "--sensor", "davis346:24x20", "--rgb-fps", "30", "--upsample", "1"])
+                 "--sensor", "davis346:24x20", "--rgb-fps", "30", "--upsample", "1", "--classes", "default"])
     assert code == 0
-    assert len(DatasetFolder.open(tmp_path / "ds").rows) == 3
+    rows = DatasetFolder.open(tmp_path / "ds").rows
+    assert [(r["clip_id"], r["label"]) for r in rows] == [("sub01_EP02_03f", "AU1+2"), ("sub02_EP07_01", "AU4")]
     assert main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(tmp_path / "x"), "--sensor", "nope"]) == 2

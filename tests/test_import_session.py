@@ -123,9 +123,12 @@ def test_cli_import_session(session, tmp_path):
     code = main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}",
                  "--rgb", str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv"),
                  "--rgb-exposure-us", str(RGB_EXPOSURE_US), "--offset", f"hd={truth['hd'].offset_us}",
-                 "--sync", "hd=offset", "--no-faces"])
+                 "--sync", "hd=offset", "--no-faces", "--classes", "default"])
     assert code == 0
-    assert len(DatasetFolder.open(tmp_path / "ds").rows) == 2
+    rows = DatasetFolder.open(tmp_path / "ds").rows
+    assert [(r["clip_id"], r["label"]) for r in rows] == [("s01_a", "AU1+2")]  # AU12 alone is no default class
+    info = json.loads((tmp_path / "ds" / "dataset.json").read_text())
+    assert info["import"]["skipped"] == [{"clip_id": "s01_b", "aus": [12], "line": 3}]
     assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}",
                  "--rgb", str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv")]) == 2
 

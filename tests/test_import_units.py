@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_import_fixtures import write_evt3
 
-from evface.data.importers.annotations import label_from_aus, parse_aus, read_annotations
+from evface.data.importers.annotations import class_set, label_from_aus, label_from_classes, parse_aus, read_annotations
 from evface.data.importers.registration import (
     RegistrationError,
     apply_homography,
@@ -48,6 +48,15 @@ def test_parse_aus_forms():
     assert label_from_aus([2, 1]) == "AU1+2" and label_from_aus([]) == "none"
     with pytest.raises(DatasetError, match="'smile'"):
         parse_aus("12+smile", source="x.csv: line 3")
+
+
+def test_class_labels():
+    default = class_set("default")
+    assert label_from_classes([6, 12, 25], default) == "AU6+12"
+    assert label_from_classes([1, 2, 4], default) == "AU1+2"
+    assert label_from_classes([12], default) is None
+    with pytest.raises(ParameterError, match="unknown class set"):
+        class_set("nope")
 
 
 def test_read_annotations_us_and_defaults(tmp_path):

@@ -73,6 +73,7 @@ def session(
     min_confidence: float = typer.Option(0.3, "--min-confidence", help="Refuse estimated offsets below this confidence."),
     rgb_size: str = typer.Option(None, "--rgb-size", help="Store RGB frames resized to WxH."),
     faces: bool = typer.Option(True, "--faces/--no-faces", help="Detect the face box in each clip's apex frame."),
+    classes: str = typer.Option(None, "--classes", help="Label by an AU class set (default, compact, mouth); skip clips matching none."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
 ) -> None:
     """Import a synchronized RGB + event session as clips plus a manifest."""
@@ -110,7 +111,7 @@ def session(
     rgb_source = RgbSource(rgb, fps=rgb_fps or None, start_us=rgb_start_us, timestamps=rgb_timestamps, exposure_us=rgb_exposure_us)
     options = SessionOptions(subject=subject, lighting=lighting, max_offset_us=max_offset_us, min_confidence=min_confidence,
                              rgb_size=_ints(rgb_size, 2, "--rgb-size") if rgb_size else None, detect_faces=faces,
-                             overwrite=overwrite)
+                             classes=classes, overwrite=overwrite)
     console = Console(stderr=True)
     with console.status("importing session") as status:
         report = import_session(sources, rgb_source, annotations, out, options,
@@ -124,6 +125,9 @@ def session(
         table.add_row(name, s["sync"]["method"], str(s["sync"]["offset_us"]), f"{s['sync']['confidence']:.2f}",
                       reg["method"], quality)
     Console().print(table)
+    if report["skipped"]:
+        Console().print(f"skipped {len(report['skipped'])} clip(s) matching no class: "
+                        + ", ".join(s["clip_id"] for s in report["skipped"]))
 
 
 @import_app.command("corpus")
@@ -138,6 +142,7 @@ def corpus(
     upsample: int = typer.Option(0, "--upsample", help="Simulation steps per frame interval (0: enough for 1 kHz)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the camera simulation."),
     label: str = typer.Option("aus", "--label", help="Label clips by 'aus' (AU1+2) or 'emotion'."),
+    classes: str = typer.Option(None, "--classes", help="Label by an AU class set (default, compact, mouth); skip rows matching none."),
     lighting: str = typer.Option("corpus", "--lighting", help="Lighting tag stored with the clips."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
 ) -> None:
@@ -147,11 +152,13 @@ def corpus(
     from evface.data.importers.corpus import CorpusOptions, import_corpus
 
     options = CorpusOptions(sensors=tuple(sensor), fps=fps, rgb_fps=rgb_fps or None, lux_white=lux_white,
-                            upsample=upsample or None, seed=seed, label=label, lighting=lighting, overwrite=overwrite)
+                            upsample=upsample or None, seed=seed, label=label, classes=classes, lighting=lighting,
+                            overwrite=overwrite)
     with Progress(transient=True) as bar:
         task = bar.add_task("converting clips", total=1.0)
         report = import_corpus(root, table, out, options, progress=lambda stage, frac: bar.update(task, completed=frac))
-    print(f"{out}: {len(report['clips'])} clips")
+    skipped = f", skipped {len(report['skipped'])} matching no class" if report["skipped"] else ""
+    print(f"{out}: {len(report['clips'])} clips{skipped}")
 
 
 def register(app: typer.Typer) -> None:

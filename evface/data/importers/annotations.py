@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evface.errors import DatasetError, where
+from evface.errors import DatasetError, ParameterError, where
 
 TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
 _CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -97,6 +97,33 @@ def label_from_aus(aus: list[int] | tuple[int, ...]) -> str:
     'AU6+12'
     """
     return "AU" + "+".join(str(a) for a in sorted(aus)) if aus else "none"
+
+
+def class_set(name: str) -> dict[str, list[int]]:
+    """A named AU class set of :data:`evface.face.aus.CLASS_SETS` (``default``, ``compact``, ...)."""
+    from evface.face.aus import CLASS_SETS
+
+    if name not in CLASS_SETS:
+        raise ParameterError(f"unknown class set {name!r}; choose from {sorted(CLASS_SETS)}")
+    return CLASS_SETS[name]
+
+
+def label_from_classes(aus: list[int] | tuple[int, ...], classes: dict[str, list[int]]) -> str | None:
+    """The class whose AUs all occur in ``aus`` (the one with most AUs; first in order on a tie), or None.
+
+    Examples
+    --------
+    >>> label_from_classes([1, 2, 4], {"AU1+2": [1, 2], "AU4": [4]})
+    'AU1+2'
+    >>> label_from_classes([12], {"AU6+12": [6, 12]}) is None
+    True
+    """
+    have = set(aus)
+    best = None
+    for name, members in classes.items():
+        if set(members) <= have and (best is None or len(members) > len(classes[best])):
+            best = name
+    return best
 
 
 def read_annotations(

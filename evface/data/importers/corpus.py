@@ -50,7 +50,7 @@ import numpy as np
 
 from evface.data.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.data.dataset import write_dataset_json, write_manifest
-from evface.data.importers.annotations import label_from_aus, parse_aus
+from evface.data.importers.annotations import class_set, label_from_aus, label_from_classes, parse_aus
 from evface.data.importers.registration import map_box
 from evface.errors import DatasetError, FormatError, ParameterError, where
 
@@ -83,6 +83,9 @@ class CorpusOptions:
     """How a corpus becomes a dataset (see the module docstring).
 
     ``sensors`` are DVS presets, optionally with a size: ``"davis346"``, ``"evk4:640x360"``.
+    ``label`` is ``"aus"`` (``AU1+2``) or ``"emotion"`` (the table's estimated emotion). With
+    ``classes`` (a class set of :data:`evface.face.aus.CLASS_SETS`) clips are labelled by the class
+    their AUs match and clips matching none are skipped (listed in the report).
     """
 
     sensors: tuple[str, ...] = ("davis346",)
@@ -92,6 +95,7 @@ class CorpusOptions:
     upsample: int | None = None
     seed: int = 0
     label: str = "aus"
+    classes: str | None = None
     lighting: str = "corpus"
     overwrite: bool = False
 
@@ -104,6 +108,8 @@ class CorpusOptions:
             raise ParameterError(f"upsample must be >= 1, got {self.upsample}")
         if self.label not in ("aus", "emotion"):
             raise ParameterError(f"label must be 'aus' or 'emotion', got {self.label!r}")
+        if self.classes is not None:
+            class_set(self.classes)
         if not self.sensors:
             raise ParameterError("give at least one sensor preset")
         for s in self.sensors:
@@ -310,6 +316,14 @@ def import_corpus(
     if out.exists() and any(out.iterdir()) and not options.overwrite:
         raise DatasetError(where(out, "output folder exists and is not empty (use overwrite)"))
     rows = read_corpus_table(table)
+    skipped = []
+    if options.classes:
+        classes = class_set(options.classes)
+        skipped = [{"folder": f"{subject_folder(r.subject)}/{r.filename}", "aus": list(r.aus), "line": r.line}
+                   for r in rows if label_from_classes(r.aus, classes) is None]
+        rows = [r for r in rows if label_from_classes(r.aus, classes) is not None]
+        if not rows:
+            raise DatasetError(where(table, f"no row matches a class of the {options.classes!r} class set"))
     folders = [find_frames(root, r) for r in rows]
     ids = [f"{subject_folder(r.subject)}_{r.filename}" for r in rows]
     dup = {i for i in ids if ids.count(i) > 1}
@@ -339,7 +353,10 @@ def import_corpus(
         clip_path = tmp / "clips" / f"{clip_id}.h5"
         onset_us, apex_us, offset_us = (round((n - n0) * period_us) for n in (row.onset, apex, row.offset))
         duration_us = round(len(frames) * period_us)
-        label = label_from_aus(row.aus) if options.label == "aus" else (row.emotion or "unknown")
+        if options.classes:
+            label = label_from_classes(row.aus, classes)
+        else:
+            label = label_from_aus(row.aus) if options.label == "aus" else (row.emotion or "unknown")
         if not clip_path.exists():
             rgb = load_frames(frames)
             t_us = np.round(np.arange(len(frames)) * period_us).astype(np.int64)
@@ -377,7 +394,7 @@ def import_corpus(
                          "apex_us": apex_us, "offset_us": offset_us, "duration_us": duration_us, "source": "corpus"})
     from evface import __version__
 
-    report = {"options": settings, "clips": ids}
+    report = {"options": settings, "clips": ids, "skipped": skipped}
     write_manifest(tmp, manifest)
     write_dataset_json(tmp, {"generator": "evface import corpus", "version": __version__, "seed": options.seed,
                              "params": settings, "import": report})

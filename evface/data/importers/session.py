@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ import numpy as np
 
 from evface.data.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.data.dataset import write_dataset_json, write_manifest
-from evface.data.importers.annotations import Annotation, read_annotations
+from evface.data.importers.annotations import class_set, label_from_classes, read_annotations
 from evface.data.importers.registration import (
     Registration,
     crop_homography,
@@ -142,7 +142,12 @@ class RgbSource:
 
 @dataclass(frozen=True)
 class SessionOptions:
-    """Session-wide options."""
+    """Session-wide options.
+
+    ``classes`` names an AU class set (:data:`evface.face.aus.CLASS_SETS`): each clip is then
+    labelled with the class whose AUs it shows (:func:`label_from_classes`; this replaces the
+    CSV's labels) and clips that match no class are skipped and listed in the report.
+    """
 
     subject: str | None = None
     lighting: str = "unknown"
@@ -150,6 +155,7 @@ class SessionOptions:
     min_confidence: float = 0.3
     rgb_size: tuple[int, int] | None = None
     detect_faces: bool = True
+    classes: str | None = None
     overwrite: bool = False
 
 
@@ -443,6 +449,14 @@ def import_session(
     exposure_us = int(rgb.exposure_us) if rgb.exposure_us is not None else period_us
     rows = read_annotations(annotations, frame_times_us=t_frames, frame_period_us=period_us,
                             default_subject=options.subject, default_lighting=options.lighting)
+    skipped = []
+    if options.classes:
+        classes = class_set(options.classes)
+        labelled = [(a, label_from_classes(a.aus, classes)) for a in rows]
+        skipped = [{"clip_id": a.clip_id, "aus": list(a.aus), "line": a.line} for a, lab in labelled if lab is None]
+        rows = [replace(a, label=lab) for a, lab in labelled if lab is not None]
+        if not rows:
+            raise DatasetError(f"{annotations}: no clip matches a class of the {options.classes!r} class set")
     rec_end = int(t_frames[-1]) + period_us
     for a in rows:
         if a.start_us < int(t_frames[0]) or a.end_us > rec_end:
@@ -541,12 +555,13 @@ def import_session(
                     "exposure_us": exposure_us},
             "annotations": str(annotations),
             "clips": [a.clip_id for a in rows],
+            "skipped": skipped,
         }
         from evface import __version__
 
         write_manifest(tmp, manifest)
         write_dataset_json(tmp, {"generator": "evface import session", "version": __version__, "seed": None,
-                                 "params": {"lighting": options.lighting, "subject": options.subject}, "import": report})
+                                 "params": {"lighting": options.lighting, "subject": options.subject, "classes": options.classes}, "import": report})
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
