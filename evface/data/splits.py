@@ -1,0 +1,85 @@
+"""Subject-independent splits of a manifest: every clip of a subject lands in the same part.
+
+Micro-expression benchmarks evaluate on people the model has never seen (leave-one-subject-out
+in CASME II / SAMM / MEGC protocols); splitting by clip would leak identity and inflate scores.
+
+Examples
+--------
+>>> rows = [{"clip_id": f"c{i}", "subject": f"s{i % 5}"} for i in range(20)]
+>>> parts = subject_split(rows, val_fraction=0.2, test_fraction=0.2, seed=0)
+>>> [len({r["subject"] for r in parts[k]}) for k in ("train", "val", "test")]
+[3, 1, 1]
+>>> len(loso_folds(rows))
+5
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from evface.errors import DatasetError, ParameterError
+
+Row = dict[str, Any]
+
+
+def subjects_of(rows: Sequence[Row]) -> list[str]:
+    """Sorted distinct subjects of ``rows``."""
+    try:
+        return sorted({str(r["subject"]) for r in rows})
+    except KeyError:
+        raise DatasetError("manifest rows need a 'subject' column to be split by subject") from None
+
+
+def subject_split(
+    rows: Sequence[Row], val_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0
+) -> dict[str, list[Row]]:
+    """Split rows into ``train``, ``val`` and ``test`` by subject.
+
+    Subjects are shuffled with ``seed``; ``round(fraction * n_subjects)`` subjects go to each of
+    val and test, at least one each when its fraction is > 0, and at least one subject stays in
+    train. Row order inside each part follows the input.
+
+    Raises
+    ------
+    ParameterError
+        On fractions outside [0, 1) or summing to 1 or more, or too few subjects to give every
+        requested part one subject.
+    """
+    if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
+        raise ParameterError(f"val_fraction={val_fraction} and test_fraction={test_fraction} must be >= 0 and sum below 1")
+    subjects = subjects_of(rows)
+    n = len(subjects)
+    n_val = max(int(val_fraction > 0), int(round(val_fraction * n)))
+    n_test = max(int(test_fraction > 0), int(round(test_fraction * n)))
+    if n_val + n_test >= n:
+        raise ParameterError(
+            f"{n} subject(s) cannot give {n_val} validation and {n_test} test subject(s) and keep one for training"
+        )
+    order = [subjects[i] for i in np.random.default_rng(seed).permutation(n)]
+    part_of = {s: "test" for s in order[:n_test]}
+    part_of.update({s: "val" for s in order[n_test : n_test + n_val]})
+    parts: dict[str, list[Row]] = {"train": [], "val": [], "test": []}
+    for row in rows:
+        parts[part_of.get(str(row["subject"]), "train")].append(row)
+    return parts
+
+
+def loso_folds(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """Leave-one-subject-out folds: one per subject, in sorted subject order.
+
+    Each fold is ``{"subject": s, "train": [rows of other subjects], "test": [rows of s]}``.
+    """
+    subjects = subjects_of(rows)
+    if len(subjects) < 2:
+        raise ParameterError(f"leave-one-subject-out needs at least 2 subjects, got {len(subjects)}")
+    return [
+        {
+            "subject": s,
+            "train": [r for r in rows if str(r["subject"]) != s],
+            "test": [r for r in rows if str(r["subject"]) == s],
+        }
+        for s in subjects
+    ]

@@ -1,0 +1,58 @@
+"""Subject-independent splits."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evface.data.splits import loso_folds, subject_split
+from evface.errors import ParameterError
+
+
+def _rows(n_subjects, clips_per_subject):
+    return [{"clip_id": f"s{s}_c{c}", "subject": f"s{s}"} for s in range(n_subjects) for c in range(clips_per_subject)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(n=st.integers(3, 30), k=st.integers(1, 5), val=st.floats(0.0, 0.3), test=st.floats(0.05, 0.3),
+       seed=st.integers(0, 1000))
+def test_subject_split_never_leaks_a_subject(n, k, val, test, seed):
+    rows = _rows(n, k)
+    try:
+        parts = subject_split(rows, val, test, seed)
+    except ParameterError:
+        return
+    subjects = {name: {r["subject"] for r in part} for name, part in parts.items()}
+    assert not subjects["train"] & subjects["val"]
+    assert not subjects["train"] & subjects["test"]
+    assert not subjects["val"] & subjects["test"]
+    assert sum(len(p) for p in parts.values()) == len(rows)
+    assert subjects["train"] and subjects["test"]
+    assert sorted(r["clip_id"] for p in parts.values() for r in p) == sorted(r["clip_id"] for r in rows)
+
+
+def test_subject_split_is_seeded_and_sized():
+    rows = _rows(10, 3)
+    a = subject_split(rows, 0.2, 0.2, seed=1)
+    assert a == subject_split(rows, 0.2, 0.2, seed=1)
+    assert len({r["subject"] for r in a["test"]}) == 2 and len({r["subject"] for r in a["val"]}) == 2
+    others = [subject_split(rows, 0.2, 0.2, seed=s)["test"] for s in range(2, 8)]
+    assert any(o != a["test"] for o in others)
+
+
+def test_subject_split_rejects_too_few_subjects():
+    with pytest.raises(ParameterError, match="subject"):
+        subject_split(_rows(2, 4), 0.2, 0.2, seed=0)
+    with pytest.raises(ParameterError):
+        subject_split(_rows(5, 1), 0.6, 0.5, seed=0)
+
+
+def test_loso_folds_hold_out_each_subject_once():
+    rows = _rows(4, 3)
+    folds = loso_folds(rows)
+    assert [f["subject"] for f in folds] == ["s0", "s1", "s2", "s3"]
+    for f in folds:
+        assert {r["subject"] for r in f["test"]} == {f["subject"]}
+        assert f["subject"] not in {r["subject"] for r in f["train"]}
+        assert len(f["train"]) + len(f["test"]) == len(rows)
+    with pytest.raises(ParameterError):
+        loso_folds(_rows(1, 3))

@@ -1,0 +1,215 @@
+"""The synthetic rig and dataset builder (tiny preset): determinism, resume, shards, geometry."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from evface.cli import main
+from evface.data.clip import read_clip
+from evface.data.dataset import DatasetFolder
+from evface.data.synth import (
+    PRESETS,
+    load_face_photos,
+    merge_shards,
+    parse_shard,
+    plan_clips,
+    plan_subjects,
+    synthesize,
+)
+from evface.errors import DatasetError, ParameterError
+
+SUBSET = dict(preset="tiny", seed=0, subjects=2, classes=["AU4"], lighting=["bright", "dim"])
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """One uninterrupted build of a 4-clip tiny dataset."""
+    return synthesize(tmp_path_factory.mktemp("ref"), **SUBSET)
+
+
+def _events(root: Path) -> dict:
+    ds = DatasetFolder.open(root)
+    return {row["clip_id"]: read_clip(ds.clip_path(row), frames=True, truth=False) for row in ds.rows}
+
+
+def assert_same_dataset(a: Path, b: Path) -> None:
+    assert (a / "manifest.csv").read_bytes() == (b / "manifest.csv").read_bytes()
+    ca, cb = _events(a), _events(b)
+    assert ca.keys() == cb.keys()
+    for cid in ca:
+        for sensor in ("hd", "lr"):
+            assert ca[cid].events[sensor].tobytes() == cb[cid].events[sensor].tobytes(), (cid, sensor)
+        assert np.array_equal(ca[cid].frames["rgb"].data, cb[cid].frames["rgb"].data)
+
+
+def test_tiny_dataset_layout_and_clips(reference):
+    ds = DatasetFolder.open(reference)
+    assert len(ds.rows) == 4 and ds.subjects == ["s000", "s001"] and ds.labels == ["AU4"]
+    assert ds.info["generator"] == "evface.data.synth" and ds.info["seed"] == 0
+    clip = read_clip(ds.clip_path(ds.rows[0]))
+    assert set(clip.sensors) == {"hd", "lr"} and set(clip.frames) == {"rgb"} and set(clip.truth) == {"hd", "lr"}
+    hd, lr = clip.sensors["hd"], clip.sensors["lr"]
+    assert (lr.width, lr.height) == (346, 260)
+    assert (hd.full_width, hd.full_height) == (1280, 720)
+    x0, y0, w, h = hd.roi
+    assert (w, h) == (hd.width, hd.height) and 0 <= x0 and x0 + w <= 1280 and 0 <= y0 and y0 + h <= 720
+    for name in ("hd", "lr"):
+        assert clip.events[name].size > 0
+        truth = clip.truth[name]
+        assert truth.data.shape[1:] == (clip.sensors[name].height, clip.sensors[name].width)
+        assert np.diff(truth.t_us).max() <= 5000  # >= 200 Hz
+        assert truth.data.dtype == np.float32 and truth.data.min() >= 0
+    rgb = clip.frames["rgb"]
+    assert rgb.data.dtype == np.uint8 and rgb.data.ndim == 4 and rgb.fps == 30
+    e = (clip.onset_us, clip.apex_us, clip.offset_us)
+    assert 0 < e[0] < e[1] < e[2] <= clip.duration_us and e[2] - e[0] <= 500_000 and e[1] - e[0] <= 250_000
+
+
+def test_calibration_maps_the_rgb_face_box_onto_each_sensor(reference):
+    ds = DatasetFolder.open(reference)
+    clip = read_clip(ds.clip_path(ds.rows[0]), frames=False, truth=False)
+    boxes, hom = clip.calibration["face_box"], clip.calibration["homography"]
+    x, y, w, h = boxes["rgb"]
+    for cam in ("hd", "lr"):
+        H = np.array(hom[cam])
+        # pixel-edge corners of the rgb box -> centre coordinates -> sensor -> back to edges
+        corners = np.array([[x - 0.5, y - 0.5, 1.0], [x + w - 0.5, y + h - 0.5, 1.0]]).T
+        mapped = (H @ corners)[:2] + 0.5
+        bx, by, bw, bh = boxes[cam]
+        assert mapped[:, 0] == pytest.approx([bx, by], abs=0.02)
+        assert mapped[:, 1] == pytest.approx([bx + bw, by + bh], abs=0.02)
+    # beam splitter geometry: the hd face is ~3.8x the lr face
+    assert boxes["hd"][2] / boxes["lr"][2] == pytest.approx(18.5 / 4.86, rel=0.02)
+    assert boxes["lr"][2] == pytest.approx(PRESETS["tiny"].rig.lr_face_px, rel=0.05)
+
+
+def test_truth_is_the_scene_the_event_sensors_saw(reference):
+    """The truth frames change where the events are: the face moves, the backdrop does not."""
+    ds = DatasetFolder.open(reference)
+    clip = read_clip(ds.clip_path(ds.rows[0]))
+    for name in ("hd", "lr"):
+        truth = clip.truth[name].data
+        change = np.abs(np.log(truth[-1] + 1) - np.log(truth[0] + 1)) + np.abs(np.log(truth.max(0) + 1) - np.log(truth.min(0) + 1))
+        ev = clip.events[name]
+        counts = np.zeros(truth.shape[1:])
+        np.add.at(counts, (ev["y"], ev["x"]), 1)
+        moving = change > 0.2
+        assert moving.any()
+        assert counts[moving].mean() > 5 * counts[~moving].mean()
+
+
+def test_same_seed_and_resume_give_the_same_dataset(reference, tmp_path):
+    out = tmp_path / "resumed"
+    calls = []
+
+    def stop_after_two(done, total, message):
+        calls.append(done)
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        synthesize(out, **SUBSET, progress=stop_after_two)
+    assert len(list((out / "clips").glob("*.h5"))) == 2 and not (out / "manifest.csv").exists()
+    (out / "clips" / "half-written.h5.tmp").write_bytes(b"partial")  # a killed write leaves at most this
+    seen = []
+    synthesize(out, **SUBSET, progress=lambda d, t, m: seen.append(d))
+    assert seen[0] == 2 and seen[-1] == 4  # the two finished clips were skipped
+    assert not list((out / "clips").glob("*.tmp"))
+    assert_same_dataset(reference, out)
+
+
+def test_subset_clips_equal_the_full_plan_and_seed_matters(reference, tmp_path):
+    one = synthesize(tmp_path / "one", preset="tiny", seed=0, subjects=2, classes=["AU4"], lighting=["dim"])
+    other = synthesize(tmp_path / "other", preset="tiny", seed=1, subjects=1, classes=["AU4"], lighting=["dim"])
+    cid = "s000_AU4_dim_r0"
+    a = read_clip(reference / "clips" / f"{cid}.h5", truth=False)
+    b = read_clip(one / "clips" / f"{cid}.h5", truth=False)
+    c = read_clip(other / "clips" / f"{cid}.h5", truth=False)
+    assert a.events["hd"].tobytes() == b.events["hd"].tobytes()
+    assert a.events["lr"].tobytes() != c.events["lr"].tobytes()
+
+
+def test_refuses_to_mix_parameters_in_one_folder(reference):
+    with pytest.raises(DatasetError, match="other"):
+        synthesize(reference, preset="tiny", seed=5, subjects=2, classes=["AU4"], lighting=["bright", "dim"])
+
+
+def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path):
+    shards = [synthesize(tmp_path / f"shard{i}", **SUBSET, shard=f"{i}/2") for i in range(2)]
+    assert sum(len(DatasetFolder.open(s).rows) for s in shards) == 4
+    with pytest.raises(DatasetError, match="missing"):
+        merge_shards(tmp_path / "partial", shards[:1])
+    merged = merge_shards(tmp_path / "merged", shards)
+    assert_same_dataset(reference, merged)
+    assert DatasetFolder.open(merged).info["shard"] is None
+    assert parse_shard("1/2") == (1, 2)
+    for bad in ("2/2", "x", "1-2"):
+        with pytest.raises(ParameterError):
+            parse_shard(bad)
+
+
+def test_every_clip_passes_evface_info(reference, capsys):
+    from evface.events.io import file_info
+
+    ds = DatasetFolder.open(reference)
+    for row in ds.rows:
+        for sensor in ("hd", "lr"):
+            info = file_info(ds.clip_path(row), sensor=sensor)
+            assert info["events"] > 0
+        assert main(["info", str(ds.clip_path(row))]) == 0
+
+
+def test_plan_and_cli_errors(tmp_path, capsys):
+    subjects, _ = plan_subjects(PRESETS["tiny"], seed=0)
+    plan = plan_clips(subjects, {"AU4": [4], "AU1+2": [1, 2]}, ["bright", "dim"], 1)
+    assert len(plan) == 3 * 2 * 2 and len({p.clip_id for p in plan}) == len(plan)
+    assert main(["synth", str(tmp_path / "x"), "--preset", "huge"]) == 2
+    assert "unknown synth preset" in capsys.readouterr().err
+    assert main(["synth", str(tmp_path / "x"), "--preset", "tiny", "--classes", "AU99"]) == 2
+    assert main(["synth", str(tmp_path / "x"), "--preset", "tiny", "--lighting", "moon"]) == 2
+    assert main(["synth", "merge", str(tmp_path / "m")]) == 2
+
+
+def _write_face_folder(folder: Path) -> None:
+    from skimage import data
+
+    folder.mkdir()
+    cv2.imwrite(str(folder / "astronaut.png"), cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(folder / "wall.png"), np.full((200, 200, 3), 128, np.uint8))  # no face
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")  # unreadable
+    (folder / "notes.txt").write_text("not an image")
+
+
+def test_bad_faces_are_reported_file_by_file_and_skipped(tmp_path, capsys):
+    folder = tmp_path / "faces"
+    _write_face_folder(folder)
+    identities, problems = load_face_photos(folder)
+    assert [name for name, _ in identities] == ["photo-astronaut"]
+    reasons = {Path(p.file).name: p.reason for p in problems}
+    assert set(reasons) == {"wall.png", "broken.jpg", "notes.txt"}
+    assert "no face" in reasons["wall.png"] and "unreadable" in reasons["broken.jpg"]
+    assert "not an image" in reasons["notes.txt"] and all(r.startswith("skipped") for r in reasons.values())
+
+    out = tmp_path / "ds"
+    code = main(["synth", str(out), "--preset", "tiny", "--subjects", "0", "--classes", "AU4",
+                 "--lighting", "bright", "--faces", str(folder)])
+    assert code == 0
+    err = capsys.readouterr().err
+    for name in ("wall.png", "broken.jpg", "notes.txt"):
+        assert name in err
+    ds = DatasetFolder.open(out)
+    assert ds.subjects == ["photo-astronaut"]
+    assert {Path(p["file"]).name for p in ds.info["skipped_faces"]} == {"wall.png", "broken.jpg", "notes.txt"}
+    assert read_clip(ds.clip_path(ds.rows[0])).events["hd"].size > 0
+
+
+def test_faces_folder_without_a_usable_face_is_an_error(tmp_path):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "broken.png").write_bytes(b"nope")
+    with pytest.raises(DatasetError, match="broken.png"):
+        load_face_photos(folder)
+    with pytest.raises(DatasetError):
+        load_face_photos(tmp_path / "missing")
