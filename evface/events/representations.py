@@ -151,9 +151,9 @@ def _voxel_kernel(t, x, y, p, out, t0, duration):
     n_bins, height, width = out.shape
     plane = height * width
     flat = out.ravel()
-    scale = (n_bins - 1) / duration if duration > 0 else 0.0
     for i in range(t.size):
-        tn = (t[i] - t0) * scale if duration > 0 else float(n_bins - 1)
+        # one correctly rounded division: exact at both ends and never decreasing in t
+        tn = float((t[i] - t0) * (n_bins - 1)) / duration if duration > 0 else float(n_bins - 1)
         left = int(tn)
         if left >= n_bins - 1:
             left = n_bins - 1
