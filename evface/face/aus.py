@@ -200,8 +200,9 @@ def check_aus(aus: Mapping[int, float]) -> dict[int, float]:
         if int(au) not in AU_TABLE:
             raise ParameterError(f"aus: unknown action unit {au!r}; expected one of {sorted(AU_TABLE)}")
         w = float(w)
-        if not (0.0 <= w <= 1.0):
+        if not (0.0 <= w <= 1.0 + 1e-6):
             raise ParameterError(f"aus[{au}]: intensity {w} outside [0, 1]")
+        w = min(w, 1.0)
         if w > 0:
             out[int(au)] = w
     return out

@@ -98,6 +98,8 @@ class FaceRenderer:
     size : (width, height)
         Canvas size in pixels.
 
+    A renderer keeps per-frame scratch buffers: use one instance per thread.
+
     Examples
     --------
     >>> from evface.face.identity import procedural_identity
@@ -140,7 +142,9 @@ class FaceRenderer:
         # Canvas grid, in texture pixel coordinates.
         gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
         self._grid = np.stack([gx + m, gy + m], axis=-1)
-        self._xy = np.stack([gx, gy], axis=-1)  # canvas pixel grid
+        ex, ey = np.meshgrid(np.arange(w + 2 * m, dtype=np.float32), np.arange(h + 2 * m, dtype=np.float32))
+        self._grid_ext = np.stack([ex, ey], axis=-1)  # texture pixel grid
+        self._dext = np.zeros_like(self._grid_ext)
         cu, cv = (gx - cx) / fw, (gy - cy) / fw
 
         # Displacement basis (canvas pixels) and shading patterns (texture pixels), each evaluated
@@ -205,9 +209,12 @@ class FaceRenderer:
     def displacement(self, aus: Mapping[int, float]) -> np.ndarray:
         """Backward displacement field ``(H, W, 2)`` in pixels at the neutral pose: pixel ``p``
         shows the neutral texture at ``p - D(p)``."""
-        aus = au_model.check_aus(aus)
         w, h = self.size
         D = np.zeros((h, w, 2), np.float32)
+        self._displacement_into(D, au_model.check_aus(aus))
+        return D
+
+    def _displacement_into(self, D: np.ndarray, aus: dict[int, float]) -> None:
         for au, wt in aus.items():
             if au in self._basis:
                 box, f = self._basis[au]
@@ -228,7 +235,6 @@ class FaceRenderer:
             for box, pts, geom in self._eyes:
                 d = au_model.lid_displacement(aus, pts, self.identity.landmarks, geom)[:, 1] * self.face_width_px
                 D[box][..., 1] += d.reshape(D[box].shape[:2]).astype(np.float32)
-        return D
 
     def _texture(self, aus: Mapping[int, float]) -> np.ndarray:
         for box in self._dirty:
@@ -247,23 +253,21 @@ class FaceRenderer:
         ``aus`` maps AU numbers to intensities in [0, 1] (43/45: eye closure).
         """
         aus = au_model.check_aus(aus or {})
-        D = self.displacement(aus)
+        w, h, m = self.size[0], self.size[1], self._margin
+        D = self._dext[m : m + h, m : m + w]  # zero margin: no AU motion outside the canvas
+        D[...] = 0.0
+        self._displacement_into(D, aus)
         if pose.is_identity():
+            if not aus:
+                return self._tex[m : m + h, m : m + w].copy()
             maps = self._grid - D
         else:
+            # Backward map at the neutral pose, over the texture domain, seen through the pose.
             A = pose.matrix(self.centre_px, self.face_width_px)
-            Ai = np.linalg.inv(np.vstack([A, [0.0, 0.0, 1.0]]))[:2]
-            gx, gy = self._xy[..., 0], self._xy[..., 1]
-            m = self._margin
-            qx = np.float32(Ai[0, 0]) * gx + np.float32(Ai[0, 1]) * gy + np.float32(Ai[0, 2] + m)
-            qy = np.float32(Ai[1, 0]) * gx + np.float32(Ai[1, 1]) * gy + np.float32(Ai[1, 2] + m)
-            if aus:  # the AU field is attached to the face: sample it where the face was
-                w, h = self.size
-                Dq = cv2.warpAffine(D, A, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-                qx -= Dq[..., 0]
-                qy -= Dq[..., 1]
-            tex = self._texture(aus)
-            return cv2.remap(tex, qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            A_tex = A.copy()
+            A_tex[:, 2] -= A[:, :2] @ [m, m]
+            src = self._grid_ext - self._dext if aus else self._grid_ext
+            maps = cv2.warpAffine(src, A_tex, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         tex = self._texture(aus)
         return cv2.remap(tex, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
