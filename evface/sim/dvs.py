@@ -378,7 +378,6 @@ def _advance(i0, lp0, base, tlast, i1, thr_on, thr_off, prm, emit, out_t, out_p,
     return lp_a, base, tlast, n, k
 
 
-@njit(cache=True, parallel=True)
 def _pass1(frame, st, tlast, lp_new, active, saved, s_tl, px_list, rows, prm):
     """Update every pixel in place; record the old state of the pixels that emit events.
 
@@ -458,7 +457,6 @@ def _pass1(frame, st, tlast, lp_new, active, saved, s_tl, px_list, rows, prm):
         rows[1, y] = npx
 
 
-@njit(cache=True, parallel=True)
 def _emit(frame, st, saved, s_tl, px_list, rows, prm, noise_t, noise_x, noise_y, noise_p,
           buf_t, buf_x, buf_y, buf_p, out_t, out_x, out_y, out_p):
     """Write the step's events: re-run the pixels that fired (rows in parallel), append the
@@ -508,6 +506,16 @@ def _emit(frame, st, saved, s_tl, px_list, rows, prm, noise_t, noise_x, noise_y,
         out_x[j] = buf_x[i]
         out_y[j] = buf_y[i]
         out_p[j] = buf_p[i]
+
+
+# Each kernel is compiled twice: rows in parallel for large arrays, serial for small ones (where
+# a parallel region's start-up costs more than the work, especially on a busy machine).
+_pass1_par = njit(cache=True, parallel=True)(_pass1)
+_pass1_ser = njit(cache=True)(_pass1)
+_emit_par = njit(cache=True, parallel=True)(_emit)
+_emit_ser = njit(cache=True)(_emit)
+PARALLEL_MIN_PIXELS = 32768
+"""Arrays with fewer pixels than this run the serial kernels."""
 
 
 @njit(cache=True)
@@ -604,6 +612,9 @@ class DvsSimulator:
         self._saved = np.empty((3, height, width), np.float32)
         self._s_tl = np.empty(shape, np.float64)
         self._rows = np.zeros((3, height), np.int64)
+        parallel = width * height >= PARALLEL_MIN_PIXELS
+        self._pass1 = _pass1_par if parallel else _pass1_ser
+        self._emit = _emit_par if parallel else _emit_ser
         self.reset()
 
     def reset(self) -> None:
@@ -651,7 +662,7 @@ class DvsSimulator:
         prm[_DT] = t_us - self._t_prev
         prm[_CWDT] = np.float32(self._cut_w * prm[_DT])
         rows = self._rows
-        _pass1(frame, self._st, self._tlast, self._lp_new, self._active, self._saved, self._s_tl,
+        self._pass1(frame, self._st, self._tlast, self._lp_new, self._active, self._saved, self._s_tl,
                self._px_list, rows, prm)
         n_sig, _, bad = rows.sum(axis=1).tolist()
         if bad:
@@ -667,7 +678,7 @@ class DvsSimulator:
         buf_y = np.empty(n, np.uint16)
         buf_p = np.empty(n, np.int8)
         events = np.empty(n, EVENT_DTYPE)
-        _emit(frame, self._st, self._saved, self._s_tl, self._px_list, rows, prm, *noise,
+        self._emit(frame, self._st, self._saved, self._s_tl, self._px_list, rows, prm, *noise,
               buf_t, buf_x, buf_y, buf_p, events["t"], events["x"], events["y"], events["p"])
         return events
 
