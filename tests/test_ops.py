@@ -178,6 +178,47 @@ def test_background_activity_filter_window_and_edges():
         background_activity_filter(events, (1, 1), 10)
 
 
+def refractory_oracle(events, period_us):
+    last, keep = {}, []
+    for t, x, y, _ in events.tolist():
+        ok = (x, y) not in last or t - last[(x, y)] >= period_us
+        keep.append(ok)
+        if ok:
+            last[(x, y)] = t
+    return events[np.array(keep, dtype=bool)]
+
+
+def background_activity_oracle(events, dt_us):
+    last, keep = {}, []
+    for t, x, y, _ in events.tolist():
+        near = [last[(x + dx, y + dy)] for dx in (-1, 0, 1) for dy in (-1, 0, 1) if (dx or dy) and (x + dx, y + dy) in last]
+        keep.append(bool(near) and t - max(near) <= dt_us)
+        last[(x, y)] = t
+    return events[np.array(keep, dtype=bool)]
+
+
+@FAST
+@given(streams(max_events=60), st.integers(0, 300), st.booleans())
+def test_filters_match_a_plain_python_oracle(stream, window_us, long_stream):
+    events, sensor = stream
+    if long_stream:  # past 2^30 µs the filters keep their state in int64 instead of int32
+        events["t"] *= 2**22
+        window_us *= 2**22
+    np.testing.assert_array_equal(refractory_filter(events, sensor, window_us), refractory_oracle(events, window_us))
+    if window_us > 0:
+        np.testing.assert_array_equal(
+            background_activity_filter(events, sensor, window_us), background_activity_oracle(events, window_us)
+        )
+
+
+def test_filters_with_windows_beyond_int32():
+    events = make_events([0, 2**31, 2**31 + 1], [0, 1, 0], [0, 0, 0], [1, 1, 1])
+    assert refractory_filter(events, (2, 1), 2**31)["t"].tolist() == [0, 2**31, 2**31 + 1]
+    assert refractory_filter(events, (2, 1), 2**31 + 2)["t"].tolist() == [0, 2**31]
+    assert background_activity_filter(events, (2, 1), 2**31)["t"].tolist() == [2**31, 2**31 + 1]
+    assert background_activity_filter(events, (2, 1), 2**31 - 1)["t"].tolist() == [2**31 + 1]
+
+
 # --- augmentation ---------------------------------------------------------------------------
 
 

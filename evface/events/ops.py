@@ -116,15 +116,29 @@ def resample_sensor(events: np.ndarray, src_size: SensorSize, dst_size: SensorSi
     return out
 
 
+def _time_state(events: np.ndarray, window_us: int, n_cells: int) -> np.ndarray:
+    """Per-pixel "last time" state for the filters, as times relative to the first event.
+
+    int32 halves the state (3.7 MB at 1280x720), which keeps the random per-pixel reads in cache
+    and runs ~2x faster; int64 is used when the stream or the window spans 2^30 µs (18 min) or
+    more. "Never" is far enough in the past that no window reaches it.
+    """
+    span = int(events["t"][-1]) - int(events["t"][0])
+    dtype = np.int32 if 0 <= span < 2**30 and 0 <= window_us < 2**30 else np.int64
+    return np.full(n_cells, np.iinfo(dtype).min // (1 if dtype == np.int32 else 2), dtype=dtype)
+
+
 @numba.njit(cache=True, nogil=True)
-def _refractory_mask(t, x, y, width, height, period_us):
-    last = np.full(width * height, np.iinfo(np.int64).min // 2, dtype=np.int64)
-    keep = np.zeros(t.size, dtype=np.bool_)
+def _refractory_mask(t, x, y, width, period_us, last):
+    keep = np.empty(t.size, dtype=np.bool_)
+    t0 = t[0]
     for i in range(t.size):
-        k = int(y[i]) * width + int(x[i])
-        if t[i] - last[k] >= period_us:
-            keep[i] = True
-            last[k] = t[i]
+        ti = t[i] - t0
+        k = np.int64(y[i]) * width + np.int64(x[i])
+        ok = ti - last[k] >= period_us
+        keep[i] = ok
+        if ok:
+            last[k] = ti
     return keep
 
 
@@ -143,28 +157,31 @@ def refractory_filter(events: np.ndarray, sensor_size: SensorSize, period_us: in
     _check_on_sensor(events, sensor_size)
     if events.size == 0:
         return events.copy()
-    keep = _refractory_mask(events["t"], events["x"], events["y"], sensor_size[0], sensor_size[1], int(period_us))
+    width, height = sensor_size
+    last = _time_state(events, int(period_us), width * height)
+    keep = _refractory_mask(events["t"], events["x"], events["y"], width, int(period_us), last)
     return np.compress(keep, events)
 
 
 @numba.njit(cache=True, nogil=True)
-def _background_activity_mask(t, x, y, width, height, dt_us):
-    # last[k] holds the latest time any event touched pixel k's 3x3 neighbourhood, excluding k itself.
-    last = np.full(width * height, np.iinfo(np.int64).min // 2, dtype=np.int64)
-    keep = np.zeros(t.size, dtype=np.bool_)
+def _background_activity_mask(t, x, y, width, dt_us, last):
+    # last: each pixel's own latest time, on a grid padded by one pixel all round so that the
+    # 3x3 neighbourhood needs no bounds checks. An event is kept when the latest of its eight
+    # neighbours (not itself) fired at most dt_us before it.
+    stride = width + 2
+    keep = np.empty(t.size, dtype=np.bool_)
+    t0 = t[0]
     for i in range(t.size):
-        xi = int(x[i])
-        yi = int(y[i])
-        keep[i] = t[i] - last[yi * width + xi] <= dt_us
-        for dy in range(-1, 2):
-            yy = yi + dy
-            if yy < 0 or yy >= height:
-                continue
-            for dx in range(-1, 2):
-                xx = xi + dx
-                if xx < 0 or xx >= width or (dx == 0 and dy == 0):
-                    continue
-                last[yy * width + xx] = t[i]
+        ti = t[i] - t0
+        k = (np.int64(y[i]) + 1) * stride + np.int64(x[i]) + 1
+        a = k - stride
+        c = k + stride
+        m = max(
+            max(max(last[a - 1], last[a]), max(last[a + 1], last[k - 1])),
+            max(max(last[k + 1], last[c - 1]), max(last[c], last[c + 1])),
+        )
+        keep[i] = ti - m <= dt_us
+        last[k] = ti
     return keep
 
 
@@ -180,7 +197,9 @@ def background_activity_filter(events: np.ndarray, sensor_size: SensorSize, dt_u
     _check_on_sensor(events, sensor_size)
     if events.size == 0:
         return events.copy()
-    keep = _background_activity_mask(events["t"], events["x"], events["y"], sensor_size[0], sensor_size[1], int(dt_us))
+    width, height = sensor_size
+    last = _time_state(events, int(dt_us), (width + 2) * (height + 2))
+    keep = _background_activity_mask(events["t"], events["x"], events["y"], width, int(dt_us), last)
     return np.compress(keep, events)
 
 
