@@ -36,7 +36,7 @@ def to_gray_uint8(image: np.ndarray, gamma: float = 2.2) -> np.ndarray:
     return img
 
 
-def detect_faces(image: np.ndarray, min_size_frac: float = 0.15) -> np.ndarray:
+def detect_faces(image: np.ndarray, min_size_frac: float = 0.1) -> np.ndarray:
     """Frontal faces as an ``(n, 4)`` int array of ``(x, y, w, h)``, largest first."""
     gray = cv2.equalizeHist(to_gray_uint8(image))
     m = max(24, int(min_size_frac * min(gray.shape)))
