@@ -276,3 +276,10 @@ def scan_events(t, x, y, p, previous_t):
                 break
             last = t[i]
     return bad, (t[0] if n else 0), np.int64(xmax), np.int64(ymax), bad_p
+
+
+@njit(cache=True)
+def on_to_signed(p):
+    """Map a polarity column stored as bytes 0/1 (faery's bool ``on``) to -1/+1 in place."""
+    for i in range(p.shape[0]):
+        p[i] = 2 * p[i] - 1
