@@ -11,7 +11,7 @@ the presets are in ``docs/camera-models.md``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -208,13 +208,12 @@ class RgbCamera:
         n = int(math.floor((t_end_us - t_start_us) / p.period_us + 1e-9))
         return t_start_us + np.round(np.arange(max(n, 0)) * p.period_us).astype(np.int64)
 
-    def capture(self, render: Callable[[int], np.ndarray], t_start_us: int, t_end_us: int) -> FrameSeries:
-        """Capture frames of ``render(t_us)`` (float32 (H, W, 3) lux) between two times.
+    def iter_capture(
+        self, render: Callable[[int], np.ndarray], t_start_us: int, t_end_us: int
+    ) -> Iterator[tuple[np.ndarray, int, int, float]]:
+        """Capture frame by frame: yield ``(image uint8 (H, W, 3), t_us, exposure_us, gain)``.
 
-        Returns
-        -------
-        FrameSeries
-            ``data`` uint8 (N, H, W, 3), ``t_us`` start of each exposure, ``exposure_us``.
+        ``render`` is called with non-decreasing times, so it may stream its source.
         """
         p = self.params
         if t_end_us <= t_start_us:
@@ -224,7 +223,6 @@ class RgbCamera:
             raise ParameterError(
                 f"[{t_start_us}, {t_end_us}] µs is shorter than one frame period ({p.period_us:.0f} µs)"
             )
-        frames, exposures, gains = [], [], []
         shape = None
         metered = None  # auto-exposure meters the previous frame's scene, like a real camera
         for t0 in times:
@@ -240,12 +238,30 @@ class RgbCamera:
                 acc += _scene(render, int(t0 + off), shape)
             acc /= p.exposure_samples
             metered = float(acc.mean())
-            frames.append(self._expose(acc, exposure_us, gain))
+            yield self._expose(acc, exposure_us, gain), int(t0), exposure_us, gain
+
+    def capture(self, render: Callable[[int], np.ndarray], t_start_us: int, t_end_us: int) -> FrameSeries:
+        """Capture the frames of ``render(t_us)`` (float32 (H, W, 3) lux) between two times.
+
+        A frame is taken at ``t_start_us + k / fps`` for every whole frame period inside the
+        interval. ``render`` is called with non-decreasing times.
+
+        Returns
+        -------
+        FrameSeries
+            ``data`` uint8 (N, H, W, 3), ``t_us`` start of each exposure, ``exposure_us``;
+            ``params`` holds the camera parameters, the seed and the gain of each frame.
+        """
+        frames, times, exposures, gains = [], [], [], []
+        for image, t_us, exposure_us, gain in self.iter_capture(render, t_start_us, t_end_us):
+            frames.append(image)
+            times.append(t_us)
             exposures.append(exposure_us)
             gains.append(gain)
+        p = self.params
         return FrameSeries(
             data=np.stack(frames),
-            t_us=times,
+            t_us=np.asarray(times, np.int64),
             exposure_us=np.asarray(exposures, np.int64),
             fps=float(p.fps),
             model="rgb-camera",

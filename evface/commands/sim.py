@@ -1,0 +1,97 @@
+"""``evface simulate VIDEO --sensor ... --out FILE``: a thin shell over :mod:`evface.sim`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from evface.errors import ParameterError
+
+
+def _overrides(items: list[str] | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ParameterError(f"--set {item!r}: expected KEY=VALUE, e.g. --set cutoff_hz=0")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise ParameterError(f"--set {item!r}: {value!r} is not a number") from None
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``evface simulate`` to ``app``."""
+
+    @app.command("simulate", context_settings={"help_option_names": ["-h", "--help"]})
+    def simulate(
+        video: Path = typer.Argument(..., metavar="VIDEO", help="Input video (anything OpenCV reads)."),
+        out: Path = typer.Option(..., "--out", help="Events file: .raw (EVT3), .dat, .aedat4, .es, .csv or .h5 (clip)."),
+        sensor: str = typer.Option("davis346", "--sensor", help="davis346, evk4 or WxH (full array size)."),
+        roi: str = typer.Option(None, "--roi", help="x0,y0,w,h window of the array to record (default: all)."),
+        model: str = typer.Option(None, "--model", help="Pixel model: davis346, evk4 or ideal (default: the sensor's, davis346 for WxH)."),
+        set_: list[str] = typer.Option(None, "--set", help="Override a DvsParams field, e.g. --set cutoff_hz=0 (repeatable)."),
+        lux: float = typer.Option(300.0, "--lux", help="Illuminance (lux) a full-white video pixel stands for."),
+        upsample: int = typer.Option(1, "--upsample", help="Insert K-1 linearly interpolated frames between video frames."),
+        fps: float = typer.Option(None, "--fps", help="Frame rate of the video (default: the file's)."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the threshold mismatch, noise and RGB camera noise."),
+        rgb_out: Path = typer.Option(None, "--rgb-out", help="Also write the video as seen by an RGB camera model (.avi or .mp4)."),
+        camera: str = typer.Option("webcam30", "--camera", help="RGB camera preset for --rgb-out: webcam30 or highspeed200."),
+    ) -> None:
+        """Convert a video into events with the DVS pixel model (and optionally degraded RGB frames)."""
+        from evface.events.io import open_events_writer
+        from evface.sim.dvs import DvsParams
+        from evface.sim.rgb import RgbCamera, RgbCameraParams
+        from evface.sim.video import (
+            VideoScene, iter_video_events, parse_roi, parse_sensor, video_fps, video_info, write_video,
+        )
+
+        console = Console(stderr=True)
+        name, full_size = parse_sensor(sensor)
+        window = parse_roi(roi, full_size)
+        overrides = _overrides(set_)
+        chosen = model or (name if name != "custom" else "davis346")
+        params = DvsParams.ideal(**overrides) if chosen == "ideal" else DvsParams.preset(chosen, **overrides)
+        cam_params = RgbCameraParams.preset(camera) if rgb_out is not None else None
+        info = video_info(video)
+        rate = video_fps(info, fps)
+        columns = (TextColumn("[bold]simulate[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TimeRemainingColumn(), TextColumn("{task.description}"))
+        n_events = 0
+        frames_read = 0
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("events", total=info.n_frames or None)
+
+            def tick(i: int) -> None:
+                nonlocal frames_read
+                frames_read = i + 1
+                bar.update(task, completed=frames_read, description=f"{n_events:,} events")
+
+            with open_events_writer(out, (window[2], window[3]), sensor=name) as writer:
+                for chunk in iter_video_events(video, full_size, params, seed=seed, roi=window, lux=lux,
+                                               upsample=upsample, fps=rate, on_frame=tick):
+                    writer.write(chunk)
+                    n_events += chunk.size
+            duration_us = int(round(frames_read * 1e6 / rate))
+            if cam_params is not None:
+                cam = RgbCamera(cam_params, seed)
+                n_rgb = max(int(duration_us * cam_params.fps // 1_000_000), 1)
+                task = bar.add_task("rgb frames", total=n_rgb)
+                scene = VideoScene(video, lux, rate)
+
+                def images():
+                    for image, *_ in cam.iter_capture(scene, 0, max(duration_us, int(cam_params.period_us) + 1)):
+                        bar.advance(task)
+                        yield image
+
+                write_video(rgb_out, images(), cam_params.fps)
+        console.print(
+            f"{n_events:,} events from {frames_read} frames ({duration_us / 1e6:.3f} s) "
+            f"on a {window[2]}x{window[3]} {name} window -> {out}"
+            + (f"; RGB ({camera}) -> {rgb_out}" if rgb_out is not None else ""),
+            highlight=False,
+        )
