@@ -234,13 +234,8 @@ def evt21_decode(words: np.ndarray, state: np.ndarray, sensor_size: tuple[int, i
     n = _evt21_decode(words, state.copy(), width, height, np.empty(0, np.int64), np.empty(0, np.uint16),
                       np.empty(0, np.uint16), np.empty(0, np.int8), False)
     out = np.empty(n, dtype=out_dtype)
-    t = np.empty(n, np.int64)
-    x = np.empty(n, np.uint16)
-    y = np.empty(n, np.uint16)
-    p = np.empty(n, np.int8)
-    got = _evt21_decode(words, state, width, height, t, x, y, p, True)
+    got = _evt21_decode(words, state, width, height, out["t"], out["x"], out["y"], out["p"], True)
     out = out[:got]
-    out["t"], out["x"], out["y"], out["p"] = t[:got], x[:got], y[:got], p[:got]
     return out, int(state[3]), int(state[4])
 
 
