@@ -1,0 +1,159 @@
+"""Tests of the RGB camera model (evface.sim.rgb)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from evface.data.clip import FrameSeries
+from evface.errors import EvfaceError, ParameterError
+from evface.sim.rgb import PHOTONS_PER_LUX_S_UM2, RgbCamera, RgbCameraParams, auto_exposure, srgb_encode
+
+
+def flat(lux: float, shape=(24, 32)):
+    return lambda t: np.full((*shape, 3), lux, np.float32)
+
+
+def srgb_decode(v8: np.ndarray) -> np.ndarray:
+    v = v8 / 255.0
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+
+def test_capture_returns_frame_series_at_the_frame_rate():
+    cam = RgbCamera(RgbCameraParams.preset("webcam30"), seed=0)
+    fs = cam.capture(flat(300.0), 1_000, 1_000 + 500_000)
+    assert isinstance(fs, FrameSeries)
+    assert fs.data.dtype == np.uint8 and fs.data.shape == (15, 24, 32, 3)
+    np.testing.assert_array_equal(np.diff(fs.t_us), np.round(np.arange(1, 15) * 1e6 / 30) - np.round(np.arange(14) * 1e6 / 30))
+    assert fs.t_us[0] == 1_000
+    assert np.all(fs.exposure_us <= 1e6 / 30 + 1) and np.all(fs.exposure_us > 0)
+    assert fs.fps == 30.0 and len(fs.params["gain"]) == 15
+    hs = RgbCamera(RgbCameraParams.preset("highspeed200"), seed=0).capture(flat(300.0), 0, 100_000)
+    assert hs.data.shape[0] == 20 and np.all(hs.exposure_us <= 5_000)
+
+
+def test_photon_budget_formula():
+    p = RgbCameraParams(pixel_pitch_um=3.0, f_number=2.0, transmission=0.8, qe=0.5)
+    expected = 0.8 / (4 * 2.0**2) * 9.0 * PHOTONS_PER_LUX_S_UM2 * 0.5
+    assert p.electrons_per_lux_s == pytest.approx(expected)
+    assert PHOTONS_PER_LUX_S_UM2 == pytest.approx(1 / 683 / (6.62607e-34 * 2.99792e8 / 555e-9) * 1e-12, rel=1e-3)
+
+
+def test_shot_noise_matches_the_photon_budget():
+    # fixed exposure and gain, no read noise: the variance of the electron count equals its mean
+    p = RgbCameraParams(fps=30, exposure_us=10_000, gain=1.0, read_noise_e=0.0, full_well_e=20_000.0,
+                        exposure_samples=1)
+    lux = 60.0
+    fs = RgbCamera(p, seed=1).capture(flat(lux, (64, 64)), 0, 1_000_000 // 30 * 3)
+    electrons = srgb_decode(fs.data.astype(np.float64)) * p.full_well_e
+    mean_e = lux * p.electrons_per_lux_s * 0.01
+    assert electrons.mean() == pytest.approx(mean_e, rel=0.02)
+    # 8-bit quantisation adds (step^2 / 12) of variance; the slope of the sRGB curve sets the step
+    step = p.full_well_e / 255 / (np.gradient(srgb_encode(np.linspace(0, 1, 2001)))[int(mean_e / p.full_well_e * 2000)] * 2000)
+    assert electrons.var() == pytest.approx(mean_e + step**2 / 12, rel=0.15)
+
+
+def test_read_noise_dominates_in_the_dark():
+    p = RgbCameraParams(exposure_us=1_000, gain=16.0, read_noise_e=5.0, exposure_samples=1)
+    fs = RgbCamera(p, seed=0).capture(flat(0.0, (64, 64)), 0, 100_000)
+    electrons = srgb_decode(fs.data.astype(np.float64)) * p.full_well_e / 16.0
+    # negative read noise clips at black: half the pixels are 0, the rest a half-normal of sigma 5
+    assert 0.4 < np.mean(fs.data == 0) < 0.6
+    positive = electrons[fs.data > 0]
+    assert positive.mean() == pytest.approx(5.0 * np.sqrt(2 / np.pi), rel=0.15)
+
+
+def test_auto_exposure_then_gain_then_dark():
+    p = RgbCameraParams.preset("webcam30")
+    means = {}
+    for lux in (3000.0, 300.0, 10.0, 0.3):
+        fs = RgbCamera(p, seed=0).capture(flat(lux), 0, 200_000)
+        means[lux] = fs.data[1:].mean()
+        if lux >= 300:
+            assert fs.params["gain"][-1] == 1.0 and fs.exposure_us[-1] < p.period_us
+        if lux == 10.0:
+            assert fs.exposure_us[-1] == round(p.period_us) and 1.0 < fs.params["gain"][-1] < p.max_gain
+        if lux == 0.3:
+            assert fs.params["gain"][-1] == p.max_gain
+    target = srgb_encode(np.array(p.ae_target)) * 255
+    for lux in (3000.0, 300.0, 10.0):
+        assert abs(means[lux] - target) < 3
+    assert means[0.3] < target - 30  # out of exposure and gain: the picture gets dark
+
+
+def test_exposure_is_capped_by_the_frame_period_and_max_exposure():
+    p = RgbCameraParams(fps=100, max_exposure_us=4_000)
+    exposure, gain = auto_exposure(1.0, p)
+    assert exposure == 4_000 and gain == p.max_gain
+    exposure, _ = auto_exposure(1.0, RgbCameraParams(fps=100))
+    assert exposure == pytest.approx(10_000)
+
+
+def test_low_light_is_noisier():
+    p = RgbCameraParams.preset("webcam30")
+    bright = RgbCamera(p, seed=0).capture(flat(1000.0, (64, 64)), 0, 100_000).data.astype(float)
+    dim = RgbCamera(p, seed=0).capture(flat(5.0, (64, 64)), 0, 100_000).data.astype(float)
+    assert dim.std() > 2 * bright.std()
+
+
+def test_saturation_clips_to_white():
+    p = RgbCameraParams(exposure_us=30_000, gain=1.0)
+    fs = RgbCamera(p, seed=0).capture(flat(1e5), 0, 100_000)
+    assert np.all(fs.data == 255)
+
+
+def test_motion_blur_spreads_a_moving_bar_over_its_path():
+    width = 120
+    speed_px_per_us = 60 / 20_000  # 60 px during a 20 ms exposure
+
+    def render(t):
+        img = np.full((8, width, 3), 10.0, np.float32)
+        x = int(10 + speed_px_per_us * t)
+        img[:, x:x + 4] = 1000.0
+        return img
+
+    p = RgbCameraParams(fps=30, exposure_us=20_000, gain=1.0, read_noise_e=0.0, exposure_samples=30,
+                        full_well_e=2e4)
+    blurred = RgbCamera(p, seed=0).capture(render, 0, 40_000).data[0, 4, :, 1]
+    sharp = RgbCamera(RgbCameraParams(fps=30, exposure_us=20_000, gain=1.0, read_noise_e=0.0,
+                                      exposure_samples=1, full_well_e=2e4), seed=0).capture(render, 0, 40_000).data[0, 4, :, 1]
+    lit = lambda row: np.count_nonzero(row > row.min() + 10)
+    assert lit(sharp) <= 5
+    assert 55 <= lit(blurred) <= 70
+
+
+def test_same_seed_same_frames():
+    p = RgbCameraParams.preset("webcam30")
+    a = RgbCamera(p, seed=4).capture(flat(20.0), 0, 100_000).data
+    b = RgbCamera(p, seed=4).capture(flat(20.0), 0, 100_000).data
+    c = RgbCamera(p, seed=5).capture(flat(20.0), 0, 100_000).data
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize(
+    "render",
+    [
+        lambda t: np.full((4, 4, 3), np.nan, np.float32),
+        lambda t: np.full((4, 4, 3), -1.0, np.float32),
+        lambda t: np.zeros((4, 4), np.float32),
+        lambda t: np.zeros((0, 4, 3), np.float32),
+    ],
+)
+def test_bad_scenes_raise(render):
+    with pytest.raises(EvfaceError):
+        RgbCamera(RgbCameraParams.preset("webcam30")).capture(render, 0, 100_000)
+
+
+def test_bad_parameters_and_intervals_raise():
+    for kwargs in ({"fps": 0}, {"qe": -0.1}, {"exposure_samples": 0}, {"exposure_us": 50_000},
+                   {"read_noise_e": float("inf")}, {"max_gain": 0.5}):
+        with pytest.raises(ParameterError):
+            RgbCameraParams(**kwargs)
+    with pytest.raises(ParameterError, match="unknown"):
+        RgbCameraParams.preset("phone")
+    cam = RgbCamera(RgbCameraParams.preset("webcam30"))
+    with pytest.raises(ParameterError):
+        cam.capture(flat(10.0), 100, 100)
+    with pytest.raises(ParameterError, match="shorter than one frame"):
+        cam.capture(flat(10.0), 0, 1_000)

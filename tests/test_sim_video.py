@@ -1,0 +1,162 @@
+"""Tests of video input/output and ``evface simulate`` (evface.sim.video, evface.commands.sim)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from evface.cli import main
+from evface.errors import EvfaceError, FormatError, ParameterError
+from evface.events.core import validate_events
+from evface.sim.dvs import DvsParams
+from evface.sim.video import (
+    VideoScene, cover_resize, frame_to_lux, parse_roi, parse_sensor, simulate_video, upsample_linear,
+    video_info, write_video,
+)
+
+
+def _write_test_video(path, n=12, size=(64, 48), fps=30.0, fourcc="MJPG"):
+    """A bright disc moving right over a dark background."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
+    assert writer.isOpened()
+    for i in range(n):
+        img = np.full((size[1], size[0], 3), 30, np.uint8)
+        cv2.circle(img, (12 + 3 * i, size[1] // 2), 7, (250, 250, 250), -1)
+        writer.write(img)
+    writer.release()
+    return path
+
+
+@pytest.fixture
+def video(tmp_path):
+    return _write_test_video(tmp_path / "in.avi")
+
+
+def test_video_info_and_events(video):
+    info = video_info(video)
+    assert (info.width, info.height, info.fps) == (64, 48, 30.0)
+    ev = simulate_video(video, (64, 48), DvsParams.ideal(0.2), seed=0)
+    validate_events(ev, (64, 48))
+    assert ev.size > 200
+    # the disc moves right: ON events lead on the right of OFF events
+    on, off = ev[ev["p"] == 1], ev[ev["p"] == -1]
+    assert on["x"].mean() > off["x"].mean()
+    assert ev["t"].max() <= round(11 * 1e6 / 30)
+
+
+def test_upsampling_spreads_events_over_more_distinct_times(video):
+    coarse = simulate_video(video, (64, 48), DvsParams.ideal(0.2))
+    fine = simulate_video(video, (64, 48), DvsParams.ideal(0.2), upsample=4)
+    assert abs(fine.size - coarse.size) < 0.2 * coarse.size
+    assert np.unique(fine["t"]).size > np.unique(coarse["t"]).size
+
+
+def test_roi_window_coordinates(video):
+    full = simulate_video(video, (64, 48), DvsParams.ideal(0.2))
+    window = simulate_video(video, (64, 48), DvsParams.ideal(0.2), roi=(16, 8, 32, 32))
+    validate_events(window, (32, 32))
+    inside = full[(full["x"] >= 16) & (full["x"] < 48) & (full["y"] >= 8) & (full["y"] < 40)]
+    assert window.size == inside.size
+    np.testing.assert_array_equal(window["x"], inside["x"] - 16)
+
+
+def test_lux_scale_and_cover_resize():
+    white = np.full((10, 20, 3), 255, np.uint8)
+    np.testing.assert_allclose(frame_to_lux(white, 250.0), 250.0, rtol=1e-6)
+    grey = np.full((10, 20, 3), 188, np.uint8)  # sRGB 188 ~ 50 % linear
+    assert frame_to_lux(grey, 100.0).mean() == pytest.approx(50.0, rel=0.02)
+    img = np.arange(200, dtype=np.float32).reshape(10, 20)
+    out = cover_resize(img, (10, 10))  # aspect kept: the centre 10x10 of the 10x20 picture
+    np.testing.assert_array_equal(out, img[:, 5:15])
+    assert cover_resize(img, (40, 10)).shape == (10, 40)
+
+
+def test_upsample_linear_values_and_times():
+    frames = iter([np.zeros((1, 1), np.float32), np.full((1, 1), 3.0, np.float32), np.zeros((1, 1), np.float32)])
+    out = list(upsample_linear(frames, iter([0, 300, 600]), 3))
+    assert [t for _, t in out] == [0, 100, 200, 300, 400, 500, 600]
+    assert [float(f[0, 0]) for f, _ in out] == [0.0, 1.0, 2.0, 3.0, 2.0, 1.0, 0.0]
+    with pytest.raises(ParameterError):
+        list(upsample_linear(iter([]), iter([]), 0))
+
+
+def test_video_scene_interpolates_in_time(video):
+    scene = VideoScene(video, lux=100.0)
+    a = scene(0)
+    mid = scene(round(0.5e6 / 30))
+    b = scene(round(1e6 / 30))
+    np.testing.assert_allclose(mid, (a + b) / 2, rtol=1e-4, atol=1e-3)
+    assert not np.allclose(a, b)
+    last = scene(10**9)  # holds the last frame
+    np.testing.assert_array_equal(last, scene(2 * 10**9))
+
+
+def test_write_video_round_trip(tmp_path):
+    frames = [np.full((16, 24, 3), v, np.uint8) for v in (0, 128, 255)]
+    path = write_video(tmp_path / "o.avi", iter(frames), 30.0)
+    info = video_info(path)
+    assert (info.width, info.height, info.n_frames) == (24, 16, 3)
+    assert not list(tmp_path.glob("*.tmp*"))
+    with pytest.raises(FormatError):
+        write_video(tmp_path / "empty.avi", iter([]), 30.0)
+
+
+def test_bad_videos_and_arguments(tmp_path):
+    with pytest.raises(FormatError, match="no such"):
+        video_info(tmp_path / "missing.avi")
+    junk = tmp_path / "junk.avi"
+    junk.write_bytes(b"not a video at all" * 10)
+    with pytest.raises(FormatError):
+        simulate_video(junk, (8, 8))
+    with pytest.raises(ParameterError):
+        frame_to_lux(np.zeros((0, 5, 3), np.uint8), 100.0)
+    with pytest.raises(ParameterError):
+        parse_sensor("davis")
+    with pytest.raises(ParameterError):
+        parse_sensor("0x10")
+    assert parse_sensor("DAVIS346") == ("davis346", (346, 260))
+    assert parse_roi("1,2,3,4", (10, 10)) == (1, 2, 3, 4)
+    with pytest.raises(ParameterError):
+        parse_roi("5,5,10,10", (10, 10))
+    with pytest.raises(ParameterError):
+        parse_roi("1,2,3", (10, 10))
+
+
+@pytest.mark.parametrize("out_name", ["ev.raw", "ev.h5", "ev.aedat4"])
+def test_cli_simulate_writes_events_and_rgb(tmp_path, video, out_name):
+    from evface.events.io import read_events_file
+
+    out = tmp_path / out_name
+    rgb = tmp_path / "rgb.avi"
+    code = main(["simulate", str(video), "--sensor", "32x24", "--out", str(out), "--rgb-out", str(rgb),
+                 "--upsample", "2", "--seed", "3", "--lux", "500"])
+    assert code == 0
+    events, size = read_events_file(out)
+    assert size == (32, 24)
+    assert events.size > 50
+    info = video_info(rgb)
+    assert (info.width, info.height) == (64, 48) and info.n_frames == 12
+    again = tmp_path / ("again" + out.suffix)
+    assert main(["simulate", str(video), "--sensor", "32x24", "--out", str(again), "--upsample", "2",
+                 "--seed", "3", "--lux", "500"]) == 0
+    np.testing.assert_array_equal(read_events_file(again)[0], events)
+
+
+def test_cli_simulate_mp4_roi_and_errors(tmp_path, capsys):
+    video = _write_test_video(tmp_path / "in.mp4", fourcc="mp4v")
+    out = tmp_path / "ev.raw"
+    assert main(["simulate", str(video), "--sensor", "davis346", "--roi", "100,60,80,60", "--out", str(out),
+                 "--model", "ideal", "--set", "threshold_on_log=0.3"]) == 0
+    assert out.exists()
+    assert main(["simulate", str(tmp_path / "nope.avi"), "--out", str(tmp_path / "x.raw")]) == 2
+    assert main(["simulate", str(video), "--out", str(tmp_path / "x.raw"), "--set", "leak_rate_hz=-1"]) == 2
+    assert main(["simulate", str(video), "--out", str(tmp_path / "x.raw"), "--roi", "300,0,100,10"]) == 2
+    assert main(["simulate", str(video), "--out", str(tmp_path / "x.raw"), "--lux", "-5"]) == 2
+    err = capsys.readouterr().err
+    assert "no such video" in err and "leak_rate_hz" in err
+    assert not (tmp_path / "x.raw").exists() and not list(tmp_path.glob("*.tmp"))
+
+
+def test_errors_are_evface_errors():
+    assert issubclass(FormatError, EvfaceError) and issubclass(ParameterError, EvfaceError)
