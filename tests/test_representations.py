@@ -24,7 +24,9 @@ def streams(draw, max_side: int = 6, max_events: int = 30):
     n = draw(st.integers(0, max_events))
     ints = lambda lo, hi: st.lists(st.integers(lo, hi), min_size=n, max_size=n)  # noqa: E731
     t = sorted(draw(ints(0, T_MAX)))
-    events = make_events(t, draw(ints(0, width - 1)), draw(ints(0, height - 1)), draw(st.lists(st.sampled_from([-1, 1]), min_size=n, max_size=n)), (width, height))
+    x, y = draw(ints(0, width - 1)), draw(ints(0, height - 1))
+    p = draw(st.lists(st.sampled_from([-1, 1]), min_size=n, max_size=n))
+    events = make_events(t, x, y, p, (width, height))
     return events, (width, height)
 
 

@@ -38,7 +38,11 @@ SENSOR = (16, 12)
 def stream(n: int = 300, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return make_events(
-        np.sort(rng.integers(0, 10_000, n)), rng.integers(0, SENSOR[0], n), rng.integers(0, SENSOR[1], n), rng.choice([-1, 1], n), SENSOR
+        np.sort(rng.integers(0, 10_000, n)),
+        rng.integers(0, SENSOR[0], n),
+        rng.integers(0, SENSOR[1], n),
+        rng.choice([-1, 1], n),
+        SENSOR,
     )
 
 
@@ -58,7 +62,10 @@ EVENTS = stream()
         (RefractoryFilter(SENSOR, 500), lambda ev: ops.refractory_filter(ev, SENSOR, 500)),
         (Denoise(SENSOR, 2000), lambda ev: ops.background_activity_filter(ev, SENSOR, 2000)),
         (EventFrames(SENSOR, 3, 100, 9000), lambda ev: to_event_frames(ev, SENSOR, 3, 100, 9000)),
-        (EventFrames(SENSOR, 2, binary=True), lambda ev: to_event_frames(ev, SENSOR, 2, ev["t"][0], ev["t"][-1], binary=True)),
+        (
+            EventFrames(SENSOR, 2, binary=True),
+            lambda ev: to_event_frames(ev, SENSOR, 2, ev["t"][0], ev["t"][-1], binary=True),
+        ),
         (VoxelGrid(SENSOR, 4), lambda ev: to_voxel_grid(ev, SENSOR, 4, ev["t"][0], ev["t"][-1])),
         (TimeSurface(SENSOR, 1000.0, 5000), lambda ev: to_time_surface(ev, SENSOR, 5000, 1000.0)),
     ],
@@ -104,7 +111,13 @@ def test_bad_seed_raises(seed):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(0, 50), st.integers(0, SENSOR[0] - 1), st.integers(0, SENSOR[1] - 1), st.integers(1, 8), st.integers(1, 8))
+@given(
+    st.integers(0, 50),
+    st.integers(0, SENSOR[0] - 1),
+    st.integers(0, SENSOR[1] - 1),
+    st.integers(1, 8),
+    st.integers(1, 8),
+)
 def test_compose_applies_in_order(seed, x0, y0, w, h):
     events = stream(60, seed)
     roi = (x0, y0, w, h)

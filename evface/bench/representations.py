@@ -23,7 +23,9 @@ DURATION_US = 1_000_000
 N_BINS = 5
 
 
-def synthetic_stream(n_events: int, sensor_size: SensorSize = SENSOR, duration_us: int = DURATION_US, seed: int = 0) -> np.ndarray:
+def synthetic_stream(
+    n_events: int, sensor_size: SensorSize = SENSOR, duration_us: int = DURATION_US, seed: int = 0
+) -> np.ndarray:
     """``n_events`` sorted events with uniform random times, pixels and polarities."""
     rng = np.random.default_rng(seed)
     events = empty_events(n_events)

@@ -9,9 +9,10 @@ stream first when that matters. Events outside the window are ignored and never 
 Counts are conserved: the sum of |event frames| and of the count image is the number of events
 in the window, and the voxel grid sums to the signed polarity sum (up to float32 rounding).
 
-The per-event loops are compiled with numba (single-threaded) and also check, at no measurable
-cost, that the events in the window are sorted, carry polarity -1/+1 and lie on the sensor; a
-violation raises :class:`~evface.errors.EventsError` rather than giving a silent wrong result.
+The per-event loops are compiled with numba (single-threaded). A fast scan first checks that the
+events in the window are sorted, carry polarity -1/+1 and lie on the sensor; a violation raises
+:class:`~evface.errors.EventsError` rather than giving a silent wrong result (or writing outside
+an array).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 
 from evface.errors import EventsError, ParameterError
 from evface.events.core import EVENT_DTYPE, SensorSize, search_time
+
 
 def _as_int(name: str, value: object) -> int:
     """``value`` as a Python int, accepting integral floats; ParameterError otherwise."""
