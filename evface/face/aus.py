@@ -212,7 +212,7 @@ def _mirror_name(name: str) -> str | None:
     return name[:-2] + "_r" if name.endswith("_l") else None
 
 
-def _seam_v(u: np.ndarray, landmarks: Landmarks) -> np.ndarray:
+def lip_seam_v(u: np.ndarray, landmarks: Landmarks) -> np.ndarray:
     """The lip seam as the parabola through both mouth corners and the stomion."""
     cl, cr, st = point(landmarks, "mouth_corner_l"), point(landmarks, "mouth_corner_r"), point(landmarks, "stomion")
     coef = np.polyfit([cl[0], st[0], cr[0]], [cl[1], st[1], cr[1]], 2)
@@ -221,7 +221,7 @@ def _seam_v(u: np.ndarray, landmarks: Landmarks) -> np.ndarray:
 
 def seam_gate(points: np.ndarray, landmarks: Landmarks, side: str) -> np.ndarray:
     """Smooth weight in [0, 1] of being below (``side="below"``) or above the lip seam."""
-    z = (points[:, 1] - _seam_v(points[:, 0], landmarks)) / SEAM_WIDTH_FW
+    z = (points[:, 1] - lip_seam_v(points[:, 0], landmarks)) / SEAM_WIDTH_FW
     below = 0.5 * (1.0 + np.tanh(np.clip(z, -20, 20)))
     return below if side == "below" else 1.0 - below
 
@@ -245,7 +245,7 @@ def combine_lips(free, below, above, points, landmarks, seam=None, blend=None, g
     """
     y = points[:, 1]
     if seam is None:
-        seam = _seam_v(points[:, 0], landmarks)
+        seam = lip_seam_v(points[:, 0], landmarks)
     if blend is None:
         blend = lip_blend(points, landmarks)
     if gate is None:
@@ -271,7 +271,7 @@ def au_components(au: int, points: np.ndarray, landmarks: Landmarks) -> tuple[np
     parts = _kernel_sum(au, points, landmarks)
     ref_pt = point(landmarks, AU_TABLE[au].landmark)[None]
     f, b, a = _kernel_sum(au, ref_pt, landmarks)
-    below = ref_pt[0, 1] > _seam_v(ref_pt[:, 0], landmarks)[0]
+    below = ref_pt[0, 1] > lip_seam_v(ref_pt[:, 0], landmarks)[0]
     ref = f[0] + [0.0, b[0] if below else a[0]]
     norm = float(np.hypot(*ref))
     k = AU_TABLE[au].apex_fw / norm if norm > 0 else 1.0

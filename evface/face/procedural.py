@@ -259,8 +259,8 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
     uu, vv = u[sl], v[sl]
     sub = layer[sl]
     x = np.clip((uu - mc) / mw, -1, 1)
-    seam = au_model._seam_v(uu, lm)
-    up_h = seam[...] * 0 + (m[4, 1] - m[2, 1])
+    seam = au_model.lip_seam_v(uu, lm)
+    up_h = m[4, 1] - m[2, 1]
     v_up = seam - up_h * np.clip(1 - x**2, 0, 1) ** 0.6 * (1.0 + 0.12 * np.exp(-0.5 * ((np.abs(x) - 0.3) / 0.12) ** 2)
                                                            - 0.18 * np.exp(-0.5 * (x / 0.1) ** 2))
     v_lo = seam + (m[3, 1] - m[4, 1]) * np.clip(1 - x**2, 0, 1) ** 0.8

@@ -98,6 +98,8 @@ class FaceRenderer:
     size : (width, height)
         Canvas size in pixels.
 
+    Notes
+    -----
     A renderer keeps per-frame scratch buffers: use one instance per thread.
 
     Examples
@@ -169,7 +171,7 @@ class FaceRenderer:
                   slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)))
             mpts = np.stack([cu[mb].ravel(), cv[mb].ravel()], axis=1).astype(np.float64)
             shape = cu[mb].shape
-            seam = au_model._seam_v(mpts[:, 0], lm).reshape(shape)
+            seam = au_model.lip_seam_v(mpts[:, 0], lm).reshape(shape)
             self._mouth = (
                 mb,
                 (cv[mb] * fw).astype(np.float32),
