@@ -5,7 +5,7 @@ Architecture (``depth`` blocks, channels ``width * 2**i``)::
     x[t] (B, C, S, S) -> [Conv3x3 stride 2 -> BatchNorm -> LIF] x depth -> Flatten -> Linear -> LI readout
 
 The network runs over the ``T`` time steps of its input ``(B, T, C, S, S)``; every call starts
-from zero membrane state (``init_leaky``), so a sample never sees the state left by the previous
+from zero membrane state (``reset_mem``), so a sample never sees the state left by the previous
 one. Hidden neurons are leaky integrate-and-fire (snnTorch ``Leaky``: ``U[t] = beta U[t-1] + I[t]``,
 spike when ``U > threshold``, then reset to zero) trained with a fast-sigmoid surrogate
 gradient. The readout is a leaky integrator without reset; the logits are its membrane
@@ -138,10 +138,8 @@ class SpikingCNN(nn.Module):
         """
         if x.ndim != 5 or x.shape[2] != self.cfg.in_channels:
             raise ParameterError(f"expected input (B, T, {self.cfg.in_channels}, H, W), got {tuple(x.shape)}")
-        mems = [lif.reset_mem() for lif in self.lifs]  # zero state at the start of every call
-        mem_out = self.readout.reset_mem()
         try:
-            logits, sums = self._steps(x, mems, mem_out, record)
+            logits, sums = self._layers(x, record)
         finally:
             self.clear_state()
         return logits, ({"spikes": sums} if record else {})
@@ -155,18 +153,31 @@ class SpikingCNN(nn.Module):
         for lif in (*self.lifs, self.readout):
             lif.mem = torch.zeros(0, device=lif.mem.device)
 
-    def _steps(self, x, mems, mem_out, record):
-        acc = torch.zeros(x.shape[0], self.cfg.n_classes, device=x.device, dtype=x.dtype)
-        sums: list[torch.Tensor | None] = [None] * self.cfg.depth
-        for t in range(x.shape[1]):
-            h = x[:, t]
-            for i, (conv, norm, lif) in enumerate(zip(self.convs, self.norms, self.lifs)):
-                h, mems[i] = lif(norm(conv(h)), mems[i])
-                if record:
-                    sums[i] = h.detach() if sums[i] is None else sums[i] + h.detach()
-            _, mem_out = self.readout(self.fc(self.dropout(h.flatten(1))), mem_out)
-            acc = acc + mem_out
-        return acc / x.shape[1], sums
+    @staticmethod
+    def _integrate(lif: snn.Leaky, current: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run one neuron layer over time from zero state: (B, T, ...) currents -> spikes, membranes."""
+        mem = lif.reset_mem()
+        spikes, mems = [], []
+        for t in range(current.shape[1]):
+            spk, mem = lif(current[:, t], mem)
+            spikes.append(spk)
+            mems.append(mem)
+        return torch.stack(spikes, 1), torch.stack(mems, 1)
+
+    def _layers(self, x: torch.Tensor, record: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        # Layer by layer over all T steps at once: exactly the step-by-step network (no layer
+        # feeds back), with the convolutions batched over B*T and BatchNorm statistics taken over
+        # every step together (per-step statistics would blow up the quiet steps of a clip).
+        b, t = x.shape[:2]
+        h = x
+        sums = []
+        for conv, norm, lif in zip(self.convs, self.norms, self.lifs):
+            cur = norm(conv(h.flatten(0, 1)))
+            h, _ = self._integrate(lif, cur.view(b, t, *cur.shape[1:]))
+            if record:
+                sums.append(h.detach().sum(1))
+        _, mem = self._integrate(self.readout, self.fc(self.dropout(h.flatten(2))))
+        return mem.mean(1), sums
 
 
 class AnnCNN(nn.Module):
