@@ -267,6 +267,15 @@ def test_unsorted_timestamps_in_file(tmp_path: Path) -> None:
         read_events_file(path)
 
 
+def test_headerless_csv_needs_a_size(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("0,1,1,1\n7,3,2,0\n")
+    with pytest.raises(FormatError, match="no sensor size"):
+        read_events_file(path)
+    events, size = read_events_file(path, sensor_size=(4, 3))
+    assert size == (4, 3) and events["t"].tolist() == [0, 7] and events["p"].tolist() == [1, -1]
+
+
 def test_coordinates_outside_sensor_in_file(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_text("t,x@640,y@480,on\n10,1,1,1\n12,700,2,0\n")

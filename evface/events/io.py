@@ -176,7 +176,7 @@ def output_format(path: str | Path, format: str | None = None, version: str | No
         if version not in EVT_VERSIONS:
             raise FormatError(where(path, f"unknown EVT version {version!r} (expected evt3, evt2 or evt2.1)"))
         if fmt not in EVT_VERSIONS:
-            raise FormatError(where(path, f"--version applies to .raw files only, not to {fmt}"))
+            raise FormatError(where(path, f"an EVT version applies to .raw files only, not to {fmt}"))
         fmt = version
     if fmt not in FORMATS:
         raise FormatError(where(path, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}"))
@@ -424,7 +424,7 @@ class EventsFileReader:
         with open(path, "rb") as f:
             first = f.readline()
             row = 2
-            if first[:1].isdigit():
+            if not any(chr(c).isalpha() for c in first):  # no header line
                 f.seek(0)
                 row = 1
             rest = b""
