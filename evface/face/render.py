@@ -82,6 +82,13 @@ def _on_support(fn, u: np.ndarray, v: np.ndarray, tol: float):
     return (slice(r0, r1), slice(c0, c1)), np.ascontiguousarray(vals)
 
 
+def _union(boxes: list[tuple[slice, slice]]) -> tuple[slice, slice] | None:
+    if not boxes:
+        return None
+    return (slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
+            slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)))
+
+
 def _bbox(mask: np.ndarray) -> tuple[slice, slice] | None:
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if len(rows) == 0:
@@ -144,9 +151,9 @@ class FaceRenderer:
         # Canvas grid, in texture pixel coordinates.
         gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
         self._grid = np.stack([gx + m, gy + m], axis=-1)
-        ex, ey = np.meshgrid(np.arange(w + 2 * m, dtype=np.float32), np.arange(h + 2 * m, dtype=np.float32))
-        self._grid_ext = np.stack([ex, ey], axis=-1)  # texture pixel grid
-        self._dext = np.zeros_like(self._grid_ext)
+        self._xy = np.stack([gx, gy], axis=-1)  # canvas pixel grid
+        self._D = np.zeros((h, w, 2), np.float32)  # displacement scratch, non-zero only in _D_box
+        self._D_box: tuple[slice, slice] | None = None
         cu, cv = (gx - cx) / fw, (gy - cy) / fw
 
         # Displacement basis (canvas pixels) and shading patterns (texture pixels), each evaluated
@@ -216,11 +223,14 @@ class FaceRenderer:
         self._displacement_into(D, au_model.check_aus(aus))
         return D
 
-    def _displacement_into(self, D: np.ndarray, aus: dict[int, float]) -> None:
+    def _displacement_into(self, D: np.ndarray, aus: dict[int, float]) -> list[tuple[slice, slice]]:
+        """Add the displacement of ``aus`` into the zeroed ``D``; return the boxes written."""
+        boxes = []
         for au, wt in aus.items():
             if au in self._basis:
                 box, f = self._basis[au]
                 D[box] += np.float32(wt) * f
+                boxes.append(box)
         if self._mouth is not None and any(au in self._lips for au in aus):
             mb, y, seam, blend, gate = self._mouth
             parts = [np.zeros(y.shape, np.float32), np.zeros(y.shape, np.float32)]
@@ -232,11 +242,14 @@ class FaceRenderer:
                             np.float32(wt) * vals
                         )
             D[mb][..., 1] += au_model.lip_motion(y, parts[0], parts[1], seam, blend, gate)
+            boxes.append(mb)
         c_up, c_lo = au_model.lid_state(aus)
         if c_up != 0.0 or c_lo != 0.0:
             for box, pts, geom in self._eyes:
                 d = au_model.lid_displacement(aus, pts, self.identity.landmarks, geom)[:, 1] * self.face_width_px
                 D[box][..., 1] += d.reshape(D[box].shape[:2]).astype(np.float32)
+                boxes.append(box)
+        return boxes
 
     def _texture(self, aus: Mapping[int, float]) -> np.ndarray:
         for box in self._dirty:
@@ -256,20 +269,34 @@ class FaceRenderer:
         """
         aus = au_model.check_aus(aus or {})
         w, h, m = self.size[0], self.size[1], self._margin
-        D = self._dext[m : m + h, m : m + w]  # zero margin: no AU motion outside the canvas
-        D[...] = 0.0
-        self._displacement_into(D, aus)
+        D = self._D
+        if self._D_box is not None:
+            D[self._D_box] = 0.0
+        boxes = self._displacement_into(D, aus)
+        self._D_box = _union(boxes)
         if pose.is_identity():
             if not aus:
                 return self._tex[m : m + h, m : m + w].copy()
             maps = self._grid - D
         else:
-            # Backward map at the neutral pose, over the texture domain, seen through the pose.
+            # Output pixel p shows the neutral-pose canvas point q = A^-1 p, whose skin came
+            # from q - D(q); D is non-zero only around its box, so it is resampled only there.
             A = pose.matrix(self.centre_px, self.face_width_px)
-            A_tex = A.copy()
-            A_tex[:, 2] -= A[:, :2] @ [m, m]
-            src = self._grid_ext - self._dext if aus else self._grid_ext
-            maps = cv2.warpAffine(src, A_tex, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            Ai = np.linalg.inv(np.vstack([A, [0.0, 0.0, 1.0]]))[:2]
+            Ai[:, 2] += m
+            maps = cv2.transform(self._xy, Ai)
+            if self._D_box is not None:
+                rs, cs = self._D_box
+                corners = np.array([[cs.start, rs.start, 1], [cs.stop, rs.start, 1],
+                                    [cs.start, rs.stop, 1], [cs.stop, rs.stop, 1]], float) @ A.T
+                x0, y0 = (max(int(np.floor(v)) - 2, 0) for v in corners.min(axis=0))
+                x1 = min(int(np.ceil(corners[:, 0].max())) + 2, w)
+                y1 = min(int(np.ceil(corners[:, 1].max())) + 2, h)
+                if x1 > x0 and y1 > y0:
+                    M = A.copy()
+                    M[:, 2] -= (x0, y0)
+                    maps[y0:y1, x0:x1] -= cv2.warpAffine(D, M, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                                                         borderMode=cv2.BORDER_CONSTANT)
         tex = self._texture(aus)
         return cv2.remap(tex, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
