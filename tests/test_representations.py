@@ -166,6 +166,23 @@ def test_voxel_sums_to_signed_polarity_and_matches_oracle(stream, window, n_bins
     np.testing.assert_allclose(voxels, voxel_oracle(events, sensor, n_bins, *window), atol=1e-5)
 
 
+def test_voxel_over_several_chunks_matches_vectorised_oracle():
+    # more events than one chunk of the cache-blocked kernel (2^20), on 16+ row bands
+    rng = np.random.default_rng(5)
+    n, sensor, n_bins = (1 << 20) + 4321, (40, 37), 4
+    t = np.sort(rng.integers(0, 10**6, n))
+    events = make_events(t, rng.integers(0, 40, n), rng.integers(0, 37, n), rng.choice([-1, 1], n), sensor)
+    voxels = to_voxel_grid(events, sensor, n_bins, 1000, 900_000)
+    kept = inside(events, 1000, 900_000)
+    tn = (n_bins - 1) * (kept["t"] - 1000) / (900_000 - 1000)
+    left = np.minimum(np.floor(tn).astype(int), n_bins - 1)
+    frac = tn - left
+    expected = np.zeros((n_bins + 1, 37, 40))
+    np.add.at(expected, (left, kept["y"], kept["x"]), kept["p"] * (1 - frac))
+    np.add.at(expected, (left + 1, kept["y"], kept["x"]), kept["p"] * frac)
+    np.testing.assert_allclose(voxels, expected[:n_bins], atol=2e-3)
+
+
 def test_voxel_bilinear_weights():
     events = make_events([25], [0], [0], [-1])
     # t_norm = 2 * 25 / 100 = 0.5 -> half in bin 0, half in bin 1
