@@ -89,6 +89,10 @@ def test_default_windows_follow_the_events():
     assert TimeSurface(SENSOR, 100.0)(EVENTS)[0 if last["p"] > 0 else 1, last["y"], last["x"]] == 1.0
     assert CountImage(SENSOR)(EVENTS).sum() == EVENTS.size
     assert EventFrames(SENSOR, 2)(EVENTS[:0]).shape == (2, 2, SENSOR[1], SENSOR[0])
+    # a given side is never crossed by one taken from the events
+    assert EventFrames(SENSOR, 2, t_start_us=20_000)(EVENTS).sum() == 0
+    assert VoxelGrid(SENSOR, 2, t_end_us=-5)(EVENTS).sum() == 0
+    assert EventFrames(SENSOR, 2, t_end_us=5_000)(EVENTS).sum() == np.count_nonzero(EVENTS["t"] <= 5_000)
 
 
 def test_int_seed_repeats_and_generator_advances():

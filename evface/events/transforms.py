@@ -38,11 +38,18 @@ def _rng(seed: Seed) -> np.random.Generator:
 
 
 def _span(events: np.ndarray, t_start_us: int | None, t_end_us: int | None) -> tuple[int, int]:
-    """The window given, with an unset side taken from the first or last event (0 when empty)."""
+    """The window given, with an unset side taken from the first or last event.
+
+    A side taken from the events never crosses a side that was given (so the window stays
+    valid when all events lie outside it); with no events an unset side is 0 or the other side.
+    """
     t = events["t"]
-    t0 = t_start_us if t_start_us is not None else (int(t[0]) if t.size else 0)
-    t1 = t_end_us if t_end_us is not None else (int(t[-1]) if t.size else t0)
-    return t0, t1
+    if t_start_us is None:
+        t_start_us = int(t[0]) if t.size else (t_end_us if t_end_us is not None else 0)
+        t_start_us = t_start_us if t_end_us is None else min(t_start_us, t_end_us)
+    if t_end_us is None:
+        t_end_us = max(int(t[-1]) if t.size else t_start_us, t_start_us)
+    return t_start_us, t_end_us
 
 
 @dataclass(frozen=True)
