@@ -280,3 +280,20 @@ def test_smooth_aus_scale_linearly_with_intensity(au, w):
     part = _R96.landmarks({au: w})[g][i] - n
     # linear in the field; the landmark solves p = s + D(p), which bends it by a few per cent
     assert np.abs(part - w * full).max() <= 0.1 * np.abs(full).max()
+
+
+def test_photo_without_detected_eyes_falls_back_to_the_face_box():
+    import cv2
+    from skimage import data
+
+    img = data.astronaut()
+    sharp = photo_identity(img, "sharp")
+    small = photo_identity(cv2.resize(img, (200, 200), interpolation=cv2.INTER_AREA), "small")
+    assert sharp.params["eyes"] is not None and small.params["eyes"] is None
+    k = 200 / 512
+    centre_sharp = sharp.photo_from_face @ [0.0, 0.0, 1.0] * k
+    centre_small = small.photo_from_face @ [0.0, 0.0, 1.0]
+    fw_sharp = np.hypot(*sharp.photo_from_face[:, 0]) * k
+    fw_small = np.hypot(*small.photo_from_face[:, 0])
+    assert np.hypot(*(centre_sharp - centre_small)) < 0.1 * fw_sharp
+    assert abs(fw_small / fw_sharp - 1) < 0.15
