@@ -9,6 +9,7 @@ compiles the numba kernels), timed with ``time.perf_counter`` on one thread.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
@@ -53,7 +54,9 @@ def run(n_events: int = 10_000_000, *, quick: bool = False, seed: int = 0) -> di
     ``quick`` uses 1 M events (a smoke test; figures are not comparable). Keys are stable:
     ``event_frames``, ``voxel_grid``, ``time_surface``, ``count_image`` (5 bins / tau 50 ms over the
     whole stream), ``time_slice`` (view of the middle half), ``crop`` (central 640x360 ROI),
-    ``refractory_filter`` (1 ms), ``background_activity_filter`` (10 ms), plus ``n_events``.
+    ``refractory_filter`` (1 ms), ``background_activity_filter`` (10 ms), plus ``n_events`` and
+    ``load_average`` (the machine's 1-minute load when the run ended: on a busy machine the
+    figures drop, as the 1280x720 per-pixel state competes for the shared cache).
     """
     n = 1_000_000 if quick else int(n_events)
     events = synthetic_stream(n, seed=seed)
@@ -71,4 +74,5 @@ def run(n_events: int = 10_000_000, *, quick: bool = False, seed: int = 0) -> di
     }
     result: dict[str, float | int] = {name: round(events_per_second(fn, n), 1) for name, fn in cases.items()}
     result["n_events"] = n
+    result["load_average"] = round(os.getloadavg()[0], 2)
     return result
