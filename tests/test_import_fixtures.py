@@ -1,6 +1,6 @@
 """Builders shared by the importer tests (no tests here): a tiny synthetic session in native formats.
 
-The scene is a random texture of soft discs translated rigidly along a bursty path (still, then
+The scene is a procedural face pasted on a random texture of soft discs, translated rigidly along a bursty path (still, then
 quick moves), which gives both the event rate and the RGB frame differences a distinctive time
 course. The same scene is rendered on the RGB grid and, through a known homography, on each event
 sensor's grid; the event cameras run on their own clocks (``t_sensor = t_session - offset``).
@@ -19,7 +19,7 @@ from evface.events.core import EVENT_DTYPE
 RGB_SIZE = (128, 96)
 RGB_FPS = 30.0
 RGB_EXPOSURE_US = 10_000
-DURATION_US = 2_400_000
+DURATION_US = 4_000_000
 MARGIN = 40
 
 
@@ -70,10 +70,26 @@ def texture(seed: int, size: tuple[int, int]) -> np.ndarray:
     return cv2.GaussianBlur(img, (0, 0), 1.2)
 
 
+def with_face(tex: np.ndarray, identity: int = 3, size: int = 88) -> np.ndarray:
+    """Paste a procedural face (grey, up to 600 lux) in the middle of the texture.
+
+    Identity 3 has no glasses; OpenCV's frontal-face cascade finds it at this size.
+    """
+    from evface.face.identity import procedural_identity
+    from evface.face.render import FaceRenderer
+
+    face = FaceRenderer(procedural_identity(identity), size=(size, size)).render({})
+    out = tex.copy()
+    y0, x0 = (tex.shape[0] - size) // 2, (tex.shape[1] - size) // 2
+    out[y0:y0 + size, x0:x0 + size] = (face @ np.array([0.299, 0.587, 0.114], np.float32)) * 600
+    return out
+
+
 def motion_path(seed: int, t_us: np.ndarray) -> np.ndarray:
-    """Rigid translation (dx, dy) in RGB pixels: still, with a few quick moves of random size."""
+    """Rigid translation (dx, dy) in RGB pixels: still, with quick moves (20-50 ms, up to 4 px per
+    axis, about six a second) in random directions."""
     rng = np.random.default_rng(seed)
-    starts = np.sort(rng.uniform(-300_000, DURATION_US + 300_000, 14))
+    starts = np.sort(rng.uniform(-300_000, DURATION_US + 300_000, round(6e-6 * DURATION_US)))
     out = np.zeros((t_us.size, 2))
     for s in starts:
         dur = rng.uniform(20_000, 50_000)
@@ -129,7 +145,7 @@ def ideal_dvs(frames_log: np.ndarray, t_us: np.ndarray, threshold: float = 0.1) 
     return np.concatenate(out)
 
 
-def simulate_sensor(tex: np.ndarray, sensor: Sensor, seed: int, rate_hz: float = 1000.0,
+def simulate_sensor(tex: np.ndarray, sensor: Sensor, seed: int, rate_hz: float = 500.0,
                     t_session: tuple[int, int] = (-200_000, DURATION_US + 200_000)) -> np.ndarray:
     """Events of one sensor on its own clock."""
     t = np.arange(t_session[0], t_session[1], int(1e6 / rate_hz), dtype=np.int64)
@@ -163,7 +179,7 @@ def nominal(size: tuple[int, int]) -> np.ndarray:
 def build_session(root: Path, seed: int = 0, *, hd_triggers: bool = True) -> dict:
     """Write hd.raw (EVT3 + triggers), lr.aedat4, rgb.mp4 and annotations.csv; return the truth."""
     root.mkdir(parents=True, exist_ok=True)
-    tex = texture(seed, (RGB_SIZE[0] + 2 * MARGIN, RGB_SIZE[1] + 2 * MARGIN))
+    tex = with_face(texture(seed, (RGB_SIZE[0] + 2 * MARGIN, RGB_SIZE[1] + 2 * MARGIN)))
     hd_h = np.array([[1.0, 0.02, 2.5], [-0.015, 1.0, 1.5], [0, 0, 1.0]]) @ nominal((160, 120))
     lr_h = np.array([[1.0, -0.01, -1.5], [0.01, 1.0, 2.0], [0, 0, 1.0]]) @ nominal((96, 72))
     hd = Sensor("hd", (160, 120), hd_h, offset_us=-1_234_567)

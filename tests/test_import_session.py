@@ -15,7 +15,7 @@ from test_import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session
 from evface.cli import main
 from evface.data.clip import read_clip
 from evface.data.dataset import DatasetFolder
-from evface.data.importers.registration import apply_homography
+from evface.data.importers.registration import apply_homography, map_box
 from evface.data.importers.session import EventSource, RgbSource, SessionOptions, import_session
 from evface.data.importers.sync import SyncError
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
@@ -95,6 +95,10 @@ def test_clips_match_the_originals(session, imported):
     h = np.array(clip.calibration["homography"]["hd"])
     assert sensor_error_px(h, truth["hd"].homography, (160, 120)) < 1.0
     assert clip.calibration["sync"]["hd"]["method"] == "trigger"
+    boxes = clip.calibration["face_box"]
+    x, y, w, hh = boxes["rgb"]
+    assert 30 < x + w / 2 < 100 and 20 < y + hh / 2 < 76 and w > 30  # the pasted face
+    np.testing.assert_allclose(boxes["hd"], map_box(truth["hd"].homography, boxes["rgb"]), atol=1.0)
     info = json.loads((out / "dataset.json").read_text())
     assert info["generator"] == "evface import session"
 
@@ -181,7 +185,7 @@ def test_timestamp_count_mismatch(session, tmp_path):
 def test_annotation_outside_rgb_recording(session, tmp_path):
     root, _ = session
     ann = tmp_path / "a.csv"
-    ann.write_text("subject,start_us,onset_us,apex_us,offset_us,end_us,aus\ns1,2000000,2100000,2200000,2300000,2600000,4\n")
+    ann.write_text("subject,start_us,onset_us,apex_us,offset_us,end_us,aus\ns1,3800000,3850000,3900000,3950000,4200000,4\n")
     with pytest.raises(DatasetError, match=r"line 2: clip s1_c000 .* outside the RGB recording"):
         run(root, tmp_path / "ds", ann=ann)
     assert_nothing_written(tmp_path / "ds")
@@ -196,8 +200,8 @@ def test_annotation_outside_event_recording(session, tmp_path):
 
 
 def test_triggers_that_do_not_match_the_frames(session, tmp_path):
-    root, _ = session
-    t = np.round(np.arange(72) * 1e6 / 30).astype(np.int64)
+    root, truth = session
+    t = truth["t_rgb"].copy()
     t[40:] += 20_000  # the video's real frame times differ from the trigger pulses
     (tmp_path / "ts.csv").write_text("\n".join(map(str, t)) + "\n")
     with pytest.raises(SyncError, match="trigger pulses do not match"):

@@ -11,8 +11,12 @@ coordinates of the recorded window (after any ROI crop). Three sources:
   sensor's event counts over the RGB recording's span (after synchronisation) and the summed
   absolute differences of consecutive log-grey RGB frames, ``sum_k |log(g[k+1] + 4) - log(g[k] + 4)|``.
   Both count how much each point of the scene changed over the same time, so they show the same
-  moving edges with the same weights (an RGB gradient image of the mean frame weighs edges by
-  dwell time instead, and was measured here to be several times less accurate). It starts from ``init`` (default
+  moving edges (an RGB gradient image of the mean frame weighs edges by dwell time instead, and
+  was measured here to be several times less accurate). Both are compressed before the
+  alignment, the counts by ``log1p`` and the RGB sums by a square root: event counts grow with
+  the distance an edge travels, while a frame difference saturates at the edge's contrast once
+  the edge moves by more than its width between frames. On the synthetic test session (a face on
+  a textured background) this choice gave 0.5 px against 0.9-2 px for uncompressed images. It starts from ``init`` (default
   :func:`nominal_homography`: the same field of view scaled onto the sensor) and needs a start
   within a few pixels at the coarsest level; the final correlation coefficient is reported as the
   score (1 = identical after warping).
@@ -149,7 +153,7 @@ def estimate_homography(
     *,
     levels: int = 3,
     iterations: int = 200,
-    sigma_px: float = 1.0,
+    sigma_px: float = 0.7,
     source: str | None = None,
 ) -> Registration:
     """Estimate the RGB -> sensor homography by ECC on two change images (module docstring).
@@ -171,8 +175,10 @@ def estimate_homography(
     count = np.asarray(event_count, dtype=np.float32)
     if not np.any(count > 0):
         raise RegistrationError(where(source, "no events to register (the event-count image is empty)"))
-    tmpl = change_image(count, sigma_px)
-    rgb_change = np.asarray(rgb_change, dtype=np.float32)
+    if count.ndim == 3:
+        count = count.sum(axis=0)
+    tmpl = change_image(np.log1p(count), sigma_px)
+    rgb_change = np.sqrt(np.maximum(np.asarray(rgb_change, dtype=np.float32), 0))
     rgb = change_image(rgb_change, sigma_px * max(rgb_change.shape[1] / tmpl.shape[1], 1.0))
     h0 = nominal_homography((rgb.shape[1], rgb.shape[0]), (tmpl.shape[1], tmpl.shape[0])) if init is None else np.asarray(init, float)
     warp = np.linalg.inv(h0)  # ECC warps the input (RGB) onto the template (sensor): sensor -> RGB
