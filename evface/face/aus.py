@@ -333,7 +333,7 @@ def lid_state(aus: Mapping[int, float]) -> tuple[float, float]:
         a, b = LID_WEIGHTS.get(au, (0.0, 0.0))
         up += w * a
         lo += w * b
-    return float(np.clip(up, -0.4, 1.0)), float(np.clip(lo, 0.0, 0.6))
+    return min(max(up, -0.4), 1.0), min(max(lo, 0.0), 0.6)
 
 
 def _parabola(p0, p1, p2, u):
