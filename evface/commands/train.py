@@ -37,7 +37,7 @@ def classify(
     time_steps: int = typer.Option(8, "--time-steps", help="Number of time steps T over the clip."),
     size: int = typer.Option(64, "--size", help="Face crops are shrunk to size x size."),
     depth: int = typer.Option(3, "--depth", help="Convolution blocks."),
-    width: int = typer.Option(16, "--width", help="Channels of the first block (doubling per block)."),
+    width: int = typer.Option(8, "--width", help="Channels of the first block (doubling per block)."),
     beta: float = typer.Option(0.9, "--beta", help="LIF membrane decay per step."),
     color: bool = typer.Option(False, "--color/--gray", help="RGB inputs in colour or grey."),
     window: str = typer.Option("clip", "--window", help="clip (whole clip) | expression (onset to offset)."),

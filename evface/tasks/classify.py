@@ -62,7 +62,7 @@ class ClassifyConfig:
     time_steps: int = 8
     size: int = 64
     depth: int = 3
-    width: int = 16
+    width: int = 8
     beta: float = 0.9
     dropout: float = 0.2
     color: bool = False
