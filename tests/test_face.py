@@ -297,3 +297,20 @@ def test_photo_without_detected_eyes_falls_back_to_the_face_box():
     fw_small = np.hypot(*small.photo_from_face[:, 0])
     assert np.hypot(*(centre_sharp - centre_small)) < 0.1 * fw_sharp
     assert abs(fw_small / fw_sharp - 1) < 0.15
+
+
+def test_contact_sheet_and_cli(tmp_path):
+    import cv2
+
+    from evface.cli import main
+    from evface.face.preview import contact_sheet
+
+    sheet = contact_sheet([procedural_identity(0), procedural_identity(1)], [{}, {12: 1.0}, {4: 1.0}], size=48,
+                          difference_gain=8.0)
+    assert sheet.shape == (96, 144, 3) and sheet.dtype == np.uint8
+    assert sheet[:, 48:].max() > 0  # the AU columns differ from neutral
+    out = tmp_path / "faces.png"
+    assert main(["faces", str(out), "--seeds", "0-1", "--aus", "6+12", "--aus", "45:0.5", "--size", "48"]) == 0
+    assert cv2.imread(str(out)).shape == (96, 144, 3)
+    assert main(["faces", str(out), "--aus", "99"]) == 2  # unknown AU: one-line error
+    assert main(["faces", str(out), "--seeds", "x"]) == 2

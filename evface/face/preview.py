@@ -1,0 +1,52 @@
+"""Contact sheets of faces and action units, for looking at what the rig films.
+
+Examples
+--------
+>>> from evface.face.identity import procedural_identity
+>>> sheet = contact_sheet([procedural_identity(0)], [{}, {12: 1.0}], size=64)
+>>> sheet.shape, sheet.dtype
+((64, 128, 3), dtype('uint8'))
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from evface.errors import ParameterError
+from evface.face.identity import Identity
+from evface.face.render import FacePose, FaceRenderer
+
+
+def to_srgb8(reflectance: np.ndarray, gain: float = 1.0) -> np.ndarray:
+    """Linear reflectance ``(H, W, 3)`` -> 8-bit sRGB-like image (gamma 2.2), RGB order."""
+    v = np.clip(np.asarray(reflectance, np.float32) * np.float32(gain), 0.0, 1.0) ** (1.0 / 2.2)
+    return (v * 255.0 + 0.5).astype(np.uint8)
+
+
+def contact_sheet(
+    identities: Sequence[Identity],
+    expressions: Sequence[Mapping[int, float]],
+    size: int = 192,
+    pose: FacePose = FacePose(),
+    difference_gain: float = 0.0,
+) -> np.ndarray:
+    """One row per identity, one column per AU mapping; uint8 RGB ``(rows*size, cols*size, 3)``.
+
+    With ``difference_gain > 0`` every column after the first shows the absolute difference to the
+    first column, multiplied by the gain (micro-expressions are hard to see otherwise).
+    """
+    if not identities or not expressions:
+        raise ParameterError("contact_sheet: expected at least one identity and one expression")
+    if size < 16:
+        raise ParameterError(f"size: expected at least 16 pixels, got {size}")
+    rows = []
+    for ident in identities:
+        r = FaceRenderer(ident, (size, size))
+        imgs = [r.render(aus, pose) for aus in expressions]
+        tiles = [to_srgb8(imgs[0])]
+        for img in imgs[1:]:
+            tiles.append(to_srgb8(np.abs(img - imgs[0]), difference_gain) if difference_gain > 0 else to_srgb8(img))
+        rows.append(np.hstack(tiles))
+    return np.vstack(rows)
