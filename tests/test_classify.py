@@ -246,3 +246,12 @@ def test_throughput_reports_samples_per_second():
 
     out = throughput(batch_size=2, time_steps=2, size=16, steps=1)
     assert out["events_train_samples_per_s"] > 0 and out["rgb_train_samples_per_s"] > 0
+
+
+def test_resume_with_other_settings_is_refused(trained, fake):
+    from evface.errors import ParameterError
+    from evface.tasks.classify import train_and_evaluate
+
+    run, _, _ = trained
+    with pytest.raises(ParameterError, match="other settings.*width"):
+        train_and_evaluate(run, fake, input="events", sensor="lr", epochs=10, patience=0, **{**SMALL, "width": 6})

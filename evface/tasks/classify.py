@@ -25,6 +25,7 @@ first convolution's multiply-accumulates over T steps, its input being analogue)
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -247,6 +248,18 @@ def train_and_evaluate(run_dir: str | Path, data: str | Path, log: Callable[[str
         engine.teardown_distributed(dist)
 
 
+def _check_resume(run_dir: Path, config: dict[str, Any]) -> None:
+    """Refuse to resume a run folder trained with other settings (its checkpoint would not fit)."""
+    if not (run_dir / engine.CONFIG).exists():
+        return
+    old = engine.load_config(run_dir)
+    keys = [k for k in config if k not in ("device", "epochs", "patience", "subjects")]
+    changed = sorted(k for k in keys if json.loads(json.dumps(old.get(k), default=str)) != json.loads(json.dumps(config[k], default=str)))
+    if changed:
+        raise ParameterError(where(run_dir, f"holds a run with other settings ({', '.join(changed)}); "
+                                            "choose a new --out folder or delete this one"))
+
+
 def _train(cfg: ClassifyConfig, run_dir: Path, dist: engine.DistInfo, log: Callable[[str], None] | None) -> dict[str, Any]:
     say = log if (log is not None and dist.is_main) else (lambda _m: None)
     ds = DatasetFolder.open(cfg.data)
@@ -263,6 +276,7 @@ def _train(cfg: ClassifyConfig, run_dir: Path, dist: engine.DistInfo, log: Calla
     net = cfg.net(len(labels))
     light = np.array([r["lighting"] for r in rows])
     config: dict[str, Any] = {"task": TASK, **asdict(cfg), "labels": labels, "net": net.to_dict(), "spec": spec.to_dict()}
+    _check_resume(run_dir, config)
     t_train = time.perf_counter()
     if not cfg.loso:
         parts = subject_split(rows, cfg.val_fraction, cfg.test_fraction, cfg.seed)
@@ -293,7 +307,10 @@ def _train(cfg: ClassifyConfig, run_dir: Path, dist: engine.DistInfo, log: Calla
             out = predict(model, x[te], cfg.input, dist.device)
             p = out["logits"].argmax(1)
             confs.append(cm.confusion_matrix(y[te], p, len(labels)))
-            preds.append(p), truth.append(y[te]), lights.append(light[te]), energies.append(out)
+            preds.append(p)
+            truth.append(y[te])
+            lights.append(light[te])
+            energies.append(out)
             tp = predict(model, x[tr], cfg.input, dist.device)["logits"].argmax(1)
             train_accs.append(cm.top1(cm.confusion_matrix(y[tr], tp, len(labels))))
         train_s = time.perf_counter() - t_train
