@@ -59,6 +59,7 @@ _MAGIC = {b"#!AER-DAT4.0": "aedat4", b"Event Stream": "es", b"\x89HDF\r\n\x1a\n"
 _EVT21_BLOCK_WORDS = 1 << 20
 _CLIP_BLOCK_EVENTS = 1 << 21
 _CSV_BLOCK_BYTES = 1 << 24
+_FAERY_READ = ("evt3", "evt2", "dat", "es", "aedat4")
 
 
 # --------------------------------------------------------------------------------------------
@@ -362,6 +363,7 @@ class EventsFileReader:
         from faery.extension import aedat, csv, dat, es, evt
 
         path, fmt, size = self.path, self.format, self.sensor_size
+        self._last_t: int | None = None
         with _faery_errors(path):
             if fmt in ("evt3", "evt2"):
                 with evt.Decoder(path, size, fmt) as decoder:
@@ -375,19 +377,13 @@ class EventsFileReader:
                     for packet in decoder:
                         if packet["payload"].size and packet["payload"].max() > 1:
                             raise FormatError(where(path, "DAT polarity values above 1: corrupt file"))
-                        yield from_faery(packet.view(_FAERY_DTYPE))
+                        yield self._fixed(packet.view(_FAERY_DTYPE))
             elif fmt == "es":
                 with es.Decoder(path, 0) as decoder:
                     if decoder.event_type != "dvs":
                         raise FormatError(where(path, f"ES event type {decoder.event_type!r} is not 'dvs'"))
-                    flip = size[1] - 1
                     for packet in decoder:
-                        events = from_faery(packet)
-                        y = events["y"]
-                        if y.size and int(y.max()) > flip:
-                            raise FormatError(where(path, f"y={int(y.max())} outside the {size[0]}x{size[1]} sensor"))
-                        np.subtract(flip, y, out=y, casting="unsafe")
-                        yield events
+                        yield self._fixed(packet, flip_y=True)
             elif fmt == "aedat4":
                 with aedat.Decoder(path) as decoder:
                     track_id = next((t.id for t in decoder.tracks() if t.data_type == "events"), None)
@@ -395,7 +391,21 @@ class EventsFileReader:
                         raise FormatError(where(path, "the AEDAT4 file has no event track"))
                     for track, packet in decoder:
                         if track.id == track_id and len(packet):
-                            yield from_faery(packet)
+                            yield self._fixed(packet)
+
+    def _fixed(self, packet: np.ndarray, flip_y: bool = False) -> np.ndarray:
+        """A faery DAT/ES/AEDAT4 packet as checked evface events, in one numba pass."""
+        path, (width, height) = self.path, self.sensor_size
+        if packet.dtype.itemsize != EVENT_DTYPE.itemsize or not packet.flags.writeable:
+            packet = packet.astype(_FAERY_DTYPE)
+        events = packet.view(EVENT_DTYPE)
+        start = np.iinfo(np.int64).min if self._last_t is None else self._last_t
+        bad, t0, xmax, ymax = io_evt.fix_faery_packet(events["t"], events["x"], events["y"], events["p"], start,
+                                                      height, flip_y)
+        _raise_if_bad(path, events["t"], bad, start, t0, xmax, ymax, width, height)
+        if events.size:
+            self._last_t = int(events["t"][-1])
+        return events
 
     def _evt21_chunks(self) -> Iterator[np.ndarray]:
         path = self.path
@@ -463,14 +473,14 @@ class EventsFileReader:
     def _checked(self, chunks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         """Check order (within and across chunks) and coordinates of decoded chunks.
 
-        faery's EVT 2.0/3.0 decoders already reject coordinates outside the sensor and cannot
-        produce decreasing times (the formats carry time as a running state), so those chunks
-        pass unchecked: the wrapper then costs faery nothing but the dtype view.
+        Chunks decoded by faery are already checked: DAT, ES and AEDAT4 packets in the same numba
+        pass that maps their polarity (:meth:`_fixed`), and faery's EVT 2.0/3.0 decoders reject
+        coordinates outside the sensor themselves and cannot produce decreasing times (the
+        formats carry time as a running state). The wrapper then costs little beyond faery.
         """
-        if self.format in ("evt3", "evt2"):
+        if self.format in _FAERY_READ:
             yield from chunks
             return
-        path = self.path
         width, height = self.sensor_size
         last_t = None
         for chunk in chunks:
@@ -478,17 +488,22 @@ class EventsFileReader:
                 continue
             t = chunk["t"]
             start = np.iinfo(np.int64).min if last_t is None else last_t
-            bad, t_min, xmax, ymax, _ = io_evt.scan_events(t, chunk["x"], chunk["y"], chunk["p"], start)
-            if bad >= 0:
-                before = int(t[bad - 1]) if bad else int(start)
-                raise EventsError(where(path, f"timestamps not sorted: {int(t[bad])} follows {before}"))
-            if t_min < 0:
-                raise EventsError(where(path, f"negative timestamp {int(t_min)}"))
-            if xmax >= width or ymax >= height:
-                raise EventsError(where(path, f"coordinates outside the {width}x{height} sensor "
-                                              f"(x={xmax}, y={ymax})"))
+            bad, t0, xmax, ymax, _ = io_evt.scan_events(t, chunk["x"], chunk["y"], chunk["p"], start)
+            _raise_if_bad(self.path, t, bad, start, t0, xmax, ymax, width, height)
             last_t = t[-1]
             yield chunk
+
+
+def _raise_if_bad(path: Path, t: np.ndarray, bad: int, start: int, t0: int, xmax: int, ymax: int,
+                  width: int, height: int) -> None:
+    """Turn the findings of a numba scan into the error they mean, if any."""
+    if bad >= 0:
+        before = int(t[bad - 1]) if bad else int(start)
+        raise EventsError(where(path, f"timestamps not sorted: {int(t[bad])} follows {before}"))
+    if t.size and t0 < 0:
+        raise EventsError(where(path, f"negative timestamp {int(t0)}"))
+    if t.size and (xmax >= width or ymax >= height):
+        raise EventsError(where(path, f"coordinates outside the {width}x{height} sensor (x={xmax}, y={ymax})"))
 
 
 def _parse_csv(path: Path, body: bytes, first_row: int) -> np.ndarray:

@@ -278,3 +278,37 @@ def on_to_signed(p):
     """Map a polarity column stored as bytes 0/1 (faery's bool ``on``) to -1/+1 in place."""
     for i in range(p.shape[0]):
         p[i] = 2 * p[i] - 1
+
+
+@njit(cache=True)
+def fix_faery_packet(t, x, y, p, previous_t, height, flip_y):
+    """One pass over a faery packet viewed as evface events: polarity 0/1 -> -1/+1, optionally
+    y -> height - 1 - y (Event Stream files), and the checks of :func:`scan_events`.
+
+    Returns (index of the first event earlier than its predecessor or -1, first t, max x,
+    max y as stored in the file)."""
+    n = t.shape[0]
+    unsorted = 0
+    last = previous_t
+    xmax = np.uint16(0)
+    ymax = np.uint16(0)
+    top = height - 1
+    for i in range(n):
+        ti = t[i]
+        unsorted += ti < last
+        last = ti
+        xmax = max(xmax, x[i])
+        yi = y[i]
+        ymax = max(ymax, yi)
+        if flip_y:
+            y[i] = top - yi
+        p[i] = 2 * p[i] - 1
+    bad = -1
+    if unsorted:
+        last = previous_t
+        for i in range(n):
+            if t[i] < last:
+                bad = i
+                break
+            last = t[i]
+    return bad, (t[0] if n else 0), np.int64(xmax), np.int64(ymax)
