@@ -127,7 +127,7 @@ def test_cli_import_session(session, tmp_path):
     code = main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}",
                  "--rgb", str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv"),
                  "--rgb-exposure-us", str(RGB_EXPOSURE_US), "--offset", f"hd={truth['hd'].offset_us}",
-                 "--sync", "hd=offset", "--no-faces", "--classes", "default"])
+                 "--sync", "hd=offset", "--no-faces", "--face-box", "40,24,48,48", "--classes", "default"])
     assert code == 0
     rows = DatasetFolder.open(tmp_path / "ds").rows
     assert [(r["clip_id"], r["label"]) for r in rows] == [("s01_a", "AU1+2")]  # AU12 alone is no default class
@@ -142,7 +142,7 @@ def test_cli_import_session(session, tmp_path):
 
 def run(root, out, *, src=None, rgb_src=None, ann=None, **opts):
     return import_session(src or sources(root)[:1], rgb_src or rgb(root), ann or root / "annotations.csv", out,
-                          SessionOptions(detect_faces=False, **opts))
+                          SessionOptions(**{"detect_faces": False, "face_box": (40, 24, 48, 48), **opts}))
 
 
 def assert_nothing_written(out):
@@ -232,6 +232,26 @@ def test_existing_output_and_bad_parameters(session, tmp_path):
         EventSource("hd", root / "hd.raw", sync="offset")
     with pytest.raises(ParameterError, match="ROI"):
         run(root, tmp_path / "x", src=[EventSource("hd", root / "hd.raw", roi=(150, 0, 20, 20))])
+
+
+def test_no_face_and_no_fallback_box(session, tmp_path):
+    root, _ = session
+    with pytest.raises(DatasetError, match="line 2: no face found in the RGB frames of clip s01_a"):
+        run(root, tmp_path / "ds", face_box=None)
+    assert_nothing_written(tmp_path / "ds")
+
+
+def test_stored_rgb_resized(session, tmp_path):
+    root, truth = session
+    report = run(root, tmp_path / "ds", src=[EventSource("hd", root / "hd.raw", homography=truth["hd"].homography,
+                                                        registration="given")], rgb_size=(64, 48))
+    clip = read_clip(tmp_path / "ds" / "clips" / "s01_a.h5")
+    assert clip.frames["rgb"].data.shape[1:] == (48, 64, 3)
+    h = np.array(clip.calibration["homography"]["hd"])  # stored (64x48) RGB pixel -> sensor
+    uv = np.array([[10.0, 20.0], [100.0, 70.0]])
+    np.testing.assert_allclose(apply_homography(h, (uv + 0.5) / 2 - 0.5), apply_homography(truth["hd"].homography, uv), atol=1e-6)
+    assert clip.calibration["face_box"]["rgb"] == [19.75, 11.75, 24.0, 24.0]
+    assert report["sensors"]["hd"]["registration"]["method"] == "given"
 
 
 def test_failure_while_writing_leaves_nothing(session, tmp_path, monkeypatch):

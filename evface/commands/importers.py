@@ -72,7 +72,8 @@ def session(
     max_offset_us: int = typer.Option(5_000_000, "--max-offset-us", help="Cross-correlation search half-width."),
     min_confidence: float = typer.Option(0.3, "--min-confidence", help="Refuse estimated offsets below this confidence."),
     rgb_size: str = typer.Option(None, "--rgb-size", help="Store RGB frames resized to WxH."),
-    faces: bool = typer.Option(True, "--faces/--no-faces", help="Detect the face box in each clip's apex frame."),
+    faces: bool = typer.Option(True, "--faces/--no-faces", help="Detect the face box in each clip's RGB frames."),
+    face_box: str = typer.Option(None, "--face-box", help="X,Y,W,H face box (RGB pixels) for clips without a detected face."),
     classes: str = typer.Option(None, "--classes", help="Label by an AU class set (default, compact, mouth); skip clips matching none."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
 ) -> None:
@@ -111,7 +112,7 @@ def session(
     rgb_source = RgbSource(rgb, fps=rgb_fps or None, start_us=rgb_start_us, timestamps=rgb_timestamps, exposure_us=rgb_exposure_us)
     options = SessionOptions(subject=subject, lighting=lighting, max_offset_us=max_offset_us, min_confidence=min_confidence,
                              rgb_size=_ints(rgb_size, 2, "--rgb-size") if rgb_size else None, detect_faces=faces,
-                             classes=classes, overwrite=overwrite)
+                             face_box=_ints(face_box, 4, "--face-box") if face_box else None, classes=classes, overwrite=overwrite)
     console = Console(stderr=True)
     with console.status("importing session") as status:
         report = import_session(sources, rgb_source, annotations, out, options,

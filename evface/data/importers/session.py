@@ -14,10 +14,10 @@ Steps (each event file is streamed twice, the video twice; nothing is held whole
    lies inside every recording;
 4. register each event camera to the RGB frame (:mod:`~evface.data.importers.registration`;
    estimation takes one more pass for the event counts over the RGB recording's span);
-5. detect the face in each clip's apex RGB frame and map its box into each sensor;
-6. cut the clips (events shifted to the clip's start, cropped to the ROI; RGB frames whose
-   exposure starts inside the clip) and write them, the manifest and ``dataset.json`` into
-   ``OUT.partial``, renamed to ``OUT`` only when everything is written.
+5. cut the clips in groups that fit in memory (events shifted to the clip's start, cropped to the
+   ROI; RGB frames whose exposure starts inside the clip), find the face in each clip's RGB
+   frames and map its box into each sensor, and write the clips, the manifest and
+   ``dataset.json`` into ``OUT.partial``, renamed to ``OUT`` only when everything is written.
 """
 
 from __future__ import annotations
@@ -65,6 +65,10 @@ SYNC_METHODS = ("auto", "trigger", "offset", "xcorr")
 REGISTRATION_METHODS = ("auto", "points", "estimate", "given")
 ENERGY_WIDTH_PX = 160
 """Frames are shrunk to this width before the frame-difference energy is computed."""
+BATCH_BYTES = 1 << 30
+"""Clips are cut in groups whose RGB frames (at the video's size) fit in this many bytes."""
+FACE_FRAMES = 8
+"""Frames per clip (the apex frame and others spread over the clip) searched for the face."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,9 @@ class RgbSource:
 class SessionOptions:
     """Session-wide options.
 
-    ``classes`` names an AU class set (:data:`evface.face.aus.CLASS_SETS`): each clip is then
+    The face box of each clip is the median of the largest Haar-cascade face found in its apex
+    frame and frames spread over the clip (``detect_faces``), else ``face_box`` (RGB pixels of the
+    video), else the import stops: training crops clips to it. ``classes`` names an AU class set (:data:`evface.face.aus.CLASS_SETS`): each clip is then
     labelled with the class whose AUs it shows (:func:`label_from_classes`; this replaces the
     CSV's labels) and clips that match no class are skipped and listed in the report.
     """
@@ -155,6 +161,7 @@ class SessionOptions:
     min_confidence: float = 0.3
     rgb_size: tuple[int, int] | None = None
     detect_faces: bool = True
+    face_box: tuple[float, float, float, float] | None = None
     classes: str | None = None
     overwrite: bool = False
 
@@ -185,12 +192,14 @@ class VideoScan:
 # ----------------------------------------------------------------------------- event files
 
 
-def iter_event_file(path: str | Path) -> tuple[tuple[int, int], Iterator[np.ndarray]]:
-    """Sensor size and an iterator of event chunks (EVENT_DTYPE, sensor clock) of an event file."""
+def iter_event_file(path: str | Path, t_start_us: int | None = None, t_end_us: int | None = None
+                    ) -> tuple[tuple[int, int], Iterator[np.ndarray]]:
+    """Sensor size and an iterator of event chunks (EVENT_DTYPE, sensor clock) of an event file,
+    optionally only ``t_start_us <= t < t_end_us``."""
     path = Path(path)
     if not path.is_file():
         raise FormatError(where(path, "event file not found"))
-    reader = EventsFileReader(path)
+    reader = EventsFileReader(path, t_start_us=t_start_us, t_end_us=t_end_us)
     return tuple(int(v) for v in reader.sensor_size), iter(reader)
 
 
@@ -227,7 +236,9 @@ def scan_event_file(path: str | Path, *, bin_us: int = 100) -> EventScan:
 
 def collect_windows(path: str | Path, windows_us: list[tuple[int, int]]) -> list[np.ndarray]:
     """Events of each window ``[t0, t1)`` (sensor clock) in one streaming pass."""
-    _, chunks = iter_event_file(path)
+    if not windows_us:
+        return []
+    _, chunks = iter_event_file(path, min(w[0] for w in windows_us), max(w[1] for w in windows_us))
     parts: list[list[np.ndarray]] = [[] for _ in windows_us]
     for ev in chunks:
         if ev.size == 0:
@@ -343,10 +354,24 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> np.ndarray:
 # ----------------------------------------------------------------------------- faces
 
 
-def detect_face(rgb: np.ndarray) -> list[int] | None:
-    """Largest frontal face ``[x, y, w, h]`` in an RGB frame (OpenCV Haar cascade), or None."""
-    faces = detect_faces(rgb)
-    return [int(v) for v in faces[0]] if len(faces) else None
+def detect_face(frames: list[np.ndarray]) -> list[float] | None:
+    """Median of the largest frontal face ``[x, y, w, h]`` found in each RGB frame (OpenCV Haar
+    cascade), or None when no frame shows one."""
+    boxes = [faces[0] for faces in (detect_faces(f) for f in frames) if len(faces)]
+    return [float(v) for v in np.median(np.asarray(boxes, dtype=np.float64), axis=0)] if boxes else None
+
+
+def _batches(rows: list, n_frames: dict[str, int], frame_bytes: int, budget_bytes: int) -> list[list]:
+    """Consecutive clips grouped so that each group's RGB frames fit in ``budget_bytes``."""
+    out, cur, size = [], [], 0
+    for a in rows:
+        need = n_frames[a.clip_id] * frame_bytes
+        if cur and size + need > budget_bytes:
+            out.append(cur)
+            cur, size = [], 0
+        cur.append(a)
+        size += need
+    return out + ([cur] if cur else [])
 
 
 # ----------------------------------------------------------------------------- the importer
@@ -403,6 +428,51 @@ def register(source: EventSource, scan: EventScan, video: VideoScan, span_us: tu
         return Registration(h / h[2, 2], "given")
     count = count_image(source.path, scan.sensor_size, *span_us)
     return estimate_homography(count, video.change, source.homography, source=str(source.path))
+
+
+def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dict[str, EventScan],
+                        syncs: dict[str, SyncResult], regs: dict[str, Registration], homographies: dict[str, np.ndarray],
+                        frames: dict[int, np.ndarray], idx: np.ndarray, t_frames: np.ndarray,
+                        clip_events: dict[str, np.ndarray], exposure_us: int, period_us: int, rgb: RgbSource,
+                        rgb_scale: np.ndarray, options: SessionOptions, annotations: str | Path) -> dict[str, Any]:
+    """Assemble one clip, write it into ``tmp/clips`` and return its manifest row."""
+    data = np.stack([frames[int(k)] for k in idx])
+    box = None
+    if options.detect_faces:
+        apex = int(np.clip(np.searchsorted(t_frames[idx], a.apex_us, side="right") - 1, 0, idx.size - 1))
+        picks = [apex, *np.linspace(0, idx.size - 1, FACE_FRAMES - 1).round().astype(int)]
+        box = detect_face([data[k] for k in dict.fromkeys(picks)])
+    if box is None and options.face_box is not None:
+        box = map_box(rgb_scale, options.face_box)
+    if box is None:
+        raise DatasetError(f"{annotations}: line {a.line}: no face found in the RGB frames of clip {a.clip_id}; "
+                           "give a face box (RGB pixels) to use instead")
+    face_box = {"rgb": [round(v, 2) for v in box], **{s.name: [round(v, 2) for v in map_box(homographies[s.name], box)] for s in events}}
+    sensors = {}
+    for s in events:
+        full = scans[s.name].sensor_size
+        w, h = (s.roi[2], s.roi[3]) if s.roi else full
+        sensors[s.name] = SensorInfo(s.name, int(w), int(h), int(full[0]), int(full[1]),
+                                     tuple(s.roi) if s.roi else (0, 0, int(full[0]), int(full[1])), s.model, {"file": str(s.path)})
+    clip = Clip(
+        clip_id=a.clip_id, subject=a.subject, label=a.label, aus=list(a.aus), lighting=a.lighting,
+        onset_us=a.onset_us - a.start_us, apex_us=a.apex_us - a.start_us, offset_us=a.offset_us - a.start_us,
+        duration_us=a.duration_us, events=clip_events, sensors=sensors,
+        frames={"rgb": FrameSeries(data, t_frames[idx] - a.start_us, np.full(idx.size, exposure_us, np.int64),
+                                   fps=1e6 / period_us, model="video", params={"file": str(rgb.path)})},
+        calibration={
+            "homography": {s.name: homographies[s.name].tolist() for s in events},
+            "face_box": face_box,
+            "sync": {s.name: syncs[s.name].to_dict() for s in events},
+            "registration": {s.name: regs[s.name].to_dict() for s in events},
+        },
+        extra={"source": "session", "annotations": str(annotations), "line": a.line, "session_start_us": a.start_us,
+               "face_box_detected": bool(options.detect_faces and box is not None and options.face_box is None)},
+    )
+    write_clip(tmp / "clips" / f"{a.clip_id}.h5", clip)
+    return {"clip_id": a.clip_id, "subject": a.subject, "label": a.label, "aus": list(a.aus), "lighting": a.lighting,
+            "file": f"clips/{a.clip_id}.h5", "onset_us": clip.onset_us, "apex_us": clip.apex_us,
+            "offset_us": clip.offset_us, "duration_us": clip.duration_us, "source": "session"}
 
 
 def import_session(
@@ -481,72 +551,43 @@ def import_session(
                                    f"the {s.name} recording ({lo}..{hi} µs on the session clock, offset {sync.offset_us} µs)")
         regs[s.name] = register(s, scan, video, (int(t_frames[0]) - sync.offset_us, rec_end - sync.offset_us))
 
-    apex_frames = {a.clip_id: int(np.clip(np.searchsorted(t_frames, a.apex_us, side="right") - 1, 0, video.n_frames - 1)) for a in rows}
     clip_frames = {a.clip_id: np.flatnonzero((t_frames >= a.start_us) & (t_frames < a.end_us)) for a in rows}
     for a in rows:
         if clip_frames[a.clip_id].size == 0:
             raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} contains no RGB frame")
-    tell("read frames", 0.0)
-    needed = np.unique(np.concatenate([*clip_frames.values(), np.array(list(apex_frames.values()))]))
-    frames = read_video_frames(rgb.path, needed, options.rgb_size)
-    apex_native = read_video_frames(rgb.path, np.unique(list(apex_frames.values()))) if options.rgb_size else frames
-
-    tell("cut events", 0.0)
-    clip_events: dict[str, dict[str, np.ndarray]] = {a.clip_id: {} for a in rows}
-    for s in events:
-        off = syncs[s.name].offset_us
-        windows = [(a.start_us - off, a.end_us - off) for a in rows]
-        for a, ev in zip(rows, collect_windows(s.path, windows)):
-            ev = ev.copy()
-            ev["t"] += off - a.start_us
-            clip_events[a.clip_id][s.name] = crop(ev, s.roi) if s.roi is not None else ev
+    rgb_scale = np.eye(3)  # native video pixels -> stored frame pixels (cv2.resize keeps pixel centres)
+    if options.rgb_size:
+        sx, sy = options.rgb_size[0] / video.size[0], options.rgb_size[1] / video.size[1]
+        rgb_scale = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5], [0.0, 0.0, 1.0]])
+    homographies = {s.name: crop_homography(regs[s.name].homography, s.roi) @ np.linalg.inv(rgb_scale) for s in events}
 
     tmp = out.with_name(out.name + ".partial")
     if tmp.exists():
         shutil.rmtree(tmp)
     (tmp / "clips").mkdir(parents=True)
-    homographies = {s.name: crop_homography(regs[s.name].homography, s.roi) for s in events}
     manifest = []
+    ordered = sorted(rows, key=lambda a: a.start_us)
+    n_frames = {a.clip_id: int(clip_frames[a.clip_id].size) for a in rows}
     try:
-        for i, a in enumerate(rows):
-            tell("write clips", i / len(rows))
-            idx = clip_frames[a.clip_id]
-            data = np.stack([frames[int(k)] for k in idx])
-            rgb_scale = None
-            if options.rgb_size:
-                rgb_scale = np.diag([options.rgb_size[0] / video.size[0], options.rgb_size[1] / video.size[1], 1.0])
-            box = detect_face(apex_native[apex_frames[a.clip_id]]) if options.detect_faces else None
-            calibration: dict[str, Any] = {
-                "homography": {s.name: (homographies[s.name] if rgb_scale is None else homographies[s.name] @ np.linalg.inv(rgb_scale)).tolist() for s in events},
-                "sync": {s.name: syncs[s.name].to_dict() for s in events},
-                "registration": {s.name: regs[s.name].to_dict() for s in events},
-                "face_box": {},
-            }
-            if box is not None:
-                calibration["face_box"]["rgb"] = box if rgb_scale is None else [round(v, 2) for v in map_box(rgb_scale, box)]
-                for s in events:
-                    calibration["face_box"][s.name] = [round(v, 2) for v in map_box(homographies[s.name], box)]
-            sensors = {}
+        done = 0
+        for batch in _batches(ordered, n_frames, 3 * video.size[0] * video.size[1], BATCH_BYTES):
+            tell("read frames", done / len(rows))
+            frames = read_video_frames(rgb.path, np.unique(np.concatenate([clip_frames[a.clip_id] for a in batch])),
+                                       options.rgb_size)
+            tell("cut events", done / len(rows))
+            clip_events: dict[str, dict[str, np.ndarray]] = {a.clip_id: {} for a in batch}
             for s in events:
-                full = scans[s.name].sensor_size
-                w, h = (s.roi[2], s.roi[3]) if s.roi else full
-                sensors[s.name] = SensorInfo(s.name, int(w), int(h), int(full[0]), int(full[1]),
-                                             tuple(s.roi) if s.roi else (0, 0, int(full[0]), int(full[1])),
-                                             s.model, {"file": str(s.path)})
-            clip = Clip(
-                clip_id=a.clip_id, subject=a.subject, label=a.label, aus=list(a.aus), lighting=a.lighting,
-                onset_us=a.onset_us - a.start_us, apex_us=a.apex_us - a.start_us, offset_us=a.offset_us - a.start_us,
-                duration_us=a.duration_us, events=clip_events[a.clip_id], sensors=sensors,
-                frames={"rgb": FrameSeries(data, t_frames[idx] - a.start_us, np.full(idx.size, exposure_us, np.int64),
-                                           fps=1e6 / period_us, model="video", params={"file": str(rgb.path)})},
-                calibration=calibration,
-                extra={"source": "session", "annotations": str(annotations), "line": a.line, "session_start_us": a.start_us},
-            )
-            write_clip(tmp / "clips" / f"{a.clip_id}.h5", clip)
-            manifest.append({"clip_id": a.clip_id, "subject": a.subject, "label": a.label, "aus": list(a.aus),
-                             "lighting": a.lighting, "file": f"clips/{a.clip_id}.h5", "onset_us": clip.onset_us,
-                             "apex_us": clip.apex_us, "offset_us": clip.offset_us, "duration_us": clip.duration_us,
-                             "source": "session"})
+                off = syncs[s.name].offset_us
+                for a, ev in zip(batch, collect_windows(s.path, [(a.start_us - off, a.end_us - off) for a in batch])):
+                    ev = ev.copy()
+                    ev["t"] += off - a.start_us
+                    clip_events[a.clip_id][s.name] = crop(ev, s.roi) if s.roi is not None else ev
+            for a in batch:
+                tell("write clips", done / len(rows))
+                manifest.append(_write_session_clip(tmp, a, events, scans, syncs, regs, homographies, frames,
+                                                    clip_frames[a.clip_id], t_frames, clip_events[a.clip_id],
+                                                    exposure_us, period_us, rgb, rgb_scale, options, annotations))
+                done += 1
         report = {
             "sensors": {s.name: {"file": str(s.path), "model": s.model, "sensor_size": list(scans[s.name].sensor_size),
                                  "roi": list(s.roi) if s.roi else None, "events": scans[s.name].n_events,
