@@ -314,3 +314,16 @@ def test_contact_sheet_and_cli(tmp_path):
     assert cv2.imread(str(out)).shape == (96, 144, 3)
     assert main(["faces", str(out), "--aus", "99"]) == 2  # unknown AU: one-line error
     assert main(["faces", str(out), "--seeds", "x"]) == 2
+
+
+def test_glasses_are_rigid():
+    seed = next(s for s in range(50) if procedural_identity(s).params["glasses"])
+    r = FaceRenderer(procedural_identity(seed), (400, 400))
+    (ox, oy), rgba = r._overlay
+    ys, xs = np.nonzero(rgba[..., 3] > 0.99)
+    ys, xs = ys + oy, xs + ox
+    a, b = r.render({}), r.render({1: 1.0, 2: 1.0, 4: 1.0, 45: 1.0})
+    assert len(ys) > 50
+    assert np.allclose(a[ys, xs], b[ys, xs], atol=1e-5)  # frames do not bend with brows or lids
+    shifted = r.render({}, FacePose(dx=3 / r.face_width_px))
+    assert np.allclose(shifted[ys, xs + 3], a[ys, xs], atol=1e-4)  # but move with the head

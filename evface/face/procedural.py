@@ -106,7 +106,7 @@ def height_field(u, v, p, lm):
     return z
 
 
-def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float) -> tuple[np.ndarray, np.ndarray]:
+def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float):
     """Rasterise ``identity`` on the pixel grid ``(u, v)`` (face units per pixel, ``px`` = one pixel).
 
     Returns
@@ -115,6 +115,9 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
         Premultiplied shaded reflectance of the head (alpha 0 outside it).
     background : float32 (H, W, 3)
         The static background behind the head.
+    glasses : ((slice, slice), float32 (h, w, 4)) or None
+        Premultiplied RGBA of the glasses in a window of the grid: rigid with the head, so the
+        renderer composites them after the AU warp.
     """
     p = identity.params
     lm = identity.landmarks
@@ -276,27 +279,29 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
     cav = _fill(np.where(np.abs(uu - mc) < mw + 0.004, np.abs(vv - seam) - seam_t / 2, 1.0), px)
     _over(sub, np.array([0.03, 0.01, 0.01], np.float32), cav)
 
-    # Glasses.
+    # Glasses: a separate layer, rigid with the head (the renderer composites it after the warp).
+    glasses = None
     if p["glasses"]:
         frame = np.array([0.03, 0.03, 0.035] if p["glasses_dark"] else [0.45, 0.42, 0.38], np.float32)
         ev = 0.5 * (lm["iris_l"][0][1] + lm["iris_r"][0][1])
         sl = _window(u0, v0, px, (-0.56, 0.56, ev - 0.12, ev + 0.14))
-        full_layer, u, v = layer, u[sl], v[sl]
-        layer = full_layer[sl]
+        gu, gv = u[sl], v[sl]
+        g_layer = np.zeros(gu.shape + (4,), np.float32)
+        black = np.zeros(3, np.float32)
         for s in ("l", "r"):
             c = lm[f"iris_{s}"][0] + [0.0, 0.012]
             a, b = 0.13, 0.09
-            r = (np.abs((u - c[0]) / a) ** 3 + np.abs((v - c[1]) / b) ** 3) ** (1 / 3)
-            lens = _fill((r - 1) * b, px)
-            layer[..., :3] *= (1.0 - 0.06 * lens)[..., None]
-            _over(layer, frame, _fill(np.abs(r - 1) * b - 0.006, px))
+            r = (np.abs((gu - c[0]) / a) ** 3 + np.abs((gv - c[1]) / b) ** 3) ** (1 / 3)
+            _over(g_layer, black, 0.06 * _fill((r - 1) * b, px))  # lens: 6 % darker
+            _over(g_layer, frame, _fill(np.abs(r - 1) * b - 0.006, px))
             sg = -1.0 if s == "l" else 1.0
-            temple = np.maximum(np.abs(v - c[1] + 0.03) - 0.005, np.maximum(sg * (c[0] - u) + a - 0.01, sg * (u - sg * 0.5)))
-            _over(layer, frame, _fill(temple, px))
+            temple = np.maximum(np.abs(gv - c[1] + 0.03) - 0.005,
+                                np.maximum(sg * (c[0] - gu) + a - 0.01, sg * (gu - sg * 0.5)))
+            _over(g_layer, frame, _fill(temple, px))
         ci = lm["iris_l"][0], lm["iris_r"][0]
-        bridge = np.maximum(np.abs(v - (ci[0][1] - 0.01) - 0.05 * u**2) - 0.005, np.abs(u) - (ci[1][0] - 0.125))
-        _over(layer, frame, _fill(bridge, px))
-        layer, u, v = full_layer, full_u, full_v
+        bridge = np.maximum(np.abs(gv - (ci[0][1] - 0.01) - 0.05 * gu**2) - 0.005, np.abs(gu) - (ci[1][0] - 0.125))
+        _over(g_layer, frame, _fill(bridge, px))
+        glasses = (sl, g_layer)
 
     # Ambient occlusion of the eye sockets and under the brows.
     for s in ("l", "r"):
@@ -312,5 +317,10 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
     light = light / np.linalg.norm(light)
     amb = float(p["ambient"])
     shade = amb + (1.0 - amb) * np.clip(n @ light, 0, None) / light[2]
-    layer[..., :3] *= np.clip(shade, 0, 1.15)[..., None]
-    return np.clip(layer, 0.0, 1.0), np.clip(bg, 0.0, 1.0)
+    shade = np.clip(shade, 0, 1.15)[..., None]
+    layer[..., :3] *= shade
+    if glasses is not None:
+        sl, g_layer = glasses
+        g_layer[..., :3] *= shade[sl]
+        glasses = (sl, np.clip(g_layer, 0.0, 1.0))
+    return np.clip(layer, 0.0, 1.0), np.clip(bg, 0.0, 1.0), glasses

@@ -135,8 +135,9 @@ class FaceRenderer:
         xs = (np.arange(w + 2 * m, dtype=np.float32) - m - cx) / fw
         ys = (np.arange(h + 2 * m, dtype=np.float32) - m - cy) / fw
         tu, tv = np.meshgrid(xs, ys)
+        overlay = None
         if identity.kind == "procedural":
-            tex, bg = draw_procedural(identity, tu, tv, 1.0 / fw)
+            tex, bg, overlay = draw_procedural(identity, tu, tv, 1.0 / fw)
         elif identity.kind == "photo":
             tex, bg = _photo_texture(identity, (w + 2 * m, h + 2 * m), m, fw, self.centre_px), 0.0
         else:
@@ -147,6 +148,11 @@ class FaceRenderer:
         self._tex = np.ascontiguousarray(np.clip(rgb, 0.0, 1.0), dtype=np.float32)
         self._work = self._tex.copy()
         self._dirty: list[tuple[slice, slice]] = []
+        # Rigid overlay (glasses) in canvas pixels: (x0, y0) of its crop and the RGBA crop.
+        self._overlay = None
+        if overlay is not None:
+            (rs, cs), rgba = overlay
+            self._overlay = ((cs.start - m, rs.start - m), np.ascontiguousarray(rgba, dtype=np.float32))
 
         # Canvas grid, in texture pixel coordinates.
         gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
@@ -276,7 +282,7 @@ class FaceRenderer:
         self._D_box = _union(boxes)
         if pose.is_identity():
             if not aus:
-                return self._tex[m : m + h, m : m + w].copy()
+                return self._composite(self._tex[m : m + h, m : m + w].copy(), None)
             maps = self._grid - D
         else:
             # Output pixel p shows the neutral-pose canvas point q = A^-1 p, whose skin came
@@ -298,7 +304,33 @@ class FaceRenderer:
                     maps[y0:y1, x0:x1] -= cv2.warpAffine(D, M, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
                                                          borderMode=cv2.BORDER_CONSTANT)
         tex = self._texture(aus)
-        return cv2.remap(tex, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        out = cv2.remap(tex, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return self._composite(out, None if pose.is_identity() else A)
+
+    def _composite(self, out: np.ndarray, A: np.ndarray | None) -> np.ndarray:
+        """Lay the rigid overlay (glasses) over ``out``, moved by the pose ``A`` (None: identity)."""
+        if self._overlay is None:
+            return out
+        (ox, oy), rgba = self._overlay
+        oh, ow = rgba.shape[:2]
+        h, w = out.shape[:2]
+        if A is None:
+            M = np.array([[1.0, 0.0, ox], [0.0, 1.0, oy]])
+        else:
+            M = A.copy()
+            M[:, 2] += A[:, :2] @ [ox, oy]
+        corners = np.array([[0, 0, 1], [ow, 0, 1], [0, oh, 1], [ow, oh, 1]], float) @ M.T
+        x0, y0 = (max(int(np.floor(c)) - 1, 0) for c in corners.min(axis=0))
+        x1 = min(int(np.ceil(corners[:, 0].max())) + 1, w)
+        y1 = min(int(np.ceil(corners[:, 1].max())) + 1, h)
+        if x1 <= x0 or y1 <= y0:
+            return out
+        M[:, 2] -= (x0, y0)
+        o = cv2.warpAffine(rgba, M, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        region = out[y0:y1, x0:x1]
+        region *= 1.0 - o[..., 3:]
+        region += o[..., :3]
+        return out
 
     def landmarks(self, aus: Mapping[int, float] | None = None, pose: FacePose = FacePose()) -> dict[str, np.ndarray]:
         """Landmark groups ``(k, 2)`` in canvas pixels, displaced by ``aus`` and moved by ``pose``."""
