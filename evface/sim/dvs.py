@@ -322,7 +322,7 @@ def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, emit, out
 
 
 # Scalar parameters travel packed in one float64 array (fewer dispatcher arguments per step).
-_T0, _DT, _CWDT, _LIN, _LOGLIN, _INVLIN, _BWINV, _REFR, _INVSUB = range(9)
+_T0, _DT, _CWDT, _LIN, _LOGLIN, _INVLIN, _BWINV, _REFR, _INVSUB, _GROUPS = range(10)
 # Planes of the packed float32 state array.
 _I_PREV, _LP, _BASE, _THR_ON, _THR_OFF = range(5)
 
@@ -378,13 +378,15 @@ def _advance(i0, lp0, base, tlast, i1, thr_on, thr_off, prm, emit, out_t, out_p,
     return lp_a, base, tlast, n, k
 
 
-def _pass1(frame, st, tlast, lp_new, active, saved, s_tl, px_list, rows, prm):
+def _pass1(frame, st, tlast, lp_old, active, saved, s_tl, px_list, rows, prm):
     """Update every pixel in place; record the old state of the pixels that emit events.
 
-    Per row: a vectorised sweep computes the filtered log and flags the pixels that may fire
-    (or need sub-steps); a scalar sweep runs the full pixel model on the flagged ones only.
-    ``rows`` receives per row the event count, the number of firing pixels and the number of
-    bad (negative or non-finite) inputs.
+    Per row: a vectorised sweep computes the filtered log (kept in ``lp``, the previous value
+    in ``lp_old``) and flags the pixels that may fire or need sub-steps (``active``, a byte per
+    pixel, rows padded to 8 bytes so that they can be scanned a word at a time); a scalar sweep
+    runs the full pixel model on the flagged ones only. ``rows`` receives per row the event
+    count, the number of firing pixels and the number of bad (negative or non-finite) inputs.
+    Returns (events, bad inputs).
     """
     h, w = frame.shape
     dummy_t = np.empty(0, np.float64)
@@ -394,52 +396,80 @@ def _pass1(frame, st, tlast, lp_new, active, saved, s_tl, px_list, rows, prm):
     log_thr = _F32(prm[_LOGLIN])
     inv_thr = _F32(prm[_INVLIN])
     bw_inv = _F32(prm[_BWINV])
-    inv_sub32 = _F32(prm[_INVSUB])
+    inv_sub = prm[_INVSUB]
+    inv_sub32 = _F32(inv_sub)
     i_prev = st[_I_PREV]
     lp = st[_LP]
     base = st[_BASE]
     thr_on = st[_THR_ON]
     thr_off = st[_THR_OFF]
+    words = active.view(np.uint64)
     use_lp = cwdt > _F32(0.0)
-    for y in prange(h):
-        bad = 0
-        if use_lp:  # two copies of the sweep so that each one vectorises without a branch
-            for x in range(w):
-                v = frame[y, x]
-                bad += not (v >= _F32(0.0) and v <= _FMAX)
-                l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
-                lp0 = lp[y, x]
-                lp1 = _lowpass_on(lp0, l1, v, cwdt, lin_thr, bw_inv)
-                d = lp1 - base[y, x]
-                ton = thr_on[y, x]
-                toff = thr_off[y, x]
-                fire = (d >= ton) | (d <= -toff) | (abs(lp1 - lp0) * inv_sub32 > min(ton, toff))
-                lp_new[y, x] = lp1
-                active[y, x] = fire
-        else:
-            for x in range(w):
-                v = frame[y, x]
-                bad += not (v >= _F32(0.0) and v <= _FMAX)
-                l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
-                d = l1 - base[y, x]
-                ton = thr_on[y, x]
-                toff = thr_off[y, x]
-                fire = (d >= ton) | (d <= -toff) | (abs(l1 - lp[y, x]) * inv_sub32 > min(ton, toff))
-                lp_new[y, x] = l1
-                active[y, x] = fire
-        rows[2, y] = bad
-        count = 0
-        npx = 0
-        if bad == 0:
-            for x in range(w):
+    # rows are dealt to the threads in interleaved bands (prm[_GROUPS] = 4 x threads): a moving
+    # edge keeps only a few rows busy, and contiguous halves would leave one thread idle
+    groups = min(h, max(int(prm[_GROUPS]), 1))
+    for g in prange(groups):
+        for y in range(g, h, groups):
+            _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, tlast, active, words, saved, s_tl,
+                       px_list, rows, prm, use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv, inv_sub, inv_sub32,
+                       dummy_t, dummy_p)
+    n_sig = 0
+    n_bad = 0
+    for y in range(h):
+        n_sig += rows[0, y]
+        n_bad += rows[2, y]
+    return n_sig, n_bad
+
+
+@njit(cache=True, inline="always")
+def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, tlast, active, words, saved, s_tl, px_list,
+               rows, prm, use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv, inv_sub, inv_sub32, dummy_t, dummy_p):
+    """Pass 1 on row ``y`` (see :func:`_pass1`)."""
+    w = frame.shape[1]
+    bad = 0
+    if use_lp:  # two copies of the sweep so that each one vectorises without a branch
+        for x in range(w):
+            v = frame[y, x]
+            bad += not (v >= _F32(0.0) and v <= _FMAX)
+            l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
+            lp0 = lp[y, x]
+            lp1 = _lowpass_on(lp0, l1, v, cwdt, lin_thr, bw_inv)
+            d = lp1 - base[y, x]
+            ton = thr_on[y, x]
+            toff = thr_off[y, x]
+            fire = (d >= ton) | (d <= -toff) | (abs(lp1 - lp0) * inv_sub32 > min(ton, toff))
+            lp_old[y, x] = lp0
+            lp[y, x] = lp1
+            active[y, x] = fire
+    else:
+        for x in range(w):
+            v = frame[y, x]
+            bad += not (v >= _F32(0.0) and v <= _FMAX)
+            l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
+            lp0 = lp[y, x]
+            d = l1 - base[y, x]
+            ton = thr_on[y, x]
+            toff = thr_off[y, x]
+            fire = (d >= ton) | (d <= -toff) | (abs(l1 - lp0) * inv_sub32 > min(ton, toff))
+            lp_old[y, x] = lp0
+            lp[y, x] = l1
+            active[y, x] = fire
+    rows[2, y] = bad
+    count = 0
+    npx = 0
+    if bad == 0:
+        for wi in range(words.shape[1]):
+            if words[y, wi] == 0:
+                continue
+            for x in range(wi * 8, min(wi * 8 + 8, w)):
                 if active[y, x]:
                     i0 = i_prev[y, x]
-                    lp0 = lp[y, x]
+                    lp0 = lp_old[y, x]
                     b0 = base[y, x]
                     tl0 = tlast[y, x]
                     lp1, b1, tl1, n, _k = _advance(i0, lp0, b0, tl0, frame[y, x], thr_on[y, x], thr_off[y, x],
                                                    prm, False, dummy_t, dummy_p, 0)
-                    lp_new[y, x] = lp1
+                    lp[y, x] = lp1
                     base[y, x] = b1
                     tlast[y, x] = tl1
                     if n > 0:
@@ -450,34 +480,40 @@ def _pass1(frame, st, tlast, lp_new, active, saved, s_tl, px_list, rows, prm):
                         s_tl[y, npx] = tl0
                         npx += 1
                         count += n
+        if inv_sub > 0.0:  # the previous input is only needed to interpolate sub-steps
             for x in range(w):
                 i_prev[y, x] = frame[y, x]
-                lp[y, x] = lp_new[y, x]
-        rows[0, y] = count
-        rows[1, y] = npx
+    rows[0, y] = count
+    rows[1, y] = npx
 
 
-def _emit(frame, st, saved, s_tl, px_list, rows, prm, noise_t, noise_x, noise_y, noise_p,
-          buf_t, buf_x, buf_y, buf_p, out_t, out_x, out_y, out_p):
-    """Write the step's events: re-run the pixels that fired (rows in parallel), append the
-    noise events, then order everything by rounded time with a stable counting sort."""
+def _emit(frame, st, saved, s_tl, px_list, rows, prm, noise_t, noise_x, noise_y, noise_p):
+    """The step's events: re-run the pixels that fired (rows in parallel), append the noise
+    events, then order everything by rounded time with a stable counting sort."""
     h = frame.shape[0]
     offsets = np.zeros(h + 1, np.int64)
     for y in range(h):
         offsets[y + 1] = offsets[y] + rows[0, y]
+    n_sig = offsets[h]
+    n = n_sig + noise_t.shape[0]
+    buf_t = np.empty(n, np.float64)
+    buf_x = np.empty(n, np.uint16)
+    buf_y = np.empty(n, np.uint16)
+    buf_p = np.empty(n, np.int8)
     thr_on = st[_THR_ON]
     thr_off = st[_THR_OFF]
-    for y in prange(h):
-        k = offsets[y]
-        for j in range(rows[1, y]):
-            x = px_list[y, j]
-            k0 = k
-            _lp, _b, _tl, _n, k = _advance(saved[0, y, j], saved[1, y, j], saved[2, y, j], s_tl[y, j], frame[y, x],
-                                           thr_on[y, x], thr_off[y, x], prm, True, buf_t, buf_p, k)
-            for e in range(k0, k):
-                buf_x[e] = x
-                buf_y[e] = y
-    n_sig = offsets[h]
+    groups = min(h, max(int(prm[_GROUPS]), 1))
+    for g in prange(groups):
+        for y in range(g, h, groups):
+            k = offsets[y]
+            for j in range(rows[1, y]):
+                x = px_list[y, j]
+                k0 = k
+                _lp, _b, _tl, _n, k = _advance(saved[0, y, j], saved[1, y, j], saved[2, y, j], s_tl[y, j],
+                                               frame[y, x], thr_on[y, x], thr_off[y, x], prm, True, buf_t, buf_p, k)
+                for e in range(k0, k):
+                    buf_x[e] = x
+                    buf_y[e] = y
     for i in range(noise_t.shape[0]):
         buf_t[n_sig + i] = noise_t[i]
         buf_x[n_sig + i] = noise_x[i]
@@ -485,7 +521,6 @@ def _emit(frame, st, saved, s_tl, px_list, rows, prm, noise_t, noise_x, noise_y,
         buf_p[n_sig + i] = noise_p[i]
     t_first = np.int64(prm[_T0])
     span = np.int64(prm[_DT])
-    n = buf_t.shape[0]
     keys = np.empty(n, np.int64)
     counts = np.zeros(span + 2, np.int64)
     for i in range(n):
@@ -498,14 +533,17 @@ def _emit(frame, st, saved, s_tl, px_list, rows, prm, noise_t, noise_x, noise_y,
         counts[key + 1] += 1
     for b in range(1, span + 2):
         counts[b] += counts[b - 1]
+    events = np.empty(n, dtype=EVENT_DTYPE)
     for i in range(n):
         key = keys[i]
         j = counts[key]
         counts[key] = j + 1
-        out_t[j] = key + t_first
-        out_x[j] = buf_x[i]
-        out_y[j] = buf_y[i]
-        out_p[j] = buf_p[i]
+        ev = events[j]
+        ev.t = key + t_first
+        ev.x = buf_x[i]
+        ev.y = buf_y[i]
+        ev.p = buf_p[i]
+    return events
 
 
 # Each kernel is compiled twice: rows in parallel for large arrays, serial for small ones (where
@@ -598,7 +636,7 @@ class DvsSimulator:
         self.leak_rate_hz = leak.reshape(shape).astype(np.float32)
         self._leak_cdf = np.cumsum(leak)
         self._noise_seed = int(rng.integers(2**63 - 1))
-        self._prm = np.zeros(9, np.float64)
+        self._prm = np.zeros(10, np.float64)
         self._prm[_LIN] = np.float32(p.lin_log_lux)
         self._prm[_LOGLIN] = np.float32(np.log(p.lin_log_lux))
         self._prm[_INVLIN] = np.float32(1.0 / p.lin_log_lux)
@@ -606,8 +644,8 @@ class DvsSimulator:
         self._prm[_REFR] = p.refractory_us
         self._prm[_INVSUB] = 1.0 / p.substep_fraction if p.substep_fraction > 0 else 0.0
         self._cut_w = 2.0 * math.pi * p.cutoff_hz * 1e-6  # rad per µs
-        self._lp_new = np.empty(shape, np.float32)
-        self._active = np.empty(shape, np.bool_)
+        self._lp_old = np.empty(shape, np.float32)
+        self._active = np.zeros((height, -(-width // 8) * 8), np.uint8)
         self._px_list = np.empty(shape, np.int32)
         self._saved = np.empty((3, height, width), np.float32)
         self._s_tl = np.empty(shape, np.float64)
@@ -661,26 +699,17 @@ class DvsSimulator:
         prm[_T0] = self._t_prev
         prm[_DT] = t_us - self._t_prev
         prm[_CWDT] = np.float32(self._cut_w * prm[_DT])
-        rows = self._rows
-        self._pass1(frame, self._st, self._tlast, self._lp_new, self._active, self._saved, self._s_tl,
-               self._px_list, rows, prm)
-        n_sig, _, bad = rows.sum(axis=1).tolist()
+        prm[_GROUPS] = 4 * numba.get_num_threads()
+        n_sig, bad = self._pass1(frame, self._st, self._tlast, self._lp_old, self._active, self._saved,
+                                 self._s_tl, self._px_list, self._rows, prm)
         if bad:
             self._t_prev = None
             raise self._bad_frame(bad)
         noise = self._noise(frame, self._t_prev, t_us)
-        n = n_sig + noise[0].size
         self._t_prev = t_us
-        if n == 0:
+        if n_sig + noise[0].size == 0:
             return empty_events()
-        buf_t = np.empty(n, np.float64)
-        buf_x = np.empty(n, np.uint16)
-        buf_y = np.empty(n, np.uint16)
-        buf_p = np.empty(n, np.int8)
-        events = np.empty(n, EVENT_DTYPE)
-        self._emit(frame, self._st, self._saved, self._s_tl, self._px_list, rows, prm, *noise,
-              buf_t, buf_x, buf_y, buf_p, events["t"], events["x"], events["y"], events["p"])
-        return events
+        return self._emit(frame, self._st, self._saved, self._s_tl, self._px_list, self._rows, prm, *noise)
 
     def _noise(self, frame: np.ndarray, t0: int, t1: int) -> tuple[np.ndarray, ...]:
         """Leak and shot-noise events in (t0, t1], drawn in bulk (see :func:`_noise_events`)."""
