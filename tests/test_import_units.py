@@ -150,6 +150,31 @@ def test_read_triggers_from_evt3(tmp_path):
     assert size == (16, 8) and back["t"].tolist() == [10, 20, 5000, 9000] and back["p"].tolist() == [1, -1, 1, -1]
 
 
+def test_read_triggers_from_aedat4(tmp_path):
+    import faery
+    from faery import aedat
+
+    attr = aedat.DescriptionAttribute
+
+    def track(i, name, ident, size=None):
+        info = [aedat.DescriptionNode("info", None, {"sizeX": attr("int", size[0]), "sizeY": attr("int", size[1]),
+                                                     "source": attr("string", "test")}, [])] if size else []
+        return aedat.DescriptionNode(str(i), None, {"compression": attr("string", "LZ4"), "originalOutputName": attr("string", name),
+                                                    "typeIdentifier": attr("string", ident)}, info)
+
+    desc = [aedat.DescriptionNode("outInfo", None, {}, [track(0, "events", "EVTS", (16, 8)), track(1, "triggers", "TRIG")])]
+    ev = np.zeros(2, dtype=faery.EVENTS_DTYPE)
+    ev["t"] = [1, 2]
+    trig = np.zeros(6, dtype=[("t", "<u8"), ("source", "u1")])
+    trig["t"], trig["source"] = [5, 9, 12, 20, 25, 30], [1, 2, 0, 4, 6, 3]  # 0 = timestamp reset, 6 = APS marker
+    with aedat.Encoder(tmp_path / "a.aedat4", desc, aedat.LZ4_DEFAULT) as enc:
+        enc.write(0, ev)
+        enc.write(1, trig)
+    got = read_triggers(tmp_path / "a.aedat4")
+    assert got["t"].tolist() == [5, 9, 20, 30]
+    assert got["rising"].tolist() == [True, False, True, True] and got["channel"].tolist() == [0, 0, 1, 0]
+
+
 def test_read_triggers_none_and_bad(tmp_path):
     from evface.events.io import write_events_file
     from evface.errors import FormatError

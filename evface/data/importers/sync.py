@@ -13,7 +13,8 @@ Three ways to get ``offset_us``, in order of preference:
    ``0xA``; EVT3: channel id in bits 11..8, edge in bit 0, time from the ``EVT_TIME_HIGH`` /
    ``EVT_TIME_LOW`` state; EVT2: channel id in bits 12..8, edge in bit 0, time low in bits
    27..22); faery's EVT decoder returns them with the full time reconstruction, including the
-   24-bit EVT3 time wrap. AEDAT4 files store them in a ``triggers`` track. Rising edge ``i`` of
+   24-bit EVT3 time wrap. AEDAT4 files store them in a ``triggers`` track (external input on
+   channel 0, external generator on channel 1). Rising edge ``i`` of
    the chosen channel is paired with RGB frame ``first_frame + i``; every pair must give the same
    offset within ``tolerance_us``, and the offset is their median (exact when the pulses are).
 2. **Given**: the user states the offset.
@@ -110,14 +111,20 @@ def read_triggers(path: str | Path) -> np.ndarray:
     return out[np.argsort(out["t"], kind="stable")]
 
 
+_AEDAT_TRIGGERS = {1: (0, True), 2: (0, False), 3: (0, True), 4: (1, True), 5: (1, False)}
+"""AEDAT4 trigger types (dv ``TriggerType``) kept: external input rising edge / falling edge / pulse
+(channel 0), external generator rising / falling edge (channel 1). Timestamp resets and APS frame
+or exposure markers are dropped."""
+
+
 def _aedat_triggers(packet: np.ndarray) -> np.ndarray:
-    """AEDAT4 trigger packets: ``t`` and a ``source`` code (rising edges of external input 0..)."""
-    out = np.zeros(len(packet), dtype=TRIGGER_DTYPE)
-    out["t"] = packet["t"]
-    source = packet["source"].astype(np.int64) if "source" in packet.dtype.names else np.zeros(len(packet), np.int64)
-    out["channel"] = 0
-    # AEDAT4 trigger source codes: 2 = external signal rising edge, 3 = falling edge, 4 = pulse.
-    out["rising"] = source != 3
+    """AEDAT4 trigger packets (``t``, ``source`` = dv TriggerType) as TRIGGER_DTYPE."""
+    source = packet["source"].astype(np.int64)
+    keep = np.isin(source, list(_AEDAT_TRIGGERS))
+    out = np.zeros(int(keep.sum()), dtype=TRIGGER_DTYPE)
+    out["t"] = packet["t"][keep]
+    out["channel"] = [_AEDAT_TRIGGERS[int(s)][0] for s in source[keep]]
+    out["rising"] = [_AEDAT_TRIGGERS[int(s)][1] for s in source[keep]]
     return out
 
 
