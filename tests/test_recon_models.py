@@ -21,6 +21,7 @@ def _one_thread():
 def test_cvae_shapes(keyframe):
     torch.manual_seed(0)
     m = CVAE(n_bins=3, keyframe=keyframe, base=4, z_channels=2)
+    torch.nn.init.normal_(m.head.weight)
     c = torch.randn(3, 3 + keyframe, 24, 24)
     x = torch.rand(3, 1, 24, 24)
     out = m(x, c)
@@ -34,7 +35,6 @@ def test_cvae_shapes(keyframe):
 
 def test_untrained_keyframe_cvae_starts_near_keyframe():
     m = CVAE(n_bins=2, keyframe=True, base=4, z_channels=2)
-    torch.nn.init.zeros_(m.head.weight), torch.nn.init.zeros_(m.head.bias)
     key = torch.rand(2, 1, 16, 16) * 0.8 + 0.1
     c = torch.cat([torch.zeros(2, 2, 16, 16), key - 0.5], dim=1)
     assert torch.allclose(m.reconstruct(c), key, atol=1e-5)
@@ -43,6 +43,7 @@ def test_untrained_keyframe_cvae_starts_near_keyframe():
 def test_e2vid_state_carries_over():
     torch.manual_seed(0)
     m = E2VIDRecurrent(n_bins=3, keyframe=False, base=4).eval()
+    torch.nn.init.normal_(m.out.weight)
     c = torch.randn(2, 3, 16, 16)
     y0, s = m(c)
     y1, _ = m(c, s)

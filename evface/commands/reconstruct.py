@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         window_us: int = typer.Option(33_000, "--window-us", help="Event window ending at the target time (µs)."),
         batch_size: int = typer.Option(32, "--batch-size", help="Samples per batch (per process under torchrun)."),
         lr: float = typer.Option(2e-3, "--lr", help="Adam learning rate."),
-        base: int = typer.Option(16, "--base", help="Channels of the first UNet stage (both networks)."),
+        base: int = typer.Option(8, "--base", help="Channels of the first UNet stage (both networks)."),
         z_channels: int = typer.Option(8, "--z-channels", help="CVAE latent channels (at 1/8 resolution)."),
         beta: float = typer.Option(1.0, "--kl-beta", help="Weight of the KL term (per pixel)."),
         warmup_epochs: int = typer.Option(3, "--warmup-epochs", help="Linear KL warm-up epochs."),

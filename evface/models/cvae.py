@@ -155,6 +155,8 @@ class CVAE(nn.Module):
         self.bottom = conv_block(top + z_channels, top)
         self.up = nn.ModuleList([UpBlock(top, 4 * base, 2 * base), UpBlock(2 * base, 2 * base, base), UpBlock(base, base, base)])
         self.head = nn.Conv2d(base, 1, 1)
+        nn.init.zeros_(self.head.weight)  # start at the keyframe (or mid-grey without one)
+        nn.init.zeros_(self.head.bias)
 
     def _decode(self, feats: list[torch.Tensor], z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         h = self.bottom(torch.cat([feats[3], z], dim=1))

@@ -55,6 +55,8 @@ class E2VIDRecurrent(nn.Module):
         self.res = conv_block(chans[3], chans[3])
         self.up = nn.ModuleList([UpBlock(chans[3], chans[2], chans[2]), UpBlock(chans[2], chans[1], chans[1]), UpBlock(chans[1], chans[0], chans[0])])
         self.out = nn.Conv2d(base, 1, 1)
+        nn.init.zeros_(self.out.weight)  # start at the keyframe (or mid-grey without one)
+        nn.init.zeros_(self.out.bias)
 
     def forward(self, c: torch.Tensor, state: list[torch.Tensor] | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """One window: ``c`` (N, C, H, W) and the previous state -> (frame (N, 1, H, W), new state)."""

@@ -50,7 +50,7 @@ FIT_SAMPLES = 512
 
 DEFAULTS: dict[str, Any] = {
     "sensor": "hd", "keyframe": False, "target": "rgb", "size": 64, "n_bins": 5, "window_us": 33_000,
-    "epochs": 20, "batch_size": 32, "lr": 2e-3, "base": 16, "z_channels": 8, "beta": 1.0,
+    "epochs": 20, "batch_size": 32, "lr": 2e-3, "base": 8, "z_channels": 8, "beta": 1.0,
     "warmup_epochs": 3, "free_bits": 0.5, "ssim_weight": 0.5, "k_samples": 8, "seq_len": 4,
     "patience": 6, "val_fraction": 0.15, "test_fraction": 0.15, "seed": 0, "device": "auto",
     "e2vid": True, "threads": 0,
@@ -311,16 +311,19 @@ def evaluate_run(run_dir: str | Path, data_dir: str | Path | None = None, out_di
     test_rows = subject_split(rows, config["val_fraction"], config["test_fraction"], config["seed"])["test"]
     s = _samples(data, test_rows, spec, "test")
     scale, kf = config["voxel_scale"], config["keyframe"]
+    device = engine.select_device(config.get("device", "auto"))
     preds: dict[str, np.ndarray] = {}
     cvae = CVAE(config["n_bins"], kf, config["base"], config["z_channels"])
     engine.load_model_state(run_dir, cvae)
-    preds["cvae"] = predict_cvae(cvae, s, scale, kf)
+    cvae.to(device)
+    preds["cvae"] = predict_cvae(cvae, s, scale, kf, device=device)
     if config.get("k_samples", 0) > 0:
-        preds[f"cvae_mean{config['k_samples']}"] = predict_cvae(cvae, s, scale, kf, k=config["k_samples"], seed=config["seed"])
+        preds[f"cvae_mean{config['k_samples']}"] = predict_cvae(cvae, s, scale, kf, k=config["k_samples"],
+                                                               seed=config["seed"], device=device)
     if config.get("e2vid") and (run_dir / E2VID_DIR / engine.BEST).exists():
         e2vid = E2VIDRecurrent(config["n_bins"], kf, config["base"])
         engine.load_model_state(run_dir / E2VID_DIR, e2vid)
-        preds["e2vid"] = predict_e2vid(e2vid, s, scale, kf)
+        preds["e2vid"] = predict_e2vid(e2vid.to(device), s, scale, kf, device=device)
     ip = config["integration"]
     preds["integration"] = integrate(s.key, s.counts[:, ip["alpha_index"]].astype(np.float32), ip["c_on"], ip["c_off"], spec.gamma)
     preds["keyframe"] = copy_keyframe(s.key)
