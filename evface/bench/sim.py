@@ -47,16 +47,15 @@ def blob_frame(size: tuple[int, int], step: int) -> np.ndarray:
     return (BACKGROUND_LUX + PEAK_LUX * np.outer(gy, gx)).astype(np.float32)
 
 
-def measure(size: tuple[int, int], params: DvsParams, steps: int, seed: int = 0) -> dict[str, Any]:
-    """Time ``steps`` simulator steps on the blob scene."""
+def measure(size: tuple[int, int], params: DvsParams, steps: int, seed: int = 0, warmup: int = 5) -> dict[str, Any]:
+    """Time ``steps`` simulator steps on the blob scene, after ``warmup`` untimed ones (which
+    also trigger numba's compilation or cache load)."""
     sim = DvsSimulator(size, params, seed)
-    warm = DvsSimulator((32, 24), params, seed)  # compile outside the timed loop
-    for k in range(3):
-        warm.step(blob_frame((32, 24), k), k * STEP_US)
-    sim.step(blob_frame(size, 0), 0)
+    for k in range(warmup + 1):
+        sim.step(blob_frame(size, k), k * STEP_US)
     elapsed = 0.0
     n_events = 0
-    for k in range(1, steps + 1):
+    for k in range(warmup + 1, warmup + 1 + steps):
         frame = blob_frame(size, k)
         t0 = time.perf_counter()
         ev = sim.step(frame, k * STEP_US)
