@@ -150,8 +150,6 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
     c0 = p["eye_v"] + 0.05
     top = p["head_top_v"]
     cranium_d = _ellipse_d(u, v, 0.0, c0, 0.56, c0 - top + 0.05)
-    if style == 3:
-        hair_tex = skin_tex * 0.97
 
     # Long hair, neck and clothes behind the face.
     if style in (1, 2):
@@ -168,6 +166,8 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
         _over(layer, skin_tex * 0.9, _fill(_ellipse_d(u, v, s * 0.49, p["eye_v"] + 0.1, 0.055, 0.11), px))
 
     face_d = head_outline_d(u, v, p)
+    if style == 3:  # shaved: the scalp is skin, drawn under the face so no seam shows
+        face_d = np.minimum(face_d, np.where(v < c0, cranium_d, face_d))
     face_m = _fill(face_d, px)
     _over(layer, skin_tex, face_m)
 
@@ -183,8 +183,9 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
     # Hair in front: cap above the hairline, and the cranium outside the face outline.
     hl = p["hairline_v"] + 0.35 * u**2 - 0.04 * np.exp(-0.5 * ((np.abs(u) - 0.3) / 0.06) ** 2)
     hl = hl + 0.015 * _noise(seed + 7, u, v * 0.2, 0.05)
-    hair_front = _fill(cranium_d, px) * np.maximum(_fill(v - hl, 1.5 * px), 1.0 - face_m) * (v < c0 + 0.02)
-    _over(layer, hair_tex, hair_front)
+    if style != 3:
+        hair_front = _fill(cranium_d, px) * np.maximum(_fill(v - hl, 1.5 * px), 1.0 - face_m) * (v < c0 + 0.02)
+        _over(layer, hair_tex, hair_front)
 
     # Brows.
     brow_col = np.minimum(np.minimum(hair * 0.85, 0.12), skin * 0.4) if style != 3 else skin * 0.3
