@@ -191,6 +191,20 @@ def test_gap_and_unreadable_frame(corpus, tmp_path):
     assert not (tmp_path / "ds").exists()
 
 
+def test_no_face_needs_a_box(corpus, tmp_path):
+    c = copy_corpus(corpus, tmp_path / "c")
+    blank = np.full((96, 96, 3), 128, np.uint8)
+    for p in (c / "sub02" / "EP07_01").iterdir():
+        cv2.imwrite(str(p), blank)
+    opts = dict(sensors=("davis346:16x12",), upsample=1)
+    with pytest.raises(DatasetError, match="EP07_01: table line 4: no face found"):
+        import_corpus(c, c / "table.csv", tmp_path / "ds", CorpusOptions(**opts))
+    import_corpus(c, c / "table.csv", tmp_path / "ds", CorpusOptions(**opts, face_box=(20, 20, 56, 56)))
+    clip = read_clip(tmp_path / "ds" / "clips" / "sub02_EP07_01.h5", frames=False)
+    assert clip.calibration["face_box"]["rgb"] == [20.0, 20.0, 56.0, 56.0]
+    assert clip.calibration["face_box"]["lr"] == [2.92, 0.92, 9.33, 9.33]  # 96x96 covers 16x12: x/6 - 5/12, y/6 - 29/12
+
+
 def test_bad_options_and_existing_output(corpus, tmp_path):
     with pytest.raises(ParameterError, match="unknown sensor preset"):
         CorpusOptions(sensors=("kinect",))

@@ -144,6 +144,7 @@ def corpus(
     seed: int = typer.Option(0, "--seed", help="Seed of the camera simulation."),
     label: str = typer.Option("aus", "--label", help="Label clips by 'aus' (AU1+2) or 'emotion'."),
     classes: str = typer.Option(None, "--classes", help="Label by an AU class set (default, compact, mouth); skip rows matching none."),
+    face_box: str = typer.Option(None, "--face-box", help="X,Y,W,H face box (frame pixels) for clips without a detected face."),
     lighting: str = typer.Option("corpus", "--lighting", help="Lighting tag stored with the clips."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
 ) -> None:
@@ -154,7 +155,7 @@ def corpus(
 
     options = CorpusOptions(sensors=tuple(sensor), fps=fps, rgb_fps=rgb_fps or None, lux_white=lux_white,
                             upsample=upsample or None, seed=seed, label=label, classes=classes, lighting=lighting,
-                            overwrite=overwrite)
+                            face_box=_ints(face_box, 4, "--face-box") if face_box else None, overwrite=overwrite)
     with Progress(transient=True) as bar:
         task = bar.add_task("converting clips", total=1.0)
         report = import_corpus(root, table, out, options, progress=lambda stage, frac: bar.update(task, completed=frac))

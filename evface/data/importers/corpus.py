@@ -52,6 +52,7 @@ from evface.data.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.data.dataset import write_dataset_json, write_manifest
 from evface.data.importers.annotations import class_set, label_from_aus, label_from_classes, parse_aus
 from evface.data.importers.registration import map_box
+from evface.data.importers.session import FACE_FRAMES, detect_face
 from evface.errors import DatasetError, FormatError, ParameterError, where
 
 SENSOR_NAMES = {"davis346": "lr", "evk4": "hd"}
@@ -85,7 +86,9 @@ class CorpusOptions:
     ``sensors`` are DVS presets, optionally with a size: ``"davis346"``, ``"evk4:640x360"``.
     ``label`` is ``"aus"`` (``AU1+2``) or ``"emotion"`` (the table's estimated emotion). With
     ``classes`` (a class set of :data:`evface.face.aus.CLASS_SETS`) clips are labelled by the class
-    their AUs match and clips matching none are skipped (listed in the report).
+    their AUs match and clips matching none are skipped (listed in the report). The face box is
+    the median Haar-cascade face over the apex and frames spread over the clip, else ``face_box``
+    (frame pixels), else the import stops.
     """
 
     sensors: tuple[str, ...] = ("davis346",)
@@ -96,6 +99,7 @@ class CorpusOptions:
     seed: int = 0
     label: str = "aus"
     classes: str | None = None
+    face_box: tuple[float, float, float, float] | None = None
     lighting: str = "corpus"
     overwrite: bool = False
 
@@ -366,13 +370,13 @@ def import_corpus(
                 events[name] = simulate_clip(lux, t_us, preset, options.substeps, seed=options.seed * 100_003 + i * 101 + j)
                 infos[name] = SensorInfo(name, size[0], size[1], size[0], size[1], (0, 0, size[0], size[1]), preset,
                                          {"lux_white": options.lux_white, "substeps": options.substeps})
-            from evface.face.detect import detect_faces
-
-            faces = detect_faces(rgb[apex - n0])
-            face_box = {}
-            if len(faces):
-                box = [int(v) for v in faces[0]]
-                face_box = {"rgb": box, **{name: [round(v, 2) for v in map_box(homs[name], box)] for name in names}}
+            picks = [apex - n0, *np.linspace(0, len(rgb) - 1, FACE_FRAMES - 1).round().astype(int)]
+            box = detect_face([rgb[k] for k in dict.fromkeys(picks)]) or (list(options.face_box) if options.face_box else None)
+            if box is None:
+                raise DatasetError(where(frames[0][1].parent, f"table line {row.line}: no face found in the frames; "
+                                                              "give a face box (pixels of the frames) to use instead"))
+            face_box = {"rgb": [round(float(v), 2) for v in box],
+                        **{name: [round(v, 2) for v in map_box(homs[name], box)] for name in names}}
             if options.rgb_fps:
                 data, rgb_t, exposure = resample_rgb(rgb, options.fps, options.rgb_fps)
                 rgb_fps = options.rgb_fps
