@@ -541,6 +541,16 @@ def _csv_header_size(path: Path) -> SensorSize | None:
     return (width, height) if width and height else None
 
 
+def _join(chunks: list[np.ndarray]) -> np.ndarray:
+    """Concatenate events chunks as raw bytes: numpy's structured-dtype concatenate is ~6x slower."""
+    if len(chunks) == 1:
+        return chunks[0]
+    if not chunks:
+        return empty_events()
+    raw = np.concatenate([np.ascontiguousarray(c).view(np.uint8) for c in chunks])
+    return raw.view(EVENT_DTYPE)
+
+
 def _window(chunks: Iterator[np.ndarray], t0: int | None, t1: int | None) -> Iterator[np.ndarray]:
     for chunk in chunks:
         t = chunk["t"]
@@ -562,10 +572,10 @@ def _by_count(chunks: Iterator[np.ndarray], n: int) -> Iterator[np.ndarray]:
             have += take
             chunk = chunk[take:]
             if have == n:
-                yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+                yield _join(pending)
                 pending, have = [], 0
     if have:
-        yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+        yield _join(pending)
 
 
 def _by_time(chunks: Iterator[np.ndarray], chunk_us: int) -> Iterator[np.ndarray]:
@@ -575,14 +585,14 @@ def _by_time(chunks: Iterator[np.ndarray], chunk_us: int) -> Iterator[np.ndarray
         while chunk.size:
             k = int(chunk["t"][0]) // chunk_us
             if window is not None and k != window and pending:
-                yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+                yield _join(pending)
                 pending = []
             window = k
             cut = int(np.searchsorted(chunk["t"], (k + 1) * chunk_us, side="left"))
             pending.append(chunk[:cut])
             chunk = chunk[cut:]
     if pending:
-        yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+        yield _join(pending)
 
 
 def iter_events_file(
@@ -625,10 +635,7 @@ def read_events_file(
         events = read_events(reader.path, reader.sensor)
         next(reader._checked(iter([events])), None)
         return events, reader.sensor_size
-    chunks = list(reader)
-    if not chunks:
-        return empty_events(), reader.sensor_size
-    return (chunks[0] if len(chunks) == 1 else np.concatenate(chunks)), reader.sensor_size
+    return _join(list(reader)), reader.sensor_size
 
 
 # --------------------------------------------------------------------------------------------
