@@ -65,6 +65,20 @@ def canvas_geometry(size: tuple[int, int]) -> tuple[float, tuple[float, float]]:
     return fw, ((w - 1) / 2.0, (h - 1) / 2.0 - V_CENTER * fw)
 
 
+def face_box(size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """``FaceRenderer(identity, size).face_box`` without building a renderer (same for every identity).
+
+    Examples
+    --------
+    >>> face_box((320, 320))
+    (82, 92, 155, 155)
+    """
+    fw, (cx, cy) = canvas_geometry(size)
+    bw, top, bottom = FACE_BOX_FW
+    x0, y0 = cx - 0.5 * bw * fw, cy + top * fw
+    return int(round(x0)), int(round(y0)), int(round(bw * fw)), int(round((bottom - top) * fw))
+
+
 def _on_support(fn, u: np.ndarray, v: np.ndarray, tol: float):
     """Evaluate ``fn(points (N, 2)) -> (N,) or (N, 2)`` on the grid ``(u, v)`` where it exceeds
     ``tol``: (box, values cropped to box) or None. The support is found at a coarse stride."""
@@ -215,11 +229,7 @@ class FaceRenderer:
     @property
     def face_box(self) -> tuple[int, int, int, int]:
         """Face box ``(x, y, w, h)`` in pixels at the neutral pose (about what a Haar cascade reports)."""
-        fw = self.face_width_px
-        cx, cy = self.centre_px
-        bw, top, bottom = FACE_BOX_FW
-        x0, y0 = cx - 0.5 * bw * fw, cy + top * fw
-        return int(round(x0)), int(round(y0)), int(round(bw * fw)), int(round((bottom - top) * fw))
+        return face_box(self.size)
 
     def displacement(self, aus: Mapping[int, float]) -> np.ndarray:
         """Backward displacement field ``(H, W, 2)`` in pixels at the neutral pose: pixel ``p``
