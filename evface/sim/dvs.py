@@ -151,20 +151,20 @@ def _with(params: DvsParams, overrides: dict[str, Any]) -> DvsParams:
 
 
 PRESETS: dict[str, DvsParams] = {
-    # iniVation DAVIS346 (see docs/camera-models.md for each source).
+    # iniVation DAVIS346; every value and its source is in docs/camera-models.md.
     "davis346": DvsParams(
-        threshold_on_log=0.25, threshold_off_log=0.25,
+        threshold_on_log=0.134, threshold_off_log=0.203,  # ln(1.143), ln(1.225): 14.3 % / 22.5 %
         threshold_on_sigma_log=0.03, threshold_off_sigma_log=0.03,
-        cutoff_hz=3000.0, bandwidth_ref_lux=1000.0, refractory_us=500.0,
+        cutoff_hz=3000.0, bandwidth_ref_lux=3000.0, refractory_us=500.0,
         leak_rate_hz=0.1, leak_jitter=0.1, shot_noise_rate_hz=0.1, noise_ref_lux=10.0,
         lin_log_lux=1.0, substep_fraction=0.5,
     ),
-    # Prophesee EVK4, Sony IMX636 (see docs/camera-models.md for each source).
+    # Prophesee EVK4 (Sony IMX636); every value and its source is in docs/camera-models.md.
     "evk4": DvsParams(
-        threshold_on_log=0.25, threshold_off_log=0.25,
-        threshold_on_sigma_log=0.035, threshold_off_sigma_log=0.035,
-        cutoff_hz=1000.0, bandwidth_ref_lux=1000.0, refractory_us=100.0,
-        leak_rate_hz=0.05, leak_jitter=0.1, shot_noise_rate_hz=0.1, noise_ref_lux=10.0,
+        threshold_on_log=0.223, threshold_off_log=0.223,  # ln(1.25): 25 % nominal contrast
+        threshold_on_sigma_log=0.03, threshold_off_sigma_log=0.03,
+        cutoff_hz=1600.0, bandwidth_ref_lux=1000.0, refractory_us=100.0,
+        leak_rate_hz=0.05, leak_jitter=0.1, shot_noise_rate_hz=0.05, noise_ref_lux=10.0,
         lin_log_lux=0.1, substep_fraction=0.5,
     ),
 }
