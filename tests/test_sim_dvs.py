@@ -7,6 +7,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evface.errors import EvfaceError, ParameterError
 from evface.events.core import EVENT_DTYPE, validate_events
@@ -311,3 +313,44 @@ def test_presets_and_sensor_table():
         assert DvsParams.preset(name, cutoff_hz=0.0).cutoff_hz == 0.0
     ideal = DvsParams.ideal(0.25)
     assert ideal.threshold_on_sigma_log == 0 and ideal.cutoff_hz == 0 and ideal.leak_rate_hz == 0
+
+
+def test_events_do_not_depend_on_the_thread_count():
+    import numba
+
+    from evface.sim.dvs import PARALLEL_MIN_PIXELS
+
+    size = (200, 170)
+    assert size[0] * size[1] >= PARALLEL_MIN_PIXELS  # the parallel kernels
+    rng = np.random.default_rng(0)
+    frames = (10 + 300 * rng.random((6, 170, 200))).astype(np.float32)
+    params = DvsParams.preset("davis346", shot_noise_rate_hz=5.0)
+    old = numba.get_num_threads()
+    try:
+        runs = []
+        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+            numba.set_num_threads(threads)
+            runs.append(simulate_frames(frames, np.arange(6) * 1000, size, params, seed=1))
+    finally:
+        numba.set_num_threads(old)
+    assert runs[0].size > 10_000
+    for other in runs[1:]:
+        np.testing.assert_array_equal(runs[0], other)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.floats(0.05, 5000.0), min_size=2, max_size=12),
+    st.floats(0.05, 0.5),
+)
+def test_ideal_events_track_the_net_log_change(levels, theta):
+    # without noise or refractory period, sum(p * theta) follows the log signal to within one
+    # threshold, whatever the path
+    params = DvsParams.ideal(theta, lin_log_lux=0.01)
+    frames = np.asarray(levels, np.float32).reshape(-1, 1, 1)
+    ev = simulate_frames(frames, np.arange(len(levels)) * 1000, (1, 1), params)
+    net = float(np.sum(ev["p"])) * theta
+    change = math.log(float(frames[-1, 0, 0])) - math.log(float(frames[0, 0, 0]))
+    assert abs(net - change) < theta + 1e-4
+    ups = np.log(frames[1:, 0, 0].astype(np.float64)) - np.log(frames[:-1, 0, 0].astype(np.float64))
+    assert np.count_nonzero(ev["p"] == 1) <= np.sum(np.maximum(ups, 0)) / theta + 1 + 1e-3
