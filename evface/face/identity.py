@@ -178,6 +178,11 @@ def procedural_identity(seed: int) -> Identity:
     return Identity(name=f"proc-{seed:04d}", kind="procedural", landmarks=lm, params=params, seed=seed)
 
 
+# Haar frontal-face box on a real photo, in face widths: (width, top v). Measured on the
+# astronaut photo in the frame fitted through its detected eyes (box 99 px, inter-ocular 44 px).
+HAAR_BOX_FW = (0.92, -0.46)
+
+
 def photo_identity(image_rgb_uint8: np.ndarray, name: str, source: str | None = None) -> Identity:
     """An identity from a frontal face photo.
 
@@ -220,14 +225,9 @@ def photo_identity(image_rgb_uint8: np.ndarray, name: str, source: str | None = 
     lm = landmarks_from_geometry(g)
     params = {"face_box": tuple(int(t) for t in det.face_box),
               "eyes": None if det.eyes is None else np.asarray(det.eyes).tolist(),
-              "mouth": None if det.mouth is None else list(det.mouth)}
+              "mouth": None if det.mouth is None else [float(t) for t in det.mouth]}
     return Identity(name=name, kind="photo", landmarks=lm, params=params, photo=img.copy(),
                     photo_from_face=A, source=source)
-
-
-# Haar frontal-face box on a real photo, in face widths: (width, top v). Measured on the
-# astronaut photo in the frame fitted through its detected eyes (box 99 px, inter-ocular 44 px).
-HAAR_BOX_FW = (0.92, -0.46)
 
 
 @lru_cache(maxsize=1)
