@@ -202,7 +202,7 @@ def test_no_face_needs_a_box(corpus, tmp_path):
     import_corpus(c, c / "table.csv", tmp_path / "ds", CorpusOptions(**opts, face_box=(20, 20, 56, 56)))
     clip = read_clip(tmp_path / "ds" / "clips" / "sub02_EP07_01.h5", frames=False)
     assert clip.calibration["face_box"]["rgb"] == [20.0, 20.0, 56.0, 56.0]
-    assert clip.calibration["face_box"]["lr"] == [2.92, 0.92, 9.33, 9.33]  # 96x96 covers 16x12: x/6 - 5/12, y/6 - 29/12
+    assert clip.calibration["face_box"]["lr"] == [3.33, 1.33, 9.33, 9.33]  # 96x96 covers 16x12: x/6, y/6 - 2
 
 
 def test_bad_options_and_existing_output(corpus, tmp_path):

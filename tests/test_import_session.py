@@ -250,7 +250,7 @@ def test_stored_rgb_resized(session, tmp_path):
     h = np.array(clip.calibration["homography"]["hd"])  # stored (64x48) RGB pixel -> sensor
     uv = np.array([[10.0, 20.0], [100.0, 70.0]])
     np.testing.assert_allclose(apply_homography(h, (uv + 0.5) / 2 - 0.5), apply_homography(truth["hd"].homography, uv), atol=1e-6)
-    assert clip.calibration["face_box"]["rgb"] == [19.75, 11.75, 24.0, 24.0]
+    assert clip.calibration["face_box"]["rgb"] == [20.0, 12.0, 24.0, 24.0]
     assert report["sensors"]["hd"]["registration"]["method"] == "given"
 
 

@@ -258,7 +258,7 @@ def test_points_homography_exact_and_errors(tmp_path):
 def test_geometry_helpers():
     h = nominal_homography((640, 480), (320, 240))
     np.testing.assert_allclose(apply_homography(h, [[0, 0], [639, 479]]), [[-0.25, -0.25], [319.25, 239.25]])
-    assert map_box(np.diag([0.5, 0.5, 1.0]), [10, 20, 40, 60]) == [5.0, 10.0, 20.0, 30.0]
+    assert map_box(np.diag([0.5, 0.5, 1.0]), [10, 20, 40, 60]) == [5.25, 10.25, 20.0, 30.0]
     hc = crop_homography(np.eye(3), (10, 5, 50, 50))
     assert apply_homography(hc, [[10, 5]]).tolist() == [[0.0, 0.0]]
 

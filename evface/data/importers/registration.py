@@ -205,17 +205,21 @@ def estimate_homography(
 
 
 def map_box(h: np.ndarray, box: tuple[float, float, float, float] | list[float]) -> list[float]:
-    """Bounding box ``[x, y, w, h]`` of a box's four corners mapped through ``h``.
+    """Bounding box ``[x, y, w, h]`` of a box mapped through ``h``.
+
+    A box covers the pixels ``x .. x + w - 1`` (pixel centres at integer coordinates), so its
+    edges ``x - 0.5`` and ``x + w - 0.5`` are mapped, as the synthetic rig does.
 
     Examples
     --------
-    >>> map_box(np.diag([0.5, 0.5, 1.0]), [10, 20, 40, 60])
-    [5.0, 10.0, 20.0, 30.0]
+    >>> map_box(np.array([[0.5, 0, -0.25], [0, 0.5, -0.25], [0, 0, 1]]), [40, 24, 48, 48])
+    [20.0, 12.0, 24.0, 24.0]
     """
     x, y, w, hh = (float(v) for v in box)
-    corners = apply_homography(h, np.array([[x, y], [x + w, y], [x + w, y + hh], [x, y + hh]]))
+    x0, y0, x1, y1 = x - 0.5, y - 0.5, x + w - 0.5, y + hh - 0.5
+    corners = apply_homography(h, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]))
     lo, hi = corners.min(axis=0), corners.max(axis=0)
-    return [float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1])]
+    return [float(lo[0] + 0.5), float(lo[1] + 0.5), float(hi[0] - lo[0]), float(hi[1] - lo[1])]
 
 
 def transfer_distance_px(h_a: np.ndarray, h_b: np.ndarray, rgb_size: tuple[int, int], n: int = 5) -> float:

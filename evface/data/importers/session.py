@@ -544,7 +544,10 @@ def import_session(
             if x0 < 0 or y0 < 0 or w <= 0 or h <= 0 or x0 + w > scan.sensor_size[0] or y0 + h > scan.sensor_size[1]:
                 raise ParameterError(f"sensor {s.name!r}: ROI {s.roi} does not fit the {scan.sensor_size[0]}x{scan.sensor_size[1]} sensor of {s.path}")
         syncs[s.name] = sync = synchronise(s, scan, t_frames, video, exposure_us, options)
-        lo, hi = scan.t_first_us + sync.offset_us, scan.t_last_us + sync.offset_us + 1
+        # A file does not store when recording started or stopped: its first and last events bound
+        # it up to the quiet time around them, so one RGB frame period of slack is allowed.
+        lo = scan.t_first_us + sync.offset_us - period_us
+        hi = scan.t_last_us + sync.offset_us + 1 + period_us
         for a in rows:
             if a.start_us < lo or a.end_us > hi:
                 raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
