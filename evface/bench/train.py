@@ -1,0 +1,16 @@
+"""Training throughput of the task models (samples/s), for ``evface bench train``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """Samples/s of the spiking classifier (events and RGB input) and of the reconstructors."""
+    from evface.tasks import classify, reconstruct
+
+    steps = 2 if quick else 5
+    return {
+        "classify": classify.throughput(steps=steps),
+        "reconstruct": reconstruct.throughput(steps=steps),
+    }
