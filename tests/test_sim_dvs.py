@@ -354,3 +354,15 @@ def test_ideal_events_track_the_net_log_change(levels, theta):
     assert abs(net - change) < theta + 1e-4
     ups = np.log(frames[1:, 0, 0].astype(np.float64)) - np.log(frames[:-1, 0, 0].astype(np.float64))
     assert np.count_nonzero(ev["p"] == 1) <= np.sum(np.maximum(ups, 0)) / theta + 1 + 1e-3
+
+
+def test_rows_with_more_events_than_their_buffer_are_re_run():
+    # 4 pixels x 60 events in one step overflow the 4 + 64 event row buffer of pass 1
+    params = DvsParams.ideal(0.1)
+    frames = np.stack([np.full((1, 4), 10.0, np.float32), np.full((1, 4), 10.0 * math.exp(6.05), np.float32)])
+    ev = simulate_frames(frames, [0, 60_000], (4, 1), params)
+    single = simulate_frames(frames[:, :, :1], [0, 60_000], (1, 1), params)
+    assert single.size == 60 and ev.size == 240
+    validate_events(ev, (4, 1))
+    for x in range(4):
+        np.testing.assert_array_equal(ev["t"][ev["x"] == x], single["t"])

@@ -312,8 +312,9 @@ def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, emit, out
                 te = ta + f * (tb - ta)
                 if te - tlast >= refr:
                     if emit:
-                        out_t[k] = te
-                        out_p[k] = pol
+                        if k < out_t.shape[0]:  # a full row buffer (pass 1) is re-run in pass 2
+                            out_t[k] = te
+                            out_p[k] = pol
                         k += 1
                     n += 1
                     tlast = te
@@ -378,19 +379,19 @@ def _advance(i0, lp0, base, tlast, i1, thr_on, thr_off, prm, emit, out_t, out_p,
     return lp_a, base, tlast, n, k
 
 
-def _pass1(frame, st, tlast, lp_old, active, saved, s_tl, px_list, rows, prm):
+def _pass1(frame, st, tlast, lp_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
     """Update every pixel in place; record the old state of the pixels that emit events.
 
     Per row: a vectorised sweep computes the filtered log (kept in ``lp``, the previous value
     in ``lp_old``) and flags the pixels that may fire or need sub-steps (``active``, a byte per
     pixel, rows padded to 8 bytes so that they can be scanned a word at a time); a scalar sweep
-    runs the full pixel model on the flagged ones only. ``rows`` receives per row the event
+    runs the full pixel model on the flagged ones only and writes their events to the row's
+    buffer (``row_t``, ``row_p``, ``row_x``); the old state of the firing pixels is kept so that
+    a row whose buffer overflows is re-run in :func:`_emit`. ``rows`` receives per row the event
     count, the number of firing pixels and the number of bad (negative or non-finite) inputs.
     Returns (events, bad inputs).
     """
     h, w = frame.shape
-    dummy_t = np.empty(0, np.float64)
-    dummy_p = np.empty(0, np.int8)
     cwdt = _F32(prm[_CWDT])
     lin_thr = _F32(prm[_LIN])
     log_thr = _F32(prm[_LOGLIN])
@@ -412,7 +413,7 @@ def _pass1(frame, st, tlast, lp_old, active, saved, s_tl, px_list, rows, prm):
         for y in range(g, h, groups):
             _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, tlast, active, words, saved, s_tl,
                        px_list, rows, prm, use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv, inv_sub, inv_sub32,
-                       dummy_t, dummy_p)
+                       row_t[y], row_p[y], row_x[y])
     n_sig = 0
     n_bad = 0
     for y in range(h):
@@ -423,8 +424,8 @@ def _pass1(frame, st, tlast, lp_old, active, saved, s_tl, px_list, rows, prm):
 
 @njit(cache=True, inline="always")
 def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, tlast, active, words, saved, s_tl, px_list,
-               rows, prm, use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv, inv_sub, inv_sub32, dummy_t, dummy_p):
-    """Pass 1 on row ``y`` (see :func:`_pass1`)."""
+               rows, prm, use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv, inv_sub, inv_sub32, out_t, out_p, out_x):
+    """Pass 1 on row ``y`` (see :func:`_pass1`); the row's events go to ``out_*`` while they fit."""
     w = frame.shape[1]
     bad = 0
     if use_lp:  # two copies of the sweep so that each one vectorises without a branch
@@ -467,8 +468,10 @@ def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, tlast, activ
                     lp0 = lp_old[y, x]
                     b0 = base[y, x]
                     tl0 = tlast[y, x]
-                    lp1, b1, tl1, n, _k = _advance(i0, lp0, b0, tl0, frame[y, x], thr_on[y, x], thr_off[y, x],
-                                                   prm, False, dummy_t, dummy_p, 0)
+                    lp1, b1, tl1, n, k = _advance(i0, lp0, b0, tl0, frame[y, x], thr_on[y, x], thr_off[y, x],
+                                                  prm, True, out_t, out_p, count)
+                    for e in range(count, min(k, out_x.shape[0])):
+                        out_x[e] = x
                     lp[y, x] = lp1
                     base[y, x] = b1
                     tlast[y, x] = tl1
@@ -487,9 +490,10 @@ def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, tlast, activ
     rows[1, y] = npx
 
 
-def _emit(frame, st, saved, s_tl, px_list, rows, prm, noise_t, noise_x, noise_y, noise_p):
-    """The step's events: re-run the pixels that fired (rows in parallel), append the noise
-    events, then order everything by rounded time with a stable counting sort."""
+def _emit(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
+    """The step's events: gather the rows' buffers (re-running the firing pixels of a row whose
+    buffer overflowed), append the noise events, then order everything by rounded time with a
+    stable counting sort."""
     h = frame.shape[0]
     offsets = np.zeros(h + 1, np.int64)
     for y in range(h):
@@ -506,6 +510,13 @@ def _emit(frame, st, saved, s_tl, px_list, rows, prm, noise_t, noise_x, noise_y,
     for g in prange(groups):
         for y in range(g, h, groups):
             k = offsets[y]
+            if rows[0, y] <= row_t.shape[1]:
+                for e in range(rows[0, y]):
+                    buf_t[k + e] = row_t[y, e]
+                    buf_p[k + e] = row_p[y, e]
+                    buf_x[k + e] = row_x[y, e]
+                    buf_y[k + e] = y
+                continue
             for j in range(rows[1, y]):
                 x = px_list[y, j]
                 k0 = k
@@ -650,6 +661,10 @@ class DvsSimulator:
         self._saved = np.empty((3, height, width), np.float32)
         self._s_tl = np.empty(shape, np.float64)
         self._rows = np.zeros((3, height), np.int64)
+        cap = width + 64  # events a row may hold in pass 1 before it is re-run in pass 2
+        self._row_t = np.empty((height, cap), np.float64)
+        self._row_p = np.empty((height, cap), np.int8)
+        self._row_x = np.empty((height, cap), np.uint16)
         parallel = width * height >= PARALLEL_MIN_PIXELS
         self._pass1 = _pass1_par if parallel else _pass1_ser
         self._emit = _emit_par if parallel else _emit_ser
@@ -701,7 +716,7 @@ class DvsSimulator:
         prm[_CWDT] = np.float32(self._cut_w * prm[_DT])
         prm[_GROUPS] = 4 * numba.get_num_threads()
         n_sig, bad = self._pass1(frame, self._st, self._tlast, self._lp_old, self._active, self._saved,
-                                 self._s_tl, self._px_list, self._rows, prm)
+                                 self._s_tl, self._px_list, self._rows, prm, self._row_t, self._row_p, self._row_x)
         if bad:
             self._t_prev = None
             raise self._bad_frame(bad)
@@ -709,7 +724,8 @@ class DvsSimulator:
         self._t_prev = t_us
         if n_sig + noise[0].size == 0:
             return empty_events()
-        return self._emit(frame, self._st, self._saved, self._s_tl, self._px_list, self._rows, prm, *noise)
+        return self._emit(frame, self._st, self._saved, self._s_tl, self._px_list, self._rows, prm,
+                          self._row_t, self._row_p, self._row_x, *noise)
 
     def _noise(self, frame: np.ndarray, t0: int, t1: int) -> tuple[np.ndarray, ...]:
         """Leak and shot-noise events in (t0, t1], drawn in bulk (see :func:`_noise_events`)."""
