@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 import pytest
-from test_import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session
+from test_import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session, write_evt3
 
 from evface.cli import main
 from evface.data.clip import read_clip
@@ -101,6 +101,32 @@ def test_clips_match_the_originals(session, imported):
     np.testing.assert_allclose(boxes["hd"], map_box(truth["hd"].homography, boxes["rgb"]), atol=1.0)
     info = json.loads((out / "dataset.json").read_text())
     assert info["generator"] == "evface import session"
+
+
+def test_trigger_sync_follows_clock_drift(session, tmp_path):
+    """The hd clock runs 100 ppm slow: the trigger fit recovers the drift and maps every event back."""
+    root, truth = session
+    hd, k = truth["hd"], 100e-6
+    t_ref = int(truth["hd_events"]["t"][0])
+
+    def slow(t):
+        return np.round(t_ref + (np.asarray(t) - t_ref) / (1 + k)).astype(np.int64)
+
+    ev = truth["hd_events"].copy()
+    ev["t"] = slow(ev["t"])
+    trig = np.zeros(truth["t_rgb"].size, dtype=[("t", "<i8"), ("channel", "u1"), ("rising", "?")])
+    trig["t"], trig["rising"] = slow(truth["t_rgb"] - hd.offset_us), True
+    write_evt3(tmp_path / "hd.raw", ev, hd.size, trig)
+    report = run(root, tmp_path / "ds", src=[EventSource("hd", tmp_path / "hd.raw", homography=hd.homography,
+                                                        registration="given")])
+    sync = report["sensors"]["hd"]["sync"]
+    assert sync["method"] == "trigger" and abs(sync["drift_ppm"] - 100) < 0.5 and sync["residual_us"] <= 1
+    clip = read_clip(tmp_path / "ds" / "clips" / "s01_b.h5", frames=False)
+    t_session = truth["hd_events"]["t"] + hd.offset_us - 1_000_000
+    want = np.sort(t_session[(t_session >= 10) & (t_session < 800_000 - 10)])
+    got = clip.events["hd"]["t"]
+    got = got[(got >= 10) & (got < 800_000 - 10)]
+    assert got.size == want.size and np.abs(got - want).max() <= 1
 
 
 def test_point_pairs_roi_and_given_offset(session, tmp_path):

@@ -125,6 +125,17 @@ def test_trigger_sync_is_exact(offset, jitter_free, extra):
     assert result.details["pairs"] == 40 - extra
 
 
+def test_trigger_sync_with_clock_drift():
+    frames = np.round(5000 + np.arange(1800) * 1e6 / 30).astype(np.int64)  # one minute
+    offset, drift_ppm, t_ref = 250_000, 40.0, 1_000
+    trig = np.round(t_ref + (frames - offset - t_ref) / (1 + drift_ppm * 1e-6)).astype(np.int64)
+    result = sync_from_triggers(trig, frames)
+    assert abs(result.drift_ppm - drift_ppm) < 0.1 and result.t_ref_us == trig[0]
+    assert np.abs(result.to_session_us(trig) - frames).max() <= 1
+    assert np.abs(result.to_sensor_us(frames) - trig).max() <= 1
+    assert result.to_dict()["drift_ppm"] == result.drift_ppm
+
+
 def test_trigger_sync_errors():
     frames = np.arange(10) * 33_333
     with pytest.raises(SyncError, match="no trigger events"):

@@ -546,13 +546,13 @@ def import_session(
         syncs[s.name] = sync = synchronise(s, scan, t_frames, video, exposure_us, options)
         # A file does not store when recording started or stopped: its first and last events bound
         # it up to the quiet time around them, so one RGB frame period of slack is allowed.
-        lo = scan.t_first_us + sync.offset_us - period_us
-        hi = scan.t_last_us + sync.offset_us + 1 + period_us
+        lo = int(sync.to_session_us(scan.t_first_us)) - period_us
+        hi = int(sync.to_session_us(scan.t_last_us)) + 1 + period_us
         for a in rows:
             if a.start_us < lo or a.end_us > hi:
                 raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
                                    f"the {s.name} recording ({lo}..{hi} µs on the session clock, offset {sync.offset_us} µs)")
-        regs[s.name] = register(s, scan, video, (int(t_frames[0]) - sync.offset_us, rec_end - sync.offset_us))
+        regs[s.name] = register(s, scan, video, (int(sync.to_sensor_us(int(t_frames[0]))), int(sync.to_sensor_us(rec_end))))
 
     clip_frames = {a.clip_id: np.flatnonzero((t_frames >= a.start_us) & (t_frames < a.end_us)) for a in rows}
     for a in rows:
@@ -580,10 +580,13 @@ def import_session(
             tell("cut events", done / len(rows))
             clip_events: dict[str, dict[str, np.ndarray]] = {a.clip_id: {} for a in batch}
             for s in events:
-                off = syncs[s.name].offset_us
-                for a, ev in zip(batch, collect_windows(s.path, [(a.start_us - off, a.end_us - off) for a in batch])):
-                    ev = ev.copy()
-                    ev["t"] += off - a.start_us
+                sync = syncs[s.name]
+                windows = [(int(sync.to_sensor_us(a.start_us)) - 2, int(sync.to_sensor_us(a.end_us)) + 2) for a in batch]
+                for a, ev in zip(batch, collect_windows(s.path, windows)):
+                    t = sync.to_session_us(ev["t"])
+                    inside = (t >= a.start_us) & (t < a.end_us)
+                    ev = ev[inside]
+                    ev["t"] = t[inside] - a.start_us
                     clip_events[a.clip_id][s.name] = crop(ev, s.roi) if s.roi is not None else ev
             for a in batch:
                 tell("write clips", done / len(rows))

@@ -1,9 +1,10 @@
 """Time synchronisation of an event camera with the RGB camera.
 
 The session clock is the RGB camera's: frame ``k`` starts its exposure at ``frame_t_us[k]``. An
-event camera has its own clock; ``offset_us`` maps it onto the session clock::
+event camera has its own clock; ``offset_us`` (and, from triggers, a drift) maps it onto the
+session clock::
 
-    t_session = t_sensor + offset_us
+    t_session = t_sensor + offset_us + drift_ppm * 1e-6 * (t_sensor - t_ref_us)
 
 Three ways to get ``offset_us``, in order of preference:
 
@@ -15,8 +16,11 @@ Three ways to get ``offset_us``, in order of preference:
    27..22); faery's EVT decoder returns them with the full time reconstruction, including the
    24-bit EVT3 time wrap. AEDAT4 files store them in a ``triggers`` track (external input on
    channel 0, external generator on channel 1). Rising edge ``i`` of
-   the chosen channel is paired with RGB frame ``first_frame + i``; every pair must give the same
-   offset within ``tolerance_us``, and the offset is their median (exact when the pulses are).
+   the chosen channel is paired with RGB frame ``first_frame + i``. When the per-pair offsets agree
+   within 2 µs the offset is their median (exact when the pulses are); otherwise the two clocks
+   drift apart (crystal tolerances are tens of ppm, a millisecond a minute at worst) and a line
+   ``offset(t) = b + k (t - t_ref)`` is fitted, which every pair must follow within
+   ``tolerance_us`` (a quarter of a frame period), with ``|k|`` at most 1000 ppm.
 2. **Given**: the user states the offset.
 3. **Cross-correlation** (estimated): the event rate and the RGB frame-difference energy both
    follow the scene's motion. For a candidate offset ``d`` the number of events between the
@@ -39,6 +43,10 @@ import numpy as np
 
 from evface.errors import DatasetError, FormatError, ParameterError, where
 
+MAX_DRIFT_PPM = 1000.0
+"""Clock drift beyond this (0.1 %) is taken as a pairing error, not as drift."""
+JITTER_US = 2
+"""Per-pair offsets that spread by at most this much are taken as one constant offset (exact)."""
 TRIGGER_DTYPE = np.dtype([("t", "<i8"), ("channel", "u1"), ("rising", "?")])
 """External trigger events: time in µs (sensor clock), input channel, rising (True) or falling edge."""
 
@@ -49,17 +57,38 @@ class SyncError(DatasetError):
 
 @dataclass(frozen=True)
 class SyncResult:
-    """How one event camera's clock maps onto the session clock (``t_session = t + offset_us``)."""
+    """How one event camera's clock maps onto the session clock.
+
+    ``t_session = t + offset_us + drift_ppm * 1e-6 * (t - t_ref_us)`` (``t`` on the sensor
+    clock); without drift this is the exact integer ``t + offset_us``.
+    """
 
     offset_us: int
     method: str
     confidence: float = 1.0
     details: dict[str, Any] = field(default_factory=dict)
+    drift_ppm: float = 0.0
+    t_ref_us: int = 0
+
+    def to_session_us(self, t_us: np.ndarray) -> np.ndarray:
+        """Sensor times -> session times (int64, rounded to the µs under drift)."""
+        t = np.asarray(t_us, dtype=np.int64)
+        if self.drift_ppm == 0.0:
+            return t + self.offset_us
+        return t + self.offset_us + np.round(self.drift_ppm * 1e-6 * (t - self.t_ref_us)).astype(np.int64)
+
+    def to_sensor_us(self, t_us: np.ndarray | int) -> np.ndarray:
+        """Session times -> sensor times (the inverse of :meth:`to_session_us`, rounded)."""
+        t = np.asarray(t_us, dtype=np.int64)
+        if self.drift_ppm == 0.0:
+            return t - self.offset_us
+        k = self.drift_ppm * 1e-6
+        return np.round(self.t_ref_us + (t - self.offset_us - self.t_ref_us) / (1.0 + k)).astype(np.int64)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for ``dataset.json`` and clip calibration."""
         return {"offset_us": int(self.offset_us), "method": self.method, "confidence": float(self.confidence),
-                **self.details}
+                "drift_ppm": float(self.drift_ppm), "t_ref_us": int(self.t_ref_us), **self.details}
 
 
 def read_triggers(path: str | Path) -> np.ndarray:
@@ -162,22 +191,29 @@ def sync_from_triggers(
         raise SyncError(where(source, f"first_frame={first_frame} is past the last RGB frame"))
     n = min(trig.size, frames.size)
     offsets = frames[:n] - trig[:n]
-    offset = int(np.round(np.median(offsets)))
     if tolerance_us is None:
         period = int(np.median(np.diff(frames))) if frames.size > 1 else 0
         tolerance_us = max(period // 4, 1)
+    details = {"pairs": int(n), "n_triggers": int(trig.size), "n_frames": int(frames.size), "first_frame": int(first_frame)}
     spread = int(offsets.max() - offsets.min())
-    if spread > tolerance_us:
+    if spread <= JITTER_US:
+        return SyncResult(int(np.round(np.median(offsets))), "trigger", 1.0, {**details, "spread_us": spread})
+    # Clocks drift apart (crystal tolerances are tens of ppm): fit offset(t) = b + k (t - t_ref).
+    t_ref = int(trig[0])
+    dt = (trig[:n] - t_ref).astype(np.float64)
+    k, b = np.polyfit(dt, offsets.astype(np.float64), 1) if n > 1 else (0.0, float(offsets[0]))
+    residual = offsets - (b + k * dt)
+    worst = int(np.argmax(np.abs(residual)))
+    if abs(residual[worst]) > tolerance_us or abs(k) * 1e6 > MAX_DRIFT_PPM:
         far = np.flatnonzero(np.abs(offsets - offsets[0]) > tolerance_us)
-        k = int(far[0]) if far.size else int(np.argmax(offsets))
+        j = int(far[0]) if far.size else worst
         raise SyncError(where(source, (
             f"trigger pulses do not match the RGB frames: {trig.size} pulses vs {frames.size} frames, "
-            f"pair {k} is off from pair 0 by {int(offsets[k] - offsets[0])} µs (tolerance {tolerance_us} µs); "
-            "check the trigger channel, the first frame and the frame timestamps")))
-    return SyncResult(offset, "trigger", 1.0, {
-        "pairs": int(n), "n_triggers": int(trig.size), "n_frames": int(frames.size),
-        "first_frame": int(first_frame), "spread_us": spread,
-    })
+            f"pair {j} is off from pair 0 by {int(offsets[j] - offsets[0])} µs, more than a clock drift explains "
+            f"(tolerance {tolerance_us} µs); check the trigger channel, the first frame and the frame timestamps")))
+    return SyncResult(int(round(b)), "trigger", 1.0, {**details, "spread_us": spread,
+                                                      "residual_us": float(np.abs(residual).max())},
+                      drift_ppm=float(k * 1e6), t_ref_us=t_ref)
 
 
 def frame_difference_energy(gray: np.ndarray) -> np.ndarray:
