@@ -327,3 +327,12 @@ def test_glasses_are_rigid():
     assert np.allclose(a[ys, xs], b[ys, xs], atol=1e-5)  # frames do not bend with brows or lids
     shifted = r.render({}, FacePose(dx=3 / r.face_width_px))
     assert np.allclose(shifted[ys, xs + 3], a[ys, xs], atol=1e-4)  # but move with the head
+
+
+def test_skin_motion_stops_below_the_jaw_line():
+    r = FaceRenderer(procedural_identity(3), (256, 256))
+    D = r.displacement({26: 1.0, 17: 1.0, 15: 1.0})
+    x, y = (int(round(t)) for t in r.landmarks({})["jaw"][4])  # chin on the face outline
+    assert np.hypot(*D[y, x]) > 1.0  # the outline moves with the jaw
+    below = D[y + int(0.1 * r.face_width_px):, :]
+    assert np.abs(below).max() == 0.0  # neck, clothes and background stay

@@ -287,9 +287,19 @@ def au_field(au: int, points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
     return combine_lips(*au_components(au, points, landmarks), points, landmarks)
 
 
+def jaw_mask(points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
+    """1 on the face down to 0.01 face widths below the jaw line, 0 from 0.05 below: the face
+    outline moves with the skin, the neck, clothes and background beside the neck do not."""
+    jaw = np.asarray(landmarks["jaw"], dtype=np.float64)
+    order = np.argsort(jaw[:, 0])
+    v_jaw = np.interp(points[:, 0], jaw[order, 0], jaw[order, 1])
+    return np.clip((v_jaw + 0.05 - points[:, 1]) / 0.04, 0.0, 1.0)
+
+
 def _kernel_sum(au: int, points: np.ndarray, landmarks: Landmarks):
     free = np.zeros_like(points)
     lips = {"below": np.zeros(len(points)), "above": np.zeros(len(points))}
+    mask = jaw_mask(points, landmarks)
     for k in AU_KERNELS.get(au, ()):
         names = [k.anchor]
         if k.mirror and _mirror_name(k.anchor):
@@ -297,7 +307,7 @@ def _kernel_sum(au: int, points: np.ndarray, landmarks: Landmarks):
         for name in names:
             a = point(landmarks, name)
             side = -1.0 if name.endswith("_l") else (1.0 if name.endswith("_r") else 0.0)
-            g = np.exp(
+            g = mask * np.exp(
                 -0.5 * (((points[:, 0] - a[0]) / k.sigma_fw[0]) ** 2 + ((points[:, 1] - a[1]) / k.sigma_fw[1]) ** 2)
             )
             if k.gate:
