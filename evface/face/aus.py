@@ -4,11 +4,12 @@ Coordinates are *face-normalised*: ``u`` to the image right, ``v`` down, unit = 
 origin at the face centre (see :mod:`evface.face.identity`). Landmark groups ending in ``_l`` are
 on the image left (the subject's right).
 
-Every AU is linear in its intensity (0..1): a sum of anisotropic Gaussian displacement kernels
-anchored at landmarks (:data:`AU_KERNELS`), optionally gated to one side of the lip seam so the
-mouth can open, plus a multiplicative shading pattern (wrinkles, furrows, bulges). Lid motion
-(AU5, AU6, AU7, AU43, AU45) is an occlusion, not a smooth field: :func:`lid_displacement` moves the
-lid margins over the eyeball piecewise-linearly per image column.
+Each AU is a sum of anisotropic Gaussian displacement kernels anchored at landmarks
+(:data:`AU_KERNELS`, linear in the intensity 0..1, masked below the jaw line), plus a
+multiplicative shading pattern (wrinkles, furrows, bulges). Kernels gated to the lower or upper
+lip are composed across a hard lip seam (:func:`combine_lips`) so the mouth opens into a dark gap.
+Lid motion (AU5, AU6, AU7, AU43, AU45) is an occlusion, not a smooth field:
+:func:`lid_displacement` moves the lid margins over the eyeball piecewise-linearly per column.
 
 The displacement ``D(p)`` is the *forward* motion of the skin: a feature at ``s`` appears at
 ``p = s + D(p)``; the renderer samples the neutral texture at ``p - D(p)`` (backward warp), and
