@@ -5,7 +5,8 @@ A session is one event file per event camera (any format the I/O layer reads: Pr
 OpenCV reads) with either a per-frame timestamp file or a frame rate and start time, and an
 annotation CSV (:mod:`evface.data.importers.annotations`). The RGB clock is the session clock.
 
-Steps (each event file is streamed twice, the video twice; nothing is held whole in memory):
+Steps (event files and the video are streamed a few times each: scan, triggers, registration,
+cutting; nothing is held whole in memory):
 
 1. validate every file and the annotation table against the RGB recording;
 2. scan each event file: sensor size, time range, event-rate histogram and external triggers;
@@ -44,6 +45,7 @@ from evface.data.importers.registration import (
     read_point_pairs,
 )
 from evface.data.importers.sync import (
+    TRIGGER_DTYPE,
     EventRate,
     SyncError,
     SyncResult,
@@ -175,7 +177,7 @@ class EventScan:
     t_first_us: int
     t_last_us: int
     rate: EventRate
-    triggers: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    triggers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=TRIGGER_DTYPE))
 
 
 @dataclass
@@ -381,11 +383,12 @@ def synchronise(source: EventSource, scan: EventScan, t_frames: np.ndarray, vide
                 exposure_us: int, options: SessionOptions) -> SyncResult:
     """Pick and run the sync method of one event camera (see :class:`EventSource`)."""
     method = source.sync
-    rising = scan.triggers[(scan.triggers["channel"] == source.trigger_channel) & scan.triggers["rising"]] if scan.triggers.size else scan.triggers
+    trig = scan.triggers
+    rising = trig[(trig["channel"] == source.trigger_channel) & trig["rising"]]
     if method == "auto":
         method = "trigger" if rising.size else ("offset" if source.offset_us is not None else "xcorr")
     if method == "trigger":
-        return sync_from_triggers(rising["t"] if rising.size else np.zeros(0, np.int64), t_frames,
+        return sync_from_triggers(rising["t"], t_frames,
                                   first_frame=source.trigger_first_frame, source=str(source.path))
     if method == "offset":
         return SyncResult(int(source.offset_us), "given", 1.0)
