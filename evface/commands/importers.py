@@ -123,8 +123,10 @@ def session(
     for name, s in report["sensors"].items():
         reg = s["registration"]
         quality = f"{reg['error_px']:.3f} px" if "error_px" in reg else (f"score {reg['score']:.3f}" if "score" in reg else "-")
-        table.add_row(name, s["sync"]["method"], str(s["sync"]["offset_us"]), f"{s['sync']['confidence']:.2f}",
-                      reg["method"], quality)
+        offset = str(s["sync"]["offset_us"])
+        if s["sync"].get("drift_ppm"):
+            offset += f" ({s['sync']['drift_ppm']:+.1f} ppm)"
+        table.add_row(name, s["sync"]["method"], offset, f"{s['sync']['confidence']:.2f}", reg["method"], quality)
     Console().print(table)
     if report["skipped"]:
         Console().print(f"skipped {len(report['skipped'])} clip(s) matching no class: "
