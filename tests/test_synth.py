@@ -131,6 +131,17 @@ def test_subset_clips_equal_the_full_plan_and_seed_matters(reference, tmp_path):
     assert a.events["lr"].tobytes() != c.events["lr"].tobytes()
 
 
+def test_worker_pool_gives_the_same_clips(reference, tmp_path):
+    pooled = synthesize(tmp_path / "pool", preset="tiny", seed=0, subjects=2, classes=["AU4"], lighting=["bright"],
+                        workers=2)
+    for cid in ("s000_AU4_bright_r0", "s001_AU4_bright_r0"):
+        a = read_clip(reference / "clips" / f"{cid}.h5", truth=True)
+        b = read_clip(pooled / "clips" / f"{cid}.h5", truth=True)
+        for sensor in ("hd", "lr"):
+            assert a.events[sensor].tobytes() == b.events[sensor].tobytes()
+            assert np.array_equal(a.truth[sensor].data, b.truth[sensor].data)
+
+
 def test_refuses_to_mix_parameters_in_one_folder(reference):
     with pytest.raises(DatasetError, match="other"):
         synthesize(reference, preset="tiny", seed=5, subjects=2, classes=["AU4"], lighting=["bright", "dim"])

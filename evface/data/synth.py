@@ -90,6 +90,9 @@ class RigParams:
         Face width on the lr (DAVIS346) array, in pixels; the hd face is ``HD_SCALE`` times wider.
     hd_roi_margin : float
         The hd ROI is the hd face box grown by this fraction of the face size on every side.
+    hd_roi_chin : float
+        Further growth of the ROI below the face box (in face-box heights): the Haar-like face
+        box ends at the lower lip, and the chin and jaw (AU17, AU26) must stay inside.
     scene_rate_hz : float
         Rate at which the event sensors sample the rendered scene (they sub-step in between).
     truth_rate_hz : float
@@ -102,6 +105,7 @@ class RigParams:
 
     lr_face_px: float = 100.0
     hd_roi_margin: float = 0.08
+    hd_roi_chin: float = 0.18
     scene_rate_hz: float = 1000.0
     truth_rate_hz: float = 200.0
     rgb_size: tuple[int, int] = (320, 240)
@@ -145,9 +149,9 @@ PRESETS: dict[str, SynthPreset] = {
                       rgb_size=(320, 240)),
     ),
     "paper": SynthPreset(
-        "paper", n_subjects=24, n_classes=None, lightings=tuple(LIGHTING), repetitions=3,
+        "paper", n_subjects=16, n_classes=None, lightings=tuple(LIGHTING), repetitions=2,
         timeline=TimelineParams(duration_us=1_000_000),
-        rig=RigParams(lr_face_px=100.0, scene_rate_hz=1000.0, truth_rate_hz=250.0, rgb_size=(640, 480)),
+        rig=RigParams(lr_face_px=100.0, scene_rate_hz=1000.0, truth_rate_hz=200.0, rgb_size=(640, 480)),
         builtin_photos=True,
     ),
 }
@@ -249,7 +253,7 @@ def rig_geometry(face_fraction: tuple[float, float, float, float], rig: RigParam
     x0 = max(0, int(np.floor(box[0] - m * box[2])))
     y0 = max(0, int(np.floor(box[1] - m * box[3])))
     x1 = min(hd_w, int(np.ceil(box[0] + (1 + m) * box[2])))
-    y1 = min(hd_h, int(np.ceil(box[1] + (1 + m) * box[3])))
+    y1 = min(hd_h, int(np.ceil(box[1] + (1 + m + rig.hd_roi_chin) * box[3])))
     # canvas origin on the hd array: lr and hd share the optical axis through both centres
     hd_canvas_x = hd_full[0] / 2 + HD_SCALE * (lr_off[0] - lr_full[0] / 2)
     hd_canvas_y = hd_full[1] / 2 + HD_SCALE * (lr_off[1] - lr_full[1] / 2)
@@ -511,7 +515,7 @@ def plan_subjects(preset: SynthPreset, seed: int, n_subjects: int | None = None,
     subjects = [Subject(f"s{i:03d}", i, "procedural", _int_seed(np.random.SeedSequence([int(seed), 0x1D, i])))
                 for i in range(n)]
     if preset.builtin_photos:
-        subjects.append(Subject("photo-astronaut", 900, "builtin"))
+        subjects.append(Subject("builtin-astronaut", 900, "builtin"))
     problems: list[FaceProblem] = []
     if faces_dir is not None:
         photos, problems = load_face_photos(faces_dir)
@@ -759,11 +763,16 @@ def synthesize(
         with ProcessPoolExecutor(max_workers=int(workers), mp_context=mp.get_context("spawn"),
                                  initializer=_worker_init) as pool:
             futures = {pool.submit(_job, *job): job[0].clip_id for job in jobs}
-            for fut in as_completed(futures):
-                fut.result()
-                done += 1
-                if progress:
-                    progress(done, total, futures[fut])
+            try:
+                for fut in as_completed(futures):
+                    fut.result()
+                    done += 1
+                    if progress:
+                        progress(done, total, futures[fut])
+            except BaseException:  # interrupted or failed: do not start the clips still queued
+                for fut in futures:
+                    fut.cancel()
+                raise
     rows = []
     for spec in plan:
         meta = _clip_ok(clips_dir / f"{spec.clip_id}.h5")
