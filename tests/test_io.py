@@ -142,6 +142,17 @@ def test_empty_stream_round_trip(tmp_path: Path, name: str, version: str | None,
     assert file_info(path)["events"] == 0
 
 
+def test_evt21_legacy_word_order(tmp_path: Path, stream: np.ndarray) -> None:
+    path = write_events_file(tmp_path / "a.raw", stream, SIZE, version="evt2.1")
+    data = path.read_bytes()
+    cut = data.index(b"% end\n") + len(b"% end\n")
+    words = np.frombuffer(data[cut:], dtype="<u8")
+    swapped = (words << np.uint64(32)) | (words >> np.uint64(32))  # IMX636 order: high half first
+    header = data[:cut].replace(b"EVT21;", b"EVT21;endianness=legacy;")
+    path.write_bytes(header + swapped.astype("<u8").tobytes())
+    np.testing.assert_array_equal(read_events_file(path)[0], stream)
+
+
 def test_faery_dtype_conversion_keeps_every_field() -> None:
     ev = make_events([0, 2**40], [1, 65535], [65535, 2], [1, -1])
     back = from_faery(to_faery(ev))
