@@ -559,10 +559,10 @@ def _emit(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise
 
 # Each kernel is compiled twice: rows in parallel for large arrays, serial for small ones (where
 # a parallel region's start-up costs more than the work, especially on a busy machine).
-_pass1_par = njit(cache=True, parallel=True)(_pass1)
-_pass1_ser = njit(cache=True)(_pass1)
-_emit_par = njit(cache=True, parallel=True)(_emit)
-_emit_ser = njit(cache=True)(_emit)
+_pass1_par = njit(cache=True, parallel=True, fastmath=False)(_pass1)
+_pass1_ser = njit(cache=True, fastmath=False)(_pass1)
+_emit_par = njit(cache=True, parallel=True, fastmath=False)(_emit)
+_emit_ser = njit(cache=True, fastmath=False)(_emit)
 PARALLEL_MIN_PIXELS = 32768
 """Arrays with fewer pixels than this run the serial kernels."""
 
