@@ -63,8 +63,9 @@ def run(n_events: int = 10_000_000, *, quick: bool = False, seed: int = 0) -> di
     ``event_frames``, ``voxel_grid``, ``time_surface``, ``count_image`` (5 bins / tau 50 ms over the
     whole stream), ``time_slice`` (view of the middle half), ``crop`` (central 640x360 ROI),
     ``refractory_filter`` (1 ms), ``background_activity_filter`` (10 ms), all by wall time; the
-    same by CPU time under ``cpu_time``; plus ``n_events`` and ``load_average`` (the machine's 1-minute load when the run ended: on a busy machine the
-    figures drop, as the 1280x720 per-pixel state competes for the shared cache).
+    same by CPU time under ``cpu_time``; plus ``n_events`` and ``load_average`` (the machine's
+    1-minute load when the run ended: on a busy machine the figures drop, as the 1280x720
+    per-pixel state competes for the shared cache).
     """
     n = 1_000_000 if quick else int(n_events)
     events = synthetic_stream(n, seed=seed)
