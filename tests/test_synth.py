@@ -224,3 +224,13 @@ def test_faces_folder_without_a_usable_face_is_an_error(tmp_path):
         load_face_photos(folder)
     with pytest.raises(DatasetError):
         load_face_photos(tmp_path / "missing")
+
+
+def test_truth_rounding_error_is_bounded():
+    from evface.data.synth import _round_mantissa
+
+    x = np.random.default_rng(0).uniform(0, 2000, 10_000).astype(np.float32)
+    r = _round_mantissa(x)
+    assert np.max(np.abs(r - x) / x) <= 2.0**-8
+    assert np.array_equal(_round_mantissa(r), r)
+    assert np.all(r.view(np.uint32) & np.uint32((1 << 16) - 1) == 0)  # two zero low bytes compress

@@ -422,9 +422,10 @@ class Rig:
         )
 
 
-def _round_mantissa(x: np.ndarray, bits: int = 8) -> np.ndarray:
-    """Keep ``bits`` of float32 mantissa, rounding to nearest (relative error <= 2**-(bits+1),
-    0.2 % for 8 bits: below one 8-bit grey level), so that truth frames compress well."""
+def _round_mantissa(x: np.ndarray, bits: int = 7) -> np.ndarray:
+    """Keep ``bits`` of float32 mantissa, rounding to nearest (relative error <= 2**-(bits+1):
+    0.4 % for 7 bits, one 8-bit grey level at full scale), so that truth frames compress
+    (lzf + shuffle then finds two all-zero byte planes)."""
     drop = 23 - bits
     u = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32)
     u = (u + np.uint32(1 << (drop - 1))) & np.uint32(~((1 << drop) - 1) & 0xFFFFFFFF)
