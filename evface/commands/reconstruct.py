@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         k_samples: int = typer.Option(8, "--k-samples", help="Also report the mean of K prior samples (0 = prior mean only)."),
         e2vid: bool = typer.Option(True, "--e2vid/--no-e2vid", help="Train the recurrent UNet baseline."),
         seed: int = typer.Option(0, "--seed", help="Seed of the split, the initialisation and the sampling."),
-        threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = torch's default; 1 is fastest on a busy machine)."),
+        threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = half the cores; 1 is fastest on a busy machine)."),
         device: str = typer.Option("auto", "--device", help="auto | cpu | cuda."),
     ) -> None:
         """Train the event-to-frame CVAE and its baselines; write RUN/metrics.json and RUN/strip.png."""
