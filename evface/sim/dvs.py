@@ -242,7 +242,9 @@ def _one_minus_exp_neg(z):
     w = -z
     if w < _F32(-87.0):
         w = _F32(-87.0)
-    n = np.floor(w * _F32(1.44269504) + _F32(0.5))
+    # round to nearest with the 1.5 * 2^23 trick: plain adds, so the loop vectorises even for
+    # targets without a rounding instruction (np.floor becomes a libm call on baseline x86-64)
+    n = (w * _F32(1.44269504) + _F32(12582912.0)) - _F32(12582912.0)
     r = w - n * _F32(0.693359375) - n * _F32(-2.12194440e-4)
     p = _F32(1.9875691500e-4)
     p = p * r + _F32(1.3981999507e-3)
@@ -302,9 +304,10 @@ def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, emit, out
             n = c
         else:
             span = np.float64(lp_b) - np.float64(lp_a)
+            inv_span = 1.0 / span if span != 0.0 else 0.0
             for e in range(1, c + 1):
                 level = np.float64(base) + pol * e * np.float64(thr)
-                f = (level - lp_a) / span if span != 0.0 else 1.0
+                f = (level - lp_a) * inv_span if span != 0.0 else 1.0
                 if f < 0.0:
                     f = 0.0
                 elif f > 1.0:
@@ -329,11 +332,11 @@ _I_PREV, _LP, _BASE, _THR_ON, _THR_OFF = range(5)
 
 
 @njit(cache=True, inline="always")
-def _advance(i0, lp0, base, tlast, i1, thr_on, thr_off, prm, emit, out_t, out_p, k):
+def _advance(i0, lp0, base, tlast, i1, l1, thr_on, thr_off, prm, emit, out_t, out_p, k):
     """Advance one pixel from (t0, i0) to (t0 + dt, i1); return (lp, base, tlast, n, k).
 
-    ``lp0`` is the filtered log, ``base`` the memorised log at the last event, ``tlast`` the time
-    of the last emitted event (float µs). With ``emit`` the ``n`` events are written to
+    ``lp0`` is the filtered log, ``l1 = L(i1)``, ``base`` the memorised log at the last event,
+    ``tlast`` the time of the last emitted event (float µs). With ``emit`` the ``n`` events are written to
     ``out_t[k:k+n]`` / ``out_p``. When the one-step change of the filtered log exceeds
     ``1 / inv_sub`` of the smaller threshold, the step is split into sub-steps along a linear
     interpolation of the input.
@@ -347,7 +350,6 @@ def _advance(i0, lp0, base, tlast, i1, thr_on, thr_off, prm, emit, out_t, out_p,
     bw_inv = _F32(prm[_BWINV])
     refr = prm[_REFR]
     inv_sub = prm[_INVSUB]
-    l1 = _lin_log(i1, lin_thr, log_thr, inv_thr)
     lp1 = _lowpass(lp0, l1, i1, cwdt, lin_thr, bw_inv)
     m = 1
     if inv_sub > 0.0:
@@ -468,7 +470,10 @@ def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, tlast, activ
                     lp0 = lp_old[y, x]
                     b0 = base[y, x]
                     tl0 = tlast[y, x]
-                    lp1, b1, tl1, n, k = _advance(i0, lp0, b0, tl0, frame[y, x], thr_on[y, x], thr_off[y, x],
+                    i1 = frame[y, x]
+                    # without the low-pass the sweep left L(i1) in lp; with it, recompute
+                    l1 = _lin_log(i1, lin_thr, log_thr, inv_thr) if use_lp else lp[y, x]
+                    lp1, b1, tl1, n, k = _advance(i0, lp0, b0, tl0, i1, l1, thr_on[y, x], thr_off[y, x],
                                                   prm, True, out_t, out_p, count)
                     for e in range(count, min(k, out_x.shape[0])):
                         out_x[e] = x
@@ -520,8 +525,10 @@ def _emit(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise
             for j in range(rows[1, y]):
                 x = px_list[y, j]
                 k0 = k
+                i1 = frame[y, x]
+                l1 = _lin_log(i1, _F32(prm[_LIN]), _F32(prm[_LOGLIN]), _F32(prm[_INVLIN]))
                 _lp, _b, _tl, _n, k = _advance(saved[0, y, j], saved[1, y, j], saved[2, y, j], s_tl[y, j],
-                                               frame[y, x], thr_on[y, x], thr_off[y, x], prm, True, buf_t, buf_p, k)
+                                               i1, l1, thr_on[y, x], thr_off[y, x], prm, True, buf_t, buf_p, k)
                 for e in range(k0, k):
                     buf_x[e] = x
                     buf_y[e] = y
