@@ -269,12 +269,20 @@ def _face_fraction(renderer: Any, size: tuple[int, int]) -> tuple[float, float, 
     return (x / size[0], y / size[1], w / size[0], h / size[1])
 
 
-def _paste(canvas: np.ndarray, offset: tuple[int, int], full: tuple[int, int]) -> np.ndarray:
-    """Place ``canvas`` at ``offset`` in a ``full`` (width, height) image; the backdrop continues
-    beyond the canvas edges (edge replication)."""
+def _backdrop(canvas: np.ndarray, offset: tuple[int, int], full: tuple[int, int]) -> np.ndarray:
+    """A ``full`` (width, height) image with ``canvas`` at ``offset`` and its edges replicated
+    beyond: the static scene around the rendered canvas."""
     h, w = canvas.shape[:2]
     left, top = offset
     return cv2.copyMakeBorder(canvas, top, full[1] - h - top, left, full[0] - w - left, cv2.BORDER_REPLICATE)
+
+
+def _inset(backdrop: np.ndarray, canvas: np.ndarray, offset: tuple[int, int]) -> np.ndarray:
+    """``backdrop`` with ``canvas`` written at ``offset`` (a new array)."""
+    out = backdrop.copy()
+    h, w = canvas.shape[:2]
+    out[offset[1] : offset[1] + h, offset[0] : offset[0] + w] = canvas
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -324,6 +332,15 @@ class Rig:
         self.renderer = FaceRenderer(identity, size=self.geometry.canvas_hd)
         w, h = self.geometry.canvas_rgb
         self.rgb_renderer = FaceRenderer(identity, size=(w * RGB_SUPERSAMPLE, h * RGB_SUPERSAMPLE))
+        # The world beyond the rendered canvas is static: the neutral canvas's edges, replicated
+        # once (so a moving canvas edge never drags the surroundings along).
+        g = self.geometry
+        neutral = np.asarray(self.renderer.render({}), dtype=np.float32) @ LUMA
+        self._lr_backdrop = _backdrop(cv2.resize(neutral, g.canvas_lr, interpolation=cv2.INTER_AREA),
+                                      g.lr_offset, DVS_SENSORS[rig.lr_preset])
+        neutral_rgb = np.asarray(self.rgb_renderer.render({}), dtype=np.float32)
+        self._rgb_backdrop = _backdrop(cv2.resize(neutral_rgb, g.canvas_rgb, interpolation=cv2.INTER_AREA),
+                                       g.rgb_offset, rig.rgb_size)
 
     @staticmethod
     def _render(renderer: FaceRenderer, timeline: Timeline, t_us: int) -> np.ndarray:
@@ -342,7 +359,7 @@ class Rig:
         x0, y0, w, h = g.roi_in_canvas
         hd = np.ascontiguousarray(luma[y0 : y0 + h, x0 : x0 + w]) * np.float32(lux)
         lr_canvas = cv2.resize(luma, g.canvas_lr, interpolation=cv2.INTER_AREA)
-        lr = _paste(lr_canvas, g.lr_offset, DVS_SENSORS[self.params.lr_preset]) * np.float32(lux)
+        lr = _inset(self._lr_backdrop, lr_canvas, g.lr_offset) * np.float32(lux)
         return hd, lr
 
     def rgb_scene(self, timeline: Timeline, lighting: Any, t_us: int) -> np.ndarray:
@@ -350,7 +367,7 @@ class Rig:
         rendered at its own size (the renderer's fixed layout makes it the same view)."""
         refl = self._render(self.rgb_renderer, timeline, t_us)
         canvas = cv2.resize(refl, self.geometry.canvas_rgb, interpolation=cv2.INTER_AREA)
-        return _paste(canvas, self.geometry.rgb_offset, self.params.rgb_size) * np.float32(lighting.lux_at(t_us))
+        return _inset(self._rgb_backdrop, canvas, self.geometry.rgb_offset) * np.float32(lighting.lux_at(t_us))
 
     def record(self, spec: ClipSpec, timeline: Timeline, lighting: Any, seed: np.random.SeedSequence) -> Clip:
         """Film one clip with all three cameras."""
