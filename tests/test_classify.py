@@ -255,3 +255,20 @@ def test_resume_with_other_settings_is_refused(trained, fake):
     run, _, _ = trained
     with pytest.raises(ParameterError, match="other settings.*width"):
         train_and_evaluate(run, fake, input="events", sensor="lr", epochs=10, patience=0, **{**SMALL, "width": 6})
+
+
+def test_batchnorm_recalibration_uses_exact_training_statistics():
+    import torch
+
+    from evface.models.snn import NetConfig, SpikingCNN
+    from evface.tasks.classify import recalibrate_batchnorm
+
+    cfg = NetConfig(in_channels=2, n_classes=3, time_steps=3, input_size=16, depth=2, width=4)
+    torch.manual_seed(0)
+    model = SpikingCNN(cfg).eval()
+    x = np.random.default_rng(0).poisson(2.0, size=(10, 3, 2, 16, 16)).astype(np.float32)
+    recalibrate_batchnorm(model, x, "events", torch.device("cpu"), batch_size=5)  # equal batches: exact mean
+    with torch.no_grad():
+        conv0 = model.convs[0](torch.log1p(torch.from_numpy(x)).flatten(0, 1))
+    torch.testing.assert_close(model.norms[0].running_mean, conv0.mean((0, 2, 3)), rtol=1e-4, atol=1e-5)
+    assert model.norms[0].momentum == 0.1 and not model.training

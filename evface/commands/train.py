@@ -39,6 +39,8 @@ def classify(
     depth: int = typer.Option(3, "--depth", help="Convolution blocks."),
     width: int = typer.Option(8, "--width", help="Channels of the first block (doubling per block)."),
     beta: float = typer.Option(0.9, "--beta", help="LIF membrane decay per step."),
+    slope: float = typer.Option(25.0, "--slope", help="Steepness of the fast-sigmoid surrogate gradient."),
+    dropout: float = typer.Option(0.2, "--dropout", help="Dropout before the readout layer."),
     color: bool = typer.Option(False, "--color/--gray", help="RGB inputs in colour or grey."),
     window: str = typer.Option("clip", "--window", help="clip (whole clip) | expression (onset to offset)."),
     loso: bool = typer.Option(False, "--loso", help="Leave-one-subject-out cross-validation instead of one split."),
@@ -51,7 +53,7 @@ def classify(
 
     train_and_evaluate(out, data, log=_log, input=input, sensor=sensor, model=model, epochs=epochs, patience=patience,
                        seed=seed, batch_size=batch_size, lr=lr, time_steps=time_steps, size=size, depth=depth,
-                       width=width, beta=beta, color=color, window=window, loso=loso, balanced=balanced,
+                       width=width, beta=beta, slope=slope, dropout=dropout, color=color, window=window, loso=loso, balanced=balanced,
                        augment=augment, device=device)
 
 

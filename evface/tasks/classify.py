@@ -65,6 +65,7 @@ class ClassifyConfig:
     depth: int = 3
     width: int = 8
     beta: float = 0.9
+    slope: float = 25.0
     dropout: float = 0.2
     color: bool = False
     window: str = "clip"
@@ -81,7 +82,8 @@ class ClassifyConfig:
 
     def net(self, n_classes: int) -> NetConfig:
         return NetConfig(in_channels=self.spec().channels, n_classes=n_classes, time_steps=self.time_steps,
-                         input_size=self.size, depth=self.depth, width=self.width, beta=self.beta, dropout=self.dropout)
+                         input_size=self.size, depth=self.depth, width=self.width, beta=self.beta, slope=self.slope,
+                         dropout=self.dropout)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ClassifyConfig":
@@ -115,7 +117,7 @@ def predict(model: nn.Module, x: np.ndarray, kind: str, device: torch.device, ba
 
 
 def recalibrate_batchnorm(model: nn.Module, x: np.ndarray, kind: str, device: torch.device, batch_size: int = 32) -> None:
-    """Recompute every BatchNorm's running statistics as the exact average over ``x`` (no gradients).
+    """Recompute every BatchNorm's running statistics as the average over the batches of ``x`` (no gradients).
 
     The running averages kept during training lag far behind when a run has few batches (and the
     spike statistics change as the weights do); evaluating with them can silence the network.
