@@ -303,6 +303,8 @@ def test_bad_shapes_times_and_parameters_raise():
         DvsParams.preset("davis346", bogus=1)
     with pytest.raises(ParameterError, match="frames"):
         simulate_frames(np.ones((2, 3, 4), np.float32), [0, 1, 2], (4, 3))
+    with pytest.raises(ParameterError, match="frames"):
+        simulate_frames(np.ones((3, 3, 4), np.float32), [0, 1], (4, 3))
 
 
 def test_presets_and_sensor_table():

@@ -822,6 +822,8 @@ def simulate_frames(
     """
     sim = DvsSimulator(sensor_size, params, seed)
     times = np.asarray(list(t_us) if not isinstance(t_us, np.ndarray) else t_us)
+    if hasattr(frames, "__len__") and len(frames) != times.size:
+        raise ParameterError(f"got {len(frames)} frames but {times.size} timestamps")
     chunks = []
     count = 0
     for frame, t in zip(frames, times, strict=False):
