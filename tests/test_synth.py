@@ -234,3 +234,38 @@ def test_truth_rounding_error_is_bounded():
     assert np.max(np.abs(r - x) / x) <= 2.0**-8
     assert np.array_equal(_round_mantissa(r), r)
     assert np.all(r.view(np.uint32) & np.uint32((1 << 16) - 1) == 0)  # two zero low bytes compress
+
+
+def test_hd_and_lr_see_one_view(reference):
+    """The hd ROI, area-averaged to lr pixels, matches the lr truth where the calibration puts it."""
+    clip = read_clip(reference / "clips" / "s000_AU4_bright_r0.h5")
+    hd, lr = clip.truth["hd"].data[0], clip.truth["lr"].data[0]
+    H = np.array(clip.calibration["homography"]["lr"]) @ np.linalg.inv(np.array(clip.calibration["homography"]["hd"]))
+    scale = H[0, 0]  # lr pixels per hd pixel
+    x0, y0 = H[0, 2] + 0.5 - 0.5 * scale, H[1, 2] + 0.5 - 0.5 * scale  # hd window's edge in lr edge coordinates
+    w, h = int(hd.shape[1] * scale) - 2, int(hd.shape[0] * scale) - 2
+    xi, yi = int(np.ceil(x0)), int(np.ceil(y0))
+    lr_crop = lr[yi : yi + h, xi : xi + w]
+    # sample the hd window at the lr pixels' footprints
+    hd_small = cv2.resize(hd, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ox, oy = int(round(xi - x0)), int(round(yi - y0))
+    hd_crop = hd_small[oy : oy + h, ox : ox + w]
+    corr = np.corrcoef(hd_crop.ravel(), lr_crop.ravel())[0, 1]
+    assert corr > 0.95
+    assert np.median(np.abs(hd_crop - lr_crop) / lr_crop.mean()) < 0.05
+
+
+def test_world_outside_the_rendered_canvas_is_static():
+    from evface.data.synth import Rig
+    from evface.data.timeline import Expression, HeadMotion, Timeline
+    from evface.face.identity import procedural_identity
+
+    rig = Rig(procedural_identity(0), PRESETS["tiny"].rig)
+    tl = Timeline(400_000, Expression((4,), 50_000, 150_000, 150_000, 300_000, 0.6), head=HeadMotion(drift=(0.1, 0.1)))
+    _, lr_a = rig.views(rig.render_reflectance(tl, 0), 100.0)
+    _, lr_b = rig.views(rig.render_reflectance(tl, 400_000), 100.0)
+    g = rig.geometry
+    inside = np.zeros(lr_a.shape, bool)
+    inside[g.lr_offset[1] : g.lr_offset[1] + g.canvas_lr[1], g.lr_offset[0] : g.lr_offset[0] + g.canvas_lr[0]] = True
+    assert np.array_equal(lr_a[~inside], lr_b[~inside])
+    assert not np.array_equal(lr_a[inside], lr_b[inside])
