@@ -31,8 +31,8 @@ import os
 import re
 import zlib
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evface.data.clip import Clip, FrameSeries, SensorInfo, TruthSeries, read_clip_meta, write_clip
+from evface.data.clip import Clip, SensorInfo, TruthSeries, read_clip_meta, write_clip
 from evface.data.dataset import read_dataset_json, read_manifest, write_dataset_json, write_manifest
 from evface.data.lighting import DEFAULT_LIGHTING, LIGHTING, get_lighting
 from evface.data.timeline import Timeline, TimelineParams, au_intensities, draw_timeline, head_pose
@@ -825,7 +825,7 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     infos = [(Path(d), read_dataset_json(d)) for d in shard_dirs]
     first = infos[0][1]
     keys = ("generator", "seed", "preset", "params", "subjects", "classes", "lightings")
-    shards: dict[int, Path] = {}
+    shards: dict[int, tuple[Path, dict[str, Any]]] = {}
     n = None
     for d, info in infos:
         diff = [k for k in keys if info.get(k) != first.get(k)]
@@ -838,17 +838,16 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
             raise DatasetError(where(d, f"shard {sh[0]}/{sh[1]} does not match N={n} of the others"))
         n = sh[1]
         if sh[0] in shards:
-            raise DatasetError(where(d, f"shard {sh[0]}/{n} given twice (also {shards[sh[0]]})"))
-        shards[sh[0]] = d
+            raise DatasetError(where(d, f"shard {sh[0]}/{n} given twice (also {shards[sh[0]][0]})"))
+        shards[sh[0]] = (d, info)
     missing = sorted(set(range(n)) - set(shards))
     if missing:
         raise DatasetError(f"shard(s) {missing} of {n} missing")
     rows = []
     (out / "clips").mkdir(parents=True, exist_ok=True)
     for i in sorted(shards):
-        d = shards[i]
+        d, info = shards[i]
         shard_rows = read_manifest(d)
-        info = dict(infos[[x[0] for x in infos].index(d)][1])
         if len(shard_rows) != info.get("n_clips", len(shard_rows)):
             raise DatasetError(where(d, f"manifest has {len(shard_rows)} clips, dataset.json promises {info['n_clips']}: shard unfinished"))
         for row in shard_rows:
@@ -864,7 +863,6 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     merged = dict(first)
     merged["shard"] = None
     merged["n_clips"] = len(rows)
-    merged["skipped_faces"] = first.get("skipped_faces", [])
     write_dataset_json(out, merged)
     write_manifest(out, rows)
     return out
