@@ -46,14 +46,14 @@ def register(app: typer.Typer) -> None:
             if not shard_dirs or len(shard_dirs) < 2:
                 raise ParameterError("usage: evface synth merge OUT SHARD_DIR...")
             root = lib.merge_shards(shard_dirs[0], shard_dirs[1:])
-            console.print(f"merged {len(shard_dirs) - 1} shard(s) into {root}")
+            console.print(f"merged {len(shard_dirs) - 1} shard(s) into {root}", soft_wrap=True)
             return
         if shard_dirs:
             raise ParameterError(f"unexpected argument(s) {[str(p) for p in shard_dirs]} (only 'merge' takes several folders)")
         if faces is not None:
             _, problems = lib.load_face_photos(faces)
             for problem in problems:
-                console.print(f"[yellow]warning:[/] {problem.file}: {problem.reason}", highlight=False)
+                console.print(f"[yellow]warning:[/] {problem.file}: {problem.reason}", highlight=False, soft_wrap=True)
         columns = (TextColumn("[bold]synth[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TimeRemainingColumn(), TextColumn("{task.description}"))
         with Progress(*columns, console=console) as bar:
@@ -66,4 +66,4 @@ def register(app: typer.Typer) -> None:
                 Path(out), preset=preset, seed=seed, subjects=subjects, classes=_split_list(classes),
                 lighting=_split_list(lighting), faces_dir=faces, workers=workers, shard=shard, progress=progress,
             )
-        console.print(f"dataset ready: {root}")
+        console.print(f"dataset ready: {root}", soft_wrap=True)
