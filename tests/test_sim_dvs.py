@@ -368,3 +368,43 @@ def test_rows_with_more_events_than_their_buffer_are_re_run():
     validate_events(ev, (4, 1))
     for x in range(4):
         np.testing.assert_array_equal(ev["t"][ev["x"] == x], single["t"])
+
+
+def _reference_ideal(frames: np.ndarray, times: np.ndarray, theta: float) -> dict:
+    """Plain float64 ideal DVS: per pixel, the (t, p) of every threshold crossing."""
+    logs = np.log(frames.astype(np.float64))
+    out = {}
+    for y in range(frames.shape[1]):
+        for x in range(frames.shape[2]):
+            base = logs[0, y, x]
+            evs = []
+            for k in range(1, len(times)):
+                a, b = logs[k - 1, y, x], logs[k, y, x]
+                while b - base >= theta or base - b >= theta:
+                    pol = 1 if b > base else -1
+                    base += pol * theta
+                    evs.append((round(times[k - 1] + (base - a) / (b - a) * (times[k] - times[k - 1])), pol))
+            out[(x, y)] = evs
+    return out
+
+
+def test_matches_a_plain_reference_with_static_stretches():
+    # 150 px wide (several 64-px blocks): the left half changes every step, the right half only
+    # now and then, so static blocks are skipped and must come back exactly
+    rng = np.random.default_rng(7)
+    n, h, w = 12, 3, 150
+    frames = np.empty((n, h, w), np.float32)
+    frames[0] = 50 * np.exp(rng.normal(0, 1, (h, w)))
+    for k in range(1, n):
+        frames[k] = frames[k - 1]
+        frames[k, :, :75] = 50 * np.exp(rng.normal(0, 1, (h, 75)))
+        if k % 4 == 0:
+            frames[k, :, 75:] = 50 * np.exp(rng.normal(0, 1, (h, 75)))
+    times = np.arange(n) * 10_000
+    ev = simulate_frames(frames, times, (w, h), DvsParams.ideal(0.2, lin_log_lux=1e-3))
+    ref = _reference_ideal(frames, times, 0.2)
+    assert sum(len(v) for v in ref.values()) == ev.size > 1000
+    for (x, y), expected in ref.items():
+        mine = ev[(ev["x"] == x) & (ev["y"] == y)]
+        assert [int(p) for p in mine["p"]] == [p for _, p in expected]
+        np.testing.assert_allclose(mine["t"], [t for t, _ in expected], atol=2)

@@ -383,11 +383,13 @@ def _advance(i0, lp0, base, tlast, i1, l1, thr_on, thr_off, prm, emit, out_t, ou
     return lp_a, base, tlast, n, k
 
 
-def _pass1(frame, st, tlast, lp_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
+def _pass1(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
     """Update every pixel in place; record the old state of the pixels that emit events.
 
-    Per row: a vectorised sweep computes the filtered log (kept in ``lp``, the previous value
-    in ``lp_old``) and flags the pixels that may fire or need sub-steps (``active``, a byte per
+    Per row: a vectorised sweep, in blocks of 64 pixels that are skipped when they sit at a
+    fixed point (same input, filtered log unchanged), computes the filtered log (kept in ``lp``,
+    the previous value in ``lp_old``; the previous input goes to ``i_old`` when sub-stepping)
+    and flags the pixels that may fire or need sub-steps (``active``, a byte per
     pixel, rows padded to 8 bytes so that they can be scanned a word at a time); a scalar sweep
     runs the full pixel model on the flagged ones only and writes their events to the row's
     buffer (``row_t``, ``row_p``, ``row_x``); the old state of the firing pixels is kept so that
@@ -415,7 +417,7 @@ def _pass1(frame, st, tlast, lp_old, active, saved, s_tl, px_list, rows, prm, ro
     groups = min(h, max(int(prm[_GROUPS]), 1))
     for g in prange(groups):
         for y in range(g, h, groups):
-            _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, tlast, active, words, saved, s_tl,
+            _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, active, words, saved, s_tl,
                        px_list, rows, prm, use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv, inv_sub, inv_sub32,
                        row_t[y], row_p[y], row_x[y])
     n_sig = 0
@@ -426,39 +428,73 @@ def _pass1(frame, st, tlast, lp_old, active, saved, s_tl, px_list, rows, prm, ro
     return n_sig, n_bad
 
 
+_BLOCK = 64
+"""Pixels per block of the pass-1 sweep (a multiple of 8: blocks own whole words of ``active``)."""
+
+
 @njit(cache=True, inline="always")
-def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, tlast, active, words, saved, s_tl, px_list,
+def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, active, words, saved, s_tl, px_list,
                rows, prm, use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv, inv_sub, inv_sub32, out_t, out_p, out_x):
-    """Pass 1 on row ``y`` (see :func:`_pass1`); the row's events go to ``out_*`` while they fit."""
+    """Pass 1 on row ``y`` (see :func:`_pass1`); the row's events go to ``out_*`` while they fit.
+
+    The sweep goes in blocks of 64 pixels. A block whose input equals the previous input and
+    whose filtered log did not move in the previous step is at a fixed point of the model (no
+    state change, no event), so it is skipped after one vectorised comparison.
+    """
     w = frame.shape[1]
     bad = 0
-    if use_lp:  # two copies of the sweep so that each one vectorises without a branch
-        for x in range(w):
-            v = frame[y, x]
-            bad += not (v >= _F32(0.0) and v <= _FMAX)
-            l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
-            lp0 = lp[y, x]
-            lp1 = _lowpass_on(lp0, l1, v, cwdt, lin_thr, bw_inv)
-            d = lp1 - base[y, x]
-            ton = thr_on[y, x]
-            toff = thr_off[y, x]
-            fire = (d >= ton) | (d <= -toff) | (abs(lp1 - lp0) * inv_sub32 > min(ton, toff))
-            lp_old[y, x] = lp0
-            lp[y, x] = lp1
-            active[y, x] = fire
-    else:
-        for x in range(w):
-            v = frame[y, x]
-            bad += not (v >= _F32(0.0) and v <= _FMAX)
-            l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
-            lp0 = lp[y, x]
-            d = l1 - base[y, x]
-            ton = thr_on[y, x]
-            toff = thr_off[y, x]
-            fire = (d >= ton) | (d <= -toff) | (abs(l1 - lp0) * inv_sub32 > min(ton, toff))
-            lp_old[y, x] = lp0
-            lp[y, x] = l1
-            active[y, x] = fire
+    for x0 in range(0, w, _BLOCK):
+        x1 = min(x0 + _BLOCK, w)
+        # 1-D views indexed from 0: loops over range(n) vectorise (no negative-index wraparound)
+        f_ = frame[y, x0:x1]
+        ip_ = i_prev[y, x0:x1]
+        lp_ = lp[y, x0:x1]
+        lo_ = lp_old[y, x0:x1]
+        n = x1 - x0
+        same = True
+        for i in range(n):
+            same &= (f_[i] == ip_[i]) & (lo_[i] == lp_[i])
+        if same:
+            for wi in range(x0 // 8, (x1 + 7) // 8):
+                words[y, wi] = 0
+            continue
+        b_ = base[y, x0:x1]
+        on_ = thr_on[y, x0:x1]
+        off_ = thr_off[y, x0:x1]
+        act_ = active[y, x0:x1]
+        if inv_sub > 0.0:  # sub-steps interpolate from the previous input: keep it for the scalar sweep
+            io_ = i_old[y, x0:x1]
+            for i in range(n):
+                io_[i] = ip_[i]
+        if use_lp:  # two copies of the sweep so that each one vectorises without a branch
+            for i in range(n):
+                v = f_[i]
+                bad += not (v >= _F32(0.0) and v <= _FMAX)
+                l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
+                lp0 = lp_[i]
+                lp1 = _lowpass_on(lp0, l1, v, cwdt, lin_thr, bw_inv)
+                d = lp1 - b_[i]
+                ton = on_[i]
+                toff = off_[i]
+                fire = (d >= ton) | (d <= -toff) | (abs(lp1 - lp0) * inv_sub32 > min(ton, toff))
+                lo_[i] = lp0
+                lp_[i] = lp1
+                ip_[i] = v
+                act_[i] = fire
+        else:
+            for i in range(n):
+                v = f_[i]
+                bad += not (v >= _F32(0.0) and v <= _FMAX)
+                l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
+                lp0 = lp_[i]
+                d = l1 - b_[i]
+                ton = on_[i]
+                toff = off_[i]
+                fire = (d >= ton) | (d <= -toff) | (abs(l1 - lp0) * inv_sub32 > min(ton, toff))
+                lo_[i] = lp0
+                lp_[i] = l1
+                ip_[i] = v
+                act_[i] = fire
     rows[2, y] = bad
     count = 0
     npx = 0
@@ -468,7 +504,7 @@ def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, tlast, activ
                 continue
             for x in range(wi * 8, min(wi * 8 + 8, w)):
                 if active[y, x]:
-                    i0 = i_prev[y, x]
+                    i0 = i_old[y, x] if inv_sub > 0.0 else i_prev[y, x]  # (i0 is only read by sub-steps)
                     lp0 = lp_old[y, x]
                     b0 = base[y, x]
                     tl0 = tlast[y, x]
@@ -490,9 +526,6 @@ def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, tlast, activ
                         s_tl[y, npx] = tl0
                         npx += 1
                         count += n
-        if inv_sub > 0.0:  # the previous input is only needed to interpolate sub-steps
-            for x in range(w):
-                i_prev[y, x] = frame[y, x]
     rows[0, y] = count
     rows[1, y] = npx
 
@@ -665,6 +698,7 @@ class DvsSimulator:
         self._prm[_INVSUB] = 1.0 / p.substep_fraction if p.substep_fraction > 0 else 0.0
         self._cut_w = 2.0 * math.pi * p.cutoff_hz * 1e-6  # rad per µs
         self._lp_old = np.empty(shape, np.float32)
+        self._i_old = np.empty(shape, np.float32)
         self._active = np.zeros((height, -(-width // 8) * 8), np.uint8)
         self._px_list = np.empty(shape, np.int32)
         self._saved = np.empty((3, height, width), np.float32)
@@ -714,6 +748,7 @@ class DvsSimulator:
             _init_log(frame, self._prm, self._st[_LP])
             self._st[_I_PREV] = frame
             self._st[_BASE] = self._st[_LP]
+            self._lp_old[...] = self._st[_LP]
             self._tlast[...] = -1e300
             self._t_prev = t_us
             return empty_events()
@@ -724,7 +759,7 @@ class DvsSimulator:
         prm[_DT] = t_us - self._t_prev
         prm[_CWDT] = np.float32(self._cut_w * prm[_DT])
         prm[_GROUPS] = 4 * numba.get_num_threads()
-        n_sig, bad = self._pass1(frame, self._st, self._tlast, self._lp_old, self._active, self._saved,
+        n_sig, bad = self._pass1(frame, self._st, self._tlast, self._lp_old, self._i_old, self._active, self._saved,
                                  self._s_tl, self._px_list, self._rows, prm, self._row_t, self._row_p, self._row_x)
         if bad:
             self._t_prev = None
