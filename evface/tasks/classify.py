@@ -54,8 +54,8 @@ class ClassifyConfig:
     input: str = "events"
     sensor: str = "hd"
     model: str = "snn"
-    epochs: int = 30
-    patience: int = 8
+    epochs: int = 100
+    patience: int = 25
     seed: int = 0
     batch_size: int = 16
     lr: float = 2e-3
