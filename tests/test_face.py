@@ -336,3 +336,39 @@ def test_skin_motion_stops_below_the_jaw_line():
     assert np.hypot(*D[y, x]) > 1.0  # the outline moves with the jaw
     below = D[y + int(0.1 * r.face_width_px):, :]
     assert np.abs(below).max() == 0.0  # neck, clothes and background stay
+
+
+_GLASSES = FaceRenderer(procedural_identity(next(s for s in range(50) if procedural_identity(s).params["glasses"])),
+                        (256, 240))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    aus=st.dictionaries(st.sampled_from([1, 4, 12, 17, 25, 26, 45]), st.floats(0.0, 1.0), max_size=3),
+    pose=st.one_of(st.just(FacePose()), st.builds(FacePose, st.floats(-0.05, 0.05), st.floats(-0.05, 0.05),
+                                                   st.floats(-5, 5), st.floats(0.95, 1.05))),
+    x0=st.integers(0, 255), y0=st.integers(0, 239), w=st.integers(1, 256), h=st.integers(1, 240),
+)
+def test_window_is_the_crop_of_the_full_render(aus, pose, x0, y0, w, h):
+    w, h = min(w, 256 - x0), min(h, 240 - y0)
+    full = _GLASSES.render(aus, pose)
+    part = _GLASSES.render(aus, pose, window=(x0, y0, w, h))
+    assert part.shape == (h, w, 3) and part.dtype == np.float32
+    assert np.array_equal(part, full[y0 : y0 + h, x0 : x0 + w])  # bit-identical, glasses included
+    assert np.array_equal(_GLASSES.render(aus, pose), full)  # a window leaves no trace in the next frame
+
+
+def test_window_must_lie_on_the_canvas():
+    for bad in [(0, 0, 0, 5), (-1, 0, 5, 5), (90, 0, 7, 5), (0, 90, 5, 7), (0, 0, 5), "abcd"]:
+        with pytest.raises(ParameterError, match="window"):
+            _R96.render({}, window=bad)
+
+
+def test_windows_starting_inside_the_moving_parts_are_exact():
+    """Windows that cut through the displaced region and the glasses under a pose: the hard cases."""
+    aus, pose = {1: 1.0, 4: 0.7, 12: 1.0, 26: 0.8, 45: 0.5}, FacePose(0.03, -0.02, 3.0, 1.03)
+    full = _GLASSES.render(aus, pose)
+    for x0 in range(0, 256, 17):
+        for y0 in range(0, 240, 19):
+            w, h = min(70, 256 - x0), min(60, 240 - y0)
+            assert np.array_equal(_GLASSES.render(aus, pose, window=(x0, y0, w, h)), full[y0 : y0 + h, x0 : x0 + w])

@@ -262,8 +262,8 @@ def test_world_outside_the_rendered_canvas_is_static():
 
     rig = Rig(procedural_identity(0), PRESETS["tiny"].rig)
     tl = Timeline(400_000, Expression((4,), 50_000, 150_000, 150_000, 300_000, 0.6), head=HeadMotion(drift=(0.1, 0.1)))
-    _, lr_a = rig.views(rig.render_reflectance(tl, 0), 100.0)
-    _, lr_b = rig.views(rig.render_reflectance(tl, 400_000), 100.0)
+    _, lr_a = rig.views(tl, 0, 100.0)
+    _, lr_b = rig.views(tl, 400_000, 100.0)
     g = rig.geometry
     inside = np.zeros(lr_a.shape, bool)
     inside[g.lr_offset[1] : g.lr_offset[1] + g.canvas_lr[1], g.lr_offset[0] : g.lr_offset[0] + g.canvas_lr[0]] = True

@@ -4,10 +4,12 @@ One clip is made in three steps (docs/dataset.md has the figures and their sourc
 
 1. **Timeline** (:mod:`evface.data.timeline`): AU intensities and a rigid head pose as smooth
    functions of time (a micro-expression plus blinks, drift, wobble and breathing).
-2. **Scene**: the face is rendered once per time sample at the finest resolution any camera
-   needs (the ``hd`` sensor's), converted to luminance and multiplied by the lighting's
-   illuminance in lux; the other cameras' views are area-resampled from the same render, so all
-   cameras see exactly the same face through one beam splitter.
+2. **Scene**: at every time sample the face is rendered for each camera at its own
+   resolution from one timeline and one fixed canvas layout, so all cameras see the same face
+   through one beam splitter: the ``hd`` sensor's hardware-ROI window only, at hd resolution
+   (:meth:`FaceRenderer.render` with ``window``); the whole canvas at ``SUPERSAMPLE`` times the
+   ``lr`` (and ``rgb``) canvas size, area-averaged to it (pixel integration). Views are
+   converted to luminance (event sensors) and multiplied by the lighting's illuminance in lux.
 3. **Cameras**: ``hd`` (Prophesee EVK4-like, 1280x720 array read through a hardware ROI around
    the face), ``lr`` (iniVation DAVIS346, whole 346x260 array) and ``rgb`` (a 30 fps webcam)
    turn lux into events or frames with their own physics (:mod:`evface.sim`). The event sensors
@@ -49,6 +51,7 @@ from evface.events.core import concatenate
 from evface.face.aus import DEFAULT_CLASSES
 from evface.face.identity import FaceNotFoundError, builtin_photo_identities, photo_identity, procedural_identity
 from evface.face.render import FacePose, FaceRenderer
+from evface.face.render import face_box as render_face_box
 from evface.sim.dvs import DVS_SENSORS, DvsParams, DvsSimulator
 from evface.sim.rgb import RgbCamera, RgbCameraParams
 
@@ -59,8 +62,9 @@ HD_SCALE = PIXEL_PITCH_UM["davis346"] / PIXEL_PITCH_UM["evk4"]
 """hd pixels per lr pixel behind a shared lens."""
 CANVAS_ASPECT = 1.0
 """Height / width of the rendered face canvas."""
-RGB_SUPERSAMPLE = 2
-"""The RGB view is rendered at this many times its size and area-averaged (pixel integration)."""
+SUPERSAMPLE = 2
+"""The lr and RGB views are rendered at this many times their canvas size and area-averaged
+(pixel integration); the hd view is rendered at its own resolution."""
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 """Rec. 709 luminance weights: what a monochrome event pixel integrates from the RGB render."""
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -264,8 +268,8 @@ def rig_geometry(face_fraction: tuple[float, float, float, float], rig: RigParam
                        (x0, y0, x1 - x0, y1 - y0), roi, box)
 
 
-def _face_fraction(renderer: Any, size: tuple[int, int]) -> tuple[float, float, float, float]:
-    x, y, w, h = renderer.face_box
+def _face_fraction(size: tuple[int, int]) -> tuple[float, float, float, float]:
+    x, y, w, h = render_face_box(size)
     return (x / size[0], y / size[1], w / size[0], h / size[1])
 
 
@@ -277,11 +281,12 @@ def _backdrop(canvas: np.ndarray, offset: tuple[int, int], full: tuple[int, int]
     return cv2.copyMakeBorder(canvas, top, full[1] - h - top, left, full[0] - w - left, cv2.BORDER_REPLICATE)
 
 
-def _inset(backdrop: np.ndarray, canvas: np.ndarray, offset: tuple[int, int]) -> np.ndarray:
-    """``backdrop`` with ``canvas`` written at ``offset`` (a new array)."""
-    out = backdrop.copy()
+def _lit(backdrop: np.ndarray, canvas: np.ndarray, offset: tuple[int, int], lux: float) -> np.ndarray:
+    """``backdrop`` with ``canvas`` written at ``offset``, times ``lux`` (a new float32 array)."""
+    lux32 = np.float32(lux)
+    out = backdrop * lux32
     h, w = canvas.shape[:2]
-    out[offset[1] : offset[1] + h, offset[0] : offset[0] + w] = canvas
+    np.multiply(canvas, lux32, out=out[offset[1] : offset[1] + h, offset[0] : offset[0] + w])
     return out
 
 
@@ -328,46 +333,42 @@ class Rig:
         probe_size = (400, int(round(400 * CANVAS_ASPECT)))
         self.params = rig
         self.identity = identity
-        self.geometry = rig_geometry(_face_fraction(FaceRenderer(identity, size=probe_size), probe_size), rig)
-        self.renderer = FaceRenderer(identity, size=self.geometry.canvas_hd)
-        w, h = self.geometry.canvas_rgb
-        self.rgb_renderer = FaceRenderer(identity, size=(w * RGB_SUPERSAMPLE, h * RGB_SUPERSAMPLE))
+        g = self.geometry = rig_geometry(_face_fraction(probe_size), rig)
+        self.renderer = FaceRenderer(identity, size=g.canvas_hd)  # only the ROI window is rendered
+        self.lr_renderer = FaceRenderer(identity, size=(g.canvas_lr[0] * SUPERSAMPLE, g.canvas_lr[1] * SUPERSAMPLE))
+        self.rgb_renderer = FaceRenderer(identity, size=(g.canvas_rgb[0] * SUPERSAMPLE, g.canvas_rgb[1] * SUPERSAMPLE))
         # The world beyond the rendered canvas is static: the neutral canvas's edges, replicated
         # once (so a moving canvas edge never drags the surroundings along).
-        g = self.geometry
-        neutral = np.asarray(self.renderer.render({}), dtype=np.float32) @ LUMA
-        self._lr_backdrop = _backdrop(cv2.resize(neutral, g.canvas_lr, interpolation=cv2.INTER_AREA),
-                                      g.lr_offset, DVS_SENSORS[rig.lr_preset])
-        neutral_rgb = np.asarray(self.rgb_renderer.render({}), dtype=np.float32)
-        self._rgb_backdrop = _backdrop(cv2.resize(neutral_rgb, g.canvas_rgb, interpolation=cv2.INTER_AREA),
-                                       g.rgb_offset, rig.rgb_size)
+        self._lr_backdrop = _backdrop(self._lr_canvas(self.lr_renderer.render({})), g.lr_offset,
+                                      DVS_SENSORS[rig.lr_preset])
+        self._rgb_backdrop = _backdrop(self._rgb_canvas(self.rgb_renderer.render({})), g.rgb_offset, rig.rgb_size)
+
+    def _lr_canvas(self, reflectance: np.ndarray) -> np.ndarray:
+        return cv2.resize(reflectance @ LUMA, self.geometry.canvas_lr, interpolation=cv2.INTER_AREA)
+
+    def _rgb_canvas(self, reflectance: np.ndarray) -> np.ndarray:
+        return cv2.resize(reflectance, self.geometry.canvas_rgb, interpolation=cv2.INTER_AREA)
 
     @staticmethod
-    def _render(renderer: FaceRenderer, timeline: Timeline, t_us: int) -> np.ndarray:
+    def _state(timeline: Timeline, t_us: int) -> tuple[dict[int, float], FacePose]:
         dx, dy, roll, scale = head_pose(timeline, t_us)
-        pose = FacePose(dx=dx, dy=dy, roll_deg=roll, scale=scale)
-        return np.asarray(renderer.render(au_intensities(timeline, t_us), pose), dtype=np.float32)
+        return au_intensities(timeline, t_us), FacePose(dx=dx, dy=dy, roll_deg=roll, scale=scale)
 
-    def render_reflectance(self, timeline: Timeline, t_us: int) -> np.ndarray:
-        """The face at ``t_us`` on the hd canvas: float32 (H, W, 3) reflectance."""
-        return self._render(self.renderer, timeline, t_us)
-
-    def views(self, reflectance: np.ndarray, lux: float) -> tuple[np.ndarray, np.ndarray]:
-        """Scene luminance in lux on the hd ROI and on the whole lr array."""
+    def views(self, timeline: Timeline, t_us: int, lux: float) -> tuple[np.ndarray, np.ndarray]:
+        """Scene luminance in lux at ``t_us`` on the hd ROI and on the whole lr array
+        (float32 (H, W) each)."""
         g = self.geometry
-        luma = reflectance @ LUMA
-        x0, y0, w, h = g.roi_in_canvas
-        hd = np.ascontiguousarray(luma[y0 : y0 + h, x0 : x0 + w]) * np.float32(lux)
-        lr_canvas = cv2.resize(luma, g.canvas_lr, interpolation=cv2.INTER_AREA)
-        lr = _inset(self._lr_backdrop, lr_canvas, g.lr_offset) * np.float32(lux)
+        aus, pose = self._state(timeline, t_us)
+        hd = self.renderer.render(aus, pose, window=g.roi_in_canvas) @ LUMA
+        hd *= np.float32(lux)
+        lr = _lit(self._lr_backdrop, self._lr_canvas(self.lr_renderer.render(aus, pose)), g.lr_offset, lux)
         return hd, lr
 
     def rgb_scene(self, timeline: Timeline, lighting: Any, t_us: int) -> np.ndarray:
-        """Colour scene in lux on the RGB sensor at ``t_us`` (float32 (H, W, 3)): the RGB view is
-        rendered at its own size (the renderer's fixed layout makes it the same view)."""
-        refl = self._render(self.rgb_renderer, timeline, t_us)
-        canvas = cv2.resize(refl, self.geometry.canvas_rgb, interpolation=cv2.INTER_AREA)
-        return _inset(self._rgb_backdrop, canvas, self.geometry.rgb_offset) * np.float32(lighting.lux_at(t_us))
+        """Colour scene in lux on the RGB sensor at ``t_us`` (float32 (H, W, 3))."""
+        aus, pose = self._state(timeline, t_us)
+        canvas = self._rgb_canvas(self.rgb_renderer.render(aus, pose))
+        return _lit(self._rgb_backdrop, canvas, self.geometry.rgb_offset, lighting.lux_at(t_us))
 
     def record(self, spec: ClipSpec, timeline: Timeline, lighting: Any, seed: np.random.SeedSequence) -> Clip:
         """Film one clip with all three cameras."""
@@ -381,16 +382,19 @@ class Rig:
         step_us = 1e6 / rp.scene_rate_hz
         n_steps = int(round(timeline.duration_us / step_us))
         truth_every = int(round(rp.scene_rate_hz / rp.truth_rate_hz))
-        hd_events, lr_events, truth_t, truth_hd, truth_lr = [], [], [], [], []
+        n_truth = n_steps // truth_every + 1
+        truth_hd = np.empty((n_truth, g.roi[3], g.roi[2]), np.float32)
+        truth_lr = np.empty((n_truth, *DVS_SENSORS[rp.lr_preset][::-1]), np.float32)
+        hd_events, lr_events, truth_t = [], [], []
         for k in range(n_steps + 1):
             t_us = int(round(k * step_us))
-            hd, lr = self.views(self.render_reflectance(timeline, t_us), lighting.lux_at(t_us))
+            hd, lr = self.views(timeline, t_us, lighting.lux_at(t_us))
             hd_events.append(hd_sim.step(hd, t_us))
             lr_events.append(lr_sim.step(lr, t_us))
             if k % truth_every == 0:
+                truth_hd[len(truth_t)] = _round_mantissa(hd)
+                truth_lr[len(truth_t)] = _round_mantissa(lr)
                 truth_t.append(t_us)
-                truth_hd.append(_round_mantissa(hd))
-                truth_lr.append(_round_mantissa(lr))
         rgb_params = RgbCameraParams.preset(rp.rgb_preset)
         frames = RgbCamera(rgb_params, seed=rgb_seed).capture(
             lambda t: self.rgb_scene(timeline, lighting, int(t)), 0, timeline.duration_us
@@ -433,7 +437,7 @@ class Rig:
             events={"hd": concatenate(hd_events), "lr": concatenate(lr_events)},
             sensors=sensors,
             frames={"rgb": frames},
-            truth={"hd": TruthSeries(np.stack(truth_hd), truth_t_arr), "lr": TruthSeries(np.stack(truth_lr), truth_t_arr)},
+            truth={"hd": TruthSeries(truth_hd, truth_t_arr), "lr": TruthSeries(truth_lr, truth_t_arr)},
             calibration=calibration,
             extra=extra,
         )
