@@ -233,6 +233,9 @@ def test_truth_rounding_error_is_bounded():
     r = _round_mantissa(x)
     assert np.max(np.abs(r - x) / x) <= 2.0**-8
     assert np.array_equal(_round_mantissa(r), r)
+    out = np.empty_like(x)
+    res = _round_mantissa(x, out=out)
+    assert np.shares_memory(res, out) and np.array_equal(out, r)  # written in place
     assert np.all(r.view(np.uint32) & np.uint32((1 << 16) - 1) == 0)  # two zero low bytes compress
 
 

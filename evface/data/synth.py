@@ -392,8 +392,8 @@ class Rig:
             hd_events.append(hd_sim.step(hd, t_us))
             lr_events.append(lr_sim.step(lr, t_us))
             if k % truth_every == 0:
-                truth_hd[len(truth_t)] = _round_mantissa(hd)
-                truth_lr[len(truth_t)] = _round_mantissa(lr)
+                _round_mantissa(hd, out=truth_hd[len(truth_t)])
+                _round_mantissa(lr, out=truth_lr[len(truth_t)])
                 truth_t.append(t_us)
         rgb_params = RgbCameraParams.preset(rp.rgb_preset)
         frames = RgbCamera(rgb_params, seed=rgb_seed).capture(
@@ -443,14 +443,16 @@ class Rig:
         )
 
 
-def _round_mantissa(x: np.ndarray, bits: int = 7) -> np.ndarray:
+def _round_mantissa(x: np.ndarray, bits: int = 7, out: np.ndarray | None = None) -> np.ndarray:
     """Keep ``bits`` of float32 mantissa, rounding to nearest (relative error <= 2**-(bits+1):
     0.4 % for 7 bits, one 8-bit grey level at full scale), so that truth frames compress
-    (lzf + shuffle then finds two all-zero byte planes)."""
+    (lzf + shuffle then finds two all-zero byte planes). ``out``: a contiguous float32 array of
+    ``x``'s shape to write into."""
     drop = 23 - bits
     u = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32)
-    u = (u + np.uint32(1 << (drop - 1))) & np.uint32(~((1 << drop) - 1) & 0xFFFFFFFF)
-    return u.view(np.float32)
+    r = np.add(u, np.uint32(1 << (drop - 1)), out=None if out is None else out.view(np.uint32))
+    np.bitwise_and(r, np.uint32(~((1 << drop) - 1) & 0xFFFFFFFF), out=r)
+    return r.view(np.float32)
 
 
 # --------------------------------------------------------------------------------------------
