@@ -31,6 +31,7 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, prange
 from numba.core import types
+from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
 from evface.errors import ParameterError
@@ -334,25 +335,16 @@ _I_PREV, _LP, _BASE, _THR_ON, _THR_OFF = range(5)
 
 
 @njit(cache=True, inline="always")
-def _advance(i0, lp0, base, tlast, i1, l1, thr_on, thr_off, prm, emit, out_t, out_p, k):
+def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr,
+             inv_sub, emit, out_t, out_p, k):
     """Advance one pixel from (t0, i0) to (t0 + dt, i1); return (lp, base, tlast, n, k).
 
-    ``lp0`` is the filtered log, ``l1 = L(i1)``, ``base`` the memorised log at the last event,
-    ``tlast`` the time of the last emitted event (float µs). With ``emit`` the ``n`` events are written to
-    ``out_t[k:k+n]`` / ``out_p``. When the one-step change of the filtered log exceeds
-    ``1 / inv_sub`` of the smaller threshold, the step is split into sub-steps along a linear
-    interpolation of the input.
+    ``lp0`` is the filtered log, ``lp1`` its one-step update (:func:`_lowpass` of ``L(i1)``),
+    ``base`` the memorised log at the last event, ``tlast`` the time of the last emitted event
+    (float µs). With ``emit`` the ``n`` events are written to ``out_t[k:k+n]`` / ``out_p``. When
+    the one-step change of the filtered log exceeds ``1 / inv_sub`` of the smaller threshold, the
+    step is split into sub-steps along a linear interpolation of the input.
     """
-    t0 = prm[_T0]
-    dt = prm[_DT]
-    cwdt = _F32(prm[_CWDT])
-    lin_thr = _F32(prm[_LIN])
-    log_thr = _F32(prm[_LOGLIN])
-    inv_thr = _F32(prm[_INVLIN])
-    bw_inv = _F32(prm[_BWINV])
-    refr = prm[_REFR]
-    inv_sub = prm[_INVSUB]
-    lp1 = _lowpass(lp0, l1, i1, cwdt, lin_thr, bw_inv)
     m = 1
     if inv_sub > 0.0:
         d = abs(lp1 - lp0) * inv_sub / min(thr_on, thr_off)
@@ -405,6 +397,9 @@ def _pass1(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, 
     bw_inv = _F32(prm[_BWINV])
     inv_sub = prm[_INVSUB]
     inv_sub32 = _F32(inv_sub)
+    t0 = prm[_T0]
+    dt = prm[_DT]
+    refr = prm[_REFR]
     i_prev = st[_I_PREV]
     lp = st[_LP]
     base = st[_BASE]
@@ -418,7 +413,7 @@ def _pass1(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, 
     for g in prange(groups):
         for y in range(g, h, groups):
             _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, active, words, saved, s_tl,
-                       px_list, rows, prm, use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv, inv_sub, inv_sub32,
+                       px_list, rows, use_lp, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, inv_sub32,
                        row_t[y], row_p[y], row_x[y])
     n_sig = 0
     n_bad = 0
@@ -433,101 +428,131 @@ _BLOCK = 64
 
 
 @njit(cache=True, inline="always")
+def _sweep(fr, ipr, lpr, lor, br, onr, offr, actr, ior, xa, xb, use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv,
+           inv_sub, inv_sub32):
+    """The vectorised sweep of pass 1 over pixels [xa, xb) of one row; returns the number of bad
+    inputs and of flagged pixels.
+
+    Row views indexed by unsigned integers: no negative-index wraparound, so the loops vectorise.
+    """
+    bad = 0
+    nact = 0
+    ua = np.uint64(xa)
+    ub = np.uint64(xb)
+    if inv_sub > 0.0:  # sub-steps interpolate from the previous input: keep it for the scalar sweep
+        for i in range(ua, ub):
+            ior[i] = ipr[i]
+    if use_lp:  # two copies of the sweep so that each one vectorises without a branch
+        for i in range(ua, ub):
+            v = fr[i]
+            bad += not (v >= _F32(0.0) and v <= _FMAX)
+            l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
+            lp0 = lpr[i]
+            lp1 = _lowpass_on(lp0, l1, v, cwdt, lin_thr, bw_inv)
+            d = lp1 - br[i]
+            ton = onr[i]
+            toff = offr[i]
+            fire = (d >= ton) | (d <= -toff) | (abs(lp1 - lp0) * inv_sub32 > min(ton, toff))
+            lor[i] = lp0
+            lpr[i] = lp1
+            ipr[i] = v
+            actr[i] = fire
+            nact += fire
+    else:
+        for i in range(ua, ub):
+            v = fr[i]
+            bad += not (v >= _F32(0.0) and v <= _FMAX)
+            l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
+            lp0 = lpr[i]
+            d = l1 - br[i]
+            ton = onr[i]
+            toff = offr[i]
+            fire = (d >= ton) | (d <= -toff) | (abs(l1 - lp0) * inv_sub32 > min(ton, toff))
+            lor[i] = lp0
+            lpr[i] = l1
+            ipr[i] = v
+            actr[i] = fire
+            nact += fire
+    return bad, nact
+
+
+@njit(cache=True, inline="always")
+def _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, words, saved, s_tl, px_list,
+              t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, out_t, out_p, out_x, count, npx):
+    """The scalar sweep of pass 1 over pixels [xa, xb) of row ``y``: the full pixel model on the
+    flagged pixels, found 8 flags at a time (the set bytes of a word, lowest first); returns the
+    row's updated (event count, firing pixels)."""
+    for wi in range(xa // 8, (xb + 7) // 8):
+        word = words[y, wi]
+        while word != 0:
+            x = wi * 8 + (trailing_zeros(word) >> 3)
+            word &= word - np.uint64(1)
+            i0 = i_old[y, x] if inv_sub > 0.0 else i_prev[y, x]  # (i0 is only read by sub-steps)
+            lp0 = lp_old[y, x]
+            b0 = base[y, x]
+            tl0 = tlast[y, x]
+            lp1, b1, tl1, n, k = _advance(i0, lp0, lp[y, x], b0, tl0, frame[y, x], thr_on[y, x], thr_off[y, x],
+                                          t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, True,
+                                          out_t, out_p, count)
+            for e in range(count, min(k, out_x.shape[0])):
+                out_x[e] = x
+            lp[y, x] = lp1
+            base[y, x] = b1
+            tlast[y, x] = tl1
+            if n > 0:
+                px_list[y, npx] = x
+                saved[0, y, npx] = i0
+                saved[1, y, npx] = lp0
+                saved[2, y, npx] = b0
+                s_tl[y, npx] = tl0
+                npx += 1
+                count += n
+    return count, npx
+
+
+@njit(cache=True, inline="always")
 def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, active, words, saved, s_tl, px_list,
-               rows, prm, use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv, inv_sub, inv_sub32, out_t, out_p, out_x):
+               rows, use_lp, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, inv_sub32, out_t, out_p,
+               out_x):
     """Pass 1 on row ``y`` (see :func:`_pass1`); the row's events go to ``out_*`` while they fit.
 
-    The sweep goes in blocks of 64 pixels. A block whose input equals the previous input and
-    whose filtered log did not move in the previous step is at a fixed point of the model (no
-    state change, no event), so it is skipped after one vectorised comparison.
+    The row is checked in blocks of 64 pixels. A block whose input equals the previous input
+    and whose filtered log did not move in the previous step is at a fixed point of the model
+    (no state change, no event), so it is skipped after one vectorised comparison. Each run of
+    consecutive changed blocks is swept in one vectorised loop, then (when it flagged pixels and
+    holds no bad input) scanned by the scalar sweep.
     """
     w = frame.shape[1]
+    fr = frame[y]
+    ipr = i_prev[y]
+    lpr = lp[y]
+    lor = lp_old[y]
+    xa = 0  # pending run of changed blocks [xa, xb)
+    xb = 0
     bad = 0
-    for x0 in range(0, w, _BLOCK):
-        x1 = min(x0 + _BLOCK, w)
-        # 1-D views indexed from 0: loops over range(n) vectorise (no negative-index wraparound)
-        f_ = frame[y, x0:x1]
-        ip_ = i_prev[y, x0:x1]
-        lp_ = lp[y, x0:x1]
-        lo_ = lp_old[y, x0:x1]
-        n = x1 - x0
-        same = True
-        for i in range(n):
-            same &= (f_[i] == ip_[i]) & (lo_[i] == lp_[i])
-        if same:
-            for wi in range(x0 // 8, (x1 + 7) // 8):
-                words[y, wi] = 0
-            continue
-        b_ = base[y, x0:x1]
-        on_ = thr_on[y, x0:x1]
-        off_ = thr_off[y, x0:x1]
-        act_ = active[y, x0:x1]
-        if inv_sub > 0.0:  # sub-steps interpolate from the previous input: keep it for the scalar sweep
-            io_ = i_old[y, x0:x1]
-            for i in range(n):
-                io_[i] = ip_[i]
-        if use_lp:  # two copies of the sweep so that each one vectorises without a branch
-            for i in range(n):
-                v = f_[i]
-                bad += not (v >= _F32(0.0) and v <= _FMAX)
-                l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
-                lp0 = lp_[i]
-                lp1 = _lowpass_on(lp0, l1, v, cwdt, lin_thr, bw_inv)
-                d = lp1 - b_[i]
-                ton = on_[i]
-                toff = off_[i]
-                fire = (d >= ton) | (d <= -toff) | (abs(lp1 - lp0) * inv_sub32 > min(ton, toff))
-                lo_[i] = lp0
-                lp_[i] = lp1
-                ip_[i] = v
-                act_[i] = fire
-        else:
-            for i in range(n):
-                v = f_[i]
-                bad += not (v >= _F32(0.0) and v <= _FMAX)
-                l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
-                lp0 = lp_[i]
-                d = l1 - b_[i]
-                ton = on_[i]
-                toff = off_[i]
-                fire = (d >= ton) | (d <= -toff) | (abs(l1 - lp0) * inv_sub32 > min(ton, toff))
-                lo_[i] = lp0
-                lp_[i] = l1
-                ip_[i] = v
-                act_[i] = fire
-    rows[2, y] = bad
     count = 0
     npx = 0
-    if bad == 0:
-        for wi in range(words.shape[1]):
-            if words[y, wi] == 0:
-                continue
-            for x in range(wi * 8, min(wi * 8 + 8, w)):
-                if active[y, x]:
-                    i0 = i_old[y, x] if inv_sub > 0.0 else i_prev[y, x]  # (i0 is only read by sub-steps)
-                    lp0 = lp_old[y, x]
-                    b0 = base[y, x]
-                    tl0 = tlast[y, x]
-                    i1 = frame[y, x]
-                    # without the low-pass the sweep left L(i1) in lp; with it, recompute
-                    l1 = _lin_log(i1, lin_thr, log_thr, inv_thr) if use_lp else lp[y, x]
-                    lp1, b1, tl1, n, k = _advance(i0, lp0, b0, tl0, i1, l1, thr_on[y, x], thr_off[y, x],
-                                                  prm, True, out_t, out_p, count)
-                    for e in range(count, min(k, out_x.shape[0])):
-                        out_x[e] = x
-                    lp[y, x] = lp1
-                    base[y, x] = b1
-                    tlast[y, x] = tl1
-                    if n > 0:
-                        px_list[y, npx] = x
-                        saved[0, y, npx] = i0
-                        saved[1, y, npx] = lp0
-                        saved[2, y, npx] = b0
-                        s_tl[y, npx] = tl0
-                        npx += 1
-                        count += n
+    for x0 in range(0, w + _BLOCK, _BLOCK):  # one block past the end closes the last run
+        x1 = min(x0 + _BLOCK, w)
+        same = True
+        for i in range(np.uint64(x0), np.uint64(x1)):
+            same &= (fr[i] == ipr[i]) & (lor[i] == lpr[i])
+        if not same:
+            xb = x1
+            continue
+        if xb > xa:
+            run_bad, nact = _sweep(fr, ipr, lpr, lor, base[y], thr_on[y], thr_off[y], active[y], i_old[y], xa, xb,
+                                   use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv, inv_sub, inv_sub32)
+            bad += run_bad
+            if nact > 0 and run_bad == 0:
+                count, npx = _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast,
+                                       words, saved, s_tl, px_list, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv,
+                                       refr, inv_sub, out_t, out_p, out_x, count, npx)
+        xa = x1
+        xb = x1
     rows[0, y] = count
     rows[1, y] = npx
+    rows[2, y] = bad
 
 
 def _emit(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
@@ -546,6 +571,15 @@ def _emit(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise
     buf_p = np.empty(n, np.int8)
     thr_on = st[_THR_ON]
     thr_off = st[_THR_OFF]
+    t0 = prm[_T0]
+    dt = prm[_DT]
+    cwdt = _F32(prm[_CWDT])
+    lin_thr = _F32(prm[_LIN])
+    log_thr = _F32(prm[_LOGLIN])
+    inv_thr = _F32(prm[_INVLIN])
+    bw_inv = _F32(prm[_BWINV])
+    refr = prm[_REFR]
+    inv_sub = prm[_INVSUB]
     groups = min(h, max(int(prm[_GROUPS]), 1))
     for g in prange(groups):
         for y in range(g, h, groups):
@@ -561,9 +595,11 @@ def _emit(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise
                 x = px_list[y, j]
                 k0 = k
                 i1 = frame[y, x]
-                l1 = _lin_log(i1, _F32(prm[_LIN]), _F32(prm[_LOGLIN]), _F32(prm[_INVLIN]))
-                _lp, _b, _tl, _n, k = _advance(saved[0, y, j], saved[1, y, j], saved[2, y, j], s_tl[y, j],
-                                               i1, l1, thr_on[y, x], thr_off[y, x], prm, True, buf_t, buf_p, k)
+                lp0 = saved[1, y, j]
+                lp1 = _lowpass(lp0, _lin_log(i1, lin_thr, log_thr, inv_thr), i1, cwdt, lin_thr, bw_inv)
+                _lp, _b, _tl, _n, k = _advance(saved[0, y, j], lp0, lp1, saved[2, y, j], s_tl[y, j], i1,
+                                               thr_on[y, x], thr_off[y, x], t0, dt, cwdt, lin_thr, log_thr, inv_thr,
+                                               bw_inv, refr, inv_sub, True, buf_t, buf_p, k)
                 for e in range(k0, k):
                     buf_x[e] = x
                     buf_y[e] = y
