@@ -636,16 +636,19 @@ def _emit(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise
 
 
 # Each kernel is compiled twice: rows in parallel for large arrays, serial for small ones (where
-# a parallel region's start-up costs more than the work, especially on a busy machine).
-_pass1_par = njit(cache=True, parallel=True, fastmath=False)(_pass1)
-_pass1_ser = njit(cache=True, fastmath=False)(_pass1)
-_emit_par = njit(cache=True, parallel=True, fastmath=False)(_emit)
-_emit_ser = njit(cache=True, fastmath=False)(_emit)
+# a parallel region's start-up costs more than the work, especially on a busy machine). The only
+# fast-math flag is "contract" (a * b + c may become one fused multiply-add, rounded once): it is
+# applied alike to the vector and the scalar code of every kernel, so they still agree bit for bit.
+_FASTMATH = {"contract"}
+_pass1_par = njit(cache=True, parallel=True, fastmath=_FASTMATH)(_pass1)
+_pass1_ser = njit(cache=True, fastmath=_FASTMATH)(_pass1)
+_emit_par = njit(cache=True, parallel=True, fastmath=_FASTMATH)(_emit)
+_emit_ser = njit(cache=True, fastmath=_FASTMATH)(_emit)
 PARALLEL_MIN_PIXELS = 32768
 """Arrays with fewer pixels than this run the serial kernels."""
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FASTMATH)
 def _init_log(frame, prm, out):
     h, w = frame.shape
     lin_thr = _F32(prm[_LIN])
