@@ -137,7 +137,7 @@ def test_select_device():
 
 _DDP_SCRIPT = textwrap.dedent(
     """
-    import sys, torch
+    import json, sys, torch
     from evface.tasks import engine
     run_dir = sys.argv[1]
     dist = engine.init_distributed("cpu")
@@ -160,7 +160,8 @@ _DDP_SCRIPT = textwrap.dedent(
             return {"val_loss": torch.nn.functional.mse_loss(model(x).squeeze(1), y).item()}
         engine.fit(model, opt, train_epoch, validate, run_dir, dist=dist, epochs=3)
         w = engine.unwrap(model).weight.detach().numpy().tolist()
-        print("RANK", dist.rank, dist.world_size, w)
+        with open(f"{run_dir}/rank{dist.rank}.json", "w") as fh:  # stdout lines of two ranks can interleave
+            json.dump({"world": dist.world_size, "weight": w}, fh)
     finally:
         engine.teardown_distributed(dist)
     """
@@ -179,8 +180,8 @@ def test_fit_under_torchrun_two_cpu_processes(tmp_path):
         capture_output=True, text=True, timeout=120, env=env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    lines = sorted(l for l in proc.stdout.splitlines() if l.startswith("RANK"))
-    assert [l.split()[1:3] for l in lines] == [["0", "2"], ["1", "2"]]
-    assert lines[0].split(" ", 3)[3] == lines[1].split(" ", 3)[3]  # DDP kept the replicas identical
+    ranks = [json.loads((tmp_path / "run" / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["world"] for r in ranks] == [2, 2]
+    assert ranks[0]["weight"] == ranks[1]["weight"]  # DDP kept the replicas identical
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 3
     assert (tmp_path / "run" / "best.pt").exists()
