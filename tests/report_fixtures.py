@@ -67,3 +67,14 @@ def make_fake_run(root: Path) -> Path:
     stages.append({"name": "recon-hd", "task": "reconstruct", "dir": "stages/recon-hd-0", "seconds": 30.0})
     (root / "pipeline.json").write_text(json.dumps({"preset": "test", "data": str(data), "config": {}, "stages": stages}))
     return root
+
+
+def copy_fake_results(fake: Path, stage, run_dir: Path, jobs: int) -> None:
+    """A stage runner for pipeline tests: copy the fake run's results instead of training.
+
+    Module-level (picklable) so that the pipeline's worker processes can run it.
+    """
+    source = fake / ("stages/events-hd-0" if stage.task == "classify" else "stages/recon-hd-0")
+    for name in ("config.json", "metrics.json"):
+        (run_dir / name).write_text((source / name).read_text())
+    (run_dir / "ran-in-pid").write_text(str(__import__("os").getpid()))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 import evface.pipeline as pipeline
 from evface.errors import ParameterError
 
-from report_fixtures import make_fake_run
+from report_fixtures import copy_fake_results, make_fake_run
 
 
 class Killed(Exception):
@@ -18,13 +20,11 @@ class Killed(Exception):
 
 
 def fake_runner(calls: list[str], fake: Path, kill_at: str | None = None):
-    def run(stage: pipeline.Stage, run_dir: Path) -> None:
+    def run(stage: pipeline.Stage, run_dir: Path, jobs: int) -> None:
         calls.append(stage.name)
         if stage.name == kill_at:
             raise Killed(stage.name)
-        source = fake / ("stages/events-hd-0" if stage.task == "classify" else "stages/recon-hd-0")
-        for name in ("config.json", "metrics.json"):
-            (run_dir / name).write_text((source / name).read_text())
+        copy_fake_results(fake, stage, run_dir, jobs)
 
     return run
 
@@ -42,24 +42,33 @@ def test_plan_keys_follow_configuration(tmp_path):
         pipeline.plan("huge", None, tmp_path)
 
 
-def test_killed_run_resumes_without_redoing_stages(tmp_path, monkeypatch):
+def test_killed_run_resumes_without_redoing_stages(tmp_path):
     fake = make_fake_run(tmp_path / "fake")
     out = tmp_path / "out"
     calls: list[str] = []
-    monkeypatch.setattr(pipeline, "_run_stage", fake_runner(calls, fake, kill_at="rgb"))
     with pytest.raises(Killed):
-        pipeline.run_pipeline(out, data_dir=fake / "data")
+        pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake, kill_at="rgb"))
     assert calls == ["events-hd", "events-lr", "rgb"]
     assert not (out / "report.html").exists()
 
     calls.clear()
-    monkeypatch.setattr(pipeline, "_run_stage", fake_runner(calls, fake))
-    report = pipeline.run_pipeline(out, data_dir=fake / "data")
+    report = pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
     assert calls == ["rgb", "rgb-diff", "recon-hd", "recon-lr"]
     assert report.exists() and "events-lr" in report.read_text()
     record = json.loads((out / "pipeline.json").read_text())
     assert [s["name"] for s in record["stages"]] == ["events-hd", "events-lr", "rgb", "rgb-diff", "recon-hd", "recon-lr"]
 
     calls.clear()
-    pipeline.run_pipeline(out, data_dir=fake / "data")
+    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
     assert calls == []
+
+
+def test_training_stages_run_side_by_side_in_worker_processes(tmp_path):
+    fake = make_fake_run(tmp_path / "fake")
+    out = tmp_path / "out"
+    report = pipeline.run_pipeline(out, data_dir=fake / "data", jobs=2, runner=functools.partial(copy_fake_results, fake))
+    _, stages = pipeline.plan("quick", fake / "data", out)
+    pids = {(out / s.dirname / "ran-in-pid").read_text() for s in stages}
+    assert str(os.getpid()) not in pids and 1 <= len(pids) <= 2
+    assert all((out / s.dirname / pipeline.STAGE_DONE).exists() for s in stages)
+    assert "recon-lr" in report.read_text()

@@ -18,11 +18,12 @@ def register(app: typer.Typer) -> None:
         data: Path = typer.Option(None, "--data", help="Use this dataset folder instead of building the synthetic one."),
         out: Path = typer.Option(Path("runs/quick"), "--out", help="Output folder; a second run skips finished stages."),
         seed: int = typer.Option(0, "--seed", help="Seed of the dataset and of every training run."),
+        jobs: int = typer.Option(None, "--jobs", help="Stages run side by side (default: one per core)."),
     ) -> None:
         """Build the dataset, train and evaluate every model, and write OUT/report.html."""
         from evface.pipeline import run_pipeline
 
-        report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, log=console.print)
+        report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs, log=console.print)
         console.print(f"[bold green]report written:[/] {report}", soft_wrap=True)
 
     @app.command("report")
