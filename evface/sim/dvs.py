@@ -205,6 +205,10 @@ def _i2f(typingctx, x):
 
 _F32 = np.float32
 _FMAX = _F32(3.4028234e38)
+_FASTMATH = {"contract"}
+"""The only fast-math flag of the kernels: ``a * b + c`` may become one fused multiply-add
+(rounded once). It applies alike to the vector and the scalar code of every kernel, so they
+still agree bit for bit."""
 
 
 @njit(cache=True, inline="always")
@@ -555,41 +559,44 @@ def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast
     rows[2, y] = bad
 
 
+@njit(cache=True, inline="always")
+def _time_key(t, t_first, span):
+    """The µs bin (0..span) of an event at float time ``t`` in a step starting at ``t_first``."""
+    key = np.int64(math.floor(t + 0.5)) - t_first
+    return min(max(key, 0), span)
+
+
+@njit(cache=True, fastmath=_FASTMATH)
 def _emit(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
-    """The step's events: gather the rows' buffers (re-running the firing pixels of a row whose
-    buffer overflowed), append the noise events, then order everything by rounded time with a
-    stable counting sort."""
+    """The step's events, ordered by rounded time with a stable counting sort over the rows'
+    buffers (in row order), then the noise events. The firing pixels of a row whose buffer
+    overflowed are first re-run from their saved state into one extra buffer."""
     h = frame.shape[0]
-    offsets = np.zeros(h + 1, np.int64)
+    cap = row_t.shape[1]
+    n_ov = 0
+    n_sig = 0
     for y in range(h):
-        offsets[y + 1] = offsets[y] + rows[0, y]
-    n_sig = offsets[h]
-    n = n_sig + noise_t.shape[0]
-    buf_t = np.empty(n, np.float64)
-    buf_x = np.empty(n, np.uint16)
-    buf_y = np.empty(n, np.uint16)
-    buf_p = np.empty(n, np.int8)
-    thr_on = st[_THR_ON]
-    thr_off = st[_THR_OFF]
+        n_sig += rows[0, y]
+        if rows[0, y] > cap:
+            n_ov += rows[0, y]
+    ov_t = np.empty(n_ov, np.float64)
+    ov_p = np.empty(n_ov, np.int8)
+    ov_x = np.empty(n_ov, np.uint16)
     t0 = prm[_T0]
-    dt = prm[_DT]
-    cwdt = _F32(prm[_CWDT])
-    lin_thr = _F32(prm[_LIN])
-    log_thr = _F32(prm[_LOGLIN])
-    inv_thr = _F32(prm[_INVLIN])
-    bw_inv = _F32(prm[_BWINV])
-    refr = prm[_REFR]
-    inv_sub = prm[_INVSUB]
-    groups = min(h, max(int(prm[_GROUPS]), 1))
-    for g in prange(groups):
-        for y in range(g, h, groups):
-            k = offsets[y]
-            if rows[0, y] <= row_t.shape[1]:
-                for e in range(rows[0, y]):
-                    buf_t[k + e] = row_t[y, e]
-                    buf_p[k + e] = row_p[y, e]
-                    buf_x[k + e] = row_x[y, e]
-                    buf_y[k + e] = y
+    if n_ov > 0:
+        thr_on = st[_THR_ON]
+        thr_off = st[_THR_OFF]
+        dt = prm[_DT]
+        cwdt = _F32(prm[_CWDT])
+        lin_thr = _F32(prm[_LIN])
+        log_thr = _F32(prm[_LOGLIN])
+        inv_thr = _F32(prm[_INVLIN])
+        bw_inv = _F32(prm[_BWINV])
+        refr = prm[_REFR]
+        inv_sub = prm[_INVSUB]
+        k = 0
+        for y in range(h):
+            if rows[0, y] <= cap:
                 continue
             for j in range(rows[1, y]):
                 x = px_list[y, j]
@@ -599,51 +606,63 @@ def _emit(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise
                 lp1 = _lowpass(lp0, _lin_log(i1, lin_thr, log_thr, inv_thr), i1, cwdt, lin_thr, bw_inv)
                 _lp, _b, _tl, _n, k = _advance(saved[0, y, j], lp0, lp1, saved[2, y, j], s_tl[y, j], i1,
                                                thr_on[y, x], thr_off[y, x], t0, dt, cwdt, lin_thr, log_thr, inv_thr,
-                                               bw_inv, refr, inv_sub, True, buf_t, buf_p, k)
+                                               bw_inv, refr, inv_sub, True, ov_t, ov_p, k)
                 for e in range(k0, k):
-                    buf_x[e] = x
-                    buf_y[e] = y
-    for i in range(noise_t.shape[0]):
-        buf_t[n_sig + i] = noise_t[i]
-        buf_x[n_sig + i] = noise_x[i]
-        buf_y[n_sig + i] = noise_y[i]
-        buf_p[n_sig + i] = noise_p[i]
-    t_first = np.int64(prm[_T0])
+                    ov_x[e] = x
+    t_first = np.int64(t0)
     span = np.int64(prm[_DT])
-    keys = np.empty(n, np.int64)
     counts = np.zeros(span + 2, np.int64)
-    for i in range(n):
-        key = np.int64(math.floor(buf_t[i] + 0.5)) - t_first
-        if key < 0:
-            key = 0
-        elif key > span:
-            key = span
-        keys[i] = key
-        counts[key + 1] += 1
+    for y in range(h):
+        if rows[0, y] <= cap:
+            for e in range(rows[0, y]):
+                counts[_time_key(row_t[y, e], t_first, span) + 1] += 1
+    for e in range(n_ov):
+        counts[_time_key(ov_t[e], t_first, span) + 1] += 1
+    for i in range(noise_t.shape[0]):
+        counts[_time_key(noise_t[i], t_first, span) + 1] += 1
     for b in range(1, span + 2):
         counts[b] += counts[b - 1]
-    events = np.empty(n, dtype=EVENT_DTYPE)
-    for i in range(n):
-        key = keys[i]
+    events = np.empty(n_sig + noise_t.shape[0], dtype=EVENT_DTYPE)
+    ko = 0
+    for y in range(h):
+        m = rows[0, y]
+        if m <= cap:
+            for e in range(m):
+                key = _time_key(row_t[y, e], t_first, span)
+                j = counts[key]
+                counts[key] = j + 1
+                ev = events[j]
+                ev.t = key + t_first
+                ev.x = row_x[y, e]
+                ev.y = y
+                ev.p = row_p[y, e]
+        else:
+            for e in range(ko, ko + m):
+                key = _time_key(ov_t[e], t_first, span)
+                j = counts[key]
+                counts[key] = j + 1
+                ev = events[j]
+                ev.t = key + t_first
+                ev.x = ov_x[e]
+                ev.y = y
+                ev.p = ov_p[e]
+            ko += m
+    for i in range(noise_t.shape[0]):
+        key = _time_key(noise_t[i], t_first, span)
         j = counts[key]
         counts[key] = j + 1
         ev = events[j]
         ev.t = key + t_first
-        ev.x = buf_x[i]
-        ev.y = buf_y[i]
-        ev.p = buf_p[i]
+        ev.x = noise_x[i]
+        ev.y = noise_y[i]
+        ev.p = noise_p[i]
     return events
 
 
-# Each kernel is compiled twice: rows in parallel for large arrays, serial for small ones (where
-# a parallel region's start-up costs more than the work, especially on a busy machine). The only
-# fast-math flag is "contract" (a * b + c may become one fused multiply-add, rounded once): it is
-# applied alike to the vector and the scalar code of every kernel, so they still agree bit for bit.
-_FASTMATH = {"contract"}
+# Pass 1 is compiled twice: rows in parallel for large arrays, serial for small ones (where
+# a parallel region's start-up costs more than the work, especially on a busy machine).
 _pass1_par = njit(cache=True, parallel=True, fastmath=_FASTMATH)(_pass1)
 _pass1_ser = njit(cache=True, fastmath=_FASTMATH)(_pass1)
-_emit_par = njit(cache=True, parallel=True, fastmath=_FASTMATH)(_emit)
-_emit_ser = njit(cache=True, fastmath=_FASTMATH)(_emit)
 PARALLEL_MIN_PIXELS = 32768
 """Arrays with fewer pixels than this run the serial kernels."""
 
@@ -749,7 +768,6 @@ class DvsSimulator:
         self._row_x = np.empty((height, cap), np.uint16)
         parallel = width * height >= PARALLEL_MIN_PIXELS
         self._pass1 = _pass1_par if parallel else _pass1_ser
-        self._emit = _emit_par if parallel else _emit_ser
         self.reset()
 
     def reset(self) -> None:
@@ -807,7 +825,7 @@ class DvsSimulator:
         self._t_prev = t_us
         if n_sig + noise[0].size == 0:
             return empty_events()
-        return self._emit(frame, self._st, self._saved, self._s_tl, self._px_list, self._rows, prm,
+        return _emit(frame, self._st, self._saved, self._s_tl, self._px_list, self._rows, prm,
                           self._row_t, self._row_p, self._row_x, *noise)
 
     def _noise(self, frame: np.ndarray, t0: int, t1: int) -> tuple[np.ndarray, ...]:
