@@ -390,8 +390,8 @@ def _pass1(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, 
     runs the full pixel model on the flagged ones only and writes their events to the row's
     buffer (``row_t``, ``row_p``, ``row_x``); the old state of the firing pixels is kept so that
     a row whose buffer overflows is re-run in :func:`_emit`. ``rows`` receives per row the event
-    count, the number of firing pixels and the number of bad (negative or non-finite) inputs.
-    Returns (events, bad inputs).
+    count, the number of firing pixels and whether it holds bad (negative or non-finite) inputs.
+    Returns (events, rows with bad inputs).
     """
     h, w = frame.shape
     cwdt = _F32(prm[_CWDT])
@@ -434,13 +434,13 @@ _BLOCK = 64
 @njit(cache=True, inline="always")
 def _sweep(fr, ipr, lpr, lor, br, onr, offr, actr, ior, xa, xb, use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv,
            inv_sub, inv_sub32):
-    """The vectorised sweep of pass 1 over pixels [xa, xb) of one row; returns the number of bad
-    inputs and of flagged pixels.
+    """The vectorised sweep of pass 1 over pixels [xa, xb) of one row; returns whether it met a
+    bad input and whether it flagged a pixel (boolean reductions: cheaper than counts).
 
     Row views indexed by unsigned integers: no negative-index wraparound, so the loops vectorise.
     """
-    bad = 0
-    nact = 0
+    bad = False
+    any_act = False
     ua = np.uint64(xa)
     ub = np.uint64(xb)
     if inv_sub > 0.0:  # sub-steps interpolate from the previous input: keep it for the scalar sweep
@@ -449,7 +449,7 @@ def _sweep(fr, ipr, lpr, lor, br, onr, offr, actr, ior, xa, xb, use_lp, cwdt, li
     if use_lp:  # two copies of the sweep so that each one vectorises without a branch
         for i in range(ua, ub):
             v = fr[i]
-            bad += not (v >= _F32(0.0) and v <= _FMAX)
+            bad |= not (v >= _F32(0.0) and v <= _FMAX)
             l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
             lp0 = lpr[i]
             lp1 = _lowpass_on(lp0, l1, v, cwdt, lin_thr, bw_inv)
@@ -461,11 +461,11 @@ def _sweep(fr, ipr, lpr, lor, br, onr, offr, actr, ior, xa, xb, use_lp, cwdt, li
             lpr[i] = lp1
             ipr[i] = v
             actr[i] = fire
-            nact += fire
+            any_act |= fire
     else:
         for i in range(ua, ub):
             v = fr[i]
-            bad += not (v >= _F32(0.0) and v <= _FMAX)
+            bad |= not (v >= _F32(0.0) and v <= _FMAX)
             l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
             lp0 = lpr[i]
             d = l1 - br[i]
@@ -476,8 +476,8 @@ def _sweep(fr, ipr, lpr, lor, br, onr, offr, actr, ior, xa, xb, use_lp, cwdt, li
             lpr[i] = l1
             ipr[i] = v
             actr[i] = fire
-            nact += fire
-    return bad, nact
+            any_act |= fire
+    return bad, any_act
 
 
 @njit(cache=True, inline="always")
@@ -533,7 +533,7 @@ def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast
     lor = lp_old[y]
     xa = 0  # pending run of changed blocks [xa, xb)
     xb = 0
-    bad = 0
+    bad = False
     count = 0
     npx = 0
     for x0 in range(0, w + _BLOCK, _BLOCK):  # one block past the end closes the last run
@@ -545,10 +545,10 @@ def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast
             xb = x1
             continue
         if xb > xa:
-            run_bad, nact = _sweep(fr, ipr, lpr, lor, base[y], thr_on[y], thr_off[y], active[y], i_old[y], xa, xb,
-                                   use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv, inv_sub, inv_sub32)
-            bad += run_bad
-            if nact > 0 and run_bad == 0:
+            run_bad, any_act = _sweep(fr, ipr, lpr, lor, base[y], thr_on[y], thr_off[y], active[y], i_old[y], xa,
+                                      xb, use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv, inv_sub, inv_sub32)
+            bad |= run_bad
+            if any_act and not run_bad:
                 count, npx = _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast,
                                        words, saved, s_tl, px_list, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv,
                                        refr, inv_sub, out_t, out_p, out_x, count, npx)
@@ -693,6 +693,11 @@ def _sensor_size(sensor_size: SensorSize) -> tuple[int, int]:
     return width, height
 
 
+def _count_bad(frame: np.ndarray) -> int:
+    """Number of negative or non-finite values of a float32 frame."""
+    return int(frame.size - np.count_nonzero((frame >= 0) & (frame <= np.finfo(np.float32).max)))
+
+
 _EMPTY = (np.empty(0, np.float64), np.empty(0, np.uint16), np.empty(0, np.uint16), np.empty(0, np.int8))
 
 
@@ -799,7 +804,7 @@ class DvsSimulator:
             )
         t_us = int(t_us)
         if self._t_prev is None:
-            bad = int(frame.size - np.count_nonzero((frame >= 0) & (frame <= np.finfo(np.float32).max)))
+            bad = _count_bad(frame)
             if bad:
                 raise self._bad_frame(bad)
             _init_log(frame, self._prm, self._st[_LP])
@@ -816,11 +821,12 @@ class DvsSimulator:
         prm[_DT] = t_us - self._t_prev
         prm[_CWDT] = np.float32(self._cut_w * prm[_DT])
         prm[_GROUPS] = 4 * numba.get_num_threads()
-        n_sig, bad = self._pass1(frame, self._st, self._tlast, self._lp_old, self._i_old, self._active, self._saved,
-                                 self._s_tl, self._px_list, self._rows, prm, self._row_t, self._row_p, self._row_x)
-        if bad:
+        n_sig, bad_rows = self._pass1(frame, self._st, self._tlast, self._lp_old, self._i_old, self._active,
+                                      self._saved, self._s_tl, self._px_list, self._rows, prm, self._row_t,
+                                      self._row_p, self._row_x)
+        if bad_rows:
             self._t_prev = None
-            raise self._bad_frame(bad)
+            raise self._bad_frame(_count_bad(frame))
         noise = self._noise(frame, self._t_prev, t_us)
         self._t_prev = t_us
         if n_sig + noise[0].size == 0:
