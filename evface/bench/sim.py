@@ -3,12 +3,15 @@
 Scene: a bright Gaussian blob (peak 1000 lux, sigma = height / 16) circling over a dim 20 lux
 background at 1 pixel per step, sampled at 1 kHz. Only the simulator's ``step`` is timed (scene
 generation is excluded). Keys (stable): ``<mode>_<W>x<H>`` with ``mode`` in {ideal, realistic},
-each holding ``mpix_per_s``, ``events_per_s``, ``events``, ``steps``, ``seconds``; plus
-``threads`` and ``scene``.
+each holding ``mpix_per_s``, ``events_per_s``, ``events``, ``steps``, ``seconds`` (wall clock) and
+``cpu_seconds`` (CPU time of the process over the same steps, all threads: the steadier figure
+on a shared machine); plus ``threads``, ``scene`` and ``load_avg`` (1-minute load average at the
+end of the run).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -54,12 +57,15 @@ def measure(size: tuple[int, int], params: DvsParams, steps: int, seed: int = 0,
     for k in range(warmup + 1):
         sim.step(blob_frame(size, k), k * STEP_US)
     elapsed = 0.0
+    cpu = 0.0
     n_events = 0
     for k in range(warmup + 1, warmup + 1 + steps):
         frame = blob_frame(size, k)
+        c0 = time.process_time()
         t0 = time.perf_counter()
         ev = sim.step(frame, k * STEP_US)
         elapsed += time.perf_counter() - t0
+        cpu += time.process_time() - c0
         n_events += ev.size
     pixels = size[0] * size[1] * steps
     return {
@@ -68,6 +74,7 @@ def measure(size: tuple[int, int], params: DvsParams, steps: int, seed: int = 0,
         "events": int(n_events),
         "steps": steps,
         "seconds": elapsed,
+        "cpu_seconds": cpu,
     }
 
 
@@ -81,4 +88,5 @@ def run(quick: bool = False) -> dict[str, Any]:
         for size in SIZES:
             steps = (50 if size[0] > 1000 else 200) if quick else (300 if size[0] > 1000 else 2000)
             out[f"{name}_{size[0]}x{size[1]}"] = measure(size, params, steps)
+    out["load_avg"] = os.getloadavg()[0]
     return out
