@@ -14,9 +14,10 @@ Each pixel follows the model documented in ``docs/camera-models.md``:
 * leak events (ON, per-pixel rate with jitter) and shot-noise events (ON/OFF, rate rising in low
   light), drawn as Poisson processes in bulk: the number of events first, then pixels and times.
 
-The per-pixel core is a numba kernel run over rows in parallel: pass 1 updates every pixel and
-counts its events, pass 2 re-runs only the pixels that fired and writes their events at
-precomputed offsets; the step's events are then ordered by time with a stable counting sort.
+The per-pixel core is a numba kernel run over rows in parallel: pass 1 sweeps the changed parts
+of each row with a vectorised loop, then runs the full model on the flagged pixels only and
+writes their events to per-row buffers; the step's events are then ordered by time with a stable
+counting sort (re-running the firing pixels of a row whose buffer overflowed).
 """
 
 from __future__ import annotations
@@ -177,7 +178,7 @@ PRESETS: dict[str, DvsParams] = {
 # --------------------------------------------------------------------------------------------
 # The transcendental functions are written out (Cephes-style float32 polynomials, about 1 ulp)
 # so that the per-row loops vectorise: libm's scalar logf/expf calls would stop LLVM's loop
-# vectoriser. Every code path (vector and scalar) uses the same functions, so pass 1 and pass 2
+# vectoriser. Every code path (vector and scalar) uses the same functions, so pass 1 and the re-run
 # compute bit-identical values.
 
 
@@ -322,7 +323,7 @@ def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, emit, out
                 te = ta + f * (tb - ta)
                 if te - tlast >= refr:
                     if emit:
-                        if k < out_t.shape[0]:  # a full row buffer (pass 1) is re-run in pass 2
+                        if k < out_t.shape[0]:  # a full row buffer (pass 1) is re-run in _emit
                             out_t[k] = te
                             out_p[k] = pol
                         k += 1
@@ -767,7 +768,7 @@ class DvsSimulator:
         self._saved = np.empty((3, height, width), np.float32)
         self._s_tl = np.empty(shape, np.float64)
         self._rows = np.zeros((3, height), np.int64)
-        cap = width + 64  # events a row may hold in pass 1 before it is re-run in pass 2
+        cap = width + 64  # events a row may hold in pass 1 before it is re-run in _emit
         self._row_t = np.empty((height, cap), np.float64)
         self._row_p = np.empty((height, cap), np.int8)
         self._row_x = np.empty((height, cap), np.uint16)
