@@ -74,6 +74,7 @@ class ClassifyConfig:
     loso: bool = False
     balanced: bool = True
     augment: bool = True
+    max_shift: float = 0.0
     device: str = "auto"
 
     def spec(self) -> InputSpec:
@@ -184,7 +185,7 @@ def _fit_one(
     y_train = y[train_idx]
     weights = (1.0 / np.bincount(y_train, minlength=len(labels))[y_train]) if cfg.balanced else None
     sampler = engine.ShardedSampler(len(train_idx), dist, seed=cfg.seed, weights=weights)
-    aug = Augment(cfg.input) if cfg.augment else None
+    aug = Augment(cfg.input, max_shift=cfg.max_shift) if cfg.augment else None
     train_set = ClassifyDataset(x[train_idx], y_train, cfg.input, aug, seed=cfg.seed * 1000 + dist.rank)
     loader = torch.utils.data.DataLoader(train_set, batch_size=cfg.batch_size, sampler=sampler)
     loss_fn = nn.CrossEntropyLoss()
