@@ -291,8 +291,9 @@ def _lowpass(lp0, l1, i1, cwdt, lin_thr, bw_inv):
 
 
 @njit(cache=True, inline="always")
-def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, emit, out_t, out_p, k):
-    """Events of one segment lp_a -> lp_b over [ta, tb]; return (base, tlast, n, k).
+def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, x, out_t, out_p, out_x, k):
+    """Events of one segment lp_a -> lp_b over [ta, tb] of pixel column ``x``, written to
+    ``out_*[k:]`` while they fit; return (base, tlast, n, k).
 
     One event per threshold level crossed, at the time the linear segment reaches the level.
     A crossing closer than ``refr`` to the previous emitted event is dropped (the memorised
@@ -308,27 +309,24 @@ def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, emit, out
             thr = thr_off
             pol = -1
         c = int(abs(diff) / thr)
-        if refr <= 0.0 and not emit:
-            n = c
-        else:
-            span = np.float64(lp_b) - np.float64(lp_a)
-            inv_span = 1.0 / span if span != 0.0 else 0.0
-            for e in range(1, c + 1):
-                level = np.float64(base) + pol * e * np.float64(thr)
-                f = (level - lp_a) * inv_span if span != 0.0 else 1.0
-                if f < 0.0:
-                    f = 0.0
-                elif f > 1.0:
-                    f = 1.0
-                te = ta + f * (tb - ta)
-                if te - tlast >= refr:
-                    if emit:
-                        if k < out_t.shape[0]:  # a full row buffer (pass 1) is re-run in _emit
-                            out_t[k] = te
-                            out_p[k] = pol
-                        k += 1
-                    n += 1
-                    tlast = te
+        span = np.float64(lp_b) - np.float64(lp_a)
+        inv_span = 1.0 / span if span != 0.0 else 0.0
+        for e in range(1, c + 1):
+            level = np.float64(base) + pol * e * np.float64(thr)
+            f = (level - lp_a) * inv_span if span != 0.0 else 1.0
+            if f < 0.0:
+                f = 0.0
+            elif f > 1.0:
+                f = 1.0
+            te = ta + f * (tb - ta)
+            if te - tlast >= refr:
+                if k < out_t.shape[0]:  # a full row buffer (pass 1) is re-run in _emit
+                    out_t[k] = te
+                    out_p[k] = pol
+                    out_x[k] = x
+                k += 1
+                n += 1
+                tlast = te
         base = _F32(base + pol * c * thr)
     return base, tlast, n, k
 
@@ -341,12 +339,12 @@ _I_PREV, _LP, _BASE, _THR_ON, _THR_OFF = range(5)
 
 @njit(cache=True, inline="always")
 def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr,
-             inv_sub, emit, out_t, out_p, k):
+             inv_sub, x, out_t, out_p, out_x, k):
     """Advance one pixel from (t0, i0) to (t0 + dt, i1); return (lp, base, tlast, n, k).
 
     ``lp0`` is the filtered log, ``lp1`` its one-step update (:func:`_lowpass` of ``L(i1)``),
     ``base`` the memorised log at the last event, ``tlast`` the time of the last emitted event
-    (float µs). With ``emit`` the ``n`` events are written to ``out_t[k:k+n]`` / ``out_p``. When
+    (float µs). The ``n`` events of column ``x`` are written to ``out_*[k:k+n]`` (while they fit). When
     the one-step change of the filtered log exceeds ``1 / inv_sub`` of the smaller threshold, the
     step is split into sub-steps along a linear interpolation of the input.
     """
@@ -357,7 +355,7 @@ def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_t
             m = min(int(math.ceil(d)), _MAX_SUBSTEPS)
     if m == 1:
         base, tlast, n, k = _crossings(lp0, lp1, base, tlast, t0, t0 + dt, thr_on, thr_off, refr,
-                                       emit, out_t, out_p, k)
+                                       x, out_t, out_p, out_x, k)
         return lp1, base, tlast, n, k
     n = 0
     lp_a = lp0
@@ -373,7 +371,7 @@ def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_t
         lj = _lin_log(ij, lin_thr, log_thr, inv_thr)
         lp_b = _lowpass(lp_a, lj, ij, sub_cwdt, lin_thr, bw_inv)
         base, tlast, c, k = _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr,
-                                       emit, out_t, out_p, k)
+                                       x, out_t, out_p, out_x, k)
         n += c
         lp_a = lp_b
         ta = tb
@@ -497,10 +495,8 @@ def _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old
             b0 = base[y, x]
             tl0 = tlast[y, x]
             lp1, b1, tl1, n, k = _advance(i0, lp0, lp[y, x], b0, tl0, frame[y, x], thr_on[y, x], thr_off[y, x],
-                                          t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, True,
-                                          out_t, out_p, count)
-            for e in range(count, min(k, out_x.shape[0])):
-                out_x[e] = x
+                                          t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, x,
+                                          out_t, out_p, out_x, count)
             lp[y, x] = lp1
             base[y, x] = b1
             tlast[y, x] = tl1
@@ -601,15 +597,12 @@ def _emit(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise
                 continue
             for j in range(rows[1, y]):
                 x = px_list[y, j]
-                k0 = k
                 i1 = frame[y, x]
                 lp0 = saved[1, y, j]
                 lp1 = _lowpass(lp0, _lin_log(i1, lin_thr, log_thr, inv_thr), i1, cwdt, lin_thr, bw_inv)
                 _lp, _b, _tl, _n, k = _advance(saved[0, y, j], lp0, lp1, saved[2, y, j], s_tl[y, j], i1,
                                                thr_on[y, x], thr_off[y, x], t0, dt, cwdt, lin_thr, log_thr, inv_thr,
-                                               bw_inv, refr, inv_sub, True, ov_t, ov_p, k)
-                for e in range(k0, k):
-                    ov_x[e] = x
+                                               bw_inv, refr, inv_sub, x, ov_t, ov_p, ov_x, k)
     t_first = np.int64(t0)
     span = np.int64(prm[_DT])
     counts = np.zeros(span + 2, np.int64)
