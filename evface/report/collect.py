@@ -115,9 +115,12 @@ def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
     for row in ds.rows:
         counts.setdefault(row["label"], {}).setdefault(row["lighting"], 0)
         counts[row["label"]][row["lighting"]] += 1
-        events.setdefault(f'{row["label"]} / {row["lighting"]}', []).append(event_counts(ds.clip_path(row)))
+        events.setdefault((row["label"], row["lighting"]), []).append(event_counts(ds.clip_path(row)))
         first.setdefault((row["label"], row["lighting"]), row)
-    event_table = {key: {s: float(np.mean([c.get(s, 0) for c in cells])) for s in cells[0]} for key, cells in events.items()}
+    event_table: dict[str, dict[str, float]] = {}  # class -> "sensor lighting" -> mean events per clip
+    for (label, lighting), cells in events.items():
+        for sensor in cells[0]:
+            event_table.setdefault(label, {})[f"{sensor} {lighting}"] = float(np.mean([c.get(sensor, 0) for c in cells]))
     summary: dict[str, Any] = {
         "root": str(ds.root),
         "description": f'{ds.info.get("generator", ds.info.get("importer", "dataset"))} '

@@ -127,14 +127,14 @@ def confusion_png(matrix: list[list[int]], labels: list[str], title: str) -> byt
 
 def face_grid(samples: dict[tuple[str, str], np.ndarray], labels: list[str], lightings: list[str]) -> bytes:
     """A grid of face crops: one row per lighting, one column per class (missing cells are blank)."""
-    fig, axes = plt.subplots(len(lightings), len(labels), figsize=(1.3 * len(labels), 1.45 * len(lightings)), squeeze=False)
+    fig, axes = plt.subplots(len(lightings), len(labels), figsize=(1.7 * len(labels), 1.9 * len(lightings)), squeeze=False)
     for r, lighting in enumerate(lightings):
         for c, label in enumerate(labels):
             ax = axes[r][c]
             ax.axis("off")
             image = samples.get((label, lighting))
             if image is not None:
-                ax.imshow(image)
+                ax.imshow(image, interpolation="lanczos")
             if r == 0:
                 ax.set_title(label, fontsize=7)
         axes[r][0].text(-0.08, 0.5, lighting, transform=axes[r][0].transAxes, rotation=90, va="center", ha="right", fontsize=7)

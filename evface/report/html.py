@@ -32,7 +32,7 @@ table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.92em
 th,td{border-bottom:1px solid var(--line);padding:.35em .7em;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}thead th{background:var(--soft)}
 tr.paper td{color:var(--muted);font-style:italic}
-img{max-width:100%;height:auto}.grid{display:flex;flex-wrap:wrap;gap:12px}.grid figure{margin:0;flex:1 1 300px}
+img{max-width:100%;height:auto}.grid{display:flex;flex-wrap:wrap;gap:12px}.grid figure{margin:0;flex:1 1 300px}.grid figure.wide{flex-basis:100%}
 figcaption{font-size:.85em;color:var(--muted)}
 details{background:var(--soft);border-radius:6px;padding:.4em .8em;margin:.5em 0}pre{white-space:pre-wrap;font-size:.8em}
 nav a{margin-right:1em;color:var(--accent);text-decoration:none}
@@ -98,14 +98,14 @@ def _dataset_section(data: ReportData) -> str:
         _table(head, rows),
     ]
     if ds.get("event_table"):
-        parts.append("<h3>Mean events per clip</h3>")
-        sensors = sorted({s for cell in ds["event_table"].values() for s in cell})
-        head2 = ["class / lighting"] + sensors
-        rows2 = [[html.escape(key)] + [f'{ds["event_table"][key].get(s, 0):,.0f}' for s in sensors] for key in sorted(ds["event_table"])]
+        parts.append("<h3>Mean events per clip, per sensor and lighting</h3>")
+        columns = sorted({c for cells in ds["event_table"].values() for c in cells})
+        head2 = ["class"] + columns
+        rows2 = [[html.escape(label)] + [f'{ds["event_table"][label].get(c, 0):,.0f}' for c in columns] for label in sorted(ds["event_table"])]
         parts.append(_table(head2, rows2))
     figs = []
     if ds.get("face_grid"):
-        figs.append(f'<figure>{_img(ds["face_grid"], "sample faces")}<figcaption>RGB frames at the apex, one per class (columns) and lighting (rows).</figcaption></figure>')
+        figs.append(f'<figure class="wide">{_img(ds["face_grid"], "sample faces")}<figcaption>RGB frames at the apex, one per class (columns) and lighting (rows).</figcaption></figure>')
     if ds.get("animation"):
         figs.append(f'<figure>{_img(ds["animation"], "event vs RGB animation", "image/gif")}<figcaption>{html.escape(ds["animation_caption"])}</figcaption></figure>')
     if ds.get("rate_plot"):
