@@ -74,7 +74,7 @@ class ClassifyConfig:
     loso: bool = False
     balanced: bool = True
     augment: bool = True
-    max_shift: float = 0.0
+    max_shift: float = 0.0625
     device: str = "auto"
 
     def spec(self) -> InputSpec:
