@@ -46,6 +46,7 @@ def classify(
     loso: bool = typer.Option(False, "--loso", help="Leave-one-subject-out cross-validation instead of one split."),
     balanced: bool = typer.Option(True, "--balanced/--no-balanced", help="Class-balanced sampling."),
     augment: bool = typer.Option(True, "--augment/--no-augment", help="Flips, shifts, event drop and noise."),
+    max_shift: float = typer.Option(0.0625, "--max-shift", help="Largest random shift, as a fraction of the crop (0 = none)."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda."),
 ) -> None:
     """Train the AU classifier and evaluate it on held-out subjects (RUN/metrics.json)."""
@@ -54,7 +55,7 @@ def classify(
     train_and_evaluate(out, data, log=_log, input=input, sensor=sensor, model=model, epochs=epochs, patience=patience,
                        seed=seed, batch_size=batch_size, lr=lr, time_steps=time_steps, size=size, depth=depth,
                        width=width, beta=beta, slope=slope, dropout=dropout, color=color, window=window, loso=loso, balanced=balanced,
-                       augment=augment, device=device)
+                       augment=augment, max_shift=max_shift, device=device)
 
 
 def register(app: typer.Typer) -> None:
