@@ -34,7 +34,7 @@ STAGE_DONE = "stage.json"
 
 PRESETS: dict[str, dict[str, Any]] = {
     # Training budgets sized so that ``make run`` finishes within ~15 minutes on 2 cores.
-    "quick": {"classify_epochs": 60, "classify_patience": 20, "reconstruct_epochs": 2, "reconstruct_patience": 2},
+    "quick": {"classify_epochs": 60, "classify_patience": 20, "reconstruct_epochs": 5, "reconstruct_patience": 3},
     "paper": {"classify_epochs": 100, "classify_patience": 25, "reconstruct_epochs": 20, "reconstruct_patience": 6},
 }
 
