@@ -142,11 +142,25 @@ def init_distributed(prefer: str = "auto") -> DistInfo:
     return DistInfo(rank=rank, world_size=world, local_rank=local_rank, device=device, enabled=True)
 
 
-def teardown_distributed(dist: DistInfo) -> None:
-    """Destroy the process group started by :func:`init_distributed` (no-op otherwise)."""
+def teardown_distributed(dist: DistInfo, timeout_s: float = 60.0) -> None:
+    """Wait for every rank, then destroy the process group of :func:`init_distributed` (no-op otherwise).
+
+    Without the final barrier a rank that finishes first can tear gloo down while its peer is
+    still closing, which aborts the peer ("terminate called without an active exception"). On
+    gloo the barrier is a monitored one with a timeout, so a rank whose peer died does not hang.
+    """
+    import datetime
+
     import torch.distributed as tdist
 
     if dist.enabled and tdist.is_initialized():
+        try:
+            if tdist.get_backend() == "gloo":
+                tdist.monitored_barrier(timeout=datetime.timedelta(seconds=timeout_s))
+            else:
+                tdist.barrier()
+        except RuntimeError:
+            pass  # a peer is gone: nothing left to wait for
         tdist.destroy_process_group()
 
 
