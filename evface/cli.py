@@ -26,7 +26,7 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 # Modules in evface.commands that define ``register(app)``; each adds its commands.
-COMMAND_MODULES = ["io", "bench", "run", "train", "reconstruct", "importers", "synth", "sim", "face"]
+COMMAND_MODULES = ["run", "synth", "train", "reconstruct", "importers", "sim", "io", "face", "bench"]
 
 
 def _version(value: bool) -> None:
