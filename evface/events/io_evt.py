@@ -91,14 +91,18 @@ def _evt3_encode(t, x, y, p, state, out, write):
     return n
 
 
+
+def _count_then_fill(kernel, dtype, events: np.ndarray, state: np.ndarray) -> np.ndarray:
+    """Run an encoder kernel twice: count the words (state untouched), then write them (state updated)."""
+    t, x, y, p = events["t"], events["x"], events["y"], events["p"]
+    n = kernel(t, x, y, p, state.copy(), np.empty(0, dtype=dtype), False)
+    out = np.empty(n, dtype=dtype)
+    kernel(t, x, y, p, state, out, True)
+    return out
+
 def evt3_encode(events: np.ndarray, state: np.ndarray) -> np.ndarray:
     """EVT3 words (uint16) for a sorted chunk of events; ``state`` carries over between chunks."""
-    t, x, y, p = events["t"], events["x"], events["y"], events["p"]
-    dummy = np.empty(0, dtype=np.uint16)
-    n = _evt3_encode(t, x, y, p, state.copy(), dummy, False)
-    out = np.empty(n, dtype=np.uint16)
-    _evt3_encode(t, x, y, p, state, out, True)
-    return out
+    return _count_then_fill(_evt3_encode, np.uint16, events, state)
 
 
 def evt3_new_state() -> np.ndarray:
@@ -154,12 +158,7 @@ def _evt21_encode(t, x, y, p, state, out, write):
 
 def evt21_encode(events: np.ndarray, state: np.ndarray) -> np.ndarray:
     """EVT2.1 words (uint64) for a sorted chunk of events; ``state`` carries over between chunks."""
-    t, x, y, p = events["t"], events["x"], events["y"], events["p"]
-    dummy = np.empty(0, dtype=np.uint64)
-    n = _evt21_encode(t, x, y, p, state.copy(), dummy, False)
-    out = np.empty(n, dtype=np.uint64)
-    _evt21_encode(t, x, y, p, state, out, True)
-    return out
+    return _count_then_fill(_evt21_encode, np.uint64, events, state)
 
 
 def evt21_new_state() -> np.ndarray:

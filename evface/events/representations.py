@@ -229,6 +229,16 @@ def _checked_columns(
     return cols
 
 
+
+def _binned_inputs(events, sensor_size, n_bins, t_start_us, t_end_us):
+    """Validated ``(width, height, n_bins, t0, t1, columns)`` of a time-binned representation."""
+    _check_events(events)
+    width, height = _check_sensor(sensor_size)
+    n = _check_bins(n_bins)
+    t0, t1 = _check_range(t_start_us, t_end_us)
+    cols = _checked_columns(_closed_window(events, t0, t1), (width, height))
+    return width, height, n, t0, t1, cols
+
 def to_event_frames(
     events: np.ndarray,
     sensor_size: SensorSize,
@@ -269,12 +279,7 @@ def to_event_frames(
     >>> f[:, 0].tolist(), f[:, 1].tolist()
     ([[[1.0, 0.0]], [[0.0, 1.0]]], [[[0.0, 0.0]], [[0.0, 1.0]]])
     """
-    _check_events(events)
-    width, height = _check_sensor(sensor_size)
-    n = _check_bins(n_bins)
-    t0, t1 = _check_range(t_start_us, t_end_us)
-    window = _closed_window(events, t0, t1)
-    cols = _checked_columns(window, (width, height))
+    width, height, n, t0, t1, cols = _binned_inputs(events, sensor_size, n_bins, t_start_us, t_end_us)
     out = np.zeros((n, 2, height, width), dtype=np.float32)
     # bin b starts at t0 + ceil(b * D / n), the first t with floor((t - t0) * n / D) >= b
     bounds = np.array([t0 + -(-(b * (t1 - t0)) // n) for b in range(n)], dtype=np.int64)
@@ -311,12 +316,7 @@ def to_voxel_grid(
     >>> to_voxel_grid(ev, (1, 1), 3, 0, 10)[:, 0, 0].tolist()
     [1.0, 1.0, -1.0]
     """
-    _check_events(events)
-    width, height = _check_sensor(sensor_size)
-    n = _check_bins(n_bins)
-    t0, t1 = _check_range(t_start_us, t_end_us)
-    window = _closed_window(events, t0, t1)
-    cols = _checked_columns(window, (width, height))
+    width, height, n, t0, t1, cols = _binned_inputs(events, sensor_size, n_bins, t_start_us, t_end_us)
     out = np.zeros((n, height, width), dtype=np.float32)
     _voxel_kernel(*cols, out, t0, t1 - t0)
     return out
