@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evface.data.dataset import atomic_write_text
+from evface.io.dataset import atomic_write_text
 from evface.errors import ParameterError
 
 STAGE_DONE = "stage.json"
@@ -91,7 +91,7 @@ def run_stage(stage: Stage, run_dir: Path, jobs: int = 1) -> None:
     """Run one stage into ``run_dir`` (the dataset stage uses ``jobs`` worker processes)."""
     cfg = dict(stage.config)
     if stage.task == "synth":
-        from evface.data.synth import synthesize
+        from evface.datasets.synth import synthesize
 
         synthesize(Path(cfg["out"]), preset=cfg["preset"], seed=cfg["seed"], workers=jobs)
     elif stage.task == "classify":

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from evface.data.clip import Clip, FrameSeries, SensorInfo, write_clip
-from evface.data.dataset import write_dataset_json, write_manifest
+from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
+from evface.io.dataset import write_dataset_json, write_manifest
 from evface.events.core import make_events
 
 LABELS = ["AU1+2", "AU4", "AU12"]

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evface.data.classify_dataset import InputSpec, augment_array, clip_input, event_input, load_inputs
-from evface.data.clip import Clip, FrameSeries, SensorInfo, write_clip
-from evface.data.dataset import write_dataset_json, write_manifest
+from evface.inputs.classify import InputSpec, augment_array, clip_input, event_input, load_inputs
+from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
+from evface.io.dataset import write_dataset_json, write_manifest
 from evface.errors import DatasetError
 from evface.events.core import make_events
 from evface.events.ops import crop, drop_random, flip_lr

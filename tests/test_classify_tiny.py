@@ -1,4 +1,4 @@
-"""End-to-end classification on the synthetic ``tiny`` preset (evface.data.synth)."""
+"""End-to-end classification on the synthetic ``tiny`` preset (evface.datasets.synth)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 @pytest.mark.slow
 def test_tiny_preset_train_and_eval(tmp_path):
-    synth = pytest.importorskip("evface.data.synth")
+    synth = pytest.importorskip("evface.datasets.synth")
     from evface.tasks.classify import evaluate_run, train_and_evaluate
 
     data = synth.synthesize(tmp_path / "tiny", preset="tiny", seed=0, lighting=["bright"])

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evface.data.clip import (
+from evface.io.clip import (
     SCHEMA_VERSION,
     Clip,
     FrameSeries,
@@ -24,7 +24,7 @@ from evface.data.clip import (
 )
 from evface.errors import EventsError, FormatError
 from evface.events.core import make_events
-from evface.events.io import file_info, iter_events_file, open_events_writer, read_events_file
+from evface.io.event_files import file_info, iter_events_file, open_events_writer, read_events_file
 
 
 def _events(seed: int, n: int, size: tuple[int, int], t_max: int) -> np.ndarray:

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from evface.cli import main
-from evface.data.clip import read_clip
-from evface.data.dataset import DatasetFolder
-from evface.data.importers.corpus import (
+from evface.io.clip import read_clip
+from evface.io.dataset import DatasetFolder
+from evface.datasets.importers.corpus import (
     CorpusOptions,
     cover_resize,
     import_corpus,
@@ -18,7 +18,7 @@ from evface.data.importers.corpus import (
     resample_rgb,
     srgb_to_linear,
 )
-from evface.data.importers.registration import apply_homography
+from evface.datasets.importers.registration import apply_homography
 from evface.errors import DatasetError, FormatError, ParameterError
 
 FPS = 200.0

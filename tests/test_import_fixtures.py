@@ -54,7 +54,7 @@ def write_evt3(path: Path, events: np.ndarray, size: tuple[int, int], triggers: 
 
 def write_aedat4(path: Path, events: np.ndarray, size: tuple[int, int]) -> None:
     """AEDAT4 through the I/O layer."""
-    from evface.events.io import write_events_file
+    from evface.io.event_files import write_events_file
 
     write_events_file(path, events, size)
 
@@ -171,7 +171,7 @@ def write_rgb(path: Path, tex: np.ndarray, seed: int) -> np.ndarray:
 
 
 def nominal(size: tuple[int, int]) -> np.ndarray:
-    from evface.data.importers.registration import nominal_homography
+    from evface.datasets.importers.registration import nominal_homography
 
     return nominal_homography(RGB_SIZE, size)
 

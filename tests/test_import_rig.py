@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from test_import_fixtures import write_aedat4, write_evt3
 
-from evface.data.clip import read_clip
-from evface.data.importers.session import EventSource, RgbSource, SessionOptions, import_session
+from evface.io.clip import read_clip
+from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session
 
 SESSION_START_US = 500_000
 OFFSETS = {"hd": -2_000_123, "lr": 345_678}  # t_session = t_sensor + offset
@@ -21,7 +21,7 @@ OFFSETS = {"hd": -2_000_123, "lr": 345_678}  # t_session = t_sensor + offset
 
 @pytest.fixture(scope="module")
 def rig_clip():
-    from evface.data import synth
+    from evface.datasets import synth
 
     preset = synth.get_preset("tiny")
     subjects, _ = synth.plan_subjects(preset, 0, 1)

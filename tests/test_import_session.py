@@ -13,11 +13,11 @@ import pytest
 from test_import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session, write_evt3
 
 from evface.cli import main
-from evface.data.clip import read_clip
-from evface.data.dataset import DatasetFolder
-from evface.data.importers.registration import apply_homography, map_box
-from evface.data.importers.session import EventSource, RgbSource, SessionOptions, import_session
-from evface.data.importers.sync import SyncError
+from evface.io.clip import read_clip
+from evface.io.dataset import DatasetFolder
+from evface.datasets.importers.registration import apply_homography, map_box
+from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session
+from evface.datasets.importers.sync import SyncError
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
 
 
@@ -282,7 +282,7 @@ def test_stored_rgb_resized(session, tmp_path):
 
 def test_failure_while_writing_leaves_nothing(session, tmp_path, monkeypatch):
     root, _ = session
-    import evface.data.importers.session as mod
+    import evface.datasets.importers.session as mod
 
     real = mod.write_clip
     calls = []

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_import_fixtures import write_evt3
 
-from evface.data.importers.annotations import class_set, label_from_aus, label_from_classes, parse_aus, read_annotations
-from evface.data.importers.registration import (
+from evface.datasets.importers.annotations import class_set, label_from_aus, label_from_classes, parse_aus, read_annotations
+from evface.datasets.importers.registration import (
     RegistrationError,
     apply_homography,
     crop_homography,
@@ -21,7 +21,7 @@ from evface.data.importers.registration import (
     read_point_pairs,
     transfer_distance_px,
 )
-from evface.data.importers.sync import (
+from evface.datasets.importers.sync import (
     EventRate,
     SyncError,
     frame_difference_energy,
@@ -155,7 +155,7 @@ def test_read_triggers_from_evt3(tmp_path):
     got = read_triggers(tmp_path / "a.raw")
     assert got["t"].tolist() == [15, 4096, 8191]
     assert got["channel"].tolist() == [0, 1, 0] and got["rising"].tolist() == [True, False, True]
-    from evface.events.io import read_events_file
+    from evface.io.event_files import read_events_file
 
     back, size = read_events_file(tmp_path / "a.raw")
     assert size == (16, 8) and back["t"].tolist() == [10, 20, 5000, 9000] and back["p"].tolist() == [1, -1, 1, -1]
@@ -187,7 +187,7 @@ def test_read_triggers_from_aedat4(tmp_path):
 
 
 def test_read_triggers_none_and_bad(tmp_path):
-    from evface.events.io import write_events_file
+    from evface.io.event_files import write_events_file
     from evface.errors import FormatError
 
     write_events_file(tmp_path / "a.aedat4", make_events([1, 2], [0, 1], [0, 1], [1, -1]), (4, 4))

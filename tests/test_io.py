@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from evface.cli import main
 from evface.errors import EventsError, EvfaceError, FormatError
 from evface.events.core import EVENT_DTYPE, make_events
-from evface.events.io import (
+from evface.io.event_files import (
     FORMATS,
     detect_format,
     file_info,

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from test_recon_fake import make_clip, make_fake_dataset
 
-from evface.data.dataset import DatasetFolder
-from evface.data.recon_dataset import ReconSpec, build_samples, clip_samples, register_to_box, resize_area, to_gray
+from evface.io.dataset import DatasetFolder
+from evface.inputs.reconstruct import ReconSpec, build_samples, clip_samples, register_to_box, resize_area, to_gray
 from evface.errors import DatasetError, ParameterError
 from evface.tasks.image_metrics import ssim
 

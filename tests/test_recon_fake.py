@@ -5,8 +5,8 @@ Other reconstruction tests import :func:`make_fake_dataset` from here.
 
 import numpy as np
 
-from evface.data.clip import Clip, FrameSeries, SensorInfo, TruthSeries, write_clip
-from evface.data.dataset import write_dataset_json, write_manifest
+from evface.io.clip import Clip, FrameSeries, SensorInfo, TruthSeries, write_clip
+from evface.io.dataset import write_dataset_json, write_manifest
 from evface.events.core import make_events
 
 RGB_SIZE = (48, 40)  # (width, height)

@@ -70,8 +70,8 @@ def test_cli_reconstruct_and_eval(fake, tmp_path, capsys):
 
 
 def test_sequences_are_consecutive_within_clips(fake):
-    from evface.data.dataset import DatasetFolder
-    from evface.data.recon_dataset import ReconSpec, build_samples
+    from evface.io.dataset import DatasetFolder
+    from evface.inputs.reconstruct import ReconSpec, build_samples
 
     s = build_samples(fake, DatasetFolder.open(fake).rows[:2], ReconSpec(sensor="lr", size=16))
     runs = sequences(s, 4)
@@ -88,9 +88,9 @@ def test_unknown_option_and_throughput():
 
 
 def test_on_synthetic_tiny_dataset(tmp_path):
-    from evface.data.dataset import DatasetFolder
-    from evface.data.recon_dataset import ReconSpec, build_samples
-    from evface.data.synth import synthesize
+    from evface.io.dataset import DatasetFolder
+    from evface.inputs.reconstruct import ReconSpec, build_samples
+    from evface.datasets.synth import synthesize
     from evface.tasks.image_metrics import ssim
 
     root = synthesize(tmp_path / "tiny", preset="tiny", seed=0, subjects=3, classes=["AU4"], lighting=["bright"])

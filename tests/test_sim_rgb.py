@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evface.data.clip import FrameSeries
+from evface.io.clip import FrameSeries
 from evface.errors import EvfaceError, ParameterError
 from evface.sim.rgb import PHOTONS_PER_LUX_S_UM2, RgbCamera, RgbCameraParams, auto_exposure, srgb_encode
 

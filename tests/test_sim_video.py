@@ -125,7 +125,7 @@ def test_bad_videos_and_arguments(tmp_path):
 
 @pytest.mark.parametrize("out_name", ["ev.raw", "ev.h5", "ev.aedat4"])
 def test_cli_simulate_writes_events_and_rgb(tmp_path, video, out_name):
-    from evface.events.io import read_events_file
+    from evface.io.event_files import read_events_file
 
     out = tmp_path / out_name
     rgb = tmp_path / "rgb.avi"

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evface.data.splits import loso_folds, subject_split
+from evface.inputs.splits import loso_folds, subject_split
 from evface.errors import ParameterError
 
 

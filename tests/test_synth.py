@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from evface.cli import main
-from evface.data.clip import read_clip
-from evface.data.dataset import DatasetFolder
-from evface.data.synth import (
+from evface.io.clip import read_clip
+from evface.io.dataset import DatasetFolder
+from evface.datasets.synth import (
     PRESETS,
     load_face_photos,
     merge_shards,
@@ -162,7 +162,7 @@ def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path):
 
 
 def test_every_clip_passes_evface_info(reference, capsys):
-    from evface.events.io import file_info
+    from evface.io.event_files import file_info
 
     ds = DatasetFolder.open(reference)
     for row in ds.rows:
@@ -227,7 +227,7 @@ def test_faces_folder_without_a_usable_face_is_an_error(tmp_path):
 
 
 def test_truth_rounding_error_is_bounded():
-    from evface.data.synth import _round_mantissa
+    from evface.datasets.synth import _round_mantissa
 
     x = np.random.default_rng(0).uniform(0, 2000, 10_000).astype(np.float32)
     r = _round_mantissa(x)
@@ -259,8 +259,8 @@ def test_hd_and_lr_see_one_view(reference):
 
 
 def test_world_outside_the_rendered_canvas_is_static():
-    from evface.data.synth import Rig
-    from evface.data.timeline import Expression, HeadMotion, Timeline
+    from evface.datasets.synth import Rig
+    from evface.rig.timeline import Expression, HeadMotion, Timeline
     from evface.face.identity import procedural_identity
 
     rig = Rig(procedural_identity(0), PRESETS["tiny"].rig)

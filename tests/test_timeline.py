@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evface.data.lighting import LIGHTING, Lighting, get_lighting
-from evface.data.timeline import (
+from evface.rig.lighting import LIGHTING, Lighting, get_lighting
+from evface.rig.timeline import (
     MAX_ONSET_US,
     MAX_TOTAL_US,
     Expression,

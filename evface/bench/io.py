@@ -11,7 +11,7 @@ Keys (stable): ``n_events``, ``sensor_size``, ``repeats``, ``csv_events``, ``clo
 ``write_events_per_s`` / ``read_events_per_s`` / ``stream_events_per_s`` (evface iterating
 chunks without joining them) / ``faery_read_events_per_s`` (faery's decoder alone, on the same
 file; formats faery decodes) / ``file_bytes``: each ``{format: value}``; ``clip`` with
-``write_events_per_s``, ``read_events_per_s`` (``evface.data.clip.read_events``),
+``write_events_per_s``, ``read_events_per_s`` (``evface.io.clip.read_events``),
 ``window_ms_per_100ms`` (mean time of a 100 ms windowed read) and ``window_events_per_s``;
 ``representations`` (from :mod:`evface.bench.representations` when it exists).
 """
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from evface.events.core import EVENT_DTYPE
-from evface.events.io import FORMATS, iter_events_file, read_events_file, write_events_file
+from evface.io.event_files import FORMATS, iter_events_file, read_events_file, write_events_file
 
 SENSOR_SIZE = (1280, 720)
 RATE_HZ = 500_000
@@ -107,7 +107,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 def _clip_figures(path: Path, stream: np.ndarray, repeats: int) -> dict[str, float]:
-    from evface.data.clip import read_events
+    from evface.io.clip import read_events
 
     seconds, _ = _best(lambda: read_events(path, "events"), repeats)
     t_end = int(stream["t"][-1])

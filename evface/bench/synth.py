@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evface.data.clip import read_clip_meta
-from evface.data.synth import get_preset, synthesize
+from evface.io.clip import read_clip_meta
+from evface.datasets.synth import get_preset, synthesize
 
 
 def run(quick: bool = False) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""``evface import session`` and ``evface import corpus``: thin shells over evface.data.importers."""
+"""``evface import session`` and ``evface import corpus``: thin shells over evface.datasets.importers."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def session(
     from rich.console import Console
     from rich.table import Table
 
-    from evface.data.importers.session import EventSource, RgbSource, SessionOptions, import_session
+    from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session
 
     files = _pairs(events, "--events")
     per = {opt: _pairs(vals, opt) for opt, vals in [
@@ -153,7 +153,7 @@ def corpus(
     """Convert a CASME II-style RGB corpus into events + RGB clips (resumes after an interruption)."""
     from rich.progress import Progress
 
-    from evface.data.importers.corpus import CorpusOptions, import_corpus
+    from evface.datasets.importers.corpus import CorpusOptions, import_corpus
 
     options = CorpusOptions(sensors=tuple(sensor), fps=fps, rgb_fps=rgb_fps or None, lux_white=lux_white,
                             upsample=upsample or None, seed=seed, label=label, classes=classes, lighting=lighting,

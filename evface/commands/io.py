@@ -1,4 +1,4 @@
-"""``evface info`` and ``evface convert``: thin shells over :mod:`evface.events.io`."""
+"""``evface info`` and ``evface convert``: thin shells over :mod:`evface.io.event_files`."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
         """Format, sensor size, event count, duration, rate and ON/OFF balance of an events file."""
         import json
 
-        from evface.events.io import file_info
+        from evface.io.event_files import file_info
 
         info = file_info(file, sensor=sensor, sensor_size=_parse_size(sensor_size))
         if json_out:
@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
         sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size."),
     ) -> None:
         """Convert between any two supported formats, streaming (files larger than memory work)."""
-        from evface.events.io import DEFAULT_CLIP_SENSOR, EventsFileReader, detect_format, open_events_writer
+        from evface.io.event_files import DEFAULT_CLIP_SENSOR, EventsFileReader, detect_format, open_events_writer
 
         in_clip = detect_format(source) == "clip"
         reader = EventsFileReader(source, chunk_us=chunk_us, chunk_events=None if chunk_us else 1 << 20,

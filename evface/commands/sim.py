@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
         camera: str = typer.Option("webcam30", "--camera", help="RGB camera preset for --rgb-out: webcam30 or highspeed200."),
     ) -> None:
         """Convert a video into events with the DVS pixel model (and optionally degraded RGB frames)."""
-        from evface.events.io import open_events_writer
+        from evface.io.event_files import open_events_writer
         from evface.sim.dvs import DvsParams
         from evface.sim.rgb import RgbCamera, RgbCameraParams
         from evface.sim.video import (

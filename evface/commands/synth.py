@@ -1,5 +1,5 @@
 """``evface synth OUT --preset ...`` and ``evface synth merge OUT SHARD_DIR...``: thin shells over
-:mod:`evface.data.synth`."""
+:mod:`evface.datasets.synth`."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
 
         `evface synth merge OUT SHARD_DIR...` joins the folders made with --shard I/N.
         """
-        from evface.data import synth as lib
+        from evface.datasets import synth as lib
 
         console = Console(stderr=True)
         if out == "merge":

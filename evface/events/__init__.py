@@ -1,4 +1,4 @@
-"""Events: the data model, operations, representations and file I/O."""
+"""Events in memory: the data model, operations, representations and transforms (files: :mod:`evface.io`)."""
 
 from evface.events.core import (
     EVENT_DTYPE,

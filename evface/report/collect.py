@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from evface.data.clip import event_counts, read_clip, read_clip_meta
-from evface.data.dataset import DatasetFolder
+from evface.io.clip import event_counts, read_clip, read_clip_meta
+from evface.io.dataset import DatasetFolder
 from evface.errors import DatasetError, where
 from evface.report import figures
 

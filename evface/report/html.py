@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from evface.data.dataset import atomic_write_text
+from evface.io.dataset import atomic_write_text
 from evface.report.collect import ReportData, collect
 
 PAPER = {

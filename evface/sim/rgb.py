@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.data.clip import FrameSeries
+from evface.io.clip import FrameSeries
 from evface.errors import ParameterError
 
 PHOTONS_PER_LUX_S_UM2 = 4.09e3

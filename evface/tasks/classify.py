@@ -1,8 +1,8 @@
 """AU classification: train and evaluate the spiking CNN (or its ANN twin) on one input kind.
 
 :func:`train_and_evaluate` is what ``evface train classify`` runs: open the dataset folder,
-preprocess every clip once into an in-memory array (:mod:`evface.data.classify_dataset`), split
-by subject (:func:`evface.data.splits.subject_split`, or leave-one-subject-out folds), train
+preprocess every clip once into an in-memory array (:mod:`evface.inputs.classify`), split
+by subject (:func:`evface.inputs.splits.subject_split`, or leave-one-subject-out folds), train
 with class-balanced sampling and augmentation through :func:`evface.tasks.engine.fit` (early
 stopping on the validation UF1, checkpoints, resume, DDP under torchrun), then evaluate the best
 checkpoint on the held-out subjects and write ``RUN/metrics.json``.
@@ -35,9 +35,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from evface.data.classify_dataset import Augment, ClassifyDataset, InputSpec, load_inputs, normalize
-from evface.data.dataset import DatasetFolder
-from evface.data.splits import loso_folds, subject_split
+from evface.inputs.classify import Augment, ClassifyDataset, InputSpec, load_inputs, normalize
+from evface.io.dataset import DatasetFolder
+from evface.inputs.splits import loso_folds, subject_split
 from evface.errors import DatasetError, EvfaceError, ParameterError, where
 from evface.models.snn import NetConfig, activity, ann_macs, build, snn_input_macs
 from evface.tasks import class_metrics as cm

@@ -1,7 +1,7 @@
 """Task: frame reconstruction from events (CVAE) with its baselines, trained and scored on one split.
 
-:func:`train` cuts samples (:mod:`evface.data.recon_dataset`) from the training and validation
-subjects of a :func:`~evface.data.splits.subject_split`, fits the direct-integration baseline's
+:func:`train` cuts samples (:mod:`evface.inputs.reconstruct`) from the training and validation
+subjects of a :func:`~evface.inputs.splits.subject_split`, fits the direct-integration baseline's
 contrasts and leak by grid search on training samples, then trains the CVAE
 (:class:`~evface.models.cvae.CVAE`, in ``RUN/``) and the E2VID-style recurrent UNet
 (:class:`~evface.models.e2vid.E2VIDRecurrent`, in ``RUN/e2vid/``) with the shared engine
@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from evface.data.dataset import DatasetFolder
-from evface.data.recon_dataset import SENSORS, ReconSamples, ReconSpec, build_samples
-from evface.data.splits import subject_split
+from evface.io.dataset import DatasetFolder
+from evface.inputs.reconstruct import SENSORS, ReconSamples, ReconSpec, build_samples
+from evface.inputs.splits import subject_split
 from evface.errors import ParameterError
 from evface.models.cvae import CVAE, beta_schedule, cvae_loss, recon_loss
 from evface.models.e2vid import E2VIDRecurrent

@@ -34,7 +34,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evface.data.clip import Clip, read_clip
+from evface.io.clip import Clip, read_clip
 from evface.errors import DatasetError, ParameterError, where
 from evface.events.ops import crop
 from evface.events.representations import to_voxel_grid

@@ -33,8 +33,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from evface.data.clip import Clip, FrameSeries, read_clip
-from evface.data.recon_dataset import resize_area, to_gray
+from evface.io.clip import Clip, FrameSeries, read_clip
+from evface.inputs.reconstruct import resize_area, to_gray
 from evface.errors import DatasetError, ParameterError, where
 from evface.events.ops import crop, resample_sensor
 from evface.events.representations import to_event_frames

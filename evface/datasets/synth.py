@@ -2,7 +2,7 @@
 
 One clip is made in three steps (docs/dataset.md has the figures and their sources):
 
-1. **Timeline** (:mod:`evface.data.timeline`): AU intensities and a rigid head pose as smooth
+1. **Timeline** (:mod:`evface.rig.timeline`): AU intensities and a rigid head pose as smooth
    functions of time (a micro-expression plus blinks, drift, wobble and breathing).
 2. **Scene**: at every time sample the face is rendered for each camera at its own
    resolution from one timeline and one fixed canvas layout, so all cameras see the same face
@@ -42,10 +42,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evface.data.clip import Clip, SensorInfo, TruthSeries, read_clip_meta, write_clip
-from evface.data.dataset import read_dataset_json, read_manifest, write_dataset_json, write_manifest
-from evface.data.lighting import DEFAULT_LIGHTING, LIGHTING, get_lighting
-from evface.data.timeline import Timeline, TimelineParams, au_intensities, draw_timeline, head_pose
+from evface.io.clip import Clip, SensorInfo, TruthSeries, read_clip_meta, write_clip
+from evface.io.dataset import read_dataset_json, read_manifest, write_dataset_json, write_manifest
+from evface.rig.lighting import DEFAULT_LIGHTING, LIGHTING, get_lighting
+from evface.rig.timeline import Timeline, TimelineParams, au_intensities, draw_timeline, head_pose
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, where
 from evface.events.core import concatenate
 from evface.face.aus import DEFAULT_CLASSES
@@ -56,6 +56,7 @@ from evface.sim.dvs import DVS_SENSORS, DvsParams, DvsSimulator
 from evface.sim.rgb import RgbCamera, RgbCameraParams
 
 GENERATOR = "evface.data.synth"
+"""The generator name recorded in dataset.json (its 0.1 module path, kept so that datasets stay byte-identical)."""
 PIXEL_PITCH_UM = {"evk4": 4.86, "davis346": 18.5}
 """Pixel pitch of the event sensors (Prophesee IMX636 / EVK4 and iniVation DAVIS346 datasheets)."""
 HD_SCALE = PIXEL_PITCH_UM["davis346"] / PIXEL_PITCH_UM["evk4"]

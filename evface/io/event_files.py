@@ -35,7 +35,7 @@ import numpy as np
 
 from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
-from evface.events import io_evt
+from evface.io import evt as io_evt
 
 FORMATS = ("evt3", "evt2", "evt2.1", "dat", "aedat4", "es", "csv", "clip")
 """Every format name :func:`detect_format` can return."""
@@ -322,7 +322,7 @@ class EventsFileReader:
         return (width, height)
 
     def _open_clip(self, sensor: str | None) -> SensorSize:
-        from evface.data.clip import read_clip_meta
+        from evface.io.clip import read_clip_meta
 
         meta = read_clip_meta(self.path)
         names = sorted(meta.sensors)
@@ -452,7 +452,7 @@ class EventsFileReader:
                 yield _parse_csv(path, rest, row)
 
     def _clip_chunks(self) -> Iterator[np.ndarray]:
-        from evface.data.clip import _locate, _open
+        from evface.io.clip import _locate, _open
 
         path = self.path
         with _open(path) as f:
@@ -630,7 +630,7 @@ def read_events_file(
     """
     reader = EventsFileReader(path, sensor=sensor, sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
     if reader.format == "clip" and t_start_us is None and t_end_us is None:
-        from evface.data.clip import read_events
+        from evface.io.clip import read_events
 
         events = read_events(reader.path, reader.sensor)
         next(reader._checked(iter([events])), None)
@@ -827,12 +827,12 @@ def _aedat_description(aedat: Any, sensor_size: SensorSize) -> list:
 
 
 class _ClipEventsWriter:
-    """Streams one sensor's events into a new clip file (schema of :mod:`evface.data.clip`)."""
+    """Streams one sensor's events into a new clip file (schema of :mod:`evface.io.clip`)."""
 
     def __init__(self, tmp: Path, path: Path, sensor: str, sensor_size: SensorSize) -> None:
         import h5py
 
-        from evface.data import clip as clip_mod
+        from evface.io import clip as clip_mod
 
         self._clip = clip_mod
         self.path = path
@@ -952,7 +952,7 @@ def _stream_stats(chunks, sensor_size: SensorSize) -> dict[str, Any]:
 
 
 def _clip_info(path: Path, sensor: str | None) -> dict[str, Any]:
-    from evface.data.clip import _open, read_clip_meta
+    from evface.io.clip import _open, read_clip_meta
 
     meta = read_clip_meta(path)
     names = sorted(meta.sensors)

@@ -48,11 +48,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evface.data.clip import Clip, FrameSeries, SensorInfo, write_clip
-from evface.data.dataset import write_dataset_json, write_manifest
-from evface.data.importers.annotations import class_set, label_from_aus, label_from_classes, parse_aus
-from evface.data.importers.registration import map_box
-from evface.data.importers.session import FACE_FRAMES, detect_face
+from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
+from evface.io.dataset import write_dataset_json, write_manifest
+from evface.datasets.importers.annotations import class_set, label_from_aus, label_from_classes, parse_aus
+from evface.datasets.importers.registration import map_box
+from evface.datasets.importers.session import FACE_FRAMES, detect_face
 from evface.errors import DatasetError, FormatError, ParameterError, where
 
 SENSOR_NAMES = {"davis346": "lr", "evk4": "hd"}

@@ -3,7 +3,7 @@
 A session is one event file per event camera (any format the I/O layer reads: Prophesee
 ``.raw`` EVT2/EVT3, ``.dat``, iniVation ``.aedat4``, ``.es``, ``.csv``), one RGB video (anything
 OpenCV reads) with either a per-frame timestamp file or a frame rate and start time, and an
-annotation CSV (:mod:`evface.data.importers.annotations`). The RGB clock is the session clock.
+annotation CSV (:mod:`evface.datasets.importers.annotations`). The RGB clock is the session clock.
 
 Steps (event files and the video are streamed a few times each: scan, triggers, registration,
 cutting; nothing is held whole in memory):
@@ -11,9 +11,9 @@ cutting; nothing is held whole in memory):
 1. validate every file and the annotation table against the RGB recording;
 2. scan each event file: sensor size, time range, event-rate histogram and external triggers;
    scan the video: frame count, frame-difference energy, change image;
-3. synchronise each event camera (:mod:`~evface.data.importers.sync`) and check that every clip
+3. synchronise each event camera (:mod:`~evface.datasets.importers.sync`) and check that every clip
    lies inside every recording;
-4. register each event camera to the RGB frame (:mod:`~evface.data.importers.registration`;
+4. register each event camera to the RGB frame (:mod:`~evface.datasets.importers.registration`;
    estimation takes one more pass for the event counts over the RGB recording's span);
 5. cut the clips in groups that fit in memory (events shifted to the clip's start, cropped to the
    ROI; RGB frames whose exposure starts inside the clip), find the face in each clip's RGB
@@ -33,10 +33,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evface.data.clip import Clip, FrameSeries, SensorInfo, write_clip
-from evface.data.dataset import write_dataset_json, write_manifest
-from evface.data.importers.annotations import class_set, label_from_classes, read_annotations
-from evface.data.importers.registration import (
+from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
+from evface.io.dataset import write_dataset_json, write_manifest
+from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations
+from evface.datasets.importers.registration import (
     Registration,
     crop_homography,
     estimate_homography,
@@ -44,7 +44,7 @@ from evface.data.importers.registration import (
     map_box,
     read_point_pairs,
 )
-from evface.data.importers.sync import (
+from evface.datasets.importers.sync import (
     TRIGGER_DTYPE,
     EventRate,
     SyncError,
@@ -56,7 +56,7 @@ from evface.data.importers.sync import (
 )
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import concatenate, empty_events
-from evface.events.io import EventsFileReader
+from evface.io.event_files import EventsFileReader
 from evface.events.ops import crop
 from evface.face.detect import detect_faces
 

@@ -104,7 +104,7 @@ def read_triggers(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise FormatError(where(path, "no such file"))
-    from evface.events.io import detect_format
+    from evface.io.event_files import detect_format
 
     fmt = detect_format(path)
     chunks: list[np.ndarray] = []

@@ -1,0 +1,11 @@
+"""Bring real data into evface: recording sessions and RGB micro-expression corpora.
+
+- :mod:`~evface.datasets.importers.session`: event files + an RGB video + an annotation CSV ->
+  synchronised, registered clips (``evface import session``);
+- :mod:`~evface.datasets.importers.corpus`: a CASME II-style frame corpus -> simulated events + RGB
+  clips (``evface import corpus``);
+- :mod:`~evface.datasets.importers.annotations`, :mod:`~evface.datasets.importers.sync`,
+  :mod:`~evface.datasets.importers.registration`: the pieces, usable on their own.
+
+docs/import-guide.md walks through a real session step by step.
+"""
