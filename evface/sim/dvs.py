@@ -37,9 +37,8 @@ from numba.extending import intrinsic
 
 from evface.errors import ParameterError
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
+from evface.sim.sensors import DVS_SENSORS
 
-DVS_SENSORS: dict[str, SensorSize] = {"davis346": (346, 260), "evk4": (1280, 720)}
-"""Full-array ``(width, height)`` of the named event sensors."""
 
 _MAX_SUBSTEPS = 256
 
