@@ -1,0 +1,120 @@
+"""The package's layers: no import runs back up the data flow, no cycle, no hidden import.
+
+Each top-level room of ``evface`` has a rank (docs/architecture.md draws them); a module may
+import only from rooms of a lower rank or from its own room. An import inside a function is
+allowed only where it keeps a heavy dependency out of a light path, and then it says so with a
+``# lazy: <reason>`` comment on the import line.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import evface
+
+ROOT = Path(evface.__file__).parent
+RANKS = {
+    "errors": 0, "__init__": 1, "events": 1, "io": 2, "sim": 3, "face": 4, "rig": 5, "datasets": 6,
+    "inputs": 7, "models": 7, "tasks": 8, "report": 9, "pipeline": 10, "bench": 11, "commands": 12, "cli": 13,
+}
+
+
+def _room(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT.parent).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+def _imports(path: Path) -> list[tuple[str, int, bool]]:
+    """``(module, line, inside_a_function)`` for every evface import in ``path``."""
+    tree = ast.parse(path.read_text())
+    found = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            if isinstance(child, ast.Import):
+                found.extend([(a.name, child.lineno, in_function) for a in child.names if a.name.startswith("evface")])
+            elif isinstance(child, ast.ImportFrom) and child.module and child.module.startswith("evface"):
+                names = [f"{child.module}.{a.name}" for a in child.names]
+                found.extend((n, child.lineno, in_function) for n in names)
+            visit(child, inner)
+
+    visit(tree, False)
+    return found
+
+
+def _resolve(name: str, modules: dict[str, Path]) -> str:
+    """The module an imported name lives in (``evface.io.clip.read_clip`` -> ``evface.io.clip``)."""
+    while name not in modules and "." in name:
+        name = name.rsplit(".", 1)[0]
+    return name
+
+
+def test_every_room_has_a_rank():
+    rooms = {_room(m) for m in _modules()}
+    assert rooms <= set(RANKS), f"rooms without a rank: {rooms - set(RANKS)}"
+
+
+def test_no_import_runs_up_the_layers():
+    modules = _modules()
+    upward = []
+    for module, path in modules.items():
+        for name, line, _ in _imports(path):
+            target = _resolve(name, modules)
+            if RANKS[_room(target)] > RANKS[_room(module)]:
+                upward.append(f"{path.relative_to(ROOT.parent)}:{line} imports {target}")
+    assert not upward, "\n".join(upward)
+
+
+def test_function_local_imports_say_why():
+    unexplained = []
+    for module, path in _modules().items():
+        lines = path.read_text().splitlines()
+        for name, line, inside in _imports(path):
+            if inside and "# lazy:" not in lines[line - 1]:
+                unexplained.append(f"{path.relative_to(ROOT.parent)}:{line} imports {name} inside a function")
+    assert not unexplained, "\n".join(unexplained)
+
+
+def test_no_import_cycle():
+    modules = _modules()
+    graph = {m: {_resolve(n, modules) for n, _, inside in _imports(p) if not inside} - {m} for m, p in modules.items()}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                raise AssertionError("import cycle: " + " -> ".join(stack[stack.index(nxt):] + [nxt]))
+            if nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+
+
+def test_clip_layout_is_known_to_one_module():
+    """The clip file's HDF5 group paths appear in ``evface/io/clip.py`` only."""
+    owners = set()
+    for path in ROOT.rglob("*.py"):
+        text = path.read_text()
+        if any(s in text for s in ('"events/', "'events/", 'f"events/', '"frames/', 'f"frames/', '"truth/', 'f"truth/')):
+            owners.add(str(path.relative_to(ROOT.parent)))
+    assert owners == {"evface/io/clip.py"}, sorted(owners)
