@@ -16,6 +16,9 @@ from evface.io.clip import (
     FrameSeries,
     SensorInfo,
     TruthSeries,
+    event_counts,
+    frames_and_truth_info,
+    iter_clip_events,
     ms_index,
     read_clip,
     read_clip_meta,
@@ -148,6 +151,26 @@ def test_clip_reader_chunks_and_sensor_choice(tmp_path: Path) -> None:
     reader = iter_events_file(path, sensor="hd", chunk_events=999)
     assert reader.sensor_size == (64, 48)
     np.testing.assert_array_equal(np.concatenate(list(reader)), _clip().events["hd"])
+
+
+def test_iter_clip_events_windows_and_chunks(tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "c.h5", _clip())
+    ev = _clip().events["hd"]
+    chunks = list(iter_clip_events(path, "hd", 20_000, 90_000, chunk_events=700))
+    assert {c.size for c in chunks[:-1]} == {700}
+    np.testing.assert_array_equal(np.concatenate(chunks), read_events(path, "hd", 20_000, 90_000))
+    np.testing.assert_array_equal(np.concatenate(list(iter_clip_events(path, "hd"))), ev)
+    assert list(iter_clip_events(path, "hd", 90_000, 20_000)) == []
+    with pytest.raises(FormatError, match="no events for sensor 'xx'"):
+        next(iter_clip_events(path, "xx"))
+
+
+def test_counts_and_shapes_without_loading(tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "c.h5", _clip())
+    assert event_counts(path) == {"hd": 5000, "lr": 800}
+    frames, truth = frames_and_truth_info(path)
+    assert frames == {"rgb": {"count": 4, "shape": [6, 8, 3], "fps": 30.0, "t_first_us": 0, "t_last_us": 100_000}}
+    assert truth == {"hd": {"count": 3, "shape": [5, 7]}}
 
 
 def test_clip_info(tmp_path: Path) -> None:

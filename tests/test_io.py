@@ -170,6 +170,14 @@ def test_info_of_camera_file(tmp_path: Path, stream: np.ndarray) -> None:
     assert info["mean_rate_hz"] == pytest.approx(stream.size / (info["duration_us"] * 1e-6))
 
 
+def test_known_count_without_decoding(tmp_path: Path, stream: np.ndarray) -> None:
+    for name, count in [("a.dat", stream.size), ("a.h5", stream.size), ("a.raw", None), ("a.csv", None)]:
+        path = write_events_file(tmp_path / name, stream, SIZE)
+        assert iter_events_file(path, t_start_us=0, t_end_us=1).known_count == count, name
+    empty = write_events_file(tmp_path / "e.dat", stream[:0], SIZE)
+    assert iter_events_file(empty, sensor_size=SIZE).known_count == 0
+
+
 def test_format_names_are_stable() -> None:
     assert set(FORMATS) == {"evt3", "evt2", "evt2.1", "dat", "aedat4", "es", "csv", "clip"}
 

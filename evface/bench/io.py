@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from evface.events.core import EVENT_DTYPE
+from evface.io.clip import read_events
 from evface.io.event_files import FORMATS, iter_events_file, read_events_file, write_events_file
 
 SENSOR_SIZE = (1280, 720)
@@ -107,8 +108,6 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 def _clip_figures(path: Path, stream: np.ndarray, repeats: int) -> dict[str, float]:
-    from evface.io.clip import read_events
-
     seconds, _ = _best(lambda: read_events(path, "events"), repeats)
     t_end = int(stream["t"][-1])
     starts = np.linspace(0, max(0, t_end - 100_000), 50).astype(np.int64)

@@ -14,14 +14,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evface.io.clip import read_clip_meta
 from evface.datasets.synth import get_preset, synthesize
+from evface.io.clip import event_counts
 
 
 def run(quick: bool = False) -> dict[str, Any]:
     """Generate a few clips and report clips/s and events/s per sensor."""
-    import h5py
-
     preset = "tiny" if quick else "quick"
     classes = ["AU4", "AU6+12"] if quick else ["AU1+2", "AU4", "AU6+12"]
     lightings = ["bright", "dim"] if quick else ["bright", "office", "dim"]
@@ -35,10 +33,9 @@ def run(quick: bool = False) -> dict[str, Any]:
         events = {"hd": 0, "lr": 0}
         size = 0
         for path in files:
-            read_clip_meta(path)
-            with h5py.File(path, "r") as f:
-                for sensor in events:
-                    events[sensor] += int(f[f"events/{sensor}/t"].shape[0])
+            counts = event_counts(path)
+            for sensor in events:
+                events[sensor] += counts[sensor]
             size += path.stat().st_size
     n = len(files)
     return {

@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
         """Format, sensor size, event count, duration, rate and ON/OFF balance of an events file."""
         import json
 
-        from evface.io.event_files import file_info
+        from evface.io.event_files import file_info  # lazy: keeps h5py and numba out of `evface --help`
 
         info = file_info(file, sensor=sensor, sensor_size=_parse_size(sensor_size))
         if json_out:
@@ -85,13 +85,18 @@ def register(app: typer.Typer) -> None:
         sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size."),
     ) -> None:
         """Convert between any two supported formats, streaming (files larger than memory work)."""
-        from evface.io.event_files import DEFAULT_CLIP_SENSOR, EventsFileReader, detect_format, open_events_writer
+        from evface.io.event_files import (  # lazy: keeps h5py and numba out of `evface --help`
+            DEFAULT_CLIP_SENSOR,
+            EventsFileReader,
+            detect_format,
+            open_events_writer,
+        )
 
         in_clip = detect_format(source) == "clip"
         reader = EventsFileReader(source, chunk_us=chunk_us, chunk_events=None if chunk_us else 1 << 20,
                                   sensor=sensor if in_clip else None, sensor_size=_parse_size(sensor_size))
         out_sensor = (sensor if not in_clip else reader.sensor) or DEFAULT_CLIP_SENSOR
-        total = _known_count(reader)
+        total = reader.known_count
         console = Console(stderr=True)
         columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f} events"),
                    TimeElapsedColumn()]
@@ -103,15 +108,3 @@ def register(app: typer.Typer) -> None:
                     progress.advance(task, chunk.size)
             progress.update(task, total=writer.count)
         console.print(f"wrote {writer.count:,} events to {dest} ({writer.format})")
-
-
-def _known_count(reader) -> int | None:
-    """Event count when the container knows it without decoding (clip, DAT); None otherwise."""
-    if reader.format == "clip":
-        import h5py
-
-        with h5py.File(reader.path, "r") as f:
-            return int(f[f"events/{reader.sensor}/t"].shape[0])
-    if reader.format == "dat":
-        return max(0, reader.path.stat().st_size - reader._header_length - 2) // 8
-    return None

@@ -1,5 +1,12 @@
 """The clip file: one micro-expression clip, every sensor and camera, in one HDF5 file.
 
+This module owns the clip schema (docs/clip-format.md): it is the only code that knows the HDF5
+layout below. Everything else reads and writes clips through its public names: :func:`write_clip`
+and :func:`read_clip` for whole clips, :func:`read_clip_meta`, :func:`read_events` and
+:func:`iter_clip_events` for parts of one, :class:`ClipEventsWriter` to stream one sensor's events
+into a new clip, and :func:`event_counts` / :func:`frames_and_truth_info` for summaries that load
+no event or image.
+
 Layout (schema version 1; docs/clip-format.md is the reference)::
 
     /                       attrs: schema_version, evface_version, clip_id, subject, label,
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,8 +42,9 @@ from typing import Any
 import h5py
 import numpy as np
 
+from evface import __version__
 from evface.errors import FormatError, where
-from evface.events.core import EVENT_DTYPE, empty_events, validate_events
+from evface.events.core import EVENT_DTYPE, SensorSize, empty_events, validate_events
 
 SCHEMA_VERSION = 1
 EVENT_COMPRESSION: str | None = None
@@ -48,6 +57,8 @@ EVENT_CHUNK = 1 << 16
 FRAME_COMPRESSION = "lzf"
 """Frames and truth images compress well and are read far less often: LZF + shuffle."""
 MS_INDEX_STEP_US = 1000
+READ_CHUNK_EVENTS = 1 << 21
+"""Events per chunk that :func:`iter_clip_events` yields by default."""
 
 
 @dataclass(frozen=True)
@@ -171,8 +182,6 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
 
 
 def _write_root_attrs(f: h5py.File, clip: Clip) -> None:
-    from evface import __version__
-
     f.attrs["schema_version"] = SCHEMA_VERSION
     f.attrs["evface_version"] = __version__
     for key in _SCALAR_ATTRS:
@@ -215,6 +224,80 @@ def _write_frames(g: h5py.Group, frames: FrameSeries) -> None:
     g.attrs["fps"] = float(frames.fps)
     g.attrs["model"] = frames.model
     g.attrs["params"] = _dumps(frames.params)
+
+
+class ClipEventsWriter:
+    """Stream one sensor's events into a new clip file, chunk by chunk.
+
+    Writes ``path`` itself: a caller that wants the file to appear whole writes a temporary name
+    and renames it on success, as :class:`evface.io.event_files.EventsFileWriter` does (it also
+    checks each chunk; this class does not). Chunks must be sorted and follow one another in time.
+    The clip's attributes are empty but for ``clip_id`` and ``duration_us`` (last event time minus
+    the first); the sensor's geometry is ``sensor_size`` with no ROI.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> writer = ClipEventsWriter("rec.h5", "lr", (346, 260), clip_id="rec")
+    >>> writer.write(make_events([0, 1500], [1, 2], [3, 4], [1, -1]))
+    >>> writer.write(make_events([2500], [5], [6], [1]))
+    >>> writer.close()
+    >>> event_counts("rec.h5"), read_clip_meta("rec.h5").duration_us
+    ({'lr': 3}, 2500)
+    """
+
+    def __init__(self, path: str | Path, sensor: str, sensor_size: SensorSize, *, clip_id: str) -> None:
+        self.sensor = sensor
+        self.sensor_size = sensor_size
+        self.clip_id = clip_id
+        self._file = h5py.File(path, "w")
+        self._group = self._file.create_group(f"events/{sensor}")
+        for name in EVENT_DTYPE.names:
+            self._group.create_dataset(name, shape=(0,), maxshape=(None,), dtype=EVENT_DTYPE[name],
+                                       **_event_dataset_options())
+        self._n = 0
+        self._first_t: int | None = None
+        self._last_t = -1
+        self._ms_parts: list[np.ndarray] = []
+        self._next_ms = 0
+
+    def write(self, events: np.ndarray) -> None:
+        """Append a non-empty chunk of events."""
+        m = events.size
+        for name in EVENT_DTYPE.names:
+            ds = self._group[name]
+            ds.resize((self._n + m,))
+            ds[self._n:self._n + m] = events[name]
+        t = events["t"]
+        last_k = int(t[-1]) // MS_INDEX_STEP_US
+        if last_k >= self._next_ms:
+            edges = np.arange(self._next_ms, last_k + 1, dtype=np.int64) * MS_INDEX_STEP_US
+            self._ms_parts.append(self._n + np.searchsorted(t, edges, side="left").astype(np.int64))
+            self._next_ms = last_k + 1
+        if self._first_t is None:
+            self._first_t = int(t[0])
+        self._last_t = int(t[-1])
+        self._n += m
+
+    def close(self) -> None:
+        """Write the ``ms_index`` and the attributes, and close the file."""
+        if self._n:
+            total = (self._last_t + MS_INDEX_STEP_US) // MS_INDEX_STEP_US + 1
+            tail = np.full(total - self._next_ms, self._n, dtype=np.int64)
+            index = np.concatenate([*self._ms_parts, tail])
+        else:
+            index = np.zeros(1, dtype=np.int64)
+        self._group.create_dataset("ms_index", data=index)
+        _write_sensor_attrs(self._group, SensorInfo(self.sensor, self.sensor_size[0], self.sensor_size[1]))
+        duration = 0 if self._first_t is None else self._last_t - self._first_t
+        clip = Clip(clip_id=self.clip_id, subject="", label="", aus=[], lighting="",
+                    onset_us=0, apex_us=0, offset_us=0, duration_us=duration)
+        _write_root_attrs(self._file, clip)
+        self._file.close()
+
+    def abort(self) -> None:
+        """Close the file as it is (the caller removes it)."""
+        self._file.close()
 
 
 def ms_index(t: np.ndarray, step_us: int = MS_INDEX_STEP_US) -> np.ndarray:
@@ -297,22 +380,73 @@ def read_events(
         return _read_events(path, f, sensor, t_start_us, t_end_us)
 
 
+def iter_clip_events(
+    path: str | Path,
+    sensor: str,
+    t_start_us: int | None = None,
+    t_end_us: int | None = None,
+    *,
+    chunk_events: int = READ_CHUNK_EVENTS,
+) -> Iterator[np.ndarray]:
+    """Yield the events of one sensor with ``t_start_us <= t < t_end_us`` in chunks of ``chunk_events``.
+
+    The file stays open while the chunks are consumed, so a clip larger than memory goes through.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1000, 2000, 3000, 4000], [0, 1, 2, 3, 0], [0, 0, 1, 1, 2], [1, 1, -1, 1, -1])
+    >>> clip = Clip("c0", "s0", "AU4", [4], "dim", 0, 2000, 4000, 4000,
+    ...             events={"lr": ev}, sensors={"lr": SensorInfo("lr", 4, 4)})
+    >>> path = write_clip("c0.h5", clip)
+    >>> [chunk["t"].tolist() for chunk in iter_clip_events(path, "lr", 1000, 4000, chunk_events=2)]
+    [[1000, 2000], [3000]]
+    """
+    path = Path(path)
+    with _open(path) as f:
+        g = _event_group(path, f, sensor)
+        try:
+            lo, hi = _span(g, t_start_us, t_end_us)
+            for start in range(lo, hi, chunk_events):
+                yield _read_rows(g, start, min(hi, start + chunk_events))
+        except (OSError, KeyError, ValueError) as exc:
+            raise _corrupt_events(path, sensor, exc) from exc
+
+
 def _read_events(path: Path, f: h5py.File, sensor: str, t0: int | None, t1: int | None) -> np.ndarray:
+    g = _event_group(path, f, sensor)
+    try:
+        lo, hi = _span(g, t0, t1)
+        return _read_rows(g, lo, hi)
+    except (OSError, KeyError, ValueError) as exc:
+        raise _corrupt_events(path, sensor, exc) from exc
+
+
+def _event_group(path: Path, f: h5py.File, sensor: str) -> h5py.Group:
     g = f.get(f"events/{sensor}")
     if g is None:
         known = sorted(f.get("events", {}).keys())
         raise FormatError(where(path, f"no events for sensor {sensor!r} (clip has {known})"))
-    try:
-        n = g["t"].shape[0]
-        lo = 0 if t0 is None else _locate(g, t0, n)
-        hi = n if t1 is None else _locate(g, t1, n)
-        hi = max(lo, hi)
-        events = np.empty(hi - lo, dtype=EVENT_DTYPE)
+    return g
+
+
+def _corrupt_events(path: Path, sensor: str, exc: BaseException) -> FormatError:
+    return FormatError(where(path, f"events/{sensor} is corrupt or truncated ({exc})"))
+
+
+def _span(g: h5py.Group, t0: int | None, t1: int | None) -> tuple[int, int]:
+    """Index range ``[lo, hi)`` of the events with ``t0 <= t < t1`` (``None``: open end)."""
+    n = g["t"].shape[0]
+    lo = 0 if t0 is None else _locate(g, t0, n)
+    hi = n if t1 is None else _locate(g, t1, n)
+    return lo, max(lo, hi)
+
+
+def _read_rows(g: h5py.Group, lo: int, hi: int) -> np.ndarray:
+    events = np.empty(hi - lo, dtype=EVENT_DTYPE)
+    if hi > lo:
         for name in EVENT_DTYPE.names:
-            if hi > lo:
-                events[name] = g[name][lo:hi]
-    except (OSError, KeyError, ValueError) as exc:
-        raise FormatError(where(path, f"events/{sensor} is corrupt or truncated ({exc})")) from exc
+            events[name] = g[name][lo:hi]
     return events
 
 
@@ -364,3 +498,23 @@ def event_counts(path: str | Path) -> dict[str, int]:
     path = Path(path)
     with _open(path) as f:
         return {name: int(g["t"].shape[0]) for name, g in f.get("events", {}).items()}
+
+
+def frames_and_truth_info(path: str | Path) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Shapes and times of a clip's frames and truth series, read without loading an image.
+
+    Returns ``(frames, truth)``: per camera ``count``, ``shape`` (of one frame), ``fps``,
+    ``t_first_us`` and ``t_last_us`` (``None`` without frames); per sensor ``count`` and ``shape``.
+    """
+    path = Path(path)
+    frames: dict[str, dict[str, Any]] = {}
+    with _open(path) as f:
+        for name, g in f.get("frames", {}).items():
+            shape = g["data"].shape
+            t = g["t"]
+            frames[name] = {"count": int(shape[0]), "shape": list(shape[1:]), "fps": float(g.attrs.get("fps", 0.0)),
+                            "t_first_us": int(t[0]) if t.shape[0] else None,
+                            "t_last_us": int(t[-1]) if t.shape[0] else None}
+        truth = {name: {"count": int(g["data"].shape[0]), "shape": list(g["data"].shape[1:])}
+                 for name, g in f.get("truth", {}).items()}
+    return frames, truth

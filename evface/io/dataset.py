@@ -1,5 +1,8 @@
 """The dataset folder: ``clips/``, ``manifest.csv`` and ``dataset.json``.
 
+This module owns the folder around the clips (one clip file's content belongs to
+:mod:`evface.io.clip`) and the atomic writes of its text files.
+
 ``manifest.csv`` has one row per clip with the columns of :data:`MANIFEST_COLUMNS`; ``aus`` is a
 ``+``-joined list (``"6+12"``). ``dataset.json`` records who made the folder (generator or
 importer), its parameters, the evface version and the seed. Both files are written atomically.
@@ -113,9 +116,14 @@ class DatasetFolder:
 
     Examples
     --------
-    >>> ds = DatasetFolder.open("data/quick")          # doctest: +SKIP
-    >>> ds.clip_path(ds.rows[0])                        # doctest: +SKIP
-    PosixPath('data/quick/clips/s000_c000.h5')
+    >>> row = {"clip_id": "s000_c000", "subject": "s000", "label": "AU4", "aus": [4], "lighting": "dim",
+    ...        "file": "clips/s000_c000.h5", "onset_us": 0, "apex_us": 100_000, "offset_us": 200_000,
+    ...        "duration_us": 300_000, "source": "synth"}
+    >>> _ = write_manifest("data", [row])
+    >>> _ = write_dataset_json("data", {"seed": 0})
+    >>> ds = DatasetFolder.open("data")
+    >>> ds.clip_path(ds.rows[0]).as_posix(), ds.rows[0]["aus"], ds.labels
+    ('data/clips/s000_c000.h5', [4], ['AU4'])
     """
 
     root: Path

@@ -1,4 +1,9 @@
-"""Event files: camera formats (through faery) and the evface clip file, read and written in chunks.
+"""Event files: the camera formats, and the one reader and one writer for every events file.
+
+This module owns the camera formats (read and written through faery, EVT 2.1 through
+:mod:`evface.io.evt`) and :class:`EventsFileReader` / :class:`EventsFileWriter`, which stream
+them and the evface clip file alike. The clip file's layout belongs to :mod:`evface.io.clip`;
+this module reaches it through that module's public names only.
 
 Formats (``detect_format`` names): ``evt3``, ``evt2``, ``evt2.1`` (Prophesee ``.raw``), ``dat``
 (Prophesee DAT), ``aedat4`` (iniVation AEDAT 4), ``es`` (Event Stream), ``csv`` (``t,x,y,on``
@@ -13,10 +18,9 @@ file. Every problem with a file raises :class:`~evface.errors.FormatError` (or
 
 Examples
 --------
->>> import tempfile
 >>> from evface.events.core import make_events
 >>> ev = make_events([0, 20_000_000], [0, 639], [479, 0], [1, -1])
->>> path = write_events_file(tempfile.mkdtemp() + "/a.raw", ev, (640, 480))
+>>> path = write_events_file("a.raw", ev, (640, 480))
 >>> back, size = read_events_file(path)
 >>> size, back["t"].tolist(), back["p"].tolist()
 ((640, 480), [0, 20000000], [1, -1])
@@ -36,6 +40,14 @@ import numpy as np
 from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 from evface.io import evt as io_evt
+from evface.io.clip import (
+    ClipEventsWriter,
+    event_counts,
+    frames_and_truth_info,
+    iter_clip_events,
+    read_clip_meta,
+    read_events,
+)
 
 FORMATS = ("evt3", "evt2", "evt2.1", "dat", "aedat4", "es", "csv", "clip")
 """Every format name :func:`detect_format` can return."""
@@ -57,7 +69,6 @@ _FAERY_DTYPE = np.dtype([("t", "<u8"), ("x", "<u2"), ("y", "<u2"), ("on", "?")])
 _DAT_DTYPE = np.dtype([("t", "<u8"), ("x", "<u2"), ("y", "<u2"), ("payload", "u1")])
 _MAGIC = {b"#!AER-DAT4.0": "aedat4", b"Event Stream": "es", b"\x89HDF\r\n\x1a\n": "clip"}
 _EVT21_BLOCK_WORDS = 1 << 20
-_CLIP_BLOCK_EVENTS = 1 << 21
 _CSV_BLOCK_BYTES = 1 << 24
 _FAERY_READ = ("evt3", "evt2", "dat", "es", "aedat4")
 
@@ -143,8 +154,11 @@ def detect_format(path: str | Path) -> str:
 
     Examples
     --------
-    >>> detect_format("recording.raw")  # doctest: +SKIP
-    'evt3'
+    >>> from evface.events.core import make_events
+    >>> path = write_events_file("recording.raw", make_events([0, 5], [1, 2], [3, 4], [1, -1]), (640, 480),
+    ...                          version="evt2")
+    >>> detect_format(path)  # a .raw file: its header names the EVT version
+    'evt2'
     """
     path = Path(path)
     _check_exists(path)
@@ -250,13 +264,17 @@ class EventsFileReader:
 
     Attributes
     ----------
-    path, format, sensor_size, sensor
+    path, format, sensor_size, sensor, known_count
 
     Examples
     --------
-    >>> reader = EventsFileReader("recording.raw", chunk_us=50_000)  # doctest: +SKIP
-    >>> for chunk in reader:  # doctest: +SKIP
-    ...     process(chunk, reader.sensor_size)
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 10_000, 60_000, 70_000], [0, 1, 2, 3], [0, 0, 1, 1], [1, -1, 1, 1])
+    >>> reader = EventsFileReader(write_events_file("stream.raw", ev, (346, 260)), chunk_us=50_000)
+    >>> reader.format, reader.sensor_size
+    ('evt3', (346, 260))
+    >>> [chunk["t"].tolist() for chunk in reader]
+    [[0, 10000], [60000, 70000]]
     """
 
     def __init__(
@@ -322,8 +340,6 @@ class EventsFileReader:
         return (width, height)
 
     def _open_clip(self, sensor: str | None) -> SensorSize:
-        from evface.io.clip import read_clip_meta
-
         meta = read_clip_meta(self.path)
         names = sorted(meta.sensors)
         if sensor is None:
@@ -334,6 +350,18 @@ class EventsFileReader:
             raise FormatError(where(self.path, f"no sensor {sensor!r} in this clip (it has {names})"))
         self.sensor = sensor
         return meta.sensors[sensor].size
+
+    @property
+    def known_count(self) -> int | None:
+        """Events in the file, for a clip or DAT file (known without decoding); ``None`` otherwise.
+
+        The count is the whole file's (or clip sensor's): the time window is not applied.
+        """
+        if self.format == "clip":
+            return event_counts(self.path)[self.sensor]
+        if self.format == "dat":
+            return max(0, self.path.stat().st_size - self._header_length - 2) // 8
+        return None
 
     # -- iteration
     def __iter__(self) -> Iterator[np.ndarray]:
@@ -351,7 +379,7 @@ class EventsFileReader:
         if self._empty:
             return
         if fmt == "clip":
-            yield from self._clip_chunks()
+            yield from iter_clip_events(self.path, self.sensor, self.t_start_us, self.t_end_us)
         elif fmt == "evt2.1":
             yield from self._evt21_chunks()
         elif fmt == "csv":
@@ -450,25 +478,6 @@ class EventsFileReader:
                     row += block.count(b"\n", 0, cut)
             if rest.strip():
                 yield _parse_csv(path, rest, row)
-
-    def _clip_chunks(self) -> Iterator[np.ndarray]:
-        from evface.io.clip import _locate, _open
-
-        path = self.path
-        with _open(path) as f:
-            g = f[f"events/{self.sensor}"]
-            try:
-                n = g["t"].shape[0]
-                lo = 0 if self.t_start_us is None else _locate(g, self.t_start_us, n)
-                hi = n if self.t_end_us is None else max(lo, _locate(g, self.t_end_us, n))
-                for start in range(lo, hi, _CLIP_BLOCK_EVENTS):
-                    stop = min(hi, start + _CLIP_BLOCK_EVENTS)
-                    events = np.empty(stop - start, dtype=EVENT_DTYPE)
-                    for name in EVENT_DTYPE.names:
-                        events[name] = g[name][start:stop]
-                    yield events
-            except (OSError, KeyError, ValueError) as exc:
-                raise FormatError(where(path, f"events/{self.sensor} is corrupt or truncated ({exc})")) from exc
 
     def _checked(self, chunks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         """Check order (within and across chunks) and coordinates of decoded chunks.
@@ -630,8 +639,6 @@ def read_events_file(
     """
     reader = EventsFileReader(path, sensor=sensor, sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
     if reader.format == "clip" and t_start_us is None and t_end_us is None:
-        from evface.io.clip import read_events
-
         events = read_events(reader.path, reader.sensor)
         next(reader._checked(iter([events])), None)
         return events, reader.sensor_size
@@ -651,9 +658,12 @@ class EventsFileWriter:
 
     Examples
     --------
-    >>> with open_events_writer("out.aedat4", (346, 260)) as w:  # doctest: +SKIP
-    ...     for chunk in chunks:
-    ...         w.write(chunk)
+    >>> from evface.events.core import make_events
+    >>> with open_events_writer("out.csv", (346, 260)) as w:
+    ...     w.write(make_events([0, 5], [1, 2], [3, 4], [1, -1]))
+    ...     w.write(make_events([9], [0], [0], [1]))
+    >>> w.count, read_events_file("out.csv")[0]["t"].tolist()
+    (3, [0, 5, 9])
     """
 
     def __init__(self, path: str | Path, sensor_size: SensorSize, format: str | None = None,
@@ -694,7 +704,7 @@ class EventsFileWriter:
             self._state = io_evt.evt3_new_state() if fmt == "evt3" else io_evt.evt21_new_state()
             return
         if fmt == "clip":
-            self._encoder = _ClipEventsWriter(tmp, self.path, self.sensor, self.sensor_size)
+            self._encoder = ClipEventsWriter(tmp, self.sensor, self.sensor_size, clip_id=self.path.name.split(".")[0])
             return
         from faery.extension import aedat, csv, dat, es, evt
 
@@ -826,69 +836,6 @@ def _aedat_description(aedat: Any, sensor_size: SensorSize) -> list:
     return [N("outInfo", "/mainloop/Recorder/outInfo/", {}, [stream])]
 
 
-class _ClipEventsWriter:
-    """Streams one sensor's events into a new clip file (schema of :mod:`evface.io.clip`)."""
-
-    def __init__(self, tmp: Path, path: Path, sensor: str, sensor_size: SensorSize) -> None:
-        import h5py
-
-        from evface.io import clip as clip_mod
-
-        self._clip = clip_mod
-        self.path = path
-        self.sensor = sensor
-        self.size = sensor_size
-        self.f = h5py.File(tmp, "w")
-        self.g = self.f.create_group(f"events/{sensor}")
-        for name in EVENT_DTYPE.names:
-            self.g.create_dataset(name, shape=(0,), maxshape=(None,), dtype=EVENT_DTYPE[name],
-                                  **clip_mod._event_dataset_options())
-        self.n = 0
-        self.first_t: int | None = None
-        self.last_t = -1
-        self.ms_parts: list[np.ndarray] = []
-        self.next_ms = 0
-
-    def write(self, events: np.ndarray) -> None:
-        m = events.size
-        for name in EVENT_DTYPE.names:
-            ds = self.g[name]
-            ds.resize((self.n + m,))
-            ds[self.n:self.n + m] = events[name]
-        t = events["t"]
-        step = self._clip.MS_INDEX_STEP_US
-        last_k = int(t[-1]) // step
-        if last_k >= self.next_ms:
-            edges = np.arange(self.next_ms, last_k + 1, dtype=np.int64) * step
-            self.ms_parts.append(self.n + np.searchsorted(t, edges, side="left").astype(np.int64))
-            self.next_ms = last_k + 1
-        if self.first_t is None:
-            self.first_t = int(t[0])
-        self.last_t = int(t[-1])
-        self.n += m
-
-    def close(self) -> None:
-        clip_mod = self._clip
-        step = clip_mod.MS_INDEX_STEP_US
-        if self.n:
-            total = (self.last_t + step) // step + 1
-            tail = np.full(total - self.next_ms, self.n, dtype=np.int64)
-            index = np.concatenate([*self.ms_parts, tail])
-        else:
-            index = np.zeros(1, dtype=np.int64)
-        self.g.create_dataset("ms_index", data=index)
-        info = clip_mod.SensorInfo(self.sensor, self.size[0], self.size[1])
-        clip_mod._write_sensor_attrs(self.g, info)
-        duration = 0 if self.first_t is None else self.last_t - self.first_t
-        clip = clip_mod.Clip(clip_id=self.path.name.split(".")[0], subject="", label="", aus=[], lighting="",
-                             onset_us=0, apex_us=0, offset_us=0, duration_us=duration)
-        clip_mod._write_root_attrs(self.f, clip)
-        self.f.close()
-
-    def abort(self) -> None:
-        self.f.close()
-
-
 def open_events_writer(path: str | Path, sensor_size: SensorSize, format: str | None = None,
                        version: str | None = None, *, sensor: str = DEFAULT_CLIP_SENSOR) -> EventsFileWriter:
     """Open a streaming writer (a context manager with ``.write(chunk)``); see :class:`EventsFileWriter`.
@@ -952,8 +899,6 @@ def _stream_stats(chunks, sensor_size: SensorSize) -> dict[str, Any]:
 
 
 def _clip_info(path: Path, sensor: str | None) -> dict[str, Any]:
-    from evface.io.clip import _open, read_clip_meta
-
     meta = read_clip_meta(path)
     names = sorted(meta.sensors)
     if sensor is not None and sensor not in meta.sensors:
@@ -962,16 +907,7 @@ def _clip_info(path: Path, sensor: str | None) -> dict[str, Any]:
     for name, stats in sensors.items():
         s = meta.sensors[name]
         stats.update(full_size=[s.full_width, s.full_height], roi=list(s.roi) if s.roi else None, model=s.model)
-    frames: dict[str, Any] = {}
-    with _open(path) as f:
-        for name, g in f.get("frames", {}).items():
-            shape = g["data"].shape
-            t = g["t"]
-            frames[name] = {"count": int(shape[0]), "shape": list(shape[1:]), "fps": float(g.attrs.get("fps", 0.0)),
-                            "t_first_us": int(t[0]) if t.shape[0] else None,
-                            "t_last_us": int(t[-1]) if t.shape[0] else None}
-        truth = {name: {"count": int(g["data"].shape[0]), "shape": list(g["data"].shape[1:])}
-                 for name, g in f.get("truth", {}).items()}
+    frames, truth = frames_and_truth_info(path)
     info: dict[str, Any] = {"path": str(path), "format": "clip", "file_bytes": path.stat().st_size}
     chosen = sensor or (names[0] if names else None)
     if chosen is not None:
