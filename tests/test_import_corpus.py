@@ -9,15 +9,7 @@ import pytest
 from evface.cli import main
 from evface.io.clip import read_clip
 from evface.io.dataset import DatasetFolder
-from evface.datasets.importers.corpus import (
-    CorpusOptions,
-    cover_resize,
-    import_corpus,
-    parse_sensor,
-    read_corpus_table,
-    resample_rgb,
-    srgb_to_linear,
-)
+from evface.datasets.importers.corpus import CorpusOptions, corpus_sensor, import_corpus, read_corpus_table, resample_rgb
 from evface.datasets.importers.registration import apply_homography
 from evface.errors import DatasetError, FormatError, ParameterError
 
@@ -130,10 +122,8 @@ def test_rgb_resampled_to_30fps_and_emotion_labels(corpus, tmp_path):
 
 def test_helpers():
     assert CorpusOptions().substeps == 5 and CorpusOptions(fps=1000.0).substeps == 1
-    assert parse_sensor("evk4:64x36") == ("hd", "evk4", (64, 36))
-    (rw, rh), (x0, y0), h = cover_resize((640, 480), (346, 260))
-    assert (rw, rh) == (347, 260) and (x0, y0) == (0, 0)
-    assert srgb_to_linear(np.array([0, 255])).tolist() == [0.0, 1.0]
+    name, spec = corpus_sensor("evk4:64x36")
+    assert (name, spec.sensor.name, spec.size) == ("hd", "evk4", (64, 36)) and corpus_sensor("davis346")[0] == "lr"
     rgb = np.stack([np.full((2, 2, 3), v, np.uint8) for v in range(0, 120, 10)])  # 12 frames at 120 fps
     data, t, exp = resample_rgb(rgb, 120.0, 30.0)
     assert data[:, 0, 0, 0].tolist() == [15, 55, 95] and t.tolist() == [0, 33333, 66667] and exp == 33333
@@ -206,8 +196,10 @@ def test_no_face_needs_a_box(corpus, tmp_path):
 
 
 def test_bad_options_and_existing_output(corpus, tmp_path):
-    with pytest.raises(ParameterError, match="unknown sensor preset"):
+    with pytest.raises(ParameterError, match="sensor 'kinect'"):
         CorpusOptions(sensors=("kinect",))
+    with pytest.raises(ParameterError, match="a corpus sensor needs a name"):
+        CorpusOptions(sensors=("64x48",))
     with pytest.raises(ParameterError, match="rgb_fps"):
         CorpusOptions(rgb_fps=400.0)
     with pytest.raises(ParameterError, match="unknown class set"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from test_import_fixtures import write_aedat4, write_evt3
+from import_fixtures import write_aedat4, write_evt3
 
 from evface.io.clip import read_clip
 from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session

@@ -1,7 +1,7 @@
 """`evface import session` on a synthetic session written in native formats.
 
 hd: EVT3 .raw with one trigger per RGB frame; lr: AEDAT4 without triggers; rgb: MP4 (mp4v);
-known clock offsets and RGB -> sensor homographies (see test_import_fixtures).
+known clock offsets and RGB -> sensor homographies (see import_fixtures).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 import pytest
-from test_import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session, write_evt3
+from import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session, write_evt3
 
 from evface.cli import main
 from evface.io.clip import read_clip

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_import_fixtures import write_evt3
+from import_fixtures import write_evt3
 
 from evface.datasets.importers.annotations import class_set, label_from_aus, label_from_classes, parse_aus, read_annotations
 from evface.datasets.importers.registration import (

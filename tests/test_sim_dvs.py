@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from evface.errors import EvfaceError, ParameterError
 from evface.events.core import EVENT_DTYPE, validate_events
-from evface.sim.dvs import DVS_SENSORS, DvsParams, DvsSimulator, simulate_frames
+from evface.sim.dvs import DvsParams, DvsSimulator, simulate_frames
+from evface.sim.sensors import DVS_SENSORS
 
 
 def _ramp_events(k: int, sign: int, n_steps: int, params: DvsParams, dt_us: int = 1000) -> np.ndarray:

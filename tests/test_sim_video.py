@@ -1,4 +1,5 @@
-"""Tests of video input/output and ``evface simulate`` (evface.sim.video, evface.commands.sim)."""
+"""Tests of video input/output and ``evface simulate`` (evface.sim.video, evface.sim.footage,
+evface.sim.sensors, evface.commands.sim)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from evface.cli import main
 from evface.errors import EvfaceError, FormatError, ParameterError
 from evface.events.core import validate_events
 from evface.sim.dvs import DvsParams
-from evface.sim.video import (
-    VideoScene, cover_resize, frame_to_lux, parse_roi, parse_sensor, simulate_video, upsample_linear,
-    video_info, write_video,
-)
+from evface.sim.footage import cover_resize, frame_to_lux, parse_roi, upsample_linear
+from evface.sim.sensors import SENSORS, SensorSpec, parse_sensor
+from evface.sim.video import VideoScene, simulate_video, video_info, write_video
 
 
 def _write_test_video(path, n=12, size=(64, 48), fps=30.0, fourcc="MJPG"):
@@ -111,11 +111,12 @@ def test_bad_videos_and_arguments(tmp_path):
         simulate_video(junk, (8, 8))
     with pytest.raises(ParameterError):
         frame_to_lux(np.zeros((0, 5, 3), np.uint8), 100.0)
-    with pytest.raises(ParameterError):
-        parse_sensor("davis")
-    with pytest.raises(ParameterError):
-        parse_sensor("0x10")
-    assert parse_sensor("DAVIS346") == ("davis346", (346, 260))
+    for bad in ("davis", "0x10", "evk4:", "evk4:big", ":64x48", ""):
+        with pytest.raises(ParameterError, match="sensor"):
+            parse_sensor(bad)
+    assert parse_sensor("DAVIS346") == SensorSpec(SENSORS["davis346"], (346, 260))
+    assert parse_sensor("evk4:640x360") == SensorSpec(SENSORS["evk4"], (640, 360))
+    assert parse_sensor(" 64x48 ") == SensorSpec(None, (64, 48)) and parse_sensor("64x48").name == "custom"
     assert parse_roi("1,2,3,4", (10, 10)) == (1, 2, 3, 4)
     with pytest.raises(ParameterError):
         parse_roi("5,5,10,10", (10, 10))

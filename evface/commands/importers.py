@@ -81,7 +81,7 @@ def session(
     from rich.console import Console
     from rich.table import Table
 
-    from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session
+    from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session  # lazy: cv2, h5py, numba off start-up
 
     files = _pairs(events, "--events")
     per = {opt: _pairs(vals, opt) for opt, vals in [
@@ -138,7 +138,7 @@ def corpus(
     root: Path = typer.Argument(..., help="Corpus folder (subXX/EPYY/imgN.jpg)."),
     table: Path = typer.Argument(..., help="Annotation table (CSV: Subject, Filename, OnsetFrame, ApexFrame, OffsetFrame, Action Units)."),
     out: Path = typer.Argument(..., help="Dataset folder to create."),
-    sensor: list[str] = typer.Option(["davis346"], "--sensor", help="DVS preset[:WxH], repeatable (davis346 -> lr, evk4 -> hd)."),
+    sensor: list[str] = typer.Option(["davis346"], "--sensor", help="NAME[:WxH] event sensor, repeatable (davis346 -> lr, evk4 -> hd)."),
     fps: float = typer.Option(200.0, "--fps", help="Corpus frame rate (CASME II: 200)."),
     rgb_fps: float = typer.Option(0.0, "--rgb-fps", help="Resample the RGB frames to this rate (0: keep the corpus rate)."),
     lux_white: float = typer.Option(300.0, "--lux-white", help="Scene illuminance of an sRGB white pixel, lux."),
@@ -153,7 +153,7 @@ def corpus(
     """Convert a CASME II-style RGB corpus into events + RGB clips (resumes after an interruption)."""
     from rich.progress import Progress
 
-    from evface.datasets.importers.corpus import CorpusOptions, import_corpus
+    from evface.datasets.importers.corpus import CorpusOptions, import_corpus  # lazy: cv2, h5py, numba off start-up
 
     options = CorpusOptions(sensors=tuple(sensor), fps=fps, rgb_fps=rgb_fps or None, lux_white=lux_white,
                             upsample=upsample or None, seed=seed, label=label, classes=classes, lighting=lighting,

@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
     def simulate(
         video: Path = typer.Argument(..., metavar="VIDEO", help="Input video (anything OpenCV reads)."),
         out: Path = typer.Option(..., "--out", help="Events file: .raw (EVT3), .dat, .aedat4, .es, .csv or .h5 (clip)."),
-        sensor: str = typer.Option("davis346", "--sensor", help="davis346, evk4 or WxH (full array size)."),
+        sensor: str = typer.Option("davis346", "--sensor", help="davis346, evk4, WxH or NAME:WxH (full array size)."),
         roi: str = typer.Option(None, "--roi", help="x0,y0,w,h window of the array to record (default: all)."),
         model: str = typer.Option(None, "--model", help="Pixel model: davis346, evk4 or ideal (default: the sensor's, davis346 for WxH)."),
         set_: list[str] = typer.Option(None, "--set", help="Override a DvsParams field, e.g. --set cutoff_hz=0 (repeatable)."),
@@ -43,18 +43,19 @@ def register(app: typer.Typer) -> None:
         camera: str = typer.Option("webcam30", "--camera", help="RGB camera preset for --rgb-out: webcam30 or highspeed200."),
     ) -> None:
         """Convert a video into events with the DVS pixel model (and optionally degraded RGB frames)."""
-        from evface.io.event_files import open_events_writer
-        from evface.sim.dvs import DvsParams
-        from evface.sim.rgb import RgbCamera, RgbCameraParams
-        from evface.sim.video import (
-            VideoScene, iter_video_events, parse_roi, parse_sensor, video_fps, video_info, write_video,
-        )
+        from evface.io.event_files import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
+        from evface.sim.dvs import DvsParams  # lazy: numba off CLI start-up
+        from evface.sim.footage import parse_roi  # lazy: cv2 and numba off CLI start-up
+        from evface.sim.rgb import RgbCamera, RgbCameraParams  # lazy: h5py (clip frames) off CLI start-up
+        from evface.sim.sensors import parse_sensor  # lazy: numpy off CLI start-up
+        from evface.sim.video import VideoScene, iter_video_events, video_fps, video_info, write_video  # lazy: cv2, numba
 
         console = Console(stderr=True)
-        name, full_size = parse_sensor(sensor)
+        spec = parse_sensor(sensor)
+        name, full_size = spec.name, spec.size
         window = parse_roi(roi, full_size)
         overrides = _overrides(set_)
-        chosen = model or (name if name != "custom" else "davis346")
+        chosen = model or (name if spec.sensor is not None else "davis346")
         params = DvsParams.ideal(**overrides) if chosen == "ideal" else DvsParams.preset(chosen, **overrides)
         cam_params = RgbCameraParams.preset(camera) if rgb_out is not None else None
         info = video_info(video)

@@ -52,8 +52,9 @@ from evface.face.aus import DEFAULT_CLASSES
 from evface.face.identity import FaceNotFoundError, builtin_photo_identities, photo_identity, procedural_identity
 from evface.face.render import FacePose, FaceRenderer
 from evface.face.render import face_box as render_face_box
-from evface.sim.dvs import DVS_SENSORS, DvsParams, DvsSimulator
+from evface.sim.dvs import DvsParams, DvsSimulator
 from evface.sim.rgb import RgbCamera, RgbCameraParams
+from evface.sim.sensors import DVS_SENSORS
 
 GENERATOR = "evface.data.synth"
 """The generator name recorded in dataset.json (its 0.1 module path, kept so that datasets stay byte-identical)."""

@@ -37,7 +37,6 @@ from numba.extending import intrinsic
 
 from evface.errors import ParameterError
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
-from evface.sim.sensors import DVS_SENSORS
 
 
 _MAX_SUBSTEPS = 256
@@ -930,4 +929,4 @@ def num_threads() -> int:
     return numba.get_num_threads()
 
 
-__all__ = ["DVS_SENSORS", "DvsParams", "DvsSimulator", "PRESETS", "simulate_frames", "EVENT_DTYPE"]
+__all__ = ["DvsParams", "DvsSimulator", "PRESETS", "simulate_frames", "EVENT_DTYPE"]

@@ -2,7 +2,7 @@
 
 A dataset names its event sensors by role, ``hd`` and ``lr``; the camera models and the command
 line name them by product, ``evk4`` and ``davis346``. Every translation between the two goes
-through :data:`SENSORS`.
+through :data:`SENSORS`; :func:`parse_sensor` reads the one sensor syntax of the command line.
 
 Examples
 --------
@@ -14,8 +14,10 @@ Examples
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from evface.errors import ParameterError
 from evface.events.core import SensorSize
 
 
@@ -41,3 +43,45 @@ BY_ROLE: dict[str, EventSensor] = {s.role: s for s in SENSORS.values()}
 
 DVS_SENSORS: dict[str, SensorSize] = {name: s.size for name, s in SENSORS.items()}
 """Full-array ``(width, height)`` of the named event sensors."""
+
+
+@dataclass(frozen=True)
+class SensorSpec:
+    """A sensor as the command line names it: a sensor of the table (``None`` for a bare size)
+    and the full array ``size`` ``(width, height)`` to simulate."""
+
+    sensor: EventSensor | None
+    size: SensorSize
+
+    @property
+    def name(self) -> str:
+        """The product name, or ``"custom"`` for a bare ``WxH``."""
+        return self.sensor.name if self.sensor is not None else "custom"
+
+
+_SPEC = re.compile(r"(?:([a-z][a-z0-9]*)(?::(?=\d)|$))?(?:(\d+)x(\d+))?")
+
+
+def parse_sensor(text: str) -> SensorSpec:
+    """``"NAME"``, ``"WxH"`` or ``"NAME:WxH"`` (case-insensitive) -> a :class:`SensorSpec`.
+
+    ``NAME`` is a key of :data:`SENSORS` and gives the array size unless ``WxH`` replaces it;
+    a bare ``WxH`` names no sensor.
+
+    Examples
+    --------
+    >>> [(s.name, s.size) for s in map(parse_sensor, ["DAVIS346", "evk4:640x360", "64x48"])]
+    [('davis346', (346, 260)), ('evk4', (640, 360)), ('custom', (64, 48))]
+    """
+    key = text.strip().lower()
+    m = _SPEC.fullmatch(key)
+    if not key or m is None or (m.group(1) is not None and m.group(1) not in SENSORS):
+        raise ParameterError(f"sensor {text!r}: expected a name of {sorted(SENSORS)}, WxH such as 640x480, "
+                             "or NAME:WxH such as evk4:640x360")
+    sensor = SENSORS[m.group(1)] if m.group(1) is not None else None
+    if m.group(2) is None:
+        return SensorSpec(sensor, sensor.size)
+    width, height = int(m.group(2)), int(m.group(3))
+    if not (0 < width <= 65535 and 0 < height <= 65535):
+        raise ParameterError(f"sensor {text!r}: width and height of WxH must be in 1..65535")
+    return SensorSpec(sensor, (width, height))

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from evface.errors import DatasetError, ParameterError, where
+from evface.face.aus import CLASS_SETS
 
 TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
 _CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -101,8 +102,6 @@ def label_from_aus(aus: list[int] | tuple[int, ...]) -> str:
 
 def class_set(name: str) -> dict[str, list[int]]:
     """A named AU class set of :data:`evface.face.aus.CLASS_SETS` (``default``, ``compact``, ...)."""
-    from evface.face.aus import CLASS_SETS
-
     if name not in CLASS_SETS:
         raise ParameterError(f"unknown class set {name!r}; choose from {sorted(CLASS_SETS)}")
     return CLASS_SETS[name]

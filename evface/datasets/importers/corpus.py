@@ -13,17 +13,17 @@ numbers are the numbers in the file names (``img46.jpg`` is frame 46). An apex g
 (unknown, as in some CASME II rows) becomes the middle of onset and offset and is flagged in the
 clip's ``extra``.
 
-Conversion of each clip (frame ``n`` of a folder starting at ``n0`` is at ``(n - n0) / fps``):
+Conversion of each clip (frame ``n`` of a folder starting at ``n0`` is at ``(n - n0) / fps``)
+follows :mod:`evface.sim.footage`, as ``evface simulate`` does for a video:
 
-- **intensity**: 8-bit sRGB grey is decoded to linear (the sRGB transfer curve) and multiplied
-  by ``lux_white`` (default 300 lux, an office-lit face: white = 300 lux);
-- **geometry**: each frame is resized to cover the sensor (aspect ratio kept, ``INTER_AREA``)
-  and centre-cropped; the RGB -> sensor homography of that mapping is stored in the calibration;
+- **intensity**: the sRGB frames are decoded to linear luminance and multiplied by ``lux_white``
+  (default 300 lux, an office-lit face: white = 300 lux);
+- **geometry**: each frame is resized to cover the sensor (aspect ratio kept) and
+  centre-cropped; the RGB -> sensor homography of that mapping is stored in the calibration;
 - **time**: between two corpus frames ``upsample - 1`` frames are interpolated linearly in lux
-  (default: enough for 1 kHz, 5 at 200 fps), so that the DVS model's per-step linear
-  interpolation follows the motion;
-- **events**: :class:`evface.sim.dvs.DvsSimulator` with the sensor preset's parameters, seeded
-  by ``seed`` and the clip's row so that the same corpus and seed give the same dataset;
+  (default: enough for 1 kHz, 5 at 200 fps);
+- **events**: :class:`evface.sim.dvs.DvsSimulator` with the sensor's parameters, seeded by
+  ``seed`` and the clip's row so that the same corpus and seed give the same dataset;
 - **RGB**: the corpus frames at the corpus rate, or (``rgb_fps``) resampled: output frame ``j``
   averages the corpus frames whose time falls in ``[j / rgb_fps, (j + 1) / rgb_fps)`` (a box
   exposure over the whole output period).
@@ -48,15 +48,18 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
-from evface.io.dataset import write_dataset_json, write_manifest
+from evface import __version__
 from evface.datasets.importers.annotations import class_set, label_from_aus, label_from_classes, parse_aus
 from evface.datasets.importers.registration import map_box
 from evface.datasets.importers.session import FACE_FRAMES, detect_face
 from evface.errors import DatasetError, FormatError, ParameterError, where
+from evface.events.core import concatenate
+from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
+from evface.io.dataset import write_dataset_json, write_manifest
+from evface.sim.dvs import DvsParams, DvsSimulator
+from evface.sim.footage import Cover, frame_to_lux, iter_lux_events
+from evface.sim.sensors import SensorSpec, parse_sensor
 
-SENSOR_NAMES = {"davis346": "lr", "evk4": "hd"}
-"""Clip sensor name of each preset (as in the synthetic rig)."""
 FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 _NUMBER = re.compile(r"(\d+)$")
 _COLUMNS = {
@@ -83,7 +86,9 @@ class CorpusRow:
 class CorpusOptions:
     """How a corpus becomes a dataset (see the module docstring).
 
-    ``sensors`` are DVS presets, optionally with a size: ``"davis346"``, ``"evk4:640x360"``.
+    ``sensors`` are named event sensors, optionally with a size: ``"davis346"``,
+    ``"evk4:640x360"`` (:func:`evface.sim.sensors.parse_sensor`); a sensor's role (``lr``, ``hd``)
+    names its events in the clips.
     ``label`` is ``"aus"`` (``AU1+2``) or ``"emotion"`` (the table's estimated emotion). With
     ``classes`` (a class set of :data:`evface.face.aus.CLASS_SETS`) clips are labelled by the class
     their AUs match and clips matching none are skipped (listed in the report). The face box is
@@ -117,7 +122,7 @@ class CorpusOptions:
         if not self.sensors:
             raise ParameterError("give at least one sensor preset")
         for s in self.sensors:
-            parse_sensor(s)
+            corpus_sensor(s)
 
     @property
     def substeps(self) -> int:
@@ -125,27 +130,20 @@ class CorpusOptions:
         return self.upsample if self.upsample is not None else max(1, math.ceil(1000.0 / self.fps))
 
 
-def parse_sensor(spec: str) -> tuple[str, str, tuple[int, int]]:
-    """``"evk4:640x360"`` -> ``("hd", "evk4", (640, 360))``; the size defaults to the preset's.
+def corpus_sensor(text: str) -> tuple[str, SensorSpec]:
+    """A sensor of the import: its clip name (the sensor's role) and its spec.
 
     Examples
     --------
-    >>> parse_sensor("davis346")
-    ('lr', 'davis346', (346, 260))
+    >>> name, spec = corpus_sensor("evk4:64x36")
+    >>> name, spec.sensor.name, spec.size
+    ('hd', 'evk4', (64, 36))
     """
-    from evface.sim.dvs import DVS_SENSORS
-
-    preset, _, size = spec.partition(":")
-    if preset not in DVS_SENSORS:
-        raise ParameterError(f"unknown sensor preset {preset!r} in {spec!r}; choose from {sorted(DVS_SENSORS)}")
-    if size:
-        m = re.fullmatch(r"(\d+)x(\d+)", size)
-        if m is None or int(m.group(1)) < 8 or int(m.group(2)) < 8:
-            raise ParameterError(f"sensor size in {spec!r} must be WxH with both at least 8")
-        wh = (int(m.group(1)), int(m.group(2)))
-    else:
-        wh = DVS_SENSORS[preset]
-    return SENSOR_NAMES.get(preset, preset), preset, wh
+    spec = parse_sensor(text)
+    if spec.sensor is None:
+        raise ParameterError(f"sensor {text!r}: a corpus sensor needs a name, which gives its pixel model and clip name, "
+                             f"e.g. davis346:{spec.size[0]}x{spec.size[1]}")
+    return spec.sensor.role, spec
 
 
 def read_corpus_table(path: str | Path) -> list[CorpusRow]:
@@ -236,51 +234,6 @@ def load_frames(frames: list[tuple[int, Path]]) -> np.ndarray:
     return np.stack(out)
 
 
-def srgb_to_linear(v: np.ndarray) -> np.ndarray:
-    """8-bit sRGB code values -> linear [0, 1] (the IEC 61966-2-1 curve)."""
-    c = np.asarray(v, dtype=np.float32) / 255.0
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
-def cover_resize(image_size: tuple[int, int], sensor_size: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int], np.ndarray]:
-    """Resize size and crop origin that make an image cover a sensor, and the exact homography.
-
-    Returns ``(resized (w, h), crop (x0, y0), H)`` with ``H`` mapping image pixels to sensor
-    pixels (pixel centres at integer coordinates).
-    """
-    (w, h), (sw, sh) = image_size, sensor_size
-    s = max(sw / w, sh / h)
-    rw, rh = max(sw, round(w * s)), max(sh, round(h * s))
-    x0, y0 = (rw - sw) // 2, (rh - sh) // 2
-    sx, sy = rw / w, rh / h
-    hom = np.array([[sx, 0.0, 0.5 * sx - 0.5 - x0], [0.0, sy, 0.5 * sy - 0.5 - y0], [0.0, 0.0, 1.0]])
-    return (rw, rh), (x0, y0), hom
-
-
-def frames_to_lux(rgb: np.ndarray, sensor_size: tuple[int, int], lux_white: float) -> tuple[np.ndarray, np.ndarray]:
-    """(N, H, W, 3) uint8 -> (N, sh, sw) float32 lux on the sensor grid, and the homography."""
-    gray = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in rgb])
-    (rw, rh), (x0, y0), hom = cover_resize((rgb.shape[2], rgb.shape[1]), sensor_size)
-    lin = srgb_to_linear(gray) * np.float32(lux_white)
-    sw, sh = sensor_size
-    out = np.stack([cv2.resize(f, (rw, rh), interpolation=cv2.INTER_AREA)[y0:y0 + sh, x0:x0 + sw] for f in lin])
-    return np.ascontiguousarray(out, dtype=np.float32), hom
-
-
-def simulate_clip(lux: np.ndarray, t_us: np.ndarray, preset: str, substeps: int, seed: int) -> np.ndarray:
-    """Events of a frame sequence with ``substeps`` linear interpolation steps per interval."""
-    from evface.sim.dvs import DvsParams, DvsSimulator
-
-    sim = DvsSimulator((lux.shape[2], lux.shape[1]), DvsParams.preset(preset), seed=seed)
-    chunks = [sim.step(lux[0], int(t_us[0]))]
-    for k in range(1, lux.shape[0]):
-        for j in range(1, substeps + 1):
-            a = j / substeps
-            frame = lux[k] if j == substeps else (1 - a) * lux[k - 1] + a * lux[k]
-            chunks.append(sim.step(frame, int(round(t_us[k - 1] + a * (t_us[k] - t_us[k - 1])))))
-    return np.concatenate(chunks)
-
-
 def resample_rgb(rgb: np.ndarray, fps: float, rgb_fps: float) -> tuple[np.ndarray, np.ndarray, int]:
     """Box-average corpus frames into ``rgb_fps`` frames; returns (frames, t_us, exposure_us)."""
     n = rgb.shape[0]
@@ -333,8 +286,8 @@ def import_corpus(
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:
         raise DatasetError(where(table, f"several rows name the same clip folder: {sorted(dup)}"))
-    sensors = [parse_sensor(s) for s in options.sensors]
-    names = [s[0] for s in sensors]
+    sensors = [corpus_sensor(s) for s in options.sensors]
+    names = [name for name, _ in sensors]
     if len(set(names)) != len(names):
         raise ParameterError(f"two sensors share the clip name: {options.sensors}")
 
@@ -365,10 +318,13 @@ def import_corpus(
             rgb = load_frames(frames)
             t_us = np.round(np.arange(len(frames)) * period_us).astype(np.int64)
             events, infos, homs = {}, {}, {}
-            for j, (name, preset, size) in enumerate(sensors):
-                lux, homs[name] = frames_to_lux(rgb, size, options.lux_white)
-                events[name] = simulate_clip(lux, t_us, preset, options.substeps, seed=options.seed * 100_003 + i * 101 + j)
-                infos[name] = SensorInfo(name, size[0], size[1], size[0], size[1], (0, 0, size[0], size[1]), preset,
+            for j, (name, spec) in enumerate(sensors):
+                (w, h), preset = spec.size, spec.sensor.name
+                homs[name] = Cover.of((rgb.shape[2], rgb.shape[1]), spec.size).homography
+                sim = DvsSimulator(spec.size, DvsParams.preset(preset), seed=options.seed * 100_003 + i * 101 + j)
+                lux = (frame_to_lux(f[:, :, ::-1], options.lux_white, spec.size) for f in rgb)  # RGB -> OpenCV's BGR
+                events[name] = concatenate(list(iter_lux_events(sim, lux, t_us, options.substeps)))
+                infos[name] = SensorInfo(name, w, h, w, h, (0, 0, w, h), preset,
                                          {"lux_white": options.lux_white, "substeps": options.substeps})
             picks = [apex - n0, *np.linspace(0, len(rgb) - 1, FACE_FRAMES - 1).round().astype(int)]
             box = detect_face([rgb[k] for k in dict.fromkeys(picks)]) or (list(options.face_box) if options.face_box else None)
@@ -396,8 +352,6 @@ def import_corpus(
         manifest.append({"clip_id": clip_id, "subject": subject_folder(row.subject), "label": label, "aus": list(row.aus),
                          "lighting": options.lighting, "file": f"clips/{clip_id}.h5", "onset_us": onset_us,
                          "apex_us": apex_us, "offset_us": offset_us, "duration_us": duration_us, "source": "corpus"})
-    from evface import __version__
-
     report = {"options": settings, "clips": ids, "skipped": skipped}
     write_manifest(tmp, manifest)
     write_dataset_json(tmp, {"generator": "evface import corpus", "version": __version__, "seed": options.seed,

@@ -126,8 +126,8 @@ def nominal_homography(rgb_size: tuple[int, int], sensor_size: tuple[int, int]) 
 
     Examples
     --------
-    >>> nominal_homography((640, 480), (320, 240)).tolist()[0]
-    [0.5, 0.0, 0.0]
+    >>> nominal_homography((640, 480), (320, 240)).tolist()[0]  # pixel centres: RGB x = 0.5 -> sensor x = 0
+    [0.5, 0.0, -0.25]
     """
     (rw, rh), (sw, sh) = rgb_size, sensor_size
     s = max(sw / rw, sh / rh)

@@ -33,6 +33,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from evface import __version__
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.io.dataset import write_dataset_json, write_manifest
 from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations
@@ -607,8 +608,6 @@ def import_session(
             "clips": [a.clip_id for a in rows],
             "skipped": skipped,
         }
-        from evface import __version__
-
         write_manifest(tmp, manifest)
         write_dataset_json(tmp, {"generator": "evface import session", "version": __version__, "seed": None,
                                  "params": {"lighting": options.lighting, "subject": options.subject, "classes": options.classes}, "import": report})

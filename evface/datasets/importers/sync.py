@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from evface.errors import DatasetError, FormatError, ParameterError, where
+from evface.io.event_files import detect_format
 
 MAX_DRIFT_PPM = 1000.0
 """Clock drift beyond this (0.1 %) is taken as a pairing error, not as drift."""
@@ -104,8 +105,6 @@ def read_triggers(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise FormatError(where(path, "no such file"))
-    from evface.io.event_files import detect_format
-
     fmt = detect_format(path)
     chunks: list[np.ndarray] = []
     try:

@@ -1,0 +1,209 @@
+"""Recorded footage as a scene for the DVS: 8-bit sRGB pictures -> lux on the sensor -> events.
+
+Used by ``evface simulate`` (a video) and ``evface import corpus`` (folders of frames) alike:
+
+- **intensity**: pixel values are gamma-encoded; they are decoded with the sRGB curve to linear
+  [0, 1] and multiplied by ``lux`` (the illuminance a full-white pixel stands for); the sensor sees
+  the luminance ``Y = 0.2126 R + 0.7152 G + 0.0722 B`` of the linear values;
+- **geometry**: the picture is scaled to cover the full sensor array keeping its aspect ratio
+  (``INTER_AREA`` when shrinking, ``INTER_LINEAR`` when enlarging) and centre-cropped
+  (:class:`Cover`); then the sensor's region of interest is cut out;
+- **time**: ``upsample`` K inserts K - 1 frames between two frames by linear interpolation in
+  lux (no learned interpolator), so that the DVS model's per-step interpolation follows motion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from evface.errors import ParameterError
+from evface.events.core import SensorSize
+from evface.sim.dvs import DvsSimulator
+
+Roi = tuple[int, int, int, int]
+"""``(x0, y0, width, height)`` of a window on the full sensor array, in pixels."""
+
+_LUMA = np.array([0.0722, 0.7152, 0.2126], np.float32)  # B, G, R weights (OpenCV order)
+
+
+def srgb_decode_table() -> np.ndarray:
+    """Linear value (float32) of each 8-bit sRGB code, 256 entries.
+
+    Examples
+    --------
+    >>> srgb_decode_table()[[0, 255]].tolist()
+    [0.0, 1.0]
+    """
+    v = np.arange(256, dtype=np.float64) / 255.0
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+_SRGB = srgb_decode_table()
+
+
+def parse_roi(text: str | None, sensor_size: SensorSize) -> Roi:
+    """``"x0,y0,w,h"`` (or None for the whole array) -> a ROI checked against the sensor.
+
+    Examples
+    --------
+    >>> parse_roi("1,2,3,4", (10, 10)), parse_roi(None, (10, 8))
+    ((1, 2, 3, 4), (0, 0, 10, 8))
+    """
+    width, height = sensor_size
+    if text is None:
+        return (0, 0, width, height)
+    try:
+        x0, y0, w, h = (int(v) for v in text.split(","))
+    except ValueError:
+        raise ParameterError(f"roi {text!r}: expected x0,y0,width,height") from None
+    if w <= 0 or h <= 0 or x0 < 0 or y0 < 0 or x0 + w > width or y0 + h > height:
+        raise ParameterError(f"roi {text!r} does not fit the {width}x{height} sensor")
+    return (x0, y0, w, h)
+
+
+@dataclass(frozen=True)
+class Cover:
+    """A picture of ``image_size`` scaled by ``scale`` to ``resized`` ``(w, h)``, then cropped at
+    ``crop`` ``(x0, y0)``, covers a sensor array exactly (aspect ratio kept).
+
+    Examples
+    --------
+    >>> c = Cover.of((640, 480), (346, 260))
+    >>> c.resized, c.crop
+    ((347, 260), (0, 0))
+    """
+
+    image_size: tuple[int, int]
+    scale: float
+    resized: tuple[int, int]
+    crop: tuple[int, int]
+
+    @classmethod
+    def of(cls, image_size: tuple[int, int], sensor_size: SensorSize) -> Cover:
+        """The cover of a ``sensor_size`` ``(width, height)`` array by a picture of ``image_size``."""
+        (w, h), (width, height) = image_size, sensor_size
+        if h == 0 or w == 0:
+            raise ParameterError(f"cannot resize an empty {w}x{h} image")
+        scale = max(width / w, height / h)
+        new_w, new_h = max(width, round(w * scale)), max(height, round(h * scale))
+        return cls((w, h), scale, (new_w, new_h), ((new_w - width) // 2, (new_h - height) // 2))
+
+    @property
+    def homography(self) -> np.ndarray:
+        """3x3 matrix mapping picture pixels to sensor pixels (pixel centres at integer coordinates)."""
+        (w, h), (rw, rh), (x0, y0) = self.image_size, self.resized, self.crop
+        sx, sy = rw / w, rh / h
+        return np.array([[sx, 0.0, 0.5 * sx - 0.5 - x0], [0.0, sy, 0.5 * sy - 0.5 - y0], [0.0, 0.0, 1.0]])
+
+
+def cover_resize(image: np.ndarray, size: SensorSize) -> np.ndarray:
+    """Scale ``image`` (H, W[, C]) to cover ``size`` (width, height) keeping its aspect, then
+    crop the centre (:class:`Cover`).
+
+    Examples
+    --------
+    >>> cover_resize(np.zeros((20, 10), np.float32), (10, 10)).shape
+    (10, 10)
+    """
+    h, w = image.shape[:2]
+    cover = Cover.of((w, h), size)
+    interp = cv2.INTER_AREA if cover.scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(image, cover.resized, interpolation=interp) if cover.resized != (w, h) else image
+    (x0, y0), (width, height) = cover.crop, size
+    return resized[y0:y0 + height, x0:x0 + width]
+
+
+def frame_to_lux(frame_bgr: np.ndarray, lux: float, sensor_size: SensorSize | None = None,
+                 roi: Roi | None = None) -> np.ndarray:
+    """8-bit picture (uint8 (H, W, 3), OpenCV's BGR order) -> float32 (H, W) scene luminance in
+    lux, covering ``sensor_size`` and cut to ``roi`` when given.
+
+    Examples
+    --------
+    >>> white = np.full((4, 6, 3), 255, np.uint8)
+    >>> frame_to_lux(white, 300.0, (3, 2)).tolist()
+    [[300.0, 300.0, 300.0], [300.0, 300.0, 300.0]]
+    """
+    if frame_bgr.dtype != np.uint8 or frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
+        raise ParameterError(f"expected a uint8 (H, W, 3) frame, got {frame_bgr.dtype} {frame_bgr.shape}")
+    if frame_bgr.shape[0] == 0 or frame_bgr.shape[1] == 0:
+        raise ParameterError(f"zero-size frame {frame_bgr.shape}")
+    linear = _SRGB[frame_bgr]
+    y = (linear @ _LUMA) * np.float32(lux)
+    if sensor_size is not None:
+        y = cover_resize(y, sensor_size)
+    if roi is not None:
+        x0, y0, w, h = roi
+        y = y[y0:y0 + h, x0:x0 + w]
+    return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def frame_to_rgb_lux(frame_bgr: np.ndarray, lux: float) -> np.ndarray:
+    """8-bit picture (uint8 BGR) -> float32 (H, W, 3) linear RGB scene in lux.
+
+    Examples
+    --------
+    >>> frame_to_rgb_lux(np.full((1, 1, 3), 255, np.uint8), 100.0).tolist()
+    [[[100.0, 100.0, 100.0]]]
+    """
+    return np.ascontiguousarray(_SRGB[frame_bgr[:, :, ::-1]] * np.float32(lux))
+
+
+def frame_times(n_or_none: int | None, fps: float) -> Iterator[int]:
+    """``round(i * 1e6 / fps)`` for i = 0, 1, ... (endless when ``n_or_none`` is None).
+
+    Examples
+    --------
+    >>> list(frame_times(4, 30.0))
+    [0, 33333, 66667, 100000]
+    """
+    i = 0
+    while n_or_none is None or i < n_or_none:
+        yield int(round(i * 1e6 / fps))
+        i += 1
+
+
+def upsample_linear(frames: Iterable[np.ndarray], times_us: Iterable[int], factor: int) -> Iterator[tuple[np.ndarray, int]]:
+    """Insert ``factor - 1`` linearly interpolated frames between consecutive frames.
+
+    Yields ``(frame, t_us)``; times are rounded to whole µs.
+
+    Examples
+    --------
+    >>> out = list(upsample_linear([np.zeros(1), np.ones(1)], [0, 1000], 4))
+    >>> [(float(f[0]), t) for f, t in out]
+    [(0.0, 0), (0.25, 250), (0.5, 500), (0.75, 750), (1.0, 1000)]
+    """
+    if int(factor) != factor or factor < 1:
+        raise ParameterError(f"upsample factor must be an integer >= 1, got {factor}")
+    prev = prev_t = None
+    for frame, t in zip(frames, times_us, strict=False):
+        if prev is not None and factor > 1:
+            for j in range(1, factor):
+                w = j / factor
+                yield (prev * (1 - w) + frame * w).astype(frame.dtype), int(round(prev_t + (t - prev_t) * w))
+        yield frame, int(t)
+        prev, prev_t = frame, t
+
+
+def iter_lux_events(simulator: DvsSimulator, frames_lux: Iterable[np.ndarray], times_us: Iterable[int],
+                    upsample: int = 1) -> Iterator[np.ndarray]:
+    """Step ``simulator`` through lux frames at ``times_us`` (``upsample`` steps per interval,
+    :func:`upsample_linear`): one sorted chunk of events per step that has any.
+
+    Examples
+    --------
+    >>> from evface.sim.dvs import DvsParams
+    >>> sim = DvsSimulator((2, 1), DvsParams.ideal(0.2))
+    >>> frames = [np.full((1, 2), v, np.float32) for v in (100.0, 200.0)]
+    >>> [chunk.size for chunk in iter_lux_events(sim, frames, [0, 1000], upsample=2)]  # 100 -> 150 -> 200 lux
+    [4, 2]
+    """
+    for frame, t in upsample_linear(frames_lux, times_us, upsample):
+        events = simulator.step(frame, t)
+        if events.size:
+            yield events
