@@ -11,12 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evface.inputs.classify import InputSpec, augment_array, clip_input, event_input, load_inputs
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.io.dataset import write_dataset_json, write_manifest
 from evface.errors import DatasetError
 from evface.events.core import make_events
-from evface.events.ops import crop, drop_random, flip_lr
 
 LABELS = ("AU1+2", "AU12", "AU4")
 SENSORS = {"hd": (80, 60), "lr": (40, 30)}
@@ -85,70 +83,6 @@ def make_fake_dataset(root: Path, subjects=("s0", "s1", "s2", "s3", "s4"), label
 @pytest.fixture(scope="module")
 def fake(tmp_path_factory) -> Path:
     return make_fake_dataset(tmp_path_factory.mktemp("fake"))
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-@pytest.mark.parametrize("kind,sensor,color,channels", [
-    ("events", "hd", False, 2), ("events", "lr", False, 2), ("rgb", "hd", False, 1), ("rgb", "hd", True, 3),
-    ("rgb-diff", "hd", False, 1), ("rgb-diff", "hd", True, 3),
-])
-def test_input_shapes_per_kind(fake, kind, sensor, color, channels):
-    spec = InputSpec(kind=kind, sensor=sensor, time_steps=5, size=16, color=color)
-    x = clip_input(next((fake / "clips").iterdir()), spec)
-    assert x.shape == (5, channels, 16, 16) and x.dtype == np.float32
-    if kind == "rgb":
-        assert 0 <= x.min() and x.max() <= 1 and x.max() > 0.2
-    if kind == "rgb-diff":
-        assert -1 <= x.min() and x.max() <= 1 and np.abs(x).max() > 0.05
-
-
-def test_event_input_conserves_the_events_in_the_box():
-    rng = np.random.default_rng(1)
-    ev = _events(rng, "AU12", "hd")
-    spec = InputSpec(time_steps=4, size=16)
-    x = event_input(ev, tuple(BOXES["hd"]), spec, 0, DURATION_US)
-    inside = crop(ev, tuple(BOXES["hd"]))
-    assert x.sum() == len(inside)
-    assert x[:, 0].sum() == (inside["p"] > 0).sum()
-    # the class region (lower face) holds most events
-    assert x[..., 8:, :].sum() > 3 * x[..., :8, :].sum()
-
-
-def test_augmentation_matches_event_ops_and_is_seeded():
-    rng = np.random.default_rng(2)
-    ev = _events(rng, "AU1+2", "lr")
-    box = (0, 0, 40, 30)
-    spec = InputSpec(sensor="lr", time_steps=3, size=40)
-    x = event_input(ev, box, spec, 0, DURATION_US)[:, :, :30]  # 40x40 grid, events only in rows < 30
-    # a flip of the count frames is the count frames of the flipped events
-    flipped = augment_array(x, "events", np.random.default_rng(0), max_shift=0, drop=0, noise=0)
-    direct = event_input(flip_lr(ev, (40, 30)), box, spec, 0, DURATION_US)[:, :, :30]
-    assert np.array_equal(flipped, x) or np.array_equal(flipped, direct)
-    seen = {np.array_equal(augment_array(x, "events", np.random.default_rng(s), max_shift=0, drop=0, noise=0), direct)
-            for s in range(8)}
-    assert seen == {True, False}
-    # event drop thins counts like drop_random does on the stream
-    a = augment_array(x, "events", np.random.default_rng(3), flip=False, max_shift=0, drop=0.5, noise=0)
-    assert np.all(a <= x) and 0.45 * x.sum() < a.sum() <= x.sum()
-    kept = len(drop_random(ev, 0.25, np.random.default_rng(0)))
-    assert 0.7 * len(ev) < kept < 0.8 * len(ev)
-    # noise only adds, the same seed gives the same result
-    b1 = augment_array(x, "events", np.random.default_rng(4), flip=False, max_shift=0, drop=0, noise=0.5)
-    b2 = augment_array(x, "events", np.random.default_rng(4), flip=False, max_shift=0, drop=0, noise=0.5)
-    assert np.array_equal(b1, b2) and np.all(b1 >= x)
-    # shifts move content and zero what they vacate
-    s = augment_array(np.ones((1, 1, 6, 6), np.float32), "rgb", np.random.default_rng(5), flip=False, max_shift=0.34)
-    assert s.sum() <= 36 and s.shape == (1, 1, 6, 6)
-
-
-def test_missing_face_box_is_a_dataset_error(tmp_path):
-    clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 1000, events={"lr": make_events([0], [1], [1], [1])},
-                sensors={"lr": SensorInfo("lr", 4, 4)})
-    path = write_clip(tmp_path / "c.h5", clip)
-    with pytest.raises(DatasetError, match="face_box"):
-        load_inputs([path], InputSpec(sensor="lr", size=4))
 
 
 # --------------------------------------------------------------------------- training and evaluation

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 from test_recon_fake import make_clip, make_fake_dataset
 
-from evface.io.dataset import DatasetFolder
-from evface.inputs.reconstruct import ReconSpec, build_samples, clip_samples, register_to_box, resize_area, to_gray
 from evface.errors import DatasetError, ParameterError
+from evface.inputs.clip_view import register_to_box, resize_area, to_gray
+from evface.inputs.reconstruct import ReconSpec, build_samples, clip_samples
+from evface.io.dataset import DatasetFolder
 from evface.tasks.image_metrics import ssim
 
 

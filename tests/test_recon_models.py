@@ -3,9 +3,10 @@ import pytest
 import torch
 
 from evface.events.core import make_events
+from evface.events.integration import leaky_counts
 from evface.models.cvae import CVAE, beta_schedule, cvae_loss, kl_diag_gaussians, recon_loss, ssim_torch
 from evface.models.e2vid import E2VIDRecurrent
-from evface.models.recon_baselines import copy_keyframe, fit_integration, integrate, leaky_counts
+from evface.models.recon_baselines import copy_keyframe, fit_integration, integrate
 from evface.tasks.image_metrics import ssim
 
 
@@ -113,8 +114,8 @@ def test_integration_recovers_contrast():
     counts = np.zeros((4, 1, 2, 16, 16), np.float32)
     counts[:, 0, 0] = rng.integers(0, 3, (4, 16, 16))
     counts[:, 0, 1] = rng.integers(0, 3, (4, 16, 16))
-    target = integrate(key, counts[:, 0], 0.3, 0.2)
-    best = fit_integration(key, counts, target, alphas_rad_s=(0.0,))
+    target = integrate(key, counts[:, 0], 0.3, 0.2, gamma=2.2)
+    best = fit_integration(key, counts, target, alphas_rad_s=(0.0,), gamma=2.2)
     assert (best["c_on"], best["c_off"]) == (0.3, 0.2) and best["mse"] < 1e-10
-    assert np.allclose(integrate(key, np.zeros((4, 2, 16, 16)), 0.3, 0.2), key, atol=1e-3)
+    assert np.allclose(integrate(key, np.zeros((4, 2, 16, 16)), 0.3, 0.2, gamma=2.2), key, atol=1e-3)
     assert np.array_equal(copy_keyframe(key), key.astype(np.float32))

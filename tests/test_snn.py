@@ -7,9 +7,13 @@ import doctest
 import pytest
 import torch
 
+from evface.cli import main
 from evface.errors import ParameterError
 from evface.models import snn as snn_mod
+from evface.models.export_nir import simulate, to_nir, write
 from evface.models.snn import AnnCNN, NetConfig, SpikingCNN, activity, ann_macs, fanout_maps, snn_input_macs
+from evface.tasks import engine
+from evface.tasks.export import export_run
 
 CFG = NetConfig(in_channels=2, n_classes=4, time_steps=5, input_size=16, depth=2, width=4)
 
@@ -115,7 +119,6 @@ def _trained_like(cfg, seed=0):
 
 def test_nir_file_reproduces_the_model(tmp_path):
     nir = pytest.importorskip("nir")
-    from evface.models.export_nir import simulate, to_nir, write
 
     model = _trained_like(CFG)
     path = write(to_nir(model), tmp_path / "m.nir")
@@ -131,9 +134,6 @@ def test_nir_file_reproduces_the_model(tmp_path):
 
 def test_export_run_and_cli(tmp_path):
     pytest.importorskip("nir")
-    from evface.cli import main
-    from evface.models.export_nir import export_run
-    from evface.tasks import engine
 
     model = _trained_like(CFG)
     engine.save_config(tmp_path / "run", {"task": "classify", "model": "snn", "net": CFG.to_dict()})

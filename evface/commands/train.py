@@ -82,6 +82,6 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Argument(..., help="The .nir (HDF5) file to write."),
     ) -> None:
         """Export a trained spiking classifier to NIR (Neuromorphic Intermediate Representation)."""
-        from evface.models.export_nir import export_run
+        from evface.tasks.export import export_run  # lazy: torch loads for this command only, not at CLI start-up
 
         _log(f"written {export_run(run, out)}")

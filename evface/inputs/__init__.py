@@ -1,6 +1,7 @@
 """Read a dataset folder for the models: subject splits and clip -> model input.
 
 - :mod:`evface.inputs.splits` -- subject-independent splits and folds;
+- :mod:`evface.inputs.clip_view` -- what both inputs share: sensors, face box, time window, grey;
 - :mod:`evface.inputs.classify` -- clip -> classifier input tensor;
 - :mod:`evface.inputs.reconstruct` -- clip -> reconstruction samples.
 """

@@ -1,9 +1,10 @@
 """Classifier inputs: face-cropped event frames, RGB frames or RGB differences over ``T`` steps.
 
-Every input kind goes through the same geometry so that comparisons are fair: crop the face box
-of the modality's camera (``clip.calibration["face_box"][name] = [x, y, w, h]`` in that camera's
-pixels), shrink the crop to ``size x size`` by area (box) averaging, and cut the clip's time
-window into ``T`` equal steps.
+Every input kind goes through the same geometry so that comparisons are fair
+(:mod:`evface.inputs.clip_view`): crop the face box of the modality's camera
+(:func:`~evface.inputs.clip_view.face_box`), shrink the crop to ``size x size`` by area (box)
+averaging, and cut the clip's time window (:func:`~evface.inputs.clip_view.time_window`) into
+``T`` equal steps.
 
 - ``events``: 2-channel (ON, OFF) event counts per step. Events inside the box are binned onto
   the ``size x size`` grid by :func:`evface.events.ops.resample_sensor` (the same box filter as
@@ -15,13 +16,11 @@ window into ``T`` equal steps.
 - ``rgb-diff``: per step, the frame nearest the step's end minus the frame nearest its start (in
   [-1, 1]): the change during the step, the frame-camera analogue of the events in it.
 
-The time window is the whole clip ``[0, duration_us]`` (``window="clip"``) or the annotated
-expression ``[onset_us, offset_us]`` (``window="expression"``).
-
 Augmentation works on these cached arrays (a run preprocesses every clip once): horizontal
-flip, a small integer shift, and for events independent event drop (binomial thinning of the
-counts, exactly :func:`evface.events.ops.drop_random`) and uniform noise events (Poisson counts,
-the dense analogue of :func:`evface.events.ops.add_uniform_noise`).
+flip and a small integer shift (exactly :func:`evface.events.ops.flip_lr` and
+:func:`evface.events.ops.shift` on the events), and for events independent event drop (binomial
+thinning of the counts: the distribution of :func:`evface.events.ops.drop_random`) and uniform
+noise events (Poisson counts, the dense analogue of :func:`evface.events.ops.add_uniform_noise`).
 """
 
 from __future__ import annotations
@@ -33,20 +32,26 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from evface.io.clip import Clip, FrameSeries, read_clip
-from evface.inputs.reconstruct import resize_area, to_gray
-from evface.errors import DatasetError, ParameterError, where
+from evface.errors import ParameterError
 from evface.events.ops import crop, resample_sensor
 from evface.events.representations import to_event_frames
+from evface.inputs.clip_view import (
+    Box, check_sensor, check_window, face_box, read_view, resize_area, rgb_frames, time_window, to_gray,
+)
+from evface.io.clip import FrameSeries
 
 INPUT_KINDS = ("events", "rgb", "rgb-diff")
-SENSORS = ("hd", "lr")
-WINDOWS = ("clip", "expression")
 
 
 @dataclass(frozen=True)
 class InputSpec:
-    """What the classifier sees: input kind, event sensor, ``time_steps`` T, crop ``size``, colour."""
+    """What the classifier sees: input kind, event sensor, ``time_steps`` T, crop ``size``, colour, window.
+
+    Examples
+    --------
+    >>> InputSpec(kind="rgb", color=True).channels, InputSpec(sensor="lr").camera
+    (3, 'lr')
+    """
 
     kind: str = "events"
     sensor: str = "hd"
@@ -58,8 +63,8 @@ class InputSpec:
     def __post_init__(self) -> None:
         if self.kind not in INPUT_KINDS:
             raise ParameterError(f"input must be one of {INPUT_KINDS}, not {self.kind!r}")
-        if self.window not in WINDOWS:
-            raise ParameterError(f"window must be one of {WINDOWS}, not {self.window!r}")
+        check_sensor(self.sensor)
+        check_window(self.window)
         if self.time_steps < 1 or self.size < 4:
             raise ParameterError(f"time_steps must be >= 1 and size >= 4, got {self.time_steps} and {self.size}")
 
@@ -77,27 +82,7 @@ class InputSpec:
         return asdict(self)
 
 
-def face_box(clip: Clip, camera: str, shape_hw: tuple[int, int], source: str | Path | None = None) -> tuple[int, int, int, int]:
-    """The face box ``(x, y, w, h)`` of ``camera``, clipped to an image of ``shape_hw``."""
-    try:
-        x, y, w, h = (int(round(float(v))) for v in clip.calibration["face_box"][camera])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DatasetError(where(source, f"calibration['face_box'][{camera!r}] missing or not [x, y, w, h] ({exc})")) from exc
-    x0, y0 = max(0, x), max(0, y)
-    x1, y1 = min(shape_hw[1], x + w), min(shape_hw[0], y + h)
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        raise DatasetError(where(source, f"face box {[x, y, w, h]} of {camera!r} lies outside its {shape_hw[1]}x{shape_hw[0]} image"))
-    return x0, y0, x1 - x0, y1 - y0
-
-
-def time_window(clip: Clip, window: str) -> tuple[int, int]:
-    """``(t_start_us, t_end_us)`` of the input window."""
-    if window == "expression":
-        return int(clip.onset_us), int(max(clip.offset_us, clip.onset_us + 1))
-    return 0, int(max(clip.duration_us, 1))
-
-
-def event_input(events: np.ndarray, box: tuple[int, int, int, int], spec: InputSpec, t0: int, t1: int) -> np.ndarray:
+def event_input(events: np.ndarray, box: Box, spec: InputSpec, t0: int, t1: int) -> np.ndarray:
     """Event counts (T, 2, size, size) of the events inside ``box``."""
     inside = crop(events, box)
     grid = resample_sensor(inside, (box[2], box[3]), (spec.size, spec.size))
@@ -110,7 +95,7 @@ def _step_frames(frames: FrameSeries, times_us: np.ndarray) -> np.ndarray:
     return np.abs(centre[None, :] - times_us[:, None]).argmin(axis=1)
 
 
-def _crop_frames(frames: FrameSeries, idx: np.ndarray, box: tuple[int, int, int, int], spec: InputSpec) -> np.ndarray:
+def _crop_frames(frames: FrameSeries, idx: np.ndarray, box: Box, spec: InputSpec) -> np.ndarray:
     """Frames ``idx`` cropped to ``box`` and shrunk to (n, C, size, size) in [0, 1]."""
     x, y, w, h = box
     data = np.asarray(frames.data)[idx][:, y:y + h, x:x + w]
@@ -122,7 +107,7 @@ def _crop_frames(frames: FrameSeries, idx: np.ndarray, box: tuple[int, int, int,
     return np.clip(resize_area(img, spec.size), 0.0, 1.0)
 
 
-def rgb_input(frames: FrameSeries, box: tuple[int, int, int, int], spec: InputSpec, t0: int, t1: int) -> np.ndarray:
+def rgb_input(frames: FrameSeries, box: Box, spec: InputSpec, t0: int, t1: int) -> np.ndarray:
     """RGB frames (T, C, size, size) in [0, 1]: nearest frame to each step centre, or step differences."""
     edges = t0 + (t1 - t0) * np.arange(spec.time_steps + 1, dtype=np.float64) / spec.time_steps
     if spec.kind == "rgb":
@@ -134,18 +119,13 @@ def rgb_input(frames: FrameSeries, box: tuple[int, int, int, int], spec: InputSp
 def clip_input(path: str | Path, spec: InputSpec) -> np.ndarray:
     """The float32 (T, C, size, size) input of one clip file (un-normalised: counts or intensities)."""
     if spec.kind == "events":
-        clip = read_clip(path, sensors=[spec.sensor], frames=False, truth=False)
-        info = clip.sensors[spec.sensor]
-        box = face_box(clip, spec.sensor, (info.height, info.width), path)
+        clip = read_view(path, spec.sensor, frames=False)
         t0, t1 = time_window(clip, spec.window)
-        return event_input(clip.events[spec.sensor], box, spec, t0, t1)
-    clip = read_clip(path, sensors=[], frames=True, truth=False)
-    frames = clip.frames.get("rgb")
-    if frames is None or len(frames.t_us) == 0:
-        raise DatasetError(where(path, "no 'rgb' frames in this clip (needed by the rgb inputs)"))
-    box = face_box(clip, "rgb", np.asarray(frames.data).shape[1:3], path)
+        return event_input(clip.events[spec.sensor], face_box(clip, spec.camera, path), spec, t0, t1)
+    clip = read_view(path, None, frames=True)
+    frames = rgb_frames(clip, path)
     t0, t1 = time_window(clip, spec.window)
-    return rgb_input(frames, box, spec, t0, t1).astype(np.float32)
+    return rgb_input(frames, face_box(clip, spec.camera, path), spec, t0, t1).astype(np.float32)
 
 
 def load_inputs(paths: Sequence[str | Path], spec: InputSpec) -> np.ndarray:

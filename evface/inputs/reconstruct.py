@@ -1,12 +1,12 @@
 """Reconstruction samples: (event voxel grid, keyframe) -> face intensity frame, on face crops.
 
 For one event sensor (``hd`` or ``lr``) every clip gives one sample per RGB frame that has an
-earlier keyframe:
+earlier keyframe (face box, grey and registration: :mod:`evface.inputs.clip_view`):
 
 - target time ``t`` = the middle of the RGB frame's exposure;
 - ``voxel``: the voxel grid (:func:`evface.events.representations.to_voxel_grid`) of the events
-  in ``[t - window_us, t]``, computed on the sensor's face box (``calibration["face_box"][sensor]``)
-  at native resolution, then resampled to ``size`` x ``size`` by pixel averaging (so its unit is
+  in ``[t - window_us, t]``, computed on the sensor's face box
+  (:func:`~evface.inputs.clip_view.face_box`) at native resolution, then resampled to ``size`` x ``size`` by pixel averaging (so its unit is
   "events per sensor pixel" for every sensor);
 - ``key``: the last RGB frame whose mid-exposure is at or before ``t - window_us``, in grey,
   registered onto the sensor grid with ``calibration["homography"][sensor]`` (RGB pixel ->
@@ -16,8 +16,8 @@ earlier keyframe:
   nearest ``t``, mapped to the RGB frames' tone scale (a per-clip least-squares gain on linear
   intensity, then the display gamma) so that keyframes and targets are comparable;
 - ``counts``: leaked ON/OFF event counts from the keyframe time to ``t`` for each leak rate of
-  ``alphas_rad_s`` (:func:`evface.models.recon_baselines.leaky_counts`), for the direct
-  integration baseline.
+  ``alphas_rad_s`` (:func:`evface.events.integration.leaky_counts`), for the direct
+  integration baseline (:mod:`evface.models.recon_baselines`).
 
 Images are float32 in [0, 1], ``(size, size)``; grey = ITU-R BT.601 luma of the RGB frame.
 Samples of one clip are consecutive windows in time order (``seq`` numbers them), which the
@@ -31,16 +31,18 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
-from evface.io.clip import Clip, read_clip
 from evface.errors import DatasetError, ParameterError, where
+from evface.events.integration import ALPHA_GRID_RAD_S, leaky_counts
 from evface.events.ops import crop
 from evface.events.representations import to_voxel_grid
-from evface.models.recon_baselines import ALPHA_GRID_RAD_S, DEFAULT_GAMMA, leaky_counts
+from evface.inputs.clip_view import (
+    Box, check_sensor, face_box, homography, read_view, register_to_box, require_sensor, resize_area,
+    rgb_frames, to_gray,
+)
+from evface.io.clip import Clip
 
-SENSORS = ("hd", "lr")
 TARGETS = ("rgb", "truth")
 
 
@@ -53,10 +55,12 @@ class ReconSpec:
     n_bins: int = 5
     window_us: int = 33_000
     target: str = "rgb"
-    gamma: float = DEFAULT_GAMMA
+    gamma: float = 2.2
+    """Display gamma of the grey images: linear intensity = ``grey ** gamma``."""
     alphas_rad_s: tuple[float, ...] = ALPHA_GRID_RAD_S
 
     def __post_init__(self) -> None:
+        check_sensor(self.sensor)
         if self.target not in TARGETS:
             raise ParameterError(f"target must be one of {TARGETS}, not {self.target!r}")
         if self.size < 16 or self.n_bins < 1 or self.window_us <= 0:
@@ -102,65 +106,13 @@ class ReconSamples:
         return ReconSamples(cat("voxel"), cat("key"), cat("target"), cat("counts"), cat("t_us"), cat("seq"), meta)
 
 
-def to_gray(rgb: np.ndarray) -> np.ndarray:
-    """BT.601 luma of uint8 RGB frames (..., H, W, 3) (or grey (..., H, W)) as float32 in [0, 1]."""
-    rgb = np.asarray(rgb)
-    if rgb.ndim >= 3 and rgb.shape[-1] == 3:
-        g = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
-    else:
-        g = rgb.astype(np.float64)
-    return (g / 255.0).astype(np.float32)
-
-
-def resize_area(img: np.ndarray, size: int) -> np.ndarray:
-    """Resize (..., H, W) to (..., size, size): pixel averaging when shrinking, bilinear when growing."""
-    img = np.asarray(img, dtype=np.float32)
-    lead = img.shape[:-2]
-    flat = img.reshape(-1, *img.shape[-2:])
-    h, w = flat.shape[-2:]
-    interp = cv2.INTER_AREA if (h >= size and w >= size) else cv2.INTER_LINEAR
-    out = np.stack([cv2.resize(f, (size, size), interpolation=interp) for f in flat]) if flat.shape[0] else np.zeros((0, size, size), np.float32)
-    return out.reshape(*lead, size, size)
-
-
-def register_to_box(gray: np.ndarray, homography: np.ndarray, box: Sequence[int], size: int) -> np.ndarray:
-    """Warp grey RGB frames onto a sensor's face box and resize to ``size`` x ``size``.
-
-    ``homography`` maps RGB pixel coordinates to sensor-window coordinates; the box is
-    ``(x, y, w, h)`` in sensor-window pixels. Warping goes to the box at native sensor
-    resolution, then :func:`resize_area`.
-    """
-    x0, y0, w, h = (int(v) for v in box)
-    shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], dtype=np.float64)
-    m = shift @ np.asarray(homography, dtype=np.float64)
-    warped = np.stack([cv2.warpPerspective(g, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) for g in gray])
-    return np.clip(resize_area(warped, size), 0.0, 1.0)
-
-
-def _calibration(clip: Clip, sensor: str, source: Path | str | None) -> tuple[list[int], np.ndarray]:
-    try:
-        box = [int(v) for v in clip.calibration["face_box"][sensor]]
-    except (KeyError, TypeError) as exc:
-        raise DatasetError(where(source, f"calibration['face_box'][{sensor!r}] missing ({exc})")) from exc
-    info = clip.sensors[sensor]
-    x0, y0, w, h = box
-    x0, y0 = max(0, x0), max(0, y0)
-    w, h = min(w, info.width - x0), min(h, info.height - y0)
-    if w < 2 or h < 2:
-        raise DatasetError(where(source, f"face box {box} lies outside the {sensor} window {info.size}"))
-    hom = clip.calibration.get("homography", {}).get(sensor)
-    if hom is None:
-        raise DatasetError(where(source, f"calibration['homography'][{sensor!r}] missing"))
-    return [x0, y0, w, h], np.asarray(hom, dtype=np.float64)
-
-
 def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) -> ReconSamples | None:
     """Cut the samples of one clip (``None`` when it has none: fewer than two usable frames)."""
     sensor = spec.sensor
-    if sensor not in clip.events or "rgb" not in clip.frames:
-        raise DatasetError(where(source, f"clip needs events of sensor {sensor!r} and frames of camera 'rgb'"))
-    box, hom = _calibration(clip, sensor, source)
-    frames = clip.frames["rgb"]
+    require_sensor(clip, sensor, source)
+    frames = rgb_frames(clip, source)
+    box = face_box(clip, sensor, source)
+    hom = homography(clip, sensor, source)
     t_mid = np.asarray(frames.t_us, dtype=np.int64) + np.asarray(frames.exposure_us, dtype=np.int64) // 2
     key_idx = np.searchsorted(t_mid, t_mid - spec.window_us, side="right") - 1
     chosen = np.flatnonzero((key_idx >= 0) & (t_mid - spec.window_us >= 0))
@@ -201,7 +153,8 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
     )
 
 
-def _truth_targets(clip, spec, box, t_target, gray, t_mid, source) -> np.ndarray:
+def _truth_targets(clip: Clip, spec: ReconSpec, box: Box, t_target: np.ndarray, gray: dict[int, np.ndarray],
+                   t_mid: np.ndarray, source: Path | str | None) -> np.ndarray:
     truth = clip.truth.get(spec.sensor)
     if truth is None or len(truth.t_us) == 0:
         raise DatasetError(where(source, f"target 'truth' needs truth frames of sensor {spec.sensor!r} (synthetic clips only)"))
@@ -236,7 +189,7 @@ def build_samples(
     parts = []
     for k, row in enumerate(rows):
         path = root / row["file"]
-        clip = read_clip(path, sensors=[spec.sensor], frames=True, truth=spec.target == "truth")
+        clip = read_view(path, spec.sensor, frames=True, truth=spec.target == "truth")
         s = clip_samples(clip, spec, source=path)
         if s is not None:
             parts.append(s)

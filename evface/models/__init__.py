@@ -1,0 +1,8 @@
+"""The networks and baselines that tasks train and score (no dataset folder, no run folder).
+
+- :mod:`evface.models.snn` -- spiking CNN AU classifier and its ANN twin;
+- :mod:`evface.models.export_nir` -- a spiking CNN as a NIR graph;
+- :mod:`evface.models.cvae` -- conditional VAE frame reconstruction;
+- :mod:`evface.models.e2vid` -- E2VID-style recurrent reconstruction baseline;
+- :mod:`evface.models.recon_baselines` -- keyframe copy and direct event integration.
+"""

@@ -18,11 +18,13 @@ imports ``nirtorch`` at import time, which is not a dependency of evface (and no
 so it raises ``ModuleNotFoundError``; nirtorch would also have to trace the model's explicit
 time loop. The node mapping here is the one snnTorch's exporter uses, written with the ``nir``
 package alone. :func:`simulate` runs an exported graph step by step (numpy/torch) so that tests
-can check the file reproduces the model.
+can check the file reproduces the model. Reading a run folder is the caller's job
+(:func:`evface.tasks.export.export_run`).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +89,6 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
 
 def write(graph: Any, path: str | Path) -> Path:
     """Write a NIR graph to ``path`` (HDF5) through a temporary file."""
-    import os
-
     nir = _nir()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,18 +98,9 @@ def write(graph: Any, path: str | Path) -> Path:
     return path
 
 
-def export_run(run_dir: str | Path, out: str | Path) -> Path:
-    """Export the best checkpoint of a classification run (``--model snn``) to the NIR file ``out``."""
-    from evface.tasks import engine
-
-    config = engine.load_config(run_dir)
-    if config.get("task") != "classify" or config.get("model", "snn") != "snn":
-        raise ParameterError(f"{run_dir} is not a spiking classification run (task {config.get('task')!r}, "
-                             f"model {config.get('model')!r})")
-    model = SpikingCNN(NetConfig(**config["net"]))
-    ckpt_dir = Path(run_dir) if not config.get("loso") else Path(run_dir) / "folds" / str(config["subjects"]["folds"][0])
-    engine.load_model_state(ckpt_dir, model)
-    return write(to_nir(model.eval()), out)
+def export(model: SpikingCNN, path: str | Path, dt: float = DT) -> Path:
+    """Write the NIR graph of ``model`` (switched to eval mode; on the CPU) to ``path``."""
+    return write(to_nir(model.eval(), dt), path)
 
 
 def simulate(graph: Any, x: np.ndarray) -> np.ndarray:

@@ -9,10 +9,12 @@ keyframe decays at ``alpha`` rad/s::
     =>  L(t) = L_F + c_on * D_on(t) - c_off * D_off(t),
         D_on(t) = sum over ON events in [t_key, t] of exp(-alpha * (t - t_i))   (likewise OFF)
 
-``D_on``/``D_off`` (:func:`leaky_counts`) do not depend on the contrasts, so the contrasts and
-the leak can be fitted on training samples by a small grid search (:func:`fit_integration`).
-Keyframes are gamma-encoded grey images in [0, 1]; integration happens on linear intensity
-``gray ** gamma`` in log space and the result is gamma-encoded again.
+``D_on``/``D_off`` (:func:`evface.events.integration.leaky_counts`, stored in the
+reconstruction samples) do not depend on the contrasts, so the contrasts and the leak can be
+fitted on training samples by a small grid search (:func:`fit_integration`). Keyframes are
+gamma-encoded grey images in [0, 1]; integration happens on linear intensity ``gray ** gamma``
+in log space and the result is gamma-encoded again, with the samples' ``gamma``
+(:class:`evface.inputs.reconstruct.ReconSpec`).
 """
 
 from __future__ import annotations
@@ -23,15 +25,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from evface.errors import ParameterError
-from evface.events.core import SensorSize
+from evface.events.integration import ALPHA_GRID_RAD_S
 
 LOG_EPS = 1e-3
 """Offset in ``log(linear + LOG_EPS)``: keeps black pixels finite (about 1/1000 of full scale)."""
-DEFAULT_GAMMA = 2.2
 CONTRAST_GRID = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 """Contrasts (log units per event) tried by :func:`fit_integration`."""
-ALPHA_GRID_RAD_S = (0.0, 2 * np.pi, 10 * np.pi)
-"""Leak rates (rad/s) for which :func:`leaky_counts` is computed by default."""
 
 
 def copy_keyframe(keyframe: np.ndarray) -> np.ndarray:
@@ -39,48 +38,29 @@ def copy_keyframe(keyframe: np.ndarray) -> np.ndarray:
     return np.asarray(keyframe, dtype=np.float32).copy()
 
 
-def leaky_counts(
-    events: np.ndarray, sensor_size: SensorSize, t_key_us: int, t_end_us: int, alpha_rad_s: float
-) -> np.ndarray:
-    """Exponentially leaked ON and OFF event counts at ``t_end_us``: float32 (2, H, W).
-
-    Events with ``t_key_us <= t <= t_end_us`` count, each weighted by
-    ``exp(-alpha_rad_s * (t_end_us - t) / 1e6)``. Channel 0 is ON, channel 1 OFF (both >= 0).
-
-    Examples
-    --------
-    >>> from evface.events.core import make_events
-    >>> ev = make_events([0, 500_000, 1_000_000], [0, 0, 1], [0, 0, 0], [1, 1, -1])
-    >>> leaky_counts(ev, (2, 1), 0, 1_000_000, 0.0)[:, 0].tolist()
-    [[2.0, 0.0], [0.0, 1.0]]
-    """
-    width, height = int(sensor_size[0]), int(sensor_size[1])
-    t = events["t"]
-    lo = np.searchsorted(t, t_key_us, side="left")
-    hi = np.searchsorted(t, t_end_us, side="right")
-    ev = events[lo:hi]
-    w = np.exp(-float(alpha_rad_s) * (t_end_us - ev["t"]).astype(np.float64) / 1e6)
-    idx = ev["y"].astype(np.int64) * width + ev["x"].astype(np.int64)
-    out = np.zeros((2, height * width), dtype=np.float64)
-    on = ev["p"] > 0
-    out[0] = np.bincount(idx[on], weights=w[on], minlength=height * width)
-    out[1] = np.bincount(idx[~on], weights=w[~on], minlength=height * width)
-    return out.reshape(2, height, width).astype(np.float32)
-
-
 def integrate(
-    keyframe: np.ndarray, counts: np.ndarray, c_on: float, c_off: float, gamma: float = DEFAULT_GAMMA
+    keyframe: np.ndarray, counts: np.ndarray, c_on: float, c_off: float, gamma: float
 ) -> np.ndarray:
     """Apply leaked event counts to keyframes: ``(L_F + c_on D_on - c_off D_off)``, gamma-encoded.
 
     Parameters
     ----------
     keyframe : (..., H, W) grey in [0, 1] (gamma-encoded)
-    counts : (..., 2, H, W) from :func:`leaky_counts` (possibly resampled to the keyframe's grid)
+    counts : (..., 2, H, W) from :func:`~evface.events.integration.leaky_counts` (possibly
+        resampled to the keyframe's grid)
+    gamma : the keyframe's encoding: linear intensity = ``keyframe ** gamma``
 
     Returns
     -------
     float32 (..., H, W) in [0, 1]
+
+    Examples
+    --------
+    >>> key = np.array([[0.5]])
+    >>> integrate(key, np.zeros((2, 1, 1)), 0.2, 0.2, gamma=2.2)  # no event: the keyframe
+    array([[0.5]], dtype=float32)
+    >>> integrate(key, np.array([[[1.0]], [[0.0]]]), 0.2, 0.2, gamma=2.2).round(3)  # one ON event: brighter
+    array([[0.548]], dtype=float32)
     """
     key = np.clip(np.asarray(keyframe, dtype=np.float64), 0.0, 1.0)
     log_key = np.log(key**gamma + LOG_EPS)
@@ -95,7 +75,8 @@ def fit_integration(
     targets: np.ndarray,
     alphas_rad_s: Sequence[float] = ALPHA_GRID_RAD_S,
     contrasts: Sequence[float] = CONTRAST_GRID,
-    gamma: float = DEFAULT_GAMMA,
+    *,
+    gamma: float,
 ) -> dict[str, float]:
     """Grid-search the leak and the ON/OFF contrasts that minimise the mean squared error.
 
@@ -104,6 +85,7 @@ def fit_integration(
     keyframes : (N, H, W)
     counts : (N, n_alpha, 2, H, W), leaked counts for each rate in ``alphas_rad_s``
     targets : (N, H, W)
+    gamma : the keyframes' encoding, as in :func:`integrate`
 
     Returns
     -------

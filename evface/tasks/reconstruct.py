@@ -33,7 +33,8 @@ import numpy as np
 import torch
 
 from evface.io.dataset import DatasetFolder
-from evface.inputs.reconstruct import SENSORS, ReconSamples, ReconSpec, build_samples
+from evface.inputs.clip_view import SENSORS
+from evface.inputs.reconstruct import ReconSamples, ReconSpec, build_samples
 from evface.inputs.splits import subject_split
 from evface.errors import ParameterError
 from evface.models.cvae import CVAE, beta_schedule, cvae_loss, recon_loss

@@ -1,0 +1,192 @@
+"""How every model input looks at a clip: which sensor, which face box, which time window, which grey.
+
+The classifier inputs (:mod:`evface.inputs.classify`) and the reconstruction samples
+(:mod:`evface.inputs.reconstruct`) share this geometry:
+
+- the event sensors are named by dataset role (:data:`SENSORS`, from
+  :data:`evface.sim.sensors.BY_ROLE`); :func:`read_view` reads the parts of a clip an input needs
+  and :func:`require_sensor` names the file when it lacks the sensor;
+- a camera's face box is ``calibration["face_box"][camera] = [x, y, w, h]`` in that camera's
+  recorded-window pixels (pixel-edge coordinates, possibly fractional). :func:`face_box` snaps
+  each of the four values to the nearest whole pixel (Python's ``round``: halves go to the even
+  integer), then clips the box to the image;
+- the time window is the whole clip ``[0, duration_us]`` or the annotated expression
+  ``[onset_us, offset_us]`` (:func:`time_window`);
+- grey is ITU-R BT.601 luma in [0, 1] (:func:`to_gray`); images shrink by area (pixel)
+  averaging (:func:`resize_area`);
+- RGB frames are registered onto an event sensor's face box with
+  ``calibration["homography"][sensor]`` (RGB pixel -> sensor-window pixel; :func:`register_to_box`).
+
+A clip that lacks what an input needs raises one :class:`~evface.errors.DatasetError` naming the
+file and the missing sensor, frames or calibration entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from evface.errors import DatasetError, ParameterError, where
+from evface.io.clip import Clip, FrameSeries, read_clip, read_clip_meta
+from evface.sim.sensors import BY_ROLE
+
+SENSORS = tuple(sorted(BY_ROLE))
+"""The event sensors of a dataset, by role: ``("hd", "lr")``."""
+WINDOWS = ("clip", "expression")
+"""Time windows: the whole clip or the annotated expression."""
+
+Box = tuple[int, int, int, int]
+"""A face box ``(x, y, w, h)`` in whole pixels."""
+
+
+def check_sensor(sensor: str) -> str:
+    """``sensor`` if it is one of :data:`SENSORS`, else a ParameterError naming the option.
+
+    Examples
+    --------
+    >>> check_sensor("lr")
+    'lr'
+    >>> check_sensor("evk4")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: sensor must be one of ('hd', 'lr'), not 'evk4'
+    """
+    if sensor not in SENSORS:
+        raise ParameterError(f"sensor must be one of {SENSORS}, not {sensor!r}")
+    return sensor
+
+
+def check_window(window: str) -> str:
+    """``window`` if it is one of :data:`WINDOWS`, else a ParameterError naming the option."""
+    if window not in WINDOWS:
+        raise ParameterError(f"window must be one of {WINDOWS}, not {window!r}")
+    return window
+
+
+def require_sensor(clip: Clip, sensor: str, source: str | Path | None = None) -> None:
+    """A DatasetError naming the file, ``sensor`` and the sensors it has, unless ``clip`` has it."""
+    if sensor not in clip.sensors:
+        raise DatasetError(where(source, f"no events of sensor {sensor!r} (this clip has {sorted(clip.sensors)}); choose another sensor"))
+
+
+def read_view(path: str | Path, sensor: str | None, *, frames: bool, truth: bool = False) -> Clip:
+    """Read the events of ``sensor`` (none when ``None``), and the frames and truth if asked.
+
+    A clip without ``sensor`` is a DatasetError (:func:`require_sensor`) before any event is read.
+    """
+    if sensor is None:
+        return read_clip(path, sensors=[], frames=frames, truth=truth)
+    require_sensor(read_clip_meta(path), sensor, path)
+    return read_clip(path, sensors=[sensor], frames=frames, truth=truth)
+
+
+def rgb_frames(clip: Clip, source: str | Path | None = None) -> FrameSeries:
+    """The clip's ``rgb`` frames; a DatasetError when it has none."""
+    frames = clip.frames.get("rgb")
+    if frames is None or len(frames.t_us) == 0:
+        raise DatasetError(where(source, "no 'rgb' frames in this clip (the rgb inputs and reconstruction need them)"))
+    return frames
+
+
+def face_box(clip: Clip, camera: str, source: str | Path | None = None) -> Box:
+    """The face box ``(x, y, w, h)`` of ``camera`` in whole pixels, clipped to its image.
+
+    ``camera`` is an event sensor of the clip (its recorded window bounds the box) or a frame
+    camera such as ``rgb`` (its frames do). Each value of the calibration's box is rounded to
+    the nearest integer before clipping.
+
+    Examples
+    --------
+    >>> from evface.io.clip import SensorInfo
+    >>> clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 3, sensors={"lr": SensorInfo("lr", 40, 30)},
+    ...             calibration={"face_box": {"lr": [4.6, -2.2, 30.4, 25.5]}})
+    >>> face_box(clip, "lr")
+    (5, 0, 30, 24)
+    """
+    if camera in clip.sensors:
+        shape_hw = (clip.sensors[camera].height, clip.sensors[camera].width)
+    elif camera in clip.frames:
+        shape_hw = np.asarray(clip.frames[camera].data).shape[1:3]
+    else:
+        raise DatasetError(where(source, f"no camera {camera!r} in this clip to take a face box from"))
+    try:
+        x, y, w, h = (int(round(float(v))) for v in clip.calibration["face_box"][camera])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DatasetError(where(source, f"calibration['face_box'][{camera!r}] missing or not [x, y, w, h] ({exc})")) from exc
+    x0, y0 = max(0, x), max(0, y)
+    x1, y1 = min(shape_hw[1], x + w), min(shape_hw[0], y + h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        raise DatasetError(where(source, f"face box {[x, y, w, h]} of {camera!r} lies outside its {shape_hw[1]}x{shape_hw[0]} image"))
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def homography(clip: Clip, sensor: str, source: str | Path | None = None) -> np.ndarray:
+    """The 3x3 map from RGB pixel to ``sensor``-window pixel, ``calibration["homography"][sensor]``."""
+    hom = clip.calibration.get("homography", {}).get(sensor)
+    if hom is None:
+        raise DatasetError(where(source, f"calibration['homography'][{sensor!r}] missing"))
+    return np.asarray(hom, dtype=np.float64)
+
+
+def time_window(clip: Clip, window: str) -> tuple[int, int]:
+    """``(t_start_us, t_end_us)`` of ``window``: the whole clip or its expression (at least 1 µs).
+
+    Examples
+    --------
+    >>> clip = Clip("c", "s", "AU12", [12], "dim", onset_us=100, apex_us=150, offset_us=200, duration_us=900)
+    >>> time_window(clip, "clip"), time_window(clip, "expression")
+    ((0, 900), (100, 200))
+    """
+    if window == "expression":
+        return int(clip.onset_us), int(max(clip.offset_us, clip.onset_us + 1))
+    return 0, int(max(clip.duration_us, 1))
+
+
+def to_gray(rgb: np.ndarray) -> np.ndarray:
+    """BT.601 luma of uint8 RGB frames (..., H, W, 3) (or grey (..., H, W)) as float32 in [0, 1].
+
+    Examples
+    --------
+    >>> to_gray(np.array([[[255, 0, 0], [0, 0, 255]]], np.uint8))
+    array([[0.299, 0.114]], dtype=float32)
+    """
+    rgb = np.asarray(rgb)
+    if rgb.ndim >= 3 and rgb.shape[-1] == 3:
+        g = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+    else:
+        g = rgb.astype(np.float64)
+    return (g / 255.0).astype(np.float32)
+
+
+def resize_area(img: np.ndarray, size: int) -> np.ndarray:
+    """Resize (..., H, W) to (..., size, size): pixel averaging when shrinking, bilinear when growing.
+
+    Examples
+    --------
+    >>> resize_area(np.arange(16, dtype=np.float32).reshape(4, 4), 2).tolist()
+    [[2.5, 4.5], [10.5, 12.5]]
+    """
+    img = np.asarray(img, dtype=np.float32)
+    lead = img.shape[:-2]
+    flat = img.reshape(-1, *img.shape[-2:])
+    h, w = flat.shape[-2:]
+    interp = cv2.INTER_AREA if (h >= size and w >= size) else cv2.INTER_LINEAR
+    out = np.stack([cv2.resize(f, (size, size), interpolation=interp) for f in flat]) if flat.shape[0] else np.zeros((0, size, size), np.float32)
+    return out.reshape(*lead, size, size)
+
+
+def register_to_box(gray: np.ndarray, homography: np.ndarray, box: Sequence[int], size: int) -> np.ndarray:
+    """Warp grey RGB frames onto a sensor's face box and resize to ``size`` x ``size``.
+
+    ``homography`` maps RGB pixel coordinates to sensor-window coordinates; the box is
+    ``(x, y, w, h)`` in sensor-window pixels. Warping goes to the box at native sensor
+    resolution, then :func:`resize_area`.
+    """
+    x0, y0, w, h = (int(v) for v in box)
+    shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], dtype=np.float64)
+    m = shift @ np.asarray(homography, dtype=np.float64)
+    warped = np.stack([cv2.warpPerspective(g, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) for g in gray])
+    return np.clip(resize_area(warped, size), 0.0, 1.0)

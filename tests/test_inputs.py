@@ -1,0 +1,163 @@
+"""Tests of the model inputs: the shared clip view (face box, sensors) and the classifier inputs."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from test_classify import BOXES, DURATION_US, _events, make_fake_dataset
+
+from evface.errors import DatasetError, ParameterError
+from evface.events.core import make_events
+from evface.events.ops import add_uniform_noise, crop, drop_random, flip_lr, shift
+from evface.inputs.classify import InputSpec, augment_array, clip_input, event_input, load_inputs
+from evface.inputs.clip_view import SENSORS, face_box
+from evface.inputs.reconstruct import ReconSpec
+from evface.io.clip import Clip, SensorInfo, write_clip
+
+
+@pytest.fixture(scope="module")
+def clip_file(tmp_path_factory):
+    root = make_fake_dataset(tmp_path_factory.mktemp("fake"), subjects=("s0",), labels=("AU12",), per_class=1)
+    return next((root / "clips").iterdir())
+
+
+# --------------------------------------------------------------------------- the clip view
+
+
+def test_sensors_are_the_dataset_roles():
+    assert SENSORS == ("hd", "lr")
+    for bad in (lambda: InputSpec(sensor="evk4"), lambda: ReconSpec(sensor="rgb")):
+        with pytest.raises(ParameterError, match=r"sensor must be one of \('hd', 'lr'\)"):
+            bad()
+
+
+def test_face_box_rounds_each_value_then_clips():
+    clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 3, sensors={"hd": SensorInfo("hd", 80, 60)},
+                calibration={"face_box": {"hd": [10.633, 9.79, 121.108, 40.5]}})
+    assert face_box(clip, "hd") == (11, 10, 69, 40)  # 40.5 -> 40 (half to even); right edge clipped at 80
+
+
+def test_missing_face_box_is_a_dataset_error(tmp_path):
+    clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 1000, events={"lr": make_events([0], [1], [1], [1])},
+                sensors={"lr": SensorInfo("lr", 4, 4)})
+    path = write_clip(tmp_path / "c.h5", clip)
+    with pytest.raises(DatasetError, match="face_box"):
+        load_inputs([path], InputSpec(sensor="lr", size=4))
+
+
+def test_a_sensor_the_clip_lacks_names_the_file_and_the_sensor(tmp_path):
+    clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 1000, events={"lr": make_events([0], [1], [1], [1])},
+                sensors={"lr": SensorInfo("lr", 4, 4)}, calibration={"face_box": {"lr": [0, 0, 4, 4]}})
+    path = write_clip(tmp_path / "c.h5", clip)
+    with pytest.raises(DatasetError, match=r"c\.h5: no events of sensor 'hd' \(this clip has \['lr'\]\)"):
+        load_inputs([path], InputSpec(sensor="hd", size=4))
+
+
+# --------------------------------------------------------------------------- classifier inputs
+
+
+@pytest.mark.parametrize("kind,sensor,color,channels", [
+    ("events", "hd", False, 2), ("events", "lr", False, 2), ("rgb", "hd", False, 1), ("rgb", "hd", True, 3),
+    ("rgb-diff", "hd", False, 1), ("rgb-diff", "hd", True, 3),
+])
+def test_input_shapes_per_kind(clip_file, kind, sensor, color, channels):
+    spec = InputSpec(kind=kind, sensor=sensor, time_steps=5, size=16, color=color)
+    x = clip_input(clip_file, spec)
+    assert x.shape == (5, channels, 16, 16) and x.dtype == np.float32
+    if kind == "rgb":
+        assert 0 <= x.min() and x.max() <= 1 and x.max() > 0.2
+    if kind == "rgb-diff":
+        assert -1 <= x.min() and x.max() <= 1 and np.abs(x).max() > 0.05
+
+
+def test_event_input_conserves_the_events_in_the_box():
+    rng = np.random.default_rng(1)
+    ev = _events(rng, "AU12", "hd")
+    spec = InputSpec(time_steps=4, size=16)
+    x = event_input(ev, tuple(BOXES["hd"]), spec, 0, DURATION_US)
+    inside = crop(ev, tuple(BOXES["hd"]))
+    assert x.sum() == len(inside)
+    assert x[:, 0].sum() == (inside["p"] > 0).sum()
+    # the class region (lower face) holds most events
+    assert x[..., 8:, :].sum() > 3 * x[..., :8, :].sum()
+
+
+# --------------------------------------------------------------------------- augmentation
+
+SIZE = 16  # events on a 16x16 sensor seen through a 16x16 grid: event_input maps pixels one to one
+SPEC = InputSpec(sensor="lr", time_steps=3, size=SIZE)
+
+
+def _counts(events: np.ndarray) -> np.ndarray:
+    return event_input(events, (0, 0, SIZE, SIZE), SPEC, 0, DURATION_US)
+
+
+@pytest.fixture(scope="module")
+def stream() -> np.ndarray:
+    rng = np.random.default_rng(2)
+    n = 3000
+    return make_events(np.sort(rng.integers(0, DURATION_US, n)), rng.integers(0, SIZE, n), rng.integers(0, SIZE, n),
+                       rng.choice([-1, 1], n))
+
+
+def _thinning_z(thinned: np.ndarray, counts: np.ndarray) -> tuple[float, np.ndarray]:
+    """Kept fraction k and the binomial residuals (thinned - k c) / sqrt(c k (1 - k)) of occupied cells."""
+    keep = float(thinned.sum() / counts.sum())
+    c, t = counts[counts > 0], thinned[counts > 0]
+    return keep, (t - keep * c) / np.sqrt(c * keep * (1 - keep))
+
+
+def test_augmentation_matches_event_ops_flip_and_shift(stream):
+    x = _counts(stream)
+    flipped = _counts(flip_lr(stream, (SIZE, SIZE)))
+    seen = set()
+    for s in range(8):
+        out = augment_array(x, "events", np.random.default_rng(s), max_shift=0, drop=0, noise=0)
+        assert np.array_equal(out, x) or np.array_equal(out, flipped)
+        seen.add(np.array_equal(out, flipped))
+    assert seen == {True, False}
+    shifts = set()
+    for s in range(8):
+        out = augment_array(x, "events", np.random.default_rng(s), flip=False, max_shift=2 / SIZE, drop=0, noise=0)
+        match = [(dx, dy) for dx, dy in itertools.product(range(-2, 3), repeat=2)
+                 if np.array_equal(out, _counts(shift(stream, dx, dy, (SIZE, SIZE))))]
+        assert len(match) == 1
+        shifts.add(match[0])
+    assert len(shifts) > 3
+
+
+def test_augmentation_matches_event_ops_drop(stream):
+    x = _counts(stream)
+    for s in range(4):
+        a = augment_array(x, "events", np.random.default_rng(s), flip=False, max_shift=0, drop=0.5, noise=0)
+        assert np.all(a <= x) and np.array_equal(a, np.rint(a))
+        keep_a, z_a = _thinning_z(a, x)
+        d = _counts(drop_random(stream, 1 - keep_a, np.random.default_rng(100 + s)))
+        keep_d, z_d = _thinning_z(d, x)
+        assert 0.5 <= keep_a <= 1 and abs(keep_a - keep_d) < 0.03
+        # both are independent per-event thinning: binomial residuals with mean 0 and variance 1
+        for z in (z_a, z_d):
+            assert abs(z.mean()) < 0.1 and 0.75 < z.var() < 1.25
+
+
+def test_augmentation_matches_event_ops_noise(stream):
+    x = _counts(stream)
+    out = augment_array(x, "events", np.random.default_rng(4), flip=False, max_shift=0, drop=0, noise=0.5)
+    added = out - x
+    assert np.all(added >= 0) and 0 < added.sum() <= 0.6 * x.sum()
+    direct = _counts(add_uniform_noise(stream, (SIZE, SIZE), int(added.sum()), np.random.default_rng(5))) - x
+    assert direct.sum() == added.sum()
+    for noise in (added, direct):
+        # uniform over steps and polarities, and per cell as dispersed as Poisson counts
+        shares = noise.sum(axis=(2, 3)) / noise.sum()
+        assert np.allclose(shares, 1 / shares.size, atol=0.03)
+        assert 0.85 < noise.var() / noise.mean() < 1.15
+
+
+def test_augmentation_is_seeded(stream):
+    x = _counts(stream)
+    a, b = (augment_array(x, "events", np.random.default_rng(7)) for _ in range(2))
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, augment_array(x, "events", np.random.default_rng(8)))
