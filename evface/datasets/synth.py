@@ -46,10 +46,10 @@ from evface.io.clip import Clip, SensorInfo, TruthSeries, read_clip_meta, write_
 from evface.io.dataset import read_dataset_json, read_manifest, write_dataset_json, write_manifest
 from evface.rig.lighting import DEFAULT_LIGHTING, LIGHTING, get_lighting
 from evface.rig.timeline import Timeline, TimelineParams, au_intensities, draw_timeline, head_pose
-from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, where
+from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, where
 from evface.events.core import concatenate
 from evface.face.aus import DEFAULT_CLASSES
-from evface.face.identity import FaceNotFoundError, builtin_photo_identities, photo_identity, procedural_identity
+from evface.face.identity import builtin_photo_identities, photo_identity, procedural_identity
 from evface.face.render import FacePose, FaceRenderer
 from evface.face.render import face_box as render_face_box
 from evface.sim.dvs import DVS_SENSORS, DvsParams, DvsSimulator
