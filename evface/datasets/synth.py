@@ -250,6 +250,7 @@ def parse_shard(shard: str | tuple[int, int] | None) -> tuple[int, int] | None:
 # making clips (in this process or a worker)
 # --------------------------------------------------------------------------------------------
 
+
 def subject_identity(subject: Subject) -> Identity:
     """The face of ``subject`` (a photo subject's file is read again)."""
     if subject.kind == "procedural":
