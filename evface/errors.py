@@ -30,6 +30,10 @@ class DatasetError(EvfaceError):
     """A dataset folder, manifest or annotation table is inconsistent."""
 
 
+class FaceNotFoundError(EvfaceError):
+    """No face was found in a photo given as an identity."""
+
+
 def where(path: str | Path | None, message: str) -> str:
     """Prefix ``message`` with the file it concerns, when there is one.
 

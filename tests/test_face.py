@@ -3,15 +3,10 @@
 import numpy as np
 import pytest
 
-from evface.errors import ParameterError
+from evface.errors import FaceNotFoundError, ParameterError
 from evface.face.aus import AU_TABLE, CLASS_SETS, DEFAULT_CLASSES, check_aus
 from evface.face.detect import detect_faces, to_gray_uint8
-from evface.face.identity import (
-    FaceNotFoundError,
-    builtin_photo_identities,
-    photo_identity,
-    procedural_identity,
-)
+from evface.face.identity import builtin_photo_identities, photo_identity, procedural_identity
 from evface.face.render import FacePose, FaceRenderer
 
 SIZE = (320, 320)

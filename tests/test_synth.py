@@ -1,14 +1,13 @@
-"""The synthetic rig and dataset builder (tiny preset): determinism, resume, shards, geometry."""
+"""The synthetic rig and dataset builder (tiny preset): determinism, resume, shards, geometry, CLI."""
 
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
-from evface.cli import main
-from evface.io.clip import read_clip
-from evface.io.dataset import DatasetFolder
+from evface.cli import app, main
 from evface.datasets.synth import (
     PRESETS,
     load_face_photos,
@@ -19,6 +18,15 @@ from evface.datasets.synth import (
     synthesize,
 )
 from evface.errors import DatasetError, ParameterError
+from evface.face.identity import procedural_identity
+from evface.io.clip import read_clip
+from evface.io.dataset import DatasetFolder
+from evface.io.event_files import file_info
+from evface.rig.geometry import RigParams, renderer_face_fraction, rig_geometry
+from evface.rig.scene import Scene
+from evface.rig.timeline import Expression, HeadMotion, Timeline
+from evface.rig.truth import round_mantissa
+from evface.sim.sensors import SENSORS
 
 SUBSET = dict(preset="tiny", seed=0, subjects=2, classes=["AU4"], lighting=["bright", "dim"])
 
@@ -147,14 +155,24 @@ def test_refuses_to_mix_parameters_in_one_folder(reference):
         synthesize(reference, preset="tiny", seed=5, subjects=2, classes=["AU4"], lighting=["bright", "dim"])
 
 
-def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path):
-    shards = [synthesize(tmp_path / f"shard{i}", **SUBSET, shard=f"{i}/2") for i in range(2)]
+def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path, capsys):
+    """``evface synth OUT --shard I/N`` then ``evface synth-merge OUT SHARD_DIR...``; a shard
+    folder may well be called ``merge``: ``synth`` takes one folder and nothing else."""
+    shards = [tmp_path / "merge", tmp_path / "shard1"]
+    subset = ["--preset", "tiny", "--seed", "0", "--subjects", "2", "--classes", "AU4", "--lighting", "bright,dim"]
+    for i, shard in enumerate(shards):
+        assert main(["synth", str(shard), *subset, "--shard", f"{i}/2"]) == 0
     assert sum(len(DatasetFolder.open(s).rows) for s in shards) == 4
     with pytest.raises(DatasetError, match="missing"):
         merge_shards(tmp_path / "partial", shards[:1])
-    merged = merge_shards(tmp_path / "merged", shards)
+    assert main(["synth-merge", str(tmp_path / "partial"), str(shards[0])]) == 2
+    assert "missing" in capsys.readouterr().err
+    assert main(["synth-merge", str(tmp_path / "merged"), *map(str, shards)]) == 0
+    merged = tmp_path / "merged"
     assert_same_dataset(reference, merged)
     assert DatasetFolder.open(merged).info["shard"] is None
+    old_form = CliRunner().invoke(app, ["synth", "merge", str(merged), *map(str, shards)])  # now synth-merge
+    assert old_form.exit_code == 2 and "unexpected extra argument" in old_form.output
     assert parse_shard("1/2") == (1, 2)
     for bad in ("2/2", "x", "1-2"):
         with pytest.raises(ParameterError):
@@ -162,8 +180,6 @@ def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path):
 
 
 def test_every_clip_passes_evface_info(reference, capsys):
-    from evface.io.event_files import file_info
-
     ds = DatasetFolder.open(reference)
     for row in ds.rows:
         for sensor in ("hd", "lr"):
@@ -180,7 +196,8 @@ def test_plan_and_cli_errors(tmp_path, capsys):
     assert "unknown synth preset" in capsys.readouterr().err
     assert main(["synth", str(tmp_path / "x"), "--preset", "tiny", "--classes", "AU99"]) == 2
     assert main(["synth", str(tmp_path / "x"), "--preset", "tiny", "--lighting", "moon"]) == 2
-    assert main(["synth", "merge", str(tmp_path / "m")]) == 2
+    no_shard = CliRunner().invoke(app, ["synth-merge", str(tmp_path / "m")])
+    assert no_shard.exit_code == 2 and "Missing argument" in no_shard.output
 
 
 def _write_face_folder(folder: Path) -> None:
@@ -227,14 +244,12 @@ def test_faces_folder_without_a_usable_face_is_an_error(tmp_path):
 
 
 def test_truth_rounding_error_is_bounded():
-    from evface.datasets.synth import _round_mantissa
-
     x = np.random.default_rng(0).uniform(0, 2000, 10_000).astype(np.float32)
-    r = _round_mantissa(x)
+    r = round_mantissa(x)
     assert np.max(np.abs(r - x) / x) <= 2.0**-8
-    assert np.array_equal(_round_mantissa(r), r)
+    assert np.array_equal(round_mantissa(r), r)
     out = np.empty_like(x)
-    res = _round_mantissa(x, out=out)
+    res = round_mantissa(x, out=out)
     assert np.shares_memory(res, out) and np.array_equal(out, r)  # written in place
     assert np.all(r.view(np.uint32) & np.uint32((1 << 16) - 1) == 0)  # two zero low bytes compress
 
@@ -259,16 +274,25 @@ def test_hd_and_lr_see_one_view(reference):
 
 
 def test_world_outside_the_rendered_canvas_is_static():
-    from evface.datasets.synth import Rig
-    from evface.rig.timeline import Expression, HeadMotion, Timeline
-    from evface.face.identity import procedural_identity
-
-    rig = Rig(procedural_identity(0), PRESETS["tiny"].rig)
+    params = PRESETS["tiny"].rig
+    g = rig_geometry(renderer_face_fraction(), params)
+    scene = Scene(procedural_identity(0), g, params)
     tl = Timeline(400_000, Expression((4,), 50_000, 150_000, 150_000, 300_000, 0.6), head=HeadMotion(drift=(0.1, 0.1)))
-    _, lr_a = rig.views(tl, 0, 100.0)
-    _, lr_b = rig.views(tl, 400_000, 100.0)
-    g = rig.geometry
+    _, lr_a = scene.views(tl, 0, 100.0)
+    _, lr_b = scene.views(tl, 400_000, 100.0)
     inside = np.zeros(lr_a.shape, bool)
     inside[g.lr_offset[1] : g.lr_offset[1] + g.canvas_lr[1], g.lr_offset[0] : g.lr_offset[0] + g.canvas_lr[0]] = True
     assert np.array_equal(lr_a[~inside], lr_b[~inside])
     assert not np.array_equal(lr_a[inside], lr_b[inside])
+
+
+def test_rig_geometry_follows_the_sensor_table():
+    params = RigParams()
+    assert params.hd_per_lr_pixel == SENSORS["davis346"].pixel_pitch_um / SENSORS["evk4"].pixel_pitch_um
+    g = rig_geometry(renderer_face_fraction(), params)
+    x, y, w, h = g.roi
+    assert 0 <= x and x + w <= SENSORS["evk4"].size[0] and 0 <= y and y + h <= SENSORS["evk4"].size[1]
+    with pytest.raises(ParameterError, match="not an event sensor"):
+        RigParams(hd_preset="webcam30")
+    with pytest.raises(ParameterError, match="larger than"):
+        rig_geometry(renderer_face_fraction(), RigParams(lr_face_px=400.0))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import typer
 
+from evface.errors import FormatError, ParameterError, where
+
 
 def _parse_aus(text: str) -> dict[int, float]:
-    from evface.errors import ParameterError
-
     out = {}
     for part in filter(None, (p.strip() for p in text.replace("+", ",").split(","))):
         try:
@@ -38,9 +38,8 @@ def register(app: typer.Typer) -> None:
         """Render neutral and AU apex (intensity 1 = strong micro-expression) for several faces."""
         import cv2
 
-        from evface.errors import FormatError, ParameterError, where
-        from evface.face.identity import builtin_photo_identities, photo_identity, procedural_identity
-        from evface.face.preview import contact_sheet
+        from evface.face.identity import builtin_photo_identities, photo_identity, procedural_identity  # lazy: cv2 stays out of CLI start-up
+        from evface.face.preview import contact_sheet  # lazy: cv2 and the renderer stay out of CLI start-up
 
         try:
             if "-" in seeds:

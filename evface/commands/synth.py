@@ -1,4 +1,4 @@
-"""``evface synth OUT --preset ...`` and ``evface synth merge OUT SHARD_DIR...``: thin shells over
+"""``evface synth OUT --preset ...`` and ``evface synth-merge OUT SHARD_DIR...``: thin shells over
 :mod:`evface.datasets.synth`."""
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from evface.errors import ParameterError
-
 
 def _split_list(values: list[str] | None) -> list[str] | None:
     if not values:
@@ -19,13 +17,11 @@ def _split_list(values: list[str] | None) -> list[str] | None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``evface synth`` to ``app``."""
+    """Add ``evface synth`` and ``evface synth-merge`` to ``app``."""
 
     @app.command("synth", context_settings={"help_option_names": ["-h", "--help"]})
     def synth(
-        out: str = typer.Argument(..., metavar="OUT", help="Dataset folder to write (or 'merge', see below)."),
-        shard_dirs: list[Path] = typer.Argument(None, metavar="[SHARD_DIR...]", show_default=False,
-                                                help="With 'merge': OUT then the shard folders."),
+        out: Path = typer.Argument(..., metavar="OUT", help="Dataset folder to write."),
         preset: str = typer.Option("quick", "--preset", help="tiny (tests), quick (<= 3 min on 2 cores) or paper."),
         seed: int = typer.Option(0, "--seed", help="Dataset seed: the same seed gives the same dataset."),
         subjects: int = typer.Option(None, "--subjects", help="Number of procedural subjects (default: the preset's)."),
@@ -33,23 +29,12 @@ def register(app: typer.Typer) -> None:
         lighting: list[str] = typer.Option(None, "--lighting", help="Lighting presets, e.g. --lighting bright,dim."),
         faces: Path = typer.Option(None, "--faces", help="Folder of frontal face photos, one subject each."),
         workers: int = typer.Option(1, "--workers", help="Processes generating clips in parallel."),
-        shard: str = typer.Option(None, "--shard", help="I/N: make only shard I of N (join them with 'merge')."),
+        shard: str = typer.Option(None, "--shard", help="I/N: make only shard I of N (join them with synth-merge)."),
     ) -> None:
-        """Build the synthetic RGB + event micro-expression dataset (resumes if interrupted).
-
-        `evface synth merge OUT SHARD_DIR...` joins the folders made with --shard I/N.
-        """
-        from evface.datasets import synth as lib
+        """Build the synthetic RGB + event micro-expression dataset (resumes if interrupted)."""
+        from evface.datasets import synth as lib  # lazy: cv2, numba and the renderer stay out of CLI start-up
 
         console = Console(stderr=True)
-        if out == "merge":
-            if not shard_dirs or len(shard_dirs) < 2:
-                raise ParameterError("usage: evface synth merge OUT SHARD_DIR...")
-            root = lib.merge_shards(shard_dirs[0], shard_dirs[1:])
-            console.print(f"merged {len(shard_dirs) - 1} shard(s) into {root}", soft_wrap=True)
-            return
-        if shard_dirs:
-            raise ParameterError(f"unexpected argument(s) {[str(p) for p in shard_dirs]} (only 'merge' takes several folders)")
         if faces is not None:
             _, problems = lib.load_face_photos(faces)
             for problem in problems:
@@ -63,7 +48,19 @@ def register(app: typer.Typer) -> None:
                 bar.update(task, completed=done, total=total, description=message)
 
             root = lib.synthesize(
-                Path(out), preset=preset, seed=seed, subjects=subjects, classes=_split_list(classes),
+                out, preset=preset, seed=seed, subjects=subjects, classes=_split_list(classes),
                 lighting=_split_list(lighting), faces_dir=faces, workers=workers, shard=shard, progress=progress,
             )
         console.print(f"dataset ready: {root}", soft_wrap=True)
+
+    @app.command("synth-merge", context_settings={"help_option_names": ["-h", "--help"]})
+    def synth_merge(
+        out: Path = typer.Argument(..., metavar="OUT", help="Dataset folder to write."),
+        shard_dirs: list[Path] = typer.Argument(..., metavar="SHARD_DIR...",
+                                                help="The folders made by 'evface synth --shard I/N', all N of them."),
+    ) -> None:
+        """Join the shard folders of one synthetic dataset into OUT (the same as one unsharded run)."""
+        from evface.datasets import synth as lib  # lazy: cv2, numba and the renderer stay out of CLI start-up
+
+        root = lib.merge_shards(out, shard_dirs)
+        Console(stderr=True).print(f"merged {len(shard_dirs)} shard(s) into {root}", soft_wrap=True)

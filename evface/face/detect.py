@@ -12,7 +12,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from evface.errors import FormatError, where
+from evface.errors import FaceNotFoundError, FormatError, where
 
 
 @lru_cache(maxsize=None)
@@ -100,8 +100,6 @@ def locate_face(image_rgb: np.ndarray, source: str | None = None) -> FaceDetecti
     FormatError
         When ``image_rgb`` is not a 2-D or (H, W, 3) uint8 array.
     """
-    from evface.face.identity import FaceNotFoundError
-
     img = np.asarray(image_rgb)
     if img.dtype != np.uint8 or not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):
         raise FormatError(where(source, f"expected an (H, W, 3) uint8 image, got {img.dtype} {img.shape}"))

@@ -20,11 +20,8 @@ from typing import Mapping
 
 import numpy as np
 
-from evface.errors import EvfaceError, ParameterError
-
-
-class FaceNotFoundError(EvfaceError):
-    """No face was found in a photo given as an identity."""
+from evface.errors import ParameterError
+from evface.face.detect import locate_face
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,13 +189,11 @@ def photo_identity(image_rgb_uint8: np.ndarray, name: str, source: str | None = 
 
     Raises
     ------
-    FaceNotFoundError
+    evface.errors.FaceNotFoundError
         When no face is found.
     FormatError
         When the array is not an (H, W, 3) uint8 image.
     """
-    from evface.face.detect import locate_face
-
     img = np.asarray(image_rgb_uint8)
     det = locate_face(img, source=source or name)
     g = dict(TEMPLATE)

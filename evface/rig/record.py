@@ -1,0 +1,161 @@
+"""Film one clip: a face's timeline under one lighting, seen by the rig's three cameras.
+
+``hd`` (Prophesee EVK4-like, full array read through a hardware ROI around the face), ``lr``
+(iniVation DAVIS346, whole array) and ``rgb`` (a 30 fps webcam) turn the scene's lux
+(:mod:`evface.rig.scene`) into events or frames with their own physics (:mod:`evface.sim`). The
+event sensors see the scene sampled at ``scene_rate_hz`` and sub-step adaptively in between;
+clean truth frames for ``hd`` and ``lr`` are kept at ``truth_rate_hz`` (:mod:`evface.rig.truth`).
+``calibration`` records, for every camera, the face box and the affine homography from RGB pixel
+coordinates to that camera's recorded window (:mod:`evface.rig.geometry`).
+
+A clip's randomness comes from one :func:`clip_seed`, derived from the dataset seed and the
+clip's place in the dataset plan, so subsets, shards and resumed runs film the same clip.
+
+Examples
+--------
+>>> bright = ClipSpec("s000_AU4_bright_r0", "s000", 0, "AU4", (4,), "bright", 0)
+>>> dim = ClipSpec("s000_AU4_dim_r0", "s000", 0, "AU4", (4,), "dim", 0)
+>>> int_seed(clip_seed(0, bright)), int_seed(clip_seed(0, dim))
+(372881408, 1869986946)
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from evface.events.core import concatenate
+from evface.face.identity import Identity
+from evface.io.clip import Clip, SensorInfo, TruthSeries
+from evface.rig.geometry import RigParams, renderer_face_fraction, rig_geometry
+from evface.rig.lighting import Lighting
+from evface.rig.scene import Scene
+from evface.rig.timeline import Timeline
+from evface.rig.truth import round_mantissa
+from evface.sim.dvs import DvsParams, DvsSimulator
+from evface.sim.rgb import RgbCamera, RgbCameraParams
+from evface.sim.sensors import SENSORS
+
+GENERATOR = "evface.data.synth"
+"""The generator name recorded in every clip and in dataset.json (its 0.1 module path, kept so
+that datasets stay byte-identical)."""
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """One planned clip; its content depends only on these fields and the dataset seed."""
+
+    clip_id: str
+    subject: str
+    subject_index: int
+    label: str
+    aus: tuple[int, ...]
+    lighting: str
+    repetition: int
+
+
+def clip_seed(dataset_seed: int, spec: ClipSpec) -> np.random.SeedSequence:
+    """Seed of one clip, from the dataset seed and the clip's place in the full plan
+    (subject, class, lighting, repetition), so subsets, shards and resumed runs agree."""
+    key = [int(dataset_seed), spec.subject_index, zlib.crc32(spec.label.encode()),
+           zlib.crc32(spec.lighting.encode()), spec.repetition]
+    return np.random.SeedSequence(key)
+
+
+def int_seed(ss: np.random.SeedSequence) -> int:
+    """One 32-bit integer seed drawn from ``ss`` (for the camera models' ``seed`` argument)."""
+    return int(ss.generate_state(1, np.uint32)[0])
+
+
+class Rig:
+    """The three cameras around one identity (geometry and renderers are built once).
+
+    Examples
+    --------
+    >>> from evface.face.identity import procedural_identity
+    >>> from evface.rig.lighting import LIGHTING
+    >>> from evface.rig.timeline import Expression, Timeline
+    >>> rig = Rig(procedural_identity(0), RigParams(lr_face_px=32.0, scene_rate_hz=200.0, rgb_size=(160, 120)))
+    >>> spec = ClipSpec("s000_AU4_bright_r0", "s000", 0, "AU4", (4,), "bright", 0)
+    >>> timeline = Timeline(100_000, Expression((4,), 10_000, 40_000, 40_000, 90_000, 0.6))
+    >>> clip = rig.record(spec, timeline, LIGHTING["bright"], clip_seed(0, spec))
+    >>> sorted(clip.events), clip.truth["lr"].data.shape, clip.frames["rgb"].data.shape
+    (['hd', 'lr'], (21, 260, 346), (3, 120, 160, 3))
+    """
+
+    def __init__(self, identity: Identity, params: RigParams):
+        self.params = params
+        self.identity = identity
+        self.geometry = rig_geometry(renderer_face_fraction(), params)
+        self.scene = Scene(identity, self.geometry, params)
+
+    def record(self, spec: ClipSpec, timeline: Timeline, lighting: Lighting, seed: np.random.SeedSequence) -> Clip:
+        """Film one clip with all three cameras."""
+        rp = self.params
+        g = self.geometry
+        hd_seed, lr_seed, rgb_seed = (int_seed(s) for s in seed.spawn(3))
+        hd_params = DvsParams.preset(rp.hd_preset)
+        lr_params = DvsParams.preset(rp.lr_preset)
+        hd_sensor, lr_sensor = SENSORS[rp.hd_preset], SENSORS[rp.lr_preset]
+        hd_sim = DvsSimulator(g.roi[2:], hd_params, seed=hd_seed)
+        lr_sim = DvsSimulator(lr_sensor.size, lr_params, seed=lr_seed)
+        step_us = 1e6 / rp.scene_rate_hz
+        n_steps = int(round(timeline.duration_us / step_us))
+        truth_every = int(round(rp.scene_rate_hz / rp.truth_rate_hz))
+        n_truth = n_steps // truth_every + 1
+        truth_hd = np.empty((n_truth, g.roi[3], g.roi[2]), np.float32)
+        truth_lr = np.empty((n_truth, *lr_sensor.size[::-1]), np.float32)
+        hd_events, lr_events, truth_t = [], [], []
+        for k in range(n_steps + 1):
+            t_us = int(round(k * step_us))
+            hd, lr = self.scene.views(timeline, t_us, lighting.lux_at(t_us))
+            hd_events.append(hd_sim.step(hd, t_us))
+            lr_events.append(lr_sim.step(lr, t_us))
+            if k % truth_every == 0:
+                round_mantissa(hd, out=truth_hd[len(truth_t)])
+                round_mantissa(lr, out=truth_lr[len(truth_t)])
+                truth_t.append(t_us)
+        rgb_params = RgbCameraParams.preset(rp.rgb_preset)
+        frames = RgbCamera(rgb_params, seed=rgb_seed).capture(
+            lambda t: self.scene.rgb(timeline, int(t), lighting.lux_at(int(t))), 0, timeline.duration_us
+        )
+        (lr_w, lr_h), (hd_w, hd_h) = lr_sensor.size, hd_sensor.size
+        sensors = {
+            "hd": SensorInfo("hd", g.roi[2], g.roi[3], hd_w, hd_h, g.roi, rp.hd_preset, hd_params.to_dict()),
+            "lr": SensorInfo("lr", lr_w, lr_h, lr_w, lr_h, (0, 0, lr_w, lr_h), rp.lr_preset, lr_params.to_dict()),
+        }
+        truth_t_arr = np.asarray(truth_t, np.int64)
+        expr = timeline.expression
+        calibration = {
+            "face_box": {cam: g.face_box(cam) for cam in ("hd", "lr", "rgb")},
+            "homography": {cam: g.homography(cam) for cam in ("hd", "lr", "rgb")},
+            "pixel_pitch_um": {"hd": hd_sensor.pixel_pitch_um, "lr": lr_sensor.pixel_pitch_um},
+            "hd_per_lr_pixel": rp.hd_per_lr_pixel,
+            "coordinates": "pixel (i, j) has its centre at (i, j); homography maps RGB (x, y, 1) to the sensor's recorded window",
+        }
+        extra = {
+            "generator": GENERATOR,
+            "identity": {"name": self.identity.name, "kind": self.identity.kind},
+            "repetition": spec.repetition,
+            "lux": lighting.lux,
+            "flicker_hz": lighting.flicker_hz,
+            "intensity": expr.intensity,
+            "hold_end_us": expr.hold_end_us,
+            "blinks_us": [[b.start_us, b.closed_us, b.end_us] for b in timeline.blinks],
+            "head_motion": asdict(timeline.head),
+            "scene_rate_hz": rp.scene_rate_hz,
+            "canvas_hd": list(g.canvas_hd),
+            "truth_units": "lux (scene luminance on the sensor grid, before any camera)",
+        }
+        return Clip(
+            clip_id=spec.clip_id, subject=spec.subject, label=spec.label, aus=list(spec.aus), lighting=spec.lighting,
+            onset_us=expr.onset_us, apex_us=expr.apex_us, offset_us=expr.offset_us, duration_us=timeline.duration_us,
+            events={"hd": concatenate(hd_events), "lr": concatenate(lr_events)},
+            sensors=sensors,
+            frames={"rgb": frames},
+            truth={"hd": TruthSeries(truth_hd, truth_t_arr), "lr": TruthSeries(truth_lr, truth_t_arr)},
+            calibration=calibration,
+            extra=extra,
+        )

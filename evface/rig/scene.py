@@ -1,0 +1,102 @@
+"""What each camera of the rig sees at one instant: the face in lux on the camera's pixel grid.
+
+The face is rendered for each camera at its own resolution from one timeline and one canvas
+layout (:mod:`evface.rig.geometry`), so all cameras see the same face through one beam splitter:
+the ``hd`` sensor's ROI window only, at hd resolution (:meth:`FaceRenderer.render` with
+``window``); the whole canvas at :data:`SUPERSAMPLE` times the ``lr`` (and ``rgb``) canvas size,
+area-averaged to it (pixel integration). Event-sensor views are converted to luminance
+(:data:`LUMA`); every view is multiplied by the lighting's illuminance in lux. The world beyond
+the rendered canvas is static: the neutral canvas's edges, replicated once (so a moving canvas
+edge never drags the surroundings along).
+
+Examples
+--------
+>>> from evface.face.identity import procedural_identity
+>>> from evface.rig.geometry import RigParams, renderer_face_fraction, rig_geometry
+>>> from evface.rig.timeline import Expression, Timeline
+>>> params = RigParams(lr_face_px=32.0, rgb_size=(160, 120))
+>>> scene = Scene(procedural_identity(0), rig_geometry(renderer_face_fraction(), params), params)
+>>> timeline = Timeline(400_000, Expression((4,), 50_000, 150_000, 150_000, 300_000, 0.6))
+>>> hd, lr = scene.views(timeline, 150_000, lux=1000.0)  # the hd ROI, the whole lr array
+>>> hd.shape, lr.shape, scene.rgb(timeline, 150_000, lux=1000.0).shape
+((163, 142), (260, 346), (120, 160, 3))
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from evface.face.identity import Identity
+from evface.face.render import FacePose, FaceRenderer
+from evface.rig.geometry import RigGeometry, RigParams
+from evface.rig.timeline import Timeline, au_intensities, head_pose
+from evface.sim.sensors import SENSORS
+
+SUPERSAMPLE = 2
+"""The lr and RGB views are rendered at this many times their canvas size and area-averaged
+(pixel integration); the hd view is rendered at its own resolution."""
+LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
+"""Rec. 709 luminance weights: what a monochrome event pixel integrates from the RGB render."""
+
+
+def backdrop(canvas: np.ndarray, offset: tuple[int, int], full: tuple[int, int]) -> np.ndarray:
+    """A ``full`` (width, height) image with ``canvas`` at ``offset`` and its edges replicated
+    beyond: the static scene around the rendered canvas."""
+    h, w = canvas.shape[:2]
+    left, top = offset
+    return cv2.copyMakeBorder(canvas, top, full[1] - h - top, left, full[0] - w - left, cv2.BORDER_REPLICATE)
+
+
+def lit(backdrop: np.ndarray, canvas: np.ndarray, offset: tuple[int, int], lux: float) -> np.ndarray:
+    """``backdrop`` with ``canvas`` written at ``offset``, times ``lux`` (a new float32 array)."""
+    lux32 = np.float32(lux)
+    out = backdrop * lux32
+    h, w = canvas.shape[:2]
+    np.multiply(canvas, lux32, out=out[offset[1] : offset[1] + h, offset[0] : offset[0] + w])
+    return out
+
+
+def face_state(timeline: Timeline, t_us: int) -> tuple[dict[int, float], FacePose]:
+    """AU intensities and head pose of ``timeline`` at ``t_us``."""
+    dx, dy, roll, scale = head_pose(timeline, t_us)
+    return au_intensities(timeline, t_us), FacePose(dx=dx, dy=dy, roll_deg=roll, scale=scale)
+
+
+class Scene:
+    """One identity's face laid out on the rig's cameras: a renderer per camera and the static
+    backdrops around the lr and RGB canvases.
+
+    Renderers keep scratch buffers (:class:`FaceRenderer`): use one scene per thread.
+    """
+
+    def __init__(self, identity: Identity, geometry: RigGeometry, params: RigParams):
+        g = self.geometry = geometry
+        self.hd_renderer = FaceRenderer(identity, size=g.canvas_hd)  # only the ROI window is rendered
+        self.lr_renderer = FaceRenderer(identity, size=(g.canvas_lr[0] * SUPERSAMPLE, g.canvas_lr[1] * SUPERSAMPLE))
+        self.rgb_renderer = FaceRenderer(identity, size=(g.canvas_rgb[0] * SUPERSAMPLE, g.canvas_rgb[1] * SUPERSAMPLE))
+        self._lr_backdrop = backdrop(self._lr_canvas(self.lr_renderer.render({})), g.lr_offset,
+                                     SENSORS[params.lr_preset].size)
+        self._rgb_backdrop = backdrop(self._rgb_canvas(self.rgb_renderer.render({})), g.rgb_offset, params.rgb_size)
+
+    def _lr_canvas(self, reflectance: np.ndarray) -> np.ndarray:
+        return cv2.resize(reflectance @ LUMA, self.geometry.canvas_lr, interpolation=cv2.INTER_AREA)
+
+    def _rgb_canvas(self, reflectance: np.ndarray) -> np.ndarray:
+        return cv2.resize(reflectance, self.geometry.canvas_rgb, interpolation=cv2.INTER_AREA)
+
+    def views(self, timeline: Timeline, t_us: int, lux: float) -> tuple[np.ndarray, np.ndarray]:
+        """Scene luminance in lux at ``t_us`` on the hd ROI and on the whole lr array
+        (float32 (H, W) each)."""
+        g = self.geometry
+        aus, pose = face_state(timeline, t_us)
+        hd = self.hd_renderer.render(aus, pose, window=g.roi_in_canvas) @ LUMA
+        hd *= np.float32(lux)
+        lr = lit(self._lr_backdrop, self._lr_canvas(self.lr_renderer.render(aus, pose)), g.lr_offset, lux)
+        return hd, lr
+
+    def rgb(self, timeline: Timeline, t_us: int, lux: float) -> np.ndarray:
+        """Colour scene in lux on the RGB sensor at ``t_us`` (float32 (H, W, 3))."""
+        aus, pose = face_state(timeline, t_us)
+        canvas = self._rgb_canvas(self.rgb_renderer.render(aus, pose))
+        return lit(self._rgb_backdrop, canvas, self.geometry.rgb_offset, lux)
