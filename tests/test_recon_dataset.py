@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from test_recon_fake import make_clip, make_fake_dataset
+from recon_fixtures import make_clip, make_fake_dataset
 
 from evface.io.dataset import DatasetFolder
 from evface.inputs.reconstruct import ReconSpec, build_samples, clip_samples, register_to_box, resize_area, to_gray
