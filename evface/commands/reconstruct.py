@@ -22,9 +22,9 @@ def register(app: typer.Typer) -> None:
         config: ReconstructConfig = ReconstructConfig(),
     ) -> None:
         """Train the event-to-frame CVAE and its baselines; write RUN/metrics.json and RUN/strip.png."""
-        from evface.tasks.registry import get  # lazy: keeps torch out of `evface --help`
+        from evface.tasks.reconstruct import train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
-        metrics = get("reconstruct").train_and_evaluate(data, out, config, log=_log)
+        metrics = train_and_evaluate(data, out, config, log=_log)
         if metrics:
             print(json.dumps({name: {k: round(m[k], 4) for k in ("ssim", "psnr", "mse")}
                               for name, m in metrics["methods"].items()}))

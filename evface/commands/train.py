@@ -76,9 +76,9 @@ def classify(
     config: ClassifyConfig = ClassifyConfig(),
 ) -> None:
     """Train the AU classifier and evaluate it on held-out subjects (RUN/metrics.json)."""
-    from evface.tasks.registry import get  # lazy: keeps torch out of `evface --help`
+    from evface.tasks.classify import train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
-    get("classify").train_and_evaluate(data, out, config, log=_log)
+    train_and_evaluate(data, out, config, log=_log)
 
 
 def register(app: typer.Typer) -> None:
