@@ -96,7 +96,7 @@ def run_stage(stage: Stage, run_dir: Path, jobs: int = 1) -> None:
     """Run one stage into ``run_dir`` (the dataset stage uses ``jobs`` worker processes).
 
     A training stage's configuration is its dataset folder (``data``) and the fields of its task's
-    config that differ from the defaults.
+    config that it sets (:data:`PRESETS`, the variants); the other fields keep their defaults.
     """
     options = dict(stage.config)
     if stage.task == "synth":
