@@ -27,8 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evface.io.dataset import atomic_write_text
+import torch
+
+from evface.datasets.synth import synthesize
 from evface.errors import ParameterError
+from evface.io.dataset import atomic_write_text
+from evface.report.html import build_report
+from evface.tasks import registry
 
 STAGE_DONE = "stage.json"
 
@@ -88,29 +93,23 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0) -> tuple[
 
 
 def run_stage(stage: Stage, run_dir: Path, jobs: int = 1) -> None:
-    """Run one stage into ``run_dir`` (the dataset stage uses ``jobs`` worker processes)."""
-    cfg = dict(stage.config)
+    """Run one stage into ``run_dir`` (the dataset stage uses ``jobs`` worker processes).
+
+    A training stage's configuration is its dataset folder (``data``) and the fields of its task's
+    config that it sets (:data:`PRESETS`, the variants); the other fields keep their defaults.
+    """
+    options = dict(stage.config)
     if stage.task == "synth":
-        from evface.datasets.synth import synthesize
-
-        synthesize(Path(cfg["out"]), preset=cfg["preset"], seed=cfg["seed"], workers=jobs)
-    elif stage.task == "classify":
-        from evface.tasks import classify
-
-        classify.train_and_evaluate(run_dir=run_dir, **cfg)
-    elif stage.task == "reconstruct":
-        from evface.tasks import reconstruct
-
-        reconstruct.train_and_evaluate(run_dir=run_dir, **cfg)
-    else:  # pragma: no cover - plan() only makes the tasks above
-        raise ParameterError(f"unknown stage task {stage.task!r}")
+        synthesize(Path(options["out"]), preset=options["preset"], seed=options["seed"], workers=jobs)
+        return
+    task = registry.get(stage.task)
+    data = options.pop("data")
+    task.train_and_evaluate(data, run_dir, task.config(**options))
 
 
 def _timed(runner: Callable[..., None], stage: Stage, run_dir: Path, jobs: int, threads: int | None) -> float:
     """Run a stage and return its wall time (in a worker process: with ``threads`` torch threads)."""
     if threads is not None:
-        import torch
-
         torch.set_num_threads(threads)
     start = time.perf_counter()
     runner(stage, run_dir, jobs)
@@ -131,8 +130,6 @@ def run_pipeline(
     ``jobs`` (default: the number of cores) training stages run side by side; ``jobs=1`` runs
     everything in this process, one stage after the other. ``runner`` is for tests.
     """
-    from evface.report.html import build_report
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))

@@ -1,4 +1,4 @@
-"""End-to-end tests of AU classification: inputs, augmentation, training, evaluation, DDP, CLI."""
+"""End-to-end tests of AU classification: training, evaluation, resume, DDP, CLI (inputs: tests/test_inputs.py)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.io.dataset import write_dataset_json, write_manifest
 from evface.errors import DatasetError
 from evface.events.core import make_events
+from evface.tasks import engine
+from evface.tasks.configs import ClassifyConfig
 
 LABELS = ("AU1+2", "AU12", "AU4")
 SENSORS = {"hd": (80, 60), "lr": (40, 30)}
@@ -87,7 +91,9 @@ def fake(tmp_path_factory) -> Path:
 
 # --------------------------------------------------------------------------- training and evaluation
 
-SMALL = dict(time_steps=4, size=16, depth=2, width=8, batch_size=6, lr=0.01, device="cpu")
+SMALL = ClassifyConfig(time_steps=4, size=16, depth=2, width=8, batch_size=6, learning_rate=0.01, device="cpu",
+                       patience=0)
+EVENTS_LR = replace(SMALL, input="events", sensor="lr", epochs=10)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +102,7 @@ def trained(fake, tmp_path_factory):
 
     run = tmp_path_factory.mktemp("run")
     lines = []
-    metrics = train_and_evaluate(run, fake, log=lines.append, input="events", sensor="lr", epochs=10, patience=0, **SMALL)
+    metrics = train_and_evaluate(fake, run, EVENTS_LR, log=lines.append)
     return run, metrics, lines
 
 
@@ -113,7 +119,7 @@ def test_train_beats_chance_and_writes_the_run_folder(trained):
                 "spike_rate_per_layer", "synops", "ann_macs", "train_seconds"):
         assert key in on_disk, key
     assert set(on_disk["per_lighting"]) == {"bright", "dim"}
-    assert len(on_disk["spike_rate_per_layer"]) == 2 and all(0 <= r <= 1 for r in on_disk["spike_rate_per_layer"])
+    assert len(on_disk["spike_rate_per_layer"]) == 2 and all(0 < r < 1 for r in on_disk["spike_rate_per_layer"])
     assert np.sum(on_disk["confusion_matrix"]) == on_disk["n"] == 6
     assert any(line.startswith("epoch") for line in lines)
 
@@ -148,7 +154,7 @@ def test_resume_after_finish_does_not_retrain(trained, fake):
 
     run, metrics, _ = trained
     lines = []
-    again = train_and_evaluate(run, fake, log=lines.append, input="events", sensor="lr", epochs=10, patience=0, **SMALL)
+    again = train_and_evaluate(fake, run, EVENTS_LR, log=lines.append)
     assert not any(line.startswith("epoch") for line in lines)
     assert again["top1"] == metrics["top1"] and again["best_epoch"] == metrics["best_epoch"]
 
@@ -157,8 +163,12 @@ def test_resume_after_finish_does_not_retrain(trained, fake):
 def test_rgb_inputs_train(fake, tmp_path, kind):
     from evface.tasks.classify import train_and_evaluate
 
-    m = train_and_evaluate(tmp_path, fake, input=kind, epochs=2, patience=0, **SMALL)
-    assert m["per_sensor"].keys() == {"rgb"} and 0 <= m["top1"] <= 1
+    m = train_and_evaluate(fake, tmp_path, replace(SMALL, input=kind, epochs=2))
+    assert m["per_sensor"].keys() == {"rgb"}
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["spec"]["kind"] == kind and config["net"]["in_channels"] == 1
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert len(history) == 2 and history[-1]["loss"] < history[0]["loss"]  # the frames reach the network
 
 
 def test_ddp_two_cpu_processes(fake, tmp_path):
@@ -187,13 +197,11 @@ def test_resume_with_other_settings_is_refused(trained, fake):
     from evface.tasks.classify import train_and_evaluate
 
     run, _, _ = trained
-    with pytest.raises(ParameterError, match="other settings.*width"):
-        train_and_evaluate(run, fake, input="events", sensor="lr", epochs=10, patience=0, **{**SMALL, "width": 6})
+    with pytest.raises(ParameterError, match=r"other settings \(net, width\)"):
+        train_and_evaluate(fake, run, replace(EVENTS_LR, width=6))
 
 
 def test_batchnorm_recalibration_uses_exact_training_statistics():
-    import torch
-
     from evface.models.snn import NetConfig, SpikingCNN
     from evface.tasks.classify import recalibrate_batchnorm
 
@@ -211,11 +219,12 @@ def test_batchnorm_recalibration_uses_exact_training_statistics():
 def test_loso_trains_one_model_per_subject_and_evaluates(fake, tmp_path):
     from evface.tasks.classify import evaluate_run, train_and_evaluate
 
-    m = train_and_evaluate(tmp_path / "loso", fake, input="events", sensor="lr", loso=True, epochs=1, patience=0,
-                           **{**SMALL, "width": 4})
+    m = train_and_evaluate(fake, tmp_path / "loso", replace(EVENTS_LR, loso=True, epochs=1, width=4))
     assert m["folds"] == 5 and m["n"] == 30 and m["evaluated_on"] == "leave-one-subject-out"
-    assert sorted(p.name for p in (tmp_path / "loso" / "folds").iterdir()) == ["s0", "s1", "s2", "s3", "s4"]
-    assert 0 <= m["macro_f1_per_fold_mean"] <= 1
+    folds = tmp_path / "loso" / "folds"
+    assert sorted(p.name for p in folds.iterdir()) == ["s0", "s1", "s2", "s3", "s4"]
+    weights = [engine.load_checkpoint(folds / s / "best.pt")["model"]["convs.0.weight"] for s in ("s0", "s1")]
+    assert not torch.equal(*weights)  # one model per fold, each trained on its own subjects
     same = evaluate_run(tmp_path / "loso", fake, tmp_path / "same", cross_sensor=False)
     assert same["confusion_matrix"] == m["confusion_matrix"]  # each clip scored by the model that never saw it
     other = make_fake_dataset(tmp_path / "other", subjects=("t0",), seed=9, per_class=1)

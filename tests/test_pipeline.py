@@ -11,6 +11,8 @@ import pytest
 
 import evface.pipeline as pipeline
 from evface.errors import ParameterError
+from evface.tasks import registry
+from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 
 from report_fixtures import copy_fake_results, make_fake_run
 
@@ -40,6 +42,26 @@ def test_plan_keys_follow_configuration(tmp_path):
     assert all(a.key != b.key for a, b in zip(stages, other_seed))
     with pytest.raises(ParameterError, match="unknown preset"):
         pipeline.plan("huge", None, tmp_path)
+
+
+def test_training_stages_run_their_task_from_the_registry(tmp_path, monkeypatch):
+    calls = []
+    for name, config in (("classify", ClassifyConfig), ("reconstruct", ReconstructConfig)):
+        task = registry.Task(name, config, lambda *args, **kw: calls.append((args, kw)) or {}, lambda *a: {})
+        monkeypatch.setitem(registry.TASKS, name, task)
+    _, stages = pipeline.plan("quick", tmp_path / "data", tmp_path)
+    by_name = {s.name: s for s in stages}
+    pipeline.run_stage(by_name["events-lr"], tmp_path / "a")
+    pipeline.run_stage(by_name["recon-hd"], tmp_path / "b")
+    budget = pipeline.PRESETS["quick"]
+    assert calls == [
+        ((str(tmp_path / "data"), tmp_path / "a", ClassifyConfig(input="events", sensor="lr", seed=0,
+                                                                  epochs=budget["classify_epochs"],
+                                                                  patience=budget["classify_patience"])), {}),
+        ((str(tmp_path / "data"), tmp_path / "b", ReconstructConfig(sensor="hd", keyframe=True, seed=0,
+                                                                     epochs=budget["reconstruct_epochs"],
+                                                                     patience=budget["reconstruct_patience"])), {}),
+    ]
 
 
 def test_killed_run_resumes_without_redoing_stages(tmp_path):

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from test_recon_fake import make_clip, make_fake_dataset
+from recon_fixtures import make_clip, make_fake_dataset
 
 from evface.errors import DatasetError, ParameterError
 from evface.inputs.clip_view import register_to_box, resize_area, to_gray

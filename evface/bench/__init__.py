@@ -11,6 +11,8 @@ import os
 import platform
 from typing import Any
 
+from evface import __version__
+
 BENCHMARKS = ("io", "sim", "synth", "train")
 """Benchmark modules in evface.bench, in the order ``evface bench`` runs them."""
 
@@ -32,8 +34,6 @@ def machine() -> dict[str, Any]:
 
 def run(names: tuple[str, ...] = BENCHMARKS, quick: bool = False) -> dict[str, Any]:
     """Run the named benchmarks and return one JSON-ready document."""
-    from evface import __version__
-
     doc: dict[str, Any] = {"evface": __version__, "machine": machine()}
     for name in names:
         module = importlib.import_module(f"evface.bench.{name}")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from evface.tasks import classify, reconstruct
+
 
 def run(quick: bool = False) -> dict[str, Any]:
     """Samples/s of the spiking classifier (events and RGB input) and of the reconstructors."""
-    from evface.tasks import classify, reconstruct
-
     steps = 2 if quick else 5
     return {
         "classify": classify.throughput(steps=steps),

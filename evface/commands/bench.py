@@ -7,6 +7,7 @@ import json
 import typer
 
 from evface.bench import BENCHMARKS, run
+from evface.errors import ParameterError
 
 
 def register(app: typer.Typer) -> None:
@@ -18,8 +19,6 @@ def register(app: typer.Typer) -> None:
         quick: bool = typer.Option(False, "--quick", help="Smaller inputs, for a smoke test; figures are not comparable."),
     ) -> None:
         """Measure speed and print one JSON document (events/s, Mpix/s, clips/s, samples/s)."""
-        from evface.errors import ParameterError
-
         chosen = tuple(names) if names else BENCHMARKS
         unknown = sorted(set(chosen) - set(BENCHMARKS))
         if unknown:

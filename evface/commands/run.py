@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         jobs: int = typer.Option(None, "--jobs", help="Stages run side by side (default: one per core)."),
     ) -> None:
         """Build the dataset, train and evaluate every model, and write OUT/report.html."""
-        from evface.pipeline import run_pipeline
+        from evface.pipeline import run_pipeline  # lazy: keeps torch out of `evface --help`
 
         report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs, log=console.print)
         console.print(f"[bold green]report written:[/] {report}", soft_wrap=True)
@@ -32,6 +32,6 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("report.html"), "--out", help="The HTML file to write."),
     ) -> None:
         """Write one self-contained HTML report of the given runs."""
-        from evface.report.html import build_report
+        from evface.report.html import build_report  # lazy: keeps matplotlib out of `evface --help`
 
         console.print(f"[bold green]report written:[/] {build_report(list(runs), out)}", soft_wrap=True)

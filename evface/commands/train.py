@@ -1,18 +1,26 @@
 """``evface train classify``, ``evface eval`` and ``evface export-nir``.
 
 ``train_app`` is the ``evface train`` group; other task modules (``evface.commands.reconstruct``)
-import it and add their own sub-command. ``evface eval RUN`` dispatches on ``RUN/config.json``'s
-``task``: ``evface.tasks.<task>.evaluate_run(run_dir, data_dir, out_dir) -> dict``.
+import it and add their own sub-command. A training command's options are made from its task's
+config (:func:`with_config`: one option per field, the field's default and help), so every
+default lives in :mod:`evface.tasks.configs` only. ``evface eval RUN`` dispatches on
+``RUN/config.json``'s ``task`` through :mod:`evface.tasks.registry`.
 """
 
 from __future__ import annotations
 
-import importlib
+import inspect
 import json
+import typing
+from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
+
+from evface.tasks.configs import ClassifyConfig, TaskConfig
 
 train_app = typer.Typer(help="Train a model on a dataset folder (works under torchrun for DDP).", no_args_is_help=True)
 _console = Console(stderr=True)
@@ -22,40 +30,55 @@ def _log(message: str) -> None:
     _console.print(message, highlight=False, soft_wrap=True)
 
 
+def config_options(config_class: type[TaskConfig]) -> list[inspect.Parameter]:
+    """One keyword-only typer option per field of ``config_class``: ``--field-name`` (``--name/--no-name``
+    or the field's ``off`` name for a switch), the field's default and its ``help`` metadata."""
+    types = typing.get_type_hints(config_class)
+    options = []
+    for f in fields(config_class):
+        flag = "--" + f.name.replace("_", "-")
+        if types[f.name] is bool:
+            flag += "/" + (f.metadata["off"] or "--no-" + flag[2:])
+        options.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, annotation=types[f.name],
+                                         default=typer.Option(f.default, flag, help=f.metadata["help"])))
+    return options
+
+
+def with_config(config_class: type[TaskConfig]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Turn ``command(..., config)`` into a typer command with one option per config field.
+
+    The decorated function's other parameters stay as they are; the command builds
+    ``config_class(**fields)`` from the options and passes it as ``config``.
+    """
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "config"]
+        names = [f.name for f in fields(config_class)]
+
+        def run(**kwargs: Any) -> None:
+            config = config_class(**{name: kwargs.pop(name) for name in names})
+            command(**kwargs, config=config)
+
+        parameters = own + config_options(config_class)
+        run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in parameters}
+        run.__name__, run.__qualname__, run.__doc__ = command.__name__, command.__qualname__, command.__doc__
+        return run
+
+    return decorate
+
+
 @train_app.command("classify")
+@with_config(ClassifyConfig)
 def classify(
     data: Path = typer.Option(..., "--data", help="Dataset folder (manifest.csv, clips/)."),
     out: Path = typer.Option(..., "--out", help="Run folder (config.json, checkpoints, metrics.json); an existing one resumes."),
-    input: str = typer.Option("events", "--input", help="events | rgb | rgb-diff."),
-    sensor: str = typer.Option("hd", "--sensor", help="Event sensor for --input events: hd | lr."),
-    model: str = typer.Option("snn", "--model", help="snn (spiking CNN) | ann (its ReLU twin)."),
-    epochs: int = typer.Option(100, "--epochs", help="Maximum number of epochs."),
-    patience: int = typer.Option(25, "--patience", help="Early stopping: epochs without a better validation UF1 (0 = off)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the split, the initialisation and the sampling."),
-    batch_size: int = typer.Option(16, "--batch-size", help="Clips per batch (per process under torchrun)."),
-    lr: float = typer.Option(2e-3, "--lr", help="AdamW learning rate (cosine schedule)."),
-    time_steps: int = typer.Option(8, "--time-steps", help="Number of time steps T over the clip."),
-    size: int = typer.Option(64, "--size", help="Face crops are shrunk to size x size."),
-    depth: int = typer.Option(3, "--depth", help="Convolution blocks."),
-    width: int = typer.Option(8, "--width", help="Channels of the first block (doubling per block)."),
-    beta: float = typer.Option(0.9, "--beta", help="LIF membrane decay per step."),
-    slope: float = typer.Option(25.0, "--slope", help="Steepness of the fast-sigmoid surrogate gradient."),
-    dropout: float = typer.Option(0.2, "--dropout", help="Dropout before the readout layer."),
-    color: bool = typer.Option(False, "--color/--gray", help="RGB inputs in colour or grey."),
-    window: str = typer.Option("clip", "--window", help="clip (whole clip) | expression (onset to offset)."),
-    loso: bool = typer.Option(False, "--loso", help="Leave-one-subject-out cross-validation instead of one split."),
-    balanced: bool = typer.Option(True, "--balanced/--no-balanced", help="Class-balanced sampling."),
-    augment: bool = typer.Option(True, "--augment/--no-augment", help="Flips, shifts, event drop and noise."),
-    max_shift: float = typer.Option(0.0625, "--max-shift", help="Largest random shift, as a fraction of the crop (0 = none)."),
-    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda."),
+    config: ClassifyConfig = ClassifyConfig(),
 ) -> None:
     """Train the AU classifier and evaluate it on held-out subjects (RUN/metrics.json)."""
-    from evface.tasks.classify import train_and_evaluate
+    from evface.tasks.classify import train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
-    train_and_evaluate(out, data, log=_log, input=input, sensor=sensor, model=model, epochs=epochs, patience=patience,
-                       seed=seed, batch_size=batch_size, lr=lr, time_steps=time_steps, size=size, depth=depth,
-                       width=width, beta=beta, slope=slope, dropout=dropout, color=color, window=window, loso=loso, balanced=balanced,
-                       augment=augment, max_shift=max_shift, device=device)
+    train_and_evaluate(data, out, config, log=_log)
 
 
 def register(app: typer.Typer) -> None:
@@ -69,10 +92,9 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "--out", help="Write metrics.json here instead of into the run folder."),
     ) -> None:
         """Evaluate a trained run on a dataset folder and write metrics.json."""
-        from evface.tasks.engine import load_config
+        from evface.tasks.registry import task_of_run  # lazy: keeps torch out of `evface --help`
 
-        task = load_config(run)["task"]
-        metrics = importlib.import_module(f"evface.tasks.{task}").evaluate_run(run, data, out)
+        metrics = task_of_run(run).evaluate_run(run, data, out)
         headline = {k: metrics[k] for k in ("top1", "macro_f1", "uar", "uf1", "n") if k in metrics}
         print(json.dumps(headline or metrics, default=str))
 

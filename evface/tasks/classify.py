@@ -1,11 +1,13 @@
 """AU classification: train and evaluate the spiking CNN (or its ANN twin) on one input kind.
 
-:func:`train_and_evaluate` is what ``evface train classify`` runs: open the dataset folder,
-preprocess every clip once into an in-memory array (:mod:`evface.inputs.classify`), split
-by subject (:func:`evface.inputs.splits.subject_split`, or leave-one-subject-out folds), train
-with class-balanced sampling and augmentation through :func:`evface.tasks.engine.fit` (early
-stopping on the validation UF1, checkpoints, resume, DDP under torchrun), then evaluate the best
-checkpoint on the held-out subjects and write ``RUN/metrics.json``.
+:func:`train_and_evaluate` (``data, run_dir, config, log``; the settings are a
+:class:`~evface.tasks.configs.ClassifyConfig`) is what ``evface train classify`` and ``evface run``
+run: open the dataset folder, preprocess every clip once into an in-memory array
+(:mod:`evface.inputs.classify`), split by subject (:func:`evface.inputs.splits.subject_split`, or
+leave-one-subject-out folds), train with class-balanced sampling and augmentation through
+:func:`evface.tasks.engine.fit` (early stopping on the validation UF1, checkpoints, resume, DDP
+under torchrun), then evaluate the best checkpoint on the held-out subjects and write
+``RUN/metrics.json``.
 
 :func:`evaluate_run` is what ``evface eval`` runs for a classification run: it evaluates a
 trained run on any dataset folder. On the run's own dataset it scores the held-out test subjects
@@ -25,9 +27,8 @@ first convolution's multiply-accumulates over T steps, its input being analogue)
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -35,61 +36,31 @@ import numpy as np
 import torch
 from torch import nn
 
-from evface.inputs.classify import Augment, ClassifyDataset, InputSpec, load_inputs, normalize
-from evface.io.dataset import DatasetFolder
-from evface.inputs.splits import loso_folds, subject_split
 from evface.errors import DatasetError, EvfaceError, ParameterError, where
+from evface.inputs.classify import Augment, ClassifyDataset, InputSpec, load_inputs, normalize
+from evface.inputs.splits import loso_folds, subject_split
+from evface.io.dataset import DatasetFolder
 from evface.models.snn import NetConfig, activity, ann_macs, build, snn_input_macs
 from evface.tasks import class_metrics as cm
 from evface.tasks import engine
+from evface.tasks.configs import ClassifyConfig
 
 TASK = "classify"
+RESUMABLE_CHANGES = ("device", "epochs", "patience")
+"""Settings a run folder may be resumed with after a change."""
 
 
-@dataclass(frozen=True)
-class ClassifyConfig:
-    """Every knob of a classification run (stored in ``RUN/config.json``)."""
+def input_spec(cfg: ClassifyConfig) -> InputSpec:
+    """What the network of ``cfg`` sees (raises :class:`ParameterError` for an unknown input kind or window)."""
+    return InputSpec(kind=cfg.input, sensor=cfg.sensor, time_steps=cfg.time_steps, size=cfg.size, color=cfg.color,
+                     window=cfg.window)
 
-    data: str
-    input: str = "events"
-    sensor: str = "hd"
-    model: str = "snn"
-    epochs: int = 100
-    patience: int = 25
-    seed: int = 0
-    batch_size: int = 16
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    time_steps: int = 8
-    size: int = 64
-    depth: int = 3
-    width: int = 8
-    beta: float = 0.9
-    slope: float = 25.0
-    dropout: float = 0.2
-    color: bool = False
-    window: str = "clip"
-    val_fraction: float = 0.15
-    test_fraction: float = 0.15
-    loso: bool = False
-    balanced: bool = True
-    augment: bool = True
-    max_shift: float = 0.0625
-    device: str = "auto"
 
-    def spec(self) -> InputSpec:
-        return InputSpec(kind=self.input, sensor=self.sensor, time_steps=self.time_steps, size=self.size,
-                         color=self.color, window=self.window)
-
-    def net(self, n_classes: int) -> NetConfig:
-        return NetConfig(in_channels=self.spec().channels, n_classes=n_classes, time_steps=self.time_steps,
-                         input_size=self.size, depth=self.depth, width=self.width, beta=self.beta, slope=self.slope,
-                         dropout=self.dropout)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ClassifyConfig":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+def net_config(cfg: ClassifyConfig, n_classes: int) -> NetConfig:
+    """The network of ``cfg`` for ``n_classes`` classes."""
+    return NetConfig(in_channels=input_spec(cfg).channels, n_classes=n_classes, time_steps=cfg.time_steps,
+                     input_size=cfg.size, depth=cfg.depth, width=cfg.width, beta=cfg.beta, slope=cfg.slope,
+                     dropout=cfg.dropout)
 
 
 # --------------------------------------------------------------------------- prediction
@@ -177,10 +148,10 @@ def _fit_one(
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Train one model on ``train_idx`` with early stopping on ``val_idx``; return the best model."""
     engine.seed_everything(cfg.seed)
-    net = cfg.net(len(labels))
+    net = net_config(cfg, len(labels))
     model = build(cfg.model, net).to(dist.device)
     ddp = engine.wrap_ddp(model, dist)
-    opt = torch.optim.AdamW(ddp.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.AdamW(ddp.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, cfg.epochs))
     y_train = y[train_idx]
     weights = (1.0 / np.bincount(y_train, minlength=len(labels))[y_train]) if cfg.balanced else None
@@ -228,58 +199,43 @@ def _split_indices(rows: Sequence[dict[str, Any]], part: Sequence[dict[str, Any]
     return np.array([i for i, r in enumerate(rows) if r["clip_id"] in ids], dtype=np.int64)
 
 
-def train_and_evaluate(run_dir: str | Path, data: str | Path, log: Callable[[str], None] | None = None,
-                       **options: Any) -> dict[str, Any]:
+def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ClassifyConfig = ClassifyConfig(),
+                       log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Train a classifier on dataset folder ``data`` into ``run_dir`` and evaluate it on held-out subjects.
 
-    ``options`` are :class:`ClassifyConfig` fields (``input``, ``sensor``, ``epochs``, ...).
-    Works unchanged under ``torchrun`` (one process per rank; rank 0 writes files and logs).
+    Works unchanged under ``torchrun`` (one process per rank; rank 0 writes files and calls
+    ``log``). An existing ``run_dir`` resumes when it was trained with the same settings.
     Returns the metrics written to ``RUN/metrics.json``.
     """
-    unknown = set(options) - {f.name for f in fields(ClassifyConfig)}
-    if unknown:
-        raise ParameterError(f"unknown classification options {sorted(unknown)}")
-    cfg = ClassifyConfig(data=str(Path(data).resolve()), **options)
-    cfg.spec()  # validates input kind and window
-    if cfg.model not in ("snn", "ann"):
-        raise ParameterError(f"model must be 'snn' or 'ann', not {cfg.model!r}")
-    run_dir = Path(run_dir)
-    dist = engine.init_distributed(cfg.device)
+    input_spec(config)  # validates input kind and window
+    if config.model not in ("snn", "ann"):
+        raise ParameterError(f"model must be 'snn' or 'ann', not {config.model!r}")
+    dist = engine.init_distributed(config.device)
     try:
-        return _train(cfg, run_dir, dist, log)
+        return _train(config, Path(data).resolve(), Path(run_dir), dist, log)
     finally:
         engine.teardown_distributed(dist)
 
 
-def _check_resume(run_dir: Path, config: dict[str, Any]) -> None:
-    """Refuse to resume a run folder trained with other settings (its checkpoint would not fit)."""
-    if not (run_dir / engine.CONFIG).exists():
-        return
-    old = engine.load_config(run_dir)
-    keys = [k for k in config if k not in ("device", "epochs", "patience", "subjects")]
-    changed = sorted(k for k in keys if json.loads(json.dumps(old.get(k), default=str)) != json.loads(json.dumps(config[k], default=str)))
-    if changed:
-        raise ParameterError(where(run_dir, f"holds a run with other settings ({', '.join(changed)}); "
-                                            "choose a new --out folder or delete this one"))
-
-
-def _train(cfg: ClassifyConfig, run_dir: Path, dist: engine.DistInfo, log: Callable[[str], None] | None) -> dict[str, Any]:
+def _train(cfg: ClassifyConfig, data: Path, run_dir: Path, dist: engine.DistInfo,
+           log: Callable[[str], None] | None) -> dict[str, Any]:
     say = log if (log is not None and dist.is_main) else (lambda _m: None)
-    ds = DatasetFolder.open(cfg.data)
+    ds = DatasetFolder.open(data)
     rows = list(ds.rows)
     labels = ds.labels
     if len(labels) < 2:
         raise DatasetError(where(ds.root, f"classification needs at least 2 classes, found {labels}"))
     y = _targets(rows, labels, ds.root)
-    spec = cfg.spec()
+    spec = input_spec(cfg)
     start = time.perf_counter()
     x = load_inputs([ds.clip_path(r) for r in rows], spec)
     prep_s = time.perf_counter() - start
     say(f"preprocessed {len(rows)} clips ({spec.kind}{'/' + spec.sensor if spec.kind == 'events' else ''}) in {prep_s:.1f} s")
-    net = cfg.net(len(labels))
+    net = net_config(cfg, len(labels))
     light = np.array([r["lighting"] for r in rows])
-    config: dict[str, Any] = {"task": TASK, **asdict(cfg), "labels": labels, "net": net.to_dict(), "spec": spec.to_dict()}
-    _check_resume(run_dir, config)
+    config: dict[str, Any] = {"task": TASK, "data": str(data), **cfg.to_dict(), "labels": labels, "net": net.to_dict(),
+                              "spec": spec.to_dict()}
+    engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES)
     t_train = time.perf_counter()
     if not cfg.loso:
         parts = subject_split(rows, cfg.val_fraction, cfg.test_fraction, cfg.seed)
@@ -323,7 +279,7 @@ def _train(cfg: ClassifyConfig, run_dir: Path, dist: engine.DistInfo, log: Calla
         metrics.update(_energy(merged, net, cfg.model))
         metrics.update(train_top1=float(np.mean(train_accs)), folds=len(folds), evaluated_on="leave-one-subject-out")
     metrics.update(per_sensor={spec.sensor if spec.kind == "events" else "rgb": {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}},
-                   train_seconds=train_s, preprocess_seconds=prep_s, data=cfg.data, world_size=dist.world_size)
+                   train_seconds=train_s, preprocess_seconds=prep_s, data=str(data), world_size=dist.world_size)
     if dist.is_main:
         engine.write_metrics(run_dir, metrics)
         say(f"held-out: top-1 {metrics['top1']:.3f}  macro-F1 {metrics['macro_f1']:.3f}  UAR {metrics['uar']:.3f}  "
@@ -346,25 +302,27 @@ def _load_models(run_dir: Path, cfg: ClassifyConfig, config: dict[str, Any], dev
     return models
 
 
-def evaluate_run(run_dir: str | Path, data_dir: str | Path, out_dir: str | Path | None = None,
+def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str | Path | None = None, *,
                  cross_sensor: bool = True) -> dict[str, Any]:
-    """Evaluate the trained run ``run_dir`` on dataset folder ``data_dir``; write ``metrics.json``.
+    """Evaluate the trained run ``run_dir`` on dataset folder ``data``; write ``metrics.json``.
 
-    The file goes to ``out_dir`` when given, else into ``run_dir``. A dataset with a class the
-    model does not know raises :class:`DatasetError`.
+    ``data`` defaults to the run's own dataset; the file goes to ``out`` when given, else into
+    ``run_dir``. ``cross_sensor`` also scores an event model on the other sensor's events. A
+    dataset with a class the model does not know raises :class:`DatasetError`.
     """
     run_dir = Path(run_dir)
     config = engine.load_config(run_dir)
     if config.get("task") != TASK:
         raise ParameterError(f"{run_dir} is a {config.get('task')!r} run, not a classification run")
     cfg = ClassifyConfig.from_dict(config)
+    data = Path(data if data is not None else config["data"]).resolve()
     labels = list(config["labels"])
     device = engine.select_device("cpu" if cfg.device == "cpu" else "auto")
-    ds = DatasetFolder.open(data_dir)
+    ds = DatasetFolder.open(data)
     rows = list(ds.rows)
     y = _targets(rows, labels, ds.root)
     models = _load_models(run_dir, cfg, config, device)
-    same = Path(data_dir).resolve() == Path(cfg.data).resolve()
+    same = data == Path(config["data"]).resolve()
     if same and not cfg.loso:
         test = set(config["subjects"]["test"])
         keep = [i for i, r in enumerate(rows) if r["subject"] in test]
@@ -399,7 +357,7 @@ def evaluate_run(run_dir: str | Path, data_dir: str | Path, out_dir: str | Path 
             res["synops"] = np.mean([o["synops"] for o in outs.values()], axis=0)
         return res
 
-    spec = cfg.spec()
+    spec = input_spec(cfg)
     yt = y[keep]
     light = [r["lighting"] for r in sel]
     main = run_on(spec)
@@ -418,16 +376,17 @@ def evaluate_run(run_dir: str | Path, data_dir: str | Path, out_dir: str | Path 
             s = score(yt, res["logits"].argmax(1), light, labels)
             metrics["per_sensor"][other] = {**{k: s[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")},
                                             "note": f"model trained on {spec.sensor}"}
-    metrics.update(evaluated_on=where_, data=str(Path(data_dir).resolve()), run=str(run_dir.resolve()))
-    engine.write_metrics(Path(out_dir) if out_dir is not None else run_dir, metrics)
+    metrics.update(evaluated_on=where_, data=str(data), run=str(run_dir.resolve()))
+    engine.write_metrics(Path(out) if out is not None else run_dir, metrics)
     return metrics
 
 
 # --------------------------------------------------------------------------- benchmark
 
 
-def throughput(inputs: Sequence[str] = ("events", "rgb"), batch_size: int = 16, time_steps: int = 8, size: int = 64,
-               steps: int = 5, n_classes: int = 6, seed: int = 0) -> dict[str, Any]:
+def throughput(inputs: Sequence[str] = ("events", "rgb"), batch_size: int = ClassifyConfig.batch_size,
+               time_steps: int = ClassifyConfig.time_steps, size: int = ClassifyConfig.size, steps: int = 5,
+               n_classes: int = 6, seed: int = 0) -> dict[str, Any]:
     """Training samples per second of the SNN (forward, backward, optimiser step) on random inputs.
 
     Returns ``{"<input>_train_samples_per_s": ..., "batch_size", "time_steps", "size", "threads"}``;

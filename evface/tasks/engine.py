@@ -11,9 +11,9 @@ model, its data and two callables (one training epoch, one validation pass):
   :class:`ShardedSampler` (shuffled or weighted, e.g. class-balanced, sampling that shards the
   same draw across ranks, re-drawn each epoch);
 - the run folder: :func:`write_json` / :func:`read_json` (atomic), :func:`save_config` /
-  :func:`load_config` (``RUN/config.json``), :func:`save_checkpoint` / :func:`load_checkpoint`
-  (``RUN/checkpoint.pt`` = last epoch, ``RUN/best.pt`` = best validation score),
-  :func:`write_metrics` (``metrics.json``);
+  :func:`load_config` (``RUN/config.json``), :func:`check_resume` (refuse to resume with other
+  settings), :func:`save_checkpoint` / :func:`load_checkpoint` (``RUN/checkpoint.pt`` = last
+  epoch, ``RUN/best.pt`` = best validation score), :func:`write_metrics` (``metrics.json``);
 - :func:`fit`: the epoch loop with early stopping on a validation metric, checkpoints every
   epoch, resume from ``RUN/checkpoint.pt``, history in ``RUN/history.json`` and rank-0-only
   logging through a caller-supplied ``log`` callable (the library never prints).
@@ -22,12 +22,12 @@ Typical use (a task module)::
 
     dist = init_distributed("auto")
     try:
-        seed_everything(cfg["seed"] + dist.rank)
+        seed_everything(cfg.seed + dist.rank)
         model = wrap_ddp(MyNet().to(dist.device), dist)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         if dist.is_main:
             save_config(run_dir, {"task": "classify", ...})
-        sampler = ShardedSampler(len(train_set), dist, seed=cfg["seed"], weights=w)
+        sampler = ShardedSampler(len(train_set), dist, seed=cfg.seed, weights=w)
 
         def train_epoch(epoch):            # -> dict of floats, e.g. {"loss": 0.7}
             sampler.set_epoch(epoch)
@@ -325,6 +325,25 @@ def load_config(run_dir: str | Path) -> dict[str, Any]:
     if not isinstance(config, dict) or "task" not in config:
         raise FormatError(where(path, "expected a JSON object with a 'task' key"))
     return config
+
+
+def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str, ...] = ()) -> None:
+    """Refuse to resume a run folder trained with other settings (its checkpoint would not fit).
+
+    Compares ``config`` with the folder's ``config.json`` (if any) key by key, except the keys in
+    ``free`` (settings such as ``epochs`` that a resumed run may change).
+    """
+    if not (Path(run_dir) / CONFIG).exists():
+        return
+    old = load_config(run_dir)
+
+    def plain(value: Any) -> Any:
+        return json.loads(json.dumps(value, default=_json_default))
+
+    changed = sorted(k for k in config if k not in free and plain(old.get(k)) != plain(config[k]))
+    if changed:
+        raise ParameterError(where(run_dir, f"holds a run with other settings ({', '.join(changed)}); "
+                                            "choose a new --out folder or delete this one"))
 
 
 def write_metrics(out_dir: str | Path, metrics: Mapping[str, Any], name: str = METRICS) -> Path:

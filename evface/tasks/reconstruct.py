@@ -1,13 +1,16 @@
 """Task: frame reconstruction from events (CVAE) with its baselines, trained and scored on one split.
 
-:func:`train` cuts samples (:mod:`evface.inputs.reconstruct`) from the training and validation
-subjects of a :func:`~evface.inputs.splits.subject_split`, fits the direct-integration baseline's
-contrasts and leak by grid search on training samples, then trains the CVAE
+:func:`train` (``data, run_dir, config, log``; the settings are a
+:class:`~evface.tasks.configs.ReconstructConfig`) cuts samples (:mod:`evface.inputs.reconstruct`)
+from the training and validation subjects of a :func:`~evface.inputs.splits.subject_split`, fits
+the direct-integration baseline's contrasts and leak by grid search on training samples, then
+trains the CVAE
 (:class:`~evface.models.cvae.CVAE`, in ``RUN/``) and the E2VID-style recurrent UNet
 (:class:`~evface.models.e2vid.E2VIDRecurrent`, in ``RUN/e2vid/``) with the shared engine
 (:func:`evface.tasks.engine.fit`: checkpoints, resume, early stopping on validation SSIM, DDP
 under torchrun). :func:`evaluate_run` scores every method on the held-out test subjects and
-writes ``metrics.json`` and ``strip.png``.
+writes ``metrics.json`` and ``strip.png``; :func:`train_and_evaluate` does both (what ``evface
+train reconstruct`` and ``evface run`` call).
 
 Run folder::
 
@@ -31,16 +34,18 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.utils.data import BatchSampler
 
-from evface.io.dataset import DatasetFolder
+from evface.errors import ParameterError
 from evface.inputs.clip_view import SENSORS
 from evface.inputs.reconstruct import ReconSamples, ReconSpec, build_samples
 from evface.inputs.splits import subject_split
-from evface.errors import ParameterError
+from evface.io.dataset import DatasetFolder
 from evface.models.cvae import CVAE, beta_schedule, cvae_loss, recon_loss
 from evface.models.e2vid import E2VIDRecurrent
 from evface.models.recon_baselines import copy_keyframe, fit_integration, integrate
 from evface.tasks import engine
+from evface.tasks.configs import ReconstructConfig
 from evface.tasks.image_metrics import image_metrics, summarize
 
 TASK = "reconstruct"
@@ -49,13 +54,8 @@ STRIP = "strip.png"
 FIT_SAMPLES = 512
 """At most this many training samples go into the integration baseline's grid search."""
 
-DEFAULTS: dict[str, Any] = {
-    "sensor": "hd", "keyframe": False, "target": "rgb", "size": 64, "n_bins": 5, "window_us": 33_000,
-    "epochs": 20, "batch_size": 32, "lr": 2e-3, "base": 8, "z_channels": 8, "beta": 1.0,
-    "warmup_epochs": 3, "free_bits": 0.5, "ssim_weight": 0.5, "k_samples": 8, "seq_len": 4,
-    "patience": 6, "val_fraction": 0.15, "test_fraction": 0.15, "seed": 0, "device": "auto",
-    "e2vid": True, "threads": 0,
-}
+RESUMABLE_CHANGES = ("device", "epochs", "patience", "threads", "world_size")
+"""Settings a run folder may be resumed with after a change."""
 
 
 # --------------------------------------------------------------------------- inputs
@@ -145,71 +145,81 @@ def _samples(data: Path, rows: list[dict[str, Any]], spec: ReconSpec, part: str)
     return build_samples(data, rows, spec)
 
 
-def train(
-    data: str | Path,
-    run_dir: str | Path,
-    *,
-    log: Callable[[str], None] | None = None,
-    **options: Any,
-) -> dict[str, Any]:
+def train(data: str | Path, run_dir: str | Path, config: ReconstructConfig = ReconstructConfig(),
+          log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Train the CVAE and the recurrent baseline; fit the integration baseline.
 
     Parameters
     ----------
     data : dataset folder
-    run_dir : run folder (created; an existing one resumes)
+    run_dir : run folder (created; an existing one trained with the same settings resumes)
+    config : the settings
     log : called with progress lines on rank 0
-    **options : any key of :data:`DEFAULTS` (sensor, keyframe, target, epochs, ...)
 
     Returns
     -------
     The content of ``RUN/train.json``.
     """
-    unknown = sorted(set(options) - set(DEFAULTS))
-    if unknown:
-        raise ParameterError(f"unknown reconstruction option(s) {unknown}; known: {sorted(DEFAULTS)}")
-    cfg = {**DEFAULTS, **options}
-    if cfg["sensor"] not in SENSORS:
-        raise ParameterError(f"sensor must be one of {SENSORS}, not {cfg['sensor']!r}")
-    data, run_dir = Path(data), Path(run_dir)
-    say = log or (lambda _m: None)
-    dist = engine.init_distributed(cfg["device"])
+    _check(config)
+    dist = engine.init_distributed(config.device)
     try:
-        say_main = say if dist.is_main else (lambda _m: None)
-        torch.set_num_threads(cfg["threads"] if cfg["threads"] > 0 else default_threads())
-        engine.seed_everything(cfg["seed"])
-        spec = ReconSpec(sensor=cfg["sensor"], size=cfg["size"], n_bins=cfg["n_bins"], window_us=cfg["window_us"],
-                         target=cfg["target"])
-        split = subject_split(list(DatasetFolder.open(data).rows), cfg["val_fraction"], cfg["test_fraction"], cfg["seed"])
-        say_main(f"building samples ({cfg['sensor']}, target {cfg['target']}) ...")
-        train_s = _samples(data, split["train"], spec, "train")
-        val_s = _samples(data, split["val"], spec, "validation")
-        say_main(f"{len(train_s)} training, {len(val_s)} validation samples")
-        rms = float(np.sqrt(np.mean(train_s.voxel.astype(np.float64) ** 2)))
-        voxel_scale = 1.0 / rms if rms > 0 else 1.0
-        fit_idx = np.random.default_rng(cfg["seed"]).permutation(len(train_s))[:FIT_SAMPLES]
-        integ = fit_integration(train_s.key[fit_idx], train_s.counts[fit_idx].astype(np.float32),
-                                train_s.target[fit_idx], spec.alphas_rad_s, gamma=spec.gamma)
-        config = {
-            "task": TASK, "data": str(data.resolve()), **cfg, "spec": spec.to_dict(), "voxel_scale": voxel_scale,
-            "integration": integ, "world_size": dist.world_size,
-            "split": {part: sorted({r["subject"] for r in rows}) for part, rows in split.items()},
-        }
-        if dist.is_main:
-            engine.save_config(run_dir, config)
-        summary: dict[str, Any] = {"n_train": len(train_s), "n_val": len(val_s)}
-        t0 = time.perf_counter()
-        summary["cvae"] = _train_cvae(cfg, train_s, val_s, voxel_scale, run_dir, dist, say_main)
-        summary["cvae"]["seconds"] = time.perf_counter() - t0
-        if cfg["e2vid"]:
-            t0 = time.perf_counter()
-            summary["e2vid"] = _train_e2vid(cfg, train_s, val_s, voxel_scale, run_dir / E2VID_DIR, dist, say_main)
-            summary["e2vid"]["seconds"] = time.perf_counter() - t0
-        if dist.is_main:
-            engine.write_json(run_dir / "train.json", summary)
-        return summary
+        return _train(config, Path(data), Path(run_dir), dist, log)
     finally:
         engine.teardown_distributed(dist)
+
+
+def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ReconstructConfig = ReconstructConfig(),
+                       log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """:func:`train`, then :func:`evaluate_run` on the same dataset (rank 0 only; other ranks return ``{}``)."""
+    _check(config)
+    dist = engine.init_distributed(config.device)
+    try:
+        _train(config, Path(data), Path(run_dir), dist, log)
+    finally:
+        engine.teardown_distributed(dist)
+    return evaluate_run(run_dir, data) if dist.is_main else {}
+
+
+def _check(cfg: ReconstructConfig) -> None:
+    if cfg.sensor not in SENSORS:
+        raise ParameterError(f"sensor must be one of {SENSORS}, not {cfg.sensor!r}")
+
+
+def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistInfo,
+           log: Callable[[str], None] | None) -> dict[str, Any]:
+    say = log if (log is not None and dist.is_main) else (lambda _m: None)
+    torch.set_num_threads(cfg.threads if cfg.threads > 0 else default_threads())
+    engine.seed_everything(cfg.seed)
+    spec = ReconSpec(sensor=cfg.sensor, size=cfg.size, n_bins=cfg.n_bins, window_us=cfg.window_us, target=cfg.target)
+    split = subject_split(list(DatasetFolder.open(data).rows), cfg.val_fraction, cfg.test_fraction, cfg.seed)
+    say(f"building samples ({cfg.sensor}, target {cfg.target}) ...")
+    train_s = _samples(data, split["train"], spec, "train")
+    val_s = _samples(data, split["val"], spec, "validation")
+    say(f"{len(train_s)} training, {len(val_s)} validation samples")
+    rms = float(np.sqrt(np.mean(train_s.voxel.astype(np.float64) ** 2)))
+    voxel_scale = 1.0 / rms if rms > 0 else 1.0
+    fit_idx = np.random.default_rng(cfg.seed).permutation(len(train_s))[:FIT_SAMPLES]
+    integ = fit_integration(train_s.key[fit_idx], train_s.counts[fit_idx].astype(np.float32),
+                            train_s.target[fit_idx], spec.alphas_rad_s, gamma=spec.gamma)
+    config = {
+        "task": TASK, "data": str(data.resolve()), **cfg.to_dict(), "spec": spec.to_dict(), "voxel_scale": voxel_scale,
+        "integration": integ, "world_size": dist.world_size,
+        "split": {part: sorted({r["subject"] for r in rows}) for part, rows in split.items()},
+    }
+    engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES)
+    if dist.is_main:
+        engine.save_config(run_dir, config)
+    summary: dict[str, Any] = {"n_train": len(train_s), "n_val": len(val_s)}
+    t0 = time.perf_counter()
+    summary["cvae"] = _train_cvae(cfg, train_s, val_s, voxel_scale, run_dir, dist, say)
+    summary["cvae"]["seconds"] = time.perf_counter() - t0
+    if cfg.e2vid:
+        t0 = time.perf_counter()
+        summary["e2vid"] = _train_e2vid(cfg, train_s, val_s, voxel_scale, run_dir / E2VID_DIR, dist, say)
+        summary["e2vid"]["seconds"] = time.perf_counter() - t0
+    if dist.is_main:
+        engine.write_json(run_dir / "train.json", summary)
+    return summary
 
 
 def _fit_summary(result: dict[str, Any]) -> dict[str, Any]:
@@ -221,26 +231,27 @@ def _val_ssim(pred: np.ndarray, s: ReconSamples) -> dict[str, float]:
     return {"val_ssim": float(m["ssim"].mean()), "val_psnr": float(np.minimum(m["psnr"], 100).mean())}
 
 
-def _train_cvae(cfg, train_s, val_s, voxel_scale, run_dir, dist, say) -> dict[str, Any]:
+def _train_cvae(cfg: ReconstructConfig, train_s: ReconSamples, val_s: ReconSamples, voxel_scale: float,
+                run_dir: Path, dist: engine.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
     device = dist.device
-    model = CVAE(cfg["n_bins"], cfg["keyframe"], cfg["base"], cfg["z_channels"]).to(device)
+    model = CVAE(cfg.n_bins, cfg.keyframe, cfg.base, cfg.z_channels).to(device)
     net = engine.wrap_ddp(model, dist)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"])
-    sampler = engine.ShardedSampler(len(train_s), dist, seed=cfg["seed"])
-    rng = torch.Generator().manual_seed(cfg["seed"] + dist.rank)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
+    sampler = engine.ShardedSampler(len(train_s), dist, seed=cfg.seed)
+    batches = BatchSampler(sampler, cfg.batch_size, drop_last=False)
+    rng = torch.Generator().manual_seed(cfg.seed + dist.rank)
 
     def train_epoch(epoch: int) -> dict[str, float]:
         sampler.set_epoch(epoch)
-        beta = beta_schedule(epoch, cfg["beta"], cfg["warmup_epochs"])
-        order = np.fromiter(sampler, dtype=np.int64)
+        beta = beta_schedule(epoch, cfg.kl_beta, cfg.warmup_epochs)
         tot = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
         n = 0
-        for start in range(0, len(order), cfg["batch_size"]):
-            idx = order[start : start + cfg["batch_size"]]
-            c, x = condition(train_s, idx, voxel_scale, cfg["keyframe"]), _target(train_s, idx)
+        for batch in batches:
+            idx = np.asarray(batch, dtype=np.int64)
+            c, x = condition(train_s, idx, voxel_scale, cfg.keyframe), _target(train_s, idx)
             c, x = _flip(c, x, mask=torch.rand(len(idx), generator=rng) < 0.5)
             out = net(x.to(device), c.to(device))
-            losses = cvae_loss(out, x.to(device), beta, cfg["free_bits"], cfg["ssim_weight"])
+            losses = cvae_loss(out, x.to(device), beta, cfg.free_bits, cfg.ssim_weight)
             opt.zero_grad(set_to_none=True)
             losses["loss"].backward()
             opt.step()
@@ -250,36 +261,37 @@ def _train_cvae(cfg, train_s, val_s, voxel_scale, run_dir, dist, say) -> dict[st
         return {k: engine.all_reduce_mean(v / max(n, 1), dist) for k, v in tot.items()} | {"beta": beta}
 
     def validate(epoch: int) -> dict[str, float]:
-        pred = predict_cvae(model, val_s, voxel_scale, cfg["keyframe"], device=device)
+        pred = predict_cvae(model, val_s, voxel_scale, cfg.keyframe, device=device)
         return _val_ssim(pred, val_s)
 
-    result = engine.fit(net, opt, train_epoch, validate, run_dir, dist=dist, epochs=cfg["epochs"],
-                        monitor="val_ssim", mode="max", patience=cfg["patience"], log=lambda m: say("cvae " + m))
+    result = engine.fit(net, opt, train_epoch, validate, run_dir, dist=dist, epochs=cfg.epochs,
+                        monitor="val_ssim", mode="max", patience=cfg.patience, log=lambda m: say("cvae " + m))
     return _fit_summary(result)
 
 
-def _train_e2vid(cfg, train_s, val_s, voxel_scale, run_dir, dist, say) -> dict[str, Any]:
+def _train_e2vid(cfg: ReconstructConfig, train_s: ReconSamples, val_s: ReconSamples, voxel_scale: float,
+                 run_dir: Path, dist: engine.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
     device = dist.device
-    model = E2VIDRecurrent(cfg["n_bins"], cfg["keyframe"], cfg["base"]).to(device)
+    model = E2VIDRecurrent(cfg.n_bins, cfg.keyframe, cfg.base).to(device)
     net = engine.wrap_ddp(model, dist)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"])
-    runs = sequences(train_s, cfg["seq_len"])
-    sampler = engine.ShardedSampler(len(runs), dist, seed=cfg["seed"])
-    rng = torch.Generator().manual_seed(cfg["seed"] + dist.rank)
-    batch = max(1, cfg["batch_size"] // runs.shape[1])
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
+    runs = sequences(train_s, cfg.seq_len)
+    sampler = engine.ShardedSampler(len(runs), dist, seed=cfg.seed)
+    batches = BatchSampler(sampler, max(1, cfg.batch_size // runs.shape[1]), drop_last=False)
+    rng = torch.Generator().manual_seed(cfg.seed + dist.rank)
 
     def train_epoch(epoch: int) -> dict[str, float]:
         sampler.set_epoch(epoch)
-        order = np.fromiter(sampler, dtype=np.int64)
         total, n = 0.0, 0
-        for start in range(0, len(order), batch):
-            seq = runs[order[start : start + batch]]
+        for batch in batches:
+            seq = runs[np.asarray(batch, dtype=np.int64)]
             flip = torch.rand(len(seq), generator=rng) < 0.5
             state, loss = None, 0.0
             for step in range(seq.shape[1]):
-                c, x = _flip(condition(train_s, seq[:, step], voxel_scale, cfg["keyframe"]), _target(train_s, seq[:, step]), mask=flip)
+                c, x = _flip(condition(train_s, seq[:, step], voxel_scale, cfg.keyframe), _target(train_s, seq[:, step]),
+                             mask=flip)
                 y, state = net(c.to(device), state)
-                loss = loss + recon_loss(y, x.to(device), cfg["ssim_weight"])
+                loss = loss + recon_loss(y, x.to(device), cfg.ssim_weight)
             loss = loss / seq.shape[1]
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -289,48 +301,48 @@ def _train_e2vid(cfg, train_s, val_s, voxel_scale, run_dir, dist, say) -> dict[s
         return {"loss": engine.all_reduce_mean(total / max(n, 1), dist)}
 
     def validate(epoch: int) -> dict[str, float]:
-        return _val_ssim(predict_e2vid(model, val_s, voxel_scale, cfg["keyframe"], device=device), val_s)
+        return _val_ssim(predict_e2vid(model, val_s, voxel_scale, cfg.keyframe, device=device), val_s)
 
-    result = engine.fit(net, opt, train_epoch, validate, run_dir, dist=dist, epochs=cfg["epochs"],
-                        monitor="val_ssim", mode="max", patience=cfg["patience"], log=lambda m: say("e2vid " + m))
+    result = engine.fit(net, opt, train_epoch, validate, run_dir, dist=dist, epochs=cfg.epochs,
+                        monitor="val_ssim", mode="max", patience=cfg.patience, log=lambda m: say("e2vid " + m))
     return _fit_summary(result)
 
 
 # --------------------------------------------------------------------------- evaluation
 
 
-def evaluate_run(run_dir: str | Path, data_dir: str | Path | None = None, out_dir: str | Path | None = None) -> dict[str, Any]:
+def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str | Path | None = None) -> dict[str, Any]:
     """Score the CVAE and every baseline on the test subjects; write metrics.json and strip.png.
 
     Parameters
     ----------
     run_dir : a run folder written by :func:`train`
-    data_dir : dataset folder (default: the one the run was trained on); its test split is
+    data : dataset folder (default: the one the run was trained on); its test split is
         recomputed with the run's seed and fractions
-    out_dir : where metrics.json and strip.png go (default: ``run_dir``)
+    out : where metrics.json and strip.png go (default: ``run_dir``)
     """
     run_dir = Path(run_dir)
     config = engine.load_config(run_dir)
     if config.get("task") != TASK:
         raise ParameterError(f"{run_dir} is a {config.get('task')!r} run, not a reconstruction run")
-    data = Path(data_dir) if data_dir is not None else Path(config["data"])
-    out = Path(out_dir) if out_dir is not None else run_dir
+    cfg = ReconstructConfig.from_dict(config)
+    data = Path(data if data is not None else config["data"])
+    out = Path(out) if out is not None else run_dir
     spec = ReconSpec.from_dict(config["spec"])
     rows = list(DatasetFolder.open(data).rows)
-    test_rows = subject_split(rows, config["val_fraction"], config["test_fraction"], config["seed"])["test"]
+    test_rows = subject_split(rows, cfg.val_fraction, cfg.test_fraction, cfg.seed)["test"]
     s = _samples(data, test_rows, spec, "test")
-    scale, kf = config["voxel_scale"], config["keyframe"]
-    device = engine.select_device(config.get("device", "auto"))
+    scale, kf = config["voxel_scale"], cfg.keyframe
+    device = engine.select_device(cfg.device)
     preds: dict[str, np.ndarray] = {}
-    cvae = CVAE(config["n_bins"], kf, config["base"], config["z_channels"])
+    cvae = CVAE(cfg.n_bins, kf, cfg.base, cfg.z_channels)
     engine.load_model_state(run_dir, cvae)
     cvae.to(device)
     preds["cvae"] = predict_cvae(cvae, s, scale, kf, device=device)
-    if config.get("k_samples", 0) > 0:
-        preds[f"cvae_mean{config['k_samples']}"] = predict_cvae(cvae, s, scale, kf, k=config["k_samples"],
-                                                               seed=config["seed"], device=device)
-    if config.get("e2vid") and (run_dir / E2VID_DIR / engine.BEST).exists():
-        e2vid = E2VIDRecurrent(config["n_bins"], kf, config["base"])
+    if cfg.k_samples > 0:
+        preds[f"cvae_mean{cfg.k_samples}"] = predict_cvae(cvae, s, scale, kf, k=cfg.k_samples, seed=cfg.seed, device=device)
+    if cfg.e2vid and (run_dir / E2VID_DIR / engine.BEST).exists():
+        e2vid = E2VIDRecurrent(cfg.n_bins, kf, cfg.base)
         engine.load_model_state(run_dir / E2VID_DIR, e2vid)
         preds["e2vid"] = predict_e2vid(e2vid.to(device), s, scale, kf, device=device)
     ip = config["integration"]
@@ -381,19 +393,12 @@ def write_strip(path: Path, s: ReconSamples, preds: dict[str, np.ndarray], n_row
     return path
 
 
-def train_and_evaluate(run_dir: str | Path, data: str | Path, log: Callable[[str], None] | None = None, **options: Any) -> dict[str, Any]:
-    """:func:`train` then :func:`evaluate_run` on the same dataset (what ``evface run`` calls)."""
-    train(data, run_dir, log=log, **options)
-    if int(os.environ.get("RANK", "0")) == 0:
-        return evaluate_run(run_dir, data)
-    return {}
-
-
 # --------------------------------------------------------------------------- speed
 
 
-def throughput(batch_size: int = 32, size: int = 64, n_bins: int = 5, keyframe: bool = True, steps: int = 5,
-               base: int = DEFAULTS["base"], device: str = "cpu", seed: int = 0) -> dict[str, Any]:
+def throughput(batch_size: int = ReconstructConfig.batch_size, size: int = ReconstructConfig.size,
+               n_bins: int = ReconstructConfig.n_bins, keyframe: bool = True, steps: int = 5,
+               base: int = ReconstructConfig.base, device: str = "cpu", seed: int = 0) -> dict[str, Any]:
     """Training and inference speed of the CVAE and the recurrent UNet on random inputs (samples/s).
 
     The defaults are the training defaults (64 x 64 crops, 5 bins, keyframe channel, ``base`` 8).

@@ -1,6 +1,6 @@
-"""A tiny fake reconstruction dataset (moving blobs) built with the clip API, and its checks.
+"""A tiny fake reconstruction dataset (moving blobs) built with the clip API.
 
-Other reconstruction tests import :func:`make_fake_dataset` from here.
+The reconstruction tests import :func:`make_clip` and :func:`make_fake_dataset` from here.
 """
 
 import numpy as np
@@ -79,13 +79,6 @@ def make_fake_dataset(root, n_subjects=4, clips_per_subject=2, duration_us=400_0
                          "apex_us": clip.apex_us, "offset_us": clip.offset_us, "duration_us": duration_us,
                          "source": "fake"})
     write_manifest(root, rows)
-    write_dataset_json(root, {"generator": "tests.test_recon_fake", "seed": 0})
+    write_dataset_json(root, {"generator": "tests.recon_fixtures", "seed": 0})
     return root
 
-
-def test_fake_clip_has_events_of_both_polarities():
-    clip = make_clip("c", "s", "bright", 0, duration_us=100_000)
-    for name in SENSOR_SCALE:
-        p = clip.events[name]["p"]
-        assert (p > 0).any() and (p < 0).any()
-    assert clip.events["hd"].size > clip.events["lr"].size

@@ -1,0 +1,101 @@
+"""The settings of each task: one frozen dataclass per task, every default in one place.
+
+A training run stores its config's fields in ``RUN/config.json`` (beside what training
+measured), ``evface train classify|reconstruct`` builds one command-line option per field from
+them (the field's ``help`` metadata is the option's help) and ``evface run`` overrides a few per
+stage. This module imports nothing heavy, so that the CLI can start without torch.
+
+Examples
+--------
+>>> ClassifyConfig(epochs=3).learning_rate
+0.002
+>>> ReconstructConfig.from_dict({"task": "reconstruct", "epochs": 2, "voxel_scale": 1.5}).epochs
+2
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, TypeVar
+
+C = TypeVar("C", bound="TaskConfig")
+
+
+def setting(default: Any, help: str, *, off: str | None = None) -> Any:
+    """A config field with its command-line help (``off``: the name of a switch's off option)."""
+    return field(default=default, metadata={"help": help, "off": off})
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """What the task configs share: conversion from and to ``config.json``'s dict."""
+
+    @classmethod
+    def from_dict(cls: type[C], d: dict[str, Any]) -> C:
+        """The config held by a dict such as ``RUN/config.json`` (keys that are not fields are ignored)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ClassifyConfig(TaskConfig):
+    """Every knob of a classification run (:mod:`evface.tasks.classify`)."""
+
+    input: str = setting("events", "events | rgb | rgb-diff.")
+    sensor: str = setting("hd", "Event sensor for --input events: hd | lr.")
+    model: str = setting("snn", "snn (spiking CNN) | ann (its ReLU twin).")
+    epochs: int = setting(100, "Maximum number of epochs.")
+    patience: int = setting(25, "Early stopping: epochs without a better validation UF1 (0 = off).")
+    seed: int = setting(0, "Seed of the split, the initialisation and the sampling.")
+    batch_size: int = setting(16, "Clips per batch (per process under torchrun).")
+    learning_rate: float = setting(2e-3, "AdamW learning rate (cosine schedule).")
+    weight_decay: float = setting(1e-4, "AdamW weight decay.")
+    time_steps: int = setting(8, "Number of time steps T over the clip.")
+    size: int = setting(64, "Face crops are shrunk to size x size.")
+    depth: int = setting(3, "Convolution blocks.")
+    width: int = setting(8, "Channels of the first block (doubling per block).")
+    beta: float = setting(0.9, "LIF membrane decay per step.")
+    slope: float = setting(25.0, "Steepness of the fast-sigmoid surrogate gradient.")
+    dropout: float = setting(0.2, "Dropout before the readout layer.")
+    color: bool = setting(False, "RGB inputs in colour or grey.", off="--gray")
+    window: str = setting("clip", "clip (whole clip) | expression (onset to offset).")
+    val_fraction: float = setting(0.15, "Share of the subjects held out for validation (early stopping).")
+    test_fraction: float = setting(0.15, "Share of the subjects held out for the test.")
+    loso: bool = setting(False, "Leave-one-subject-out cross-validation instead of one split.")
+    balanced: bool = setting(True, "Class-balanced sampling.")
+    augment: bool = setting(True, "Flips, shifts, event drop and noise.")
+    max_shift: float = setting(0.0625, "Largest random shift, as a fraction of the crop (0 = none).")
+    device: str = setting("auto", "auto | cpu | cuda.")
+
+
+@dataclass(frozen=True)
+class ReconstructConfig(TaskConfig):
+    """Every knob of a reconstruction run (:mod:`evface.tasks.reconstruct`)."""
+
+    sensor: str = setting("hd", "Event sensor: hd | lr.")
+    keyframe: bool = setting(False, "Condition on the last RGB frame before the event window.")
+    target: str = setting("rgb", "rgb (registered grey RGB frame) | truth (synthetic clean intensity).")
+    epochs: int = setting(20, "Maximum number of epochs (each model).")
+    patience: int = setting(6, "Early stopping: epochs without a better validation SSIM (0 = off).")
+    size: int = setting(64, "Face crops are resampled to size x size.")
+    n_bins: int = setting(5, "Voxel-grid time bins.")
+    window_us: int = setting(33_000, "Event window ending at the target time (µs).")
+    batch_size: int = setting(32, "Samples per batch (per process under torchrun).")
+    learning_rate: float = setting(2e-3, "Adam learning rate.")
+    base: int = setting(8, "Channels of the first UNet stage (both networks).")
+    z_channels: int = setting(8, "CVAE latent channels (at 1/8 resolution).")
+    kl_beta: float = setting(1.0, "Weight of the KL term (per pixel).")
+    warmup_epochs: int = setting(3, "Linear KL warm-up epochs.")
+    free_bits: float = setting(0.5, "Free bits per latent channel (nats).")
+    ssim_weight: float = setting(0.5, "Weight of (1 - SSIM) beside the L1 term of the reconstruction loss.")
+    k_samples: int = setting(8, "Also report the mean of K prior samples (0 = prior mean only).")
+    seq_len: int = setting(4, "Consecutive windows per training sequence of the recurrent UNet.")
+    e2vid: bool = setting(True, "Train the recurrent UNet baseline.")
+    val_fraction: float = setting(0.15, "Share of the subjects held out for validation (early stopping).")
+    test_fraction: float = setting(0.15, "Share of the subjects held out for the test.")
+    seed: int = setting(0, "Seed of the split, the initialisation and the sampling.")
+    threads: int = setting(0, "torch CPU threads (0 = half the cores; 1 is fastest on a busy machine).")
+    device: str = setting("auto", "auto | cpu | cuda.")

@@ -1,0 +1,56 @@
+"""The tasks by name: what ``evface run`` stages, ``evface train`` and ``evface eval`` dispatch on.
+
+Every task has the same shape: a frozen config class (:mod:`evface.tasks.configs`),
+``train_and_evaluate(data, run_dir, config, log=None) -> metrics`` and
+``evaluate_run(run_dir, data=None, out=None) -> metrics``. A run folder's ``config.json`` names
+its task under ``"task"``, which :func:`task_of_run` looks up here.
+
+Examples
+--------
+>>> sorted(TASKS)
+['classify', 'reconstruct']
+>>> get("classify").config(epochs=2).epochs
+2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evface.errors import FormatError, ParameterError, where
+from evface.tasks import classify, engine, reconstruct
+from evface.tasks.configs import ClassifyConfig, ReconstructConfig, TaskConfig
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task: its name, its config class and its two entry points."""
+
+    name: str
+    config: type[TaskConfig]
+    train_and_evaluate: Callable[..., dict[str, Any]]
+    evaluate_run: Callable[..., dict[str, Any]]
+
+
+TASKS: dict[str, Task] = {
+    classify.TASK: Task(classify.TASK, ClassifyConfig, classify.train_and_evaluate, classify.evaluate_run),
+    reconstruct.TASK: Task(reconstruct.TASK, ReconstructConfig, reconstruct.train_and_evaluate, reconstruct.evaluate_run),
+}
+
+
+def get(name: str) -> Task:
+    """The task called ``name`` (a :class:`ParameterError` naming the known ones otherwise)."""
+    if name not in TASKS:
+        raise ParameterError(f"unknown task {name!r}; known: {sorted(TASKS)}")
+    return TASKS[name]
+
+
+def task_of_run(run_dir: str | Path) -> Task:
+    """The task that trained the run folder ``run_dir`` (from its ``config.json``)."""
+    name = engine.load_config(run_dir)["task"]
+    if name not in TASKS:
+        raise FormatError(where(Path(run_dir) / engine.CONFIG, f"unknown task {name!r}; known: {sorted(TASKS)}"))
+    return TASKS[name]

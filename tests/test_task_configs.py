@@ -1,0 +1,58 @@
+"""The task configs are the single source of every default: the CLI options are made from them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+import pytest
+import typer
+
+from evface.cli import app, main
+from evface.errors import FormatError, ParameterError
+from evface.tasks import registry
+from evface.tasks.configs import ClassifyConfig, ReconstructConfig
+
+
+def _options(command: str) -> dict[str, object]:
+    """``evface train COMMAND``'s options by parameter name."""
+    group = typer.main.get_command(app)
+    return {p.name: p for p in group.commands["train"].commands[command].params}
+
+
+@pytest.mark.parametrize("command,config", [("classify", ClassifyConfig), ("reconstruct", ReconstructConfig)])
+def test_every_config_field_is_an_option_with_its_default(command, config):
+    options = _options(command)
+    assert set(options) == {f.name for f in fields(config)} | {"data", "out"}
+    for f in fields(config):
+        option = options[f.name]
+        assert option.default == f.default, f.name
+        assert option.opts == ["--" + f.name.replace("_", "-")], f.name
+        assert f.metadata["help"] and option.help == f.metadata["help"], f.name
+
+
+def test_learning_rate_and_sensor_have_distinct_names():
+    for command in ("classify", "reconstruct"):
+        flags = {flag for p in _options(command).values() for flag in p.opts}
+        assert "--learning-rate" in flags and "--sensor" in flags and "--lr" not in flags
+
+
+def test_registry_holds_each_task_with_its_config():
+    assert registry.get("classify").config is ClassifyConfig
+    assert registry.get("reconstruct").config is ReconstructConfig
+    with pytest.raises(ParameterError, match="unknown task 'nope'"):
+        registry.get("nope")
+
+
+def test_eval_of_a_run_of_an_unknown_task_names_its_config(tmp_path, capsys):
+    (tmp_path / "config.json").write_text(json.dumps({"task": "nope"}))
+    with pytest.raises(FormatError, match="config.json.*unknown task 'nope'"):
+        registry.task_of_run(tmp_path)
+    assert main(["eval", str(tmp_path), "--data", str(tmp_path)]) == 2
+    assert "unknown task 'nope'" in capsys.readouterr().err
+
+
+def test_config_round_trips_through_a_run_config():
+    config = ClassifyConfig(epochs=3, learning_rate=0.01, loso=True)
+    stored = {"task": "classify", "data": "/somewhere", **config.to_dict(), "labels": ["a", "b"]}
+    assert ClassifyConfig.from_dict(json.loads(json.dumps(stored))) == config
