@@ -49,7 +49,8 @@ class UpBlock(nn.Module):
         return self.block(torch.cat([x, skip], dim=1))
 
 
-def _logit(p: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+def logit(p: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    """log(p / (1 - p)) with ``p`` clamped to ``[eps, 1 - eps]``: a keyframe as a logit offset."""
     p = p.clamp(eps, 1 - eps)
     return torch.log(p) - torch.log1p(-p)
 
@@ -164,7 +165,7 @@ class CVAE(nn.Module):
             h = up(h, skip)
         logits = self.head(h)
         if self.keyframe:
-            logits = logits + _logit(c[:, -1:] + 0.5)
+            logits = logits + logit(c[:, -1:] + 0.5)
         return torch.sigmoid(logits)
 
     def _prior(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from evface.models.cvae import UpBlock, _logit, conv_block
+from evface.models.cvae import UpBlock, logit, conv_block
 
 
 class ConvGRU(nn.Module):
@@ -72,5 +72,5 @@ class E2VIDRecurrent(nn.Module):
             h = up(h, skip)
         logits = self.out(h)
         if self.keyframe:
-            logits = logits + _logit(c[:, -1:] + 0.5)
+            logits = logits + logit(c[:, -1:] + 0.5)
         return torch.sigmoid(logits), new_state

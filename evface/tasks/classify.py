@@ -38,6 +38,7 @@ from torch import nn
 
 from evface.errors import DatasetError, EvfaceError, ParameterError, where
 from evface.inputs.classify import Augment, ClassifyDataset, InputSpec, load_inputs, normalize
+from evface.inputs.clip_view import SENSORS
 from evface.inputs.splits import loso_folds, subject_split
 from evface.io.dataset import DatasetFolder
 from evface.models.snn import NetConfig, activity, ann_macs, build, snn_input_macs
@@ -366,7 +367,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     name = spec.sensor if spec.kind == "events" else "rgb"
     metrics["per_sensor"] = {name: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}}
     if spec.kind == "events" and cross_sensor:
-        for other in ("hd", "lr"):
+        for other in SENSORS:
             if other == spec.sensor:
                 continue
             try:

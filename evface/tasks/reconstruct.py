@@ -37,7 +37,6 @@ import torch
 from torch.utils.data import BatchSampler
 
 from evface.errors import ParameterError
-from evface.inputs.clip_view import SENSORS
 from evface.inputs.reconstruct import ReconSamples, ReconSpec, build_samples
 from evface.inputs.splits import subject_split
 from evface.io.dataset import DatasetFolder
@@ -160,7 +159,7 @@ def train(data: str | Path, run_dir: str | Path, config: ReconstructConfig = Rec
     -------
     The content of ``RUN/train.json``.
     """
-    _check(config)
+    _spec(config)
     dist = engine.init_distributed(config.device)
     try:
         return _train(config, Path(data), Path(run_dir), dist, log)
@@ -171,7 +170,7 @@ def train(data: str | Path, run_dir: str | Path, config: ReconstructConfig = Rec
 def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ReconstructConfig = ReconstructConfig(),
                        log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """:func:`train`, then :func:`evaluate_run` on the same dataset (rank 0 only; other ranks return ``{}``)."""
-    _check(config)
+    _spec(config)
     dist = engine.init_distributed(config.device)
     try:
         _train(config, Path(data), Path(run_dir), dist, log)
@@ -180,9 +179,9 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: Reconstruc
     return evaluate_run(run_dir, data) if dist.is_main else {}
 
 
-def _check(cfg: ReconstructConfig) -> None:
-    if cfg.sensor not in SENSORS:
-        raise ParameterError(f"sensor must be one of {SENSORS}, not {cfg.sensor!r}")
+def _spec(cfg: ReconstructConfig) -> ReconSpec:
+    """The samples' specification (checks the sensor, target and sizes before any work)."""
+    return ReconSpec(sensor=cfg.sensor, size=cfg.size, n_bins=cfg.n_bins, window_us=cfg.window_us, target=cfg.target)
 
 
 def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistInfo,
@@ -190,7 +189,7 @@ def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistI
     say = log if (log is not None and dist.is_main) else (lambda _m: None)
     torch.set_num_threads(cfg.threads if cfg.threads > 0 else default_threads())
     engine.seed_everything(cfg.seed)
-    spec = ReconSpec(sensor=cfg.sensor, size=cfg.size, n_bins=cfg.n_bins, window_us=cfg.window_us, target=cfg.target)
+    spec = _spec(cfg)
     split = subject_split(list(DatasetFolder.open(data).rows), cfg.val_fraction, cfg.test_fraction, cfg.seed)
     say(f"building samples ({cfg.sensor}, target {cfg.target}) ...")
     train_s = _samples(data, split["train"], spec, "train")
