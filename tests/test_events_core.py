@@ -16,7 +16,7 @@ from evface.events.core import (
     make_events,
     polarity_to_signed,
     slice_time,
-    time_window,
+    time_slice,
     validate_events,
 )
 
@@ -117,5 +117,5 @@ def test_open_sides_and_duration():
     events = make_events([0, 10, 20], [0] * 3, [0] * 3, [1] * 3)
     assert slice_time(events, None, 10)["t"].tolist() == [0]
     assert slice_time(events, 10, None)["t"].tolist() == [10, 20]
-    assert time_window(events, 15, 5) == slice(2, 2)
+    assert time_slice(events, 15, 5) == slice(2, 2)
     assert duration_us(events) == 20 and duration_us(events[:1]) == 0

@@ -159,7 +159,7 @@ def concatenate(chunks: Sequence[np.ndarray], *, sort: bool = False) -> np.ndarr
     return validate_events(out)
 
 
-def time_window(events: np.ndarray, t_start_us: int | None, t_end_us: int | None) -> slice:
+def time_slice(events: np.ndarray, t_start_us: int | None, t_end_us: int | None) -> slice:
     """Index range of the events with ``t_start_us <= t < t_end_us``, by binary search.
 
     ``None`` leaves that side open.
@@ -191,7 +191,7 @@ def slice_time(events: np.ndarray, t_start_us: int | None = None, t_end_us: int 
     >>> slice_time(ev, 10, 30)["t"].tolist()
     [10, 20]
     """
-    return events[time_window(events, t_start_us, t_end_us)]
+    return events[time_slice(events, t_start_us, t_end_us)]
 
 
 def duration_us(events: np.ndarray) -> int:

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from evface.io.clip import Clip  # noqa: E402
-from evface.events.core import time_window  # noqa: E402
+from evface.events.core import time_slice  # noqa: E402
 
 
 def png_bytes(fig: plt.Figure) -> bytes:
@@ -71,7 +71,7 @@ def side_by_side_gif(clip: Clip, sensor: str, camera: str = "rgb", window_us: in
     tiles = []
     for image, t_us in zip(frames.data, frames.t_us):
         rgb = crop_box(image if image.ndim == 3 else np.repeat(image[..., None], 3, -1), boxes.get(camera))
-        window = events[time_window(events, int(t_us), int(t_us) + window_us)]
+        window = events[time_slice(events, int(t_us), int(t_us) + window_us)]
         ev = crop_box(event_image(window, size), boxes.get(sensor))
         row = [_fit_height(rgb, height_px), _fit_height(ev, height_px)]
         tiles.append(Image.fromarray(np.concatenate(row, axis=1)))
