@@ -14,20 +14,25 @@ import pytest
 
 import evface
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(evface.__path__, "evface."))
 _FINDER = doctest.DocTestFinder()
 
 
-def _examples(module) -> list[doctest.DocTest]:
-    return [t for t in _FINDER.find(module, module.__name__) if t.examples]
-
-
-@pytest.mark.parametrize("name", MODULES)
-def test_module_examples_run(name, tmp_path, monkeypatch):
+def _examples(name: str) -> list[doctest.DocTest]:
     module = importlib.import_module(name)
-    tests = _examples(module)
-    if not tests:
-        pytest.skip("no examples")
+    return [t for t in _FINDER.find(module, name) if t.examples]
+
+
+MODULES = sorted(m.name for m in pkgutil.walk_packages(evface.__path__, "evface."))
+WITH_EXAMPLES = [name for name in MODULES if _examples(name)]
+
+
+def test_examples_are_found():
+    assert len(WITH_EXAMPLES) >= 30, WITH_EXAMPLES
+
+
+@pytest.mark.parametrize("name", WITH_EXAMPLES)
+def test_module_examples_run(name, tmp_path, monkeypatch):
+    tests = _examples(name)
     skipped = [f"{t.name}:{t.lineno}" for t in tests for ex in t.examples if ex.options.get(doctest.SKIP)]
     assert not skipped, f"examples marked +SKIP never run: {skipped}"
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
