@@ -128,6 +128,24 @@ def test_run_folder_files(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
+class _RunsCode:
+    """Pickles to a call of ``os.system``: what a hostile checkpoint would carry."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __reduce__(self):
+        return (os.system, (self.command,))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused(tmp_path):
+    marker = tmp_path / "ran"
+    torch.save({"model": {}, "payload": _RunsCode(f"touch {marker}")}, tmp_path / "best.pt")
+    with pytest.raises(FormatError, match="best.pt"):
+        engine.load_checkpoint(tmp_path / "best.pt")
+    assert not marker.exists()
+
+
 def test_select_device():
     assert engine.select_device("cpu").type == "cpu"
     with pytest.raises(ParameterError):

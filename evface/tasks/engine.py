@@ -362,12 +362,13 @@ def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint written by :func:`save_checkpoint`."""
+    """Load a checkpoint written by :func:`save_checkpoint`: tensors and plain data only, so a
+    received file cannot run code (``weights_only=True``); anything else is a :class:`FormatError`."""
     path = Path(path)
     if not path.exists():
         raise FormatError(where(path, "no such checkpoint"))
     try:
-        return torch.load(path, map_location=map_location, weights_only=False)
+        return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises many kinds on a corrupt file
         raise FormatError(where(path, f"unreadable checkpoint ({exc})")) from exc
 
