@@ -1,8 +1,8 @@
 """The ``evface`` command: a thin typer layer over the library.
 
 Each area registers its commands from a module in :mod:`evface.commands`; this file only
-assembles them and turns :class:`~evface.errors.EvfaceError` into a one-line message and exit
-code 2, never a traceback.
+assembles them and is the one place where errors become messages: one line and exit code 2 for
+bad input (:func:`main` says which errors), no traceback unless ``--debug``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ err_console = Console(stderr=True)
 COMMAND_MODULES = ["run", "synth", "train", "reconstruct", "importers", "sim", "io", "face", "bench"]
 
 
+_debug = {"on": False}
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"evface {__version__}")
@@ -38,8 +41,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show the Python traceback of an error."),
 ) -> None:
     """Event-camera facial micro-expression analysis."""
+    _debug["on"] = debug
 
 
 for _name in COMMAND_MODULES:
@@ -47,25 +52,41 @@ for _name in COMMAND_MODULES:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code (2 for an EvfaceError, with its message on stderr)."""
+    """Run the CLI and return its exit code.
+
+    Usage errors are reported by typer (usage line, one error line, exit 2); an
+    :class:`~evface.errors.EvfaceError` or an operating-system error (a full disk, a missing
+    permission) prints one line naming the file and exits 2; anything else is a bug in evface:
+    one line and exit 1. ``evface --debug ...`` shows the traceback instead.
+    """
+    _debug["on"] = False
     try:
-        app(args=argv, standalone_mode=False)
-    except EvfaceError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        return 2
-    except typer.Exit as exc:
-        return exc.exit_code
-    except (typer.Abort, KeyboardInterrupt):
+        app(args=argv, standalone_mode=True)
+    except SystemExit as exc:  # typer ends every standalone run this way, usage errors included
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
+    except (EvfaceError, OSError) as exc:
+        if _debug["on"]:
+            raise
+        err_console.print(f"[bold red]error:[/] {_describe(exc)}", highlight=False, soft_wrap=True)
+        return 2
+    except Exception as exc:
+        if _debug["on"]:
+            raise
+        err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
+                          "(rerun with evface --debug ... for the traceback, and please report it)",
+                          highlight=False, soft_wrap=True)
+        return 1
     return 0
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for an error: an OSError names its file (``strerror: filename``)."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return str(exc)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,59 @@
+"""The command line's one error path: usage errors, bad input and bugs each end in a short
+message and a known exit code, never a traceback unless ``--debug``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from evface import cli
+
+
+def _evface(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "evface.cli", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+@pytest.mark.parametrize("args, says", [
+    (("info",), "Missing argument"),
+    (("bogus",), "No such command"),
+    (("synth", "x", "--seed", "abc"), "--seed"),
+])
+def test_usage_errors_exit_2_without_a_traceback(args, says):
+    result = _evface(*args)
+    assert result.returncode == 2
+    assert says in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_input_is_one_line_naming_the_file(tmp_path):
+    missing = tmp_path / "nope.raw"
+    result = _evface("info", str(missing))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [f"error: {missing}: no such file"]
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = _evface("--debug", "info", str(tmp_path / "nope.raw"))
+    assert result.returncode != 0 and "Traceback" in result.stderr and "FormatError" in result.stderr
+
+
+def test_an_os_error_names_its_file(tmp_path, monkeypatch, capsys):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "out.h5"))
+
+    monkeypatch.setattr("evface.io.event_files.file_info", refuse)
+    assert cli.main(["info", str(tmp_path / "x.raw")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'out.h5'}: Permission denied"
+
+
+def test_a_bug_is_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr("evface.io.event_files.file_info", broken)
+    assert cli.main(["info", str(tmp_path / "x.raw")]) == 1
+    err = capsys.readouterr().err
+    assert "internal error: ZeroDivisionError" in err and "--debug" in err and "Traceback" not in err
