@@ -76,6 +76,14 @@ def test_late_start_keeps_absolute_time(tmp_path: Path, name: str, version: str 
     late = tricky_stream(seed=3, n=600)
     late = late[late["t"] < 2**24 + 5000]
     late["t"] += 3_000_000_000  # formats with a t0 header field must not rebase time on the first event
+    if fmt == "es":  # Event Stream keeps no origin: refused, or written from the first event on request
+        with pytest.raises(EventsError, match="--relative-time"):
+            write_events_file(tmp_path / name, late, SIZE)
+        assert not list(tmp_path.iterdir())
+        path = write_events_file(tmp_path / name, late, SIZE, relative_time=True)
+        back = read_events_file(path)[0]
+        assert back["t"].tolist() == (late["t"] - late["t"][0]).tolist()
+        return
     path = write_events_file(tmp_path / name, late, SIZE, version=version)
     np.testing.assert_array_equal(read_events_file(path)[0], late)
 

@@ -83,8 +83,15 @@ def register(app: typer.Typer) -> None:
         version: str = typer.Option(None, "--version", help="EVT version of a .raw output: evt3 (default), evt2, evt2.1."),
         chunk_us: int = typer.Option(None, "--chunk-us", help="Stream in windows of this many µs."),
         sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size."),
+        relative_time: bool = typer.Option(False, "--relative-time",
+                                           help="Write times from the first event (the time origin is lost)."),
+        force: bool = typer.Option(False, "--force", help="Replace an OUT clip that holds more than IN gives it."),
     ) -> None:
-        """Convert between any two supported formats, streaming (files larger than memory work)."""
+        """Convert between any two supported formats, streaming (files larger than memory work).
+
+        OUT is never the input file; an existing OUT clip that holds other sensors, frames, truth
+        or labels is replaced only with --force.
+        """
         from evface.io.event_files import (  # lazy: keeps h5py and numba out of `evface --help`
             DEFAULT_CLIP_SENSOR,
             EventsFileReader,
@@ -92,6 +99,8 @@ def register(app: typer.Typer) -> None:
             open_events_writer,
         )
 
+        if dest.exists() and source.exists() and dest.resolve() == source.resolve():
+            raise FormatError(f"{dest}: is the input file; choose another output name")
         in_clip = detect_format(source) == "clip"
         reader = EventsFileReader(source, chunk_us=chunk_us, chunk_events=None if chunk_us else 1 << 20,
                                   sensor=sensor if in_clip else None, sensor_size=_parse_size(sensor_size))
@@ -102,7 +111,8 @@ def register(app: typer.Typer) -> None:
                    TimeElapsedColumn()]
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task(f"{source.name} -> {dest.name}", total=total)
-            with open_events_writer(dest, reader.sensor_size, version=version, sensor=out_sensor) as writer:
+            with open_events_writer(dest, reader.sensor_size, version=version, sensor=out_sensor,
+                                    relative_time=relative_time, force=force) as writer:
                 for chunk in reader:
                     writer.write(chunk)
                     progress.advance(task, chunk.size)

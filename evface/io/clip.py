@@ -7,7 +7,7 @@ and :func:`read_clip` for whole clips, :func:`read_clip_meta`, :func:`read_event
 into a new clip, and :func:`event_counts` / :func:`frames_and_truth_info` for summaries that load
 no event or image.
 
-Layout (schema version 1; docs/clip-format.md is the reference)::
+Layout (schema version 2; docs/clip-format.md is the reference)::
 
     /                       attrs: schema_version, evface_version, clip_id, subject, label,
                                    aus (JSON list), lighting, onset_us, apex_us, offset_us,
@@ -16,7 +16,7 @@ Layout (schema version 1; docs/clip-format.md is the reference)::
     /events/<sensor>/x      uint16
     /events/<sensor>/y      uint16
     /events/<sensor>/p      int8 in {-1, +1}
-    /events/<sensor>/ms_index  int64: index of the first event with t >= k * 1000 µs
+    /events/<sensor>/t_index   int64: t of every T_INDEX_STEP-th event (events 0, step, 2 step, ...)
     /events/<sensor>        attrs: width, height, full_width, full_height, roi (x0, y0, w, h),
                                    model, params (JSON)
     /frames/<camera>/data   uint8 (N, H, W, 3) or (N, H, W)
@@ -27,11 +27,14 @@ Layout (schema version 1; docs/clip-format.md is the reference)::
     /truth/<sensor>/t       int64 µs
 
 Files are written under a temporary name and renamed, so a clip file either exists whole or not
-at all.
+at all. Every size in the file depends on the number of events, never on their absolute time, and
+the same clip always gives the same bytes (no filter with uninitialised state).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 from collections.abc import Iterator
@@ -46,7 +49,10 @@ from evface import __version__
 from evface.errors import FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events, validate_events
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: ``t_index`` (one entry per ``T_INDEX_STEP`` events) replaces version 1's ``ms_index`` (one
+entry per millisecond from t = 0, which grew with absolute time); frames and truth use gzip.
+Version 1 files still read."""
 EVENT_COMPRESSION: str | None = None
 """Event columns are stored uncompressed: measured on one quiet core (10 M events), reading runs
 at ~100 M events/s uncompressed against ~21 M/s with h5py's LZF (+shuffle) and ~27 M/s with gzip,
@@ -54,9 +60,16 @@ for 13 bytes/event instead of ~4.5. Clips written with a filter still read (h5py
 EVENT_SHUFFLE = False
 EVENT_CHUNK = 1 << 16
 """Events per HDF5 chunk: small enough that a windowed read touches little beyond the window."""
-FRAME_COMPRESSION = "lzf"
-"""Frames and truth images compress well and are read far less often: LZF + shuffle."""
+FRAME_COMPRESSION = "gzip"
+FRAME_COMPRESSION_LEVEL = 1
+"""Frames and truth: gzip level 1 + shuffle, one chunk per image. Deterministic (h5py's LZF leaves
+its hash table uninitialised, so the same images could give different bytes), and on a quick-preset
+clip smaller and faster to read than LZF (docs/clip-format.md)."""
+T_INDEX_STEP = 4096
+"""Events per ``t_index`` entry: a windowed read binary-searches the index, then at most this many
+timestamps at each edge of the window."""
 MS_INDEX_STEP_US = 1000
+"""Step of the ``ms_index`` of schema-1 files (read only)."""
 READ_CHUNK_EVENTS = 1 << 21
 """Events per chunk that :func:`iter_clip_events` yields by default."""
 
@@ -161,9 +174,11 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
             raise FormatError(where(path, f"events for sensor {name!r} have no SensorInfo"))
         validate_events(ev, clip.sensors[name].size, source=f"{path} events/{name}")
     tmp = path.with_name(path.name + ".tmp")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    sink = None
     try:
-        with h5py.File(tmp, "w") as f:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sink = GuardedFile(tmp)
+        with h5py.File(sink, "w") as f:
             _write_root_attrs(f, clip)
             for name, info in clip.sensors.items():
                 _write_events(f.create_group(f"events/{name}"), clip.events.get(name, empty_events()), info)
@@ -171,14 +186,86 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
                 _write_frames(f.create_group(f"frames/{name}"), frames)
             for name, truth in clip.truth.items():
                 g = f.create_group(f"truth/{name}")
-                g.create_dataset("data", data=truth.data.astype(np.float32), chunks=(1, *truth.data.shape[1:]),
-                                 compression=FRAME_COMPRESSION, shuffle=True)
+                g.create_dataset("data", data=truth.data.astype(np.float32), **_image_options(truth.data.shape))
                 g.create_dataset("t", data=np.asarray(truth.t_us, dtype=np.int64))
+        sink.close()
         os.replace(tmp, path)
+    except OSError as exc:
+        raise FormatError(where(path, f"cannot write ({exc.strerror or exc})")) from exc
     finally:
+        if sink is not None:
+            with contextlib.suppress(OSError):
+                sink.close()
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+class GuardedFile:
+    """A binary file for h5py's file-object driver that never lets HDF5 see a failed write.
+
+    HDF5 does not survive write errors (a full disk made h5py segfault while closing the file),
+    so the first ``OSError`` of a write is kept in :attr:`error`, later writes are dropped (HDF5
+    goes on as if they had succeeded and closes cleanly) and :meth:`close` raises it. Writers
+    check :attr:`error` after each chunk to stop early.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._file = open(self.path, "w+b")
+        self._pos = 0
+        self.error: OSError | None = None
+
+    def _guard(self, action) -> None:
+        if self.error is None:
+            try:
+                action()
+            except OSError as exc:
+                self.error = exc
+
+    def write(self, data) -> int:
+        n = memoryview(data).nbytes
+        pos = self._pos
+        self._guard(lambda: (self._file.seek(pos), self._file.write(data)))
+        self._pos += n
+        return n
+
+    def readinto(self, buffer) -> int:
+        self._file.seek(self._pos)
+        n = self._file.readinto(buffer) or 0
+        self._pos += n
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        self._file.seek(self._pos)
+        data = self._file.read(size)
+        self._pos += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: os.fstat(self._file.fileno()).st_size}[whence]
+        self._pos = base + offset
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def truncate(self, size: int | None = None) -> int:
+        size = self._pos if size is None else size
+        self._guard(lambda: self._file.truncate(size))
+        return size
+
+    def flush(self) -> None:
+        self._guard(self._file.flush)
+
+    def close(self) -> None:
+        """Close the file; raises the first write error, if there was one."""
+        if not self._file.closed:
+            self._guard(self._file.close)
+            if not self._file.closed:
+                self._file.close()
+        if self.error is not None:
+            raise OSError(self.error.errno or errno.EIO, self.error.strerror or str(self.error), str(self.path))
 
 
 def _write_root_attrs(f: h5py.File, clip: Clip) -> None:
@@ -196,11 +283,19 @@ def _event_dataset_options(n_events: int | None = None) -> dict[str, Any]:
     return {"chunks": (chunk,), "compression": EVENT_COMPRESSION, "shuffle": EVENT_SHUFFLE}
 
 
+def _image_options(shape: tuple[int, ...]) -> dict[str, Any]:
+    """h5py creation options of a frames or truth series: one chunk per image, gzip + shuffle."""
+    if not all(shape):
+        return {}
+    return {"chunks": (1, *shape[1:]), "compression": FRAME_COMPRESSION,
+            "compression_opts": FRAME_COMPRESSION_LEVEL, "shuffle": True}
+
+
 def _write_events(g: h5py.Group, events: np.ndarray, info: SensorInfo) -> None:
     for name in EVENT_DTYPE.names:
         g.create_dataset(name, data=np.ascontiguousarray(events[name]), maxshape=(None,),
                          **_event_dataset_options(events.size))
-    g.create_dataset("ms_index", data=ms_index(events["t"]))
+    g.create_dataset("t_index", data=t_index(events["t"]))
     _write_sensor_attrs(g, info)
 
 
@@ -216,8 +311,7 @@ def _write_sensor_attrs(g: h5py.Group, info: SensorInfo) -> None:
 
 def _write_frames(g: h5py.Group, frames: FrameSeries) -> None:
     data = np.asarray(frames.data)
-    g.create_dataset("data", data=data, chunks=(1, *data.shape[1:]) if data.size else None,
-                     compression=FRAME_COMPRESSION, shuffle=True)
+    g.create_dataset("data", data=data, **_image_options(data.shape))
     g.create_dataset("t", data=np.asarray(frames.t_us, dtype=np.int64))
     g.create_dataset("exposure_us", data=np.asarray(frames.exposure_us, dtype=np.int64))
     g.attrs["height"], g.attrs["width"] = data.shape[1:3] if data.ndim >= 3 else (0, 0)
@@ -250,62 +344,62 @@ class ClipEventsWriter:
         self.sensor = sensor
         self.sensor_size = sensor_size
         self.clip_id = clip_id
-        self._file = h5py.File(path, "w")
+        self._sink = GuardedFile(path)
+        self._file = h5py.File(self._sink, "w")
         self._group = self._file.create_group(f"events/{sensor}")
-        for name in EVENT_DTYPE.names:
-            self._group.create_dataset(name, shape=(0,), maxshape=(None,), dtype=EVENT_DTYPE[name],
-                                       **_event_dataset_options())
+        self._columns = {name: self._group.create_dataset(name, shape=(0,), maxshape=(None,), dtype=EVENT_DTYPE[name],
+                                                          **_event_dataset_options())
+                         for name in EVENT_DTYPE.names}
         self._n = 0
         self._first_t: int | None = None
         self._last_t = -1
-        self._ms_parts: list[np.ndarray] = []
-        self._next_ms = 0
+        self._index_parts: list[np.ndarray] = []
 
     def write(self, events: np.ndarray) -> None:
-        """Append a non-empty chunk of events."""
+        """Append a non-empty chunk of events; raises ``OSError`` once a write to the disk failed."""
         m = events.size
-        for name in EVENT_DTYPE.names:
-            ds = self._group[name]
+        for name, ds in self._columns.items():
             ds.resize((self._n + m,))
             ds[self._n:self._n + m] = events[name]
+        if self._sink.error is not None:
+            raise OSError(self._sink.error.errno, self._sink.error.strerror, str(self._sink.path))
         t = events["t"]
-        last_k = int(t[-1]) // MS_INDEX_STEP_US
-        if last_k >= self._next_ms:
-            edges = np.arange(self._next_ms, last_k + 1, dtype=np.int64) * MS_INDEX_STEP_US
-            self._ms_parts.append(self._n + np.searchsorted(t, edges, side="left").astype(np.int64))
-            self._next_ms = last_k + 1
+        first = -self._n % T_INDEX_STEP  # the chunk's first event whose global index is a multiple of the step
+        self._index_parts.append(np.array(t[first::T_INDEX_STEP], dtype=np.int64))
         if self._first_t is None:
             self._first_t = int(t[0])
         self._last_t = int(t[-1])
         self._n += m
 
     def close(self) -> None:
-        """Write the ``ms_index`` and the attributes, and close the file."""
-        if self._n:
-            total = (self._last_t + MS_INDEX_STEP_US) // MS_INDEX_STEP_US + 1
-            tail = np.full(total - self._next_ms, self._n, dtype=np.int64)
-            index = np.concatenate([*self._ms_parts, tail])
-        else:
-            index = np.zeros(1, dtype=np.int64)
-        self._group.create_dataset("ms_index", data=index)
+        """Write the ``t_index`` and the attributes, and close the file."""
+        index = np.concatenate([np.zeros(0, dtype=np.int64), *self._index_parts])
+        self._group.create_dataset("t_index", data=index)
         _write_sensor_attrs(self._group, SensorInfo(self.sensor, self.sensor_size[0], self.sensor_size[1]))
         duration = 0 if self._first_t is None else self._last_t - self._first_t
         clip = Clip(clip_id=self.clip_id, subject="", label="", aus=[], lighting="",
                     onset_us=0, apex_us=0, offset_us=0, duration_us=duration)
         _write_root_attrs(self._file, clip)
         self._file.close()
+        self._sink.close()
 
     def abort(self) -> None:
         """Close the file as it is (the caller removes it)."""
         self._file.close()
+        self._sink.error = self._sink.error or OSError(errno.ECANCELED, "aborted")
+        with contextlib.suppress(OSError):
+            self._sink.close()
 
 
-def ms_index(t: np.ndarray, step_us: int = MS_INDEX_STEP_US) -> np.ndarray:
-    """Index of the first event at or after each multiple of ``step_us`` (from 0 to the last event)."""
-    if t.size == 0:
-        return np.zeros(1, dtype=np.int64)
-    edges = np.arange(0, int(t[-1]) + step_us + 1, step_us, dtype=np.int64)
-    return np.searchsorted(t, edges, side="left").astype(np.int64)
+def t_index(t: np.ndarray, step: int = T_INDEX_STEP) -> np.ndarray:
+    """The time of every ``step``-th event (events 0, step, 2 step, ...): ``ceil(n / step)`` entries.
+
+    Examples
+    --------
+    >>> t_index(np.array([0, 5, 9, 1_605_537_493_718_345]), step=2).tolist()
+    [0, 9]
+    """
+    return np.array(t[::step], dtype=np.int64)
 
 
 def _open(path: str | Path) -> h5py.File:
@@ -372,8 +466,8 @@ def read_events(
 ) -> np.ndarray:
     """Read the events of one sensor with ``t_start_us <= t < t_end_us`` without loading the rest.
 
-    The ``ms_index`` narrows the window to whole milliseconds before a binary search on the few
-    timestamps at its edges.
+    A binary search of the ``t_index`` narrows each edge of the window to ``T_INDEX_STEP`` events,
+    then a binary search of those few timestamps finds it.
     """
     path = Path(path)
     with _open(path) as f:
@@ -452,6 +546,20 @@ def _read_rows(g: h5py.Group, lo: int, hi: int) -> np.ndarray:
 
 def _locate(g: h5py.Group, t_us: int, n: int) -> int:
     """Index of the first event with t >= t_us."""
+    if "t_index" not in g:
+        return _locate_ms(g, t_us, n)
+    index = g["t_index"][()]
+    if index.shape[0] != -(-n // T_INDEX_STEP):
+        raise ValueError(f"t_index has {index.shape[0]} entries for {n} events")
+    j = int(np.searchsorted(index, t_us, side="left"))  # index[j - 1] < t_us <= index[j]
+    lo, hi = max(0, (j - 1) * T_INDEX_STEP), min(n, j * T_INDEX_STEP)
+    if j == index.shape[0]:
+        hi = n
+    return lo + int(np.searchsorted(g["t"][lo:hi], t_us, side="left"))
+
+
+def _locate_ms(g: h5py.Group, t_us: int, n: int) -> int:
+    """:func:`_locate` in a schema-1 file, through its ``ms_index``."""
     index = g["ms_index"]
     k = int(t_us) // MS_INDEX_STEP_US
     if k < 0:  # before time 0: only events with negative t (index[0] of them) can precede

@@ -65,6 +65,17 @@ jitter only for gaps below 2^31 µs (35 min), so longer gaps are refused."""
 DEFAULT_CLIP_SENSOR = "events"
 """Sensor name under which a camera file is stored when converted to a clip file."""
 
+PLUGIN_SIZES = {"gen3": (640, 480), "gen31": (640, 480), "gen4": (1280, 720), "gen41": (1280, 720),
+                "imx636": (1280, 720)}
+"""Sensor size of a Prophesee header without a size line (Metavision files of 2020 and earlier), from
+the camera plugin it names (``% plugin_name hal_plugin_gen3_fx3``): Gen3 and Gen3.1 are VGA sensors,
+Gen4, Gen4.1 and the IMX636 HD ones."""
+ES_MAX_START_US = 1_000_000
+"""Event Stream files keep no time origin: a first event later than this would be reached by
+overflow bytes (one per 127 µs), so the writer asks for ``relative_time`` instead."""
+SIZE_HINT = "give it with --sensor-size WxH (sensor_size=(width, height) from Python)"
+_ES_TYPES = {0: "generic", 1: "DVS", 2: "ATIS", 3: "asynchronous display", 4: "color", 5: "liquid"}
+_ES_DVS_HEADER = 20
 _FAERY_DTYPE = np.dtype([("t", "<u8"), ("x", "<u2"), ("y", "<u2"), ("on", "?")])
 _DAT_DTYPE = np.dtype([("t", "<u8"), ("x", "<u2"), ("y", "<u2"), ("payload", "u1")])
 _MAGIC = {b"#!AER-DAT4.0": "aedat4", b"Event Stream": "es", b"\x89HDF\r\n\x1a\n": "clip"}
@@ -133,6 +144,8 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
                 fields[key.lower()] = words[1]
             elif key in ("t0", "T0") and len(words) > 1:
                 fields["t0"] = words[1]
+            elif key == "plugin_name" and len(words) > 1:
+                fields["plugin"] = words[1]
     return fields, length
 
 
@@ -140,7 +153,12 @@ def _header_size(path: Path, fields: dict[str, str]) -> SensorSize | None:
     try:
         return (int(fields["width"]), int(fields["height"]))
     except (KeyError, ValueError):
-        return None
+        pass
+    plugin = fields.get("plugin", "").lower()
+    for part in plugin.replace("-", "_").split("_"):
+        if part in PLUGIN_SIZES:
+            return PLUGIN_SIZES[part]
+    return None
 
 
 def detect_format(path: str | Path) -> str:
@@ -165,11 +183,17 @@ def detect_format(path: str | Path) -> str:
     by_ext = _format_from_extension(path)
     with open(path, "rb") as f:
         head = f.read(16)
+    if head.startswith(b"#!AER-DAT") and not head.startswith(b"#!AER-DAT4"):
+        version = head[9:12].decode("ascii", "replace").strip()
+        raise FormatError(where(path, f"an AEDAT {version} file (jAER or cAER): not supported, evface reads AEDAT 4 "
+                                      "(convert it to AEDAT 4 with DV or dv-processing first)"))
     by_magic = next((fmt for magic, fmt in _MAGIC.items() if head.startswith(magic)), None)
     if by_magic is not None and by_magic != by_ext:
         raise FormatError(where(path, f"the extension says {by_ext} but the content is {by_magic}"))
     if by_magic is None and by_ext in ("aedat4", "es", "clip"):
         raise FormatError(where(path, f"not a {by_ext} file (its magic bytes are missing: corrupt or wrong extension)"))
+    if by_magic == "es":
+        _check_event_stream_header(path, head)
     if by_ext == "evt3":
         fields, _ = read_prophesee_header(path)
         version = fields.get("version")
@@ -180,6 +204,20 @@ def detect_format(path: str | Path) -> str:
             raise FormatError(where(path, f"unsupported EVT version {version!r} (expected evt2, evt2.1 or evt3)"))
         return version
     return by_ext
+
+
+def _check_event_stream_header(path: Path, head: bytes) -> None:
+    """Refuse Event Stream versions and types evface cannot read, saying which they are."""
+    if len(head) < 16:
+        raise FormatError(where(path, "truncated Event Stream header"))
+    major, minor, patch, kind = head[12], head[13], head[14], head[15]
+    if major != 2:
+        raise FormatError(where(path, f"an Event Stream version {major}.{minor}.{patch} file: not supported, evface "
+                                      "reads version 2"))
+    if kind != 1:
+        name = _ES_TYPES.get(kind, f"unknown (type byte {kind})")
+        raise FormatError(where(path, f"an Event Stream of {name} events: not supported, evface reads DVS Event "
+                                      "Streams (type byte 1)"))
 
 
 def output_format(path: str | Path, format: str | None = None, version: str | None = None) -> str:
@@ -226,20 +264,22 @@ def to_faery(events: np.ndarray) -> np.ndarray:
 # reading
 
 
-def _faery_error(path: Path, exc: BaseException) -> FormatError:
-    text = str(exc).strip() or type(exc).__name__
+def _faery_error(path: Path, exc: BaseException, writing: bool) -> FormatError:
+    text = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).strip()) or type(exc).__name__
+    if writing:
+        return FormatError(where(path, f"cannot write ({text}); nothing was written"))
     return FormatError(where(path, f"cannot decode ({text}): the file is corrupt, truncated or not this format"))
 
 
 @contextlib.contextmanager
-def _faery_errors(path: Path) -> Iterator[None]:
-    """Turn anything faery raises (including Rust panics, which are BaseExceptions) into FormatError."""
+def _faery_errors(path: Path, *, writing: bool = False) -> Iterator[None]:
+    """Turn anything faery or the file system raises (Rust panics are BaseExceptions) into FormatError."""
     try:
         yield
     except (FormatError, EventsError, KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - pyo3 panics derive from BaseException
-        raise _faery_error(path, exc) from None
+        raise _faery_error(path, exc, writing) from None
 
 
 class EventsFileReader:
@@ -333,7 +373,7 @@ class EventsFileReader:
 
                 size = tuple(Decoder(path, file_type="aedat" if fmt == "aedat4" else fmt).dimensions())
         if size is None:
-            raise FormatError(where(path, "the header gives no sensor size; pass sensor_size=(width, height)"))
+            raise FormatError(where(path, f"the header gives no sensor size; {SIZE_HINT}"))
         width, height = int(size[0]), int(size[1])
         if width <= 0 or height <= 0:
             raise FormatError(where(path, f"invalid sensor size {width}x{height} in the header"))
@@ -400,8 +440,9 @@ class EventsFileReader:
                             yield from_faery(packet["events"])
             elif fmt == "dat":
                 with dat.Decoder(path, size, "dat2") as decoder:
-                    if decoder.event_type != "cd":
-                        raise FormatError(where(path, f"DAT event type {decoder.event_type!r} is not 'cd' (polarity events)"))
+                    if decoder.event_type not in ("cd", "2d"):
+                        raise FormatError(where(path, f"DAT event type {decoder.event_type!r}: not supported, evface "
+                                                      "reads polarity events ('cd', type byte 0x0C, and 'Event2d', 0x00)"))
                     for packet in decoder:
                         if packet["payload"].size and packet["payload"].max() > 1:
                             raise FormatError(where(path, "DAT polarity values above 1: corrupt file"))
@@ -412,6 +453,7 @@ class EventsFileReader:
                         raise FormatError(where(path, f"ES event type {decoder.event_type!r} is not 'dvs'"))
                     for packet in decoder:
                         yield self._fixed(packet, flip_y=True)
+                _check_event_stream_end(path)
             elif fmt == "aedat4":
                 with aedat.Decoder(path) as decoder:
                     track_id = next((t.id for t in decoder.tracks() if t.data_type == "events"), None)
@@ -438,6 +480,10 @@ class EventsFileReader:
     def _evt21_chunks(self) -> Iterator[np.ndarray]:
         path = self.path
         legacy = self._header.get("endianness", "").lower() == "legacy"
+        try:
+            t0 = int(self._header.get("t0", 0))
+        except ValueError:
+            raise FormatError(where(path, f"the header's t0 {self._header['t0']!r} is not an integer")) from None
         state = io_evt.evt21_new_decoder_state()
         with open(path, "rb") as f:
             f.seek(self._header_length)
@@ -449,6 +495,8 @@ class EventsFileReader:
                 if legacy:
                     words = (words << np.uint64(32)) | (words >> np.uint64(32))
                 events, code, value = io_evt.evt21_decode(words, state, self.sensor_size, EVENT_DTYPE)
+                if t0:
+                    events["t"] += t0
                 if code:
                     axis = "x" if code == 1 else "y"
                     raise FormatError(where(path, f"{axis}={value} outside the {self.sensor_size[0]}x"
@@ -501,6 +549,14 @@ class EventsFileReader:
             _raise_if_bad(self.path, t, bad, start, t0, xmax, ymax, width, height)
             last_t = t[-1]
             yield chunk
+
+
+def _check_event_stream_end(path: Path) -> None:
+    """A DVS Event Stream must end on a whole event: faery drops a cut one without a word."""
+    body = np.memmap(path, dtype=np.uint8, mode="r")
+    end = io_evt.es_dvs_walk(body, _ES_DVS_HEADER)
+    if end != body.shape[0]:
+        raise FormatError(where(path, f"truncated: the last event has {5 - (end - body.shape[0])} of its 5 bytes"))
 
 
 def _raise_if_bad(path: Path, t: np.ndarray, bad: int, start: int, t0: int, xmax: int, ymax: int,
@@ -652,9 +708,24 @@ def read_events_file(
 class EventsFileWriter:
     """Write events to a file chunk by chunk; the file appears (renamed from ``NAME.tmp``) on close.
 
-    Use as a context manager: leaving the block with an exception removes the temporary file.
-    Each chunk is checked (dtype, order within and across chunks, coordinates inside
-    ``sensor_size``, non-negative time) before anything of it is written.
+    Use as a context manager: leaving the block with an exception removes the temporary file, and
+    any older ``NAME`` stays as it was. Each chunk is checked (dtype, order within and across
+    chunks, coordinates inside ``sensor_size``, non-negative time) before anything of it is
+    written. Sizes depend on the events only, never on their absolute time: formats with a time
+    origin in their header (EVT, DAT) store the first event's time there, the clip file stores
+    absolute times, and Event Stream, which has no origin, refuses a first event later than
+    :data:`ES_MAX_START_US` unless ``relative_time`` is set. A disk that fills up, a read-only
+    folder or an unwritable path raise :class:`~evface.errors.FormatError` naming ``path``.
+
+    Parameters
+    ----------
+    path, sensor_size, format, version, sensor
+        See :func:`open_events_writer`.
+    relative_time : bool
+        Subtract the first event's time from every event (the origin is then lost).
+    force : bool
+        Replace an existing clip file even when it holds more than this writer writes (other
+        sensors, frames, truth or labels); without it that is refused.
 
     Examples
     --------
@@ -667,7 +738,8 @@ class EventsFileWriter:
     """
 
     def __init__(self, path: str | Path, sensor_size: SensorSize, format: str | None = None,
-                 version: str | None = None, *, sensor: str = DEFAULT_CLIP_SENSOR) -> None:
+                 version: str | None = None, *, sensor: str = DEFAULT_CLIP_SENSOR, relative_time: bool = False,
+                 force: bool = False) -> None:
         self.path = Path(path)
         self.format = output_format(self.path, format, version)
         width, height = int(sensor_size[0]), int(sensor_size[1])
@@ -678,17 +750,22 @@ class EventsFileWriter:
             raise FormatError(where(self.path, f"{self.format} holds sensors up to {limit}x{limit}, got {width}x{height}"))
         self.sensor_size = (width, height)
         self.sensor = sensor
+        self.relative_time = relative_time
         self.count = 0
         self._last_t: int | None = None
-        self._first_t: int | None = None
+        self._shift: int | None = None
         self.tmp = self.path.with_name(self.path.name + ".tmp")
         self._encoder: Any = None
         self._file: Any = None
+        self._header: bytes | None = None
+        self._t0 = 0
         self._state: np.ndarray | None = None
         self._closed = False
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _check_output(self.path, self.format, sensor, force)
         try:
-            self._start()
+            with _faery_errors(self.path, writing=True):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._start()
         except BaseException:
             self._discard()
             raise
@@ -699,8 +776,8 @@ class EventsFileWriter:
             self._file = open(tmp, "wb")
             name = "3.0" if fmt == "evt3" else "2.1"
             tag = "EVT3" if fmt == "evt3" else "EVT21"
-            self._file.write(f"% evt {name}\n% format {tag};width={width};height={height}\n"
-                             f"% geometry {width}x{height}\n% end\n".encode())
+            self._header = (f"% evt {name}\n% format {tag};width={width};height={height}\n"
+                            f"% geometry {width}x{height}\n").encode()  # + "% t0" and "% end" at the first event
             self._state = io_evt.evt3_new_state() if fmt == "evt3" else io_evt.evt21_new_state()
             return
         if fmt == "clip":
@@ -708,18 +785,17 @@ class EventsFileWriter:
             return
         from faery.extension import aedat, csv, dat, es, evt
 
-        with _faery_errors(self.path):
-            if fmt == "evt2":
-                self._encoder = evt.Encoder(tmp, "evt2", False, self.sensor_size, True)
-            elif fmt == "dat":
-                self._encoder = dat.Encoder(tmp, "dat2", "cd", True, self.sensor_size)  # t0 in the header
-            elif fmt == "es":
-                self._encoder = es.Encoder(tmp, "dvs", False, self.sensor_size)
-            elif fmt == "csv":
-                self._encoder = csv.Encoder(tmp, ord(","), True, self.sensor_size, True)
-            elif fmt == "aedat4":
-                self._encoder = aedat.Encoder(tmp, _aedat_description(aedat, self.sensor_size), aedat.LZ4_DEFAULT)
-            self._encoder.__enter__()
+        if fmt == "evt2":
+            self._encoder = evt.Encoder(tmp, "evt2", True, self.sensor_size, True)  # t0 in the header
+        elif fmt == "dat":
+            self._encoder = dat.Encoder(tmp, "dat2", "cd", True, self.sensor_size)  # t0 in the header
+        elif fmt == "es":
+            self._encoder = es.Encoder(tmp, "dvs", False, self.sensor_size)
+        elif fmt == "csv":
+            self._encoder = csv.Encoder(tmp, ord(","), True, self.sensor_size, True)
+        elif fmt == "aedat4":
+            self._encoder = aedat.Encoder(tmp, _aedat_description(aedat, self.sensor_size), aedat.LZ4_DEFAULT)
+        self._encoder.__enter__()
 
     def write(self, events: np.ndarray) -> None:
         """Append a chunk (sorted, following the previous chunk in time)."""
@@ -728,31 +804,59 @@ class EventsFileWriter:
         self._check(events)
         if not events.size:
             return
+        if self._shift is None:
+            self._shift = self._origin(int(events["t"][0]))
+        last_t = int(events["t"][-1])
+        if self._shift:
+            events = events.copy()
+            events["t"] -= self._shift
+        try:
+            with _faery_errors(self.path, writing=True):
+                self._encode(events)
+        except BaseException:
+            self._discard()
+            raise
+        self._last_t = last_t
+        self.count += events.size
+
+    def _origin(self, first_t: int) -> int:
+        """What is subtracted from every time before encoding: the first time, or 0."""
+        if self.relative_time:
+            return first_t
+        if self.format == "es" and first_t > ES_MAX_START_US:
+            raise EventsError(where(self.path, f"the first event is at t={first_t:,} µs and Event Stream files keep "
+                                               "no time origin; write times from the first event (--relative-time, "
+                                               "relative_time=True; the origin is lost) or choose a format that keeps "
+                                               "it (.aedat4, .raw, .dat, .csv, .h5)"))
+        return 0
+
+    def _encode(self, events: np.ndarray) -> None:
         fmt = self.format
-        if fmt == "evt3":
-            self._file.write(io_evt.evt3_encode(events, self._state).tobytes())
-        elif fmt == "evt2.1":
-            self._file.write(io_evt.evt21_encode(events, self._state).tobytes())
+        if fmt in ("evt3", "evt2.1"):
+            if self._header is not None:  # the first event's time is the file's time origin
+                t0 = int(events["t"][0])
+                self._file.write(self._header + (f"% t0 {t0}\n" if t0 else "").encode() + b"% end\n")
+                self._header, self._t0 = None, t0
+            if self._t0:
+                events = events.copy() if not self._shift else events
+                events["t"] -= self._t0
+            encode = io_evt.evt3_encode if fmt == "evt3" else io_evt.evt21_encode
+            self._file.write(encode(events, self._state).tobytes())
         elif fmt == "clip":
             self._encoder.write(events)
         else:
             packet = to_faery(events)
-            with _faery_errors(self.path):
-                if fmt == "evt2":
-                    self._encoder.write({"events": packet})
-                elif fmt == "dat":
-                    self._encoder.write(packet.view(_DAT_DTYPE))
-                elif fmt == "es":
-                    packet["y"] = self.sensor_size[1] - 1 - packet["y"]
-                    self._encoder.write(packet)
-                elif fmt == "csv":
-                    self._encoder.write(packet)
-                elif fmt == "aedat4":
-                    self._encoder.write(0, packet)
-        if self._first_t is None:
-            self._first_t = int(events["t"][0])
-        self._last_t = int(events["t"][-1])
-        self.count += events.size
+            if fmt == "evt2":
+                self._encoder.write({"events": packet})
+            elif fmt == "dat":
+                self._encoder.write(packet.view(_DAT_DTYPE))
+            elif fmt == "es":
+                packet["y"] = self.sensor_size[1] - 1 - packet["y"]
+                self._encoder.write(packet)
+            elif fmt == "csv":
+                self._encoder.write(packet)
+            elif fmt == "aedat4":
+                self._encoder.write(0, packet)
 
     def _check(self, events: np.ndarray) -> None:
         path = self.path
@@ -786,15 +890,17 @@ class EventsFileWriter:
         if self._closed:
             return self.path
         try:
-            if self._file is not None:
-                self._file.close()
-            elif self.format == "clip":
-                self._encoder.close()
-            else:
-                with _faery_errors(self.path):
+            with _faery_errors(self.path, writing=True):
+                if self._file is not None:
+                    if self._header is not None:
+                        self._file.write(self._header + b"% end\n")
+                    self._file.close()
+                elif self.format == "clip":
+                    self._encoder.close()
+                else:
                     self._encoder.__exit__(None, None, None)
-            self._encoder = self._file = None
-            os.replace(self.tmp, self.path)
+                self._encoder = self._file = None
+                os.replace(self.tmp, self.path)
         except BaseException:
             self._discard()
             raise
@@ -812,7 +918,7 @@ class EventsFileWriter:
                 else:
                     self._encoder.__exit__(None, None, None)
         self._encoder = self._file = None
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             self.tmp.unlink()
 
     def __enter__(self) -> EventsFileWriter:
@@ -823,6 +929,27 @@ class EventsFileWriter:
             self.close()
         else:
             self._discard()
+
+
+def _check_output(path: Path, fmt: str, sensor: str, force: bool) -> None:
+    """Refuse an output that is a folder, and a clip file whose other content would be lost."""
+    if path.is_dir():
+        raise FormatError(where(path, "is a folder; give the output a file name (its extension picks the format)"))
+    if fmt != "clip" or force or not path.is_file():
+        return
+    try:
+        meta = read_clip_meta(path)
+        frames, truth = frames_and_truth_info(path)
+    except FormatError:
+        return  # not a readable clip: nothing in it that this writer would lose
+    lost = [f"sensor {name!r}" for name in sorted(meta.sensors) if name != sensor]
+    lost += [f"frames {name!r}" for name in sorted(frames)] + [f"truth {name!r}" for name in sorted(truth)]
+    if meta.label or meta.subject or meta.aus:
+        lost.append(f"labels (subject {meta.subject!r}, label {meta.label!r})")
+    if lost:
+        raise FormatError(where(path, f"an existing clip that also holds {', '.join(lost)}; writing it would keep only "
+                                      f"the {sensor!r} events. Choose another output, or replace it with --force "
+                                      "(force=True)"))
 
 
 def _aedat_description(aedat: Any, sensor_size: SensorSize) -> list:
@@ -837,19 +964,24 @@ def _aedat_description(aedat: Any, sensor_size: SensorSize) -> list:
 
 
 def open_events_writer(path: str | Path, sensor_size: SensorSize, format: str | None = None,
-                       version: str | None = None, *, sensor: str = DEFAULT_CLIP_SENSOR) -> EventsFileWriter:
+                       version: str | None = None, *, sensor: str = DEFAULT_CLIP_SENSOR, relative_time: bool = False,
+                       force: bool = False) -> EventsFileWriter:
     """Open a streaming writer (a context manager with ``.write(chunk)``); see :class:`EventsFileWriter`.
 
     ``version`` picks the EVT version of a ``.raw`` file (``evt3`` by default, ``evt2``,
-    ``evt2.1``); ``sensor`` names the sensor of a clip file.
+    ``evt2.1``); ``sensor`` names the sensor of a clip file; ``relative_time`` writes times from
+    the first event; ``force`` replaces a clip file that holds more than this writer writes.
     """
-    return EventsFileWriter(path, sensor_size, format, version, sensor=sensor)
+    return EventsFileWriter(path, sensor_size, format, version, sensor=sensor, relative_time=relative_time,
+                            force=force)
 
 
 def write_events_file(path: str | Path, events: np.ndarray, sensor_size: SensorSize, *, format: str | None = None,
-                      version: str | None = None, sensor: str = DEFAULT_CLIP_SENSOR) -> Path:
+                      version: str | None = None, sensor: str = DEFAULT_CLIP_SENSOR, relative_time: bool = False,
+                      force: bool = False) -> Path:
     """Write a whole events array to ``path`` (atomically); returns the path."""
-    with open_events_writer(path, sensor_size, format, version, sensor=sensor) as writer:
+    with open_events_writer(path, sensor_size, format, version, sensor=sensor, relative_time=relative_time,
+                            force=force) as writer:
         writer.write(events)
     return writer.path
 

@@ -1,4 +1,5 @@
-"""Prophesee EVT 3.0 encoder and EVT 2.1 codec (numba), for what faery 0.7.1 lacks.
+"""Prophesee EVT 3.0 encoder and EVT 2.1 codec (numba), for what faery 0.7.1 lacks, and the byte
+walk that finds a truncated Event Stream.
 
 faery 0.7.1 cannot encode or decode EVT 2.1 (``todo!()`` in its Rust code), and its EVT 3.0
 encoder walks long time gaps in steps of 1024 time-high units, which its own decoder (and any
@@ -311,3 +312,19 @@ def fix_faery_packet(t, x, y, p, previous_t, height, flip_y):
                 break
             last = t[i]
     return bad, (t[0] if n else 0), np.int64(xmax), np.int64(ymax)
+
+
+@njit(cache=True)
+def es_dvs_walk(data, start):
+    """Walk the body of a DVS Event Stream (version 2, as faery and sepia write it) from byte
+    ``start``: an overflow (0xFF) or reset (0xFE) byte is one byte, an event five (time delta and
+    polarity, x and y as 16-bit words). Returns the offset after the last item; it exceeds
+    ``data.shape[0]`` when the file ends inside an event."""
+    i = start
+    n = data.shape[0]
+    while i < n:
+        if data[i] >= 0xFE:
+            i += 1
+        else:
+            i += 5
+    return i
