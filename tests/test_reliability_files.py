@@ -1,0 +1,432 @@
+"""Hostile files and faults: every event-file decoder and writer either works exactly or fails with
+one clean :class:`~evface.errors.EvfaceError` naming the file, and never leaves a partial output.
+
+Covers issue 17 (files part): real recordings against what independent readers agree on
+(``../shared/real-events/README.md``), absolute camera timestamps, older headers, truncations at
+many offsets, random bytes after valid headers, huge and negative values, a full disk (an injected
+write error, and a 1 MB tmpfs where mounting is permitted), read-only and unwritable outputs,
+overwriting an input or a richer clip, and a hypothesis fuzz of every decoder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import evface.io.clip as clip_module
+import evface.io.event_files as event_files
+from evface.cli import main
+from evface.errors import EventsError, EvfaceError, FormatError
+from evface.events.core import make_events
+from evface.io.clip import Clip, FrameSeries, SensorInfo, read_clip, write_clip
+from evface.io.event_files import detect_format, read_events_file, write_events_file
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real-events"
+SIZE = (64, 48)
+DV_ORIGIN = 1_605_537_493_718_345  # UNIX-epoch µs, as AEDAT 4 files from DV carry
+TARGETS = [("a.raw", "evt3"), ("a.raw", "evt2"), ("a.raw", "evt2.1"), ("a.dat", None), ("a.aedat4", None),
+           ("a.es", None), ("a.csv", None), ("a.h5", None)]
+IDS = ["evt3", "evt2", "evt2.1", "dat", "aedat4", "es", "csv", "clip"]
+CLEAN = (FormatError, EventsError)
+
+
+def _events(n: int = 300, origin: int = 0, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = origin + np.sort(rng.integers(0, 200_000, n))
+    return make_events(t, rng.integers(0, SIZE[0], n), rng.integers(0, SIZE[1], n), rng.choice([-1, 1], n), SIZE)
+
+
+def _read_or_clean_error(path: Path, **kwargs) -> np.ndarray | None:
+    """Read ``path``: the events if it decodes, ``None`` on a clean error; anything else fails the test."""
+    try:
+        events, size = read_events_file(path, **kwargs)
+    except CLEAN as exc:
+        assert str(path.name) in str(exc)
+        return None
+    assert np.all(np.diff(events["t"]) >= 0)
+    if events.size:
+        assert int(events["x"].max()) < size[0] and int(events["y"].max()) < size[1]
+        assert set(np.unique(events["p"]).tolist()) <= {-1, 1}
+    return events
+
+
+@pytest.fixture(scope="module")
+def valid_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    root = tmp_path_factory.mktemp("valid")
+    ev = _events()
+    return {fmt: write_events_file(root / f"{fmt}_{name}", ev, SIZE, version=version).read_bytes()
+            for (name, version), fmt in zip(TARGETS, IDS)}
+
+
+def _suffix(fmt: str) -> str:
+    return dict(zip(IDS, [name for name, _ in TARGETS]))[fmt][1:]
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(argv)
+    return code, capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------- real files
+
+
+def _needs_real() -> None:
+    if not REAL.is_dir():
+        pytest.skip(f"{REAL} is absent")
+
+
+@pytest.mark.parametrize(("name", "kwargs", "count", "t_first", "t_last", "on"), [
+    ("faery_evt2.raw", {}, 521_252, 913_716_224, 913_812_095, 185_861),
+    ("tonic_sample.aedat4", {}, 111_954, 1_605_537_493_718_345, 1_605_537_494_308_262, 55_023),
+    ("tonic_sample_ncars.dat", {"sensor_size": (304, 240)}, 2009, None, None, None),
+    ("faery_dvs.es", {}, 473_225, 0, 999_000, 270_001),
+])
+def test_real_recordings_match_independent_readers(name, kwargs, count, t_first, t_last, on) -> None:
+    _needs_real()
+    events, size = read_events_file(REAL / name, **kwargs)
+    assert events.size == count
+    if t_first is not None:
+        assert (int(events["t"][0]), int(events["t"][-1])) == (t_first, t_last)
+        assert int(np.sum(events["p"] > 0)) == on
+    assert size == {"faery_evt2.raw": (640, 480), "tonic_sample.aedat4": (320, 240),
+                    "tonic_sample_ncars.dat": (304, 240), "faery_dvs.es": (320, 240)}[name]
+
+
+def test_headerless_size_asks_with_the_cli_option(capsys: pytest.CaptureFixture[str]) -> None:
+    _needs_real()
+    code, err = _cli(["info", str(REAL / "tonic_sample_ncars.dat")], capsys)
+    assert code == 2 and "--sensor-size WxH" in err and "Traceback" not in err
+    assert _cli(["info", str(REAL / "tonic_sample_ncars.dat"), "--sensor-size", "304x240"], capsys)[0] == 0
+
+
+@pytest.mark.parametrize(("out", "version"), [("o.raw", "evt3"), ("o.raw", "evt2"), ("o.raw", "evt2.1"),
+                                              ("o.dat", None), ("o.aedat4", None), ("o.csv", None), ("o.h5", None),
+                                              ("o.es", None)])
+def test_dv_recording_converts_exactly_and_small(tmp_path: Path, capsys: pytest.CaptureFixture[str], out: str,
+                                                 version: str | None) -> None:
+    """Acceptance: tonic_sample.aedat4 (UNIX-epoch µs) to every format and back, exact, a few times its size."""
+    _needs_real()
+    src = REAL / "tonic_sample.aedat4"
+    original, _ = read_events_file(src)
+    extra = ["--version", version] if version else []
+    if out.endswith(".es"):  # no time origin in the format: refused, then written from the first event on request
+        code, err = _cli(["convert", str(src), str(tmp_path / out)], capsys)
+        assert code == 2 and "--relative-time" in err and not list(tmp_path.iterdir())
+        extra = ["--relative-time"]
+    assert _cli(["convert", str(src), str(tmp_path / out), *extra], capsys)[0] == 0
+    assert (tmp_path / out).stat().st_size <= 4 * src.stat().st_size
+    assert _cli(["convert", str(tmp_path / out), str(tmp_path / "back.aedat4")], capsys)[0] == 0
+    back, size = read_events_file(tmp_path / "back.aedat4")
+    assert size == (320, 240)
+    if out.endswith(".es"):
+        original["t"] -= original["t"][0]
+    np.testing.assert_array_equal(back, original)
+
+
+def test_camera_clock_at_913_s_makes_a_small_clip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Finding 3: an EVT2 file whose clock starts at 913 s became a 14 MB clip from 2 MB."""
+    _needs_real()
+    src = REAL / "faery_evt2.raw"
+    assert _cli(["convert", str(src), str(tmp_path / "c.h5")], capsys)[0] == 0
+    assert (tmp_path / "c.h5").stat().st_size <= 13 * 521_252 + 2_000_000  # 13 bytes an event + chunk slack
+    np.testing.assert_array_equal(read_events_file(tmp_path / "c.h5")[0], read_events_file(src)[0])
+
+
+# ------------------------------------------------------------------------ absolute timestamps
+
+
+@pytest.mark.parametrize(("name", "version"), TARGETS, ids=IDS)
+def test_absolute_origin_costs_nothing(tmp_path: Path, name: str, version: str | None) -> None:
+    ev = _events(origin=DV_ORIGIN)
+    if name.endswith(".es"):
+        with pytest.raises(EventsError, match="keep no time origin"):
+            write_events_file(tmp_path / name, ev, SIZE)
+        assert not list(tmp_path.iterdir())
+        return
+    path = write_events_file(tmp_path / name, ev, SIZE, version=version)
+    assert path.stat().st_size < 1_000_000  # clip: one 65 536-event chunk per column; the others ~10 kB
+    np.testing.assert_array_equal(read_events_file(path)[0], ev)
+
+
+@pytest.mark.parametrize("t_last", [2**40, 2**53, 2**62])
+def test_huge_gap_in_a_clip(tmp_path: Path, t_last: int) -> None:
+    ev = make_events([0, 5, t_last], [0, 1, 2], [0, 0, 0], [1, -1, 1])
+    path = write_events_file(tmp_path / "a.h5", ev, SIZE)
+    np.testing.assert_array_equal(read_events_file(path, t_start_us=5)[0], ev[1:])
+
+
+def test_negative_and_huge_values_refused_on_write(tmp_path: Path) -> None:
+    with pytest.raises(EventsError, match="negative"):
+        write_events_file(tmp_path / "a.raw", make_events([-5, 0], [0, 0], [0, 0], [1, 1]), SIZE)
+    with pytest.raises(EventsError, match="outside"):
+        write_events_file(tmp_path / "a.h5", make_events([0], [65_535], [0], [1]), SIZE)
+    with pytest.raises(FormatError, match="holds sensors up to"):
+        write_events_file(tmp_path / "a.raw", make_events([0], [0], [0], [1]), (70_000, 10))
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("row", [b"-5,1,1,1\n", b"99999999999999999999999,1,1,1\n", b"1,70000,1,1\n", b"1,1,1,7\n",
+                                 b"1,1\n", b"a,b,c,d\n"])
+def test_hostile_csv_rows(tmp_path: Path, row: bytes) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"t,x@64,y@48,on\n0,1,1,1\n" + row)
+    assert _read_or_clean_error(path) is None
+
+
+# ----------------------------------------------------------------- older and unsupported files
+
+
+def _prophesee(tmp_path: Path, header: bytes, name: str = "old.raw") -> Path:
+    body = write_events_file(tmp_path / "x.raw", _events(20), SIZE, version="evt2").read_bytes()
+    body = body[_prophesee_header_length(body):]
+    path = tmp_path / name
+    path.write_bytes(header + body)
+    return path
+
+
+@pytest.mark.parametrize(("plugin", "size"), [("hal_plugin_gen3_fx3", (640, 480)), ("hal_plugin_gen31_fx3", (640, 480)),
+                                              ("hal_plugin_gen41_evk3", (1280, 720)),
+                                              ("hal_plugin_imx636_evk4", (1280, 720))])
+def test_size_from_the_plugin_name(tmp_path: Path, plugin: str, size: tuple[int, int]) -> None:
+    path = _prophesee(tmp_path, f"% Date 2020-09-25 07:48:31\n% plugin_name {plugin}\n% evt 2.0\n".encode())
+    assert read_events_file(path)[1] == size
+
+
+def test_unknown_plugin_asks_for_the_size(tmp_path: Path) -> None:
+    path = _prophesee(tmp_path, b"% plugin_name hal_plugin_mystery\n% evt 2.0\n")
+    with pytest.raises(FormatError, match="--sensor-size WxH"):
+        read_events_file(path)
+    assert read_events_file(path, sensor_size=SIZE)[0].size == 20
+
+
+def test_dat_event2d_is_read(tmp_path: Path, valid_files: dict[str, bytes]) -> None:
+    """Finding 4: DAT 'Event2d' files (type byte 0x00, N-CARS) carry polarity and read like 'cd' ones."""
+    data = valid_files["dat"]
+    body = data[data.index(b"\x0c\x08"):]
+    path = tmp_path / "e.dat"
+    path.write_bytes(b"% Data file containing Event2d events.\n% Version 2\n% Width 64\n% Height 48\n" +
+                     data[data.index(b"% T0"):data.index(b"\x0c\x08")] + b"\x00" + body[1:])
+    np.testing.assert_array_equal(read_events_file(path)[0], _events())
+
+
+@pytest.mark.parametrize(("head", "message"), [
+    (b"#!AER-DAT2.0\r\n# This is a raw AE data file\r\n", "an AEDAT 2.0 file"),
+    (b"#!AER-DAT3.1\r\n", "an AEDAT 3.1 file"),
+    (b"Event Stream\x02\x00\x00\x02\x40\x00\x30\x00\x01\x02\x03", "Event Stream of ATIS events: not supported"),
+    (b"Event Stream\x02\x00\x00\x00\x01\x02\x03", "Event Stream of generic events: not supported"),
+    (b"Event Stream\x01\x00\x00\x01\x40\x00\x30\x00", "Event Stream version 1.0.0 file: not supported"),
+])
+def test_unsupported_files_say_what_they_are(tmp_path: Path, capsys: pytest.CaptureFixture[str], head: bytes,
+                                             message: str) -> None:
+    path = tmp_path / ("f.aedat" if head.startswith(b"#!") else "f.es")
+    path.write_bytes(head + bytes(40))
+    code, err = _cli(["info", str(path)], capsys)
+    assert code == 2 and message in err and "corrupt" not in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ truncations and garbage
+
+
+@pytest.mark.parametrize("fmt", IDS)
+def test_truncations_at_many_offsets(tmp_path: Path, valid_files: dict[str, bytes], fmt: str) -> None:
+    """A cut file fails cleanly, reads whole (cut in a trailer: AEDAT 4's file table, CSV's last newline)
+    or, cut on a word boundary of a streaming format, reads as a prefix."""
+    data, original = valid_files[fmt], _events()
+    for cut in sorted({*np.linspace(1, len(data) - 1, 23).astype(int).tolist(), len(data) - 1, len(data) - 2}):
+        path = tmp_path / f"cut{cut}.{_suffix(fmt)}"
+        path.write_bytes(data[:cut])
+        events = _read_or_clean_error(path)
+        if events is not None and events.size == original.size:
+            np.testing.assert_array_equal(events, original)
+        elif events is not None:
+            assert fmt in ("evt3", "evt2", "evt2.1", "dat", "es", "csv"), f"{fmt} cut at {cut} read without error"
+            assert events.size < original.size
+            np.testing.assert_array_equal(events["t"][:-1], original["t"][:events.size - 1])
+
+
+def test_truncated_event_stream_is_detected(tmp_path: Path, valid_files: dict[str, bytes]) -> None:
+    """Finding 7: an Event Stream cut inside an event was read without a word."""
+    data = valid_files["es"]
+    for drop in (1, 2, 3, 4):
+        path = tmp_path / f"cut{drop}.es"
+        path.write_bytes(data[:-drop])
+        with pytest.raises(FormatError, match="truncated"):
+            read_events_file(path)
+
+
+def _header_length(fmt: str, data: bytes) -> int:
+    if fmt in ("evt3", "evt2", "evt2.1", "dat"):
+        return _prophesee_header_length(data)
+    return {"es": 20, "csv": data.index(b"\n") + 1}.get(fmt, 0)
+
+
+def _prophesee_header_length(data: bytes) -> int:
+    length = 0
+    for line in data.split(b"\n"):
+        if not line.startswith(b"%"):
+            break
+        length += len(line) + 1
+        if line.startswith(b"% end"):
+            break
+    return length
+
+
+_FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                         HealthCheck.too_slow])
+
+
+@pytest.mark.parametrize("fmt", IDS)
+@_FUZZ
+@given(body=st.binary(min_size=1, max_size=400))
+def test_random_bytes_after_a_valid_header(tmp_path: Path, valid_files: dict[str, bytes], fmt: str, body: bytes) -> None:
+    data = valid_files[fmt]
+    path = tmp_path / f"fuzz.{_suffix(fmt)}"
+    path.write_bytes(data[:_header_length(fmt, data)] + body)
+    _read_or_clean_error(path)
+
+
+@pytest.mark.parametrize("fmt", IDS)
+@_FUZZ
+@given(flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), min_size=1, max_size=8))
+def test_fuzz_every_decoder_with_corrupted_bytes(tmp_path: Path, valid_files: dict[str, bytes], fmt: str,
+                                                 flips: list[tuple[float, int]]) -> None:
+    data = bytearray(valid_files[fmt])
+    for where, value in flips:
+        data[int(where * len(data))] = value
+    path = tmp_path / f"flip.{_suffix(fmt)}"
+    path.write_bytes(bytes(data))
+    _read_or_clean_error(path)
+
+
+# --------------------------------------------------------------------- faults on writing
+
+
+class _FullDisk:
+    """A binary file whose writes fail with ENOSPC after ``room`` bytes."""
+
+    def __init__(self, path, mode="rb", room: int = 4096):
+        self._file = open(path, mode)  # noqa: SIM115 - closed by close()
+        self._room = room
+
+    def write(self, data) -> int:
+        n = memoryview(data).nbytes
+        if n > self._room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self._room -= n
+        return self._file.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self._file, name)
+
+
+@pytest.mark.parametrize(("name", "version", "module"), [("a.raw", "evt3", event_files), ("a.raw", "evt2.1", event_files),
+                                                         ("a.h5", None, clip_module)])
+def test_injected_full_disk_keeps_the_old_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str,
+                                                 version: str | None, module) -> None:
+    old = write_events_file(tmp_path / name, _events(10), SIZE, version=version)
+    before = old.read_bytes()
+    monkeypatch.setattr(module, "open", _FullDisk, raising=False)
+    with pytest.raises(FormatError, match="No space left on device") as info:
+        write_events_file(tmp_path / name, _events(200_000, seed=1), SIZE, version=version)
+    assert str(tmp_path / name) in str(info.value)
+    assert old.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_injected_full_disk_in_write_clip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(0)
+    clip = Clip("c", "s", "AU4", [4], "dim", 0, 1, 2, 3, events={"lr": _events()}, sensors={"lr": SensorInfo("lr", *SIZE)},
+                frames={"rgb": FrameSeries(rng.integers(0, 255, (4, 48, 64, 3), dtype=np.uint8), np.arange(4),
+                                           np.ones(4, dtype=np.int64))})
+    monkeypatch.setattr(clip_module, "open", _FullDisk, raising=False)
+    with pytest.raises(FormatError, match="No space left"):
+        write_clip(tmp_path / "c.h5", clip)
+    assert not list(tmp_path.iterdir())
+
+
+@contextlib.contextmanager
+def _tmpfs(path: Path, options: str):
+    path.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
+
+
+@pytest.mark.parametrize("out", ["a.h5", "a.raw", "a.es", "a.aedat4", "a.dat", "a.csv"])
+def test_real_full_disk(tmp_path: Path, capsys: pytest.CaptureFixture[str], out: str) -> None:
+    """Finding 5: converting to .h5 on a full disk segfaulted (exit 139) and left a .tmp (a 256 kB tmpfs)."""
+    src = write_events_file(tmp_path / "src.h5", _events(150_000, seed=2), SIZE)
+    with _tmpfs(tmp_path / "full", "size=256k") as full:
+        (full / out).write_bytes(b"old")
+        code, err = _cli(["convert", str(src), str(full / out)], capsys)
+        assert code == 2 and str(full / out) in err and "Traceback" not in err
+        assert (full / out).read_bytes() == b"old" and [p.name for p in full.iterdir()] == [out]
+
+
+def test_read_only_file_system(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write_events_file(tmp_path / "src.raw", _events(), SIZE)
+    with _tmpfs(tmp_path / "ro", "size=1m,ro") as ro:
+        for out in ("a.h5", "a.raw", "a.es"):
+            code, err = _cli(["convert", str(src), str(ro / out)], capsys)
+            assert code == 2 and str(ro / out) in err and "Traceback" not in err, err
+            assert err.count("\n") <= 2
+
+
+def test_unwritable_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write_events_file(tmp_path / "src.raw", _events(), SIZE)
+    (tmp_path / "folder.h5").mkdir()
+    (tmp_path / "file").write_text("x")
+    for out in ("folder.h5", "file/a.raw", "file/a.h5"):
+        code, err = _cli(["convert", str(src), str(tmp_path / out)], capsys)
+        assert code == 2 and out.split("/")[0] in err and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder.h5", "src.raw"]
+
+
+# ------------------------------------------------------------------------------ overwriting
+
+
+def _dataset_clip(path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    return write_clip(path, Clip("c", "s01", "AU12", [12], "dim", 0, 1, 2, 3,
+                                 events={"hd": _events(), "lr": _events(seed=1)},
+                                 sensors={"hd": SensorInfo("hd", *SIZE), "lr": SensorInfo("lr", *SIZE)},
+                                 frames={"rgb": FrameSeries(rng.integers(0, 255, (2, 4, 4, 3), dtype=np.uint8),
+                                                            np.arange(2), np.ones(2, dtype=np.int64))}))
+
+
+def test_convert_refuses_to_overwrite_its_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Finding 6: `evface convert clip.h5 clip.h5 --sensor lr` dropped every other sensor, frames and labels."""
+    path = _dataset_clip(tmp_path / "c.h5")
+    before = path.read_bytes()
+    code, err = _cli(["convert", str(path), str(path), "--sensor", "lr"], capsys)
+    assert code == 2 and "is the input file" in err
+    assert path.read_bytes() == before
+
+
+def test_convert_refuses_to_replace_a_richer_clip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _dataset_clip(tmp_path / "c.h5")
+    before = path.read_bytes()
+    src = write_events_file(tmp_path / "cam.raw", _events(), SIZE)
+    code, err = _cli(["convert", str(src), str(path), "--sensor", "hd"], capsys)
+    assert code == 2 and "--force" in err and "'lr'" in err and "frames 'rgb'" in err and "AU12" in err
+    assert path.read_bytes() == before
+    assert _cli(["convert", str(src), str(path), "--sensor", "hd", "--force"], capsys)[0] == 0
+    assert list(read_clip(path).events) == ["hd"]
+    assert _cli(["convert", str(src), str(path), "--sensor", "hd"], capsys)[0] == 0  # nothing more to lose now
+
+
+def test_detect_format_of_every_written_file(tmp_path: Path, valid_files: dict[str, bytes]) -> None:
+    for fmt, data in valid_files.items():
+        path = tmp_path / f"x.{_suffix(fmt)}"
+        path.write_bytes(data)
+        assert detect_format(path) == fmt
