@@ -545,8 +545,10 @@ class EventsFileReader:
                 continue
             t = chunk["t"]
             start = np.iinfo(np.int64).min if last_t is None else last_t
-            bad, t0, xmax, ymax, _ = io_evt.scan_events(t, chunk["x"], chunk["y"], chunk["p"], start)
+            bad, t0, xmax, ymax, bad_p = io_evt.scan_events(t, chunk["x"], chunk["y"], chunk["p"], start)
             _raise_if_bad(self.path, t, bad, start, t0, xmax, ymax, width, height)
+            if bad_p:
+                raise EventsError(where(self.path, f"{bad_p} polarity values other than -1 or +1: corrupt file"))
             last_t = t[-1]
             yield chunk
 
