@@ -69,7 +69,7 @@ def test_corpus_import_writes_dataset(imported):
     for name in ("lr", "hd"):
         ev = clip.events[name]
         assert ev.size > 100 and (ev["p"] == 1).any() and (ev["p"] == -1).any()
-        assert 0 <= ev["t"].min() and ev["t"].max() <= 145_000
+        assert 2_500 <= ev["t"].min() and ev["t"].max() < 150_000  # frames seen at mid-exposure: 2.5 ms after their start
     frames = clip.frames["rgb"]
     assert frames.data.shape == (N_FRAMES, 96, 96, 3) and frames.fps == FPS and frames.t_us[1] == 5000
     h = np.array(clip.calibration["homography"]["lr"])
@@ -219,3 +219,12 @@ def test_cli_import_corpus(corpus, tmp_path):
     rows = DatasetFolder.open(tmp_path / "ds").rows
     assert [(r["clip_id"], r["label"]) for r in rows] == [("sub01_EP02_03f", "AU1+2"), ("sub02_EP07_01", "AU4")]
     assert main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(tmp_path / "x"), "--sensor", "nope"]) == 2
+
+
+def test_window_that_cuts_the_face_is_a_warning(imported):
+    """96x96 frames cover the 16:9 evk4:48x27 window: the crop loses part of the face box, and the
+    warning says how much, on which side, and the sensor size that keeps the frames' aspect."""
+    _, report = imported
+    cut = [w for w in report["warnings"] if "the 48x27 hd window keeps" in w]
+    assert len(cut) == 3 and "at the bottom" in cut[0] and "--sensor evk4:27x27" in cut[0]
+    assert not [w for w in report["warnings"] if "lr window" in w]

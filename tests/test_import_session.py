@@ -15,7 +15,7 @@ from import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session, write_evt3
 from evface.cli import main
 from evface.io.clip import read_clip
 from evface.io.dataset import DatasetFolder
-from evface.datasets.importers.registration import apply_homography, map_box
+from evface.datasets.importers.registration import RegistrationError, apply_homography, map_box
 from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session
 from evface.datasets.importers.sync import SyncError
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
@@ -297,3 +297,89 @@ def test_failure_while_writing_leaves_nothing(session, tmp_path, monkeypatch):
     with pytest.raises(EvfaceError, match="disk full"):
         run(root, tmp_path / "ds")
     assert_nothing_written(tmp_path / "ds")
+
+
+def test_events_are_held_one_clip_at_a_time(session, tmp_path, monkeypatch):
+    """Session import streams each event file once and holds only the clip being written: at
+    every clip write, the memory held besides that clip is a small part of all clips' events
+    (before, a whole group of clips' events was collected first: 2.5 GB on a 4 s hd + lr session)."""
+    import tracemalloc
+
+    import evface.datasets.importers.session as mod
+
+    root, truth = session
+    ann = tmp_path / "a.csv"
+    rows = [f"s1,{s},{s + 50_000},{s + 100_000},{s + 150_000},{s + 350_000},4" for s in range(200_000, 3_400_000, 400_000)]
+    ann.write_text("subject,start_us,onset_us,apex_us,offset_us,end_us,aus\n" + "\n".join(rows) + "\n")
+    src = [EventSource(n, root / f, sync="offset", offset_us=truth[n].offset_us, registration="given",
+                       homography=truth[n].homography) for n, f in (("hd", "hd.raw"), ("lr", "lr.aedat4"))]
+    real, held, clip_bytes = mod.write_clip, [], []
+
+    def spy(path, clip):
+        own = sum(ev.nbytes for ev in clip.events.values()) + sum(f.data.nbytes for f in clip.frames.values())
+        held.append(tracemalloc.get_traced_memory()[0] - base - own)
+        clip_bytes.append(sum(ev.nbytes for ev in clip.events.values()))
+        return real(path, clip)
+
+    monkeypatch.setattr(mod, "write_clip", spy)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        run(root, tmp_path / "ds", src=src, ann=ann, rgb_size=(32, 24))
+    finally:
+        tracemalloc.stop()
+    assert len(held) == 8 and sum(clip_bytes) > 4_000_000
+    assert max(held) < 0.3 * sum(clip_bytes), (held, clip_bytes)
+
+
+# ----------------------------------------------------------------------------- plausibility
+
+
+def test_implausible_homography_is_refused_or_kept_with_warnings(session, tmp_path, capsys):
+    """A squashing homography (half height) stops the import, naming the numbers and the options;
+    with --registration-check warn it is kept and every clip's squashed face box is a warning."""
+    root, truth = session
+    squash = np.diag([1.0, 0.5, 1.0]) @ truth["hd"].homography
+    src = [EventSource("hd", root / "hd.raw", homography=squash, registration="given")]
+    with pytest.raises(RegistrationError, match=r"aspect 2\.00 \(limit 1\.25\).*--homography hd=H.json.*--registration-check warn"):
+        run(root, tmp_path / "ds", src=src)
+    assert_nothing_written(tmp_path / "ds")
+    report = run(root, tmp_path / "ds", src=src, registration_check="warn")
+    assert report["sensors"]["hd"]["registration"]["quality"]["aspect"] == pytest.approx(2.0, rel=0.01)
+    assert any("homography is implausible" in w for w in report["warnings"])
+    assert any("clip s01_a: the 48x48 RGB face box becomes" in w and "aspect changed 2.0" in w for w in report["warnings"]), report["warnings"]
+    (tmp_path / "H.json").write_text(json.dumps(squash.tolist()))
+    args = ["import", "session", str(tmp_path / "cli"), "--events", f"hd={root / 'hd.raw'}", "--rgb", str(root / "rgb.mp4"),
+            "--annotations", str(root / "annotations.csv"), "--homography", f"hd={tmp_path / 'H.json'}",
+            "--no-faces", "--face-box", "40,24,48,48"]
+    assert main(args) == 2 and "aspect 2.00" in capsys.readouterr().err
+    assert main([*args, "--registration-check", "warn"]) == 0 and "warning:" in capsys.readouterr().err
+
+
+def test_real_ecc_failure_is_caught():
+    """The homographies ECC returned on the real close-up (short_hamilton_clip.mp4 frames 82-201,
+    events from ``evface simulate``, score 0.718 / 0.746) break the plausibility bounds."""
+    from evface.datasets.importers.registration import homography_quality, nominal_homography, quality_problems
+
+    bad = {(1280, 720): [[2.554, -0.951, 16.192], [0.333, 0.932, -6.494], [0.002, -0.003, 1.0]],
+           (346, 260): [[1.464, -0.357, -135.228], [0.329, 0.19, 10.3], [0.004, -0.004, 1.0]]}
+    for size, h in bad.items():
+        assert quality_problems(homography_quality(np.array(h), (640, 360), nominal_homography((640, 360), size)), size)
+    good = np.array([[1.0, 0.02, 2.5], [-0.015, 1.0, 1.5], [0, 0, 1.0]]) @ nominal_homography((640, 360), (1280, 720))
+    assert not quality_problems(homography_quality(good, (640, 360), nominal_homography((640, 360), (1280, 720))), (1280, 720))
+
+
+def test_face_box_option_wins_over_the_detector(session, tmp_path):
+    root, truth = session
+    src = [EventSource("hd", root / "hd.raw", homography=truth["hd"].homography, registration="given")]
+    run(root, tmp_path / "ds", src=src, detect_faces=True, face_box=(30, 20, 60, 60))
+    clip = read_clip(tmp_path / "ds" / "clips" / "s01_a.h5", frames=False)
+    assert clip.calibration["face_box"]["rgb"] == [30.0, 20.0, 60.0, 60.0] and clip.extra["face_box_detected"] is False
+
+
+def test_window_that_cuts_the_face_is_a_warning(session, tmp_path):
+    root, truth = session
+    src = [EventSource("hd", root / "hd.raw", homography=truth["hd"].homography, registration="given", roi=(0, 0, 80, 120))]
+    report = run(root, tmp_path / "ds", src=src)
+    cut = [w for w in report["warnings"] if "the 80x120 hd window keeps" in w]
+    assert len(cut) == 2 and "at the right" in cut[0] and "--roi hd=X0,Y0,W,H" in cut[0]

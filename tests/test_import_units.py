@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -290,3 +292,31 @@ def test_ecc_registration_recovers_homography():
     assert transfer_distance_px(reg.homography, h, (320, 240)) < 1.0
     with pytest.raises(RegistrationError, match="no events"):
         estimate_homography(np.zeros((130, 173)), change)
+
+
+# ----------------------------------------------------------------------------- faces
+
+REAL_VIDEO = Path(__file__).parents[2] / "shared" / "real-video" / "short_hamilton_clip.mp4"
+
+
+@pytest.mark.skipif(not REAL_VIDEO.is_file(), reason="../shared/real-video is absent")
+def test_partial_face_on_a_tight_crop_is_dropped():
+    """Frame 173 of the real close-up cropped to its detected face box (tight, as a corpus frame
+    is) and resized to 280x340: the cascade then finds an 88 px box on one eye, under half the
+    frame's width; it is dropped with a note naming the sizes, and no face is returned."""
+    from evface.datasets.importers.session import detect_face
+    from evface.face.detect import detect_faces
+
+    cap = cv2.VideoCapture(str(REAL_VIDEO))
+    for _ in range(174):  # read on (seeking is not frame-exact in every OpenCV build)
+        ok, frame = cap.read()
+    cap.release()
+    assert ok
+    rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    x, y, w, h = detect_faces(rgb)[0]
+    crop = cv2.resize(rgb[y:y + h, x:x + w], (280, 340))
+    assert len(detect_faces(crop)) and detect_faces(crop)[0][2] < 100  # the partial box the detector returns
+    box, note = detect_face([crop], min_face=0.5)
+    assert box is None and "under 0.5 of the frame's 280 px" in note
+    box, note = detect_face([rgb], min_face=0.1)  # the whole frame: a plausible face
+    assert box is not None and note is None

@@ -42,7 +42,9 @@ def test_video_info_and_events(video):
     # the disc moves right: ON events lead on the right of OFF events
     on, off = ev[ev["p"] == 1], ev[ev["p"] == -1]
     assert on["x"].mean() > off["x"].mean()
-    assert ev["t"].max() <= round(11 * 1e6 / 30)
+    # frame i starts its exposure at i / fps and is seen at its mid-exposure, half a period later
+    half = round(1e6 / 30) // 2
+    assert half <= ev["t"].min() and ev["t"].max() <= round(11 * 1e6 / 30) + half
 
 
 def test_upsampling_spreads_events_over_more_distinct_times(video):
@@ -83,9 +85,12 @@ def test_upsample_linear_values_and_times():
 
 def test_video_scene_interpolates_in_time(video):
     scene = VideoScene(video, lux=100.0)
-    a = scene(0)
-    mid = scene(round(0.5e6 / 30))
-    b = scene(round(1e6 / 30))
+    half = round(1e6 / 30) // 2  # frames are seen at their mid-exposure
+    first = scene(0)
+    a = scene(half)
+    mid = scene(half + round(0.5e6 / 30))
+    b = scene(half + round(1e6 / 30))
+    np.testing.assert_array_equal(first, a)
     np.testing.assert_allclose(mid, (a + b) / 2, rtol=1e-4, atol=1e-3)
     assert not np.allclose(a, b)
     last = scene(10**9)  # holds the last frame
@@ -161,3 +166,30 @@ def test_cli_simulate_mp4_roi_and_errors(tmp_path, capsys):
 
 def test_errors_are_evface_errors():
     assert issubclass(FormatError, EvfaceError) and issubclass(ParameterError, EvfaceError)
+
+
+def test_simulated_events_sync_to_their_own_video(tmp_path):
+    """One frame-timing convention: events that ``evface simulate`` makes from a video, and the
+    same video read as an RGB stream by ``evface import session`` with its defaults (frame times
+    from the frame rate, exposure = the frame period), cross-correlate at the known offset
+    (0: both clocks start at the first frame). Before the convention was shared the estimate was
+    off by half a frame period (16.7 ms at 30 fps)."""
+    from evface.datasets.importers.session import RgbSource, frame_times, scan_video
+    from evface.datasets.importers.sync import EventRate, sync_by_xcorr
+
+    rng = np.random.default_rng(3)
+    n, size, fps = 90, (64, 48), 30.0
+    x = 16 + np.cumsum(np.where(rng.random(n) < 0.25, rng.uniform(2, 6, n), 0.0))  # bursts of motion
+    writer = cv2.VideoWriter(str(tmp_path / "v.avi"), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    for i in range(n):
+        img = np.full((size[1], size[0], 3), 30, np.uint8)
+        cv2.circle(img, (int(round(x[i])) % 48 + 8, 24), 7, (250, 250, 250), -1)
+        writer.write(img)
+    writer.release()
+    ev = simulate_video(tmp_path / "v.avi", size, DvsParams.ideal(0.2), upsample=4)
+    video = scan_video(tmp_path / "v.avi")
+    frames_us = frame_times(RgbSource(tmp_path / "v.avi"), video)
+    period = int(np.median(np.diff(frames_us)))
+    result = sync_by_xcorr(EventRate.from_times(ev["t"]), frames_us, video.energy, exposure_us=period,
+                           max_offset_us=200_000)
+    assert abs(result.offset_us) <= 1_500, result

@@ -73,7 +73,10 @@ def session(
     min_confidence: float = typer.Option(0.3, "--min-confidence", help="Refuse estimated offsets below this confidence."),
     rgb_size: str = typer.Option(None, "--rgb-size", help="Store RGB frames resized to WxH."),
     faces: bool = typer.Option(True, "--faces/--no-faces", help="Detect the face box in each clip's RGB frames."),
-    face_box: str = typer.Option(None, "--face-box", help="X,Y,W,H face box (RGB pixels) for clips without a detected face."),
+    face_box: str = typer.Option(None, "--face-box", help="X,Y,W,H face box (RGB pixels) of every clip; wins over the detector."),
+    min_face: float = typer.Option(0.1, "--min-face", help="Drop detected faces smaller than this fraction of the frame's shorter side."),
+    registration_check: str = typer.Option("strict", "--registration-check",
+                                           help="strict: stop on an implausible homography or face box; warn: keep it, with a warning."),
     classes: str = typer.Option(None, "--classes", help="Label by an AU class set (default, compact, mouth); skip clips matching none."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
 ) -> None:
@@ -112,7 +115,8 @@ def session(
     rgb_source = RgbSource(rgb, fps=rgb_fps or None, start_us=rgb_start_us, timestamps=rgb_timestamps, exposure_us=rgb_exposure_us)
     options = SessionOptions(subject=subject, lighting=lighting, max_offset_us=max_offset_us, min_confidence=min_confidence,
                              rgb_size=_ints(rgb_size, 2, "--rgb-size") if rgb_size else None, detect_faces=faces,
-                             face_box=_ints(face_box, 4, "--face-box") if face_box else None, classes=classes, overwrite=overwrite)
+                             face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,
+                             registration_check=registration_check, classes=classes, overwrite=overwrite)
     console = Console(stderr=True)
     with console.status("importing session") as status:
         report = import_session(sources, rgb_source, annotations, out, options,
@@ -131,6 +135,15 @@ def session(
     if report["skipped"]:
         Console().print(f"skipped {len(report['skipped'])} clip(s) matching no class: "
                         + ", ".join(s["clip_id"] for s in report["skipped"]))
+    _print_warnings(console, report["warnings"])
+
+
+def _print_warnings(console, warnings: list[str]) -> None:
+    """One ``warning:`` line per problem that did not stop the import (also kept in dataset.json)."""
+    from rich.markup import escape
+
+    for text in warnings:
+        console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
 
 
 @import_app.command("corpus")
@@ -146,23 +159,27 @@ def corpus(
     seed: int = typer.Option(0, "--seed", help="Seed of the camera simulation."),
     label: str = typer.Option("aus", "--label", help="Label clips by 'aus' (AU1+2) or 'emotion'."),
     classes: str = typer.Option(None, "--classes", help="Label by an AU class set (default, compact, mouth); skip rows matching none."),
-    face_box: str = typer.Option(None, "--face-box", help="X,Y,W,H face box (frame pixels) for clips without a detected face."),
+    face_box: str = typer.Option(None, "--face-box", help="X,Y,W,H face box (frame pixels) of every clip; wins over the detector."),
+    min_face: float = typer.Option(0.5, "--min-face", help="Drop detected faces smaller than this fraction of the frame's shorter side."),
     lighting: str = typer.Option("corpus", "--lighting", help="Lighting tag stored with the clips."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
 ) -> None:
     """Convert a CASME II-style RGB corpus into events + RGB clips (resumes after an interruption)."""
+    from rich.console import Console
     from rich.progress import Progress
 
     from evface.datasets.importers.corpus import CorpusOptions, import_corpus  # lazy: cv2, h5py, numba off start-up
 
     options = CorpusOptions(sensors=tuple(sensor), fps=fps, rgb_fps=rgb_fps or None, lux_white=lux_white,
                             upsample=upsample or None, seed=seed, label=label, classes=classes, lighting=lighting,
-                            face_box=_ints(face_box, 4, "--face-box") if face_box else None, overwrite=overwrite)
+                            face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,
+                            overwrite=overwrite)
     with Progress(transient=True) as bar:
         task = bar.add_task("converting clips", total=1.0)
         report = import_corpus(root, table, out, options, progress=lambda stage, frac: bar.update(task, completed=frac))
     skipped = f", skipped {len(report['skipped'])} matching no class" if report["skipped"] else ""
     print(f"{out}: {len(report['clips'])} clips{skipped}")
+    _print_warnings(Console(stderr=True), report["warnings"])
 
 
 def register(app: typer.Typer) -> None:

@@ -8,8 +8,14 @@ Used by ``evface simulate`` (a video) and ``evface import corpus`` (folders of f
 - **geometry**: the picture is scaled to cover the full sensor array keeping its aspect ratio
   (``INTER_AREA`` when shrinking, ``INTER_LINEAR`` when enlarging) and centre-cropped
   (:class:`Cover`); then the sensor's region of interest is cut out;
-- **time**: ``upsample`` K inserts K - 1 frames between two frames by linear interpolation in
-  lux (no learned interpolator), so that the DVS model's per-step interpolation follows motion.
+- **time**: evface's one frame-timing convention, shared by ``evface simulate``, ``evface import
+  session`` and ``import corpus``, the RGB camera model and the clip files: **frame i's timestamp
+  is the start of its exposure**, and the picture shows the scene averaged over
+  ``[t_i, t_i + exposure)``. A simulation that takes a picture as one instant places it at its
+  mid-exposure (:func:`scene_times`); a video's exposure is unknown and taken as its frame
+  period, as ``evface import session`` assumes by default. ``upsample`` K inserts K - 1 frames
+  between two frames by linear interpolation in lux (no learned interpolator), so that the DVS
+  model's per-step interpolation follows motion.
 """
 
 from __future__ import annotations
@@ -165,6 +171,19 @@ def frame_times(n_or_none: int | None, fps: float) -> Iterator[int]:
     while n_or_none is None or i < n_or_none:
         yield int(round(i * 1e6 / fps))
         i += 1
+
+
+def scene_times(frame_times_us: Iterable[int], exposure_us: int) -> Iterator[int]:
+    """The instant each frame's picture stands for: its mid-exposure, ``t + exposure_us // 2``
+    (frame timestamps are exposure starts; module docstring).
+
+    Examples
+    --------
+    >>> list(scene_times(frame_times(3, 30.0), 33333))
+    [16666, 49999, 83333]
+    """
+    half = int(exposure_us) // 2
+    return (int(t) + half for t in frame_times_us)
 
 
 def upsample_linear(frames: Iterable[np.ndarray], times_us: Iterable[int], factor: int) -> Iterator[tuple[np.ndarray, int]]:

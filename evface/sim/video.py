@@ -1,6 +1,9 @@
 """Video in and out for the camera models: RGB video -> scene lux -> events / degraded frames.
 
-Frame ``i`` of a video is at ``round(i * 1e6 / fps)`` µs; its pixels become lux on the sensor as
+Frame ``i`` of a video starts its exposure at ``round(i * 1e6 / fps)`` µs and, its exposure being
+unknown, is taken to expose for the whole frame period: the DVS and the RGB camera model see its
+picture at its mid-exposure, half a period later (:func:`evface.sim.footage.scene_times`, the
+convention ``evface import session`` reads frames by). Its pixels become lux on the sensor as
 :mod:`evface.sim.footage` describes (sRGB decoding, cover-resize, ``upsample``).
 """
 
@@ -17,7 +20,7 @@ import numpy as np
 from evface.errors import FormatError, ParameterError, where
 from evface.events.core import SensorSize, concatenate
 from evface.sim.dvs import DvsParams, DvsSimulator
-from evface.sim.footage import Roi, frame_times, frame_to_lux, frame_to_rgb_lux, iter_lux_events
+from evface.sim.footage import Roi, frame_times, frame_to_lux, frame_to_rgb_lux, iter_lux_events, scene_times
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def iter_video_events(
                 on_frame(counter["i"])
             counter["i"] += 1
 
-    yield from iter_lux_events(sim, lux_frames(), frame_times(None, rate), upsample)
+    yield from iter_lux_events(sim, lux_frames(), scene_times(frame_times(None, rate), round(1e6 / rate)), upsample)
 
 
 def simulate_video(path: str | Path, sensor_size: SensorSize, params: DvsParams | None = None, **kwargs) -> np.ndarray:
@@ -126,7 +129,8 @@ def simulate_video(path: str | Path, sensor_size: SensorSize, params: DvsParams 
 
 
 class VideoScene:
-    """``render(t_us)`` over a video for the RGB camera: linear RGB lux, interpolated in time.
+    """``render(t_us)`` over a video for the RGB camera: linear RGB lux, interpolated in time
+    between the frames' mid-exposures (module docstring).
 
     Frames are decoded on demand, so times must not decrease (the camera guarantees this);
     after the last frame the scene holds still.
@@ -137,7 +141,7 @@ class VideoScene:
         self.fps = video_fps(self.info, fps)
         self.lux = float(lux)
         self._frames = iter_video_frames(path)
-        self._times = frame_times(None, self.fps)
+        self._times = scene_times(frame_times(None, self.fps), round(1e6 / self.fps))
         self._a, self._ta = self._next()
         self._b, self._tb = self._next()
 

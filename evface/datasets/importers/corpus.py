@@ -19,9 +19,13 @@ follows :mod:`evface.sim.footage`, as ``evface simulate`` does for a video:
 - **intensity**: the sRGB frames are decoded to linear luminance and multiplied by ``lux_white``
   (default 300 lux, an office-lit face: white = 300 lux);
 - **geometry**: each frame is resized to cover the sensor (aspect ratio kept) and
-  centre-cropped; the RGB -> sensor homography of that mapping is stored in the calibration;
-- **time**: between two corpus frames ``upsample - 1`` frames are interpolated linearly in lux
-  (default: enough for 1 kHz, 5 at 200 fps);
+  centre-cropped; the RGB -> sensor homography of that mapping is stored in the calibration.
+  When the crop cuts the face box (a portrait corpus frame in a 16:9 window loses the chin and
+  mouth), the report's ``warnings`` say how much of the box each sensor keeps and on which side;
+- **time**: frame ``n``'s timestamp is the start of its exposure (evface's one convention,
+  :func:`evface.sim.footage.scene_times`): it shows the scene over a whole frame period, so the
+  simulation sees it at its mid-exposure, half a period later; between two corpus frames
+  ``upsample - 1`` frames are interpolated linearly in lux (default: enough for 1 kHz, 5 at 200 fps);
 - **events**: :class:`evface.sim.dvs.DvsSimulator` with the sensor's parameters, seeded by
   ``seed`` and the clip's row so that the same corpus and seed give the same dataset;
 - **RGB**: the corpus frames at the corpus rate, or (``rgb_fps``) resampled: output frame ``j``
@@ -50,14 +54,14 @@ import numpy as np
 
 from evface import __version__
 from evface.datasets.importers.annotations import class_set, label_from_aus, label_from_classes, parse_aus
-from evface.datasets.importers.registration import map_box
+from evface.datasets.importers.registration import box_kept, describe_cut, map_box
 from evface.datasets.importers.session import FACE_FRAMES, detect_face
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.io.dataset import write_dataset_json, write_manifest
 from evface.sim.dvs import DvsParams, DvsSimulator
-from evface.sim.footage import Cover, frame_to_lux, iter_lux_events
+from evface.sim.footage import Cover, frame_to_lux, iter_lux_events, scene_times
 from evface.sim.sensors import SensorSpec, parse_sensor
 
 FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
@@ -92,8 +96,10 @@ class CorpusOptions:
     ``label`` is ``"aus"`` (``AU1+2``) or ``"emotion"`` (the table's estimated emotion). With
     ``classes`` (a class set of :data:`evface.face.aus.CLASS_SETS`) clips are labelled by the class
     their AUs match and clips matching none are skipped (listed in the report). The face box is
-    the median Haar-cascade face over the apex and frames spread over the clip, else ``face_box``
-    (frame pixels), else the import stops.
+    ``face_box`` (frame pixels) when given, else the median Haar-cascade face over the apex and
+    frames spread over the clip, implausible detections dropped (``min_face``: the smallest face
+    side as a fraction of the frame's shorter side; corpus frames are cropped to the face), else
+    the import stops.
     """
 
     sensors: tuple[str, ...] = ("davis346",)
@@ -105,6 +111,7 @@ class CorpusOptions:
     label: str = "aus"
     classes: str | None = None
     face_box: tuple[float, float, float, float] | None = None
+    min_face: float = 0.5
     lighting: str = "corpus"
     overwrite: bool = False
 
@@ -113,6 +120,8 @@ class CorpusOptions:
             raise ParameterError(f"fps must be positive and rgb_fps in (0, fps], got fps={self.fps}, rgb_fps={self.rgb_fps}")
         if self.lux_white <= 0:
             raise ParameterError(f"lux_white must be positive, got {self.lux_white}")
+        if not 0 < self.min_face < 1:
+            raise ParameterError(f"min_face is a fraction of the frame's shorter side in (0, 1), got {self.min_face}")
         if self.upsample is not None and self.upsample < 1:
             raise ParameterError(f"upsample must be >= 1, got {self.upsample}")
         if self.label not in ("aus", "emotion"):
@@ -128,6 +137,23 @@ class CorpusOptions:
     def substeps(self) -> int:
         """Simulation steps per corpus frame interval."""
         return self.upsample if self.upsample is not None else max(1, math.ceil(1000.0 / self.fps))
+
+
+FACE_KEPT = 0.98
+"""A sensor window that keeps less of the face box than this gets a warning."""
+
+
+def fitting_size(spec: SensorSpec, frame_size: tuple[int, int]) -> str:
+    """The ``NAME:WxH`` of the largest window of the sensor with the frames' aspect ratio.
+
+    Examples
+    --------
+    >>> fitting_size(parse_sensor("evk4:1280x720"), (280, 340))
+    'evk4:593x720'
+    """
+    (w, h), (fw, fh) = spec.size, frame_size
+    scale = min(w / fw, h / fh)
+    return f"{spec.sensor.name}:{round(fw * scale)}x{round(fh * scale)}"
 
 
 def corpus_sensor(text: str) -> tuple[str, SensorSpec]:
@@ -303,6 +329,7 @@ def import_corpus(
 
     period_us = 1e6 / options.fps
     manifest = []
+    warnings: list[str] = []
     for i, (row, frames, clip_id) in enumerate(zip(rows, folders, ids)):
         tell("convert clips", i / len(rows))
         n0 = frames[0][0]
@@ -317,22 +344,31 @@ def import_corpus(
         if not clip_path.exists():
             rgb = load_frames(frames)
             t_us = np.round(np.arange(len(frames)) * period_us).astype(np.int64)
+            seen_us = list(scene_times(t_us, round(period_us)))
             events, infos, homs = {}, {}, {}
             for j, (name, spec) in enumerate(sensors):
                 (w, h), preset = spec.size, spec.sensor.name
                 homs[name] = Cover.of((rgb.shape[2], rgb.shape[1]), spec.size).homography
                 sim = DvsSimulator(spec.size, DvsParams.preset(preset), seed=options.seed * 100_003 + i * 101 + j)
                 lux = (frame_to_lux(f[:, :, ::-1], options.lux_white, spec.size) for f in rgb)  # RGB -> OpenCV's BGR
-                events[name] = concatenate(list(iter_lux_events(sim, lux, t_us, options.substeps)))
+                events[name] = concatenate(list(iter_lux_events(sim, lux, seen_us, options.substeps)))
                 infos[name] = SensorInfo(name, w, h, w, h, (0, 0, w, h), preset,
                                          {"lux_white": options.lux_white, "substeps": options.substeps})
-            picks = [apex - n0, *np.linspace(0, len(rgb) - 1, FACE_FRAMES - 1).round().astype(int)]
-            box = detect_face([rgb[k] for k in dict.fromkeys(picks)]) or (list(options.face_box) if options.face_box else None)
+            box, note = (list(options.face_box), None) if options.face_box else detect_face(
+                [rgb[k] for k in dict.fromkeys([apex - n0, *np.linspace(0, len(rgb) - 1, FACE_FRAMES - 1).round().astype(int)])],
+                options.min_face)
+            if note:
+                warnings.append(f"{clip_id}: {note} (--min-face {options.min_face:g}; give --face-box X,Y,W,H to skip detection)")
             if box is None:
                 raise DatasetError(where(frames[0][1].parent, f"table line {row.line}: no face found in the frames; "
-                                                              "give a face box (pixels of the frames) to use instead"))
-            face_box = {"rgb": [round(float(v), 2) for v in box],
-                        **{name: [round(v, 2) for v in map_box(homs[name], box)] for name in names}}
+                                                              "give --face-box X,Y,W,H (pixels of the frames) or lower --min-face"))
+            face_box = {"rgb": [round(float(v), 2) for v in box]}
+            for (name, spec) in sensors:
+                face_box[name] = [round(v, 2) for v in map_box(homs[name], box)]
+                kept = box_kept(face_box[name], spec.size)
+                if kept["kept"] < FACE_KEPT:
+                    warnings.append(f"{clip_id}: the {spec.size[0]}x{spec.size[1]} {name} window {describe_cut(kept)}; "
+                                    f"give --sensor {fitting_size(spec, (rgb.shape[2], rgb.shape[1]))} (the frames' aspect)")
             if options.rgb_fps:
                 data, rgb_t, exposure = resample_rgb(rgb, options.fps, options.rgb_fps)
                 rgb_fps = options.rgb_fps
@@ -352,7 +388,7 @@ def import_corpus(
         manifest.append({"clip_id": clip_id, "subject": subject_folder(row.subject), "label": label, "aus": list(row.aus),
                          "lighting": options.lighting, "file": f"clips/{clip_id}.h5", "onset_us": onset_us,
                          "apex_us": apex_us, "offset_us": offset_us, "duration_us": duration_us, "source": "corpus"})
-    report = {"options": settings, "clips": ids, "skipped": skipped}
+    report = {"options": settings, "clips": ids, "skipped": skipped, "warnings": warnings}
     write_manifest(tmp, manifest)
     write_dataset_json(tmp, {"generator": "evface import corpus", "version": __version__, "seed": options.seed,
                              "params": settings, "import": report})

@@ -6,7 +6,7 @@ OpenCV reads) with either a per-frame timestamp file or a frame rate and start t
 annotation CSV (:mod:`evface.datasets.importers.annotations`). The RGB clock is the session clock.
 
 Steps (event files and the video are streamed a few times each: scan, triggers, registration,
-cutting; nothing is held whole in memory):
+cutting; nothing is held whole in memory, and at most one clip's events at a time):
 
 1. validate every file and the annotation table against the RGB recording;
 2. scan each event file: sensor size, time range, event-rate histogram and external triggers;
@@ -14,11 +14,21 @@ cutting; nothing is held whole in memory):
 3. synchronise each event camera (:mod:`~evface.datasets.importers.sync`) and check that every clip
    lies inside every recording;
 4. register each event camera to the RGB frame (:mod:`~evface.datasets.importers.registration`;
-   estimation takes one more pass for the event counts over the RGB recording's span);
-5. cut the clips in groups that fit in memory (events shifted to the clip's start, cropped to the
-   ROI; RGB frames whose exposure starts inside the clip), find the face in each clip's RGB
-   frames and map its box into each sensor, and write the clips, the manifest and
-   ``dataset.json`` into ``OUT.partial``, renamed to ``OUT`` only when everything is written.
+   estimation takes one more pass for the event counts over the RGB recording's span) and check
+   that the homography is plausible (rejected, or kept with a warning under
+   ``registration_check="warn"``);
+5. cut the clips one by one in time order, each event file read once from start to end (events
+   shifted to the clip's start, cropped to the ROI; RGB frames whose exposure starts inside the
+   clip, read in groups that fit in memory), take the face box (``face_box`` if given, else the
+   detector's) and map it into each sensor, checking that it stays undistorted and inside the
+   sensor window, and write the clips, the manifest and ``dataset.json`` into ``OUT.partial``,
+   renamed to ``OUT`` only when everything is written.
+
+Frame timing (the one convention of evface, shared with ``evface simulate``): frame ``k``'s
+timestamp is the **start of its exposure**, and the frame shows the scene averaged over
+``[t_k, t_k + exposure_us)``, so it is compared with the events at its mid-exposure.
+Problems that do not stop the import are returned in the report's ``warnings`` (the CLI prints
+them).
 """
 
 from __future__ import annotations
@@ -38,11 +48,19 @@ from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.io.dataset import write_dataset_json, write_manifest
 from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations
 from evface.datasets.importers.registration import (
+    QualityBounds,
     Registration,
+    RegistrationError,
+    box_distortion,
+    box_kept,
     crop_homography,
+    describe_cut,
     estimate_homography,
     homography_from_points,
+    homography_quality,
     map_box,
+    nominal_homography,
+    quality_problems,
     read_point_pairs,
 )
 from evface.datasets.importers.sync import (
@@ -56,7 +74,7 @@ from evface.datasets.importers.sync import (
     sync_from_triggers,
 )
 from evface.errors import DatasetError, FormatError, ParameterError, where
-from evface.events.core import concatenate, empty_events
+from evface.events.core import empty_events
 from evface.io.event_files import EventsFileReader
 from evface.events.ops import crop
 from evface.face.detect import detect_faces
@@ -68,10 +86,17 @@ SYNC_METHODS = ("auto", "trigger", "offset", "xcorr")
 REGISTRATION_METHODS = ("auto", "points", "estimate", "given")
 ENERGY_WIDTH_PX = 160
 """Frames are shrunk to this width before the frame-difference energy is computed."""
-BATCH_BYTES = 1 << 30
-"""Clips are cut in groups whose RGB frames (at the video's size) fit in this many bytes."""
+BATCH_BYTES = 1 << 28
+"""RGB frames are read in groups of clips whose frames (at the video's size) fit in this many bytes."""
 FACE_FRAMES = 8
 """Frames per clip (the apex frame and others spread over the clip) searched for the face."""
+REGISTRATION_CHECKS = ("strict", "warn")
+MAX_FACE_ASPECT = 1.33
+"""A detected face box whose sides differ by more than this ratio is not a face."""
+FACE_SIZE_SPREAD = 0.35
+"""Detections whose side differs from the median side by more than this fraction are outliers."""
+MIN_FACE_KEPT = 0.98
+"""A sensor window that keeps less of the face box than this gets a warning."""
 
 
 @dataclass(frozen=True)
@@ -151,11 +176,17 @@ class RgbSource:
 class SessionOptions:
     """Session-wide options.
 
-    The face box of each clip is the median of the largest Haar-cascade face found in its apex
-    frame and frames spread over the clip (``detect_faces``), else ``face_box`` (RGB pixels of the
-    video), else the import stops: training crops clips to it. ``classes`` names an AU class set (:data:`evface.face.aus.CLASS_SETS`): each clip is then
-    labelled with the class whose AUs it shows (:func:`label_from_classes`; this replaces the
-    CSV's labels) and clips that match no class are skipped and listed in the report.
+    The face box of each clip is ``face_box`` (RGB pixels of the video) when given: it wins over
+    the detector. Otherwise it is the median of the largest Haar-cascade face found in the clip's
+    apex frame and frames spread over the clip (``detect_faces``), where implausible detections
+    (a side under ``min_face`` of the frame's shorter side, sides unequal by more than
+    :data:`MAX_FACE_ASPECT`, or a size far from the other frames') are dropped with a warning;
+    without any, the import stops: training crops clips to it. ``registration_check`` is
+    ``strict`` (an implausible homography or face box stops the import) or ``warn`` (kept, with
+    a warning); ``bounds`` are the limits. ``classes`` names an AU class set
+    (:data:`evface.face.aus.CLASS_SETS`): each clip is then labelled with the class whose AUs it
+    shows (:func:`label_from_classes`; this replaces the CSV's labels) and clips that match no
+    class are skipped and listed in the report.
     """
 
     subject: str | None = None
@@ -165,8 +196,19 @@ class SessionOptions:
     rgb_size: tuple[int, int] | None = None
     detect_faces: bool = True
     face_box: tuple[float, float, float, float] | None = None
+    min_face: float = 0.1
+    registration_check: str = "strict"
+    bounds: QualityBounds = QualityBounds()
     classes: str | None = None
     overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if self.registration_check not in REGISTRATION_CHECKS:
+            raise ParameterError(f"registration_check must be one of {REGISTRATION_CHECKS}, got {self.registration_check!r}")
+        if not 0 < self.min_face < 1:
+            raise ParameterError(f"min_face is a fraction of the frame's shorter side in (0, 1), got {self.min_face}")
+        if self.face_box is not None and (len(self.face_box) != 4 or min(self.face_box[2:]) <= 0):
+            raise ParameterError(f"face_box must be x, y, width, height with a positive size, got {self.face_box}")
 
 
 @dataclass
@@ -237,23 +279,44 @@ def scan_event_file(path: str | Path, *, bin_us: int = 100) -> EventScan:
     return EventScan(size, n, t0, t_last, EventRate(t0, bin_us, hist[:nbins].copy()), read_triggers(path))
 
 
-def collect_windows(path: str | Path, windows_us: list[tuple[int, int]]) -> list[np.ndarray]:
-    """Events of each window ``[t0, t1)`` (sensor clock) in one streaming pass."""
-    if not windows_us:
-        return []
-    _, chunks = iter_event_file(path, min(w[0] for w in windows_us), max(w[1] for w in windows_us))
-    parts: list[list[np.ndarray]] = [[] for _ in windows_us]
-    for ev in chunks:
-        if ev.size == 0:
-            continue
-        lo_t, hi_t = int(ev["t"][0]), int(ev["t"][-1])
-        for i, (t0, t1) in enumerate(windows_us):
-            if t1 <= lo_t or t0 > hi_t:
-                continue
-            a, b = np.searchsorted(ev["t"], [t0, t1], side="left")
-            if b > a:
-                parts[i].append(ev[a:b].copy())
-    return [concatenate(p) if p else empty_events() for p in parts]
+class EventWindows:
+    """Events of successive windows ``[t0, t1)`` (sensor clock, ``t0`` never decreasing) of one
+    event file, in one streaming pass that holds only the chunks from the current window's start.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> from evface.io.event_files import write_events_file
+    >>> path = write_events_file("w.es", make_events([0, 5, 10, 15], [0, 1, 2, 3], [0] * 4, [1] * 4), (4, 1))
+    >>> windows = EventWindows(path)
+    >>> windows.take(0, 11)["t"].tolist(), windows.take(5, 16)["t"].tolist()
+    ([0, 5, 10], [5, 10, 15])
+    """
+
+    def __init__(self, path: str | Path, t_start_us: int | None = None, t_end_us: int | None = None) -> None:
+        _, self._chunks = iter_event_file(path, t_start_us, t_end_us)
+        self._buffer: list[np.ndarray] = []
+        self._t_seen: int | None = None
+        self._done = False
+
+    def take(self, t0_us: int, t1_us: int) -> np.ndarray:
+        """A copy of the events with ``t0_us <= t < t1_us``."""
+        self.release(t0_us)
+        while not self._done and (self._t_seen is None or self._t_seen < t1_us):
+            ev = next(self._chunks, None)
+            if ev is None:
+                self._done = True
+            elif ev.size:
+                self._t_seen = int(ev["t"][-1])
+                if self._t_seen >= t0_us:
+                    self._buffer.append(ev)
+        parts = [c[np.searchsorted(c["t"], t0_us):np.searchsorted(c["t"], t1_us)] for c in self._buffer]
+        parts = [c for c in parts if c.size]
+        return np.concatenate(parts) if parts else empty_events()
+
+    def release(self, t_us: int) -> None:
+        """Forget the chunks that end before ``t_us`` (no later window needs them)."""
+        self._buffer = [c for c in self._buffer if int(c["t"][-1]) >= t_us]
 
 
 # ----------------------------------------------------------------------------- RGB video
@@ -357,11 +420,52 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> np.ndarray:
 # ----------------------------------------------------------------------------- faces
 
 
-def detect_face(frames: list[np.ndarray]) -> list[float] | None:
-    """Median of the largest frontal face ``[x, y, w, h]`` found in each RGB frame (OpenCV Haar
-    cascade), or None when no frame shows one."""
-    boxes = [faces[0] for faces in (detect_faces(f) for f in frames) if len(faces)]
-    return [float(v) for v in np.median(np.asarray(boxes, dtype=np.float64), axis=0)] if boxes else None
+def detect_face(frames: list[np.ndarray], min_face: float = 0.1) -> tuple[list[float] | None, str | None]:
+    """Median of the largest plausible frontal face ``[x, y, w, h]`` found in each RGB frame
+    (OpenCV Haar cascade), or None; and a note on the detections dropped as implausible (a side
+    under ``min_face`` of the frame's shorter side, sides unequal by more than
+    :data:`MAX_FACE_ASPECT`, a side more than :data:`FACE_SIZE_SPREAD` from the median side), or
+    None.
+
+    Examples
+    --------
+    >>> detect_face([np.zeros((64, 64, 3), np.uint8)])
+    (None, None)
+    """
+    found = [(faces[0], min(f.shape[:2])) for f, faces in ((f, detect_faces(f)) for f in frames) if len(faces)]
+    dropped: list[str] = []
+    boxes = []
+    for box, short in found:
+        w, h = int(box[2]), int(box[3])
+        if min(w, h) < min_face * short:
+            dropped.append(f"{w}x{h} px is under {min_face:g} of the frame's {short} px")
+        elif max(w, h) > MAX_FACE_ASPECT * min(w, h):
+            dropped.append(f"{w}x{h} px is not face-shaped (aspect limit {MAX_FACE_ASPECT})")
+        else:
+            boxes.append(box)
+    if boxes:
+        side = float(np.median([np.sqrt(b[2] * b[3]) for b in boxes]))
+        far = [b for b in boxes if abs(np.sqrt(b[2] * b[3]) - side) > FACE_SIZE_SPREAD * side]
+        dropped += [f"{int(b[2])}x{int(b[3])} px is far from the other frames' {side:.0f} px" for b in far]
+        boxes = [b for b in boxes if not any(b is f for f in far)]
+    note = f"dropped {len(dropped)} of {len(found)} face detections: {'; '.join(dict.fromkeys(dropped))}" if dropped else None
+    box = [float(v) for v in np.median(np.asarray(boxes, dtype=np.float64), axis=0)] if boxes else None
+    return box, note
+
+
+def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int, int, int] | None,
+                    start_us: int, end_us: int) -> np.ndarray:
+    """The events of one clip ``[start_us, end_us)`` (session clock), on the clip's clock
+    (0 = start) and cropped to ``roi``."""
+    ev = windows.take(int(sync.to_sensor_us(start_us)) - 2, int(sync.to_sensor_us(end_us)) + 2)
+    if sync.drift_ppm == 0.0:
+        ev["t"] += sync.offset_us - start_us  # in place: a clip's events can be hundreds of MB
+    else:
+        ev["t"] = sync.to_session_us(ev["t"]) - start_us
+    inside = (ev["t"] >= 0) & (ev["t"] < end_us - start_us)
+    if not inside.all():
+        ev = ev[inside]
+    return crop(ev, roi) if roi is not None else ev
 
 
 def _batches(rows: list, n_frames: dict[str, int], frame_bytes: int, budget_bytes: int) -> list[list]:
@@ -434,28 +538,80 @@ def register(source: EventSource, scan: EventScan, video: VideoScan, span_us: tu
     return estimate_homography(count, video.change, source.homography, source=str(source.path))
 
 
+def check_registration(source: EventSource, reg: Registration, rgb_size: tuple[int, int], sensor_size: tuple[int, int],
+                       options: SessionOptions) -> tuple[Registration, list[str]]:
+    """The registration with its plausibility numbers (``details["quality"]``) and the warnings
+    it raises; an implausible one stops the import unless ``registration_check`` is ``warn``.
+
+    An estimate is also held to its start (the given homography or the nominal one).
+    """
+    reference = None
+    if reg.method == "ecc":
+        reference = source.homography if source.homography is not None else nominal_homography(rgb_size, sensor_size)
+    quality = homography_quality(reg.homography, rgb_size, reference)
+    problems = quality_problems(quality, sensor_size, options.bounds)
+    reg = replace(reg, details={**reg.details, "quality": {k: (v if isinstance(v, bool) else round(v, 4)) for k, v in quality.items()}})
+    if not problems:
+        return reg, []
+    fit = f"ECC correlation {reg.score:.3f}" if np.isfinite(reg.score) else (f"RMS error {reg.error_px:.2f} px" if np.isfinite(reg.error_px) else "")
+    what = f"the {reg.method} RGB -> {source.name} homography is implausible: {', '.join(problems)}" + (f" ({fit})" if fit else "")
+    if options.registration_check == "strict":
+        raise RegistrationError(where(source.path, f"{what}; give point pairs (--points {source.name}=CSV) or a homography "
+                                                   f"(--homography {source.name}=H.json), or keep it with --registration-check warn"))
+    return reg, [where(source.path, f"{what}; kept (--registration-check warn)")]
+
+
+def sensor_face_box(name: str, h: np.ndarray, box: list[float], size: tuple[int, int], options: SessionOptions,
+                    clip: str) -> tuple[list[float], list[str]]:
+    """The face box mapped into one sensor's window, checked: a distorted box stops the import
+    (or warns, ``registration_check="warn"``); a box the window cuts gives a warning."""
+    mapped = map_box(h, box)
+    warnings = []
+    dist = box_distortion(h, box)
+    if dist["aspect_change"] > options.bounds.max_aspect:
+        what = (f"clip {clip}: the {box[2]:.0f}x{box[3]:.0f} RGB face box becomes {mapped[2]:.0f}x{mapped[3]:.0f} on {name} "
+                f"(aspect changed {dist['aspect_change']:.2f}x, limit {options.bounds.max_aspect}; corners off the stored box by "
+                f"{dist['corner_error_px']:.1f} px)")
+        if options.registration_check == "strict":
+            raise RegistrationError(f"{what}: the {name} homography is wrong; give --points {name}=CSV or --homography "
+                                    f"{name}=H.json, or keep it with --registration-check warn")
+        warnings.append(what)
+    kept = box_kept(mapped, size)
+    if kept["kept"] < MIN_FACE_KEPT:
+        warnings.append(f"clip {clip}: the {size[0]}x{size[1]} {name} window {describe_cut(kept)}; "
+                        f"widen or move --roi {name}=X0,Y0,W,H, or frame the face inside this camera's view")
+    return mapped, warnings
+
+
 def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dict[str, EventScan],
                         syncs: dict[str, SyncResult], regs: dict[str, Registration], homographies: dict[str, np.ndarray],
                         frames: dict[int, np.ndarray], idx: np.ndarray, t_frames: np.ndarray,
                         clip_events: dict[str, np.ndarray], exposure_us: int, period_us: int, rgb: RgbSource,
-                        rgb_scale: np.ndarray, options: SessionOptions, annotations: str | Path) -> dict[str, Any]:
-    """Assemble one clip, write it into ``tmp/clips`` and return its manifest row."""
+                        rgb_scale: np.ndarray, options: SessionOptions, annotations: str | Path,
+                        warnings: list[str]) -> dict[str, Any]:
+    """Assemble one clip, write it into ``tmp/clips`` and return its manifest row (warnings are
+    appended to ``warnings``)."""
     data = np.stack([frames[int(k)] for k in idx])
     box = None
-    if options.detect_faces:
+    if options.face_box is not None:
+        box = map_box(rgb_scale, options.face_box)
+    elif options.detect_faces:
         apex = int(np.clip(np.searchsorted(t_frames[idx], a.apex_us, side="right") - 1, 0, idx.size - 1))
         picks = [apex, *np.linspace(0, idx.size - 1, FACE_FRAMES - 1).round().astype(int)]
-        box = detect_face([data[k] for k in dict.fromkeys(picks)])
-    if box is None and options.face_box is not None:
-        box = map_box(rgb_scale, options.face_box)
+        box, note = detect_face([data[k] for k in dict.fromkeys(picks)], options.min_face)
+        if note:
+            warnings.append(f"clip {a.clip_id}: {note} (--min-face {options.min_face:g}; give --face-box X,Y,W,H to skip detection)")
     if box is None:
         raise DatasetError(f"{annotations}: line {a.line}: no face found in the RGB frames of clip {a.clip_id}; "
-                           "give a face box (RGB pixels) to use instead")
-    face_box = {"rgb": [round(v, 2) for v in box], **{s.name: [round(v, 2) for v in map_box(homographies[s.name], box)] for s in events}}
+                           "give --face-box X,Y,W,H (RGB pixels) or lower --min-face")
+    face_box = {"rgb": [round(v, 2) for v in box]}
     sensors = {}
     for s in events:
         full = scans[s.name].sensor_size
         w, h = (s.roi[2], s.roi[3]) if s.roi else full
+        mapped, notes = sensor_face_box(s.name, homographies[s.name], box, (int(w), int(h)), options, a.clip_id)
+        face_box[s.name] = [round(v, 2) for v in mapped]
+        warnings += notes
         sensors[s.name] = SensorInfo(s.name, int(w), int(h), int(full[0]), int(full[1]),
                                      tuple(s.roi) if s.roi else (0, 0, int(full[0]), int(full[1])), s.model, {"file": str(s.path)})
     clip = Clip(
@@ -471,7 +627,7 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
             "registration": {s.name: regs[s.name].to_dict() for s in events},
         },
         extra={"source": "session", "annotations": str(annotations), "line": a.line, "session_start_us": a.start_us,
-               "face_box_detected": bool(options.detect_faces and box is not None and options.face_box is None)},
+               "face_box_detected": options.face_box is None},
     )
     write_clip(tmp / "clips" / f"{a.clip_id}.h5", clip)
     return {"clip_id": a.clip_id, "subject": a.subject, "label": a.label, "aus": list(a.aus), "lighting": a.lighting,
@@ -537,6 +693,7 @@ def import_session(
             raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
                                f"the RGB recording ({int(t_frames[0])}..{rec_end} µs)")
 
+    warnings: list[str] = []
     scans: dict[str, EventScan] = {}
     syncs: dict[str, SyncResult] = {}
     regs: dict[str, Registration] = {}
@@ -556,7 +713,9 @@ def import_session(
             if a.start_us < lo or a.end_us > hi:
                 raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
                                    f"the {s.name} recording ({lo}..{hi} µs on the session clock, offset {sync.offset_us} µs)")
-        regs[s.name] = register(s, scan, video, (int(sync.to_sensor_us(int(t_frames[0]))), int(sync.to_sensor_us(rec_end))))
+        reg = register(s, scan, video, (int(sync.to_sensor_us(int(t_frames[0]))), int(sync.to_sensor_us(rec_end))))
+        regs[s.name], notes = check_registration(s, reg, video.size, scan.sensor_size, options)
+        warnings += notes
 
     clip_frames = {a.clip_id: np.flatnonzero((t_frames >= a.start_us) & (t_frames < a.end_us)) for a in rows}
     for a in rows:
@@ -577,27 +736,23 @@ def import_session(
     n_frames = {a.clip_id: int(clip_frames[a.clip_id].size) for a in rows}
     try:
         done = 0
+        cutters = {s.name: EventWindows(s.path, int(syncs[s.name].to_sensor_us(ordered[0].start_us)) - 2) for s in events}
         for batch in _batches(ordered, n_frames, 3 * video.size[0] * video.size[1], BATCH_BYTES):
             tell("read frames", done / len(rows))
             frames = read_video_frames(rgb.path, np.unique(np.concatenate([clip_frames[a.clip_id] for a in batch])),
                                        options.rgb_size)
-            tell("cut events", done / len(rows))
-            clip_events: dict[str, dict[str, np.ndarray]] = {a.clip_id: {} for a in batch}
-            for s in events:
-                sync = syncs[s.name]
-                windows = [(int(sync.to_sensor_us(a.start_us)) - 2, int(sync.to_sensor_us(a.end_us)) + 2) for a in batch]
-                for a, ev in zip(batch, collect_windows(s.path, windows)):
-                    t = sync.to_session_us(ev["t"])
-                    inside = (t >= a.start_us) & (t < a.end_us)
-                    ev = ev[inside]
-                    ev["t"] = t[inside] - a.start_us
-                    clip_events[a.clip_id][s.name] = crop(ev, s.roi) if s.roi is not None else ev
             for a in batch:
-                tell("write clips", done / len(rows))
+                tell("cut events and write clips", done / len(rows))
+                clip_events = {s.name: cut_clip_events(cutters[s.name], syncs[s.name], s.roi, a.start_us, a.end_us) for s in events}
+                later = [b.start_us for b in ordered[done + 1:]]
+                for s in events:
+                    cutters[s.name].release(int(syncs[s.name].to_sensor_us(min(later))) - 2 if later else np.iinfo(np.int64).max)
                 manifest.append(_write_session_clip(tmp, a, events, scans, syncs, regs, homographies, frames,
-                                                    clip_frames[a.clip_id], t_frames, clip_events[a.clip_id],
-                                                    exposure_us, period_us, rgb, rgb_scale, options, annotations))
+                                                    clip_frames[a.clip_id], t_frames, clip_events,
+                                                    exposure_us, period_us, rgb, rgb_scale, options, annotations, warnings))
+                del clip_events
                 done += 1
+            del frames
         report = {
             "sensors": {s.name: {"file": str(s.path), "model": s.model, "sensor_size": list(scans[s.name].sensor_size),
                                  "roi": list(s.roi) if s.roi else None, "events": scans[s.name].n_events,
@@ -607,6 +762,7 @@ def import_session(
             "annotations": str(annotations),
             "clips": [a.clip_id for a in rows],
             "skipped": skipped,
+            "warnings": warnings,
         }
         write_manifest(tmp, manifest)
         write_dataset_json(tmp, {"generator": "evface import session", "version": __version__, "seed": None,
