@@ -120,11 +120,12 @@ def test_same_seed_and_resume_give_the_same_dataset(reference, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         synthesize(out, **SUBSET, progress=stop_after_two)
     assert len(list((out / "clips").glob("*.h5"))) == 2 and not (out / "manifest.csv").exists()
-    (out / "clips" / "half-written.h5.tmp").write_bytes(b"partial")  # a killed write leaves at most this
+    (out / "clips" / "s001_AU4_bright_r0.h5.tmp").write_bytes(b"partial")  # a killed write leaves at most this
+    (out / "clips" / "notes.tmp").write_text("not evface's")
     seen = []
     synthesize(out, **SUBSET, progress=lambda d, t, m: seen.append(d))
     assert seen[0] == 2 and seen[-1] == 4  # the two finished clips were skipped
-    assert not list((out / "clips").glob("*.tmp"))
+    assert [p.name for p in (out / "clips").glob("*.tmp")] == ["notes.tmp"]  # only its own partial file went
     assert_same_dataset(reference, out)
 
 
