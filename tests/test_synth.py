@@ -120,11 +120,12 @@ def test_same_seed_and_resume_give_the_same_dataset(reference, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         synthesize(out, **SUBSET, progress=stop_after_two)
     assert len(list((out / "clips").glob("*.h5"))) == 2 and not (out / "manifest.csv").exists()
-    (out / "clips" / "half-written.h5.tmp").write_bytes(b"partial")  # a killed write leaves at most this
+    (out / "clips" / "s001_AU4_bright_r0.h5.tmp").write_bytes(b"partial")  # a killed write leaves at most this
+    (out / "clips" / "notes.tmp").write_text("not evface's")
     seen = []
     synthesize(out, **SUBSET, progress=lambda d, t, m: seen.append(d))
     assert seen[0] == 2 and seen[-1] == 4  # the two finished clips were skipped
-    assert not list((out / "clips").glob("*.tmp"))
+    assert [p.name for p in (out / "clips").glob("*.tmp")] == ["notes.tmp"]  # only its own partial file went
     assert_same_dataset(reference, out)
 
 
@@ -171,6 +172,15 @@ def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path, capsys):
     merged = tmp_path / "merged"
     assert_same_dataset(reference, merged)
     assert DatasetFolder.open(merged).info["shard"] is None
+    assert main(["synth-merge", str(merged), *map(str, shards)]) == 0  # merging again into its own merge is fine
+    assert_same_dataset(reference, merged)
+    with pytest.raises(DatasetError, match="other shard"):  # but not into a shard
+        merge_shards(shards[1], shards)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("mine")
+    with pytest.raises(DatasetError, match="not empty"):  # nor into a folder of something else
+        merge_shards(tmp_path / "notes", shards)
+    assert [p.name for p in (tmp_path / "notes").iterdir()] == ["todo.txt"]
     old_form = CliRunner().invoke(app, ["synth", "merge", str(merged), *map(str, shards)])  # now synth-merge
     assert old_form.exit_code == 2 and "unexpected extra argument" in old_form.output
     assert parse_shard("1/2") == (1, 2)

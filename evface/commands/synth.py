@@ -21,14 +21,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command("synth", context_settings={"help_option_names": ["-h", "--help"]})
     def synth(
-        out: Path = typer.Argument(..., metavar="OUT", help="Dataset folder to write."),
+        out: Path = typer.Argument(..., metavar="OUT", help="Dataset folder to write: new, empty, or one this "
+                                                            "command made with the same options (it resumes)."),
         preset: str = typer.Option("quick", "--preset", help="tiny (tests), quick (<= 3 min on 2 cores) or paper."),
         seed: int = typer.Option(0, "--seed", help="Dataset seed: the same seed gives the same dataset."),
         subjects: int = typer.Option(None, "--subjects", help="Number of procedural subjects (default: the preset's)."),
         classes: list[str] = typer.Option(None, "--classes", help="Classes to make, e.g. --classes AU4,AU6+12 (default: all)."),
         lighting: list[str] = typer.Option(None, "--lighting", help="Lighting presets, e.g. --lighting bright,dim."),
         faces: Path = typer.Option(None, "--faces", help="Folder of frontal face photos, one subject each."),
-        workers: int = typer.Option(1, "--workers", help="Processes generating clips in parallel."),
+        workers: int = typer.Option(1, "--workers", help="Processes generating clips in parallel (at least 1)."),
         shard: str = typer.Option(None, "--shard", help="I/N: make only shard I of N (join them with synth-merge)."),
     ) -> None:
         """Build the synthetic RGB + event micro-expression dataset (resumes if interrupted)."""

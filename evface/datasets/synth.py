@@ -17,12 +17,15 @@ Examples
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing as mp
 import os
 import re
 import shutil
-from collections.abc import Callable, Sequence
+import signal
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -285,12 +288,38 @@ def make_clip(spec: ClipSpec, subject: Subject, preset: SynthPreset, dataset_see
 
 
 def _job(spec: ClipSpec, subject: Subject, preset: SynthPreset, dataset_seed: int, path: str) -> None:
-    write_clip(path, make_clip(spec, subject, preset, dataset_seed))
+    clip = make_clip(spec, subject, preset, dataset_seed)
+    try:
+        write_clip(path, clip)
+    except OSError as exc:  # a full disk, a lost permission: one line naming the clip
+        reason = os.strerror(exc.errno) if exc.errno else str(exc).splitlines()[0]
+        raise DatasetError(where(path, f"cannot write this clip ({reason}); free space or choose another OUT folder, "
+                                       "then run the same command again to resume")) from None
 
 
-def _worker_init() -> None:
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Make this worker process end when ``parent_pid`` (the synth process) ends, even by SIGKILL.
+
+    On Linux the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``); the
+    check after it covers a parent that died before the call. Elsewhere a worker notices only
+    when it next reads the job queue.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _worker_init(parent_pid: int | None = None) -> None:
     """One thread per process: clips run in parallel, not pixels (the small per-step kernels
-    lose far more to thread hand-offs than they gain on a shared machine)."""
+    lose far more to thread hand-offs than they gain on a shared machine). A pool worker
+    (``parent_pid`` given) also dies with its parent (:func:`_die_with_parent`)."""
+    if parent_pid is not None:
+        _die_with_parent(parent_pid)
     cv2.setNumThreads(1)
     numba.set_num_threads(1)
 
@@ -369,7 +398,10 @@ def synthesize(
     Parameters
     ----------
     out_dir : path
-        Dataset folder (created). A folder made with other parameters is refused.
+        Dataset folder: new, empty, or made by an earlier run with the same parameters (which
+        resumes). A file, a folder holding anything else, or one made with other parameters is
+        refused (nothing in it is touched). On any error (a full disk included) no partial clip
+        file is left; the finished clips stay, and the same call resumes.
     preset : {"tiny", "quick", "paper"}
     seed : int
     subjects : int, optional
@@ -380,7 +412,8 @@ def synthesize(
         Folder of frontal face photos, each becoming one more subject; bad files are skipped and
         listed in ``dataset.json["skipped_faces"]`` (see :func:`load_face_photos`).
     workers : int
-        Processes generating clips in parallel.
+        Processes generating clips in parallel (at least 1); they end with this process, even
+        when it is killed.
     progress : callable, optional
         ``progress(done, total, message)`` after each clip.
 
@@ -393,6 +426,8 @@ def synthesize(
     >>> [p.name for p in sorted(root.iterdir())], [p.name for p in (root / "clips").iterdir()]
     (['clips', 'dataset.json', 'manifest.csv'], ['s000_AU4_bright_r0.h5'])
     """
+    if int(workers) < 1:
+        raise ParameterError(f"--workers must be at least 1, got {workers}")
     spec_preset = get_preset(preset)
     out = Path(out_dir)
     subject_list, problems = plan_subjects(spec_preset, seed, subjects, faces_dir)
@@ -405,19 +440,36 @@ def synthesize(
     info = _dataset_info(spec_preset, seed, subject_list, class_map, lightings, problems)
     info["shard"] = list(shard_t) if shard_t else None
     info["n_clips"] = len(plan)
-    _check_same_dataset(out, info)
+    _claim_folder(out, info, _SAME_DATASET + ("shard",))
     clips_dir = out / "clips"
-    clips_dir.mkdir(parents=True, exist_ok=True)
-    for stale in clips_dir.glob("*.tmp"):
-        stale.unlink()
-    write_dataset_json(out, info)
-    by_name = {s.name: s for s in subject_list}
-    todo = [spec for spec in plan if _clip_ok(clips_dir / f"{spec.clip_id}.h5") is None]
+    paths = {spec.clip_id: clips_dir / f"{spec.clip_id}.h5" for spec in plan}
+    try:
+        write_dataset_json(out, info)
+        clips_dir.mkdir(exist_ok=True)
+        _remove_partial(paths.values())  # left by a run that was killed
+        _make_clips(plan, paths, {s.name: s for s in subject_list}, spec_preset, int(seed), int(workers), progress)
+        rows = []
+        for spec in plan:
+            meta = _clip_ok(paths[spec.clip_id])
+            if meta is None:
+                raise DatasetError(where(paths[spec.clip_id], "clip missing after generation"))
+            rows.append(_row(spec, meta))
+        write_manifest(out, rows)
+    except BaseException:
+        _remove_partial(paths.values())
+        raise
+    return out
+
+
+def _make_clips(plan: list[ClipSpec], paths: dict[str, Path], subjects: dict[str, Subject], preset: SynthPreset,
+                seed: int, workers: int, progress: ProgressFn | None) -> None:
+    """Film and write the clips of ``plan`` not yet on disk, here or in ``workers`` processes."""
+    todo = [spec for spec in plan if _clip_ok(paths[spec.clip_id]) is None]
     done = len(plan) - len(todo)
     total = len(plan)
     if progress:
         progress(done, total, f"{done} clip(s) already there")
-    jobs = [(spec, by_name[spec.subject], spec_preset, int(seed), str(clips_dir / f"{spec.clip_id}.h5")) for spec in todo]
+    jobs = [(spec, subjects[spec.subject], preset, seed, str(paths[spec.clip_id])) for spec in todo]
     if workers <= 1 or len(jobs) <= 1:
         with _single_threaded():
             for job in jobs:
@@ -425,56 +477,65 @@ def synthesize(
                 done += 1
                 if progress:
                     progress(done, total, job[0].clip_id)
-    else:
-        with ProcessPoolExecutor(max_workers=int(workers), mp_context=mp.get_context("spawn"),
-                                 initializer=_worker_init) as pool:
-            futures = {pool.submit(_job, *job): job[0].clip_id for job in jobs}
-            try:
-                for fut in as_completed(futures):
-                    fut.result()
-                    done += 1
-                    if progress:
-                        progress(done, total, futures[fut])
-            except BaseException:  # interrupted or failed: do not start the clips still queued
-                for fut in futures:
-                    fut.cancel()
-                raise
-    rows = []
-    for spec in plan:
-        meta = _clip_ok(clips_dir / f"{spec.clip_id}.h5")
-        if meta is None:
-            raise DatasetError(where(clips_dir / f"{spec.clip_id}.h5", "clip missing after generation"))
-        rows.append(_row(spec, meta))
-    write_manifest(out, rows)
-    return out
-
-
-def _check_same_dataset(out: Path, info: dict[str, Any]) -> None:
-    if not (out / "dataset.json").exists():
         return
-    old = read_dataset_json(out)
-    keys = ("generator", "seed", "preset", "params", "subjects", "classes", "lightings", "shard")
-    diff = [k for k in keys if old.get(k) != json.loads(json.dumps(info.get(k)))]
-    if diff:
-        raise DatasetError(where(out, f"holds a dataset made with other {', '.join(diff)}; use a new folder to build this one"))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                             initializer=_worker_init, initargs=(os.getpid(),)) as pool:
+        futures = {pool.submit(_job, *job): job[0].clip_id for job in jobs}
+        try:
+            for fut in as_completed(futures):
+                fut.result()
+                done += 1
+                if progress:
+                    progress(done, total, futures[fut])
+        except BaseException:  # interrupted or failed: do not start the clips still queued
+            for fut in futures:
+                fut.cancel()
+            raise
+
+
+def _remove_partial(paths: Iterable[Path]) -> None:
+    """Remove the temporary files of these clips (only theirs: the folder may hold other ``.tmp``)."""
+    for path in paths:
+        path.with_name(path.name + ".tmp").unlink(missing_ok=True)
+
+
+_SAME_DATASET = ("generator", "seed", "preset", "params", "subjects", "classes", "lightings")
+"""The ``dataset.json`` keys that make two synthetic datasets (or shards) the same dataset."""
+
+
+def _claim_folder(out: Path, info: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Refuse ``out`` unless it is new, empty, or a dataset whose ``dataset.json`` agrees with
+    ``info`` on ``keys`` (then this run finishes it); create it."""
+    if out.exists() and not out.is_dir():
+        raise DatasetError(where(out, "is a file, not a folder; give OUT a new or empty folder"))
+    if (out / "dataset.json").exists():
+        old = read_dataset_json(out)
+        diff = [k for k in keys if old.get(k) != json.loads(json.dumps(info.get(k)))]
+        if diff:
+            raise DatasetError(where(out, f"holds a dataset made with other {', '.join(diff)}; "
+                                          "use a new folder to build this one"))
+    elif out.is_dir() and any(out.iterdir()):
+        raise DatasetError(where(out, "is not empty and holds no evface synthetic dataset (no dataset.json); "
+                                      "give OUT a new or empty folder"))
+    out.mkdir(parents=True, exist_ok=True)
 
 
 def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     """Join shard folders made by ``synthesize(..., shard="I/N")`` into one dataset folder.
 
     Every shard must come from the same parameters and together they must hold every shard
-    ``0..N-1``; clip files are hard-linked when possible, else copied.
+    ``0..N-1``; clip files are hard-linked when possible, else copied. ``out_dir`` must be new,
+    empty, or an earlier (possibly interrupted) merge of the same dataset.
     """
     out = Path(out_dir)
     if not shard_dirs:
         raise ParameterError("merge needs at least one shard folder")
     infos = [(Path(d), read_dataset_json(d)) for d in shard_dirs]
     first = infos[0][1]
-    keys = ("generator", "seed", "preset", "params", "subjects", "classes", "lightings")
     shards: dict[int, tuple[Path, dict[str, Any]]] = {}
     n = None
     for d, info in infos:
-        diff = [k for k in keys if info.get(k) != first.get(k)]
+        diff = [k for k in _SAME_DATASET if info.get(k) != first.get(k)]
         if diff:
             raise DatasetError(where(d, f"shard made with other {', '.join(diff)} than {infos[0][0]}"))
         sh = info.get("shard")
@@ -489,8 +550,12 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     missing = sorted(set(range(n)) - set(shards))
     if missing:
         raise DatasetError(f"shard(s) {missing} of {n} missing")
+    merged = dict(first)
+    merged["shard"] = None
+    _claim_folder(out, merged, _SAME_DATASET + ("shard",))
+    write_dataset_json(out, merged)  # first: an interrupted merge can be run again into this folder
     rows = []
-    (out / "clips").mkdir(parents=True, exist_ok=True)
+    (out / "clips").mkdir(exist_ok=True)
     for i in sorted(shards):
         d, info = shards[i]
         shard_rows = read_manifest(d)
@@ -501,13 +566,15 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
             if not dst.exists():
                 tmp = dst.with_name(dst.name + ".tmp")
                 try:
-                    os.link(src, tmp)
-                except OSError:
-                    shutil.copyfile(src, tmp)
-                os.replace(tmp, dst)
+                    try:
+                        os.link(src, tmp)
+                    except OSError:
+                        shutil.copyfile(src, tmp)
+                    os.replace(tmp, dst)
+                except BaseException:
+                    tmp.unlink(missing_ok=True)
+                    raise
             rows.append(row)
-    merged = dict(first)
-    merged["shard"] = None
     merged["n_clips"] = len(rows)
     write_dataset_json(out, merged)
     write_manifest(out, rows)

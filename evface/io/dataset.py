@@ -6,6 +6,11 @@ This module owns the folder around the clips (one clip file's content belongs to
 ``manifest.csv`` has one row per clip with the columns of :data:`MANIFEST_COLUMNS`; ``aus`` is a
 ``+``-joined list (``"6+12"``). ``dataset.json`` records who made the folder (generator or
 importer), its parameters, the evface version and the seed. Both files are written atomically.
+
+A manifest is not trusted: :func:`read_manifest` refuses short or long rows, empty ids, duplicated
+clips or files and paths that are absolute or leave the folder, and :meth:`DatasetFolder.open`
+checks every row against its clip file's own attributes (id, subject, label, AUs, lighting,
+times; the events are not read) and, when ``dataset.json`` lists the classes, against them.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ import io
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from evface.errors import DatasetError, where
+from evface.errors import DatasetError, EvfaceError, where
+from evface.io.clip import read_clip_meta
 
 MANIFEST_COLUMNS = (
     "clip_id",
@@ -34,14 +40,22 @@ MANIFEST_COLUMNS = (
     "source",
 )
 _INT_COLUMNS = ("onset_us", "apex_us", "offset_us", "duration_us")
+_REQUIRED = ("clip_id", "subject", "label", "file")
+_CLIP_FIELDS = ("clip_id", "subject", "label", "aus", "lighting", "onset_us", "apex_us", "offset_us", "duration_us")
+"""Manifest columns that repeat a clip file's own attributes (and must agree with them)."""
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    """Write ``text`` to ``path`` through a temporary file and a rename; on any error (a full
+    disk included) the temporary file is removed and ``path`` is left as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def aus_to_str(aus: list[int]) -> str:
@@ -70,25 +84,72 @@ def write_manifest(root: str | Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
+def inside_path(text: str) -> str | None:
+    """Why ``text`` is not a relative path inside a dataset folder, or None when it is.
+
+    Examples
+    --------
+    >>> inside_path("clips/a.h5") is None
+    True
+    >>> inside_path("/data/clips/a.h5"), inside_path("../other/clips/a.h5")
+    ('is an absolute path', 'leaves the dataset folder')
+    """
+    posix = PurePosixPath(text.replace("\\", "/"))
+    if posix.is_absolute() or PureWindowsPath(text).drive:
+        return "is an absolute path"
+    if ".." in posix.parts:
+        return "leaves the dataset folder"
+    return None
+
+
+def _parse_row(path: Path, line: int, row: dict[str | None, Any]) -> dict[str, Any]:
+    if None in row:
+        raise DatasetError(where(path, f"line {line}: more fields than the {len(MANIFEST_COLUMNS)} columns of the header"))
+    short = [key for key, value in row.items() if value is None]
+    if short:
+        raise DatasetError(where(path, f"line {line}: short row, no value for {', '.join(short)}"))
+    empty = [key for key in _REQUIRED if not row[key].strip()]
+    if empty:
+        raise DatasetError(where(path, f"line {line}: empty {', '.join(empty)}"))
+    problem = inside_path(row["file"])
+    if problem:
+        raise DatasetError(where(path, f"line {line}: file {row['file']!r} {problem}; "
+                                       "clip files are given relative to the dataset folder"))
+    try:
+        row["aus"] = aus_from_str(row["aus"])
+        for key in _INT_COLUMNS:
+            row[key] = int(row[key])
+    except ValueError as exc:
+        raise DatasetError(where(path, f"line {line}: {exc}")) from exc
+    return row
+
+
 def read_manifest(root: str | Path) -> list[dict[str, Any]]:
-    """Read ``manifest.csv`` of ``root``; ``aus`` becomes a list of ints, times become ints."""
+    """Read ``manifest.csv`` of ``root``; ``aus`` becomes a list of ints, times become ints.
+
+    Every row is checked for its shape: as many fields as the header, a clip id, subject, label
+    and file, a file relative to the folder and inside it, no clip id or file listed twice.
+    """
     path = Path(root) / "manifest.csv"
     if not path.exists():
         raise DatasetError(where(path, "no manifest: not an evface dataset folder"))
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = set(MANIFEST_COLUMNS) - set(reader.fieldnames or ())
-        if missing:
-            raise DatasetError(where(path, f"missing columns {sorted(missing)}"))
-        rows = []
-        for line, row in enumerate(reader, start=2):
-            try:
-                row["aus"] = aus_from_str(row["aus"])
-                for key in _INT_COLUMNS:
-                    row[key] = int(row[key])
-            except ValueError as exc:
-                raise DatasetError(where(path, f"line {line}: {exc}")) from exc
-            rows.append(row)
+    rows: list[dict[str, Any]] = []
+    first_line: dict[tuple[str, str], int] = {}
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            missing = set(MANIFEST_COLUMNS) - set(reader.fieldnames or ())
+            if missing:
+                raise DatasetError(where(path, f"missing columns {sorted(missing)}"))
+            for line, raw in enumerate(reader, start=2):
+                row = _parse_row(path, line, raw)
+                for key in ("clip_id", "file"):
+                    seen = first_line.setdefault((key, row[key]), line)
+                    if seen != line:
+                        raise DatasetError(where(path, f"line {line}: {key} {row[key]!r} is already on line {seen}"))
+                rows.append(row)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(where(path, f"not a readable CSV manifest ({exc})")) from exc
     return rows
 
 
@@ -105,17 +166,48 @@ def read_dataset_json(root: str | Path) -> dict[str, Any]:
     if not path.exists():
         raise DatasetError(where(path, "no dataset.json: not an evface dataset folder"))
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+        info = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DatasetError(where(path, f"not valid JSON ({exc})")) from exc
+    if not isinstance(info, dict):
+        raise DatasetError(where(path, "expected a JSON object"))
+    return info
+
+
+def check_rows(root: Path, rows: tuple[dict[str, Any], ...], info: dict[str, Any]) -> None:
+    """Check each manifest row against the classes of ``dataset.json`` (when it lists them) and
+    against its clip file's attributes; a DatasetError names the line and what disagrees."""
+    manifest = root / "manifest.csv"
+    classes = info.get("classes")
+    for line, row in enumerate(rows, start=2):
+        if isinstance(classes, dict):
+            if row["label"] not in classes:
+                raise DatasetError(where(manifest, f"line {line}: label {row['label']!r} is not a class of this "
+                                                   f"dataset ({', '.join(map(str, classes))}, in dataset.json)"))
+            if list(classes[row["label"]]) != row["aus"]:
+                raise DatasetError(where(manifest, f"line {line}: AUs {aus_to_str(row['aus'])!r} are not those of "
+                                                   f"class {row['label']!r} ({aus_to_str(classes[row['label']])!r})"))
+        try:
+            meta = read_clip_meta(root / row["file"])
+        except EvfaceError as exc:
+            raise DatasetError(where(manifest, f"line {line}: {exc}")) from exc
+        for key in _CLIP_FIELDS:
+            ours, theirs = row[key], getattr(meta, key)
+            if key == "aus":
+                ours, theirs = aus_to_str(ours), aus_to_str(theirs)
+            if ours != theirs:
+                raise DatasetError(where(manifest, f"line {line}: {key} {ours!r} contradicts its clip "
+                                                   f"{row['file']} ({key} {theirs!r})"))
 
 
 @dataclass(frozen=True)
 class DatasetFolder:
-    """A dataset folder opened for reading.
+    """A dataset folder opened for reading, every manifest row checked against its clip.
 
     Examples
     --------
+    >>> from evface.io.clip import Clip, write_clip
+    >>> _ = write_clip("data/clips/s000_c000.h5", Clip("s000_c000", "s000", "AU4", [4], "dim", 0, 100_000, 200_000, 300_000))
     >>> row = {"clip_id": "s000_c000", "subject": "s000", "label": "AU4", "aus": [4], "lighting": "dim",
     ...        "file": "clips/s000_c000.h5", "onset_us": 0, "apex_us": 100_000, "offset_us": 200_000,
     ...        "duration_us": 300_000, "source": "synth"}
@@ -132,10 +224,13 @@ class DatasetFolder:
 
     @classmethod
     def open(cls, root: str | Path) -> "DatasetFolder":
+        """Read the folder and check it (:func:`read_manifest`, :func:`check_rows`)."""
         root = Path(root)
         if not root.is_dir():
             raise DatasetError(where(root, "no such dataset folder"))
-        return cls(root=root, rows=tuple(read_manifest(root)), info=read_dataset_json(root))
+        rows, info = tuple(read_manifest(root)), read_dataset_json(root)
+        check_rows(root, rows, info)
+        return cls(root=root, rows=rows, info=info)
 
     def clip_path(self, row: dict[str, Any]) -> Path:
         """Absolute path of a manifest row's clip file."""

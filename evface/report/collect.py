@@ -4,6 +4,7 @@ A folder given to the report may be:
 
 - an ``evface run`` output (it holds ``pipeline.json``): its dataset and every stage run;
 - a training run (it holds ``config.json`` with a ``task``): that run and the dataset it names;
+  a run without ``metrics.json`` (never evaluated) is an error, not left out silently;
 - a dataset folder (it holds ``manifest.csv``).
 """
 
@@ -20,7 +21,7 @@ import numpy as np
 
 from evface.io.clip import event_counts, read_clip, read_clip_meta
 from evface.io.dataset import DatasetFolder
-from evface.errors import DatasetError, where
+from evface.errors import DatasetError, FormatError, where
 from evface.report import figures
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
@@ -71,7 +72,7 @@ def collect(run_dirs: list[Path]) -> ReportData:
             data.configs[f"{root.name}/pipeline"] = pipeline.get("config", {})
             dataset_root = dataset_root or Path(pipeline["data"])
             for stage in pipeline.get("stages", []):
-                if stage.get("task") in ("classify", "reconstruct") and (root / stage["dir"] / "metrics.json").exists():
+                if stage.get("task") in ("classify", "reconstruct"):
                     _add_run(data, root / stage["dir"], stage["name"], stage.get("seconds"))
         elif (root / "config.json").exists():
             config = _read_json(root / "config.json")
@@ -91,7 +92,8 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None) -> N
     config = _read_json(run / "config.json")
     metrics_path = run / "metrics.json"
     if not metrics_path.exists():
-        return
+        raise FormatError(where(metrics_path, "missing: this run was not evaluated (interrupted?); finish it, "
+                                              "or run 'evface eval RUN', or leave it out of the report"))
     metrics = _read_json(metrics_path)
     entry = {"name": name, "dir": str(run), "config": config, "metrics": metrics,
              "train_seconds": seconds if seconds is not None else metrics.get("train_seconds")}

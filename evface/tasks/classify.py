@@ -189,7 +189,8 @@ def _fit_one(
         return {"val_loss": loss, "val_acc": cm.top1(conf), "val_uf1": uf1, "val_score": uf1 - 1e-3 * min(loss, 100.0)}
 
     result = engine.fit(ddp, opt, train_epoch, validate, run_dir, dist=dist, epochs=cfg.epochs, monitor="val_score",
-                        mode="max", patience=cfg.patience, scheduler=sched, extra={"labels": labels}, log=log)
+                        mode="max", patience=cfg.patience, scheduler=sched, extra={"labels": labels},
+                        generators={"augment": train_set.rng}, log=log)
     engine.barrier(dist)
     engine.load_model_state(run_dir, model)
     return model, result

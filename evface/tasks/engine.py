@@ -16,7 +16,12 @@ model, its data and two callables (one training epoch, one validation pass):
   epoch, ``RUN/best.pt`` = best validation score), :func:`write_metrics` (``metrics.json``);
 - :func:`fit`: the epoch loop with early stopping on a validation metric, checkpoints every
   epoch, resume from ``RUN/checkpoint.pt``, history in ``RUN/history.json`` and rank-0-only
-  logging through a caller-supplied ``log`` callable (the library never prints).
+  logging through a caller-supplied ``log`` callable (the library never prints);
+- exact resume: every checkpoint holds every random state training draws from
+  (:func:`rng_state`: torch CPU and CUDA, numpy's global generator, Python's ``random`` and the
+  task's own generators, per rank), so a run killed and resumed ends with the weights of an
+  uninterrupted one. :class:`ShardedSampler` keeps no state of its own (its draw is a function of
+  seed and epoch).
 
 Typical use (a task module)::
 
@@ -38,7 +43,7 @@ Typical use (a task module)::
             return {"val_loss": ..., "val_acc": ...}
 
         result = fit(model, opt, train_epoch, validate, run_dir, dist=dist, epochs=30,
-                     monitor="val_acc", mode="max", patience=5, log=print)
+                     monitor="val_acc", mode="max", patience=5, generators={"augment": aug_rng}, log=print)
     finally:
         teardown_distributed(dist)
 
@@ -222,6 +227,17 @@ def broadcast_object(obj: Any, dist: DistInfo) -> Any:
     return box[0]
 
 
+def gather_object(obj: Any, dist: DistInfo) -> list[Any]:
+    """Every rank's ``obj``, in rank order (``[obj]`` in a single process)."""
+    if not dist.enabled:
+        return [obj]
+    import torch.distributed as tdist
+
+    box: list[Any] = [None] * dist.world_size
+    tdist.all_gather_object(box, obj)
+    return box
+
+
 class ShardedSampler(torch.utils.data.Sampler):
     """Epoch-seeded index sampler that gives each rank its own share of one global draw.
 
@@ -275,6 +291,64 @@ class ShardedSampler(torch.utils.data.Sampler):
         return self.per_rank
 
 
+# --------------------------------------------------------------------------- random states
+
+RandomGenerator = torch.Generator | np.random.Generator
+
+
+def _plain(value: Any) -> Any:
+    """Tuples and arrays as lists, numpy scalars as Python ones: what ``weights_only`` loads."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def rng_state(generators: Mapping[str, RandomGenerator] | None = None) -> dict[str, Any]:
+    """This process's random states, as tensors and plain data (a checkpoint holding them still
+    loads with ``torch.load(weights_only=True)``).
+
+    Examples
+    --------
+    >>> g = np.random.default_rng(0)
+    >>> state = rng_state({"augment": g})
+    >>> a = (torch.rand(1).item(), random.random(), np.random.rand(), g.random())
+    >>> restore_rng_state(state, {"augment": g})
+    >>> a == (torch.rand(1).item(), random.random(), np.random.rand(), g.random())
+    True
+    """
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": _plain(np.random.get_state(legacy=False)),
+        "python": _plain(random.getstate()),
+        "generators": {name: g.get_state() if isinstance(g, torch.Generator) else _plain(g.bit_generator.state)
+                       for name, g in (generators or {}).items()},
+    }
+
+
+def restore_rng_state(state: Mapping[str, Any], generators: Mapping[str, RandomGenerator] | None = None) -> None:
+    """Put back the random states of :func:`rng_state` (``generators`` are changed in place)."""
+    torch.set_rng_state(state["torch"].cpu())
+    if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+    np.random.set_state(state["numpy"])
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    for name, g in (generators or {}).items():
+        if name not in state["generators"]:
+            raise FormatError(f"checkpoint has no state of the random generator {name!r}")
+        if isinstance(g, torch.Generator):
+            g.set_state(state["generators"][name].cpu())
+        else:
+            g.bit_generator.state = state["generators"][name]
+
+
 # --------------------------------------------------------------------------- run folder
 
 
@@ -292,9 +366,14 @@ def write_json(path: str | Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON, atomically (numpy scalars and arrays are converted)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(obj, indent=2, default=_json_default) + "\n"
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=_json_default) + "\n")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -352,12 +431,17 @@ def write_metrics(out_dir: str | Path, metrics: Mapping[str, Any], name: str = M
 
 
 def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
-    """``torch.save`` to a temporary name, then rename (never a half-written checkpoint)."""
+    """``torch.save`` to a temporary name, then rename (never a half-written checkpoint; on an
+    error, a full disk included, the temporary file is removed)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(dict(state), tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(dict(state), tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -405,6 +489,7 @@ def fit(
     scheduler: Any = None,
     resume: bool = True,
     extra: Mapping[str, Any] | None = None,
+    generators: Mapping[str, RandomGenerator] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train for up to ``epochs`` epochs with early stopping, checkpoints and resume.
@@ -428,9 +513,13 @@ def fit(
         disables early stopping.
     resume
         Continue from ``RUN/checkpoint.pt`` when it exists (model, optimiser, scheduler, epoch,
-        best score, history and the patience counter).
+        best score, history, the patience counter and every rank's random states), so that the
+        resumed run ends as an uninterrupted one would.
     extra
-        JSON-able or picklable data stored in every checkpoint (e.g. the label list).
+        Tensors and plain data stored in every checkpoint (e.g. the label list).
+    generators
+        The task's own random generators (augmentation, flips), by name: their states are
+        checkpointed and restored with torch's, numpy's and Python's global ones.
     log
         Called with one line per epoch, on rank 0 only.
 
@@ -459,8 +548,12 @@ def fit(
             scheduler.load_state_dict(ckpt["scheduler"])
         start, best, best_epoch, bad = ckpt["epoch"] + 1, ckpt["best_score"], ckpt["best_epoch"], ckpt["bad_epochs"]
         history = list(ckpt["history"])
-        if "torch_rng" in ckpt:
-            torch.set_rng_state(ckpt["torch_rng"].cpu())
+        states = ckpt.get("rng") or []
+        if len(states) != dist.world_size:
+            say(f"note: {ckpt_path} holds the random states of {len(states)} process(es), this run has "
+                f"{dist.world_size}: it will not repeat an uninterrupted run exactly")
+        if states:
+            restore_rng_state(states[dist.rank % len(states)], generators)
         say(f"resumed from {ckpt_path} at epoch {start}")
     stopped = bool(history and history[-1].get("stop"))
     epoch = start
@@ -484,6 +577,7 @@ def fit(
             scheduler.step()
         row = {"epoch": epoch, **stats, **val, "best": better, "stop": stopped}
         history.append(row)
+        states = gather_object(rng_state(generators), dist)
         if dist.is_main:
             state = unwrap(model).state_dict()
             if better:
@@ -493,7 +587,7 @@ def fit(
                 "model": state, "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
                 "epoch": epoch, "best_score": best, "best_epoch": best_epoch, "bad_epochs": bad,
-                "history": history, "torch_rng": torch.get_rng_state(), "extra": dict(extra or {}),
+                "history": history, "rng": states, "extra": dict(extra or {}),
             })
             write_json(run_dir / HISTORY, history)
         say(" ".join([f"epoch {epoch:3d}"] + [f"{k}={v:.4g}" for k, v in {**stats, **val}.items()])

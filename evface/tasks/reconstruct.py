@@ -264,7 +264,8 @@ def _train_cvae(cfg: ReconstructConfig, train_s: ReconSamples, val_s: ReconSampl
         return _val_ssim(pred, val_s)
 
     result = engine.fit(net, opt, train_epoch, validate, run_dir, dist=dist, epochs=cfg.epochs,
-                        monitor="val_ssim", mode="max", patience=cfg.patience, log=lambda m: say("cvae " + m))
+                        monitor="val_ssim", mode="max", patience=cfg.patience, generators={"flip": rng},
+                        log=lambda m: say("cvae " + m))
     return _fit_summary(result)
 
 
@@ -303,7 +304,8 @@ def _train_e2vid(cfg: ReconstructConfig, train_s: ReconSamples, val_s: ReconSamp
         return _val_ssim(predict_e2vid(model, val_s, voxel_scale, cfg.keyframe, device=device), val_s)
 
     result = engine.fit(net, opt, train_epoch, validate, run_dir, dist=dist, epochs=cfg.epochs,
-                        monitor="val_ssim", mode="max", patience=cfg.patience, log=lambda m: say("e2vid " + m))
+                        monitor="val_ssim", mode="max", patience=cfg.patience, generators={"flip": rng},
+                        log=lambda m: say("e2vid " + m))
     return _fit_summary(result)
 
 

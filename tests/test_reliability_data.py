@@ -1,0 +1,343 @@
+"""Hostile inputs and faults around datasets, training and runs (issue 17, findings 5-8).
+
+Each test names the fault it injects; every one of them ended in a crash, a silent overwrite, a
+silently wrong result or a diverging resume before the fix.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from recon_fixtures import make_fake_dataset as make_recon_dataset
+from test_classify import make_fake_dataset as make_classify_dataset
+
+from evface.cli import main
+from evface.datasets.synth import synthesize
+from evface.errors import DatasetError
+from evface.io import clip as clip_io
+from evface.io.clip import Clip, write_clip
+from evface.io.dataset import DatasetFolder, write_dataset_json, write_manifest
+from evface.tasks import engine
+from evface.tasks.configs import ClassifyConfig, ReconstructConfig
+
+ONE_CLIP = ["--preset", "tiny", "--subjects", "1", "--classes", "AU4", "--lighting", "bright"]
+
+
+def _one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+# --------------------------------------------------------------------------- synth: where it writes
+
+
+def test_synth_refuses_a_file_as_out(tmp_path, capsys):
+    target = tmp_path / "notes.txt"
+    target.write_text("keep me")
+    assert main(["synth", str(target), *ONE_CLIP]) == 2
+    assert str(target) in _one_error_line(capsys.readouterr().err)
+    assert target.read_text() == "keep me"
+
+
+def test_synth_refuses_a_folder_that_is_not_its_dataset(tmp_path, capsys):
+    """It overwrote manifest.csv and deleted clips/*.tmp of any folder."""
+    folder = tmp_path / "mine"
+    (folder / "clips").mkdir(parents=True)
+    (folder / "manifest.csv").write_text("my own table\n")
+    (folder / "clips" / "upload.tmp").write_text("half an upload")
+    assert main(["synth", str(folder), *ONE_CLIP]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert str(folder) in line and "not empty" in line
+    assert (folder / "manifest.csv").read_text() == "my own table\n"
+    assert (folder / "clips" / "upload.tmp").read_text() == "half an upload"
+    assert sorted(p.name for p in folder.rglob("*")) == ["clips", "manifest.csv", "upload.tmp"]
+
+
+@pytest.mark.parametrize("workers", ["0", "-1"])
+def test_synth_refuses_fewer_than_one_worker(tmp_path, capsys, workers):
+    assert main(["synth", str(tmp_path / "ds"), *ONE_CLIP, "--workers", workers]) == 2
+    assert "--workers" in _one_error_line(capsys.readouterr().err)
+    assert not (tmp_path / "ds").exists()
+
+
+def _enospc(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_disk_full_during_a_clip_write_leaves_no_partial_file_and_resumes(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "ds"
+    args = ["synth", str(out), "--preset", "tiny", "--subjects", "1", "--classes", "AU4", "--lighting", "bright,dim"]
+    real = clip_io._write_frames
+    calls = []
+
+    def fill_the_disk_on_the_second_clip(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:  # the clip's .tmp holds its events by now
+            _enospc()
+        return real(*a, **k)
+
+    monkeypatch.setattr(clip_io, "_write_frames", fill_the_disk_on_the_second_clip)
+    assert main(args) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "No space left on device" in line and "s000_AU4_dim_r0.h5" in line
+    assert [p.name for p in out.rglob("*.tmp")] == []
+    assert [p.name for p in (out / "clips").iterdir()] == ["s000_AU4_bright_r0.h5"]  # the finished clip stays
+    monkeypatch.setattr(clip_io, "_write_frames", real)  # space freed: the same command finishes the dataset
+    assert main(args) == 0
+    assert len(DatasetFolder.open(out).rows) == 2
+
+
+def test_disk_full_while_writing_the_manifest_leaves_no_partial_file(tmp_path, monkeypatch):
+    real = pathlib.Path.write_text
+
+    def half_then_full(self, text, *a, **k):
+        if self.name == "manifest.csv.tmp":
+            real(self, text[: len(text) // 2], *a, **k)
+            _enospc()
+        return real(self, text, *a, **k)
+
+    monkeypatch.setattr(pathlib.Path, "write_text", half_then_full)
+    with pytest.raises(OSError, match="No space left"):
+        synthesize(tmp_path / "ds", preset="tiny", subjects=1, classes=["AU4"], lighting=["bright"])
+    assert [p.name for p in (tmp_path / "ds").rglob("*.tmp")] == []
+    assert not (tmp_path / "ds" / "manifest.csv").exists()
+
+
+@pytest.fixture
+def small_tmpfs():
+    """A 1 MiB tmpfs (a real full disk); skipped where mounting is not permitted."""
+    mnt = Path("/tmp") / f"evface-full-{uuid.uuid4().hex[:8]}"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True)
+    if done.returncode != 0:
+        mnt.rmdir()
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip()})")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
+        mnt.rmdir()
+
+
+@pytest.mark.xfail(strict=True, reason="h5py segfaults closing a clip after ENOSPC: io/clip.write_clip must not "
+                                       "(issue 17 finding 5, the io part); remove this mark once it is fixed")
+def test_synth_on_a_full_disk_is_one_error_line(small_tmpfs):
+    """It segfaulted (exit 139) inside h5py and left a .tmp."""
+    done = subprocess.run([sys.executable, "-m", "evface.cli", "synth", str(small_tmpfs / "ds"), *ONE_CLIP],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "No space left on device" in _one_error_line(done.stderr)
+    assert [p.name for p in small_tmpfs.rglob("*.tmp")] == []
+
+
+# --------------------------------------------------------------------------- synth: workers die with it
+
+
+def _spawned_children(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and b"spawn_main" in cmdline:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_synth_workers_die_with_a_killed_parent(tmp_path):
+    """After ``kill -9`` of ``evface synth --workers 2`` its workers went on writing clips."""
+    out = tmp_path / "ds"
+    parent = subprocess.Popen([sys.executable, "-m", "evface.cli", "synth", str(out), "--preset", "tiny",
+                               "--subjects", "2", "--classes", "AU4,AU9", "--lighting", "bright", "--workers", "2"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.glob("clips/*.h5")):  # the pool is busy with the next clips
+            assert parent.poll() is None and time.monotonic() < deadline, "synth ended before its first clip"
+            time.sleep(0.05)
+        workers = _spawned_children(parent.pid)
+        assert len(workers) == 2
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    at_kill = {p.name for p in out.glob("clips/*.h5")}
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survivors = [pid for pid in workers if _alive(pid)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors, "workers outlived their parent"
+    assert {p.name for p in out.glob("clips/*.h5")} == at_kill
+
+
+# --------------------------------------------------------------------------- manifests are checked
+
+
+def _two_clip_dataset(root: Path) -> Path:
+    rows = []
+    for i, (label, aus) in enumerate([("AU4", [4]), ("AU12", [12])]):
+        cid = f"s00{i}_{label}"
+        write_clip(root / "clips" / f"{cid}.h5", Clip(cid, f"s00{i}", label, aus, "dim", 0, 100, 200, 300))
+        rows.append({"clip_id": cid, "subject": f"s00{i}", "label": label, "aus": aus, "lighting": "dim",
+                     "file": f"clips/{cid}.h5", "onset_us": 0, "apex_us": 100, "offset_us": 200, "duration_us": 300,
+                     "source": "test"})
+    write_manifest(root, rows)
+    write_dataset_json(root, {"generator": "test", "classes": {"AU4": [4], "AU12": [12]}})
+    return root
+
+
+def _line(text: str, clip_id: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith(clip_id))
+
+
+TAMPER = {
+    "label in no class": (lambda t: t.replace("s000_AU4,s000,AU4,4", "s000_AU4,s000,AU99,4"), "not a class"),
+    "label against its clip": (lambda t: t.replace("s000_AU4,s000,AU4,4", "s000_AU4,s000,AU12,12"), "contradicts"),
+    "subject against its clip": (lambda t: t.replace("s000_AU4,s000,", "s000_AU4,s001,"), "contradicts"),
+    "duplicated row": (lambda t: t + _line(t, "s001_AU12") + "\n", "already on line 3"),
+    "absolute path": (lambda t: t.replace("clips/s000_AU4.h5", "/etc/passwd"), "absolute path"),
+    "path leaving the folder": (lambda t: t.replace("clips/s000_AU4.h5", "../elsewhere/s000_AU4.h5"),
+                                "leaves the dataset folder"),
+    "short row": (lambda t: t.replace(_line(t, "s001_AU12"), ",".join(_line(t, "s001_AU12").split(",")[:5])),
+                  "short row"),
+    "long row": (lambda t: t.replace(_line(t, "s001_AU12"), _line(t, "s001_AU12") + ",extra"), "more fields"),
+    "missing clip": (lambda t: t.replace("clips/s000_AU4.h5", "clips/gone.h5"), "no such file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TAMPER))
+def test_a_tampered_manifest_is_refused_naming_the_line(tmp_path, case):
+    root = _two_clip_dataset(tmp_path / "ds")
+    DatasetFolder.open(root)  # as written, it is fine
+    tamper, message = TAMPER[case]
+    manifest = root / "manifest.csv"
+    manifest.write_text(tamper(manifest.read_text()))
+    with pytest.raises(DatasetError, match=message) as info:
+        DatasetFolder.open(root)
+    assert str(manifest) in str(info.value) and "line " in str(info.value)
+
+
+def test_training_on_a_tampered_manifest_is_one_error_line(tmp_path, capsys):
+    """A short row was a traceback; the other tampered rows trained and scored with exit 0."""
+    root = _two_clip_dataset(tmp_path / "ds")
+    manifest = root / "manifest.csv"
+    manifest.write_text(TAMPER["short row"][0](manifest.read_text()))
+    assert main(["train", "classify", "--data", str(root), "--out", str(tmp_path / "run"), "--epochs", "1"]) == 2
+    assert "line 3: short row" in _one_error_line(capsys.readouterr().err)
+    assert not (tmp_path / "run").exists()
+
+
+# --------------------------------------------------------------------------- report
+
+
+def test_report_of_a_run_never_evaluated_is_an_error(tmp_path, capsys):
+    """It was left out of the report, exit 0."""
+    data = _two_clip_dataset(tmp_path / "ds")
+    run = tmp_path / "run"
+    engine.save_config(run, {"task": "classify", "data": str(data)})
+    assert main(["report", str(run), "--out", str(tmp_path / "report.html")]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert str(run / "metrics.json") in line and "not evaluated" in line
+    assert not (tmp_path / "report.html").exists()
+
+
+# --------------------------------------------------------------------------- exact resume
+
+
+class Interrupt(Exception):
+    """Stands for a kill right after an epoch's checkpoint."""
+
+
+def _stop_after(line_start: str):
+    def log(line: str) -> None:
+        if line.startswith(line_start):
+            raise Interrupt(line)
+    return log
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    return engine.load_checkpoint(path)["model"]
+
+
+def _assert_same_weights(a: Path, b: Path) -> None:
+    wa, wb = _weights(a), _weights(b)
+    assert wa.keys() == wb.keys()
+    for key in wa:
+        assert torch.equal(wa[key], wb[key]), key
+
+
+def test_classification_resumed_after_a_kill_equals_an_uninterrupted_run(tmp_path):
+    """It said "resumed at epoch 4", then diverged: the augmentation generator was not checkpointed."""
+    from evface.tasks.classify import train_and_evaluate
+
+    data = make_classify_dataset(tmp_path / "data", subjects=("s0", "s1", "s2"), labels=("AU12", "AU4"), per_class=2)
+    cfg = ClassifyConfig(input="events", sensor="lr", time_steps=2, size=16, depth=1, width=4, batch_size=2,
+                         learning_rate=0.01, epochs=2, patience=0, augment=True, device="cpu")
+    whole = train_and_evaluate(data, tmp_path / "whole", cfg)
+    with pytest.raises(Interrupt):
+        train_and_evaluate(data, tmp_path / "resumed", cfg, log=_stop_after("epoch   0"))
+    assert engine.load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")["epoch"] == 0
+    lines = []
+    resumed = train_and_evaluate(data, tmp_path / "resumed", cfg, log=lines.append)
+    assert any("resumed from" in line and "at epoch 1" in line for line in lines)
+    for name in ("checkpoint.pt", "best.pt"):
+        _assert_same_weights(tmp_path / "whole" / name, tmp_path / "resumed" / name)
+    timing = ("train_seconds", "preprocess_seconds")
+    assert {k: v for k, v in resumed.items() if k not in timing} == {k: v for k, v in whole.items() if k not in timing}
+
+
+def test_reconstruction_resumed_after_a_kill_equals_an_uninterrupted_run(tmp_path):
+    """Its flip generators (CVAE and recurrent UNet) were not checkpointed either."""
+    from evface.tasks.reconstruct import train
+
+    data = make_recon_dataset(tmp_path / "data", n_subjects=3, clips_per_subject=1, duration_us=150_000)
+    cfg = ReconstructConfig(size=16, n_bins=3, base=4, z_channels=2, batch_size=4, epochs=2, patience=0,
+                            seq_len=2, threads=1, device="cpu", val_fraction=0.25, test_fraction=0.25)
+    threads = torch.get_num_threads()
+    try:
+        train(data, tmp_path / "whole", cfg)
+        for stop in ("cvae epoch   0", "e2vid epoch   0"):
+            with pytest.raises(Interrupt):
+                train(data, tmp_path / "resumed", cfg, log=_stop_after(stop))
+        train(data, tmp_path / "resumed", cfg)
+    finally:
+        torch.set_num_threads(threads)
+    for name in ("checkpoint.pt", "best.pt", "e2vid/checkpoint.pt", "e2vid/best.pt"):
+        _assert_same_weights(tmp_path / "whole" / name, tmp_path / "resumed" / name)
+
+
+def test_checkpoints_hold_every_random_state_and_load_safely(tmp_path):
+    g_np, g_torch = np.random.default_rng(1), torch.Generator().manual_seed(1)
+    generators = {"np": g_np, "torch": g_torch}
+    engine.save_checkpoint(tmp_path / "c.pt", {"rng": [engine.rng_state(generators)]})
+    expected = (g_np.random(), torch.rand(1, generator=g_torch).item(), torch.rand(1).item(), np.random.rand())
+    state = engine.load_checkpoint(tmp_path / "c.pt")["rng"][0]  # weights_only=True
+    engine.restore_rng_state(state, generators)
+    assert (g_np.random(), torch.rand(1, generator=g_torch).item(), torch.rand(1).item(), np.random.rand()) == expected
+    with pytest.raises(Exception, match="no state of the random generator 'other'"):
+        engine.restore_rng_state(state, {**generators, "other": np.random.default_rng()})
