@@ -132,8 +132,6 @@ def small_tmpfs():
         mnt.rmdir()
 
 
-@pytest.mark.xfail(strict=True, reason="h5py segfaults closing a clip after ENOSPC: io/clip.write_clip must not "
-                                       "(issue 17 finding 5, the io part); remove this mark once it is fixed")
 def test_synth_on_a_full_disk_is_one_error_line(small_tmpfs):
     """It segfaulted (exit 139) inside h5py and left a .tmp."""
     done = subprocess.run([sys.executable, "-m", "evface.cli", "synth", str(small_tmpfs / "ds"), *ONE_CLIP],
