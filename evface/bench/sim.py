@@ -1,12 +1,17 @@
 """``evface bench sim``: speed of the DVS pixel model.
 
-Scene: a bright Gaussian blob (peak 1000 lux, sigma = height / 16) circling over a dim 20 lux
-background at 1 pixel per step, sampled at 1 kHz. Only the simulator's ``step`` is timed (scene
-generation is excluded). Keys (stable): ``<mode>_<W>x<H>`` with ``mode`` in {ideal, realistic},
-each holding ``mpix_per_s``, ``events_per_s``, ``events``, ``steps``, ``seconds`` (wall clock) and
-``cpu_seconds`` (CPU time of the process over the same steps, all threads: the steadier figure
-on a shared machine); plus ``threads``, ``scene`` and ``load_avg`` (1-minute load average at the
-end of the run).
+Two scenes, sampled at 1 kHz. *Sparse*: a bright Gaussian blob (peak 1000 lux, sigma = height /
+16) circling over a dim 20 lux background at 1 pixel per step; most of the frame is static.
+*Dense*: the same scene under 100 Hz mains flicker of depth 0.1 (the rig's ``flicker`` lighting):
+every pixel changes every step. Only the simulator's ``step`` is timed (scene generation is
+excluded).
+
+Keys (stable): ``<mode>_<W>x<H>`` (sparse scene) and ``flicker_<mode>_<W>x<H>`` (dense scene) with
+``mode`` in {ideal, realistic}, each holding ``mpix_per_s``, ``events_per_s``, ``events``,
+``steps``, ``seconds`` (wall clock), ``cpu_seconds`` (CPU time of the process over the same steps,
+all threads: the steadier figure on a shared machine) and ``threads_used`` (``cpu_seconds /
+seconds``: about 1 when the kernels run on one thread); plus ``threads`` (numba's thread count),
+``scene``, ``dense_scene`` and ``load_avg`` (1-minute load average at the end of the run).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ SIZES = ((346, 260), (1280, 720))
 STEP_US = 1000
 BACKGROUND_LUX = 20.0
 PEAK_LUX = 1000.0
+FLICKER_HZ = 100.0
+FLICKER_DEPTH = 0.1
 
 
 def modes() -> dict[str, DvsParams]:
@@ -50,17 +57,29 @@ def blob_frame(size: tuple[int, int], step: int) -> np.ndarray:
     return (BACKGROUND_LUX + PEAK_LUX * np.outer(gy, gx)).astype(np.float32)
 
 
-def measure(size: tuple[int, int], params: DvsParams, steps: int, seed: int = 0, warmup: int = 5) -> dict[str, Any]:
-    """Time ``steps`` simulator steps on the blob scene, after ``warmup`` untimed ones (which
-    also trigger numba's compilation or cache load)."""
+def flicker_frame(size: tuple[int, int], step: int) -> np.ndarray:
+    """The dense benchmark scene: :func:`blob_frame` under 100 Hz flicker of depth 0.1."""
+    light = 1.0 + FLICKER_DEPTH * np.cos(2.0 * np.pi * FLICKER_HZ * step * STEP_US * 1e-6)
+    return (blob_frame(size, step) * np.float32(light)).astype(np.float32)
+
+
+SCENES = {"blob": blob_frame, "flicker": flicker_frame}
+"""The benchmark scenes by name: sparse (``blob``) and dense (``flicker``)."""
+
+
+def measure(size: tuple[int, int], params: DvsParams, steps: int, seed: int = 0, warmup: int = 5,
+            scene: str = "blob") -> dict[str, Any]:
+    """Time ``steps`` simulator steps on a scene of :data:`SCENES`, after ``warmup`` untimed ones
+    (which also trigger numba's compilation or cache load)."""
+    make_frame = SCENES[scene]
     sim = DvsSimulator(size, params, seed)
     for k in range(warmup + 1):
-        sim.step(blob_frame(size, k), k * STEP_US)
+        sim.step(make_frame(size, k), k * STEP_US)
     elapsed = 0.0
     cpu = 0.0
     n_events = 0
     for k in range(warmup + 1, warmup + 1 + steps):
-        frame = blob_frame(size, k)
+        frame = make_frame(size, k)
         c0 = time.process_time()
         t0 = time.perf_counter()
         ev = sim.step(frame, k * STEP_US)
@@ -75,18 +94,21 @@ def measure(size: tuple[int, int], params: DvsParams, steps: int, seed: int = 0,
         "steps": steps,
         "seconds": elapsed,
         "cpu_seconds": cpu,
+        "threads_used": cpu / elapsed,
     }
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    """Measure both modes at 346x260 and 1280x720; return one JSON-ready dict."""
+    """Measure both modes on both scenes at 346x260 and 1280x720; return one JSON-ready dict."""
     out: dict[str, Any] = {
         "threads": num_threads(),
         "scene": f"Gaussian blob {PEAK_LUX:g} lux over {BACKGROUND_LUX:g} lux, 1 px/step, 1 kHz",
+        "dense_scene": f"the same under {FLICKER_HZ:g} Hz flicker of depth {FLICKER_DEPTH:g}",
     }
-    for name, params in modes().items():
-        for size in SIZES:
-            steps = (50 if size[0] > 1000 else 200) if quick else (300 if size[0] > 1000 else 2000)
-            out[f"{name}_{size[0]}x{size[1]}"] = measure(size, params, steps)
+    for scene, prefix in (("blob", ""), ("flicker", "flicker_")):
+        for name, params in modes().items():
+            for size in SIZES:
+                steps = (50 if size[0] > 1000 else 200) if quick else (300 if size[0] > 1000 else 2000)
+                out[f"{prefix}{name}_{size[0]}x{size[1]}"] = measure(size, params, steps, scene=scene)
     out["load_avg"] = os.getloadavg()[0]
     return out

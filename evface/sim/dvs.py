@@ -376,21 +376,11 @@ def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_t
     return lp_a, base, tlast, n, k
 
 
-def _pass1(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
-    """Update every pixel in place; record the old state of the pixels that emit events.
-
-    Per row: a vectorised sweep, in blocks of 64 pixels that are skipped when they sit at a
-    fixed point (same input, filtered log unchanged), computes the filtered log (kept in ``lp``,
-    the previous value in ``lp_old``; the previous input goes to ``i_old`` when sub-stepping)
-    and flags the pixels that may fire or need sub-steps (``active``, a byte per
-    pixel, rows padded to 8 bytes so that they can be scanned a word at a time); a scalar sweep
-    runs the full pixel model on the flagged ones only and writes their events to the row's
-    buffer (``row_t``, ``row_p``, ``row_x``); the old state of the firing pixels is kept so that
-    a row whose buffer overflows is re-run in :func:`_emit`. ``rows`` receives per row the event
-    count, the number of firing pixels and whether it holds bad (negative or non-finite) inputs.
-    Returns (events, rows with bad inputs).
-    """
-    h, w = frame.shape
+@njit(cache=True, inline="always")
+def _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p,
+                row_x):
+    """Pass 1 (see :func:`_pass1_par`) on rows ``g, g + groups, g + 2 groups, ...``."""
+    h = frame.shape[0]
     cwdt = _F32(prm[_CWDT])
     lin_thr = _F32(prm[_LIN])
     log_thr = _F32(prm[_LOGLIN])
@@ -408,20 +398,58 @@ def _pass1(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, 
     thr_off = st[_THR_OFF]
     words = active.view(np.uint64)
     use_lp = cwdt > _F32(0.0)
-    # rows are dealt to the threads in interleaved bands (prm[_GROUPS] = 4 x threads): a moving
-    # edge keeps only a few rows busy, and contiguous halves would leave one thread idle
-    groups = min(h, max(int(prm[_GROUPS]), 1))
-    for g in prange(groups):
-        for y in range(g, h, groups):
-            _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, active, words, saved, s_tl,
-                       px_list, rows, use_lp, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, inv_sub32,
-                       row_t[y], row_p[y], row_x[y])
+    for y in range(g, h, groups):
+        _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, active, words, saved, s_tl,
+                   px_list, rows, use_lp, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, inv_sub32,
+                   row_t[y], row_p[y], row_x[y])
+
+
+@njit(cache=True, inline="always")
+def _pass1_totals(rows):
+    """(events, rows with bad inputs) of a pass 1."""
     n_sig = 0
     n_bad = 0
-    for y in range(h):
+    for y in range(rows.shape[1]):
         n_sig += rows[0, y]
         n_bad += rows[2, y]
     return n_sig, n_bad
+
+
+# Pass 1 has two builds: rows in parallel for large arrays, serial for small ones (where a
+# parallel region's start-up costs more than the work, especially on a busy machine). They must
+# be two Python functions: numba's cache keys an entry by the function's name, line, signature
+# and CPU, not by its compile options, so two dispatchers of one function share one cache entry
+# and whichever was saved last (after `make test`, the serial one) is loaded for both.
+@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+def _pass1_par(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
+    """Update every pixel in place; record the old state of the pixels that emit events.
+
+    Per row: a vectorised sweep, in blocks of 64 pixels that are skipped when they sit at a
+    fixed point (same input, filtered log unchanged), computes the filtered log (kept in ``lp``,
+    the previous value in ``lp_old``; the previous input goes to ``i_old`` when sub-stepping)
+    and flags the pixels that may fire or need sub-steps (``active``, a byte per
+    pixel, rows padded to 8 bytes so that they can be scanned a word at a time); a scalar sweep
+    runs the full pixel model on the flagged ones only and writes their events to the row's
+    buffer (``row_t``, ``row_p``, ``row_x``); the old state of the firing pixels is kept so that
+    a row whose buffer overflows is re-run in :func:`_emit`. ``rows`` receives per row the event
+    count, the number of firing pixels and whether it holds bad (negative or non-finite) inputs.
+    Returns (events, rows with bad inputs).
+
+    Rows are dealt to the threads in interleaved bands (``prm[_GROUPS]`` = 4 x threads): a
+    moving edge keeps only a few rows busy, and contiguous halves would leave one thread idle.
+    """
+    groups = min(frame.shape[0], max(int(prm[_GROUPS]), 1))
+    for g in prange(groups):
+        _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t,
+                    row_p, row_x)
+    return _pass1_totals(rows)
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def _pass1_ser(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
+    """:func:`_pass1_par` on one thread."""
+    _pass1_rows(0, 1, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x)
+    return _pass1_totals(rows)
 
 
 _BLOCK = 64
@@ -513,7 +541,7 @@ def _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old
 def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, active, words, saved, s_tl, px_list,
                rows, use_lp, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, inv_sub32, out_t, out_p,
                out_x):
-    """Pass 1 on row ``y`` (see :func:`_pass1`); the row's events go to ``out_*`` while they fit.
+    """Pass 1 on row ``y`` (see :func:`_pass1_par`); the row's events go to ``out_*`` while they fit.
 
     The row is checked in blocks of 64 pixels. A block whose input equals the previous input
     and whose filtered log did not move in the previous step is at a fixed point of the model
@@ -651,12 +679,8 @@ def _emit(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise
     return events
 
 
-# Pass 1 is compiled twice: rows in parallel for large arrays, serial for small ones (where
-# a parallel region's start-up costs more than the work, especially on a busy machine).
-_pass1_par = njit(cache=True, parallel=True, fastmath=_FASTMATH)(_pass1)
-_pass1_ser = njit(cache=True, fastmath=_FASTMATH)(_pass1)
 PARALLEL_MIN_PIXELS = 32768
-"""Arrays with fewer pixels than this run the serial kernels."""
+"""Arrays with fewer pixels than this run the serial build of pass 1 (:func:`_pass1_ser`)."""
 
 
 @njit(cache=True, fastmath=_FASTMATH)
