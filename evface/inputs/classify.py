@@ -153,21 +153,20 @@ def flow_input(frames: FrameSeries, box: Box, spec: InputSpec, t0: int, t1: int,
 
     The onset frame is the one whose exposure centre is nearest ``t0``; the apex frame the one
     nearest ``apex_us`` when given, else the frame of the window (exposure centre in
-    ``(onset, t1]``) that differs most from the onset (:func:`frame_apex_index`). The flow image
-    is repeated over the ``T`` steps.
+    ``(onset, t1]``) that differs most from the onset (:func:`frame_apex_index`; the onset itself,
+    so no flow, when the window holds no later frame). The flow image is repeated over the ``T``
+    steps.
     """
     centre = _frame_centres(frames)
+    x, y, w, h = box
+    faces = np.asarray(frames.data)[:, y:y + h, x:x + w]
     onset = int(_step_frames(frames, np.array([float(t0)]))[0])
     if apex_us is not None:
         apex = int(_step_frames(frames, np.array([float(apex_us)]))[0])
     else:
-        candidates = np.flatnonzero((centre > centre[onset]) & (centre <= t1))
-        idx = np.concatenate([[onset], candidates]) if candidates.size else np.array([onset, min(onset + 1, len(centre) - 1)])
-        x, y, w, h = box
-        gray = to_gray(np.asarray(frames.data)[idx][:, y:y + h, x:x + w])
-        apex = int(idx[frame_apex_index(gray)])
-    x, y, w, h = box
-    onset_img, apex_img = to_gray(np.asarray(frames.data)[[onset, apex]][:, y:y + h, x:x + w])
+        idx = np.concatenate([[onset], np.flatnonzero((centre > centre[onset]) & (centre <= t1))])
+        apex = int(idx[frame_apex_index(to_gray(faces[idx]))]) if len(idx) > 1 else onset
+    onset_img, apex_img = to_gray(faces[[onset, apex]])
     return np.repeat(flow_image(onset_img, apex_img, spec.size)[None], spec.time_steps, axis=0)
 
 
