@@ -7,7 +7,8 @@ from the data itself, the same way for both modalities, so that no input gets a 
 
 - frames: the apex is the frame of the window that differs most from the onset frame
   (:func:`frame_apex_index`: mean absolute difference of the face crops, each divided by its own
-  mean so that auto-exposure, gain and flicker changes do not count);
+  mean so that auto-exposure, gain and flicker changes do not count, less the drift from the
+  first to the last frame of the window);
 - events: the apex is the time at which the face has changed most since the onset, the change
   being each pixel's running sum of event polarities, less the sensor's drift
   (:func:`event_apex_us`): the event-camera analogue of the frame difference.
@@ -47,8 +48,12 @@ frame camera of the rig, so that events locate the apex no more finely than it c
 def frame_apex_index(gray: np.ndarray) -> int:
     """Index of the frame of ``gray`` (N, H, W) that differs most from frame 0, the onset.
 
-    Each frame is divided by its mean first (exposure, gain and flicker scale the whole image);
-    the difference is the mean absolute difference of the normalised frames. ``N`` >= 2.
+    Each frame is divided by its mean first (exposure, gain and flicker scale the whole image).
+    The face is taken to be back at its onset state in the last frame (the expression's offset,
+    or a clip that starts and ends neutral), so the difference between the last and the first
+    frame is drift (head motion, slow lighting change) and is removed linearly in time, exactly
+    as :func:`event_apex_us` removes the event sensor's drift. The score of a frame is its mean
+    absolute difference from ``first + (last - first) * k / (N - 1)``. ``N`` >= 2.
 
     Examples
     --------
@@ -60,8 +65,8 @@ def frame_apex_index(gray: np.ndarray) -> int:
     if g.ndim != 3 or len(g) < 2:
         raise ParameterError(f"frame_apex_index needs (N >= 2, H, W) frames, got shape {g.shape}")
     g = g / np.maximum(g.mean(axis=(1, 2), keepdims=True), 1e-6)
-    diff = np.abs(g[1:] - g[:1]).mean(axis=(1, 2))
-    return 1 + int(np.argmax(diff))
+    drift = (np.arange(len(g), dtype=np.float64) / (len(g) - 1))[:, None, None] * (g[-1] - g[0])
+    return int(np.argmax(np.abs(g - g[0] - drift).mean(axis=(1, 2))))
 
 
 def event_apex_us(events: np.ndarray, size: tuple[int, int], t_start_us: int, t_end_us: int,
