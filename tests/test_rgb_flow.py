@@ -121,7 +121,8 @@ def test_the_rgb_camera_option_leaves_the_other_streams_unchanged():
 def test_the_rgb_flow_snn_fits_its_training_set():
     """The SNN fits the rgb-flow images of 20 clips (5 subjects x 4 classes, the tiny preset's
     timelines with their blinks and head motion, bright light): the frames of the RGB camera at
-    hd's pixel size, filmed without the event sensors to keep the test short."""
+    hd's pixel size, filmed without the event sensors to keep the test short (7 s on the 2-core
+    build machine, idle)."""
     preset = get_preset("tiny")
     rig = replace(preset.rig, rgb_hd_presets=("webcam30",))
     classes = {"AU1+2": (1, 2), "AU4": (4,), "AU6+12": (6, 12), "AU15": (15,)}
