@@ -14,7 +14,7 @@ from evface.events.ops import add_uniform_noise, crop, drop_random, flip_lr, shi
 from evface.inputs.classify import InputSpec, augment_array, clip_input, event_input, load_inputs
 from evface.inputs.clip_view import SENSORS, face_box
 from evface.inputs.reconstruct import ReconSpec
-from evface.io.clip import Clip, SensorInfo, write_clip
+from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,8 @@ def test_a_sensor_the_clip_lacks_names_the_file_and_the_sensor(tmp_path):
 
 @pytest.mark.parametrize("kind,sensor,color,channels", [
     ("events", "hd", False, 2), ("events", "lr", False, 2), ("rgb", "hd", False, 1), ("rgb", "hd", True, 3),
-    ("rgb-diff", "hd", False, 1), ("rgb-diff", "hd", True, 3),
+    ("rgb-diff", "hd", False, 1), ("rgb-diff", "hd", True, 3), ("rgb", "lr", False, 1), ("rgb-flow", "hd", False, 3),
+    ("events-apex", "lr", False, 2),
 ])
 def test_input_shapes_per_kind(clip_file, kind, sensor, color, channels):
     spec = InputSpec(kind=kind, sensor=sensor, time_steps=5, size=16, color=color)
@@ -70,6 +71,34 @@ def test_input_shapes_per_kind(clip_file, kind, sensor, color, channels):
         assert 0 <= x.min() and x.max() <= 1 and x.max() > 0.2
     if kind == "rgb-diff":
         assert -1 <= x.min() and x.max() <= 1 and np.abs(x).max() > 0.05
+    if kind in ("rgb-flow", "events-apex"):  # one onset -> apex image, fed at every step
+        assert np.all(x == x[:1]) and np.abs(x).max() > 0
+
+
+def _two_camera_clip(path, table):
+    """A clip whose two RGB streams are constant grey 60 and 200, described by ``table``."""
+    frames = {name: FrameSeries(np.full((4, 30, 40, 3), value, np.uint8), np.arange(4) * 33_333,
+                                np.full(4, 10_000), 30.0) for name, value in (("rgb", 60), ("rgb-webcam30-hd", 200))}
+    box = [2, 2, 30, 20]
+    calibration = {"face_box": {"rgb": box, "rgb-webcam30-hd": box}}
+    if table is not None:
+        calibration["frame_cameras"] = table
+    return write_clip(path, Clip("c", "s", "AU12", [12], "dim", 0, 40_000, 90_000, 133_332, frames=frames,
+                                 calibration=calibration))
+
+
+def test_rgb_inputs_read_the_camera_that_matches_the_sensor(tmp_path):
+    table = {"rgb": {"view": "lr", "preset": "webcam30"}, "rgb-webcam30-hd": {"view": "hd", "preset": "webcam30"}}
+    path = _two_camera_clip(tmp_path / "c.h5", table)
+    grey = {s: float(clip_input(path, InputSpec(kind="rgb", sensor=s, size=8, time_steps=2)).mean()) for s in SENSORS}
+    assert grey == pytest.approx({"hd": 200 / 255, "lr": 60 / 255})
+    with pytest.raises(DatasetError, match=r"c\.h5: no highspeed200 RGB camera with the hd view .*--rgb-camera"):
+        clip_input(path, InputSpec(kind="rgb", sensor="hd", size=8, rgb_camera="highspeed200"))
+    # a recording without the table has one RGB camera, "rgb", whatever the sensor
+    old = _two_camera_clip(tmp_path / "old.h5", None)
+    assert float(clip_input(old, InputSpec(kind="rgb", sensor="hd", size=8, time_steps=2)).mean()) == pytest.approx(60 / 255)
+    with pytest.raises(ParameterError, match="rgb_camera must be one of"):
+        InputSpec(kind="rgb", rgb_camera="gopro")
 
 
 def test_event_input_conserves_the_events_in_the_box():

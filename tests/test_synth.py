@@ -57,7 +57,7 @@ def test_tiny_dataset_layout_and_clips(reference):
     assert len(ds.rows) == 4 and ds.subjects == ["s000", "s001"] and ds.labels == ["AU4"]
     assert ds.info["generator"] == "evface.data.synth" and ds.info["seed"] == 0
     clip = read_clip(ds.clip_path(ds.rows[0]))
-    assert set(clip.sensors) == {"hd", "lr"} and set(clip.frames) == {"rgb"} and set(clip.truth) == {"hd", "lr"}
+    assert set(clip.sensors) == {"hd", "lr"} and set(clip.frames) == {"rgb", "rgb-webcam30-hd"} and set(clip.truth) == {"hd", "lr"}
     hd, lr = clip.sensors["hd"], clip.sensors["lr"]
     assert (lr.width, lr.height) == (346, 260)
     assert (hd.full_width, hd.full_height) == (1280, 720)

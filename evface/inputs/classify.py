@@ -1,10 +1,12 @@
-"""Classifier inputs: face-cropped event frames, RGB frames or RGB differences over ``T`` steps.
+"""Classifier inputs: face-cropped event frames, RGB frames, RGB differences or onset -> apex motion.
 
 Every input kind goes through the same geometry so that comparisons are fair
 (:mod:`evface.inputs.clip_view`): crop the face box of the modality's camera
 (:func:`~evface.inputs.clip_view.face_box`), shrink the crop to ``size x size`` by area (box)
 averaging, and cut the clip's time window (:func:`~evface.inputs.clip_view.time_window`) into
-``T`` equal steps.
+``T`` equal steps. An RGB input compared with event sensor ``sensor`` reads the RGB camera that
+sees the face like that sensor (``hd``: at hd's pixel size; ``lr``: the lr field of view) of the
+preset ``rgb_camera`` (:func:`~evface.inputs.clip_view.frame_stream`).
 
 - ``events``: 2-channel (ON, OFF) event counts per step. Events inside the box are binned onto
   the ``size x size`` grid by :func:`evface.events.ops.resample_sensor` (the same box filter as
@@ -15,12 +17,22 @@ averaging, and cut the clip's time window (:func:`~evface.inputs.clip_view.time_
   luma) or colour (3), in [0, 1], fed as direct input at every step.
 - ``rgb-diff``: per step, the frame nearest the step's end minus the frame nearest its start (in
   [-1, 1]): the change during the step, the frame-camera analogue of the events in it.
+- ``rgb-flow``: one image, the optical flow ``(u, v)`` and optical strain from the onset frame
+  (the frame nearest the window's start) to the apex frame (:mod:`evface.inputs.flow`), the
+  input of OFF-ApexNet / STSTNet-style models, fed at every step.
+- ``events-apex``: one image, the (ON, OFF) event counts from the window's start to the apex,
+  the event analogue of ``rgb-flow``, fed at every step.
+
+For ``rgb-flow`` and ``events-apex`` the apex is found in the window from the data itself
+(:func:`~evface.inputs.flow.frame_apex_index`, :func:`~evface.inputs.flow.event_apex_us`), or,
+with ``oracle_apex``, taken from the annotation (``apex_us``): an upper bound, reported apart.
 
 Augmentation works on these cached arrays (a run preprocesses every clip once): horizontal
-flip and a small integer shift (exactly :func:`evface.events.ops.flip_lr` and
-:func:`evface.events.ops.shift` on the events), and for events independent event drop (binomial
-thinning of the counts: the distribution of :func:`evface.events.ops.drop_random`) and uniform
-noise events (Poisson counts, the dense analogue of :func:`evface.events.ops.add_uniform_noise`).
+flip (which also negates the horizontal flow ``u``) and a small integer shift (exactly
+:func:`evface.events.ops.flip_lr` and :func:`evface.events.ops.shift` on the events), and for
+event counts independent event drop (binomial thinning of the counts: the distribution of
+:func:`evface.events.ops.drop_random`) and uniform noise events (Poisson counts, the dense
+analogue of :func:`evface.events.ops.add_uniform_noise`).
 """
 
 from __future__ import annotations
@@ -36,21 +48,27 @@ from evface.errors import ParameterError
 from evface.events.ops import crop, resample_sensor
 from evface.events.representations import to_event_frames
 from evface.inputs.clip_view import (
-    Box, check_sensor, check_window, face_box, read_view, resize_area, rgb_frames, time_window, to_gray,
+    Box, check_sensor, check_window, face_box, frame_stream, read_view, resize_area, rgb_frames, time_window, to_gray,
 )
+from evface.inputs.flow import event_apex_us, flow_image, frame_apex_index
 from evface.io.clip import FrameSeries
+from evface.sim.rgb import RGB_PRESETS
 
-INPUT_KINDS = ("events", "rgb", "rgb-diff")
+EVENT_KINDS = ("events", "events-apex")
+"""Input kinds made of event counts."""
+INPUT_KINDS = (*EVENT_KINDS, "rgb", "rgb-diff", "rgb-flow")
 
 
 @dataclass(frozen=True)
 class InputSpec:
-    """What the classifier sees: input kind, event sensor, ``time_steps`` T, crop ``size``, colour, window.
+    """What the classifier sees: input kind, event sensor (for RGB kinds: the sensor whose view
+    the RGB camera matches), ``time_steps`` T, crop ``size``, colour, window, RGB camera preset
+    and whether the apex comes from the annotation.
 
     Examples
     --------
-    >>> InputSpec(kind="rgb", color=True).channels, InputSpec(sensor="lr").camera
-    (3, 'lr')
+    >>> InputSpec(kind="rgb", color=True).channels, InputSpec(kind="rgb-flow").channels, InputSpec(sensor="lr").camera
+    (3, 3, 'lr')
     """
 
     kind: str = "events"
@@ -59,24 +77,30 @@ class InputSpec:
     size: int = 64
     color: bool = False
     window: str = "clip"
+    rgb_camera: str = "webcam30"
+    oracle_apex: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in INPUT_KINDS:
             raise ParameterError(f"input must be one of {INPUT_KINDS}, not {self.kind!r}")
         check_sensor(self.sensor)
         check_window(self.window)
+        if self.rgb_camera not in RGB_PRESETS:
+            raise ParameterError(f"rgb_camera must be one of {sorted(RGB_PRESETS)}, not {self.rgb_camera!r}")
         if self.time_steps < 1 or self.size < 4:
             raise ParameterError(f"time_steps must be >= 1 and size >= 4, got {self.time_steps} and {self.size}")
 
     @property
     def channels(self) -> int:
         """Channels per time step."""
-        return 2 if self.kind == "events" else (3 if self.color else 1)
+        if self.kind in EVENT_KINDS:
+            return 2
+        return 3 if (self.color or self.kind == "rgb-flow") else 1
 
     @property
     def camera(self) -> str:
-        """The calibration name of the camera this input comes from."""
-        return self.sensor if self.kind == "events" else "rgb"
+        """The camera this input comes from: the event sensor, or ``"rgb"`` for frame inputs."""
+        return self.sensor if self.kind in EVENT_KINDS else "rgb"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,8 +115,7 @@ def event_input(events: np.ndarray, box: Box, spec: InputSpec, t0: int, t1: int)
 
 def _step_frames(frames: FrameSeries, times_us: np.ndarray) -> np.ndarray:
     """Index of the frame whose exposure centre is nearest each of ``times_us``."""
-    centre = np.asarray(frames.t_us, dtype=np.float64) + np.asarray(frames.exposure_us, dtype=np.float64) / 2
-    return np.abs(centre[None, :] - times_us[:, None]).argmin(axis=1)
+    return np.abs(_frame_centres(frames)[None, :] - times_us[:, None]).argmin(axis=1)
 
 
 def _crop_frames(frames: FrameSeries, idx: np.ndarray, box: Box, spec: InputSpec) -> np.ndarray:
@@ -107,6 +130,46 @@ def _crop_frames(frames: FrameSeries, idx: np.ndarray, box: Box, spec: InputSpec
     return np.clip(resize_area(img, spec.size), 0.0, 1.0)
 
 
+def event_apex_input(events: np.ndarray, box: Box, spec: InputSpec, t0: int, t1: int,
+                     apex_us: int | None = None) -> np.ndarray:
+    """Event counts (T, 2, size, size) of the events inside ``box`` from ``t0`` to the apex.
+
+    The apex is ``apex_us`` when given, else found in ``(t0, t1]`` (:func:`event_apex_us`);
+    the one count image is repeated over the ``T`` steps.
+    """
+    grid = resample_sensor(crop(events, box), (box[2], box[3]), (spec.size, spec.size))
+    apex = event_apex_us(grid, (spec.size, spec.size), t0, t1) if apex_us is None else int(apex_us)
+    counts = to_event_frames(grid, (spec.size, spec.size), 1, t0, max(apex, t0 + 1))
+    return np.repeat(counts, spec.time_steps, axis=0)
+
+
+def _frame_centres(frames: FrameSeries) -> np.ndarray:
+    return np.asarray(frames.t_us, dtype=np.float64) + np.asarray(frames.exposure_us, dtype=np.float64) / 2
+
+
+def flow_input(frames: FrameSeries, box: Box, spec: InputSpec, t0: int, t1: int,
+               apex_us: int | None = None) -> np.ndarray:
+    """Flow and strain (T, 3, size, size) from the onset frame to the apex frame of ``[t0, t1]``.
+
+    The onset frame is the one whose exposure centre is nearest ``t0``; the apex frame the one
+    nearest ``apex_us`` when given, else the frame of the window (exposure centre in
+    ``(onset, t1]``) that differs most from the onset (:func:`frame_apex_index`; the onset itself,
+    so no flow, when the window holds no later frame). The flow image is repeated over the ``T``
+    steps.
+    """
+    centre = _frame_centres(frames)
+    x, y, w, h = box
+    faces = np.asarray(frames.data)[:, y:y + h, x:x + w]
+    onset = int(_step_frames(frames, np.array([float(t0)]))[0])
+    if apex_us is not None:
+        apex = int(_step_frames(frames, np.array([float(apex_us)]))[0])
+    else:
+        idx = np.concatenate([[onset], np.flatnonzero((centre > centre[onset]) & (centre <= t1))])
+        apex = int(idx[frame_apex_index(to_gray(faces[idx]))]) if len(idx) > 1 else onset
+    onset_img, apex_img = to_gray(faces[[onset, apex]])
+    return np.repeat(flow_image(onset_img, apex_img, spec.size)[None], spec.time_steps, axis=0)
+
+
 def rgb_input(frames: FrameSeries, box: Box, spec: InputSpec, t0: int, t1: int) -> np.ndarray:
     """RGB frames (T, C, size, size) in [0, 1]: nearest frame to each step centre, or step differences."""
     edges = t0 + (t1 - t0) * np.arange(spec.time_steps + 1, dtype=np.float64) / spec.time_steps
@@ -118,14 +181,22 @@ def rgb_input(frames: FrameSeries, box: Box, spec: InputSpec, t0: int, t1: int) 
 
 def clip_input(path: str | Path, spec: InputSpec) -> np.ndarray:
     """The float32 (T, C, size, size) input of one clip file (un-normalised: counts or intensities)."""
-    if spec.kind == "events":
+    if spec.kind in EVENT_KINDS:
         clip = read_view(path, spec.sensor, frames=False)
         t0, t1 = time_window(clip, spec.window)
-        return event_input(clip.events[spec.sensor], face_box(clip, spec.camera, path), spec, t0, t1)
+        box = face_box(clip, spec.sensor, path)
+        if spec.kind == "events":
+            return event_input(clip.events[spec.sensor], box, spec, t0, t1)
+        apex = clip.apex_us if spec.oracle_apex else None
+        return event_apex_input(clip.events[spec.sensor], box, spec, t0, t1, apex).astype(np.float32)
     clip = read_view(path, None, frames=True)
-    frames = rgb_frames(clip, path)
+    stream = frame_stream(clip, spec.sensor, spec.rgb_camera, path)
+    frames = rgb_frames(clip, path, stream)
     t0, t1 = time_window(clip, spec.window)
-    return rgb_input(frames, face_box(clip, spec.camera, path), spec, t0, t1).astype(np.float32)
+    box = face_box(clip, stream, path)
+    if spec.kind == "rgb-flow":
+        return flow_input(frames, box, spec, t0, t1, clip.apex_us if spec.oracle_apex else None)
+    return rgb_input(frames, box, spec, t0, t1).astype(np.float32)
 
 
 def load_inputs(paths: Sequence[str | Path], spec: InputSpec) -> np.ndarray:
@@ -138,7 +209,7 @@ def load_inputs(paths: Sequence[str | Path], spec: InputSpec) -> np.ndarray:
 
 def normalize(x: np.ndarray | torch.Tensor, kind: str):
     """What the network sees: ``log1p`` of event counts; RGB inputs unchanged."""
-    if kind != "events":
+    if kind not in EVENT_KINDS:
         return x
     return torch.log1p(x) if isinstance(x, torch.Tensor) else np.log1p(x)
 
@@ -152,14 +223,17 @@ def augment_array(
 ) -> np.ndarray:
     """A randomly augmented copy of one input (T, C, S, S).
 
-    Geometric for every kind: left-right flip with probability 1/2 and an integer shift of up to
-    ``round(max_shift * S)`` pixels in x and y (4 px at S = 64; vacated pixels are 0). Events only: each event dropped with a
+    Geometric for every kind: left-right flip with probability 1/2 (for ``rgb-flow`` the
+    horizontal flow, channel 0, changes sign) and an integer shift of up to
+    ``round(max_shift * S)`` pixels in x and y (4 px at S = 64; vacated pixels are 0). Event counts only: each event dropped with a
     probability drawn in ``[0, drop]`` and noise events amounting to a fraction drawn in
     ``[0, noise]`` of the clip's events, spread uniformly over steps, polarities and pixels.
     """
     out = np.array(x, dtype=np.float32, copy=True)
     if flip and rng.random() < 0.5:
         out = out[..., ::-1]
+        if kind == "rgb-flow":
+            out[:, 0] *= -1
     px = int(round(max_shift * out.shape[-1]))
     if px > 0:
         dx, dy = (int(v) for v in rng.integers(-px, px + 1, size=2))
@@ -172,7 +246,7 @@ def augment_array(
             out[..., :, :dx] = 0
         elif dx < 0:
             out[..., :, dx:] = 0
-    if kind == "events":
+    if kind in EVENT_KINDS:
         if drop > 0:
             keep = 1.0 - rng.uniform(0.0, drop)
             out = rng.binomial(np.rint(out).astype(np.int64), keep).astype(np.float32)

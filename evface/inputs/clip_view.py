@@ -14,6 +14,9 @@ The classifier inputs (:mod:`evface.inputs.classify`) and the reconstruction sam
   ``[onset_us, offset_us]`` (:func:`time_window`);
 - grey is ITU-R BT.601 luma in [0, 1] (:func:`to_gray`); images shrink by area (pixel)
   averaging (:func:`resize_area`);
+- the RGB camera an input compares with event sensor ``hd`` or ``lr`` is the frame stream whose
+  ``calibration["frame_cameras"]`` entry has that ``view`` and the asked camera ``preset``
+  (:func:`frame_stream`); a clip without that table (a recording) has one RGB camera, ``rgb``;
 - RGB frames are registered onto an event sensor's face box with
   ``calibration["homography"][sensor]`` (RGB pixel -> sensor-window pixel; :func:`register_to_box`).
 
@@ -83,12 +86,38 @@ def read_view(path: str | Path, sensor: str | None, *, frames: bool, truth: bool
     return read_clip(path, sensors=[sensor], frames=frames, truth=truth)
 
 
-def rgb_frames(clip: Clip, source: str | Path | None = None) -> FrameSeries:
-    """The clip's ``rgb`` frames; a DatasetError when it has none."""
-    frames = clip.frames.get("rgb")
+def rgb_frames(clip: Clip, source: str | Path | None = None, stream: str = "rgb") -> FrameSeries:
+    """The clip's frames of ``stream`` (default ``rgb``); a DatasetError when it has none."""
+    frames = clip.frames.get(stream)
     if frames is None or len(frames.t_us) == 0:
-        raise DatasetError(where(source, "no 'rgb' frames in this clip (the rgb inputs and reconstruction need them)"))
+        raise DatasetError(where(source, f"no {stream!r} frames in this clip (the rgb inputs and reconstruction need them)"))
     return frames
+
+
+def frame_stream(clip: Clip, view: str, preset: str, source: str | Path | None = None) -> str:
+    """Name of the frame stream of RGB camera ``preset`` that sees the face like sensor ``view``.
+
+    ``calibration["frame_cameras"]`` maps each stream to its ``view`` (``"lr"``: the lr field of
+    view; ``"hd"``: hd's pixel size) and camera ``preset``. A clip without that table (a
+    recording) has one RGB camera: ``rgb``, whatever ``view`` and ``preset``.
+
+    Examples
+    --------
+    >>> cams = {"rgb": {"view": "lr", "preset": "webcam30"}, "rgb-webcam30-hd": {"view": "hd", "preset": "webcam30"}}
+    >>> clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 3, calibration={"frame_cameras": cams})
+    >>> frame_stream(clip, "hd", "webcam30"), frame_stream(clip, "lr", "webcam30")
+    ('rgb-webcam30-hd', 'rgb')
+    """
+    table = clip.calibration.get("frame_cameras")
+    if table is None:
+        return "rgb"
+    for name, cam in table.items():
+        if cam.get("view") == view and cam.get("preset") == preset:
+            return name
+    have = ", ".join(f"{c.get('preset')} at {c.get('view')}" for c in table.values())
+    raise DatasetError(where(source, f"no {preset} RGB camera with the {view} view in this clip (it has {have}); "
+                                     "choose another --sensor or --rgb-camera, or synthesize with that camera "
+                                     "(RigParams.rgb_hd_presets)"))
 
 
 def face_box(clip: Clip, camera: str, source: str | Path | None = None) -> Box:

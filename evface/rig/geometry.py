@@ -3,8 +3,11 @@
 Both event sensors sit behind the same lens (a beam splitter), so their fields of view scale with
 pixel pitch (:data:`evface.sim.sensors.SENSORS`: DAVIS346 18.5 µm, IMX636 4.86 µm): one ``lr``
 pixel spans :attr:`RigParams.hd_per_lr_pixel` = 3.81 ``hd`` pixels, and the optical axis hits
-both arrays' centres. The ``hd`` sensor is read through a hardware ROI around the face; the RGB
-camera sees the ``lr`` field of view on its own pixel grid.
+both arrays' centres. The ``hd`` sensor is read through a hardware ROI around the face; the ``rgb``
+camera sees the ``lr`` field of view on its own pixel grid. The RGB cameras of
+:attr:`RigParams.rgb_hd_presets` see the face at ``hd``'s pixel size: each records exactly the
+``hd`` ROI window (a longer lens on the same kind of sensor, framed like the hd ROI), so that the
+events-vs-RGB comparison is at matched resolution.
 
 Examples
 --------
@@ -26,6 +29,7 @@ import numpy as np
 
 from evface.errors import ParameterError
 from evface.face.render import face_box as render_face_box
+from evface.sim.rgb import RGB_PRESETS
 from evface.sim.sensors import SENSORS
 
 CANVAS_ASPECT = 1.0
@@ -55,6 +59,10 @@ class RigParams:
     rgb_preset, hd_preset, lr_preset : str
         Camera presets of :mod:`evface.sim`; ``hd_preset`` and ``lr_preset`` name event sensors
         of :data:`evface.sim.sensors.SENSORS`.
+    rgb_hd_presets : tuple of str
+        RGB camera presets (:data:`evface.sim.rgb.RGB_PRESETS`) of further RGB cameras that see
+        the face at hd's pixel size, each recording the hd ROI window (frame stream
+        :func:`rgb_hd_stream`); empty: only the ``rgb`` camera at the lr field of view.
 
     Examples
     --------
@@ -71,6 +79,7 @@ class RigParams:
     rgb_preset: str = "webcam30"
     hd_preset: str = "evk4"
     lr_preset: str = "davis346"
+    rgb_hd_presets: tuple[str, ...] = ("webcam30",)
 
     def __post_init__(self) -> None:
         ratio = self.scene_rate_hz / self.truth_rate_hz
@@ -81,11 +90,27 @@ class RigParams:
         for role, name in (("hd_preset", self.hd_preset), ("lr_preset", self.lr_preset)):
             if name not in SENSORS:
                 raise ParameterError(f"{role}={name!r} is not an event sensor; choose from {sorted(SENSORS)}")
+        for name in (self.rgb_preset, *self.rgb_hd_presets):
+            if name not in RGB_PRESETS:
+                raise ParameterError(f"RGB camera preset {name!r} unknown; choose from {sorted(RGB_PRESETS)}")
+        if len(set(self.rgb_hd_presets)) != len(self.rgb_hd_presets):
+            raise ParameterError(f"rgb_hd_presets {self.rgb_hd_presets} names a preset twice")
 
     @property
     def hd_per_lr_pixel(self) -> float:
         """hd pixels per lr pixel behind the shared lens: the ratio of their pixel pitches."""
         return SENSORS[self.lr_preset].pixel_pitch_um / SENSORS[self.hd_preset].pixel_pitch_um
+
+
+def rgb_hd_stream(preset: str) -> str:
+    """Name of the frame stream of the RGB camera ``preset`` that sees the face at hd's pixel size.
+
+    Examples
+    --------
+    >>> rgb_hd_stream("highspeed200")
+    'rgb-highspeed200-hd'
+    """
+    return f"rgb-{preset}-hd"
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,17 @@
 """Film one clip: a face's timeline under one lighting, seen by the rig's three cameras.
 
 ``hd`` (Prophesee EVK4-like, full array read through a hardware ROI around the face), ``lr``
-(iniVation DAVIS346, whole array) and ``rgb`` (a 30 fps webcam) turn the scene's lux
+(iniVation DAVIS346, whole array), ``rgb`` (a 30 fps webcam at the lr field of view) and the RGB
+cameras of :attr:`~evface.rig.geometry.RigParams.rgb_hd_presets` (framed like the hd ROI, at hd's
+pixel size; streams named by :func:`~evface.rig.geometry.rgb_hd_stream`) turn the scene's lux
 (:mod:`evface.rig.scene`) into events or frames with their own physics (:mod:`evface.sim`). The
 event sensors see the scene sampled at ``scene_rate_hz`` and sub-step adaptively in between;
 clean truth frames for ``hd`` and ``lr`` are kept at ``truth_rate_hz`` (:mod:`evface.rig.truth`).
 ``calibration`` records, for every camera, the face box and the affine homography from RGB pixel
-coordinates to that camera's recorded window (:mod:`evface.rig.geometry`).
+coordinates to that camera's recorded window (:mod:`evface.rig.geometry`);
+``calibration["frame_cameras"]`` says, for every frame stream, which event sensor's view it has
+(``"lr"`` or ``"hd"``) and its camera preset, so that an input can pick the RGB camera that
+matches an event sensor.
 
 A clip's randomness comes from one :func:`clip_seed`, derived from the dataset seed and the
 clip's place in the dataset plan, so subsets, shards and resumed runs film the same clip.
@@ -29,7 +34,7 @@ import numpy as np
 from evface.events.core import concatenate
 from evface.face.identity import Identity
 from evface.io.clip import Clip, SensorInfo, TruthSeries
-from evface.rig.geometry import RigParams, renderer_face_fraction, rig_geometry
+from evface.rig.geometry import RigParams, renderer_face_fraction, rgb_hd_stream, rig_geometry
 from evface.rig.lighting import Lighting
 from evface.rig.scene import Scene
 from evface.rig.timeline import Timeline
@@ -83,6 +88,10 @@ class Rig:
     >>> clip = rig.record(spec, timeline, LIGHTING["bright"], clip_seed(0, spec))
     >>> sorted(clip.events), clip.truth["lr"].data.shape, clip.frames["rgb"].data.shape
     (['hd', 'lr'], (21, 260, 346), (3, 120, 160, 3))
+    >>> clip.frames["rgb-webcam30-hd"].data.shape[1:3] == clip.truth["hd"].data.shape[1:]  # the hd ROI window
+    True
+    >>> clip.calibration["frame_cameras"]["rgb-webcam30-hd"]
+    {'view': 'hd', 'preset': 'webcam30'}
     """
 
     def __init__(self, identity: Identity, params: RigParams):
@@ -118,9 +127,18 @@ class Rig:
                 round_mantissa(lr, out=truth_lr[len(truth_t)])
                 truth_t.append(t_us)
         rgb_params = RgbCameraParams.preset(rp.rgb_preset)
-        frames = RgbCamera(rgb_params, seed=rgb_seed).capture(
+        frames = {"rgb": RgbCamera(rgb_params, seed=rgb_seed).capture(
             lambda t: self.scene.rgb(timeline, int(t), lighting.lux_at(int(t))), 0, timeline.duration_us
-        )
+        )}
+        frame_cameras = {"rgb": {"view": "lr", "preset": rp.rgb_preset}}
+        hd_view_seed = seed.spawn(1)[0]  # after the three above, so they do not change
+        for preset in rp.rgb_hd_presets:
+            name = rgb_hd_stream(preset)
+            cam_seed = int_seed(np.random.SeedSequence([int_seed(hd_view_seed), zlib.crc32(preset.encode())]))
+            frames[name] = RgbCamera(RgbCameraParams.preset(preset), seed=cam_seed).capture(
+                lambda t: self.scene.rgb_hd(timeline, int(t), lighting.lux_at(int(t))), 0, timeline.duration_us
+            )
+            frame_cameras[name] = {"view": "hd", "preset": preset}
         (lr_w, lr_h), (hd_w, hd_h) = lr_sensor.size, hd_sensor.size
         sensors = {
             "hd": SensorInfo("hd", g.roi[2], g.roi[3], hd_w, hd_h, g.roi, rp.hd_preset, hd_params.to_dict()),
@@ -129,11 +147,13 @@ class Rig:
         truth_t_arr = np.asarray(truth_t, np.int64)
         expr = timeline.expression
         calibration = {
-            "face_box": {cam: g.face_box(cam) for cam in ("hd", "lr", "rgb")},
+            "face_box": {**{cam: g.face_box(cam) for cam in ("hd", "lr", "rgb")},
+                         **{rgb_hd_stream(p): g.face_box("hd") for p in rp.rgb_hd_presets}},
             "homography": {cam: g.homography(cam) for cam in ("hd", "lr", "rgb")},
             "pixel_pitch_um": {"hd": hd_sensor.pixel_pitch_um, "lr": lr_sensor.pixel_pitch_um},
             "hd_per_lr_pixel": rp.hd_per_lr_pixel,
             "coordinates": "pixel (i, j) has its centre at (i, j); homography maps RGB (x, y, 1) to the sensor's recorded window",
+            "frame_cameras": frame_cameras,
         }
         extra = {
             "generator": GENERATOR,
@@ -154,7 +174,7 @@ class Rig:
             onset_us=expr.onset_us, apex_us=expr.apex_us, offset_us=expr.offset_us, duration_us=timeline.duration_us,
             events={"hd": concatenate(hd_events), "lr": concatenate(lr_events)},
             sensors=sensors,
-            frames={"rgb": frames},
+            frames=frames,
             truth={"hd": TruthSeries(truth_hd, truth_t_arr), "lr": TruthSeries(truth_lr, truth_t_arr)},
             calibration=calibration,
             extra=extra,

@@ -3,7 +3,7 @@
 The face is rendered for each camera at its own resolution from one timeline and one canvas
 layout (:mod:`evface.rig.geometry`), so all cameras see the same face through one beam splitter:
 the ``hd`` sensor's ROI window only, at hd resolution (:meth:`FaceRenderer.render` with
-``window``); the whole canvas at :data:`SUPERSAMPLE` times the ``lr`` (and ``rgb``) canvas size,
+``window``; in colour for the RGB cameras framed like it, :meth:`Scene.rgb_hd`); the whole canvas at :data:`SUPERSAMPLE` times the ``lr`` (and ``rgb``) canvas size,
 area-averaged to it (pixel integration). Event-sensor views are converted to luminance
 (:data:`LUMA`); every view is multiplied by the lighting's illuminance in lux. The world beyond
 the rendered canvas is static: the neutral canvas's edges, replicated once (so a moving canvas
@@ -100,3 +100,9 @@ class Scene:
         aus, pose = face_state(timeline, t_us)
         canvas = self._rgb_canvas(self.rgb_renderer.render(aus, pose))
         return lit(self._rgb_backdrop, canvas, self.geometry.rgb_offset, lux)
+
+    def rgb_hd(self, timeline: Timeline, t_us: int, lux: float) -> np.ndarray:
+        """Colour scene in lux on an RGB sensor framed like the hd ROI, at hd's pixel size
+        (float32 (H, W, 3), the hd view before its conversion to luminance)."""
+        aus, pose = face_state(timeline, t_us)
+        return self.hd_renderer.render(aus, pose, window=self.geometry.roi_in_canvas) * np.float32(lux)

@@ -54,7 +54,7 @@ RESUMABLE_CHANGES = ("device", "epochs", "patience")
 def input_spec(cfg: ClassifyConfig) -> InputSpec:
     """What the network of ``cfg`` sees (raises :class:`ParameterError` for an unknown input kind or window)."""
     return InputSpec(kind=cfg.input, sensor=cfg.sensor, time_steps=cfg.time_steps, size=cfg.size, color=cfg.color,
-                     window=cfg.window)
+                     window=cfg.window, rgb_camera=cfg.rgb_camera, oracle_apex=cfg.oracle_apex)
 
 
 def net_config(cfg: ClassifyConfig, n_classes: int) -> NetConfig:
@@ -280,7 +280,7 @@ def _train(cfg: ClassifyConfig, data: Path, run_dir: Path, dist: engine.DistInfo
         merged = {k: np.concatenate([e[k] for e in energies]) for k in energies[0] if k != "logits"}
         metrics.update(_energy(merged, net, cfg.model))
         metrics.update(train_top1=float(np.mean(train_accs)), folds=len(folds), evaluated_on="leave-one-subject-out")
-    metrics.update(per_sensor={spec.sensor if spec.kind == "events" else "rgb": {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}},
+    metrics.update(per_sensor={spec.camera: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}},
                    train_seconds=train_s, preprocess_seconds=prep_s, data=str(data), world_size=dist.world_size)
     if dist.is_main:
         engine.write_metrics(run_dir, metrics)
@@ -365,7 +365,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     main = run_on(spec)
     metrics = score(yt, main["logits"].argmax(1), light, labels)
     metrics.update(_energy(main, net, cfg.model))
-    name = spec.sensor if spec.kind == "events" else "rgb"
+    name = spec.camera
     metrics["per_sensor"] = {name: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}}
     if spec.kind == "events" and cross_sensor:
         for other in SENSORS:

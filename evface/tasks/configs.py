@@ -44,8 +44,8 @@ class TaskConfig:
 class ClassifyConfig(TaskConfig):
     """Every knob of a classification run (:mod:`evface.tasks.classify`)."""
 
-    input: str = setting("events", "events | rgb | rgb-diff.")
-    sensor: str = setting("hd", "Event sensor for --input events: hd | lr.")
+    input: str = setting("events", "events | events-apex | rgb | rgb-diff | rgb-flow.")
+    sensor: str = setting("hd", "Event sensor: hd | lr (RGB inputs: the RGB camera that sees the face like it).")
     model: str = setting("snn", "snn (spiking CNN) | ann (its ReLU twin).")
     epochs: int = setting(100, "Maximum number of epochs.")
     patience: int = setting(25, "Early stopping: epochs without a better validation UF1 (0 = off).")
@@ -62,6 +62,8 @@ class ClassifyConfig(TaskConfig):
     dropout: float = setting(0.2, "Dropout before the readout layer.")
     color: bool = setting(False, "RGB inputs in colour or grey.", off="--gray")
     window: str = setting("clip", "clip (whole clip) | expression (onset to offset).")
+    rgb_camera: str = setting("webcam30", "RGB camera preset of the RGB inputs: webcam30 | highspeed200.")
+    oracle_apex: bool = setting(False, "rgb-flow / events-apex: take the apex from the annotation, not from the data.")
     val_fraction: float = setting(0.15, "Share of the subjects held out for validation (early stopping).")
     test_fraction: float = setting(0.15, "Share of the subjects held out for the test.")
     loso: bool = setting(False, "Leave-one-subject-out cross-validation instead of one split.")

@@ -1,0 +1,138 @@
+"""Onset -> apex motion images: optical flow and strain for frames, signed event counts for events.
+
+The standard strong RGB baseline of micro-expression recognition (OFF-ApexNet, Gan et al. 2019;
+STSTNet, Liong et al. 2019) looks at one image: the optical flow from the onset frame to the apex
+frame, with the optical strain derived from it. This module makes that image, and finds the apex
+from the data itself, the same way for both modalities, so that no input gets a better window:
+
+- frames: the apex is the frame of the window that differs most from the onset frame
+  (:func:`frame_apex_index`: mean absolute difference of the face crops, each divided by its own
+  mean so that auto-exposure, gain and flicker changes do not count, less the drift from the
+  first to the last frame of the window);
+- events: the apex is the time at which the face has changed most since the onset, the change
+  being each pixel's running sum of event polarities, less the sensor's drift
+  (:func:`event_apex_us`): the event-camera analogue of the frame difference.
+
+Flow is OpenCV's DIS (Kroeger et al. 2016, ``DISOPTICAL_FLOW_PRESET_MEDIUM``) on the 8-bit grey
+face crops at the camera's own resolution; the strain magnitude is
+``sqrt(exx**2 + eyy**2 + 2 * exy**2)`` of ``e = (grad u + grad u^T) / 2`` (Shreve et al. 2011;
+Liong et al. 2014). :func:`flow_image` returns ``(u, v, strain)`` on a ``size x size`` grid with
+``u, v`` in output pixels.
+
+Examples
+--------
+A patch moved one pixel to the right between the two frames:
+
+>>> rng = np.random.default_rng(0)
+>>> onset = cv2.GaussianBlur(rng.uniform(0, 1, (64, 64)).astype(np.float32), (0, 0), 2)
+>>> apex = np.roll(onset, 1, axis=1)
+>>> u, v, strain = flow_image(onset, apex, 32)
+>>> round(float(np.median(u[8:24, 8:24])), 1), round(float(np.median(v[8:24, 8:24])), 1)  # in 32-grid pixels
+(0.5, 0.0)
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from evface.errors import ParameterError
+from evface.events.representations import to_event_frames
+from evface.inputs.clip_view import resize_area
+
+EVENT_APEX_STEP_US = 5_000
+"""Time resolution of the event apex search: 5 ms, the frame period of the fastest (200 fps)
+frame camera of the rig, so that events locate the apex no more finely than it can."""
+
+
+def frame_apex_index(gray: np.ndarray) -> int:
+    """Index of the frame of ``gray`` (N, H, W) that differs most from frame 0, the onset.
+
+    Each frame is divided by its mean first (exposure, gain and flicker scale the whole image).
+    The face is taken to be back at its onset state in the last frame (the expression's offset,
+    or a clip that starts and ends neutral), so the difference between the last and the first
+    frame is drift (head motion, slow lighting change) and is removed linearly in time, exactly
+    as :func:`event_apex_us` removes the event sensor's drift. The score of a frame is its mean
+    absolute difference from ``first + (last - first) * k / (N - 1)``. ``N`` >= 2.
+
+    Examples
+    --------
+    >>> g = np.ones((4, 8, 8), np.float32); g[2, :4] = 1.5; g[3] *= 2  # frame 3: only brighter
+    >>> frame_apex_index(g)
+    2
+    """
+    g = np.asarray(gray, dtype=np.float64)
+    if g.ndim != 3 or len(g) < 2:
+        raise ParameterError(f"frame_apex_index needs (N >= 2, H, W) frames, got shape {g.shape}")
+    g = g / np.maximum(g.mean(axis=(1, 2), keepdims=True), 1e-6)
+    drift = (np.arange(len(g), dtype=np.float64) / (len(g) - 1))[:, None, None] * (g[-1] - g[0])
+    return int(np.argmax(np.abs(g - g[0] - drift).mean(axis=(1, 2))))
+
+
+def event_apex_us(events: np.ndarray, size: tuple[int, int], t_start_us: int, t_end_us: int,
+                  step_us: int = EVENT_APEX_STEP_US) -> int:
+    """Time in ``(t_start_us, t_end_us)`` at which the face differs most from its state at ``t_start_us``.
+
+    Each pixel's net change since ``t_start_us`` is its running sum of event polarities (ON
+    minus OFF, in contrast thresholds), sampled at the end of every ``step_us``. The face is
+    taken to be back at its onset state at ``t_end_us`` (the expression's offset, or a clip
+    that starts and ends neutral), so whatever net change remains there is the sensor's drift
+    (leak and background events, mostly ON) and is removed linearly in time from every pixel.
+    The apex is the step end where the sum over pixels of the absolute detrended change is
+    largest. ``size`` is the ``(width, height)`` grid of ``events``.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> t = [1_000, 2_500, 6_000, 7_500, 12_500, 17_000, 17_500, 18_000, 22_500]
+    >>> x = [0, 1, 0, 1, 1, 0, 1, 0, 1]
+    >>> ev = make_events(t, x, [0] * 9, [1, 1, 1, 1, 1, -1, 1, -1, 1])
+    >>> event_apex_us(ev, (2, 1), 0, 25_000)  # pixel 0 up by two and back; pixel 1 drifts up
+    10000
+    """
+    n = max(1, int(np.ceil((t_end_us - t_start_us) / step_us)))
+    counts = to_event_frames(events, size, n, int(t_start_us), int(t_start_us) + n * step_us).astype(np.int64)
+    net = np.cumsum(counts[:, 0] - counts[:, 1], axis=0).reshape(n, -1).astype(np.float64)
+    drift = (np.arange(1, n + 1, dtype=np.float64) / n)[:, None] * net[-1]
+    k = int(np.argmax(np.abs(net - drift).sum(axis=1)))
+    return min(int(t_start_us) + (k + 1) * step_us, int(t_end_us))
+
+
+def _dis() -> cv2.DISOpticalFlow:
+    return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+
+
+def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
+    """DIS optical flow (H, W, 2) in pixels from grey ``onset`` to ``apex`` (floats in [0, 1])."""
+    a, b = (np.clip(np.round(np.asarray(x, np.float64) * 255.0), 0, 255).astype(np.uint8) for x in (onset, apex))
+    if a.shape != b.shape or a.ndim != 2:
+        raise ParameterError(f"onset and apex must be grey images of one shape, got {a.shape} and {b.shape}")
+    return _dis().calc(a, b, None)
+
+
+def optical_strain(flow: np.ndarray) -> np.ndarray:
+    """Strain magnitude (H, W) of a flow field (H, W, 2): ``sqrt(exx^2 + eyy^2 + 2 exy^2)``.
+
+    Examples
+    --------
+    >>> yy, xx = np.mgrid[0:8, 0:8].astype(np.float32)
+    >>> round(float(optical_strain(np.stack([0.1 * xx, 0 * yy], -1)).mean()), 3)  # a 10 % stretch along x
+    0.1
+    """
+    du_dy, du_dx = np.gradient(flow[..., 0])
+    dv_dy, dv_dx = np.gradient(flow[..., 1])
+    exy = 0.5 * (du_dy + dv_dx)
+    return np.sqrt(du_dx**2 + dv_dy**2 + 2 * exy**2).astype(np.float32)
+
+
+def flow_image(onset: np.ndarray, apex: np.ndarray, size: int) -> np.ndarray:
+    """``(u, v, strain)`` (3, size, size) float32 from grey ``onset`` to ``apex`` (H, W).
+
+    Flow and strain are computed at the images' own resolution, then shrunk (or grown) to
+    ``size x size``; ``u`` and ``v`` are rescaled to output pixels, strain has no unit.
+    """
+    flow = dense_flow(onset, apex)
+    h, w = flow.shape[:2]
+    strain = optical_strain(flow)
+    u, v, s = resize_area(np.stack([flow[..., 0], flow[..., 1], strain]), size)
+    return np.stack([u * (size / w), v * (size / h), s]).astype(np.float32)
