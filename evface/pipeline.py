@@ -1,8 +1,9 @@
 """``evface run``: from nothing to a report, in stages that are skipped once done.
 
 The stages are: build the synthetic dataset (unless a dataset folder is given), train and
-evaluate the classifier for events-hd, events-lr, rgb and rgb-diff, train and evaluate the
-reconstructor for hd and lr (with its baselines), then write the report. Each stage runs in its
+evaluate the classifier for every arm of :data:`CLASSIFY_ARMS` with subject-grouped
+cross-validation (every subject tested once; the report pairs the arms on the same clips), train
+and evaluate the reconstructor for hd and lr (with its baselines), then write the report. Each stage runs in its
 own folder ``OUT/stages/<name>-<key>`` where ``key`` hashes the stage's configuration, and
 leaves ``stage.json`` there when it has finished; a second run skips every stage whose
 ``stage.json`` exists, so an interrupted run resumes where it stopped (training itself resumes
@@ -38,12 +39,20 @@ from evface.tasks import registry
 STAGE_DONE = "stage.json"
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # Training budgets sized so that ``make run`` finishes within ~15 minutes on 2 cores.
-    "quick": {"classify_epochs": 60, "classify_patience": 20, "reconstruct_epochs": 5, "reconstruct_patience": 3},
-    "paper": {"classify_epochs": 100, "classify_patience": 25, "reconstruct_epochs": 20, "reconstruct_patience": 6},
+    # The dataset preset of the same name (evface.datasets.synth.PRESETS) and the training budgets.
+    # quick: sized so that ``make run`` finishes within 15 minutes on 2 cores (12 subjects, 3 folds).
+    "quick": {"classify_folds": 3, "classify_epochs": 30, "classify_patience": 10,
+              "reconstruct_epochs": 3, "reconstruct_patience": 2},
+    # full: the same protocol and rig on 24 subjects, for the figures in docs/.
+    "full": {"classify_folds": 6, "classify_epochs": 60, "classify_patience": 20,
+             "reconstruct_epochs": 10, "reconstruct_patience": 4},
+    "paper": {"classify_folds": 4, "classify_epochs": 100, "classify_patience": 25,
+              "reconstruct_epochs": 20, "reconstruct_patience": 6},
 }
 
-CLASSIFY_VARIANTS = (
+CLASSIFY_ARMS = (
+    # name, the ClassifyConfig fields of the arm: one line per arm. Every arm is scored on the same
+    # clips, and the report compares each event arm with each frame arm.
     ("events-hd", {"input": "events", "sensor": "hd"}),
     ("events-lr", {"input": "events", "sensor": "lr"}),
     ("rgb", {"input": "rgb", "sensor": "hd"}),
@@ -83,9 +92,10 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0) -> tuple[
     if data_dir is None:
         data_dir = out / "data"
         stages.append(Stage("synth", "synth", {"preset": preset, "seed": seed, "out": str(data_dir)}))
-    for name, variant in CLASSIFY_VARIANTS:
-        stages.append(Stage(name, "classify", {"data": str(data_dir), "seed": seed, "epochs": budget["classify_epochs"],
-                                               "patience": budget["classify_patience"], **variant}))
+    for name, arm in CLASSIFY_ARMS:
+        stages.append(Stage(name, "classify", {"data": str(data_dir), "seed": seed, "folds": budget["classify_folds"],
+                                               "epochs": budget["classify_epochs"], "patience": budget["classify_patience"],
+                                               **arm}))
     for name, variant in RECONSTRUCT_VARIANTS:
         stages.append(Stage(name, "reconstruct", {"data": str(data_dir), "seed": seed, "epochs": budget["reconstruct_epochs"],
                                                   "patience": budget["reconstruct_patience"], **variant}))
