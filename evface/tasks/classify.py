@@ -3,26 +3,29 @@
 :func:`train_and_evaluate` (``data, run_dir, config, log``; the settings are a
 :class:`~evface.tasks.configs.ClassifyConfig`) is what ``evface train classify`` and ``evface run``
 run: open the dataset folder, preprocess every clip once into an in-memory array
-(:mod:`evface.inputs.classify`), split by subject (:func:`evface.inputs.splits.subject_split`, or
-leave-one-subject-out folds), train with class-balanced sampling and augmentation through
+(:mod:`evface.inputs.classify`), lay out the evaluation protocol (:func:`protocol_parts`: one
+subject split, subject-grouped K folds or leave-one-subject-out; ``seeds`` trainings per part),
+train each model with class-balanced sampling and augmentation through
 :func:`evface.tasks.engine.fit` (early stopping on the validation UF1, checkpoints, resume, DDP
-under torchrun), then evaluate the best checkpoint on the held-out subjects and write
-``RUN/metrics.json``.
+under torchrun), pool the held-out predictions of every model (mean logits of a part's seeds)
+and write ``RUN/metrics.json`` and ``RUN/predictions.csv``.
 
 :func:`evaluate_run` is what ``evface eval`` runs for a classification run: it evaluates a
-trained run on any dataset folder. On the run's own dataset it scores the held-out test subjects
-(each fold's left-out subject for a LOSO run); on any other folder it scores every clip (a LOSO
-run averages its fold models' logits).
+trained run on any dataset folder. On the run's own dataset each clip is scored by the models
+that never saw its subject; on any other folder every clip by the mean logits of all models.
+:func:`compare_runs` is ``evface compare``: the paired difference of two runs on the same clips.
 
-metrics.json keys: ``top1``, ``macro_f1``, ``uar``, ``uf1``, ``n``, ``labels``,
+metrics.json keys: ``top1``, ``macro_f1``, ``uar``, ``uf1``, ``n``, ``n_subjects``, ``ci`` (95 %
+subject-cluster bootstrap intervals of top-1, UF1, UAR), ``bootstrap``, ``labels``,
 ``confusion_matrix`` (rows true, columns predicted), ``per_class``, ``per_lighting`` (the same
-metrics per lighting), ``per_sensor`` (the trained sensor and, for event models, the other
-sensor seen through the same network), ``spike_rate_per_layer`` (spikes per neuron per time
-step), ``synops`` (synaptic operations per sample: spikes x fan-out), ``snn_input_macs`` (the
-first convolution's multiply-accumulates over T steps, its input being analogue), ``ann_macs``
-(the ANN twin's multiply-accumulates per sample), ``evaluated_on``, ``data``; after training also
-``train_top1`` (accuracy on the training subjects), ``train_seconds``, ``best_epoch``,
-``epochs_run``.
+metrics, counts and intervals per lighting), ``per_sensor`` (the trained sensor and, for event
+models, the other sensor seen through the same network), ``spike_rate_per_layer`` (spikes per
+neuron per time step), ``synops`` (synaptic operations per sample: spikes x fan-out),
+``snn_input_macs`` (the first convolution's multiply-accumulates over T steps, its input being
+analogue), ``ann_macs`` (the ANN twin's multiply-accumulates per sample), ``evaluated_on``,
+``data``; after training also ``protocol``, ``folds``, ``seeds`` (``top1_per_seed`` for several),
+``train_top1`` (mean accuracy of the models on their training subjects), ``train_seconds``,
+``best_epoch`` and ``epochs_run`` (one per model).
 """
 
 from __future__ import annotations
