@@ -22,5 +22,6 @@ def export_run(run_dir: str | Path, out: str | Path) -> Path:
         raise ParameterError(f"{run_dir} is not a spiking classification run (task {config.get('task')!r}, "
                              f"model {config.get('model')!r})")
     model = SpikingCNN(NetConfig(**config["net"]))
-    engine.load_model_state(Path(run_dir) / config["models"][0]["dir"], model)
+    models = config.get("models") or [{"dir": "."}]  # a run without a list of models holds one, in RUN/
+    engine.load_model_state(Path(run_dir) / models[0]["dir"], model)
     return export(model, out)
