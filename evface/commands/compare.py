@@ -16,16 +16,16 @@ NAMES = {"top1": "top-1", "uf1": "UF1", "uar": "UAR"}
 def format_comparison(res: dict[str, Any]) -> str:
     """The comparison of :func:`evface.tasks.classify.compare_runs` as a plain-text table."""
     a, b = res["a"], res["b"]
-    lines = [f"{a} - {b}: {res['n']} clips of {res['n_subjects']} subjects, paired; "
+    lines = [f"A = {a}, B = {b}: {res['n']} clips of {res['n_subjects']} subjects, paired; "
              "95 % intervals from a subject-cluster bootstrap",
-             f"{'':10}{'metric':8}{a[:10]:>10}{b[:10]:>10}{'A - B':>9}  {'95 % interval':18}verdict"]
+             f"{'':10}{'metric':8}{'A':>8}{'B':>8}{'A - B':>9}  {'95 % interval':18}verdict"]
     groups = [("all", res)] + list(res["per_lighting"].items())
     for group, part in groups:
         for key, d in part["metrics"].items():
             if group != "all" and key != "top1":
                 continue
             lo, hi = d["ci"]
-            lines.append(f"{group:10}{NAMES[key]:8}{d['a']:10.3f}{d['b']:10.3f}{d['diff']:+9.3f}  "
+            lines.append(f"{group:10}{NAMES[key]:8}{d['a']:8.3f}{d['b']:8.3f}{d['diff']:+9.3f}  "
                          f"[{lo:+.3f}, {hi:+.3f}]  {d['verdict']}")
     mc = res["mcnemar"]
     lines.append(f"exact McNemar: {mc['a_only']} clips right only in {a}, {mc['b_only']} only in {b}, p = {mc['p']:.3g}")
