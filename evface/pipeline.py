@@ -1,8 +1,9 @@
 """``evface run``: from nothing to a report, in stages that are skipped once done.
 
 The stages are: build the synthetic dataset (unless a dataset folder is given), train and
-evaluate the classifier for events-hd, events-lr, rgb and rgb-diff, train and evaluate the
-reconstructor for hd and lr (with its baselines), then write the report. Each stage runs in its
+evaluate the classifier for every arm of :data:`CLASSIFY_ARMS` with subject-grouped
+cross-validation (every subject tested once; the report pairs the arms on the same clips), train
+and evaluate the reconstructor for hd and lr (with its baselines), then write the report. Each stage runs in its
 own folder ``OUT/stages/<name>-<key>`` where ``key`` hashes the stage's configuration, and
 leaves ``stage.json`` there when it has finished; a second run skips every stage whose
 ``stage.json`` exists, so an interrupted run resumes where it stopped (training itself resumes
@@ -38,16 +39,28 @@ from evface.tasks import registry
 STAGE_DONE = "stage.json"
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # Training budgets sized so that ``make run`` finishes within ~15 minutes on 2 cores.
-    "quick": {"classify_epochs": 60, "classify_patience": 20, "reconstruct_epochs": 5, "reconstruct_patience": 3},
-    "paper": {"classify_epochs": 100, "classify_patience": 25, "reconstruct_epochs": 20, "reconstruct_patience": 6},
+    # The dataset preset of the same name (evface.datasets.synth.PRESETS) and the training budgets.
+    # quick: sized so that ``make run`` finishes within 15 minutes on 2 cores: 12 subjects, 3 folds
+    # (each model trains on 7 subjects), 20 epochs; reconstruction 2 epochs.
+    "quick": {"classify_folds": 3, "classify_epochs": 20, "classify_patience": 8,
+              "reconstruct_epochs": 2, "reconstruct_patience": 2},
+    # full: the same protocol and rig on 24 subjects, for the figures in docs/.
+    "full": {"classify_folds": 6, "classify_epochs": 60, "classify_patience": 20,
+             "reconstruct_epochs": 10, "reconstruct_patience": 4},
+    "paper": {"classify_folds": 4, "classify_epochs": 100, "classify_patience": 25,
+              "reconstruct_epochs": 20, "reconstruct_patience": 6},
 }
 
-CLASSIFY_VARIANTS = (
+CLASSIFY_ARMS = (
+    # name, the ClassifyConfig fields of the arm: one line per arm. Every arm is scored on the same
+    # clips, and the report compares each event arm with each frame arm.
     ("events-hd", {"input": "events", "sensor": "hd"}),
     ("events-lr", {"input": "events", "sensor": "lr"}),
-    ("rgb", {"input": "rgb", "sensor": "hd"}),
+    ("rgb", {"input": "rgb", "sensor": "hd"}),  # an RGB camera framed like hd: the same face pixels
+    ("rgb-lr", {"input": "rgb", "sensor": "lr"}),  # the RGB camera with lr's field of view
     ("rgb-diff", {"input": "rgb-diff", "sensor": "hd"}),
+    ("rgb-flow", {"input": "rgb-flow", "sensor": "hd"}),  # onset->apex optical flow + strain, apex from the frames
+    ("rgb-flow-oracle", {"input": "rgb-flow", "sensor": "hd", "oracle_apex": True}),  # apex from the annotation
 )
 RECONSTRUCT_VARIANTS = (
     ("recon-hd", {"sensor": "hd", "keyframe": True}),
@@ -83,9 +96,10 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0) -> tuple[
     if data_dir is None:
         data_dir = out / "data"
         stages.append(Stage("synth", "synth", {"preset": preset, "seed": seed, "out": str(data_dir)}))
-    for name, variant in CLASSIFY_VARIANTS:
-        stages.append(Stage(name, "classify", {"data": str(data_dir), "seed": seed, "epochs": budget["classify_epochs"],
-                                               "patience": budget["classify_patience"], **variant}))
+    for name, arm in CLASSIFY_ARMS:
+        stages.append(Stage(name, "classify", {"data": str(data_dir), "seed": seed, "folds": budget["classify_folds"],
+                                               "epochs": budget["classify_epochs"], "patience": budget["classify_patience"],
+                                               **arm}))
     for name, variant in RECONSTRUCT_VARIANTS:
         stages.append(Stage(name, "reconstruct", {"data": str(data_dir), "seed": seed, "epochs": budget["reconstruct_epochs"],
                                                   "patience": budget["reconstruct_patience"], **variant}))

@@ -15,7 +15,7 @@ import torch
 
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.io.dataset import write_dataset_json, write_manifest
-from evface.errors import DatasetError
+from evface.errors import DatasetError, ParameterError
 from evface.events.core import make_events
 from evface.tasks import engine
 from evface.tasks.configs import ClassifyConfig
@@ -113,12 +113,17 @@ def test_train_beats_chance_and_writes_the_run_folder(trained):
         assert (run / name).exists(), name
     config = json.loads((run / "config.json").read_text())
     assert config["task"] == "classify" and config["labels"] == sorted(LABELS)
-    assert set(config["subjects"]["test"]).isdisjoint(config["subjects"]["train"])
+    [model] = config["models"]
+    assert model["dir"] == "." and len(model["test"]) == 1 and set(model["test"]).isdisjoint(model["val"])
     on_disk = json.loads((run / "metrics.json").read_text())
     for key in ("top1", "macro_f1", "uar", "uf1", "confusion_matrix", "per_lighting", "per_sensor",
-                "spike_rate_per_layer", "synops", "ann_macs", "train_seconds"):
+                "spike_rate_per_layer", "synops", "ann_macs", "train_seconds", "ci", "n_subjects", "bootstrap"):
         assert key in on_disk, key
+    assert on_disk["n_subjects"] == 1 and on_disk["protocol"] == "one subject split"
     assert set(on_disk["per_lighting"]) == {"bright", "dim"}
+    assert all(set(v["ci"]) == {"top1", "uf1", "uar"} for v in on_disk["per_lighting"].values())
+    lines_csv = (run / "predictions.csv").read_text().splitlines()
+    assert lines_csv[0] == "clip_id,subject,lighting,label,prediction" and len(lines_csv) == 1 + on_disk["n"]
     assert len(on_disk["spike_rate_per_layer"]) == 2 and all(0 < r < 1 for r in on_disk["spike_rate_per_layer"])
     assert np.sum(on_disk["confusion_matrix"]) == on_disk["n"] == 6
     assert any(line.startswith("epoch") for line in lines)
@@ -181,7 +186,7 @@ def test_ddp_two_cpu_processes(fake, tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     m = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert m["world_size"] == 2 and m["epochs_run"] == 2
+    assert m["world_size"] == 2 and m["epochs_run"] == [2]
     assert proc.stderr.count("epoch   1") == 1  # rank 0 logs alone
 
 
@@ -193,7 +198,6 @@ def test_throughput_reports_samples_per_second():
 
 
 def test_resume_with_other_settings_is_refused(trained, fake):
-    from evface.errors import ParameterError
     from evface.tasks.classify import train_and_evaluate
 
     run, _, _ = trained
@@ -216,17 +220,68 @@ def test_batchnorm_recalibration_uses_exact_training_statistics():
     assert model.norms[0].momentum == 0.1 and not model.training
 
 
-def test_loso_trains_one_model_per_subject_and_evaluates(fake, tmp_path):
+def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
     from evface.tasks.classify import evaluate_run, train_and_evaluate
 
-    m = train_and_evaluate(fake, tmp_path / "loso", replace(EVENTS_LR, loso=True, epochs=1, width=4))
-    assert m["folds"] == 5 and m["n"] == 30 and m["evaluated_on"] == "leave-one-subject-out"
-    folds = tmp_path / "loso" / "folds"
-    assert sorted(p.name for p in folds.iterdir()) == ["s0", "s1", "s2", "s3", "s4"]
-    weights = [engine.load_checkpoint(folds / s / "best.pt")["model"]["convs.0.weight"] for s in ("s0", "s1")]
-    assert not torch.equal(*weights)  # one model per fold, each trained on its own subjects
-    same = evaluate_run(tmp_path / "loso", fake, tmp_path / "same", cross_sensor=False)
-    assert same["confusion_matrix"] == m["confusion_matrix"]  # each clip scored by the model that never saw it
+    run = tmp_path / "k3"
+    m = train_and_evaluate(fake, run, replace(EVENTS_LR, folds=3, seeds=2, epochs=1, width=4))
+    assert m["folds"] == 3 and m["seeds"] == [0, 1] and m["n"] == 30 and m["n_subjects"] == 5
+    assert m["protocol"] == "3-fold subject-grouped cross-validation" and len(m["top1_per_seed"]) == 2
+    models = json.loads((run / "config.json").read_text())["models"]
+    assert len(models) == 6 and len({e["dir"] for e in models}) == 6
+    tests = [s for e in models if e["seed"] == 0 for s in e["test"]]
+    assert sorted(tests) == ["s0", "s1", "s2", "s3", "s4"]  # every subject tested once, never in two folds
+    assert all(set(e["test"]).isdisjoint(e["val"]) for e in models)
+    weights = [engine.load_checkpoint(run / e["dir"] / "best.pt")["model"]["convs.0.weight"] for e in models[:2]]
+    assert not torch.equal(*weights)  # the two seeds of a fold are two trainings
+    same = evaluate_run(run, fake, tmp_path / "same", cross_sensor=False)
+    assert same["confusion_matrix"] == m["confusion_matrix"]  # each clip scored by the models that never saw it
+    assert (tmp_path / "same" / "predictions.csv").read_text() == (run / "predictions.csv").read_text()
     other = make_fake_dataset(tmp_path / "other", subjects=("t0",), seed=9, per_class=1)
-    ens = evaluate_run(tmp_path / "loso", other, tmp_path / "ens", cross_sensor=False)
-    assert ens["n"] == 3 and ens["evaluated_on"].startswith("all clips (mean logits")
+    ens = evaluate_run(run, other, tmp_path / "ens", cross_sensor=False)
+    assert ens["n"] == 3 and ens["evaluated_on"] == "all clips (mean logits of 6 models)"
+
+
+def test_loso_is_one_fold_per_subject(fake, tmp_path):
+    from evface.tasks.classify import protocol_parts
+    from evface.io.dataset import DatasetFolder
+
+    rows = DatasetFolder.open(fake).rows
+    name, parts = protocol_parts(replace(EVENTS_LR, loso=True), rows)
+    assert name == "leave-one-subject-out"
+    assert sorted(tuple({r["subject"] for r in p["test"]}) for p in parts) == [(f"s{i}",) for i in range(5)]
+    with pytest.raises(ParameterError, match="choose one"):
+        protocol_parts(replace(EVENTS_LR, loso=True, folds=2), rows)
+
+
+def _write_predictions(run, rows):
+    run.mkdir(parents=True)
+    lines = ["clip_id,subject,lighting,label,prediction"] + [",".join(r) for r in rows]
+    (run / "predictions.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_compare_pairs_the_clips_and_refuses_other_clips(tmp_path, capsys):
+    from evface.cli import main
+    from evface.tasks.classify import compare_runs
+
+    rng = np.random.default_rng(0)
+    truth = [(f"c{i}", f"s{i % 6}", ("dim", "bright")[i % 2], f"L{i % 3}") for i in range(60)]
+    a = [(*r, r[3]) for r in truth]  # always right
+    b = [(*r, r[3] if rng.random() < 0.3 else f"L{(int(r[3][1]) + 1) % 3}") for r in truth]
+    _write_predictions(tmp_path / "a", a)
+    _write_predictions(tmp_path / "b", b[::-1])  # the order of the lines does not matter
+    res = compare_runs(tmp_path / "a", tmp_path / "b")
+    wrong_b = sum(r[4] != r[3] for r in b)
+    assert res["mcnemar"] == {"a_only": wrong_b, "b_only": 0, "p": pytest.approx(2 * 0.5**wrong_b)}
+    assert res["metrics"]["top1"]["diff"] == pytest.approx(wrong_b / 60)
+    assert res["metrics"]["top1"]["verdict"] == "a higher" and set(res["per_lighting"]) == {"bright", "dim"}
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "cmp.json")]) == 0
+    assert json.loads((tmp_path / "cmp.json").read_text())["n"] == 60
+    _write_predictions(tmp_path / "c", a[1:])
+    with pytest.raises(DatasetError, match=r"clips differ .* \(1 only there, 0 only here, e\.g\. c0\)"):
+        compare_runs(tmp_path / "a", tmp_path / "c")
+    _write_predictions(tmp_path / "d", [(*a[0][:3], "L2", "L2"), *a[1:]])
+    with pytest.raises(DatasetError, match="clip c0 has label 'L2' here but 'L0'"):
+        compare_runs(tmp_path / "a", tmp_path / "d")
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "c")]) == 2
+    assert "clips differ" in capsys.readouterr().err

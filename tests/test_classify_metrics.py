@@ -35,21 +35,17 @@ def test_absent_class_counts_in_macro_f1_but_not_in_uf1_uar():
     assert s["n"] == 4 and s["confusion"] == c.tolist()
 
 
-def test_folds_sum_counts_for_uf1_and_average_macro_f1():
-    c1 = cm.confusion_matrix([0, 1], [0, 0], 2)  # [[1, 0], [1, 0]]
-    c2 = cm.confusion_matrix([1, 1], [1, 1], 2)  # [[0, 0], [0, 2]]
-    s = cm.summarize_folds([c1, c2], ["a", "b"])
-    assert s["confusion"] == [[1, 0], [1, 2]]
-    assert s["uf1"] == pytest.approx((2 / 3 + 0.8) / 2)
-    assert s["uar"] == pytest.approx((1 + 2 / 3) / 2)
-    assert s["macro_f1_per_fold_mean"] == pytest.approx(((2 / 3 + 0) / 2 + (0 + 1) / 2) / 2)
-    assert s["folds"] == 2
+def test_stacked_matrices_give_the_metrics_of_each():
+    rng = np.random.default_rng(0)
+    stack = rng.integers(0, 5, size=(6, 4, 4))
+    stack[2, 3] = 0  # a class without support
+    for name in ("top1", "uf1", "uar"):
+        values = getattr(cm, name)(stack)
+        assert values.shape == (6,)
+        assert values == pytest.approx([getattr(cm, name)(m) for m in stack])
 
 
-def test_groups_and_errors():
-    g = cm.summarize_groups([0, 1, 1, 0], [0, 1, 0, 0], ["dim", "dim", "bright", "bright"], ["a", "b"])
-    assert list(g) == ["bright", "dim"]
-    assert g["dim"]["top1"] == 1.0 and g["bright"]["top1"] == 0.5
+def test_errors():
     with pytest.raises(ParameterError):
         cm.confusion_matrix([0, 1], [0], 2)
     with pytest.raises(ParameterError):

@@ -44,6 +44,19 @@ def test_plan_keys_follow_configuration(tmp_path):
         pipeline.plan("huge", None, tmp_path)
 
 
+def test_every_preset_has_its_dataset_and_cross_validates_every_arm(tmp_path):
+    from evface.datasets.synth import get_preset
+
+    for name, budget in pipeline.PRESETS.items():
+        dataset = get_preset(name)
+        assert 2 <= budget["classify_folds"] <= dataset.n_subjects
+        _, stages = pipeline.plan(name, None, tmp_path)
+        arms = [s for s in stages if s.task == "classify"]
+        assert [s.name for s in arms] == [name for name, _ in pipeline.CLASSIFY_ARMS]
+        assert {s.config["folds"] for s in arms} == {budget["classify_folds"]}
+    assert get_preset("quick").n_subjects >= 12 and get_preset("full").n_subjects >= 24
+
+
 def test_training_stages_run_their_task_from_the_registry(tmp_path, monkeypatch):
     calls = []
     for name, config in (("classify", ClassifyConfig), ("reconstruct", ReconstructConfig)):
@@ -56,6 +69,7 @@ def test_training_stages_run_their_task_from_the_registry(tmp_path, monkeypatch)
     budget = pipeline.PRESETS["quick"]
     assert calls == [
         ((str(tmp_path / "data"), tmp_path / "a", ClassifyConfig(input="events", sensor="lr", seed=0,
+                                                                  folds=budget["classify_folds"],
                                                                   epochs=budget["classify_epochs"],
                                                                   patience=budget["classify_patience"])), {}),
         ((str(tmp_path / "data"), tmp_path / "b", ReconstructConfig(sensor="hd", keyframe=True, seed=0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -46,6 +47,46 @@ def test_report_shows_tables_and_paper_numbers(report):
         assert label in text
     assert "50.0" in text  # the classification run's top-1, as a percentage
     assert "image/gif" in text  # the event-vs-RGB animation
+
+
+def _add_arm(root: Path, name: str, input_kind: str, right: list[bool]) -> None:
+    """A classification stage with protocol metrics and predictions.csv (right[i]: clip i predicted correctly)."""
+    rows = [line.split(",") for line in (root / "data" / "manifest.csv").read_text().splitlines()]
+    col = {k: i for i, k in enumerate(rows[0])}
+    clips = rows[1:]
+    run = root / "stages" / f"{name}-0"
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "config.json").write_text(json.dumps({"task": "classify", "input": input_kind, "data": str(root / "data")}))
+    wrong = {lab: LABELS[(LABELS.index(lab) + 1) % len(LABELS)] for lab in LABELS}
+    lines = ["clip_id,subject,lighting,label,prediction"]
+    for r, ok in zip(clips, right):
+        label = r[col["label"]]
+        lines.append(",".join([r[col["clip_id"]], r[col["subject"]], r[col["lighting"]], label, label if ok else wrong[label]]))
+    (run / "predictions.csv").write_text("\n".join(lines) + "\n")
+    top1 = sum(right) / len(right)
+    per_lighting = {lt: {"top1": top1, "n": 6, "n_subjects": 2, "ci": {"top1": [0.1, 0.9]}} for lt in ("bright", "dim")}
+    (run / "metrics.json").write_text(json.dumps({
+        "top1": top1, "uf1": top1, "uar": top1, "n": len(right), "n_subjects": 2, "labels": LABELS,
+        "ci": {"top1": [0.123, 0.987], "uf1": [0.1, 0.9], "uar": [0.1, 0.9]}, "per_lighting": per_lighting,
+        "evaluated_on": "every subject, 2-fold subject-grouped cross-validation",
+        "bootstrap": {"unit": "subject", "resamples": 2000, "level": 0.95, "seed": 0, "interval": "percentile"}}))
+    pipeline = json.loads((root / "pipeline.json").read_text())
+    pipeline["stages"] = [s for s in pipeline["stages"] if s["name"] != name]
+    pipeline["stages"].append({"name": name, "task": "classify", "dir": f"stages/{name}-0", "seconds": 5.0})
+    (root / "pipeline.json").write_text(json.dumps(pipeline))
+
+
+def test_report_shows_intervals_and_words_differences_by_them(tmp_path):
+    root = make_fake_run(tmp_path / "run")
+    _add_arm(root, "events-hd", "events", [True] * 12)
+    _add_arm(root, "rgb", "rgb", [i // 2 % 2 == 0 for i in range(12)])  # half of each subject's clips
+    _add_arm(root, "rgb-same", "rgb-diff", [True] * 12)
+    text = build_report([root], root / "report.html").read_text()
+    assert "Paired differences" in text and "events-hd − rgb" in text and "events-hd − rgb-same" in text
+    assert "12.3, 98.7" in text  # the top-1 interval in percent
+    assert "events-hd higher" in text  # every resample of the 2 subjects keeps the gap
+    assert "no detectable difference" in text  # identical predictions
+    assert "Top-1 difference per lighting" in text and "2-fold subject-grouped" in text
 
 
 def test_report_cli_and_bad_folder(fake_run, tmp_path, capsys):

@@ -78,7 +78,13 @@ PRESETS: dict[str, SynthPreset] = {
         rig=RigParams(lr_face_px=32.0, scene_rate_hz=200.0, truth_rate_hz=200.0, rgb_size=(160, 120)),
     ),
     "quick": SynthPreset(
-        "quick", n_subjects=8, n_classes=None, lightings=(*DEFAULT_LIGHTING, "flicker"), repetitions=1,
+        "quick", n_subjects=12, n_classes=None, lightings=("bright", "dim", "flicker"), repetitions=1,
+        timeline=TimelineParams(duration_us=700_000, margin_us=60_000, total_us_range=(250_000, 480_000)),
+        rig=RigParams(lr_face_px=64.0, hd_roi_margin=0.05, scene_rate_hz=200.0, truth_rate_hz=200.0,
+                      rgb_size=(320, 240)),
+    ),
+    "full": SynthPreset(
+        "full", n_subjects=24, n_classes=None, lightings=(*DEFAULT_LIGHTING, "flicker"), repetitions=1,
         timeline=TimelineParams(duration_us=700_000, margin_us=60_000, total_us_range=(250_000, 480_000)),
         rig=RigParams(lr_face_px=64.0, hd_roi_margin=0.05, scene_rate_hz=200.0, truth_rate_hz=200.0,
                       rgb_size=(320, 240)),
@@ -90,7 +96,8 @@ PRESETS: dict[str, SynthPreset] = {
         builtin_photos=True,
     ),
 }
-"""``tiny`` (tests, seconds), ``quick`` (<= 3 min on 2 cores), ``paper`` (larger, every lighting)."""
+"""``tiny`` (tests, seconds), ``quick`` (12 subjects, ~5 min on 2 cores), ``full`` (the quick rig with 24
+subjects: the figures in docs/), ``paper`` (larger, every lighting)."""
 
 
 def get_preset(name: str) -> SynthPreset:
@@ -402,7 +409,7 @@ def synthesize(
         resumes). A file, a folder holding anything else, or one made with other parameters is
         refused (nothing in it is touched). On any error (a full disk included) no partial clip
         file is left; the finished clips stay, and the same call resumes.
-    preset : {"tiny", "quick", "paper"}
+    preset : {"tiny", "quick", "full", "paper"}
     seed : int
     subjects : int, optional
         Number of procedural subjects (default: the preset's).

@@ -23,6 +23,7 @@ from evface.io.clip import event_counts, read_clip, read_clip_meta
 from evface.io.dataset import DatasetFolder
 from evface.errors import DatasetError, FormatError, where
 from evface.report import figures
+from evface.tasks.classify import PREDICTIONS, compare_runs
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
             "scikit-image", "faery", "matplotlib")
@@ -37,6 +38,7 @@ class ReportData:
     versions: dict[str, str]
     dataset: dict[str, Any] | None = None
     classify: list[dict[str, Any]] = field(default_factory=list)
+    comparisons: list[dict[str, Any]] = field(default_factory=list)
     reconstruct: list[dict[str, Any]] = field(default_factory=list)
     configs: dict[str, Any] = field(default_factory=dict)
 
@@ -85,7 +87,27 @@ def collect(run_dirs: list[Path]) -> ReportData:
             raise DatasetError(where(root, "neither an evface run, a training run nor a dataset folder"))
     if dataset_root is not None and (dataset_root / "manifest.csv").exists():
         data.dataset = dataset_summary(DatasetFolder.open(dataset_root))
+    data.comparisons = event_vs_frame_comparisons(data.classify)
     return data
+
+
+def event_vs_frame_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The paired difference of every event arm against every frame (RGB) arm scored on the same clips.
+
+    Runs without ``predictions.csv`` (made before the protocol) are left out; a pair scored on
+    different clips gets ``{"a", "b", "error"}`` instead of a comparison.
+    """
+    scored = [r for r in runs if (Path(r["dir"]) / PREDICTIONS).exists()]
+    events = [r for r in scored if r["config"].get("input") == "events"]
+    frames = [r for r in scored if r["config"].get("input") != "events"]
+    out = []
+    for a in events:
+        for b in frames:
+            try:
+                out.append(compare_runs(a["dir"], b["dir"], names=(a["name"], b["name"])))
+            except DatasetError as exc:
+                out.append({"a": a["name"], "b": b["name"], "error": str(exc)})
+    return out
 
 
 def _add_run(data: ReportData, run: Path, name: str, seconds: float | None) -> None:

@@ -21,6 +21,8 @@ PAPER = {
     "source": "Mastropasqua et al., ICCV 2025 Workshops, arXiv 2508.11988",
 }
 
+METRIC_NAMES = {"top1": "top-1", "uf1": "UF1", "uar": "UAR"}
+
 CSS = """
 :root{--fg:#1d2330;--muted:#5b6475;--line:#dde2ea;--accent:#2a5bd7;--bg:#fff;--soft:#f5f7fa}
 *{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--fg);background:var(--bg)}
@@ -114,27 +116,69 @@ def _dataset_section(data: ReportData) -> str:
     return "".join(parts)
 
 
+def _with_ci(value: Any, ci: list[float] | None, digits: int, scale: float = 1.0) -> str:
+    """``value [low, high]`` (the interval only when there is one)."""
+    if ci is None:
+        return _fmt(value, digits, scale)
+    return f"{_fmt(value, digits, scale)} [{_fmt(ci[0], digits, scale)}, {_fmt(ci[1], digits, scale)}]"
+
+
+def _signed(d: dict[str, Any], digits: int, scale: float) -> str:
+    lo, hi = d["ci"]
+    text = f"{d['diff'] * scale:+.{digits}f} [{lo * scale:+.{digits}f}, {hi * scale:+.{digits}f}]"
+    return f"<b>{text}</b>" if d["verdict"] != "no detectable difference" else text
+
+
+def _verdict(metrics: dict[str, dict[str, Any]]) -> str:
+    """One phrase when top-1, UF1 and UAR agree, else one per metric."""
+    verdicts = {METRIC_NAMES[k]: d["verdict"] for k, d in metrics.items()}
+    if len(set(verdicts.values())) == 1:
+        return html.escape(next(iter(verdicts.values())))
+    return html.escape("; ".join(f"{k}: {v}" for k, v in verdicts.items()))
+
+
 def _classify_section(data: ReportData) -> str:
     runs = data.classify
     parts = ['<section id="classification"><h2>AU classification (spiking CNN)</h2>']
     if not runs:
         return "".join(parts) + "<p>No classification runs found.</p></section>"
-    lightings = sorted({lt for r in runs for lt in r["metrics"].get("per_lighting", {})})
-    head = ["input", "top-1 %", "macro-F1", "UAR", "UF1"] + [f"top-1 % {lt}" for lt in lightings] + ["train s"]
+    first = runs[0]["metrics"]
+    n_labels = max(1, len(first.get("labels", [1])))
+    boot = first.get("bootstrap")
+    protocol = (f"Evaluated on {html.escape(str(first.get('evaluated_on', 'held-out subjects')))}: "
+                f"{first.get('n', '–')} clips of {first.get('n_subjects', '–')} subjects, predictions pooled over the folds. ")
+    if boot:
+        protocol += (f"Brackets: {boot['level']:.0%} intervals from a bootstrap that resamples subjects, not clips "
+                     f"({boot['resamples']} resamples, seed {boot['seed']}). ")
+    parts.append(f"<p>{protocol}Chance is {100 / n_labels:.1f} %. UF1 and UAR are the MEGC metrics "
+                 "(mean per-class F1 and recall over the pooled predictions). The paper's figures are on its real "
+                 "recordings and its own class set; ours are on the synthetic dataset, so they are context, not a target.</p>")
+    head = ["arm", "top-1 %", "UF1", "UAR", "subjects", "clips", "train top-1 %", "train s"]
     rows, classes = [], []
     for r in runs:
         m = r["metrics"]
-        rows.append([html.escape(r["name"]), _fmt(m.get("top1"), 1, 100), _fmt(m.get("macro_f1"), 3), _fmt(m.get("uar"), 3), _fmt(m.get("uf1"), 3)]
-                    + [_fmt(m.get("per_lighting", {}).get(lt, {}).get("top1"), 1, 100) for lt in lightings]
-                    + [_fmt(r.get("train_seconds"), 0)])
+        ci = m.get("ci", {})
+        rows.append([html.escape(r["name"]), _with_ci(m.get("top1"), ci.get("top1"), 1, 100),
+                     _with_ci(m.get("uf1"), ci.get("uf1"), 3), _with_ci(m.get("uar"), ci.get("uar"), 3),
+                     str(m.get("n_subjects", "–")), str(m.get("n", "–")), _fmt(m.get("train_top1"), 1, 100),
+                     _fmt(r.get("train_seconds"), 0)])
         classes.append("")
     for key, label in (("events", "paper: events"), ("rgb", "paper: RGB")):
-        rows.append([label, f'{PAPER["classify"][key]:.2f}', "–", "–", "–"] + ["–"] * len(lightings) + ["–"])
+        rows.append([label, f'{PAPER["classify"][key]:.2f}'] + ["–"] * (len(head) - 2))
         classes.append("paper")
-    parts.append("<p>Held-out subjects (subject-independent split). Chance is "
-                 f"{100 / max(1, len(runs[0]['metrics'].get('labels', [1]))):.1f} %. The paper's figures are on its real recordings "
-                 "and its own class set; ours are on the synthetic dataset, so they are context, not a target.</p>")
     parts.append(_table(head, rows, classes))
+    parts.append(_differences(data.comparisons))
+    lightings = sorted({lt for r in runs for lt in r["metrics"].get("per_lighting", {})})
+    if lightings:
+        rows2 = []
+        for r in runs:
+            per = r["metrics"].get("per_lighting", {})
+            rows2.append([html.escape(r["name"])] + [_with_ci(per.get(lt, {}).get("top1"), per.get(lt, {}).get("ci", {}).get("top1"), 1, 100)
+                                                     for lt in lightings])
+        counts = [per.get("n") for r in runs[:1] for per in (r["metrics"].get("per_lighting", {}).get(lt, {}) for lt in lightings)]
+        note = ", ".join(f"{lt} {n}" for lt, n in zip(lightings, counts) if n is not None)
+        parts.append("<h3>Top-1 % per lighting</h3>" + (f"<p>Clips per lighting: {html.escape(note)}.</p>" if note else "")
+                     + _table(["arm"] + lightings, rows2))
     figs = [f'<figure>{_img(r["confusion_png"], "confusion " + r["name"])}</figure>' for r in runs if r.get("confusion_png")]
     parts.append(f'<h3>Confusion matrices</h3><div class="grid">{"".join(figs)}</div>')
     energy = [r for r in runs if r["metrics"].get("synops") is not None]
@@ -143,6 +187,32 @@ def _classify_section(data: ReportData) -> str:
                   ", ".join(f"{v:.3f}" for v in r["metrics"].get("spike_rate_per_layer", []))] for r in energy]
         parts.append("<h3>Spiking activity</h3>" + _table(["input", "SynOps / sample", "ANN MACs / sample", "spike rate per layer"], rows3))
     return "".join(parts) + "</section>"
+
+
+def _differences(comparisons: list[dict[str, Any]]) -> str:
+    """Paired differences events - frames, overall and per lighting, worded by their intervals."""
+    if not comparisons:
+        return ""
+    parts = ["<h3>Paired differences: events vs frames</h3>",
+             "<p>Each event arm minus each frame arm on the same clips (top-1 in points). A difference is stated "
+             "(in bold) only where its 95 % subject-bootstrap interval excludes 0; otherwise there is no detectable "
+             "difference at this sample size. McNemar: clips right only in A / only in B, exact two-sided p.</p>"]
+    rows, lightings = [], sorted({lt for c in comparisons for lt in c.get("per_lighting", {})})
+    rows2 = []
+    for c in comparisons:
+        pair = f'{html.escape(c["a"])} − {html.escape(c["b"])}'
+        if "error" in c:
+            rows.append([pair, html.escape(c["error"]), "", "", "", ""])
+            continue
+        mc, m = c["mcnemar"], c["metrics"]
+        rows.append([pair, _signed(m["top1"], 1, 100), _signed(m["uf1"], 3, 1), _signed(m["uar"], 3, 1),
+                     f'{mc["a_only"]} / {mc["b_only"]}, p = {mc["p"]:.2g}', _verdict(m)])
+        per = c["per_lighting"]
+        rows2.append([pair] + [(_signed(per[lt]["metrics"]["top1"], 1, 100) if lt in per else "–") for lt in lightings])
+    parts.append(_table(["A − B", "top-1 points", "UF1", "UAR", "McNemar", "verdict"], rows))
+    if rows2 and lightings:
+        parts.append("<h4>Top-1 difference per lighting (points)</h4>" + _table(["A − B"] + lightings, rows2))
+    return "".join(parts)
 
 
 def _reconstruct_section(data: ReportData) -> str:

@@ -11,9 +11,11 @@ columns = predicted class (``cm[i, j]`` = clips of class ``i`` predicted as ``j`
   leave-one-subject-out: over all folds, i.e. computed from the summed confusion matrix).
 - UAR (unweighted average recall) = mean over classes with ``N_c > 0`` of ``TP_c / N_c``.
 - macro-F1 = mean over **all** classes of the per-class F1 (0 for a class never true and never
-  predicted, like scikit-learn with ``zero_division=0``). On one confusion matrix it differs from
-  UF1 only by counting absent classes; across LOSO folds :func:`summarize_folds` averages the
-  per-fold macro-F1 (the usual per-fold protocol), while UF1/UAR use the summed matrix.
+  predicted, like scikit-learn with ``zero_division=0``); it differs from UF1 only by counting
+  absent classes.
+
+``top1``, ``uf1`` and ``uar`` also take a stack ``(..., C, C)`` of matrices and return one value
+per matrix (the bootstrap of :mod:`evface.tasks.stats` scores thousands at once).
 
 Examples
 --------
@@ -22,6 +24,8 @@ Examples
 [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
 >>> round(uar(cm), 4), round(uf1(cm), 4)
 (0.5, 0.4333)
+>>> top1(np.stack([cm, np.eye(3, dtype=int)])).round(2).tolist()  # a stack of matrices gives one value each
+[0.6, 1.0]
 """
 
 from __future__ import annotations
@@ -46,10 +50,10 @@ def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: in
 
 
 def counts(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(TP, FP, FN)`` per class."""
+    """``(TP, FP, FN)`` per class (of each matrix of a stack ``(..., C, C)``)."""
     cm = np.asarray(cm, dtype=np.int64)
-    tp = np.diag(cm)
-    return tp, cm.sum(axis=0) - tp, cm.sum(axis=1) - tp
+    tp = np.diagonal(cm, axis1=-2, axis2=-1)
+    return tp, cm.sum(axis=-2) - tp, cm.sum(axis=-1) - tp
 
 
 def per_class_f1(cm: np.ndarray) -> np.ndarray:
@@ -66,10 +70,16 @@ def per_class_recall(cm: np.ndarray) -> np.ndarray:
     return np.where(n > 0, tp / np.maximum(n, 1), np.nan)
 
 
-def top1(cm: np.ndarray) -> float:
-    """Fraction of correct predictions (NaN on an empty matrix)."""
-    total = np.asarray(cm).sum()
-    return float(np.trace(cm) / total) if total else float("nan")
+def _scalar_or_stack(values: np.ndarray) -> float | np.ndarray:
+    return float(values) if values.ndim == 0 else values
+
+
+def top1(cm: np.ndarray) -> float | np.ndarray:
+    """Fraction of correct predictions (NaN on an empty matrix); an array for a stack of matrices."""
+    cm = np.asarray(cm)
+    total = cm.sum(axis=(-2, -1))
+    correct = np.trace(cm, axis1=-2, axis2=-1)
+    return _scalar_or_stack(np.where(total > 0, correct / np.maximum(total, 1), np.nan))
 
 
 def macro_f1(cm: np.ndarray) -> float:
@@ -77,16 +87,21 @@ def macro_f1(cm: np.ndarray) -> float:
     return float(per_class_f1(cm).mean())
 
 
-def uf1(cm: np.ndarray) -> float:
+def uf1(cm: np.ndarray) -> float | np.ndarray:
     """MEGC unweighted F1: mean per-class F1 over the classes present in the ground truth."""
-    present = np.asarray(cm).sum(axis=1) > 0
-    return float(per_class_f1(cm)[present].mean()) if present.any() else float("nan")
+    present = np.asarray(cm).sum(axis=-1) > 0
+    n_present = present.sum(axis=-1)
+    f1_sum = np.where(present, per_class_f1(cm), 0.0).sum(axis=-1)
+    return _scalar_or_stack(np.where(n_present > 0, f1_sum / np.maximum(n_present, 1), np.nan))
 
 
-def uar(cm: np.ndarray) -> float:
+def uar(cm: np.ndarray) -> float | np.ndarray:
     """MEGC unweighted average recall: mean per-class recall over the classes present."""
     rec = per_class_recall(cm)
-    return float(np.nanmean(rec)) if np.isfinite(rec).any() else float("nan")
+    present = np.isfinite(rec)
+    n_present = present.sum(axis=-1)
+    rec_sum = np.where(present, rec, 0.0).sum(axis=-1)
+    return _scalar_or_stack(np.where(n_present > 0, rec_sum / np.maximum(n_present, 1), np.nan))
 
 
 def summarize(cm: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
@@ -109,24 +124,3 @@ def summarize(cm: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
             for i, lab in enumerate(labels)
         },
     }
-
-
-def summarize_groups(
-    y_true: Sequence[int], y_pred: Sequence[int], groups: Sequence[str], labels: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    """:func:`summarize` for each distinct value of ``groups`` (e.g. lighting), sorted by group."""
-    t, p, g = np.asarray(y_true), np.asarray(y_pred), np.asarray(groups)
-    return {
-        str(name): summarize(confusion_matrix(t[g == name], p[g == name], len(labels)), labels)
-        for name in sorted(set(g.tolist()))
-    }
-
-
-def summarize_folds(cms: Sequence[np.ndarray], labels: Sequence[str]) -> dict[str, Any]:
-    """Composite metrics over folds: UF1, UAR, top-1 from the summed matrix; macro-F1 averaged per fold."""
-    if not cms:
-        raise ParameterError("summarize_folds needs at least one fold")
-    out = summarize(np.sum(cms, axis=0), labels)
-    out["macro_f1_per_fold_mean"] = float(np.mean([macro_f1(cm) for cm in cms]))
-    out["folds"] = len(cms)
-    return out

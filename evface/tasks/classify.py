@@ -3,31 +3,37 @@
 :func:`train_and_evaluate` (``data, run_dir, config, log``; the settings are a
 :class:`~evface.tasks.configs.ClassifyConfig`) is what ``evface train classify`` and ``evface run``
 run: open the dataset folder, preprocess every clip once into an in-memory array
-(:mod:`evface.inputs.classify`), split by subject (:func:`evface.inputs.splits.subject_split`, or
-leave-one-subject-out folds), train with class-balanced sampling and augmentation through
+(:mod:`evface.inputs.classify`), lay out the evaluation protocol (:func:`protocol_parts`: one
+subject split, subject-grouped K folds or leave-one-subject-out; ``seeds`` trainings per part),
+train each model with class-balanced sampling and augmentation through
 :func:`evface.tasks.engine.fit` (early stopping on the validation UF1, checkpoints, resume, DDP
-under torchrun), then evaluate the best checkpoint on the held-out subjects and write
-``RUN/metrics.json``.
+under torchrun), pool the held-out predictions of every model (mean logits of a part's seeds)
+and write ``RUN/metrics.json`` and ``RUN/predictions.csv``.
 
 :func:`evaluate_run` is what ``evface eval`` runs for a classification run: it evaluates a
-trained run on any dataset folder. On the run's own dataset it scores the held-out test subjects
-(each fold's left-out subject for a LOSO run); on any other folder it scores every clip (a LOSO
-run averages its fold models' logits).
+trained run on any dataset folder. On the run's own dataset each clip is scored by the models
+that never saw its subject; on any other folder every clip by the mean logits of all models.
+:func:`compare_runs` is ``evface compare``: the paired difference of two runs on the same clips.
 
-metrics.json keys: ``top1``, ``macro_f1``, ``uar``, ``uf1``, ``n``, ``labels``,
+metrics.json keys: ``top1``, ``macro_f1``, ``uar``, ``uf1``, ``n``, ``n_subjects``, ``ci`` (95 %
+subject-cluster bootstrap intervals of top-1, UF1, UAR), ``bootstrap``, ``labels``,
 ``confusion_matrix`` (rows true, columns predicted), ``per_class``, ``per_lighting`` (the same
-metrics per lighting), ``per_sensor`` (the trained sensor and, for event models, the other
-sensor seen through the same network), ``spike_rate_per_layer`` (spikes per neuron per time
-step), ``synops`` (synaptic operations per sample: spikes x fan-out), ``snn_input_macs`` (the
-first convolution's multiply-accumulates over T steps, its input being analogue), ``ann_macs``
-(the ANN twin's multiply-accumulates per sample), ``evaluated_on``, ``data``; after training also
-``train_top1`` (accuracy on the training subjects), ``train_seconds``, ``best_epoch``,
-``epochs_run``.
+metrics, counts and intervals per lighting), ``per_sensor`` (the trained sensor and, for event
+models, the other sensor seen through the same network), ``spike_rate_per_layer`` (spikes per
+neuron per time step), ``synops`` (synaptic operations per sample: spikes x fan-out),
+``snn_input_macs`` (the first convolution's multiply-accumulates over T steps, its input being
+analogue), ``ann_macs`` (the ANN twin's multiply-accumulates per sample), ``evaluated_on``,
+``data``; after training also ``protocol``, ``folds``, ``seeds`` (``top1_per_seed`` for several),
+``train_top1`` (mean accuracy of the models on their training subjects), ``train_seconds``,
+``best_epoch`` and ``epochs_run`` (one per model).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -36,19 +42,22 @@ import numpy as np
 import torch
 from torch import nn
 
-from evface.errors import DatasetError, EvfaceError, ParameterError, where
+from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, where
 from evface.inputs.classify import Augment, ClassifyDataset, InputSpec, load_inputs, normalize
 from evface.inputs.clip_view import SENSORS
-from evface.inputs.splits import loso_folds, subject_split
-from evface.io.dataset import DatasetFolder
+from evface.inputs.splits import subject_split
+from evface.io.dataset import DatasetFolder, atomic_write_text
 from evface.models.snn import NetConfig, activity, ann_macs, build, snn_input_macs
 from evface.tasks import class_metrics as cm
-from evface.tasks import engine
+from evface.tasks import engine, stats
 from evface.tasks.configs import ClassifyConfig
 
 TASK = "classify"
 RESUMABLE_CHANGES = ("device", "epochs", "patience")
 """Settings a run folder may be resumed with after a change."""
+SPLIT = "one subject split"
+PREDICTIONS = "predictions.csv"
+PREDICTION_COLUMNS = ("clip_id", "subject", "lighting", "label", "prediction")
 
 
 def input_spec(cfg: ClassifyConfig) -> InputSpec:
@@ -114,12 +123,29 @@ def recalibrate_batchnorm(model: nn.Module, x: np.ndarray, kind: str, device: to
     model.train(was_training)
 
 
-def score(y_true: np.ndarray, y_pred: np.ndarray, lighting: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
-    """Overall metrics plus ``per_lighting``, with metrics.json's key names."""
-    out = cm.summarize(cm.confusion_matrix(y_true, y_pred, len(labels)), labels)
+def score(y_true: np.ndarray, y_pred: np.ndarray, lighting: Sequence[str], subjects: Sequence[str],
+          labels: Sequence[str]) -> dict[str, Any]:
+    """Overall metrics plus ``per_lighting``, with metrics.json's key names.
+
+    Beside the metrics of :func:`class_metrics.summarize`: ``n_subjects``, ``ci`` (95 %
+    subject-cluster bootstrap intervals of top-1, UF1 and UAR, :func:`stats.bootstrap_interval`)
+    and ``bootstrap`` (how they were drawn); each lighting has its own ``n``, ``n_subjects`` and ``ci``.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    lighting, subjects = np.asarray(lighting), np.asarray(subjects)
+
+    def one(mask: np.ndarray) -> dict[str, Any]:
+        out = cm.summarize(cm.confusion_matrix(y_true[mask], y_pred[mask], len(labels)), labels)
+        out["n_subjects"] = len(set(subjects[mask].tolist()))
+        out["ci"] = stats.bootstrap_interval(y_true[mask], y_pred[mask], subjects[mask], len(labels))
+        return out
+
+    out = one(np.ones(len(y_true), bool))
     out["confusion_matrix"] = out.pop("confusion")
-    out["per_lighting"] = {k: {kk: vv for kk, vv in v.items() if kk != "labels"}
-                           for k, v in cm.summarize_groups(y_true, y_pred, lighting, labels).items()}
+    out["bootstrap"] = {"unit": "subject", "resamples": stats.RESAMPLES, "level": stats.LEVEL, "seed": stats.SEED,
+                        "interval": "percentile"}
+    out["per_lighting"] = {str(lt): {k: v for k, v in one(lighting == lt).items() if k != "labels"}
+                           for lt in sorted(set(lighting.tolist()))}
     return out
 
 
@@ -201,6 +227,38 @@ def _split_indices(rows: Sequence[dict[str, Any]], part: Sequence[dict[str, Any]
     return np.array([i for i, r in enumerate(rows) if r["clip_id"] in ids], dtype=np.int64)
 
 
+def _subjects(rows: Sequence[dict[str, Any]]) -> list[str]:
+    return sorted({str(r["subject"]) for r in rows})
+
+
+def protocol_parts(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """The evaluation protocol of ``cfg`` on manifest ``rows``: its name and its parts.
+
+    Each part is ``{"name", "train", "val", "test"}`` (rows). ``folds=0`` (and no ``loso``): one
+    subject split (:func:`subject_split`). Otherwise the subjects are dealt into ``folds`` test
+    folds (:func:`stats.subject_folds`; ``loso``: one per subject), so every subject is tested
+    exactly once and no subject is in two folds; each fold's validation subjects (early stopping)
+    are drawn from its training subjects. The folds depend on ``cfg.seed`` only.
+    """
+    if cfg.loso and cfg.folds:
+        raise ParameterError(f"--loso and --folds {cfg.folds}: choose one (--loso is --folds <number of subjects>)")
+    if not cfg.loso and not cfg.folds:
+        parts = subject_split(rows, cfg.val_fraction, cfg.test_fraction, cfg.seed)
+        return SPLIT, [{"name": "split", **parts}]
+    per_subject = Counter(str(r["subject"]) for r in rows)
+    k = len(per_subject) if cfg.loso else cfg.folds
+    folds = stats.subject_folds(per_subject, k, cfg.seed)
+    parts = []
+    for i, test in enumerate(folds):
+        held_out = set(test)
+        rest = [r for r in rows if str(r["subject"]) not in held_out]
+        inner = subject_split(rest, cfg.val_fraction, 0.0, cfg.seed)
+        parts.append({"name": f"fold{i}", "train": inner["train"], "val": inner["val"],
+                      "test": [r for r in rows if str(r["subject"]) in held_out]})
+    name = "leave-one-subject-out" if k == len(per_subject) else f"{k}-fold subject-grouped cross-validation"
+    return name, parts
+
+
 def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ClassifyConfig = ClassifyConfig(),
                        log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Train a classifier on dataset folder ``data`` into ``run_dir`` and evaluate it on held-out subjects.
@@ -237,80 +295,89 @@ def _train(cfg: ClassifyConfig, data: Path, run_dir: Path, dist: engine.DistInfo
     light = np.array([r["lighting"] for r in rows])
     config: dict[str, Any] = {"task": TASK, "data": str(data), **cfg.to_dict(), "labels": labels, "net": net.to_dict(),
                               "spec": spec.to_dict()}
+    protocol, parts = protocol_parts(cfg, rows)
+    seeds = list(range(cfg.seed, cfg.seed + cfg.seeds))
+    single = len(parts) == 1 and len(seeds) == 1
+    models = [{"dir": "." if single else f"models/{part['name']}-s{s}", "seed": s,
+               "test": _subjects(part["test"]), "val": _subjects(part["val"])} for part in parts for s in seeds]
+    config.update(protocol=protocol, models=models)
     engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES)
+    if dist.is_main:
+        engine.save_config(run_dir, config)
     t_train = time.perf_counter()
-    if not cfg.loso:
-        parts = subject_split(rows, cfg.val_fraction, cfg.test_fraction, cfg.seed)
-        idx = {k: _split_indices(rows, v) for k, v in parts.items()}
-        config["subjects"] = {k: sorted({r["subject"] for r in v}) for k, v in parts.items()}
-        if dist.is_main:
-            engine.save_config(run_dir, config)
-        model, result = _fit_one(cfg, run_dir, x, y, idx["train"], idx["val"], labels, dist, say)
-        train_s = time.perf_counter() - t_train
-        test = predict(model, x[idx["test"]], cfg.input, dist.device)
-        metrics = score(y[idx["test"]], test["logits"].argmax(1), light[idx["test"]], labels)
-        metrics.update(_energy(test, net, cfg.model))
-        train_pred = predict(model, x[idx["train"]], cfg.input, dist.device)["logits"].argmax(1)
-        metrics["train_top1"] = cm.top1(cm.confusion_matrix(y[idx["train"]], train_pred, len(labels)))
-        metrics.update(best_epoch=result["best_epoch"], epochs_run=result["epochs_run"], evaluated_on="test subjects")
-    else:
-        folds = loso_folds(rows)
-        config["subjects"] = {"folds": [f["subject"] for f in folds]}
-        if dist.is_main:
-            engine.save_config(run_dir, config)
-        confs, preds, truth, lights, energies, train_accs = [], [], [], [], [], []
-        for fold in folds:
-            inner = subject_split(fold["train"], cfg.val_fraction, 0.0, cfg.seed)
-            tr, va, te = (_split_indices(rows, inner["train"]), _split_indices(rows, inner["val"]),
-                          _split_indices(rows, fold["test"]))
-            say(f"fold {fold['subject']}: {len(tr)} train, {len(va)} val, {len(te)} test clips")
-            model, _ = _fit_one(cfg, run_dir / "folds" / str(fold["subject"]), x, y, tr, va, labels, dist, say)
-            out = predict(model, x[te], cfg.input, dist.device)
-            p = out["logits"].argmax(1)
-            confs.append(cm.confusion_matrix(y[te], p, len(labels)))
-            preds.append(p)
-            truth.append(y[te])
-            lights.append(light[te])
-            energies.append(out)
-            tp = predict(model, x[tr], cfg.input, dist.device)["logits"].argmax(1)
-            train_accs.append(cm.top1(cm.confusion_matrix(y[tr], tp, len(labels))))
-        train_s = time.perf_counter() - t_train
-        metrics = score(np.concatenate(truth), np.concatenate(preds), np.concatenate(lights), labels)
-        metrics["macro_f1_per_fold_mean"] = cm.summarize_folds(confs, labels)["macro_f1_per_fold_mean"]
-        merged = {k: np.concatenate([e[k] for e in energies]) for k in energies[0] if k != "logits"}
-        metrics.update(_energy(merged, net, cfg.model))
-        metrics.update(train_top1=float(np.mean(train_accs)), folds=len(folds), evaluated_on="leave-one-subject-out")
+    logits = {s: np.zeros((len(rows), len(labels)), np.float32) for s in seeds}
+    activity_sum: dict[str, np.ndarray] = {}
+    n_models = np.zeros(len(rows), np.int64)
+    train_accs, best_epochs, epochs_run = [], [], []
+    for part, entry in zip([p for p in parts for _ in seeds], models):
+        tr, va, te = (_split_indices(rows, part[k]) for k in ("train", "val", "test"))
+        say(f"{entry['dir']}: {len(tr)} train, {len(va)} validation, {len(te)} test clips")
+        model, result = _fit_one(replace(cfg, seed=entry["seed"]), run_dir / entry["dir"], x, y, tr, va, labels, dist, say)
+        out = predict(model, x[te], cfg.input, dist.device)
+        logits[entry["seed"]][te] += out["logits"]
+        n_models[te] += 1
+        for key in ("rate", "synops"):
+            if key in out:
+                activity_sum.setdefault(key, np.zeros((len(rows),) + out[key].shape[1:]))[te] += out[key]
+        train_pred = predict(model, x[tr], cfg.input, dist.device)["logits"].argmax(1)
+        train_accs.append(cm.top1(cm.confusion_matrix(y[tr], train_pred, len(labels))))
+        best_epochs.append(result["best_epoch"])
+        epochs_run.append(result["epochs_run"])
+    train_s = time.perf_counter() - t_train
+    tested = np.flatnonzero(n_models)
+    mean_logits = sum(logits.values())[tested] / n_models[tested, None]
+    pred = mean_logits.argmax(1)
+    subjects = np.array([str(r["subject"]) for r in rows])
+    metrics = score(y[tested], pred, light[tested], subjects[tested], labels)
+    metrics.update(_energy({k: v[tested] / n_models[tested].reshape((-1,) + (1,) * (v.ndim - 1))
+                            for k, v in activity_sum.items()}, net, cfg.model))
+    if len(seeds) > 1:
+        per_seed = [cm.top1(cm.confusion_matrix(y[tested], logits[s][tested].argmax(1), len(labels))) for s in seeds]
+        metrics["top1_per_seed"] = per_seed
+    metrics.update(protocol=protocol, folds=len(parts), seeds=seeds, evaluated_on=_evaluated_on(protocol, len(seeds)),
+                   train_top1=float(np.mean(train_accs)), best_epoch=best_epochs, epochs_run=epochs_run)
     metrics.update(per_sensor={spec.camera: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}},
                    train_seconds=train_s, preprocess_seconds=prep_s, data=str(data), world_size=dist.world_size)
     if dist.is_main:
+        write_predictions(run_dir, [rows[i] for i in tested], [labels[p] for p in pred])
         engine.write_metrics(run_dir, metrics)
-        say(f"held-out: top-1 {metrics['top1']:.3f}  macro-F1 {metrics['macro_f1']:.3f}  UAR {metrics['uar']:.3f}  "
-            f"UF1 {metrics['uf1']:.3f}  (train top-1 {metrics['train_top1']:.3f}, {train_s:.0f} s)")
+        ci = metrics["ci"]
+        say(f"{metrics['evaluated_on']}: {metrics['n']} clips of {metrics['n_subjects']} subjects: "
+            f"top-1 {metrics['top1']:.3f} [{ci['top1'][0]:.3f}, {ci['top1'][1]:.3f}]  "
+            f"UF1 {metrics['uf1']:.3f} [{ci['uf1'][0]:.3f}, {ci['uf1'][1]:.3f}]  "
+            f"UAR {metrics['uar']:.3f} [{ci['uar'][0]:.3f}, {ci['uar'][1]:.3f}]  "
+            f"(train top-1 {metrics['train_top1']:.3f}, {train_s:.0f} s)")
     engine.barrier(dist)
     return metrics
+
+
+def _evaluated_on(protocol: str, n_seeds: int) -> str:
+    held_out = "test subjects" if protocol == SPLIT else f"every subject, {protocol}"
+    return held_out + (f" (mean logits of {n_seeds} training seeds)" if n_seeds > 1 else "")
 
 
 # --------------------------------------------------------------------------- evaluation of a run
 
 
-def _load_models(run_dir: Path, cfg: ClassifyConfig, config: dict[str, Any], device: torch.device) -> dict[str, nn.Module]:
+def _load_models(run_dir: Path, cfg: ClassifyConfig, config: dict[str, Any], device: torch.device) -> list[tuple[dict[str, Any], nn.Module]]:
     net = NetConfig(**config["net"])
-    dirs = {"": run_dir} if not cfg.loso else {s: run_dir / "folds" / str(s) for s in config["subjects"]["folds"]}
-    models = {}
-    for key, d in dirs.items():
+    models = []
+    for entry in config["models"]:
         model = build(cfg.model, net).to(device)
-        engine.load_model_state(d, model)
-        models[key] = model.eval()
+        engine.load_model_state(run_dir / entry["dir"], model)
+        models.append((entry, model.eval()))
     return models
 
 
 def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str | Path | None = None, *,
                  cross_sensor: bool = True) -> dict[str, Any]:
-    """Evaluate the trained run ``run_dir`` on dataset folder ``data``; write ``metrics.json``.
+    """Evaluate the trained run ``run_dir`` on dataset folder ``data``; write ``metrics.json`` and ``predictions.csv``.
 
-    ``data`` defaults to the run's own dataset; the file goes to ``out`` when given, else into
-    ``run_dir``. ``cross_sensor`` also scores an event model on the other sensor's events. A
-    dataset with a class the model does not know raises :class:`DatasetError`.
+    ``data`` defaults to the run's own dataset; the files go to ``out`` when given, else into
+    ``run_dir``. On the run's own dataset each clip is scored by the models that did not see its
+    subject (the protocol's test folds); on any other folder by the mean logits of every model.
+    ``cross_sensor`` also scores an event model on the other sensor's events. A dataset with a
+    class the model does not know raises :class:`DatasetError`.
     """
     run_dir = Path(run_dir)
     config = engine.load_config(run_dir)
@@ -324,20 +391,14 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     rows = list(ds.rows)
     y = _targets(rows, labels, ds.root)
     models = _load_models(run_dir, cfg, config, device)
-    same = data == Path(config["data"]).resolve()
-    if same and not cfg.loso:
-        test = set(config["subjects"]["test"])
-        keep = [i for i, r in enumerate(rows) if r["subject"] in test]
-        assign = {i: "" for i in keep}
-        where_ = "test subjects of the training dataset"
-    elif same:
-        keep = [i for i, r in enumerate(rows) if str(r["subject"]) in models]
-        assign = {i: str(rows[i]["subject"]) for i in keep}
-        where_ = "leave-one-subject-out (each fold's left-out subject)"
+    if data == Path(config["data"]).resolve():
+        scorers = {i: [j for j, (entry, _) in enumerate(models) if str(r["subject"]) in entry["test"]]
+                   for i, r in enumerate(rows)}
+        where_ = _evaluated_on(config["protocol"], len({entry["seed"] for entry, _ in models}))
     else:
-        keep = list(range(len(rows)))
-        assign = {i: None for i in keep}  # None: average every model
-        where_ = "all clips" + (" (mean logits of the fold models)" if cfg.loso else "")
+        scorers = {i: list(range(len(models))) for i in range(len(rows))}
+        where_ = "all clips" + (f" (mean logits of {len(models)} models)" if len(models) > 1 else "")
+    keep = [i for i in range(len(rows)) if scorers[i]]
     if not keep:
         raise DatasetError(where(ds.root, "no clips to evaluate"))
     sel = [rows[i] for i in keep]
@@ -346,24 +407,19 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
 
     def run_on(spec: InputSpec) -> dict[str, np.ndarray]:
         x = load_inputs(paths, spec)
-        outs: dict[str, dict[str, np.ndarray]] = {k: predict(m, x, cfg.input, device) for k, m in models.items()}
-        logits = np.zeros((len(keep), len(labels)), np.float32)
+        outs = [predict(m, x, cfg.input, device) for _, m in models]
         res: dict[str, np.ndarray] = {}
-        for j, i in enumerate(keep):
-            keys = list(models) if assign[i] is None else [assign[i]]
-            logits[j] = np.mean([outs[k]["logits"][j] for k in keys], axis=0)
-        res["logits"] = logits
-        first = next(iter(outs.values()))
-        if "rate" in first:
-            res["rate"] = np.mean([o["rate"] for o in outs.values()], axis=0)
-            res["synops"] = np.mean([o["synops"] for o in outs.values()], axis=0)
+        for key in outs[0]:
+            res[key] = np.stack([np.mean([outs[j][key][n] for j in scorers[i]], axis=0) for n, i in enumerate(keep)])
         return res
 
     spec = input_spec(cfg)
     yt = y[keep]
     light = [r["lighting"] for r in sel]
+    subjects = [str(r["subject"]) for r in sel]
     main = run_on(spec)
-    metrics = score(yt, main["logits"].argmax(1), light, labels)
+    pred = main["logits"].argmax(1)
+    metrics = score(yt, pred, light, subjects, labels)
     metrics.update(_energy(main, net, cfg.model))
     name = spec.camera
     metrics["per_sensor"] = {name: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}}
@@ -375,12 +431,93 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
                 res = run_on(replace(spec, sensor=other))
             except EvfaceError:  # the other sensor (or its face box) is absent from these clips
                 continue
-            s = score(yt, res["logits"].argmax(1), light, labels)
+            s = score(yt, res["logits"].argmax(1), light, subjects, labels)
             metrics["per_sensor"][other] = {**{k: s[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")},
                                             "note": f"model trained on {spec.sensor}"}
     metrics.update(evaluated_on=where_, data=str(data), run=str(run_dir.resolve()))
-    engine.write_metrics(Path(out) if out is not None else run_dir, metrics)
+    target = Path(out) if out is not None else run_dir
+    write_predictions(target, sel, [labels[p] for p in pred])
+    engine.write_metrics(target, metrics)
     return metrics
+
+
+# --------------------------------------------------------------------------- predictions and paired comparison
+
+
+def write_predictions(out_dir: str | Path, rows: Sequence[dict[str, Any]], predictions: Sequence[str]) -> Path:
+    """Write ``OUT/predictions.csv``: one line per scored clip (:data:`PREDICTION_COLUMNS`), atomically."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(PREDICTION_COLUMNS)
+    for row, pred in zip(rows, predictions, strict=True):
+        writer.writerow([row["clip_id"], row["subject"], row["lighting"], row["label"], pred])
+    path = Path(out_dir) / PREDICTIONS
+    atomic_write_text(path, buf.getvalue())
+    return path
+
+
+def read_predictions(run_dir: str | Path) -> list[dict[str, str]]:
+    """The rows of ``RUN/predictions.csv`` (a :class:`DatasetError` naming the file when it is absent)."""
+    path = Path(run_dir) / PREDICTIONS
+    if not path.is_file():
+        raise DatasetError(where(path, "no predictions of a classification run here (train or evaluate the run "
+                                       "with this version of evface: evface eval RUN)"))
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        if tuple(reader.fieldnames or ()) != PREDICTION_COLUMNS:
+            raise FormatError(where(path, f"columns {reader.fieldnames}, expected {list(PREDICTION_COLUMNS)}"))
+        rows = list(reader)
+    if len({r["clip_id"] for r in rows}) != len(rows):
+        raise FormatError(where(path, "a clip_id appears twice"))
+    return rows
+
+
+def _paired(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, subjects: np.ndarray, n_classes: int,
+            names: tuple[str, str]) -> dict[str, Any]:
+    diffs = stats.paired_bootstrap(y, pa, pb, subjects, n_classes)
+    for d in diffs.values():
+        d["verdict"] = stats.describe_difference(*names, d["ci"])
+    a_only, b_only = int(np.sum((pa == y) & (pb != y))), int(np.sum((pa != y) & (pb == y)))
+    return {"n": len(y), "n_subjects": len(set(subjects.tolist())), "metrics": diffs,
+            "mcnemar": {"a_only": a_only, "b_only": b_only, "p": stats.mcnemar_exact(a_only, b_only)}}
+
+
+def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The paired difference A - B of two classification runs on the same clips, overall and per lighting.
+
+    Reads both runs' ``predictions.csv``; the clips (id, subject, lighting, label) must be the
+    same, else a :class:`DatasetError` says how they differ. For top-1, UF1 and UAR: both values,
+    the difference, its 95 % subject-cluster bootstrap interval (:func:`stats.paired_bootstrap`)
+    and a verdict that names a winner only when the interval excludes 0; and the exact McNemar
+    test on the clips one run got right and the other wrong.
+    """
+    names = names or (Path(run_a).name, Path(run_b).name)
+    a, b = read_predictions(run_a), read_predictions(run_b)
+    by_a, by_b = {r["clip_id"]: r for r in a}, {r["clip_id"]: r for r in b}
+    only_a, only_b = sorted(set(by_a) - set(by_b)), sorted(set(by_b) - set(by_a))
+    if only_a or only_b:
+        example = (only_a or only_b)[0]
+        raise DatasetError(where(Path(run_b) / PREDICTIONS, f"its clips differ from those of {run_a} ({len(only_a)} only "
+                                 f"there, {len(only_b)} only here, e.g. {example}); compare runs scored on the same clips"))
+    for cid, ra in by_a.items():
+        rb = by_b[cid]
+        for key in ("subject", "lighting", "label"):
+            if ra[key] != rb[key]:
+                raise DatasetError(where(Path(run_b) / PREDICTIONS, f"clip {cid} has {key} {rb[key]!r} here but "
+                                         f"{ra[key]!r} in {run_a}: the runs used different datasets"))
+    ids = sorted(by_a)
+    classes = sorted({by_a[c]["label"] for c in ids} | {by_a[c]["prediction"] for c in ids} | {by_b[c]["prediction"] for c in ids})
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.array([index[by_a[c]["label"]] for c in ids])
+    pa = np.array([index[by_a[c]["prediction"]] for c in ids])
+    pb = np.array([index[by_b[c]["prediction"]] for c in ids])
+    subjects = np.array([by_a[c]["subject"] for c in ids])
+    lighting = np.array([by_a[c]["lighting"] for c in ids])
+    out = {"a": names[0], "b": names[1], "run_a": str(run_a), "run_b": str(run_b),
+           **_paired(y, pa, pb, subjects, len(classes), names)}
+    out["per_lighting"] = {lt: _paired(y[m], pa[m], pb[m], subjects[m], len(classes), names)
+                           for lt in sorted(set(lighting.tolist())) for m in [lighting == lt]}
+    return out
 
 
 # --------------------------------------------------------------------------- benchmark

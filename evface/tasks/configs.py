@@ -66,7 +66,10 @@ class ClassifyConfig(TaskConfig):
     oracle_apex: bool = setting(False, "rgb-flow / events-apex: take the apex from the annotation, not from the data.")
     val_fraction: float = setting(0.15, "Share of the subjects held out for validation (early stopping).")
     test_fraction: float = setting(0.15, "Share of the subjects held out for the test.")
-    loso: bool = setting(False, "Leave-one-subject-out cross-validation instead of one split.")
+    folds: int = setting(0, "Subject-grouped cross-validation: K test folds, every subject tested once, no subject in "
+                            "two folds (0 = one train/validation/test split by subject).")
+    loso: bool = setting(False, "Leave-one-subject-out cross-validation (--folds <number of subjects>).")
+    seeds: int = setting(1, "Training seeds per fold (seed, seed+1, ...); a clip's prediction is their mean logits.")
     balanced: bool = setting(True, "Class-balanced sampling.")
     augment: bool = setting(True, "Flips, shifts, event drop and noise.")
     max_shift: float = setting(0.0625, "Largest random shift, as a fraction of the crop (0 = none).")

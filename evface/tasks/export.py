@@ -1,7 +1,7 @@
 """Export a classification run's spiking network to NIR (``evface export-nir RUN OUT``).
 
-The run folder gives the network (``config.json``'s ``net``) and its weights (``best.pt``; for a
-leave-one-subject-out run, those of the first fold); :func:`evface.models.export_nir.export`
+The run folder gives the network (``config.json``'s ``net``) and its weights (``best.pt`` of the
+first of its ``models``: for a cross-validated run, the first fold's); :func:`evface.models.export_nir.export`
 writes the graph.
 """
 
@@ -22,6 +22,6 @@ def export_run(run_dir: str | Path, out: str | Path) -> Path:
         raise ParameterError(f"{run_dir} is not a spiking classification run (task {config.get('task')!r}, "
                              f"model {config.get('model')!r})")
     model = SpikingCNN(NetConfig(**config["net"]))
-    ckpt_dir = Path(run_dir) if not config.get("loso") else Path(run_dir) / "folds" / str(config["subjects"]["folds"][0])
-    engine.load_model_state(ckpt_dir, model)
+    models = config.get("models") or [{"dir": "."}]  # a run without a list of models holds one, in RUN/
+    engine.load_model_state(Path(run_dir) / models[0]["dir"], model)
     return export(model, out)

@@ -1,0 +1,50 @@
+"""``evface compare RUN_A RUN_B``: the paired difference of two classification runs on the same clips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from evface.io.dataset import atomic_write_text
+
+NAMES = {"top1": "top-1", "uf1": "UF1", "uar": "UAR"}
+
+
+def format_comparison(res: dict[str, Any]) -> str:
+    """The comparison of :func:`evface.tasks.classify.compare_runs` as a plain-text table."""
+    a, b = res["a"], res["b"]
+    lines = [f"A = {a}, B = {b}: {res['n']} clips of {res['n_subjects']} subjects, paired; "
+             "95 % intervals from a subject-cluster bootstrap",
+             f"{'':10}{'metric':8}{'A':>8}{'B':>8}{'A - B':>9}  {'95 % interval':18}verdict"]
+    groups = [("all", res)] + list(res["per_lighting"].items())
+    for group, part in groups:
+        for key, d in part["metrics"].items():
+            if group != "all" and key != "top1":
+                continue
+            lo, hi = d["ci"]
+            lines.append(f"{group:10}{NAMES[key]:8}{d['a']:8.3f}{d['b']:8.3f}{d['diff']:+9.3f}  "
+                         f"[{lo:+.3f}, {hi:+.3f}]  {d['verdict']}")
+    mc = res["mcnemar"]
+    lines.append(f"exact McNemar: {mc['a_only']} clips right only in {a}, {mc['b_only']} only in {b}, p = {mc['p']:.3g}")
+    return "\n".join(lines)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``evface compare`` to ``app``."""
+
+    @app.command("compare")
+    def compare(
+        run_a: Path = typer.Argument(..., help="A classification run (holds predictions.csv)."),
+        run_b: Path = typer.Argument(..., help="Another run scored on the same clips."),
+        out: Path = typer.Option(None, "--out", help="Also write the comparison as JSON to this file."),
+    ) -> None:
+        """Paired difference A - B (top-1, UF1, UAR) with subject-bootstrap intervals and an exact McNemar test."""
+        from evface.tasks.classify import compare_runs  # lazy: keeps torch out of `evface --help`
+
+        res = compare_runs(run_a, run_b)
+        print(format_comparison(res))
+        if out is not None:
+            atomic_write_text(out, json.dumps(res, indent=2))

@@ -1,0 +1,159 @@
+"""Subject-level statistics of a classification protocol: folds, bootstrap intervals, a paired test.
+
+Clips of one subject are not independent (one face, one set of habits the model gets right or
+wrong), so every resampling here draws **subjects**, never clips: :func:`subject_folds` puts each
+subject in exactly one test fold; :func:`bootstrap_interval` and :func:`paired_bootstrap`
+resample subjects with replacement (a subject-cluster bootstrap) and recompute top-1, UF1 and UAR
+(:mod:`evface.tasks.class_metrics`) from the pooled confusion matrix of each resample; intervals
+are the 2.5th and 97.5th percentiles (percentile bootstrap, a fixed seed: the same predictions
+give the same interval). :func:`mcnemar_exact` is the exact McNemar test of two classifiers on
+the same clips (a two-sided binomial test on the discordant pairs).
+
+Examples
+--------
+>>> subject_folds({"s0": 21, "s1": 21, "s2": 21, "s3": 21, "s4": 21}, k=2, seed=0)
+[['s1', 's2', 's3'], ['s0', 's4']]
+>>> mcnemar_exact(1, 6)  # 7 discordant clips, 1 vs 6: 2 * P(X <= 1), X ~ Bin(7, 1/2) = 16/128
+0.125
+>>> describe_difference("events-hd", "rgb", (-0.03, 0.12))
+'no detectable difference'
+>>> describe_difference("events-hd", "rgb", (0.02, 0.12))
+'events-hd higher'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from math import comb
+
+import numpy as np
+
+from evface.errors import ParameterError
+from evface.tasks import class_metrics as cm
+
+METRICS = ("top1", "uf1", "uar")
+"""The metrics that get intervals: top-1 and the MEGC metrics UF1 and UAR."""
+RESAMPLES = 2000
+LEVEL = 0.95
+SEED = 0
+
+
+def subject_folds(clips_per_subject: Mapping[str, int], k: int, seed: int = 0) -> list[list[str]]:
+    """Split subjects into ``k`` test folds: every subject in exactly one, clip counts balanced.
+
+    Subjects are shuffled with ``seed``, ordered by clip count (most first; ties keep the
+    shuffled order) and each is given to the fold with the fewest clips so far (the lowest
+    index on a tie). ``k`` equal to the number of subjects is leave-one-subject-out. Each fold's
+    subjects are sorted.
+    """
+    subjects = sorted(clips_per_subject)
+    if not 2 <= k <= len(subjects):
+        raise ParameterError(f"--folds {k}: needs 2 <= folds <= the number of subjects ({len(subjects)})")
+    shuffled = [subjects[i] for i in np.random.default_rng(seed).permutation(len(subjects))]
+    order = sorted(shuffled, key=lambda s: -clips_per_subject[s])
+    folds: list[list[str]] = [[] for _ in range(k)]
+    load = [0] * k
+    for s in order:
+        i = int(np.argmin(load))
+        folds[i].append(s)
+        load[i] += clips_per_subject[s]
+    return [sorted(f) for f in folds]
+
+
+def _subject_matrices(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_classes: int) -> np.ndarray:
+    """(S, C, C) confusion matrix of each distinct group (sorted)."""
+    _, g = np.unique(groups, return_inverse=True)
+    n_groups = int(g.max()) + 1 if g.size else 0
+    flat = np.bincount((g * n_classes + y_true) * n_classes + y_pred, minlength=n_groups * n_classes * n_classes)
+    return flat.reshape(n_groups, n_classes, n_classes).astype(np.float64)
+
+
+def _resample_counts(n_groups: int, resamples: int, seed: int) -> np.ndarray:
+    """(resamples, S): how often each group is drawn in each resample of S draws with replacement."""
+    draws = np.random.default_rng(seed).integers(0, n_groups, size=(resamples, n_groups))
+    flat = (np.arange(resamples)[:, None] * n_groups + draws).ravel()
+    return np.bincount(flat, minlength=resamples * n_groups).reshape(resamples, n_groups).astype(np.float64)
+
+
+def _metric_stack(matrices: np.ndarray) -> dict[str, np.ndarray]:
+    return {"top1": cm.top1(matrices), "uf1": cm.uf1(matrices), "uar": cm.uar(matrices)}
+
+
+def _percentiles(values: np.ndarray, level: float) -> list[float]:
+    lo, hi = np.nanpercentile(values, [50 * (1 - level), 50 * (1 + level)])
+    return [float(lo), float(hi)]
+
+
+def _check(y_true: Sequence[int], y_pred: Sequence[int], groups: Sequence[str]) -> tuple[np.ndarray, ...]:
+    t, p, g = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64), np.asarray(groups)
+    if not t.shape == p.shape == g.shape:
+        raise ParameterError(f"{t.size} labels, {p.size} predictions and {g.size} subjects: one of each per clip")
+    if t.size == 0:
+        raise ParameterError("no clips to resample")
+    return t, p, g
+
+
+def bootstrap_interval(
+    y_true: Sequence[int], y_pred: Sequence[int], subjects: Sequence[str], n_classes: int, *,
+    resamples: int = RESAMPLES, level: float = LEVEL, seed: int = SEED,
+) -> dict[str, list[float]]:
+    """Subject-cluster bootstrap intervals ``{metric: [low, high]}`` of top-1, UF1 and UAR.
+
+    Each resample draws as many subjects as there are, with replacement, and pools all the
+    clips of the drawn subjects (a subject drawn twice counts twice).
+    """
+    t, p, g = _check(y_true, y_pred, subjects)
+    per_subject = _subject_matrices(t, p, g, n_classes)
+    counts = _resample_counts(len(per_subject), resamples, seed)
+    boot = np.tensordot(counts, per_subject, axes=1)
+    return {name: _percentiles(v, level) for name, v in _metric_stack(boot).items()}
+
+
+def paired_bootstrap(
+    y_true: Sequence[int], pred_a: Sequence[int], pred_b: Sequence[int], subjects: Sequence[str], n_classes: int, *,
+    resamples: int = RESAMPLES, level: float = LEVEL, seed: int = SEED,
+) -> dict[str, dict[str, float | list[float]]]:
+    """The difference A - B of top-1, UF1 and UAR on the same clips, with a subject-cluster interval.
+
+    Both classifiers are scored on the same resampled subjects in every resample, so the
+    interval is that of the paired difference. Returns ``{metric: {"a", "b", "diff", "ci"}}``.
+    """
+    t, pa, g = _check(y_true, pred_a, subjects)
+    _, pb, _ = _check(y_true, pred_b, subjects)
+    mats_a = _subject_matrices(t, pa, g, n_classes)
+    mats_b = _subject_matrices(t, pb, g, n_classes)
+    counts = _resample_counts(len(mats_a), resamples, seed)
+    boot_a = _metric_stack(np.tensordot(counts, mats_a, axes=1))
+    boot_b = _metric_stack(np.tensordot(counts, mats_b, axes=1))
+    whole_a, whole_b = _metric_stack(mats_a.sum(axis=0)), _metric_stack(mats_b.sum(axis=0))
+    return {
+        name: {"a": float(whole_a[name]), "b": float(whole_b[name]), "diff": float(whole_a[name] - whole_b[name]),
+               "ci": _percentiles(boot_a[name] - boot_b[name], level)}
+        for name in METRICS
+    }
+
+
+def mcnemar_exact(a_only: int, b_only: int) -> float:
+    """Two-sided exact McNemar p-value from the discordant pairs.
+
+    ``a_only``: clips A got right and B wrong; ``b_only``: the reverse. Under the null both are
+    equally likely, so the smaller count is Binomial(a_only + b_only, 1/2):
+    ``p = min(1, 2 P(X <= min(a_only, b_only)))`` (1 when there is no discordant clip).
+    """
+    if a_only < 0 or b_only < 0:
+        raise ParameterError(f"discordant counts must be >= 0, got {a_only} and {b_only}")
+    n = a_only + b_only
+    if n == 0:
+        return 1.0
+    tail = sum(comb(n, i) for i in range(min(a_only, b_only) + 1))
+    return min(1.0, 2 * tail / 2**n)
+
+
+def describe_difference(name_a: str, name_b: str, ci: Sequence[float]) -> str:
+    """How the difference A - B with interval ``ci`` is worded: a direction only when ``ci`` excludes 0."""
+    lo, hi = ci
+    if lo > 0:
+        return f"{name_a} higher"
+    if hi < 0:
+        return f"{name_b} higher"
+    return "no detectable difference"
