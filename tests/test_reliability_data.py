@@ -81,13 +81,11 @@ def test_disk_full_during_a_clip_write_leaves_no_partial_file_and_resumes(tmp_pa
     out = tmp_path / "ds"
     args = ["synth", str(out), "--preset", "tiny", "--subjects", "1", "--classes", "AU4", "--lighting", "bright,dim"]
     real = clip_io._write_frames
-    calls = []
 
-    def fill_the_disk_on_the_second_clip(*a, **k):
-        calls.append(1)
-        if len(calls) == 2:  # the clip's .tmp holds its events by now
+    def fill_the_disk_on_the_second_clip(group, *a, **k):
+        if group.file.attrs["lighting"] == "dim":  # the second clip; its .tmp holds its events by now
             _enospc()
-        return real(*a, **k)
+        return real(group, *a, **k)
 
     monkeypatch.setattr(clip_io, "_write_frames", fill_the_disk_on_the_second_clip)
     assert main(args) == 2
