@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("run")
     def run(
-        preset: str = typer.Option("quick", "--preset", help="quick (minutes on 2 cores) or paper (larger)."),
+        preset: str = typer.Option("quick", "--preset", help="quick (make run: <= 15 min on 2 cores), full (24 subjects, the docs' figures) or paper (larger)."),
         data: Path = typer.Option(None, "--data", help="Use this dataset folder instead of building the synthetic one."),
         out: Path = typer.Option(Path("runs/quick"), "--out", help="Output folder; a second run skips finished stages."),
         seed: int = typer.Option(0, "--seed", help="Seed of the dataset and of every training run."),

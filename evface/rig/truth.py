@@ -1,8 +1,8 @@
 """Truth frames: the clean scene luminance each event sensor saw, stored compactly.
 
 The rig keeps, at ``truth_rate_hz``, the lux image an event sensor was fed (before any camera
-noise). Stored as float32 with a shortened mantissa (:func:`round_mantissa`), so that lzf +
-shuffle compression finds two all-zero byte planes.
+noise). Stored as float32 with a shortened mantissa (:func:`round_mantissa`), so that the
+shuffle filter gives the compressor two all-zero byte planes.
 """
 
 from __future__ import annotations
