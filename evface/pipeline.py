@@ -41,8 +41,10 @@ STAGE_DONE = "stage.json"
 PRESETS: dict[str, dict[str, Any]] = {
     # The dataset preset of the same name (evface.datasets.synth.PRESETS) and the training budgets.
     # quick: sized so that ``make run`` finishes within 15 minutes on 2 cores: 12 subjects, 3 folds
-    # (each model trains on 7 subjects), 20 epochs; reconstruction 2 epochs.
+    # (each model trains on 7 subjects), 20 epochs, five arms (``arms``; the others run in full);
+    # reconstruction 2 epochs.
     "quick": {"classify_folds": 3, "classify_epochs": 20, "classify_patience": 8,
+              "arms": ("events-hd", "events-lr", "rgb", "rgb-lr", "rgb-flow"),
               "reconstruct_epochs": 2, "reconstruct_patience": 2},
     # full: the same protocol and rig on 24 subjects, for the figures in docs/.
     "full": {"classify_folds": 6, "classify_epochs": 60, "classify_patience": 20,
@@ -96,7 +98,7 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0) -> tuple[
     if data_dir is None:
         data_dir = out / "data"
         stages.append(Stage("synth", "synth", {"preset": preset, "seed": seed, "out": str(data_dir)}))
-    for name, arm in CLASSIFY_ARMS:
+    for name, arm in [(name, arm) for name, arm in CLASSIFY_ARMS if name in budget.get("arms", (name,))]:
         stages.append(Stage(name, "classify", {"data": str(data_dir), "seed": seed, "folds": budget["classify_folds"],
                                                "epochs": budget["classify_epochs"], "patience": budget["classify_patience"],
                                                **arm}))

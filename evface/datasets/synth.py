@@ -78,7 +78,7 @@ PRESETS: dict[str, SynthPreset] = {
         rig=RigParams(lr_face_px=32.0, scene_rate_hz=200.0, truth_rate_hz=200.0, rgb_size=(160, 120)),
     ),
     "quick": SynthPreset(
-        "quick", n_subjects=12, n_classes=None, lightings=("bright", "dim", "flicker"), repetitions=1,
+        "quick", n_subjects=12, n_classes=None, lightings=("dim", "flicker"), repetitions=1,
         timeline=TimelineParams(duration_us=700_000, margin_us=60_000, total_us_range=(250_000, 480_000)),
         rig=RigParams(lr_face_px=64.0, hd_roi_margin=0.05, scene_rate_hz=200.0, truth_rate_hz=200.0,
                       rgb_size=(320, 240)),

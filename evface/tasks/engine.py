@@ -68,6 +68,7 @@ import torch
 from torch import nn
 
 from evface.errors import FormatError, ParameterError, where
+from evface.io.dataset import atomic_write_text
 
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
@@ -365,15 +366,7 @@ def _json_default(value: Any) -> Any:
 def write_json(path: str | Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON, atomically (numpy scalars and arrays are converted)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(obj, indent=2, default=_json_default) + "\n"
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
     return path
 
 
