@@ -262,15 +262,19 @@ def scan_events(t, x, y, p, previous_t):
         xmax = max(xmax, x[i])
         ymax = max(ymax, y[i])
         bad_p += p[i] * p[i] != 1
-    bad = -1
-    if unsorted:
-        last = previous_t
-        for i in range(n):
-            if t[i] < last:
-                bad = i
-                break
-            last = t[i]
+    bad = _first_unsorted(t, previous_t) if unsorted else -1
     return bad, (t[0] if n else 0), np.int64(xmax), np.int64(ymax), bad_p
+
+
+@njit(cache=True)
+def _first_unsorted(t, previous_t):
+    """Index of the first time earlier than its predecessor (``previous_t`` before ``t[0]``), or -1."""
+    last = previous_t
+    for i in range(t.shape[0]):
+        if t[i] < last:
+            return i
+        last = t[i]
+    return -1
 
 
 @njit(cache=True)
@@ -303,14 +307,7 @@ def fix_faery_packet(t, x, y, p, previous_t, height, flip_y):
         if flip_y:
             y[i] = top - yi
         p[i] = 2 * p[i] - 1
-    bad = -1
-    if unsorted:
-        last = previous_t
-        for i in range(n):
-            if t[i] < last:
-                bad = i
-                break
-            last = t[i]
+    bad = _first_unsorted(t, previous_t) if unsorted else -1
     return bad, (t[0] if n else 0), np.int64(xmax), np.int64(ymax)
 
 
