@@ -40,6 +40,9 @@ STAGE_DONE = "stage.json"
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The dataset preset of the same name (evface.datasets.synth.PRESETS) and the training budgets.
+    # tiny: the smallest run through every kind of stage, for tests (3 subjects, 1 epoch); its figures mean nothing.
+    "tiny": {"classify_folds": 3, "classify_epochs": 1, "classify_patience": 1, "arms": ("events-hd", "events-lr", "rgb"),
+             "reconstruct_epochs": 1, "reconstruct_patience": 1},
     # quick: sized so that ``make run`` finishes within 15 minutes on 2 cores: 12 subjects, 3 folds
     # (each model trains on 7 subjects), 20 epochs, five arms (``arms``; the others run in full);
     # reconstruction 2 epochs.
