@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import multiprocessing as mp
+import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -154,6 +155,13 @@ def connect(address: str) -> tuple[Any, bool]:
         raise ParameterError("--ray needs Ray: pip install 'evface[ray]' (or run without --ray)") from None
     if ray.is_initialized():
         return ray, False
+    if address != "auto":  # ray.init keeps retrying an address where nothing listens
+        host, _, port = address.rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=10).close()
+        except (OSError, ValueError) as exc:
+            raise ParameterError(f"--ray {address}: no Ray head node answers there ({exc}); give the HOST:PORT that "
+                                 "'ray start --head' printed, or --ray auto on a node of the cluster") from None
     try:
         ray.init(address=address, logging_level="warning", log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:

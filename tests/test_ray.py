@@ -120,6 +120,7 @@ def test_synth_on_ray_writes_the_local_bytes_and_survives_a_killed_worker(cluste
         assert remote[name] == local[name], name
 
 
+@pytest.mark.slow
 def test_run_on_ray_gives_the_local_metrics(cluster, tmp_path):
     data = tmp_path / "data"
     assert main(["synth", str(data), "--preset", "tiny", "--lighting", "dim"]) == 0
