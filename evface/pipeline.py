@@ -216,7 +216,8 @@ def run_pipeline(
     by_name = {s.name: s for s in training}
     for job in work:
         log(f"{job.name}: queued")
-    executor.run(work, lambda job, wall_s: finish(by_name[job.name], wall_s))
+    if work:
+        executor.run(work, lambda job, wall_s: finish(by_name[job.name], wall_s))
     record = {"preset": preset, "data": str(data.resolve()), "config": {"preset": preset, "seed": seed, **PRESETS[preset]},
               "stages": [{"name": s.name, "task": s.task, "dir": s.dirname, "seconds": seconds[s.name]} for s in stages]}
     atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2, sort_keys=True))
