@@ -21,6 +21,7 @@ ray = pytest.importorskip("ray")  # the ray extra (in the test extra); absent on
 from evface.cli import main  # noqa: E402
 from evface.executor import Job, JobFailedError, RayCluster  # noqa: E402
 
+pytestmark = pytest.mark.xdist_group("ray")  # with --dist loadgroup, one cluster serves every test here
 REPO = Path(__file__).parents[1]
 RAY = str(Path(sys.executable).with_name("ray"))
 TINY = ["--preset", "tiny", "--seed", "0", "--subjects", "2", "--classes", "AU4", "--lighting", "bright,dim"]
