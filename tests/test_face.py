@@ -367,3 +367,39 @@ def test_windows_starting_inside_the_moving_parts_are_exact():
         for y0 in range(0, 240, 19):
             w, h = min(70, 256 - x0), min(60, 240 - y0)
             assert np.array_equal(_GLASSES.render(aus, pose, window=(x0, y0, w, h)), full[y0 : y0 + h, x0 : x0 + w])
+
+
+def test_one_sided_au14_moves_only_the_subjects_side():
+    r = FaceRenderer(procedural_identity(3), (200, 200))
+    n = r.landmarks({})["mouth"]
+    left = r.landmarks({"L14": 1.0})["mouth"] - n  # the subject's left: the image-right corner (index 1)
+    both = r.landmarks({14: 1.0})["mouth"] - n
+    assert np.hypot(*left[1]) == pytest.approx(np.hypot(*both[1]), rel=0.1)
+    assert np.hypot(*left[0]) < 0.1 * np.hypot(*both[0])
+    img, neutral = r.render({"L14": 1.0}), r.render({})
+    diff = np.abs(img - neutral).sum(axis=2)
+    assert diff[:, 100:].sum() > 10 * diff[:, :100].sum()
+    with pytest.raises(ParameterError):
+        check_aus({"L4": 0.5})
+
+
+def test_gaze_moves_the_iris_inside_the_eye():
+    r = FaceRenderer(procedural_identity(1), (320, 320))
+    lm = r.landmarks({})
+    c = lm["iris_l"][0]
+    fw = r.face_width_px
+    f = _mean_flow(r.render({}), r.render({61: 0.5}), (c[0] - 0.03 * fw, c[1] - 0.02 * fw, c[0] + 0.03 * fw, c[1] + 0.02 * fw))
+    assert f[0] > 0.5 and abs(f[1]) < 0.5 * f[0]
+    far = r.render({61: 1.0}) - r.render({})
+    brow = lm["brow_l"][2]
+    assert np.abs(far[int(brow[1]) - 5 : int(brow[1]) + 5]).max() == 0  # the lids and brows stay
+
+
+def test_yaw_moves_the_nose_more_than_the_face_outline_and_not_the_far_backdrop():
+    r = FaceRenderer(procedural_identity(2), (320, 320))
+    pose = FacePose(yaw_deg=3.0)
+    nose = r.landmarks({}, pose)["nose"][1] - r.landmarks({})["nose"][1]
+    jaw = r.landmarks({}, pose)["jaw"][0] - r.landmarks({})["jaw"][0]
+    assert nose[0] > jaw[0] > 0
+    diff = np.abs(r.render({}, pose) - r.render({})).sum(axis=2)
+    assert diff[:, :5].max() == 0 and diff[:, -5:].max() == 0  # the canvas edges stay still

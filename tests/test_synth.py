@@ -25,7 +25,6 @@ from evface.io.event_files import file_info
 from evface.rig.geometry import RigParams, renderer_face_fraction, rig_geometry
 from evface.rig.scene import Scene
 from evface.rig.timeline import Expression, HeadMotion, Timeline
-from evface.rig.truth import round_mantissa
 from evface.sim.sensors import SENSORS
 
 SUBSET = dict(preset="tiny", seed=0, subjects=2, classes=["AU4"], lighting=["bright", "dim"])
@@ -251,17 +250,6 @@ def test_faces_folder_without_a_usable_face_is_an_error(tmp_path):
         load_face_photos(folder)
     with pytest.raises(DatasetError):
         load_face_photos(tmp_path / "missing")
-
-
-def test_truth_rounding_error_is_bounded():
-    x = np.random.default_rng(0).uniform(0, 2000, 10_000).astype(np.float32)
-    r = round_mantissa(x)
-    assert np.max(np.abs(r - x) / x) <= 2.0**-8
-    assert np.array_equal(round_mantissa(r), r)
-    out = np.empty_like(x)
-    res = round_mantissa(x, out=out)
-    assert np.shares_memory(res, out) and np.array_equal(out, r)  # written in place
-    assert np.all(r.view(np.uint32) & np.uint32((1 << 16) - 1) == 0)  # two zero low bytes compress
 
 
 def test_hd_and_lr_see_one_view(reference):
