@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from evface.cli import app, main
 from evface.datasets.synth import (
     PRESETS,
+    get_preset,
     load_face_photos,
     merge_shards,
     parse_shard,
@@ -294,3 +295,22 @@ def test_rig_geometry_follows_the_sensor_table():
         RigParams(hd_preset="webcam30")
     with pytest.raises(ParameterError, match="larger than"):
         rig_geometry(renderer_face_fraction(), RigParams(lr_face_px=400.0))
+
+
+def test_full_preset_plans_the_issue_scale():
+    from evface.datasets.synth import _choose_classes, _choose_lightings
+
+    p = get_preset("full")
+    subjects, _ = plan_subjects(p, seed=0)
+    plan = plan_clips(subjects, _choose_classes(p, None), _choose_lightings(p, None), p.repetitions)
+    assert len(subjects) >= 24 and len(plan) >= 1000 and p.repetitions == 2
+    assert {"bright", "office", "dim", "flicker"} <= set(p.lightings)
+
+
+def test_neutral_class_is_made_only_when_named(tmp_path):
+    from evface.datasets.synth import _choose_classes
+
+    assert "neutral" not in _choose_classes(get_preset("quick"), None)
+    root = synthesize(tmp_path / "n", preset="tiny", subjects=1, classes=["neutral"], lighting=["bright"])
+    clip = read_clip(root / "clips" / "s000_neutral_bright_r0.h5", frames=False, truth=False)
+    assert clip.aus == [] and clip.extra["au_curves"] == []
