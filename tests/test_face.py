@@ -305,8 +305,10 @@ def test_contact_sheet_and_cli(tmp_path):
     assert sheet.shape == (96, 144, 3) and sheet.dtype == np.uint8
     assert sheet[:, 48:].max() > 0  # the AU columns differ from neutral
     out = tmp_path / "faces.png"
-    assert main(["faces", str(out), "--seeds", "0-1", "--aus", "6+12", "--aus", "45:0.5", "--size", "48"]) == 0
-    assert cv2.imread(str(out)).shape == (96, 144, 3)
+    assert main(["faces", str(out), "--seeds", "0-1", "--aus", "6+12", "--aus", "R14:0.5", "--pose", "yaw=4,pitch=-2",
+                 "--size", "48"]) == 0
+    assert cv2.imread(str(out)).shape == (96, 192, 3)
+    assert main(["faces", str(out), "--pose", "tilt=3"]) == 2
     assert main(["faces", str(out), "--aus", "99"]) == 2  # unknown AU: one-line error
     assert main(["faces", str(out), "--seeds", "x"]) == 2
 
