@@ -160,13 +160,16 @@ def test_blink_darkens_nothing_but_covers_the_eye():
     assert open_px < 0.1 < closed_px  # the dark pupil is covered by lid skin
 
 
-def test_jaw_drop_opens_a_dark_mouth():
+def test_jaw_drop_shows_the_upper_teeth_over_a_dark_mouth():
     r = FaceRenderer(procedural_identity(9), (256, 256))
     m = r.landmarks({})["mouth"]
-    x = int(round(m[4, 0]))
-    y0, y1 = int(m[4, 1]) - 2, int(m[4, 1]) + 6
-    dark = lambda img: (img[y0:y1, x].mean(axis=-1) < 0.075).sum()  # noqa: E731
-    assert dark(r.render({26: 1.0})) > dark(r.render({})) + 2
+    x = int(round(m[4, 0] + 0.03 * r.face_width_px))  # the middle of a central incisor
+    y0, y1 = int(m[4, 1]) - 2, int(m[4, 1]) + 12
+    column = lambda img: img[y0:y1, x].mean(axis=-1)  # noqa: E731
+    closed, opened = column(r.render({})), column(r.render({25: 1.0, 26: 1.0}))
+    teeth = np.flatnonzero(opened > 0.4)  # enamel: brighter than any lip or skin of the closed mouth
+    assert len(teeth) >= 2 and closed.max() < 0.3
+    assert opened[teeth.max() + 1 :].min() < 0.09  # the dark mouth below the teeth
 
 
 def test_check_aus_rejects_bad_input():
@@ -317,7 +320,7 @@ def test_glasses_are_rigid():
     seed = next(s for s in range(50) if procedural_identity(s).params["glasses"])
     r = FaceRenderer(procedural_identity(seed), (400, 400))
     (ox, oy), rgba = r._overlay
-    ys, xs = np.nonzero(rgba[..., 3] > 0.99)
+    ys, xs = np.nonzero(rgba[..., 3] > 0.999)  # opaque: nothing of the moving skin shows through
     ys, xs = ys + oy, xs + ox
     a, b = r.render({}), r.render({1: 1.0, 2: 1.0, 4: 1.0, 45: 1.0})
     assert len(ys) > 50

@@ -68,6 +68,12 @@ class FacePose:
         return np.hstack([R, t[:, None]])
 
 
+TEETH_RGB = np.array([0.62, 0.58, 0.5], np.float32)
+"""Reflectance of the front teeth (enamel is slightly yellow; shaded in the mouth)."""
+TOOTH_FW = 0.022
+"""Height of the upper incisors' visible crowns below the upper lip (3 mm of a 14 cm face)."""
+TOOTH_EDGES_FW = (0.0, 0.061, 0.108, 0.153)
+"""Tooth boundaries from the midline: central incisors 8.5 mm, laterals 6.5 mm, canines 6.5 mm wide."""
 HEAD_AXIS_FW = 0.68
 """Depth of the head's rotation centre behind the face's front (face widths): half a head depth
 of 19 cm over a 14 cm face width (docs/au-model.md, "Head pose")."""
@@ -322,8 +328,10 @@ class FaceRenderer:
         return D
 
     def _displacement_into(self, D: np.ndarray, aus: dict[int, float]) -> list[tuple[slice, slice]]:
-        """Add the displacement of ``aus`` into the zeroed ``D``; return the boxes written."""
+        """Add the displacement of ``aus`` into the zeroed ``D``; return the boxes written (and
+        keep the lips' vertical motions for :meth:`_teeth`)."""
         boxes = []
+        self._lip_parts = None
         for au, wt in aus.items():
             if self._basis.get(au) is not None:
                 box, f = self._basis[au]
@@ -340,6 +348,7 @@ class FaceRenderer:
                             np.float32(wt) * vals
                         )
             D[mb][..., 1] += au_model.lip_motion(y, parts[0], parts[1], seam, blend, gate)
+            self._lip_parts = (parts[0], parts[1])
             boxes.append(mb)
         if au_model.lid_state(aus) != (0.0, 0.0) or au_model.gaze_shift(aus).any():
             for box, pts, geom in self._eyes:
@@ -390,7 +399,8 @@ class FaceRenderer:
         A = None
         if pose.is_identity():
             if not aus:
-                return self._composite(self._tex[m + wy : m + wy + wh, m + wx : m + wx + ww].copy(), None, (wx, wy))
+                return self._lay(self._tex[m + wy : m + wy + wh, m + wx : m + wx + ww].copy(), self._overlay, None,
+                                 (wx, wy))
             maps = self._grid[win] - D[win]
         else:
             # Output pixel p shows the neutral-pose canvas point q = A^-1 p, whose skin came
@@ -420,18 +430,50 @@ class FaceRenderer:
                     maps[iy0 - wy : y1 - wy, ix0 - wx : x1 - wx] -= dw[iy0 - y0 :, ix0 - x0 :]
         tex = self._texture(aus)
         out = cv2.remap(tex, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        if A is not None and not pose.in_plane():  # the glasses follow the eyes' motion in depth
-            A = A.copy()
-            A[:, 2] += self._eyes_rotation_px(pose)
-        return self._composite(out, A, (wx, wy))
+        teeth = self._teeth()
+        if teeth is not None:
+            out = self._lay(out, teeth, self._rigid(A, pose, ("mouth", 4)), (wx, wy))
+        return self._lay(out, self._overlay, self._rigid(A, pose, ("iris_l", 0), ("iris_r", 0)), (wx, wy))
 
-    def _eyes_rotation_px(self, pose: FacePose) -> np.ndarray:
-        """Mean image motion (pixels) of the two iris centres under the pose's yaw and pitch."""
+    def _rigid(self, A: np.ndarray | None, pose: FacePose, *anchors: tuple[str, int]) -> np.ndarray | None:
+        """The pose ``A`` for a rigid layer, plus the mean motion in depth (yaw, pitch) of the
+        landmark ``anchors`` it hangs on."""
+        if A is None or pose.in_plane():
+            return A
         lm = self.identity.landmarks
-        eyes = np.concatenate([lm["iris_l"], lm["iris_r"]]).astype(np.float64)
-        depth, head = head_depth(eyes[:, 0], eyes[:, 1], self.identity)
-        flow = rotation_flow(eyes[:, 0], eyes[:, 1], depth, head, pose.yaw_deg, pose.pitch_deg)
-        return flow.mean(axis=0) * self.face_width_px
+        pts = np.array([lm[group][i] for group, i in anchors], np.float64)
+        depth, head = head_depth(pts[:, 0], pts[:, 1], self.identity)
+        A = A.copy()
+        A[:, 2] += rotation_flow(pts[:, 0], pts[:, 1], depth, head, pose.yaw_deg, pose.pitch_deg).mean(axis=0) * self.face_width_px
+        return A
+
+    def _teeth(self) -> tuple[tuple[int, int], np.ndarray] | None:
+        """The upper teeth in the gap of parted lips, as ``((x0, y0), premultiplied RGBA)`` over the
+        mouth window, or None while the lips touch.
+
+        The gap runs from the upper lip's new lower edge (seam + its motion) to the lower lip's;
+        the incisors' edges show :data:`TOOTH_FW` below the upper lip, darker towards the
+        mouth corners and between teeth (boundaries at :data:`TOOTH_EDGES_FW` from the midline).
+        """
+        if self._lip_parts is None:
+            return None
+        below, above = self._lip_parts
+        mb, y, seam, blend, _ = self._mouth
+        top, bottom = seam + above, seam + below
+        if float((bottom - top).max()) <= 0.25:
+            return None
+        fw = np.float32(self.face_width_px)
+        gap = np.clip(y - top + 0.5, 0, 1) * np.clip(bottom - y + 0.5, 0, 1) * (blend > 0)
+        crown = np.clip((top + TOOTH_FW * fw - y) / max(1.0, 0.004 * float(fw)) + 0.5, 0, 1)
+        lm = self.identity.landmarks["mouth"]
+        from_mid = np.sqrt(np.clip(1.0 - blend * blend, 0, 1)) * np.float32(0.5 * (lm[1, 0] - lm[0, 0]))
+        edges = sum(np.exp(-0.5 * ((from_mid - e) / 0.003) ** 2) for e in TOOTH_EDGES_FW)
+        alpha = (gap * crown * (0.3 + 0.7 * blend)).astype(np.float32)
+        shade = (0.35 + 0.65 * blend**1.5) * (1.0 - 0.6 * np.clip(edges, 0, 1))
+        rgba = np.empty(alpha.shape + (4,), np.float32)
+        rgba[..., :3] = TEETH_RGB * (shade * alpha)[..., None]
+        rgba[..., 3] = alpha
+        return (mb[1].start, mb[0].start), rgba
 
     def _rotation_basis(self) -> tuple[np.ndarray, np.ndarray]:
         """Image motion (canvas pixels) per degree of yaw and of pitch: :func:`rotation_flow`
@@ -456,12 +498,13 @@ class FaceRenderer:
             raise ParameterError(f"window: {window!r} is not a non-empty part of the {w}x{h} canvas")
         return x0, y0, ww, wh
 
-    def _composite(self, out: np.ndarray, A: np.ndarray | None, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
-        """Lay the rigid overlay (glasses) over ``out``, the canvas window at ``origin``, moved by
-        the pose ``A`` (None: identity)."""
-        if self._overlay is None:
+    def _lay(self, out: np.ndarray, overlay: tuple[tuple[int, int], np.ndarray] | None, A: np.ndarray | None,
+             origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+        """Lay a rigid ``overlay`` ``((x0, y0), premultiplied RGBA)`` in canvas pixels (glasses,
+        teeth) over ``out``, the canvas window at ``origin``, moved by the pose ``A`` (None: identity)."""
+        if overlay is None:
             return out
-        (ox, oy), rgba = self._overlay
+        (ox, oy), rgba = overlay
         oh, ow = rgba.shape[:2]
         w, h = self.size
         wx, wy = origin
