@@ -272,6 +272,7 @@ class FaceRenderer:
         # Rotation in depth: per-pixel depth and head weight on the canvas (face widths).
         self._depth, self._head = head_depth(cu, cv, identity)
         self._rot: tuple[np.ndarray, np.ndarray] | None = None
+        self._anchors: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         # Eye windows for the lid model (canvas pixels).
         self._eyes = []
         for side in ("l", "r"):
@@ -433,6 +434,8 @@ class FaceRenderer:
         teeth = self._teeth()
         if teeth is not None:
             out = self._lay(out, teeth, self._rigid(A, pose, ("mouth", 4)), (wx, wy))
+        if self._overlay is None:
+            return out
         return self._lay(out, self._overlay, self._rigid(A, pose, ("iris_l", 0), ("iris_r", 0)), (wx, wy))
 
     def _rigid(self, A: np.ndarray | None, pose: FacePose, *anchors: tuple[str, int]) -> np.ndarray | None:
@@ -440,9 +443,11 @@ class FaceRenderer:
         landmark ``anchors`` it hangs on."""
         if A is None or pose.in_plane():
             return A
-        lm = self.identity.landmarks
-        pts = np.array([lm[group][i] for group, i in anchors], np.float64)
-        depth, head = head_depth(pts[:, 0], pts[:, 1], self.identity)
+        if anchors not in self._anchors:  # landmarks and depths are fixed: computed once
+            lm = self.identity.landmarks
+            pts = np.array([lm[group][i] for group, i in anchors], np.float64)
+            self._anchors[anchors] = (pts, *head_depth(pts[:, 0], pts[:, 1], self.identity))
+        pts, depth, head = self._anchors[anchors]
         A = A.copy()
         A[:, 2] += rotation_flow(pts[:, 0], pts[:, 1], depth, head, pose.yaw_deg, pose.pitch_deg).mean(axis=0) * self.face_width_px
         return A
