@@ -83,20 +83,22 @@ PRESETS: dict[str, SynthPreset] = {
                       rgb_size=(320, 240)),
     ),
     "full": SynthPreset(
-        "full", n_subjects=24, n_classes=None, lightings=(*DEFAULT_LIGHTING, "flicker"), repetitions=1,
+        "full", n_subjects=24, n_classes=None, lightings=(*DEFAULT_LIGHTING, "flicker"), repetitions=2,
         timeline=TimelineParams(duration_us=700_000, margin_us=60_000, total_us_range=(250_000, 480_000)),
         rig=RigParams(lr_face_px=64.0, hd_roi_margin=0.05, scene_rate_hz=200.0, truth_rate_hz=200.0,
                       rgb_size=(320, 240)),
     ),
     "paper": SynthPreset(
-        "paper", n_subjects=16, n_classes=None, lightings=tuple(LIGHTING), repetitions=2,
+        "paper", n_subjects=32, n_classes=None, lightings=tuple(LIGHTING), repetitions=2,
         timeline=TimelineParams(duration_us=1_000_000),
         rig=RigParams(lr_face_px=100.0, scene_rate_hz=1000.0, truth_rate_hz=200.0, rgb_size=(640, 480)),
         builtin_photos=True,
     ),
 }
-"""``tiny`` (tests, seconds), ``quick`` (12 subjects, ~5 min on 2 cores), ``full`` (the quick rig with 24
-subjects: the figures in docs/), ``paper`` (larger, every lighting)."""
+"""``tiny`` (tests, seconds), ``quick`` (12 subjects x 7 classes x dim and flicker: 168 clips, fits
+``make run``), ``full`` (the quick rig, 24 subjects x 7 classes x 4 lightings x 2 repetitions:
+1,344 clips), ``paper`` (32 subjects, the larger rig at 1 kHz, every lighting, 2 repetitions).
+The optional ``neutral`` class (no expression) is made only when named in ``classes``."""
 
 
 def get_preset(name: str) -> SynthPreset:
@@ -216,11 +218,16 @@ def plan_clips(subjects: Sequence[Subject], classes: dict[str, list[int]], light
     ]
 
 
+NEUTRAL_CLASS = "neutral"
+"""A class with no expression AU (blinks, gaze and head motion only), made only when named."""
+
+
 def _choose_classes(preset: SynthPreset, classes: Sequence[str] | None) -> dict[str, list[int]]:
-    available = default_classes()
+    defaults = default_classes()
     if classes is None:
-        names = list(available)[: preset.n_classes] if preset.n_classes else list(available)
-        return {k: available[k] for k in names}
+        names = list(defaults)[: preset.n_classes] if preset.n_classes else list(defaults)
+        return {k: defaults[k] for k in names}
+    available = {**defaults, NEUTRAL_CLASS: []}
     unknown = [c for c in classes if c not in available]
     if unknown:
         raise ParameterError(f"unknown class(es) {unknown}; choose from {list(available)}")
