@@ -195,6 +195,7 @@ def test_throughput_reports_samples_per_second():
 
     out = throughput(batch_size=2, time_steps=2, size=16, steps=1)
     assert out["events_train_samples_per_s"] > 0 and out["rgb_train_samples_per_s"] > 0
+    assert out["events_ann_train_samples_per_s"] > 0
 
 
 def test_resume_with_other_settings_is_refused(trained, fake):
