@@ -7,7 +7,7 @@ Architecture (``depth`` stages, channels ``width * 2**i``, every layer run over 
       -> stage i >= 1:   Conv3x3 stride 2 -> tdBN -> PLIF                      (down-sampling unit)
                          then ``blocks`` SEW blocks, each
                          s -> Conv3x3 -> tdBN -> PLIF -> Conv3x3 -> tdBN -> PLIF -> (+ s)
-      -> global average pool over space -> Linear: one output per step (B, T, n_classes)
+      -> Flatten (or global average pool over space) -> Linear: one output per step (B, T, n_classes)
 
 - **PLIF** neurons (snnTorch ``Leaky``, ``learn_beta``): ``U[t] = beta U[t-1] + I[t]``, spike
   ``S[t] = U[t] > threshold``, one decay ``beta`` per layer learnt by gradient descent (initial
@@ -19,10 +19,10 @@ Architecture (``depth`` stages, channels ``width * 2**i``, every layer run over 
   threshold of 1); at inference it folds into the convolution, so the exported graph has no norm.
 - **SEW blocks** (Fang et al. 2021, ADD connection): the block's input spikes are added to its
   output spikes (``residual``); in NIR the addition is two edges into the next node.
-- **Readout**: the spikes averaged over space, then a Linear layer, at every step; the logits are
-  the mean of the steps' outputs and training puts a loss on every step (TET, in
-  :mod:`evface.tasks.classify`). ``readout="flatten"`` replaces the pooling by a flatten (the old
-  shift-sensitive readout, for the ablation).
+- **Readout**: the last stage's spikes flattened (``readout="flatten"``, the default: on the
+  face-aligned crops where an AU acts is informative) or averaged over space (``"gap"``, shift
+  invariant), then a Linear layer, at every step; the logits are the mean of the steps' outputs
+  and training puts a loss on every step (TET, in :mod:`evface.tasks.classify`).
 
 Every call starts from zero membrane state, so a sample never sees the state left by another.
 Layers run one after another over all T steps (no layer feeds back, so this is exactly the
@@ -86,7 +86,7 @@ class NetConfig:
     slope: float = 2.0
     norm: str = "td"
     residual: bool = True
-    readout: str = "gap"
+    readout: str = "flatten"
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "n_classes", "time_steps", "input_size", "depth", "width"):
@@ -184,6 +184,14 @@ class SpikingCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.run(x)[0]
+
+    def layer_names(self) -> list[str]:
+        """Names of the PLIF layers in the order of :attr:`lifs` and of :meth:`run`'s ``rate``."""
+        names = []
+        for i in range(self.cfg.depth):
+            names.append(f"stage{i}" if i else "stem")
+            names += [f"stage{i}.block{j}.{ab}" for j in range(self.cfg.blocks if i else 0) for ab in "ab"]
+        return names
 
     def run(self, x: torch.Tensor, record: bool = False) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Outputs per step and, when ``record``, activity.

@@ -20,7 +20,8 @@ subject-cluster bootstrap intervals of top-1, UF1, UAR), ``bootstrap``, ``labels
 ``confusion_matrix`` (rows true, columns predicted), ``per_class``, ``per_lighting`` (the same
 metrics, counts and intervals per lighting), ``per_sensor`` (the trained sensor and, for event
 models, the other sensor seen through the same network), ``spike_rate_per_layer`` (spikes per
-neuron per time step), ``synops`` (synaptic operations per sample: spikes x fan-out),
+neuron per time step of each PLIF layer, named in ``spike_rate_layers``), ``synops`` (synaptic
+operations per sample: spikes x fan-out),
 ``snn_input_macs`` (the first convolution's multiply-accumulates over T steps, its input being
 analogue), ``ann_macs`` (the ANN twin's multiply-accumulates per sample), ``evaluated_on``,
 ``data``; after training also ``protocol``, ``folds``, ``seeds`` (``top1_per_seed`` for several),
@@ -47,7 +48,7 @@ from evface.inputs.classify import Augment, ClassifyDataset, InputSpec, load_inp
 from evface.inputs.clip_view import SENSORS
 from evface.inputs.splits import subject_split
 from evface.io.dataset import DatasetFolder, atomic_write_text
-from evface.models.snn import NetConfig, ann_macs, build, logits as step_mean, snn_input_macs
+from evface.models.snn import NetConfig, SpikingCNN, ann_macs, build, logits as step_mean, snn_input_macs
 from evface.tasks import class_metrics as cm
 from evface.tasks import engine, stats
 from evface.tasks.configs import ClassifyConfig
@@ -168,6 +169,7 @@ def _energy(pred: dict[str, np.ndarray], net: NetConfig, model_kind: str) -> dic
     out: dict[str, Any] = {"ann_macs": ann_macs(net)}
     if model_kind == "snn" and "rate" in pred and len(pred["rate"]):
         out["spike_rate_per_layer"] = pred["rate"].mean(axis=0).tolist()
+        out["spike_rate_layers"] = SpikingCNN(net).layer_names()
         out["synops"] = float(pred["synops"].mean())
         out["snn_input_macs"] = snn_input_macs(net)
     return out

@@ -8,7 +8,7 @@ stage. This module imports nothing heavy, so that the CLI can start without torc
 Examples
 --------
 >>> ClassifyConfig(epochs=3).learning_rate
-0.002
+0.005
 >>> ReconstructConfig.from_dict({"task": "reconstruct", "epochs": 2, "voxel_scale": 1.5}).epochs
 2
 """
@@ -50,10 +50,10 @@ class ClassifyConfig(TaskConfig):
     epochs: int = setting(100, "Maximum number of epochs.")
     patience: int = setting(25, "Early stopping: epochs without a better validation UF1 (0 = off).")
     seed: int = setting(0, "Seed of the split, the initialisation and the sampling.")
-    batch_size: int = setting(16, "Clips per batch (per process under torchrun).")
-    learning_rate: float = setting(2e-3, "AdamW learning rate (cosine schedule).")
+    batch_size: int = setting(8, "Clips per batch (per process under torchrun).")
+    learning_rate: float = setting(5e-3, "AdamW learning rate (cosine schedule).")
     weight_decay: float = setting(1e-4, "AdamW weight decay.")
-    time_steps: int = setting(8, "Number of time steps T over the window.")
+    time_steps: int = setting(4, "Number of time steps T over the window.")
     size: int = setting(64, "Face crops are shrunk to size x size.")
     depth: int = setting(3, "Stages (each halves the size; every stage after the stem holds SEW blocks).")
     width: int = setting(8, "Channels of the first stage (doubling per stage).")
@@ -65,10 +65,10 @@ class ClassifyConfig(TaskConfig):
     surrogate: str = setting("atan", "Surrogate gradient: atan | fast-sigmoid.")
     slope: float = setting(2.0, "Steepness of the surrogate gradient (ATan alpha 2; snnTorch's fast-sigmoid uses 25).")
     norm: str = setting("td", "Normalisation: td (BatchNorm over batch and time, tdBN) | none.")
-    readout: str = setting("gap", "gap (global average pool over space, then Linear) | flatten (Flatten, then Linear).")
+    readout: str = setting("flatten", "gap (global average pool over space, then Linear) | flatten (Flatten, then Linear).")
     loss: str = setting("tet", "tet (cross-entropy at every step, averaged) | mean (cross-entropy of the mean output).")
     color: bool = setting(False, "RGB inputs in colour or grey.", off="--gray")
-    window: str = setting("clip", "clip (whole clip) | expression (onset to offset).")
+    window: str = setting("expression", "expression (onset to offset, from the annotation) | clip (whole clip).")
     rgb_camera: str = setting("webcam30", "RGB camera preset of the RGB inputs: webcam30 | highspeed200.")
     oracle_apex: bool = setting(False, "rgb-flow / events-apex: take the apex from the annotation, not from the data.")
     val_fraction: float = setting(0.15, "Share of the subjects held out for validation (early stopping).")
