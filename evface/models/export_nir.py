@@ -89,7 +89,9 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
         shape = (unit.conv.out_channels, size, size)
         beta = float(lif.beta.detach().clamp(0, 1))
         tau = dt / (1 - beta) if beta < 1 else float("inf")
-        full = lambda v: np.full(shape, v, np.float32)  # noqa: E731
+        def full(value: float) -> np.ndarray:
+            return np.full(shape, value, np.float32)
+
         th = float(lif.threshold)
         edges.append((f"conv{k}", f"lif{k}"))
         if cfg.reset == "zero":
