@@ -124,7 +124,8 @@ def test_train_beats_chance_and_writes_the_run_folder(trained):
     assert all(set(v["ci"]) == {"top1", "uf1", "uar"} for v in on_disk["per_lighting"].values())
     lines_csv = (run / "predictions.csv").read_text().splitlines()
     assert lines_csv[0] == "clip_id,subject,lighting,label,prediction" and len(lines_csv) == 1 + on_disk["n"]
-    assert len(on_disk["spike_rate_per_layer"]) == 2 and all(0 < r < 1 for r in on_disk["spike_rate_per_layer"])
+    assert len(on_disk["spike_rate_per_layer"]) == 4 and all(0 < r < 1 for r in on_disk["spike_rate_per_layer"])
+    assert on_disk["spike_rate_layers"] == ["stem", "stage1", "stage1.block0.a", "stage1.block0.b"]
     assert np.sum(on_disk["confusion_matrix"]) == on_disk["n"] == 6
     assert any(line.startswith("epoch") for line in lines)
 
@@ -195,6 +196,7 @@ def test_throughput_reports_samples_per_second():
 
     out = throughput(batch_size=2, time_steps=2, size=16, steps=1)
     assert out["events_train_samples_per_s"] > 0 and out["rgb_train_samples_per_s"] > 0
+    assert out["events_ann_train_samples_per_s"] > 0
 
 
 def test_resume_with_other_settings_is_refused(trained, fake):
@@ -215,9 +217,9 @@ def test_batchnorm_recalibration_uses_exact_training_statistics():
     x = np.random.default_rng(0).poisson(2.0, size=(10, 3, 2, 16, 16)).astype(np.float32)
     recalibrate_batchnorm(model, x, "events", torch.device("cpu"), batch_size=5)  # equal batches: exact mean
     with torch.no_grad():
-        conv0 = model.convs[0](torch.log1p(torch.from_numpy(x)).flatten(0, 1))
-    torch.testing.assert_close(model.norms[0].running_mean, conv0.mean((0, 2, 3)), rtol=1e-4, atol=1e-5)
-    assert model.norms[0].momentum == 0.1 and not model.training
+        conv0 = model.downs[0].conv(torch.log1p(torch.from_numpy(x)).flatten(0, 1))
+    torch.testing.assert_close(model.downs[0].norm.running_mean, conv0.mean((0, 2, 3)), rtol=1e-4, atol=1e-5)
+    assert model.downs[0].norm.momentum == 0.1 and not model.training
 
 
 def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
@@ -232,7 +234,7 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
     tests = [s for e in models if e["seed"] == 0 for s in e["test"]]
     assert sorted(tests) == ["s0", "s1", "s2", "s3", "s4"]  # every subject tested once, never in two folds
     assert all(set(e["test"]).isdisjoint(e["val"]) for e in models)
-    weights = [engine.load_checkpoint(run / e["dir"] / "best.pt")["model"]["convs.0.weight"] for e in models[:2]]
+    weights = [engine.load_checkpoint(run / e["dir"] / "best.pt")["model"]["downs.0.conv.weight"] for e in models[:2]]
     assert not torch.equal(*weights)  # the two seeds of a fold are two trainings
     same = evaluate_run(run, fake, tmp_path / "same", cross_sensor=False)
     assert same["confusion_matrix"] == m["confusion_matrix"]  # each clip scored by the models that never saw it

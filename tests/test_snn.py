@@ -1,4 +1,4 @@
-"""Tests of the spiking CNN, its ANN twin and the activity/energy estimates (evface.models.snn)."""
+"""Tests of the SEW-ResNet spiking classifier, its ANN twin, the activity/energy estimates and the NIR export."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import torch
 
 from evface.cli import main
 from evface.errors import ParameterError
+from evface.models import export_nir
 from evface.models import snn as snn_mod
 from evface.models.export_nir import simulate, to_nir, write
-from evface.models.snn import AnnCNN, NetConfig, SpikingCNN, activity, ann_macs, fanout_maps, snn_input_macs
+from evface.models.snn import AnnCNN, NetConfig, SpikingCNN, ann_macs, conv_synops, logits, snn_input_macs
 from evface.tasks import engine
 from evface.tasks.export import export_run
 
@@ -51,41 +52,71 @@ def test_samples_in_a_batch_are_independent():
 def test_shapes_for_each_input_kind(cls, channels):
     cfg = NetConfig(in_channels=channels, n_classes=6, time_steps=3, input_size=32, depth=3, width=4)
     out = cls(cfg)(torch.rand(5, 3, channels, 32, 32))
-    assert out.shape == (5, 6)
+    assert out.shape == ((5, 3, 6) if cls is SpikingCNN else (5, 1, 6))
+    assert logits(out).shape == (5, 6)
     with pytest.raises(ParameterError):
         cls(cfg)(torch.rand(5, 3, channels + 1, 32, 32))
 
 
-def test_surrogate_gradients_reach_the_first_layer():
+def test_the_twins_share_their_blocks():
+    snn_names = {n for n, _ in SpikingCNN(CFG).named_parameters() if not n.startswith("lifs")}
+    ann_names = {n for n, _ in AnnCNN(CFG).named_parameters()}
+    assert snn_names == ann_names  # the same units, blocks and readout; only the neurons differ
+    assert any(n.startswith("stages.1.0.") for n in ann_names)  # a SEW block after the stem
+
+
+def test_time_constants_are_learnt_and_gradients_reach_the_first_layer():
     torch.manual_seed(0)
     model = SpikingCNN(CFG)
-    loss = torch.nn.functional.cross_entropy(model(_x(4)), torch.tensor([0, 1]))
-    loss.backward()
-    assert model.convs[0].weight.grad is not None and model.convs[0].weight.grad.abs().sum() > 0
+    betas = [lif.beta for lif in model.lifs]
+    assert all(isinstance(b, torch.nn.Parameter) and b.item() == 0.5 for b in betas)
+    assert len(betas) == 2 + 2 * 1  # stem, stage-1 down-sampling unit, the SEW block's two
+    out = model(_x(4))
+    torch.nn.functional.cross_entropy(logits(out), torch.tensor([0, 1])).backward()
+    assert model.downs[0].conv.weight.grad.abs().sum() > 0
+    assert all(b.grad is not None and b.grad.abs() > 0 for b in betas)
+    assert not any(isinstance(lif.beta, torch.nn.Parameter) for lif in SpikingCNN(NetConfig(**{**CFG.to_dict(), "learn_beta": False})).lifs)
 
 
-def test_fanout_and_synops_by_hand():
-    cfg = NetConfig(in_channels=1, n_classes=3, time_steps=2, input_size=8, depth=2, width=2)
-    assert cfg.sizes() == [8, 4, 2]
-    f0, f1 = fanout_maps(cfg)
-    # 4x4 layer-0 neurons feed a 3x3 stride-2 conv with 4 output channels onto 2x2:
-    # index 0 is covered by output 0 only, 1 by outputs 0 and 1, 2 by output 1, 3 by output 1 only
-    per_axis = torch.tensor([1.0, 2.0, 1.0, 1.0])
-    assert torch.equal(f0, torch.outer(per_axis, per_axis) * 4)
-    assert torch.equal(f1, torch.full((2, 2), 3.0))  # the readout has 3 neurons
-    s0 = torch.zeros(1, 2, 4, 4)
-    s0[0, 0, 1, 1] = 2  # two spikes at a neuron with 2x2x4 = 16 synapses
-    s1 = torch.ones(1, 4, 2, 2)  # 16 spikes, 3 synapses each
-    act = activity(cfg, [s0, s1])
-    assert act["synops"].item() == 2 * 16 + 16 * 3
-    assert act["spikes"].tolist() == [[2, 16]]
-    assert act["rate"][0].tolist() == pytest.approx([2 / (2 * 16 * 2), 16 / (4 * 4 * 2)])
+def test_subtract_reset_keeps_the_excess():
+    # one neuron without leak driven by a constant 0.8: subtract reset keeps the excess (v = 0.8,
+    # 1.6 spike, 1.4 spike, 1.2 spike, 1.0 silent, 1.8 spike); zero reset fires every other step
+    for reset, expected in (("subtract", [0, 1, 1, 1, 0, 1]), ("zero", [0, 1, 0, 1, 0, 1])):
+        lif = SpikingCNN(NetConfig(**{**CFG.to_dict(), "reset": reset, "beta": 1.0})).lifs[0]
+        spikes = SpikingCNN._integrate(lif, torch.full((1, 6, 1), 0.8))[0, :, 0]
+        assert spikes.tolist() == expected
+
+
+def test_residual_switch_changes_the_network():
+    with_skip = _trained_like(CFG)
+    without = SpikingCNN(NetConfig(**{**CFG.to_dict(), "residual": False})).eval()
+    without.load_state_dict(with_skip.state_dict())
+    x = _x(5)
+    assert not torch.equal(with_skip(x), without(x))
+
+
+def test_synops_by_hand():
+    conv = torch.nn.Conv2d(2, 4, 3, stride=2, padding=1)
+    s = torch.zeros(1, 2, 4, 4)
+    s[0, 0, 1, 1] = 2  # two spikes at a neuron covered by 2 x 2 windows
+    s[0, 1, 3, 3] = 1  # one at a corner covered by 1 window
+    assert conv_synops(conv, s).tolist() == [(2 * 4 + 1) * 4]
+
+
+def test_activity_record():
+    torch.manual_seed(0)
+    model = SpikingCNN(CFG).eval()
+    out, act = model.run(_x(6), record=True)
+    assert torch.equal(out, model(_x(6)))
+    assert act["rate"].shape == (2, len(model.lifs)) and ((act["rate"] >= 0) & (act["rate"] <= 1)).all()
+    assert (act["synops"] > 0).all()
 
 
 def test_macs_by_hand():
     cfg = NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=2, width=2)
-    # ANN: conv1 4x4 out x 2 ch x (8 in ch x 9); conv2 2x2 x 4 x (2 x 9); fc 16 x 3
-    assert ann_macs(cfg) == 16 * 2 * 8 * 9 + 4 * 4 * 2 * 9 + 16 * 3
+    # ANN: stem 4x4 out x 2 ch x (8 in ch x 9); stage 1: 2x2 x 4 x (2 x 9), SEW block 2 x (2x2 x 4 x 4 x 9);
+    # fc (4 ch x 2x2 flattened) x 3
+    assert ann_macs(cfg) == 16 * 2 * 8 * 9 + 4 * 4 * 2 * 9 + 2 * 4 * 4 * 4 * 9 + 16 * 3
     assert snn_input_macs(cfg) == 4 * 16 * 2 * 2 * 9
 
 
@@ -94,12 +125,16 @@ def test_config_validation():
         NetConfig(in_channels=2, n_classes=1, time_steps=4)
     with pytest.raises(ParameterError):
         NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=4, depth=3)
+    for bad in ({"reset": "none"}, {"surrogate": "sigmoid"}, {"norm": "bntt"}, {"readout": "max"}, {"blocks": -1}):
+        with pytest.raises(ParameterError):
+            NetConfig(in_channels=2, n_classes=3, time_steps=4, **bad)
     with pytest.raises(ParameterError):
         snn_mod.build("transformer", CFG)
 
 
 def test_doctests():
     assert doctest.testmod(snn_mod).failed == 0
+    assert doctest.testmod(export_nir).failed == 0
 
 
 # --------------------------------------------------------------------------- NIR export
@@ -108,27 +143,49 @@ def test_doctests():
 def _trained_like(cfg, seed=0):
     torch.manual_seed(seed)
     model = SpikingCNN(cfg)
-    for _ in range(3):  # move the BatchNorm statistics away from their initial values
-        model(_x(seed + 10, cfg))
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     with torch.no_grad():
-        for norm in model.norms:
-            norm.weight.uniform_(0.5, 1.5)
-            norm.bias.uniform_(-0.2, 0.2)
+        for m in norms:
+            m.weight.uniform_(0.5, 1.5)
+            m.bias.uniform_(-0.2, 0.2)
+            m.momentum = None  # running statistics: the average of the batches below
+        for lif in model.lifs:
+            lif.beta.uniform_(0.3, 0.9)  # learnt decays differ per layer
+        for i in range(3):
+            model(_x(seed + 10 + i, cfg))
     return model.eval()
 
 
-def test_nir_file_reproduces_the_model(tmp_path):
+def test_every_layer_of_the_test_network_spikes():
+    _, act = _trained_like(CFG).run(_x(7), record=True)
+    assert (act["rate"] > 0.01).all()  # so that the export tests below check spiking layers, not biases
+
+
+@pytest.mark.parametrize("variant", [{}, {"reset": "zero"}, {"readout": "gap"}, {"readout": "gap", "residual": False}])
+def test_nir_file_reproduces_the_model(tmp_path, variant):
     nir = pytest.importorskip("nir")
 
-    model = _trained_like(CFG)
+    cfg = NetConfig(**{**CFG.to_dict(), **variant})
+    model = _trained_like(cfg)
     path = write(to_nir(model), tmp_path / "m.nir")
     graph = nir.read(str(path))
-    assert {"conv0", "lif0", "conv1", "lif1", "flatten", "fc", "li"} <= set(graph.nodes)
-    assert type(graph.nodes["lif0"]).__name__ == "LIF" and type(graph.nodes["li"]).__name__ == "LI"
-    x = _x(7)
+    kinds = {name: type(node).__name__ for name, node in graph.nodes.items()}
+    assert kinds["conv0"] == "Conv2d" and kinds["fc"] == "Affine"
+    if cfg.reset == "subtract":  # the default: LI + Threshold with the reset as a recurrent edge
+        assert kinds["lif0"] == "LI" and kinds["spike0"] == "Threshold" and kinds["reset0"] == "Scale"
+        assert ("reset0", "lif0") in [tuple(e) for e in graph.edges]
+    else:
+        assert kinds["lif0"] == "LIF"
+    edges = [tuple(e) for e in graph.edges]
+    src = "spike" if cfg.reset == "subtract" else "lif"
+    into_pool = sorted(a for a, b in edges if b == ("pool" if cfg.readout == "gap" else "flatten"))
+    # the SEW addition is two edges: from the block's last neuron and from the block's input
+    assert into_pool == ([f"{src}1", f"{src}3"] if cfg.residual else [f"{src}3"])
+    x = _x(7, cfg)
     with torch.no_grad():
-        expected = model(x).numpy()
-    assert abs(expected).max() > 0.01
+        out, act = model.run(x, record=True)
+    expected = logits(out).numpy()
+    assert (act["rate"] > 0).all()  # every layer spikes: the graph is checked beyond its biases
     assert simulate(graph, x.numpy()) == pytest.approx(expected, abs=1e-4)
 
 

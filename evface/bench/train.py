@@ -8,7 +8,7 @@ from evface.tasks import classify, reconstruct
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    """Samples/s of the spiking classifier (events and RGB input) and of the reconstructors."""
+    """Samples/s of the spiking classifier (events and RGB input), its ANN twin (events) and the reconstructors."""
     steps = 2 if quick else 5
     return {
         "classify": classify.throughput(steps=steps),

@@ -32,7 +32,8 @@ flip (which also negates the horizontal flow ``u``) and a small integer shift (e
 :func:`evface.events.ops.flip_lr` and :func:`evface.events.ops.shift` on the events), and for
 event counts independent event drop (binomial thinning of the counts: the distribution of
 :func:`evface.events.ops.drop_random`) and uniform noise events (Poisson counts, the dense
-analogue of :func:`evface.events.ops.add_uniform_noise`).
+analogue of :func:`evface.events.ops.add_uniform_noise`), and EventDrop's drop by time and by
+area (Gu et al. 2021: the events of a run of steps, or of a square of the face, removed).
 """
 
 from __future__ import annotations
@@ -219,7 +220,7 @@ def normalize(x: np.ndarray | torch.Tensor, kind: str):
 
 def augment_array(
     x: np.ndarray, kind: str, rng: np.random.Generator, *, flip: bool = True, max_shift: float = 0.0625,
-    drop: float = 0.1, noise: float = 0.05,
+    drop: float = 0.1, noise: float = 0.05, drop_time: float = 0.0, drop_area: float = 0.0,
 ) -> np.ndarray:
     """A randomly augmented copy of one input (T, C, S, S).
 
@@ -227,7 +228,19 @@ def augment_array(
     horizontal flow, channel 0, changes sign) and an integer shift of up to
     ``round(max_shift * S)`` pixels in x and y (4 px at S = 64; vacated pixels are 0). Event counts only: each event dropped with a
     probability drawn in ``[0, drop]`` and noise events amounting to a fraction drawn in
-    ``[0, noise]`` of the clip's events, spread uniformly over steps, polarities and pixels.
+    ``[0, noise]`` of the clip's events, spread uniformly over steps, polarities and pixels;
+    EventDrop's drop by time (with probability 1/2, the events of a random run of up to
+    ``round(drop_time * T)`` consecutive steps) and by area (with probability 1/2, the events in
+    a random square of side up to ``round(drop_area * S)`` pixels). Each stage draws from ``rng``
+    only when it is on, so a setting of 0 leaves the other stages' draws unchanged.
+
+    Examples
+    --------
+    >>> x = np.ones((4, 2, 8, 8), np.float32)
+    >>> y = augment_array(x, "events", np.random.default_rng(2), flip=False, max_shift=0, drop=0, noise=0,
+    ...                   drop_time=0.5)
+    >>> (y.sum(axis=(1, 2, 3)) == 0).tolist()  # the events of one step dropped
+    [False, True, False, False]
     """
     out = np.array(x, dtype=np.float32, copy=True)
     if flip and rng.random() < 0.5:
@@ -253,6 +266,16 @@ def augment_array(
         if noise > 0:
             rate = rng.uniform(0.0, noise) * float(out.sum()) / out.size
             out = out + rng.poisson(rate, size=out.shape).astype(np.float32)
+        steps = int(round(drop_time * out.shape[0]))
+        if steps > 0 and rng.random() < 0.5:
+            n = int(rng.integers(1, steps + 1))
+            start = int(rng.integers(0, out.shape[0] - n + 1))
+            out[start:start + n] = 0
+        side = int(round(drop_area * out.shape[-1]))
+        if side > 0 and rng.random() < 0.5:
+            n = int(rng.integers(1, side + 1))
+            y0, x0 = (int(v) for v in rng.integers(0, out.shape[-1] - n + 1, size=2))
+            out[..., y0:y0 + n, x0:x0 + n] = 0
     return np.ascontiguousarray(out)
 
 
@@ -265,9 +288,12 @@ class Augment:
     max_shift: float = 0.0625
     drop: float = 0.1
     noise: float = 0.05
+    drop_time: float = 0.0
+    drop_area: float = 0.0
 
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        return augment_array(x, self.kind, rng, flip=self.flip, max_shift=self.max_shift, drop=self.drop, noise=self.noise)
+        return augment_array(x, self.kind, rng, flip=self.flip, max_shift=self.max_shift, drop=self.drop, noise=self.noise,
+                             drop_time=self.drop_time, drop_area=self.drop_area)
 
 
 class ClassifyDataset(torch.utils.data.Dataset):

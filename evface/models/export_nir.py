@@ -1,25 +1,34 @@
 """Export a trained :class:`~evface.models.snn.SpikingCNN` to NIR (Neuromorphic Intermediate Representation).
 
-The graph is a chain ``input -> conv0 -> lif0 -> ... -> flatten -> fc -> li -> output``:
+Every unit of the network becomes ``conv{k}`` followed by its neuron; the residual additions of
+the SEW blocks are graph edges (NIR sums the inputs of a node), so the convolution after a block
+has two incoming edges, from the block's last neuron and from the block's input. The graph::
 
-- each convolution carries its BatchNorm folded in (``w' = w g / sqrt(var + eps)``,
+    input -> conv0 -> neuron0 -> conv1 -> neuron1 -> conv2 -> neuron2 -> conv3 -> neuron3 ─┬─> ... -> pool -> flatten -> fc -> output
+                                      └──────────────(SEW shortcut)──────────────────────┘
+
+- each convolution carries its tdBN folded in (``w' = w g / sqrt(var + eps)``,
   ``b' = beta - mean g / sqrt(var + eps)``, inference statistics), as ``nir.Conv2d``;
-- each snnTorch ``Leaky`` becomes ``nir.LIF`` with snnTorch's own mapping for a time step ``dt``:
-  ``tau = dt / (1 - beta)``, ``r = tau / dt``, ``v_leak = 0``, ``v_reset = 0``; the Euler step
-  ``v += dt / tau (v_leak - v + r I)`` is then exactly snnTorch's ``v = beta v + I``, and the
-  reset-to-zero is exact for models trained with ``reset="zero"`` (the default; a
-  ``"subtract"`` model is exported with the same approximation snnTorch's exporter makes, and
-  the graph's metadata says so);
-- the readout (leaky integrator without reset) becomes ``nir.LI``; the model's logits are the
-  mean of its output over the time steps.
+- a neuron with a learnt or fixed decay ``beta`` uses snnTorch's own mapping for a time step
+  ``dt``: ``tau = dt / (1 - beta)``, ``r = tau / dt``, ``v_leak = 0``, so that the Euler step
+  ``v += dt / tau (v_leak - v + r I)`` is exactly snnTorch's ``v = beta v + I``;
+- reset to zero (``reset="zero"``) is ``nir.LIF`` with ``v_reset = 0`` (node ``lif{k}``);
+- reset by subtraction (the default) has no NIR neuron of its own (``nir.LIF`` resets *to*
+  ``v_reset``), so it is written as what it is: a leaky integrator ``nir.LI`` (``lif{k}``, its
+  output the membrane), a ``nir.Threshold`` (``spike{k}``: the spikes) and a recurrent edge
+  through ``nir.Scale(-threshold)`` (``reset{k}``) back into the integrator. Under NIR's
+  recurrent semantics (a back edge carries the previous step's value) this is exactly
+  snnTorch's ``v[t] = beta v[t-1] + I[t] - threshold S[t-1]``;
+- the global average pool is ``nir.AvgPool2d`` over the whole map (``readout="flatten"`` has
+  none), then ``nir.Flatten`` and ``nir.Affine``; the model's logits are the mean of the output
+  over the time steps (the graph's metadata says so).
 
 Why not ``snntorch.export_nir.export_to_nir``: with the installed snnTorch 1.0.0 that module
 imports ``nirtorch`` at import time, which is not a dependency of evface (and not installed),
-so it raises ``ModuleNotFoundError``; nirtorch would also have to trace the model's explicit
-time loop. The node mapping here is the one snnTorch's exporter uses, written with the ``nir``
-package alone. :func:`simulate` runs an exported graph step by step (numpy/torch) so that tests
-can check the file reproduces the model. Reading a run folder is the caller's job
-(:func:`evface.tasks.export.export_run`).
+and nirtorch would have to trace the model's explicit time loop; it also maps a subtract-reset
+``Leaky`` to ``nir.LIF``, which resets to zero. :func:`simulate` runs an exported graph step by
+step so that tests can check the file reproduces the model. Reading a run folder is the
+caller's job (:func:`evface.tasks.export.export_run`).
 """
 
 from __future__ import annotations
@@ -32,7 +41,7 @@ import numpy as np
 import torch
 
 from evface.errors import ParameterError
-from evface.models.snn import KERNEL, STRIDE, NetConfig, SpikingCNN
+from evface.models.snn import KERNEL, NetConfig, SpikingCNN, Unit
 
 DT = 1e-4
 """Time step (s) used to express snnTorch's per-step ``beta`` as NIR time constants (snnTorch's choice)."""
@@ -46,44 +55,74 @@ def _nir():
     return nir
 
 
-def _fold(conv: torch.nn.Conv2d, norm: torch.nn.BatchNorm2d) -> tuple[np.ndarray, np.ndarray]:
-    scale = (norm.weight / torch.sqrt(norm.running_var + norm.eps)).detach()
-    w = conv.weight.detach() * scale[:, None, None, None]
-    b = (norm.bias - norm.running_mean * scale).detach()
-    if conv.bias is not None:
-        b = b + conv.bias.detach() * scale
+def _fold(unit: Unit) -> tuple[np.ndarray, np.ndarray]:
+    """The weight and bias of ``unit``'s convolution with its BatchNorm (if any) folded in."""
+    conv, norm = unit.conv, unit.norm
+    w = conv.weight.detach()
+    b = conv.bias.detach() if conv.bias is not None else torch.zeros(conv.out_channels)
+    if isinstance(norm, torch.nn.BatchNorm2d):
+        scale = (norm.weight / torch.sqrt(norm.running_var + norm.eps)).detach()
+        w = w * scale[:, None, None, None]
+        b = (norm.bias - norm.running_mean * scale).detach() + b * scale
     return w.numpy().astype(np.float32), b.numpy().astype(np.float32)
 
 
 def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
-    """The ``nir.NIRGraph`` of a (CPU) :class:`SpikingCNN`."""
+    """The ``nir.NIRGraph`` of a (CPU, eval-mode) :class:`SpikingCNN`."""
     nir = _nir()
     if not isinstance(model, SpikingCNN):
         raise ParameterError(f"only SpikingCNN models can go to NIR, not {type(model).__name__}")
     cfg: NetConfig = model.cfg
-    sizes, chans = cfg.sizes(), cfg.channels()
-    tau = dt / (1 - cfg.beta) if cfg.beta < 1 else float("inf")
     nodes: dict[str, Any] = {"input": nir.Input(input_type=np.array([cfg.in_channels, cfg.input_size, cfg.input_size]))}
-    edges, prev = [], "input"
-    for i, (conv, norm) in enumerate(zip(model.convs, model.norms)):
-        w, b = _fold(conv, norm)
-        nodes[f"conv{i}"] = nir.Conv2d(input_shape=(sizes[i], sizes[i]), weight=w, stride=STRIDE, padding=KERNEL // 2,
-                                       dilation=1, groups=1, bias=b)
-        shape = (chans[i], sizes[i + 1], sizes[i + 1])
-        nodes[f"lif{i}"] = nir.LIF(tau=np.full(shape, tau, np.float32), r=np.full(shape, tau / dt, np.float32),
-                                   v_leak=np.zeros(shape, np.float32), v_threshold=np.full(shape, cfg.threshold, np.float32),
-                                   v_reset=np.zeros(shape, np.float32))
-        edges += [(prev, f"conv{i}"), (f"conv{i}", f"lif{i}")]
-        prev = f"lif{i}"
-    nodes["flatten"] = nir.Flatten(input_type={"input": np.array([chans[-1], sizes[-1], sizes[-1]])}, start_dim=0, end_dim=-1)
+    edges: list[tuple[str, str]] = []
+    lifs = iter(model.lifs)
+    count = iter(range(len(model.lifs)))
+
+    def layer(unit: Unit, sources: list[str], size_in: int) -> list[str]:
+        k = next(count)
+        lif = next(lifs)
+        w, b = _fold(unit)
+        nodes[f"conv{k}"] = nir.Conv2d(input_shape=(size_in, size_in), weight=w, stride=unit.conv.stride,
+                                       padding=KERNEL // 2, dilation=1, groups=1, bias=b)
+        edges.extend((src, f"conv{k}") for src in sources)
+        size = (size_in + 2 * (KERNEL // 2) - KERNEL) // unit.conv.stride[0] + 1
+        shape = (unit.conv.out_channels, size, size)
+        beta = float(lif.beta.detach().clamp(0, 1))
+        tau = dt / (1 - beta) if beta < 1 else float("inf")
+        def full(value: float) -> np.ndarray:
+            return np.full(shape, value, np.float32)
+
+        th = float(lif.threshold)
+        edges.append((f"conv{k}", f"lif{k}"))
+        if cfg.reset == "zero":
+            nodes[f"lif{k}"] = nir.LIF(tau=full(tau), r=full(tau / dt), v_leak=full(0), v_threshold=full(th),
+                                       v_reset=full(0))
+            return [f"lif{k}"]
+        nodes[f"lif{k}"] = nir.LI(tau=full(tau), r=full(tau / dt), v_leak=full(0))
+        nodes[f"spike{k}"] = nir.Threshold(threshold=full(th))
+        nodes[f"reset{k}"] = nir.Scale(scale=full(-th))
+        edges.extend([(f"lif{k}", f"spike{k}"), (f"spike{k}", f"reset{k}"), (f"reset{k}", f"lif{k}")])
+        return [f"spike{k}"]
+
+    sources, sizes = ["input"], cfg.sizes()
+    for i, (down, blocks) in enumerate(zip(model.downs, model.stages)):
+        sources = layer(down, sources, sizes[i])
+        for block in blocks:
+            inner = layer(block.b, layer(block.a, sources, sizes[i + 1]), sizes[i + 1])
+            sources = inner + sources if cfg.residual else inner
+    c, s = cfg.channels()[-1], sizes[-1]
+    if cfg.readout == "gap":
+        nodes["pool"] = nir.AvgPool2d(kernel_size=np.array([s, s]), stride=np.array([s, s]), padding=np.array([0, 0]))
+        edges.extend((src, "pool") for src in sources)
+        sources, s = ["pool"], 1
+    nodes["flatten"] = nir.Flatten(input_type={"input": np.array([c, s, s])}, start_dim=0, end_dim=-1)
+    edges.extend((src, "flatten") for src in sources)
     nodes["fc"] = nir.Affine(weight=model.fc.weight.detach().numpy().astype(np.float32),
                              bias=model.fc.bias.detach().numpy().astype(np.float32))
-    n = cfg.n_classes
-    nodes["li"] = nir.LI(tau=np.full(n, tau, np.float32), r=np.full(n, tau / dt, np.float32), v_leak=np.zeros(n, np.float32))
-    nodes["output"] = nir.Output(output_type=np.array([n]))
-    edges += [(prev, "flatten"), ("flatten", "fc"), ("fc", "li"), ("li", "output")]
-    meta = {"source": "evface SpikingCNN", "dt": dt, "time_steps": cfg.time_steps, "readout": "mean of li over time",
-            "reset": cfg.reset, "exact": cfg.reset == "zero"}
+    nodes["output"] = nir.Output(output_type=np.array([cfg.n_classes]))
+    edges += [("flatten", "fc"), ("fc", "output")]
+    meta = {"source": "evface SpikingCNN (SEW-ResNet)", "dt": dt, "time_steps": cfg.time_steps,
+            "readout": "mean of output over time", "reset": cfg.reset}
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta)
 
 
@@ -103,42 +142,92 @@ def export(model: SpikingCNN, path: str | Path, dt: float = DT) -> Path:
     return write(to_nir(model.eval(), dt), path)
 
 
+def schedule(edges: list[tuple[str, str]]) -> tuple[list[str], set[tuple[str, str]]]:
+    """An evaluation order of a graph from ``"input"`` and its recurrent (back) edges.
+
+    Depth-first from ``input``: an edge into a node still being explored closes a cycle and is a
+    back edge (it carries the previous step's value); the reverse post-order of the rest is a
+    topological order.
+
+    Examples
+    --------
+    >>> schedule([("input", "a"), ("a", "b"), ("b", "c"), ("c", "a"), ("b", "output")])
+    (['input', 'a', 'b', 'output', 'c'], {('c', 'a')})
+    """
+    succ: dict[str, list[str]] = {}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+    done: list[str] = []
+    on_stack: set[str] = set()
+    seen: set[str] = set()
+    back: set[tuple[str, str]] = set()
+
+    def visit(node: str) -> None:
+        seen.add(node)
+        on_stack.add(node)
+        for nxt in succ.get(node, []):
+            if nxt in on_stack:
+                back.add((node, nxt))
+            elif nxt not in seen:
+                visit(nxt)
+        on_stack.discard(node)
+        done.append(node)
+
+    visit("input")
+    return done[::-1], back
+
+
+def _step(node: Any, h: torch.Tensor, state: dict[str, torch.Tensor], name: str, dt: float) -> torch.Tensor:
+    kind = type(node).__name__
+    if kind == "Conv2d":
+        return torch.nn.functional.conv2d(h, torch.as_tensor(node.weight), torch.as_tensor(node.bias),
+                                          stride=tuple(node.stride), padding=tuple(node.padding))
+    if kind == "AvgPool2d":
+        return torch.nn.functional.avg_pool2d(h, tuple(node.kernel_size), tuple(node.stride), tuple(node.padding))
+    if kind == "Flatten":
+        return h.flatten(1)
+    if kind == "Affine":
+        return h @ torch.as_tensor(node.weight).T + torch.as_tensor(node.bias)
+    if kind == "Scale":
+        return h * torch.as_tensor(node.scale)
+    if kind == "Threshold":
+        return (h > torch.as_tensor(node.threshold)).float()
+    if kind == "Output":
+        return h
+    if kind in ("LIF", "LI"):
+        k = torch.as_tensor(dt / np.asarray(node.tau, dtype=np.float64)).float()
+        v = state.get(name, torch.zeros_like(h))
+        v = v + k * (torch.as_tensor(node.v_leak) - v + torch.as_tensor(node.r) * h)
+        if kind == "LI":
+            state[name] = v
+            return v
+        spk = (v > torch.as_tensor(node.v_threshold)).float()
+        state[name] = torch.where(spk > 0, torch.as_tensor(node.v_reset).expand_as(v), v)
+        return spk
+    raise ParameterError(f"simulate() does not know NIR node {kind}")
+
+
 def simulate(graph: Any, x: np.ndarray) -> np.ndarray:
-    """Run a chain NIR graph written by :func:`to_nir` on ``x`` (B, T, C, H, W); return the
-    readout averaged over time (B, n_classes), i.e. what the model returns as logits."""
-    nodes, edges = graph.nodes, graph.edges
-    order, cur = [], "input"
-    nxt = dict(edges)
-    while cur != "output":
-        cur = nxt[cur]
-        order.append(cur)
+    """Run a NIR graph written by :func:`to_nir` on ``x`` (B, T, C, H, W) under NIR's semantics.
+
+    Every node's inputs are summed; a recurrent edge carries its source's output of the previous
+    step (nothing at the first). Returns the output averaged over time (B, n_classes): what the
+    model's :func:`~evface.models.snn.logits` are.
+    """
+    order, back = schedule([tuple(e) for e in graph.edges])
+    preds: dict[str, list[str]] = {}
+    for a, b in graph.edges:
+        preds.setdefault(b, []).append(a)
+    dt = float(graph.metadata["dt"])
     xt = torch.as_tensor(np.asarray(x, dtype=np.float32))
     state: dict[str, torch.Tensor] = {}
+    prev: dict[str, torch.Tensor] = {}
     acc = 0
     for t in range(xt.shape[1]):
-        h = xt[:, t]
-        for name in order[:-1]:
-            node = nodes[name]
-            kind = type(node).__name__
-            if kind == "Conv2d":
-                h = torch.nn.functional.conv2d(h, torch.as_tensor(node.weight), torch.as_tensor(node.bias),
-                                               stride=tuple(node.stride), padding=tuple(node.padding))
-            elif kind == "Flatten":
-                h = h.flatten(1)
-            elif kind == "Affine":
-                h = h @ torch.as_tensor(node.weight).T + torch.as_tensor(node.bias)
-            elif kind in ("LIF", "LI"):
-                k = torch.as_tensor(graph.metadata["dt"] / np.asarray(node.tau, dtype=np.float64)).float()
-                v = state.get(name, torch.zeros_like(h))
-                v = v + k * (torch.as_tensor(node.v_leak) - v + torch.as_tensor(node.r) * h)
-                if kind == "LIF":
-                    spk = (v > torch.as_tensor(node.v_threshold)).float()
-                    v = torch.where(spk > 0, torch.as_tensor(node.v_reset).expand_as(v), v)
-                    h = spk
-                else:
-                    h = v
-                state[name] = v
-            else:
-                raise ParameterError(f"simulate() does not know NIR node {kind}")
-        acc = acc + h
+        cur: dict[str, torch.Tensor] = {"input": xt[:, t]}
+        for name in order[1:]:
+            ins = [prev[a] if (a, name) in back else cur[a] for a in preds[name] if (a, name) not in back or a in prev]
+            cur[name] = _step(graph.nodes[name], sum(ins[1:], ins[0]), state, name, dt)
+        prev = cur
+        acc = acc + cur["output"]
     return (acc / xt.shape[1]).numpy()

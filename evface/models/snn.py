@@ -1,29 +1,44 @@
-"""A spiking convolutional classifier (snnTorch LIF neurons) and its non-spiking twin.
+"""A SEW-ResNet-style spiking classifier (snnTorch PLIF neurons) and its ANN twin, built from the same blocks.
 
-Architecture (``depth`` blocks, channels ``width * 2**i``)::
+Architecture (``depth`` stages, channels ``width * 2**i``, every layer run over the T steps)::
 
-    x[t] (B, C, S, S) -> [Conv3x3 stride 2 -> BatchNorm -> LIF] x depth -> Flatten -> Linear -> LI readout
+    x[t] (B, C, S, S)
+      -> stage 0 (stem): Conv3x3 stride 2 -> tdBN -> PLIF
+      -> stage i >= 1:   Conv3x3 stride 2 -> tdBN -> PLIF                      (down-sampling unit)
+                         then ``blocks`` SEW blocks, each
+                         s -> Conv3x3 -> tdBN -> PLIF -> Conv3x3 -> tdBN -> PLIF -> (+ s)
+      -> Flatten (or global average pool over space) -> Linear: one output per step (B, T, n_classes)
 
-The network runs over the ``T`` time steps of its input ``(B, T, C, S, S)``; every call starts
-from zero membrane state (``reset_mem``), so a sample never sees the state left by the previous
-one. Hidden neurons are leaky integrate-and-fire (snnTorch ``Leaky``: ``U[t] = beta U[t-1] + I[t]``,
-spike when ``U > threshold``, then reset to zero) trained with a fast-sigmoid surrogate
-gradient. The readout is a leaky integrator without reset; the logits are its membrane
-potential averaged over time (a smoother target for cross-entropy than spike counts).
+- **PLIF** neurons (snnTorch ``Leaky``, ``learn_beta``): ``U[t] = beta U[t-1] + I[t]``, spike
+  ``S[t] = U[t] > threshold``, one decay ``beta`` per layer learnt by gradient descent (initial
+  0.5: a time constant of 2 steps, the PLIF paper's initialisation), reset by subtracting the
+  threshold (``reset="subtract"``; ``"zero"`` is available), ATan surrogate gradient (``slope``
+  is its ``alpha``, 2 by default; ``surrogate="fast-sigmoid"`` for snnTorch's other one).
+- **tdBN** (``norm="td"``): BatchNorm whose statistics are taken over the batch and the T steps
+  together (threshold-dependent BatchNorm, Zheng et al. 2021, with its scale initialised to the
+  threshold of 1); at inference it folds into the convolution, so the exported graph has no norm.
+- **SEW blocks** (Fang et al. 2021, ADD connection): the block's input spikes are added to its
+  output spikes (``residual``); in NIR the addition is two edges into the next node.
+- **Readout**: the last stage's spikes flattened (``readout="flatten"``, the default: on the
+  face-aligned crops where an AU acts is informative) or averaged over space (``"gap"``, shift
+  invariant), then a Linear layer, at every step; the logits are the mean of the steps' outputs
+  and training puts a loss on every step (TET, in :mod:`evface.tasks.classify`).
 
-Down-sampling uses stride-2 convolutions rather than max-pooling so that the network maps onto
-NIR primitives (Conv2d, LIF, Flatten, Affine) without approximation.
+Every call starts from zero membrane state, so a sample never sees the state left by another.
+Layers run one after another over all T steps (no layer feeds back, so this is exactly the
+step-by-step network), with each convolution batched over ``B * T``.
 
-:class:`AnnCNN` is the twin: the same blocks with ReLU and no time, its first convolution taking
-the ``T`` input steps stacked as channels.
+:class:`AnnCNN` is the twin: the same units and blocks with ReLU instead of PLIF and BatchNorm,
+no time: its first convolution takes the ``T`` input steps stacked as channels. Both networks
+return ``(B, steps, n_classes)`` (the ANN one step); :func:`logits` averages over the steps.
 
 Examples
 --------
 >>> import torch
 >>> cfg = NetConfig(in_channels=2, n_classes=5, time_steps=4, input_size=32, depth=2, width=8)
 >>> SpikingCNN(cfg)(torch.zeros(3, 4, 2, 32, 32)).shape
-torch.Size([3, 5])
->>> AnnCNN(cfg)(torch.zeros(3, 4, 2, 32, 32)).shape
+torch.Size([3, 4, 5])
+>>> logits(AnnCNN(cfg)(torch.zeros(3, 4, 2, 32, 32))).shape
 torch.Size([3, 5])
 """
 
@@ -41,16 +56,19 @@ from evface.errors import ParameterError
 
 KERNEL = 3
 STRIDE = 2
+SURROGATES = ("atan", "fast-sigmoid")
 
 
 @dataclass(frozen=True)
 class NetConfig:
     """Shape and neuron parameters shared by :class:`SpikingCNN` and :class:`AnnCNN`.
 
-    ``beta`` is the membrane decay per time step, ``threshold`` the firing threshold,
-    ``slope`` the steepness of the fast-sigmoid surrogate gradient (snnTorch's default is 25)
-    and ``reset`` the hidden neurons' reset: ``"zero"`` (the NIR LIF semantics, so that an
-    exported graph behaves exactly like the trained model) or ``"subtract"`` (snnTorch's default).
+    ``beta`` is the initial membrane decay per step (learnt when ``learn_beta``), ``threshold``
+    the firing threshold, ``reset`` ``"subtract"`` or ``"zero"``, ``surrogate`` and ``slope`` the
+    surrogate gradient and its steepness (ATan ``alpha``; fast-sigmoid ``slope``), ``norm``
+    ``"td"`` (BatchNorm over batch and time) or ``"none"``, ``blocks`` the SEW blocks of each
+    stage after the stem, ``residual`` whether they add their input, ``readout`` ``"gap"`` or
+    ``"flatten"``.
     """
 
     in_channels: int
@@ -58,91 +76,140 @@ class NetConfig:
     time_steps: int
     input_size: int = 64
     depth: int = 3
-    width: int = 16
-    beta: float = 0.9
+    width: int = 8
+    blocks: int = 1
+    beta: float = 0.5
+    learn_beta: bool = True
     threshold: float = 1.0
-    slope: float = 25.0
-    dropout: float = 0.0
-    reset: str = "zero"
+    reset: str = "subtract"
+    surrogate: str = "atan"
+    slope: float = 2.0
+    norm: str = "td"
+    residual: bool = True
+    readout: str = "flatten"
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "n_classes", "time_steps", "input_size", "depth", "width"):
             if int(getattr(self, name)) < 1:
                 raise ParameterError(f"NetConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.blocks < 0:
+            raise ParameterError(f"NetConfig.blocks must be >= 0, got {self.blocks}")
         if self.n_classes < 2:
             raise ParameterError(f"a classifier needs at least 2 classes, got {self.n_classes}")
-        if not 0 < self.beta <= 1:
-            raise ParameterError(f"beta must lie in (0, 1], got {self.beta}")
-        if self.reset not in ("zero", "subtract"):
-            raise ParameterError(f"reset must be 'zero' or 'subtract', not {self.reset!r}")
+        if not 0 <= self.beta <= 1:
+            raise ParameterError(f"beta must lie in [0, 1], got {self.beta}")
+        for name, allowed in (("reset", ("subtract", "zero")), ("surrogate", SURROGATES), ("norm", ("td", "none")),
+                              ("readout", ("gap", "flatten"))):
+            if getattr(self, name) not in allowed:
+                raise ParameterError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
         if self.input_size // 2 ** self.depth < 1:
             raise ParameterError(f"input_size {self.input_size} is too small for depth {self.depth}")
 
     def channels(self) -> list[int]:
-        """Output channels of each convolution block."""
+        """Output channels of each stage."""
         return [self.width * 2**i for i in range(self.depth)]
 
     def sizes(self) -> list[int]:
-        """Spatial size after each block (input size first)."""
+        """Spatial size after each stage (input size first)."""
         sizes = [self.input_size]
         for _ in range(self.depth):
             sizes.append((sizes[-1] + 2 * (KERNEL // 2) - KERNEL) // STRIDE + 1)
         return sizes
 
+    def features(self) -> int:
+        """Inputs of the readout Linear layer."""
+        return self.channels()[-1] * (1 if self.readout == "gap" else self.sizes()[-1] ** 2)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _blocks(cfg: NetConfig, in_channels: int) -> tuple[nn.ModuleList, nn.ModuleList]:
-    convs, norms = nn.ModuleList(), nn.ModuleList()
-    c_in = in_channels
-    for c_out in cfg.channels():
-        convs.append(nn.Conv2d(c_in, c_out, KERNEL, stride=STRIDE, padding=KERNEL // 2, bias=False))
-        norms.append(nn.BatchNorm2d(c_out))
+class Unit(nn.Module):
+    """Conv3x3 -> norm: the synaptic part of one layer (the neuron is the network's business)."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int, norm: bool) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, KERNEL, stride=stride, padding=KERNEL // 2, bias=not norm)
+        self.norm = nn.BatchNorm2d(c_out) if norm else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.conv(x))
+
+
+class Block(nn.Module):
+    """A SEW residual block: two units; its output is the second unit's activation plus its input."""
+
+    def __init__(self, channels: int, norm: bool) -> None:
+        super().__init__()
+        self.a = Unit(channels, channels, 1, norm)
+        self.b = Unit(channels, channels, 1, norm)
+
+
+def _body(cfg: NetConfig, in_channels: int) -> tuple[nn.ModuleList, nn.ModuleList]:
+    """The down-sampling units of the stages and the SEW blocks of each stage (none in the stem)."""
+    downs, stages = nn.ModuleList(), nn.ModuleList()
+    c_in, norm = in_channels, cfg.norm == "td"
+    for i, c_out in enumerate(cfg.channels()):
+        downs.append(Unit(c_in, c_out, STRIDE, norm))
+        stages.append(nn.ModuleList(Block(c_out, norm) for _ in range(cfg.blocks if i else 0)))
         c_in = c_out
-    return convs, norms
+    return downs, stages
 
 
-def _features(cfg: NetConfig) -> int:
-    return cfg.channels()[-1] * cfg.sizes()[-1] ** 2
+def _pool(h: torch.Tensor, readout: str) -> torch.Tensor:
+    """(N, C, H, W) features -> (N, features) readout input."""
+    return h.mean((-2, -1)) if readout == "gap" else h.flatten(1)
+
+
+def logits(out: torch.Tensor) -> torch.Tensor:
+    """Class scores (B, n_classes) of a network output (B, steps, n_classes): the mean over the steps."""
+    return out.mean(1)
 
 
 class SpikingCNN(nn.Module):
-    """The spiking classifier; input ``(B, T, C, S, S)``, output logits ``(B, n_classes)``."""
+    """The spiking classifier; input ``(B, T, C, S, S)``, output per step ``(B, T, n_classes)``."""
 
     def __init__(self, cfg: NetConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        grad = surrogate.fast_sigmoid(slope=cfg.slope)
-        self.convs, self.norms = _blocks(cfg, cfg.in_channels)
+        self.downs, self.stages = _body(cfg, cfg.in_channels)
+        grad = (surrogate.atan(alpha=cfg.slope) if cfg.surrogate == "atan"
+                else surrogate.fast_sigmoid(slope=cfg.slope))
         self.lifs = nn.ModuleList(
-            snn.Leaky(beta=cfg.beta, threshold=cfg.threshold, spike_grad=grad, reset_mechanism=cfg.reset)
-            for _ in range(cfg.depth)
+            snn.Leaky(beta=torch.tensor(cfg.beta), learn_beta=cfg.learn_beta, threshold=cfg.threshold,
+                      spike_grad=grad, reset_mechanism=cfg.reset)
+            for _ in range(cfg.depth + 2 * cfg.blocks * (cfg.depth - 1))
         )
-        self.dropout = nn.Dropout(cfg.dropout)
-        self.fc = nn.Linear(_features(cfg), cfg.n_classes)
-        self.readout = snn.Leaky(beta=cfg.beta, threshold=cfg.threshold, spike_grad=grad, reset_mechanism="none")
+        self.fc = nn.Linear(cfg.features(), cfg.n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.run(x)[0]
 
-    def run(self, x: torch.Tensor, record: bool = False) -> tuple[torch.Tensor, dict[str, Any]]:
-        """Logits and, when ``record``, per-layer activity.
+    def layer_names(self) -> list[str]:
+        """Names of the PLIF layers in the order of :attr:`lifs` and of :meth:`run`'s ``rate``."""
+        names = []
+        for i in range(self.cfg.depth):
+            names.append(f"stage{i}" if i else "stem")
+            names += [f"stage{i}.block{j}.{ab}" for j in range(self.cfg.blocks if i else 0) for ab in "ab"]
+        return names
+
+    def run(self, x: torch.Tensor, record: bool = False) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Outputs per step and, when ``record``, activity.
 
         Returns
         -------
-        logits : (B, n_classes)
+        out : (B, T, n_classes)
         stats : dict
-            With ``record``: ``spikes`` (list per hidden layer of (B, C, H, W) spike counts summed
-            over time), else empty.
+            With ``record``: ``rate`` (B, layers): spikes per neuron per step of each PLIF layer, in
+            the order of :attr:`lifs`; ``synops`` (B,): synaptic operations (every spike times the
+            synapses it reaches, :func:`conv_synops`); else empty.
         """
         if x.ndim != 5 or x.shape[2] != self.cfg.in_channels:
             raise ParameterError(f"expected input (B, T, {self.cfg.in_channels}, H, W), got {tuple(x.shape)}")
         try:
-            logits, sums = self._layers(x, record)
+            return self._layers(x, record)
         finally:
             self.clear_state()
-        return logits, ({"spikes": sums} if record else {})
 
     def clear_state(self) -> None:
         """Empty the neurons' ``mem`` buffers (snnTorch keeps the last state there).
@@ -150,45 +217,57 @@ class SpikingCNN(nn.Module):
         Run after every call so that the state dict, DDP's buffer broadcast and the next call
         never see a stale, batch-sized membrane tensor.
         """
-        for lif in (*self.lifs, self.readout):
+        for lif in self.lifs:
             lif.mem = torch.zeros(0, device=lif.mem.device)
 
     @staticmethod
-    def _integrate(lif: snn.Leaky, current: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Run one neuron layer over time from zero state: (B, T, ...) currents -> spikes, membranes."""
+    def _integrate(lif: snn.Leaky, current: torch.Tensor) -> torch.Tensor:
+        """Run one neuron layer over time from zero state: (B, T, ...) currents -> spikes."""
         mem = lif.reset_mem()
-        spikes, mems = [], []
+        spikes = []
         for t in range(current.shape[1]):
             spk, mem = lif(current[:, t], mem)
             spikes.append(spk)
-            mems.append(mem)
-        return torch.stack(spikes, 1), torch.stack(mems, 1)
+        return torch.stack(spikes, 1)
 
-    def _layers(self, x: torch.Tensor, record: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        # Layer by layer over all T steps at once: exactly the step-by-step network (no layer
-        # feeds back), with the convolutions batched over B*T and BatchNorm statistics taken over
-        # every step together (per-step statistics would blow up the quiet steps of a clip).
+    def _layers(self, x: torch.Tensor, record: bool) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         b, t = x.shape[:2]
-        h = x
-        sums = []
-        for conv, norm, lif in zip(self.convs, self.norms, self.lifs):
-            cur = norm(conv(h.flatten(0, 1)))
-            h, _ = self._integrate(lif, cur.view(b, t, *cur.shape[1:]))
+        rates: list[torch.Tensor] = []
+        synops = torch.zeros(b, device=x.device)
+        lifs = iter(self.lifs)
+
+        def layer(unit: Unit, h: torch.Tensor, spiking_input: bool) -> torch.Tensor:
+            nonlocal synops
+            flat = h.flatten(0, 1)
+            cur = unit(flat)
+            out = self._integrate(next(lifs), cur.view(b, t, *cur.shape[1:]))
             if record:
-                sums.append(h.detach().sum(1))
-        _, mem = self._integrate(self.readout, self.fc(self.dropout(h.flatten(2))))
-        return mem.mean(1), sums
+                if spiking_input:
+                    synops = synops + conv_synops(unit.conv, flat.detach()).view(b, t).sum(1)
+                rates.append(out.detach().flatten(2).mean(2).mean(1))
+            return out
+
+        h = x
+        for i, (down, blocks) in enumerate(zip(self.downs, self.stages)):
+            h = layer(down, h, spiking_input=i > 0)
+            for block in blocks:
+                inner = layer(block.b, layer(block.a, h, True), True)
+                h = inner + h if self.cfg.residual else inner
+        feats = _pool(h.flatten(0, 1), self.cfg.readout)
+        if record:
+            synops = synops + self.cfg.n_classes * h.detach().flatten(2).sum(2).sum(1)
+        out = self.fc(feats).view(b, t, -1)
+        return out, ({"rate": torch.stack(rates, 1), "synops": synops} if record else {})
 
 
 class AnnCNN(nn.Module):
-    """The non-spiking twin: same blocks with ReLU; the T steps are stacked as input channels."""
+    """The non-spiking twin: the same units and blocks with ReLU; the T steps are stacked as input channels."""
 
     def __init__(self, cfg: NetConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.convs, self.norms = _blocks(cfg, cfg.in_channels * cfg.time_steps)
-        self.dropout = nn.Dropout(cfg.dropout)
-        self.fc = nn.Linear(_features(cfg), cfg.n_classes)
+        self.downs, self.stages = _body(cfg, cfg.in_channels * cfg.time_steps)
+        self.fc = nn.Linear(cfg.features(), cfg.n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 5 or x.shape[1] * x.shape[2] != self.cfg.in_channels * self.cfg.time_steps:
@@ -196,9 +275,12 @@ class AnnCNN(nn.Module):
                 f"expected input (B, {self.cfg.time_steps}, {self.cfg.in_channels}, H, W), got {tuple(x.shape)}"
             )
         h = x.flatten(1, 2)
-        for conv, norm in zip(self.convs, self.norms):
-            h = torch.relu(norm(conv(h)))
-        return self.fc(self.dropout(h.flatten(1)))
+        for down, blocks in zip(self.downs, self.stages):
+            h = torch.relu(down(h))
+            for block in blocks:
+                inner = torch.relu(block.b(torch.relu(block.a(h))))
+                h = inner + h if self.cfg.residual else inner
+        return self.fc(_pool(h, self.cfg.readout))[:, None]
 
 
 def build(kind: str, cfg: NetConfig) -> nn.Module:
@@ -210,54 +292,45 @@ def build(kind: str, cfg: NetConfig) -> nn.Module:
     raise ParameterError(f"model must be 'snn' or 'ann', not {kind!r}")
 
 
+def conv_synops(conv: nn.Conv2d, spikes: torch.Tensor) -> torch.Tensor:
+    """Synaptic operations of ``conv`` on spike counts ``spikes`` (N, C, H, W), per sample (N,).
+
+    Each spike reaches ``out_channels`` synapses at every output position whose window covers it
+    (padding and stride counted exactly): the count of input spikes under every output window,
+    summed, times ``out_channels``.
+
+    Examples
+    --------
+    >>> conv = nn.Conv2d(1, 4, 3, stride=2, padding=1)
+    >>> s = torch.zeros(1, 1, 4, 4); s[0, 0, 1, 1] = 1  # reaches the 4 windows around it
+    >>> conv_synops(conv, s)
+    tensor([16.])
+    """
+    ones = torch.ones(1, 1, *conv.kernel_size, device=spikes.device)
+    covered = nn.functional.conv2d(spikes.sum(1, keepdim=True), ones, stride=conv.stride, padding=conv.padding)
+    return covered.flatten(1).sum(1) * conv.out_channels
+
+
+def _units(cfg: NetConfig) -> list[tuple[int, int, int, int]]:
+    """(c_in, c_out, stride, output size) of every unit in execution order, the first taking the raw input."""
+    out, c_in = [], cfg.in_channels
+    for i, (c_out, size) in enumerate(zip(cfg.channels(), cfg.sizes()[1:])):
+        out.append((c_in, c_out, STRIDE, size))
+        out += [(c_out, c_out, 1, size)] * (2 * cfg.blocks if i else 0)
+        c_in = c_out
+    return out
+
+
 def ann_macs(cfg: NetConfig) -> int:
     """Multiply-accumulates of one :class:`AnnCNN` forward pass (one sample)."""
-    sizes, chans = cfg.sizes(), cfg.channels()
-    c_in = cfg.in_channels * cfg.time_steps
+    units = _units(cfg)
     total = 0
-    for i, c_out in enumerate(chans):
-        total += sizes[i + 1] ** 2 * c_out * c_in * KERNEL * KERNEL
-        c_in = c_out
-    return total + _features(cfg) * cfg.n_classes
+    for i, (c_in, c_out, _, size) in enumerate(units):
+        total += size**2 * c_out * c_in * (cfg.time_steps if i == 0 else 1) * KERNEL * KERNEL
+    return total + cfg.features() * cfg.n_classes
 
 
 def snn_input_macs(cfg: NetConfig) -> int:
     """Multiply-accumulates of the SNN's first convolution over all T steps (its input is not spikes)."""
-    return cfg.time_steps * cfg.sizes()[1] ** 2 * cfg.channels()[0] * cfg.in_channels * KERNEL * KERNEL
-
-
-def fanout_maps(cfg: NetConfig) -> list[torch.Tensor]:
-    """Per hidden layer, the (H, W) number of synapses leaving each neuron (same for every channel).
-
-    A neuron of block ``i`` feeds every output position of block ``i + 1`` whose 3x3 stride-2
-    window covers it, in every output channel; the last block feeds the ``n_classes`` readout.
-    """
-    sizes, chans = cfg.sizes(), cfg.channels()
-    maps = []
-    for i in range(cfg.depth):
-        if i + 1 < cfg.depth:
-            ones_out = torch.ones(1, 1, sizes[i + 2], sizes[i + 2])
-            reach = nn.functional.conv_transpose2d(
-                ones_out, torch.ones(1, 1, KERNEL, KERNEL), stride=STRIDE, padding=KERNEL // 2,
-                output_padding=sizes[i + 1] - ((sizes[i + 2] - 1) * STRIDE - 2 * (KERNEL // 2) + KERNEL),
-            )[0, 0]
-            maps.append(reach * chans[i + 1])
-        else:
-            maps.append(torch.full((sizes[i + 1], sizes[i + 1]), float(cfg.n_classes)))
-    return maps
-
-
-def activity(cfg: NetConfig, spikes: list[torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Per-sample spike rates and synaptic operations from :meth:`SpikingCNN.run` ``spikes``.
-
-    Returns ``rate`` (B, depth): spikes per neuron per time step; ``spikes`` (B, depth): total
-    spikes; ``synops`` (B,): sum over layers of spikes x fan-out (synaptic events).
-    """
-    maps = fanout_maps(cfg)
-    rates, totals, synops = [], [], 0
-    for s, fmap in zip(spikes, maps):
-        total = s.flatten(1).sum(1)
-        totals.append(total)
-        rates.append(total / (s[0].numel() * cfg.time_steps))
-        synops = synops + (s * fmap.to(s.device)).flatten(1).sum(1)
-    return {"rate": torch.stack(rates, 1), "spikes": torch.stack(totals, 1), "synops": synops}
+    c_in, c_out, _, size = _units(cfg)[0]
+    return cfg.time_steps * size**2 * c_out * c_in * KERNEL * KERNEL

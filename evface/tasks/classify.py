@@ -20,7 +20,8 @@ subject-cluster bootstrap intervals of top-1, UF1, UAR), ``bootstrap``, ``labels
 ``confusion_matrix`` (rows true, columns predicted), ``per_class``, ``per_lighting`` (the same
 metrics, counts and intervals per lighting), ``per_sensor`` (the trained sensor and, for event
 models, the other sensor seen through the same network), ``spike_rate_per_layer`` (spikes per
-neuron per time step), ``synops`` (synaptic operations per sample: spikes x fan-out),
+neuron per time step of each PLIF layer, named in ``spike_rate_layers``), ``synops`` (synaptic
+operations per sample: spikes x fan-out),
 ``snn_input_macs`` (the first convolution's multiply-accumulates over T steps, its input being
 analogue), ``ann_macs`` (the ANN twin's multiply-accumulates per sample), ``evaluated_on``,
 ``data``; after training also ``protocol``, ``folds``, ``seeds`` (``top1_per_seed`` for several),
@@ -47,7 +48,7 @@ from evface.inputs.classify import Augment, ClassifyDataset, InputSpec, load_inp
 from evface.inputs.clip_view import SENSORS
 from evface.inputs.splits import subject_split
 from evface.io.dataset import DatasetFolder, atomic_write_text
-from evface.models.snn import NetConfig, activity, ann_macs, build, snn_input_macs
+from evface.models.snn import NetConfig, SpikingCNN, ann_macs, build, logits as step_mean, snn_input_macs
 from evface.tasks import class_metrics as cm
 from evface.tasks import engine, stats
 from evface.tasks.configs import ClassifyConfig
@@ -69,8 +70,24 @@ def input_spec(cfg: ClassifyConfig) -> InputSpec:
 def net_config(cfg: ClassifyConfig, n_classes: int) -> NetConfig:
     """The network of ``cfg`` for ``n_classes`` classes."""
     return NetConfig(in_channels=input_spec(cfg).channels, n_classes=n_classes, time_steps=cfg.time_steps,
-                     input_size=cfg.size, depth=cfg.depth, width=cfg.width, beta=cfg.beta, slope=cfg.slope,
-                     dropout=cfg.dropout)
+                     input_size=cfg.size, depth=cfg.depth, width=cfg.width, blocks=cfg.blocks, beta=cfg.beta,
+                     learn_beta=cfg.learn_beta, reset=cfg.reset, surrogate=cfg.surrogate, slope=cfg.slope,
+                     norm=cfg.norm, residual=cfg.residual, readout=cfg.readout)
+
+
+def loss_of(out: torch.Tensor, y: torch.Tensor, kind: str = "tet") -> torch.Tensor:
+    """The training loss of network outputs ``out`` (B, steps, n_classes) for targets ``y`` (B,).
+
+    ``"tet"`` (temporal efficient training, Deng et al. 2022): the cross-entropy of every step's
+    output, averaged over the steps, so that each step is pushed towards the right class;
+    ``"mean"``: the cross-entropy of the mean output. With one step (the ANN) both are the
+    cross-entropy.
+    """
+    if kind == "tet":
+        return nn.functional.cross_entropy(out.flatten(0, 1), y.repeat_interleave(out.shape[1]))
+    if kind == "mean":
+        return nn.functional.cross_entropy(step_mean(out), y)
+    raise ParameterError(f"loss must be 'tet' or 'mean', not {kind!r}")
 
 
 # --------------------------------------------------------------------------- prediction
@@ -85,13 +102,12 @@ def predict(model: nn.Module, x: np.ndarray, kind: str, device: torch.device, ba
         for i in range(0, len(x), batch_size):
             xb = torch.from_numpy(np.ascontiguousarray(normalize(x[i:i + batch_size], kind))).to(device)
             if hasattr(model, "run"):
-                out, stats = model.run(xb, record=True)
-                act = activity(model.cfg, stats["spikes"])
+                out, act = model.run(xb, record=True)
                 rates.append(act["rate"].cpu().numpy())
                 synops.append(act["synops"].cpu().numpy())
             else:
                 out = model(xb)
-            logits.append(out.float().cpu().numpy())
+            logits.append(step_mean(out).float().cpu().numpy())
     res = {"logits": np.concatenate(logits) if logits else np.zeros((0, 0), np.float32)}
     if rates:
         res["rate"], res["synops"] = np.concatenate(rates), np.concatenate(synops)
@@ -153,6 +169,7 @@ def _energy(pred: dict[str, np.ndarray], net: NetConfig, model_kind: str) -> dic
     out: dict[str, Any] = {"ann_macs": ann_macs(net)}
     if model_kind == "snn" and "rate" in pred and len(pred["rate"]):
         out["spike_rate_per_layer"] = pred["rate"].mean(axis=0).tolist()
+        out["spike_rate_layers"] = SpikingCNN(net).layer_names()
         out["synops"] = float(pred["synops"].mean())
         out["snn_input_macs"] = snn_input_macs(net)
     return out
@@ -183,11 +200,10 @@ def _fit_one(
     y_train = y[train_idx]
     weights = (1.0 / np.bincount(y_train, minlength=len(labels))[y_train]) if cfg.balanced else None
     sampler = engine.ShardedSampler(len(train_idx), dist, seed=cfg.seed, weights=weights)
-    aug = Augment(cfg.input, max_shift=cfg.max_shift) if cfg.augment else None
+    aug = (Augment(cfg.input, max_shift=cfg.max_shift, drop_time=cfg.drop_time, drop_area=cfg.drop_area)
+           if cfg.augment else None)
     train_set = ClassifyDataset(x[train_idx], y_train, cfg.input, aug, seed=cfg.seed * 1000 + dist.rank)
     loader = torch.utils.data.DataLoader(train_set, batch_size=cfg.batch_size, sampler=sampler)
-    loss_fn = nn.CrossEntropyLoss()
-
     def train_epoch(epoch: int) -> dict[str, float]:
         sampler.set_epoch(epoch)
         total, correct, n = 0.0, 0, 0
@@ -195,11 +211,11 @@ def _fit_one(
             xb, yb = xb.to(dist.device), yb.to(dist.device)
             opt.zero_grad(set_to_none=True)
             out = ddp(xb)
-            loss = loss_fn(out, yb)
+            loss = loss_of(out, yb, cfg.loss)
             loss.backward()
             opt.step()
             total += float(loss.item()) * len(yb)
-            correct += int((out.argmax(1) == yb).sum().item())
+            correct += int((step_mean(out).argmax(1) == yb).sum().item())
             n += len(yb)
         return {"loss": engine.all_reduce_mean(total / max(n, 1), dist),
                 "acc": engine.all_reduce_mean(correct / max(n, 1), dist)}
@@ -208,7 +224,7 @@ def _fit_one(
         recalibrate_batchnorm(model, x[train_idx], cfg.input, dist.device, cfg.batch_size)
         logits = predict(model, x[val_idx], cfg.input, dist.device)["logits"]
         yv = y[val_idx]
-        loss = float(loss_fn(torch.from_numpy(logits), torch.from_numpy(yv)).item())
+        loss = float(nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(yv)).item())
         conf = cm.confusion_matrix(yv, logits.argmax(1), len(labels))
         uf1 = cm.uf1(conf)
         # UF1 on a few validation clips is coarse: ties go to the lower validation loss
@@ -270,6 +286,9 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ClassifyCo
     input_spec(config)  # validates input kind and window
     if config.model not in ("snn", "ann"):
         raise ParameterError(f"model must be 'snn' or 'ann', not {config.model!r}")
+    if config.loss not in ("tet", "mean"):
+        raise ParameterError(f"loss must be 'tet' or 'mean', not {config.loss!r}")
+    net_config(config, 2)  # validates the network settings
     dist = engine.init_distributed(config.device)
     try:
         return _train(config, Path(data).resolve(), Path(run_dir), dist, log)
@@ -525,19 +544,22 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
 
 def throughput(inputs: Sequence[str] = ("events", "rgb"), batch_size: int = ClassifyConfig.batch_size,
                time_steps: int = ClassifyConfig.time_steps, size: int = ClassifyConfig.size, steps: int = 5,
-               n_classes: int = 6, seed: int = 0) -> dict[str, Any]:
-    """Training samples per second of the SNN (forward, backward, optimiser step) on random inputs.
+               n_classes: int = 7, seed: int = 0) -> dict[str, Any]:
+    """Training samples per second (forward, TET loss, backward, optimiser step) on random inputs.
 
-    Returns ``{"<input>_train_samples_per_s": ..., "batch_size", "time_steps", "size", "threads"}``;
-    the first step of each input is a warm-up and is not timed.
+    The default network of :class:`ClassifyConfig`: the SNN on each input kind, and its ANN twin
+    on the first. Returns ``{"<input>_train_samples_per_s": ..., "<input>_ann_train_samples_per_s",
+    "batch_size", "time_steps", "size", "width", "threads"}``; the first step of each model is a
+    warm-up and is not timed.
     """
     engine.seed_everything(seed)
-    out: dict[str, Any] = {"batch_size": batch_size, "time_steps": time_steps, "size": size,
+    cfg = ClassifyConfig(time_steps=time_steps, size=size)
+    out: dict[str, Any] = {"batch_size": batch_size, "time_steps": time_steps, "size": size, "width": cfg.width,
                            "threads": torch.get_num_threads()}
-    for kind in inputs:
+    runs = [(kind, "snn") for kind in inputs] + [(inputs[0], "ann")]
+    for kind, model_kind in runs:
         spec = InputSpec(kind=kind, time_steps=time_steps, size=size)
-        net = NetConfig(in_channels=spec.channels, n_classes=n_classes, time_steps=time_steps, input_size=size)
-        model = build("snn", net)
+        model = build(model_kind, net_config(replace(cfg, input=kind), n_classes))
         opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
         g = torch.Generator().manual_seed(seed)
         x = torch.rand(batch_size, time_steps, spec.channels, size, size, generator=g) * (3 if kind == "events" else 1)
@@ -546,9 +568,10 @@ def throughput(inputs: Sequence[str] = ("events", "rgb"), batch_size: int = Clas
         for step in range(steps + 1):
             t0 = time.perf_counter()
             opt.zero_grad()
-            nn.functional.cross_entropy(model(x), y).backward()
+            loss_of(model(x), y, cfg.loss).backward()
             opt.step()
             if step:
                 elapsed += time.perf_counter() - t0
-        out[f"{kind}_train_samples_per_s"] = steps * batch_size / elapsed
+        name = kind if model_kind == "snn" else f"{kind}_ann"
+        out[f"{name}_train_samples_per_s"] = steps * batch_size / elapsed
     return out

@@ -8,7 +8,7 @@ stage. This module imports nothing heavy, so that the CLI can start without torc
 Examples
 --------
 >>> ClassifyConfig(epochs=3).learning_rate
-0.002
+0.005
 >>> ReconstructConfig.from_dict({"task": "reconstruct", "epochs": 2, "voxel_scale": 1.5}).epochs
 2
 """
@@ -50,18 +50,25 @@ class ClassifyConfig(TaskConfig):
     epochs: int = setting(100, "Maximum number of epochs.")
     patience: int = setting(25, "Early stopping: epochs without a better validation UF1 (0 = off).")
     seed: int = setting(0, "Seed of the split, the initialisation and the sampling.")
-    batch_size: int = setting(16, "Clips per batch (per process under torchrun).")
-    learning_rate: float = setting(2e-3, "AdamW learning rate (cosine schedule).")
+    batch_size: int = setting(8, "Clips per batch (per process under torchrun).")
+    learning_rate: float = setting(5e-3, "AdamW learning rate (cosine schedule).")
     weight_decay: float = setting(1e-4, "AdamW weight decay.")
-    time_steps: int = setting(8, "Number of time steps T over the clip.")
+    time_steps: int = setting(4, "Number of time steps T over the window.")
     size: int = setting(64, "Face crops are shrunk to size x size.")
-    depth: int = setting(3, "Convolution blocks.")
-    width: int = setting(8, "Channels of the first block (doubling per block).")
-    beta: float = setting(0.9, "LIF membrane decay per step.")
-    slope: float = setting(25.0, "Steepness of the fast-sigmoid surrogate gradient.")
-    dropout: float = setting(0.2, "Dropout before the readout layer.")
+    depth: int = setting(3, "Stages (each halves the size; every stage after the stem holds SEW blocks).")
+    width: int = setting(8, "Channels of the first stage (doubling per stage).")
+    blocks: int = setting(1, "SEW residual blocks per stage after the stem (0 = a plain chain of stride-2 units).")
+    residual: bool = setting(True, "The SEW blocks add their input spikes to their output.", off="--no-residual")
+    beta: float = setting(0.5, "Initial PLIF membrane decay per step (0.5: a time constant of 2 steps).")
+    learn_beta: bool = setting(True, "Learn each layer's decay (PLIF); off: fixed LIF decay.", off="--fixed-beta")
+    reset: str = setting("subtract", "Spiking neurons' reset: subtract (the threshold) | zero.")
+    surrogate: str = setting("atan", "Surrogate gradient: atan | fast-sigmoid.")
+    slope: float = setting(2.0, "Steepness of the surrogate gradient (ATan alpha 2; snnTorch's fast-sigmoid uses 25).")
+    norm: str = setting("td", "Normalisation: td (BatchNorm over batch and time, tdBN) | none.")
+    readout: str = setting("flatten", "gap (global average pool over space, then Linear) | flatten (Flatten, then Linear).")
+    loss: str = setting("tet", "tet (cross-entropy at every step, averaged) | mean (cross-entropy of the mean output).")
     color: bool = setting(False, "RGB inputs in colour or grey.", off="--gray")
-    window: str = setting("clip", "clip (whole clip) | expression (onset to offset).")
+    window: str = setting("expression", "expression (onset to offset, from the annotation) | clip (whole clip).")
     rgb_camera: str = setting("webcam30", "RGB camera preset of the RGB inputs: webcam30 | highspeed200.")
     oracle_apex: bool = setting(False, "rgb-flow / events-apex: take the apex from the annotation, not from the data.")
     val_fraction: float = setting(0.15, "Share of the subjects held out for validation (early stopping).")
@@ -71,8 +78,11 @@ class ClassifyConfig(TaskConfig):
     loso: bool = setting(False, "Leave-one-subject-out cross-validation (--folds <number of subjects>).")
     seeds: int = setting(1, "Training seeds per fold (seed, seed+1, ...); a clip's prediction is their mean logits.")
     balanced: bool = setting(True, "Class-balanced sampling.")
-    augment: bool = setting(True, "Flips, shifts, event drop and noise.")
+    augment: bool = setting(True, "Flips, shifts, event drop (by event, time and area) and noise.")
     max_shift: float = setting(0.0625, "Largest random shift, as a fraction of the crop (0 = none).")
+    drop_time: float = setting(0.0, "Event inputs: largest share of the steps whose events are dropped (EventDrop by time).")
+    drop_area: float = setting(0.0, "Event inputs: largest side, as a share of the crop, of a box whose events are dropped "
+                                    "(EventDrop by area).")
     device: str = setting("auto", "auto | cpu | cuda.")
 
 
