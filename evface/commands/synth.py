@@ -31,6 +31,8 @@ def register(app: typer.Typer) -> None:
         faces: Path = typer.Option(None, "--faces", help="Folder of frontal face photos, one subject each."),
         workers: int = typer.Option(1, "--workers", help="Processes generating clips in parallel (at least 1)."),
         shard: str = typer.Option(None, "--shard", help="I/N: make only shard I of N (join them with synth-merge)."),
+        noise: str = typer.Option(None, "--noise", help="Event-camera noise: clean, typical (the preset's default) "
+                                                        "or noisy (v2e's noisy rates); docs/camera-models.md."),
     ) -> None:
         """Build the synthetic RGB + event micro-expression dataset (resumes if interrupted)."""
         from evface.datasets import synth as lib  # lazy: cv2, numba and the renderer stay out of CLI start-up
@@ -51,6 +53,7 @@ def register(app: typer.Typer) -> None:
             root = lib.synthesize(
                 out, preset=preset, seed=seed, subjects=subjects, classes=_split_list(classes),
                 lighting=_split_list(lighting), faces_dir=faces, workers=workers, shard=shard, progress=progress,
+                noise=noise,
             )
         console.print(f"dataset ready: {root}", soft_wrap=True)
 

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -394,6 +394,7 @@ def synthesize(
     workers: int = 1,
     shard: str | tuple[int, int] | None = None,
     progress: ProgressFn | None = None,
+    noise: str | None = None,
 ) -> Path:
     """Build (or finish building) a synthetic dataset folder and return its path.
 
@@ -423,6 +424,9 @@ def synthesize(
         when it is killed.
     progress : callable, optional
         ``progress(done, total, message)`` after each clip.
+    noise : {"clean", "typical", "noisy"}, optional
+        Event-camera noise level (:data:`evface.sim.dvs_noise.NOISE_LEVELS`; default: the
+        preset's, ``typical``).
 
     Examples
     --------
@@ -436,6 +440,9 @@ def synthesize(
     if int(workers) < 1:
         raise ParameterError(f"--workers must be at least 1, got {workers}")
     spec_preset = get_preset(preset)
+    if noise is not None:
+        rig = spec_preset.rig
+        spec_preset = replace(spec_preset, rig=replace(rig, cameras=replace(rig.cameras, noise=noise)))
     out = Path(out_dir)
     subject_list, problems = plan_subjects(spec_preset, seed, subjects, faces_dir)
     class_map = _choose_classes(spec_preset, classes)
