@@ -117,7 +117,8 @@ def test_mjpeg_quality_and_settings():
     cams = CameraSettings(rgb_bayer=False, rgb_fixed_pattern=False, rgb_jpeg_quality=80)
     p = cams.rgb_params("webcam30")
     assert (p.cfa, p.prnu, p.dsnu_e, p.jpeg_quality) == ("none", 0.0, 0.0, 80)
-    for bad in ({"noise": "loud"}, {"event_transmission": 0.0}, {"rgb_transmission": 1.5}, {"rgb_bayer": 1}):
+    for bad in ({"noise": "loud"}, {"event_transmission": 0.0}, {"rgb_transmission": 1.5}, {"rgb_bayer": 1},
+                {"rgb_jpeg_quality": True}, {"rig_seed": -1}):
         with pytest.raises(ParameterError):
             CameraSettings(**bad)
 

@@ -80,8 +80,10 @@ class CameraSettings:
         for f in fields(self):
             if f.type == "bool" and not isinstance(getattr(self, f.name), bool):
                 raise ParameterError(f"CameraSettings.{f.name} must be true or false, got {getattr(self, f.name)!r}")
-        if not (isinstance(self.rgb_jpeg_quality, int) and 0 <= self.rgb_jpeg_quality <= 100):
-            raise ParameterError(f"CameraSettings.rgb_jpeg_quality must be an integer in 0..100, got {self.rgb_jpeg_quality!r}")
+        for name, low, high in (("rgb_jpeg_quality", 0, 100), ("rig_seed", 0, 2**63 - 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ParameterError(f"CameraSettings.{name} must be an integer in {low}..{high}, got {value!r}")
 
     def event_params(self, sensor: str) -> DvsParams:
         """The DVS parameters of ``sensor`` (a key of :data:`~evface.sim.sensors.SENSORS`) at this noise level."""
