@@ -69,6 +69,9 @@ def test_readout_delay_serialises_a_burst_and_keeps_every_event():
     assert out.size == ev.size and np.all(np.diff(out["t"]) >= 0) and np.all(out["t"] >= ev["t"])
     assert out["t"][1199] - 1000 == pytest.approx(1199 / 12, abs=1)  # 1200 events at 12 per µs
     assert out["t"][-1] == 5000  # the queue has drained by then
+    assert np.count_nonzero(out["t"] == 1000) == 12  # twelve share the first microsecond
+    pair = make_events([7, 7, 8], [0, 1, 2], [0, 0, 0], [1, 1, 1])
+    assert np.array_equal(limit_readout(pair, 12e6, "delay"), pair)  # under 12 per µs: unchanged
     for t in range(1000, 1100, 7):  # never more than 12 events leave in one µs
         assert np.count_nonzero(out["t"] == t) <= 12
 

@@ -7,8 +7,8 @@ limit"):
   windows of ``window_us`` and, in a window over its budget, keeps an evenly spread subset of
   ``floor(max_rate_hz * window_us)`` events and drops the rest;
 * ``"delay"``: a saturated address-event bus (the DAVIS346's arbiter) serialises the events:
-  each leaves at least ``1 / max_rate_hz`` after the previous one, so a burst is stretched in
-  time and nothing is lost.
+  each leaves at least ``1 / max_rate_hz`` after the previous one and is stamped with the
+  microsecond in which it leaves, so a burst is stretched in time and nothing is lost.
 
 Examples
 --------
@@ -42,8 +42,9 @@ def limit_readout(events: np.ndarray, max_rate_hz: float, excess: str, window_us
 
     ``excess`` is ``"drop"`` (keep an evenly spread ``floor(max_rate_hz * window_us)`` events of
     every window of ``window_us`` µs from t = 0 that has more) or ``"delay"`` (event ``i`` leaves at
-    ``max(t_i, t_(i-1) + 1 / max_rate_hz)``, rounded up to the µs). Events under the limit pass
-    unchanged in both.
+    ``l_i = max(t_i, l_(i-1) + 1 / max_rate_hz)`` and is stamped ``floor(l_i)``: up to
+    ``max_rate_hz`` x 1 µs events share a microsecond). Events under the limit pass unchanged in
+    both.
     """
     if excess not in EXCESS:
         raise ParameterError(f"unknown readout excess behaviour {excess!r}; choose from {list(EXCESS)}")
@@ -57,7 +58,7 @@ def limit_readout(events: np.ndarray, max_rate_hz: float, excess: str, window_us
         slot = np.arange(t.size) * gap_us
         leave = slot + np.maximum.accumulate(t - slot)  # t_out[i] = max_j<=i (t_j + (i - j) gap)
         out = events.copy()
-        out["t"] = np.maximum(np.ceil(leave - 1e-9).astype(np.int64), t)
+        out["t"] = np.maximum(np.floor(leave + 1e-9).astype(np.int64), t)
         return out
     if int(window_us) < 1:
         raise ParameterError(f"window_us must be >= 1, got {window_us}")
