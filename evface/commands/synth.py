@@ -37,6 +37,8 @@ def register(app: typer.Typer) -> None:
         ray: str = typer.Option(None, "--ray", metavar="auto|ADDRESS",
                                 help="Film the clips as tasks on a Ray cluster (auto: the one 'ray start' began here; "
                                      "or the head's HOST:PORT); OUT must be on storage every node sees."),
+        noise: str = typer.Option(None, "--noise", help="Event-camera noise: clean, typical (the preset's default) "
+                                                        "or noisy (v2e's noisy rates); docs/camera-models.md."),
     ) -> None:
         """Build the synthetic RGB + event micro-expression dataset (resumes if interrupted)."""
         from evface.datasets import synth as lib  # lazy: cv2, numba and the renderer stay out of CLI start-up
@@ -60,6 +62,7 @@ def register(app: typer.Typer) -> None:
                 out, preset=preset, seed=seed, subjects=subjects, classes=_split_list(classes),
                 lighting=_split_list(lighting), faces_dir=faces, workers=workers, shard=shard, progress=progress,
                 executor=RayCluster(ray) if ray else None,
+                noise=noise,
             )
         console.print(f"dataset ready: {root}", soft_wrap=True)
 

@@ -26,7 +26,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -405,6 +405,7 @@ def synthesize(
     shard: str | tuple[int, int] | None = None,
     progress: ProgressFn | None = None,
     executor: Executor | None = None,
+    noise: str | None = None,
 ) -> Path:
     """Build (or finish building) a synthetic dataset folder and return its path.
 
@@ -438,6 +439,9 @@ def synthesize(
         Where the clips are filmed instead of ``workers`` local processes, e.g.
         ``RayCluster("auto")``: one task per clip, each writing its file into ``out_dir`` (which
         every node must see at the same path). The bytes do not depend on the executor.
+    noise : {"clean", "typical", "noisy"}, optional
+        Event-camera noise level (:data:`evface.sim.dvs_noise.NOISE_LEVELS`; default: the
+        preset's, ``typical``).
 
     Examples
     --------
@@ -450,6 +454,9 @@ def synthesize(
     """
     executor = executor or local_executor(workers)
     spec_preset = get_preset(preset)
+    if noise is not None:
+        rig = spec_preset.rig
+        spec_preset = replace(spec_preset, rig=replace(rig, cameras=replace(rig.cameras, noise=noise)))
     out = Path(out_dir)
     subject_list, problems = plan_subjects(spec_preset, seed, subjects, faces_dir)
     class_map = _choose_classes(spec_preset, classes)

@@ -29,6 +29,7 @@ import numpy as np
 
 from evface.errors import ParameterError
 from evface.face.render import face_box as render_face_box
+from evface.rig.cameras import CameraSettings
 from evface.sim.rgb import RGB_PRESETS
 from evface.sim.sensors import SENSORS
 
@@ -63,6 +64,9 @@ class RigParams:
         RGB camera presets (:data:`evface.sim.rgb.RGB_PRESETS`) of further RGB cameras that see
         the face at hd's pixel size, each recording the hd ROI window (frame stream
         :func:`rgb_hd_stream`); empty: only the ``rgb`` camera at the lr field of view.
+    cameras : CameraSettings
+        Noise level, beam splitter, readout limit and RGB pipeline of the rig's cameras
+        (:mod:`evface.rig.cameras`).
 
     Examples
     --------
@@ -80,6 +84,7 @@ class RigParams:
     hd_preset: str = "evk4"
     lr_preset: str = "davis346"
     rgb_hd_presets: tuple[str, ...] = ("webcam30",)
+    cameras: CameraSettings = CameraSettings()
 
     def __post_init__(self) -> None:
         ratio = self.scene_rate_hz / self.truth_rate_hz

@@ -12,7 +12,10 @@ clean truth frames for ``hd`` and ``lr`` are kept at ``truth_rate_hz`` (stored c
 coordinates to that camera's recorded window (:mod:`evface.rig.geometry`);
 ``calibration["frame_cameras"]`` says, for every frame stream, which event sensor's view it has
 (``"lr"`` or ``"hd"``) and its camera preset, so that an input can pick the RGB camera that
-matches an event sensor.
+matches an event sensor. :attr:`RigParams.cameras <evface.rig.geometry.RigParams.cameras>`
+(:mod:`evface.rig.cameras`) sets the cameras' noise level, the light through the beam splitter,
+the event sensors' hot pixels and readout limit (counted per clip in ``extra["event_readout"]``)
+and the RGB cameras' Bayer filter, fixed-pattern noise and compression.
 
 A clip's randomness comes from one :func:`clip_seed`, derived from the dataset seed and the
 clip's place in the dataset plan, so subsets, shards and resumed runs film the same clip.
@@ -39,8 +42,8 @@ from evface.rig.geometry import RigParams, renderer_face_fraction, rgb_hd_stream
 from evface.rig.lighting import Lighting
 from evface.rig.scene import Scene
 from evface.rig.timeline import Timeline
-from evface.sim.dvs import DvsParams, DvsSimulator
-from evface.sim.rgb import RgbCamera, RgbCameraParams
+from evface.sim.dvs import DvsSimulator
+from evface.sim.rgb import RgbCamera
 from evface.sim.sensors import SENSORS
 
 GENERATOR = "evface.data.synth"
@@ -103,10 +106,11 @@ class Rig:
     def record(self, spec: ClipSpec, timeline: Timeline, lighting: Lighting, seed: np.random.SeedSequence) -> Clip:
         """Film one clip with all three cameras."""
         rp = self.params
+        cams = rp.cameras
         g = self.geometry
         hd_seed, lr_seed, rgb_seed = (int_seed(s) for s in seed.spawn(3))
-        hd_params = DvsParams.preset(rp.hd_preset)
-        lr_params = DvsParams.preset(rp.lr_preset)
+        hd_params = cams.event_params(rp.hd_preset)
+        lr_params = cams.event_params(rp.lr_preset)
         hd_sensor, lr_sensor = SENSORS[rp.hd_preset], SENSORS[rp.lr_preset]
         hd_sim = DvsSimulator(g.roi[2:], hd_params, seed=hd_seed)
         lr_sim = DvsSimulator(lr_sensor.size, lr_params, seed=lr_seed)
@@ -120,25 +124,35 @@ class Rig:
         for k in range(n_steps + 1):
             t_us = int(round(k * step_us))
             hd, lr = self.scene.views(timeline, t_us, lighting.lux_at(t_us))
-            hd_events.append(hd_sim.step(hd, t_us))
-            lr_events.append(lr_sim.step(lr, t_us))
+            hd_events.append(hd_sim.step(hd * cams.event_transmission, t_us))
+            lr_events.append(lr_sim.step(lr * cams.event_transmission, t_us))
             if k % truth_every == 0:
                 truth_hd[len(truth_t)] = hd
                 truth_lr[len(truth_t)] = lr
                 truth_t.append(t_us)
-        rgb_params = RgbCameraParams.preset(rp.rgb_preset)
-        frames = {"rgb": RgbCamera(rgb_params, seed=rgb_seed).capture(
-            lambda t: self.scene.rgb(timeline, int(t), lighting.lux_at(int(t))), 0, timeline.duration_us
+        rgb_light = cams.rgb_transmission
+        frames = {"rgb": RgbCamera(cams.rgb_params(rp.rgb_preset), seed=rgb_seed, fpn_seed=cams.camera_seed("rgb")).capture(
+            lambda t: self.scene.rgb(timeline, int(t), lighting.lux_at(int(t))) * rgb_light, 0, timeline.duration_us
         )}
         frame_cameras = {"rgb": {"view": "lr", "preset": rp.rgb_preset}}
         hd_view_seed = seed.spawn(1)[0]  # after the three above, so they do not change
         for preset in rp.rgb_hd_presets:
             name = rgb_hd_stream(preset)
             cam_seed = int_seed(np.random.SeedSequence([int_seed(hd_view_seed), zlib.crc32(preset.encode())]))
-            frames[name] = RgbCamera(RgbCameraParams.preset(preset), seed=cam_seed).capture(
-                lambda t: self.scene.rgb_hd(timeline, int(t), lighting.lux_at(int(t))), 0, timeline.duration_us
+            frames[name] = RgbCamera(cams.rgb_params(preset), seed=cam_seed, fpn_seed=cams.camera_seed(name)).capture(
+                lambda t: self.scene.rgb_hd(timeline, int(t), lighting.lux_at(int(t))) * rgb_light, 0,
+                timeline.duration_us,
             )
             frame_cameras[name] = {"view": "hd", "preset": preset}
+        hot_hd_seed, hot_lr_seed = (int_seed(s) for s in seed.spawn(2))  # after the hd-view seed
+        events = {}
+        readout = {}
+        for role, sensor, raw, window, hot_seed in (
+            ("hd", rp.hd_preset, hd_events, g.roi, hot_hd_seed),
+            ("lr", rp.lr_preset, lr_events, (0, 0, *lr_sensor.size), hot_lr_seed),
+        ):
+            events[role], readout[role] = cams.event_output(role, sensor, concatenate(raw), window,
+                                                            timeline.duration_us, hot_seed)
         (lr_w, lr_h), (hd_w, hd_h) = lr_sensor.size, hd_sensor.size
         sensors = {
             "hd": SensorInfo("hd", g.roi[2], g.roi[3], hd_w, hd_h, g.roi, rp.hd_preset, hd_params.to_dict()),
@@ -170,11 +184,12 @@ class Rig:
             "scene_rate_hz": rp.scene_rate_hz,
             "canvas_hd": list(g.canvas_hd),
             "truth_units": "lux (scene luminance on the sensor grid, before any camera)",
+            "event_readout": readout,
         }
         return Clip(
             clip_id=spec.clip_id, subject=spec.subject, label=spec.label, aus=list(spec.aus), lighting=spec.lighting,
             onset_us=expr.onset_us, apex_us=expr.apex_us, offset_us=expr.offset_us, duration_us=timeline.duration_us,
-            events={"hd": concatenate(hd_events), "lr": concatenate(lr_events)},
+            events=events,
             sensors=sensors,
             frames=frames,
             truth={"hd": TruthSeries(truth_hd, truth_t_arr), "lr": TruthSeries(truth_lr, truth_t_arr)},

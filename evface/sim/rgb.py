@@ -1,11 +1,15 @@
-"""An RGB camera model: exposure with motion blur, photon budget, noise, auto-exposure, gamma.
+"""An RGB camera model: exposure with motion blur, photon budget, noise, auto-exposure, colour
+filter, gamma and compression.
 
 For each frame the camera (1) meters the scene and picks exposure then analogue gain
 (auto-exposure), (2) averages ``exposure_samples`` renders of the scene spread over the exposure
-(motion blur), (3) converts the scene illuminance to photo-electrons, (4) adds photon shot noise
-(Poisson) and read noise (Gaussian), clips at the full well, (5) applies gain, clips at full
-scale, applies the sRGB transfer curve and quantises to 8 bits. The equations and the sources of
-the presets are in ``docs/camera-models.md``.
+(motion blur), (3) converts the scene illuminance to photo-electrons, sampled through the Bayer
+colour filter (``cfa``) and scaled by the pixel's fixed response (PRNU), (4) adds photon shot
+noise (Poisson), clips at the full well, adds the pixel's dark offset (DSNU) and read noise
+(Gaussian), (5) applies gain, clips at full scale, demosaics, applies the sRGB transfer curve,
+quantises to 8 bits and (6) optionally JPEG-compresses the frame (MJPEG). The stages of (3)-(6)
+are in :mod:`evface.sim.rgb_pipeline`; the equations and the sources of the presets are in
+``docs/camera-models.md``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 
 from evface.io.clip import FrameSeries
 from evface.errors import ParameterError
+from evface.sim.rgb_pipeline import CFA_PATTERNS, demosaic, fixed_pattern, jpeg, mosaic
 
 PHOTONS_PER_LUX_S_UM2 = 4.09e3
 """Photons per second per µm² in 1 lux of 555 nm light (683 lm/W, E = hc/λ = 3.58e-19 J)."""
@@ -50,6 +55,14 @@ class RgbCameraParams:
         colour channel (colour filter included).
     full_well_e, read_noise_e : float
         Saturation charge and read noise in electrons (at unity gain, referred to the input).
+    cfa : str
+        Bayer pattern of the colour filter (``"RGGB"``, ...; :data:`~evface.sim.rgb_pipeline.CFA_PATTERNS`)
+        or ``"none"`` (every pixel sees all three channels, as with three sensors).
+    prnu, dsnu_e : float
+        Fixed-pattern noise: pixel-to-pixel standard deviation of the response (relative) and of
+        the dark offset (electrons), drawn once per camera from its ``fpn_seed``.
+    jpeg_quality : int
+        JPEG quality of MJPEG compression (1-100); 0 keeps the frames uncompressed.
     """
 
     fps: float = 30.0
@@ -65,9 +78,17 @@ class RgbCameraParams:
     qe: float = 0.5
     full_well_e: float = 6000.0
     read_noise_e: float = 3.0
+    cfa: str = "none"
+    prnu: float = 0.0
+    dsnu_e: float = 0.0
+    jpeg_quality: int = 0
 
     def __post_init__(self) -> None:
+        if self.cfa != "none" and self.cfa not in CFA_PATTERNS:
+            raise ParameterError(f"RgbCameraParams.cfa must be 'none' or one of {sorted(CFA_PATTERNS)}, got {self.cfa!r}")
         for f in fields(self):
+            if f.name == "cfa":
+                continue
             value = getattr(self, f.name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
                 raise ParameterError(f"RgbCameraParams.{f.name} must be a finite number, got {value!r}")
@@ -79,6 +100,9 @@ class RgbCameraParams:
                 raise ParameterError(f"RgbCameraParams.{name} must be > 0, got {getattr(self, name)}")
         if int(self.exposure_samples) != self.exposure_samples or self.exposure_samples < 1:
             raise ParameterError(f"RgbCameraParams.exposure_samples must be an integer >= 1, got {self.exposure_samples}")
+        if int(self.jpeg_quality) != self.jpeg_quality or self.jpeg_quality > 100:
+            raise ParameterError(f"RgbCameraParams.jpeg_quality must be an integer in 0..100 (0: no compression), "
+                                 f"got {self.jpeg_quality}")
         if self.exposure_us > self.period_us:
             raise ParameterError(f"RgbCameraParams.exposure_us={self.exposure_us} exceeds the frame period {self.period_us:.0f} µs")
         if self.max_gain < 1 or self.gain < 1:
@@ -112,7 +136,7 @@ class RgbCameraParams:
             raise ParameterError(f"unknown RgbCameraParams field(s) {unknown}")
         return replace(RGB_PRESETS[name], **overrides)
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, Any]:
         """Plain dict of the parameters (for clip metadata)."""
         return asdict(self)
 
@@ -122,11 +146,13 @@ RGB_PRESETS: dict[str, RgbCameraParams] = {
     "webcam30": RgbCameraParams(
         fps=30.0, max_gain=16.0, exposure_samples=5, pixel_pitch_um=2.0, f_number=2.0,
         transmission=0.9, qe=0.5, full_well_e=6000.0, read_noise_e=3.0,
+        cfa="RGGB", prnu=0.01, dsnu_e=1.0,
     ),
     # Point Grey GRAS-03K2C (Kodak KAI-0340 CCD, 7.4 µm) as used for CASME II (Yan et al. 2014).
     "highspeed200": RgbCameraParams(
         fps=200.0, max_gain=16.0, exposure_samples=3, pixel_pitch_um=7.4, f_number=1.4,
         transmission=0.9, qe=0.35, full_well_e=40000.0, read_noise_e=15.0,
+        cfa="RGGB", prnu=0.01, dsnu_e=5.0,
     ),
 }
 """Named RGB camera parameter sets; use :meth:`RgbCameraParams.preset`."""
@@ -186,6 +212,9 @@ class RgbCamera:
     params : RgbCameraParams
     seed : int
         Seeds the shot and read noise.
+    fpn_seed : int, optional
+        Seeds the fixed-pattern noise: one physical camera keeps its pattern from clip to clip,
+        so give all its recordings the same ``fpn_seed`` (default: ``seed``).
 
     Examples
     --------
@@ -195,12 +224,14 @@ class RgbCamera:
     ((3, 4, 6, 3), 'uint8')
     """
 
-    def __init__(self, params: RgbCameraParams | None = None, seed: int = 0) -> None:
+    def __init__(self, params: RgbCameraParams | None = None, seed: int = 0, fpn_seed: int | None = None) -> None:
         self.params = RgbCameraParams() if params is None else params
         if not isinstance(self.params, RgbCameraParams):
             raise ParameterError(f"params must be RgbCameraParams, got {type(self.params).__name__}")
         self.seed = seed
+        self.fpn_seed = seed if fpn_seed is None else fpn_seed
         self._rng = np.random.default_rng(seed)
+        self._fpn: tuple[np.ndarray, np.ndarray] | None = None
 
     def frame_times(self, t_start_us: int, t_end_us: int) -> np.ndarray:
         """Start times of the frames whose whole period lies in [t_start_us, t_end_us]."""
@@ -265,18 +296,34 @@ class RgbCamera:
             exposure_us=np.asarray(exposures, np.int64),
             fps=float(p.fps),
             model="rgb-camera",
-            params={**p.to_dict(), "gain": [float(g) for g in gains], "seed": self.seed},
+            params={**p.to_dict(), "gain": [float(g) for g in gains], "seed": self.seed, "fpn_seed": self.fpn_seed},
         )
+
+    def _fixed_pattern(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        if self._fpn is None or self._fpn[0].shape != shape:
+            self._fpn = fixed_pattern(shape, self.params.prnu, self.params.dsnu_e, self.fpn_seed)
+        return self._fpn
 
     def _expose(self, mean_lux: np.ndarray, exposure_us: int, gain: float) -> np.ndarray:
         p = self.params
         electrons = mean_lux * (p.electrons_per_lux_s * exposure_us * 1e-6)
+        if p.cfa != "none":
+            electrons = mosaic(electrons, p.cfa)
+        if p.prnu > 0 or p.dsnu_e > 0:
+            prnu_gain, dsnu_offset = self._fixed_pattern(electrons.shape)
+            electrons = electrons * np.maximum(prnu_gain, 0.0)
         signal = self._rng.poisson(electrons).astype(np.float64)
         signal = np.minimum(signal, p.full_well_e)
+        if p.dsnu_e > 0:
+            signal += dsnu_offset
         if p.read_noise_e > 0:
             signal += self._rng.normal(0.0, p.read_noise_e, signal.shape)
         linear = signal * gain / p.full_well_e
-        return np.round(srgb_encode(linear) * 255.0).astype(np.uint8)
+        if p.cfa != "none":  # demosaic the linear raw frame, quantised to 16 bits like an ADC
+            raw = np.round(np.clip(linear, 0.0, 1.0) * 65535.0).astype(np.uint16)
+            linear = demosaic(raw, p.cfa) / 65535.0
+        image = np.round(srgb_encode(linear) * 255.0).astype(np.uint8)
+        return jpeg(image, p.jpeg_quality) if p.jpeg_quality else image
 
 
 __all__ = ["RgbCamera", "RgbCameraParams", "RGB_PRESETS", "auto_exposure", "srgb_encode"]

@@ -24,17 +24,24 @@ from evface.events.core import SensorSize
 @dataclass(frozen=True)
 class EventSensor:
     """An event sensor model: ``name`` (product and DVS preset), ``role`` in a dataset, full
-    ``size`` ``(width, height)`` and ``pixel_pitch_um`` (datasheets; docs/camera-models.md)."""
+    ``size`` ``(width, height)``, ``pixel_pitch_um``, and its readout: at most
+    ``max_event_rate_hz`` events per second leave the camera, and the ``excess`` is either
+    ``"drop"``-ped (an event-rate controller) or ``"delay"``-ed (a saturated AER bus)
+    (datasheets; docs/camera-models.md, "Readout limit")."""
 
     name: str
     role: str
     size: SensorSize
     pixel_pitch_um: float
+    max_event_rate_hz: float
+    excess: str
 
 
 SENSORS: dict[str, EventSensor] = {
-    "davis346": EventSensor("davis346", "lr", (346, 260), 18.5),  # iniVation DAVIS346 datasheet
-    "evk4": EventSensor("evk4", "hd", (1280, 720), 4.86),  # Prophesee EVK4 / Sony IMX636 datasheet
+    # iniVation DAVIS346 datasheet: 12 Mev/s through its AER bus, which stalls when saturated
+    "davis346": EventSensor("davis346", "lr", (346, 260), 18.5, 12e6, "delay"),
+    # Prophesee EVK4 / Sony IMX636: the 1.6 Gbit/s USB 3 link at 32 bits per event, kept by the ERC
+    "evk4": EventSensor("evk4", "hd", (1280, 720), 4.86, 50e6, "drop"),
 }
 """Event sensors by product name."""
 

@@ -1,0 +1,120 @@
+"""How noisy an event sensor is: a sweepable noise level and the sensor's hot pixels.
+
+:data:`NOISE_LEVELS` names three settings of the background activity of
+:class:`~evface.sim.dvs.DvsSimulator` (its leak and shot-noise events):
+
+* ``clean``: no leak, shot-noise or hot-pixel events (the pixel itself, thresholds, mismatch,
+  bandwidth and refractory period, is unchanged);
+* ``typical``: the sensor preset's own rates (:data:`evface.sim.dvs.PRESETS`) and its hot pixels;
+* ``noisy``: v2e's ``--dvs_params noisy`` rates (leak 0.1 Hz, shot noise 5 Hz in the dark) and
+  the sensor's hot pixels.
+
+Hot pixels (:data:`HOT_PIXELS`) are a fixed set of pixels of the physical array, drawn once from a
+map seed, each firing ON events as a Poisson process far above the background rate. Sources and
+the mapping of v2e's settings onto this model are in ``docs/camera-models.md`` ("Noise levels").
+
+Examples
+--------
+>>> from evface.sim.dvs import DvsParams
+>>> [noise_params(DvsParams.preset("evk4"), level).shot_noise_rate_hz for level in NOISE_LEVELS]
+[0.0, 0.05, 5.0]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from evface.errors import ParameterError
+from evface.events.core import SensorSize, empty_events
+from evface.sim.dvs import DvsParams
+
+NOISE_LEVELS = ("clean", "typical", "noisy")
+"""The noise settings, quietest first."""
+
+V2E_NOISY = {"leak_rate_hz": 0.1, "leak_jitter": 0.1, "shot_noise_rate_hz": 5.0, "noise_ref_lux": 10.0,
+             "shot_noise_max_factor": 1.0}
+"""v2e's ``noisy`` rates (``set_dvs_params`` in v2e's ``v2ecore/emulator.py``): leak 0.1 Hz with 10 %
+jitter, shot noise 5 Hz per pixel in the dark. v2e's shot noise falls to a quarter in white; here it
+is 5 Hz up to 10 lux and falls as ``sqrt(10 lux / I)`` above (1.6 Hz at 100 lux)."""
+
+
+def noise_params(params: DvsParams, level: str) -> DvsParams:
+    """``params`` with the background-activity rates of the noise ``level``."""
+    if level not in NOISE_LEVELS:
+        raise ParameterError(f"unknown noise level {level!r}; choose from {list(NOISE_LEVELS)} (--noise)")
+    if level == "clean":
+        return replace(params, leak_rate_hz=0.0, shot_noise_rate_hz=0.0)
+    if level == "noisy":
+        return replace(params, **V2E_NOISY)
+    return params
+
+
+@dataclass(frozen=True)
+class HotPixels:
+    """Hot pixels of a sensor: ``fraction`` of its pixels, each firing ON events at ``rate_hz``.
+
+    Examples
+    --------
+    >>> hot = HotPixels(fraction=0.01, rate_hz=100.0)
+    >>> ev = hot.events((64, 48), 0, 500_000, map_seed=1, seed=2)
+    >>> len(hot.pixels((64, 48), map_seed=1)), len(np.unique(ev["x"].astype(int) * 48 + ev["y"]))
+    (31, 31)
+    >>> bool(np.all(np.diff(ev["t"]) >= 0)), int(ev["p"].min())
+    (True, 1)
+    """
+
+    fraction: float
+    rate_hz: float
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.fraction <= 1.0) or not (math.isfinite(self.rate_hz) and self.rate_hz >= 0):
+            raise ParameterError(f"HotPixels needs 0 <= fraction <= 1 and rate_hz >= 0, got {self}")
+
+    def pixels(self, size: SensorSize, map_seed: int) -> np.ndarray:
+        """Flat indices ``y * width + x`` (sorted) of the hot pixels of a ``(width, height)`` array."""
+        n_px = int(size[0]) * int(size[1])
+        count = int(round(self.fraction * n_px))
+        return np.sort(np.random.default_rng(map_seed).choice(n_px, size=count, replace=False))
+
+    def events(self, size: SensorSize, t_start_us: int, t_end_us: int, map_seed: int, seed: int,
+               window: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        """The hot pixels' events in ``(t_start_us, t_end_us]``, sorted by time.
+
+        ``size`` is the full array; with ``window`` ``(x, y, w, h)`` (a hardware ROI) only the hot
+        pixels inside it fire, in window coordinates. ``map_seed`` places the pixels (one physical
+        sensor keeps them); ``seed`` draws the events.
+        """
+        idx = self.pixels(size, map_seed)
+        width = int(size[0])
+        x, y = idx % width, idx // width
+        if window is not None:
+            wx, wy, ww, wh = window
+            inside = (x >= wx) & (x < wx + ww) & (y >= wy) & (y < wy + wh)
+            x, y = x[inside] - wx, y[inside] - wy
+        span = int(t_end_us) - int(t_start_us)
+        rng = np.random.default_rng(seed)
+        counts = rng.poisson(self.rate_hz * span * 1e-6, size=x.size)
+        n = int(counts.sum())
+        if n == 0:
+            return empty_events()
+        ev = empty_events(n)
+        ev["t"] = int(t_start_us) + 1 + np.minimum((rng.random(n) * span).astype(np.int64), span - 1)
+        ev["x"] = np.repeat(x, counts)
+        ev["y"] = np.repeat(y, counts)
+        ev["p"] = 1
+        return ev[np.argsort(ev["t"], kind="stable")]
+
+
+HOT_PIXELS: dict[str, HotPixels] = {
+    # A hot pixel fires more than 100x the median background rate (Prophesee's definition); 0.1 %
+    # of the array is our assumption. Rates: 100x the preset's leak + shot rate at 10 lux.
+    "davis346": HotPixels(fraction=1e-3, rate_hz=20.0),
+    "evk4": HotPixels(fraction=1e-3, rate_hz=10.0),
+}
+"""Hot pixels of the event sensors of :data:`evface.sim.sensors.SENSORS` (docs/camera-models.md)."""
+
+
+__all__ = ["HOT_PIXELS", "HotPixels", "NOISE_LEVELS", "V2E_NOISY", "noise_params"]

@@ -1,0 +1,75 @@
+"""The readout limit of an event camera: at most so many events per second leave the chip.
+
+Two behaviours of real sensors when the pixels fire faster (docs/camera-models.md, "Readout
+limit"):
+
+* ``"drop"``: an event-rate controller (the ERC of Prophesee's IMX636 / EVK4) counts events in
+  windows of ``window_us`` and, in a window over its budget, keeps an evenly spread subset of
+  ``floor(max_rate_hz * window_us)`` events and drops the rest;
+* ``"delay"``: a saturated address-event bus (the DAVIS346's arbiter) serialises the events:
+  each leaves at least ``1 / max_rate_hz`` after the previous one and is stamped with the
+  microsecond in which it leaves, so a burst is stretched in time and nothing is lost.
+
+Examples
+--------
+Ten events in the same microsecond through a 1 Mev/s readout:
+
+>>> from evface.events.core import make_events
+>>> ev = make_events([5] * 10, range(10), [0] * 10, [1] * 10)
+>>> limit_readout(ev, 1e6, "delay")["t"].tolist()
+[5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+>>> limit_readout(ev, 1e6, "drop", window_us=4)["x"].tolist()
+[2, 4, 7, 9]
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from evface.errors import ParameterError
+
+EXCESS = ("drop", "delay")
+"""What happens to the events over the readout limit."""
+
+ERC_WINDOW_US = 100
+"""Counting window of the event-rate controller (``"drop"``), in µs (our assumption)."""
+
+
+def limit_readout(events: np.ndarray, max_rate_hz: float, excess: str, window_us: int = ERC_WINDOW_US) -> np.ndarray:
+    """The events, time-sorted, that leave a camera whose readout carries ``max_rate_hz`` at most.
+
+    ``excess`` is ``"drop"`` (keep an evenly spread ``floor(max_rate_hz * window_us)`` events of
+    every window of ``window_us`` µs from t = 0 that has more) or ``"delay"`` (event ``i`` leaves at
+    ``l_i = max(t_i, l_(i-1) + 1 / max_rate_hz)`` and is stamped ``floor(l_i)``: up to
+    ``max_rate_hz`` x 1 µs events share a microsecond). Events under the limit pass unchanged in
+    both.
+    """
+    if excess not in EXCESS:
+        raise ParameterError(f"unknown readout excess behaviour {excess!r}; choose from {list(EXCESS)}")
+    if not (math.isfinite(max_rate_hz) and max_rate_hz > 0):
+        raise ParameterError(f"max_rate_hz must be a positive number, got {max_rate_hz}")
+    if events.size == 0:
+        return events
+    t = events["t"]
+    if excess == "delay":
+        gap_us = 1e6 / max_rate_hz
+        slot = np.arange(t.size) * gap_us
+        leave = slot + np.maximum.accumulate(t - slot)  # t_out[i] = max_j<=i (t_j + (i - j) gap)
+        out = events.copy()
+        out["t"] = np.maximum(np.floor(leave + 1e-9).astype(np.int64), t)
+        return out
+    if int(window_us) < 1:
+        raise ParameterError(f"window_us must be >= 1, got {window_us}")
+    budget = int(max_rate_hz * window_us * 1e-6)
+    window = t // int(window_us)
+    starts = np.flatnonzero(np.r_[True, window[1:] != window[:-1]])
+    counts = np.diff(np.r_[starts, t.size])
+    n = np.repeat(counts, counts)
+    rank = np.arange(t.size) - np.repeat(starts, counts)
+    keep = (n <= budget) | ((rank + 1) * budget // n > rank * budget // n)
+    return events[keep]
+
+
+__all__ = ["ERC_WINDOW_US", "EXCESS", "limit_readout"]

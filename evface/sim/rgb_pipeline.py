@@ -1,0 +1,120 @@
+"""The stages of a colour camera around its photon budget: fixed-pattern noise, the Bayer colour
+filter array and its demosaicing, and MJPEG (JPEG per frame) compression.
+
+:class:`evface.sim.rgb.RgbCamera` strings them together; each is a pure function here. The
+sources of the defaults are in ``docs/camera-models.md`` (section 2).
+
+Examples
+--------
+A red picture through an RGGB filter: only the red sites see it, and demosaicing brings the
+colour back.
+
+>>> red = np.zeros((4, 6, 3), np.float32); red[..., 0] = 1.0
+>>> raw = mosaic(red, "RGGB")
+>>> raw[:2, :2].tolist()
+[[1.0, 0.0], [0.0, 0.0]]
+>>> demosaic(np.round(raw * 4095).astype(np.uint16), "RGGB")[2, 2].tolist()
+[4095, 0, 0]
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from evface.errors import ParameterError
+
+CFA_PATTERNS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
+    "RGGB": ((0, 1), (1, 2)),
+    "BGGR": ((2, 1), (1, 0)),
+    "GRBG": ((1, 0), (2, 1)),
+    "GBRG": ((1, 2), (0, 1)),
+}
+"""Bayer patterns: the colour channel (0 R, 1 G, 2 B) of the top-left 2x2 pixels, row by row."""
+
+_CV2_DEMOSAIC = {
+    # OpenCV names a Bayer pattern by the two pixels at (1, 1) and (1, 2) of the sensor
+    "RGGB": cv2.COLOR_BayerBG2RGB,
+    "BGGR": cv2.COLOR_BayerRG2RGB,
+    "GRBG": cv2.COLOR_BayerGB2RGB,
+    "GBRG": cv2.COLOR_BayerGR2RGB,
+}
+
+
+def _pattern(pattern: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    if pattern not in CFA_PATTERNS:
+        raise ParameterError(f"unknown Bayer pattern {pattern!r}; choose from {sorted(CFA_PATTERNS)} or 'none'")
+    return CFA_PATTERNS[pattern]
+
+
+def cfa_channels(pattern: str, shape: tuple[int, int]) -> np.ndarray:
+    """The colour channel (0 R, 1 G, 2 B) each pixel of an ``(H, W)`` sensor samples.
+
+    Examples
+    --------
+    >>> cfa_channels("RGGB", (2, 4)).tolist()
+    [[0, 1, 0, 1], [1, 2, 1, 2]]
+    """
+    tile = np.asarray(_pattern(pattern), np.intp)
+    h, w = shape
+    return np.tile(tile, (-(-h // 2), -(-w // 2)))[:h, :w]
+
+
+def mosaic(image: np.ndarray, pattern: str) -> np.ndarray:
+    """Sample an ``(H, W, 3)`` image through a Bayer filter: ``(H, W)``, one channel per pixel."""
+    channels = cfa_channels(pattern, image.shape[:2])
+    return np.take_along_axis(image, channels[..., None], axis=2)[..., 0]
+
+
+def demosaic(raw: np.ndarray, pattern: str) -> np.ndarray:
+    """Interpolate a uint8 or uint16 Bayer mosaic ``(H, W)`` to ``(H, W, 3)`` RGB of the same dtype.
+
+    OpenCV's bilinear demosaicing (``cv2.cvtColor`` with a ``COLOR_Bayer*2RGB`` code), the
+    method of simple camera pipelines; the image must be at least 2 x 2 pixels.
+    """
+    _pattern(pattern)
+    if raw.ndim != 2 or raw.shape[0] < 2 or raw.shape[1] < 2:
+        raise ParameterError(f"a Bayer mosaic must be (H, W) with H, W >= 2, got shape {raw.shape}")
+    return cv2.cvtColor(np.ascontiguousarray(raw), _CV2_DEMOSAIC[pattern])
+
+
+def fixed_pattern(shape: tuple[int, ...], prnu: float, dsnu_e: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A camera's fixed-pattern noise: per-pixel gain and dark offset, drawn once from ``seed``.
+
+    Returns ``(gain, offset_e)``, float64 arrays of ``shape``: ``gain ~ N(1, prnu)`` multiplies
+    the photo-electrons (photo-response non-uniformity, PRNU) and ``offset_e ~ N(0, dsnu_e)``
+    adds electrons in the dark (dark-signal non-uniformity, DSNU), as EMVA 1288 defines them.
+
+    Examples
+    --------
+    >>> gain, offset = fixed_pattern((200, 200), 0.01, 2.0, seed=3)
+    >>> round(float(gain.std()), 2), round(float(offset.std()), 1)
+    (0.01, 2.0)
+    """
+    rng = np.random.default_rng(seed)
+    gain = 1.0 + prnu * rng.standard_normal(shape)
+    offset = dsnu_e * rng.standard_normal(shape)
+    return gain, offset
+
+
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    """An ``(H, W, 3)`` uint8 RGB frame after JPEG encoding at ``quality`` (1-100) and decoding.
+
+    MJPEG, the compressed mode of USB (UVC) webcams, is one JPEG per frame. OpenCV's JPEG codec
+    (libjpeg-turbo, 4:2:0 chroma subsampling) does both halves.
+
+    Examples
+    --------
+    >>> img = np.full((16, 16, 3), (200, 120, 40), np.uint8)
+    >>> bool(np.abs(jpeg(img, 90).astype(int) - img).max() <= 2)
+    True
+    """
+    if not 1 <= int(quality) <= 100:
+        raise ParameterError(f"JPEG quality must be in 1..100, got {quality}")
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise ParameterError(f"OpenCV could not JPEG-encode a frame of shape {image.shape}")
+    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+__all__ = ["CFA_PATTERNS", "cfa_channels", "demosaic", "fixed_pattern", "jpeg", "mosaic"]
