@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from evface.errors import DatasetError, FormatError, ParameterError, where
+from evface.io.aedat4 import check_aedat4
 from evface.io.event_files import detect_format
 
 MAX_DRIFT_PPM = 1000.0
@@ -122,6 +123,8 @@ def read_triggers(path: str | Path) -> np.ndarray:
                         chunks.append(out)
         elif fmt == "aedat4":
             from faery import aedat
+
+            check_aedat4(path)
 
             with aedat.Decoder(path) as decoder:
                 ids = {t.id for t in decoder.tracks() if t.data_type == "triggers"}
