@@ -20,7 +20,7 @@ run: $(STAMP)
 	$(BIN)/evface run --preset quick --out runs/quick
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/evface bench

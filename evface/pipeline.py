@@ -12,26 +12,26 @@ from its last checkpoint). ``OUT/pipeline.json`` lists the stages for the report
 The dataset is built first (with one worker process per job); the training stages, which do not
 depend on each other, then run ``jobs`` at a time in separate processes with one torch thread
 each: on a small CPU two single-threaded trainings finish sooner than two two-threaded ones in
-turn.
+turn. With ``ray`` the clips and the stages are tasks on a Ray cluster instead
+(:class:`evface.executor.RayCluster`; docs/scale-out.md); the run folder and report are the same.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing as mp
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from evface.datasets.synth import synthesize
+from evface.datasets.synth import local_executor, synthesize
 from evface.errors import ParameterError
+from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster
 from evface.io.dataset import atomic_write_text
 from evface.report.html import build_report
 from evface.tasks import registry
@@ -40,6 +40,9 @@ STAGE_DONE = "stage.json"
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The dataset preset of the same name (evface.datasets.synth.PRESETS) and the training budgets.
+    # tiny: the smallest run through every kind of stage, for tests (3 subjects, 1 epoch); its figures mean nothing.
+    "tiny": {"classify_folds": 3, "classify_epochs": 1, "classify_patience": 1, "arms": ("events-hd", "events-lr", "rgb"),
+             "reconstruct_epochs": 1, "reconstruct_patience": 1},
     # quick: sized so that ``make run`` finishes within 15 minutes on 2 cores: 12 subjects, 3 folds
     # (each model trains on 7 subjects), 20 epochs, five arms (``arms``; the others run in full);
     # reconstruction 2 epochs.
@@ -132,6 +135,26 @@ def _timed(runner: Callable[..., None], stage: Stage, run_dir: Path, jobs: int, 
     return time.perf_counter() - start
 
 
+def _anywhere(stage: Stage) -> Stage:
+    """``stage`` with its folders as absolute paths, for a process with another working directory
+    (its key, and so its folder, stays the one of ``stage``)."""
+    config = {k: str(Path(v).absolute()) if k in ("data", "out") else v for k, v in stage.config.items()}
+    return Stage(stage.name, stage.task, config)
+
+
+def _clip_progress(log: Callable[[str], None], name: str) -> Callable[[int, int, str], None]:
+    """Log a dataset stage's progress: each clip of a small dataset, else every 5 % of the clips."""
+    last = {"step": -1}
+
+    def progress(done: int, total: int, message: str) -> None:
+        step = done * 20 // max(total, 1)
+        if total <= 40 or step != last["step"] or done == total:
+            log(f"{name}: {done}/{total} clips ({message})")
+        last["step"] = step
+
+    return progress
+
+
 def run_pipeline(
     out: str | Path,
     preset: str = "quick",
@@ -140,11 +163,15 @@ def run_pipeline(
     jobs: int | None = None,
     log: Callable[[str], None] = lambda message: None,
     runner: Callable[[Stage, Path, int], None] = run_stage,
+    ray: str | None = None,
 ) -> Path:
     """Run every stage not yet done, write ``OUT/report.html`` and return its path.
 
     ``jobs`` (default: the number of cores) training stages run side by side; ``jobs=1`` runs
-    everything in this process, one stage after the other. ``runner`` is for tests.
+    everything in this process, one stage after the other. With ``ray`` (``"auto"`` or a head
+    node's ``HOST:PORT``) the clips and then the training stages are tasks on that Ray cluster
+    (one CPU each, one GPU each where the cluster has GPUs; ``jobs`` is unused), retried when
+    they fail; ``OUT`` must be on storage every node sees. ``runner`` is for tests.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -164,44 +191,36 @@ def run_pipeline(
         seconds[stage.name] = wall_s
         info = {"name": stage.name, "task": stage.task, "config": stage.config, "seconds": wall_s}
         atomic_write_text(out / stage.dirname / STAGE_DONE, json.dumps(info, indent=2, sort_keys=True))
-        log(f"{stage.name}: finished in {wall_s:.0f} s")
+        log(f"{stage.name}: finished in {wall_s:.0f} s ({len(seconds)}/{len(stages)} stages done)")
 
     for stage in [s for s in todo if s.task == "synth"]:  # everything else reads the dataset
-        log(f"{stage.name}: running")
+        log(f"{stage.name}: running" + (f" on the Ray cluster {ray}" if ray else ""))
         (out / stage.dirname).mkdir(parents=True, exist_ok=True)
-        finish(stage, _timed(runner, stage, out / stage.dirname, jobs, None))
+        start = time.perf_counter()
+        synthesize(Path(stage.config["out"]), preset=stage.config["preset"], seed=stage.config["seed"],
+                   executor=RayCluster(ray) if ray else local_executor(jobs), progress=_clip_progress(log, stage.name))
+        finish(stage, time.perf_counter() - start)
     training = [s for s in todo if s.task != "synth"]
     for stage in training:
         (out / stage.dirname).mkdir(parents=True, exist_ok=True)
-    if jobs == 1:
-        for stage in training:
-            log(f"{stage.name}: running")
-            finish(stage, _timed(runner, stage, out / stage.dirname, 1, None))
-    elif training:
-        _run_parallel(training, out, jobs, runner, finish, log)
+    if ray:
+        executor: Executor = RayCluster(ray)
+        work = [Job(s.name, _timed, (runner, _anywhere(s), (out / s.dirname).absolute(), 1, 1), gpus=1) for s in training]
+    elif jobs == 1:
+        executor = InProcess()
+        work = [Job(s.name, _timed, (runner, s, out / s.dirname, 1, None)) for s in training]
+    else:  # one torch thread per stage: two single-threaded trainings beat two two-threaded ones in turn
+        executor = ProcessPool(jobs)
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        work = [Job(s.name, _timed, (runner, s, out / s.dirname, 1, threads)) for s in training]
+    by_name = {s.name: s for s in training}
+    for job in work:
+        log(f"{job.name}: queued")
+    if work:
+        executor.run(work, lambda job, wall_s: finish(by_name[job.name], wall_s))
     record = {"preset": preset, "data": str(data.resolve()), "config": {"preset": preset, "seed": seed, **PRESETS[preset]},
               "stages": [{"name": s.name, "task": s.task, "dir": s.dirname, "seconds": seconds[s.name]} for s in stages]}
     atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2, sort_keys=True))
     report = build_report([out], out / "report.html")
     log(f"report: {report}")
     return report
-
-
-def _run_parallel(stages: list[Stage], out: Path, jobs: int, runner: Callable[[Stage, Path, int], None],
-                  finish: Callable[[Stage, float], None], log: Callable[[str], None]) -> None:
-    """Run ``stages`` in ``jobs`` worker processes, one torch thread each; stop all on the first error."""
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-        running: dict[Future, Stage] = {}
-        for stage in stages:
-            log(f"{stage.name}: queued")
-            running[pool.submit(_timed, runner, stage, out / stage.dirname, 1, threads)] = stage
-        try:
-            while running:
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    finish(running.pop(future), future.result())
-        except BaseException:
-            for future in running:
-                future.cancel()
-            raise

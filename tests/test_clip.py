@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from evface.io.clip import (
     SCHEMA_VERSION,
     T_INDEX_STEP,
+    TRUTH_STEPS_PER_OCTAVE,
     Clip,
     FrameSeries,
     SensorInfo,
@@ -23,6 +24,8 @@ from evface.io.clip import (
     read_clip,
     read_clip_meta,
     read_events,
+    decode_truth,
+    encode_truth,
     t_index,
     write_clip,
 )
@@ -82,7 +85,8 @@ def test_clip_round_trip_everything(tmp_path: Path) -> None:
     np.testing.assert_array_equal(f1.t_us, f0.t_us)
     np.testing.assert_array_equal(f1.exposure_us, f0.exposure_us)
     assert (f1.fps, f1.model, f1.params) == (30.0, "webcam30", {"gain": 1.5})
-    np.testing.assert_array_equal(back.truth["hd"].data, clip.truth["hd"].data)
+    np.testing.assert_allclose(back.truth["hd"].data, clip.truth["hd"].data, rtol=0.0028)  # 16-bit log codes
+    assert back.truth["hd"].data.dtype == np.float32
     np.testing.assert_array_equal(back.truth["hd"].t_us, clip.truth["hd"].t_us)
     assert list(tmp_path.iterdir()) == [path]
 
@@ -142,6 +146,32 @@ def test_absolute_time_costs_nothing(tmp_path: Path) -> None:
         assert (tmp_path / name).stat().st_size < 1_000_000
         np.testing.assert_array_equal(read_events(tmp_path / name, "hd", int(ev["t"][100]), int(ev["t"][900])),
                                       ev[100:900])
+
+
+def test_truth_codes_bound_the_relative_error_and_keep_zero():
+    x = np.random.default_rng(0).uniform(0, 2000, (3, 50, 40)).astype(np.float32)
+    x[0, 0, 0], x[1, 0, 0] = 0.0, 1e-9
+    back = decode_truth(encode_truth(x))
+    lit = x > 1e-6
+    assert np.max(np.abs(back[lit] / x[lit] - 1)) <= 2 ** (0.5 / TRUTH_STEPS_PER_OCTAVE) - 1 + 1e-6
+    assert back[0, 0, 0] == 0 and back[1, 0, 0] == 0
+    codes = encode_truth(np.stack([x[0], x[0], 2 * x[0]]))
+    assert not codes[1].any() and (codes[2] == TRUTH_STEPS_PER_OCTAVE).mean() > 0.99  # still: zeros; 2x light: one value
+
+
+def test_schema_2_float_truth_still_reads_and_unknown_encodings_are_named(tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "c.h5", _clip())
+    x = np.random.default_rng(3).random((3, 5, 7), dtype=np.float32)
+    with h5py.File(path, "r+") as f:
+        f.attrs["schema_version"] = 2
+        del f["truth/hd/data"]
+        f["truth/hd"].create_dataset("data", data=x)
+    np.testing.assert_array_equal(read_clip(path).truth["hd"].data, x)
+    with h5py.File(path, "r+") as f:
+        del f["truth/hd/data"]
+        f["truth/hd"].create_dataset("data", data=x.astype(np.uint16)).attrs["encoding"] = "sqrt"
+    with pytest.raises(FormatError, match="unknown encoding 'sqrt'"):
+        read_clip(path)
 
 
 def test_schema_1_files_still_read(tmp_path: Path) -> None:

@@ -160,13 +160,16 @@ def test_blink_darkens_nothing_but_covers_the_eye():
     assert open_px < 0.1 < closed_px  # the dark pupil is covered by lid skin
 
 
-def test_jaw_drop_opens_a_dark_mouth():
+def test_jaw_drop_shows_the_upper_teeth_over_a_dark_mouth():
     r = FaceRenderer(procedural_identity(9), (256, 256))
     m = r.landmarks({})["mouth"]
-    x = int(round(m[4, 0]))
-    y0, y1 = int(m[4, 1]) - 2, int(m[4, 1]) + 6
-    dark = lambda img: (img[y0:y1, x].mean(axis=-1) < 0.075).sum()  # noqa: E731
-    assert dark(r.render({26: 1.0})) > dark(r.render({})) + 2
+    x = int(round(m[4, 0] + 0.03 * r.face_width_px))  # the middle of a central incisor
+    y0, y1 = int(m[4, 1]) - 2, int(m[4, 1]) + 12
+    column = lambda img: img[y0:y1, x].mean(axis=-1)  # noqa: E731
+    closed, opened = column(r.render({})), column(r.render({25: 1.0, 26: 1.0}))
+    teeth = np.flatnonzero(opened > 0.4)  # enamel: brighter than any lip or skin of the closed mouth
+    assert len(teeth) >= 2 and closed.max() < 0.3
+    assert opened[teeth.max() + 1 :].min() < 0.09  # the dark mouth below the teeth
 
 
 def test_check_aus_rejects_bad_input():
@@ -305,8 +308,10 @@ def test_contact_sheet_and_cli(tmp_path):
     assert sheet.shape == (96, 144, 3) and sheet.dtype == np.uint8
     assert sheet[:, 48:].max() > 0  # the AU columns differ from neutral
     out = tmp_path / "faces.png"
-    assert main(["faces", str(out), "--seeds", "0-1", "--aus", "6+12", "--aus", "45:0.5", "--size", "48"]) == 0
-    assert cv2.imread(str(out)).shape == (96, 144, 3)
+    assert main(["faces", str(out), "--seeds", "0-1", "--aus", "6+12", "--aus", "R14:0.5", "--pose", "yaw=4,pitch=-2",
+                 "--size", "48"]) == 0
+    assert cv2.imread(str(out)).shape == (96, 192, 3)
+    assert main(["faces", str(out), "--pose", "tilt=3"]) == 2
     assert main(["faces", str(out), "--aus", "99"]) == 2  # unknown AU: one-line error
     assert main(["faces", str(out), "--seeds", "x"]) == 2
 
@@ -315,7 +320,7 @@ def test_glasses_are_rigid():
     seed = next(s for s in range(50) if procedural_identity(s).params["glasses"])
     r = FaceRenderer(procedural_identity(seed), (400, 400))
     (ox, oy), rgba = r._overlay
-    ys, xs = np.nonzero(rgba[..., 3] > 0.99)
+    ys, xs = np.nonzero(rgba[..., 3] > 0.999)  # opaque: nothing of the moving skin shows through
     ys, xs = ys + oy, xs + ox
     a, b = r.render({}), r.render({1: 1.0, 2: 1.0, 4: 1.0, 45: 1.0})
     assert len(ys) > 50
@@ -367,3 +372,39 @@ def test_windows_starting_inside_the_moving_parts_are_exact():
         for y0 in range(0, 240, 19):
             w, h = min(70, 256 - x0), min(60, 240 - y0)
             assert np.array_equal(_GLASSES.render(aus, pose, window=(x0, y0, w, h)), full[y0 : y0 + h, x0 : x0 + w])
+
+
+def test_one_sided_au14_moves_only_the_subjects_side():
+    r = FaceRenderer(procedural_identity(3), (200, 200))
+    n = r.landmarks({})["mouth"]
+    left = r.landmarks({"L14": 1.0})["mouth"] - n  # the subject's left: the image-right corner (index 1)
+    both = r.landmarks({14: 1.0})["mouth"] - n
+    assert np.hypot(*left[1]) == pytest.approx(np.hypot(*both[1]), rel=0.1)
+    assert np.hypot(*left[0]) < 0.1 * np.hypot(*both[0])
+    img, neutral = r.render({"L14": 1.0}), r.render({})
+    diff = np.abs(img - neutral).sum(axis=2)
+    assert diff[:, 100:].sum() > 10 * diff[:, :100].sum()
+    with pytest.raises(ParameterError):
+        check_aus({"L4": 0.5})
+
+
+def test_gaze_moves_the_iris_inside_the_eye():
+    r = FaceRenderer(procedural_identity(1), (320, 320))
+    lm = r.landmarks({})
+    c = lm["iris_l"][0]
+    fw = r.face_width_px
+    f = _mean_flow(r.render({}), r.render({61: 0.5}), (c[0] - 0.03 * fw, c[1] - 0.02 * fw, c[0] + 0.03 * fw, c[1] + 0.02 * fw))
+    assert f[0] > 0.5 and abs(f[1]) < 0.5 * f[0]
+    far = r.render({61: 1.0}) - r.render({})
+    brow = lm["brow_l"][2]
+    assert np.abs(far[int(brow[1]) - 5 : int(brow[1]) + 5]).max() == 0  # the lids and brows stay
+
+
+def test_yaw_moves_the_nose_more_than_the_face_outline_and_not_the_far_backdrop():
+    r = FaceRenderer(procedural_identity(2), (320, 320))
+    pose = FacePose(yaw_deg=3.0)
+    nose = r.landmarks({}, pose)["nose"][1] - r.landmarks({})["nose"][1]
+    jaw = r.landmarks({}, pose)["jaw"][0] - r.landmarks({})["jaw"][0]
+    assert nose[0] > jaw[0] > 0
+    diff = np.abs(r.render({}, pose) - r.render({})).sum(axis=2)
+    assert diff[:, :5].max() == 0 and diff[:, -5:].max() == 0  # the canvas edges stay still

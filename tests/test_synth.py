@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from evface.cli import app, main
 from evface.datasets.synth import (
     PRESETS,
+    get_preset,
     load_face_photos,
     merge_shards,
     parse_shard,
@@ -25,7 +26,6 @@ from evface.io.event_files import file_info
 from evface.rig.geometry import RigParams, renderer_face_fraction, rig_geometry
 from evface.rig.scene import Scene
 from evface.rig.timeline import Expression, HeadMotion, Timeline
-from evface.rig.truth import round_mantissa
 from evface.sim.sensors import SENSORS
 
 SUBSET = dict(preset="tiny", seed=0, subjects=2, classes=["AU4"], lighting=["bright", "dim"])
@@ -253,17 +253,6 @@ def test_faces_folder_without_a_usable_face_is_an_error(tmp_path):
         load_face_photos(tmp_path / "missing")
 
 
-def test_truth_rounding_error_is_bounded():
-    x = np.random.default_rng(0).uniform(0, 2000, 10_000).astype(np.float32)
-    r = round_mantissa(x)
-    assert np.max(np.abs(r - x) / x) <= 2.0**-8
-    assert np.array_equal(round_mantissa(r), r)
-    out = np.empty_like(x)
-    res = round_mantissa(x, out=out)
-    assert np.shares_memory(res, out) and np.array_equal(out, r)  # written in place
-    assert np.all(r.view(np.uint32) & np.uint32((1 << 16) - 1) == 0)  # two zero low bytes compress
-
-
 def test_hd_and_lr_see_one_view(reference):
     """The hd ROI, area-averaged to lr pixels, matches the lr truth where the calibration puts it."""
     clip = read_clip(reference / "clips" / "s000_AU4_bright_r0.h5")
@@ -306,3 +295,22 @@ def test_rig_geometry_follows_the_sensor_table():
         RigParams(hd_preset="webcam30")
     with pytest.raises(ParameterError, match="larger than"):
         rig_geometry(renderer_face_fraction(), RigParams(lr_face_px=400.0))
+
+
+def test_full_preset_plans_the_issue_scale():
+    from evface.datasets.synth import _choose_classes, _choose_lightings
+
+    p = get_preset("full")
+    subjects, _ = plan_subjects(p, seed=0)
+    plan = plan_clips(subjects, _choose_classes(p, None), _choose_lightings(p, None), p.repetitions)
+    assert len(subjects) >= 24 and len(plan) >= 1000 and p.repetitions == 2
+    assert {"bright", "office", "dim", "flicker"} <= set(p.lightings)
+
+
+def test_neutral_class_is_made_only_when_named(tmp_path):
+    from evface.datasets.synth import _choose_classes
+
+    assert "neutral" not in _choose_classes(get_preset("quick"), None)
+    root = synthesize(tmp_path / "n", preset="tiny", subjects=1, classes=["neutral"], lighting=["bright"])
+    clip = read_clip(root / "clips" / "s000_neutral_bright_r0.h5", frames=False, truth=False)
+    assert clip.aus == [] and clip.extra["au_curves"] == []

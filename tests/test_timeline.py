@@ -103,3 +103,67 @@ def test_lighting_presets_and_flicker():
         get_lighting("moonlight")
     with pytest.raises(ParameterError):
         Lighting("bad", -1.0)
+
+
+def test_expression_durations_follow_the_published_distribution():
+    exprs = [draw_timeline([12], PARAMS, s).expression for s in range(400)]
+    totals = np.array([e.total_us for e in exprs])
+    onsets = np.array([e.apex_us - e.onset_us for e in exprs])
+    assert totals.max() <= MAX_TOTAL_US and onsets.max() <= MAX_ONSET_US
+    assert np.median(totals) == pytest.approx(PARAMS.total_us_median, rel=0.1)
+    assert totals.std() > 30_000  # a distribution, not a constant
+    assert np.mean(onsets / totals) < 0.5  # the rise is shorter than the fall
+
+
+def test_aus_of_a_class_are_asynchronous_with_their_own_intensities():
+    lags, spreads = [], []
+    for s in range(100):
+        e = draw_timeline([6, 12], PARAMS, s).expression
+        onsets = [c.onset_us for c in e.curves]
+        assert min(onsets) == e.onset_us and max(c.offset_us for c in e.curves) == e.offset_us
+        lags.append(max(onsets) - min(onsets))
+        spreads.append(abs(e.curves[0].intensity - e.curves[1].intensity))
+    assert 0 < np.mean(lags) and max(lags) <= PARAMS.au_lag_us_max
+    assert np.mean(spreads) > 0.02
+
+
+def test_au14_is_usually_one_sided_and_keyed_by_side():
+    sides = [draw_timeline([14], PARAMS, s).expression.curves[0].side for s in range(300)]
+    assert np.mean([s != "" for s in sides]) == pytest.approx(dict(PARAMS.unilateral)[14], abs=0.1)
+    assert {"L", "R"} <= set(sides)
+    tl = next(t for t in (draw_timeline([14], PARAMS, s) for s in range(20)) if t.expression.curves[0].side)
+    c = tl.expression.curves[0]
+    assert au_intensities(tl, c.apex_us)[f"{c.side}14"] == pytest.approx(c.intensity)
+
+
+def test_neutral_class_moves_no_expression_au():
+    tl = draw_timeline([], PARAMS, 4)
+    aus = au_intensities(tl, tl.expression.apex_us)
+    assert set(aus) <= {45, 61, 62, 63, 64} and tl.expression.onset_us < tl.expression.offset_us
+
+
+def test_saccades_follow_the_main_sequence_and_stay_in_range():
+    from evface.rig.timeline import gaze_deg, saccade_duration_us
+
+    n = 0
+    for s in range(100):
+        tl = draw_timeline([4], PARAMS, s)
+        prev = np.asarray(tl.gaze_start_deg)
+        for sac in tl.saccades:
+            amp = float(np.hypot(*(np.asarray(sac.to_deg) - prev)))
+            assert sac.end_us - sac.start_us == saccade_duration_us(amp)
+            prev = np.asarray(sac.to_deg)
+            n += 1
+        for t in range(0, tl.duration_us + 1, 20_000):
+            h, v = gaze_deg(tl, t)
+            assert abs(h) <= PARAMS.gaze_range_deg[0] + 1e-9 and abs(v) <= PARAMS.gaze_range_deg[1] + 1e-9
+    assert n / 100 == pytest.approx(PARAMS.saccade_rate_hz * PARAMS.duration_us * 1e-6, rel=0.3)
+    assert saccade_duration_us(1.0) < saccade_duration_us(10.0) < 50_000
+
+
+def test_head_turns_a_few_degrees():
+    poses = np.array([head_pose(draw_timeline([4], PARAMS, s), 300_000) for s in range(100)])
+    yaw, pitch = poses[:, 4], poses[:, 5]
+    assert np.abs(yaw).max() <= PARAMS.yaw_deg_range + PARAMS.rotation_wobble_deg
+    assert np.abs(pitch).max() <= PARAMS.pitch_deg_range + PARAMS.rotation_wobble_deg
+    assert yaw.std() > 1.0

@@ -1,4 +1,4 @@
-"""``evface faces OUT.png``: a contact sheet of synthetic faces and action units."""
+"""``evface faces OUT.png``: a contact sheet of synthetic faces, action units, head poses and gaze."""
 
 from __future__ import annotations
 
@@ -10,14 +10,29 @@ import typer
 from evface.errors import FormatError, ParameterError, where
 
 
-def _parse_aus(text: str) -> dict[int, float]:
-    out = {}
+def _parse_aus(text: str) -> dict[int | str, float]:
+    out: dict[int | str, float] = {}
     for part in filter(None, (p.strip() for p in text.replace("+", ",").split(","))):
+        au, _, w = part.partition(":")
+        key = au.strip().upper().removeprefix("AU")
         try:
-            au, _, w = part.partition(":")
-            out[int(au.upper().removeprefix("AU"))] = float(w) if w else 1.0
+            out[key if key[:1] in ("L", "R") else int(key)] = float(w) if w else 1.0
         except ValueError:
-            raise ParameterError(f"--aus: cannot read {part!r}; expected e.g. '12', '6+12' or '12:0.5'") from None
+            raise ParameterError(f"--aus: cannot read {part!r}; expected e.g. '12', '6+12', 'L14' or '12:0.5'") from None
+    return out
+
+
+POSE_FIELDS = {"yaw": "yaw_deg", "pitch": "pitch_deg", "roll": "roll_deg"}
+
+
+def _parse_pose(text: str) -> dict[str, float]:
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.partition("=")
+        try:
+            out[POSE_FIELDS[name.strip().lower()]] = float(value)
+        except (KeyError, ValueError):
+            raise ParameterError(f"--pose: cannot read {part!r}; expected e.g. 'yaw=4', 'pitch=-3,roll=2'") from None
     return out
 
 
@@ -27,15 +42,19 @@ def register(app: typer.Typer) -> None:
     @app.command("faces")
     def faces(
         out: Path = typer.Argument(..., help="PNG file to write."),
-        seeds: str = typer.Option("0-5", help="Procedural identity seeds: '0-5' or '1,4,9'."),
-        aus: list[str] = typer.Option(["1+2", "4", "6+12", "9", "14", "15", "17", "45"],
-                                      "--aus", help="Columns after the neutral one: '12', '6+12', '12:0.5'."),
+        seeds: str = typer.Option("0-7", help="Procedural identity seeds: '0-7' or '1,4,9'."),
+        aus: list[str] = typer.Option(["1+2", "4", "6+12", "9", "L14", "15", "17", "45", "61:0.5", "64:0.5"],
+                                      "--aus", help="AU columns after the neutral one: '12', '6+12', 'L14' (one-sided, "
+                                                    "the subject's left), '12:0.5'; gaze is 61-64 (1 = 20 degrees)."),
+        pose: list[str] = typer.Option(["yaw=-4", "yaw=4", "pitch=3"], "--pose",
+                                       help="Head-pose columns after the AU ones (neutral face): 'yaw=4,pitch=-2' "
+                                            "(degrees; yaw > 0 turns the nose to the image right)."),
         size: int = typer.Option(192, help="Tile size in pixels."),
         photo: list[Path] = typer.Option([], help="Frontal face photo(s) to add as rows."),
         astronaut: bool = typer.Option(False, help="Add scikit-image's astronaut photo identity."),
         diff: float = typer.Option(0.0, help="Show |AU - neutral| x DIFF instead of the AU image (0 = off)."),
     ) -> None:
-        """Render neutral and AU apex (intensity 1 = strong micro-expression) for several faces."""
+        """Render neutral, AU apex (intensity 1 = strong micro-expression), gaze and head poses for several faces."""
         import cv2
 
         from evface.face.identity import builtin_photo_identities, photo_identity, procedural_identity  # lazy: cv2 stays out of CLI start-up
@@ -57,11 +76,15 @@ def register(app: typer.Typer) -> None:
             idents.append(photo_identity(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), p.stem, source=str(p)))
         if astronaut:
             idents.extend(builtin_photo_identities())
-        sheet = contact_sheet(idents, [{}] + [_parse_aus(a) for a in aus], size=size, difference_gain=diff)
+        from evface.face.render import FacePose  # lazy: cv2 and the renderer stay out of CLI start-up
+
+        expressions = [{}] + [_parse_aus(a) for a in aus] + [{} for _ in pose]
+        poses = [FacePose()] * (1 + len(aus)) + [FacePose(**_parse_pose(p)) for p in pose]
+        sheet = contact_sheet(idents, expressions, size=size, poses=poses, difference_gain=diff)
         ok, buf = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
         if not ok:
             raise FormatError(where(out, "PNG encoding failed"))
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_bytes(buf.tobytes())
         os.replace(tmp, out)
-        print(f"wrote {out} ({len(idents)} faces x {len(aus) + 1} columns)")
+        print(f"wrote {out} ({len(idents)} faces x {len(expressions)} columns)")

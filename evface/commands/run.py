@@ -21,13 +21,16 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("runs/quick"), "--out", help="Output folder; a second run skips finished stages."),
         seed: int = typer.Option(0, "--seed", help="Seed of the dataset and of every training run."),
         jobs: int = typer.Option(None, "--jobs", help="Stages run side by side (default: one per core)."),
+        ray: str = typer.Option(None, "--ray", metavar="auto|ADDRESS",
+                                help="Run the clips and stages as tasks on a Ray cluster (auto: the one 'ray start' "
+                                     "began here; or the head's HOST:PORT); OUT must be on storage every node sees."),
     ) -> None:
         """Build the dataset, train and evaluate every model, and write OUT/report.html."""
         from evface.pipeline import run_pipeline  # lazy: keeps torch out of `evface --help`
 
         if jobs is not None and jobs < 1:
             raise ParameterError(f"--jobs must be at least 1, got {jobs}")
-        report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs, log=console.print)
+        report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs, log=console.print, ray=ray)
         console.print(f"[bold green]report written:[/] {report}", soft_wrap=True)
 
     @app.command("report")

@@ -9,6 +9,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from evface.errors import ParameterError
+from evface.executor import RayCluster
+
 
 def _split_list(values: list[str] | None) -> list[str] | None:
     if not values:
@@ -31,10 +34,15 @@ def register(app: typer.Typer) -> None:
         faces: Path = typer.Option(None, "--faces", help="Folder of frontal face photos, one subject each."),
         workers: int = typer.Option(1, "--workers", help="Processes generating clips in parallel (at least 1)."),
         shard: str = typer.Option(None, "--shard", help="I/N: make only shard I of N (join them with synth-merge)."),
+        ray: str = typer.Option(None, "--ray", metavar="auto|ADDRESS",
+                                help="Film the clips as tasks on a Ray cluster (auto: the one 'ray start' began here; "
+                                     "or the head's HOST:PORT); OUT must be on storage every node sees."),
     ) -> None:
         """Build the synthetic RGB + event micro-expression dataset (resumes if interrupted)."""
         from evface.datasets import synth as lib  # lazy: cv2, numba and the renderer stay out of CLI start-up
 
+        if ray and workers != 1:
+            raise ParameterError("--workers is for a local run; with --ray the cluster's CPUs film the clips")
         console = Console(stderr=True)
         if faces is not None:
             _, problems = lib.load_face_photos(faces)
@@ -51,6 +59,7 @@ def register(app: typer.Typer) -> None:
             root = lib.synthesize(
                 out, preset=preset, seed=seed, subjects=subjects, classes=_split_list(classes),
                 lighting=_split_list(lighting), faces_dir=faces, workers=workers, shard=shard, progress=progress,
+                executor=RayCluster(ray) if ray else None,
             )
         console.print(f"dataset ready: {root}", soft_wrap=True)
 

@@ -1,4 +1,4 @@
-"""The synthetic dataset: which clips to film, filmed in a process pool, resumably, in shards.
+"""The synthetic dataset: which clips to film, filmed by an executor (local processes or Ray), resumably, in shards.
 
 A dataset is every (subject, class, lighting, repetition) of a :class:`SynthPreset`
 (:func:`plan_subjects`, :func:`plan_clips`), each clip filmed by the rig (:mod:`evface.rig`)
@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import ctypes
 import json
-import multiprocessing as mp
 import os
 import re
 import shutil
 import signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -38,6 +36,7 @@ import numba
 import numpy as np
 
 from evface import __version__
+from evface.executor import Executor, InProcess, Job, ProcessPool
 from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, where
 from evface.face.aus import DEFAULT_CLASSES
 from evface.face.identity import Identity, builtin_photo_identities, photo_identity, procedural_identity
@@ -84,20 +83,22 @@ PRESETS: dict[str, SynthPreset] = {
                       rgb_size=(320, 240)),
     ),
     "full": SynthPreset(
-        "full", n_subjects=24, n_classes=None, lightings=(*DEFAULT_LIGHTING, "flicker"), repetitions=1,
+        "full", n_subjects=24, n_classes=None, lightings=(*DEFAULT_LIGHTING, "flicker"), repetitions=2,
         timeline=TimelineParams(duration_us=700_000, margin_us=60_000, total_us_range=(250_000, 480_000)),
         rig=RigParams(lr_face_px=64.0, hd_roi_margin=0.05, scene_rate_hz=200.0, truth_rate_hz=200.0,
                       rgb_size=(320, 240)),
     ),
     "paper": SynthPreset(
-        "paper", n_subjects=16, n_classes=None, lightings=tuple(LIGHTING), repetitions=2,
+        "paper", n_subjects=32, n_classes=None, lightings=tuple(LIGHTING), repetitions=2,
         timeline=TimelineParams(duration_us=1_000_000),
         rig=RigParams(lr_face_px=100.0, scene_rate_hz=1000.0, truth_rate_hz=200.0, rgb_size=(640, 480)),
         builtin_photos=True,
     ),
 }
-"""``tiny`` (tests, seconds), ``quick`` (12 subjects, ~5 min on 2 cores), ``full`` (the quick rig with 24
-subjects: the figures in docs/), ``paper`` (larger, every lighting)."""
+"""``tiny`` (tests, seconds), ``quick`` (12 subjects x 7 classes x dim and flicker: 168 clips, fits
+``make run``), ``full`` (the quick rig, 24 subjects x 7 classes x 4 lightings x 2 repetitions:
+1,344 clips), ``paper`` (32 subjects, the larger rig at 1 kHz, every lighting, 2 repetitions).
+The optional ``neutral`` class (no expression) is made only when named in ``classes``."""
 
 
 def get_preset(name: str) -> SynthPreset:
@@ -217,11 +218,16 @@ def plan_clips(subjects: Sequence[Subject], classes: dict[str, list[int]], light
     ]
 
 
+NEUTRAL_CLASS = "neutral"
+"""A class with no expression AU (blinks, gaze and head motion only), made only when named."""
+
+
 def _choose_classes(preset: SynthPreset, classes: Sequence[str] | None) -> dict[str, list[int]]:
-    available = default_classes()
+    defaults = default_classes()
     if classes is None:
-        names = list(available)[: preset.n_classes] if preset.n_classes else list(available)
-        return {k: available[k] for k in names}
+        names = list(defaults)[: preset.n_classes] if preset.n_classes else list(defaults)
+        return {k: defaults[k] for k in names}
+    available = {**defaults, NEUTRAL_CLASS: []}
     unknown = [c for c in classes if c not in available]
     if unknown:
         raise ParameterError(f"unknown class(es) {unknown}; choose from {list(available)}")
@@ -294,8 +300,14 @@ def make_clip(spec: ClipSpec, subject: Subject, preset: SynthPreset, dataset_see
     return subject_rig(subject, preset.rig).record(spec, timeline, get_lighting(spec.lighting), camera_ss)
 
 
-def _job(spec: ClipSpec, subject: Subject, preset: SynthPreset, dataset_seed: int, path: str) -> None:
-    clip = make_clip(spec, subject, preset, dataset_seed)
+def film_clip(spec: ClipSpec, subject: Subject, preset: SynthPreset, dataset_seed: int, path: str) -> None:
+    """Film one clip and write it to ``path`` (a job of :func:`synthesize`, run in any process).
+
+    One thread per call: clips run in parallel, not pixels (the small per-step kernels lose far
+    more to thread hand-offs than they gain on a shared machine).
+    """
+    with _single_threaded():
+        clip = make_clip(spec, subject, preset, dataset_seed)
     try:
         write_clip(path, clip)
     except OSError as exc:  # a full disk, a lost permission: one line naming the clip
@@ -321,25 +333,23 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _worker_init(parent_pid: int | None = None) -> None:
-    """One thread per process: clips run in parallel, not pixels (the small per-step kernels
-    lose far more to thread hand-offs than they gain on a shared machine). A pool worker
-    (``parent_pid`` given) also dies with its parent (:func:`_die_with_parent`)."""
-    if parent_pid is not None:
-        _die_with_parent(parent_pid)
-    cv2.setNumThreads(1)
-    numba.set_num_threads(1)
-
-
 @contextmanager
 def _single_threaded():
     cv_threads, nb_threads = cv2.getNumThreads(), numba.get_num_threads()
-    _worker_init()
+    cv2.setNumThreads(1)
+    numba.set_num_threads(1)
     try:
         yield
     finally:
         cv2.setNumThreads(cv_threads)
         numba.set_num_threads(nb_threads)
+
+
+def local_executor(workers: int) -> Executor:
+    """This process (``workers=1``) or ``workers`` pool processes that end with this one."""
+    if int(workers) < 1:
+        raise ParameterError(f"--workers must be at least 1, got {workers}")
+    return InProcess() if int(workers) == 1 else ProcessPool(int(workers), _die_with_parent, (os.getpid(),))
 
 
 # --------------------------------------------------------------------------------------------
@@ -394,6 +404,7 @@ def synthesize(
     workers: int = 1,
     shard: str | tuple[int, int] | None = None,
     progress: ProgressFn | None = None,
+    executor: Executor | None = None,
 ) -> Path:
     """Build (or finish building) a synthetic dataset folder and return its path.
 
@@ -423,6 +434,10 @@ def synthesize(
         when it is killed.
     progress : callable, optional
         ``progress(done, total, message)`` after each clip.
+    executor : evface.executor.Executor, optional
+        Where the clips are filmed instead of ``workers`` local processes, e.g.
+        ``RayCluster("auto")``: one task per clip, each writing its file into ``out_dir`` (which
+        every node must see at the same path). The bytes do not depend on the executor.
 
     Examples
     --------
@@ -433,8 +448,7 @@ def synthesize(
     >>> [p.name for p in sorted(root.iterdir())], [p.name for p in (root / "clips").iterdir()]
     (['clips', 'dataset.json', 'manifest.csv'], ['s000_AU4_bright_r0.h5'])
     """
-    if int(workers) < 1:
-        raise ParameterError(f"--workers must be at least 1, got {workers}")
+    executor = executor or local_executor(workers)
     spec_preset = get_preset(preset)
     out = Path(out_dir)
     subject_list, problems = plan_subjects(spec_preset, seed, subjects, faces_dir)
@@ -454,7 +468,7 @@ def synthesize(
         write_dataset_json(out, info)
         clips_dir.mkdir(exist_ok=True)
         _remove_partial(paths.values())  # left by a run that was killed
-        _make_clips(plan, paths, {s.name: s for s in subject_list}, spec_preset, int(seed), int(workers), progress)
+        _make_clips(plan, paths, {s.name: s for s in subject_list}, spec_preset, int(seed), executor, progress)
         rows = []
         for spec in plan:
             meta = _clip_ok(paths[spec.clip_id])
@@ -469,35 +483,23 @@ def synthesize(
 
 
 def _make_clips(plan: list[ClipSpec], paths: dict[str, Path], subjects: dict[str, Subject], preset: SynthPreset,
-                seed: int, workers: int, progress: ProgressFn | None) -> None:
-    """Film and write the clips of ``plan`` not yet on disk, here or in ``workers`` processes."""
+                seed: int, executor: Executor, progress: ProgressFn | None) -> None:
+    """Film and write the clips of ``plan`` not yet on disk, one job each on ``executor``."""
     todo = [spec for spec in plan if _clip_ok(paths[spec.clip_id]) is None]
     done = len(plan) - len(todo)
     total = len(plan)
     if progress:
         progress(done, total, f"{done} clip(s) already there")
-    jobs = [(spec, subjects[spec.subject], preset, seed, str(paths[spec.clip_id])) for spec in todo]
-    if workers <= 1 or len(jobs) <= 1:
-        with _single_threaded():
-            for job in jobs:
-                _job(*job)
-                done += 1
-                if progress:
-                    progress(done, total, job[0].clip_id)
-        return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                             initializer=_worker_init, initargs=(os.getpid(),)) as pool:
-        futures = {pool.submit(_job, *job): job[0].clip_id for job in jobs}
-        try:
-            for fut in as_completed(futures):
-                fut.result()
-                done += 1
-                if progress:
-                    progress(done, total, futures[fut])
-        except BaseException:  # interrupted or failed: do not start the clips still queued
-            for fut in futures:
-                fut.cancel()
-            raise
+    jobs = [Job(spec.clip_id, film_clip, (spec, subjects[spec.subject], preset, seed, str(paths[spec.clip_id].absolute())))
+            for spec in todo]
+
+    def finished(job: Job, _: None) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total, job.name)
+
+    executor.run(jobs, finished)
 
 
 def _remove_partial(paths: Iterable[Path]) -> None:

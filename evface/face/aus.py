@@ -9,7 +9,11 @@ Each AU is a sum of anisotropic Gaussian displacement kernels anchored at landma
 multiplicative shading pattern (wrinkles, furrows, bulges). Kernels gated to the lower or upper
 lip are composed across a hard lip seam (:func:`combine_lips`) so the mouth opens into a dark gap.
 Lid motion (AU5, AU6, AU7, AU43, AU45) is an occlusion, not a smooth field:
-:func:`lid_displacement` moves the lid margins over the eyeball piecewise-linearly per column.
+:func:`eye_displacement` moves the lid margins over the eyeball piecewise-linearly per column,
+and turns the eyeball under them for the FACS eye-movement codes AU61-64 (gaze).
+
+An AU key is its number (bilateral) or a FACS side prefix and the number, ``"L14"`` / ``"R14"``
+(the subject's left / right: the image right / left), for the AUs of :data:`UNILATERAL_AUS`.
 
 The displacement ``D(p)`` is the *forward* motion of the skin: a feature at ``s`` appears at
 ``p = s + D(p)``; the renderer samples the neutral texture at ``p - D(p)`` (backward warp), and
@@ -43,7 +47,7 @@ POINTS: dict[str, tuple[str, int]] = {
     "mouth_corner_l": ("mouth", 0), "mouth_corner_r": ("mouth", 1), "lip_upper": ("mouth", 2),
     "lip_lower": ("mouth", 3), "stomion": ("mouth", 4),
     "lip_upper_l": ("mouth", 5), "lip_upper_r": ("mouth", 6),
-    "chin": ("chin", 0),
+    "chin": ("chin", 0), "iris": ("iris_l", 0),
 }
 
 
@@ -97,6 +101,17 @@ def _au(n, name, region, motion, landmark, out_up, apex):
     return n, ActionUnit(n, name, region, motion, landmark, direction, apex, (0.7 * apex, 1.3 * apex))
 
 
+EYEBALL_RADIUS_FW = 0.085
+"""Eyeball radius (12 mm) over a bizygomatic face width of 14 cm (docs/au-model.md, "Gaze")."""
+GAZE_DEG = 20.0
+"""Eye rotation of AU61-64 at intensity 1.0, degrees."""
+GAZE_FW = round(EYEBALL_RADIUS_FW * float(np.sin(np.deg2rad(GAZE_DEG))), 4)
+"""Iris-centre motion at intensity 1.0 (face widths)."""
+GAZE_AUS: dict[int, tuple[float, float]] = {61: (1.0, 0.0), 62: (-1.0, 0.0), 63: (0.0, -1.0), 64: (0.0, 1.0)}
+"""AU61-64: unit iris motion ``(du, dv)`` in the image (u right, v down)."""
+UNILATERAL_AUS = (2, 10, 12, 14, 15, 20)
+"""AUs with a one-sided variant (``"L14"``, ``"R14"``): their kernels and shading come in mirrored pairs."""
+
 # Apex displacement at intensity 1.0 in face widths; sources and reasoning in docs/au-model.md.
 AU_TABLE: dict[int, ActionUnit] = dict(
     [
@@ -119,6 +134,10 @@ AU_TABLE: dict[int, ActionUnit] = dict(
         _au(26, "jaw drop", "jaw", "jaw lowers, mouth opens", "chin", (0, -1), 0.030),
         _au(43, "eyes closed", "eyes", "upper lid comes down to the lower lid", "eye_upper_l", (0, -1), 0.065),
         _au(45, "blink", "eyes", "upper lid comes down (fast close and open)", "eye_upper_l", (0, -1), 0.065),
+        _au(61, "eyes turn left", "gaze", "both eyes turn to the subject's left (image right)", "iris", (1, 0), GAZE_FW),
+        _au(62, "eyes turn right", "gaze", "both eyes turn to the subject's right (image left)", "iris", (-1, 0), GAZE_FW),
+        _au(63, "eyes up", "gaze", "both eyes turn up", "iris", (0, 1), GAZE_FW),
+        _au(64, "eyes down", "gaze", "both eyes turn down", "iris", (0, -1), GAZE_FW),
     ]
 )
 # AU43/45 apex: the whole eye aperture (about 0.065 face widths for the template eye).
@@ -188,24 +207,50 @@ CLASS_SETS: dict[str, dict[str, list[int]]] = {
 DEFAULT_CLASSES: dict[str, list[int]] = CLASS_SETS["default"]
 
 
-def check_aus(aus: Mapping[int, float]) -> dict[int, float]:
-    """Validate an AU -> intensity mapping; return it with zero intensities dropped.
+def parse_au(key: int | str) -> tuple[int, str]:
+    """``(number, side)`` of an AU key: side ``""`` (both), ``"L"`` or ``"R"`` (the subject's).
+
+    Examples
+    --------
+    >>> parse_au(14), parse_au("R14"), parse_au("AU12")
+    ((14, ''), (14, 'R'), (12, ''))
+    """
+    text = str(key).strip().upper().removeprefix("AU")
+    side = text[:1] if text[:1] in ("L", "R") else ""
+    try:
+        au = int(text[len(side):])
+    except ValueError:
+        raise ParameterError(f"aus: cannot read action unit {key!r}; expected e.g. 12 or 'L14'") from None
+    if au not in AU_TABLE:
+        raise ParameterError(f"aus: unknown action unit {key!r}; expected one of {sorted(AU_TABLE)}")
+    if side and au not in UNILATERAL_AUS:
+        raise ParameterError(f"aus: AU{au} has no one-sided variant {key!r}; those are {list(UNILATERAL_AUS)}")
+    return au, side
+
+
+def au_key(au: int, side: str = "") -> int | str:
+    """The AU key of ``au`` on ``side`` (``""``, ``"L"``, ``"R"``): an int, or e.g. ``"L14"``."""
+    return int(au) if not side else f"{side}{int(au)}"
+
+
+def check_aus(aus: Mapping[int | str, float]) -> dict[int | str, float]:
+    """Validate an AU key -> intensity mapping; return it with zero intensities dropped (keys as
+    :func:`au_key` writes them).
 
     Raises
     ------
     ParameterError
-        For an unknown AU or an intensity outside [0, 1].
+        For an unknown AU or side, or an intensity outside [0, 1].
     """
-    out = {}
-    for au, w in aus.items():
-        if int(au) not in AU_TABLE:
-            raise ParameterError(f"aus: unknown action unit {au!r}; expected one of {sorted(AU_TABLE)}")
+    out: dict[int | str, float] = {}
+    for key, w in aus.items():
+        au, side = parse_au(key)
         w = float(w)
         if not (0.0 <= w <= 1.0 + 1e-6):
-            raise ParameterError(f"aus[{au}]: intensity {w} outside [0, 1]")
+            raise ParameterError(f"aus[{key}]: intensity {w} outside [0, 1]")
         w = min(w, 1.0)
         if w > 0:
-            out[int(au)] = w
+            out[au_key(au, side)] = w
     return out
 
 
@@ -262,14 +307,16 @@ def lip_motion(y, below, above, seam, blend, gate):
     return blend * hard + (1.0 - blend) * (gate * below + (1.0 - gate) * above)
 
 
-def au_components(au: int, points: np.ndarray, landmarks: Landmarks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def au_components(au: int, points: np.ndarray, landmarks: Landmarks,
+                  side: str = "") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One AU at intensity 1.0 as (smooth field ``(N, 2)``, lower-lip motion ``(N,)``, upper-lip
     motion ``(N,)``), face widths, forward. The lip parts are vertical and combined by
     :func:`combine_lips`. All are scaled together so that the AU's reference landmark moves
-    exactly ``AU_TABLE[au].apex_fw``.
+    exactly ``AU_TABLE[au].apex_fw`` in the bilateral AU; ``side`` (``"L"``/``"R"``, the subject's)
+    keeps the kernels of one side at that scale.
     """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    parts = _kernel_sum(au, points, landmarks)
+    parts = _kernel_sum(au, points, landmarks, side)
     ref_pt = point(landmarks, AU_TABLE[au].landmark)[None]
     f, b, a = _kernel_sum(au, ref_pt, landmarks)
     below = ref_pt[0, 1] > lip_seam_v(ref_pt[:, 0], landmarks)[0]
@@ -297,7 +344,10 @@ def jaw_mask(points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
     return np.clip((v_jaw + 0.05 - points[:, 1]) / 0.04, 0.0, 1.0)
 
 
-def _kernel_sum(au: int, points: np.ndarray, landmarks: Landmarks):
+_IMAGE_SUFFIX = {"L": "_r", "R": "_l"}  # the subject's left is on the image right
+
+
+def _kernel_sum(au: int, points: np.ndarray, landmarks: Landmarks, side: str = ""):
     free = np.zeros_like(points)
     lips = {"below": np.zeros(len(points)), "above": np.zeros(len(points))}
     mask = jaw_mask(points, landmarks)
@@ -305,16 +355,18 @@ def _kernel_sum(au: int, points: np.ndarray, landmarks: Landmarks):
         names = [k.anchor]
         if k.mirror and _mirror_name(k.anchor):
             names.append(_mirror_name(k.anchor))
+        if side:
+            names = [n for n in names if n.endswith(_IMAGE_SUFFIX[side])]
         for name in names:
             a = point(landmarks, name)
-            side = -1.0 if name.endswith("_l") else (1.0 if name.endswith("_r") else 0.0)
+            sign = -1.0 if name.endswith("_l") else (1.0 if name.endswith("_r") else 0.0)
             g = mask * np.exp(
                 -0.5 * (((points[:, 0] - a[0]) / k.sigma_fw[0]) ** 2 + ((points[:, 1] - a[1]) / k.sigma_fw[1]) ** 2)
             )
             if k.gate:
                 lips[k.gate] += -k.out_up[1] * g
             else:
-                free[:, 0] += side * k.out_up[0] * g
+                free[:, 0] += sign * k.out_up[0] * g
                 free[:, 1] += -k.out_up[1] * g
     return free, lips["below"], lips["above"]
 
@@ -325,9 +377,10 @@ def displacement(aus: Mapping[int, float], points: np.ndarray, landmarks: Landma
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     free = np.zeros_like(points)
     below, above = np.zeros(len(points)), np.zeros(len(points))
-    for au, w in check_aus(aus).items():
+    for key, w in check_aus(aus).items():
+        au, side = parse_au(key)
         if au in AU_KERNELS:
-            f, b, a = au_components(au, points, landmarks)
+            f, b, a = au_components(au, points, landmarks, side)
             free += w * f
             below += w * b
             above += w * a
@@ -340,8 +393,8 @@ def lid_state(aus: Mapping[int, float]) -> tuple[float, float]:
     Closure 1 brings the upper lid down to the lower lid; negative closure raises it (AU5).
     """
     up = lo = 0.0
-    for au, w in check_aus(aus).items():
-        a, b = LID_WEIGHTS.get(au, (0.0, 0.0))
+    for key, w in check_aus(aus).items():
+        a, b = LID_WEIGHTS.get(key, (0.0, 0.0))  # lid AUs have no one-sided keys
         up += w * a
         lo += w * b
     return min(max(up, -0.4), 1.0), min(max(lo, 0.0), 0.6)
@@ -375,26 +428,46 @@ def _lid_zones(c_up, c_lo, geometry):
     return inside, v_top, v_bot, m_up, m_lo, l_up, l_lo
 
 
-def lid_displacement(
-    aus: Mapping[int, float], points: np.ndarray, landmarks: Landmarks, geometry: tuple | None = None
+def gaze_shift(aus: Mapping[int | str, float]) -> np.ndarray:
+    """Iris motion ``(du, dv)`` in face widths of the gaze AUs 61-64 in ``aus``.
+
+    Examples
+    --------
+    >>> gaze_shift({61: 0.5}).round(4).tolist()
+    [0.0146, 0.0]
+    """
+    g = np.zeros(2)
+    for key, w in aus.items():
+        if key in GAZE_AUS:
+            g += float(w) * GAZE_FW * np.asarray(GAZE_AUS[key])
+    return g
+
+
+def eye_displacement(
+    aus: Mapping[int | str, float], points: np.ndarray, landmarks: Landmarks, geometry: tuple | None = None
 ) -> np.ndarray:
-    """Backward-warp displacement ``(N, 2)`` (face widths) that moves the lid margins.
+    """Backward-warp displacement ``(N, 2)`` (face widths) of the lids and the eyeballs.
 
     A pixel at ``p`` shows the neutral texture at ``p - D``. Per column of each eye the upper
     lid skin ``[top - zone, top]`` is stretched to ``[top - zone, new margin]`` and covers the
     eyeball (occlusion); a raised lid (negative closure) reveals a stretched eyeball; the lower
-    lid works alike from below. ``geometry`` optionally holds the precomputed
+    lid works alike from below. What shows of the eyeball is then moved by the gaze
+    (:func:`gaze_shift`), tapering to nothing at the neutral lid margins and eye corners so
+    the eyeball never samples lid skin. ``geometry`` optionally holds the precomputed
     ``(eye_geometry(landmarks, "l", u), eye_geometry(landmarks, "r", u))`` for these points.
     """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     out = np.zeros_like(points)
+    aus = check_aus(aus)
     c_up, c_lo = lid_state(aus)
-    if c_up == 0.0 and c_lo == 0.0:
+    g = gaze_shift(aus)
+    g_norm = float(np.hypot(*g))
+    if c_up == 0.0 and c_lo == 0.0 and g_norm == 0.0:
         return out
     u, v = points[:, 0], points[:, 1]
     if geometry is None:
         geometry = tuple(eye_geometry(landmarks, side, u) for side in ("l", "r"))
-    for geom in geometry:
+    for side, geom in zip(("l", "r"), geometry):
         inside, v_top, v_bot, m_up, m_lo, l_up, l_lo = _lid_zones(c_up, c_lo, geom)
         top0, bot1 = v_top - l_up, v_bot + l_lo
         src = v.copy()
@@ -405,6 +478,14 @@ def lid_displacement(
             src[z2] = (v_top + (v - m_up) * (m_lo - v_top) / np.maximum(m_lo - m_up, 1e-9))[z2]
         z3 = inside & (v >= m_lo) & (v <= bot1) & ~z1
         src[z3] = (v_bot + (v - m_lo) * l_lo / np.maximum(bot1 - m_lo, 1e-9))[z3]
+        if g_norm > 0.0:
+            e = np.asarray(landmarks[f"eye_{side}"], dtype=np.float64)
+            lo_u, hi_u = min(e[0, 0], e[2, 0]), max(e[0, 0], e[2, 0])
+            ball = inside & ~z1 & ~z3 & (src > v_top) & (src < v_bot)
+            room = np.minimum(np.minimum(src - v_top, v_bot - src), np.minimum(u - lo_u, hi_u - u))
+            w = np.where(ball, np.clip(room / g_norm, 0.0, 1.0), 0.0)
+            out[:, 0] += w * g[0]
+            src = src - w * g[1]
         out[:, 1] += v - src
     return out
 
@@ -437,14 +518,16 @@ def forward_points(
     return p
 
 
-def moved_landmarks(aus: Mapping[int, float], landmarks: Landmarks) -> dict[str, np.ndarray]:
-    """All landmark groups displaced by ``aus`` (smooth fields, then the lids for the eye groups)."""
+def moved_landmarks(aus: Mapping[int | str, float], landmarks: Landmarks) -> dict[str, np.ndarray]:
+    """All landmark groups displaced by ``aus`` (smooth fields, then the lids for the eye groups
+    and the gaze for the irises)."""
     aus = check_aus(aus)
     out = {k: forward_points(aus, v, landmarks) for k, v in landmarks.items()}
     for side in ("l", "r"):
         e = np.asarray(landmarks[f"eye_{side}"], dtype=np.float64)
         lid = lid_forward(aus, e, landmarks, side) - e
         out[f"eye_{side}"] = out[f"eye_{side}"] + lid
+        out[f"iris_{side}"] = out[f"iris_{side}"] + gaze_shift(aus)
     return out
 
 
@@ -464,8 +547,9 @@ def _segment_distance(u, v, a, b):
     return np.hypot(u - a[0] - t * ab[0], v - a[1] - t * ab[1]), t
 
 
-def au_shading(au: int, points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
-    """Multiplicative shading change ``(N,)`` of one AU at intensity 1.0 (negative = darker).
+def au_shading(au: int, points: np.ndarray, landmarks: Landmarks, side: str = "") -> np.ndarray:
+    """Multiplicative shading change ``(N,)`` of one AU at intensity 1.0 (negative = darker);
+    ``side`` (``"L"``/``"R"``, the subject's) keeps one side of a mirrored pattern.
 
     Forehead lines (AU1 centre, AU2 lateral), vertical furrows (AU4), crow's feet and lower-lid
     bulge (AU6), nasal wrinkles (AU9), nasolabial furrow (AU10, AU12), dimple (AU14), shadow under
@@ -476,13 +560,14 @@ def au_shading(au: int, points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
     u, v = p[:, 0], p[:, 1]
     out = np.zeros(len(p))
     P = lambda n: point(landmarks, n)  # noqa: E731
+    sides = [(s, sgn) for s, sgn in (("l", -1.0), ("r", 1.0)) if not side or f"_{s}" == _IMAGE_SUFFIX[side]]
     bi_l, bi_r = P("brow_inner_l"), P("brow_inner_r")
     glab = 0.5 * (bi_l + bi_r)
     if au == 1:
         c = glab + [0.0, -0.11]
         out += -0.16 * _lines((v - c[1] + 1.2 * (u - c[0]) ** 2) / 0.032) * _gauss(u, v, c[0], c[1], 0.11, 0.05)
     elif au == 2:
-        for n in ("brow_mid_l", "brow_mid_r"):
+        for n in (f"brow_mid_{s}" for s, _ in sides):
             c = P(n) + [0.0, -0.09]
             out += -0.14 * _lines((v - c[1] + 1.5 * (u - c[0]) ** 2) / 0.032) * _gauss(u, v, c[0], c[1], 0.07, 0.045)
     elif au == 4:
@@ -491,33 +576,33 @@ def au_shading(au: int, points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
             out += -0.22 * _gauss(u, v, c[0] + du, c[1], 0.004, 0.03)
         out += -0.05 * _gauss(u, v, c[0], c[1], 0.05, 0.03)
     elif au == 6:
-        for side, sgn in (("l", -1.0), ("r", 1.0)):
-            o = P(f"eye_outer_{side}") + [sgn * 0.012, 0.0]
+        for s, sgn in sides:
+            o = P(f"eye_outer_{s}") + [sgn * 0.012, 0.0]
             du, dv = sgn * (u - o[0]), v - o[1]
             r, th = np.hypot(du, dv), np.arctan2(dv, du)
             ring = np.exp(-0.5 * ((r - 0.035) / 0.014) ** 2) * (np.abs(th) < 1.1)
             out += -0.16 * _lines(th / 0.22) * ring
-            lo = P(f"eye_lower_{side}")
+            lo = P(f"eye_lower_{s}")
             out += 0.06 * _gauss(u, v, lo[0], lo[1] + 0.025, 0.05, 0.012)
     elif au == 9:
         c = P("nose_bridge") + [0.0, 0.05]
         out += -0.18 * _lines((v - c[1]) / 0.014) * _gauss(u, v, c[0], c[1], 0.03, 0.03)
     elif au in (10, 12):
         depth = -0.14 if au == 10 else -0.16
-        for side, sgn in (("l", -1.0), ("r", 1.0)):
-            a = P(f"ala_{side}") + [sgn * 0.02, 0.0]
-            b = P(f"mouth_corner_{side}") + [sgn * 0.03, 0.04]
+        for s, sgn in sides:
+            a = P(f"ala_{s}") + [sgn * 0.02, 0.0]
+            b = P(f"mouth_corner_{s}") + [sgn * 0.03, 0.04]
             d, t = _segment_distance(u, v, a, b)
             env = np.sin(np.pi * t) ** 0.5
             out += depth * np.exp(-0.5 * (d / 0.007) ** 2) * env
             out += 0.05 * np.exp(-0.5 * ((d - 0.025) / 0.015) ** 2) * env * (sgn * (u - a[0]) > 0)
     elif au == 14:
-        for side, sgn in (("l", -1.0), ("r", 1.0)):
-            c = P(f"mouth_corner_{side}") + [sgn * 0.025, 0.0]
+        for s, sgn in sides:
+            c = P(f"mouth_corner_{s}") + [sgn * 0.025, 0.0]
             out += -0.2 * _gauss(u, v, c[0], c[1], 0.008, 0.012)
     elif au == 15:
-        for side, sgn in (("l", -1.0), ("r", 1.0)):
-            c = P(f"mouth_corner_{side}") + [sgn * 0.01, 0.035]
+        for s, sgn in sides:
+            c = P(f"mouth_corner_{s}") + [sgn * 0.01, 0.035]
             out += -0.1 * _gauss(u, v, c[0], c[1], 0.015, 0.025)
     elif au == 17:
         c = P("chin")

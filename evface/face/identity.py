@@ -168,6 +168,9 @@ def procedural_identity(seed: int) -> Identity:
         texture_seed=int(rng.integers(2**31)),
     )
     params["iris_rgb"] = _IRIS[params["iris"]]
+    # Skin sheen, from its own stream so the draws above stay as they were (docs/au-model.md).
+    sheen = np.random.default_rng([seed, 0x5BEC])
+    params.update(specular=float(sheen.uniform(0.02, 0.07)), shininess=float(sheen.uniform(10.0, 30.0)))
     # Slight asymmetry: real faces are not mirror images.
     lm = landmarks_from_geometry(geom)
     jitter = np.random.default_rng([seed, 0xA5])

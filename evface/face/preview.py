@@ -1,11 +1,12 @@
-"""Contact sheets of faces and action units, for looking at what the rig films.
+"""Contact sheets of faces, action units, head poses and gaze, for looking at what the rig films.
 
 Examples
 --------
 >>> from evface.face.identity import procedural_identity
->>> sheet = contact_sheet([procedural_identity(0)], [{}, {12: 1.0}], size=64)
+>>> sheet = contact_sheet([procedural_identity(0)], [{}, {12: 1.0}, {61: 0.5}, {}], size=64,
+...                       poses=[FacePose(), FacePose(), FacePose(), FacePose(yaw_deg=4.0)])
 >>> sheet.shape, sheet.dtype
-((64, 128, 3), dtype('uint8'))
+((64, 256, 3), dtype('uint8'))
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ def to_srgb8(reflectance: np.ndarray, gain: float = 1.0) -> np.ndarray:
 
 def contact_sheet(
     identities: Sequence[Identity],
-    expressions: Sequence[Mapping[int, float]],
+    expressions: Sequence[Mapping[int | str, float]],
     size: int = 192,
-    pose: FacePose = FacePose(),
+    poses: Sequence[FacePose] | None = None,
     difference_gain: float = 0.0,
 ) -> np.ndarray:
-    """One row per identity, one column per AU mapping; uint8 RGB ``(rows*size, cols*size, 3)``.
+    """One row per identity, one column per AU mapping (AU keys as :func:`evface.face.aus.check_aus`
+    takes them: gaze is AU61-64), each at its head pose from ``poses`` (default: all frontal);
+    uint8 RGB ``(rows*size, cols*size, 3)``.
 
     With ``difference_gain > 0`` every column after the first shows the absolute difference to the
     first column, multiplied by the gain (micro-expressions are hard to see otherwise).
@@ -41,10 +44,13 @@ def contact_sheet(
         raise ParameterError("contact_sheet: expected at least one identity and one expression")
     if size < 16:
         raise ParameterError(f"size: expected at least 16 pixels, got {size}")
+    poses = [FacePose()] * len(expressions) if poses is None else list(poses)
+    if len(poses) != len(expressions):
+        raise ParameterError(f"contact_sheet: {len(poses)} poses for {len(expressions)} expressions")
     rows = []
     for ident in identities:
         r = FaceRenderer(ident, (size, size))
-        imgs = [r.render(aus, pose) for aus in expressions]
+        imgs = [r.render(aus, pose) for aus, pose in zip(expressions, poses)]
         tiles = [to_srgb8(imgs[0])]
         for img in imgs[1:]:
             tiles.append(to_srgb8(np.abs(img - imgs[0]), difference_gain) if difference_gain > 0 else to_srgb8(img))

@@ -320,6 +320,12 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
     shade = amb + (1.0 - amb) * np.clip(n @ light, 0, None) / light[2]
     shade = np.clip(shade, 0, 1.15)[..., None]
     layer[..., :3] *= shade
+    # Specular sheen of the skin (Blinn-Phong, viewer on the z axis): highlights on the forehead,
+    # nose and cheekbones that face the half-way vector between light and camera.
+    half = light + np.array([0.0, 0.0, 1.0], np.float32)
+    half /= np.linalg.norm(half)
+    sheen = float(p["specular"]) * np.clip(n @ half, 0, None) ** float(p["shininess"]) * face_m
+    layer[..., :3] += sheen[..., None] * layer[..., 3:]
     if glasses is not None:
         sl, g_layer = glasses
         g_layer[..., :3] *= shade[sl]

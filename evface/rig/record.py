@@ -6,7 +6,8 @@ cameras of :attr:`~evface.rig.geometry.RigParams.rgb_hd_presets` (framed like th
 pixel size; streams named by :func:`~evface.rig.geometry.rgb_hd_stream`) turn the scene's lux
 (:mod:`evface.rig.scene`) into events or frames with their own physics (:mod:`evface.sim`). The
 event sensors see the scene sampled at ``scene_rate_hz`` and sub-step adaptively in between;
-clean truth frames for ``hd`` and ``lr`` are kept at ``truth_rate_hz`` (:mod:`evface.rig.truth`).
+clean truth frames for ``hd`` and ``lr`` are kept at ``truth_rate_hz`` (stored compactly by
+:func:`evface.io.clip.encode_truth`).
 ``calibration`` records, for every camera, the face box and the affine homography from RGB pixel
 coordinates to that camera's recorded window (:mod:`evface.rig.geometry`);
 ``calibration["frame_cameras"]`` says, for every frame stream, which event sensor's view it has
@@ -38,7 +39,6 @@ from evface.rig.geometry import RigParams, renderer_face_fraction, rgb_hd_stream
 from evface.rig.lighting import Lighting
 from evface.rig.scene import Scene
 from evface.rig.timeline import Timeline
-from evface.rig.truth import round_mantissa
 from evface.sim.dvs import DvsParams, DvsSimulator
 from evface.sim.rgb import RgbCamera, RgbCameraParams
 from evface.sim.sensors import SENSORS
@@ -123,8 +123,8 @@ class Rig:
             hd_events.append(hd_sim.step(hd, t_us))
             lr_events.append(lr_sim.step(lr, t_us))
             if k % truth_every == 0:
-                round_mantissa(hd, out=truth_hd[len(truth_t)])
-                round_mantissa(lr, out=truth_lr[len(truth_t)])
+                truth_hd[len(truth_t)] = hd
+                truth_lr[len(truth_t)] = lr
                 truth_t.append(t_us)
         rgb_params = RgbCameraParams.preset(rp.rgb_preset)
         frames = {"rgb": RgbCamera(rgb_params, seed=rgb_seed).capture(
@@ -165,6 +165,8 @@ class Rig:
             "hold_end_us": expr.hold_end_us,
             "blinks_us": [[b.start_us, b.closed_us, b.end_us] for b in timeline.blinks],
             "head_motion": asdict(timeline.head),
+            "au_curves": [asdict(c) for c in expr.au_curves()],
+            "gaze": {"start_deg": list(timeline.gaze_start_deg), "saccades": [asdict(s) for s in timeline.saccades]},
             "scene_rate_hz": rp.scene_rate_hz,
             "canvas_hd": list(g.canvas_hd),
             "truth_units": "lux (scene luminance on the sensor grid, before any camera)",

@@ -57,10 +57,10 @@ def lit(backdrop: np.ndarray, canvas: np.ndarray, offset: tuple[int, int], lux: 
     return out
 
 
-def face_state(timeline: Timeline, t_us: int) -> tuple[dict[int, float], FacePose]:
-    """AU intensities and head pose of ``timeline`` at ``t_us``."""
-    dx, dy, roll, scale = head_pose(timeline, t_us)
-    return au_intensities(timeline, t_us), FacePose(dx=dx, dy=dy, roll_deg=roll, scale=scale)
+def face_state(timeline: Timeline, t_us: int) -> tuple[dict[int | str, float], FacePose]:
+    """AU intensities (gaze included) and head pose of ``timeline`` at ``t_us``."""
+    dx, dy, roll, scale, yaw, pitch = head_pose(timeline, t_us)
+    return au_intensities(timeline, t_us), FacePose(dx, dy, roll, scale, yaw, pitch)
 
 
 class Scene:

@@ -1,0 +1,171 @@
+"""Running many independent calls: here, in a local process pool, or as tasks on a Ray cluster.
+
+A :class:`Job` is one call of a module-level function (so that it can be pickled) with the CPUs
+and GPUs it needs. An executor runs a list of jobs and hands each result to ``on_done`` in this
+process as soon as it arrives, so the caller reports progress and records what is finished;
+every executor has the one method ``run(jobs, on_done)``:
+
+- :class:`InProcess` (one job after the other, here),
+- :class:`ProcessPool` (``workers`` spawned processes on this machine; the default for
+  ``--workers``/``--jobs``, no Ray needed),
+- :class:`RayCluster` (``--ray auto|ADDRESS``: every job a Ray task; a job whose worker dies or
+  which raises is retried, then reported by :class:`JobFailedError`). Ray is imported only here.
+
+The first job that fails stops the run: the jobs still queued are cancelled and the error is
+raised; the results already handed to ``on_done`` stay (the callers make them resumable).
+
+Examples
+--------
+>>> from operator import add
+>>> seen = []
+>>> InProcess().run([Job("one", add, (1, 2)), Job("two", add, (3, 4))], lambda job, result: seen.append((job.name, result)))
+>>> seen
+[('one', 3), ('two', 7)]
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import socket
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from evface.errors import EvfaceError, ParameterError
+
+
+@dataclass(frozen=True)
+class Job:
+    """One call ``fn(*args)``, named for progress and errors, with the resources it needs.
+
+    ``gpus`` is what the job uses when the cluster has GPUs (a Ray task then reserves them);
+    on a cluster without any it runs on CPUs.
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    cpus: float = 1.0
+    gpus: float = 0.0
+
+
+OnDone = Callable[[Job, Any], None]
+"""``on_done(job, result)``: called in the calling process after each job, in finishing order."""
+
+
+class Executor(Protocol):
+    """Runs jobs and hands each result to ``on_done`` as it arrives."""
+
+    def run(self, jobs: Sequence[Job], on_done: OnDone) -> None: ...
+
+
+class JobFailedError(EvfaceError):
+    """A job still failed after its retries (the message names it and the cause)."""
+
+
+@dataclass(frozen=True)
+class InProcess:
+    """Run the jobs one after the other in this process."""
+
+    def run(self, jobs: Sequence[Job], on_done: OnDone) -> None:
+        for job in jobs:
+            on_done(job, job.fn(*job.args))
+
+
+@dataclass(frozen=True)
+class ProcessPool:
+    """Run the jobs in ``workers`` spawned processes; each starts with ``initializer(*initargs)``.
+
+    A job's exception is raised here as it is (no retry: the callers resume where they stopped).
+    """
+
+    workers: int
+    initializer: Callable[..., None] | None = None
+    initargs: tuple[Any, ...] = ()
+
+    def run(self, jobs: Sequence[Job], on_done: OnDone) -> None:
+        if self.workers < 1:
+            raise ParameterError(f"need at least one worker process, got {self.workers}")
+        with ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"),
+                                 initializer=self.initializer, initargs=self.initargs) as pool:
+            futures = {pool.submit(job.fn, *job.args): job for job in jobs}
+            try:
+                for future in as_completed(futures):
+                    on_done(futures[future], future.result())
+            except BaseException:  # interrupted or failed: do not start the jobs still queued
+                for future in futures:
+                    future.cancel()
+                raise
+
+
+@dataclass(frozen=True)
+class RayCluster:
+    """Run every job as a Ray task on the cluster at ``address`` (``"auto"``: the one started on
+    this machine by ``ray start``, or ``RAY_ADDRESS``).
+
+    Each task asks for its job's CPUs (and GPUs when the cluster has any) and is tried
+    ``1 + retries`` times, whether its worker process dies or it raises; then
+    :class:`JobFailedError` names it. Every node must run the same evface (and Python) and see
+    the paths in the jobs' arguments (shared storage).
+    """
+
+    address: str = "auto"
+    retries: int = 2
+
+    def run(self, jobs: Sequence[Job], on_done: OnDone) -> None:
+        ray, ours = connect(self.address)
+        try:
+            has_gpus = ray.cluster_resources().get("GPU", 0) > 0
+            remote: dict[Callable[..., Any], Any] = {}
+            pending = {}
+            for job in jobs:
+                task = remote.setdefault(job.fn, ray.remote(job.fn))
+                options = dict(num_cpus=job.cpus, num_gpus=job.gpus if has_gpus else 0, max_retries=self.retries,
+                               retry_exceptions=True, name=job.name)
+                pending[task.options(**options).remote(*job.args)] = job
+            try:
+                while pending:
+                    ready, _ = ray.wait(list(pending), num_returns=1)
+                    job = pending.pop(ready[0])
+                    try:
+                        result = ray.get(ready[0])
+                    except ray.exceptions.RayError as exc:
+                        cause = str(getattr(exc, "cause", None) or exc).strip().splitlines()
+                        raise JobFailedError(f"{job.name} failed {1 + self.retries} time(s) on the Ray cluster at "
+                                             f"{self.address}: {cause[-1] if cause else type(exc).__name__}") from None
+                    on_done(job, result)
+            except BaseException:
+                for ref in pending:
+                    ray.cancel(ref, force=True)
+                raise
+        finally:
+            if ours:
+                ray.shutdown()
+
+
+def connect(address: str) -> tuple[Any, bool]:
+    """Import Ray and connect this process to the cluster at ``address`` unless it is connected.
+
+    Returns the ``ray`` module and whether this call connected (then the caller disconnects).
+    """
+    try:
+        import ray  # lazy: Ray is an optional extra, needed only by --ray
+    except ImportError:
+        raise ParameterError("--ray needs Ray: pip install 'evface[ray]' (or run without --ray)") from None
+    if ray.is_initialized():
+        return ray, False
+    if address != "auto":  # ray.init keeps retrying an address where nothing listens
+        host, _, port = address.rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=10).close()
+        except (OSError, ValueError) as exc:
+            raise ParameterError(f"--ray {address}: no Ray head node answers there ({exc}); give the HOST:PORT that "
+                                 "'ray start --head' printed, or --ray auto on a node of the cluster") from None
+    try:
+        ray.init(address=address, logging_level="warning", log_to_driver=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ParameterError(f"--ray {address}: cannot connect to a Ray cluster ({reason}); start one with "
+                             "'ray start --head' or give --ray HOST:PORT of a running head node") from None
+    return ray, True

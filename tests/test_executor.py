@@ -1,0 +1,69 @@
+"""The executors without Ray: results as they arrive, the first failure stops the rest, and Ray
+stays out of every local path."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from operator import mul
+from pathlib import Path
+
+import pytest
+
+from evface.cli import main
+from evface.errors import ParameterError
+from evface.executor import InProcess, Job, ProcessPool, RayCluster
+
+REPO = Path(__file__).parents[1]
+
+
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def _fail_or_touch(path: str, fail: bool) -> None:
+    if fail:
+        raise ValueError(f"job for {Path(path).name} broke")
+    time.sleep(0.5)
+    Path(path).touch()
+
+
+def test_in_process_runs_in_order_here():
+    seen = []
+    InProcess().run([Job(str(i), mul, (i, 10)) for i in range(4)], lambda job, r: seen.append((job.name, r)))
+    assert seen == [("0", 0), ("1", 10), ("2", 20), ("3", 30)]
+
+
+def test_process_pool_hands_back_results_as_they_finish_from_other_processes():
+    seen = []
+    jobs = [Job("slow", _pid_after, (1.5,)), Job("fast", _pid_after, (0.0,))]
+    ProcessPool(2).run(jobs, lambda job, pid: seen.append((job.name, pid)))
+    assert [name for name, _ in seen] == ["fast", "slow"]
+    assert os.getpid() not in {pid for _, pid in seen}
+
+
+def test_the_first_failure_is_raised_and_the_queued_jobs_do_not_start(tmp_path):
+    jobs = [Job("bad", _fail_or_touch, (str(tmp_path / "bad"), True))]
+    jobs += [Job(f"ok{i}", _fail_or_touch, (str(tmp_path / f"ok{i}"), False)) for i in range(6)]
+    with pytest.raises(ValueError, match="job for bad broke"):
+        ProcessPool(1).run(jobs, lambda job, r: None)
+    assert len(list(tmp_path.iterdir())) < 6
+    with pytest.raises(ParameterError, match="at least one worker"):
+        ProcessPool(0).run(jobs, lambda job, r: None)
+
+
+def test_local_runs_never_import_ray():
+    code = ("import sys, evface.cli, evface.pipeline, evface.datasets.synth, evface.executor; "
+            "sys.exit('ray' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}).returncode == 0
+
+
+def test_ray_option_errors_are_one_line(tmp_path, capsys):
+    assert main(["synth", str(tmp_path / "a"), "--preset", "tiny", "--workers", "2", "--ray", "auto"]) == 2
+    assert "--workers is for a local run" in capsys.readouterr().err
+    pytest.importorskip("ray")
+    with pytest.raises(ParameterError, match="--ray 127.0.0.1:9: no Ray head node answers"):
+        RayCluster("127.0.0.1:9").run([Job("x", mul, (1, 2))], lambda job, r: None)

@@ -1,0 +1,162 @@
+"""``--ray ADDRESS`` on a local Ray cluster (a head and one worker node on 127.0.0.1, one CPU each):
+the same dataset bytes and the same metrics as a local run, and a killed worker is retried."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")  # the ray extra (in the test extra); absent only in a bare install
+
+from evface.cli import main  # noqa: E402
+from evface.executor import Job, JobFailedError, RayCluster  # noqa: E402
+
+pytestmark = pytest.mark.xdist_group("ray")  # with --dist loadgroup, one cluster serves every test here
+REPO = Path(__file__).parents[1]
+RAY = str(Path(sys.executable).with_name("ray"))
+TINY = ["--preset", "tiny", "--seed", "0", "--subjects", "2", "--classes", "AU4", "--lighting", "bright,dim"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """End a ``ray start --block`` process; it takes the Ray processes it started with it."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """The address of a Ray cluster on 127.0.0.1 (head + one worker node), stopped afterwards."""
+    temp = tempfile.mkdtemp(prefix="evray-")  # short: Ray's socket paths must fit in 107 bytes
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    common = ["--block", "--node-ip-address=127.0.0.1", "--num-cpus=1", "--object-store-memory=80000000",
+              "--disable-usage-stats"]
+    started = []
+    try:
+        started.append(subprocess.Popen([RAY, "start", "--head", f"--port={port}", "--include-dashboard=false",
+                                         f"--temp-dir={temp}", *common], env=env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL))
+        address = f"127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while not _listening(port):
+            assert started[0].poll() is None and time.monotonic() < deadline, "ray start --head did not come up"
+            time.sleep(0.2)
+        started.append(subprocess.Popen([RAY, "start", f"--address={address}", *common], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        ray.init(address=address, logging_level="warning")
+        try:
+            while ray.cluster_resources().get("CPU", 0) < 2:
+                assert time.monotonic() < deadline, f"the worker node did not join: {ray.cluster_resources()}"
+                time.sleep(0.2)
+        finally:
+            ray.shutdown()
+        yield {"address": address, "started": [p.pid for p in started]}
+    finally:
+        for process in reversed(started):
+            _stop(process)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _task_workers(started: list[int], title: str) -> list[int]:
+    """The Ray worker processes of this test's cluster (children of its raylets, which are children
+    of its ``ray start`` processes) running a task whose name starts with ``title``."""
+    out = subprocess.run(["ps", "-ww", "-eo", "pid=,ppid=,args="], capture_output=True, text=True).stdout
+    table = [line.split(None, 2) for line in out.splitlines() if len(line.split(None, 2)) == 3]
+    raylets = {int(pid) for pid, ppid, args in table if int(ppid) in started and "raylet" in args.split()[0]}
+    return [int(pid) for pid, ppid, args in table if int(ppid) in raylets and args.startswith(f"ray::{title}")]
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_synth_on_ray_writes_the_local_bytes_and_survives_a_killed_worker(cluster, tmp_path, capsys):
+    assert main(["synth", str(tmp_path / "local"), *TINY]) == 0
+    killed: list[int] = []
+
+    def kill_one_clip_worker() -> None:  # SIGKILL the first worker seen filming a clip, mid-clip
+        deadline = time.monotonic() + 120
+        while not killed and time.monotonic() < deadline:
+            for pid in _task_workers(cluster["started"], "s00"):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                break
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_one_clip_worker)
+    killer.start()
+    try:
+        assert main(["synth", str(tmp_path / "ray"), *TINY, "--ray", cluster["address"]]) == 0
+    finally:
+        killer.join()
+    assert killed, "no Ray worker was seen filming a clip"
+    local, remote = _files(tmp_path / "local"), _files(tmp_path / "ray")
+    assert list(remote) == list(local) and len([f for f in local if f.endswith(".h5")]) == 4
+    for name in local:
+        assert remote[name] == local[name], name
+
+
+@pytest.mark.slow
+def test_run_on_ray_gives_the_local_metrics(cluster, tmp_path):
+    data = tmp_path / "data"
+    assert main(["synth", str(data), "--preset", "tiny", "--lighting", "dim"]) == 0
+    jobs = str(os.cpu_count() or 1)  # one torch thread per stage, as on Ray
+    assert main(["run", "--preset", "tiny", "--data", str(data), "--out", str(tmp_path / "local"), "--jobs", jobs]) == 0
+    assert main(["run", "--preset", "tiny", "--data", str(data), "--out", str(tmp_path / "ray"),
+                 "--ray", cluster["address"]]) == 0
+    local = json.loads((tmp_path / "local" / "pipeline.json").read_text())
+    remote = json.loads((tmp_path / "ray" / "pipeline.json").read_text())
+    assert [s["dir"] for s in remote["stages"]] == [s["dir"] for s in local["stages"]]
+    for stage in local["stages"]:
+        a = json.loads((tmp_path / "local" / stage["dir"] / "metrics.json").read_text())
+        b = json.loads((tmp_path / "ray" / stage["dir"] / "metrics.json").read_text())
+        assert _numbers(a) == _numbers(b), stage["name"]
+    assert (tmp_path / "ray" / "report.html").exists()
+
+
+def _numbers(value):
+    """The metrics without the fields that name folders or times."""
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items() if not any(w in k for w in ("dir", "path", "seconds", "time"))}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
+
+
+def _fail(path: str) -> None:
+    with Path(path).open("a") as f:
+        f.write("x")
+    raise ValueError("broken on purpose")
+
+
+def test_a_failing_job_is_retried_then_reported(cluster, tmp_path):
+    attempts = tmp_path / "attempts"
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this test module
+    with pytest.raises(JobFailedError, match="stage-x failed 3 time.*broken on purpose"):
+        RayCluster(cluster["address"], retries=2).run([Job("stage-x", _fail, (str(attempts),))], lambda job, r: None)
+    assert attempts.read_text() == "xxx"
