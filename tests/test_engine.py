@@ -25,14 +25,21 @@ def _problem(seed=0):
     return x, y
 
 
-def _run(run_dir, epochs, val_scores=None, patience=3, resume=True):
+class _Killed(Exception):
+    pass
+
+
+def _run(run_dir, epochs, val_scores=None, patience=3, resume=True, cosine=False, kill_at=None):
     torch.manual_seed(0)
     model = torch.nn.Linear(3, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if cosine else None
     x, y = _problem()
     calls = []
 
     def train_epoch(epoch):
+        if epoch == kill_at:
+            raise _Killed
         calls.append(epoch)
         opt.zero_grad()
         loss = torch.nn.functional.mse_loss(model(x).squeeze(1), y)
@@ -46,7 +53,7 @@ def _run(run_dir, epochs, val_scores=None, patience=3, resume=True):
         return {"val_loss": torch.nn.functional.mse_loss(model(x).squeeze(1), y).item()}
 
     result = engine.fit(model, opt, train_epoch, validate, run_dir, epochs=epochs, patience=patience,
-                        resume=resume, extra={"labels": ["a", "b"]})
+                        scheduler=scheduler, resume=resume, extra={"labels": ["a", "b"]})
     return model, result, calls
 
 
@@ -83,6 +90,20 @@ def test_resume_continues_where_it_stopped(tmp_path):
     _run(tmp_path / "es", epochs=7, val_scores=[1, 2, 3, 4, 5, 6, 7], patience=2)
     _, _, calls = _run(tmp_path / "es", epochs=7, val_scores=[1, 2, 3, 4, 5, 6, 7], patience=2)
     assert calls == []
+
+
+def test_resume_with_other_epochs_under_a_cosine_schedule_is_refused(tmp_path):
+    """The checkpoint's cosine schedule spans the epochs the run started with: resuming with other
+    --epochs kept it silently (the rate rose again after it). Now refused; the same epochs resume exactly."""
+    full, _, _ = _run(tmp_path / "full", epochs=5, cosine=True)
+    with pytest.raises(_Killed):
+        _run(tmp_path / "split", epochs=5, cosine=True, kill_at=2)
+    for other in (3, 8):
+        with pytest.raises(ParameterError, match=rf"T_max 5 -> {other}.*resume with --epochs 5"):
+            _run(tmp_path / "split", epochs=other, cosine=True)
+    resumed, _, calls = _run(tmp_path / "split", epochs=5, cosine=True)
+    assert calls == [2, 3, 4]
+    torch.testing.assert_close(resumed.weight, full.weight, rtol=0, atol=0)
 
 
 def test_fit_rejects_missing_monitor(tmp_path):

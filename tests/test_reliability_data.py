@@ -73,6 +73,15 @@ def test_synth_refuses_fewer_than_one_worker(tmp_path, capsys, workers):
     assert not (tmp_path / "ds").exists()
 
 
+@pytest.mark.parametrize("jobs", ["0", "-1"])
+def test_run_refuses_fewer_than_one_job(tmp_path, capsys, jobs):
+    """``evface run --jobs 0`` (or -1) ran as 1 without a word."""
+    assert main(["run", "--out", str(tmp_path / "run"), "--data", str(tmp_path / "none"), "--jobs", jobs]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "--jobs" in line and jobs in line
+    assert not (tmp_path / "run").exists()
+
+
 def _enospc(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 

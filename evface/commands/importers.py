@@ -56,7 +56,7 @@ def session(
     annotations: Path = typer.Option(..., "--annotations", help="Annotation CSV (docs/import-guide.md)."),
     rgb_fps: float = typer.Option(0.0, "--rgb-fps", help="RGB frame rate (default: the video's)."),
     rgb_start_us: int = typer.Option(0, "--rgb-start-us", help="Session time of the first RGB frame."),
-    rgb_timestamps: Path = typer.Option(None, "--rgb-timestamps", help="File with one exposure-start time (µs) per frame."),
+    rgb_timestamps: Path = typer.Option(None, "--rgb-timestamps", help="File with one exposure-start time (µs) per frame, and an exposure_us column if its header names one (simulate --rgb-out writes VIDEO.frames.csv)."),
     rgb_exposure_us: int = typer.Option(None, "--rgb-exposure-us", help="RGB exposure (default: the frame period)."),
     model: list[str] = typer.Option(None, "--model", help="NAME=MODEL, stored with the clips (hd=evk4)."),
     roi: list[str] = typer.Option(None, "--roi", help="NAME=X0,Y0,W,H crop window on the full sensor."),

@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from evface.errors import ParameterError
+
 
 def register(app: typer.Typer) -> None:
     """Add ``evface run`` and ``evface report`` to ``app``."""
@@ -26,6 +28,8 @@ def register(app: typer.Typer) -> None:
         """Build the dataset, train and evaluate every model, and write OUT/report.html."""
         from evface.pipeline import run_pipeline  # lazy: keeps torch out of `evface --help`
 
+        if jobs is not None and jobs < 1:
+            raise ParameterError(f"--jobs must be at least 1, got {jobs}")
         report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs, log=console.print, ray=ray)
         console.print(f"[bold green]report written:[/] {report}", soft_wrap=True)
 

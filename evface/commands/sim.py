@@ -48,7 +48,15 @@ def register(app: typer.Typer) -> None:
         from evface.sim.footage import parse_roi  # lazy: cv2 and numba off CLI start-up
         from evface.sim.rgb import RgbCamera, RgbCameraParams  # lazy: h5py (clip frames) off CLI start-up
         from evface.sim.sensors import parse_sensor  # lazy: numpy off CLI start-up
-        from evface.sim.video import VideoScene, iter_video_events, video_fps, video_info, write_video  # lazy: cv2, numba
+        from evface.sim.video import (  # lazy: cv2, numba
+            VideoScene,
+            frame_times_path,
+            iter_video_events,
+            video_fps,
+            video_info,
+            write_frame_times,
+            write_video,
+        )
 
         console = Console(stderr=True)
         spec = parse_sensor(sensor)
@@ -84,15 +92,19 @@ def register(app: typer.Typer) -> None:
                 task = bar.add_task("rgb frames", total=n_rgb)
                 scene = VideoScene(video, lux, rate)
 
+                timing: list[tuple[int, int, float]] = []
+
                 def images():
-                    for image, *_ in cam.iter_capture(scene, 0, max(duration_us, int(cam_params.period_us) + 1)):
+                    for image, *frame in cam.iter_capture(scene, 0, max(duration_us, int(cam_params.period_us) + 1)):
                         bar.advance(task)
+                        timing.append(frame)
                         yield image
 
                 write_video(rgb_out, images(), cam_params.fps)
+                write_frame_times(frame_times_path(rgb_out), *zip(*timing, strict=True))
         console.print(
             f"{n_events:,} events from {frames_read} frames ({duration_us / 1e6:.3f} s) "
             f"on a {window[2]}x{window[3]} {name} window -> {out}"
-            + (f"; RGB ({camera}) -> {rgb_out}" if rgb_out is not None else ""),
+            + (f"; RGB ({camera}) -> {rgb_out}, frame times -> {frame_times_path(rgb_out)}" if rgb_out is not None else ""),
             highlight=False,
         )

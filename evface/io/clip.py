@@ -351,9 +351,13 @@ def _image_options(shape: tuple[int, ...]) -> dict[str, Any]:
 
 
 def _write_events(g: h5py.Group, events: np.ndarray, info: SensorInfo) -> None:
+    """Each column in slices of ``EVENT_CHUNK`` events: a whole column would be copied first (the
+    columns of the structured array are strided), which set the peak memory of an import."""
     for name in EVENT_DTYPE.names:
-        g.create_dataset(name, data=np.ascontiguousarray(events[name]), maxshape=(None,),
-                         **_event_dataset_options(events.size))
+        column = g.create_dataset(name, shape=(events.size,), dtype=EVENT_DTYPE[name], maxshape=(None,),
+                                  **_event_dataset_options(events.size))
+        for lo in range(0, events.size, EVENT_CHUNK):
+            column[lo:lo + EVENT_CHUNK] = events[name][lo:lo + EVENT_CHUNK]
     g.create_dataset("t_index", data=t_index(events["t"]))
     _write_sensor_attrs(g, info)
 

@@ -40,6 +40,7 @@ import numpy as np
 from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 from evface.io import evt as io_evt
+from evface.io.aedat4 import check_aedat4
 from evface.io.clip import (
     ClipEventsWriter,
     event_counts,
@@ -282,6 +283,16 @@ def _faery_errors(path: Path, *, writing: bool = False) -> Iterator[None]:
         raise _faery_error(path, exc, writing) from None
 
 
+@contextlib.contextmanager
+def _clip_errors(path: Path) -> Iterator[None]:
+    """Turn what h5py raises on a corrupt clip into FormatError (KeyError, OSError, ..., and
+    AttributeError: h5py lists a member it cannot resolve as ``None``)."""
+    try:
+        yield
+    except (KeyError, OSError, RuntimeError, ValueError, TypeError, AttributeError) as exc:
+        raise FormatError(where(path, f"cannot read this clip ({exc}): the file is corrupt or truncated")) from None
+
+
 class EventsFileReader:
     """A stream of events chunks from one file, with its format and sensor size known up front.
 
@@ -350,7 +361,8 @@ class EventsFileReader:
     def _open(self, sensor: str | None, fallback: SensorSize | None) -> SensorSize:
         path, fmt = self.path, self.format
         if fmt == "clip":
-            return self._open_clip(sensor)
+            with _clip_errors(path):
+                return self._open_clip(sensor)
         if sensor is not None:
             raise FormatError(where(path, f"sensor={sensor!r} applies to clip files only, not to {fmt}"))
         if fmt in EVT_VERSIONS or fmt == "dat":
@@ -368,6 +380,8 @@ class EventsFileReader:
         elif fmt == "csv":
             size = _csv_header_size(path) or fallback
         else:
+            if fmt == "aedat4":
+                check_aedat4(path)  # faery's decoder aborts the process on some corrupt files
             with _faery_errors(path):
                 from faery.file_decoder import Decoder
 
@@ -419,7 +433,8 @@ class EventsFileReader:
         if self._empty:
             return
         if fmt == "clip":
-            yield from iter_clip_events(self.path, self.sensor, self.t_start_us, self.t_end_us)
+            with _clip_errors(self.path):
+                yield from iter_clip_events(self.path, self.sensor, self.t_start_us, self.t_end_us)
         elif fmt == "evt2.1":
             yield from self._evt21_chunks()
         elif fmt == "csv":

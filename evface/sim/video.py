@@ -5,12 +5,19 @@ unknown, is taken to expose for the whole frame period: the DVS and the RGB came
 picture at its mid-exposure, half a period later (:func:`evface.sim.footage.scene_times`, the
 convention ``evface import session`` reads frames by). Its pixels become lux on the sensor as
 :mod:`evface.sim.footage` describes (sRGB decoding, cover-resize, ``upsample``).
+
+A video written by the RGB camera model (``evface simulate --rgb-out rgb.avi``) has a sidecar
+``rgb.frames.csv`` (:func:`write_frame_times`): a header ``t_us,exposure_us,gain``, then per frame
+its exposure start and exposure time in µs on the events' clock and its analogue gain. A video
+file cannot say how long each frame was exposed (auto-exposure changes it frame by frame); given as
+``evface import session --rgb-timestamps rgb.frames.csv``, it lets the importer compare each frame
+with the events at its true mid-exposure.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,4 +192,39 @@ def write_video(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float) 
             writer.release()
         if tmp.exists():
             tmp.unlink()
+    return path
+
+
+def frame_times_path(video: str | Path) -> Path:
+    """The frame-timing sidecar of a video: ``rgb.avi`` -> ``rgb.frames.csv`` (module docstring).
+
+    Examples
+    --------
+    >>> frame_times_path("out/rgb.avi").as_posix()
+    'out/rgb.frames.csv'
+    """
+    video = Path(video)
+    return video.with_name(video.stem + ".frames.csv")
+
+
+def write_frame_times(path: str | Path, t_us: Iterable[int], exposure_us: Iterable[int], gain: Iterable[float]) -> Path:
+    """Write the frame-timing sidecar ``t_us,exposure_us,gain`` (one row per frame), atomically.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = write_frame_times(Path(tempfile.mkdtemp()) / "rgb.frames.csv", [0, 33333], [9000, 9500], [1.0, 1.25])
+    >>> print(path.read_text(), end="")
+    t_us,exposure_us,gain
+    0,9000,1
+    33333,9500,1.25
+    """
+    path = Path(path)
+    rows = [f"{int(t)},{int(e)},{float(g):g}" for t, e, g in zip(t_us, exposure_us, gain, strict=True)]
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text("\n".join(["t_us,exposure_us,gain", *rows]) + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path

@@ -466,6 +466,27 @@ def _improved(score: float, best: float | None, mode: str, min_delta: float) -> 
     return score > best + min_delta if mode == "max" else score < best - min_delta
 
 
+_SCHEDULE_PROGRESS = {"last_epoch", "_step_count", "_last_lr", "_get_lr_called_within_step", "_is_initial", "verbose"}
+"""Keys of a torch LR scheduler's state that record its progress, not its shape."""
+
+
+def _check_same_schedule(path: Path, ckpt: Mapping[str, Any], fresh: Mapping[str, Any], epochs: int) -> None:
+    """Refuse to resume under a learning-rate schedule shaped for other settings.
+
+    A cosine schedule spans the run's ``epochs``: loading the checkpoint's schedule into a run with
+    other ``epochs`` would silently keep the old span (the rate would rise again after it), and
+    reshaping it would match neither an uninterrupted old nor an uninterrupted new run.
+    """
+    saved = ckpt["scheduler"]
+    changed = [f"{k} {saved[k]} -> {fresh[k]}" for k in sorted(fresh)
+               if k not in _SCHEDULE_PROGRESS and k in saved and saved[k] != fresh[k]]
+    if changed or ckpt.get("epochs", epochs) != epochs:
+        started = f"--epochs {ckpt['epochs']}" if "epochs" in ckpt else "the --epochs it started with"
+        raise ParameterError(where(path, f"this run's learning-rate schedule spans other settings "
+                                         f"({', '.join(changed) or 'epochs'}); resuming with --epochs {epochs} "
+                                         f"would keep it silently: resume with {started}, or choose a new --out folder"))
+
+
 def fit(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -538,6 +559,7 @@ def fit(
         unwrap(model).load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         if scheduler is not None and ckpt.get("scheduler") is not None:
+            _check_same_schedule(ckpt_path, ckpt, scheduler.state_dict(), epochs)
             scheduler.load_state_dict(ckpt["scheduler"])
         start, best, best_epoch, bad = ckpt["epoch"] + 1, ckpt["best_score"], ckpt["best_epoch"], ckpt["bad_epochs"]
         history = list(ckpt["history"])
@@ -579,7 +601,7 @@ def fit(
             save_checkpoint(ckpt_path, {
                 "model": state, "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                "epoch": epoch, "best_score": best, "best_epoch": best_epoch, "bad_epochs": bad,
+                "epoch": epoch, "epochs": epochs, "best_score": best, "best_epoch": best_epoch, "bad_epochs": bad,
                 "history": history, "rng": states, "extra": dict(extra or {}),
             })
             write_json(run_dir / HISTORY, history)

@@ -162,7 +162,9 @@ class RgbSource:
 
     Either ``timestamps`` (a text/CSV file with one exposure-start time in µs per frame; a
     header line is skipped) or ``fps`` (default: the video's own) and ``start_us``.
-    ``exposure_us`` defaults to the frame period (a webcam indoors exposes for most of it).
+    The exposure of each frame is ``exposure_us`` when given, else the timestamp file's
+    ``exposure_us`` column when its header names one (``evface simulate --rgb-out`` writes such a
+    file beside the video), else the frame period (a webcam indoors exposes for most of it).
     """
 
     path: Path
@@ -382,39 +384,64 @@ def read_video_frames(path: str | Path, indices: np.ndarray, size: tuple[int, in
     return out
 
 
-def read_frame_times(path: str | Path) -> np.ndarray:
-    """Frame timestamps in µs, one per line (first column of a CSV; a header line is skipped)."""
+def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """Frame timestamps in µs, one per line (first column of a CSV; a header line is skipped),
+    and the per-frame exposures (µs) when the header names an ``exposure_us`` column, else ``None``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "rgb.frames.csv"
+    >>> _ = path.write_text("t_us,exposure_us,gain\\n0,9000,1.0\\n33333,9500,1.0\\n")
+    >>> read_frame_times(path)
+    (array([    0, 33333]), array([9000, 9500]))
+    """
     path = Path(path)
     if not path.is_file():
         raise DatasetError(where(path, "frame-timestamp file not found"))
-    values = []
+    times, exposures, column = [], [], None
     for line_no, line in enumerate(path.read_text().splitlines(), start=1):
-        cell = line.split(",")[0].strip()
-        if not cell:
+        cells = [c.strip() for c in line.split(",")]
+        if not cells[0]:
             continue
         try:
-            values.append(int(cell))
-        except ValueError:
+            times.append(int(cells[0]))
+            if column is not None:
+                exposures.append(int(cells[column]))
+        except (ValueError, IndexError):
             if line_no == 1:
+                column = cells.index("exposure_us") if "exposure_us" in cells else None
                 continue
-            raise DatasetError(where(path, f"line {line_no}: timestamp must be an integer in µs, got {cell!r}")) from None
-    t = np.asarray(values, dtype=np.int64)
+            raise DatasetError(where(path, f"line {line_no}: timestamp and exposure must be integers in µs, "
+                                           f"got {line!r}")) from None
+    t = np.asarray(times, dtype=np.int64)
     if t.size < 2 or np.any(np.diff(t) <= 0):
         raise DatasetError(where(path, "need at least two strictly increasing frame timestamps"))
-    return t
+    if column is None:
+        return t, None
+    exposure = np.asarray(exposures, dtype=np.int64)
+    if np.any(exposure <= 0):
+        raise DatasetError(where(path, f"exposure_us must be positive (line {int(np.argmax(exposure <= 0)) + 2})"))
+    return t, exposure
 
 
-def frame_times(rgb: RgbSource, scan: VideoScan) -> np.ndarray:
-    """Exposure start of every frame on the session clock."""
+def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray]:
+    """Exposure start and exposure time (µs) of every frame on the session clock (:class:`RgbSource`)."""
+    exposure = None
     if rgb.timestamps is not None:
-        t = read_frame_times(rgb.timestamps)
+        t, exposure = read_frame_times(rgb.timestamps)
         if t.size != scan.n_frames:
             raise DatasetError(where(rgb.timestamps, f"{t.size} timestamps but the video {rgb.path} has {scan.n_frames} frames"))
-        return t
-    fps = rgb.fps or scan.fps
-    if not fps or fps <= 0:
-        raise ParameterError(f"{rgb.path}: the video does not state its frame rate; give fps or a timestamp file")
-    return rgb.start_us + np.round(np.arange(scan.n_frames) * 1e6 / fps).astype(np.int64)
+    else:
+        fps = rgb.fps or scan.fps
+        if not fps or fps <= 0:
+            raise ParameterError(f"{rgb.path}: the video does not state its frame rate; give fps or a timestamp file")
+        t = rgb.start_us + np.round(np.arange(scan.n_frames) * 1e6 / fps).astype(np.int64)
+    if rgb.exposure_us is not None:
+        exposure = np.full(t.size, int(rgb.exposure_us), np.int64)
+    elif exposure is None:
+        exposure = np.full(t.size, int(np.median(np.diff(t))), np.int64)
+    return t, exposure
 
 
 # ----------------------------------------------------------------------------- faces
@@ -462,9 +489,7 @@ def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int
         ev["t"] += sync.offset_us - start_us  # in place: a clip's events can be hundreds of MB
     else:
         ev["t"] = sync.to_session_us(ev["t"]) - start_us
-    inside = (ev["t"] >= 0) & (ev["t"] < end_us - start_us)
-    if not inside.all():
-        ev = ev[inside]
+    ev = ev[np.searchsorted(ev["t"], 0):np.searchsorted(ev["t"], end_us - start_us)]  # sorted: a view, not a copy
     return crop(ev, roi) if roi is not None else ev
 
 
@@ -485,7 +510,7 @@ def _batches(rows: list, n_frames: dict[str, int], frame_bytes: int, budget_byte
 
 
 def synchronise(source: EventSource, scan: EventScan, t_frames: np.ndarray, video: VideoScan,
-                exposure_us: int, options: SessionOptions) -> SyncResult:
+                exposure_us: np.ndarray, options: SessionOptions) -> SyncResult:
     """Pick and run the sync method of one event camera (see :class:`EventSource`)."""
     method = source.sync
     trig = scan.triggers
@@ -586,7 +611,7 @@ def sensor_face_box(name: str, h: np.ndarray, box: list[float], size: tuple[int,
 def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dict[str, EventScan],
                         syncs: dict[str, SyncResult], regs: dict[str, Registration], homographies: dict[str, np.ndarray],
                         frames: dict[int, np.ndarray], idx: np.ndarray, t_frames: np.ndarray,
-                        clip_events: dict[str, np.ndarray], exposure_us: int, period_us: int, rgb: RgbSource,
+                        clip_events: dict[str, np.ndarray], exposure_us: np.ndarray, period_us: int, rgb: RgbSource,
                         rgb_scale: np.ndarray, options: SessionOptions, annotations: str | Path,
                         warnings: list[str]) -> dict[str, Any]:
     """Assemble one clip, write it into ``tmp/clips`` and return its manifest row (warnings are
@@ -618,7 +643,7 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
         clip_id=a.clip_id, subject=a.subject, label=a.label, aus=list(a.aus), lighting=a.lighting,
         onset_us=a.onset_us - a.start_us, apex_us=a.apex_us - a.start_us, offset_us=a.offset_us - a.start_us,
         duration_us=a.duration_us, events=clip_events, sensors=sensors,
-        frames={"rgb": FrameSeries(data, t_frames[idx] - a.start_us, np.full(idx.size, exposure_us, np.int64),
+        frames={"rgb": FrameSeries(data, t_frames[idx] - a.start_us, exposure_us[idx],
                                    fps=1e6 / period_us, model="video", params={"file": str(rgb.path)})},
         calibration={
             "homography": {s.name: homographies[s.name].tolist() for s in events},
@@ -674,9 +699,8 @@ def import_session(
 
     tell("scan video", 0.0)
     video = scan_video(rgb.path)
-    t_frames = frame_times(rgb, video)
+    t_frames, exposure_us = frame_times(rgb, video)
     period_us = int(np.median(np.diff(t_frames)))
-    exposure_us = int(rgb.exposure_us) if rgb.exposure_us is not None else period_us
     rows = read_annotations(annotations, frame_times_us=t_frames, frame_period_us=period_us,
                             default_subject=options.subject, default_lighting=options.lighting)
     skipped = []
@@ -758,7 +782,7 @@ def import_session(
                                  "roi": list(s.roi) if s.roi else None, "events": scans[s.name].n_events,
                                  "sync": syncs[s.name].to_dict(), "registration": regs[s.name].to_dict()} for s in events},
             "rgb": {"file": str(rgb.path), "frames": video.n_frames, "size": list(video.size), "period_us": period_us,
-                    "exposure_us": exposure_us},
+                    "exposure_us": int(np.median(exposure_us))},
             "annotations": str(annotations),
             "clips": [a.clip_id for a in rows],
             "skipped": skipped,

@@ -23,12 +23,16 @@ Three ways to get ``offset_us``, in order of preference:
    ``tolerance_us`` (a quarter of a frame period), with ``|k|`` at most 1000 ppm.
 2. **Given**: the user states the offset.
 3. **Cross-correlation** (estimated): the event rate and the RGB frame-difference energy both
-   follow the scene's motion. For a candidate offset ``d`` the number of events between the
-   mid-exposures of frames ``k`` and ``k + 1`` (shifted into the sensor clock) is correlated
-   (Pearson) with the mean absolute grey-level difference of those frames; ``d`` is scanned on a
-   coarse grid, then refined and interpolated to sub-bin precision. Counts at any time come from
-   the cumulative event-count histogram interpolated linearly, so the search never revisits the
-   events. The confidence is ``r_peak * (r_peak - r_alt) / (1 - r_alt)`` (clipped to [0, 1]),
+   follow the scene's motion. A frame shows the scene averaged over its exposure, so the
+   difference of frames ``k`` and ``k + 1`` follows the events weighted as those averages weigh
+   them: with ``N(t)`` the cumulative event count, ``A_k`` its mean over frame ``k``'s exposure
+   ``[t_k, t_k + e_k)`` (shifted into the sensor clock by a candidate offset ``d``), the events of
+   the pair are ``A_{k+1} - A_k`` (a trapezoid weight rising over one exposure and falling over
+   the next; the plain count between exposure starts when ``e = 0``). They are correlated
+   (Pearson) with the mean absolute grey-level difference of the frames; ``d`` is scanned on a
+   coarse grid, then refined and interpolated to sub-bin precision. ``N`` and its integral come
+   from the cumulative event-count histogram interpolated linearly, so the search never revisits
+   the events. The confidence is ``r_peak * (r_peak - r_alt) / (1 - r_alt)`` (clipped to [0, 1]),
    where ``r_alt`` is the best correlation more than one frame period away from the peak: close
    to 1 for a single sharp peak, close to 0 for a flat or ambiguous correlation.
 """
@@ -42,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from evface.errors import DatasetError, FormatError, ParameterError, where
+from evface.io.aedat4 import check_aedat4
 from evface.io.event_files import detect_format
 
 MAX_DRIFT_PPM = 1000.0
@@ -122,6 +127,8 @@ def read_triggers(path: str | Path) -> np.ndarray:
                         chunks.append(out)
         elif fmt == "aedat4":
             from faery import aedat
+
+            check_aedat4(path)
 
             with aedat.Decoder(path) as decoder:
                 ids = {t.id for t in decoder.tracks() if t.data_type == "triggers"}
@@ -264,7 +271,7 @@ def sync_by_xcorr(
     frame_t_us: np.ndarray,
     energy: np.ndarray,
     *,
-    exposure_us: int = 0,
+    exposure_us: int | np.ndarray = 0,
     guess_us: int = 0,
     max_offset_us: int = 5_000_000,
     coarse_step_us: int = 1000,
@@ -281,8 +288,9 @@ def sync_by_xcorr(
         RGB exposure starts (session clock).
     energy : (N - 1,) float
         :func:`frame_difference_energy` of the frames.
-    exposure_us : int
-        RGB exposure time; the frame pairs are compared at their mid-exposures.
+    exposure_us : int or (N,) int
+        RGB exposure time (one, or one per frame): each frame stands for the events' mean over
+        its exposure (module docstring).
     guess_us, max_offset_us : int
         Search ``guess_us +- max_offset_us``.
     coarse_step_us : int
@@ -299,19 +307,28 @@ def sync_by_xcorr(
         raise ParameterError(f"energy has shape {energy.shape}, expected ({frame_t.size - 1},) for {frame_t.size} frames")
     if max_offset_us <= 0 or coarse_step_us <= 0:
         raise ParameterError("max_offset_us and coarse_step_us must be positive")
-    mid = frame_t + exposure_us / 2.0
+    exposure = np.broadcast_to(np.asarray(exposure_us, dtype=np.float64), frame_t.shape)
+    if np.any(exposure < 0):
+        raise ParameterError("exposure_us must not be negative")
+    open_ = exposure > 0
     period = float(np.median(np.diff(frame_t)))
 
     cum = np.concatenate([[0.0], np.cumsum(rate.counts, dtype=np.float64)])
     cum_t = rate.t0_us + rate.bin_us * np.arange(cum.size, dtype=np.float64)
+    area = np.concatenate([[0.0], np.cumsum((cum[1:] + cum[:-1]) / 2 * rate.bin_us)])  # the integral of N
+
+    def mean_count(start: np.ndarray) -> np.ndarray:
+        """``A_k``: N averaged over each exposure (N at its start when the exposure is 0)."""
+        end = start + exposure
+        mean = (np.interp(end, cum_t, area) - np.interp(start, cum_t, area)) / np.where(open_, exposure, 1.0)
+        return np.where(open_, mean, np.interp(start, cum_t, cum))
 
     def score(offsets: np.ndarray, block: int = 256) -> np.ndarray:
         out = np.full(offsets.size, -1.0)
         for lo in range(0, offsets.size, block):
-            d = offsets[lo:lo + block, None]
-            edges = mid[None, :] - d
-            counts = np.diff(np.interp(edges, cum_t, cum), axis=1)
-            w = ((edges[:, :-1] >= rate.t0_us) & (edges[:, 1:] <= rate.t_end_us)).astype(np.float64)
+            starts = frame_t[None, :] - offsets[lo:lo + block, None]
+            counts = np.diff(mean_count(starts), axis=1)
+            w = ((starts[:, :-1] >= rate.t0_us) & (starts[:, 1:] + exposure[1:] <= rate.t_end_us)).astype(np.float64)
             out[lo:lo + block] = _weighted_pearson(counts, energy[None, :], w, min_pairs)
         return out
 
@@ -338,7 +355,7 @@ def sync_by_xcorr(
     confidence = float(np.clip(max(r_peak, 0.0) * (r_peak - r_alt) / max(1.0 - r_alt, 1e-9), 0.0, 1.0))
     return SyncResult(int(round(offset)), "xcorr", confidence, {
         "r_peak": r_peak, "r_alt": r_alt, "search_us": [int(guess_us - max_offset_us), int(guess_us + max_offset_us)],
-        "exposure_us": int(exposure_us),
+        "exposure_us": int(np.median(exposure_us)),
     })
 
 
