@@ -289,6 +289,21 @@ def test_truncated_clip(tmp_path: Path) -> None:
         read_clip(path)
 
 
+def test_damaged_clip_members_are_named_not_tracebacks(tmp_path: Path) -> None:
+    """Bytes set to 0xFF inside a clip that still opens: read_clip names the file or reads it."""
+    good = write_clip(tmp_path / "good.h5", _clip()).read_bytes()
+    raised = 0
+    for offset in range(96, len(good), 97):
+        path = tmp_path / "c.h5"
+        path.write_bytes(good[:offset] + b"\xff" * 8 + good[offset + 8:])
+        try:
+            read_clip(path)
+        except FormatError as exc:
+            assert "c.h5" in str(exc)
+            raised += 1
+    assert raised > 0
+
+
 def test_hdf5_that_is_not_a_clip(tmp_path: Path) -> None:
     path = tmp_path / "other.h5"
     with h5py.File(path, "w") as f:

@@ -48,7 +48,7 @@ import h5py
 import numpy as np
 
 from evface import __version__
-from evface.errors import FormatError, where
+from evface.errors import EvfaceError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events, validate_events
 
 SCHEMA_VERSION = 3
@@ -465,7 +465,24 @@ def t_index(t: np.ndarray, step: int = T_INDEX_STEP) -> np.ndarray:
     return np.array(t[::step], dtype=np.int64)
 
 
-def _open(path: str | Path) -> h5py.File:
+@contextlib.contextmanager
+def clip_errors(path: str | Path) -> Iterator[None]:
+    """Turn what h5py raises while reading a corrupt clip into one :class:`FormatError`.
+
+    h5py raises KeyError, OSError, RuntimeError, ValueError or TypeError on damaged files, and
+    lists a member it cannot resolve as ``None`` (AttributeError further on).
+    """
+    try:
+        yield
+    except EvfaceError:
+        raise
+    except (KeyError, OSError, RuntimeError, ValueError, TypeError, AttributeError) as exc:
+        raise FormatError(where(path, f"cannot read this clip ({exc}): the file is corrupt or truncated")) from None
+
+
+@contextlib.contextmanager
+def _open(path: str | Path) -> Iterator[h5py.File]:
+    """Open a clip for reading; errors while reading it name the file (:func:`clip_errors`)."""
     path = Path(path)
     if not path.exists():
         raise FormatError(where(path, "no such file"))
@@ -473,14 +490,13 @@ def _open(path: str | Path) -> h5py.File:
         f = h5py.File(path, "r")
     except OSError as exc:
         raise FormatError(where(path, f"not a readable HDF5 clip file ({exc})")) from exc
-    version = f.attrs.get("schema_version")
-    if version is None:
-        f.close()
-        raise FormatError(where(path, "HDF5 file without 'schema_version': not an evface clip"))
-    if int(version) > SCHEMA_VERSION:
-        f.close()
-        raise FormatError(where(path, f"clip schema version {int(version)} is newer than this evface ({SCHEMA_VERSION})"))
-    return f
+    with f, clip_errors(path):
+        version = f.attrs.get("schema_version")
+        if version is None:
+            raise FormatError(where(path, "HDF5 file without 'schema_version': not an evface clip"))
+        if int(version) > SCHEMA_VERSION:
+            raise FormatError(where(path, f"clip schema version {int(version)} is newer than this evface ({SCHEMA_VERSION})"))
+        yield f
 
 
 def _attr_str(value: Any) -> str:

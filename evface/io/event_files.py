@@ -43,6 +43,7 @@ from evface.io import evt as io_evt
 from evface.io.aedat4 import check_aedat4
 from evface.io.clip import (
     ClipEventsWriter,
+    clip_errors,
     event_counts,
     frames_and_truth_info,
     iter_clip_events,
@@ -283,16 +284,6 @@ def _faery_errors(path: Path, *, writing: bool = False) -> Iterator[None]:
         raise _faery_error(path, exc, writing) from None
 
 
-@contextlib.contextmanager
-def _clip_errors(path: Path) -> Iterator[None]:
-    """Turn what h5py raises on a corrupt clip into FormatError (KeyError, OSError, ..., and
-    AttributeError: h5py lists a member it cannot resolve as ``None``)."""
-    try:
-        yield
-    except (KeyError, OSError, RuntimeError, ValueError, TypeError, AttributeError) as exc:
-        raise FormatError(where(path, f"cannot read this clip ({exc}): the file is corrupt or truncated")) from None
-
-
 class EventsFileReader:
     """A stream of events chunks from one file, with its format and sensor size known up front.
 
@@ -361,7 +352,7 @@ class EventsFileReader:
     def _open(self, sensor: str | None, fallback: SensorSize | None) -> SensorSize:
         path, fmt = self.path, self.format
         if fmt == "clip":
-            with _clip_errors(path):
+            with clip_errors(path):
                 return self._open_clip(sensor)
         if sensor is not None:
             raise FormatError(where(path, f"sensor={sensor!r} applies to clip files only, not to {fmt}"))
@@ -433,7 +424,7 @@ class EventsFileReader:
         if self._empty:
             return
         if fmt == "clip":
-            with _clip_errors(self.path):
+            with clip_errors(self.path):
                 yield from iter_clip_events(self.path, self.sensor, self.t_start_us, self.t_end_us)
         elif fmt == "evt2.1":
             yield from self._evt21_chunks()
