@@ -130,24 +130,28 @@ def test_decodings_from_different_z_differ_where_the_face_moves():
     after a short training, prior samples decode differently inside the patch and alike outside it."""
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
-    n, size = 32, 16
-    key = torch.nn.functional.avg_pool2d(torch.rand(n, 1, size + 3, size + 3, generator=g), 4, 1) * 0.5 + 0.25
+    size = 16
     moving = torch.zeros(1, 1, size, size, dtype=torch.bool)
     moving[..., 4:12, 4:12] = True
-    sign = torch.where(torch.rand(n, 1, 1, 1, generator=g) < 0.5, -1.0, 1.0)
-    x = (key + 0.2 * sign * moving).clamp(0, 1)
-    c = torch.cat([torch.zeros(n, 1, size, size), key - 0.5], dim=1)  # no event tells the sign
+
+    def batch(n):
+        key = torch.nn.functional.avg_pool2d(torch.rand(n, 1, size + 3, size + 3, generator=g), 4, 1) * 0.5 + 0.25
+        sign = torch.where(torch.rand(n, 1, 1, 1, generator=g) < 0.5, -1.0, 1.0)
+        c = torch.cat([torch.zeros(n, 1, size, size), key - 0.5], dim=1)  # no event tells the sign
+        return (key + 0.2 * sign * moving).clamp(0, 1), c
+
     m = CVAE(c_in=2, keyframe=True, base=4, z_channels=2)
     opt = torch.optim.Adam(m.parameters(), lr=5e-3)
-    for step in range(150):
-        loss = cvae_loss(m(x, c), x, beta=0.1, free_bits=0.5, ssim_weight=0.0)["loss"]
+    for step in range(120):
+        x, c = batch(16)
+        loss = cvae_loss(m(x, c), x, beta=0.1, free_bits=0.5, ssim_weight=0.0, mse_weight=20.0)["loss"]
         opt.zero_grad()
         loss.backward()
         opt.step()
     m.eval()
-    spread = m.samples(c[:8], 16, generator=torch.Generator().manual_seed(1)).std(dim=0)[:, 0]
+    spread = m.samples(batch(8)[1], 16, generator=torch.Generator().manual_seed(1)).std(dim=0)[:, 0]
     inside, outside = spread[:, moving[0, 0]].mean(), spread[:, ~moving[0, 0]].mean()
-    assert inside > 0.02 and inside > 3 * outside
+    assert inside > 0.03 and inside > 2 * outside
 
 
 def test_rgb_only_baselines_follow_motion():

@@ -211,15 +211,24 @@ class CVAE(nn.Module):
 
 
 def cvae_loss(
-    out: dict[str, torch.Tensor], target: torch.Tensor, beta: float, free_bits: float = 0.0, ssim_weight: float = 0.5
+    out: dict[str, torch.Tensor], target: torch.Tensor, beta: float, free_bits: float = 0.0, ssim_weight: float = 0.5,
+    mse_weight: float = 0.0,
 ) -> dict[str, torch.Tensor]:
     """``loss = recon + beta * max(KL_j, free_bits) summed over channels j / (H * W)``.
 
-    ``KL_j`` is the batch-mean KL of latent channel ``j`` (nats, summed over positions); channels
-    below ``free_bits`` contribute a constant, so nothing pushes them further to zero (Kingma et
-    al. 2016). Returns ``loss``, ``recon`` and ``kl`` (the plain KL per sample, for logging).
+    ``recon`` is :func:`recon_loss` plus ``mse_weight`` times the mean squared error. The squared
+    error is what makes the latent worth using: under L1 alone any value between two equally likely
+    outcomes is optimal, so a decoder that ignores ``z`` loses nothing (measured on a toy with a
+    patch that brightens or darkens at random: with L1 the K decodings agreed to 1e-4, with
+    ``mse_weight=20`` they spread 0.11 inside the patch and 0.03 outside; see
+    tests/test_recon_models.py). ``KL_j`` is the batch-mean KL of latent channel ``j`` (nats,
+    summed over positions); channels below ``free_bits`` contribute a constant, so nothing pushes
+    them further to zero (Kingma et al. 2016). Returns ``loss``, ``recon`` and ``kl`` (the plain KL
+    per sample, for logging).
     """
     rec = recon_loss(out["recon"], target, ssim_weight)
+    if mse_weight > 0:
+        rec = rec + mse_weight * ((out["recon"] - target) ** 2).mean()
     kl_per_channel = out["kl"].mean(0)
     kl_term = torch.clamp(kl_per_channel, min=free_bits).sum() if free_bits > 0 else kl_per_channel.sum()
     n_pix = target.shape[-1] * target.shape[-2]

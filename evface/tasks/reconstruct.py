@@ -310,7 +310,7 @@ def _train_cvae(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, 
             c, x = _crop(c, x, size=cfg.crop, offset=_random_offset(rng, spec.size, cfg.crop))
             c, x = _flip(c, x, mask=torch.rand(len(idx), generator=rng) < 0.5)
             out = net(x.to(device), c.to(device))
-            losses = cvae_loss(out, x.to(device), beta, cfg.free_bits, cfg.ssim_weight)
+            losses = cvae_loss(out, x.to(device), beta, cfg.free_bits, cfg.ssim_weight, cfg.mse_weight)
             opt.zero_grad(set_to_none=True)
             losses["loss"].backward()
             opt.step()
