@@ -122,7 +122,7 @@ def region_metrics(pred: np.ndarray, truth: np.ndarray, masks: Mapping[str, np.n
     >>> top, bottom = np.zeros((16, 16), bool), np.zeros((16, 16), bool)
     >>> top[:8], bottom[8:] = True, True
     >>> m = region_metrics(x, y, {"top": top, "bottom": bottom})
-    >>> float(m["top"]["mse"][0]), float(m["bottom"]["mse"][0])
+    >>> round(float(m["top"]["mse"][0]), 6), float(m["bottom"]["mse"][0])
     (0.01, 0.0)
     """
     pred = np.clip(np.asarray(pred, dtype=np.float64), 0.0, 1.0)
