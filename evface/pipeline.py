@@ -3,7 +3,8 @@
 The stages are: build the synthetic dataset (unless a dataset folder is given), train and
 evaluate the classifier for every arm of :data:`CLASSIFY_ARMS` with subject-grouped
 cross-validation (every subject tested once; the report pairs the arms on the same clips), train
-and evaluate the reconstructor for hd and lr (with its baselines), then write the report. Each stage runs in its
+and evaluate the reconstructor for hd and lr on each reconstruction protocol of the preset (with
+its baselines), then write the report. Each stage runs in its
 own folder ``OUT/stages/<name>-<key>`` where ``key`` hashes the stage's configuration, and
 leaves ``stage.json`` there when it has finished; a second run skips every stage whose
 ``stage.json`` exists, so an interrupted run resumes where it stopped (training itself resumes
@@ -45,10 +46,13 @@ PRESETS: dict[str, dict[str, Any]] = {
              "reconstruct_epochs": 1, "reconstruct_patience": 1},
     # quick: sized so that ``make run`` finishes within 15 minutes on 2 cores: 12 subjects, 3 folds
     # (each model trains on 7 subjects), 20 epochs, five arms (``arms``; the others run in full);
-    # reconstruction 2 epochs.
+    # reconstruction: the extrapolation protocol only, horizons every 100 ms, 2 epochs
+    # (``reconstruct_protocols``, ``reconstruct_step_us``; full runs every protocol of
+    # RECONSTRUCT_PROTOCOLS at the default 50 ms).
     "quick": {"classify_folds": 3, "classify_epochs": 20, "classify_patience": 8,
               "arms": ("events-hd", "events-lr", "rgb", "rgb-lr", "rgb-flow"),
-              "reconstruct_epochs": 2, "reconstruct_patience": 2},
+              "reconstruct_epochs": 2, "reconstruct_patience": 2, "reconstruct_protocols": ("extrapolation",),
+              "reconstruct_step_us": 100_000},
     # full: the same protocol and rig on 24 subjects, for the figures in docs/.
     "full": {"classify_folds": 6, "classify_epochs": 60, "classify_patience": 20,
              "reconstruct_epochs": 10, "reconstruct_patience": 4},
@@ -67,9 +71,11 @@ CLASSIFY_ARMS = (
     ("rgb-flow", {"input": "rgb-flow", "sensor": "hd"}),  # onset->apex optical flow + strain, apex from the frames
     ("rgb-flow-oracle", {"input": "rgb-flow", "sensor": "hd", "oracle_apex": True}),  # apex from the annotation
 )
-RECONSTRUCT_VARIANTS = (
-    ("recon-hd", {"sensor": "hd", "keyframe": True}),
-    ("recon-lr", {"sensor": "lr", "keyframe": True}),
+RECONSTRUCT_PROTOCOLS = ("extrapolation", "interpolation", "events-only")
+RECONSTRUCT_VARIANTS = tuple(
+    # name, the ReconstructConfig fields of the stage: every protocol for each event sensor (one target grid)
+    (f"recon-{protocol}-{sensor}", {"sensor": sensor, "protocol": protocol})
+    for protocol in RECONSTRUCT_PROTOCOLS for sensor in ("hd", "lr")
 )
 
 
@@ -105,9 +111,11 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0) -> tuple[
         stages.append(Stage(name, "classify", {"data": str(data_dir), "seed": seed, "folds": budget["classify_folds"],
                                                "epochs": budget["classify_epochs"], "patience": budget["classify_patience"],
                                                **arm}))
-    for name, variant in RECONSTRUCT_VARIANTS:
+    for name, variant in [(n, v) for n, v in RECONSTRUCT_VARIANTS
+                          if v["protocol"] in budget.get("reconstruct_protocols", RECONSTRUCT_PROTOCOLS)]:
+        step = {"step_us": budget["reconstruct_step_us"]} if "reconstruct_step_us" in budget else {}
         stages.append(Stage(name, "reconstruct", {"data": str(data_dir), "seed": seed, "epochs": budget["reconstruct_epochs"],
-                                                  "patience": budget["reconstruct_patience"], **variant}))
+                                                  "patience": budget["reconstruct_patience"], **step, **variant}))
     return data_dir, stages
 
 

@@ -61,9 +61,15 @@ def make_fake_run(root: Path) -> Path:
     rec = root / "stages" / "recon-hd-0"
     rec.mkdir(parents=True)
     (rec / "config.json").write_text(json.dumps({"task": "reconstruct", "sensor": "hd", "data": str(data)}))
-    methods = {m: {"ssim": 0.6, "psnr": 20.0, "mse": 0.01, "per_lighting": {lt: {"ssim": 0.6} for lt in LIGHTINGS}}
+    scores = {"ssim": 0.6, "psnr": 20.0, "mse": 0.01}
+    methods = {m: {"all": scores | {"per_lighting": {lt: scores for lt in LIGHTINGS}},
+                   "apex": {area: scores for area in ("face", "active", "brows", "mouth")}}
                for m in ("cvae", "integration", "keyframe")}
-    (rec / "metrics.json").write_text(json.dumps({"methods": methods}))
+    gain = {"apex_active_ssim": {"mean": 0.02, "ci": [0.01, 0.03], "n": 4, "n_clusters": 2}}
+    (rec / "metrics.json").write_text(json.dumps({"methods": methods, "gain_over_keyframe": {"cvae": gain},
+                                                  "cvae_vs": {"keyframe": gain},
+                                                  "latent": {"kl_per_channel": [1.0, 0.5], "k": 4, "spread_face": 0.01,
+                                                             "spread_moving": 0.02, "spread_static": 0.005}}))
     stages.append({"name": "recon-hd", "task": "reconstruct", "dir": "stages/recon-hd-0", "seconds": 30.0})
     (root / "pipeline.json").write_text(json.dumps({"preset": "test", "data": str(data), "config": {}, "stages": stages}))
     return root

@@ -58,6 +58,9 @@ def test_every_preset_has_its_dataset_and_cross_validates_its_arms(tmp_path):
         assert {s.config["folds"] for s in arms} == {budget["classify_folds"]}
     assert get_preset("quick").n_subjects >= 12 and get_preset("full").n_subjects >= 24
     assert "arms" not in pipeline.PRESETS["full"]  # the docs' figures come from every arm
+    recon = {name: [s.name for s in pipeline.plan(name, None, tmp_path)[1] if s.task == "reconstruct"] for name in ("quick", "full")}
+    assert recon["quick"] == ["recon-extrapolation-hd", "recon-extrapolation-lr"]  # make run's 15 minutes
+    assert len(recon["full"]) == 2 * len(pipeline.RECONSTRUCT_PROTOCOLS)
 
 
 def test_training_stages_run_their_task_from_the_registry(tmp_path, monkeypatch):
@@ -68,14 +71,15 @@ def test_training_stages_run_their_task_from_the_registry(tmp_path, monkeypatch)
     _, stages = pipeline.plan("quick", tmp_path / "data", tmp_path)
     by_name = {s.name: s for s in stages}
     pipeline.run_stage(by_name["events-lr"], tmp_path / "a")
-    pipeline.run_stage(by_name["recon-hd"], tmp_path / "b")
+    pipeline.run_stage(by_name["recon-extrapolation-hd"], tmp_path / "b")
     budget = pipeline.PRESETS["quick"]
     assert calls == [
         ((str(tmp_path / "data"), tmp_path / "a", ClassifyConfig(input="events", sensor="lr", seed=0,
                                                                   folds=budget["classify_folds"],
                                                                   epochs=budget["classify_epochs"],
                                                                   patience=budget["classify_patience"])), {}),
-        ((str(tmp_path / "data"), tmp_path / "b", ReconstructConfig(sensor="hd", keyframe=True, seed=0,
+        ((str(tmp_path / "data"), tmp_path / "b", ReconstructConfig(sensor="hd", protocol="extrapolation", seed=0,
+                                                                     step_us=budget["reconstruct_step_us"],
                                                                      epochs=budget["reconstruct_epochs"],
                                                                      patience=budget["reconstruct_patience"])), {}),
     ]
@@ -112,4 +116,4 @@ def test_training_stages_run_side_by_side_in_worker_processes(tmp_path):
     pids = {(out / s.dirname / "ran-in-pid").read_text() for s in stages}
     assert str(os.getpid()) not in pids and 1 <= len(pids) <= 2
     assert all((out / s.dirname / pipeline.STAGE_DONE).exists() for s in stages)
-    assert "recon-lr" in report.read_text()
+    assert "recon-extrapolation-lr" in report.read_text()

@@ -3,10 +3,11 @@ import pytest
 from recon_fixtures import make_clip, make_fake_dataset
 
 from evface.errors import DatasetError, ParameterError
+from evface.inputs.au_regions import REGIONS, active_regions, region_masks
 from evface.inputs.clip_view import register_to_box, resize_area, to_gray
 from evface.inputs.reconstruct import ReconSpec, build_samples, clip_samples
 from evface.io.dataset import DatasetFolder
-from evface.tasks.image_metrics import ssim
+from evface.tasks.image_metrics import image_metrics, region_metrics
 
 
 @pytest.fixture(scope="module")
@@ -15,30 +16,65 @@ def bright_clip():
 
 
 @pytest.mark.parametrize("sensor", ["hd", "lr"])
-def test_clip_samples_shapes_and_ranges(bright_clip, sensor):
-    spec = ReconSpec(sensor=sensor, size=32, n_bins=4)
+def test_extrapolation_samples(bright_clip, sensor):
+    spec = ReconSpec(sensor=sensor, size=32, n_bins=4, step_us=40_000)
     s = clip_samples(bright_clip, spec)
     n = len(s)
-    assert n == len(bright_clip.frames["rgb"].t_us) - 1  # every frame but the first has a keyframe
-    assert s.voxel.shape == (n, 4, 32, 32) and s.voxel.dtype == np.float32
-    assert s.key.shape == s.target.shape == (n, 32, 32)
-    assert s.counts.shape == (n, len(spec.alphas_rad_s), 2, 32, 32)
+    assert s.voxel.shape == (n, 4, 32, 32) and s.voxel.dtype == np.float16
+    assert s.hist.shape == (n, len(spec.alphas_rad_s), 2, 32, 32)
+    assert s.key.shape == s.target.shape == s.rgb_a.shape == (n, 32, 32)
     assert 0 <= s.key.min() and s.key.max() <= 1 and 0 <= s.target.min() and s.target.max() <= 1
-    assert np.all(np.diff(s.t_us) > 0) and s.seq.tolist() == list(range(n))
-    assert set(s.meta["sensor"]) == {sensor} and set(s.meta["lighting"]) == {"bright"}
-    assert np.abs(s.voxel).sum() > 0
-    # the keyframe of sample i+1 is the target of sample i (window = one frame period)
-    assert np.allclose(s.key[1:], s.target[:-1])
-    # no leak: leaked counts are plain counts, as many events as the voxel grid holds
-    assert s.counts[:, 0].sum() > 0
+    # one keyframe for the whole clip (the first frame), sample times every step through the apex
+    t_first = bright_clip.frames["rgb"].t_us[0] + bright_clip.frames["rgb"].exposure_us[0] // 2
+    assert np.all(s.t_key_us == t_first) and np.all(s.horizon_us > 0)
+    assert np.allclose(s.key, s.key[0])
+    period = np.diff(bright_clip.truth["hd"].t_us).max()  # sample times are truth-frame times
+    assert np.abs(s.t_us - bright_clip.apex_us).min() <= period / 2 and np.all(np.abs(np.diff(s.t_us) - 40_000) <= period)
+    assert np.all(s.t_b <= s.t_us) and np.all(s.t_a <= s.t_b)  # RGB-only methods see only past frames
+    # the history counts every event since the keyframe; it grows with the horizon
+    assert np.all(np.diff(s.hist[:, 0].astype(np.float64).sum(axis=(1, 2, 3))) >= 0) and s.hist[-1, 0].sum() > 0
 
 
-def test_truth_target_matches_rgb_tone(bright_clip):
-    rgb = clip_samples(bright_clip, ReconSpec(sensor="hd", size=32))
-    truth = clip_samples(bright_clip, ReconSpec(sensor="hd", size=32, target="truth"))
-    assert truth.target.shape == rgb.target.shape
-    assert ssim(truth.target, rgb.target).mean() > 0.9
-    assert not np.allclose(truth.target, rgb.target)
+def test_interpolation_samples_lie_between_frames(bright_clip):
+    s = clip_samples(bright_clip, ReconSpec(sensor="hd", size=32, protocol="interpolation", stride=2))
+    assert len(s) > 0
+    assert np.all((s.t_a < s.t_us) & (s.t_us < s.t_b)) and np.array_equal(s.t_key_us, s.t_a)
+    assert np.array_equal(s.key, s.rgb_a)
+    assert np.all(np.diff(s.t_us) > 0)
+
+
+def test_hd_and_lr_share_one_grid(bright_clip):
+    """The target, keyframe and RGB frames do not depend on the sensor, so keyframe copy scores the same."""
+    for protocol in ("extrapolation", "interpolation"):
+        hd = clip_samples(bright_clip, ReconSpec(sensor="hd", size=32, protocol=protocol))
+        lr = clip_samples(bright_clip, ReconSpec(sensor="lr", size=32, protocol=protocol))
+        for name in ("target", "key", "rgb_a", "rgb_b", "t_us", "t_key_us"):
+            assert np.array_equal(getattr(hd, name), getattr(lr, name)), name
+        for metric, values in image_metrics(hd.key, hd.target).items():
+            assert np.array_equal(values, image_metrics(lr.key, lr.target)[metric])
+        assert not np.array_equal(hd.voxel, lr.voxel)  # only the events differ
+
+
+def test_events_only_hides_the_keyframe():
+    assert ReconSpec(protocol="events-only").keyframe is False
+    assert ReconSpec(protocol="extrapolation").keyframe and ReconSpec(protocol="interpolation").keyframe
+
+
+def test_au_regions():
+    masks = region_masks(64)
+    assert set(masks) == set(REGIONS)
+    for name, m in masks.items():
+        assert m.shape == (64, 64) and 0 < m.mean() < 0.2, name
+    rows = lambda m: np.flatnonzero(m.any(axis=1))  # noqa: E731
+    assert rows(masks["brows"]).mean() < rows(masks["eyes"]).mean() < rows(masks["nose"]).mean() \
+        < rows(masks["mouth"]).mean() < rows(masks["chin"]).mean()  # top to bottom
+    assert active_regions([1, 2]) == ("brows",) and active_regions([17]) == ("chin",) and active_regions([999]) == ()
+    # a difference inside one region shows in that region only
+    a = np.full((1, 64, 64), 0.5)
+    b = a.copy()
+    b[0][masks["mouth"]] = 0.6
+    m = region_metrics(a, b, masks)
+    assert m["mouth"]["mse"][0] == pytest.approx(0.01) and m["brows"]["mse"][0] == 0 and m["brows"]["ssim"][0] == 1
 
 
 def test_registration_uses_homography():
@@ -60,13 +96,17 @@ def test_build_samples_over_dataset(tmp_path):
     ds = DatasetFolder.open(root)
     s = build_samples(root, ds.rows, ReconSpec(sensor="lr", size=24))
     assert len(s.clip_slices()) == 2
-    assert set(s.meta["lighting"]) == {"bright", "dim"}
+    assert set(s.meta["lighting"]) == {"bright", "dim"} and set(s.meta["aus"]) == {"12"}
 
 
 def test_errors(bright_clip):
-    with pytest.raises(ParameterError):
-        ReconSpec(target="depth")
+    with pytest.raises(ParameterError, match="protocol"):
+        ReconSpec(protocol="future")
     bad = make_clip("c1", "s0", "dim", seed=2, duration_us=100_000)
     del bad.calibration["face_box"]["hd"]
     with pytest.raises(DatasetError, match="face_box"):
         clip_samples(bad, ReconSpec(sensor="hd"))
+    no_truth = make_clip("c2", "s0", "dim", seed=2, duration_us=100_000)
+    no_truth.truth = {}
+    with pytest.raises(DatasetError, match="truth frames"):
+        clip_samples(no_truth, ReconSpec(sensor="lr"))

@@ -6,7 +6,9 @@ from evface.events.core import make_events
 from evface.events.integration import leaky_counts
 from evface.models.cvae import CVAE, beta_schedule, cvae_loss, kl_diag_gaussians, recon_loss, ssim_torch
 from evface.models.e2vid import E2VIDRecurrent
-from evface.models.recon_baselines import copy_keyframe, fit_integration, integrate
+from evface.models.recon_baselines import (
+    copy_keyframe, fit_integration, integrate, rgb_blend, rgb_flow_extrapolate, rgb_flow_interpolate, rgb_hold,
+)
 from evface.tasks.image_metrics import ssim
 
 
@@ -21,7 +23,7 @@ def _one_thread():
 @pytest.mark.parametrize("keyframe", [False, True])
 def test_cvae_shapes(keyframe):
     torch.manual_seed(0)
-    m = CVAE(n_bins=3, keyframe=keyframe, base=4, z_channels=2)
+    m = CVAE(c_in=3 + keyframe, keyframe=keyframe, base=4, z_channels=2)
     torch.nn.init.normal_(m.head.weight)
     c = torch.randn(3, 3 + keyframe, 24, 24)
     x = torch.rand(3, 1, 24, 24)
@@ -29,13 +31,15 @@ def test_cvae_shapes(keyframe):
     assert out["recon"].shape == (3, 1, 24, 24) and out["kl"].shape == (3, 2)
     assert (out["kl"] >= -1e-5).all()
     r0, r4 = m.reconstruct(c), m.reconstruct(c, k=4, generator=torch.Generator().manual_seed(0))
+    draws = m.samples(c, 4, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(draws.mean(0), r4) and draws.shape == (4, 3, 1, 24, 24)
     assert r0.shape == r4.shape == (3, 1, 24, 24)
     assert 0 <= r0.min() and r0.max() <= 1
     assert not torch.allclose(r0, r4)  # sampling differs from the prior mean
 
 
 def test_untrained_keyframe_cvae_starts_near_keyframe():
-    m = CVAE(n_bins=2, keyframe=True, base=4, z_channels=2)
+    m = CVAE(c_in=3, keyframe=True, base=4, z_channels=2)
     key = torch.rand(2, 1, 16, 16) * 0.8 + 0.1
     c = torch.cat([torch.zeros(2, 2, 16, 16), key - 0.5], dim=1)
     assert torch.allclose(m.reconstruct(c), key, atol=1e-5)
@@ -43,7 +47,7 @@ def test_untrained_keyframe_cvae_starts_near_keyframe():
 
 def test_e2vid_state_carries_over():
     torch.manual_seed(0)
-    m = E2VIDRecurrent(n_bins=3, keyframe=False, base=4).eval()
+    m = E2VIDRecurrent(c_in=3, keyframe=False, base=4).eval()
     torch.nn.init.normal_(m.out.weight)
     c = torch.randn(2, 3, 16, 16)
     y0, s = m(c)
@@ -85,7 +89,7 @@ def test_short_training_lowers_loss_and_keeps_kl_positive():
     g = torch.Generator().manual_seed(0)
     x = torch.rand(8, 1, 16, 16, generator=g)
     c = torch.cat([x - torch.roll(x, 1, dims=-1), torch.randn(8, 1, 16, 16, generator=g)], dim=1)
-    m = CVAE(n_bins=2, keyframe=False, base=4, z_channels=2)
+    m = CVAE(c_in=2, keyframe=False, base=4, z_channels=2)
     opt = torch.optim.Adam(m.parameters(), lr=3e-3)
     losses, kls = [], []
     for step in range(40):
@@ -119,3 +123,54 @@ def test_integration_recovers_contrast():
     assert (best["c_on"], best["c_off"]) == (0.3, 0.2) and best["mse"] < 1e-10
     assert np.allclose(integrate(key, np.zeros((4, 2, 16, 16)), 0.3, 0.2, gamma=2.2), key, atol=1e-3)
     assert np.array_equal(copy_keyframe(key), key.astype(np.float32))
+
+
+def test_decodings_from_different_z_differ_where_the_face_moves():
+    """A change the condition cannot tell (a patch that brightens or darkens at random) must live in z:
+    after a short training, prior samples decode differently inside the patch and alike outside it."""
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    size = 16
+    moving = torch.zeros(1, 1, size, size, dtype=torch.bool)
+    moving[..., 4:12, 4:12] = True
+
+    def batch(n):
+        key = torch.nn.functional.avg_pool2d(torch.rand(n, 1, size + 3, size + 3, generator=g), 4, 1) * 0.5 + 0.25
+        sign = torch.where(torch.rand(n, 1, 1, 1, generator=g) < 0.5, -1.0, 1.0)
+        c = torch.cat([torch.zeros(n, 1, size, size), key - 0.5], dim=1)  # no event tells the sign
+        return (key + 0.2 * sign * moving).clamp(0, 1), c
+
+    m = CVAE(c_in=2, keyframe=True, base=4, z_channels=2)
+    opt = torch.optim.Adam(m.parameters(), lr=5e-3)
+    for step in range(120):
+        x, c = batch(16)
+        loss = cvae_loss(m(x, c), x, beta=0.1, free_bits=0.5, ssim_weight=0.0, mse_weight=20.0)["loss"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    m.eval()
+    spread = m.samples(batch(8)[1], 16, generator=torch.Generator().manual_seed(1)).std(dim=0)[:, 0]
+    inside, outside = spread[:, moving[0, 0]].mean(), spread[:, ~moving[0, 0]].mean()
+    assert inside > 0.03 and inside > 2 * outside
+
+
+def test_rgb_only_baselines_follow_motion():
+    rng = np.random.default_rng(0)
+    a = cv2_blur(rng.uniform(0, 1, (48, 48)).astype(np.float32))
+    shifted = lambda px: np.roll(a, px, axis=1)[None]  # noqa: E731
+    t = lambda v: np.array([v])  # noqa: E731
+    inner = (slice(None), slice(8, 40), slice(8, 40))
+    err = lambda p, q: float(np.abs(p - q)[inner].mean())  # noqa: E731
+    # extrapolation: 2 px per frame, one more frame ahead -> 4 px
+    assert err(rgb_flow_extrapolate(a[None], shifted(2), t(0), t(10), t(20)), shifted(4)) < 0.5 * err(rgb_hold(shifted(2)), shifted(4))
+    # interpolation halfway between 0 and 4 px -> 2 px, sharper than the blend
+    mid = rgb_flow_interpolate(a[None], shifted(4), t(0), t(10), t(5))
+    assert err(mid, shifted(2)) < 0.6 * err(rgb_blend(a[None], shifted(4), t(0), t(10), t(5)), shifted(2))
+    # the same frame twice: held
+    assert np.allclose(rgb_flow_extrapolate(a[None], a[None], t(10), t(10), t(20)), a[None])
+
+
+def cv2_blur(img):
+    import cv2
+
+    return cv2.GaussianBlur(img, (0, 0), 2)

@@ -12,10 +12,11 @@ from evface.cli import main
 from evface.errors import ParameterError
 from evface.tasks import engine
 from evface.tasks.configs import ReconstructConfig
-from evface.tasks.reconstruct import evaluate_run, sequences, throughput, train, train_and_evaluate
+from evface.tasks.reconstruct import baselines, evaluate_run, sequences, throughput, train, train_and_evaluate
 
-TINY = ReconstructConfig(size=16, n_bins=3, base=4, z_channels=2, batch_size=8, epochs=3, patience=0, k_samples=2,
-                         seq_len=3, threads=1, device="cpu", val_fraction=0.25, test_fraction=0.25)
+TINY = ReconstructConfig(size=32, crop=16, n_bins=3, base=4, z_channels=2, batch_size=8, epochs=2, patience=0,
+                         k_samples=2, step_us=40_000, seq_len=3, threads=1, device="cpu", val_fraction=0.25,
+                         test_fraction=0.25)
 
 
 @pytest.fixture(scope="module")
@@ -41,56 +42,86 @@ def test_fake_clip_has_events_of_both_polarities():
 
 def test_end_to_end_train_evaluate_resume(fake, tmp_path):
     run = tmp_path / "run"
-    metrics = train_and_evaluate(fake, run, replace(TINY, keyframe=True))
-    assert set(metrics["methods"]) == {"cvae", "cvae_mean2", "e2vid", "integration", "keyframe"}
+    metrics = train_and_evaluate(fake, run, TINY)
+    assert metrics["protocol"] == "extrapolation"
+    assert set(metrics["methods"]) == {"cvae", "cvae_mean2", "e2vid", "integration", "keyframe", "rgb_hold", "rgb_flow"}
     for m in metrics["methods"].values():
-        assert 0.5 < m["ssim"] < 1 and 10 < m["psnr"] < 100  # near the target, yet not the target itself
-        assert m["mse"] == pytest.approx(np.average([v["mse"] for v in m["per_lighting"].values()],
-                                                    weights=[v["n"] for v in m["per_lighting"].values()]))
-        assert set(m["per_sensor"]) == {"hd"} and set(m["per_lighting"]) <= {"bright", "dim"}
-        assert sum(v["n"] for v in m["per_lighting"].values()) == m["n"] == metrics["n_samples"]
+        assert 0.2 < m["all"]["ssim"] < 1 and 5 < m["all"]["psnr"] < 100  # near the target, yet not the target itself
+        assert set(m["apex"]) >= {"face", "active", "au", "brows", "mouth"}
+        assert len(m["horizon"]["ms"]) == len(m["horizon"]["face_ssim"]) > 3
+        assert sum(m["horizon"]["n"]) == metrics["n_samples"]
+    # the keyframe-copy reference gains nothing over itself and every method is paired with it
+    assert set(metrics["gain_over_keyframe"]) == set(metrics["methods"]) - {"keyframe"}
+    assert set(metrics["cvae_vs"]) == set(metrics["methods"]) - {"cvae"}
+    d = metrics["cvae_vs"]["keyframe"]["apex_face_ssim"]
+    assert d["ci"][0] <= d["mean"] <= d["ci"][1] and d["n_clusters"] == 1
+    latent = metrics["latent"]
+    assert len(latent["kl_per_channel"]) == 2 and latent["k"] == 2 and latent["spread_face"] >= 0
     on_disk = json.loads((run / "metrics.json").read_text())
-    assert on_disk["methods"]["cvae"]["ssim"] == pytest.approx(metrics["methods"]["cvae"]["ssim"])
-    assert (run / "strip.png").stat().st_size > 1000
+    assert on_disk["methods"]["cvae"]["all"]["ssim"] == pytest.approx(metrics["methods"]["cvae"]["all"]["ssim"])
+    assert (run / "apex.png").stat().st_size > 1000 and (run / "horizon.png").stat().st_size > 1000
     config = engine.load_config(run)
-    assert config["task"] == "reconstruct" and config["keyframe"] is True
+    assert config["task"] == "reconstruct" and config["protocol"] == "extrapolation"
     assert set(config["split"]["test"]).isdisjoint(config["split"]["train"])
     history = json.loads((run / "history.json").read_text())
-    assert len(history) == 3
-    assert history[-1]["loss"] < history[0]["loss"]  # training lowers the loss
-    assert min(h["kl"] for h in history) > 1e-3  # and the posterior does not collapse
-    assert len(json.loads((run / "e2vid" / "history.json").read_text())) == 3
+    assert len(history) == 2
+    assert min(h["kl"] for h in history) > 1e-3  # the posterior does not collapse
+    assert len(json.loads((run / "e2vid" / "history.json").read_text())) == 2
     # resume: a finished run is not trained again
-    again = train(fake, run, replace(TINY, keyframe=True))
-    assert again["cvae"]["epochs_run"] == 3
-    assert len(json.loads((run / "history.json").read_text())) == 3
+    again = train(fake, run, TINY)
+    assert again["cvae"]["epochs_run"] == 2
+    assert len(json.loads((run / "history.json").read_text())) == 2
     # evaluation elsewhere leaves the run's metrics alone
     other = evaluate_run(run, fake, tmp_path / "eval")
-    assert other["methods"]["keyframe"]["ssim"] == pytest.approx(metrics["methods"]["keyframe"]["ssim"])
+    assert other["methods"]["keyframe"]["all"]["ssim"] == pytest.approx(metrics["methods"]["keyframe"]["all"]["ssim"])
     assert (tmp_path / "eval" / "metrics.json").exists()
     # resuming with other settings is refused, naming them
     with pytest.raises(ParameterError, match=r"other settings \(base\)"):
-        train(fake, run, replace(TINY, keyframe=True, base=8))
+        train(fake, run, replace(TINY, base=8))
+
+
+def test_hd_and_lr_score_keyframe_copy_identically(fake):
+    from evface.inputs.reconstruct import ReconSpec, build_samples
+    from evface.io.dataset import DatasetFolder
+    from evface.tasks.recon_eval import score
+
+    rows = DatasetFolder.open(fake).rows
+    scored = {}
+    for sensor in ("hd", "lr"):
+        spec = ReconSpec(sensor=sensor, size=32, step_us=40_000)
+        s = build_samples(fake, rows, spec)
+        fit = {"alpha_index": 0, "c_on": 0.2, "c_off": 0.2}
+        scored[sensor] = json.dumps(score(baselines(s, spec, fit), s, spec)["methods"], sort_keys=True)
+        scored[sensor + "-integration"] = scored[sensor].split('"integration"')[1]
+    assert scored["hd"].split('"integration"')[0] == scored["lr"].split('"integration"')[0]  # keyframe, rgb_*: equal
+    assert scored["hd-integration"] != scored["lr-integration"]  # the events differ
+
+
+def test_interpolation_protocol(fake, tmp_path):
+    m = train_and_evaluate(fake, tmp_path / "interp", replace(TINY, protocol="interpolation", epochs=1, e2vid=False,
+                                                                 k_samples=0, stride=3))
+    assert set(m["methods"]) == {"cvae", "keyframe", "rgb_blend", "rgb_flow", "integration"} and m["keyframe"] is True
+    assert max(m["methods"]["keyframe"]["horizon"]["ms"]) <= 35  # within one frame period of the keyframe
 
 
 def test_cli_reconstruct_and_eval(fake, tmp_path, capsys):
     run = tmp_path / "cli"
-    args = ["train", "reconstruct", "--data", str(fake), "--out", str(run), "--sensor", "lr", "--target", "truth",
-            "--epochs", "1", "--size", "16", "--n-bins", "2", "--base", "4", "--z-channels", "2", "--batch-size", "8",
-            "--k-samples", "0", "--no-e2vid", "--threads", "1", "--device", "cpu"]
+    args = ["train", "reconstruct", "--data", str(fake), "--out", str(run), "--sensor", "lr", "--protocol", "events-only",
+            "--epochs", "1", "--size", "32", "--crop", "16", "--n-bins", "2", "--base", "4", "--z-channels", "2",
+            "--batch-size", "8", "--k-samples", "0", "--no-e2vid", "--threads", "1", "--device", "cpu"]
     assert main(args) == 0
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert set(printed) == {"cvae", "integration", "keyframe"}
+    assert set(printed) == {"cvae", "keyframe"}
     assert main(["eval", str(run), "--data", str(fake), "--out", str(tmp_path / "ev")]) == 0
-    assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["target"] == "truth"
-    assert main(["train", "reconstruct", "--data", str(fake), "--out", str(tmp_path / "bad"), "--sensor", "xx"]) == 2
+    assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["protocol"] == "events-only"
+    assert main(["train", "reconstruct", "--data", str(fake), "--out", str(tmp_path / "bad"), "--protocol", "xx"]) == 2
 
 
 def test_sequences_are_consecutive_within_clips(fake):
     from evface.io.dataset import DatasetFolder
     from evface.inputs.reconstruct import ReconSpec, build_samples
 
-    s = build_samples(fake, DatasetFolder.open(fake).rows[:2], ReconSpec(sensor="lr", size=16))
+    s = build_samples(fake, DatasetFolder.open(fake).rows[:2], ReconSpec(sensor="lr", size=16, step_us=30_000))
     runs = sequences(s, 4)
     assert runs.shape[1] == 4
     for r in runs:
@@ -108,18 +139,18 @@ def test_on_synthetic_tiny_dataset(tmp_path):
     from evface.io.dataset import DatasetFolder
     from evface.inputs.reconstruct import ReconSpec, build_samples
     from evface.datasets.synth import synthesize
-    from evface.tasks.image_metrics import ssim
 
     root = synthesize(tmp_path / "tiny", preset="tiny", seed=0, subjects=3, classes=["AU4"], lighting=["bright"])
     rows = DatasetFolder.open(root).rows
-    for sensor in ("hd", "lr"):
-        rgb = build_samples(root, rows, ReconSpec(sensor=sensor, size=32))
-        truth = build_samples(root, rows, ReconSpec(sensor=sensor, size=32, target="truth"))
-        # the registered RGB frame and the sensor's own clean frame show the same face in the same place
-        assert ssim(rgb.target, truth.target).mean() > 0.6
-        assert np.abs(rgb.voxel).sum() > 0
-    metrics = train_and_evaluate(root, tmp_path / "run", replace(TINY, epochs=1, e2vid=False, size=32))
+    hd, lr = (build_samples(root, rows, ReconSpec(sensor=sensor, size=32)) for sensor in ("hd", "lr"))
+    assert np.array_equal(hd.target, lr.target) and np.array_equal(hd.key, lr.key)  # one grid for both sensors
+    assert np.abs(hd.voxel.astype(np.float32)).sum() > 0 and np.abs(lr.voxel.astype(np.float32)).sum() > 0
+    # the keyframe (a noisy RGB frame) and the clean target show the same face in the same place
+    from evface.tasks.image_metrics import ssim
+
+    assert ssim(hd.key[:1], hd.target[:1])[0] > 0.6
+    metrics = train_and_evaluate(root, tmp_path / "run", replace(TINY, epochs=1, e2vid=False))
     test = engine.load_config(tmp_path / "run")["split"]["test"]
     assert metrics["subjects"] == test and len(test) == 1
     test_rows = [r for r in rows if r["subject"] in test]
-    assert metrics["n_samples"] == len(build_samples(root, test_rows, ReconSpec(sensor="hd", size=32)))
+    assert metrics["n_samples"] == len(build_samples(root, test_rows, ReconSpec(sensor="hd", size=32, step_us=40_000)))

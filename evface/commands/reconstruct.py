@@ -18,13 +18,16 @@ def register(app: typer.Typer) -> None:
     @with_config(ReconstructConfig)
     def reconstruct(
         data: Path = typer.Option(..., "--data", help="Dataset folder (manifest.csv, clips/)."),
-        out: Path = typer.Option(..., "--out", help="Run folder (config.json, checkpoints, metrics.json, strip.png); an existing one resumes."),
+        out: Path = typer.Option(..., "--out", help="Run folder (config.json, checkpoints, metrics.json, apex.png, horizon.png); an existing one resumes."),
         config: ReconstructConfig = ReconstructConfig(),
     ) -> None:
-        """Train the event-to-frame CVAE and its baselines; write RUN/metrics.json and RUN/strip.png."""
+        """Train the event-to-frame CVAE and its baselines on one protocol; print every method's apex scores.
+
+        Writes RUN/metrics.json (phases, horizons, AU regions, intervals, the latent), RUN/apex.png and RUN/horizon.png.
+        """
         from evface.tasks.reconstruct import train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
         metrics = train_and_evaluate(data, out, config, log=_log)
         if metrics:
-            print(json.dumps({name: {k: round(m[k], 4) for k in ("ssim", "psnr", "mse")}
+            print(json.dumps({name: {k: round(m["apex"]["face"][k], 4) for k in ("ssim", "psnr", "mse")}
                               for name, m in metrics["methods"].items()}))

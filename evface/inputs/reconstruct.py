@@ -1,27 +1,39 @@
-"""Reconstruction samples: (event voxel grid, keyframe) -> face intensity frame, on face crops.
+"""Reconstruction samples of three protocols, on one target grid shared by the hd and lr sensors.
 
-For one event sensor (``hd`` or ``lr``) every clip gives one sample per RGB frame that has an
-earlier keyframe (face box, grey and registration: :mod:`evface.inputs.clip_view`):
+Every sample asks for the clean face intensity at a time ``t`` (a truth-frame time). What a
+method may use depends on the protocol (:data:`PROTOCOLS`):
 
-- target time ``t`` = the middle of the RGB frame's exposure;
-- ``voxel``: the voxel grid (:func:`evface.events.representations.to_voxel_grid`) of the events
-  in ``[t - window_us, t]``, computed on the sensor's face box
-  (:func:`~evface.inputs.clip_view.face_box`) at native resolution, then resampled to ``size`` x ``size`` by pixel averaging (so its unit is
-  "events per sensor pixel" for every sensor);
-- ``key``: the last RGB frame whose mid-exposure is at or before ``t - window_us``, in grey,
-  registered onto the sensor grid with ``calibration["homography"][sensor]`` (RGB pixel ->
-  sensor-window pixel) and cropped to the same face box;
-- ``target``: by default the RGB frame at ``t`` itself registered the same way (what a real
-  dataset offers); with ``target="truth"`` the synthetic clean intensity ``clip.truth[sensor]``
-  nearest ``t``, mapped to the RGB frames' tone scale (a per-clip least-squares gain on linear
-  intensity, then the display gamma) so that keyframes and targets are comparable;
-- ``counts``: leaked ON/OFF event counts from the keyframe time to ``t`` for each leak rate of
-  ``alphas_rad_s`` (:func:`evface.events.integration.leaky_counts`), for the direct
-  integration baseline (:mod:`evface.models.recon_baselines`).
+- ``extrapolation``: one RGB keyframe at the start of the clip (the neutral face) and the events
+  from its mid-exposure ``t_key`` up to ``t``. The sample times are a grid of ``step_us`` through
+  the annotated apex (``t = apex + k * step_us``, snapped to truth frames, ``t_key < t <=
+  duration``), so the horizon ``t - t_key`` runs across onset, apex and offset;
+- ``interpolation``: the last RGB frame whose mid-exposure is at or before ``t`` (the keyframe)
+  and the events since; ``t`` runs over every ``stride``-th truth frame strictly between two
+  consecutive RGB frames within the expression (onset - one frame .. offset);
+- ``events-only``: the extrapolation samples without any keyframe (the models do not see ``key``;
+  it stays in the samples for the keyframe-copy reference).
 
-Images are float32 in [0, 1], ``(size, size)``; grey = ITU-R BT.601 luma of the RGB frame.
-Samples of one clip are consecutive windows in time order (``seq`` numbers them), which the
-recurrent baseline uses.
+**One grid for both sensors.** The target is the ``hd`` truth (the clean lux image the hd sensor
+saw) inside hd's face box, resampled to ``size x size`` by pixel averaging, mapped to the RGB
+frames' tone scale (a per-clip least-squares gain on linear intensity, then the display gamma)
+-- for either sensor. The keyframe and the RGB frames come from the RGB camera framed like hd
+(:func:`~evface.inputs.clip_view.frame_stream`; on a clip with one RGB camera, ``rgb``
+registered onto hd's face box with ``calibration["homography"]["hd"]``). Only the events change
+with the sensor: they are cut in that sensor's face box (the same face region) and resampled to
+the grid, in events per sensor pixel. So the hd and lr samples of a clip have identical targets,
+keyframes and RGB frames.
+
+Per sample (images float32 in [0, 1] unless said):
+
+- ``voxel`` (n_bins, S, S) float16: voxel grid of the events since the previous sample of the
+  clip (the first: since ``t_key``; interpolation: since ``t_key``), for recurrent models;
+- ``hist`` (n_alpha, 2, S, S) float16: ON/OFF event counts since ``t_key`` leaked at each rate of
+  ``alphas_rad_s`` (:func:`evface.events.integration.leaky_counts`): the long event history;
+- ``key``: the keyframe; ``rgb_a``, ``rgb_b``: the two RGB frames an RGB-only method may use
+  (extrapolation: the last two frames with mid-exposure <= t; interpolation: the frames before
+  and after ``t``), their mid-exposure times in ``t_a``/``t_b``;
+- ``target``; ``t_us``; ``t_key_us``; ``seq`` (position in the clip, time order) and ``meta``
+  (clip_id, subject, lighting, sensor, aus as ``"1+2"``, onset_us, apex_us, offset_us).
 """
 
 from __future__ import annotations
@@ -34,16 +46,20 @@ from typing import Any
 import numpy as np
 
 from evface.errors import DatasetError, ParameterError, where
-from evface.events.integration import ALPHA_GRID_RAD_S, leaky_counts
+from evface.events.integration import leaky_counts
 from evface.events.ops import crop
 from evface.events.representations import to_voxel_grid
 from evface.inputs.clip_view import (
-    Box, check_sensor, face_box, homography, read_view, register_to_box, require_sensor, resize_area,
-    rgb_frames, to_gray,
+    Box, check_sensor, face_box, frame_stream, homography, register_to_box, require_sensor, resize_area, rgb_frames,
+    to_gray,
 )
-from evface.io.clip import Clip
+from evface.io.clip import Clip, read_clip, read_clip_meta
 
-TARGETS = ("rgb", "truth")
+PROTOCOLS = ("extrapolation", "interpolation", "events-only")
+GRID_SENSOR = "hd"
+"""The sensor whose face box and truth define the target grid of every sensor."""
+RGB_PRESET = "webcam30"
+"""The RGB camera (preset) whose frames are the keyframes and the RGB-only baselines' input."""
 
 
 @dataclass(frozen=True)
@@ -51,20 +67,29 @@ class ReconSpec:
     """How samples are cut from clips (stored in a run's config.json)."""
 
     sensor: str = "hd"
-    size: int = 64
+    protocol: str = "extrapolation"
+    size: int = 128
     n_bins: int = 5
-    window_us: int = 33_000
-    target: str = "rgb"
+    step_us: int = 50_000
+    """Extrapolation / events-only: spacing of the sample times through the apex."""
+    stride: int = 1
+    """Interpolation: every ``stride``-th truth frame between two RGB frames."""
     gamma: float = 2.2
     """Display gamma of the grey images: linear intensity = ``grey ** gamma``."""
-    alphas_rad_s: tuple[float, ...] = ALPHA_GRID_RAD_S
+    alphas_rad_s: tuple[float, ...] = (0.0, 10 * np.pi)
 
     def __post_init__(self) -> None:
         check_sensor(self.sensor)
-        if self.target not in TARGETS:
-            raise ParameterError(f"target must be one of {TARGETS}, not {self.target!r}")
-        if self.size < 16 or self.n_bins < 1 or self.window_us <= 0:
-            raise ParameterError(f"need size >= 16, n_bins >= 1, window_us > 0 (got {self.size}, {self.n_bins}, {self.window_us})")
+        if self.protocol not in PROTOCOLS:
+            raise ParameterError(f"protocol must be one of {PROTOCOLS}, not {self.protocol!r}")
+        if self.size < 16 or self.n_bins < 1 or self.step_us <= 0 or self.stride < 1:
+            raise ParameterError(f"need size >= 16, n_bins >= 1, step_us > 0, stride >= 1 "
+                                 f"(got {self.size}, {self.n_bins}, {self.step_us}, {self.stride})")
+
+    @property
+    def keyframe(self) -> bool:
+        """Whether methods may see the keyframe."""
+        return self.protocol != "events-only"
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
@@ -72,24 +97,36 @@ class ReconSpec:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ReconSpec":
         names = {f.name for f in fields(cls)}
-        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
-        return cls(**kw)
+        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names})
+
+
+ARRAYS = ("voxel", "hist", "key", "rgb_a", "rgb_b", "target", "t_us", "t_key_us", "t_a", "t_b", "seq")
 
 
 @dataclass
 class ReconSamples:
     """Stacked samples (N first) with per-sample metadata."""
 
-    voxel: np.ndarray  # float32 (N, n_bins, S, S)
+    voxel: np.ndarray  # float16 (N, n_bins, S, S)
+    hist: np.ndarray  # float16 (N, n_alpha, 2, S, S)
     key: np.ndarray  # float32 (N, S, S)
+    rgb_a: np.ndarray  # float32 (N, S, S)
+    rgb_b: np.ndarray  # float32 (N, S, S)
     target: np.ndarray  # float32 (N, S, S)
-    counts: np.ndarray  # float16 (N, n_alpha, 2, S, S)
     t_us: np.ndarray  # int64 (N,)
+    t_key_us: np.ndarray  # int64 (N,)
+    t_a: np.ndarray  # int64 (N,)
+    t_b: np.ndarray  # int64 (N,)
     seq: np.ndarray  # int64 (N,): position of the sample in its clip
-    meta: dict[str, np.ndarray] = field(default_factory=dict)  # clip_id, subject, lighting, sensor
+    meta: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.target.shape[0])
+
+    @property
+    def horizon_us(self) -> np.ndarray:
+        """Time from the keyframe to the target, per sample."""
+        return self.t_us - self.t_key_us
 
     def clip_slices(self) -> list[np.ndarray]:
         """Indices of each clip's samples, in time order (clips in first-appearance order)."""
@@ -101,81 +138,102 @@ class ReconSamples:
     def concatenate(parts: Sequence["ReconSamples"]) -> "ReconSamples":
         if not parts:
             raise DatasetError("no reconstruction samples: every clip was too short or empty")
-        cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
+        arrays = {name: np.concatenate([getattr(p, name) for p in parts]) for name in ARRAYS}
         meta = {k: np.concatenate([p.meta[k] for p in parts]) for k in parts[0].meta}
-        return ReconSamples(cat("voxel"), cat("key"), cat("target"), cat("counts"), cat("t_us"), cat("seq"), meta)
+        return ReconSamples(**arrays, meta=meta)
+
+
+def sample_times(clip: Clip, spec: ReconSpec, t_frames: np.ndarray, t_truth: np.ndarray) -> np.ndarray:
+    """The sample times of a clip: truth-frame times chosen by the protocol (see the module docstring)."""
+    if spec.protocol == "interpolation":
+        lo, hi = clip.onset_us - (t_frames[1] - t_frames[0] if len(t_frames) > 1 else 0), clip.offset_us
+        inside = [t_truth[(t_truth > a) & (t_truth < b)][:: spec.stride] for a, b in zip(t_frames[:-1], t_frames[1:])
+                  if b >= lo and a <= hi]
+        return np.unique(np.concatenate(inside)) if inside else np.zeros(0, np.int64)
+    k = np.arange(-(clip.apex_us // spec.step_us) - 1, (clip.duration_us - clip.apex_us) // spec.step_us + 2)
+    wanted = clip.apex_us + k * spec.step_us
+    wanted = wanted[(wanted > t_frames[0]) & (wanted <= clip.duration_us)]
+    snapped = np.unique(t_truth[_nearest(t_truth, wanted)])
+    return snapped[snapped > t_frames[0]]
+
+
+def _nearest(t_sorted: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """Index of the value of ``t_sorted`` nearest each of ``ts`` (ties: the earlier)."""
+    if len(t_sorted) == 1:
+        return np.zeros(len(ts), np.int64)
+    i = np.clip(np.searchsorted(t_sorted, ts), 1, len(t_sorted) - 1)
+    return np.where(np.abs(t_sorted[i - 1] - ts) <= np.abs(t_sorted[i] - ts), i - 1, i)
+
+
+def _grid_frames(clip: Clip, box: Box, size: int, source: Path | str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Grey RGB frames of the hd-framed camera on the grid, and their mid-exposure times."""
+    stream = frame_stream(clip, GRID_SENSOR, RGB_PRESET, source)
+    frames = rgb_frames(clip, source, stream)
+    gray = to_gray(frames.data)
+    if stream in clip.calibration.get("face_box", {}):  # a camera framed like hd: its own pixels, its own box
+        x0, y0, w, h = face_box(clip, stream, source)
+        grid = np.clip(resize_area(gray[:, y0 : y0 + h, x0 : x0 + w], size), 0.0, 1.0)
+    else:
+        grid = register_to_box(gray, homography(clip, GRID_SENSOR, source), box, size)
+    t_mid = np.asarray(frames.t_us, np.int64) + np.asarray(frames.exposure_us, np.int64) // 2
+    return grid.astype(np.float32), t_mid
 
 
 def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) -> ReconSamples | None:
-    """Cut the samples of one clip (``None`` when it has none: fewer than two usable frames)."""
-    sensor = spec.sensor
-    require_sensor(clip, sensor, source)
-    frames = rgb_frames(clip, source)
-    box = face_box(clip, sensor, source)
-    hom = homography(clip, sensor, source)
-    t_mid = np.asarray(frames.t_us, dtype=np.int64) + np.asarray(frames.exposure_us, dtype=np.int64) // 2
-    key_idx = np.searchsorted(t_mid, t_mid - spec.window_us, side="right") - 1
-    chosen = np.flatnonzero((key_idx >= 0) & (t_mid - spec.window_us >= 0))
-    if chosen.size == 0:
+    """Cut the samples of one clip (``None`` when it has none)."""
+    require_sensor(clip, spec.sensor, source)
+    truth = clip.truth.get(GRID_SENSOR)
+    if truth is None or len(truth.t_us) == 0:
+        raise DatasetError(where(source, f"reconstruction needs the truth frames of sensor {GRID_SENSOR!r} "
+                                         "(synthetic clips only)"))
+    box = face_box(clip, GRID_SENSOR, source)
+    gray, t_mid = _grid_frames(clip, box, spec.size, source)
+    t_truth = np.asarray(truth.t_us, np.int64)
+    t = sample_times(clip, spec, t_mid, t_truth)
+    if t.size == 0:
         return None
-    used = np.unique(np.concatenate([chosen, key_idx[chosen]]))
-    gray = {i: g for i, g in zip(used, register_to_box(to_gray(frames.data[used]), hom, box, spec.size))}
-    key = np.stack([gray[key_idx[i]] for i in chosen])
-    t_target = t_mid[chosen]
-    if spec.target == "rgb":
-        target = np.stack([gray[i] for i in chosen])
+    last = np.searchsorted(t_mid, t, side="right") - 1  # last frame with mid-exposure <= t
+    if spec.protocol == "interpolation":
+        ia, ib = last, np.minimum(last + 1, len(t_mid) - 1)
+        key_idx = ia
     else:
-        target = _truth_targets(clip, spec, box, t_target, gray, t_mid, source)
-    events = crop(clip.events[sensor], box)
-    crop_size = (box[2], box[3])
-    voxel = np.stack([
-        to_voxel_grid(events, crop_size, spec.n_bins, int(t - spec.window_us), int(t)) for t in t_target
-    ])
-    counts = np.stack([
-        np.stack([leaky_counts(events, crop_size, int(t_mid[key_idx[i]]), int(t_mid[i]), a) for a in spec.alphas_rad_s])
-        for i in chosen
-    ])
-    n = chosen.size
-    meta = {
+        ia, ib = np.maximum(last - 1, 0), last
+        key_idx = np.zeros(len(t), np.int64)
+    t_key = t_mid[key_idx]
+    x0, y0, w, h = box
+    truth_grid = resize_area(truth.data[_nearest(t_truth, t), y0 : y0 + h, x0 : x0 + w], spec.size).astype(np.float64)
+    truth_at_frames = resize_area(truth.data[_nearest(t_truth, t_mid), y0 : y0 + h, x0 : x0 + w], spec.size)
+    lin = gray.astype(np.float64) ** spec.gamma
+    gain = float((lin * truth_at_frames).sum() / max(float((truth_at_frames.astype(np.float64) ** 2).sum()), 1e-12))
+    target = np.clip(gain * truth_grid, 0.0, 1.0) ** (1.0 / spec.gamma)
+    sbox = face_box(clip, spec.sensor, source)
+    events = crop(clip.events[spec.sensor], sbox)
+    size_xy = (sbox[2], sbox[3])
+    starts = t_key.copy() if spec.protocol == "interpolation" else np.concatenate([[t_key[0]], t[:-1]])
+    voxel = np.stack([to_voxel_grid(events, size_xy, spec.n_bins, int(a), int(b)) for a, b in zip(starts, t)])
+    hist = np.stack([np.stack([leaky_counts(events, size_xy, int(k), int(b), a) for a in spec.alphas_rad_s])
+                     for k, b in zip(t_key, t)])
+    n = len(t)
+    meta: dict[str, np.ndarray] = {
         "clip_id": np.full(n, clip.clip_id, dtype=object),
         "subject": np.full(n, clip.subject, dtype=object),
         "lighting": np.full(n, clip.lighting, dtype=object),
-        "sensor": np.full(n, sensor, dtype=object),
+        "sensor": np.full(n, spec.sensor, dtype=object),
+        "aus": np.full(n, "+".join(str(a) for a in clip.aus), dtype=object),
     }
+    meta |= {name: np.full(n, int(getattr(clip, name)), dtype=np.int64) for name in ("onset_us", "apex_us", "offset_us")}
     return ReconSamples(
-        voxel=resize_area(voxel, spec.size),
-        key=key.astype(np.float32),
-        target=target.astype(np.float32),
-        counts=resize_area(counts, spec.size).astype(np.float16),
-        t_us=t_target,
-        seq=np.arange(n, dtype=np.int64),
-        meta=meta,
+        voxel=resize_area(voxel, spec.size).astype(np.float16),
+        hist=resize_area(hist, spec.size).astype(np.float16),
+        key=gray[key_idx], rgb_a=gray[ia], rgb_b=gray[ib], target=target.astype(np.float32),
+        t_us=t, t_key_us=t_key, t_a=t_mid[ia], t_b=t_mid[ib], seq=np.arange(n, dtype=np.int64), meta=meta,
     )
 
 
-def _truth_targets(clip: Clip, spec: ReconSpec, box: Box, t_target: np.ndarray, gray: dict[int, np.ndarray],
-                   t_mid: np.ndarray, source: Path | str | None) -> np.ndarray:
-    truth = clip.truth.get(spec.sensor)
-    if truth is None or len(truth.t_us) == 0:
-        raise DatasetError(where(source, f"target 'truth' needs truth frames of sensor {spec.sensor!r} (synthetic clips only)"))
-    x0, y0, w, h = box
-    tt = np.asarray(truth.t_us, dtype=np.int64)
-
-    def nearest(ts: np.ndarray) -> np.ndarray:
-        i = np.clip(np.searchsorted(tt, ts), 1, len(tt) - 1) if len(tt) > 1 else np.zeros(len(ts), np.int64)
-        if len(tt) > 1:
-            i = np.where(np.abs(tt[i - 1] - ts) <= np.abs(tt[i] - ts), i - 1, i)
-        return i
-
-    def truth_at(ts: np.ndarray) -> np.ndarray:
-        return resize_area(truth.data[nearest(ts), y0 : y0 + h, x0 : x0 + w], spec.size).astype(np.float64)
-
-    # Per-clip gain on linear intensity from the RGB frames to the truth's scale (least squares).
-    idx = np.array(sorted(gray))
-    rgb_lin = np.stack([gray[i] for i in idx]).astype(np.float64) ** spec.gamma
-    tr = truth_at(t_mid[idx])
-    gain = float((rgb_lin * tr).sum() / max((tr * tr).sum(), 1e-12))
-    return np.clip(gain * truth_at(t_target), 0.0, 1.0) ** (1.0 / spec.gamma)
+def read_samples_clip(path: str | Path, sensor: str) -> Clip:
+    """Read what the samples of ``sensor`` need: its events, the frames and the grid sensor's truth."""
+    require_sensor(read_clip_meta(path), sensor, path)
+    return read_clip(path, sensors=sorted({sensor, GRID_SENSOR}), frames=True, truth=True)
 
 
 def build_samples(
@@ -189,8 +247,7 @@ def build_samples(
     parts = []
     for k, row in enumerate(rows):
         path = root / row["file"]
-        clip = read_view(path, spec.sensor, frames=True, truth=spec.target == "truth")
-        s = clip_samples(clip, spec, source=path)
+        s = clip_samples(read_samples_clip(path, spec.sensor), spec, source=path)
         if s is not None:
             parts.append(s)
         if progress is not None:

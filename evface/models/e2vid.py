@@ -1,6 +1,7 @@
 """A small E2VID-style recurrent UNet (Rebecq et al., TPAMI 2019), the learned baseline.
 
-Input: the same condition as the CVAE (voxel grid, optionally the keyframe channel). Each encoder
+Input: the same condition as the CVAE (``c_in`` channels: event channels, optionally the keyframe
+channel last). Each encoder
 stage is a strided conv followed by a convolutional GRU whose state carries over from one window
 to the next within a clip; a residual block at the bottom, then a UNet decoder with skips. The
 output is a sigmoid intensity image; with a keyframe it is a correction of the keyframe in logit
@@ -37,17 +38,16 @@ class E2VIDRecurrent(nn.Module):
 
     Examples
     --------
-    >>> m = E2VIDRecurrent(n_bins=5, keyframe=False, base=8)
+    >>> m = E2VIDRecurrent(c_in=5, keyframe=False, base=8)
     >>> y, state = m(torch.zeros(2, 5, 32, 32))
     >>> y2, state = m(torch.zeros(2, 5, 32, 32), state)
     >>> tuple(y2.shape), len(state)
     ((2, 1, 32, 32), 3)
     """
 
-    def __init__(self, n_bins: int = 5, keyframe: bool = False, base: int = 16) -> None:
+    def __init__(self, c_in: int = 5, keyframe: bool = False, base: int = 16) -> None:
         super().__init__()
-        self.n_bins, self.keyframe = n_bins, keyframe
-        c_in = n_bins + int(keyframe)
+        self.c_in, self.keyframe = c_in, keyframe
         self.head = conv_block(c_in, base)
         chans = [base, 2 * base, 4 * base, 4 * base]
         self.down = nn.ModuleList([conv_block(chans[i], chans[i + 1], stride=2) for i in range(3)])

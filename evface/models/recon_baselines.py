@@ -1,20 +1,24 @@
-"""Non-learned reconstruction baselines: keyframe copy and direct event integration with a leak.
+"""Non-learned reconstruction baselines: keyframe copy, RGB-only frame prediction and event integration.
 
-Direct integration is the complementary filter of Scheerlinck, Barnes and Mahony (ACCV 2018)
-with a single keyframe: the log intensity starts at the keyframe's, ``L(t_key) = L_F``, every
-event adds its contrast (``+c_on`` for ON, ``-c_off`` for OFF) and the difference to the
-keyframe decays at ``alpha`` rad/s::
+- :func:`copy_keyframe`: the keyframe itself;
+- frame camera only (no event): :func:`rgb_hold` (the last RGB frame), :func:`rgb_flow_extrapolate`
+  (the last frame pushed on along the optical flow of the last two frames, constant velocity),
+  :func:`rgb_blend` and :func:`rgb_flow_interpolate` (between the frames before and after the
+  target, linearly in intensity or along the flow). Flow is OpenCV's DIS
+  (``DISOPTICAL_FLOW_PRESET_MEDIUM``) on the 8-bit grey images, warps are bilinear;
+- direct event integration (:func:`integrate`): the complementary filter of Scheerlinck, Barnes
+  and Mahony (ACCV 2018) with a single keyframe: the log intensity starts at the keyframe's,
+  ``L(t_key) = L_F``, every event adds its contrast (``+c_on`` for ON, ``-c_off`` for OFF) and
+  the difference to the keyframe decays at ``alpha`` rad/s::
 
-    dL/dt = sum_i c_i delta(t - t_i) - alpha * (L - L_F)
-    =>  L(t) = L_F + c_on * D_on(t) - c_off * D_off(t),
-        D_on(t) = sum over ON events in [t_key, t] of exp(-alpha * (t - t_i))   (likewise OFF)
+      dL/dt = sum_i c_i delta(t - t_i) - alpha * (L - L_F)
+      =>  L(t) = L_F + c_on * D_on(t) - c_off * D_off(t),
+          D_on(t) = sum over ON events in [t_key, t] of exp(-alpha * (t - t_i))   (likewise OFF)
 
-``D_on``/``D_off`` (:func:`evface.events.integration.leaky_counts`, stored in the
-reconstruction samples) do not depend on the contrasts, so the contrasts and the leak can be
-fitted on training samples by a small grid search (:func:`fit_integration`). Keyframes are
-gamma-encoded grey images in [0, 1]; integration happens on linear intensity ``gray ** gamma``
-in log space and the result is gamma-encoded again, with the samples' ``gamma``
-(:class:`evface.inputs.reconstruct.ReconSpec`).
+  ``D_on``/``D_off`` (:func:`evface.events.integration.leaky_counts`, the samples' ``hist``) do
+  not depend on the contrasts, so the contrasts and the leak are fitted on training samples by a
+  small grid search (:func:`fit_integration`). Keyframes are gamma-encoded grey images in [0, 1];
+  integration happens on linear intensity ``gray ** gamma`` in log space.
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 
 from evface.errors import ParameterError
-from evface.events.integration import ALPHA_GRID_RAD_S
 
 LOG_EPS = 1e-3
 """Offset in ``log(linear + LOG_EPS)``: keeps black pixels finite (about 1/1000 of full scale)."""
@@ -36,6 +40,80 @@ CONTRAST_GRID = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 def copy_keyframe(keyframe: np.ndarray) -> np.ndarray:
     """The keyframe itself, as the reconstruction at the target time."""
     return np.asarray(keyframe, dtype=np.float32).copy()
+
+
+def rgb_hold(last: np.ndarray) -> np.ndarray:
+    """The last RGB frame before the target (a 30 fps camera's best guess without motion model)."""
+    return np.asarray(last, dtype=np.float32).copy()
+
+
+def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """DIS optical flow from ``a`` to ``b`` (``a(x) ~ b(x + flow(x))``): float32 (H, W, 2)."""
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    to8 = lambda x: (np.clip(x, 0, 1) * 255).round().astype(np.uint8)  # noqa: E731
+    return dis.calc(to8(a), to8(b), None)
+
+
+def _warp(img: np.ndarray, flow: np.ndarray, scale: float) -> np.ndarray:
+    """``img(x + scale * flow(x))``, bilinear, borders replicated."""
+    h, w = img.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    scale = np.float32(scale)
+    return cv2.remap(np.asarray(img, np.float32), (xx + scale * flow[..., 0]).astype(np.float32),
+                     (yy + scale * flow[..., 1]).astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def rgb_flow_extrapolate(prev: np.ndarray, last: np.ndarray, t_prev: np.ndarray, t_last: np.ndarray,
+                         t: np.ndarray) -> np.ndarray:
+    """Push the last frame on along the motion from ``prev`` to ``last`` (constant velocity).
+
+    Per sample: ``last(x + s * f(x))`` with ``f`` the flow from ``last`` to ``prev`` and ``s =
+    (t - t_last) / (t_last - t_prev)``; a sample whose two frames are the same frame is held.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> a = cv2.GaussianBlur(rng.uniform(0, 1, (48, 48)).astype(np.float32), (0, 0), 2)
+    >>> b = np.roll(a, 2, axis=1)  # moved 2 px right in one frame time
+    >>> pred = rgb_flow_extrapolate(a[None], b[None], np.array([0]), np.array([10]), np.array([20]))
+    >>> bool(np.abs(pred[0] - np.roll(a, 4, axis=1))[8:40, 8:40].mean() < np.abs(b - np.roll(a, 4, axis=1))[8:40, 8:40].mean())
+    True
+    """
+    out = np.empty(np.shape(last), np.float32)
+    for i in range(len(out)):
+        dt = float(t_last[i] - t_prev[i])
+        if dt <= 0:
+            out[i] = last[i]
+            continue
+        out[i] = _warp(last[i], _flow(last[i], prev[i]), float(t[i] - t_last[i]) / dt)
+    return np.clip(out, 0.0, 1.0)
+
+
+def _fraction(t_a: np.ndarray, t_b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    span = np.maximum(np.asarray(t_b, np.float64) - t_a, 1.0)
+    return np.clip((np.asarray(t, np.float64) - t_a) / span, 0.0, 1.0)
+
+
+def rgb_blend(a: np.ndarray, b: np.ndarray, t_a: np.ndarray, t_b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Linear blend of the frames before (``a``) and after (``b``) the target, by its time between them.
+
+    Examples
+    --------
+    >>> float(rgb_blend(np.zeros((1, 2, 2)), np.ones((1, 2, 2)), np.array([0]), np.array([40]), np.array([10]))[0, 0, 0])
+    0.25
+    """
+    w = _fraction(t_a, t_b, t)[:, None, None]
+    return ((1 - w) * a + w * b).astype(np.float32)
+
+
+def rgb_flow_interpolate(a: np.ndarray, b: np.ndarray, t_a: np.ndarray, t_b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Flow-based frame interpolation: ``(1 - w) a(x - w f) + w b(x + (1 - w) f)``, ``f`` the flow a -> b."""
+    w = _fraction(t_a, t_b, t)
+    out = np.empty(np.shape(a), np.float32)
+    for i in range(len(out)):
+        f = _flow(a[i], b[i])
+        out[i] = (1 - w[i]) * _warp(a[i], f, -w[i]) + w[i] * _warp(b[i], f, 1 - w[i])
+    return np.clip(out, 0.0, 1.0)
 
 
 def integrate(
@@ -73,7 +151,7 @@ def fit_integration(
     keyframes: np.ndarray,
     counts: np.ndarray,
     targets: np.ndarray,
-    alphas_rad_s: Sequence[float] = ALPHA_GRID_RAD_S,
+    alphas_rad_s: Sequence[float],
     contrasts: Sequence[float] = CONTRAST_GRID,
     *,
     gamma: float,

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from evface.errors import ParameterError
+from evface.tasks import stats
 
 SSIM_SIGMA = 1.5
 SSIM_TRUNCATE = 3.5
@@ -34,6 +35,32 @@ def _as_batch(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if a.ndim != 3:
         raise ParameterError(f"images must be (H, W) or (N, H, W), got shape {a.shape}")
     return a, b
+
+
+def ssim_map(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.ndarray:
+    """Local SSIM of each image pair, EVREAL settings: (N, H - 2r, W - 2r) with the window radius ``r`` cut off.
+
+    :func:`ssim` is its mean over each image; masked scores (:func:`region_metrics`) average it
+    inside a region.
+    """
+    a, b = _as_batch(a, b)
+    win = 2 * int(SSIM_TRUNCATE * SSIM_SIGMA + 0.5) + 1
+    if min(a.shape[1:]) < win:
+        raise ParameterError(f"SSIM needs images of at least {win}x{win} pixels, got {a.shape[1:]}")
+    sigma = (0.0, SSIM_SIGMA, SSIM_SIGMA)
+
+    def blur(x: np.ndarray) -> np.ndarray:
+        return gaussian_filter(x, sigma=sigma, mode="reflect", truncate=SSIM_TRUNCATE)
+
+    ux, uy = blur(a), blur(b)
+    vx = blur(a * a) - ux * ux
+    vy = blur(b * b) - uy * uy
+    vxy = blur(a * b) - ux * uy
+    c1 = (SSIM_K1 * data_range) ** 2
+    c2 = (SSIM_K2 * data_range) ** 2
+    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux**2 + uy**2 + c1) * (vx + vy + c2))
+    pad = (win - 1) // 2
+    return s[:, pad:-pad, pad:-pad]
 
 
 def ssim(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.ndarray:
@@ -57,24 +84,7 @@ def ssim(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.nda
     >>> float(ssim(x, x)[0])
     1.0
     """
-    a, b = _as_batch(a, b)
-    win = 2 * int(SSIM_TRUNCATE * SSIM_SIGMA + 0.5) + 1
-    if min(a.shape[1:]) < win:
-        raise ParameterError(f"SSIM needs images of at least {win}x{win} pixels, got {a.shape[1:]}")
-    sigma = (0.0, SSIM_SIGMA, SSIM_SIGMA)
-
-    def blur(x: np.ndarray) -> np.ndarray:
-        return gaussian_filter(x, sigma=sigma, mode="reflect", truncate=SSIM_TRUNCATE)
-
-    ux, uy = blur(a), blur(b)
-    vx = blur(a * a) - ux * ux
-    vy = blur(b * b) - uy * uy
-    vxy = blur(a * b) - ux * uy
-    c1 = (SSIM_K1 * data_range) ** 2
-    c2 = (SSIM_K2 * data_range) ** 2
-    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux**2 + uy**2 + c1) * (vx + vy + c2))
-    pad = (win - 1) // 2
-    return s[:, pad:-pad, pad:-pad].mean(axis=(1, 2), dtype=np.float64)
+    return ssim_map(a, b, data_range).mean(axis=(1, 2), dtype=np.float64)
 
 
 def mse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -98,6 +108,66 @@ def image_metrics(pred: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
     """Per-image ``{"ssim", "psnr", "mse"}`` of a batch of predictions against the truth."""
     pred = np.clip(np.asarray(pred, dtype=np.float64), 0.0, 1.0)
     return {"ssim": ssim(pred, truth), "psnr": psnr(pred, truth), "mse": mse(pred, truth)}
+
+
+def region_metrics(pred: np.ndarray, truth: np.ndarray, masks: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """Per-image SSIM, PSNR and MSE inside each boolean ``(H, W)`` mask: ``{region: {"ssim", "psnr", "mse"}}``.
+
+    SSIM is the mean of :func:`ssim_map` over the mask's pixels that are not within the window
+    radius of the border (NaN when none is); MSE and PSNR use every pixel of the mask.
+
+    Examples
+    --------
+    >>> x = np.zeros((1, 16, 16)); y = x.copy(); y[0, :8] = 0.1
+    >>> top, bottom = np.zeros((16, 16), bool), np.zeros((16, 16), bool)
+    >>> top[:8], bottom[8:] = True, True
+    >>> m = region_metrics(x, y, {"top": top, "bottom": bottom})
+    >>> round(float(m["top"]["mse"][0]), 6), float(m["bottom"]["mse"][0])
+    (0.01, 0.0)
+    """
+    pred = np.clip(np.asarray(pred, dtype=np.float64), 0.0, 1.0)
+    smap = ssim_map(pred, truth)
+    pad = (pred.shape[-1] - smap.shape[-1]) // 2
+    sq = (pred - np.asarray(truth, dtype=np.float64)) ** 2
+    out = {}
+    for name, mask in masks.items():
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != pred.shape[-2:]:
+            raise ParameterError(f"mask {name!r} has shape {mask.shape}, the images {pred.shape[-2:]}")
+        inner = mask[pad:-pad, pad:-pad]
+        if not mask.any():
+            raise ParameterError(f"mask {name!r} is empty")
+        err = sq[:, mask].mean(axis=1)
+        local = smap[:, inner].mean(axis=1) if inner.any() else np.full(len(pred), np.nan)
+        with np.errstate(divide="ignore"):
+            out[name] = {"ssim": local, "psnr": 10.0 * np.log10(DATA_RANGE**2 / err), "mse": err}
+    return out
+
+
+def cluster_mean_interval(values: np.ndarray, clusters: Sequence[Any], *, resamples: int = stats.RESAMPLES,
+                          level: float = stats.LEVEL, seed: int = stats.SEED) -> dict[str, Any]:
+    """Mean of per-sample ``values`` with a cluster-bootstrap interval (clusters: subjects).
+
+    Each resample draws as many clusters as there are, with replacement, and averages all the
+    samples of the drawn clusters (the subject-cluster bootstrap of :mod:`evface.tasks.stats`).
+    For a paired difference pass the per-sample differences of two methods on the same samples.
+
+    Examples
+    --------
+    >>> r = cluster_mean_interval(np.array([0.1, 0.3, 0.2, 0.4]), ["a", "a", "b", "b"])
+    >>> round(r["mean"], 2), r["n_clusters"]
+    (0.25, 2)
+    """
+    v = np.asarray(values, dtype=np.float64)
+    _, g = np.unique(np.asarray(clusters), return_inverse=True)
+    if v.size == 0 or v.shape != g.shape:
+        raise ParameterError(f"{v.size} values and {g.size} cluster labels: one of each per sample, at least one")
+    n_groups = int(g.max()) + 1
+    sums, counts = np.bincount(g, weights=v, minlength=n_groups), np.bincount(g, minlength=n_groups).astype(np.float64)
+    draws = np.random.default_rng(seed).integers(0, n_groups, size=(resamples, n_groups))
+    boot = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
+    lo, hi = np.percentile(boot, [50 * (1 - level), 50 * (1 + level)])
+    return {"mean": float(v.mean()), "ci": [float(lo), float(hi)], "n": int(v.size), "n_clusters": n_groups}
 
 
 def summarize(

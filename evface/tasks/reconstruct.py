@@ -1,27 +1,30 @@
-"""Task: frame reconstruction from events (CVAE) with its baselines, trained and scored on one split.
+"""Task: frame reconstruction from events (CVAE) with its baselines, trained and scored on one protocol.
 
 :func:`train` (``data, run_dir, config, log``; the settings are a
-:class:`~evface.tasks.configs.ReconstructConfig`) cuts samples (:mod:`evface.inputs.reconstruct`)
-from the training and validation subjects of a :func:`~evface.inputs.splits.subject_split`, fits
-the direct-integration baseline's contrasts and leak by grid search on training samples, then
-trains the CVAE
-(:class:`~evface.models.cvae.CVAE`, in ``RUN/``) and the E2VID-style recurrent UNet
-(:class:`~evface.models.e2vid.E2VIDRecurrent`, in ``RUN/e2vid/``) with the shared engine
-(:func:`evface.tasks.engine.fit`: checkpoints, resume, early stopping on validation SSIM, DDP
-under torchrun). :func:`evaluate_run` scores every method on the held-out test subjects and
-writes ``metrics.json`` and ``strip.png``; :func:`train_and_evaluate` does both (what ``evface
-train reconstruct`` and ``evface run`` call).
+:class:`~evface.tasks.configs.ReconstructConfig`) cuts the samples of the configured protocol
+(:mod:`evface.inputs.reconstruct`: extrapolation, interpolation or events-only, on one target
+grid shared by hd and lr) from the training and validation subjects of a
+:func:`~evface.inputs.splits.subject_split`, fits the direct-integration baseline's contrasts and
+leak by grid search on training samples, then trains the CVAE (:class:`~evface.models.cvae.CVAE`,
+in ``RUN/``) and the E2VID-style recurrent UNet (:class:`~evface.models.e2vid.E2VIDRecurrent`, in
+``RUN/e2vid/``) on random crops with the shared engine (:func:`evface.tasks.engine.fit`:
+checkpoints, resume, early stopping on validation SSIM, DDP under torchrun). Both networks see
+the same condition: the voxel grid of the events since the previous sample, the leaked event
+counts since the keyframe, and the keyframe where the protocol allows one. :func:`evaluate_run`
+scores every method on the held-out test subjects (:mod:`evface.tasks.recon_eval`) and writes
+``metrics.json``, ``apex.png`` and ``horizon.png``; :func:`train_and_evaluate` does both (what
+``evface train reconstruct`` and ``evface run`` call).
 
 Run folder::
 
     RUN/config.json        task "reconstruct", data, sample spec, model and training settings,
-                           voxel scale, fitted integration parameters, split
+                           input scales, fitted integration parameters, split
     RUN/best.pt, checkpoint.pt, history.json          the CVAE
     RUN/e2vid/best.pt, checkpoint.pt, history.json    the recurrent UNet baseline
     RUN/train.json         training time and epochs of both models
-    RUN/metrics.json       test metrics of every method (``methods`` -> name -> ssim, psnr, mse,
-                           per_lighting, per_sensor)
-    RUN/strip.png          reconstructions beside the truth, a few test samples
+    RUN/metrics.json       see :func:`evface.tasks.recon_eval.score`
+    RUN/apex.png           every method at the apex, the CVAE's K-sample mean and spread, the truth
+    RUN/horizon.png        SSIM and PSNR against the horizon, one curve per method
 """
 
 from __future__ import annotations
@@ -42,15 +45,16 @@ from evface.inputs.splits import subject_split
 from evface.io.dataset import DatasetFolder
 from evface.models.cvae import CVAE, beta_schedule, cvae_loss, recon_loss
 from evface.models.e2vid import E2VIDRecurrent
-from evface.models.recon_baselines import copy_keyframe, fit_integration, integrate
-from evface.tasks import engine
+from evface.models.recon_baselines import (
+    copy_keyframe, fit_integration, integrate, rgb_blend, rgb_flow_extrapolate, rgb_flow_interpolate, rgb_hold,
+)
+from evface.tasks import engine, recon_eval
 from evface.tasks.configs import ReconstructConfig
-from evface.tasks.image_metrics import image_metrics, summarize
+from evface.tasks.image_metrics import image_metrics
 
 TASK = "reconstruct"
 E2VID_DIR = "e2vid"
-STRIP = "strip.png"
-FIT_SAMPLES = 512
+FIT_SAMPLES = 256
 """At most this many training samples go into the integration baseline's grid search."""
 
 RESUMABLE_CHANGES = ("device", "epochs", "patience", "threads", "world_size")
@@ -69,12 +73,26 @@ def default_threads() -> int:
     return max(1, min(torch.get_num_threads(), (os.cpu_count() or 2) // 2))
 
 
-def condition(s: ReconSamples, idx: np.ndarray, voxel_scale: float, keyframe: bool) -> torch.Tensor:
-    """The network input of samples ``idx``: scaled voxel grid, then ``keyframe - 0.5`` if used."""
-    c = s.voxel[idx] * np.float32(voxel_scale)
+def condition(s: ReconSamples, idx: np.ndarray, scales: dict[str, float], keyframe: bool) -> torch.Tensor:
+    """The network input of samples ``idx``: scaled voxel grid, scaled event history, then ``keyframe - 0.5`` if used."""
+    hist = s.hist[idx].astype(np.float32).reshape(len(idx), -1, *s.hist.shape[-2:])
+    parts = [s.voxel[idx].astype(np.float32) * np.float32(scales["voxel"]), hist * np.float32(scales["hist"])]
     if keyframe:
-        c = np.concatenate([c, s.key[idx][:, None] - np.float32(0.5)], axis=1)
-    return torch.from_numpy(np.ascontiguousarray(c))
+        parts.append(s.key[idx][:, None] - np.float32(0.5))
+    return torch.from_numpy(np.ascontiguousarray(np.concatenate(parts, axis=1)))
+
+
+def n_condition(spec: ReconSpec) -> int:
+    """Channels of :func:`condition` for samples cut with ``spec``."""
+    return spec.n_bins + 2 * len(spec.alphas_rad_s) + int(spec.keyframe)
+
+
+def input_scales(s: ReconSamples) -> dict[str, float]:
+    """1 / RMS of the voxel grids and of the event history over ``s`` (the training samples)."""
+    def inv_rms(a: np.ndarray) -> float:
+        rms = float(np.sqrt(np.mean(a.astype(np.float64) ** 2)))
+        return 1.0 / rms if rms > 0 else 1.0
+    return {"voxel": inv_rms(s.voxel), "hist": inv_rms(s.hist)}
 
 
 def _target(s: ReconSamples, idx: np.ndarray) -> torch.Tensor:
@@ -84,6 +102,20 @@ def _target(s: ReconSamples, idx: np.ndarray) -> torch.Tensor:
 def _flip(*tensors: torch.Tensor, mask: torch.Tensor) -> list[torch.Tensor]:
     """Mirror left-right the samples selected by ``mask`` (same flip for every tensor)."""
     return [torch.where(mask.view(-1, 1, 1, 1), t.flip(-1), t) for t in tensors]
+
+
+def _crop(*tensors: torch.Tensor, size: int, offset: tuple[int, int]) -> list[torch.Tensor]:
+    """The same ``size x size`` window at ``offset`` of every tensor (all of it when ``size`` is 0 or too big)."""
+    if size <= 0 or size >= tensors[0].shape[-1]:
+        return list(tensors)
+    y, x = offset
+    return [t[..., y : y + size, x : x + size] for t in tensors]
+
+
+def _random_offset(gen: torch.Generator, full: int, size: int) -> tuple[int, int]:
+    hi = max(1, full - size + 1)
+    y, x = torch.randint(0, hi, (2,), generator=gen).tolist()
+    return int(y), int(x)
 
 
 def sequences(s: ReconSamples, seq_len: int) -> np.ndarray:
@@ -102,7 +134,7 @@ def sequences(s: ReconSamples, seq_len: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def predict_cvae(model: CVAE, s: ReconSamples, voxel_scale: float, keyframe: bool, k: int = 0,
+def predict_cvae(model: CVAE, s: ReconSamples, scales: dict[str, float], keyframe: bool, k: int = 0,
                  batch_size: int = 64, seed: int = 0, device: torch.device | str = "cpu") -> np.ndarray:
     """CVAE reconstructions (N, S, S): prior mean (``k == 0``) or the mean of ``k`` prior samples."""
     model.eval()
@@ -110,12 +142,12 @@ def predict_cvae(model: CVAE, s: ReconSamples, voxel_scale: float, keyframe: boo
     out = []
     for start in range(0, len(s), batch_size):
         idx = np.arange(start, min(len(s), start + batch_size))
-        out.append(model.reconstruct(condition(s, idx, voxel_scale, keyframe).to(device), k=k, generator=gen)[:, 0].cpu())
+        out.append(model.reconstruct(condition(s, idx, scales, keyframe).to(device), k=k, generator=gen)[:, 0].cpu())
     return torch.cat(out).numpy()
 
 
 @torch.no_grad()
-def predict_e2vid(model: E2VIDRecurrent, s: ReconSamples, voxel_scale: float, keyframe: bool,
+def predict_e2vid(model: E2VIDRecurrent, s: ReconSamples, scales: dict[str, float], keyframe: bool,
                   device: torch.device | str = "cpu") -> np.ndarray:
     """Recurrent UNet reconstructions (N, S, S): each clip from a fresh state, in time order.
 
@@ -130,9 +162,36 @@ def predict_e2vid(model: E2VIDRecurrent, s: ReconSamples, voxel_scale: float, ke
         idx = np.stack(group)  # (n_clips, L)
         state = None
         for step in range(idx.shape[1]):
-            y, state = model(condition(s, idx[:, step], voxel_scale, keyframe).to(device), state)
+            y, state = model(condition(s, idx[:, step], scales, keyframe).to(device), state)
             pred[idx[:, step]] = y[:, 0].cpu().numpy()
     return pred
+
+
+@torch.no_grad()
+def cvae_samples(model: CVAE, s: ReconSamples, idx: np.ndarray, scales: dict[str, float], keyframe: bool, k: int,
+                 seed: int = 0, device: torch.device | str = "cpu") -> np.ndarray:
+    """``k`` CVAE decodings of prior samples for samples ``idx``: (k, len(idx), S, S)."""
+    model.eval()
+    gen = torch.Generator().manual_seed(seed)
+    out = [model.samples(condition(s, idx[i : i + 16], scales, keyframe).to(device), k, gen)[:, :, 0].cpu()
+           for i in range(0, len(idx), 16)]
+    return torch.cat(out, dim=1).numpy()
+
+
+@torch.no_grad()
+def kl_per_channel(model: CVAE, s: ReconSamples, scales: dict[str, float], keyframe: bool,
+                   device: torch.device | str = "cpu") -> list[float]:
+    """Mean KL(q(z|x,c) || p(z|c)) of each latent channel over ``s`` (nats, summed over positions).
+
+    A channel near 0 carries nothing the condition does not already give: a collapsed channel.
+    """
+    model.eval()
+    total = torch.zeros(model.z_channels, dtype=torch.float64)
+    for start in range(0, len(s), 32):
+        idx = np.arange(start, min(len(s), start + 32))
+        out = model(_target(s, idx).to(device), condition(s, idx, scales, keyframe).to(device))
+        total += out["kl"].sum(0).double().cpu()
+    return (total / max(len(s), 1)).tolist()
 
 
 # --------------------------------------------------------------------------- training
@@ -180,8 +239,9 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: Reconstruc
 
 
 def _spec(cfg: ReconstructConfig) -> ReconSpec:
-    """The samples' specification (checks the sensor, target and sizes before any work)."""
-    return ReconSpec(sensor=cfg.sensor, size=cfg.size, n_bins=cfg.n_bins, window_us=cfg.window_us, target=cfg.target)
+    """The samples' specification (checks the sensor, protocol and sizes before any work)."""
+    return ReconSpec(sensor=cfg.sensor, protocol=cfg.protocol, size=cfg.size, n_bins=cfg.n_bins, step_us=cfg.step_us,
+                     stride=cfg.stride)
 
 
 def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistInfo,
@@ -191,17 +251,16 @@ def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistI
     engine.seed_everything(cfg.seed)
     spec = _spec(cfg)
     split = subject_split(list(DatasetFolder.open(data).rows), cfg.val_fraction, cfg.test_fraction, cfg.seed)
-    say(f"building samples ({cfg.sensor}, target {cfg.target}) ...")
+    say(f"building samples ({cfg.sensor}, {cfg.protocol}) ...")
     train_s = _samples(data, split["train"], spec, "train")
     val_s = _samples(data, split["val"], spec, "validation")
     say(f"{len(train_s)} training, {len(val_s)} validation samples")
-    rms = float(np.sqrt(np.mean(train_s.voxel.astype(np.float64) ** 2)))
-    voxel_scale = 1.0 / rms if rms > 0 else 1.0
-    fit_idx = np.random.default_rng(cfg.seed).permutation(len(train_s))[:FIT_SAMPLES]
-    integ = fit_integration(train_s.key[fit_idx], train_s.counts[fit_idx].astype(np.float32),
+    scales = input_scales(train_s)
+    fit_idx = np.sort(np.random.default_rng(cfg.seed).permutation(len(train_s))[:FIT_SAMPLES])
+    integ = fit_integration(train_s.key[fit_idx], train_s.hist[fit_idx].astype(np.float32),
                             train_s.target[fit_idx], spec.alphas_rad_s, gamma=spec.gamma)
     config = {
-        "task": TASK, "data": str(data.resolve()), **cfg.to_dict(), "spec": spec.to_dict(), "voxel_scale": voxel_scale,
+        "task": TASK, "data": str(data.resolve()), **cfg.to_dict(), "spec": spec.to_dict(), "scales": scales,
         "integration": integ, "world_size": dist.world_size,
         "split": {part: sorted({r["subject"] for r in rows}) for part, rows in split.items()},
     }
@@ -210,11 +269,11 @@ def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistI
         engine.save_config(run_dir, config)
     summary: dict[str, Any] = {"n_train": len(train_s), "n_val": len(val_s)}
     t0 = time.perf_counter()
-    summary["cvae"] = _train_cvae(cfg, train_s, val_s, voxel_scale, run_dir, dist, say)
+    summary["cvae"] = _train_cvae(cfg, spec, train_s, val_s, scales, run_dir, dist, say)
     summary["cvae"]["seconds"] = time.perf_counter() - t0
     if cfg.e2vid:
         t0 = time.perf_counter()
-        summary["e2vid"] = _train_e2vid(cfg, train_s, val_s, voxel_scale, run_dir / E2VID_DIR, dist, say)
+        summary["e2vid"] = _train_e2vid(cfg, spec, train_s, val_s, scales, run_dir / E2VID_DIR, dist, say)
         summary["e2vid"]["seconds"] = time.perf_counter() - t0
     if dist.is_main:
         engine.write_json(run_dir / "train.json", summary)
@@ -230,10 +289,10 @@ def _val_ssim(pred: np.ndarray, s: ReconSamples) -> dict[str, float]:
     return {"val_ssim": float(m["ssim"].mean()), "val_psnr": float(np.minimum(m["psnr"], 100).mean())}
 
 
-def _train_cvae(cfg: ReconstructConfig, train_s: ReconSamples, val_s: ReconSamples, voxel_scale: float,
-                run_dir: Path, dist: engine.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
-    device = dist.device
-    model = CVAE(cfg.n_bins, cfg.keyframe, cfg.base, cfg.z_channels).to(device)
+def _train_cvae(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, val_s: ReconSamples,
+                scales: dict[str, float], run_dir: Path, dist: engine.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
+    device, kf = dist.device, spec.keyframe
+    model = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels).to(device)
     net = engine.wrap_ddp(model, dist)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
     sampler = engine.ShardedSampler(len(train_s), dist, seed=cfg.seed)
@@ -247,10 +306,11 @@ def _train_cvae(cfg: ReconstructConfig, train_s: ReconSamples, val_s: ReconSampl
         n = 0
         for batch in batches:
             idx = np.asarray(batch, dtype=np.int64)
-            c, x = condition(train_s, idx, voxel_scale, cfg.keyframe), _target(train_s, idx)
+            c, x = condition(train_s, idx, scales, kf), _target(train_s, idx)
+            c, x = _crop(c, x, size=cfg.crop, offset=_random_offset(rng, spec.size, cfg.crop))
             c, x = _flip(c, x, mask=torch.rand(len(idx), generator=rng) < 0.5)
             out = net(x.to(device), c.to(device))
-            losses = cvae_loss(out, x.to(device), beta, cfg.free_bits, cfg.ssim_weight)
+            losses = cvae_loss(out, x.to(device), beta, cfg.free_bits, cfg.ssim_weight, cfg.mse_weight)
             opt.zero_grad(set_to_none=True)
             losses["loss"].backward()
             opt.step()
@@ -260,7 +320,7 @@ def _train_cvae(cfg: ReconstructConfig, train_s: ReconSamples, val_s: ReconSampl
         return {k: engine.all_reduce_mean(v / max(n, 1), dist) for k, v in tot.items()} | {"beta": beta}
 
     def validate(epoch: int) -> dict[str, float]:
-        pred = predict_cvae(model, val_s, voxel_scale, cfg.keyframe, device=device)
+        pred = predict_cvae(model, val_s, scales, kf, device=device)
         return _val_ssim(pred, val_s)
 
     result = engine.fit(net, opt, train_epoch, validate, run_dir, dist=dist, epochs=cfg.epochs,
@@ -269,10 +329,10 @@ def _train_cvae(cfg: ReconstructConfig, train_s: ReconSamples, val_s: ReconSampl
     return _fit_summary(result)
 
 
-def _train_e2vid(cfg: ReconstructConfig, train_s: ReconSamples, val_s: ReconSamples, voxel_scale: float,
-                 run_dir: Path, dist: engine.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
-    device = dist.device
-    model = E2VIDRecurrent(cfg.n_bins, cfg.keyframe, cfg.base).to(device)
+def _train_e2vid(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, val_s: ReconSamples,
+                 scales: dict[str, float], run_dir: Path, dist: engine.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
+    device, kf = dist.device, spec.keyframe
+    model = E2VIDRecurrent(n_condition(spec), kf, cfg.base).to(device)
     net = engine.wrap_ddp(model, dist)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
     runs = sequences(train_s, cfg.seq_len)
@@ -286,10 +346,12 @@ def _train_e2vid(cfg: ReconstructConfig, train_s: ReconSamples, val_s: ReconSamp
         for batch in batches:
             seq = runs[np.asarray(batch, dtype=np.int64)]
             flip = torch.rand(len(seq), generator=rng) < 0.5
+            offset = _random_offset(rng, spec.size, cfg.crop)
             state, loss = None, 0.0
             for step in range(seq.shape[1]):
-                c, x = _flip(condition(train_s, seq[:, step], voxel_scale, cfg.keyframe), _target(train_s, seq[:, step]),
-                             mask=flip)
+                c, x = _crop(condition(train_s, seq[:, step], scales, kf), _target(train_s, seq[:, step]),
+                             size=cfg.crop, offset=offset)
+                c, x = _flip(c, x, mask=flip)
                 y, state = net(c.to(device), state)
                 loss = loss + recon_loss(y, x.to(device), cfg.ssim_weight)
             loss = loss / seq.shape[1]
@@ -301,7 +363,7 @@ def _train_e2vid(cfg: ReconstructConfig, train_s: ReconSamples, val_s: ReconSamp
         return {"loss": engine.all_reduce_mean(total / max(n, 1), dist)}
 
     def validate(epoch: int) -> dict[str, float]:
-        return _val_ssim(predict_e2vid(model, val_s, voxel_scale, cfg.keyframe, device=device), val_s)
+        return _val_ssim(predict_e2vid(model, val_s, scales, kf, device=device), val_s)
 
     result = engine.fit(net, opt, train_epoch, validate, run_dir, dist=dist, epochs=cfg.epochs,
                         monitor="val_ssim", mode="max", patience=cfg.patience, generators={"flip": rng},
@@ -313,14 +375,14 @@ def _train_e2vid(cfg: ReconstructConfig, train_s: ReconSamples, val_s: ReconSamp
 
 
 def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str | Path | None = None) -> dict[str, Any]:
-    """Score the CVAE and every baseline on the test subjects; write metrics.json and strip.png.
+    """Score the CVAE and every baseline on the test subjects; write metrics.json, apex.png and horizon.png.
 
     Parameters
     ----------
     run_dir : a run folder written by :func:`train`
     data : dataset folder (default: the one the run was trained on); its test split is
         recomputed with the run's seed and fractions
-    out : where metrics.json and strip.png go (default: ``run_dir``)
+    out : where the files go (default: ``run_dir``)
     """
     run_dir = Path(run_dir)
     config = engine.load_config(run_dir)
@@ -333,86 +395,78 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     rows = list(DatasetFolder.open(data).rows)
     test_rows = subject_split(rows, cfg.val_fraction, cfg.test_fraction, cfg.seed)["test"]
     s = _samples(data, test_rows, spec, "test")
-    scale, kf = config["voxel_scale"], cfg.keyframe
+    scales, kf = config["scales"], spec.keyframe
     device = engine.select_device(cfg.device)
-    preds: dict[str, np.ndarray] = {}
-    cvae = CVAE(cfg.n_bins, kf, cfg.base, cfg.z_channels)
+    cvae = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels)
     engine.load_model_state(run_dir, cvae)
     cvae.to(device)
-    preds["cvae"] = predict_cvae(cvae, s, scale, kf, device=device)
-    if cfg.k_samples > 0:
-        preds[f"cvae_mean{cfg.k_samples}"] = predict_cvae(cvae, s, scale, kf, k=cfg.k_samples, seed=cfg.seed, device=device)
+    preds = {"cvae": predict_cvae(cvae, s, scales, kf, device=device)}
     if cfg.e2vid and (run_dir / E2VID_DIR / engine.BEST).exists():
-        e2vid = E2VIDRecurrent(cfg.n_bins, kf, cfg.base)
+        e2vid = E2VIDRecurrent(n_condition(spec), kf, cfg.base)
         engine.load_model_state(run_dir / E2VID_DIR, e2vid)
-        preds["e2vid"] = predict_e2vid(e2vid.to(device), s, scale, kf, device=device)
-    ip = config["integration"]
-    preds["integration"] = integrate(s.key, s.counts[:, ip["alpha_index"]].astype(np.float32), ip["c_on"], ip["c_off"], spec.gamma)
-    preds["keyframe"] = copy_keyframe(s.key)
-    groups = {"lighting": s.meta["lighting"], "sensor": s.meta["sensor"]}
-    methods = {name: summarize(image_metrics(p, s.target), groups) for name, p in preds.items()}
+        preds["e2vid"] = predict_e2vid(e2vid.to(device), s, scales, kf, device=device)
+    preds |= baselines(s, spec, config["integration"])
+    apex = recon_eval.phase_indices(s)["apex"]
+    latent: dict[str, Any] = {"kl_per_channel": kl_per_channel(cvae, s, scales, kf, device=device)}
+    k_draws = None
+    if cfg.k_samples > 0:
+        preds[f"cvae_mean{cfg.k_samples}"] = predict_cvae(cvae, s, scales, kf, k=cfg.k_samples, seed=cfg.seed, device=device)
+        k_draws = cvae_samples(cvae, s, apex, scales, kf, cfg.k_samples, seed=cfg.seed, device=device)
+        latent |= recon_eval.spread_summary(k_draws, s, apex)
     metrics = {
-        "task": TASK, "sensor": spec.sensor, "keyframe": kf, "target": spec.target, "data": str(data),
+        "task": TASK, "sensor": spec.sensor, "protocol": spec.protocol, "keyframe": kf, "data": str(data),
         "split": "test", "subjects": sorted(set(s.meta["subject"].tolist())), "n_samples": len(s),
+        "grid": {"size": spec.size, "sensor": "hd face box, hd truth (the same for hd and lr runs)"},
         "ssim_settings": "skimage structural_similarity, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1",
-        "methods": methods,
+        **recon_eval.score(preds, s, spec, reference="keyframe", challenger="cvae"),
+        "latent": latent,
     }
     train_json = run_dir / "train.json"
     if train_json.exists():
         t = engine.read_json(train_json)
         metrics["train_seconds"] = sum(t.get(m, {}).get("seconds", 0.0) for m in ("cvae", "e2vid"))
     engine.write_metrics(out, metrics)
-    write_strip(out / STRIP, s, preds)
+    recon_eval.write_apex_figure(out / recon_eval.APEX_PNG, s, preds, apex, k_draws)
+    recon_eval.write_horizon_figure(out / recon_eval.HORIZON_PNG, metrics, f"{spec.sensor}, {spec.protocol}")
     return metrics
 
 
-def write_strip(path: Path, s: ReconSamples, preds: dict[str, np.ndarray], n_rows: int = 6) -> Path:
-    """A PNG grid: one row per test sample (spread over clips and lightings), one column per method, truth last."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = np.linspace(0, len(s) - 1, min(n_rows, len(s))).round().astype(int)
-    cols = [(name, p) for name, p in preds.items()] + [("truth", s.target)]
-    fig, axes = plt.subplots(len(rows), len(cols), figsize=(1.6 * len(cols), 1.6 * len(rows)), squeeze=False)
-    for r, i in enumerate(rows):
-        for c, (name, img) in enumerate(cols):
-            ax = axes[r, c]
-            ax.imshow(np.clip(img[i], 0, 1), cmap="gray", vmin=0, vmax=1)
-            ax.set_xticks([]), ax.set_yticks([])
-            if r == 0:
-                ax.set_title(name, fontsize=8)
-            if c == 0:
-                ax.set_ylabel(f"{s.meta['lighting'][i]}", fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+def baselines(s: ReconSamples, spec: ReconSpec, integration: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The non-learned methods' reconstructions that ``spec``'s protocol allows (keyframe copy always, as the reference)."""
+    preds = {"keyframe": copy_keyframe(s.key)}
+    if spec.protocol == "extrapolation":
+        preds["rgb_hold"] = rgb_hold(s.rgb_b)
+        preds["rgb_flow"] = rgb_flow_extrapolate(s.rgb_a, s.rgb_b, s.t_a, s.t_b, s.t_us)
+    elif spec.protocol == "interpolation":
+        preds["rgb_blend"] = rgb_blend(s.rgb_a, s.rgb_b, s.t_a, s.t_b, s.t_us)
+        preds["rgb_flow"] = rgb_flow_interpolate(s.rgb_a, s.rgb_b, s.t_a, s.t_b, s.t_us)
+    if spec.keyframe:
+        ip = integration
+        preds["integration"] = integrate(s.key, s.hist[:, ip["alpha_index"]].astype(np.float32), ip["c_on"], ip["c_off"],
+                                         spec.gamma)
+    return preds
 
 
 # --------------------------------------------------------------------------- speed
 
 
-def throughput(batch_size: int = ReconstructConfig.batch_size, size: int = ReconstructConfig.size,
+def throughput(batch_size: int = ReconstructConfig.batch_size, size: int = ReconstructConfig.crop,
                n_bins: int = ReconstructConfig.n_bins, keyframe: bool = True, steps: int = 5,
                base: int = ReconstructConfig.base, device: str = "cpu", seed: int = 0) -> dict[str, Any]:
     """Training and inference speed of the CVAE and the recurrent UNet on random inputs (samples/s).
 
-    The defaults are the training defaults (64 x 64 crops, 5 bins, keyframe channel, ``base`` 8).
+    The defaults are the training defaults (64 x 64 crops, 5 bins, the event history of the
+    default spec, keyframe channel, ``base`` 8).
     """
     engine.seed_everything(seed)
     dev = engine.select_device(device)
-    c_in = n_bins + int(keyframe)
+    c_in = n_bins + 2 * len(ReconSpec.alphas_rad_s) + int(keyframe)
     c = torch.randn(batch_size, c_in, size, size, device=dev)
     x = torch.rand(batch_size, 1, size, size, device=dev)
     result: dict[str, Any] = {"batch_size": batch_size, "size": size, "n_bins": n_bins, "keyframe": keyframe, "base": base,
                               "device": str(dev), "threads": torch.get_num_threads()}
-    cvae = CVAE(n_bins, keyframe, base).to(dev)
-    e2vid = E2VIDRecurrent(n_bins, keyframe, base).to(dev)
+    cvae = CVAE(c_in, keyframe, base, ReconstructConfig.z_channels).to(dev)
+    e2vid = E2VIDRecurrent(c_in, keyframe, base).to(dev)
 
     def timed(fn: Callable[[], None]) -> float:
         fn()  # warm-up

@@ -1,0 +1,195 @@
+"""Scoring of reconstructions: phases, horizons, AU regions, gains with subject-cluster intervals, sample spread.
+
+Every method is scored per sample against the same target (the shared grid of
+:mod:`evface.inputs.reconstruct`) with SSIM (EVREAL settings), PSNR and MSE
+(:mod:`evface.tasks.image_metrics`):
+
+- on the whole face box, and inside each AU region (:func:`evface.inputs.au_regions.region_masks`:
+  brows, eyes, nose, mouth, chin; ``au`` = their union) and inside the clip's **active** regions
+  (where its own AUs act, :func:`~evface.inputs.au_regions.active_regions`);
+- at the phases: per clip the sample nearest the annotated onset, apex and offset;
+- against the horizon (time since the keyframe, binned to the protocol's sample spacing);
+- as the gain over keyframe copy, and as the difference of the challenger (the CVAE) to every
+  other method, per sample on the same samples, averaged with a subject-cluster bootstrap
+  interval (:func:`~evface.tasks.image_metrics.cluster_mean_interval`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evface.inputs.au_regions import active_regions, region_masks
+from evface.inputs.reconstruct import ReconSamples, ReconSpec
+from evface.tasks.image_metrics import cluster_mean_interval, image_metrics, region_metrics, summarize
+
+PHASES = ("onset", "apex", "offset")
+APEX_PNG = "apex.png"
+HORIZON_PNG = "horizon.png"
+PSNR_CAP = 100.0
+TRUTH_PERIOD_US = 5_000
+"""Horizon bin of the interpolation protocol: one 200 Hz truth frame."""
+
+
+def phase_indices(s: ReconSamples) -> dict[str, np.ndarray]:
+    """Per phase, the index of each clip's sample nearest the annotated onset / apex / offset time."""
+    out: dict[str, list[int]] = {p: [] for p in PHASES}
+    for sl in s.clip_slices():
+        for p in PHASES:
+            out[p].append(int(sl[np.argmin(np.abs(s.t_us[sl] - s.meta[f"{p}_us"][sl[0]]))]))
+    return {p: np.asarray(v, dtype=np.int64) for p, v in out.items()}
+
+
+def per_sample(pred: np.ndarray, s: ReconSamples, masks: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """``{"face": {"ssim", "psnr", "mse"}, <region>: {...}, "active": {...}}``, each (N,)."""
+    out: dict[str, dict[str, np.ndarray]] = {"face": image_metrics(pred, s.target)}
+    out |= region_metrics(pred, s.target, masks)
+    active = {k: np.full(len(s), np.nan) for k in ("ssim", "psnr", "mse")}
+    for aus in sorted(set(s.meta["aus"].tolist())):
+        idx = np.flatnonzero(s.meta["aus"] == aus)
+        regions = active_regions([int(a) for a in aus.split("+") if a])
+        if not regions:
+            continue
+        mask = np.any([masks[r] for r in regions], axis=0)
+        m = region_metrics(pred[idx], s.target[idx], {"active": mask})["active"]
+        for k in active:
+            active[k][idx] = m[k]
+    out["active"] = active
+    return out
+
+
+def _mean(values: np.ndarray, metric: str) -> float | None:
+    """Mean of the finite values (PSNR capped at :data:`PSNR_CAP`); ``None`` when there is none
+    (a region whose pixels all lie within the SSIM window of the border)."""
+    v = np.asarray(values, dtype=np.float64)
+    if metric == "psnr":
+        v = np.minimum(v, PSNR_CAP)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if v.size else None
+
+
+def _means(scores: dict[str, dict[str, np.ndarray]], idx: np.ndarray) -> dict[str, dict[str, float | None]]:
+    return {area: {k: _mean(v[idx], k) for k, v in m.items()} for area, m in scores.items()}
+
+
+def horizon_bins(s: ReconSamples, spec: ReconSpec) -> np.ndarray:
+    """The horizon of each sample rounded to the protocol's spacing, in ms."""
+    step = TRUTH_PERIOD_US if spec.protocol == "interpolation" else spec.step_us
+    return np.round(s.horizon_us / step).astype(np.int64) * step / 1000.0
+
+
+def score(preds: dict[str, np.ndarray], s: ReconSamples, spec: ReconSpec, reference: str = "keyframe",
+          challenger: str = "cvae") -> dict[str, Any]:
+    """Everything ``metrics.json`` reports about the methods ``preds`` (see the module docstring).
+
+    Returns ``{"methods": {name: {"all", "onset", "apex", "offset", "horizon"}}, "gain_over_<reference>":
+    {name: {...}}, "<challenger>_vs": {name: {...}}, "regions": [...]}``; every interval entry is
+    ``{"mean", "ci", "n", "n_clusters"}`` of per-sample differences.
+    """
+    masks = region_masks(spec.size)
+    masks["au"] = np.any(list(masks.values()), axis=0)
+    phases = phase_indices(s)
+    bins = horizon_bins(s, spec)
+    subjects = s.meta["subject"]
+    scores = {name: per_sample(p, s, masks) for name, p in preds.items()}
+    methods: dict[str, Any] = {}
+    for name, sc in scores.items():
+        entry: dict[str, Any] = {"all": summarize(sc["face"], {"lighting": s.meta["lighting"]}) | {
+            "active": _means(sc, np.arange(len(s)))["active"]}}
+        for p, idx in phases.items():
+            entry[p] = _means(sc, idx)
+        ms = sorted(set(bins.tolist()))
+        entry["horizon"] = {"ms": ms, "n": [int((bins == b).sum()) for b in ms]} | {
+            f"{area}_{k}": [_mean(sc[area][k][bins == b], k) for b in ms]
+            for area in ("face", "active") for k in ("ssim", "psnr")}
+        methods[name] = entry
+
+    def paired(a: str, b: str) -> dict[str, Any]:
+        out = {}
+        for label, idx in (("all", np.arange(len(s))), ("apex", phases["apex"])):
+            for area in ("face", "active"):
+                d = scores[a][area]["ssim"][idx] - scores[b][area]["ssim"][idx]
+                ok = np.isfinite(d)
+                out[f"{label}_{area}_ssim"] = cluster_mean_interval(d[ok], subjects[idx][ok]) if ok.any() else None
+        return out
+
+    result: dict[str, Any] = {"methods": methods, "regions": sorted(masks)}
+    if reference in preds:
+        result[f"gain_over_{reference}"] = {n: paired(n, reference) for n in preds if n != reference}
+    if challenger in preds:
+        result[f"{challenger}_vs"] = {n: paired(challenger, n) for n in preds if n != challenger}
+    return result
+
+
+def spread_summary(draws: np.ndarray, s: ReconSamples, idx: np.ndarray, moving_quantile: float = 0.9) -> dict[str, Any]:
+    """How much K decodings of the CVAE differ, and where: over the face, where it moved, where it did not.
+
+    ``draws`` (K, len(idx), S, S) for samples ``idx``. Per pixel the standard deviation over the
+    K draws; "moving" pixels are each image's top ``1 - moving_quantile`` of ``|target - key|``.
+    """
+    std = draws.std(axis=0)
+    motion = np.abs(s.target[idx] - s.key[idx])
+    cut = np.quantile(motion.reshape(len(idx), -1), moving_quantile, axis=1)[:, None, None]
+    moving = motion >= cut
+    return {"k": int(draws.shape[0]), "spread_face": float(std.mean()),
+            "spread_moving": float(std[moving].mean()), "spread_static": float(std[~moving].mean())}
+
+
+def write_apex_figure(path: Path, s: ReconSamples, preds: dict[str, np.ndarray], apex: np.ndarray,
+                      draws: np.ndarray | None, n_rows: int = 4) -> Path:
+    """PNG: a few test clips at the apex; one column per method, the K-sample mean and spread, the truth."""
+    import matplotlib  # lazy: matplotlib only when a figure is written
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # lazy: as above
+
+    rows = np.linspace(0, len(apex) - 1, min(n_rows, len(apex))).round().astype(int)
+    cols: list[tuple[str, Any]] = [(name, lambda r, p=p: p[apex[r]]) for name, p in preds.items()]
+    if draws is not None:
+        cols.append((f"K={draws.shape[0]} spread x5", lambda r: 5 * draws[:, r].std(axis=0)))
+    cols += [("truth", lambda r: s.target[apex[r]]), ("|truth-key| x5", lambda r: 5 * np.abs(s.target[apex[r]] - s.key[apex[r]]))]
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(1.5 * len(cols), 1.6 * len(rows)), squeeze=False)
+    for i, r in enumerate(rows):
+        for j, (name, img) in enumerate(cols):
+            ax = axes[i, j]
+            ax.imshow(np.clip(img(r), 0, 1), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([]), ax.set_yticks([])
+            if i == 0:
+                ax.set_title(name, fontsize=7)
+            if j == 0:
+                ax.set_ylabel(f"{s.meta['aus'][apex[r]]} {s.meta['lighting'][apex[r]]}", fontsize=7)
+    return _save(fig, path)
+
+
+def write_horizon_figure(path: Path, metrics: dict[str, Any], title: str) -> Path:
+    """PNG: SSIM (face, active AU regions) and PSNR against the horizon, one line per method."""
+    import matplotlib  # lazy: matplotlib only when a figure is written
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # lazy: as above
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    for name, m in metrics["methods"].items():
+        h = m["horizon"]
+        for ax, key in zip(axes, ("face_ssim", "active_ssim", "face_psnr")):
+            ax.plot(h["ms"], h[key], marker=".", label=name)
+    for ax, label in zip(axes, ("SSIM, face box", "SSIM, active AU regions", "PSNR dB, face box")):
+        ax.set_xlabel("horizon: ms since the keyframe")
+        ax.set_title(label, fontsize=9)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return _save(fig, path)
+
+
+def _save(fig: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt  # lazy: matplotlib only when a figure is written
+
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
