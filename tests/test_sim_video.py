@@ -231,12 +231,13 @@ def test_simulated_events_sync_to_their_own_rgb_camera(tmp_path):
     (``rgb.frames.csv``), which the session importer reads (``--rgb-timestamps``).
 
     Dim (150 lux): auto-exposure takes the whole period, and the exposure-weighted correlation
-    finds the offset (0) within 1 ms (the box between mid-exposures gave -11.9 ms). Bright
+    finds the offset (0) within 2 ms (the box between mid-exposures gave -11.9 ms; 1.56 ms with
+    the webcam's Bayer mosaic, 0.54 ms without the mosaic and fixed-pattern noise). Bright
     (2000 lux): exposures of 20.6 ms; with them the offset is less than half the error of the
     default (exposure = period). It is not within 1 ms there: this scene cross-fades between video
     frames in linear light, which the DVS sees in log intensity (docs/reliability.md)."""
     dim, dim_default, dim_exposure, period = _sync_to_own_rgb(tmp_path, 150.0)
-    assert np.all(dim_exposure == period) and abs(dim) <= 1_000, (dim, dim_default)
+    assert np.all(dim_exposure == period) and abs(dim) <= 2_000, (dim, dim_default)
     bright, bright_default, bright_exposure, period = _sync_to_own_rgb(tmp_path, 2000.0)
     assert np.all(bright_exposure < 0.7 * period)
     assert abs(bright) < abs(bright_default) / 2, (bright, bright_default)
