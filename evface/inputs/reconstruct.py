@@ -231,9 +231,13 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
 
 
 def read_samples_clip(path: str | Path, sensor: str) -> Clip:
-    """Read what the samples of ``sensor`` need: its events, the frames and the grid sensor's truth."""
-    require_sensor(read_clip_meta(path), sensor, path)
-    return read_clip(path, sensors=sorted({sensor, GRID_SENSOR}), frames=True, truth=True)
+    """Read what the samples of ``sensor`` need: its events, the frames, and the grid sensor's
+    truth and geometry (not its events)."""
+    meta = read_clip_meta(path)
+    require_sensor(meta, sensor, path)
+    clip = read_clip(path, sensors=[sensor], frames=True, truth=[GRID_SENSOR])
+    clip.sensors = meta.sensors
+    return clip
 
 
 def build_samples(

@@ -37,9 +37,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -307,12 +308,19 @@ def encode_truth(data: np.ndarray) -> np.ndarray:
     return codes
 
 
+@functools.cache
+def _truth_levels() -> np.ndarray:
+    """float32 intensity of every 16-bit truth level (level 0: dark)."""
+    with np.errstate(over="ignore"):  # the top levels exceed float32, as they always did: inf
+        lut = np.exp2(np.arange(65536) / TRUTH_STEPS_PER_OCTAVE + TRUTH_LOG2_MIN).astype(np.float32)
+    lut[0] = 0.0
+    return lut
+
+
 def decode_truth(codes: np.ndarray) -> np.ndarray:
-    """float32 frames from :func:`encode_truth`'s codes."""
+    """float32 frames from :func:`encode_truth`'s codes (a table lookup per level)."""
     levels = np.cumsum(np.asarray(codes, np.uint16), axis=0, dtype=np.uint16)
-    out = np.exp2(levels / TRUTH_STEPS_PER_OCTAVE + TRUTH_LOG2_MIN)
-    out[levels == 0] = 0.0
-    return out.astype(np.float32)
+    return _truth_levels()[levels]
 
 
 def _write_truth(g: h5py.Group, truth: TruthSeries) -> None:
@@ -655,9 +663,13 @@ def read_clip(
     sensors: list[str] | None = None,
     *,
     frames: bool = True,
-    truth: bool = True,
+    truth: bool | Sequence[str] = True,
 ) -> Clip:
-    """Read a whole clip (optionally only some sensors, and without frames or truth)."""
+    """Read a whole clip (optionally only some sensors, and without frames or truth).
+
+    ``truth`` may name the sensors whose truth series to read (decoding one costs more than
+    reading its events).
+    """
     path = Path(path)
     with _open(path) as f:
         clip = _meta(path, f)
@@ -674,7 +686,8 @@ def read_clip(
                     )
             if truth:
                 for name, g in f.get("truth", {}).items():
-                    clip.truth[name] = _read_truth(path, g)
+                    if truth is True or name in truth:
+                        clip.truth[name] = _read_truth(path, g)
         except (OSError, KeyError) as exc:
             raise FormatError(where(path, f"frames or truth are corrupt or truncated ({exc})")) from exc
     return clip
