@@ -299,10 +299,11 @@ def encode_truth(data: np.ndarray) -> np.ndarray:
     >>> codes[1].tolist(), decode_truth(codes).tolist() == x.tolist()
     ([[0, 128]], True)
     """
-    x = np.asarray(data, dtype=np.float64)
-    codes = np.zeros(x.shape, np.uint16)
-    lit = x > 2.0**TRUTH_LOG2_MIN
-    codes[lit] = np.clip(np.rint((np.log2(x[lit]) - TRUTH_LOG2_MIN) * TRUTH_STEPS_PER_OCTAVE), 1, 65535)
+    x = np.asarray(data, dtype=np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):  # dark pixels are set to 0 below
+        level = (np.log2(x) - np.float32(TRUTH_LOG2_MIN)) * np.float32(TRUTH_STEPS_PER_OCTAVE)
+    codes = np.clip(np.rint(level), 1, 65535).astype(np.uint16)
+    codes[~(x > np.float32(2.0**TRUTH_LOG2_MIN))] = 0
     if len(codes) > 1:
         codes[1:] = codes[1:] - codes[:-1]  # uint16: modulo 2**16, undone exactly by decode_truth
     return codes
