@@ -35,6 +35,7 @@ from evface.errors import ParameterError
 from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster
 from evface.io.dataset import atomic_write_text
 from evface.report.html import build_report
+from evface.sim.dvs_noise import NOISE_LEVELS
 from evface.tasks import registry
 
 STAGE_DONE = "stage.json"
@@ -98,15 +99,20 @@ class Stage:
         return f"stages/{self.name}-{self.key}"
 
 
-def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0) -> tuple[Path, list[Stage]]:
-    """The dataset folder and the stages of a run, without running anything."""
+def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
+         noise: str | None = None) -> tuple[Path, list[Stage]]:
+    """The dataset folder and the stages of a run, without running anything (``noise``: the
+    event cameras' noise level of the dataset built, default the preset's)."""
     if preset not in PRESETS:
         raise ParameterError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
+    if noise is not None and noise not in NOISE_LEVELS:
+        raise ParameterError(f"unknown --noise {noise!r}; choose from {', '.join(NOISE_LEVELS)}")
     budget = PRESETS[preset]
     stages: list[Stage] = []
     if data_dir is None:
         data_dir = out / "data"
-        stages.append(Stage("synth", "synth", {"preset": preset, "seed": seed, "out": str(data_dir)}))
+        noise_level = {"noise": noise} if noise is not None else {}
+        stages.append(Stage("synth", "synth", {"preset": preset, "seed": seed, "out": str(data_dir), **noise_level}))
     for name, arm in [(name, arm) for name, arm in CLASSIFY_ARMS if name in budget.get("arms", (name,))]:
         stages.append(Stage(name, "classify", {"data": str(data_dir), "seed": seed, "folds": budget["classify_folds"],
                                                "epochs": budget["classify_epochs"], "patience": budget["classify_patience"],
@@ -127,7 +133,8 @@ def run_stage(stage: Stage, run_dir: Path, jobs: int = 1) -> None:
     """
     options = dict(stage.config)
     if stage.task == "synth":
-        synthesize(Path(options["out"]), preset=options["preset"], seed=options["seed"], workers=jobs)
+        synthesize(Path(options["out"]), preset=options["preset"], seed=options["seed"], workers=jobs,
+                   noise=options.get("noise"))
         return
     task = registry.get(stage.task)
     data = options.pop("data")
@@ -172,6 +179,7 @@ def run_pipeline(
     log: Callable[[str], None] = lambda message: None,
     runner: Callable[[Stage, Path, int], None] = run_stage,
     ray: str | None = None,
+    noise: str | None = None,
 ) -> Path:
     """Run every stage not yet done, write ``OUT/report.html`` and return its path.
 
@@ -179,12 +187,13 @@ def run_pipeline(
     everything in this process, one stage after the other. With ``ray`` (``"auto"`` or a head
     node's ``HOST:PORT``) the clips and then the training stages are tasks on that Ray cluster
     (one CPU each, one GPU each where the cluster has GPUs; ``jobs`` is unused), retried when
-    they fail; ``OUT`` must be on storage every node sees. ``runner`` is for tests.
+    they fail; ``OUT`` must be on storage every node sees. ``noise`` sets the event cameras' noise
+    level of the dataset built (``clean``, ``typical`` or ``noisy``). ``runner`` is for tests.
     """
     out = Path(out)
+    data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise)
     out.mkdir(parents=True, exist_ok=True)
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
-    data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed)
     seconds: dict[str, float] = {}
     todo = []
     for stage in stages:
@@ -206,9 +215,10 @@ def run_pipeline(
         (out / stage.dirname).mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         synthesize(Path(stage.config["out"]), preset=stage.config["preset"], seed=stage.config["seed"],
-                   executor=RayCluster(ray) if ray else local_executor(jobs), progress=_clip_progress(log, stage.name))
+                   noise=stage.config.get("noise"), executor=RayCluster(ray) if ray else local_executor(jobs), progress=_clip_progress(log, stage.name))
         finish(stage, time.perf_counter() - start)
-    training = [s for s in todo if s.task != "synth"]
+    # the reconstructions are the longest stages: started first, the job slots finish together
+    training = sorted((s for s in todo if s.task != "synth"), key=lambda s: s.task != "reconstruct")
     for stage in training:
         (out / stage.dirname).mkdir(parents=True, exist_ok=True)
     if ray:

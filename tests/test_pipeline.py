@@ -44,6 +44,17 @@ def test_plan_keys_follow_configuration(tmp_path):
         pipeline.plan("huge", None, tmp_path)
 
 
+def test_noise_level_keys_the_dataset_and_bad_levels_write_nothing(tmp_path):
+    _, default = pipeline.plan("quick", None, tmp_path)
+    _, noisy = pipeline.plan("quick", None, tmp_path, noise="noisy")
+    assert "noise" not in default[0].config  # runs made before --noise keep their keys
+    assert noisy[0].config["noise"] == "noisy" and noisy[0].key != default[0].key
+    out = tmp_path / "run"
+    with pytest.raises(ParameterError, match="--noise 'loud'"):
+        pipeline.run_pipeline(out, preset="tiny", noise="loud")
+    assert not out.exists()
+
+
 def test_every_preset_has_its_dataset_and_cross_validates_its_arms(tmp_path):
     from evface.datasets.synth import get_preset
 
@@ -91,14 +102,17 @@ def test_killed_run_resumes_without_redoing_stages(tmp_path):
     calls: list[str] = []
     with pytest.raises(Killed):
         pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake, kill_at="rgb"))
-    names = [stage.name for stage in pipeline.plan("quick", fake / "data", out)[1]]
-    killed = names.index("rgb")
-    assert calls == names[:killed + 1]
+    stages = pipeline.plan("quick", fake / "data", out)[1]
+    names = [stage.name for stage in stages]
+    # the reconstructions, the longest stages, run first; then the rest in plan order
+    order = [s.name for s in stages if s.task == "reconstruct"] + [s.name for s in stages if s.task != "reconstruct"]
+    killed = order.index("rgb")
+    assert calls == order[:killed + 1]
     assert not (out / "report.html").exists()
 
     calls.clear()
     report = pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
-    assert calls == names[killed:]
+    assert calls == order[killed:]
     assert report.exists() and "events-lr" in report.read_text()
     record = json.loads((out / "pipeline.json").read_text())
     assert [s["name"] for s in record["stages"]] == names

@@ -21,6 +21,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("runs/quick"), "--out", help="Output folder; a second run skips finished stages."),
         seed: int = typer.Option(0, "--seed", help="Seed of the dataset and of every training run."),
         jobs: int = typer.Option(None, "--jobs", help="Stages run side by side (default: one per core)."),
+        noise: str = typer.Option(None, "--noise", help="Event-camera noise of the dataset built: clean, typical (the "
+                                                        "preset's default) or noisy; docs/camera-models.md."),
         ray: str = typer.Option(None, "--ray", metavar="auto|ADDRESS",
                                 help="Run the clips and stages as tasks on a Ray cluster (auto: the one 'ray start' "
                                      "began here; or the head's HOST:PORT); OUT must be on storage every node sees."),
@@ -30,7 +32,7 @@ def register(app: typer.Typer) -> None:
 
         if jobs is not None and jobs < 1:
             raise ParameterError(f"--jobs must be at least 1, got {jobs}")
-        report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs, log=console.print, ray=ray)
+        report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs, log=console.print, ray=ray, noise=noise)
         console.print(f"[bold green]report written:[/] {report}", soft_wrap=True)
 
     @app.command("report")
