@@ -5,6 +5,7 @@ whole process down, which no ``try`` can catch and which would kill pytest itsel
 sweep runs in a child Python (this file run as a script); the test fails if the child dies by a
 signal or an abort, or if any example gives anything but the events or one clean ``EvfaceError``.
 
+A second test lets hypothesis draw new cuts and byte changes on every run, also in a child.
 Per format the sweep tries, all seeded: the file cut at 100 offsets, each of its first 768 bytes
 (AEDAT 4's whole header) set to 0x00 and to 0xFF, 300 sets of 1-8 random bytes anywhere, and 100
 random tails after its header. Issue 17: a 2000-example random fuzz found corrupted AEDAT 4 files that
@@ -65,11 +66,10 @@ def _corruptions(data: bytes, seed: int):
         yield f"random tail #{i}", data[:_header_length(data)] + rng.integers(0, 256, rng.integers(1, 400), dtype=np.uint8).tobytes()
 
 
-def _sweep(fmt: str) -> None:
-    """Child process: read every corruption of one valid ``fmt`` file; exit 1 on an unclean outcome."""
-    from evface.errors import EventsError, FormatError
+def _valid_file(fmt: str) -> tuple[bytes, Path]:
+    """The bytes of a valid ``fmt`` file of 300 events, and a path to write its corruptions to."""
     from evface.events.core import make_events
-    from evface.io.event_files import read_events_file, write_events_file
+    from evface.io.event_files import write_events_file
 
     rng = np.random.default_rng(0)
     t = np.sort(rng.integers(0, 200_000, 300))
@@ -77,30 +77,72 @@ def _sweep(fmt: str) -> None:
     name, version = FORMATS[fmt]
     folder = Path(tempfile.mkdtemp())
     data = write_events_file(folder / name, events, SIZE, version=version).read_bytes()
-    path = folder / ("fuzz" + Path(name).suffix)
+    return data, folder / ("fuzz" + Path(name).suffix)
+
+
+def _check(path: Path, corrupted: bytes, label: str) -> None:
+    """Read ``corrupted`` from ``path``: valid events or one clean error naming the file."""
+    from evface.errors import EventsError, FormatError
+    from evface.io.event_files import read_events_file
+
+    print(label, flush=True)  # the last line the parent sees if the decoder takes the process down
+    path.write_bytes(corrupted)
+    try:
+        got, size = read_events_file(path)
+    except (FormatError, EventsError) as exc:
+        assert path.name in str(exc), f"{label}: the error does not name the file: {exc}"
+        return
+    assert not got.size or (np.all(np.diff(got["t"]) >= 0) and got["x"].max() < size[0] and got["y"].max() < size[1]
+                            and set(np.unique(got["p"]).tolist()) <= {-1, 1}), \
+        f"{label}: read without error but the events are invalid"
+
+
+def _sweep(fmt: str) -> None:
+    """Child process: read every seeded corruption of one valid ``fmt`` file."""
+    data, path = _valid_file(fmt)
     for label, corrupted in _corruptions(data, seed=sorted(FORMATS).index(fmt)):
-        print(label, flush=True)
-        path.write_bytes(corrupted)
-        try:
-            got, size = read_events_file(path)
-        except (FormatError, EventsError) as exc:
-            if path.name not in str(exc):
-                sys.exit(f"{label}: the error does not name the file: {exc}")
-            continue
-        if got.size and not (np.all(np.diff(got["t"]) >= 0) and got["x"].max() < size[0] and got["y"].max() < size[1]
-                             and set(np.unique(got["p"]).tolist()) <= {-1, 1}):
-            sys.exit(f"{label}: read without error but the events are invalid")
+        _check(path, corrupted, label)
 
 
-@pytest.mark.parametrize("fmt", list(FORMATS))
-def test_corrupted_files_never_take_the_process_down(fmt: str) -> None:
+def _property_fuzz(fmt: str) -> None:
+    """Child process: hypothesis draws new cuts and byte changes on every run (and shrinks a failure)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    data, path = _valid_file(fmt)
+
+    @settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(cut=st.integers(1, len(data)),
+           changes=st.lists(st.tuples(st.integers(0, len(data) - 1), st.integers(0, 255)), min_size=1, max_size=12))
+    def corrupted_file_reads_or_is_named(cut: int, changes: list[tuple[int, int]]) -> None:
+        corrupted = bytearray(data[:cut])
+        for at, value in changes:
+            if at < cut:
+                corrupted[at] = value
+        _check(path, bytes(corrupted), f"cut at {cut}, bytes {changes}")
+
+    corrupted_file_reads_or_is_named()
+
+
+def _run_child(mode: str, fmt: str) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "RUST_BACKTRACE": "0"}
-    done = subprocess.run([sys.executable, __file__, fmt], capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run([sys.executable, __file__, mode, fmt], capture_output=True, text=True, env=env, timeout=300)
     last = done.stdout.strip().splitlines()[-1:] or ["(before the first example)"]
     assert done.returncode == 0, (f"{fmt}: exit {done.returncode} at example {last[0]!r}\n"
                                   f"{done.stderr[-1500:]}")
 
 
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_corrupted_files_never_take_the_process_down(fmt: str) -> None:
+    _run_child("sweep", fmt)
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_random_corruptions_never_take_the_process_down(fmt: str) -> None:
+    """Property-based: new random corruptions on every run, in a child process like the sweep."""
+    _run_child("property", fmt)
+
+
 if __name__ == "__main__":
-    _sweep(sys.argv[1])
+    {"sweep": _sweep, "property": _property_fuzz}[sys.argv[1]](sys.argv[2])
