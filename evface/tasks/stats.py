@@ -149,11 +149,20 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
     return min(1.0, 2 * tail / 2**n)
 
 
+TOUCHES_ZERO = 1e-9
+"""An interval bound this close to 0 touches it: a metric recomputed from the same confusion matrix
+in another order (UAR vs top-1 on balanced classes) differs from 0 only by float rounding."""
+
+
 def describe_difference(name_a: str, name_b: str, ci: Sequence[float]) -> str:
-    """How the difference A - B with interval ``ci`` is worded: a direction only when ``ci`` excludes 0."""
+    """How the difference A - B with interval ``ci`` is worded: a direction only when ``ci`` excludes 0.
+
+    >>> describe_difference("events-hd", "rgb", (5.6e-17, 0.107))  # rounding, not evidence
+    'no detectable difference'
+    """
     lo, hi = ci
-    if lo > 0:
+    if lo > TOUCHES_ZERO:
         return f"{name_a} higher"
-    if hi < 0:
+    if hi < -TOUCHES_ZERO:
         return f"{name_b} higher"
     return "no detectable difference"
