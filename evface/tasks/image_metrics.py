@@ -164,10 +164,9 @@ def cluster_mean_interval(values: np.ndarray, clusters: Sequence[Any], *, resamp
         raise ParameterError(f"{v.size} values and {g.size} cluster labels: one of each per sample, at least one")
     n_groups = int(g.max()) + 1
     sums, counts = np.bincount(g, weights=v, minlength=n_groups), np.bincount(g, minlength=n_groups).astype(np.float64)
-    draws = np.random.default_rng(seed).integers(0, n_groups, size=(resamples, n_groups))
-    boot = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
-    lo, hi = np.percentile(boot, [50 * (1 - level), 50 * (1 + level)])
-    return {"mean": float(v.mean()), "ci": [float(lo), float(hi)], "n": int(v.size), "n_clusters": n_groups}
+    drawn = stats.resample_counts(n_groups, resamples, seed)
+    boot = (drawn @ sums) / (drawn @ counts)
+    return {"mean": float(v.mean()), "ci": stats.percentile_interval(boot, level), "n": int(v.size), "n_clusters": n_groups}
 
 
 def summarize(

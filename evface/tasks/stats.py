@@ -68,7 +68,7 @@ def _subject_matrices(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray
     return flat.reshape(n_groups, n_classes, n_classes).astype(np.float64)
 
 
-def _resample_counts(n_groups: int, resamples: int, seed: int) -> np.ndarray:
+def resample_counts(n_groups: int, resamples: int, seed: int) -> np.ndarray:
     """(resamples, S): how often each group is drawn in each resample of S draws with replacement."""
     draws = np.random.default_rng(seed).integers(0, n_groups, size=(resamples, n_groups))
     flat = (np.arange(resamples)[:, None] * n_groups + draws).ravel()
@@ -79,7 +79,8 @@ def _metric_stack(matrices: np.ndarray) -> dict[str, np.ndarray]:
     return {"top1": cm.top1(matrices), "uf1": cm.uf1(matrices), "uar": cm.uar(matrices)}
 
 
-def _percentiles(values: np.ndarray, level: float) -> list[float]:
+def percentile_interval(values: np.ndarray, level: float) -> list[float]:
+    """The central ``level`` percentile interval of bootstrap ``values`` (NaNs ignored)."""
     lo, hi = np.nanpercentile(values, [50 * (1 - level), 50 * (1 + level)])
     return [float(lo), float(hi)]
 
@@ -104,9 +105,9 @@ def bootstrap_interval(
     """
     t, p, g = _check(y_true, y_pred, subjects)
     per_subject = _subject_matrices(t, p, g, n_classes)
-    counts = _resample_counts(len(per_subject), resamples, seed)
+    counts = resample_counts(len(per_subject), resamples, seed)
     boot = np.tensordot(counts, per_subject, axes=1)
-    return {name: _percentiles(v, level) for name, v in _metric_stack(boot).items()}
+    return {name: percentile_interval(v, level) for name, v in _metric_stack(boot).items()}
 
 
 def paired_bootstrap(
@@ -122,13 +123,13 @@ def paired_bootstrap(
     _, pb, _ = _check(y_true, pred_b, subjects)
     mats_a = _subject_matrices(t, pa, g, n_classes)
     mats_b = _subject_matrices(t, pb, g, n_classes)
-    counts = _resample_counts(len(mats_a), resamples, seed)
+    counts = resample_counts(len(mats_a), resamples, seed)
     boot_a = _metric_stack(np.tensordot(counts, mats_a, axes=1))
     boot_b = _metric_stack(np.tensordot(counts, mats_b, axes=1))
     whole_a, whole_b = _metric_stack(mats_a.sum(axis=0)), _metric_stack(mats_b.sum(axis=0))
     return {
         name: {"a": float(whole_a[name]), "b": float(whole_b[name]), "diff": float(whole_a[name] - whole_b[name]),
-               "ci": _percentiles(boot_a[name] - boot_b[name], level)}
+               "ci": percentile_interval(boot_a[name] - boot_b[name], level)}
         for name in METRICS
     }
 
