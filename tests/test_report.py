@@ -49,6 +49,15 @@ def test_report_shows_tables_and_paper_numbers(report):
     assert "image/gif" in text  # the event-vs-RGB animation
 
 
+def test_report_shows_identities_and_clip_variation(report):
+    text = report.read_text()
+    assert 'alt="identities"' in text and "2 identities" in text  # the fixture's subjects s0 and s1
+    section = text[text.index("What varies"):text.index('alt="identities"')]
+    # the fixture's clips all have onset 100 ms, apex 180 ms, offset 300 ms and no rig metadata
+    assert re.search(r"onset to apex</td><td>ms</td><td>6</td><td>80</td><td>80</td><td>80<", section), section
+    assert "head yaw" not in section
+
+
 def _add_arm(root: Path, name: str, input_kind: str, right: list[bool]) -> None:
     """A classification stage with protocol metrics and predictions.csv (right[i]: clip i predicted correctly)."""
     rows = [line.split(",") for line in (root / "data" / "manifest.csv").read_text().splitlines()]

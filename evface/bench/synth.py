@@ -1,10 +1,14 @@
-"""``evface bench synth``: speed of synthetic dataset generation.
+"""``evface bench synth``: speed and size of synthetic dataset generation, per preset.
 
-Builds a few clips of one preset (``tiny`` with ``--quick``, else ``quick``) in a temporary
+For each preset (``tiny`` with ``--quick``; else ``quick``, ``full`` and ``paper``) builds the clips
+of one subject and one class under every lighting and repetition of the preset, in a temporary
 folder, in this process (one thread), after one warm-up clip (numba compilation, renderer set-up)
-that is not timed. Keys (stable): ``preset``, ``clips``, ``seconds``, ``clips_per_s``,
-``seconds_per_clip``, ``events`` and ``events_per_s`` (each ``{"hd": .., "lr": ..}``),
-``bytes_per_clip``.
+that is not timed. Per preset: ``clips``, ``seconds``, ``seconds_per_clip``, ``cpu_seconds_per_clip``
+(process CPU time), ``bytes_per_clip``, ``events`` (``{"hd": .., "lr": ..}`` per clip) and the whole
+preset extrapolated from them: ``preset_clips``, ``preset_hours_one_process`` and ``preset_gb``.
+Keys (stable): ``presets`` (the entries above by name) and, for the first preset, the older flat keys
+``preset``, ``clips``, ``seconds``, ``clips_per_s``, ``seconds_per_clip``, ``events`` and
+``events_per_s`` (totals), ``bytes_per_clip``.
 """
 
 from __future__ import annotations
@@ -14,37 +18,71 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evface.datasets.synth import get_preset, synthesize
+from evface.datasets.synth import default_classes, get_preset, synthesize
 from evface.io.clip import event_counts
+
+PRESETS = ("quick", "full", "paper")
+"""Presets measured by ``evface bench synth`` (``--quick``: ``tiny`` only)."""
+
+
+def preset_clip_count(name: str) -> int:
+    """Clips in the whole preset: subjects x classes x lightings x repetitions.
+
+    >>> preset_clip_count("quick"), preset_clip_count("full")
+    (168, 1344)
+    """
+    preset = get_preset(name)
+    n_subjects = preset.n_subjects + int(preset.builtin_photos)
+    n_classes = preset.n_classes or len(default_classes())
+    return n_subjects * n_classes * len(preset.lightings) * preset.repetitions
+
+
+def measure_preset(name: str, root: Path) -> dict[str, Any]:
+    """Build one subject's clips of one class under every lighting of preset ``name`` and time them."""
+    label = next(iter(default_classes()))
+    start, cpu_start = time.perf_counter(), time.process_time()
+    out = synthesize(root / name, preset=name, seed=0, subjects=1, classes=[label])
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    files = sorted((out / "clips").glob("*.h5"))
+    n = len(files)
+    events = {"hd": 0, "lr": 0}
+    for path in files:
+        counts = event_counts(path)
+        for sensor in events:
+            events[sensor] += counts[sensor]
+    size = sum(path.stat().st_size for path in files)
+    total = preset_clip_count(name)
+    return {
+        "clips": n,
+        "seconds": round(seconds, 3),
+        "seconds_per_clip": round(seconds / n, 3),
+        "cpu_seconds_per_clip": round(cpu / n, 3),
+        "bytes_per_clip": int(size / n),
+        "events_per_clip": {k: round(v / n) for k, v in events.items()},
+        "events_total": events,
+        "preset_clips": total,
+        "preset_hours_one_process": round(total * seconds / n / 3600, 2),
+        "preset_gb": round(total * size / n / 1e9, 2),
+    }
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    """Generate a few clips and report clips/s and events/s per sensor."""
-    preset = "tiny" if quick else "quick"
-    classes = ["AU4", "AU6+12"] if quick else ["AU1+2", "AU4", "AU6+12"]
-    lightings = ["bright", "dim"] if quick else ["bright", "office", "dim"]
+    """Measure each preset and report seconds, CPU seconds, bytes and events per clip."""
+    names = ("tiny",) if quick else PRESETS
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        synthesize(root / "warm", preset=preset, seed=1, subjects=1, classes=classes[:1], lighting=lightings[:1])
-        start = time.perf_counter()
-        out = synthesize(root / "bench", preset=preset, seed=0, subjects=1, classes=classes, lighting=lightings)
-        seconds = time.perf_counter() - start
-        files = sorted((out / "clips").glob("*.h5"))
-        events = {"hd": 0, "lr": 0}
-        size = 0
-        for path in files:
-            counts = event_counts(path)
-            for sensor in events:
-                events[sensor] += counts[sensor]
-            size += path.stat().st_size
-    n = len(files)
+        synthesize(root / "warm", preset="tiny", seed=1, subjects=1, classes=[next(iter(default_classes()))],
+                   lighting=["dim"])
+        presets = {name: measure_preset(name, root) for name in names}
+    first = presets[names[0]]
     return {
-        "preset": get_preset(preset).name,
-        "clips": n,
-        "seconds": round(seconds, 3),
-        "clips_per_s": round(n / seconds, 4),
-        "seconds_per_clip": round(seconds / n, 3),
-        "events": events,
-        "events_per_s": {k: round(v / seconds, 1) for k, v in events.items()},
-        "bytes_per_clip": int(size / n),
+        "preset": names[0],
+        "clips": first["clips"],
+        "seconds": first["seconds"],
+        "clips_per_s": round(first["clips"] / first["seconds"], 4),
+        "seconds_per_clip": first["seconds_per_clip"],
+        "events": first["events_total"],
+        "events_per_s": {k: round(v / first["seconds"], 1) for k, v in first["events_total"].items()},
+        "bytes_per_clip": first["bytes_per_clip"],
+        "presets": presets,
     }

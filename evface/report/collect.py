@@ -156,6 +156,12 @@ def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
         "counts": counts,
         "event_table": event_table,
     }
+    metas = {row["clip_id"]: read_clip_meta(ds.clip_path(row)) for row in ds.rows}
+    summary["variation"] = variation_table(ds.rows, [metas[row["clip_id"]].extra for row in ds.rows])
+    identities = identity_samples(ds, metas)
+    if identities:
+        summary["identity_grid"] = figures.identity_grid(identities)
+        summary["n_identities"] = len(identities)
     samples = {}
     for key, row in first.items():
         clip = read_clip(ds.clip_path(row), sensors=[], truth=False)
@@ -176,3 +182,62 @@ def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
             summary["animation_caption"] = (f"{clip.clip_id} ({clip.label}, {clip.lighting}): RGB frames (left) and the "
                                             f"{sensor} events of the same 33 ms (right; blue ON, red OFF), played 3x slower.")
     return summary
+
+
+def _spread(name: str, unit: str, values: list[float], digits: int = 1) -> list[str]:
+    """One row of :func:`variation_table`: name, unit, clips, min, median, max."""
+    v = np.asarray(values, float)
+    return [name, unit, str(v.size), *(f"{x:.{digits}f}" for x in (v.min(), np.median(v), v.max()))]
+
+
+def variation_table(rows: list[dict[str, Any]], extras: list[dict[str, Any]]) -> list[list[str]]:
+    """What varies from clip to clip: timing, intensity, AU asynchrony, head pose, gaze, blinks, light.
+
+    One row per quantity, ``[name, unit, clips, min, median, max]``; quantities that no clip records
+    (imported recordings carry only the annotation's timing) are left out.
+
+    >>> rows = [{"onset_us": 0, "apex_us": 120_000, "offset_us": 300_000}] * 2
+    >>> extras = [{"intensity": 0.4, "head_motion": {"yaw_deg": -1.0}}, {"intensity": 0.6, "head_motion": {"yaw_deg": 2.0}}]
+    >>> [r[0] for r in variation_table(rows, extras)]
+    ['onset to apex', 'onset to offset', 'expression intensity', 'head yaw']
+    >>> variation_table(rows, extras)[3]
+    ['head yaw', 'deg', '2', '-1.0', '0.5', '2.0']
+    """
+    table = [_spread("onset to apex", "ms", [(r["apex_us"] - r["onset_us"]) / 1e3 for r in rows], 0),
+             _spread("onset to offset", "ms", [(r["offset_us"] - r["onset_us"]) / 1e3 for r in rows], 0)]
+    head = [e.get("head_motion", {}) for e in extras]
+    gaze = [e["gaze"] for e in extras if "gaze" in e]
+    curves = [e["au_curves"] for e in extras if len(e.get("au_curves", [])) > 1]
+    candidates = [
+        ("expression intensity", "0-1", [e["intensity"] for e in extras if "intensity" in e], 2),
+        ("AU onset spread within a clip", "ms", [(max(c["onset_us"] for c in cs) - min(c["onset_us"] for c in cs)) / 1e3
+                                                 for cs in curves], 0),
+        ("one-sided AUs per clip", "count", [sum(c.get("side", "") != "" for c in e["au_curves"])
+                                             for e in extras if "au_curves" in e], 0),
+        ("head yaw", "deg", [h["yaw_deg"] for h in head if "yaw_deg" in h], 1),
+        ("head pitch", "deg", [h["pitch_deg"] for h in head if "pitch_deg" in h], 1),
+        ("head roll amplitude", "deg", [h["roll_amp_deg"] for h in head if "roll_amp_deg" in h], 2),
+        ("gaze at start, horizontal", "deg", [g["start_deg"][0] for g in gaze], 1),
+        ("gaze at start, vertical", "deg", [g["start_deg"][1] for g in gaze], 1),
+        ("saccades per clip", "count", [len(g["saccades"]) for g in gaze], 0),
+        ("blinks per clip", "count", [len(e["blinks_us"]) for e in extras if "blinks_us" in e], 0),
+        ("scene illuminance", "lux", [e["lux"] for e in extras if "lux" in e], 0),
+    ]
+    table += [_spread(name, unit, values, digits) for name, unit, values, digits in candidates if values]
+    return table
+
+
+def identity_samples(ds: DatasetFolder, metas: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+    """Each subject's face in the first RGB frame of its first clip, captioned with its head pose."""
+    out = []
+    for subject in ds.subjects:
+        row = next(r for r in ds.rows if r["subject"] == subject)
+        clip = read_clip(ds.clip_path(row), sensors=[], truth=False)
+        if "rgb" not in clip.frames or not len(clip.frames["rgb"].data):
+            continue
+        head = metas[row["clip_id"]].extra.get("head_motion", {})
+        caption = subject
+        if "yaw_deg" in head:
+            caption += f'\nyaw {head["yaw_deg"]:+.1f}° pitch {head.get("pitch_deg", 0.0):+.1f}°'
+        out.append((caption, figures.crop_box(clip.frames["rgb"].data[0], clip.calibration.get("face_box", {}).get("rgb"))))
+    return out

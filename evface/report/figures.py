@@ -140,3 +140,16 @@ def face_grid(samples: dict[tuple[str, str], np.ndarray], labels: list[str], lig
         axes[r][0].text(-0.08, 0.5, lighting, transform=axes[r][0].transAxes, rotation=90, va="center", ha="right", fontsize=7)
     fig.subplots_adjust(wspace=0.04, hspace=0.08)
     return png_bytes(fig)
+
+
+def identity_grid(faces: list[tuple[str, np.ndarray]], columns: int = 8) -> bytes:
+    """Face crops in rows of ``columns``, each over its caption (subject, head pose)."""
+    rows = -(-len(faces) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.7 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (caption, image) in zip(axes.flat, faces):
+        ax.imshow(image, interpolation="lanczos")
+        ax.set_title(caption, fontsize=6)
+    fig.subplots_adjust(wspace=0.04, hspace=0.3)
+    return png_bytes(fig)

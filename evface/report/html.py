@@ -105,7 +105,14 @@ def _dataset_section(data: ReportData) -> str:
         head2 = ["class"] + columns
         rows2 = [[html.escape(label)] + [f'{ds["event_table"][label].get(c, 0):,.0f}' for c in columns] for label in sorted(ds["event_table"])]
         parts.append(_table(head2, rows2))
+    if ds.get("variation"):
+        parts.append("<h3>What varies from clip to clip</h3>")
+        parts.append(_table(["quantity", "unit", "clips", "min", "median", "max"],
+                            [[html.escape(c) for c in row] for row in ds["variation"]]))
     figs = []
+    if ds.get("identity_grid"):
+        figs.append(f'<figure class="wide">{_img(ds["identity_grid"], "identities")}<figcaption>{ds["n_identities"]} identities: '
+                    "each subject's first RGB frame, with its head yaw and pitch.</figcaption></figure>")
     if ds.get("face_grid"):
         figs.append(f'<figure class="wide">{_img(ds["face_grid"], "sample faces")}<figcaption>RGB frames at the apex, one per class (columns) and lighting (rows).</figcaption></figure>')
     if ds.get("animation"):
