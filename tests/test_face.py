@@ -400,6 +400,17 @@ def test_gaze_moves_the_iris_inside_the_eye():
     assert np.abs(far[int(brow[1]) - 5 : int(brow[1]) + 5]).max() == 0  # the lids and brows stay
 
 
+def test_upper_lid_follows_vertical_gaze_but_not_horizontal():
+    r = FaceRenderer(procedural_identity(1), (320, 320))
+    lid = {name: r.landmarks(aus)["eye_l"][1] for name, aus in
+           (("neutral", {}), ("down", {64: 0.5}), ("up", {63: 0.5}), ("left", {61: 0.5}))}
+    iris_drop = r.landmarks({64: 0.5})["iris_l"][0][1] - r.landmarks({})["iris_l"][0][1]
+    lid_drop = lid["down"][1] - lid["neutral"][1]
+    assert 0.5 * iris_drop < lid_drop < 1.5 * iris_drop  # the lid moves about as far as the iris
+    assert lid["up"][1] < lid["neutral"][1]
+    assert np.allclose(lid["left"], lid["neutral"])
+
+
 def test_yaw_moves_the_nose_more_than_the_face_outline_and_not_the_far_backdrop():
     r = FaceRenderer(procedural_identity(2), (320, 320))
     pose = FacePose(yaw_deg=3.0)

@@ -180,12 +180,18 @@ AU_KERNELS: dict[int, tuple[Kernel, ...]] = {
 }
 
 # Lid model: (upper-lid closure, lower-lid rise) per unit intensity, in fractions of the aperture.
+# The upper lid follows vertical gaze (AU63 up, AU64 down) by as much as the iris moves (lid-eye
+# coordination, Becker & Fuchs 1988): 20 degrees move the iris GAZE_FW = 0.029 face widths, 0.45 of
+# a typical aperture of 0.065 face widths.
+_LID_PER_GAZE = round(GAZE_FW / 0.065, 2)
 LID_WEIGHTS: dict[int, tuple[float, float]] = {
     5: (-0.25, 0.0),
     6: (0.08, 0.12),
     7: (0.10, 0.25),
     43: (1.0, 0.0),
     45: (1.0, 0.0),
+    63: (-_LID_PER_GAZE, 0.0),
+    64: (_LID_PER_GAZE, 0.0),
 }
 UPPER_LID_ZONE_FW = 0.045  # skin between the lash line and the lid crease, at the eye centre
 LOWER_LID_ZONE_FW = 0.03
@@ -390,7 +396,13 @@ def displacement(aus: Mapping[int, float], points: np.ndarray, landmarks: Landma
 def lid_state(aus: Mapping[int, float]) -> tuple[float, float]:
     """(upper-lid closure, lower-lid rise) as fractions of the eye aperture.
 
-    Closure 1 brings the upper lid down to the lower lid; negative closure raises it (AU5).
+    Closure 1 brings the upper lid down to the lower lid; negative closure raises it (AU5); the
+    upper lid follows vertical gaze (AU63, AU64).
+
+    Examples
+    --------
+    >>> lid_state({45: 1.0}), lid_state({64: 0.5}), lid_state({63: 0.5})
+    ((1.0, 0.0), (0.225, 0.0), (-0.225, 0.0))
     """
     up = lo = 0.0
     for key, w in check_aus(aus).items():
