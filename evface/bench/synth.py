@@ -1,11 +1,13 @@
 """``evface bench synth``: speed and size of synthetic dataset generation, per preset.
 
 For each preset (``tiny`` with ``--quick``; else ``quick``, ``full`` and ``paper``) builds the clips
-of one subject and one class under every lighting and repetition of the preset, in a temporary
+of one subject (``paper``: and its built-in photo subject) and one class under every lighting and
+repetition of the preset, in a temporary
 folder, in this process (one thread), after one warm-up clip (numba compilation, renderer set-up)
 that is not timed. Per preset: ``clips``, ``seconds``, ``seconds_per_clip``, ``cpu_seconds_per_clip``
 (process CPU time), ``bytes_per_clip``, ``events`` (``{"hd": .., "lr": ..}`` per clip) and the whole
-preset extrapolated from them: ``preset_clips``, ``preset_hours_one_process`` and ``preset_gb``.
+preset extrapolated from them: ``preset_clips``, ``preset_hours_one_process`` (wall time),
+``preset_cpu_hours`` (steadier on a shared machine) and ``preset_gb``.
 Keys (stable): ``presets`` (the entries above by name) and, for the first preset, the older flat keys
 ``preset``, ``clips``, ``seconds``, ``clips_per_s``, ``seconds_per_clip``, ``events`` and
 ``events_per_s`` (totals), ``bytes_per_clip``.
@@ -38,7 +40,8 @@ def preset_clip_count(name: str) -> int:
 
 
 def measure_preset(name: str, root: Path) -> dict[str, Any]:
-    """Build one subject's clips of one class under every lighting of preset ``name`` and time them."""
+    """Build one subject's clips of one class under every lighting and repetition of preset ``name``
+    (and those of its built-in photo subject) and time them."""
     label = next(iter(default_classes()))
     start, cpu_start = time.perf_counter(), time.process_time()
     out = synthesize(root / name, preset=name, seed=0, subjects=1, classes=[label])
@@ -62,6 +65,7 @@ def measure_preset(name: str, root: Path) -> dict[str, Any]:
         "events_total": events,
         "preset_clips": total,
         "preset_hours_one_process": round(total * seconds / n / 3600, 2),
+        "preset_cpu_hours": round(total * cpu / n / 3600, 2),
         "preset_gb": round(total * size / n / 1e9, 2),
     }
 
