@@ -130,17 +130,6 @@ def test_killed_run_resumes_without_redoing_stages(tmp_path):
     assert calls == []
 
 
-def test_training_stages_run_side_by_side_in_worker_processes(tmp_path):
-    fake = make_fake_run(tmp_path / "fake")
-    out = tmp_path / "out"
-    report = pipeline.run_pipeline(out, data_dir=fake / "data", jobs=2, runner=functools.partial(copy_fake_results, fake))
-    _, stages = pipeline.plan("quick", fake / "data", out)
-    pids = {(out / s.dirname / "ran-in-pid").read_text() for s in stages}
-    assert str(os.getpid()) not in pids and 1 <= len(pids) <= 2
-    assert all((out / s.dirname / pipeline.STAGE_DONE).exists() for s in stages)
-    assert "recon-extrapolation-lr" in report.read_text()
-
-
 def split_runner(fake: Path, broken: str, stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:
     """A fake classification stage of two models and a pooling step, each leaving a file (its
     process id); the other stages in one step. The step named ``broken`` (``stage: step``) raises."""
@@ -155,7 +144,7 @@ def split_runner(fake: Path, broken: str, stage: pipeline.Stage, run_dir: Path, 
     return []
 
 
-def test_the_models_of_a_classification_stage_are_jobs_and_a_failed_one_is_not_dropped(tmp_path):
+def test_stages_and_their_models_run_side_by_side_in_worker_processes_and_a_failed_one_is_not_dropped(tmp_path):
     fake = make_fake_run(tmp_path / "fake")
     out = tmp_path / "out"
     lines: list[str] = []
@@ -166,13 +155,13 @@ def test_the_models_of_a_classification_stage_are_jobs_and_a_failed_one_is_not_d
     assert not (out / stages["rgb"].dirname / pipeline.STAGE_DONE).exists()
     assert not (out / stages["rgb"].dirname / "pool.pid").exists()
     lines.clear()
+    for left in out.rglob("*.pid"):
+        left.unlink()
     report = pipeline.run_pipeline(out, data_dir=fake / "data", jobs=2, log=lines.append,
                                    runner=functools.partial(split_runner, fake, ""))
     assert "rgb" in report.read_text()
-    for stage in stages.values():
-        folder = out / stage.dirname
-        assert (folder / pipeline.STAGE_DONE).exists()
-        if stage.task == "classify":
-            pids = {(folder / f"{step}.pid").read_text() for step in ("start", "models-a", "models-b", "pool")}
-            assert str(os.getpid()) not in pids  # every step in a worker process
+    assert all((out / stage.dirname / pipeline.STAGE_DONE).exists() for stage in stages.values())
+    assert {p.name for p in (out / stages["rgb"].dirname).glob("*.pid")} == {"start.pid", "models-a.pid", "models-b.pid", "pool.pid"}
+    pids = {p.read_text() for p in out.rglob("*.pid")}
+    assert str(os.getpid()) not in pids and 1 <= len(pids) <= 2  # every step in one of the 2 worker processes
     assert any(line.startswith("rgb: models/b: trained in") for line in lines)

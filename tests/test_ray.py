@@ -199,3 +199,19 @@ def test_a_failing_job_is_retried_then_reported(cluster, tmp_path):
     with pytest.raises(JobFailedError, match="stage-x failed 3 time.*broken on purpose"):
         RayCluster(cluster["address"], retries=2).run([Job("stage-x", _fail, (str(attempts),))], lambda job, r: None)
     assert attempts.read_text() == "xxx"
+
+
+def _times(a: int, b: int) -> int:
+    return a * b
+
+
+def test_a_result_releases_more_tasks(cluster):
+    seen = []
+
+    def times_ten(job, result):
+        seen.append((job.name, result))
+        return [Job("b", _times, (result, 10))] if job.name == "a" else None
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this test module
+    RayCluster(cluster["address"]).run([Job("a", _times, (2, 3))], times_ten)
+    assert seen == [("a", 6), ("b", 60)]
