@@ -3,7 +3,8 @@
 A :class:`Job` is one call of a module-level function (so that it can be pickled) with the CPUs
 and GPUs it needs. An executor runs a list of jobs and hands each result to ``on_done`` in this
 process as soon as it arrives, so the caller reports progress and records what is finished;
-every executor has the one method ``run(jobs, on_done)``:
+``on_done`` may return more jobs (the ones that needed this result), which the executor runs too.
+Every executor has the one method ``run(jobs, on_done)``:
 
 - :class:`InProcess` (one job after the other, here),
 - :class:`ProcessPool` (``workers`` spawned processes on this machine; the default for
@@ -21,14 +22,22 @@ Examples
 >>> InProcess().run([Job("one", add, (1, 2)), Job("two", add, (3, 4))], lambda job, result: seen.append((job.name, result)))
 >>> seen
 [('one', 3), ('two', 7)]
+>>> def then_double(job, result):
+...     seen.append((job.name, result))
+...     return [Job("double", add, (result, result))] if job.name == "one" else None
+>>> seen.clear()
+>>> InProcess().run([Job("one", add, (1, 2)), Job("two", add, (3, 4))], then_double)
+>>> seen
+[('one', 3), ('two', 7), ('double', 6)]
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import socket
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -50,8 +59,9 @@ class Job:
     gpus: float = 0.0
 
 
-OnDone = Callable[[Job, Any], None]
-"""``on_done(job, result)``: called in the calling process after each job, in finishing order."""
+OnDone = Callable[[Job, Any], Iterable[Job] | None]
+"""``on_done(job, result)``: called in the calling process after each job, in finishing order;
+it may return further jobs to run (those that depend on ``job``)."""
 
 
 class Executor(Protocol):
@@ -69,8 +79,10 @@ class InProcess:
     """Run the jobs one after the other in this process."""
 
     def run(self, jobs: Sequence[Job], on_done: OnDone) -> None:
-        for job in jobs:
-            on_done(job, job.fn(*job.args))
+        queue = deque(jobs)
+        while queue:
+            job = queue.popleft()
+            queue.extend(on_done(job, job.fn(*job.args)) or ())
 
 
 @dataclass(frozen=True)
@@ -91,8 +103,11 @@ class ProcessPool:
                                  initializer=self.initializer, initargs=self.initargs) as pool:
             futures = {pool.submit(job.fn, *job.args): job for job in jobs}
             try:
-                for future in as_completed(futures):
-                    on_done(futures[future], future.result())
+                while futures:
+                    for future in wait(futures, return_when=FIRST_COMPLETED).done:
+                        job = futures.pop(future)
+                        for then in on_done(job, future.result()) or ():
+                            futures[pool.submit(then.fn, *then.args)] = then
             except BaseException:  # interrupted or failed: do not start the jobs still queued
                 for future in futures:
                     future.cancel()
@@ -119,11 +134,15 @@ class RayCluster:
             has_gpus = ray.cluster_resources().get("GPU", 0) > 0
             remote: dict[Callable[..., Any], Any] = {}
             pending = {}
-            for job in jobs:
+
+            def submit(job: Job) -> None:
                 task = remote.setdefault(job.fn, ray.remote(job.fn))
                 options = dict(num_cpus=job.cpus, num_gpus=job.gpus if has_gpus else 0, max_retries=self.retries,
                                retry_exceptions=True, name=job.name)
                 pending[task.options(**options).remote(*job.args)] = job
+
+            for job in jobs:
+                submit(job)
             try:
                 while pending:
                     ready, _ = ray.wait(list(pending), num_returns=1)
@@ -134,7 +153,8 @@ class RayCluster:
                         cause = str(getattr(exc, "cause", None) or exc).strip().splitlines()
                         raise JobFailedError(f"{job.name} failed {1 + self.retries} time(s) on the Ray cluster at "
                                              f"{self.address}: {cause[-1] if cause else type(exc).__name__}") from None
-                    on_done(job, result)
+                    for then in on_done(job, result) or ():
+                        submit(then)
             except BaseException:
                 for ref in pending:
                     ray.cancel(ref, force=True)

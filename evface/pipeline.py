@@ -11,9 +11,12 @@ leaves ``stage.json`` there when it has finished; a second run skips every stage
 from its last checkpoint). ``OUT/pipeline.json`` lists the stages for the report.
 
 The dataset is built first (with one worker process per job); the training stages, which do not
-depend on each other, then run ``jobs`` at a time in separate processes with one torch thread
-each: on a small CPU two single-threaded trainings finish sooner than two two-threaded ones in
-turn. With ``ray`` the clips and the stages are tasks on a Ray cluster instead
+depend on each other, then run as jobs (:func:`run_step`), ``jobs`` at a time in separate
+processes with one torch thread each: on a small CPU two single-threaded trainings finish sooner
+than two two-threaded ones in turn. A reconstruction stage is one job; a classification stage is
+one job that prepares it, one job per model of its protocol (a fold and seed) and one that pools
+their held-out predictions into its metrics (:mod:`evface.tasks.classify`), so its folds train
+side by side. With ``ray`` the clips and these jobs are tasks on a Ray cluster instead
 (:class:`evface.executor.RayCluster`; docs/scale-out.md); the run folder and report are the same.
 """
 
@@ -36,7 +39,7 @@ from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster
 from evface.io.dataset import atomic_write_text
 from evface.report.html import build_report
 from evface.sim.dvs_noise import NOISE_LEVELS
-from evface.tasks import registry
+from evface.tasks import classify, registry
 
 STAGE_DONE = "stage.json"
 
@@ -125,29 +128,48 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
     return data_dir, stages
 
 
-def run_stage(stage: Stage, run_dir: Path, jobs: int = 1) -> None:
-    """Run one stage into ``run_dir`` (the dataset stage uses ``jobs`` worker processes).
+START, POOL = "start", "pool"
+"""The first step of a training stage and a classification stage's last; its other steps are its models."""
 
-    A training stage's configuration is its dataset folder (``data``) and the fields of its task's
-    config that it sets (:data:`PRESETS`, the variants); the other fields keep their defaults.
+
+def run_step(stage: Stage, run_dir: Path, step: str = START) -> list[str]:
+    """Run one step of a training stage in ``run_dir``; return the steps it leaves to run.
+
+    :data:`START` runs a reconstruction stage in full (nothing left); it prepares a classification
+    stage (its protocol and preprocessed inputs, :func:`classify.prepare`) and leaves one step per
+    model still to train, named by its folder (:func:`classify.fit_part`), after which
+    :data:`POOL` pools their predictions into the stage's metrics (:func:`classify.pool_parts`;
+    run by ``START`` itself when every model was trained before). A training stage's configuration
+    is its dataset folder (``data``) and the fields of its task's config that it sets
+    (:data:`PRESETS`, the variants); the other fields keep their defaults.
     """
     options = dict(stage.config)
-    if stage.task == "synth":
-        synthesize(Path(options["out"]), preset=options["preset"], seed=options["seed"], workers=jobs,
-                   noise=options.get("noise"))
-        return
-    task = registry.get(stage.task)
     data = options.pop("data")
-    task.train_and_evaluate(data, run_dir, task.config(**options))
+    task = registry.get(stage.task)
+    config = task.config(**options)
+    if stage.task != classify.TASK:
+        task.train_and_evaluate(data, run_dir, config)
+        return []
+    if step == START:
+        models = classify.prepare(data, run_dir, config)
+        if not models:
+            classify.pool_parts(data, run_dir, config)
+        return models
+    if step == POOL:
+        classify.pool_parts(data, run_dir, config)
+    else:
+        classify.fit_part(data, run_dir, config, step)
+    return []
 
 
-def _timed(runner: Callable[..., None], stage: Stage, run_dir: Path, jobs: int, threads: int | None) -> float:
-    """Run a stage and return its wall time (in a worker process: with ``threads`` torch threads)."""
+def _timed(runner: Callable[..., list[str]], stage: Stage, run_dir: Path, step: str,
+           threads: int | None) -> tuple[float, list[str]]:
+    """Run a step; return its wall time and the steps it leaves (in a worker process: with ``threads`` torch threads)."""
     if threads is not None:
         torch.set_num_threads(threads)
     start = time.perf_counter()
-    runner(stage, run_dir, jobs)
-    return time.perf_counter() - start
+    left = runner(stage, run_dir, step)
+    return time.perf_counter() - start, left
 
 
 def _anywhere(stage: Stage) -> Stage:
@@ -177,18 +199,21 @@ def run_pipeline(
     seed: int = 0,
     jobs: int | None = None,
     log: Callable[[str], None] = lambda message: None,
-    runner: Callable[[Stage, Path, int], None] = run_stage,
+    runner: Callable[[Stage, Path, str], list[str]] = run_step,
     ray: str | None = None,
     noise: str | None = None,
 ) -> Path:
     """Run every stage not yet done, write ``OUT/report.html`` and return its path.
 
-    ``jobs`` (default: the number of cores) training stages run side by side; ``jobs=1`` runs
-    everything in this process, one stage after the other. With ``ray`` (``"auto"`` or a head
-    node's ``HOST:PORT``) the clips and then the training stages are tasks on that Ray cluster
-    (one CPU each, one GPU each where the cluster has GPUs; ``jobs`` is unused), retried when
-    they fail; ``OUT`` must be on storage every node sees. ``noise`` sets the event cameras' noise
-    level of the dataset built (``clean``, ``typical`` or ``noisy``). ``runner`` is for tests.
+    ``jobs`` (default: the number of cores) training jobs (:func:`run_step`: a reconstruction
+    stage, or a classification stage's preparation, each of its models, its pooling) run side by
+    side; ``jobs=1`` runs everything in this process, one job after the other. With ``ray``
+    (``"auto"`` or a head node's ``HOST:PORT``) the clips and then the training jobs are tasks on
+    that Ray cluster (one CPU each, and one GPU for each training where the cluster has GPUs;
+    ``jobs`` is unused), retried when they fail; ``OUT`` must be on storage every node sees.
+    ``noise`` sets the event cameras' noise level of the dataset built (``clean``, ``typical`` or
+    ``noisy``). ``runner`` (:func:`run_step`'s signature) is for tests. A stage's ``seconds`` are
+    those of its jobs, summed.
     """
     out = Path(out)
     data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise)
@@ -217,25 +242,50 @@ def run_pipeline(
         synthesize(Path(stage.config["out"]), preset=stage.config["preset"], seed=stage.config["seed"],
                    noise=stage.config.get("noise"), executor=RayCluster(ray) if ray else local_executor(jobs), progress=_clip_progress(log, stage.name))
         finish(stage, time.perf_counter() - start)
-    # the reconstructions are the longest stages: started first, the job slots finish together
+    # the reconstructions are the longest jobs: started first, the job slots finish together
     training = sorted((s for s in todo if s.task != "synth"), key=lambda s: s.task != "reconstruct")
-    for stage in training:
-        (out / stage.dirname).mkdir(parents=True, exist_ok=True)
     if ray:
         executor: Executor = RayCluster(ray)
-        work = [Job(s.name, _timed, (runner, _anywhere(s), (out / s.dirname).absolute(), 1, 1), gpus=1) for s in training]
+        threads: int | None = 1
     elif jobs == 1:
-        executor = InProcess()
-        work = [Job(s.name, _timed, (runner, s, out / s.dirname, 1, None)) for s in training]
-    else:  # one torch thread per stage: two single-threaded trainings beat two two-threaded ones in turn
-        executor = ProcessPool(jobs)
-        threads = max(1, (os.cpu_count() or 1) // jobs)
-        work = [Job(s.name, _timed, (runner, s, out / s.dirname, 1, threads)) for s in training]
-    by_name = {s.name: s for s in training}
-    for job in work:
-        log(f"{job.name}: queued")
-    if work:
-        executor.run(work, lambda job, wall_s: finish(by_name[job.name], wall_s))
+        executor, threads = InProcess(), None
+    else:  # one torch thread per job: two single-threaded trainings beat two two-threaded ones in turn
+        executor, threads = ProcessPool(jobs), max(1, (os.cpu_count() or 1) // jobs)
+
+    def step_job(stage: Stage, step: str) -> Job:
+        """The job of one step of ``stage``: its CPUs are its torch threads; a GPU where it trains
+        and its device is not ``cpu`` (used where the Ray cluster has GPUs)."""
+        name = stage.name if step == START else f"{stage.name}: {step}"
+        trains = step != POOL and not (step == START and stage.task == classify.TASK)
+        gpus = 1.0 if trains and stage.config.get("device") != "cpu" else 0.0
+        where = (_anywhere(stage), (out / stage.dirname).absolute()) if ray else (stage, out / stage.dirname)
+        steps[name] = stage, step
+        return Job(name, _timed, (runner, *where, step, threads), cpus=threads or 1, gpus=gpus)
+
+    steps: dict[str, tuple[Stage, str]] = {}  # a job's name: its stage and step
+    spent = {stage.name: 0.0 for stage in training}  # the seconds of a stage's jobs, summed
+    left: dict[str, set[str]] = {}  # a classification stage's models still training
+
+    def done(job: Job, result: tuple[float, list[str]]) -> list[Job]:
+        stage, step = steps[job.name]
+        wall_s, more = result
+        spent[stage.name] += wall_s
+        if step == START and more:
+            log(f"{stage.name}: prepared in {wall_s:.0f} s, {len(more)} model(s) to train")
+            left[stage.name] = set(more)
+            return [step_job(stage, part) for part in more]
+        if step not in (START, POOL):
+            log(f"{job.name}: trained in {wall_s:.0f} s")
+            left[stage.name].discard(step)
+            return [] if left[stage.name] else [step_job(stage, POOL)]
+        finish(stage, spent[stage.name])
+        return []
+
+    for stage in training:
+        (out / stage.dirname).mkdir(parents=True, exist_ok=True)
+        log(f"{stage.name}: queued")
+    if training:
+        executor.run([step_job(stage, START) for stage in training], done)
     record = {"preset": preset, "data": str(data.resolve()), "config": {"preset": preset, "seed": seed, **PRESETS[preset]},
               "stages": [{"name": s.name, "task": s.task, "dir": s.dirname, "seconds": seconds[s.name]} for s in stages]}
     atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2, sort_keys=True))

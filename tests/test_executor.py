@@ -45,6 +45,17 @@ def test_process_pool_hands_back_results_as_they_finish_from_other_processes():
     assert os.getpid() not in {pid for _, pid in seen}
 
 
+def test_a_result_can_release_more_jobs():
+    def times_ten(job, result):  # each first job releases one that needs its result
+        seen.append((job.name, result))
+        return [Job(job.name + "x10", mul, (result, 10))] if len(job.name) == 1 else None
+
+    for executor in (InProcess(), ProcessPool(2)):
+        seen = []
+        executor.run([Job("a", mul, (1, 2)), Job("b", mul, (3, 4))], times_ten)
+        assert sorted(seen) == [("a", 2), ("ax10", 20), ("b", 12), ("bx10", 120)], executor
+
+
 def test_the_first_failure_is_raised_and_the_queued_jobs_do_not_start(tmp_path):
     jobs = [Job("bad", _fail_or_touch, (str(tmp_path / "bad"), True))]
     jobs += [Job(f"ok{i}", _fail_or_touch, (str(tmp_path / f"ok{i}"), False)) for i in range(6)]

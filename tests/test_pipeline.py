@@ -11,7 +11,7 @@ import pytest
 
 import evface.pipeline as pipeline
 from evface.errors import ParameterError
-from evface.tasks import registry
+from evface.tasks import classify, registry
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 
 from report_fixtures import copy_fake_results, make_fake_run
@@ -22,11 +22,12 @@ class Killed(Exception):
 
 
 def fake_runner(calls: list[str], fake: Path, kill_at: str | None = None):
-    def run(stage: pipeline.Stage, run_dir: Path, jobs: int) -> None:
+    def run(stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:
         calls.append(stage.name)
         if stage.name == kill_at:
             raise Killed(stage.name)
-        copy_fake_results(fake, stage, run_dir, jobs)
+        copy_fake_results(fake, stage, run_dir, step)
+        return []
 
     return run
 
@@ -74,25 +75,32 @@ def test_every_preset_has_its_dataset_and_cross_validates_its_arms(tmp_path):
     assert len(recon["full"]) == 2 * len(pipeline.RECONSTRUCT_PROTOCOLS)
 
 
-def test_training_stages_run_their_task_from_the_registry(tmp_path, monkeypatch):
+def test_training_steps_run_their_task(tmp_path, monkeypatch):
     calls = []
-    for name, config in (("classify", ClassifyConfig), ("reconstruct", ReconstructConfig)):
-        task = registry.Task(name, config, lambda *args, **kw: calls.append((args, kw)) or {}, lambda *a: {})
-        monkeypatch.setitem(registry.TASKS, name, task)
+    recon = registry.Task("reconstruct", ReconstructConfig, lambda *args: calls.append(("train", *args)) or {}, lambda *a: {})
+    monkeypatch.setitem(registry.TASKS, "reconstruct", recon)
+    models = ["models/fold0-s0", "models/fold1-s0"]
+    monkeypatch.setattr(classify, "prepare", lambda *args: calls.append(("prepare", *args)) or list(models))
+    monkeypatch.setattr(classify, "fit_part", lambda *args: calls.append(("fit", *args)) or 1.0)
+    monkeypatch.setattr(classify, "pool_parts", lambda *args: calls.append(("pool", *args)) or {})
     _, stages = pipeline.plan("quick", tmp_path / "data", tmp_path)
     by_name = {s.name: s for s in stages}
-    pipeline.run_stage(by_name["events-lr"], tmp_path / "a")
-    pipeline.run_stage(by_name["recon-extrapolation-hd"], tmp_path / "b")
+    a, b, data = tmp_path / "a", tmp_path / "b", str(tmp_path / "data")
+    assert pipeline.run_step(by_name["events-lr"], a) == models
+    assert pipeline.run_step(by_name["events-lr"], a, "models/fold1-s0") == []
+    assert pipeline.run_step(by_name["events-lr"], a, pipeline.POOL) == []
+    models.clear()  # every model trained before: the first step pools at once
+    assert pipeline.run_step(by_name["events-lr"], a) == []
+    assert pipeline.run_step(by_name["recon-extrapolation-hd"], b) == []
     budget = pipeline.PRESETS["quick"]
+    events = ClassifyConfig(input="events", sensor="lr", seed=0, folds=budget["classify_folds"],
+                            epochs=budget["classify_epochs"], patience=budget["classify_patience"])
     assert calls == [
-        ((str(tmp_path / "data"), tmp_path / "a", ClassifyConfig(input="events", sensor="lr", seed=0,
-                                                                  folds=budget["classify_folds"],
-                                                                  epochs=budget["classify_epochs"],
-                                                                  patience=budget["classify_patience"])), {}),
-        ((str(tmp_path / "data"), tmp_path / "b", ReconstructConfig(sensor="hd", protocol="extrapolation", seed=0,
-                                                                     step_us=budget["reconstruct_step_us"],
-                                                                     epochs=budget["reconstruct_epochs"],
-                                                                     patience=budget["reconstruct_patience"])), {}),
+        ("prepare", data, a, events), ("fit", data, a, events, "models/fold1-s0"), ("pool", data, a, events),
+        ("prepare", data, a, events), ("pool", data, a, events),
+        ("train", data, b, ReconstructConfig(sensor="hd", protocol="extrapolation", seed=0,
+                                             step_us=budget["reconstruct_step_us"], epochs=budget["reconstruct_epochs"],
+                                             patience=budget["reconstruct_patience"])),
     ]
 
 
@@ -122,12 +130,38 @@ def test_killed_run_resumes_without_redoing_stages(tmp_path):
     assert calls == []
 
 
-def test_training_stages_run_side_by_side_in_worker_processes(tmp_path):
+def split_runner(fake: Path, broken: str, stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:
+    """A fake classification stage of two models and a pooling step, each leaving a file (its
+    process id); the other stages in one step. The step named ``broken`` (``stage: step``) raises."""
+    if f"{stage.name}: {step}" == broken:
+        raise Killed(broken)
+    (run_dir / f"{step.replace('/', '-')}.pid").write_text(str(os.getpid()))
+    if stage.task == "classify" and step == pipeline.START:
+        return ["models/a", "models/b"]
+    if stage.task == "classify" and step == pipeline.POOL:
+        assert (run_dir / "models-a.pid").exists() and (run_dir / "models-b.pid").exists(), "pooled before its models"
+    copy_fake_results(fake, stage, run_dir, step)
+    return []
+
+
+def test_stages_and_their_models_run_side_by_side_in_worker_processes_and_a_failed_one_is_not_dropped(tmp_path):
     fake = make_fake_run(tmp_path / "fake")
     out = tmp_path / "out"
-    report = pipeline.run_pipeline(out, data_dir=fake / "data", jobs=2, runner=functools.partial(copy_fake_results, fake))
-    _, stages = pipeline.plan("quick", fake / "data", out)
-    pids = {(out / s.dirname / "ran-in-pid").read_text() for s in stages}
-    assert str(os.getpid()) not in pids and 1 <= len(pids) <= 2
-    assert all((out / s.dirname / pipeline.STAGE_DONE).exists() for s in stages)
-    assert "recon-extrapolation-lr" in report.read_text()
+    lines: list[str] = []
+    with pytest.raises(Killed, match="rgb: models/b"):
+        pipeline.run_pipeline(out, data_dir=fake / "data", jobs=2, log=lines.append,
+                              runner=functools.partial(split_runner, fake, "rgb: models/b"))
+    stages = {s.name: s for s in pipeline.plan("quick", fake / "data", out)[1]}
+    assert not (out / stages["rgb"].dirname / pipeline.STAGE_DONE).exists()
+    assert not (out / stages["rgb"].dirname / "pool.pid").exists()
+    lines.clear()
+    for left in out.rglob("*.pid"):
+        left.unlink()
+    report = pipeline.run_pipeline(out, data_dir=fake / "data", jobs=2, log=lines.append,
+                                   runner=functools.partial(split_runner, fake, ""))
+    assert "rgb" in report.read_text()
+    assert all((out / stage.dirname / pipeline.STAGE_DONE).exists() for stage in stages.values())
+    assert {p.name for p in (out / stages["rgb"].dirname).glob("*.pid")} == {"start.pid", "models-a.pid", "models-b.pid", "pool.pid"}
+    pids = {p.read_text() for p in out.rglob("*.pid")}
+    assert str(os.getpid()) not in pids and 1 <= len(pids) <= 2  # every step in one of the 2 worker processes
+    assert any(line.startswith("rgb: models/b: trained in") for line in lines)

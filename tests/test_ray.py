@@ -1,5 +1,6 @@
 """``--ray ADDRESS`` on a local Ray cluster (a head and one worker node on 127.0.0.1, one CPU each):
-the same dataset bytes and the same metrics as a local run, and a killed worker is retried."""
+the same dataset bytes and the same metrics as a local run (and, for a classification stage whose
+folds are tasks, as its folds trained one after the other), and a killed worker is retried."""
 
 from __future__ import annotations
 
@@ -122,13 +123,39 @@ def test_synth_on_ray_writes_the_local_bytes_and_survives_a_killed_worker(cluste
 
 
 @pytest.mark.slow
-def test_run_on_ray_gives_the_local_metrics(cluster, tmp_path):
+def test_run_on_ray_gives_the_local_and_sequential_metrics_and_survives_a_killed_fold(cluster, tmp_path, capsys):
+    import torch
+
+    from evface.pipeline import plan
+    from evface.tasks.classify import train_and_evaluate
+    from evface.tasks.configs import ClassifyConfig
+
     data = tmp_path / "data"
     assert main(["synth", str(data), "--preset", "tiny", "--lighting", "dim"]) == 0
-    jobs = str(os.cpu_count() or 1)  # one torch thread per stage, as on Ray
+    jobs = str(os.cpu_count() or 1)  # one torch thread per job, as on Ray
     assert main(["run", "--preset", "tiny", "--data", str(data), "--out", str(tmp_path / "local"), "--jobs", jobs]) == 0
-    assert main(["run", "--preset", "tiny", "--data", str(data), "--out", str(tmp_path / "ray"),
-                 "--ray", cluster["address"]]) == 0
+    capsys.readouterr()
+    killed: list[int] = []
+    finished = threading.Event()
+
+    def kill_one_fold_worker() -> None:  # SIGKILL the first worker seen training a model of a classification stage
+        while not killed and not finished.is_set():
+            for pid in _task_workers(cluster["started"], "events-lr: models/fold"):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                break
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_one_fold_worker)
+    killer.start()
+    try:
+        assert main(["run", "--preset", "tiny", "--data", str(data), "--out", str(tmp_path / "ray"),
+                     "--ray", cluster["address"]]) == 0
+    finally:
+        finished.set()
+        killer.join()
+    assert killed, "no Ray worker was seen training a fold"
+    assert "events-lr: models/fold2-s0: trained in" in capsys.readouterr().err  # each fold a task of its own
     local = json.loads((tmp_path / "local" / "pipeline.json").read_text())
     remote = json.loads((tmp_path / "ray" / "pipeline.json").read_text())
     assert [s["dir"] for s in remote["stages"]] == [s["dir"] for s in local["stages"]]
@@ -137,6 +164,18 @@ def test_run_on_ray_gives_the_local_metrics(cluster, tmp_path):
         b = json.loads((tmp_path / "ray" / stage["dir"] / "metrics.json").read_text())
         assert _numbers(a) == _numbers(b), stage["name"]
     assert (tmp_path / "ray" / "report.html").exists()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:  # the reference: each classification stage in this process, its folds one after the other
+        for stage in [s for s in plan("tiny", data, tmp_path / "seq")[1] if s.task == "classify"]:
+            options = {k: v for k, v in stage.config.items() if k != "data"}
+            train_and_evaluate(data, tmp_path / "seq" / stage.name, ClassifyConfig(**options))
+            alone = json.loads((tmp_path / "seq" / stage.name / "metrics.json").read_text())
+            pooled = json.loads((tmp_path / "ray" / stage.dirname / "metrics.json").read_text())
+            assert _numbers(alone) == _numbers(pooled), stage.name
+            assert not (tmp_path / "ray" / stage.dirname / "inputs.pt").exists()
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _numbers(value):
@@ -160,3 +199,19 @@ def test_a_failing_job_is_retried_then_reported(cluster, tmp_path):
     with pytest.raises(JobFailedError, match="stage-x failed 3 time.*broken on purpose"):
         RayCluster(cluster["address"], retries=2).run([Job("stage-x", _fail, (str(attempts),))], lambda job, r: None)
     assert attempts.read_text() == "xxx"
+
+
+def _times(a: int, b: int) -> int:
+    return a * b
+
+
+def test_a_result_releases_more_tasks(cluster):
+    seen = []
+
+    def times_ten(job, result):
+        seen.append((job.name, result))
+        return [Job("b", _times, (result, 10))] if job.name == "a" else None
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this test module
+    RayCluster(cluster["address"]).run([Job("a", _times, (2, 3))], times_ten)
+    assert seen == [("a", 6), ("b", 60)]

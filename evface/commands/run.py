@@ -20,11 +20,12 @@ def register(app: typer.Typer) -> None:
         data: Path = typer.Option(None, "--data", help="Use this dataset folder instead of building the synthetic one."),
         out: Path = typer.Option(Path("runs/quick"), "--out", help="Output folder; a second run skips finished stages."),
         seed: int = typer.Option(0, "--seed", help="Seed of the dataset and of every training run."),
-        jobs: int = typer.Option(None, "--jobs", help="Stages run side by side (default: one per core)."),
+        jobs: int = typer.Option(None, "--jobs", help="Training jobs (stages; a classification stage's folds) run side by side, "
+                                                   "each with cores/JOBS torch threads (default: one per core)."),
         noise: str = typer.Option(None, "--noise", help="Event-camera noise of the dataset built: clean, typical (the "
                                                         "preset's default) or noisy; docs/camera-models.md."),
         ray: str = typer.Option(None, "--ray", metavar="auto|ADDRESS",
-                                help="Run the clips and stages as tasks on a Ray cluster (auto: the one 'ray start' "
+                                help="Run the clips, stages and folds as tasks on a Ray cluster (auto: the one 'ray start' "
                                      "began here; or the head's HOST:PORT); OUT must be on storage every node sees."),
     ) -> None:
         """Build the dataset, train and evaluate every model, and write OUT/report.html."""

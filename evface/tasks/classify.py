@@ -8,7 +8,9 @@ subject split, subject-grouped K folds or leave-one-subject-out; ``seeds`` train
 train each model with class-balanced sampling and augmentation through
 :func:`evface.tasks.engine.fit` (early stopping on the validation UF1, checkpoints, resume, DDP
 under torchrun), pool the held-out predictions of every model (mean logits of a part's seeds)
-and write ``RUN/metrics.json`` and ``RUN/predictions.csv``.
+and write ``RUN/metrics.json`` and ``RUN/predictions.csv``. Those are three steps,
+:func:`prepare`, :func:`fit_part` (one model: one part and seed) and :func:`pool_parts`, so that
+``evface run`` can train the models of a run side by side (docs/scale-out.md).
 
 :func:`evaluate_run` is what ``evface eval`` runs for a classification run: it evaluates a
 trained run on any dataset folder. On the run's own dataset each clip is scored by the models
@@ -59,6 +61,10 @@ RESUMABLE_CHANGES = ("device", "epochs", "patience")
 SPLIT = "one subject split"
 PREDICTIONS = "predictions.csv"
 PREDICTION_COLUMNS = ("clip_id", "subject", "lighting", "label", "prediction")
+INPUTS = "inputs.pt"
+"""Every clip's preprocessed inputs while a run trains (removed once its predictions are pooled)."""
+HELD_OUT = "held_out.pt"
+"""One model's predictions on its test subjects, in its folder: what :func:`pool_parts` pools."""
 
 
 def input_spec(cfg: ClassifyConfig) -> InputSpec:
@@ -279,70 +285,136 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ClassifyCo
                        log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Train a classifier on dataset folder ``data`` into ``run_dir`` and evaluate it on held-out subjects.
 
-    Works unchanged under ``torchrun`` (one process per rank; rank 0 writes files and calls
-    ``log``). An existing ``run_dir`` resumes when it was trained with the same settings.
-    Returns the metrics written to ``RUN/metrics.json``.
+    :func:`prepare`, then :func:`fit_part` for each model still to train, then :func:`pool_parts`
+    (``evface run`` runs the same three steps, each model as a job of its own). Works unchanged
+    under ``torchrun`` (one process per rank; rank 0 writes files and calls ``log``). An existing
+    ``run_dir`` resumes when it was trained with the same settings. Returns the metrics written
+    to ``RUN/metrics.json``.
     """
-    input_spec(config)  # validates input kind and window
-    if config.model not in ("snn", "ann"):
-        raise ParameterError(f"model must be 'snn' or 'ann', not {config.model!r}")
-    if config.loss not in ("tet", "mean"):
-        raise ParameterError(f"loss must be 'tet' or 'mean', not {config.loss!r}")
-    net_config(config, 2)  # validates the network settings
     dist = engine.init_distributed(config.device)
     try:
-        return _train(config, Path(data).resolve(), Path(run_dir), dist, log)
+        for model_dir in prepare(data, run_dir, config, dist, log):
+            fit_part(data, run_dir, config, model_dir, dist, log)
+        return pool_parts(data, run_dir, config, dist, log)
     finally:
         engine.teardown_distributed(dist)
 
 
-def _train(cfg: ClassifyConfig, data: Path, run_dir: Path, dist: engine.DistInfo,
-           log: Callable[[str], None] | None) -> dict[str, Any]:
-    say = log if (log is not None and dist.is_main) else (lambda _m: None)
+def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = ClassifyConfig(),
+            dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None) -> list[str]:
+    """Lay out the protocol of a run and preprocess its inputs; return the models still to train.
+
+    Writes ``RUN/config.json`` (an existing one must hold the same settings: the run resumes)
+    and, unless every model is trained, the inputs of every clip preprocessed once, ``RUN/inputs.pt``,
+    which :func:`fit_part` reads and :func:`pool_parts` removes. Returns the folders of the models
+    (one per part of the protocol and seed: config.json's ``models``) that have no held-out
+    predictions yet, in protocol order.
+    """
+    input_spec(cfg)  # validates input kind and window
+    if cfg.model not in ("snn", "ann"):
+        raise ParameterError(f"model must be 'snn' or 'ann', not {cfg.model!r}")
+    if cfg.loss not in ("tet", "mean"):
+        raise ParameterError(f"loss must be 'tet' or 'mean', not {cfg.loss!r}")
+    net_config(cfg, 2)  # validates the network settings
+    dist = dist if dist is not None else _one_process(cfg)
+    data, run_dir = Path(data).resolve(), Path(run_dir)
     ds = DatasetFolder.open(data)
     rows = list(ds.rows)
     labels = ds.labels
     if len(labels) < 2:
         raise DatasetError(where(ds.root, f"classification needs at least 2 classes, found {labels}"))
-    y = _targets(rows, labels, ds.root)
+    _targets(rows, labels, ds.root)
     spec = input_spec(cfg)
-    start = time.perf_counter()
-    x = load_inputs([ds.clip_path(r) for r in rows], spec)
-    prep_s = time.perf_counter() - start
-    say(f"preprocessed {len(rows)} clips ({spec.kind}{'/' + spec.sensor if spec.kind == 'events' else ''}) in {prep_s:.1f} s")
-    net = net_config(cfg, len(labels))
-    light = np.array([r["lighting"] for r in rows])
-    config: dict[str, Any] = {"task": TASK, "data": str(data), **cfg.to_dict(), "labels": labels, "net": net.to_dict(),
-                              "spec": spec.to_dict()}
-    protocol, parts = protocol_parts(cfg, rows)
-    seeds = list(range(cfg.seed, cfg.seed + cfg.seeds))
-    single = len(parts) == 1 and len(seeds) == 1
-    models = [{"dir": "." if single else f"models/{part['name']}-s{s}", "seed": s,
-               "test": _subjects(part["test"]), "val": _subjects(part["val"])} for part in parts for s in seeds]
-    config.update(protocol=protocol, models=models)
+    protocol, models = _models(cfg, rows)
+    config: dict[str, Any] = {"task": TASK, "data": str(data), **cfg.to_dict(), "labels": labels,
+                              "net": net_config(cfg, len(labels)).to_dict(), "spec": spec.to_dict(),
+                              "protocol": protocol, "models": [entry for entry, _ in models]}
     engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES)
+    todo = [entry["dir"] for entry, _ in models if not _fitted(run_dir / entry["dir"], cfg)]
     if dist.is_main:
         engine.save_config(run_dir, config)
-    t_train = time.perf_counter()
+        if todo and not (run_dir / INPUTS).exists():
+            start = time.perf_counter()
+            x = load_inputs([ds.clip_path(r) for r in rows], spec)
+            seconds = time.perf_counter() - start
+            engine.save_checkpoint(run_dir / INPUTS, {"x": torch.from_numpy(x), "seconds": seconds})
+            _say(log, dist)(f"preprocessed {len(rows)} clips ({spec.kind}"
+                            f"{'/' + spec.sensor if spec.kind == 'events' else ''}) in {seconds:.1f} s")
+    engine.barrier(dist)
+    return todo
+
+
+def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_dir: str,
+             dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None) -> float:
+    """Train one model of the protocol (one part and seed: a folder :func:`prepare` listed) in
+    ``RUN/<model_dir>`` and save its predictions on its test subjects there (``held_out.pt``).
+
+    A model that has them (for these ``epochs`` and ``patience``) is not trained again. Returns
+    the seconds it took (0 for a model done before).
+    """
+    dist = dist if dist is not None else _one_process(cfg)
+    run_dir = Path(run_dir)
+    if _fitted(run_dir / model_dir, cfg):
+        return 0.0
+    start = time.perf_counter()
+    say = _say(log, dist)
+    ds = DatasetFolder.open(Path(data).resolve())
+    rows = list(ds.rows)
+    labels = ds.labels
+    y = _targets(rows, labels, ds.root)
+    parts = {entry["dir"]: (entry, part) for entry, part in _models(cfg, rows)[1]}
+    if model_dir not in parts:
+        raise ParameterError(f"{model_dir!r} is not a model of this protocol; its models: {sorted(parts)}")
+    entry, part = parts[model_dir]
+    inputs = engine.load_checkpoint(run_dir / INPUTS)
+    x = inputs["x"].numpy()
+    tr, va, te = (_split_indices(rows, part[k]) for k in ("train", "val", "test"))
+    say(f"{model_dir}: {len(tr)} train, {len(va)} validation, {len(te)} test clips")
+    model, result = _fit_one(replace(cfg, seed=entry["seed"]), run_dir / model_dir, x, y, tr, va, labels, dist, say)
+    out = predict(model, x[te], cfg.input, dist.device)
+    train_pred = predict(model, x[tr], cfg.input, dist.device)["logits"].argmax(1)
+    held_out = {"test": torch.from_numpy(te), **{k: torch.from_numpy(v) for k, v in out.items()},
+                "train_top1": float(cm.top1(cm.confusion_matrix(y[tr], train_pred, len(labels)))),
+                "best_epoch": int(result["best_epoch"]), "epochs_run": int(result["epochs_run"]),
+                "seconds": time.perf_counter() - start, "preprocess_seconds": inputs["seconds"],
+                "epochs": cfg.epochs, "patience": cfg.patience}
+    if dist.is_main:
+        engine.save_checkpoint(run_dir / model_dir / HELD_OUT, held_out)
+    engine.barrier(dist)
+    return held_out["seconds"]
+
+
+def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = ClassifyConfig(),
+               dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Pool the held-out predictions of every model of the run (a clip's logits: the mean over the
+    seeds of the models that tested it), write ``RUN/metrics.json`` and ``RUN/predictions.csv``,
+    remove ``RUN/inputs.pt``, and return the metrics. A model without its held-out predictions is a
+    :class:`FormatError` naming its file."""
+    dist = dist if dist is not None else _one_process(cfg)
+    data, run_dir = Path(data).resolve(), Path(run_dir)
+    say = _say(log, dist)
+    config = engine.load_config(run_dir)
+    ds = DatasetFolder.open(data)
+    rows = list(ds.rows)
+    labels = list(config["labels"])
+    y = _targets(rows, labels, ds.root)
+    spec = input_spec(cfg)
+    net = net_config(cfg, len(labels))
+    light = np.array([r["lighting"] for r in rows])
+    protocol, models = config["protocol"], config["models"]
+    seeds = list(range(cfg.seed, cfg.seed + cfg.seeds))
     logits = {s: np.zeros((len(rows), len(labels)), np.float32) for s in seeds}
     activity_sum: dict[str, np.ndarray] = {}
     n_models = np.zeros(len(rows), np.int64)
-    train_accs, best_epochs, epochs_run = [], [], []
-    for part, entry in zip([p for p in parts for _ in seeds], models):
-        tr, va, te = (_split_indices(rows, part[k]) for k in ("train", "val", "test"))
-        say(f"{entry['dir']}: {len(tr)} train, {len(va)} validation, {len(te)} test clips")
-        model, result = _fit_one(replace(cfg, seed=entry["seed"]), run_dir / entry["dir"], x, y, tr, va, labels, dist, say)
-        out = predict(model, x[te], cfg.input, dist.device)
-        logits[entry["seed"]][te] += out["logits"]
+    held_outs = [engine.load_checkpoint(run_dir / entry["dir"] / HELD_OUT) for entry in models]
+    for entry, held_out in zip(models, held_outs):
+        te = held_out["test"].numpy()
+        logits[entry["seed"]][te] += held_out["logits"].numpy()
         n_models[te] += 1
         for key in ("rate", "synops"):
-            if key in out:
-                activity_sum.setdefault(key, np.zeros((len(rows),) + out[key].shape[1:]))[te] += out[key]
-        train_pred = predict(model, x[tr], cfg.input, dist.device)["logits"].argmax(1)
-        train_accs.append(cm.top1(cm.confusion_matrix(y[tr], train_pred, len(labels))))
-        best_epochs.append(result["best_epoch"])
-        epochs_run.append(result["epochs_run"])
-    train_s = time.perf_counter() - t_train
+            if key in held_out:
+                activity_sum.setdefault(key, np.zeros((len(rows),) + tuple(held_out[key].shape[1:])))[te] += held_out[key].numpy()
+    train_s = sum(held_out["seconds"] for held_out in held_outs)
     tested = np.flatnonzero(n_models)
     mean_logits = sum(logits.values())[tested] / n_models[tested, None]
     pred = mean_logits.argmax(1)
@@ -353,13 +425,18 @@ def _train(cfg: ClassifyConfig, data: Path, run_dir: Path, dist: engine.DistInfo
     if len(seeds) > 1:
         per_seed = [cm.top1(cm.confusion_matrix(y[tested], logits[s][tested].argmax(1), len(labels))) for s in seeds]
         metrics["top1_per_seed"] = per_seed
-    metrics.update(protocol=protocol, folds=len(parts), seeds=seeds, evaluated_on=_evaluated_on(protocol, len(seeds)),
-                   train_top1=float(np.mean(train_accs)), best_epoch=best_epochs, epochs_run=epochs_run)
+    metrics.update(protocol=protocol, folds=len(models) // len(seeds), seeds=seeds,
+                   evaluated_on=_evaluated_on(protocol, len(seeds)),
+                   train_top1=float(np.mean([held_out["train_top1"] for held_out in held_outs])),
+                   best_epoch=[held_out["best_epoch"] for held_out in held_outs],
+                   epochs_run=[held_out["epochs_run"] for held_out in held_outs])
     metrics.update(per_sensor={spec.camera: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}},
-                   train_seconds=train_s, preprocess_seconds=prep_s, data=str(data), world_size=dist.world_size)
+                   train_seconds=train_s, preprocess_seconds=held_outs[0]["preprocess_seconds"], data=str(data),
+                   world_size=dist.world_size)
     if dist.is_main:
         write_predictions(run_dir, [rows[i] for i in tested], [labels[p] for p in pred])
         engine.write_metrics(run_dir, metrics)
+        (run_dir / INPUTS).unlink(missing_ok=True)
         ci = metrics["ci"]
         say(f"{metrics['evaluated_on']}: {metrics['n']} clips of {metrics['n_subjects']} subjects: "
             f"top-1 {metrics['top1']:.3f} [{ci['top1'][0]:.3f}, {ci['top1'][1]:.3f}]  "
@@ -368,6 +445,32 @@ def _train(cfg: ClassifyConfig, data: Path, run_dir: Path, dist: engine.DistInfo
             f"(train top-1 {metrics['train_top1']:.3f}, {train_s:.0f} s)")
     engine.barrier(dist)
     return metrics
+
+
+def _models(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[dict[str, Any], dict[str, Any]]]]:
+    """The protocol's name and its models, part by part and seed by seed: (the model's entry in
+    config.json's ``models``, the part of :func:`protocol_parts` it trains on)."""
+    protocol, parts = protocol_parts(cfg, rows)
+    single = len(parts) == 1 and cfg.seeds == 1
+    return protocol, [({"dir": "." if single else f"models/{part['name']}-s{s}", "seed": s,
+                        "test": _subjects(part["test"]), "val": _subjects(part["val"])}, part)
+                      for part in parts for s in range(cfg.seed, cfg.seed + cfg.seeds)]
+
+
+def _fitted(model_dir: Path, cfg: ClassifyConfig) -> bool:
+    """Whether the model in ``model_dir`` has its held-out predictions for ``cfg``'s epochs and patience."""
+    if not (model_dir / HELD_OUT).exists():
+        return False
+    held_out = engine.load_checkpoint(model_dir / HELD_OUT)
+    return (held_out["epochs"], held_out["patience"]) == (cfg.epochs, cfg.patience)
+
+
+def _one_process(cfg: ClassifyConfig) -> engine.DistInfo:
+    return engine.DistInfo(device=engine.select_device(cfg.device))
+
+
+def _say(log: Callable[[str], None] | None, dist: engine.DistInfo) -> Callable[[str], None]:
+    return log if (log is not None and dist.is_main) else (lambda _m: None)
 
 
 def _evaluated_on(protocol: str, n_seeds: int) -> str:
