@@ -237,6 +237,11 @@ def _reconstruct_section(data: ReportData) -> str:
                  "(brows, eyes, nose, mouth, chin) and inside each clip's <i>active</i> regions, where its own AUs "
                  "act. Intervals: 95 % subject-cluster bootstrap of the per-sample paired difference; bold when it "
                  "excludes 0.</p>")
+    tested = [f"{html.escape(r['name'])}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
+              f"{m.get('n_subjects', len(m.get('subjects', [])))} test subjects, {m.get('n_clips', '–')} clips, "
+              f"{m.get('n_samples', '–')} samples" for r in runs if (m := r["metrics"])]
+    parts.append("<p>Tested: " + "; ".join(tested) + " (under folds every subject is tested once, by the models "
+                 "that never saw it, and the intervals resample all of them).</p>")
     rows = []
     for r in runs:
         m = r["metrics"]

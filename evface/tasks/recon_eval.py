@@ -23,7 +23,7 @@ import numpy as np
 
 from evface.inputs.au_regions import active_regions, region_masks
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
-from evface.tasks.image_metrics import cluster_mean_interval, image_metrics, region_metrics, summarize
+from evface.tasks.image_metrics import cluster_mean_interval, region_metrics, summarize
 
 PHASES = ("onset", "apex", "offset")
 APEX_PNG = "apex.png"
@@ -43,21 +43,25 @@ def phase_indices(s: ReconSamples) -> dict[str, np.ndarray]:
 
 
 def per_sample(pred: np.ndarray, s: ReconSamples, masks: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
-    """``{"face": {"ssim", "psnr", "mse"}, <region>: {...}, "active": {...}}``, each (N,)."""
-    out: dict[str, dict[str, np.ndarray]] = {"face": image_metrics(pred, s.target)}
-    out |= region_metrics(pred, s.target, masks)
-    active = {k: np.full(len(s), np.nan) for k in ("ssim", "psnr", "mse")}
-    for aus in sorted(set(s.meta["aus"].tolist())):
-        idx = np.flatnonzero(s.meta["aus"] == aus)
+    """``{"face": {"ssim", "psnr", "mse"}, <region>: {...}, "active": {...}}``, each (N,).
+
+    One SSIM map per image serves every area (:func:`~evface.tasks.image_metrics.region_metrics`
+    with the whole face box, each region and each AU combination's active regions as masks).
+    """
+    aus_of = s.meta["aus"]
+    active_masks = {}
+    for aus in sorted(set(aus_of.tolist())):
         regions = active_regions([int(a) for a in aus.split("+") if a])
-        if not regions:
-            continue
-        mask = np.any([masks[r] for r in regions], axis=0)
-        m = region_metrics(pred[idx], s.target[idx], {"active": mask})["active"]
+        if regions:
+            active_masks[f"active:{aus}"] = np.any([masks[r] for r in regions], axis=0)
+    face = np.ones(pred.shape[-2:], dtype=bool)
+    scored = region_metrics(pred, s.target, {"face": face, **masks, **active_masks})
+    active = {k: np.full(len(s), np.nan) for k in ("ssim", "psnr", "mse")}
+    for name in active_masks:
+        idx = aus_of == name.removeprefix("active:")
         for k in active:
-            active[k][idx] = m[k]
-    out["active"] = active
-    return out
+            active[k][idx] = scored[name][k][idx]
+    return {name: m for name, m in scored.items() if name not in active_masks} | {"active": active}
 
 
 def _mean(values: np.ndarray, metric: str) -> float | None:
