@@ -141,6 +141,18 @@ def spread_summary(draws: np.ndarray, s: ReconSamples, idx: np.ndarray, moving_q
             "spread_moving": float(std[moving].mean()), "spread_static": float(std[~moving].mean())}
 
 
+def sample_mean_scores(draws: np.ndarray, prior_mean: np.ndarray, s: ReconSamples, idx: np.ndarray) -> dict[str, Any]:
+    """SSIM at samples ``idx`` (the apex) of the mean of the K decodings ``draws`` (K, len(idx), S, S) and of
+    the prior-mean decoding ``prior_mean`` (N, S, S), over the face box and in the active AU regions."""
+    masks = region_masks(s.target.shape[-1])
+    at = s.select(idx)
+    out = {}
+    for name, pred in ((f"mean_of_{draws.shape[0]}", draws.mean(axis=0)), ("prior_mean", prior_mean[idx])):
+        sc = per_sample(pred, at, masks)
+        out[f"apex_ssim_{name}"] = {area: _mean(sc[area]["ssim"], "ssim") for area in ("face", "active")}
+    return out
+
+
 def write_apex_figure(path: Path, s: ReconSamples, preds: dict[str, np.ndarray], apex: np.ndarray,
                       draws: np.ndarray | None, n_rows: int = 4) -> Path:
     """PNG: a few test clips at the apex; one column per method, the K-sample mean and spread, the truth."""
@@ -152,6 +164,7 @@ def write_apex_figure(path: Path, s: ReconSamples, preds: dict[str, np.ndarray],
     rows = np.linspace(0, len(apex) - 1, min(n_rows, len(apex))).round().astype(int)
     cols: list[tuple[str, Any]] = [(name, lambda r, p=p: p[apex[r]]) for name, p in preds.items()]
     if draws is not None:
+        cols.append((f"cvae mean of {draws.shape[0]}", lambda r: draws[:, r].mean(axis=0)))
         cols.append((f"K={draws.shape[0]} spread x5", lambda r: 5 * draws[:, r].std(axis=0)))
     cols += [("truth", lambda r: s.target[apex[r]]), ("|truth-key| x5", lambda r: 5 * np.abs(s.target[apex[r]] - s.key[apex[r]]))]
     fig, axes = plt.subplots(len(rows), len(cols), figsize=(1.5 * len(cols), 1.6 * len(rows)), squeeze=False)

@@ -472,16 +472,18 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     draws = np.zeros((cfg.k_samples, len(apex), spec.size, spec.size), np.float32) if cfg.k_samples > 0 else None
     for part in parts:
         idx = s.of_subjects(part["test"])
-        part_preds, part_kl, part_draws = _predict_part(run_dir / part["dir"], cfg, spec, part, s, idx, apex, device)
+        if idx.size == 0:  # the fold's clips were all too short for a sample
+            continue
+        on = np.isin(apex, idx)
+        part_preds, part_kl, part_draws = _predict_part(run_dir / part["dir"], cfg, spec, part, s, idx, apex[on], device)
         for name, p in part_preds.items():
             preds.setdefault(name, np.zeros(s.target.shape, np.float32))[idx] = p
-        kl_sum += np.asarray(part_kl) * len(idx)
+        kl_sum += np.asarray(part_kl) * on.sum()
         if draws is not None:
-            on = np.isin(apex, idx)
             draws[:, on] = part_draws
-    latent: dict[str, Any] = {"kl_per_channel": (kl_sum / len(s)).tolist()}
+    latent: dict[str, Any] = {"kl_per_channel": (kl_sum / len(apex)).tolist()}
     if draws is not None:
-        latent |= recon_eval.spread_summary(draws, s, apex)
+        latent |= recon_eval.spread_summary(draws, s, apex) | recon_eval.sample_mean_scores(draws, preds["cvae"], s, apex)
     metrics = {
         "task": TASK, "sensor": spec.sensor, "protocol": spec.protocol, "keyframe": spec.keyframe, "data": str(data),
         "evaluation": config["evaluation"], "folds": [{"name": p["name"], "test": p["test"]} for p in parts],
@@ -505,8 +507,8 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
 def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, part: dict[str, Any], s: ReconSamples,
                   idx: np.ndarray, apex: np.ndarray, device: torch.device
                   ) -> tuple[dict[str, np.ndarray], list[float], np.ndarray | None]:
-    """One part's reconstructions of its test samples ``idx`` of ``s`` (every method), the KL per latent
-    channel over them, and the CVAE's K decodings at the apex samples of ``apex`` that lie in ``idx``."""
+    """One part's reconstructions of its test samples ``idx`` of ``s`` (every method), and at its apex
+    samples ``apex`` (indices of ``s``) the KL per latent channel and the CVAE's K prior decodings."""
     test, scales, kf = s.select(idx), part["scales"], spec.keyframe
     cvae = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels)
     engine.load_model_state(part_dir, cvae)
@@ -517,12 +519,8 @@ def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, part:
         engine.load_model_state(part_dir / E2VID_DIR, e2vid)
         preds["e2vid"] = predict_e2vid(e2vid.to(device), test, scales, kf, device=device)
     preds |= baselines(test, spec, part["integration"])
-    draws = None
-    if cfg.k_samples > 0:
-        preds[f"cvae_mean{cfg.k_samples}"] = predict_cvae(cvae, test, scales, kf, k=cfg.k_samples, seed=cfg.seed,
-                                                          device=device)
-        draws = cvae_samples(cvae, s, apex[np.isin(apex, idx)], scales, kf, cfg.k_samples, seed=cfg.seed, device=device)
-    return preds, kl_per_channel(cvae, test, scales, kf, device=device), draws
+    draws = cvae_samples(cvae, s, apex, scales, kf, cfg.k_samples, seed=cfg.seed, device=device) if cfg.k_samples > 0 else None
+    return preds, kl_per_channel(cvae, s.select(apex), scales, kf, device=device), draws
 
 
 def baselines(s: ReconSamples, spec: ReconSpec, integration: dict[str, Any]) -> dict[str, np.ndarray]:
