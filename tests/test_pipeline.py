@@ -90,6 +90,7 @@ def test_training_stages_run_their_task_from_the_registry(tmp_path, monkeypatch)
                                                                   epochs=budget["classify_epochs"],
                                                                   patience=budget["classify_patience"])), {}),
         ((str(tmp_path / "data"), tmp_path / "b", ReconstructConfig(sensor="hd", protocol="extrapolation", seed=0,
+                                                                     folds=budget["reconstruct_folds"],
                                                                      step_us=budget["reconstruct_step_us"],
                                                                      epochs=budget["reconstruct_epochs"],
                                                                      patience=budget["reconstruct_patience"])), {}),
