@@ -50,16 +50,18 @@ PRESETS: dict[str, dict[str, Any]] = {
              "reconstruct_epochs": 1, "reconstruct_patience": 1},
     # quick: sized so that ``make run`` finishes within 15 minutes on 2 cores: 12 subjects, 3 folds
     # (each model trains on 7 subjects), 20 epochs, five arms (``arms``; the others run in full);
-    # reconstruction: the extrapolation protocol only, horizons every 100 ms, 2 epochs
-    # (``reconstruct_protocols``, ``reconstruct_step_us``; full runs every protocol of
-    # RECONSTRUCT_PROTOCOLS at the default 50 ms).
+    # reconstruction: the extrapolation protocol only, 3 subject folds (every subject tested once)
+    # of 2 epochs, horizons every 200 ms (the apex is always a sample): what one split with
+    # horizons every 100 ms cost (docs/reconstruction.md, "Subject folds in make run"). Every
+    # ``reconstruct_*`` key but ``reconstruct_protocols`` is a ReconstructConfig field; full runs
+    # every protocol of RECONSTRUCT_PROTOCOLS at the default 50 ms.
     "quick": {"classify_folds": 3, "classify_epochs": 20, "classify_patience": 8,
               "arms": ("events-hd", "events-lr", "rgb", "rgb-lr", "rgb-flow"),
-              "reconstruct_epochs": 2, "reconstruct_patience": 2, "reconstruct_protocols": ("extrapolation",),
-              "reconstruct_step_us": 100_000},
+              "reconstruct_folds": 3, "reconstruct_epochs": 2, "reconstruct_patience": 2,
+              "reconstruct_protocols": ("extrapolation",), "reconstruct_step_us": 200_000},
     # full: the same protocol and rig on 24 subjects, for the figures in docs/.
     "full": {"classify_folds": 6, "classify_epochs": 60, "classify_patience": 20,
-             "reconstruct_epochs": 10, "reconstruct_patience": 4},
+             "reconstruct_folds": 6, "reconstruct_epochs": 10, "reconstruct_patience": 4},
     "paper": {"classify_folds": 4, "classify_epochs": 100, "classify_patience": 25,
               "reconstruct_epochs": 20, "reconstruct_patience": 6},
 }
@@ -122,9 +124,9 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
                                                **arm}))
     for name, variant in [(n, v) for n, v in RECONSTRUCT_VARIANTS
                           if v["protocol"] in budget.get("reconstruct_protocols", RECONSTRUCT_PROTOCOLS)]:
-        step = {"step_us": budget["reconstruct_step_us"]} if "reconstruct_step_us" in budget else {}
-        stages.append(Stage(name, "reconstruct", {"data": str(data_dir), "seed": seed, "epochs": budget["reconstruct_epochs"],
-                                                  "patience": budget["reconstruct_patience"], **step, **variant}))
+        fields = {k.removeprefix("reconstruct_"): v for k, v in budget.items()
+                  if k.startswith("reconstruct_") and k != "reconstruct_protocols"}  # ReconstructConfig fields
+        stages.append(Stage(name, "reconstruct", {"data": str(data_dir), "seed": seed, **fields, **variant}))
     return data_dir, stages
 
 

@@ -99,7 +99,8 @@ def test_training_steps_run_their_task(tmp_path, monkeypatch):
         ("prepare", data, a, events), ("fit", data, a, events, "models/fold1-s0"), ("pool", data, a, events),
         ("prepare", data, a, events), ("pool", data, a, events),
         ("train", data, b, ReconstructConfig(sensor="hd", protocol="extrapolation", seed=0,
-                                             step_us=budget["reconstruct_step_us"], epochs=budget["reconstruct_epochs"],
+                                             folds=budget["reconstruct_folds"], step_us=budget["reconstruct_step_us"],
+                                             epochs=budget["reconstruct_epochs"],
                                              patience=budget["reconstruct_patience"])),
     ]
 

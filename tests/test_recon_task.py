@@ -12,7 +12,9 @@ from evface.cli import main
 from evface.errors import ParameterError
 from evface.tasks import engine
 from evface.tasks.configs import ReconstructConfig
-from evface.tasks.reconstruct import baselines, evaluate_run, sequences, throughput, train, train_and_evaluate
+from evface.tasks.reconstruct import (
+    baselines, evaluate_run, protocol_parts, sequences, throughput, train, train_and_evaluate,
+)
 
 TINY = ReconstructConfig(size=32, crop=16, n_bins=3, base=4, z_channels=2, batch_size=8, epochs=2, patience=0,
                          k_samples=2, step_us=40_000, seq_len=3, threads=1, device="cpu", val_fraction=0.25,
@@ -44,7 +46,7 @@ def test_end_to_end_train_evaluate_resume(fake, tmp_path):
     run = tmp_path / "run"
     metrics = train_and_evaluate(fake, run, TINY)
     assert metrics["protocol"] == "extrapolation"
-    assert set(metrics["methods"]) == {"cvae", "cvae_mean2", "e2vid", "integration", "keyframe", "rgb_hold", "rgb_flow"}
+    assert set(metrics["methods"]) == {"cvae", "e2vid", "integration", "keyframe", "rgb_hold", "rgb_flow"}
     for m in metrics["methods"].values():
         assert 0.2 < m["all"]["ssim"] < 1 and 5 < m["all"]["psnr"] < 100  # near the target, yet not the target itself
         assert set(m["apex"]) >= {"face", "active", "au", "brows", "mouth"}
@@ -57,19 +59,24 @@ def test_end_to_end_train_evaluate_resume(fake, tmp_path):
     assert d["ci"][0] <= d["mean"] <= d["ci"][1] and d["n_clusters"] == 1
     latent = metrics["latent"]
     assert len(latent["kl_per_channel"]) == 2 and latent["k"] == 2 and latent["spread_face"] >= 0
+    prior = metrics["methods"]["cvae"]["apex"]
+    assert latent["apex_ssim_prior_mean"] == pytest.approx({a: prior[a]["ssim"] for a in ("face", "active")})
+    assert 0.2 < latent["apex_ssim_mean_of_2"]["face"] < 1
     on_disk = json.loads((run / "metrics.json").read_text())
     assert on_disk["methods"]["cvae"]["all"]["ssim"] == pytest.approx(metrics["methods"]["cvae"]["all"]["ssim"])
     assert (run / "apex.png").stat().st_size > 1000 and (run / "horizon.png").stat().st_size > 1000
     config = engine.load_config(run)
     assert config["task"] == "reconstruct" and config["protocol"] == "extrapolation"
-    assert set(config["split"]["test"]).isdisjoint(config["split"]["train"])
+    (split,) = config["parts"]
+    assert split["dir"] == "." and set(split["test"]).isdisjoint(split["train"] + split["val"])
+    assert metrics["evaluation"] == "subject split" and metrics["subjects"] == split["test"]
     history = json.loads((run / "history.json").read_text())
     assert len(history) == 2
     assert min(h["kl"] for h in history) > 1e-3  # the posterior does not collapse
     assert len(json.loads((run / "e2vid" / "history.json").read_text())) == 2
     # resume: a finished run is not trained again
     again = train(fake, run, TINY)
-    assert again["cvae"]["epochs_run"] == 2
+    assert again["parts"][0]["cvae"]["epochs_run"] == 2
     assert len(json.loads((run / "history.json").read_text())) == 2
     # evaluation elsewhere leaves the run's metrics alone
     other = evaluate_run(run, fake, tmp_path / "eval")
@@ -78,6 +85,42 @@ def test_end_to_end_train_evaluate_resume(fake, tmp_path):
     # resuming with other settings is refused, naming them
     with pytest.raises(ParameterError, match=r"other settings \(base\)"):
         train(fake, run, replace(TINY, base=8))
+
+
+def test_folds_test_every_subject_once_and_never_leak():
+    rows = [{"clip_id": f"c{i}", "subject": f"s{i % 7}"} for i in range(30)]
+    name, parts = protocol_parts(replace(TINY, folds=3, val_fraction=0.2), rows)
+    assert name == "3-fold subject-grouped cross-validation" and [p["dir"] for p in parts] == ["fold0", "fold1", "fold2"]
+    tested = [subj for p in parts for subj in p["test"]]
+    assert sorted(tested) == [f"s{i}" for i in range(7)]  # every subject tested exactly once
+    for p in parts:
+        train, val, test = set(p["train"]), set(p["val"]), set(p["test"])
+        assert train and val and not (train & val or train & test or val & test)
+        assert train | val | test == set(tested)  # validation drawn from the subjects not tested
+    with pytest.raises(ParameterError, match="needs 2 <= folds"):
+        protocol_parts(replace(TINY, folds=8), rows)
+
+
+def test_folds_pool_every_clip_once(fake, tmp_path):
+    cfg = replace(TINY, folds=2, epochs=1, e2vid=False, val_fraction=0.5)
+    m = train_and_evaluate(fake, tmp_path / "folds", cfg)
+    config = engine.load_config(tmp_path / "folds")
+    assert m["evaluation"] == "2-fold subject-grouped cross-validation" and len(m["folds"]) == 2
+    assert m["n_subjects"] == 4 and m["n_clips"] == 4 and m["subjects"] == ["s00", "s01", "s02", "s03"]
+    from evface.inputs.reconstruct import ReconSpec, build_samples
+    from evface.io.dataset import DatasetFolder
+
+    every = build_samples(fake, DatasetFolder.open(fake).rows, ReconSpec(sensor="hd", size=32, step_us=40_000))
+    assert m["n_samples"] == len(every) == sum(m["methods"]["cvae"]["horizon"]["n"])
+    assert m["cvae_vs"]["keyframe"]["apex_face_ssim"]["n_clusters"] == 4  # intervals over every tested subject
+    for p in config["parts"]:
+        assert (tmp_path / "folds" / p["dir"] / "best.pt").exists() and not set(p["test"]) & set(p["train"] + p["val"])
+    # evaluation from the run folder alone (decoding again) gives the same pooled scores
+    again = evaluate_run(tmp_path / "folds", out=tmp_path / "folds-eval")
+    for method in ("cvae", "keyframe", "integration"):
+        assert again["methods"][method]["all"]["ssim"] == pytest.approx(m["methods"][method]["all"]["ssim"])
+    with pytest.raises(ParameterError, match="--folds 1"):
+        train(fake, tmp_path / "bad", replace(cfg, folds=1))
 
 
 def test_hd_and_lr_score_keyframe_copy_identically(fake):
@@ -150,7 +193,8 @@ def test_on_synthetic_tiny_dataset(tmp_path):
 
     assert ssim(hd.key[:1], hd.target[:1])[0] > 0.6
     metrics = train_and_evaluate(root, tmp_path / "run", replace(TINY, epochs=1, e2vid=False))
-    test = engine.load_config(tmp_path / "run")["split"]["test"]
+    (part,) = engine.load_config(tmp_path / "run")["parts"]
+    test = part["test"]
     assert metrics["subjects"] == test and len(test) == 1
     test_rows = [r for r in rows if r["subject"] in test]
     assert metrics["n_samples"] == len(build_samples(root, test_rows, ReconSpec(sensor="hd", size=32, step_us=40_000)))

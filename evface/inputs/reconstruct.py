@@ -134,6 +134,15 @@ class ReconSamples:
         order = list(dict.fromkeys(ids.tolist()))
         return [np.flatnonzero(ids == c) for c in order]
 
+    def select(self, idx: np.ndarray) -> "ReconSamples":
+        """The samples ``idx`` (an index array or a boolean mask), in that order."""
+        return ReconSamples(**{name: getattr(self, name)[idx] for name in ARRAYS},
+                            meta={k: v[idx] for k, v in self.meta.items()})
+
+    def of_subjects(self, subjects: Sequence[str]) -> np.ndarray:
+        """Indices of the samples whose subject is one of ``subjects``."""
+        return np.flatnonzero(np.isin(self.meta["subject"].astype(str), np.asarray(list(subjects), dtype=str)))
+
     @staticmethod
     def concatenate(parts: Sequence["ReconSamples"]) -> "ReconSamples":
         if not parts:

@@ -244,6 +244,11 @@ def _reconstruct_section(data: ReportData) -> str:
                  "(brows, eyes, nose, mouth, chin) and inside each clip's <i>active</i> regions, where its own AUs "
                  "act. Intervals: 95 % subject-cluster bootstrap of the per-sample paired difference; bold when it "
                  "excludes 0.</p>")
+    tested = [f"{html.escape(r['name'])}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
+              f"{m.get('n_subjects', len(m.get('subjects', [])))} test subjects, {m.get('n_clips', '–')} clips, "
+              f"{m.get('n_samples', '–')} samples" for r in runs if (m := r["metrics"])]
+    parts.append("<p>Tested: " + "; ".join(tested) + " (under folds every subject is tested once, by the models "
+                 "that never saw it, and the intervals resample all of them).</p>")
     rows = []
     for r in runs:
         m = r["metrics"]
@@ -264,14 +269,20 @@ def _reconstruct_section(data: ReportData) -> str:
         rows2 = [[html.escape(r["name"]), html.escape(method)] + [_fmt(v.get("apex", {}).get(x, {}).get("ssim"), 4) for x in regions]
                  for r in runs for method, v in r["metrics"].get("methods", {}).items()]
         parts.append("<h3>SSIM per AU region at the apex</h3>" + _table(["run", "method"] + regions, rows2))
+    def k_mean(lt: dict[str, Any], which: str) -> str:
+        return _fmt(lt.get(f"apex_ssim_{which}", {}).get("active"), 4)
+
     latent_rows = [[html.escape(r["name"]), " ".join(f"{k:.2f}" for k in lt.get("kl_per_channel", [])), str(lt.get("k", "–")),
-                    _fmt(lt.get("spread_face"), 4), _fmt(lt.get("spread_moving"), 4), _fmt(lt.get("spread_static"), 4)]
+                    _fmt(lt.get("spread_face"), 4), _fmt(lt.get("spread_moving"), 4), _fmt(lt.get("spread_static"), 4),
+                    k_mean(lt, f"mean_of_{lt.get('k')}"), k_mean(lt, "prior_mean")]
                    for r in runs if (lt := r["metrics"].get("latent"))]
     if latent_rows:
-        parts.append("<h3>The CVAE's latent</h3><p>KL(q‖p) per latent channel (nats, test samples; near 0 = unused), and "
-                     "the standard deviation over K prior samples at the apex: over the face, where the face moved "
-                     "most (top 10 % of |truth − keyframe|) and elsewhere.</p>"
-                     + _table(["run", "KL per channel", "K", "spread face", "spread moving", "spread static"], latent_rows))
+        parts.append("<h3>The CVAE's latent</h3><p>At the apex: KL(q‖p) per latent channel (nats; near 0 = unused), "
+                     "the standard deviation over K prior samples over the face, where the face moved most (top 10 % "
+                     "of |truth − keyframe|) and elsewhere, and the SSIM in the active AU regions of the mean of the K "
+                     "samples beside that of the prior-mean decoding.</p>"
+                     + _table(["run", "KL per channel", "K", "spread face", "spread moving", "spread static",
+                               "SSIM mean of K", "SSIM prior mean"], latent_rows))
     parts.append(f'<p class="muted">Paper (hd events, CVAE): SSIM {PAPER["reconstruct"]["ssim"]:.4f}, PSNR '
                  f'{PAPER["reconstruct"]["psnr"]:.2f} dB, on its own protocol; compare with the events-only runs.</p>')
     figs = [f'<figure class="wide">{_img(png, "figure " + r["name"])}<figcaption>{html.escape(r["name"])}</figcaption></figure>'

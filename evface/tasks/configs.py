@@ -114,8 +114,10 @@ class ReconstructConfig(TaskConfig):
     k_samples: int = setting(8, "CVAE: K prior samples for the sample mean and the spread at the apex (0 = off).")
     seq_len: int = setting(4, "Consecutive samples per training sequence of the recurrent UNet.")
     e2vid: bool = setting(True, "Train the recurrent UNet baseline.")
-    val_fraction: float = setting(0.15, "Share of the subjects held out for validation (early stopping).")
-    test_fraction: float = setting(0.15, "Share of the subjects held out for the test.")
+    val_fraction: float = setting(0.15, "Share of the (training) subjects held out for validation (early stopping).")
+    test_fraction: float = setting(0.15, "Share of the subjects held out for the test (folds=0 only).")
+    folds: int = setting(0, "Subject-grouped cross-validation: K test folds, every subject tested once, no subject in "
+                            "two folds, scores pooled over the folds (0 = one train/validation/test split by subject).")
     seed: int = setting(0, "Seed of the split, the initialisation and the sampling.")
     threads: int = setting(0, "torch CPU threads (0 = half the cores; 1 is fastest on a busy machine).")
     device: str = setting("auto", "auto | cpu | cuda.")

@@ -23,7 +23,7 @@ import numpy as np
 
 from evface.inputs.au_regions import active_regions, region_masks
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
-from evface.tasks.image_metrics import cluster_mean_interval, image_metrics, region_metrics, summarize
+from evface.tasks.image_metrics import cluster_mean_interval, region_metrics, summarize
 
 PHASES = ("onset", "apex", "offset")
 APEX_PNG = "apex.png"
@@ -43,21 +43,25 @@ def phase_indices(s: ReconSamples) -> dict[str, np.ndarray]:
 
 
 def per_sample(pred: np.ndarray, s: ReconSamples, masks: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
-    """``{"face": {"ssim", "psnr", "mse"}, <region>: {...}, "active": {...}}``, each (N,)."""
-    out: dict[str, dict[str, np.ndarray]] = {"face": image_metrics(pred, s.target)}
-    out |= region_metrics(pred, s.target, masks)
-    active = {k: np.full(len(s), np.nan) for k in ("ssim", "psnr", "mse")}
-    for aus in sorted(set(s.meta["aus"].tolist())):
-        idx = np.flatnonzero(s.meta["aus"] == aus)
+    """``{"face": {"ssim", "psnr", "mse"}, <region>: {...}, "active": {...}}``, each (N,).
+
+    One SSIM map per image serves every area (:func:`~evface.tasks.image_metrics.region_metrics`
+    with the whole face box, each region and each AU combination's active regions as masks).
+    """
+    aus_of = s.meta["aus"]
+    active_masks = {}
+    for aus in sorted(set(aus_of.tolist())):
         regions = active_regions([int(a) for a in aus.split("+") if a])
-        if not regions:
-            continue
-        mask = np.any([masks[r] for r in regions], axis=0)
-        m = region_metrics(pred[idx], s.target[idx], {"active": mask})["active"]
+        if regions:
+            active_masks[f"active:{aus}"] = np.any([masks[r] for r in regions], axis=0)
+    face = np.ones(pred.shape[-2:], dtype=bool)
+    scored = region_metrics(pred, s.target, {"face": face, **masks, **active_masks})
+    active = {k: np.full(len(s), np.nan) for k in ("ssim", "psnr", "mse")}
+    for name in active_masks:
+        idx = aus_of == name.removeprefix("active:")
         for k in active:
-            active[k][idx] = m[k]
-    out["active"] = active
-    return out
+            active[k][idx] = scored[name][k][idx]
+    return {name: m for name, m in scored.items() if name not in active_masks} | {"active": active}
 
 
 def _mean(values: np.ndarray, metric: str) -> float | None:
@@ -137,6 +141,18 @@ def spread_summary(draws: np.ndarray, s: ReconSamples, idx: np.ndarray, moving_q
             "spread_moving": float(std[moving].mean()), "spread_static": float(std[~moving].mean())}
 
 
+def sample_mean_scores(draws: np.ndarray, prior_mean: np.ndarray, s: ReconSamples, idx: np.ndarray) -> dict[str, Any]:
+    """SSIM at samples ``idx`` (the apex) of the mean of the K decodings ``draws`` (K, len(idx), S, S) and of
+    the prior-mean decoding ``prior_mean`` (N, S, S), over the face box and in the active AU regions."""
+    masks = region_masks(s.target.shape[-1])
+    at = s.select(idx)
+    out = {}
+    for name, pred in ((f"mean_of_{draws.shape[0]}", draws.mean(axis=0)), ("prior_mean", prior_mean[idx])):
+        sc = per_sample(pred, at, masks)
+        out[f"apex_ssim_{name}"] = {area: _mean(sc[area]["ssim"], "ssim") for area in ("face", "active")}
+    return out
+
+
 def write_apex_figure(path: Path, s: ReconSamples, preds: dict[str, np.ndarray], apex: np.ndarray,
                       draws: np.ndarray | None, n_rows: int = 4) -> Path:
     """PNG: a few test clips at the apex; one column per method, the K-sample mean and spread, the truth."""
@@ -148,6 +164,7 @@ def write_apex_figure(path: Path, s: ReconSamples, preds: dict[str, np.ndarray],
     rows = np.linspace(0, len(apex) - 1, min(n_rows, len(apex))).round().astype(int)
     cols: list[tuple[str, Any]] = [(name, lambda r, p=p: p[apex[r]]) for name, p in preds.items()]
     if draws is not None:
+        cols.append((f"cvae mean of {draws.shape[0]}", lambda r: draws[:, r].mean(axis=0)))
         cols.append((f"K={draws.shape[0]} spread x5", lambda r: 5 * draws[:, r].std(axis=0)))
     cols += [("truth", lambda r: s.target[apex[r]]), ("|truth-key| x5", lambda r: 5 * np.abs(s.target[apex[r]] - s.key[apex[r]]))]
     fig, axes = plt.subplots(len(rows), len(cols), figsize=(1.5 * len(cols), 1.6 * len(rows)), squeeze=False)

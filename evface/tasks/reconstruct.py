@@ -3,26 +3,30 @@
 :func:`train` (``data, run_dir, config, log``; the settings are a
 :class:`~evface.tasks.configs.ReconstructConfig`) cuts the samples of the configured protocol
 (:mod:`evface.inputs.reconstruct`: extrapolation, interpolation or events-only, on one target
-grid shared by hd and lr) from the training and validation subjects of a
-:func:`~evface.inputs.splits.subject_split`, fits the direct-integration baseline's contrasts and
-leak by grid search on training samples, then trains the CVAE (:class:`~evface.models.cvae.CVAE`,
-in ``RUN/``) and the E2VID-style recurrent UNet (:class:`~evface.models.e2vid.E2VIDRecurrent`, in
-``RUN/e2vid/``) on random crops with the shared engine (:func:`evface.tasks.engine.fit`:
-checkpoints, resume, early stopping on validation SSIM, DDP under torchrun). Both networks see
-the same condition: the voxel grid of the events since the previous sample, the leaked event
-counts since the keyframe, and the keyframe where the protocol allows one. :func:`evaluate_run`
-scores every method on the held-out test subjects (:mod:`evface.tasks.recon_eval`) and writes
-``metrics.json``, ``apex.png`` and ``horizon.png``; :func:`train_and_evaluate` does both (what
-``evface train reconstruct`` and ``evface run`` call).
+grid shared by hd and lr) once for every clip, then for each part of the evaluation protocol
+(:func:`protocol_parts`: one subject split, or ``folds`` subject-grouped folds in which every
+subject is tested once) fits the direct-integration baseline's contrasts and leak by grid search
+on the part's training samples and trains the CVAE (:class:`~evface.models.cvae.CVAE`) and the
+E2VID-style recurrent UNet (:class:`~evface.models.e2vid.E2VIDRecurrent`) on random crops with
+the shared engine (:func:`evface.tasks.engine.fit`: checkpoints, resume, early stopping on
+validation SSIM, DDP under torchrun). Both networks see the same condition: the voxel grid of the
+events since the previous sample, the leaked event counts since the keyframe, and the keyframe
+where the protocol allows one. :func:`evaluate_run` scores every method on each part's test
+subjects with that part's models, pools the per-sample scores of all parts
+(:mod:`evface.tasks.recon_eval`: intervals resample every tested subject) and writes
+``metrics.json``, ``apex.png`` and ``horizon.png``; :func:`train_and_evaluate` does both on the
+same decoded samples (what ``evface train reconstruct`` and ``evface run`` call).
 
-Run folder::
+Run folder (``PART`` is ``RUN`` itself for one split, ``RUN/fold<i>`` under folds)::
 
     RUN/config.json        task "reconstruct", data, sample spec, model and training settings,
-                           input scales, fitted integration parameters, split
-    RUN/best.pt, checkpoint.pt, history.json          the CVAE
-    RUN/e2vid/best.pt, checkpoint.pt, history.json    the recurrent UNet baseline
-    RUN/train.json         training time and epochs of both models
-    RUN/metrics.json       see :func:`evface.tasks.recon_eval.score`
+                           evaluation protocol, and per part its subjects, input scales and
+                           fitted integration parameters
+    PART/best.pt, checkpoint.pt, history.json          the part's CVAE
+    PART/e2vid/best.pt, checkpoint.pt, history.json    the part's recurrent UNet baseline
+    RUN/train.json         training time and epochs of both models, per part
+    RUN/metrics.json       see :func:`evface.tasks.recon_eval.score`, with the protocol, the
+                           folds and the number of test subjects, clips and samples
     RUN/apex.png           every method at the apex, the CVAE's K-sample mean and spread, the truth
     RUN/horizon.png        SSIM and PSNR against the horizon, one curve per method
 """
@@ -31,7 +35,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +53,14 @@ from evface.models.e2vid import E2VIDRecurrent
 from evface.models.recon_baselines import (
     copy_keyframe, fit_integration, integrate, rgb_blend, rgb_flow_extrapolate, rgb_flow_interpolate, rgb_hold,
 )
-from evface.tasks import engine, recon_eval
+from evface.tasks import engine, recon_eval, stats
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.image_metrics import image_metrics
 
 TASK = "reconstruct"
 E2VID_DIR = "e2vid"
+SPLIT = "subject split"
+"""The protocol name of ``folds=0``: one train/validation/test split by subject."""
 FIT_SAMPLES = 256
 """At most this many training samples go into the integration baseline's grid search."""
 
@@ -197,15 +204,50 @@ def kl_per_channel(model: CVAE, s: ReconSamples, scales: dict[str, float], keyfr
 # --------------------------------------------------------------------------- training
 
 
-def _samples(data: Path, rows: list[dict[str, Any]], spec: ReconSpec, part: str) -> ReconSamples:
-    if not rows:
-        raise ParameterError(f"the {part} split has no clips; use a dataset with more subjects")
+def protocol_parts(cfg: ReconstructConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """The evaluation protocol of ``cfg`` on manifest ``rows``: its name and its parts.
+
+    Each part is ``{"name", "dir", "train", "val", "test"}`` (subject lists; ``dir``: the part's
+    folder in the run, ``.`` for one split). ``folds=0``: one subject split
+    (:func:`~evface.inputs.splits.subject_split`). Otherwise the subjects are dealt into ``folds``
+    test folds (:func:`evface.tasks.stats.subject_folds`), so every subject is tested exactly once
+    and no subject is in two folds; each fold's validation subjects (early stopping) are drawn
+    from its training subjects. The parts depend on ``cfg.seed`` only.
+    """
+    def subjects(part: Sequence[dict[str, Any]]) -> list[str]:
+        return sorted({str(r["subject"]) for r in part})
+
+    if not cfg.folds:
+        split = subject_split(rows, cfg.val_fraction, cfg.test_fraction, cfg.seed)
+        return SPLIT, [{"name": "split", "dir": ".", **{k: subjects(v) for k, v in split.items()}}]
+    folds = stats.subject_folds(Counter(str(r["subject"]) for r in rows), cfg.folds, cfg.seed)
+    parts = []
+    for i, test in enumerate(folds):
+        inner = subject_split([r for r in rows if str(r["subject"]) not in test], cfg.val_fraction, 0.0, cfg.seed)
+        parts.append({"name": f"fold{i}", "dir": f"fold{i}", "train": subjects(inner["train"]),
+                      "val": subjects(inner["val"]), "test": list(test)})
+    return f"{cfg.folds}-fold subject-grouped cross-validation", parts
+
+
+def _part_samples(s: ReconSamples, subjects: Sequence[str], part: str) -> ReconSamples:
+    idx = s.of_subjects(subjects)
+    if idx.size == 0:
+        raise ParameterError(f"the {part} subjects {', '.join(subjects) or '(none)'} have no samples; "
+                             "use a dataset with more subjects")
+    return s.select(idx)
+
+
+def _all_samples(data: Path, parts: Sequence[dict[str, Any]], spec: ReconSpec, say: Callable[[str], None]) -> ReconSamples:
+    """Samples of every clip of a subject that some part uses, cut once for all parts."""
+    used = {subj for p in parts for k in ("train", "val", "test") for subj in p[k]}
+    rows = [r for r in DatasetFolder.open(data).rows if str(r["subject"]) in used]
+    say(f"building samples ({spec.sensor}, {spec.protocol}) of {len(rows)} clips ...")
     return build_samples(data, rows, spec)
 
 
 def train(data: str | Path, run_dir: str | Path, config: ReconstructConfig = ReconstructConfig(),
           log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Train the CVAE and the recurrent baseline; fit the integration baseline.
+    """Train the CVAE and the recurrent baseline and fit the integration baseline, for every part of the protocol.
 
     Parameters
     ----------
@@ -221,62 +263,79 @@ def train(data: str | Path, run_dir: str | Path, config: ReconstructConfig = Rec
     _spec(config)
     dist = engine.init_distributed(config.device)
     try:
-        return _train(config, Path(data), Path(run_dir), dist, log)
+        return _train(config, Path(data), Path(run_dir), dist, log)[0]
     finally:
         engine.teardown_distributed(dist)
 
 
 def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ReconstructConfig = ReconstructConfig(),
                        log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """:func:`train`, then :func:`evaluate_run` on the same dataset (rank 0 only; other ranks return ``{}``)."""
+    """:func:`train`, then the evaluation of :func:`evaluate_run` on the same samples (rank 0 only; other ranks
+    return ``{}``): the clips are decoded once for training and test."""
     _spec(config)
     dist = engine.init_distributed(config.device)
     try:
-        _train(config, Path(data), Path(run_dir), dist, log)
+        _, samples = _train(config, Path(data), Path(run_dir), dist, log)
     finally:
         engine.teardown_distributed(dist)
-    return evaluate_run(run_dir, data) if dist.is_main else {}
+    return _evaluate(Path(run_dir), Path(data), Path(run_dir), samples) if dist.is_main else {}
 
 
 def _spec(cfg: ReconstructConfig) -> ReconSpec:
     """The samples' specification (checks the sensor, protocol and sizes before any work)."""
+    if cfg.folds == 1 or cfg.folds < 0:
+        raise ParameterError(f"--folds {cfg.folds}: use 0 (one subject split) or at least 2")
     return ReconSpec(sensor=cfg.sensor, protocol=cfg.protocol, size=cfg.size, n_bins=cfg.n_bins, step_us=cfg.step_us,
                      stride=cfg.stride)
 
 
 def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistInfo,
-           log: Callable[[str], None] | None) -> dict[str, Any]:
+           log: Callable[[str], None] | None) -> tuple[dict[str, Any], ReconSamples]:
     say = log if (log is not None and dist.is_main) else (lambda _m: None)
     torch.set_num_threads(cfg.threads if cfg.threads > 0 else default_threads())
-    engine.seed_everything(cfg.seed)
     spec = _spec(cfg)
-    split = subject_split(list(DatasetFolder.open(data).rows), cfg.val_fraction, cfg.test_fraction, cfg.seed)
-    say(f"building samples ({cfg.sensor}, {cfg.protocol}) ...")
-    train_s = _samples(data, split["train"], spec, "train")
-    val_s = _samples(data, split["val"], spec, "validation")
-    say(f"{len(train_s)} training, {len(val_s)} validation samples")
-    scales = input_scales(train_s)
-    fit_idx = np.sort(np.random.default_rng(cfg.seed).permutation(len(train_s))[:FIT_SAMPLES])
-    integ = fit_integration(train_s.key[fit_idx], train_s.hist[fit_idx].astype(np.float32),
-                            train_s.target[fit_idx], spec.alphas_rad_s, gamma=spec.gamma)
+    protocol, parts = protocol_parts(cfg, list(DatasetFolder.open(data).rows))
+    samples = _all_samples(data, parts, spec, say)
+    for part in parts:
+        train_s = _part_samples(samples, part["train"], "training")
+        scales = input_scales(train_s)
+        fit_idx = np.sort(np.random.default_rng(cfg.seed).permutation(len(train_s))[:FIT_SAMPLES])
+        part |= {"scales": scales, "integration": fit_integration(
+            train_s.key[fit_idx], train_s.hist[fit_idx].astype(np.float32), train_s.target[fit_idx],
+            spec.alphas_rad_s, gamma=spec.gamma)}
     config = {
-        "task": TASK, "data": str(data.resolve()), **cfg.to_dict(), "spec": spec.to_dict(), "scales": scales,
-        "integration": integ, "world_size": dist.world_size,
-        "split": {part: sorted({r["subject"] for r in rows}) for part, rows in split.items()},
+        "task": TASK, "data": str(data.resolve()), **cfg.to_dict(), "spec": spec.to_dict(), "world_size": dist.world_size,
+        "evaluation": protocol, "parts": parts,
     }
     engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES)
     if dist.is_main:
         engine.save_config(run_dir, config)
-    summary: dict[str, Any] = {"n_train": len(train_s), "n_val": len(val_s)}
+    summary: dict[str, Any] = {"evaluation": protocol, "parts": []}
+    for part in parts:
+        say(f"{part['name']}: test {', '.join(part['test'])}")
+        summary["parts"].append(_train_part(cfg, spec, samples, part, run_dir / part["dir"], dist, say))
+    for model in ("cvae", "e2vid"):
+        summary[f"{model}_seconds"] = sum(p.get(model, {}).get("seconds", 0.0) for p in summary["parts"])
+    if dist.is_main:
+        engine.write_json(run_dir / "train.json", summary)
+    return summary, samples
+
+
+def _train_part(cfg: ReconstructConfig, spec: ReconSpec, samples: ReconSamples, part: dict[str, Any], part_dir: Path,
+                dist: engine.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
+    """Train the part's CVAE (in ``part_dir``) and recurrent UNet (in ``part_dir/e2vid``) from the same seed."""
+    train_s = _part_samples(samples, part["train"], "training")
+    val_s = _part_samples(samples, part["val"], "validation")
+    say(f"{len(train_s)} training, {len(val_s)} validation samples")
+    summary: dict[str, Any] = {"name": part["name"], "n_train": len(train_s), "n_val": len(val_s)}
+    engine.seed_everything(cfg.seed)
     t0 = time.perf_counter()
-    summary["cvae"] = _train_cvae(cfg, spec, train_s, val_s, scales, run_dir, dist, say)
+    summary["cvae"] = _train_cvae(cfg, spec, train_s, val_s, part["scales"], part_dir, dist, say)
     summary["cvae"]["seconds"] = time.perf_counter() - t0
     if cfg.e2vid:
         t0 = time.perf_counter()
-        summary["e2vid"] = _train_e2vid(cfg, spec, train_s, val_s, scales, run_dir / E2VID_DIR, dist, say)
+        summary["e2vid"] = _train_e2vid(cfg, spec, train_s, val_s, part["scales"], part_dir / E2VID_DIR, dist, say)
         summary["e2vid"]["seconds"] = time.perf_counter() - t0
-    if dist.is_main:
-        engine.write_json(run_dir / "train.json", summary)
     return summary
 
 
@@ -380,42 +439,56 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     Parameters
     ----------
     run_dir : a run folder written by :func:`train`
-    data : dataset folder (default: the one the run was trained on); its test split is
-        recomputed with the run's seed and fractions
+    data : dataset folder (default: the one the run was trained on); the clips of each part's
+        test subjects are scored by that part's models (every subject once under folds) and the
+        scores of all parts are pooled
     out : where the files go (default: ``run_dir``)
     """
     run_dir = Path(run_dir)
     config = engine.load_config(run_dir)
     if config.get("task") != TASK:
         raise ParameterError(f"{run_dir} is a {config.get('task')!r} run, not a reconstruction run")
-    cfg = ReconstructConfig.from_dict(config)
     data = Path(data if data is not None else config["data"])
-    out = Path(out) if out is not None else run_dir
+    return _evaluate(run_dir, data, Path(out) if out is not None else run_dir)
+
+
+def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None = None) -> dict[str, Any]:
+    """:func:`evaluate_run` on ``samples`` (the dataset's samples of the run's subjects; cut here when ``None``)."""
+    config = engine.load_config(run_dir)
+    cfg = ReconstructConfig.from_dict(config)
     spec = ReconSpec.from_dict(config["spec"])
-    rows = list(DatasetFolder.open(data).rows)
-    test_rows = subject_split(rows, cfg.val_fraction, cfg.test_fraction, cfg.seed)["test"]
-    s = _samples(data, test_rows, spec, "test")
-    scales, kf = config["scales"], spec.keyframe
-    device = engine.select_device(cfg.device)
-    cvae = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels)
-    engine.load_model_state(run_dir, cvae)
-    cvae.to(device)
-    preds = {"cvae": predict_cvae(cvae, s, scales, kf, device=device)}
-    if cfg.e2vid and (run_dir / E2VID_DIR / engine.BEST).exists():
-        e2vid = E2VIDRecurrent(n_condition(spec), kf, cfg.base)
-        engine.load_model_state(run_dir / E2VID_DIR, e2vid)
-        preds["e2vid"] = predict_e2vid(e2vid.to(device), s, scales, kf, device=device)
-    preds |= baselines(s, spec, config["integration"])
+    parts = config["parts"]
+    tested = [subj for p in parts for subj in p["test"]]
+    if samples is None:
+        rows = [r for r in DatasetFolder.open(data).rows if str(r["subject"]) in set(tested)]
+        if not rows:
+            raise ParameterError(f"{data} has no clip of the run's test subjects ({', '.join(tested)})")
+        samples = build_samples(data, rows, spec)
+    s = _part_samples(samples, tested, "test")
     apex = recon_eval.phase_indices(s)["apex"]
-    latent: dict[str, Any] = {"kl_per_channel": kl_per_channel(cvae, s, scales, kf, device=device)}
-    k_draws = None
-    if cfg.k_samples > 0:
-        preds[f"cvae_mean{cfg.k_samples}"] = predict_cvae(cvae, s, scales, kf, k=cfg.k_samples, seed=cfg.seed, device=device)
-        k_draws = cvae_samples(cvae, s, apex, scales, kf, cfg.k_samples, seed=cfg.seed, device=device)
-        latent |= recon_eval.spread_summary(k_draws, s, apex)
+    device = engine.select_device(cfg.device)
+    preds: dict[str, np.ndarray] = {}
+    kl_sum = np.zeros(cfg.z_channels)
+    draws = np.zeros((cfg.k_samples, len(apex), spec.size, spec.size), np.float32) if cfg.k_samples > 0 else None
+    for part in parts:
+        idx = s.of_subjects(part["test"])
+        if idx.size == 0:  # the fold's clips were all too short for a sample
+            continue
+        on = np.isin(apex, idx)
+        part_preds, part_kl, part_draws = _predict_part(run_dir / part["dir"], cfg, spec, part, s, idx, apex[on], device)
+        for name, p in part_preds.items():
+            preds.setdefault(name, np.zeros(s.target.shape, np.float32))[idx] = p
+        kl_sum += np.asarray(part_kl) * on.sum()
+        if draws is not None:
+            draws[:, on] = part_draws
+    latent: dict[str, Any] = {"kl_per_channel": (kl_sum / len(apex)).tolist()}
+    if draws is not None:
+        latent |= recon_eval.spread_summary(draws, s, apex) | recon_eval.sample_mean_scores(draws, preds["cvae"], s, apex)
     metrics = {
-        "task": TASK, "sensor": spec.sensor, "protocol": spec.protocol, "keyframe": kf, "data": str(data),
-        "split": "test", "subjects": sorted(set(s.meta["subject"].tolist())), "n_samples": len(s),
+        "task": TASK, "sensor": spec.sensor, "protocol": spec.protocol, "keyframe": spec.keyframe, "data": str(data),
+        "evaluation": config["evaluation"], "folds": [{"name": p["name"], "test": p["test"]} for p in parts],
+        "subjects": sorted(set(s.meta["subject"].tolist())), "n_subjects": len(set(s.meta["subject"].tolist())),
+        "n_clips": len(s.clip_slices()), "n_samples": len(s),
         "grid": {"size": spec.size, "sensor": "hd face box, hd truth (the same for hd and lr runs)"},
         "ssim_settings": "skimage structural_similarity, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1",
         **recon_eval.score(preds, s, spec, reference="keyframe", challenger="cvae"),
@@ -424,11 +497,30 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     train_json = run_dir / "train.json"
     if train_json.exists():
         t = engine.read_json(train_json)
-        metrics["train_seconds"] = sum(t.get(m, {}).get("seconds", 0.0) for m in ("cvae", "e2vid"))
+        metrics["train_seconds"] = t.get("cvae_seconds", 0.0) + t.get("e2vid_seconds", 0.0)
     engine.write_metrics(out, metrics)
-    recon_eval.write_apex_figure(out / recon_eval.APEX_PNG, s, preds, apex, k_draws)
+    recon_eval.write_apex_figure(out / recon_eval.APEX_PNG, s, preds, apex, draws)
     recon_eval.write_horizon_figure(out / recon_eval.HORIZON_PNG, metrics, f"{spec.sensor}, {spec.protocol}")
     return metrics
+
+
+def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, part: dict[str, Any], s: ReconSamples,
+                  idx: np.ndarray, apex: np.ndarray, device: torch.device
+                  ) -> tuple[dict[str, np.ndarray], list[float], np.ndarray | None]:
+    """One part's reconstructions of its test samples ``idx`` of ``s`` (every method), and at its apex
+    samples ``apex`` (indices of ``s``) the KL per latent channel and the CVAE's K prior decodings."""
+    test, scales, kf = s.select(idx), part["scales"], spec.keyframe
+    cvae = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels)
+    engine.load_model_state(part_dir, cvae)
+    cvae.to(device)
+    preds = {"cvae": predict_cvae(cvae, test, scales, kf, device=device)}
+    if cfg.e2vid and (part_dir / E2VID_DIR / engine.BEST).exists():
+        e2vid = E2VIDRecurrent(n_condition(spec), kf, cfg.base)
+        engine.load_model_state(part_dir / E2VID_DIR, e2vid)
+        preds["e2vid"] = predict_e2vid(e2vid.to(device), test, scales, kf, device=device)
+    preds |= baselines(test, spec, part["integration"])
+    draws = cvae_samples(cvae, s, apex, scales, kf, cfg.k_samples, seed=cfg.seed, device=device) if cfg.k_samples > 0 else None
+    return preds, kl_per_channel(cvae, s.select(apex), scales, kf, device=device), draws
 
 
 def baselines(s: ReconSamples, spec: ReconSpec, integration: dict[str, Any]) -> dict[str, np.ndarray]:
