@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from evface.errors import ParameterError
-from evface.inputs.classify import augment_array
+from evface.inputs.classify import Augment, augment_array
 from evface.tasks.classify import loss_of
+from evface.tasks.configs import ClassifyConfig
 
 
 def test_tet_is_the_mean_of_the_per_step_losses():
@@ -43,3 +44,17 @@ def test_event_drop_by_time_and_area():
     assert 10 < sum(by_time) < 30 and 10 < sum(by_area) < 30  # each applied with probability 1/2
     plain = augment_array(x, "events", np.random.default_rng(0), flip=False, max_shift=0, drop=0, noise=0)
     assert np.array_equal(plain, x)  # off by default
+
+
+def test_default_shift_is_one_pixel_and_bounded():
+    assert Augment("events").max_shift == ClassifyConfig().max_shift  # the transform's default is the run's
+    x = np.zeros((2, 2, 64, 64), np.float32)
+    x[..., 32, 32] = 1
+    kw = dict(flip=False, drop=0, noise=0)
+    offsets = set()
+    for seed in range(40):
+        y = augment_array(x, "events", np.random.default_rng(seed), max_shift=ClassifyConfig().max_shift, **kw)
+        (r, c), = np.argwhere(y[0, 0])
+        offsets.add((int(r) - 32, int(c) - 32))
+        assert y.sum() == x.sum()
+    assert offsets == {(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)}  # every shift of up to 1 px, no more

@@ -219,14 +219,14 @@ def normalize(x: np.ndarray | torch.Tensor, kind: str):
 
 
 def augment_array(
-    x: np.ndarray, kind: str, rng: np.random.Generator, *, flip: bool = True, max_shift: float = 0.0625,
+    x: np.ndarray, kind: str, rng: np.random.Generator, *, flip: bool = True, max_shift: float = 0.015625,
     drop: float = 0.1, noise: float = 0.05, drop_time: float = 0.0, drop_area: float = 0.0,
 ) -> np.ndarray:
     """A randomly augmented copy of one input (T, C, S, S).
 
     Geometric for every kind: left-right flip with probability 1/2 (for ``rgb-flow`` the
     horizontal flow, channel 0, changes sign) and an integer shift of up to
-    ``round(max_shift * S)`` pixels in x and y (4 px at S = 64; vacated pixels are 0). Event counts only: each event dropped with a
+    ``round(max_shift * S)`` pixels in x and y (1 px at S = 64; vacated pixels are 0). Event counts only: each event dropped with a
     probability drawn in ``[0, drop]`` and noise events amounting to a fraction drawn in
     ``[0, noise]`` of the clip's events, spread uniformly over steps, polarities and pixels;
     EventDrop's drop by time (with probability 1/2, the events of a random run of up to
@@ -285,7 +285,7 @@ class Augment:
 
     kind: str
     flip: bool = True
-    max_shift: float = 0.0625
+    max_shift: float = 0.015625
     drop: float = 0.1
     noise: float = 0.05
     drop_time: float = 0.0

@@ -79,7 +79,7 @@ class ClassifyConfig(TaskConfig):
     seeds: int = setting(1, "Training seeds per fold (seed, seed+1, ...); a clip's prediction is their mean logits.")
     balanced: bool = setting(True, "Class-balanced sampling.")
     augment: bool = setting(True, "Flips, shifts, event drop (by event, time and area) and noise.")
-    max_shift: float = setting(0.0625, "Largest random shift, as a fraction of the crop (0 = none).")
+    max_shift: float = setting(0.015625, "Largest random shift, as a fraction of the crop (1 px at 64; 0 = none).")
     drop_time: float = setting(0.0, "Event inputs: largest share of the steps whose events are dropped (EventDrop by time).")
     drop_area: float = setting(0.0, "Event inputs: largest side, as a share of the crop, of a box whose events are dropped "
                                     "(EventDrop by area).")
