@@ -187,7 +187,8 @@ def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
 def _spread(name: str, unit: str, values: list[float], digits: int = 1) -> list[str]:
     """One row of :func:`variation_table`: name, unit, clips, min, median, max."""
     v = np.asarray(values, float)
-    return [name, unit, str(v.size), *(f"{x:.{digits}f}" for x in (v.min(), np.median(v), v.max()))]
+    cells = (f"{x:.{digits}f}" for x in (v.min(), np.median(v), v.max()))
+    return [name, unit, str(v.size), *(c.lstrip("-") if float(c) == 0 else c for c in cells)]  # no "-0.0"
 
 
 def variation_table(rows: list[dict[str, Any]], extras: list[dict[str, Any]]) -> list[list[str]]:
@@ -202,6 +203,8 @@ def variation_table(rows: list[dict[str, Any]], extras: list[dict[str, Any]]) ->
     ['onset to apex', 'onset to offset', 'expression intensity', 'head yaw']
     >>> variation_table(rows, extras)[3]
     ['head yaw', 'deg', '2', '-1.0', '0.5', '2.0']
+    >>> _spread("gaze", "deg", [-0.04, 0.01], 1)[3:]
+    ['0.0', '0.0', '0.0']
     """
     table = [_spread("onset to apex", "ms", [(r["apex_us"] - r["onset_us"]) / 1e3 for r in rows], 0),
              _spread("onset to offset", "ms", [(r["offset_us"] - r["onset_us"]) / 1e3 for r in rows], 0)]
