@@ -29,11 +29,12 @@ from evface.tasks import engine
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _kill_when(argv: list[str], ready: Callable[[], bool], timeout: float = 120) -> None:
-    """Run ``evface ARGV`` in a child process and SIGKILL it as soon as ``ready()`` holds.
+def _kill_when(argv: list[str], ready: Callable[[], bool], timeout: float = 120, **env_vars: str) -> None:
+    """Run ``evface ARGV`` in a child process (``env_vars`` added to its environment) and SIGKILL it
+    as soon as ``ready()`` holds.
 
     Fails if the child ends before that: the kill must land while it works."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]), **env_vars}
     child = subprocess.Popen([sys.executable, "-m", "evface.cli", *argv], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -89,12 +90,19 @@ def test_training_killed_mid_run_resumes_to_the_same_weights(tmp_path):
     args = ["--data", str(data), "--sensor", "lr", "--time-steps", "2", "--size", "16", "--depth", "1", "--width", "4",
             "--batch-size", "2", "--epochs", "4", "--patience", "0", "--device", "cpu", "--learning-rate", "0.01"]
     whole, killed = tmp_path / "whole", tmp_path / "killed"
-    assert main(["train", "classify", *args, "--out", str(whole)]) == 0
-
-    _kill_when(["train", "classify", *args, "--out", str(killed)], (killed / "checkpoint.pt").exists)
-    assert not (killed / "metrics.json").exists()
-    assert engine.load_checkpoint(killed / "checkpoint.pt")["epoch"] < 3  # whole, and mid-run
-    assert main(["train", "classify", *args, "--out", str(killed)]) == 0
+    # One torch thread here and in the child: sums split over another number of threads round
+    # differently, and an earlier test in this process may have left any thread count.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert main(["train", "classify", *args, "--out", str(whole)]) == 0
+        _kill_when(["train", "classify", *args, "--out", str(killed)], (killed / "checkpoint.pt").exists,
+                   OMP_NUM_THREADS="1")
+        assert not (killed / "metrics.json").exists()
+        assert engine.load_checkpoint(killed / "checkpoint.pt")["epoch"] < 3  # whole, and mid-run
+        assert main(["train", "classify", *args, "--out", str(killed)]) == 0
+    finally:
+        torch.set_num_threads(threads)
     for name in ("checkpoint.pt", "best.pt"):
         a, b = engine.load_checkpoint(whole / name)["model"], engine.load_checkpoint(killed / name)["model"]
         assert all(torch.equal(a[k], b[k]) for k in a), name
