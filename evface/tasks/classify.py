@@ -36,7 +36,6 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -48,7 +47,6 @@ from torch import nn
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, where
 from evface.inputs.classify import Augment, ClassifyDataset, InputSpec, load_inputs, normalize
 from evface.inputs.clip_view import SENSORS
-from evface.inputs.splits import subject_split
 from evface.io.dataset import DatasetFolder, atomic_write_text
 from evface.models.snn import NetConfig, SpikingCNN, ann_macs, build, logits as step_mean, snn_input_macs
 from evface.tasks import class_metrics as cm
@@ -256,29 +254,18 @@ def _subjects(rows: Sequence[dict[str, Any]]) -> list[str]:
 def protocol_parts(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     """The evaluation protocol of ``cfg`` on manifest ``rows``: its name and its parts.
 
-    Each part is ``{"name", "train", "val", "test"}`` (rows). ``folds=0`` (and no ``loso``): one
-    subject split (:func:`subject_split`). Otherwise the subjects are dealt into ``folds`` test
-    folds (:func:`stats.subject_folds`; ``loso``: one per subject), so every subject is tested
-    exactly once and no subject is in two folds; each fold's validation subjects (early stopping)
-    are drawn from its training subjects. The folds depend on ``cfg.seed`` only.
+    The parts of :func:`evface.tasks.stats.subject_parts` (``{"name", "train", "val", "test"}``,
+    rows): one subject split for ``folds=0`` without ``loso``; otherwise ``folds`` subject folds
+    (``loso``: one per subject), every subject tested exactly once.
     """
     if cfg.loso and cfg.folds:
         raise ParameterError(f"--loso and --folds {cfg.folds}: choose one (--loso is --folds <number of subjects>)")
-    if not cfg.loso and not cfg.folds:
-        parts = subject_split(rows, cfg.val_fraction, cfg.test_fraction, cfg.seed)
-        return SPLIT, [{"name": "split", **parts}]
-    per_subject = Counter(str(r["subject"]) for r in rows)
-    k = len(per_subject) if cfg.loso else cfg.folds
-    folds = stats.subject_folds(per_subject, k, cfg.seed)
-    parts = []
-    for i, test in enumerate(folds):
-        held_out = set(test)
-        rest = [r for r in rows if str(r["subject"]) not in held_out]
-        inner = subject_split(rest, cfg.val_fraction, 0.0, cfg.seed)
-        parts.append({"name": f"fold{i}", "train": inner["train"], "val": inner["val"],
-                      "test": [r for r in rows if str(r["subject"]) in held_out]})
-    name = "leave-one-subject-out" if k == len(per_subject) else f"{k}-fold subject-grouped cross-validation"
-    return name, parts
+    n_subjects = len({str(r["subject"]) for r in rows})
+    k = n_subjects if cfg.loso else cfg.folds
+    parts = stats.subject_parts(rows, k, cfg.val_fraction, cfg.test_fraction, cfg.seed)
+    if not k:
+        return SPLIT, parts
+    return ("leave-one-subject-out" if k == n_subjects else f"{k}-fold subject-grouped cross-validation"), parts
 
 
 def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ClassifyConfig = ClassifyConfig(),

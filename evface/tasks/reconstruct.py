@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,7 @@ from torch.utils.data import BatchSampler
 
 from evface.errors import ParameterError
 from evface.inputs.reconstruct import ReconSamples, ReconSpec, build_samples
-from evface.inputs.splits import subject_split
+from evface.inputs.splits import subjects_of
 from evface.io.dataset import DatasetFolder
 from evface.models.cvae import CVAE, beta_schedule, cvae_loss, recon_loss
 from evface.models.e2vid import E2VIDRecurrent
@@ -207,26 +206,13 @@ def kl_per_channel(model: CVAE, s: ReconSamples, scales: dict[str, float], keyfr
 def protocol_parts(cfg: ReconstructConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     """The evaluation protocol of ``cfg`` on manifest ``rows``: its name and its parts.
 
-    Each part is ``{"name", "dir", "train", "val", "test"}`` (subject lists; ``dir``: the part's
-    folder in the run, ``.`` for one split). ``folds=0``: one subject split
-    (:func:`~evface.inputs.splits.subject_split`). Otherwise the subjects are dealt into ``folds``
-    test folds (:func:`evface.tasks.stats.subject_folds`), so every subject is tested exactly once
-    and no subject is in two folds; each fold's validation subjects (early stopping) are drawn
-    from its training subjects. The parts depend on ``cfg.seed`` only.
+    The parts of :func:`evface.tasks.stats.subject_parts` (``folds=0``: one subject split;
+    otherwise every subject tested once), each as ``{"name", "dir", "train", "val", "test"}``:
+    subject lists and the part's folder in the run (``.`` for one split).
     """
-    def subjects(part: Sequence[dict[str, Any]]) -> list[str]:
-        return sorted({str(r["subject"]) for r in part})
-
-    if not cfg.folds:
-        split = subject_split(rows, cfg.val_fraction, cfg.test_fraction, cfg.seed)
-        return SPLIT, [{"name": "split", "dir": ".", **{k: subjects(v) for k, v in split.items()}}]
-    folds = stats.subject_folds(Counter(str(r["subject"]) for r in rows), cfg.folds, cfg.seed)
-    parts = []
-    for i, test in enumerate(folds):
-        inner = subject_split([r for r in rows if str(r["subject"]) not in test], cfg.val_fraction, 0.0, cfg.seed)
-        parts.append({"name": f"fold{i}", "dir": f"fold{i}", "train": subjects(inner["train"]),
-                      "val": subjects(inner["val"]), "test": list(test)})
-    return f"{cfg.folds}-fold subject-grouped cross-validation", parts
+    parts = [{"name": p["name"], "dir": p["name"] if cfg.folds else ".", **{k: subjects_of(p[k]) for k in ("train", "val", "test")}}
+             for p in stats.subject_parts(rows, cfg.folds, cfg.val_fraction, cfg.test_fraction, cfg.seed)]
+    return (f"{cfg.folds}-fold subject-grouped cross-validation" if cfg.folds else SPLIT), parts
 
 
 def _part_samples(s: ReconSamples, subjects: Sequence[str], part: str) -> ReconSamples:

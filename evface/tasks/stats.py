@@ -23,12 +23,15 @@ Examples
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from math import comb
+from typing import Any
 
 import numpy as np
 
 from evface.errors import ParameterError
+from evface.inputs.splits import subject_split
 from evface.tasks import class_metrics as cm
 
 METRICS = ("top1", "uf1", "uar")
@@ -58,6 +61,26 @@ def subject_folds(clips_per_subject: Mapping[str, int], k: int, seed: int = 0) -
         folds[i].append(s)
         load[i] += clips_per_subject[s]
     return [sorted(f) for f in folds]
+
+
+def subject_parts(rows: Sequence[Mapping[str, Any]], folds: int, val_fraction: float, test_fraction: float,
+                  seed: int = 0) -> list[dict[str, Any]]:
+    """The parts of a subject-independent protocol on manifest ``rows``: ``{"name", "train", "val", "test"}`` (rows).
+
+    ``folds=0``: one subject split (:func:`~evface.inputs.splits.subject_split`), named ``split``.
+    Otherwise the subjects are dealt into ``folds`` test folds (:func:`subject_folds`), ``fold0``...,
+    so every subject is tested exactly once and no subject is in two folds; each fold's validation
+    subjects (early stopping) are drawn from its training subjects. The parts depend on ``seed`` only.
+    """
+    if not folds:
+        return [{"name": "split", **subject_split(rows, val_fraction, test_fraction, seed)}]
+    parts = []
+    for i, test in enumerate(subject_folds(Counter(str(r["subject"]) for r in rows), folds, seed)):
+        held_out = set(test)
+        inner = subject_split([r for r in rows if str(r["subject"]) not in held_out], val_fraction, 0.0, seed)
+        parts.append({"name": f"fold{i}", "train": inner["train"], "val": inner["val"],
+                      "test": [r for r in rows if str(r["subject"]) in held_out]})
+    return parts
 
 
 def _subject_matrices(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_classes: int) -> np.ndarray:
