@@ -325,7 +325,7 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
             x = load_inputs([ds.clip_path(r) for r in rows], spec)
             seconds = time.perf_counter() - start
             engine.save_checkpoint(run_dir / INPUTS, {"x": torch.from_numpy(x), "seconds": seconds})
-            _say(log, dist)(f"preprocessed {len(rows)} clips ({spec.kind}"
+            engine.main_log(log, dist)(f"preprocessed {len(rows)} clips ({spec.kind}"
                             f"{'/' + spec.sensor if spec.kind == 'events' else ''}) in {seconds:.1f} s")
     engine.barrier(dist)
     return todo
@@ -344,7 +344,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     if _fitted(run_dir / model_dir, cfg):
         return 0.0
     start = time.perf_counter()
-    say = _say(log, dist)
+    say = engine.main_log(log, dist)
     ds = DatasetFolder.open(Path(data).resolve())
     rows = list(ds.rows)
     labels = ds.labels
@@ -379,7 +379,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     :class:`FormatError` naming its file."""
     dist = dist if dist is not None else _one_process(cfg)
     data, run_dir = Path(data).resolve(), Path(run_dir)
-    say = _say(log, dist)
+    say = engine.main_log(log, dist)
     config = engine.load_config(run_dir)
     ds = DatasetFolder.open(data)
     rows = list(ds.rows)
@@ -454,10 +454,6 @@ def _fitted(model_dir: Path, cfg: ClassifyConfig) -> bool:
 
 def _one_process(cfg: ClassifyConfig) -> engine.DistInfo:
     return engine.DistInfo(device=engine.select_device(cfg.device))
-
-
-def _say(log: Callable[[str], None] | None, dist: engine.DistInfo) -> Callable[[str], None]:
-    return log if (log is not None and dist.is_main) else (lambda _m: None)
 
 
 def _evaluated_on(protocol: str, n_seeds: int) -> str:

@@ -170,6 +170,11 @@ def teardown_distributed(dist: DistInfo, timeout_s: float = 60.0) -> None:
         tdist.destroy_process_group()
 
 
+def main_log(log: Callable[[str], None] | None, dist: DistInfo) -> Callable[[str], None]:
+    """``log`` on rank 0, a no-op elsewhere or when ``log`` is None."""
+    return log if (log is not None and dist.is_main) else (lambda _msg: None)
+
+
 def barrier(dist: DistInfo) -> None:
     """Wait for every rank (no-op in a single process)."""
     if dist.enabled:
@@ -547,7 +552,7 @@ def fit(
     if epochs < 1:
         raise ParameterError(f"epochs must be at least 1, got {epochs}")
     run_dir = Path(run_dir)
-    say = log if (log is not None and dist.is_main) else (lambda _msg: None)
+    say = main_log(log, dist)
     history: list[dict[str, Any]] = []
     best: float | None = None
     best_epoch = -1

@@ -277,7 +277,7 @@ def _spec(cfg: ReconstructConfig) -> ReconSpec:
 
 def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistInfo,
            log: Callable[[str], None] | None) -> tuple[dict[str, Any], ReconSamples]:
-    say = log if (log is not None and dist.is_main) else (lambda _m: None)
+    say = engine.main_log(log, dist)
     torch.set_num_threads(cfg.threads if cfg.threads > 0 else default_threads())
     spec = _spec(cfg)
     protocol, parts = protocol_parts(cfg, list(DatasetFolder.open(data).rows))
