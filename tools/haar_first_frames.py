@@ -42,9 +42,9 @@ def first_frame(preset_name: str, seed: int, clip_index: int, camera: str = "rgb
     """Clip id, lighting, head yaw and the first frame (uint8 RGB) of one clip of the plan, from the
     ``rgb`` camera (lr's field of view) or ``hd`` (the first RGB camera framed like hd)."""
     preset = S.get_preset(preset_name)
-    subjects, _ = S.plan_subjects(preset, seed)
+    subjects, plan = S.preset_plan(preset_name, seed)
     by_name = {s.name: s for s in subjects}
-    spec = S.plan_clips(subjects, S._choose_classes(preset, None), preset.lightings, preset.repetitions)[clip_index]
+    spec = plan[clip_index]
     timeline_ss, camera_ss = clip_seed(seed, spec).spawn(2)
     timeline = draw_timeline(spec.aus, preset.timeline, timeline_ss)
     rig = S.subject_rig(by_name[spec.subject], preset.rig)
@@ -86,8 +86,7 @@ def main() -> None:
     parser.add_argument("--check", type=Path, help="a dataset of the same preset and seed to compare first frames with")
     args = parser.parse_args()
     preset = S.get_preset(args.preset)
-    subjects, _ = S.plan_subjects(preset, args.seed)
-    n = len(S.plan_clips(subjects, S._choose_classes(preset, None), preset.lightings, preset.repetitions))
+    n = len(S.preset_plan(args.preset, args.seed)[1])
     if args.check:
         stream = "rgb" if args.camera == "rgb" else rgb_hd_stream(preset.rig.rgb_hd_presets[0])
         for i in (0, 1, n // 2, n - 1):

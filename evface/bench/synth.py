@@ -20,23 +20,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evface.datasets.synth import default_classes, get_preset, synthesize
+from evface.datasets.synth import default_classes, preset_plan, synthesize
 from evface.io.clip import event_counts
 
 PRESETS = ("quick", "full", "paper")
 """Presets measured by ``evface bench synth`` (``--quick``: ``tiny`` only)."""
-
-
-def preset_clip_count(name: str) -> int:
-    """Clips in the whole preset: subjects x classes x lightings x repetitions.
-
-    >>> preset_clip_count("quick"), preset_clip_count("full")
-    (168, 1344)
-    """
-    preset = get_preset(name)
-    n_subjects = preset.n_subjects + int(preset.builtin_photos)
-    n_classes = preset.n_classes or len(default_classes())
-    return n_subjects * n_classes * len(preset.lightings) * preset.repetitions
 
 
 def measure_preset(name: str, root: Path) -> dict[str, Any]:
@@ -54,7 +42,7 @@ def measure_preset(name: str, root: Path) -> dict[str, Any]:
         for sensor in events:
             events[sensor] += counts[sensor]
     size = sum(path.stat().st_size for path in files)
-    total = preset_clip_count(name)
+    total = len(preset_plan(name)[1])
     return {
         "clips": n,
         "seconds": round(seconds, 3),

@@ -218,6 +218,18 @@ def plan_clips(subjects: Sequence[Subject], classes: dict[str, list[int]], light
     ]
 
 
+def preset_plan(name: str, seed: int = 0) -> tuple[list[Subject], list[ClipSpec]]:
+    """The subjects and clips of the whole preset ``name`` as :func:`synthesize` plans them
+    without overrides (no ``--faces`` photos).
+
+    >>> [len(preset_plan(p)[1]) for p in ("quick", "full")]
+    [168, 1344]
+    """
+    preset = get_preset(name)
+    subjects, _ = plan_subjects(preset, seed)
+    return subjects, plan_clips(subjects, _choose_classes(preset, None), preset.lightings, preset.repetitions)
+
+
 NEUTRAL_CLASS = "neutral"
 """A class with no expression AU (blinks, gaze and head motion only), made only when named."""
 
