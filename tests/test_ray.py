@@ -13,6 +13,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -92,29 +94,38 @@ def _task_workers(started: list[int], title: str) -> list[int]:
     return [int(pid) for pid, ppid, args in table if int(ppid) in raylets and args.startswith(f"ray::{title}")]
 
 
+@contextmanager
+def _killing_first_worker(started: list[int], title: str) -> Iterator[list[int]]:
+    """While the body runs, SIGKILL the first Ray worker seen running a task named with ``title``;
+    yields the list of the killed worker's pid (empty if none was seen)."""
+    killed: list[int] = []
+    finished = threading.Event()
+
+    def kill_one() -> None:
+        while not killed and not finished.is_set():
+            for pid in _task_workers(started, title):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                break
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_one)
+    killer.start()
+    try:
+        yield killed
+    finally:
+        finished.set()
+        killer.join()
+
+
 def _files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_synth_on_ray_writes_the_local_bytes_and_survives_a_killed_worker(cluster, tmp_path, capsys):
     assert main(["synth", str(tmp_path / "local"), *TINY]) == 0
-    killed: list[int] = []
-
-    def kill_one_clip_worker() -> None:  # SIGKILL the first worker seen filming a clip, mid-clip
-        deadline = time.monotonic() + 120
-        while not killed and time.monotonic() < deadline:
-            for pid in _task_workers(cluster["started"], "s00"):
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                break
-            time.sleep(0.05)
-
-    killer = threading.Thread(target=kill_one_clip_worker)
-    killer.start()
-    try:
+    with _killing_first_worker(cluster["started"], "s00") as killed:  # a worker filming a clip, mid-clip
         assert main(["synth", str(tmp_path / "ray"), *TINY, "--ray", cluster["address"]]) == 0
-    finally:
-        killer.join()
     assert killed, "no Ray worker was seen filming a clip"
     local, remote = _files(tmp_path / "local"), _files(tmp_path / "ray")
     assert list(remote) == list(local) and len([f for f in local if f.endswith(".h5")]) == 4
@@ -135,25 +146,9 @@ def test_run_on_ray_gives_the_local_and_sequential_metrics_and_survives_a_killed
     jobs = str(os.cpu_count() or 1)  # one torch thread per job, as on Ray
     assert main(["run", "--preset", "tiny", "--data", str(data), "--out", str(tmp_path / "local"), "--jobs", jobs]) == 0
     capsys.readouterr()
-    killed: list[int] = []
-    finished = threading.Event()
-
-    def kill_one_fold_worker() -> None:  # SIGKILL the first worker seen training a model of a classification stage
-        while not killed and not finished.is_set():
-            for pid in _task_workers(cluster["started"], "events-lr: models/fold"):
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                break
-            time.sleep(0.05)
-
-    killer = threading.Thread(target=kill_one_fold_worker)
-    killer.start()
-    try:
+    with _killing_first_worker(cluster["started"], "events-lr: models/fold") as killed:  # a worker training a fold
         assert main(["run", "--preset", "tiny", "--data", str(data), "--out", str(tmp_path / "ray"),
                      "--ray", cluster["address"]]) == 0
-    finally:
-        finished.set()
-        killer.join()
     assert killed, "no Ray worker was seen training a fold"
     assert "events-lr: models/fold2-s0: trained in" in capsys.readouterr().err  # each fold a task of its own
     local = json.loads((tmp_path / "local" / "pipeline.json").read_text())
