@@ -76,7 +76,14 @@ CLASSIFY_ARMS = (
     ("rgb-diff", {"input": "rgb-diff", "sensor": "hd"}),
     ("rgb-flow", {"input": "rgb-flow", "sensor": "hd"}),  # onset->apex optical flow + strain, apex from the frames
     ("rgb-flow-oracle", {"input": "rgb-flow", "sensor": "hd", "oracle_apex": True}),  # apex from the annotation
+    # The 200 fps RGB camera framed like hd: the frame cameras' upper bound (only with ``highspeed``).
+    ("rgb-200", {"input": "rgb", "sensor": "hd", "rgb_camera": "highspeed200"}),
+    ("rgb-flow-200", {"input": "rgb-flow", "sensor": "hd", "rgb_camera": "highspeed200"}),
 )
+HIGHSPEED_ARMS = ("rgb-200", "rgb-flow-200")
+"""The arms that need the 200 fps camera: run with ``highspeed`` only, which also films it."""
+HIGHSPEED_CAMERAS = ("webcam30", "highspeed200")
+"""The RGB cameras framed like hd of a ``highspeed`` run's dataset."""
 RECONSTRUCT_PROTOCOLS = ("extrapolation", "interpolation", "events-only")
 RECONSTRUCT_VARIANTS = tuple(
     # name, the ReconstructConfig fields of the stage: every protocol for each event sensor (one target grid)
@@ -105,9 +112,10 @@ class Stage:
 
 
 def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
-         noise: str | None = None) -> tuple[Path, list[Stage]]:
+         noise: str | None = None, highspeed: bool = False) -> tuple[Path, list[Stage]]:
     """The dataset folder and the stages of a run, without running anything (``noise``: the
-    event cameras' noise level of the dataset built, default the preset's)."""
+    event cameras' noise level of the dataset built, default the preset's; ``highspeed``: film
+    the 200 fps camera too and train :data:`HIGHSPEED_ARMS`)."""
     if preset not in PRESETS:
         raise ParameterError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
     if noise is not None and noise not in NOISE_LEVELS:
@@ -116,9 +124,13 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
     stages: list[Stage] = []
     if data_dir is None:
         data_dir = out / "data"
-        noise_level = {"noise": noise} if noise is not None else {}
-        stages.append(Stage("synth", "synth", {"preset": preset, "seed": seed, "out": str(data_dir), **noise_level}))
-    for name, arm in [(name, arm) for name, arm in CLASSIFY_ARMS if name in budget.get("arms", (name,))]:
+        extra = {"noise": noise} if noise is not None else {}
+        if highspeed:
+            extra["rgb_hd_cameras"] = list(HIGHSPEED_CAMERAS)
+        stages.append(Stage("synth", "synth", {"preset": preset, "seed": seed, "out": str(data_dir), **extra}))
+    wanted = set(budget.get("arms", (n for n, _ in CLASSIFY_ARMS if n not in HIGHSPEED_ARMS)))
+    wanted |= set(HIGHSPEED_ARMS) if highspeed else set()
+    for name, arm in [(name, arm) for name, arm in CLASSIFY_ARMS if name in wanted]:
         stages.append(Stage(name, "classify", {"data": str(data_dir), "seed": seed, "folds": budget["classify_folds"],
                                                "epochs": budget["classify_epochs"], "patience": budget["classify_patience"],
                                                **arm}))
@@ -204,6 +216,7 @@ def run_pipeline(
     runner: Callable[[Stage, Path, str], list[str]] = run_step,
     ray: str | None = None,
     noise: str | None = None,
+    highspeed: bool = False,
 ) -> Path:
     """Run every stage not yet done, write ``OUT/report.html`` and return its path.
 
@@ -214,11 +227,12 @@ def run_pipeline(
     that Ray cluster (one CPU each, and one GPU for each training where the cluster has GPUs;
     ``jobs`` is unused), retried when they fail; ``OUT`` must be on storage every node sees.
     ``noise`` sets the event cameras' noise level of the dataset built (``clean``, ``typical`` or
-    ``noisy``). ``runner`` (:func:`run_step`'s signature) is for tests. A stage's ``seconds`` are
+    ``noisy``); ``highspeed`` films the 200 fps RGB camera too and trains the frame cameras'
+    upper-bound arms on it (:data:`HIGHSPEED_ARMS`; with ``data_dir``, that dataset must have it). ``runner`` (:func:`run_step`'s signature) is for tests. A stage's ``seconds`` are
     those of its jobs, summed.
     """
     out = Path(out)
-    data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise)
+    data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise, highspeed)
     out.mkdir(parents=True, exist_ok=True)
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
     seconds: dict[str, float] = {}
@@ -242,7 +256,7 @@ def run_pipeline(
         (out / stage.dirname).mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         synthesize(Path(stage.config["out"]), preset=stage.config["preset"], seed=stage.config["seed"],
-                   noise=stage.config.get("noise"), executor=RayCluster(ray) if ray else local_executor(jobs), progress=_clip_progress(log, stage.name))
+                   noise=stage.config.get("noise"), rgb_hd_cameras=stage.config.get("rgb_hd_cameras"), executor=RayCluster(ray) if ray else local_executor(jobs), progress=_clip_progress(log, stage.name))
         finish(stage, time.perf_counter() - start)
     # the reconstructions are the longest jobs: started first, the job slots finish together
     training = sorted((s for s in todo if s.task != "synth"), key=lambda s: s.task != "reconstruct")
@@ -288,7 +302,7 @@ def run_pipeline(
         log(f"{stage.name}: queued")
     if training:
         executor.run([step_job(stage, START) for stage in training], done)
-    record = {"preset": preset, "data": str(data.resolve()), "config": {"preset": preset, "seed": seed, **PRESETS[preset]},
+    record = {"preset": preset, "data": str(data.resolve()), "config": {"preset": preset, "seed": seed, "highspeed": highspeed, **PRESETS[preset]},
               "stages": [{"name": s.name, "task": s.task, "dir": s.dirname, "seconds": seconds[s.name]} for s in stages]}
     atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2, sort_keys=True))
     report = build_report([out], out / "report.html")

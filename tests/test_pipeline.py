@@ -56,6 +56,18 @@ def test_noise_level_keys_the_dataset_and_bad_levels_write_nothing(tmp_path):
     assert not out.exists()
 
 
+def test_highspeed_films_the_200_fps_camera_and_adds_its_arms(tmp_path):
+    _, default = pipeline.plan("quick", None, tmp_path)
+    _, fast = pipeline.plan("quick", None, tmp_path, highspeed=True)
+    assert "rgb_hd_cameras" not in default[0].config  # runs made before --highspeed keep their keys
+    assert fast[0].config["rgb_hd_cameras"] == ["webcam30", "highspeed200"] and fast[0].key != default[0].key
+    names = [s.name for s in fast]
+    assert set(names) - {s.name for s in default} == set(pipeline.HIGHSPEED_ARMS)
+    assert {s.config.get("rgb_camera") for s in fast if s.name in pipeline.HIGHSPEED_ARMS} == {"highspeed200"}
+    _, given = pipeline.plan("full", tmp_path / "data", tmp_path, highspeed=True)
+    assert given[0].task == "classify" and set(pipeline.HIGHSPEED_ARMS) <= {s.name for s in given}
+
+
 def test_every_preset_has_its_dataset_and_cross_validates_its_arms(tmp_path):
     from evface.datasets.synth import get_preset
 
@@ -64,7 +76,7 @@ def test_every_preset_has_its_dataset_and_cross_validates_its_arms(tmp_path):
         assert 2 <= budget["classify_folds"] <= dataset.n_subjects
         _, stages = pipeline.plan(name, None, tmp_path)
         arms = [s for s in stages if s.task == "classify"]
-        every = [arm for arm, _ in pipeline.CLASSIFY_ARMS]
+        every = [arm for arm, _ in pipeline.CLASSIFY_ARMS if arm not in pipeline.HIGHSPEED_ARMS]
         assert [s.name for s in arms] == [arm for arm in every if arm in budget.get("arms", every)]
         assert {"events-hd", "events-lr", "rgb"} <= {s.name for s in arms}
         assert {s.config["folds"] for s in arms} == {budget["classify_folds"]}

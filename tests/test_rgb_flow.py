@@ -112,7 +112,7 @@ def test_the_rgb_camera_option_leaves_the_other_streams_unchanged():
     # a camera's noise does not depend on which other cameras the rig has
     assert np.array_equal(one.frames["rgb-highspeed200-hd"].data, both.frames["rgb-highspeed200-hd"].data)
     assert both.frames["rgb-highspeed200-hd"].fps == 200.0 and len(both.frames["rgb-highspeed200-hd"].t_us) == 20
-    with pytest.raises(DatasetError, match="no webcam30 RGB camera with the hd view.*rgb_hd_presets"):
+    with pytest.raises(DatasetError, match="no webcam30 RGB camera with the hd view.*--rgb-hd-cameras"):
         frame_stream(one, "hd", "webcam30")
     assert frame_stream(one, "hd", "highspeed200") == "rgb-highspeed200-hd"
 

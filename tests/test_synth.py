@@ -154,6 +154,25 @@ def test_worker_pool_gives_the_same_clips(reference, tmp_path):
 def test_refuses_to_mix_parameters_in_one_folder(reference):
     with pytest.raises(DatasetError, match="other"):
         synthesize(reference, preset="tiny", seed=5, subjects=2, classes=["AU4"], lighting=["bright", "dim"])
+    with pytest.raises(DatasetError, match="other params"):
+        synthesize(reference, **SUBSET, rgb_hd_cameras=["webcam30", "highspeed200"])
+
+
+def test_a_200_fps_camera_adds_a_stream_and_changes_nothing_else(reference, tmp_path, capsys):
+    cid = "s001_AU4_dim_r0"
+    assert main(["synth", str(tmp_path / "fast"), "--preset", "tiny", "--subjects", "2", "--classes", "AU4",
+                 "--lighting", "dim", "--rgb-hd-cameras", "webcam30,highspeed200"]) == 0
+    fast = read_clip(tmp_path / "fast" / "clips" / f"{cid}.h5", truth=False)
+    default = read_clip(reference / "clips" / f"{cid}.h5", truth=False)
+    assert sorted(fast.frames) == sorted([*default.frames, "rgb-highspeed200-hd"])
+    assert fast.frames["rgb-highspeed200-hd"].fps == 200.0
+    for name, series in default.frames.items():
+        assert np.array_equal(fast.frames[name].data, series.data), name
+    for sensor in ("hd", "lr"):
+        assert fast.events[sensor].tobytes() == default.events[sensor].tobytes()
+    capsys.readouterr()
+    assert main(["synth", str(tmp_path / "bad"), "--preset", "tiny", "--rgb-hd-cameras", "webcam60"]) == 2
+    assert "'webcam60' unknown" in capsys.readouterr().err and not (tmp_path / "bad").exists()
 
 
 def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path, capsys):

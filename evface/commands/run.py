@@ -27,13 +27,17 @@ def register(app: typer.Typer) -> None:
         ray: str = typer.Option(None, "--ray", metavar="auto|ADDRESS",
                                 help="Run the clips, stages and folds as tasks on a Ray cluster (auto: the one 'ray start' "
                                      "began here; or the head's HOST:PORT); OUT must be on storage every node sees."),
+        highspeed: bool = typer.Option(False, "--highspeed", help="Film a 200 fps RGB camera framed like hd too and "
+                                                                  "train rgb-200 and rgb-flow-200 on it: the frame "
+                                                                  "cameras' upper bound (about 3x the dataset's cost)."),
     ) -> None:
         """Build the dataset, train and evaluate every model, and write OUT/report.html."""
         from evface.pipeline import run_pipeline  # lazy: keeps torch out of `evface --help`
 
         if jobs is not None and jobs < 1:
             raise ParameterError(f"--jobs must be at least 1, got {jobs}")
-        report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs, log=console.print, ray=ray, noise=noise)
+        report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs, log=console.print, ray=ray, noise=noise,
+                              highspeed=highspeed)
         console.print(f"[bold green]report written:[/] {report}", soft_wrap=True)
 
     @app.command("report")

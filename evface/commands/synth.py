@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
     def synth(
         out: Path = typer.Argument(..., metavar="OUT", help="Dataset folder to write: new, empty, or one this "
                                                             "command made with the same options (it resumes)."),
-        preset: str = typer.Option("quick", "--preset", help="tiny (tests), quick (<= 3 min on 2 cores) or paper."),
+        preset: str = typer.Option("quick", "--preset", help="tiny (tests), quick (make run: ~5 min on 2 cores), full (24 subjects, 1,344 clips) or paper."),
         seed: int = typer.Option(0, "--seed", help="Dataset seed: the same seed gives the same dataset."),
         subjects: int = typer.Option(None, "--subjects", help="Number of procedural subjects (default: the preset's)."),
         classes: list[str] = typer.Option(None, "--classes", help="Classes to make, e.g. --classes AU4,AU6+12 (default: all)."),
@@ -39,6 +39,10 @@ def register(app: typer.Typer) -> None:
                                      "or the head's HOST:PORT); OUT must be on storage every node sees."),
         noise: str = typer.Option(None, "--noise", help="Event-camera noise: clean, typical (the preset's default) "
                                                         "or noisy (v2e's noisy rates); docs/camera-models.md."),
+        rgb_hd_cameras: list[str] = typer.Option(None, "--rgb-hd-cameras",
+                                                 help="RGB cameras framed like hd (its face pixels), e.g. "
+                                                      "webcam30,highspeed200 (200 fps: the frame cameras' upper bound, "
+                                                      "about 3x a clip's cost and size). Default: webcam30."),
     ) -> None:
         """Build the synthetic RGB + event micro-expression dataset (resumes if interrupted)."""
         from evface.datasets import synth as lib  # lazy: cv2, numba and the renderer stay out of CLI start-up
@@ -62,7 +66,7 @@ def register(app: typer.Typer) -> None:
                 out, preset=preset, seed=seed, subjects=subjects, classes=_split_list(classes),
                 lighting=_split_list(lighting), faces_dir=faces, workers=workers, shard=shard, progress=progress,
                 executor=RayCluster(ray) if ray else None,
-                noise=noise,
+                noise=noise, rgb_hd_cameras=_split_list(rgb_hd_cameras),
             )
         console.print(f"dataset ready: {root}", soft_wrap=True)
 

@@ -418,6 +418,7 @@ def synthesize(
     progress: ProgressFn | None = None,
     executor: Executor | None = None,
     noise: str | None = None,
+    rgb_hd_cameras: Sequence[str] | None = None,
 ) -> Path:
     """Build (or finish building) a synthetic dataset folder and return its path.
 
@@ -454,6 +455,10 @@ def synthesize(
     noise : {"clean", "typical", "noisy"}, optional
         Event-camera noise level (:data:`evface.sim.dvs_noise.NOISE_LEVELS`; default: the
         preset's, ``typical``).
+    rgb_hd_cameras : list of str, optional
+        RGB camera presets (:data:`evface.sim.rgb.RGB_PRESETS`) filmed framed like the ``hd``
+        ROI, at its pixel size (default: the preset's, ``("webcam30",)``); add ``"highspeed200"``
+        for the 200 fps upper bound of frame cameras (about 3x the cost and size of a clip).
 
     Examples
     --------
@@ -469,6 +474,8 @@ def synthesize(
     if noise is not None:
         rig = spec_preset.rig
         spec_preset = replace(spec_preset, rig=replace(rig, cameras=replace(rig.cameras, noise=noise)))
+    if rgb_hd_cameras is not None:
+        spec_preset = replace(spec_preset, rig=replace(spec_preset.rig, rgb_hd_presets=tuple(rgb_hd_cameras)))
     out = Path(out_dir)
     subject_list, problems = plan_subjects(spec_preset, seed, subjects, faces_dir)
     class_map = _choose_classes(spec_preset, classes)

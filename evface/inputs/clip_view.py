@@ -117,7 +117,7 @@ def frame_stream(clip: Clip, view: str, preset: str, source: str | Path | None =
     have = ", ".join(f"{c.get('preset')} at {c.get('view')}" for c in table.values())
     raise DatasetError(where(source, f"no {preset} RGB camera with the {view} view in this clip (it has {have}); "
                                      "choose another --sensor or --rgb-camera, or synthesize with that camera "
-                                     "(RigParams.rgb_hd_presets)"))
+                                     "(evface synth --rgb-hd-cameras)"))
 
 
 def face_box(clip: Clip, camera: str, source: str | Path | None = None) -> Box:
