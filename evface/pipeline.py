@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from evface.datasets.synth import local_executor, synthesize
+from evface.datasets.synth import get_preset, local_executor, synthesize
 from evface.errors import ParameterError
 from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster
 from evface.io.dataset import atomic_write_text
@@ -66,6 +66,8 @@ PRESETS: dict[str, dict[str, Any]] = {
               "reconstruct_epochs": 20, "reconstruct_patience": 6},
 }
 
+HIGHSPEED = "highspeed200"
+"""The 200 fps RGB camera preset that ``highspeed`` adds to the dataset's cameras framed like hd."""
 CLASSIFY_ARMS = (
     # name, the ClassifyConfig fields of the arm: one line per arm. Every arm is scored on the same
     # clips, and the report compares each event arm with each frame arm.
@@ -77,13 +79,11 @@ CLASSIFY_ARMS = (
     ("rgb-flow", {"input": "rgb-flow", "sensor": "hd"}),  # onset->apex optical flow + strain, apex from the frames
     ("rgb-flow-oracle", {"input": "rgb-flow", "sensor": "hd", "oracle_apex": True}),  # apex from the annotation
     # The 200 fps RGB camera framed like hd: the frame cameras' upper bound (only with ``highspeed``).
-    ("rgb-200", {"input": "rgb", "sensor": "hd", "rgb_camera": "highspeed200"}),
-    ("rgb-flow-200", {"input": "rgb-flow", "sensor": "hd", "rgb_camera": "highspeed200"}),
+    ("rgb-200", {"input": "rgb", "sensor": "hd", "rgb_camera": HIGHSPEED}),
+    ("rgb-flow-200", {"input": "rgb-flow", "sensor": "hd", "rgb_camera": HIGHSPEED}),
 )
-HIGHSPEED_ARMS = ("rgb-200", "rgb-flow-200")
+HIGHSPEED_ARMS = tuple(name for name, arm in CLASSIFY_ARMS if arm.get("rgb_camera") == HIGHSPEED)
 """The arms that need the 200 fps camera: run with ``highspeed`` only, which also films it."""
-HIGHSPEED_CAMERAS = ("webcam30", "highspeed200")
-"""The RGB cameras framed like hd of a ``highspeed`` run's dataset."""
 RECONSTRUCT_PROTOCOLS = ("extrapolation", "interpolation", "events-only")
 RECONSTRUCT_VARIANTS = tuple(
     # name, the ReconstructConfig fields of the stage: every protocol for each event sensor (one target grid)
@@ -126,7 +126,7 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
         data_dir = out / "data"
         extra = {"noise": noise} if noise is not None else {}
         if highspeed:
-            extra["rgb_hd_cameras"] = list(HIGHSPEED_CAMERAS)
+            extra["rgb_hd_cameras"] = [*get_preset(preset).rig.rgb_hd_presets, HIGHSPEED]
         stages.append(Stage("synth", "synth", {"preset": preset, "seed": seed, "out": str(data_dir), **extra}))
     wanted = set(budget.get("arms", (n for n, _ in CLASSIFY_ARMS if n not in HIGHSPEED_ARMS)))
     wanted |= set(HIGHSPEED_ARMS) if highspeed else set()
@@ -228,8 +228,9 @@ def run_pipeline(
     ``jobs`` is unused), retried when they fail; ``OUT`` must be on storage every node sees.
     ``noise`` sets the event cameras' noise level of the dataset built (``clean``, ``typical`` or
     ``noisy``); ``highspeed`` films the 200 fps RGB camera too and trains the frame cameras'
-    upper-bound arms on it (:data:`HIGHSPEED_ARMS`; with ``data_dir``, that dataset must have it). ``runner`` (:func:`run_step`'s signature) is for tests. A stage's ``seconds`` are
-    those of its jobs, summed.
+    upper-bound arms on it (:data:`HIGHSPEED_ARMS`; with ``data_dir``, that dataset must have it).
+    ``runner`` (:func:`run_step`'s signature) is for tests. A stage's ``seconds`` are those of its
+    jobs, summed.
     """
     out = Path(out)
     data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise, highspeed)
@@ -256,7 +257,8 @@ def run_pipeline(
         (out / stage.dirname).mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         synthesize(Path(stage.config["out"]), preset=stage.config["preset"], seed=stage.config["seed"],
-                   noise=stage.config.get("noise"), rgb_hd_cameras=stage.config.get("rgb_hd_cameras"), executor=RayCluster(ray) if ray else local_executor(jobs), progress=_clip_progress(log, stage.name))
+                   noise=stage.config.get("noise"), rgb_hd_cameras=stage.config.get("rgb_hd_cameras"),
+                   executor=RayCluster(ray) if ray else local_executor(jobs), progress=_clip_progress(log, stage.name))
         finish(stage, time.perf_counter() - start)
     # the reconstructions are the longest jobs: started first, the job slots finish together
     training = sorted((s for s in todo if s.task != "synth"), key=lambda s: s.task != "reconstruct")

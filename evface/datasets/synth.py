@@ -471,11 +471,12 @@ def synthesize(
     """
     executor = executor or local_executor(workers)
     spec_preset = get_preset(preset)
+    rig = spec_preset.rig
     if noise is not None:
-        rig = spec_preset.rig
-        spec_preset = replace(spec_preset, rig=replace(rig, cameras=replace(rig.cameras, noise=noise)))
+        rig = replace(rig, cameras=replace(rig.cameras, noise=noise))
     if rgb_hd_cameras is not None:
-        spec_preset = replace(spec_preset, rig=replace(spec_preset.rig, rgb_hd_presets=tuple(rgb_hd_cameras)))
+        rig = replace(rig, rgb_hd_presets=tuple(rgb_hd_cameras))
+    spec_preset = replace(spec_preset, rig=rig)
     out = Path(out_dir)
     subject_list, problems = plan_subjects(spec_preset, seed, subjects, faces_dir)
     class_map = _choose_classes(spec_preset, classes)
