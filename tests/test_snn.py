@@ -12,7 +12,7 @@ from evface.errors import ParameterError
 from evface.models import export_nir
 from evface.models import snn as snn_mod
 from evface.models.export_nir import simulate, to_nir, write
-from evface.models.snn import AnnCNN, NetConfig, SpikingCNN, ann_macs, conv_synops, logits, snn_input_macs
+from evface.models.snn import AnnCNN, NetConfig, SpikingCNN, ann_macs, conv_synops, logits, snn_analog_macs
 from evface.tasks import engine
 from evface.tasks.export import export_run
 
@@ -117,7 +117,9 @@ def test_macs_by_hand():
     # ANN: stem 4x4 out x 2 ch x (8 in ch x 9); stage 1: 2x2 x 4 x (2 x 9), SEW block 2 x (2x2 x 4 x 4 x 9);
     # fc (4 ch x 2x2 flattened) x 3
     assert ann_macs(cfg) == 16 * 2 * 8 * 9 + 4 * 4 * 2 * 9 + 2 * 4 * 4 * 4 * 9 + 16 * 3
-    assert snn_input_macs(cfg) == 4 * 16 * 2 * 2 * 9
+    assert snn_analog_macs(cfg) == 4 * 16 * 2 * 2 * 9
+    li = NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=2, width=2, last_neuron="li")
+    assert snn_analog_macs(li) == 4 * (16 * 2 * 2 * 9 + 16 * 3)  # + the readout of 16 membrane potentials
 
 
 def test_config_validation():
@@ -156,12 +158,31 @@ def _trained_like(cfg, seed=0):
     return model.eval()
 
 
+def test_a_non_spiking_last_layer_passes_its_membrane_potential_to_the_readout():
+    cfg = NetConfig(**{**CFG.to_dict(), "last_neuron": "li"})
+    model = _trained_like(cfg)
+    seen = []
+    model.fc.register_forward_hook(lambda _m, args, _out: seen.append(args[0]))
+    _, act = model.run(_x(7), record=True)
+    readout = seen[0]
+    assert not torch.equal(readout, readout.round())  # graded values, not spike counts
+    assert model.layer_names() == SpikingCNN(CFG).layer_names()[:-1]
+    assert act["rate"].shape == (2, len(model.lifs) - 1)
+    spiking = SpikingCNN(CFG).eval()
+    spiking.load_state_dict(model.state_dict())
+    seen.clear()
+    spiking.fc.register_forward_hook(lambda _m, args, _out: seen.append(args[0]))
+    spiking(_x(7))
+    assert torch.equal(seen[0], seen[0].round())  # the same weights with a spiking last layer: counts
+
+
 def test_every_layer_of_the_test_network_spikes():
     _, act = _trained_like(CFG).run(_x(7), record=True)
     assert (act["rate"] > 0.01).all()  # so that the export tests below check spiking layers, not biases
 
 
-@pytest.mark.parametrize("variant", [{}, {"reset": "zero"}, {"readout": "gap"}, {"readout": "gap", "residual": False}])
+@pytest.mark.parametrize("variant", [{}, {"reset": "zero"}, {"readout": "gap"}, {"readout": "gap", "residual": False},
+                                     {"last_neuron": "li"}])
 def test_nir_file_reproduces_the_model(tmp_path, variant):
     nir = pytest.importorskip("nir")
 
@@ -179,8 +200,11 @@ def test_nir_file_reproduces_the_model(tmp_path, variant):
     edges = [tuple(e) for e in graph.edges]
     src = "spike" if cfg.reset == "subtract" else "lif"
     into_pool = sorted(a for a, b in edges if b == ("pool" if cfg.readout == "gap" else "flatten"))
+    last = "lif3" if cfg.last_neuron == "li" else f"{src}3"
+    if cfg.last_neuron == "li":
+        assert kinds[last] == "LI" and "spike3" not in kinds
     # the SEW addition is two edges: from the block's last neuron and from the block's input
-    assert into_pool == ([f"{src}1", f"{src}3"] if cfg.residual else [f"{src}3"])
+    assert into_pool == (sorted([f"{src}1", last]) if cfg.residual else [last])
     x = _x(7, cfg)
     with torch.no_grad():
         out, act = model.run(x, record=True)

@@ -12,6 +12,8 @@ has two incoming edges, from the block's last neuron and from the block's input.
 - a neuron with a learnt or fixed decay ``beta`` uses snnTorch's own mapping for a time step
   ``dt``: ``tau = dt / (1 - beta)``, ``r = tau / dt``, ``v_leak = 0``, so that the Euler step
   ``v += dt / tau (v_leak - v + r I)`` is exactly snnTorch's ``v = beta v + I``;
+- a non-spiking last layer (``last_neuron="li"``) is ``nir.LI`` (``lif{k}``), its membrane
+  potential the node's output;
 - reset to zero (``reset="zero"``) is ``nir.LIF`` with ``v_reset = 0`` (node ``lif{k}``);
 - reset by subtraction (the default) has no NIR neuron of its own (``nir.LIF`` resets *to*
   ``v_reset``), so it is written as what it is: a leaky integrator ``nir.LI`` (``lif{k}``, its
@@ -94,6 +96,9 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
 
         th = float(lif.threshold)
         edges.append((f"conv{k}", f"lif{k}"))
+        if cfg.last_neuron == "li" and k == len(model.lifs) - 1:
+            nodes[f"lif{k}"] = nir.LI(tau=full(tau), r=full(tau / dt), v_leak=full(0))
+            return [f"lif{k}"]
         if cfg.reset == "zero":
             nodes[f"lif{k}"] = nir.LIF(tau=full(tau), r=full(tau / dt), v_leak=full(0), v_threshold=full(th),
                                        v_reset=full(0))
@@ -122,7 +127,8 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
     nodes["output"] = nir.Output(output_type=np.array([cfg.n_classes]))
     edges += [("flatten", "fc"), ("fc", "output")]
     meta = {"source": "evface SpikingCNN (SEW-ResNet)", "dt": dt, "time_steps": cfg.time_steps,
-            "readout": "mean of output over time", "reset": cfg.reset}
+            "readout": "mean of output over time", "reset": cfg.reset,
+            "last_neuron": cfg.last_neuron}
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta)
 
 

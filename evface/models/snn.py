@@ -9,6 +9,9 @@ Architecture (``depth`` stages, channels ``width * 2**i``, every layer run over 
                          s -> Conv3x3 -> tdBN -> PLIF -> Conv3x3 -> tdBN -> PLIF -> (+ s)
       -> Flatten (or global average pool over space) -> Linear: one output per step (B, T, n_classes)
 
+(with ``last_neuron="li"`` the network's last layer is a leaky integrator: no spikes, its
+membrane potential is its output, so the readout sees graded values)
+
 - **PLIF** neurons (snnTorch ``Leaky``, ``learn_beta``): ``U[t] = beta U[t-1] + I[t]``, spike
   ``S[t] = U[t] > threshold``, one decay ``beta`` per layer learnt by gradient descent (initial
   0.5: a time constant of 2 steps, the PLIF paper's initialisation), reset by subtracting the
@@ -19,6 +22,11 @@ Architecture (``depth`` stages, channels ``width * 2**i``, every layer run over 
   threshold of 1); at inference it folds into the convolution, so the exported graph has no norm.
 - **SEW blocks** (Fang et al. 2021, ADD connection): the block's input spikes are added to its
   output spikes (``residual``); in NIR the addition is two edges into the next node.
+- **Last neuron** (``last_neuron``): ``"lif"`` (the default) makes every layer spike; ``"li"``
+  makes the last layer a non-spiking leaky integrator (``U[t] = beta U[t-1] + I[t]``, learnt
+  ``beta``, no threshold or reset) whose membrane potential goes on, plus the SEW shortcut's
+  spikes, to the readout: the usual membrane-potential readout of SNNs, an ``nir.LI`` node in NIR.
+  The readout Linear layer then costs multiply-accumulates, not synaptic operations.
 - **Readout**: the last stage's spikes flattened (``readout="flatten"``, the default: on the
   face-aligned crops where an AU acts is informative) or averaged over space (``"gap"``, shift
   invariant), then a Linear layer, at every step; the logits are the mean of the steps' outputs
@@ -68,7 +76,8 @@ class NetConfig:
     surrogate gradient and its steepness (ATan ``alpha``; fast-sigmoid ``slope``), ``norm``
     ``"td"`` (BatchNorm over batch and time) or ``"none"``, ``blocks`` the SEW blocks of each
     stage after the stem, ``residual`` whether they add their input, ``readout`` ``"gap"`` or
-    ``"flatten"``.
+    ``"flatten"``, ``last_neuron`` ``"lif"`` (every layer spikes) or ``"li"`` (the last layer is
+    a non-spiking leaky integrator whose membrane potential is read out).
     """
 
     in_channels: int
@@ -87,6 +96,7 @@ class NetConfig:
     norm: str = "td"
     residual: bool = True
     readout: str = "flatten"
+    last_neuron: str = "lif"
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "n_classes", "time_steps", "input_size", "depth", "width"):
@@ -99,7 +109,7 @@ class NetConfig:
         if not 0 <= self.beta <= 1:
             raise ParameterError(f"beta must lie in [0, 1], got {self.beta}")
         for name, allowed in (("reset", ("subtract", "zero")), ("surrogate", SURROGATES), ("norm", ("td", "none")),
-                              ("readout", ("gap", "flatten"))):
+                              ("readout", ("gap", "flatten")), ("last_neuron", ("lif", "li"))):
             if getattr(self, name) not in allowed:
                 raise ParameterError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
         if self.input_size // 2 ** self.depth < 1:
@@ -175,23 +185,31 @@ class SpikingCNN(nn.Module):
         self.downs, self.stages = _body(cfg, cfg.in_channels)
         grad = (surrogate.atan(alpha=cfg.slope) if cfg.surrogate == "atan"
                 else surrogate.fast_sigmoid(slope=cfg.slope))
+        n = cfg.depth + 2 * cfg.blocks * (cfg.depth - 1)
         self.lifs = nn.ModuleList(
             snn.Leaky(beta=torch.tensor(cfg.beta), learn_beta=cfg.learn_beta, threshold=cfg.threshold,
-                      spike_grad=grad, reset_mechanism=cfg.reset)
-            for _ in range(cfg.depth + 2 * cfg.blocks * (cfg.depth - 1))
+                      spike_grad=grad, reset_mechanism="none" if self._integrator(i, n) else cfg.reset)
+            for i in range(n)
         )
         self.fc = nn.Linear(cfg.features(), cfg.n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.run(x)[0]
 
+    def _integrator(self, index: int, n_layers: int) -> bool:
+        """Whether neuron layer ``index`` of ``n_layers`` is the non-spiking last layer."""
+        return self.cfg.last_neuron == "li" and index == n_layers - 1
+
     def layer_names(self) -> list[str]:
-        """Names of the PLIF layers in the order of :attr:`lifs` and of :meth:`run`'s ``rate``."""
+        """Names of the spiking layers, in the order of :attr:`lifs` and of :meth:`run`'s ``rate``.
+
+        A non-spiking last layer (``last_neuron="li"``) is not among them.
+        """
         names = []
         for i in range(self.cfg.depth):
             names.append(f"stage{i}" if i else "stem")
             names += [f"stage{i}.block{j}.{ab}" for j in range(self.cfg.blocks if i else 0) for ab in "ab"]
-        return names
+        return names[:-1] if self.cfg.last_neuron == "li" else names
 
     def run(self, x: torch.Tensor, record: bool = False) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Outputs per step and, when ``record``, activity.
@@ -200,9 +218,10 @@ class SpikingCNN(nn.Module):
         -------
         out : (B, T, n_classes)
         stats : dict
-            With ``record``: ``rate`` (B, layers): spikes per neuron per step of each PLIF layer, in
-            the order of :attr:`lifs`; ``synops`` (B,): synaptic operations (every spike times the
-            synapses it reaches, :func:`conv_synops`); else empty.
+            With ``record``: ``rate`` (B, layers): spikes per neuron per step of each spiking layer,
+            in the order of :meth:`layer_names`; ``synops`` (B,): synaptic operations (every spike
+            times the synapses it reaches, :func:`conv_synops`; a readout of graded values is
+            counted in :func:`snn_analog_macs` instead); else empty.
         """
         if x.ndim != 5 or x.shape[2] != self.cfg.in_channels:
             raise ParameterError(f"expected input (B, T, {self.cfg.in_channels}, H, W), got {tuple(x.shape)}")
@@ -221,30 +240,33 @@ class SpikingCNN(nn.Module):
             lif.mem = torch.zeros(0, device=lif.mem.device)
 
     @staticmethod
-    def _integrate(lif: snn.Leaky, current: torch.Tensor) -> torch.Tensor:
-        """Run one neuron layer over time from zero state: (B, T, ...) currents -> spikes."""
+    def _integrate(lif: snn.Leaky, current: torch.Tensor, membrane: bool = False) -> torch.Tensor:
+        """Run one neuron layer over time from zero state: (B, T, ...) currents -> spikes (or membrane potentials)."""
         mem = lif.reset_mem()
-        spikes = []
+        out = []
         for t in range(current.shape[1]):
             spk, mem = lif(current[:, t], mem)
-            spikes.append(spk)
-        return torch.stack(spikes, 1)
+            out.append(mem if membrane else spk)
+        return torch.stack(out, 1)
 
     def _layers(self, x: torch.Tensor, record: bool) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         b, t = x.shape[:2]
         rates: list[torch.Tensor] = []
         synops = torch.zeros(b, device=x.device)
-        lifs = iter(self.lifs)
+        lifs = iter(enumerate(self.lifs))
 
         def layer(unit: Unit, h: torch.Tensor, spiking_input: bool) -> torch.Tensor:
             nonlocal synops
             flat = h.flatten(0, 1)
             cur = unit(flat)
-            out = self._integrate(next(lifs), cur.view(b, t, *cur.shape[1:]))
+            i, lif = next(lifs)
+            integrator = self._integrator(i, len(self.lifs))
+            out = self._integrate(lif, cur.view(b, t, *cur.shape[1:]), membrane=integrator)
             if record:
                 if spiking_input:
                     synops = synops + conv_synops(unit.conv, flat.detach()).view(b, t).sum(1)
-                rates.append(out.detach().flatten(2).mean(2).mean(1))
+                if not integrator:
+                    rates.append(out.detach().flatten(2).mean(2).mean(1))
             return out
 
         h = x
@@ -254,7 +276,7 @@ class SpikingCNN(nn.Module):
                 inner = layer(block.b, layer(block.a, h, True), True)
                 h = inner + h if self.cfg.residual else inner
         feats = _pool(h.flatten(0, 1), self.cfg.readout)
-        if record:
+        if record and self.cfg.last_neuron == "lif":
             synops = synops + self.cfg.n_classes * h.detach().flatten(2).sum(2).sum(1)
         out = self.fc(feats).view(b, t, -1)
         return out, ({"rate": torch.stack(rates, 1), "synops": synops} if record else {})
@@ -330,7 +352,12 @@ def ann_macs(cfg: NetConfig) -> int:
     return total + cfg.features() * cfg.n_classes
 
 
-def snn_input_macs(cfg: NetConfig) -> int:
-    """Multiply-accumulates of the SNN's first convolution over all T steps (its input is not spikes)."""
+def snn_analog_macs(cfg: NetConfig) -> int:
+    """Multiply-accumulates of the SNN over all T steps where its inputs are not spikes.
+
+    The first convolution (it takes the event counts or frames), and with ``last_neuron="li"``
+    the readout Linear layer (it takes membrane potentials).
+    """
     c_in, c_out, _, size = _units(cfg)[0]
-    return cfg.time_steps * size**2 * c_out * c_in * KERNEL * KERNEL
+    readout = cfg.features() * cfg.n_classes if cfg.last_neuron == "li" else 0
+    return cfg.time_steps * (size**2 * c_out * c_in * KERNEL * KERNEL + readout)

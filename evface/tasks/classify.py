@@ -24,8 +24,8 @@ metrics, counts and intervals per lighting), ``per_sensor`` (the trained sensor 
 models, the other sensor seen through the same network), ``spike_rate_per_layer`` (spikes per
 neuron per time step of each PLIF layer, named in ``spike_rate_layers``), ``synops`` (synaptic
 operations per sample: spikes x fan-out),
-``snn_input_macs`` (the first convolution's multiply-accumulates over T steps, its input being
-analogue), ``ann_macs`` (the ANN twin's multiply-accumulates per sample), ``evaluated_on``,
+``snn_analog_macs`` (multiply-accumulates over T steps where the input is not spikes: the first
+convolution, and the readout of a non-spiking last layer), ``ann_macs`` (the ANN twin's multiply-accumulates per sample), ``evaluated_on``,
 ``data``; after training also ``protocol``, ``folds``, ``seeds`` (``top1_per_seed`` for several),
 ``train_top1`` (mean accuracy of the models on their training subjects), ``train_seconds``,
 ``best_epoch`` and ``epochs_run`` (one per model).
@@ -48,7 +48,7 @@ from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
 from evface.inputs.classify import Augment, ClassifyDataset, InputSpec, load_inputs, normalize
 from evface.inputs.clip_view import SENSORS
 from evface.io.dataset import DatasetFolder, atomic_write_text
-from evface.models.snn import NetConfig, SpikingCNN, ann_macs, build, logits as step_mean, snn_input_macs
+from evface.models.snn import NetConfig, SpikingCNN, ann_macs, build, logits as step_mean, snn_analog_macs
 from evface.tasks import class_metrics as cm
 from evface.tasks import engine, stats
 from evface.tasks.configs import ClassifyConfig
@@ -76,7 +76,7 @@ def net_config(cfg: ClassifyConfig, n_classes: int) -> NetConfig:
     return NetConfig(in_channels=input_spec(cfg).channels, n_classes=n_classes, time_steps=cfg.time_steps,
                      input_size=cfg.size, depth=cfg.depth, width=cfg.width, blocks=cfg.blocks, beta=cfg.beta,
                      learn_beta=cfg.learn_beta, reset=cfg.reset, surrogate=cfg.surrogate, slope=cfg.slope,
-                     norm=cfg.norm, residual=cfg.residual, readout=cfg.readout)
+                     norm=cfg.norm, residual=cfg.residual, readout=cfg.readout, last_neuron=cfg.last_neuron)
 
 
 def loss_of(out: torch.Tensor, y: torch.Tensor, kind: str = "tet") -> torch.Tensor:
@@ -175,7 +175,7 @@ def _energy(pred: dict[str, np.ndarray], net: NetConfig, model_kind: str) -> dic
         out["spike_rate_per_layer"] = pred["rate"].mean(axis=0).tolist()
         out["spike_rate_layers"] = SpikingCNN(net).layer_names()
         out["synops"] = float(pred["synops"].mean())
-        out["snn_input_macs"] = snn_input_macs(net)
+        out["snn_analog_macs"] = snn_analog_macs(net)
     return out
 
 

@@ -66,6 +66,8 @@ class ClassifyConfig(TaskConfig):
     slope: float = setting(2.0, "Steepness of the surrogate gradient (ATan alpha 2; snnTorch's fast-sigmoid uses 25).")
     norm: str = setting("td", "Normalisation: td (BatchNorm over batch and time, tdBN) | none.")
     readout: str = setting("flatten", "gap (global average pool over space, then Linear) | flatten (Flatten, then Linear).")
+    last_neuron: str = setting("lif", "SNN's last layer: lif (spiking) | li (non-spiking leaky integrator whose "
+                                      "membrane potential is read out).")
     loss: str = setting("tet", "tet (cross-entropy at every step, averaged) | mean (cross-entropy of the mean output).")
     color: bool = setting(False, "RGB inputs in colour or grey.", off="--gray")
     window: str = setting("expression", "expression (onset to offset, from the annotation) | clip (whole clip).")
