@@ -96,7 +96,7 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
 
         th = float(lif.threshold)
         edges.append((f"conv{k}", f"lif{k}"))
-        if cfg.last_neuron == "li" and k == len(model.lifs) - 1:
+        if cfg.is_integrator(k):
             nodes[f"lif{k}"] = nir.LI(tau=full(tau), r=full(tau / dt), v_leak=full(0))
             return [f"lif{k}"]
         if cfg.reset == "zero":

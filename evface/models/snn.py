@@ -126,6 +126,14 @@ class NetConfig:
             sizes.append((sizes[-1] + 2 * (KERNEL // 2) - KERNEL) // STRIDE + 1)
         return sizes
 
+    def neuron_layers(self) -> int:
+        """Neuron layers of :class:`SpikingCNN` (one after every unit)."""
+        return self.depth + 2 * self.blocks * (self.depth - 1)
+
+    def is_integrator(self, index: int) -> bool:
+        """Whether neuron layer ``index`` is the non-spiking last layer (``last_neuron="li"``)."""
+        return self.last_neuron == "li" and index == self.neuron_layers() - 1
+
     def features(self) -> int:
         """Inputs of the readout Linear layer."""
         return self.channels()[-1] * (1 if self.readout == "gap" else self.sizes()[-1] ** 2)
@@ -185,20 +193,15 @@ class SpikingCNN(nn.Module):
         self.downs, self.stages = _body(cfg, cfg.in_channels)
         grad = (surrogate.atan(alpha=cfg.slope) if cfg.surrogate == "atan"
                 else surrogate.fast_sigmoid(slope=cfg.slope))
-        n = cfg.depth + 2 * cfg.blocks * (cfg.depth - 1)
         self.lifs = nn.ModuleList(
             snn.Leaky(beta=torch.tensor(cfg.beta), learn_beta=cfg.learn_beta, threshold=cfg.threshold,
-                      spike_grad=grad, reset_mechanism="none" if self._integrator(i, n) else cfg.reset)
-            for i in range(n)
+                      spike_grad=grad, reset_mechanism="none" if cfg.is_integrator(i) else cfg.reset)
+            for i in range(cfg.neuron_layers())
         )
         self.fc = nn.Linear(cfg.features(), cfg.n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.run(x)[0]
-
-    def _integrator(self, index: int, n_layers: int) -> bool:
-        """Whether neuron layer ``index`` of ``n_layers`` is the non-spiking last layer."""
-        return self.cfg.last_neuron == "li" and index == n_layers - 1
 
     def layer_names(self) -> list[str]:
         """Names of the spiking layers, in the order of :attr:`lifs` and of :meth:`run`'s ``rate``.
@@ -260,7 +263,7 @@ class SpikingCNN(nn.Module):
             flat = h.flatten(0, 1)
             cur = unit(flat)
             i, lif = next(lifs)
-            integrator = self._integrator(i, len(self.lifs))
+            integrator = self.cfg.is_integrator(i)
             out = self._integrate(lif, cur.view(b, t, *cur.shape[1:]), membrane=integrator)
             if record:
                 if spiking_input:
