@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -207,6 +208,9 @@ _DDP_SCRIPT = textwrap.dedent(
 )
 
 
+GLOO_EXIT_ABORT = "terminate called without an active exception"
+
+
 def test_fit_under_torchrun_two_cpu_processes(tmp_path):
     torchrun = Path(sys.executable).with_name("torchrun")
     if not torchrun.exists():
@@ -214,10 +218,16 @@ def test_fit_under_torchrun_two_cpu_processes(tmp_path):
     script = tmp_path / "ddp.py"
     script.write_text(_DDP_SCRIPT)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(
-        [str(torchrun), "--standalone", "--nproc_per_node", "2", str(script), str(tmp_path / "run")],
-        capture_output=True, text=True, timeout=120, env=env,
-    )
+    for attempt in range(2):
+        shutil.rmtree(tmp_path / "run", ignore_errors=True)
+        proc = subprocess.run(
+            [str(torchrun), "--standalone", "--nproc_per_node", "2", str(script), str(tmp_path / "run")],
+            capture_output=True, text=True, timeout=120, env=env,
+        )
+        # Under load, gloo's teardown at process exit aborts a rank now and then, after its work is
+        # done (pytorch/pytorch#190489, #179291): one more attempt for that signature, none for others.
+        if proc.returncode == 0 or GLOO_EXIT_ABORT not in proc.stderr:
+            break
     assert proc.returncode == 0, proc.stderr[-3000:]
     ranks = [json.loads((tmp_path / "run" / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert [r["world"] for r in ranks] == [2, 2]
