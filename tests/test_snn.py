@@ -120,6 +120,8 @@ def test_macs_by_hand():
     assert snn_analog_macs(cfg) == 4 * 16 * 2 * 2 * 9
     li = NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=2, width=2, last_neuron="li")
     assert snn_analog_macs(li) == 4 * (16 * 2 * 2 * 9 + 16 * 3)  # + the readout of 16 membrane potentials
+    delays = NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=2, width=2, delays=3)
+    assert snn_analog_macs(delays) == 4 * 16 * 2 * (2 * 3) * 9  # the stem sees 3 delayed copies of the input
 
 
 def test_config_validation():
@@ -127,7 +129,8 @@ def test_config_validation():
         NetConfig(in_channels=2, n_classes=1, time_steps=4)
     with pytest.raises(ParameterError):
         NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=4, depth=3)
-    for bad in ({"reset": "none"}, {"surrogate": "sigmoid"}, {"norm": "bntt"}, {"readout": "max"}, {"blocks": -1}):
+    for bad in ({"reset": "none"}, {"surrogate": "sigmoid"}, {"norm": "bntt"}, {"readout": "max"}, {"blocks": -1},
+                {"delays": 0}, {"delays": 5}):
         with pytest.raises(ParameterError):
             NetConfig(in_channels=2, n_classes=3, time_steps=4, **bad)
     with pytest.raises(ParameterError):
@@ -176,13 +179,30 @@ def test_a_non_spiking_last_layer_passes_its_membrane_potential_to_the_readout()
     assert torch.equal(seen[0], seen[0].round())  # the same weights with a spiking last layer: counts
 
 
+def test_a_delayed_synapse_carries_the_previous_step_and_nothing_later():
+    cfg = NetConfig(**{**CFG.to_dict(), "delays": 2})
+    model = _trained_like(cfg)
+    with torch.no_grad():
+        model.downs[0].conv.weight[:, : cfg.in_channels] = 0  # the stem hears only the 1-step delay
+        for lif in model.lifs:
+            lif.beta.fill_(0)  # and no membrane remembers: each step sees exactly what reaches it
+    x = _x(7, cfg)
+    out = model(x)
+    later, earlier = x.clone(), x.clone()
+    later[:, -1] += 5  # the last step's input would arrive after the end
+    earlier[:, 0] += 5  # the first step's input arrives at step 1
+    assert torch.equal(model(later), out)
+    changed = (model(earlier) - out).abs().flatten(2).amax(2)  # (B, T)
+    assert (changed[:, 0] == 0).all() and (changed[:, 1] > 0).all()
+
+
 def test_every_layer_of_the_test_network_spikes():
     _, act = _trained_like(CFG).run(_x(7), record=True)
     assert (act["rate"] > 0.01).all()  # so that the export tests below check spiking layers, not biases
 
 
 @pytest.mark.parametrize("variant", [{}, {"reset": "zero"}, {"readout": "gap"}, {"readout": "gap", "residual": False},
-                                     {"last_neuron": "li"}])
+                                     {"last_neuron": "li"}, {"delays": 3}])
 def test_nir_file_reproduces_the_model(tmp_path, variant):
     nir = pytest.importorskip("nir")
 

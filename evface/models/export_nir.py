@@ -9,6 +9,9 @@ has two incoming edges, from the block's last neuron and from the block's input.
 
 - each convolution carries its tdBN folded in (``w' = w g / sqrt(var + eps)``,
   ``b' = beta - mean g / sqrt(var + eps)``, inference statistics), as ``nir.Conv2d``;
+- with synaptic delays (``delays`` D > 1) the stem is D convolutions into the same neuron:
+  ``conv0`` on the input and ``conv0.delay{d}`` on ``nir.Delay`` node ``delay{d}`` (``d`` steps,
+  ``d * dt`` seconds), each with its slice of the stem's weights;
 - a neuron with a learnt or fixed decay ``beta`` uses snnTorch's own mapping for a time step
   ``dt``: ``tau = dt / (1 - beta)``, ``r = tau / dt``, ``v_leak = 0``, so that the Euler step
   ``v += dt / tau (v_leak - v + r I)`` is exactly snnTorch's ``v = beta v + I``;
@@ -84,9 +87,16 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
         k = next(count)
         lif = next(lifs)
         w, b = _fold(unit)
-        nodes[f"conv{k}"] = nir.Conv2d(input_shape=(size_in, size_in), weight=w, stride=unit.conv.stride,
-                                       padding=KERNEL // 2, dilation=1, groups=1, bias=b)
-        edges.extend((src, f"conv{k}") for src in sources)
+        delays = cfg.delays if k == 0 else 1
+        for d, w_d in enumerate(np.split(w, delays, axis=1)):  # the stem: one convolution per synaptic delay
+            conv = f"conv{k}" if d == 0 else f"conv{k}.delay{d}"
+            nodes[conv] = nir.Conv2d(input_shape=(size_in, size_in), weight=w_d, stride=unit.conv.stride,
+                                     padding=KERNEL // 2, dilation=1, groups=1, bias=b if d == 0 else np.zeros_like(b))
+            if d == 0:
+                edges.extend((src, conv) for src in sources)
+            else:
+                nodes[f"delay{d}"] = nir.Delay(delay=np.full((cfg.in_channels, size_in, size_in), d * dt, np.float32))
+                edges.extend([("input", f"delay{d}"), (f"delay{d}", conv), (conv, f"lif{k}")])
         size = (size_in + 2 * (KERNEL // 2) - KERNEL) // unit.conv.stride[0] + 1
         shape = (unit.conv.out_channels, size, size)
         beta = float(lif.beta.detach().clamp(0, 1))
@@ -128,7 +138,7 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
     edges += [("flatten", "fc"), ("fc", "output")]
     meta = {"source": "evface SpikingCNN (SEW-ResNet)", "dt": dt, "time_steps": cfg.time_steps,
             "readout": "mean of output over time", "reset": cfg.reset,
-            "last_neuron": cfg.last_neuron}
+            "last_neuron": cfg.last_neuron, "delays": cfg.delays}
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta)
 
 
@@ -200,6 +210,11 @@ def _step(node: Any, h: torch.Tensor, state: dict[str, torch.Tensor], name: str,
         return (h > torch.as_tensor(node.threshold)).float()
     if kind == "Output":
         return h
+    if kind == "Delay":  # the input of ``delay / dt`` steps ago (zero before)
+        steps = int(round(float(np.max(node.delay)) / dt))
+        past = state.get(name, torch.zeros((steps, *h.shape)))
+        state[name] = torch.cat([past[1:], h[None]])
+        return past[0]
     if kind in ("LIF", "LI"):
         k = torch.as_tensor(dt / np.asarray(node.tau, dtype=np.float64)).float()
         v = state.get(name, torch.zeros_like(h))

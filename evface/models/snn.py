@@ -2,7 +2,7 @@
 
 Architecture (``depth`` stages, channels ``width * 2**i``, every layer run over the T steps)::
 
-    x[t] (B, C, S, S)
+    x[t] (B, C, S, S)  (with ``delays`` D > 1: x[t], x[t-1], ..., x[t-D+1] stacked, (B, C*D, S, S))
       -> stage 0 (stem): Conv3x3 stride 2 -> tdBN -> PLIF
       -> stage i >= 1:   Conv3x3 stride 2 -> tdBN -> PLIF                      (down-sampling unit)
                          then ``blocks`` SEW blocks, each
@@ -22,6 +22,12 @@ membrane potential is its output, so the readout sees graded values)
   threshold of 1); at inference it folds into the convolution, so the exported graph has no norm.
 - **SEW blocks** (Fang et al. 2021, ADD connection): the block's input spikes are added to its
   output spikes (``residual``); in NIR the addition is two edges into the next node.
+- **Synaptic delays** (``delays``, 1 by default: none): the stem's synapses carry the input
+  with delays of 0, 1, ..., D - 1 steps, each delay with weights of its own (a causal temporal
+  convolution of the input, as in SNNs with learnt synaptic delays, Hammouamri et al. 2023,
+  with the delays fixed here), so that the first spiking layer sees how a pixel's events
+  changed over the last D steps rather than one step at a time. Before step 0 the delayed
+  input is zero. In NIR every delay is a ``nir.Delay`` node in front of a convolution of its own.
 - **Last neuron** (``last_neuron``): ``"lif"`` (the default) makes every layer spike; ``"li"``
   makes the last layer a non-spiking leaky integrator (``U[t] = beta U[t-1] + I[t]``, learnt
   ``beta``, no threshold or reset) whose membrane potential goes on, plus the SEW shortcut's
@@ -77,7 +83,9 @@ class NetConfig:
     ``"td"`` (BatchNorm over batch and time) or ``"none"``, ``blocks`` the SEW blocks of each
     stage after the stem, ``residual`` whether they add their input, ``readout`` ``"gap"`` or
     ``"flatten"``, ``last_neuron`` ``"lif"`` (every layer spikes) or ``"li"`` (the last layer is
-    a non-spiking leaky integrator whose membrane potential is read out).
+    a non-spiking leaky integrator whose membrane potential is read out), ``delays`` the number
+    of synaptic delays (0 to ``delays - 1`` steps) of the spiking stem (the ANN twin, which sees
+    every step at once, ignores it).
     """
 
     in_channels: int
@@ -97,11 +105,14 @@ class NetConfig:
     residual: bool = True
     readout: str = "flatten"
     last_neuron: str = "lif"
+    delays: int = 1
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "n_classes", "time_steps", "input_size", "depth", "width"):
             if int(getattr(self, name)) < 1:
                 raise ParameterError(f"NetConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if not 1 <= self.delays <= self.time_steps:
+            raise ParameterError(f"delays must lie in [1, time_steps = {self.time_steps}], got {self.delays}")
         if self.blocks < 0:
             raise ParameterError(f"NetConfig.blocks must be >= 0, got {self.blocks}")
         if self.n_classes < 2:
@@ -190,7 +201,7 @@ class SpikingCNN(nn.Module):
     def __init__(self, cfg: NetConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.downs, self.stages = _body(cfg, cfg.in_channels)
+        self.downs, self.stages = _body(cfg, cfg.in_channels * cfg.delays)
         grad = (surrogate.atan(alpha=cfg.slope) if cfg.surrogate == "atan"
                 else surrogate.fast_sigmoid(slope=cfg.slope))
         self.lifs = nn.ModuleList(
@@ -272,7 +283,7 @@ class SpikingCNN(nn.Module):
                     rates.append(out.detach().flatten(2).mean(2).mean(1))
             return out
 
-        h = x
+        h = delayed(x, self.cfg.delays)
         for i, (down, blocks) in enumerate(zip(self.downs, self.stages)):
             h = layer(down, h, spiking_input=i > 0)
             for block in blocks:
@@ -283,6 +294,23 @@ class SpikingCNN(nn.Module):
             synops = synops + self.cfg.n_classes * h.detach().flatten(2).sum(2).sum(1)
         out = self.fc(feats).view(b, t, -1)
         return out, ({"rate": torch.stack(rates, 1), "synops": synops} if record else {})
+
+
+def delayed(x: torch.Tensor, delays: int) -> torch.Tensor:
+    """Input (B, T, C, ...) and its copies delayed by 1 ... ``delays - 1`` steps, stacked as channels.
+
+    Channel block ``d`` of step ``t`` is ``x[:, t - d]`` (zero before the first step).
+
+    Examples
+    --------
+    >>> x = torch.arange(3.0).view(1, 3, 1)  # steps 0, 1, 2 of one channel
+    >>> delayed(x, 2)[0].tolist()
+    [[0.0, 0.0], [1.0, 0.0], [2.0, 1.0]]
+    """
+    if delays == 1:
+        return x
+    shifted = [nn.functional.pad(x[:, : x.shape[1] - d], (0,) * (2 * (x.ndim - 2)) + (d, 0)) for d in range(delays)]
+    return torch.cat(shifted, 2)
 
 
 class AnnCNN(nn.Module):
@@ -358,9 +386,9 @@ def ann_macs(cfg: NetConfig) -> int:
 def snn_analog_macs(cfg: NetConfig) -> int:
     """Multiply-accumulates of the SNN over all T steps where its inputs are not spikes.
 
-    The first convolution (it takes the event counts or frames), and with ``last_neuron="li"``
-    the readout Linear layer (it takes membrane potentials).
+    The first convolution (it takes the event counts or frames, at each of its ``delays``), and
+    with ``last_neuron="li"`` the readout Linear layer (it takes membrane potentials).
     """
     c_in, c_out, _, size = _units(cfg)[0]
     readout = cfg.features() * cfg.n_classes if cfg.last_neuron == "li" else 0
-    return cfg.time_steps * (size**2 * c_out * c_in * KERNEL * KERNEL + readout)
+    return cfg.time_steps * (size**2 * c_out * c_in * cfg.delays * KERNEL * KERNEL + readout)

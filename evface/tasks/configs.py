@@ -68,6 +68,8 @@ class ClassifyConfig(TaskConfig):
     readout: str = setting("flatten", "gap (global average pool over space, then Linear) | flatten (Flatten, then Linear).")
     last_neuron: str = setting("lif", "SNN's last layer: lif (spiking) | li (non-spiking leaky integrator whose "
                                       "membrane potential is read out).")
+    delays: int = setting(1, "SNN's stem: synaptic delays 0..D-1 steps, so its first layer sees steps t..t-D+1 at "
+                             "once (1 = none; at most --time-steps).")
     loss: str = setting("tet", "tet (cross-entropy at every step, averaged) | mean (cross-entropy of the mean output).")
     color: bool = setting(False, "RGB inputs in colour or grey.", off="--gray")
     window: str = setting("expression", "expression (onset to offset, from the annotation) | clip (whole clip).")
