@@ -218,7 +218,7 @@ def test_fit_under_torchrun_two_cpu_processes(tmp_path):
     script = tmp_path / "ddp.py"
     script.write_text(_DDP_SCRIPT)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    for attempt in range(2):
+    for _ in range(2):
         shutil.rmtree(tmp_path / "run", ignore_errors=True)
         proc = subprocess.run(
             [str(torchrun), "--standalone", "--nproc_per_node", "2", str(script), str(tmp_path / "run")],

@@ -89,14 +89,15 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
         w, b = _fold(unit)
         delays = cfg.delays if k == 0 else 1
         for d, w_d in enumerate(np.split(w, delays, axis=1)):  # the stem: one convolution per synaptic delay
-            conv = f"conv{k}" if d == 0 else f"conv{k}.delay{d}"
+            conv, inputs = f"conv{k}", sources
+            if d:
+                conv, inputs = f"conv{k}.delay{d}", [f"delay{d}"]
+                nodes[f"delay{d}"] = nir.Delay(delay=np.full((cfg.in_channels, size_in, size_in), d * dt, np.float32))
+                edges.append(("input", f"delay{d}"))
             nodes[conv] = nir.Conv2d(input_shape=(size_in, size_in), weight=w_d, stride=unit.conv.stride,
                                      padding=KERNEL // 2, dilation=1, groups=1, bias=b if d == 0 else np.zeros_like(b))
-            if d == 0:
-                edges.extend((src, conv) for src in sources)
-            else:
-                nodes[f"delay{d}"] = nir.Delay(delay=np.full((cfg.in_channels, size_in, size_in), d * dt, np.float32))
-                edges.extend([("input", f"delay{d}"), (f"delay{d}", conv), (conv, f"lif{k}")])
+            edges.extend((src, conv) for src in inputs)
+            edges.append((conv, f"lif{k}"))
         size = (size_in + 2 * (KERNEL // 2) - KERNEL) // unit.conv.stride[0] + 1
         shape = (unit.conv.out_channels, size, size)
         beta = float(lif.beta.detach().clamp(0, 1))
@@ -105,7 +106,6 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
             return np.full(shape, value, np.float32)
 
         th = float(lif.threshold)
-        edges.append((f"conv{k}", f"lif{k}"))
         if cfg.is_integrator(k):
             nodes[f"lif{k}"] = nir.LI(tau=full(tau), r=full(tau / dt), v_leak=full(0))
             return [f"lif{k}"]
