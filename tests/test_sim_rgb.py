@@ -7,7 +7,8 @@ import pytest
 
 from evface.io.clip import FrameSeries
 from evface.errors import EvfaceError, ParameterError
-from evface.sim.rgb import PHOTONS_PER_LUX_S_UM2, RgbCamera, RgbCameraParams, auto_exposure, srgb_encode
+from evface.sim.rgb import (CENTRE_DISC, CENTRE_WEIGHT, PHOTONS_PER_LUX_S_UM2, RgbCamera, RgbCameraParams, auto_exposure,
+                            metering_weights, srgb_encode)
 
 
 def flat(lux: float, shape=(24, 32)):
@@ -71,14 +72,58 @@ def test_auto_exposure_then_gain_then_dark():
         means[lux] = fs.data[1:].mean()
         if lux >= 300:
             assert fs.params["gain"][-1] == 1.0 and fs.exposure_us[-1] < p.period_us
-        if lux == 10.0:
-            assert fs.exposure_us[-1] == round(p.period_us) and 1.0 < fs.params["gain"][-1] < p.max_gain
+        if lux == 10.0:  # the longest whole number of 10-ms flicker periods in the frame period
+            assert fs.exposure_us[-1] == 30_000 and 1.0 < fs.params["gain"][-1] < p.max_gain
         if lux == 0.3:
             assert fs.params["gain"][-1] == p.max_gain
     target = srgb_encode(np.array(p.ae_target)) * 255
     for lux in (3000.0, 300.0, 10.0):
         assert abs(means[lux] - target) < 3
     assert means[0.3] < target - 30  # out of exposure and gain: the picture gets dark
+
+
+def test_centre_metering_weights_three_quarters_on_the_central_disc():
+    h, w = 240, 320
+    weights = metering_weights((h, w), "centre")
+    y, x = np.mgrid[:h, :w]
+    disc = np.hypot(x + 0.5 - w / 2, y + 0.5 - h / 2) <= CENTRE_DISC * w / 2
+    assert weights.sum() == pytest.approx(1.0)
+    assert weights[disc].sum() == pytest.approx(CENTRE_WEIGHT + (1 - CENTRE_WEIGHT) * disc.mean())
+    assert disc.mean() == pytest.approx(np.pi * (CENTRE_DISC * w / 2) ** 2 / (h * w), rel=0.01)
+    np.testing.assert_allclose(metering_weights((h, w), "average"), 1 / (h * w))
+
+
+def test_centre_metering_exposes_a_dark_centre_on_a_bright_backdrop():
+    # a dark subject in the middle of a bright backdrop, as a dark face before a light wall
+    scene = np.full((120, 160, 3), 400.0, np.float32)
+    scene[40:80, 60:100] = 40.0
+    subject = {}
+    for mode in ("average", "centre"):
+        p = RgbCameraParams.preset("webcam30", metering=mode)
+        fs = RgbCamera(p, seed=0).capture(lambda t: scene, 0, 200_000)
+        subject[mode] = fs.data[-1, 40:80, 60:100].mean()
+    assert subject["centre"] > subject["average"] + 10  # 56 vs 40 (8-bit), 2.4x the exposure
+    # on a flat scene both modes meter the same level
+    flat_means = [RgbCamera(RgbCameraParams.preset("webcam30", metering=m), seed=0).capture(flat(300.0), 0, 100_000).data.mean()
+                  for m in ("average", "centre")]
+    assert flat_means[0] == pytest.approx(flat_means[1], abs=0.5)
+    with pytest.raises(ParameterError, match="metering"):
+        RgbCameraParams(metering="spot")
+
+
+def test_anti_flicker_exposure_takes_the_same_light_in_every_frame():
+    # 100 Hz flicker of 10 % depth; the scene needs about 23 ms of exposure
+    def flickering(t_us):
+        return np.full((24, 32, 3), 100.0 * (1 + 0.1 * np.sin(2 * np.pi * 100 * t_us * 1e-6)), np.float32)
+    spread = {}
+    for hz in (0.0, 100.0):
+        p = RgbCameraParams.preset("webcam30", antiflicker_hz=hz, prnu=0.0, dsnu_e=0.0, read_noise_e=0.0,
+                                   exposure_samples=40)
+        fs = RgbCamera(p, seed=0).capture(flickering, 0, 1_000_000)
+        if hz:
+            assert np.all(fs.exposure_us[1:] == 20_000)
+        spread[hz] = np.ptp(fs.data[1:].mean(axis=(1, 2, 3)))
+    assert spread[100.0] < 0.5 and spread[0.0] > 4 * spread[100.0], spread  # measured 0.36 and 2.09 grey levels
 
 
 def test_exposure_is_capped_by_the_frame_period_and_max_exposure():

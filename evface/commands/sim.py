@@ -41,6 +41,10 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Seed of the threshold mismatch, noise and RGB camera noise."),
         rgb_out: Path = typer.Option(None, "--rgb-out", help="Also write the video as seen by an RGB camera model (.avi or .mp4)."),
         camera: str = typer.Option("webcam30", "--camera", help="RGB camera preset for --rgb-out: webcam30 or highspeed200."),
+        metering: str = typer.Option(None, "--metering",
+                                     help="Auto-exposure metering for --rgb-out: average or centre (default: the preset's)."),
+        antiflicker_hz: float = typer.Option(None, "--antiflicker-hz",
+                                             help="Light flicker the --rgb-out exposure avoids: 100, 120 or 0 (off; default: the preset's)."),
     ) -> None:
         """Convert a video into events with the DVS pixel model (and optionally degraded RGB frames)."""
         from evface.io.event_files import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
@@ -65,7 +69,8 @@ def register(app: typer.Typer) -> None:
         overrides = _overrides(set_)
         chosen = model or (name if spec.sensor is not None else "davis346")
         params = DvsParams.ideal(**overrides) if chosen == "ideal" else DvsParams.preset(chosen, **overrides)
-        cam_params = RgbCameraParams.preset(camera) if rgb_out is not None else None
+        ae_overrides = {k: v for k, v in (("metering", metering), ("antiflicker_hz", antiflicker_hz)) if v is not None}
+        cam_params = RgbCameraParams.preset(camera, **ae_overrides) if rgb_out is not None else None
         info = video_info(video)
         rate = video_fps(info, fps)
         columns = (TextColumn("[bold]simulate[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -25,6 +25,16 @@ from evface.io.clip import FrameSeries
 from evface.errors import ParameterError
 from evface.sim.rgb_pipeline import CFA_PATTERNS, demosaic, fixed_pattern, jpeg, mosaic
 
+METERING_MODES = ("average", "centre")
+"""Auto-exposure metering patterns of :class:`RgbCameraParams`."""
+
+CENTRE_WEIGHT = 0.75
+"""Share of the metering weight on the central disc in ``"centre"`` metering (Nikon's figure)."""
+
+CENTRE_DISC = 1 / 3
+"""Diameter of that disc as a fraction of the frame width: Nikon's standard 12-mm circle on a
+36-mm frame (docs/camera-models.md)."""
+
 PHOTONS_PER_LUX_S_UM2 = 4.09e3
 """Photons per second per µm² in 1 lux of 555 nm light (683 lm/W, E = hc/λ = 3.58e-19 J)."""
 
@@ -63,6 +73,15 @@ class RgbCameraParams:
         the dark offset (electrons), drawn once per camera from its ``fpn_seed``.
     jpeg_quality : int
         JPEG quality of MJPEG compression (1-100); 0 keeps the frames uncompressed.
+    antiflicker_hz : float
+        Frequency of the light's flicker that auto-exposure avoids (100 for lamps on 50 Hz
+        mains, 120 on 60 Hz; 0: off): an exposure of at least one flicker period is shortened to
+        a whole number of periods, so every frame integrates the same light, and gain makes up the
+        rest (a UVC webcam's power-line-frequency control).
+    metering : str
+        What auto-exposure meters: ``"average"`` (the whole frame, equally weighted) or
+        ``"centre"`` (centre-weighted: :data:`CENTRE_WEIGHT` of the weight on a central disc
+        :data:`CENTRE_DISC` of the frame width across, the rest on the whole frame).
     """
 
     fps: float = 30.0
@@ -82,12 +101,16 @@ class RgbCameraParams:
     prnu: float = 0.0
     dsnu_e: float = 0.0
     jpeg_quality: int = 0
+    antiflicker_hz: float = 0.0
+    metering: str = "average"
 
     def __post_init__(self) -> None:
         if self.cfa != "none" and self.cfa not in CFA_PATTERNS:
             raise ParameterError(f"RgbCameraParams.cfa must be 'none' or one of {sorted(CFA_PATTERNS)}, got {self.cfa!r}")
+        if self.metering not in METERING_MODES:
+            raise ParameterError(f"RgbCameraParams.metering must be one of {list(METERING_MODES)}, got {self.metering!r}")
         for f in fields(self):
-            if f.name == "cfa":
+            if f.name in ("cfa", "metering"):
                 continue
             value = getattr(self, f.name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
@@ -142,13 +165,15 @@ class RgbCameraParams:
 
 
 RGB_PRESETS: dict[str, RgbCameraParams] = {
-    # A 1/4"-class USB webcam sensor (see docs/camera-models.md).
+    # A 1/4"-class USB webcam sensor (see docs/camera-models.md), metering centre-weighted,
+    # its anti-flicker set for 50 Hz mains like the rig's lamps.
     "webcam30": RgbCameraParams(
         fps=30.0, max_gain=16.0, exposure_samples=5, pixel_pitch_um=2.0, f_number=2.0,
         transmission=0.9, qe=0.5, full_well_e=6000.0, read_noise_e=3.0,
-        cfa="RGGB", prnu=0.01, dsnu_e=1.0,
+        cfa="RGGB", prnu=0.01, dsnu_e=1.0, antiflicker_hz=100.0, metering="centre",
     ),
-    # Point Grey GRAS-03K2C (Kodak KAI-0340 CCD, 7.4 µm) as used for CASME II (Yan et al. 2014).
+    # Point Grey GRAS-03K2C (Kodak KAI-0340 CCD, 7.4 µm) as used for CASME II (Yan et al. 2014);
+    # a machine-vision camera's auto-exposure meters its whole region of interest.
     "highspeed200": RgbCameraParams(
         fps=200.0, max_gain=16.0, exposure_samples=3, pixel_pitch_um=7.4, f_number=1.4,
         transmission=0.9, qe=0.35, full_well_e=40000.0, read_noise_e=15.0,
@@ -170,6 +195,14 @@ def srgb_encode(linear: np.ndarray) -> np.ndarray:
     return np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
 
 
+def _metered(image: np.ndarray, weights: np.ndarray | None) -> float:
+    """The metered level of an (H, W, 3) image: its mean, or its channel mean averaged with
+    ``weights``."""
+    if weights is None:
+        return float(image.mean())
+    return float(np.einsum("hw,hw->", image.mean(axis=2, dtype=np.float64), weights))
+
+
 def _scene(render: Callable[[int], np.ndarray], t_us: int, shape: tuple[int, ...] | None) -> np.ndarray:
     img = np.asarray(render(int(t_us)), dtype=np.float32)
     if img.ndim != 3 or img.shape[2] != 3 or img.shape[0] == 0 or img.shape[1] == 0:
@@ -181,17 +214,44 @@ def _scene(render: Callable[[int], np.ndarray], t_us: int, shape: tuple[int, ...
     return img
 
 
+def metering_weights(shape: tuple[int, int], mode: str) -> np.ndarray:
+    """Per-pixel weights (summing to 1) with which auto-exposure averages a frame of ``shape``
+    ``(H, W)``: uniform for ``"average"``; for ``"centre"``, :data:`CENTRE_WEIGHT` of the total
+    spread evenly over a central disc :data:`CENTRE_DISC` of the width across and the rest over
+    the whole frame.
+
+    Examples
+    --------
+    >>> w = metering_weights((240, 320), "centre")
+    >>> round(float(w.sum()), 6), round(float(w[120, 160] / w[0, 0]), 1)
+    (1.0, 26.8)
+    """
+    h, w = shape
+    weights = np.full((h, w), 1.0 / (h * w))
+    if mode == "average":
+        return weights
+    y, x = np.mgrid[:h, :w]
+    disc = (x + 0.5 - w / 2) ** 2 + (y + 0.5 - h / 2) ** 2 <= (CENTRE_DISC * w / 2) ** 2
+    return (1 - CENTRE_WEIGHT) * weights + CENTRE_WEIGHT * disc / disc.sum()
+
+
 def auto_exposure(mean_lux: float, params: RgbCameraParams) -> tuple[float, float]:
     """Exposure (µs) and gain that bring the mean signal to ``ae_target`` of full scale.
 
-    Exposure grows first, up to ``max_exposure_us`` (or the frame period); gain then makes up
-    the rest, up to ``max_gain``.
+    Exposure grows first, up to ``max_exposure_us`` (or the frame period), in whole flicker
+    periods once it reaches one when ``antiflicker_hz`` is set; gain then makes up the rest, up
+    to ``max_gain``.
 
     Examples
     --------
     >>> exp_us, gain = auto_exposure(1.0, RgbCameraParams.preset("webcam30"))
     >>> round(exp_us), gain
-    (33333, 16.0)
+    (30000, 16.0)
+    >>> exp_us, gain = auto_exposure(100.0, RgbCameraParams.preset("webcam30"))  # two 10-ms periods
+    >>> round(exp_us), round(gain, 3)
+    (20000, 1.174)
+    >>> round(auto_exposure(100.0, RgbCameraParams.preset("webcam30", antiflicker_hz=0))[0])
+    23472
     """
     if params.exposure_us > 0:
         return float(params.exposure_us), float(params.gain)
@@ -200,6 +260,9 @@ def auto_exposure(mean_lux: float, params: RgbCameraParams) -> tuple[float, floa
     rate = max(mean_lux, 1e-9) * params.electrons_per_lux_s  # e- per second at the mean
     need = params.ae_target * params.full_well_e / rate * 1e6  # µs at unity gain
     exposure = min(max(need, 1.0), cap)
+    if params.antiflicker_hz > 0 and exposure * params.antiflicker_hz >= 1e6:
+        flicker_period = 1e6 / params.antiflicker_hz
+        exposure = math.floor(exposure / flicker_period + 1e-9) * flicker_period
     gain = min(max(need / exposure, 1.0), params.max_gain)
     return float(exposure), float(gain)
 
@@ -260,7 +323,8 @@ class RgbCamera:
             if metered is None:
                 first = _scene(render, int(t0), shape)
                 shape = first.shape
-                metered = float(first.mean())
+                weights = None if p.metering == "average" else metering_weights(shape[:2], p.metering)
+                metered = _metered(first, weights)
             exposure, gain = auto_exposure(metered, p)
             exposure_us = max(int(round(exposure)), 1)
             acc = np.zeros(shape, np.float64)
@@ -268,7 +332,7 @@ class RgbCamera:
             for off in offsets:
                 acc += _scene(render, int(t0 + off), shape)
             acc /= p.exposure_samples
-            metered = float(acc.mean())
+            metered = _metered(acc, weights)
             yield self._expose(acc, exposure_us, gain), int(t0), exposure_us, gain
 
     def capture(self, render: Callable[[int], np.ndarray], t_start_us: int, t_end_us: int) -> FrameSeries:
@@ -326,4 +390,4 @@ class RgbCamera:
         return jpeg(image, p.jpeg_quality) if p.jpeg_quality else image
 
 
-__all__ = ["RgbCamera", "RgbCameraParams", "RGB_PRESETS", "auto_exposure", "srgb_encode"]
+__all__ = ["RgbCamera", "RgbCameraParams", "RGB_PRESETS", "METERING_MODES", "auto_exposure", "metering_weights", "srgb_encode"]
