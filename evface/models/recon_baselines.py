@@ -140,8 +140,17 @@ def integrate(
     >>> integrate(key, np.array([[[1.0]], [[0.0]]]), 0.2, 0.2, gamma=2.2).round(3)  # one ON event: brighter
     array([[0.548]], dtype=float32)
     """
+    return _integrate_log(_log_keyframe(keyframe, gamma), counts, c_on, c_off, gamma)
+
+
+def _log_keyframe(keyframe: np.ndarray, gamma: float) -> np.ndarray:
+    """The keyframe's log linear intensity, the starting point of :func:`integrate`."""
     key = np.clip(np.asarray(keyframe, dtype=np.float64), 0.0, 1.0)
-    log_key = np.log(key**gamma + LOG_EPS)
+    return np.log(key**gamma + LOG_EPS)
+
+
+def _integrate_log(log_key: np.ndarray, counts: np.ndarray, c_on: float, c_off: float, gamma: float) -> np.ndarray:
+    """:func:`integrate` from the keyframe's :func:`_log_keyframe`."""
     log_i = log_key + c_on * counts[..., 0, :, :] - c_off * counts[..., 1, :, :]
     lin = np.clip(np.exp(log_i) - LOG_EPS, 0.0, 1.0)
     return (lin ** (1.0 / gamma)).astype(np.float32)
@@ -172,8 +181,9 @@ def fit_integration(
     if counts.ndim != 5 or counts.shape[1] != len(alphas_rad_s):
         raise ParameterError(f"counts must be (N, {len(alphas_rad_s)}, 2, H, W), got {counts.shape}")
     best: dict[str, float] = {"mse": np.inf}
+    log_key = _log_keyframe(keyframes, gamma)  # the same for every point of the grid
     for a, (c_on, c_off) in itertools.product(range(len(alphas_rad_s)), itertools.product(contrasts, contrasts)):
-        err = float(np.mean((integrate(keyframes, counts[:, a], c_on, c_off, gamma) - targets) ** 2))
+        err = float(np.mean((_integrate_log(log_key, counts[:, a], c_on, c_off, gamma) - targets) ** 2))
         if err < best["mse"]:
             best = {"alpha_rad_s": float(alphas_rad_s[a]), "alpha_index": a, "c_on": c_on, "c_off": c_off, "mse": err}
     return best
