@@ -111,7 +111,7 @@ def main() -> None:
         missed = [r[0] for r in results if not r[k]]
         print(f"no face ({len(missed)}):", " ".join(missed[:30]), "..." if len(missed) > 30 else "")
         by_subject = collections.Counter(clip_id.split("_")[0] for clip_id in missed)
-        print("no face, by subject:", ", ".join(f"{s} {n}" for s, n in by_subject.most_common()))
+        print("no face, by subject:", ", ".join(f"{subject} {count}" for subject, count in by_subject.most_common()))
 
 if __name__ == "__main__":
     main()

@@ -323,6 +323,7 @@ class RgbCamera:
             if metered is None:
                 first = _scene(render, int(t0), shape)
                 shape = first.shape
+                # the plain mean for "average": the same float32 sum, so the frames stay byte-identical
                 weights = None if p.metering == "average" else metering_weights(shape[:2], p.metering)
                 metered = _metered(first, weights)
             exposure, gain = auto_exposure(metered, p)
