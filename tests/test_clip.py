@@ -108,6 +108,12 @@ def test_partial_reads(tmp_path: Path) -> None:
     assert list(only.events) == ["lr"] and not only.frames and not only.truth
     meta = read_clip_meta(path)
     assert meta.events == {} and set(meta.sensors) == {"hd", "lr"} and meta.label == "AU12"
+    clip = _clip()
+    clip.frames["rgb-hd"] = clip.frames["rgb"]
+    path = write_clip(tmp_path / "two.h5", clip)
+    named = read_clip(path, [], frames=["rgb-hd"], truth=["hd"])
+    assert list(named.frames) == ["rgb-hd"] and list(named.truth) == ["hd"]
+    np.testing.assert_array_equal(named.frames["rgb-hd"].data, clip.frames["rgb"].data)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -7,7 +7,7 @@ from evface.events.integration import leaky_counts
 from evface.models.cvae import CVAE, beta_schedule, cvae_loss, kl_diag_gaussians, recon_loss, ssim_torch
 from evface.models.e2vid import E2VIDRecurrent
 from evface.models.recon_baselines import (
-    copy_keyframe, fit_integration, integrate, rgb_blend, rgb_flow_extrapolate, rgb_flow_interpolate, rgb_hold,
+    CONTRAST_GRID, copy_keyframe, fit_integration, integrate, rgb_blend, rgb_flow_extrapolate, rgb_flow_interpolate, rgb_hold,
 )
 from evface.tasks.image_metrics import ssim
 
@@ -123,6 +123,27 @@ def test_integration_recovers_contrast():
     assert (best["c_on"], best["c_off"]) == (0.3, 0.2) and best["mse"] < 1e-10
     assert np.allclose(integrate(key, np.zeros((4, 2, 16, 16)), 0.3, 0.2, gamma=2.2), key, atol=1e-3)
     assert np.array_equal(copy_keyframe(key), key.astype(np.float32))
+
+
+def test_integration_fit_matches_a_brute_force_search_with_still_pixels():
+    """The fit sums the error of event-free pixels once per leak: it must pick the point and the
+    error that integrating every pixel at every grid point gives."""
+    rng = np.random.default_rng(1)
+    key = rng.uniform(0.05, 0.95, (3, 12, 12))
+    counts = np.zeros((3, 2, 2, 12, 12), np.float32)
+    events = rng.random((3, 12, 12)) < 0.3  # most pixels see no event
+    counts[:, :, 0][:, :, events[0]] = rng.integers(1, 4, (2, int(events[0].sum())))
+    counts[:, :, 1] = np.where(rng.random((3, 2, 12, 12)) < 0.2, 1.0, 0.0)
+    target = np.clip(integrate(key, counts[:, 1], 0.12, 0.07, gamma=2.2) + rng.normal(0, 0.01, key.shape), 0, 1)
+    target = target.astype(np.float32)
+    grid = [(a, c_on, c_off) for a in range(2) for c_on in CONTRAST_GRID for c_off in CONTRAST_GRID]
+    errors = [float(np.mean((integrate(key, counts[:, a], c_on, c_off, gamma=2.2) - target).astype(np.float64) ** 2))
+              for a, c_on, c_off in grid]
+    a, c_on, c_off = grid[int(np.argmin(errors))]
+    best = fit_integration(key, counts, target, alphas_rad_s=(0.0, 5.0), gamma=2.2)
+    assert (best["alpha_index"], best["c_on"], best["c_off"]) == (a, c_on, c_off)
+    assert best["alpha_rad_s"] == 5.0 * a
+    assert best["mse"] == pytest.approx(min(errors), rel=1e-9)
 
 
 def test_decodings_from_different_z_differ_where_the_face_moves():

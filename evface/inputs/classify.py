@@ -52,7 +52,7 @@ from evface.inputs.clip_view import (
     Box, check_sensor, check_window, face_box, frame_stream, read_view, resize_area, rgb_frames, time_window, to_gray,
 )
 from evface.inputs.flow import event_apex_us, flow_image, frame_apex_index
-from evface.io.clip import FrameSeries
+from evface.io.clip import FrameSeries, read_clip_meta
 from evface.sim.rgb import RGB_PRESETS
 
 EVENT_KINDS = ("events", "events-apex")
@@ -190,8 +190,8 @@ def clip_input(path: str | Path, spec: InputSpec) -> np.ndarray:
             return event_input(clip.events[spec.sensor], box, spec, t0, t1)
         apex = clip.apex_us if spec.oracle_apex else None
         return event_apex_input(clip.events[spec.sensor], box, spec, t0, t1, apex).astype(np.float32)
-    clip = read_view(path, None, frames=True)
-    stream = frame_stream(clip, spec.sensor, spec.rgb_camera, path)
+    stream = frame_stream(read_clip_meta(path), spec.sensor, spec.rgb_camera, path)
+    clip = read_view(path, None, frames=[stream])
     frames = rgb_frames(clip, path, stream)
     t0, t1 = time_window(clip, spec.window)
     box = face_box(clip, stream, path)

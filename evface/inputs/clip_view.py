@@ -75,8 +75,10 @@ def require_sensor(clip: Clip, sensor: str, source: str | Path | None = None) ->
         raise DatasetError(where(source, f"no events of sensor {sensor!r} (this clip has {sorted(clip.sensors)}); choose another sensor"))
 
 
-def read_view(path: str | Path, sensor: str | None, *, frames: bool, truth: bool = False) -> Clip:
-    """Read the events of ``sensor`` (none when ``None``), and the frames and truth if asked.
+def read_view(path: str | Path, sensor: str | None, *, frames: bool | Sequence[str],
+              truth: bool | Sequence[str] = False) -> Clip:
+    """Read the events of ``sensor`` (none when ``None``), and the frames and truth if asked
+    (all of them, or the streams and sensors named, as :func:`~evface.io.clip.read_clip`).
 
     A clip without ``sensor`` is a DatasetError (:func:`require_sensor`) before any event is read.
     """

@@ -240,11 +240,12 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
 
 
 def read_samples_clip(path: str | Path, sensor: str) -> Clip:
-    """Read what the samples of ``sensor`` need: its events, the frames, and the grid sensor's
-    truth and geometry (not its events)."""
+    """Read what the samples of ``sensor`` need: its events, the frames of the camera framed like
+    the grid sensor, and the grid sensor's truth and geometry (not its events)."""
     meta = read_clip_meta(path)
     require_sensor(meta, sensor, path)
-    clip = read_clip(path, sensors=[sensor], frames=True, truth=[GRID_SENSOR])
+    stream = frame_stream(meta, GRID_SENSOR, RGB_PRESET, path)
+    clip = read_clip(path, sensors=[sensor], frames=[stream], truth=[GRID_SENSOR])
     clip.sensors = meta.sensors
     return clip
 

@@ -320,7 +320,9 @@ def _truth_levels() -> np.ndarray:
 
 def decode_truth(codes: np.ndarray) -> np.ndarray:
     """float32 frames from :func:`encode_truth`'s codes (a table lookup per level)."""
-    levels = np.cumsum(np.asarray(codes, np.uint16), axis=0, dtype=np.uint16)
+    levels = np.array(codes, dtype=np.uint16)
+    for i in range(1, len(levels)):  # a running sum frame by frame: numpy's cumsum over axis 0 is ~9x slower
+        np.add(levels[i - 1], levels[i], out=levels[i])
     return _truth_levels()[levels]
 
 
@@ -663,13 +665,13 @@ def read_clip(
     path: str | Path,
     sensors: list[str] | None = None,
     *,
-    frames: bool = True,
+    frames: bool | Sequence[str] = True,
     truth: bool | Sequence[str] = True,
 ) -> Clip:
     """Read a whole clip (optionally only some sensors, and without frames or truth).
 
-    ``truth`` may name the sensors whose truth series to read (decoding one costs more than
-    reading its events).
+    ``frames`` may name the frame streams to read, and ``truth`` the sensors whose truth series
+    to read (decoding one costs more than reading its events).
     """
     path = Path(path)
     with _open(path) as f:
@@ -680,6 +682,8 @@ def read_clip(
         try:
             if frames:
                 for name, g in f.get("frames", {}).items():
+                    if frames is not True and name not in frames:
+                        continue
                     clip.frames[name] = FrameSeries(
                         data=g["data"][()], t_us=g["t"][()], exposure_us=g["exposure_us"][()],
                         fps=float(g.attrs.get("fps", 0.0)), model=_attr_str(g.attrs.get("model", "")),

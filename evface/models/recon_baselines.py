@@ -23,8 +23,7 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -143,6 +142,29 @@ def integrate(
     return _integrate_log(_log_keyframe(keyframe, gamma), counts, c_on, c_off, gamma)
 
 
+def _grid_errors(log_key: np.ndarray, d_on: np.ndarray, d_off: np.ndarray, target: np.ndarray,
+                 contrasts: Sequence[float], gamma: float) -> Iterator[tuple[tuple[float, float], float]]:
+    """``((c_on, c_off), sum of squared errors)`` of :func:`integrate` over every pair of
+    ``contrasts``, on flat pixel arrays (each value as :func:`_integrate_log` computes it, in
+    reused buffers: the grid search's inner loop)."""
+    lin = np.empty(log_key.shape, np.float64)
+    darker = np.empty(log_key.shape, np.result_type(d_off, contrasts[0]))
+    err = np.empty(log_key.shape, np.float32)
+    for c_on in contrasts:
+        brighter = log_key + c_on * d_on
+        for c_off in contrasts:
+            np.multiply(d_off, c_off, out=darker)
+            np.subtract(brighter, darker, out=lin)
+            np.exp(lin, out=lin)
+            lin -= LOG_EPS
+            np.clip(lin, 0.0, 1.0, out=lin)
+            np.power(lin, 1.0 / gamma, out=lin)
+            err[...] = lin  # float32, as integrate returns
+            err -= target
+            np.square(err, out=err)
+            yield (c_on, c_off), float(np.sum(err, dtype=np.float64))
+
+
 def _log_keyframe(keyframe: np.ndarray, gamma: float) -> np.ndarray:
     """The keyframe's log linear intensity, the starting point of :func:`integrate`."""
     key = np.clip(np.asarray(keyframe, dtype=np.float64), 0.0, 1.0)
@@ -182,8 +204,15 @@ def fit_integration(
         raise ParameterError(f"counts must be (N, {len(alphas_rad_s)}, 2, H, W), got {counts.shape}")
     best: dict[str, float] = {"mse": np.inf}
     log_key = _log_keyframe(keyframes, gamma)  # the same for every point of the grid
-    for a, (c_on, c_off) in itertools.product(range(len(alphas_rad_s)), itertools.product(contrasts, contrasts)):
-        err = float(np.mean((_integrate_log(log_key, counts[:, a], c_on, c_off, gamma) - targets) ** 2))
-        if err < best["mse"]:
-            best = {"alpha_rad_s": float(alphas_rad_s[a]), "alpha_index": a, "c_on": c_on, "c_off": c_off, "mse": err}
+    # A pixel without events shows the keyframe whatever the contrasts: its error is summed once.
+    still = (_integrate_log(log_key, np.zeros((2, 1, 1), np.float32), 0.0, 0.0, gamma) - targets) ** 2
+    for a, alpha in enumerate(alphas_rad_s):
+        on, off = counts[:, a, 0], counts[:, a, 1]
+        moving = (on != 0) | (off != 0)
+        still_sum = float(np.sum(still[~moving], dtype=np.float64))
+        for (c_on, c_off), moving_sum in _grid_errors(log_key[moving], on[moving], off[moving], targets[moving],
+                                                      contrasts, gamma):
+            err = (still_sum + moving_sum) / targets.size
+            if err < best["mse"]:
+                best = {"alpha_rad_s": float(alpha), "alpha_index": a, "c_on": c_on, "c_off": c_off, "mse": err}
     return best
