@@ -291,3 +291,41 @@ def test_compare_pairs_the_clips_and_refuses_other_clips(tmp_path, capsys):
     res = compare_runs(tmp_path / "a", tmp_path / "again" / "a")
     assert (res["a"], res["b"]) == (f"{tmp_path.name}/a", "again/a")
     assert res["metrics"]["top1"]["verdict"] == f"{tmp_path.name}/a higher"
+
+
+def test_distillation_term_pulls_every_step_towards_the_teacher():
+    from evface.tasks.classify import distill_of
+
+    teacher = torch.tensor([[3.0, 0.0, -2.0], [-1.0, 2.0, 0.5]])
+    out = torch.zeros(2, 4, 3, requires_grad=True)
+    opt = torch.optim.SGD([out], lr=1.0)
+    start = float(distill_of(out.detach(), teacher))
+    for _ in range(200):
+        opt.zero_grad()
+        distill_of(out, teacher, temperature=2.0).backward()
+        opt.step()
+    assert float(distill_of(out.detach(), teacher)) < 0.01 * start
+    assert (out.argmax(-1) == teacher.argmax(-1)[:, None]).all()  # every step, not only the mean
+    mean_only = torch.zeros(2, 4, 3)
+    mean_only[:, 0] = 4 * teacher  # the mean output is the teacher's: nothing left to learn for "mean"
+    assert float(distill_of(mean_only, teacher, "mean")) < 1e-6 < float(distill_of(mean_only, teacher, "tet"))
+
+
+def test_distillation_needs_a_teacher_trained_on_the_same_folds(fake, tmp_path):
+    from evface.tasks.classify import train_and_evaluate
+
+    base = replace(EVENTS_LR, folds=3, epochs=2, width=4)
+    twin = tmp_path / "twin"
+    train_and_evaluate(fake, twin, replace(base, model="ann"))
+    taught = train_and_evaluate(fake, tmp_path / "kd", replace(base, teacher=str(twin), distill_weight=0.7))
+    assert taught["n"] == 30 and taught["n_subjects"] == 5
+    assert json.loads((tmp_path / "kd" / "config.json").read_text())["teacher"] == str(twin)
+    other_folds = tmp_path / "twin2"
+    train_and_evaluate(fake, other_folds, replace(base, model="ann", folds=2, epochs=1))
+    with pytest.raises(ParameterError, match=r"--teacher .*twin2: it has no model models/fold0-s0 of test subjects"):
+        train_and_evaluate(fake, tmp_path / "leak", replace(base, teacher=str(other_folds)))
+    assert not (tmp_path / "leak" / "config.json").exists()  # refused before anything was written
+    with pytest.raises(ParameterError, match="--teacher .*nowhere.*config.json"):
+        train_and_evaluate(fake, tmp_path / "none", replace(base, teacher=str(tmp_path / "nowhere")))
+    with pytest.raises(ParameterError, match="--distill-weight 1.5"):
+        train_and_evaluate(fake, tmp_path / "w", replace(base, teacher=str(twin), distill_weight=1.5))

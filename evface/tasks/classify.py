@@ -95,6 +95,68 @@ def loss_of(out: torch.Tensor, y: torch.Tensor, kind: str = "tet") -> torch.Tens
     raise ParameterError(f"loss must be 'tet' or 'mean', not {kind!r}")
 
 
+def distill_of(out: torch.Tensor, teacher_logits: torch.Tensor, kind: str = "tet", temperature: float = 2.0) -> torch.Tensor:
+    """The distillation term of outputs ``out`` (B, steps, n_classes) taught by ``teacher_logits`` (B, n_classes).
+
+    Knowledge distillation (Hinton, Vinyals & Dean 2015): the KL divergence from the teacher's
+    class probabilities softened by ``temperature`` to the network's, times ``temperature**2``
+    (so its gradient keeps its size whatever the temperature); at every step and averaged over
+    the steps for ``"tet"``, of the mean output for ``"mean"``, as :func:`loss_of`.
+
+    Examples
+    --------
+    >>> t = torch.tensor([[2.0, 0.0, -1.0]])
+    >>> float(distill_of(t[:, None].repeat(1, 4, 1), t))  # every step agrees with the teacher
+    0.0
+    >>> float(distill_of(torch.zeros(1, 4, 3), t)) > 0
+    True
+    """
+    student = out if kind == "tet" else step_mean(out)[:, None]
+    log_p = nn.functional.log_softmax(student / temperature, dim=-1).flatten(0, 1)
+    q = nn.functional.softmax(teacher_logits / temperature, dim=-1).repeat_interleave(student.shape[1], dim=0)
+    return nn.functional.kl_div(log_p, q, reduction="batchmean") * temperature**2
+
+
+def check_teacher(cfg: ClassifyConfig, config: dict[str, Any], run_dir: Path) -> None:
+    """A ParameterError naming ``--teacher`` unless its run can teach the run of ``config``: same
+    classes and inputs, and for every model of the run a trained model of the same part and seed
+    (the same test and validation subjects, so no test subject reaches training through it)."""
+    if not cfg.teacher:
+        return
+    teacher = Path(cfg.teacher)
+    if teacher.resolve() == Path(run_dir).resolve():
+        raise ParameterError(f"--teacher {teacher}: a run cannot teach itself; give another run folder")
+    try:
+        theirs = engine.load_config(teacher)
+    except EvfaceError as exc:
+        raise ParameterError(f"--teacher {teacher}: {exc}") from exc
+    if theirs.get("task") != TASK:
+        raise ParameterError(f"--teacher {teacher}: not a classification run (task {theirs.get('task')!r})")
+    for key, what in (("labels", "classes"), ("spec", "inputs")):
+        if theirs.get(key) != config[key]:
+            raise ParameterError(f"--teacher {teacher}: other {what} ({theirs.get(key)} against {config[key]}); "
+                                 "train the teacher with the same dataset and input options")
+    models = {entry["dir"]: entry for entry in theirs.get("models", [])}
+    for entry in config["models"]:
+        same = models.get(entry["dir"])
+        if same is None or any(same.get(k) != entry[k] for k in ("seed", "test", "val")):
+            raise ParameterError(f"--teacher {teacher}: it has no model {entry['dir']} of test subjects "
+                                 f"{', '.join(entry['test'])} and seed {entry['seed']}; train it with the same "
+                                 "--folds, --seed and --seeds on this dataset")
+        if not (teacher / entry["dir"] / engine.BEST).exists():
+            raise ParameterError(f"--teacher {teacher}: its model {entry['dir']} is not trained (no {engine.BEST})")
+
+
+def _teacher_model(cfg: ClassifyConfig, model_dir: str, device: torch.device) -> nn.Module | None:
+    """The ``--teacher`` run's model of ``model_dir`` (checked by :func:`check_teacher`), in eval mode."""
+    if not cfg.teacher:
+        return None
+    theirs = engine.load_config(cfg.teacher)
+    model = build(ClassifyConfig.from_dict(theirs).model, NetConfig(**theirs["net"])).to(device)
+    engine.load_model_state(Path(cfg.teacher) / model_dir, model)
+    return model.eval()
+
+
 # --------------------------------------------------------------------------- prediction
 
 
@@ -193,9 +255,10 @@ def _targets(rows: Sequence[dict[str, Any]], labels: Sequence[str], source: str 
 
 def _fit_one(
     cfg: ClassifyConfig, run_dir: Path, x: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray,
-    labels: list[str], dist: engine.DistInfo, log: Callable[[str], None] | None,
+    labels: list[str], dist: engine.DistInfo, log: Callable[[str], None] | None, teacher: nn.Module | None = None,
 ) -> tuple[nn.Module, dict[str, Any]]:
-    """Train one model on ``train_idx`` with early stopping on ``val_idx``; return the best model."""
+    """Train one model on ``train_idx`` with early stopping on ``val_idx`` (taught by ``teacher``
+    if given, :func:`distill_of`); return the best model."""
     engine.seed_everything(cfg.seed)
     net = net_config(cfg, len(labels))
     model = build(cfg.model, net).to(dist.device)
@@ -217,6 +280,11 @@ def _fit_one(
             opt.zero_grad(set_to_none=True)
             out = ddp(xb)
             loss = loss_of(out, yb, cfg.loss)
+            if teacher is not None:
+                with torch.no_grad():
+                    soft = step_mean(teacher(xb))
+                loss = ((1 - cfg.distill_weight) * loss
+                        + cfg.distill_weight * distill_of(out, soft, cfg.loss, cfg.distill_temperature))
             loss.backward()
             opt.step()
             total += float(loss.item()) * len(yb)
@@ -303,6 +371,9 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
         raise ParameterError(f"model must be 'snn' or 'ann', not {cfg.model!r}")
     if cfg.loss not in ("tet", "mean"):
         raise ParameterError(f"loss must be 'tet' or 'mean', not {cfg.loss!r}")
+    if not (0.0 <= cfg.distill_weight <= 1.0 and cfg.distill_temperature > 0):
+        raise ParameterError(f"--distill-weight {cfg.distill_weight} must lie in [0, 1] and --distill-temperature "
+                             f"{cfg.distill_temperature} be above 0")
     net_config(cfg, 2)  # validates the network settings
     dist = dist if dist is not None else _one_process(cfg)
     data, run_dir = Path(data).resolve(), Path(run_dir)
@@ -317,6 +388,7 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     config: dict[str, Any] = {"task": TASK, "data": str(data), **cfg.to_dict(), "labels": labels,
                               "net": net_config(cfg, len(labels)).to_dict(), "spec": spec.to_dict(),
                               "protocol": protocol, "models": [entry for entry, _ in models]}
+    check_teacher(cfg, config, run_dir)
     engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES)
     todo = [entry["dir"] for entry, _ in models if not _fitted(run_dir / entry["dir"], cfg)]
     if dist.is_main:
@@ -358,7 +430,8 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     x = inputs["x"].numpy()
     tr, va, te = (_split_indices(rows, part[k]) for k in ("train", "val", "test"))
     say(f"{model_dir}: {len(tr)} train, {len(va)} validation, {len(te)} test clips")
-    model, result = _fit_one(replace(cfg, seed=entry["seed"]), run_dir / model_dir, x, y, tr, va, labels, dist, say)
+    model, result = _fit_one(replace(cfg, seed=entry["seed"]), run_dir / model_dir, x, y, tr, va, labels, dist, say,
+                             _teacher_model(cfg, model_dir, dist.device))
     out = predict(model, x[te], cfg.input, dist.device)
     train_pred = predict(model, x[tr], cfg.input, dist.device)["logits"].argmax(1)
     held_out = {"test": torch.from_numpy(te), **{k: torch.from_numpy(v) for k, v in out.items()},

@@ -71,6 +71,10 @@ class ClassifyConfig(TaskConfig):
     delays: int = setting(1, "SNN's stem: synaptic delays 0..D-1 steps, so its first layer sees steps t..t-D+1 at "
                              "once (1 = none; at most --time-steps).")
     loss: str = setting("tet", "tet (cross-entropy at every step, averaged) | mean (cross-entropy of the mean output).")
+    teacher: str = setting("", "Knowledge distillation: a trained run on the same dataset, folds, seed and inputs (such "
+                               "as the ANN twin) whose model of each fold teaches this run's ('' = none).")
+    distill_weight: float = setting(0.5, "With --teacher: weight of the distillation term (the rest: --loss).")
+    distill_temperature: float = setting(2.0, "With --teacher: softmax temperature of the teacher's soft targets.")
     color: bool = setting(False, "RGB inputs in colour or grey.", off="--gray")
     window: str = setting("expression", "expression (onset to offset, from the annotation) | clip (whole clip).")
     rgb_camera: str = setting("webcam30", "RGB camera preset of the RGB inputs: webcam30 | highspeed200.")
