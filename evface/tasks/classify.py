@@ -106,8 +106,8 @@ def distill_of(out: torch.Tensor, teacher_logits: torch.Tensor, kind: str = "tet
     Examples
     --------
     >>> t = torch.tensor([[2.0, 0.0, -1.0]])
-    >>> float(distill_of(t[:, None].repeat(1, 4, 1), t))  # every step agrees with the teacher
-    0.0
+    >>> abs(float(distill_of(t[:, None].repeat(1, 4, 1), t))) < 1e-6  # every step agrees with the teacher
+    True
     >>> float(distill_of(torch.zeros(1, 4, 3), t)) > 0
     True
     """
