@@ -122,6 +122,8 @@ def test_macs_by_hand():
     assert snn_analog_macs(li) == 4 * (16 * 2 * 2 * 9 + 16 * 3)  # + the readout of 16 membrane potentials
     delays = NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=2, width=2, delays=3)
     assert snn_analog_macs(delays) == 4 * 16 * 2 * (2 * 3) * 9  # the stem sees 3 delayed copies of the input
+    window = NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=2, width=2, stem_input="window")
+    assert snn_analog_macs(window) == 16 * 2 * (2 * 4) * 9  # once, on the 4 steps stacked, as the twin's stem
 
 
 def test_config_validation():
@@ -130,7 +132,7 @@ def test_config_validation():
     with pytest.raises(ParameterError):
         NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=4, depth=3)
     for bad in ({"reset": "none"}, {"surrogate": "sigmoid"}, {"norm": "bntt"}, {"readout": "max"}, {"blocks": -1},
-                {"delays": 0}, {"delays": 5}):
+                {"delays": 0}, {"delays": 5}, {"stem_input": "events"}, {"stem_input": "window", "delays": 2}):
         with pytest.raises(ParameterError):
             NetConfig(in_channels=2, n_classes=3, time_steps=4, **bad)
     with pytest.raises(ParameterError):
@@ -196,13 +198,37 @@ def test_a_delayed_synapse_carries_the_previous_step_and_nothing_later():
     assert (changed[:, 0] == 0).all() and (changed[:, 1] > 0).all()
 
 
+def test_a_window_stem_sees_every_step_at_every_step():
+    cfg = NetConfig(**{**CFG.to_dict(), "stem_input": "window"})
+    model = _trained_like(cfg)
+    assert model.downs[0].conv.in_channels == cfg.in_channels * cfg.time_steps
+    x = _x(7, cfg)
+    out = model(x)
+    later = x.clone()
+    later[:, -1] += 5  # the last bin reaches the first step's output too
+    assert ((model(later) - out).abs().flatten(2).amax(2)[:, 0] > 0).all()
+    step = SpikingCNN(CFG).eval()  # a stem fed one bin per step cannot know the last bin at step 0
+    changed = (step(later) - step(x)).abs().flatten(2).amax(2)
+    assert (changed[:, 0] == 0).all()
+    _, act = model.run(x, record=True)
+    assert act["rate"].shape == (2, len(model.lifs))  # the stem still spikes
+
+
+def test_the_stem_input_option_reaches_the_network():
+    from evface.tasks.classify import net_config
+    from evface.tasks.configs import ClassifyConfig
+
+    assert net_config(ClassifyConfig(stem_input="window"), 7).stem_input == "window"
+    assert net_config(ClassifyConfig(), 7).stem_input == "step"
+
+
 def test_every_layer_of_the_test_network_spikes():
     _, act = _trained_like(CFG).run(_x(7), record=True)
     assert (act["rate"] > 0.01).all()  # so that the export tests below check spiking layers, not biases
 
 
 @pytest.mark.parametrize("variant", [{}, {"reset": "zero"}, {"readout": "gap"}, {"readout": "gap", "residual": False},
-                                     {"last_neuron": "li"}, {"delays": 3}])
+                                     {"last_neuron": "li"}, {"delays": 3}, {"stem_input": "window", "last_neuron": "li"}])
 def test_nir_file_reproduces_the_model(tmp_path, variant):
     nir = pytest.importorskip("nir")
 

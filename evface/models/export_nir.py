@@ -12,6 +12,8 @@ has two incoming edges, from the block's last neuron and from the block's input.
 - with synaptic delays (``delays`` D > 1) the stem is D convolutions into the same neuron:
   ``conv0`` on the input and ``conv0.delay{d}`` on ``nir.Delay`` node ``delay{d}`` (``d`` steps,
   ``d * dt`` seconds), each with its slice of the stem's weights;
+- with the whole window as the stem's input (``stem_input="window"``) the graph's input has
+  ``C * T`` channels: every time step gets the T bins stacked (the metadata says so);
 - a neuron with a learnt or fixed decay ``beta`` uses snnTorch's own mapping for a time step
   ``dt``: ``tau = dt / (1 - beta)``, ``r = tau / dt``, ``v_leak = 0``, so that the Euler step
   ``v += dt / tau (v_leak - v + r I)`` is exactly snnTorch's ``v = beta v + I``;
@@ -78,7 +80,8 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
     if not isinstance(model, SpikingCNN):
         raise ParameterError(f"only SpikingCNN models can go to NIR, not {type(model).__name__}")
     cfg: NetConfig = model.cfg
-    nodes: dict[str, Any] = {"input": nir.Input(input_type=np.array([cfg.in_channels, cfg.input_size, cfg.input_size]))}
+    channels = cfg.stem_channels() if cfg.stem_input == "window" else cfg.in_channels
+    nodes: dict[str, Any] = {"input": nir.Input(input_type=np.array([channels, cfg.input_size, cfg.input_size]))}
     edges: list[tuple[str, str]] = []
     lifs = iter(model.lifs)
     count = iter(range(len(model.lifs)))
@@ -138,7 +141,7 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
     edges += [("flatten", "fc"), ("fc", "output")]
     meta = {"source": "evface SpikingCNN (SEW-ResNet)", "dt": dt, "time_steps": cfg.time_steps,
             "readout": "mean of output over time", "reset": cfg.reset,
-            "last_neuron": cfg.last_neuron, "delays": cfg.delays}
+            "last_neuron": cfg.last_neuron, "delays": cfg.delays, "stem_input": cfg.stem_input}
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta)
 
 
@@ -232,8 +235,10 @@ def simulate(graph: Any, x: np.ndarray) -> np.ndarray:
     """Run a NIR graph written by :func:`to_nir` on ``x`` (B, T, C, H, W) under NIR's semantics.
 
     Every node's inputs are summed; a recurrent edge carries its source's output of the previous
-    step (nothing at the first). Returns the output averaged over time (B, n_classes): what the
-    model's :func:`~evface.models.snn.logits` are.
+    step (nothing at the first); a graph whose stem takes the whole window (metadata
+    ``stem_input`` ``"window"``) gets the T steps of ``x`` stacked as channels at every step.
+    Returns the output averaged over time (B, n_classes): what the model's
+    :func:`~evface.models.snn.logits` are.
     """
     order, back = schedule([tuple(e) for e in graph.edges])
     preds: dict[str, list[str]] = {}
@@ -241,11 +246,12 @@ def simulate(graph: Any, x: np.ndarray) -> np.ndarray:
         preds.setdefault(b, []).append(a)
     dt = float(graph.metadata["dt"])
     xt = torch.as_tensor(np.asarray(x, dtype=np.float32))
+    window = xt.flatten(1, 2) if graph.metadata.get("stem_input") == "window" else None
     state: dict[str, torch.Tensor] = {}
     prev: dict[str, torch.Tensor] = {}
     acc = 0
     for t in range(xt.shape[1]):
-        cur: dict[str, torch.Tensor] = {"input": xt[:, t]}
+        cur: dict[str, torch.Tensor] = {"input": window if window is not None else xt[:, t]}
         for name in order[1:]:
             ins = [prev[a] if (a, name) in back else cur[a] for a in preds[name] if (a, name) not in back or a in prev]
             cur[name] = _step(graph.nodes[name], sum(ins[1:], ins[0]), state, name, dt)

@@ -2,7 +2,8 @@
 
 Architecture (``depth`` stages, channels ``width * 2**i``, every layer run over the T steps)::
 
-    x[t] (B, C, S, S)  (with ``delays`` D > 1: x[t], x[t-1], ..., x[t-D+1] stacked, (B, C*D, S, S))
+    x[t] (B, C, S, S)  (with ``delays`` D > 1: x[t], x[t-1], ..., x[t-D+1] stacked, (B, C*D, S, S);
+                        with ``stem_input="window"``: x[0], ..., x[T-1] stacked at every t, (B, C*T, S, S))
       -> stage 0 (stem): Conv3x3 stride 2 -> tdBN -> PLIF
       -> stage i >= 1:   Conv3x3 stride 2 -> tdBN -> PLIF                      (down-sampling unit)
                          then ``blocks`` SEW blocks, each
@@ -28,6 +29,13 @@ membrane potential is its output, so the readout sees graded values)
   with the delays fixed here), so that the first spiking layer sees how a pixel's events
   changed over the last D steps rather than one step at a time. Before step 0 the delayed
   input is zero. In NIR every delay is a ``nir.Delay`` node in front of a convolution of its own.
+- **Stem input** (``stem_input``): ``"step"`` (the default) gives the stem time bin ``t`` at
+  step ``t``; ``"window"`` gives it every bin of the window stacked as channels, the same at every
+  step, as the ANN twin's first convolution sees them (the direct encoding of SNNs for static
+  inputs: the stem's current is computed once and is constant over the T steps, and every later
+  layer spikes as before). The stem then weighs how each pixel's events change over the window
+  with analog weights, the part of the twin the spiking stem must otherwise rebuild from one bin at
+  a time in its membranes. Not with synaptic delays.
 - **Last neuron** (``last_neuron``): ``"lif"`` (the default) makes every layer spike; ``"li"``
   makes the last layer a non-spiking leaky integrator (``U[t] = beta U[t-1] + I[t]``, learnt
   ``beta``, no threshold or reset) whose membrane potential goes on, plus the SEW shortcut's
@@ -84,8 +92,9 @@ class NetConfig:
     stage after the stem, ``residual`` whether they add their input, ``readout`` ``"gap"`` or
     ``"flatten"``, ``last_neuron`` ``"lif"`` (every layer spikes) or ``"li"`` (the last layer is
     a non-spiking leaky integrator whose membrane potential is read out), ``delays`` the number
-    of synaptic delays (0 to ``delays - 1`` steps) of the spiking stem (the ANN twin, which sees
-    every step at once, ignores it).
+    of synaptic delays (0 to ``delays - 1`` steps) of the spiking stem, ``stem_input`` ``"step"``
+    (bin ``t`` at step ``t``) or ``"window"`` (every bin at every step); the ANN twin, which sees
+    every step at once, ignores the last two.
     """
 
     in_channels: int
@@ -106,6 +115,7 @@ class NetConfig:
     readout: str = "flatten"
     last_neuron: str = "lif"
     delays: int = 1
+    stem_input: str = "step"
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "n_classes", "time_steps", "input_size", "depth", "width"):
@@ -120,9 +130,12 @@ class NetConfig:
         if not 0 <= self.beta <= 1:
             raise ParameterError(f"beta must lie in [0, 1], got {self.beta}")
         for name, allowed in (("reset", ("subtract", "zero")), ("surrogate", SURROGATES), ("norm", ("td", "none")),
-                              ("readout", ("gap", "flatten")), ("last_neuron", ("lif", "li"))):
+                              ("readout", ("gap", "flatten")), ("last_neuron", ("lif", "li")),
+                              ("stem_input", ("step", "window"))):
             if getattr(self, name) not in allowed:
                 raise ParameterError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
+        if self.stem_input == "window" and self.delays > 1:
+            raise ParameterError("stem_input 'window' already gives the stem every step; use delays = 1")
         if self.input_size // 2 ** self.depth < 1:
             raise ParameterError(f"input_size {self.input_size} is too small for depth {self.depth}")
 
@@ -136,6 +149,10 @@ class NetConfig:
         for _ in range(self.depth):
             sizes.append((sizes[-1] + 2 * (KERNEL // 2) - KERNEL) // STRIDE + 1)
         return sizes
+
+    def stem_channels(self) -> int:
+        """Input channels of the SNN's stem: the input's, times the delays or the window's steps."""
+        return self.in_channels * (self.time_steps if self.stem_input == "window" else self.delays)
 
     def neuron_layers(self) -> int:
         """Neuron layers of :class:`SpikingCNN` (one after every unit)."""
@@ -201,7 +218,7 @@ class SpikingCNN(nn.Module):
     def __init__(self, cfg: NetConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.downs, self.stages = _body(cfg, cfg.in_channels * cfg.delays)
+        self.downs, self.stages = _body(cfg, cfg.stem_channels())
         grad = (surrogate.atan(alpha=cfg.slope) if cfg.surrogate == "atan"
                 else surrogate.fast_sigmoid(slope=cfg.slope))
         self.lifs = nn.ModuleList(
@@ -275,7 +292,8 @@ class SpikingCNN(nn.Module):
             cur = unit(flat)
             i, lif = next(lifs)
             integrator = self.cfg.is_integrator(i)
-            out = self._integrate(lif, cur.view(b, t, *cur.shape[1:]), membrane=integrator)
+            cur = cur.view(b, h.shape[1], *cur.shape[1:]).expand(b, t, *cur.shape[1:])  # a window stem: once
+            out = self._integrate(lif, cur, membrane=integrator)
             if record:
                 if spiking_input:
                     synops = synops + conv_synops(unit.conv, flat.detach()).view(b, t).sum(1)
@@ -283,7 +301,7 @@ class SpikingCNN(nn.Module):
                     rates.append(out.detach().flatten(2).mean(2).mean(1))
             return out
 
-        h = delayed(x, self.cfg.delays)
+        h = x.flatten(1, 2)[:, None] if self.cfg.stem_input == "window" else delayed(x, self.cfg.delays)
         for i, (down, blocks) in enumerate(zip(self.downs, self.stages)):
             h = layer(down, h, spiking_input=i > 0)
             for block in blocks:
@@ -386,9 +404,11 @@ def ann_macs(cfg: NetConfig) -> int:
 def snn_analog_macs(cfg: NetConfig) -> int:
     """Multiply-accumulates of the SNN over all T steps where its inputs are not spikes.
 
-    The first convolution (it takes the event counts or frames, at each of its ``delays``), and
-    with ``last_neuron="li"`` the readout Linear layer (it takes membrane potentials).
+    The first convolution (it takes the event counts or frames, at each of its ``delays``; with
+    ``stem_input="window"`` once, on all the steps), and with ``last_neuron="li"`` the readout
+    Linear layer (it takes membrane potentials).
     """
-    c_in, c_out, _, size = _units(cfg)[0]
-    readout = cfg.features() * cfg.n_classes if cfg.last_neuron == "li" else 0
-    return cfg.time_steps * (size**2 * c_out * c_in * cfg.delays * KERNEL * KERNEL + readout)
+    _, c_out, _, size = _units(cfg)[0]
+    stem = size**2 * c_out * cfg.stem_channels() * KERNEL * KERNEL
+    readout = cfg.time_steps * cfg.features() * cfg.n_classes if cfg.last_neuron == "li" else 0
+    return (stem if cfg.stem_input == "window" else cfg.time_steps * stem) + readout

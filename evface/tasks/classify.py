@@ -77,7 +77,7 @@ def net_config(cfg: ClassifyConfig, n_classes: int) -> NetConfig:
                      input_size=cfg.size, depth=cfg.depth, width=cfg.width, blocks=cfg.blocks, beta=cfg.beta,
                      learn_beta=cfg.learn_beta, reset=cfg.reset, surrogate=cfg.surrogate, slope=cfg.slope,
                      norm=cfg.norm, residual=cfg.residual, readout=cfg.readout, last_neuron=cfg.last_neuron,
-                     delays=cfg.delays)
+                     delays=cfg.delays, stem_input=cfg.stem_input)
 
 
 def loss_of(out: torch.Tensor, y: torch.Tensor, kind: str = "tet") -> torch.Tensor:

@@ -70,6 +70,8 @@ class ClassifyConfig(TaskConfig):
                                       "membrane potential is read out).")
     delays: int = setting(1, "SNN's stem: synaptic delays 0..D-1 steps, so its first layer sees steps t..t-D+1 at "
                              "once (1 = none; at most --time-steps).")
+    stem_input: str = setting("step", "SNN's stem input: step (time bin t at step t) | window (every bin stacked as "
+                                      "channels at every step, as the ANN twin's first layer sees them).")
     loss: str = setting("tet", "tet (cross-entropy at every step, averaged) | mean (cross-entropy of the mean output).")
     teacher: str = setting("", "Knowledge distillation: a trained run on the same dataset, folds, seed and inputs (such "
                                "as the ANN twin) whose model of each fold teaches this run's ('' = none).")
