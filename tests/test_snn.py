@@ -14,6 +14,8 @@ from evface.models import snn as snn_mod
 from evface.models.export_nir import simulate, to_nir, write
 from evface.models.snn import AnnCNN, NetConfig, SpikingCNN, ann_macs, conv_synops, logits, snn_analog_macs
 from evface.tasks import engine
+from evface.tasks.classify import net_config
+from evface.tasks.configs import ClassifyConfig
 from evface.tasks.export import export_run
 
 CFG = NetConfig(in_channels=2, n_classes=4, time_steps=5, input_size=16, depth=2, width=4)
@@ -215,9 +217,6 @@ def test_a_window_stem_sees_every_step_at_every_step():
 
 
 def test_the_stem_input_option_reaches_the_network():
-    from evface.tasks.classify import net_config
-    from evface.tasks.configs import ClassifyConfig
-
     assert net_config(ClassifyConfig(stem_input="window"), 7).stem_input == "window"
     assert net_config(ClassifyConfig(), 7).stem_input == "step"
 
