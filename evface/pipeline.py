@@ -117,7 +117,7 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
     event cameras' noise level of the dataset built, default the preset's; ``highspeed``: film
     the 200 fps camera too and train :data:`HIGHSPEED_ARMS`)."""
     if preset not in PRESETS:
-        raise ParameterError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
+        raise ParameterError(f"unknown preset {preset!r} (--preset); choose from {sorted(PRESETS)}")
     if noise is not None and noise not in NOISE_LEVELS:
         raise ParameterError(f"unknown --noise {noise!r}; choose from {', '.join(NOISE_LEVELS)}")
     budget = PRESETS[preset]

@@ -172,7 +172,7 @@ def test_a_200_fps_camera_adds_a_stream_and_changes_nothing_else(reference, tmp_
         assert fast.events[sensor].tobytes() == default.events[sensor].tobytes()
     capsys.readouterr()
     assert main(["synth", str(tmp_path / "bad"), "--preset", "tiny", "--rgb-hd-cameras", "webcam60"]) == 2
-    assert "'webcam60' unknown" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+    assert "['webcam60'] (--rgb-hd-cameras)" in capsys.readouterr().err and not (tmp_path / "bad").exists()
 
 
 def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path, capsys):
@@ -223,8 +223,11 @@ def test_plan_and_cli_errors(tmp_path, capsys):
     assert len(plan) == 3 * 2 * 2 and len({p.clip_id for p in plan}) == len(plan)
     assert main(["synth", str(tmp_path / "x"), "--preset", "huge"]) == 2
     assert "unknown synth preset" in capsys.readouterr().err
-    assert main(["synth", str(tmp_path / "x"), "--preset", "tiny", "--classes", "AU99"]) == 2
-    assert main(["synth", str(tmp_path / "x"), "--preset", "tiny", "--lighting", "moon"]) == 2
+    for option, value in (("--classes", "AU99"), ("--lighting", "moon"), ("--rgb-hd-cameras", "webcam60")):
+        assert main(["synth", str(tmp_path / "x"), "--preset", "tiny", option, value]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and value in err[0] and f"({option})" in err[0]  # one line, no progress bar left
+    assert not (tmp_path / "x").exists()
     no_shard = CliRunner().invoke(app, ["synth-merge", str(tmp_path / "m")])
     assert no_shard.exit_code == 2 and "Missing argument" in no_shard.output
 

@@ -56,3 +56,39 @@ def test_config_round_trips_through_a_run_config():
     config = ClassifyConfig(epochs=3, learning_rate=0.01, loso=True)
     stored = {"task": "classify", "data": "/somewhere", **config.to_dict(), "labels": ["a", "b"]}
     assert ClassifyConfig.from_dict(json.loads(json.dumps(stored))) == config
+
+
+@pytest.mark.parametrize("option, value", [("--input", "foo"), ("--sensor", "evk4"), ("--time-steps", "0"),
+                                           ("--last-neuron", "relu"), ("--size", "2")])
+def test_a_value_outside_a_fields_choices_or_minimum_names_its_option(tmp_path, capsys, option, value):
+    assert main(["train", "classify", "--data", str(tmp_path), "--out", str(tmp_path / "run"), option, value]) == 2
+    err = " ".join(capsys.readouterr().err.split())  # typer's box wraps the line
+    assert f"Invalid value for '{option}'" in err and value in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_configs_refuse_values_the_cli_would():
+    with pytest.raises(ParameterError, match="sensor must be one of"):
+        ClassifyConfig(sensor="evk4")
+    with pytest.raises(ParameterError, match="time_steps must be >= 1"):
+        ClassifyConfig(time_steps=0)
+    with pytest.raises(ParameterError, match="protocol must be one of"):
+        ReconstructConfig(protocol="future")
+
+
+def test_field_choices_are_the_librarys():
+    from evface.inputs import clip_view
+    from evface.inputs.classify import INPUT_KINDS
+    from evface.inputs.reconstruct import PROTOCOLS
+    from evface.models.snn import SURROGATES
+    from evface.sim.rgb import RGB_PRESETS
+
+    def choices(config, name):
+        return next(f.metadata["choices"] for f in fields(config) if f.name == name)
+
+    assert choices(ClassifyConfig, "input") == INPUT_KINDS
+    assert choices(ClassifyConfig, "surrogate") == SURROGATES
+    assert set(choices(ClassifyConfig, "rgb_camera")) == set(RGB_PRESETS)
+    assert choices(ClassifyConfig, "window") == clip_view.WINDOWS
+    assert choices(ClassifyConfig, "sensor") == choices(ReconstructConfig, "sensor") == clip_view.SENSORS
+    assert choices(ReconstructConfig, "protocol") == PROTOCOLS

@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
                 console.print(f"[yellow]warning:[/] {problem.file}: {problem.reason}", highlight=False, soft_wrap=True)
         columns = (TextColumn("[bold]synth[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TimeRemainingColumn(), TextColumn("{task.description}"))
-        with Progress(*columns, console=console) as bar:
+        with Progress(*columns, console=console, transient=True) as bar:  # a refused option leaves one line
             task = bar.add_task("", total=None)
 
             def progress(done: int, total: int, message: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import json
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,24 @@ def _log(message: str) -> None:
     _console.print(message, highlight=False, soft_wrap=True)
 
 
+def _check(metadata: Mapping[str, Any]) -> Callable[[Any], Any]:
+    """A typer callback that refuses a value outside the field's ``choices`` or below its ``minimum``."""
+    choices, minimum = metadata.get("choices"), metadata.get("min")
+
+    def check(value: Any) -> Any:
+        if choices is not None and value not in choices:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(choices)}.")
+        if minimum is not None and value < minimum:
+            raise typer.BadParameter(f"{value} is below the smallest allowed value, {minimum}.")
+        return value
+
+    return check
+
+
 def config_options(config_class: type[TaskConfig]) -> list[inspect.Parameter]:
     """One keyword-only typer option per field of ``config_class``: ``--field-name`` (``--name/--no-name``
-    or the field's ``off`` name for a switch), the field's default and its ``help`` metadata."""
+    or the field's ``off`` name for a switch), the field's default and its ``help`` metadata; a field's
+    ``choices`` and ``minimum`` are checked by click, whose error names the option."""
     types = typing.get_type_hints(config_class)
     options = []
     for f in fields(config_class):
@@ -40,7 +55,8 @@ def config_options(config_class: type[TaskConfig]) -> list[inspect.Parameter]:
         if types[f.name] is bool:
             flag += "/" + (f.metadata["off"] or "--no-" + flag[2:])
         options.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, annotation=types[f.name],
-                                         default=typer.Option(f.default, flag, help=f.metadata["help"])))
+                                         default=typer.Option(f.default, flag, help=f.metadata["help"],
+                                                              callback=_check(f.metadata))))
     return options
 
 

@@ -46,6 +46,7 @@ from evface.rig.geometry import RigParams
 from evface.rig.lighting import DEFAULT_LIGHTING, LIGHTING, get_lighting
 from evface.rig.record import GENERATOR, ClipSpec, Rig, clip_seed, int_seed
 from evface.rig.timeline import TimelineParams, draw_timeline
+from evface.sim.rgb import RGB_PRESETS
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -106,7 +107,7 @@ def get_preset(name: str) -> SynthPreset:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ParameterError(f"unknown synth preset {name!r}; choose from {sorted(PRESETS)}") from None
+        raise ParameterError(f"unknown synth preset {name!r} (--preset); choose from {sorted(PRESETS)}") from None
 
 
 def default_classes() -> dict[str, list[int]]:
@@ -242,14 +243,15 @@ def _choose_classes(preset: SynthPreset, classes: Sequence[str] | None) -> dict[
     available = {**defaults, NEUTRAL_CLASS: []}
     unknown = [c for c in classes if c not in available]
     if unknown:
-        raise ParameterError(f"unknown class(es) {unknown}; choose from {list(available)}")
+        raise ParameterError(f"unknown class(es) {unknown} (--classes); choose from {list(available)}")
     return {k: available[k] for k in classes}
 
 
 def _choose_lightings(preset: SynthPreset, lighting: Sequence[str] | None) -> tuple[str, ...]:
     names = tuple(preset.lightings if lighting is None else lighting)
-    for name in names:
-        get_lighting(name)
+    unknown = [name for name in names if name not in LIGHTING]
+    if unknown:
+        raise ParameterError(f"unknown lighting(s) {unknown} (--lighting); choose from {sorted(LIGHTING)}")
     return names
 
 
@@ -475,6 +477,9 @@ def synthesize(
     if noise is not None:
         rig = replace(rig, cameras=replace(rig.cameras, noise=noise))
     if rgb_hd_cameras is not None:
+        unknown = [name for name in rgb_hd_cameras if name not in RGB_PRESETS]
+        if unknown:
+            raise ParameterError(f"unknown RGB camera(s) {unknown} (--rgb-hd-cameras); choose from {sorted(RGB_PRESETS)}")
         rig = replace(rig, rgb_hd_presets=tuple(rgb_hd_cameras))
     spec_preset = replace(spec_preset, rig=rig)
     out = Path(out_dir)

@@ -18,17 +18,38 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
+from evface.errors import ParameterError
+
 C = TypeVar("C", bound="TaskConfig")
 
 
-def setting(default: Any, help: str, *, off: str | None = None) -> Any:
-    """A config field with its command-line help (``off``: the name of a switch's off option)."""
-    return field(default=default, metadata={"help": help, "off": off})
+def setting(default: Any, help: str, *, off: str | None = None, choices: tuple[str, ...] | None = None,
+            minimum: int | None = None) -> Any:
+    """A config field with its command-line help (``off``: the name of a switch's off option),
+    and what values it takes: one of ``choices``, or at least ``minimum``."""
+    return field(default=default, metadata={"help": help, "off": off, "choices": choices, "min": minimum})
 
 
 @dataclass(frozen=True)
 class TaskConfig:
-    """What the task configs share: conversion from and to ``config.json``'s dict."""
+    """What the task configs share: checks of each field's ``choices`` and ``minimum``, and
+    conversion from and to ``config.json``'s dict.
+
+    Examples
+    --------
+    >>> ClassifyConfig(sensor="evk4")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: sensor must be one of ('hd', 'lr'), not 'evk4'
+    """
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value, choices, minimum = getattr(self, f.name), f.metadata.get("choices"), f.metadata.get("min")
+            if choices is not None and value not in choices:
+                raise ParameterError(f"{f.name} must be one of {choices}, not {value!r}")
+            if minimum is not None and value < minimum:
+                raise ParameterError(f"{f.name} must be >= {minimum}, got {value}")
 
     @classmethod
     def from_dict(cls: type[C], d: dict[str, Any]) -> C:
@@ -44,74 +65,85 @@ class TaskConfig:
 class ClassifyConfig(TaskConfig):
     """Every knob of a classification run (:mod:`evface.tasks.classify`)."""
 
-    input: str = setting("events", "events | events-apex | rgb | rgb-diff | rgb-flow.")
-    sensor: str = setting("hd", "Event sensor: hd | lr (RGB inputs: the RGB camera that sees the face like it).")
-    model: str = setting("snn", "snn (spiking CNN) | ann (its ReLU twin).")
-    epochs: int = setting(100, "Maximum number of epochs.")
+    input: str = setting("events", "events | events-apex | rgb | rgb-diff | rgb-flow.",
+                          choices=("events", "events-apex", "rgb", "rgb-diff", "rgb-flow"))
+    sensor: str = setting("hd", "Event sensor: hd | lr (RGB inputs: the RGB camera that sees the face like it).",
+                          choices=("hd", "lr"))
+    model: str = setting("snn", "snn (spiking CNN) | ann (its ReLU twin).", choices=("snn", "ann"))
+    epochs: int = setting(100, "Maximum number of epochs.", minimum=1)
     patience: int = setting(25, "Early stopping: epochs without a better validation UF1 (0 = off).")
     seed: int = setting(0, "Seed of the split, the initialisation and the sampling.")
-    batch_size: int = setting(8, "Clips per batch (per process under torchrun).")
+    batch_size: int = setting(8, "Clips per batch (per process under torchrun).", minimum=1)
     learning_rate: float = setting(5e-3, "AdamW learning rate (cosine schedule).")
     weight_decay: float = setting(1e-4, "AdamW weight decay.")
-    time_steps: int = setting(4, "Number of time steps T over the window.")
-    size: int = setting(64, "Face crops are shrunk to size x size.")
-    depth: int = setting(3, "Stages (each halves the size; every stage after the stem holds SEW blocks).")
-    width: int = setting(8, "Channels of the first stage (doubling per stage).")
-    blocks: int = setting(1, "SEW residual blocks per stage after the stem (0 = a plain chain of stride-2 units).")
+    time_steps: int = setting(4, "Number of time steps T over the window.", minimum=1)
+    size: int = setting(64, "Face crops are shrunk to size x size.", minimum=4)
+    depth: int = setting(3, "Stages (each halves the size; every stage after the stem holds SEW blocks).", minimum=1)
+    width: int = setting(8, "Channels of the first stage (doubling per stage).", minimum=1)
+    blocks: int = setting(1, "SEW residual blocks per stage after the stem (0 = a plain chain of stride-2 units).",
+                          minimum=0)
     residual: bool = setting(True, "The SEW blocks add their input spikes to their output.", off="--no-residual")
     beta: float = setting(0.5, "Initial PLIF membrane decay per step (0.5: a time constant of 2 steps).")
     learn_beta: bool = setting(True, "Learn each layer's decay (PLIF); off: fixed LIF decay.", off="--fixed-beta")
-    reset: str = setting("subtract", "Spiking neurons' reset: subtract (the threshold) | zero.")
-    surrogate: str = setting("atan", "Surrogate gradient: atan | fast-sigmoid.")
+    reset: str = setting("subtract", "Spiking neurons' reset: subtract (the threshold) | zero.",
+                         choices=("subtract", "zero"))
+    surrogate: str = setting("atan", "Surrogate gradient: atan | fast-sigmoid.", choices=("atan", "fast-sigmoid"))
     slope: float = setting(2.0, "Steepness of the surrogate gradient (ATan alpha 2; snnTorch's fast-sigmoid uses 25).")
-    norm: str = setting("td", "Normalisation: td (BatchNorm over batch and time, tdBN) | none.")
-    readout: str = setting("flatten", "gap (global average pool over space, then Linear) | flatten (Flatten, then Linear).")
+    norm: str = setting("td", "Normalisation: td (BatchNorm over batch and time, tdBN) | none.", choices=("td", "none"))
+    readout: str = setting("flatten", "gap (global average pool over space, then Linear) | flatten (Flatten, then Linear).",
+                           choices=("gap", "flatten"))
     last_neuron: str = setting("lif", "SNN's last layer: lif (spiking) | li (non-spiking leaky integrator whose "
-                                      "membrane potential is read out).")
+                                      "membrane potential is read out).", choices=("lif", "li"))
     delays: int = setting(1, "SNN's stem: synaptic delays 0..D-1 steps, so its first layer sees steps t..t-D+1 at "
-                             "once (1 = none; at most --time-steps).")
+                             "once (1 = none; at most --time-steps).", minimum=1)
     stem_input: str = setting("step", "SNN's stem input: step (time bin t at step t) | window (every bin stacked as "
-                                      "channels at every step, as the ANN twin's first layer sees them).")
-    loss: str = setting("tet", "tet (cross-entropy at every step, averaged) | mean (cross-entropy of the mean output).")
+                                      "channels at every step, as the ANN twin's first layer sees them).",
+                              choices=("step", "window"))
+    loss: str = setting("tet", "tet (cross-entropy at every step, averaged) | mean (cross-entropy of the mean output).",
+                        choices=("tet", "mean"))
     teacher: str = setting("", "Knowledge distillation: a trained run on the same dataset, folds, seed and inputs (such "
                                "as the ANN twin) whose model of each fold teaches this run's ('' = none).")
     distill_weight: float = setting(0.5, "With --teacher: weight of the distillation term (the rest: --loss).")
     distill_temperature: float = setting(2.0, "With --teacher: softmax temperature of the teacher's soft targets.")
     color: bool = setting(False, "RGB inputs in colour or grey.", off="--gray")
-    window: str = setting("expression", "expression (onset to offset, from the annotation) | clip (whole clip).")
-    rgb_camera: str = setting("webcam30", "RGB camera preset of the RGB inputs: webcam30 | highspeed200.")
+    window: str = setting("expression", "expression (onset to offset, from the annotation) | clip (whole clip).",
+                          choices=("clip", "expression"))
+    rgb_camera: str = setting("webcam30", "RGB camera preset of the RGB inputs: webcam30 | highspeed200.",
+                              choices=("webcam30", "highspeed200"))
     oracle_apex: bool = setting(False, "rgb-flow / events-apex: take the apex from the annotation, not from the data.")
     val_fraction: float = setting(0.15, "Share of the subjects held out for validation (early stopping).")
     test_fraction: float = setting(0.15, "Share of the subjects held out for the test.")
     folds: int = setting(0, "Subject-grouped cross-validation: K test folds, every subject tested once, no subject in "
                             "two folds (0 = one train/validation/test split by subject).")
     loso: bool = setting(False, "Leave-one-subject-out cross-validation (--folds <number of subjects>).")
-    seeds: int = setting(1, "Training seeds per fold (seed, seed+1, ...); a clip's prediction is their mean logits.")
+    seeds: int = setting(1, "Training seeds per fold (seed, seed+1, ...); a clip's prediction is their mean logits.",
+                        minimum=1)
     balanced: bool = setting(True, "Class-balanced sampling.")
     augment: bool = setting(True, "Flips, shifts, event drop (by event, time and area) and noise.")
     max_shift: float = setting(0.015625, "Largest random shift, as a fraction of the crop (1 px at 64; 0 = none).")
     drop_time: float = setting(0.0, "Event inputs: largest share of the steps whose events are dropped (EventDrop by time).")
     drop_area: float = setting(0.0, "Event inputs: largest side, as a share of the crop, of a box whose events are dropped "
                                     "(EventDrop by area).")
-    device: str = setting("auto", "auto | cpu | cuda.")
+    device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))
 
 
 @dataclass(frozen=True)
 class ReconstructConfig(TaskConfig):
     """Every knob of a reconstruction run (:mod:`evface.tasks.reconstruct`)."""
 
-    sensor: str = setting("hd", "Event sensor: hd | lr (the target grid is the same for both).")
+    sensor: str = setting("hd", "Event sensor: hd | lr (the target grid is the same for both).", choices=("hd", "lr"))
     protocol: str = setting("extrapolation", "extrapolation (neutral keyframe at the clip start + events) | "
                                              "interpolation (previous 30 fps frame + events, truth frames between "
-                                             "frames) | events-only.")
-    epochs: int = setting(20, "Maximum number of epochs (each model).")
+                                             "frames) | events-only.",
+                            choices=("extrapolation", "interpolation", "events-only"))
+    epochs: int = setting(20, "Maximum number of epochs (each model).", minimum=1)
     patience: int = setting(6, "Early stopping: epochs without a better validation SSIM (0 = off).")
     size: int = setting(128, "The face box is resampled to size x size (the target grid).")
     n_bins: int = setting(5, "Voxel-grid time bins of the window since the previous sample.")
     step_us: int = setting(50_000, "Extrapolation / events-only: spacing of the sample times through the apex (µs).")
     stride: int = setting(2, "Interpolation: every stride-th truth frame between two RGB frames.")
     crop: int = setting(64, "Training on random crops of crop x crop pixels (0 = whole images); evaluation is whole.")
-    batch_size: int = setting(16, "Samples per batch (per process under torchrun).")
+    batch_size: int = setting(16, "Samples per batch (per process under torchrun).", minimum=1)
     learning_rate: float = setting(2e-3, "Adam learning rate.")
     base: int = setting(8, "Channels of the first UNet stage (both networks).")
     z_channels: int = setting(4, "CVAE latent channels (at 1/8 resolution).")
@@ -130,4 +162,4 @@ class ReconstructConfig(TaskConfig):
                             "two folds, scores pooled over the folds (0 = one train/validation/test split by subject).")
     seed: int = setting(0, "Seed of the split, the initialisation and the sampling.")
     threads: int = setting(0, "torch CPU threads (0 = half the cores; 1 is fastest on a busy machine).")
-    device: str = setting("auto", "auto | cpu | cuda.")
+    device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))
