@@ -20,7 +20,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from evface.tasks.configs import ClassifyConfig, TaskConfig
+from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
 
 train_app = typer.Typer(help="Train a model on a dataset folder (works under torchrun for DDP).", no_args_is_help=True)
 _console = Console(stderr=True)
@@ -31,14 +31,12 @@ def _log(message: str) -> None:
 
 
 def _check(metadata: Mapping[str, Any]) -> Callable[[Any], Any]:
-    """A typer callback that refuses a value outside the field's ``choices`` or below its ``minimum``."""
-    choices, minimum = metadata.get("choices"), metadata.get("min")
+    """A typer callback that refuses a value the field's :func:`value_problem` refuses."""
 
     def check(value: Any) -> Any:
-        if choices is not None and value not in choices:
-            raise typer.BadParameter(f"{value!r} is not one of {', '.join(choices)}.")
-        if minimum is not None and value < minimum:
-            raise typer.BadParameter(f"{value} is below the smallest allowed value, {minimum}.")
+        problem = value_problem(metadata, value)
+        if problem:
+            raise typer.BadParameter(problem)
         return value
 
     return check

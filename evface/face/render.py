@@ -253,7 +253,6 @@ class FaceRenderer:
         # The mouth window where the lip seam is composed, with its fixed per-pixel geometry.
         boxes = [b[0] for parts in self._lips.values() for b in parts if b is not None]
         self._mouth = None
-        self._tooth_look: tuple[np.ndarray, np.ndarray] | None = None
         if boxes:
             mb = (slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
                   slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)))
@@ -267,6 +266,11 @@ class FaceRenderer:
                 au_model.lip_blend(mpts, lm).reshape(shape).astype(np.float32),
                 au_model.seam_gate(mpts, lm, "below").reshape(shape).astype(np.float32),
             )
+            # The teeth's fixed opacity profile and shading across the mouth (see _teeth).
+            blend = self._mouth[3]
+            from_mid = np.sqrt(np.clip(1.0 - blend * blend, 0, 1)) * np.float32(0.5 * (lm["mouth"][1, 0] - lm["mouth"][0, 0]))
+            edges = sum(np.exp(-0.5 * ((from_mid - e) / 0.003) ** 2) for e in TOOTH_EDGES_FW)
+            self._tooth_look = (0.3 + 0.7 * blend, (0.35 + 0.65 * blend**1.5) * (1.0 - 0.6 * np.clip(edges, 0, 1)))
         self._shading: dict[int | str, tuple[tuple[slice, slice], np.ndarray] | None] = {}
         for au in au_model.SHADED_AUS:
             self._add_shading(au)
@@ -471,11 +475,6 @@ class FaceRenderer:
         fw = np.float32(self.face_width_px)
         gap = np.clip(y - top + 0.5, 0, 1) * np.clip(bottom - y + 0.5, 0, 1) * (blend > 0)
         crown = np.clip((top + TOOTH_FW * fw - y) / max(1.0, 0.004 * float(fw)) + 0.5, 0, 1)
-        if self._tooth_look is None:  # the fixed opacity profile and shading, computed once
-            lm = self.identity.landmarks["mouth"]
-            from_mid = np.sqrt(np.clip(1.0 - blend * blend, 0, 1)) * np.float32(0.5 * (lm[1, 0] - lm[0, 0]))
-            edges = sum(np.exp(-0.5 * ((from_mid - e) / 0.003) ** 2) for e in TOOTH_EDGES_FW)
-            self._tooth_look = (0.3 + 0.7 * blend, (0.35 + 0.65 * blend**1.5) * (1.0 - 0.6 * np.clip(edges, 0, 1)))
         opacity, shade = self._tooth_look
         alpha = (gap * crown * opacity).astype(np.float32)
         rgba = np.empty(alpha.shape + (4,), np.float32)

@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -28,6 +29,17 @@ def setting(default: Any, help: str, *, off: str | None = None, choices: tuple[s
     """A config field with its command-line help (``off``: the name of a switch's off option),
     and what values it takes: one of ``choices``, or at least ``minimum``."""
     return field(default=default, metadata={"help": help, "off": off, "choices": choices, "min": minimum})
+
+
+def value_problem(metadata: Mapping[str, Any], value: Any) -> str | None:
+    """What is wrong with ``value`` for a field of this ``metadata`` (its ``choices``, its
+    ``minimum``), or None."""
+    choices, minimum = metadata.get("choices"), metadata.get("min")
+    if choices is not None and value not in choices:
+        return f"must be one of {choices}, not {value!r}"
+    if minimum is not None and value < minimum:
+        return f"must be >= {minimum}, got {value}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -45,11 +57,9 @@ class TaskConfig:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            value, choices, minimum = getattr(self, f.name), f.metadata.get("choices"), f.metadata.get("min")
-            if choices is not None and value not in choices:
-                raise ParameterError(f"{f.name} must be one of {choices}, not {value!r}")
-            if minimum is not None and value < minimum:
-                raise ParameterError(f"{f.name} must be >= {minimum}, got {value}")
+            problem = value_problem(f.metadata, getattr(self, f.name))
+            if problem:
+                raise ParameterError(f"{f.name} {problem}")
 
     @classmethod
     def from_dict(cls: type[C], d: dict[str, Any]) -> C:
