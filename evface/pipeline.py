@@ -3,8 +3,8 @@
 The stages are: build the synthetic dataset (unless a dataset folder is given), train and
 evaluate the classifier for every arm of :data:`CLASSIFY_ARMS` with subject-grouped
 cross-validation (every subject tested once; the report pairs the arms on the same clips), train
-and evaluate the reconstructor for hd and lr on each reconstruction protocol of the preset (with
-its baselines), then write the report. Each stage runs in its
+and evaluate the reconstructor for each event sensor and reconstruction protocol of the preset
+(with its baselines), then write the report. Each stage runs in its
 own folder ``OUT/stages/<name>-<key>`` where ``key`` hashes the stage's configuration, and
 leaves ``stage.json`` there when it has finished; a second run skips every stage whose
 ``stage.json`` exists, so an interrupted run resumes where it stopped (training itself resumes
@@ -50,15 +50,17 @@ PRESETS: dict[str, dict[str, Any]] = {
              "reconstruct_epochs": 1, "reconstruct_patience": 1},
     # quick: sized so that ``make run`` finishes within 15 minutes on 2 cores: 12 subjects, 3 folds
     # (each model trains on 7 subjects), 20 epochs, five arms (``arms``; the others run in full);
-    # reconstruction: the extrapolation protocol only, 3 subject folds (every subject tested once)
-    # of 2 epochs, horizons every 200 ms (the apex is always a sample): what one split with
-    # horizons every 100 ms cost (docs/reconstruction.md, "Subject folds in make run"). Every
-    # ``reconstruct_*`` key but ``reconstruct_protocols`` is a ReconstructConfig field; full runs
-    # every protocol of RECONSTRUCT_PROTOCOLS at the default 50 ms.
+    # reconstruction: the extrapolation protocol with hd events only (the paper's headline; lr
+    # cost 2 minutes of make run), 3 subject folds (every subject tested once) of 2 epochs,
+    # horizons every 200 ms (the apex is always a sample): what one split with horizons every
+    # 100 ms cost (docs/reconstruction.md, "Subject folds in make run"). Every ``reconstruct_*``
+    # key but ``reconstruct_protocols`` and ``reconstruct_sensors`` is a ReconstructConfig field;
+    # full runs every protocol of RECONSTRUCT_PROTOCOLS for hd and lr at the default 50 ms.
     "quick": {"classify_folds": 3, "classify_epochs": 20, "classify_patience": 8,
               "arms": ("events-hd", "events-lr", "rgb", "rgb-lr", "rgb-flow"),
               "reconstruct_folds": 3, "reconstruct_epochs": 2, "reconstruct_patience": 2,
-              "reconstruct_protocols": ("extrapolation",), "reconstruct_step_us": 200_000},
+              "reconstruct_protocols": ("extrapolation",), "reconstruct_sensors": ("hd",),
+              "reconstruct_step_us": 200_000},
     # full: the same protocol and rig on 24 subjects, for the figures in docs/.
     "full": {"classify_folds": 6, "classify_epochs": 60, "classify_patience": 20,
              "reconstruct_folds": 6, "reconstruct_epochs": 10, "reconstruct_patience": 4},
@@ -85,10 +87,11 @@ CLASSIFY_ARMS = (
 HIGHSPEED_ARMS = tuple(name for name, arm in CLASSIFY_ARMS if arm.get("rgb_camera") == HIGHSPEED)
 """The arms that need the 200 fps camera: run with ``highspeed`` only, which also films it."""
 RECONSTRUCT_PROTOCOLS = ("extrapolation", "interpolation", "events-only")
+RECONSTRUCT_SENSORS = ("hd", "lr")
 RECONSTRUCT_VARIANTS = tuple(
     # name, the ReconstructConfig fields of the stage: every protocol for each event sensor (one target grid)
     (f"recon-{protocol}-{sensor}", {"sensor": sensor, "protocol": protocol})
-    for protocol in RECONSTRUCT_PROTOCOLS for sensor in ("hd", "lr")
+    for protocol in RECONSTRUCT_PROTOCOLS for sensor in RECONSTRUCT_SENSORS
 )
 
 
@@ -135,9 +138,10 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
                                                "epochs": budget["classify_epochs"], "patience": budget["classify_patience"],
                                                **arm}))
     for name, variant in [(n, v) for n, v in RECONSTRUCT_VARIANTS
-                          if v["protocol"] in budget.get("reconstruct_protocols", RECONSTRUCT_PROTOCOLS)]:
-        fields = {k.removeprefix("reconstruct_"): v for k, v in budget.items()
-                  if k.startswith("reconstruct_") and k != "reconstruct_protocols"}  # ReconstructConfig fields
+                          if v["protocol"] in budget.get("reconstruct_protocols", RECONSTRUCT_PROTOCOLS)
+                          and v["sensor"] in budget.get("reconstruct_sensors", RECONSTRUCT_SENSORS)]:
+        fields = {k.removeprefix("reconstruct_"): v for k, v in budget.items() if k.startswith("reconstruct_")
+                  and k not in ("reconstruct_protocols", "reconstruct_sensors")}  # ReconstructConfig fields
         stages.append(Stage(name, "reconstruct", {"data": str(data_dir), "seed": seed, **fields, **variant}))
     return data_dir, stages
 

@@ -83,8 +83,9 @@ def test_every_preset_has_its_dataset_and_cross_validates_its_arms(tmp_path):
     assert get_preset("quick").n_subjects >= 12 and get_preset("full").n_subjects >= 24
     assert "arms" not in pipeline.PRESETS["full"]  # the docs' figures come from every arm
     recon = {name: [s.name for s in pipeline.plan(name, None, tmp_path)[1] if s.task == "reconstruct"] for name in ("quick", "full")}
-    assert recon["quick"] == ["recon-extrapolation-hd", "recon-extrapolation-lr"]  # make run's 15 minutes
-    assert len(recon["full"]) == 2 * len(pipeline.RECONSTRUCT_PROTOCOLS)
+    assert recon["quick"] == ["recon-extrapolation-hd"]  # make run's 15 minutes
+    assert len(recon["full"]) == len(pipeline.RECONSTRUCT_SENSORS) * len(pipeline.RECONSTRUCT_PROTOCOLS)
+    assert {s.config["sensor"] for s in pipeline.plan("full", None, tmp_path)[1] if s.task == "reconstruct"} == {"hd", "lr"}
 
 
 def test_training_steps_run_their_task(tmp_path, monkeypatch):
