@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
-from evface.io.dataset import write_dataset_json, write_manifest
+from evface.io.dataset import DatasetFolder, write_dataset_json, write_manifest
 from evface.errors import DatasetError, ParameterError
 from evface.events.core import make_events
 from evface.tasks import engine
@@ -106,7 +106,7 @@ def trained(fake, tmp_path_factory):
     return run, metrics, lines
 
 
-def test_train_beats_chance_and_writes_the_run_folder(trained):
+def test_train_beats_chance_and_writes_the_run_folder(trained, fake):
     run, metrics, lines = trained
     assert metrics["train_top1"] > 0.6  # chance is 1/3
     for name in ("config.json", "metrics.json", "best.pt", "checkpoint.pt", "history.json"):
@@ -123,7 +123,12 @@ def test_train_beats_chance_and_writes_the_run_folder(trained):
     assert set(on_disk["per_lighting"]) == {"bright", "dim"}
     assert all(set(v["ci"]) == {"top1", "uf1", "uar"} for v in on_disk["per_lighting"].values())
     lines_csv = (run / "predictions.csv").read_text().splitlines()
-    assert lines_csv[0] == "clip_id,subject,lighting,label,prediction" and len(lines_csv) == 1 + on_disk["n"]
+    assert lines_csv[0] == "clip_id,subject,lighting,label,onset_us,apex_us,offset_us,prediction"
+    assert len(lines_csv) == 1 + on_disk["n"]
+    manifest = {r["clip_id"]: r for r in DatasetFolder.open(fake).rows}
+    for line in lines_csv[1:]:
+        cid, *_, onset, apex, offset, _ = line.split(",")
+        assert [int(onset), int(apex), int(offset)] == [manifest[cid][k] for k in ("onset_us", "apex_us", "offset_us")]
     assert len(on_disk["spike_rate_per_layer"]) == 4 and all(0 < r < 1 for r in on_disk["spike_rate_per_layer"])
     assert on_disk["spike_rate_layers"] == ["stem", "stage1", "stage1.block0.a", "stage1.block0.b"]
     assert np.sum(on_disk["confusion_matrix"]) == on_disk["n"] == 6
@@ -246,7 +251,6 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
 
 def test_loso_is_one_fold_per_subject(fake, tmp_path):
     from evface.tasks.classify import protocol_parts
-    from evface.io.dataset import DatasetFolder
 
     rows = DatasetFolder.open(fake).rows
     name, parts = protocol_parts(replace(EVENTS_LR, loso=True), rows)
@@ -256,10 +260,26 @@ def test_loso_is_one_fold_per_subject(fake, tmp_path):
         protocol_parts(replace(EVENTS_LR, loso=True, folds=2), rows)
 
 
-def _write_predictions(run, rows):
+def _write_predictions(run, rows, header="clip_id,subject,lighting,label,prediction"):
     run.mkdir(parents=True)
-    lines = ["clip_id,subject,lighting,label,prediction"] + [",".join(r) for r in rows]
+    lines = [header] + [",".join(r) for r in rows]
     (run / "predictions.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_compare_refuses_another_dataset_with_the_same_clip_names(tmp_path):
+    from evface.tasks.classify import compare_runs
+
+    header = "clip_id,subject,lighting,label,onset_us,apex_us,offset_us,prediction"
+    clips = [(f"c{i}", f"s{i % 4}", "dim", f"L{i % 3}", str(1000 * i), str(1000 * i + 500), str(1000 * i + 900)) for i in range(12)]
+    _write_predictions(tmp_path / "a", [(*c, c[3]) for c in clips], header)
+    _write_predictions(tmp_path / "same", [(*c, "L0") for c in clips], header)  # another camera of the same clips
+    assert compare_runs(tmp_path / "a", tmp_path / "same")["n"] == 12
+    other_seed = [(*c[:5], str(int(c[5]) + 40_000), c[6], c[3]) for c in clips]
+    _write_predictions(tmp_path / "other", other_seed, header)
+    with pytest.raises(DatasetError, match="clip c0 has apex_us '40500' here but '500' .* different datasets"):
+        compare_runs(tmp_path / "a", tmp_path / "other")
+    _write_predictions(tmp_path / "old", [(*c[:4], c[3]) for c in clips])  # made before the times were written
+    assert compare_runs(tmp_path / "old", tmp_path / "a")["n"] == 12
 
 
 def test_compare_pairs_the_clips_and_refuses_other_clips(tmp_path, capsys):

@@ -58,7 +58,12 @@ RESUMABLE_CHANGES = ("device", "epochs", "patience")
 """Settings a run folder may be resumed with after a change."""
 SPLIT = "one subject split"
 PREDICTIONS = "predictions.csv"
-PREDICTION_COLUMNS = ("clip_id", "subject", "lighting", "label", "prediction")
+PREDICTION_COLUMNS = ("clip_id", "subject", "lighting", "label", "onset_us", "apex_us", "offset_us", "prediction")
+"""One line per scored clip: the clip as the dataset annotates it, then the predicted label. The
+annotated times tell two datasets with the same clip names apart (another seed, another session)."""
+_OLD_PREDICTION_COLUMNS = ("clip_id", "subject", "lighting", "label", "prediction")
+"""The columns before the annotated times (runs made before 2026-12-01 still compare, on the rest)."""
+_CLIP_KEYS = ("subject", "lighting", "label", "onset_us", "apex_us", "offset_us")
 INPUTS = "inputs.pt"
 """Every clip's preprocessed inputs while a run trains (removed once its predictions are pooled)."""
 HELD_OUT = "held_out.pt"
@@ -629,7 +634,7 @@ def write_predictions(out_dir: str | Path, rows: Sequence[dict[str, Any]], predi
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(PREDICTION_COLUMNS)
     for row, pred in zip(rows, predictions, strict=True):
-        writer.writerow([row["clip_id"], row["subject"], row["lighting"], row["label"], pred])
+        writer.writerow([row.get(key, "") for key in PREDICTION_COLUMNS[:-1]] + [pred])
     path = Path(out_dir) / PREDICTIONS
     atomic_write_text(path, buf.getvalue())
     return path
@@ -643,7 +648,7 @@ def read_predictions(run_dir: str | Path) -> list[dict[str, str]]:
                                        "with this version of evface: evface eval RUN)"))
     with path.open(newline="") as f:
         reader = csv.DictReader(f)
-        if tuple(reader.fieldnames or ()) != PREDICTION_COLUMNS:
+        if tuple(reader.fieldnames or ()) not in (PREDICTION_COLUMNS, _OLD_PREDICTION_COLUMNS):
             raise FormatError(where(path, f"columns {reader.fieldnames}, expected {list(PREDICTION_COLUMNS)}"))
         rows = list(reader)
     if len({r["clip_id"] for r in rows}) != len(rows):
@@ -681,8 +686,9 @@ def run_names(run_a: str | Path, run_b: str | Path) -> tuple[str, str]:
 def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | None = None) -> dict[str, Any]:
     """The paired difference A - B of two classification runs on the same clips, overall and per lighting.
 
-    Reads both runs' ``predictions.csv``; the clips (id, subject, lighting, label) must be the
-    same, else a :class:`DatasetError` says how they differ. For top-1, UF1 and UAR: both values,
+    Reads both runs' ``predictions.csv``; the clips (id, subject, lighting, label and, where both
+    files have them, the annotated onset, apex and offset) must be the same, else a
+    :class:`DatasetError` says how they differ. For top-1, UF1 and UAR: both values,
     the difference, its 95 % subject-cluster bootstrap interval (:func:`stats.paired_bootstrap`)
     and a verdict that names a winner only when the interval excludes 0; and the exact McNemar
     test on the clips one run got right and the other wrong. ``names`` default to
@@ -698,7 +704,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
                                  f"there, {len(only_b)} only here, e.g. {example}); compare runs scored on the same clips"))
     for cid, ra in by_a.items():
         rb = by_b[cid]
-        for key in ("subject", "lighting", "label"):
+        for key in (k for k in _CLIP_KEYS if k in ra and k in rb):
             if ra[key] != rb[key]:
                 raise DatasetError(where(Path(run_b) / PREDICTIONS, f"clip {cid} has {key} {rb[key]!r} here but "
                                          f"{ra[key]!r} in {run_a}: the runs used different datasets"))
