@@ -137,12 +137,13 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
         stages.append(Stage(name, "classify", {"data": str(data_dir), "seed": seed, "folds": budget["classify_folds"],
                                                "epochs": budget["classify_epochs"], "patience": budget["classify_patience"],
                                                **arm}))
-    for name, variant in [(n, v) for n, v in RECONSTRUCT_VARIANTS
-                          if v["protocol"] in budget.get("reconstruct_protocols", RECONSTRUCT_PROTOCOLS)
-                          and v["sensor"] in budget.get("reconstruct_sensors", RECONSTRUCT_SENSORS)]:
-        fields = {k.removeprefix("reconstruct_"): v for k, v in budget.items() if k.startswith("reconstruct_")
-                  and k not in ("reconstruct_protocols", "reconstruct_sensors")}  # ReconstructConfig fields
-        stages.append(Stage(name, "reconstruct", {"data": str(data_dir), "seed": seed, **fields, **variant}))
+    protocols = budget.get("reconstruct_protocols", RECONSTRUCT_PROTOCOLS)
+    sensors = budget.get("reconstruct_sensors", RECONSTRUCT_SENSORS)
+    fields = {k.removeprefix("reconstruct_"): v for k, v in budget.items() if k.startswith("reconstruct_")
+              and k not in ("reconstruct_protocols", "reconstruct_sensors")}  # ReconstructConfig fields
+    for name, variant in RECONSTRUCT_VARIANTS:
+        if variant["protocol"] in protocols and variant["sensor"] in sensors:
+            stages.append(Stage(name, "reconstruct", {"data": str(data_dir), "seed": seed, **fields, **variant}))
     return data_dir, stages
 
 

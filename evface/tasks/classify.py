@@ -61,9 +61,8 @@ PREDICTIONS = "predictions.csv"
 PREDICTION_COLUMNS = ("clip_id", "subject", "lighting", "label", "onset_us", "apex_us", "offset_us", "prediction")
 """One line per scored clip: the clip as the dataset annotates it, then the predicted label. The
 annotated times tell two datasets with the same clip names apart (another seed, another session)."""
-_OLD_PREDICTION_COLUMNS = ("clip_id", "subject", "lighting", "label", "prediction")
+_OLD_PREDICTION_COLUMNS = tuple(c for c in PREDICTION_COLUMNS if not c.endswith("_us"))
 """The columns before the annotated times (runs made before 2026-12-01 still compare, on the rest)."""
-_CLIP_KEYS = ("subject", "lighting", "label", "onset_us", "apex_us", "offset_us")
 INPUTS = "inputs.pt"
 """Every clip's preprocessed inputs while a run trains (removed once its predictions are pooled)."""
 HELD_OUT = "held_out.pt"
@@ -704,7 +703,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
                                  f"there, {len(only_b)} only here, e.g. {example}); compare runs scored on the same clips"))
     for cid, ra in by_a.items():
         rb = by_b[cid]
-        for key in (k for k in _CLIP_KEYS if k in ra and k in rb):
+        for key in (k for k in PREDICTION_COLUMNS[1:-1] if k in ra and k in rb):
             if ra[key] != rb[key]:
                 raise DatasetError(where(Path(run_b) / PREDICTIONS, f"clip {cid} has {key} {rb[key]!r} here but "
                                          f"{ra[key]!r} in {run_a}: the runs used different datasets"))
