@@ -465,8 +465,10 @@ def eye_displacement(
     eyeball (occlusion); a raised lid (negative closure) reveals a stretched eyeball; the lower
     lid works alike from below. What shows of the eyeball is then moved by the gaze
     (:func:`gaze_shift`), tapering to nothing at the neutral lid margins and eye corners so
-    the eyeball never samples lid skin. ``geometry`` optionally holds the precomputed
-    ``(eye_geometry(landmarks, "l", u), eye_geometry(landmarks, "r", u))`` for these points.
+    the eyeball never samples lid skin. ``geometry`` optionally maps each side to move (``"l"``,
+    ``"r"``) to its precomputed ``eye_geometry(landmarks, side, u)`` for these points; by default
+    both eyes move. A side whose eye spans none of the points' columns leaves them still, so it
+    may be left out.
     """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     out = np.zeros_like(points)
@@ -478,8 +480,8 @@ def eye_displacement(
         return out
     u, v = points[:, 0], points[:, 1]
     if geometry is None:
-        geometry = tuple(eye_geometry(landmarks, side, u) for side in ("l", "r"))
-    for side, geom in zip(("l", "r"), geometry):
+        geometry = {side: eye_geometry(landmarks, side, u) for side in ("l", "r")}
+    for side, geom in geometry.items():
         inside, v_top, v_bot, m_up, m_lo, l_up, l_lo = _lid_zones(c_up, c_lo, geom)
         top0, bot1 = v_top - l_up, v_bot + l_lo
         src = v.copy()

@@ -288,8 +288,9 @@ class FaceRenderer:
             box = _bbox((cu >= u0) & (cu <= u1) & (cv >= v0) & (cv <= v1))
             if box is not None:
                 pts = np.stack([cu[box].ravel(), cv[box].ravel()], axis=1).astype(np.float64)
-                geom = tuple(au_model.eye_geometry(lm, s, pts[:, 0]) for s in ("l", "r"))
-                self._eyes.append((box, pts, geom))
+                geom = {s: au_model.eye_geometry(lm, s, pts[:, 0]) for s in ("l", "r")}
+                # only the eyes that span the window's columns move its pixels
+                self._eyes.append((box, pts, {s: g for s, g in geom.items() if g[0].any()}))
 
     def _add_basis(self, key: int | str) -> None:
         """Displacement basis (canvas pixels) of one AU key, evaluated only on its support."""

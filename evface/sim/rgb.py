@@ -14,6 +14,7 @@ are in :mod:`evface.sim.rgb_pipeline`; the equations and the sources of the pres
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields, replace
@@ -193,6 +194,13 @@ def srgb_encode(linear: np.ndarray) -> np.ndarray:
     """
     linear = np.clip(linear, 0.0, 1.0)
     return np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
+
+
+@functools.cache
+def _srgb8_of_16bit() -> np.ndarray:
+    """The 8-bit sRGB code of every 16-bit linear level: a table lookup, the same bytes as
+    ``round(srgb_encode(level / 65535) * 255)`` at a fraction of its cost."""
+    return np.round(srgb_encode(np.arange(65536) / 65535.0) * 255.0).astype(np.uint8)
 
 
 def _metered(image: np.ndarray, weights: np.ndarray | None) -> float:
@@ -386,8 +394,9 @@ class RgbCamera:
         linear = signal * gain / p.full_well_e
         if p.cfa != "none":  # demosaic the linear raw frame, quantised to 16 bits like an ADC
             raw = np.round(np.clip(linear, 0.0, 1.0) * 65535.0).astype(np.uint16)
-            linear = demosaic(raw, p.cfa) / 65535.0
-        image = np.round(srgb_encode(linear) * 255.0).astype(np.uint8)
+            image = _srgb8_of_16bit()[demosaic(raw, p.cfa)]
+        else:
+            image = np.round(srgb_encode(linear) * 255.0).astype(np.uint8)
         return jpeg(image, p.jpeg_quality) if p.jpeg_quality else image
 
 
