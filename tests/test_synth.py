@@ -336,3 +336,23 @@ def test_neutral_class_is_made_only_when_named(tmp_path):
     root = synthesize(tmp_path / "n", preset="tiny", subjects=1, classes=["neutral"], lighting=["bright"])
     clip = read_clip(root / "clips" / "s000_neutral_bright_r0.h5", frames=False, truth=False)
     assert clip.aus == [] and clip.extra["au_curves"] == []
+
+
+def test_rotated_lightings_film_each_class_once_per_subject_balanced():
+    """quick films every (subject, class) once, under dim or flicker in turn: each class and each
+    lighting as often as the other, and each clip the same clip the crossed design films."""
+    from collections import Counter
+
+    from evface.datasets.synth import plan_clips, plan_subjects, preset_plan
+
+    preset = get_preset("quick")
+    subjects, plan = preset_plan("quick")
+    assert preset.rotate_lightings and len(subjects) >= 12
+    assert len({(c.subject, c.label) for c in plan}) == len(plan) == len(subjects) * 7
+    per_class = Counter((c.label, c.lighting) for c in plan)
+    assert set(per_class.values()) == {len(subjects) // 2}  # 16 subjects: 8 dim, 8 flicker per class
+    per_subject = Counter((c.subject, c.lighting) for c in plan)
+    assert all(abs(per_subject[(s.name, "dim")] - per_subject[(s.name, "flicker")]) == 1 for s in subjects)
+    crossed = plan_clips(subjects, {c.label: list(c.aus) for c in plan}, preset.lightings, 1)
+    assert set(plan) < set(crossed) and len(crossed) == 2 * len(plan)
+    assert plan_subjects(preset, 0)[0] == subjects

@@ -58,7 +58,9 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 @dataclass(frozen=True)
 class SynthPreset:
-    """How many clips of which kind: subjects x classes x lightings x repetitions."""
+    """How many clips of which kind: subjects x classes x lightings x repetitions, or with
+    ``rotate_lightings`` subjects x classes x repetitions, each under one lighting
+    (:func:`plan_clips`)."""
 
     name: str
     n_subjects: int
@@ -68,6 +70,7 @@ class SynthPreset:
     timeline: TimelineParams = field(default_factory=TimelineParams)
     rig: RigParams = field(default_factory=RigParams)
     builtin_photos: bool = False
+    rotate_lightings: bool = False
 
 
 PRESETS: dict[str, SynthPreset] = {
@@ -78,10 +81,11 @@ PRESETS: dict[str, SynthPreset] = {
         rig=RigParams(lr_face_px=32.0, scene_rate_hz=200.0, truth_rate_hz=200.0, rgb_size=(160, 120)),
     ),
     "quick": SynthPreset(
-        "quick", n_subjects=12, n_classes=None, lightings=("dim", "flicker"), repetitions=1,
+        "quick", n_subjects=16, n_classes=None, lightings=("dim", "flicker"), repetitions=1,
         timeline=TimelineParams(duration_us=700_000, margin_us=60_000, total_us_range=(250_000, 480_000)),
         rig=RigParams(lr_face_px=64.0, hd_roi_margin=0.05, scene_rate_hz=200.0, truth_rate_hz=200.0,
                       rgb_size=(320, 240)),
+        rotate_lightings=True,
     ),
     "full": SynthPreset(
         "full", n_subjects=24, n_classes=None, lightings=(*DEFAULT_LIGHTING, "flicker"), repetitions=2,
@@ -96,8 +100,8 @@ PRESETS: dict[str, SynthPreset] = {
         builtin_photos=True,
     ),
 }
-"""``tiny`` (tests, seconds), ``quick`` (12 subjects x 7 classes x dim and flicker: 168 clips, fits
-``make run``), ``full`` (the quick rig, 24 subjects x 7 classes x 4 lightings x 2 repetitions:
+"""``tiny`` (tests, seconds), ``quick`` (16 subjects x 7 classes, each clip under dim or flicker
+light in turn: 112 clips, fits ``make run``), ``full`` (the quick rig, 24 subjects x 7 classes x 4 lightings x 2 repetitions:
 1,344 clips), ``paper`` (32 subjects, the larger rig at 1 kHz, every lighting, 2 repetitions).
 The optional ``neutral`` class (no expression) is made only when named in ``classes``."""
 
@@ -211,11 +215,24 @@ def plan_subjects(preset: SynthPreset, seed: int, n_subjects: int | None = None,
 
 
 def plan_clips(subjects: Sequence[Subject], classes: dict[str, list[int]], lightings: Sequence[str],
-               repetitions: int) -> list[ClipSpec]:
-    """Every (subject, class, lighting, repetition), in that nesting order."""
+               repetitions: int, rotate_lightings: bool = False) -> list[ClipSpec]:
+    """Every (subject, class, lighting, repetition), in that nesting order.
+
+    With ``rotate_lightings`` every (subject, class, repetition) is filmed under one lighting
+    only, the lightings taking turns (the ``i``-th subject's ``j``-th class, repetition ``r``:
+    lighting ``(i + j + r) mod L``), so each class and each subject meet every lighting about
+    equally often, in 1/L of the clips. A clip is the same clip in both designs (its seed
+    depends on its subject, class, lighting and repetition only).
+
+    >>> subjects = [Subject(f"s{i:03d}", i, "procedural") for i in range(2)]
+    >>> [spec.clip_id for spec in plan_clips(subjects, {"AU4": [4], "AU9": [9]}, ["dim", "flicker"], 1, True)]
+    ['s000_AU4_dim_r0', 's000_AU9_flicker_r0', 's001_AU4_flicker_r0', 's001_AU9_dim_r0']
+    """
     return [
         ClipSpec(f"{s.name}_{label}_{light}_r{rep}", s.name, s.index, label, tuple(aus), light, rep)
-        for s in subjects for label, aus in classes.items() for light in lightings for rep in range(repetitions)
+        for i, s in enumerate(subjects) for j, (label, aus) in enumerate(classes.items())
+        for k, light in enumerate(lightings) for rep in range(repetitions)
+        if not rotate_lightings or (i + j + rep) % len(lightings) == k
     ]
 
 
@@ -224,11 +241,12 @@ def preset_plan(name: str, seed: int = 0) -> tuple[list[Subject], list[ClipSpec]
     without overrides (no ``--faces`` photos).
 
     >>> [len(preset_plan(p)[1]) for p in ("quick", "full")]
-    [168, 1344]
+    [112, 1344]
     """
     preset = get_preset(name)
     subjects, _ = plan_subjects(preset, seed)
-    return subjects, plan_clips(subjects, _choose_classes(preset, None), preset.lightings, preset.repetitions)
+    return subjects, plan_clips(subjects, _choose_classes(preset, None), preset.lightings, preset.repetitions,
+                                preset.rotate_lightings)
 
 
 NEUTRAL_CLASS = "neutral"
@@ -486,7 +504,7 @@ def synthesize(
     subject_list, problems = plan_subjects(spec_preset, seed, subjects, faces_dir)
     class_map = _choose_classes(spec_preset, classes)
     lightings = _choose_lightings(spec_preset, lighting)
-    plan = plan_clips(subject_list, class_map, lightings, spec_preset.repetitions)
+    plan = plan_clips(subject_list, class_map, lightings, spec_preset.repetitions, spec_preset.rotate_lightings)
     shard_t = parse_shard(shard)
     if shard_t is not None:
         plan = plan[shard_t[0] :: shard_t[1]]
