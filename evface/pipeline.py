@@ -49,17 +49,18 @@ PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"classify_folds": 3, "classify_epochs": 1, "classify_patience": 1, "arms": ("events-hd", "events-lr", "rgb"),
              "reconstruct_epochs": 1, "reconstruct_patience": 1},
     # quick: sized so that ``make run`` finishes within 15 minutes on 2 cores: 16 subjects, 3 folds
-    # (each model trains on 9-10 subjects), 20 epochs, four arms (``arms``: each event sensor, raw
-    # frames at hd's pixel size and optical flow; the others run in full);
+    # (each model trains on 9-10 subjects' 7 clips), 30 epochs (about the updates 20 epochs gave
+    # 7 subjects' 14 clips before quick filmed each class once per subject), four arms (``arms``:
+    # each event sensor, raw frames at hd's pixel size and optical flow; the others run in full);
     # reconstruction: the extrapolation protocol with hd events only (the paper's headline; lr
-    # cost 2 minutes of make run), 3 subject folds (every subject tested once) of 2 epochs,
+    # cost 2 minutes of make run), 3 subject folds (every subject tested once) of 3 epochs,
     # horizons every 200 ms (the apex is always a sample): docs/reconstruction.md, "Subject folds
     # in make run". Every ``reconstruct_*``
     # key but ``reconstruct_protocols`` and ``reconstruct_sensors`` is a ReconstructConfig field;
     # full runs every protocol of RECONSTRUCT_PROTOCOLS for hd and lr at the default 50 ms.
-    "quick": {"classify_folds": 3, "classify_epochs": 20, "classify_patience": 8,
+    "quick": {"classify_folds": 3, "classify_epochs": 30, "classify_patience": 12,
               "arms": ("events-hd", "events-lr", "rgb", "rgb-flow"),
-              "reconstruct_folds": 3, "reconstruct_epochs": 2, "reconstruct_patience": 2,
+              "reconstruct_folds": 3, "reconstruct_epochs": 3, "reconstruct_patience": 2,
               "reconstruct_protocols": ("extrapolation",), "reconstruct_sensors": ("hd",),
               "reconstruct_step_us": 200_000},
     # full: the same protocol and rig on 24 subjects, for the figures in docs/.
