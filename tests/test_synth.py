@@ -356,3 +356,23 @@ def test_rotated_lightings_film_each_class_once_per_subject_balanced():
     crossed = plan_clips(subjects, {c.label: list(c.aus) for c in plan}, preset.lightings, 1)
     assert set(plan) < set(crossed) and len(crossed) == 2 * len(plan)
     assert plan_subjects(preset, 0)[0] == subjects
+
+
+def test_a_dataset_written_before_a_preset_field_existed_still_resumes(tmp_path):
+    """dataset.json files written before ``rotate_lightings`` existed resume (the field's default
+    plans the clips they hold); one that says otherwise is refused."""
+    import json
+
+    from evface.datasets.synth import synthesize
+
+    args = dict(preset="tiny", subjects=1, classes=["AU4"], lighting=["bright"])
+    root = synthesize(tmp_path / "d", **args)
+    meta = root / "dataset.json"
+    info = json.loads(meta.read_text())
+    del info["params"]["rotate_lightings"]
+    meta.write_text(json.dumps(info))
+    assert synthesize(root, **args) == root
+    info["params"]["rotate_lightings"] = True
+    meta.write_text(json.dumps(info))
+    with pytest.raises(DatasetError, match="other params"):
+        synthesize(root, **args)

@@ -26,7 +26,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -562,14 +562,26 @@ _SAME_DATASET = ("generator", "seed", "preset", "params", "subjects", "classes",
 """The ``dataset.json`` keys that make two synthetic datasets (or shards) the same dataset."""
 
 
+def _differing(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
+    """The ``keys`` on which two ``dataset.json`` records differ. A :class:`SynthPreset` field
+    added after a record was written (``rotate_lightings``) counts as its default there, which
+    plans the same clips."""
+    defaults = {f.name: f.default for f in fields(SynthPreset) if f.default is not MISSING}
+
+    def value(info: dict[str, Any], key: str) -> Any:
+        v = json.loads(json.dumps(info.get(key)))
+        return {**defaults, **v} if key == "params" and isinstance(v, dict) else v
+
+    return [k for k in keys if value(a, k) != value(b, k)]
+
+
 def _claim_folder(out: Path, info: dict[str, Any], keys: tuple[str, ...]) -> None:
     """Refuse ``out`` unless it is new, empty, or a dataset whose ``dataset.json`` agrees with
     ``info`` on ``keys`` (then this run finishes it); create it."""
     if out.exists() and not out.is_dir():
         raise DatasetError(where(out, "is a file, not a folder; give OUT a new or empty folder"))
     if (out / "dataset.json").exists():
-        old = read_dataset_json(out)
-        diff = [k for k in keys if old.get(k) != json.loads(json.dumps(info.get(k)))]
+        diff = _differing(read_dataset_json(out), info, keys)
         if diff:
             raise DatasetError(where(out, f"holds a dataset made with other {', '.join(diff)}; "
                                           "use a new folder to build this one"))
@@ -594,7 +606,7 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     shards: dict[int, tuple[Path, dict[str, Any]]] = {}
     n = None
     for d, info in infos:
-        diff = [k for k in _SAME_DATASET if info.get(k) != first.get(k)]
+        diff = _differing(info, first, _SAME_DATASET)
         if diff:
             raise DatasetError(where(d, f"shard made with other {', '.join(diff)} than {infos[0][0]}"))
         sh = info.get("shard")
