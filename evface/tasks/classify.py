@@ -701,9 +701,11 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
         example = (only_a or only_b)[0]
         raise DatasetError(where(Path(run_b) / PREDICTIONS, f"its clips differ from those of {run_a} ({len(only_a)} only "
                                  f"there, {len(only_b)} only here, e.g. {example}); compare runs scored on the same clips"))
+    # the columns both files have (files written before 2026-12-01 lack the annotated times)
+    shared = [k for k in PREDICTION_COLUMNS[1:-1] if a and b and k in a[0] and k in b[0]]
     for cid, ra in by_a.items():
         rb = by_b[cid]
-        for key in (k for k in PREDICTION_COLUMNS[1:-1] if k in ra and k in rb):
+        for key in shared:
             if ra[key] != rb[key]:
                 raise DatasetError(where(Path(run_b) / PREDICTIONS, f"clip {cid} has {key} {rb[key]!r} here but "
                                          f"{ra[key]!r} in {run_a}: the runs used different datasets"))
