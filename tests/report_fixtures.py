@@ -63,7 +63,9 @@ def make_fake_run(root: Path) -> Path:
     (rec / "config.json").write_text(json.dumps({"task": "reconstruct", "sensor": "hd", "data": str(data)}))
     scores = {"ssim": 0.6, "psnr": 20.0, "mse": 0.01}
     methods = {m: {"all": scores | {"per_lighting": {lt: scores for lt in LIGHTINGS}},
-                   "apex": {area: scores for area in ("face", "active", "brows", "mouth")}}
+                   "apex": {area: scores for area in ("face", "active", "brows", "mouth")},
+                   "apex_by": {"aus": {"1+2": {"n": 2, "face_ssim": 0.7, "active_ssim": 0.6543}},
+                               "lighting": {"dim": {"n": 2, "face_ssim": 0.7, "active_ssim": 0.6789}}}}
                for m in ("cvae", "integration", "keyframe")}
     gain = {"apex_active_ssim": {"mean": 0.02, "ci": [0.01, 0.03], "n": 4, "n_clusters": 2}}
     (rec / "metrics.json").write_text(json.dumps({"methods": methods, "gain_over_keyframe": {"cvae": gain},

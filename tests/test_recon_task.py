@@ -140,6 +140,27 @@ def test_hd_and_lr_score_keyframe_copy_identically(fake):
     assert scored["hd-integration"] != scored["lr-integration"]  # the events differ
 
 
+def test_apex_scores_by_lighting_and_au_class_pool_to_the_apex_scores(fake):
+    from evface.inputs.reconstruct import ReconSpec, build_samples
+    from evface.io.dataset import DatasetFolder
+    from evface.tasks.recon_eval import phase_indices, score
+
+    spec = ReconSpec(sensor="hd", size=32, step_us=40_000)
+    s = build_samples(fake, DatasetFolder.open(fake).rows, spec)
+    apex = phase_indices(s)["apex"]
+    methods = score({"keyframe": s.key, "truth": s.target}, s, spec)["methods"]
+    assert len(methods["keyframe"]["apex_by"]["lighting"]) == 2  # bright and dim clips
+    for group in ("lighting", "aus"):
+        assert set(methods["keyframe"]["apex_by"][group]) == set(s.meta[group][apex].tolist())
+        assert all(v["face_ssim"] == 1.0 for v in methods["truth"]["apex_by"][group].values())
+        by = methods["keyframe"]["apex_by"][group].values()
+        assert sum(v["n"] for v in by) == apex.size
+        for area in ("face", "active"):
+            pooled = sum(v["n"] * v[f"{area}_ssim"] for v in by) / apex.size
+            assert pooled == pytest.approx(methods["keyframe"]["apex"][area]["ssim"])
+            assert pooled < 1.0
+
+
 def test_interpolation_protocol(fake, tmp_path):
     m = train_and_evaluate(fake, tmp_path / "interp", replace(TINY, protocol="interpolation", epochs=1, e2vid=False,
                                                                  k_samples=0, stride=3))

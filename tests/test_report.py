@@ -49,6 +49,14 @@ def test_report_shows_tables_and_paper_numbers(report):
     assert "image/gif" in text  # the event-vs-RGB animation
 
 
+def test_report_shows_reconstruction_at_the_apex_by_au_class_and_lighting(report):
+    text = report.read_text()
+    by_au = text[text.index("at the apex, by AU class"):]
+    assert "1+2" in by_au[:by_au.index("</table>")] and "0.6543" in by_au[:by_au.index("</table>")]
+    by_light = text[text.index("at the apex, by lighting"):]
+    assert "0.6789" in by_light[:by_light.index("</table>")]
+
+
 def test_report_shows_identities_and_clip_variation(report):
     text = report.read_text()
     assert 'alt="identities"' in text and "2 identities" in text  # the fixture's subjects s0 and s1

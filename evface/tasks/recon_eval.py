@@ -7,7 +7,8 @@ Every method is scored per sample against the same target (the shared grid of
 - on the whole face box, and inside each AU region (:func:`evface.inputs.au_regions.region_masks`:
   brows, eyes, nose, mouth, chin; ``au`` = their union) and inside the clip's **active** regions
   (where its own AUs act, :func:`~evface.inputs.au_regions.active_regions`);
-- at the phases: per clip the sample nearest the annotated onset, apex and offset;
+- at the phases: per clip the sample nearest the annotated onset, apex and offset; at the apex
+  also per lighting and per AU class (``apex_by``: face and active-region SSIM);
 - against the horizon (time since the keyframe, binned to the protocol's sample spacing);
 - as the gain over keyframe copy, and as the difference of the challenger (the CVAE) to every
   other method, per sample on the same samples, averaged with a subject-cluster bootstrap
@@ -78,6 +79,16 @@ def _means(scores: dict[str, dict[str, np.ndarray]], idx: np.ndarray) -> dict[st
     return {area: {k: _mean(v[idx], k) for k, v in m.items()} for area, m in scores.items()}
 
 
+def _by_label(scores: dict[str, dict[str, np.ndarray]], idx: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    """Mean SSIM over the face and in the active AU regions of the samples ``idx``, per label."""
+    out: dict[str, Any] = {}
+    for label in sorted(set(labels[idx].tolist())):
+        sel = idx[labels[idx] == label]
+        out[str(label)] = {"n": int(sel.size), "face_ssim": _mean(scores["face"]["ssim"][sel], "ssim"),
+                           "active_ssim": _mean(scores["active"]["ssim"][sel], "ssim")}
+    return out
+
+
 def horizon_bins(s: ReconSamples, spec: ReconSpec) -> np.ndarray:
     """The horizon of each sample rounded to the protocol's spacing, in ms."""
     step = TRUTH_PERIOD_US if spec.protocol == "interpolation" else spec.step_us
@@ -88,7 +99,7 @@ def score(preds: dict[str, np.ndarray], s: ReconSamples, spec: ReconSpec, refere
           challenger: str = "cvae") -> dict[str, Any]:
     """Everything ``metrics.json`` reports about the methods ``preds`` (see the module docstring).
 
-    Returns ``{"methods": {name: {"all", "onset", "apex", "offset", "horizon"}}, "gain_over_<reference>":
+    Returns ``{"methods": {name: {"all", "onset", "apex", "offset", "apex_by", "horizon"}}, "gain_over_<reference>":
     {name: {...}}, "<challenger>_vs": {name: {...}}, "regions": [...]}``; every interval entry is
     ``{"mean", "ci", "n", "n_clusters"}`` of per-sample differences.
     """
@@ -104,6 +115,7 @@ def score(preds: dict[str, np.ndarray], s: ReconSamples, spec: ReconSpec, refere
             "active": _means(sc, np.arange(len(s)))["active"]}}
         for p, idx in phases.items():
             entry[p] = _means(sc, idx)
+        entry["apex_by"] = {g: _by_label(sc, phases["apex"], s.meta[g]) for g in ("lighting", "aus")}
         ms = sorted(set(bins.tolist()))
         entry["horizon"] = {"ms": ms, "n": [int((bins == b).sum()) for b in ms]} | {
             f"{area}_{k}": [_mean(sc[area][k][bins == b], k) for b in ms]
