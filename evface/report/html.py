@@ -270,12 +270,12 @@ def _reconstruct_section(data: ReportData) -> str:
                  for r in runs for method, v in r["metrics"].get("methods", {}).items()]
         parts.append("<h3>SSIM per AU region at the apex</h3>" + _table(["run", "method"] + regions, rows2))
     for group, title in (("aus", "AU class"), ("lighting", "lighting")):
-        labels = sorted({k for r in runs for v in r["metrics"].get("methods", {}).values()
-                         for k in v.get("apex_by", {}).get(group, {})})
+        by = [(r["name"], method, v.get("apex_by", {}).get(group, {}))
+              for r in runs for method, v in r["metrics"].get("methods", {}).items()]
+        labels = sorted({k for _, _, g in by for k in g})
         if labels:
-            rows3 = [[html.escape(r["name"]), html.escape(method)]
-                     + [_fmt(v.get("apex_by", {}).get(group, {}).get(x, {}).get("active_ssim"), 4) for x in labels]
-                     for r in runs for method, v in r["metrics"].get("methods", {}).items()]
+            rows3 = [[html.escape(name), html.escape(method)] + [_fmt(g.get(x, {}).get("active_ssim"), 4) for x in labels]
+                     for name, method, g in by]
             parts.append(f"<h3>SSIM in the active AU regions at the apex, by {title}</h3>"
                          + _table(["run", "method"] + [html.escape(x) for x in labels], rows3))
 

@@ -82,8 +82,9 @@ def _means(scores: dict[str, dict[str, np.ndarray]], idx: np.ndarray) -> dict[st
 def _by_label(scores: dict[str, dict[str, np.ndarray]], idx: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
     """Mean SSIM over the face and in the active AU regions of the samples ``idx``, per label."""
     out: dict[str, Any] = {}
-    for label in sorted(set(labels[idx].tolist())):
-        sel = idx[labels[idx] == label]
+    of_idx = labels[idx]
+    for label in sorted(set(of_idx.tolist())):
+        sel = idx[of_idx == label]
         out[str(label)] = {"n": int(sel.size), "face_ssim": _mean(scores["face"]["ssim"][sel], "ssim"),
                            "active_ssim": _mean(scores["active"]["ssim"][sel], "ssim")}
     return out
