@@ -126,7 +126,7 @@ def test_folds_pool_every_clip_once(fake, tmp_path):
 def test_hd_and_lr_score_keyframe_copy_identically(fake):
     from evface.inputs.reconstruct import ReconSpec, build_samples
     from evface.io.dataset import DatasetFolder
-    from evface.tasks.recon_eval import score
+    from evface.tasks.recon_eval import sample_scores, score
 
     rows = DatasetFolder.open(fake).rows
     scored = {}
@@ -134,7 +134,7 @@ def test_hd_and_lr_score_keyframe_copy_identically(fake):
         spec = ReconSpec(sensor=sensor, size=32, step_us=40_000)
         s = build_samples(fake, rows, spec)
         fit = {"alpha_index": 0, "c_on": 0.2, "c_off": 0.2}
-        scored[sensor] = json.dumps(score(baselines(s, spec, fit), s, spec)["methods"], sort_keys=True)
+        scored[sensor] = json.dumps(score(sample_scores(baselines(s, spec, fit), s, spec), s, spec)["methods"], sort_keys=True)
         scored[sensor + "-integration"] = scored[sensor].split('"integration"')[1]
     assert scored["hd"].split('"integration"')[0] == scored["lr"].split('"integration"')[0]  # keyframe, rgb_*: equal
     assert scored["hd-integration"] != scored["lr-integration"]  # the events differ
@@ -143,12 +143,12 @@ def test_hd_and_lr_score_keyframe_copy_identically(fake):
 def test_apex_scores_by_lighting_and_au_class_pool_to_the_apex_scores(fake):
     from evface.inputs.reconstruct import ReconSpec, build_samples
     from evface.io.dataset import DatasetFolder
-    from evface.tasks.recon_eval import phase_indices, score
+    from evface.tasks.recon_eval import phase_indices, sample_scores, score
 
     spec = ReconSpec(sensor="hd", size=32, step_us=40_000)
     s = build_samples(fake, DatasetFolder.open(fake).rows, spec)
     apex = phase_indices(s)["apex"]
-    methods = score({"keyframe": s.key, "truth": s.target}, s, spec)["methods"]
+    methods = score(sample_scores({"keyframe": s.key, "truth": s.target}, s, spec), s, spec)["methods"]
     assert len(methods["keyframe"]["apex_by"]["lighting"]) == 2  # bright and dim clips
     for group in ("lighting", "aus"):
         assert set(methods["keyframe"]["apex_by"][group]) == set(s.meta[group][apex].tolist())

@@ -1,4 +1,5 @@
-"""``evface compare RUN_A RUN_B``: the paired difference of two classification runs on the same clips."""
+"""``evface compare RUN_A RUN_B``: the paired difference of two runs, classification (the same clips) or
+reconstruction (the same samples)."""
 
 from __future__ import annotations
 
@@ -37,14 +38,21 @@ def register(app: typer.Typer) -> None:
 
     @app.command("compare")
     def compare(
-        run_a: Path = typer.Argument(..., help="A classification run (holds predictions.csv)."),
-        run_b: Path = typer.Argument(..., help="Another run scored on the same clips."),
+        run_a: Path = typer.Argument(..., help="A classification run (predictions.csv) or reconstruction run (scores.csv)."),
+        run_b: Path = typer.Argument(..., help="Another run of the same task scored on the same clips / samples."),
         out: Path = typer.Option(None, "--out", help="Also write the comparison as JSON to this file."),
     ) -> None:
-        """Paired difference A - B (top-1, UF1, UAR) with subject-bootstrap intervals and an exact McNemar test."""
-        from evface.tasks.classify import compare_runs  # lazy: keeps torch out of `evface --help`
+        """Paired difference A - B with subject-bootstrap intervals: top-1, UF1, UAR and an exact McNemar
+        test of two classification runs, or SSIM and PSNR per method of two reconstruction runs."""
+        from evface.tasks import recon_compare
 
-        res = compare_runs(run_a, run_b)
-        print(format_comparison(res))
+        if recon_compare.is_reconstruction_run(run_a) or recon_compare.is_reconstruction_run(run_b):
+            res = recon_compare.compare_runs(run_a, run_b)
+            print(recon_compare.format_comparison(res))
+        else:
+            from evface.tasks.classify import compare_runs  # lazy: keeps torch out of `evface --help`
+
+            res = compare_runs(run_a, run_b)
+            print(format_comparison(res))
         if out is not None:
             atomic_write_text(out, json.dumps(res, indent=2))

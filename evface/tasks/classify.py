@@ -665,23 +665,6 @@ def _paired(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, subjects: np.ndarray,
             "mcnemar": {"a_only": a_only, "b_only": b_only, "p": stats.mcnemar_exact(a_only, b_only)}}
 
 
-def run_names(run_a: str | Path, run_b: str | Path) -> tuple[str, str]:
-    """Short names that tell two runs apart: their folder names, with as many parent folders as it takes.
-
-    Examples
-    --------
-    >>> run_names("runs/snn", "runs/ann")
-    ('snn', 'ann')
-    >>> run_names("full60/snn", "full20/snn")
-    ('full60/snn', 'full20/snn')
-    """
-    a, b = Path(run_a).resolve().parts, Path(run_b).resolve().parts
-    for k in range(1, max(len(a), len(b)) + 1):
-        if a[-k:] != b[-k:]:
-            return "/".join(a[-k:]), "/".join(b[-k:])
-    return str(run_a), str(run_b)
-
-
 def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | None = None) -> dict[str, Any]:
     """The paired difference A - B of two classification runs on the same clips, overall and per lighting.
 
@@ -691,9 +674,9 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     the difference, its 95 % subject-cluster bootstrap interval (:func:`stats.paired_bootstrap`)
     and a verdict that names a winner only when the interval excludes 0; and the exact McNemar
     test on the clips one run got right and the other wrong. ``names`` default to
-    :func:`run_names`.
+    :func:`stats.run_names`.
     """
-    names = names or run_names(run_a, run_b)
+    names = names or stats.run_names(run_a, run_b)
     a, b = read_predictions(run_a), read_predictions(run_b)
     by_a, by_b = {r["clip_id"]: r for r in a}, {r["clip_id"]: r for r in b}
     only_a, only_b = sorted(set(by_a) - set(by_b)), sorted(set(by_b) - set(by_a))

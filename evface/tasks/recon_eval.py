@@ -17,6 +17,8 @@ Every method is scored per sample against the same target (the shared grid of
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ import numpy as np
 
 from evface.inputs.au_regions import active_regions, region_masks
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
+from evface.io.dataset import atomic_write_text
 from evface.tasks.image_metrics import cluster_mean_interval, region_metrics, summarize
 
 PHASES = ("onset", "apex", "offset")
@@ -96,20 +99,24 @@ def horizon_bins(s: ReconSamples, spec: ReconSpec) -> np.ndarray:
     return np.round(s.horizon_us / step).astype(np.int64) * step / 1000.0
 
 
-def score(preds: dict[str, np.ndarray], s: ReconSamples, spec: ReconSpec, reference: str = "keyframe",
+def sample_scores(preds: dict[str, np.ndarray], s: ReconSamples, spec: ReconSpec) -> dict[str, Any]:
+    """Per method, :func:`per_sample` on the face box, every AU region, their union ``au`` and the active regions."""
+    masks = region_masks(spec.size)
+    masks["au"] = np.any(list(masks.values()), axis=0)
+    return {name: per_sample(p, s, masks) for name, p in preds.items()}
+
+
+def score(scores: dict[str, Any], s: ReconSamples, spec: ReconSpec, reference: str = "keyframe",
           challenger: str = "cvae") -> dict[str, Any]:
-    """Everything ``metrics.json`` reports about the methods ``preds`` (see the module docstring).
+    """Everything ``metrics.json`` reports about the methods' :func:`sample_scores` (see the module docstring).
 
     Returns ``{"methods": {name: {"all", "onset", "apex", "offset", "apex_by", "horizon"}}, "gain_over_<reference>":
     {name: {...}}, "<challenger>_vs": {name: {...}}, "regions": [...]}``; every interval entry is
     ``{"mean", "ci", "n", "n_clusters"}`` of per-sample differences.
     """
-    masks = region_masks(spec.size)
-    masks["au"] = np.any(list(masks.values()), axis=0)
     phases = phase_indices(s)
     bins = horizon_bins(s, spec)
     subjects = s.meta["subject"]
-    scores = {name: per_sample(p, s, masks) for name, p in preds.items()}
     methods: dict[str, Any] = {}
     for name, sc in scores.items():
         entry: dict[str, Any] = {"all": summarize(sc["face"], {"lighting": s.meta["lighting"]}) | {
@@ -132,12 +139,39 @@ def score(preds: dict[str, np.ndarray], s: ReconSamples, spec: ReconSpec, refere
                 out[f"{label}_{area}_ssim"] = cluster_mean_interval(d[ok], subjects[idx][ok]) if ok.any() else None
         return out
 
-    result: dict[str, Any] = {"methods": methods, "regions": sorted(masks)}
-    if reference in preds:
-        result[f"gain_over_{reference}"] = {n: paired(n, reference) for n in preds if n != reference}
-    if challenger in preds:
-        result[f"{challenger}_vs"] = {n: paired(challenger, n) for n in preds if n != challenger}
+    regions = sorted(k for k in next(iter(scores.values())) if k not in ("face", "active"))
+    result: dict[str, Any] = {"methods": methods, "regions": regions}
+    if reference in scores:
+        result[f"gain_over_{reference}"] = {n: paired(n, reference) for n in scores if n != reference}
+    if challenger in scores:
+        result[f"{challenger}_vs"] = {n: paired(challenger, n) for n in scores if n != challenger}
     return result
+
+
+SCORES_CSV = "scores.csv"
+SCORE_COLUMNS = ("clip_id", "subject", "lighting", "aus", "t_us", "horizon_ms", "phase", "method",
+                 "face_ssim", "face_psnr", "active_ssim", "active_psnr")
+"""Columns of ``RUN/scores.csv``: one row per test sample and method; ``phase`` names the phases
+(onset, apex, offset, joined by ``+``) whose sample it is for its clip, empty for the others."""
+
+
+def write_scores(path: Path, scores: dict[str, Any], s: ReconSamples, spec: ReconSpec) -> Path:
+    """Write the per-sample scores (:data:`SCORE_COLUMNS`) as CSV, atomically; what ``evface compare`` pairs."""
+    phase = [[] for _ in range(len(s))]
+    for p, idx in phase_indices(s).items():
+        for i in idx:
+            phase[i].append(p)
+    bins = horizon_bins(s, spec)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(SCORE_COLUMNS)
+    for name, sc in scores.items():
+        for i in range(len(s)):
+            w.writerow([s.meta["clip_id"][i], s.meta["subject"][i], s.meta["lighting"][i], s.meta["aus"][i],
+                        int(s.t_us[i]), f"{bins[i]:g}", "+".join(phase[i]), name]
+                       + [f"{sc[area][k][i]:.6g}" for area in ("face", "active") for k in ("ssim", "psnr")])
+    atomic_write_text(path, buf.getvalue())
+    return path
 
 
 def spread_summary(draws: np.ndarray, s: ReconSamples, idx: np.ndarray, moving_quantile: float = 0.9) -> dict[str, Any]:

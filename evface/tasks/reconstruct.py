@@ -27,6 +27,8 @@ Run folder (``PART`` is ``RUN`` itself for one split, ``RUN/fold<i>`` under fold
     RUN/train.json         training time and epochs of both models, per part
     RUN/metrics.json       see :func:`evface.tasks.recon_eval.score`, with the protocol, the
                            folds and the number of test subjects, clips and samples
+    RUN/scores.csv         per test sample and method: SSIM and PSNR over the face box and in
+                           the active AU regions (what ``evface compare`` pairs)
     RUN/apex.png           every method at the apex, the CVAE's K-sample mean and spread, the truth
     RUN/horizon.png        SSIM and PSNR against the horizon, one curve per method
 """
@@ -470,6 +472,7 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     latent: dict[str, Any] = {"kl_per_channel": (kl_sum / len(apex)).tolist()}
     if draws is not None:
         latent |= recon_eval.spread_summary(draws, s, apex) | recon_eval.sample_mean_scores(draws, preds["cvae"], s, apex)
+    scores = recon_eval.sample_scores(preds, s, spec)
     metrics = {
         "task": TASK, "sensor": spec.sensor, "protocol": spec.protocol, "keyframe": spec.keyframe, "data": str(data),
         "evaluation": config["evaluation"], "folds": [{"name": p["name"], "test": p["test"]} for p in parts],
@@ -477,7 +480,7 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
         "n_clips": len(s.clip_slices()), "n_samples": len(s),
         "grid": {"size": spec.size, "sensor": "hd face box, hd truth (the same for hd and lr runs)"},
         "ssim_settings": "skimage structural_similarity, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1",
-        **recon_eval.score(preds, s, spec, reference="keyframe", challenger="cvae"),
+        **recon_eval.score(scores, s, spec, reference="keyframe", challenger="cvae"),
         "latent": latent,
     }
     train_json = run_dir / "train.json"
@@ -485,6 +488,7 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
         t = engine.read_json(train_json)
         metrics["train_seconds"] = t.get("cvae_seconds", 0.0) + t.get("e2vid_seconds", 0.0)
     engine.write_metrics(out, metrics)
+    recon_eval.write_scores(out / recon_eval.SCORES_CSV, scores, s, spec)
     recon_eval.write_apex_figure(out / recon_eval.APEX_PNG, s, preds, apex, draws)
     recon_eval.write_horizon_figure(out / recon_eval.HORIZON_PNG, metrics, f"{spec.sensor}, {spec.protocol}")
     return metrics

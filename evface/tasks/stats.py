@@ -1,4 +1,4 @@
-"""Subject-level statistics of a classification protocol: folds, bootstrap intervals, a paired test.
+"""Subject-level statistics of a protocol: folds, bootstrap intervals, a paired test, the names of compared runs.
 
 Clips of one subject are not independent (one face, one set of habits the model gets right or
 wrong), so every resampling here draws **subjects**, never clips: :func:`subject_folds` puts each
@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from math import comb
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -190,3 +191,20 @@ def describe_difference(name_a: str, name_b: str, ci: Sequence[float]) -> str:
     if hi < -TOUCHES_ZERO:
         return f"{name_b} higher"
     return "no detectable difference"
+
+
+def run_names(run_a: str | Path, run_b: str | Path) -> tuple[str, str]:
+    """Short names that tell two runs apart: their folder names, with as many parent folders as it takes.
+
+    Examples
+    --------
+    >>> run_names("runs/snn", "runs/ann")
+    ('snn', 'ann')
+    >>> run_names("full60/snn", "full20/snn")
+    ('full60/snn', 'full20/snn')
+    """
+    a, b = Path(run_a).resolve().parts, Path(run_b).resolve().parts
+    for k in range(1, max(len(a), len(b)) + 1):
+        if a[-k:] != b[-k:]:
+            return "/".join(a[-k:]), "/".join(b[-k:])
+    return str(run_a), str(run_b)

@@ -1,0 +1,147 @@
+"""The paired difference of two reconstruction runs scored on the same samples (``evface compare``).
+
+Both runs' ``scores.csv`` (:func:`evface.tasks.recon_eval.write_scores`) are joined on the
+sample (clip, time). The runs must have scored the same samples on the same target grid (the grid
+is shared by the hd and lr sensors, so an hd run and an lr run compare sample by sample). For every
+method both runs scored: the mean of each metric in A and in B, the mean per-sample difference
+A - B with its 95 % subject-cluster bootstrap interval
+(:func:`~evface.tasks.image_metrics.cluster_mean_interval`) and a verdict that names a winner only
+when the interval excludes 0 (:func:`~evface.tasks.stats.describe_difference`), over all samples
+and at the apex.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evface.errors import DatasetError, FormatError, where
+from evface.tasks import stats
+from evface.tasks.image_metrics import cluster_mean_interval
+from evface.tasks.recon_eval import PSNR_CAP, SCORE_COLUMNS, SCORES_CSV
+
+METRICS = ("face_ssim", "active_ssim", "face_psnr")
+"""What is compared: SSIM over the face box and in the active AU regions, PSNR over the face box."""
+SAMPLE_KEYS = ("subject", "lighting", "aus")
+"""Per sample, what both runs must agree on (else they scored different datasets)."""
+
+
+def is_reconstruction_run(run_dir: str | Path) -> bool:
+    """Whether ``run_dir`` holds a reconstruction run's scores (``scores.csv``, or a reconstruction ``metrics.json``)."""
+    run_dir = Path(run_dir)
+    if (run_dir / SCORES_CSV).is_file():
+        return True
+    metrics = run_dir / "metrics.json"
+    return metrics.is_file() and '"task": "reconstruct"' in metrics.read_text()
+
+
+def read_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], dict[str, str]]]:
+    """``{method: {(clip_id, t_us): row}}`` from ``RUN/scores.csv`` (errors name the file)."""
+    path = Path(run_dir) / SCORES_CSV
+    if not path.is_file():
+        raise DatasetError(where(path, "no per-sample scores of a reconstruction run here (score the run with "
+                                       "this version of evface: evface eval RUN --data DATA)"))
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        if tuple(reader.fieldnames or ()) != SCORE_COLUMNS:
+            raise FormatError(where(path, f"columns {reader.fieldnames}, expected {list(SCORE_COLUMNS)}"))
+        out: dict[str, dict[tuple[str, int], dict[str, str]]] = {}
+        for row in reader:
+            key = (row["clip_id"], int(row["t_us"]))
+            method = out.setdefault(row["method"], {})
+            if key in method:
+                raise FormatError(where(path, f"method {row['method']!r} scores clip {key[0]} at {key[1]} µs twice"))
+            method[key] = row
+    return out
+
+
+def _grid(run_dir: Path) -> Any:
+    """The target grid size the run was scored on (from its metrics.json), or None when unknown."""
+    path = run_dir / "metrics.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text()).get("grid", {}).get("size")
+
+
+def _check_same_samples(a: dict[tuple[str, int], dict[str, str]], b: dict[tuple[str, int], dict[str, str]],
+                        path_a: Path, path_b: Path) -> None:
+    only_a, only_b = sorted(set(a) - set(b)), sorted(set(b) - set(a))
+    if only_a or only_b:
+        clip, t = (only_a or only_b)[0]
+        raise DatasetError(where(path_b, f"its samples differ from those of {path_a} ({len(only_a)} only there, "
+                                         f"{len(only_b)} only here, e.g. clip {clip} at {t} µs); compare runs of "
+                                         "one protocol and sample step on the same dataset"))
+    for key, ra in a.items():
+        rb = b[key]
+        for k in SAMPLE_KEYS:
+            if ra[k] != rb[k]:
+                raise DatasetError(where(path_b, f"clip {key[0]} has {k} {rb[k]!r} here but {ra[k]!r} in {path_a}: "
+                                                 "the runs scored different datasets"))
+
+
+def _values(rows: list[dict[str, str]], metric: str) -> np.ndarray:
+    v = np.array([float(r[metric]) for r in rows])
+    return np.minimum(v, PSNR_CAP) if metric.endswith("psnr") else v
+
+
+def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The paired difference A - B of two reconstruction runs on the same samples (see the module docstring).
+
+    Returns ``{"a", "b", "run_a", "run_b", "n", "n_apex", "n_subjects", "methods": {method: {"all" | "apex":
+    {metric: {"a", "b", "diff", "ci", "n", "n_clusters", "verdict"}}}}}``.
+    """
+    run_a, run_b = Path(run_a), Path(run_b)
+    names = names or stats.run_names(run_a, run_b)
+    a, b = read_scores(run_a), read_scores(run_b)
+    grid_a, grid_b = _grid(run_a), _grid(run_b)
+    if grid_a != grid_b:
+        raise DatasetError(where(run_b / "metrics.json", f"scored on a {grid_b}-pixel grid, {run_a} on a {grid_a}-pixel "
+                                                         "one: the targets differ; compare runs of one --size"))
+    shared = [m for m in a if m in b]
+    if not shared:
+        raise DatasetError(where(run_b / SCORES_CSV, f"no method in common with {run_a} (there: {sorted(a)}, "
+                                                     f"here: {sorted(b)})"))
+    _check_same_samples(a[shared[0]], b[shared[0]], run_a / SCORES_CSV, run_b / SCORES_CSV)
+    keys = sorted(a[shared[0]])
+    apex = [k for k in keys if "apex" in a[shared[0]][k]["phase"].split("+")]
+    subjects = {k: a[shared[0]][k]["subject"] for k in keys}
+    out: dict[str, Any] = {"a": names[0], "b": names[1], "run_a": str(run_a), "run_b": str(run_b), "n": len(keys),
+                           "n_apex": len(apex), "n_subjects": len(set(subjects.values())), "methods": {}}
+    for method in shared:
+        _check_same_samples(a[method], b[method], run_a / SCORES_CSV, run_b / SCORES_CSV)
+        entry: dict[str, Any] = {}
+        for label, sel in (("all", keys), ("apex", apex)):
+            if not sel:
+                continue
+            ra, rb = [a[method][k] for k in sel], [b[method][k] for k in sel]
+            subj = np.array([subjects[k] for k in sel])
+            entry[label] = {}
+            for metric in METRICS:
+                va, vb = _values(ra, metric), _values(rb, metric)
+                ok = np.isfinite(va) & np.isfinite(vb)
+                if not ok.any():
+                    continue
+                d = cluster_mean_interval(va[ok] - vb[ok], subj[ok])
+                entry[label][metric] = {"a": float(va[ok].mean()), "b": float(vb[ok].mean()), "diff": d["mean"],
+                                        "ci": d["ci"], "n": d["n"], "n_clusters": d["n_clusters"],
+                                        "verdict": stats.describe_difference(*names, d["ci"])}
+        out["methods"][method] = entry
+    return out
+
+
+def format_comparison(res: dict[str, Any]) -> str:
+    """:func:`compare_runs` as a plain-text table."""
+    lines = [f"A = {res['a']}, B = {res['b']}: {res['n']} samples ({res['n_apex']} at the apex) of "
+             f"{res['n_subjects']} subjects, paired; 95 % intervals from a subject-cluster bootstrap",
+             f"{'method':14}{'samples':9}{'metric':13}{'A':>8}{'B':>8}{'A - B':>9}  {'95 % interval':20}verdict"]
+    for method, entry in res["methods"].items():
+        for label, part in entry.items():
+            for metric, d in part.items():
+                lo, hi = d["ci"]
+                lines.append(f"{method:14}{label:9}{metric:13}{d['a']:8.4f}{d['b']:8.4f}{d['diff']:+9.4f}  "
+                             f"[{lo:+.4f}, {hi:+.4f}]  {d['verdict']}")
+    return "\n".join(lines)

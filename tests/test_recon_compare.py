@@ -1,0 +1,99 @@
+"""Per-sample scores of reconstruction runs and their paired comparison (evface compare)."""
+
+import csv
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from recon_fixtures import make_fake_dataset
+
+from evface.cli import main
+from evface.errors import DatasetError
+from evface.tasks.configs import ReconstructConfig
+from evface.tasks.recon_compare import compare_runs, format_comparison
+from evface.tasks.recon_eval import SCORE_COLUMNS, SCORES_CSV
+from evface.tasks.reconstruct import train_and_evaluate
+
+TINY = ReconstructConfig(size=32, crop=16, n_bins=3, base=4, z_channels=2, batch_size=8, epochs=1, patience=0,
+                         k_samples=0, step_us=40_000, seq_len=3, threads=1, device="cpu", folds=2, e2vid=False,
+                         val_fraction=0.5)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("recon-compare")
+    data = make_fake_dataset(root / "data", n_subjects=4, clips_per_subject=1, duration_us=300_000)
+    out = {}
+    for sensor in ("hd", "lr"):
+        out[sensor] = root / sensor
+        out[sensor + "-metrics"] = train_and_evaluate(data, out[sensor], replace(TINY, sensor=sensor))
+    return out
+
+
+def _rows(run):
+    with (run / SCORES_CSV).open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_scores_csv_holds_every_test_sample_of_every_method(runs):
+    metrics, rows = runs["hd-metrics"], _rows(runs["hd"])
+    assert tuple(rows[0]) == SCORE_COLUMNS
+    for method, m in metrics["methods"].items():
+        mine = [r for r in rows if r["method"] == method]
+        assert len(mine) == metrics["n_samples"]
+        assert np.mean([float(r["face_ssim"]) for r in mine]) == pytest.approx(m["all"]["ssim"], abs=1e-5)
+        apex = [float(r["active_ssim"]) for r in mine if "apex" in r["phase"].split("+")]
+        assert len(apex) == metrics["n_clips"]
+        assert np.mean(apex) == pytest.approx(m["apex"]["active"]["ssim"], abs=1e-5)
+
+
+def test_hd_and_lr_runs_pair_sample_by_sample(runs):
+    res = compare_runs(runs["hd"], runs["lr"])
+    assert res["n"] == runs["hd-metrics"]["n_samples"] and res["n_subjects"] == 4 and res["n_apex"] == 4
+    # keyframe copy sees no event: the same prediction on the shared grid, a difference of exactly 0
+    copy = res["methods"]["keyframe"]["all"]["face_ssim"]
+    assert copy["diff"] == 0 and copy["ci"] == [0.0, 0.0] and copy["verdict"] == "no detectable difference"
+    cvae = res["methods"]["cvae"]["apex"]["active_ssim"]
+    assert cvae["diff"] == pytest.approx(cvae["a"] - cvae["b"]) and cvae["diff"] != 0
+    assert cvae["ci"][0] <= cvae["diff"] <= cvae["ci"][1] and cvae["n_clusters"] == 4
+    assert res["methods"]["cvae"]["all"]["face_ssim"]["a"] == pytest.approx(runs["hd-metrics"]["methods"]["cvae"]["all"]["ssim"])
+    assert "cvae" in format_comparison(res) and "hd" in format_comparison(res)
+
+
+def test_compare_cli_writes_json_and_refuses_other_samples(runs, tmp_path, capsys):
+    assert main(["compare", str(runs["hd"]), str(runs["lr"]), "--out", str(tmp_path / "cmp.json")]) == 0
+    assert "subject-cluster bootstrap" in capsys.readouterr().out
+    assert json.loads((tmp_path / "cmp.json").read_text())["methods"]["keyframe"]["all"]["face_ssim"]["diff"] == 0
+    # another run that scored fewer samples: one clear line naming the file, exit 2
+    fewer = tmp_path / "fewer"
+    fewer.mkdir()
+    (fewer / "metrics.json").write_text((runs["lr"] / "metrics.json").read_text())
+    rows = _rows(runs["lr"])
+    dropped = rows[0]["clip_id"], rows[0]["t_us"]
+    with (fewer / SCORES_CSV).open("w", newline="") as f:
+        w = csv.DictWriter(f, SCORE_COLUMNS)
+        w.writeheader()
+        w.writerows(r for r in rows if (r["clip_id"], r["t_us"]) != dropped)
+    with pytest.raises(DatasetError, match="its samples differ"):
+        compare_runs(runs["hd"], fewer)
+    capsys.readouterr()
+    assert main(["compare", str(runs["hd"]), str(fewer)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(fewer / SCORES_CSV) in err and "1 only there" in err
+
+
+def test_compare_refuses_another_grid_and_a_run_without_scores(runs, tmp_path):
+    other = tmp_path / "other-grid"
+    other.mkdir()
+    metrics = json.loads((runs["lr"] / "metrics.json").read_text())
+    metrics["grid"]["size"] = 64
+    (other / "metrics.json").write_text(json.dumps(metrics))
+    (other / SCORES_CSV).write_text((runs["lr"] / SCORES_CSV).read_text())
+    with pytest.raises(DatasetError, match="64-pixel grid"):
+        compare_runs(runs["hd"], other)
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "metrics.json").write_text(json.dumps(metrics | {"grid": {"size": 32}}))
+    with pytest.raises(DatasetError, match="evface eval RUN"):
+        compare_runs(runs["hd"], old)
