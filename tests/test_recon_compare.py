@@ -97,3 +97,14 @@ def test_compare_refuses_another_grid_and_a_run_without_scores(runs, tmp_path):
     (old / "metrics.json").write_text(json.dumps(metrics | {"grid": {"size": 32}}))
     with pytest.raises(DatasetError, match="evface eval RUN"):
         compare_runs(runs["hd"], old)
+
+
+def test_report_pairs_the_hd_and_lr_runs(runs, tmp_path):
+    from evface.report.html import build_report
+
+    text = build_report([runs["hd"], runs["lr"]], tmp_path / "report.html").read_text()
+    section = text[text.index("High- vs low-resolution events"):]
+    table = section[:section.index("</table>")]
+    assert "hd − lr" in table and "4 / 4" in table  # subjects / apex samples
+    diff = compare_runs(runs["hd"], runs["lr"])["methods"]["cvae"]["apex"]["active_ssim"]["diff"]
+    assert f"{diff:+.4f}" in table and "+0.0000 [+0.0000, +0.0000]" in table  # keyframe copy: exactly 0

@@ -23,7 +23,9 @@ from evface.io.clip import event_counts, read_clip, read_clip_meta
 from evface.io.dataset import DatasetFolder
 from evface.errors import DatasetError, FormatError, where
 from evface.report import figures
+from evface.tasks import recon_compare
 from evface.tasks.classify import PREDICTIONS, compare_runs
+from evface.tasks.recon_eval import SCORES_CSV
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
             "scikit-image", "faery", "matplotlib")
@@ -40,6 +42,7 @@ class ReportData:
     classify: list[dict[str, Any]] = field(default_factory=list)
     comparisons: list[dict[str, Any]] = field(default_factory=list)
     reconstruct: list[dict[str, Any]] = field(default_factory=list)
+    sensor_comparisons: list[dict[str, Any]] = field(default_factory=list)
     configs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -88,6 +91,7 @@ def collect(run_dirs: list[Path]) -> ReportData:
     if dataset_root is not None and (dataset_root / "manifest.csv").exists():
         data.dataset = dataset_summary(DatasetFolder.open(dataset_root))
     data.comparisons = event_vs_frame_comparisons(data.classify)
+    data.sensor_comparisons = hd_vs_lr_comparisons(data.reconstruct)
     return data
 
 
@@ -105,6 +109,28 @@ def event_vs_frame_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any
         for b in frames:
             try:
                 out.append(compare_runs(a["dir"], b["dir"], names=(a["name"], b["name"])))
+            except DatasetError as exc:
+                out.append({"a": a["name"], "b": b["name"], "error": str(exc)})
+    return out
+
+
+def hd_vs_lr_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The paired difference hd - lr of every two reconstruction runs that differ only in the sensor.
+
+    "Only in the sensor": the same dataset and sample spec but for ``sensor`` (so the same samples
+    on the same grid). Runs without ``scores.csv`` (scored before it existed) are left out; a pair
+    whose samples differ gets ``{"a", "b", "error"}``.
+    """
+    def key(r: dict[str, Any]) -> str:
+        spec = {k: v for k, v in r["config"].get("spec", {}).items() if k != "sensor"}
+        return json.dumps([r["config"].get("data"), spec], sort_keys=True)
+
+    scored = [r for r in runs if (Path(r["dir"]) / SCORES_CSV).exists()]
+    out = []
+    for a in (r for r in scored if r["config"].get("sensor") == "hd"):
+        for b in (r for r in scored if r["config"].get("sensor") == "lr" and key(r) == key(a)):
+            try:
+                out.append(recon_compare.compare_runs(a["dir"], b["dir"], names=(a["name"], b["name"])))
             except DatasetError as exc:
                 out.append({"a": a["name"], "b": b["name"], "error": str(exc)})
     return out
