@@ -35,8 +35,10 @@ def is_reconstruction_run(run_dir: str | Path) -> bool:
     run_dir = Path(run_dir)
     if (run_dir / SCORES_CSV).is_file():
         return True
-    metrics = run_dir / "metrics.json"
-    return metrics.is_file() and '"task": "reconstruct"' in metrics.read_text()
+    try:
+        return json.loads((run_dir / "metrics.json").read_text()).get("task") == "reconstruct"
+    except (OSError, ValueError, AttributeError):  # no metrics.json, or not a JSON object: not this task's
+        return False
 
 
 def read_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], dict[str, str]]]:
