@@ -58,3 +58,14 @@ def test_image_metrics_clips_prediction_and_summarize_groups():
     assert s["n"] == 3 and s["per_lighting"]["dim"]["n"] == 2
     assert s["per_lighting"]["bright"]["ssim"] == pytest.approx(m["ssim"][2])
     assert s["ssim"] == pytest.approx(m["ssim"].mean())
+
+
+def test_ssim_in_batches_equals_ssim_in_one(monkeypatch):
+    import evface.tasks.image_metrics as im
+
+    rng = np.random.default_rng(3)
+    a = rng.random((5, 24, 20))
+    b = np.clip(a + 0.2 * rng.standard_normal(a.shape), 0, 1)
+    whole = im.ssim_map(a, b)
+    monkeypatch.setattr(im, "SSIM_CHUNK", 2)  # batches of 2, 2 and 1 images
+    assert np.array_equal(im.ssim_map(a, b), whole) and whole.shape == (5, 14, 10)

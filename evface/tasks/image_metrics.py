@@ -23,6 +23,9 @@ SSIM_TRUNCATE = 3.5
 SSIM_K1 = 0.01
 SSIM_K2 = 0.03
 DATA_RANGE = 1.0
+SSIM_CHUNK = 64
+"""Images per batch of the SSIM computation: its dozen full-size temporaries stay small (a few MB
+per image at 128 x 128 in float64) however many images are scored."""
 
 
 def _as_batch(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +50,16 @@ def ssim_map(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np
     win = 2 * int(SSIM_TRUNCATE * SSIM_SIGMA + 0.5) + 1
     if min(a.shape[1:]) < win:
         raise ParameterError(f"SSIM needs images of at least {win}x{win} pixels, got {a.shape[1:]}")
-    sigma = (0.0, SSIM_SIGMA, SSIM_SIGMA)
+    pad = (win - 1) // 2
+    out = np.empty((a.shape[0], a.shape[1] - 2 * pad, a.shape[2] - 2 * pad))
+    for i in range(0, a.shape[0], SSIM_CHUNK):
+        out[i : i + SSIM_CHUNK] = _ssim_full(a[i : i + SSIM_CHUNK], b[i : i + SSIM_CHUNK], data_range)[:, pad:-pad, pad:-pad]
+    return out
+
+
+def _ssim_full(a: np.ndarray, b: np.ndarray, data_range: float) -> np.ndarray:
+    """The SSIM map of each image pair of a batch, border included."""
+    sigma = (0.0, SSIM_SIGMA, SSIM_SIGMA)  # no blur across the images of the batch
 
     def blur(x: np.ndarray) -> np.ndarray:
         return gaussian_filter(x, sigma=sigma, mode="reflect", truncate=SSIM_TRUNCATE)
@@ -58,9 +70,7 @@ def ssim_map(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np
     vxy = blur(a * b) - ux * uy
     c1 = (SSIM_K1 * data_range) ** 2
     c2 = (SSIM_K2 * data_range) ** 2
-    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux**2 + uy**2 + c1) * (vx + vy + c2))
-    pad = (win - 1) // 2
-    return s[:, pad:-pad, pad:-pad]
+    return ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux**2 + uy**2 + c1) * (vx + vy + c2))
 
 
 def ssim(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.ndarray:
