@@ -218,11 +218,12 @@ def protocol_parts(cfg: ReconstructConfig, rows: Sequence[dict[str, Any]]) -> tu
 
 
 def _part_samples(s: ReconSamples, subjects: Sequence[str], part: str) -> ReconSamples:
+    """The samples of ``subjects`` (``s`` itself, not a copy, when that is all of them: the test set under folds)."""
     idx = s.of_subjects(subjects)
     if idx.size == 0:
         raise ParameterError(f"the {part} subjects {', '.join(subjects) or '(none)'} have no samples; "
                              "use a dataset with more subjects")
-    return s.select(idx)
+    return s if idx.size == len(s) else s.select(idx)
 
 
 def _all_samples(data: Path, parts: Sequence[dict[str, Any]], spec: ReconSpec, say: Callable[[str], None]) -> ReconSamples:
