@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Paired difference A - B with subject-bootstrap intervals: top-1, UF1, UAR and an exact McNemar
         test of two classification runs, or SSIM and PSNR per method of two reconstruction runs."""
-        from evface.tasks import recon_compare
+        from evface.tasks import recon_compare  # lazy: scoring modules load for this command only
 
         if recon_compare.is_reconstruction_run(run_a) or recon_compare.is_reconstruction_run(run_b):
             res = recon_compare.compare_runs(run_a, run_b)
