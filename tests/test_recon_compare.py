@@ -59,6 +59,10 @@ def test_hd_and_lr_runs_pair_sample_by_sample(runs):
     assert cvae["ci"][0] <= cvae["diff"] <= cvae["ci"][1] and cvae["n_clusters"] == 4
     assert res["methods"]["cvae"]["all"]["face_ssim"]["a"] == pytest.approx(runs["hd-metrics"]["methods"]["cvae"]["all"]["ssim"])
     assert "cvae" in format_comparison(res) and "hd" in format_comparison(res)
+    by_light = [res["methods"]["cvae"][f"apex, {lt}"]["face_ssim"] for lt in ("bright", "dim")]
+    assert sum(d["n"] for d in by_light) == res["n_apex"]
+    pooled = sum(d["n"] * d["diff"] for d in by_light) / res["n_apex"]
+    assert pooled == pytest.approx(res["methods"]["cvae"]["apex"]["face_ssim"]["diff"])
 
 
 def test_compare_cli_writes_json_and_refuses_other_samples(runs, tmp_path, capsys):
@@ -81,6 +85,19 @@ def test_compare_cli_writes_json_and_refuses_other_samples(runs, tmp_path, capsy
     assert main(["compare", str(runs["hd"]), str(fewer)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(fewer / SCORES_CSV) in err and "1 only there" in err
+
+
+def test_one_subject_gets_no_verdict(runs, tmp_path):
+    for sensor in ("hd", "lr"):  # both runs cut down to one subject's samples
+        (tmp_path / sensor).mkdir()
+        (tmp_path / sensor / "metrics.json").write_text((runs[sensor] / "metrics.json").read_text())
+        with (tmp_path / sensor / SCORES_CSV).open("w", newline="") as f:
+            w = csv.DictWriter(f, SCORE_COLUMNS)
+            w.writeheader()
+            w.writerows(r for r in _rows(runs[sensor]) if r["subject"] == "s00")
+    res = compare_runs(tmp_path / "hd", tmp_path / "lr")
+    cvae = res["methods"]["cvae"]["apex"]["face_ssim"]
+    assert res["n_subjects"] == 1 and cvae["diff"] != 0 and cvae["verdict"] == "one subject: no interval"
 
 
 def test_compare_refuses_another_grid_and_a_run_without_scores(runs, tmp_path):

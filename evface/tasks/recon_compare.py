@@ -6,8 +6,8 @@ is shared by the hd and lr sensors, so an hd run and an lr run compare sample by
 method both runs scored: the mean of each metric in A and in B, the mean per-sample difference
 A - B with its 95 % subject-cluster bootstrap interval
 (:func:`~evface.tasks.image_metrics.cluster_mean_interval`) and a verdict that names a winner only
-when the interval excludes 0 (:func:`~evface.tasks.stats.describe_difference`), over all samples
-and at the apex.
+when the interval excludes 0 (:func:`~evface.tasks.stats.describe_difference`), over all samples,
+at the apex, and at the apex per lighting.
 """
 
 from __future__ import annotations
@@ -93,8 +93,8 @@ def _values(rows: list[dict[str, str]], metric: str) -> np.ndarray:
 def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | None = None) -> dict[str, Any]:
     """The paired difference A - B of two reconstruction runs on the same samples (see the module docstring).
 
-    Returns ``{"a", "b", "run_a", "run_b", "n", "n_apex", "n_subjects", "methods": {method: {"all" | "apex":
-    {metric: {"a", "b", "diff", "ci", "n", "n_clusters", "verdict"}}}}}``.
+    Returns ``{"a", "b", "run_a", "run_b", "n", "n_apex", "n_subjects", "methods": {method: {"all" | "apex" |
+    "apex, <lighting>": {metric: {"a", "b", "diff", "ci", "n", "n_clusters", "verdict"}}}}}``.
     """
     run_a, run_b = Path(run_a), Path(run_b)
     names = names or stats.run_names(run_a, run_b)
@@ -113,10 +113,13 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     subjects = {k: a[shared[0]][k]["subject"] for k in keys}
     out: dict[str, Any] = {"a": names[0], "b": names[1], "run_a": str(run_a), "run_b": str(run_b), "n": len(keys),
                            "n_apex": len(apex), "n_subjects": len(set(subjects.values())), "methods": {}}
+    lighting = {k: a[shared[0]][k]["lighting"] for k in keys}
+    selections = [("all", keys), ("apex", apex)] + [(f"apex, {lt}", [k for k in apex if lighting[k] == lt])
+                                                    for lt in sorted(set(lighting.values()))]
     for method in shared:
         _check_same_samples(a[method], b[method], run_a / SCORES_CSV, run_b / SCORES_CSV)
         entry: dict[str, Any] = {}
-        for label, sel in (("all", keys), ("apex", apex)):
+        for label, sel in selections:
             if not sel:
                 continue
             ra, rb = [a[method][k] for k in sel], [b[method][k] for k in sel]
@@ -130,7 +133,8 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
                 d = cluster_mean_interval(va[ok] - vb[ok], subj[ok])
                 entry[label][metric] = {"a": float(va[ok].mean()), "b": float(vb[ok].mean()), "diff": d["mean"],
                                         "ci": d["ci"], "n": d["n"], "n_clusters": d["n_clusters"],
-                                        "verdict": stats.describe_difference(*names, d["ci"])}
+                                        "verdict": (stats.describe_difference(*names, d["ci"]) if d["n_clusters"] > 1
+                                                    else "one subject: no interval")}
         out["methods"][method] = entry
     return out
 
@@ -139,11 +143,11 @@ def format_comparison(res: dict[str, Any]) -> str:
     """:func:`compare_runs` as a plain-text table."""
     lines = [f"A = {res['a']}, B = {res['b']}: {res['n']} samples ({res['n_apex']} at the apex) of "
              f"{res['n_subjects']} subjects, paired; 95 % intervals from a subject-cluster bootstrap",
-             f"{'method':14}{'samples':9}{'metric':13}{'A':>8}{'B':>8}{'A - B':>9}  {'95 % interval':20}verdict"]
+             f"{'method':14}{'samples':16}{'metric':13}{'A':>8}{'B':>8}{'A - B':>9}  {'95 % interval':20}verdict"]
     for method, entry in res["methods"].items():
         for label, part in entry.items():
             for metric, d in part.items():
                 lo, hi = d["ci"]
-                lines.append(f"{method:14}{label:9}{metric:13}{d['a']:8.4f}{d['b']:8.4f}{d['diff']:+9.4f}  "
+                lines.append(f"{method:14}{label:16}{metric:13}{d['a']:8.4f}{d['b']:8.4f}{d['diff']:+9.4f}  "
                              f"[{lo:+.4f}, {hi:+.4f}]  {d['verdict']}")
     return "\n".join(lines)
