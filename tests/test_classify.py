@@ -135,13 +135,15 @@ def test_train_beats_chance_and_writes_the_run_folder(trained, fake):
     assert any(line.startswith("epoch") for line in lines)
 
 
-def test_eval_on_unseen_dataset_and_cli(trained, tmp_path):
+def test_eval_on_unseen_dataset_and_cli(trained, tmp_path, capsys):
     from evface.cli import main
 
     run, _, _ = trained
     other = make_fake_dataset(tmp_path / "other", subjects=("t0", "t1"), seed=5, lightings=("office",))
     assert main(["eval", str(run), "--data", str(other), "--out", str(tmp_path / "ev")]) == 0
     m = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed == {k: m[k] for k in ("top1", "macro_f1", "uar", "uf1", "n")}
     assert m["n"] == 12 and m["evaluated_on"] == "all clips"
     assert set(m["per_sensor"]) == {"lr", "hd"} and set(m["per_lighting"]) == {"office"}
     assert m["top1"] > 1 / 3

@@ -90,7 +90,8 @@ def test_every_preset_has_its_dataset_and_cross_validates_its_arms(tmp_path):
 
 def test_training_steps_run_their_task(tmp_path, monkeypatch):
     calls = []
-    recon = registry.Task("reconstruct", ReconstructConfig, lambda *args: calls.append(("train", *args)) or {}, lambda *a: {})
+    recon = registry.Task("reconstruct", ReconstructConfig, lambda *args: calls.append(("train", *args)) or {}, lambda *a: {},
+                          lambda m: m)
     monkeypatch.setitem(registry.TASKS, "reconstruct", recon)
     models = ["models/fold0-s0", "models/fold1-s0"]
     monkeypatch.setattr(classify, "prepare", lambda *args: calls.append(("prepare", *args)) or list(models))

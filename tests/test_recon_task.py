@@ -178,6 +178,7 @@ def test_cli_reconstruct_and_eval(fake, tmp_path, capsys):
     assert set(printed) == {"cvae", "keyframe"}
     assert main(["eval", str(run), "--data", str(fake), "--out", str(tmp_path / "ev")]) == 0
     assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["protocol"] == "events-only"
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == printed  # the same headline again
     assert main(["train", "reconstruct", "--data", str(fake), "--out", str(tmp_path / "bad"), "--protocol", "xx"]) == 2
 
 

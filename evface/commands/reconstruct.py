@@ -25,9 +25,8 @@ def register(app: typer.Typer) -> None:
 
         Writes RUN/metrics.json (phases, horizons, AU regions, intervals, the latent), RUN/apex.png and RUN/horizon.png.
         """
-        from evface.tasks.reconstruct import train_and_evaluate  # lazy: keeps torch out of `evface --help`
+        from evface.tasks.reconstruct import headline, train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
         metrics = train_and_evaluate(data, out, config, log=_log)
         if metrics:
-            print(json.dumps({name: {k: round(m["apex"]["face"][k], 4) for k in ("ssim", "psnr", "mse")}
-                              for name, m in metrics["methods"].items()}))
+            print(json.dumps(headline(metrics)))

@@ -105,12 +105,11 @@ def register(app: typer.Typer) -> None:
         data: Path = typer.Option(..., "--data", help="Dataset folder to evaluate on (any, also one never seen)."),
         out: Path = typer.Option(None, "--out", help="Write metrics.json here instead of into the run folder."),
     ) -> None:
-        """Evaluate a trained run on a dataset folder and write metrics.json."""
+        """Evaluate a trained run on a dataset folder, write metrics.json and print its headline figures."""
         from evface.tasks.registry import task_of_run  # lazy: keeps torch out of `evface --help`
 
-        metrics = task_of_run(run).evaluate_run(run, data, out)
-        headline = {k: metrics[k] for k in ("top1", "macro_f1", "uar", "uf1", "n") if k in metrics}
-        print(json.dumps(headline or metrics, default=str))
+        task = task_of_run(run)
+        print(json.dumps(task.headline(task.evaluate_run(run, data, out)), default=str))
 
     @app.command("export-nir")
     def export_nir(

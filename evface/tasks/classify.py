@@ -552,6 +552,11 @@ def _load_models(run_dir: Path, cfg: ClassifyConfig, config: dict[str, Any], dev
     return models
 
 
+def headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    """What ``evface eval`` prints of a run's metrics: top-1, macro F1, UAR, UF1 and the number of clips."""
+    return {k: metrics[k] for k in ("top1", "macro_f1", "uar", "uf1", "n") if k in metrics}
+
+
 def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str | Path | None = None, *,
                  cross_sensor: bool = True) -> dict[str, Any]:
     """Evaluate the trained run ``run_dir`` on dataset folder ``data``; write ``metrics.json`` and ``predictions.csv``.

@@ -422,6 +422,13 @@ def _train_e2vid(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples,
 # --------------------------------------------------------------------------- evaluation
 
 
+def headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    """What ``evface train reconstruct`` and ``evface eval`` print of a run's metrics: every method's
+    SSIM, PSNR and MSE over the face at the apex."""
+    return {name: {k: round(m["apex"]["face"][k], 4) for k in ("ssim", "psnr", "mse")}
+            for name, m in metrics["methods"].items()}
+
+
 def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str | Path | None = None) -> dict[str, Any]:
     """Score the CVAE and every baseline on the test subjects; write metrics.json, apex.png and horizon.png.
 

@@ -2,7 +2,8 @@
 
 Every task has the same shape: a frozen config class (:mod:`evface.tasks.configs`),
 ``train_and_evaluate(data, run_dir, config, log=None) -> metrics`` and
-``evaluate_run(run_dir, data=None, out=None) -> metrics``. A run folder's ``config.json`` names
+``evaluate_run(run_dir, data=None, out=None) -> metrics`` and ``headline(metrics)`` (what the CLI
+prints). A run folder's ``config.json`` names
 its task under ``"task"``, which :func:`task_of_run` looks up here.
 
 Examples
@@ -27,17 +28,20 @@ from evface.tasks.configs import ClassifyConfig, ReconstructConfig, TaskConfig
 
 @dataclass(frozen=True)
 class Task:
-    """One task: its name, its config class and its two entry points."""
+    """One task: its name, its config class, its two entry points and the figures the CLI prints."""
 
     name: str
     config: type[TaskConfig]
     train_and_evaluate: Callable[..., dict[str, Any]]
     evaluate_run: Callable[..., dict[str, Any]]
+    headline: Callable[[dict[str, Any]], dict[str, Any]]
 
 
 TASKS: dict[str, Task] = {
-    classify.TASK: Task(classify.TASK, ClassifyConfig, classify.train_and_evaluate, classify.evaluate_run),
-    reconstruct.TASK: Task(reconstruct.TASK, ReconstructConfig, reconstruct.train_and_evaluate, reconstruct.evaluate_run),
+    classify.TASK: Task(classify.TASK, ClassifyConfig, classify.train_and_evaluate, classify.evaluate_run,
+                        classify.headline),
+    reconstruct.TASK: Task(reconstruct.TASK, ReconstructConfig, reconstruct.train_and_evaluate,
+                           reconstruct.evaluate_run, reconstruct.headline),
 }
 
 
