@@ -67,6 +67,7 @@ def make_fake_run(root: Path) -> Path:
                    "apex_by": {"aus": {"1+2": {"n": 2, "face_ssim": 0.7, "active_ssim": 0.6543}},
                                "lighting": {"dim": {"n": 2, "face_ssim": 0.7, "active_ssim": 0.6789}}}}
                for m in ("cvae", "integration", "keyframe")}
+    methods["cvae"]["apex_interval"] = {"face": {"mean": 0.6, "ci": [0.5512, 0.6488], "n": 4, "n_clusters": 2}}
     gain = {"apex_active_ssim": {"mean": 0.02, "ci": [0.01, 0.03], "n": 4, "n_clusters": 2}}
     (rec / "metrics.json").write_text(json.dumps({"methods": methods, "gain_over_keyframe": {"cvae": gain},
                                                   "cvae_vs": {"keyframe": gain},

@@ -159,6 +159,11 @@ def test_apex_scores_by_lighting_and_au_class_pool_to_the_apex_scores(fake):
             pooled = sum(v["n"] * v[f"{area}_ssim"] for v in by) / apex.size
             assert pooled == pytest.approx(methods["keyframe"]["apex"][area]["ssim"])
             assert pooled < 1.0
+    for area in ("face", "active"):
+        level = methods["keyframe"]["apex_interval"][area]
+        assert level["mean"] == pytest.approx(methods["keyframe"]["apex"][area]["ssim"])
+        assert level["ci"][0] < level["mean"] < level["ci"][1] and level["n_clusters"] == len(set(s.meta["subject"]))
+        assert methods["truth"]["apex_interval"][area]["ci"] == [1.0, 1.0]
 
 
 def test_interpolation_protocol(fake, tmp_path):

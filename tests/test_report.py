@@ -51,6 +51,8 @@ def test_report_shows_tables_and_paper_numbers(report):
 
 def test_report_shows_reconstruction_at_the_apex_by_au_class_and_lighting(report):
     text = report.read_text()
+    at_apex = text[text.index("<h3>At the apex</h3>"):]
+    assert "0.6000 [0.5512, 0.6488]" in at_apex[:at_apex.index("</table>")]  # a level with its interval
     by_au = text[text.index("at the apex, by AU class"):]
     assert "1+2" in by_au[:by_au.index("</table>")] and "0.6543" in by_au[:by_au.index("</table>")]
     by_light = text[text.index("at the apex, by lighting"):]

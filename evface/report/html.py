@@ -231,6 +231,14 @@ def _interval(d: dict[str, Any] | None, digits: int = 4) -> str:
     return f"<b>{text}</b>" if lo > 0 or hi < 0 else text
 
 
+def _level(d: dict[str, Any] | None, value: Any, digits: int = 4) -> str:
+    """``0.9432 [0.9389, 0.9474]``: a mean with its interval (``value`` alone for runs without one)."""
+    if not d:
+        return _fmt(value, digits)
+    lo, hi = d["ci"]
+    return f"{d['mean']:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
 def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
     """hd - lr reconstruction runs paired sample by sample, per method, worded by their intervals."""
     if not comparisons:
@@ -266,11 +274,11 @@ def _reconstruct_section(data: ReportData) -> str:
     parts.append("<p>Held-out subjects, one target grid for hd and lr (hd's face box, the clean hd truth, so both "
                  "sensors' keyframe-copy scores are equal). Protocols: <i>extrapolation</i> (the neutral RGB keyframe "
                  "at the clip start and the events up to t), <i>interpolation</i> (the previous 30 fps frame and the "
-                 "events since, truth frames between frames), <i>events-only</i>. SSIM with EVREAL's settings "
+                 "events since, truth frames between frames), <i>events-only</i> (no keyframe). SSIM with EVREAL's settings "
                  "(Gaussian weights, σ = 1.5, population covariance, data range 1), also inside the AU regions "
                  "(brows, eyes, nose, mouth, chin) and inside each clip's <i>active</i> regions, where its own AUs "
-                 "act. Intervals: 95 % subject-cluster bootstrap of the per-sample paired difference; bold when it "
-                 "excludes 0.</p>")
+                 "act. Intervals: 95 % subject-cluster bootstrap of the mean SSIM at the apex and of the per-sample "
+                 "paired differences; a difference is bold when its interval excludes 0.</p>")
     tested = [f"{html.escape(r['name'])}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
               f"{m.get('n_subjects', len(m.get('subjects', [])))} test subjects, {m.get('n_clips', '–')} clips, "
               f"{m.get('n_samples', '–')} samples" for r in runs if (m := r["metrics"])]
@@ -281,9 +289,10 @@ def _reconstruct_section(data: ReportData) -> str:
         m = r["metrics"]
         gains, versus = m.get("gain_over_keyframe", {}), m.get("cvae_vs", {})
         for method, v in m.get("methods", {}).items():
-            apex = v.get("apex", {})
-            rows.append([html.escape(r["name"]), html.escape(method), _fmt(apex.get("face", {}).get("ssim"), 4),
-                         _fmt(apex.get("active", {}).get("ssim"), 4), _fmt(apex.get("face", {}).get("psnr"), 2),
+            apex, ci = v.get("apex", {}), v.get("apex_interval", {})
+            rows.append([html.escape(r["name"]), html.escape(method),
+                         _level(ci.get("face"), apex.get("face", {}).get("ssim")),
+                         _level(ci.get("active"), apex.get("active", {}).get("ssim")), _fmt(apex.get("face", {}).get("psnr"), 2),
                          _fmt(v.get("all", {}).get("ssim"), 4),
                          _interval(gains.get(method, {}).get("apex_active_ssim")),
                          _interval(versus.get(method, {}).get("apex_active_ssim"))])

@@ -8,7 +8,8 @@ Every method is scored per sample against the same target (the shared grid of
   brows, eyes, nose, mouth, chin; ``au`` = their union) and inside the clip's **active** regions
   (where its own AUs act, :func:`~evface.inputs.au_regions.active_regions`);
 - at the phases: per clip the sample nearest the annotated onset, apex and offset; at the apex
-  also per lighting and per AU class (``apex_by``: face and active-region SSIM);
+  with a subject-cluster interval of the mean SSIM (``apex_interval``: face and active regions)
+  and per lighting and per AU class (``apex_by``: face and active-region SSIM);
 - against the horizon (time since the keyframe, binned to the protocol's sample spacing);
 - as the gain over keyframe copy, and as the difference of the challenger (the CVAE) to every
   other method, per sample on the same samples, averaged with a subject-cluster bootstrap
@@ -82,6 +83,12 @@ def _means(scores: dict[str, dict[str, np.ndarray]], idx: np.ndarray) -> dict[st
     return {area: {k: _mean(v[idx], k) for k, v in m.items()} for area, m in scores.items()}
 
 
+def _interval(values: np.ndarray, subjects: np.ndarray) -> dict[str, Any] | None:
+    """:func:`cluster_mean_interval` of the finite ``values`` (a clip without active regions has none)."""
+    ok = np.isfinite(values)
+    return cluster_mean_interval(values[ok], subjects[ok]) if ok.any() else None
+
+
 def _by_label(scores: dict[str, dict[str, np.ndarray]], idx: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
     """Mean SSIM over the face and in the active AU regions of the samples ``idx``, per label."""
     out: dict[str, Any] = {}
@@ -110,9 +117,10 @@ def score(scores: dict[str, Any], s: ReconSamples, spec: ReconSpec, reference: s
           challenger: str = "cvae") -> dict[str, Any]:
     """Everything ``metrics.json`` reports about the methods' :func:`sample_scores` (see the module docstring).
 
-    Returns ``{"methods": {name: {"all", "onset", "apex", "offset", "apex_by", "horizon"}}, "gain_over_<reference>":
-    {name: {...}}, "<challenger>_vs": {name: {...}}, "regions": [...]}``; every interval entry is
-    ``{"mean", "ci", "n", "n_clusters"}`` of per-sample differences.
+    Returns ``{"methods": {name: {"all", "onset", "apex", "offset", "apex_interval", "apex_by", "horizon"}},
+    "gain_over_<reference>": {name: {...}}, "<challenger>_vs": {name: {...}}, "regions": [...]}``; every
+    interval entry is ``{"mean", "ci", "n", "n_clusters"}``: in ``apex_interval`` of the method's SSIM over
+    the face and in the active regions at the apex, elsewhere of per-sample differences.
     """
     phases = phase_indices(s)
     bins = horizon_bins(s, spec)
@@ -123,6 +131,8 @@ def score(scores: dict[str, Any], s: ReconSamples, spec: ReconSpec, reference: s
             "active": _means(sc, np.arange(len(s)))["active"]}}
         for p, idx in phases.items():
             entry[p] = _means(sc, idx)
+        entry["apex_interval"] = {area: _interval(sc[area]["ssim"][phases["apex"]], subjects[phases["apex"]])
+                                  for area in ("face", "active")}
         entry["apex_by"] = {g: _by_label(sc, phases["apex"], s.meta[g]) for g in ("lighting", "aus")}
         ms = sorted(set(bins.tolist()))
         entry["horizon"] = {"ms": ms, "n": [int((bins == b).sum()) for b in ms]} | {
@@ -135,8 +145,7 @@ def score(scores: dict[str, Any], s: ReconSamples, spec: ReconSpec, reference: s
         for label, idx in (("all", np.arange(len(s))), ("apex", phases["apex"])):
             for area in ("face", "active"):
                 d = scores[a][area]["ssim"][idx] - scores[b][area]["ssim"][idx]
-                ok = np.isfinite(d)
-                out[f"{label}_{area}_ssim"] = cluster_mean_interval(d[ok], subjects[idx][ok]) if ok.any() else None
+                out[f"{label}_{area}_ssim"] = _interval(d, subjects[idx])
         return out
 
     regions = sorted(k for k in next(iter(scores.values())) if k not in ("face", "active"))
