@@ -1,0 +1,68 @@
+"""The memory floor of one dense DVS step: how long pass 1's bytes alone take to move.
+
+Not part of the package. When every pixel changes (flicker, a global light change), pass 1 of
+``evface.sim.dvs`` reads the frame and the pixel state and writes the state back for every pixel:
+about 48 bytes per pixel (reads: the frame, the filtered log, the previous input, the reference
+level, both thresholds, the last event time; writes: the filtered log, the previous input and
+their copies for the re-run). This kernel moves exactly those bytes with one add per pixel and
+no model, on 1 and 2 numba threads, so its time per step is a floor for any pixel model that keeps
+today's state layout.
+
+Run (from the repository root, with evface's virtualenv)::
+
+    python tools/dvs_memory_floor.py [--width 1280 --height 720 --steps 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+BYTES_PER_PIXEL = 4 * 6 + 8 + 4 * 4  # reads: frame + 5 float32 state + float64 time; writes: 4 float32
+
+
+@njit(parallel=True)
+def _touch(frame, st, tlast, lp_old, i_old):
+    h, w = frame.shape
+    for y in prange(h):
+        for x in range(w):
+            lp = st[0, y, x]
+            lp_old[y, x] = lp
+            i_old[y, x] = st[1, y, x]
+            total = lp + st[2, y, x] + st[3, y, x] + st[4, y, x] + np.float32(tlast[y, x])
+            st[0, y, x] = total * np.float32(1e-9) + frame[y, x]
+            st[1, y, x] = frame[y, x]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--width", type=int, default=1280)
+    ap.add_argument("--height", type=int, default=720)
+    ap.add_argument("--steps", type=int, default=100)
+    args = ap.parse_args()
+    h, w = args.height, args.width
+    rng = np.random.default_rng(0)
+    st = rng.random((5, h, w), dtype=np.float32)
+    tlast = np.zeros((h, w))
+    lp_old, i_old = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
+    frames = [rng.random((h, w), dtype=np.float32) for _ in range(8)]  # 8 frames: more than the caches hold
+    _touch(frames[0], st, tlast, lp_old, i_old)  # compile
+    for threads in (1, 2):
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        best = float("inf")
+        for _ in range(5):
+            t = time.perf_counter()
+            for k in range(args.steps):
+                _touch(frames[k % len(frames)], st, tlast, lp_old, i_old)
+            best = min(best, (time.perf_counter() - t) / args.steps)
+        mb = h * w * BYTES_PER_PIXEL / 1e6
+        print(f"{w}x{h}, {numba.get_num_threads()} thread(s): {best * 1e3:.2f} ms per step "
+              f"({mb:.1f} MB, {mb / 1e3 / best:.1f} GB/s), best of 5 x {args.steps} steps")
+
+
+if __name__ == "__main__":
+    main()
