@@ -13,10 +13,10 @@ from its last checkpoint). ``OUT/pipeline.json`` lists the stages for the report
 The dataset is built first (with one worker process per job); the training stages, which do not
 depend on each other, then run as jobs (:func:`run_step`), ``jobs`` at a time in separate
 processes with one torch thread each: on a small CPU two single-threaded trainings finish sooner
-than two two-threaded ones in turn. A reconstruction stage is one job; a classification stage is
-one job that prepares it, one job per model of its protocol (a fold and seed) and one that pools
-their held-out predictions into its metrics (:mod:`evface.tasks.classify`), so its folds train
-side by side. With ``ray`` the clips and these jobs are tasks on a Ray cluster instead
+than two two-threaded ones in turn. Every training stage is one job that prepares it, one job per
+part of its protocol (a classification model: a fold and seed, :mod:`evface.tasks.classify`; a
+reconstruction fold: its CVAE and recurrent UNet, :mod:`evface.tasks.reconstruct`) and one that
+pools the parts into its metrics, so its folds train side by side. With ``ray`` the clips and these jobs are tasks on a Ray cluster instead
 (:class:`evface.executor.RayCluster`; docs/scale-out.md); the run folder and report are the same.
 """
 
@@ -39,7 +39,7 @@ from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster
 from evface.io.dataset import atomic_write_text
 from evface.report.html import build_report
 from evface.sim.dvs_noise import NOISE_LEVELS
-from evface.tasks import classify, registry
+from evface.tasks import registry
 
 STAGE_DONE = "stage.json"
 
@@ -156,30 +156,27 @@ START, POOL = "start", "pool"
 def run_step(stage: Stage, run_dir: Path, step: str = START) -> list[str]:
     """Run one step of a training stage in ``run_dir``; return the steps it leaves to run.
 
-    :data:`START` runs a reconstruction stage in full (nothing left); it prepares a classification
-    stage (its protocol and preprocessed inputs, :func:`classify.prepare`) and leaves one step per
-    model still to train, named by its folder (:func:`classify.fit_part`), after which
-    :data:`POOL` pools their predictions into the stage's metrics (:func:`classify.pool_parts`;
-    run by ``START`` itself when every model was trained before). A training stage's configuration
-    is its dataset folder (``data``) and the fields of its task's config that it sets
-    (:data:`PRESETS`, the variants); the other fields keep their defaults.
+    :data:`START` prepares the stage (its protocol, and a classification stage's preprocessed
+    inputs: the task's ``prepare``) and leaves one step per part still to train (a classification
+    model's folder, :func:`classify.fit_part`; a reconstruction fold, :func:`reconstruct.fit_part`),
+    after which :data:`POOL` scores the stage (the task's ``pool_parts``; run by ``START`` itself
+    when every part was trained before). A training stage's configuration is its dataset folder
+    (``data``) and the fields of its task's config that it sets (:data:`PRESETS`, the variants);
+    the other fields keep their defaults.
     """
     options = dict(stage.config)
     data = options.pop("data")
     task = registry.get(stage.task)
     config = task.config(**options)
-    if stage.task != classify.TASK:
-        task.train_and_evaluate(data, run_dir, config)
-        return []
     if step == START:
-        models = classify.prepare(data, run_dir, config)
-        if not models:
-            classify.pool_parts(data, run_dir, config)
-        return models
+        parts = task.prepare(data, run_dir, config)
+        if not parts:
+            task.pool_parts(data, run_dir, config)
+        return parts
     if step == POOL:
-        classify.pool_parts(data, run_dir, config)
+        task.pool_parts(data, run_dir, config)
     else:
-        classify.fit_part(data, run_dir, config, step)
+        task.fit_part(data, run_dir, config, step)
     return []
 
 
@@ -227,9 +224,8 @@ def run_pipeline(
 ) -> Path:
     """Run every stage not yet done, write ``OUT/report.html`` and return its path.
 
-    ``jobs`` (default: the number of cores) training jobs (:func:`run_step`: a reconstruction
-    stage, or a classification stage's preparation, each of its models, its pooling) run side by
-    side; ``jobs=1`` runs everything in this process, one job after the other. With ``ray``
+    ``jobs`` (default: the number of cores) training jobs (:func:`run_step`: a training stage's
+    preparation, each of its parts, its pooling) run side by side; ``jobs=1`` runs everything in this process, one job after the other. With ``ray``
     (``"auto"`` or a head node's ``HOST:PORT``) the clips and then the training jobs are tasks on
     that Ray cluster (one CPU each, and one GPU for each training where the cluster has GPUs;
     ``jobs`` is unused), retried when they fail; ``OUT`` must be on storage every node sees.
@@ -281,7 +277,7 @@ def run_pipeline(
         """The job of one step of ``stage``: its CPUs are its torch threads; a GPU where it trains
         and its device is not ``cpu`` (used where the Ray cluster has GPUs)."""
         name = stage.name if step == START else f"{stage.name}: {step}"
-        trains = step != POOL and not (step == START and stage.task == classify.TASK)
+        trains = step not in (START, POOL)
         gpus = 1.0 if trains and stage.config.get("device") != "cpu" else 0.0
         where = (_anywhere(stage), (out / stage.dirname).absolute()) if ray else (stage, out / stage.dirname)
         steps[name] = stage, step
@@ -296,7 +292,7 @@ def run_pipeline(
         wall_s, more = result
         spent[stage.name] += wall_s
         if step == START and more:
-            log(f"{stage.name}: prepared in {wall_s:.0f} s, {len(more)} model(s) to train")
+            log(f"{stage.name}: prepared in {wall_s:.0f} s, {len(more)} part(s) to train")
             left[stage.name] = set(more)
             return [step_job(stage, part) for part in more]
         if step not in (START, POOL):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import evface.pipeline as pipeline
 from evface.errors import ParameterError
-from evface.tasks import classify, registry
+from evface.tasks import registry
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 
 from report_fixtures import copy_fake_results, make_fake_run
@@ -90,32 +91,34 @@ def test_every_preset_has_its_dataset_and_cross_validates_its_arms(tmp_path):
 
 def test_training_steps_run_their_task(tmp_path, monkeypatch):
     calls = []
-    recon = registry.Task("reconstruct", ReconstructConfig, lambda *args: calls.append(("train", *args)) or {}, lambda *a: {},
-                          lambda m: m)
-    monkeypatch.setitem(registry.TASKS, "reconstruct", recon)
-    models = ["models/fold0-s0", "models/fold1-s0"]
-    monkeypatch.setattr(classify, "prepare", lambda *args: calls.append(("prepare", *args)) or list(models))
-    monkeypatch.setattr(classify, "fit_part", lambda *args: calls.append(("fit", *args)) or 1.0)
-    monkeypatch.setattr(classify, "pool_parts", lambda *args: calls.append(("pool", *args)) or {})
+    parts = {"classify": ["models/fold0-s0", "models/fold1-s0"], "reconstruct": ["fold0", "fold1", "fold2"]}
+    for name in parts:
+        task = registry.TASKS[name]
+        monkeypatch.setitem(registry.TASKS, name, replace(
+            task, prepare=lambda *args, name=name: calls.append(("prepare", *args)) or list(parts[name]),
+            fit_part=lambda *args: calls.append(("fit", *args)) or 1.0,
+            pool_parts=lambda *args: calls.append(("pool", *args)) or {},
+            train_and_evaluate=lambda *args: pytest.fail("a stage runs in steps")))
     _, stages = pipeline.plan("quick", tmp_path / "data", tmp_path)
     by_name = {s.name: s for s in stages}
     a, b, data = tmp_path / "a", tmp_path / "b", str(tmp_path / "data")
-    assert pipeline.run_step(by_name["events-lr"], a) == models
+    assert pipeline.run_step(by_name["events-lr"], a) == parts["classify"]
     assert pipeline.run_step(by_name["events-lr"], a, "models/fold1-s0") == []
     assert pipeline.run_step(by_name["events-lr"], a, pipeline.POOL) == []
-    models.clear()  # every model trained before: the first step pools at once
+    assert pipeline.run_step(by_name["recon-extrapolation-hd"], b) == ["fold0", "fold1", "fold2"]
+    assert pipeline.run_step(by_name["recon-extrapolation-hd"], b, "fold2") == []
+    parts["classify"].clear()  # every model trained before: the first step pools at once
     assert pipeline.run_step(by_name["events-lr"], a) == []
-    assert pipeline.run_step(by_name["recon-extrapolation-hd"], b) == []
     budget = pipeline.PRESETS["quick"]
     events = ClassifyConfig(input="events", sensor="lr", seed=0, folds=budget["classify_folds"],
                             epochs=budget["classify_epochs"], patience=budget["classify_patience"])
+    recon = ReconstructConfig(sensor="hd", protocol="extrapolation", seed=0, folds=budget["reconstruct_folds"],
+                              step_us=budget["reconstruct_step_us"], epochs=budget["reconstruct_epochs"],
+                              patience=budget["reconstruct_patience"])
     assert calls == [
         ("prepare", data, a, events), ("fit", data, a, events, "models/fold1-s0"), ("pool", data, a, events),
+        ("prepare", data, b, recon), ("fit", data, b, recon, "fold2"),
         ("prepare", data, a, events), ("pool", data, a, events),
-        ("train", data, b, ReconstructConfig(sensor="hd", protocol="extrapolation", seed=0,
-                                             folds=budget["reconstruct_folds"], step_us=budget["reconstruct_step_us"],
-                                             epochs=budget["reconstruct_epochs"],
-                                             patience=budget["reconstruct_patience"])),
     ]
 
 

@@ -1,6 +1,6 @@
 """``--ray ADDRESS`` on a local Ray cluster (a head and one worker node on 127.0.0.1, one CPU each):
-the same dataset bytes and the same metrics as a local run (and, for a classification stage whose
-folds are tasks, as its folds trained one after the other), and a killed worker is retried."""
+the same dataset bytes and the same metrics as a local run (and, for every training stage, whose
+parts are tasks, as its parts trained one after the other in one call), and a killed worker is retried."""
 
 from __future__ import annotations
 
@@ -138,8 +138,7 @@ def test_run_on_ray_gives_the_local_and_sequential_metrics_and_survives_a_killed
     import torch
 
     from evface.pipeline import plan
-    from evface.tasks.classify import train_and_evaluate
-    from evface.tasks.configs import ClassifyConfig
+    from evface.tasks import registry
 
     data = tmp_path / "data"
     assert main(["synth", str(data), "--preset", "tiny", "--lighting", "dim"]) == 0
@@ -161,10 +160,11 @@ def test_run_on_ray_gives_the_local_and_sequential_metrics_and_survives_a_killed
     assert (tmp_path / "ray" / "report.html").exists()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    try:  # the reference: each classification stage in this process, its folds one after the other
-        for stage in [s for s in plan("tiny", data, tmp_path / "seq")[1] if s.task == "classify"]:
+    try:  # the reference: each training stage in one call in this process, its parts one after the other
+        for stage in [s for s in plan("tiny", data, tmp_path / "seq")[1] if s.task != "synth"]:
             options = {k: v for k, v in stage.config.items() if k != "data"}
-            train_and_evaluate(data, tmp_path / "seq" / stage.name, ClassifyConfig(**options))
+            task = registry.get(stage.task)
+            task.train_and_evaluate(data, tmp_path / "seq" / stage.name, task.config(**options))
             alone = json.loads((tmp_path / "seq" / stage.name / "metrics.json").read_text())
             pooled = json.loads((tmp_path / "ray" / stage.dirname / "metrics.json").read_text())
             assert _numbers(alone) == _numbers(pooled), stage.name

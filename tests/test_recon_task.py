@@ -1,6 +1,7 @@
 """Frame reconstruction end to end: training, evaluation, resume, CLI (evface.tasks.reconstruct)."""
 
 import json
+import shutil
 from dataclasses import replace
 
 import numpy as np
@@ -9,11 +10,12 @@ import torch
 from recon_fixtures import SENSOR_SCALE, make_clip, make_fake_dataset
 
 from evface.cli import main
-from evface.errors import ParameterError
+from evface.errors import FormatError, ParameterError
 from evface.tasks import engine
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.reconstruct import (
-    baselines, evaluate_run, protocol_parts, sequences, throughput, train, train_and_evaluate,
+    baselines, evaluate_run, fit_part, pool_parts, prepare, protocol_parts, sequences, throughput, train,
+    train_and_evaluate,
 )
 
 TINY = ReconstructConfig(size=32, crop=16, n_bins=3, base=4, z_channels=2, batch_size=8, epochs=2, patience=0,
@@ -121,6 +123,47 @@ def test_folds_pool_every_clip_once(fake, tmp_path):
         assert again["methods"][method]["all"]["ssim"] == pytest.approx(m["methods"][method]["all"]["ssim"])
     with pytest.raises(ParameterError, match="--folds 1"):
         train(fake, tmp_path / "bad", replace(cfg, folds=1))
+
+
+def _numbers(value):
+    """Metrics without the fields that name times."""
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items() if "seconds" not in k}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
+
+
+def test_steps_train_each_part_alone_and_give_the_metrics_of_one_call(fake, tmp_path):
+    cfg = replace(TINY, folds=2, epochs=1, val_fraction=0.5)
+    whole = train_and_evaluate(fake, tmp_path / "whole", cfg)
+    run = tmp_path / "steps"
+    assert prepare(fake, run, cfg) == ["fold0", "fold1"]
+    with pytest.raises(FormatError, match="part.json"):  # scoring before the parts are trained names what is missing
+        pool_parts(fake, run, cfg)
+    for name in ("fold1", "fold0"):  # in any order, each decoding its own subjects' clips only
+        assert fit_part(fake, run, cfg, name) > 0
+    assert prepare(fake, run, cfg) == [] and fit_part(fake, run, cfg, "fold0") == 0.0  # trained once
+    steps = pool_parts(fake, run, cfg)
+    assert _numbers(steps) == _numbers(whole)
+    for part in ("fold0", "fold1"):
+        a, b = (json.loads((r / part / "part.json").read_text()) for r in (tmp_path / "whole", run))
+        assert _numbers(a) == _numbers(b) and a["summary"]["cvae"]["epochs_run"] == 1
+    assert _numbers(json.loads((run / "train.json").read_text())) == _numbers(
+        json.loads((tmp_path / "whole" / "train.json").read_text()))
+    # a run folder from before part.json (each part's scales and fit in config.json) still evaluates
+    old = tmp_path / "old"
+    shutil.copytree(run, old)
+    config = engine.load_config(old)
+    for part in config["parts"]:
+        done = json.loads((old / part["dir"] / "part.json").read_text())
+        part.update(scales=done["scales"], integration=done["integration"])
+        (old / part["dir"] / "part.json").unlink()
+    engine.save_config(old, config)
+    assert _numbers(evaluate_run(old)) == _numbers(whole)
+    with pytest.raises(ParameterError, match="'fold7' is not a part.*fold0"):
+        fit_part(fake, run, cfg, "fold7")
+    assert prepare(fake, run, replace(cfg, epochs=2)) == ["fold0", "fold1"]  # more epochs: every part resumes
 
 
 def test_hd_and_lr_score_keyframe_copy_identically(fake):

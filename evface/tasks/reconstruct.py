@@ -3,25 +3,31 @@
 :func:`train` (``data, run_dir, config, log``; the settings are a
 :class:`~evface.tasks.configs.ReconstructConfig`) cuts the samples of the configured protocol
 (:mod:`evface.inputs.reconstruct`: extrapolation, interpolation or events-only, on one target
-grid shared by hd and lr) once for every clip, then for each part of the evaluation protocol
+grid shared by hd and lr) once for every clip, then trains each part of the evaluation protocol
 (:func:`protocol_parts`: one subject split, or ``folds`` subject-grouped folds in which every
-subject is tested once) fits the direct-integration baseline's contrasts and leak by grid search
-on the part's training samples and trains the CVAE (:class:`~evface.models.cvae.CVAE`) and the
-E2VID-style recurrent UNet (:class:`~evface.models.e2vid.E2VIDRecurrent`) on random crops with
-the shared engine (:func:`evface.tasks.engine.fit`: checkpoints, resume, early stopping on
+subject is tested once): it fits the direct-integration baseline's contrasts and leak by grid
+search on the part's training samples and trains the CVAE (:class:`~evface.models.cvae.CVAE`)
+and the E2VID-style recurrent UNet (:class:`~evface.models.e2vid.E2VIDRecurrent`) on random crops
+with the shared engine (:func:`evface.tasks.engine.fit`: checkpoints, resume, early stopping on
 validation SSIM, DDP under torchrun). Both networks see the same condition: the voxel grid of the
 events since the previous sample, the leaked event counts since the keyframe, and the keyframe
 where the protocol allows one. :func:`evaluate_run` scores every method on each part's test
 subjects with that part's models, pools the per-sample scores of all parts
 (:mod:`evface.tasks.recon_eval`: intervals resample every tested subject) and writes
 ``metrics.json``, ``apex.png`` and ``horizon.png``; :func:`train_and_evaluate` does both on the
-same decoded samples (what ``evface train reconstruct`` and ``evface run`` call).
+same decoded samples (what ``evface train reconstruct`` calls).
+
+The same work in three steps, for ``evface run``, which runs each as a job of its own (so a
+cluster trains the parts side by side): :func:`prepare` lays out the protocol from the manifest,
+:func:`fit_part` trains one part (decoding its own subjects' clips), :func:`pool_parts` scores
+the run. Either way gives the same files and numbers.
 
 Run folder (``PART`` is ``RUN`` itself for one split, ``RUN/fold<i>`` under folds)::
 
     RUN/config.json        task "reconstruct", data, sample spec, model and training settings,
-                           evaluation protocol, and per part its subjects, input scales and
-                           fitted integration parameters
+                           evaluation protocol, and per part its name, folder and subjects
+    PART/part.json         the part's input scales, fitted integration parameters and training
+                           summary (written once both models are trained)
     PART/best.pt, checkpoint.pt, history.json          the part's CVAE
     PART/e2vid/best.pt, checkpoint.pt, history.json    the part's recurrent UNet baseline
     RUN/train.json         training time and epochs of both models, per part
@@ -62,6 +68,8 @@ TASK = "reconstruct"
 E2VID_DIR = "e2vid"
 SPLIT = "subject split"
 """The protocol name of ``folds=0``: one train/validation/test split by subject."""
+PART_JSON = "part.json"
+"""A trained part's input scales, integration fit and training summary (written when both models are trained)."""
 FIT_SAMPLES = 256
 """At most this many training samples go into the integration baseline's grid search."""
 
@@ -226,10 +234,9 @@ def _part_samples(s: ReconSamples, subjects: Sequence[str], part: str) -> ReconS
     return s if idx.size == len(s) else s.select(idx)
 
 
-def _all_samples(data: Path, parts: Sequence[dict[str, Any]], spec: ReconSpec, say: Callable[[str], None]) -> ReconSamples:
-    """Samples of every clip of a subject that some part uses, cut once for all parts."""
-    used = {subj for p in parts for k in ("train", "val", "test") for subj in p[k]}
-    rows = [r for r in DatasetFolder.open(data).rows if str(r["subject"]) in used]
+def _samples_of(data: Path, subjects: set[str], spec: ReconSpec, say: Callable[[str], None]) -> ReconSamples:
+    """Samples of every clip of ``subjects``, in manifest order (a clip's samples do not depend on the others)."""
+    rows = [r for r in DatasetFolder.open(data).rows if str(r["subject"]) in subjects]
     say(f"building samples ({spec.sensor}, {spec.protocol}) of {len(rows)} clips ...")
     return build_samples(data, rows, spec)
 
@@ -280,18 +287,30 @@ def _spec(cfg: ReconstructConfig) -> ReconSpec:
 
 def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistInfo,
            log: Callable[[str], None] | None) -> tuple[dict[str, Any], ReconSamples]:
+    """:func:`prepare`, :func:`fit_part` for every part still to train, then ``train.json``, on samples decoded once."""
     say = engine.main_log(log, dist)
-    torch.set_num_threads(cfg.threads if cfg.threads > 0 else default_threads())
+    todo = prepare(data, run_dir, cfg, dist, log)
+    config = engine.load_config(run_dir)
+    samples = _samples_of(data, {subj for p in config["parts"] for k in ("train", "val", "test") for subj in p[k]},
+                          _spec(cfg), say)
+    for name in todo:
+        fit_part(data, run_dir, cfg, name, dist, log, samples)
+    return _write_train_summary(run_dir, config, dist), samples
+
+
+def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = ReconstructConfig(),
+            dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None) -> list[str]:
+    """Lay out the evaluation protocol of a run; return the names of its parts still to train.
+
+    Writes ``RUN/config.json`` (the settings, the sample spec and every part's subjects; an existing
+    one must hold the same settings: the run resumes). Reads the manifest only, so it is quick; each
+    part is then trained by :func:`fit_part` (one job per part under ``evface run``) and the run
+    is scored by :func:`pool_parts`.
+    """
     spec = _spec(cfg)
+    dist = dist if dist is not None else _one_process(cfg)
+    data, run_dir = Path(data), Path(run_dir)
     protocol, parts = protocol_parts(cfg, list(DatasetFolder.open(data).rows))
-    samples = _all_samples(data, parts, spec, say)
-    for part in parts:
-        train_s = _part_samples(samples, part["train"], "training")
-        scales = input_scales(train_s)
-        fit_idx = np.sort(np.random.default_rng(cfg.seed).permutation(len(train_s))[:FIT_SAMPLES])
-        part |= {"scales": scales, "integration": fit_integration(
-            train_s.key[fit_idx], train_s.hist[fit_idx].astype(np.float32), train_s.target[fit_idx],
-            spec.alphas_rad_s, gamma=spec.gamma)}
     config = {
         "task": TASK, "data": str(data.resolve()), **cfg.to_dict(), "spec": spec.to_dict(), "world_size": dist.world_size,
         "evaluation": protocol, "parts": parts,
@@ -299,15 +318,88 @@ def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistI
     engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES)
     if dist.is_main:
         engine.save_config(run_dir, config)
-    summary: dict[str, Any] = {"evaluation": protocol, "parts": []}
-    for part in parts:
-        say(f"{part['name']}: test {', '.join(part['test'])}")
-        summary["parts"].append(_train_part(cfg, spec, samples, part, run_dir / part["dir"], dist, say))
+    engine.barrier(dist)
+    return [p["name"] for p in parts if not _trained(run_dir / p["dir"], cfg)]
+
+
+def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name: str,
+             dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None,
+             samples: ReconSamples | None = None) -> float:
+    """Train one part of the protocol (a name :func:`prepare` returned) and write ``PART/part.json``.
+
+    On the part's training subjects: the input scales and the integration baseline's fit; then the
+    CVAE (in ``PART``) and the recurrent UNet (in ``PART/e2vid``), early-stopped on its validation
+    subjects. ``samples`` holds at least those subjects' samples (decoded here when ``None``).
+    A part with its ``part.json`` for these ``epochs`` and ``patience`` is not trained again.
+    Returns the seconds it took (0 for a part done before).
+    """
+    dist = dist if dist is not None else _one_process(cfg)
+    data, run_dir = Path(data), Path(run_dir)
+    config = engine.load_config(run_dir)
+    parts = {p["name"]: p for p in config["parts"]}
+    if name not in parts:
+        raise ParameterError(f"{name!r} is not a part of this protocol; its parts: {sorted(parts)}")
+    part, part_dir = parts[name], run_dir / parts[name]["dir"]
+    if _trained(part_dir, cfg):
+        return 0.0
+    start = time.perf_counter()
+    say = engine.main_log(log, dist)
+    torch.set_num_threads(cfg.threads if cfg.threads > 0 else default_threads())
+    spec = _spec(cfg)
+    if samples is None:
+        samples = _samples_of(data, set(part["train"] + part["val"]), spec, say)
+    say(f"{name}: test {', '.join(part['test'])}")
+    train_s = _part_samples(samples, part["train"], "training")
+    fit_idx = np.sort(np.random.default_rng(cfg.seed).permutation(len(train_s))[:FIT_SAMPLES])
+    inputs = {"scales": input_scales(train_s), "integration": fit_integration(
+        train_s.key[fit_idx], train_s.hist[fit_idx].astype(np.float32), train_s.target[fit_idx],
+        spec.alphas_rad_s, gamma=spec.gamma)}
+    summary = _train_part(cfg, spec, samples, part | inputs, part_dir, dist, say)
+    seconds = time.perf_counter() - start
+    if dist.is_main:
+        engine.write_json(part_dir / PART_JSON, {**inputs, "summary": summary, "epochs": cfg.epochs,
+                                                 "patience": cfg.patience, "seconds": seconds})
+    engine.barrier(dist)
+    return seconds
+
+
+def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = ReconstructConfig(),
+               dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Write ``RUN/train.json`` from the parts' summaries and score the run on its test subjects
+    (:func:`evaluate_run`, every part's test subjects by that part's models); return the metrics."""
+    dist = dist if dist is not None else _one_process(cfg)
+    run_dir = Path(run_dir)
+    _write_train_summary(run_dir, engine.load_config(run_dir), dist)
+    return _evaluate(run_dir, Path(data), run_dir) if dist.is_main else {}
+
+
+def _one_process(cfg: ReconstructConfig) -> engine.DistInfo:
+    return engine.DistInfo(device=engine.select_device(cfg.device))
+
+
+def _trained(part_dir: Path, cfg: ReconstructConfig) -> bool:
+    """Whether the part in ``part_dir`` was trained for ``cfg``'s epochs and patience."""
+    if not (part_dir / PART_JSON).exists():
+        return False
+    done = engine.read_json(part_dir / PART_JSON)
+    return (done["epochs"], done["patience"]) == (cfg.epochs, cfg.patience)
+
+
+def _part_inputs(run_dir: Path, part: dict[str, Any]) -> dict[str, Any]:
+    """A trained part's input scales and integration fit (in config.json itself for runs before ``part.json``)."""
+    return part if "scales" in part else engine.read_json(run_dir / part["dir"] / PART_JSON)
+
+
+def _write_train_summary(run_dir: Path, config: dict[str, Any], dist: engine.DistInfo) -> dict[str, Any]:
+    """``RUN/train.json``: the training summary of every part, and each model's seconds summed over the parts."""
+    summary: dict[str, Any] = {"evaluation": config["evaluation"],
+                               "parts": [engine.read_json(run_dir / p["dir"] / PART_JSON)["summary"]
+                                         for p in config["parts"]]}
     for model in ("cvae", "e2vid"):
         summary[f"{model}_seconds"] = sum(p.get(model, {}).get("seconds", 0.0) for p in summary["parts"])
     if dist.is_main:
         engine.write_json(run_dir / "train.json", summary)
-    return summary, samples
+    return summary
 
 
 def _train_part(cfg: ReconstructConfig, spec: ReconSpec, samples: ReconSamples, part: dict[str, Any], part_dir: Path,
@@ -471,7 +563,8 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
         if idx.size == 0:  # the fold's clips were all too short for a sample
             continue
         on = np.isin(apex, idx)
-        part_preds, part_kl, part_draws = _predict_part(run_dir / part["dir"], cfg, spec, part, s, idx, apex[on], device)
+        part_preds, part_kl, part_draws = _predict_part(run_dir / part["dir"], cfg, spec, _part_inputs(run_dir, part), s,
+                                                        idx, apex[on], device)
         for name, p in part_preds.items():
             preds.setdefault(name, np.zeros(s.target.shape, np.float32))[idx] = p
         kl_sum += np.asarray(part_kl) * on.sum()
@@ -502,12 +595,13 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     return metrics
 
 
-def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, part: dict[str, Any], s: ReconSamples,
+def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, inputs: dict[str, Any], s: ReconSamples,
                   idx: np.ndarray, apex: np.ndarray, device: torch.device
                   ) -> tuple[dict[str, np.ndarray], list[float], np.ndarray | None]:
     """One part's reconstructions of its test samples ``idx`` of ``s`` (every method), and at its apex
-    samples ``apex`` (indices of ``s``) the KL per latent channel and the CVAE's K prior decodings."""
-    test, scales, kf = s.select(idx), part["scales"], spec.keyframe
+    samples ``apex`` (indices of ``s``) the KL per latent channel and the CVAE's K prior decodings
+    (``inputs``: the part's input scales and integration fit)."""
+    test, scales, kf = s.select(idx), inputs["scales"], spec.keyframe
     cvae = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels)
     engine.load_model_state(part_dir, cvae)
     cvae.to(device)
@@ -516,7 +610,7 @@ def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, part:
         e2vid = E2VIDRecurrent(n_condition(spec), kf, cfg.base)
         engine.load_model_state(part_dir / E2VID_DIR, e2vid)
         preds["e2vid"] = predict_e2vid(e2vid.to(device), test, scales, kf, device=device)
-    preds |= baselines(test, spec, part["integration"])
+    preds |= baselines(test, spec, inputs["integration"])
     draws = cvae_samples(cvae, s, apex, scales, kf, cfg.k_samples, seed=cfg.seed, device=device) if cfg.k_samples > 0 else None
     return preds, kl_per_channel(cvae, s.select(apex), scales, kf, device=device), draws
 

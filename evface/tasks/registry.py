@@ -1,10 +1,12 @@
 """The tasks by name: what ``evface run`` stages, ``evface train`` and ``evface eval`` dispatch on.
 
 Every task has the same shape: a frozen config class (:mod:`evface.tasks.configs`),
-``train_and_evaluate(data, run_dir, config, log=None) -> metrics`` and
+``train_and_evaluate(data, run_dir, config, log=None) -> metrics``, the same work in steps that
+``evface run`` runs as jobs of their own (``prepare(data, run_dir, config) -> parts to train``,
+``fit_part(data, run_dir, config, part)``, ``pool_parts(data, run_dir, config) -> metrics``),
 ``evaluate_run(run_dir, data=None, out=None) -> metrics`` and ``headline(metrics)`` (what the CLI
-prints). A run folder's ``config.json`` names
-its task under ``"task"``, which :func:`task_of_run` looks up here.
+prints). A run folder's ``config.json`` names its task under ``"task"``, which
+:func:`task_of_run` looks up here.
 
 Examples
 --------
@@ -28,20 +30,22 @@ from evface.tasks.configs import ClassifyConfig, ReconstructConfig, TaskConfig
 
 @dataclass(frozen=True)
 class Task:
-    """One task: its name, its config class, its two entry points and the figures the CLI prints."""
+    """One task: its name, its config class, its entry points and the figures the CLI prints."""
 
     name: str
     config: type[TaskConfig]
     train_and_evaluate: Callable[..., dict[str, Any]]
+    prepare: Callable[..., list[str]]
+    fit_part: Callable[..., float]
+    pool_parts: Callable[..., dict[str, Any]]
     evaluate_run: Callable[..., dict[str, Any]]
     headline: Callable[[dict[str, Any]], dict[str, Any]]
 
 
 TASKS: dict[str, Task] = {
-    classify.TASK: Task(classify.TASK, ClassifyConfig, classify.train_and_evaluate, classify.evaluate_run,
-                        classify.headline),
-    reconstruct.TASK: Task(reconstruct.TASK, ReconstructConfig, reconstruct.train_and_evaluate,
-                           reconstruct.evaluate_run, reconstruct.headline),
+    module.TASK: Task(module.TASK, config, module.train_and_evaluate, module.prepare, module.fit_part,
+                      module.pool_parts, module.evaluate_run, module.headline)
+    for module, config in ((classify, ClassifyConfig), (reconstruct, ReconstructConfig))
 }
 
 
