@@ -5,7 +5,7 @@ from recon_fixtures import make_clip, make_fake_dataset
 from evface.errors import DatasetError, ParameterError
 from evface.inputs.au_regions import REGIONS, active_regions, region_masks
 from evface.inputs.clip_view import register_to_box, resize_area, to_gray
-from evface.inputs.reconstruct import ReconSpec, build_samples, clip_samples
+from evface.inputs.reconstruct import ARRAYS, ReconSamples, ReconSpec, build_samples, clip_samples
 from evface.io.dataset import DatasetFolder
 from evface.tasks.image_metrics import image_metrics, region_metrics
 
@@ -110,3 +110,20 @@ def test_errors(bright_clip):
     no_truth.truth = {}
     with pytest.raises(DatasetError, match="truth frames"):
         clip_samples(no_truth, ReconSpec(sensor="lr"))
+
+
+def test_samples_save_and_load_without_pickle(bright_clip, tmp_path):
+    s = clip_samples(bright_clip, ReconSpec(sensor="hd", size=32, step_us=40_000))
+    folder = s.save(tmp_path / "samples")
+    assert not (tmp_path / "samples.tmp").exists()
+    back = ReconSamples.load(folder)
+    for name in ARRAYS:
+        a, b = getattr(s, name), getattr(back, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    assert set(back.meta) == set(s.meta)
+    for key, value in s.meta.items():
+        assert back.meta[key].dtype == value.dtype and back.meta[key].tolist() == value.tolist(), key
+    idx = np.array([2, 0])
+    assert np.array_equal(back.select(idx).target, s.target[idx])
+    for path in folder.iterdir():  # plain arrays: nothing in them can run code
+        assert np.load(path, allow_pickle=False).dtype != object

@@ -11,7 +11,8 @@ from recon_fixtures import SENSOR_SCALE, make_clip, make_fake_dataset
 
 from evface.cli import main
 from evface.errors import FormatError, ParameterError
-from evface.tasks import engine
+from evface.inputs.reconstruct import ReconSamples
+from evface.tasks import engine, reconstruct
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.reconstruct import (
     baselines, evaluate_run, fit_part, pool_parts, prepare, protocol_parts, sequences, throughput, train,
@@ -134,18 +135,24 @@ def _numbers(value):
     return value
 
 
-def test_steps_train_each_part_alone_and_give_the_metrics_of_one_call(fake, tmp_path):
+def test_steps_train_each_part_alone_and_give_the_metrics_of_one_call(fake, tmp_path, monkeypatch):
     cfg = replace(TINY, folds=2, epochs=1, val_fraction=0.5)
     whole = train_and_evaluate(fake, tmp_path / "whole", cfg)
     run = tmp_path / "steps"
     assert prepare(fake, run, cfg) == ["fold0", "fold1"]
+    assert len(ReconSamples.load(run / "samples")) == whole["n_samples"]  # every clip decoded once, for every step
     with pytest.raises(FormatError, match="part.json"):  # scoring before the parts are trained names what is missing
         pool_parts(fake, run, cfg)
-    for name in ("fold1", "fold0"):  # in any order, each decoding its own subjects' clips only
+    monkeypatch.setattr(reconstruct, "build_samples", lambda *a: pytest.fail("decoded again"))
+    for name in ("fold1", "fold0"):  # in any order, from the cache
         assert fit_part(fake, run, cfg, name) > 0
     assert prepare(fake, run, cfg) == [] and fit_part(fake, run, cfg, "fold0") == 0.0  # trained once
     steps = pool_parts(fake, run, cfg)
-    assert _numbers(steps) == _numbers(whole)
+    assert _numbers(steps) == _numbers(whole) and not (run / "samples").exists()
+    monkeypatch.undo()
+    shutil.rmtree(run / "fold0")  # without the cache, a part decodes its own subjects' clips
+    assert prepare(fake, run, cfg, cache=False) == ["fold0"] and fit_part(fake, run, cfg, "fold0") > 0
+    assert _numbers(pool_parts(fake, run, cfg)) == _numbers(whole)
     for part in ("fold0", "fold1"):
         a, b = (json.loads((r / part / "part.json").read_text()) for r in (tmp_path / "whole", run))
         assert _numbers(a) == _numbers(b) and a["summary"]["cvae"]["epochs_run"] == 1

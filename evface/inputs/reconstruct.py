@@ -38,6 +38,7 @@ Per sample (images float32 in [0, 1] unless said):
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -142,6 +143,34 @@ class ReconSamples:
     def of_subjects(self, subjects: Sequence[str]) -> np.ndarray:
         """Indices of the samples whose subject is one of ``subjects``."""
         return np.flatnonzero(np.isin(self.meta["subject"].astype(str), np.asarray(list(subjects), dtype=str)))
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the samples to ``folder``, one ``.npy`` file per array (metadata ``meta.<key>.npy``).
+
+        Written into ``folder.tmp`` and renamed when complete, so ``folder`` is never half-written.
+        Text metadata is stored as unicode, so :meth:`load` needs no pickle (the files cannot run code).
+        """
+        folder = Path(folder)
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        for name in ARRAYS:
+            np.save(tmp / f"{name}.npy", getattr(self, name))
+        for key, value in self.meta.items():
+            np.save(tmp / f"meta.{key}.npy", value.astype(str) if value.dtype == object else value)
+        tmp.rename(folder)
+        return folder
+
+    @staticmethod
+    def load(folder: str | Path) -> "ReconSamples":
+        """Samples written by :meth:`save`, their arrays memory-mapped (:meth:`select` reads what it takes)."""
+        folder = Path(folder)
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
+        meta = {}
+        for path in sorted(folder.glob("meta.*.npy")):
+            value = np.load(path, allow_pickle=False)
+            meta[path.name[len("meta."):-len(".npy")]] = value.astype(object) if value.dtype.kind == "U" else value
+        return ReconSamples(**arrays, meta=meta)
 
     @staticmethod
     def concatenate(parts: Sequence["ReconSamples"]) -> "ReconSamples":

@@ -19,13 +19,14 @@ same decoded samples (what ``evface train reconstruct`` calls).
 
 The same work in three steps, for ``evface run``, which runs each as a job of its own (so a
 cluster trains the parts side by side): :func:`prepare` lays out the protocol from the manifest,
-:func:`fit_part` trains one part (decoding its own subjects' clips), :func:`pool_parts` scores
-the run. Either way gives the same files and numbers.
+:func:`fit_part` trains one part, :func:`pool_parts` scores the run; the clips are decoded once,
+by :func:`prepare`, into a memory-mapped cache. Either way gives the same files and numbers.
 
 Run folder (``PART`` is ``RUN`` itself for one split, ``RUN/fold<i>`` under folds)::
 
     RUN/config.json        task "reconstruct", data, sample spec, model and training settings,
                            evaluation protocol, and per part its name, folder and subjects
+    RUN/samples/           the decoded samples while the parts train as separate jobs (removed once scored)
     PART/part.json         the part's input scales, fitted integration parameters and training
                            summary (written once both models are trained)
     PART/best.pt, checkpoint.pt, history.json          the part's CVAE
@@ -42,6 +43,7 @@ Run folder (``PART`` is ``RUN`` itself for one split, ``RUN/fold<i>`` under fold
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -70,6 +72,8 @@ SPLIT = "subject split"
 """The protocol name of ``folds=0``: one train/validation/test split by subject."""
 PART_JSON = "part.json"
 """A trained part's input scales, integration fit and training summary (written when both models are trained)."""
+SAMPLES_DIR = "samples"
+"""The run's decoded samples, cached by :func:`prepare` for the parts' jobs (removed once scored)."""
 FIT_SAMPLES = 256
 """At most this many training samples go into the integration baseline's grid search."""
 
@@ -289,23 +293,25 @@ def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistI
            log: Callable[[str], None] | None) -> tuple[dict[str, Any], ReconSamples]:
     """:func:`prepare`, :func:`fit_part` for every part still to train, then ``train.json``, on samples decoded once."""
     say = engine.main_log(log, dist)
-    todo = prepare(data, run_dir, cfg, dist, log)
-    config = engine.load_config(run_dir)
-    samples = _samples_of(data, {subj for p in config["parts"] for k in ("train", "val", "test") for subj in p[k]},
-                          _spec(cfg), say)
+    torch.set_num_threads(cfg.threads if cfg.threads > 0 else default_threads())
+    todo = prepare(data, run_dir, cfg, dist, log, cache=False)
+    samples = _samples_of(data, _subjects(engine.load_config(run_dir)), _spec(cfg), say)
     for name in todo:
         fit_part(data, run_dir, cfg, name, dist, log, samples)
-    return _write_train_summary(run_dir, config, dist), samples
+    return _write_train_summary(run_dir, engine.load_config(run_dir), dist), samples
 
 
 def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = ReconstructConfig(),
-            dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None) -> list[str]:
+            dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None,
+            cache: bool = True) -> list[str]:
     """Lay out the evaluation protocol of a run; return the names of its parts still to train.
 
     Writes ``RUN/config.json`` (the settings, the sample spec and every part's subjects; an existing
-    one must hold the same settings: the run resumes). Reads the manifest only, so it is quick; each
-    part is then trained by :func:`fit_part` (one job per part under ``evface run``) and the run
-    is scored by :func:`pool_parts`.
+    one must hold the same settings: the run resumes) and, with ``cache`` while a part is left to
+    train, the samples of every clip the run uses, decoded once (``RUN/samples/``, memory-mapped
+    by :func:`fit_part` and :func:`pool_parts`, removed by :func:`pool_parts`). Each part is then
+    trained by :func:`fit_part` (one job per part under ``evface run``) and the run is scored by
+    :func:`pool_parts`.
     """
     spec = _spec(cfg)
     dist = dist if dist is not None else _one_process(cfg)
@@ -316,10 +322,13 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = Reco
         "evaluation": protocol, "parts": parts,
     }
     engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES)
+    todo = [p["name"] for p in parts if not _trained(run_dir / p["dir"], cfg)]
     if dist.is_main:
         engine.save_config(run_dir, config)
+        if cache and todo and not (run_dir / SAMPLES_DIR).exists():
+            _samples_of(data, _subjects(config), spec, engine.main_log(log, dist)).save(run_dir / SAMPLES_DIR)
     engine.barrier(dist)
-    return [p["name"] for p in parts if not _trained(run_dir / p["dir"], cfg)]
+    return todo
 
 
 def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name: str,
@@ -329,7 +338,9 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
 
     On the part's training subjects: the input scales and the integration baseline's fit; then the
     CVAE (in ``PART``) and the recurrent UNet (in ``PART/e2vid``), early-stopped on its validation
-    subjects. ``samples`` holds at least those subjects' samples (decoded here when ``None``).
+    subjects. ``samples`` holds at least those subjects' samples (when ``None``: those
+    :func:`prepare` cached, or else decoded here, the part's own subjects only).
+    Runs on ``config.threads`` torch threads, or as many as the caller set when that is 0.
     A part with its ``part.json`` for these ``epochs`` and ``patience`` is not trained again.
     Returns the seconds it took (0 for a part done before).
     """
@@ -344,8 +355,10 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
         return 0.0
     start = time.perf_counter()
     say = engine.main_log(log, dist)
-    torch.set_num_threads(cfg.threads if cfg.threads > 0 else default_threads())
+    if cfg.threads > 0:  # else the caller's: evface run gives each job its share of the cores
+        torch.set_num_threads(cfg.threads)
     spec = _spec(cfg)
+    samples = samples if samples is not None else _cached_samples(run_dir)
     if samples is None:
         samples = _samples_of(data, set(part["train"] + part["val"]), spec, say)
     say(f"{name}: test {', '.join(part['test'])}")
@@ -366,15 +379,30 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
 def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = ReconstructConfig(),
                dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Write ``RUN/train.json`` from the parts' summaries and score the run on its test subjects
-    (:func:`evaluate_run`, every part's test subjects by that part's models); return the metrics."""
+    (:func:`evaluate_run`, every part's test subjects by that part's models, on the samples
+    :func:`prepare` cached, which it then removes); return the metrics."""
     dist = dist if dist is not None else _one_process(cfg)
     run_dir = Path(run_dir)
     _write_train_summary(run_dir, engine.load_config(run_dir), dist)
-    return _evaluate(run_dir, Path(data), run_dir) if dist.is_main else {}
+    if not dist.is_main:
+        return {}
+    metrics = _evaluate(run_dir, Path(data), run_dir, _cached_samples(run_dir))
+    shutil.rmtree(run_dir / SAMPLES_DIR, ignore_errors=True)
+    return metrics
 
 
 def _one_process(cfg: ReconstructConfig) -> engine.DistInfo:
     return engine.DistInfo(device=engine.select_device(cfg.device))
+
+
+def _subjects(config: dict[str, Any]) -> set[str]:
+    """Every subject that some part of the run in ``config`` trains, validates or tests on."""
+    return {subj for p in config["parts"] for k in ("train", "val", "test") for subj in p[k]}
+
+
+def _cached_samples(run_dir: Path) -> ReconSamples | None:
+    """The samples :func:`prepare` cached in ``run_dir``, or ``None``."""
+    return ReconSamples.load(run_dir / SAMPLES_DIR) if (run_dir / SAMPLES_DIR).exists() else None
 
 
 def _trained(part_dir: Path, cfg: ReconstructConfig) -> bool:
