@@ -1,9 +1,11 @@
 """Running many independent calls: here, in a local process pool, or as tasks on a Ray cluster.
 
 A :class:`Job` is one call of a module-level function (so that it can be pickled) with the CPUs
-and GPUs it needs. An executor runs a list of jobs and hands each result to ``on_done`` in this
-process as soon as it arrives, so the caller reports progress and records what is finished;
-``on_done`` may return more jobs (the ones that needed this result), which the executor runs too.
+and GPUs it needs and a priority. An executor runs a list of jobs and hands each result to
+``on_done`` in this process as soon as it arrives, so the caller reports progress and records
+what is finished; ``on_done`` may return more jobs (the ones that needed this result), which the
+executor runs too. Whenever a local worker is free it takes the waiting job of highest priority
+(the first queued among equals), so a caller lets its longest chains of jobs go first.
 Every executor has the one method ``run(jobs, on_done)``:
 
 - :class:`InProcess` (one job after the other, here),
@@ -33,9 +35,9 @@ Examples
 
 from __future__ import annotations
 
+import heapq
 import multiprocessing as mp
 import socket
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -49,7 +51,8 @@ class Job:
     """One call ``fn(*args)``, named for progress and errors, with the resources it needs.
 
     ``gpus`` is what the job uses when the cluster has GPUs (a Ray task then reserves them);
-    on a cluster without any it runs on CPUs.
+    on a cluster without any it runs on CPUs. Of the jobs waiting for a local worker, the one of
+    highest ``priority`` starts first (Ray schedules its tasks itself).
     """
 
     name: str
@@ -57,6 +60,27 @@ class Job:
     args: tuple[Any, ...] = ()
     cpus: float = 1.0
     gpus: float = 0.0
+    priority: int = 0
+
+
+class _Waiting:
+    """Jobs waiting to start: the highest priority first, then the first queued."""
+
+    def __init__(self, jobs: Iterable[Job] = ()) -> None:
+        self._heap: list[tuple[int, int, Job]] = []
+        self._count = 0
+        self.extend(jobs)
+
+    def extend(self, jobs: Iterable[Job]) -> None:
+        for job in jobs:
+            heapq.heappush(self._heap, (-job.priority, self._count, job))
+            self._count += 1
+
+    def pop(self) -> Job:
+        return heapq.heappop(self._heap)[2]
+
+    def __len__(self) -> int:
+        return len(self._heap)
 
 
 OnDone = Callable[[Job, Any], Iterable[Job] | None]
@@ -79,17 +103,19 @@ class InProcess:
     """Run the jobs one after the other in this process."""
 
     def run(self, jobs: Sequence[Job], on_done: OnDone) -> None:
-        queue = deque(jobs)
-        while queue:
-            job = queue.popleft()
-            queue.extend(on_done(job, job.fn(*job.args)) or ())
+        waiting = _Waiting(jobs)
+        while waiting:
+            job = waiting.pop()
+            waiting.extend(on_done(job, job.fn(*job.args)) or ())
 
 
 @dataclass(frozen=True)
 class ProcessPool:
     """Run the jobs in ``workers`` spawned processes; each starts with ``initializer(*initargs)``.
 
-    A job's exception is raised here as it is (no retry: the callers resume where they stopped).
+    A job is handed to a process only when one is free, so the waiting job of highest priority
+    goes next. A job's exception is raised here as it is (no retry: the callers resume where they
+    stopped).
     """
 
     workers: int
@@ -101,14 +127,16 @@ class ProcessPool:
             raise ParameterError(f"need at least one worker process, got {self.workers}")
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"),
                                  initializer=self.initializer, initargs=self.initargs) as pool:
-            futures = {pool.submit(job.fn, *job.args): job for job in jobs}
+            waiting, futures = _Waiting(jobs), {}
             try:
-                while futures:
+                while waiting or futures:
+                    while waiting and len(futures) < self.workers:
+                        job = waiting.pop()
+                        futures[pool.submit(job.fn, *job.args)] = job
                     for future in wait(futures, return_when=FIRST_COMPLETED).done:
                         job = futures.pop(future)
-                        for then in on_done(job, future.result()) or ():
-                            futures[pool.submit(then.fn, *then.args)] = then
-            except BaseException:  # interrupted or failed: do not start the jobs still queued
+                        waiting.extend(on_done(job, future.result()) or ())
+            except BaseException:  # interrupted or failed: do not start the jobs still waiting
                 for future in futures:
                     future.cancel()
                 raise

@@ -263,7 +263,7 @@ def run_pipeline(
                    noise=stage.config.get("noise"), rgb_hd_cameras=stage.config.get("rgb_hd_cameras"),
                    executor=RayCluster(ray) if ray else local_executor(jobs), progress=_clip_progress(log, stage.name))
         finish(stage, time.perf_counter() - start)
-    # the reconstructions are the longest jobs: started first, the job slots finish together
+    # the reconstructions are the longest chains of jobs: started first (and their jobs have priority)
     training = sorted((s for s in todo if s.task != "synth"), key=lambda s: s.task != "reconstruct")
     if ray:
         executor: Executor = RayCluster(ray)
@@ -275,13 +275,15 @@ def run_pipeline(
 
     def step_job(stage: Stage, step: str) -> Job:
         """The job of one step of ``stage``: its CPUs are its torch threads; a GPU where it trains
-        and its device is not ``cpu`` (used where the Ray cluster has GPUs)."""
+        and its device is not ``cpu`` (used where the Ray cluster has GPUs). A reconstruction
+        stage's jobs, the longest chain, take a free local worker before any other."""
         name = stage.name if step == START else f"{stage.name}: {step}"
         trains = step not in (START, POOL)
         gpus = 1.0 if trains and stage.config.get("device") != "cpu" else 0.0
         where = (_anywhere(stage), (out / stage.dirname).absolute()) if ray else (stage, out / stage.dirname)
         steps[name] = stage, step
-        return Job(name, _timed, (runner, *where, step, threads), cpus=threads or 1, gpus=gpus)
+        return Job(name, _timed, (runner, *where, step, threads), cpus=threads or 1, gpus=gpus,
+                   priority=int(stage.task == "reconstruct"))
 
     steps: dict[str, tuple[Stage, str]] = {}  # a job's name: its stage and step
     spent = {stage.name: 0.0 for stage in training}  # the seconds of a stage's jobs, summed

@@ -56,6 +56,18 @@ def test_a_result_can_release_more_jobs():
         assert sorted(seen) == [("a", 2), ("ax10", 20), ("b", 12), ("bx10", 120)], executor
 
 
+def test_a_free_worker_takes_the_waiting_job_of_highest_priority():
+    def then(job, result):
+        seen.append(job.name)
+        return [Job("urgent", mul, (1, 1), priority=2)] if job.name == "a" else None
+
+    for executor in (InProcess(), ProcessPool(1)):
+        seen = []
+        jobs = [Job("a", mul, (1, 1)), Job("b", mul, (1, 1)), Job("c", mul, (1, 1), priority=1), Job("d", mul, (1, 1))]
+        executor.run(jobs, then)
+        assert seen == ["c", "a", "urgent", "b", "d"], executor  # among equals, the first queued
+
+
 def test_the_first_failure_is_raised_and_the_queued_jobs_do_not_start(tmp_path):
     jobs = [Job("bad", _fail_or_touch, (str(tmp_path / "bad"), True))]
     jobs += [Job(f"ok{i}", _fail_or_touch, (str(tmp_path / f"ok{i}"), False)) for i in range(6)]
