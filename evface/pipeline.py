@@ -16,8 +16,9 @@ processes with one torch thread each: on a small CPU two single-threaded trainin
 than two two-threaded ones in turn. Every training stage is one job that prepares it, one job per
 part of its protocol (a classification model: a fold and seed, :mod:`evface.tasks.classify`; a
 reconstruction fold: its CVAE and recurrent UNet, :mod:`evface.tasks.reconstruct`) and one that
-pools the parts into its metrics, so its folds train side by side. With ``ray`` the clips and these jobs are tasks on a Ray cluster instead
-(:class:`evface.executor.RayCluster`; docs/scale-out.md); the run folder and report are the same.
+pools the parts into its metrics, so its folds train side by side. With ``ray`` the clips and
+these jobs are tasks on a Ray cluster instead (:class:`evface.executor.RayCluster`;
+docs/scale-out.md); the run folder and report are the same.
 """
 
 from __future__ import annotations
@@ -225,10 +226,10 @@ def run_pipeline(
     """Run every stage not yet done, write ``OUT/report.html`` and return its path.
 
     ``jobs`` (default: the number of cores) training jobs (:func:`run_step`: a training stage's
-    preparation, each of its parts, its pooling) run side by side; ``jobs=1`` runs everything in this process, one job after the other. With ``ray``
-    (``"auto"`` or a head node's ``HOST:PORT``) the clips and then the training jobs are tasks on
-    that Ray cluster (one CPU each, and one GPU for each training where the cluster has GPUs;
-    ``jobs`` is unused), retried when they fail; ``OUT`` must be on storage every node sees.
+    preparation, each of its parts, its pooling) run side by side; ``jobs=1`` runs everything in
+    this process, one job after the other. With ``ray`` (``"auto"`` or a head node's
+    ``HOST:PORT``) the clips and then the training jobs are tasks on that Ray cluster (one CPU
+    each, and one GPU for each training where the cluster has GPUs; ``jobs`` is unused), retried when they fail; ``OUT`` must be on storage every node sees.
     ``noise`` sets the event cameras' noise level of the dataset built (``clean``, ``typical`` or
     ``noisy``); ``highspeed`` films the 200 fps RGB camera too and trains the frame cameras'
     upper-bound arms on it (:data:`HIGHSPEED_ARMS`; with ``data_dir``, that dataset must have it).

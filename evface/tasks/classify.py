@@ -379,7 +379,7 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
         raise ParameterError(f"--distill-weight {cfg.distill_weight} must lie in [0, 1] and --distill-temperature "
                              f"{cfg.distill_temperature} be above 0")
     net_config(cfg, 2)  # validates the network settings
-    dist = dist if dist is not None else _one_process(cfg)
+    dist = dist if dist is not None else engine.single_process(cfg.device)
     data, run_dir = Path(data).resolve(), Path(run_dir)
     ds = DatasetFolder.open(data)
     rows = list(ds.rows)
@@ -416,7 +416,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     A model that has them (for these ``epochs`` and ``patience``) is not trained again. Returns
     the seconds it took (0 for a model done before).
     """
-    dist = dist if dist is not None else _one_process(cfg)
+    dist = dist if dist is not None else engine.single_process(cfg.device)
     run_dir = Path(run_dir)
     if _fitted(run_dir / model_dir, cfg):
         return 0.0
@@ -455,7 +455,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     seeds of the models that tested it), write ``RUN/metrics.json`` and ``RUN/predictions.csv``,
     remove ``RUN/inputs.pt``, and return the metrics. A model without its held-out predictions is a
     :class:`FormatError` naming its file."""
-    dist = dist if dist is not None else _one_process(cfg)
+    dist = dist if dist is not None else engine.single_process(cfg.device)
     data, run_dir = Path(data).resolve(), Path(run_dir)
     say = engine.main_log(log, dist)
     config = engine.load_config(run_dir)
@@ -528,10 +528,6 @@ def _fitted(model_dir: Path, cfg: ClassifyConfig) -> bool:
         return False
     held_out = engine.load_checkpoint(model_dir / HELD_OUT)
     return (held_out["epochs"], held_out["patience"]) == (cfg.epochs, cfg.patience)
-
-
-def _one_process(cfg: ClassifyConfig) -> engine.DistInfo:
-    return engine.DistInfo(device=engine.select_device(cfg.device))
 
 
 def _evaluated_on(protocol: str, n_seeds: int) -> str:

@@ -127,6 +127,11 @@ class DistInfo:
         return self.rank == 0
 
 
+def single_process(prefer: str = "auto") -> DistInfo:
+    """This process alone, on the device :func:`select_device` picks for ``prefer``."""
+    return DistInfo(device=select_device(prefer))
+
+
 def init_distributed(prefer: str = "auto") -> DistInfo:
     """Start the process group when launched by torchrun, else describe a single process.
 
@@ -135,7 +140,7 @@ def init_distributed(prefer: str = "auto") -> DistInfo:
     """
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1 or "RANK" not in os.environ:
-        return DistInfo(device=select_device(prefer))
+        return single_process(prefer)
     import torch.distributed as tdist
 
     rank = int(os.environ["RANK"])

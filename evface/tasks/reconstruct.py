@@ -295,10 +295,11 @@ def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistI
     say = engine.main_log(log, dist)
     torch.set_num_threads(cfg.threads if cfg.threads > 0 else default_threads())
     todo = prepare(data, run_dir, cfg, dist, log, cache=False)
-    samples = _samples_of(data, _subjects(engine.load_config(run_dir)), _spec(cfg), say)
+    config = engine.load_config(run_dir)
+    samples = _samples_of(data, _subjects(config), _spec(cfg), say)
     for name in todo:
         fit_part(data, run_dir, cfg, name, dist, log, samples)
-    return _write_train_summary(run_dir, engine.load_config(run_dir), dist), samples
+    return _write_train_summary(run_dir, config, dist), samples
 
 
 def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = ReconstructConfig(),
@@ -314,7 +315,7 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = Reco
     :func:`pool_parts`.
     """
     spec = _spec(cfg)
-    dist = dist if dist is not None else _one_process(cfg)
+    dist = dist if dist is not None else engine.single_process(cfg.device)
     data, run_dir = Path(data), Path(run_dir)
     protocol, parts = protocol_parts(cfg, list(DatasetFolder.open(data).rows))
     config = {
@@ -344,7 +345,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     A part with its ``part.json`` for these ``epochs`` and ``patience`` is not trained again.
     Returns the seconds it took (0 for a part done before).
     """
-    dist = dist if dist is not None else _one_process(cfg)
+    dist = dist if dist is not None else engine.single_process(cfg.device)
     data, run_dir = Path(data), Path(run_dir)
     config = engine.load_config(run_dir)
     parts = {p["name"]: p for p in config["parts"]}
@@ -381,7 +382,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     """Write ``RUN/train.json`` from the parts' summaries and score the run on its test subjects
     (:func:`evaluate_run`, every part's test subjects by that part's models, on the samples
     :func:`prepare` cached, which it then removes); return the metrics."""
-    dist = dist if dist is not None else _one_process(cfg)
+    dist = dist if dist is not None else engine.single_process(cfg.device)
     run_dir = Path(run_dir)
     _write_train_summary(run_dir, engine.load_config(run_dir), dist)
     if not dist.is_main:
@@ -389,10 +390,6 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     metrics = _evaluate(run_dir, Path(data), run_dir, _cached_samples(run_dir))
     shutil.rmtree(run_dir / SAMPLES_DIR, ignore_errors=True)
     return metrics
-
-
-def _one_process(cfg: ReconstructConfig) -> engine.DistInfo:
-    return engine.DistInfo(device=engine.select_device(cfg.device))
 
 
 def _subjects(config: dict[str, Any]) -> set[str]:
