@@ -6,6 +6,9 @@ the keyframe (one channel, ``keyframe - 0.5``). Target ``x``: the face intensity
 channel, values in [0, 1]).
 
 - condition encoder: a small UNet encoder over ``c`` (features at 1, 1/2, 1/4, 1/8 resolution);
+  with ``recurrent=True`` a convolutional GRU after each strided stage (as in the E2VID-style
+  UNet) carries a state from one window to the next within a clip, so the condition is the whole
+  event history, not only the current window;
 - prior ``p(z|c)``: diagonal Gaussian from the 1/8-resolution condition features;
 - posterior ``q(z|x,c)``: diagonal Gaussian from an encoder of ``x`` joined to the same features;
 - decoder ``p(x|z,c)``: UNet decoder from ``[features, z]`` with skips from the condition
@@ -17,7 +20,9 @@ The latent is spatial (``z_channels`` x H/8 x W/8). Training minimises
 ``recon + beta * KL(q || p) / (H * W)`` (see :func:`cvae_loss`), with beta warm-up and free bits
 per latent channel against posterior collapse. Inference decodes the prior mean, or averages the
 decodings of ``k`` prior samples (:meth:`CVAE.samples` returns them all: their spread is what the
-latent adds).
+latent adds). Every method takes the recurrent encoder's ``state`` and ``encode`` returns the next
+one; step by step through a clip: ``feats, state = m.encode(c, state)``, then
+``m.decode_mean(feats, c)`` or ``m.decode_samples(feats, c, k)``.
 """
 
 from __future__ import annotations
@@ -102,24 +107,46 @@ def kl_diag_gaussians(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Te
     return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p) ** 2) / logvar_p.exp() - 1.0)
 
 
-class ConditionEncoder(nn.Module):
-    """UNet encoder: features at full, 1/2, 1/4 and 1/8 resolution."""
+class ConvGRU(nn.Module):
+    """Convolutional GRU cell: ``h' = (1 - u) * h + u * tanh(W [x, r * h])``."""
 
-    def __init__(self, c_in: int, base: int) -> None:
+    def __init__(self, c_in: int, c_hidden: int) -> None:
         super().__init__()
-        self.stages = nn.ModuleList([
-            conv_block(c_in, base),
-            conv_block(base, 2 * base, stride=2),
-            conv_block(2 * base, 4 * base, stride=2),
-            conv_block(4 * base, 4 * base, stride=2),
-        ])
+        self.gates = nn.Conv2d(c_in + c_hidden, 2 * c_hidden, 3, padding=1)
+        self.cand = nn.Conv2d(c_in + c_hidden, c_hidden, 3, padding=1)
+        self.c_hidden = c_hidden
 
-    def forward(self, c: torch.Tensor) -> list[torch.Tensor]:
-        feats = []
-        for stage in self.stages:
-            c = stage(c)
-            feats.append(c)
-        return feats
+    def forward(self, x: torch.Tensor, h: torch.Tensor | None) -> torch.Tensor:
+        if h is None:
+            h = x.new_zeros(x.shape[0], self.c_hidden, *x.shape[-2:])
+        r, u = torch.sigmoid(self.gates(torch.cat([x, h], dim=1))).chunk(2, dim=1)
+        cand = torch.tanh(self.cand(torch.cat([x, r * h], dim=1)))
+        return (1 - u) * h + u * cand
+
+
+State = list[torch.Tensor] | None
+"""The recurrent condition encoder's state: one tensor per ConvGRU (``None``: a fresh clip, or no recurrence)."""
+
+
+class ConditionEncoder(nn.Module):
+    """UNet encoder: features at full, 1/2, 1/4 and 1/8 resolution; with ``recurrent``, a ConvGRU
+    after each strided stage whose output (the new state) is the stage's feature."""
+
+    def __init__(self, c_in: int, base: int, recurrent: bool = False) -> None:
+        super().__init__()
+        chans = [base, 2 * base, 4 * base, 4 * base]
+        self.stages = nn.ModuleList([conv_block(c_in, base)] +
+                                    [conv_block(chans[i], chans[i + 1], stride=2) for i in range(3)])
+        self.rnn = nn.ModuleList([ConvGRU(c, c) for c in chans[1:]]) if recurrent else None
+
+    def forward(self, c: torch.Tensor, state: State = None) -> tuple[list[torch.Tensor], State]:
+        feats = [self.stages[0](c)]
+        for i, stage in enumerate(self.stages[1:]):
+            h = stage(feats[-1])
+            if self.rnn is not None:
+                h = self.rnn[i](h, state[i] if state is not None else None)
+            feats.append(h)
+        return feats, (feats[1:] if self.rnn is not None else None)
 
 
 class CVAE(nn.Module):
@@ -135,6 +162,8 @@ class CVAE(nn.Module):
         Channels of the first UNet stage (doubling to ``4 * base``).
     z_channels : int
         Latent channels per 1/8-resolution position.
+    recurrent : bool
+        ConvGRUs in the condition encoder; the state runs through a clip's windows in time order.
 
     Examples
     --------
@@ -145,13 +174,19 @@ class CVAE(nn.Module):
     ((2, 1, 32, 32), (2, 4), (2, 1, 32, 32))
     >>> tuple(m.samples(c, k=3).shape)
     (3, 2, 1, 32, 32)
+    >>> r = CVAE(c_in=6, keyframe=True, base=8, z_channels=4, recurrent=True)
+    >>> feats, state = r.encode(c)
+    >>> feats, state = r.encode(c, state)
+    >>> tuple(r.decode_mean(feats, c).shape), len(state)
+    ((2, 1, 32, 32), 3)
     """
 
-    def __init__(self, c_in: int = 5, keyframe: bool = False, base: int = 16, z_channels: int = 8) -> None:
+    def __init__(self, c_in: int = 5, keyframe: bool = False, base: int = 16, z_channels: int = 8,
+                 recurrent: bool = False) -> None:
         super().__init__()
-        self.c_in, self.keyframe, self.z_channels = c_in, keyframe, z_channels
+        self.c_in, self.keyframe, self.z_channels, self.recurrent = c_in, keyframe, z_channels, recurrent
         top = 4 * base
-        self.cond = ConditionEncoder(c_in, base)
+        self.cond = ConditionEncoder(c_in, base, recurrent)
         self.x_enc = nn.Sequential(
             conv_block(1, base, stride=2), conv_block(base, 2 * base, stride=2), conv_block(2 * base, top, stride=2)
         )
@@ -164,6 +199,10 @@ class CVAE(nn.Module):
         self.head = nn.Conv2d(base, 1, 1)
         nn.init.zeros_(self.head.weight)  # start at the keyframe (or mid-grey without one)
         nn.init.zeros_(self.head.bias)
+
+    def encode(self, c: torch.Tensor, state: State = None) -> tuple[list[torch.Tensor], State]:
+        """Condition features of one window, and the encoder's next state (``None`` unless recurrent)."""
+        return self.cond(c, state)
 
     def _decode(self, feats: list[torch.Tensor], z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         h = self.bottom(torch.cat([feats[3], z], dim=1))
@@ -179,9 +218,10 @@ class CVAE(nn.Module):
         mu, logvar = self.prior(feats[3]).chunk(2, dim=1)
         return mu, logvar.clamp(-8.0, 8.0)
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Training pass: sample z from q(z|x,c), decode; ``kl`` is (N, z_channels), summed over positions."""
-        feats = self.cond(c)
+    def forward(self, x: torch.Tensor, c: torch.Tensor, state: State = None) -> dict[str, torch.Tensor]:
+        """Training pass: sample z from q(z|x,c), decode; ``kl`` is (N, z_channels), summed over
+        positions; a recurrent model also returns its next ``state``."""
+        feats, new_state = self.encode(c, state)
         mu_p, logvar_p = self._prior(feats)
         hx = self.x_enc(x)
         hx = F.interpolate(hx, size=feats[3].shape[-2:], mode="bilinear", align_corners=False)
@@ -189,12 +229,18 @@ class CVAE(nn.Module):
         logvar_q = logvar_q.clamp(-8.0, 8.0)
         z = mu_q + torch.randn_like(mu_q) * (0.5 * logvar_q).exp()
         kl = kl_diag_gaussians(mu_q, logvar_q, mu_p, logvar_p).sum(dim=(2, 3))
-        return {"recon": self._decode(feats, z, c), "kl": kl}
+        out = {"recon": self._decode(feats, z, c), "kl": kl}
+        return out | {"state": new_state} if new_state is not None else out
 
     @torch.no_grad()
-    def samples(self, c: torch.Tensor, k: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def decode_mean(self, feats: list[torch.Tensor], c: torch.Tensor) -> torch.Tensor:
+        """The decoding of the prior mean (N, 1, H, W)."""
+        return self._decode(feats, self._prior(feats)[0], c)
+
+    @torch.no_grad()
+    def decode_samples(self, feats: list[torch.Tensor], c: torch.Tensor, k: int,
+                       generator: torch.Generator | None = None) -> torch.Tensor:
         """Decodings of ``k`` prior samples: (k, N, 1, H, W)."""
-        feats = self.cond(c)
         mu_p, logvar_p = self._prior(feats)
         std = (0.5 * logvar_p).exp()
         return torch.stack([
@@ -202,12 +248,16 @@ class CVAE(nn.Module):
         ])
 
     @torch.no_grad()
-    def reconstruct(self, c: torch.Tensor, k: int = 0, generator: torch.Generator | None = None) -> torch.Tensor:
+    def samples(self, c: torch.Tensor, k: int, generator: torch.Generator | None = None, state: State = None) -> torch.Tensor:
+        """Decodings of ``k`` prior samples: (k, N, 1, H, W)."""
+        return self.decode_samples(self.encode(c, state)[0], c, k, generator)
+
+    @torch.no_grad()
+    def reconstruct(self, c: torch.Tensor, k: int = 0, generator: torch.Generator | None = None,
+                    state: State = None) -> torch.Tensor:
         """Decode the prior mean (``k == 0``) or the mean of ``k`` decodings of prior samples."""
-        if k > 0:
-            return self.samples(c, k, generator).mean(0)
-        feats = self.cond(c)
-        return self._decode(feats, self._prior(feats)[0], c)
+        feats = self.encode(c, state)[0]
+        return self.decode_samples(feats, c, k, generator).mean(0) if k > 0 else self.decode_mean(feats, c)
 
 
 def cvae_loss(

@@ -13,24 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from evface.models.cvae import UpBlock, logit, conv_block
-
-
-class ConvGRU(nn.Module):
-    """Convolutional GRU cell: ``h' = (1 - u) * h + u * tanh(W [x, r * h])``."""
-
-    def __init__(self, c_in: int, c_hidden: int) -> None:
-        super().__init__()
-        self.gates = nn.Conv2d(c_in + c_hidden, 2 * c_hidden, 3, padding=1)
-        self.cand = nn.Conv2d(c_in + c_hidden, c_hidden, 3, padding=1)
-        self.c_hidden = c_hidden
-
-    def forward(self, x: torch.Tensor, h: torch.Tensor | None) -> torch.Tensor:
-        if h is None:
-            h = x.new_zeros(x.shape[0], self.c_hidden, *x.shape[-2:])
-        r, u = torch.sigmoid(self.gates(torch.cat([x, h], dim=1))).chunk(2, dim=1)
-        cand = torch.tanh(self.cand(torch.cat([x, r * h], dim=1)))
-        return (1 - u) * h + u * cand
+from evface.models.cvae import ConvGRU, UpBlock, conv_block, logit
 
 
 class E2VIDRecurrent(nn.Module):

@@ -164,7 +164,9 @@ class ReconstructConfig(TaskConfig):
     mse_weight: float = setting(0.0, "CVAE: weight of the squared error beside L1 (lets the latent carry what the "
                                      "condition leaves open; 20 on a toy, no gain on the quick dataset).")
     k_samples: int = setting(8, "CVAE: K prior samples for the sample mean and the spread at the apex (0 = off).")
-    seq_len: int = setting(4, "Consecutive samples per training sequence of the recurrent UNet.")
+    cvae_recurrent: bool = setting(False, "CVAE: ConvGRUs in its condition encoder carry a state through each clip "
+                                          "(the event history; trained on runs of seq_len like the UNet).")
+    seq_len: int = setting(4, "Consecutive samples per training sequence of the recurrent models.")
     e2vid: bool = setting(True, "Train the recurrent UNet baseline.")
     val_fraction: float = setting(0.15, "Share of the (training) subjects held out for validation (early stopping).")
     test_fraction: float = setting(0.15, "Share of the subjects held out for the test (folds=0 only).")

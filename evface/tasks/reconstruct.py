@@ -45,7 +45,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -153,17 +153,61 @@ def sequences(s: ReconSamples, seq_len: int) -> np.ndarray:
 # --------------------------------------------------------------------------- prediction
 
 
+def windows(s: ReconSamples, recurrent: bool, batch_size: int = 64) -> Iterator[tuple[bool, np.ndarray]]:
+    """The order a model sees the samples of ``s`` in: ``(fresh, idx)`` per forward pass.
+
+    Feed-forward: batches of ``batch_size`` consecutive samples. Recurrent: the clips of equal
+    length together, step by step in time order; ``fresh`` marks the first step of a group (start
+    from a new state).
+    """
+    if not recurrent:
+        for start in range(0, len(s), batch_size):
+            yield True, np.arange(start, min(len(s), start + batch_size))
+        return
+    by_len: dict[int, list[np.ndarray]] = {}
+    for sl in s.clip_slices():
+        by_len.setdefault(len(sl), []).append(sl)
+    for group in by_len.values():
+        idx = np.stack(group)  # (n_clips, L)
+        for step in range(idx.shape[1]):
+            yield step == 0, idx[:, step]
+
+
+def with_history(s: ReconSamples, idx: np.ndarray, recurrent: bool) -> tuple[ReconSamples, np.ndarray]:
+    """What a model must see to reach samples ``idx`` of ``s``, and where each of ``idx`` sits in it.
+
+    Feed-forward: the samples ``idx`` themselves. Recurrent: every sample of their clips (the state
+    at a sample depends on the clip's earlier windows).
+    """
+    if not recurrent:
+        return s.select(idx), np.arange(len(idx))
+    rows = np.concatenate([sl for sl in s.clip_slices() if np.isin(sl, idx).any()] or [np.zeros(0, np.int64)])
+    pos = np.searchsorted(rows, idx, sorter=np.argsort(rows, kind="stable"))
+    return s.select(rows), np.argsort(rows, kind="stable")[pos]
+
+
+def _cvae_features(model: CVAE, s: ReconSamples, scales: dict[str, float], keyframe: bool, batch_size: int,
+                   device: torch.device | str) -> Iterator[tuple[np.ndarray, list[torch.Tensor], torch.Tensor]]:
+    """``(idx, condition features, condition)`` for every sample of ``s``, in :func:`windows` order."""
+    state = None
+    for fresh, idx in windows(s, model.recurrent, batch_size):
+        c = condition(s, idx, scales, keyframe).to(device)
+        feats, state = model.encode(c, None if fresh else state)
+        yield idx, feats, c
+
+
 @torch.no_grad()
 def predict_cvae(model: CVAE, s: ReconSamples, scales: dict[str, float], keyframe: bool, k: int = 0,
                  batch_size: int = 64, seed: int = 0, device: torch.device | str = "cpu") -> np.ndarray:
-    """CVAE reconstructions (N, S, S): prior mean (``k == 0``) or the mean of ``k`` prior samples."""
+    """CVAE reconstructions (N, S, S): prior mean (``k == 0``) or the mean of ``k`` prior samples
+    (a recurrent CVAE runs through each clip from a fresh state, in time order)."""
     model.eval()
     gen = torch.Generator().manual_seed(seed)
-    out = []
-    for start in range(0, len(s), batch_size):
-        idx = np.arange(start, min(len(s), start + batch_size))
-        out.append(model.reconstruct(condition(s, idx, scales, keyframe).to(device), k=k, generator=gen)[:, 0].cpu())
-    return torch.cat(out).numpy()
+    pred = np.zeros(s.target.shape, dtype=np.float32)
+    for idx, feats, c in _cvae_features(model, s, scales, keyframe, batch_size, device):
+        y = model.decode_samples(feats, c, k, gen).mean(0) if k > 0 else model.decode_mean(feats, c)
+        pred[idx] = y[:, 0].cpu().numpy()
+    return pred
 
 
 @torch.no_grad()
@@ -175,15 +219,10 @@ def predict_e2vid(model: E2VIDRecurrent, s: ReconSamples, scales: dict[str, floa
     """
     model.eval()
     pred = np.zeros(s.target.shape, dtype=np.float32)
-    by_len: dict[int, list[np.ndarray]] = {}
-    for sl in s.clip_slices():
-        by_len.setdefault(len(sl), []).append(sl)
-    for group in by_len.values():
-        idx = np.stack(group)  # (n_clips, L)
-        state = None
-        for step in range(idx.shape[1]):
-            y, state = model(condition(s, idx[:, step], scales, keyframe).to(device), state)
-            pred[idx[:, step]] = y[:, 0].cpu().numpy()
+    state = None
+    for fresh, idx in windows(s, recurrent=True):
+        y, state = model(condition(s, idx, scales, keyframe).to(device), None if fresh else state)
+        pred[idx] = y[:, 0].cpu().numpy()
     return pred
 
 
@@ -193,25 +232,38 @@ def cvae_samples(model: CVAE, s: ReconSamples, idx: np.ndarray, scales: dict[str
     """``k`` CVAE decodings of prior samples for samples ``idx``: (k, len(idx), S, S)."""
     model.eval()
     gen = torch.Generator().manual_seed(seed)
-    out = [model.samples(condition(s, idx[i : i + 16], scales, keyframe).to(device), k, gen)[:, :, 0].cpu()
-           for i in range(0, len(idx), 16)]
-    return torch.cat(out, dim=1).numpy()
+    seen, pos = with_history(s, idx, model.recurrent)
+    slot = np.full(len(seen), -1)
+    slot[pos] = np.arange(len(idx))
+    out = np.zeros((k, len(idx), *s.target.shape[1:]), np.float32)
+    for rows, feats, c in _cvae_features(model, seen, scales, keyframe, 16, device):
+        keep = torch.from_numpy(slot[rows] >= 0)
+        if keep.any():
+            draws = model.decode_samples([f[keep] for f in feats], c[keep], k, gen)
+            out[:, slot[rows][keep.numpy()]] = draws[:, :, 0].cpu().numpy()
+    return out
 
 
 @torch.no_grad()
-def kl_per_channel(model: CVAE, s: ReconSamples, scales: dict[str, float], keyframe: bool,
+def kl_per_channel(model: CVAE, s: ReconSamples, idx: np.ndarray, scales: dict[str, float], keyframe: bool,
                    device: torch.device | str = "cpu") -> list[float]:
-    """Mean KL(q(z|x,c) || p(z|c)) of each latent channel over ``s`` (nats, summed over positions).
+    """Mean KL(q(z|x,c) || p(z|c)) of each latent channel over samples ``idx`` of ``s`` (nats, summed
+    over positions).
 
     A channel near 0 carries nothing the condition does not already give: a collapsed channel.
     """
     model.eval()
+    seen, pos = with_history(s, idx, model.recurrent)
+    wanted = np.zeros(len(seen), bool)
+    wanted[pos] = True
     total = torch.zeros(model.z_channels, dtype=torch.float64)
-    for start in range(0, len(s), 32):
-        idx = np.arange(start, min(len(s), start + 32))
-        out = model(_target(s, idx).to(device), condition(s, idx, scales, keyframe).to(device))
-        total += out["kl"].sum(0).double().cpu()
-    return (total / max(len(s), 1)).tolist()
+    state = None
+    for fresh, rows in windows(seen, model.recurrent, 32):
+        out = model(_target(seen, rows).to(device), condition(seen, rows, scales, keyframe).to(device),
+                    None if fresh else state)
+        state = out.get("state")
+        total += out["kl"][torch.from_numpy(wanted[rows])].sum(0).double().cpu()
+    return (total / max(len(idx), 1)).tolist()
 
 
 # --------------------------------------------------------------------------- training
@@ -457,11 +509,13 @@ def _val_ssim(pred: np.ndarray, s: ReconSamples) -> dict[str, float]:
 def _train_cvae(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, val_s: ReconSamples,
                 scales: dict[str, float], run_dir: Path, dist: engine.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
     device, kf = dist.device, spec.keyframe
-    model = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels).to(device)
+    model = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels, cfg.cvae_recurrent).to(device)
     net = engine.wrap_ddp(model, dist)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
-    sampler = engine.ShardedSampler(len(train_s), dist, seed=cfg.seed)
-    batches = BatchSampler(sampler, cfg.batch_size, drop_last=False)
+    # a recurrent CVAE trains like the UNet on runs of consecutive samples, a feed-forward one on single samples
+    runs = sequences(train_s, cfg.seq_len) if cfg.cvae_recurrent else np.arange(len(train_s))[:, None]
+    sampler = engine.ShardedSampler(len(runs), dist, seed=cfg.seed)
+    batches = BatchSampler(sampler, max(1, cfg.batch_size // runs.shape[1]), drop_last=False)
     rng = torch.Generator().manual_seed(cfg.seed + dist.rank)
 
     def train_epoch(epoch: int) -> dict[str, float]:
@@ -470,18 +524,24 @@ def _train_cvae(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, 
         tot = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
         n = 0
         for batch in batches:
-            idx = np.asarray(batch, dtype=np.int64)
-            c, x = condition(train_s, idx, scales, kf), _target(train_s, idx)
-            c, x = _crop(c, x, size=cfg.crop, offset=_random_offset(rng, spec.size, cfg.crop))
-            c, x = _flip(c, x, mask=torch.rand(len(idx), generator=rng) < 0.5)
-            out = net(x.to(device), c.to(device))
-            losses = cvae_loss(out, x.to(device), beta, cfg.free_bits, cfg.ssim_weight, cfg.mse_weight)
+            seq = runs[np.asarray(batch, dtype=np.int64)]
+            offset = _random_offset(rng, spec.size, cfg.crop)
+            flip = torch.rand(len(seq), generator=rng) < 0.5
+            state, steps = None, []
+            for step in range(seq.shape[1]):
+                c, x = _crop(condition(train_s, seq[:, step], scales, kf), _target(train_s, seq[:, step]),
+                             size=cfg.crop, offset=offset)
+                c, x = _flip(c, x, mask=flip)
+                out = net(x.to(device), c.to(device), state)
+                state = out.get("state")
+                steps.append(cvae_loss(out, x.to(device), beta, cfg.free_bits, cfg.ssim_weight, cfg.mse_weight))
+            losses = {k: sum(step[k] for step in steps) / len(steps) for k in tot}
             opt.zero_grad(set_to_none=True)
             losses["loss"].backward()
             opt.step()
             for k in tot:
-                tot[k] += losses[k].item() * len(idx)
-            n += len(idx)
+                tot[k] += losses[k].item() * len(seq)
+            n += len(seq)
         return {k: engine.all_reduce_mean(v / max(n, 1), dist) for k, v in tot.items()} | {"beta": beta}
 
     def validate(epoch: int) -> dict[str, float]:
@@ -627,7 +687,7 @@ def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, input
     samples ``apex`` (indices of ``s``) the KL per latent channel and the CVAE's K prior decodings
     (``inputs``: the part's input scales and integration fit)."""
     test, scales, kf = s.select(idx), inputs["scales"], spec.keyframe
-    cvae = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels)
+    cvae = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels, cfg.cvae_recurrent)
     engine.load_model_state(part_dir, cvae)
     cvae.to(device)
     preds = {"cvae": predict_cvae(cvae, test, scales, kf, device=device)}
@@ -637,7 +697,7 @@ def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, input
         preds["e2vid"] = predict_e2vid(e2vid.to(device), test, scales, kf, device=device)
     preds |= baselines(test, spec, inputs["integration"])
     draws = cvae_samples(cvae, s, apex, scales, kf, cfg.k_samples, seed=cfg.seed, device=device) if cfg.k_samples > 0 else None
-    return preds, kl_per_channel(cvae, s.select(apex), scales, kf, device=device), draws
+    return preds, kl_per_channel(cvae, s, apex, scales, kf, device=device), draws
 
 
 def baselines(s: ReconSamples, spec: ReconSpec, integration: dict[str, Any]) -> dict[str, np.ndarray]:
