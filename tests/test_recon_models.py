@@ -56,6 +56,26 @@ def test_e2vid_state_carries_over():
     assert not torch.allclose(y0, y1)  # same input, different state -> different output
 
 
+def test_recurrent_cvae_carries_the_event_history():
+    torch.manual_seed(0)
+    c_in = 3
+    rec = CVAE(c_in=c_in, keyframe=False, base=4, z_channels=2, recurrent=True).eval()
+    ff = CVAE(c_in=c_in, keyframe=False, base=4, z_channels=2).eval()
+    for m in (rec, ff):
+        torch.nn.init.normal_(m.head.weight)
+    quiet, busy, now = torch.zeros(2, c_in, 16, 16), torch.randn(2, c_in, 16, 16), torch.randn(2, c_in, 16, 16)
+    after_quiet = rec.reconstruct(now, state=rec.encode(quiet)[1])
+    after_busy = rec.reconstruct(now, state=rec.encode(busy)[1])
+    assert not torch.allclose(after_quiet, after_busy)  # the same window reads differently after other events
+    feats, state = rec.encode(now, rec.encode(busy)[1])
+    assert torch.equal(rec.decode_mean(feats, now), after_busy) and [t.shape[1] for t in state] == [8, 16, 16]
+    out = rec(torch.rand(2, 1, 16, 16), now, rec.encode(busy)[1])
+    assert [t.shape for t in out["state"]] == [t.shape for t in state] and out["kl"].shape == (2, 2)
+    assert ff.encode(now)[1] is None and "state" not in ff(torch.rand(2, 1, 16, 16), now)
+    # the feed-forward encoder has no recurrent weights: checkpoints from before the option still load
+    assert not any("rnn" in k for k in ff.state_dict()) and any("rnn" in k for k in rec.state_dict())
+
+
 def test_ssim_torch_matches_numpy_metric():
     rng = np.random.default_rng(0)
     a = rng.random((2, 1, 30, 30))

@@ -11,12 +11,14 @@ from recon_fixtures import SENSOR_SCALE, make_clip, make_fake_dataset
 
 from evface.cli import main
 from evface.errors import FormatError, ParameterError
-from evface.inputs.reconstruct import ReconSamples
+from evface.inputs.reconstruct import ReconSamples, ReconSpec, build_samples
+from evface.io.dataset import DatasetFolder
+from evface.models.cvae import CVAE
 from evface.tasks import engine, reconstruct
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.reconstruct import (
-    baselines, evaluate_run, fit_part, pool_parts, prepare, protocol_parts, sequences, throughput, train,
-    train_and_evaluate,
+    baselines, condition, cvae_samples, evaluate_run, fit_part, kl_per_channel, n_condition, pool_parts, predict_cvae,
+    prepare, protocol_parts, sequences, throughput, train, train_and_evaluate, with_history,
 )
 
 TINY = ReconstructConfig(size=32, crop=16, n_bins=3, base=4, z_channels=2, batch_size=8, epochs=2, patience=0,
@@ -171,6 +173,39 @@ def test_steps_train_each_part_alone_and_give_the_metrics_of_one_call(fake, tmp_
     with pytest.raises(ParameterError, match="'fold7' is not a part.*fold0"):
         fit_part(fake, run, cfg, "fold7")
     assert prepare(fake, run, replace(cfg, epochs=2)) == ["fold0", "fold1"]  # more epochs: every part resumes
+
+
+def test_recurrent_cvae_trains_on_runs_and_reads_each_clip_in_time_order(fake, tmp_path):
+    cfg = replace(TINY, cvae_recurrent=True, e2vid=False, epochs=1)
+    metrics = train_and_evaluate(fake, tmp_path / "run", cfg)
+    assert 0.2 < metrics["methods"]["cvae"]["apex"]["face"]["ssim"] < 1 and "e2vid" not in metrics["methods"]
+    spec = ReconSpec.from_dict(engine.load_config(tmp_path / "run")["spec"])
+    model = CVAE(n_condition(spec), True, cfg.base, cfg.z_channels, recurrent=True)
+    engine.load_model_state(tmp_path / "run", model)
+    s = build_samples(fake, DatasetFolder.open(fake).rows[:3], spec)
+    scales = {"voxel": 1.0, "hist": 1.0}
+    pred = predict_cvae(model.eval(), s, scales, True)
+    for sl in s.clip_slices():  # the same as stepping through each clip alone from a fresh state
+        state = None
+        for i in sl:
+            feats, state = model.encode(condition(s, np.array([i]), scales, True), state)
+            np.testing.assert_allclose(pred[i], model.decode_mean(feats, condition(s, np.array([i]), scales, True))[0, 0],
+                                       atol=1e-5)
+    # the KL and the K decodings at a few samples see their clips' history: the same as over every sample
+    idx = np.array([sl[-1] for sl in s.clip_slices()])
+    seen, pos = with_history(s, idx, recurrent=True)
+    assert list(seen.meta["clip_id"][pos]) == list(s.meta["clip_id"][idx]) and np.array_equal(seen.seq[pos], s.seq[idx])
+    kl = {}
+    for sl in s.clip_slices():
+        state = None
+        for i in sl:
+            out = model(torch.from_numpy(s.target[[i]][:, None]), condition(s, np.array([i]), scales, True), state)
+            kl[i], state = out["kl"][0].detach().double(), out["state"]
+    expected = torch.stack([kl[i] for i in idx]).mean(0)
+    np.testing.assert_allclose(kl_per_channel(model, s, idx, scales, True), expected, rtol=1e-4)
+    assert cvae_samples(model, s, idx, scales, True, 3).shape == (3, len(idx), cfg.size, cfg.size)
+    assert np.allclose(cvae_samples(model, s, idx, scales, True, 3).mean(0), predict_cvae(model, s, scales, True, k=3)[idx],
+                       atol=0.05)
 
 
 def test_hd_and_lr_score_keyframe_copy_identically(fake):

@@ -5,7 +5,8 @@ channel last). Each encoder
 stage is a strided conv followed by a convolutional GRU whose state carries over from one window
 to the next within a clip; a residual block at the bottom, then a UNet decoder with skips. The
 output is a sigmoid intensity image; with a keyframe it is a correction of the keyframe in logit
-space, like the CVAE's, so the two differ only in the latent variable and the recurrence.
+space, like the CVAE's, so the two differ only in the latent variable and the recurrence (only in the
+latent against a CVAE with ``recurrent=True``, whose encoder has the same ConvGRUs).
 """
 
 from __future__ import annotations
