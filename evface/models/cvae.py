@@ -248,7 +248,8 @@ class CVAE(nn.Module):
         ])
 
     @torch.no_grad()
-    def samples(self, c: torch.Tensor, k: int, generator: torch.Generator | None = None, state: State = None) -> torch.Tensor:
+    def samples(self, c: torch.Tensor, k: int, generator: torch.Generator | None = None,
+                state: State = None) -> torch.Tensor:
         """Decodings of ``k`` prior samples: (k, N, 1, H, W)."""
         return self.decode_samples(self.encode(c, state)[0], c, k, generator)
 

@@ -182,8 +182,9 @@ def with_history(s: ReconSamples, idx: np.ndarray, recurrent: bool) -> tuple[Rec
     if not recurrent:
         return s.select(idx), np.arange(len(idx))
     rows = np.concatenate([sl for sl in s.clip_slices() if np.isin(sl, idx).any()] or [np.zeros(0, np.int64)])
-    pos = np.searchsorted(rows, idx, sorter=np.argsort(rows, kind="stable"))
-    return s.select(rows), np.argsort(rows, kind="stable")[pos]
+    place = np.zeros(len(s), np.int64)
+    place[rows] = np.arange(len(rows))
+    return s.select(rows), place[idx]
 
 
 def _cvae_features(model: CVAE, s: ReconSamples, scales: dict[str, float], keyframe: bool, batch_size: int,
@@ -237,10 +238,11 @@ def cvae_samples(model: CVAE, s: ReconSamples, idx: np.ndarray, scales: dict[str
     slot[pos] = np.arange(len(idx))
     out = np.zeros((k, len(idx), *s.target.shape[1:]), np.float32)
     for rows, feats, c in _cvae_features(model, seen, scales, keyframe, 16, device):
-        keep = torch.from_numpy(slot[rows] >= 0)
+        keep = slot[rows] >= 0
         if keep.any():
-            draws = model.decode_samples([f[keep] for f in feats], c[keep], k, gen)
-            out[:, slot[rows][keep.numpy()]] = draws[:, :, 0].cpu().numpy()
+            m = torch.from_numpy(keep)
+            draws = model.decode_samples([f[m] for f in feats], c[m], k, gen)
+            out[:, slot[rows][keep]] = draws[:, :, 0].cpu().numpy()
     return out
 
 
