@@ -60,7 +60,10 @@ def make_fake_run(root: Path) -> Path:
     stages.append({"name": "events-hd", "task": "classify", "dir": "stages/events-hd-0", "seconds": 12.0})
     rec = root / "stages" / "recon-hd-0"
     rec.mkdir(parents=True)
-    (rec / "config.json").write_text(json.dumps({"task": "reconstruct", "sensor": "hd", "data": str(data)}))
+    (rec / "config.json").write_text(json.dumps({"task": "reconstruct", "sensor": "hd", "data": str(data), "epochs": 3}))
+    fits = {"cvae": {"best_epoch": 2, "best_score": 0.9494, "epochs_run": 3, "stopped_early": False},
+            "e2vid": {"best_epoch": 1, "best_score": 0.9415, "epochs_run": 3, "stopped_early": False}}
+    (rec / "train.json").write_text(json.dumps({"parts": [{"name": "fold0", **fits}]}))
     scores = {"ssim": 0.6, "psnr": 20.0, "mse": 0.01}
     methods = {m: {"all": scores | {"per_lighting": {lt: scores for lt in LIGHTINGS}},
                    "apex": {area: scores for area in ("face", "active", "brows", "mouth")},

@@ -59,6 +59,17 @@ def test_report_shows_reconstruction_at_the_apex_by_au_class_and_lighting(report
     assert "0.6789" in by_light[:by_light.index("</table>")]
 
 
+def test_report_says_which_reconstruction_models_were_still_improving(report):
+    text = report.read_text()
+    training = text[text.index("<h3>Training</h3>"):]
+    training = training[:training.index("</table>")]
+    assert "1 of 2 models had their best validation SSIM in their last epoch" in training
+    cvae = training[training.index("<td>CVAE</td>"):]
+    assert "<td>3 of 3</td><td>3</td><td>0.9494</td><td>yes</td>" in cvae[:cvae.index("</tr>")]
+    unet = training[training.index("<td>E2VID-style UNet</td>"):]
+    assert "<td>3 of 3</td><td>2</td><td>0.9415</td><td>no</td>" in unet[:unet.index("</tr>")]
+
+
 def test_report_shows_identities_and_clip_variation(report):
     text = report.read_text()
     assert 'alt="identities"' in text and "2 identities" in text  # the fixture's subjects s0 and s1

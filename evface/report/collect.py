@@ -152,6 +152,7 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None) -> N
         data.classify.append(entry)
     elif config.get("task") == "reconstruct":
         entry["strips"] = [p.read_bytes() for p in sorted(run.glob("*.png"))]
+        entry["training"] = _read_json(run / "train.json") if (run / "train.json").exists() else {}
         data.reconstruct.append(entry)
 
 

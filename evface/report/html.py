@@ -266,6 +266,32 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
                       "SSIM all horizons", "verdict (active, apex)"], rows))
 
 
+def _training_table(runs: list[dict[str, Any]]) -> str:
+    """Each reconstruction model's best epoch per part: a best epoch that is the last one run means
+    the model was still improving when its budget ran out."""
+    rows, still = [], 0
+    for r in runs:
+        cfg = r["config"]
+        for part in r.get("training", {}).get("parts", []):
+            for model, label in (("cvae", "CVAE"), ("e2vid", "E2VID-style UNet")):
+                fit = part.get(model)
+                if not fit:
+                    continue
+                learning = fit["best_epoch"] == fit["epochs_run"] - 1 and not fit["stopped_early"]
+                still += learning
+                rows.append([html.escape(r["name"]), html.escape(str(part.get("name", "–"))), label,
+                             f"{fit['epochs_run']} of {cfg.get('epochs', '–')}", str(fit["best_epoch"] + 1),
+                             _fmt(fit["best_score"], 4), "yes" if learning else "no"])
+    if not rows:
+        return ""
+    note = (f"{still} of {len(rows)} models had their best validation SSIM in their last epoch: they were still "
+            "improving, so these are the scores of models that had not converged."
+            if still else "Every model stopped improving before its last epoch.")
+    return ("<h3>Training</h3><p>Epochs run (of the budget), the best epoch on the validation subjects (counted "
+            f"from 1) and its SSIM. {html.escape(note)}</p>"
+            + _table(["run", "part", "model", "epochs", "best epoch", "validation SSIM", "still improving"], rows))
+
+
 def _reconstruct_section(data: ReportData) -> str:
     runs = data.reconstruct
     parts = ['<section id="reconstruction"><h2>Frame reconstruction from events (CVAE)</h2>']
@@ -300,6 +326,7 @@ def _reconstruct_section(data: ReportData) -> str:
         ["run", "method", "SSIM", "SSIM active AUs", "PSNR dB", "SSIM all horizons", "gain over keyframe (active)",
          "CVAE − method (active)"], rows))
     parts.append(_sensor_differences(data.sensor_comparisons))
+    parts.append(_training_table(runs))
     regions = [x for x in ("brows", "eyes", "nose", "mouth", "chin") if any(x in v.get("apex", {}) for r in runs
                                                                         for v in r["metrics"].get("methods", {}).values())]
     if regions:
