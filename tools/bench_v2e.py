@@ -30,7 +30,10 @@ Run (from the repository root, with evface's virtualenv)::
     python tools/bench_v2e.py --v2e-path /work/scratch-v2e/v2e:/work/scratch-v2e/deps:/work/scratch-v2e/stubs
 
 Options: ``--threads 2`` (numba threads for evface, torch threads for v2e), ``--cpus 0,1`` (pin
-both to these CPUs), ``--steps 300``, ``--repeats 3``, ``--sizes 346x260,1280x720``.
+both to these CPUs), ``--steps 300``, ``--repeats 3``, ``--sizes 346x260,1280x720``,
+``--scenes blob,flicker``, ``--modes ideal,realistic``; ``--rate-khz 10`` samples the same scenes
+at 10 kHz (``--steps`` counts steps at that rate), ``--cutoff-hz 0`` turns the low-pass of
+realistic mode off in both simulators.
 """
 
 from __future__ import annotations
@@ -53,14 +56,15 @@ BRIGHTNESS = 2.0
 WARMUP = 5
 
 
-def frame(scene: str, size: tuple[int, int], step: int) -> np.ndarray:
-    """The float32 (H, W) frame both simulators get at a 1 kHz step."""
+def frame(scene: str, size: tuple[int, int], step: float) -> np.ndarray:
+    """The float32 (H, W) frame both simulators get at ``step`` ms (a 1 kHz step; fractional at
+    higher rates)."""
     from evface.bench.sim import SCENES as BENCH_SCENES
 
     return (BENCH_SCENES[scene](size, step) * np.float32(BRIGHTNESS)).astype(np.float32)
 
 
-def make_evface(mode: str, size: tuple[int, int], seed: int):
+def make_evface(mode: str, size: tuple[int, int], seed: int, cutoff_hz: float = 300.0):
     """A step function ``(frame, t_us) -> (x, y)`` of evface's simulator."""
     from evface.sim.dvs import DvsParams, DvsSimulator
 
@@ -68,7 +72,7 @@ def make_evface(mode: str, size: tuple[int, int], seed: int):
         params = DvsParams.ideal(0.2, lin_log_lux=20.0)
     else:
         params = DvsParams(threshold_on_log=0.2, threshold_off_log=0.2, threshold_on_sigma_log=0.03,
-                           threshold_off_sigma_log=0.03, cutoff_hz=300.0, bandwidth_ref_lux=275.0,
+                           threshold_off_sigma_log=0.03, cutoff_hz=cutoff_hz, bandwidth_ref_lux=275.0,
                            lin_log_lux=20.0, refractory_us=500.0)
     sim = DvsSimulator(size, params, seed)
 
@@ -79,7 +83,7 @@ def make_evface(mode: str, size: tuple[int, int], seed: int):
     return step
 
 
-def make_v2e(mode: str, size: tuple[int, int], seed: int):
+def make_v2e(mode: str, size: tuple[int, int], seed: int, cutoff_hz: float = 300.0):
     """A step function ``(frame, t_us) -> (x, y)`` of v2e's emulator on the CPU."""
     import logging
 
@@ -88,7 +92,7 @@ def make_v2e(mode: str, size: tuple[int, int], seed: int):
     logging.disable(logging.WARNING)  # v2e warns about every frame without events
     realistic = mode == "realistic"
     emu = EventEmulator(pos_thres=0.2, neg_thres=0.2, sigma_thres=0.03 if realistic else 0.0,
-                        cutoff_hz=300.0 if realistic else 0.0, leak_rate_hz=0.0,
+                        cutoff_hz=cutoff_hz if realistic else 0.0, leak_rate_hz=0.0,
                         refractory_period_s=5e-4 if realistic else 0.0, shot_noise_rate_hz=0.0,
                         seed=seed, device="cpu", output_width=size[0], output_height=size[1])
 
@@ -115,16 +119,17 @@ def worker(args: argparse.Namespace) -> None:
     width, height = (int(v) for v in args.size.split("x"))
     size = (width, height)
     walls, cpus, counts = [], [], None
+    rate = args.rate_khz
     for repeat in range(args.repeats):
-        step = make(args.mode, size, seed=repeat)
+        step = make(args.mode, size, seed=repeat, cutoff_hz=args.cutoff_hz)
         for k in range(WARMUP + 1):
-            step(frame(args.scene, size, k), k * 1000)
+            step(frame(args.scene, size, k / rate), k * 1000 // rate)
         count = np.zeros((height, width), np.int64)
         wall = cpu = 0.0
         for k in range(WARMUP + 1, WARMUP + 1 + args.steps):
-            f = frame(args.scene, size, k)
+            f = frame(args.scene, size, k / rate)
             c0, t0 = time.process_time(), time.perf_counter()
-            x, y = step(f, k * 1000)
+            x, y = step(f, k * 1000 // rate)
             wall += time.perf_counter() - t0
             cpu += time.process_time() - c0
             np.add.at(count, (y, x), 1)
@@ -141,7 +146,7 @@ def run_worker(which: str, scene: str, mode: str, size: str, args: argparse.Name
     env["PYTHONPATH"] = os.pathsep.join(p for p in path if p)
     cmd = [sys.executable, __file__, "--worker", which, "--scene", scene, "--mode", mode, "--size", size,
            "--steps", str(args.steps), "--repeats", str(args.repeats), "--threads", str(args.threads),
-           "--out", str(out)] + (["--cpus", args.cpus] if args.cpus else [])
+           "--rate-khz", str(args.rate_khz), "--cutoff-hz", str(args.cutoff_hz), "--out", str(out)] + (["--cpus", args.cpus] if args.cpus else [])
     subprocess.run(cmd, env=env, check=True)
     data = np.load(out)
     return {"wall": float(np.median(data["walls"])), "cpu": float(np.median(data["cpus"])), "counts": data["counts"]}
@@ -155,6 +160,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", default="346x260,1280x720")
+    parser.add_argument("--scenes", default=",".join(SCENES))
+    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--rate-khz", type=int, default=1, choices=(1, 2, 5, 10, 20),
+                        help="frames per ms (the scenes are the same in time; steps are at this rate)")
+    parser.add_argument("--cutoff-hz", type=float, default=300.0,
+                        help="photoreceptor cut-off of realistic mode in both simulators (0: no low-pass)")
     parser.add_argument("--worker", choices=("v2e", "evface"), help=argparse.SUPPRESS)
     parser.add_argument("--scene", choices=SCENES, help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
@@ -164,15 +175,16 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
-    print(f"# {args.steps} steps at 1 kHz, median of {args.repeats}, {args.threads} threads"
+    print(f"# {args.steps} steps at {args.rate_khz} kHz, median of {args.repeats}, {args.threads} threads"
+          + (f", realistic cut-off {args.cutoff_hz:g} Hz" if args.cutoff_hz != 300.0 else "")
           + (f", CPUs {args.cpus}" if args.cpus else "") + f", load average {os.getloadavg()[0]:.1f} at start")
     print("| size | scene | mode | events evface | events v2e | count ratio | map correlation "
           "| evface wall s (CPU/wall) | v2e wall s (CPU/wall) | v2e / evface wall | v2e / evface CPU |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes.split(","):
-            for scene in SCENES:
-                for mode in MODES:
+            for scene in args.scenes.split(","):
+                for mode in args.modes.split(","):
                     ours = run_worker("evface", scene, mode, size, args, Path(tmp))
                     theirs = run_worker("v2e", scene, mode, size, args, Path(tmp))
                     a, b = ours["counts"], theirs["counts"]
