@@ -57,3 +57,31 @@ def test_a_bug_is_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
     assert cli.main(["info", str(tmp_path / "x.raw")]) == 1
     err = capsys.readouterr().err
     assert "internal error: ZeroDivisionError" in err and "--debug" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args, says", [
+    (("run", "--out", "{file}"), "{file}: is a file, not a folder; give --out a folder"),
+    (("run", "--out", "{file}/run"), "{file}: is a file, not a folder; give --out a folder"),
+    (("train", "classify", "--data", "{dir}", "--out", "{file}"), "{file}: is a file, not a folder; give --out a folder"),
+    (("train", "reconstruct", "--data", "{dir}", "--out", "{file}"), "{file}: is a file, not a folder; give --out a folder"),
+    (("eval", "{dir}", "--data", "{dir}", "--out", "{file}"), "{file}: is a file, not a folder; give --out a folder"),
+    (("report", "{dir}", "--out", "{dir}"), "{dir}: is a folder; give --out a file name"),
+    (("compare", "{dir}", "{dir}", "--out", "{dir}"), "{dir}: is a folder; give --out a file name"),
+    (("simulate", "{file}", "--out", "{dir}"), "{dir}: is a folder; give --out a file name"),
+    (("simulate", "{file}", "--out", "{dir}/e.raw", "--rgb-out", "{file}/v.avi"),
+     "{file}: is a file, not a folder; give --rgb-out a folder"),
+    (("export-nir", "{dir}", "{dir}"), "{dir}: is a folder; give OUT a file name"),
+    (("faces", "{dir}"), "{dir}: is a folder; give OUT a file name"),
+    (("synth", "{file}/data"), "{file}: is a file, not a folder; give OUT a folder"),
+    (("synth-merge", "{file}/data", "{dir}"), "{file}: is a file, not a folder; give OUT a folder"),
+    (("import", "corpus", "{dir}", "{file}", "{file}/data"), "{file}: is a file, not a folder; give OUT a folder"),
+    (("import", "session", "{file}/data", "--events", "hd={file}", "--rgb", "{file}", "--annotations", "{file}"),
+     "{file}: is a file, not a folder; give OUT a folder"),
+])
+def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys, args, says):
+    (tmp_path / "notes.txt").write_text("keep me")
+    names = {"file": str(tmp_path / "notes.txt"), "dir": str(tmp_path)}
+    assert cli.main([a.format(**names) for a in args]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {says.format(**names)}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    assert (tmp_path / "notes.txt").read_text() == "keep me"

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from evface.commands.paths import output_file
 from evface.io.dataset import atomic_write_text
 
 NAMES = {"top1": "top-1", "uf1": "UF1", "uar": "UAR"}
@@ -45,6 +46,9 @@ def register(app: typer.Typer) -> None:
         """Paired difference A - B with subject-bootstrap intervals: top-1, UF1, UAR and an exact McNemar
         test of two classification runs, or SSIM and PSNR per method of two reconstruction runs."""
         from evface.tasks import recon_compare  # lazy: scoring modules load for this command only
+
+        if out is not None:
+            output_file(out)
 
         if recon_compare.is_reconstruction_run(run_a) or recon_compare.is_reconstruction_run(run_b):
             res = recon_compare.compare_runs(run_a, run_b)

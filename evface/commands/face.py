@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from evface.commands.paths import output_file
 from evface.errors import FormatError, ParameterError, where
 
 
@@ -60,6 +61,7 @@ def register(app: typer.Typer) -> None:
         from evface.face.identity import builtin_photo_identities, photo_identity, procedural_identity  # lazy: cv2 stays out of CLI start-up
         from evface.face.preview import contact_sheet  # lazy: cv2 and the renderer stay out of CLI start-up
 
+        output_file(out, "OUT")
         try:
             if "-" in seeds:
                 a, b = seeds.split("-")

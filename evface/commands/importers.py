@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from evface.commands.paths import output_folder
 from evface.errors import ParameterError
 
 import_app = typer.Typer(name="import", help="Import real recordings or RGB micro-expression corpora.",
@@ -86,6 +87,7 @@ def session(
 
     from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session  # lazy: cv2, h5py, numba off start-up
 
+    output_folder(out, "OUT")
     files = _pairs(events, "--events")
     per = {opt: _pairs(vals, opt) for opt, vals in [
         ("--model", model), ("--roi", roi), ("--sync", sync), ("--offset", offset), ("--trigger-channel", trigger_channel),
@@ -169,6 +171,8 @@ def corpus(
     from rich.progress import Progress
 
     from evface.datasets.importers.corpus import CorpusOptions, import_corpus  # lazy: cv2, h5py, numba off start-up
+
+    output_folder(out, "OUT")
 
     options = CorpusOptions(sensors=tuple(sensor), fps=fps, rgb_fps=rgb_fps or None, lux_white=lux_white,
                             upsample=upsample or None, seed=seed, label=label, classes=classes, lighting=lighting,

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from evface.commands.paths import output_file, output_folder
 from evface.errors import ParameterError
 
 
@@ -36,6 +37,7 @@ def register(app: typer.Typer) -> None:
 
         if jobs is not None and jobs < 1:
             raise ParameterError(f"--jobs must be at least 1, got {jobs}")
+        output_folder(out)
         report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs, log=console.print, ray=ray, noise=noise,
                               highspeed=highspeed)
         console.print(f"[bold green]report written:[/] {report}", soft_wrap=True)
@@ -48,4 +50,4 @@ def register(app: typer.Typer) -> None:
         """Write one self-contained HTML report of the given runs."""
         from evface.report.html import build_report  # lazy: keeps matplotlib out of `evface --help`
 
-        console.print(f"[bold green]report written:[/] {build_report(list(runs), out)}", soft_wrap=True)
+        console.print(f"[bold green]report written:[/] {build_report(list(runs), output_file(out))}", soft_wrap=True)

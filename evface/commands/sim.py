@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from evface.commands.paths import output_file
 from evface.errors import ParameterError
 
 
@@ -63,6 +64,9 @@ def register(app: typer.Typer) -> None:
         )
 
         console = Console(stderr=True)
+        output_file(out)
+        if rgb_out is not None:
+            output_file(rgb_out, "--rgb-out")
         spec = parse_sensor(sensor)
         name, full_size = spec.name, spec.size
         window = parse_roi(roi, full_size)

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from evface.commands.paths import output_folder
 from evface.errors import ParameterError
 from evface.executor import RayCluster
 
@@ -47,6 +48,7 @@ def register(app: typer.Typer) -> None:
         """Build the synthetic RGB + event micro-expression dataset (resumes if interrupted)."""
         from evface.datasets import synth as lib  # lazy: cv2, numba and the renderer stay out of CLI start-up
 
+        output_folder(out, "OUT")
         if ray and workers != 1:
             raise ParameterError("--workers is for a local run; with --ray the cluster's CPUs film the clips")
         console = Console(stderr=True)
@@ -79,5 +81,5 @@ def register(app: typer.Typer) -> None:
         """Join the shard folders of one synthetic dataset into OUT (the same as one unsharded run)."""
         from evface.datasets import synth as lib  # lazy: cv2, numba and the renderer stay out of CLI start-up
 
-        root = lib.merge_shards(out, shard_dirs)
+        root = lib.merge_shards(output_folder(out, "OUT"), shard_dirs)
         Console(stderr=True).print(f"merged {len(shard_dirs)} shard(s) into {root}", soft_wrap=True)

@@ -20,6 +20,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from evface.commands.paths import output_file, output_folder
 from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
 
 train_app = typer.Typer(help="Train a model on a dataset folder (works under torchrun for DDP).", no_args_is_help=True)
@@ -92,7 +93,7 @@ def classify(
     """Train the AU classifier and evaluate it on held-out subjects (RUN/metrics.json)."""
     from evface.tasks.classify import train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
-    train_and_evaluate(data, out, config, log=_log)
+    train_and_evaluate(data, output_folder(out), config, log=_log)
 
 
 def register(app: typer.Typer) -> None:
@@ -108,6 +109,7 @@ def register(app: typer.Typer) -> None:
         """Evaluate a trained run on a dataset folder, write metrics.json and print its headline figures."""
         from evface.tasks.registry import task_of_run  # lazy: keeps torch out of `evface --help`
 
+        out = output_folder(out) if out is not None else None
         task = task_of_run(run)
         print(json.dumps(task.headline(task.evaluate_run(run, data, out)), default=str))
 
@@ -119,4 +121,4 @@ def register(app: typer.Typer) -> None:
         """Export a trained spiking classifier to NIR (Neuromorphic Intermediate Representation)."""
         from evface.tasks.export import export_run  # lazy: torch loads for this command only, not at CLI start-up
 
-        _log(f"written {export_run(run, out)}")
+        _log(f"written {export_run(run, output_file(out, 'OUT'))}")

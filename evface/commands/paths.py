@@ -1,0 +1,53 @@
+"""Checks of the paths a command will write, before it starts work.
+
+An operating-system error would name the file too, but late (after minutes of work) and in the
+system's words ("File exists", "Not a directory"); these name the option to change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evface.errors import ParameterError, where
+
+
+def output_folder(path: Path, option: str = "--out") -> Path:
+    """Return ``path`` if a folder can be made or used there; raise :class:`ParameterError` if it,
+    or a folder on the way to it, is a file.
+
+    Examples
+    --------
+    >>> str(output_folder(Path("runs/quick")))
+    'runs/quick'
+    >>> Path("notes.txt").write_text("")
+    0
+    >>> output_folder(Path("notes.txt/run"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: notes.txt: is a file, not a folder; give --out a folder
+    """
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise ParameterError(where(p, f"is a file, not a folder; give {option} a folder"))
+            break
+    return path
+
+
+def output_file(path: Path, option: str = "--out") -> Path:
+    """Return ``path`` if a file can be written there; raise :class:`ParameterError` if it is a
+    folder, or a folder on the way to it is a file.
+
+    Examples
+    --------
+    >>> str(output_file(Path("report.html")))
+    'report.html'
+    >>> output_file(Path("."), "--out")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: .: is a folder; give --out a file name
+    """
+    if path.is_dir():
+        raise ParameterError(where(path, f"is a folder; give {option} a file name"))
+    output_folder(path.parent, option)
+    return path
