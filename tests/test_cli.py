@@ -72,6 +72,8 @@ def test_a_bug_is_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
      "{file}: is a file, not a folder; give --rgb-out a folder"),
     (("export-nir", "{dir}", "{dir}"), "{dir}: is a folder; give OUT a file name"),
     (("faces", "{dir}"), "{dir}: is a folder; give OUT a file name"),
+    (("convert", "{file}", "{dir}"), "{dir}: is a folder; give OUT a file name"),
+    (("convert", "{file}", "{file}/e.h5"), "{file}: is a file, not a folder; give OUT a folder"),
     (("synth", "{file}/data"), "{file}: is a file, not a folder; give OUT a folder"),
     (("synth-merge", "{file}/data", "{dir}"), "{file}: is a file, not a folder; give OUT a folder"),
     (("import", "corpus", "{dir}", "{file}", "{file}/data"), "{file}: is a file, not a folder; give OUT a folder"),

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from evface.commands.paths import output_file
 from evface.errors import FormatError
 
 
@@ -101,6 +102,7 @@ def register(app: typer.Typer) -> None:
 
         if dest.exists() and source.exists() and dest.resolve() == source.resolve():
             raise FormatError(f"{dest}: is the input file; choose another output name")
+        output_file(dest, "OUT")
         in_clip = detect_format(source) == "clip"
         reader = EventsFileReader(source, chunk_us=chunk_us, chunk_events=None if chunk_us else 1 << 20,
                                   sensor=sensor if in_clip else None, sensor_size=_parse_size(sensor_size))
