@@ -13,7 +13,7 @@ from evface.events.core import validate_events
 from evface.sim.dvs import DvsParams
 from evface.sim.footage import cover_resize, frame_to_lux, parse_roi, upsample_linear
 from evface.sim.sensors import SENSORS, SensorSpec, parse_sensor
-from evface.sim.video import VideoScene, simulate_video, video_info, write_video
+from evface.sim.video import VideoScene, simulate_video, video_fps, video_info, write_video
 
 
 def _write_test_video(path, n=12, size=(64, 48), fps=30.0, fourcc="MJPG"):
@@ -162,6 +162,34 @@ def test_cli_simulate_mp4_roi_and_errors(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no such video" in err and "leak_rate_hz" in err
     assert not (tmp_path / "x.raw").exists() and not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.mark.parametrize("args, says", [
+    (("--sensor", "12x"), "--sensor: sensor '12x'"),
+    (("--roi", "1,2"), "--roi: roi '1,2'"),
+    (("--model", "nope", "--set", "cutoff_hz=1"), "--model: unknown DVS preset 'nope'"),
+    (("--set", "nope=1"), "--set: unknown DvsParams field(s) ['nope']"),
+    (("--model", "evk4", "--set", "cutoff_hz=-5"), "--set: DvsParams.cutoff_hz must be >= 0"),
+    (("--rgb-out", "{tmp}/v.avi", "--camera", "nope"), "--camera: unknown RGB camera preset 'nope'"),
+    (("--rgb-out", "{tmp}/v.avi", "--metering", "nope"), "--metering: RgbCameraParams.metering must be one of"),
+    (("--fps", "-5"), "--fps: fps must be a positive number, got -5.0"),
+    (("--fps", "0"), "--fps: fps must be a positive number, got 0.0"),
+    (("--upsample", "0"), "--upsample must be positive, got 0"),
+    (("--lux", "-1"), "--lux must be positive, got -1.0"),
+])
+def test_cli_simulate_names_the_option_of_a_bad_value(tmp_path, video, capsys, args, says):
+    out = tmp_path / "ev.raw"
+    assert main(["simulate", str(video), "--out", str(out), *(a.format(tmp=tmp_path) for a in args)]) == 2
+    assert capsys.readouterr().err.strip().startswith(f"error: {says}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi"]
+
+
+def test_video_fps_takes_a_given_rate_or_the_files(video):
+    info = video_info(video)
+    assert video_fps(info, None) == pytest.approx(30.0) and video_fps(info, 12.5) == 12.5
+    for bad in (0.0, -5.0, float("nan"), float("inf")):
+        with pytest.raises(ParameterError, match="fps must be a positive number"):
+            video_fps(info, bad)
 
 
 def test_errors_are_evface_errors():

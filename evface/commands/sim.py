@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from evface.commands.options import naming
 from evface.commands.paths import output_file
 from evface.errors import ParameterError
 
@@ -67,16 +68,34 @@ def register(app: typer.Typer) -> None:
         output_file(out)
         if rgb_out is not None:
             output_file(rgb_out, "--rgb-out")
-        spec = parse_sensor(sensor)
+        with naming("--sensor"):
+            spec = parse_sensor(sensor)
         name, full_size = spec.name, spec.size
-        window = parse_roi(roi, full_size)
+        with naming("--roi"):
+            window = parse_roi(roi, full_size)
         overrides = _overrides(set_)
         chosen = model or (name if spec.sensor is not None else "davis346")
-        params = DvsParams.ideal(**overrides) if chosen == "ideal" else DvsParams.preset(chosen, **overrides)
+
+        def dvs_params(**fields: float) -> DvsParams:
+            return DvsParams.ideal(**fields) if chosen == "ideal" else DvsParams.preset(chosen, **fields)
+
+        with naming("--model"):
+            dvs_params()
+        with naming("--set"):
+            params = dvs_params(**overrides)
         ae_overrides = {k: v for k, v in (("metering", metering), ("antiflicker_hz", antiflicker_hz)) if v is not None}
-        cam_params = RgbCameraParams.preset(camera, **ae_overrides) if rgb_out is not None else None
+        cam_params = None
+        if rgb_out is not None:
+            with naming("--camera"):
+                RgbCameraParams.preset(camera)
+            with naming("/".join(f"--{k.replace('_', '-')}" for k in ae_overrides)):
+                cam_params = RgbCameraParams.preset(camera, **ae_overrides)
+        for option, value in (("--lux", lux), ("--upsample", upsample)):
+            if not value > 0:
+                raise ParameterError(f"{option} must be positive, got {value}")
         info = video_info(video)
-        rate = video_fps(info, fps)
+        with naming("--fps"):
+            rate = video_fps(info, fps)
         columns = (TextColumn("[bold]simulate[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TimeRemainingColumn(), TextColumn("{task.description}"))
         n_events = 0

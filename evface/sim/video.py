@@ -88,11 +88,15 @@ def iter_video_frames(path: str | Path) -> Iterator[np.ndarray]:
 
 
 def video_fps(info: VideoInfo, fps: float | None) -> float:
-    """The frame rate to use: ``fps`` when given, else the file's (error when it has none)."""
-    rate = fps if fps else info.fps
-    if not rate or not np.isfinite(rate) or rate <= 0:
+    """The frame rate to use: ``fps`` when given (a positive number), else the file's (error when
+    it has none)."""
+    if fps is not None:
+        if not (np.isfinite(fps) and fps > 0):
+            raise ParameterError(f"fps must be a positive number, got {fps}")
+        return float(fps)
+    if not info.fps or not np.isfinite(info.fps) or info.fps <= 0:
         raise ParameterError(where(info.path, "the video has no frame rate; pass fps"))
-    return float(rate)
+    return float(info.fps)
 
 
 def iter_video_events(

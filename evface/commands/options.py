@@ -1,0 +1,31 @@
+"""Name the command-line option behind a bad value.
+
+The library's parsers and parameter classes say what is wrong with a value in their own terms
+("sensor '12x': ...", "DvsParams.cutoff_hz must be >= 0"); the command that passed the value on
+knows which option it came from, and the user needs that name to fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from evface.errors import ParameterError
+
+
+@contextmanager
+def naming(option: str) -> Iterator[None]:
+    """Prefix a :class:`ParameterError` raised inside with ``option``.
+
+    Examples
+    --------
+    >>> with naming("--lux"):
+    ...     raise ParameterError("lux must be a positive number, got -1.0")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --lux: lux must be a positive number, got -1.0
+    """
+    try:
+        yield
+    except ParameterError as exc:
+        raise ParameterError(f"{option}: {exc}") from None
