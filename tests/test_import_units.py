@@ -23,6 +23,7 @@ from evface.datasets.importers.registration import (
     read_point_pairs,
     transfer_distance_px,
 )
+from evface.datasets.importers.session import scan_event_file
 from evface.datasets.importers.sync import (
     EventRate,
     SyncError,
@@ -161,6 +162,31 @@ def test_read_triggers_from_evt3(tmp_path):
 
     back, size = read_events_file(tmp_path / "a.raw")
     assert size == (16, 8) and back["t"].tolist() == [10, 20, 5000, 9000] and back["p"].tolist() == [1, -1, 1, -1]
+
+
+def test_triggers_of_a_raw_file_whose_header_has_no_size_line(tmp_path):
+    """Older Metavision headers name only the camera plugin; the trigger scan of `import session`
+    used to stop there ("no size fallback was provided") while evface's reader took the size from
+    the plugin."""
+    ev = make_events([10, 20, 5000, 9000], [1, 2, 3, 15], [0, 7, 3, 2], [1, -1, 1, -1])
+    trig = np.zeros(2, dtype=[("t", "<i8"), ("channel", "u1"), ("rising", "?")])
+    trig["t"], trig["rising"] = [15, 4096], [True, False]
+    write_evt3(tmp_path / "a.raw", ev, (16, 8), trig)
+    words = (tmp_path / "a.raw").read_bytes().split(b"% end\n", 1)[1]
+    (tmp_path / "a.raw").write_bytes(b"% evt 3.0\n% plugin_name hal_plugin_gen3_fx3\n% end\n" + words)
+    got = read_triggers(tmp_path / "a.raw")
+    assert got["t"].tolist() == [15, 4096] and got["rising"].tolist() == [True, False]
+    scan = scan_event_file(tmp_path / "a.raw")
+    assert scan.sensor_size == (640, 480) and scan.n_events == 4 and scan.triggers["t"].tolist() == [15, 4096]
+
+
+def test_scan_of_a_real_gen3_recording_without_a_size_line():
+    real = Path(__file__).resolve().parents[2] / "shared" / "real-events" / "faery_evt2.raw"
+    if not real.exists():
+        pytest.skip(f"{real} is absent")
+    scan = scan_event_file(real)  # a 2020 Metavision header: plugin name, no size line, no triggers
+    assert scan.sensor_size == (640, 480) and scan.n_events == 521_252 and scan.triggers.size == 0
+    assert (scan.t_first_us, scan.t_last_us) == (913_716_224, 913_812_095)
 
 
 def test_read_triggers_from_aedat4(tmp_path):

@@ -278,7 +278,7 @@ def scan_event_file(path: str | Path, *, bin_us: int = 100) -> EventScan:
     if t0 is None:
         raise FormatError(where(path, "the event file holds no events"))
     nbins = (t_last - t0) // bin_us + 1
-    return EventScan(size, n, t0, t_last, EventRate(t0, bin_us, hist[:nbins].copy()), read_triggers(path))
+    return EventScan(size, n, t0, t_last, EventRate(t0, bin_us, hist[:nbins].copy()), read_triggers(path, size))
 
 
 class EventWindows:

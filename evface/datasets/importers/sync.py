@@ -47,7 +47,7 @@ import numpy as np
 
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.io.aedat4 import check_aedat4
-from evface.io.event_files import detect_format
+from evface.io.event_files import EventsFileReader, detect_format
 
 MAX_DRIFT_PPM = 1000.0
 """Clock drift beyond this (0.1 %) is taken as a pairing error, not as drift."""
@@ -97,11 +97,12 @@ class SyncResult:
                 "drift_ppm": float(self.drift_ppm), "t_ref_us": int(self.t_ref_us), **self.details}
 
 
-def read_triggers(path: str | Path) -> np.ndarray:
+def read_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) -> np.ndarray:
     """External trigger events of an event file (``.raw`` EVT2/EVT3 or ``.aedat4``).
 
     Other formats (and EVT 2.1, which faery 0.7.1 cannot decode; evface decodes its CD events
-    itself but not its trigger words) give an empty array.
+    itself but not its trigger words) give an empty array. ``sensor_size`` is for a ``.raw``
+    header without a size line; by default it is what evface's reader infers (the plugin name).
 
     Returns
     -------
@@ -116,7 +117,8 @@ def read_triggers(path: str | Path) -> np.ndarray:
         if fmt in ("evt2", "evt3"):
             from faery import evt
 
-            with evt.Decoder(path, None, None) as decoder:
+            size = sensor_size or EventsFileReader(path).sensor_size
+            with evt.Decoder(path, size, None) as decoder:
                 for packet in decoder:
                     trig = packet.get("triggers")
                     if trig is not None and len(trig):
