@@ -383,3 +383,19 @@ def test_window_that_cuts_the_face_is_a_warning(session, tmp_path):
     report = run(root, tmp_path / "ds", src=src)
     cut = [w for w in report["warnings"] if "the 80x120 hd window keeps" in w]
     assert len(cut) == 2 and "at the right" in cut[0] and "--roi hd=X0,Y0,W,H" in cut[0]
+
+
+def test_an_estimate_that_does_not_converge_names_the_options(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from evface.datasets.importers import session as importer
+
+    def no_convergence(*args, **kwargs):
+        raise RegistrationError("hd.raw: ECC registration did not converge at pyramid level 2")
+
+    monkeypatch.setattr(importer, "estimate_homography", no_convergence)
+    monkeypatch.setattr(importer, "count_image", lambda *args, **kwargs: np.zeros((4, 4), np.float32))
+    source = EventSource("hd", tmp_path / "hd.raw")
+    with pytest.raises(RegistrationError, match=r"pyramid level 2; give point pairs \(--points hd=CSV\) or a "
+                                                 r"homography \(--homography hd=H\.json\)$"):
+        importer.register(source, SimpleNamespace(sensor_size=(4, 4)), SimpleNamespace(change=np.zeros((4, 4))))

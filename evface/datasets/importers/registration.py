@@ -178,6 +178,12 @@ def estimate_homography(
         Pyramid levels (each halves both images).
     sigma_px : float
         Blur on the sensor grid (scaled onto the RGB grid).
+
+    Raises
+    ------
+    RegistrationError
+        When ECC does not converge: give point pairs (:func:`homography_from_points`) or a
+        closer ``init``.
     """
     count = np.asarray(event_count, dtype=np.float32)
     if not np.any(count > 0):
@@ -203,8 +209,7 @@ def estimate_homography(
         try:
             rho, w_l = cv2.findTransformECC(t_l, i_l, w_l, cv2.MOTION_HOMOGRAPHY, criteria, None, 3)
         except cv2.error as exc:
-            raise RegistrationError(where(source, f"ECC registration did not converge at pyramid level {level} "
-                                                  "(give point pairs or a closer initial homography)")) from exc
+            raise RegistrationError(where(source, f"ECC registration did not converge at pyramid level {level}")) from exc
         warp = d @ w_l.astype(np.float64) @ np.linalg.inv(d)
     h = np.linalg.inv(warp)
     h /= h[2, 2]

@@ -560,7 +560,11 @@ def register(source: EventSource, scan: EventScan, video: VideoScan, span_us: tu
             raise ParameterError(f"sensor {source.name!r}: the homography must be a finite 3x3 matrix")
         return Registration(h / h[2, 2], "given")
     count = count_image(source.path, scan.sensor_size, *span_us)
-    return estimate_homography(count, video.change, source.homography, source=str(source.path))
+    try:
+        return estimate_homography(count, video.change, source.homography, source=str(source.path))
+    except RegistrationError as exc:
+        raise RegistrationError(f"{exc}; give point pairs (--points {source.name}=CSV) or a homography "
+                                f"(--homography {source.name}=H.json)") from exc
 
 
 def check_registration(source: EventSource, reg: Registration, rgb_size: tuple[int, int], sensor_size: tuple[int, int],
