@@ -399,3 +399,33 @@ def test_an_estimate_that_does_not_converge_names_the_options(monkeypatch, tmp_p
     with pytest.raises(RegistrationError, match=r"pyramid level 2; give point pairs \(--points hd=CSV\) or a "
                                                  r"homography \(--homography hd=H\.json\)$"):
         importer.register(source, SimpleNamespace(sensor_size=(4, 4)), SimpleNamespace(change=np.zeros((4, 4))))
+
+
+def test_a_failed_cross_correlation_names_the_options(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from evface.datasets.importers import session as importer
+
+    def no_overlap(*args, **kwargs):
+        raise SyncError("lr.aedat4: the event stream and the RGB video overlap in fewer than 10 frame pairs")
+
+    monkeypatch.setattr(importer, "sync_by_xcorr", no_overlap)
+    scan = SimpleNamespace(triggers=np.zeros(0, [("t", "<i8"), ("channel", "u1"), ("rising", "?")]), rate=None)
+    with pytest.raises(SyncError, match=r"frame pairs \(--offset lr=US centres the search, --max-offset-us widens it, "
+                                        r"--sync lr=offset takes the offset as given\)$"):
+        importer.synchronise(EventSource("lr", tmp_path / "lr.aedat4"), scan, np.arange(3), SimpleNamespace(energy=None),
+                             np.ones(3), SessionOptions())
+
+
+@pytest.mark.parametrize("args, says", [
+    (("--rgb-fps", "-1"), "--rgb-fps: rgb fps must be a positive number, got -1.0"),
+    (("--rgb-exposure-us", "0"), "--rgb-exposure-us: rgb exposure_us must be positive, got 0"),
+])
+def test_bad_rgb_timing_is_refused_naming_the_option(session, tmp_path, capsys, args, says):
+    root, _ = session
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb",
+                 str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv"), *args]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {says}"
+    assert not (tmp_path / "ds").exists()
+    with pytest.raises(ParameterError, match="fps must be a positive number"):
+        RgbSource(root / "rgb.mp4", fps=float("nan"))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from evface.commands.options import naming
 from evface.commands.paths import output_folder
 from evface.errors import ParameterError
 
@@ -114,7 +115,11 @@ def session(
             kw["homography"] = _homography(per["--homography"][name], "--homography")
         sources.append(EventSource(name, Path(path), per["--model"].get(name, ""), sync=per["--sync"].get(name, "auto"),
                                    registration=per["--registration"].get(name, "auto"), **kw))
-    rgb_source = RgbSource(rgb, fps=rgb_fps or None, start_us=rgb_start_us, timestamps=rgb_timestamps, exposure_us=rgb_exposure_us)
+    with naming("--rgb-fps"):
+        RgbSource(rgb, fps=rgb_fps or None)
+    with naming("--rgb-exposure-us"):
+        rgb_source = RgbSource(rgb, fps=rgb_fps or None, start_us=rgb_start_us, timestamps=rgb_timestamps,
+                               exposure_us=rgb_exposure_us)
     options = SessionOptions(subject=subject, lighting=lighting, max_offset_us=max_offset_us, min_confidence=min_confidence,
                              rgb_size=_ints(rgb_size, 2, "--rgb-size") if rgb_size else None, detect_faces=faces,
                              face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,

@@ -173,6 +173,12 @@ class RgbSource:
     timestamps: Path | None = None
     exposure_us: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.fps is not None and not (np.isfinite(self.fps) and self.fps > 0):
+            raise ParameterError(f"rgb fps must be a positive number, got {self.fps}")
+        if self.exposure_us is not None and self.exposure_us <= 0:
+            raise ParameterError(f"rgb exposure_us must be positive, got {self.exposure_us}")
+
 
 @dataclass(frozen=True)
 class SessionOptions:
@@ -522,13 +528,18 @@ def synchronise(source: EventSource, scan: EventScan, t_frames: np.ndarray, vide
                                   first_frame=source.trigger_first_frame, source=str(source.path))
     if method == "offset":
         return SyncResult(int(source.offset_us), "given", 1.0)
-    result = sync_by_xcorr(scan.rate, t_frames, video.energy, exposure_us=exposure_us,
-                           guess_us=source.offset_us or 0, max_offset_us=options.max_offset_us, source=str(source.path))
+    name = source.name
+    try:
+        result = sync_by_xcorr(scan.rate, t_frames, video.energy, exposure_us=exposure_us, guess_us=source.offset_us or 0,
+                               max_offset_us=options.max_offset_us, source=str(source.path))
+    except SyncError as exc:
+        raise SyncError(f"{exc} (--offset {name}=US centres the search, --max-offset-us widens it, "
+                        f"--sync {name}=offset takes the offset as given)") from exc
     if result.confidence < options.min_confidence:
         raise SyncError(where(source.path, (
             f"cross-correlation offset {result.offset_us} µs has confidence {result.confidence:.2f} < "
             f"{options.min_confidence} (peak r={result.details['r_peak']:.2f}, runner-up r={result.details['r_alt']:.2f}); "
-            "give the offset, record triggers, or lower the minimum confidence")))
+            f"give the offset (--sync {name}=offset --offset {name}=US), record triggers, or lower --min-confidence")))
     return result
 
 
