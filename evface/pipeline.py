@@ -35,9 +35,9 @@ from typing import Any
 import torch
 
 from evface.datasets.synth import get_preset, local_executor, synthesize
-from evface.errors import ParameterError
+from evface.errors import DatasetError, ParameterError, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster
-from evface.io.dataset import atomic_write_text
+from evface.io.dataset import atomic_write_text, read_manifest
 from evface.report.html import build_report
 from evface.sim.dvs_noise import NOISE_LEVELS
 from evface.tasks import registry
@@ -150,6 +150,17 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
     return data_dir, stages
 
 
+def check_subjects(data_dir: Path, preset: str, stages: list[Stage]) -> None:
+    """Refuse a given dataset with too few subjects for the stages' subject folds (each fold keeps
+    a test, a validation and a training subject), before anything is trained or written."""
+    subjects = {row["subject"] for row in read_manifest(data_dir)}
+    need = max([3, *(int(stage.config.get("folds") or 0) for stage in stages)])
+    if len(subjects) < need:
+        raise DatasetError(where(data_dir, f"holds {len(subjects)} subject(s); the {preset!r} preset tests every model "
+                                           f"on held-out subjects in subject folds and needs at least {need} (--data, "
+                                           "--preset)"))
+
+
 START, POOL = "start", "pool"
 """The first step of a training stage and a classification stage's last; its other steps are its models."""
 
@@ -239,6 +250,8 @@ def run_pipeline(
     """
     out = Path(out)
     data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise, highspeed)
+    if data_dir is not None:
+        check_subjects(data, preset, stages)
     out.mkdir(parents=True, exist_ok=True)
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
     seconds: dict[str, float] = {}

@@ -36,13 +36,14 @@ def _clip(clip_id: str, subject: str, label: str, lighting: str, rng: np.random.
                 calibration={"face_box": {"rgb": [16, 10, 32, 28], "hd": [16, 10, 32, 28], "lr": [8, 5, 16, 14]}})
 
 
-def make_fake_run(root: Path) -> Path:
-    """Write a dataset and one classification and one reconstruction run under ``root``."""
+def make_fake_run(root: Path, subjects: int = 2) -> Path:
+    """Write a dataset of ``subjects`` subjects and one classification and one reconstruction run
+    under ``root``."""
     rng = np.random.default_rng(0)
     data = root / "data"
     rows = []
     for i, (label, lighting) in enumerate((lb, lt) for lb in LABELS for lt in LIGHTINGS):
-        clip = _clip(f"c{i:03d}", f"s{i % 2}", label, lighting, rng)
+        clip = _clip(f"c{i:03d}", f"s{i % subjects}", label, lighting, rng)
         write_clip(data / "clips" / f"{clip.clip_id}.h5", clip)
         rows.append({"clip_id": clip.clip_id, "subject": clip.subject, "label": label, "aus": clip.aus, "lighting": lighting,
                      "file": f"clips/{clip.clip_id}.h5", "onset_us": 100_000, "apex_us": 180_000, "offset_us": 300_000,

@@ -123,7 +123,7 @@ def test_training_steps_run_their_task(tmp_path, monkeypatch):
 
 
 def test_killed_run_resumes_without_redoing_stages(tmp_path):
-    fake = make_fake_run(tmp_path / "fake")
+    fake = make_fake_run(tmp_path / "fake", subjects=3)  # run checks the quick preset's 3 subject folds
     out = tmp_path / "out"
     calls: list[str] = []
     with pytest.raises(Killed):
@@ -163,7 +163,7 @@ def split_runner(fake: Path, broken: str, stage: pipeline.Stage, run_dir: Path, 
 
 
 def test_stages_and_their_models_run_side_by_side_in_worker_processes_and_a_failed_one_is_not_dropped(tmp_path):
-    fake = make_fake_run(tmp_path / "fake")
+    fake = make_fake_run(tmp_path / "fake", subjects=3)  # run checks the quick preset's 3 subject folds
     out = tmp_path / "out"
     lines: list[str] = []
     with pytest.raises(Killed, match="rgb: models/b"):
