@@ -40,7 +40,8 @@ def test_subject_split_is_seeded_and_sized():
 
 
 def test_subject_split_rejects_too_few_subjects():
-    with pytest.raises(ParameterError, match="subject"):
+    with pytest.raises(ParameterError, match=r"^2 subject\(s\) cannot give 1 validation and 1 test subject\(s\) and keep "
+                                             r"one for training \(--val-fraction, --test-fraction\)$"):
         subject_split(_rows(2, 4), 0.2, 0.2, seed=0)
     with pytest.raises(ParameterError):
         subject_split(_rows(5, 1), 0.6, 0.5, seed=0)
@@ -56,3 +57,12 @@ def test_loso_folds_hold_out_each_subject_once():
         assert len(f["train"]) + len(f["test"]) == len(rows)
     with pytest.raises(ParameterError):
         loso_folds(_rows(1, 3))
+
+
+def test_folds_that_leave_too_few_training_subjects_are_named():
+    from evface.tasks.stats import subject_parts
+
+    with pytest.raises(ParameterError, match=r"^--folds 2 on 2 subjects: fold 0 leaves 1 subject\(s\) for validation and "
+                                             r"training, too few at --val-fraction 0.15; use fewer folds or more subjects$"):
+        subject_parts(_rows(2, 3), 2, 0.15, 0.0)
+    assert [len(p["test"]) for p in subject_parts(_rows(3, 3), 3, 0.15, 0.0)] == [3, 3, 3]

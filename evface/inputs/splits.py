@@ -56,7 +56,8 @@ def subject_split(
     n_test = max(int(test_fraction > 0), int(round(test_fraction * n)))
     if n_val + n_test >= n:
         raise ParameterError(
-            f"{n} subject(s) cannot give {n_val} validation and {n_test} test subject(s) and keep one for training"
+            f"{n} subject(s) cannot give {n_val} validation and {n_test} test subject(s) and keep one for training "
+            "(--val-fraction, --test-fraction)"
         )
     order = [subjects[i] for i in np.random.default_rng(seed).permutation(n)]
     part_of = {s: "test" for s in order[:n_test]}

@@ -76,9 +76,15 @@ def subject_parts(rows: Sequence[Mapping[str, Any]], folds: int, val_fraction: f
     if not folds:
         return [{"name": "split", **subject_split(rows, val_fraction, test_fraction, seed)}]
     parts = []
-    for i, test in enumerate(subject_folds(Counter(str(r["subject"]) for r in rows), folds, seed)):
+    clips = Counter(str(r["subject"]) for r in rows)
+    for i, test in enumerate(subject_folds(clips, folds, seed)):
         held_out = set(test)
-        inner = subject_split([r for r in rows if str(r["subject"]) not in held_out], val_fraction, 0.0, seed)
+        try:
+            inner = subject_split([r for r in rows if str(r["subject"]) not in held_out], val_fraction, 0.0, seed)
+        except ParameterError:
+            raise ParameterError(f"--folds {folds} on {len(clips)} subjects: fold {i} leaves {len(clips) - len(test)} "
+                                 f"subject(s) for validation and training, too few at --val-fraction {val_fraction:g}; "
+                                 "use fewer folds or more subjects") from None
         parts.append({"name": f"fold{i}", "train": inner["train"], "val": inner["val"],
                       "test": [r for r in rows if str(r["subject"]) in held_out]})
     return parts
