@@ -125,3 +125,13 @@ def test_report_pairs_the_hd_and_lr_runs(runs, tmp_path):
     assert "hd − lr" in table and "4 / 4" in table  # subjects / apex samples
     diff = compare_runs(runs["hd"], runs["lr"])["methods"]["cvae"]["apex"]["active_ssim"]["diff"]
     assert f"{diff:+.4f}" in table and "+0.0000 [+0.0000, +0.0000]" in table  # keyframe copy: exactly 0
+
+
+def test_compare_refuses_runs_of_two_tasks(runs, tmp_path, capsys):
+    classification = tmp_path / "classify-run"
+    classification.mkdir()
+    (classification / "predictions.csv").write_text("clip_id,subject,lighting,label,pred\n")
+    for a, b in ((runs["hd"], classification), (classification, runs["hd"])):
+        assert main(["compare", str(a), str(b)]) == 2
+        assert capsys.readouterr().err.strip() == (f"error: {runs['hd']} is a reconstruction run and {classification} "
+                                                   "is not: compare two runs of one task")

@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from evface.commands.paths import output_file
+from evface.errors import ParameterError
 from evface.io.dataset import atomic_write_text
 
 NAMES = {"top1": "top-1", "uf1": "UF1", "uar": "UAR"}
@@ -50,7 +51,11 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             output_file(out)
 
-        if recon_compare.is_reconstruction_run(run_a) or recon_compare.is_reconstruction_run(run_b):
+        kinds = {run: recon_compare.is_reconstruction_run(run) for run in (run_a, run_b)}
+        if kinds[run_a] != kinds[run_b]:
+            recon, other = (run_a, run_b) if kinds[run_a] else (run_b, run_a)
+            raise ParameterError(f"{recon} is a reconstruction run and {other} is not: compare two runs of one task")
+        if kinds[run_a]:
             res = recon_compare.compare_runs(run_a, run_b)
             print(recon_compare.format_comparison(res))
         else:
