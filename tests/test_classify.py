@@ -351,3 +351,23 @@ def test_distillation_needs_a_teacher_trained_on_the_same_folds(fake, tmp_path):
         train_and_evaluate(fake, tmp_path / "none", replace(base, teacher=str(tmp_path / "nowhere")))
     with pytest.raises(ParameterError, match="--distill-weight 1.5"):
         train_and_evaluate(fake, tmp_path / "w", replace(base, teacher=str(twin), distill_weight=1.5))
+
+
+def test_one_subject_gets_no_interval_and_no_verdict(tmp_path):
+    """A subject-cluster bootstrap over one subject has no spread: [x, x] read as an interval, and
+    a difference over one subject was worded as a finding ("a higher")."""
+    from evface.tasks.classify import compare_runs, score
+
+    labels = ["L0", "L1", "L2"]
+    y = np.array([0, 1, 2, 0, 1, 2])
+    one = score(y, y, ["dim"] * 6, ["s0"] * 6, labels)
+    assert one["n_subjects"] == 1 and one["ci"] == {"top1": None, "uf1": None, "uar": None}
+    assert one["per_lighting"]["dim"]["ci"]["top1"] is None
+    two = score(y, y, ["dim"] * 6, ["s0", "s1"] * 3, labels)
+    assert two["ci"]["top1"] == [1.0, 1.0] and two["n_subjects"] == 2
+    truth = [(f"c{i}", "s0", "dim", f"L{i % 3}") for i in range(12)]
+    _write_predictions(tmp_path / "a", [(*r, r[3]) for r in truth])
+    _write_predictions(tmp_path / "b", [(*r, "L0") for r in truth])
+    res = compare_runs(tmp_path / "a", tmp_path / "b")
+    assert res["metrics"]["top1"]["diff"] == pytest.approx(8 / 12)
+    assert {d["verdict"] for d in res["metrics"].values()} == {"one subject: no interval"}

@@ -170,3 +170,12 @@ def test_report_renders_in_chromium(report, tmp_path, window):
     keep = os.environ.get("EVFACE_SCREENSHOT_DIR")
     if keep:
         shutil.copy(shot, Path(keep) / shot.name)
+
+
+def test_a_mean_over_one_subject_is_shown_without_interval_or_bold():
+    from evface.report.html import _interval, _level
+
+    one = {"mean": 0.02, "ci": [0.02, 0.02], "n_clusters": 1}
+    assert _interval(one) == "+0.0200 (one subject: no interval)"
+    assert _level(one, 0.02) == "0.0200 (one subject: no interval)"
+    assert _interval({**one, "n_clusters": 4}) == "<b>+0.0200 [+0.0200, +0.0200]</b>"

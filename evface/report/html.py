@@ -133,7 +133,7 @@ def _with_ci(value: Any, ci: list[float] | None, digits: int, scale: float = 1.0
 def _signed(d: dict[str, Any], digits: int, scale: float) -> str:
     lo, hi = d["ci"]
     text = f"{d['diff'] * scale:+.{digits}f} [{lo * scale:+.{digits}f}, {hi * scale:+.{digits}f}]"
-    return f"<b>{text}</b>" if d["verdict"] != "no detectable difference" else text
+    return f"<b>{text}</b>" if d["verdict"].endswith(" higher") else text
 
 
 def _verdict(metrics: dict[str, dict[str, Any]]) -> str:
@@ -223,9 +223,12 @@ def _differences(comparisons: list[dict[str, Any]]) -> str:
 
 
 def _interval(d: dict[str, Any] | None, digits: int = 4) -> str:
-    """``+0.0123 [+0.0050, +0.0200]``, bold when the interval excludes zero."""
+    """``+0.0123 [+0.0050, +0.0200]``, bold when the interval excludes zero; a mean over one
+    subject (``n_clusters`` 1) has no interval."""
     if not d:
         return "–"
+    if d.get("n_clusters", 2) < 2:
+        return f"{d['mean']:+.{digits}f} (one subject: no interval)"
     lo, hi = d["ci"]
     text = f"{d['mean']:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}]"
     return f"<b>{text}</b>" if lo > 0 or hi < 0 else text
@@ -235,6 +238,8 @@ def _level(d: dict[str, Any] | None, value: Any, digits: int = 4) -> str:
     """``0.9432 [0.9389, 0.9474]``: a mean with its interval (``value`` alone for runs without one)."""
     if not d:
         return _fmt(value, digits)
+    if d.get("n_clusters", 2) < 2:
+        return f"{d['mean']:.{digits}f} (one subject: no interval)"
     lo, hi = d["ci"]
     return f"{d['mean']:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
@@ -253,7 +258,7 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
             apex, every = entry.get("apex", {}), entry.get("all", {})
 
             def cell(d: dict[str, Any] | None) -> str:
-                return _interval({"mean": d["diff"], "ci": d["ci"]}) if d else "–"
+                return _interval({"mean": d["diff"], "ci": d["ci"], "n_clusters": d.get("n_clusters", 2)}) if d else "–"
 
             verdict = apex.get("active_ssim", {}).get("verdict", "–")
             rows.append([pair, html.escape(method), f'{c["n_subjects"]} / {c["n_apex"]}', cell(apex.get("face_ssim")),

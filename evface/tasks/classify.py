@@ -217,6 +217,7 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, lighting: Sequence[str], subje
     Beside the metrics of :func:`class_metrics.summarize`: ``n_subjects``, ``ci`` (95 %
     subject-cluster bootstrap intervals of top-1, UF1 and UAR, :func:`stats.bootstrap_interval`)
     and ``bootstrap`` (how they were drawn); each lighting has its own ``n``, ``n_subjects`` and ``ci``.
+    A subject-cluster bootstrap of one subject has no spread: its intervals are ``None``.
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     lighting, subjects = np.asarray(lighting), np.asarray(subjects)
@@ -224,7 +225,8 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, lighting: Sequence[str], subje
     def one(mask: np.ndarray) -> dict[str, Any]:
         out = cm.summarize(cm.confusion_matrix(y_true[mask], y_pred[mask], len(labels)), labels)
         out["n_subjects"] = len(set(subjects[mask].tolist()))
-        out["ci"] = stats.bootstrap_interval(y_true[mask], y_pred[mask], subjects[mask], len(labels))
+        out["ci"] = (stats.bootstrap_interval(y_true[mask], y_pred[mask], subjects[mask], len(labels))
+                     if out["n_subjects"] > 1 else dict.fromkeys(stats.METRICS))  # one subject: no interval
         return out
 
     out = one(np.ones(len(y_true), bool))
@@ -503,11 +505,13 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
         engine.write_metrics(run_dir, metrics)
         (run_dir / INPUTS).unlink(missing_ok=True)
         ci = metrics["ci"]
-        say(f"{metrics['evaluated_on']}: {metrics['n']} clips of {metrics['n_subjects']} subjects: "
-            f"top-1 {metrics['top1']:.3f} [{ci['top1'][0]:.3f}, {ci['top1'][1]:.3f}]  "
-            f"UF1 {metrics['uf1']:.3f} [{ci['uf1'][0]:.3f}, {ci['uf1'][1]:.3f}]  "
-            f"UAR {metrics['uar']:.3f} [{ci['uar'][0]:.3f}, {ci['uar'][1]:.3f}]  "
-            f"(train top-1 {metrics['train_top1']:.3f}, {train_s:.0f} s)")
+
+        def value(key: str) -> str:
+            return f"{metrics[key]:.3f}" + (f" [{ci[key][0]:.3f}, {ci[key][1]:.3f}]" if ci[key] else "")
+
+        say(f"{metrics['evaluated_on']}: {metrics['n']} clips of {metrics['n_subjects']} subjects: top-1 {value('top1')}  "
+            f"UF1 {value('uf1')}  UAR {value('uar')}  (train top-1 {metrics['train_top1']:.3f}, {train_s:.0f} s)"
+            + ("; one test subject: no interval" if metrics["n_subjects"] < 2 else ""))
     engine.barrier(dist)
     return metrics
 
@@ -659,8 +663,9 @@ def read_predictions(run_dir: str | Path) -> list[dict[str, str]]:
 def _paired(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, subjects: np.ndarray, n_classes: int,
             names: tuple[str, str]) -> dict[str, Any]:
     diffs = stats.paired_bootstrap(y, pa, pb, subjects, n_classes)
+    one = len(set(subjects.tolist())) < 2
     for d in diffs.values():
-        d["verdict"] = stats.describe_difference(*names, d["ci"])
+        d["verdict"] = "one subject: no interval" if one else stats.describe_difference(*names, d["ci"])
     a_only, b_only = int(np.sum((pa == y) & (pb != y))), int(np.sum((pa != y) & (pb == y)))
     return {"n": len(y), "n_subjects": len(set(subjects.tolist())), "metrics": diffs,
             "mcnemar": {"a_only": a_only, "b_only": b_only, "p": stats.mcnemar_exact(a_only, b_only)}}
