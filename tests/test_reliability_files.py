@@ -105,6 +105,22 @@ def test_headerless_size_asks_with_the_cli_option(capsys: pytest.CaptureFixture[
     assert _cli(["info", str(REAL / "tonic_sample_ncars.dat"), "--sensor-size", "304x240"], capsys)[0] == 0
 
 
+@pytest.mark.parametrize(("size", "says"), [
+    ("0x0", "error: --sensor-size must be WIDTHxHEIGHT in positive pixels, like 1280x720, got '0x0'"),
+    ("10x10", "the sensor size 10x10 was given (--sensor-size), not read from the file, and events outside it do not "
+              "decode: give the sensor's full size"),
+])
+def test_a_wrong_sensor_size_option_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str], size: str,
+                                             says: str) -> None:
+    """Was: "invalid sensor size 0x0 in the header", and "the file is corrupt" for a size too small."""
+    _needs_real()
+    code, err = _cli(["convert", str(REAL / "tonic_sample_ncars.dat"), str(tmp_path / "o.h5"), "--sensor-size", size],
+                     capsys)
+    errors = [line for line in err.splitlines() if line.startswith("error:")]  # beside the progress line
+    assert code == 2 and len(errors) == 1 and says in errors[0] and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(("out", "version"), [("o.raw", "evt3"), ("o.raw", "evt2"), ("o.raw", "evt2.1"),
                                               ("o.dat", None), ("o.aedat4", None), ("o.csv", None), ("o.h5", None),
                                               ("o.es", None)])

@@ -19,7 +19,9 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
     try:
         width, height = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise FormatError(f"--sensor-size must look like 1280x720, got {text!r}") from None
+        width = height = 0
+    if width <= 0 or height <= 0:
+        raise FormatError(f"--sensor-size must be WIDTHxHEIGHT in positive pixels, like 1280x720, got {text!r}")
     return (width, height)
 
 

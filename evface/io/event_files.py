@@ -266,22 +266,23 @@ def to_faery(events: np.ndarray) -> np.ndarray:
 # reading
 
 
-def _faery_error(path: Path, exc: BaseException, writing: bool) -> FormatError:
+def _faery_error(path: Path, exc: BaseException, writing: bool, cause: str) -> FormatError:
     text = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).strip()) or type(exc).__name__
     if writing:
         return FormatError(where(path, f"cannot write ({text}); nothing was written"))
-    return FormatError(where(path, f"cannot decode ({text}): the file is corrupt, truncated or not this format"))
+    return FormatError(where(path, f"cannot decode ({text}): {cause or 'the file is corrupt, truncated or not this format'}"))
 
 
 @contextlib.contextmanager
-def _faery_errors(path: Path, *, writing: bool = False) -> Iterator[None]:
-    """Turn anything faery or the file system raises (Rust panics are BaseExceptions) into FormatError."""
+def _faery_errors(path: Path, *, writing: bool = False, cause: str = "") -> Iterator[None]:
+    """Turn anything faery or the file system raises (Rust panics are BaseExceptions) into FormatError
+    (``cause``: what most likely went wrong in reading, when it is known better than "corrupt")."""
     try:
         yield
     except (FormatError, EventsError, KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - pyo3 panics derive from BaseException
-        raise _faery_error(path, exc, writing) from None
+        raise _faery_error(path, exc, writing, cause) from None
 
 
 class EventsFileReader:
@@ -346,6 +347,7 @@ class EventsFileReader:
         self._header_length = 0
         self._header: dict[str, str] = {}
         self._empty = False
+        self._size_given = False
         self.sensor_size = self._open(sensor, sensor_size)
 
     # -- opening: find the sensor size without decoding events
@@ -359,6 +361,7 @@ class EventsFileReader:
         if fmt in EVT_VERSIONS or fmt == "dat":
             self._header, self._header_length = read_prophesee_header(path)
             size = _header_size(path, self._header) or fallback
+            self._size_given = size is fallback is not None
             word = {"evt3": 2, "evt2": 4, "evt2.1": 8, "dat": 8}[fmt]
             body = path.stat().st_size - self._header_length
             if fmt == "dat" and body:
@@ -438,7 +441,9 @@ class EventsFileReader:
 
         path, fmt, size = self.path, self.format, self.sensor_size
         self._last_t: int | None = None
-        with _faery_errors(path):
+        given = (f"the sensor size {size[0]}x{size[1]} was given (--sensor-size), not read from the file, and events "
+                 "outside it do not decode: give the sensor's full size") if self._size_given else ""
+        with _faery_errors(path, cause=given):
             if fmt in ("evt3", "evt2"):
                 with evt.Decoder(path, size, fmt) as decoder:
                     for packet in decoder:
