@@ -146,7 +146,8 @@ def run_worker(which: str, scene: str, mode: str, size: str, args: argparse.Name
     env["PYTHONPATH"] = os.pathsep.join(p for p in path if p)
     cmd = [sys.executable, __file__, "--worker", which, "--scene", scene, "--mode", mode, "--size", size,
            "--steps", str(args.steps), "--repeats", str(args.repeats), "--threads", str(args.threads),
-           "--rate-khz", str(args.rate_khz), "--cutoff-hz", str(args.cutoff_hz), "--out", str(out)] + (["--cpus", args.cpus] if args.cpus else [])
+           "--rate-khz", str(args.rate_khz), "--cutoff-hz", str(args.cutoff_hz), "--out", str(out)]
+    cmd += ["--cpus", args.cpus] if args.cpus else []
     subprocess.run(cmd, env=env, check=True)
     data = np.load(out)
     return {"wall": float(np.median(data["walls"])), "cpu": float(np.median(data["cpus"])), "counts": data["counts"]}

@@ -360,8 +360,9 @@ class EventsFileReader:
             raise FormatError(where(path, f"sensor={sensor!r} applies to clip files only, not to {fmt}"))
         if fmt in EVT_VERSIONS or fmt == "dat":
             self._header, self._header_length = read_prophesee_header(path)
-            size = _header_size(path, self._header) or fallback
-            self._size_given = size is fallback is not None
+            header_size = _header_size(path, self._header)
+            size = header_size or fallback
+            self._size_given = header_size is None and fallback is not None
             word = {"evt3": 2, "evt2": 4, "evt2.1": 8, "dat": 8}[fmt]
             body = path.stat().st_size - self._header_length
             if fmt == "dat" and body:

@@ -258,7 +258,7 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
             apex, every = entry.get("apex", {}), entry.get("all", {})
 
             def cell(d: dict[str, Any] | None) -> str:
-                return _interval({"mean": d["diff"], "ci": d["ci"], "n_clusters": d.get("n_clusters", 2)}) if d else "–"
+                return _interval({**d, "mean": d["diff"]}) if d else "–"
 
             verdict = apex.get("active_ssim", {}).get("verdict", "–")
             rows.append([pair, html.escape(method), f'{c["n_subjects"]} / {c["n_apex"]}', cell(apex.get("face_ssim")),

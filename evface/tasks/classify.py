@@ -663,11 +663,11 @@ def read_predictions(run_dir: str | Path) -> list[dict[str, str]]:
 def _paired(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, subjects: np.ndarray, n_classes: int,
             names: tuple[str, str]) -> dict[str, Any]:
     diffs = stats.paired_bootstrap(y, pa, pb, subjects, n_classes)
-    one = len(set(subjects.tolist())) < 2
+    n_subjects = len(set(subjects.tolist()))
     for d in diffs.values():
-        d["verdict"] = "one subject: no interval" if one else stats.describe_difference(*names, d["ci"])
+        d["verdict"] = stats.describe_difference(*names, d["ci"]) if n_subjects > 1 else "one subject: no interval"
     a_only, b_only = int(np.sum((pa == y) & (pb != y))), int(np.sum((pa != y) & (pb == y)))
-    return {"n": len(y), "n_subjects": len(set(subjects.tolist())), "metrics": diffs,
+    return {"n": len(y), "n_subjects": n_subjects, "metrics": diffs,
             "mcnemar": {"a_only": a_only, "b_only": b_only, "p": stats.mcnemar_exact(a_only, b_only)}}
 
 
