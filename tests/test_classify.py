@@ -349,7 +349,7 @@ def test_distillation_needs_a_teacher_trained_on_the_same_folds(fake, tmp_path):
     assert not (tmp_path / "leak" / "config.json").exists()  # refused before anything was written
     with pytest.raises(ParameterError, match="--teacher .*nowhere.*config.json"):
         train_and_evaluate(fake, tmp_path / "none", replace(base, teacher=str(tmp_path / "nowhere")))
-    with pytest.raises(ParameterError, match="--distill-weight 1.5"):
+    with pytest.raises(ParameterError, match="distill_weight must be <= 1, got 1.5"):
         train_and_evaluate(fake, tmp_path / "w", replace(base, teacher=str(twin), distill_weight=1.5))
 
 

@@ -67,6 +67,41 @@ def test_a_value_outside_a_fields_choices_or_minimum_names_its_option(tmp_path, 
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("command, option, value, says", [
+    ("classify", "--seed", "-1", "must be >= 0, got -1"),  # was numpy's 'expected non-negative integer'
+    ("classify", "--learning-rate", "0", "must be > 0, got 0.0"),  # was trained with no step
+    ("classify", "--weight-decay", "-1", "must be >= 0, got -1.0"),  # was torch's 'Invalid weight_decay value'
+    ("classify", "--patience", "-1", "must be >= 0, got -1"),
+    ("classify", "--slope", "0", "must be > 0, got 0.0"),
+    ("classify", "--drop-time", "2", "must be <= 1, got 2.0"),  # was numpy's 'high <= 0'
+    ("classify", "--max-shift", "-1", "must be >= 0, got -1.0"),
+    ("classify", "--distill-temperature", "0", "must be > 0, got 0.0"),
+    ("reconstruct", "--base", "0", "must be >= 1, got 0"),  # was torch's 'expected weight to be at least 1'
+    ("reconstruct", "--z-channels", "0", "must be >= 1, got 0"),
+    ("reconstruct", "--size", "7", "must be >= 16, got 7"),
+    ("reconstruct", "--step-us", "0", "must be >= 1, got 0"),
+    ("reconstruct", "--seq-len", "0", "must be >= 1, got 0"),
+    ("reconstruct", "--k-samples", "-1", "must be >= 0, got -1"),
+    ("reconstruct", "--kl-beta", "-1", "must be >= 0, got -1.0"),
+    ("reconstruct", "--free-bits", "-1", "must be >= 0, got -1.0"),
+    ("reconstruct", "--learning-rate", "0", "must be > 0, got 0.0"),
+    ("reconstruct", "--threads", "-1", "must be >= 0, got -1"),
+])
+def test_a_value_outside_a_fields_bounds_names_its_option(tmp_path, capsys, command, option, value, says):
+    assert main(["train", command, "--data", str(tmp_path), "--out", str(tmp_path / "run"), option, value]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"Invalid value for '{option}': {says}" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_reconstruction_crop_too_small_for_ssim_is_refused(tmp_path, capsys):
+    # a 5 px crop stopped in torch's SSIM padding after the samples were built
+    assert main(["train", "reconstruct", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--crop", "5"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --crop 5: use 0 (whole images) or at least 16 pixels"
+    assert ReconstructConfig(crop=0).crop == 0 and ReconstructConfig(crop=16).crop == 16
+    assert not (tmp_path / "run").exists()
+
+
 def test_configs_refuse_values_the_cli_would():
     with pytest.raises(ParameterError, match="sensor must be one of"):
         ClassifyConfig(sensor="evk4")
@@ -74,6 +109,10 @@ def test_configs_refuse_values_the_cli_would():
         ClassifyConfig(time_steps=0)
     with pytest.raises(ParameterError, match="protocol must be one of"):
         ReconstructConfig(protocol="future")
+    with pytest.raises(ParameterError, match="learning_rate must be > 0"):
+        ReconstructConfig(learning_rate=0.0)
+    with pytest.raises(ParameterError, match="beta must be <= 1"):
+        ClassifyConfig(beta=2.0)
 
 
 def test_field_choices_are_the_librarys():

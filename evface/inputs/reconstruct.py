@@ -83,9 +83,9 @@ class ReconSpec:
         check_sensor(self.sensor)
         if self.protocol not in PROTOCOLS:
             raise ParameterError(f"protocol must be one of {PROTOCOLS}, not {self.protocol!r}")
-        if self.size < 16 or self.n_bins < 1 or self.step_us <= 0 or self.stride < 1:
-            raise ParameterError(f"need size >= 16, n_bins >= 1, step_us > 0, stride >= 1 "
-                                 f"(got {self.size}, {self.n_bins}, {self.step_us}, {self.stride})")
+        for name, least in (("size", 16), ("n_bins", 1), ("step_us", 1), ("stride", 1)):
+            if getattr(self, name) < least:
+                raise ParameterError(f"{name} must be >= {least}, got {getattr(self, name)}")
 
     @property
     def keyframe(self) -> bool:

@@ -373,13 +373,6 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     predictions yet, in protocol order.
     """
     input_spec(cfg)  # validates input kind and window
-    if cfg.model not in ("snn", "ann"):
-        raise ParameterError(f"model must be 'snn' or 'ann', not {cfg.model!r}")
-    if cfg.loss not in ("tet", "mean"):
-        raise ParameterError(f"loss must be 'tet' or 'mean', not {cfg.loss!r}")
-    if not (0.0 <= cfg.distill_weight <= 1.0 and cfg.distill_temperature > 0):
-        raise ParameterError(f"--distill-weight {cfg.distill_weight} must lie in [0, 1] and --distill-temperature "
-                             f"{cfg.distill_temperature} be above 0")
     net_config(cfg, 2)  # validates the network settings
     dist = dist if dist is not None else engine.single_process(cfg.device)
     data, run_dir = Path(data).resolve(), Path(run_dir)

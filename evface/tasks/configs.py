@@ -25,20 +25,34 @@ C = TypeVar("C", bound="TaskConfig")
 
 
 def setting(default: Any, help: str, *, off: str | None = None, choices: tuple[str, ...] | None = None,
-            minimum: int | None = None) -> Any:
+            minimum: float | None = None, above: float | None = None, maximum: float | None = None) -> Any:
     """A config field with its command-line help (``off``: the name of a switch's off option),
-    and what values it takes: one of ``choices``, or at least ``minimum``."""
-    return field(default=default, metadata={"help": help, "off": off, "choices": choices, "min": minimum})
+    and what values it takes: one of ``choices``; at least ``minimum`` (or more than ``above``)
+    and at most ``maximum``."""
+    return field(default=default, metadata={"help": help, "off": off, "choices": choices, "min": minimum,
+                                            "above": above, "max": maximum})
 
 
 def value_problem(metadata: Mapping[str, Any], value: Any) -> str | None:
     """What is wrong with ``value`` for a field of this ``metadata`` (its ``choices``, its
-    ``minimum``), or None."""
-    choices, minimum = metadata.get("choices"), metadata.get("min")
+    bounds), or None.
+
+    Examples
+    --------
+    >>> value_problem({"above": 0}, 0.0)
+    'must be > 0, got 0.0'
+    >>> value_problem({"min": 0, "max": 1}, 0.5) is None
+    True
+    """
+    choices, minimum, above, maximum = (metadata.get(k) for k in ("choices", "min", "above", "max"))
     if choices is not None and value not in choices:
         return f"must be one of {choices}, not {value!r}"
     if minimum is not None and value < minimum:
         return f"must be >= {minimum}, got {value}"
+    if above is not None and value <= above:
+        return f"must be > {above}, got {value}"
+    if maximum is not None and value > maximum:
+        return f"must be <= {maximum}, got {value}"
     return None
 
 
@@ -81,11 +95,11 @@ class ClassifyConfig(TaskConfig):
                           choices=("hd", "lr"))
     model: str = setting("snn", "snn (spiking CNN) | ann (its ReLU twin).", choices=("snn", "ann"))
     epochs: int = setting(100, "Maximum number of epochs.", minimum=1)
-    patience: int = setting(25, "Early stopping: epochs without a better validation UF1 (0 = off).")
-    seed: int = setting(0, "Seed of the split, the initialisation and the sampling.")
+    patience: int = setting(25, "Early stopping: epochs without a better validation UF1 (0 = off).", minimum=0)
+    seed: int = setting(0, "Seed of the split, the initialisation and the sampling.", minimum=0)
     batch_size: int = setting(8, "Clips per batch (per process under torchrun).", minimum=1)
-    learning_rate: float = setting(5e-3, "AdamW learning rate (cosine schedule).")
-    weight_decay: float = setting(1e-4, "AdamW weight decay.")
+    learning_rate: float = setting(5e-3, "AdamW learning rate (cosine schedule).", above=0)
+    weight_decay: float = setting(1e-4, "AdamW weight decay.", minimum=0)
     time_steps: int = setting(4, "Number of time steps T over the window.", minimum=1)
     size: int = setting(64, "Face crops are shrunk to size x size.", minimum=4)
     depth: int = setting(3, "Stages (each halves the size; every stage after the stem holds SEW blocks).", minimum=1)
@@ -93,12 +107,14 @@ class ClassifyConfig(TaskConfig):
     blocks: int = setting(1, "SEW residual blocks per stage after the stem (0 = a plain chain of stride-2 units).",
                           minimum=0)
     residual: bool = setting(True, "The SEW blocks add their input spikes to their output.", off="--no-residual")
-    beta: float = setting(0.5, "Initial PLIF membrane decay per step (0.5: a time constant of 2 steps).")
+    beta: float = setting(0.5, "Initial PLIF membrane decay per step (0.5: a time constant of 2 steps).",
+                          minimum=0, maximum=1)
     learn_beta: bool = setting(True, "Learn each layer's decay (PLIF); off: fixed LIF decay.", off="--fixed-beta")
     reset: str = setting("subtract", "Spiking neurons' reset: subtract (the threshold) | zero.",
                          choices=("subtract", "zero"))
     surrogate: str = setting("atan", "Surrogate gradient: atan | fast-sigmoid.", choices=("atan", "fast-sigmoid"))
-    slope: float = setting(2.0, "Steepness of the surrogate gradient (ATan alpha 2; snnTorch's fast-sigmoid uses 25).")
+    slope: float = setting(2.0, "Steepness of the surrogate gradient (ATan alpha 2; snnTorch's fast-sigmoid uses 25).",
+                           above=0)
     norm: str = setting("td", "Normalisation: td (BatchNorm over batch and time, tdBN) | none.", choices=("td", "none"))
     readout: str = setting("flatten", "gap (global average pool over space, then Linear) | flatten (Flatten, then Linear).",
                            choices=("gap", "flatten"))
@@ -113,8 +129,10 @@ class ClassifyConfig(TaskConfig):
                         choices=("tet", "mean"))
     teacher: str = setting("", "Knowledge distillation: a trained run on the same dataset, folds, seed and inputs (such "
                                "as the ANN twin) whose model of each fold teaches this run's ('' = none).")
-    distill_weight: float = setting(0.5, "With --teacher: weight of the distillation term (the rest: --loss).")
-    distill_temperature: float = setting(2.0, "With --teacher: softmax temperature of the teacher's soft targets.")
+    distill_weight: float = setting(0.5, "With --teacher: weight of the distillation term (the rest: --loss).",
+                                    minimum=0, maximum=1)
+    distill_temperature: float = setting(2.0, "With --teacher: softmax temperature of the teacher's soft targets.",
+                                         above=0)
     color: bool = setting(False, "RGB inputs in colour or grey.", off="--gray")
     window: str = setting("expression", "expression (onset to offset, from the annotation) | clip (whole clip).",
                           choices=("clip", "expression"))
@@ -130,10 +148,12 @@ class ClassifyConfig(TaskConfig):
                         minimum=1)
     balanced: bool = setting(True, "Class-balanced sampling.")
     augment: bool = setting(True, "Flips, shifts, event drop (by event, time and area) and noise.")
-    max_shift: float = setting(0.015625, "Largest random shift, as a fraction of the crop (1 px at 64; 0 = none).")
-    drop_time: float = setting(0.0, "Event inputs: largest share of the steps whose events are dropped (EventDrop by time).")
+    max_shift: float = setting(0.015625, "Largest random shift, as a fraction of the crop (1 px at 64; 0 = none).",
+                               minimum=0, maximum=1)
+    drop_time: float = setting(0.0, "Event inputs: largest share of the steps whose events are dropped "
+                                    "(EventDrop by time).", minimum=0, maximum=1)
     drop_area: float = setting(0.0, "Event inputs: largest side, as a share of the crop, of a box whose events are dropped "
-                                    "(EventDrop by area).")
+                                    "(EventDrop by area).", minimum=0, maximum=1)
     device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))
 
 
@@ -147,31 +167,39 @@ class ReconstructConfig(TaskConfig):
                                              "frames) | events-only.",
                             choices=("extrapolation", "interpolation", "events-only"))
     epochs: int = setting(20, "Maximum number of epochs (each model).", minimum=1)
-    patience: int = setting(6, "Early stopping: epochs without a better validation SSIM (0 = off).")
-    size: int = setting(128, "The face box is resampled to size x size (the target grid).")
-    n_bins: int = setting(5, "Voxel-grid time bins of the window since the previous sample.")
-    step_us: int = setting(50_000, "Extrapolation / events-only: spacing of the sample times through the apex (µs).")
-    stride: int = setting(2, "Interpolation: every stride-th truth frame between two RGB frames.")
-    crop: int = setting(64, "Training on random crops of crop x crop pixels (0 = whole images); evaluation is whole.")
+    patience: int = setting(6, "Early stopping: epochs without a better validation SSIM (0 = off).", minimum=0)
+    size: int = setting(128, "The face box is resampled to size x size (the target grid).", minimum=16)
+    n_bins: int = setting(5, "Voxel-grid time bins of the window since the previous sample.", minimum=1)
+    step_us: int = setting(50_000, "Extrapolation / events-only: spacing of the sample times through the apex (µs).",
+                           minimum=1)
+    stride: int = setting(2, "Interpolation: every stride-th truth frame between two RGB frames.", minimum=1)
+    crop: int = setting(64, "Training on random crops of crop x crop pixels (0 = whole images); evaluation is whole.",
+                        minimum=0)
     batch_size: int = setting(16, "Samples per batch (per process under torchrun).", minimum=1)
-    learning_rate: float = setting(2e-3, "Adam learning rate.")
-    base: int = setting(8, "Channels of the first UNet stage (both networks).")
-    z_channels: int = setting(4, "CVAE latent channels (at 1/8 resolution).")
-    kl_beta: float = setting(1.0, "Weight of the KL term (per pixel).")
-    warmup_epochs: int = setting(3, "Linear KL warm-up epochs.")
-    free_bits: float = setting(0.5, "Free bits per latent channel (nats).")
-    ssim_weight: float = setting(0.5, "Weight of (1 - SSIM) beside the L1 term of the reconstruction loss.")
+    learning_rate: float = setting(2e-3, "Adam learning rate.", above=0)
+    base: int = setting(8, "Channels of the first UNet stage (both networks).", minimum=1)
+    z_channels: int = setting(4, "CVAE latent channels (at 1/8 resolution).", minimum=1)
+    kl_beta: float = setting(1.0, "Weight of the KL term (per pixel).", minimum=0)
+    warmup_epochs: int = setting(3, "Linear KL warm-up epochs.", minimum=0)
+    free_bits: float = setting(0.5, "Free bits per latent channel (nats).", minimum=0)
+    ssim_weight: float = setting(0.5, "Weight of (1 - SSIM) beside the L1 term of the reconstruction loss.", minimum=0)
     mse_weight: float = setting(0.0, "CVAE: weight of the squared error beside L1 (lets the latent carry what the "
-                                     "condition leaves open; 20 on a toy, no gain on the quick dataset).")
-    k_samples: int = setting(8, "CVAE: K prior samples for the sample mean and the spread at the apex (0 = off).")
+                                     "condition leaves open; 20 on a toy, no gain on the quick dataset).", minimum=0)
+    k_samples: int = setting(8, "CVAE: K prior samples for the sample mean and the spread at the apex (0 = off).",
+                             minimum=0)
     cvae_recurrent: bool = setting(False, "CVAE: ConvGRUs in its condition encoder carry a state through each clip "
                                           "(the event history; trained on runs of seq_len like the UNet).")
-    seq_len: int = setting(4, "Consecutive samples per training sequence of the recurrent models.")
+    seq_len: int = setting(4, "Consecutive samples per training sequence of the recurrent models.", minimum=1)
     e2vid: bool = setting(True, "Train the recurrent UNet baseline.")
     val_fraction: float = setting(0.15, "Share of the (training) subjects held out for validation (early stopping).")
     test_fraction: float = setting(0.15, "Share of the subjects held out for the test (folds=0 only).")
     folds: int = setting(0, "Subject-grouped cross-validation: K test folds, every subject tested once, no subject in "
                             "two folds, scores pooled over the folds (0 = one train/validation/test split by subject).")
-    seed: int = setting(0, "Seed of the split, the initialisation and the sampling.")
-    threads: int = setting(0, "torch CPU threads (0 = half the cores; 1 is fastest on a busy machine).")
+    seed: int = setting(0, "Seed of the split, the initialisation and the sampling.", minimum=0)
+    threads: int = setting(0, "torch CPU threads (0 = half the cores; 1 is fastest on a busy machine).", minimum=0)
     device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if 0 < self.crop < 16:
+            raise ParameterError(f"--crop {self.crop}: use 0 (whole images) or at least 16 pixels")
