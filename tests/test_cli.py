@@ -28,6 +28,17 @@ def test_usage_errors_exit_2_without_a_traceback(args, says):
     assert says in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("command", [("synth", "OUT"), ("run", "--out", "OUT"), ("simulate", "v.avi", "--out", "OUT"),
+                                     ("import", "corpus", "root", "table.csv", "OUT")])
+def test_a_negative_seed_is_refused_naming_the_option(tmp_path, capsys, command):
+    # synth and run stopped in numpy ("expected non-negative integer"), run after creating OUT
+    args = [str(tmp_path / a) if a in ("OUT", "v.avi", "root", "table.csv") else a for a in command]
+    assert cli.main([*args, "--seed", "-1"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "Invalid value for '--seed'" in err and "greater than or equal to 0" in err
+    assert not (tmp_path / "OUT").exists()
+
+
 def test_bad_input_is_one_line_naming_the_file(tmp_path):
     missing = tmp_path / "nope.raw"
     result = _evface("info", str(missing))

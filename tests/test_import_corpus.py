@@ -221,6 +221,20 @@ def test_cli_import_corpus(corpus, tmp_path):
     assert main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(tmp_path / "x"), "--sensor", "nope"]) == 2
 
 
+@pytest.mark.parametrize("args, says", [  # each said the field, not the option (--fps and --rgb-fps in one line)
+    (("--fps", "0"), "--fps: fps must be positive, got 0.0"),
+    (("--rgb-fps", "-5"), "--rgb-fps: rgb_fps must lie in (0, fps = 200.0], got -5.0"),
+    (("--lux-white", "-1"), "--lux-white: lux_white must be positive, got -1.0"),
+    (("--upsample", "-1"), "--upsample: upsample must be >= 1, got -1"),
+    (("--min-face", "2"), "--min-face: min_face is a fraction of the frame's shorter side in (0, 1), got 2.0"),
+    (("--label", "mood"), "--label: label must be 'aus' or 'emotion', got 'mood'"),
+])
+def test_cli_import_corpus_names_the_option_of_a_bad_value(corpus, tmp_path, capsys, args, says):
+    assert main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(tmp_path / "ds"), *args]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {says}"
+    assert not (tmp_path / "ds").exists()
+
+
 def test_window_that_cuts_the_face_is_a_warning(imported):
     """96x96 frames cover the 16:9 evk4:48x27 window: the crop loses part of the face box, and the
     warning says how much, on which side, and the sensor size that keeps the frames' aspect."""

@@ -240,7 +240,7 @@ def test_triggers_that_do_not_match_the_frames(session, tmp_path):
 def test_low_confidence_estimate_is_refused(session, tmp_path):
     root, _ = session
     with pytest.raises(SyncError, match="confidence"):
-        run(root, tmp_path / "ds", src=[EventSource("lr", root / "lr.aedat4")], min_confidence=1.01)
+        run(root, tmp_path / "ds", src=[EventSource("lr", root / "lr.aedat4")], min_confidence=1.0)
     assert_nothing_written(tmp_path / "ds")
 
 
@@ -419,6 +419,9 @@ def test_a_failed_cross_correlation_names_the_options(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("args, says", [
     (("--rgb-fps", "-1"), "--rgb-fps: rgb fps must be a positive number, got -1.0"),
+    (("--max-offset-us", "0"), "--max-offset-us: max_offset_us must be positive, got 0"),  # was refused after the scan
+    (("--min-confidence", "2"), "--min-confidence: min_confidence is a confidence in [0, 1], got 2.0"),  # refused all
+    (("--min-face", "0"), "--min-face: min_face is a fraction of the frame's shorter side in (0, 1), got 0.0"),
     (("--rgb-exposure-us", "0"), "--rgb-exposure-us: rgb exposure_us must be positive, got 0"),
 ])
 def test_bad_rgb_timing_is_refused_naming_the_option(session, tmp_path, capsys, args, says):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from evface.commands.options import naming
+from evface.commands.options import naming, naming_fields
 from evface.commands.paths import output_folder
 from evface.errors import ParameterError
 
@@ -120,10 +120,13 @@ def session(
     with naming("--rgb-exposure-us"):
         rgb_source = RgbSource(rgb, fps=rgb_fps or None, start_us=rgb_start_us, timestamps=rgb_timestamps,
                                exposure_us=rgb_exposure_us)
-    options = SessionOptions(subject=subject, lighting=lighting, max_offset_us=max_offset_us, min_confidence=min_confidence,
-                             rgb_size=_ints(rgb_size, 2, "--rgb-size") if rgb_size else None, detect_faces=faces,
-                             face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,
-                             registration_check=registration_check, classes=classes, overwrite=overwrite)
+    with naming_fields({"max_offset_us": "--max-offset-us", "min_confidence": "--min-confidence", "min_face": "--min-face",
+                        "face_box": "--face-box", "registration_check": "--registration-check"}):
+        options = SessionOptions(subject=subject, lighting=lighting, max_offset_us=max_offset_us,
+                                 min_confidence=min_confidence,
+                                 rgb_size=_ints(rgb_size, 2, "--rgb-size") if rgb_size else None, detect_faces=faces,
+                                 face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,
+                                 registration_check=registration_check, classes=classes, overwrite=overwrite)
     console = Console(stderr=True)
     with console.status("importing session") as status:
         report = import_session(sources, rgb_source, annotations, out, options,
@@ -163,7 +166,7 @@ def corpus(
     rgb_fps: float = typer.Option(0.0, "--rgb-fps", help="Resample the RGB frames to this rate (0: keep the corpus rate)."),
     lux_white: float = typer.Option(300.0, "--lux-white", help="Scene illuminance of an sRGB white pixel, lux."),
     upsample: int = typer.Option(0, "--upsample", help="Simulation steps per frame interval (0: enough for 1 kHz)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the camera simulation."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the camera simulation."),
     label: str = typer.Option("aus", "--label", help="Label clips by 'aus' (AU1+2) or 'emotion'."),
     classes: str = typer.Option(None, "--classes", help="Label by an AU class set (default, compact, mouth); skip rows matching none."),
     face_box: str = typer.Option(None, "--face-box", help="X,Y,W,H face box (frame pixels) of every clip; wins over the detector."),
@@ -179,10 +182,12 @@ def corpus(
 
     output_folder(out, "OUT")
 
-    options = CorpusOptions(sensors=tuple(sensor), fps=fps, rgb_fps=rgb_fps or None, lux_white=lux_white,
-                            upsample=upsample or None, seed=seed, label=label, classes=classes, lighting=lighting,
-                            face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,
-                            overwrite=overwrite)
+    with naming_fields({"fps": "--fps", "rgb_fps": "--rgb-fps", "lux_white": "--lux-white", "upsample": "--upsample",
+                        "min_face": "--min-face", "label": "--label", "face_box": "--face-box"}):
+        options = CorpusOptions(sensors=tuple(sensor), fps=fps, rgb_fps=rgb_fps or None, lux_white=lux_white,
+                                upsample=upsample or None, seed=seed, label=label, classes=classes, lighting=lighting,
+                                face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,
+                                overwrite=overwrite)
     with Progress(transient=True) as bar:
         task = bar.add_task("converting clips", total=1.0)
         report = import_corpus(root, table, out, options, progress=lambda stage, frac: bar.update(task, completed=frac))

@@ -7,7 +7,7 @@ knows which option it came from, and the user needs that name to fix it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from evface.errors import ParameterError
@@ -28,4 +28,26 @@ def naming(option: str) -> Iterator[None]:
     try:
         yield
     except ParameterError as exc:
+        raise ParameterError(f"{option}: {exc}") from None
+
+
+@contextmanager
+def naming_fields(options: Mapping[str, str]) -> Iterator[None]:
+    """Prefix a :class:`ParameterError` whose message starts with a field name of ``options``
+    (an options class checks its fields one message each) with that field's option.
+
+    Examples
+    --------
+    >>> with naming_fields({"lux_white": "--lux-white"}):
+    ...     raise ParameterError("lux_white must be positive, got -1.0")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --lux-white: lux_white must be positive, got -1.0
+    """
+    try:
+        yield
+    except ParameterError as exc:
+        option = options.get(str(exc).split(" ", 1)[0])
+        if option is None:
+            raise
         raise ParameterError(f"{option}: {exc}") from None

@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         preset: str = typer.Option("quick", "--preset", help="quick (make run: <= 15 min on 2 cores), full (24 subjects, the docs' figures) or paper (larger)."),
         data: Path = typer.Option(None, "--data", help="Use this dataset folder instead of building the synthetic one."),
         out: Path = typer.Option(Path("runs/quick"), "--out", help="Output folder; a second run skips finished stages."),
-        seed: int = typer.Option(0, "--seed", help="Seed of the dataset and of every training run."),
+        seed: int = typer.Option(0, "--seed", min=0, help="Seed of the dataset and of every training run."),
         jobs: int = typer.Option(None, "--jobs", help="Training jobs (stages; a classification stage's folds) run side by side, "
                                                    "each with cores/JOBS torch threads (default: one per core)."),
         noise: str = typer.Option(None, "--noise", help="Event-camera noise of the dataset built: clean, typical (the "

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
         lux: float = typer.Option(300.0, "--lux", help="Illuminance (lux) a full-white video pixel stands for."),
         upsample: int = typer.Option(1, "--upsample", help="Insert K-1 linearly interpolated frames between video frames."),
         fps: float = typer.Option(None, "--fps", help="Frame rate of the video (default: the file's)."),
-        seed: int = typer.Option(0, "--seed", help="Seed of the threshold mismatch, noise and RGB camera noise."),
+        seed: int = typer.Option(0, "--seed", min=0, help="Seed of the threshold mismatch, noise and RGB camera noise."),
         rgb_out: Path = typer.Option(None, "--rgb-out", help="Also write the video as seen by an RGB camera model (.avi or .mp4)."),
         camera: str = typer.Option("webcam30", "--camera", help="RGB camera preset for --rgb-out: webcam30 or highspeed200."),
         metering: str = typer.Option(None, "--metering",

@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Argument(..., metavar="OUT", help="Dataset folder to write: new, empty, or one this "
                                                             "command made with the same options (it resumes)."),
         preset: str = typer.Option("quick", "--preset", help="tiny (tests), quick (make run: ~5 min on 2 cores), full (24 subjects, 1,344 clips) or paper."),
-        seed: int = typer.Option(0, "--seed", help="Dataset seed: the same seed gives the same dataset."),
+        seed: int = typer.Option(0, "--seed", min=0, help="Dataset seed: the same seed gives the same dataset."),
         subjects: int = typer.Option(None, "--subjects", help="Number of procedural subjects (default: the preset's)."),
         classes: list[str] = typer.Option(None, "--classes", help="Classes to make, e.g. --classes AU4,AU6+12 (default: all)."),
         lighting: list[str] = typer.Option(None, "--lighting", help="Lighting presets, e.g. --lighting bright,dim."),

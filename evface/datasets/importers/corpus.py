@@ -116,9 +116,11 @@ class CorpusOptions:
     overwrite: bool = False
 
     def __post_init__(self) -> None:
-        if self.fps <= 0 or (self.rgb_fps is not None and not 0 < self.rgb_fps <= self.fps):
-            raise ParameterError(f"fps must be positive and rgb_fps in (0, fps], got fps={self.fps}, rgb_fps={self.rgb_fps}")
-        if self.lux_white <= 0:
+        if not self.fps > 0:
+            raise ParameterError(f"fps must be positive, got {self.fps}")
+        if self.rgb_fps is not None and not 0 < self.rgb_fps <= self.fps:
+            raise ParameterError(f"rgb_fps must lie in (0, fps = {self.fps}], got {self.rgb_fps}")
+        if not self.lux_white > 0:
             raise ParameterError(f"lux_white must be positive, got {self.lux_white}")
         if not 0 < self.min_face < 1:
             raise ParameterError(f"min_face is a fraction of the frame's shorter side in (0, 1), got {self.min_face}")

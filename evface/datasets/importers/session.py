@@ -215,6 +215,10 @@ class SessionOptions:
             raise ParameterError(f"registration_check must be one of {REGISTRATION_CHECKS}, got {self.registration_check!r}")
         if not 0 < self.min_face < 1:
             raise ParameterError(f"min_face is a fraction of the frame's shorter side in (0, 1), got {self.min_face}")
+        if self.max_offset_us <= 0:
+            raise ParameterError(f"max_offset_us must be positive, got {self.max_offset_us}")
+        if not 0 <= self.min_confidence <= 1:
+            raise ParameterError(f"min_confidence is a confidence in [0, 1], got {self.min_confidence}")
         if self.face_box is not None and (len(self.face_box) != 4 or min(self.face_box[2:]) <= 0):
             raise ParameterError(f"face_box must be x, y, width, height with a positive size, got {self.face_box}")
 
