@@ -316,6 +316,32 @@ def test_contact_sheet_and_cli(tmp_path):
     assert main(["faces", str(out), "--seeds", "x"]) == 2
 
 
+@pytest.mark.parametrize("args, says", [
+    (("--aus", "99"), "--aus: aus: unknown action unit"),  # was 'aus: unknown ...', no option
+    (("--aus", "12:7"), "--aus: aus[12]: intensity 7.0 outside [0, 1]"),
+    (("--seeds", "5-2"), "--seeds: '5-2' names no identity"),  # was 'contact_sheet: expected at least one identity'
+    (("--pose", "yaw=40"), "--pose: FacePose.yaw_deg: the renderer turns the head in depth by at most 10 degrees"),
+])
+def test_cli_faces_names_the_option_of_a_bad_value(tmp_path, capsys, args, says):
+    from evface.cli import main
+
+    assert main(["faces", str(tmp_path / "faces.png"), *args]) == 2
+    assert capsys.readouterr().err.strip().startswith(f"error: {says}")
+    assert not (tmp_path / "faces.png").exists()
+
+
+def test_head_turns_beyond_the_warps_range_are_refused():
+    # at 20 degrees the linear warp bent the neck and cheek into a crescent (drawn without complaint)
+    assert FacePose(yaw_deg=10.0, pitch_deg=-10.0).yaw_deg == 10.0
+    for kw in ({"yaw_deg": 20.0}, {"pitch_deg": -10.5}, {"yaw_deg": float("nan")}):
+        with pytest.raises(ParameterError, match="at most 10 degrees"):
+            FacePose(**kw)
+    from evface.rig.timeline import TimelineParams
+
+    with pytest.raises(ParameterError, match="exceed the renderer's 10 degrees"):
+        TimelineParams(yaw_deg_range=9.9)  # plus its 0.3 degree wobble
+
+
 def test_glasses_are_rigid():
     seed = next(s for s in range(50) if procedural_identity(s).params["glasses"])
     r = FaceRenderer(procedural_identity(seed), (400, 400))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from evface.commands.options import naming
 from evface.commands.paths import output_file
 from evface.errors import FormatError, ParameterError, where
 
@@ -20,6 +21,10 @@ def _parse_aus(text: str) -> dict[int | str, float]:
             out[key if key[:1] in ("L", "R") else int(key)] = float(w) if w else 1.0
         except ValueError:
             raise ParameterError(f"--aus: cannot read {part!r}; expected e.g. '12', '6+12', 'L14' or '12:0.5'") from None
+    from evface.face.aus import check_aus  # lazy: numpy stays out of CLI start-up
+
+    with naming("--aus"):
+        check_aus(out)
     return out
 
 
@@ -50,7 +55,7 @@ def register(app: typer.Typer) -> None:
         pose: list[str] = typer.Option(["yaw=-4", "yaw=4", "pitch=3"], "--pose",
                                        help="Head-pose columns after the AU ones (neutral face): 'yaw=4,pitch=-2' "
                                             "(degrees; yaw > 0 turns the nose to the image right)."),
-        size: int = typer.Option(192, help="Tile size in pixels."),
+        size: int = typer.Option(192, min=16, help="Tile size in pixels."),
         photo: list[Path] = typer.Option([], help="Frontal face photo(s) to add as rows."),
         astronaut: bool = typer.Option(False, help="Add scikit-image's astronaut photo identity."),
         diff: float = typer.Option(0.0, help="Show |AU - neutral| x DIFF instead of the AU image (0 = off)."),
@@ -70,6 +75,8 @@ def register(app: typer.Typer) -> None:
                 seed_list = [int(s) for s in seeds.split(",") if s.strip()]
         except ValueError:
             raise ParameterError(f"--seeds: cannot read {seeds!r}; expected '0-5' or '1,4,9'") from None
+        if not seed_list and not (photo or astronaut):
+            raise ParameterError(f"--seeds: {seeds!r} names no identity; expected e.g. '0-5' or '1,4,9'")
         idents = [procedural_identity(s) for s in seed_list]
         for p in photo:
             bgr = cv2.imread(str(p), cv2.IMREAD_COLOR)
@@ -81,7 +88,8 @@ def register(app: typer.Typer) -> None:
         from evface.face.render import FacePose  # lazy: cv2 and the renderer stay out of CLI start-up
 
         expressions = [{}] + [_parse_aus(a) for a in aus] + [{} for _ in pose]
-        poses = [FacePose()] * (1 + len(aus)) + [FacePose(**_parse_pose(p)) for p in pose]
+        with naming("--pose"):
+            poses = [FacePose()] * (1 + len(aus)) + [FacePose(**_parse_pose(p)) for p in pose]
         sheet = contact_sheet(idents, expressions, size=size, poses=poses, difference_gain=diff)
         ok, buf = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
         if not ok:

@@ -28,6 +28,7 @@ FACE_FRACTION = 0.42  # face width / min(canvas width, canvas height)
 V_CENTER = -0.10  # face-normalised v at the canvas centre (the head, not the face, is centred)
 MARGIN_FW = 0.25  # texture margin around the canvas, face widths (room for pose)
 FACE_BOX_FW = (1.15, -0.60, 0.55)  # face_box: width, top v, bottom v (face widths); as Haar reports
+MAX_DEPTH_TURN_DEG = 10.0  # the largest yaw or pitch the warp draws: linear in the angles, no self-occlusion
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,13 @@ class FacePose:
     scale: float = 1.0
     yaw_deg: float = 0.0
     pitch_deg: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("yaw_deg", "pitch_deg"):
+            if not abs(getattr(self, name)) <= MAX_DEPTH_TURN_DEG:
+                raise ParameterError(f"FacePose.{name}: the renderer turns the head in depth by at most "
+                                     f"{MAX_DEPTH_TURN_DEG:g} degrees (a warp without self-occlusion), got "
+                                     f"{getattr(self, name)}")
 
     def is_identity(self) -> bool:
         return (self.dx == 0.0 and self.dy == 0.0 and self.roll_deg == 0.0 and self.scale == 1.0

@@ -28,6 +28,7 @@ import numpy as np
 
 from evface.errors import ParameterError
 from evface.face.aus import GAZE_DEG, UNILATERAL_AUS, au_key
+from evface.face.render import MAX_DEPTH_TURN_DEG
 
 MAX_TOTAL_US = 500_000
 """Longest micro-expression, onset to offset (Yan et al. 2014, CASME II selection)."""
@@ -96,6 +97,10 @@ class TimelineParams:
         for au, p in self.unilateral:
             if au not in UNILATERAL_AUS or not 0.0 <= p <= 1.0:
                 raise ParameterError(f"unilateral: ({au}, {p}) needs an AU of {list(UNILATERAL_AUS)} and a probability in [0, 1]")
+        if max(self.yaw_deg_range, self.pitch_deg_range) + self.rotation_wobble_deg > MAX_DEPTH_TURN_DEG:
+            raise ParameterError(f"yaw_deg_range {self.yaw_deg_range} / pitch_deg_range {self.pitch_deg_range} plus "
+                                 f"rotation_wobble_deg {self.rotation_wobble_deg} exceed the renderer's "
+                                 f"{MAX_DEPTH_TURN_DEG:g} degrees")
         if max(self.gaze_range_deg) > GAZE_DEG:
             raise ParameterError(f"gaze_range_deg {self.gaze_range_deg} exceeds the eye model's {GAZE_DEG} degrees")
 
