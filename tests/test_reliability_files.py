@@ -449,6 +449,21 @@ def test_convert_refuses_to_overwrite_its_input(tmp_path: Path, capsys: pytest.C
     assert path.read_bytes() == before
 
 
+@pytest.mark.parametrize("out, args, says", [
+    ("o.xyz", (), "o.xyz: unknown extension '.xyz'"),  # was refused after the progress bar had started
+    ("o.raw", ("--version", "evt9"), "--version evt9: expected one of evt3, evt2, evt2.1"),  # named the file, no option
+    ("o.h5", ("--chunk-us", "0"), "Invalid value for '--chunk-us'"),  # was 'IN: chunk_us must be positive'
+])
+def test_convert_refuses_a_bad_output_or_option_before_reading(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               out: str, args: tuple[str, ...], says: str) -> None:
+    source = tmp_path / "in.csv"
+    write_events_file(source, _events(), SIZE)
+    code, err = _cli(["convert", str(source), str(tmp_path / out), *args], capsys)
+    assert code == 2 and says in " ".join(err.split())
+    assert "events" not in err  # no progress bar
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
 def test_convert_refuses_to_replace_a_richer_clip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _dataset_clip(tmp_path / "c.h5")
     before = path.read_bytes()

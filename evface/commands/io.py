@@ -10,7 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from evface.commands.paths import output_file
-from evface.errors import FormatError
+from evface.errors import FormatError, ParameterError
 
 
 def _parse_size(text: str | None) -> tuple[int, int] | None:
@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
         dest: Path = typer.Argument(..., metavar="OUT", help="Output file; the extension picks the format."),
         sensor: str = typer.Option(None, "--sensor", help="Clip sensor to read (IN .h5) or name to write (OUT .h5)."),
         version: str = typer.Option(None, "--version", help="EVT version of a .raw output: evt3 (default), evt2, evt2.1."),
-        chunk_us: int = typer.Option(None, "--chunk-us", help="Stream in windows of this many µs."),
+        chunk_us: int = typer.Option(None, "--chunk-us", min=1, help="Stream in windows of this many µs."),
         sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size."),
         relative_time: bool = typer.Option(False, "--relative-time",
                                            help="Write times from the first event (the time origin is lost)."),
@@ -97,6 +97,7 @@ def register(app: typer.Typer) -> None:
         """
         from evface.io.event_files import (  # lazy: keeps h5py and numba out of `evface --help`
             DEFAULT_CLIP_SENSOR,
+            EVT_VERSIONS,
             EventsFileReader,
             detect_format,
             open_events_writer,
@@ -105,6 +106,8 @@ def register(app: typer.Typer) -> None:
         if dest.exists() and source.exists() and dest.resolve() == source.resolve():
             raise FormatError(f"{dest}: is the input file; choose another output name")
         output_file(dest, "OUT")
+        if version is not None and version.lower() not in EVT_VERSIONS:
+            raise ParameterError(f"--version {version}: expected one of {', '.join(EVT_VERSIONS)}")
         in_clip = detect_format(source) == "clip"
         reader = EventsFileReader(source, chunk_us=chunk_us, chunk_events=None if chunk_us else 1 << 20,
                                   sensor=sensor if in_clip else None, sensor_size=_parse_size(sensor_size))
@@ -113,12 +116,12 @@ def register(app: typer.Typer) -> None:
         console = Console(stderr=True)
         columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f} events"),
                    TimeElapsedColumn()]
-        with Progress(*columns, console=console, transient=False) as progress:
-            task = progress.add_task(f"{source.name} -> {dest.name}", total=total)
-            with open_events_writer(dest, reader.sensor_size, version=version, sensor=out_sensor,
-                                    relative_time=relative_time, force=force) as writer:
+        with open_events_writer(dest, reader.sensor_size, version=version, sensor=out_sensor,
+                                relative_time=relative_time, force=force) as writer:  # a bad OUT before the bar
+            with Progress(*columns, console=console, transient=False) as progress:
+                task = progress.add_task(f"{source.name} -> {dest.name}", total=total)
                 for chunk in reader:
                     writer.write(chunk)
                     progress.advance(task, chunk.size)
-            progress.update(task, total=writer.count)
+                progress.update(task, total=writer.count)
         console.print(f"wrote {writer.count:,} events to {dest} ({writer.format})")
