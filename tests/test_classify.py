@@ -371,3 +371,7 @@ def test_one_subject_gets_no_interval_and_no_verdict(tmp_path):
     res = compare_runs(tmp_path / "a", tmp_path / "b")
     assert res["metrics"]["top1"]["diff"] == pytest.approx(8 / 12)
     assert {d["verdict"] for d in res["metrics"].values()} == {"one subject: no interval"}
+    assert {d["ci"] for d in res["metrics"].values()} == {None}  # was [x, x], printed as an interval
+    from evface.commands.compare import format_comparison
+
+    assert "[" not in format_comparison({**res, "a": "a", "b": "b"})

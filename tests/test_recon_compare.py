@@ -98,6 +98,8 @@ def test_one_subject_gets_no_verdict(runs, tmp_path):
     res = compare_runs(tmp_path / "hd", tmp_path / "lr")
     cvae = res["methods"]["cvae"]["apex"]["face_ssim"]
     assert res["n_subjects"] == 1 and cvae["diff"] != 0 and cvae["verdict"] == "one subject: no interval"
+    assert cvae["ci"] is None  # was [x, x], printed as an interval
+    assert "[" not in next(line for line in format_comparison(res).splitlines() if line.startswith("cvae"))
 
 
 def test_compare_refuses_another_grid_and_a_run_without_scores(runs, tmp_path):

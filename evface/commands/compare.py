@@ -27,9 +27,9 @@ def format_comparison(res: dict[str, Any]) -> str:
         for key, d in part["metrics"].items():
             if group != "all" and key != "top1":
                 continue
-            lo, hi = d["ci"]
+            interval = f"[{d['ci'][0]:+.3f}, {d['ci'][1]:+.3f}]" if d["ci"] else "-"
             lines.append(f"{group:10}{NAMES[key]:8}{d['a']:8.3f}{d['b']:8.3f}{d['diff']:+9.3f}  "
-                         f"[{lo:+.3f}, {hi:+.3f}]  {d['verdict']}")
+                         f"{interval:16}  {d['verdict']}")
     mc = res["mcnemar"]
     lines.append(f"exact McNemar: {mc['a_only']} clips right only in {a}, {mc['b_only']} only in {b}, p = {mc['p']:.3g}")
     return "\n".join(lines)

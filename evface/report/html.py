@@ -131,6 +131,8 @@ def _with_ci(value: Any, ci: list[float] | None, digits: int, scale: float = 1.0
 
 
 def _signed(d: dict[str, Any], digits: int, scale: float) -> str:
+    if d["ci"] is None:
+        return f"{d['diff'] * scale:+.{digits}f} (one subject: no interval)"
     lo, hi = d["ci"]
     text = f"{d['diff'] * scale:+.{digits}f} [{lo * scale:+.{digits}f}, {hi * scale:+.{digits}f}]"
     return f"<b>{text}</b>" if d["verdict"].endswith(" higher") else text

@@ -658,7 +658,10 @@ def _paired(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, subjects: np.ndarray,
     diffs = stats.paired_bootstrap(y, pa, pb, subjects, n_classes)
     n_subjects = len(set(subjects.tolist()))
     for d in diffs.values():
-        d["verdict"] = stats.describe_difference(*names, d["ci"]) if n_subjects > 1 else "one subject: no interval"
+        if n_subjects < 2:  # a bootstrap over one subject has no spread: no interval, no verdict
+            d["ci"], d["verdict"] = None, "one subject: no interval"
+        else:
+            d["verdict"] = stats.describe_difference(*names, d["ci"])
     a_only, b_only = int(np.sum((pa == y) & (pb != y))), int(np.sum((pa != y) & (pb == y)))
     return {"n": len(y), "n_subjects": n_subjects, "metrics": diffs,
             "mcnemar": {"a_only": a_only, "b_only": b_only, "p": stats.mcnemar_exact(a_only, b_only)}}

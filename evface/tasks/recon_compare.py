@@ -133,7 +133,8 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
                     continue
                 d = cluster_mean_interval(va[ok] - vb[ok], subj[ok])
                 entry[label][metric] = {"a": float(va[ok].mean()), "b": float(vb[ok].mean()), "diff": d["mean"],
-                                        "ci": d["ci"], "n": d["n"], "n_clusters": d["n_clusters"],
+                                        "ci": d["ci"] if d["n_clusters"] > 1 else None, "n": d["n"],
+                                        "n_clusters": d["n_clusters"],
                                         "verdict": (stats.describe_difference(*names, d["ci"]) if d["n_clusters"] > 1
                                                     else "one subject: no interval")}
         out["methods"][method] = entry
@@ -148,7 +149,7 @@ def format_comparison(res: dict[str, Any]) -> str:
     for method, entry in res["methods"].items():
         for label, part in entry.items():
             for metric, d in part.items():
-                lo, hi = d["ci"]
+                interval = f"[{d['ci'][0]:+.4f}, {d['ci'][1]:+.4f}]" if d["ci"] else "-"
                 lines.append(f"{method:14}{label:16}{metric:13}{d['a']:8.4f}{d['b']:8.4f}{d['diff']:+9.4f}  "
-                             f"[{lo:+.4f}, {hi:+.4f}]  {d['verdict']}")
+                             f"{interval:18}  {d['verdict']}")
     return "\n".join(lines)
