@@ -38,8 +38,9 @@ from __future__ import annotations
 import heapq
 import multiprocessing as mp
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -190,6 +191,22 @@ class RayCluster:
         finally:
             if ours:
                 ray.shutdown()
+
+
+@contextmanager
+def ray_session(address: str | None) -> Iterator[None]:
+    """Hold one connection to the Ray cluster at ``address`` for the block (``None``: no cluster,
+    nothing to do), so that a cluster which does not answer stops a run before it writes anything;
+    the :class:`RayCluster` executors inside reuse it."""
+    if address is None:
+        yield
+        return
+    ray, ours = connect(address)
+    try:
+        yield
+    finally:
+        if ours:
+            ray.shutdown()
 
 
 def connect(address: str) -> tuple[Any, bool]:

@@ -36,7 +36,7 @@ import torch
 
 from evface.datasets.synth import get_preset, local_executor, synthesize
 from evface.errors import DatasetError, ParameterError, where
-from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster
+from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster, ray_session
 from evface.io.dataset import atomic_write_text, read_manifest
 from evface.report.html import build_report
 from evface.sim.dvs_noise import NOISE_LEVELS
@@ -252,81 +252,82 @@ def run_pipeline(
     data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise, highspeed)
     if data_dir is not None:
         check_subjects(data, preset, stages)
-    out.mkdir(parents=True, exist_ok=True)
-    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
-    seconds: dict[str, float] = {}
-    todo = []
-    for stage in stages:
-        done = out / stage.dirname / STAGE_DONE
-        if done.exists():
-            seconds[stage.name] = json.loads(done.read_text())["seconds"]
-            log(f"{stage.name}: done before ({seconds[stage.name]:.0f} s), skipped")
-        else:
-            todo.append(stage)
+    with ray_session(ray):  # a cluster that does not answer is refused before OUT is made
+        out.mkdir(parents=True, exist_ok=True)
+        jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+        seconds: dict[str, float] = {}
+        todo = []
+        for stage in stages:
+            done = out / stage.dirname / STAGE_DONE
+            if done.exists():
+                seconds[stage.name] = json.loads(done.read_text())["seconds"]
+                log(f"{stage.name}: done before ({seconds[stage.name]:.0f} s), skipped")
+            else:
+                todo.append(stage)
 
-    def finish(stage: Stage, wall_s: float) -> None:
-        seconds[stage.name] = wall_s
-        info = {"name": stage.name, "task": stage.task, "config": stage.config, "seconds": wall_s}
-        atomic_write_text(out / stage.dirname / STAGE_DONE, json.dumps(info, indent=2, sort_keys=True))
-        log(f"{stage.name}: finished in {wall_s:.0f} s ({len(seconds)}/{len(stages)} stages done)")
+        def finish(stage: Stage, wall_s: float) -> None:
+            seconds[stage.name] = wall_s
+            info = {"name": stage.name, "task": stage.task, "config": stage.config, "seconds": wall_s}
+            atomic_write_text(out / stage.dirname / STAGE_DONE, json.dumps(info, indent=2, sort_keys=True))
+            log(f"{stage.name}: finished in {wall_s:.0f} s ({len(seconds)}/{len(stages)} stages done)")
 
-    for stage in [s for s in todo if s.task == "synth"]:  # everything else reads the dataset
-        log(f"{stage.name}: running" + (f" on the Ray cluster {ray}" if ray else ""))
-        (out / stage.dirname).mkdir(parents=True, exist_ok=True)
-        start = time.perf_counter()
-        synthesize(Path(stage.config["out"]), preset=stage.config["preset"], seed=stage.config["seed"],
-                   noise=stage.config.get("noise"), rgb_hd_cameras=stage.config.get("rgb_hd_cameras"),
-                   executor=RayCluster(ray) if ray else local_executor(jobs), progress=_clip_progress(log, stage.name))
-        finish(stage, time.perf_counter() - start)
-    # the reconstructions are the longest chains of jobs: started first (and their jobs have priority)
-    training = sorted((s for s in todo if s.task != "synth"), key=lambda s: s.task != "reconstruct")
-    if ray:
-        executor: Executor = RayCluster(ray)
-        threads: int | None = 1
-    elif jobs == 1:
-        executor, threads = InProcess(), None
-    else:  # one torch thread per job: two single-threaded trainings beat two two-threaded ones in turn
-        executor, threads = ProcessPool(jobs), max(1, (os.cpu_count() or 1) // jobs)
+        for stage in [s for s in todo if s.task == "synth"]:  # everything else reads the dataset
+            log(f"{stage.name}: running" + (f" on the Ray cluster {ray}" if ray else ""))
+            (out / stage.dirname).mkdir(parents=True, exist_ok=True)
+            start = time.perf_counter()
+            synthesize(Path(stage.config["out"]), preset=stage.config["preset"], seed=stage.config["seed"],
+                       noise=stage.config.get("noise"), rgb_hd_cameras=stage.config.get("rgb_hd_cameras"),
+                       executor=RayCluster(ray) if ray else local_executor(jobs), progress=_clip_progress(log, stage.name))
+            finish(stage, time.perf_counter() - start)
+        # the reconstructions are the longest chains of jobs: started first (and their jobs have priority)
+        training = sorted((s for s in todo if s.task != "synth"), key=lambda s: s.task != "reconstruct")
+        if ray:
+            executor: Executor = RayCluster(ray)
+            threads: int | None = 1
+        elif jobs == 1:
+            executor, threads = InProcess(), None
+        else:  # one torch thread per job: two single-threaded trainings beat two two-threaded ones in turn
+            executor, threads = ProcessPool(jobs), max(1, (os.cpu_count() or 1) // jobs)
 
-    def step_job(stage: Stage, step: str) -> Job:
-        """The job of one step of ``stage``: its CPUs are its torch threads; a GPU where it trains
-        and its device is not ``cpu`` (used where the Ray cluster has GPUs). A reconstruction
-        stage's jobs, the longest chain, take a free local worker before any other."""
-        name = stage.name if step == START else f"{stage.name}: {step}"
-        trains = step not in (START, POOL)
-        gpus = 1.0 if trains and stage.config.get("device") != "cpu" else 0.0
-        where = (_anywhere(stage), (out / stage.dirname).absolute()) if ray else (stage, out / stage.dirname)
-        steps[name] = stage, step
-        return Job(name, _timed, (runner, *where, step, threads), cpus=threads or 1, gpus=gpus,
-                   priority=int(stage.task == "reconstruct"))
+        def step_job(stage: Stage, step: str) -> Job:
+            """The job of one step of ``stage``: its CPUs are its torch threads; a GPU where it trains
+            and its device is not ``cpu`` (used where the Ray cluster has GPUs). A reconstruction
+            stage's jobs, the longest chain, take a free local worker before any other."""
+            name = stage.name if step == START else f"{stage.name}: {step}"
+            trains = step not in (START, POOL)
+            gpus = 1.0 if trains and stage.config.get("device") != "cpu" else 0.0
+            where = (_anywhere(stage), (out / stage.dirname).absolute()) if ray else (stage, out / stage.dirname)
+            steps[name] = stage, step
+            return Job(name, _timed, (runner, *where, step, threads), cpus=threads or 1, gpus=gpus,
+                       priority=int(stage.task == "reconstruct"))
 
-    steps: dict[str, tuple[Stage, str]] = {}  # a job's name: its stage and step
-    spent = {stage.name: 0.0 for stage in training}  # the seconds of a stage's jobs, summed
-    left: dict[str, set[str]] = {}  # a classification stage's models still training
+        steps: dict[str, tuple[Stage, str]] = {}  # a job's name: its stage and step
+        spent = {stage.name: 0.0 for stage in training}  # the seconds of a stage's jobs, summed
+        left: dict[str, set[str]] = {}  # a classification stage's models still training
 
-    def done(job: Job, result: tuple[float, list[str]]) -> list[Job]:
-        stage, step = steps[job.name]
-        wall_s, more = result
-        spent[stage.name] += wall_s
-        if step == START and more:
-            log(f"{stage.name}: prepared in {wall_s:.0f} s, {len(more)} part(s) to train")
-            left[stage.name] = set(more)
-            return [step_job(stage, part) for part in more]
-        if step not in (START, POOL):
-            log(f"{job.name}: trained in {wall_s:.0f} s")
-            left[stage.name].discard(step)
-            return [] if left[stage.name] else [step_job(stage, POOL)]
-        finish(stage, spent[stage.name])
-        return []
+        def done(job: Job, result: tuple[float, list[str]]) -> list[Job]:
+            stage, step = steps[job.name]
+            wall_s, more = result
+            spent[stage.name] += wall_s
+            if step == START and more:
+                log(f"{stage.name}: prepared in {wall_s:.0f} s, {len(more)} part(s) to train")
+                left[stage.name] = set(more)
+                return [step_job(stage, part) for part in more]
+            if step not in (START, POOL):
+                log(f"{job.name}: trained in {wall_s:.0f} s")
+                left[stage.name].discard(step)
+                return [] if left[stage.name] else [step_job(stage, POOL)]
+            finish(stage, spent[stage.name])
+            return []
 
-    for stage in training:
-        (out / stage.dirname).mkdir(parents=True, exist_ok=True)
-        log(f"{stage.name}: queued")
-    if training:
-        executor.run([step_job(stage, START) for stage in training], done)
-    record = {"preset": preset, "data": str(data.resolve()), "config": {"preset": preset, "seed": seed, "highspeed": highspeed, **PRESETS[preset]},
-              "stages": [{"name": s.name, "task": s.task, "dir": s.dirname, "seconds": seconds[s.name]} for s in stages]}
-    atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2, sort_keys=True))
-    report = build_report([out], out / "report.html")
-    log(f"report: {report}")
-    return report
+        for stage in training:
+            (out / stage.dirname).mkdir(parents=True, exist_ok=True)
+            log(f"{stage.name}: queued")
+        if training:
+            executor.run([step_job(stage, START) for stage in training], done)
+        record = {"preset": preset, "data": str(data.resolve()), "config": {"preset": preset, "seed": seed, "highspeed": highspeed, **PRESETS[preset]},
+                  "stages": [{"name": s.name, "task": s.task, "dir": s.dirname, "seconds": seconds[s.name]} for s in stages]}
+        atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2, sort_keys=True))
+        report = build_report([out], out / "report.html")
+        log(f"report: {report}")
+        return report

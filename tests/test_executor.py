@@ -90,3 +90,11 @@ def test_ray_option_errors_are_one_line(tmp_path, capsys):
     pytest.importorskip("ray")
     with pytest.raises(ParameterError, match="--ray 127.0.0.1:9: no Ray head node answers"):
         RayCluster("127.0.0.1:9").run([Job("x", mul, (1, 2))], lambda job, r: None)
+
+
+def test_run_on_a_cluster_that_does_not_answer_writes_nothing(tmp_path, capsys):
+    # OUT, its data folder and the synth stage's folder were made before the connection failed
+    pytest.importorskip("ray")
+    assert main(["run", "--out", str(tmp_path / "out"), "--preset", "tiny", "--ray", "127.0.0.1:9"]) == 2
+    assert "--ray 127.0.0.1:9: no Ray head node answers" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
