@@ -26,7 +26,7 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 # Modules in evface.commands that define ``register(app)``; each adds its commands.
-COMMAND_MODULES = ["run", "synth", "train", "compare", "reconstruct", "importers", "sim", "io", "face", "bench"]
+COMMAND_MODULES = ["run", "synth", "train", "compare", "reconstruct", "importers", "merge", "sim", "io", "face", "bench"]
 
 
 _debug = {"on": False}

@@ -87,6 +87,7 @@ def test_a_bug_is_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
     (("convert", "{file}", "{file}/e.h5"), "{file}: is a file, not a folder; give OUT a folder"),
     (("synth", "{file}/data"), "{file}: is a file, not a folder; give OUT a folder"),
     (("synth-merge", "{file}/data", "{dir}"), "{file}: is a file, not a folder; give OUT a folder"),
+    (("merge", "{file}/data", "{dir}", "{dir}"), "{file}: is a file, not a folder; give OUT a folder"),
     (("import", "corpus", "{dir}", "{file}", "{file}/data"), "{file}: is a file, not a folder; give OUT a folder"),
     (("import", "session", "{file}/data", "--events", "hd={file}", "--rgb", "{file}", "--annotations", "{file}"),
      "{file}: is a file, not a folder; give OUT a folder"),

@@ -41,7 +41,8 @@ def test_subject_split_is_seeded_and_sized():
 
 def test_subject_split_rejects_too_few_subjects():
     with pytest.raises(ParameterError, match=r"^2 subject\(s\) cannot give 1 validation and 1 test subject\(s\) and keep "
-                                             r"one for training \(--val-fraction, --test-fraction\)$"):
+                                             r"one for training \(--val-fraction, --test-fraction\); join more subjects' "
+                                             r"folders first \(evface merge\)$"):
         subject_split(_rows(2, 4), 0.2, 0.2, seed=0)
     with pytest.raises(ParameterError):
         subject_split(_rows(5, 1), 0.6, 0.5, seed=0)

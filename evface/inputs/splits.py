@@ -57,7 +57,7 @@ def subject_split(
     if n_val + n_test >= n:
         raise ParameterError(
             f"{n} subject(s) cannot give {n_val} validation and {n_test} test subject(s) and keep one for training "
-            "(--val-fraction, --test-fraction)"
+            "(--val-fraction, --test-fraction)" + ("; join more subjects' folders first (evface merge)" if n < 3 else "")
         )
     order = [subjects[i] for i in np.random.default_rng(seed).permutation(n)]
     part_of = {s: "test" for s in order[:n_test]}

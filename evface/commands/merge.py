@@ -1,0 +1,32 @@
+"""``evface merge OUT DATASET...``: join dataset folders (imported sessions, corpora, synthetic
+datasets) into one, so that subject folds see every subject."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from evface.commands.paths import output_folder
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``evface merge`` to ``app``."""
+
+    @app.command("merge")
+    def merge(
+        out: Path = typer.Argument(..., help="Dataset folder to create."),
+        datasets: list[Path] = typer.Argument(..., metavar="DATASET...", help="Dataset folders to join (two or more)."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
+    ) -> None:
+        """Join dataset folders (imported sessions, corpora, synthetic datasets) into one, clips hard-linked
+        where possible; clip ids must be unique across them."""
+        from rich.console import Console
+        from rich.markup import escape
+
+        from evface.datasets.merge import merge_datasets  # lazy: h5py stays out of CLI start-up
+
+        report = merge_datasets(output_folder(out, "OUT"), datasets, overwrite=overwrite)
+        print(f"{out}: {report['clips']} clips of {len(report['subjects'])} subjects")
+        for text in report["warnings"]:
+            Console(stderr=True).print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)

@@ -1,0 +1,146 @@
+"""Join dataset folders into one, so that subject folds see every subject.
+
+A real session is imported into a folder of its own, usually one subject each
+(:mod:`evface.datasets.importers.session`); training needs several subjects in one folder.
+:func:`merge_datasets` joins any dataset folders (imported sessions, an imported corpus, a
+synthetic dataset) into a new one: every folder is checked as training would check it
+(:meth:`~evface.io.dataset.DatasetFolder.open`), clip ids must be unique across them, a class
+named in two folders must stand for the same AUs, and the clips are hard-linked where the file
+system allows (else copied) into ``OUT.partial``, which becomes ``OUT`` only when complete.
+
+A subject id found in two folders is one person to the splits (a subject recorded in two
+sessions stays in one fold); the merge says so in a warning, as it does when the folders hold
+different event sensors (a model of a sensor some clips lack cannot train on them).
+
+Examples
+--------
+>>> from evface.io.clip import Clip, write_clip
+>>> from evface.io.dataset import write_dataset_json, write_manifest
+>>> def session(folder, subject):
+...     clip = Clip(f"{subject}_c000", subject, "AU4", [4], "dim", 0, 100_000, 200_000, 300_000)
+...     _ = write_clip(f"{folder}/clips/{clip.clip_id}.h5", clip)
+...     _ = write_manifest(folder, [{"clip_id": clip.clip_id, "subject": subject, "label": "AU4", "aus": [4],
+...                                  "lighting": "dim", "file": f"clips/{clip.clip_id}.h5", "onset_us": 0,
+...                                  "apex_us": 100_000, "offset_us": 200_000, "duration_us": 300_000}])
+...     _ = write_dataset_json(folder, {"generator": "evface import session"})
+>>> for subject in ("s01", "s02"):
+...     session(subject, subject)
+>>> report = merge_datasets("both", ["s01", "s02"])
+>>> report["clips"], report["subjects"], report["warnings"]
+(2, ['s01', 's02'], [])
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from evface import __version__
+from evface.errors import DatasetError, ParameterError, where
+from evface.io.clip import read_clip_meta
+from evface.io.dataset import DatasetFolder, aus_to_str, write_dataset_json, write_manifest
+
+
+def _classes(folders: list[DatasetFolder]) -> dict[str, list[int]] | None:
+    """The union of the folders' class tables (``dataset.json``'s ``classes``), or None when a
+    folder has none; a label that two folders give different AUs is refused."""
+    tables = [ds.info.get("classes") for ds in folders]
+    if not all(isinstance(t, dict) for t in tables):
+        return None
+    merged: dict[str, list[int]] = {}
+    owner: dict[str, Path] = {}
+    for ds, table in zip(folders, tables):
+        for label, aus in table.items():
+            if label in merged and list(aus) != merged[label]:
+                raise DatasetError(where(ds.root / "dataset.json", f"class {label!r} is AUs {aus_to_str(aus)!r} here "
+                                                                   f"and {aus_to_str(merged[label])!r} in {owner[label]}"))
+            merged.setdefault(label, list(aus))
+            owner.setdefault(label, ds.root)
+    return merged
+
+
+def _warnings(folders: list[DatasetFolder]) -> list[str]:
+    """Subjects found in several folders, and folders whose clips hold other event sensors."""
+    out = []
+    seen: dict[str, list[str]] = {}
+    for ds in folders:
+        for subject in ds.subjects:
+            seen.setdefault(subject, []).append(str(ds.root))
+    for subject, roots in seen.items():
+        if len(roots) > 1:
+            out.append(f"subject {subject} is in {', '.join(roots)}: the splits treat it as one person")
+    sensors = {str(ds.root): sorted({name for row in ds.rows for name in read_clip_meta(ds.clip_path(row)).sensors})
+               for ds in folders}
+    if len({tuple(s) for s in sensors.values()}) > 1:
+        out.append("the folders hold other event sensors (" + "; ".join(f"{root}: {', '.join(s) or 'none'}"
+                                                                        for root, s in sensors.items())
+                   + "): a model of a sensor some clips lack cannot train on them")
+    return out
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite: bool = False) -> dict[str, Any]:
+    """Join the dataset folders ``sources`` into the new folder ``out``.
+
+    Returns ``{"clips", "subjects", "warnings"}`` (the warnings are also kept in ``dataset.json``,
+    beside each source folder's own ``dataset.json``). ``out`` must be new or empty unless
+    ``overwrite``, and neither a source nor inside one.
+    """
+    out, roots = Path(out), [Path(s) for s in sources]
+    if len(roots) < 2:
+        raise ParameterError("merge needs at least two dataset folders")
+    resolved = [r.resolve() for r in roots]
+    for i, r in enumerate(resolved):
+        if r in resolved[:i]:
+            raise ParameterError(f"{roots[i]}: given twice")
+        if out.resolve() == r or r in out.resolve().parents or out.resolve() in r.parents:
+            raise ParameterError(f"{out}: overlaps the dataset folder {roots[i]}; give OUT a folder of its own")
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise DatasetError(where(out, "output folder exists and is not empty (use overwrite)"))
+    folders = [DatasetFolder.open(r) for r in roots]
+    owner: dict[str, Path] = {}
+    for ds in folders:
+        for row in ds.rows:
+            if row["clip_id"] in owner:
+                raise DatasetError(where(ds.root / "manifest.csv", f"clip {row['clip_id']} is also in "
+                                         f"{owner[row['clip_id']]}; clip ids must be unique across the folders "
+                                         "(import one session's clips under other ids: the annotation table's "
+                                         "clip_id column)"))
+            owner[row["clip_id"]] = ds.root
+    classes, warnings = _classes(folders), _warnings(folders)
+
+    tmp = out.with_name(out.name + ".partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    (tmp / "clips").mkdir(parents=True)
+    try:
+        rows = []
+        for ds in folders:
+            for row in ds.rows:
+                file = f"clips/{row['clip_id']}.h5"
+                _link_or_copy(ds.clip_path(row), tmp / file)
+                rows.append({**row, "file": file})
+        write_manifest(tmp, rows)
+        info: dict[str, Any] = {"generator": "evface merge", "version": __version__, "seed": None,
+                                "n_clips": len(rows), "warnings": warnings,
+                                "sources": [{"folder": str(ds.root.resolve()), "clips": len(ds.rows),
+                                             "subjects": ds.subjects, "dataset": ds.info} for ds in folders]}
+        if classes is not None:
+            info["classes"] = classes
+        write_dataset_json(tmp, info)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return {"clips": len(rows), "subjects": sorted({row["subject"] for row in rows}), "warnings": warnings}

@@ -1,0 +1,135 @@
+"""``evface merge``: one-subject folders (as one imported session each gives) joined into a dataset
+that subject folds can train on; nothing joined that would mislead the splits or the labels."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from evface.cli import main
+from evface.datasets.synth import synthesize
+from evface.io.dataset import DatasetFolder, read_dataset_json, write_dataset_json, write_manifest
+
+COLUMNS = ("clip_id", "subject", "label", "aus", "lighting", "onset_us", "apex_us", "offset_us", "duration_us")
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory) -> tuple[Path, list[Path]]:
+    """A 3-subject tiny dataset, and the same clips as three one-subject folders (one per session)."""
+    root = tmp_path_factory.mktemp("merge")
+    whole = synthesize(root / "whole", preset="tiny", seed=0, subjects=3, classes=["AU4", "AU6+12"], lighting=["dim"])
+    ds = DatasetFolder.open(whole)
+    folders = []
+    for subject in ds.subjects:
+        folder = root / subject
+        rows = [r for r in ds.rows if r["subject"] == subject]
+        (folder / "clips").mkdir(parents=True)
+        for row in rows:
+            shutil.copyfile(ds.clip_path(row), folder / row["file"])
+        write_manifest(folder, rows)
+        write_dataset_json(folder, ds.info)
+        folders.append(folder)
+    return whole, folders
+
+
+def _rows(root: Path) -> list[tuple]:
+    return sorted(tuple(str(r[k]) for k in COLUMNS) for r in DatasetFolder.open(root).rows)
+
+
+def test_one_subject_folders_merge_into_a_dataset_that_trains_by_subject_folds(sessions, tmp_path, capsys):
+    whole, folders = sessions
+    # one session alone cannot be split by subject
+    assert main(["train", "classify", "--data", str(folders[0]), "--out", str(tmp_path / "one"), "--epochs", "1"]) == 2
+    assert "subject" in capsys.readouterr().err
+    out = tmp_path / "all"
+    assert main(["merge", str(out), *map(str, folders)]) == 0
+    assert capsys.readouterr().out.strip() == f"{out}: 6 clips of 3 subjects"
+    assert _rows(out) == _rows(whole)
+    merged = DatasetFolder.open(out)
+    for row in merged.rows:
+        source = next(f for f in folders if (f / "clips" / Path(row["file"]).name).exists())
+        assert merged.clip_path(row).read_bytes() == (source / "clips" / Path(row["file"]).name).read_bytes()
+    info = read_dataset_json(out)
+    assert info["generator"] == "evface merge" and [s["clips"] for s in info["sources"]] == [2, 2, 2]
+    assert info["classes"] == read_dataset_json(whole)["classes"] and info["warnings"] == []
+    assert not out.with_name("all.partial").exists()
+    assert main(["train", "classify", "--data", str(out), "--out", str(tmp_path / "run"), "--folds", "3",
+                 "--epochs", "1", "--size", "16", "--depth", "2"]) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["n"] == 6 and metrics["n_subjects"] == 3
+
+
+def test_clips_are_hard_linked_where_the_file_system_allows(sessions, tmp_path):
+    _, folders = sessions
+    assert main(["merge", str(tmp_path / "all"), *map(str, folders[:2])]) == 0
+    merged = DatasetFolder.open(tmp_path / "all")
+    for row in merged.rows:
+        source = next(f / row["file"] for f in folders if (f / row["file"]).exists())
+        assert os.stat(merged.clip_path(row)).st_ino == os.stat(source).st_ino
+
+
+def _refused(args: list[str], capsys, says: str, out: Path) -> None:
+    assert main(["merge", str(out), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and says in err, err
+    assert not out.exists() and not out.with_name(out.name + ".partial").exists()
+
+
+def test_a_clip_id_in_two_folders_is_refused_naming_both(sessions, tmp_path, capsys):
+    _, folders = sessions
+    again = tmp_path / "again"
+    shutil.copytree(folders[0], again)  # the same session imported twice
+    _refused([str(folders[0]), str(again)], capsys,
+             f"{again / 'manifest.csv'}: clip s000_AU4_dim_r0 is also in {folders[0]}", tmp_path / "out")
+
+
+def test_a_class_with_other_aus_is_refused(sessions, tmp_path, capsys):
+    _, folders = sessions
+    one, other = tmp_path / "one", tmp_path / "other"  # two class tables that define AU9 differently
+    for folder, source, aus in ((one, folders[0], [9]), (other, folders[1], [9, 10])):
+        shutil.copytree(source, folder)
+        info = read_dataset_json(folder)
+        info["classes"]["AU9"] = aus
+        write_dataset_json(folder, info)
+    _refused([str(one), str(other)], capsys, f"{other / 'dataset.json'}: class 'AU9' is AUs '9+10' here and '9' in "
+             f"{one}", tmp_path / "out")
+
+
+@pytest.mark.parametrize("case", ["twice", "one", "out-is-a-source", "not-a-dataset"])
+def test_bad_folders_are_refused_before_anything_is_written(sessions, tmp_path, capsys, case):
+    _, folders = sessions
+    a, b = map(str, folders[:2])
+    args, says = {"twice": ([a, a], f"{a}: given twice"),
+                  "one": ([a], "merge needs at least two dataset folders"),
+                  "out-is-a-source": ([a, b], "overlaps the dataset folder"),
+                  "not-a-dataset": ([a, str(tmp_path / "empty")], "no manifest: not an evface dataset folder")}[case]
+    (tmp_path / "empty").mkdir()
+    out = Path(a) / "merged" if case == "out-is-a-source" else tmp_path / "out"
+    _refused(args, capsys, says, out)
+
+
+def test_a_shared_subject_and_other_sensors_are_warned_about(sessions, tmp_path, capsys):
+    _, folders = sessions
+    relabelled = tmp_path / "relabelled"  # s001's clips under new ids, still subject s001: a second session of it
+    ds = DatasetFolder.open(folders[1])
+    rows = []
+    (relabelled / "clips").mkdir(parents=True)
+    from evface.io.clip import read_clip, write_clip
+
+    for row in ds.rows:
+        clip = read_clip(ds.clip_path(row), frames=True, truth=True)
+        clip.clip_id = clip.clip_id + "_b"
+        del clip.events["lr"], clip.sensors["lr"]
+        write_clip(relabelled / "clips" / f"{clip.clip_id}.h5", clip)
+        rows.append({**row, "clip_id": clip.clip_id, "file": f"clips/{clip.clip_id}.h5"})
+    write_manifest(relabelled, rows)
+    write_dataset_json(relabelled, ds.info)
+    assert main(["merge", str(tmp_path / "out"), str(folders[1]), str(relabelled)]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"warning: subject s001 is in {folders[1]}, {relabelled}: the splits treat it as one person" in err
+    assert f"{folders[1]}: hd, lr; {relabelled}: hd" in err
+    assert len(read_dataset_json(tmp_path / "out")["warnings"]) == 2
