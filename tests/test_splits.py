@@ -39,6 +39,12 @@ def test_subject_split_is_seeded_and_sized():
     assert any(o != a["test"] for o in others)
 
 
+def test_fractions_that_leave_no_training_subject_name_their_options():
+    with pytest.raises(ParameterError, match=r"^val_fraction=0.5 and test_fraction=0.5 must be >= 0 and sum below 1 "
+                                             r"\(--val-fraction, --test-fraction\)$"):
+        subject_split(_rows(6, 2), 0.5, 0.5, seed=0)
+
+
 def test_subject_split_rejects_too_few_subjects():
     with pytest.raises(ParameterError, match=r"^2 subject\(s\) cannot give 1 validation and 1 test subject\(s\) and keep "
                                              r"one for training \(--val-fraction, --test-fraction\); join more subjects' "

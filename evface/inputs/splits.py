@@ -49,7 +49,8 @@ def subject_split(
         requested part one subject.
     """
     if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
-        raise ParameterError(f"val_fraction={val_fraction} and test_fraction={test_fraction} must be >= 0 and sum below 1")
+        raise ParameterError(f"val_fraction={val_fraction} and test_fraction={test_fraction} must be >= 0 and sum below 1 "
+                             "(--val-fraction, --test-fraction)")
     subjects = subjects_of(rows)
     n = len(subjects)
     n_val = max(int(val_fraction > 0), int(round(val_fraction * n)))
