@@ -119,6 +119,18 @@ def test_report_shows_intervals_and_words_differences_by_them(tmp_path):
     assert "Top-1 difference per lighting" in text and "2-fold subject-grouped" in text
 
 
+def test_runs_tested_on_other_clips_are_not_described_by_the_first(report, tmp_path):
+    # the table's header said "Evaluated on ...: N clips of S subjects" from the first run alone
+    assert "Evaluated on" in report.read_text()
+    two, three = make_fake_run(tmp_path / "two", subjects=2), make_fake_run(tmp_path / "three", subjects=3)
+    for run, n_subjects in ((two, 2), (three, 3)):
+        path = run / "stages" / "events-hd-0" / "metrics.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "n": 12, "n_subjects": n_subjects}))
+    text = build_report([two, three], tmp_path / "report.html").read_text()
+    assert "The runs were evaluated on different clips: each row gives its own subjects and clips." in text
+    assert "Evaluated on" not in text
+
+
 def test_report_cli_and_bad_folder(fake_run, tmp_path, capsys):
     out = tmp_path / "r.html"
     assert main(["report", str(fake_run), "--out", str(out)]) == 0

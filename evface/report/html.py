@@ -154,8 +154,13 @@ def _classify_section(data: ReportData) -> str:
     first = runs[0]["metrics"]
     n_labels = max(1, len(first.get("labels", [1])))
     boot = first.get("bootstrap")
-    protocol = (f"Evaluated on {html.escape(str(first.get('evaluated_on', 'held-out subjects')))}: "
-                f"{first.get('n', '–')} clips of {first.get('n_subjects', '–')} subjects, predictions pooled over the folds. ")
+    tested = {(r["metrics"].get("evaluated_on"), r["metrics"].get("n"), r["metrics"].get("n_subjects")) for r in runs}
+    if len(tested) == 1:
+        protocol = (f"Evaluated on {html.escape(str(first.get('evaluated_on', 'held-out subjects')))}: "
+                    f"{first.get('n', '–')} clips of {first.get('n_subjects', '–')} subjects, predictions pooled over "
+                    "the folds. ")
+    else:
+        protocol = "The runs were evaluated on different clips: each row gives its own subjects and clips. "
     if boot:
         protocol += (f"Brackets: {boot['level']:.0%} intervals from a bootstrap that resamples subjects, not clips "
                      f"({boot['resamples']} resamples, seed {boot['seed']}). ")
