@@ -139,6 +139,12 @@ def copy_corpus(src, dst):
     return dst
 
 
+def test_a_semicolon_table_with_a_byte_order_mark_reads(tmp_path):
+    (tmp_path / "comma.csv").write_text(TABLE + "1,EP,10,15,20,4,\n")
+    (tmp_path / "sheet.csv").write_bytes(b"\xef\xbb\xbf" + (TABLE + "1,EP,10,15,20,4,\n").replace(",", ";").encode())
+    assert read_corpus_table(tmp_path / "sheet.csv") == read_corpus_table(tmp_path / "comma.csv")
+
+
 def test_table_errors(tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("Subject,Filename,OnsetFrame,ApexFrame\n1,EP,1,2\n")

@@ -23,7 +23,7 @@ from evface.datasets.importers.registration import (
     read_point_pairs,
     transfer_distance_px,
 )
-from evface.datasets.importers.session import scan_event_file
+from evface.datasets.importers.session import read_frame_times, scan_event_file
 from evface.datasets.importers.sync import (
     EventRate,
     SyncError,
@@ -70,6 +70,28 @@ def test_read_annotations_us_and_defaults(tmp_path):
     assert rows[0].label == "AU1+2" and rows[0].lighting == "dim" and rows[0].aus == (1, 2)
     assert rows[1].label == "smile" and rows[1].lighting == "unknown" and rows[1].duration_us == 40
     assert rows[1].line == 3
+
+
+def _spreadsheet(text: str, delimiter: str) -> bytes:
+    """``text`` as a spreadsheet saves it as CSV in a locale that separates with ``delimiter``:
+    byte-order mark, CRLF line ends."""
+    return b"\xef\xbb\xbf" + text.replace(",", delimiter).replace("\n", "\r\n").encode()
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_tables_saved_by_a_spreadsheet_read_as_their_comma_form(tmp_path, delimiter):
+    # a semicolon table (Excel in most European locales) was one column: "missing column 'aus'"
+    text = HEADER_US + "s1,c1,0,10,20,30,40,1+2,,dim\n"
+    (tmp_path / "comma.csv").write_text(text)
+    (tmp_path / "sheet.csv").write_bytes(_spreadsheet(text, delimiter))
+    assert read_annotations(tmp_path / "sheet.csv") == read_annotations(tmp_path / "comma.csv")
+    points = "rgb_x,rgb_y,x,y\n" + "".join(f"{a},{b},{a / 2},{b / 2}\n" for a, b in ((0, 0), (9, 0), (0, 9), (9, 9)))
+    (tmp_path / "p.csv").write_bytes(_spreadsheet(points, delimiter))
+    rgb, sensor = read_point_pairs(tmp_path / "p.csv")
+    assert rgb.tolist() == [[0, 0], [9, 0], [0, 9], [9, 9]] and sensor[-1].tolist() == [4.5, 4.5]
+    (tmp_path / "t.csv").write_bytes(_spreadsheet("0,9000\n33333,9500\n", delimiter))  # no header: frame 0 kept
+    times, exposures = read_frame_times(tmp_path / "t.csv")
+    assert times.tolist() == [0, 33333] and exposures is None
 
 
 def test_read_annotations_frames(tmp_path):

@@ -136,7 +136,7 @@ def read_manifest(root: str | Path) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     first_line: dict[tuple[str, str], int] = {}
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with path.open(newline="", encoding="utf-8-sig") as fh:  # a spreadsheet's byte-order mark is dropped
             reader = csv.DictReader(fh)
             missing = set(MANIFEST_COLUMNS) - set(reader.fieldnames or ())
             if missing:

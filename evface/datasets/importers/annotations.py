@@ -26,6 +26,7 @@ import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -35,6 +36,22 @@ from evface.face.aus import CLASS_SETS
 TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
 _CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _AU_TOKEN = re.compile(r"^(?:[LRB])?(?:AU)?\s*([0-9]+)[a-eA-E]?$", re.IGNORECASE)
+
+
+def table_reader(fh: TextIO) -> csv.DictReader:
+    """A :class:`csv.DictReader` over ``fh`` with the header line's delimiter: a comma, or the
+    semicolon or tab that spreadsheets write in many locales (open ``fh`` with ``utf-8-sig``:
+    their byte-order mark is dropped).
+
+    Examples
+    --------
+    >>> import io
+    >>> next(table_reader(io.StringIO("subject;aus\\ns01;1+2\\n")))
+    {'subject': 's01', 'aus': '1+2'}
+    """
+    first = fh.readline()
+    fh.seek(0)
+    return csv.DictReader(fh, delimiter=max((",", ";", "\t"), key=first.count))
 
 
 @dataclass(frozen=True)
@@ -163,7 +180,7 @@ def read_annotations(
         raise DatasetError(where(path, "annotation file not found"))
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
+            reader = table_reader(fh)
             header = [h.strip().lower() for h in (reader.fieldnames or [])]
             rows = [{k.strip().lower(): (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
     except (UnicodeDecodeError, csv.Error) as exc:

@@ -53,7 +53,13 @@ import cv2
 import numpy as np
 
 from evface import __version__
-from evface.datasets.importers.annotations import class_set, label_from_aus, label_from_classes, parse_aus
+from evface.datasets.importers.annotations import (
+    class_set,
+    label_from_aus,
+    label_from_classes,
+    parse_aus,
+    table_reader,
+)
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
 from evface.datasets.importers.session import FACE_FRAMES, detect_face
 from evface.errors import DatasetError, FormatError, ParameterError, where
@@ -183,7 +189,7 @@ def read_corpus_table(path: str | Path) -> list[CorpusRow]:
         raise DatasetError(where(path, "spreadsheets are not read; export the sheet to CSV"))
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
+            reader = table_reader(fh)
             names = {h: _COLUMNS.get(re.sub(r"[\s_]+", "", h.lower())) for h in reader.fieldnames or []}
             raw = [{names[k]: (v or "").strip() for k, v in row.items() if k in names and names[k]} for row in reader]
     except (UnicodeDecodeError, csv.Error) as exc:

@@ -32,7 +32,6 @@ tells. The importer rejects an implausible homography or, on request, warns and 
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from evface.datasets.importers.annotations import table_reader
 from evface.errors import DatasetError, ParameterError, where
 
 
@@ -112,7 +112,7 @@ def read_point_pairs(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     if not path.is_file():
         raise RegistrationError(where(path, "point-pair file not found"))
     with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
+        reader = table_reader(fh)
         cols = [c.strip().lower() for c in reader.fieldnames or []]
         missing = [c for c in ("rgb_x", "rgb_y", "x", "y") if c not in cols]
         if missing:

@@ -34,6 +34,7 @@ them).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -410,8 +411,8 @@ def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     if not path.is_file():
         raise DatasetError(where(path, "frame-timestamp file not found"))
     times, exposures, column = [], [], None
-    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
-        cells = [c.strip() for c in line.split(",")]
+    for line_no, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        cells = [c.strip() for c in re.split(r"[,;\t]", line)]  # as spreadsheets write it in any locale
         if not cells[0]:
             continue
         try:
