@@ -89,6 +89,8 @@ def test_tables_saved_by_a_spreadsheet_read_as_their_comma_form(tmp_path, delimi
     (tmp_path / "p.csv").write_bytes(_spreadsheet(points, delimiter))
     rgb, sensor = read_point_pairs(tmp_path / "p.csv")
     assert rgb.tolist() == [[0, 0], [9, 0], [0, 9], [9, 9]] and sensor[-1].tolist() == [4.5, 4.5]
+    (tmp_path / "p.csv").write_bytes(_spreadsheet(points, delimiter).replace(b".", b","))  # decimal commas
+    assert read_point_pairs(tmp_path / "p.csv")[1][-1].tolist() == [4.5, 4.5]
     (tmp_path / "t.csv").write_bytes(_spreadsheet("0,9000\n33333,9500\n", delimiter))  # no header: frame 0 kept
     times, exposures = read_frame_times(tmp_path / "t.csv")
     assert times.tolist() == [0, 33333] and exposures is None

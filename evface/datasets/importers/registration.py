@@ -113,6 +113,7 @@ def read_point_pairs(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         raise RegistrationError(where(path, "point-pair file not found"))
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = table_reader(fh)
+        comma_decimals = reader.reader.dialect.delimiter != ","  # 4,5 in a semicolon table
         cols = [c.strip().lower() for c in reader.fieldnames or []]
         missing = [c for c in ("rgb_x", "rgb_y", "x", "y") if c not in cols]
         if missing:
@@ -121,8 +122,9 @@ def read_point_pairs(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         for line, row in enumerate(reader, start=2):
             row = {k.strip().lower(): v for k, v in row.items() if k is not None}
             try:
-                rows.append([float(row[c]) for c in ("rgb_x", "rgb_y", "x", "y")])
-            except (TypeError, ValueError):
+                cells = [row[c].replace(",", ".") if comma_decimals else row[c] for c in ("rgb_x", "rgb_y", "x", "y")]
+                rows.append([float(v) for v in cells])
+            except (AttributeError, TypeError, ValueError):  # a short row leaves None
                 raise RegistrationError(where(path, f"line {line}: coordinates must be numbers")) from None
     pts = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
     return pts[:, :2], pts[:, 2:]
