@@ -34,7 +34,7 @@ from typing import Any
 
 import torch
 
-from evface.datasets.synth import get_preset, local_executor, synthesize
+from evface.datasets.synth import get_preset, local_executor, other_dataset, synthesize
 from evface.errors import DatasetError, ParameterError, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster, ray_session
 from evface.io.dataset import atomic_write_text, read_manifest
@@ -252,6 +252,13 @@ def run_pipeline(
     data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise, highspeed)
     if data_dir is not None:
         check_subjects(data, preset, stages)
+    for stage in stages:  # OUT/data of an earlier run with other options is refused before anything is made
+        if stage.task == "synth":
+            c = stage.config
+            differs = other_dataset(c["out"], c["preset"], c["seed"], c.get("noise"), c.get("rgb_hd_cameras"))
+            if differs:
+                raise DatasetError(where(Path(c["out"]), f"holds the dataset of an earlier run with other "
+                                                         f"{', '.join(differs)}; give --out a new folder"))
     with ray_session(ray):  # a cluster that does not answer is refused before OUT is made
         out.mkdir(parents=True, exist_ok=True)
         jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))

@@ -99,6 +99,22 @@ def test_run_on_a_dataset_with_too_few_subjects_stops_before_writing(tmp_path, c
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("args, differs", [(("--seed", "1"), "seed, subjects"), (("--noise", "noisy"), "params"),
+                                           (("--preset", "quick"), "preset, params, subjects, classes, lightings")])
+def test_run_into_the_out_of_a_run_with_other_options_stops_before_writing(tmp_path, capsys, args, differs):
+    """A second `evface run` into the OUT of one with another seed made a stage folder, then
+    stopped with the data folder's "use a new folder to build this one", a folder run does not take."""
+    from evface.datasets.synth import _plan, other_dataset
+
+    data = tmp_path / "run" / "data"
+    write_dataset_json(data, _plan("tiny", 0, None, None, None, None, None, None, None)[3])  # synth's first write
+    assert other_dataset(data, "tiny", 0) == [] and other_dataset(tmp_path, "tiny", 1) == []
+    assert main(["run", "--preset", "tiny", "--out", str(tmp_path / "run"), *args]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert line == f"error: {data}: holds the dataset of an earlier run with other {differs}; give --out a new folder"
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["data"]
+
+
 def _enospc(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 

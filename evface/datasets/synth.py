@@ -490,27 +490,9 @@ def synthesize(
     (['clips', 'dataset.json', 'manifest.csv'], ['s000_AU4_bright_r0.h5'])
     """
     executor = executor or local_executor(workers)
-    spec_preset = get_preset(preset)
-    rig = spec_preset.rig
-    if noise is not None:
-        rig = replace(rig, cameras=replace(rig.cameras, noise=noise))
-    if rgb_hd_cameras is not None:
-        unknown = [name for name in rgb_hd_cameras if name not in RGB_PRESETS]
-        if unknown:
-            raise ParameterError(f"unknown RGB camera(s) {unknown} (--rgb-hd-cameras); choose from {sorted(RGB_PRESETS)}")
-        rig = replace(rig, rgb_hd_presets=tuple(rgb_hd_cameras))
-    spec_preset = replace(spec_preset, rig=rig)
+    spec_preset, subject_list, plan, info = _plan(preset, seed, subjects, classes, lighting, faces_dir, shard, noise,
+                                                  rgb_hd_cameras)
     out = Path(out_dir)
-    subject_list, problems = plan_subjects(spec_preset, seed, subjects, faces_dir)
-    class_map = _choose_classes(spec_preset, classes)
-    lightings = _choose_lightings(spec_preset, lighting)
-    plan = plan_clips(subject_list, class_map, lightings, spec_preset.repetitions, spec_preset.rotate_lightings)
-    shard_t = parse_shard(shard)
-    if shard_t is not None:
-        plan = plan[shard_t[0] :: shard_t[1]]
-    info = _dataset_info(spec_preset, seed, subject_list, class_map, lightings, problems)
-    info["shard"] = list(shard_t) if shard_t else None
-    info["n_clips"] = len(plan)
     _claim_folder(out, info, _SAME_DATASET + ("shard",))
     clips_dir = out / "clips"
     paths = {spec.clip_id: clips_dir / f"{spec.clip_id}.h5" for spec in plan}
@@ -530,6 +512,45 @@ def synthesize(
         _remove_partial(paths.values())
         raise
     return out
+
+
+def _plan(preset: str, seed: int, subjects: int | None, classes: Sequence[str] | None, lighting: Sequence[str] | None,
+          faces_dir: str | Path | None, shard: str | tuple[int, int] | None, noise: str | None,
+          rgb_hd_cameras: Sequence[str] | None) -> tuple[SynthPreset, list[Subject], list[ClipSpec], dict[str, Any]]:
+    """The preset, subjects and clips :func:`synthesize` makes for these arguments, and the
+    ``dataset.json`` record that tells its dataset from another."""
+    spec_preset = get_preset(preset)
+    rig = spec_preset.rig
+    if noise is not None:
+        rig = replace(rig, cameras=replace(rig.cameras, noise=noise))
+    if rgb_hd_cameras is not None:
+        unknown = [name for name in rgb_hd_cameras if name not in RGB_PRESETS]
+        if unknown:
+            raise ParameterError(f"unknown RGB camera(s) {unknown} (--rgb-hd-cameras); choose from {sorted(RGB_PRESETS)}")
+        rig = replace(rig, rgb_hd_presets=tuple(rgb_hd_cameras))
+    spec_preset = replace(spec_preset, rig=rig)
+    subject_list, problems = plan_subjects(spec_preset, seed, subjects, faces_dir)
+    class_map = _choose_classes(spec_preset, classes)
+    lightings = _choose_lightings(spec_preset, lighting)
+    plan = plan_clips(subject_list, class_map, lightings, spec_preset.repetitions, spec_preset.rotate_lightings)
+    shard_t = parse_shard(shard)
+    if shard_t is not None:
+        plan = plan[shard_t[0] :: shard_t[1]]
+    info = _dataset_info(spec_preset, seed, subject_list, class_map, lightings, problems)
+    info["shard"] = list(shard_t) if shard_t else None
+    info["n_clips"] = len(plan)
+    return spec_preset, subject_list, plan, info
+
+
+def other_dataset(out_dir: str | Path, preset: str = "quick", seed: int = 0, noise: str | None = None,
+                  rgb_hd_cameras: Sequence[str] | None = None) -> list[str]:
+    """The parameters (``dataset.json`` keys) on which the dataset in ``out_dir`` differs from the
+    one :func:`synthesize` would build there with these arguments; empty when ``out_dir`` holds
+    no dataset or the same one (which a call then resumes)."""
+    if not (Path(out_dir) / "dataset.json").is_file():
+        return []
+    info = _plan(preset, seed, None, None, None, None, None, noise, rgb_hd_cameras)[3]
+    return _differing(read_dataset_json(out_dir), info, _SAME_DATASET + ("shard",))
 
 
 def _make_clips(plan: list[ClipSpec], paths: dict[str, Path], subjects: dict[str, Subject], preset: SynthPreset,
