@@ -218,6 +218,15 @@ def test_bad_options_and_existing_output(corpus, tmp_path):
         import_corpus(corpus, corpus / "table.csv", tmp_path / "ds")
 
 
+def test_overwrite_never_deletes_a_folder_that_is_not_a_dataset(corpus, tmp_path):
+    documents = tmp_path / "documents"  # with --overwrite, any non-empty OUT was deleted once the import finished
+    documents.mkdir()
+    (documents / "thesis.tex").write_text("keep")
+    with pytest.raises(DatasetError, match="holds files but no evface dataset"):
+        import_corpus(corpus, corpus / "table.csv", documents, CorpusOptions(overwrite=True))
+    assert (documents / "thesis.tex").read_text() == "keep"
+
+
 def test_cli_import_corpus(corpus, tmp_path):
     code = main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(tmp_path / "ds"),
                  "--sensor", "davis346:24x20", "--rgb-fps", "30", "--upsample", "1", "--classes", "default"])

@@ -133,3 +133,20 @@ def test_a_shared_subject_and_other_sensors_are_warned_about(sessions, tmp_path,
     assert f"warning: subject s001 is in {folders[1]}, {relabelled}: the splits treat it as one person" in err
     assert f"{folders[1]}: hd, lr; {relabelled}: hd" in err
     assert len(read_dataset_json(tmp_path / "out")["warnings"]) == 2
+
+
+def test_overwrite_replaces_a_dataset_but_never_a_folder_of_other_files(sessions, tmp_path, capsys):
+    _, folders = sessions
+    a, b, c = map(str, folders)
+    out = tmp_path / "out"
+    assert main(["merge", str(out), a, b]) == 0
+    assert main(["merge", str(out), a, c]) == 2  # not empty: refused without --overwrite
+    assert "use overwrite" in capsys.readouterr().err
+    assert main(["merge", str(out), a, c, "--overwrite"]) == 0
+    assert DatasetFolder.open(out).subjects == ["s000", "s002"]
+    documents = tmp_path / "documents"  # a typo away from OUT; import session/corpus --overwrite deleted such a folder
+    documents.mkdir()
+    (documents / "thesis.tex").write_text("keep")
+    assert main(["merge", str(documents), a, b, "--overwrite"]) == 2
+    assert "holds files but no evface dataset (no manifest.csv)" in capsys.readouterr().err
+    assert (documents / "thesis.tex").read_text() == "keep"

@@ -80,7 +80,7 @@ def session(
     registration_check: str = typer.Option("strict", "--registration-check",
                                            help="strict: stop on an implausible homography or face box; warn: keep it, with a warning."),
     classes: str = typer.Option(None, "--classes", help="Label by an AU class set (default, compact, mouth); skip clips matching none."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier dataset in the output folder (never a folder of other files)."),
 ) -> None:
     """Import a synchronized RGB + event session as clips plus a manifest."""
     from rich.console import Console
@@ -172,7 +172,7 @@ def corpus(
     face_box: str = typer.Option(None, "--face-box", help="X,Y,W,H face box (frame pixels) of every clip; wins over the detector."),
     min_face: float = typer.Option(0.5, "--min-face", help="Drop detected faces smaller than this fraction of the frame's shorter side."),
     lighting: str = typer.Option("corpus", "--lighting", help="Lighting tag stored with the clips."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier dataset in the output folder (never a folder of other files)."),
 ) -> None:
     """Convert a CASME II-style RGB corpus into events + RGB clips (resumes after an interruption)."""
     from rich.console import Console

@@ -41,7 +41,7 @@ from typing import Any
 from evface import __version__
 from evface.errors import DatasetError, ParameterError, where
 from evface.io.clip import read_clip_meta
-from evface.io.dataset import DatasetFolder, aus_to_str, write_dataset_json, write_manifest
+from evface.io.dataset import DatasetFolder, aus_to_str, check_replaceable, write_dataset_json, write_manifest
 
 
 def _classes(folders: list[DatasetFolder]) -> dict[str, list[int]] | None:
@@ -104,8 +104,7 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
             raise ParameterError(f"{roots[i]}: given twice")
         if out.resolve() == r or r in out.resolve().parents or out.resolve() in r.parents:
             raise ParameterError(f"{out}: overlaps the dataset folder {roots[i]}; give OUT a folder of its own")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise DatasetError(where(out, "output folder exists and is not empty (use overwrite)"))
+    check_replaceable(out, overwrite)
     folders = [DatasetFolder.open(r) for r in roots]
     owner: dict[str, Path] = {}
     for ds in folders:

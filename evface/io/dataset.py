@@ -84,6 +84,29 @@ def write_manifest(root: str | Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
+def check_replaceable(out: str | Path, overwrite: bool) -> None:
+    """Refuse to write a dataset into ``out`` unless it is new, empty, or, with ``overwrite``, an
+    evface dataset folder (it has a ``manifest.csv``): overwriting never deletes a folder of
+    anything else, whatever its name.
+
+    Examples
+    --------
+    >>> _ = Path("notes/todo.txt").parent.mkdir(), Path("notes/todo.txt").write_text("keep")
+    >>> check_replaceable("notes", overwrite=True)
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: notes: holds files but no evface dataset (no manifest.csv); overwrite replaces only a dataset folder, give a new one
+    """
+    out = Path(out)
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not overwrite:
+        raise DatasetError(where(out, "output folder exists and is not empty (use overwrite)"))
+    if not (out / "manifest.csv").is_file():
+        raise DatasetError(where(out, "holds files but no evface dataset (no manifest.csv); overwrite replaces only a "
+                                      "dataset folder, give a new one"))
+
+
 def inside_path(text: str) -> str | None:
     """Why ``text`` is not a relative path inside a dataset folder, or None when it is.
 

@@ -65,7 +65,7 @@ from evface.datasets.importers.session import FACE_FRAMES, detect_face
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
-from evface.io.dataset import write_dataset_json, write_manifest
+from evface.io.dataset import check_replaceable, write_dataset_json, write_manifest
 from evface.sim.dvs import DvsParams, DvsSimulator
 from evface.sim.footage import Cover, frame_to_lux, iter_lux_events, scene_times
 from evface.sim.sensors import SensorSpec, parse_sensor
@@ -304,8 +304,7 @@ def import_corpus(
     tell = progress or (lambda stage, frac: None)
     if not root.is_dir():
         raise DatasetError(where(root, "corpus folder not found"))
-    if out.exists() and any(out.iterdir()) and not options.overwrite:
-        raise DatasetError(where(out, "output folder exists and is not empty (use overwrite)"))
+    check_replaceable(out, options.overwrite)
     rows = read_corpus_table(table)
     skipped = []
     if options.classes:

@@ -46,7 +46,7 @@ import numpy as np
 
 from evface import __version__
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
-from evface.io.dataset import write_dataset_json, write_manifest
+from evface.io.dataset import check_replaceable, write_dataset_json, write_manifest
 from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations
 from evface.datasets.importers.registration import (
     QualityBounds,
@@ -711,8 +711,7 @@ def import_session(
         raise ParameterError(f"sensor names must be unique, got {names}")
     if "rgb" in names:
         raise ParameterError("'rgb' is the RGB camera's name; choose another sensor name")
-    if out.exists() and any(out.iterdir()) and not options.overwrite:
-        raise DatasetError(where(out, "output folder exists and is not empty (use overwrite)"))
+    check_replaceable(out, options.overwrite)
     for s in events:
         if not Path(s.path).is_file():
             raise FormatError(where(s.path, f"event file of sensor {s.name!r} not found"))
