@@ -150,3 +150,19 @@ def test_overwrite_replaces_a_dataset_but_never_a_folder_of_other_files(sessions
     assert main(["merge", str(documents), a, b, "--overwrite"]) == 2
     assert "holds files but no evface dataset (no manifest.csv)" in capsys.readouterr().err
     assert (documents / "thesis.tex").read_text() == "keep"
+
+
+def test_a_left_over_partial_folder_is_cleared_but_a_foreign_one_is_kept(sessions, tmp_path, capsys):
+    _, folders = sessions
+    a, b = map(str, folders[:2])
+    partial = tmp_path / "out.partial"  # what an interrupted merge leaves
+    (partial / "clips").mkdir(parents=True)
+    (partial / "clips" / "half.h5.tmp").write_bytes(b"\0")
+    assert main(["merge", str(tmp_path / "out"), a, b]) == 0
+    assert not partial.exists() and len(DatasetFolder.open(tmp_path / "out").rows) == 4
+    partial.mkdir()  # someone's own folder of that name
+    (partial / "notes.txt").write_text("keep")
+    assert main(["merge", str(tmp_path / "other"), a, b]) == 0  # another OUT: not touched
+    assert main(["merge", str(tmp_path / "out"), a, b, "--overwrite"]) == 2
+    assert "holds files an interrupted import did not write" in capsys.readouterr().err
+    assert (partial / "notes.txt").read_text() == "keep"

@@ -41,7 +41,14 @@ from typing import Any
 from evface import __version__
 from evface.errors import DatasetError, ParameterError, where
 from evface.io.clip import read_clip_meta
-from evface.io.dataset import DatasetFolder, aus_to_str, check_replaceable, write_dataset_json, write_manifest
+from evface.io.dataset import (
+    DatasetFolder,
+    aus_to_str,
+    check_replaceable,
+    remove_partial,
+    write_dataset_json,
+    write_manifest,
+)
 
 
 def _classes(folders: list[DatasetFolder]) -> dict[str, list[int]] | None:
@@ -118,8 +125,7 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
     classes, warnings = _classes(folders), _warnings(folders)
 
     tmp = out.with_name(out.name + ".partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    remove_partial(tmp)
     (tmp / "clips").mkdir(parents=True)
     try:
         rows = []

@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -105,6 +106,23 @@ def check_replaceable(out: str | Path, overwrite: bool) -> None:
     if not (out / "manifest.csv").is_file():
         raise DatasetError(where(out, "holds files but no evface dataset (no manifest.csv); overwrite replaces only a "
                                       "dataset folder, give a new one"))
+
+
+PARTIAL_ENTRIES = frozenset({"clips", "manifest.csv", "dataset.json", "import.json"})
+"""What an importer or a merge writes into ``OUT.partial`` while it builds ``OUT``."""
+
+
+def remove_partial(tmp: str | Path) -> None:
+    """Remove ``OUT.partial`` left by an interrupted import or merge, unless it holds anything
+    such a run does not write (then it is someone's folder: refused, untouched)."""
+    tmp = Path(tmp)
+    if not tmp.exists():
+        return
+    foreign = sorted(p.name for p in tmp.iterdir() if p.name not in PARTIAL_ENTRIES) if tmp.is_dir() else [tmp.name]
+    if foreign or any(p.suffix not in (".h5", ".tmp") for p in (tmp / "clips").glob("*")):
+        raise DatasetError(where(tmp, "holds files an interrupted import did not write; move them away or give "
+                                      "OUT another name"))
+    shutil.rmtree(tmp)
 
 
 def inside_path(text: str) -> str | None:

@@ -65,7 +65,7 @@ from evface.datasets.importers.session import FACE_FRAMES, detect_face
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
-from evface.io.dataset import check_replaceable, write_dataset_json, write_manifest
+from evface.io.dataset import check_replaceable, remove_partial, write_dataset_json, write_manifest
 from evface.sim.dvs import DvsParams, DvsSimulator
 from evface.sim.footage import Cover, frame_to_lux, iter_lux_events, scene_times
 from evface.sim.sensors import SensorSpec, parse_sensor
@@ -329,7 +329,7 @@ def import_corpus(
     settings.pop("overwrite")
     stamp = tmp / "import.json"
     if tmp.exists() and (not stamp.exists() or json.loads(stamp.read_text()) != json.loads(json.dumps(settings))):
-        shutil.rmtree(tmp)
+        remove_partial(tmp)
     (tmp / "clips").mkdir(parents=True, exist_ok=True)
     if not stamp.exists():
         stamp.write_text(json.dumps(settings))

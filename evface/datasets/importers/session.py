@@ -46,7 +46,7 @@ import numpy as np
 
 from evface import __version__
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
-from evface.io.dataset import check_replaceable, write_dataset_json, write_manifest
+from evface.io.dataset import check_replaceable, remove_partial, write_dataset_json, write_manifest
 from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations
 from evface.datasets.importers.registration import (
     QualityBounds,
@@ -771,8 +771,7 @@ def import_session(
     homographies = {s.name: crop_homography(regs[s.name].homography, s.roi) @ np.linalg.inv(rgb_scale) for s in events}
 
     tmp = out.with_name(out.name + ".partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    remove_partial(tmp)
     (tmp / "clips").mkdir(parents=True)
     manifest = []
     ordered = sorted(rows, key=lambda a: a.start_us)
