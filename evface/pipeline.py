@@ -249,6 +249,10 @@ def run_pipeline(
     jobs, summed.
     """
     out = Path(out)
+    ours = ("pipeline.json", "stages", "data")  # what a run writes first: a folder of other files is never written into
+    if out.is_dir() and any(out.iterdir()) and not any((out / name).exists() for name in ours):
+        raise DatasetError(where(out, "holds files but no evface run (no pipeline.json, stages or data); give --out a "
+                                      "new folder"))
     data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise, highspeed)
     if data_dir is not None:
         check_subjects(data, preset, stages)

@@ -115,6 +115,24 @@ def test_run_into_the_out_of_a_run_with_other_options_stops_before_writing(tmp_p
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["data"]
 
 
+@pytest.mark.parametrize("args", [("train", "classify", "--data", "{data}", "--out", "{out}"),
+                                  ("train", "reconstruct", "--data", "{data}", "--out", "{out}"),
+                                  ("run", "--preset", "tiny", "--data", "{data}", "--out", "{out}")])
+def test_a_folder_of_other_files_is_never_written_into(tmp_path, capsys, args):
+    """`train --out` and `run --out` wrote their metrics.json, config.json and report.html over a
+    user's files of those names in a folder that held no run."""
+    out = tmp_path / "documents"
+    out.mkdir()
+    for name in ("metrics.json", "report.html"):
+        (out / name).write_text("mine")
+    data = make_classify_dataset(tmp_path / "data", subjects=("s0", "s1", "s2"), labels=("AU12", "AU4"), per_class=1)
+    assert main([a.format(data=data, out=out) for a in args]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"error: {out}: holds files but no evface ") and line.endswith("new folder")
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "report.html"]
+    assert all((out / name).read_text() == "mine" for name in ("metrics.json", "report.html"))
+
+
 def _enospc(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 

@@ -413,9 +413,13 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
     """Refuse to resume a run folder trained with other settings (its checkpoint would not fit).
 
     Compares ``config`` with the folder's ``config.json`` (if any) key by key, except the keys in
-    ``free`` (settings such as ``epochs`` that a resumed run may change).
+    ``free`` (settings such as ``epochs`` that a resumed run may change). A folder that holds
+    files but no ``config.json`` is refused too: a run never writes into someone's folder.
     """
     if not (Path(run_dir) / CONFIG).exists():
+        if Path(run_dir).is_dir() and any(Path(run_dir).iterdir()):
+            raise ParameterError(where(run_dir, "holds files but no evface training run (no config.json); give --out "
+                                                "a new folder"))
         return
     old = load_config(run_dir)
 
