@@ -28,5 +28,6 @@ def register(app: typer.Typer) -> None:
 
         report = merge_datasets(output_folder(out, "OUT"), datasets, overwrite=overwrite)
         print(f"{out}: {report['clips']} clips of {len(report['subjects'])} subjects")
+        console = Console(stderr=True)
         for text in report["warnings"]:
-            Console(stderr=True).print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
+            console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
