@@ -131,6 +131,23 @@ def test_runs_tested_on_other_clips_are_not_described_by_the_first(report, tmp_p
     assert "Evaluated on" not in text
 
 
+def test_names_from_a_received_run_are_shown_as_text_not_markup(tmp_path):
+    """A report is built from runs and datasets someone else made: a stage name, a lighting or a
+    class holding markup must not become script in the page."""
+    root = make_fake_run(tmp_path / "run")
+    bad = "<script>alert(1)</script>"
+    pipeline = json.loads((root / "pipeline.json").read_text())
+    pipeline["stages"][0]["name"] = bad
+    (root / "pipeline.json").write_text(json.dumps(pipeline))
+    metrics_path = root / "stages" / "events-hd-0" / "metrics.json"
+    metrics = json.loads(metrics_path.read_text())
+    metrics["per_lighting"][bad] = {"top1": 0.5}
+    metrics["labels"] = [*metrics["labels"][:-1], bad]
+    metrics_path.write_text(json.dumps(metrics))
+    text = build_report([root], tmp_path / "report.html").read_text()
+    assert "<script" not in text and text.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2
+
+
 def test_report_cli_and_bad_folder(fake_run, tmp_path, capsys):
     out = tmp_path / "r.html"
     assert main(["report", str(fake_run), "--out", str(out)]) == 0
