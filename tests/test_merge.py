@@ -166,3 +166,29 @@ def test_a_left_over_partial_folder_is_cleared_but_a_foreign_one_is_kept(session
     assert main(["merge", str(tmp_path / "out"), a, b, "--overwrite"]) == 2
     assert "holds files an interrupted import did not write" in capsys.readouterr().err
     assert (partial / "notes.txt").read_text() == "keep"
+
+
+def test_three_imported_sessions_merge_and_train_by_subject_folds(tmp_path, capsys):
+    """The guide's path for a lab with one event camera and a webcam: one session per subject,
+    imported, merged, then both arms trained on subjects they never saw."""
+    from import_fixtures import RGB_EXPOSURE_US, build_session
+
+    folders = []
+    for seed, subject in enumerate(("s01", "s02", "s03")):
+        raw = tmp_path / f"raw-{subject}"
+        build_session(raw, seed=seed)
+        table = raw / "annotations.csv"
+        table.write_text(table.read_text().replace("s01", subject))
+        folders.append(str(tmp_path / subject))
+        assert main(["import", "session", folders[-1], "--events", f"hd={raw / 'hd.raw'}", "--model", "hd=evk4",
+                     "--rgb", str(raw / "rgb.mp4"), "--annotations", str(table),
+                     "--rgb-exposure-us", str(RGB_EXPOSURE_US)]) == 0
+    data = tmp_path / "all"
+    assert main(["merge", str(data), *folders]) == 0
+    assert DatasetFolder.open(data).subjects == ["s01", "s02", "s03"]
+    for arm in ("events", "rgb"):
+        run = tmp_path / f"run-{arm}"
+        assert main(["train", "classify", "--data", str(data), "--out", str(run), "--input", arm, "--sensor", "hd",
+                     "--folds", "3", "--epochs", "1", "--size", "16", "--depth", "2"]) == 0
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert metrics["n"] == 6 and metrics["n_subjects"] == 3 and metrics["ci"]["top1"] is not None
