@@ -417,6 +417,19 @@ def test_a_failed_cross_correlation_names_the_options(monkeypatch, tmp_path):
                              np.ones(3), SessionOptions())
 
 
+def test_a_clip_outside_a_recording_after_a_cross_correlation_names_the_estimate(tmp_path):
+    # the seed-1 session's motion misleads the lr cross-correlation (+3.4 s against a true -0.38 s);
+    # the error named the offset only, not that it was an estimate one can replace
+    from import_fixtures import build_session
+
+    build_session(tmp_path / "raw", seed=1)
+    with pytest.raises(DatasetError, match=r"lies outside the lr recording .*offset -?\d+ µs by cross-correlation with "
+                                           r"confidence \d\.\d\d: if it is wrong, give --offset lr=US or --sync lr=trigger\)$"):
+        import_session([EventSource("lr", tmp_path / "raw" / "lr.aedat4", "davis346")], rgb(tmp_path / "raw"),
+                       tmp_path / "raw" / "annotations.csv", tmp_path / "ds")
+    assert not (tmp_path / "ds").exists()
+
+
 @pytest.mark.parametrize("args, says", [
     (("--rgb-fps", "-1"), "--rgb-fps: rgb fps must be a positive number, got -1.0"),
     (("--max-offset-us", "0"), "--max-offset-us: max_offset_us must be positive, got 0"),  # was refused after the scan

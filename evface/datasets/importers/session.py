@@ -754,8 +754,12 @@ def import_session(
         hi = int(sync.to_session_us(scan.t_last_us)) + 1 + period_us
         for a in rows:
             if a.start_us < lo or a.end_us > hi:
+                found = (f"by cross-correlation with confidence {sync.confidence:.2f}: if it is wrong, give "
+                         f"--offset {s.name}=US or --sync {s.name}=trigger" if sync.method == "xcorr" else
+                         f"by {sync.method}")
                 raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
-                                   f"the {s.name} recording ({lo}..{hi} µs on the session clock, offset {sync.offset_us} µs)")
+                                   f"the {s.name} recording ({lo}..{hi} µs on the session clock, offset {sync.offset_us} µs "
+                                   f"{found})")
         reg = register(s, scan, video, (int(sync.to_sensor_us(int(t_frames[0]))), int(sync.to_sensor_us(rec_end))))
         regs[s.name], notes = check_registration(s, reg, video.size, scan.sensor_size, options)
         warnings += notes
