@@ -325,17 +325,23 @@ def sync_by_xcorr(
         mean = (np.interp(end, cum_t, area) - np.interp(start, cum_t, area)) / np.where(open_, exposure, 1.0)
         return np.where(open_, mean, np.interp(start, cum_t, cum))
 
-    def score(offsets: np.ndarray, block: int = 256) -> np.ndarray:
-        out = np.full(offsets.size, -1.0)
+    def score(offsets: np.ndarray, least: int, block: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """Correlation (-1 below ``least`` frame pairs) and frame pairs in the overlap, per offset."""
+        out, pairs = np.full(offsets.size, -1.0), np.zeros(offsets.size)
         for lo in range(0, offsets.size, block):
             starts = frame_t[None, :] - offsets[lo:lo + block, None]
             counts = np.diff(mean_count(starts), axis=1)
             w = ((starts[:, :-1] >= rate.t0_us) & (starts[:, 1:] + exposure[1:] <= rate.t_end_us)).astype(np.float64)
-            out[lo:lo + block] = _weighted_pearson(counts, energy[None, :], w, min_pairs)
-        return out
+            out[lo:lo + block] = _weighted_pearson(counts, energy[None, :], w, least)
+            pairs[lo:lo + block] = w.sum(axis=1)
+        return out, pairs
 
     coarse = np.arange(guess_us - max_offset_us, guess_us + max_offset_us + 1, coarse_step_us, dtype=np.float64)
-    r_coarse = score(coarse)
+    # An offset that overlaps the two streams in a few frames can correlate perfectly by chance (two
+    # series with one shared spike): only offsets that overlap them in at least half of the most
+    # frame pairs any offset reaches compete.
+    least = max(min_pairs, int(np.ceil(score(coarse, min_pairs)[1].max() / 2)))
+    r_coarse = score(coarse, least)[0]
     if np.all(r_coarse <= -1.0):
         raise SyncError(where(source, (
             f"the event stream and the RGB video overlap in fewer than {min_pairs} frame pairs for every "
@@ -343,7 +349,7 @@ def sync_by_xcorr(
     best = int(np.argmax(r_coarse))
     fine_step = max(rate.bin_us / 10.0, 1.0)
     fine = np.arange(coarse[best] - 2 * coarse_step_us, coarse[best] + 2 * coarse_step_us + fine_step, fine_step)
-    r_fine = score(fine)
+    r_fine = score(fine, least)[0]
     k = int(np.argmax(r_fine))
     offset = fine[k]
     if 0 < k < fine.size - 1:
