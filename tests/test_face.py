@@ -460,3 +460,15 @@ def test_each_eye_window_moves_with_its_own_eye_only():
         both = au_model.eye_displacement(state, pts, lm)  # both eyes evaluated
         own = au_model.eye_displacement(state, pts, lm, geom)
         assert np.abs(both).max() > 0.0 and np.array_equal(both, own)
+
+
+def test_a_subnormal_gaze_renders_without_a_warning():
+    # hypothesis found it: gaze intensities around 1e-310 overflowed room / |gaze| to inf (clipped
+    # to 1 as meant, but with a RuntimeWarning)
+    import warnings
+
+    r = FaceRenderer(procedural_identity(0), (96, 96))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        image = r.render({61: 1e-310})
+    assert np.isfinite(image).all()

@@ -497,7 +497,8 @@ def eye_displacement(
             lo_u, hi_u = min(e[0, 0], e[2, 0]), max(e[0, 0], e[2, 0])
             ball = inside & ~z1 & ~z3 & (src > v_top) & (src < v_bot)
             room = np.minimum(np.minimum(src - v_top, v_bot - src), np.minimum(u - lo_u, hi_u - u))
-            w = np.where(ball, np.clip(room / g_norm, 0.0, 1.0), 0.0)
+            with np.errstate(over="ignore"):  # a subnormal gaze: room / g_norm is inf, clipped to 1 as meant
+                w = np.where(ball, np.clip(room / g_norm, 0.0, 1.0), 0.0)
             out[:, 0] += w * g[0]
             src = src - w * g[1]
         out[:, 1] += v - src
