@@ -45,6 +45,7 @@ from evface.io.dataset import (
     DatasetFolder,
     aus_to_str,
     check_replaceable,
+    publish_partial,
     remove_partial,
     write_dataset_json,
     write_manifest,
@@ -142,9 +143,7 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
         if classes is not None:
             info["classes"] = classes
         write_dataset_json(tmp, info)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        publish_partial(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

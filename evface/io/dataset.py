@@ -125,6 +125,15 @@ def remove_partial(tmp: str | Path) -> None:
     shutil.rmtree(tmp)
 
 
+def publish_partial(tmp: str | Path, out: str | Path) -> None:
+    """Make the finished ``OUT.partial`` the folder ``out``, in place of the earlier dataset there
+    (which :func:`check_replaceable` allowed before the work began)."""
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+
+
 def inside_path(text: str) -> str | None:
     """Why ``text`` is not a relative path inside a dataset folder, or None when it is.
 

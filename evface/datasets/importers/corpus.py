@@ -41,9 +41,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -65,7 +63,7 @@ from evface.datasets.importers.session import FACE_FRAMES, detect_face
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
-from evface.io.dataset import check_replaceable, remove_partial, write_dataset_json, write_manifest
+from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
 from evface.sim.dvs import DvsParams, DvsSimulator
 from evface.sim.footage import Cover, frame_to_lux, iter_lux_events, scene_times
 from evface.sim.sensors import SensorSpec, parse_sensor
@@ -400,8 +398,6 @@ def import_corpus(
     write_dataset_json(tmp, {"generator": "evface import corpus", "version": __version__, "seed": options.seed,
                              "params": settings, "import": report})
     stamp.unlink()
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(tmp, out)
+    publish_partial(tmp, out)
     tell("done", 1.0)
     return report

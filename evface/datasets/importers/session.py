@@ -33,7 +33,6 @@ them).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -46,7 +45,7 @@ import numpy as np
 
 from evface import __version__
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
-from evface.io.dataset import check_replaceable, remove_partial, write_dataset_json, write_manifest
+from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
 from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations
 from evface.datasets.importers.registration import (
     QualityBounds,
@@ -813,9 +812,7 @@ def import_session(
         write_manifest(tmp, manifest)
         write_dataset_json(tmp, {"generator": "evface import session", "version": __version__, "seed": None,
                                  "params": {"lighting": options.lighting, "subject": options.subject, "classes": options.classes}, "import": report})
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        publish_partial(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
