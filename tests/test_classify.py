@@ -157,9 +157,39 @@ def test_eval_with_an_unknown_class_is_a_clear_error(trained, tmp_path, capsys):
     odd = make_fake_dataset(tmp_path / "odd", subjects=("u0",), labels=("AU12", "AU9"), per_class=1)
     with pytest.raises(DatasetError, match=r"\['AU9'\] are not classes of this model"):
         evaluate_run(run, odd, tmp_path / "x")
-    assert main(["eval", str(run), "--data", str(odd)]) == 2
+    assert main(["eval", str(run), "--data", str(odd), "--out", str(tmp_path / "x")]) == 2
     assert "AU9" in capsys.readouterr().err
     assert not (tmp_path / "x" / "metrics.json").exists()
+
+
+def test_eval_never_writes_over_a_runs_results_or_a_users_files(trained, fake, tmp_path, capsys):
+    from evface.cli import main
+    from evface.tasks import engine
+
+    run, _, _ = trained
+    other = make_fake_dataset(tmp_path / "other", subjects=("t0",), seed=5, lightings=("office",))
+    own = {name: (run / name).read_bytes() for name in ("metrics.json", "predictions.csv")}
+    assert main(["eval", str(run), "--data", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert f"{run}: holds the run's own test results" in err and "--out" in err
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    (papers / "predictions.csv").write_text("mine")
+    assert main(["eval", str(run), "--data", str(other), "--out", str(papers)]) == 2
+    assert "holds files but no evaluation" in capsys.readouterr().err
+    assert (papers / "predictions.csv").read_text() == "mine"
+    another_run = tmp_path / "another-run"
+    another_run.mkdir()
+    (another_run / "config.json").write_text("{}")
+    (another_run / "metrics.json").write_text("{}")
+    assert main(["eval", str(run), "--data", str(other), "--out", str(another_run)]) == 2
+    assert "holds a training run" in capsys.readouterr().err
+    assert main(["eval", str(run), "--data", str(other), "--out", str(run)]) == 2
+    assert {name: (run / name).read_bytes() for name in own} == own
+    assert (another_run / "metrics.json").read_text() == "{}"
+    assert main(["eval", str(run), "--data", str(other), "--out", str(tmp_path / "ev")]) == 0
+    assert main(["eval", str(run), "--data", str(other), "--out", str(tmp_path / "ev")]) == 0  # an evaluation's folder
+    assert engine.evaluation_folder(run, fake, None) == run  # the run's own dataset: into the run folder
 
 
 def test_resume_after_finish_does_not_retrain(trained, fake):

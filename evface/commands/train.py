@@ -104,7 +104,7 @@ def register(app: typer.Typer) -> None:
     def evaluate(
         run: Path = typer.Argument(..., help="A training run folder (holds config.json)."),
         data: Path = typer.Option(..., "--data", help="Dataset folder to evaluate on (any, also one never seen)."),
-        out: Path = typer.Option(None, "--out", help="Write metrics.json here instead of into the run folder."),
+        out: Path = typer.Option(None, "--out", help="Folder for metrics.json (default: the run folder, which takes only the run's own dataset); a new folder or an earlier evaluation's."),
     ) -> None:
         """Evaluate a trained run on a dataset folder, write metrics.json and print its headline figures."""
         from evface.tasks.registry import task_of_run  # lazy: keeps torch out of `evface --help`

@@ -555,8 +555,9 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     """Evaluate the trained run ``run_dir`` on dataset folder ``data``; write ``metrics.json`` and ``predictions.csv``.
 
     ``data`` defaults to the run's own dataset; the files go to ``out`` when given, else into
-    ``run_dir``. On the run's own dataset each clip is scored by the models that did not see its
-    subject (the protocol's test folds); on any other folder by the mean logits of every model.
+    ``run_dir`` (:func:`engine.evaluation_folder` says which folders may take them). On the run's
+    own dataset each clip is scored by the models that did not see its subject (the protocol's
+    test folds); on any other folder by the mean logits of every model.
     ``cross_sensor`` also scores an event model on the other sensor's events. A dataset with a
     class the model does not know raises :class:`DatasetError`.
     """
@@ -566,6 +567,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
         raise ParameterError(f"{run_dir} is a {config.get('task')!r} run, not a classification run")
     cfg = ClassifyConfig.from_dict(config)
     data = Path(data if data is not None else config["data"]).resolve()
+    target = engine.evaluation_folder(run_dir, data, out)
     labels = list(config["labels"])
     device = engine.select_device("cpu" if cfg.device == "cpu" else "auto")
     ds = DatasetFolder.open(data)
@@ -616,7 +618,6 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
             metrics["per_sensor"][other] = {**{k: s[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")},
                                             "note": f"model trained on {spec.sensor}"}
     metrics.update(evaluated_on=where_, data=str(data), run=str(run_dir.resolve()))
-    target = Path(out) if out is not None else run_dir
     write_predictions(target, sel, [labels[p] for p in pred])
     engine.write_metrics(target, metrics)
     return metrics

@@ -432,6 +432,31 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
                                             "choose a new --out folder or delete this one"))
 
 
+def evaluation_folder(run_dir: str | Path, data: str | Path, out: str | Path | None) -> Path:
+    """Where ``evface eval`` of ``run_dir`` on ``data`` writes its files: ``out``, else ``run_dir``.
+
+    The run folder takes only an evaluation on the run's own dataset (its ``metrics.json`` is the
+    run's test result); ``out`` must be a new folder, or one an earlier evaluation wrote (it holds
+    ``metrics.json`` and no run). Anything else is a :class:`ParameterError` naming ``--out``.
+    """
+    run_dir = Path(run_dir)
+    target = Path(out) if out is not None else run_dir
+    own = Path(data).resolve() == Path(load_config(run_dir)["data"]).resolve()
+    if target.resolve() == run_dir.resolve():
+        if not own:
+            raise ParameterError(where(run_dir, f"holds the run's own test results, which an evaluation on {data} "
+                                                "would replace; give --out a new folder"))
+        return target
+    if target.is_dir() and any(target.iterdir()):
+        if (target / CONFIG).exists():
+            raise ParameterError(where(target, "holds a training run whose results an evaluation would replace; "
+                                               "give --out a new folder"))
+        if not (target / METRICS).exists():
+            raise ParameterError(where(target, "holds files but no evaluation (no metrics.json); give --out a new "
+                                               "folder"))
+    return target
+
+
 def write_metrics(out_dir: str | Path, metrics: Mapping[str, Any], name: str = METRICS) -> Path:
     """Write ``OUT/metrics.json`` atomically."""
     return write_json(Path(out_dir) / name, dict(metrics))

@@ -617,14 +617,14 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     data : dataset folder (default: the one the run was trained on); the clips of each part's
         test subjects are scored by that part's models (every subject once under folds) and the
         scores of all parts are pooled
-    out : where the files go (default: ``run_dir``)
+    out : where the files go (default: ``run_dir``; see :func:`engine.evaluation_folder`)
     """
     run_dir = Path(run_dir)
     config = engine.load_config(run_dir)
     if config.get("task") != TASK:
         raise ParameterError(f"{run_dir} is a {config.get('task')!r} run, not a reconstruction run")
     data = Path(data if data is not None else config["data"])
-    return _evaluate(run_dir, data, Path(out) if out is not None else run_dir)
+    return _evaluate(run_dir, data, engine.evaluation_folder(run_dir, data, out))
 
 
 def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None = None) -> dict[str, Any]:
