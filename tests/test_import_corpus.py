@@ -240,13 +240,19 @@ def test_cli_import_corpus(corpus, tmp_path):
     (("--fps", "0"), "--fps: fps must be positive, got 0.0"),
     (("--rgb-fps", "-5"), "--rgb-fps: rgb_fps must lie in (0, fps = 200.0], got -5.0"),
     (("--lux-white", "-1"), "--lux-white: lux_white must be positive, got -1.0"),
-    (("--upsample", "-1"), "--upsample: upsample must be >= 1, got -1"),
     (("--min-face", "2"), "--min-face: min_face is a fraction of the frame's shorter side in (0, 1), got 2.0"),
     (("--label", "mood"), "--label: label must be 'aus' or 'emotion', got 'mood'"),
 ])
 def test_cli_import_corpus_names_the_option_of_a_bad_value(corpus, tmp_path, capsys, args, says):
     assert main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(tmp_path / "ds"), *args]) == 2
     assert capsys.readouterr().err.strip() == f"error: {says}"
+    assert not (tmp_path / "ds").exists()
+
+
+def test_cli_upsample_takes_0_for_auto_and_refuses_below(corpus, tmp_path, capsys):
+    assert main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(tmp_path / "ds"), "--upsample", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert "--upsample" in err and "greater than or equal to 0" in err  # 0 is the CLI's "enough for 1 kHz"
     assert not (tmp_path / "ds").exists()
 
 

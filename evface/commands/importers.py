@@ -165,7 +165,7 @@ def corpus(
     fps: float = typer.Option(200.0, "--fps", help="Corpus frame rate (CASME II: 200)."),
     rgb_fps: float = typer.Option(0.0, "--rgb-fps", help="Resample the RGB frames to this rate (0: keep the corpus rate)."),
     lux_white: float = typer.Option(300.0, "--lux-white", help="Scene illuminance of an sRGB white pixel, lux."),
-    upsample: int = typer.Option(0, "--upsample", help="Simulation steps per frame interval (0: enough for 1 kHz)."),
+    upsample: int = typer.Option(0, "--upsample", min=0, help="Simulation steps per frame interval (0: enough for 1 kHz)."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the camera simulation."),
     label: str = typer.Option("aus", "--label", help="Label clips by 'aus' (AU1+2) or 'emotion'."),
     classes: str = typer.Option(None, "--classes", help="Label by an AU class set (default, compact, mouth); skip rows matching none."),
