@@ -339,6 +339,8 @@ def test_compare_pairs_the_clips_and_refuses_other_clips(tmp_path, capsys):
         compare_runs(tmp_path / "a", tmp_path / "d")
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "c")]) == 2
     assert "clips differ" in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "x" / ".." / "a")]) == 2  # a run against itself
+    assert f"{tmp_path / 'a'} is given as both runs" in capsys.readouterr().err
     _write_predictions(tmp_path / "again" / "a", b)  # two runs with one folder name: named by their parents
     res = compare_runs(tmp_path / "a", tmp_path / "again" / "a")
     assert (res["a"], res["b"]) == (f"{tmp_path.name}/a", "again/a")

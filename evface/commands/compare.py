@@ -50,6 +50,8 @@ def register(app: typer.Typer) -> None:
 
         if out is not None:
             output_file(out)
+        if run_a.resolve() == run_b.resolve():
+            raise ParameterError(f"{run_a} is given as both runs: compare two different runs")
 
         kinds = {run: recon_compare.is_reconstruction_run(run) for run in (run_a, run_b)}
         if kinds[run_a] != kinds[run_b]:
