@@ -42,14 +42,14 @@ def register(app: typer.Typer) -> None:
     def compare(
         run_a: Path = typer.Argument(..., help="A classification run (predictions.csv) or reconstruction run (scores.csv)."),
         run_b: Path = typer.Argument(..., help="Another run of the same task scored on the same clips / samples."),
-        out: Path = typer.Option(None, "--out", help="Also write the comparison as JSON to this file."),
+        out: Path = typer.Option(None, "--out", help="Also write the comparison as JSON to this file (an existing file is replaced only if it is .json)."),
     ) -> None:
         """Paired difference A - B with subject-bootstrap intervals: top-1, UF1, UAR and an exact McNemar
         test of two classification runs, or SSIM and PSNR per method of two reconstruction runs."""
         from evface.tasks import recon_compare  # lazy: scoring modules load for this command only
 
         if out is not None:
-            output_file(out)
+            output_file(out, replaces=(".json",))
         if run_a.resolve() == run_b.resolve():
             raise ParameterError(f"{run_a} is given as both runs: compare two different runs")
 

@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("faces")
     def faces(
-        out: Path = typer.Argument(..., help="PNG file to write."),
+        out: Path = typer.Argument(..., help="PNG file to write (an existing file is replaced only if it is .png)."),
         seeds: str = typer.Option("0-7", help="Procedural identity seeds: '0-7' or '1,4,9'."),
         aus: list[str] = typer.Option(["1+2", "4", "6+12", "9", "L14", "15", "17", "45", "61:0.5", "64:0.5"],
                                       "--aus", help="AU columns after the neutral one: '12', '6+12', 'L14' (one-sided, "
@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
         from evface.face.identity import builtin_photo_identities, photo_identity, procedural_identity  # lazy: cv2 stays out of CLI start-up
         from evface.face.preview import contact_sheet  # lazy: cv2 and the renderer stay out of CLI start-up
 
-        output_file(out, "OUT")
+        output_file(out, "OUT", replaces=(".png",))
         try:
             if "-" in seeds:
                 a, b = seeds.split("-")

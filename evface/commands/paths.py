@@ -34,9 +34,10 @@ def output_folder(path: Path, option: str = "--out") -> Path:
     return path
 
 
-def output_file(path: Path, option: str = "--out") -> Path:
+def output_file(path: Path, option: str = "--out", replaces: tuple[str, ...] | None = None) -> Path:
     """Return ``path`` if a file can be written there; raise :class:`ParameterError` if it is a
-    folder, or a folder on the way to it is a file.
+    folder, or a folder on the way to it is a file, or (with ``replaces``, the file name endings
+    of what the command writes) an existing file of another kind.
 
     Examples
     --------
@@ -46,8 +47,21 @@ def output_file(path: Path, option: str = "--out") -> Path:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: .: is a folder; give --out a file name
+    >>> Path("report.html").write_text("an earlier report")
+    17
+    >>> str(output_file(Path("report.html"), "--out", replaces=(".html",)))
+    'report.html'
+    >>> Path("config.json").write_text("{}")
+    2
+    >>> output_file(Path("config.json"), "--out", replaces=(".html",))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: config.json: exists and is not a .html file, which this command would write over; give --out another name
     """
     if path.is_dir():
         raise ParameterError(where(path, f"is a folder; give {option} a file name"))
+    if replaces is not None and path.is_file() and path.suffix.lower() not in replaces:
+        raise ParameterError(where(path, f"exists and is not a {' or '.join(replaces)} file, which this command "
+                                         f"would write over; give {option} another name"))
     output_folder(path.parent, option)
     return path

@@ -45,9 +45,10 @@ def register(app: typer.Typer) -> None:
     @app.command("report")
     def report(
         runs: list[Path] = typer.Argument(..., help="evface run outputs, training runs or dataset folders."),
-        out: Path = typer.Option(Path("report.html"), "--out", help="The HTML file to write."),
+        out: Path = typer.Option(Path("report.html"), "--out", help="The HTML file to write (an existing file is replaced only if it is .html)."),
     ) -> None:
         """Write one self-contained HTML report of the given runs."""
         from evface.report.html import build_report  # lazy: keeps matplotlib out of `evface --help`
 
-        console.print(f"[bold green]report written:[/] {build_report(list(runs), output_file(out))}", soft_wrap=True)
+        written = build_report(list(runs), output_file(out, replaces=(".html", ".htm")))
+        console.print(f"[bold green]report written:[/] {written}", soft_wrap=True)

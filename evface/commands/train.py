@@ -116,9 +116,9 @@ def register(app: typer.Typer) -> None:
     @app.command("export-nir")
     def export_nir(
         run: Path = typer.Argument(..., help="A classification run trained with --model snn."),
-        out: Path = typer.Argument(..., help="The .nir (HDF5) file to write."),
+        out: Path = typer.Argument(..., help="The .nir (HDF5) file to write (an existing file is replaced only if it is .nir)."),
     ) -> None:
         """Export a trained spiking classifier to NIR (Neuromorphic Intermediate Representation)."""
         from evface.tasks.export import export_run  # lazy: torch loads for this command only, not at CLI start-up
 
-        _log(f"written {export_run(run, output_file(out, 'OUT'))}")
+        _log(f"written {export_run(run, output_file(out, 'OUT', replaces=('.nir',)))}")
