@@ -162,6 +162,12 @@ def test_cli_simulate_mp4_roi_and_errors(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no such video" in err and "leak_rate_hz" in err
     assert not (tmp_path / "x.raw").exists() and not list(tmp_path.glob("*.tmp"))
+    before = video.read_bytes()  # the RGB camera's video written over the input video: refused before reading it
+    (tmp_path / "link.mp4").symlink_to(video)
+    for name in ("in.mp4", "link.mp4"):
+        assert main(["simulate", str(video), "--out", str(tmp_path / "x.raw"), "--rgb-out", str(tmp_path / name)]) == 2
+        assert capsys.readouterr().err.strip() == f"error: {tmp_path / name}: is the input file; give --rgb-out another name"
+    assert video.read_bytes() == before and not (tmp_path / "x.raw").exists()
 
 
 @pytest.mark.parametrize("args, says", [

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evface.commands.paths import output_file
+from evface.commands.paths import not_the_input, output_file
 from evface.errors import FormatError, ParameterError
 
 
@@ -103,9 +103,7 @@ def register(app: typer.Typer) -> None:
             open_events_writer,
         )
 
-        if dest.exists() and source.exists() and dest.resolve() == source.resolve():
-            raise FormatError(f"{dest}: is the input file; choose another output name")
-        output_file(dest, "OUT")
+        output_file(not_the_input(dest, source, "OUT"), "OUT")
         if version is not None and version.lower() not in EVT_VERSIONS:
             raise ParameterError(f"--version {version}: expected one of {', '.join(EVT_VERSIONS)}")
         in_clip = detect_format(source) == "clip"

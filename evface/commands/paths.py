@@ -65,3 +65,21 @@ def output_file(path: Path, option: str = "--out", replaces: tuple[str, ...] | N
                                          f"would write over; give {option} another name"))
     output_folder(path.parent, option)
     return path
+
+
+def not_the_input(path: Path, source: Path, option: str) -> Path:
+    """Return ``path`` unless it is the file ``source`` (under any name); a :class:`ParameterError`
+    naming ``option`` then, before the command reads ``source`` or writes over it.
+
+    Examples
+    --------
+    >>> Path("take1.mp4").write_bytes(b"video")
+    5
+    >>> not_the_input(Path("./take1.mp4"), Path("take1.mp4"), "--rgb-out")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: take1.mp4: is the input file; give --rgb-out another name
+    """
+    if path.exists() and source.exists() and path.resolve() == source.resolve():
+        raise ParameterError(where(path, f"is the input file; give {option} another name"))
+    return path

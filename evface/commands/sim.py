@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from evface.commands.options import naming
-from evface.commands.paths import output_file
+from evface.commands.paths import not_the_input, output_file
 from evface.errors import ParameterError
 
 
@@ -65,9 +65,9 @@ def register(app: typer.Typer) -> None:
         )
 
         console = Console(stderr=True)
-        output_file(out)
+        output_file(not_the_input(out, video, "--out"))
         if rgb_out is not None:
-            output_file(rgb_out, "--rgb-out")
+            output_file(not_the_input(rgb_out, video, "--rgb-out"), "--rgb-out")
         with naming("--sensor"):
             spec = parse_sensor(sensor)
         name, full_size = spec.name, spec.size
