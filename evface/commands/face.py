@@ -42,6 +42,10 @@ def _parse_pose(text: str) -> dict[str, float]:
     return out
 
 
+MAX_SHEET_PIXELS = 1 << 28
+"""The largest contact sheet (pixels, 768 MB as RGB): more is refused before rendering."""
+
+
 def register(app: typer.Typer) -> None:
     """Add ``evface faces`` to ``app``."""
 
@@ -77,6 +81,10 @@ def register(app: typer.Typer) -> None:
             raise ParameterError(f"--seeds: cannot read {seeds!r}; expected '0-5' or '1,4,9'") from None
         if not seed_list and not (photo or astronaut):
             raise ParameterError(f"--seeds: {seeds!r} names no identity; expected e.g. '0-5' or '1,4,9'")
+        rows, columns = len(seed_list) + len(photo) + int(astronaut), 1 + len(aus) + len(pose)
+        if rows * columns * size**2 > MAX_SHEET_PIXELS:
+            raise ParameterError(f"--seeds, --aus, --pose, --size: {rows} faces x {columns} columns of {size} px tiles "
+                                 f"exceed a sheet's {MAX_SHEET_PIXELS:,} pixels; render fewer")
         idents = [procedural_identity(s) for s in seed_list]
         for p in photo:
             bgr = cv2.imread(str(p), cv2.IMREAD_COLOR)
