@@ -181,6 +181,7 @@ def test_cli_simulate_mp4_roi_and_errors(tmp_path, capsys):
     (("--fps", "-5"), "--fps: fps must be a positive number, got -5.0"),
     (("--fps", "0"), "--fps: fps must be a positive number, got 0.0"),
     (("--upsample", "0"), "--upsample must be positive, got 0"),
+    (("--upsample", "100000"), "--upsample 100000: steps 0.333 µs apart at 30 fps; at most 33333 (steps of 1 µs"),
     (("--lux", "-1"), "--lux must be positive, got -1.0"),
 ])
 def test_cli_simulate_names_the_option_of_a_bad_value(tmp_path, video, capsys, args, says):

@@ -96,6 +96,9 @@ def register(app: typer.Typer) -> None:
         info = video_info(video)
         with naming("--fps"):
             rate = video_fps(info, fps)
+        if upsample > 1e6 / rate:
+            raise ParameterError(f"--upsample {upsample}: steps {1e6 / rate / upsample:.3g} µs apart at {rate:g} fps; "
+                                 f"at most {int(1e6 / rate)} (steps of 1 µs, the events' resolution)")
         columns = (TextColumn("[bold]simulate[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TimeRemainingColumn(), TextColumn("{task.description}"))
         n_events = 0
