@@ -242,6 +242,7 @@ def test_cli_import_corpus(corpus, tmp_path):
     (("--lux-white", "-1"), "--lux-white: lux_white must be positive, got -1.0"),
     (("--min-face", "2"), "--min-face: min_face is a fraction of the frame's shorter side in (0, 1), got 2.0"),
     (("--label", "mood"), "--label: label must be 'aus' or 'emotion', got 'mood'"),
+    (("--upsample", "10000"), "--upsample: upsample must lie in [1, 5000] (steps of at least 1 µs at 200 fps), got 10000"),
 ])
 def test_cli_import_corpus_names_the_option_of_a_bad_value(corpus, tmp_path, capsys, args, says):
     assert main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(tmp_path / "ds"), *args]) == 2

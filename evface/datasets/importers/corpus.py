@@ -128,8 +128,9 @@ class CorpusOptions:
             raise ParameterError(f"lux_white must be positive, got {self.lux_white}")
         if not 0 < self.min_face < 1:
             raise ParameterError(f"min_face is a fraction of the frame's shorter side in (0, 1), got {self.min_face}")
-        if self.upsample is not None and self.upsample < 1:
-            raise ParameterError(f"upsample must be >= 1, got {self.upsample}")
+        if self.upsample is not None and not 1 <= self.upsample <= 1e6 / self.fps:
+            raise ParameterError(f"upsample must lie in [1, {int(1e6 / self.fps)}] (steps of at least 1 µs at "
+                                 f"{self.fps:g} fps), got {self.upsample}")
         if self.label not in ("aus", "emotion"):
             raise ParameterError(f"label must be 'aus' or 'emotion', got {self.label!r}")
         if self.classes is not None:
