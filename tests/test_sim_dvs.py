@@ -342,6 +342,33 @@ def test_events_do_not_depend_on_the_thread_count():
         np.testing.assert_array_equal(runs[0], other)
 
 
+def test_the_parallel_sort_orders_the_events_as_the_serial_one(monkeypatch):
+    import numba
+
+    from evface.sim import dvs
+
+    least = dvs.PARALLEL_MIN_EVENTS
+    size = (200, 170)
+    frames = _golden_scene(size, 6)  # every pixel changes every step; step 3 overflows the row buffers
+    params = DvsParams.preset("davis346", shot_noise_rate_hz=5.0, refractory_us=0.0)
+    old = numba.get_num_threads()
+    runs = {}
+    try:
+        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+            numba.set_num_threads(threads)
+            for name, least in (("serial", 1 << 62), ("parallel", 0)):
+                monkeypatch.setattr(dvs, "PARALLEL_MIN_EVENTS", least)
+                runs[name, threads] = simulate_frames(frames, np.arange(6) * 1000, size, params, seed=2)
+    finally:
+        numba.set_num_threads(old)
+    reference = runs["serial", 1]
+    per_step = np.bincount((reference["t"] - 1) // 1000)
+    assert per_step.size == 5 and per_step.min() > least  # the default sends every step to the parallel sort
+    validate_events(reference, size)
+    for other in runs.values():
+        np.testing.assert_array_equal(reference, other)
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     st.lists(st.floats(0.05, 5000.0), min_size=2, max_size=12),

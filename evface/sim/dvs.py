@@ -17,7 +17,8 @@ Each pixel follows the model documented in ``docs/camera-models.md``:
 The per-pixel core is a numba kernel run over rows in parallel: pass 1 sweeps the changed parts
 of each row with a vectorised loop, then runs the full model on the flagged pixels only and
 writes their events to per-row buffers; the step's events are then ordered by time with a stable
-counting sort (re-running the firing pixels of a row whose buffer overflowed).
+counting sort (re-running the firing pixels of a row whose buffer overflowed), over bands of rows
+in parallel when the step has many events.
 """
 
 from __future__ import annotations
@@ -318,7 +319,7 @@ def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, x, out_t,
                 f = 1.0
             te = ta + f * (tb - ta)
             if te - tlast >= refr:
-                if k < out_t.shape[0]:  # a full row buffer (pass 1) is re-run in _emit
+                if k < out_t.shape[0]:  # a full row buffer (pass 1) is re-run in _emit_*
                     out_t[k] = te
                     out_p[k] = pol
                     out_x[k] = x
@@ -431,7 +432,7 @@ def _pass1_par(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, ro
     pixel, rows padded to 8 bytes so that they can be scanned a word at a time); a scalar sweep
     runs the full pixel model on the flagged ones only and writes their events to the row's
     buffer (``row_t``, ``row_p``, ``row_x``); the old state of the firing pixels is kept so that
-    a row whose buffer overflows is re-run in :func:`_emit`. ``rows`` receives per row the event
+    a row whose buffer overflows is re-run in :func:`_emit_par`. ``rows`` receives per row the event
     count, the number of firing pixels and whether it holds bad (negative or non-finite) inputs.
     Returns (events, rows with bad inputs).
 
@@ -589,26 +590,24 @@ def _time_key(t, t_first, span):
     return min(max(key, 0), span)
 
 
-@njit(cache=True, fastmath=_FASTMATH)
-def _emit(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
-    """The step's events, ordered by rounded time with a stable counting sort over the rows'
-    buffers (in row order), then the noise events. The firing pixels of a row whose buffer
-    overflowed are first re-run from their saved state into one extra buffer."""
+@njit(cache=True, inline="always")
+def _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap):
+    """Re-run the firing pixels of the rows whose pass-1 buffer overflowed from their saved state;
+    return their events (in row order) and, per row, where its events start in them."""
     h = frame.shape[0]
-    cap = row_t.shape[1]
     n_ov = 0
-    n_sig = 0
+    ov_start = np.zeros(h, np.int64)
     for y in range(h):
-        n_sig += rows[0, y]
+        ov_start[y] = n_ov
         if rows[0, y] > cap:
             n_ov += rows[0, y]
     ov_t = np.empty(n_ov, np.float64)
     ov_p = np.empty(n_ov, np.int8)
     ov_x = np.empty(n_ov, np.uint16)
-    t0 = prm[_T0]
     if n_ov > 0:
         thr_on = st[_THR_ON]
         thr_off = st[_THR_OFF]
+        t0 = prm[_T0]
         dt = prm[_DT]
         cwdt = _F32(prm[_CWDT])
         lin_thr = _F32(prm[_LIN])
@@ -629,58 +628,148 @@ def _emit(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise
                 _lp, _b, _tl, _n, k = _advance(saved[0, y, j], lp0, lp1, saved[2, y, j], s_tl[y, j], i1,
                                                thr_on[y, x], thr_off[y, x], t0, dt, cwdt, lin_thr, log_thr, inv_thr,
                                                bw_inv, refr, inv_sub, x, ov_t, ov_p, ov_x, k)
-    t_first = np.int64(t0)
-    span = np.int64(prm[_DT])
-    counts = np.zeros(span + 2, np.int64)
+    return ov_t, ov_p, ov_x, ov_start
+
+
+@njit(cache=True, inline="always")
+def _row_bands(rows, chunks):
+    """Bounds of ``chunks`` bands of consecutive rows holding about as many events each."""
+    h = rows.shape[1]
+    total = 0
     for y in range(h):
-        if rows[0, y] <= cap:
-            for e in range(rows[0, y]):
-                counts[_time_key(row_t[y, e], t_first, span) + 1] += 1
-    for e in range(n_ov):
-        counts[_time_key(ov_t[e], t_first, span) + 1] += 1
-    for i in range(noise_t.shape[0]):
-        counts[_time_key(noise_t[i], t_first, span) + 1] += 1
-    for b in range(1, span + 2):
-        counts[b] += counts[b - 1]
-    events = np.empty(n_sig + noise_t.shape[0], dtype=EVENT_DTYPE)
-    ko = 0
+        total += rows[0, y]
+    bounds = np.full(chunks + 1, h, np.int64)
+    bounds[0] = 0
+    c = 1
+    seen = 0
     for y in range(h):
+        while c < chunks and seen * chunks >= c * total:
+            bounds[c] = y
+            c += 1
+        seen += rows[0, y]
+    return bounds
+
+
+@njit(cache=True, inline="always")
+def _count_band(c, bounds, rows, cap, row_t, ov_t, ov_start, t_first, span, hist):
+    """Histogram of the µs bins of band ``c``'s events into ``hist[c]``."""
+    for y in range(bounds[c], bounds[c + 1]):
+        m = rows[0, y]
+        if m <= cap:
+            for e in range(m):
+                hist[c, _time_key(row_t[y, e], t_first, span)] += 1
+        else:
+            for e in range(ov_start[y], ov_start[y] + m):
+                hist[c, _time_key(ov_t[e], t_first, span)] += 1
+
+
+@njit(cache=True, inline="always")
+def _place_band(c, bounds, rows, cap, row_t, row_p, row_x, ov_t, ov_p, ov_x, ov_start, t_first, span, slot, events):
+    """Write band ``c``'s events to ``events`` at the next free slot of their µs bin (``slot[c]``)."""
+    for y in range(bounds[c], bounds[c + 1]):
         m = rows[0, y]
         if m <= cap:
             for e in range(m):
                 key = _time_key(row_t[y, e], t_first, span)
-                j = counts[key]
-                counts[key] = j + 1
+                j = slot[c, key]
+                slot[c, key] = j + 1
                 ev = events[j]
                 ev.t = key + t_first
                 ev.x = row_x[y, e]
                 ev.y = y
                 ev.p = row_p[y, e]
         else:
-            for e in range(ko, ko + m):
+            for e in range(ov_start[y], ov_start[y] + m):
                 key = _time_key(ov_t[e], t_first, span)
-                j = counts[key]
-                counts[key] = j + 1
+                j = slot[c, key]
+                slot[c, key] = j + 1
                 ev = events[j]
                 ev.t = key + t_first
                 ev.x = ov_x[e]
                 ev.y = y
                 ev.p = ov_p[e]
-            ko += m
+
+
+@njit(cache=True, inline="always")
+def _emit_start(frame, st, saved, s_tl, px_list, rows, prm, row_t, noise_t, chunks):
+    """The overflow re-run, the row bands and a histogram with a last row for the noise events."""
+    cap = row_t.shape[1]
+    ov_t, ov_p, ov_x, ov_start = _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap)
+    t_first = np.int64(prm[_T0])
+    span = np.int64(prm[_DT])
+    bounds = _row_bands(rows, chunks)
+    hist = np.zeros((chunks + 1, span + 1), np.int64)
+    for i in range(noise_t.shape[0]):
+        hist[chunks, _time_key(noise_t[i], t_first, span)] += 1
+    return cap, ov_t, ov_p, ov_x, ov_start, t_first, span, bounds, hist
+
+
+@njit(cache=True, inline="always")
+def _emit_slots(hist):
+    """Turn the bands' histograms into each band's first slot per µs bin, in place: the order of
+    a stable counting sort over the bands in row order, then the noise (the last row)."""
+    run = 0
+    for key in range(hist.shape[1]):
+        for c in range(hist.shape[0]):
+            n = hist[c, key]
+            hist[c, key] = run
+            run += n
+    return run
+
+
+@njit(cache=True, inline="always")
+def _place_noise(c, t_first, span, slot, noise_t, noise_x, noise_y, noise_p, events):
     for i in range(noise_t.shape[0]):
         key = _time_key(noise_t[i], t_first, span)
-        j = counts[key]
-        counts[key] = j + 1
+        j = slot[c, key]
+        slot[c, key] = j + 1
         ev = events[j]
         ev.t = key + t_first
         ev.x = noise_x[i]
         ev.y = noise_y[i]
         ev.p = noise_p[i]
+
+
+# Like pass 1, the step's sort has a parallel and a serial build (two Python functions for
+# numba's cache). Both order the events as one stable counting sort by rounded time over the
+# rows in order, then the noise events: the bands only split that sequence, so the events are
+# the same whatever the number of threads.
+@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+def _emit_par(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
+    """The step's events, ordered by rounded time: bands of rows counted and placed in parallel.
+
+    The firing pixels of a row whose buffer overflowed are first re-run from their saved state.
+    """
+    chunks = min(frame.shape[0], max(int(prm[_GROUPS]), 1))
+    cap, ov_t, ov_p, ov_x, ov_start, t_first, span, bounds, hist = _emit_start(
+        frame, st, saved, s_tl, px_list, rows, prm, row_t, noise_t, chunks)
+    for c in prange(chunks):
+        _count_band(c, bounds, rows, cap, row_t, ov_t, ov_start, t_first, span, hist)
+    events = np.empty(_emit_slots(hist), dtype=EVENT_DTYPE)
+    for c in prange(chunks):
+        _place_band(c, bounds, rows, cap, row_t, row_p, row_x, ov_t, ov_p, ov_x, ov_start, t_first, span, hist, events)
+    _place_noise(chunks, t_first, span, hist, noise_t, noise_x, noise_y, noise_p, events)
+    return events
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def _emit_ser(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
+    """:func:`_emit_par` on one thread (one band)."""
+    cap, ov_t, ov_p, ov_x, ov_start, t_first, span, bounds, hist = _emit_start(
+        frame, st, saved, s_tl, px_list, rows, prm, row_t, noise_t, 1)
+    _count_band(0, bounds, rows, cap, row_t, ov_t, ov_start, t_first, span, hist)
+    events = np.empty(_emit_slots(hist), dtype=EVENT_DTYPE)
+    _place_band(0, bounds, rows, cap, row_t, row_p, row_x, ov_t, ov_p, ov_x, ov_start, t_first, span, hist, events)
+    _place_noise(1, t_first, span, hist, noise_t, noise_x, noise_y, noise_p, events)
     return events
 
 
 PARALLEL_MIN_PIXELS = 32768
-"""Arrays with fewer pixels than this run the serial build of pass 1 (:func:`_pass1_ser`)."""
+"""Arrays with fewer pixels than this run the serial builds of pass 1 (:func:`_pass1_ser`) and of
+the sort (:func:`_emit_ser`)."""
+PARALLEL_MIN_EVENTS = 16384
+"""Steps with fewer events than this (or on one thread) sort them with :func:`_emit_ser`: below it,
+the parallel regions cost more than they save."""
 
 
 @njit(cache=True, fastmath=_FASTMATH)
@@ -783,12 +872,13 @@ class DvsSimulator:
         self._saved = np.empty((3, height, width), np.float32)
         self._s_tl = np.empty(shape, np.float64)
         self._rows = np.zeros((3, height), np.int64)
-        cap = width + 64  # events a row may hold in pass 1 before it is re-run in _emit
+        cap = width + 64  # events a row may hold in pass 1 before it is re-run in _emit_*
         self._row_t = np.empty((height, cap), np.float64)
         self._row_p = np.empty((height, cap), np.int8)
         self._row_x = np.empty((height, cap), np.uint16)
         parallel = width * height >= PARALLEL_MIN_PIXELS
         self._pass1 = _pass1_par if parallel else _pass1_ser
+        self._parallel = parallel
         self.reset()
 
     def reset(self) -> None:
@@ -836,7 +926,8 @@ class DvsSimulator:
         prm[_T0] = self._t_prev
         prm[_DT] = t_us - self._t_prev
         prm[_CWDT] = np.float32(self._cut_w * prm[_DT])
-        prm[_GROUPS] = 4 * numba.get_num_threads()
+        threads = numba.get_num_threads()
+        prm[_GROUPS] = 4 * threads
         n_sig, bad_rows = self._pass1(frame, self._st, self._tlast, self._lp_old, self._i_old, self._active,
                                       self._saved, self._s_tl, self._px_list, self._rows, prm, self._row_t,
                                       self._row_p, self._row_x)
@@ -847,8 +938,9 @@ class DvsSimulator:
         self._t_prev = t_us
         if n_sig + noise[0].size == 0:
             return empty_events()
-        return _emit(frame, self._st, self._saved, self._s_tl, self._px_list, self._rows, prm,
-                          self._row_t, self._row_p, self._row_x, *noise)
+        emit = _emit_par if self._parallel and threads > 1 and n_sig >= PARALLEL_MIN_EVENTS else _emit_ser
+        return emit(frame, self._st, self._saved, self._s_tl, self._px_list, self._rows, prm,
+                    self._row_t, self._row_p, self._row_x, *noise)
 
     def _noise(self, frame: np.ndarray, t0: int, t1: int) -> tuple[np.ndarray, ...]:
         """Leak and shot-noise events in (t0, t1], drawn in bulk (see :func:`_noise_events`)."""
