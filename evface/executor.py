@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import heapq
 import multiprocessing as mp
+import os
 import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -108,6 +109,33 @@ class InProcess:
         while waiting:
             job = waiting.pop()
             waiting.extend(on_done(job, job.fn(*job.args)) or ())
+
+
+WORKERS_PER_CPU = 4
+"""Local worker processes beyond this many per CPU only compete for the CPUs (and each holds its
+own interpreter, numba and torch): refused by :func:`check_workers`."""
+
+
+def check_workers(workers: int, option: str) -> int:
+    """Return ``workers`` if 1 <= workers <= :data:`WORKERS_PER_CPU` x this machine's CPUs, else a
+    :class:`ParameterError` naming ``option``.
+
+    Examples
+    --------
+    >>> check_workers(2, "--workers")
+    2
+    >>> check_workers(0, "--jobs")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --jobs 0: give at least 1 process
+    """
+    cpus = os.cpu_count() or 1
+    if workers < 1:
+        raise ParameterError(f"{option} {workers}: give at least 1 process")
+    if workers > WORKERS_PER_CPU * cpus:
+        raise ParameterError(f"{option} {workers}: this machine has {cpus} CPUs; more than {WORKERS_PER_CPU * cpus} "
+                             "processes only compete for them (a cluster runs more: --ray)")
+    return workers
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ import torch
 
 from evface.datasets.synth import get_preset, local_executor, other_dataset, synthesize
 from evface.errors import DatasetError, ParameterError, where
-from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster, ray_session
+from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster, check_workers, ray_session
 from evface.io.dataset import atomic_write_text, read_manifest
 from evface.report.html import build_report
 from evface.sim.dvs_noise import NOISE_LEVELS
@@ -263,9 +263,9 @@ def run_pipeline(
             if differs:
                 raise DatasetError(where(Path(c["out"]), f"holds the dataset of an earlier run with other "
                                                          f"{', '.join(differs)}; give --out a new folder"))
+    jobs = check_workers(jobs, "--jobs") if jobs is not None else (os.cpu_count() or 1)
     with ray_session(ray):  # a cluster that does not answer is refused before OUT is made
         out.mkdir(parents=True, exist_ok=True)
-        jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
         seconds: dict[str, float] = {}
         todo = []
         for stage in stages:
@@ -288,7 +288,7 @@ def run_pipeline(
             start = time.perf_counter()
             synthesize(Path(stage.config["out"]), preset=stage.config["preset"], seed=stage.config["seed"],
                        noise=stage.config.get("noise"), rgb_hd_cameras=stage.config.get("rgb_hd_cameras"),
-                       executor=RayCluster(ray) if ray else local_executor(jobs), progress=_clip_progress(log, stage.name))
+                       executor=RayCluster(ray) if ray else local_executor(jobs, "--jobs"), progress=_clip_progress(log, stage.name))
             finish(stage, time.perf_counter() - start)
         # the reconstructions are the longest chains of jobs: started first (and their jobs have priority)
         training = sorted((s for s in todo if s.task != "synth"), key=lambda s: s.task != "reconstruct")

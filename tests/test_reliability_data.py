@@ -66,14 +66,14 @@ def test_synth_refuses_a_folder_that_is_not_its_dataset(tmp_path, capsys):
     assert sorted(p.name for p in folder.rglob("*")) == ["clips", "manifest.csv", "upload.tmp"]
 
 
-@pytest.mark.parametrize("workers", ["0", "-1"])
+@pytest.mark.parametrize("workers", ["0", "-1", "100000"])  # 100000 spawned processes until memory ran out
 def test_synth_refuses_fewer_than_one_worker(tmp_path, capsys, workers):
     assert main(["synth", str(tmp_path / "ds"), *ONE_CLIP, "--workers", workers]) == 2
     assert "--workers" in _one_error_line(capsys.readouterr().err)
     assert not (tmp_path / "ds").exists()
 
 
-@pytest.mark.parametrize("jobs", ["0", "-1"])
+@pytest.mark.parametrize("jobs", ["0", "-1", "100000"])
 def test_run_refuses_fewer_than_one_job(tmp_path, capsys, jobs):
     """``evface run --jobs 0`` (or -1) ran as 1 without a word."""
     assert main(["run", "--out", str(tmp_path / "run"), "--data", str(tmp_path / "none"), "--jobs", jobs]) == 2

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 from evface.commands.paths import output_file, output_folder
-from evface.errors import ParameterError
+from evface.executor import check_workers
 
 
 def register(app: typer.Typer) -> None:
@@ -35,8 +35,8 @@ def register(app: typer.Typer) -> None:
         """Build the dataset, train and evaluate every model, and write OUT/report.html."""
         from evface.pipeline import run_pipeline  # lazy: keeps torch out of `evface --help`
 
-        if jobs is not None and jobs < 1:
-            raise ParameterError(f"--jobs must be at least 1, got {jobs}")
+        if jobs is not None:
+            check_workers(jobs, "--jobs")
         output_folder(out)
         report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs, log=console.print, ray=ray, noise=noise,
                               highspeed=highspeed)

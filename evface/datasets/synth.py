@@ -36,7 +36,7 @@ import numba
 import numpy as np
 
 from evface import __version__
-from evface.executor import Executor, InProcess, Job, ProcessPool
+from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers
 from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, where
 from evface.face.aus import DEFAULT_CLASSES
 from evface.face.identity import Identity, builtin_photo_identities, photo_identity, procedural_identity
@@ -377,10 +377,10 @@ def _single_threaded():
         numba.set_num_threads(nb_threads)
 
 
-def local_executor(workers: int) -> Executor:
-    """This process (``workers=1``) or ``workers`` pool processes that end with this one."""
-    if int(workers) < 1:
-        raise ParameterError(f"--workers must be at least 1, got {workers}")
+def local_executor(workers: int, option: str = "--workers") -> Executor:
+    """This process (``workers=1``) or ``workers`` pool processes that end with this one
+    (:func:`evface.executor.check_workers`: a bad count is an error naming ``option``)."""
+    check_workers(int(workers), option)
     return InProcess() if int(workers) == 1 else ProcessPool(int(workers), _die_with_parent, (os.getpid(),))
 
 
