@@ -79,14 +79,15 @@ def test_report_shows_identities_and_clip_variation(report):
     assert "head yaw" not in section
 
 
-def _add_arm(root: Path, name: str, input_kind: str, right: list[bool]) -> None:
+def _add_arm(root: Path, name: str, input_kind: str, right: list[bool], **config) -> None:
     """A classification stage with protocol metrics and predictions.csv (right[i]: clip i predicted correctly)."""
     rows = [line.split(",") for line in (root / "data" / "manifest.csv").read_text().splitlines()]
     col = {k: i for i, k in enumerate(rows[0])}
     clips = rows[1:]
     run = root / "stages" / f"{name}-0"
     run.mkdir(parents=True, exist_ok=True)
-    (run / "config.json").write_text(json.dumps({"task": "classify", "input": input_kind, "data": str(root / "data")}))
+    (run / "config.json").write_text(json.dumps({"task": "classify", "input": input_kind, "data": str(root / "data"),
+                                                 **config}))
     wrong = {lab: LABELS[(LABELS.index(lab) + 1) % len(LABELS)] for lab in LABELS}
     lines = ["clip_id,subject,lighting,label,prediction"]
     for r, ok in zip(clips, right):
@@ -117,6 +118,18 @@ def test_report_shows_intervals_and_words_differences_by_them(tmp_path):
     assert "events-hd higher" in text  # every resample of the 2 subjects keeps the gap
     assert "no detectable difference" in text  # identical predictions
     assert "Top-1 difference per lighting" in text and "2-fold subject-grouped" in text
+
+
+def test_hd_and_lr_event_arms_trained_alike_are_paired(tmp_path):
+    root = make_fake_run(tmp_path / "run")
+    _add_arm(root, "events-hd", "events", [True] * 12, sensor="hd", model="snn", spec={"sensor": "hd", "size": 64})
+    _add_arm(root, "events-lr", "events", [i // 2 % 2 == 0 for i in range(12)], sensor="lr", model="snn",
+             spec={"sensor": "lr", "size": 64})
+    _add_arm(root, "events-lr-ann", "events", [True] * 12, sensor="lr", model="ann", spec={"sensor": "lr", "size": 64})
+    text = build_report([root], root / "report.html").read_text()
+    assert "Paired differences: high- vs low-resolution events" in text
+    assert "events-hd − events-lr<" in text  # the arms that differ only in the sensor
+    assert "events-hd − events-lr-ann" not in text  # another model: not a comparison of sensors
 
 
 def test_runs_tested_on_other_clips_are_not_described_by_the_first(report, tmp_path):

@@ -41,6 +41,7 @@ class ReportData:
     dataset: dict[str, Any] | None = None
     classify: list[dict[str, Any]] = field(default_factory=list)
     comparisons: list[dict[str, Any]] = field(default_factory=list)
+    event_sensor_comparisons: list[dict[str, Any]] = field(default_factory=list)
     reconstruct: list[dict[str, Any]] = field(default_factory=list)
     sensor_comparisons: list[dict[str, Any]] = field(default_factory=list)
     configs: dict[str, Any] = field(default_factory=dict)
@@ -91,6 +92,7 @@ def collect(run_dirs: list[Path]) -> ReportData:
     if dataset_root is not None and (dataset_root / "manifest.csv").exists():
         data.dataset = dataset_summary(DatasetFolder.open(dataset_root))
     data.comparisons = event_vs_frame_comparisons(data.classify)
+    data.event_sensor_comparisons = hd_vs_lr_event_comparisons(data.classify)
     data.sensor_comparisons = hd_vs_lr_comparisons(data.reconstruct)
     return data
 
@@ -107,6 +109,29 @@ def event_vs_frame_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any
     out = []
     for a in events:
         for b in frames:
+            try:
+                out.append(compare_runs(a["dir"], b["dir"], names=(a["name"], b["name"])))
+            except DatasetError as exc:
+                out.append({"a": a["name"], "b": b["name"], "error": str(exc)})
+    return out
+
+
+def hd_vs_lr_event_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The paired difference hd - lr of every two event classification runs that differ only in the sensor.
+
+    "Only in the sensor": the same configuration but for ``sensor`` (and the device the run used),
+    so the same model, protocol and clips. Runs without ``predictions.csv`` are left out; a pair
+    scored on different clips gets ``{"a", "b", "error"}``.
+    """
+    def key(r: dict[str, Any]) -> str:
+        config = {k: v for k, v in r["config"].items() if k not in ("sensor", "device", "models")}
+        config["spec"] = {k: v for k, v in config.get("spec", {}).items() if k != "sensor"}
+        return json.dumps(config, sort_keys=True, default=str)
+
+    scored = [r for r in runs if (Path(r["dir"]) / PREDICTIONS).exists() and r["config"].get("input") == "events"]
+    out = []
+    for a in (r for r in scored if r["config"].get("sensor") == "hd"):
+        for b in (r for r in scored if r["config"].get("sensor") == "lr" and key(r) == key(a)):
             try:
                 out.append(compare_runs(a["dir"], b["dir"], names=(a["name"], b["name"])))
             except DatasetError as exc:

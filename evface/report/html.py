@@ -182,6 +182,8 @@ def _classify_section(data: ReportData) -> str:
         classes.append("paper")
     parts.append(_table(head, rows, classes))
     parts.append(_differences(data.comparisons))
+    parts.append(_differences(data.event_sensor_comparisons, "high- vs low-resolution events",
+                              "Each hd event arm minus the lr arm trained the same way"))
     lightings = sorted({lt for r in runs for lt in r["metrics"].get("per_lighting", {})})
     if lightings:
         rows2 = []
@@ -203,12 +205,13 @@ def _classify_section(data: ReportData) -> str:
     return "".join(parts) + "</section>"
 
 
-def _differences(comparisons: list[dict[str, Any]]) -> str:
-    """Paired differences events - frames, overall and per lighting, worded by their intervals."""
+def _differences(comparisons: list[dict[str, Any]], title: str = "events vs frames",
+                 pairs: str = "Each event arm minus each frame arm") -> str:
+    """Paired differences (events - frames, or hd - lr events), overall and per lighting, worded by their intervals."""
     if not comparisons:
         return ""
-    parts = ["<h3>Paired differences: events vs frames</h3>",
-             "<p>Each event arm minus each frame arm on the same clips (top-1 in points). A difference is stated "
+    parts = [f"<h3>Paired differences: {title}</h3>",
+             f"<p>{pairs} on the same clips (top-1 in points). A difference is stated "
              "(in bold) only where its 95 % subject-bootstrap interval excludes 0; otherwise there is no detectable "
              "difference at this sample size. McNemar: clips right only in A / only in B, exact two-sided p.</p>"]
     rows, lightings = [], sorted({lt for c in comparisons for lt in c.get("per_lighting", {})})
