@@ -192,3 +192,15 @@ def test_three_imported_sessions_merge_and_train_by_subject_folds(tmp_path, caps
                      "--folds", "3", "--epochs", "1", "--size", "16", "--depth", "2"]) == 0
         metrics = json.loads((run / "metrics.json").read_text())
         assert metrics["n"] == 6 and metrics["n_subjects"] == 3 and metrics["ci"]["top1"] is not None
+    capsys.readouterr()
+    # what the recordings lack is refused, and a run that never started leaves no run folder behind
+    for args, says in ((("train", "reconstruct", "--folds", "3"), "reconstruction needs the truth frames"),
+                       (("train", "classify", "--folds", "3", "--sensor", "lr"), "no events of sensor 'lr'")):
+        run = tmp_path / "never"
+        assert main([*args, "--data", str(data), "--out", str(run), "--epochs", "1"]) == 2
+        assert says in capsys.readouterr().err
+        assert not run.exists()
+        run.mkdir()  # a folder the user made for it stays, empty
+        assert main([*args, "--data", str(data), "--out", str(run), "--epochs", "1"]) == 2
+        assert run.is_dir() and not any(run.iterdir())
+        run.rmdir()

@@ -391,14 +391,14 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES)
     todo = [entry["dir"] for entry, _ in models if not _fitted(run_dir / entry["dir"], cfg)]
     if dist.is_main:
-        engine.save_config(run_dir, config)
-        if todo and not (run_dir / INPUTS).exists():
-            start = time.perf_counter()
-            x = load_inputs([ds.clip_path(r) for r in rows], spec)
-            seconds = time.perf_counter() - start
-            engine.save_checkpoint(run_dir / INPUTS, {"x": torch.from_numpy(x), "seconds": seconds})
-            engine.main_log(log, dist)(f"preprocessed {len(rows)} clips ({spec.kind}"
-                            f"{'/' + spec.sensor if spec.kind == 'events' else ''}) in {seconds:.1f} s")
+        with engine.starting_run(run_dir, config):
+            if todo and not (run_dir / INPUTS).exists():
+                start = time.perf_counter()
+                x = load_inputs([ds.clip_path(r) for r in rows], spec)
+                seconds = time.perf_counter() - start
+                engine.save_checkpoint(run_dir / INPUTS, {"x": torch.from_numpy(x), "seconds": seconds})
+                engine.main_log(log, dist)(f"preprocessed {len(rows)} clips ({spec.kind}"
+                                f"{'/' + spec.sensor if spec.kind == 'events' else ''}) in {seconds:.1f} s")
     engine.barrier(dist)
     return todo
 

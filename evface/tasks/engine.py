@@ -59,6 +59,8 @@ import json
 import math
 import os
 import random
+import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
@@ -396,6 +398,29 @@ def save_config(run_dir: str | Path, config: Mapping[str, Any]) -> Path:
     if "task" not in config:
         raise ParameterError("a run config needs a 'task' key (the evface.tasks module that evaluates it)")
     return write_json(Path(run_dir) / CONFIG, dict(config))
+
+
+@contextmanager
+def starting_run(run_dir: str | Path, config: Mapping[str, Any]) -> Iterator[None]:
+    """Save ``RUN/config.json``, then run the block (the run's preprocessing).
+
+    When the block fails in a run that had no ``config.json`` before (a new run: by
+    :func:`check_resume`, its folder was absent or empty), everything in the folder was written
+    here and is removed, the folder too if this made it: a run that never started leaves nothing
+    behind, and the same command runs again once its input is fixed.
+    """
+    run_dir = Path(run_dir)
+    made, fresh = not run_dir.exists(), not (run_dir / CONFIG).exists()
+    save_config(run_dir, config)
+    try:
+        yield
+    except BaseException:
+        if fresh:
+            for path in list(run_dir.iterdir()):
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+            if made:
+                run_dir.rmdir()
+        raise
 
 
 def load_config(run_dir: str | Path) -> dict[str, Any]:

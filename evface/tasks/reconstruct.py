@@ -346,11 +346,10 @@ def _spec(cfg: ReconstructConfig) -> ReconSpec:
 def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistInfo,
            log: Callable[[str], None] | None) -> tuple[dict[str, Any], ReconSamples]:
     """:func:`prepare`, :func:`fit_part` for every part still to train, then ``train.json``, on samples decoded once."""
-    say = engine.main_log(log, dist)
     torch.set_num_threads(cfg.threads if cfg.threads > 0 else default_threads())
-    todo = prepare(data, run_dir, cfg, dist, log, cache=False)
+    todo, samples = _prepare(data, run_dir, cfg, dist, log, "memory")
+    assert samples is not None  # "memory" cuts them on every rank
     config = engine.load_config(run_dir)
-    samples = _samples_of(data, _subjects(config), _spec(cfg), say)
     for name in todo:
         fit_part(data, run_dir, cfg, name, dist, log, samples)
     return _write_train_summary(run_dir, config, dist), samples
@@ -368,9 +367,16 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = Reco
     trained by :func:`fit_part` (one job per part under ``evface run``) and the run is scored by
     :func:`pool_parts`.
     """
-    spec = _spec(cfg)
     dist = dist if dist is not None else engine.single_process(cfg.device)
-    data, run_dir = Path(data), Path(run_dir)
+    return _prepare(Path(data), Path(run_dir), cfg, dist, log, "save" if cache else "none")[0]
+
+
+def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: engine.DistInfo,
+             log: Callable[[str], None] | None, samples_mode: str) -> tuple[list[str], ReconSamples | None]:
+    """:func:`prepare`; the samples are cached in the run (``"save"``, while a part is left to
+    train), returned (``"memory"``, on every rank) or not cut (``"none"``). On the main rank they
+    are cut inside :func:`engine.starting_run`: a new run whose clips cannot be read leaves nothing."""
+    spec = _spec(cfg)
     protocol, parts = protocol_parts(cfg, list(DatasetFolder.open(data).rows))
     config = {
         "task": TASK, "data": str(data.resolve()), **cfg.to_dict(), "spec": spec.to_dict(), "world_size": dist.world_size,
@@ -378,12 +384,18 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = Reco
     }
     engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES)
     todo = [p["name"] for p in parts if not _trained(run_dir / p["dir"], cfg)]
+    say = engine.main_log(log, dist)
+    samples = None
     if dist.is_main:
-        engine.save_config(run_dir, config)
-        if cache and todo and not (run_dir / SAMPLES_DIR).exists():
-            _samples_of(data, _subjects(config), spec, engine.main_log(log, dist)).save(run_dir / SAMPLES_DIR)
+        with engine.starting_run(run_dir, config):
+            cut = samples_mode == "memory" or (samples_mode == "save" and todo and not (run_dir / SAMPLES_DIR).exists())
+            samples = _samples_of(data, _subjects(config), spec, say) if cut else None
+            if samples is not None and samples_mode == "save":
+                samples.save(run_dir / SAMPLES_DIR)
     engine.barrier(dist)
-    return todo
+    if samples_mode == "memory" and samples is None:  # the other ranks
+        samples = _samples_of(data, _subjects(config), spec, say)
+    return todo, samples
 
 
 def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name: str,
