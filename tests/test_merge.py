@@ -195,7 +195,9 @@ def test_three_imported_sessions_merge_and_train_by_subject_folds(tmp_path, caps
     capsys.readouterr()
     # what the recordings lack is refused, and a run that never started leaves no run folder behind
     for args, says in ((("train", "reconstruct", "--folds", "3"), "reconstruction needs the truth frames"),
-                       (("train", "classify", "--folds", "3", "--sensor", "lr"), "no events of sensor 'lr'")):
+                       (("train", "classify", "--folds", "3", "--sensor", "lr"), "no events of sensor 'lr'"),
+                       (("train", "classify", "--folds", "3", "--input", "rgb", "--rgb-camera", "highspeed200"),
+                        "a recording: its one RGB camera is the one that filmed it, not the synthetic highspeed200")):
         run = tmp_path / "never"
         assert main([*args, "--data", str(data), "--out", str(run), "--epochs", "1"]) == 2
         assert says in capsys.readouterr().err

@@ -39,6 +39,9 @@ from evface.sim.sensors import BY_ROLE
 SENSORS = tuple(sorted(BY_ROLE))
 """The event sensors of a dataset, by role: ``("hd", "lr")``."""
 WINDOWS = ("clip", "expression")
+RECORDED_PRESET = "webcam30"
+"""The one RGB camera preset a recording answers to (the default of ``--rgb-camera``): its frames
+are whatever camera recorded them, so another preset would only mislabel them."""
 """Time windows: the whole clip or the annotated expression."""
 
 Box = tuple[int, int, int, int]
@@ -101,7 +104,8 @@ def frame_stream(clip: Clip, view: str, preset: str, source: str | Path | None =
 
     ``calibration["frame_cameras"]`` maps each stream to its ``view`` (``"lr"``: the lr field of
     view; ``"hd"``: hd's pixel size) and camera ``preset``. A clip without that table (a
-    recording) has one RGB camera: ``rgb``, whatever ``view`` and ``preset``.
+    recording) has one RGB camera: ``rgb``, whatever ``view``; a ``preset`` other than
+    :data:`RECORDED_PRESET` is refused there (it would name a camera that did not film the frames).
 
     Examples
     --------
@@ -112,6 +116,9 @@ def frame_stream(clip: Clip, view: str, preset: str, source: str | Path | None =
     """
     table = clip.calibration.get("frame_cameras")
     if table is None:
+        if preset != RECORDED_PRESET:
+            raise DatasetError(where(source, f"a recording: its one RGB camera is the one that filmed it, not the "
+                                             f"synthetic {preset}; leave --rgb-camera at {RECORDED_PRESET}"))
         return "rgb"
     for name, cam in table.items():
         if cam.get("view") == view and cam.get("preset") == preset:

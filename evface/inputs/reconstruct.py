@@ -51,15 +51,15 @@ from evface.events.integration import leaky_counts
 from evface.events.ops import crop
 from evface.events.representations import to_voxel_grid
 from evface.inputs.clip_view import (
-    Box, check_sensor, face_box, frame_stream, homography, register_to_box, require_sensor, resize_area, rgb_frames,
-    to_gray,
+    RECORDED_PRESET, Box, check_sensor, face_box, frame_stream, homography, register_to_box, require_sensor,
+    resize_area, rgb_frames, to_gray,
 )
 from evface.io.clip import Clip, read_clip, read_clip_meta
 
 PROTOCOLS = ("extrapolation", "interpolation", "events-only")
 GRID_SENSOR = "hd"
 """The sensor whose face box and truth define the target grid of every sensor."""
-RGB_PRESET = "webcam30"
+RGB_PRESET = RECORDED_PRESET
 """The RGB camera (preset) whose frames are the keyframes and the RGB-only baselines' input."""
 
 
