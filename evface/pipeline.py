@@ -37,7 +37,9 @@ import torch
 from evface.datasets.synth import get_preset, local_executor, other_dataset, synthesize
 from evface.errors import DatasetError, ParameterError, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster, check_workers, ray_session
-from evface.io.dataset import atomic_write_text, read_manifest
+from evface.inputs.reconstruct import GRID_SENSOR
+from evface.io.clip import frames_and_truth_info, read_clip_meta
+from evface.io.dataset import DatasetFolder, atomic_write_text, read_manifest
 from evface.report.html import build_report
 from evface.sim.dvs_noise import NOISE_LEVELS
 from evface.tasks import registry
@@ -161,6 +163,34 @@ def check_subjects(data_dir: Path, preset: str, stages: list[Stage]) -> None:
                                            "--preset)"))
 
 
+def stages_the_data_allows(data_dir: Path, stages: list[Stage], highspeed: bool,
+                           log: Callable[[str], None]) -> list[Stage]:
+    """The stages a given dataset can run, each left out said so: reconstruction when some clips
+    are recordings (no synthetic truth frames, which it is scored against), an event arm whose
+    sensor some clips lack; ``highspeed`` (a synthetic camera) is refused on recordings."""
+    ds = DatasetFolder.open(data_dir)
+    paths = [ds.clip_path(row) for row in ds.rows]
+    metas = [read_clip_meta(path) for path in paths]
+    recorded = sum(1 for path in paths if GRID_SENSOR not in frames_and_truth_info(path)[1])
+    if recorded and highspeed:
+        raise ParameterError(f"--highspeed: {data_dir} holds {recorded} recorded clip(s); the 200 fps camera is "
+                             "filmed for synthetic datasets only")
+    sensors = set.intersection(*(set(meta.sensors) for meta in metas)) if metas else set()
+    left_out: dict[str, list[str]] = {}
+    for stage in stages:
+        if stage.task == "reconstruct" and recorded:
+            why = (f"{recorded} of {len(metas)} clips of {data_dir} are recordings, without the truth frames "
+                   "reconstruction is scored against")
+        elif stage.config.get("input") == "events" and stage.config.get("sensor") not in sensors:
+            why = f"not every clip of {data_dir} has {stage.config.get('sensor')} events"
+        else:
+            continue
+        left_out.setdefault(why, []).append(stage.name)
+    for why, names in left_out.items():
+        log(f"left out ({why}): {', '.join(names)}")
+    return [stage for stage in stages if not any(stage.name in names for names in left_out.values())]
+
+
 START, POOL = "start", "pool"
 """The first step of a training stage and a classification stage's last; its other steps are its models."""
 
@@ -256,6 +286,7 @@ def run_pipeline(
     data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise, highspeed)
     if data_dir is not None:
         check_subjects(data, preset, stages)
+        stages = stages_the_data_allows(data, stages, highspeed, log)
     for stage in stages:  # OUT/data of an earlier run with other options is refused before anything is made
         if stage.task == "synth":
             c = stage.config

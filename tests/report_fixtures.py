@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
+from evface.io.clip import Clip, FrameSeries, SensorInfo, TruthSeries, write_clip
 from evface.io.dataset import write_dataset_json, write_manifest
 from evface.events.core import make_events
 
@@ -33,6 +33,7 @@ def _clip(clip_id: str, subject: str, label: str, lighting: str, rng: np.random.
     return Clip(clip_id, subject, label, [int(a) for a in label[2:].split("+")], lighting, 100_000, 180_000, 300_000, 400_000,
                 events=events, sensors=sensors,
                 frames={"rgb": FrameSeries(frames, t, np.full(t.size, 10_000), fps=30.0, model="webcam30")},
+                truth={"hd": TruthSeries(np.full((t.size, 48, 64), 100.0, np.float32), t)},  # synthetic, as far as `run` can tell
                 calibration={"face_box": {"rgb": [16, 10, 32, 28], "hd": [16, 10, 32, 28], "lr": [8, 5, 16, 14]}})
 
 

@@ -206,3 +206,13 @@ def test_three_imported_sessions_merge_and_train_by_subject_folds(tmp_path, caps
         assert main([*args, "--data", str(data), "--out", str(run), "--epochs", "1"]) == 2
         assert run.is_dir() and not any(run.iterdir())
         run.rmdir()
+    # `evface run --data` on the recordings runs what they allow and says what it left out
+    out = tmp_path / "study"
+    assert main(["run", "--data", str(data), "--preset", "tiny", "--out", str(out)]) == 0
+    said = " ".join("".join(capsys.readouterr()).split())  # the console wraps long lines
+    assert "left out (not every clip of" in said and "has lr events): events-lr" in said
+    assert "are recordings, without the truth frames reconstruction is scored against): recon-" in said
+    stages = [s["name"] for s in json.loads((out / "pipeline.json").read_text())["stages"]]
+    assert sorted(stages) == ["events-hd", "rgb"] and (out / "report.html").exists()
+    assert main(["run", "--data", str(data), "--preset", "tiny", "--out", str(tmp_path / "fast"), "--highspeed"]) == 2
+    assert "--highspeed" in capsys.readouterr().err and not (tmp_path / "fast").exists()

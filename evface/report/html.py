@@ -166,7 +166,7 @@ def _classify_section(data: ReportData) -> str:
                      f"({boot['resamples']} resamples, seed {boot['seed']}). ")
     parts.append(f"<p>{protocol}Chance is {100 / n_labels:.1f} %. UF1 and UAR are the MEGC metrics "
                  "(mean per-class F1 and recall over the pooled predictions). The paper's figures are on its real "
-                 "recordings and its own class set; ours are on the synthetic dataset, so they are context, not a target.</p>")
+                 "recordings and its own class set; ours are on the dataset of this report, so they are context, not a target.</p>")
     head = ["arm", "top-1 %", "UF1", "UAR", "subjects", "clips", "train top-1 %", "train s"]
     rows, classes = [], []
     for r in runs:
