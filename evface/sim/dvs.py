@@ -719,6 +719,7 @@ def _emit_slots(hist):
 
 @njit(cache=True, inline="always")
 def _place_noise(c, t_first, span, slot, noise_t, noise_x, noise_y, noise_p, events):
+    """Write the noise events at the next free slot of their µs bin (``slot[c]``, after every band's)."""
     for i in range(noise_t.shape[0]):
         key = _time_key(noise_t[i], t_first, span)
         j = slot[c, key]

@@ -417,7 +417,10 @@ def starting_run(run_dir: str | Path, config: Mapping[str, Any]) -> Iterator[Non
     except BaseException:
         if fresh:
             for path in list(run_dir.iterdir()):
-                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
             if made:
                 run_dir.rmdir()
         raise
