@@ -39,10 +39,10 @@ from evface.sim.sensors import BY_ROLE
 SENSORS = tuple(sorted(BY_ROLE))
 """The event sensors of a dataset, by role: ``("hd", "lr")``."""
 WINDOWS = ("clip", "expression")
+"""Time windows: the whole clip or the annotated expression."""
 RECORDED_PRESET = "webcam30"
 """The one RGB camera preset a recording answers to (the default of ``--rgb-camera``): its frames
 are whatever camera recorded them, so another preset would only mislabel them."""
-"""Time windows: the whole clip or the annotated expression."""
 
 Box = tuple[int, int, int, int]
 """A face box ``(x, y, w, h)`` in whole pixels."""

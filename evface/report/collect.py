@@ -14,6 +14,7 @@ import datetime as _dt
 import json
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,18 @@ def collect(run_dirs: list[Path]) -> ReportData:
     return data
 
 
+def _compare_pairs(pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]],
+                   compare: Callable[..., dict[str, Any]]) -> list[dict[str, Any]]:
+    """``compare(a, b)`` of each pair of runs, or ``{"a", "b", "error"}`` when their clips or samples differ."""
+    out = []
+    for a, b in pairs:
+        try:
+            out.append(compare(a["dir"], b["dir"], names=(a["name"], b["name"])))
+        except DatasetError as exc:
+            out.append({"a": a["name"], "b": b["name"], "error": str(exc)})
+    return out
+
+
 def event_vs_frame_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The paired difference of every event arm against every frame (RGB) arm scored on the same clips.
 
@@ -106,14 +119,7 @@ def event_vs_frame_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any
     scored = [r for r in runs if (Path(r["dir"]) / PREDICTIONS).exists()]
     events = [r for r in scored if r["config"].get("input") == "events"]
     frames = [r for r in scored if r["config"].get("input") != "events"]
-    out = []
-    for a in events:
-        for b in frames:
-            try:
-                out.append(compare_runs(a["dir"], b["dir"], names=(a["name"], b["name"])))
-            except DatasetError as exc:
-                out.append({"a": a["name"], "b": b["name"], "error": str(exc)})
-    return out
+    return _compare_pairs(((a, b) for a in events for b in frames), compare_runs)
 
 
 def hd_vs_lr_event_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -129,14 +135,9 @@ def hd_vs_lr_event_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any
         return json.dumps(config, sort_keys=True, default=str)
 
     scored = [r for r in runs if (Path(r["dir"]) / PREDICTIONS).exists() and r["config"].get("input") == "events"]
-    out = []
-    for a in (r for r in scored if r["config"].get("sensor") == "hd"):
-        for b in (r for r in scored if r["config"].get("sensor") == "lr" and key(r) == key(a)):
-            try:
-                out.append(compare_runs(a["dir"], b["dir"], names=(a["name"], b["name"])))
-            except DatasetError as exc:
-                out.append({"a": a["name"], "b": b["name"], "error": str(exc)})
-    return out
+    hd = [r for r in scored if r["config"].get("sensor") == "hd"]
+    lr = [r for r in scored if r["config"].get("sensor") == "lr"]
+    return _compare_pairs(((a, b) for a in hd for b in lr if key(a) == key(b)), compare_runs)
 
 
 def hd_vs_lr_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -151,14 +152,9 @@ def hd_vs_lr_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return json.dumps([r["config"].get("data"), spec], sort_keys=True)
 
     scored = [r for r in runs if (Path(r["dir"]) / SCORES_CSV).exists()]
-    out = []
-    for a in (r for r in scored if r["config"].get("sensor") == "hd"):
-        for b in (r for r in scored if r["config"].get("sensor") == "lr" and key(r) == key(a)):
-            try:
-                out.append(recon_compare.compare_runs(a["dir"], b["dir"], names=(a["name"], b["name"])))
-            except DatasetError as exc:
-                out.append({"a": a["name"], "b": b["name"], "error": str(exc)})
-    return out
+    hd = [r for r in scored if r["config"].get("sensor") == "hd"]
+    lr = [r for r in scored if r["config"].get("sensor") == "lr"]
+    return _compare_pairs(((a, b) for a in hd for b in lr if key(a) == key(b)), recon_compare.compare_runs)
 
 
 def _add_run(data: ReportData, run: Path, name: str, seconds: float | None) -> None:
