@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -244,6 +245,27 @@ def test_resume_with_other_settings_is_refused(trained, fake):
         train_and_evaluate(fake, run, replace(EVENTS_LR, width=6))
 
 
+def test_resume_on_other_clips_is_refused_and_on_moved_clips_resumes(tmp_path):
+    from evface.tasks.classify import train_and_evaluate
+
+    data, run = tmp_path / "data", tmp_path / "run"
+    make_fake_dataset(data, subjects=("s0", "s1", "s2"), per_class=1, lightings=("office",))
+    cfg = replace(EVENTS_LR, epochs=1)
+    first = train_and_evaluate(data, run, cfg)
+    recorded = json.loads((run / engine.CLIPS).read_text())
+    assert recorded["columns"][0] == "clip_id" and len(recorded["clips"]) == 9
+    moved = data.rename(tmp_path / "moved")
+    lines = []
+    assert train_and_evaluate(moved, run, cfg, log=lines.append)["top1"] == first["top1"]  # resumed: nothing retrained
+    assert not any(line.startswith("epoch") for line in lines)
+    assert json.loads((run / "config.json").read_text())["data"] == str(moved.resolve())
+    shutil.rmtree(moved)  # the same folder, refilled with clips filmed in other light (the same settings otherwise)
+    make_fake_dataset(moved, subjects=("s0", "s1", "s2"), per_class=1, lightings=("dim",))
+    with pytest.raises(ParameterError, match=f"{run}: holds a run started on other clips than {moved.resolve()}"):
+        train_and_evaluate(moved, run, replace(cfg, epochs=2))
+    assert json.loads((run / engine.CLIPS).read_text()) == recorded
+
+
 def test_batchnorm_recalibration_uses_exact_training_statistics():
     from evface.models.snn import NetConfig, SpikingCNN
     from evface.tasks.classify import recalibrate_batchnorm
@@ -279,6 +301,32 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
     other = make_fake_dataset(tmp_path / "other", subjects=("t0",), seed=9, per_class=1)
     ens = evaluate_run(run, other, tmp_path / "ens", cross_sensor=False)
     assert ens["n"] == 3 and ens["evaluated_on"] == "all clips (mean logits of 6 models)"
+
+    # The same clips in another folder are still the run's own: each scored by the models that never saw its
+    # subject (before, a moved or copied dataset was "another dataset": every clip scored by all six models,
+    # four of which had trained on it)
+    moved = shutil.copytree(fake, tmp_path / "moved")
+    again = evaluate_run(run, moved, tmp_path / "moved-eval", cross_sensor=False)
+    assert again["evaluated_on"] == same["evaluated_on"] == "every subject, 3-fold subject-grouped cross-validation (mean logits of 2 training seeds)"
+    assert (tmp_path / "moved-eval" / "predictions.csv").read_text() == (run / "predictions.csv").read_text()
+    assert engine.evaluation_folder(run, moved, None) == run  # the run's own clips: into the run folder
+    # A dataset merged from the run's and other clips: each clip scored by the models its subject allows
+    mixed = shutil.copytree(fake, tmp_path / "mixed")
+    for clip in (other / "clips").iterdir():
+        shutil.copy(clip, mixed / "clips")
+    write_manifest(mixed, [*DatasetFolder.open(fake).rows, *DatasetFolder.open(other).rows])
+    mix = evaluate_run(run, mixed, tmp_path / "mixed-eval", cross_sensor=False)
+    assert mix["n"] == 33 and mix["evaluated_on"] == ("30 clips of the run's own dataset: " + same["evaluated_on"]
+                                                      + "; 3 other clips: every model (mean logits of 6 models)")
+    mixed_lines = (tmp_path / "mixed-eval" / "predictions.csv").read_text().splitlines()
+    assert set((run / "predictions.csv").read_text().splitlines()) < set(mixed_lines)
+    with pytest.raises(ParameterError, match="holds the run's own test results"):
+        engine.evaluation_folder(run, mixed, None)
+    # A run made before data-clips.json knows its dataset by its path only
+    old = shutil.copytree(run, tmp_path / "old-run")
+    (old / engine.CLIPS).unlink()
+    assert evaluate_run(old, moved, tmp_path / "old-eval", cross_sensor=False)["evaluated_on"] == ens["evaluated_on"]
+    assert evaluate_run(old, fake, tmp_path / "old-own", cross_sensor=False)["evaluated_on"] == same["evaluated_on"]
 
 
 def test_loso_is_one_fold_per_subject(fake, tmp_path):

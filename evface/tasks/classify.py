@@ -13,8 +13,9 @@ and write ``RUN/metrics.json`` and ``RUN/predictions.csv``. Those are three step
 ``evface run`` can train the models of a run side by side (docs/scale-out.md).
 
 :func:`evaluate_run` is what ``evface eval`` runs for a classification run: it evaluates a
-trained run on any dataset folder. On the run's own dataset each clip is scored by the models
-that never saw its subject; on any other folder every clip by the mean logits of all models.
+trained run on any dataset folder. Each clip of the run's own dataset (known by its manifest row,
+wherever the folder lies) is scored by the models that never saw its subject; any other clip by
+the mean logits of all models.
 :func:`compare_runs` is ``evface compare``: the paired difference of two runs on the same clips.
 
 metrics.json keys: ``top1``, ``macro_f1``, ``uar``, ``uf1``, ``n``, ``n_subjects``, ``ci`` (95 %
@@ -388,10 +389,10 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
                               "net": net_config(cfg, len(labels)).to_dict(), "spec": spec.to_dict(),
                               "protocol": protocol, "models": [entry for entry, _ in models]}
     check_teacher(cfg, config, run_dir)
-    engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES)
+    engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES, rows=rows)
     todo = [entry["dir"] for entry, _ in models if not _fitted(run_dir / entry["dir"], cfg)]
     if dist.is_main:
-        with engine.starting_run(run_dir, config):
+        with engine.starting_run(run_dir, config, rows):
             if todo and not (run_dir / INPUTS).exists():
                 start = time.perf_counter()
                 x = load_inputs([ds.clip_path(r) for r in rows], spec)
@@ -532,6 +533,17 @@ def _evaluated_on(protocol: str, n_seeds: int) -> str:
     return held_out + (f" (mean logits of {n_seeds} training seeds)" if n_seeds > 1 else "")
 
 
+def _evaluated_on_data(n_seen: int, n: int, protocol: str, n_seeds: int, n_models: int) -> str:
+    """``evaluated_on`` of an evaluation of ``n`` clips, ``n_seen`` of them the run's own."""
+    own = _evaluated_on(protocol, n_seeds)
+    mean = f" (mean logits of {n_models} models)" if n_models > 1 else ""
+    if n_seen == n:
+        return own
+    if n_seen == 0:
+        return "all clips" + mean
+    return f"{n_seen} clips of the run's own dataset: {own}; {n - n_seen} other clips: every model{mean}"
+
+
 # --------------------------------------------------------------------------- evaluation of a run
 
 
@@ -555,9 +567,10 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     """Evaluate the trained run ``run_dir`` on dataset folder ``data``; write ``metrics.json`` and ``predictions.csv``.
 
     ``data`` defaults to the run's own dataset; the files go to ``out`` when given, else into
-    ``run_dir`` (:func:`engine.evaluation_folder` says which folders may take them). On the run's
-    own dataset each clip is scored by the models that did not see its subject (the protocol's
-    test folds); on any other folder by the mean logits of every model.
+    ``run_dir`` (:func:`engine.evaluation_folder` says which folders may take them). A clip of the
+    run's own dataset (its manifest row is one the run was trained on, wherever the folder lies:
+    :func:`engine.seen_in_training`) is scored by the models that did not see its subject (the
+    protocol's test folds); any other clip by the mean logits of every model.
     ``cross_sensor`` also scores an event model on the other sensor's events. A dataset with a
     class the model does not know raises :class:`DatasetError`.
     """
@@ -574,16 +587,15 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     rows = list(ds.rows)
     y = _targets(rows, labels, ds.root)
     models = _load_models(run_dir, cfg, config, device)
-    if data == Path(config["data"]).resolve():
-        scorers = {i: [j for j, (entry, _) in enumerate(models) if str(r["subject"]) in entry["test"]]
-                   for i, r in enumerate(rows)}
-        where_ = _evaluated_on(config["protocol"], len({entry["seed"] for entry, _ in models}))
-    else:
-        scorers = {i: list(range(len(models))) for i in range(len(rows))}
-        where_ = "all clips" + (f" (mean logits of {len(models)} models)" if len(models) > 1 else "")
+    seen = engine.seen_in_training(run_dir, data, rows)
+    everyone = list(range(len(models)))
+    scorers = {i: [j for j, (entry, _) in enumerate(models) if str(r["subject"]) in entry["test"]] if seen[i] else everyone
+               for i, r in enumerate(rows)}
     keep = [i for i in range(len(rows)) if scorers[i]]
     if not keep:
         raise DatasetError(where(ds.root, "no clips to evaluate"))
+    where_ = _evaluated_on_data(sum(seen[i] for i in keep), len(keep), config["protocol"],
+                                len({entry["seed"] for entry, _ in models}), len(models))
     sel = [rows[i] for i in keep]
     paths = [ds.clip_path(r) for r in sel]
     net = NetConfig(**config["net"])

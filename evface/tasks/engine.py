@@ -12,7 +12,8 @@ model, its data and two callables (one training epoch, one validation pass):
   same draw across ranks, re-drawn each epoch);
 - the run folder: :func:`write_json` / :func:`read_json` (atomic), :func:`save_config` /
   :func:`load_config` (``RUN/config.json``), :func:`check_resume` (refuse to resume with other
-  settings), :func:`save_checkpoint` / :func:`load_checkpoint` (``RUN/checkpoint.pt`` = last
+  settings or other clips), :func:`record_clips` / :func:`seen_in_training` (``RUN/data-clips.json``:
+  which clips of a dataset the run was trained on), :func:`save_checkpoint` / :func:`load_checkpoint` (``RUN/checkpoint.pt`` = last
   epoch, ``RUN/best.pt`` = best validation score), :func:`write_metrics` (``metrics.json``);
 - :func:`fit`: the epoch loop with early stopping on a validation metric, checkpoints every
   epoch, resume from ``RUN/checkpoint.pt``, history in ``RUN/history.json`` and rank-0-only
@@ -70,13 +71,16 @@ import torch
 from torch import nn
 
 from evface.errors import FormatError, ParameterError, where
-from evface.io.dataset import atomic_write_text
+from evface.io.dataset import MANIFEST_COLUMNS, atomic_write_text, read_manifest, row_key
 
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
 CONFIG = "config.json"
 HISTORY = "history.json"
 METRICS = "metrics.json"
+CLIPS = "data-clips.json"
+"""The manifest rows of the dataset a run was trained on (:func:`record_clips`): how an evaluation
+knows the run's clips by their content, wherever the dataset folder has moved."""
 
 
 # --------------------------------------------------------------------------- device and seeds
@@ -401,8 +405,9 @@ def save_config(run_dir: str | Path, config: Mapping[str, Any]) -> Path:
 
 
 @contextmanager
-def starting_run(run_dir: str | Path, config: Mapping[str, Any]) -> Iterator[None]:
-    """Save ``RUN/config.json``, then run the block (the run's preprocessing).
+def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict[str, Any]]) -> Iterator[None]:
+    """Save ``RUN/config.json`` and the dataset's manifest ``rows`` (:func:`record_clips`), then run
+    the block (the run's preprocessing).
 
     When the block fails in a run that had no ``config.json`` before (a new run: by
     :func:`check_resume`, its folder was absent or empty), everything in the folder was written
@@ -413,6 +418,7 @@ def starting_run(run_dir: str | Path, config: Mapping[str, Any]) -> Iterator[Non
     made, fresh = not run_dir.exists(), not (run_dir / CONFIG).exists()
     save_config(run_dir, config)
     try:
+        record_clips(run_dir, rows)
         yield
     except BaseException:
         if fresh:
@@ -426,6 +432,52 @@ def starting_run(run_dir: str | Path, config: Mapping[str, Any]) -> Iterator[Non
         raise
 
 
+def record_clips(run_dir: str | Path, rows: list[dict[str, Any]]) -> Path:
+    """Write ``RUN/data-clips.json``: the manifest rows of the run's dataset (every subject's:
+    training, validation and test), each as the text of its columns (:func:`row_key`)."""
+    return write_json(Path(run_dir) / CLIPS, {"columns": list(MANIFEST_COLUMNS),
+                                              "clips": sorted(list(row_key(r)) for r in rows)})
+
+
+def trained_clips(run_dir: str | Path) -> set[tuple[str, ...]] | None:
+    """The clips ``RUN/data-clips.json`` lists (as :func:`row_key` tuples); ``None`` for a run made
+    before evface recorded them (2026-12-03). A malformed file is a :class:`FormatError`."""
+    path = Path(run_dir) / CLIPS
+    if not path.exists():
+        return None
+    obj = read_json(path)
+    clips = obj.get("clips") if isinstance(obj, dict) else None
+    if (not isinstance(clips, list) or obj.get("columns") != list(MANIFEST_COLUMNS)
+            or not all(isinstance(c, list) and len(c) == len(MANIFEST_COLUMNS) and all(isinstance(v, str) for v in c)
+                       for c in clips)):
+        raise FormatError(where(path, f"expected {{'columns': {list(MANIFEST_COLUMNS)}, 'clips': [[...], ...]}}"))
+    return {tuple(c) for c in clips}
+
+
+def seen_in_training(run_dir: str | Path, data: str | Path, rows: list[dict[str, Any]]) -> list[bool]:
+    """Which of ``rows`` (manifest rows of the dataset folder ``data``) are clips of the run's own
+    dataset, whose subjects its models were split by: those whose row equals one in
+    ``RUN/data-clips.json``, wherever ``data`` lies (a moved or copied dataset, the same clips
+    rendered with other event noise, a dataset merged into a larger one). For a run made before
+    that file, every row when ``data`` is the folder the run was trained on, else none.
+    """
+    recorded = trained_clips(run_dir)
+    if recorded is None:
+        own = Path(data).resolve() == Path(load_config(run_dir)["data"]).resolve()
+        return [own] * len(rows)
+    return [row_key(r) in recorded for r in rows]
+
+
+def is_training_data(run_dir: str | Path, data: str | Path) -> bool:
+    """Whether the dataset folder ``data`` holds exactly the clips the run was trained on
+    (:func:`seen_in_training`, every row and no other)."""
+    rows = read_manifest(data)
+    recorded = trained_clips(run_dir)
+    if recorded is None:
+        return all(seen_in_training(run_dir, data, rows))
+    return {row_key(r) for r in rows} == recorded
+
+
 def load_config(run_dir: str | Path) -> dict[str, Any]:
     """Read ``RUN/config.json`` (a :class:`FormatError` when it is missing: not a run folder)."""
     path = Path(run_dir) / CONFIG
@@ -437,12 +489,16 @@ def load_config(run_dir: str | Path) -> dict[str, Any]:
     return config
 
 
-def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str, ...] = ()) -> None:
-    """Refuse to resume a run folder trained with other settings (its checkpoint would not fit).
+def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str, ...] = (),
+                 rows: list[dict[str, Any]] | None = None) -> None:
+    """Refuse to resume a run folder trained with other settings (its checkpoint would not fit) or
+    on other clips.
 
     Compares ``config`` with the folder's ``config.json`` (if any) key by key, except the keys in
-    ``free`` (settings such as ``epochs`` that a resumed run may change). A folder that holds
-    files but no ``config.json`` is refused too: a run never writes into someone's folder.
+    ``free`` (settings such as ``epochs`` that a resumed run may change), and the dataset's manifest
+    ``rows`` with ``RUN/data-clips.json`` (:func:`record_clips`); the same clips in a moved
+    folder resume (``config["data"]`` may change). A folder that holds files but no
+    ``config.json`` is refused too: a run never writes into someone's folder.
     """
     if not (Path(run_dir) / CONFIG).exists():
         if Path(run_dir).is_dir() and any(Path(run_dir).iterdir()):
@@ -450,6 +506,12 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
                                                 "a new folder"))
         return
     old = load_config(run_dir)
+    recorded = trained_clips(run_dir)
+    if rows is not None and recorded is not None:
+        if {row_key(r) for r in rows} != recorded:
+            raise ParameterError(where(run_dir, f"holds a run started on other clips than {config['data']} holds now "
+                                                f"(its {CLIPS} lists them); choose a new --out folder or delete this one"))
+        free = (*free, "data")
 
     def plain(value: Any) -> Any:
         return json.loads(json.dumps(value, default=_json_default))
@@ -464,12 +526,13 @@ def evaluation_folder(run_dir: str | Path, data: str | Path, out: str | Path | N
     """Where ``evface eval`` of ``run_dir`` on ``data`` writes its files: ``out``, else ``run_dir``.
 
     The run folder takes only an evaluation on the run's own dataset (its ``metrics.json`` is the
-    run's test result); ``out`` must be a new folder, or one an earlier evaluation wrote (it holds
-    ``metrics.json`` and no run). Anything else is a :class:`ParameterError` naming ``--out``.
+    run's test result; the same clips in any folder: :func:`is_training_data`); ``out`` must be a
+    new folder, or one an earlier evaluation wrote (it holds ``metrics.json`` and no run).
+    Anything else is a :class:`ParameterError` naming ``--out``.
     """
     run_dir = Path(run_dir)
     target = Path(out) if out is not None else run_dir
-    own = Path(data).resolve() == Path(load_config(run_dir)["data"]).resolve()
+    own = is_training_data(run_dir, data)
     if target.resolve() == run_dir.resolve():
         if not own:
             raise ParameterError(where(run_dir, f"holds the run's own test results, which an evaluation on {data} "

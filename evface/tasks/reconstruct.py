@@ -377,17 +377,18 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: engine.Dis
     train), returned (``"memory"``, on every rank) or not cut (``"none"``). On the main rank they
     are cut inside :func:`engine.starting_run`: a new run whose clips cannot be read leaves nothing."""
     spec = _spec(cfg)
-    protocol, parts = protocol_parts(cfg, list(DatasetFolder.open(data).rows))
+    rows = list(DatasetFolder.open(data).rows)
+    protocol, parts = protocol_parts(cfg, rows)
     config = {
         "task": TASK, "data": str(data.resolve()), **cfg.to_dict(), "spec": spec.to_dict(), "world_size": dist.world_size,
         "evaluation": protocol, "parts": parts,
     }
-    engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES)
+    engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES, rows=rows)
     todo = [p["name"] for p in parts if not _trained(run_dir / p["dir"], cfg)]
     say = engine.main_log(log, dist)
     samples = None
     if dist.is_main:
-        with engine.starting_run(run_dir, config):
+        with engine.starting_run(run_dir, config, rows):
             cut = samples_mode == "memory" or (samples_mode == "save" and todo and not (run_dir / SAMPLES_DIR).exists())
             samples = _samples_of(data, _subjects(config), spec, say) if cut else None
             if samples is not None and samples_mode == "save":
