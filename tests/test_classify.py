@@ -193,6 +193,52 @@ def test_eval_never_writes_over_a_runs_results_or_a_users_files(trained, fake, t
     assert engine.evaluation_folder(run, fake, None) == run  # the run's own dataset: into the run folder
 
 
+def _tampered(run: Path, to: Path, name: str, change) -> Path:
+    shutil.copytree(run, to)
+    obj = json.loads((to / name).read_text())
+    (to / name).write_text(json.dumps(change(obj)))
+    return to
+
+
+TAMPERED_CONFIGS = [  # (change, message, whether export-nir reads it too)
+    (lambda c: {k: v for k, v in c.items() if k != "net"}, "config.json: not as evface writes it (has no 'net')", True),
+    (lambda c: {**c, "net": {**c["net"], "width": -3}},
+     "config.json: not as evface writes it (NetConfig.width must be >= 1, got -3)", True),
+    (lambda c: {**c, "models": [{**c["models"][0], "dir": "../../elsewhere"}]},
+     "config.json: not as evface writes it (the folder '../../elsewhere' leaves the run folder)", True),
+    (lambda c: {**c, "models": [{**c["models"][0], "seed": "0"}]},
+     "config.json: not as evface writes it ('seed' is '0', not of type int)", False),
+    (lambda c: [c], "config.json: expected a JSON object with a 'task' key", True),
+]
+
+
+@pytest.mark.parametrize("change, message, exported", TAMPERED_CONFIGS)
+def test_a_received_run_with_a_malformed_config_is_one_error_line(trained, fake, tmp_path, capsys, change, message,
+                                                                 exported):
+    from evface.cli import main
+
+    run = _tampered(trained[0], tmp_path / "run", "config.json", change)
+    commands = [["eval", str(run), "--data", str(fake), "--out", str(tmp_path / "ev")]]
+    commands += [["export-nir", str(run), str(tmp_path / "run.nir")]] if exported else []
+    for args in commands:
+        assert main(args) == 2, args  # was exit 1 ("internal error: KeyError: 'net'") or an error naming no file
+        assert capsys.readouterr().err.strip() == f"error: {run}/{message}"
+    assert not (tmp_path / "ev").exists() and not (tmp_path / "run.nir").exists()
+
+
+def test_a_report_of_a_run_with_malformed_files_is_one_error_line(trained, tmp_path, capsys):
+    from evface.cli import main
+
+    bad = _tampered(trained[0], tmp_path / "bad", "metrics.json", lambda m: {**m, "top1": "abc"})
+    listed = _tampered(trained[0], tmp_path / "listed", "config.json", lambda c: [c])
+    for run, message in ((bad, "metrics.json: not as evface writes it (could not convert string to float: 'abc')"),
+                         (listed, "config.json: expected a JSON object, got list: not a file evface wrote")):
+        assert main(["report", str(trained[0]), str(run), "--out", str(tmp_path / "r.html")]) == 2  # was exit 1
+        assert capsys.readouterr().err.strip() == f"error: {run}/{message}"
+        assert not (tmp_path / "r.html").exists()
+    assert main(["report", str(trained[0]), "--out", str(tmp_path / "r.html")]) == 0
+
+
 def test_resume_after_finish_does_not_retrain(trained, fake):
     from evface.tasks.classify import train_and_evaluate
 

@@ -310,3 +310,20 @@ def test_on_synthetic_tiny_dataset(tmp_path):
     assert metrics["subjects"] == test and len(test) == 1
     test_rows = [r for r in rows if r["subject"] in test]
     assert metrics["n_samples"] == len(build_samples(root, test_rows, ReconSpec(sensor="hd", size=32, step_us=40_000)))
+
+
+@pytest.mark.parametrize("part, message", [
+    ({"name": "split", "dir": "/etc", "train": ["s0"], "val": ["s1"], "test": ["s2"]},
+     "not as evface writes it (the folder '/etc' is an absolute path)"),
+    ({"name": "split", "dir": ".", "train": ["s0"], "val": ["s1"]}, "not as evface writes it (has no 'test')"),
+])
+def test_a_received_run_with_a_malformed_config_is_one_error_line(fake, tmp_path, capsys, part, message):
+    cfg = ReconstructConfig()
+    engine.save_config(tmp_path / "run", {"task": "reconstruct", "data": str(fake), **cfg.to_dict(),
+                                          "spec": reconstruct._spec(cfg).to_dict(), "evaluation": "one subject split",
+                                          "parts": [part]})
+    with pytest.raises(FormatError, match="config.json: " + message.replace("(", r"\(").replace(")", r"\)")):
+        reconstruct.load_run(tmp_path / "run")
+    assert main(["eval", str(tmp_path / "run"), "--data", str(fake), "--out", str(tmp_path / "ev")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'run'}/config.json: {message}"
+    assert not (tmp_path / "ev").exists()

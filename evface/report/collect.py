@@ -61,9 +61,12 @@ def package_versions() -> dict[str, str]:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        obj = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DatasetError(where(path, f"cannot read JSON ({exc})")) from exc
+    if not isinstance(obj, dict):
+        raise FormatError(where(path, f"expected a JSON object, got {type(obj).__name__}: not a file evface wrote"))
+    return obj
 
 
 def collect(run_dirs: list[Path]) -> ReportData:

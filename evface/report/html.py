@@ -9,11 +9,13 @@ from __future__ import annotations
 import base64
 import html
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from evface.io.dataset import atomic_write_text
 from evface.report.collect import ReportData, collect
+from evface.tasks.engine import METRICS, reading
 
 PAPER = {
     "classify": {"events": 51.23, "rgb": 23.12},
@@ -42,10 +44,29 @@ nav a{margin-right:1em;color:var(--accent);text-decoration:none}
 
 
 def build_report(run_dirs: list[str | Path], out: str | Path) -> Path:
-    """Collect ``run_dirs`` and write the report to ``out`` (atomically). Returns ``out``."""
+    """Collect ``run_dirs`` and write the report to ``out`` (atomically). Returns ``out``.
+
+    A run whose ``metrics.json`` the page cannot show (a received file evface did not write that
+    way: a key of another type) is one :class:`FormatError` naming that file; nothing is written.
+    """
     out = Path(out)
-    atomic_write_text(out, render_html(collect([Path(d) for d in run_dirs])))
+    data = collect([Path(d) for d in run_dirs])
+    try:
+        page = render_html(data)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        _name_the_malformed_run(data)
+        raise  # no single run's files explain it: a bug
+    atomic_write_text(out, page)
     return out
+
+
+def _name_the_malformed_run(data: ReportData) -> None:
+    """Render each run alone; the first that fails is a :class:`FormatError` naming its ``metrics.json``."""
+    bare = replace(data, classify=[], reconstruct=[], comparisons=[], event_sensor_comparisons=[], sensor_comparisons=[])
+    for task in ("classify", "reconstruct"):
+        for run in getattr(data, task):
+            with reading(Path(run["dir"]) / METRICS):
+                render_html(replace(bare, **{task: [run]}))
 
 
 def _img(data: bytes, alt: str, mime: str = "image/png") -> str:

@@ -132,11 +132,9 @@ def check_teacher(cfg: ClassifyConfig, config: dict[str, Any], run_dir: Path) ->
     if teacher.resolve() == Path(run_dir).resolve():
         raise ParameterError(f"--teacher {teacher}: a run cannot teach itself; give another run folder")
     try:
-        theirs = engine.load_config(teacher)
+        theirs = load_run(teacher)[0]
     except EvfaceError as exc:
         raise ParameterError(f"--teacher {teacher}: {exc}") from exc
-    if theirs.get("task") != TASK:
-        raise ParameterError(f"--teacher {teacher}: not a classification run (task {theirs.get('task')!r})")
     for key, what in (("labels", "classes"), ("spec", "inputs")):
         if theirs.get(key) != config[key]:
             raise ParameterError(f"--teacher {teacher}: other {what} ({theirs.get(key)} against {config[key]}); "
@@ -156,8 +154,8 @@ def _teacher_model(cfg: ClassifyConfig, model_dir: str, device: torch.device) ->
     """The ``--teacher`` run's model of ``model_dir`` (checked by :func:`check_teacher`), in eval mode."""
     if not cfg.teacher:
         return None
-    theirs = engine.load_config(cfg.teacher)
-    model = build(ClassifyConfig.from_dict(theirs).model, NetConfig(**theirs["net"])).to(device)
+    _, theirs, net = load_run(cfg.teacher)
+    model = build(theirs.model, net).to(device)
     engine.load_model_state(Path(cfg.teacher) / model_dir, model)
     return model.eval()
 
@@ -547,6 +545,25 @@ def _evaluated_on_data(n_seen: int, n: int, protocol: str, n_seeds: int, n_model
 # --------------------------------------------------------------------------- evaluation of a run
 
 
+def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ClassifyConfig, NetConfig]:
+    """A classification run's ``config.json``, its settings and its network, checked as a received
+    file: a key missing, a value of another type or out of range, or a model folder outside the
+    run is one :class:`FormatError` naming the file; another task's run is a :class:`ParameterError`."""
+    run_dir = Path(run_dir)
+    config = engine.load_config(run_dir)
+    if config.get("task") != TASK:
+        raise ParameterError(f"{run_dir} is a {config.get('task')!r} run, not a classification run")
+    with engine.reading(run_dir / engine.CONFIG):
+        engine.check_fields(config, {"data": str, "labels": list, "net": dict, "spec": dict, "protocol": str,
+                                     "models": list})
+        for entry in config["models"]:
+            engine.check_fields(entry, {"dir": str, "test": list, "val": list, "seed": int})
+            engine.check_folder(entry["dir"])
+        cfg, net = ClassifyConfig.from_dict(config), NetConfig(**config["net"])
+        input_spec(cfg)
+    return config, cfg, net
+
+
 def _load_models(run_dir: Path, cfg: ClassifyConfig, config: dict[str, Any], device: torch.device) -> list[tuple[dict[str, Any], nn.Module]]:
     net = NetConfig(**config["net"])
     models = []
@@ -575,10 +592,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     class the model does not know raises :class:`DatasetError`.
     """
     run_dir = Path(run_dir)
-    config = engine.load_config(run_dir)
-    if config.get("task") != TASK:
-        raise ParameterError(f"{run_dir} is a {config.get('task')!r} run, not a classification run")
-    cfg = ClassifyConfig.from_dict(config)
+    config, cfg, net = load_run(run_dir)
     data = Path(data if data is not None else config["data"]).resolve()
     target = engine.evaluation_folder(run_dir, data, out)
     labels = list(config["labels"])
@@ -598,7 +612,6 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
                                 len({entry["seed"] for entry, _ in models}), len(models))
     sel = [rows[i] for i in keep]
     paths = [ds.clip_path(r) for r in sel]
-    net = NetConfig(**config["net"])
 
     def run_on(spec: InputSpec) -> dict[str, np.ndarray]:
         x = load_inputs(paths, spec)

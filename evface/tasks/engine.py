@@ -13,7 +13,8 @@ model, its data and two callables (one training epoch, one validation pass):
 - the run folder: :func:`write_json` / :func:`read_json` (atomic), :func:`save_config` /
   :func:`load_config` (``RUN/config.json``), :func:`check_resume` (refuse to resume with other
   settings or other clips), :func:`record_clips` / :func:`seen_in_training` (``RUN/data-clips.json``:
-  which clips of a dataset the run was trained on), :func:`save_checkpoint` / :func:`load_checkpoint` (``RUN/checkpoint.pt`` = last
+  which clips of a dataset the run was trained on), :func:`reading` / :func:`check_fields` /
+  :func:`check_folder` (a received run's files checked, one error line naming the file), :func:`save_checkpoint` / :func:`load_checkpoint` (``RUN/checkpoint.pt`` = last
   epoch, ``RUN/best.pt`` = best validation score), :func:`write_metrics` (``metrics.json``);
 - :func:`fit`: the epoch loop with early stopping on a validation metric, checkpoints every
   epoch, resume from ``RUN/checkpoint.pt``, history in ``RUN/history.json`` and rank-0-only
@@ -70,8 +71,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from evface.errors import FormatError, ParameterError, where
-from evface.io.dataset import MANIFEST_COLUMNS, atomic_write_text, read_manifest, row_key
+from evface.errors import EvfaceError, FormatError, ParameterError, where
+from evface.io.dataset import MANIFEST_COLUMNS, atomic_write_text, inside_path, read_manifest, row_key
 
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
@@ -487,6 +488,48 @@ def load_config(run_dir: str | Path) -> dict[str, Any]:
     if not isinstance(config, dict) or "task" not in config:
         raise FormatError(where(path, "expected a JSON object with a 'task' key"))
     return config
+
+
+@contextmanager
+def reading(path: str | Path) -> Iterator[None]:
+    """Read a received run file (``config.json``, ``metrics.json``) inside this block: what a file
+    that evface did not write makes the code raise (a key missing, a value of another type or out
+    of range) becomes one :class:`FormatError` naming ``path``.
+    """
+    try:
+        yield
+    except KeyError as exc:
+        raise FormatError(where(path, f"has no {exc.args[0]!r}: not a file evface wrote")) from exc
+    except (TypeError, ValueError, IndexError, AttributeError, EvfaceError) as exc:
+        raise FormatError(where(path, f"not as evface writes it ({exc})")) from exc
+
+
+def check_fields(obj: Any, types: Mapping[str, type | tuple[type, ...]]) -> None:
+    """Check that the JSON object ``obj`` has each key of ``types`` with a value of that type
+    (a ``ValueError``, which :func:`reading` turns into one line naming the file).
+
+    Examples
+    --------
+    >>> check_fields({"dir": "fold0", "test": ["s1"]}, {"dir": str, "test": list})
+    >>> check_fields({"dir": 3}, {"dir": str})
+    Traceback (most recent call last):
+    ValueError: 'dir' is 3, not of type str
+    """
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {obj!r:.60}")
+    for key, kind in types.items():
+        if key not in obj:
+            raise ValueError(f"has no {key!r}")
+        if not isinstance(obj[key], kind) or (isinstance(obj[key], bool) and kind in (int, float)):
+            names = "/".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            raise ValueError(f"{key!r} is {obj[key]!r:.60}, not of type {names}")
+
+
+def check_folder(text: str) -> None:
+    """Check that a folder named in a run's ``config.json`` (a model's or a part's) lies inside the run."""
+    why = inside_path(text)
+    if why is not None:
+        raise ValueError(f"the folder {text!r} {why.replace('dataset', 'run')}")
 
 
 def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str, ...] = (),

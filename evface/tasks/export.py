@@ -21,7 +21,11 @@ def export_run(run_dir: str | Path, out: str | Path) -> Path:
     if config.get("task") != "classify" or config.get("model", "snn") != "snn":
         raise ParameterError(f"{run_dir} is not a spiking classification run (task {config.get('task')!r}, "
                              f"model {config.get('model')!r})")
-    model = SpikingCNN(NetConfig(**config["net"]))
-    models = config.get("models") or [{"dir": "."}]  # a run without a list of models holds one, in RUN/
-    engine.load_model_state(Path(run_dir) / models[0]["dir"], model)
+    with engine.reading(Path(run_dir) / engine.CONFIG):
+        engine.check_fields(config, {"net": dict})
+        model = SpikingCNN(NetConfig(**config["net"]))
+        first = (config.get("models") or [{"dir": "."}])[0]  # a run without a list of models holds one, in RUN/
+        engine.check_fields(first, {"dir": str})
+        engine.check_folder(first["dir"])
+    engine.load_model_state(Path(run_dir) / first["dir"], model)
     return export(model, out)

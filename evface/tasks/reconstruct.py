@@ -633,18 +633,32 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     out : where the files go (default: ``run_dir``; see :func:`engine.evaluation_folder`)
     """
     run_dir = Path(run_dir)
-    config = engine.load_config(run_dir)
-    if config.get("task") != TASK:
-        raise ParameterError(f"{run_dir} is a {config.get('task')!r} run, not a reconstruction run")
+    config = load_run(run_dir)[0]
     data = Path(data if data is not None else config["data"])
     return _evaluate(run_dir, data, engine.evaluation_folder(run_dir, data, out))
 
 
+def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, ReconSpec]:
+    """A reconstruction run's ``config.json``, its settings and its sample spec, checked as a
+    received file: a key missing, a value of another type or out of range, or a part's folder
+    outside the run is one :class:`FormatError` naming the file; another task's run is a
+    :class:`ParameterError`."""
+    run_dir = Path(run_dir)
+    config = engine.load_config(run_dir)
+    if config.get("task") != TASK:
+        raise ParameterError(f"{run_dir} is a {config.get('task')!r} run, not a reconstruction run")
+    with engine.reading(run_dir / engine.CONFIG):
+        engine.check_fields(config, {"data": str, "spec": dict, "evaluation": str, "parts": list})
+        for part in config["parts"]:
+            engine.check_fields(part, {"name": str, "dir": str, "train": list, "val": list, "test": list})
+            engine.check_folder(part["dir"])
+        cfg, spec = ReconstructConfig.from_dict(config), ReconSpec.from_dict(config["spec"])
+    return config, cfg, spec
+
+
 def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None = None) -> dict[str, Any]:
     """:func:`evaluate_run` on ``samples`` (the dataset's samples of the run's subjects; cut here when ``None``)."""
-    config = engine.load_config(run_dir)
-    cfg = ReconstructConfig.from_dict(config)
-    spec = ReconSpec.from_dict(config["spec"])
+    config, cfg, spec = load_run(run_dir)
     parts = config["parts"]
     tested = [subj for p in parts for subj in p["test"]]
     if samples is None:
