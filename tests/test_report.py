@@ -118,6 +118,7 @@ def test_report_shows_intervals_and_words_differences_by_them(tmp_path):
     assert "events-hd higher" in text  # every resample of the 2 subjects keeps the gap
     assert "no detectable difference" in text  # identical predictions
     assert "Top-1 difference per lighting" in text and "2-fold subject-grouped" in text
+    assert "<th>subjects / clips</th>" in text and "<td>2 / 6</td>" in text  # what each difference rests on
 
 
 def test_hd_and_lr_event_arms_trained_alike_are_paired(tmp_path):

@@ -240,14 +240,14 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
     for c in comparisons:
         pair = f'{html.escape(c["a"])} − {html.escape(c["b"])}'
         if "error" in c:
-            rows.append([pair, html.escape(c["error"]), "", "", "", ""])
+            rows.append([pair, html.escape(c["error"]), "", "", "", "", ""])
             continue
         mc, m = c["mcnemar"], c["metrics"]
-        rows.append([pair, _signed(m["top1"], 1, 100), _signed(m["uf1"], 3, 1), _signed(m["uar"], 3, 1),
-                     f'{mc["a_only"]} / {mc["b_only"]}, p = {mc["p"]:.2g}', _verdict(m)])
+        rows.append([pair, f'{c["n_subjects"]} / {c["n"]}', _signed(m["top1"], 1, 100), _signed(m["uf1"], 3, 1),
+                     _signed(m["uar"], 3, 1), f'{mc["a_only"]} / {mc["b_only"]}, p = {mc["p"]:.2g}', _verdict(m)])
         per = c["per_lighting"]
         rows2.append([pair] + [(_signed(per[lt]["metrics"]["top1"], 1, 100) if lt in per else "–") for lt in lightings])
-    parts.append(_table(["A − B", "top-1 points", "UF1", "UAR", "McNemar", "verdict"], rows))
+    parts.append(_table(["A − B", "subjects / clips", "top-1 points", "UF1", "UAR", "McNemar", "verdict"], rows))
     if rows2 and lightings:
         parts.append("<h4>Top-1 difference per lighting (points)</h4>" + _table(["A − B"] + lightings, rows2))
     return "".join(parts)
