@@ -356,11 +356,14 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
     assert again["evaluated_on"] == same["evaluated_on"] == "every subject, 3-fold subject-grouped cross-validation (mean logits of 2 training seeds)"
     assert (tmp_path / "moved-eval" / "predictions.csv").read_text() == (run / "predictions.csv").read_text()
     assert engine.evaluation_folder(run, moved, None) == run  # the run's own clips: into the run folder
-    # A dataset merged from the run's and other clips: each clip scored by the models its subject allows
-    mixed = shutil.copytree(fake, tmp_path / "mixed")
-    for clip in (other / "clips").iterdir():
-        shutil.copy(clip, mixed / "clips")
-    write_manifest(mixed, [*DatasetFolder.open(fake).rows, *DatasetFolder.open(other).rows])
+    # A dataset merged from the run's and other clips, the run's under other file names: each clip scored by the
+    # models its subject allows
+    mixed = tmp_path / "mixed"
+    shutil.copytree(fake / "clips", mixed / "clips" / "from-fake")
+    shutil.copytree(other / "clips", mixed / "clips", dirs_exist_ok=True)
+    shutil.copy(fake / "dataset.json", mixed)
+    write_manifest(mixed, [*({**r, "file": r["file"].replace("clips/", "clips/from-fake/")} for r in DatasetFolder.open(fake).rows),
+                           *DatasetFolder.open(other).rows])
     mix = evaluate_run(run, mixed, tmp_path / "mixed-eval", cross_sensor=False)
     assert mix["n"] == 33 and mix["evaluated_on"] == ("30 clips of the run's own dataset: " + same["evaluated_on"]
                                                       + "; 3 other clips: every model (mean logits of 6 models)")

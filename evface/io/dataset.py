@@ -69,18 +69,22 @@ def aus_from_str(text: str) -> list[int]:
     return [int(a) for a in text.split("+") if a.strip()]
 
 
+CLIP_KEY_COLUMNS = tuple(key for key in MANIFEST_COLUMNS if key != "file")
+"""The manifest columns that say which clip a row is (all but where its file lies)."""
+
+
 def row_key(row: dict[str, Any]) -> tuple[str, ...]:
-    """A manifest row as the text of its columns (:data:`MANIFEST_COLUMNS`): two rows with equal
-    keys describe the same clip (id, subject, label, AUs, lighting, file, times and source),
-    wherever their folders lie.
+    """A manifest row as the text of its :data:`CLIP_KEY_COLUMNS`: two rows with equal keys
+    describe the same clip (id, subject, label, AUs, lighting, times and source), wherever their
+    folders and files lie.
 
     Examples
     --------
     >>> row_key({"clip_id": "c0", "subject": "s0", "label": "AU4", "aus": [4], "lighting": "dim",
     ...          "file": "clips/c0.h5", "onset_us": 0, "apex_us": 5, "offset_us": 9, "duration_us": 10})
-    ('c0', 's0', 'AU4', '4', 'dim', 'clips/c0.h5', '0', '5', '9', '10', '')
+    ('c0', 's0', 'AU4', '4', 'dim', '0', '5', '9', '10', '')
     """
-    return tuple(aus_to_str(row[key]) if key == "aus" else str(row.get(key, "")) for key in MANIFEST_COLUMNS)
+    return tuple(aus_to_str(row[key]) if key == "aus" else str(row.get(key, "")) for key in CLIP_KEY_COLUMNS)
 
 
 def write_manifest(root: str | Path, rows: list[dict[str, Any]]) -> Path:

@@ -72,7 +72,7 @@ import torch
 from torch import nn
 
 from evface.errors import EvfaceError, FormatError, ParameterError, where
-from evface.io.dataset import MANIFEST_COLUMNS, atomic_write_text, inside_path, read_manifest, row_key
+from evface.io.dataset import CLIP_KEY_COLUMNS, atomic_write_text, inside_path, read_manifest, row_key
 
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
@@ -436,7 +436,7 @@ def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict
 def record_clips(run_dir: str | Path, rows: list[dict[str, Any]]) -> Path:
     """Write ``RUN/data-clips.json``: the manifest rows of the run's dataset (every subject's:
     training, validation and test), each as the text of its columns (:func:`row_key`)."""
-    return write_json(Path(run_dir) / CLIPS, {"columns": list(MANIFEST_COLUMNS),
+    return write_json(Path(run_dir) / CLIPS, {"columns": list(CLIP_KEY_COLUMNS),
                                               "clips": sorted(list(row_key(r)) for r in rows)})
 
 
@@ -448,10 +448,10 @@ def trained_clips(run_dir: str | Path) -> set[tuple[str, ...]] | None:
         return None
     obj = read_json(path)
     clips = obj.get("clips") if isinstance(obj, dict) else None
-    if (not isinstance(clips, list) or obj.get("columns") != list(MANIFEST_COLUMNS)
-            or not all(isinstance(c, list) and len(c) == len(MANIFEST_COLUMNS) and all(isinstance(v, str) for v in c)
+    if (not isinstance(clips, list) or obj.get("columns") != list(CLIP_KEY_COLUMNS)
+            or not all(isinstance(c, list) and len(c) == len(CLIP_KEY_COLUMNS) and all(isinstance(v, str) for v in c)
                        for c in clips)):
-        raise FormatError(where(path, f"expected {{'columns': {list(MANIFEST_COLUMNS)}, 'clips': [[...], ...]}}"))
+        raise FormatError(where(path, f"expected {{'columns': {list(CLIP_KEY_COLUMNS)}, 'clips': [[...], ...]}}"))
     return {tuple(c) for c in clips}
 
 
