@@ -162,6 +162,21 @@ def test_names_from_a_received_run_are_shown_as_text_not_markup(tmp_path):
     assert "<script" not in text and text.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2
 
 
+@pytest.mark.parametrize("change, message", [
+    (lambda st: {**st, "dir": "../../elsewhere"}, "the folder '../../elsewhere' leaves the run folder"),
+    (lambda st: {k: v for k, v in st.items() if k != "dir"}, "has no 'dir'"),
+    (lambda st: "events-hd", "expected a JSON object, got 'events-hd'"),
+])
+def test_a_received_pipeline_json_naming_folders_outside_the_run_is_refused(tmp_path, capsys, change, message):
+    root = make_fake_run(tmp_path / "run")
+    pipeline = json.loads((root / "pipeline.json").read_text())
+    pipeline["stages"][-1] = change(pipeline["stages"][-1])
+    (root / "pipeline.json").write_text(json.dumps(pipeline))
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2  # was: a stage read from outside, or exit 1
+    assert capsys.readouterr().err.strip() == f"error: {root}/pipeline.json: not as evface writes it ({message})"
+    assert not (tmp_path / "r.html").exists()
+
+
 def test_report_cli_and_bad_folder(fake_run, tmp_path, capsys):
     out = tmp_path / "r.html"
     assert main(["report", str(fake_run), "--out", str(out)]) == 0

@@ -26,6 +26,7 @@ from evface.errors import DatasetError, FormatError, where
 from evface.report import figures
 from evface.tasks import recon_compare
 from evface.tasks.classify import PREDICTIONS, compare_runs
+from evface.tasks.engine import check_fields, check_folder, reading
 from evface.tasks.recon_eval import SCORES_CSV
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
@@ -79,6 +80,11 @@ def collect(run_dirs: list[Path]) -> ReportData:
             raise DatasetError(where(root, "no such folder"))
         if (root / "pipeline.json").exists():
             pipeline = _read_json(root / "pipeline.json")
+            with reading(root / "pipeline.json"):  # a received run's: its stages' folders must lie inside it
+                check_fields(pipeline, {"data": str, "stages": list})
+                for stage in pipeline["stages"]:
+                    check_fields(stage, {"name": str, "task": str, "dir": str})
+                    check_folder(stage["dir"])
             data.configs[f"{root.name}/pipeline"] = pipeline.get("config", {})
             dataset_root = dataset_root or Path(pipeline["data"])
             for stage in pipeline.get("stages", []):
