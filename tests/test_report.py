@@ -121,6 +121,19 @@ def test_report_shows_intervals_and_words_differences_by_them(tmp_path):
     assert "<th>subjects / clips</th>" in text and "<td>2 / 6</td>" in text  # what each difference rests on
 
 
+def test_runs_scored_on_other_clips_are_listed_apart_not_as_rows_of_the_table(tmp_path):
+    root = make_fake_run(tmp_path / "run")
+    _add_arm(root, "events-hd", "events", [True] * 12)
+    _add_arm(root, "rgb", "rgb", [True] * 12)
+    predictions = root / "stages" / "rgb-0" / "predictions.csv"
+    predictions.write_text("\n".join(predictions.read_text().splitlines()[:4]) + "\n")  # 3 of the clips
+    text = build_report([root], root / "report.html").read_text()
+    assert "Not compared (not scored on the same clips or samples):</p>" in text
+    note = text[text.index("Not compared"):]
+    assert "<li>events-hd − rgb: " in note and "compare runs scored on the same clips" in note
+    assert "<td>events-hd − rgb</td>" not in text  # was: a row of the table holding the error
+
+
 def test_hd_and_lr_event_arms_trained_alike_are_paired(tmp_path):
     root = make_fake_run(tmp_path / "run")
     _add_arm(root, "events-hd", "events", [True] * 12, sensor="hd", model="snn", spec={"sensor": "hd", "size": 64})

@@ -235,22 +235,30 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
              f"<p>{pairs} on the same clips (top-1 in points). A difference is stated "
              "(in bold) only where its 95 % subject-bootstrap interval excludes 0; otherwise there is no detectable "
              "difference at this sample size. McNemar: clips right only in A / only in B, exact two-sided p.</p>"]
-    rows, lightings = [], sorted({lt for c in comparisons for lt in c.get("per_lighting", {})})
+    paired = [c for c in comparisons if "error" not in c]
+    rows, lightings = [], sorted({lt for c in paired for lt in c.get("per_lighting", {})})
     rows2 = []
-    for c in comparisons:
+    for c in paired:
         pair = f'{html.escape(c["a"])} − {html.escape(c["b"])}'
-        if "error" in c:
-            rows.append([pair, html.escape(c["error"]), "", "", "", "", ""])
-            continue
         mc, m = c["mcnemar"], c["metrics"]
         rows.append([pair, f'{c["n_subjects"]} / {c["n"]}', _signed(m["top1"], 1, 100), _signed(m["uf1"], 3, 1),
                      _signed(m["uar"], 3, 1), f'{mc["a_only"]} / {mc["b_only"]}, p = {mc["p"]:.2g}', _verdict(m)])
         per = c["per_lighting"]
         rows2.append([pair] + [(_signed(per[lt]["metrics"]["top1"], 1, 100) if lt in per else "–") for lt in lightings])
-    parts.append(_table(["A − B", "subjects / clips", "top-1 points", "UF1", "UAR", "McNemar", "verdict"], rows))
+    if rows:
+        parts.append(_table(["A − B", "subjects / clips", "top-1 points", "UF1", "UAR", "McNemar", "verdict"], rows))
     if rows2 and lightings:
         parts.append("<h4>Top-1 difference per lighting (points)</h4>" + _table(["A − B"] + lightings, rows2))
-    return "".join(parts)
+    return "".join(parts) + _not_compared(comparisons)
+
+
+def _not_compared(comparisons: list[dict[str, Any]]) -> str:
+    """The pairs of runs left unpaired (scored on other clips or samples), each with the reason."""
+    errors = [c for c in comparisons if "error" in c]
+    if not errors:
+        return ""
+    items = "".join(f'<li>{html.escape(c["a"])} − {html.escape(c["b"])}: {html.escape(c["error"])}</li>' for c in errors)
+    return f'<p class="muted">Not compared (not scored on the same clips or samples):</p><ul class="muted">{items}</ul>'
 
 
 def _interval(d: dict[str, Any] | None, digits: int = 4) -> str:
@@ -281,10 +289,9 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
         return ""
     rows = []
     for c in comparisons:
-        pair = f'{html.escape(c["a"])} − {html.escape(c["b"])}'
         if "error" in c:
-            rows.append([pair, html.escape(c["error"])] + [""] * 5)
             continue
+        pair = f'{html.escape(c["a"])} − {html.escape(c["b"])}'
         for method, entry in c["methods"].items():
             apex, every = entry.get("apex", {}), entry.get("all", {})
 
@@ -298,8 +305,9 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
             "of the same protocol and samples; the targets are the same, so the methods that see no event "
             "(keyframe copy, the RGB-only baselines) differ by exactly 0. SSIM differences with 95 % "
             "subject-cluster bootstrap intervals; a difference is stated only where the interval excludes 0.</p>"
-            + _table(["hd − lr", "method", "subjects / apex samples", "SSIM at the apex", "SSIM active AUs at the apex",
-                      "SSIM all horizons", "verdict (active, apex)"], rows))
+            + (_table(["hd − lr", "method", "subjects / apex samples", "SSIM at the apex", "SSIM active AUs at the apex",
+                       "SSIM all horizons", "verdict (active, apex)"], rows) if rows else "")
+            + _not_compared(comparisons))
 
 
 def _training_table(runs: list[dict[str, Any]]) -> str:
