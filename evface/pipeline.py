@@ -5,10 +5,11 @@ evaluate the classifier for every arm of :data:`CLASSIFY_ARMS` with subject-grou
 cross-validation (every subject tested once; the report pairs the arms on the same clips), train
 and evaluate the reconstructor for each event sensor and reconstruction protocol of the preset
 (with its baselines), then write the report. Each stage runs in its
-own folder ``OUT/stages/<name>-<key>`` where ``key`` hashes the stage's configuration, and
-leaves ``stage.json`` there when it has finished; a second run skips every stage whose
-``stage.json`` exists, so an interrupted run resumes where it stopped (training itself resumes
-from its last checkpoint). ``OUT/pipeline.json`` lists the stages for the report.
+own folder ``OUT/stages/<name>-<key>`` where ``key`` hashes the stage's configuration (its
+dataset folder relative to ``OUT`` when inside it, so the key does not depend on how ``--out`` is
+spelled or where ``OUT`` has moved), and leaves ``stage.json`` there when it has finished; a
+second run skips every stage whose ``stage.json`` exists, so an interrupted run resumes where it
+stopped (training itself resumes from its last checkpoint). ``OUT/pipeline.json`` lists the stages for the report.
 
 The dataset is built first (with one worker process per job); the training stages, which do not
 depend on each other, then run as jobs (:func:`run_step`), ``jobs`` at a time in separate
@@ -100,23 +101,55 @@ RECONSTRUCT_VARIANTS = tuple(
 )
 
 
+FOLDER_KEYS = ("data", "out")
+"""The keys of a stage's configuration that name a folder (its dataset)."""
+
+
 @dataclass(frozen=True)
 class Stage:
-    """One step of the pipeline: a task name, its configuration and its folder."""
+    """One step of the pipeline: a task name, its configuration, the run's folder and its own folder."""
 
     name: str
     task: str
     config: dict[str, Any] = field(hash=False)
+    root: str | None = field(default=None, compare=False)
+    """The run's folder (``--out``): a folder of the configuration inside it enters the key relative to it."""
 
     @property
     def key(self) -> str:
-        """First 10 hex digits of the SHA-256 of the configuration (stable across runs)."""
-        blob = json.dumps({"task": self.task, **self.config}, sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:10]
+        """First 10 hex digits of the SHA-256 of the configuration (stable across runs). Its
+        folders enter as ``OUT/...`` when inside the run's folder, else as absolute paths, so that
+        the run under another spelling of ``--out`` (relative, absolute, through a link), or moved
+        elsewhere, keeps its stages' folders."""
+        return _digest(self.task, {k: _portable(v, self.root) if k in FOLDER_KEYS else v for k, v in self.config.items()})
 
     @property
     def dirname(self) -> str:
         return f"stages/{self.name}-{self.key}"
+
+    @property
+    def legacy_dirname(self) -> str:
+        """The folder runs made before 2026-12-03 gave the stage (the key of its folders as spelled)."""
+        return f"stages/{self.name}-{_digest(self.task, self.config)}"
+
+
+def _digest(task: str, config: dict[str, Any]) -> str:
+    blob = json.dumps({"task": task, **config}, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:10]
+
+
+def _portable(folder: str, root: str | None) -> str:
+    """``folder`` as ``OUT/<relative path>`` when it lies inside ``root``, else its absolute path.
+
+    Examples
+    --------
+    >>> _portable("runs/quick/data", "runs/quick"), _portable("/data/real", "runs/quick")
+    ('OUT/data', '/data/real')
+    """
+    if root is None:
+        return folder
+    path, base = Path(folder).resolve(), Path(root).resolve()
+    return f"OUT/{path.relative_to(base).as_posix()}" if path.is_relative_to(base) else str(path)
 
 
 def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
@@ -135,20 +168,20 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
         extra = {"noise": noise} if noise is not None else {}
         if highspeed:
             extra["rgb_hd_cameras"] = [*get_preset(preset).rig.rgb_hd_presets, HIGHSPEED]
-        stages.append(Stage("synth", "synth", {"preset": preset, "seed": seed, "out": str(data_dir), **extra}))
+        stages.append(Stage("synth", "synth", {"preset": preset, "seed": seed, "out": str(data_dir), **extra}, str(out)))
     wanted = set(budget.get("arms", (n for n, _ in CLASSIFY_ARMS if n not in HIGHSPEED_ARMS)))
     wanted |= set(HIGHSPEED_ARMS) if highspeed else set()
     for name, arm in [(name, arm) for name, arm in CLASSIFY_ARMS if name in wanted]:
         stages.append(Stage(name, "classify", {"data": str(data_dir), "seed": seed, "folds": budget["classify_folds"],
                                                "epochs": budget["classify_epochs"], "patience": budget["classify_patience"],
-                                               **arm}))
+                                               **arm}, str(out)))
     protocols = budget.get("reconstruct_protocols", RECONSTRUCT_PROTOCOLS)
     sensors = budget.get("reconstruct_sensors", RECONSTRUCT_SENSORS)
     fields = {k.removeprefix("reconstruct_"): v for k, v in budget.items() if k.startswith("reconstruct_")
               and k not in ("reconstruct_protocols", "reconstruct_sensors")}  # ReconstructConfig fields
     for name, variant in RECONSTRUCT_VARIANTS:
         if variant["protocol"] in protocols and variant["sensor"] in sensors:
-            stages.append(Stage(name, "reconstruct", {"data": str(data_dir), "seed": seed, **fields, **variant}))
+            stages.append(Stage(name, "reconstruct", {"data": str(data_dir), "seed": seed, **fields, **variant}, str(out)))
     return data_dir, stages
 
 
@@ -235,8 +268,8 @@ def _timed(runner: Callable[..., list[str]], stage: Stage, run_dir: Path, step: 
 def _anywhere(stage: Stage) -> Stage:
     """``stage`` with its folders as absolute paths, for a process with another working directory
     (its key, and so its folder, stays the one of ``stage``)."""
-    config = {k: str(Path(v).absolute()) if k in ("data", "out") else v for k, v in stage.config.items()}
-    return Stage(stage.name, stage.task, config)
+    config = {k: str(Path(v).absolute()) if k in FOLDER_KEYS else v for k, v in stage.config.items()}
+    return Stage(stage.name, stage.task, config, str(Path(stage.root).absolute()) if stage.root else None)
 
 
 def _clip_progress(log: Callable[[str], None], name: str) -> Callable[[int, int, str], None]:
@@ -300,6 +333,9 @@ def run_pipeline(
         seconds: dict[str, float] = {}
         todo = []
         for stage in stages:
+            legacy = out / stage.legacy_dirname
+            if legacy.is_dir() and not (out / stage.dirname).exists():  # started before stage keys were portable
+                legacy.rename(out / stage.dirname)
             done = out / stage.dirname / STAGE_DONE
             if done.exists():
                 seconds[stage.name] = json.loads(done.read_text())["seconds"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -146,6 +147,37 @@ def test_killed_run_resumes_without_redoing_stages(tmp_path):
     calls.clear()
     pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
     assert calls == []
+
+
+def test_a_run_under_another_spelling_of_out_or_moved_keeps_its_stages(tmp_path, monkeypatch):
+    # the stage keys hashed the folders as spelled: `--out runs/x` then `--out /abs/runs/x`, or the run
+    # folder moved to a bigger disk, trained every stage again into new folders
+    monkeypatch.chdir(tmp_path)
+    _, spelled = pipeline.plan("quick", None, Path("runs/x"))
+    _, absolute = pipeline.plan("quick", None, tmp_path / "runs" / "x")
+    _, moved = pipeline.plan("quick", None, tmp_path / "elsewhere")
+    assert [s.dirname for s in spelled] == [s.dirname for s in absolute] == [s.dirname for s in moved]
+    _, given = pipeline.plan("quick", Path("data"), Path("runs/x"))
+    _, given_absolute = pipeline.plan("quick", tmp_path / "data", tmp_path / "runs" / "x")
+    assert [s.key for s in given] == [s.key for s in given_absolute]  # a dataset outside OUT: by its absolute path
+    assert given[0].key != pipeline.plan("quick", tmp_path / "other", Path("runs/x"))[1][0].key
+
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out, calls = tmp_path / "out", []
+    shutil.copytree(fake / "data", out / "data")  # the run's own dataset, inside OUT
+    pipeline.run_pipeline(out, data_dir=out / "data", jobs=1, runner=fake_runner(calls, fake))
+    assert len(calls) == len(pipeline.plan("quick", out / "data", out)[1])
+    moved = out.rename(tmp_path / "moved")
+    calls.clear()
+    pipeline.run_pipeline(Path(os.path.relpath(moved)), data_dir=moved / "data", jobs=1, runner=fake_runner(calls, fake))
+    assert calls == []
+    # a run folder started before the keys were portable: its stage folders are taken over, not trained again
+    stages = pipeline.plan("quick", moved / "data", moved)[1]
+    for stage in stages:
+        (moved / stage.dirname).rename(moved / stage.legacy_dirname)
+    assert all(s.legacy_dirname != s.dirname for s in stages)
+    pipeline.run_pipeline(moved, data_dir=moved / "data", jobs=1, runner=fake_runner(calls, fake))
+    assert calls == [] and all((moved / s.dirname / pipeline.STAGE_DONE).exists() for s in stages)
 
 
 def split_runner(fake: Path, broken: str, stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:
