@@ -270,6 +270,17 @@ def test_cli_reconstruct_and_eval(fake, tmp_path, capsys):
     assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["protocol"] == "events-only"
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == printed  # the same headline again
     assert main(["train", "reconstruct", "--data", str(fake), "--out", str(tmp_path / "bad"), "--protocol", "xx"]) == 2
+    capsys.readouterr()
+    # a received run whose part.json is not as evface writes it: one line naming it (was: exit 1, an internal error)
+    for change, message in ((lambda p: {**p, "scales": {**p["scales"], "voxel": "x"}}, "'voxel' is 'x', not of type int/float"),
+                            (lambda p: {**p, "integration": {**p["integration"], "alpha_index": 99}},
+                             "alpha_index 99 is not one of the")):
+        bad = shutil.copytree(run, tmp_path / "tampered", dirs_exist_ok=True)
+        part_json = bad / "part.json"
+        part_json.write_text(json.dumps(change(json.loads((run / "part.json").read_text()))))
+        assert main(["eval", str(bad), "--data", str(fake), "--out", str(tmp_path / "ev2")]) == 2
+        assert capsys.readouterr().err.startswith(f"error: {part_json}: not as evface writes it ({message}")
+        assert not (tmp_path / "ev2").exists()
 
 
 def test_sequences_are_consecutive_within_clips(fake):

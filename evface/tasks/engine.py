@@ -520,9 +520,9 @@ def check_fields(obj: Any, types: Mapping[str, type | tuple[type, ...]]) -> None
     for key, kind in types.items():
         if key not in obj:
             raise ValueError(f"has no {key!r}")
-        if not isinstance(obj[key], kind) or (isinstance(obj[key], bool) and kind in (int, float)):
-            names = "/".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
-            raise ValueError(f"{key!r} is {obj[key]!r:.60}, not of type {names}")
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(obj[key], kinds) or (isinstance(obj[key], bool) and bool not in kinds):
+            raise ValueError(f"{key!r} is {obj[key]!r:.60}, not of type {'/'.join(k.__name__ for k in kinds)}")
 
 
 def check_folder(text: str) -> None:

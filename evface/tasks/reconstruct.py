@@ -477,9 +477,20 @@ def _trained(part_dir: Path, cfg: ReconstructConfig) -> bool:
     return (done["epochs"], done["patience"]) == (cfg.epochs, cfg.patience)
 
 
-def _part_inputs(run_dir: Path, part: dict[str, Any]) -> dict[str, Any]:
-    """A trained part's input scales and integration fit (in config.json itself for runs before ``part.json``)."""
-    return part if "scales" in part else engine.read_json(run_dir / part["dir"] / PART_JSON)
+def _part_inputs(run_dir: Path, part: dict[str, Any], spec: ReconSpec) -> dict[str, Any]:
+    """A trained part's input scales and integration fit (in config.json itself for runs before
+    ``part.json``), checked as a received file (:func:`engine.reading`)."""
+    path = run_dir / (engine.CONFIG if "scales" in part else f"{part['dir']}/{PART_JSON}")
+    inputs = part if "scales" in part else engine.read_json(path)
+    number = (int, float)
+    with engine.reading(path):
+        engine.check_fields(inputs, {"scales": dict, "integration": dict})
+        engine.check_fields(inputs["scales"], {"voxel": number, "hist": number})
+        engine.check_fields(inputs["integration"], {"alpha_index": int, "c_on": number, "c_off": number})
+        if not 0 <= inputs["integration"]["alpha_index"] < len(spec.alphas_rad_s):
+            raise ValueError(f"alpha_index {inputs['integration']['alpha_index']} is not one of the "
+                             f"{len(spec.alphas_rad_s)} leak rates")
+    return inputs
 
 
 def _write_train_summary(run_dir: Path, config: dict[str, Any], dist: engine.DistInfo) -> dict[str, Any]:
@@ -677,7 +688,7 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
         if idx.size == 0:  # the fold's clips were all too short for a sample
             continue
         on = np.isin(apex, idx)
-        part_preds, part_kl, part_draws = _predict_part(run_dir / part["dir"], cfg, spec, _part_inputs(run_dir, part), s,
+        part_preds, part_kl, part_draws = _predict_part(run_dir / part["dir"], cfg, spec, _part_inputs(run_dir, part, spec), s,
                                                         idx, apex[on], device)
         for name, p in part_preds.items():
             preds.setdefault(name, np.zeros(s.target.shape, np.float32))[idx] = p
