@@ -226,6 +226,18 @@ def test_a_received_run_with_a_malformed_config_is_one_error_line(trained, fake,
     assert not (tmp_path / "ev").exists() and not (tmp_path / "run.nir").exists()
 
 
+def test_a_received_checkpoint_of_another_network_is_one_error_line(trained, fake, tmp_path, capsys):
+    from evface.cli import main
+
+    run = shutil.copytree(trained[0], tmp_path / "run")
+    torch.save({"model": {"x": torch.zeros(1)}}, run / "best.pt")
+    for args in (["eval", str(run), "--data", str(fake), "--out", str(tmp_path / "ev")], ["export-nir", str(run), str(tmp_path / "n.nir")]):
+        assert main(args) == 2  # was exit 1: "internal error: RuntimeError: Error(s) in loading state_dict" and 70 names
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"error: {run}/best.pt: does not fit the run's network: ") and "\n" not in err
+        assert err.endswith("weights missing (e.g. downs.0.conv.weight), 1 unknown weights (e.g. x); not a checkpoint of this run")
+
+
 def test_a_report_of_a_run_with_malformed_files_is_one_error_line(trained, tmp_path, capsys):
     from evface.cli import main
 

@@ -624,9 +624,23 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 
 def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -> dict[str, Any]:
-    """Load ``RUN/best.pt`` (or ``which``) into ``model``; return the checkpoint dict."""
-    ckpt = load_checkpoint(Path(run_dir) / which)
-    unwrap(model).load_state_dict(ckpt["model"])
+    """Load ``RUN/best.pt`` (or ``which``) into ``model``; return the checkpoint dict. A checkpoint
+    whose weights do not fit ``model`` (another network, or not a model's checkpoint) is a
+    :class:`FormatError` naming it."""
+    path = Path(run_dir) / which
+    ckpt = load_checkpoint(path)
+    state = ckpt.get("model") if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise FormatError(where(path, "holds no model weights ('model'): not a checkpoint evface wrote"))
+    ours = unwrap(model).state_dict()
+    missing, unexpected = sorted(set(ours) - set(state)), sorted(set(state) - set(ours))
+    misshapen = sorted(k for k in set(ours) & set(state)
+                       if not isinstance(state[k], torch.Tensor) or state[k].shape != ours[k].shape)
+    if missing or unexpected or misshapen:
+        what = [f"{len(keys)} {name} (e.g. {keys[0]})" for keys, name in
+                ((missing, "weights missing"), (unexpected, "unknown weights"), (misshapen, "of another shape")) if keys]
+        raise FormatError(where(path, f"does not fit the run's network: {', '.join(what)}; not a checkpoint of this run"))
+    unwrap(model).load_state_dict(state)
     return ckpt
 
 
