@@ -9,7 +9,8 @@ own folder ``OUT/stages/<name>-<key>`` where ``key`` hashes the stage's configur
 dataset folder relative to ``OUT`` when inside it, so the key does not depend on how ``--out`` is
 spelled or where ``OUT`` has moved), and leaves ``stage.json`` there when it has finished; a
 second run skips every stage whose ``stage.json`` exists, so an interrupted run resumes where it
-stopped (training itself resumes from its last checkpoint). ``OUT/pipeline.json`` lists the stages for the report.
+stopped (training itself resumes from its last checkpoint). ``OUT/pipeline.json`` lists the
+stages for the report.
 
 The dataset is built first (with one worker process per job); the training stages, which do not
 depend on each other, then run as jobs (:func:`run_step`), ``jobs`` at a time in separate
@@ -121,7 +122,8 @@ class Stage:
         folders enter as ``OUT/...`` when inside the run's folder, else as absolute paths, so that
         the run under another spelling of ``--out`` (relative, absolute, through a link), or moved
         elsewhere, keeps its stages' folders."""
-        return _digest(self.task, {k: _portable(v, self.root) if k in FOLDER_KEYS else v for k, v in self.config.items()})
+        portable = {k: _portable(v, self.root) if k in FOLDER_KEYS else v for k, v in self.config.items()}
+        return _digest(self.task, portable)
 
     @property
     def dirname(self) -> str:

@@ -22,7 +22,7 @@ import pytest
 import evface.io.clip as clip_module
 import evface.io.event_files as event_files
 from evface.cli import main
-from evface.errors import EventsError, EvfaceError, FormatError
+from evface.errors import EventsError, FormatError
 from evface.events.core import make_events
 from evface.io.clip import Clip, FrameSeries, SensorInfo, read_clip, write_clip
 from evface.io.event_files import detect_format, read_events_file, write_events_file

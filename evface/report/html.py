@@ -62,7 +62,8 @@ def build_report(run_dirs: list[str | Path], out: str | Path) -> Path:
 
 def _name_the_malformed_run(data: ReportData) -> None:
     """Render each run alone; the first that fails is a :class:`FormatError` naming its ``metrics.json``."""
-    bare = replace(data, classify=[], reconstruct=[], comparisons=[], event_sensor_comparisons=[], sensor_comparisons=[])
+    bare = replace(data, classify=[], reconstruct=[], comparisons=[], event_sensor_comparisons=[],
+                   sensor_comparisons=[])
     for task in ("classify", "reconstruct"):
         for run in getattr(data, task):
             with reading(Path(run["dir"]) / METRICS):

@@ -14,8 +14,9 @@ model, its data and two callables (one training epoch, one validation pass):
   :func:`load_config` (``RUN/config.json``), :func:`check_resume` (refuse to resume with other
   settings or other clips), :func:`record_clips` / :func:`seen_in_training` (``RUN/data-clips.json``:
   which clips of a dataset the run was trained on), :func:`reading` / :func:`check_fields` /
-  :func:`check_folder` (a received run's files checked, one error line naming the file), :func:`save_checkpoint` / :func:`load_checkpoint` (``RUN/checkpoint.pt`` = last
-  epoch, ``RUN/best.pt`` = best validation score), :func:`write_metrics` (``metrics.json``);
+  :func:`check_folder` (a received run's files checked, one error line naming the file),
+  :func:`save_checkpoint` / :func:`load_checkpoint` (``RUN/checkpoint.pt`` = last epoch,
+  ``RUN/best.pt`` = best validation score), :func:`write_metrics` (``metrics.json``);
 - :func:`fit`: the epoch loop with early stopping on a validation metric, checkpoints every
   epoch, resume from ``RUN/checkpoint.pt``, history in ``RUN/history.json`` and rank-0-only
   logging through a caller-supplied ``log`` callable (the library never prints);
