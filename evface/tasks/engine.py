@@ -465,19 +465,22 @@ def seen_in_training(run_dir: str | Path, data: str | Path, rows: list[dict[str,
     """
     recorded = trained_clips(run_dir)
     if recorded is None:
-        own = Path(data).resolve() == Path(load_config(run_dir)["data"]).resolve()
-        return [own] * len(rows)
+        return [_trained_on_folder(run_dir, data)] * len(rows)
     return [row_key(r) in recorded for r in rows]
 
 
 def is_training_data(run_dir: str | Path, data: str | Path) -> bool:
     """Whether the dataset folder ``data`` holds exactly the clips the run was trained on
     (:func:`seen_in_training`, every row and no other)."""
-    rows = read_manifest(data)
     recorded = trained_clips(run_dir)
     if recorded is None:
-        return all(seen_in_training(run_dir, data, rows))
-    return {row_key(r) for r in rows} == recorded
+        return _trained_on_folder(run_dir, data)
+    return {row_key(r) for r in read_manifest(data)} == recorded
+
+
+def _trained_on_folder(run_dir: str | Path, data: str | Path) -> bool:
+    """Whether ``data`` is the folder the run was trained on (how runs made before ``data-clips.json`` know it)."""
+    return Path(data).resolve() == Path(load_config(run_dir)["data"]).resolve()
 
 
 def load_config(run_dir: str | Path) -> dict[str, Any]:

@@ -480,8 +480,11 @@ def _trained(part_dir: Path, cfg: ReconstructConfig) -> bool:
 def _part_inputs(run_dir: Path, part: dict[str, Any], spec: ReconSpec) -> dict[str, Any]:
     """A trained part's input scales and integration fit (in config.json itself for runs before
     ``part.json``), checked as a received file (:func:`engine.reading`)."""
-    path = run_dir / (engine.CONFIG if "scales" in part else f"{part['dir']}/{PART_JSON}")
-    inputs = part if "scales" in part else engine.read_json(path)
+    if "scales" in part:
+        inputs, path = part, run_dir / engine.CONFIG
+    else:
+        path = run_dir / part["dir"] / PART_JSON
+        inputs = engine.read_json(path)
     number = (int, float)
     with engine.reading(path):
         engine.check_fields(inputs, {"scales": dict, "integration": dict})
