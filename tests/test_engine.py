@@ -107,6 +107,28 @@ def test_resume_with_other_epochs_under_a_cosine_schedule_is_refused(tmp_path):
     torch.testing.assert_close(resumed.weight, full.weight, rtol=0, atol=0)
 
 
+def test_resume_from_a_checkpoint_that_does_not_fit_is_one_error_line(tmp_path):
+    """A checkpoint.pt of another network, without the loop's fields, or with another optimiser's state
+    raised torch's RuntimeError (or a KeyError, or a ValueError) on resume: exit 1 and some 70 weight
+    names. Now a FormatError naming the file; the checkpoint is left as it was."""
+    _run(tmp_path, epochs=2)
+    path = tmp_path / engine.CHECKPOINT
+    good = engine.load_checkpoint(path)
+    other = torch.nn.Linear(3, 2)
+    cases = {
+        "does not fit the run's network: 2 of another shape": {**good, "model": other.state_dict()},
+        "lacks optimizer, epoch": {"model": good["model"]},
+        "another optimiser's state": {**good, "optimizer": torch.optim.SGD(
+            [torch.nn.Parameter(torch.zeros(1))], lr=0.1).state_dict()},
+    }
+    for message, ckpt in cases.items():
+        engine.save_checkpoint(path, ckpt)
+        before = path.read_bytes()
+        with pytest.raises(FormatError, match=rf"checkpoint\.pt.*{message}"):
+            _run(tmp_path, epochs=4)
+        assert path.read_bytes() == before
+
+
 def test_fit_rejects_missing_monitor(tmp_path):
     model = torch.nn.Linear(1, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)

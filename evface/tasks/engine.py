@@ -651,6 +651,9 @@ def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -
 # --------------------------------------------------------------------------- epoch loop
 
 
+_RESUME_FIELDS = ("optimizer", "epoch", "best_score", "best_epoch", "bad_epochs", "history")
+
+
 def _improved(score: float, best: float | None, mode: str, min_delta: float) -> bool:
     if best is None or not math.isfinite(best):
         return math.isfinite(score)
@@ -746,9 +749,16 @@ def fit(
     start = 0
     ckpt_path = run_dir / CHECKPOINT
     if resume and ckpt_path.exists():
-        ckpt = load_checkpoint(ckpt_path, map_location=dist.device)
-        unwrap(model).load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
+        ckpt = load_model_state(run_dir, model, CHECKPOINT)
+        missing = [k for k in _RESUME_FIELDS if k not in ckpt]
+        if missing:
+            raise FormatError(where(ckpt_path, f"lacks {', '.join(missing)}: not a checkpoint of this run; "
+                                               "delete it (or use another run folder) to train afresh"))
+        try:
+            optimizer.load_state_dict(ckpt["optimizer"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise FormatError(where(ckpt_path, f"holds another optimiser's state ({exc}); not a checkpoint "
+                                               "of this run")) from exc
         if scheduler is not None and ckpt.get("scheduler") is not None:
             _check_same_schedule(ckpt_path, ckpt, scheduler.state_dict(), epochs)
             scheduler.load_state_dict(ckpt["scheduler"])
