@@ -448,6 +448,15 @@ def test_compare_pairs_the_clips_and_refuses_other_clips(tmp_path, capsys):
         compare_runs(tmp_path / "a", tmp_path / "d")
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "c")]) == 2
     assert "clips differ" in capsys.readouterr().err
+    # a garbage line (cut short, one column too many, or an empty prediction) was read as another clip
+    for n, bad in enumerate(("garbage", ",".join(a[5]) + ",extra", ",".join(a[5][:4]) + ",")):
+        lines = (tmp_path / "a" / "predictions.csv").read_text().splitlines()
+        lines[6] = bad
+        (tmp_path / f"bad{n}").mkdir()
+        (tmp_path / f"bad{n}" / "predictions.csv").write_text("\n".join(lines) + "\n")
+        assert main(["compare", str(tmp_path / "a"), str(tmp_path / f"bad{n}")]) == 2
+        err = capsys.readouterr().err
+        assert f"bad{n}/predictions.csv: line 7 is not a row of 5 columns" in err and len(err.splitlines()) == 1
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "x" / ".." / "a")]) == 2  # a run against itself
     assert f"{tmp_path / 'a'} is given as both runs" in capsys.readouterr().err
     _write_predictions(tmp_path / "again" / "a", b)  # two runs with one folder name: named by their parents

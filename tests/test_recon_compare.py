@@ -87,6 +87,27 @@ def test_compare_cli_writes_json_and_refuses_other_samples(runs, tmp_path, capsy
     assert len(err.splitlines()) == 1 and str(fewer / SCORES_CSV) in err and "1 only there" in err
 
 
+def test_a_garbage_line_or_metrics_file_is_one_error_line(runs, tmp_path, capsys):
+    """A line cut short, one with a time or score that is not a number, or a metrics.json that is not
+    a JSON object made `evface compare` exit 1 ("internal error: ValueError" or "TypeError")."""
+    lines = (runs["lr"] / SCORES_CSV).read_text().splitlines()
+    fields = lines[3].split(",")
+    bad_lines = {"garbage": "garbage", "time": ",".join(fields[:4] + ["soon"] + fields[5:]),
+                 "score": ",".join(fields[:-1] + ["high"]), "extra": lines[3] + ",1"}
+    for name, bad in bad_lines.items():
+        run = tmp_path / name
+        run.mkdir()
+        (run / "metrics.json").write_text((runs["lr"] / "metrics.json").read_text())
+        (run / SCORES_CSV).write_text("\n".join(lines[:3] + [bad] + lines[4:]) + "\n")
+        assert main(["compare", str(runs["hd"]), str(run)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"{run / SCORES_CSV}: line 4 is not a row of 12 columns" in err
+    (tmp_path / "score" / SCORES_CSV).write_text((runs["lr"] / SCORES_CSV).read_text())
+    (tmp_path / "score" / "metrics.json").write_text("[1, 2]")
+    assert main(["compare", str(runs["hd"]), str(tmp_path / "score")]) == 2
+    assert "metrics.json: not a metrics file evface wrote" in capsys.readouterr().err
+
+
 def test_one_subject_gets_no_verdict(runs, tmp_path):
     for sensor in ("hd", "lr"):  # both runs cut down to one subject's samples
         (tmp_path / sensor).mkdir()

@@ -673,7 +673,12 @@ def read_predictions(run_dir: str | Path) -> list[dict[str, str]]:
         reader = csv.DictReader(f)
         if tuple(reader.fieldnames or ()) not in (PREDICTION_COLUMNS, _OLD_PREDICTION_COLUMNS):
             raise FormatError(where(path, f"columns {reader.fieldnames}, expected {list(PREDICTION_COLUMNS)}"))
-        rows = list(reader)
+        rows = []
+        for row in reader:
+            if None in row or None in row.values() or not all(row[k] for k in ("clip_id", "label", "prediction")):
+                raise FormatError(where(path, f"line {reader.line_num} is not a row of {len(reader.fieldnames)} "
+                                              "columns with a clip_id, label and prediction: not a file evface wrote"))
+            rows.append(row)
     if len({r["clip_id"] for r in rows}) != len(rows):
         raise FormatError(where(path, "a clip_id appears twice"))
     return rows

@@ -53,7 +53,15 @@ def read_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], dict[str
             raise FormatError(where(path, f"columns {reader.fieldnames}, expected {list(SCORE_COLUMNS)}"))
         out: dict[str, dict[tuple[str, int], dict[str, str]]] = {}
         for row in reader:
-            key = (row["clip_id"], int(row["t_us"]))
+            try:
+                if None in row or not row["clip_id"] or not row["method"]:
+                    raise ValueError("a column too many or too few")
+                key = (row["clip_id"], int(row["t_us"]))
+                for metric in SCORE_COLUMNS[SCORE_COLUMNS.index("face_ssim"):]:
+                    float(row[metric])
+            except (TypeError, ValueError) as exc:
+                raise FormatError(where(path, f"line {reader.line_num} is not a row of {len(SCORE_COLUMNS)} columns "
+                                              f"with a clip, a time and four scores ({exc}): not a file evface wrote")) from exc
             method = out.setdefault(row["method"], {})
             if key in method:
                 raise FormatError(where(path, f"method {row['method']!r} scores clip {key[0]} at {key[1]} µs twice"))
@@ -66,7 +74,10 @@ def _grid(run_dir: Path) -> Any:
     path = run_dir / "metrics.json"
     if not path.is_file():
         return None
-    return json.loads(path.read_text()).get("grid", {}).get("size")
+    try:
+        return json.loads(path.read_text()).get("grid", {}).get("size")
+    except (ValueError, AttributeError) as exc:  # not JSON, or not an object
+        raise FormatError(where(path, f"not a metrics file evface wrote ({exc})")) from exc
 
 
 def _check_same_samples(a: dict[tuple[str, int], dict[str, str]], b: dict[tuple[str, int], dict[str, str]],
