@@ -2,6 +2,7 @@
 
 import csv
 import json
+import shutil
 from dataclasses import replace
 
 import numpy as np
@@ -148,6 +149,17 @@ def test_report_pairs_the_hd_and_lr_runs(runs, tmp_path):
     assert "hd − lr" in table and "4 / 4" in table  # subjects / apex samples
     diff = compare_runs(runs["hd"], runs["lr"])["methods"]["cvae"]["apex"]["active_ssim"]["diff"]
     assert f"{diff:+.4f}" in table and "+0.0000 [+0.0000, +0.0000]" in table  # keyframe copy: exactly 0
+    # runs of one dataset that moved between their trainings are paired by its clips, not its path
+    moved = shutil.copytree(runs["lr"], tmp_path / "moved-lr")
+    config = json.loads((moved / "config.json").read_text())
+    (moved / "config.json").write_text(json.dumps({**config, "data": str(tmp_path / "elsewhere")}))
+    text = build_report([runs["hd"], moved], tmp_path / "moved.html").read_text()
+    assert "hd − moved-lr" in text  # was: not paired, no hd-vs-lr section
+    # and runs of other clips under the same path are not
+    other = shutil.copytree(runs["lr"], tmp_path / "other-lr")
+    clips = json.loads((other / "data-clips.json").read_text())
+    (other / "data-clips.json").write_text(json.dumps({**clips, "clips": clips["clips"][1:]}))
+    assert "hd − other-lr" not in build_report([runs["hd"], other], tmp_path / "other.html").read_text()
 
 
 def test_compare_refuses_runs_of_two_tasks(runs, tmp_path, capsys):

@@ -26,7 +26,7 @@ from evface.errors import DatasetError, FormatError, where
 from evface.report import figures
 from evface.tasks import recon_compare
 from evface.tasks.classify import PREDICTIONS, compare_runs
-from evface.tasks.engine import check_fields, check_folder, reading
+from evface.tasks.engine import check_fields, check_folder, reading, trained_clips
 from evface.tasks.recon_eval import SCORES_CSV
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
@@ -119,6 +119,14 @@ def _compare_pairs(pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]],
     return out
 
 
+def _trained_on(run: dict[str, Any]) -> Any:
+    """What a run was trained on, for pairing runs: the clips of its ``data-clips.json`` (so a
+    dataset moved or copied between two trainings is still the same dataset), or, for a run made
+    before that file, the dataset folder its configuration names."""
+    clips = trained_clips(run["dir"])
+    return sorted(clips) if clips is not None else run["config"].get("data")
+
+
 def event_vs_frame_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The paired difference of every event arm against every frame (RGB) arm scored on the same clips.
 
@@ -141,6 +149,7 @@ def hd_vs_lr_event_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any
     def key(r: dict[str, Any]) -> str:
         config = {k: v for k, v in r["config"].items() if k not in ("sensor", "device", "models")}
         config["spec"] = {k: v for k, v in config.get("spec", {}).items() if k != "sensor"}
+        config["data"] = _trained_on(r)
         return json.dumps(config, sort_keys=True, default=str)
 
     scored = [r for r in runs if (Path(r["dir"]) / PREDICTIONS).exists() and r["config"].get("input") == "events"]
@@ -158,7 +167,7 @@ def hd_vs_lr_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """
     def key(r: dict[str, Any]) -> str:
         spec = {k: v for k, v in r["config"].get("spec", {}).items() if k != "sensor"}
-        return json.dumps([r["config"].get("data"), spec], sort_keys=True)
+        return json.dumps([_trained_on(r), spec], sort_keys=True)
 
     scored = [r for r in runs if (Path(r["dir"]) / SCORES_CSV).exists()]
     hd = [r for r in scored if r["config"].get("sensor") == "hd"]
