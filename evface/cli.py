@@ -11,9 +11,9 @@ import importlib
 import sys
 
 import typer
-from rich.console import Console
 
 from evface import __version__
+from evface.commands import terminal
 from evface.errors import EvfaceError
 
 app = typer.Typer(
@@ -23,7 +23,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True)
+err_console = terminal.console()
 
 # Modules in evface.commands that define ``register(app)``; each adds its commands.
 COMMAND_MODULES = ["run", "synth", "train", "compare", "reconstruct", "importers", "merge", "sim", "io", "face", "bench"]
@@ -70,14 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     except (EvfaceError, OSError) as exc:
         if _debug["on"]:
             raise
-        err_console.print(f"[bold red]error:[/] {_describe(exc)}", highlight=False, soft_wrap=True)
+        err_console.print(terminal.labelled("error:", "bold red", _describe(exc)), soft_wrap=True)
         return 2
     except Exception as exc:
         if _debug["on"]:
             raise
-        err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
-                          "(rerun with evface --debug ... for the traceback, and please report it)",
-                          highlight=False, soft_wrap=True)
+        err_console.print(terminal.labelled("internal error:", "bold red", f"{type(exc).__name__}: {exc} (rerun with "
+                                             "evface --debug ... for the traceback, and please report it)"),
+                          soft_wrap=True)
         return 1
     return 0
 

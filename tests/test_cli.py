@@ -46,6 +46,20 @@ def test_bad_input_is_one_line_naming_the_file(tmp_path):
     assert result.stderr.strip().splitlines() == [f"error: {missing}: no such file"]
 
 
+def test_text_in_square_brackets_is_printed_as_written(tmp_path):
+    """rich read "[v2]" in a printed path (and "[x, y, w, h]" in a message) as markup and dropped it:
+    the error named /.../take/nope.raw for /.../take[v2]/nope.raw, convert said it wrote a file
+    that does not exist, and info's table showed another name."""
+    folder = tmp_path / "take[v2]"
+    folder.mkdir()
+    (folder / "a.csv").write_text("# sensor 10x10\n0,1,1,1\n5,2,2,0\n")
+    result = _evface("info", str(folder / "nope.raw"))
+    assert result.returncode == 2 and result.stderr.strip() == f"error: {folder / 'nope.raw'}: no such file"
+    result = _evface("convert", str(folder / "a.csv"), str(folder / "[bold]b.h5"), "--sensor-size", "10x10")
+    assert result.returncode == 0 and f"wrote 2 events to {folder / '[bold]b.h5'} (clip)" in result.stderr
+    assert "take[v2]/[bold]b.h5" in _evface("info", str(folder / "[bold]b.h5")).stdout
+
+
 def test_debug_shows_the_traceback(tmp_path):
     result = _evface("--debug", "info", str(tmp_path / "nope.raw"))
     assert result.returncode != 0 and "Traceback" in result.stderr and "FormatError" in result.stderr

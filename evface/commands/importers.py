@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from evface.commands import terminal
 from evface.commands.options import naming, naming_fields
 from evface.commands.paths import output_folder
 from evface.errors import ParameterError
@@ -83,7 +84,6 @@ def session(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier dataset in the output folder (never a folder of other files)."),
 ) -> None:
     """Import a synchronized RGB + event session as clips plus a manifest."""
-    from rich.console import Console
     from rich.table import Table
 
     from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session  # lazy: cv2, h5py, numba off start-up
@@ -127,7 +127,7 @@ def session(
                                  rgb_size=_ints(rgb_size, 2, "--rgb-size") if rgb_size else None, detect_faces=faces,
                                  face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,
                                  registration_check=registration_check, classes=classes, overwrite=overwrite)
-    console = Console(stderr=True)
+    console = terminal.console()
     with console.status("importing session") as status:
         report = import_session(sources, rgb_source, annotations, out, options,
                                 progress=lambda stage, frac: status.update(f"{stage} ({frac:.0%})"))
@@ -141,19 +141,17 @@ def session(
         if s["sync"].get("drift_ppm"):
             offset += f" ({s['sync']['drift_ppm']:+.1f} ppm)"
         table.add_row(name, s["sync"]["method"], offset, f"{s['sync']['confidence']:.2f}", reg["method"], quality)
-    Console().print(table)
+    terminal.console(stderr=False).print(table)
     if report["skipped"]:
-        Console().print(f"skipped {len(report['skipped'])} clip(s) matching no class: "
-                        + ", ".join(s["clip_id"] for s in report["skipped"]))
+        print(f"skipped {len(report['skipped'])} clip(s) matching no class: "
+              + ", ".join(s["clip_id"] for s in report["skipped"]))
     _print_warnings(console, report["warnings"])
 
 
 def _print_warnings(console, warnings: list[str]) -> None:
     """One ``warning:`` line per problem that did not stop the import (also kept in dataset.json)."""
-    from rich.markup import escape
-
     for text in warnings:
-        console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
+        console.print(terminal.labelled("warning:", "yellow", text), soft_wrap=True)
 
 
 @import_app.command("corpus")
@@ -175,7 +173,6 @@ def corpus(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier dataset in the output folder (never a folder of other files)."),
 ) -> None:
     """Convert a CASME II-style RGB corpus into events + RGB clips (resumes after an interruption)."""
-    from rich.console import Console
     from rich.progress import Progress
 
     from evface.datasets.importers.corpus import CorpusOptions, import_corpus  # lazy: cv2, h5py, numba off start-up
@@ -193,7 +190,7 @@ def corpus(
         report = import_corpus(root, table, out, options, progress=lambda stage, frac: bar.update(task, completed=frac))
     skipped = f", skipped {len(report['skipped'])} matching no class" if report["skipped"] else ""
     print(f"{out}: {len(report['clips'])} clips{skipped}")
-    _print_warnings(Console(stderr=True), report["warnings"])
+    _print_warnings(terminal.console(), report["warnings"])
 
 
 def register(app: typer.Typer) -> None:

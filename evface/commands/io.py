@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from evface.commands import terminal
 from evface.commands.paths import not_the_input, output_file
 from evface.errors import FormatError, ParameterError
 
@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
         if json_out:
             print(json.dumps(info, indent=2))
         else:
-            Console().print(_info_table(info))
+            terminal.console(stderr=False).print(_info_table(info))
 
     @app.command("convert")
     def convert_command(
@@ -111,8 +111,8 @@ def register(app: typer.Typer) -> None:
                                   sensor=sensor if in_clip else None, sensor_size=_parse_size(sensor_size))
         out_sensor = (sensor if not in_clip else reader.sensor) or DEFAULT_CLIP_SENSOR
         total = reader.known_count
-        console = Console(stderr=True)
-        columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f} events"),
+        console = terminal.console()
+        columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(), TextColumn("{task.completed:,.0f} events"),
                    TimeElapsedColumn()]
         with open_events_writer(dest, reader.sensor_size, version=version, sensor=out_sensor,
                                 relative_time=relative_time, force=force) as writer:  # a bad OUT before the bar
@@ -122,4 +122,4 @@ def register(app: typer.Typer) -> None:
                     writer.write(chunk)
                     progress.advance(task, chunk.size)
                 progress.update(task, total=writer.count)
-        console.print(f"wrote {writer.count:,} events to {dest} ({writer.format})")
+        console.print(f"wrote {writer.count:,} events to {dest} ({writer.format})", soft_wrap=True)

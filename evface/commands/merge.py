@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from evface.commands import terminal
 from evface.commands.paths import output_folder
 
 
@@ -21,13 +22,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Join dataset folders (imported sessions, corpora, synthetic datasets) into one, clips hard-linked
         where possible; clip ids must be unique across them."""
-        from rich.console import Console
-        from rich.markup import escape
-
         from evface.datasets.merge import merge_datasets  # lazy: h5py stays out of CLI start-up
 
         report = merge_datasets(output_folder(out, "OUT"), datasets, overwrite=overwrite)
         print(f"{out}: {report['clips']} clips of {len(report['subjects'])} subjects")
-        console = Console(stderr=True)
+        console = terminal.console()
         for text in report["warnings"]:
-            console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
+            console.print(terminal.labelled("warning:", "yellow", text), soft_wrap=True)

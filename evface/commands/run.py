@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
+from evface.commands import terminal
 from evface.commands.paths import output_file, output_folder
 from evface.executor import check_workers
 
 
 def register(app: typer.Typer) -> None:
     """Add ``evface run`` and ``evface report`` to ``app``."""
-    console = Console(stderr=True)
+    console = terminal.console()
 
     @app.command("run")
     def run(
@@ -38,9 +38,9 @@ def register(app: typer.Typer) -> None:
         if jobs is not None:
             check_workers(jobs, "--jobs")
         output_folder(out)
-        report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs, log=console.print, ray=ray, noise=noise,
+        report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs, log=lambda line: console.print(line, soft_wrap=True), ray=ray, noise=noise,
                               highspeed=highspeed)
-        console.print(f"[bold green]report written:[/] {report}", soft_wrap=True)
+        console.print(terminal.labelled("report written:", "bold green", str(report)), soft_wrap=True)
 
     @app.command("report")
     def report(
@@ -51,4 +51,4 @@ def register(app: typer.Typer) -> None:
         from evface.report.html import build_report  # lazy: keeps matplotlib out of `evface --help`
 
         written = build_report(list(runs), output_file(out, replaces=(".html", ".htm")))
-        console.print(f"[bold green]report written:[/] {written}", soft_wrap=True)
+        console.print(terminal.labelled("report written:", "bold green", str(written)), soft_wrap=True)

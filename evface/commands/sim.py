@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from evface.commands import terminal
 from evface.commands.options import naming
 from evface.commands.paths import not_the_input, output_file
 from evface.errors import ParameterError
@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
             write_video,
         )
 
-        console = Console(stderr=True)
+        console = terminal.console()
         output_file(not_the_input(out, video, "--out"))
         if rgb_out is not None:
             output_file(not_the_input(rgb_out, video, "--rgb-out"), "--rgb-out")
@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
             raise ParameterError(f"--upsample {upsample}: steps {1e6 / rate / upsample:.3g} µs apart at {rate:g} fps; "
                                  f"at most {int(1e6 / rate)} (steps of 1 µs, the events' resolution)")
         columns = (TextColumn("[bold]simulate[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TimeRemainingColumn(), TextColumn("{task.description}"))
+                   TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
         n_events = 0
         frames_read = 0
         with Progress(*columns, console=console, transient=True) as bar:
@@ -137,5 +137,5 @@ def register(app: typer.Typer) -> None:
             f"{n_events:,} events from {frames_read} frames ({duration_us / 1e6:.3f} s) "
             f"on a {window[2]}x{window[3]} {name} window -> {out}"
             + (f"; RGB ({camera}) -> {rgb_out}, frame times -> {frame_times_path(rgb_out)}" if rgb_out is not None else ""),
-            highlight=False,
+            soft_wrap=True,
         )

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from evface.commands import terminal
 from evface.commands.paths import output_folder
 from evface.errors import ParameterError
 from evface.executor import RayCluster
@@ -51,13 +51,13 @@ def register(app: typer.Typer) -> None:
         output_folder(out, "OUT")
         if ray and workers != 1:
             raise ParameterError("--workers is for a local run; with --ray the cluster's CPUs film the clips")
-        console = Console(stderr=True)
+        console = terminal.console()
         if faces is not None:
             _, problems = lib.load_face_photos(faces)
             for problem in problems:
-                console.print(f"[yellow]warning:[/] {problem.file}: {problem.reason}", highlight=False, soft_wrap=True)
+                console.print(terminal.labelled("warning:", "yellow", f"{problem.file}: {problem.reason}"), soft_wrap=True)
         columns = (TextColumn("[bold]synth[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TimeRemainingColumn(), TextColumn("{task.description}"))
+                   TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
         with Progress(*columns, console=console, transient=True) as bar:  # a refused option leaves one line
             task = bar.add_task("", total=None)
 
@@ -82,4 +82,4 @@ def register(app: typer.Typer) -> None:
         from evface.datasets import synth as lib  # lazy: cv2, numba and the renderer stay out of CLI start-up
 
         root = lib.merge_shards(output_folder(out, "OUT"), shard_dirs)
-        Console(stderr=True).print(f"merged {len(shard_dirs)} shard(s) into {root}", soft_wrap=True)
+        terminal.console().print(f"merged {len(shard_dirs)} shard(s) into {root}", soft_wrap=True)

@@ -18,17 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 
+from evface.commands import terminal
 from evface.commands.paths import output_file, output_folder
 from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
 
 train_app = typer.Typer(help="Train a model on a dataset folder (works under torchrun for DDP).", no_args_is_help=True)
-_console = Console(stderr=True)
+_console = terminal.console()
 
 
 def _log(message: str) -> None:
-    _console.print(message, highlight=False, soft_wrap=True)
+    _console.print(message, soft_wrap=True)
 
 
 def _check(metadata: Mapping[str, Any]) -> Callable[[Any], Any]:

@@ -1,0 +1,27 @@
+"""What the commands print: text exactly as written.
+
+rich reads ``[word ...]`` in a printed string as markup and drops it, so an error naming
+``take[v2].raw`` or saying ``not [x, y, w, h]`` lost those characters. The consoles made here
+print text as it is; only the fixed labels (``error:``, ``warning:``) are styled.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+
+def console(stderr: bool = True) -> Console:
+    """A console (standard error by default) that prints strings as given: no markup, no highlighting."""
+    return Console(stderr=stderr, markup=False, highlight=False)
+
+
+def labelled(label: str, style: str, text: str) -> Text:
+    """``label text`` with only the label styled.
+
+    Examples
+    --------
+    >>> labelled("error:", "bold red", "take[v2].raw: no such file").plain
+    'error: take[v2].raw: no such file'
+    """
+    return Text.assemble((label, style), " ", text)
