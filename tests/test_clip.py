@@ -310,6 +310,37 @@ def test_damaged_clip_members_are_named_not_tracebacks(tmp_path: Path) -> None:
     assert raised > 0
 
 
+def test_a_clip_whose_members_disagree_is_named_not_read_wrongly(tmp_path: Path) -> None:
+    """Members that each still read but contradict one another: frame times or truth times fewer
+    than the images (were read as they were, so the first images took the times of others), frame
+    params that are not JSON (exit 1), a time index that no longer matches the event times (a
+    windowed read returned other events)."""
+    good = write_clip(tmp_path / "good.h5", _clip())
+    assert len(read_events(good, "hd", 50_000, 90_000))
+
+    def tampered(change):
+        path = tmp_path / "c.h5"
+        path.write_bytes(good.read_bytes())
+        with h5py.File(path, "r+") as f:
+            change(f)
+        return path
+
+    def fewer_times(group):
+        def change(f):
+            del f[group]["t"]
+            f[group]["t"] = np.arange(2, dtype=np.int64)
+        return change
+
+    for change, says in ((fewer_times("frames/rgb"), "4 frames but 2 times and 4 exposures"),
+                         (fewer_times("truth/hd"), "3 truth frames but 2 times"),
+                         (lambda f: f["frames/rgb"].attrs.__setitem__("params", "{"), "frames or truth are corrupt")):
+        with pytest.raises(FormatError, match=rf"c\.h5: .*{says}"):
+            read_clip(tampered(change))
+    shifted = tampered(lambda f: f["events/hd/t_index"].__setitem__(slice(None), f["events/hd/t_index"][()] + 10_000))
+    with pytest.raises(FormatError, match=r"c\.h5: events/hd is corrupt .*t_index does not match the event times"):
+        read_events(shifted, "hd", 50_000, 90_000)
+
+
 def test_hdf5_that_is_not_a_clip(tmp_path: Path) -> None:
     path = tmp_path / "other.h5"
     with h5py.File(path, "w") as f:

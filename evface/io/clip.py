@@ -119,6 +119,9 @@ class FrameSeries:
     model: str = ""
     params: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        _check_series("frames", self.data, self.t_us, self.exposure_us)
+
 
 @dataclass
 class TruthSeries:
@@ -126,6 +129,26 @@ class TruthSeries:
 
     data: np.ndarray
     t_us: np.ndarray
+
+    def __post_init__(self) -> None:
+        _check_series("truth frames", self.data, self.t_us)
+
+
+def _check_series(what: str, data: np.ndarray, t_us: np.ndarray, *per_frame: np.ndarray) -> None:
+    """A ``ValueError`` unless there is one time (and one of each ``per_frame`` value) per image, in order.
+
+    Examples
+    --------
+    >>> _check_series("frames", np.zeros((3, 2, 2)), np.array([0, 10]))
+    Traceback (most recent call last):
+    ValueError: 3 frames but 2 times
+    """
+    counts = {len(data), len(t_us), *(len(v) for v in per_frame)}
+    if len(counts) > 1:
+        raise ValueError(f"{len(data)} {what} but {len(t_us)} times"
+                         + "".join(f" and {len(v)} exposures" for v in per_frame))
+    if np.any(np.diff(np.asarray(t_us)) < 0):
+        raise ValueError(f"the times of the {what} are not in order")
 
 
 @dataclass
@@ -645,7 +668,10 @@ def _locate(g: h5py.Group, t_us: int, n: int) -> int:
     lo, hi = max(0, (j - 1) * T_INDEX_STEP), min(n, j * T_INDEX_STEP)
     if j == index.shape[0]:
         hi = n
-    return lo + int(np.searchsorted(g["t"][lo:hi], t_us, side="left"))
+    t = g["t"][lo:hi + 1]  # the event at hi too: both index entries around t_us are checked
+    if (j > 0 and t[0] != index[j - 1]) or (j < index.shape[0] and t[-1] != index[j]):
+        raise ValueError("t_index does not match the event times")
+    return lo + int(np.searchsorted(t[:hi - lo], t_us, side="left"))
 
 
 def _locate_ms(g: h5py.Group, t_us: int, n: int) -> int:
@@ -693,7 +719,7 @@ def read_clip(
                 for name, g in f.get("truth", {}).items():
                     if truth is True or name in truth:
                         clip.truth[name] = _read_truth(path, g)
-        except (OSError, KeyError) as exc:
+        except (OSError, KeyError, ValueError) as exc:
             raise FormatError(where(path, f"frames or truth are corrupt or truncated ({exc})")) from exc
     return clip
 
