@@ -60,6 +60,40 @@ def test_text_in_square_brackets_is_printed_as_written(tmp_path):
     assert "take[v2]/[bold]b.h5" in _evface("info", str(folder / "[bold]b.h5")).stdout
 
 
+@pytest.mark.parametrize("args, option", [
+    (("run", "--out", "{busy}"), "--out"),
+    (("synth", "{busy}"), "OUT"),
+    (("synth-merge", "{busy}", "{dir}"), "OUT"),
+    (("train", "classify", "--data", "{dir}", "--out", "{busy}"), "--out"),
+    (("train", "reconstruct", "--data", "{dir}", "--out", "{busy}"), "--out"),
+    (("eval", "{run}", "--data", "{dir}", "--out", "{busy}"), "--out"),
+    (("eval", "{busy}", "--data", "{dir}"), "--out"),
+    (("merge", "{busy}", "{dir}", "{dir}"), "OUT"),
+    (("import", "corpus", "{dir}", "{dir}/table.csv", "{busy}"), "OUT"),
+    (("import", "session", "{busy}", "--events", "hd={dir}/a.raw", "--rgb", "{dir}/v.avi", "--annotations",
+      "{dir}/a.csv"), "OUT"),
+])
+def test_a_folder_another_evface_writes_into_is_refused(tmp_path, capsys, args, option):
+    """Two commands writing into one folder at once (make run in two terminals, a job array that
+    launched one command twice) ran over each other: a second `train classify --out RUN` started
+    12 s after the first "resumed" the fold the first was training, both wrote its checkpoints, and
+    it died on the first's checkpoint.pt.tmp. Now the second is refused, the folder untouched."""
+    from evface.commands.paths import sole_writer
+
+    busy, folder, run = tmp_path / "busy", tmp_path / "d", tmp_path / "run"
+    folder.mkdir()
+    run.mkdir()
+    (run / "config.json").write_text('{"task": "classify"}')
+    names = {"busy": str(busy), "dir": str(folder), "run": str(run)}
+    with sole_writer(busy):
+        (busy / "partial.h5.tmp").write_text("a clip being written")
+        (busy / "config.json").write_text('{"task": "classify"}')  # a run being trained, for eval RUN
+        assert cli.main([a.format(**names) for a in args]) == 2
+    message = f"error: {busy}: another evface command is writing into this folder; wait for it to finish or give {option} another folder"
+    assert " ".join(capsys.readouterr().err.split()) == message
+    assert sorted(p.name for p in busy.iterdir()) == ["config.json", "partial.h5.tmp"]
+
+
 def test_debug_shows_the_traceback(tmp_path):
     result = _evface("--debug", "info", str(tmp_path / "nope.raw"))
     assert result.returncode != 0 and "Traceback" in result.stderr and "FormatError" in result.stderr

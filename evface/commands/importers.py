@@ -9,7 +9,7 @@ import typer
 
 from evface.commands import terminal
 from evface.commands.options import naming, naming_fields
-from evface.commands.paths import output_folder
+from evface.commands.paths import output_folder, sole_writer
 from evface.errors import ParameterError
 
 import_app = typer.Typer(name="import", help="Import real recordings or RGB micro-expression corpora.",
@@ -128,7 +128,7 @@ def session(
                                  face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,
                                  registration_check=registration_check, classes=classes, overwrite=overwrite)
     console = terminal.console()
-    with console.status("importing session") as status:
+    with sole_writer(out, "OUT"), console.status("importing session") as status:
         report = import_session(sources, rgb_source, annotations, out, options,
                                 progress=lambda stage, frac: status.update(f"{stage} ({frac:.0%})"))
     table = Table(title=f"{out}: {len(report['clips'])} clips")
@@ -185,7 +185,7 @@ def corpus(
                                 upsample=upsample or None, seed=seed, label=label, classes=classes, lighting=lighting,
                                 face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,
                                 overwrite=overwrite)
-    with Progress(transient=True) as bar:
+    with sole_writer(out, "OUT"), Progress(transient=True) as bar:
         task = bar.add_task("converting clips", total=1.0)
         report = import_corpus(root, table, out, options, progress=lambda stage, frac: bar.update(task, completed=frac))
     skipped = f", skipped {len(report['skipped'])} matching no class" if report["skipped"] else ""

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import output_folder
+from evface.commands.paths import sole_writer
 
 
 def register(app: typer.Typer) -> None:
@@ -24,7 +24,8 @@ def register(app: typer.Typer) -> None:
         where possible; clip ids must be unique across them."""
         from evface.datasets.merge import merge_datasets  # lazy: h5py stays out of CLI start-up
 
-        report = merge_datasets(output_folder(out, "OUT"), datasets, overwrite=overwrite)
+        with sole_writer(out, "OUT"):
+            report = merge_datasets(out, datasets, overwrite=overwrite)
         print(f"{out}: {report['clips']} clips of {len(report['subjects'])} subjects")
         console = terminal.console()
         for text in report["warnings"]:

@@ -1,4 +1,4 @@
-"""Checks of the paths a command will write, before it starts work.
+"""Checks of the paths a command will write, before it starts work, and one writer per folder.
 
 An operating-system error would name the file too, but late (after minutes of work) and in the
 system's words ("File exists", "Not a directory"); these name the option to change.
@@ -6,6 +6,10 @@ system's words ("File exists", "Not a directory"); these name the option to chan
 
 from __future__ import annotations
 
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from evface.errors import ParameterError, where
@@ -32,6 +36,48 @@ def output_folder(path: Path, option: str = "--out") -> Path:
                 raise ParameterError(where(p, f"is a file, not a folder; give {option} a folder"))
             break
     return path
+
+
+@contextmanager
+def sole_writer(path: Path, option: str = "--out") -> Iterator[Path]:
+    """Check ``path`` as :func:`output_folder` does and hold it while the block runs: a second
+    evface command writing into the same folder at the same time is refused naming ``option``
+    (two trainings of one run trained the same fold at once and clashed on its checkpoint's
+    temporary file). The lock is ``flock`` on
+    the folder itself, so nothing is written for it; it ends with the process. Folders made for
+    it and left empty are removed. Under ``torchrun`` only rank 0 holds it.
+
+    Examples
+    --------
+    >>> with sole_writer(Path("runs/a")):
+    ...     with sole_writer(Path("runs/a")):
+    ...         pass
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: runs/a: another evface command is writing into this folder; wait for it to finish or give --out another folder
+    >>> Path("runs").exists()  # made for the lock, left empty: removed
+    False
+    """
+    output_folder(path, option)
+    made = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if os.environ.get("RANK", "0") == "0":
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ParameterError(where(path, "another evface command is writing into this folder; wait for it "
+                                                 f"to finish or give {option} another folder")) from None
+        try:
+            yield path
+        finally:
+            for folder in made:  # deepest first
+                if not folder.is_dir() or any(folder.iterdir()):
+                    break
+                folder.rmdir()
+    finally:
+        os.close(fd)
 
 
 def output_file(path: Path, option: str = "--out", replaces: tuple[str, ...] | None = None) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from evface.commands.paths import output_folder
+from evface.commands.paths import sole_writer
 from evface.commands.train import _log, train_app, with_config
 from evface.tasks.configs import ReconstructConfig
 
@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         """
         from evface.tasks.reconstruct import headline, train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
-        metrics = train_and_evaluate(data, output_folder(out), config, log=_log)
+        with sole_writer(out):
+            metrics = train_and_evaluate(data, out, config, log=_log)
         if metrics:
             print(json.dumps(headline(metrics)))

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import output_file, output_folder
+from evface.commands.paths import output_file, sole_writer
 from evface.executor import check_workers
 
 
@@ -37,9 +37,10 @@ def register(app: typer.Typer) -> None:
 
         if jobs is not None:
             check_workers(jobs, "--jobs")
-        output_folder(out)
-        report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs, log=lambda line: console.print(line, soft_wrap=True), ray=ray, noise=noise,
-                              highspeed=highspeed)
+        with sole_writer(out):
+            report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs,
+                                  log=lambda line: console.print(line, soft_wrap=True), ray=ray, noise=noise,
+                                  highspeed=highspeed)
         console.print(terminal.labelled("report written:", "bold green", str(report)), soft_wrap=True)
 
     @app.command("report")

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from evface.commands import terminal
-from evface.commands.paths import output_folder
+from evface.commands.paths import output_folder, sole_writer
 from evface.errors import ParameterError
 from evface.executor import RayCluster
 
@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
                 console.print(terminal.labelled("warning:", "yellow", f"{problem.file}: {problem.reason}"), soft_wrap=True)
         columns = (TextColumn("[bold]synth[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
-        with Progress(*columns, console=console, transient=True) as bar:  # a refused option leaves one line
+        with sole_writer(out, "OUT"), Progress(*columns, console=console, transient=True) as bar:  # a refused option leaves one line
             task = bar.add_task("", total=None)
 
             def progress(done: int, total: int, message: str) -> None:
@@ -81,5 +81,6 @@ def register(app: typer.Typer) -> None:
         """Join the shard folders of one synthetic dataset into OUT (the same as one unsharded run)."""
         from evface.datasets import synth as lib  # lazy: cv2, numba and the renderer stay out of CLI start-up
 
-        root = lib.merge_shards(output_folder(out, "OUT"), shard_dirs)
+        with sole_writer(out, "OUT"):
+            root = lib.merge_shards(out, shard_dirs)
         terminal.console().print(f"merged {len(shard_dirs)} shard(s) into {root}", soft_wrap=True)

@@ -20,7 +20,7 @@ from typing import Any
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import output_file, output_folder
+from evface.commands.paths import output_file, output_folder, sole_writer
 from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
 
 train_app = typer.Typer(help="Train a model on a dataset folder (works under torchrun for DDP).", no_args_is_help=True)
@@ -93,7 +93,8 @@ def classify(
     """Train the AU classifier and evaluate it on held-out subjects (RUN/metrics.json)."""
     from evface.tasks.classify import train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
-    train_and_evaluate(data, output_folder(out), config, log=_log)
+    with sole_writer(out):
+        train_and_evaluate(data, out, config, log=_log)
 
 
 def register(app: typer.Typer) -> None:
@@ -109,9 +110,11 @@ def register(app: typer.Typer) -> None:
         """Evaluate a trained run on a dataset folder, write metrics.json and print its headline figures."""
         from evface.tasks.registry import task_of_run  # lazy: keeps torch out of `evface --help`
 
-        out = output_folder(out) if out is not None else None
+        if out is not None:
+            output_folder(out)
         task = task_of_run(run)
-        print(json.dumps(task.headline(task.evaluate_run(run, data, out)), default=str))
+        with sole_writer(run if out is None else out):
+            print(json.dumps(task.headline(task.evaluate_run(run, data, out)), default=str))
 
     @app.command("export-nir")
     def export_nir(
