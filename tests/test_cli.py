@@ -94,6 +94,21 @@ def test_a_folder_another_evface_writes_into_is_refused(tmp_path, capsys, args, 
     assert sorted(p.name for p in busy.iterdir()) == ["config.json", "partial.h5.tmp"]
 
 
+def test_a_folder_on_a_file_system_without_locks_is_written_unguarded(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    from evface.commands.paths import sole_writer
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with sole_writer(tmp_path / "out") as out:
+        (out / "a.txt").write_text("written")
+    assert (tmp_path / "out" / "a.txt").read_text() == "written"
+
+
 def test_debug_shows_the_traceback(tmp_path):
     result = _evface("--debug", "info", str(tmp_path / "nope.raw"))
     assert result.returncode != 0 and "Traceback" in result.stderr and "FormatError" in result.stderr

@@ -43,9 +43,9 @@ def sole_writer(path: Path, option: str = "--out") -> Iterator[Path]:
     """Check ``path`` as :func:`output_folder` does and hold it while the block runs: a second
     evface command writing into the same folder at the same time is refused naming ``option``
     (two trainings of one run trained the same fold at once and clashed on its checkpoint's
-    temporary file). The lock is ``flock`` on
-    the folder itself, so nothing is written for it; it ends with the process. Folders made for
-    it and left empty are removed. Under ``torchrun`` only rank 0 holds it.
+    temporary file). The lock is ``flock`` on the folder itself, so nothing is written for it;
+    it ends with the process. Folders made for it and left empty are removed. Under ``torchrun``
+    only rank 0 holds it; on a file system that offers no locks the block runs unguarded.
 
     Examples
     --------
@@ -69,6 +69,8 @@ def sole_writer(path: Path, option: str = "--out") -> Iterator[Path]:
             except BlockingIOError:
                 raise ParameterError(where(path, "another evface command is writing into this folder; wait for it "
                                                  f"to finish or give {option} another folder")) from None
+            except OSError:  # a file system without locks (some network mounts): go on unguarded
+                pass
         try:
             yield path
         finally:
