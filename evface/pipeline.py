@@ -44,7 +44,7 @@ from evface.io.clip import frames_and_truth_info, read_clip_meta
 from evface.io.dataset import DatasetFolder, atomic_write_text, read_manifest
 from evface.report.html import build_report
 from evface.sim.dvs_noise import NOISE_LEVELS
-from evface.tasks import registry
+from evface.tasks import engine, registry
 
 STAGE_DONE = "stage.json"
 
@@ -340,7 +340,8 @@ def run_pipeline(
                 legacy.rename(out / stage.dirname)
             done = out / stage.dirname / STAGE_DONE
             if done.exists():
-                seconds[stage.name] = json.loads(done.read_text())["seconds"]
+                with engine.reading(done):
+                    seconds[stage.name] = float(engine.read_json(done)["seconds"])
                 log(f"{stage.name}: done before ({seconds[stage.name]:.0f} s), skipped")
             else:
                 todo.append(stage)

@@ -238,6 +238,18 @@ def test_a_received_checkpoint_of_another_network_is_one_error_line(trained, fak
         assert err.endswith("weights missing (e.g. downs.0.conv.weight), 1 unknown weights (e.g. x); not a checkpoint of this run")
 
 
+@pytest.mark.parametrize("name", ["config.json", "data-clips.json"])
+def test_a_received_run_file_that_is_not_text_is_one_error_line(trained, fake, tmp_path, capsys, name):
+    from evface.cli import main
+
+    run = shutil.copytree(trained[0], tmp_path / "run")
+    (run / name).write_bytes(b"\xff\xfe\x00 not text")
+    assert main(["eval", str(run), "--data", str(fake), "--out", str(tmp_path / "ev")]) == 2  # was exit 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {run}/{name}: not valid JSON ('utf-8' codec can't decode") and "\n" not in err
+    assert not (tmp_path / "ev").exists()
+
+
 def test_a_report_of_a_run_with_malformed_files_is_one_error_line(trained, tmp_path, capsys):
     from evface.cli import main
 

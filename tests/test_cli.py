@@ -109,6 +109,19 @@ def test_a_folder_on_a_file_system_without_locks_is_written_unguarded(tmp_path, 
     assert (tmp_path / "out" / "a.txt").read_text() == "written"
 
 
+@pytest.mark.parametrize("content", ['[["a", "b", "c"], [0, 1, 0], [0, 0, 1]]', '{"h": 1}', "\udcff"])
+def test_a_homography_file_that_is_not_numbers_is_one_error_line(tmp_path, capsys, content):
+    """Strings, an object or bytes that are not text in the --homography file: exit 1 before."""
+    bad = tmp_path / "H.json"
+    bad.write_bytes(content.encode("utf-8", "surrogateescape"))
+    args = ["import", "session", str(tmp_path / "ds"), "--events", f"hd={tmp_path / 'hd.raw'}", "--rgb",
+            str(tmp_path / "v.mp4"), "--annotations", str(tmp_path / "a.csv"), "--homography", f"hd={bad}"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: --homography: {bad}: expected a JSON file holding a 3x3 matrix (") and "\n" not in err
+    assert not (tmp_path / "ds").exists()
+
+
 def test_debug_shows_the_traceback(tmp_path):
     result = _evface("--debug", "info", str(tmp_path / "nope.raw"))
     assert result.returncode != 0 and "Traceback" in result.stderr and "FormatError" in result.stderr

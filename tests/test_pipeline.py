@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import evface.pipeline as pipeline
-from evface.errors import ParameterError
+from evface.errors import FormatError, ParameterError
 from evface.tasks import registry
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 
@@ -147,6 +147,12 @@ def test_killed_run_resumes_without_redoing_stages(tmp_path):
     calls.clear()
     pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
     assert calls == []
+    # a stage's done-file that evface did not write (a received run resumed): exit 1 before
+    done = out / stages[0].dirname / pipeline.STAGE_DONE
+    for content, says in (('{"seconds": "soon"}', "not as evface writes it"), ("\udcff", "not valid JSON")):
+        done.write_bytes(content.encode("utf-8", "surrogateescape"))
+        with pytest.raises(FormatError, match=rf"{pipeline.STAGE_DONE}: {says}"):
+            pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
 
 
 def test_a_run_under_another_spelling_of_out_or_moved_keeps_its_stages(tmp_path, monkeypatch):

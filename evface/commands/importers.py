@@ -42,10 +42,9 @@ def _homography(path: str, option: str):
     import numpy as np
 
     try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        h = np.asarray(json.loads(Path(path).read_text()), dtype=float)
+    except (OSError, ValueError, TypeError) as exc:  # unreadable, not JSON, or not numbers
         raise ParameterError(f"{option}: {path}: expected a JSON file holding a 3x3 matrix ({exc})") from exc
-    h = np.asarray(data, dtype=float)
     if h.shape != (3, 3):
         raise ParameterError(f"{option}: {path}: expected a 3x3 matrix, got shape {h.shape}")
     return h

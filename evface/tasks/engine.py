@@ -395,7 +395,7 @@ def read_json(path: str | Path) -> Any:
         raise FormatError(where(path, "no such file"))
     try:
         return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise FormatError(where(path, f"not valid JSON ({exc})")) from exc
 
 
