@@ -409,8 +409,12 @@ def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     path = Path(path)
     if not path.is_file():
         raise DatasetError(where(path, "frame-timestamp file not found"))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(where(path, f"not a readable CSV file ({exc})")) from exc
     times, exposures, column = [], [], None
-    for line_no, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+    for line_no, line in enumerate(text.splitlines(), start=1):
         cells = [c.strip() for c in re.split(r"[,;\t]", line)]  # as spreadsheets write it in any locale
         if not cells[0]:
             continue
