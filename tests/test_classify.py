@@ -469,6 +469,9 @@ def test_compare_pairs_the_clips_and_refuses_other_clips(tmp_path, capsys):
         assert main(["compare", str(tmp_path / "a"), str(tmp_path / f"bad{n}")]) == 2
         err = capsys.readouterr().err
         assert f"bad{n}/predictions.csv: line 7 is not a row of 5 columns" in err and len(err.splitlines()) == 1
+    (tmp_path / "bad0" / "predictions.csv").write_bytes(b"\xff\xfe\x00 not text")  # was exit 1
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "bad0")]) == 2
+    assert "bad0/predictions.csv: not text (" in capsys.readouterr().err
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "x" / ".." / "a")]) == 2  # a run against itself
     assert f"{tmp_path / 'a'} is given as both runs" in capsys.readouterr().err
     _write_predictions(tmp_path / "again" / "a", b)  # two runs with one folder name: named by their parents

@@ -94,6 +94,9 @@ def test_tables_saved_by_a_spreadsheet_read_as_their_comma_form(tmp_path, delimi
     (tmp_path / "t.csv").write_bytes(_spreadsheet("0,9000\n33333,9500\n", delimiter))  # no header: frame 0 kept
     times, exposures = read_frame_times(tmp_path / "t.csv")
     assert times.tolist() == [0, 33333] and exposures is None
+    (tmp_path / "p.csv").write_bytes(b"\xff\xfe\x00rgb_x")  # not text: exit 1 before
+    with pytest.raises(RegistrationError, match=r"p\.csv: not a readable CSV file"):
+        read_point_pairs(tmp_path / "p.csv")
     (tmp_path / "t.csv").write_bytes(b"\xff\xfe\x000\n33333\n")  # not text: exit 1 before
     with pytest.raises(DatasetError, match=r"t\.csv: not a readable CSV file"):
         read_frame_times(tmp_path / "t.csv")

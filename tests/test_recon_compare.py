@@ -103,6 +103,9 @@ def test_a_garbage_line_or_metrics_file_is_one_error_line(runs, tmp_path, capsys
         assert main(["compare", str(runs["hd"]), str(run)]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and f"{run / SCORES_CSV}: line 4 is not a row of 12 columns" in err
+    (tmp_path / "score" / SCORES_CSV).write_bytes(b"\xff\xfe\x00 not text")  # was exit 1
+    assert main(["compare", str(runs["hd"]), str(tmp_path / "score")]) == 2
+    assert f"{tmp_path / 'score' / SCORES_CSV}: not text (" in capsys.readouterr().err
     (tmp_path / "score" / SCORES_CSV).write_text((runs["lr"] / SCORES_CSV).read_text())
     (tmp_path / "score" / "metrics.json").write_text("[1, 2]")
     assert main(["compare", str(runs["hd"]), str(tmp_path / "score")]) == 2

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from evface.errors import DatasetError, EvfaceError, where
+from evface.errors import DatasetError, EvfaceError, FormatError, where
 from evface.io.clip import read_clip_meta
 
 MANIFEST_COLUMNS = (
@@ -46,13 +46,21 @@ _CLIP_FIELDS = ("clip_id", "subject", "label", "aus", "lighting", "onset_us", "a
 """Manifest columns that repeat a clip file's own attributes (and must agree with them)."""
 
 
+def read_text(path: Path) -> str:
+    """The text of a file evface writes (UTF-8); other bytes are a :class:`FormatError` naming it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(where(path, f"not text ({exc}): not a file evface wrote")) from exc
+
+
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename; on any error (a full
-    disk included) the temporary file is removed and ``path`` is left as it was."""
+    """Write ``text`` to ``path`` (UTF-8) through a temporary file and a rename; on any error
+    (a full disk included) the temporary file is removed and ``path`` is left as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        tmp.write_text(text)
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

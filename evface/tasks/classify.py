@@ -48,7 +48,7 @@ from torch import nn
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, where
 from evface.inputs.classify import Augment, ClassifyDataset, InputSpec, load_inputs, normalize
 from evface.inputs.clip_view import SENSORS
-from evface.io.dataset import DatasetFolder, atomic_write_text
+from evface.io.dataset import DatasetFolder, atomic_write_text, read_text
 from evface.models.snn import NetConfig, SpikingCNN, ann_macs, build, logits as step_mean, snn_analog_macs
 from evface.tasks import class_metrics as cm
 from evface.tasks import engine, stats
@@ -669,7 +669,7 @@ def read_predictions(run_dir: str | Path) -> list[dict[str, str]]:
     if not path.is_file():
         raise DatasetError(where(path, "no predictions of a classification run here (train or evaluate the run "
                                        "with this version of evface: evface eval RUN)"))
-    with path.open(newline="") as f:
+    with io.StringIO(read_text(path), newline="") as f:
         reader = csv.DictReader(f)
         if tuple(reader.fieldnames or ()) not in (PREDICTION_COLUMNS, _OLD_PREDICTION_COLUMNS):
             raise FormatError(where(path, f"columns {reader.fieldnames}, expected {list(PREDICTION_COLUMNS)}"))

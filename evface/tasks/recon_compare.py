@@ -13,6 +13,7 @@ at the apex, and at the apex per lighting.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from evface.errors import DatasetError, FormatError, where
+from evface.io.dataset import read_text
 from evface.tasks import stats
 from evface.tasks.image_metrics import cluster_mean_interval
 from evface.tasks.recon_eval import PSNR_CAP, SCORE_COLUMNS, SCORES_CSV
@@ -47,7 +49,7 @@ def read_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], dict[str
     if not path.is_file():
         raise DatasetError(where(path, "no per-sample scores of a reconstruction run here (score the run with "
                                        "this version of evface: evface eval RUN --data DATA)"))
-    with path.open(newline="") as f:
+    with io.StringIO(read_text(path), newline="") as f:
         reader = csv.DictReader(f)
         if tuple(reader.fieldnames or ()) != SCORE_COLUMNS:
             raise FormatError(where(path, f"columns {reader.fieldnames}, expected {list(SCORE_COLUMNS)}"))

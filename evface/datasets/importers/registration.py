@@ -32,6 +32,7 @@ tells. The importer rejects an implausible homography or, on request, warns and 
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,13 @@ def read_point_pairs(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise RegistrationError(where(path, "point-pair file not found"))
+    try:
+        return _point_pairs(path)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise RegistrationError(where(path, f"not a readable CSV file ({exc})")) from exc
+
+
+def _point_pairs(path: Path) -> tuple[np.ndarray, np.ndarray]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = table_reader(fh)
         comma_decimals = reader.reader.dialect.delimiter != ","  # 4,5 in a semicolon table
