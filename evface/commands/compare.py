@@ -32,6 +32,11 @@ def format_comparison(res: dict[str, Any]) -> str:
                          f"{interval:16}  {d['verdict']}")
     mc = res["mcnemar"]
     lines.append(f"exact McNemar: {mc['a_only']} clips right only in {a}, {mc['b_only']} only in {b}, p = {mc['p']:.3g}")
+    spread = res.get("seed_spread")
+    if spread:
+        lines.append(f"single trainings ({len(spread['a_top1'])} seed(s) of {a} x {len(spread['b_top1'])} of {b}): "
+                     f"top-1 A - B from {spread['min']:+.3f} to {spread['max']:+.3f}; {a} ahead in "
+                     f"{spread['a_ahead']} of {spread['n_pairs']} pairs, {b} in {spread['b_ahead']}")
     return "\n".join(lines)
 
 

@@ -250,6 +250,16 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
         parts.append(_table(["A − B", "subjects / clips", "top-1 points", "UF1", "UAR", "McNemar", "verdict"], rows))
     if rows2 and lightings:
         parts.append("<h4>Top-1 difference per lighting (points)</h4>" + _table(["A − B"] + lightings, rows2))
+    spreads = [c for c in paired if c.get("seed_spread")]
+    if spreads:
+        rows3 = [[f'{html.escape(c["a"])} − {html.escape(c["b"])}',
+                  f'{len(c["seed_spread"]["a_top1"])} × {len(c["seed_spread"]["b_top1"])}',
+                  f'{100 * c["seed_spread"]["min"]:+.1f} to {100 * c["seed_spread"]["max"]:+.1f}',
+                  f'{c["seed_spread"]["a_ahead"]} / {c["seed_spread"]["b_ahead"]} of {c["seed_spread"]["n_pairs"]}']
+                 for c in spreads]
+        parts.append("<h4>Between training seeds</h4><p>The interval above covers which subjects were tested, not "
+                     "which training came out: here every seed of A against every seed of B (top-1 points).</p>"
+                     + _table(["A − B", "seeds", "top-1 A − B", "A ahead / B ahead"], rows3))
     return "".join(parts) + _not_compared(comparisons)
 
 

@@ -737,7 +737,36 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
            **_paired(y, pa, pb, subjects, len(classes), names)}
     out["per_lighting"] = {lt: _paired(y[m], pa[m], pb[m], subjects[m], len(classes), names)
                            for lt in sorted(set(lighting.tolist())) for m in [lighting == lt]}
+    spread = seed_spread(run_a, run_b)
+    if spread is not None:
+        out["seed_spread"] = spread
     return out
+
+
+def seed_spread(run_a: str | Path, run_b: str | Path) -> dict[str, Any] | None:
+    """How the top-1 difference A - B varies between single trainings: every training seed of A
+    against every seed of B (``top1_per_seed`` of their ``metrics.json``; a run of one seed counts
+    with its ``top1``). Both runs scored the same clips, so a difference of two top-1 values is
+    their paired difference. ``None`` unless one of the runs trained several seeds.
+
+    The subject-bootstrap interval of the ensembles' difference covers which subjects were tested,
+    not which training run came out; this covers the latter.
+    """
+    per_seed = []
+    for run in (run_a, run_b):
+        path = Path(run) / "metrics.json"
+        if not path.is_file():
+            return None
+        with engine.reading(path):
+            metrics = engine.read_json(path)
+            values = metrics.get("top1_per_seed") or [metrics["top1"]]
+            per_seed.append([float(v) for v in values])
+    a, b = per_seed
+    if len(a) == len(b) == 1:
+        return None
+    diffs = np.subtract.outer(np.array(a), np.array(b)).ravel()
+    return {"a_top1": a, "b_top1": b, "n_pairs": int(diffs.size), "min": float(diffs.min()),
+            "max": float(diffs.max()), "a_ahead": int(np.sum(diffs > 0)), "b_ahead": int(np.sum(diffs < 0))}
 
 
 # --------------------------------------------------------------------------- benchmark
