@@ -55,6 +55,23 @@ def test_a_sensor_the_clip_lacks_names_the_file_and_the_sensor(tmp_path):
         load_inputs([path], InputSpec(sensor="hd", size=4))
 
 
+def _memory(monkeypatch, mib):
+    """This machine's memory, as the memory checks read it, set to ``mib`` MiB."""
+    import os
+
+    real = os.sysconf
+    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": mib * 256}.get(name, real(name)))
+
+
+def test_inputs_larger_than_half_the_memory_are_refused_naming_the_options(monkeypatch):
+    """--size 100000 ended in numpy's MemoryError (exit 1); a size that fits virtual memory only
+    would have been killed by the operating system part way through."""
+    _memory(monkeypatch, 64)  # 64 MiB: 1000 clips x 4 steps x 2 channels x 64 x 64 float32 = 125 MiB
+    with pytest.raises(ParameterError, match=r"the inputs of 1000 clips at --size 64 and --time-steps 4 take 0\.1 GiB, "
+                                             r"more than half of this machine's 0 GiB; lower --size or --time-steps"):
+        load_inputs(["never-read.h5"] * 1000, InputSpec(size=64, time_steps=4))
+
+
 # --------------------------------------------------------------------------- classifier inputs
 
 

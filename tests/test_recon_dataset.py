@@ -91,12 +91,20 @@ def test_resize_area_averages_and_to_gray():
     assert to_gray(np.full((2, 2, 3), 255, np.uint8)) == pytest.approx(np.ones((2, 2)))
 
 
-def test_build_samples_over_dataset(tmp_path):
+def test_build_samples_over_dataset(tmp_path, monkeypatch):
     root = make_fake_dataset(tmp_path, n_subjects=2, clips_per_subject=1, duration_us=200_000)
     ds = DatasetFolder.open(root)
     s = build_samples(root, ds.rows, ReconSpec(sensor="lr", size=24))
     assert len(s.clip_slices()) == 2
     assert set(s.meta["lighting"]) == {"bright", "dim"} and set(s.meta["aus"]) == {"12"}
+    # samples larger than half the memory: refused after the first clip, naming the options
+    import os
+
+    real = os.sysconf
+    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1}.get(name, real(name)))
+    with pytest.raises(ParameterError, match=r"the samples of 2 clips at --size 24 take about .* GiB \(\d+ per clip\), "
+                                             r"more than half of this machine's 0 GiB; lower --size or raise --step-us"):
+        build_samples(root, ds.rows, ReconSpec(sensor="lr", size=24))
 
 
 def test_errors(bright_clip):

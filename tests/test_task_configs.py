@@ -79,6 +79,7 @@ def test_a_value_outside_a_fields_choices_or_minimum_names_its_option(tmp_path, 
     ("reconstruct", "--base", "0", "must be >= 1, got 0"),  # was torch's 'expected weight to be at least 1'
     ("reconstruct", "--z-channels", "0", "must be >= 1, got 0"),
     ("reconstruct", "--size", "7", "must be >= 16, got 7"),
+    ("reconstruct", "--size", "100000", "must be <= 1024, got 100000"),  # was OpenCV's "Insufficient memory", exit 1
     ("reconstruct", "--step-us", "0", "must be >= 1, got 0"),
     ("reconstruct", "--seq-len", "0", "must be >= 1, got 0"),
     ("reconstruct", "--k-samples", "-1", "must be >= 0, got -1"),
@@ -91,6 +92,14 @@ def test_a_value_outside_a_fields_bounds_names_its_option(tmp_path, capsys, comm
     assert main(["train", command, "--data", str(tmp_path), "--out", str(tmp_path / "run"), option, value]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert f"Invalid value for '{option}': {says}" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_classification_size_too_small_for_the_depth_names_both_options(tmp_path, capsys):
+    # was "input_size 4 is too small for depth 3", naming neither option
+    assert main(["train", "classify", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--size", "4"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --size 4 is too small for --depth 3: each stage halves it, so at least 8"
+    assert ClassifyConfig(size=8).size == 8 and ClassifyConfig(size=4, depth=2).depth == 2
     assert not (tmp_path / "run").exists()
 
 

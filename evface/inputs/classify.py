@@ -38,6 +38,7 @@ area (Gu et al. 2021: the events of a run of steps, or of a square of the face, 
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -201,7 +202,18 @@ def clip_input(path: str | Path, spec: InputSpec) -> np.ndarray:
 
 
 def load_inputs(paths: Sequence[str | Path], spec: InputSpec) -> np.ndarray:
-    """Inputs of many clips stacked into one float32 array (N, T, C, size, size): the run's cache."""
+    """Inputs of many clips stacked into one float32 array (N, T, C, size, size): the run's cache.
+
+    An array larger than half of this machine's memory is a :class:`ParameterError` naming the
+    options that size it, before anything is allocated (the operating system would kill the
+    process part way through filling it, or numpy raise a ``MemoryError``).
+    """
+    need = len(paths) * spec.time_steps * spec.channels * spec.size ** 2 * 4
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if need > memory / 2:
+        raise ParameterError(f"the inputs of {len(paths)} clips at --size {spec.size} and --time-steps {spec.time_steps} "
+                             f"take {need / 2**30:.1f} GiB, more than half of this machine's {memory / 2**30:.0f} GiB; "
+                             "lower --size or --time-steps")
     out = np.zeros((len(paths), spec.time_steps, spec.channels, spec.size, spec.size), dtype=np.float32)
     for i, path in enumerate(paths):
         out[i] = clip_input(path, spec)

@@ -38,6 +38,7 @@ Per sample (images float32 in [0, 1] unless said):
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
@@ -279,19 +280,36 @@ def read_samples_clip(path: str | Path, sensor: str) -> Clip:
     return clip
 
 
+def _check_memory(first: ReconSamples, n_clips: int, spec: ReconSpec) -> None:
+    need = sum(getattr(first, name).nbytes for name in ARRAYS) * n_clips
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if need > memory / 2:
+        spacing = "--stride" if spec.protocol == "interpolation" else "--step-us"
+        raise ParameterError(f"the samples of {n_clips} clips at --size {spec.size} take about {need / 2**30:.1f} GiB "
+                             f"({len(first)} per clip), more than half of this machine's {memory / 2**30:.0f} GiB; "
+                             f"lower --size or raise {spacing}")
+
+
 def build_samples(
     root: str | Path,
     rows: Sequence[dict[str, Any]],
     spec: ReconSpec,
     progress: Callable[[int, int], None] | None = None,
 ) -> ReconSamples:
-    """Samples of every clip in ``rows`` (manifest rows of the dataset folder ``root``)."""
+    """Samples of every clip in ``rows`` (manifest rows of the dataset folder ``root``).
+
+    When the first clip's samples, times the number of clips, would take more than half of this
+    machine's memory, a :class:`ParameterError` names the options that size them (the operating
+    system would kill the process part way through).
+    """
     root = Path(root)
     parts = []
     for k, row in enumerate(rows):
         path = root / row["file"]
         s = clip_samples(read_samples_clip(path, spec.sensor), spec, source=path)
         if s is not None:
+            if not parts:
+                _check_memory(s, len(rows), spec)
             parts.append(s)
         if progress is not None:
             progress(k + 1, len(rows))

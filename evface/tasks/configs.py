@@ -156,6 +156,12 @@ class ClassifyConfig(TaskConfig):
                                     "(EventDrop by area).", minimum=0, maximum=1)
     device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.size < 2 ** self.depth:
+            raise ParameterError(f"--size {self.size} is too small for --depth {self.depth}: each stage halves it, "
+                                 f"so at least {2 ** self.depth}")
+
 
 @dataclass(frozen=True)
 class ReconstructConfig(TaskConfig):
@@ -168,7 +174,8 @@ class ReconstructConfig(TaskConfig):
                             choices=("extrapolation", "interpolation", "events-only"))
     epochs: int = setting(20, "Maximum number of epochs (each model).", minimum=1)
     patience: int = setting(6, "Early stopping: epochs without a better validation SSIM (0 = off).", minimum=0)
-    size: int = setting(128, "The face box is resampled to size x size (the target grid).", minimum=16)
+    size: int = setting(128, "The face box is resampled to size x size (the target grid; at most 1024, more "
+                             "pixels than any event camera has across a face).", minimum=16, maximum=1024)
     n_bins: int = setting(5, "Voxel-grid time bins of the window since the previous sample.", minimum=1)
     step_us: int = setting(50_000, "Extrapolation / events-only: spacing of the sample times through the apex (µs).",
                            minimum=1)
