@@ -112,8 +112,8 @@ def register(app: typer.Typer) -> None:
         out_sensor = (sensor if not in_clip else reader.sensor) or DEFAULT_CLIP_SENSOR
         total = reader.known_count
         console = terminal.console()
-        columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(), TextColumn("{task.completed:,.0f} events"),
-                   TimeElapsedColumn()]
+        columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(),
+                   TextColumn("{task.completed:,.0f} events"), TimeElapsedColumn()]
         with open_events_writer(dest, reader.sensor_size, version=version, sensor=out_sensor,
                                 relative_time=relative_time, force=force) as writer:  # a bad OUT before the bar
             with Progress(*columns, console=console, transient=False) as progress:

@@ -55,10 +55,12 @@ def register(app: typer.Typer) -> None:
         if faces is not None:
             _, problems = lib.load_face_photos(faces)
             for problem in problems:
-                console.print(terminal.labelled("warning:", "yellow", f"{problem.file}: {problem.reason}"), soft_wrap=True)
+                console.print(terminal.labelled("warning:", "yellow", f"{problem.file}: {problem.reason}"),
+                              soft_wrap=True)
         columns = (TextColumn("[bold]synth[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
-        with sole_writer(out, "OUT"), Progress(*columns, console=console, transient=True) as bar:  # a refused option leaves one line
+        # a refused option leaves one line
+        with sole_writer(out, "OUT"), Progress(*columns, console=console, transient=True) as bar:
             task = bar.add_task("", total=None)
 
             def progress(done: int, total: int, message: str) -> None:

@@ -211,9 +211,9 @@ def load_inputs(paths: Sequence[str | Path], spec: InputSpec) -> np.ndarray:
     need = len(paths) * spec.time_steps * spec.channels * spec.size ** 2 * 4
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     if need > memory / 2:
-        raise ParameterError(f"the inputs of {len(paths)} clips at --size {spec.size} and --time-steps {spec.time_steps} "
-                             f"take {need / 2**30:.1f} GiB, more than half of this machine's {memory / 2**30:.0f} GiB; "
-                             "lower --size or --time-steps")
+        raise ParameterError(f"the inputs of {len(paths)} clips at --size {spec.size} and --time-steps "
+                             f"{spec.time_steps} take {need / 2**30:.1f} GiB, more than half of this machine's "
+                             f"{memory / 2**30:.0f} GiB; lower --size or --time-steps")
     out = np.zeros((len(paths), spec.time_steps, spec.channels, spec.size, spec.size), dtype=np.float32)
     for i, path in enumerate(paths):
         out[i] = clip_input(path, spec)

@@ -62,8 +62,9 @@ def read_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], dict[str
                 for metric in SCORE_COLUMNS[SCORE_COLUMNS.index("face_ssim"):]:
                     float(row[metric])
             except (TypeError, ValueError) as exc:
-                raise FormatError(where(path, f"line {reader.line_num} is not a row of {len(SCORE_COLUMNS)} columns "
-                                              f"with a clip, a time and four scores ({exc}): not a file evface wrote")) from exc
+                raise FormatError(where(path, f"line {reader.line_num} is not a row of {len(SCORE_COLUMNS)} "
+                                              f"columns with a clip, a time and four scores ({exc}): not a file "
+                                              "evface wrote")) from exc
             method = out.setdefault(row["method"], {})
             if key in method:
                 raise FormatError(where(path, f"method {row['method']!r} scores clip {key[0]} at {key[1]} µs twice"))
