@@ -119,6 +119,14 @@ def _compare_pairs(pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]],
     return out
 
 
+def _alike(hd: list[dict[str, Any]], lr: list[dict[str, Any]],
+           key: Callable[[dict[str, Any]], str]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every (hd, lr) pair of runs with the same ``key``, each run's key computed once (it reads
+    the run's ``data-clips.json``)."""
+    lr_keys = [key(b) for b in lr]
+    return [(a, b) for a in hd for ka in [key(a)] for b, kb in zip(lr, lr_keys) if ka == kb]
+
+
 def _trained_on(run: dict[str, Any]) -> Any:
     """What a run was trained on, for pairing runs: the clips of its ``data-clips.json`` (so a
     dataset moved or copied between two trainings is still the same dataset), or, for a run made
@@ -155,7 +163,7 @@ def hd_vs_lr_event_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any
     scored = [r for r in runs if (Path(r["dir"]) / PREDICTIONS).exists() and r["config"].get("input") == "events"]
     hd = [r for r in scored if r["config"].get("sensor") == "hd"]
     lr = [r for r in scored if r["config"].get("sensor") == "lr"]
-    return _compare_pairs(((a, b) for a in hd for b in lr if key(a) == key(b)), compare_runs)
+    return _compare_pairs(_alike(hd, lr, key), compare_runs)
 
 
 def hd_vs_lr_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -172,7 +180,7 @@ def hd_vs_lr_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     scored = [r for r in runs if (Path(r["dir"]) / SCORES_CSV).exists()]
     hd = [r for r in scored if r["config"].get("sensor") == "hd"]
     lr = [r for r in scored if r["config"].get("sensor") == "lr"]
-    return _compare_pairs(((a, b) for a in hd for b in lr if key(a) == key(b)), recon_compare.compare_runs)
+    return _compare_pairs(_alike(hd, lr, key), recon_compare.compare_runs)
 
 
 def _add_run(data: ReportData, run: Path, name: str, seconds: float | None) -> None:
