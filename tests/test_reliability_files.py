@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import subprocess
 from pathlib import Path
 
@@ -481,3 +482,19 @@ def test_detect_format_of_every_written_file(tmp_path: Path, valid_files: dict[s
         path = tmp_path / f"x.{_suffix(fmt)}"
         path.write_bytes(data)
         assert detect_format(path) == fmt
+
+
+def test_a_file_name_faery_cannot_open_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A name in another encoding than UTF-8 (byte 0xFF): faery read it as missing ("cannot decode
+    (No such file or directory)") and wrote its ``.tmp`` under another name, which the error left behind."""
+    src = write_events_file(tmp_path / "src.raw", _events(), SIZE)
+    for ext in ("raw", "dat", "es", "csv", "aedat4"):
+        out = tmp_path / os.fsdecode(b"take\xff." + ext.encode())
+        options = ["--version", "evt2"] if ext == "raw" else []
+        code, err = _cli(["convert", str(src), str(out), *options], capsys)
+        assert code == 2 and "not UTF-8" in err and "rename the file" in err and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src.raw"]
+    received = tmp_path / os.fsdecode(b"got\xff.raw")
+    os.link(src, received)
+    code, err = _cli(["info", str(received)], capsys)
+    assert code == 2 and "not UTF-8" in err and "No such file" not in err, err

@@ -84,6 +84,7 @@ _MAGIC = {b"#!AER-DAT4.0": "aedat4", b"Event Stream": "es", b"\x89HDF\r\n\x1a\n"
 _EVT21_BLOCK_WORDS = 1 << 20
 _CSV_BLOCK_BYTES = 1 << 24
 _FAERY_READ = ("evt3", "evt2", "dat", "es", "aedat4")
+_FAERY_WRITE = ("evt2", "dat", "es", "csv", "aedat4")
 
 
 # --------------------------------------------------------------------------------------------
@@ -97,6 +98,17 @@ def _check_exists(path: Path) -> None:
         raise FormatError(where(path, "is a directory, expected an events file"))
     if path.stat().st_size == 0:
         raise FormatError(where(path, "empty file (0 bytes)"))
+
+
+def _check_faery_name(path: Path, fmt: str) -> None:
+    """Refuse a name faery cannot open: it takes UTF-8 names only (one in another encoding would
+    be read as missing, and written under another name that an error leaves behind)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise FormatError(where(shown, f"the file name is not UTF-8 text, and faery, which reads and writes {fmt} "
+                                      "files, takes UTF-8 names only: rename the file or its folder")) from None
 
 
 def _format_from_extension(path: Path) -> str:
@@ -343,6 +355,8 @@ class EventsFileReader:
         self.t_start_us = t_start_us
         self.t_end_us = t_end_us
         self.format = detect_format(self.path)
+        if self.format in _FAERY_READ:
+            _check_faery_name(self.path, self.format)
         self.sensor: str | None = None
         self._header_length = 0
         self._header: dict[str, str] = {}
@@ -776,6 +790,8 @@ class EventsFileWriter:
         self._state: np.ndarray | None = None
         self._closed = False
         _check_output(self.path, self.format, sensor, force)
+        if self.format in _FAERY_WRITE:
+            _check_faery_name(self.path, self.format)
         try:
             with _faery_errors(self.path, writing=True):
                 self.path.parent.mkdir(parents=True, exist_ok=True)
