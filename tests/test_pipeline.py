@@ -221,3 +221,17 @@ def test_stages_and_their_models_run_side_by_side_in_worker_processes_and_a_fail
     pids = {p.read_text() for p in out.rglob("*.pid")}
     assert str(os.getpid()) not in pids and 1 <= len(pids) <= 2  # every step in one of the 2 worker processes
     assert any(line.startswith("rgb: models/b: trained in") for line in lines)
+
+
+@pytest.mark.parametrize("argv, out", [([], "runs/quick"), (["--preset", "full"], "runs/full"),
+                                       (["--preset", "full", "--out", "mine"], "mine")])
+def test_run_writes_each_preset_into_its_own_folder(tmp_path, monkeypatch, argv, out):
+    """`evface run --preset full` after `make run` wrote into runs/quick, and was refused there
+    (its dataset differs) until given an --out."""
+    from evface.cli import main
+
+    given = []
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pipeline, "run_pipeline", lambda out, **_: given.append(out) or out / "report.html")
+    assert main(["run", *argv]) == 0
+    assert given == [Path(out)]

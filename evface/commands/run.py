@@ -19,7 +19,8 @@ def register(app: typer.Typer) -> None:
     def run(
         preset: str = typer.Option("quick", "--preset", help="quick (make run: <= 15 min on 2 cores), full (24 subjects, the docs' figures) or paper (larger)."),
         data: Path = typer.Option(None, "--data", help="Use this dataset folder instead of building the synthetic one."),
-        out: Path = typer.Option(Path("runs/quick"), "--out", help="Output folder; a second run skips finished stages."),
+        out: Path = typer.Option(None, "--out", help="Output folder; a second run skips finished stages. "
+                                                     "[default: runs/PRESET]"),
         seed: int = typer.Option(0, "--seed", min=0, help="Seed of the dataset and of every training run."),
         jobs: int = typer.Option(None, "--jobs", help="Training jobs (stages; a classification stage's folds) run side by side, "
                                                    "each with cores/JOBS torch threads (default: one per core)."),
@@ -37,6 +38,8 @@ def register(app: typer.Typer) -> None:
 
         if jobs is not None:
             check_workers(jobs, "--jobs")
+        if out is None:
+            out = Path("runs") / preset
         with sole_writer(out):
             report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs,
                                   log=lambda line: console.print(line, soft_wrap=True), ray=ray, noise=noise,
