@@ -97,6 +97,12 @@ def test_shift_moves_and_drops_what_leaves(stream, dx, dy):
     np.testing.assert_array_equal(shift(out, -dx, -dy, sensor), events[stays])
 
 
+def test_shift_rejects_a_sensor_without_pixels():
+    """A (0, 0) sensor dropped every event without a word, where every other op refuses it."""
+    with pytest.raises(ParameterError, match="sensor size must be positive"):
+        shift(one_pixel([0]), 1, 0, (0, 0))
+
+
 # --- resampling -----------------------------------------------------------------------------
 
 

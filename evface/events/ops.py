@@ -17,15 +17,21 @@ Roi = tuple[int, int, int, int]
 """A window ``(x0, y0, width, height)`` on a sensor array."""
 
 
+def _positive_size(sensor_size: SensorSize) -> tuple[int, int]:
+    """``(width, height)`` as ints; ParameterError unless both are positive."""
+    width, height = (int(v) for v in sensor_size)
+    if width <= 0 or height <= 0:
+        raise ParameterError(f"sensor size must be positive, got {tuple(sensor_size)}")
+    return width, height
+
+
 def _check_on_sensor(events: np.ndarray, sensor_size: SensorSize) -> None:
     """Raise EventsError when an event lies outside ``sensor_size`` (or the size is not positive).
 
     The compiled filters index per-pixel state by coordinate, so an event off the sensor would
     otherwise write outside that state; flips would wrap the coordinate around.
     """
-    width, height = (int(v) for v in sensor_size)
-    if width <= 0 or height <= 0:
-        raise ParameterError(f"sensor size must be positive, got {tuple(sensor_size)}")
+    width, height = _positive_size(sensor_size)
     if events.size and (int(events["x"].max()) >= width or int(events["y"].max()) >= height):
         raise EventsError(
             f"coordinates outside the {width}x{height} sensor "
@@ -82,9 +88,10 @@ def flip_polarity(events: np.ndarray) -> np.ndarray:
 
 def shift(events: np.ndarray, dx: int, dy: int, sensor_size: SensorSize) -> np.ndarray:
     """Translate by ``(dx, dy)`` pixels, dropping events that leave the sensor."""
+    width, height = _positive_size(sensor_size)
     x = events["x"].astype(np.int32) + int(dx)
     y = events["y"].astype(np.int32) + int(dy)
-    keep = (x >= 0) & (x < sensor_size[0]) & (y >= 0) & (y < sensor_size[1])
+    keep = (x >= 0) & (x < width) & (y >= 0) & (y < height)
     out = np.compress(keep, events)
     out["x"] = np.compress(keep, x)
     out["y"] = np.compress(keep, y)
