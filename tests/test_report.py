@@ -119,12 +119,14 @@ def test_report_shows_intervals_and_words_differences_by_them(tmp_path):
     assert "no detectable difference" in text  # identical predictions
     assert "Top-1 difference per lighting" in text and "2-fold subject-grouped" in text
     assert "<th>subjects / clips</th>" in text and "<td>2 / 6</td>" in text  # what each difference rests on
-    assert "Between training seeds" not in text  # one seed per arm: nothing to show
+    assert "Between training seeds" not in text  # one seed per arm: nothing to show, but said so
+    assert "Every pair above rests on one training per fold" in text
     metrics = root / "stages" / "events-hd-0" / "metrics.json"
     metrics.write_text(json.dumps({**json.loads(metrics.read_text()), "top1_per_seed": [1.0, 0.75, 0.5]}))
     text = build_report([root], root / "report.html").read_text()
     section = text[text.index("Between training seeds"):]
     assert "<td>events-hd − rgb</td><td>3 × 1</td><td>+0.0 to +50.0</td><td>2 / 0 of 3</td>" in section
+    assert "one training per fold" not in text  # both pairs hold events-hd's three seeds
 
 
 def test_runs_scored_on_other_clips_are_listed_apart_not_as_rows_of_the_table(tmp_path):

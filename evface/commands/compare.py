@@ -37,6 +37,9 @@ def format_comparison(res: dict[str, Any]) -> str:
         lines.append(f"single trainings ({len(spread['a_top1'])} seed(s) of {a} x {len(spread['b_top1'])} of {b}): "
                      f"top-1 A - B from {spread['min']:+.3f} to {spread['max']:+.3f}; {a} ahead in "
                      f"{spread['a_ahead']} of {spread['n_pairs']} pairs, {b} in {spread['b_ahead']}")
+    else:
+        lines.append("one training per fold of each run: the interval covers which subjects were tested, not how "
+                     "another training seed would come out (train with --seeds N to see that)")
     return "\n".join(lines)
 
 

@@ -260,6 +260,13 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
         parts.append("<h4>Between training seeds</h4><p>The interval above covers which subjects were tested, not "
                      "which training came out: here every seed of A against every seed of B (top-1 points).</p>"
                      + _table(["A − B", "seeds", "top-1 A − B", "A ahead / B ahead"], rows3))
+    single = len(paired) - len(spreads)
+    if single:
+        which = "Every pair above" if not spreads else f"{single} of the pairs above"
+        parts.append(f'<p class="muted">{which} rests on one training per fold of each run: its interval covers which '
+                     "subjects were tested, not how another training seed would come out. Train the arms with "
+                     "<code>--seeds N</code> (<code>evface train classify</code>) and every seed of A is set against "
+                     "every seed of B here.</p>")
     return "".join(parts) + _not_compared(comparisons)
 
 
