@@ -150,9 +150,12 @@ def test_table_errors(tmp_path):
     p.write_text("Subject,Filename,OnsetFrame,ApexFrame\n1,EP,1,2\n")
     with pytest.raises(DatasetError, match=r"missing columns \['Action Units', 'OffsetFrame'\]"):
         read_corpus_table(p)
-    p.write_text(TABLE + "1,EP,10,x,20,4,\n")
-    with pytest.raises(DatasetError, match="line 2: apex frame must be a frame number, got 'x'"):
-        read_corpus_table(p)
+    for cell in ("x", "inf", "12.5", "9" * 23):  # inf: OverflowError before (exit 1); 12.5: read as 12
+        p.write_text(TABLE + f"1,EP,10,{cell},20,4,\n")
+        with pytest.raises(DatasetError, match=f"line 2: apex frame must be a frame number, got '{cell}'"):
+            read_corpus_table(p)
+    p.write_text(TABLE + "1,EP,10.0,15,20,4,\n")  # a whole number as a spreadsheet may save it
+    assert read_corpus_table(p)[0].onset == 10
     p.write_text(TABLE + "1,EP,10,30,20,4,\n")
     with pytest.raises(DatasetError, match="line 2: frames must satisfy"):
         read_corpus_table(p)

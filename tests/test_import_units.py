@@ -94,12 +94,19 @@ def test_tables_saved_by_a_spreadsheet_read_as_their_comma_form(tmp_path, delimi
     (tmp_path / "t.csv").write_bytes(_spreadsheet("0,9000\n33333,9500\n", delimiter))  # no header: frame 0 kept
     times, exposures = read_frame_times(tmp_path / "t.csv")
     assert times.tolist() == [0, 33333] and exposures is None
+    (tmp_path / "p.csv").write_text("rgb_x,rgb_y,x,y\n0,0,0,0\n9,0,nan,0\n")  # was "collinear or repeated points?"
+    with pytest.raises(RegistrationError, match=r"p\.csv: line 3: coordinates must be finite numbers, got 9, 0, nan, 0"):
+        read_point_pairs(tmp_path / "p.csv")
     (tmp_path / "p.csv").write_bytes(b"\xff\xfe\x00rgb_x")  # not text: exit 1 before
     with pytest.raises(RegistrationError, match=r"p\.csv: not a readable CSV file"):
         read_point_pairs(tmp_path / "p.csv")
     (tmp_path / "t.csv").write_bytes(b"\xff\xfe\x000\n33333\n")  # not text: exit 1 before
     with pytest.raises(DatasetError, match=r"t\.csv: not a readable CSV file"):
         read_frame_times(tmp_path / "t.csv")
+    for huge in ("9" * 23 + "\t100", "5\t" + "9" * 23):  # numpy's OverflowError before: exit 1
+        (tmp_path / "t.csv").write_text(f"t_us\texposure_us\n0\t100\n{huge}\n")
+        with pytest.raises(DatasetError, match=r"t\.csv: line 3: timestamp and exposure must be integers in µs within"):
+            read_frame_times(tmp_path / "t.csv")
 
 
 def test_read_annotations_frames(tmp_path):
@@ -118,7 +125,9 @@ def test_read_annotations_frames(tmp_path):
     ("subject,start_us,onset_us,apex_us,offset_us,end_us\ns,0,1,2,3,4\n", "missing column 'aus'"),
     ("start_us,onset_us,apex_us,offset_us,end_us,aus\n0,1,2,3,4,1\n", "missing column 'subject'"),
     (HEADER_US, "no annotation rows"),
-    (HEADER_US + "s,c,0,x,2,3,4,1,,\n", r"line 2: column onset_us must be an integer, got 'x'"),
+    (HEADER_US + "s,c,0,x,2,3,4,1,,\n", r"line 2: column onset_us must be an integer within ±2\*\*62, got 'x'"),
+    (HEADER_US + "s,c,0,1,2,3,1e30,1,,\n", r"line 2: column end_us must be an integer within ±2\*\*62, got '1e30'"),
+    (HEADER_US + "s,c,0,1,2,3," + "9" * 23 + ",1,,\n", "line 2: column end_us must be an integer within"),
     (HEADER_US + "s,c,0,30,20,40,50,1,,\n", r"line 2: times must satisfy"),
     (HEADER_US + "s,c,5,5,5,5,5,1,,\n", r"line 2: times must satisfy"),
     (HEADER_US + "s,c,0,1,2,3,4,1,,\ns,c,0,1,2,3,4,1,,\n", r"line 3: duplicate clip id 'c' \(first on line 2\)"),

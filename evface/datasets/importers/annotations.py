@@ -35,6 +35,36 @@ from evface.face.aus import CLASS_SETS
 
 TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
 _CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+INT_LIMIT = 1 << 62
+"""The largest time or frame number a table may hold (int64 arrays take them, with room for sums)."""
+
+
+def table_int(cell: str) -> int:
+    """The whole number a table cell holds (``33333``, or ``33333.0`` as a spreadsheet may save it).
+
+    Raises ValueError for text that is not a whole number (``12.5``, ``inf``, ``nan``) or lies
+    beyond :data:`INT_LIMIT` either way (numpy's int64 arrays would refuse it later).
+
+    Examples
+    --------
+    >>> table_int(" 33333 "), table_int("12.0")
+    (33333, 12)
+    >>> table_int("1" + "0" * 20)
+    Traceback (most recent call last):
+    ...
+    ValueError: 100000000000000000000 lies beyond 2**62
+    """
+    text = cell.strip()
+    try:
+        value = int(text)
+    except ValueError:
+        number = float(text)
+        if not number.is_integer():
+            raise ValueError(f"{text} is not a whole number") from None
+        value = int(number)
+    if not -INT_LIMIT <= value <= INT_LIMIT:
+        raise ValueError(f"{text} lies beyond 2**62")
+    return value
 _AU_TOKEN = re.compile(r"^(?:[LRB])?(?:AU)?\s*([0-9]+)[a-eA-E]?$", re.IGNORECASE)
 
 
@@ -240,9 +270,9 @@ def _row_times(src: str, row: dict[str, str], unit: str, frame_t: np.ndarray | N
     for name in TIME_FIELDS:
         cell = row.get(f"{name}_{unit}", "")
         try:
-            value = int(cell)
+            value = table_int(cell)
         except ValueError:
-            raise DatasetError(f"{src}: column {name}_{unit} must be an integer, got {cell!r}") from None
+            raise DatasetError(f"{src}: column {name}_{unit} must be an integer within ±2**62, got {cell!r}") from None
         values.append(value)
     if unit == "us":
         return values

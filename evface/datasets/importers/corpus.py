@@ -56,6 +56,7 @@ from evface.datasets.importers.annotations import (
     label_from_aus,
     label_from_classes,
     parse_aus,
+    table_int,
     table_reader,
 )
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
@@ -210,7 +211,7 @@ def read_corpus_table(path: str | Path) -> list[CorpusRow]:
                 frames[key] = None
                 continue
             try:
-                frames[key] = int(float(cell))
+                frames[key] = table_int(cell)
             except ValueError:
                 raise DatasetError(f"{src}: {key} frame must be a frame number, got {cell!r}") from None
         if frames["offset"] < frames["onset"] or (frames["apex"] is not None and not frames["onset"] <= frames["apex"] <= frames["offset"]):

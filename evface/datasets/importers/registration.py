@@ -131,9 +131,13 @@ def _point_pairs(path: Path) -> tuple[np.ndarray, np.ndarray]:
             row = {k.strip().lower(): v for k, v in row.items() if k is not None}
             try:
                 cells = [row[c].replace(",", ".") if comma_decimals else row[c] for c in ("rgb_x", "rgb_y", "x", "y")]
-                rows.append([float(v) for v in cells])
+                values = [float(v) for v in cells]
             except (AttributeError, TypeError, ValueError):  # a short row leaves None
                 raise RegistrationError(where(path, f"line {line}: coordinates must be numbers")) from None
+            if not all(np.isfinite(values)):  # float() reads "nan", "inf" and 1e400
+                raise RegistrationError(where(path, f"line {line}: coordinates must be finite numbers, got "
+                                                    f"{', '.join(cells)}"))
+            rows.append(values)
     pts = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
     return pts[:, :2], pts[:, 2:]
 

@@ -46,7 +46,7 @@ import numpy as np
 from evface import __version__
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
-from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations
+from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations, table_int
 from evface.datasets.importers.registration import (
     QualityBounds,
     Registration,
@@ -419,15 +419,15 @@ def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
         if not cells[0]:
             continue
         try:
-            times.append(int(cells[0]))
+            times.append(table_int(cells[0]))
             if column is not None:
-                exposures.append(int(cells[column]))
+                exposures.append(table_int(cells[column]))
         except (ValueError, IndexError):
             if line_no == 1:
                 column = cells.index("exposure_us") if "exposure_us" in cells else None
                 continue
-            raise DatasetError(where(path, f"line {line_no}: timestamp and exposure must be integers in µs, "
-                                           f"got {line!r}")) from None
+            raise DatasetError(where(path, f"line {line_no}: timestamp and exposure must be integers in µs "
+                                           f"within ±2**62, got {line!r}")) from None
     t = np.asarray(times, dtype=np.int64)
     if t.size < 2 or np.any(np.diff(t) <= 0):
         raise DatasetError(where(path, "need at least two strictly increasing frame timestamps"))
