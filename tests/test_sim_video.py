@@ -183,6 +183,10 @@ def test_cli_simulate_mp4_roi_and_errors(tmp_path, capsys):
     (("--upsample", "0"), "--upsample must be positive, got 0"),
     (("--upsample", "100000"), "--upsample 100000: steps 0.333 µs apart at 30 fps; at most 33333 (steps of 1 µs"),
     (("--lux", "-1"), "--lux must be positive, got -1.0"),
+    (("--antiflicker-hz", "-5", "--camera", "highspeed200"),  # without --rgb-out: ignored without a word
+     "--camera, --antiflicker-hz: set the camera of --rgb-out, which is not given"),
+    (("--metering", "centre"), "--metering: set the camera of --rgb-out, which is not given"),
+    (("--rgb-out", "{tmp}/v.avi", "--antiflicker-hz", "nan"), "--antiflicker-hz: RgbCameraParams.antiflicker_hz must be"),
 ])
 def test_cli_simulate_names_the_option_of_a_bad_value(tmp_path, video, capsys, args, says):
     out = tmp_path / "ev.raw"

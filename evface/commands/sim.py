@@ -85,6 +85,11 @@ def register(app: typer.Typer) -> None:
             params = dvs_params(**overrides)
         ae_overrides = {k: v for k, v in (("metering", metering), ("antiflicker_hz", antiflicker_hz)) if v is not None}
         cam_params = None
+        rgb_only = [name for name, given in (("--camera", camera != "webcam30"), ("--metering", metering is not None),
+                                             ("--antiflicker-hz", antiflicker_hz is not None)) if given]
+        if rgb_out is None and rgb_only:
+            raise ParameterError(f"{', '.join(rgb_only)}: set the camera of --rgb-out, which is not given; give "
+                                 "--rgb-out FILE or leave them out")
         if rgb_out is not None:
             with naming("--camera"):
                 RgbCameraParams.preset(camera)
