@@ -352,3 +352,14 @@ def test_cli_convert_every_format_and_info(tmp_path: Path, stream: np.ndarray, c
     assert main(["info", str(tmp_path / "b.raw")]) == 0
     out = capsys.readouterr().out
     assert "evt3" in out and f"{stream.size:,}" in out and "640x480" in out
+
+
+def test_cli_info_of_a_folder_says_what_reads_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`evface info DATASET` said "is a directory, expected an events file" and no more."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "manifest.csv").write_text("clip_id\n")
+    assert main(["info", str(tmp_path / "data")]) == 2
+    assert "evface report FOLDER --out report.html describes its clips" in capsys.readouterr().err
+    assert main(["info", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {tmp_path}: is a folder, and info reads one events or clip "
+                                               "file (give one of its files)")

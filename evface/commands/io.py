@@ -72,6 +72,10 @@ def register(app: typer.Typer) -> None:
 
         from evface.io.event_files import file_info  # lazy: keeps h5py and numba out of `evface --help`
 
+        if file.is_dir():
+            about = ("a dataset folder: evface report FOLDER --out report.html describes its clips"
+                     if (file / "manifest.csv").is_file() else "give one of its files")
+            raise FormatError(f"{file}: is a folder, and info reads one events or clip file ({about})")
         info = file_info(file, sensor=sensor, sensor_size=_parse_size(sensor_size))
         if json_out:
             print(json.dumps(info, indent=2))
