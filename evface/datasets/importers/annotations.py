@@ -35,6 +35,7 @@ from evface.face.aus import CLASS_SETS
 
 TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
 _CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_AU_TOKEN = re.compile(r"^(?:[LRB])?(?:AU)?\s*([0-9]+)[a-eA-E]?$", re.IGNORECASE)
 INT_LIMIT = 1 << 62
 """The largest time or frame number a table may hold (int64 arrays take them, with room for sums)."""
 
@@ -65,7 +66,6 @@ def table_int(cell: str) -> int:
     if not -INT_LIMIT <= value <= INT_LIMIT:
         raise ValueError(f"{text} lies beyond 2**62")
     return value
-_AU_TOKEN = re.compile(r"^(?:[LRB])?(?:AU)?\s*([0-9]+)[a-eA-E]?$", re.IGNORECASE)
 
 
 def table_reader(fh: TextIO) -> csv.DictReader:
