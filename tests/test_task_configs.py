@@ -87,6 +87,9 @@ def test_a_value_outside_a_fields_choices_or_minimum_names_its_option(tmp_path, 
     ("reconstruct", "--free-bits", "-1", "must be >= 0, got -1.0"),
     ("reconstruct", "--learning-rate", "0", "must be > 0, got 0.0"),
     ("reconstruct", "--threads", "-1", "must be >= 0, got -1"),
+    ("classify", "--learning-rate", "nan", "must be a finite number, got nan"),  # was torch's ValueError, exit 1
+    ("classify", "--beta", "inf", "must be a finite number, got inf"),
+    ("reconstruct", "--kl-beta", "nan", "must be a finite number, got nan"),  # NaN passed every bound
 ])
 def test_a_value_outside_a_fields_bounds_names_its_option(tmp_path, capsys, command, option, value, says):
     assert main(["train", command, "--data", str(tmp_path), "--out", str(tmp_path / "run"), option, value]) == 2

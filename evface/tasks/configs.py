@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
@@ -43,10 +44,14 @@ def value_problem(metadata: Mapping[str, Any], value: Any) -> str | None:
     'must be > 0, got 0.0'
     >>> value_problem({"min": 0, "max": 1}, 0.5) is None
     True
+    >>> value_problem({"above": 0}, float("nan"))
+    'must be a finite number, got nan'
     """
     choices, minimum, above, maximum = (metadata.get(k) for k in ("choices", "min", "above", "max"))
     if choices is not None and value not in choices:
         return f"must be one of {choices}, not {value!r}"
+    if isinstance(value, float) and not math.isfinite(value):  # NaN passes every comparison below
+        return f"must be a finite number, got {value}"
     if minimum is not None and value < minimum:
         return f"must be >= {minimum}, got {value}"
     if above is not None and value <= above:
