@@ -121,12 +121,12 @@ class CorpusOptions:
     overwrite: bool = False
 
     def __post_init__(self) -> None:
-        if not self.fps > 0:
-            raise ParameterError(f"fps must be positive, got {self.fps}")
+        if not (np.isfinite(self.fps) and self.fps > 0):
+            raise ParameterError(f"fps must be a positive number, got {self.fps}")
         if self.rgb_fps is not None and not 0 < self.rgb_fps <= self.fps:
             raise ParameterError(f"rgb_fps must lie in (0, fps = {self.fps}], got {self.rgb_fps}")
-        if not self.lux_white > 0:
-            raise ParameterError(f"lux_white must be positive, got {self.lux_white}")
+        if not (np.isfinite(self.lux_white) and self.lux_white > 0):
+            raise ParameterError(f"lux_white must be a positive number, got {self.lux_white}")
         if not 0 < self.min_face < 1:
             raise ParameterError(f"min_face is a fraction of the frame's shorter side in (0, 1), got {self.min_face}")
         if self.upsample is not None and not 1 <= self.upsample <= 1e6 / self.fps:
