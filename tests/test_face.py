@@ -323,6 +323,8 @@ def test_contact_sheet_and_cli(tmp_path):
     (("--pose", "yaw=40"), "--pose: FacePose.yaw_deg: the renderer turns the head in depth by at most 10 degrees"),
     (("--seeds", "0-100000"), "--seeds, --aus, --pose, --size: 100001 faces x 14 columns of 192 px tiles exceed"),
     (("--seeds", "0", "--size", "20000"), "--seeds, --aus, --pose, --size: 1 faces x 14 columns of 20000 px tiles"),
+    (("--diff", "-3"), "--diff: expected a number >= 0 (0 = off), got -3.0"),  # -3 and nan were drawn as off
+    (("--diff", "nan"), "--diff: expected a number >= 0 (0 = off), got nan"),
 ])
 def test_cli_faces_names_the_option_of_a_bad_value(tmp_path, capsys, args, says):
     from evface.cli import main

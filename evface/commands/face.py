@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -71,6 +72,8 @@ def register(app: typer.Typer) -> None:
         from evface.face.preview import contact_sheet  # lazy: cv2 and the renderer stay out of CLI start-up
 
         output_file(out, "OUT", replaces=(".png",))
+        if not (math.isfinite(diff) and diff >= 0):
+            raise ParameterError(f"--diff: expected a number >= 0 (0 = off), got {diff}")
         try:
             if "-" in seeds:
                 a, b = seeds.split("-")

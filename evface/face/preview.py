@@ -44,6 +44,8 @@ def contact_sheet(
         raise ParameterError("contact_sheet: expected at least one identity and one expression")
     if size < 16:
         raise ParameterError(f"size: expected at least 16 pixels, got {size}")
+    if not (np.isfinite(difference_gain) and difference_gain >= 0):
+        raise ParameterError(f"difference_gain: expected a number >= 0 (0 = off), got {difference_gain}")
     poses = [FacePose()] * len(expressions) if poses is None else list(poses)
     if len(poses) != len(expressions):
         raise ParameterError(f"contact_sheet: {len(poses)} poses for {len(expressions)} expressions")
