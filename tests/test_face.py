@@ -307,6 +307,8 @@ def test_contact_sheet_and_cli(tmp_path):
                           difference_gain=8.0)
     assert sheet.shape == (96, 144, 3) and sheet.dtype == np.uint8
     assert sheet[:, 48:].max() > 0  # the AU columns differ from neutral
+    with pytest.raises(ParameterError, match="difference_gain: expected a number >= 0"):
+        contact_sheet([procedural_identity(0)], [{}], size=48, difference_gain=float("nan"))
     out = tmp_path / "faces.png"
     assert main(["faces", str(out), "--seeds", "0-1", "--aus", "6+12", "--aus", "R14:0.5", "--pose", "yaw=4,pitch=-2",
                  "--size", "48"]) == 0
