@@ -122,6 +122,18 @@ def test_a_homography_file_that_is_not_numbers_is_one_error_line(tmp_path, capsy
     assert not (tmp_path / "ds").exists()
 
 
+@pytest.mark.parametrize("timing, named", [(["--rgb-fps", "25"], "--rgb-fps"),
+                                           (["--rgb-start-us", "5000", "--rgb-fps", "25"], "--rgb-fps, --rgb-start-us")])
+def test_frame_timing_options_beside_a_timestamp_file_are_refused(tmp_path, capsys, timing, named):
+    """--rgb-fps and --rgb-start-us were ignored without a word when --rgb-timestamps gave the times."""
+    args = ["import", "session", str(tmp_path / "ds"), "--events", f"hd={tmp_path / 'hd.raw'}", "--rgb",
+            str(tmp_path / "v.mp4"), "--annotations", str(tmp_path / "a.csv"), "--rgb-timestamps", str(tmp_path / "t.csv")]
+    assert cli.main(args + timing) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {named}: the frame times come from --rgb-timestamps "
+                                               f"{tmp_path / 't.csv'}; give one or the other")
+    assert not (tmp_path / "ds").exists()
+
+
 def test_debug_shows_the_traceback(tmp_path):
     result = _evface("--debug", "info", str(tmp_path / "nope.raw"))
     assert result.returncode != 0 and "Traceback" in result.stderr and "FormatError" in result.stderr

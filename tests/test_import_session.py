@@ -200,6 +200,12 @@ def test_unreadable_and_missing_video(session, tmp_path):
     assert_nothing_written(tmp_path / "ds")
 
 
+def test_frame_rate_or_start_beside_a_timestamp_file_is_refused(tmp_path):
+    for kw in ({"fps": 25.0}, {"start_us": 5000}):
+        with pytest.raises(ParameterError, match="would be ignored: the frame times come from the timestamp file"):
+            RgbSource(tmp_path / "v.mp4", timestamps=tmp_path / "t.csv", **kw)
+
+
 def test_timestamp_count_mismatch(session, tmp_path):
     root, _ = session
     (tmp_path / "ts.csv").write_text("t_us\n" + "\n".join(str(33_333 * k) for k in range(50)) + "\n")

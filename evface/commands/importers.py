@@ -114,6 +114,10 @@ def session(
             kw["homography"] = _homography(per["--homography"][name], "--homography")
         sources.append(EventSource(name, Path(path), per["--model"].get(name, ""), sync=per["--sync"].get(name, "auto"),
                                    registration=per["--registration"].get(name, "auto"), **kw))
+    given = [name for name, value in (("--rgb-fps", rgb_fps), ("--rgb-start-us", rgb_start_us)) if value]
+    if rgb_timestamps is not None and given:
+        raise ParameterError(f"{', '.join(given)}: the frame times come from --rgb-timestamps {rgb_timestamps}; give "
+                             "one or the other")
     with naming("--rgb-fps"):
         RgbSource(rgb, fps=rgb_fps or None)
     with naming("--rgb-exposure-us"):

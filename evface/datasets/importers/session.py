@@ -178,6 +178,9 @@ class RgbSource:
             raise ParameterError(f"rgb fps must be a positive number, got {self.fps}")
         if self.exposure_us is not None and self.exposure_us <= 0:
             raise ParameterError(f"rgb exposure_us must be positive, got {self.exposure_us}")
+        if self.timestamps is not None and (self.fps is not None or self.start_us):
+            raise ParameterError("rgb fps and start_us would be ignored: the frame times come from the timestamp "
+                                 f"file {self.timestamps}; give one or the other")
 
 
 @dataclass(frozen=True)
