@@ -7,6 +7,8 @@ known clock offsets and RGB -> sensor homographies (see import_fixtures).
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -264,6 +266,19 @@ def test_existing_output_and_bad_parameters(session, tmp_path):
         EventSource("hd", root / "hd.raw", sync="offset")
     with pytest.raises(ParameterError, match="ROI"):
         run(root, tmp_path / "x", src=[EventSource("hd", root / "hd.raw", roi=(150, 0, 20, 20))])
+
+
+@pytest.mark.parametrize("kw, unused", [
+    ({"sync": "trigger", "offset_us": 5}, "offset_us (--offset)"),
+    ({"sync": "offset", "offset_us": 5, "trigger_channel": 1}, "trigger_channel (--trigger-channel)"),
+    ({"sync": "xcorr", "trigger_first_frame": 3}, "trigger_first_frame (--trigger-first-frame)"),
+    ({"registration": "estimate", "points": Path("p.csv")}, "points (--points)"),
+    ({"registration": "points", "points": Path("p.csv"), "homography": np.eye(3)}, "homography (--homography)"),
+])
+def test_a_setting_the_chosen_method_ignores_is_refused(kw, unused):
+    """Each was ignored without a word: an --offset under --sync trigger, a --points file under estimation."""
+    with pytest.raises(ParameterError, match=re.escape(f"sensor 'hd': {unused} would be ignored with sync")):
+        EventSource("hd", Path("hd.raw"), **kw)
 
 
 def test_no_face_and_no_fallback_box(session, tmp_path):

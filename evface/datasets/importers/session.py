@@ -154,6 +154,15 @@ class EventSource:
             raise ParameterError(f"sensor {self.name!r}: registration 'points' needs a point-pair file")
         if self.registration == "given" and self.homography is None:
             raise ParameterError(f"sensor {self.name!r}: registration 'given' needs a homography")
+        unused = [what for what, ignored in (
+            ("offset_us (--offset)", self.sync == "trigger" and self.offset_us is not None),
+            ("trigger_channel (--trigger-channel)", self.sync in ("offset", "xcorr") and self.trigger_channel != 0),
+            ("trigger_first_frame (--trigger-first-frame)", self.sync in ("offset", "xcorr") and self.trigger_first_frame != 0),
+            ("points (--points)", self.registration in ("estimate", "given") and self.points is not None),
+            ("homography (--homography)", self.registration == "points" and self.homography is not None)) if ignored]
+        if unused:
+            raise ParameterError(f"sensor {self.name!r}: {', '.join(unused)} would be ignored with sync {self.sync!r} and "
+                                 f"registration {self.registration!r}; leave it out or choose the method that uses it")
 
 
 @dataclass(frozen=True)
