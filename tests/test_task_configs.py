@@ -106,6 +106,21 @@ def test_a_classification_size_too_small_for_the_depth_names_both_options(tmp_pa
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("args, says", [
+    (["--color"], "--color: not used by --input events, which would ignore it"),
+    (["--input", "rgb", "--oracle-apex"], "--oracle-apex: not used by --input rgb, which would ignore it"),
+    (["--input", "events-apex", "--color", "--rgb-camera", "highspeed200"],
+     "--color, --rgb-camera: not used by --input events-apex, which would ignore them"),
+])
+def test_an_option_the_input_would_ignore_is_refused(tmp_path, capsys, args, says):
+    """Each trained as if it were not given (an events run "in colour", an oracle apex for raw frames)."""
+    assert main(["train", "classify", "--data", str(tmp_path), "--out", str(tmp_path / "run"), *args]) == 2
+    assert capsys.readouterr().err.strip().startswith(f"error: {says}")
+    assert not (tmp_path / "run").exists()
+    assert ClassifyConfig(input="rgb", color=True, rgb_camera="highspeed200").color  # where they apply, taken
+    assert ClassifyConfig(input="rgb-flow", oracle_apex=True).oracle_apex
+
+
 def test_a_reconstruction_crop_too_small_for_ssim_is_refused(tmp_path, capsys):
     # a 5 px crop stopped in torch's SSIM padding after the samples were built
     assert main(["train", "reconstruct", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--crop", "5"]) == 2

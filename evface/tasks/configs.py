@@ -163,6 +163,13 @@ class ClassifyConfig(TaskConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        ignored = [option for option, unused in (
+            ("--color", self.color and self.input not in ("rgb", "rgb-diff")),
+            ("--rgb-camera", self.rgb_camera != "webcam30" and self.input in ("events", "events-apex")),
+            ("--oracle-apex", self.oracle_apex and self.input not in ("events-apex", "rgb-flow"))) if unused]
+        if ignored:
+            raise ParameterError(f"{', '.join(ignored)}: not used by --input {self.input}, which would ignore "
+                                 f"{'it' if len(ignored) == 1 else 'them'}; leave {'it' if len(ignored) == 1 else 'them'} out")
         if self.size < 2 ** self.depth:
             raise ParameterError(f"--size {self.size} is too small for --depth {self.depth}: each stage halves it, "
                                  f"so at least {2 ** self.depth}")
