@@ -111,6 +111,8 @@ def test_a_classification_size_too_small_for_the_depth_names_both_options(tmp_pa
     (["--input", "rgb", "--oracle-apex"], "--oracle-apex: not used by --input rgb, which would ignore it"),
     (["--input", "events-apex", "--color", "--rgb-camera", "highspeed200"],
      "--color, --rgb-camera: not used by --input events-apex, which would ignore them"),
+    (["--model", "ann", "--fixed-beta", "--delays", "2"], "--fixed-beta, --delays: not used by --model ann"),
+    (["--model", "ann", "--loss", "mean"], "--loss: not used by --model ann, which would ignore it"),
 ])
 def test_an_option_the_input_would_ignore_is_refused(tmp_path, capsys, args, says):
     """Each trained as if it were not given (an events run "in colour", an oracle apex for raw frames)."""
@@ -119,6 +121,7 @@ def test_an_option_the_input_would_ignore_is_refused(tmp_path, capsys, args, say
     assert not (tmp_path / "run").exists()
     assert ClassifyConfig(input="rgb", color=True, rgb_camera="highspeed200").color  # where they apply, taken
     assert ClassifyConfig(input="rgb-flow", oracle_apex=True).oracle_apex
+    assert ClassifyConfig(model="ann", time_steps=8, norm="none").model == "ann"  # the twin's own settings
 
 
 def test_a_reconstruction_crop_too_small_for_ssim_is_refused(tmp_path, capsys):

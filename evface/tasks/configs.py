@@ -90,6 +90,23 @@ class TaskConfig:
         return asdict(self)
 
 
+SNN_ONLY = ("beta", "learn_beta", "reset", "surrogate", "slope", "last_neuron", "delays", "stem_input", "loss")
+"""Classification settings of the spiking network that its ANN twin has no use for (one output step
+makes the two losses one)."""
+
+
+def _option(f: Any, value: Any) -> str:
+    """The command-line option that sets field ``f`` to ``value`` (a switch's off option for False)."""
+    return f.metadata["off"] if value is False and f.metadata.get("off") else "--" + f.name.replace("_", "-")
+
+
+def _refuse_ignored(options: list[str], by: str) -> None:
+    """A ParameterError naming ``options`` that ``by`` would ignore, if any."""
+    if options:
+        them = "it" if len(options) == 1 else "them"
+        raise ParameterError(f"{', '.join(options)}: not used by {by}, which would ignore {them}; leave {them} out")
+
+
 @dataclass(frozen=True)
 class ClassifyConfig(TaskConfig):
     """Every knob of a classification run (:mod:`evface.tasks.classify`)."""
@@ -167,9 +184,10 @@ class ClassifyConfig(TaskConfig):
             ("--color", self.color and self.input not in ("rgb", "rgb-diff")),
             ("--rgb-camera", self.rgb_camera != "webcam30" and self.input in ("events", "events-apex")),
             ("--oracle-apex", self.oracle_apex and self.input not in ("events-apex", "rgb-flow"))) if unused]
-        if ignored:
-            raise ParameterError(f"{', '.join(ignored)}: not used by --input {self.input}, which would ignore "
-                                 f"{'it' if len(ignored) == 1 else 'them'}; leave {'it' if len(ignored) == 1 else 'them'} out")
+        _refuse_ignored(ignored, f"--input {self.input}")
+        if self.model == "ann":
+            _refuse_ignored([_option(f, getattr(self, f.name)) for f in fields(self)
+                             if f.name in SNN_ONLY and getattr(self, f.name) != f.default], "--model ann")
         if self.size < 2 ** self.depth:
             raise ParameterError(f"--size {self.size} is too small for --depth {self.depth}: each stage halves it, "
                                  f"so at least {2 ** self.depth}")
