@@ -113,6 +113,9 @@ def test_a_classification_size_too_small_for_the_depth_names_both_options(tmp_pa
      "--color, --rgb-camera: not used by --input events-apex, which would ignore them"),
     (["--model", "ann", "--fixed-beta", "--delays", "2"], "--fixed-beta, --delays: not used by --model ann"),
     (["--model", "ann", "--loss", "mean"], "--loss: not used by --model ann, which would ignore it"),
+    (["--distill-weight", "0.9"], "--distill-weight: not used by a run without --teacher"),
+    (["--input", "rgb", "--drop-time", "0.5"], "--drop-time: not used by --input rgb"),
+    (["--no-augment", "--drop-area", "0.2"], "--drop-area: not used by a run with --no-augment"),
 ])
 def test_an_option_the_input_would_ignore_is_refused(tmp_path, capsys, args, says):
     """Each trained as if it were not given (an events run "in colour", an oracle apex for raw frames)."""

@@ -183,14 +183,24 @@ class ClassifyConfig(TaskConfig):
         ignored = [option for option, unused in (
             ("--color", self.color and self.input not in ("rgb", "rgb-diff")),
             ("--rgb-camera", self.rgb_camera != "webcam30" and self.input in ("events", "events-apex")),
-            ("--oracle-apex", self.oracle_apex and self.input not in ("events-apex", "rgb-flow"))) if unused]
+            ("--oracle-apex", self.oracle_apex and self.input not in ("events-apex", "rgb-flow")),
+            ("--drop-time", self.drop_time > 0 and self.input not in ("events", "events-apex")),
+            ("--drop-area", self.drop_area > 0 and self.input not in ("events", "events-apex"))) if unused]
         _refuse_ignored(ignored, f"--input {self.input}")
+        if not self.augment:
+            _refuse_ignored(self._changed(("max_shift", "drop_time", "drop_area")), "a run with --no-augment")
         if self.model == "ann":
-            _refuse_ignored([_option(f, getattr(self, f.name)) for f in fields(self)
-                             if f.name in SNN_ONLY and getattr(self, f.name) != f.default], "--model ann")
+            _refuse_ignored(self._changed(SNN_ONLY), "--model ann")
+        if not self.teacher:
+            _refuse_ignored(self._changed(("distill_weight", "distill_temperature")), "a run without --teacher")
         if self.size < 2 ** self.depth:
             raise ParameterError(f"--size {self.size} is too small for --depth {self.depth}: each stage halves it, "
                                  f"so at least {2 ** self.depth}")
+
+    def _changed(self, names: tuple[str, ...]) -> list[str]:
+        """The options that set fields ``names`` away from their defaults."""
+        return [_option(f, getattr(self, f.name)) for f in fields(self)
+                if f.name in names and getattr(self, f.name) != f.default]
 
 
 @dataclass(frozen=True)
