@@ -8,6 +8,7 @@ import typer
 
 from evface.commands import terminal
 from evface.commands.paths import output_file, sole_writer
+from evface.errors import ParameterError
 from evface.executor import check_workers
 
 
@@ -38,6 +39,8 @@ def register(app: typer.Typer) -> None:
 
         if jobs is not None:
             check_workers(jobs, "--jobs")
+            if ray:
+                raise ParameterError("--jobs is for a local run; with --ray the cluster's CPUs run the jobs")
         if out is None:
             out = Path("runs") / preset
         with sole_writer(out):
