@@ -163,6 +163,9 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
         raise ParameterError(f"unknown preset {preset!r} (--preset); choose from {sorted(PRESETS)}")
     if noise is not None and noise not in NOISE_LEVELS:
         raise ParameterError(f"unknown --noise {noise!r}; choose from {', '.join(NOISE_LEVELS)}")
+    if noise is not None and data_dir is not None:
+        raise ParameterError(f"--noise sets the event noise of the dataset a run builds, and --data {data_dir} is "
+                             "given: build that dataset with evface synth --noise instead")
     budget = PRESETS[preset]
     stages: list[Stage] = []
     if data_dir is None:

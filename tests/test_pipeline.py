@@ -56,6 +56,9 @@ def test_noise_level_keys_the_dataset_and_bad_levels_write_nothing(tmp_path):
     with pytest.raises(ParameterError, match="--noise 'loud'"):
         pipeline.run_pipeline(out, preset="tiny", noise="loud")
     assert not out.exists()
+    with pytest.raises(ParameterError, match="--noise sets the event noise of the dataset a run builds"):
+        pipeline.run_pipeline(out, preset="tiny", data_dir=tmp_path / "given", noise="noisy")  # was ignored
+    assert not out.exists()
 
 
 def test_highspeed_films_the_200_fps_camera_and_adds_its_arms(tmp_path):
