@@ -155,10 +155,13 @@ def _portable(folder: str, root: str | None) -> str:
 
 
 def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
-         noise: str | None = None, highspeed: bool = False) -> tuple[Path, list[Stage]]:
+         noise: str | None = None, highspeed: bool = False, seeds: int = 1) -> tuple[Path, list[Stage]]:
     """The dataset folder and the stages of a run, without running anything (``noise``: the
     event cameras' noise level of the dataset built, default the preset's; ``highspeed``: film
-    the 200 fps camera too and train :data:`HIGHSPEED_ARMS`)."""
+    the 200 fps camera too and train :data:`HIGHSPEED_ARMS`; ``seeds``: training seeds of each
+    classification model, whose ensemble is scored)."""
+    if seeds < 1:
+        raise ParameterError(f"--seeds must be >= 1, got {seeds}")
     if preset not in PRESETS:
         raise ParameterError(f"unknown preset {preset!r} (--preset); choose from {sorted(PRESETS)}")
     if noise is not None and noise not in NOISE_LEVELS:
@@ -177,9 +180,10 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
     wanted = set(budget.get("arms", (n for n, _ in CLASSIFY_ARMS if n not in HIGHSPEED_ARMS)))
     wanted |= set(HIGHSPEED_ARMS) if highspeed else set()
     for name, arm in [(name, arm) for name, arm in CLASSIFY_ARMS if name in wanted]:
+        several = {"seeds": seeds} if seeds > 1 else {}  # one seed keeps the keys of runs made before --seeds
         stages.append(Stage(name, "classify", {"data": str(data_dir), "seed": seed, "folds": budget["classify_folds"],
                                                "epochs": budget["classify_epochs"], "patience": budget["classify_patience"],
-                                               **arm}, str(out)))
+                                               **several, **arm}, str(out)))
     protocols = budget.get("reconstruct_protocols", RECONSTRUCT_PROTOCOLS)
     sensors = budget.get("reconstruct_sensors", RECONSTRUCT_SENSORS)
     fields = {k.removeprefix("reconstruct_"): v for k, v in budget.items() if k.startswith("reconstruct_")
@@ -301,6 +305,7 @@ def run_pipeline(
     ray: str | None = None,
     noise: str | None = None,
     highspeed: bool = False,
+    seeds: int = 1,
 ) -> Path:
     """Run every stage not yet done, write ``OUT/report.html`` and return its path.
 
@@ -313,6 +318,8 @@ def run_pipeline(
     ``noise`` sets the event cameras' noise level of the dataset built (``clean``, ``typical`` or
     ``noisy``); ``highspeed`` films the 200 fps RGB camera too and trains the frame cameras'
     upper-bound arms on it (:data:`HIGHSPEED_ARMS`; with ``data_dir``, that dataset must have it).
+    ``seeds`` trains each classification model that many times (its folds fixed) and scores their
+    ensemble; the report then sets every seed of one arm against every seed of another.
     ``runner`` (:func:`run_step`'s signature) is for tests. A stage's ``seconds`` are those of its
     jobs, summed.
     """
@@ -321,7 +328,7 @@ def run_pipeline(
     if out.is_dir() and any(out.iterdir()) and not any((out / name).exists() for name in ours):
         raise DatasetError(where(out, "holds files but no evface run (no pipeline.json, stages or data); give --out a "
                                       "new folder"))
-    data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise, highspeed)
+    data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise, highspeed, seeds)
     if data_dir is not None:
         check_subjects(data, preset, stages)
         stages = stages_the_data_allows(data, stages, highspeed, log)

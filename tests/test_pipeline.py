@@ -235,6 +235,17 @@ def test_run_writes_each_preset_into_its_own_folder(tmp_path, monkeypatch, argv,
 
     given = []
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(pipeline, "run_pipeline", lambda out, **_: given.append(out) or out / "report.html")
+    monkeypatch.setattr(pipeline, "run_pipeline", lambda out, **kw: given.append((out, kw["seeds"])) or out / "report.html")
     assert main(["run", *argv]) == 0
-    assert given == [Path(out)]
+    assert given == [(Path(out), 1)]
+    assert main(["run", *argv, "--seeds", "5"]) == 0 and given[-1] == (Path(out), 5)
+
+
+def test_seeds_train_each_classifier_several_times(tmp_path):
+    _, one = pipeline.plan("quick", None, tmp_path)
+    _, five = pipeline.plan("quick", None, tmp_path, seeds=5)
+    assert [s.config.get("seeds") for s in five if s.task == "classify"] == [5] * 4
+    assert all("seeds" not in s.config for s in one)  # one seed keeps the keys of earlier runs
+    assert [(s.name, s.key) for s in one if s.task != "classify"] == [(s.name, s.key) for s in five if s.task != "classify"]
+    with pytest.raises(ParameterError, match="--seeds must be >= 1, got 0"):
+        pipeline.plan("quick", None, tmp_path, seeds=0)

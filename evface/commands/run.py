@@ -33,6 +33,10 @@ def register(app: typer.Typer) -> None:
         highspeed: bool = typer.Option(False, "--highspeed", help="Film a 200 fps RGB camera framed like hd too and "
                                                                   "train rgb-200 and rgb-flow-200 on it: the frame "
                                                                   "cameras' upper bound (about 3x the dataset's cost)."),
+        seeds: int = typer.Option(1, "--seeds", min=1, help="Train each classifier this many times (folds fixed) and "
+                                                            "score the ensemble; the report shows how each paired "
+                                                            "difference varies between trainings (N times the "
+                                                            "classifiers' cost)."),
     ) -> None:
         """Build the dataset, train and evaluate every model, and write OUT/report.html."""
         from evface.pipeline import run_pipeline  # lazy: keeps torch out of `evface --help`
@@ -46,7 +50,7 @@ def register(app: typer.Typer) -> None:
         with sole_writer(out):
             report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs,
                                   log=lambda line: console.print(line, soft_wrap=True), ray=ray, noise=noise,
-                                  highspeed=highspeed)
+                                  highspeed=highspeed, seeds=seeds)
         console.print(terminal.labelled("report written:", "bold green", str(report)), soft_wrap=True)
 
     @app.command("report")
