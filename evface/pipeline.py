@@ -179,8 +179,8 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
         stages.append(Stage("synth", "synth", {"preset": preset, "seed": seed, "out": str(data_dir), **extra}, str(out)))
     wanted = set(budget.get("arms", (n for n, _ in CLASSIFY_ARMS if n not in HIGHSPEED_ARMS)))
     wanted |= set(HIGHSPEED_ARMS) if highspeed else set()
+    several = {"seeds": seeds} if seeds > 1 else {}  # one seed keeps the keys of runs made before --seeds
     for name, arm in [(name, arm) for name, arm in CLASSIFY_ARMS if name in wanted]:
-        several = {"seeds": seeds} if seeds > 1 else {}  # one seed keeps the keys of runs made before --seeds
         stages.append(Stage(name, "classify", {"data": str(data_dir), "seed": seed, "folds": budget["classify_folds"],
                                                "epochs": budget["classify_epochs"], "patience": budget["classify_patience"],
                                                **several, **arm}, str(out)))
