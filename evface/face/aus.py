@@ -332,15 +332,6 @@ def au_components(au: int, points: np.ndarray, landmarks: Landmarks,
     return parts[0] * k, parts[1] * k, parts[2] * k
 
 
-def au_field(au: int, points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
-    """Forward displacement ``(N, 2)`` (face widths) of one AU at intensity 1.0.
-
-    Lid motion is not included (see :func:`lid_displacement`).
-    """
-    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    return combine_lips(*au_components(au, points, landmarks), points, landmarks)
-
-
 def jaw_mask(points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
     """1 on the face down to 0.01 face widths below the jaw line, 0 from 0.05 below: the face
     outline moves with the skin, the neck, clothes and background beside the neck do not."""

@@ -27,13 +27,6 @@ def png_bytes(fig: plt.Figure) -> bytes:
     return buf.getvalue()
 
 
-def array_png(image: np.ndarray) -> bytes:
-    """Encode an 8-bit gray (H, W) or RGB (H, W, 3) array as PNG."""
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", optimize=True)
-    return buf.getvalue()
-
-
 def crop_box(image: np.ndarray, box: list[int] | tuple[int, ...] | None, margin: float = 0.15) -> np.ndarray:
     """Crop ``image`` to ``box`` = (x, y, w, h) grown by ``margin`` on each side, clipped to the image."""
     if box is None:

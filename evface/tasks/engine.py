@@ -223,18 +223,6 @@ def all_reduce_mean(value: float, dist: DistInfo) -> float:
     return float(t.item()) / dist.world_size
 
 
-def all_reduce_sum(array: np.ndarray, dist: DistInfo) -> np.ndarray:
-    """Element-wise sum of a numeric array over ranks (e.g. confusion matrices, TP/FP counts)."""
-    if not dist.enabled:
-        return np.asarray(array)
-    import torch.distributed as tdist
-
-    t = torch.as_tensor(np.asarray(array, dtype=np.float64),
-                        device=dist.device if dist.device.type == "cuda" else "cpu")
-    tdist.all_reduce(t)
-    return t.cpu().numpy()
-
-
 def broadcast_object(obj: Any, dist: DistInfo) -> Any:
     """Rank 0's ``obj`` on every rank (``obj`` itself in a single process)."""
     if not dist.enabled:
