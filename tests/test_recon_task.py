@@ -22,8 +22,7 @@ from evface.tasks.reconstruct import (
 )
 
 TINY = ReconstructConfig(size=32, crop=16, n_bins=3, base=4, z_channels=2, batch_size=8, epochs=2, patience=0,
-                         k_samples=2, step_us=40_000, seq_len=3, threads=1, device="cpu", val_fraction=0.25,
-                         test_fraction=0.25)
+                         k_samples=2, step_us=40_000, seq_len=3, threads=1, device="cpu", val_fraction=0.25)
 
 
 @pytest.fixture(scope="module")
@@ -253,7 +252,7 @@ def test_apex_scores_by_lighting_and_au_class_pool_to_the_apex_scores(fake):
 
 def test_interpolation_protocol(fake, tmp_path):
     m = train_and_evaluate(fake, tmp_path / "interp", replace(TINY, protocol="interpolation", epochs=1, e2vid=False,
-                                                                 k_samples=0, stride=3))
+                                                                 k_samples=0, stride=3, step_us=50_000))
     assert set(m["methods"]) == {"cvae", "keyframe", "rgb_blend", "rgb_flow", "integration"} and m["keyframe"] is True
     assert max(m["methods"]["keyframe"]["horizon"]["ms"]) <= 35  # within one frame period of the keyframe
 

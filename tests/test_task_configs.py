@@ -127,6 +127,27 @@ def test_an_option_the_input_would_ignore_is_refused(tmp_path, capsys, args, say
     assert ClassifyConfig(model="ann", time_steps=8, norm="none").model == "ann"  # the twin's own settings
 
 
+@pytest.mark.parametrize("command, args, says", [
+    ("classify", ["--folds", "3", "--test-fraction", "0.3"],
+     "--test-fraction: not used by --folds 3 (every subject is tested once), which would ignore it"),
+    ("classify", ["--loso", "--test-fraction", "0.3"], "--test-fraction: not used by --loso"),
+    ("reconstruct", ["--folds", "3", "--test-fraction", "0.3"], "--test-fraction: not used by --folds 3"),
+    ("reconstruct", ["--stride", "3"], "--stride: not used by --protocol extrapolation, which would ignore it"),
+    ("reconstruct", ["--protocol", "events-only", "--stride", "3"], "--stride: not used by --protocol events-only"),
+    ("reconstruct", ["--protocol", "interpolation", "--step-us", "20000"],
+     "--step-us: not used by --protocol interpolation, which would ignore it"),
+])
+def test_a_split_or_sampling_option_the_protocol_would_ignore_is_refused(tmp_path, capsys, command, args, says):
+    """Each was ignored without a word: a test share under subject folds, the interpolation
+    protocol's stride of truth frames elsewhere, the horizon spacing under interpolation."""
+    assert main(["train", command, "--data", str(tmp_path), "--out", str(tmp_path / "run"), *args]) == 2
+    assert capsys.readouterr().err.strip().startswith(f"error: {says}")
+    assert not (tmp_path / "run").exists()
+    assert ClassifyConfig(test_fraction=0.3).test_fraction == 0.3  # where they apply, taken
+    assert ReconstructConfig(protocol="interpolation", stride=3).stride == 3
+    assert ReconstructConfig(protocol="events-only", step_us=20_000).step_us == 20_000
+
+
 def test_a_reconstruction_crop_too_small_for_ssim_is_refused(tmp_path, capsys):
     # a 5 px crop stopped in torch's SSIM padding after the samples were built
     assert main(["train", "reconstruct", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--crop", "5"]) == 2

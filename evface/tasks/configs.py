@@ -80,6 +80,11 @@ class TaskConfig:
             if problem:
                 raise ParameterError(f"{f.name} {problem}")
 
+    def _changed(self, names: tuple[str, ...]) -> list[str]:
+        """The options that set fields ``names`` away from their defaults."""
+        return [_option(f, getattr(self, f.name)) for f in fields(self)
+                if f.name in names and getattr(self, f.name) != f.default]
+
     @classmethod
     def from_dict(cls: type[C], d: dict[str, Any]) -> C:
         """The config held by a dict such as ``RUN/config.json`` (keys that are not fields are ignored)."""
@@ -162,7 +167,7 @@ class ClassifyConfig(TaskConfig):
                               choices=("webcam30", "highspeed200"))
     oracle_apex: bool = setting(False, "rgb-flow / events-apex: take the apex from the annotation, not from the data.")
     val_fraction: float = setting(0.15, "Share of the subjects held out for validation (early stopping).")
-    test_fraction: float = setting(0.15, "Share of the subjects held out for the test.")
+    test_fraction: float = setting(0.15, "Share of the subjects held out for the test (folds=0 only).")
     folds: int = setting(0, "Subject-grouped cross-validation: K test folds, every subject tested once, no subject in "
                             "two folds (0 = one train/validation/test split by subject).")
     loso: bool = setting(False, "Leave-one-subject-out cross-validation (--folds <number of subjects>).")
@@ -193,15 +198,12 @@ class ClassifyConfig(TaskConfig):
             _refuse_ignored(self._changed(SNN_ONLY), "--model ann")
         if not self.teacher:
             _refuse_ignored(self._changed(("distill_weight", "distill_temperature")), "a run without --teacher")
+        if self.folds or self.loso:
+            by = "--loso" if self.loso else f"--folds {self.folds}"
+            _refuse_ignored(self._changed(("test_fraction",)), f"{by} (every subject is tested once)")
         if self.size < 2 ** self.depth:
             raise ParameterError(f"--size {self.size} is too small for --depth {self.depth}: each stage halves it, "
                                  f"so at least {2 ** self.depth}")
-
-    def _changed(self, names: tuple[str, ...]) -> list[str]:
-        """The options that set fields ``names`` away from their defaults."""
-        return [_option(f, getattr(self, f.name)) for f in fields(self)
-                if f.name in names and getattr(self, f.name) != f.default]
-
 
 @dataclass(frozen=True)
 class ReconstructConfig(TaskConfig):
@@ -250,3 +252,7 @@ class ReconstructConfig(TaskConfig):
         super().__post_init__()
         if 0 < self.crop < 16:
             raise ParameterError(f"--crop {self.crop}: use 0 (whole images) or at least 16 pixels")
+        unused = ("step_us",) if self.protocol == "interpolation" else ("stride",)
+        _refuse_ignored(self._changed(unused), f"--protocol {self.protocol}")
+        if self.folds:
+            _refuse_ignored(self._changed(("test_fraction",)), f"--folds {self.folds} (every subject is tested once)")
