@@ -209,7 +209,8 @@ def stages_the_data_allows(data_dir: Path, stages: list[Stage], highspeed: bool,
                            log: Callable[[str], None]) -> list[Stage]:
     """The stages a given dataset can run, each left out said so: reconstruction when some clips
     are recordings (no synthetic truth frames, which it is scored against), an event arm whose
-    sensor some clips lack; ``highspeed`` (a synthetic camera) is refused on recordings."""
+    sensor some clips lack; ``highspeed`` (a synthetic camera) is refused on recordings and on clips
+    filmed without it."""
     ds = DatasetFolder.open(data_dir)
     paths = [ds.clip_path(row) for row in ds.rows]
     metas = [read_clip_meta(path) for path in paths]
@@ -217,6 +218,15 @@ def stages_the_data_allows(data_dir: Path, stages: list[Stage], highspeed: bool,
     if recorded and highspeed:
         raise ParameterError(f"--highspeed: {data_dir} holds {recorded} recorded clip(s); the 200 fps camera is "
                              "filmed for synthetic datasets only")
+    if highspeed:
+        without = [meta.clip_id for meta in metas if not any(
+            cam.get("preset") == HIGHSPEED and cam.get("view") == "hd"
+            for cam in meta.calibration.get("frame_cameras", {}).values())]
+        if without:
+            raise ParameterError(f"--highspeed: {len(without)} of the {len(metas)} clips of {data_dir} (first "
+                                 f"{without[0]}) were filmed without the 200 fps camera; leave out --data to build "
+                                 f"a dataset with it, or give one built by evface synth --rgb-hd-cameras "
+                                 f"webcam30,{HIGHSPEED}")
     sensors = set.intersection(*(set(meta.sensors) for meta in metas)) if metas else set()
     left_out: dict[str, list[str]] = {}
     for stage in stages:

@@ -73,6 +73,19 @@ def test_highspeed_films_the_200_fps_camera_and_adds_its_arms(tmp_path):
     assert given[0].task == "classify" and set(pipeline.HIGHSPEED_ARMS) <= {s.name for s in given}
 
 
+def test_highspeed_on_a_dataset_filmed_without_that_camera_is_refused_before_out_is_made(tmp_path):
+    from recon_fixtures import make_fake_dataset
+
+    data = make_fake_dataset(tmp_path / "data", n_subjects=3, clips_per_subject=1, duration_us=100_000)
+    out = tmp_path / "run"
+    # was: every other stage prepared, then "choose another --sensor or --rgb-camera" (train classify's options)
+    with pytest.raises(ParameterError, match=r"^--highspeed: 3 of the 3 clips of .*data \(first s00_c00\) were "
+                                             r"filmed without the 200 fps camera; leave out --data .* evface synth "
+                                             r"--rgb-hd-cameras webcam30,highspeed200$"):
+        pipeline.run_pipeline(out, preset="tiny", data_dir=data, highspeed=True)
+    assert not out.exists()
+
+
 def test_every_preset_has_its_dataset_and_cross_validates_its_arms(tmp_path):
     from evface.datasets.synth import get_preset
 
