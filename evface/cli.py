@@ -8,6 +8,7 @@ bad input (:func:`main` says which errors), no traceback unless ``--debug``.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import typer
@@ -45,6 +46,8 @@ def _root(
 ) -> None:
     """Event-camera facial micro-expression analysis."""
     _debug["on"] = debug
+    if not debug:  # FFmpeg's own lines ("moov atom not found") would come before evface's one-line error
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET; read when OpenCV first opens a video
 
 
 for _name in COMMAND_MODULES:

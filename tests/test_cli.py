@@ -28,6 +28,21 @@ def test_usage_errors_exit_2_without_a_traceback(args, says):
     assert says in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_video_ffmpeg_cannot_read_is_one_line(tmp_path):
+    # was two: FFmpeg's "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x...] moov atom not found", then evface's error
+    video = tmp_path / "cut.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))  # an MP4 cut before its index
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_FFMPEG_LOGLEVEL"}
+    result = subprocess.run([sys.executable, "-m", "evface.cli", "simulate", str(video), "--out", str(tmp_path / "o.h5")],
+                            capture_output=True, text=True, timeout=120, env={**env, "COLUMNS": "200"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {video}: OpenCV cannot open this video"
+    assert not (tmp_path / "o.h5").exists()
+    debug = subprocess.run([sys.executable, "-m", "evface.cli", "--debug", "simulate", str(video), "--out",
+                            str(tmp_path / "o.h5")], capture_output=True, text=True, timeout=120, env=env)
+    assert "moov atom not found" in debug.stderr  # --debug keeps FFmpeg's own account
+
+
 @pytest.mark.parametrize("command", [("synth", "OUT"), ("run", "--out", "OUT"), ("simulate", "v.avi", "--out", "OUT"),
                                      ("import", "corpus", "root", "table.csv", "OUT")])
 def test_a_negative_seed_is_refused_naming_the_option(tmp_path, capsys, command):

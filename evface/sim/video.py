@@ -41,7 +41,8 @@ class VideoInfo:
     height: int
 
 
-def _capture(path: str | Path):
+def open_video(path: str | Path) -> cv2.VideoCapture:
+    """An OpenCV capture of ``path``; a FormatError naming the file when it is missing or unreadable."""
     path = Path(path)
     if not path.is_file():
         raise FormatError(where(path, "no such video file"))
@@ -54,7 +55,7 @@ def _capture(path: str | Path):
 
 def video_info(path: str | Path) -> VideoInfo:
     """Frame rate, frame count and size of a video (raises FormatError when unreadable)."""
-    cap = _capture(path)
+    cap = open_video(path)
     try:
         info = VideoInfo(str(path), float(cap.get(cv2.CAP_PROP_FPS) or 0.0), int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0),
                          int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
@@ -68,7 +69,7 @@ def iter_video_frames(path: str | Path) -> Iterator[np.ndarray]:
 
     Raises FormatError when the file cannot be opened or holds no frame.
     """
-    cap = _capture(path)
+    cap = open_video(path)
     try:
         count = 0
         while True:

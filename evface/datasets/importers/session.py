@@ -78,6 +78,7 @@ from evface.events.core import empty_events
 from evface.io.event_files import EventsFileReader
 from evface.events.ops import crop
 from evface.face.detect import detect_faces
+from evface.sim.video import open_video
 
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``; the CLI draws it, the library never prints."""
@@ -346,19 +347,10 @@ class EventWindows:
 # ----------------------------------------------------------------------------- RGB video
 
 
-def _open_video(path: Path) -> cv2.VideoCapture:
-    if not path.is_file():
-        raise FormatError(where(path, "video file not found"))
-    cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
-        raise FormatError(where(path, "OpenCV cannot open this video"))
-    return cap
-
-
 def scan_video(path: str | Path) -> VideoScan:
     """One pass over the video: frame count and size, fps, frame-difference energy, change image."""
     path = Path(path)
-    cap = _open_video(path)
+    cap = open_video(path)
     fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
     small: list[np.ndarray] = []
     change = prev = None
@@ -389,7 +381,7 @@ def read_video_frames(path: str | Path, indices: np.ndarray, size: tuple[int, in
     path = Path(path)
     wanted = set(int(i) for i in indices)
     last = max(wanted) if wanted else -1
-    cap = _open_video(path)
+    cap = open_video(path)
     out: dict[int, np.ndarray] = {}
     try:
         k = 0
