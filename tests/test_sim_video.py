@@ -195,6 +195,30 @@ def test_cli_simulate_names_the_option_of_a_bad_value(tmp_path, video, capsys, a
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi"]
 
 
+def test_cli_simulate_refuses_a_video_name_it_cannot_write_before_any_work(tmp_path, video, capsys):
+    # was: the events written (and kept) first, then "OpenCV cannot write this video (check the extension)"
+    out = tmp_path / "ev.h5"
+    assert main(["simulate", str(video), "--out", str(out), "--rgb-out", str(tmp_path / "v.mkv")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: --rgb-out: {tmp_path / 'v.mkv'}: evface writes .avi (MJPG) "
+                                               "or .mp4 (mp4v) videos, not .mkv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi"]
+
+
+def test_cli_simulate_leaves_neither_output_when_the_rgb_video_fails(tmp_path, video, capsys, monkeypatch):
+    """A full disk while the RGB camera's video is written: the events file is not published either."""
+    import evface.sim.video as sim_video
+
+    def full_disk(path, frames, fps):
+        next(iter(frames))
+        raise FormatError(f"{path}: cannot write (No space left on device); nothing was written")
+
+    monkeypatch.setattr(sim_video, "write_video", full_disk)
+    out = tmp_path / "ev.h5"
+    assert main(["simulate", str(video), "--out", str(out), "--rgb-out", str(tmp_path / "v.avi")]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi"]  # no ev.h5, no .tmp
+
+
 def test_video_fps_takes_a_given_rate_or_the_files(video):
     info = video_info(video)
     assert video_fps(info, None) == pytest.approx(30.0) and video_fps(info, 12.5) == 12.5

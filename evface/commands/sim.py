@@ -59,6 +59,7 @@ def register(app: typer.Typer) -> None:
             frame_times_path,
             iter_video_events,
             video_fps,
+            video_codec,
             video_info,
             write_frame_times,
             write_video,
@@ -68,6 +69,8 @@ def register(app: typer.Typer) -> None:
         output_file(not_the_input(out, video, "--out"))
         if rgb_out is not None:
             output_file(not_the_input(rgb_out, video, "--rgb-out"), "--rgb-out")
+            with naming("--rgb-out"):
+                video_codec(rgb_out)
         with naming("--sensor"):
             spec = parse_sensor(sensor)
         name, full_size = spec.name, spec.size
@@ -116,28 +119,31 @@ def register(app: typer.Typer) -> None:
                 frames_read = i + 1
                 bar.update(task, completed=frames_read, description=f"{n_events:,} events")
 
+            # the events file is published when this block ends: a failure of the RGB camera's video
+            # (a full disk) leaves neither output
             with open_events_writer(out, (window[2], window[3]), sensor=name) as writer:
                 for chunk in iter_video_events(video, full_size, params, seed=seed, roi=window, lux=lux,
                                                upsample=upsample, fps=rate, on_frame=tick):
                     writer.write(chunk)
                     n_events += chunk.size
-            duration_us = int(round(frames_read * 1e6 / rate))
-            if cam_params is not None:
-                cam = RgbCamera(cam_params, seed)
-                n_rgb = max(int(duration_us * cam_params.fps // 1_000_000), 1)
-                task = bar.add_task("rgb frames", total=n_rgb)
-                scene = VideoScene(video, lux, rate)
+                duration_us = int(round(frames_read * 1e6 / rate))
+                if cam_params is not None:
+                    cam = RgbCamera(cam_params, seed)
+                    n_rgb = max(int(duration_us * cam_params.fps // 1_000_000), 1)
+                    task = bar.add_task("rgb frames", total=n_rgb)
+                    scene = VideoScene(video, lux, rate)
 
-                timing: list[tuple[int, int, float]] = []
+                    timing: list[tuple[int, int, float]] = []
 
-                def images():
-                    for image, *frame in cam.iter_capture(scene, 0, max(duration_us, int(cam_params.period_us) + 1)):
-                        bar.advance(task)
-                        timing.append(frame)
-                        yield image
+                    def images():
+                        for image, *frame in cam.iter_capture(scene, 0,
+                                                              max(duration_us, int(cam_params.period_us) + 1)):
+                            bar.advance(task)
+                            timing.append(frame)
+                            yield image
 
-                write_video(rgb_out, images(), cam_params.fps)
-                write_frame_times(frame_times_path(rgb_out), *zip(*timing, strict=True))
+                    write_video(rgb_out, images(), cam_params.fps)
+                    write_frame_times(frame_times_path(rgb_out), *zip(*timing, strict=True))
         console.print(
             f"{n_events:,} events from {frames_read} frames ({duration_us / 1e6:.3f} s) "
             f"on a {window[2]}x{window[3]} {name} window -> {out}"

@@ -173,10 +173,33 @@ class VideoScene:
         return self._a * (1 - w) + self._b * w
 
 
+VIDEO_CODECS = {".avi": "MJPG", ".mp4": "mp4v"}
+"""The videos :func:`write_video` writes, by extension, and the codec of each."""
+
+
+def video_codec(path: str | Path) -> str:
+    """The codec :func:`write_video` writes for ``path``'s extension; a ParameterError for another.
+
+    Examples
+    --------
+    >>> video_codec("rgb.AVI")
+    'MJPG'
+    >>> video_codec("rgb.mkv")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: rgb.mkv: evface writes .avi (MJPG) or .mp4 (mp4v) videos, not .mkv
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in VIDEO_CODECS:
+        known = " or ".join(f"{ext} ({codec})" for ext, codec in VIDEO_CODECS.items())
+        raise ParameterError(f"{path}: evface writes {known} videos, not {suffix or 'a name without an extension'}")
+    return VIDEO_CODECS[suffix]
+
+
 def write_video(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float) -> Path:
-    """Write uint8 (H, W, 3) RGB frames with OpenCV (MJPG in .avi, mp4v otherwise), atomically."""
+    """Write uint8 (H, W, 3) RGB frames with OpenCV (:data:`VIDEO_CODECS`), atomically."""
     path = Path(path)
-    fourcc = cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
+    fourcc = cv2.VideoWriter_fourcc(*video_codec(path))
     tmp = path.with_name(f"{path.stem}.tmp{path.suffix}")
     writer = None
     try:
