@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 
+import numpy as np
 import pytest
 import torch
 
@@ -264,8 +265,34 @@ def test_export_run_and_cli(tmp_path):
     model = _trained_like(CFG)
     engine.save_config(tmp_path / "run", {"task": "classify", "model": "snn", "net": CFG.to_dict()})
     engine.save_checkpoint(tmp_path / "run" / "best.pt", {"model": model.state_dict()})
-    assert export_run(tmp_path / "run", tmp_path / "a.nir").stat().st_size > 0
+    assert export_run(tmp_path / "run", tmp_path / "a.nir") == (tmp_path / "a.nir", ".", 1)
+    assert (tmp_path / "a.nir").stat().st_size > 0
     assert main(["export-nir", str(tmp_path / "run"), str(tmp_path / "b.nir")]) == 0
     engine.save_config(tmp_path / "ann", {"task": "classify", "model": "ann", "net": CFG.to_dict()})
     with pytest.raises(ParameterError, match="not a spiking classification run"):
         export_run(tmp_path / "ann", tmp_path / "c.nir")
+
+
+def test_export_picks_a_model_of_a_cross_validated_run_and_says_which(tmp_path, capsys):
+    pytest.importorskip("nir")
+    import nir
+
+    run = tmp_path / "run"
+    dirs = ["models/fold0-s0", "models/fold1-s0"]
+    engine.save_config(run, {"task": "classify", "model": "snn", "net": CFG.to_dict(),
+                             "models": [{"dir": d} for d in dirs]})
+    for seed, d in enumerate(dirs):
+        engine.save_checkpoint(run / d / "best.pt", {"model": _trained_like(CFG, seed).state_dict()})
+    assert main(["export-nir", str(run), str(tmp_path / "a.nir")]) == 0
+    assert capsys.readouterr().err.strip() == (f"written {tmp_path / 'a.nir'} (the network of models/fold0-s0, one of "
+                                               "the run's 2 models; --model picks another)")
+    assert export_run(run, tmp_path / "b.nir", "fold1-s0")[1:] == ("models/fold1-s0", 2)
+    assert export_run(run, tmp_path / "c.nir", "models/fold0-s0")[1] == "models/fold0-s0"
+    weights = [nir.read(tmp_path / name).nodes for name in ("a.nir", "b.nir", "c.nir")]
+    first = [k for k, node in weights[0].items() if hasattr(node, "weight")][0]
+    assert not np.array_equal(weights[0][first].weight, weights[1][first].weight)  # another fold's network
+    assert np.array_equal(weights[0][first].weight, weights[2][first].weight)
+    assert main(["export-nir", str(run), str(tmp_path / "d.nir"), "--model", "fold7"]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: --model fold7: {run} holds no such model; it holds "
+                                               "fold0-s0, fold1-s0")
+    assert not (tmp_path / "d.nir").exists()

@@ -1,13 +1,13 @@
 """Export a classification run's spiking network to NIR (``evface export-nir RUN OUT``).
 
-The run folder gives the network (``config.json``'s ``net``) and its weights (``best.pt`` of the
-first of its ``models``: for a cross-validated run, the first fold's); :func:`evface.models.export_nir.export`
-writes the graph.
+The run folder gives the network (``config.json``'s ``net``) and its weights (``best.pt`` of one
+of its ``models``: a cross-validated run holds one per fold and seed, the first by default);
+:func:`evface.models.export_nir.export` writes the graph.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from evface.errors import ParameterError
 from evface.models.export_nir import export
@@ -15,17 +15,31 @@ from evface.models.snn import NetConfig, SpikingCNN
 from evface.tasks import engine
 
 
-def export_run(run_dir: str | Path, out: str | Path) -> Path:
-    """Export the best checkpoint of a classification run (``--model snn``) to the NIR file ``out``."""
+def export_run(run_dir: str | Path, out: str | Path, model: str | None = None) -> tuple[Path, str, int]:
+    """Export one model of a classification run (``--model snn``) to the NIR file ``out``.
+
+    ``model`` names one of the run's models by its folder (``fold1-s0`` or ``models/fold1-s0``);
+    default the first. Returns the file written, the folder of the model exported (relative to
+    the run) and how many models the run holds.
+    """
     config = engine.load_config(run_dir)
     if config.get("task") != "classify" or config.get("model", "snn") != "snn":
         raise ParameterError(f"{run_dir} is not a spiking classification run (task {config.get('task')!r}, "
                              f"model {config.get('model')!r})")
     with engine.reading(Path(run_dir) / engine.CONFIG):
         engine.check_fields(config, {"net": dict})
-        model = SpikingCNN(NetConfig(**config["net"]))
-        first = (config.get("models") or [{"dir": "."}])[0]  # a run without a list of models holds one, in RUN/
-        engine.check_fields(first, {"dir": str})
-        engine.check_folder(first["dir"])
-    engine.load_model_state(Path(run_dir) / first["dir"], model)
-    return export(model, out)
+        net = SpikingCNN(NetConfig(**config["net"]))
+        models = config.get("models") or [{"dir": "."}]  # a run without a list of models holds one, in RUN/
+        for entry in models:
+            engine.check_fields(entry, {"dir": str})
+            engine.check_folder(entry["dir"])
+    dirs = [entry["dir"] for entry in models]
+    chosen = dirs[0]
+    if model is not None:
+        matches = [d for d in dirs if model.strip("/") in (d, PurePosixPath(d).name)]
+        if not matches:
+            names = ", ".join(PurePosixPath(d).name for d in dirs)
+            raise ParameterError(f"--model {model}: {run_dir} holds no such model; it holds {names}")
+        chosen = matches[0]
+    engine.load_model_state(Path(run_dir) / chosen, net)
+    return export(net, out), chosen, len(dirs)
