@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import cv2
 import numpy as np
 import pytest
@@ -183,6 +185,11 @@ def test_gap_and_unreadable_frame(corpus, tmp_path):
     (c / "sub01" / "EP01_01" / "img20.jpg").unlink()
     with pytest.raises(DatasetError, match="gap after 19"):
         import_corpus(c, c / "table.csv", tmp_path / "ds")
+    c3 = copy_corpus(corpus, tmp_path / "c3")  # the same frame twice (a converted copy): was "a gap after 19"
+    shutil.copy(c3 / "sub01" / "EP01_01" / "img20.jpg", c3 / "sub01" / "EP01_01" / "img020.png")
+    with pytest.raises(DatasetError, match=r"EP01_01: frame number 20 is in two files, img020.png and img20.jpg; "
+                                           r"keep one$"):
+        import_corpus(c3, c3 / "table.csv", tmp_path / "ds")
     c2 = copy_corpus(corpus, tmp_path / "c2")
     (c2 / "sub02" / "EP07_01" / "img110.jpg").write_bytes(b"not a jpeg")
     with pytest.raises(FormatError, match="img110.jpg: unreadable image"):

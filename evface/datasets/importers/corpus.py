@@ -245,6 +245,10 @@ def find_frames(root: Path, row: CorpusRow) -> list[tuple[int, Path]]:
     if len(frames) < 2:
         raise DatasetError(where(folder, f"needs at least 2 numbered frames, found {len(frames)}"))
     numbers = np.array([n for n, _ in frames])
+    if np.any(np.diff(numbers) == 0):
+        i = int(np.flatnonzero(np.diff(numbers) == 0)[0])
+        raise DatasetError(where(folder, f"frame number {numbers[i]} is in two files, {frames[i][1].name} and "
+                                         f"{frames[i + 1][1].name}; keep one"))
     if np.any(np.diff(numbers) != 1):
         gap = int(numbers[np.flatnonzero(np.diff(numbers) != 1)[0]])
         raise DatasetError(where(folder, f"{len(frames)} frames but numbers {numbers[0]}..{numbers[-1]} have a gap after {gap}"))
