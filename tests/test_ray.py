@@ -88,7 +88,10 @@ def _listening(port: int) -> bool:
 def _task_workers(started: list[int], title: str) -> list[int]:
     """The Ray worker processes of this test's cluster (children of its raylets, which are children
     of its ``ray start`` processes) running a task whose name starts with ``title``."""
-    out = subprocess.run(["ps", "-ww", "-eo", "pid=,ppid=,args="], capture_output=True, text=True).stdout
+    try:
+        out = subprocess.run(["ps", "-ww", "-eo", "pid=,ppid=,args="], capture_output=True, text=True).stdout
+    except OSError:  # a failed spawn of ps from this thread (seen once in CI: "[Errno 14] Bad address"): poll again
+        return []
     table = [line.split(None, 2) for line in out.splitlines() if len(line.split(None, 2)) == 3]
     raylets = {int(pid) for pid, ppid, args in table if int(ppid) in started and "raylet" in args.split()[0]}
     return [int(pid) for pid, ppid, args in table if int(ppid) in raylets and args.startswith(f"ray::{title}")]
