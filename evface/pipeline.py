@@ -39,8 +39,9 @@ import torch
 from evface.datasets.synth import get_preset, local_executor, other_dataset, synthesize
 from evface.errors import DatasetError, ParameterError, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster, check_workers, ray_session
+from evface.inputs.clip_view import frame_stream
 from evface.inputs.reconstruct import GRID_SENSOR
-from evface.io.clip import frames_and_truth_info, read_clip_meta
+from evface.io.clip import Clip, frames_and_truth_info, read_clip_meta
 from evface.io.dataset import DatasetFolder, atomic_write_text, read_manifest
 from evface.report.html import build_report
 from evface.sim.dvs_noise import NOISE_LEVELS
@@ -219,9 +220,7 @@ def stages_the_data_allows(data_dir: Path, stages: list[Stage], highspeed: bool,
         raise ParameterError(f"--highspeed: {data_dir} holds {recorded} recorded clip(s); the 200 fps camera is "
                              "filmed for synthetic datasets only")
     if highspeed:
-        without = [meta.clip_id for meta in metas if not any(
-            cam.get("preset") == HIGHSPEED and cam.get("view") == "hd"
-            for cam in meta.calibration.get("frame_cameras", {}).values())]
+        without = [meta.clip_id for meta in metas if not _has_camera(meta, HIGHSPEED)]
         if without:
             raise ParameterError(f"--highspeed: {len(without)} of the {len(metas)} clips of {data_dir} (first "
                                  f"{without[0]}) were filmed without the 200 fps camera; leave out --data to build "
@@ -241,6 +240,15 @@ def stages_the_data_allows(data_dir: Path, stages: list[Stage], highspeed: bool,
     for why, names in left_out.items():
         log(f"left out ({why}): {', '.join(names)}")
     return [stage for stage in stages if not any(stage.name in names for names in left_out.values())]
+
+
+def _has_camera(clip: Clip, preset: str) -> bool:
+    """Whether ``clip`` was filmed by RGB camera ``preset`` framed like hd (the lookup of the rgb inputs)."""
+    try:
+        frame_stream(clip, "hd", preset)
+    except DatasetError:
+        return False
+    return True
 
 
 START, POOL = "start", "pool"

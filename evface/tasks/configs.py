@@ -205,6 +205,7 @@ class ClassifyConfig(TaskConfig):
             raise ParameterError(f"--size {self.size} is too small for --depth {self.depth}: each stage halves it, "
                                  f"so at least {2 ** self.depth}")
 
+
 @dataclass(frozen=True)
 class ReconstructConfig(TaskConfig):
     """Every knob of a reconstruction run (:mod:`evface.tasks.reconstruct`)."""
