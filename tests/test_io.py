@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -292,6 +293,42 @@ def test_unsorted_timestamps_in_file(tmp_path: Path) -> None:
     path.write_text("t,x@640,y@480,on\n10,1,1,1\n5,2,2,0\n")
     with pytest.raises(EventsError, match=r"a\.csv.*not sorted"):
         read_events_file(path)
+
+
+@pytest.mark.parametrize("name", ["a.csv", "a.h5"])
+def test_sort_reads_an_unsorted_file_in_time_order(tmp_path: Path, stream: np.ndarray, name: str) -> None:
+    """A CSV and a clip file with two events out of order: an error naming `convert --sort`
+    without it, the events in stable time order with it. (Of the formats faery decodes, EVT and
+    Event Stream carry time as a running state, and DAT reads a decrease as its 32-bit wrap.)"""
+    i = int(np.flatnonzero(np.diff(stream["t"]) > 0)[5])  # events i and i + 1 have different times
+    path = write_events_file(tmp_path / name, stream, SIZE)
+    if name.endswith(".csv"):
+        lines = path.read_text().splitlines(keepends=True)
+        lines[i + 1], lines[i + 2] = lines[i + 2], lines[i + 1]  # line 0 is the header
+        path.write_text("".join(lines))
+    else:
+        with h5py.File(path, "r+") as f:
+            for column in f["events/events"].values():
+                if column.shape == stream.shape:
+                    column[i : i + 2] = column[i : i + 2][::-1]
+    with pytest.raises(EventsError, match=r"not sorted.*convert --sort"):
+        read_events_file(path)
+    chunks = list(iter_events_file(path, chunk_events=1000, sort=True))
+    assert [c.size for c in chunks[:-1]] == [1000] * (len(chunks) - 1)
+    np.testing.assert_array_equal(np.concatenate(chunks), stream)
+
+
+def test_cli_convert_sort(tmp_path: Path, stream: np.ndarray, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write_events_file(tmp_path / "a.csv", stream, SIZE)
+    lines = src.read_text().splitlines(keepends=True)
+    lines[1:] = lines[:0:-1]  # every event in reverse order
+    src.write_text("".join(lines))
+    assert main(["convert", str(src), str(tmp_path / "b.raw")]) == 2
+    assert "convert --sort" in capsys.readouterr().err and not (tmp_path / "b.raw").exists()
+    assert main(["convert", "--sort", str(src), str(tmp_path / "b.raw")]) == 0
+    back, _ = read_events_file(tmp_path / "b.raw")
+    order = np.lexsort((-np.arange(stream.size), stream["t"]))  # equal times stay in the file's (reversed) order
+    np.testing.assert_array_equal(back, stream[order])
 
 
 def test_headerless_csv_needs_a_size(tmp_path: Path) -> None:

@@ -93,11 +93,14 @@ def register(app: typer.Typer) -> None:
         relative_time: bool = typer.Option(False, "--relative-time",
                                            help="Write times from the first event (the time origin is lost)."),
         force: bool = typer.Option(False, "--force", help="Replace an OUT clip that holds more than IN gives it."),
+        sort: bool = typer.Option(False, "--sort", help="Sort IN's events by time first (IN must fit in memory); "
+                                                        "for exports whose timestamps are out of order."),
     ) -> None:
         """Convert between any two supported formats, streaming (files larger than memory work).
 
         OUT is never the input file; an existing OUT clip that holds other sensors, frames, truth
-        or labels is replaced only with --force.
+        or labels is replaced only with --force. With --sort the whole input is read into memory
+        and its events are written in time order (events of equal time keep their order).
         """
         from evface.io.event_files import (  # lazy: keeps h5py and numba out of `evface --help`
             DEFAULT_CLIP_SENSOR,
@@ -112,7 +115,7 @@ def register(app: typer.Typer) -> None:
             raise ParameterError(f"--version {version}: expected one of {', '.join(EVT_VERSIONS)}")
         in_clip = detect_format(source) == "clip"
         reader = EventsFileReader(source, chunk_us=chunk_us, chunk_events=None if chunk_us else 1 << 20,
-                                  sensor=sensor if in_clip else None, sensor_size=_parse_size(sensor_size))
+                                  sensor=sensor if in_clip else None, sensor_size=_parse_size(sensor_size), sort=sort)
         out_sensor = (sensor if not in_clip else reader.sensor) or DEFAULT_CLIP_SENSOR
         total = reader.known_count
         console = terminal.console()

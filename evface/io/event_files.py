@@ -316,6 +316,10 @@ class EventsFileReader:
         Fallback for files whose header gives no size (headerless CSV, DAT or ``.raw``).
     t_start_us, t_end_us : int, optional
         Only events with ``t_start_us <= t < t_end_us``.
+    sort : bool
+        Read the whole file into memory and yield its events sorted by time (a stable sort, so
+        events of equal time keep their order), for exports whose timestamps are out of order;
+        without it such a file raises :class:`~evface.errors.EventsError`.
 
     Attributes
     ----------
@@ -342,6 +346,7 @@ class EventsFileReader:
         sensor_size: SensorSize | None = None,
         t_start_us: int | None = None,
         t_end_us: int | None = None,
+        sort: bool = False,
     ) -> None:
         self.path = Path(path)
         if chunk_us is not None and chunk_us <= 0:
@@ -354,6 +359,7 @@ class EventsFileReader:
         self.chunk_events = chunk_events
         self.t_start_us = t_start_us
         self.t_end_us = t_end_us
+        self.sort = sort
         self.format = detect_format(self.path)
         if self.format in _FAERY_READ:
             _check_faery_name(self.path, self.format)
@@ -429,6 +435,9 @@ class EventsFileReader:
     # -- iteration
     def __iter__(self) -> Iterator[np.ndarray]:
         chunks = self._checked(self._decoded())
+        if self.sort:
+            events = _join(list(chunks))
+            chunks = iter([events[np.argsort(events["t"], kind="stable")]])
         if self.t_start_us is not None or self.t_end_us is not None:
             chunks = _window(chunks, self.t_start_us, self.t_end_us)
         if self.chunk_events is not None:
@@ -572,7 +581,7 @@ class EventsFileReader:
             t = chunk["t"]
             start = np.iinfo(np.int64).min if last_t is None else last_t
             bad, t0, xmax, ymax, bad_p = io_evt.scan_events(t, chunk["x"], chunk["y"], chunk["p"], start)
-            _raise_if_bad(self.path, t, bad, start, t0, xmax, ymax, width, height)
+            _raise_if_bad(self.path, t, -1 if self.sort else bad, start, t0, xmax, ymax, width, height)
             if bad_p:
                 raise EventsError(where(self.path, f"{bad_p} polarity values other than -1 or +1: corrupt file"))
             last_t = t[-1]
@@ -592,7 +601,8 @@ def _raise_if_bad(path: Path, t: np.ndarray, bad: int, start: int, t0: int, xmax
     """Turn the findings of a numba scan into the error they mean, if any."""
     if bad >= 0:
         before = int(t[bad - 1]) if bad else int(start)
-        raise EventsError(where(path, f"timestamps not sorted: {int(t[bad])} follows {before}"))
+        raise EventsError(where(path, f"timestamps not sorted: {int(t[bad])} follows {before} "
+                                      "(`evface convert --sort` writes a sorted copy)"))
     if t.size and t0 < 0:
         raise EventsError(where(path, f"negative timestamp {int(t0)}"))
     if t.size and (xmax >= width or ymax >= height):
@@ -697,13 +707,14 @@ def iter_events_file(
     sensor_size: SensorSize | None = None,
     t_start_us: int | None = None,
     t_end_us: int | None = None,
+    sort: bool = False,
 ) -> EventsFileReader:
     """Open an events file as a stream of chunks; the reader's ``sensor_size`` is known at once.
 
     See :class:`EventsFileReader` for the parameters.
     """
     return EventsFileReader(path, chunk_us=chunk_us, chunk_events=chunk_events, sensor=sensor,
-                            sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
+                            sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us, sort=sort)
 
 
 def read_events_file(
