@@ -65,11 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     _debug["on"] = False
     try:
         app(args=argv, standalone_mode=True)
-    except SystemExit as exc:  # typer ends every standalone run this way, usage errors included
+    except SystemExit as exc:  # typer ends every standalone run this way, usage errors and Ctrl-C included
+        if _interrupted(exc):
+            err_console.print("interrupted")
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        return 130
     except (EvfaceError, OSError) as exc:
         if _debug["on"]:
             raise
@@ -83,6 +82,15 @@ def main(argv: list[str] | None = None) -> int:
                           soft_wrap=True)
         return 1
     return 0
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` ends a chain that began with Ctrl-C (typer turns it into exit code 130)."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _describe(exc: BaseException) -> str:

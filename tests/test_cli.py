@@ -173,6 +173,16 @@ def test_a_bug_is_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
     assert "internal error: ZeroDivisionError" in err and "--debug" in err and "Traceback" not in err
 
 
+def test_ctrl_c_says_interrupted_and_exits_130(tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("evface.io.event_files.file_info", interrupted)
+    assert cli.main(["info", str(tmp_path / "x.raw")]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
+    assert cli.main(["info", "--help"]) == 0 and "interrupted" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, says", [
     (("run", "--out", "{file}"), "{file}: is a file, not a folder; give --out a folder"),
     (("run", "--out", "{file}/run"), "{file}: is a file, not a folder; give --out a folder"),
