@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     Usage errors are reported by typer (usage line, one error line, exit 2); an
     :class:`~evface.errors.EvfaceError` or an operating-system error (a full disk, a missing
     permission) prints one line naming the file and exits 2; anything else is a bug in evface:
-    one line and exit 1. ``evface --debug ...`` shows the traceback instead.
+    one line and exit 1; Ctrl-C prints "interrupted" and exits 130. ``evface --debug ...`` shows the
+    traceback instead.
     """
     _debug["on"] = False
     try:
