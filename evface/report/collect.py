@@ -70,6 +70,19 @@ def _read_json(path: Path) -> dict[str, Any]:
     return obj
 
 
+def _dataset_description(info: dict[str, Any]) -> str:
+    """What made a dataset, with its preset and seed where it has them (recordings have neither).
+
+    >>> _dataset_description({"generator": "evface synth", "preset": "quick", "seed": 0})
+    'evface synth (preset quick, seed 0)'
+    >>> _dataset_description({"generator": "evface import session", "seed": None})
+    'evface import session'
+    """
+    made_by = info.get("generator", info.get("importer", "dataset"))
+    settings = [f"{key} {info[key]}" for key in ("preset", "seed") if info.get(key) is not None]
+    return f"{made_by} ({', '.join(settings)})" if settings else made_by
+
+
 def collect(run_dirs: list[Path]) -> ReportData:
     """Read every folder in ``run_dirs`` into one :class:`ReportData`."""
     data = ReportData(run_dirs=run_dirs, versions=package_versions(),
@@ -221,8 +234,7 @@ def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
             event_table.setdefault(label, {})[f"{sensor} {lighting}"] = float(np.mean([c.get(sensor, 0) for c in cells]))
     summary: dict[str, Any] = {
         "root": str(ds.root),
-        "description": f'{ds.info.get("generator", ds.info.get("importer", "dataset"))} '
-                       f'(preset {ds.info.get("preset", "–")}, seed {ds.info.get("seed", "–")})',
+        "description": _dataset_description(ds.info),
         "n_clips": len(ds.rows),
         "n_subjects": len(ds.subjects),
         "labels": labels,
