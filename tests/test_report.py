@@ -77,6 +77,7 @@ def test_report_shows_identities_and_clip_variation(report):
     # the fixture's clips all have onset 100 ms, apex 180 ms, offset 300 ms and no rig metadata
     assert re.search(r"onset to apex</td><td>ms</td><td>6</td><td>80</td><td>80</td><td>80<", section), section
     assert "head yaw" not in section
+    assert "2 identities: each subject's first RGB frame.</figcaption>" in text  # no pose to show
 
 
 def _add_arm(root: Path, name: str, input_kind: str, right: list[bool], **config) -> None:

@@ -248,6 +248,7 @@ def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
     if identities:
         summary["identity_grid"] = figures.identity_grid(identities)
         summary["n_identities"] = len(identities)
+        summary["identity_poses"] = any("yaw" in caption for caption, _ in identities)  # synthetic clips record it
     samples = {}
     for key, row in first.items():
         clip = read_clip(ds.clip_path(row), sensors=[], truth=False)

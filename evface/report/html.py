@@ -134,7 +134,8 @@ def _dataset_section(data: ReportData) -> str:
     figs = []
     if ds.get("identity_grid"):
         figs.append(f'<figure class="wide">{_img(ds["identity_grid"], "identities")}<figcaption>{ds["n_identities"]} identities: '
-                    "each subject's first RGB frame, with its head yaw and pitch.</figcaption></figure>")
+                    "each subject's first RGB frame" + (", with its head yaw and pitch" if ds.get("identity_poses") else "")
+                    + ".</figcaption></figure>")
     if ds.get("face_grid"):
         figs.append(f'<figure class="wide">{_img(ds["face_grid"], "sample faces")}<figcaption>RGB frames at the apex, one per class (columns) and lighting (rows).</figcaption></figure>')
     if ds.get("animation"):
