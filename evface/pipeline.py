@@ -208,10 +208,10 @@ def check_subjects(data_dir: Path, preset: str, stages: list[Stage]) -> None:
 
 def stages_the_data_allows(data_dir: Path, stages: list[Stage], highspeed: bool,
                            log: Callable[[str], None]) -> list[Stage]:
-    """The stages a given dataset can run, each left out said so: reconstruction when some clips
-    are recordings (no synthetic truth frames, which it is scored against), an event arm whose
-    sensor some clips lack; ``highspeed`` (a synthetic camera) is refused on recordings and on clips
-    filmed without it."""
+    """The stages a given dataset can run, each left out said so: interpolation when some clips are
+    recordings (scored against their own RGB frames, they have nothing between them), an event arm
+    or reconstruction whose sensor some clips lack; ``highspeed`` (a synthetic camera) is refused on
+    recordings and on clips filmed without it."""
     ds = DatasetFolder.open(data_dir)
     paths = [ds.clip_path(row) for row in ds.rows]
     metas = [read_clip_meta(path) for path in paths]
@@ -229,10 +229,13 @@ def stages_the_data_allows(data_dir: Path, stages: list[Stage], highspeed: bool,
     sensors = set.intersection(*(set(meta.sensors) for meta in metas)) if metas else set()
     left_out: dict[str, list[str]] = {}
     for stage in stages:
-        if stage.task == "reconstruct" and recorded:
-            why = (f"{recorded} of {len(metas)} clips of {data_dir} are recordings, without the truth frames "
-                   "reconstruction is scored against")
-        elif stage.config.get("input") == "events" and stage.config.get("sensor") not in sensors:
+        if stage.task == "reconstruct" and recorded and stage.config.get("protocol") == "interpolation":
+            why = (f"{recorded} of {len(metas)} clips of {data_dir} are recordings, scored against their own RGB "
+                   "frames, with no frames between them to score interpolation on")
+        elif stage.task == "reconstruct" and GRID_SENSOR not in sensors:
+            why = f"not every clip of {data_dir} has {GRID_SENSOR} events, whose face box is reconstruction's grid"
+        elif (stage.config.get("input") == "events" or stage.task == "reconstruct") \
+                and stage.config.get("sensor") not in sensors:
             why = f"not every clip of {data_dir} has {stage.config.get('sensor')} events"
         else:
             continue

@@ -194,7 +194,8 @@ def test_three_imported_sessions_merge_and_train_by_subject_folds(tmp_path, caps
         assert metrics["n"] == 6 and metrics["n_subjects"] == 3 and metrics["ci"]["top1"] is not None
     capsys.readouterr()
     # what the recordings lack is refused, and a run that never started leaves no run folder behind
-    for args, says in ((("train", "reconstruct", "--folds", "3"), "reconstruction needs the truth frames"),
+    for args, says in ((("train", "reconstruct", "--folds", "3", "--protocol", "interpolation"),
+                        "no frames between its RGB frames to score interpolation on"),
                        (("train", "classify", "--folds", "3", "--sensor", "lr"), "no events of sensor 'lr'"),
                        (("train", "classify", "--folds", "3", "--input", "rgb", "--rgb-camera", "highspeed200"),
                         "a recording: its one RGB camera is the one that filmed it, not the synthetic highspeed200")):
@@ -211,8 +212,13 @@ def test_three_imported_sessions_merge_and_train_by_subject_folds(tmp_path, caps
     assert main(["run", "--data", str(data), "--preset", "tiny", "--out", str(out)]) == 0
     said = " ".join("".join(capsys.readouterr()).split())  # the console wraps long lines
     assert "left out (not every clip of" in said and "has lr events): events-lr" in said
-    assert "are recordings, without the truth frames reconstruction is scored against): recon-" in said
+    assert "interpolation on): recon-interpolation-hd" in said and "has lr events): " in said
     stages = [s["name"] for s in json.loads((out / "pipeline.json").read_text())["stages"]]
-    assert sorted(stages) == ["events-hd", "rgb"] and (out / "report.html").exists()
+    assert sorted(stages) == ["events-hd", "recon-events-only-hd", "recon-extrapolation-hd", "rgb"]
+    assert (out / "report.html").exists()
+    # reconstruction scores the recordings against their own RGB frames
+    recon = json.loads(next((out / "stages").glob("recon-extrapolation-hd-*/metrics.json")).read_text())
+    assert recon["n_clips"] >= 2 and recon["grid"]["targets"] == {"truth": 0, "rgb": recon["n_clips"]}
+    assert "scored against their own RGB frames" in (out / "report.html").read_text()
     assert main(["run", "--data", str(data), "--preset", "tiny", "--out", str(tmp_path / "fast"), "--highspeed"]) == 2
     assert "--highspeed" in capsys.readouterr().err and not (tmp_path / "fast").exists()

@@ -114,10 +114,33 @@ def test_errors(bright_clip):
     del bad.calibration["face_box"]["hd"]
     with pytest.raises(DatasetError, match="face_box"):
         clip_samples(bad, ReconSpec(sensor="hd"))
-    no_truth = make_clip("c2", "s0", "dim", seed=2, duration_us=100_000)
-    no_truth.truth = {}
-    with pytest.raises(DatasetError, match="truth frames"):
-        clip_samples(no_truth, ReconSpec(sensor="lr"))
+
+
+def test_a_recording_is_scored_against_its_own_rgb_frames():
+    """A clip without truth frames (a recording): sample times are frame mid-exposures, the target
+    is the frame at t, the RGB-only methods see only earlier frames, and hd and lr share the grid;
+    interpolation, with nothing between the frames, is refused."""
+    recording = make_clip("c2", "s0", "bright", seed=1, duration_us=400_000)
+    recording.truth = {}
+    rgb = recording.frames["rgb"]
+    t_mid = np.asarray(rgb.t_us) + np.asarray(rgb.exposure_us) // 2
+    hd = clip_samples(recording, ReconSpec(sensor="hd", size=32, step_us=40_000))
+    assert len(hd) >= 3 and np.isin(hd.t_us, t_mid).all() and np.all(hd.t_us > t_mid[0])
+    frame = {int(t): i for i, t in enumerate(t_mid)}
+    grid = clip_samples(recording, ReconSpec(sensor="hd", size=32, protocol="extrapolation", step_us=1))
+    by_time = dict(zip(grid.t_us.tolist(), grid.target))  # every frame after the first, as a target
+    assert len(by_time) == len(t_mid) - 1
+    for k, t in enumerate(hd.t_us):
+        assert np.array_equal(hd.target[k], by_time[int(t)])
+        assert hd.t_b[k] == t_mid[frame[int(t)] - 1] < t  # the frame just before the target's
+        if frame[int(t)] > 1:
+            assert np.array_equal(hd.rgb_b[k], by_time[int(hd.t_b[k])])
+    assert np.array_equal(hd.key[0], clip_samples(recording, ReconSpec(sensor="hd", size=32)).key[0])
+    assert set(hd.meta["target"]) == {"rgb"}
+    lr = clip_samples(recording, ReconSpec(sensor="lr", size=32, step_us=40_000))
+    assert np.array_equal(lr.target, hd.target) and not np.array_equal(lr.voxel, hd.voxel)
+    with pytest.raises(DatasetError, match="no frames between its RGB frames.*extrapolation or events-only"):
+        clip_samples(recording, ReconSpec(sensor="hd", protocol="interpolation"))
 
 
 def test_samples_save_and_load_without_pickle(bright_clip, tmp_path):

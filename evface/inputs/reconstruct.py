@@ -33,7 +33,13 @@ Per sample (images float32 in [0, 1] unless said):
   (extrapolation: the last two frames with mid-exposure <= t; interpolation: the frames before
   and after ``t``), their mid-exposure times in ``t_a``/``t_b``;
 - ``target``; ``t_us``; ``t_key_us``; ``seq`` (position in the clip, time order) and ``meta``
-  (clip_id, subject, lighting, sensor, aus as ``"1+2"``, onset_us, apex_us, offset_us).
+  (clip_id, subject, lighting, sensor, aus as ``"1+2"``, target: ``"truth"`` or, for a recording,
+  ``"rgb"``, onset_us, apex_us, offset_us).
+
+**Recordings** (clips without truth frames, from ``evface import session``) are scored against
+their own RGB frames: the sample times are frame mid-exposures (extrapolation and events-only; a
+recording has nothing between its frames to score interpolation on), the target is the frame at
+``t``, and ``rgb_a``/``rgb_b`` are the last two frames *before* ``t``.
 """
 
 from __future__ import annotations
@@ -55,7 +61,7 @@ from evface.inputs.clip_view import (
     RECORDED_PRESET, Box, check_sensor, face_box, frame_stream, homography, register_to_box, require_sensor,
     resize_area, rgb_frames, to_gray,
 )
-from evface.io.clip import Clip, read_clip, read_clip_meta
+from evface.io.clip import Clip, TruthSeries, read_clip, read_clip_meta
 
 PROTOCOLS = ("extrapolation", "interpolation", "events-only")
 GRID_SENSOR = "hd"
@@ -218,20 +224,40 @@ def _grid_frames(clip: Clip, box: Box, size: int, source: Path | str | None) -> 
     return grid.astype(np.float32), t_mid
 
 
+def _truth_target(truth: TruthSeries, box: Box, t: np.ndarray, t_mid: np.ndarray, gray: np.ndarray,
+                  spec: ReconSpec) -> np.ndarray:
+    """The grid sensor's truth at times ``t`` in its face box on the grid, in the RGB frames' tone
+    scale (one least-squares gain per clip on linear intensity, then the display gamma)."""
+    t_truth = np.asarray(truth.t_us, np.int64)
+    x0, y0, w, h = box
+    truth_grid = resize_area(truth.data[_nearest(t_truth, t), y0 : y0 + h, x0 : x0 + w], spec.size).astype(np.float64)
+    truth_at_frames = resize_area(truth.data[_nearest(t_truth, t_mid), y0 : y0 + h, x0 : x0 + w], spec.size)
+    lin = gray.astype(np.float64) ** spec.gamma
+    gain = float((lin * truth_at_frames).sum() / max(float((truth_at_frames.astype(np.float64) ** 2).sum()), 1e-12))
+    return np.clip(gain * truth_grid, 0.0, 1.0) ** (1.0 / spec.gamma)
+
+
 def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) -> ReconSamples | None:
-    """Cut the samples of one clip (``None`` when it has none)."""
+    """Cut the samples of one clip (``None`` when it has none).
+
+    A recording (a clip without the grid sensor's truth frames) is scored against its own RGB
+    frames: the sample times are frame mid-exposures, the target is the frame at ``t`` on the grid,
+    and the RGB-only methods see only frames before it.
+    """
     require_sensor(clip, spec.sensor, source)
     truth = clip.truth.get(GRID_SENSOR)
-    if truth is None or len(truth.t_us) == 0:
-        raise DatasetError(where(source, f"reconstruction needs the truth frames of sensor {GRID_SENSOR!r} "
-                                         "(synthetic clips only)"))
+    recorded = truth is None or len(truth.t_us) == 0
+    if recorded and spec.protocol == "interpolation":
+        raise DatasetError(where(source, "a recording (no truth frames) has no frames between its RGB frames to "
+                                         "score interpolation on; use --protocol extrapolation or events-only"))
     box = face_box(clip, GRID_SENSOR, source)
     gray, t_mid = _grid_frames(clip, box, spec.size, source)
-    t_truth = np.asarray(truth.t_us, np.int64)
+    t_truth = t_mid if recorded else np.asarray(truth.t_us, np.int64)
     t = sample_times(clip, spec, t_mid, t_truth)
     if t.size == 0:
         return None
-    last = np.searchsorted(t_mid, t, side="right") - 1  # last frame with mid-exposure <= t
+    # the last frame with mid-exposure <= t; a recording's target is the frame at t, which no method sees
+    last = np.searchsorted(t_mid, t, side="left" if recorded else "right") - 1
     if spec.protocol == "interpolation":
         ia, ib = last, np.minimum(last + 1, len(t_mid) - 1)
         key_idx = ia
@@ -239,12 +265,7 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
         ia, ib = np.maximum(last - 1, 0), last
         key_idx = np.zeros(len(t), np.int64)
     t_key = t_mid[key_idx]
-    x0, y0, w, h = box
-    truth_grid = resize_area(truth.data[_nearest(t_truth, t), y0 : y0 + h, x0 : x0 + w], spec.size).astype(np.float64)
-    truth_at_frames = resize_area(truth.data[_nearest(t_truth, t_mid), y0 : y0 + h, x0 : x0 + w], spec.size)
-    lin = gray.astype(np.float64) ** spec.gamma
-    gain = float((lin * truth_at_frames).sum() / max(float((truth_at_frames.astype(np.float64) ** 2).sum()), 1e-12))
-    target = np.clip(gain * truth_grid, 0.0, 1.0) ** (1.0 / spec.gamma)
+    target = gray[_nearest(t_mid, t)] if recorded else _truth_target(truth, box, t, t_mid, gray, spec)
     sbox = face_box(clip, spec.sensor, source)
     events = crop(clip.events[spec.sensor], sbox)
     size_xy = (sbox[2], sbox[3])
@@ -259,6 +280,7 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
         "lighting": np.full(n, clip.lighting, dtype=object),
         "sensor": np.full(n, spec.sensor, dtype=object),
         "aus": np.full(n, "+".join(str(a) for a in clip.aus), dtype=object),
+        "target": np.full(n, "rgb" if recorded else "truth", dtype=object),
     }
     meta |= {name: np.full(n, int(getattr(clip, name)), dtype=np.int64) for name in ("onset_us", "apex_us", "offset_us")}
     return ReconSamples(

@@ -373,6 +373,12 @@ def _reconstruct_section(data: ReportData) -> str:
               f"{m.get('n_samples', '–')} samples" for r in runs if (m := r["metrics"])]
     parts.append("<p>Tested: " + "; ".join(tested) + " (under folds every subject is tested once, by the models "
                  "that never saw it, and the intervals resample all of them).</p>")
+    recorded = [f"{html.escape(r['name'])}: {n} of {m.get('n_clips', '–')} clips" for r in runs
+                if (n := (m := r["metrics"]).get("grid", {}).get("targets", {}).get("rgb"))]
+    if recorded:
+        parts.append("<p>Recordings, which have no truth frames, are scored against their own RGB frames: the "
+                     "sample times are frame mid-exposures, the target is the frame at t on the same grid, and the "
+                     "RGB-only methods see only earlier frames (" + "; ".join(recorded) + ").</p>")
     rows = []
     for r in runs:
         m = r["metrics"]

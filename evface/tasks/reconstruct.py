@@ -628,6 +628,14 @@ def _train_e2vid(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples,
 # --------------------------------------------------------------------------- evaluation
 
 
+def _target_counts(s: ReconSamples) -> dict[str, int]:
+    """Clips scored against the grid sensor's truth (``truth``) and recordings scored against their
+    own RGB frames (``rgb``); samples cut before recordings were scored count as ``truth``."""
+    kinds = s.meta.get("target", np.full(len(s), "truth", dtype=object))
+    first = [int(idx[0]) for idx in s.clip_slices()]
+    return {kind: sum(1 for i in first if kinds[i] == kind) for kind in ("truth", "rgb")}
+
+
 def headline(metrics: dict[str, Any]) -> dict[str, Any]:
     """What ``evface train reconstruct`` and ``evface eval`` print of a run's metrics: every method's
     SSIM, PSNR and MSE over the face at the apex."""
@@ -707,7 +715,8 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
         "evaluation": config["evaluation"], "folds": [{"name": p["name"], "test": p["test"]} for p in parts],
         "subjects": sorted(set(s.meta["subject"].tolist())), "n_subjects": len(set(s.meta["subject"].tolist())),
         "n_clips": len(s.clip_slices()), "n_samples": len(s),
-        "grid": {"size": spec.size, "sensor": "hd face box, hd truth (the same for hd and lr runs)"},
+        "grid": {"size": spec.size, "sensor": "hd face box (the same for hd and lr runs)",
+                 "targets": _target_counts(s)},
         "ssim_settings": "skimage structural_similarity, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1",
         **recon_eval.score(scores, s, spec, reference="keyframe", challenger="cvae"),
         "latent": latent,
