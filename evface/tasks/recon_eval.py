@@ -211,7 +211,7 @@ def sample_mean_scores(draws: np.ndarray, prior_mean: np.ndarray, s: ReconSample
 
 def write_apex_figure(path: Path, s: ReconSamples, preds: dict[str, np.ndarray], apex: np.ndarray,
                       draws: np.ndarray | None, n_rows: int = 4) -> Path:
-    """PNG: a few test clips at the apex; one column per method, the K-sample mean and spread, the truth."""
+    """PNG: a few test clips at the apex; one column per method, the K-sample mean and spread, the target."""
     import matplotlib  # lazy: matplotlib only when a figure is written
 
     matplotlib.use("Agg")
@@ -222,7 +222,8 @@ def write_apex_figure(path: Path, s: ReconSamples, preds: dict[str, np.ndarray],
     if draws is not None:
         cols.append((f"cvae mean of {draws.shape[0]}", lambda r: draws[:, r].mean(axis=0)))
         cols.append((f"K={draws.shape[0]} spread x5", lambda r: 5 * draws[:, r].std(axis=0)))
-    cols += [("truth", lambda r: s.target[apex[r]]), ("|truth-key| x5", lambda r: 5 * np.abs(s.target[apex[r]] - s.key[apex[r]]))]
+    cols += [("target", lambda r: s.target[apex[r]]),  # the truth; a recording's own RGB frame
+             ("|target-key| x5", lambda r: 5 * np.abs(s.target[apex[r]] - s.key[apex[r]]))]
     fig, axes = plt.subplots(len(rows), len(cols), figsize=(1.5 * len(cols), 1.6 * len(rows)), squeeze=False)
     for i, r in enumerate(rows):
         for j, (name, img) in enumerate(cols):

@@ -36,7 +36,7 @@ Run folder (``PART`` is ``RUN`` itself for one split, ``RUN/fold<i>`` under fold
                            folds and the number of test subjects, clips and samples
     RUN/scores.csv         per test sample and method: SSIM and PSNR over the face box and in
                            the active AU regions (what ``evface compare`` pairs)
-    RUN/apex.png           every method at the apex, the CVAE's K-sample mean and spread, the truth
+    RUN/apex.png           every method at the apex, the CVAE's K-sample mean and spread, the target
     RUN/horizon.png        SSIM and PSNR against the horizon, one curve per method
 """
 
