@@ -66,13 +66,13 @@ def make_clip(clip_id, subject, lighting, seed, duration_us=400_000):
                 events=events, sensors=sensors, frames={"rgb": rgb}, truth=truth, calibration=calib)
 
 
-def make_fake_dataset(root, n_subjects=4, clips_per_subject=2, duration_us=400_000):
+def make_fake_dataset(root, n_subjects=4, clips_per_subject=2, duration_us=400_000, prefix="s", seed=0):
     rows = []
     for s in range(n_subjects):
         for c in range(clips_per_subject):
-            cid = f"s{s:02d}_c{c:02d}"
+            cid = f"{prefix}{s:02d}_c{c:02d}"
             lighting = "bright" if (s + c) % 2 == 0 else "dim"
-            clip = make_clip(cid, f"s{s:02d}", lighting, seed=10 * s + c, duration_us=duration_us)
+            clip = make_clip(cid, f"{prefix}{s:02d}", lighting, seed=seed + 10 * s + c, duration_us=duration_us)
             write_clip(root / "clips" / f"{cid}.h5", clip)
             rows.append({"clip_id": cid, "subject": clip.subject, "label": clip.label, "aus": clip.aus,
                          "lighting": lighting, "file": f"clips/{cid}.h5", "onset_us": 0,

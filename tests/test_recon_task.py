@@ -105,6 +105,31 @@ def test_folds_test_every_subject_once_and_never_leak():
         protocol_parts(replace(TINY, folds=8), rows)
 
 
+def test_evaluation_on_clips_the_run_never_saw(fake, tmp_path):
+    """Another dataset's clips are each scored by one fold's models, the folds taking turns; beside
+    them, the run's own clips are scored by the fold that tested their subject, as in training."""
+    run = tmp_path / "folds"
+    cfg = replace(TINY, folds=2, epochs=1, e2vid=False, val_fraction=0.5, k_samples=0)
+    train_and_evaluate(fake, run, cfg)
+    other = make_fake_dataset(tmp_path / "other", n_subjects=3, clips_per_subject=1, duration_us=300_000,
+                              prefix="x", seed=100)
+    m = evaluate_run(run, other, tmp_path / "on-other")
+    assert m["subjects"] == ["x00", "x01", "x02"] and m["n_clips"] == 3
+    assert m["evaluated_on"] == "3 clips the run never saw, each by one part's models (the 2 parts taking turns)"
+    assert 0.2 < m["methods"]["cvae"]["all"]["ssim"] < 1
+    both = tmp_path / "both"
+    assert main(["merge", str(both), str(fake), str(other)]) == 0
+    m = evaluate_run(run, both, tmp_path / "on-both")
+    assert m["n_clips"] == 7 and m["evaluated_on"].startswith("4 clips of the run's own dataset")
+    per_clip = {}
+    for line in (tmp_path / "on-both" / "scores.csv").read_text().splitlines()[1:]:
+        fields = line.split(",")
+        per_clip.setdefault(fields[0], []).append(line)
+    own_lines = [line for c, lines in per_clip.items() if c.startswith("s") for line in lines]
+    before = [line for line in (run / "scores.csv").read_text().splitlines()[1:]]
+    assert sorted(own_lines) == sorted(before)  # the own clips score exactly as in training
+
+
 def test_folds_pool_every_clip_once(fake, tmp_path):
     cfg = replace(TINY, folds=2, epochs=1, e2vid=False, val_fraction=0.5)
     m = train_and_evaluate(fake, tmp_path / "folds", cfg)

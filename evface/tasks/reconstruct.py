@@ -649,9 +649,11 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     Parameters
     ----------
     run_dir : a run folder written by :func:`train`
-    data : dataset folder (default: the one the run was trained on); the clips of each part's
-        test subjects are scored by that part's models (every subject once under folds) and the
-        scores of all parts are pooled
+    data : dataset folder (default: the one the run was trained on); a clip of the run's own
+        dataset (:func:`engine.seen_in_training`, wherever the folder lies) is scored by the models
+        of the part that tested its subject (every subject once under folds; the clips of subjects
+        the run trained or validated on are left out), any other clip by one part's models, the
+        parts taking turns in clip order; the scores of all parts are pooled
     out : where the files go (default: ``run_dir``; see :func:`engine.evaluation_folder`)
     """
     run_dir = Path(run_dir)
@@ -679,23 +681,30 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, Re
 
 
 def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None = None) -> dict[str, Any]:
-    """:func:`evaluate_run` on ``samples`` (the dataset's samples of the run's subjects; cut here when ``None``)."""
+    """:func:`evaluate_run` on ``samples`` (the samples of the run's own dataset; cut from ``data`` when ``None``)."""
     config, cfg, spec = load_run(run_dir)
     parts = config["parts"]
     tested = [subj for p in parts for subj in p["test"]]
     if samples is None:
-        rows = [r for r in DatasetFolder.open(data).rows if str(r["subject"]) in set(tested)]
+        rows = DatasetFolder.open(data).rows
+        seen = engine.seen_in_training(run_dir, data, rows)
+        other_ids = {str(r["clip_id"]) for r, own in zip(rows, seen) if not own}
+        rows = [r for r, own in zip(rows, seen) if not own or str(r["subject"]) in set(tested)]
         if not rows:
-            raise ParameterError(f"{data} has no clip of the run's test subjects ({', '.join(tested)})")
-        samples = build_samples(data, rows, spec)
-    s = _part_samples(samples, tested, "test")
+            raise ParameterError(f"{data} has no clip of the run's test subjects ({', '.join(tested)}) and no clip "
+                                 "the run never saw")
+        s = build_samples(data, rows, spec)
+    else:
+        other_ids = set()
+        s = _part_samples(samples, tested, "test")
+    scored_by = _scoring_parts(s, parts, other_ids)
     apex = recon_eval.phase_indices(s)["apex"]
     device = engine.select_device(cfg.device)
     preds: dict[str, np.ndarray] = {}
     kl_sum = np.zeros(cfg.z_channels)
     draws = np.zeros((cfg.k_samples, len(apex), spec.size, spec.size), np.float32) if cfg.k_samples > 0 else None
-    for part in parts:
-        idx = s.of_subjects(part["test"])
+    for j, part in enumerate(parts):
+        idx = np.flatnonzero(scored_by == j)
         if idx.size == 0:  # the fold's clips were all too short for a sample
             continue
         on = np.isin(apex, idx)
@@ -713,6 +722,7 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     metrics = {
         "task": TASK, "sensor": spec.sensor, "protocol": spec.protocol, "keyframe": spec.keyframe, "data": str(data),
         "evaluation": config["evaluation"], "folds": [{"name": p["name"], "test": p["test"]} for p in parts],
+        "evaluated_on": _evaluated_on(s, other_ids, len(parts)),
         "subjects": sorted(set(s.meta["subject"].tolist())), "n_subjects": len(set(s.meta["subject"].tolist())),
         "n_clips": len(s.clip_slices()), "n_samples": len(s),
         "grid": {"size": spec.size, "sensor": "hd face box (the same for hd and lr runs)",
@@ -730,6 +740,33 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     recon_eval.write_apex_figure(out / recon_eval.APEX_PNG, s, preds, apex, draws)
     recon_eval.write_horizon_figure(out / recon_eval.HORIZON_PNG, metrics, f"{spec.sensor}, {spec.protocol}")
     return metrics
+
+
+def _scoring_parts(s: ReconSamples, parts: list[dict[str, Any]], other_ids: set[str]) -> np.ndarray:
+    """Per sample, the index of the part whose models score it: for a clip of the run's own dataset
+    the part that tested its subject; for a clip in ``other_ids`` (one the run never saw) the parts
+    take turns in clip order, so that every sample is one model's output."""
+    clip_ids = s.meta["clip_id"].astype(str)
+    subjects = s.meta["subject"].astype(str)
+    by = np.full(len(s), -1, np.int64)
+    for j, part in enumerate(parts):
+        by[np.isin(subjects, part["test"]) & ~np.isin(clip_ids, list(other_ids))] = j
+    for k, clip in enumerate(dict.fromkeys(c for c in clip_ids if c in other_ids)):
+        by[clip_ids == clip] = k % len(parts)
+    return by
+
+
+def _evaluated_on(s: ReconSamples, other_ids: set[str], n_parts: int) -> str:
+    """Which clips were scored and by which models, in words."""
+    clips = [str(c) for c in dict.fromkeys(s.meta["clip_id"].astype(str))]
+    other = sum(c in other_ids for c in clips)
+    said = []
+    if len(clips) - other:
+        said.append(f"{len(clips) - other} clips of the run's own dataset, each by the models of the part that "
+                    "tested its subject")
+    if other:
+        said.append(f"{other} clips the run never saw, each by one part's models (the {n_parts} parts taking turns)")
+    return "; ".join(said)
 
 
 def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, inputs: dict[str, Any], s: ReconSamples,
