@@ -232,8 +232,6 @@ def stages_the_data_allows(data_dir: Path, stages: list[Stage], highspeed: bool,
         if stage.task == "reconstruct" and recorded and stage.config.get("protocol") == "interpolation":
             why = (f"{recorded} of {len(metas)} clips of {data_dir} are recordings, scored against their own RGB "
                    "frames, with no frames between them to score interpolation on")
-        elif stage.task == "reconstruct" and GRID_SENSOR not in sensors:
-            why = f"not every clip of {data_dir} has {GRID_SENSOR} events, whose face box is reconstruction's grid"
         elif (stage.config.get("input") == "events" or stage.task == "reconstruct") \
                 and stage.config.get("sensor") not in sensors:
             why = f"not every clip of {data_dir} has {stage.config.get('sensor')} events"

@@ -141,6 +141,15 @@ def test_a_recording_is_scored_against_its_own_rgb_frames():
     assert np.array_equal(lr.target, hd.target) and not np.array_equal(lr.voxel, hd.voxel)
     with pytest.raises(DatasetError, match="no frames between its RGB frames.*extrapolation or events-only"):
         clip_samples(recording, ReconSpec(sensor="hd", protocol="interpolation"))
+    # a rig without hd: the grid is the RGB camera's own face box, where the importer records one
+    recording.calibration["face_box"]["rgb"] = [6, 5, 40, 36]
+    for name in ("events", "sensors"):
+        getattr(recording, name).pop("hd")
+    recording.calibration["face_box"].pop("hd")
+    lr_only = clip_samples(recording, ReconSpec(sensor="lr", size=32, step_us=40_000))
+    own_box = resize_area(to_gray(rgb.data)[:, 5:41, 6:46], 32)
+    assert np.array_equal(lr_only.t_us, hd.t_us)
+    assert np.allclose(lr_only.target, own_box[[frame[int(t)] for t in lr_only.t_us]], atol=1e-6)
 
 
 def test_samples_save_and_load_without_pickle(bright_clip, tmp_path):

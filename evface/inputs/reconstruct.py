@@ -39,7 +39,8 @@ Per sample (images float32 in [0, 1] unless said):
 **Recordings** (clips without truth frames, from ``evface import session``) are scored against
 their own RGB frames: the sample times are frame mid-exposures (extrapolation and events-only; a
 recording has nothing between its frames to score interpolation on), the target is the frame at
-``t``, and ``rgb_a``/``rgb_b`` are the last two frames *before* ``t``.
+``t`` (the RGB camera's own face box on the grid, so no hd sensor is needed), and
+``rgb_a``/``rgb_b`` are the last two frames *before* ``t``.
 """
 
 from __future__ import annotations
@@ -58,10 +59,10 @@ from evface.events.integration import leaky_counts
 from evface.events.ops import crop
 from evface.events.representations import to_voxel_grid
 from evface.inputs.clip_view import (
-    RECORDED_PRESET, Box, check_sensor, face_box, frame_stream, homography, register_to_box, require_sensor,
+    RECORDED_PRESET, check_sensor, face_box, frame_stream, homography, register_to_box, require_sensor,
     resize_area, rgb_frames, to_gray,
 )
-from evface.io.clip import Clip, TruthSeries, read_clip, read_clip_meta
+from evface.io.clip import Clip, read_clip, read_clip_meta
 
 PROTOCOLS = ("extrapolation", "interpolation", "events-only")
 GRID_SENSOR = "hd"
@@ -210,26 +211,28 @@ def _nearest(t_sorted: np.ndarray, ts: np.ndarray) -> np.ndarray:
     return np.where(np.abs(t_sorted[i - 1] - ts) <= np.abs(t_sorted[i] - ts), i - 1, i)
 
 
-def _grid_frames(clip: Clip, box: Box, size: int, source: Path | str | None) -> tuple[np.ndarray, np.ndarray]:
+def _grid_frames(clip: Clip, size: int, source: Path | str | None) -> tuple[np.ndarray, np.ndarray]:
     """Grey RGB frames of the hd-framed camera on the grid, and their mid-exposure times."""
     stream = frame_stream(clip, GRID_SENSOR, RGB_PRESET, source)
     frames = rgb_frames(clip, source, stream)
     gray = to_gray(frames.data)
-    if stream in clip.calibration.get("face_box", {}):  # a camera framed like hd: its own pixels, its own box
+    if stream in clip.calibration.get("face_box", {}):  # a camera framed like hd, or a recording's: its own box
         x0, y0, w, h = face_box(clip, stream, source)
         grid = np.clip(resize_area(gray[:, y0 : y0 + h, x0 : x0 + w], size), 0.0, 1.0)
     else:
+        box = face_box(clip, GRID_SENSOR, source)
         grid = register_to_box(gray, homography(clip, GRID_SENSOR, source), box, size)
     t_mid = np.asarray(frames.t_us, np.int64) + np.asarray(frames.exposure_us, np.int64) // 2
     return grid.astype(np.float32), t_mid
 
 
-def _truth_target(truth: TruthSeries, box: Box, t: np.ndarray, t_mid: np.ndarray, gray: np.ndarray,
-                  spec: ReconSpec) -> np.ndarray:
+def _truth_target(clip: Clip, t: np.ndarray, t_mid: np.ndarray, gray: np.ndarray, spec: ReconSpec,
+                  source: Path | str | None) -> np.ndarray:
     """The grid sensor's truth at times ``t`` in its face box on the grid, in the RGB frames' tone
     scale (one least-squares gain per clip on linear intensity, then the display gamma)."""
+    truth = clip.truth[GRID_SENSOR]
     t_truth = np.asarray(truth.t_us, np.int64)
-    x0, y0, w, h = box
+    x0, y0, w, h = face_box(clip, GRID_SENSOR, source)
     truth_grid = resize_area(truth.data[_nearest(t_truth, t), y0 : y0 + h, x0 : x0 + w], spec.size).astype(np.float64)
     truth_at_frames = resize_area(truth.data[_nearest(t_truth, t_mid), y0 : y0 + h, x0 : x0 + w], spec.size)
     lin = gray.astype(np.float64) ** spec.gamma
@@ -250,8 +253,7 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
     if recorded and spec.protocol == "interpolation":
         raise DatasetError(where(source, "a recording (no truth frames) has no frames between its RGB frames to "
                                          "score interpolation on; use --protocol extrapolation or events-only"))
-    box = face_box(clip, GRID_SENSOR, source)
-    gray, t_mid = _grid_frames(clip, box, spec.size, source)
+    gray, t_mid = _grid_frames(clip, spec.size, source)
     t_truth = t_mid if recorded else np.asarray(truth.t_us, np.int64)
     t = sample_times(clip, spec, t_mid, t_truth)
     if t.size == 0:
@@ -265,7 +267,7 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
         ia, ib = np.maximum(last - 1, 0), last
         key_idx = np.zeros(len(t), np.int64)
     t_key = t_mid[key_idx]
-    target = gray[_nearest(t_mid, t)] if recorded else _truth_target(truth, box, t, t_mid, gray, spec)
+    target = gray[_nearest(t_mid, t)] if recorded else _truth_target(clip, t, t_mid, gray, spec, source)
     sbox = face_box(clip, spec.sensor, source)
     events = crop(clip.events[spec.sensor], sbox)
     size_xy = (sbox[2], sbox[3])
