@@ -36,11 +36,11 @@ Per sample (images float32 in [0, 1] unless said):
   (clip_id, subject, lighting, sensor, aus as ``"1+2"``, target: ``"truth"`` or, for a recording,
   ``"rgb"``, onset_us, apex_us, offset_us).
 
-**Recordings** (clips without truth frames, from ``evface import session``) are scored against
-their own RGB frames: the sample times are frame mid-exposures (extrapolation and events-only; a
-recording has nothing between its frames to score interpolation on), the target is the frame at
-``t`` (the RGB camera's own face box on the grid, so no hd sensor is needed), and
-``rgb_a``/``rgb_b`` are the last two frames *before* ``t``.
+**Recordings** (clips without truth frames: ``evface import session``, ``evface import corpus``)
+are scored against their own RGB frames: the sample times are frame mid-exposures (extrapolation
+and events-only; a recording has nothing between its frames to score interpolation on), the
+target is the frame at ``t`` (the RGB camera's own face box on the grid, so no hd sensor is
+needed), and ``rgb_a``/``rgb_b`` are the last two frames *before* ``t``.
 """
 
 from __future__ import annotations
