@@ -219,6 +219,23 @@ def test_cli_simulate_leaves_neither_output_when_the_rgb_video_fails(tmp_path, v
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi"]  # no ev.h5, no .tmp
 
 
+def test_cli_simulate_leaves_neither_output_when_the_events_file_fails(tmp_path, video, capsys, monkeypatch):
+    """A full disk as the events file is finished, after the RGB video was written: neither is
+    published, and an older video of that name stays as it was."""
+    from evface.io.event_files import EventsFileWriter
+
+    def full_disk(self):
+        self._discard()
+        raise OSError(28, "No space left on device", str(self.path))
+
+    monkeypatch.setattr(EventsFileWriter, "close", full_disk)
+    (tmp_path / "v.avi").write_bytes(b"an older video")
+    assert main(["simulate", str(video), "--out", str(tmp_path / "ev.h5"), "--rgb-out", str(tmp_path / "v.avi")]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi", "v.avi"]
+    assert (tmp_path / "v.avi").read_bytes() == b"an older video"
+
+
 def test_video_fps_takes_a_given_rate_or_the_files(video):
     info = video_info(video)
     assert video_fps(info, None) == pytest.approx(30.0) and video_fps(info, 12.5) == 12.5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -119,31 +120,40 @@ def register(app: typer.Typer) -> None:
                 frames_read = i + 1
                 bar.update(task, completed=frames_read, description=f"{n_events:,} events")
 
-            # the events file is published when this block ends: a failure of the RGB camera's video
-            # (a full disk) leaves neither output
-            with open_events_writer(out, (window[2], window[3]), sensor=name) as writer:
-                for chunk in iter_video_events(video, full_size, params, seed=seed, roi=window, lux=lux,
-                                               upsample=upsample, fps=rate, on_frame=tick):
-                    writer.write(chunk)
-                    n_events += chunk.size
-                duration_us = int(round(frames_read * 1e6 / rate))
-                if cam_params is not None:
-                    cam = RgbCamera(cam_params, seed)
-                    n_rgb = max(int(duration_us * cam_params.fps // 1_000_000), 1)
-                    task = bar.add_task("rgb frames", total=n_rgb)
-                    scene = VideoScene(video, lux, rate)
+            # the events file is published when this block ends, and the RGB camera's video and its
+            # frame times (written under pending names) after it: a failure of either leaves neither
+            pending = None if rgb_out is None else rgb_out.with_name(f"{rgb_out.stem}.pending{rgb_out.suffix}")
+            try:
+                with open_events_writer(out, (window[2], window[3]), sensor=name) as writer:
+                    for chunk in iter_video_events(video, full_size, params, seed=seed, roi=window, lux=lux,
+                                                   upsample=upsample, fps=rate, on_frame=tick):
+                        writer.write(chunk)
+                        n_events += chunk.size
+                    duration_us = int(round(frames_read * 1e6 / rate))
+                    if cam_params is not None:
+                        cam = RgbCamera(cam_params, seed)
+                        n_rgb = max(int(duration_us * cam_params.fps // 1_000_000), 1)
+                        task = bar.add_task("rgb frames", total=n_rgb)
+                        scene = VideoScene(video, lux, rate)
 
-                    timing: list[tuple[int, int, float]] = []
+                        timing: list[tuple[int, int, float]] = []
 
-                    def images():
-                        for image, *frame in cam.iter_capture(scene, 0,
-                                                              max(duration_us, int(cam_params.period_us) + 1)):
-                            bar.advance(task)
-                            timing.append(frame)
-                            yield image
+                        def images():
+                            for image, *frame in cam.iter_capture(scene, 0,
+                                                                  max(duration_us, int(cam_params.period_us) + 1)):
+                                bar.advance(task)
+                                timing.append(frame)
+                                yield image
 
-                    write_video(rgb_out, images(), cam_params.fps)
-                    write_frame_times(frame_times_path(rgb_out), *zip(*timing, strict=True))
+                        write_video(pending, images(), cam_params.fps)
+                        write_frame_times(frame_times_path(pending), *zip(*timing, strict=True))
+                if pending is not None:
+                    os.replace(pending, rgb_out)
+                    os.replace(frame_times_path(pending), frame_times_path(rgb_out))
+            finally:
+                if pending is not None:
+                    pending.unlink(missing_ok=True)
+                    frame_times_path(pending).unlink(missing_ok=True)
         console.print(
             f"{n_events:,} events from {frames_read} frames ({duration_us / 1e6:.3f} s) "
             f"on a {window[2]}x{window[3]} {name} window -> {out}"
