@@ -258,7 +258,7 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
     t = sample_times(clip, spec, t_mid, t_truth)
     if t.size == 0:
         return None
-    # the last frame with mid-exposure <= t; a recording's target is the frame at t, which no method sees
+    # the last frame with mid-exposure <= t (< t on a recording, whose target is the frame at t)
     last = np.searchsorted(t_mid, t, side="left" if recorded else "right") - 1
     if spec.protocol == "interpolation":
         ia, ib = last, np.minimum(last + 1, len(t_mid) - 1)
