@@ -725,7 +725,7 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
         "evaluated_on": _evaluated_on(s, other_ids, len(parts)),
         "subjects": sorted(set(s.meta["subject"].tolist())), "n_subjects": len(set(s.meta["subject"].tolist())),
         "n_clips": len(s.clip_slices()), "n_samples": len(s),
-        "grid": {"size": spec.size, "sensor": "hd face box (the same for hd and lr runs)",
+        "grid": {"size": spec.size, "sensor": "hd face box, a recording's RGB face box (the same for hd and lr runs)",
                  "targets": _target_counts(s)},
         "ssim_settings": "skimage structural_similarity, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1",
         **recon_eval.score(scores, s, spec, reference="keyframe", challenger="cvae"),
