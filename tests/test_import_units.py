@@ -303,10 +303,10 @@ def test_xcorr_confidence_low_on_noise_and_errors():
         frame_difference_energy(np.zeros((1, 4, 4)))
 
 
-def test_event_rate_cumulative():
+def test_event_rate_counts_per_bin():
     rate = EventRate.from_times(np.array([0, 50, 150, 250]), bin_us=100)
-    assert rate.counts.tolist() == [2, 1, 1]
-    assert rate.cumulative(np.array([0, 100, 150, 300])).tolist() == [0, 2, 2.5, 4]
+    assert rate.counts.tolist() == [2, 1, 1] and rate.t_end_us == 300
+    assert rate.accumulate(np.array([99, 300, -1])).counts.tolist() == [3, 1, 1]  # times outside dropped
 
 
 # ----------------------------------------------------------------------------- registration

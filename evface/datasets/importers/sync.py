@@ -257,12 +257,6 @@ class EventRate:
         self.counts[:] += np.bincount(idx, minlength=self.counts.size)[: self.counts.size]
         return self
 
-    def cumulative(self, t_us: np.ndarray) -> np.ndarray:
-        """Number of events before ``t_us``, linear within a bin (float64)."""
-        cum = np.concatenate([[0], np.cumsum(self.counts)]).astype(np.float64)
-        edges = self.t0_us + self.bin_us * np.arange(cum.size, dtype=np.float64)
-        return np.interp(np.asarray(t_us, dtype=np.float64), edges, cum)
-
     @property
     def t_end_us(self) -> int:
         return self.t0_us + self.bin_us * self.counts.size
