@@ -61,9 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     :class:`~evface.errors.EvfaceError` or an operating-system error (a full disk, a missing
     permission) prints one line naming the file and exits 2; anything else is a bug in evface:
     one line and exit 1; Ctrl-C prints "interrupted" and exits 130. ``evface --debug ...`` shows the
-    traceback instead.
+    traceback instead. Characters the terminal's encoding cannot take (a file name that is not
+    UTF-8) print as backslash escapes.
     """
     _debug["on"] = False
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 prints as \udcff, never raises
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         app(args=argv, standalone_mode=True)
     except SystemExit as exc:  # typer ends every standalone run this way, usage errors and Ctrl-C included

@@ -149,6 +149,19 @@ def test_frame_timing_options_beside_a_timestamp_file_are_refused(tmp_path, caps
     assert not (tmp_path / "ds").exists()
 
 
+def test_a_file_name_that_is_not_utf8_prints_on_a_strict_terminal(tmp_path):
+    """On a terminal whose encoding is strict UTF-8 (en_US.UTF-8; not Python's C-locale mode), a
+    name with a byte that is not UTF-8 made every message naming it an internal error, exit 1."""
+    from evface.events.core import make_events
+    from evface.io.event_files import write_events_file
+
+    name = tmp_path / os.fsdecode(b"take\xff.h5")
+    write_events_file(name, make_events([0, 5], [1, 2], [1, 1], [1, -1], (16, 16)), (16, 16))
+    result = subprocess.run([sys.executable, "-m", "evface.cli", "info", str(name)], capture_output=True,
+                            timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8:strict", "COLUMNS": "200"})
+    assert result.returncode == 0 and b"take\\udcff.h5" in result.stdout, result.stderr
+
+
 def test_debug_shows_the_traceback(tmp_path):
     result = _evface("--debug", "info", str(tmp_path / "nope.raw"))
     assert result.returncode != 0 and "Traceback" in result.stderr and "FormatError" in result.stderr

@@ -25,7 +25,7 @@ import evface.io.event_files as event_files
 from evface.cli import main
 from evface.errors import EventsError, FormatError
 from evface.events.core import make_events
-from evface.io.clip import Clip, FrameSeries, SensorInfo, read_clip, write_clip
+from evface.io.clip import Clip, FrameSeries, SensorInfo, read_clip, read_clip_meta, write_clip
 from evface.io.event_files import detect_format, read_events_file, write_events_file
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real-events"
@@ -498,3 +498,15 @@ def test_a_file_name_faery_cannot_open_is_one_error_line(tmp_path: Path, capsys:
     os.link(src, received)
     code, err = _cli(["info", str(received)], capsys)
     assert code == 2 and "not UTF-8" in err and "No such file" not in err, err
+
+
+def test_a_clip_file_under_a_name_that_is_not_utf8_is_written_and_read(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """evface writes clip files itself (h5py takes any name), but stored the name's stem as the
+    clip id, an HDF5 text attribute: "cannot write ('utf-8' codec can't encode ...)"."""
+    src = write_events_file(tmp_path / "src.raw", _events(), SIZE)
+    out = tmp_path / os.fsdecode(b"take\xff.h5")
+    assert _cli(["convert", str(src), str(out)], capsys)[0] == 0
+    back, _ = read_events_file(out)
+    np.testing.assert_array_equal(back, _events())
+    assert read_clip_meta(out).clip_id == "take\ufffd"

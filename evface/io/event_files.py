@@ -822,7 +822,9 @@ class EventsFileWriter:
             self._state = io_evt.evt3_new_state() if fmt == "evt3" else io_evt.evt21_new_state()
             return
         if fmt == "clip":
-            self._encoder = ClipEventsWriter(tmp, self.sensor, self.sensor_size, clip_id=self.path.name.split(".")[0])
+            # the clip id is text in the file: bytes of a name that are not UTF-8 become U+FFFD
+            clip_id = os.fsencode(self.path.name.split(".")[0]).decode("utf-8", "replace")
+            self._encoder = ClipEventsWriter(tmp, self.sensor, self.sensor_size, clip_id=clip_id)
             return
         from faery.extension import aedat, csv, dat, es, evt
 
