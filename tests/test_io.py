@@ -331,6 +331,23 @@ def test_cli_convert_sort(tmp_path: Path, stream: np.ndarray, capsys: pytest.Cap
     np.testing.assert_array_equal(back, stream[order])
 
 
+@pytest.mark.parametrize("name", ["a.csv", "a.h5"])
+def test_sort_refuses_a_file_too_large_for_memory(tmp_path: Path, stream: np.ndarray, name: str,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """The event count (estimated from a CSV's first rows, read from a clip) times 40 bytes against
+    half the machine's memory, before any event is decoded; convert then writes nothing."""
+    src = write_events_file(tmp_path / name, stream, SIZE)
+    need = stream.size * 40
+    monkeypatch.setattr("evface.io.event_files.memory_bytes", lambda: 2 * need + 4096)
+    assert len(np.concatenate(list(iter_events_file(src, sort=True)))) == stream.size
+    monkeypatch.setattr("evface.io.event_files.memory_bytes", lambda: 2 * need - 4096)
+    with pytest.raises(FormatError, match=r"about 0 M events, 0.0 GiB, more than half.*sort the file on disk"):
+        next(iter(iter_events_file(src, sort=True)))
+    assert main(["convert", "--sort", str(src), str(tmp_path / "b.raw")]) == 2
+    assert "sort the file on disk first" in capsys.readouterr().err and not (tmp_path / "b.raw").exists()
+
+
 def test_headerless_csv_needs_a_size(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_text("0,1,1,1\n7,3,2,0\n")

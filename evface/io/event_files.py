@@ -83,6 +83,14 @@ _DAT_DTYPE = np.dtype([("t", "<u8"), ("x", "<u2"), ("y", "<u2"), ("payload", "u1
 _MAGIC = {b"#!AER-DAT4.0": "aedat4", b"Event Stream": "es", b"\x89HDF\r\n\x1a\n": "clip"}
 _EVT21_BLOCK_WORDS = 1 << 20
 _CSV_BLOCK_BYTES = 1 << 24
+SORT_BYTES_PER_EVENT = 40
+"""Peak memory per event of ``sort=True``: the decoded chunks and their join (13 bytes each), then
+the join, its argsort (8) and the sorted copy (13) at once."""
+
+
+def memory_bytes() -> int:
+    """This machine's physical memory in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 _FAERY_READ = ("evt3", "evt2", "dat", "es", "aedat4")
 _FAERY_WRITE = ("evt2", "dat", "es", "csv", "aedat4")
 
@@ -436,6 +444,7 @@ class EventsFileReader:
     def __iter__(self) -> Iterator[np.ndarray]:
         chunks = self._checked(self._decoded())
         if self.sort:
+            self._check_sort_memory()
             events = _join(list(chunks))
             chunks = iter([events[np.argsort(events["t"], kind="stable")]])
         if self.t_start_us is not None or self.t_end_us is not None:
@@ -445,6 +454,23 @@ class EventsFileReader:
         if self.chunk_us is not None:
             return _by_time(chunks, self.chunk_us)
         return (c for c in chunks if c.size)
+
+    def _check_sort_memory(self) -> None:
+        """Refuse ``sort`` when the events, held and sorted in memory (about :data:`SORT_BYTES_PER_EVENT`
+        each), would take more than half of this machine's memory; the count is known for clip and
+        DAT files and estimated from the first rows of a CSV (other formats are not checked)."""
+        n = self.known_count
+        if n is None and self.format == "csv":
+            with open(self.path, "rb") as f:
+                head = f.read(1 << 16)
+            rows = head.count(b"\n") or 1
+            n = int(self.path.stat().st_size / (len(head) / rows))
+        need, memory = (n or 0) * SORT_BYTES_PER_EVENT, memory_bytes()
+        if need > memory / 2:
+            raise FormatError(where(self.path, f"sorting holds every event in memory: about {n / 1e6:,.0f} M events, "
+                                               f"{need / 2**30:.1f} GiB, more than half of this machine's "
+                                               f"{memory / 2**30:.0f} GiB; sort the file on disk first (a CSV: keep "
+                                               "its header line and `sort -s -t, -n -k1,1` the rest)"))
 
     def _decoded(self) -> Iterator[np.ndarray]:
         fmt = self.format
