@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import h5py
@@ -338,10 +339,14 @@ def test_sort_refuses_a_file_too_large_for_memory(tmp_path: Path, stream: np.nda
     """The event count (estimated from a CSV's first rows, read from a clip) times 40 bytes against
     half the machine's memory, before any event is decoded; convert then writes nothing."""
     src = write_events_file(tmp_path / name, stream, SIZE)
-    need = stream.size * 40
-    monkeypatch.setattr("evface.io.event_files.memory_bytes", lambda: 2 * need + 4096)
+    need, real = stream.size * 40, os.sysconf
+
+    def memory(total: int) -> None:  # a machine of ``total`` bytes, in pages of 1 byte
+        monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 1, "SC_PHYS_PAGES": total}.get(name, real(name)))
+
+    memory(2 * need + 4096)
     assert len(np.concatenate(list(iter_events_file(src, sort=True)))) == stream.size
-    monkeypatch.setattr("evface.io.event_files.memory_bytes", lambda: 2 * need - 4096)
+    memory(2 * need - 4096)
     with pytest.raises(FormatError, match=r"about 0 M events, 0.0 GiB, more than half.*sort the file on disk"):
         next(iter(iter_events_file(src, sort=True)))
     assert main(["convert", "--sort", str(src), str(tmp_path / "b.raw")]) == 2

@@ -86,11 +86,6 @@ _CSV_BLOCK_BYTES = 1 << 24
 SORT_BYTES_PER_EVENT = 40
 """Peak memory per event of ``sort=True``: the decoded chunks and their join (13 bytes each), then
 the join, its argsort (8) and the sorted copy (13) at once."""
-
-
-def memory_bytes() -> int:
-    """This machine's physical memory in bytes."""
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 _FAERY_READ = ("evt3", "evt2", "dat", "es", "aedat4")
 _FAERY_WRITE = ("evt2", "dat", "es", "csv", "aedat4")
 
@@ -465,7 +460,7 @@ class EventsFileReader:
                 head = f.read(1 << 16)
             rows = head.count(b"\n") or 1
             n = int(self.path.stat().st_size / (len(head) / rows))
-        need, memory = (n or 0) * SORT_BYTES_PER_EVENT, memory_bytes()
+        need, memory = (n or 0) * SORT_BYTES_PER_EVENT, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         if need > memory / 2:
             raise FormatError(where(self.path, f"sorting holds every event in memory: about {n / 1e6:,.0f} M events, "
                                                f"{need / 2**30:.1f} GiB, more than half of this machine's "
