@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -12,6 +14,10 @@ from evface.commands import terminal
 from evface.commands.options import naming
 from evface.commands.paths import not_the_input, output_file
 from evface.errors import ParameterError
+
+if TYPE_CHECKING:  # lazy at run time: cv2, numba and h5py off CLI start-up
+    from evface.sim.rgb import RgbCamera
+    from evface.sim.video import VideoScene
 
 
 def _overrides(items: list[str] | None) -> dict[str, float]:
@@ -25,6 +31,25 @@ def _overrides(items: list[str] | None) -> dict[str, float]:
         except ValueError:
             raise ParameterError(f"--set {item!r}: {value!r} is not a number") from None
     return out
+
+
+def _film_rgb(path: Path, cam: RgbCamera, scene: VideoScene, duration_us: int, bar: Progress) -> None:
+    """Write what RGB camera ``cam`` films of ``scene`` over ``duration_us`` to the video ``path``
+    and its frame times beside it (``evface.sim.video.frame_times_path``)."""
+    from evface.sim.video import frame_times_path, write_frame_times, write_video  # lazy: cv2
+
+    params = cam.params
+    task = bar.add_task("rgb frames", total=max(int(duration_us * params.fps // 1_000_000), 1))
+    timing: list[tuple[int, int, float]] = []
+
+    def images() -> Iterator[Any]:
+        for image, *frame in cam.iter_capture(scene, 0, max(duration_us, int(params.period_us) + 1)):
+            bar.advance(task)
+            timing.append(frame)
+            yield image
+
+    write_video(path, images(), params.fps)
+    write_frame_times(frame_times_path(path), *zip(*timing, strict=True))
 
 
 def register(app: typer.Typer) -> None:
@@ -62,8 +87,6 @@ def register(app: typer.Typer) -> None:
             video_fps,
             video_codec,
             video_info,
-            write_frame_times,
-            write_video,
         )
 
         console = terminal.console()
@@ -130,23 +153,8 @@ def register(app: typer.Typer) -> None:
                         writer.write(chunk)
                         n_events += chunk.size
                     duration_us = int(round(frames_read * 1e6 / rate))
-                    if cam_params is not None:
-                        cam = RgbCamera(cam_params, seed)
-                        n_rgb = max(int(duration_us * cam_params.fps // 1_000_000), 1)
-                        task = bar.add_task("rgb frames", total=n_rgb)
-                        scene = VideoScene(video, lux, rate)
-
-                        timing: list[tuple[int, int, float]] = []
-
-                        def images():
-                            for image, *frame in cam.iter_capture(scene, 0,
-                                                                  max(duration_us, int(cam_params.period_us) + 1)):
-                                bar.advance(task)
-                                timing.append(frame)
-                                yield image
-
-                        write_video(pending, images(), cam_params.fps)
-                        write_frame_times(frame_times_path(pending), *zip(*timing, strict=True))
+                    if pending is not None:
+                        _film_rgb(pending, RgbCamera(cam_params, seed), VideoScene(video, lux, rate), duration_us, bar)
                 if pending is not None:
                     os.replace(pending, rgb_out)
                     os.replace(frame_times_path(pending), frame_times_path(rgb_out))

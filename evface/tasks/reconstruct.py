@@ -748,10 +748,11 @@ def _scoring_parts(s: ReconSamples, parts: list[dict[str, Any]], other_ids: set[
     take turns in clip order, so that every sample is one model's output."""
     clip_ids = s.meta["clip_id"].astype(str)
     subjects = s.meta["subject"].astype(str)
+    own = ~np.isin(clip_ids, list(other_ids))
     by = np.full(len(s), -1, np.int64)
     for j, part in enumerate(parts):
-        by[np.isin(subjects, part["test"]) & ~np.isin(clip_ids, list(other_ids))] = j
-    for k, clip in enumerate(dict.fromkeys(c for c in clip_ids if c in other_ids)):
+        by[own & np.isin(subjects, part["test"])] = j
+    for k, clip in enumerate(dict.fromkeys(clip_ids[~own])):
         by[clip_ids == clip] = k % len(parts)
     return by
 
