@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from evface.datasets.importers.registration import apply_homography
 from evface.events.core import EVENT_DTYPE
 
 RGB_SIZE = (128, 96)
@@ -201,3 +202,10 @@ def build_session(root: Path, seed: int = 0, *, hd_triggers: bool = True) -> dic
         "s01,s01_b,1000000,1200000,1300000,1450000,1800000,AU12,office\n"
     )
     return {"hd": hd, "lr": lr, "t_rgb": t_rgb, "hd_events": hd_ev, "lr_events": lr_ev, "texture": tex}
+
+
+def transfer_distance_px(h_a: np.ndarray, h_b: np.ndarray, rgb_size: tuple[int, int], n: int = 5) -> float:
+    """Largest distance between two homographies' images of an ``n x n`` grid over the RGB frame."""
+    u, v = np.meshgrid(np.linspace(0, rgb_size[0] - 1, n), np.linspace(0, rgb_size[1] - 1, n))
+    pts = np.c_[u.ravel(), v.ravel()]
+    return float(np.linalg.norm(apply_homography(h_a, pts) - apply_homography(h_b, pts), axis=1).max())

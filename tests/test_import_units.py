@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from import_fixtures import write_evt3
+from import_fixtures import transfer_distance_px, write_evt3
 
 from evface.datasets.importers.annotations import class_set, label_from_aus, label_from_classes, parse_aus, read_annotations
 from evface.datasets.importers.registration import (
@@ -21,7 +21,6 @@ from evface.datasets.importers.registration import (
     map_box,
     nominal_homography,
     read_point_pairs,
-    transfer_distance_px,
 )
 from evface.datasets.importers.session import read_frame_times, scan_event_file
 from evface.datasets.importers.sync import (

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evface.inputs.splits import loso_folds, subject_split
+from evface.inputs.splits import subject_split
 from evface.errors import ParameterError
 
 
@@ -52,18 +52,6 @@ def test_subject_split_rejects_too_few_subjects():
         subject_split(_rows(2, 4), 0.2, 0.2, seed=0)
     with pytest.raises(ParameterError):
         subject_split(_rows(5, 1), 0.6, 0.5, seed=0)
-
-
-def test_loso_folds_hold_out_each_subject_once():
-    rows = _rows(4, 3)
-    folds = loso_folds(rows)
-    assert [f["subject"] for f in folds] == ["s0", "s1", "s2", "s3"]
-    for f in folds:
-        assert {r["subject"] for r in f["test"]} == {f["subject"]}
-        assert f["subject"] not in {r["subject"] for r in f["train"]}
-        assert len(f["train"]) + len(f["test"]) == len(rows)
-    with pytest.raises(ParameterError):
-        loso_folds(_rows(1, 3))
 
 
 def test_folds_that_leave_too_few_training_subjects_are_named():

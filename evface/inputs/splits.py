@@ -9,8 +9,6 @@ Examples
 >>> parts = subject_split(rows, val_fraction=0.2, test_fraction=0.2, seed=0)
 >>> [len({r["subject"] for r in parts[k]}) for k in ("train", "val", "test")]
 [3, 1, 1]
->>> len(loso_folds(rows))
-5
 """
 
 from __future__ import annotations
@@ -67,21 +65,3 @@ def subject_split(
     for row in rows:
         parts[part_of.get(str(row["subject"]), "train")].append(row)
     return parts
-
-
-def loso_folds(rows: Sequence[Row]) -> list[dict[str, Any]]:
-    """Leave-one-subject-out folds: one per subject, in sorted subject order.
-
-    Each fold is ``{"subject": s, "train": [rows of other subjects], "test": [rows of s]}``.
-    """
-    subjects = subjects_of(rows)
-    if len(subjects) < 2:
-        raise ParameterError(f"leave-one-subject-out needs at least 2 subjects, got {len(subjects)}")
-    return [
-        {
-            "subject": s,
-            "train": [r for r in rows if str(r["subject"]) != s],
-            "test": [r for r in rows if str(r["subject"]) == s],
-        }
-        for s in subjects
-    ]

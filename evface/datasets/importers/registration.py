@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 
 from evface.datasets.importers.annotations import table_reader
-from evface.errors import DatasetError, ParameterError, where
+from evface.errors import DatasetError, where
 
 
 class RegistrationError(DatasetError):
@@ -394,15 +394,6 @@ def map_box(h: np.ndarray, box: tuple[float, float, float, float] | list[float])
     corners = apply_homography(h, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]))
     lo, hi = corners.min(axis=0), corners.max(axis=0)
     return [float(lo[0] + 0.5), float(lo[1] + 0.5), float(hi[0] - lo[0]), float(hi[1] - lo[1])]
-
-
-def transfer_distance_px(h_a: np.ndarray, h_b: np.ndarray, rgb_size: tuple[int, int], n: int = 5) -> float:
-    """Largest distance between two homographies' images of an ``n x n`` grid over the RGB frame."""
-    if n < 2:
-        raise ParameterError("n must be at least 2")
-    u, v = np.meshgrid(np.linspace(0, rgb_size[0] - 1, n), np.linspace(0, rgb_size[1] - 1, n))
-    pts = np.c_[u.ravel(), v.ravel()]
-    return float(np.linalg.norm(apply_homography(h_a, pts) - apply_homography(h_b, pts), axis=1).max())
 
 
 def crop_homography(h: np.ndarray, roi: tuple[int, int, int, int] | None) -> np.ndarray:
