@@ -8,6 +8,7 @@ bad input (:func:`main` says which errors), no traceback unless ``--debug``.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 
@@ -50,8 +51,21 @@ def _root(
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET; read when OpenCV first opens a video
 
 
+def _flow_help(group: typer.Typer) -> None:
+    """Join the source's line breaks inside each command's help paragraphs, so that the terminal wraps them.
+
+    typer keeps them after the first paragraph, which left short orphan lines on an 80-column terminal.
+    """
+    for info in group.registered_commands:
+        doc = info.help or inspect.getdoc(info.callback) or ""
+        info.help = "\n\n".join(" ".join(paragraph.split()) for paragraph in doc.split("\n\n"))
+    for sub in group.registered_groups:
+        _flow_help(sub.typer_instance)
+
+
 for _name in COMMAND_MODULES:
     importlib.import_module(f"evface.commands.{_name}").register(app)
+_flow_help(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -232,3 +232,15 @@ def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(tmp_pa
     assert capsys.readouterr().err.strip() == f"error: {says.format(**names)}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
     assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_help_paragraphs_flow_to_the_terminal_width():
+    """A 300-column terminal shows each paragraph of convert's help on one line (the source wraps it at 90)."""
+    env = {**os.environ, "COLUMNS": "300", "NO_COLOR": "1"}
+    out = subprocess.run([sys.executable, "-m", "evface.cli", "convert", "--help"], capture_output=True, text=True,
+                         env=env, check=True).stdout
+    prose = out.split("Usage:")[1].split("╭")[0]
+    lines = [line.strip() for line in prose.splitlines()[1:] if line.strip()]
+    assert lines[0].startswith("Convert between any two supported formats") and lines[0].endswith("memory work).")
+    assert lines[1].startswith("OUT is never the input file") and lines[1].endswith("keep their order).")
+    assert len(lines) == 2
