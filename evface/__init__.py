@@ -1,14 +1,19 @@
 """evface: event-camera facial micro-expression analysis.
 
-Subpackages
+Subpackages (docs/architecture.md has the layers and what each module owns)
 -----------
-events   Events container and operations, representations, file I/O
-sim      camera models: DVS pixel model, RGB camera model, lighting
-face     FACS action units, identities, expression timelines, face detection
-data     clip schema, dataset folder, synthetic rig, importers, splits, torch datasets
-models   spiking classifier, CVAE, baselines
-tasks    training and evaluation for classification and reconstruction
-report   HTML report and figures
+events     events in memory: the structured array, operations, representations, transforms
+io         everything on disk: camera formats, the clip file, the dataset folder
+sim        camera physics: the DVS pixel, noise, readout, the RGB camera, video -> lux -> events
+face       identities, FACS action units, the renderer, face detection
+rig        the synthetic rig: geometry, lighting, timelines, recording one clip
+datasets   dataset folders: synthetic datasets, merging, importers of real recordings
+inputs     reading a dataset for models: splits, clip views, tensors, flow, reconstruction samples
+models     the spiking classifier, the CVAE, the E2VID-style UNet, classic baselines, NIR export
+tasks      training and evaluation of classification and reconstruction, statistics
+report     the HTML report and its figures
+bench      speed measurements (``evface bench``)
+commands   the command line (with ``cli``)
 """
 
 from importlib.metadata import PackageNotFoundError, version

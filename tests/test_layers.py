@@ -67,6 +67,14 @@ def test_every_room_has_a_rank():
     assert rooms <= set(RANKS), f"rooms without a rank: {rooms - set(RANKS)}"
 
 
+def test_every_room_is_named_in_the_package_docstring_and_the_architecture_page():
+    subpackages = sorted(p.parent.name for p in ROOT.glob("*/__init__.py"))
+    listed = [line.split()[0] for line in evface.__doc__.split("-----------\n")[1].strip().splitlines()]
+    assert sorted(listed) == subpackages
+    page = (ROOT.parent / "docs" / "architecture.md").read_text()
+    assert [room for room in subpackages if f"`{room}/`" not in page] == []
+
+
 def test_no_import_runs_up_the_layers():
     modules = _modules()
     upward = []
