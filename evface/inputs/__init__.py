@@ -3,5 +3,7 @@
 - :mod:`evface.inputs.splits` -- subject-independent splits and folds;
 - :mod:`evface.inputs.clip_view` -- what both inputs share: sensors, face box, time window, grey;
 - :mod:`evface.inputs.classify` -- clip -> classifier input tensor;
-- :mod:`evface.inputs.reconstruct` -- clip -> reconstruction samples.
+- :mod:`evface.inputs.flow` -- onset -> apex optical flow and strain, the apex found from frames or events;
+- :mod:`evface.inputs.reconstruct` -- clip -> reconstruction samples of the three protocols;
+- :mod:`evface.inputs.au_regions` -- AU-region masks on the reconstruction grid.
 """

@@ -4,5 +4,6 @@
 - :mod:`evface.models.export_nir` -- a spiking CNN as a NIR graph;
 - :mod:`evface.models.cvae` -- conditional VAE frame reconstruction;
 - :mod:`evface.models.e2vid` -- E2VID-style recurrent reconstruction baseline;
-- :mod:`evface.models.recon_baselines` -- keyframe copy and direct event integration.
+- :mod:`evface.models.recon_baselines` -- keyframe copy, RGB hold, blend and DIS-flow
+  warping, and leaky event integration.
 """
