@@ -207,6 +207,23 @@ def test_report_cli_and_bad_folder(fake_run, tmp_path, capsys):
     assert "no such folder" in capsys.readouterr().err
 
 
+def test_runs_of_several_folders_keep_apart_and_a_folder_given_twice_is_refused(fake_run, tmp_path, capsys):
+    from evface.report.collect import collect
+
+    for copy in ("a/quick", "b/quick", "seed1"):
+        shutil.copytree(fake_run, tmp_path / copy, ignore=shutil.ignore_patterns("report.html"))
+    data = collect([tmp_path / "a/quick", tmp_path / "seed1"])
+    assert [r["name"] for r in data.classify] == ["quick/events-hd", "seed1/events-hd"]
+    assert {"quick/pipeline", "seed1/pipeline", "quick/events-hd", "seed1/events-hd"} <= set(data.configs)
+    data = collect([tmp_path / "a/quick", tmp_path / "b/quick"])  # alike names: the paths as given
+    assert [r["name"] for r in data.reconstruct] == [f"{tmp_path}/a/quick/recon-hd", f"{tmp_path}/b/quick/recon-hd"]
+    assert [r["name"] for r in collect([fake_run, tmp_path / "a/quick/data"]).classify] == ["events-hd"]
+    out = tmp_path / "r.html"
+    assert main(["report", str(tmp_path / "seed1"), str(tmp_path / "a/../seed1"), "--out", str(out)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path}/a/../seed1: the folder {tmp_path}/seed1 again: give each")
+    assert not out.exists()
+
+
 def test_report_rejects_unknown_folder(tmp_path):
     with pytest.raises(DatasetError, match="neither an evface run"):
         build_report([tmp_path], tmp_path / "r.html")

@@ -88,9 +88,9 @@ def collect(run_dirs: list[Path]) -> ReportData:
     data = ReportData(run_dirs=run_dirs, versions=package_versions(),
                       generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     dataset_root: Path | None = None
-    for root in run_dirs:
-        if not root.is_dir():
-            raise DatasetError(where(root, "no such folder"))
+    labels = folder_labels(run_dirs)
+    several = sum((root / "pipeline.json").exists() or (root / "config.json").exists() for root in run_dirs) > 1
+    for root, label in zip(run_dirs, labels):
         if (root / "pipeline.json").exists():
             pipeline = _read_json(root / "pipeline.json")
             with reading(root / "pipeline.json"):  # a received run's: its stages' folders must lie inside it
@@ -98,14 +98,15 @@ def collect(run_dirs: list[Path]) -> ReportData:
                 for stage in pipeline["stages"]:
                     check_fields(stage, {"name": str, "task": str, "dir": str})
                     check_folder(stage["dir"])
-            data.configs[f"{root.name}/pipeline"] = pipeline.get("config", {})
+            data.configs[f"{label}/pipeline"] = pipeline.get("config", {})
             dataset_root = dataset_root or Path(pipeline["data"])
             for stage in pipeline.get("stages", []):
                 if stage.get("task") in ("classify", "reconstruct"):
-                    _add_run(data, root / stage["dir"], stage["name"], stage.get("seconds"))
+                    name = f"{label}/{stage['name']}" if several else stage["name"]
+                    _add_run(data, root / stage["dir"], name, stage.get("seconds"))
         elif (root / "config.json").exists():
             config = _read_json(root / "config.json")
-            _add_run(data, root, root.name, None)
+            _add_run(data, root, label, None)
             if config.get("data"):
                 dataset_root = dataset_root or Path(config["data"])
         elif (root / "manifest.csv").exists():
@@ -118,6 +119,37 @@ def collect(run_dirs: list[Path]) -> ReportData:
     data.event_sensor_comparisons = hd_vs_lr_event_comparisons(data.classify)
     data.sensor_comparisons = hd_vs_lr_comparisons(data.reconstruct)
     return data
+
+
+def folder_labels(run_dirs: list[Path]) -> list[str]:
+    """Each folder's name in the report: its own name, or the path as given where two names are alike.
+
+    A folder given twice (under any spelling of its path) or missing is a :class:`DatasetError`
+    naming it, so that no two runs of a report share a name (the tables and configurations are
+    keyed by it; with several ``evface run`` folders their stages are named ``FOLDER/STAGE``).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for folder in ("a/quick", "b/quick", "c1"):
+    ...     (root / folder).mkdir(parents=True)
+    >>> folder_labels([root / "a/quick", root / "c1"])
+    ['quick', 'c1']
+    >>> [label.replace(str(root), "ROOT") for label in folder_labels([root / "a/quick", root / "b/quick"])]
+    ['ROOT/a/quick', 'ROOT/b/quick']
+    """
+    seen: dict[Path, Path] = {}
+    for root in run_dirs:
+        if not root.is_dir():
+            raise DatasetError(where(root, "no such folder"))
+        first = seen.setdefault(root.resolve(), root)
+        if first is not root:
+            again = "given twice" if str(first) == str(root) else f"the folder {first} again"
+            raise DatasetError(where(root, f"{again}: give each folder once"))
+    names = [root.resolve().name for root in run_dirs]
+    return [str(root) if names.count(name) > 1 else name for root, name in zip(run_dirs, names)]
 
 
 def _compare_pairs(pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]],
