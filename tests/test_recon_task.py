@@ -307,6 +307,38 @@ def test_cli_reconstruct_and_eval(fake, tmp_path, capsys):
         assert not (tmp_path / "ev2").exists()
 
 
+def test_eval_frames_hold_what_was_scored(fake, tmp_path, capsys):
+    import csv
+
+    import h5py
+
+    from evface.tasks.image_metrics import region_metrics
+
+    run, ev = tmp_path / "run", tmp_path / "ev"
+    train_and_evaluate(fake, run, replace(TINY, epochs=1, folds=2))
+    assert main(["eval", str(run), "--data", str(fake), "--out", str(ev), "--frames"]) == 0
+    with open(ev / "scores.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    with h5py.File(ev / "frames.h5", "r") as f:
+        methods = {r["method"] for r in rows}
+        assert set(f) == methods | {"target", "clip_id", "subject", "t_us", "t_key_us"}
+        images = {name: f[name][:] / 65535.0 for name in [*methods, "target"]}
+        clip_ids, t_us = f["clip_id"].asstr()[:].tolist(), f["t_us"][:].tolist()
+    for method in methods:
+        mine = [r for r in rows if r["method"] == method]
+        assert [(r["clip_id"], int(r["t_us"])) for r in mine] == list(zip(clip_ids, t_us))
+        ssim = region_metrics(images[method], images["target"], {"face": np.ones(images["target"].shape[1:], bool)})
+        assert ssim["face"]["ssim"] == pytest.approx([float(r["face_ssim"]) for r in mine], abs=1e-3)
+    assert not list(ev.glob("*.tmp"))
+    capsys.readouterr()
+    # a classification run has no frames: one line, exit 2, nothing written
+    config = json.loads((run / "config.json").read_text())
+    shutil.copytree(run, tmp_path / "classify-like")
+    (tmp_path / "classify-like" / "config.json").write_text(json.dumps({**config, "task": "classify"}))
+    assert main(["eval", str(tmp_path / "classify-like"), "--data", str(fake), "--out", str(tmp_path / "ev3"), "--frames"]) == 2
+    assert "--frames:" in capsys.readouterr().err and not (tmp_path / "ev3").exists()
+
+
 def test_sequences_are_consecutive_within_clips(fake):
     from evface.io.dataset import DatasetFolder
     from evface.inputs.reconstruct import ReconSpec, build_samples

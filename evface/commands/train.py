@@ -21,6 +21,7 @@ import typer
 
 from evface.commands import terminal
 from evface.commands.paths import output_file, output_folder, sole_writer
+from evface.errors import ParameterError
 from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
 
 train_app = typer.Typer(help="Train a model on a dataset folder (works under torchrun for DDP).", no_args_is_help=True)
@@ -106,6 +107,7 @@ def register(app: typer.Typer) -> None:
         run: Path = typer.Argument(..., help="A training run folder (holds config.json)."),
         data: Path = typer.Option(..., "--data", help="Dataset folder to evaluate on (any, also one never seen)."),
         out: Path = typer.Option(None, "--out", help="Folder for metrics.json (default: the run folder, which takes only the run's own dataset); a new folder or an earlier evaluation's."),
+        frames: bool = typer.Option(False, "--frames", help="Reconstruction runs: also write every method's frame of every sample, and its target, to frames.h5 (16-bit)."),
     ) -> None:
         """Evaluate a trained run on a dataset folder, write metrics.json and print its headline figures."""
         from evface.tasks.registry import task_of_run  # lazy: keeps torch out of `evface --help`
@@ -113,8 +115,11 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             output_folder(out)
         task = task_of_run(run)
+        if frames and task.name != "reconstruct":
+            raise ParameterError(f"--frames: {run} is a {task.name!r} run; only a reconstruction run has frames to write")
+        extra = {"frames": True} if frames else {}
         with sole_writer(run if out is None else out):
-            print(json.dumps(task.headline(task.evaluate_run(run, data, out)), default=str))
+            print(json.dumps(task.headline(task.evaluate_run(run, data, out, **extra)), default=str))
 
     @app.command("export-nir")
     def export_nir(

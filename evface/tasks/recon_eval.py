@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 from typing import Any
 
+import h5py
 import numpy as np
 
 from evface.inputs.au_regions import active_regions, region_masks
@@ -32,6 +34,9 @@ from evface.tasks.image_metrics import cluster_mean_interval, region_metrics, su
 
 PHASES = ("onset", "apex", "offset")
 APEX_PNG = "apex.png"
+FRAMES_H5 = "frames.h5"
+FRAME_CODES = 65535
+"""Frames in ``frames.h5`` are 16-bit codes: intensity = code / FRAME_CODES."""
 HORIZON_PNG = "horizon.png"
 PSNR_CAP = 100.0
 TRUTH_PERIOD_US = 5_000
@@ -180,6 +185,47 @@ def write_scores(path: Path, scores: dict[str, Any], s: ReconSamples, spec: Reco
                         int(s.t_us[i]), f"{bins[i]:g}", "+".join(phase[i]), name]
                        + [f"{sc[area][k][i]:.6g}" for area in ("face", "active") for k in ("ssim", "psnr")])
     atomic_write_text(path, buf.getvalue())
+    return path
+
+
+def write_frames(path: Path, preds: dict[str, np.ndarray], s: ReconSamples) -> Path:
+    """Write every method's reconstruction of every sample beside its target as HDF5, atomically.
+
+    One dataset per method and ``target``, (N, S, S) 16-bit codes of the intensity in [0, 1]
+    (``code / FRAME_CODES``; a method's values outside [0, 1] are clipped), and per sample
+    ``clip_id``, ``subject``, ``t_us`` (the target's time in the clip) and ``t_key_us`` (the
+    keyframe's), in the order of ``scores.csv``. What ``evface eval --frames`` writes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evface.inputs.reconstruct import ARRAYS
+    >>> n, size = 2, 4
+    >>> arrays = {name: np.zeros((n, size, size), np.float32) for name in ARRAYS}
+    >>> arrays |= {"t_us": np.array([100, 200]), "t_key_us": np.zeros(n, np.int64)}
+    >>> s = ReconSamples(**arrays, meta={"clip_id": np.array(["c0", "c0"]), "subject": np.array(["s0", "s0"])})
+    >>> path = write_frames(Path(tempfile.mkdtemp()) / FRAMES_H5, {"cvae": np.full((n, size, size), 0.5)}, s)
+    >>> with h5py.File(path, "r") as f:
+    ...     sorted(f), int(f["cvae"][0, 0, 0]), f["t_us"][:].tolist()
+    (['clip_id', 'cvae', 'subject', 't_key_us', 't_us', 'target'], 32768, [100, 200])
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    images = {"target": s.target, **preds}
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["intensity"] = f"code / {FRAME_CODES}, clipped to [0, 1]"
+            for name, image in images.items():
+                codes = np.rint(np.clip(image, 0.0, 1.0) * FRAME_CODES).astype(np.uint16)
+                f.create_dataset(name, data=codes, chunks=(1, *codes.shape[1:]), compression="gzip", shuffle=True)
+            for key in ("clip_id", "subject"):
+                f.create_dataset(key, data=np.asarray(s.meta[key], dtype=str).astype(object),
+                                 dtype=h5py.string_dtype())
+            f.create_dataset("t_us", data=s.t_us.astype(np.int64))
+            f.create_dataset("t_key_us", data=s.t_key_us.astype(np.int64))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

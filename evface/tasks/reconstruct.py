@@ -643,8 +643,9 @@ def headline(metrics: dict[str, Any]) -> dict[str, Any]:
             for name, m in metrics["methods"].items()}
 
 
-def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str | Path | None = None) -> dict[str, Any]:
-    """Score the CVAE and every baseline on the test subjects; write metrics.json, apex.png and horizon.png.
+def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str | Path | None = None,
+                 frames: bool = False) -> dict[str, Any]:
+    """Score the CVAE and every baseline on the test subjects; write metrics.json, scores.csv, apex.png and horizon.png.
 
     Parameters
     ----------
@@ -655,11 +656,13 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
         the run trained or validated on are left out), any other clip by one part's models, the
         parts taking turns in clip order; the scores of all parts are pooled
     out : where the files go (default: ``run_dir``; see :func:`engine.evaluation_folder`)
+    frames : also write every method's reconstruction of every sample and its target to
+        ``frames.h5`` (:func:`recon_eval.write_frames`)
     """
     run_dir = Path(run_dir)
     config = load_run(run_dir)[0]
     data = Path(data if data is not None else config["data"])
-    return _evaluate(run_dir, data, engine.evaluation_folder(run_dir, data, out))
+    return _evaluate(run_dir, data, engine.evaluation_folder(run_dir, data, out), frames=frames)
 
 
 def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, ReconSpec]:
@@ -680,7 +683,8 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, Re
     return config, cfg, spec
 
 
-def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None = None) -> dict[str, Any]:
+def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None = None,
+              frames: bool = False) -> dict[str, Any]:
     """:func:`evaluate_run` on ``samples`` (the samples of the run's own dataset; cut from ``data`` when ``None``)."""
     config, cfg, spec = load_run(run_dir)
     parts = config["parts"]
@@ -738,6 +742,8 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     engine.write_metrics(out, metrics)
     recon_eval.write_scores(out / recon_eval.SCORES_CSV, scores, s, spec)
     recon_eval.write_apex_figure(out / recon_eval.APEX_PNG, s, preds, apex, draws)
+    if frames:
+        recon_eval.write_frames(out / recon_eval.FRAMES_H5, preds, s)
     recon_eval.write_horizon_figure(out / recon_eval.HORIZON_PNG, metrics, f"{spec.sensor}, {spec.protocol}")
     return metrics
 
