@@ -330,6 +330,8 @@ def test_eval_frames_hold_what_was_scored(fake, tmp_path, capsys):
         ssim = region_metrics(images[method], images["target"], {"face": np.ones(images["target"].shape[1:], bool)})
         assert ssim["face"]["ssim"] == pytest.approx([float(r["face_ssim"]) for r in mine], abs=1e-3)
     assert not list(ev.glob("*.tmp"))
+    assert main(["eval", str(run), "--data", str(fake), "--out", str(ev)]) == 0
+    assert not (ev / "frames.h5").exists()  # they would no longer match the new scores.csv
     capsys.readouterr()
     # a classification run has no frames: one line, exit 2, nothing written
     config = json.loads((run / "config.json").read_text())

@@ -744,6 +744,8 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     recon_eval.write_apex_figure(out / recon_eval.APEX_PNG, s, preds, apex, draws)
     if frames:
         recon_eval.write_frames(out / recon_eval.FRAMES_H5, preds, s)
+    else:  # an earlier evaluation's frames would no longer match scores.csv
+        (out / recon_eval.FRAMES_H5).unlink(missing_ok=True)
     recon_eval.write_horizon_figure(out / recon_eval.HORIZON_PNG, metrics, f"{spec.sensor}, {spec.protocol}")
     return metrics
 
