@@ -316,6 +316,9 @@ def test_contact_sheet_and_cli(tmp_path):
     assert main(["faces", str(out), "--pose", "tilt=3"]) == 2
     assert main(["faces", str(out), "--aus", "99"]) == 2  # unknown AU: one-line error
     assert main(["faces", str(out), "--seeds", "x"]) == 2
+    for name in ("faces.jpg", "faces"):  # was: PNG bytes under a JPEG name, or no extension
+        assert main(["faces", str(tmp_path / name), "--seeds", "0"]) == 2
+        assert not (tmp_path / name).exists()
 
 
 @pytest.mark.parametrize("args, says", [

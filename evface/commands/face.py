@@ -72,6 +72,8 @@ def register(app: typer.Typer) -> None:
         from evface.face.preview import contact_sheet  # lazy: cv2 and the renderer stay out of CLI start-up
 
         output_file(out, "OUT", replaces=(".png",))
+        if out.suffix.lower() != ".png":  # was: PNG bytes written under any name (faces.jpg, faces.txt)
+            raise ParameterError(f"OUT: {out} would hold a PNG image; give it a .png name")
         if not (math.isfinite(diff) and diff >= 0):
             raise ParameterError(f"--diff: expected a number >= 0 (0 = off), got {diff}")
         try:
@@ -106,6 +108,10 @@ def register(app: typer.Typer) -> None:
         if not ok:
             raise FormatError(where(out, "PNG encoding failed"))
         tmp = out.with_name(out.name + ".tmp")
-        tmp.write_bytes(buf.tobytes())
-        os.replace(tmp, out)
-        print(f"wrote {out} ({len(idents)} faces x {len(expressions)} columns)")
+        try:
+            tmp.write_bytes(buf.tobytes())
+            os.replace(tmp, out)
+        except BaseException:  # a full disk: no partial file, an older sheet kept
+            tmp.unlink(missing_ok=True)
+            raise
+        print(f"wrote {out} ({len(idents)} face{'s' * (len(idents) != 1)} x {len(expressions)} columns)")
