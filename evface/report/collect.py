@@ -144,10 +144,11 @@ def folder_labels(run_dirs: list[Path]) -> list[str]:
     for root in run_dirs:
         if not root.is_dir():
             raise DatasetError(where(root, "no such folder"))
-        first = seen.setdefault(root.resolve(), root)
-        if first is not root:
+        if root.resolve() in seen:
+            first = seen[root.resolve()]
             again = "given twice" if str(first) == str(root) else f"the folder {first} again"
             raise DatasetError(where(root, f"{again}: give each folder once"))
+        seen[root.resolve()] = root
     names = [root.resolve().name for root in run_dirs]
     return [str(root) if names.count(name) > 1 else name for root, name in zip(run_dirs, names)]
 
