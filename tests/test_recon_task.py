@@ -321,7 +321,8 @@ def test_eval_frames_hold_what_was_scored(fake, tmp_path, capsys):
         rows = list(csv.DictReader(f))
     with h5py.File(ev / "frames.h5", "r") as f:
         methods = {r["method"] for r in rows}
-        assert set(f) == methods | {"target", "clip_id", "subject", "t_us", "t_key_us"}
+        assert set(f) == methods | {"target", "target_kind", "clip_id", "subject", "t_us", "t_key_us"}
+        assert set(f["target_kind"].asstr()[:]) == {"truth"}
         images = {name: f[name][:] / 65535.0 for name in [*methods, "target"]}
         clip_ids, t_us = f["clip_id"].asstr()[:].tolist(), f["t_us"][:].tolist()
     for method in methods:

@@ -193,8 +193,10 @@ def write_frames(path: Path, preds: dict[str, np.ndarray], s: ReconSamples) -> P
 
     One dataset per method and ``target``, (N, S, S) 16-bit codes of the intensity in [0, 1]
     (``code / FRAME_CODES``; a method's values outside [0, 1] are clipped), and per sample
-    ``clip_id``, ``subject``, ``t_us`` (the target's time in the clip) and ``t_key_us`` (the
-    keyframe's), in the order of ``scores.csv``. What ``evface eval --frames`` writes.
+    ``clip_id``, ``subject``, ``t_us`` (the target's time in the clip), ``t_key_us`` (the
+    keyframe's) and, where known, ``target_kind`` (``truth``: the synthetic rig's clean frame;
+    ``rgb``: a recording's own RGB frame), in the order of ``scores.csv``. What
+    ``evface eval --frames`` writes.
 
     Examples
     --------
@@ -217,9 +219,10 @@ def write_frames(path: Path, preds: dict[str, np.ndarray], s: ReconSamples) -> P
             for name, image in images.items():
                 codes = np.rint(np.clip(image, 0.0, 1.0) * FRAME_CODES).astype(np.uint16)
                 f.create_dataset(name, data=codes, chunks=(1, *codes.shape[1:]), compression="gzip", shuffle=True)
-            for key in ("clip_id", "subject"):
-                f.create_dataset(key, data=np.asarray(s.meta[key], dtype=str).astype(object),
-                                 dtype=h5py.string_dtype())
+            for key, name in (("clip_id", "clip_id"), ("subject", "subject"), ("target", "target_kind")):
+                if key in s.meta:
+                    f.create_dataset(name, data=np.asarray(s.meta[key], dtype=str).astype(object),
+                                     dtype=h5py.string_dtype())
             f.create_dataset("t_us", data=s.t_us.astype(np.int64))
             f.create_dataset("t_key_us", data=s.t_key_us.astype(np.int64))
         os.replace(tmp, path)
