@@ -271,15 +271,19 @@ def run_step(stage: Stage, run_dir: Path, step: str = START) -> list[str]:
     data = options.pop("data")
     task = registry.get(stage.task)
     config = task.config(**options)
-    if step == START:
-        parts = task.prepare(data, run_dir, config)
-        if not parts:
+    try:
+        if step == START:
+            parts = task.prepare(data, run_dir, config)
+            if not parts:
+                task.pool_parts(data, run_dir, config)
+            return parts
+        if step == POOL:
             task.pool_parts(data, run_dir, config)
-        return parts
-    if step == POOL:
-        task.pool_parts(data, run_dir, config)
-    else:
-        task.fit_part(data, run_dir, config, step)
+        else:
+            task.fit_part(data, run_dir, config, step)
+    except ParameterError as exc:  # it names the training command's options, which the preset sets here
+        raise ParameterError(f"stage {stage.name}: {exc} (options of evface train {stage.task}, which trains this "
+                             f"stage alone on {data}; evface run takes them from its preset)") from exc
     return []
 
 

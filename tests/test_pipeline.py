@@ -139,6 +139,21 @@ def test_training_steps_run_their_task(tmp_path, monkeypatch):
     ]
 
 
+def test_a_stage_refused_for_its_settings_says_which_stage_and_where_they_are_set(tmp_path, monkeypatch):
+    def too_large(*args):
+        raise ParameterError("the samples of 1344 clips at --size 128 take about 26.2 GiB; lower --size or raise --stride")
+
+    monkeypatch.setitem(registry.TASKS, "reconstruct", replace(registry.TASKS["reconstruct"], prepare=too_large))
+    _, stages = pipeline.plan("quick", tmp_path / "data", tmp_path)
+    stage = {s.name: s for s in stages}["recon-extrapolation-hd"]
+    with pytest.raises(ParameterError) as caught:
+        pipeline.run_step(stage, tmp_path / "r")
+    assert str(caught.value) == (
+        "stage recon-extrapolation-hd: the samples of 1344 clips at --size 128 take about 26.2 GiB; lower --size or "
+        f"raise --stride (options of evface train reconstruct, which trains this stage alone on {tmp_path / 'data'}; "
+        "evface run takes them from its preset)")
+
+
 def test_killed_run_resumes_without_redoing_stages(tmp_path):
     fake = make_fake_run(tmp_path / "fake", subjects=3)  # run checks the quick preset's 3 subject folds
     out = tmp_path / "out"
