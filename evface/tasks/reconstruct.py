@@ -431,11 +431,13 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
         samples = _samples_of(data, set(part["train"] + part["val"]), spec, say)
     say(f"{name}: test {', '.join(part['test'])}")
     train_s = _part_samples(samples, part["train"], "training")
+    val_s = _part_samples(samples, part["val"], "validation")
+    del samples  # (the part's own subjects' copies above are all it trains on)
     fit_idx = np.sort(np.random.default_rng(cfg.seed).permutation(len(train_s))[:FIT_SAMPLES])
     inputs = {"scales": input_scales(train_s), "integration": fit_integration(
         train_s.key[fit_idx], train_s.hist[fit_idx].astype(np.float32), train_s.target[fit_idx],
         spec.alphas_rad_s, gamma=spec.gamma)}
-    summary = _train_part(cfg, spec, samples, part | inputs, part_dir, dist, say)
+    summary = _train_part(cfg, spec, train_s, val_s, part | inputs, part_dir, dist, say)
     seconds = time.perf_counter() - start
     if dist.is_main:
         engine.write_json(part_dir / PART_JSON, {**inputs, "summary": summary, "epochs": cfg.epochs,
@@ -508,11 +510,9 @@ def _write_train_summary(run_dir: Path, config: dict[str, Any], dist: engine.Dis
     return summary
 
 
-def _train_part(cfg: ReconstructConfig, spec: ReconSpec, samples: ReconSamples, part: dict[str, Any], part_dir: Path,
-                dist: engine.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
+def _train_part(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, val_s: ReconSamples,
+                part: dict[str, Any], part_dir: Path, dist: engine.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
     """Train the part's CVAE (in ``part_dir``) and recurrent UNet (in ``part_dir/e2vid``) from the same seed."""
-    train_s = _part_samples(samples, part["train"], "training")
-    val_s = _part_samples(samples, part["val"], "validation")
     say(f"{len(train_s)} training, {len(val_s)} validation samples")
     summary: dict[str, Any] = {"name": part["name"], "n_train": len(train_s), "n_val": len(val_s)}
     engine.seed_everything(cfg.seed)
