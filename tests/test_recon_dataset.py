@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 from recon_fixtures import make_clip, make_fake_dataset
 
-from evface.errors import DatasetError, ParameterError
+from evface.errors import DatasetError, FormatError, ParameterError
 from evface.inputs.au_regions import REGIONS, active_regions, region_masks
 from evface.inputs.clip_view import register_to_box, resize_area, to_gray
-from evface.inputs.reconstruct import ARRAYS, ReconSamples, ReconSpec, build_samples, clip_samples
+from evface.inputs.reconstruct import ARRAYS, ReconSamples, ReconSpec, build_samples, clip_samples, write_samples
 from evface.io.dataset import DatasetFolder
 from evface.tasks.image_metrics import image_metrics, region_metrics
 
@@ -152,14 +152,16 @@ def test_a_recording_is_scored_against_its_own_rgb_frames():
     assert np.allclose(lr_only.target, own_box[[frame[int(t)] for t in lr_only.t_us]], atol=1e-6)
 
 
-def test_samples_save_and_load_without_pickle(bright_clip, tmp_path):
-    s = clip_samples(bright_clip, ReconSpec(sensor="hd", size=32, step_us=40_000))
-    folder = s.save(tmp_path / "samples")
+def test_samples_written_as_decoded_load_as_built_without_pickle(tmp_path):
+    root = make_fake_dataset(tmp_path / "data", n_subjects=2, clips_per_subject=2, duration_us=200_000)
+    rows, spec = DatasetFolder.open(root).rows, ReconSpec(sensor="hd", size=24, step_us=40_000)
+    s = build_samples(root, rows, spec)
+    folder = write_samples(root, rows, spec, tmp_path / "samples")
     assert not (tmp_path / "samples.tmp").exists()
     back = ReconSamples.load(folder)
     for name in ARRAYS:
         a, b = getattr(s, name), getattr(back, name)
-        assert a.dtype == b.dtype and np.array_equal(a, b), name
+        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b), name
     assert set(back.meta) == set(s.meta)
     for key, value in s.meta.items():
         assert back.meta[key].dtype == value.dtype and back.meta[key].tolist() == value.tolist(), key
@@ -167,3 +169,8 @@ def test_samples_save_and_load_without_pickle(bright_clip, tmp_path):
     assert np.array_equal(back.select(idx).target, s.target[idx])
     for path in folder.iterdir():  # plain arrays: nothing in them can run code
         assert np.load(path, allow_pickle=False).dtype != object
+    # a clip that cannot be read part way: nothing left behind
+    broken = [*rows[:2], {**rows[2], "file": "clips/missing.h5"}]
+    with pytest.raises(FormatError, match="missing.h5: no such file"):
+        write_samples(root, broken, spec, tmp_path / "broken")
+    assert not (tmp_path / "broken").exists() and not (tmp_path / "broken.tmp").exists()

@@ -161,6 +161,21 @@ def _numbers(value):
     return value
 
 
+def test_a_part_whose_samples_outgrow_memory_is_refused_before_training(fake, tmp_path, monkeypatch):
+    import os
+
+    cfg = replace(TINY, folds=2, epochs=1, val_fraction=0.5)
+    real = os.sysconf
+    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1}.get(name, real(name)))
+    run = tmp_path / "run"
+    assert prepare(fake, run, cfg) == ["fold0", "fold1"]  # the cache goes to disk a clip at a time, whatever the memory
+    with pytest.raises(ParameterError, match=r"^the \d+ training and validation samples of fold0 at --size 32 take about "
+                                             r".* GiB, more than half of this machine's 0 GiB; lower --size or raise "
+                                             r"--step-us$"):
+        fit_part(fake, run, cfg, "fold0")
+    assert not (run / "fold0" / "part.json").exists()
+
+
 def test_steps_train_each_part_alone_and_give_the_metrics_of_one_call(fake, tmp_path, monkeypatch):
     cfg = replace(TINY, folds=2, epochs=1, val_fraction=0.5)
     whole = train_and_evaluate(fake, tmp_path / "whole", cfg)

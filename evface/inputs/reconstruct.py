@@ -152,26 +152,9 @@ class ReconSamples:
         """Indices of the samples whose subject is one of ``subjects``."""
         return np.flatnonzero(np.isin(self.meta["subject"].astype(str), np.asarray(list(subjects), dtype=str)))
 
-    def save(self, folder: str | Path) -> Path:
-        """Write the samples to ``folder``, one ``.npy`` file per array (metadata ``meta.<key>.npy``).
-
-        Written into ``folder.tmp`` and renamed when complete, so ``folder`` is never half-written.
-        Text metadata is stored as unicode, so :meth:`load` needs no pickle (the files cannot run code).
-        """
-        folder = Path(folder)
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        for name in ARRAYS:
-            np.save(tmp / f"{name}.npy", getattr(self, name))
-        for key, value in self.meta.items():
-            np.save(tmp / f"meta.{key}.npy", value.astype(str) if value.dtype == object else value)
-        tmp.rename(folder)
-        return folder
-
     @staticmethod
     def load(folder: str | Path) -> "ReconSamples":
-        """Samples written by :meth:`save`, their arrays memory-mapped (:meth:`select` reads what it takes)."""
+        """Samples written by :func:`write_samples`, their arrays memory-mapped (:meth:`select` reads what it takes)."""
         folder = Path(folder)
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
         meta = {}
@@ -304,14 +287,91 @@ def read_samples_clip(path: str | Path, sensor: str) -> Clip:
     return clip
 
 
-def _check_memory(first: ReconSamples, n_clips: int, spec: ReconSpec) -> None:
-    need = sum(getattr(first, name).nbytes for name in ARRAYS) * n_clips
+def check_memory(need: int, what: str, spec: ReconSpec) -> None:
+    """A :class:`ParameterError` when ``need`` bytes of samples (``what``: "the samples of ...
+    take about X GiB" completes it) would take more than half of this machine's memory, naming the
+    options that size them (the operating system would kill the process part way through)."""
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     if need > memory / 2:
         spacing = "--stride" if spec.protocol == "interpolation" else "--step-us"
-        raise ParameterError(f"the samples of {n_clips} clips at --size {spec.size} take about {need / 2**30:.1f} GiB "
-                             f"({len(first)} per clip), more than half of this machine's {memory / 2**30:.0f} GiB; "
-                             f"lower --size or raise {spacing}")
+        raise ParameterError(f"{what.format(gib=f'{need / 2**30:.1f}')}, more than half of this machine's "
+                             f"{memory / 2**30:.0f} GiB; lower --size or raise {spacing}")
+
+
+def sample_bytes(s: ReconSamples) -> int:
+    """Bytes of one sample's arrays."""
+    return sum(getattr(s, name)[:1].nbytes for name in ARRAYS)
+
+
+def _check_memory(first: ReconSamples, n_clips: int, spec: ReconSpec) -> None:
+    check_memory(sample_bytes(first) * len(first) * n_clips, f"the samples of {n_clips} clips at --size {spec.size} take "
+                 f"about {{gib}} GiB ({len(first)} per clip)", spec)
+
+
+NPY_HEADER_BYTES = 4096
+"""Bytes kept for each ``.npy`` header by :func:`write_samples` (a multiple of 64, as the format asks)."""
+
+
+def _npy_header(array: np.ndarray, n: int) -> bytes:
+    """A version 1.0 ``.npy`` header of exactly :data:`NPY_HEADER_BYTES` for ``n`` rows shaped like ``array``'s."""
+    shape = (int(n), *(int(d) for d in array.shape[1:]))
+    text = repr({"descr": np.lib.format.dtype_to_descr(array.dtype), "fortran_order": False, "shape": shape})
+    body = NPY_HEADER_BYTES - 10
+    return b"\x93NUMPY\x01\x00" + body.to_bytes(2, "little") + (text.ljust(body - 1) + "\n").encode("latin1")
+
+
+def write_samples(
+    root: str | Path,
+    rows: Sequence[dict[str, Any]],
+    spec: ReconSpec,
+    folder: str | Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """:func:`build_samples` written to ``folder`` as they are decoded, one clip's samples in memory at a time.
+
+    One ``.npy`` file per array (its header written last, in the room :data:`NPY_HEADER_BYTES`
+    keeps for it) and per metadata key (``meta.<key>.npy``, text as unicode), so that
+    :meth:`ReconSamples.load` needs no pickle (the files cannot run code) and memory-maps them.
+    Written into ``folder.tmp``, removed on any error, and renamed when complete.
+    """
+    root, folder = Path(root), Path(folder)
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    files: dict[str, Any] = {}
+    try:
+        first, metas, n = None, [], 0
+        for k, row in enumerate(rows):
+            path = root / row["file"]
+            s = clip_samples(read_samples_clip(path, spec.sensor), spec, source=path)
+            if s is not None:
+                if first is None:
+                    first = s
+                    for name in ARRAYS:
+                        files[name] = open(tmp / f"{name}.npy", "wb")
+                        files[name].seek(NPY_HEADER_BYTES)
+                for name in ARRAYS:
+                    np.ascontiguousarray(getattr(s, name), dtype=getattr(first, name).dtype).tofile(files[name])
+                metas.append(s.meta)
+                n += len(s)
+            if progress is not None:
+                progress(k + 1, len(rows))
+        if first is None:
+            raise DatasetError("no reconstruction samples: every clip was too short or empty")
+        for name, f in files.items():
+            f.seek(0)
+            f.write(_npy_header(getattr(first, name), n))
+            f.close()
+        for key in metas[0]:
+            value = np.concatenate([m[key] for m in metas])
+            np.save(tmp / f"meta.{key}.npy", value.astype(str) if value.dtype == object else value)
+        tmp.rename(folder)
+    except BaseException:
+        for f in files.values():
+            f.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
 
 
 def build_samples(

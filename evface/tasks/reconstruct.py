@@ -54,7 +54,14 @@ import torch
 from torch.utils.data import BatchSampler
 
 from evface.errors import ParameterError
-from evface.inputs.reconstruct import ReconSamples, ReconSpec, build_samples
+from evface.inputs.reconstruct import (
+    ReconSamples,
+    ReconSpec,
+    build_samples,
+    check_memory,
+    sample_bytes,
+    write_samples,
+)
 from evface.inputs.splits import subjects_of
 from evface.io.dataset import DatasetFolder
 from evface.models.cvae import CVAE, beta_schedule, cvae_loss, recon_loss
@@ -292,11 +299,16 @@ def _part_samples(s: ReconSamples, subjects: Sequence[str], part: str) -> ReconS
     return s if idx.size == len(s) else s.select(idx)
 
 
-def _samples_of(data: Path, subjects: set[str], spec: ReconSpec, say: Callable[[str], None]) -> ReconSamples:
-    """Samples of every clip of ``subjects``, in manifest order (a clip's samples do not depend on the others)."""
+def _rows_of(data: Path, subjects: set[str], spec: ReconSpec, say: Callable[[str], None]) -> list[dict[str, Any]]:
+    """The manifest rows of ``subjects``' clips, in manifest order (a clip's samples do not depend on the others)."""
     rows = [r for r in DatasetFolder.open(data).rows if str(r["subject"]) in subjects]
     say(f"building samples ({spec.sensor}, {spec.protocol}) of {len(rows)} clips ...")
-    return build_samples(data, rows, spec)
+    return rows
+
+
+def _samples_of(data: Path, subjects: set[str], spec: ReconSpec, say: Callable[[str], None]) -> ReconSamples:
+    """Samples of every clip of ``subjects``, in manifest order, in memory."""
+    return build_samples(data, _rows_of(data, subjects, spec, say), spec)
 
 
 def train(data: str | Path, run_dir: str | Path, config: ReconstructConfig = ReconstructConfig(),
@@ -389,10 +401,10 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: engine.Dis
     samples = None
     if dist.is_main:
         with engine.starting_run(run_dir, config, rows):
-            cut = samples_mode == "memory" or (samples_mode == "save" and todo and not (run_dir / SAMPLES_DIR).exists())
-            samples = _samples_of(data, _subjects(config), spec, say) if cut else None
-            if samples is not None and samples_mode == "save":
-                samples.save(run_dir / SAMPLES_DIR)
+            if samples_mode == "memory":
+                samples = _samples_of(data, _subjects(config), spec, say)
+            elif samples_mode == "save" and todo and not (run_dir / SAMPLES_DIR).exists():  # on disk, a clip at a time
+                write_samples(data, _rows_of(data, _subjects(config), spec, say), spec, run_dir / SAMPLES_DIR)
     engine.barrier(dist)
     if samples_mode == "memory" and samples is None:  # the other ranks
         samples = _samples_of(data, _subjects(config), spec, say)
@@ -430,6 +442,9 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     if samples is None:
         samples = _samples_of(data, set(part["train"] + part["val"]), spec, say)
     say(f"{name}: test {', '.join(part['test'])}")
+    n_fit = len(samples.of_subjects(part["train"] + part["val"]))
+    check_memory(sample_bytes(samples) * n_fit, f"the {n_fit} training and validation samples of {name} at --size "
+                 f"{spec.size} take about {{gib}} GiB", spec)
     train_s = _part_samples(samples, part["train"], "training")
     val_s = _part_samples(samples, part["val"], "validation")
     del samples  # (the part's own subjects' copies above are all it trains on)
