@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -325,7 +325,6 @@ def write_samples(
     rows: Sequence[dict[str, Any]],
     spec: ReconSpec,
     folder: str | Path,
-    progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """:func:`build_samples` written to ``folder`` as they are decoded, one clip's samples in memory at a time.
 
@@ -341,7 +340,7 @@ def write_samples(
     files: dict[str, Any] = {}
     try:
         first, metas, n = None, [], 0
-        for k, row in enumerate(rows):
+        for row in rows:
             path = root / row["file"]
             s = clip_samples(read_samples_clip(path, spec.sensor), spec, source=path)
             if s is not None:
@@ -354,8 +353,6 @@ def write_samples(
                     np.ascontiguousarray(getattr(s, name), dtype=getattr(first, name).dtype).tofile(files[name])
                 metas.append(s.meta)
                 n += len(s)
-            if progress is not None:
-                progress(k + 1, len(rows))
         if first is None:
             raise DatasetError("no reconstruction samples: every clip was too short or empty")
         for name, f in files.items():
@@ -378,7 +375,6 @@ def build_samples(
     root: str | Path,
     rows: Sequence[dict[str, Any]],
     spec: ReconSpec,
-    progress: Callable[[int, int], None] | None = None,
 ) -> ReconSamples:
     """Samples of every clip in ``rows`` (manifest rows of the dataset folder ``root``).
 
@@ -388,13 +384,11 @@ def build_samples(
     """
     root = Path(root)
     parts = []
-    for k, row in enumerate(rows):
+    for row in rows:
         path = root / row["file"]
         s = clip_samples(read_samples_clip(path, spec.sensor), spec, source=path)
         if s is not None:
             if not parts:
                 _check_memory(s, len(rows), spec)
             parts.append(s)
-        if progress is not None:
-            progress(k + 1, len(rows))
     return ReconSamples.concatenate(parts)

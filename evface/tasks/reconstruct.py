@@ -447,7 +447,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
                  f"{spec.size} take about {{gib}} GiB", spec)
     train_s = _part_samples(samples, part["train"], "training")
     val_s = _part_samples(samples, part["val"], "validation")
-    del samples  # (the part's own subjects' copies above are all it trains on)
+    del samples  # the copies above are all the part trains on
     fit_idx = np.sort(np.random.default_rng(cfg.seed).permutation(len(train_s))[:FIT_SAMPLES])
     inputs = {"scales": input_scales(train_s), "integration": fit_integration(
         train_s.key[fit_idx], train_s.hist[fit_idx].astype(np.float32), train_s.target[fit_idx],
