@@ -191,6 +191,18 @@ def test_eval_never_writes_over_a_runs_results_or_a_users_files(trained, fake, t
     assert main(["eval", str(run), "--data", str(other), "--out", str(tmp_path / "ev")]) == 0
     assert main(["eval", str(run), "--data", str(other), "--out", str(tmp_path / "ev")]) == 0  # an evaluation's folder
     assert engine.evaluation_folder(run, fake, None) == run  # the run's own dataset: into the run folder
+    # another run's evaluation, or an evaluation of another task (a folder from before "run" was recorded): kept
+    twin = shutil.copytree(run, tmp_path / "twin")
+    before = (tmp_path / "ev" / "metrics.json").read_bytes()
+    capsys.readouterr()
+    assert main(["eval", str(twin), "--data", str(other), "--out", str(tmp_path / "ev")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'ev'}: holds the evaluation of another run ({run})")
+    assert (tmp_path / "ev" / "metrics.json").read_bytes() == before
+    recon = tmp_path / "recon-ev"
+    recon.mkdir()
+    (recon / "metrics.json").write_text('{"task": "reconstruct"}')
+    assert main(["eval", str(run), "--data", str(other), "--out", str(recon)]) == 2
+    assert "holds the evaluation of a 'reconstruct' run, which this 'classify' run's would replace" in capsys.readouterr().err
 
 
 def _tampered(run: Path, to: Path, name: str, change) -> Path:

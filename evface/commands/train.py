@@ -106,7 +106,7 @@ def register(app: typer.Typer) -> None:
     def evaluate(
         run: Path = typer.Argument(..., help="A training run folder (holds config.json)."),
         data: Path = typer.Option(..., "--data", help="Dataset folder to evaluate on (any, also one never seen)."),
-        out: Path = typer.Option(None, "--out", help="Folder for metrics.json (default: the run folder, which takes only the run's own dataset); a new folder or an earlier evaluation's."),
+        out: Path = typer.Option(None, "--out", help="Folder for metrics.json (default: the run folder, which takes only the run's own dataset); a new folder or an earlier evaluation of this run."),
         frames: bool = typer.Option(False, "--frames", help="Reconstruction runs: also write every method's frame of every sample, and its target, to frames.h5 (16-bit)."),
     ) -> None:
         """Evaluate a trained run on a dataset folder, write metrics.json and print its headline figures."""

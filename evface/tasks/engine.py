@@ -562,7 +562,8 @@ def evaluation_folder(run_dir: str | Path, data: str | Path, out: str | Path | N
 
     The run folder takes only an evaluation on the run's own dataset (its ``metrics.json`` is the
     run's test result; the same clips in any folder: :func:`is_training_data`); ``out`` must be a
-    new folder, or one an earlier evaluation wrote (it holds ``metrics.json`` and no run).
+    new folder, or one an earlier evaluation of this run wrote (it holds ``metrics.json`` and no
+    run; its ``run``, where recorded, is this run, and its ``task``, where recorded, this run's).
     Anything else is a :class:`ParameterError` naming ``--out``.
     """
     run_dir = Path(run_dir)
@@ -580,6 +581,15 @@ def evaluation_folder(run_dir: str | Path, data: str | Path, out: str | Path | N
         if not (target / METRICS).exists():
             raise ParameterError(where(target, "holds files but no evaluation (no metrics.json); give --out a new "
                                                "folder"))
+        earlier = read_json(target / METRICS)
+        earlier = earlier if isinstance(earlier, dict) else {}
+        task = load_config(run_dir)["task"]
+        if "run" in earlier and Path(str(earlier["run"])) != run_dir.resolve():
+            raise ParameterError(where(target, f"holds the evaluation of another run ({earlier['run']}), which this "
+                                               "one would replace; give --out a new folder"))
+        if earlier.get("task", task) != task:
+            raise ParameterError(where(target, f"holds the evaluation of a {earlier['task']!r} run, which this "
+                                               f"{task!r} run's would replace; give --out a new folder"))
     return target
 
 

@@ -750,6 +750,8 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
         **recon_eval.score(scores, s, spec, reference="keyframe", challenger="cvae"),
         "latent": latent,
     }
+    if out.resolve() != run_dir.resolve():  # an evaluation's folder names its run (engine.evaluation_folder)
+        metrics["run"] = str(run_dir.resolve())
     train_json = run_dir / "train.json"
     if train_json.exists():
         t = engine.read_json(train_json)
