@@ -226,6 +226,24 @@ def test_runs_of_several_folders_keep_apart_and_a_folder_given_twice_is_refused(
     assert not out.exists()
 
 
+def test_an_evaluation_folder_is_reported_with_its_runs_settings(fake_run, tmp_path):
+    from evface.report.collect import collect
+
+    stage = fake_run / "stages" / "recon-hd-0"
+    ev = tmp_path / "ev"  # as evface eval RUN --data DATA --out ev writes it
+    ev.mkdir()
+    metrics = json.loads((stage / "metrics.json").read_text())
+    (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(stage), "data": str(fake_run / "data")}))
+    data = collect([ev])
+    assert [r["name"] for r in data.reconstruct] == ["ev"] and data.reconstruct[0]["dir"] == str(ev)
+    assert data.configs["ev"] == json.loads((stage / "config.json").read_text())
+    assert data.reconstruct[0]["training"]["parts"][0]["name"] == "fold0"  # the run's train.json
+    assert data.dataset is not None
+    (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(tmp_path / "gone")}))
+    with pytest.raises(DatasetError, match="an evaluation whose run folder is not named or no longer there"):
+        collect([ev])
+
+
 def test_report_rejects_unknown_folder(tmp_path):
     with pytest.raises(DatasetError, match="neither an evface run"):
         build_report([tmp_path], tmp_path / "r.html")

@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("report")
     def report(
-        runs: list[Path] = typer.Argument(..., help="evface run outputs, training runs or dataset folders."),
+        runs: list[Path] = typer.Argument(..., help="evface run outputs, training runs, evaluations (evface eval --out) or dataset folders."),
         out: Path = typer.Option(Path("report.html"), "--out", help="The HTML file to write (an existing file is replaced only if it is .html)."),
     ) -> None:
         """Write one self-contained HTML report of the given runs."""

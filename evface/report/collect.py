@@ -5,6 +5,8 @@ A folder given to the report may be:
 - an ``evface run`` output (it holds ``pipeline.json``): its dataset and every stage run;
 - a training run (it holds ``config.json`` with a ``task``): that run and the dataset it names;
   a run without ``metrics.json`` (never evaluated) is an error, not left out silently;
+- an evaluation (``evface eval RUN --data DATA --out DIR``: ``metrics.json`` naming its run): the
+  run's settings with the scores on DATA, and DATA;
 - a dataset folder (it holds ``manifest.csv``).
 """
 
@@ -89,7 +91,8 @@ def collect(run_dirs: list[Path]) -> ReportData:
                       generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     dataset_root: Path | None = None
     labels = folder_labels(run_dirs)
-    several = sum((root / "pipeline.json").exists() or (root / "config.json").exists() for root in run_dirs) > 1
+    several = sum(any((root / name).exists() for name in ("pipeline.json", "config.json", "metrics.json"))
+                  for root in run_dirs) > 1
     for root, label in zip(run_dirs, labels):
         if (root / "pipeline.json").exists():
             pipeline = _read_json(root / "pipeline.json")
@@ -109,10 +112,20 @@ def collect(run_dirs: list[Path]) -> ReportData:
             _add_run(data, root, label, None)
             if config.get("data"):
                 dataset_root = dataset_root or Path(config["data"])
+        elif (root / "metrics.json").exists():  # an evaluation: its run's settings, its own scores
+            evaluation = _read_json(root / "metrics.json")
+            run = evaluation.get("run")
+            if not isinstance(run, str) or not (Path(run) / "config.json").is_file():
+                raise DatasetError(where(root, "an evaluation whose run folder is not named or no longer there "
+                                               f"({run}); evaluate the run again into it: evface eval RUN --data DATA "
+                                               "--out FOLDER"))
+            _add_run(data, root, label, None, settings=Path(run))
+            if isinstance(evaluation.get("data"), str):
+                dataset_root = dataset_root or Path(evaluation["data"])
         elif (root / "manifest.csv").exists():
             dataset_root = dataset_root or root
         else:
-            raise DatasetError(where(root, "neither an evface run, a training run nor a dataset folder"))
+            raise DatasetError(where(root, "neither an evface run, a training run, an evaluation nor a dataset folder"))
     if dataset_root is not None and (dataset_root / "manifest.csv").exists():
         data.dataset = dataset_summary(DatasetFolder.open(dataset_root))
     data.comparisons = event_vs_frame_comparisons(data.classify)
@@ -229,8 +242,11 @@ def hd_vs_lr_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return _compare_pairs(_alike(hd, lr, key), recon_compare.compare_runs)
 
 
-def _add_run(data: ReportData, run: Path, name: str, seconds: float | None) -> None:
-    config = _read_json(run / "config.json")
+def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, settings: Path | None = None) -> None:
+    """Add the run whose scores are in ``run`` (its settings and training in ``settings``, the run
+    folder of an evaluation; else ``run`` itself)."""
+    settings = settings or run
+    config = _read_json(settings / "config.json")
     metrics_path = run / "metrics.json"
     if not metrics_path.exists():
         raise FormatError(where(metrics_path, "missing: this run was not evaluated (interrupted?); finish it, "
@@ -245,7 +261,7 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None) -> N
         data.classify.append(entry)
     elif config.get("task") == "reconstruct":
         entry["strips"] = [p.read_bytes() for p in sorted(run.glob("*.png"))]
-        entry["training"] = _read_json(run / "train.json") if (run / "train.json").exists() else {}
+        entry["training"] = _read_json(settings / "train.json") if (settings / "train.json").exists() else {}
         data.reconstruct.append(entry)
 
 

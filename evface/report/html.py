@@ -370,7 +370,9 @@ def _reconstruct_section(data: ReportData) -> str:
                  "paired differences; a difference is bold when its interval excludes 0.</p>")
     tested = [f"{html.escape(r['name'])}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
               f"{m.get('n_subjects', len(m.get('subjects', [])))} test subjects, {m.get('n_clips', '–')} clips, "
-              f"{m.get('n_samples', '–')} samples" for r in runs if (m := r["metrics"])]
+              f"{m.get('n_samples', '–')} samples"
+              + (f" ({html.escape(str(m['evaluated_on']))})" if m.get("evaluated_on") else "")
+              for r in runs if (m := r["metrics"])]
     parts.append("<p>Tested: " + "; ".join(tested) + " (under folds every subject is tested once, by the models "
                  "that never saw it, and the intervals resample all of them).</p>")
     recorded = [f"{html.escape(r['name'])}: {n} of {m.get('n_clips', '–')} clips" for r in runs
