@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -233,7 +234,11 @@ def test_an_evaluation_folder_is_reported_with_its_runs_settings(fake_run, tmp_p
     ev = tmp_path / "ev"  # as evface eval RUN --data DATA --out ev writes it
     ev.mkdir()
     metrics = json.loads((stage / "metrics.json").read_text())
-    (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(stage), "data": str(fake_run / "data")}))
+    never = "4 clips the run never saw, each by one part's models (the 2 parts taking turns)"
+    (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(stage), "data": str(fake_run / "data"),
+                                                 "evaluated_on": never}))
+    page = build_report([ev], tmp_path / "ev.html").read_text()
+    assert "Tested: ev: " in page and html.escape(never) in page
     data = collect([ev])
     assert [r["name"] for r in data.reconstruct] == ["ev"] and data.reconstruct[0]["dir"] == str(ev)
     assert data.configs["ev"] == json.loads((stage / "config.json").read_text())

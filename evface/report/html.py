@@ -371,7 +371,7 @@ def _reconstruct_section(data: ReportData) -> str:
     tested = [f"{html.escape(r['name'])}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
               f"{m.get('n_subjects', len(m.get('subjects', [])))} test subjects, {m.get('n_clips', '–')} clips, "
               f"{m.get('n_samples', '–')} samples"
-              + (f" ({html.escape(str(m['evaluated_on']))})" if m.get("evaluated_on") else "")
+              + (f" ({html.escape(str(m['evaluated_on']))})" if "never saw" in str(m.get("evaluated_on", "")) else "")
               for r in runs if (m := r["metrics"])]
     parts.append("<p>Tested: " + "; ".join(tested) + " (under folds every subject is tested once, by the models "
                  "that never saw it, and the intervals resample all of them).</p>")
