@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import typer
@@ -107,11 +106,7 @@ def register(app: typer.Typer) -> None:
         ok, buf = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
         if not ok:
             raise FormatError(where(out, "PNG encoding failed"))
-        tmp = out.with_name(out.name + ".tmp")
-        try:
-            tmp.write_bytes(buf.tobytes())
-            os.replace(tmp, out)
-        except BaseException:  # a full disk: no partial file, an older sheet kept
-            tmp.unlink(missing_ok=True)
-            raise
+        from evface.io.dataset import atomic_write_bytes  # lazy: h5py stays out of CLI start-up
+
+        atomic_write_bytes(out, buf.tobytes())  # a full disk: no partial file, an older sheet kept
         print(f"wrote {out} ({len(idents)} face{'s' * (len(idents) != 1)} x {len(expressions)} columns)")

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -303,9 +303,13 @@ def sample_bytes(s: ReconSamples) -> int:
     return sum(getattr(s, name)[:1].nbytes for name in ARRAYS)
 
 
-def _check_memory(first: ReconSamples, n_clips: int, spec: ReconSpec) -> None:
-    check_memory(sample_bytes(first) * len(first) * n_clips, f"the samples of {n_clips} clips at --size {spec.size} take "
-                 f"about {{gib}} GiB ({len(first)} per clip)", spec)
+def _each_clip(root: Path, rows: Sequence[dict[str, Any]], spec: ReconSpec) -> Iterator[ReconSamples]:
+    """The samples of each clip of ``rows`` that has any, one clip at a time."""
+    for row in rows:
+        path = root / row["file"]
+        s = clip_samples(read_samples_clip(path, spec.sensor), spec, source=path)
+        if s is not None:
+            yield s
 
 
 NPY_HEADER_BYTES = 4096
@@ -340,19 +344,16 @@ def write_samples(
     files: dict[str, Any] = {}
     try:
         first, metas, n = None, [], 0
-        for row in rows:
-            path = root / row["file"]
-            s = clip_samples(read_samples_clip(path, spec.sensor), spec, source=path)
-            if s is not None:
-                if first is None:
-                    first = s
-                    for name in ARRAYS:
-                        files[name] = open(tmp / f"{name}.npy", "wb")
-                        files[name].seek(NPY_HEADER_BYTES)
+        for s in _each_clip(root, rows, spec):
+            if first is None:
+                first = s
                 for name in ARRAYS:
-                    np.ascontiguousarray(getattr(s, name), dtype=getattr(first, name).dtype).tofile(files[name])
-                metas.append(s.meta)
-                n += len(s)
+                    files[name] = open(tmp / f"{name}.npy", "wb")
+                    files[name].seek(NPY_HEADER_BYTES)
+            for name in ARRAYS:
+                np.ascontiguousarray(getattr(s, name), dtype=getattr(first, name).dtype).tofile(files[name])
+            metas.append(s.meta)
+            n += len(s)
         if first is None:
             raise DatasetError("no reconstruction samples: every clip was too short or empty")
         for name, f in files.items():
@@ -382,13 +383,10 @@ def build_samples(
     machine's memory, a :class:`ParameterError` names the options that size them (the operating
     system would kill the process part way through).
     """
-    root = Path(root)
     parts = []
-    for row in rows:
-        path = root / row["file"]
-        s = clip_samples(read_samples_clip(path, spec.sensor), spec, source=path)
-        if s is not None:
-            if not parts:
-                _check_memory(s, len(rows), spec)
-            parts.append(s)
+    for s in _each_clip(Path(root), rows, spec):
+        if not parts:
+            check_memory(sample_bytes(s) * len(s) * len(rows), f"the samples of {len(rows)} clips at --size "
+                         f"{spec.size} take about {{gib}} GiB ({len(s)} per clip)", spec)
+        parts.append(s)
     return ReconSamples.concatenate(parts)

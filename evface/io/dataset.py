@@ -54,17 +54,22 @@ def read_text(path: Path) -> str:
         raise FormatError(where(path, f"not text ({exc}): not a file evface wrote")) from exc
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` (UTF-8) through a temporary file and a rename; on any error
-    (a full disk included) the temporary file is removed and ``path`` is left as it was."""
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename; on any error (a full disk
+    included) the temporary file is removed and ``path`` is left as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """:func:`atomic_write_bytes` of ``text`` as UTF-8."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def aus_to_str(aus: list[int]) -> str:
