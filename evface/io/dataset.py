@@ -20,6 +20,7 @@ import io
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -54,13 +55,13 @@ def read_text(path: Path) -> str:
         raise FormatError(where(path, f"not text ({exc}): not a file evface wrote")) from exc
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename; on any error (a full disk
-    included) the temporary file is removed and ``path`` is left as it was."""
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """``write(tmp)`` to a temporary file beside ``path``, then rename it to ``path``; on any error
+    (a full disk included) the temporary file is removed and ``path`` is left as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        tmp.write_bytes(data)
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -68,8 +69,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """:func:`atomic_write_bytes` of ``text`` as UTF-8."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    """Write ``text`` to ``path`` (UTF-8) atomically (:func:`_atomic_write`)."""
+    _atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (:func:`_atomic_write`)."""
+    _atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
 def aus_to_str(aus: list[int]) -> str:
