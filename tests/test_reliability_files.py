@@ -510,3 +510,34 @@ def test_a_clip_file_under_a_name_that_is_not_utf8_is_written_and_read(tmp_path:
     back, _ = read_events_file(out)
     np.testing.assert_array_equal(back, _events())
     assert read_clip_meta(out).clip_id == "take\ufffd"
+
+
+def _half_then_full_disk(tmp: Path | str) -> None:
+    Path(tmp).write_bytes(b"half")
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_other_writers_leave_no_half_file_on_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A figure and a NIR graph whose write failed midway (the disk full) left their ``.tmp`` behind;
+    they and the checkpoints now go through ``io.dataset.atomic_write``: no ``.tmp``, and an
+    earlier file of the same name is kept."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import torch
+
+    import evface.models.export_nir as export_nir
+    from evface.tasks import engine, recon_eval
+
+    monkeypatch.setattr(torch, "save", lambda obj, f: _half_then_full_disk(f))
+    fig = plt.figure()
+    monkeypatch.setattr(fig, "savefig", lambda f, **kw: _half_then_full_disk(f))
+    monkeypatch.setattr(export_nir, "_nir", lambda: type("Nir", (), {"write": staticmethod(lambda f, g: _half_then_full_disk(f))}))
+    writers = {"best.pt": lambda p: engine.save_checkpoint(p, {"w": 1}),
+               "apex.png": lambda p: recon_eval._save(fig, p), "model.nir": lambda p: export_nir.write(None, p)}
+    for name, write in writers.items():
+        (tmp_path / name).write_text("earlier")
+        with pytest.raises(OSError, match="No space"):
+            write(tmp_path / name)
+        assert (tmp_path / name).read_text() == "earlier", name
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(writers)

@@ -1,7 +1,7 @@
 """The dataset folder: ``clips/``, ``manifest.csv`` and ``dataset.json``.
 
 This module owns the folder around the clips (one clip file's content belongs to
-:mod:`evface.io.clip`) and the atomic writes of its text files.
+:mod:`evface.io.clip`) and the atomic writes of every file evface makes (:func:`atomic_write`).
 
 ``manifest.csv`` has one row per clip with the columns of :data:`MANIFEST_COLUMNS`; ``aus`` is a
 ``+``-joined list (``"6+12"``). ``dataset.json`` records who made the folder (generator or
@@ -55,9 +55,13 @@ def read_text(path: Path) -> str:
         raise FormatError(where(path, f"not text ({exc}): not a file evface wrote")) from exc
 
 
-def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """``write(tmp)`` to a temporary file beside ``path``, then rename it to ``path``; on any error
-    (a full disk included) the temporary file is removed and ``path`` is left as it was."""
+def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
+    """``write(tmp)`` to ``NAME.tmp`` beside ``path``, then rename it to ``path``; on any error
+    (a full disk included) the temporary file is removed and ``path`` is left as it was.
+
+    Every file evface writes goes through this, or through a writer of its own that keeps the
+    same promise (``io.clip.write_clip``, ``io.event_files``' writers, ``sim.video.write_video``).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:
@@ -66,16 +70,17 @@ def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return path
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` (UTF-8) atomically (:func:`_atomic_write`)."""
-    _atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    """Write ``text`` to ``path`` (UTF-8) atomically (:func:`atomic_write`)."""
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (:func:`_atomic_write`)."""
-    _atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    """Write ``data`` to ``path`` atomically (:func:`atomic_write`)."""
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
 def aus_to_str(aus: list[int]) -> str:

@@ -40,7 +40,6 @@ caller's job (:func:`evface.tasks.export.export_run`).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +47,7 @@ import numpy as np
 import torch
 
 from evface.errors import ParameterError
+from evface.io.dataset import atomic_write
 from evface.models.snn import KERNEL, NetConfig, SpikingCNN, Unit
 
 DT = 1e-4
@@ -148,12 +148,7 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
 def write(graph: Any, path: str | Path) -> Path:
     """Write a NIR graph to ``path`` (HDF5) through a temporary file."""
     nir = _nir()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    nir.write(str(tmp), graph)
-    os.replace(tmp, path)
-    return path
+    return atomic_write(Path(path), lambda tmp: nir.write(str(tmp), graph))
 
 
 def export(model: SpikingCNN, path: str | Path, dt: float = DT) -> Path:

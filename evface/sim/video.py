@@ -26,6 +26,7 @@ import numpy as np
 
 from evface.errors import FormatError, ParameterError, where
 from evface.events.core import SensorSize, concatenate
+from evface.io.dataset import atomic_write
 from evface.sim.dvs import DvsParams, DvsSimulator
 from evface.sim.footage import Roi, frame_times, frame_to_lux, frame_to_rgb_lux, iter_lux_events, scene_times
 
@@ -249,10 +250,4 @@ def write_frame_times(path: str | Path, t_us: Iterable[int], exposure_us: Iterab
     """
     path = Path(path)
     rows = [f"{int(t)},{int(e)},{float(g):g}" for t, e, g in zip(t_us, exposure_us, gain, strict=True)]
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text("\n".join(["t_us,exposure_us,gain", *rows]) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return atomic_write(path, lambda tmp: tmp.write_text("\n".join(["t_us,exposure_us,gain", *rows]) + "\n"))

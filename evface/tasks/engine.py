@@ -73,7 +73,7 @@ import torch
 from torch import nn
 
 from evface.errors import EvfaceError, FormatError, ParameterError, where
-from evface.io.dataset import CLIP_KEY_COLUMNS, atomic_write_text, inside_path, read_manifest, row_key
+from evface.io.dataset import CLIP_KEY_COLUMNS, atomic_write, atomic_write_text, inside_path, read_manifest, row_key
 
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
@@ -601,16 +601,7 @@ def write_metrics(out_dir: str | Path, metrics: Mapping[str, Any], name: str = M
 def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
     """``torch.save`` to a temporary name, then rename (never a half-written checkpoint; on an
     error, a full disk included, the temporary file is removed)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        torch.save(dict(state), tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(Path(path), lambda tmp: torch.save(dict(state), tmp))
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

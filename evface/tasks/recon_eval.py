@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ import numpy as np
 
 from evface.inputs.au_regions import active_regions, region_masks
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
-from evface.io.dataset import atomic_write_text
+from evface.io.dataset import atomic_write, atomic_write_text
 from evface.tasks.image_metrics import cluster_mean_interval, region_metrics, summarize
 
 PHASES = ("onset", "apex", "offset")
@@ -211,9 +210,9 @@ def write_frames(path: Path, preds: dict[str, np.ndarray], s: ReconSamples) -> P
     ...     sorted(f), int(f["cvae"][0, 0, 0]), f["t_us"][:].tolist()
     (['clip_id', 'cvae', 'subject', 't_key_us', 't_us', 'target'], 32768, [100, 200])
     """
-    tmp = path.with_name(path.name + ".tmp")
     images = {"target": s.target, **preds}
-    try:
+
+    def write(tmp: Path) -> None:
         with h5py.File(tmp, "w") as f:
             f.attrs["intensity"] = f"code / {FRAME_CODES}, clipped to [0, 1]"
             for name, image in images.items():
@@ -225,11 +224,8 @@ def write_frames(path: Path, preds: dict[str, np.ndarray], s: ReconSamples) -> P
                                      dtype=h5py.string_dtype())
             f.create_dataset("t_us", data=s.t_us.astype(np.int64))
             f.create_dataset("t_key_us", data=s.t_key_us.astype(np.int64))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+
+    return atomic_write(path, write)
 
 
 def spread_summary(draws: np.ndarray, s: ReconSamples, idx: np.ndarray, moving_quantile: float = 0.9) -> dict[str, Any]:
@@ -310,9 +306,7 @@ def _save(fig: Any, path: Path) -> Path:
     import matplotlib.pyplot as plt  # lazy: matplotlib only when a figure is written
 
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    try:
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=90, format="png"))
+    finally:
+        plt.close(fig)
