@@ -1,0 +1,95 @@
+"""One training stage of an ``evface run`` preset, on a dataset, its parts side by side.
+
+Not part of the package: the way the GPU figures of docs/reconstruction.md ("The `full` preset's
+folds on a GPU") were made. ``evface run`` runs every stage of a preset; this runs one, as
+``evface run`` would (:func:`evface.pipeline.run_step`: the stage's preparation, then each of its
+parts, a reconstruction fold or a classification model, in its own process, all at once, then its
+pooling), with ``--set`` changing fields of its configuration (the stage's folder name keeps the
+configuration's key, so a changed stage never resumes another's folder). On a GPU machine every
+part trains on the GPU (the configuration's ``device`` is ``auto``).
+
+Run (from the repository root, with evface's virtualenv)::
+
+    python tools/run_stage.py DATA OUT recon-extrapolation-hd [--preset full] [--set step_us=200000] [--threads 1]
+
+It prints the configuration, each part's wall time and the stage's folder (``OUT/stages/NAME-KEY``,
+where ``evface report`` and ``evface compare`` read it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from evface import pipeline
+
+
+def train_part(stage: pipeline.Stage, run_dir: Path, part: str, threads: int) -> float:
+    """Train one part of ``stage`` in this process with ``threads`` torch threads; its wall seconds."""
+    import torch
+
+    torch.set_num_threads(threads)
+    start = time.perf_counter()
+    pipeline.run_step(stage, run_dir, part)
+    return time.perf_counter() - start
+
+
+def run_stage(data: Path, out: Path, name: str, preset: str = "full", changes: dict | None = None,
+              threads: int = 0) -> Path:
+    """Run stage ``name`` of ``preset``'s plan on ``data`` with ``changes`` to its configuration;
+    return the stage's folder."""
+    _, stages = pipeline.plan(preset, data, out)
+    found = {s.name: s for s in stages if s.task != "synth"}
+    if name not in found:
+        raise SystemExit(f"no stage {name!r} in preset {preset!r}; choose from {', '.join(found)}")
+    stage = found[name]
+    stage = pipeline.Stage(stage.name, stage.task, {**stage.config, **(changes or {})}, stage.root)
+    print("config", json.dumps(stage.config, sort_keys=True), flush=True)
+    run_dir = out / stage.dirname
+    run_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    parts = pipeline.run_step(stage, run_dir, pipeline.START)  # pools at once when no part is left
+    print(f"prepared in {time.perf_counter() - start:.0f} s, {len(parts)} part(s) to train", flush=True)
+    if parts:
+        threads = threads or max(1, (os.cpu_count() or 1) // len(parts))
+        with ProcessPoolExecutor(len(parts), mp_context=mp.get_context("spawn")) as pool:
+            jobs = {part: pool.submit(train_part, stage, run_dir, part, threads) for part in parts}
+            for part, job in jobs.items():
+                print(f"{part}: trained in {job.result():.0f} s", flush=True)
+        start = time.perf_counter()
+        pipeline.run_step(stage, run_dir, pipeline.POOL)
+        print(f"pooled in {time.perf_counter() - start:.0f} s", flush=True)
+    print(run_dir, flush=True)
+    return run_dir
+
+
+def _change(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"--set takes KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", type=Path, help="dataset folder")
+    parser.add_argument("out", type=Path, help="run folder (the stage goes to OUT/stages/NAME-KEY)")
+    parser.add_argument("stage", help="stage name, e.g. recon-extrapolation-hd or events-hd")
+    parser.add_argument("--preset", default="full", choices=sorted(pipeline.PRESETS))
+    parser.add_argument("--set", dest="changes", type=_change, action="append", default=[], metavar="KEY=VALUE",
+                        help="a field of the stage's configuration (a JSON value or a word), e.g. step_us=200000")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads of each part (default: cores / parts)")
+    args = parser.parse_args()
+    run_stage(args.data, args.out, args.stage, args.preset, dict(args.changes), args.threads)
+
+
+if __name__ == "__main__":
+    main()
