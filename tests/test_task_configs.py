@@ -148,6 +148,20 @@ def test_a_split_or_sampling_option_the_protocol_would_ignore_is_refused(tmp_pat
     assert ReconstructConfig(protocol="events-only", step_us=20_000).step_us == 20_000
 
 
+@pytest.mark.parametrize("command", ["classify", "reconstruct"])
+@pytest.mark.parametrize("option", ["--val-fraction", "--test-fraction"])
+def test_no_validation_or_no_test_subjects_is_refused_before_any_work(tmp_path, capsys, command, option):
+    """A share of 0 trained (classify: models and all) and then stopped with an internal error
+    (an empty validation or test set), or, for reconstruct, with advice to use more subjects."""
+    assert main(["train", command, "--data", str(tmp_path), "--out", str(tmp_path / "run"), option, "0"]) == 2
+    err = capsys.readouterr().err
+    assert option in err and "must be > 0, got 0.0" in err
+    assert not (tmp_path / "run").exists()
+    config = ClassifyConfig if command == "classify" else ReconstructConfig
+    with pytest.raises(ParameterError, match="must be > 0"):
+        config(**{option.lstrip("-").replace("-", "_"): 0.0})
+
+
 def test_a_reconstruction_crop_too_small_for_ssim_is_refused(tmp_path, capsys):
     # a 5 px crop stopped in torch's SSIM padding after the samples were built
     assert main(["train", "reconstruct", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--crop", "5"]) == 2

@@ -166,8 +166,8 @@ class ClassifyConfig(TaskConfig):
     rgb_camera: str = setting("webcam30", "RGB camera preset of the RGB inputs: webcam30 | highspeed200.",
                               choices=("webcam30", "highspeed200"))
     oracle_apex: bool = setting(False, "rgb-flow / events-apex: take the apex from the annotation, not from the data.")
-    val_fraction: float = setting(0.15, "Share of the subjects held out for validation (early stopping).")
-    test_fraction: float = setting(0.15, "Share of the subjects held out for the test (folds=0 only).")
+    val_fraction: float = setting(0.15, "Share of the subjects held out for validation (early stopping).", above=0)
+    test_fraction: float = setting(0.15, "Share of the subjects held out for the test (folds=0 only).", above=0)
     folds: int = setting(0, "Subject-grouped cross-validation: K test folds, every subject tested once, no subject in "
                             "two folds (0 = one train/validation/test split by subject).")
     loso: bool = setting(False, "Leave-one-subject-out cross-validation (--folds <number of subjects>).")
@@ -241,8 +241,9 @@ class ReconstructConfig(TaskConfig):
                                           "(the event history; trained on runs of seq_len like the UNet).")
     seq_len: int = setting(4, "Consecutive samples per training sequence of the recurrent models.", minimum=1)
     e2vid: bool = setting(True, "Train the recurrent UNet baseline.")
-    val_fraction: float = setting(0.15, "Share of the (training) subjects held out for validation (early stopping).")
-    test_fraction: float = setting(0.15, "Share of the subjects held out for the test (folds=0 only).")
+    val_fraction: float = setting(0.15, "Share of the (training) subjects held out for validation (early stopping).",
+                                  above=0)
+    test_fraction: float = setting(0.15, "Share of the subjects held out for the test (folds=0 only).", above=0)
     folds: int = setting(0, "Subject-grouped cross-validation: K test folds, every subject tested once, no subject in "
                             "two folds, scores pooled over the folds (0 = one train/validation/test split by subject).")
     seed: int = setting(0, "Seed of the split, the initialisation and the sampling.", minimum=0)
