@@ -61,6 +61,14 @@ def test_bad_input_is_one_line_naming_the_file(tmp_path):
     assert result.stderr.strip().splitlines() == [f"error: {missing}: no such file"]
 
 
+def test_an_error_after_a_progress_bar_started_is_still_one_line(tmp_path):
+    """In a log or a pipe the stopped bar left an empty line before the error (synth, simulate,
+    convert, import corpus draw one); off a terminal no bar is drawn at all."""
+    result = _evface("synth", str(tmp_path / "ds"), "--preset", "tiny", "--subjects", "0")
+    assert result.returncode == 2
+    assert result.stderr == "error: no subjects: give --subjects > 0 or --faces\n"
+
+
 def test_text_in_square_brackets_is_printed_as_written(tmp_path):
     """rich read "[v2]" in a printed path (and "[x, y, w, h]" in a message) as markup and dropped it:
     the error named /.../take/nope.raw for /.../take[v2]/nope.raw, convert said it wrote a file

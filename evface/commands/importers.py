@@ -176,8 +176,6 @@ def corpus(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier dataset in the output folder (never a folder of other files)."),
 ) -> None:
     """Convert a CASME II-style RGB corpus into events + RGB clips (resumes after an interruption)."""
-    from rich.progress import Progress
-
     from evface.datasets.importers.corpus import CorpusOptions, import_corpus  # lazy: cv2, h5py, numba off start-up
 
     output_folder(out, "OUT")
@@ -188,7 +186,7 @@ def corpus(
                                 upsample=upsample or None, seed=seed, label=label, classes=classes, lighting=lighting,
                                 face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,
                                 overwrite=overwrite)
-    with sole_writer(out, "OUT"), Progress(transient=True) as bar:
+    with sole_writer(out, "OUT"), terminal.progress() as bar:
         task = bar.add_task("converting clips", total=1.0)
         report = import_corpus(root, table, out, options, progress=lambda stage, frac: bar.update(task, completed=frac))
     skipped = f", skipped {len(report['skipped'])} matching no class" if report["skipped"] else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from evface.commands import terminal
@@ -123,7 +123,7 @@ def register(app: typer.Typer) -> None:
                    TextColumn("{task.completed:,.0f} events"), TimeElapsedColumn()]
         with open_events_writer(dest, reader.sensor_size, version=version, sensor=out_sensor,
                                 relative_time=relative_time, force=force) as writer:  # a bad OUT before the bar
-            with Progress(*columns, console=console, transient=False) as progress:
+            with terminal.progress(*columns, transient=False) as progress:
                 task = progress.add_task(f"{source.name} -> {dest.name}", total=total)
                 for chunk in reader:
                     writer.write(chunk)

@@ -135,7 +135,7 @@ def register(app: typer.Typer) -> None:
                    TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
         n_events = 0
         frames_read = 0
-        with Progress(*columns, console=console, transient=True) as bar:
+        with terminal.progress(*columns) as bar:
             task = bar.add_task("events", total=info.n_frames or None)
 
             def tick(i: int) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from evface.commands import terminal
 from evface.commands.paths import output_folder, sole_writer
@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
         columns = (TextColumn("[bold]synth[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
         # a refused option leaves one line
-        with sole_writer(out, "OUT"), Progress(*columns, console=console, transient=True) as bar:
+        with sole_writer(out, "OUT"), terminal.progress(*columns) as bar:
             task = bar.add_task("", total=None)
 
             def progress(done: int, total: int, message: str) -> None:
