@@ -69,6 +69,25 @@ def test_an_error_after_a_progress_bar_started_is_still_one_line(tmp_path):
     assert result.stderr == "error: no subjects: give --subjects > 0 or --faces\n"
 
 
+@pytest.mark.parametrize("args, says", [
+    (("run", "--data", "{file}", "--out", "{out}"), "is a file, not an evface dataset folder"),
+    (("train", "classify", "--data", "{file}", "--out", "{out}"), "is a file, not an evface dataset folder"),
+    (("train", "reconstruct", "--data", "{file}", "--out", "{out}"), "is a file, not an evface dataset folder"),
+    (("eval", "{file}", "--data", "{out}"), "is a file, not an evface run folder"),
+    (("report", "{file}", "--out", "{out}/r.html"), "is a file, not a folder"),
+    (("compare", "{file}", "{out}"), "is a file, not a run folder"),
+])
+def test_a_file_given_for_a_folder_is_called_a_file(tmp_path, capsys, args, says):
+    """Each said the folder had no manifest, no config.json or no predictions, or that there was
+    no such folder, about a file the user could see."""
+    file = tmp_path / "notes.txt"
+    file.write_text("a file")
+    out = tmp_path / "out"
+    assert cli.main([a.format(file=file, out=out) for a in args]) == 2
+    assert capsys.readouterr().err == f"error: {file}: {says}\n"
+    assert not out.exists() and file.read_text() == "a file"
+
+
 def test_text_in_square_brackets_is_printed_as_written(tmp_path):
     """rich read "[v2]" in a printed path (and "[x, y, w, h]" in a message) as markup and dropped it:
     the error named /.../take/nope.raw for /.../take[v2]/nope.raw, convert said it wrote a file

@@ -223,6 +223,8 @@ def read_manifest(root: str | Path) -> list[dict[str, Any]]:
     and file, a file relative to the folder and inside it, no clip id or file listed twice.
     """
     path = Path(root) / "manifest.csv"
+    if Path(root).is_file():
+        raise DatasetError(where(Path(root), "is a file, not an evface dataset folder"))
     if not path.exists():
         raise DatasetError(where(path, "no manifest: not an evface dataset folder"))
     rows: list[dict[str, Any]] = []
@@ -319,7 +321,8 @@ class DatasetFolder:
         """Read the folder and check it (:func:`read_manifest`, :func:`check_rows`)."""
         root = Path(root)
         if not root.is_dir():
-            raise DatasetError(where(root, "no such dataset folder"))
+            raise DatasetError(where(root, "is a file, not an evface dataset folder" if root.exists()
+                                     else "no such dataset folder"))
         rows, info = tuple(read_manifest(root)), read_dataset_json(root)
         check_rows(root, rows, info)
         return cls(root=root, rows=rows, info=info)

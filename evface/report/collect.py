@@ -156,7 +156,7 @@ def folder_labels(run_dirs: list[Path]) -> list[str]:
     seen: dict[Path, Path] = {}
     for root in run_dirs:
         if not root.is_dir():
-            raise DatasetError(where(root, "no such folder"))
+            raise DatasetError(where(root, "is a file, not a folder" if root.exists() else "no such folder"))
         if root.resolve() in seen:
             first = seen[root.resolve()]
             again = "given twice" if str(first) == str(root) else f"the folder {first} again"

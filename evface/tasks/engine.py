@@ -474,6 +474,8 @@ def _trained_on_folder(run_dir: str | Path, data: str | Path) -> bool:
 def load_config(run_dir: str | Path) -> dict[str, Any]:
     """Read ``RUN/config.json`` (a :class:`FormatError` when it is missing: not a run folder)."""
     path = Path(run_dir) / CONFIG
+    if Path(run_dir).is_file():
+        raise FormatError(where(Path(run_dir), "is a file, not an evface run folder"))
     if not path.exists():
         raise FormatError(where(path, "no config.json: not an evface run folder"))
     config = read_json(path)
