@@ -32,7 +32,10 @@ def test_one_reconstruction_stage_with_changed_settings_trains_every_fold(tmp_pa
     assert sorted(s for f in metrics["folds"] for s in f["test"]) == ["s000", "s001", "s002"]
 
 
-def test_an_unknown_stage_names_the_stages_there_are(tmp_path: Path) -> None:
+def test_an_unknown_stage_or_setting_is_named(tmp_path: Path) -> None:
     done = _run(tmp_path, tmp_path / "run", "recon-nothing", "--preset", "tiny")
     assert done.returncode != 0
     assert "recon-extrapolation-hd" in done.stderr and "events-hd" in done.stderr
+    done = _run(tmp_path, tmp_path / "run", "recon-extrapolation-hd", "--preset", "tiny", "--set", "steps=3")
+    assert done.returncode != 0 and "--set steps: not a setting of reconstruct" in done.stderr
+    assert not (tmp_path / "run").exists()

@@ -19,6 +19,7 @@ where ``evface report`` and ``evface compare`` read it).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import multiprocessing as mp
 import os
@@ -27,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from evface import pipeline
+from evface.tasks import registry
 
 
 def train_part(stage: pipeline.Stage, run_dir: Path, part: str, threads: int) -> float:
@@ -48,6 +50,10 @@ def run_stage(data: Path, out: Path, name: str, preset: str = "full", changes: d
     if name not in found:
         raise SystemExit(f"no stage {name!r} in preset {preset!r}; choose from {', '.join(found)}")
     stage = found[name]
+    known = {f.name for f in dataclasses.fields(registry.get(stage.task).config)}
+    unknown = sorted(set(changes or {}) - known)
+    if unknown:
+        raise SystemExit(f"--set {', '.join(unknown)}: not a setting of {stage.task}; choose from {', '.join(sorted(known))}")
     stage = pipeline.Stage(stage.name, stage.task, {**stage.config, **(changes or {})}, stage.root)
     print("config", json.dumps(stage.config, sort_keys=True), flush=True)
     run_dir = out / stage.dirname
