@@ -29,7 +29,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -297,6 +297,18 @@ def _timed(runner: Callable[..., list[str]], stage: Stage, run_dir: Path, step: 
     return time.perf_counter() - start, left
 
 
+def _selected(stages: list[Stage], only: Sequence[str] | None, preset: str) -> list[Stage]:
+    """The stages of ``only`` (and the dataset's, which they read); all of them without ``only``."""
+    if only is None:
+        return stages
+    names = [s.name for s in stages if s.task != "synth"]
+    unknown = [name for name in only if name not in names]
+    if unknown or not only:
+        raise ParameterError(f"--stages {','.join(unknown) or '(none)'}: not a stage of this run (--preset {preset}); "
+                             f"choose from {','.join(names)}")
+    return [s for s in stages if s.task == "synth" or s.name in only]
+
+
 def _anywhere(stage: Stage) -> Stage:
     """``stage`` with its folders as absolute paths, for a process with another working directory
     (its key, and so its folder, stays the one of ``stage``)."""
@@ -329,6 +341,7 @@ def run_pipeline(
     noise: str | None = None,
     highspeed: bool = False,
     seeds: int = 1,
+    only: Sequence[str] | None = None,
 ) -> Path:
     """Run every stage not yet done, write ``OUT/report.html`` and return its path.
 
@@ -343,6 +356,8 @@ def run_pipeline(
     upper-bound arms on it (:data:`HIGHSPEED_ARMS`; with ``data_dir``, that dataset must have it).
     ``seeds`` trains each classification model that many times (its folds fixed) and scores their
     ensemble; the report then sets every seed of one arm against every seed of another.
+    ``only`` names the training stages to run (the dataset is built first when the run builds
+    it); ``pipeline.json`` and the report cover every stage of the plan done so far.
     ``runner`` (:func:`run_step`'s signature) is for tests. A stage's ``seconds`` are those of its
     jobs, summed.
     """
@@ -355,6 +370,8 @@ def run_pipeline(
     if data_dir is not None:
         check_subjects(data, preset, stages)
         stages = stages_the_data_allows(data, stages, highspeed, log)
+    planned, stages = stages, _selected(stages, only, preset)
+    selected = {stage.name for stage in stages}
     for stage in stages:  # OUT/data of an earlier run with other options is refused before anything is made
         if stage.task == "synth":
             c = stage.config
@@ -367,7 +384,7 @@ def run_pipeline(
         out.mkdir(parents=True, exist_ok=True)
         seconds: dict[str, float] = {}
         todo = []
-        for stage in stages:
+        for stage in planned:
             legacy = out / stage.legacy_dirname
             if legacy.is_dir() and not (out / stage.dirname).exists():  # started before stage keys were portable
                 legacy.rename(out / stage.dirname)
@@ -375,15 +392,16 @@ def run_pipeline(
             if done.exists():
                 with engine.reading(done):
                     seconds[stage.name] = float(engine.read_json(done)["seconds"])
-                log(f"{stage.name}: done before ({seconds[stage.name]:.0f} s), skipped")
-            else:
+                if stage.name in selected:
+                    log(f"{stage.name}: done before ({seconds[stage.name]:.0f} s), skipped")
+            elif stage.name in selected:
                 todo.append(stage)
 
         def finish(stage: Stage, wall_s: float) -> None:
             seconds[stage.name] = wall_s
             info = {"name": stage.name, "task": stage.task, "config": stage.config, "seconds": wall_s}
             atomic_write_text(out / stage.dirname / STAGE_DONE, json.dumps(info, indent=2, sort_keys=True))
-            log(f"{stage.name}: finished in {wall_s:.0f} s ({len(seconds)}/{len(stages)} stages done)")
+            log(f"{stage.name}: finished in {wall_s:.0f} s ({len(seconds)}/{len(planned)} stages done)")
 
         for stage in [s for s in todo if s.task == "synth"]:  # everything else reads the dataset
             log(f"{stage.name}: running" + (f" on the Ray cluster {ray}" if ray else ""))
@@ -440,7 +458,8 @@ def run_pipeline(
         if training:
             executor.run([step_job(stage, START) for stage in training], done)
         record = {"preset": preset, "data": str(data.resolve()), "config": {"preset": preset, "seed": seed, "highspeed": highspeed, **PRESETS[preset]},
-                  "stages": [{"name": s.name, "task": s.task, "dir": s.dirname, "seconds": seconds[s.name]} for s in stages]}
+                  "stages": [{"name": s.name, "task": s.task, "dir": s.dirname, "seconds": seconds[s.name]}
+                             for s in planned if s.name in seconds]}
         atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2, sort_keys=True))
         report = build_report([out], out / "report.html")
         log(f"report: {report}")

@@ -271,3 +271,11 @@ def test_help_paragraphs_flow_to_the_terminal_width():
     assert lines[0].startswith("Convert between any two supported formats") and lines[0].endswith("memory work).")
     assert lines[1].startswith("OUT is never the input file") and lines[1].endswith("keep their order).")
     assert len(lines) == 2
+
+
+def test_run_stages_names_the_stages_there_are(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["run", "--preset", "tiny", "--out", str(out), "--stages", "recon-extrapolation-hd,nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --stages nope: not a stage of this run (--preset tiny); choose from events-hd,")
+    assert not out.exists()

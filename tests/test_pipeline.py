@@ -186,6 +186,28 @@ def test_killed_run_resumes_without_redoing_stages(tmp_path):
             pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
 
 
+def test_stages_runs_only_the_named_stages_and_the_record_keeps_every_stage_done(tmp_path):
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out = tmp_path / "out"
+    with pytest.raises(ParameterError, match=r"--stages recon-nothing: not a stage of this run \(--preset quick\); "
+                                             r"choose from events-hd,"):
+        pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, only=["rgb", "recon-nothing"])
+    assert not out.exists()
+    calls: list[str] = []
+    report = pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake),
+                                   only=["rgb", "recon-extrapolation-hd"])
+    assert calls == ["recon-extrapolation-hd", "rgb"]
+    recorded = lambda: [s["name"] for s in json.loads((out / "pipeline.json").read_text())["stages"]]  # noqa: E731
+    assert recorded() == ["rgb", "recon-extrapolation-hd"] and report.exists()
+    names = [s.name for s in pipeline.plan("quick", fake / "data", out)[1]]
+    calls.clear()
+    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
+    assert sorted(calls) == sorted(set(names) - {"rgb", "recon-extrapolation-hd"})
+    calls.clear()
+    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake), only=["events-hd"])
+    assert calls == [] and recorded() == names  # done before; the record still lists every stage done
+
+
 def test_a_run_under_another_spelling_of_out_or_moved_keeps_its_stages(tmp_path, monkeypatch):
     # the stage keys hashed the folders as spelled: `--out runs/x` then `--out /abs/runs/x`, or the run
     # folder moved to a bigger disk, trained every stage again into new folders

@@ -37,6 +37,10 @@ def register(app: typer.Typer) -> None:
                                                             "score the ensemble; the report shows how each paired "
                                                             "difference varies between trainings (N times the "
                                                             "classifiers' cost)."),
+        stages: str = typer.Option(None, "--stages", metavar="NAME,...",
+                                   help="Run only these training stages (names as the run prints them, e.g. "
+                                        "recon-extrapolation-hd,events-hd), after the dataset; the report covers "
+                                        "every stage done so far."),
     ) -> None:
         """Build the dataset, train and evaluate every model, and write OUT/report.html."""
         from evface.pipeline import run_pipeline  # lazy: keeps torch out of `evface --help`
@@ -50,7 +54,8 @@ def register(app: typer.Typer) -> None:
         with sole_writer(out):
             report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs,
                                   log=lambda line: console.print(line, soft_wrap=True), ray=ray, noise=noise,
-                                  highspeed=highspeed, seeds=seeds)
+                                  highspeed=highspeed, seeds=seeds,
+                                  only=None if stages is None else [n.strip() for n in stages.split(",") if n.strip()])
         console.print(terminal.labelled("report written:", "bold green", str(report)), soft_wrap=True)
 
     @app.command("report")
