@@ -268,6 +268,11 @@ def test_export_run_and_cli(tmp_path):
     assert export_run(tmp_path / "run", tmp_path / "a.nir") == (tmp_path / "a.nir", ".", 1)
     assert (tmp_path / "a.nir").stat().st_size > 0
     assert main(["export-nir", str(tmp_path / "run"), str(tmp_path / "b.nir")]) == 0
+    # a run of one model named none when --model was given ("... it holds " and nothing)
+    with pytest.raises(ParameterError, match=r"--model fold0: .* holds one model \(a run without --folds or --loso\); "
+                                             "leave --model out"):
+        export_run(tmp_path / "run", tmp_path / "z.nir", "fold0")
+    assert not (tmp_path / "z.nir").exists()
     engine.save_config(tmp_path / "ann", {"task": "classify", "model": "ann", "net": CFG.to_dict()})
     with pytest.raises(ParameterError, match="not a spiking classification run"):
         export_run(tmp_path / "ann", tmp_path / "c.nir")

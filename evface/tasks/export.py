@@ -37,6 +37,9 @@ def export_run(run_dir: str | Path, out: str | Path, model: str | None = None) -
     chosen = dirs[0]
     if model is not None:
         matches = [d for d in dirs if model.strip("/") in (d, PurePosixPath(d).name)]
+        if not matches and dirs == ["."]:
+            raise ParameterError(f"--model {model}: {run_dir} holds one model (a run without --folds or --loso); "
+                                 "leave --model out")
         if not matches:
             names = ", ".join(PurePosixPath(d).name for d in dirs)
             raise ParameterError(f"--model {model}: {run_dir} holds no such model; it holds {names}")
