@@ -664,10 +664,11 @@ def write_predictions(out_dir: str | Path, rows: Sequence[dict[str, Any]], predi
 
 
 def read_predictions(run_dir: str | Path) -> list[dict[str, str]]:
-    """The rows of ``RUN/predictions.csv`` (a :class:`DatasetError` naming the file when it is absent)."""
-    path = Path(run_dir) / PREDICTIONS
-    if not Path(run_dir).exists() or Path(run_dir).is_file():
-        raise DatasetError(where(Path(run_dir), "is a file, not a run folder" if Path(run_dir).exists() else "no such folder"))
+    """The rows of ``RUN/predictions.csv`` (a :class:`DatasetError` naming the file when it is absent,
+    or RUN when it is not a folder)."""
+    run, path = Path(run_dir), Path(run_dir) / PREDICTIONS
+    if not run.is_dir():
+        raise DatasetError(where(run, "is a file, not a run folder" if run.exists() else "no such folder"))
     if not path.is_file():
         raise DatasetError(where(path, "no predictions of a classification run here (train or evaluate the run "
                                        "with this version of evface: evface eval RUN)"))
