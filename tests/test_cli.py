@@ -88,6 +88,20 @@ def test_a_file_given_for_a_folder_is_called_a_file(tmp_path, capsys, args, says
     assert not out.exists() and file.read_text() == "a file"
 
 
+@pytest.mark.parametrize("option, values", [("--events", ("hd=a.raw", "hd=b.raw")), ("--offset", ("hd=0", "hd=5000"))])
+def test_a_sensor_named_twice_in_a_session_option_is_refused(tmp_path, capsys, option, values):
+    """The second value replaced the first without a word (two recordings for one sensor: one imported)."""
+    args = ["import", "session", str(tmp_path / "ds"), "--events", "hd=a.raw", "--rgb", "v.avi", "--annotations", "a.csv"]
+    if option == "--events":
+        args[3:5] = ["--events", values[0], "--events", values[1]]
+    else:
+        args += [option, values[0], option, values[1]]
+    assert cli.main(args) == 2
+    first, second = (v.partition("=")[2] for v in values)
+    assert capsys.readouterr().err == f"error: {option} names hd twice ({first}, {second}); give each sensor once\n"
+    assert not (tmp_path / "ds").exists()
+
+
 def test_text_in_square_brackets_is_printed_as_written(tmp_path):
     """rich read "[v2]" in a printed path (and "[x, y, w, h]" in a message) as markup and dropped it:
     the error named /.../take/nope.raw for /.../take[v2]/nope.raw, convert said it wrote a file
