@@ -23,10 +23,10 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
         name, sep, value = item.partition("=")
         if not sep or not name or not value:
             raise ParameterError(f"{option} expects NAME=VALUE, got {item!r}")
-        if name.strip() in out:  # the second used to replace the first without a word
-            raise ParameterError(f"{option} names {name.strip()} twice ({out[name.strip()]}, {value.strip()}); "
-                                 "give each sensor once")
-        out[name.strip()] = value.strip()
+        name, value = name.strip(), value.strip()
+        if name in out:  # the second used to replace the first without a word
+            raise ParameterError(f"{option} names {name} twice ({out[name]}, {value}); give each sensor once")
+        out[name] = value
     return out
 
 

@@ -320,9 +320,8 @@ class DatasetFolder:
     def open(cls, root: str | Path) -> "DatasetFolder":
         """Read the folder and check it (:func:`read_manifest`, :func:`check_rows`)."""
         root = Path(root)
-        if not root.is_dir():
-            raise DatasetError(where(root, "is a file, not an evface dataset folder" if root.exists()
-                                     else "no such dataset folder"))
+        if not root.exists():  # a file: read_manifest says so
+            raise DatasetError(where(root, "no such dataset folder"))
         rows, info = tuple(read_manifest(root)), read_dataset_json(root)
         check_rows(root, rows, info)
         return cls(root=root, rows=rows, info=info)
