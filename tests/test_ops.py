@@ -99,7 +99,7 @@ def test_shift_moves_and_drops_what_leaves(stream, dx, dy):
 
 def test_shift_rejects_a_sensor_without_pixels():
     """A (0, 0) sensor dropped every event without a word, where every other op refuses it."""
-    with pytest.raises(ParameterError, match="sensor size must be positive"):
+    with pytest.raises(ParameterError, match=r"sensor_size width must be in \[1, 65536\], got 0"):
         shift(one_pixel([0]), 1, 0, (0, 0))
 
 

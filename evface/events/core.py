@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from evface.errors import EventsError, where
+from evface.events.checks import as_int
 
 EVENT_DTYPE = np.dtype([("t", "<i8"), ("x", "<u2"), ("y", "<u2"), ("p", "i1")])
 """The structured dtype of an events array."""
@@ -165,8 +166,8 @@ def time_slice(events: np.ndarray, t_start_us: int | None, t_end_us: int | None)
     ``None`` leaves that side open.
     """
     t = events["t"]
-    lo = 0 if t_start_us is None else search_time(t, t_start_us)
-    hi = t.size if t_end_us is None else search_time(t, t_end_us)
+    lo = 0 if t_start_us is None else search_time(t, as_int("t_start_us", t_start_us))
+    hi = t.size if t_end_us is None else search_time(t, as_int("t_end_us", t_end_us))
     return slice(lo, max(lo, hi))
 
 

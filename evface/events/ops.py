@@ -11,32 +11,26 @@ import numba
 import numpy as np
 
 from evface.errors import EventsError, ParameterError
+from evface.events.checks import MAX_SENSOR_SIDE, as_int, as_real, sensor_dims
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 
 Roi = tuple[int, int, int, int]
 """A window ``(x0, y0, width, height)`` on a sensor array."""
 
 
-def _positive_size(sensor_size: SensorSize) -> tuple[int, int]:
-    """``(width, height)`` as ints; ParameterError unless both are positive."""
-    width, height = (int(v) for v in sensor_size)
-    if width <= 0 or height <= 0:
-        raise ParameterError(f"sensor size must be positive, got {tuple(sensor_size)}")
-    return width, height
-
-
-def _check_on_sensor(events: np.ndarray, sensor_size: SensorSize) -> None:
-    """Raise EventsError when an event lies outside ``sensor_size`` (or the size is not positive).
+def _check_on_sensor(events: np.ndarray, sensor_size: SensorSize) -> tuple[int, int]:
+    """``(width, height)``; EventsError when an event lies outside it (ParameterError for a bad size).
 
     The compiled filters index per-pixel state by coordinate, so an event off the sensor would
     otherwise write outside that state; flips would wrap the coordinate around.
     """
-    width, height = _positive_size(sensor_size)
+    width, height = sensor_dims(sensor_size)
     if events.size and (int(events["x"].max()) >= width or int(events["y"].max()) >= height):
         raise EventsError(
             f"coordinates outside the {width}x{height} sensor "
             f"(max x={int(events['x'].max())}, max y={int(events['y'].max())})"
         )
+    return width, height
 
 
 def crop(events: np.ndarray, roi: Roi) -> np.ndarray:
@@ -51,9 +45,12 @@ def crop(events: np.ndarray, roi: Roi) -> np.ndarray:
     >>> crop(ev, (4, 4, 10, 10))[["x", "y"]].tolist()
     [(1, 1)]
     """
-    x0, y0, w, h = (int(v) for v in roi)
-    if w <= 0 or h <= 0 or x0 < 0 or y0 < 0:
-        raise ParameterError(f"ROI {roi} must have x0, y0 >= 0 and a positive size")
+    try:
+        x0, y0, w, h = roi
+    except (TypeError, ValueError):
+        raise ParameterError(f"ROI must be (x0, y0, width, height), got {roi!r}") from None
+    x0, y0 = (as_int(f"ROI {n}", v, 0, MAX_SENSOR_SIDE - 1) for n, v in (("x0", x0), ("y0", y0)))
+    w, h = (as_int(f"ROI {n}", v, 1, MAX_SENSOR_SIDE) for n, v in (("width", w), ("height", h)))
     x = events["x"].astype(np.int32)
     y = events["y"].astype(np.int32)
     keep = (x >= x0) & (x < x0 + w) & (y >= y0) & (y < y0 + h)
@@ -65,17 +62,17 @@ def crop(events: np.ndarray, roi: Roi) -> np.ndarray:
 
 def flip_lr(events: np.ndarray, sensor_size: SensorSize) -> np.ndarray:
     """Mirror left-right: ``x -> width - 1 - x``."""
-    _check_on_sensor(events, sensor_size)
+    width = _check_on_sensor(events, sensor_size)[0]
     out = events.copy()
-    out["x"] = sensor_size[0] - 1 - events["x"]
+    out["x"] = width - 1 - events["x"]
     return out
 
 
 def flip_ud(events: np.ndarray, sensor_size: SensorSize) -> np.ndarray:
     """Mirror up-down: ``y -> height - 1 - y``."""
-    _check_on_sensor(events, sensor_size)
+    height = _check_on_sensor(events, sensor_size)[1]
     out = events.copy()
-    out["y"] = sensor_size[1] - 1 - events["y"]
+    out["y"] = height - 1 - events["y"]
     return out
 
 
@@ -88,9 +85,10 @@ def flip_polarity(events: np.ndarray) -> np.ndarray:
 
 def shift(events: np.ndarray, dx: int, dy: int, sensor_size: SensorSize) -> np.ndarray:
     """Translate by ``(dx, dy)`` pixels, dropping events that leave the sensor."""
-    width, height = _positive_size(sensor_size)
-    x = events["x"].astype(np.int32) + int(dx)
-    y = events["y"].astype(np.int32) + int(dy)
+    width, height = sensor_dims(sensor_size)
+    dx, dy = as_int("dx", dx), as_int("dy", dy)
+    x = events["x"].astype(np.int64) + max(-MAX_SENSOR_SIDE, min(dx, MAX_SENSOR_SIDE))  # farther leaves any sensor
+    y = events["y"].astype(np.int64) + max(-MAX_SENSOR_SIDE, min(dy, MAX_SENSOR_SIDE))
     keep = (x >= 0) & (x < width) & (y >= 0) & (y < height)
     out = np.compress(keep, events)
     out["x"] = np.compress(keep, x)
@@ -113,13 +111,11 @@ def resample_sensor(events: np.ndarray, src_size: SensorSize, dst_size: SensorSi
     >>> resample_sensor(ev, (1280, 720), (346, 260))[["x", "y"]].tolist()
     [(345, 259)]
     """
-    _check_on_sensor(events, src_size)
-    _check_on_sensor(events[:0], dst_size)
-    sx = dst_size[0] / src_size[0]
-    sy = dst_size[1] / src_size[1]
+    src_w, src_h = _check_on_sensor(events, src_size)
+    dst_w, dst_h = sensor_dims(dst_size, "dst_size")
     out = events.copy()
-    out["x"] = np.minimum(((events["x"] + 0.5) * sx).astype(np.int64), dst_size[0] - 1)
-    out["y"] = np.minimum(((events["y"] + 0.5) * sy).astype(np.int64), dst_size[1] - 1)
+    out["x"] = np.minimum(((events["x"] + 0.5) * (dst_w / src_w)).astype(np.int64), dst_w - 1)
+    out["y"] = np.minimum(((events["y"] + 0.5) * (dst_h / src_h)).astype(np.int64), dst_h - 1)
     return out
 
 
@@ -159,14 +155,12 @@ def refractory_filter(events: np.ndarray, sensor_size: SensorSize, period_us: in
     >>> refractory_filter(ev, (1, 1), 100)["t"].tolist()
     [0, 120]
     """
-    if period_us < 0:
-        raise ParameterError(f"refractory period must be >= 0 µs, got {period_us}")
-    _check_on_sensor(events, sensor_size)
+    period_us = as_int("refractory period_us", period_us, 0)
+    width, height = _check_on_sensor(events, sensor_size)
     if events.size == 0:
         return events.copy()
-    width, height = sensor_size
-    last = _time_state(events, int(period_us), width * height)
-    keep = _refractory_mask(events["t"], events["x"], events["y"], width, int(period_us), last)
+    last = _time_state(events, period_us, width * height)
+    keep = _refractory_mask(events["t"], events["x"], events["y"], width, period_us, last)
     return np.compress(keep, events)
 
 
@@ -199,21 +193,18 @@ def background_activity_filter(events: np.ndarray, sensor_size: SensorSize, dt_u
     Delbruck (2008): isolated events, typically leak and shot noise, are removed while events of
     moving edges, which always have active neighbours, are kept.
     """
-    if dt_us <= 0:
-        raise ParameterError(f"background-activity window must be > 0 µs, got {dt_us}")
-    _check_on_sensor(events, sensor_size)
+    dt_us = as_int("background-activity window dt_us", dt_us, 1)
+    width, height = _check_on_sensor(events, sensor_size)
     if events.size == 0:
         return events.copy()
-    width, height = sensor_size
-    last = _time_state(events, int(dt_us), (width + 2) * (height + 2))
-    keep = _background_activity_mask(events["t"], events["x"], events["y"], width, int(dt_us), last)
+    last = _time_state(events, dt_us, (width + 2) * (height + 2))
+    keep = _background_activity_mask(events["t"], events["x"], events["y"], width, dt_us, last)
     return np.compress(keep, events)
 
 
 def drop_random(events: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
     """Drop each event independently with probability ``fraction`` (event-drop augmentation)."""
-    if not 0.0 <= fraction <= 1.0:
-        raise ParameterError(f"drop fraction must be in [0, 1], got {fraction}")
+    fraction = as_real("drop fraction", fraction, 0.0, 1.0)
     return np.compress(rng.random(events.size) >= fraction, events)
 
 
@@ -224,14 +215,14 @@ def add_uniform_noise(
 
     An empty stream has no span, so it is returned unchanged.
     """
-    if n < 0:
-        raise ParameterError(f"number of noise events must be >= 0, got {n}")
+    n = as_int("number of noise events n", n, 0)
+    width, height = sensor_dims(sensor_size)
     if n == 0 or events.size == 0:
         return events.copy()
     noise = empty_events(n)
     noise["t"] = rng.integers(events["t"][0], events["t"][-1] + 1, n)
-    noise["x"] = rng.integers(0, sensor_size[0], n)
-    noise["y"] = rng.integers(0, sensor_size[1], n)
+    noise["x"] = rng.integers(0, width, n)
+    noise["y"] = rng.integers(0, height, n)
     noise["p"] = rng.choice(np.array([-1, 1], dtype=np.int8), n)
     out = np.concatenate([events, noise])
     return out[np.argsort(out["t"], kind="stable")]

@@ -18,36 +18,13 @@ an array).
 from __future__ import annotations
 
 import math
-import operator
 
 import numba
 import numpy as np
 
 from evface.errors import EventsError, ParameterError
+from evface.events.checks import as_int, as_real, sensor_dims
 from evface.events.core import EVENT_DTYPE, SensorSize, search_time
-
-
-def _as_int(name: str, value: object) -> int:
-    """``value`` as a Python int, accepting integral floats; ParameterError otherwise."""
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(value) or value != int(value):
-            raise ParameterError(f"{name} must be a whole number, got {value!r}")
-        return int(value)
-    try:
-        return operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise ParameterError(f"{name} must be an integer, got {value!r}") from None
-
-
-def _check_sensor(sensor_size: SensorSize) -> tuple[int, int]:
-    try:
-        width, height = sensor_size
-    except (TypeError, ValueError):
-        raise ParameterError(f"sensor_size must be (width, height), got {sensor_size!r}") from None
-    width, height = _as_int("sensor width", width), _as_int("sensor height", height)
-    if width <= 0 or height <= 0:
-        raise ParameterError(f"sensor_size must be positive, got {(width, height)}")
-    return width, height
 
 
 def _check_events(events: np.ndarray) -> None:
@@ -57,17 +34,14 @@ def _check_events(events: np.ndarray) -> None:
 
 
 def _check_range(t_start_us: object, t_end_us: object) -> tuple[int, int]:
-    t0, t1 = _as_int("t_start_us", t_start_us), _as_int("t_end_us", t_end_us)
+    t0, t1 = as_int("t_start_us", t_start_us), as_int("t_end_us", t_end_us)
     if t1 < t0:
         raise ParameterError(f"t_end_us ({t1}) must be >= t_start_us ({t0})")
     return t0, t1
 
 
 def _check_bins(n_bins: object) -> int:
-    n = _as_int("n_bins", n_bins)
-    if n < 1:
-        raise ParameterError(f"n_bins must be >= 1, got {n}")
-    return n
+    return as_int("n_bins", n_bins, 1, 2**31 - 1)
 
 
 def _closed_window(events: np.ndarray, t0: int | None, t1: int | None) -> np.ndarray:
@@ -233,7 +207,7 @@ def _checked_columns(
 def _binned_inputs(events, sensor_size, n_bins, t_start_us, t_end_us):
     """Validated ``(width, height, n_bins, t0, t1, columns)`` of a time-binned representation."""
     _check_events(events)
-    width, height = _check_sensor(sensor_size)
+    width, height = sensor_dims(sensor_size)
     n = _check_bins(n_bins)
     t0, t1 = _check_range(t_start_us, t_end_us)
     cols = _checked_columns(_closed_window(events, t0, t1), (width, height))
@@ -349,12 +323,10 @@ def to_time_surface(
     [[0.368, 1.0]]
     """
     _check_events(events)
-    width, height = _check_sensor(sensor_size)
-    t_ref = _as_int("t_ref_us", t_ref_us)
+    width, height = sensor_dims(sensor_size)
+    t_ref = as_int("t_ref_us", t_ref_us)
     t0 = None if t_start_us is None else _check_range(t_start_us, t_ref)[0]
-    tau = float(tau_us)
-    if not (tau > 0 and math.isfinite(tau)):
-        raise ParameterError(f"tau_us must be a positive finite number, got {tau_us!r}")
+    tau = as_real("tau_us", tau_us, 0.0, math.inf, low_open=True)
     window = _closed_window(events, t0, t_ref)
     never = np.iinfo(np.int64).min
     cols = _checked_columns(window, (width, height))
@@ -387,11 +359,11 @@ def to_count_image(
     [[[2.0, 0.0]], [[0.0, 1.0]]]
     """
     _check_events(events)
-    width, height = _check_sensor(sensor_size)
+    width, height = sensor_dims(sensor_size)
     if t_start_us is not None and t_end_us is not None:
         _check_range(t_start_us, t_end_us)
-    t0 = None if t_start_us is None else _as_int("t_start_us", t_start_us)
-    t1 = None if t_end_us is None else _as_int("t_end_us", t_end_us)
+    t0 = None if t_start_us is None else as_int("t_start_us", t_start_us)
+    t1 = None if t_end_us is None else as_int("t_end_us", t_end_us)
     window = _closed_window(events, t0, t1)
     cols = _checked_columns(window, (width, height))
     out = np.zeros((1, 2, height, width), dtype=np.float32)

@@ -22,6 +22,7 @@ import numpy as np
 
 from evface.errors import ParameterError
 from evface.events import ops
+from evface.events.checks import as_int
 from evface.events.core import SensorSize, slice_time
 from evface.events.representations import to_count_image, to_event_frames, to_time_surface, to_voxel_grid
 
@@ -44,6 +45,8 @@ def _span(events: np.ndarray, t_start_us: int | None, t_end_us: int | None) -> t
     valid when all events lie outside it); with no events an unset side is 0 or the other side.
     """
     t = events["t"]
+    t_start_us = None if t_start_us is None else as_int("t_start_us", t_start_us)
+    t_end_us = None if t_end_us is None else as_int("t_end_us", t_end_us)
     if t_start_us is None:
         t_start_us = int(t[0]) if t.size else (t_end_us if t_end_us is not None else 0)
         t_start_us = t_start_us if t_end_us is None else min(t_start_us, t_end_us)

@@ -37,6 +37,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
 from evface.errors import ParameterError
+from evface.events.checks import as_int, sensor_dims
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 
 
@@ -789,16 +790,6 @@ def _init_log(frame, prm, out):
 # --------------------------------------------------------------------------------------------
 
 
-def _sensor_size(sensor_size: SensorSize) -> tuple[int, int]:
-    try:
-        width, height = (int(v) for v in sensor_size)
-    except (TypeError, ValueError):
-        raise ParameterError(f"sensor_size must be (width, height), got {sensor_size!r}") from None
-    if width <= 0 or height <= 0 or width > 65535 or height > 65535:
-        raise ParameterError(f"sensor_size must be positive and <= 65535, got {sensor_size!r}")
-    return width, height
-
-
 def _count_bad(frame: np.ndarray) -> int:
     """Number of negative or non-finite values of a float32 frame."""
     return int(frame.size - np.count_nonzero((frame >= 0) & (frame <= np.finfo(np.float32).max)))
@@ -838,13 +829,13 @@ class DvsSimulator:
     """
 
     def __init__(self, sensor_size: SensorSize, params: DvsParams | None = None, seed: int = 0) -> None:
-        self.sensor_size = _sensor_size(sensor_size)
+        self.sensor_size = sensor_dims(sensor_size)
         self.params = DvsParams() if params is None else params
         if not isinstance(self.params, DvsParams):
             raise ParameterError(f"params must be DvsParams, got {type(self.params).__name__}")
-        self.seed = seed
+        self.seed = as_int("seed", seed, 0)
         width, height = self.sensor_size
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(self.seed)
         p = self.params
         shape = (height, width)
         self._st = np.zeros((5, height, width), np.float32)
@@ -909,7 +900,7 @@ class DvsSimulator:
             raise ParameterError(
                 f"frame_lux must be a (H, W) = {self._st.shape[1:]} array, got shape {np.shape(frame_lux)}"
             )
-        t_us = int(t_us)
+        t_us = as_int("t_us", t_us)
         if self._t_prev is None:
             bad = _count_bad(frame)
             if bad:

@@ -1,0 +1,74 @@
+"""Checks of the numbers the event functions take: a bad one is one ParameterError naming it.
+
+Every public function of :mod:`~evface.events.ops` and :mod:`~evface.events.representations`
+(and so every transform) passes its parameters through these before any work, so that ``nan``, a
+string, ``10**30`` or a negative size is reported by name instead of surfacing as an overflow, a
+NumPy casting error or a numba typing error from inside a compiled loop.
+
+Examples
+--------
+>>> as_int("n_bins", 4.0)
+4
+>>> sensor_dims((346, 260))
+(346, 260)
+>>> as_int("period_us", float("nan"))
+Traceback (most recent call last):
+...
+evface.errors.ParameterError: period_us must be a whole number, got nan
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+
+from evface.errors import ParameterError
+
+INT64 = (-(2**63), 2**63 - 1)
+"""The range of an event timestamp (int64 µs)."""
+
+MAX_SENSOR_SIDE = 2**16
+"""The widest sensor an events array can address (``x`` and ``y`` are uint16)."""
+
+
+def as_int(name: str, value: object, low: int = INT64[0], high: int = INT64[1]) -> int:
+    """``value`` as a Python int in ``[low, high]``; integral floats are taken, booleans are not."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ParameterError(f"{name} must be an integer, got {value!r}")
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value) or value != int(value):
+            raise ParameterError(f"{name} must be a whole number, got {value!r}")
+        value = int(value)
+    try:
+        number = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise ParameterError(f"{name} must be an integer, got {value!r}") from None
+    if not low <= number <= high:
+        raise ParameterError(f"{name} must be in [{low}, {high}], got {number}")
+    return number
+
+
+def as_real(name: str, value: object, low: float, high: float, low_open: bool = False) -> float:
+    """``value`` as a finite float in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(f"{name} must be a number, got {value!r}")
+    number = float(value)
+    if not (math.isfinite(number) and (number > low if low_open else number >= low) and number <= high):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+        raise ParameterError(f"{name} must be a finite number in {interval}, got {value!r}")
+    return number
+
+
+def sensor_dims(sensor_size: object, name: str = "sensor_size") -> tuple[int, int]:
+    """``(width, height)`` as ints, each in ``[1, 65536]`` (the uint16 coordinates' range)."""
+    try:
+        width, height = sensor_size  # type: ignore[misc]
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be (width, height), got {sensor_size!r}") from None
+    return (as_int(f"{name} width", width, 1, MAX_SENSOR_SIDE),
+            as_int(f"{name} height", height, 1, MAX_SENSOR_SIDE))
+
+
+__all__ = ["INT64", "MAX_SENSOR_SIDE", "as_int", "as_real", "sensor_dims"]
