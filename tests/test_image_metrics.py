@@ -50,6 +50,16 @@ def test_shape_errors():
         ssim(np.zeros((8, 8)), np.zeros((8, 8)))
 
 
+@pytest.mark.parametrize("data_range", [0, -1.0, float("nan"), float("inf"), "1"])
+def test_a_data_range_that_is_no_range_is_refused(data_range):
+    """``data_range=0`` dropped SSIM's stabilising constants (a flat pair scored nan) and gave PSNR -inf; a
+    negative range was squared into the PSNR of its positive."""
+    pred, truth = _pair(4, (16, 16))
+    for metric in (ssim, psnr):
+        with pytest.raises(ParameterError, match="^data_range must be a (finite )?number"):
+            metric(pred, truth, data_range=data_range)
+
+
 def test_image_metrics_clips_prediction_and_summarize_groups():
     pred, truth = _pair(4)
     m = image_metrics(pred + 5.0, truth)  # clipped to 1

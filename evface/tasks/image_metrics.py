@@ -9,6 +9,7 @@ and return one value per image.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from evface.errors import ParameterError
+from evface.events.checks import as_real
 from evface.tasks import stats
 
 SSIM_SIGMA = 1.5
@@ -40,6 +42,11 @@ def _as_batch(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
+def _data_range(value: object) -> float:
+    """``data_range`` as a positive finite float (SSIM's constants and the PSNR peak scale with it)."""
+    return as_real("data_range", value, 0.0, math.inf, low_open=True)
+
+
 def ssim_map(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.ndarray:
     """Local SSIM of each image pair, EVREAL settings: (N, H - 2r, W - 2r) with the window radius ``r`` cut off.
 
@@ -47,6 +54,7 @@ def ssim_map(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np
     inside a region.
     """
     a, b = _as_batch(a, b)
+    data_range = _data_range(data_range)
     win = 2 * int(SSIM_TRUNCATE * SSIM_SIGMA + 0.5) + 1
     if min(a.shape[1:]) < win:
         raise ParameterError(f"SSIM needs images of at least {win}x{win} pixels, got {a.shape[1:]}")
@@ -109,6 +117,7 @@ def psnr(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.nda
     Equal to ``skimage.metrics.peak_signal_noise_ratio(b, a, data_range=1)``; identical images
     give ``inf``.
     """
+    data_range = _data_range(data_range)
     err = mse(a, b)
     with np.errstate(divide="ignore"):
         return 10.0 * np.log10(data_range**2 / err)
