@@ -13,6 +13,7 @@ import pytest
 from evface.errors import ParameterError
 from evface.events import transforms as T
 from evface.events.core import make_events
+from evface.io.event_files import iter_events_file, write_events_file
 from evface.sim.dvs import DvsSimulator
 
 EVENTS = make_events([0, 5, 9, 20], [0, 3, 1, 2], [0, 2, 1, 1], [1, -1, 1, 1])
@@ -54,12 +55,29 @@ def test_a_bad_number_is_named(name, value):
     (lambda: T.CountImage((70000, 3))(EVENTS), r"sensor_size width must be in \[1, 65536\], got 70000"),
     (lambda: T.VoxelGrid(SENSOR, 0)(EVENTS), r"n_bins must be in \[1, 2147483647\], got 0"),
     (lambda: T.TimeSurface(SENSOR, 0.0)(EVENTS), r"tau_us must be a finite number in \(0, inf\], got 0.0"),
-    (lambda: DvsSimulator((4, 4), seed=-1), r"seed must be in \[0, 9223372036854775807\], got -1"),
+    (lambda: DvsSimulator((4, 4), seed=-1), "seed must be >= 0, got -1"),
     (lambda: DvsSimulator((4, 4)).step(np.ones((4, 4), np.float32), float("nan")), "t_us must be a whole number, got nan"),
 ])
 def test_out_of_range_values_say_the_range(call, message):
     with pytest.raises(ParameterError, match=message):
         call()
+
+
+@pytest.mark.parametrize("ext", ["raw", "h5", "csv", "aedat4"])
+def test_event_files_name_a_bad_chunk_or_sensor_size(ext, tmp_path):
+    """Were: "slice indices must be integers" for chunk_events=1.5, "cannot convert float NaN" for a size."""
+    path = write_events_file(tmp_path / f"a.{ext}", EVENTS, SENSOR)
+    with pytest.raises(ParameterError, match="^chunk_events must be an integer, got '3'"):
+        iter_events_file(path, chunk_events="3")
+    with pytest.raises(ParameterError, match="^chunk_us must be >= 1, got 0"):
+        iter_events_file(path, chunk_us=0)
+    with pytest.raises(ParameterError, match="^chunk_events must be a whole number, got 1.5"):
+        iter_events_file(path, chunk_events=1.5)
+    with pytest.raises(ParameterError, match="^sensor_size width must be a whole number, got nan"):
+        write_events_file(tmp_path / f"b.{ext}", EVENTS, (float("nan"), 3))
+    with pytest.raises(ParameterError, match="^sensor_size height must be"):
+        iter_events_file(path, sensor_size=(4, float("inf")))
+    assert not list(tmp_path.glob("b.*"))
 
 
 def test_integral_floats_and_numpy_integers_are_taken():

@@ -46,8 +46,17 @@ def as_int(name: str, value: object, low: int = INT64[0], high: int = INT64[1]) 
     except TypeError:
         raise ParameterError(f"{name} must be an integer, got {value!r}") from None
     if not low <= number <= high:
-        raise ParameterError(f"{name} must be in [{low}, {high}], got {number}")
+        raise ParameterError(f"{name} must be {_int_range(low, high)}, got {number}")
     return number
+
+
+def _int_range(low: int, high: int) -> str:
+    """``low`` and ``high`` in words, leaving out a bound that is only int64's."""
+    if (low, high) == INT64:
+        return "an integer of at most 64 bits"
+    if high == INT64[1]:
+        return f">= {low}"
+    return f"<= {high}" if low == INT64[0] else f"in [{low}, {high}]"
 
 
 def as_real(name: str, value: object, low: float, high: float, low_open: bool = False) -> float:
@@ -61,14 +70,14 @@ def as_real(name: str, value: object, low: float, high: float, low_open: bool = 
     return number
 
 
-def sensor_dims(sensor_size: object, name: str = "sensor_size") -> tuple[int, int]:
-    """``(width, height)`` as ints, each in ``[1, 65536]`` (the uint16 coordinates' range)."""
+def sensor_dims(sensor_size: object, name: str = "sensor_size", limit: int = MAX_SENSOR_SIDE) -> tuple[int, int]:
+    """``(width, height)`` as ints, each in ``[1, limit]`` (by default the uint16 coordinates' range;
+    a file writer passes a larger ``limit`` and names its format's own)."""
     try:
         width, height = sensor_size  # type: ignore[misc]
     except (TypeError, ValueError):
         raise ParameterError(f"{name} must be (width, height), got {sensor_size!r}") from None
-    return (as_int(f"{name} width", width, 1, MAX_SENSOR_SIDE),
-            as_int(f"{name} height", height, 1, MAX_SENSOR_SIDE))
+    return as_int(f"{name} width", width, 1, limit), as_int(f"{name} height", height, 1, limit)
 
 
 __all__ = ["INT64", "MAX_SENSOR_SIDE", "as_int", "as_real", "sensor_dims"]

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from evface.errors import EventsError, FormatError, where
+from evface.events.checks import INT64, as_int, sensor_dims
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 from evface.io import evt as io_evt
 from evface.io.aedat4 import check_aedat4
@@ -352,10 +353,8 @@ class EventsFileReader:
         sort: bool = False,
     ) -> None:
         self.path = Path(path)
-        if chunk_us is not None and chunk_us <= 0:
-            raise FormatError(where(self.path, f"chunk_us must be positive, got {chunk_us}"))
-        if chunk_events is not None and chunk_events <= 0:
-            raise FormatError(where(self.path, f"chunk_events must be positive, got {chunk_events}"))
+        chunk_us = None if chunk_us is None else as_int("chunk_us", chunk_us, 1)
+        chunk_events = None if chunk_events is None else as_int("chunk_events", chunk_events, 1)
         if chunk_us is not None and chunk_events is not None:
             raise FormatError(where(self.path, "give chunk_us or chunk_events, not both"))
         self.chunk_us = chunk_us
@@ -371,7 +370,7 @@ class EventsFileReader:
         self._header: dict[str, str] = {}
         self._empty = False
         self._size_given = False
-        self.sensor_size = self._open(sensor, sensor_size)
+        self.sensor_size = self._open(sensor, None if sensor_size is None else sensor_dims(sensor_size))
 
     # -- opening: find the sensor size without decoding events
     def _open(self, sensor: str | None, fallback: SensorSize | None) -> SensorSize:
@@ -802,9 +801,7 @@ class EventsFileWriter:
                  force: bool = False) -> None:
         self.path = Path(path)
         self.format = output_format(self.path, format, version)
-        width, height = int(sensor_size[0]), int(sensor_size[1])
-        if width <= 0 or height <= 0:
-            raise FormatError(where(self.path, f"invalid sensor size {width}x{height}"))
+        width, height = sensor_dims(sensor_size, limit=INT64[1])  # the format's limit below names it
         limit = {"evt3": 2048, "evt2": 2048, "evt2.1": 2048, "dat": 16384}.get(self.format, 65536)
         if width > limit or height > limit:
             raise FormatError(where(self.path, f"{self.format} holds sensors up to {limit}x{limit}, got {width}x{height}"))
