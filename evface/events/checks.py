@@ -35,9 +35,11 @@ MAX_SENSOR_SIDE = 2**16
 
 def as_int(name: str, value: object, low: int = INT64[0], high: int = INT64[1]) -> int:
     """``value`` as a Python int in ``[low, high]``; integral floats are taken, booleans are not."""
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, np.generic):
+        value = value.item()  # shown as 1.5, not np.float64(1.5)
+    if isinstance(value, bool):
         raise ParameterError(f"{name} must be an integer, got {value!r}")
-    if isinstance(value, (float, np.floating)):
+    if isinstance(value, float):
         if not math.isfinite(value) or value != int(value):
             raise ParameterError(f"{name} must be a whole number, got {value!r}")
         value = int(value)
@@ -61,7 +63,9 @@ def _int_range(low: int, high: int) -> str:
 
 def as_real(name: str, value: object, low: float, high: float, low_open: bool = False) -> float:
     """``value`` as a finite float in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ParameterError(f"{name} must be a number, got {value!r}")
     number = float(value)
     if not (math.isfinite(number) and (number > low if low_open else number >= low) and number <= high):

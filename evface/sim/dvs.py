@@ -1025,7 +1025,7 @@ def simulate_frames(
     chunks = []
     count = 0
     for frame, t in zip(frames, times, strict=False):
-        chunks.append(sim.step(frame, int(t)))
+        chunks.append(sim.step(frame, t))
         count += 1
     if count != times.size:
         raise ParameterError(f"got {count} frames but {times.size} timestamps")

@@ -24,11 +24,10 @@ Ten events in the same microsecond through a 1 Mev/s readout:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from evface.errors import ParameterError
+from evface.events.checks import as_int, as_real
 
 EXCESS = ("drop", "delay")
 """What happens to the events over the readout limit."""
@@ -48,8 +47,8 @@ def limit_readout(events: np.ndarray, max_rate_hz: float, excess: str, window_us
     """
     if excess not in EXCESS:
         raise ParameterError(f"unknown readout excess behaviour {excess!r}; choose from {list(EXCESS)}")
-    if not (math.isfinite(max_rate_hz) and max_rate_hz > 0):
-        raise ParameterError(f"max_rate_hz must be a positive number, got {max_rate_hz}")
+    max_rate_hz = as_real("max_rate_hz", max_rate_hz, 0.0, 1e15, low_open=True)  # 1e15: beyond one per µs a billion times over
+    window_us = as_int("window_us", window_us, 1)
     if events.size == 0:
         return events
     t = events["t"]
@@ -60,10 +59,8 @@ def limit_readout(events: np.ndarray, max_rate_hz: float, excess: str, window_us
         out = events.copy()
         out["t"] = np.maximum(np.floor(leave + 1e-9).astype(np.int64), t)
         return out
-    if int(window_us) < 1:
-        raise ParameterError(f"window_us must be >= 1, got {window_us}")
     budget = int(max_rate_hz * window_us * 1e-6)
-    window = t // int(window_us)
+    window = t // window_us
     starts = np.flatnonzero(np.r_[True, window[1:] != window[:-1]])
     counts = np.diff(np.r_[starts, t.size])
     n = np.repeat(counts, counts)

@@ -24,6 +24,7 @@ import numpy as np
 
 from evface.io.clip import FrameSeries
 from evface.errors import ParameterError
+from evface.events.checks import as_int
 from evface.sim.rgb_pipeline import CFA_PATTERNS, demosaic, fixed_pattern, jpeg, mosaic
 
 METERING_MODES = ("average", "centre")
@@ -299,9 +300,9 @@ class RgbCamera:
         self.params = RgbCameraParams() if params is None else params
         if not isinstance(self.params, RgbCameraParams):
             raise ParameterError(f"params must be RgbCameraParams, got {type(self.params).__name__}")
-        self.seed = seed
-        self.fpn_seed = seed if fpn_seed is None else fpn_seed
-        self._rng = np.random.default_rng(seed)
+        self.seed = as_int("seed", seed, 0)
+        self.fpn_seed = self.seed if fpn_seed is None else as_int("fpn_seed", fpn_seed, 0)
+        self._rng = np.random.default_rng(self.seed)
         self._fpn: tuple[np.ndarray, np.ndarray] | None = None
 
     def frame_times(self, t_start_us: int, t_end_us: int) -> np.ndarray:
@@ -318,9 +319,10 @@ class RgbCamera:
         ``render`` is called with non-decreasing times, so it may stream its source.
         """
         p = self.params
+        t_start_us, t_end_us = as_int("t_start_us", t_start_us), as_int("t_end_us", t_end_us)
         if t_end_us <= t_start_us:
             raise ParameterError(f"t_end_us ({t_end_us}) must be after t_start_us ({t_start_us})")
-        times = self.frame_times(int(t_start_us), int(t_end_us))
+        times = self.frame_times(t_start_us, t_end_us)
         if times.size == 0:
             raise ParameterError(
                 f"[{t_start_us}, {t_end_us}] µs is shorter than one frame period ({p.period_us:.0f} µs)"

@@ -1,4 +1,5 @@
-"""Bad numbers given to the event functions and transforms: one ParameterError naming the parameter.
+"""Bad numbers given to the event functions, transforms, event files and camera models: one
+ParameterError naming the parameter.
 
 Before, ``nan``, ``inf``, a string, ``10**30`` or ``None`` surfaced as 80 different errors from
 inside (OverflowError, NumPy casting errors, a numba TypingError from a compiled filter, "Maximum
@@ -14,7 +15,9 @@ from evface.errors import ParameterError
 from evface.events import transforms as T
 from evface.events.core import make_events
 from evface.io.event_files import iter_events_file, write_events_file
-from evface.sim.dvs import DvsSimulator
+from evface.sim.dvs import DvsSimulator, simulate_frames
+from evface.sim.dvs_readout import limit_readout
+from evface.sim.rgb import RgbCamera
 
 EVENTS = make_events([0, 5, 9, 20], [0, 3, 1, 2], [0, 2, 1, 1], [1, -1, 1, 1])
 SENSOR = (4, 3)
@@ -57,6 +60,13 @@ def test_a_bad_number_is_named(name, value):
     (lambda: T.TimeSurface(SENSOR, 0.0)(EVENTS), r"tau_us must be a finite number in \(0, inf\], got 0.0"),
     (lambda: DvsSimulator((4, 4), seed=-1), "seed must be >= 0, got -1"),
     (lambda: DvsSimulator((4, 4)).step(np.ones((4, 4), np.float32), float("nan")), "t_us must be a whole number, got nan"),
+    (lambda: simulate_frames(np.ones((2, 4, 4), np.float32), [0.0, 1.5], (4, 4)), "t_us must be a whole number, got 1.5"),
+    (lambda: RgbCamera(seed=1.5), "seed must be a whole number, got 1.5"),
+    (lambda: RgbCamera(fpn_seed=-1), "fpn_seed must be >= 0, got -1"),
+    (lambda: RgbCamera().capture(lambda t: np.ones((8, 8, 3), np.float32), 0, float("inf")),
+     "t_end_us must be a whole number, got inf"),
+    (lambda: limit_readout(EVENTS, 10**30, "drop"), r"max_rate_hz must be a finite number in \(0, 1e\+15\]"),
+    (lambda: limit_readout(EVENTS, 1e3, "drop", float("nan")), "window_us must be a whole number, got nan"),
 ])
 def test_out_of_range_values_say_the_range(call, message):
     with pytest.raises(ParameterError, match=message):
