@@ -14,6 +14,8 @@ import pytest
 from evface.errors import ParameterError
 from evface.events import transforms as T
 from evface.events.core import make_events
+from evface.face.identity import procedural_identity
+from evface.face.render import FacePose, FaceRenderer
 from evface.io.event_files import iter_events_file, write_events_file
 from evface.sim.dvs import DvsSimulator, simulate_frames
 from evface.sim.dvs_readout import limit_readout
@@ -90,9 +92,27 @@ def test_event_files_name_a_bad_chunk_or_sensor_size(ext, tmp_path):
     assert not list(tmp_path.glob("b.*"))
 
 
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: FacePose(dx=float("nan")), r"FacePose.dx must be a finite number in \[-10, 10\], got nan"),
+    (lambda: FacePose(dx=1e30), r"FacePose.dx must be a finite number in \[-10, 10\], got 1e\+30"),
+    (lambda: FacePose(roll_deg="3"), "FacePose.roll_deg must be a number, got '3'"),
+    (lambda: FacePose(scale=0.0), r"FacePose.scale must be a finite number in \(0, 10\], got 0.0"),
+    (lambda: FacePose(yaw_deg=None), "FacePose.yaw_deg: the renderer turns the head in depth by at most 10 degrees"),
+    (lambda: procedural_identity(float("inf")), "seed must be a whole number, got inf"),
+    (lambda: FaceRenderer(procedural_identity(0), (float("nan"), 32)), "size width must be a whole number, got nan"),
+    (lambda: FaceRenderer(procedural_identity(0), (32, 32)).render({12: None}, FacePose()),
+     r"aus\[12\] intensity must be a number, got None"),
+])
+def test_face_poses_and_identities_name_a_bad_number(call, message):
+    """Were: OpenCV's 'Bad argument' for dx 1e30, NumPy casting errors for nan, a ufunc error for '3'."""
+    with pytest.raises(ParameterError, match=message):
+        call()
+
+
 def test_integral_floats_and_numpy_integers_are_taken():
     """What worked before still works: 2.0 bins, a numpy int shift, a numpy float window."""
     assert T.VoxelGrid(SENSOR, 2.0)(EVENTS).shape == (2, 3, 4)
     assert T.Shift(np.int64(1), 0, SENSOR)(EVENTS)["x"].tolist() == [1, 2, 3]
     assert T.TimeSlice(np.float64(5.0), 10)(EVENTS)["t"].tolist() == [5, 9]
     assert T.Shift(10**6, 0, SENSOR)(EVENTS).size == 0  # far beyond any sensor: every event leaves
+    assert FacePose(np.float32(0.5), 0, np.float64(3), 1, np.float32(4.0), np.int64(-2)).yaw_deg == 4.0

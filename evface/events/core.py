@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from evface.checks import as_int
 from evface.errors import EventsError, where
-from evface.events.checks import as_int
 
 EVENT_DTYPE = np.dtype([("t", "<i8"), ("x", "<u2"), ("y", "<u2"), ("p", "i1")])
 """The structured dtype of an events array."""

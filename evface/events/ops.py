@@ -10,8 +10,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from evface.checks import MAX_SENSOR_SIDE, as_int, as_real, sensor_dims
 from evface.errors import EventsError, ParameterError
-from evface.events.checks import MAX_SENSOR_SIDE, as_int, as_real, sensor_dims
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 
 Roi = tuple[int, int, int, int]

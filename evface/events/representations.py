@@ -22,8 +22,8 @@ import math
 import numba
 import numpy as np
 
+from evface.checks import as_int, as_real, sensor_dims
 from evface.errors import EventsError, ParameterError
-from evface.events.checks import as_int, as_real, sensor_dims
 from evface.events.core import EVENT_DTYPE, SensorSize, search_time
 
 

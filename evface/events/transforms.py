@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from evface.checks import as_int
 from evface.errors import ParameterError
 from evface.events import ops
-from evface.events.checks import as_int
 from evface.events.core import SensorSize, slice_time
 from evface.events.representations import to_count_image, to_event_frames, to_time_surface, to_voxel_grid
 

@@ -30,6 +30,7 @@ from typing import Mapping
 
 import numpy as np
 
+from evface.checks import as_real
 from evface.errors import ParameterError
 
 Landmarks = Mapping[str, np.ndarray]
@@ -251,10 +252,7 @@ def check_aus(aus: Mapping[int | str, float]) -> dict[int | str, float]:
     out: dict[int | str, float] = {}
     for key, w in aus.items():
         au, side = parse_au(key)
-        w = float(w)
-        if not (0.0 <= w <= 1.0 + 1e-6):
-            raise ParameterError(f"aus[{key}]: intensity {w} outside [0, 1]")
-        w = min(w, 1.0)
+        w = min(as_real(f"aus[{key}] intensity", w, 0.0, 1.0 + 1e-6), 1.0)
         if w > 0:
             out[au_key(au, side)] = w
     return out

@@ -20,6 +20,7 @@ from typing import Mapping
 
 import numpy as np
 
+from evface.checks import as_int
 from evface.errors import ParameterError
 from evface.face.detect import locate_face
 
@@ -141,9 +142,7 @@ def procedural_identity(seed: int) -> Identity:
     >>> a.kind, a.name
     ('procedural', 'proc-0003')
     """
-    if int(seed) < 0:
-        raise ParameterError(f"seed: expected a non-negative integer, got {seed}")
-    seed = int(seed)
+    seed = as_int("seed", seed, 0)
     rng = np.random.default_rng([seed, 0xFACE])
     geom = {k: float(rng.uniform(lo, hi)) for k, (lo, hi) in _RANGES.items()}
     tone = float(rng.beta(1.2, 1.2))

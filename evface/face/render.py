@@ -19,6 +19,7 @@ from typing import Mapping
 import cv2
 import numpy as np
 
+from evface.checks import as_real, sensor_dims
 from evface.errors import ParameterError
 from evface.face import aus as au_model
 from evface.face.identity import Identity
@@ -29,6 +30,8 @@ V_CENTER = -0.10  # face-normalised v at the canvas centre (the head, not the fa
 MARGIN_FW = 0.25  # texture margin around the canvas, face widths (room for pose)
 FACE_BOX_FW = (1.15, -0.60, 0.55)  # face_box: width, top v, bottom v (face widths); as Haar reports
 MAX_DEPTH_TURN_DEG = 10.0  # the largest yaw or pitch the warp draws: linear in the angles, no self-occlusion
+MAX_SHIFT_FW = 10.0  # the largest dx, dy in face widths: farther the face has left any canvas
+MAX_SCALE = 10.0  # the largest zoom
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,15 @@ class FacePose:
     pitch_deg: float = 0.0
 
     def __post_init__(self) -> None:
+        for name, limit in (("dx", MAX_SHIFT_FW), ("dy", MAX_SHIFT_FW), ("roll_deg", 360.0)):
+            as_real(f"FacePose.{name}", getattr(self, name), -limit, limit)
+        as_real("FacePose.scale", self.scale, 0.0, MAX_SCALE, low_open=True)
         for name in ("yaw_deg", "pitch_deg"):
-            if not abs(getattr(self, name)) <= MAX_DEPTH_TURN_DEG:
+            value = getattr(self, name)
+            value = value.item() if isinstance(value, np.generic) else value
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) <= MAX_DEPTH_TURN_DEG:
                 raise ParameterError(f"FacePose.{name}: the renderer turns the head in depth by at most "
-                                     f"{MAX_DEPTH_TURN_DEG:g} degrees (a warp without self-occlusion), got "
-                                     f"{getattr(self, name)}")
+                                     f"{MAX_DEPTH_TURN_DEG:g} degrees (a warp without self-occlusion), got {value!r}")
 
     def is_identity(self) -> bool:
         return (self.dx == 0.0 and self.dy == 0.0 and self.roll_deg == 0.0 and self.scale == 1.0
@@ -66,8 +73,6 @@ class FacePose:
 
     def matrix(self, centre_px: tuple[float, float], face_width_px: float) -> np.ndarray:
         """Forward 2x3 affine map of canvas pixels (neutral pose -> this pose)."""
-        if not (self.scale > 0):
-            raise ParameterError(f"FacePose.scale: expected > 0, got {self.scale}")
         a = np.deg2rad(self.roll_deg)
         c, s = np.cos(a) * self.scale, np.sin(a) * self.scale
         R = np.array([[c, s], [-s, c]])
@@ -208,7 +213,7 @@ class FaceRenderer:
     """
 
     def __init__(self, identity: Identity, size: tuple[int, int] = (320, 320)):
-        w, h = int(size[0]), int(size[1])
+        w, h = sensor_dims(size, "size")
         if w < 16 or h < 16:
             raise ParameterError(f"size: expected at least 16x16 pixels, got {size}")
         self.identity = identity

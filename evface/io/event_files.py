@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from evface.checks import INT64, as_int, sensor_dims
 from evface.errors import EventsError, FormatError, where
-from evface.events.checks import INT64, as_int, sensor_dims
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 from evface.io import evt as io_evt
 from evface.io.aedat4 import check_aedat4

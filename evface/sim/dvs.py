@@ -36,8 +36,8 @@ from numba.core import types
 from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
+from evface.checks import as_int, sensor_dims
 from evface.errors import ParameterError
-from evface.events.checks import as_int, sensor_dims
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 
 

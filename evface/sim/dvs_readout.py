@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from evface.checks import as_int, as_real
 from evface.errors import ParameterError
-from evface.events.checks import as_int, as_real
 
 EXCESS = ("drop", "delay")
 """What happens to the events over the readout limit."""

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from evface.io.clip import FrameSeries
+from evface.checks import as_int
 from evface.errors import ParameterError
-from evface.events.checks import as_int
+from evface.io.clip import FrameSeries
 from evface.sim.rgb_pipeline import CFA_PATTERNS, demosaic, fixed_pattern, jpeg, mosaic
 
 METERING_MODES = ("average", "centre")

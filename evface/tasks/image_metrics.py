@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from evface.checks import as_real
 from evface.errors import ParameterError
-from evface.events.checks import as_real
 from evface.tasks import stats
 
 SSIM_SIGMA = 1.5

@@ -1,9 +1,9 @@
-"""Checks of the numbers the event functions take: a bad one is one ParameterError naming it.
+"""Checks of the numbers the Python API takes: a bad one is one ParameterError naming it.
 
-Every public function of :mod:`~evface.events.ops` and :mod:`~evface.events.representations`
-(and so every transform) passes its parameters through these before any work, so that ``nan``, a
-string, ``10**30`` or a negative size is reported by name instead of surfacing as an overflow, a
-NumPy casting error or a numba typing error from inside a compiled loop.
+The event operations, representations and transforms, the event files, the camera models, the
+face renderer and the image metrics pass their parameters through these before any work, so that
+``nan``, a string, ``10**30`` or a negative size is reported by name instead of surfacing as an
+overflow, a NumPy casting error or a numba typing error from inside a compiled loop.
 
 Examples
 --------
