@@ -21,7 +21,6 @@ from typing import Mapping
 import numpy as np
 
 from evface.checks import as_int
-from evface.errors import ParameterError
 from evface.face.detect import locate_face
 
 
