@@ -19,6 +19,7 @@ evface.errors.ParameterError: period_us must be a whole number, got nan
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import operator
 
@@ -69,9 +70,56 @@ def as_real(name: str, value: object, low: float, high: float, low_open: bool = 
         raise ParameterError(f"{name} must be a number, got {value!r}")
     number = float(value)
     if not (math.isfinite(number) and (number > low if low_open else number >= low) and number <= high):
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
-        raise ParameterError(f"{name} must be a finite number in {interval}, got {value!r}")
+        if high == math.inf:
+            interval = f"{'>' if low_open else '>='} {low:g}"
+        else:
+            interval = f"in {'(' if low_open else '['}{low:g}, {high:g}]"
+        raise ParameterError(f"{name} must be a finite number {interval}, got {value!r}")
     return number
+
+
+def number_fields(params: object, low: float = 0.0) -> None:
+    """Check every number field of a dataclass ``params`` by the type of its default.
+
+    A field whose default is an int must hold an integer, a float a finite number, and a tuple
+    of numbers a tuple of as many; each at least ``low``; a ``*_range`` pair must not run
+    backwards. Other fields (names, nested settings) are left to the class. The name in a message
+    is ``Class.field``.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class P:
+    ...     rate_hz: float = 1.0
+    ...     size_range: tuple[int, int] = (1, 4)
+    >>> number_fields(P(size_range=(5, 2)))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: P.size_range (5, 2) runs backwards: the low end exceeds the high end
+    """
+    for f in dataclasses.fields(params):  # type: ignore[arg-type]
+        name, value, default = f"{type(params).__name__}.{f.name}", getattr(params, f.name), f.default
+        if _number(default):
+            _field_number(name, value, default, low)
+        elif isinstance(default, tuple) and default and all(_number(d) for d in default):
+            if not isinstance(value, tuple) or len(value) != len(default):
+                raise ParameterError(f"{name} must be a tuple of {len(default)} numbers, got {value!r}")
+            for v, d in zip(value, default):
+                _field_number(name, v, d, low)
+            if f.name.endswith("_range") and value[0] > value[-1]:
+                raise ParameterError(f"{name} {value} runs backwards: the low end exceeds the high end")
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _field_number(name: str, value: object, default: int | float, low: float) -> None:
+    if isinstance(default, int):
+        as_int(name, value, math.ceil(low))
+    else:
+        as_real(name, value, low, math.inf)
 
 
 def sensor_dims(sensor_size: object, name: str = "sensor_size", limit: int = MAX_SENSOR_SIDE) -> tuple[int, int]:
@@ -84,4 +132,4 @@ def sensor_dims(sensor_size: object, name: str = "sensor_size", limit: int = MAX
     return as_int(f"{name} width", width, 1, limit), as_int(f"{name} height", height, 1, limit)
 
 
-__all__ = ["INT64", "MAX_SENSOR_SIDE", "as_int", "as_real", "sensor_dims"]
+__all__ = ["INT64", "MAX_SENSOR_SIDE", "as_int", "as_real", "number_fields", "sensor_dims"]

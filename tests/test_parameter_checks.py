@@ -17,6 +17,8 @@ from evface.events.core import make_events
 from evface.face.identity import procedural_identity
 from evface.face.render import FacePose, FaceRenderer
 from evface.io.event_files import iter_events_file, write_events_file
+from evface.rig.geometry import RigParams
+from evface.rig.timeline import TimelineParams
 from evface.sim.dvs import DvsSimulator, simulate_frames
 from evface.sim.dvs_readout import limit_readout
 from evface.sim.rgb import RgbCamera
@@ -59,7 +61,7 @@ def test_a_bad_number_is_named(name, value):
     (lambda: T.Crop((0, 0, 2))(EVENTS), r"ROI must be \(x0, y0, width, height\)"),
     (lambda: T.CountImage((70000, 3))(EVENTS), r"sensor_size width must be in \[1, 65536\], got 70000"),
     (lambda: T.VoxelGrid(SENSOR, 0)(EVENTS), r"n_bins must be in \[1, 2147483647\], got 0"),
-    (lambda: T.TimeSurface(SENSOR, 0.0)(EVENTS), r"tau_us must be a finite number in \(0, inf\], got 0.0"),
+    (lambda: T.TimeSurface(SENSOR, 0.0)(EVENTS), "tau_us must be a finite number > 0, got 0.0"),
     (lambda: DvsSimulator((4, 4), seed=-1), "seed must be >= 0, got -1"),
     (lambda: DvsSimulator((4, 4)).step(np.ones((4, 4), np.float32), float("nan")), "t_us must be a whole number, got nan"),
     (lambda: simulate_frames(np.ones((2, 4, 4), np.float32), [0.0, 1.5], (4, 4)), "t_us must be a whole number, got 1.5"),
@@ -105,6 +107,27 @@ def test_event_files_name_a_bad_chunk_or_sensor_size(ext, tmp_path):
 ])
 def test_face_poses_and_identities_name_a_bad_number(call, message):
     """Were: OpenCV's 'Bad argument' for dx 1e30, NumPy casting errors for nan, a ufunc error for '3'."""
+    with pytest.raises(ParameterError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: TimelineParams(blink_rate_hz=float("nan")), "TimelineParams.blink_rate_hz must be a finite number >= 0, got nan"),
+    (lambda: TimelineParams(drift_per_s=-1.0), "TimelineParams.drift_per_s must be a finite number >= 0, got -1.0"),
+    (lambda: TimelineParams(margin_us=None), "TimelineParams.margin_us must be an integer, got None"),
+    (lambda: TimelineParams(intensity_range=(0.7, 0.3)), r"TimelineParams.intensity_range \(0.7, 0.3\) runs backwards"),
+    (lambda: TimelineParams(wobble_hz_range=1.0), "TimelineParams.wobble_hz_range must be a tuple of 2 numbers, got 1.0"),
+    (lambda: TimelineParams(unilateral=None), r"unilateral must be a tuple of \(AU, probability\) pairs, got None"),
+    (lambda: TimelineParams(unilateral=((14, "x"),)), "unilateral probability of AU 14 must be a number, got 'x'"),
+    (lambda: RigParams(lr_face_px=float("inf")), "RigParams.lr_face_px must be a finite number >= 0, got inf"),
+    (lambda: RigParams(lr_face_px=0.0), "lr_face_px 0.0 and rgb_size"),
+    (lambda: RigParams(rgb_size=(320, "240")), "RigParams.rgb_size must be an integer, got '240'"),
+    (lambda: RigParams(rgb_hd_presets=None), "rgb_hd_presets must be a tuple of RGB camera preset names, got None"),
+    (lambda: RigParams(cameras=3), "cameras must be CameraSettings, got int"),
+])
+def test_rig_settings_name_a_bad_number(call, message):
+    """Were accepted (a nan blink rate, a negative drift, a backwards range, any ``cameras``) or
+    "'NoneType' object is not iterable"."""
     with pytest.raises(ParameterError, match=message):
         call()
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from evface.checks import number_fields
 from evface.errors import ParameterError
 from evface.face.render import face_box as render_face_box
 from evface.rig.cameras import CameraSettings
@@ -87,11 +88,18 @@ class RigParams:
     cameras: CameraSettings = CameraSettings()
 
     def __post_init__(self) -> None:
+        number_fields(self)
+        if self.lr_face_px <= 0 or min(self.rgb_size) < 1:
+            raise ParameterError(f"lr_face_px {self.lr_face_px} and rgb_size {self.rgb_size} must be positive")
         ratio = self.scene_rate_hz / self.truth_rate_hz
         if self.truth_rate_hz < 200 or abs(ratio - round(ratio)) > 1e-9:
             raise ParameterError(
                 f"truth_rate_hz={self.truth_rate_hz} must be >= 200 and divide scene_rate_hz={self.scene_rate_hz}"
             )
+        if not isinstance(self.cameras, CameraSettings):
+            raise ParameterError(f"cameras must be CameraSettings, got {type(self.cameras).__name__}")
+        if not isinstance(self.rgb_hd_presets, tuple) or not all(isinstance(n, str) for n in self.rgb_hd_presets):
+            raise ParameterError(f"rgb_hd_presets must be a tuple of RGB camera preset names, got {self.rgb_hd_presets!r}")
         for role, name in (("hd_preset", self.hd_preset), ("lr_preset", self.lr_preset)):
             if name not in SENSORS:
                 raise ParameterError(f"{role}={name!r} is not an event sensor; choose from {sorted(SENSORS)}")

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from evface.checks import as_real, number_fields
 from evface.errors import ParameterError
 from evface.face.aus import GAZE_DEG, UNILATERAL_AUS, au_key
 from evface.face.render import MAX_DEPTH_TURN_DEG
@@ -83,6 +84,7 @@ class TimelineParams:
     """Largest horizontal and vertical gaze angle (degrees)."""
 
     def __post_init__(self) -> None:
+        number_fields(self)
         lo, hi = self.total_us_range
         if not 0 < lo <= hi <= MAX_TOTAL_US:
             raise ParameterError(f"total_us_range {self.total_us_range} must lie in (0, {MAX_TOTAL_US}]")
@@ -94,9 +96,12 @@ class TimelineParams:
             )
         if not 0 <= self.au_lag_us_max <= hi - lo:
             raise ParameterError(f"au_lag_us_max={self.au_lag_us_max} must lie in [0, {hi - lo}] (the total_us_range width)")
+        if not isinstance(self.unilateral, tuple) or not all(isinstance(e, tuple) and len(e) == 2 for e in self.unilateral):
+            raise ParameterError(f"unilateral must be a tuple of (AU, probability) pairs, got {self.unilateral!r}")
         for au, p in self.unilateral:
-            if au not in UNILATERAL_AUS or not 0.0 <= p <= 1.0:
-                raise ParameterError(f"unilateral: ({au}, {p}) needs an AU of {list(UNILATERAL_AUS)} and a probability in [0, 1]")
+            as_real(f"unilateral probability of AU {au}", p, 0.0, 1.0)
+            if au not in UNILATERAL_AUS:
+                raise ParameterError(f"unilateral: ({au}, {p}) needs an AU of {list(UNILATERAL_AUS)}")
         if max(self.yaw_deg_range, self.pitch_deg_range) + self.rotation_wobble_deg > MAX_DEPTH_TURN_DEG:
             raise ParameterError(f"yaw_deg_range {self.yaw_deg_range} / pitch_deg_range {self.pitch_deg_range} plus "
                                  f"rotation_wobble_deg {self.rotation_wobble_deg} exceed the renderer's "
