@@ -1,7 +1,7 @@
 """Name the command-line option behind a bad value.
 
 The library's parsers and parameter classes say what is wrong with a value in their own terms
-("sensor '12x': ...", "DvsParams.cutoff_hz must be >= 0"); the command that passed the value on
+("sensor '12x': ...", "DvsParams.cutoff_hz must be a finite number >= 0"); the command that passed the value on
 knows which option it came from, and the user needs that name to fix it.
 """
 

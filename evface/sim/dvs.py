@@ -36,7 +36,7 @@ from numba.core import types
 from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
-from evface.checks import as_int, sensor_dims
+from evface.checks import as_int, number_fields, sensor_dims
 from evface.errors import ParameterError
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 
@@ -98,12 +98,7 @@ class DvsParams:
     substep_fraction: float = 0.0
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-                raise ParameterError(f"DvsParams.{f.name} must be a finite number, got {value!r}")
-            if value < 0:
-                raise ParameterError(f"DvsParams.{f.name} must be >= 0, got {value}")
+        number_fields(self)
         for name in ("threshold_on_log", "threshold_off_log", "threshold_min_log", "lin_log_lux",
                      "bandwidth_ref_lux", "noise_ref_lux"):
             if getattr(self, name) <= 0:

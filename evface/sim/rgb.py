@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import as_int
+from evface.checks import as_int, number_fields
 from evface.errors import ParameterError
 from evface.io.clip import FrameSeries
 from evface.sim.rgb_pipeline import CFA_PATTERNS, demosaic, fixed_pattern, jpeg, mosaic
@@ -111,21 +111,14 @@ class RgbCameraParams:
             raise ParameterError(f"RgbCameraParams.cfa must be 'none' or one of {sorted(CFA_PATTERNS)}, got {self.cfa!r}")
         if self.metering not in METERING_MODES:
             raise ParameterError(f"RgbCameraParams.metering must be one of {list(METERING_MODES)}, got {self.metering!r}")
-        for f in fields(self):
-            if f.name in ("cfa", "metering"):
-                continue
-            value = getattr(self, f.name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-                raise ParameterError(f"RgbCameraParams.{f.name} must be a finite number, got {value!r}")
-            if value < 0:
-                raise ParameterError(f"RgbCameraParams.{f.name} must be >= 0, got {value}")
+        number_fields(self)
         for name in ("fps", "gain", "max_gain", "ae_target", "pixel_pitch_um", "f_number", "transmission",
                      "qe", "full_well_e"):
             if getattr(self, name) <= 0:
                 raise ParameterError(f"RgbCameraParams.{name} must be > 0, got {getattr(self, name)}")
-        if int(self.exposure_samples) != self.exposure_samples or self.exposure_samples < 1:
+        if self.exposure_samples < 1:
             raise ParameterError(f"RgbCameraParams.exposure_samples must be an integer >= 1, got {self.exposure_samples}")
-        if int(self.jpeg_quality) != self.jpeg_quality or self.jpeg_quality > 100:
+        if self.jpeg_quality > 100:
             raise ParameterError(f"RgbCameraParams.jpeg_quality must be an integer in 0..100 (0: no compression), "
                                  f"got {self.jpeg_quality}")
         if self.exposure_us > self.period_us:
