@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evface.errors import ParameterError
+from evface.errors import EvfaceError, ParameterError
 from evface.events import transforms as T
 from evface.events.core import make_events
+from evface.events.integration import leaky_counts
 from evface.face.identity import procedural_identity
 from evface.face.render import FacePose, FaceRenderer
 from evface.io.event_files import iter_events_file, write_events_file
@@ -129,6 +130,24 @@ def test_rig_settings_name_a_bad_number(call, message):
     """Were accepted (a nan blink rate, a negative drift, a backwards range, any ``cameras``) or
     "'NoneType' object is not iterable"."""
     with pytest.raises(ParameterError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: leaky_counts(EVENTS, (4, 3), 0, 20, None), "alpha_rad_s must be a number, got None"),
+    (lambda: leaky_counts(EVENTS, (4, 3), 0, 20, -1.0), "alpha_rad_s must be a finite number >= 0, got -1.0"),
+    (lambda: leaky_counts(EVENTS, (4, 3), 0, "3", 1.0), "t_end_us must be an integer, got '3'"),
+    (lambda: leaky_counts(EVENTS, (3, 3), 0, 20, 1.0), "coordinates outside the 3x3 sensor"),
+    (lambda: make_events([0, 1], [0, float("nan")], [0, 1], [1, 1]), "x must hold whole pixels"),
+    (lambda: make_events([0, 1], [0, 1.5], [0, 1], [1, 1]), "x must hold whole pixels"),
+    (lambda: make_events([0, 10**30], [0, 1], [0, 1], [1, 1]), "column 't' must hold numbers, got dtype object"),
+    (lambda: make_events([0, 1], ["0", "1"], [0, 1], [1, 1]), "column 'x' must hold numbers, got dtype <U1"),
+    (lambda: make_events([0, 1], [0, 1], [0, 1], [1, 1], (None, 4)), "sensor_size width must be an integer, got None"),
+])
+def test_integration_and_event_columns_name_a_bad_value(call, message):
+    """Were: a nan x cast to 0 with only a RuntimeWarning, 1.5 truncated to 1, a sensor narrower than
+    the events a broadcasting error, a None leak rate float()'s TypeError."""
+    with pytest.raises(EvfaceError, match=message):
         call()
 
 

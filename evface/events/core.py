@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evface.checks import as_int
+from evface.checks import as_int, sensor_dims
 from evface.errors import EventsError, where
 
 EVENT_DTYPE = np.dtype([("t", "<i8"), ("x", "<u2"), ("y", "<u2"), ("p", "i1")])
@@ -66,9 +66,13 @@ def make_events(
     for name, col in columns.items():
         if col.shape != t.shape or t.ndim != 1:
             raise EventsError(where(source, f"column {name!r} has shape {col.shape}, expected {t.shape} like 't'"))
-    if t.size and not np.issubdtype(t.dtype, np.integer):
-        if not np.all(np.isfinite(t)) or np.any(t != np.round(t)):
-            raise EventsError(where(source, "timestamps must be whole microseconds"))
+    for name, col in {"t": t, **columns}.items():
+        if col.dtype != bool and not np.issubdtype(col.dtype, np.number):
+            raise EventsError(where(source, f"column {name!r} must hold numbers, got dtype {col.dtype}"))
+        if name != "p" and col.size and not np.issubdtype(col.dtype, np.integer):
+            if not np.all(np.isfinite(col)) or np.any(col != np.round(col)):
+                raise EventsError(where(source, "timestamps must be whole microseconds" if name == "t"
+                                        else f"{name} must hold whole pixels"))
     for name in ("x", "y"):
         col = columns[name]
         if col.size and (col.min() < 0 or col.max() > np.iinfo(np.uint16).max):
@@ -128,7 +132,7 @@ def validate_events(
     if np.any((p != 1) & (p != -1)):
         raise EventsError(where(source, "polarity must be -1 or +1"))
     if sensor_size is not None:
-        width, height = sensor_size
+        width, height = sensor_dims(sensor_size)
         if int(events["x"].max()) >= width or int(events["y"].max()) >= height:
             raise EventsError(
                 where(

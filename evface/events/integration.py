@@ -13,9 +13,12 @@ contrasts and picks the rate.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from evface.events.core import SensorSize
+from evface.checks import as_int, as_real, sensor_dims
+from evface.events.core import SensorSize, validate_events
 
 ALPHA_GRID_RAD_S = (0.0, 2 * np.pi, 10 * np.pi)
 """Leak rates (rad/s) for which :func:`leaky_counts` is computed by default."""
@@ -38,11 +41,13 @@ def leaky_counts(
     >>> round(float(leaky_counts(ev, (2, 1), 0, 1_000_000, 1.0)[0, 0, 0]), 4)  # exp(-1) + exp(-0.5)
     0.9744
     """
-    width, height = int(sensor_size[0]), int(sensor_size[1])
+    width, height = sensor_dims(sensor_size)
+    t_key_us, t_end_us = as_int("t_key_us", t_key_us), as_int("t_end_us", t_end_us)
+    alpha_rad_s = as_real("alpha_rad_s", alpha_rad_s, 0.0, math.inf)
     t = events["t"]
     lo = np.searchsorted(t, t_key_us, side="left")
     hi = np.searchsorted(t, t_end_us, side="right")
-    ev = events[lo:hi]
+    ev = validate_events(events[lo:hi], (width, height))
     w = np.exp(-float(alpha_rad_s) * (t_end_us - ev["t"]).astype(np.float64) / 1e6)
     idx = ev["y"].astype(np.int64) * width + ev["x"].astype(np.int64)
     out = np.zeros((2, height * width), dtype=np.float64)
