@@ -26,7 +26,7 @@ from evface.cli import main
 from evface.errors import EventsError, FormatError
 from evface.events.core import make_events
 from evface.io.clip import Clip, FrameSeries, SensorInfo, read_clip, read_clip_meta, write_clip
-from evface.io.event_files import detect_format, read_events_file, write_events_file
+from evface.io.event_files import detect_format, file_info, read_events_file, write_events_file
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real-events"
 SIZE = (64, 48)
@@ -454,6 +454,8 @@ def test_convert_refuses_to_overwrite_its_input(tmp_path: Path, capsys: pytest.C
     ("o.xyz", (), "o.xyz: unknown extension '.xyz'"),  # was refused after the progress bar had started
     ("o.raw", ("--version", "evt9"), "--version evt9: expected one of evt3, evt2, evt2.1"),  # named the file, no option
     ("o.h5", ("--chunk-us", "0"), "Invalid value for '--chunk-us'"),  # was 'IN: chunk_us must be positive'
+    ("o.raw", ("--sensor", "hd"), "--sensor hd: names the sensor of a clip file, and neither IN (in.csv) nor OUT "
+                                  "(o.raw) is one"),  # was ignored: written as if not given
 ])
 def test_convert_refuses_a_bad_output_or_option_before_reading(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                                out: str, args: tuple[str, ...], says: str) -> None:
@@ -463,6 +465,15 @@ def test_convert_refuses_a_bad_output_or_option_before_reading(tmp_path: Path, c
     assert code == 2 and says in " ".join(err.split())
     assert "events" not in err  # no progress bar
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_info_refuses_a_sensor_of_a_file_that_is_not_a_clip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`evface info rec.raw --sensor lr` printed rec.raw's figures as if --sensor named something in it."""
+    source = write_events_file(tmp_path / "in.raw", _events(), SIZE)
+    code, err = _cli(["info", str(source), "--sensor", "lr"], capsys)
+    assert code == 2 and "--sensor lr: names the sensor of a clip file, and in.raw is evt3" in " ".join(err.split())
+    with pytest.raises(FormatError, match="sensor='lr' applies to clip files only"):
+        file_info(source, sensor="lr")
 
 
 def test_convert_refuses_to_replace_a_richer_clip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -70,12 +70,14 @@ def register(app: typer.Typer) -> None:
         """Format, sensor size, event count, duration, rate and ON/OFF balance of an events file."""
         import json
 
-        from evface.io.event_files import file_info  # lazy: keeps h5py and numba out of `evface --help`
+        from evface.io.event_files import detect_format, file_info  # lazy: keeps h5py and numba out of `evface --help`
 
         if file.is_dir():
             about = ("a dataset folder: evface report FOLDER --out report.html describes its clips"
                      if (file / "manifest.csv").is_file() else "give one of its files")
             raise FormatError(f"{file}: is a folder, and info reads one events or clip file ({about})")
+        if sensor is not None and (fmt := detect_format(file)) != "clip":
+            raise ParameterError(f"--sensor {sensor}: names the sensor of a clip file, and {file.name} is {fmt}")
         info = file_info(file, sensor=sensor, sensor_size=_parse_size(sensor_size))
         if json_out:
             print(json.dumps(info, indent=2))
@@ -108,12 +110,16 @@ def register(app: typer.Typer) -> None:
             EventsFileReader,
             detect_format,
             open_events_writer,
+            output_format,
         )
 
         output_file(not_the_input(dest, source, "OUT"), "OUT")
         if version is not None and version.lower() not in EVT_VERSIONS:
             raise ParameterError(f"--version {version}: expected one of {', '.join(EVT_VERSIONS)}")
         in_clip = detect_format(source) == "clip"
+        if sensor is not None and not in_clip and output_format(dest, version=version) != "clip":
+            raise ParameterError(f"--sensor {sensor}: names the sensor of a clip file, and neither IN ({source.name}) "
+                                 f"nor OUT ({dest.name}) is one")
         reader = EventsFileReader(source, chunk_us=chunk_us, chunk_events=None if chunk_us else 1 << 20,
                                   sensor=sensor if in_clip else None, sensor_size=_parse_size(sensor_size), sort=sort)
         out_sensor = (sensor if not in_clip else reader.sensor) or DEFAULT_CLIP_SENSOR

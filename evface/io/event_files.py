@@ -1062,7 +1062,7 @@ def file_info(path: str | Path, *, sensor: str | None = None, sensor_size: Senso
     fmt = detect_format(path)
     if fmt == "clip":
         return _clip_info(path, sensor)
-    reader = EventsFileReader(path, sensor_size=sensor_size)
+    reader = EventsFileReader(path, sensor=sensor, sensor_size=sensor_size)  # a sensor here: refused, not ignored
     info: dict[str, Any] = {"path": str(path), "format": fmt, "file_bytes": path.stat().st_size}
     info.update(_stream_stats(reader, reader.sensor_size))
     return info
