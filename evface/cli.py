@@ -47,8 +47,10 @@ def _root(
 ) -> None:
     """Event-camera facial micro-expression analysis."""
     _debug["on"] = debug
-    if not debug:  # FFmpeg's own lines ("moov atom not found") would come before evface's one-line error
-        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET; read when OpenCV first opens a video
+    if not debug:  # FFmpeg's and OpenCV's own lines ("moov atom not found", "imread_(...): can't open/read
+        # file") would come before evface's one-line error; both read when cv2 is first imported or opens a video
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+        os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 
 def _flow_help(group: typer.Typer) -> None:

@@ -43,6 +43,19 @@ def test_a_video_ffmpeg_cannot_read_is_one_line(tmp_path):
     assert "moov atom not found" in debug.stderr  # --debug keeps FFmpeg's own account
 
 
+def test_a_photo_opencv_cannot_read_is_one_line(tmp_path):
+    # was two: OpenCV's "[ WARN:0@0.054] global loadsave.cpp:278 findDecoder imread_('x.png'): can't open/read
+    # file: check file path/integrity", then evface's error
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_LOG_LEVEL"}
+    photo = tmp_path / "x.png"
+    args = [sys.executable, "-m", "evface.cli", "faces", str(tmp_path / "f.png"), "--photo", str(photo)]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120, env={**env, "COLUMNS": "200"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {photo}: cannot read the image"
+    debug = subprocess.run([*args[:3], "--debug", *args[3:]], capture_output=True, text=True, timeout=120, env=env)
+    assert "can't open/read file" in debug.stderr  # --debug keeps OpenCV's own account
+
+
 @pytest.mark.parametrize("command", [("synth", "OUT"), ("run", "--out", "OUT"), ("simulate", "v.avi", "--out", "OUT"),
                                      ("import", "corpus", "root", "table.csv", "OUT")])
 def test_a_negative_seed_is_refused_naming_the_option(tmp_path, capsys, command):
