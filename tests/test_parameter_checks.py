@@ -45,11 +45,11 @@ TRANSFORMS = {
 }
 
 
-@pytest.mark.parametrize("value", BAD, ids=repr)
-@pytest.mark.parametrize("name", list(TRANSFORMS))
+@pytest.mark.parametrize(("name", "value"), [
+    (name, value) for name in TRANSFORMS for value in BAD
+    if not (value is None and name in ("t_start_us", "t_end_us"))  # None leaves that side of the window open
+], ids=repr)
 def test_a_bad_number_is_named(name, value):
-    if value is None and name in ("t_start_us", "t_end_us"):
-        pytest.skip("None leaves that side of the window open")
     if name in ("drop fraction", "tau_us") and value in (1.5, 10**30):
         value = -value  # real-valued: 1.5 and 10**30 may be right, their negatives are not
     with pytest.raises(ParameterError, match=f"^{name} must be"):
