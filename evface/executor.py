@@ -250,9 +250,12 @@ def connect(address: str) -> tuple[Any, bool]:
         return ray, False
     if address != "auto":  # ray.init keeps retrying an address where nothing listens
         host, _, port = address.rpartition(":")
+        if not (port.isdigit() and 0 < int(port) < 65536):
+            raise ParameterError(f"--ray {address}: expected auto or HOST:PORT with a port in 1..65535, as "
+                                 "'ray start --head' prints it")
         try:
             socket.create_connection((host, int(port)), timeout=10).close()
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             raise ParameterError(f"--ray {address}: no Ray head node answers there ({exc}); give the HOST:PORT that "
                                  "'ray start --head' printed, or --ray auto on a node of the cluster") from None
     try:

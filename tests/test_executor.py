@@ -94,9 +94,21 @@ def test_ray_option_errors_are_one_line(tmp_path, capsys):
         RayCluster("127.0.0.1:9").run([Job("x", mul, (1, 2))], lambda job, r: None)
 
 
-def test_run_on_a_cluster_that_does_not_answer_writes_nothing(tmp_path, capsys):
-    # OUT, its data folder and the synth stage's folder were made before the connection failed
+@pytest.mark.parametrize("command", ["run", "synth"])
+def test_a_cluster_that_does_not_answer_writes_nothing(tmp_path, capsys, command):
+    # run: OUT, its data folder and the synth stage's folder were made before the connection failed;
+    # synth: OUT with dataset.json and an empty clips/
     pytest.importorskip("ray")
-    assert main(["run", "--out", str(tmp_path / "out"), "--preset", "tiny", "--ray", "127.0.0.1:9"]) == 2
+    out = ["--out", str(tmp_path / "out")] if command == "run" else [str(tmp_path / "out")]
+    assert main([command, *out, "--preset", "tiny", "--ray", "127.0.0.1:9"]) == 2
     assert "--ray 127.0.0.1:9: no Ray head node answers" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("address", ["99999999999999999999999", "host:0", "host:70000", "host:x", "host"])
+def test_a_ray_address_without_a_port_is_named(tmp_path, capsys, address):
+    """A bare number was an OverflowError (exit 1) in the connection attempt."""
+    pytest.importorskip("ray")
+    assert main(["synth", str(tmp_path / "out"), "--preset", "tiny", "--ray", address]) == 2
+    assert f"--ray {address}: expected auto or HOST:PORT with a port in 1..65535" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

@@ -72,6 +72,15 @@ def test_synth_refuses_fewer_than_one_worker(tmp_path, capsys, workers):
     assert not (tmp_path / "ds").exists()
 
 
+@pytest.mark.parametrize("subjects", ["-1", "10001", "99999999999999999999999"])
+def test_synth_refuses_a_subject_count_out_of_range(tmp_path, capsys, subjects):
+    """``--subjects 99999999999999999999999`` planned subjects one by one and never ended."""
+    args = ["synth", str(tmp_path / "ds"), "--preset", "tiny", "--subjects", subjects]
+    assert main(args) == 2
+    assert f"--subjects must be in [0, 10000], got {subjects}" in _one_error_line(capsys.readouterr().err)
+    assert not (tmp_path / "ds").exists()
+
+
 @pytest.mark.parametrize("jobs", ["0", "-1", "100000"])
 def test_run_refuses_fewer_than_one_job(tmp_path, capsys, jobs):
     """``evface run --jobs 0`` (or -1) ran as 1 without a word."""

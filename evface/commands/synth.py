@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from evface.commands import terminal
 from evface.commands.paths import output_folder, sole_writer
 from evface.errors import ParameterError
-from evface.executor import RayCluster
+from evface.executor import RayCluster, ray_session
 
 
 def _split_list(values: list[str] | None) -> list[str] | None:
@@ -59,8 +59,8 @@ def register(app: typer.Typer) -> None:
                               soft_wrap=True)
         columns = (TextColumn("[bold]synth[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
-        # a refused option leaves one line
-        with sole_writer(out, "OUT"), terminal.progress(*columns) as bar:
+        # a refused option leaves one line; a Ray cluster that does not answer is refused before OUT is made
+        with ray_session(ray), sole_writer(out, "OUT"), terminal.progress(*columns) as bar:
             task = bar.add_task("", total=None)
 
             def progress(done: int, total: int, message: str) -> None:

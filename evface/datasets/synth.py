@@ -36,6 +36,7 @@ import numba
 import numpy as np
 
 from evface import __version__
+from evface.checks import as_int
 from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers
 from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, where
 from evface.face.aus import DEFAULT_CLASSES
@@ -193,13 +194,15 @@ def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]],
     return identities, problems
 
 
+MAX_SUBJECTS = 10_000
+"""The most procedural subjects a dataset plans (a larger number was planned subject by subject, without end)."""
+
+
 def plan_subjects(preset: SynthPreset, seed: int, n_subjects: int | None = None,
                   faces_dir: str | Path | None = None) -> tuple[list[Subject], list[FaceProblem]]:
     """Procedural subjects ``s000``... (identity seeds derived from ``seed``), then built-in and
     ``faces_dir`` photo subjects."""
-    n = preset.n_subjects if n_subjects is None else int(n_subjects)
-    if n < 0:
-        raise ParameterError(f"--subjects must be >= 0, got {n}")
+    n = preset.n_subjects if n_subjects is None else as_int("--subjects", n_subjects, 0, MAX_SUBJECTS)
     subjects = [Subject(f"s{i:03d}", i, "procedural", int_seed(np.random.SeedSequence([int(seed), 0x1D, i])))
                 for i in range(n)]
     if preset.builtin_photos:
