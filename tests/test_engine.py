@@ -136,6 +136,18 @@ def test_fit_rejects_missing_monitor(tmp_path):
         engine.fit(model, opt, lambda e: {"loss": 0.0}, lambda e: {"acc": 1.0}, tmp_path, epochs=1)
 
 
+def test_a_training_whose_every_validation_score_is_nan_says_it_diverged(tmp_path):
+    """``train reconstruct --learning-rate 1e30``: every val_ssim NaN, so no best.pt, and the run then
+    stopped at "best.pt: no such checkpoint"."""
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ParameterError, match="val_ssim was not a number in any of its 2 epoch.s.: the training "
+                                             "diverged; try a lower --learning-rate"):
+        engine.fit(model, opt, lambda e: {"loss": 0.0}, lambda e: {"val_ssim": float("nan")}, tmp_path, epochs=2,
+                   monitor="val_ssim")
+    assert not (tmp_path / engine.BEST).exists()
+
+
 def test_sharded_sampler_partitions_one_draw():
     n = 10
     ranks = [ShardedSampler(n, DistInfo(rank=r, world_size=3, enabled=False), seed=4) for r in range(3)]

@@ -90,6 +90,16 @@ def test_a_value_outside_a_fields_choices_or_minimum_names_its_option(tmp_path, 
     ("classify", "--learning-rate", "nan", "must be a finite number, got nan"),  # was torch's ValueError, exit 1
     ("classify", "--beta", "inf", "must be a finite number, got inf"),
     ("reconstruct", "--kl-beta", "nan", "must be a finite number, got nan"),  # NaN passed every bound
+    # integers beyond what a setting can mean: were overflow errors in torch or itertools (exit 1), or ran without end
+    ("classify", "--seed", "4294967296", "must be <= 2147483647, got 4294967296"),
+    ("classify", "--batch-size", "2147483648", "must be <= 2147483647, got 2147483648"),
+    ("classify", "--width", "513", "must be <= 512, got 513"),
+    ("classify", "--depth", "9", "must be <= 8, got 9"),
+    ("classify", "--seeds", "101", "must be <= 100, got 101"),
+    ("reconstruct", "--step-us", "4294967296", "must be <= 2147483647, got 4294967296"),
+    ("reconstruct", "--base", "513", "must be <= 512, got 513"),
+    ("reconstruct", "--k-samples", "257", "must be <= 256, got 257"),
+    ("reconstruct", "--threads", "1025", "must be <= 1024, got 1025"),
 ])
 def test_a_value_outside_a_fields_bounds_names_its_option(tmp_path, capsys, command, option, value, says):
     assert main(["train", command, "--data", str(tmp_path), "--out", str(tmp_path / "run"), option, value]) == 2

@@ -25,11 +25,18 @@ from evface.errors import ParameterError
 C = TypeVar("C", bound="TaskConfig")
 
 
+MAX_INT = 2**31 - 1
+"""The largest value of an integer setting without a maximum of its own (``--seed 99999999999999999999999`` and
+``--batch-size`` of that size were overflow errors inside torch and itertools)."""
+
+
 def setting(default: Any, help: str, *, off: str | None = None, choices: tuple[str, ...] | None = None,
             minimum: float | None = None, above: float | None = None, maximum: float | None = None) -> Any:
     """A config field with its command-line help (``off``: the name of a switch's off option),
     and what values it takes: one of ``choices``; at least ``minimum`` (or more than ``above``)
-    and at most ``maximum``."""
+    and at most ``maximum`` (an integer at most :data:`MAX_INT` when no ``maximum`` is given)."""
+    if isinstance(default, int) and not isinstance(default, bool) and maximum is None:
+        maximum = MAX_INT
     return field(default=default, metadata={"help": help, "off": off, "choices": choices, "min": minimum,
                                             "above": above, "max": maximum})
 
@@ -127,12 +134,13 @@ class ClassifyConfig(TaskConfig):
     batch_size: int = setting(8, "Clips per batch (per process under torchrun).", minimum=1)
     learning_rate: float = setting(5e-3, "AdamW learning rate (cosine schedule).", above=0)
     weight_decay: float = setting(1e-4, "AdamW weight decay.", minimum=0)
-    time_steps: int = setting(4, "Number of time steps T over the window.", minimum=1)
-    size: int = setting(64, "Face crops are shrunk to size x size.", minimum=4)
-    depth: int = setting(3, "Stages (each halves the size; every stage after the stem holds SEW blocks).", minimum=1)
-    width: int = setting(8, "Channels of the first stage (doubling per stage).", minimum=1)
+    time_steps: int = setting(4, "Number of time steps T over the window.", minimum=1, maximum=256)
+    size: int = setting(64, "Face crops are shrunk to size x size.", minimum=4, maximum=1024)
+    depth: int = setting(3, "Stages (each halves the size; every stage after the stem holds SEW blocks).", minimum=1,
+                        maximum=8)
+    width: int = setting(8, "Channels of the first stage (doubling per stage).", minimum=1, maximum=512)
     blocks: int = setting(1, "SEW residual blocks per stage after the stem (0 = a plain chain of stride-2 units).",
-                          minimum=0)
+                          minimum=0, maximum=16)
     residual: bool = setting(True, "The SEW blocks add their input spikes to their output.", off="--no-residual")
     beta: float = setting(0.5, "Initial PLIF membrane decay per step (0.5: a time constant of 2 steps).",
                           minimum=0, maximum=1)
@@ -172,7 +180,7 @@ class ClassifyConfig(TaskConfig):
                             "two folds (0 = one train/validation/test split by subject).")
     loso: bool = setting(False, "Leave-one-subject-out cross-validation (--folds <number of subjects>).")
     seeds: int = setting(1, "Training seeds per fold (seed, seed+1, ...); a clip's prediction is their mean logits.",
-                        minimum=1)
+                        minimum=1, maximum=100)
     balanced: bool = setting(True, "Class-balanced sampling.")
     augment: bool = setting(True, "Flips, shifts, event drop (by event, time and area) and noise.")
     max_shift: float = setting(0.015625, "Largest random shift, as a fraction of the crop (1 px at 64; 0 = none).",
@@ -219,7 +227,7 @@ class ReconstructConfig(TaskConfig):
     patience: int = setting(6, "Early stopping: epochs without a better validation SSIM (0 = off).", minimum=0)
     size: int = setting(128, "The face box is resampled to size x size (the target grid; at most 1024, more "
                              "pixels than any event camera has across a face).", minimum=16, maximum=1024)
-    n_bins: int = setting(5, "Voxel-grid time bins of the window since the previous sample.", minimum=1)
+    n_bins: int = setting(5, "Voxel-grid time bins of the window since the previous sample.", minimum=1, maximum=256)
     step_us: int = setting(50_000, "Extrapolation / events-only: spacing of the sample times through the apex (µs).",
                            minimum=1)
     stride: int = setting(2, "Interpolation: every stride-th truth frame between two RGB frames.", minimum=1)
@@ -227,8 +235,8 @@ class ReconstructConfig(TaskConfig):
                         minimum=0)
     batch_size: int = setting(16, "Samples per batch (per process under torchrun).", minimum=1)
     learning_rate: float = setting(2e-3, "Adam learning rate.", above=0)
-    base: int = setting(8, "Channels of the first UNet stage (both networks).", minimum=1)
-    z_channels: int = setting(4, "CVAE latent channels (at 1/8 resolution).", minimum=1)
+    base: int = setting(8, "Channels of the first UNet stage (both networks).", minimum=1, maximum=512)
+    z_channels: int = setting(4, "CVAE latent channels (at 1/8 resolution).", minimum=1, maximum=512)
     kl_beta: float = setting(1.0, "Weight of the KL term (per pixel).", minimum=0)
     warmup_epochs: int = setting(3, "Linear KL warm-up epochs.", minimum=0)
     free_bits: float = setting(0.5, "Free bits per latent channel (nats).", minimum=0)
@@ -236,10 +244,11 @@ class ReconstructConfig(TaskConfig):
     mse_weight: float = setting(0.0, "CVAE: weight of the squared error beside L1 (lets the latent carry what the "
                                      "condition leaves open; 20 on a toy, no gain on the quick dataset).", minimum=0)
     k_samples: int = setting(8, "CVAE: K prior samples for the sample mean and the spread at the apex (0 = off).",
-                             minimum=0)
+                             minimum=0, maximum=256)
     cvae_recurrent: bool = setting(False, "CVAE: ConvGRUs in its condition encoder carry a state through each clip "
                                           "(the event history; trained on runs of seq_len like the UNet).")
-    seq_len: int = setting(4, "Consecutive samples per training sequence of the recurrent models.", minimum=1)
+    seq_len: int = setting(4, "Consecutive samples per training sequence of the recurrent models.", minimum=1,
+                          maximum=256)
     e2vid: bool = setting(True, "Train the recurrent UNet baseline.")
     val_fraction: float = setting(0.15, "Share of the (training) subjects held out for validation (early stopping).",
                                   above=0)
@@ -247,7 +256,8 @@ class ReconstructConfig(TaskConfig):
     folds: int = setting(0, "Subject-grouped cross-validation: K test folds, every subject tested once, no subject in "
                             "two folds, scores pooled over the folds (0 = one train/validation/test split by subject).")
     seed: int = setting(0, "Seed of the split, the initialisation and the sampling.", minimum=0)
-    threads: int = setting(0, "torch CPU threads (0 = half the cores; 1 is fastest on a busy machine).", minimum=0)
+    threads: int = setting(0, "torch CPU threads (0 = half the cores; 1 is fastest on a busy machine).", minimum=0,
+                           maximum=1024)
     device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))
 
     def __post_init__(self) -> None:

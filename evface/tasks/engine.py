@@ -801,5 +801,8 @@ def fit(
             + (" *" if better else "") + (" (early stop)" if stopped else ""))
         barrier(dist)
         epoch += 1
+    if best_epoch < 0:  # every score NaN: no best.pt, which the caller would then miss with a puzzling error
+        raise ParameterError(f"{run_dir}: the validation {monitor} was not a number in any of its {len(history)} "
+                             "epoch(s): the training diverged; try a lower --learning-rate")
     return {"best_epoch": best_epoch, "best_score": best, "monitor": monitor, "epochs_run": len(history),
             "stopped_early": stopped, "history": history}
