@@ -81,6 +81,14 @@ def test_synth_refuses_a_subject_count_out_of_range(tmp_path, capsys, subjects):
     assert not (tmp_path / "ds").exists()
 
 
+@pytest.mark.parametrize("option, value", [("--seeds", "101"), ("--seed", "2147483648")])
+def test_run_refuses_a_seed_count_or_seed_beyond_training_before_any_work(tmp_path, capsys, option, value):
+    """Both were refused only when the first training stage was configured, after stages were queued."""
+    assert main(["run", "--out", str(tmp_path / "run"), "--data", str(tmp_path / "none"), option, value]) == 2
+    assert f"Invalid value for '{option}'" in " ".join(capsys.readouterr().err.split())
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("jobs", ["0", "-1", "100000"])
 def test_run_refuses_fewer_than_one_job(tmp_path, capsys, jobs):
     """``evface run --jobs 0`` (or -1) ran as 1 without a word."""

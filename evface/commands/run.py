@@ -10,6 +10,7 @@ from evface.commands import terminal
 from evface.commands.paths import output_file, sole_writer
 from evface.errors import ParameterError
 from evface.executor import check_workers
+from evface.tasks.configs import MAX_INT, MAX_SEEDS
 
 
 def register(app: typer.Typer) -> None:
@@ -22,7 +23,7 @@ def register(app: typer.Typer) -> None:
         data: Path = typer.Option(None, "--data", help="Use this dataset folder instead of building the synthetic one."),
         out: Path = typer.Option(None, "--out", help="Output folder; a second run skips finished stages. "
                                                      "[default: runs/PRESET]"),
-        seed: int = typer.Option(0, "--seed", min=0, help="Seed of the dataset and of every training run."),
+        seed: int = typer.Option(0, "--seed", min=0, max=MAX_INT, help="Seed of the dataset and of every training run."),
         jobs: int = typer.Option(None, "--jobs", help="Training jobs (stages; a classification stage's folds) run side by side, "
                                                    "each with cores/JOBS torch threads (default: one per core)."),
         noise: str = typer.Option(None, "--noise", help="Event-camera noise of the dataset built: clean, typical (the "
@@ -33,7 +34,7 @@ def register(app: typer.Typer) -> None:
         highspeed: bool = typer.Option(False, "--highspeed", help="Film a 200 fps RGB camera framed like hd too and "
                                                                   "train rgb-200 and rgb-flow-200 on it: the frame "
                                                                   "cameras' upper bound (about 3x the dataset's cost)."),
-        seeds: int = typer.Option(1, "--seeds", min=1, help="Train each classifier this many times (folds fixed) and "
+        seeds: int = typer.Option(1, "--seeds", min=1, max=MAX_SEEDS, help="Train each classifier this many times (folds fixed) and "
                                                             "score the ensemble; the report shows how each paired "
                                                             "difference varies between trainings (N times the "
                                                             "classifiers' cost)."),

@@ -29,6 +29,9 @@ MAX_INT = 2**31 - 1
 """The largest value of an integer setting without a maximum of its own (``--seed 99999999999999999999999`` and
 ``--batch-size`` of that size were overflow errors inside torch and itertools)."""
 
+MAX_SEEDS = 100
+"""The most training seeds per fold (``--seeds``)."""
+
 
 def setting(default: Any, help: str, *, off: str | None = None, choices: tuple[str, ...] | None = None,
             minimum: float | None = None, above: float | None = None, maximum: float | None = None) -> Any:
@@ -180,7 +183,7 @@ class ClassifyConfig(TaskConfig):
                             "two folds (0 = one train/validation/test split by subject).")
     loso: bool = setting(False, "Leave-one-subject-out cross-validation (--folds <number of subjects>).")
     seeds: int = setting(1, "Training seeds per fold (seed, seed+1, ...); a clip's prediction is their mean logits.",
-                        minimum=1, maximum=100)
+                        minimum=1, maximum=MAX_SEEDS)
     balanced: bool = setting(True, "Class-balanced sampling.")
     augment: bool = setting(True, "Flips, shifts, event drop (by event, time and area) and noise.")
     max_shift: float = setting(0.015625, "Largest random shift, as a fraction of the crop (1 px at 64; 0 = none).",
