@@ -1,9 +1,10 @@
 """Checks of the numbers the Python API takes: a bad one is one ParameterError naming it.
 
 The event operations, representations and transforms, the event files, the camera models, the
-face renderer and the image metrics pass their parameters through these before any work, so that
-``nan``, a string, ``10**30`` or a negative size is reported by name instead of surfacing as an
-overflow, a NumPy casting error or a numba typing error from inside a compiled loop.
+face renderer, the rig's settings and the image metrics pass their parameters through these before
+any work, so that ``nan``, a string, ``10**30`` or a negative size is reported by name instead of
+surfacing as an overflow, a NumPy casting error or a numba typing error from inside a compiled loop.
+Settings dataclasses check all their number fields at once with :func:`number_fields`.
 
 Examples
 --------
