@@ -1,9 +1,10 @@
-"""Bad numbers given to the event functions, transforms, event files and camera models: one
-ParameterError naming the parameter.
+"""Bad numbers given to the event functions, transforms, event files, camera models, face renderer
+and rig settings: one error naming the parameter (ParameterError; EventsError for event columns).
 
-Before, ``nan``, ``inf``, a string, ``10**30`` or ``None`` surfaced as 80 different errors from
-inside (OverflowError, NumPy casting errors, a numba TypingError from a compiled filter, "Maximum
-allowed dimension exceeded"), found by giving each transform each value.
+Before, ``nan``, ``inf``, a string, ``10**30`` or ``None`` surfaced in 80 of 340 calls (17
+parameters of 13 transforms, 10 values, on events and on an empty array) as errors from inside
+(OverflowError, NumPy casting errors, a numba TypingError from a compiled filter, "Maximum allowed
+dimension exceeded").
 """
 
 from __future__ import annotations
