@@ -79,6 +79,50 @@ def as_real(name: str, value: object, low: float, high: float, low_open: bool = 
     return number
 
 
+def as_box(name: str, value: object) -> tuple[float, ...]:
+    """``value`` as a box ``(x, y, width, height)`` of four finite numbers with a positive size.
+
+    Examples
+    --------
+    >>> as_box("face_box", (10, 20, 0, 5))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: face_box must be x, y, width, height with a positive size, got (10, 20, 0, 5)
+    """
+    box = tuple(value) if isinstance(value, (tuple, list)) else ()
+    if len(box) != 4 or not all(_number(v) or isinstance(v, (np.integer, np.floating)) for v in box) \
+            or not all(math.isfinite(float(v)) for v in box) or min(box[2:]) <= 0:
+        raise ParameterError(f"{name} must be x, y, width, height with a positive size, got {value!r}")
+    return tuple(float(v) for v in box)
+
+
+def numbers(params: object, *names: str) -> None:
+    """A ParameterError unless each field ``names`` of the dataclass ``params`` holds a number (or
+    None where its default is None); the class checks the ranges in its own words (a string or
+    ``None`` met a comparison's TypeError there).
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Options:
+    ...     fps: float = 200.0
+    ...     rgb_fps: float | None = None
+    >>> numbers(Options(), "fps", "rgb_fps")
+    >>> numbers(Options(fps="200"), "fps")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: fps must be a number, got '200'
+    """
+    defaults = {f.name: f.default for f in dataclasses.fields(params)}  # type: ignore[arg-type]
+    for name in names:
+        value = getattr(params, name)
+        if value is None and defaults[name] is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ParameterError(f"{name} must be a number, got {value!r}")
+
+
 def number_fields(params: object, low: float = 0.0) -> None:
     """Check every number field of a dataclass ``params`` by the type of its default.
 
@@ -133,4 +177,4 @@ def sensor_dims(sensor_size: object, name: str = "sensor_size", limit: int = MAX
     return as_int(f"{name} width", width, 1, limit), as_int(f"{name} height", height, 1, limit)
 
 
-__all__ = ["INT64", "MAX_SENSOR_SIDE", "as_int", "as_real", "number_fields", "sensor_dims"]
+__all__ = ["INT64", "MAX_SENSOR_SIDE", "as_box", "as_int", "as_real", "number_fields", "numbers", "sensor_dims"]

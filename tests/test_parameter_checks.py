@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from evface.datasets.importers.corpus import CorpusOptions
+from evface.datasets.importers.session import SessionOptions
 from evface.errors import EvfaceError, ParameterError
 from evface.events import transforms as T
 from evface.events.core import make_events
@@ -149,6 +151,22 @@ def test_integration_and_event_columns_name_a_bad_value(call, message):
     """Were: a nan x cast to 0 with only a RuntimeWarning, 1.5 truncated to 1, a sensor narrower than
     the events a broadcasting error, a None leak rate float()'s TypeError."""
     with pytest.raises(EvfaceError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: CorpusOptions(fps="200"), "fps must be a number, got '200'"),
+    (lambda: CorpusOptions(min_face=None), "min_face must be a number, got None"),
+    (lambda: CorpusOptions(fps=10**30, rgb_fps=30.0, upsample=1), "upsample must lie in"),
+    (lambda: CorpusOptions(sensors=3), "sensors must be a tuple of sensor names, got 3"),
+    (lambda: CorpusOptions(face_box=(0, 0, 10)), "face_box must be x, y, width, height with a positive size"),
+    (lambda: SessionOptions(max_offset_us=None), "max_offset_us must be a number, got None"),
+    (lambda: SessionOptions(face_box=float("nan")), "face_box must be x, y, width, height with a positive size"),
+])
+def test_import_options_name_a_value_that_is_no_number(call, message):
+    """Were TypeErrors of a comparison ('<' not supported between 'int' and 'str'), or of
+    ``np.isfinite`` on a 31-digit int, or ``len()`` of a float."""
+    with pytest.raises(ParameterError, match=message):
         call()
 
 

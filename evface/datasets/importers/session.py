@@ -44,6 +44,7 @@ import cv2
 import numpy as np
 
 from evface import __version__
+from evface.checks import as_box, numbers
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
 from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations, table_int
@@ -224,6 +225,7 @@ class SessionOptions:
     overwrite: bool = False
 
     def __post_init__(self) -> None:
+        numbers(self, "max_offset_us", "min_confidence", "min_face")
         if self.registration_check not in REGISTRATION_CHECKS:
             raise ParameterError(f"registration_check must be one of {REGISTRATION_CHECKS}, got {self.registration_check!r}")
         if not 0 < self.min_face < 1:
@@ -232,8 +234,8 @@ class SessionOptions:
             raise ParameterError(f"max_offset_us must be positive, got {self.max_offset_us}")
         if not 0 <= self.min_confidence <= 1:
             raise ParameterError(f"min_confidence is a confidence in [0, 1], got {self.min_confidence}")
-        if self.face_box is not None and (len(self.face_box) != 4 or min(self.face_box[2:]) <= 0):
-            raise ParameterError(f"face_box must be x, y, width, height with a positive size, got {self.face_box}")
+        if self.face_box is not None:
+            as_box("face_box", self.face_box)
 
 
 @dataclass
