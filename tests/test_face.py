@@ -330,6 +330,7 @@ def test_contact_sheet_and_cli(tmp_path):
     (("--seeds", "0", "--size", "20000"), "--seeds, --aus, --pose, --size: 1 faces x 14 columns of 20000 px tiles"),
     (("--diff", "-3"), "--diff: expected a number >= 0 (0 = off), got -3.0"),  # -3 and nan were drawn as off
     (("--diff", "nan"), "--diff: expected a number >= 0 (0 = off), got nan"),
+    (("--pose", "dx=1"), "--pose: cannot read 'dx=1'; expected e.g. 'yaw=4', 'pitch=-3,roll=2'"),  # said --pose twice
 ])
 def test_cli_faces_names_the_option_of_a_bad_value(tmp_path, capsys, args, says):
     from evface.cli import main

@@ -107,7 +107,9 @@ def test_headerless_size_asks_with_the_cli_option(capsys: pytest.CaptureFixture[
 
 
 @pytest.mark.parametrize(("size", "says"), [
-    ("0x0", "error: --sensor-size must be WIDTHxHEIGHT in positive pixels, like 1280x720, got '0x0'"),
+    ("0x0", "error: --sensor-size must be WIDTHxHEIGHT in pixels from 1 to 65536, like 1280x720, got '0x0'"),
+    ("99999999999999999999x5", "error: --sensor-size must be WIDTHxHEIGHT in pixels from 1 to 65536, like 1280x720, "
+                               "got '99999999999999999999x5'"),  # named the library's sensor_size, not the option
     ("10x10", "the sensor size 10x10 was given (--sensor-size), not read from the file, and events outside it do not "
               "decode: give the sensor's full size"),
 ])

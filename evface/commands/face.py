@@ -38,7 +38,7 @@ def _parse_pose(text: str) -> dict[str, float]:
         try:
             out[POSE_FIELDS[name.strip().lower()]] = float(value)
         except (KeyError, ValueError):
-            raise ParameterError(f"--pose: cannot read {part!r}; expected e.g. 'yaw=4', 'pitch=-3,roll=2'") from None
+            raise ParameterError(f"cannot read {part!r}; expected e.g. 'yaw=4', 'pitch=-3,roll=2'") from None  # naming adds --pose
     return out
 
 

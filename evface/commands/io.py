@@ -8,6 +8,7 @@ import typer
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from evface.checks import MAX_SENSOR_SIDE
 from evface.commands import terminal
 from evface.commands.paths import not_the_input, output_file
 from evface.errors import FormatError, ParameterError
@@ -20,8 +21,9 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
         width, height = (int(v) for v in text.lower().split("x"))
     except ValueError:
         width = height = 0
-    if width <= 0 or height <= 0:
-        raise FormatError(f"--sensor-size must be WIDTHxHEIGHT in positive pixels, like 1280x720, got {text!r}")
+    if not (0 < width <= MAX_SENSOR_SIDE and 0 < height <= MAX_SENSOR_SIDE):
+        raise FormatError(f"--sensor-size must be WIDTHxHEIGHT in pixels from 1 to {MAX_SENSOR_SIDE}, like 1280x720, "
+                          f"got {text!r}")
     return (width, height)
 
 
