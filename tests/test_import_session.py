@@ -467,6 +467,11 @@ def test_a_clip_outside_a_recording_after_a_cross_correlation_names_the_estimate
     (("--min-confidence", "2"), "--min-confidence: min_confidence is a confidence in [0, 1], got 2.0"),  # refused all
     (("--min-face", "0"), "--min-face: min_face is a fraction of the frame's shorter side in (0, 1), got 0.0"),
     (("--rgb-exposure-us", "0"), "--rgb-exposure-us: rgb exposure_us must be positive, got 0"),
+    # both were an OverflowError inside NumPy, exit 1
+    (("--rgb-exposure-us", "99999999999999999999999"),
+     "--rgb-exposure-us: rgb exposure_us must be at most 10,000,000 µs (10 s), got 99999999999999999999999"),
+    (("--rgb-start-us", "99999999999999999999999"),
+     "--rgb-start-us: rgb start_us must lie within ±2**62 µs, got 99999999999999999999999"),
 ])
 def test_bad_rgb_timing_is_refused_naming_the_option(session, tmp_path, capsys, args, says):
     root, _ = session

@@ -123,6 +123,8 @@ def session(
                              "one or the other")
     with naming("--rgb-fps"):
         RgbSource(rgb, fps=rgb_fps or None)
+    with naming("--rgb-start-us"):
+        RgbSource(rgb, start_us=rgb_start_us)
     with naming("--rgb-exposure-us"):
         rgb_source = RgbSource(rgb, fps=rgb_fps or None, start_us=rgb_start_us, timestamps=rgb_timestamps,
                                exposure_us=rgb_exposure_us)

@@ -167,6 +167,10 @@ class EventSource:
                                  f"registration {self.registration!r}; leave it out or choose the method that uses it")
 
 
+MAX_EXPOSURE_US = 10_000_000
+"""The longest frame exposure an RGB source takes (a 23-digit one was an overflow inside NumPy)."""
+
+
 @dataclass(frozen=True)
 class RgbSource:
     """The RGB video and its timing.
@@ -189,6 +193,10 @@ class RgbSource:
             raise ParameterError(f"rgb fps must be a positive number, got {self.fps}")
         if self.exposure_us is not None and self.exposure_us <= 0:
             raise ParameterError(f"rgb exposure_us must be positive, got {self.exposure_us}")
+        if self.exposure_us is not None and self.exposure_us > MAX_EXPOSURE_US:
+            raise ParameterError(f"rgb exposure_us must be at most {MAX_EXPOSURE_US:,} µs (10 s), got {self.exposure_us}")
+        if abs(self.start_us) > 2**62:
+            raise ParameterError(f"rgb start_us must lie within ±2**62 µs, got {self.start_us}")
         if self.timestamps is not None and (self.fps is not None or self.start_us):
             raise ParameterError("rgb fps and start_us would be ignored: the frame times come from the timestamp "
                                  f"file {self.timestamps}; give one or the other")
