@@ -69,7 +69,10 @@ def as_real(name: str, value: object, low: float, high: float, low_open: bool = 
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ParameterError(f"{name} must be a number, got {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond any float
+        number = math.inf
     if not (math.isfinite(number) and (number > low if low_open else number >= low) and number <= high):
         if high == math.inf:
             interval = f"{'>' if low_open else '>='} {low:g}"
@@ -89,11 +92,16 @@ def as_box(name: str, value: object) -> tuple[float, ...]:
     ...
     evface.errors.ParameterError: face_box must be x, y, width, height with a positive size, got (10, 20, 0, 5)
     """
-    box = tuple(value) if isinstance(value, (tuple, list)) else ()
-    if len(box) != 4 or not all(_number(v) or isinstance(v, (np.integer, np.floating)) for v in box) \
-            or not all(math.isfinite(float(v)) for v in box) or min(box[2:]) <= 0:
-        raise ParameterError(f"{name} must be x, y, width, height with a positive size, got {value!r}")
-    return tuple(float(v) for v in box)
+    problem = ParameterError(f"{name} must be x, y, width, height with a positive size, got {value!r}")
+    if not isinstance(value, (tuple, list)) or len(value) != 4:
+        raise problem
+    try:
+        box = tuple(as_real(name, v, -math.inf, math.inf) for v in value)
+    except ParameterError:
+        raise problem from None
+    if min(box[2:]) <= 0:
+        raise problem
+    return box
 
 
 def numbers(params: object, *names: str) -> None:
