@@ -67,7 +67,7 @@ def as_real(name: str, value: object, low: float, high: float, low_open: bool = 
     """``value`` as a finite float in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not _number(value):
         raise ParameterError(f"{name} must be a number, got {value!r}")
     try:
         number = float(value)
@@ -127,7 +127,7 @@ def numbers(params: object, *names: str) -> None:
         value = getattr(params, name)
         if value is None and defaults[name] is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        if not _number(value.item() if isinstance(value, np.generic) else value):
             raise ParameterError(f"{name} must be a number, got {value!r}")
 
 

@@ -48,7 +48,7 @@ def leaky_counts(
     lo = np.searchsorted(t, t_key_us, side="left")
     hi = np.searchsorted(t, t_end_us, side="right")
     ev = validate_events(events[lo:hi], (width, height))
-    w = np.exp(-float(alpha_rad_s) * (t_end_us - ev["t"]).astype(np.float64) / 1e6)
+    w = np.exp(-alpha_rad_s * (t_end_us - ev["t"]).astype(np.float64) / 1e6)
     idx = ev["y"].astype(np.int64) * width + ev["x"].astype(np.int64)
     out = np.zeros((2, height * width), dtype=np.float64)
     on = ev["p"] > 0
