@@ -288,6 +288,19 @@ def test_xcorr_recovers_offset(offset):
     assert result.method == "xcorr" and result.confidence > 0.5
 
 
+def test_xcorr_searches_only_offsets_where_the_streams_overlap():
+    """A search half-width of 10**30 µs (was: an arange of 2e27 offsets, a MemoryError) gives the
+    result of one covering every offset that pairs a frame with the events."""
+    rate, frames, energy = synthetic_rate(777_777)
+    covering = sync_by_xcorr(rate, frames, energy, max_offset_us=10_000_000)
+    huge = sync_by_xcorr(rate, frames, energy, max_offset_us=10**30)
+    assert (huge.offset_us, huge.confidence, huge.details) == (covering.offset_us, covering.confidence, covering.details)
+    lo, hi = huge.details["search_us"]
+    assert frames[0] - rate.t_end_us <= lo <= frames[0] - rate.t_end_us + 1000 and hi <= frames[-1] - rate.t0_us
+    with pytest.raises(SyncError, match="overlap in no frame"):
+        sync_by_xcorr(rate, frames + 10**15, energy, max_offset_us=1_000_000)
+
+
 def test_xcorr_confidence_low_on_noise_and_errors():
     rng = np.random.default_rng(1)
     rate = EventRate.from_times(np.sort(rng.integers(0, 3_000_000, 20_000)))

@@ -51,7 +51,7 @@ import cv2
 import numpy as np
 
 from evface import __version__
-from evface.checks import as_box, numbers
+from evface.checks import as_box, as_real, numbers
 from evface.datasets.importers.annotations import (
     class_set,
     label_from_aus,
@@ -127,12 +127,10 @@ class CorpusOptions:
             as_box("face_box", self.face_box)
         if not isinstance(self.sensors, (tuple, list)) or not all(isinstance(n, str) for n in self.sensors):
             raise ParameterError(f"sensors must be a tuple of sensor names, got {self.sensors!r}")
-        if not (math.isfinite(self.fps) and self.fps > 0):
-            raise ParameterError(f"fps must be a positive number, got {self.fps}")
+        as_real("fps", self.fps, 0, math.inf, low_open=True)
         if self.rgb_fps is not None and not 0 < self.rgb_fps <= self.fps:
             raise ParameterError(f"rgb_fps must lie in (0, fps = {self.fps}], got {self.rgb_fps}")
-        if not (math.isfinite(self.lux_white) and self.lux_white > 0):
-            raise ParameterError(f"lux_white must be a positive number, got {self.lux_white}")
+        as_real("lux_white", self.lux_white, 0, math.inf, low_open=True)
         if not 0 < self.min_face < 1:
             raise ParameterError(f"min_face is a fraction of the frame's shorter side in (0, 1), got {self.min_face}")
         if self.upsample is not None and not 1 <= self.upsample <= 1e6 / self.fps:

@@ -39,6 +39,7 @@ Three ways to get ``offset_us``, in order of preference:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -288,7 +289,7 @@ def sync_by_xcorr(
         RGB exposure time (one, or one per frame): each frame stands for the events' mean over
         its exposure (module docstring).
     guess_us, max_offset_us : int
-        Search ``guess_us +- max_offset_us``.
+        Search ``guess_us +- max_offset_us``, as far as an offset puts a frame inside the event stream.
     coarse_step_us : int
         Grid step of the first scan; the refinement goes down to a tenth of ``rate.bin_us``.
 
@@ -330,7 +331,16 @@ def sync_by_xcorr(
             pairs[lo:lo + block] = w.sum(axis=1)
         return out, pairs
 
-    coarse = np.arange(guess_us - max_offset_us, guess_us + max_offset_us + 1, coarse_step_us, dtype=np.float64)
+    # Only offsets that put a frame inside the event stream can pair the two: the search grid's points
+    # in that span (a search half-width of years, or 10**30 µs, would otherwise scan without end).
+    first = int(guess_us) - int(max_offset_us)
+    start = first + max(0, -(-(math.floor(frame_t.min() - rate.t_end_us) - first) // coarse_step_us)) * coarse_step_us
+    stop = min(int(guess_us) + int(max_offset_us), math.ceil(frame_t.max() - rate.t0_us))
+    if start > stop:
+        raise SyncError(where(source, (
+            f"the event stream and the RGB video overlap in no frame for any offset within {guess_us} +- "
+            f"{max_offset_us} µs; give an offset or a better guess")))
+    coarse = np.arange(start, stop + 1, coarse_step_us, dtype=np.float64)
     # An offset that overlaps the two streams in a few frames can correlate perfectly by chance (two
     # series with one shared spike): only offsets that overlap them in at least half of the most
     # frame pairs any offset reaches compete.
@@ -356,7 +366,7 @@ def sync_by_xcorr(
     r_alt = float(r_coarse[far].max()) if far.any() else -1.0
     confidence = float(np.clip(max(r_peak, 0.0) * (r_peak - r_alt) / max(1.0 - r_alt, 1e-9), 0.0, 1.0))
     return SyncResult(int(round(offset)), "xcorr", confidence, {
-        "r_peak": r_peak, "r_alt": r_alt, "search_us": [int(guess_us - max_offset_us), int(guess_us + max_offset_us)],
+        "r_peak": r_peak, "r_alt": r_alt, "search_us": [start, stop],
         "exposure_us": int(np.median(exposure_us)),
     })
 
