@@ -58,6 +58,7 @@ def test_report_shows_reconstruction_at_the_apex_by_au_class_and_lighting(report
     assert "1+2" in by_au[:by_au.index("</table>")] and "0.6543" in by_au[:by_au.index("</table>")]
     by_light = text[text.index("at the apex, by lighting"):]
     assert "0.6789" in by_light[:by_light.index("</table>")]
+    assert "Each model was trained once per fold or split: an interval covers which subjects were tested" in at_apex
 
 
 def test_report_says_which_reconstruction_models_were_still_improving(report):

@@ -396,6 +396,9 @@ def _reconstruct_section(data: ReportData) -> str:
     parts.append("<h3>At the apex</h3>" + _table(
         ["run", "method", "SSIM", "SSIM active AUs", "PSNR dB", "SSIM all horizons", "gain over keyframe (active)",
          "CVAE − method (active)"], rows))
+    parts.append('<p class="muted">Each model was trained once per fold or split: an interval covers which subjects were tested, '
+                 "not how another training seed would come out, which in dim light can reverse the sign of the CVAE − UNet "
+                 "difference (docs/reconstruction.md, \"Dim light: training variance\").</p>")
     parts.append(_sensor_differences(data.sensor_comparisons))
     parts.append(_training_table(runs))
     regions = [x for x in ("brows", "eyes", "nose", "mouth", "chin") if any(x in v.get("apex", {}) for r in runs
