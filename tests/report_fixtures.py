@@ -75,7 +75,9 @@ def make_fake_run(root: Path, subjects: int = 2) -> Path:
     methods["cvae"]["apex_interval"] = {"face": {"mean": 0.6, "ci": [0.5512, 0.6488], "n": 4, "n_clusters": 2}}
     gain = {"apex_active_ssim": {"mean": 0.02, "ci": [0.01, 0.03], "n": 4, "n_clusters": 2}}
     (rec / "metrics.json").write_text(json.dumps({"methods": methods, "gain_over_keyframe": {"cvae": gain},
-                                                  "cvae_vs": {"keyframe": gain},
+                                                  "cvae_vs": {"keyframe": gain | {"apex_by_lighting": {"dim": {
+                                                      "face": {"mean": -0.0123, "ci": [-0.02, -0.004], "n": 2,
+                                                               "n_clusters": 2}}}}},
                                                   "latent": {"kl_per_channel": [1.0, 0.5], "k": 4, "spread_face": 0.01,
                                                              "spread_moving": 0.02, "spread_static": 0.005}}))
     stages.append({"name": "recon-hd", "task": "reconstruct", "dir": "stages/recon-hd-0", "seconds": 30.0})

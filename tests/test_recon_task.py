@@ -61,6 +61,9 @@ def test_end_to_end_train_evaluate_resume(fake, tmp_path):
     assert set(metrics["cvae_vs"]) == set(metrics["methods"]) - {"cvae"}
     d = metrics["cvae_vs"]["keyframe"]["apex_face_ssim"]
     assert d["ci"][0] <= d["mean"] <= d["ci"][1] and d["n_clusters"] == 1
+    by_light = metrics["cvae_vs"]["keyframe"]["apex_by_lighting"]  # the same apex samples, split by lighting
+    assert sum(v["face"]["n"] for v in by_light.values()) == d["n"]
+    assert sum(v["face"]["mean"] * v["face"]["n"] for v in by_light.values()) / d["n"] == pytest.approx(d["mean"])
     latent = metrics["latent"]
     assert len(latent["kl_per_channel"]) == 2 and latent["k"] == 2 and latent["spread_face"] >= 0
     prior = metrics["methods"]["cvae"]["apex"]

@@ -59,6 +59,9 @@ def test_report_shows_reconstruction_at_the_apex_by_au_class_and_lighting(report
     by_light = text[text.index("at the apex, by lighting"):]
     assert "0.6789" in by_light[:by_light.index("</table>")]
     assert "Each model was trained once per fold or split: an interval covers which subjects were tested" in at_apex
+    by_light = text[text.index("<h3>CVAE − method per lighting, at the apex</h3>"):]
+    by_light = by_light[:by_light.index("</table>")]
+    assert "<th>dim</th>" in by_light and "<td>keyframe</td><td><b>-0.0123 [-0.0200, -0.0040]</b></td>" in by_light
 
 
 def test_report_says_which_reconstruction_models_were_still_improving(report):

@@ -399,6 +399,15 @@ def _reconstruct_section(data: ReportData) -> str:
     parts.append('<p class="muted">Each model was trained once per fold or split: an interval covers which subjects were tested, '
                  "not how another training seed would come out, which in dim light can reverse the sign of the CVAE − UNet "
                  "difference (docs/reconstruction.md, \"Dim light: training variance\").</p>")
+    by_light = [(r["name"], method, v.get("apex_by_lighting", {}))
+                for r in runs for method, v in r["metrics"].get("cvae_vs", {}).items()]
+    lights = sorted({x for _, _, g in by_light for x in g})
+    if lights:
+        rows_l = [[html.escape(name), html.escape(method)] + [_interval(g.get(x, {}).get("face")) for x in lights]
+                  for name, method, g in by_light]
+        parts.append("<h3>CVAE − method per lighting, at the apex</h3><p>SSIM over the face, paired per sample, with "
+                     "95 % subject-cluster intervals (bold where they exclude 0): where one lighting carries a "
+                     "difference.</p>" + _table(["run", "CVAE − method"] + [html.escape(x) for x in lights], rows_l))
     parts.append(_sensor_differences(data.sensor_comparisons))
     parts.append(_training_table(runs))
     regions = [x for x in ("brows", "eyes", "nose", "mouth", "chin") if any(x in v.get("apex", {}) for r in runs

@@ -13,7 +13,8 @@ Every method is scored per sample against the same target (the shared grid of
 - against the horizon (time since the keyframe, binned to the protocol's sample spacing);
 - as the gain over keyframe copy, and as the difference of the challenger (the CVAE) to every
   other method, per sample on the same samples, averaged with a subject-cluster bootstrap
-  interval (:func:`~evface.tasks.image_metrics.cluster_mean_interval`).
+  interval (:func:`~evface.tasks.image_metrics.cluster_mean_interval`); at the apex also per
+  lighting (``apex_by_lighting``), where one condition can carry a whole difference.
 """
 
 from __future__ import annotations
@@ -144,12 +145,18 @@ def score(scores: dict[str, Any], s: ReconSamples, spec: ReconSpec, reference: s
             for area in ("face", "active") for k in ("ssim", "psnr")}
         methods[name] = entry
 
+    apex, lighting = phases["apex"], s.meta["lighting"].astype(str)
+
     def paired(a: str, b: str) -> dict[str, Any]:
-        out = {}
-        for label, idx in (("all", np.arange(len(s))), ("apex", phases["apex"])):
+        out: dict[str, Any] = {}
+        for label, idx in (("all", np.arange(len(s))), ("apex", apex)):
             for area in ("face", "active"):
                 d = scores[a][area]["ssim"][idx] - scores[b][area]["ssim"][idx]
                 out[f"{label}_{area}_ssim"] = _interval(d, subjects[idx])
+        out["apex_by_lighting"] = {
+            light: {area: _interval(scores[a][area]["ssim"][sel] - scores[b][area]["ssim"][sel], subjects[sel])
+                    for area in ("face", "active")}
+            for light in sorted(set(lighting[apex].tolist())) if (sel := apex[lighting[apex] == light]).size}
         return out
 
     regions = sorted(k for k in next(iter(scores.values())) if k not in ("face", "active"))
