@@ -50,6 +50,9 @@ def intervals(diffs: dict[Sample, tuple[str, str, float]]) -> list[str]:
     lines = []
     for light in sorted({v[1] for v in diffs.values()}) + ["all"]:
         sel = [v for v in diffs.values() if light in ("all", v[1]) and np.isfinite(v[2])]
+        if not sel:  # no active AU region in this lighting's apex samples
+            lines.append(f"{light:9s} –")
+            continue
         ci = cluster_mean_interval(np.array([v[2] for v in sel]), np.array([v[0] for v in sel]))
         lines.append(f"{light:9s} {ci['mean']:+.4f} [{ci['ci'][0]:+.4f}, {ci['ci'][1]:+.4f}]  "
                      f"{ci['n']} samples, {ci['n_clusters']} subjects")

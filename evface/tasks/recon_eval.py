@@ -153,10 +153,12 @@ def score(scores: dict[str, Any], s: ReconSamples, spec: ReconSpec, reference: s
             for area in ("face", "active"):
                 d = scores[a][area]["ssim"][idx] - scores[b][area]["ssim"][idx]
                 out[f"{label}_{area}_ssim"] = _interval(d, subjects[idx])
-        out["apex_by_lighting"] = {
-            light: {area: _interval(scores[a][area]["ssim"][sel] - scores[b][area]["ssim"][sel], subjects[sel])
-                    for area in ("face", "active")}
-            for light in sorted(set(lighting[apex].tolist())) if (sel := apex[lighting[apex] == light]).size}
+        out["apex_by_lighting"] = {}
+        for light in sorted(set(lighting[apex].tolist())):
+            sel = apex[lighting[apex] == light]
+            out["apex_by_lighting"][light] = {
+                area: _interval(scores[a][area]["ssim"][sel] - scores[b][area]["ssim"][sel], subjects[sel])
+                for area in ("face", "active")}
         return out
 
     regions = sorted(k for k in next(iter(scores.values())) if k not in ("face", "active"))
