@@ -18,31 +18,26 @@ Each RUN is a stage folder holding ``scores.csv`` (``OUT/stages/recon-...``).
 from __future__ import annotations
 
 import argparse
-import csv
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from evface.tasks.image_metrics import cluster_mean_interval
+from evface.tasks.recon_compare import read_scores
 from evface.tasks.recon_eval import SCORES_CSV
 
-Sample = tuple[str, str]
+Sample = tuple[str, int]
 """A scored sample: its clip id and time (µs)."""
 
 
 def apex_differences(run: Path, a: str, b: str, area: str) -> dict[Sample, tuple[str, str, float]]:
     """Per apex sample of ``run``: its subject, its lighting and SSIM of ``a`` minus SSIM of ``b`` in ``area``."""
-    rows: dict[Sample, dict[str, dict[str, str]]] = defaultdict(dict)
-    with open(run / SCORES_CSV, newline="") as f:
-        for r in csv.DictReader(f):
-            if "apex" in r["phase"].split("+"):
-                rows[(r["clip_id"], r["t_us"])][r["method"]] = r
-    missing = {m for m in (a, b) if not any(m in v for v in rows.values())}
+    scores = read_scores(run)
+    missing = [m for m in (a, b) if m not in scores]
     if missing:
-        raise SystemExit(f"{run / SCORES_CSV}: no method {', '.join(sorted(missing))}")
-    return {k: (v[a]["subject"], v[a]["lighting"], float(v[a][f"{area}_ssim"]) - float(v[b][f"{area}_ssim"]))
-            for k, v in rows.items()}
+        raise SystemExit(f"{run / SCORES_CSV}: no method {', '.join(missing)}")
+    return {k: (r["subject"], r["lighting"], float(r[f"{area}_ssim"]) - float(scores[b][k][f"{area}_ssim"]))
+            for k, r in scores[a].items() if "apex" in r["phase"].split("+")}
 
 
 def intervals(diffs: dict[Sample, tuple[str, str, float]]) -> list[str]:

@@ -145,20 +145,19 @@ def score(scores: dict[str, Any], s: ReconSamples, spec: ReconSpec, reference: s
             for area in ("face", "active") for k in ("ssim", "psnr")}
         methods[name] = entry
 
-    apex, lighting = phases["apex"], s.meta["lighting"].astype(str)
+    apex = phases["apex"]
+    apex_lighting = s.meta["lighting"].astype(str)[apex]
+    apex_by_lighting = {light: apex[apex_lighting == light] for light in sorted(set(apex_lighting.tolist()))}
 
     def paired(a: str, b: str) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for label, idx in (("all", np.arange(len(s))), ("apex", apex)):
-            for area in ("face", "active"):
-                d = scores[a][area]["ssim"][idx] - scores[b][area]["ssim"][idx]
-                out[f"{label}_{area}_ssim"] = _interval(d, subjects[idx])
-        out["apex_by_lighting"] = {}
-        for light in sorted(set(lighting[apex].tolist())):
-            sel = apex[lighting[apex] == light]
-            out["apex_by_lighting"][light] = {
-                area: _interval(scores[a][area]["ssim"][sel] - scores[b][area]["ssim"][sel], subjects[sel])
-                for area in ("face", "active")}
+        def diff(idx: np.ndarray, area: str) -> dict[str, Any] | None:
+            return _interval(scores[a][area]["ssim"][idx] - scores[b][area]["ssim"][idx], subjects[idx])
+
+        out: dict[str, Any] = {f"{label}_{area}_ssim": diff(idx, area)
+                               for label, idx in (("all", np.arange(len(s))), ("apex", apex))
+                               for area in ("face", "active")}
+        out["apex_by_lighting"] = {light: {area: diff(idx, area) for area in ("face", "active")}
+                                   for light, idx in apex_by_lighting.items()}
         return out
 
     regions = sorted(k for k in next(iter(scores.values())) if k not in ("face", "active"))
