@@ -10,7 +10,7 @@ part trains on the GPU (the configuration's ``device`` is ``auto``).
 
 Run (from the repository root, with evface's virtualenv)::
 
-    python tools/run_stage.py DATA OUT recon-extrapolation-hd [--preset full] [--set step_us=200000] [--threads 1]
+    python tools/run_stage.py DATA OUT recon-extrapolation-hd [--preset full] [--set step_us=200000] [--threads 1] [--jobs 2]
 
 It prints the configuration, each part's wall time and the stage's folder (``OUT/stages/NAME-KEY``,
 where ``evface report`` and ``evface compare`` read it).
@@ -42,9 +42,9 @@ def train_part(stage: pipeline.Stage, run_dir: Path, part: str, threads: int) ->
 
 
 def run_stage(data: Path, out: Path, name: str, preset: str = "full", changes: dict | None = None,
-              threads: int = 0) -> Path:
-    """Run stage ``name`` of ``preset``'s plan on ``data`` with ``changes`` to its configuration;
-    return the stage's folder."""
+              threads: int = 0, jobs: int = 0) -> Path:
+    """Run stage ``name`` of ``preset``'s plan on ``data`` with ``changes`` to its configuration,
+    ``jobs`` parts at a time (0: all); return the stage's folder."""
     _, stages = pipeline.plan(preset, data, out)
     found = {s.name: s for s in stages if s.task != "synth"}
     if name not in found:
@@ -62,8 +62,9 @@ def run_stage(data: Path, out: Path, name: str, preset: str = "full", changes: d
     parts = pipeline.run_step(stage, run_dir, pipeline.START)  # pools at once when no part is left
     print(f"prepared in {time.perf_counter() - start:.0f} s, {len(parts)} part(s) to train", flush=True)
     if parts:
-        threads = threads or max(1, (os.cpu_count() or 1) // len(parts))
-        with ProcessPoolExecutor(len(parts), mp_context=mp.get_context("spawn")) as pool:
+        jobs = min(jobs or len(parts), len(parts))
+        threads = threads or max(1, (os.cpu_count() or 1) // jobs)
+        with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
             jobs = {part: pool.submit(train_part, stage, run_dir, part, threads) for part in parts}
             for part, job in jobs.items():
                 print(f"{part}: trained in {job.result():.0f} s", flush=True)
@@ -92,9 +93,11 @@ def main() -> None:
     parser.add_argument("--preset", default="full", choices=sorted(pipeline.PRESETS))
     parser.add_argument("--set", dest="changes", type=_change, action="append", default=[], metavar="KEY=VALUE",
                         help="a field of the stage's configuration (a JSON value or a word), e.g. step_us=200000")
-    parser.add_argument("--threads", type=int, default=0, help="torch threads of each part (default: cores / parts)")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads of each part (default: cores / jobs)")
+    parser.add_argument("--jobs", type=int, default=0, help="parts trained at a time (default: all; each holds its "
+                                                           "training samples in memory)")
     args = parser.parse_args()
-    run_stage(args.data, args.out, args.stage, args.preset, dict(args.changes), args.threads)
+    run_stage(args.data, args.out, args.stage, args.preset, dict(args.changes), args.threads, args.jobs)
 
 
 if __name__ == "__main__":
