@@ -159,8 +159,8 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
          noise: str | None = None, highspeed: bool = False, seeds: int = 1) -> tuple[Path, list[Stage]]:
     """The dataset folder and the stages of a run, without running anything (``noise``: the
     event cameras' noise level of the dataset built, default the preset's; ``highspeed``: film
-    the 200 fps camera too and train :data:`HIGHSPEED_ARMS`; ``seeds``: training seeds of each
-    classification model, whose ensemble is scored)."""
+    the 200 fps camera too and train :data:`HIGHSPEED_ARMS`; ``seeds``: trainings of each model
+    with the folds fixed: a classifier's ensemble is scored, a reconstruction's mean score)."""
     if seeds < 1:
         raise ParameterError(f"--seeds must be >= 1, got {seeds}")
     if preset not in PRESETS:
@@ -191,7 +191,8 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
               and k not in ("reconstruct_protocols", "reconstruct_sensors")}  # ReconstructConfig fields
     for name, variant in RECONSTRUCT_VARIANTS:
         if variant["protocol"] in protocols and variant["sensor"] in sensors:
-            stages.append(Stage(name, "reconstruct", {"data": str(data_dir), "seed": seed, **fields, **variant}, str(out)))
+            stages.append(Stage(name, "reconstruct", {"data": str(data_dir), "seed": seed, **fields, **several, **variant},
+                                str(out)))
     return data_dir, stages
 
 
@@ -354,8 +355,10 @@ def run_pipeline(
     ``noise`` sets the event cameras' noise level of the dataset built (``clean``, ``typical`` or
     ``noisy``); ``highspeed`` films the 200 fps RGB camera too and trains the frame cameras'
     upper-bound arms on it (:data:`HIGHSPEED_ARMS`; with ``data_dir``, that dataset must have it).
-    ``seeds`` trains each classification model that many times (its folds fixed) and scores their
-    ensemble; the report then sets every seed of one arm against every seed of another.
+    ``seeds`` trains each model that many times (its folds fixed): a classifier's ensemble is scored
+    and the report sets every seed of one arm against every seed of another; a reconstruction
+    scores each sample by the mean over its trainings and the report shows each training's
+    CVAE − method beside that mean.
     ``only`` names the training stages to run (the dataset is built first when the run builds
     it); ``pipeline.json`` and the report cover every stage of the plan done so far.
     ``runner`` (:func:`run_step`'s signature) is for tests. A stage's ``seconds`` are those of its

@@ -291,11 +291,15 @@ def test_run_writes_each_preset_into_its_own_folder(tmp_path, monkeypatch, argv,
     assert main(["run", *argv, "--seeds", "5"]) == 0 and given[-1] == (Path(out), 5)
 
 
-def test_seeds_train_each_classifier_several_times(tmp_path):
+def test_seeds_train_each_model_several_times(tmp_path):
     _, one = pipeline.plan("quick", None, tmp_path)
     _, five = pipeline.plan("quick", None, tmp_path, seeds=5)
-    assert [s.config.get("seeds") for s in five if s.task == "classify"] == [5] * 4
+    assert [(s.task, s.config.get("seeds")) for s in five if s.task != "synth"] == [("classify", 5)] * 4 + [
+        ("reconstruct", 5)]
     assert all("seeds" not in s.config for s in one)  # one seed keeps the keys of earlier runs
-    assert [(s.name, s.key) for s in one if s.task != "classify"] == [(s.name, s.key) for s in five if s.task != "classify"]
+    assert [(s.name, s.key) for s in one if s.task == "synth"] == [(s.name, s.key) for s in five if s.task == "synth"]
+    for stage in five:  # every stage's config is one its task takes
+        if stage.task == "reconstruct":
+            assert ReconstructConfig.from_dict(stage.config).seeds == 5
     with pytest.raises(ParameterError, match="--seeds must be >= 1, got 0"):
         pipeline.plan("quick", None, tmp_path, seeds=0)

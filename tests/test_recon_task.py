@@ -1,6 +1,7 @@
 """Frame reconstruction end to end: training, evaluation, resume, CLI (evface.tasks.reconstruct)."""
 
 import json
+import re
 import shutil
 from dataclasses import replace
 
@@ -153,6 +154,43 @@ def test_folds_pool_every_clip_once(fake, tmp_path):
         assert again["methods"][method]["all"]["ssim"] == pytest.approx(m["methods"][method]["all"]["ssim"])
     with pytest.raises(ParameterError, match="--folds 1"):
         train(fake, tmp_path / "bad", replace(cfg, folds=1))
+
+
+def test_seeds_train_every_part_again_on_the_same_folds_and_score_the_mean(fake, tmp_path):
+    cfg = replace(TINY, folds=2, epochs=1, val_fraction=0.5)
+    rows = DatasetFolder.open(fake).rows
+    _, one = protocol_parts(cfg, rows)
+    _, two = protocol_parts(replace(cfg, seeds=2), rows)
+    assert [(p["name"], p["seed"], p["group"]) for p in two] == [
+        ("fold0-s0", 0, "fold0"), ("fold0-s1", 1, "fold0"), ("fold1-s0", 0, "fold1"), ("fold1-s1", 1, "fold1")]
+    assert [{k: p[k] for k in ("train", "val", "test")} for p in two] == [
+        {k: p[k] for k in ("train", "val", "test")} for p in one for _ in range(2)]  # the folds of --seed, twice
+    single = train_and_evaluate(fake, tmp_path / "one", cfg)
+    m = train_and_evaluate(fake, tmp_path / "two", replace(cfg, seeds=2))
+    assert m["seeds"] == [0, 1] and m["latent_seed"] == 0 and "mean over the 2 trainings" in m["evaluated_on"]
+    assert m["n_samples"] == single["n_samples"] and [f["test"] for f in m["folds"]] == [f["test"] for f in single["folds"]]
+    # the trainings of the first seed are the one-seed run's; the second seed trains other models
+    first, second = m["per_seed"]
+    for method, ssim in first["apex"].items():
+        assert ssim["face"] == pytest.approx(single["methods"][method]["apex"]["face"]["ssim"], abs=1e-9)
+    assert first["cvae_vs"]["e2vid"]["face"]["mean"] == pytest.approx(single["cvae_vs"]["e2vid"]["apex_face_ssim"]["mean"])
+    assert second["apex"]["cvae"]["face"] != first["apex"]["cvae"]["face"]
+    for method, v in m["methods"].items():  # the run scores each sample by the mean of its trainings' scores
+        assert v["apex"]["face"]["ssim"] == pytest.approx((first["apex"][method]["face"] + second["apex"][method]["face"]) / 2)
+    assert second["apex"]["keyframe"] == first["apex"]["keyframe"]  # the non-learned baselines need no training
+    assert prepare(fake, tmp_path / "two", replace(cfg, seeds=2)) == []  # trained: it resumes
+    with pytest.raises(ParameterError, match=r"other settings \(parts, seeds\)"):
+        prepare(fake, tmp_path / "two", replace(cfg, seeds=3))
+    with pytest.raises(ParameterError, match=r"other settings \(parts, seeds\)"):
+        prepare(fake, tmp_path / "one", replace(cfg, seeds=2))
+    assert prepare(fake, tmp_path / "one", cfg) == []  # one seed writes the config of runs made before --seeds
+    assert "seeds" not in engine.load_config(tmp_path / "one")
+    # frames of a run of several trainings say whose they are
+    import h5py
+
+    evaluate_run(tmp_path / "two", out=tmp_path / "ev", frames=True)
+    with h5py.File(tmp_path / "ev" / "frames.h5", "r") as f:
+        assert f.attrs["models"] == "the trainings of seed 0; scores.csv holds the mean over seeds 0, 1"
 
 
 def _numbers(value):
@@ -404,13 +442,15 @@ def test_on_synthetic_tiny_dataset(tmp_path):
     ({"name": "split", "dir": "/etc", "train": ["s0"], "val": ["s1"], "test": ["s2"]},
      "not as evface writes it (the folder '/etc' is an absolute path)"),
     ({"name": "split", "dir": ".", "train": ["s0"], "val": ["s1"]}, "not as evface writes it (has no 'test')"),
+    ([{"name": f"fold{i}-s{i}", "dir": f"fold{i}-s{i}", "group": f"fold{i}", "seed": i, "train": ["s0"], "val": ["s1"],
+       "test": [f"s{2 + i}"]} for i in (0, 1)], "not as evface writes it (the parts' groups hold other seeds: [[0], [1]])"),
 ])
 def test_a_received_run_with_a_malformed_config_is_one_error_line(fake, tmp_path, capsys, part, message):
     cfg = ReconstructConfig()
     engine.save_config(tmp_path / "run", {"task": "reconstruct", "data": str(fake), **cfg.to_dict(),
                                           "spec": reconstruct._spec(cfg).to_dict(), "evaluation": "one subject split",
-                                          "parts": [part]})
-    with pytest.raises(FormatError, match="config.json: " + message.replace("(", r"\(").replace(")", r"\)")):
+                                          "parts": part if isinstance(part, list) else [part]})
+    with pytest.raises(FormatError, match="config.json: " + re.escape(message)):
         reconstruct.load_run(tmp_path / "run")
     assert main(["eval", str(tmp_path / "run"), "--data", str(fake), "--out", str(tmp_path / "ev")]) == 2
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'run'}/config.json: {message}"

@@ -64,6 +64,26 @@ def test_report_shows_reconstruction_at_the_apex_by_au_class_and_lighting(report
     assert "<th>dim</th>" in by_light and "<td>keyframe</td><td><b>-0.0123 [-0.0200, -0.0040]</b></td>" in by_light
 
 
+def test_report_sets_each_reconstruction_training_beside_their_mean(fake_run, tmp_path):
+    """A run trained with --seeds: each seed's CVAE − method at the apex beside the run's mean, and
+    the once-per-fold caveat no longer said of it."""
+    root = tmp_path / "run"
+    shutil.copytree(fake_run, root)
+    path = root / "stages" / "recon-hd-0" / "metrics.json"
+    metrics = json.loads(path.read_text())
+    per_seed = [{"seed": seed, "cvae_vs": {"keyframe": {"face": {"mean": mean, "ci": ci, "n": 4, "n_clusters": 2}}}}
+                for seed, mean, ci in ((3, 0.0100, [0.0020, 0.0180]), (4, -0.0050, [-0.0150, 0.0040]))]
+    metrics["cvae_vs"]["keyframe"]["apex_face_ssim"] = {"mean": 0.0025, "ci": [-0.0040, 0.0090], "n": 4, "n_clusters": 2}
+    path.write_text(json.dumps(metrics | {"seeds": [3, 4], "per_seed": per_seed}))
+    text = build_report([root], root / "report.html").read_text()
+    seeds = text[text.index("<h3>Between training seeds</h3>"):]
+    seeds = seeds[:seeds.index("</table>")]
+    assert "<th>seed 3</th><th>seed 4</th><th>mean over seeds</th>" in seeds
+    assert ("<td>keyframe</td><td><b>+0.0100 [+0.0020, +0.0180]</b></td><td>-0.0050 [-0.0150, +0.0040]</td>"
+            "<td>+0.0025 [-0.0040, +0.0090]</td>") in seeds.replace("−", "-")
+    assert "was trained once per fold" not in text
+
+
 def test_report_says_which_reconstruction_models_were_still_improving(report):
     text = report.read_text()
     training = text[text.index("<h3>Training</h3>"):]

@@ -34,10 +34,10 @@ def register(app: typer.Typer) -> None:
         highspeed: bool = typer.Option(False, "--highspeed", help="Film a 200 fps RGB camera framed like hd too and "
                                                                   "train rgb-200 and rgb-flow-200 on it: the frame "
                                                                   "cameras' upper bound (about 3x the dataset's cost)."),
-        seeds: int = typer.Option(1, "--seeds", min=1, max=MAX_SEEDS, help="Train each classifier this many times (folds fixed) and "
-                                                            "score the ensemble; the report shows how each paired "
-                                                            "difference varies between trainings (N times the "
-                                                            "classifiers' cost)."),
+        seeds: int = typer.Option(1, "--seeds", min=1, max=MAX_SEEDS, help="Train each model this many times (folds fixed): a "
+                                                            "classifier's ensemble and a reconstruction's mean score "
+                                                            "are reported, and how each paired difference varies "
+                                                            "between trainings (N times the training cost)."),
         stages: str = typer.Option(None, "--stages", metavar="NAME,...",
                                    help="Run only these training stages (names as the run prints them, e.g. "
                                         "recon-extrapolation-hd,events-hd), after the dataset; the report covers "

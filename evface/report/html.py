@@ -355,6 +355,36 @@ def _training_table(runs: list[dict[str, Any]]) -> str:
             + _table(["run", "part", "model", "epochs", "best epoch", "validation SSIM", "still improving"], rows))
 
 
+def _recon_seeds(runs: list[dict[str, Any]]) -> str:
+    """Per run trained with several seeds, each training's CVAE − method at the apex beside the
+    mean over them (what the run scores); for the runs of one training, a caveat."""
+    several = [r for r in runs if r["metrics"].get("per_seed")]
+    parts = []
+    if several:
+        seeds = {tuple(e.get("seed") for e in r["metrics"]["per_seed"]) for r in several}
+        n = max(len(s) for s in seeds)
+        heads = [f"seed {s}" for s in next(iter(seeds))] if len(seeds) == 1 else [f"training {k + 1}" for k in range(n)]
+        rows = []
+        for r in several:
+            m = r["metrics"]
+            for method, pooled in m.get("cvae_vs", {}).items():
+                cells = [_interval(e.get("cvae_vs", {}).get(method, {}).get("face")) for e in m["per_seed"]]
+                rows.append([html.escape(r["name"]), html.escape(method)] + cells + ["–"] * (n - len(cells))
+                            + [_interval(pooled.get("apex_face_ssim"))])
+        parts.append("<h3>Between training seeds</h3><p>Runs that trained every part several times score a sample by "
+                     "the mean over the trainings (the tables above). Here each training alone: CVAE − method, SSIM "
+                     "over the face at the apex, with 95 % subject-cluster intervals; a sign that changes between "
+                     "seeds is a difference that one training cannot decide.</p>"
+                     + _table(["run", "CVAE − method"] + heads + ["mean over seeds"], rows))
+    if len(several) < len(runs):
+        which = "Each model" if not several else "Each model of the runs not in that table"
+        parts.append(f'<p class="muted">{which} was trained once per fold or split: an interval covers which subjects '
+                     "were tested, not how another training seed would come out, which in dim light can reverse the "
+                     "sign of the CVAE − UNet difference (docs/reconstruction.md, \"Dim light: training variance\"); "
+                     "<code>--seeds N</code> trains each N times.</p>")
+    return "".join(parts)
+
+
 def _reconstruct_section(data: ReportData) -> str:
     runs = data.reconstruct
     parts = ['<section id="reconstruction"><h2>Frame reconstruction from events (CVAE)</h2>']
@@ -396,9 +426,7 @@ def _reconstruct_section(data: ReportData) -> str:
     parts.append("<h3>At the apex</h3>" + _table(
         ["run", "method", "SSIM", "SSIM active AUs", "PSNR dB", "SSIM all horizons", "gain over keyframe (active)",
          "CVAE − method (active)"], rows))
-    parts.append('<p class="muted">Each model was trained once per fold or split: an interval covers which subjects were tested, '
-                 "not how another training seed would come out, which in dim light can reverse the sign of the CVAE − UNet "
-                 "difference (docs/reconstruction.md, \"Dim light: training variance\").</p>")
+    parts.append(_recon_seeds(runs))
     by_light = [(r["name"], method, v.get("apex_by_lighting", {}))
                 for r in runs for method, v in r["metrics"].get("cvae_vs", {}).items()]
     lights = sorted({x for _, _, g in by_light for x in g})

@@ -259,6 +259,8 @@ class ReconstructConfig(TaskConfig):
     folds: int = setting(0, "Subject-grouped cross-validation: K test folds, every subject tested once, no subject in "
                             "two folds, scores pooled over the folds (0 = one train/validation/test split by subject).")
     seed: int = setting(0, "Seed of the split, the initialisation and the sampling.", minimum=0)
+    seeds: int = setting(1, "Trainings per part (seeds seed, seed+1, ...; the folds stay those of --seed); a sample's "
+                            "scores are the mean over them.", minimum=1, maximum=MAX_SEEDS)
     threads: int = setting(0, "torch CPU threads (0 = half the cores; 1 is fastest on a busy machine).", minimum=0,
                            maximum=1024)
     device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))

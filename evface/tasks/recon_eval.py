@@ -15,6 +15,9 @@ Every method is scored per sample against the same target (the shared grid of
   other method, per sample on the same samples, averaged with a subject-cluster bootstrap
   interval (:func:`~evface.tasks.image_metrics.cluster_mean_interval`); at the apex also per
   lighting (``apex_by_lighting``), where one condition can carry a whole difference.
+
+A run that trained each part with several seeds is scored on the per-sample mean of its
+trainings' scores (:func:`mean_scores`), beside what each training scores alone (:func:`seed_summary`).
 """
 
 from __future__ import annotations
@@ -169,6 +172,47 @@ def score(scores: dict[str, Any], s: ReconSamples, spec: ReconSpec, reference: s
     return result
 
 
+def mean_scores(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
+    """The per-sample mean of several trainings' :func:`sample_scores` (PSNR capped at
+    :data:`PSNR_CAP` first, as every mean of it is); one training's scores unchanged.
+
+    Examples
+    --------
+    >>> a = {"cvae": {"face": {"ssim": np.array([0.8]), "psnr": np.array([np.inf])}}}
+    >>> b = {"cvae": {"face": {"ssim": np.array([0.6]), "psnr": np.array([20.0])}}}
+    >>> m = mean_scores([a, b])["cvae"]["face"]
+    >>> round(float(m["ssim"][0]), 6), float(m["psnr"][0])
+    (0.7, 60.0)
+    """
+    if len(per_seed) == 1:
+        return per_seed[0]
+
+    def mean(values: list[np.ndarray], metric: str) -> np.ndarray:
+        stack = np.stack(values)
+        return np.minimum(stack, PSNR_CAP).mean(0) if metric == "psnr" else stack.mean(0)
+
+    first = per_seed[0]
+    return {name: {area: {k: mean([sc[name][area][k] for sc in per_seed], k) for k in m} for area, m in areas.items()}
+            for name, areas in first.items()}
+
+
+def seed_summary(scores: dict[str, Any], s: ReconSamples, challenger: str = "cvae") -> dict[str, Any]:
+    """What one training of a run of several scores at the apex: every method's mean SSIM over the
+    face and in the active regions (``apex``) and the ``challenger``'s paired difference from every
+    other method there, with its subject-cluster interval (``<challenger>_vs``)."""
+    apex = phase_indices(s)["apex"]
+    subjects = s.meta["subject"][apex]
+    areas = ("face", "active")
+    out: dict[str, Any] = {"apex": {name: {area: _mean(sc[area]["ssim"][apex], "ssim") for area in areas}
+                                    for name, sc in scores.items()}}
+    if challenger in scores:
+        mine = scores[challenger]
+        out[f"{challenger}_vs"] = {name: {area: _interval(mine[area]["ssim"][apex] - sc[area]["ssim"][apex], subjects)
+                                          for area in areas}
+                                   for name, sc in scores.items() if name != challenger}
+    return out
+
+
 SCORES_CSV = "scores.csv"
 SCORE_COLUMNS = ("clip_id", "subject", "lighting", "aus", "t_us", "horizon_ms", "phase", "method",
                  "face_ssim", "face_psnr", "active_ssim", "active_psnr")
@@ -195,7 +239,7 @@ def write_scores(path: Path, scores: dict[str, Any], s: ReconSamples, spec: Reco
     return path
 
 
-def write_frames(path: Path, preds: dict[str, np.ndarray], s: ReconSamples) -> Path:
+def write_frames(path: Path, preds: dict[str, np.ndarray], s: ReconSamples, models: str | None = None) -> Path:
     """Write every method's reconstruction of every sample beside its target as HDF5, atomically.
 
     One dataset per method and ``target``, (N, S, S) 16-bit codes of the intensity in [0, 1]
@@ -203,7 +247,8 @@ def write_frames(path: Path, preds: dict[str, np.ndarray], s: ReconSamples) -> P
     ``clip_id``, ``subject``, ``t_us`` (the target's time in the clip), ``t_key_us`` (the
     keyframe's) and, where known, ``target_kind`` (``truth``: the synthetic rig's clean frame;
     ``rgb``: a recording's own RGB frame), in the order of ``scores.csv``. What
-    ``evface eval --frames`` writes.
+    ``evface eval --frames`` writes. ``models``, when given, is stored as the file's attribute of
+    that name (which trainings made the frames, for a run of several).
 
     Examples
     --------
@@ -223,6 +268,8 @@ def write_frames(path: Path, preds: dict[str, np.ndarray], s: ReconSamples) -> P
     def write(tmp: Path) -> None:
         with h5py.File(tmp, "w") as f:
             f.attrs["intensity"] = f"code / {FRAME_CODES}, clipped to [0, 1]"
+            if models is not None:
+                f.attrs["models"] = models
             for name, image in images.items():
                 codes = np.rint(np.clip(image, 0.0, 1.0) * FRAME_CODES).astype(np.uint16)
                 f.create_dataset(name, data=codes, chunks=(1, *codes.shape[1:]), compression="gzip", shuffle=True)

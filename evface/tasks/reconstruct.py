@@ -46,6 +46,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -283,11 +284,36 @@ def protocol_parts(cfg: ReconstructConfig, rows: Sequence[dict[str, Any]]) -> tu
 
     The parts of :func:`evface.tasks.stats.subject_parts` (``folds=0``: one subject split;
     otherwise every subject tested once), each as ``{"name", "dir", "train", "val", "test"}``:
-    subject lists and the part's folder in the run (``.`` for one split).
+    subject lists and the part's folder in the run (``.`` for one split). With ``seeds`` > 1 each
+    is trained once per seed, as the parts ``<name>-s<seed>`` (folder of that name), which add
+    their training ``seed`` and their ``group``: the name of the split part whose subjects they share.
     """
-    parts = [{"name": p["name"], "dir": p["name"] if cfg.folds else ".", **{k: subjects_of(p[k]) for k in ("train", "val", "test")}}
+    split = [{"name": p["name"], "dir": p["name"] if cfg.folds else ".", **{k: subjects_of(p[k]) for k in ("train", "val", "test")}}
              for p in stats.subject_parts(rows, cfg.folds, cfg.val_fraction, cfg.test_fraction, cfg.seed)]
+    parts = split if cfg.seeds == 1 else [
+        p | {"name": f"{p['name']}-s{seed}", "dir": f"{p['name']}-s{seed}", "group": p["name"], "seed": seed}
+        for p in split for seed in range(cfg.seed, cfg.seed + cfg.seeds)]
     return (f"{cfg.folds}-fold subject-grouped cross-validation" if cfg.folds else SPLIT), parts
+
+
+def seed_groups(parts: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The parts of :func:`protocol_parts` grouped by the subjects they share, each group in seed
+    order (a run of one seed: one part per group). Groups with other seeds than the first group's
+    are a :class:`ValueError` (a malformed received ``config.json``).
+
+    Examples
+    --------
+    >>> parts = [{"name": f"fold{i}-s{s}", "group": f"fold{i}", "seed": s} for i in (0, 1) for s in (0, 1)]
+    >>> [[p["name"] for p in g] for g in seed_groups(parts)]
+    [['fold0-s0', 'fold0-s1'], ['fold1-s0', 'fold1-s1']]
+    """
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for part in parts:
+        groups.setdefault(part.get("group", part["name"]), []).append(part)
+    seeds = [[part.get("seed") for part in group] for group in groups.values()]
+    if any(s != seeds[0] for s in seeds):
+        raise ValueError(f"the parts' groups hold other seeds: {seeds}")
+    return list(groups.values())
 
 
 def _part_samples(s: ReconSamples, subjects: Sequence[str], part: str) -> ReconSamples:
@@ -395,6 +421,8 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: engine.Dis
         "task": TASK, "data": str(data.resolve()), **cfg.to_dict(), "spec": spec.to_dict(), "world_size": dist.world_size,
         "evaluation": protocol, "parts": parts,
     }
+    if cfg.seeds == 1:  # one training per part keeps the keys of runs made before --seeds (they resume)
+        del config["seeds"]
     engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES, rows=rows)
     todo = [p["name"] for p in parts if not _trained(run_dir / p["dir"], cfg)]
     say = engine.main_log(log, dist)
@@ -433,6 +461,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     part, part_dir = parts[name], run_dir / parts[name]["dir"]
     if _trained(part_dir, cfg):
         return 0.0
+    cfg = replace(cfg, seed=part.get("seed", cfg.seed))  # a part of several trainings: its own seed
     start = time.perf_counter()
     say = engine.main_log(log, dist)
     if cfg.threads > 0:  # else the caller's: evface run gives each job its share of the cores
@@ -693,7 +722,10 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, Re
         engine.check_fields(config, {"data": str, "spec": dict, "evaluation": str, "parts": list})
         for part in config["parts"]:
             engine.check_fields(part, {"name": str, "dir": str, "train": list, "val": list, "test": list})
+            if "seed" in part or "group" in part:
+                engine.check_fields(part, {"seed": int, "group": str})
             engine.check_folder(part["dir"])
+        seed_groups(config["parts"])
         cfg, spec = ReconstructConfig.from_dict(config), ReconSpec.from_dict(config["spec"])
     return config, cfg, spec
 
@@ -702,7 +734,8 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
               frames: bool = False) -> dict[str, Any]:
     """:func:`evaluate_run` on ``samples`` (the samples of the run's own dataset; cut from ``data`` when ``None``)."""
     config, cfg, spec = load_run(run_dir)
-    parts = config["parts"]
+    groups = seed_groups(config["parts"])
+    parts = [group[0] for group in groups]  # the subjects of each group; its seeds are trained alike
     tested = [subj for p in parts for subj in p["test"]]
     if samples is None:
         rows = DatasetFolder.open(data).rows
@@ -719,29 +752,22 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     scored_by = _scoring_parts(s, parts, other_ids)
     apex = recon_eval.phase_indices(s)["apex"]
     device = engine.select_device(cfg.device)
-    preds: dict[str, np.ndarray] = {}
-    kl_sum = np.zeros(cfg.z_channels)
-    draws = np.zeros((cfg.k_samples, len(apex), spec.size, spec.size), np.float32) if cfg.k_samples > 0 else None
-    for j, part in enumerate(parts):
-        idx = np.flatnonzero(scored_by == j)
-        if idx.size == 0:  # the fold's clips were all too short for a sample
-            continue
-        on = np.isin(apex, idx)
-        part_preds, part_kl, part_draws = _predict_part(run_dir / part["dir"], cfg, spec, _part_inputs(run_dir, part, spec), s,
-                                                        idx, apex[on], device)
-        for name, p in part_preds.items():
-            preds.setdefault(name, np.zeros(s.target.shape, np.float32))[idx] = p
-        kl_sum += np.asarray(part_kl) * on.sum()
-        if draws is not None:
-            draws[:, on] = part_draws
-    latent: dict[str, Any] = {"kl_per_channel": (kl_sum / len(apex)).tolist()}
+    seeds = [part.get("seed", cfg.seed) for part in groups[0]]
+    per_seed = []
+    for k in range(len(seeds)):  # the latent, the figure and the frames: the first seed's models
+        seed_preds, kl, seed_draws = _predict(run_dir, cfg, spec, [group[k] for group in groups], s, scored_by, apex,
+                                              device, latent=k == 0)
+        per_seed.append(recon_eval.sample_scores(seed_preds, s, spec))
+        if k == 0:
+            preds, kl_per, draws = seed_preds, kl, seed_draws
+    latent: dict[str, Any] = {"kl_per_channel": kl_per}
     if draws is not None:
         latent |= recon_eval.spread_summary(draws, s, apex) | recon_eval.sample_mean_scores(draws, preds["cvae"], s, apex)
-    scores = recon_eval.sample_scores(preds, s, spec)
+    scores = recon_eval.mean_scores(per_seed)
     metrics = {
         "task": TASK, "sensor": spec.sensor, "protocol": spec.protocol, "keyframe": spec.keyframe, "data": str(data),
         "evaluation": config["evaluation"], "folds": [{"name": p["name"], "test": p["test"]} for p in parts],
-        "evaluated_on": _evaluated_on(s, other_ids, len(parts)),
+        "evaluated_on": _evaluated_on(s, other_ids, len(parts), seeds),
         "subjects": sorted(set(s.meta["subject"].tolist())), "n_subjects": len(set(s.meta["subject"].tolist())),
         "n_clips": len(s.clip_slices()), "n_samples": len(s),
         "grid": {"size": spec.size, "sensor": "hd face box, a recording's RGB face box (the same for hd and lr runs)",
@@ -750,6 +776,9 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
         **recon_eval.score(scores, s, spec, reference="keyframe", challenger="cvae"),
         "latent": latent,
     }
+    if len(seeds) > 1:
+        metrics |= {"seeds": seeds, "latent_seed": seeds[0],
+                    "per_seed": [{"seed": seed, **recon_eval.seed_summary(sc, s)} for seed, sc in zip(seeds, per_seed)]}
     if out.resolve() != run_dir.resolve():  # an evaluation's folder names its run (engine.evaluation_folder)
         metrics["run"] = str(run_dir.resolve())
     train_json = run_dir / "train.json"
@@ -760,7 +789,8 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     recon_eval.write_scores(out / recon_eval.SCORES_CSV, scores, s, spec)
     recon_eval.write_apex_figure(out / recon_eval.APEX_PNG, s, preds, apex, draws)
     if frames:
-        recon_eval.write_frames(out / recon_eval.FRAMES_H5, preds, s)
+        recon_eval.write_frames(out / recon_eval.FRAMES_H5, preds, s, None if len(seeds) == 1 else (
+            f"the trainings of seed {seeds[0]}; scores.csv holds the mean over seeds {', '.join(map(str, seeds))}"))
     else:  # an earlier evaluation's frames would no longer match scores.csv
         (out / recon_eval.FRAMES_H5).unlink(missing_ok=True)
     recon_eval.write_horizon_figure(out / recon_eval.HORIZON_PNG, metrics, f"{spec.sensor}, {spec.protocol}")
@@ -782,7 +812,7 @@ def _scoring_parts(s: ReconSamples, parts: list[dict[str, Any]], other_ids: set[
     return by
 
 
-def _evaluated_on(s: ReconSamples, other_ids: set[str], n_parts: int) -> str:
+def _evaluated_on(s: ReconSamples, other_ids: set[str], n_parts: int, seeds: list[int]) -> str:
     """Which clips were scored and by which models, in words."""
     clips = [str(c) for c in dict.fromkeys(s.meta["clip_id"].astype(str))]
     other = sum(c in other_ids for c in clips)
@@ -792,15 +822,43 @@ def _evaluated_on(s: ReconSamples, other_ids: set[str], n_parts: int) -> str:
                     "tested its subject")
     if other:
         said.append(f"{other} clips the run never saw, each by one part's models (the {n_parts} parts taking turns)")
+    if len(seeds) > 1:
+        said.append(f"a sample's scores: the mean over the {len(seeds)} trainings of those models (seeds "
+                    f"{', '.join(map(str, seeds))})")
     return "; ".join(said)
 
 
+def _predict(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, parts: list[dict[str, Any]], s: ReconSamples,
+             scored_by: np.ndarray, apex: np.ndarray, device: torch.device, latent: bool
+             ) -> tuple[dict[str, np.ndarray], list[float], np.ndarray | None]:
+    """Every method's reconstruction of every sample of ``s``, each by the models of ``parts[scored_by]``,
+    and with ``latent`` at the ``apex`` samples the CVAE's KL per latent channel and K prior
+    decodings (``None``: ``k_samples`` 0)."""
+    preds: dict[str, np.ndarray] = {}
+    kl_sum = np.zeros(cfg.z_channels)
+    draws = np.zeros((cfg.k_samples, len(apex), spec.size, spec.size), np.float32) if latent and cfg.k_samples else None
+    for j, part in enumerate(parts):
+        idx = np.flatnonzero(scored_by == j)
+        if idx.size == 0:  # the fold's clips were all too short for a sample
+            continue
+        on = np.isin(apex, idx)
+        part_preds, part_kl, part_draws = _predict_part(run_dir / part["dir"], cfg, spec, _part_inputs(run_dir, part, spec), s,
+                                                        idx, apex[on], device, latent)
+        for name, p in part_preds.items():
+            preds.setdefault(name, np.zeros(s.target.shape, np.float32))[idx] = p
+        if latent:
+            kl_sum += np.asarray(part_kl) * on.sum()
+        if draws is not None:
+            draws[:, on] = part_draws
+    return preds, (kl_sum / len(apex)).tolist() if latent else [], draws
+
+
 def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, inputs: dict[str, Any], s: ReconSamples,
-                  idx: np.ndarray, apex: np.ndarray, device: torch.device
+                  idx: np.ndarray, apex: np.ndarray, device: torch.device, latent: bool = True
                   ) -> tuple[dict[str, np.ndarray], list[float], np.ndarray | None]:
-    """One part's reconstructions of its test samples ``idx`` of ``s`` (every method), and at its apex
-    samples ``apex`` (indices of ``s``) the KL per latent channel and the CVAE's K prior decodings
-    (``inputs``: the part's input scales and integration fit)."""
+    """One part's reconstructions of its test samples ``idx`` of ``s`` (every method), and with
+    ``latent`` at its apex samples ``apex`` (indices of ``s``) the KL per latent channel and the
+    CVAE's K prior decodings (``inputs``: the part's input scales and integration fit)."""
     test, scales, kf = s.select(idx), inputs["scales"], spec.keyframe
     cvae = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels, cfg.cvae_recurrent)
     engine.load_model_state(part_dir, cvae)
@@ -811,6 +869,8 @@ def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, input
         engine.load_model_state(part_dir / E2VID_DIR, e2vid)
         preds["e2vid"] = predict_e2vid(e2vid.to(device), test, scales, kf, device=device)
     preds |= baselines(test, spec, inputs["integration"])
+    if not latent:
+        return preds, [], None
     draws = cvae_samples(cvae, s, apex, scales, kf, cfg.k_samples, seed=cfg.seed, device=device) if cfg.k_samples > 0 else None
     return preds, kl_per_channel(cvae, s, apex, scales, kf, device=device), draws
 
