@@ -250,8 +250,9 @@ def test_cli_import_corpus(corpus, tmp_path):
     (("--fps", "0"), "--fps: fps must be a finite number > 0, got 0.0"),
     (("--fps", "inf"), "--fps: fps must be a finite number > 0, got inf"),  # was "t_us must increase: got 0 after 0"
     (("--rgb-fps", "-5"), "--rgb-fps: rgb_fps must lie in (0, fps = 200.0], got -5.0"),
-    (("--lux-white", "-1"), "--lux-white: lux_white must be a finite number > 0, got -1.0"),
-    (("--lux-white", "inf"), "--lux-white: lux_white must be a finite number > 0, got inf"),
+    (("--lux-white", "-1"), "--lux-white: lux_white must be a finite number in (0, 1e+06], got -1.0"),
+    (("--lux-white", "inf"), "--lux-white: lux_white must be a finite number in (0, 1e+06], got inf"),
+    (("--lux-white", "1e30"), "--lux-white: lux_white must be a finite number in (0, 1e+06], got 1e+30"),  # was converted
     (("--min-face", "2"), "--min-face: min_face is a fraction of the frame's shorter side in (0, 1), got 2.0"),
     (("--label", "mood"), "--label: label must be 'aus' or 'emotion', got 'mood'"),
     (("--upsample", "10000"), "--upsample: upsample must lie in [1, 5000] (steps of at least 1 µs at 200 fps), got 10000"),

@@ -182,7 +182,9 @@ def test_cli_simulate_mp4_roi_and_errors(tmp_path, capsys):
     (("--fps", "0"), "--fps: fps must be a positive number, got 0.0"),
     (("--upsample", "0"), "--upsample must be positive, got 0"),
     (("--upsample", "100000"), "--upsample 100000: steps 0.333 µs apart at 30 fps; at most 33333 (steps of 1 µs"),
-    (("--lux", "-1"), "--lux must be positive, got -1.0"),
+    (("--lux", "-1"), "--lux: lux must be a finite number in (0, 1e+06], got -1.0"),
+    (("--lux", "inf"), "--lux: lux must be a finite number in (0, 1e+06], got inf"),  # was "lux must be ..."
+    (("--lux", "1e30"), "--lux: lux must be a finite number in (0, 1e+06], got 1e+30"),  # was simulated
     (("--antiflicker-hz", "-5", "--camera", "highspeed200"),  # without --rgb-out: ignored without a word
      "--camera, --antiflicker-hz: set the camera of --rgb-out, which is not given"),
     (("--metering", "centre"), "--metering: set the camera of --rgb-out, which is not given"),

@@ -77,7 +77,8 @@ def register(app: typer.Typer) -> None:
         """Convert a video into events with the DVS pixel model (and optionally degraded RGB frames)."""
         from evface.io.event_files import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
         from evface.sim.dvs import DvsParams  # lazy: numba off CLI start-up
-        from evface.sim.footage import parse_roi  # lazy: cv2 and numba off CLI start-up
+        from evface.checks import as_real
+        from evface.sim.footage import MAX_SCENE_LUX, parse_roi  # lazy: cv2 and numba off CLI start-up
         from evface.sim.rgb import RgbCamera, RgbCameraParams  # lazy: h5py (clip frames) off CLI start-up
         from evface.sim.sensors import parse_sensor  # lazy: numpy off CLI start-up
         from evface.sim.video import (  # lazy: cv2, numba
@@ -122,9 +123,10 @@ def register(app: typer.Typer) -> None:
                 RgbCameraParams.preset(camera)
             with naming("/".join(f"--{k.replace('_', '-')}" for k in ae_overrides)):
                 cam_params = RgbCameraParams.preset(camera, **ae_overrides)
-        for option, value in (("--lux", lux), ("--upsample", upsample)):
-            if not value > 0:
-                raise ParameterError(f"{option} must be positive, got {value}")
+        with naming("--lux"):
+            as_real("lux", lux, 0, MAX_SCENE_LUX, low_open=True)
+        if not upsample > 0:
+            raise ParameterError(f"--upsample must be positive, got {upsample}")
         info = video_info(video)
         with naming("--fps"):
             rate = video_fps(info, fps)

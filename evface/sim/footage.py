@@ -30,6 +30,10 @@ from evface.errors import ParameterError
 from evface.events.core import SensorSize
 from evface.sim.dvs import DvsSimulator
 
+MAX_SCENE_LUX = 1e6
+"""The most lux a white pixel of recorded footage may stand for (``simulate --lux``, ``import corpus
+--lux-white``): ten times direct sunlight (about 1e5 lux), above any scene a camera films."""
+
 Roi = tuple[int, int, int, int]
 """``(x0, y0, width, height)`` of a window on the full sensor array, in pixels."""
 

@@ -28,7 +28,10 @@ from evface.errors import FormatError, ParameterError, where
 from evface.events.core import SensorSize, concatenate
 from evface.io.dataset import atomic_write
 from evface.sim.dvs import DvsParams, DvsSimulator
-from evface.sim.footage import Roi, frame_times, frame_to_lux, frame_to_rgb_lux, iter_lux_events, scene_times
+from evface.checks import as_real
+from evface.sim.footage import (
+    MAX_SCENE_LUX, Roi, frame_times, frame_to_lux, frame_to_rgb_lux, iter_lux_events, scene_times,
+)
 
 
 @dataclass(frozen=True)
@@ -118,8 +121,7 @@ def iter_video_events(
     ``sensor_size`` is the full array; events are in the coordinates of ``roi`` (default: the
     whole array). ``on_frame(i)`` is called after each video frame (for progress bars).
     """
-    if not (lux > 0 and np.isfinite(lux)):
-        raise ParameterError(f"lux must be a positive number, got {lux}")
+    as_real("lux", lux, 0, MAX_SCENE_LUX, low_open=True)
     info = video_info(path)
     rate = video_fps(info, fps)
     roi = roi if roi is not None else (0, 0, int(sensor_size[0]), int(sensor_size[1]))

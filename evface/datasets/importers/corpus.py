@@ -67,7 +67,7 @@ from evface.events.core import concatenate
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
 from evface.sim.dvs import DvsParams, DvsSimulator
-from evface.sim.footage import Cover, frame_to_lux, iter_lux_events, scene_times
+from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_to_lux, iter_lux_events, scene_times
 from evface.sim.sensors import SensorSpec, parse_sensor
 
 FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
@@ -130,7 +130,7 @@ class CorpusOptions:
         as_real("fps", self.fps, 0, math.inf, low_open=True)
         if self.rgb_fps is not None and not 0 < self.rgb_fps <= self.fps:
             raise ParameterError(f"rgb_fps must lie in (0, fps = {self.fps}], got {self.rgb_fps}")
-        as_real("lux_white", self.lux_white, 0, math.inf, low_open=True)
+        as_real("lux_white", self.lux_white, 0, MAX_SCENE_LUX, low_open=True)
         if not 0 < self.min_face < 1:
             raise ParameterError(f"min_face is a fraction of the frame's shorter side in (0, 1), got {self.min_face}")
         if self.upsample is not None and not 1 <= self.upsample <= 1e6 / self.fps:
