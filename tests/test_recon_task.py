@@ -444,6 +444,8 @@ def test_on_synthetic_tiny_dataset(tmp_path):
     ({"name": "split", "dir": ".", "train": ["s0"], "val": ["s1"]}, "not as evface writes it (has no 'test')"),
     ([{"name": f"fold{i}-s{i}", "dir": f"fold{i}-s{i}", "group": f"fold{i}", "seed": i, "train": ["s0"], "val": ["s1"],
        "test": [f"s{2 + i}"]} for i in (0, 1)], "not as evface writes it (the parts' groups hold other seeds: [[0], [1]])"),
+    ([{"name": f"fold0-s{i}", "dir": f"fold0-s{i}", "group": "fold0", "seed": i, "train": ["s0"], "val": ["s1"],
+       "test": [f"s{2 + i}"]} for i in (0, 1)], "not as evface writes it (the parts of 'fold0' test other subjects)"),
 ])
 def test_a_received_run_with_a_malformed_config_is_one_error_line(fake, tmp_path, capsys, part, message):
     cfg = ReconstructConfig()

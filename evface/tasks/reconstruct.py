@@ -298,18 +298,22 @@ def protocol_parts(cfg: ReconstructConfig, rows: Sequence[dict[str, Any]]) -> tu
 
 def seed_groups(parts: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """The parts of :func:`protocol_parts` grouped by the subjects they share, each group in seed
-    order (a run of one seed: one part per group). Groups with other seeds than the first group's
-    are a :class:`ValueError` (a malformed received ``config.json``).
+    order (a run of one seed: one part per group). A group whose parts test other subjects, or
+    whose seeds are not the first group's, is a :class:`ValueError` (a malformed received
+    ``config.json``).
 
     Examples
     --------
-    >>> parts = [{"name": f"fold{i}-s{s}", "group": f"fold{i}", "seed": s} for i in (0, 1) for s in (0, 1)]
+    >>> parts = [{"name": f"fold{i}-s{s}", "group": f"fold{i}", "seed": s, "test": [f"s{i}"]} for i in (0, 1) for s in (0, 1)]
     >>> [[p["name"] for p in g] for g in seed_groups(parts)]
     [['fold0-s0', 'fold0-s1'], ['fold1-s0', 'fold1-s1']]
     """
     groups: dict[str, list[dict[str, Any]]] = {}
     for part in parts:
         groups.setdefault(part.get("group", part["name"]), []).append(part)
+    for name, group in groups.items():
+        if any(part["test"] != group[0]["test"] for part in group):
+            raise ValueError(f"the parts of {name!r} test other subjects")
     seeds = [[part.get("seed") for part in group] for group in groups.values()]
     if any(s != seeds[0] for s in seeds):
         raise ValueError(f"the parts' groups hold other seeds: {seeds}")
@@ -760,6 +764,7 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
         per_seed.append(recon_eval.sample_scores(seed_preds, s, spec))
         if k == 0:
             preds, kl_per, draws = seed_preds, kl, seed_draws
+        del seed_preds  # one training's frames at a time beside the first's
     latent: dict[str, Any] = {"kl_per_channel": kl_per}
     if draws is not None:
         latent |= recon_eval.spread_summary(draws, s, apex) | recon_eval.sample_mean_scores(draws, preds["cvae"], s, apex)
