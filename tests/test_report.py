@@ -71,8 +71,12 @@ def test_report_sets_each_reconstruction_training_beside_their_mean(fake_run, tm
     shutil.copytree(fake_run, root)
     path = root / "stages" / "recon-hd-0" / "metrics.json"
     metrics = json.loads(path.read_text())
-    per_seed = [{"seed": seed, "cvae_vs": {"keyframe": {"face": {"mean": mean, "ci": ci, "n": 4, "n_clusters": 2}}}}
-                for seed, mean, ci in ((3, 0.0100, [0.0020, 0.0180]), (4, -0.0050, [-0.0150, 0.0040]))]
+    def interval(mean, ci):
+        return {"mean": mean, "ci": ci, "n": 4, "n_clusters": 2}
+
+    per_seed = [{"seed": seed, "cvae_vs": {"keyframe": {"face": interval(mean, ci), "apex_by_lighting": {
+        "dim": {"face": interval(-mean, [-ci[1], -ci[0]])}}}}}
+        for seed, mean, ci in ((3, 0.0100, [0.0020, 0.0180]), (4, -0.0050, [-0.0150, 0.0040]))]
     metrics["cvae_vs"]["keyframe"]["apex_face_ssim"] = {"mean": 0.0025, "ci": [-0.0040, 0.0090], "n": 4, "n_clusters": 2}
     path.write_text(json.dumps(metrics | {"seeds": [3, 4], "per_seed": per_seed}))
     text = build_report([root], root / "report.html").read_text()
@@ -81,6 +85,8 @@ def test_report_sets_each_reconstruction_training_beside_their_mean(fake_run, tm
     assert "<th>seed 3</th><th>seed 4</th><th>mean over seeds</th>" in seeds
     assert ("<td>keyframe</td><td><b>+0.0100 [+0.0020, +0.0180]</b></td><td>-0.0050 [-0.0150, +0.0040]</td>"
             "<td>+0.0025 [-0.0040, +0.0090]</td>") in seeds.replace("−", "-")
+    assert ("<td>keyframe, dim</td><td><b>-0.0100 [-0.0180, -0.0020]</b></td><td>+0.0050 [-0.0040, +0.0150]</td>"
+            "<td><b>-0.0123 [-0.0200, -0.0040]</b></td>") in seeds.replace("−", "-")  # the run's own dim-light mean
     assert "was trained once per fold" not in text
 
 

@@ -368,12 +368,16 @@ def _recon_seeds(runs: list[dict[str, Any]]) -> str:
         for r in several:
             m = r["metrics"]
             for method, pooled in m.get("cvae_vs", {}).items():
-                cells = [_interval(e.get("cvae_vs", {}).get(method, {}).get("face")) for e in m["per_seed"]]
-                rows.append([html.escape(r["name"]), html.escape(method)] + cells + ["–"] * (n - len(cells))
-                            + [_interval(pooled.get("apex_face_ssim"))])
+                mine = [e.get("cvae_vs", {}).get(method, {}) for e in m["per_seed"]]
+                lights = sorted({x for v in mine for x in v.get("apex_by_lighting", {})})
+                for label, cells, mean in [(method, [v.get("face") for v in mine], pooled.get("apex_face_ssim"))] + [
+                        (f"{method}, {x}", [v.get("apex_by_lighting", {}).get(x, {}).get("face") for v in mine],
+                         pooled.get("apex_by_lighting", {}).get(x, {}).get("face")) for x in lights]:
+                    rows.append([html.escape(r["name"]), html.escape(label)] + [_interval(c) for c in cells]
+                                + ["–"] * (n - len(cells)) + [_interval(mean)])
         parts.append("<h3>Between training seeds</h3><p>Runs that trained every part several times score a sample by "
                      "the mean over the trainings (the tables above). Here each training alone: CVAE − method, SSIM "
-                     "over the face at the apex, with 95 % subject-cluster intervals; a sign that changes between "
+                     "over the face at the apex, in all and per lighting, with 95 % subject-cluster intervals; a sign that changes between "
                      "seeds is a difference that one training cannot decide.</p>"
                      + _table(["run", "CVAE − method"] + heads + ["mean over seeds"], rows))
     if len(several) < len(runs):

@@ -199,17 +199,26 @@ def mean_scores(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
 def seed_summary(scores: dict[str, Any], s: ReconSamples, challenger: str = "cvae") -> dict[str, Any]:
     """What one training of a run of several scores at the apex: every method's mean SSIM over the
     face and in the active regions (``apex``) and the ``challenger``'s paired difference from every
-    other method there, with its subject-cluster interval (``<challenger>_vs``)."""
+    other method there, with its subject-cluster interval, also per lighting (``<challenger>_vs``:
+    ``{name: {"face", "active", "apex_by_lighting": {lighting: {"face", "active"}}}}``)."""
     apex = phase_indices(s)["apex"]
     subjects = s.meta["subject"][apex]
+    lighting = s.meta["lighting"].astype(str)[apex]
     areas = ("face", "active")
     out: dict[str, Any] = {"apex": {name: {area: _mean(sc[area]["ssim"][apex], "ssim") for area in areas}
                                     for name, sc in scores.items()}}
-    if challenger in scores:
-        mine = scores[challenger]
-        out[f"{challenger}_vs"] = {name: {area: _interval(mine[area]["ssim"][apex] - sc[area]["ssim"][apex], subjects)
-                                          for area in areas}
-                                   for name, sc in scores.items() if name != challenger}
+    if challenger not in scores:
+        return out
+    mine = scores[challenger]
+
+    def diff(other: dict[str, Any], sel: np.ndarray) -> dict[str, Any]:
+        return {area: _interval(mine[area]["ssim"][apex[sel]] - other[area]["ssim"][apex[sel]], subjects[sel])
+                for area in areas}
+
+    every = np.ones(len(apex), dtype=bool)
+    out[f"{challenger}_vs"] = {name: diff(sc, every) | {"apex_by_lighting": {
+        light: diff(sc, lighting == light) for light in sorted(set(lighting.tolist()))}}
+        for name, sc in scores.items() if name != challenger}
     return out
 
 
