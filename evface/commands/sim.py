@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         """Convert a video into events with the DVS pixel model (and optionally degraded RGB frames)."""
         from evface.io.event_files import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
         from evface.sim.dvs import DvsParams  # lazy: numba off CLI start-up
-        from evface.checks import as_real
+        from evface.checks import as_real  # lazy: numpy off CLI start-up
         from evface.sim.footage import MAX_SCENE_LUX, parse_roi  # lazy: cv2 and numba off CLI start-up
         from evface.sim.rgb import RgbCamera, RgbCameraParams  # lazy: h5py (clip frames) off CLI start-up
         from evface.sim.sensors import parse_sensor  # lazy: numpy off CLI start-up
