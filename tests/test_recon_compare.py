@@ -66,6 +66,20 @@ def test_hd_and_lr_runs_pair_sample_by_sample(runs):
     assert pooled == pytest.approx(res["methods"]["cvae"]["apex"]["face_ssim"]["diff"])
 
 
+def test_compare_says_how_many_trainings_each_run_scores(runs, tmp_path):
+    res = compare_runs(runs["hd"], runs["lr"])
+    assert res["trainings"] == {"a": 1, "b": 1}
+    assert format_comparison(res).splitlines()[-1].startswith("one training per fold of each run: an interval covers")
+    several = tmp_path / "lr-s3"
+    shutil.copytree(runs["lr"], several)
+    metrics = json.loads((several / "metrics.json").read_text())
+    (several / "metrics.json").write_text(json.dumps(metrics | {"seeds": [0, 1, 2]}))
+    res = compare_runs(runs["hd"], several)
+    assert res["trainings"] == {"a": 1, "b": 3}
+    assert format_comparison(res).splitlines()[-1] == (
+        "trainings per fold: 1 of hd, 3 of lr-s3 (a run of several scores each sample by the mean of its trainings)")
+
+
 def test_compare_cli_writes_json_and_refuses_other_samples(runs, tmp_path, capsys):
     assert main(["compare", str(runs["hd"]), str(runs["lr"]), "--out", str(tmp_path / "cmp.json")]) == 0
     assert "subject-cluster bootstrap" in capsys.readouterr().out

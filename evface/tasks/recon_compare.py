@@ -72,13 +72,16 @@ def read_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], dict[str
     return out
 
 
-def _grid(run_dir: Path) -> Any:
-    """The target grid size the run was scored on (from its metrics.json), or None when unknown."""
+def _scored(run_dir: Path) -> tuple[Any, int]:
+    """The target grid size the run was scored on (None when unknown) and its trainings per part
+    (``seeds``, 1 when not recorded), from its metrics.json."""
     path = run_dir / "metrics.json"
     if not path.is_file():
-        return None
+        return None, 1
     try:
-        return json.loads(path.read_text()).get("grid", {}).get("size")
+        metrics = json.loads(path.read_text())
+        seeds = metrics.get("seeds")
+        return metrics.get("grid", {}).get("size"), len(seeds) if isinstance(seeds, list) and seeds else 1
     except (ValueError, AttributeError) as exc:  # not JSON, or not an object
         raise FormatError(where(path, f"not a metrics file evface wrote ({exc})")) from exc
 
@@ -107,13 +110,14 @@ def _values(rows: list[dict[str, str]], metric: str) -> np.ndarray:
 def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | None = None) -> dict[str, Any]:
     """The paired difference A - B of two reconstruction runs on the same samples (see the module docstring).
 
-    Returns ``{"a", "b", "run_a", "run_b", "n", "n_apex", "n_subjects", "methods": {method: {"all" | "apex" |
-    "apex, <lighting>": {metric: {"a", "b", "diff", "ci", "n", "n_clusters", "verdict"}}}}}``.
+    Returns ``{"a", "b", "run_a", "run_b", "n", "n_apex", "n_subjects", "trainings": {"a", "b"}, "methods":
+    {method: {"all" | "apex" | "apex, <lighting>": {metric: {"a", "b", "diff", "ci", "n", "n_clusters",
+    "verdict"}}}}}``; ``trainings``: each run's trainings per part (``--seeds``), whose mean scores it.
     """
     run_a, run_b = Path(run_a), Path(run_b)
     names = names or stats.run_names(run_a, run_b)
     a, b = read_scores(run_a), read_scores(run_b)
-    grid_a, grid_b = _grid(run_a), _grid(run_b)
+    (grid_a, seeds_a), (grid_b, seeds_b) = _scored(run_a), _scored(run_b)
     if grid_a != grid_b:
         raise DatasetError(where(run_b / "metrics.json", f"scored on a {grid_b}-pixel grid, {run_a} on a {grid_a}-pixel "
                                                          "one: the targets differ; compare runs of one --size"))
@@ -129,7 +133,8 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     selections = [("all", keys), ("apex", apex)] + [(f"apex, {lt}", [k for k in apex if lighting[k] == lt])
                                                     for lt in sorted(set(lighting.values()))]
     out: dict[str, Any] = {"a": names[0], "b": names[1], "run_a": str(run_a), "run_b": str(run_b), "n": len(keys),
-                           "n_apex": len(apex), "n_subjects": len(set(subjects.values())), "methods": {}}
+                           "n_apex": len(apex), "n_subjects": len(set(subjects.values())),
+                           "trainings": {"a": seeds_a, "b": seeds_b}, "methods": {}}
     for method in shared:
         if method != shared[0]:
             _check_same_samples(a[method], b[method], run_a / SCORES_CSV, run_b / SCORES_CSV)
@@ -166,4 +171,11 @@ def format_comparison(res: dict[str, Any]) -> str:
                 interval = f"[{d['ci'][0]:+.4f}, {d['ci'][1]:+.4f}]" if d["ci"] else "-"
                 lines.append(f"{method:14}{label:16}{metric:13}{d['a']:8.4f}{d['b']:8.4f}{d['diff']:+9.4f}  "
                              f"{interval:18}  {d['verdict']}")
+    trainings = res.get("trainings", {"a": 1, "b": 1})
+    if trainings["a"] == trainings["b"] == 1:
+        lines.append("one training per fold of each run: an interval covers which subjects were tested, not how "
+                     "another training seed would come out (train with --seeds N to score the mean of N)")
+    else:
+        lines.append(f"trainings per fold: {trainings['a']} of {res['a']}, {trainings['b']} of {res['b']} (a run of "
+                     "several scores each sample by the mean of its trainings)")
     return "\n".join(lines)
