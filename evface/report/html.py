@@ -368,17 +368,18 @@ def _recon_seeds(runs: list[dict[str, Any]]) -> str:
         for r in several:
             m = r["metrics"]
             for method, pooled in m.get("cvae_vs", {}).items():
-                mine = [e.get("cvae_vs", {}).get(method, {}) for e in m["per_seed"]]
-                lights = sorted({x for v in mine for x in v.get("apex_by_lighting", {})})
-                for label, cells, mean in [(method, [v.get("face") for v in mine], pooled.get("apex_face_ssim"))] + [
-                        (f"{method}, {x}", [v.get("apex_by_lighting", {}).get(x, {}).get("face") for v in mine],
-                         pooled.get("apex_by_lighting", {}).get(x, {}).get("face")) for x in lights]:
-                    rows.append([html.escape(r["name"]), html.escape(label)] + [_interval(c) for c in cells]
+                per_seed = [e.get("cvae_vs", {}).get(method, {}) for e in m["per_seed"]]
+                rows.append([html.escape(r["name"]), html.escape(method)] + [_interval(v.get("face")) for v in per_seed]
+                            + ["–"] * (n - len(per_seed)) + [_interval(pooled.get("apex_face_ssim"))])
+                for light in sorted({x for v in per_seed for x in v.get("apex_by_lighting", {})}):
+                    cells = [v.get("apex_by_lighting", {}).get(light, {}).get("face") for v in per_seed]
+                    mean = pooled.get("apex_by_lighting", {}).get(light, {}).get("face")
+                    rows.append([html.escape(r["name"]), html.escape(f"{method}, {light}")] + [_interval(c) for c in cells]
                                 + ["–"] * (n - len(cells)) + [_interval(mean)])
         parts.append("<h3>Between training seeds</h3><p>Runs that trained every part several times score a sample by "
                      "the mean over the trainings (the tables above). Here each training alone: CVAE − method, SSIM "
-                     "over the face at the apex, in all and per lighting, with 95 % subject-cluster intervals; a sign that changes between "
-                     "seeds is a difference that one training cannot decide.</p>"
+                     "over the face at the apex, in all and per lighting, with 95 % subject-cluster intervals; a sign "
+                     "that changes between seeds is a difference that one training cannot decide.</p>"
                      + _table(["run", "CVAE − method"] + heads + ["mean over seeds"], rows))
     if len(several) < len(runs):
         which = "Each model" if not several else "Each model of the runs not in that table"
