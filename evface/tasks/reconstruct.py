@@ -22,7 +22,12 @@ cluster trains the parts side by side): :func:`prepare` lays out the protocol fr
 :func:`fit_part` trains one part, :func:`pool_parts` scores the run; the clips are decoded once,
 by :func:`prepare`, into a memory-mapped cache. Either way gives the same files and numbers.
 
-Run folder (``PART`` is ``RUN`` itself for one split, ``RUN/fold<i>`` under folds)::
+With ``seeds`` > 1 every part is trained that many times on the same subjects (the parts
+``<fold>-s<seed>``) and each sample is scored by the mean of its trainings' scores
+(:func:`evaluate_run`), beside what each training scores alone (``metrics.json["per_seed"]``).
+
+Run folder (``PART`` is ``RUN`` itself for one split, ``RUN/fold<i>`` under folds,
+``RUN/fold<i>-s<seed>`` or ``RUN/split-s<seed>`` with several seeds)::
 
     RUN/config.json        task "reconstruct", data, sample spec, model and training settings,
                            evaluation protocol, and per part its name, folder and subjects
@@ -702,10 +707,11 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
         dataset (:func:`engine.seen_in_training`, wherever the folder lies) is scored by the models
         of the part that tested its subject (every subject once under folds; the clips of subjects
         the run trained or validated on are left out), any other clip by one part's models, the
-        parts taking turns in clip order; the scores of all parts are pooled
+        parts taking turns in clip order; the scores of all parts are pooled (a run of several
+        seeds scores a sample by the mean over its part's trainings)
     out : where the files go (default: ``run_dir``; see :func:`engine.evaluation_folder`)
     frames : also write every method's reconstruction of every sample and its target to
-        ``frames.h5`` (:func:`recon_eval.write_frames`)
+        ``frames.h5`` (:func:`recon_eval.write_frames`; a run of several seeds: its first seed's models)
     """
     run_dir = Path(run_dir)
     config = load_run(run_dir)[0]
