@@ -108,6 +108,18 @@ def _by_label(scores: dict[str, dict[str, np.ndarray]], idx: np.ndarray, labels:
     return out
 
 
+def _apex_by_lighting(s: ReconSamples, apex: np.ndarray) -> dict[str, np.ndarray]:
+    """The ``apex`` sample indices of each lighting, lightings sorted."""
+    lighting = s.meta["lighting"].astype(str)[apex]
+    return {light: apex[lighting == light] for light in sorted(set(lighting.tolist()))}
+
+
+def _ssim_difference(a: dict[str, Any], b: dict[str, Any], idx: np.ndarray, area: str,
+                     subjects: np.ndarray) -> dict[str, Any] | None:
+    """:func:`_interval` of the per-sample SSIM difference a − b of two methods' scores in ``area`` at ``idx``."""
+    return _interval(a[area]["ssim"][idx] - b[area]["ssim"][idx], subjects[idx])
+
+
 def horizon_bins(s: ReconSamples, spec: ReconSpec) -> np.ndarray:
     """The horizon of each sample rounded to the protocol's spacing, in ms."""
     step = TRUTH_PERIOD_US if spec.protocol == "interpolation" else spec.step_us
@@ -149,17 +161,14 @@ def score(scores: dict[str, Any], s: ReconSamples, spec: ReconSpec, reference: s
         methods[name] = entry
 
     apex = phases["apex"]
-    apex_lighting = s.meta["lighting"].astype(str)[apex]
-    apex_by_lighting = {light: apex[apex_lighting == light] for light in sorted(set(apex_lighting.tolist()))}
+    apex_by_lighting = _apex_by_lighting(s, apex)
 
     def paired(a: str, b: str) -> dict[str, Any]:
-        def diff(idx: np.ndarray, area: str) -> dict[str, Any] | None:
-            return _interval(scores[a][area]["ssim"][idx] - scores[b][area]["ssim"][idx], subjects[idx])
-
-        out: dict[str, Any] = {f"{label}_{area}_ssim": diff(idx, area)
+        out: dict[str, Any] = {f"{label}_{area}_ssim": _ssim_difference(scores[a], scores[b], idx, area, subjects)
                                for label, idx in (("all", np.arange(len(s))), ("apex", apex))
                                for area in ("face", "active")}
-        out["apex_by_lighting"] = {light: {area: diff(idx, area) for area in ("face", "active")}
+        out["apex_by_lighting"] = {light: {area: _ssim_difference(scores[a], scores[b], idx, area, subjects)
+                                           for area in ("face", "active")}
                                    for light, idx in apex_by_lighting.items()}
         return out
 
@@ -202,22 +211,19 @@ def seed_summary(scores: dict[str, Any], s: ReconSamples, challenger: str = "cva
     other method there, with its subject-cluster interval, also per lighting (``<challenger>_vs``:
     ``{name: {"face", "active", "apex_by_lighting": {lighting: {"face", "active"}}}}``)."""
     apex = phase_indices(s)["apex"]
-    subjects = s.meta["subject"][apex]
-    lighting = s.meta["lighting"].astype(str)[apex]
+    subjects = s.meta["subject"]
     areas = ("face", "active")
     out: dict[str, Any] = {"apex": {name: {area: _mean(sc[area]["ssim"][apex], "ssim") for area in areas}
                                     for name, sc in scores.items()}}
     if challenger not in scores:
         return out
-    mine = scores[challenger]
+    mine, by_lighting = scores[challenger], _apex_by_lighting(s, apex)
 
-    def diff(other: dict[str, Any], sel: np.ndarray) -> dict[str, Any]:
-        return {area: _interval(mine[area]["ssim"][apex[sel]] - other[area]["ssim"][apex[sel]], subjects[sel])
-                for area in areas}
+    def diff(other: dict[str, Any], idx: np.ndarray) -> dict[str, Any]:
+        return {area: _ssim_difference(mine, other, idx, area, subjects) for area in areas}
 
-    every = np.ones(len(apex), dtype=bool)
-    out[f"{challenger}_vs"] = {name: diff(sc, every) | {"apex_by_lighting": {
-        light: diff(sc, lighting == light) for light in sorted(set(lighting.tolist()))}}
+    out[f"{challenger}_vs"] = {name: diff(sc, apex) | {"apex_by_lighting": {
+        light: diff(sc, idx) for light, idx in by_lighting.items()}}
         for name, sc in scores.items() if name != challenger}
     return out
 

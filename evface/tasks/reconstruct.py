@@ -766,10 +766,12 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     per_seed = []
     for k in range(len(seeds)):  # the latent, the figure and the frames: the first seed's models
         seed_preds, kl, seed_draws = _predict(run_dir, cfg, spec, [group[k] for group in groups], s, scored_by, apex,
-                                              device, latent=k == 0)
-        per_seed.append(recon_eval.sample_scores(seed_preds, s, spec))
+                                              device, first=k == 0)
+        seed_scores = recon_eval.sample_scores(seed_preds, s, spec)
         if k == 0:
             preds, kl_per, draws = seed_preds, kl, seed_draws
+        # the baselines no training changes are the first seed's, scored once
+        per_seed.append(seed_scores if k == 0 else per_seed[0] | seed_scores)
         del seed_preds  # one training's frames at a time beside the first's
     latent: dict[str, Any] = {"kl_per_channel": kl_per}
     if draws is not None:
@@ -840,36 +842,39 @@ def _evaluated_on(s: ReconSamples, other_ids: set[str], n_parts: int, seeds: lis
 
 
 def _predict(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, parts: list[dict[str, Any]], s: ReconSamples,
-             scored_by: np.ndarray, apex: np.ndarray, device: torch.device, latent: bool
+             scored_by: np.ndarray, apex: np.ndarray, device: torch.device, first: bool
              ) -> tuple[dict[str, np.ndarray], list[float], np.ndarray | None]:
-    """Every method's reconstruction of every sample of ``s``, each by the models of ``parts[scored_by]``,
-    and with ``latent`` at the ``apex`` samples the CVAE's KL per latent channel and K prior
-    decodings (``None``: ``k_samples`` 0)."""
+    """The reconstruction of every sample of ``s``, each by the models of ``parts[scored_by]``, of
+    every method that training changes (the networks, the integration fitted on the training
+    subjects) and, for the ``first`` of a part's trainings, also of the frame-camera baselines, with
+    the CVAE's KL per latent channel and K prior decodings at the ``apex`` samples (``None``:
+    ``k_samples`` 0)."""
     preds: dict[str, np.ndarray] = {}
     kl_sum = np.zeros(cfg.z_channels)
-    draws = np.zeros((cfg.k_samples, len(apex), spec.size, spec.size), np.float32) if latent and cfg.k_samples else None
+    draws = np.zeros((cfg.k_samples, len(apex), spec.size, spec.size), np.float32) if first and cfg.k_samples else None
     for j, part in enumerate(parts):
         idx = np.flatnonzero(scored_by == j)
         if idx.size == 0:  # the fold's clips were all too short for a sample
             continue
         on = np.isin(apex, idx)
         part_preds, part_kl, part_draws = _predict_part(run_dir / part["dir"], cfg, spec, _part_inputs(run_dir, part, spec), s,
-                                                        idx, apex[on], device, latent)
+                                                        idx, apex[on], device, first)
         for name, p in part_preds.items():
             preds.setdefault(name, np.zeros(s.target.shape, np.float32))[idx] = p
-        if latent:
+        if first:
             kl_sum += np.asarray(part_kl) * on.sum()
         if draws is not None:
             draws[:, on] = part_draws
-    return preds, (kl_sum / len(apex)).tolist() if latent else [], draws
+    return preds, (kl_sum / len(apex)).tolist() if first else [], draws
 
 
 def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, inputs: dict[str, Any], s: ReconSamples,
-                  idx: np.ndarray, apex: np.ndarray, device: torch.device, latent: bool = True
+                  idx: np.ndarray, apex: np.ndarray, device: torch.device, first: bool = True
                   ) -> tuple[dict[str, np.ndarray], list[float], np.ndarray | None]:
-    """One part's reconstructions of its test samples ``idx`` of ``s`` (every method), and with
-    ``latent`` at its apex samples ``apex`` (indices of ``s``) the KL per latent channel and the
-    CVAE's K prior decodings (``inputs``: the part's input scales and integration fit)."""
+    """One part's reconstructions of its test samples ``idx`` of ``s`` (every method; the frame-camera
+    baselines only when ``first``), and when ``first`` at its apex samples ``apex`` (indices of ``s``)
+    the KL per latent channel and the CVAE's K prior decodings (``inputs``: the part's input scales
+    and integration fit)."""
     test, scales, kf = s.select(idx), inputs["scales"], spec.keyframe
     cvae = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels, cfg.cvae_recurrent)
     engine.load_model_state(part_dir, cvae)
@@ -879,22 +884,26 @@ def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, input
         e2vid = E2VIDRecurrent(n_condition(spec), kf, cfg.base)
         engine.load_model_state(part_dir / E2VID_DIR, e2vid)
         preds["e2vid"] = predict_e2vid(e2vid.to(device), test, scales, kf, device=device)
-    preds |= baselines(test, spec, inputs["integration"])
-    if not latent:
+    preds |= baselines(test, spec, inputs["integration"], frames=first)
+    if not first:
         return preds, [], None
     draws = cvae_samples(cvae, s, apex, scales, kf, cfg.k_samples, seed=cfg.seed, device=device) if cfg.k_samples > 0 else None
     return preds, kl_per_channel(cvae, s, apex, scales, kf, device=device), draws
 
 
-def baselines(s: ReconSamples, spec: ReconSpec, integration: dict[str, Any]) -> dict[str, np.ndarray]:
-    """The non-learned methods' reconstructions that ``spec``'s protocol allows (keyframe copy always, as the reference)."""
-    preds = {"keyframe": copy_keyframe(s.key)}
-    if spec.protocol == "extrapolation":
-        preds["rgb_hold"] = rgb_hold(s.rgb_b)
-        preds["rgb_flow"] = rgb_flow_extrapolate(s.rgb_a, s.rgb_b, s.t_a, s.t_b, s.t_us)
-    elif spec.protocol == "interpolation":
-        preds["rgb_blend"] = rgb_blend(s.rgb_a, s.rgb_b, s.t_a, s.t_b, s.t_us)
-        preds["rgb_flow"] = rgb_flow_interpolate(s.rgb_a, s.rgb_b, s.t_a, s.t_b, s.t_us)
+def baselines(s: ReconSamples, spec: ReconSpec, integration: dict[str, Any], frames: bool = True
+              ) -> dict[str, np.ndarray]:
+    """The non-learned methods' reconstructions that ``spec``'s protocol allows (keyframe copy always, as the
+    reference); without ``frames`` only the integration, the one fitted on a part's training subjects."""
+    preds: dict[str, np.ndarray] = {}
+    if frames:
+        preds["keyframe"] = copy_keyframe(s.key)
+        if spec.protocol == "extrapolation":
+            preds["rgb_hold"] = rgb_hold(s.rgb_b)
+            preds["rgb_flow"] = rgb_flow_extrapolate(s.rgb_a, s.rgb_b, s.t_a, s.t_b, s.t_us)
+        elif spec.protocol == "interpolation":
+            preds["rgb_blend"] = rgb_blend(s.rgb_a, s.rgb_b, s.t_a, s.t_b, s.t_us)
+            preds["rgb_flow"] = rgb_flow_interpolate(s.rgb_a, s.rgb_b, s.t_a, s.t_b, s.t_us)
     if spec.keyframe:
         ip = integration
         preds["integration"] = integrate(s.key, s.hist[:, ip["alpha_index"]].astype(np.float32), ip["c_on"], ip["c_off"],
