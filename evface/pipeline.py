@@ -5,11 +5,12 @@ evaluate the classifier for every arm of :data:`CLASSIFY_ARMS` with subject-grou
 cross-validation (every subject tested once; the report pairs the arms on the same clips), train
 and evaluate the reconstructor for each event sensor and reconstruction protocol of the preset
 (with its baselines), then write the report. Each stage runs in its
-own folder ``OUT/stages/<name>-<key>`` where ``key`` hashes the stage's configuration (its
-dataset folder relative to ``OUT`` when inside it, so the key does not depend on how ``--out`` is
-spelled or where ``OUT`` has moved), and leaves ``stage.json`` there when it has finished; a
-second run skips every stage whose ``stage.json`` exists, so an interrupted run resumes where it
-stopped (training itself resumes from its last checkpoint). ``OUT/pipeline.json`` lists the
+own folder ``OUT/stages/<name>-<key>`` where ``key`` hashes the stage's configuration but its
+``seeds`` (its dataset folder relative to ``OUT`` when inside it, so the key does not depend on
+how ``--out`` is spelled or where ``OUT`` has moved), and leaves ``stage.json`` there when it has
+finished; a second run skips every stage whose ``stage.json`` exists for as many seeds, so an
+interrupted run resumes where it stopped (training itself resumes from its last checkpoint), and
+a run given more seeds trains only the new ones; fewer seeds than a stage holds are refused. ``OUT/pipeline.json`` lists the
 stages for the report.
 
 The dataset is built first (with one worker process per job); the training stages, which do not
@@ -119,21 +120,31 @@ class Stage:
 
     @property
     def key(self) -> str:
-        """First 10 hex digits of the SHA-256 of the configuration (stable across runs). Its
-        folders enter as ``OUT/...`` when inside the run's folder, else as absolute paths, so that
-        the run under another spelling of ``--out`` (relative, absolute, through a link), or moved
+        """First 10 hex digits of the SHA-256 of the configuration (stable across runs) without its
+        ``seeds``: a run given more seeds trains the new ones in the stage's folder. Its folders
+        enter as ``OUT/...`` when inside the run's folder, else as absolute paths, so that the run
+        under another spelling of ``--out`` (relative, absolute, through a link), or moved
         elsewhere, keeps its stages' folders."""
-        portable = {k: _portable(v, self.root) if k in FOLDER_KEYS else v for k, v in self.config.items()}
-        return _digest(self.task, portable)
+        return _digest(self.task, {k: v for k, v in self._portable_config().items() if k != "seeds"})
 
     @property
     def dirname(self) -> str:
         return f"stages/{self.name}-{self.key}"
 
     @property
-    def legacy_dirname(self) -> str:
-        """The folder runs made before 2026-12-03 gave the stage (the key of its folders as spelled)."""
-        return f"stages/{self.name}-{_digest(self.task, self.config)}"
+    def seeds(self) -> int:
+        """The trainings of each of the stage's models (1 for the dataset)."""
+        return int(self.config.get("seeds", 1))
+
+    @property
+    def legacy_dirnames(self) -> list[str]:
+        """The folders earlier runs gave the stage, other than :attr:`dirname`: before 2026-12-03
+        the key of its folders as spelled; before 2026-12-05 a key with its ``seeds``."""
+        keys = [_digest(self.task, self.config), _digest(self.task, self._portable_config())]
+        return [f"stages/{self.name}-{key}" for key in dict.fromkeys(keys) if key != self.key]
+
+    def _portable_config(self) -> dict[str, Any]:
+        return {k: _portable(v, self.root) if k in FOLDER_KEYS else v for k, v in self.config.items()}
 
 
 def _digest(task: str, config: dict[str, Any]) -> str:
@@ -298,6 +309,21 @@ def _timed(runner: Callable[..., list[str]], stage: Stage, run_dir: Path, step: 
     return time.perf_counter() - start, left
 
 
+def _seeds_done(done: Path) -> int:
+    """The seeds of the finished stage whose ``stage.json`` is ``done``."""
+    with engine.reading(done):
+        return int(engine.read_json(done)["config"].get("seeds", 1))
+
+
+def _seeds_started(stage_dir: Path) -> int:
+    """The seeds of the training run in ``stage_dir`` (its ``config.json``; 0 when it has none)."""
+    config = stage_dir / engine.CONFIG
+    if not config.exists():
+        return 0
+    with engine.reading(config):
+        return int(engine.read_json(config).get("seeds", 1))
+
+
 def _selected(stages: list[Stage], only: Sequence[str] | None, preset: str) -> list[Stage]:
     """The stages of ``only`` (and the dataset's, which they read); all of them without ``only``."""
     if only is None:
@@ -382,20 +408,30 @@ def run_pipeline(
             if differs:
                 raise DatasetError(where(Path(c["out"]), f"holds the dataset of an earlier run with other "
                                                          f"{', '.join(differs)}; give --out a new folder"))
+    for stage in planned:
+        started = _seeds_started(out / stage.dirname)
+        if started > stage.seeds:
+            raise ParameterError(where(out / stage.dirname, f"holds stage {stage.name} trained with --seeds {started}; "
+                                       f"a run takes more seeds, not fewer: give --seeds {started} or more, or a new "
+                                       "--out folder"))
     jobs = check_workers(jobs, "--jobs") if jobs is not None else (os.cpu_count() or 1)
     with ray_session(ray):  # a cluster that does not answer is refused before OUT is made
         out.mkdir(parents=True, exist_ok=True)
         seconds: dict[str, float] = {}
+        earlier: dict[str, float] = {}  # the seconds of a stage done before with fewer seeds
         todo = []
         for stage in planned:
-            legacy = out / stage.legacy_dirname
-            if legacy.is_dir() and not (out / stage.dirname).exists():  # started before stage keys were portable
-                legacy.rename(out / stage.dirname)
+            for legacy in stage.legacy_dirnames:  # started before stage keys were portable, or held the seeds
+                if (out / legacy).is_dir() and not (out / stage.dirname).exists():
+                    (out / legacy).rename(out / stage.dirname)
             done = out / stage.dirname / STAGE_DONE
             if done.exists():
                 with engine.reading(done):
                     seconds[stage.name] = float(engine.read_json(done)["seconds"])
-                if stage.name in selected:
+                if stage.name in selected and _seeds_done(done) < stage.seeds:  # it trains the new seeds
+                    earlier[stage.name] = seconds.pop(stage.name)
+                    todo.append(stage)
+                elif stage.name in selected:
                     log(f"{stage.name}: done before ({seconds[stage.name]:.0f} s), skipped")
             elif stage.name in selected:
                 todo.append(stage)
@@ -437,7 +473,7 @@ def run_pipeline(
                        priority=int(stage.task == "reconstruct"))
 
         steps: dict[str, tuple[Stage, str]] = {}  # a job's name: its stage and step
-        spent = {stage.name: 0.0 for stage in training}  # the seconds of a stage's jobs, summed
+        spent = {stage.name: earlier.get(stage.name, 0.0) for stage in training}  # the seconds of a stage's jobs, summed
         left: dict[str, set[str]] = {}  # a classification stage's models still training
 
         def done(job: Job, result: tuple[float, list[str]]) -> list[Job]:

@@ -515,6 +515,25 @@ def test_compare_shows_how_the_difference_varies_between_training_seeds(tmp_path
     assert f"{tmp_path / 'b' / 'metrics.json'}: not as evface writes it" in capsys.readouterr().err
 
 
+def test_more_seeds_extend_a_run_and_fewer_are_refused(fake, tmp_path):
+    """A one-split run of one seed keeps its model in the run folder; given --seeds 2 it trains the
+    second seed only and scores as a run of two seeds from the start."""
+    from evface.tasks.classify import prepare, train_and_evaluate
+
+    cfg = replace(EVENTS_LR, epochs=1, width=4)
+    train_and_evaluate(fake, tmp_path / "one", cfg)
+    first_model = (tmp_path / "one" / "best.pt").read_bytes()
+    assert prepare(fake, tmp_path / "one", replace(cfg, seeds=2)) == ["models/split-s1"]
+    assert [e["dir"] for e in engine.load_config(tmp_path / "one")["models"]] == [".", "models/split-s1"]
+    grown = train_and_evaluate(fake, tmp_path / "one", replace(cfg, seeds=2))
+    fresh = train_and_evaluate(fake, tmp_path / "two", replace(cfg, seeds=2))
+    assert (tmp_path / "one" / "best.pt").read_bytes() == first_model
+    times = ("seconds", "train_s", "preprocess_s")
+    assert {k: v for k, v in grown.items() if not k.endswith(times)} == {k: v for k, v in fresh.items() if not k.endswith(times)}
+    with pytest.raises(ParameterError, match=r"one: holds a run of 2 training seeds; --seeds 1 would leave some out"):
+        prepare(fake, tmp_path / "one", cfg)
+
+
 def test_distillation_term_pulls_every_step_towards_the_teacher():
     from evface.tasks.classify import distill_of
 

@@ -180,7 +180,9 @@ def test_killed_run_resumes_without_redoing_stages(tmp_path):
     assert calls == []
     # a stage's done-file that evface did not write (a received run resumed): exit 1 before
     done = out / stages[0].dirname / pipeline.STAGE_DONE
-    for content, says in (('{"seconds": "soon"}', "not as evface writes it"), ("\udcff", "not valid JSON")):
+    for content, says in (('{"seconds": "soon", "config": {}}', "not as evface writes it"),
+                          ('{"seconds": 1, "config": {"seeds": "two"}}', "not as evface writes it"),
+                          ('{"seconds": 1}', "has no 'config'"), ("\udcff", "not valid JSON")):
         done.write_bytes(content.encode("utf-8", "surrogateescape"))
         with pytest.raises(FormatError, match=rf"{pipeline.STAGE_DONE}: {says}"):
             pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
@@ -233,10 +235,40 @@ def test_a_run_under_another_spelling_of_out_or_moved_keeps_its_stages(tmp_path,
     # a run folder started before the keys were portable: its stage folders are taken over, not trained again
     stages = pipeline.plan("quick", moved / "data", moved)[1]
     for stage in stages:
-        (moved / stage.dirname).rename(moved / stage.legacy_dirname)
-    assert all(s.legacy_dirname != s.dirname for s in stages)
+        (moved / stage.dirname).rename(moved / stage.legacy_dirnames[0])
     pipeline.run_pipeline(moved, data_dir=moved / "data", jobs=1, runner=fake_runner(calls, fake))
     assert calls == [] and all((moved / s.dirname / pipeline.STAGE_DONE).exists() for s in stages)
+
+
+def test_more_seeds_train_each_stage_again_in_its_folder_and_fewer_are_refused(tmp_path):
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out, calls = tmp_path / "out", []
+
+    def runner(stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:
+        """The fake runner, its run's config.json holding the stage's seeds as a task writes them."""
+        left = fake_runner(calls, fake)(stage, run_dir, step)
+        config = json.loads((run_dir / "config.json").read_text())
+        (run_dir / "config.json").write_text(json.dumps({**config, "seeds": stage.seeds}))
+        return left
+
+    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner)
+    trained, folders = sorted(calls), sorted((out / "stages").iterdir())
+    calls.clear()
+    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=2)
+    assert sorted(calls) == trained and sorted((out / "stages").iterdir()) == folders  # the new seeds, in place
+    calls.clear()
+    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=2)
+    assert calls == []
+    with pytest.raises(ParameterError, match=r"trained with --seeds 2; a run takes more seeds, not fewer: give "
+                                             r"--seeds 2 or more"):
+        pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner)
+    assert calls == []
+    # a stage folder of a run made before the keys left the seeds out is taken over
+    stages = [s for s in pipeline.plan("quick", fake / "data", out, seeds=2)[1] if (out / s.dirname).exists()]
+    for stage in stages:
+        (out / stage.dirname).rename(out / stage.legacy_dirnames[-1])
+    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=2)
+    assert calls == [] and sorted((out / "stages").iterdir()) == folders
 
 
 def split_runner(fake: Path, broken: str, stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:

@@ -181,12 +181,20 @@ def test_seeds_train_every_part_again_on_the_same_folds_and_score_the_mean(fake,
     assert first["cvae_vs"]["e2vid"]["apex_by_lighting"]["dim"]["face"]["mean"] == pytest.approx(
         single["cvae_vs"]["e2vid"]["apex_by_lighting"]["dim"]["face"]["mean"])
     assert prepare(fake, tmp_path / "two", replace(cfg, seeds=2)) == []  # trained: it resumes
-    with pytest.raises(ParameterError, match=r"other settings \(parts, seeds\)"):
-        prepare(fake, tmp_path / "two", replace(cfg, seeds=3))
-    with pytest.raises(ParameterError, match=r"other settings \(parts, seeds\)"):
-        prepare(fake, tmp_path / "one", replace(cfg, seeds=2))
+    with pytest.raises(ParameterError, match=r"two: holds a run of 2 training seeds; --seeds 1 would leave some out"):
+        prepare(fake, tmp_path / "two", cfg)  # a run is never shrunk
+    with pytest.raises(ParameterError, match=r"other settings \(evaluation, folds, parts, seeds\)"):
+        prepare(fake, tmp_path / "two", replace(cfg, seeds=3, folds=3))
     assert prepare(fake, tmp_path / "one", cfg) == []  # one seed writes the config of runs made before --seeds
     assert "seeds" not in engine.load_config(tmp_path / "one")
+    # more seeds extend a run: its trainings keep their folders and only the new seed trains
+    first_model = (tmp_path / "one" / "fold0" / "best.pt").read_bytes()
+    assert prepare(fake, tmp_path / "one", replace(cfg, seeds=2)) == ["fold0-s1", "fold1-s1"]
+    assert [(p["name"], p["dir"]) for p in engine.load_config(tmp_path / "one")["parts"]] == [
+        ("fold0-s0", "fold0"), ("fold0-s1", "fold0-s1"), ("fold1-s0", "fold1"), ("fold1-s1", "fold1-s1")]
+    grown = train_and_evaluate(fake, tmp_path / "one", replace(cfg, seeds=2))
+    assert (tmp_path / "one" / "fold0" / "best.pt").read_bytes() == first_model
+    assert _numbers(grown) == _numbers(m)  # the same trainings as a run of two seeds from the start
     # frames of a run of several trainings say whose they are
     import h5py
 

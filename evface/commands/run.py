@@ -37,7 +37,8 @@ def register(app: typer.Typer) -> None:
         seeds: int = typer.Option(1, "--seeds", min=1, max=MAX_SEEDS, help="Train each model this many times (folds fixed): a "
                                                             "classifier's ensemble and a reconstruction's mean score "
                                                             "are reported, and how each paired difference varies "
-                                                            "between trainings (N times the training cost)."),
+                                                            "between trainings (N times the training cost). A run "
+                                                            "given more trains only the new seeds."),
         stages: str = typer.Option(None, "--stages", metavar="NAME,...",
                                    help="Run only these training stages (names as the run prints them, e.g. "
                                         "recon-extrapolation-hd,events-hd), after the dataset; the report covers "

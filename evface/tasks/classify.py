@@ -139,24 +139,29 @@ def check_teacher(cfg: ClassifyConfig, config: dict[str, Any], run_dir: Path) ->
         if theirs.get(key) != config[key]:
             raise ParameterError(f"--teacher {teacher}: other {what} ({theirs.get(key)} against {config[key]}); "
                                  "train the teacher with the same dataset and input options")
-    models = {entry["dir"]: entry for entry in theirs.get("models", [])}
     for entry in config["models"]:
-        same = models.get(entry["dir"])
-        if same is None or any(same.get(k) != entry[k] for k in ("seed", "test", "val")):
+        same = _model_in(theirs.get("models", []), entry)
+        if same is None:
             raise ParameterError(f"--teacher {teacher}: it has no model {entry['dir']} of test subjects "
                                  f"{', '.join(entry['test'])} and seed {entry['seed']}; train it with the same "
                                  "--folds, --seed and --seeds on this dataset")
-        if not (teacher / entry["dir"] / engine.BEST).exists():
-            raise ParameterError(f"--teacher {teacher}: its model {entry['dir']} is not trained (no {engine.BEST})")
+        if not (teacher / same["dir"] / engine.BEST).exists():
+            raise ParameterError(f"--teacher {teacher}: its model {same['dir']} is not trained (no {engine.BEST})")
 
 
-def _teacher_model(cfg: ClassifyConfig, model_dir: str, device: torch.device) -> nn.Module | None:
-    """The ``--teacher`` run's model of ``model_dir`` (checked by :func:`check_teacher`), in eval mode."""
+def _model_in(entries: Sequence[dict[str, Any]], entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The entry of config.json's ``models`` that trains what ``entry`` trains (the same seed, test
+    and validation subjects; its folder may differ), or ``None``."""
+    return next((e for e in entries if all(e.get(k) == entry[k] for k in ("seed", "test", "val"))), None)
+
+
+def _teacher_model(cfg: ClassifyConfig, entry: dict[str, Any], device: torch.device) -> nn.Module | None:
+    """The ``--teacher`` run's model of the training ``entry`` (checked by :func:`check_teacher`), in eval mode."""
     if not cfg.teacher:
         return None
-    _, theirs, net = load_run(cfg.teacher)
+    config, theirs, net = load_run(cfg.teacher)
     model = build(theirs.model, net).to(device)
-    engine.load_model_state(Path(cfg.teacher) / model_dir, model)
+    engine.load_model_state(Path(cfg.teacher) / _model_in(config["models"], entry)["dir"], model)
     return model.eval()
 
 
@@ -386,9 +391,10 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     config: dict[str, Any] = {"task": TASK, "data": str(data), **cfg.to_dict(), "labels": labels,
                               "net": net_config(cfg, len(labels)).to_dict(), "spec": spec.to_dict(),
                               "protocol": protocol, "models": [entry for entry, _ in models]}
+    config, grown = engine.grown_by_seeds(run_dir, config, "models", lambda old, new: _model_in([old], new) is not None)
     check_teacher(cfg, config, run_dir)
-    engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES, rows=rows)
-    todo = [entry["dir"] for entry, _ in models if not _fitted(run_dir / entry["dir"], cfg)]
+    engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
+    todo = [entry["dir"] for entry in config["models"] if not _fitted(run_dir / entry["dir"], cfg)]
     if dist.is_main:
         with engine.starting_run(run_dir, config, rows):
             if todo and not (run_dir / INPUTS).exists():
@@ -420,16 +426,17 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     rows = list(ds.rows)
     labels = ds.labels
     y = _targets(rows, labels, ds.root)
-    parts = {entry["dir"]: (entry, part) for entry, part in _models(cfg, rows)[1]}
-    if model_dir not in parts:
-        raise ParameterError(f"{model_dir!r} is not a model of this protocol; its models: {sorted(parts)}")
-    entry, part = parts[model_dir]
+    entries = {entry["dir"]: entry for entry in engine.load_config(run_dir)["models"]}
+    if model_dir not in entries:
+        raise ParameterError(f"{model_dir!r} is not a model of this protocol; its models: {sorted(entries)}")
+    entry = entries[model_dir]
+    part = next(part for e, part in _models(cfg, rows)[1] if _model_in([e], entry) is not None)
     inputs = engine.load_checkpoint(run_dir / INPUTS)
     x = inputs["x"].numpy()
     tr, va, te = (_split_indices(rows, part[k]) for k in ("train", "val", "test"))
     say(f"{model_dir}: {len(tr)} train, {len(va)} validation, {len(te)} test clips")
     model, result = _fit_one(replace(cfg, seed=entry["seed"]), run_dir / model_dir, x, y, tr, va, labels, dist, say,
-                             _teacher_model(cfg, model_dir, dist.device))
+                             _teacher_model(cfg, entry, dist.device))
     out = predict(model, x[te], cfg.input, dist.device)
     train_pred = predict(model, x[tr], cfg.input, dist.device)["logits"].argmax(1)
     held_out = {"test": torch.from_numpy(te), **{k: torch.from_numpy(v) for k, v in out.items()},

@@ -182,7 +182,8 @@ class ClassifyConfig(TaskConfig):
     folds: int = setting(0, "Subject-grouped cross-validation: K test folds, every subject tested once, no subject in "
                             "two folds (0 = one train/validation/test split by subject).")
     loso: bool = setting(False, "Leave-one-subject-out cross-validation (--folds <number of subjects>).")
-    seeds: int = setting(1, "Training seeds per fold (seed, seed+1, ...); a clip's prediction is their mean logits.",
+    seeds: int = setting(1, "Training seeds per fold (seed, seed+1, ...); a clip's prediction is their mean logits. A "
+                            "run given more resumes and trains only the new seeds.",
                         minimum=1, maximum=MAX_SEEDS)
     balanced: bool = setting(True, "Class-balanced sampling.")
     augment: bool = setting(True, "Flips, shifts, event drop (by event, time and area) and noise.")
@@ -260,7 +261,8 @@ class ReconstructConfig(TaskConfig):
                             "two folds, scores pooled over the folds (0 = one train/validation/test split by subject).")
     seed: int = setting(0, "Seed of the split, the initialisation and the sampling.", minimum=0)
     seeds: int = setting(1, "Trainings per part (seeds seed, seed+1, ...; the folds stay those of --seed); a sample's "
-                            "scores are the mean over them.", minimum=1, maximum=MAX_SEEDS)
+                            "scores are the mean over them. A run given more resumes and trains only the new seeds.",
+                        minimum=1, maximum=MAX_SEEDS)
     threads: int = setting(0, "torch CPU threads (0 = half the cores; 1 is fastest on a busy machine).", minimum=0,
                            maximum=1024)
     device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))

@@ -559,6 +559,38 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
                                             "choose a new --out folder or delete this one"))
 
 
+def grown_by_seeds(run_dir: str | Path, config: dict[str, Any], key: str,
+                   same: Callable[[Mapping[str, Any], Mapping[str, Any]], bool]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """``config`` for ``run_dir`` when it resumes the run there, perhaps with more training seeds;
+    and the keys that may then differ from the run's (for :func:`check_resume`'s ``free``).
+
+    The run there (of as many ``seeds`` or fewer; the key absent: one) keeps its trainings: every
+    entry of its ``config[key]`` (the trainings: a classifier's models, a reconstruction's parts)
+    that ``same`` pairs with an entry of ``config[key]`` gives that entry its ``dir``, and only the
+    others are new. When an old entry has no pair, ``config`` is returned as it is
+    (:func:`check_resume` then names what differs). A run with more seeds than ``config`` is a
+    :class:`ParameterError` naming ``--seeds`` (a run is never shrunk).
+    """
+    if not (Path(run_dir) / CONFIG).exists():
+        return config, ()
+    old = load_config(run_dir)
+    before, now = int(old.get("seeds", 1)), int(config.get("seeds", 1))
+    if now < before:
+        raise ParameterError(where(run_dir, f"holds a run of {before} training seeds; --seeds {now} would leave "
+                                            f"some out (a run takes more seeds, not fewer): give --seeds {before} or "
+                                            "more, or a new --out folder"))
+    olds = list(old.get(key, []))
+    merged = []
+    for entry in config[key]:
+        pair = next((o for o in olds if same(o, entry)), None)
+        if pair is not None:
+            olds.remove(pair)
+        merged.append(entry if pair is None else {**entry, "dir": pair["dir"]})
+    if olds:
+        return config, ()
+    return {**config, key: merged}, ("seeds", key)
+
+
 def evaluation_folder(run_dir: str | Path, data: str | Path, out: str | Path | None) -> Path:
     """Where ``evface eval`` of ``run_dir`` on ``data`` writes its files: ``out``, else ``run_dir``.
 

@@ -25,9 +25,11 @@ by :func:`prepare`, into a memory-mapped cache. Either way gives the same files 
 With ``seeds`` > 1 every part is trained that many times on the same subjects (the parts
 ``<fold>-s<seed>``) and each sample is scored by the mean of its trainings' scores
 (:func:`evaluate_run`), beside what each training scores alone (``metrics.json["per_seed"]``).
+A run given more seeds trains only the new ones (its parts keep their folders).
 
 Run folder (``PART`` is ``RUN`` itself for one split, ``RUN/fold<i>`` under folds,
-``RUN/fold<i>-s<seed>`` or ``RUN/split-s<seed>`` with several seeds)::
+``RUN/fold<i>-s<seed>`` or ``RUN/split-s<seed>`` with several seeds, where a run of one seed
+given more keeps its own folders for the first seed)::
 
     RUN/config.json        task "reconstruct", data, sample spec, model and training settings,
                            evaluation protocol, and per part its name, folder and subjects
@@ -325,6 +327,13 @@ def seed_groups(parts: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return list(groups.values())
 
 
+def _same_training(old: dict[str, Any], new: dict[str, Any], seed: int) -> bool:
+    """Whether part ``old`` of a run (one of fewer seeds: a part without ``seed`` trained ``seed``)
+    is the training ``new`` asks for: the same subjects, group and seed."""
+    return (old.get("group", old["name"]), old.get("seed", seed)) == (new.get("group", new["name"]), new.get("seed", seed)) \
+        and all(old[k] == new[k] for k in ("train", "val", "test"))
+
+
 def _part_samples(s: ReconSamples, subjects: Sequence[str], part: str) -> ReconSamples:
     """The samples of ``subjects`` (``s`` itself, not a copy, when that is all of them: the test set under folds)."""
     idx = s.of_subjects(subjects)
@@ -432,8 +441,9 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: engine.Dis
     }
     if cfg.seeds == 1:  # one training per part keeps the keys of runs made before --seeds (they resume)
         del config["seeds"]
-    engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES, rows=rows)
-    todo = [p["name"] for p in parts if not _trained(run_dir / p["dir"], cfg)]
+    config, grown = engine.grown_by_seeds(run_dir, config, "parts", lambda old, new: _same_training(old, new, cfg.seed))
+    engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
+    todo = [p["name"] for p in config["parts"] if not _trained(run_dir / p["dir"], cfg)]
     say = engine.main_log(log, dist)
     samples = None
     if dist.is_main:
