@@ -8,9 +8,9 @@ and evaluate the reconstructor for each event sensor and reconstruction protocol
 own folder ``OUT/stages/<name>-<key>`` where ``key`` hashes the stage's configuration but its
 ``seeds`` (its dataset folder relative to ``OUT`` when inside it, so the key does not depend on
 how ``--out`` is spelled or where ``OUT`` has moved), and leaves ``stage.json`` there when it has
-finished; a second run skips every stage whose ``stage.json`` exists for as many seeds, so an
-interrupted run resumes where it stopped (training itself resumes from its last checkpoint), and
-a run given more seeds trains only the new ones; fewer seeds than a stage holds are refused. ``OUT/pipeline.json`` lists the
+finished; a second run skips every stage whose ``stage.json`` exists for as many seeds or more,
+so an interrupted run resumes where it stopped (training itself resumes from its last
+checkpoint), and a run given more seeds trains only the new ones. ``OUT/pipeline.json`` lists the
 stages for the report.
 
 The dataset is built first (with one worker process per job); the training stages, which do not
@@ -310,7 +310,9 @@ def _timed(runner: Callable[..., list[str]], stage: Stage, run_dir: Path, step: 
 
 
 def _seeds_done(done: Path) -> int:
-    """The seeds of the finished stage whose ``stage.json`` is ``done``."""
+    """The seeds of the finished stage whose ``stage.json`` is ``done`` (0 when it has none)."""
+    if not done.exists():
+        return 0
     with engine.reading(done):
         return int(engine.read_json(done)["config"].get("seeds", 1))
 
@@ -408,12 +410,11 @@ def run_pipeline(
             if differs:
                 raise DatasetError(where(Path(c["out"]), f"holds the dataset of an earlier run with other "
                                                          f"{', '.join(differs)}; give --out a new folder"))
-    for stage in planned:
-        started = _seeds_started(out / stage.dirname)
-        if started > stage.seeds:
-            raise ParameterError(where(out / stage.dirname, f"holds stage {stage.name} trained with --seeds {started}; "
-                                       f"a run takes more seeds, not fewer: give --seeds {started} or more, or a new "
-                                       "--out folder"))
+    for stage in planned:  # an unfinished stage started with more seeds: never shrunk
+        started, done = _seeds_started(out / stage.dirname), _seeds_done(out / stage.dirname / STAGE_DONE)
+        if started > max(stage.seeds, done):
+            raise ParameterError(where(out / stage.dirname, f"holds stage {stage.name} started with --seeds {started} "
+                                       f"and not finished: give --seeds {started} to finish it, or a new --out folder"))
     jobs = check_workers(jobs, "--jobs") if jobs is not None else (os.cpu_count() or 1)
     with ray_session(ray):  # a cluster that does not answer is refused before OUT is made
         out.mkdir(parents=True, exist_ok=True)
@@ -428,11 +429,13 @@ def run_pipeline(
             if done.exists():
                 with engine.reading(done):
                     seconds[stage.name] = float(engine.read_json(done)["seconds"])
-                if stage.name in selected and _seeds_done(done) < stage.seeds:  # it trains the new seeds
+                seeds = _seeds_done(done)
+                if stage.name in selected and seeds < stage.seeds:  # it trains the new seeds
                     earlier[stage.name] = seconds.pop(stage.name)
                     todo.append(stage)
                 elif stage.name in selected:
-                    log(f"{stage.name}: done before ({seconds[stage.name]:.0f} s), skipped")
+                    log(f"{stage.name}: done before ({seconds[stage.name]:.0f} s"
+                        + (f", {seeds} seeds" if seeds > 1 else "") + "), skipped")
             elif stage.name in selected:
                 todo.append(stage)
 

@@ -240,7 +240,7 @@ def test_a_run_under_another_spelling_of_out_or_moved_keeps_its_stages(tmp_path,
     assert calls == [] and all((moved / s.dirname / pipeline.STAGE_DONE).exists() for s in stages)
 
 
-def test_more_seeds_train_each_stage_again_in_its_folder_and_fewer_are_refused(tmp_path):
+def test_more_seeds_train_each_stage_again_in_its_folder_and_fewer_skip_it(tmp_path):
     fake = make_fake_run(tmp_path / "fake", subjects=3)
     out, calls = tmp_path / "out", []
 
@@ -257,18 +257,23 @@ def test_more_seeds_train_each_stage_again_in_its_folder_and_fewer_are_refused(t
     pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=2)
     assert sorted(calls) == trained and sorted((out / "stages").iterdir()) == folders  # the new seeds, in place
     calls.clear()
-    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=2)
-    assert calls == []
-    with pytest.raises(ParameterError, match=r"trained with --seeds 2; a run takes more seeds, not fewer: give "
-                                             r"--seeds 2 or more"):
-        pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner)
-    assert calls == []
+    lines: list[str] = []
+    for seeds in (2, 1):  # as many seeds as done, or fewer (make run again after --seeds 2): nothing to train
+        pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=seeds, log=lines.append)
+    assert calls == [] and any(line.endswith(", 2 seeds), skipped") for line in lines)
     # a stage folder of a run made before the keys left the seeds out is taken over
     stages = [s for s in pipeline.plan("quick", fake / "data", out, seeds=2)[1] if (out / s.dirname).exists()]
     for stage in stages:
         (out / stage.dirname).rename(out / stage.legacy_dirnames[-1])
     pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=2)
     assert calls == [] and sorted((out / "stages").iterdir()) == folders
+    # a stage started with more seeds and not finished is finished, never shrunk
+    config = out / stages[-1].dirname / "config.json"
+    config.write_text(json.dumps({**json.loads(config.read_text()), "seeds": 3}))
+    (out / stages[-1].dirname / pipeline.STAGE_DONE).unlink()
+    with pytest.raises(ParameterError, match=r"started with --seeds 3 and not finished: give --seeds 3 to finish it"):
+        pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=2)
+    assert calls == []
 
 
 def split_runner(fake: Path, broken: str, stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:

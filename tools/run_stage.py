@@ -5,7 +5,8 @@ folds on a GPU") were made. ``evface run`` runs every stage of a preset; this ru
 ``evface run`` would (:func:`evface.pipeline.run_step`: the stage's preparation, then each of its
 parts, a reconstruction fold or a classification model, in its own process, all at once, then its
 pooling), with ``--set`` changing fields of its configuration (the stage's folder name keeps the
-configuration's key, so a changed stage never resumes another's folder). On a GPU machine every
+configuration's key, so a changed stage never resumes another's folder; ``seeds`` does not enter
+the key: a larger ``--set seeds=N`` trains the new seeds in the stage's folder). On a GPU machine every
 part trains on the GPU (the configuration's ``device`` is ``auto``).
 
 Run (from the repository root, with evface's virtualenv)::
