@@ -3,7 +3,8 @@ import pytest
 from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
 
 from evface.errors import ParameterError
-from evface.tasks.image_metrics import image_metrics, mse, psnr, ssim, summarize
+from evface.tasks.image_metrics import (cluster_mean_interval, cluster_training_interval, image_metrics, mse, psnr, ssim,
+                                        summarize)
 
 
 def _pair(seed=0, shape=(3, 40, 33)):
@@ -79,3 +80,22 @@ def test_ssim_in_batches_equals_ssim_in_one(monkeypatch):
     whole = im.ssim_map(a, b)
     monkeypatch.setattr(im, "SSIM_CHUNK", 2)  # batches of 2, 2 and 1 images
     assert np.array_equal(im.ssim_map(a, b), whole) and whole.shape == (5, 14, 10)
+
+
+def test_the_interval_over_subjects_and_trainings_covers_the_trainings_spread():
+    rng = np.random.default_rng(3)
+    subjects = np.repeat(np.arange(12), 20)
+    folds = subjects // 2  # two subjects per fold share its trainings
+    one = rng.normal(0.01, 0.02, (1, subjects.size))
+    assert cluster_training_interval(one, subjects, folds)["ci"] == pytest.approx(
+        cluster_mean_interval(one[0], subjects)["ci"])  # one training: the subject-cluster interval
+    # five trainings per fold, each fold's trainings offset from one another, no subject effect: the mean over the
+    # trainings has an interval over subjects narrower than the spread the trainings leave in it
+    offsets = rng.normal(0.0, 0.01, (5, 6))[:, folds]
+    values = offsets + rng.normal(0.0, 0.002, (5, subjects.size))
+    both = cluster_training_interval(values, subjects, folds)
+    subjects_only = cluster_mean_interval(values.mean(0), subjects)
+    assert both["mean"] == pytest.approx(subjects_only["mean"]) and both["n_trainings"] == 5
+    assert np.diff(both["ci"])[0] > 1.5 * np.diff(subjects_only["ci"])[0]
+    with pytest.raises(ParameterError, match=r"values of shape \(240,\)"):
+        cluster_training_interval(values[0], subjects, folds)

@@ -178,6 +178,11 @@ def test_seeds_train_every_part_again_on_the_same_folds_and_score_the_mean(fake,
     for method, v in m["methods"].items():  # the run scores each sample by the mean of its trainings' scores
         assert v["apex"]["face"]["ssim"] == pytest.approx((first["apex"][method]["face"] + second["apex"][method]["face"]) / 2)
     assert second["apex"]["keyframe"] == first["apex"]["keyframe"]  # the non-learned baselines need no training
+    both = m["cvae_vs_over_trainings"]["e2vid"]  # the same mean, its interval over subjects and trainings
+    assert both["face"]["mean"] == pytest.approx(m["cvae_vs"]["e2vid"]["apex_face_ssim"]["mean"])
+    assert both["face"]["n_trainings"] == 2 and both["face"]["n_clusters"] == m["n_subjects"]
+    assert both["apex_by_lighting"]["dim"]["face"]["mean"] == pytest.approx(
+        m["cvae_vs"]["e2vid"]["apex_by_lighting"]["dim"]["face"]["mean"])
     assert first["cvae_vs"]["e2vid"]["apex_by_lighting"]["dim"]["face"]["mean"] == pytest.approx(
         single["cvae_vs"]["e2vid"]["apex_by_lighting"]["dim"]["face"]["mean"])
     assert prepare(fake, tmp_path / "two", replace(cfg, seeds=2)) == []  # trained: it resumes

@@ -78,16 +78,22 @@ def test_report_sets_each_reconstruction_training_beside_their_mean(fake_run, tm
         "dim": {"face": interval(-mean, [-ci[1], -ci[0]])}}}}}
         for seed, mean, ci in ((3, 0.0100, [0.0020, 0.0180]), (4, -0.0050, [-0.0150, 0.0040]))]
     metrics["cvae_vs"]["keyframe"]["apex_face_ssim"] = {"mean": 0.0025, "ci": [-0.0040, 0.0090], "n": 4, "n_clusters": 2}
-    path.write_text(json.dumps(metrics | {"seeds": [3, 4], "per_seed": per_seed}))
+    both = {"keyframe": {"face": interval(0.0025, [-0.0070, 0.0120]),
+                         "apex_by_lighting": {"dim": {"face": interval(-0.0123, [-0.0300, 0.0050])}}}}
+    path.write_text(json.dumps(metrics | {"seeds": [3, 4], "per_seed": per_seed, "cvae_vs_over_trainings": both}))
     text = build_report([root], root / "report.html").read_text()
     seeds = text[text.index("<h3>Between training seeds</h3>"):]
     seeds = seeds[:seeds.index("</table>")]
-    assert "<th>seed 3</th><th>seed 4</th><th>mean over seeds</th>" in seeds
+    assert "<th>seed 3</th><th>seed 4</th><th>mean over seeds</th><th>mean, subjects and trainings</th>" in seeds
     assert ("<td>keyframe</td><td><b>+0.0100 [+0.0020, +0.0180]</b></td><td>-0.0050 [-0.0150, +0.0040]</td>"
-            "<td>+0.0025 [-0.0040, +0.0090]</td>") in seeds.replace("−", "-")
+            "<td>+0.0025 [-0.0040, +0.0090]</td><td>+0.0025 [-0.0070, +0.0120]</td>") in seeds.replace("−", "-")
+    # the run's own dim-light mean: clear of zero over subjects, not over subjects and trainings
     assert ("<td>keyframe, dim</td><td><b>-0.0100 [-0.0180, -0.0020]</b></td><td>+0.0050 [-0.0040, +0.0150]</td>"
-            "<td><b>-0.0123 [-0.0200, -0.0040]</b></td>") in seeds.replace("−", "-")  # the run's own dim-light mean
+            "<td><b>-0.0123 [-0.0200, -0.0040]</b></td><td>-0.0123 [-0.0300, +0.0050]</td>") in seeds.replace("−", "-")
     assert "was trained once per fold" not in text
+    del metrics["cvae_vs"]  # a run scored before the two-level interval: its cells say so with a dash
+    path.write_text(json.dumps(metrics | {"seeds": [3, 4], "per_seed": per_seed}))
+    assert "<th>mean, subjects and trainings</th>" in build_report([root], root / "report.html").read_text()
 
 
 def test_report_says_which_reconstruction_models_were_still_improving(report):

@@ -369,18 +369,24 @@ def _recon_seeds(runs: list[dict[str, Any]]) -> str:
             m = r["metrics"]
             for method, pooled in m.get("cvae_vs", {}).items():
                 per_seed = [e.get("cvae_vs", {}).get(method, {}) for e in m["per_seed"]]
+                both = m.get("cvae_vs_over_trainings", {}).get(method, {})  # runs scored before 2026-12-05 lack it
                 rows.append([html.escape(r["name"]), html.escape(method)] + [_interval(v.get("face")) for v in per_seed]
-                            + ["–"] * (n - len(per_seed)) + [_interval(pooled.get("apex_face_ssim"))])
+                            + ["–"] * (n - len(per_seed)) + [_interval(pooled.get("apex_face_ssim")),
+                                                              _interval(both.get("face"))])
                 for light in sorted({x for v in per_seed for x in v.get("apex_by_lighting", {})}):
                     cells = [v.get("apex_by_lighting", {}).get(light, {}).get("face") for v in per_seed]
                     mean = pooled.get("apex_by_lighting", {}).get(light, {}).get("face")
                     rows.append([html.escape(r["name"]), html.escape(f"{method}, {light}")] + [_interval(c) for c in cells]
-                                + ["–"] * (n - len(cells)) + [_interval(mean)])
+                                + ["–"] * (n - len(cells)) + [_interval(mean), _interval(
+                                    both.get("apex_by_lighting", {}).get(light, {}).get("face"))])
         parts.append("<h3>Between training seeds</h3><p>Runs that trained every part several times score a sample by "
                      "the mean over the trainings (the tables above). Here each training alone: CVAE − method, SSIM "
                      "over the face at the apex, in all and per lighting, with 95 % subject-cluster intervals; a sign "
-                     "that changes between seeds is a difference that one training cannot decide.</p>"
-                     + _table(["run", "CVAE − method"] + heads + ["mean over seeds"], rows))
+                     "that changes between seeds is a difference that one training cannot decide. The mean over seeds "
+                     "is shown twice: with the subject-cluster interval of the tables above, and with an interval that "
+                     "resamples the subjects and each fold's trainings both (a two-level bootstrap), which covers how "
+                     "other trainings would come out; a difference is claimed where that one excludes 0.</p>"
+                     + _table(["run", "CVAE − method"] + heads + ["mean over seeds", "mean, subjects and trainings"], rows))
     if len(several) < len(runs):
         which = "Each model" if not several else "Each model of the runs not in that table"
         parts.append(f'<p class="muted">{which} was trained once per fold or split: an interval covers which subjects '

@@ -188,6 +188,47 @@ def cluster_mean_interval(values: np.ndarray, clusters: Sequence[Any], *, resamp
     return {"mean": float(v.mean()), "ci": stats.percentile_interval(boot, level), "n": int(v.size), "n_clusters": n_groups}
 
 
+def cluster_training_interval(values: np.ndarray, clusters: Sequence[Any], units: Sequence[Any], *,
+                              resamples: int = stats.RESAMPLES, level: float = stats.LEVEL,
+                              seed: int = stats.SEED) -> dict[str, Any]:
+    """Mean of per-sample ``values`` of K trainings, shape (K, N), with an interval that resamples
+    the clusters (subjects) and the trainings both.
+
+    A sample's K trainings are those of its ``unit`` (a fold: the models that tested it, shared by
+    its subjects). Each resample draws as many clusters as there are, with replacement, and for
+    every unit K of its trainings, with replacement; it averages all the samples of the drawn
+    clusters, each scored by the mean of its unit's drawn trainings: a two-level bootstrap, whose
+    interval covers which subjects were tested and how other trainings would come out (Bouthillier
+    et al., "Accounting for variance in machine learning benchmarks", MLSys 2021). With K = 1 it is
+    :func:`cluster_mean_interval`'s. For a paired difference pass the per-sample differences.
+
+    Examples
+    --------
+    >>> v = np.array([[0.1, 0.3, 0.2, 0.4], [0.3, 0.5, 0.2, 0.4]])
+    >>> r = cluster_training_interval(v, ["a", "a", "b", "b"], [0, 0, 1, 1])
+    >>> round(r["mean"], 2), r["n_clusters"], r["n_trainings"]
+    (0.3, 2, 2)
+    """
+    v = np.asarray(values, dtype=np.float64)
+    _, g = np.unique(np.asarray(clusters), return_inverse=True)
+    _, u = np.unique(np.asarray(units), return_inverse=True)
+    if v.ndim != 2 or v.size == 0 or not v.shape[1] == g.size == u.size:
+        raise ParameterError(f"values of shape {v.shape}, {g.size} cluster and {u.size} unit labels: (K, N) values and "
+                             "one label of each per sample, at least one")
+    k, n_groups, n_units = v.shape[0], int(g.max()) + 1, int(u.max()) + 1
+    cell = g * n_units + u  # the samples of one cluster scored by one unit's trainings
+    sums = np.stack([np.bincount(cell, weights=row, minlength=n_groups * n_units) for row in v], 1)  # (cells, K)
+    counts = np.bincount(g, minlength=n_groups).astype(np.float64)
+    drawn = stats.resample_counts(n_groups, resamples, seed)  # (R, clusters)
+    picks = np.random.default_rng(seed + 1).integers(0, k, size=(resamples, n_units, k))
+    trainings = np.stack([(picks == j).sum(2) for j in range(k)], 2) / k  # (R, units, K): weight of each training
+    per_cell = np.einsum("rck,ck->rc", np.tile(trainings, (1, n_groups, 1)), sums)  # (R, cells)
+    per_cluster = per_cell.reshape(resamples, n_groups, n_units).sum(2)
+    boot = (drawn * per_cluster).sum(1) / (drawn @ counts)
+    return {"mean": float(v.mean()), "ci": stats.percentile_interval(boot, level), "n": int(v.shape[1]),
+            "n_clusters": n_groups, "n_trainings": k}
+
+
 def summarize(
     per_image: Mapping[str, np.ndarray], groups: Mapping[str, Sequence[Any]] | None = None
 ) -> dict[str, Any]:

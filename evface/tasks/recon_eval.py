@@ -17,7 +17,9 @@ Every method is scored per sample against the same target (the shared grid of
   lighting (``apex_by_lighting``), where one condition can carry a whole difference.
 
 A run that trained each part with several seeds is scored on the per-sample mean of its
-trainings' scores (:func:`mean_scores`), beside what each training scores alone (:func:`seed_summary`).
+trainings' scores (:func:`mean_scores`), beside what each training scores alone (:func:`seed_summary`)
+and the challenger's differences at the apex with an interval over subjects and trainings both
+(:func:`training_intervals`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import numpy as np
 from evface.inputs.au_regions import active_regions, region_masks
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
 from evface.io.dataset import atomic_write, atomic_write_text
-from evface.tasks.image_metrics import cluster_mean_interval, region_metrics, summarize
+from evface.tasks.image_metrics import cluster_mean_interval, cluster_training_interval, region_metrics, summarize
 
 PHASES = ("onset", "apex", "offset")
 APEX_PNG = "apex.png"
@@ -226,6 +228,29 @@ def seed_summary(scores: dict[str, Any], s: ReconSamples, challenger: str = "cva
         light: diff(sc, idx) for light, idx in by_lighting.items()}}
         for name, sc in scores.items() if name != challenger}
     return out
+
+
+def training_intervals(per_seed: list[dict[str, Any]], s: ReconSamples, units: np.ndarray,
+                       challenger: str = "cvae") -> dict[str, Any]:
+    """The ``challenger``'s mean SSIM difference from every other method at the apex, over the face
+    and in the active regions, in all and per lighting, with the interval of
+    :func:`~evface.tasks.image_metrics.cluster_training_interval` over the subjects and the
+    trainings ``per_seed`` (:func:`sample_scores` of each; ``units``: per sample, the part whose
+    trainings scored it): ``{name: {"face", "active", "apex_by_lighting": {lighting: {"face", "active"}}}}``."""
+    apex = phase_indices(s)["apex"]
+    subjects = s.meta["subject"]
+
+    def diff(name: str, idx: np.ndarray) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for area in ("face", "active"):
+            values = np.stack([sc[challenger][area]["ssim"][idx] - sc[name][area]["ssim"][idx] for sc in per_seed])
+            ok = np.isfinite(values).all(0)  # a clip without active regions has none
+            out[area] = cluster_training_interval(values[:, ok], subjects[idx][ok], units[idx][ok]) if ok.any() else None
+        return out
+
+    by_lighting = _apex_by_lighting(s, apex)
+    return {name: diff(name, apex) | {"apex_by_lighting": {light: diff(name, idx) for light, idx in by_lighting.items()}}
+            for name in per_seed[0] if name != challenger}
 
 
 SCORES_CSV = "scores.csv"

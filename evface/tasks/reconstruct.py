@@ -801,7 +801,8 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     }
     if len(seeds) > 1:
         metrics |= {"seeds": seeds, "latent_seed": seeds[0],
-                    "per_seed": [{"seed": seed, **recon_eval.seed_summary(sc, s)} for seed, sc in zip(seeds, per_seed)]}
+                    "per_seed": [{"seed": seed, **recon_eval.seed_summary(sc, s)} for seed, sc in zip(seeds, per_seed)],
+                    "cvae_vs_over_trainings": recon_eval.training_intervals(per_seed, s, scored_by)}
     if out.resolve() != run_dir.resolve():  # an evaluation's folder names its run (engine.evaluation_folder)
         metrics["run"] = str(run_dir.resolve())
     train_json = run_dir / "train.json"
