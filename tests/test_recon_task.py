@@ -453,6 +453,21 @@ def test_on_synthetic_tiny_dataset(tmp_path):
     assert metrics["n_samples"] == len(build_samples(root, test_rows, ReconSpec(sensor="hd", size=32, step_us=40_000)))
 
 
+@pytest.mark.parametrize("dirs, message", [
+    (["../elsewhere", "fold1"], "the folder '../elsewhere' leaves the run folder"),
+    (["fold1", "fold1"], "two trainings share a folder"),
+])
+def test_more_seeds_never_take_a_folder_outside_the_run_or_one_twice_from_its_config(fake, tmp_path, dirs, message):
+    """A received run given more seeds keeps its parts' folders: only those inside it, one per training."""
+    cfg = replace(TINY, folds=2, epochs=1, val_fraction=0.5)
+    prepare(fake, tmp_path / "run", cfg, cache=False)
+    config = engine.load_config(tmp_path / "run")
+    engine.save_config(tmp_path / "run", config | {"parts": [p | {"dir": d} for p, d in zip(config["parts"], dirs)]})
+    with pytest.raises(FormatError, match="config.json: not as evface writes it .*" + re.escape(message)):
+        prepare(fake, tmp_path / "run", replace(cfg, seeds=2), cache=False)
+    assert not (tmp_path / "elsewhere").exists()
+
+
 @pytest.mark.parametrize("part, message", [
     ({"name": "split", "dir": "/etc", "train": ["s0"], "val": ["s1"], "test": ["s2"]},
      "not as evface writes it (the folder '/etc' is an absolute path)"),

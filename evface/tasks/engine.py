@@ -579,13 +579,17 @@ def grown_by_seeds(run_dir: str | Path, config: dict[str, Any], key: str,
         raise ParameterError(where(run_dir, f"holds a run of {before} training seeds; --seeds {now} would leave "
                                             f"some out (a run takes more seeds, not fewer): give --seeds {before} or "
                                             "more, or a new --out folder"))
-    olds = list(old.get(key, []))
-    merged = []
-    for entry in config[key]:
-        pair = next((o for o in olds if same(o, entry)), None)
-        if pair is not None:
-            olds.remove(pair)
-        merged.append(entry if pair is None else {**entry, "dir": pair["dir"]})
+    with reading(Path(run_dir) / CONFIG):  # the folders taken from it must lie inside the run, one per training
+        olds = list(old.get(key, []))
+        merged = []
+        for entry in config[key]:
+            pair = next((o for o in olds if same(o, entry)), None)
+            if pair is not None:
+                olds.remove(pair)
+                check_folder(pair["dir"])
+            merged.append(entry if pair is None else {**entry, "dir": pair["dir"]})
+        if len({str(e["dir"]) for e in merged}) < len(merged):
+            raise ValueError(f"two trainings share a folder: {[e['dir'] for e in merged]}")
     if olds:
         return config, ()
     return {**config, key: merged}, ("seeds", key)
