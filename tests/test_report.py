@@ -91,9 +91,16 @@ def test_report_sets_each_reconstruction_training_beside_their_mean(fake_run, tm
     assert ("<td>keyframe, dim</td><td><b>-0.0100 [-0.0180, -0.0020]</b></td><td>+0.0050 [-0.0040, +0.0150]</td>"
             "<td><b>-0.0123 [-0.0200, -0.0040]</b></td><td>-0.0123 [-0.0300, +0.0050]</td>") in seeds.replace("−", "-")
     assert "was trained once per fold" not in text
-    del metrics["cvae_vs"]  # a run scored before the two-level interval: its cells say so with a dash
-    path.write_text(json.dumps(metrics | {"seeds": [3, 4], "per_seed": per_seed}))
-    assert "<th>mean, subjects and trainings</th>" in build_report([root], root / "report.html").read_text()
+    # the per-lighting table of the run claims what its interval over subjects and trainings allows
+    by_light = text[text.index("<h3>CVAE − method per lighting, at the apex</h3>"):]
+    by_light = by_light[:by_light.index("</table>")].replace("−", "-")
+    assert "<td>keyframe</td><td>-0.0123 [-0.0300, +0.0050]</td>" in by_light
+    assert "its interval resamples the subjects and each fold's trainings" in text
+    path.write_text(json.dumps(metrics | {"seeds": [3, 4], "per_seed": per_seed}))  # scored before the two-level interval
+    text = build_report([root], root / "report.html").read_text().replace("−", "-")
+    assert "<td>+0.0025 [-0.0040, +0.0090]</td><td>–</td>" in text
+    assert "<td>keyframe</td><td><b>-0.0123 [-0.0200, -0.0040]</b></td>" in text  # its subject-cluster interval
+    assert "its interval resamples the subjects" not in text
 
 
 def test_report_says_which_reconstruction_models_were_still_improving(report):

@@ -426,6 +426,7 @@ def _reconstruct_section(data: ReportData) -> str:
     for r in runs:
         m = r["metrics"]
         gains, versus = m.get("gain_over_keyframe", {}), m.get("cvae_vs", {})
+        both = m.get("cvae_vs_over_trainings", {})  # several seeds: the interval over subjects and trainings
         for method, v in m.get("methods", {}).items():
             apex, ci = v.get("apex", {}), v.get("apex_interval", {})
             rows.append([html.escape(r["name"]), html.escape(method),
@@ -433,20 +434,24 @@ def _reconstruct_section(data: ReportData) -> str:
                          _level(ci.get("active"), apex.get("active", {}).get("ssim")), _fmt(apex.get("face", {}).get("psnr"), 2),
                          _fmt(v.get("all", {}).get("ssim"), 4),
                          _interval(gains.get(method, {}).get("apex_active_ssim")),
-                         _interval(versus.get(method, {}).get("apex_active_ssim"))])
-    parts.append("<h3>At the apex</h3>" + _table(
+                         _interval(both.get(method, {}).get("active") or versus.get(method, {}).get("apex_active_ssim"))])
+    parts.append("<h3>At the apex</h3>" + ("<p>CVAE − method of a run of several training seeds: its interval "
+                                           "resamples the subjects and each fold's trainings (\"Between training "
+                                           "seeds\" below).</p>" if any("cvae_vs_over_trainings" in r["metrics"]
+                                                                         for r in runs) else "") + _table(
         ["run", "method", "SSIM", "SSIM active AUs", "PSNR dB", "SSIM all horizons", "gain over keyframe (active)",
          "CVAE − method (active)"], rows))
     parts.append(_recon_seeds(runs))
-    by_light = [(r["name"], method, v.get("apex_by_lighting", {}))
+    by_light = [(r["name"], method, r["metrics"].get("cvae_vs_over_trainings", {}).get(method, {}).get(
+                 "apex_by_lighting") or v.get("apex_by_lighting", {}))
                 for r in runs for method, v in r["metrics"].get("cvae_vs", {}).items()]
     lights = sorted({x for _, _, g in by_light for x in g})
     if lights:
         rows_l = [[html.escape(name), html.escape(method)] + [_interval(g.get(x, {}).get("face")) for x in lights]
                   for name, method, g in by_light]
         parts.append("<h3>CVAE − method per lighting, at the apex</h3><p>SSIM over the face, paired per sample, with "
-                     "95 % subject-cluster intervals (bold where they exclude 0): where one lighting carries a "
-                     "difference.</p>" + _table(["run", "CVAE − method"] + [html.escape(x) for x in lights], rows_l))
+                     "95 % subject-cluster intervals (bold where they exclude 0; for a run of several training seeds "
+                     "over subjects and trainings): where one lighting carries a difference.</p>" + _table(["run", "CVAE − method"] + [html.escape(x) for x in lights], rows_l))
     parts.append(_sensor_differences(data.sensor_comparisons))
     parts.append(_training_table(runs))
     regions = [x for x in ("brows", "eyes", "nose", "mouth", "chin") if any(x in v.get("apex", {}) for r in runs
