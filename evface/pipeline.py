@@ -309,12 +309,13 @@ def _timed(runner: Callable[..., list[str]], stage: Stage, run_dir: Path, step: 
     return time.perf_counter() - start, left
 
 
-def _seeds_done(done: Path) -> int:
-    """The seeds of the finished stage whose ``stage.json`` is ``done`` (0 when it has none)."""
+def _finished(done: Path) -> tuple[float, int] | None:
+    """The seconds and the seeds of the finished stage whose ``stage.json`` is ``done`` (``None`` when it has none)."""
     if not done.exists():
-        return 0
+        return None
     with engine.reading(done):
-        return int(engine.read_json(done)["config"].get("seeds", 1))
+        record = engine.read_json(done)
+        return float(record["seconds"]), int(record["config"].get("seeds", 1))
 
 
 def _seeds_started(stage_dir: Path) -> int:
@@ -411,8 +412,8 @@ def run_pipeline(
                 raise DatasetError(where(Path(c["out"]), f"holds the dataset of an earlier run with other "
                                                          f"{', '.join(differs)}; give --out a new folder"))
     for stage in planned:  # an unfinished stage started with more seeds: never shrunk
-        started, done = _seeds_started(out / stage.dirname), _seeds_done(out / stage.dirname / STAGE_DONE)
-        if started > max(stage.seeds, done):
+        started, finished = _seeds_started(out / stage.dirname), _finished(out / stage.dirname / STAGE_DONE)
+        if started > max(stage.seeds, finished[1] if finished else 0):
             raise ParameterError(where(out / stage.dirname, f"holds stage {stage.name} started with --seeds {started} "
                                        f"and not finished: give --seeds {started} to finish it, or a new --out folder"))
     jobs = check_workers(jobs, "--jobs") if jobs is not None else (os.cpu_count() or 1)
@@ -425,11 +426,9 @@ def run_pipeline(
             for legacy in stage.legacy_dirnames:  # started before stage keys were portable, or held the seeds
                 if (out / legacy).is_dir() and not (out / stage.dirname).exists():
                     (out / legacy).rename(out / stage.dirname)
-            done = out / stage.dirname / STAGE_DONE
-            if done.exists():
-                with engine.reading(done):
-                    seconds[stage.name] = float(engine.read_json(done)["seconds"])
-                seeds = _seeds_done(done)
+            finished = _finished(out / stage.dirname / STAGE_DONE)
+            if finished:
+                seconds[stage.name], seeds = finished
                 if stage.name in selected and seeds < stage.seeds:  # it trains the new seeds
                     earlier[stage.name] = seconds.pop(stage.name)
                     todo.append(stage)

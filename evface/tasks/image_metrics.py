@@ -222,8 +222,7 @@ def cluster_training_interval(values: np.ndarray, clusters: Sequence[Any], units
     drawn = stats.resample_counts(n_groups, resamples, seed)  # (R, clusters)
     picks = np.random.default_rng(seed + 1).integers(0, k, size=(resamples, n_units, k))
     trainings = np.stack([(picks == j).sum(2) for j in range(k)], 2) / k  # (R, units, K): weight of each training
-    per_cell = np.einsum("rck,ck->rc", np.tile(trainings, (1, n_groups, 1)), sums)  # (R, cells)
-    per_cluster = per_cell.reshape(resamples, n_groups, n_units).sum(2)
+    per_cluster = np.einsum("ruk,guk->rg", trainings, sums.reshape(n_groups, n_units, k))  # (R, clusters)
     boot = (drawn * per_cluster).sum(1) / (drawn @ counts)
     return {"mean": float(v.mean()), "ci": stats.percentile_interval(boot, level), "n": int(v.shape[1]),
             "n_clusters": n_groups, "n_trainings": k}
