@@ -364,6 +364,7 @@ def test_batchnorm_recalibration_uses_exact_training_statistics():
 
 
 def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
+    from evface.tasks.class_compare import compare_runs, read_predictions, read_seed_logits
     from evface.tasks.classify import evaluate_run, train_and_evaluate
 
     run = tmp_path / "k3"
@@ -380,9 +381,16 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
     same = evaluate_run(run, fake, tmp_path / "same", cross_sensor=False)
     assert same["confusion_matrix"] == m["confusion_matrix"]  # each clip scored by the models that never saw it
     assert (tmp_path / "same" / "predictions.csv").read_text() == (run / "predictions.csv").read_text()
+    seeds = read_seed_logits(run)  # each seed's logits: their mean is the run's prediction
+    assert seeds.seeds == (0, 1) and len(set(seeds.folds.values())) == 3
+    predicted = {r["clip_id"]: r["prediction"] for r in read_predictions(run)}
+    assert {c: seeds.labels[int(v.mean(0).argmax())] for c, v in seeds.logits.items()} == predicted
+    assert read_seed_logits(tmp_path / "same").folds == seeds.folds
+    assert compare_runs(run, tmp_path / "same")["trainings"] == {"a": 2, "b": 2}
     other = make_fake_dataset(tmp_path / "other", subjects=("t0",), seed=9, per_class=1)
     ens = evaluate_run(run, other, tmp_path / "ens", cross_sensor=False)
     assert ens["n"] == 3 and ens["evaluated_on"] == "all clips (mean logits of 6 models)"
+    assert set(read_seed_logits(tmp_path / "ens").folds.values()) == {"all"}
 
     # The same clips in another folder are still the run's own: each scored by the models that never saw its
     # subject (before, a moved or copied dataset was "another dataset": every clip scored by all six models,
@@ -432,7 +440,7 @@ def _write_predictions(run, rows, header="clip_id,subject,lighting,label,predict
 
 
 def test_compare_refuses_another_dataset_with_the_same_clip_names(tmp_path):
-    from evface.tasks.classify import compare_runs
+    from evface.tasks.class_compare import compare_runs
 
     header = "clip_id,subject,lighting,label,onset_us,apex_us,offset_us,prediction"
     clips = [(f"c{i}", f"s{i % 4}", "dim", f"L{i % 3}", str(1000 * i), str(1000 * i + 500), str(1000 * i + 900)) for i in range(12)]
@@ -449,7 +457,7 @@ def test_compare_refuses_another_dataset_with_the_same_clip_names(tmp_path):
 
 def test_compare_pairs_the_clips_and_refuses_other_clips(tmp_path, capsys):
     from evface.cli import main
-    from evface.tasks.classify import compare_runs
+    from evface.tasks.class_compare import compare_runs
 
     rng = np.random.default_rng(0)
     truth = [(f"c{i}", f"s{i % 6}", ("dim", "bright")[i % 2], f"L{i % 3}") for i in range(60)]
@@ -494,7 +502,7 @@ def test_compare_pairs_the_clips_and_refuses_other_clips(tmp_path, capsys):
 
 def test_compare_shows_how_the_difference_varies_between_training_seeds(tmp_path, capsys):
     from evface.cli import main
-    from evface.tasks.classify import compare_runs
+    from evface.tasks.class_compare import compare_runs
 
     truth = [(f"c{i}", f"s{i % 4}", "dim", f"L{i % 2}") for i in range(8)]
     for run in ("a", "b"):
@@ -513,6 +521,65 @@ def test_compare_shows_how_the_difference_varies_between_training_seeds(tmp_path
     (tmp_path / "b" / "metrics.json").write_text(json.dumps({"top1": "high"}))
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
     assert f"{tmp_path / 'b' / 'metrics.json'}: not as evface writes it" in capsys.readouterr().err
+
+
+def test_compare_resamples_the_seeds_where_both_runs_hold_their_logits(tmp_path, capsys):
+    """A's three seeds: one sure and right, two less sure and wrong, so their mean is right on every
+    clip. Over subjects alone A beats B clearly; a fold that draws the two wrong seeds is wrong
+    throughout, so over subjects and seeds nothing is detected, and the verdict says so."""
+    from evface.cli import main
+    from evface.tasks.class_compare import compare_runs, read_seed_logits, write_seed_logits
+
+    truth = [(f"c{i:02d}", f"s{i % 12}", ("dim", "bright")[i % 2], f"L{i % 2}") for i in range(48)]
+    ids, y = [r[0] for r in truth], np.array([i % 2 for i in range(48)])
+    folds = [str(i % 12 // 4) for i in range(48)]  # three folds of four subjects
+    onehot = np.eye(2)[y]
+    logits_a = np.stack([3 * onehot, 1 - onehot, 1 - onehot])  # means: right 1, wrong 2/3
+    b_right = np.random.default_rng(0).random(48) < 0.5
+    logits_b = np.where(b_right[:, None], onehot, 1 - onehot)[None]
+    _write_predictions(tmp_path / "a", [(*r, r[3]) for r in truth])
+    _write_predictions(tmp_path / "b", [(*r, r[3] if ok else f"L{1 - int(r[3][1])}") for r, ok in zip(truth, b_right)])
+    assert compare_runs(tmp_path / "a", tmp_path / "b")["metrics"]["top1"]["verdict"] == "a higher"  # no seed logits yet
+    write_seed_logits(tmp_path / "a", ids, folds, [0, 1, 2], logits_a, ["L0", "L1"])
+    assert "trainings" not in compare_runs(tmp_path / "a", tmp_path / "b")  # B scored before the file: subjects only
+    write_seed_logits(tmp_path / "b", ids, folds, [0], logits_b, ["L0", "L1"])
+    back = read_seed_logits(tmp_path / "a")
+    assert back.seeds == (0, 1, 2) and back.labels == ("L0", "L1") and back.folds["c05"] == "1"
+    assert np.array_equal(back.logits["c05"], logits_a[:, 5])
+
+    res = compare_runs(tmp_path / "a", tmp_path / "b")
+    top1 = res["metrics"]["top1"]
+    assert res["trainings"] == {"a": 3, "b": 1} and top1["diff"] == pytest.approx(1 - b_right.mean())
+    assert top1["ci"][0] > 0 and top1["ci_trainings"][0] < 0 < top1["ci_trainings"][1]
+    assert {d["verdict"] for d in res["metrics"].values()} == {"no detectable difference"}
+    assert all("ci_trainings" in part["metrics"]["top1"] for part in res["per_lighting"].values())
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    out = capsys.readouterr().out
+    assert "over subjects and training seeds (3 of A, 1 of B; the verdict follows it)" in out
+    line = next(x for x in out.splitlines() if x.startswith("all") and "top-1" in x)
+    assert line.endswith("no detectable difference") and line.count("[") == 2
+
+    # B with one seed each side: the same as the subject-only interval
+    write_seed_logits(tmp_path / "a", ids, folds, [0], logits_a[:1], ["L0", "L1"])
+    assert "trainings" not in compare_runs(tmp_path / "a", tmp_path / "b")
+
+    # a received file evface did not write: one line naming it
+    good = (tmp_path / "b" / "seed_logits.csv").read_text().splitlines()
+    write_seed_logits(tmp_path / "a", ids, folds, [0, 1, 2], logits_a, ["L0", "L1"])
+    for n, (line_no, bad, message) in enumerate([(3, "c02,0,0,1.0", "line 4 is not a clip's logits of one seed"),
+                                                 (3, "c02,0,0,nan,1", "line 4 is not a clip's logits of one seed"),
+                                                 (3, "c02,1,0,1,0", "line 5 is not a clip's logits of one seed"),
+                                                 (3, "c99,0,0,1,0", "its clips are not those of the predictions.csv"),
+                                                 (3, "c02,0,7,1,0", "not every clip has the logits of every seed")]):
+        run = shutil.copytree(tmp_path / "b", tmp_path / f"bad{n}")
+        lines = list(good)
+        lines[line_no] = bad
+        if n == 2:
+            lines.insert(line_no, "c02,0,1,1,0")  # another seed of c02, in another fold
+        (run / "seed_logits.csv").write_text("\n".join(lines) + "\n")
+        assert main(["compare", str(tmp_path / "a"), str(run)]) == 2
+        err = capsys.readouterr().err
+        assert f"bad{n}/seed_logits.csv: " in err and message in err and len(err.splitlines()) == 1, err
 
 
 def test_more_seeds_extend_a_run_and_fewer_are_refused(fake, tmp_path):
@@ -575,7 +642,8 @@ def test_distillation_needs_a_teacher_trained_on_the_same_folds(fake, tmp_path):
 def test_one_subject_gets_no_interval_and_no_verdict(tmp_path):
     """A subject-cluster bootstrap over one subject has no spread: [x, x] read as an interval, and
     a difference over one subject was worded as a finding ("a higher")."""
-    from evface.tasks.classify import compare_runs, score
+    from evface.tasks.class_compare import compare_runs
+    from evface.tasks.classify import score
 
     labels = ["L0", "L1", "L2"]
     y = np.array([0, 1, 2, 0, 1, 2])

@@ -172,6 +172,16 @@ def test_report_shows_intervals_and_words_differences_by_them(tmp_path):
     section = text[text.index("Between training seeds"):]
     assert "<td>events-hd − rgb</td><td>3 × 1</td><td>+0.0 to +50.0</td><td>2 / 0 of 3</td>" in section
     assert "one training per fold" not in text  # both pairs hold events-hd's three seeds
+    assert "2 of the pairs above hold several seeds but were scored before each seed's logits" in text
+    from evface.tasks.class_compare import write_seed_logits
+
+    for name, seeds in (("events-hd", 3), ("rgb", 1), ("rgb-same", 1)):  # each seed's logits: the prediction's one-hot
+        run = root / "stages" / f"{name}-0"
+        rows = [line.split(",") for line in (run / "predictions.csv").read_text().splitlines()[1:]]
+        onehot = np.stack([np.eye(len(LABELS))[LABELS.index(r[4])] for r in rows])
+        write_seed_logits(run, [r[0] for r in rows], ["0"] * len(rows), range(seeds), np.stack([onehot] * seeds), LABELS)
+    text = build_report([root], root / "report.html").read_text()
+    assert "<td>events-hd − rgb</td><td>2 / 6</td><td>3 × 1</td>" in text and "scored before each seed" not in text
 
 
 def test_runs_scored_on_other_clips_are_listed_apart_not_as_rows_of_the_table(tmp_path):

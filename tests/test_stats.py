@@ -1,4 +1,4 @@
-"""The evaluation protocol's statistics: subject folds, subject-cluster bootstrap, exact McNemar."""
+"""The evaluation protocol's statistics: subject folds, subject-cluster and two-level bootstraps, exact McNemar."""
 
 from __future__ import annotations
 
@@ -55,6 +55,45 @@ def test_paired_bootstrap_of_identical_runs_is_zero_and_a_clear_gap_is_found():
     d = stats.paired_bootstrap(y, good, chance, subjects, N_CLASSES)
     for name in stats.METRICS:
         assert d[name]["ci"][0] > 0 and d[name]["a"] - d[name]["b"] == pytest.approx(d[name]["diff"])
+
+
+
+def _trained_arm(rng, y, fold, trainings, seed_sd, noise=1.5):
+    """(K, N, C) logits of K trainings per fold; how good each training came out varies (SD ``seed_sd``)."""
+    skill = rng.normal(0, seed_sd, size=(trainings, fold.max() + 1))
+    out = rng.normal(0, noise, size=(trainings, y.size, 5))
+    out[:, np.arange(y.size), y] += 1.0 + skill[:, fold]
+    return out
+
+
+def test_two_level_interval_holds_its_level_where_seeds_vary_and_the_subject_one_does_not():
+    """Two arms alike in every way, three trainings per fold whose quality varies: the subject-cluster
+    interval of the ensembles' difference excludes 0 far more often than 5 % of the time; the interval
+    over subjects and trainings does not."""
+    rng = np.random.default_rng(3)
+    subjects = np.repeat(np.arange(12), 20).astype(str)
+    fold = np.repeat(np.arange(12) % 6, 20)
+    subject_only = two_level = 0
+    for run in range(40):
+        y = rng.integers(0, 5, subjects.size)
+        a, b = _trained_arm(rng, y, fold, 3, 1.0), _trained_arm(rng, y, fold, 3, 1.0)
+        lo, hi = stats.paired_bootstrap(y, a.mean(0).argmax(1), b.mean(0).argmax(1), subjects, 5, resamples=500,
+                                        seed=run)["top1"]["ci"]
+        subject_only += lo > 0 or hi < 0
+        lo, hi = stats.paired_training_bootstrap(y, a, fold, b, fold, subjects, resamples=500, seed=run)["top1"]
+        two_level += lo > 0 or hi < 0
+    assert two_level <= 4 and subject_only >= two_level + 4, (subject_only, two_level)
+
+
+def test_two_level_interval_of_one_training_each_is_the_subject_one():
+    y, pred, subjects = _simulated_run(np.random.default_rng(4), n_subjects=10)
+    other = np.roll(pred, 7)
+    as_logits = [np.eye(N_CLASSES)[p][None] for p in (pred, other)]
+    folds = np.zeros(y.size)
+    two_level = stats.paired_training_bootstrap(y, as_logits[0], folds, as_logits[1], folds, subjects)
+    assert two_level == {k: d["ci"] for k, d in stats.paired_bootstrap(y, pred, other, subjects, N_CLASSES).items()}
+    with pytest.raises(ParameterError, match=r"logits of shape \(1, 210, 7\), 5 folds"):
+        stats.paired_training_bootstrap(y, as_logits[0], folds[:5], as_logits[1], folds, subjects)
 
 
 def test_subject_folds_never_share_a_subject_and_test_each_once():

@@ -17,19 +17,26 @@ NAMES = {"top1": "top-1", "uf1": "UF1", "uar": "UAR"}
 
 
 def format_comparison(res: dict[str, Any]) -> str:
-    """The comparison of :func:`evface.tasks.classify.compare_runs` as a plain-text table."""
+    """The comparison of :func:`evface.tasks.class_compare.compare_runs` as a plain-text table."""
     a, b = res["a"], res["b"]
+    trainings = res.get("trainings")
     lines = [f"A = {a}, B = {b}: {res['n']} clips of {res['n_subjects']} subjects, paired; "
-             "95 % intervals from a subject-cluster bootstrap",
-             f"{'':10}{'metric':8}{'A':>8}{'B':>8}{'A - B':>9}  {'95 % interval':18}verdict"]
+             "95 % intervals from a subject-cluster bootstrap"
+             + (f", and over subjects and training seeds ({trainings['a']} of A, {trainings['b']} of B; "
+                "the verdict follows it)" if trainings else ""),
+             f"{'':10}{'metric':8}{'A':>8}{'B':>8}{'A - B':>9}  {'subjects':18}"
+             + (f"{'subjects, seeds':18}" if trainings else "") + "verdict"]
+
+    def interval(ci: list[float] | None) -> str:
+        return f"{f'[{ci[0]:+.3f}, {ci[1]:+.3f}]' if ci else '-':18}"
+
     groups = [("all", res)] + list(res["per_lighting"].items())
     for group, part in groups:
         for key, d in part["metrics"].items():
             if group != "all" and key != "top1":
                 continue
-            interval = f"[{d['ci'][0]:+.3f}, {d['ci'][1]:+.3f}]" if d["ci"] else "-"
-            lines.append(f"{group:10}{NAMES[key]:8}{d['a']:8.3f}{d['b']:8.3f}{d['diff']:+9.3f}  "
-                         f"{interval:16}  {d['verdict']}")
+            lines.append(f"{group:10}{NAMES[key]:8}{d['a']:8.3f}{d['b']:8.3f}{d['diff']:+9.3f}  {interval(d['ci'])}"
+                         + (interval(d.get("ci_trainings")) if trainings else "") + d["verdict"])
     mc = res["mcnemar"]
     lines.append(f"exact McNemar: {mc['a_only']} clips right only in {a}, {mc['b_only']} only in {b}, p = {mc['p']:.3g}")
     spread = res.get("seed_spread")
@@ -37,7 +44,10 @@ def format_comparison(res: dict[str, Any]) -> str:
         lines.append(f"single trainings ({len(spread['a_top1'])} seed(s) of {a} x {len(spread['b_top1'])} of {b}): "
                      f"top-1 A - B from {spread['min']:+.3f} to {spread['max']:+.3f}; {a} ahead in "
                      f"{spread['a_ahead']} of {spread['n_pairs']} pairs, {b} in {spread['b_ahead']}")
-    else:
+    if spread and not trainings:
+        lines.append("a run scored before its seed_logits.csv was written: the intervals resample subjects only "
+                     "(evface eval RUN scores it again with the seeds' logits)")
+    elif not spread:
         lines.append("one training per fold of each run: the interval covers which subjects were tested, not how "
                      "another training seed would come out (train with --seeds N to see that)")
     return "\n".join(lines)
@@ -52,8 +62,9 @@ def register(app: typer.Typer) -> None:
         run_b: Path = typer.Argument(..., help="Another run of the same task scored on the same clips / samples."),
         out: Path = typer.Option(None, "--out", help="Also write the comparison as JSON to this file (an existing file is replaced only if it is .json)."),
     ) -> None:
-        """Paired difference A - B with subject-bootstrap intervals: top-1, UF1, UAR and an exact McNemar
-        test of two classification runs, or SSIM and PSNR per method of two reconstruction runs."""
+        """Paired difference A - B with subject-bootstrap intervals (over subjects and training seeds too
+        for runs of several seeds): top-1, UF1, UAR and an exact McNemar test of two classification runs,
+        or SSIM and PSNR per method of two reconstruction runs."""
         from evface.tasks import recon_compare  # lazy: scoring modules load for this command only
 
         if out is not None:
@@ -69,7 +80,7 @@ def register(app: typer.Typer) -> None:
             res = recon_compare.compare_runs(run_a, run_b)
             print(recon_compare.format_comparison(res))
         else:
-            from evface.tasks.classify import compare_runs  # lazy: keeps torch out of `evface --help`
+            from evface.tasks.class_compare import compare_runs  # lazy: keeps torch out of `evface --help`
 
             res = compare_runs(run_a, run_b)
             print(format_comparison(res))

@@ -27,7 +27,7 @@ from evface.io.dataset import DatasetFolder
 from evface.errors import DatasetError, FormatError, where
 from evface.report import figures
 from evface.tasks import recon_compare
-from evface.tasks.classify import PREDICTIONS, compare_runs
+from evface.tasks.class_compare import PREDICTIONS, compare_runs
 from evface.tasks.engine import check_fields, check_folder, reading, trained_clips
 from evface.tasks.recon_eval import SCORES_CSV
 

@@ -154,9 +154,10 @@ def _with_ci(value: Any, ci: list[float] | None, digits: int, scale: float = 1.0
 
 
 def _signed(d: dict[str, Any], digits: int, scale: float) -> str:
+    """A paired difference with its interval: over subjects and trainings where the comparison has one."""
     if d["ci"] is None:
         return f"{d['diff'] * scale:+.{digits}f} (one subject: no interval)"
-    lo, hi = d["ci"]
+    lo, hi = d.get("ci_trainings") or d["ci"]
     text = f"{d['diff'] * scale:+.{digits}f} [{lo * scale:+.{digits}f}, {hi * scale:+.{digits}f}]"
     return f"<b>{text}</b>" if d["verdict"].endswith(" higher") else text
 
@@ -235,20 +236,23 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
         return ""
     parts = [f"<h3>Paired differences: {title}</h3>",
              f"<p>{pairs} on the same clips (top-1 in points). A difference is stated "
-             "(in bold) only where its 95 % subject-bootstrap interval excludes 0; otherwise there is no detectable "
-             "difference at this sample size. McNemar: clips right only in A / only in B, exact two-sided p.</p>"]
+             "(in bold) only where its 95 % interval excludes 0; otherwise there is no detectable "
+             "difference at this sample size. The interval resamples subjects, and also each fold's training seeds "
+             "where an arm has several (column “seeds”: a two-level bootstrap). McNemar: clips right only in A / "
+             "only in B, exact two-sided p.</p>"]
     paired = [c for c in comparisons if "error" not in c]
     rows, lightings = [], sorted({lt for c in paired for lt in c.get("per_lighting", {})})
     rows2 = []
     for c in paired:
         pair = f'{html.escape(c["a"])} − {html.escape(c["b"])}'
         mc, m = c["mcnemar"], c["metrics"]
-        rows.append([pair, f'{c["n_subjects"]} / {c["n"]}', _signed(m["top1"], 1, 100), _signed(m["uf1"], 3, 1),
+        seeds = f'{c["trainings"]["a"]} × {c["trainings"]["b"]}' if c.get("trainings") else "not resampled"
+        rows.append([pair, f'{c["n_subjects"]} / {c["n"]}', seeds, _signed(m["top1"], 1, 100), _signed(m["uf1"], 3, 1),
                      _signed(m["uar"], 3, 1), f'{mc["a_only"]} / {mc["b_only"]}, p = {mc["p"]:.2g}', _verdict(m)])
         per = c["per_lighting"]
         rows2.append([pair] + [(_signed(per[lt]["metrics"]["top1"], 1, 100) if lt in per else "–") for lt in lightings])
     if rows:
-        parts.append(_table(["A − B", "subjects / clips", "top-1 points", "UF1", "UAR", "McNemar", "verdict"], rows))
+        parts.append(_table(["A − B", "subjects / clips", "seeds", "top-1 points", "UF1", "UAR", "McNemar", "verdict"], rows))
     if rows2 and lightings:
         parts.append("<h4>Top-1 difference per lighting (points)</h4>" + _table(["A − B"] + lightings, rows2))
     spreads = [c for c in paired if c.get("seed_spread")]
@@ -258,16 +262,21 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
                   f'{100 * c["seed_spread"]["min"]:+.1f} to {100 * c["seed_spread"]["max"]:+.1f}',
                   f'{c["seed_spread"]["a_ahead"]} / {c["seed_spread"]["b_ahead"]} of {c["seed_spread"]["n_pairs"]}']
                  for c in spreads]
-        parts.append("<h4>Between training seeds</h4><p>The interval above covers which subjects were tested, not "
-                     "which training came out: here every seed of A against every seed of B (top-1 points).</p>"
+        parts.append("<h4>Between training seeds</h4><p>Every single training of A against every one of B "
+                     "(top-1 points): how far one seed's comparison can stray from the ensembles' above.</p>"
                      + _table(["A − B", "seeds", "top-1 A − B", "A ahead / B ahead"], rows3))
     single = len(paired) - len(spreads)
     if single:
         which = "Every pair above" if not spreads else f"{single} of the pairs above"
         parts.append(f'<p class="muted">{which} rests on one training per fold of each run: its interval covers which '
                      "subjects were tested, not how another training seed would come out. Train the arms with "
-                     "<code>--seeds N</code> (<code>evface train classify</code>) and every seed of A is set against "
-                     "every seed of B here.</p>")
+                     "<code>--seeds N</code> (<code>evface train classify</code>) and the interval resamples the seeds "
+                     "too.</p>")
+    unsampled = [c for c in spreads if not c.get("trainings")]
+    if unsampled:
+        parts.append(f'<p class="muted">{len(unsampled)} of the pairs above hold several seeds but were scored before '
+                     "each seed's logits were written (<code>seed_logits.csv</code>): their intervals resample subjects "
+                     "only; <code>evface eval RUN</code> scores a run again with them.</p>")
     return "".join(parts) + _not_compared(comparisons)
 
 

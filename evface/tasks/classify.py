@@ -16,7 +16,7 @@ and write ``RUN/metrics.json`` and ``RUN/predictions.csv``. Those are three step
 trained run on any dataset folder. Each clip of the run's own dataset (known by its manifest row,
 wherever the folder lies) is scored by the models that never saw its subject; any other clip by
 the mean logits of all models.
-:func:`compare_runs` is ``evface compare``: the paired difference of two runs on the same clips.
+The paired comparison of two runs (``evface compare``) is :mod:`evface.tasks.class_compare`.
 
 metrics.json keys: ``top1``, ``macro_f1``, ``uar``, ``uf1``, ``n``, ``n_subjects``, ``ci`` (95 %
 subject-cluster bootstrap intervals of top-1, UF1, UAR), ``bootstrap``, ``labels``,
@@ -34,8 +34,6 @@ convolution, and the readout of a non-spiking last layer), ``ann_macs`` (the ANN
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -45,25 +43,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, where
+from evface.errors import DatasetError, EvfaceError, ParameterError, where
 from evface.inputs.classify import Augment, ClassifyDataset, InputSpec, load_inputs, normalize
 from evface.inputs.clip_view import SENSORS
-from evface.io.dataset import DatasetFolder, atomic_write_text, read_text
+from evface.io.dataset import DatasetFolder
 from evface.models.snn import NetConfig, SpikingCNN, ann_macs, build, logits as step_mean, snn_analog_macs
 from evface.tasks import class_metrics as cm
 from evface.tasks import engine, stats
+from evface.tasks.class_compare import write_predictions, write_seed_logits
 from evface.tasks.configs import ClassifyConfig
 
 TASK = "classify"
 RESUMABLE_CHANGES = ("device", "epochs", "patience")
 """Settings a run folder may be resumed with after a change."""
 SPLIT = "one subject split"
-PREDICTIONS = "predictions.csv"
-PREDICTION_COLUMNS = ("clip_id", "subject", "lighting", "label", "onset_us", "apex_us", "offset_us", "prediction")
-"""One line per scored clip: the clip as the dataset annotates it, then the predicted label. The
-annotated times tell two datasets with the same clip names apart (another seed, another session)."""
-_OLD_PREDICTION_COLUMNS = tuple(c for c in PREDICTION_COLUMNS if not c.endswith("_us"))
-"""The columns before the annotated times (runs made before 2026-12-01 still compare, on the rest)."""
 INPUTS = "inputs.pt"
 """Every clip's preprocessed inputs while a run trains (removed once its predictions are pooled)."""
 HELD_OUT = "held_out.pt"
@@ -472,11 +465,14 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     logits = {s: np.zeros((len(rows), len(labels)), np.float32) for s in seeds}
     activity_sum: dict[str, np.ndarray] = {}
     n_models = np.zeros(len(rows), np.int64)
+    folds = list(dict.fromkeys(tuple(entry["test"]) for entry in models))
+    fold_of = np.zeros(len(rows), np.int64)
     held_outs = [engine.load_checkpoint(run_dir / entry["dir"] / HELD_OUT) for entry in models]
     for entry, held_out in zip(models, held_outs):
         te = held_out["test"].numpy()
         logits[entry["seed"]][te] += held_out["logits"].numpy()
         n_models[te] += 1
+        fold_of[te] = folds.index(tuple(entry["test"]))
         for key in ("rate", "synops"):
             if key in held_out:
                 activity_sum.setdefault(key, np.zeros((len(rows),) + tuple(held_out[key].shape[1:])))[te] += held_out[key].numpy()
@@ -501,6 +497,8 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
                    world_size=dist.world_size)
     if dist.is_main:
         write_predictions(run_dir, [rows[i] for i in tested], [labels[p] for p in pred])
+        write_seed_logits(run_dir, [rows[i]["clip_id"] for i in tested], [str(fold_of[i]) for i in tested], seeds,
+                          np.stack([logits[s][tested] for s in seeds]), labels)
         engine.write_metrics(run_dir, metrics)
         (run_dir / INPUTS).unlink(missing_ok=True)
         ci = metrics["ci"]
@@ -620,12 +618,16 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     sel = [rows[i] for i in keep]
     paths = [ds.clip_path(r) for r in sel]
 
+    seeds = sorted({entry["seed"] for entry, _ in models})
+
     def run_on(spec: InputSpec) -> dict[str, np.ndarray]:
         x = load_inputs(paths, spec)
         outs = [predict(m, x, cfg.input, device) for _, m in models]
         res: dict[str, np.ndarray] = {}
         for key in outs[0]:
             res[key] = np.stack([np.mean([outs[j][key][n] for j in scorers[i]], axis=0) for n, i in enumerate(keep)])
+        res["seed_logits"] = np.stack([[np.mean([outs[j]["logits"][n] for j in scorers[i] if models[j][0]["seed"] == s], axis=0)
+                                        for n, i in enumerate(keep)] for s in seeds])
         return res
 
     spec = input_spec(cfg)
@@ -650,133 +652,13 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
             metrics["per_sensor"][other] = {**{k: s[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")},
                                             "note": f"model trained on {spec.sensor}"}
     metrics.update(evaluated_on=where_, data=str(data), run=str(run_dir.resolve()))
+    folds = list(dict.fromkeys(tuple(entry["test"]) for entry, _ in models))
     write_predictions(target, sel, [labels[p] for p in pred])
+    write_seed_logits(target, [r["clip_id"] for r in sel],
+                      [str(folds.index(tuple(models[scorers[i][0]][0]["test"]))) if seen[i] else "all" for i in keep],
+                      seeds, main["seed_logits"], labels)
     engine.write_metrics(target, metrics)
     return metrics
-
-
-# --------------------------------------------------------------------------- predictions and paired comparison
-
-
-def write_predictions(out_dir: str | Path, rows: Sequence[dict[str, Any]], predictions: Sequence[str]) -> Path:
-    """Write ``OUT/predictions.csv``: one line per scored clip (:data:`PREDICTION_COLUMNS`), atomically."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(PREDICTION_COLUMNS)
-    for row, pred in zip(rows, predictions, strict=True):
-        writer.writerow([row.get(key, "") for key in PREDICTION_COLUMNS[:-1]] + [pred])
-    path = Path(out_dir) / PREDICTIONS
-    atomic_write_text(path, buf.getvalue())
-    return path
-
-
-def read_predictions(run_dir: str | Path) -> list[dict[str, str]]:
-    """The rows of ``RUN/predictions.csv`` (a :class:`DatasetError` naming the file when it is absent,
-    or RUN when it is not a folder)."""
-    run, path = Path(run_dir), Path(run_dir) / PREDICTIONS
-    if not run.is_dir():
-        raise DatasetError(where(run, "is a file, not a run folder" if run.exists() else "no such folder"))
-    if not path.is_file():
-        raise DatasetError(where(path, "no predictions of a classification run here (train or evaluate the run "
-                                       "with this version of evface: evface eval RUN)"))
-    with io.StringIO(read_text(path), newline="") as f:
-        reader = csv.DictReader(f)
-        if tuple(reader.fieldnames or ()) not in (PREDICTION_COLUMNS, _OLD_PREDICTION_COLUMNS):
-            raise FormatError(where(path, f"columns {reader.fieldnames}, expected {list(PREDICTION_COLUMNS)}"))
-        rows = []
-        for row in reader:
-            if None in row or None in row.values() or not all(row[k] for k in ("clip_id", "label", "prediction")):
-                raise FormatError(where(path, f"line {reader.line_num} is not a row of {len(reader.fieldnames)} "
-                                              "columns with a clip_id, label and prediction: not a file evface wrote"))
-            rows.append(row)
-    if len({r["clip_id"] for r in rows}) != len(rows):
-        raise FormatError(where(path, "a clip_id appears twice"))
-    return rows
-
-
-def _paired(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, subjects: np.ndarray, n_classes: int,
-            names: tuple[str, str]) -> dict[str, Any]:
-    diffs = stats.paired_bootstrap(y, pa, pb, subjects, n_classes)
-    n_subjects = len(set(subjects.tolist()))
-    for d in diffs.values():
-        if n_subjects < 2:  # a bootstrap over one subject has no spread: no interval, no verdict
-            d["ci"], d["verdict"] = None, "one subject: no interval"
-        else:
-            d["verdict"] = stats.describe_difference(*names, d["ci"])
-    a_only, b_only = int(np.sum((pa == y) & (pb != y))), int(np.sum((pa != y) & (pb == y)))
-    return {"n": len(y), "n_subjects": n_subjects, "metrics": diffs,
-            "mcnemar": {"a_only": a_only, "b_only": b_only, "p": stats.mcnemar_exact(a_only, b_only)}}
-
-
-def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | None = None) -> dict[str, Any]:
-    """The paired difference A - B of two classification runs on the same clips, overall and per lighting.
-
-    Reads both runs' ``predictions.csv``; the clips (id, subject, lighting, label and, where both
-    files have them, the annotated onset, apex and offset) must be the same, else a
-    :class:`DatasetError` says how they differ. For top-1, UF1 and UAR: both values,
-    the difference, its 95 % subject-cluster bootstrap interval (:func:`stats.paired_bootstrap`)
-    and a verdict that names a winner only when the interval excludes 0; and the exact McNemar
-    test on the clips one run got right and the other wrong. ``names`` default to
-    :func:`stats.run_names`.
-    """
-    names = names or stats.run_names(run_a, run_b)
-    a, b = read_predictions(run_a), read_predictions(run_b)
-    by_a, by_b = {r["clip_id"]: r for r in a}, {r["clip_id"]: r for r in b}
-    only_a, only_b = sorted(set(by_a) - set(by_b)), sorted(set(by_b) - set(by_a))
-    if only_a or only_b:
-        example = (only_a or only_b)[0]
-        raise DatasetError(where(Path(run_b) / PREDICTIONS, f"its clips differ from those of {run_a} ({len(only_a)} only "
-                                 f"there, {len(only_b)} only here, e.g. {example}); compare runs scored on the same clips"))
-    # the columns both files have (files written before 2026-12-01 lack the annotated times)
-    shared = [k for k in PREDICTION_COLUMNS[1:-1] if a and b and k in a[0] and k in b[0]]
-    for cid, ra in by_a.items():
-        rb = by_b[cid]
-        for key in shared:
-            if ra[key] != rb[key]:
-                raise DatasetError(where(Path(run_b) / PREDICTIONS, f"clip {cid} has {key} {rb[key]!r} here but "
-                                         f"{ra[key]!r} in {run_a}: the runs used different datasets"))
-    ids = sorted(by_a)
-    classes = sorted({by_a[c]["label"] for c in ids} | {by_a[c]["prediction"] for c in ids} | {by_b[c]["prediction"] for c in ids})
-    index = {c: i for i, c in enumerate(classes)}
-    y = np.array([index[by_a[c]["label"]] for c in ids])
-    pa = np.array([index[by_a[c]["prediction"]] for c in ids])
-    pb = np.array([index[by_b[c]["prediction"]] for c in ids])
-    subjects = np.array([by_a[c]["subject"] for c in ids])
-    lighting = np.array([by_a[c]["lighting"] for c in ids])
-    out = {"a": names[0], "b": names[1], "run_a": str(run_a), "run_b": str(run_b),
-           **_paired(y, pa, pb, subjects, len(classes), names)}
-    out["per_lighting"] = {lt: _paired(y[m], pa[m], pb[m], subjects[m], len(classes), names)
-                           for lt in sorted(set(lighting.tolist())) for m in [lighting == lt]}
-    spread = seed_spread(run_a, run_b)
-    if spread is not None:
-        out["seed_spread"] = spread
-    return out
-
-
-def seed_spread(run_a: str | Path, run_b: str | Path) -> dict[str, Any] | None:
-    """How the top-1 difference A - B varies between single trainings: every training seed of A
-    against every seed of B (``top1_per_seed`` of their ``metrics.json``; a run of one seed counts
-    with its ``top1``). Both runs scored the same clips, so a difference of two top-1 values is
-    their paired difference. ``None`` unless one of the runs trained several seeds.
-
-    The subject-bootstrap interval of the ensembles' difference covers which subjects were tested,
-    not which training run came out; this covers the latter.
-    """
-    per_seed = []
-    for run in (run_a, run_b):
-        path = Path(run) / "metrics.json"
-        if not path.is_file():
-            return None
-        with engine.reading(path):
-            metrics = engine.read_json(path)
-            values = metrics.get("top1_per_seed") or [metrics["top1"]]
-            per_seed.append([float(v) for v in values])
-    a, b = per_seed
-    if len(a) == len(b) == 1:
-        return None
-    diffs = np.subtract.outer(np.array(a), np.array(b)).ravel()
-    return {"a_top1": a, "b_top1": b, "n_pairs": int(diffs.size), "min": float(diffs.min()),
-            "max": float(diffs.max()), "a_ahead": int(np.sum(diffs > 0)), "b_ahead": int(np.sum(diffs < 0))}
 
 
 # --------------------------------------------------------------------------- benchmark

@@ -8,6 +8,7 @@ resample subjects with replacement (a subject-cluster bootstrap) and recompute t
 are the 2.5th and 97.5th percentiles (percentile bootstrap, a fixed seed: the same predictions
 give the same interval). :func:`mcnemar_exact` is the exact McNemar test of two classifiers on
 the same clips (a two-sided binomial test on the discordant pairs).
+:func:`paired_training_bootstrap` also resamples each fold's trainings (seeds) of two ensembles.
 
 Examples
 --------
@@ -162,6 +163,61 @@ def paired_bootstrap(
                "ci": percentile_interval(boot_a[name] - boot_b[name], level)}
         for name in METRICS
     }
+
+
+def paired_training_bootstrap(
+    y_true: Sequence[int], logits_a: np.ndarray, folds_a: Sequence[Any], logits_b: np.ndarray, folds_b: Sequence[Any],
+    subjects: Sequence[str], *, resamples: int = RESAMPLES, level: float = LEVEL, seed: int = SEED,
+    chunk: int = 100,
+) -> dict[str, list[float]]:
+    """Intervals ``{metric: [low, high]}`` of the difference A - B of two ensembles' top-1, UF1 and
+    UAR over subjects **and** trainings.
+
+    ``logits_a`` (K_a, N, C): the logits each of run A's K_a trainings (seeds) gave each clip;
+    ``folds_a`` (N,): the fold whose trainings scored the clip; the same for B (``C`` classes in
+    one order for both). Each resample draws the subjects as :func:`paired_bootstrap` does (the same
+    draws for the same ``seed``) and, for every fold of each run, as many of its trainings as it
+    has, with replacement; a clip is predicted by the mean logits of its fold's drawn trainings,
+    the ensemble as the run makes it. The interval so covers which subjects were tested and how
+    other training seeds would come out (a two-level bootstrap, Bouthillier et al., MLSys 2021);
+    with one training per run it is :func:`paired_bootstrap`'s. ``chunk`` resamples are scored
+    at a time (memory: ``chunk`` x N x C floats).
+
+    Examples
+    --------
+    >>> y = [0, 1, 0, 1]
+    >>> one = np.array([[[2.0, 0.0], [0.0, 2.0], [2.0, 0.0], [2.0, 0.0]]])  # one training, 3 of 4 right
+    >>> paired_training_bootstrap(y, one, [0] * 4, one, [0] * 4, ["s0", "s0", "s1", "s1"])["top1"]
+    [0.0, 0.0]
+    """
+    t = np.asarray(y_true, np.int64)
+    runs = [(np.asarray(v, np.float64), np.unique(np.asarray(f), return_inverse=True)[1]) for v, f in
+            ((logits_a, folds_a), (logits_b, folds_b))]
+    g = np.unique(np.asarray(subjects), return_inverse=True)[1]
+    for v, f in runs:
+        if v.ndim != 3 or v.shape[0] == 0 or not v.shape[1] == f.size == g.size == t.size or v.shape[2] != runs[0][0].shape[2]:
+            raise ParameterError(f"logits of shape {v.shape}, {f.size} folds, {g.size} subjects and {t.size} labels: "
+                                 "(K, N, C) logits of C classes and one fold, subject and label per clip")
+    if t.size == 0:
+        raise ParameterError("no clips to resample")
+    n_classes = runs[0][0].shape[2]
+    drawn = resample_counts(int(g.max()) + 1, resamples, seed)[:, g]  # (R, N): how often each clip is drawn
+    picks = [np.random.default_rng(seed + 1 + i).integers(0, v.shape[0], size=(resamples, int(f.max()) + 1, v.shape[0]))
+             for i, (v, f) in enumerate(runs)]
+    diffs: dict[str, list[np.ndarray]] = {name: [] for name in METRICS}
+    for start in range(0, resamples, chunk):
+        stop = min(start + chunk, resamples)
+        scored = []
+        for (v, f), pick in zip(runs, picks):
+            k = v.shape[0]
+            weights = np.stack([(pick[start:stop] == j).sum(2) for j in range(k)], 2)[:, f, :] / k  # (r, N, K)
+            pred = np.einsum("rnk,knc->rnc", weights, v).argmax(2)  # (r, N)
+            cells = ((np.arange(stop - start)[:, None] * n_classes + t) * n_classes + pred).ravel()
+            matrices = np.bincount(cells, weights=drawn[start:stop].ravel(), minlength=(stop - start) * n_classes**2)
+            scored.append(_metric_stack(matrices.reshape(stop - start, n_classes, n_classes)))
+        for name in METRICS:
+            diffs[name].append(scored[0][name] - scored[1][name])
+    return {name: percentile_interval(np.concatenate(d), level) for name, d in diffs.items()}
 
 
 def mcnemar_exact(a_only: int, b_only: int) -> float:

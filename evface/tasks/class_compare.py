@@ -1,0 +1,253 @@
+"""Classification runs' prediction files and the paired comparison of two runs (``evface compare``).
+
+A run writes ``predictions.csv`` (:func:`write_predictions`: one line per scored clip, the ensemble's
+label). :func:`compare_runs` joins two runs' files on the clip and gives the paired difference A - B
+of top-1, UF1 and UAR with a 95 % subject-cluster bootstrap interval
+(:func:`~evface.tasks.stats.paired_bootstrap`), a verdict that names a winner only when the
+interval excludes 0, and the exact McNemar test, overall and per lighting; :func:`seed_spread`
+sets every training seed of A against every seed of B.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from evface.errors import DatasetError, FormatError, where
+from evface.io.dataset import atomic_write_text, read_text
+from evface.tasks import engine, stats
+
+PREDICTIONS = "predictions.csv"
+PREDICTION_COLUMNS = ("clip_id", "subject", "lighting", "label", "onset_us", "apex_us", "offset_us", "prediction")
+"""One line per scored clip: the clip as the dataset annotates it, then the predicted label. The
+annotated times tell two datasets with the same clip names apart (another seed, another session)."""
+_OLD_PREDICTION_COLUMNS = tuple(c for c in PREDICTION_COLUMNS if not c.endswith("_us"))
+"""The columns before the annotated times (runs made before 2026-12-01 still compare, on the rest)."""
+
+
+def write_predictions(out_dir: str | Path, rows: Sequence[dict[str, Any]], predictions: Sequence[str]) -> Path:
+    """Write ``OUT/predictions.csv``: one line per scored clip (:data:`PREDICTION_COLUMNS`), atomically."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(PREDICTION_COLUMNS)
+    for row, pred in zip(rows, predictions, strict=True):
+        writer.writerow([row.get(key, "") for key in PREDICTION_COLUMNS[:-1]] + [pred])
+    path = Path(out_dir) / PREDICTIONS
+    atomic_write_text(path, buf.getvalue())
+    return path
+
+
+def read_predictions(run_dir: str | Path) -> list[dict[str, str]]:
+    """The rows of ``RUN/predictions.csv`` (a :class:`DatasetError` naming the file when it is absent,
+    or RUN when it is not a folder)."""
+    run, path = Path(run_dir), Path(run_dir) / PREDICTIONS
+    if not run.is_dir():
+        raise DatasetError(where(run, "is a file, not a run folder" if run.exists() else "no such folder"))
+    if not path.is_file():
+        raise DatasetError(where(path, "no predictions of a classification run here (train or evaluate the run "
+                                       "with this version of evface: evface eval RUN)"))
+    with io.StringIO(read_text(path), newline="") as f:
+        reader = csv.DictReader(f)
+        if tuple(reader.fieldnames or ()) not in (PREDICTION_COLUMNS, _OLD_PREDICTION_COLUMNS):
+            raise FormatError(where(path, f"columns {reader.fieldnames}, expected {list(PREDICTION_COLUMNS)}"))
+        rows = []
+        for row in reader:
+            if None in row or None in row.values() or not all(row[k] for k in ("clip_id", "label", "prediction")):
+                raise FormatError(where(path, f"line {reader.line_num} is not a row of {len(reader.fieldnames)} "
+                                              "columns with a clip_id, label and prediction: not a file evface wrote"))
+            rows.append(row)
+    if len({r["clip_id"] for r in rows}) != len(rows):
+        raise FormatError(where(path, "a clip_id appears twice"))
+    return rows
+
+
+SEED_LOGITS = "seed_logits.csv"
+"""Beside ``predictions.csv``: one line per scored clip and training seed, the logits that seed's
+model gave the clip (columns ``clip_id``, ``fold``, ``seed`` and one per class). The mean over the
+seeds is the run's prediction; :func:`compare_runs` resamples the seeds from it."""
+SEED_LOGIT_COLUMNS = ("clip_id", "fold", "seed")
+
+
+@dataclass(frozen=True)
+class SeedLogits:
+    """A run's :data:`SEED_LOGITS`: its classes, its seeds, and per clip its fold and its (K, C) logits."""
+
+    labels: tuple[str, ...]
+    seeds: tuple[int, ...]
+    folds: dict[str, str]
+    logits: dict[str, np.ndarray]
+
+
+def write_seed_logits(out_dir: str | Path, clip_ids: Sequence[str], folds: Sequence[str], seeds: Sequence[int],
+                      logits: np.ndarray, labels: Sequence[str]) -> Path:
+    """Write ``OUT/seed_logits.csv`` atomically: ``logits`` (K, N, C) of ``seeds`` (K) for ``clip_ids``
+    and their ``folds`` (N; the fold whose models scored the clip) over ``labels`` (C)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([*SEED_LOGIT_COLUMNS, *labels])
+    for n, (clip, fold) in enumerate(zip(clip_ids, folds, strict=True)):
+        for k, seed in enumerate(seeds):
+            writer.writerow([clip, fold, seed, *(f"{v:.9g}" for v in logits[k, n])])
+    path = Path(out_dir) / SEED_LOGITS
+    atomic_write_text(path, buf.getvalue())
+    return path
+
+
+def read_seed_logits(run_dir: str | Path) -> SeedLogits | None:
+    """``RUN/seed_logits.csv``, or ``None`` for a run scored before the file was written. A file
+    evface did not write (a line cut short, a logit that is not a finite number, a clip without
+    every seed or with two folds) is a :class:`FormatError` naming it."""
+    path = Path(run_dir) / SEED_LOGITS
+    if not path.is_file():
+        return None
+    with io.StringIO(read_text(path), newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, [])
+        labels = tuple(header[len(SEED_LOGIT_COLUMNS):])
+        if tuple(header[:len(SEED_LOGIT_COLUMNS)]) != SEED_LOGIT_COLUMNS or len(labels) < 2 or len(set(header)) != len(header):
+            raise FormatError(where(path, f"columns {header}, expected {list(SEED_LOGIT_COLUMNS)} and one per class"))
+        folds: dict[str, str] = {}
+        per_clip: dict[str, dict[int, np.ndarray]] = {}
+        for line in reader:
+            try:
+                if len(line) != len(header):
+                    raise ValueError(f"{len(line)} columns")
+                clip, fold, seed = line[0], line[1], int(line[2])
+                values = np.array([float(v) for v in line[len(SEED_LOGIT_COLUMNS):]])
+                if not np.isfinite(values).all() or not clip or folds.setdefault(clip, fold) != fold:
+                    raise ValueError("a logit that is not finite, no clip_id or a second fold")
+                if seed in per_clip.setdefault(clip, {}):
+                    raise ValueError(f"clip {clip} twice with seed {seed}")
+            except ValueError as exc:
+                raise FormatError(where(path, f"line {reader.line_num} is not a clip's logits of one seed ({exc}): "
+                                              "not a file evface wrote")) from None
+            per_clip[clip][seed] = values
+    seeds = sorted(next(iter(per_clip.values()), {}))
+    if not seeds or any(sorted(v) != seeds for v in per_clip.values()):
+        raise FormatError(where(path, "not every clip has the logits of every seed: not a file evface wrote"))
+    return SeedLogits(labels, tuple(seeds), folds, {c: np.stack([v[s] for s in seeds]) for c, v in per_clip.items()})
+
+
+def _ensemble_inputs(run: str | Path, logits: SeedLogits, ids: Sequence[str], classes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(K, N, C) logits of ``ids`` in the order of ``classes`` (a class the run does not know never
+    wins) and the (N,) folds, from a run's seed logits."""
+    if set(logits.logits) != set(ids):
+        raise FormatError(where(Path(run) / SEED_LOGITS, "its clips are not those of the predictions.csv beside it: "
+                                                         "not a file evface wrote with it"))
+    out = np.full((len(logits.seeds), len(ids), len(classes)), NEVER)
+    columns = [classes.index(label) for label in logits.labels]
+    for n, clip in enumerate(ids):
+        out[:, n, columns] = logits.logits[clip]
+    return out, np.array([logits.folds[c] for c in ids])
+
+
+NEVER = -1e30
+"""The logit of a class a run does not know (finite, so that a zero weight keeps it out of a mean)."""
+
+
+def _paired(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, subjects: np.ndarray, n_classes: int,
+            names: tuple[str, str], seeds: tuple[np.ndarray, ...] | None = None) -> dict[str, Any]:
+    """The paired difference of predictions ``pa`` and ``pb``; with ``seeds`` (both runs' (K, N, C)
+    logits and (N,) folds) each metric also gets ``ci_trainings``, and its verdict follows it."""
+    diffs = stats.paired_bootstrap(y, pa, pb, subjects, n_classes)
+    n_subjects = len(set(subjects.tolist()))
+    over_trainings = stats.paired_training_bootstrap(y, *seeds, subjects) if seeds and n_subjects > 1 else {}
+    for name, d in diffs.items():
+        if n_subjects < 2:  # a bootstrap over one subject has no spread: no interval, no verdict
+            d["ci"], d["verdict"] = None, "one subject: no interval"
+            continue
+        if name in over_trainings:
+            d["ci_trainings"] = over_trainings[name]
+        d["verdict"] = stats.describe_difference(*names, d.get("ci_trainings", d["ci"]))
+    a_only, b_only = int(np.sum((pa == y) & (pb != y))), int(np.sum((pa != y) & (pb == y)))
+    return {"n": len(y), "n_subjects": n_subjects, "metrics": diffs,
+            "mcnemar": {"a_only": a_only, "b_only": b_only, "p": stats.mcnemar_exact(a_only, b_only)}}
+
+
+def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The paired difference A - B of two classification runs on the same clips, overall and per lighting.
+
+    Reads both runs' ``predictions.csv``; the clips (id, subject, lighting, label and, where both
+    files have them, the annotated onset, apex and offset) must be the same, else a
+    :class:`DatasetError` says how they differ. For top-1, UF1 and UAR: both values,
+    the difference, its 95 % subject-cluster bootstrap interval (:func:`stats.paired_bootstrap`)
+    and a verdict that names a winner only when the interval excludes 0; and the exact McNemar
+    test on the clips one run got right and the other wrong. ``names`` default to
+    :func:`stats.run_names`.
+
+    Where both runs hold their :data:`SEED_LOGITS` and one of them trained several seeds, each
+    metric also gets ``ci_trainings``, the interval over subjects and training seeds
+    (:func:`stats.paired_training_bootstrap`), and its verdict follows that interval; ``trainings``
+    then gives each run's number of seeds.
+    """
+    names = names or stats.run_names(run_a, run_b)
+    a, b = read_predictions(run_a), read_predictions(run_b)
+    by_a, by_b = {r["clip_id"]: r for r in a}, {r["clip_id"]: r for r in b}
+    only_a, only_b = sorted(set(by_a) - set(by_b)), sorted(set(by_b) - set(by_a))
+    if only_a or only_b:
+        example = (only_a or only_b)[0]
+        raise DatasetError(where(Path(run_b) / PREDICTIONS, f"its clips differ from those of {run_a} ({len(only_a)} only "
+                                 f"there, {len(only_b)} only here, e.g. {example}); compare runs scored on the same clips"))
+    # the columns both files have (files written before 2026-12-01 lack the annotated times)
+    shared = [k for k in PREDICTION_COLUMNS[1:-1] if a and b and k in a[0] and k in b[0]]
+    for cid, ra in by_a.items():
+        rb = by_b[cid]
+        for key in shared:
+            if ra[key] != rb[key]:
+                raise DatasetError(where(Path(run_b) / PREDICTIONS, f"clip {cid} has {key} {rb[key]!r} here but "
+                                         f"{ra[key]!r} in {run_a}: the runs used different datasets"))
+    ids = sorted(by_a)
+    logits = [read_seed_logits(run) for run in (run_a, run_b)]
+    if None in logits or all(len(v.seeds) == 1 for v in logits):
+        logits = []  # one training each, or a run scored before seed_logits.csv: subjects resampled only
+    classes = sorted({by_a[c]["label"] for c in ids} | {by_a[c]["prediction"] for c in ids} | {by_b[c]["prediction"] for c in ids}
+                     | {label for v in logits for label in v.labels})
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.array([index[by_a[c]["label"]] for c in ids])
+    pa = np.array([index[by_a[c]["prediction"]] for c in ids])
+    pb = np.array([index[by_b[c]["prediction"]] for c in ids])
+    subjects = np.array([by_a[c]["subject"] for c in ids])
+    lighting = np.array([by_a[c]["lighting"] for c in ids])
+    seeds = [x for run, v in zip((run_a, run_b), logits) for x in _ensemble_inputs(run, v, ids, classes)]
+    out = {"a": names[0], "b": names[1], "run_a": str(run_a), "run_b": str(run_b),
+           **_paired(y, pa, pb, subjects, len(classes), names, tuple(seeds))}
+    out["per_lighting"] = {lt: _paired(y[m], pa[m], pb[m], subjects[m], len(classes), names,
+                                       tuple(x[:, m] if x.ndim == 3 else x[m] for x in seeds))
+                           for lt in sorted(set(lighting.tolist())) for m in [lighting == lt]}
+    if logits:
+        out["trainings"] = {"a": len(logits[0].seeds), "b": len(logits[1].seeds)}
+    spread = seed_spread(run_a, run_b)
+    if spread is not None:
+        out["seed_spread"] = spread
+    return out
+
+
+def seed_spread(run_a: str | Path, run_b: str | Path) -> dict[str, Any] | None:
+    """How the top-1 difference A - B varies between single trainings: every training seed of A
+    against every seed of B (``top1_per_seed`` of their ``metrics.json``; a run of one seed counts
+    with its ``top1``). Both runs scored the same clips, so a difference of two top-1 values is
+    their paired difference. ``None`` unless one of the runs trained several seeds.
+
+    The subject-bootstrap interval of the ensembles' difference covers which subjects were tested,
+    not which training run came out; this covers the latter.
+    """
+    per_seed = []
+    for run in (run_a, run_b):
+        path = Path(run) / "metrics.json"
+        if not path.is_file():
+            return None
+        with engine.reading(path):
+            metrics = engine.read_json(path)
+            values = metrics.get("top1_per_seed") or [metrics["top1"]]
+            per_seed.append([float(v) for v in values])
+    a, b = per_seed
+    if len(a) == len(b) == 1:
+        return None
+    diffs = np.subtract.outer(np.array(a), np.array(b)).ravel()
+    return {"a_top1": a, "b_top1": b, "n_pairs": int(diffs.size), "min": float(diffs.min()),
+            "max": float(diffs.max()), "a_ahead": int(np.sum(diffs > 0)), "b_ahead": int(np.sum(diffs < 0))}
