@@ -13,7 +13,7 @@ from evface.cli import main
 from evface.errors import DatasetError
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.recon_compare import compare_runs, format_comparison
-from evface.tasks.recon_eval import SCORE_COLUMNS, SCORES_CSV
+from evface.tasks.recon_eval import SCORE_COLUMNS, SCORES_CSV, SEED_SCORE_COLUMNS, SEED_SCORES_CSV
 from evface.tasks.reconstruct import train_and_evaluate
 
 TINY = ReconstructConfig(size=32, crop=16, n_bins=3, base=4, z_channels=2, batch_size=8, epochs=1, patience=0,
@@ -77,7 +77,61 @@ def test_compare_says_how_many_trainings_each_run_scores(runs, tmp_path):
     res = compare_runs(runs["hd"], several)
     assert res["trainings"] == {"a": 1, "b": 3}
     assert format_comparison(res).splitlines()[-1] == (
-        "trainings per fold: 1 of hd, 3 of lr-s3 (a run of several scores each sample by the mean of its trainings)")
+        "trainings per fold: 1 of hd, 3 of lr-s3 (a run of several scores each sample by the mean of its trainings); "
+        "scored before each training's scores were written (seed_scores.csv): the intervals resample subjects only "
+        "(evface eval RUN scores it again)")
+
+
+def _write_seed_scores(run, method, offsets):
+    """seed_scores.csv of ``method``: per seed k its scores.csv value + offsets[k][fold] (every score), folds by subject."""
+    rows = [r for r in _rows(run) if r["method"] == method]
+    lines = [",".join(SEED_SCORE_COLUMNS)]
+    for k, offset in enumerate(offsets):
+        for r in rows:
+            fold = int(r["subject"][-1]) % 2
+            lines.append(",".join([r["clip_id"], r["t_us"], method, str(fold), str(k)]
+                                  + [f"{float(r[c]) + offset[fold]:.6g}" for c in SEED_SCORE_COLUMNS[5:]]))
+    (run / SEED_SCORES_CSV).write_text("\n".join(lines) + "\n")
+    return lines
+
+
+def test_compare_resamples_the_trainings_of_a_run_of_several_seeds(runs, tmp_path, capsys):
+    """lr's CVAE as three trainings whose mean is its scores.csv, one fold's trainings far apart: the
+    interval over subjects and trainings is wider than the subject one and the verdict follows it;
+    keyframe copy, trained by no one, keeps the subject interval."""
+    several = shutil.copytree(runs["lr"], tmp_path / "lr-s3")
+    metrics = json.loads((several / "metrics.json").read_text())
+    (several / "metrics.json").write_text(json.dumps(metrics | {"seeds": [0, 1, 2]}))
+    lines = _write_seed_scores(several, "cvae", [(0.3, 0.0), (0.0, 0.0), (-0.3, 0.0)])
+    res = compare_runs(runs["hd"], several)
+    cvae, copy = res["methods"]["cvae"]["apex"]["face_ssim"], res["methods"]["keyframe"]["apex"]["face_ssim"]
+    assert cvae["diff"] == pytest.approx(compare_runs(runs["hd"], runs["lr"])["methods"]["cvae"]["apex"]["face_ssim"]["diff"])
+    lo, hi = cvae["ci_trainings"]
+    assert lo < cvae["ci"][0] - 0.05 and hi > cvae["ci"][1] + 0.05 and cvae["verdict"] == "no detectable difference"
+    assert "ci_trainings" not in copy and copy["verdict"] == "no detectable difference"
+    text = format_comparison(res)
+    assert "over subjects and trainings where a run trained a method several times" in text
+    assert "scored before" not in text
+    line = next(x for x in text.splitlines() if x.startswith("cvae") and "apex " in x and "face_ssim" in x)
+    assert line.count("[") == 2 and line.endswith("no detectable difference")
+    from evface.report.html import build_report
+
+    report = build_report([runs["hd"], several], tmp_path / "report.html").read_text().replace("−", "-")
+    assert f"<td>{cvae['diff']:+.4f} [{lo:+.4f}, {hi:+.4f}]</td>" in report  # the report's cell: over trainings too
+    # alike trainings: the interval is the subject one's, near enough
+    _write_seed_scores(several, "cvae", [(0.0, 0.0)] * 3)
+    alike = compare_runs(runs["hd"], several)["methods"]["cvae"]["apex"]["face_ssim"]
+    assert alike["ci_trainings"] == pytest.approx(alike["ci"], abs=1e-3)
+    # a received file evface did not write: one line naming it
+    for n, (bad, message) in enumerate([(lines[2].rsplit(",", 1)[0], "line 3 is not a sample's scores of one seed"),
+                                         (lines[2].replace(",cvae,0,", ",cvae,1,", 1) if ",cvae,0," in lines[2]
+                                          else lines[2].replace(",cvae,1,", ",cvae,0,", 1), "seed 1 twice"),
+                                         (lines[2].replace(",cvae,", ",unet,", 1), "method 'cvae' lacks some seed")]):
+        run = shutil.copytree(several, tmp_path / f"bad{n}")
+        (run / SEED_SCORES_CSV).write_text("\n".join(lines[:2] + [bad] + lines[3:]) + "\n")
+        assert main(["compare", str(runs["hd"]), str(run)]) == 2
+        err = capsys.readouterr().err
+        assert f"bad{n}/{SEED_SCORES_CSV}: " in err and message in err and len(err.splitlines()) == 1, err
 
 
 def test_compare_cli_writes_json_and_refuses_other_samples(runs, tmp_path, capsys):

@@ -185,6 +185,16 @@ def test_seeds_train_every_part_again_on_the_same_folds_and_score_the_mean(fake,
         m["cvae_vs"]["e2vid"]["apex_by_lighting"]["dim"]["face"]["mean"])
     assert first["cvae_vs"]["e2vid"]["apex_by_lighting"]["dim"]["face"]["mean"] == pytest.approx(
         single["cvae_vs"]["e2vid"]["apex_by_lighting"]["dim"]["face"]["mean"])
+    # each training's scores of the trained methods, for evface compare: their mean is scores.csv's
+    from evface.tasks.recon_compare import compare_runs, read_scores, read_seed_scores
+
+    seeds, mean = read_seed_scores(tmp_path / "two"), read_scores(tmp_path / "two")
+    assert "cvae" in seeds and "keyframe" not in seeds and read_seed_scores(tmp_path / "one") == {}
+    assert len({fold for fold, _ in seeds["cvae"].values()}) == 2
+    for key, (_, values) in seeds["cvae"].items():
+        assert values.shape == (2, 4) and values[:, 0].mean() == pytest.approx(float(mean["cvae"][key]["face_ssim"]), abs=2e-6)
+    paired = compare_runs(tmp_path / "two", tmp_path / "one")["methods"]
+    assert "ci_trainings" in paired["cvae"]["apex"]["face_ssim"] and "ci_trainings" not in paired["keyframe"]["apex"]["face_ssim"]
     assert prepare(fake, tmp_path / "two", replace(cfg, seeds=2)) == []  # trained: it resumes
     with pytest.raises(ParameterError, match=r"two: holds a run of 2 training seeds; --seeds 1 would leave some out"):
         prepare(fake, tmp_path / "two", cfg)  # a run is never shrunk

@@ -324,7 +324,7 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
             apex, every = entry.get("apex", {}), entry.get("all", {})
 
             def cell(d: dict[str, Any] | None) -> str:
-                return _interval({**d, "mean": d["diff"]}) if d else "–"
+                return _interval({**d, "mean": d["diff"], "ci": d.get("ci_trainings") or d["ci"]}) if d else "–"
 
             verdict = apex.get("active_ssim", {}).get("verdict", "–")
             rows.append([pair, html.escape(method), f'{c["n_subjects"]} / {c["n_apex"]}', cell(apex.get("face_ssim")),
@@ -332,7 +332,8 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
     return ("<h3>High- vs low-resolution events, paired on the same samples</h3><p>Each hd run minus the lr run "
             "of the same protocol and samples; the targets are the same, so the methods that see no event "
             "(keyframe copy, the RGB-only baselines) differ by exactly 0. SSIM differences with 95 % "
-            "subject-cluster bootstrap intervals; a difference is stated only where the interval excludes 0.</p>"
+            "subject-cluster bootstrap intervals, over subjects and trainings where a run trained the method with "
+            "several seeds; a difference is stated only where the interval excludes 0.</p>"
             + (_table(["hd − lr", "method", "subjects / apex samples", "SSIM at the apex", "SSIM active AUs at the apex",
                        "SSIM all horizons", "verdict (active, apex)"], rows) if rows else "")
             + _not_compared(comparisons))

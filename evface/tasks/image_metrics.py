@@ -209,23 +209,65 @@ def cluster_training_interval(values: np.ndarray, clusters: Sequence[Any], units
     >>> round(r["mean"], 2), r["n_clusters"], r["n_trainings"]
     (0.3, 2, 2)
     """
-    v = np.asarray(values, dtype=np.float64)
+    v, u = _trainings(values, units, np.size(clusters))
     _, g = np.unique(np.asarray(clusters), return_inverse=True)
-    _, u = np.unique(np.asarray(units), return_inverse=True)
-    if v.ndim != 2 or v.size == 0 or not v.shape[1] == g.size == u.size:
-        raise ParameterError(f"values of shape {v.shape}, {g.size} cluster and {u.size} unit labels: (K, N) values and "
-                             "one label of each per sample, at least one")
-    k, n_groups, n_units = v.shape[0], int(g.max()) + 1, int(u.max()) + 1
-    cell = g * n_units + u  # the samples of one cluster scored by one unit's trainings
-    sums = np.stack([np.bincount(cell, weights=row, minlength=n_groups * n_units) for row in v], 1)  # (cells, K)
+    n_groups = int(g.max()) + 1
     counts = np.bincount(g, minlength=n_groups).astype(np.float64)
     drawn = stats.resample_counts(n_groups, resamples, seed)  # (R, clusters)
-    picks = np.random.default_rng(seed + 1).integers(0, k, size=(resamples, n_units, k))
-    trainings = np.stack([(picks == j).sum(2) for j in range(k)], 2) / k  # (R, units, K): weight of each training
-    per_cluster = np.einsum("ruk,guk->rg", trainings, sums.reshape(n_groups, n_units, k))  # (R, clusters)
-    boot = (drawn * per_cluster).sum(1) / (drawn @ counts)
+    boot = (drawn * _drawn_trainings(v, g, u, n_groups, resamples, seed + 1)).sum(1) / (drawn @ counts)
     return {"mean": float(v.mean()), "ci": stats.percentile_interval(boot, level), "n": int(v.shape[1]),
-            "n_clusters": n_groups, "n_trainings": k}
+            "n_clusters": n_groups, "n_trainings": v.shape[0]}
+
+
+def paired_training_interval(values_a: np.ndarray, units_a: Sequence[Any], values_b: np.ndarray,
+                             units_b: Sequence[Any], clusters: Sequence[Any], *, resamples: int = stats.RESAMPLES,
+                             level: float = stats.LEVEL, seed: int = stats.SEED) -> dict[str, Any]:
+    """The mean difference A - B of two runs' per-sample values on the same samples, each run the
+    mean of its trainings (``values_a`` (K_a, N) with ``units_a`` (N,), the same for B), with the
+    interval of :func:`cluster_training_interval` drawn for both: the clusters alike for A and B,
+    each run's trainings within its units on their own. With one training each it is
+    :func:`cluster_mean_interval`'s of the differences.
+
+    Examples
+    --------
+    >>> a = np.array([[0.5, 0.6, 0.7, 0.8], [0.7, 0.8, 0.7, 0.8]])
+    >>> r = paired_training_interval(a, [0, 0, 1, 1], np.full((1, 4), 0.5), [0] * 4, ["a", "a", "b", "b"])
+    >>> round(r["mean"], 2), r["n_trainings"]
+    (0.2, {'a': 2, 'b': 1})
+    """
+    n = np.size(clusters)
+    (va, ua), (vb, ub) = _trainings(values_a, units_a, n), _trainings(values_b, units_b, n)
+    _, g = np.unique(np.asarray(clusters), return_inverse=True)
+    n_groups = int(g.max()) + 1
+    counts = np.bincount(g, minlength=n_groups).astype(np.float64)
+    drawn = stats.resample_counts(n_groups, resamples, seed)
+    per_cluster = (_drawn_trainings(va, g, ua, n_groups, resamples, seed + 1)
+                   - _drawn_trainings(vb, g, ub, n_groups, resamples, seed + 2))
+    boot = (drawn * per_cluster).sum(1) / (drawn @ counts)
+    return {"mean": float(va.mean() - vb.mean()), "ci": stats.percentile_interval(boot, level), "n": n,
+            "n_clusters": n_groups, "n_trainings": {"a": va.shape[0], "b": vb.shape[0]}}
+
+
+def _trainings(values: np.ndarray, units: Sequence[Any], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(K, N) values as floats and their units as indices, checked against ``n`` samples."""
+    v = np.asarray(values, dtype=np.float64)
+    _, u = np.unique(np.asarray(units), return_inverse=True)
+    if v.ndim != 2 or v.size == 0 or not v.shape[1] == n == u.size:
+        raise ParameterError(f"values of shape {v.shape}, {n} cluster and {u.size} unit labels: (K, N) values and "
+                             "one label of each per sample, at least one")
+    return v, u
+
+
+def _drawn_trainings(v: np.ndarray, g: np.ndarray, u: np.ndarray, n_groups: int, resamples: int,
+                     seed: int) -> np.ndarray:
+    """(R, clusters): each cluster's sum of its samples' values, every sample scored by the mean of
+    K trainings of its unit drawn with replacement (``seed``) in each of ``resamples``."""
+    k, n_units = v.shape[0], int(u.max()) + 1
+    cell = g * n_units + u  # the samples of one cluster scored by one unit's trainings
+    sums = np.stack([np.bincount(cell, weights=row, minlength=n_groups * n_units) for row in v], 1)  # (cells, K)
+    picks = np.random.default_rng(seed).integers(0, k, size=(resamples, n_units, k))
+    trainings = np.stack([(picks == j).sum(2) for j in range(k)], 2) / k  # (R, units, K): weight of each training
+    return np.einsum("ruk,guk->rg", trainings, sums.reshape(n_groups, n_units, k))
 
 
 def summarize(

@@ -7,7 +7,9 @@ method both runs scored: the mean of each metric in A and in B, the mean per-sam
 A - B with its 95 % subject-cluster bootstrap interval
 (:func:`~evface.tasks.image_metrics.cluster_mean_interval`) and a verdict that names a winner only
 when the interval excludes 0 (:func:`~evface.tasks.stats.describe_difference`), over all samples,
-at the apex, and at the apex per lighting.
+at the apex, and at the apex per lighting. A method a run trained with several seeds is also given
+the interval over subjects and trainings, from each training's scores (``seed_scores.csv``), and
+its verdict follows that interval.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ import numpy as np
 from evface.errors import DatasetError, FormatError, where
 from evface.io.dataset import read_text
 from evface.tasks import stats
-from evface.tasks.image_metrics import cluster_mean_interval
-from evface.tasks.recon_eval import PSNR_CAP, SCORE_COLUMNS, SCORES_CSV
+from evface.tasks.image_metrics import cluster_mean_interval, paired_training_interval
+from evface.tasks.recon_eval import PSNR_CAP, SCORE_COLUMNS, SCORES_CSV, SEED_SCORE_COLUMNS, SEED_SCORES_CSV
 
 METRICS = ("face_ssim", "active_ssim", "face_psnr")
 """What is compared: SSIM over the face box and in the active AU regions, PSNR over the face box."""
@@ -72,6 +74,56 @@ def read_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], dict[str
     return out
 
 
+def read_seed_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], tuple[str, np.ndarray]]]:
+    """``{method: {(clip_id, t_us): (fold, (K, 4) scores)}}`` from ``RUN/seed_scores.csv`` (the
+    trained methods of a run of several seeds, K seeds in seed order, the four scores in the order of
+    :data:`SEED_SCORE_COLUMNS`); ``{}`` for a run without the file. A file evface did not write is a
+    :class:`FormatError` naming it."""
+    path = Path(run_dir) / SEED_SCORES_CSV
+    if not path.is_file():
+        return {}
+    rows: dict[str, dict[tuple[str, int], tuple[str, dict[int, list[float]]]]] = {}
+    with io.StringIO(read_text(path), newline="") as f:
+        reader = csv.reader(f)
+        if tuple(next(reader, [])) != SEED_SCORE_COLUMNS:
+            raise FormatError(where(path, f"columns other than {list(SEED_SCORE_COLUMNS)}: not a file evface wrote"))
+        for line in reader:
+            try:
+                if len(line) != len(SEED_SCORE_COLUMNS) or not line[0] or not line[2]:
+                    raise ValueError(f"{len(line)} columns, or no clip or method")
+                key, method, fold, seed = (line[0], int(line[1])), line[2], line[3], int(line[4])
+                fold_seen, seeds = rows.setdefault(method, {}).setdefault(key, (fold, {}))
+                if fold_seen != fold or seed in seeds:
+                    raise ValueError(f"method {method!r} at clip {key[0]}, {key[1]} µs: a second fold or seed {seed} twice")
+                seeds[seed] = [float(v) for v in line[5:]]
+            except ValueError as exc:
+                raise FormatError(where(path, f"line {reader.line_num} is not a sample's scores of one seed ({exc}): "
+                                              "not a file evface wrote")) from None
+    out: dict[str, dict[tuple[str, int], tuple[str, np.ndarray]]] = {}
+    for method, samples in rows.items():
+        order = sorted(next(iter(samples.values()))[1])
+        if len(order) < 2 or any(sorted(seeds) != order for _, seeds in samples.values()):
+            raise FormatError(where(path, f"method {method!r} lacks some seed's scores of some sample (or has one "
+                                          "seed): not a file evface wrote"))
+        out[method] = {key: (fold, np.array([seeds[k] for k in order])) for key, (fold, seeds) in samples.items()}
+    return out
+
+
+def _trainings(seed_scores: dict[str, dict[tuple[str, int], tuple[str, np.ndarray]]], method: str,
+               keys: list[tuple[str, int]], metric: str, mean: np.ndarray, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(K, N) values of ``metric`` for ``keys`` from a run's seed scores and their (N,) folds; a method
+    the run trained once (or is not trained): its ``mean`` scores as one training."""
+    if method not in seed_scores:
+        return mean[None], np.zeros(len(keys), np.int64)
+    samples = seed_scores[method]
+    if any(k not in samples for k in keys):
+        raise FormatError(where(path, f"method {method!r} lacks samples of the scores.csv beside it: not a file "
+                                      "evface wrote with it"))
+    column = SEED_SCORE_COLUMNS.index(metric) - SEED_SCORE_COLUMNS.index("face_ssim")
+    values = np.stack([samples[k][1][:, column] for k in keys], 1)
+    return (np.minimum(values, PSNR_CAP) if metric.endswith("psnr") else values), np.array([samples[k][0] for k in keys])
+
+
 def _scored(run_dir: Path) -> tuple[Any, int]:
     """The target grid size the run was scored on (None when unknown) and its trainings per part
     (``seeds``, 1 when not recorded), from its metrics.json."""
@@ -113,10 +165,14 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     Returns ``{"a", "b", "run_a", "run_b", "n", "n_apex", "n_subjects", "trainings": {"a", "b"}, "methods":
     {method: {"all" | "apex" | "apex, <lighting>": {metric: {"a", "b", "diff", "ci", "n", "n_clusters",
     "verdict"}}}}}``; ``trainings``: each run's trainings per part (``--seeds``), whose mean scores it.
+    Where either run scored a method with several trainings (its ``seed_scores.csv``), the metric
+    also gets ``ci_trainings``, the interval over subjects and both runs' trainings
+    (:func:`~evface.tasks.image_metrics.paired_training_interval`), and its verdict follows it.
     """
     run_a, run_b = Path(run_a), Path(run_b)
     names = names or stats.run_names(run_a, run_b)
     a, b = read_scores(run_a), read_scores(run_b)
+    seeds_of = read_seed_scores(run_a), read_seed_scores(run_b)
     (grid_a, seeds_a), (grid_b, seeds_b) = _scored(run_a), _scored(run_b)
     if grid_a != grid_b:
         raise DatasetError(where(run_b / "metrics.json", f"scored on a {grid_b}-pixel grid, {run_a} on a {grid_a}-pixel "
@@ -147,35 +203,51 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
             entry[label] = {}
             for metric in METRICS:
                 va, vb = _values(ra, metric), _values(rb, metric)
-                ok = np.isfinite(va) & np.isfinite(vb)
+                xa, ua = _trainings(seeds_of[0], method, sel, metric, va, run_a / SEED_SCORES_CSV)
+                xb, ub = _trainings(seeds_of[1], method, sel, metric, vb, run_b / SEED_SCORES_CSV)
+                ok = np.isfinite(va) & np.isfinite(vb) & np.isfinite(xa).all(0) & np.isfinite(xb).all(0)
                 if not ok.any():
                     continue
                 d = cluster_mean_interval(va[ok] - vb[ok], subj[ok])
-                entry[label][metric] = {"a": float(va[ok].mean()), "b": float(vb[ok].mean()), "diff": d["mean"],
-                                        "ci": d["ci"] if d["n_clusters"] > 1 else None, "n": d["n"],
-                                        "n_clusters": d["n_clusters"],
-                                        "verdict": (stats.describe_difference(*names, d["ci"]) if d["n_clusters"] > 1
-                                                    else "one subject: no interval")}
+                several = d["n_clusters"] > 1
+                cell = {"a": float(va[ok].mean()), "b": float(vb[ok].mean()), "diff": d["mean"],
+                        "ci": d["ci"] if several else None, "n": d["n"], "n_clusters": d["n_clusters"]}
+                if several and max(len(xa), len(xb)) > 1:
+                    cell["ci_trainings"] = paired_training_interval(xa[:, ok], ua[ok], xb[:, ok], ub[ok], subj[ok])["ci"]
+                cell["verdict"] = (stats.describe_difference(*names, cell.get("ci_trainings", d["ci"])) if several
+                                   else "one subject: no interval")
+                entry[label][metric] = cell
         out["methods"][method] = entry
     return out
 
 
 def format_comparison(res: dict[str, Any]) -> str:
     """:func:`compare_runs` as a plain-text table."""
+    cells = [d for entry in res["methods"].values() for part in entry.values() for d in part.values()]
+    two_level = any("ci_trainings" in d for d in cells)
     lines = [f"A = {res['a']}, B = {res['b']}: {res['n']} samples ({res['n_apex']} at the apex) of "
-             f"{res['n_subjects']} subjects, paired; 95 % intervals from a subject-cluster bootstrap",
-             f"{'method':14}{'samples':16}{'metric':13}{'A':>8}{'B':>8}{'A - B':>9}  {'95 % interval':20}verdict"]
+             f"{res['n_subjects']} subjects, paired; 95 % intervals from a subject-cluster bootstrap"
+             + (", and over subjects and trainings where a run trained a method several times (the verdict "
+                "follows it)" if two_level else ""),
+             f"{'method':14}{'samples':16}{'metric':13}{'A':>8}{'B':>8}{'A - B':>9}  {'subjects':20}"
+             + (f"{'subjects, trainings':22}" if two_level else "") + "verdict"]
+
+    def interval(ci: list[float] | None) -> str:
+        return f"[{ci[0]:+.4f}, {ci[1]:+.4f}]" if ci else "-"
+
     for method, entry in res["methods"].items():
         for label, part in entry.items():
             for metric, d in part.items():
-                interval = f"[{d['ci'][0]:+.4f}, {d['ci'][1]:+.4f}]" if d["ci"] else "-"
                 lines.append(f"{method:14}{label:16}{metric:13}{d['a']:8.4f}{d['b']:8.4f}{d['diff']:+9.4f}  "
-                             f"{interval:18}  {d['verdict']}")
+                             f"{interval(d['ci']):20}" + (f"{interval(d.get('ci_trainings')):22}" if two_level else "")
+                             + d["verdict"])
     trainings = res.get("trainings", {"a": 1, "b": 1})
     if trainings["a"] == trainings["b"] == 1:
         lines.append("one training per fold of each run: an interval covers which subjects were tested, not how "
                      "another training seed would come out (train with --seeds N to score the mean of N)")
     else:
         lines.append(f"trainings per fold: {trainings['a']} of {res['a']}, {trainings['b']} of {res['b']} (a run of "
-                     "several scores each sample by the mean of its trainings)")
+                     "several scores each sample by the mean of its trainings)"
+                     + ("" if two_level else "; scored before each training's scores were written (seed_scores.csv): "
+                        "the intervals resample subjects only (evface eval RUN scores it again)"))
     return "\n".join(lines)

@@ -19,7 +19,8 @@ Every method is scored per sample against the same target (the shared grid of
 A run that trained each part with several seeds is scored on the per-sample mean of its
 trainings' scores (:func:`mean_scores`), beside what each training scores alone (:func:`seed_summary`)
 and the challenger's differences at the apex with an interval over subjects and trainings both
-(:func:`training_intervals`).
+(:func:`training_intervals`); each training's scores of the trained methods go to
+``seed_scores.csv`` (:func:`write_seed_scores`) for ``evface compare``.
 """
 
 from __future__ import annotations
@@ -275,6 +276,30 @@ def write_scores(path: Path, scores: dict[str, Any], s: ReconSamples, spec: Reco
             w.writerow([s.meta["clip_id"][i], s.meta["subject"][i], s.meta["lighting"][i], s.meta["aus"][i],
                         int(s.t_us[i]), f"{bins[i]:g}", "+".join(phase[i]), name]
                        + [f"{sc[area][k][i]:.6g}" for area in ("face", "active") for k in ("ssim", "psnr")])
+    atomic_write_text(path, buf.getvalue())
+    return path
+
+
+SEED_SCORES_CSV = "seed_scores.csv"
+SEED_SCORE_COLUMNS = ("clip_id", "t_us", "method", "fold", "seed", "face_ssim", "face_psnr", "active_ssim", "active_psnr")
+"""Columns of ``RUN/seed_scores.csv``, written beside ``scores.csv`` by a run of several seeds: one
+row per test sample, trained method and seed, and the fold whose models scored the sample; what
+``evface compare`` resamples the trainings from."""
+
+
+def write_seed_scores(path: Path, per_seed: list[dict[str, Any]], seeds: list[int], methods: list[str],
+                      s: ReconSamples, folds: np.ndarray) -> Path:
+    """Write each training's per-sample scores of the trained ``methods`` (:data:`SEED_SCORE_COLUMNS`;
+    ``per_seed``: :func:`sample_scores` of each of ``seeds``; ``folds``: per sample, the part whose
+    trainings scored it) as CSV, atomically."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(SEED_SCORE_COLUMNS)
+    for name in methods:
+        for seed, sc in zip(seeds, per_seed, strict=True):
+            for i in range(len(s)):
+                w.writerow([s.meta["clip_id"][i], int(s.t_us[i]), name, int(folds[i]), seed]
+                           + [f"{sc[name][area][k][i]:.6g}" for area in ("face", "active") for k in ("ssim", "psnr")])
     atomic_write_text(path, buf.getvalue())
     return path
 

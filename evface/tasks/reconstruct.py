@@ -773,13 +773,15 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     apex = recon_eval.phase_indices(s)["apex"]
     device = engine.select_device(cfg.device)
     seeds = [part.get("seed", cfg.seed) for part in groups[0]]
-    per_seed = []
+    per_seed, trained = [], []
     for k in range(len(seeds)):  # the latent, the figure and the frames: the first seed's models
         seed_preds, kl, seed_draws = _predict(run_dir, cfg, spec, [group[k] for group in groups], s, scored_by, apex,
                                               device, first=k == 0)
         seed_scores = recon_eval.sample_scores(seed_preds, s, spec)
         if k == 0:
             preds, kl_per, draws = seed_preds, kl, seed_draws
+        else:
+            trained = list(seed_scores)
         # the baselines no training changes are the first seed's, scored once
         per_seed.append(seed_scores if k == 0 else per_seed[0] | seed_scores)
         del seed_preds  # one training's frames at a time beside the first's
@@ -811,6 +813,10 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
         metrics["train_seconds"] = t.get("cvae_seconds", 0.0) + t.get("e2vid_seconds", 0.0)
     engine.write_metrics(out, metrics)
     recon_eval.write_scores(out / recon_eval.SCORES_CSV, scores, s, spec)
+    if len(seeds) > 1:
+        recon_eval.write_seed_scores(out / recon_eval.SEED_SCORES_CSV, per_seed, seeds, trained, s, scored_by)
+    else:  # an earlier evaluation's trainings would no longer match scores.csv
+        (out / recon_eval.SEED_SCORES_CSV).unlink(missing_ok=True)
     recon_eval.write_apex_figure(out / recon_eval.APEX_PNG, s, preds, apex, draws)
     if frames:
         recon_eval.write_frames(out / recon_eval.FRAMES_H5, preds, s, None if len(seeds) == 1 else (
