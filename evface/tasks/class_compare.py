@@ -1,11 +1,13 @@
 """Classification runs' prediction files and the paired comparison of two runs (``evface compare``).
 
 A run writes ``predictions.csv`` (:func:`write_predictions`: one line per scored clip, the ensemble's
-label). :func:`compare_runs` joins two runs' files on the clip and gives the paired difference A - B
+label) and ``seed_logits.csv`` (:func:`write_seed_logits`: each training seed's logits of every
+clip). :func:`compare_runs` joins two runs' files on the clip and gives the paired difference A - B
 of top-1, UF1 and UAR with a 95 % subject-cluster bootstrap interval
-(:func:`~evface.tasks.stats.paired_bootstrap`), a verdict that names a winner only when the
-interval excludes 0, and the exact McNemar test, overall and per lighting; :func:`seed_spread`
-sets every training seed of A against every seed of B.
+(:func:`~evface.tasks.stats.paired_bootstrap`) and, where a run trained several seeds, one over
+subjects and seeds (:func:`~evface.tasks.stats.paired_training_bootstrap`), a verdict that names a
+winner only when the interval excludes 0, and the exact McNemar test, overall and per lighting;
+:func:`seed_spread` sets every training seed of A against every seed of B.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ SEED_LOGITS = "seed_logits.csv"
 model gave the clip (columns ``clip_id``, ``fold``, ``seed`` and one per class). The mean over the
 seeds is the run's prediction; :func:`compare_runs` resamples the seeds from it."""
 SEED_LOGIT_COLUMNS = ("clip_id", "fold", "seed")
+NEVER = -1e30
+"""The logit of a class a run does not know (finite, so that a zero weight keeps it out of a mean)."""
 
 
 @dataclass(frozen=True)
@@ -144,10 +148,6 @@ def _ensemble_inputs(run: str | Path, logits: SeedLogits, ids: Sequence[str], cl
     for n, clip in enumerate(ids):
         out[:, n, columns] = logits.logits[clip]
     return out, np.array([logits.folds[c] for c in ids])
-
-
-NEVER = -1e30
-"""The logit of a class a run does not know (finite, so that a zero weight keeps it out of a mean)."""
 
 
 def _paired(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, subjects: np.ndarray, n_classes: int,
