@@ -85,6 +85,21 @@ def test_two_level_interval_holds_its_level_where_seeds_vary_and_the_subject_one
     assert two_level <= 4 and subject_only >= two_level + 4, (subject_only, two_level)
 
 
+def test_two_level_interval_is_centred_on_the_ensembles_difference():
+    """Five trainings of about 41 % each make an ensemble of 73 %; B predicts exactly as that ensemble.
+    Drawn with replacement, an ensemble holds fewer distinct trainings and scores lower, so the
+    resamples of A - B sit well below 0; the interval is centred on the ensembles' difference, 0."""
+    rng = np.random.default_rng(5)
+    subjects = np.repeat(np.arange(12), 20).astype(str)
+    fold = np.repeat(np.arange(12) % 4, 20)
+    y = rng.integers(0, 5, subjects.size)
+    a = rng.normal(0, 2.0, size=(5, y.size, 5))
+    a[:, np.arange(y.size), y] += 1.5
+    b = np.eye(5)[a.mean(0).argmax(1)][None]
+    lo, hi = stats.paired_training_bootstrap(y, a, fold, b, fold, subjects)["top1"]
+    assert -0.15 < lo < -0.05 and 0.05 < hi < 0.15 and abs(lo + hi) < 0.02, (lo, hi)
+
+
 def test_two_level_interval_of_one_training_each_is_the_subject_one():
     y, pred, subjects = _simulated_run(np.random.default_rng(4), n_subjects=10)
     other = np.roll(pred, 7)

@@ -180,8 +180,12 @@ def paired_training_bootstrap(
     has, with replacement; a clip is predicted by the mean logits of its fold's drawn trainings,
     the ensemble as the run makes it. The interval so covers which subjects were tested and how
     other training seeds would come out (a two-level bootstrap, Bouthillier et al., MLSys 2021);
-    with one training per run it is :func:`paired_bootstrap`'s. ``chunk`` resamples are scored
-    at a time (memory: ``chunk`` x N x C floats).
+    with one training per run it is :func:`paired_bootstrap`'s. An ensemble drawn with
+    replacement holds fewer distinct trainings than the run's and scores lower the more the arm
+    gains from ensembling, which would shift the interval off the ensembles' difference: the mean
+    of that shift (each resample against the whole ensembles on the same subjects) is subtracted
+    from every resample, so the interval is centred as the subject interval is and only wider.
+    ``chunk`` resamples are scored at a time (memory: ``chunk`` x N x C floats).
 
     Examples
     --------
@@ -217,7 +221,16 @@ def paired_training_bootstrap(
             scored.append(_metric_stack(matrices.reshape(stop - start, n_classes, n_classes)))
         for name in METRICS:
             diffs[name].append(scored[0][name] - scored[1][name])
-    return {name: percentile_interval(np.concatenate(d), level) for name, d in diffs.items()}
+    # the same subject draws scored by the whole ensembles: what drawing the trainings adds, and shifts
+    whole = [_subject_matrices(t, v.mean(0).argmax(1), g, n_classes) for v, _ in runs]
+    counts = resample_counts(int(g.max()) + 1, resamples, seed)
+    whole_a, whole_b = (_metric_stack(np.tensordot(counts, m, axes=1)) for m in whole)
+    out = {}
+    for name, d in diffs.items():
+        both = np.concatenate(d)
+        shift = np.nanmean(both - (whole_a[name] - whole_b[name]))
+        out[name] = percentile_interval(both - shift, level)
+    return out
 
 
 def mcnemar_exact(a_only: int, b_only: int) -> float:
