@@ -387,6 +387,8 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
     assert {c: seeds.labels[int(v.mean(0).argmax())] for c, v in seeds.logits.items()} == predicted
     assert read_seed_logits(tmp_path / "same").folds == seeds.folds
     assert compare_runs(run, tmp_path / "same")["trainings"] == {"a": 2, "b": 2}
+    assert set(m["ci_trainings"]) == {"top1", "uf1", "uar"} and same["ci_trainings"] == m["ci_trainings"]
+    assert all("ci_trainings" in part for part in m["per_lighting"].values())
     other = make_fake_dataset(tmp_path / "other", subjects=("t0",), seed=9, per_class=1)
     ens = evaluate_run(run, other, tmp_path / "ens", cross_sensor=False)
     assert ens["n"] == 3 and ens["evaluated_on"] == "all clips (mean logits of 6 models)"

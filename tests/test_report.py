@@ -182,6 +182,9 @@ def test_report_shows_intervals_and_words_differences_by_them(tmp_path):
         write_seed_logits(run, [r[0] for r in rows], ["0"] * len(rows), range(seeds), np.stack([onehot] * seeds), LABELS)
     text = build_report([root], root / "report.html").read_text()
     assert "<td>events-hd − rgb</td><td>2 / 6</td><td>3 × 1</td>" in text and "scored before each seed" not in text
+    # an arm of several seeds: its own interval over subjects and seeds
+    metrics.write_text(json.dumps({**json.loads(metrics.read_text()), "ci_trainings": {"top1": [0.5, 0.99]}}))
+    assert "<td>events-hd</td><td>100.0 [50.0, 99.0]</td>" in build_report([root], root / "report.html").read_text()
 
 
 def test_runs_scored_on_other_clips_are_listed_apart_not_as_rows_of_the_table(tmp_path):

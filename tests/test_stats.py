@@ -98,6 +98,11 @@ def test_two_level_interval_is_centred_on_the_ensembles_difference():
     b = np.eye(5)[a.mean(0).argmax(1)][None]
     lo, hi = stats.paired_training_bootstrap(y, a, fold, b, fold, subjects)["top1"]
     assert -0.15 < lo < -0.05 and 0.05 < hi < 0.15 and abs(lo + hi) < 0.02, (lo, hi)
+    # the ensemble's own level: centred on its top-1, wider than over subjects alone
+    top1 = np.mean(a.mean(0).argmax(1) == y)
+    lo, hi = stats.training_bootstrap(y, a, fold, subjects)["top1"]
+    s_lo, s_hi = stats.bootstrap_interval(y, a.mean(0).argmax(1), subjects, 5)["top1"]
+    assert lo < s_lo < top1 < s_hi < hi and abs((lo + hi) / 2 - top1) < 0.02, (lo, hi, top1)
 
 
 def test_two_level_interval_of_one_training_each_is_the_subject_one():
@@ -107,6 +112,7 @@ def test_two_level_interval_of_one_training_each_is_the_subject_one():
     folds = np.zeros(y.size)
     two_level = stats.paired_training_bootstrap(y, as_logits[0], folds, as_logits[1], folds, subjects)
     assert two_level == {k: d["ci"] for k, d in stats.paired_bootstrap(y, pred, other, subjects, N_CLASSES).items()}
+    assert stats.training_bootstrap(y, as_logits[0], folds, subjects) == stats.bootstrap_interval(y, pred, subjects, N_CLASSES)
     with pytest.raises(ParameterError, match=r"logits of shape \(1, 210, 7\), 5 folds"):
         stats.paired_training_bootstrap(y, as_logits[0], folds[:5], as_logits[1], folds, subjects)
 

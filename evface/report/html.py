@@ -187,7 +187,8 @@ def _classify_section(data: ReportData) -> str:
         protocol = "The runs were evaluated on different clips: each row gives its own subjects and clips. "
     if boot:
         protocol += (f"Brackets: {boot['level']:.0%} intervals from a bootstrap that resamples subjects, not clips "
-                     f"({boot['resamples']} resamples, seed {boot['seed']}). ")
+                     f"({boot['resamples']} resamples, seed {boot['seed']}), and for an arm of several training seeds "
+                     "each fold's seeds too. ")
     parts.append(f"<p>{protocol}Chance is {100 / n_labels:.1f} %. UF1 and UAR are the MEGC metrics "
                  "(mean per-class F1 and recall over the pooled predictions). The paper's figures are on its real "
                  "recordings and its own class set; ours are on the dataset of this report, so they are context, not a target.</p>")
@@ -195,7 +196,7 @@ def _classify_section(data: ReportData) -> str:
     rows, classes = [], []
     for r in runs:
         m = r["metrics"]
-        ci = m.get("ci", {})
+        ci = m.get("ci_trainings") or m.get("ci", {})
         rows.append([html.escape(r["name"]), _with_ci(m.get("top1"), ci.get("top1"), 1, 100),
                      _with_ci(m.get("uf1"), ci.get("uf1"), 3), _with_ci(m.get("uar"), ci.get("uar"), 3),
                      str(m.get("n_subjects", "–")), str(m.get("n", "–")), _fmt(m.get("train_top1"), 1, 100),
@@ -213,7 +214,8 @@ def _classify_section(data: ReportData) -> str:
         rows2 = []
         for r in runs:
             per = r["metrics"].get("per_lighting", {})
-            rows2.append([html.escape(r["name"])] + [_with_ci(per.get(lt, {}).get("top1"), per.get(lt, {}).get("ci", {}).get("top1"), 1, 100)
+            rows2.append([html.escape(r["name"])] + [_with_ci(per.get(lt, {}).get("top1"), (per.get(lt, {}).get("ci_trainings")
+                                                                                             or per.get(lt, {}).get("ci", {})).get("top1"), 1, 100)
                                                      for lt in lightings])
         counts = [per.get("n") for r in runs[:1] for per in (r["metrics"].get("per_lighting", {}).get(lt, {}) for lt in lightings)]
         note = ", ".join(f"{lt} {n}" for lt, n in zip(lightings, counts) if n is not None)

@@ -19,7 +19,8 @@ the mean logits of all models.
 The paired comparison of two runs (``evface compare``) is :mod:`evface.tasks.class_compare`.
 
 metrics.json keys: ``top1``, ``macro_f1``, ``uar``, ``uf1``, ``n``, ``n_subjects``, ``ci`` (95 %
-subject-cluster bootstrap intervals of top-1, UF1, UAR), ``bootstrap``, ``labels``,
+subject-cluster bootstrap intervals of top-1, UF1, UAR; ``ci_trainings`` for several seeds: over
+subjects and seeds), ``bootstrap``, ``labels``,
 ``confusion_matrix`` (rows true, columns predicted), ``per_class``, ``per_lighting`` (the same
 metrics, counts and intervals per lighting), ``per_sensor`` (the trained sensor and, for event
 models, the other sensor seen through the same network), ``spike_rate_per_layer`` (spikes per
@@ -208,22 +209,27 @@ def recalibrate_batchnorm(model: nn.Module, x: np.ndarray, kind: str, device: to
 
 
 def score(y_true: np.ndarray, y_pred: np.ndarray, lighting: Sequence[str], subjects: Sequence[str],
-          labels: Sequence[str]) -> dict[str, Any]:
+          labels: Sequence[str], seeds: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
     """Overall metrics plus ``per_lighting``, with metrics.json's key names.
 
     Beside the metrics of :func:`class_metrics.summarize`: ``n_subjects``, ``ci`` (95 %
     subject-cluster bootstrap intervals of top-1, UF1 and UAR, :func:`stats.bootstrap_interval`)
     and ``bootstrap`` (how they were drawn); each lighting has its own ``n``, ``n_subjects`` and ``ci``.
     A subject-cluster bootstrap of one subject has no spread: its intervals are ``None``.
+    ``seeds``, each training seed's logits (K, N, C) and each clip's fold (N,), adds
+    ``ci_trainings`` for K > 1: the intervals over subjects and seeds (:func:`stats.training_bootstrap`).
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     lighting, subjects = np.asarray(lighting), np.asarray(subjects)
+    several = seeds is not None and len(seeds[0]) > 1
 
     def one(mask: np.ndarray) -> dict[str, Any]:
         out = cm.summarize(cm.confusion_matrix(y_true[mask], y_pred[mask], len(labels)), labels)
         out["n_subjects"] = len(set(subjects[mask].tolist()))
         out["ci"] = (stats.bootstrap_interval(y_true[mask], y_pred[mask], subjects[mask], len(labels))
                      if out["n_subjects"] > 1 else dict.fromkeys(stats.METRICS))  # one subject: no interval
+        if several and out["n_subjects"] > 1:
+            out["ci_trainings"] = stats.training_bootstrap(y_true[mask], seeds[0][:, mask], seeds[1][mask], subjects[mask])
         return out
 
     out = one(np.ones(len(y_true), bool))
@@ -481,7 +487,8 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     mean_logits = sum(logits.values())[tested] / n_models[tested, None]
     pred = mean_logits.argmax(1)
     subjects = np.array([str(r["subject"]) for r in rows])
-    metrics = score(y[tested], pred, light[tested], subjects[tested], labels)
+    seed_logits = np.stack([logits[s][tested] for s in seeds])
+    metrics = score(y[tested], pred, light[tested], subjects[tested], labels, (seed_logits, fold_of[tested]))
     metrics.update(_energy({k: v[tested] / n_models[tested].reshape((-1,) + (1,) * (v.ndim - 1))
                             for k, v in activity_sum.items()}, net, cfg.model))
     if len(seeds) > 1:
@@ -498,10 +505,10 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     if dist.is_main:
         write_predictions(run_dir, [rows[i] for i in tested], [labels[p] for p in pred])
         write_seed_logits(run_dir, [rows[i]["clip_id"] for i in tested], [str(fold_of[i]) for i in tested], seeds,
-                          np.stack([logits[s][tested] for s in seeds]), labels)
+                          seed_logits, labels)
         engine.write_metrics(run_dir, metrics)
         (run_dir / INPUTS).unlink(missing_ok=True)
-        ci = metrics["ci"]
+        ci = metrics.get("ci_trainings", metrics["ci"])
 
         def value(key: str) -> str:
             return f"{metrics[key]:.3f}" + (f" [{ci[key][0]:.3f}, {ci[key][1]:.3f}]" if ci[key] else "")
@@ -636,7 +643,9 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     subjects = [str(r["subject"]) for r in sel]
     main = run_on(spec)
     pred = main["logits"].argmax(1)
-    metrics = score(yt, pred, light, subjects, labels)
+    folds = list(dict.fromkeys(tuple(entry["test"]) for entry, _ in models))
+    fold_of = [str(folds.index(tuple(models[scorers[i][0]][0]["test"]))) if seen[i] else "all" for i in keep]
+    metrics = score(yt, pred, light, subjects, labels, (main["seed_logits"], np.array(fold_of)))
     metrics.update(_energy(main, net, cfg.model))
     name = spec.camera
     metrics["per_sensor"] = {name: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}}
@@ -652,11 +661,8 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
             metrics["per_sensor"][other] = {**{k: s[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")},
                                             "note": f"model trained on {spec.sensor}"}
     metrics.update(evaluated_on=where_, data=str(data), run=str(run_dir.resolve()))
-    folds = list(dict.fromkeys(tuple(entry["test"]) for entry, _ in models))
     write_predictions(target, sel, [labels[p] for p in pred])
-    write_seed_logits(target, [r["clip_id"] for r in sel],
-                      [str(folds.index(tuple(models[scorers[i][0]][0]["test"]))) if seen[i] else "all" for i in keep],
-                      seeds, main["seed_logits"], labels)
+    write_seed_logits(target, [r["clip_id"] for r in sel], fold_of, seeds, main["seed_logits"], labels)
     engine.write_metrics(target, metrics)
     return metrics
 

@@ -8,7 +8,8 @@ resample subjects with replacement (a subject-cluster bootstrap) and recompute t
 are the 2.5th and 97.5th percentiles (percentile bootstrap, a fixed seed: the same predictions
 give the same interval). :func:`mcnemar_exact` is the exact McNemar test of two classifiers on
 the same clips (a two-sided binomial test on the discordant pairs).
-:func:`paired_training_bootstrap` also resamples each fold's trainings (seeds) of two ensembles.
+:func:`training_bootstrap` and :func:`paired_training_bootstrap` also resample each fold's trainings
+(seeds) of an ensemble.
 
 Examples
 --------
@@ -165,10 +166,30 @@ def paired_bootstrap(
     }
 
 
+def training_bootstrap(
+    y_true: Sequence[int], logits: np.ndarray, folds: Sequence[Any], subjects: Sequence[str], *,
+    resamples: int = RESAMPLES, level: float = LEVEL, seed: int = SEED,
+) -> dict[str, list[float]]:
+    """Intervals ``{metric: [low, high]}`` of an ensemble's top-1, UF1 and UAR over subjects **and**
+    trainings: :func:`paired_training_bootstrap` of one run (``logits`` (K, N, C), ``folds`` (N,)).
+    With one training it is :func:`bootstrap_interval`'s.
+
+    Examples
+    --------
+    >>> one = np.array([[[2.0, 0.0], [0.0, 2.0], [2.0, 0.0], [2.0, 0.0]]])  # one training, 3 of 4 right
+    >>> training_bootstrap([0, 1, 0, 1], one, [0] * 4, ["s0", "s0", "s1", "s1"])["top1"]
+    [0.5, 1.0]
+    """
+    t, g, ((v, f),) = _ensemble_inputs(y_true, [(logits, folds)], subjects)
+    drawn = _drawn_ensembles(t, v, f, g, resamples, seed, seed + 1)
+    whole = _metric_stack(np.tensordot(resample_counts(int(g.max()) + 1, resamples, seed),
+                                       _subject_matrices(t, v.mean(0).argmax(1), g, v.shape[2]), axes=1))
+    return {name: percentile_interval(d - np.nanmean(d - whole[name]), level) for name, d in drawn.items()}
+
+
 def paired_training_bootstrap(
     y_true: Sequence[int], logits_a: np.ndarray, folds_a: Sequence[Any], logits_b: np.ndarray, folds_b: Sequence[Any],
     subjects: Sequence[str], *, resamples: int = RESAMPLES, level: float = LEVEL, seed: int = SEED,
-    chunk: int = 100,
 ) -> dict[str, list[float]]:
     """Intervals ``{metric: [low, high]}`` of the difference A - B of two ensembles' top-1, UF1 and
     UAR over subjects **and** trainings.
@@ -185,7 +206,6 @@ def paired_training_bootstrap(
     gains from ensembling, which would shift the interval off the ensembles' difference: the mean
     of that shift (each resample against the whole ensembles on the same subjects) is subtracted
     from every resample, so the interval is centred as the subject interval is and only wider.
-    ``chunk`` resamples are scored at a time (memory: ``chunk`` x N x C floats).
 
     Examples
     --------
@@ -194,43 +214,54 @@ def paired_training_bootstrap(
     >>> paired_training_bootstrap(y, one, [0] * 4, one, [0] * 4, ["s0", "s0", "s1", "s1"])["top1"]
     [0.0, 0.0]
     """
+    t, g, runs = _ensemble_inputs(y_true, [(logits_a, folds_a), (logits_b, folds_b)], subjects)
+    (va, fa), (vb, fb) = runs
+    drawn_a = _drawn_ensembles(t, va, fa, g, resamples, seed, seed + 1)
+    drawn_b = _drawn_ensembles(t, vb, fb, g, resamples, seed, seed + 2)
+    counts = resample_counts(int(g.max()) + 1, resamples, seed)
+    whole_a, whole_b = (_metric_stack(np.tensordot(counts, _subject_matrices(t, v.mean(0).argmax(1), g, v.shape[2]),
+                                                   axes=1)) for v in (va, vb))
+    out = {}
+    for name in METRICS:
+        both = drawn_a[name] - drawn_b[name]
+        shift = np.nanmean(both - (whole_a[name] - whole_b[name]))
+        out[name] = percentile_interval(both - shift, level)
+    return out
+
+
+def _ensemble_inputs(y_true: Sequence[int], runs: Sequence[tuple[np.ndarray, Sequence[Any]]],
+                     subjects: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Labels, subject indices and each run's (K, N, C) logits with fold indices, checked."""
     t = np.asarray(y_true, np.int64)
-    runs = [(np.asarray(v, np.float64), np.unique(np.asarray(f), return_inverse=True)[1]) for v, f in
-            ((logits_a, folds_a), (logits_b, folds_b))]
     g = np.unique(np.asarray(subjects), return_inverse=True)[1]
-    for v, f in runs:
-        if v.ndim != 3 or v.shape[0] == 0 or not v.shape[1] == f.size == g.size == t.size or v.shape[2] != runs[0][0].shape[2]:
+    checked = [(np.asarray(v, np.float64), np.unique(np.asarray(f), return_inverse=True)[1]) for v, f in runs]
+    for v, f in checked:
+        if v.ndim != 3 or v.shape[0] == 0 or not v.shape[1] == f.size == g.size == t.size or v.shape[2] != checked[0][0].shape[2]:
             raise ParameterError(f"logits of shape {v.shape}, {f.size} folds, {g.size} subjects and {t.size} labels: "
                                  "(K, N, C) logits of C classes and one fold, subject and label per clip")
     if t.size == 0:
         raise ParameterError("no clips to resample")
-    n_classes = runs[0][0].shape[2]
+    return t, g, checked
+
+
+def _drawn_ensembles(t: np.ndarray, v: np.ndarray, f: np.ndarray, g: np.ndarray, resamples: int, seed: int,
+                     training_seed: int, chunk: int = 100) -> dict[str, np.ndarray]:
+    """(R,) top-1, UF1 and UAR of one run's ensembles over drawn subjects (``seed``: the draws of
+    :func:`resample_counts`) and, per fold, its K trainings drawn with replacement (``training_seed``);
+    ``chunk`` resamples at a time (memory: ``chunk`` x N x C floats)."""
+    k, n_classes = v.shape[0], v.shape[2]
     drawn = resample_counts(int(g.max()) + 1, resamples, seed)[:, g]  # (R, N): how often each clip is drawn
-    picks = [np.random.default_rng(seed + 1 + i).integers(0, v.shape[0], size=(resamples, int(f.max()) + 1, v.shape[0]))
-             for i, (v, f) in enumerate(runs)]
-    diffs: dict[str, list[np.ndarray]] = {name: [] for name in METRICS}
+    picks = np.random.default_rng(training_seed).integers(0, k, size=(resamples, int(f.max()) + 1, k))
+    scored: dict[str, list[np.ndarray]] = {name: [] for name in METRICS}
     for start in range(0, resamples, chunk):
         stop = min(start + chunk, resamples)
-        scored = []
-        for (v, f), pick in zip(runs, picks):
-            k = v.shape[0]
-            weights = np.stack([(pick[start:stop] == j).sum(2) for j in range(k)], 2)[:, f, :] / k  # (r, N, K)
-            pred = np.einsum("rnk,knc->rnc", weights, v).argmax(2)  # (r, N)
-            cells = ((np.arange(stop - start)[:, None] * n_classes + t) * n_classes + pred).ravel()
-            matrices = np.bincount(cells, weights=drawn[start:stop].ravel(), minlength=(stop - start) * n_classes**2)
-            scored.append(_metric_stack(matrices.reshape(stop - start, n_classes, n_classes)))
-        for name in METRICS:
-            diffs[name].append(scored[0][name] - scored[1][name])
-    # the same subject draws scored by the whole ensembles: what drawing the trainings adds, and shifts
-    whole = [_subject_matrices(t, v.mean(0).argmax(1), g, n_classes) for v, _ in runs]
-    counts = resample_counts(int(g.max()) + 1, resamples, seed)
-    whole_a, whole_b = (_metric_stack(np.tensordot(counts, m, axes=1)) for m in whole)
-    out = {}
-    for name, d in diffs.items():
-        both = np.concatenate(d)
-        shift = np.nanmean(both - (whole_a[name] - whole_b[name]))
-        out[name] = percentile_interval(both - shift, level)
-    return out
+        weights = np.stack([(picks[start:stop] == j).sum(2) for j in range(k)], 2)[:, f, :] / k  # (r, N, K)
+        pred = np.einsum("rnk,knc->rnc", weights, v).argmax(2)  # (r, N)
+        cells = ((np.arange(stop - start)[:, None] * n_classes + t) * n_classes + pred).ravel()
+        matrices = np.bincount(cells, weights=drawn[start:stop].ravel(), minlength=(stop - start) * n_classes**2)
+        for name, values in _metric_stack(matrices.reshape(stop - start, n_classes, n_classes)).items():
+            scored[name].append(values)
+    return {name: np.concatenate(v) for name, v in scored.items()}
 
 
 def mcnemar_exact(a_only: int, b_only: int) -> float:
