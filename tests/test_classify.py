@@ -530,6 +530,7 @@ def test_compare_resamples_the_seeds_where_both_runs_hold_their_logits(tmp_path,
     clip. Over subjects alone A beats B clearly; a fold that draws the two wrong seeds is wrong
     throughout, so over subjects and seeds nothing is detected, and the verdict says so."""
     from evface.cli import main
+    from evface.commands.compare import format_comparison
     from evface.tasks.class_compare import compare_runs, read_seed_logits, write_seed_logits
 
     truth = [(f"c{i:02d}", f"s{i % 12}", ("dim", "bright")[i % 2], f"L{i % 2}") for i in range(48)]
@@ -561,9 +562,11 @@ def test_compare_resamples_the_seeds_where_both_runs_hold_their_logits(tmp_path,
     line = next(x for x in out.splitlines() if x.startswith("all") and "top-1" in x)
     assert line.endswith("no detectable difference") and line.count("[") == 2
 
-    # B with one seed each side: the same as the subject-only interval
+    # one seed each side: the subject interval only
     write_seed_logits(tmp_path / "a", ids, folds, [0], logits_a[:1], ["L0", "L1"])
-    assert "trainings" not in compare_runs(tmp_path / "a", tmp_path / "b")
+    res = compare_runs(tmp_path / "a", tmp_path / "b")
+    assert res["trainings"] == {"a": 1, "b": 1} and "ci_trainings" not in res["metrics"]["top1"]
+    assert "over subjects and training seeds" not in format_comparison(res)
 
     # a received file evface did not write: one line naming it
     good = (tmp_path / "b" / "seed_logits.csv").read_text().splitlines()

@@ -19,7 +19,7 @@ NAMES = {"top1": "top-1", "uf1": "UF1", "uar": "UAR"}
 def format_comparison(res: dict[str, Any]) -> str:
     """The comparison of :func:`evface.tasks.class_compare.compare_runs` as a plain-text table."""
     a, b = res["a"], res["b"]
-    trainings = res.get("trainings")
+    trainings = res.get("trainings") if max(res.get("trainings", {"a": 1}).values()) > 1 else None
     lines = [f"A = {a}, B = {b}: {res['n']} clips of {res['n_subjects']} subjects, paired; "
              "95 % intervals from a subject-cluster bootstrap"
              + (f", and over subjects and training seeds ({trainings['a']} of A, {trainings['b']} of B; "

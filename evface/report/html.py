@@ -248,7 +248,7 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
     for c in paired:
         pair = f'{html.escape(c["a"])} − {html.escape(c["b"])}'
         mc, m = c["mcnemar"], c["metrics"]
-        seeds = f'{c["trainings"]["a"]} × {c["trainings"]["b"]}' if c.get("trainings") else "not resampled"
+        seeds = f'{c["trainings"]["a"]} × {c["trainings"]["b"]}' if c.get("trainings") else "–"
         rows.append([pair, f'{c["n_subjects"]} / {c["n"]}', seeds, _signed(m["top1"], 1, 100), _signed(m["uf1"], 3, 1),
                      _signed(m["uar"], 3, 1), f'{mc["a_only"]} / {mc["b_only"]}, p = {mc["p"]:.2g}', _verdict(m)])
         per = c["per_lighting"]
@@ -277,8 +277,8 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
     unsampled = [c for c in spreads if not c.get("trainings")]
     if unsampled:
         parts.append(f'<p class="muted">{len(unsampled)} of the pairs above hold several seeds but were scored before '
-                     "each seed's logits were written (<code>seed_logits.csv</code>): their intervals resample subjects "
-                     "only; <code>evface eval RUN</code> scores a run again with them.</p>")
+                     "each seed's logits were written (<code>seed_logits.csv</code>; “–” in column “seeds”): their "
+                     "intervals resample subjects only; <code>evface eval RUN</code> scores a run again with them.</p>")
     return "".join(parts) + _not_compared(comparisons)
 
 

@@ -183,7 +183,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     Where both runs hold their :data:`SEED_LOGITS` and one of them trained several seeds, each
     metric also gets ``ci_trainings``, the interval over subjects and training seeds
     (:func:`stats.paired_training_bootstrap`), and its verdict follows that interval; ``trainings``
-    then gives each run's number of seeds.
+    gives each run's number of seeds wherever both files are there.
     """
     names = names or stats.run_names(run_a, run_b)
     a, b = read_predictions(run_a), read_predictions(run_b)
@@ -203,8 +203,9 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
                                          f"{ra[key]!r} in {run_a}: the runs used different datasets"))
     ids = sorted(by_a)
     logits = [read_seed_logits(run) for run in (run_a, run_b)]
-    if None in logits or all(len(v.seeds) == 1 for v in logits):
-        logits = []  # one training each, or a run scored before seed_logits.csv: subjects resampled only
+    trainings = None if None in logits else {"a": len(logits[0].seeds), "b": len(logits[1].seeds)}
+    if trainings is None or max(trainings.values()) == 1:
+        logits = []  # a run scored before seed_logits.csv, or one training each: subjects resampled only
     classes = sorted({by_a[c]["label"] for c in ids} | {by_a[c]["prediction"] for c in ids} | {by_b[c]["prediction"] for c in ids}
                      | {label for v in logits for label in v.labels})
     index = {c: i for i, c in enumerate(classes)}
@@ -219,8 +220,8 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     out["per_lighting"] = {lt: _paired(y[m], pa[m], pb[m], subjects[m], len(classes), names,
                                        tuple(x[:, m] if x.ndim == 3 else x[m] for x in seeds))
                            for lt in sorted(set(lighting.tolist())) for m in [lighting == lt]}
-    if logits:
-        out["trainings"] = {"a": len(logits[0].seeds), "b": len(logits[1].seeds)}
+    if trainings:
+        out["trainings"] = trainings
     spread = seed_spread(run_a, run_b)
     if spread is not None:
         out["seed_spread"] = spread
