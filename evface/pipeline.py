@@ -46,7 +46,7 @@ from evface.io.clip import Clip, frames_and_truth_info, read_clip_meta
 from evface.io.dataset import DatasetFolder, atomic_write_text, read_manifest
 from evface.report.html import build_report
 from evface.sim.dvs_noise import NOISE_LEVELS
-from evface.tasks import engine, registry
+from evface.tasks import registry, run_folder
 
 STAGE_DONE = "stage.json"
 
@@ -313,18 +313,18 @@ def _finished(done: Path) -> tuple[float, int] | None:
     """The seconds and the seeds of the finished stage whose ``stage.json`` is ``done`` (``None`` when it has none)."""
     if not done.exists():
         return None
-    with engine.reading(done):
-        record = engine.read_json(done)
+    with run_folder.reading(done):
+        record = run_folder.read_json(done)
         return float(record["seconds"]), int(record["config"].get("seeds", 1))
 
 
 def _seeds_started(stage_dir: Path) -> int:
     """The seeds of the training run in ``stage_dir`` (its ``config.json``; 0 when it has none)."""
-    config = stage_dir / engine.CONFIG
+    config = stage_dir / run_folder.CONFIG
     if not config.exists():
         return 0
-    with engine.reading(config):
-        return int(engine.read_json(config).get("seeds", 1))
+    with run_folder.reading(config):
+        return int(run_folder.read_json(config).get("seeds", 1))
 
 
 def _selected(stages: list[Stage], only: Sequence[str] | None, preset: str) -> list[Stage]:

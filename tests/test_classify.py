@@ -18,7 +18,7 @@ from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.io.dataset import DatasetFolder, write_dataset_json, write_manifest
 from evface.errors import DatasetError, ParameterError
 from evface.events.core import make_events
-from evface.tasks import engine
+from evface.tasks import engine, run_folder
 from evface.tasks.configs import ClassifyConfig
 
 LABELS = ("AU1+2", "AU12", "AU4")
@@ -165,7 +165,7 @@ def test_eval_with_an_unknown_class_is_a_clear_error(trained, tmp_path, capsys):
 
 def test_eval_never_writes_over_a_runs_results_or_a_users_files(trained, fake, tmp_path, capsys):
     from evface.cli import main
-    from evface.tasks import engine
+    from evface.tasks import run_folder
 
     run, _, _ = trained
     other = make_fake_dataset(tmp_path / "other", subjects=("t0",), seed=5, lightings=("office",))
@@ -190,7 +190,7 @@ def test_eval_never_writes_over_a_runs_results_or_a_users_files(trained, fake, t
     assert (another_run / "metrics.json").read_text() == "{}"
     assert main(["eval", str(run), "--data", str(other), "--out", str(tmp_path / "ev")]) == 0
     assert main(["eval", str(run), "--data", str(other), "--out", str(tmp_path / "ev")]) == 0  # an evaluation's folder
-    assert engine.evaluation_folder(run, fake, None) == run  # the run's own dataset: into the run folder
+    assert run_folder.evaluation_folder(run, fake, None) == run  # the run's own dataset: into the run folder
     # another run's evaluation, or an evaluation of another task (a folder from before "run" was recorded): kept
     twin = shutil.copytree(run, tmp_path / "twin")
     before = (tmp_path / "ev" / "metrics.json").read_bytes()
@@ -334,7 +334,7 @@ def test_resume_on_other_clips_is_refused_and_on_moved_clips_resumes(tmp_path):
     make_fake_dataset(data, subjects=("s0", "s1", "s2"), per_class=1, lightings=("office",))
     cfg = replace(EVENTS_LR, epochs=1)
     first = train_and_evaluate(data, run, cfg)
-    recorded = json.loads((run / engine.CLIPS).read_text())
+    recorded = json.loads((run / run_folder.CLIPS).read_text())
     assert recorded["columns"][0] == "clip_id" and len(recorded["clips"]) == 9
     moved = data.rename(tmp_path / "moved")
     lines = []
@@ -345,7 +345,7 @@ def test_resume_on_other_clips_is_refused_and_on_moved_clips_resumes(tmp_path):
     make_fake_dataset(moved, subjects=("s0", "s1", "s2"), per_class=1, lightings=("dim",))
     with pytest.raises(ParameterError, match=f"{run}: holds a run started on other clips than {moved.resolve()}"):
         train_and_evaluate(moved, run, replace(cfg, epochs=2))
-    assert json.loads((run / engine.CLIPS).read_text()) == recorded
+    assert json.loads((run / run_folder.CLIPS).read_text()) == recorded
 
 
 def test_batchnorm_recalibration_uses_exact_training_statistics():
@@ -401,7 +401,7 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
     again = evaluate_run(run, moved, tmp_path / "moved-eval", cross_sensor=False)
     assert again["evaluated_on"] == same["evaluated_on"] == "every subject, 3-fold subject-grouped cross-validation (mean logits of 2 training seeds)"
     assert (tmp_path / "moved-eval" / "predictions.csv").read_text() == (run / "predictions.csv").read_text()
-    assert engine.evaluation_folder(run, moved, None) == run  # the run's own clips: into the run folder
+    assert run_folder.evaluation_folder(run, moved, None) == run  # the run's own clips: into the run folder
     # A dataset merged from the run's and other clips, the run's under other file names: each clip scored by the
     # models its subject allows
     mixed = tmp_path / "mixed"
@@ -416,10 +416,10 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
     mixed_lines = (tmp_path / "mixed-eval" / "predictions.csv").read_text().splitlines()
     assert set((run / "predictions.csv").read_text().splitlines()) < set(mixed_lines)
     with pytest.raises(ParameterError, match="holds the run's own test results"):
-        engine.evaluation_folder(run, mixed, None)
+        run_folder.evaluation_folder(run, mixed, None)
     # A run made before data-clips.json knows its dataset by its path only
     old = shutil.copytree(run, tmp_path / "old-run")
-    (old / engine.CLIPS).unlink()
+    (old / run_folder.CLIPS).unlink()
     assert evaluate_run(old, moved, tmp_path / "old-eval", cross_sensor=False)["evaluated_on"] == ens["evaluated_on"]
     assert evaluate_run(old, fake, tmp_path / "old-own", cross_sensor=False)["evaluated_on"] == same["evaluated_on"]
 
@@ -596,7 +596,7 @@ def test_more_seeds_extend_a_run_and_fewer_are_refused(fake, tmp_path):
     train_and_evaluate(fake, tmp_path / "one", cfg)
     first_model = (tmp_path / "one" / "best.pt").read_bytes()
     assert prepare(fake, tmp_path / "one", replace(cfg, seeds=2)) == ["models/split-s1"]
-    assert [e["dir"] for e in engine.load_config(tmp_path / "one")["models"]] == [".", "models/split-s1"]
+    assert [e["dir"] for e in run_folder.load_config(tmp_path / "one")["models"]] == [".", "models/split-s1"]
     grown = train_and_evaluate(fake, tmp_path / "one", replace(cfg, seeds=2))
     fresh = train_and_evaluate(fake, tmp_path / "two", replace(cfg, seeds=2))
     assert (tmp_path / "one" / "best.pt").read_bytes() == first_model

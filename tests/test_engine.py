@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from evface.errors import FormatError, ParameterError
-from evface.tasks import engine
+from evface.tasks import engine, run_folder
 from evface.tasks.engine import DistInfo, ShardedSampler
 
 
@@ -173,11 +173,11 @@ def test_sharded_sampler_weights_balance_classes():
 
 def test_run_folder_files(tmp_path):
     with pytest.raises(ParameterError):
-        engine.save_config(tmp_path, {"seed": 1})
-    engine.save_config(tmp_path, {"task": "classify", "seed": np.int64(3), "labels": np.array([1, 2])})
-    assert engine.load_config(tmp_path) == {"task": "classify", "seed": 3, "labels": [1, 2]}
+        run_folder.save_config(tmp_path, {"seed": 1})
+    run_folder.save_config(tmp_path, {"task": "classify", "seed": np.int64(3), "labels": np.array([1, 2])})
+    assert run_folder.load_config(tmp_path) == {"task": "classify", "seed": 3, "labels": [1, 2]}
     with pytest.raises(FormatError, match="not an evface run folder"):
-        engine.load_config(tmp_path / "nope")
+        run_folder.load_config(tmp_path / "nope")
     (tmp_path / "bad.pt").write_bytes(b"garbage")
     with pytest.raises(FormatError, match="bad.pt"):
         engine.load_checkpoint(tmp_path / "bad.pt")
@@ -212,7 +212,7 @@ def test_select_device():
 _DDP_SCRIPT = textwrap.dedent(
     """
     import json, sys, torch
-    from evface.tasks import engine
+    from evface.tasks import engine, run_folder
     run_dir = sys.argv[1]
     dist = engine.init_distributed("cpu")
     try:

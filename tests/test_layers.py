@@ -9,6 +9,8 @@ allowed only where it keeps a heavy dependency out of a light path, and then it 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import evface
@@ -126,3 +128,11 @@ def test_clip_layout_is_known_to_one_module():
         if any(s in text for s in ('"events/', "'events/", 'f"events/', '"frames/', 'f"frames/', '"truth/', 'f"truth/')):
             owners.add(str(path.relative_to(ROOT.parent)))
     assert owners == {"evface/io/clip.py"}, sorted(owners)
+
+
+def test_reading_a_finished_run_needs_no_torch():
+    """``evface compare`` and a run folder's files load without torch (seconds of start-up on every call)."""
+    code = ("import sys; import evface.tasks.run_folder, evface.tasks.class_compare, evface.tasks.recon_compare; "
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

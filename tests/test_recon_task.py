@@ -15,7 +15,7 @@ from evface.errors import FormatError, ParameterError
 from evface.inputs.reconstruct import ReconSamples, ReconSpec, build_samples
 from evface.io.dataset import DatasetFolder
 from evface.models.cvae import CVAE
-from evface.tasks import engine, reconstruct
+from evface.tasks import engine, reconstruct, run_folder
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.reconstruct import (
     baselines, condition, cvae_samples, evaluate_run, fit_part, kl_per_channel, n_condition, pool_parts, predict_cvae,
@@ -73,7 +73,7 @@ def test_end_to_end_train_evaluate_resume(fake, tmp_path):
     on_disk = json.loads((run / "metrics.json").read_text())
     assert on_disk["methods"]["cvae"]["all"]["ssim"] == pytest.approx(metrics["methods"]["cvae"]["all"]["ssim"])
     assert (run / "apex.png").stat().st_size > 1000 and (run / "horizon.png").stat().st_size > 1000
-    config = engine.load_config(run)
+    config = run_folder.load_config(run)
     assert config["task"] == "reconstruct" and config["protocol"] == "extrapolation"
     (split,) = config["parts"]
     assert split["dir"] == "." and set(split["test"]).isdisjoint(split["train"] + split["val"])
@@ -137,7 +137,7 @@ def test_evaluation_on_clips_the_run_never_saw(fake, tmp_path):
 def test_folds_pool_every_clip_once(fake, tmp_path):
     cfg = replace(TINY, folds=2, epochs=1, e2vid=False, val_fraction=0.5)
     m = train_and_evaluate(fake, tmp_path / "folds", cfg)
-    config = engine.load_config(tmp_path / "folds")
+    config = run_folder.load_config(tmp_path / "folds")
     assert m["evaluation"] == "2-fold subject-grouped cross-validation" and len(m["folds"]) == 2
     assert m["n_subjects"] == 4 and m["n_clips"] == 4 and m["subjects"] == ["s00", "s01", "s02", "s03"]
     from evface.inputs.reconstruct import ReconSpec, build_samples
@@ -201,11 +201,11 @@ def test_seeds_train_every_part_again_on_the_same_folds_and_score_the_mean(fake,
     with pytest.raises(ParameterError, match=r"other settings \(evaluation, folds, parts, seeds\)"):
         prepare(fake, tmp_path / "two", replace(cfg, seeds=3, folds=3))
     assert prepare(fake, tmp_path / "one", cfg) == []  # one seed writes the config of runs made before --seeds
-    assert "seeds" not in engine.load_config(tmp_path / "one")
+    assert "seeds" not in run_folder.load_config(tmp_path / "one")
     # more seeds extend a run: its trainings keep their folders and only the new seed trains
     first_model = (tmp_path / "one" / "fold0" / "best.pt").read_bytes()
     assert prepare(fake, tmp_path / "one", replace(cfg, seeds=2)) == ["fold0-s1", "fold1-s1"]
-    assert [(p["name"], p["dir"]) for p in engine.load_config(tmp_path / "one")["parts"]] == [
+    assert [(p["name"], p["dir"]) for p in run_folder.load_config(tmp_path / "one")["parts"]] == [
         ("fold0-s0", "fold0"), ("fold0-s1", "fold0-s1"), ("fold1-s0", "fold1"), ("fold1-s1", "fold1-s1")]
     grown = train_and_evaluate(fake, tmp_path / "one", replace(cfg, seeds=2))
     assert (tmp_path / "one" / "fold0" / "best.pt").read_bytes() == first_model
@@ -268,12 +268,12 @@ def test_steps_train_each_part_alone_and_give_the_metrics_of_one_call(fake, tmp_
     # a run folder from before part.json (each part's scales and fit in config.json) still evaluates
     old = tmp_path / "old"
     shutil.copytree(run, old)
-    config = engine.load_config(old)
+    config = run_folder.load_config(old)
     for part in config["parts"]:
         done = json.loads((old / part["dir"] / "part.json").read_text())
         part.update(scales=done["scales"], integration=done["integration"])
         (old / part["dir"] / "part.json").unlink()
-    engine.save_config(old, config)
+    run_folder.save_config(old, config)
     assert _numbers(evaluate_run(old)) == _numbers(whole)
     with pytest.raises(ParameterError, match="'fold7' is not a part.*fold0"):
         fit_part(fake, run, cfg, "fold7")
@@ -284,7 +284,7 @@ def test_recurrent_cvae_trains_on_runs_and_reads_each_clip_in_time_order(fake, t
     cfg = replace(TINY, cvae_recurrent=True, e2vid=False, epochs=1)
     metrics = train_and_evaluate(fake, tmp_path / "run", cfg)
     assert 0.2 < metrics["methods"]["cvae"]["apex"]["face"]["ssim"] < 1 and "e2vid" not in metrics["methods"]
-    spec = ReconSpec.from_dict(engine.load_config(tmp_path / "run")["spec"])
+    spec = ReconSpec.from_dict(run_folder.load_config(tmp_path / "run")["spec"])
     model = CVAE(n_condition(spec), True, cfg.base, cfg.z_channels, recurrent=True)
     engine.load_model_state(tmp_path / "run", model)
     s = build_samples(fake, DatasetFolder.open(fake).rows[:3], spec)
@@ -456,7 +456,7 @@ def test_on_synthetic_tiny_dataset(tmp_path):
 
     assert ssim(hd.key[:1], hd.target[:1])[0] > 0.6
     metrics = train_and_evaluate(root, tmp_path / "run", replace(TINY, epochs=1, e2vid=False))
-    (part,) = engine.load_config(tmp_path / "run")["parts"]
+    (part,) = run_folder.load_config(tmp_path / "run")["parts"]
     test = part["test"]
     assert metrics["subjects"] == test and len(test) == 1
     test_rows = [r for r in rows if r["subject"] in test]
@@ -471,8 +471,8 @@ def test_more_seeds_never_take_a_folder_outside_the_run_or_one_twice_from_its_co
     """A received run given more seeds keeps its parts' folders: only those inside it, one per training."""
     cfg = replace(TINY, folds=2, epochs=1, val_fraction=0.5)
     prepare(fake, tmp_path / "run", cfg, cache=False)
-    config = engine.load_config(tmp_path / "run")
-    engine.save_config(tmp_path / "run", config | {"parts": [p | {"dir": d} for p, d in zip(config["parts"], dirs)]})
+    config = run_folder.load_config(tmp_path / "run")
+    run_folder.save_config(tmp_path / "run", config | {"parts": [p | {"dir": d} for p, d in zip(config["parts"], dirs)]})
     with pytest.raises(FormatError, match="config.json: not as evface writes it .*" + re.escape(message)):
         prepare(fake, tmp_path / "run", replace(cfg, seeds=2), cache=False)
     assert not (tmp_path / "elsewhere").exists()
@@ -489,7 +489,7 @@ def test_more_seeds_never_take_a_folder_outside_the_run_or_one_twice_from_its_co
 ])
 def test_a_received_run_with_a_malformed_config_is_one_error_line(fake, tmp_path, capsys, part, message):
     cfg = ReconstructConfig()
-    engine.save_config(tmp_path / "run", {"task": "reconstruct", "data": str(fake), **cfg.to_dict(),
+    run_folder.save_config(tmp_path / "run", {"task": "reconstruct", "data": str(fake), **cfg.to_dict(),
                                           "spec": reconstruct._spec(cfg).to_dict(), "evaluation": "one subject split",
                                           "parts": part if isinstance(part, list) else [part]})
     with pytest.raises(FormatError, match="config.json: " + re.escape(message)):

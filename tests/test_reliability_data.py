@@ -28,7 +28,7 @@ from evface.errors import DatasetError
 from evface.io import clip as clip_io
 from evface.io.clip import Clip, write_clip
 from evface.io.dataset import DatasetFolder, write_dataset_json, write_manifest
-from evface.tasks import engine
+from evface.tasks import engine, run_folder
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 
 ONE_CLIP = ["--preset", "tiny", "--subjects", "1", "--classes", "AU4", "--lighting", "bright"]
@@ -331,7 +331,7 @@ def test_report_of_a_run_never_evaluated_is_an_error(tmp_path, capsys):
     """It was left out of the report, exit 0."""
     data = _two_clip_dataset(tmp_path / "ds")
     run = tmp_path / "run"
-    engine.save_config(run, {"task": "classify", "data": str(data)})
+    run_folder.save_config(run, {"task": "classify", "data": str(data)})
     assert main(["report", str(run), "--out", str(tmp_path / "report.html")]) == 2
     line = _one_error_line(capsys.readouterr().err)
     assert str(run / "metrics.json") in line and "not evaluated" in line

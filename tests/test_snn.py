@@ -14,7 +14,7 @@ from evface.models import export_nir
 from evface.models import snn as snn_mod
 from evface.models.export_nir import simulate, to_nir, write
 from evface.models.snn import AnnCNN, NetConfig, SpikingCNN, ann_macs, conv_synops, logits, snn_analog_macs
-from evface.tasks import engine
+from evface.tasks import engine, run_folder
 from evface.tasks.classify import net_config
 from evface.tasks.configs import ClassifyConfig
 from evface.tasks.export import export_run
@@ -263,7 +263,7 @@ def test_export_run_and_cli(tmp_path):
     pytest.importorskip("nir")
 
     model = _trained_like(CFG)
-    engine.save_config(tmp_path / "run", {"task": "classify", "model": "snn", "net": CFG.to_dict()})
+    run_folder.save_config(tmp_path / "run", {"task": "classify", "model": "snn", "net": CFG.to_dict()})
     engine.save_checkpoint(tmp_path / "run" / "best.pt", {"model": model.state_dict()})
     assert export_run(tmp_path / "run", tmp_path / "a.nir") == (tmp_path / "a.nir", ".", 1)
     assert (tmp_path / "a.nir").stat().st_size > 0
@@ -273,7 +273,7 @@ def test_export_run_and_cli(tmp_path):
                                              "leave --model out"):
         export_run(tmp_path / "run", tmp_path / "z.nir", "fold0")
     assert not (tmp_path / "z.nir").exists()
-    engine.save_config(tmp_path / "ann", {"task": "classify", "model": "ann", "net": CFG.to_dict()})
+    run_folder.save_config(tmp_path / "ann", {"task": "classify", "model": "ann", "net": CFG.to_dict()})
     with pytest.raises(ParameterError, match="not a spiking classification run"):
         export_run(tmp_path / "ann", tmp_path / "c.nir")
 
@@ -284,7 +284,7 @@ def test_export_picks_a_model_of_a_cross_validated_run_and_says_which(tmp_path, 
 
     run = tmp_path / "run"
     dirs = ["models/fold0-s0", "models/fold1-s0"]
-    engine.save_config(run, {"task": "classify", "model": "snn", "net": CFG.to_dict(),
+    run_folder.save_config(run, {"task": "classify", "model": "snn", "net": CFG.to_dict(),
                              "models": [{"dir": d} for d in dirs]})
     for seed, d in enumerate(dirs):
         engine.save_checkpoint(run / d / "best.pt", {"model": _trained_like(CFG, seed).state_dict()})

@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
         """Paired difference A - B with subject-bootstrap intervals (over subjects and training seeds too
         for runs of several seeds): top-1, UF1, UAR and an exact McNemar test of two classification runs,
         or SSIM and PSNR per method of two reconstruction runs."""
-        from evface.tasks import recon_compare  # lazy: scoring modules load for this command only
+        from evface.tasks import class_compare, recon_compare  # lazy: scoring modules load for this command only
 
         if out is not None:
             output_file(out, replaces=(".json",))
@@ -80,9 +80,7 @@ def register(app: typer.Typer) -> None:
             res = recon_compare.compare_runs(run_a, run_b)
             print(recon_compare.format_comparison(res))
         else:
-            from evface.tasks.class_compare import compare_runs  # lazy: keeps torch out of `evface --help`
-
-            res = compare_runs(run_a, run_b)
+            res = class_compare.compare_runs(run_a, run_b)
             print(format_comparison(res))
         if out is not None:
             atomic_write_text(out, json.dumps(res, indent=2))

@@ -28,7 +28,7 @@ from evface.errors import DatasetError, FormatError, where
 from evface.report import figures
 from evface.tasks import recon_compare
 from evface.tasks.class_compare import PREDICTIONS, compare_runs
-from evface.tasks.engine import check_fields, check_folder, reading, trained_clips
+from evface.tasks.run_folder import check_fields, check_folder, reading, trained_clips
 from evface.tasks.recon_eval import SCORES_CSV
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",

@@ -15,7 +15,7 @@ from typing import Any
 
 from evface.io.dataset import atomic_write_text
 from evface.report.collect import ReportData, collect
-from evface.tasks.engine import METRICS, reading
+from evface.tasks.run_folder import METRICS, reading
 
 PAPER = {
     "classify": {"events": 51.23, "rgb": 23.12},

@@ -22,7 +22,7 @@ import numpy as np
 
 from evface.errors import DatasetError, FormatError, where
 from evface.io.dataset import atomic_write_text, read_text
-from evface.tasks import engine, stats
+from evface.tasks import run_folder, stats
 
 PREDICTIONS = "predictions.csv"
 PREDICTION_COLUMNS = ("clip_id", "subject", "lighting", "label", "onset_us", "apex_us", "offset_us", "prediction")
@@ -242,8 +242,8 @@ def seed_spread(run_a: str | Path, run_b: str | Path) -> dict[str, Any] | None:
         path = Path(run) / "metrics.json"
         if not path.is_file():
             return None
-        with engine.reading(path):
-            metrics = engine.read_json(path)
+        with run_folder.reading(path):
+            metrics = run_folder.read_json(path)
             values = metrics.get("top1_per_seed") or [metrics["top1"]]
             per_seed.append([float(v) for v in values])
     a, b = per_seed

@@ -50,7 +50,7 @@ from evface.inputs.clip_view import SENSORS
 from evface.io.dataset import DatasetFolder
 from evface.models.snn import NetConfig, SpikingCNN, ann_macs, build, logits as step_mean, snn_analog_macs
 from evface.tasks import class_metrics as cm
-from evface.tasks import engine, stats
+from evface.tasks import engine, run_folder, stats
 from evface.tasks.class_compare import write_predictions, write_seed_logits
 from evface.tasks.configs import ClassifyConfig
 
@@ -390,12 +390,12 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     config: dict[str, Any] = {"task": TASK, "data": str(data), **cfg.to_dict(), "labels": labels,
                               "net": net_config(cfg, len(labels)).to_dict(), "spec": spec.to_dict(),
                               "protocol": protocol, "models": [entry for entry, _ in models]}
-    config, grown = engine.grown_by_seeds(run_dir, config, "models", lambda old, new: _model_in([old], new) is not None)
+    config, grown = run_folder.grown_by_seeds(run_dir, config, "models", lambda old, new: _model_in([old], new) is not None)
     check_teacher(cfg, config, run_dir)
-    engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
+    run_folder.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
     todo = [entry["dir"] for entry in config["models"] if not _fitted(run_dir / entry["dir"], cfg)]
     if dist.is_main:
-        with engine.starting_run(run_dir, config, rows):
+        with run_folder.starting_run(run_dir, config, rows):
             if todo and not (run_dir / INPUTS).exists():
                 start = time.perf_counter()
                 x = load_inputs([ds.clip_path(r) for r in rows], spec)
@@ -425,7 +425,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     rows = list(ds.rows)
     labels = ds.labels
     y = _targets(rows, labels, ds.root)
-    entries = {entry["dir"]: entry for entry in engine.load_config(run_dir)["models"]}
+    entries = {entry["dir"]: entry for entry in run_folder.load_config(run_dir)["models"]}
     if model_dir not in entries:
         raise ParameterError(f"{model_dir!r} is not a model of this protocol; its models: {sorted(entries)}")
     entry = entries[model_dir]
@@ -458,7 +458,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     dist = dist if dist is not None else engine.single_process(cfg.device)
     data, run_dir = Path(data).resolve(), Path(run_dir)
     say = engine.main_log(log, dist)
-    config = engine.load_config(run_dir)
+    config = run_folder.load_config(run_dir)
     ds = DatasetFolder.open(data)
     rows = list(ds.rows)
     labels = list(config["labels"])
@@ -506,7 +506,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
         write_predictions(run_dir, [rows[i] for i in tested], [labels[p] for p in pred])
         write_seed_logits(run_dir, [rows[i]["clip_id"] for i in tested], [str(fold_of[i]) for i in tested], seeds,
                           seed_logits, labels)
-        engine.write_metrics(run_dir, metrics)
+        run_folder.write_metrics(run_dir, metrics)
         (run_dir / INPUTS).unlink(missing_ok=True)
         ci = metrics.get("ci_trainings", metrics["ci"])
 
@@ -562,15 +562,15 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ClassifyConfig, NetCo
     file: a key missing, a value of another type or out of range, or a model folder outside the
     run is one :class:`FormatError` naming the file; another task's run is a :class:`ParameterError`."""
     run_dir = Path(run_dir)
-    config = engine.load_config(run_dir)
+    config = run_folder.load_config(run_dir)
     if config.get("task") != TASK:
         raise ParameterError(f"{run_dir} is a {config.get('task')!r} run, not a classification run")
-    with engine.reading(run_dir / engine.CONFIG):
-        engine.check_fields(config, {"data": str, "labels": list, "net": dict, "spec": dict, "protocol": str,
+    with run_folder.reading(run_dir / run_folder.CONFIG):
+        run_folder.check_fields(config, {"data": str, "labels": list, "net": dict, "spec": dict, "protocol": str,
                                      "models": list})
         for entry in config["models"]:
-            engine.check_fields(entry, {"dir": str, "test": list, "val": list, "seed": int})
-            engine.check_folder(entry["dir"])
+            run_folder.check_fields(entry, {"dir": str, "test": list, "val": list, "seed": int})
+            run_folder.check_folder(entry["dir"])
         cfg, net = ClassifyConfig.from_dict(config), NetConfig(**config["net"])
         input_spec(cfg)
     return config, cfg, net
@@ -596,9 +596,9 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     """Evaluate the trained run ``run_dir`` on dataset folder ``data``; write ``metrics.json`` and ``predictions.csv``.
 
     ``data`` defaults to the run's own dataset; the files go to ``out`` when given, else into
-    ``run_dir`` (:func:`engine.evaluation_folder` says which folders may take them). A clip of the
+    ``run_dir`` (:func:`run_folder.evaluation_folder` says which folders may take them). A clip of the
     run's own dataset (its manifest row is one the run was trained on, wherever the folder lies:
-    :func:`engine.seen_in_training`) is scored by the models that did not see its subject (the
+    :func:`run_folder.seen_in_training`) is scored by the models that did not see its subject (the
     protocol's test folds); any other clip by the mean logits of every model.
     ``cross_sensor`` also scores an event model on the other sensor's events. A dataset with a
     class the model does not know raises :class:`DatasetError`.
@@ -606,14 +606,14 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     run_dir = Path(run_dir)
     config, cfg, net = load_run(run_dir)
     data = Path(data if data is not None else config["data"]).resolve()
-    target = engine.evaluation_folder(run_dir, data, out)
+    target = run_folder.evaluation_folder(run_dir, data, out)
     labels = list(config["labels"])
     device = engine.select_device("cpu" if cfg.device == "cpu" else "auto")
     ds = DatasetFolder.open(data)
     rows = list(ds.rows)
     y = _targets(rows, labels, ds.root)
     models = _load_models(run_dir, cfg, config, device)
-    seen = engine.seen_in_training(run_dir, data, rows)
+    seen = run_folder.seen_in_training(run_dir, data, rows)
     everyone = list(range(len(models)))
     scorers = {i: [j for j, (entry, _) in enumerate(models) if str(r["subject"]) in entry["test"]] if seen[i] else everyone
                for i, r in enumerate(rows)}
@@ -663,7 +663,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     metrics.update(evaluated_on=where_, data=str(data), run=str(run_dir.resolve()))
     write_predictions(target, sel, [labels[p] for p in pred])
     write_seed_logits(target, [r["clip_id"] for r in sel], fold_of, seeds, main["seed_logits"], labels)
-    engine.write_metrics(target, metrics)
+    run_folder.write_metrics(target, metrics)
     return metrics
 
 

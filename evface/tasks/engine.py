@@ -10,13 +10,10 @@ model, its data and two callables (one training epoch, one validation pass):
   :func:`wrap_ddp`, :func:`unwrap`, :func:`all_reduce_mean`, :func:`broadcast_object`,
   :class:`ShardedSampler` (shuffled or weighted, e.g. class-balanced, sampling that shards the
   same draw across ranks, re-drawn each epoch);
-- the run folder: :func:`write_json` / :func:`read_json` (atomic), :func:`save_config` /
-  :func:`load_config` (``RUN/config.json``), :func:`check_resume` (refuse to resume with other
-  settings or other clips), :func:`record_clips` / :func:`seen_in_training` (``RUN/data-clips.json``:
-  which clips of a dataset the run was trained on), :func:`reading` / :func:`check_fields` /
-  :func:`check_folder` (a received run's files checked, one error line naming the file),
-  :func:`save_checkpoint` / :func:`load_checkpoint` (``RUN/checkpoint.pt`` = last epoch,
-  ``RUN/best.pt`` = best validation score), :func:`write_metrics` (``metrics.json``);
+- checkpoints: :func:`save_checkpoint` / :func:`load_checkpoint` (``RUN/checkpoint.pt`` = last
+  epoch, ``RUN/best.pt`` = best validation score), :func:`load_model_state`; the run folder's
+  other files (config, clips, metrics, the checks of a received run) are
+  :mod:`evface.tasks.run_folder`'s;
 - :func:`fit`: the epoch loop with early stopping on a validation metric, checkpoints every
   epoch, resume from ``RUN/checkpoint.pt``, history in ``RUN/history.json`` and rank-0-only
   logging through a caller-supplied ``log`` callable (the library never prints);
@@ -34,7 +31,7 @@ Typical use (a task module)::
         model = wrap_ddp(MyNet().to(dist.device), dist)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         if dist.is_main:
-            save_config(run_dir, {"task": "classify", ...})
+            run_folder.save_config(run_dir, {"task": "classify", ...})
         sampler = ShardedSampler(len(train_set), dist, seed=cfg.seed, weights=w)
 
         def train_epoch(epoch):            # -> dict of floats, e.g. {"loss": 0.7}
@@ -58,12 +55,9 @@ model, so a checkpoint written by a DDP run loads into a plain model and vice ve
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
-import shutil
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
@@ -72,17 +66,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from evface.errors import EvfaceError, FormatError, ParameterError, where
-from evface.io.dataset import CLIP_KEY_COLUMNS, atomic_write, atomic_write_text, inside_path, read_manifest, row_key
+from evface.errors import FormatError, ParameterError, where
+from evface.io.dataset import atomic_write
+from evface.tasks.run_folder import write_json
 
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
-CONFIG = "config.json"
 HISTORY = "history.json"
-METRICS = "metrics.json"
-CLIPS = "data-clips.json"
-"""The manifest rows of the dataset a run was trained on (:func:`record_clips`): how an evaluation
-knows the run's clips by their content, wherever the dataset folder has moved."""
 
 
 # --------------------------------------------------------------------------- device and seeds
@@ -354,286 +344,6 @@ def restore_rng_state(state: Mapping[str, Any], generators: Mapping[str, RandomG
             g.set_state(state["generators"][name].cpu())
         else:
             g.bit_generator.state = state["generators"][name]
-
-
-# --------------------------------------------------------------------------- run folder
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")
-
-
-def write_json(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON, atomically (numpy scalars and arrays are converted)."""
-    path = Path(path)
-    atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
-    return path
-
-
-def read_json(path: str | Path) -> Any:
-    """Read a JSON file, raising :class:`FormatError` naming it when missing or invalid."""
-    path = Path(path)
-    if not path.exists():
-        raise FormatError(where(path, "no such file"))
-    try:
-        return json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FormatError(where(path, f"not valid JSON ({exc})")) from exc
-
-
-def save_config(run_dir: str | Path, config: Mapping[str, Any]) -> Path:
-    """Write ``RUN/config.json``; ``config["task"]`` names the module in evface.tasks that evaluates it."""
-    if "task" not in config:
-        raise ParameterError("a run config needs a 'task' key (the evface.tasks module that evaluates it)")
-    return write_json(Path(run_dir) / CONFIG, dict(config))
-
-
-@contextmanager
-def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict[str, Any]]) -> Iterator[None]:
-    """Save ``RUN/config.json`` and the dataset's manifest ``rows`` (:func:`record_clips`), then run
-    the block (the run's preprocessing).
-
-    When the block fails in a run that had no ``config.json`` before (a new run: by
-    :func:`check_resume`, its folder was absent or empty), everything in the folder was written
-    here and is removed, the folder too if this made it: a run that never started leaves nothing
-    behind, and the same command runs again once its input is fixed.
-    """
-    run_dir = Path(run_dir)
-    made, fresh = not run_dir.exists(), not (run_dir / CONFIG).exists()
-    save_config(run_dir, config)
-    try:
-        record_clips(run_dir, rows)
-        yield
-    except BaseException:
-        if fresh:
-            for path in list(run_dir.iterdir()):
-                if path.is_dir() and not path.is_symlink():
-                    shutil.rmtree(path)
-                else:
-                    path.unlink()
-            if made:
-                run_dir.rmdir()
-        raise
-
-
-def record_clips(run_dir: str | Path, rows: list[dict[str, Any]]) -> Path:
-    """Write ``RUN/data-clips.json``: the manifest rows of the run's dataset (every subject's:
-    training, validation and test), each as the text of its columns (:func:`row_key`)."""
-    return write_json(Path(run_dir) / CLIPS, {"columns": list(CLIP_KEY_COLUMNS),
-                                              "clips": sorted(list(row_key(r)) for r in rows)})
-
-
-def trained_clips(run_dir: str | Path) -> set[tuple[str, ...]] | None:
-    """The clips ``RUN/data-clips.json`` lists (as :func:`row_key` tuples); ``None`` for a run made
-    before evface recorded them (2026-12-03). A malformed file is a :class:`FormatError`."""
-    path = Path(run_dir) / CLIPS
-    if not path.exists():
-        return None
-    obj = read_json(path)
-    clips = obj.get("clips") if isinstance(obj, dict) else None
-    if (not isinstance(clips, list) or obj.get("columns") != list(CLIP_KEY_COLUMNS)
-            or not all(isinstance(c, list) and len(c) == len(CLIP_KEY_COLUMNS) and all(isinstance(v, str) for v in c)
-                       for c in clips)):
-        raise FormatError(where(path, f"expected {{'columns': {list(CLIP_KEY_COLUMNS)}, 'clips': [[...], ...]}}"))
-    return {tuple(c) for c in clips}
-
-
-def seen_in_training(run_dir: str | Path, data: str | Path, rows: list[dict[str, Any]]) -> list[bool]:
-    """Which of ``rows`` (manifest rows of the dataset folder ``data``) are clips of the run's own
-    dataset, whose subjects its models were split by: those whose row equals one in
-    ``RUN/data-clips.json``, wherever ``data`` lies (a moved or copied dataset, the same clips
-    rendered with other event noise, a dataset merged into a larger one). For a run made before
-    that file, every row when ``data`` is the folder the run was trained on, else none.
-    """
-    recorded = trained_clips(run_dir)
-    if recorded is None:
-        return [_trained_on_folder(run_dir, data)] * len(rows)
-    return [row_key(r) in recorded for r in rows]
-
-
-def is_training_data(run_dir: str | Path, data: str | Path) -> bool:
-    """Whether the dataset folder ``data`` holds exactly the clips the run was trained on
-    (:func:`seen_in_training`, every row and no other)."""
-    recorded = trained_clips(run_dir)
-    if recorded is None:
-        return _trained_on_folder(run_dir, data)
-    return {row_key(r) for r in read_manifest(data)} == recorded
-
-
-def _trained_on_folder(run_dir: str | Path, data: str | Path) -> bool:
-    """Whether ``data`` is the folder the run was trained on (how runs made before ``data-clips.json`` know it)."""
-    return Path(data).resolve() == Path(load_config(run_dir)["data"]).resolve()
-
-
-def load_config(run_dir: str | Path) -> dict[str, Any]:
-    """Read ``RUN/config.json`` (a :class:`FormatError` when it is missing: not a run folder)."""
-    path = Path(run_dir) / CONFIG
-    if Path(run_dir).is_file():
-        raise FormatError(where(Path(run_dir), "is a file, not an evface run folder"))
-    if not path.exists():
-        raise FormatError(where(path, "no config.json: not an evface run folder"))
-    config = read_json(path)
-    if not isinstance(config, dict) or "task" not in config:
-        raise FormatError(where(path, "expected a JSON object with a 'task' key"))
-    return config
-
-
-@contextmanager
-def reading(path: str | Path) -> Iterator[None]:
-    """Read a received run file (``config.json``, ``metrics.json``) inside this block: what a file
-    that evface did not write makes the code raise (a key missing, a value of another type or out
-    of range) becomes one :class:`FormatError` naming ``path``.
-    """
-    try:
-        yield
-    except KeyError as exc:
-        raise FormatError(where(path, f"has no {exc.args[0]!r}: not a file evface wrote")) from exc
-    except (TypeError, ValueError, IndexError, AttributeError, EvfaceError) as exc:
-        raise FormatError(where(path, f"not as evface writes it ({exc})")) from exc
-
-
-def check_fields(obj: Any, types: Mapping[str, type | tuple[type, ...]]) -> None:
-    """Check that the JSON object ``obj`` has each key of ``types`` with a value of that type
-    (a ``ValueError``, which :func:`reading` turns into one line naming the file).
-
-    Examples
-    --------
-    >>> check_fields({"dir": "fold0", "test": ["s1"]}, {"dir": str, "test": list})
-    >>> check_fields({"dir": 3}, {"dir": str})
-    Traceback (most recent call last):
-    ValueError: 'dir' is 3, not of type str
-    """
-    if not isinstance(obj, dict):
-        raise ValueError(f"expected a JSON object, got {obj!r:.60}")
-    for key, kind in types.items():
-        if key not in obj:
-            raise ValueError(f"has no {key!r}")
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if not isinstance(obj[key], kinds) or (isinstance(obj[key], bool) and bool not in kinds):
-            raise ValueError(f"{key!r} is {obj[key]!r:.60}, not of type {'/'.join(k.__name__ for k in kinds)}")
-
-
-def check_folder(text: str) -> None:
-    """Check that a folder named in a run's ``config.json`` (a model's or a part's) lies inside the run."""
-    why = inside_path(text)
-    if why is not None:
-        raise ValueError(f"the folder {text!r} {why.replace('dataset', 'run')}")
-
-
-def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str, ...] = (),
-                 rows: list[dict[str, Any]] | None = None) -> None:
-    """Refuse to resume a run folder trained with other settings (its checkpoint would not fit) or
-    on other clips.
-
-    Compares ``config`` with the folder's ``config.json`` (if any) key by key, except the keys in
-    ``free`` (settings such as ``epochs`` that a resumed run may change), and the dataset's manifest
-    ``rows`` with ``RUN/data-clips.json`` (:func:`record_clips`); the same clips in a moved
-    folder resume (``config["data"]`` may change). A folder that holds files but no
-    ``config.json`` is refused too: a run never writes into someone's folder.
-    """
-    if not (Path(run_dir) / CONFIG).exists():
-        if Path(run_dir).is_dir() and any(Path(run_dir).iterdir()):
-            raise ParameterError(where(run_dir, "holds files but no evface training run (no config.json); give --out "
-                                                "a new folder"))
-        return
-    old = load_config(run_dir)
-    recorded = trained_clips(run_dir)
-    if rows is not None and recorded is not None:
-        if {row_key(r) for r in rows} != recorded:
-            raise ParameterError(where(run_dir, f"holds a run started on other clips than {config['data']} holds now "
-                                                f"(its {CLIPS} lists them); choose a new --out folder or delete this one"))
-        free = (*free, "data")
-
-    def plain(value: Any) -> Any:
-        return json.loads(json.dumps(value, default=_json_default))
-
-    changed = sorted(k for k in config if k not in free and plain(old.get(k)) != plain(config[k]))
-    if changed:
-        raise ParameterError(where(run_dir, f"holds a run with other settings ({', '.join(changed)}); "
-                                            "choose a new --out folder or delete this one"))
-
-
-def grown_by_seeds(run_dir: str | Path, config: dict[str, Any], key: str,
-                   same: Callable[[Mapping[str, Any], Mapping[str, Any]], bool]) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """``config`` for ``run_dir`` when it resumes the run there, perhaps with more training seeds;
-    and the keys that may then differ from the run's (for :func:`check_resume`'s ``free``).
-
-    The run there (of as many ``seeds`` or fewer; the key absent: one) keeps its trainings: every
-    entry of its ``config[key]`` (the trainings: a classifier's models, a reconstruction's parts)
-    that ``same`` pairs with an entry of ``config[key]`` gives that entry its ``dir``, and only the
-    others are new. When an old entry has no pair, ``config`` is returned as it is
-    (:func:`check_resume` then names what differs). A run with more seeds than ``config`` is a
-    :class:`ParameterError` naming ``--seeds`` (a run is never shrunk).
-    """
-    if not (Path(run_dir) / CONFIG).exists():
-        return config, ()
-    old = load_config(run_dir)
-    before, now = int(old.get("seeds", 1)), int(config.get("seeds", 1))
-    if now < before:
-        raise ParameterError(where(run_dir, f"holds a run of {before} training seeds; --seeds {now} would leave "
-                                            f"some out (a run takes more seeds, not fewer): give --seeds {before} or "
-                                            "more, or a new --out folder"))
-    with reading(Path(run_dir) / CONFIG):  # the folders taken from it must lie inside the run, one per training
-        olds = list(old.get(key, []))
-        merged = []
-        for entry in config[key]:
-            pair = next((o for o in olds if same(o, entry)), None)
-            if pair is not None:
-                olds.remove(pair)
-                check_folder(pair["dir"])
-            merged.append(entry if pair is None else {**entry, "dir": pair["dir"]})
-        if len({str(e["dir"]) for e in merged}) < len(merged):
-            raise ValueError(f"two trainings share a folder: {[e['dir'] for e in merged]}")
-    if olds:
-        return config, ()
-    return {**config, key: merged}, ("seeds", key)
-
-
-def evaluation_folder(run_dir: str | Path, data: str | Path, out: str | Path | None) -> Path:
-    """Where ``evface eval`` of ``run_dir`` on ``data`` writes its files: ``out``, else ``run_dir``.
-
-    The run folder takes only an evaluation on the run's own dataset (its ``metrics.json`` is the
-    run's test result; the same clips in any folder: :func:`is_training_data`); ``out`` must be a
-    new folder, or one an earlier evaluation of this run wrote (it holds ``metrics.json`` and no
-    run; its ``run``, where recorded, is this run, and its ``task``, where recorded, this run's).
-    Anything else is a :class:`ParameterError` naming ``--out``.
-    """
-    run_dir = Path(run_dir)
-    target = Path(out) if out is not None else run_dir
-    own = is_training_data(run_dir, data)
-    if target.resolve() == run_dir.resolve():
-        if not own:
-            raise ParameterError(where(run_dir, f"holds the run's own test results, which an evaluation on {data} "
-                                                "would replace; give --out a new folder"))
-        return target
-    if target.is_dir() and any(target.iterdir()):
-        if (target / CONFIG).exists():
-            raise ParameterError(where(target, "holds a training run whose results an evaluation would replace; "
-                                               "give --out a new folder"))
-        if not (target / METRICS).exists():
-            raise ParameterError(where(target, "holds files but no evaluation (no metrics.json); give --out a new "
-                                               "folder"))
-        earlier = read_json(target / METRICS)
-        earlier = earlier if isinstance(earlier, dict) else {}
-        task = load_config(run_dir)["task"]
-        if "run" in earlier and Path(str(earlier["run"])) != run_dir.resolve():
-            raise ParameterError(where(target, f"holds the evaluation of another run ({earlier['run']}), which this "
-                                               "one would replace; give --out a new folder"))
-        if earlier.get("task", task) != task:
-            raise ParameterError(where(target, f"holds the evaluation of a {earlier['task']!r} run, which this "
-                                               f"{task!r} run's would replace; give --out a new folder"))
-    return target
-
-
-def write_metrics(out_dir: str | Path, metrics: Mapping[str, Any], name: str = METRICS) -> Path:
-    """Write ``OUT/metrics.json`` atomically."""
-    return write_json(Path(out_dir) / name, dict(metrics))
 
 
 def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from evface.errors import ParameterError
 from evface.models.export_nir import export
 from evface.models.snn import NetConfig, SpikingCNN
-from evface.tasks import engine
+from evface.tasks import engine, run_folder
 
 
 def export_run(run_dir: str | Path, out: str | Path, model: str | None = None) -> tuple[Path, str, int]:
@@ -22,17 +22,17 @@ def export_run(run_dir: str | Path, out: str | Path, model: str | None = None) -
     default the first. Returns the file written, the folder of the model exported (relative to
     the run) and how many models the run holds.
     """
-    config = engine.load_config(run_dir)
+    config = run_folder.load_config(run_dir)
     if config.get("task") != "classify" or config.get("model", "snn") != "snn":
         raise ParameterError(f"{run_dir} is not a spiking classification run (task {config.get('task')!r}, "
                              f"model {config.get('model')!r})")
-    with engine.reading(Path(run_dir) / engine.CONFIG):
-        engine.check_fields(config, {"net": dict})
+    with run_folder.reading(Path(run_dir) / run_folder.CONFIG):
+        run_folder.check_fields(config, {"net": dict})
         net = SpikingCNN(NetConfig(**config["net"]))
         models = config.get("models") or [{"dir": "."}]  # a run without a list of models holds one, in RUN/
         for entry in models:
-            engine.check_fields(entry, {"dir": str})
-            engine.check_folder(entry["dir"])
+            run_folder.check_fields(entry, {"dir": str})
+            run_folder.check_folder(entry["dir"])
     dirs = [entry["dir"] for entry in models]
     chosen = dirs[0]
     if model is not None:

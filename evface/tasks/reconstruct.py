@@ -77,7 +77,7 @@ from evface.models.e2vid import E2VIDRecurrent
 from evface.models.recon_baselines import (
     copy_keyframe, fit_integration, integrate, rgb_blend, rgb_flow_extrapolate, rgb_flow_interpolate, rgb_hold,
 )
-from evface.tasks import engine, recon_eval, stats
+from evface.tasks import engine, recon_eval, run_folder, stats
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.image_metrics import image_metrics
 
@@ -405,7 +405,7 @@ def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistI
     torch.set_num_threads(cfg.threads if cfg.threads > 0 else default_threads())
     todo, samples = _prepare(data, run_dir, cfg, dist, log, "memory")
     assert samples is not None  # "memory" cuts them on every rank
-    config = engine.load_config(run_dir)
+    config = run_folder.load_config(run_dir)
     for name in todo:
         fit_part(data, run_dir, cfg, name, dist, log, samples)
     return _write_train_summary(run_dir, config, dist), samples
@@ -431,7 +431,7 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: engine.Dis
              log: Callable[[str], None] | None, samples_mode: str) -> tuple[list[str], ReconSamples | None]:
     """:func:`prepare`; the samples are cached in the run (``"save"``, while a part is left to
     train), returned (``"memory"``, on every rank) or not cut (``"none"``). On the main rank they
-    are cut inside :func:`engine.starting_run`: a new run whose clips cannot be read leaves nothing."""
+    are cut inside :func:`run_folder.starting_run`: a new run whose clips cannot be read leaves nothing."""
     spec = _spec(cfg)
     rows = list(DatasetFolder.open(data).rows)
     protocol, parts = protocol_parts(cfg, rows)
@@ -441,13 +441,13 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: engine.Dis
     }
     if cfg.seeds == 1:  # one training per part keeps the keys of runs made before --seeds (they resume)
         del config["seeds"]
-    config, grown = engine.grown_by_seeds(run_dir, config, "parts", lambda old, new: _same_training(old, new, cfg.seed))
-    engine.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
+    config, grown = run_folder.grown_by_seeds(run_dir, config, "parts", lambda old, new: _same_training(old, new, cfg.seed))
+    run_folder.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
     todo = [p["name"] for p in config["parts"] if not _trained(run_dir / p["dir"], cfg)]
     say = engine.main_log(log, dist)
     samples = None
     if dist.is_main:
-        with engine.starting_run(run_dir, config, rows):
+        with run_folder.starting_run(run_dir, config, rows):
             if samples_mode == "memory":
                 samples = _samples_of(data, _subjects(config), spec, say)
             elif samples_mode == "save" and todo and not (run_dir / SAMPLES_DIR).exists():  # on disk, a clip at a time
@@ -473,7 +473,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     """
     dist = dist if dist is not None else engine.single_process(cfg.device)
     data, run_dir = Path(data), Path(run_dir)
-    config = engine.load_config(run_dir)
+    config = run_folder.load_config(run_dir)
     parts = {p["name"]: p for p in config["parts"]}
     if name not in parts:
         raise ParameterError(f"{name!r} is not a part of this protocol; its parts: {sorted(parts)}")
@@ -503,7 +503,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     summary = _train_part(cfg, spec, train_s, val_s, part | inputs, part_dir, dist, say)
     seconds = time.perf_counter() - start
     if dist.is_main:
-        engine.write_json(part_dir / PART_JSON, {**inputs, "summary": summary, "epochs": cfg.epochs,
+        run_folder.write_json(part_dir / PART_JSON, {**inputs, "summary": summary, "epochs": cfg.epochs,
                                                  "patience": cfg.patience, "seconds": seconds})
     engine.barrier(dist)
     return seconds
@@ -516,7 +516,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     :func:`prepare` cached, which it then removes); return the metrics."""
     dist = dist if dist is not None else engine.single_process(cfg.device)
     run_dir = Path(run_dir)
-    _write_train_summary(run_dir, engine.load_config(run_dir), dist)
+    _write_train_summary(run_dir, run_folder.load_config(run_dir), dist)
     if not dist.is_main:
         return {}
     metrics = _evaluate(run_dir, Path(data), run_dir, _cached_samples(run_dir))
@@ -538,23 +538,23 @@ def _trained(part_dir: Path, cfg: ReconstructConfig) -> bool:
     """Whether the part in ``part_dir`` was trained for ``cfg``'s epochs and patience."""
     if not (part_dir / PART_JSON).exists():
         return False
-    done = engine.read_json(part_dir / PART_JSON)
+    done = run_folder.read_json(part_dir / PART_JSON)
     return (done["epochs"], done["patience"]) == (cfg.epochs, cfg.patience)
 
 
 def _part_inputs(run_dir: Path, part: dict[str, Any], spec: ReconSpec) -> dict[str, Any]:
     """A trained part's input scales and integration fit (in config.json itself for runs before
-    ``part.json``), checked as a received file (:func:`engine.reading`)."""
+    ``part.json``), checked as a received file (:func:`run_folder.reading`)."""
     if "scales" in part:
-        inputs, path = part, run_dir / engine.CONFIG
+        inputs, path = part, run_dir / run_folder.CONFIG
     else:
         path = run_dir / part["dir"] / PART_JSON
-        inputs = engine.read_json(path)
+        inputs = run_folder.read_json(path)
     number = (int, float)
-    with engine.reading(path):
-        engine.check_fields(inputs, {"scales": dict, "integration": dict})
-        engine.check_fields(inputs["scales"], {"voxel": number, "hist": number})
-        engine.check_fields(inputs["integration"], {"alpha_index": int, "c_on": number, "c_off": number})
+    with run_folder.reading(path):
+        run_folder.check_fields(inputs, {"scales": dict, "integration": dict})
+        run_folder.check_fields(inputs["scales"], {"voxel": number, "hist": number})
+        run_folder.check_fields(inputs["integration"], {"alpha_index": int, "c_on": number, "c_off": number})
         if not 0 <= inputs["integration"]["alpha_index"] < len(spec.alphas_rad_s):
             raise ValueError(f"alpha_index {inputs['integration']['alpha_index']} is not one of the "
                              f"{len(spec.alphas_rad_s)} leak rates")
@@ -564,12 +564,12 @@ def _part_inputs(run_dir: Path, part: dict[str, Any], spec: ReconSpec) -> dict[s
 def _write_train_summary(run_dir: Path, config: dict[str, Any], dist: engine.DistInfo) -> dict[str, Any]:
     """``RUN/train.json``: the training summary of every part, and each model's seconds summed over the parts."""
     summary: dict[str, Any] = {"evaluation": config["evaluation"],
-                               "parts": [engine.read_json(run_dir / p["dir"] / PART_JSON)["summary"]
+                               "parts": [run_folder.read_json(run_dir / p["dir"] / PART_JSON)["summary"]
                                          for p in config["parts"]]}
     for model in ("cvae", "e2vid"):
         summary[f"{model}_seconds"] = sum(p.get(model, {}).get("seconds", 0.0) for p in summary["parts"])
     if dist.is_main:
-        engine.write_json(run_dir / "train.json", summary)
+        run_folder.write_json(run_dir / "train.json", summary)
     return summary
 
 
@@ -714,19 +714,19 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     ----------
     run_dir : a run folder written by :func:`train`
     data : dataset folder (default: the one the run was trained on); a clip of the run's own
-        dataset (:func:`engine.seen_in_training`, wherever the folder lies) is scored by the models
+        dataset (:func:`run_folder.seen_in_training`, wherever the folder lies) is scored by the models
         of the part that tested its subject (every subject once under folds; the clips of subjects
         the run trained or validated on are left out), any other clip by one part's models, the
         parts taking turns in clip order; the scores of all parts are pooled (a run of several
         seeds scores a sample by the mean over its part's trainings)
-    out : where the files go (default: ``run_dir``; see :func:`engine.evaluation_folder`)
+    out : where the files go (default: ``run_dir``; see :func:`run_folder.evaluation_folder`)
     frames : also write every method's reconstruction of every sample and its target to
         ``frames.h5`` (:func:`recon_eval.write_frames`; a run of several seeds: its first seed's models)
     """
     run_dir = Path(run_dir)
     config = load_run(run_dir)[0]
     data = Path(data if data is not None else config["data"])
-    return _evaluate(run_dir, data, engine.evaluation_folder(run_dir, data, out), frames=frames)
+    return _evaluate(run_dir, data, run_folder.evaluation_folder(run_dir, data, out), frames=frames)
 
 
 def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, ReconSpec]:
@@ -735,16 +735,16 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, Re
     outside the run is one :class:`FormatError` naming the file; another task's run is a
     :class:`ParameterError`."""
     run_dir = Path(run_dir)
-    config = engine.load_config(run_dir)
+    config = run_folder.load_config(run_dir)
     if config.get("task") != TASK:
         raise ParameterError(f"{run_dir} is a {config.get('task')!r} run, not a reconstruction run")
-    with engine.reading(run_dir / engine.CONFIG):
-        engine.check_fields(config, {"data": str, "spec": dict, "evaluation": str, "parts": list})
+    with run_folder.reading(run_dir / run_folder.CONFIG):
+        run_folder.check_fields(config, {"data": str, "spec": dict, "evaluation": str, "parts": list})
         for part in config["parts"]:
-            engine.check_fields(part, {"name": str, "dir": str, "train": list, "val": list, "test": list})
+            run_folder.check_fields(part, {"name": str, "dir": str, "train": list, "val": list, "test": list})
             if "seed" in part or "group" in part:
-                engine.check_fields(part, {"seed": int, "group": str})
-            engine.check_folder(part["dir"])
+                run_folder.check_fields(part, {"seed": int, "group": str})
+            run_folder.check_folder(part["dir"])
         seed_groups(config["parts"])
         cfg, spec = ReconstructConfig.from_dict(config), ReconSpec.from_dict(config["spec"])
     return config, cfg, spec
@@ -759,7 +759,7 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     tested = [subj for p in parts for subj in p["test"]]
     if samples is None:
         rows = DatasetFolder.open(data).rows
-        seen = engine.seen_in_training(run_dir, data, rows)
+        seen = run_folder.seen_in_training(run_dir, data, rows)
         other_ids = {str(r["clip_id"]) for r, own in zip(rows, seen) if not own}
         rows = [r for r, own in zip(rows, seen) if not own or str(r["subject"]) in set(tested)]
         if not rows:
@@ -805,13 +805,13 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
         metrics |= {"seeds": seeds, "latent_seed": seeds[0],
                     "per_seed": [{"seed": seed, **recon_eval.seed_summary(sc, s)} for seed, sc in zip(seeds, per_seed)],
                     "cvae_vs_over_trainings": recon_eval.training_intervals(per_seed, s, scored_by)}
-    if out.resolve() != run_dir.resolve():  # an evaluation's folder names its run (engine.evaluation_folder)
+    if out.resolve() != run_dir.resolve():  # an evaluation's folder names its run (run_folder.evaluation_folder)
         metrics["run"] = str(run_dir.resolve())
     train_json = run_dir / "train.json"
     if train_json.exists():
-        t = engine.read_json(train_json)
+        t = run_folder.read_json(train_json)
         metrics["train_seconds"] = t.get("cvae_seconds", 0.0) + t.get("e2vid_seconds", 0.0)
-    engine.write_metrics(out, metrics)
+    run_folder.write_metrics(out, metrics)
     recon_eval.write_scores(out / recon_eval.SCORES_CSV, scores, s, spec)
     if len(seeds) > 1:
         recon_eval.write_seed_scores(out / recon_eval.SEED_SCORES_CSV, per_seed, seeds, trained, s, scored_by)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from evface.errors import FormatError, ParameterError, where
-from evface.tasks import classify, engine, reconstruct
+from evface.tasks import classify, reconstruct, run_folder
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig, TaskConfig
 
 
@@ -58,7 +58,7 @@ def get(name: str) -> Task:
 
 def task_of_run(run_dir: str | Path) -> Task:
     """The task that trained the run folder ``run_dir`` (from its ``config.json``)."""
-    name = engine.load_config(run_dir)["task"]
+    name = run_folder.load_config(run_dir)["task"]
     if name not in TASKS:
-        raise FormatError(where(Path(run_dir) / engine.CONFIG, f"unknown task {name!r}; known: {sorted(TASKS)}"))
+        raise FormatError(where(Path(run_dir) / run_folder.CONFIG, f"unknown task {name!r}; known: {sorted(TASKS)}"))
     return TASKS[name]
