@@ -388,6 +388,7 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
     assert read_seed_logits(tmp_path / "same").folds == seeds.folds
     assert compare_runs(run, tmp_path / "same")["trainings"] == {"a": 2, "b": 2}
     assert set(m["ci_trainings"]) == {"top1", "uf1", "uar"} and same["ci_trainings"] == m["ci_trainings"]
+    assert same["top1_per_seed"] == m["top1_per_seed"]  # an evaluation sets its seeds side by side too
     assert all("ci_trainings" in part for part in m["per_lighting"].values())
     other = make_fake_dataset(tmp_path / "other", subjects=("t0",), seed=9, per_class=1)
     ens = evaluate_run(run, other, tmp_path / "ens", cross_sensor=False)

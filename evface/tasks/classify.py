@@ -28,7 +28,7 @@ neuron per time step of each PLIF layer, named in ``spike_rate_layers``), ``syno
 operations per sample: spikes x fan-out),
 ``snn_analog_macs`` (multiply-accumulates over T steps where the input is not spikes: the first
 convolution, and the readout of a non-spiking last layer), ``ann_macs`` (the ANN twin's multiply-accumulates per sample), ``evaluated_on``,
-``data``; after training also ``protocol``, ``folds``, ``seeds`` (``top1_per_seed`` for several),
+``data``; for a run of several seeds ``top1_per_seed``; after training also ``protocol``, ``folds``, ``seeds``,
 ``train_top1`` (mean accuracy of the models on their training subjects), ``train_seconds``,
 ``best_epoch`` and ``epochs_run`` (one per model).
 """
@@ -646,6 +646,8 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     folds = list(dict.fromkeys(tuple(entry["test"]) for entry, _ in models))
     fold_of = [str(folds.index(tuple(models[scorers[i][0]][0]["test"]))) if seen[i] else "all" for i in keep]
     metrics = score(yt, pred, light, subjects, labels, (main["seed_logits"], np.array(fold_of)))
+    if len(seeds) > 1:
+        metrics["top1_per_seed"] = [cm.top1(cm.confusion_matrix(yt, v.argmax(1), len(labels))) for v in main["seed_logits"]]
     metrics.update(_energy(main, net, cfg.model))
     name = spec.camera
     metrics["per_sensor"] = {name: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}}
