@@ -118,6 +118,11 @@ def test_compare_resamples_the_trainings_of_a_run_of_several_seeds(runs, tmp_pat
 
     report = build_report([runs["hd"], several], tmp_path / "report.html").read_text().replace("−", "-")
     assert f"<td>{cvae['diff']:+.4f} [{lo:+.4f}, {hi:+.4f}]</td>" in report  # the report's cell: over trainings too
+    assert "scored before each training's scores" not in report
+    (several / SEED_SCORES_CSV).rename(tmp_path / "kept.csv")  # a run scored before the file: said so
+    assert "1 of the pairs above hold several trainings but were scored before" in build_report(
+        [runs["hd"], several], tmp_path / "report.html").read_text()
+    (tmp_path / "kept.csv").rename(several / SEED_SCORES_CSV)
     # alike trainings: the interval is the subject one's, near enough
     _write_seed_scores(several, "cvae", [(0.0, 0.0)] * 3)
     alike = compare_runs(runs["hd"], several)["methods"]["cvae"]["apex"]["face_ssim"]

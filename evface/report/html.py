@@ -317,11 +317,13 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
     """hd - lr reconstruction runs paired sample by sample, per method, worded by their intervals."""
     if not comparisons:
         return ""
-    rows = []
+    rows, unsampled = [], 0
     for c in comparisons:
         if "error" in c:
             continue
         pair = f'{html.escape(c["a"])} − {html.escape(c["b"])}'
+        cells = [d for entry in c["methods"].values() for part in entry.values() for d in part.values()]
+        unsampled += max(c.get("trainings", {"a": 1}).values()) > 1 and not any("ci_trainings" in d for d in cells)
         for method, entry in c["methods"].items():
             apex, every = entry.get("apex", {}), entry.get("all", {})
 
@@ -338,6 +340,9 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
             "several seeds; a difference is stated only where the interval excludes 0.</p>"
             + (_table(["hd − lr", "method", "subjects / apex samples", "SSIM at the apex", "SSIM active AUs at the apex",
                        "SSIM all horizons", "verdict (active, apex)"], rows) if rows else "")
+            + (f'<p class="muted">{unsampled} of the pairs above hold several trainings but were scored before each '
+               "training's scores were written (<code>seed_scores.csv</code>): their intervals resample subjects only; "
+               "<code>evface eval RUN</code> scores a run again with them.</p>" if unsampled else "")
             + _not_compared(comparisons))
 
 
