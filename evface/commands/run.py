@@ -36,9 +36,10 @@ def register(app: typer.Typer) -> None:
                                                                   "cameras' upper bound (about 3x the dataset's cost)."),
         seeds: int = typer.Option(1, "--seeds", min=1, max=MAX_SEEDS, help="Train each model this many times (folds fixed): a "
                                                             "classifier's ensemble and a reconstruction's mean score "
-                                                            "are reported, and how each paired difference varies "
-                                                            "between trainings (N times the training cost). A run "
-                                                            "given more trains only the new seeds."),
+                                                            "are reported, each paired difference with an interval "
+                                                            "over subjects and trainings (5 hold its level; 3 fall "
+                                                            "short where trainings differ; N times the training "
+                                                            "cost). A run given more trains only the new seeds."),
         stages: str = typer.Option(None, "--stages", metavar="NAME,...",
                                    help="Run only these training stages (names as the run prints them, e.g. "
                                         "recon-extrapolation-hd,events-hd), after the dataset; the report covers "

@@ -182,8 +182,9 @@ class ClassifyConfig(TaskConfig):
     folds: int = setting(0, "Subject-grouped cross-validation: K test folds, every subject tested once, no subject in "
                             "two folds (0 = one train/validation/test split by subject).")
     loso: bool = setting(False, "Leave-one-subject-out cross-validation (--folds <number of subjects>).")
-    seeds: int = setting(1, "Training seeds per fold (seed, seed+1, ...); a clip's prediction is their mean logits. A "
-                            "run given more resumes and trains only the new seeds.",
+    seeds: int = setting(1, "Training seeds per fold (seed, seed+1, ...); a clip's prediction is their mean logits, "
+                            "and intervals cover the subjects and the seeds (5 hold their level). A run given more "
+                            "resumes and trains only the new seeds.",
                         minimum=1, maximum=MAX_SEEDS)
     balanced: bool = setting(True, "Class-balanced sampling.")
     augment: bool = setting(True, "Flips, shifts, event drop (by event, time and area) and noise.")
