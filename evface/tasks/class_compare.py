@@ -137,7 +137,7 @@ def read_seed_logits(run_dir: str | Path) -> SeedLogits | None:
     return SeedLogits(labels, tuple(seeds), folds, {c: np.stack([v[s] for s in seeds]) for c, v in per_clip.items()})
 
 
-def _ensemble_inputs(run: str | Path, logits: SeedLogits, ids: Sequence[str], classes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def _seed_arrays(run: str | Path, logits: SeedLogits, ids: Sequence[str], classes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(K, N, C) logits of ``ids`` in the order of ``classes`` (a class the run does not know never
     wins) and the (N,) folds, from a run's seed logits."""
     if set(logits.logits) != set(ids):
@@ -214,7 +214,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     pb = np.array([index[by_b[c]["prediction"]] for c in ids])
     subjects = np.array([by_a[c]["subject"] for c in ids])
     lighting = np.array([by_a[c]["lighting"] for c in ids])
-    seeds = [x for run, v in zip((run_a, run_b), logits) for x in _ensemble_inputs(run, v, ids, classes)]
+    seeds = [x for run, v in zip((run_a, run_b), logits) for x in _seed_arrays(run, v, ids, classes)]
     out = {"a": names[0], "b": names[1], "run_a": str(run_a), "run_b": str(run_b),
            **_paired(y, pa, pb, subjects, len(classes), names, tuple(seeds))}
     out["per_lighting"] = {lt: _paired(y[m], pa[m], pb[m], subjects[m], len(classes), names,

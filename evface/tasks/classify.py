@@ -38,7 +38,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -216,8 +216,9 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, lighting: Sequence[str], subje
     subject-cluster bootstrap intervals of top-1, UF1 and UAR, :func:`stats.bootstrap_interval`)
     and ``bootstrap`` (how they were drawn); each lighting has its own ``n``, ``n_subjects`` and ``ci``.
     A subject-cluster bootstrap of one subject has no spread: its intervals are ``None``.
-    ``seeds``, each training seed's logits (K, N, C) and each clip's fold (N,), adds
-    ``ci_trainings`` for K > 1: the intervals over subjects and seeds (:func:`stats.training_bootstrap`).
+    ``seeds``, each training seed's logits (K, N, C) and each clip's fold (N,), adds for K > 1
+    ``ci_trainings``, the intervals over subjects and seeds (:func:`stats.training_bootstrap`), and
+    ``top1_per_seed``, each seed's own top-1.
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     lighting, subjects = np.asarray(lighting), np.asarray(subjects)
@@ -234,6 +235,8 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, lighting: Sequence[str], subje
 
     out = one(np.ones(len(y_true), bool))
     out["confusion_matrix"] = out.pop("confusion")
+    if several:
+        out["top1_per_seed"] = [cm.top1(cm.confusion_matrix(y_true, v.argmax(1), len(labels))) for v in seeds[0]]
     out["bootstrap"] = {"unit": "subject", "resamples": stats.RESAMPLES, "level": stats.LEVEL, "seed": stats.SEED,
                         "interval": "percentile"}
     out["per_lighting"] = {str(lt): {k: v for k, v in one(lighting == lt).items() if k != "labels"}
@@ -471,14 +474,14 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     logits = {s: np.zeros((len(rows), len(labels)), np.float32) for s in seeds}
     activity_sum: dict[str, np.ndarray] = {}
     n_models = np.zeros(len(rows), np.int64)
-    folds = list(dict.fromkeys(tuple(entry["test"]) for entry in models))
-    fold_of = np.zeros(len(rows), np.int64)
+    folds = _fold_names(models)
+    fold_of = np.empty(len(rows), object)
     held_outs = [engine.load_checkpoint(run_dir / entry["dir"] / HELD_OUT) for entry in models]
     for entry, held_out in zip(models, held_outs):
         te = held_out["test"].numpy()
         logits[entry["seed"]][te] += held_out["logits"].numpy()
         n_models[te] += 1
-        fold_of[te] = folds.index(tuple(entry["test"]))
+        fold_of[te] = folds[tuple(entry["test"])]
         for key in ("rate", "synops"):
             if key in held_out:
                 activity_sum.setdefault(key, np.zeros((len(rows),) + tuple(held_out[key].shape[1:])))[te] += held_out[key].numpy()
@@ -491,9 +494,6 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     metrics = score(y[tested], pred, light[tested], subjects[tested], labels, (seed_logits, fold_of[tested]))
     metrics.update(_energy({k: v[tested] / n_models[tested].reshape((-1,) + (1,) * (v.ndim - 1))
                             for k, v in activity_sum.items()}, net, cfg.model))
-    if len(seeds) > 1:
-        per_seed = [cm.top1(cm.confusion_matrix(y[tested], logits[s][tested].argmax(1), len(labels))) for s in seeds]
-        metrics["top1_per_seed"] = per_seed
     metrics.update(protocol=protocol, folds=len(models) // len(seeds), seeds=seeds,
                    evaluated_on=_evaluated_on(protocol, len(seeds)),
                    train_top1=float(np.mean([held_out["train_top1"] for held_out in held_outs])),
@@ -504,8 +504,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
                    world_size=dist.world_size)
     if dist.is_main:
         write_predictions(run_dir, [rows[i] for i in tested], [labels[p] for p in pred])
-        write_seed_logits(run_dir, [rows[i]["clip_id"] for i in tested], [str(fold_of[i]) for i in tested], seeds,
-                          seed_logits, labels)
+        write_seed_logits(run_dir, [rows[i]["clip_id"] for i in tested], list(fold_of[tested]), seeds, seed_logits, labels)
         run_folder.write_metrics(run_dir, metrics)
         (run_dir / INPUTS).unlink(missing_ok=True)
         ci = metrics.get("ci_trainings", metrics["ci"])
@@ -518,6 +517,11 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
             + ("; one test subject: no interval" if metrics["n_subjects"] < 2 else ""))
     engine.barrier(dist)
     return metrics
+
+
+def _fold_names(entries: Iterable[dict[str, Any]]) -> dict[tuple[str, ...], str]:
+    """Each fold of config.json's ``models`` (its test subjects) and its name in ``seed_logits.csv``: its index."""
+    return {test: str(i) for i, test in enumerate(dict.fromkeys(tuple(entry["test"]) for entry in entries))}
 
 
 def _models(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[dict[str, Any], dict[str, Any]]]]:
@@ -627,27 +631,26 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
 
     seeds = sorted({entry["seed"] for entry, _ in models})
 
-    def run_on(spec: InputSpec) -> dict[str, np.ndarray]:
+    def run_on(spec: InputSpec, by_seed: bool = False) -> dict[str, np.ndarray]:
         x = load_inputs(paths, spec)
         outs = [predict(m, x, cfg.input, device) for _, m in models]
         res: dict[str, np.ndarray] = {}
         for key in outs[0]:
             res[key] = np.stack([np.mean([outs[j][key][n] for j in scorers[i]], axis=0) for n, i in enumerate(keep)])
-        res["seed_logits"] = np.stack([[np.mean([outs[j]["logits"][n] for j in scorers[i] if models[j][0]["seed"] == s], axis=0)
-                                        for n, i in enumerate(keep)] for s in seeds])
+        if by_seed:  # each seed's logits, from its models among a clip's scorers
+            res["seed_logits"] = np.stack([[np.mean([outs[j]["logits"][n] for j in scorers[i] if models[j][0]["seed"] == s],
+                                                    axis=0) for n, i in enumerate(keep)] for s in seeds])
         return res
 
     spec = input_spec(cfg)
     yt = y[keep]
     light = [r["lighting"] for r in sel]
     subjects = [str(r["subject"]) for r in sel]
-    main = run_on(spec)
+    main = run_on(spec, by_seed=True)
     pred = main["logits"].argmax(1)
-    folds = list(dict.fromkeys(tuple(entry["test"]) for entry, _ in models))
-    fold_of = [str(folds.index(tuple(models[scorers[i][0]][0]["test"]))) if seen[i] else "all" for i in keep]
+    folds = _fold_names(entry for entry, _ in models)
+    fold_of = [folds[tuple(models[scorers[i][0]][0]["test"])] if seen[i] else "all" for i in keep]
     metrics = score(yt, pred, light, subjects, labels, (main["seed_logits"], np.array(fold_of)))
-    if len(seeds) > 1:
-        metrics["top1_per_seed"] = [cm.top1(cm.confusion_matrix(yt, v.argmax(1), len(labels))) for v in main["seed_logits"]]
     metrics.update(_energy(main, net, cfg.model))
     name = spec.camera
     metrics["per_sensor"] = {name: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}}

@@ -210,11 +210,9 @@ def cluster_training_interval(values: np.ndarray, clusters: Sequence[Any], units
     (0.3, 2, 2)
     """
     v, u = _trainings(values, units, np.size(clusters))
-    _, g = np.unique(np.asarray(clusters), return_inverse=True)
-    n_groups = int(g.max()) + 1
-    counts = np.bincount(g, minlength=n_groups).astype(np.float64)
-    drawn = stats.resample_counts(n_groups, resamples, seed)  # (R, clusters)
-    boot = (drawn * _drawn_trainings(v, g, u, n_groups, resamples, seed + 1)).sum(1) / (drawn @ counts)
+    g, drawn, samples = _cluster_draws(clusters, resamples, seed)
+    n_groups = drawn.shape[1]
+    boot = (drawn * _drawn_trainings(v, g, u, n_groups, resamples, seed + 1)).sum(1) / samples
     return {"mean": float(v.mean()), "ci": stats.percentile_interval(boot, level), "n": int(v.shape[1]),
             "n_clusters": n_groups, "n_trainings": v.shape[0]}
 
@@ -237,15 +235,22 @@ def paired_training_interval(values_a: np.ndarray, units_a: Sequence[Any], value
     """
     n = np.size(clusters)
     (va, ua), (vb, ub) = _trainings(values_a, units_a, n), _trainings(values_b, units_b, n)
-    _, g = np.unique(np.asarray(clusters), return_inverse=True)
-    n_groups = int(g.max()) + 1
-    counts = np.bincount(g, minlength=n_groups).astype(np.float64)
-    drawn = stats.resample_counts(n_groups, resamples, seed)
+    g, drawn, samples = _cluster_draws(clusters, resamples, seed)
+    n_groups = drawn.shape[1]
     per_cluster = (_drawn_trainings(va, g, ua, n_groups, resamples, seed + 1)
                    - _drawn_trainings(vb, g, ub, n_groups, resamples, seed + 2))
-    boot = (drawn * per_cluster).sum(1) / (drawn @ counts)
+    boot = (drawn * per_cluster).sum(1) / samples
     return {"mean": float(va.mean() - vb.mean()), "ci": stats.percentile_interval(boot, level), "n": n,
             "n_clusters": n_groups, "n_trainings": {"a": va.shape[0], "b": vb.shape[0]}}
+
+
+def _cluster_draws(clusters: Sequence[Any], resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each sample's cluster index, how often each cluster is drawn in each resample (R, clusters),
+    and how many samples each resample holds (R,)."""
+    _, g = np.unique(np.asarray(clusters), return_inverse=True)
+    n_groups = int(g.max()) + 1
+    drawn = stats.resample_counts(n_groups, resamples, seed)
+    return g, drawn, drawn @ np.bincount(g, minlength=n_groups).astype(np.float64)
 
 
 def _trainings(values: np.ndarray, units: Sequence[Any], n: int) -> tuple[np.ndarray, np.ndarray]:

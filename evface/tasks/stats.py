@@ -181,9 +181,8 @@ def training_bootstrap(
     [0.5, 1.0]
     """
     t, g, ((v, f),) = _ensemble_inputs(y_true, [(logits, folds)], subjects)
-    drawn = _drawn_ensembles(t, v, f, g, resamples, seed, seed + 1)
-    whole = _metric_stack(np.tensordot(resample_counts(int(g.max()) + 1, resamples, seed),
-                                       _subject_matrices(t, v.mean(0).argmax(1), g, v.shape[2]), axes=1))
+    counts = resample_counts(int(g.max()) + 1, resamples, seed)
+    drawn, whole = _drawn_ensembles(t, v, f, g, counts, seed + 1), _whole_ensemble(t, v, g, counts)
     return {name: percentile_interval(d - np.nanmean(d - whole[name]), level) for name, d in drawn.items()}
 
 
@@ -216,11 +215,9 @@ def paired_training_bootstrap(
     """
     t, g, runs = _ensemble_inputs(y_true, [(logits_a, folds_a), (logits_b, folds_b)], subjects)
     (va, fa), (vb, fb) = runs
-    drawn_a = _drawn_ensembles(t, va, fa, g, resamples, seed, seed + 1)
-    drawn_b = _drawn_ensembles(t, vb, fb, g, resamples, seed, seed + 2)
     counts = resample_counts(int(g.max()) + 1, resamples, seed)
-    whole_a, whole_b = (_metric_stack(np.tensordot(counts, _subject_matrices(t, v.mean(0).argmax(1), g, v.shape[2]),
-                                                   axes=1)) for v in (va, vb))
+    drawn_a, drawn_b = _drawn_ensembles(t, va, fa, g, counts, seed + 1), _drawn_ensembles(t, vb, fb, g, counts, seed + 2)
+    whole_a, whole_b = _whole_ensemble(t, va, g, counts), _whole_ensemble(t, vb, g, counts)
     out = {}
     for name in METRICS:
         both = drawn_a[name] - drawn_b[name]
@@ -244,13 +241,18 @@ def _ensemble_inputs(y_true: Sequence[int], runs: Sequence[tuple[np.ndarray, Seq
     return t, g, checked
 
 
-def _drawn_ensembles(t: np.ndarray, v: np.ndarray, f: np.ndarray, g: np.ndarray, resamples: int, seed: int,
+def _whole_ensemble(t: np.ndarray, v: np.ndarray, g: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
+    """(R,) top-1, UF1 and UAR of one run's whole ensemble over the subjects drawn ``counts`` (R, S) times."""
+    return _metric_stack(np.tensordot(counts, _subject_matrices(t, v.mean(0).argmax(1), g, v.shape[2]), axes=1))
+
+
+def _drawn_ensembles(t: np.ndarray, v: np.ndarray, f: np.ndarray, g: np.ndarray, counts: np.ndarray,
                      training_seed: int, chunk: int = 100) -> dict[str, np.ndarray]:
-    """(R,) top-1, UF1 and UAR of one run's ensembles over drawn subjects (``seed``: the draws of
-    :func:`resample_counts`) and, per fold, its K trainings drawn with replacement (``training_seed``);
-    ``chunk`` resamples at a time (memory: ``chunk`` x N x C floats)."""
-    k, n_classes = v.shape[0], v.shape[2]
-    drawn = resample_counts(int(g.max()) + 1, resamples, seed)[:, g]  # (R, N): how often each clip is drawn
+    """(R,) top-1, UF1 and UAR of one run's ensembles over the subjects drawn ``counts`` (R, S) times
+    and, per fold, its K trainings drawn with replacement (``training_seed``); ``chunk`` resamples at
+    a time (memory: ``chunk`` x N x C floats)."""
+    k, n_classes, resamples = v.shape[0], v.shape[2], counts.shape[0]
+    drawn = counts[:, g]  # (R, N): how often each clip is drawn
     picks = np.random.default_rng(training_seed).integers(0, k, size=(resamples, int(f.max()) + 1, k))
     scored: dict[str, list[np.ndarray]] = {name: [] for name in METRICS}
     for start in range(0, resamples, chunk):
