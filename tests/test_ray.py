@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -50,7 +51,7 @@ def _stop(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def cluster():
     """The address of a Ray cluster on 127.0.0.1 (head + one worker node), stopped afterwards."""
-    temp = tempfile.mkdtemp(prefix="evray-")  # short: Ray's socket paths must fit in 107 bytes
+    temp = tempfile.mkdtemp(prefix="evray-", dir="/tmp")  # short: Ray's socket paths must fit in 107 bytes
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     common = ["--block", "--node-ip-address=127.0.0.1", "--num-cpus=1", "--object-store-memory=80000000",
@@ -78,6 +79,7 @@ def cluster():
     finally:
         for process in reversed(started):
             _stop(process)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _listening(port: int) -> bool:
