@@ -288,6 +288,17 @@ def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(tmp_pa
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
+@pytest.mark.parametrize("name, content", [("config.json", '{"task": "classify"}'), ("dataset.json", '{"classes": {}}'),
+                                           ("notes.json", "not json")])
+def test_compare_out_refuses_a_json_file_that_is_not_an_earlier_comparison(tmp_path, capsys, name, content):
+    """``--out RUN/config.json`` (any .json other than a comparison) is refused before any work, untouched."""
+    (tmp_path / name).write_text(content)
+    assert cli.main(["compare", str(tmp_path), str(tmp_path), "--out", str(tmp_path / name)]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {tmp_path / name}: exists and is not a comparison evface wrote, "
+                                               "which this command would write over; give --out another name")
+    assert (tmp_path / name).read_text() == content
+
+
 def test_help_paragraphs_flow_to_the_terminal_width():
     """A 300-column terminal shows each paragraph of convert's help on one line (the source wraps it at 90)."""
     env = {**os.environ, "COLUMNS": "300", "NO_COLOR": "1"}

@@ -143,6 +143,8 @@ def test_compare_cli_writes_json_and_refuses_other_samples(runs, tmp_path, capsy
     assert main(["compare", str(runs["hd"]), str(runs["lr"]), "--out", str(tmp_path / "cmp.json")]) == 0
     assert "subject-cluster bootstrap" in capsys.readouterr().out
     assert json.loads((tmp_path / "cmp.json").read_text())["methods"]["keyframe"]["all"]["face_ssim"]["diff"] == 0
+    assert main(["compare", str(runs["lr"]), str(runs["hd"]), "--out", str(tmp_path / "cmp.json")]) == 0  # replaces it
+    assert json.loads((tmp_path / "cmp.json").read_text())["run_a"] == str(runs["lr"])
     # another run that scored fewer samples: one clear line naming the file, exit 2
     fewer = tmp_path / "fewer"
     fewer.mkdir()

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from evface.commands.paths import output_file
-from evface.errors import ParameterError
+from evface.errors import ParameterError, where
 from evface.io.dataset import atomic_write_text
 
 NAMES = {"top1": "top-1", "uf1": "UF1", "uar": "UAR"}
@@ -53,6 +53,36 @@ def format_comparison(res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def earlier_comparison_only(path: Path) -> Path:
+    """Return ``path`` unless it is an existing file other than an earlier comparison (a JSON object
+    with ``run_a`` and ``run_b``): a run's ``config.json`` or ``metrics.json``, a dataset's
+    ``dataset.json`` or a notes file is refused with :class:`ParameterError`, untouched.
+
+    Examples
+    --------
+    >>> Path("config.json").write_text('{"task": "classify"}')
+    20
+    >>> earlier_comparison_only(Path("config.json"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: config.json: exists and is not a comparison evface wrote, which this command would write over; give --out another name
+    >>> Path("hd-vs-lr.json").write_text('{"run_a": "hd", "run_b": "lr"}')
+    31
+    >>> str(earlier_comparison_only(Path("hd-vs-lr.json")))
+    'hd-vs-lr.json'
+    """
+    output_file(path, replaces=(".json",))
+    if path.is_file():
+        try:
+            earlier = json.loads(path.read_bytes())
+        except (ValueError, OSError):
+            earlier = None
+        if not (isinstance(earlier, dict) and {"run_a", "run_b"} <= earlier.keys()):
+            raise ParameterError(where(path, "exists and is not a comparison evface wrote, which this command would "
+                                             "write over; give --out another name"))
+    return path
+
+
 def register(app: typer.Typer) -> None:
     """Add ``evface compare`` to ``app``."""
 
@@ -60,7 +90,7 @@ def register(app: typer.Typer) -> None:
     def compare(
         run_a: Path = typer.Argument(..., help="A classification run (predictions.csv) or reconstruction run (scores.csv)."),
         run_b: Path = typer.Argument(..., help="Another run of the same task scored on the same clips / samples."),
-        out: Path = typer.Option(None, "--out", help="Also write the comparison as JSON to this file (an existing file is replaced only if it is .json)."),
+        out: Path = typer.Option(None, "--out", help="Also write the comparison as JSON to this file (an existing file is replaced only if it is an earlier comparison)."),
     ) -> None:
         """Paired difference A - B with subject-bootstrap intervals (over subjects and training seeds too
         for runs of several seeds): top-1, UF1, UAR and an exact McNemar test of two classification runs,
@@ -68,7 +98,7 @@ def register(app: typer.Typer) -> None:
         from evface.tasks import class_compare, recon_compare  # lazy: scoring modules load for this command only
 
         if out is not None:
-            output_file(out, replaces=(".json",))
+            earlier_comparison_only(out)
         if run_a.resolve() == run_b.resolve():
             raise ParameterError(f"{run_a} is given as both runs: compare two different runs")
 
