@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import cv2
@@ -167,6 +168,20 @@ def test_table_errors(tmp_path):
     (tmp_path / "t.xlsx").write_bytes(b"PK")
     with pytest.raises(DatasetError, match="spreadsheets"):
         read_corpus_table(tmp_path / "t.xlsx")
+
+
+@pytest.mark.parametrize("subject, filename, says", [
+    ("1", "../../escaped/EP01", "Filename '../../escaped/EP01'"),
+    ("1", "EP01/../EP02", "Filename 'EP01/../EP02'"),
+    ("01/../02", "EP01", "Subject 'sub01/../02'"),
+])
+def test_a_path_in_subject_or_filename_is_refused(tmp_path, subject, filename, says):
+    """The two columns name a folder under ROOT and the clip's file under OUT: a path there would
+    read or write outside them (a hostile table wrote clips over files outside OUT)."""
+    p = tmp_path / "t.csv"
+    p.write_text(TABLE + f"{subject},{filename},10,15,20,4,\n")
+    with pytest.raises(DatasetError, match=f"line 2: {re.escape(says)} must use only letters, digits"):
+        read_corpus_table(p)
 
 
 def test_missing_folder_and_frame_outside(corpus, tmp_path):

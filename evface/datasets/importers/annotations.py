@@ -34,7 +34,7 @@ from evface.errors import DatasetError, ParameterError, where
 from evface.face.aus import CLASS_SETS
 
 TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
-_CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # also a file name: no path separators
 _AU_TOKEN = re.compile(r"^(?:[LRB])?(?:AU)?\s*([0-9]+)[a-eA-E]?$", re.IGNORECASE)
 INT_LIMIT = 1 << 62
 """The largest time or frame number a table may hold (int64 arrays take them, with room for sums)."""
@@ -244,7 +244,7 @@ def read_annotations(
         aus = parse_aus(row.get("aus", ""), source=src)
         clip_id = row.get("clip_id") or f"{subject}_c{counters.get(subject, 0):03d}"
         counters[subject] = counters.get(subject, 0) + 1
-        if not _CLIP_ID.match(clip_id):
+        if not CLIP_ID.match(clip_id):
             raise DatasetError(f"{src}: clip id {clip_id!r} must use only letters, digits, '_', '.', '-'")
         if clip_id in seen:
             raise DatasetError(f"{src}: duplicate clip id {clip_id!r} (first on line {seen[clip_id]})")

@@ -53,6 +53,7 @@ import numpy as np
 from evface import __version__
 from evface.checks import as_box, as_real, numbers
 from evface.datasets.importers.annotations import (
+    CLIP_ID,
     class_set,
     label_from_aus,
     label_from_classes,
@@ -222,6 +223,9 @@ def read_corpus_table(path: str | Path) -> list[CorpusRow]:
             raise DatasetError(f"{src}: frames must satisfy onset <= apex <= offset (got {frames})")
         if not r.get("subject") or not r.get("filename"):
             raise DatasetError(f"{src}: empty Subject or Filename")
+        for column, name in (("Subject", subject_folder(r["subject"])), ("Filename", r["filename"])):
+            if not CLIP_ID.match(name):  # both name a folder and the clip's file: nothing outside ROOT and OUT
+                raise DatasetError(f"{src}: {column} {name!r} must use only letters, digits, '_', '.', '-'")
         rows.append(CorpusRow(r["subject"], r["filename"], frames["onset"], frames["apex"], frames["offset"],
                               tuple(parse_aus(r.get("aus", ""), source=src)), r.get("emotion", "").lower(), line))
     return rows
