@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -360,8 +361,11 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise FormatError(where(path, "no such checkpoint"))
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:  # torch's weights-only unpickler met an object it will not build
+        raise FormatError(where(path, "holds objects other than tensors and plain data (a pickle that could run "
+                                      "code): refused, nothing in it ran; not a checkpoint evface wrote")) from exc
     except Exception as exc:  # torch raises many kinds on a corrupt file
-        raise FormatError(where(path, f"unreadable checkpoint ({exc})")) from exc
+        raise FormatError(where(path, f"unreadable checkpoint ({str(exc).splitlines()[0] if str(exc) else exc!r})")) from exc
 
 
 def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -> dict[str, Any]:
@@ -381,6 +385,10 @@ def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -
         what = [f"{len(keys)} {name} (e.g. {keys[0]})" for keys, name in
                 ((missing, "weights missing"), (unexpected, "unknown weights"), (misshapen, "of another shape")) if keys]
         raise FormatError(where(path, f"does not fit the run's network: {', '.join(what)}; not a checkpoint of this run"))
+    broken = sorted(k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all()))
+    if broken:  # a network with NaN weights predicts one class (or no spike) everywhere, silently
+        raise FormatError(where(path, f"holds weights that are not finite numbers ({len(broken)} tensor(s), e.g. "
+                                      f"{broken[0]}): not a usable checkpoint; train the run again"))
     unwrap(model).load_state_dict(state)
     return ckpt
 
