@@ -267,8 +267,12 @@ def test_a_report_of_a_run_with_malformed_files_is_one_error_line(trained, tmp_p
 
     bad = _tampered(trained[0], tmp_path / "bad", "metrics.json", lambda m: {**m, "top1": "abc"})
     listed = _tampered(trained[0], tmp_path / "listed", "config.json", lambda c: [c])
+    matrix = _tampered(trained[0], tmp_path / "matrix", "metrics.json", lambda m: {**m, "confusion_matrix": "x"})
+    labels = _tampered(trained[0], tmp_path / "labels", "metrics.json", lambda m: {**m, "labels": 5})
     for run, message in ((bad, "metrics.json: not as evface writes it (could not convert string to float: 'abc')"),
-                         (listed, "config.json: expected a JSON object, got list: not a file evface wrote")):
+                         (listed, "config.json: expected a JSON object, got list: not a file evface wrote"),
+                         (matrix, "metrics.json: not as evface writes it (could not convert string to float: 'x')"),
+                         (labels, "metrics.json: not as evface writes it (object of type 'int' has no len())")):
         assert main(["report", str(trained[0]), str(run), "--out", str(tmp_path / "r.html")]) == 2  # was exit 1
         assert capsys.readouterr().err.strip() == f"error: {run}/{message}"
         assert not (tmp_path / "r.html").exists()

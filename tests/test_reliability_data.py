@@ -7,6 +7,7 @@ silently wrong result or a diverging resume before the fix.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import pathlib
 import signal
@@ -312,6 +313,39 @@ def test_a_tampered_manifest_is_refused_naming_the_line(tmp_path, case):
     with pytest.raises(DatasetError, match=message) as info:
         DatasetFolder.open(root)
     assert str(manifest) in str(info.value) and "line " in str(info.value)
+
+
+@pytest.mark.parametrize("classes", [{"AU4": 4, "AU12": [12]}, None, ["AU4", "AU12"], "AU4",
+                                     {"AU4": [float("nan")], "AU12": [12]}, {"AU4": ["4"], "AU12": [12]}])
+def test_a_dataset_json_whose_classes_are_not_au_lists_is_refused(tmp_path, classes):
+    """An int, null or NaN there was a TypeError or ValueError (exit 1) in train and merge; a list or a
+    string was silently ignored."""
+    root = _two_clip_dataset(tmp_path / "ds")
+    (root / "dataset.json").write_text(json.dumps({"generator": "test", "classes": classes}))
+    with pytest.raises(DatasetError, match="dataset.json: 'classes' must map each class name to its list of AU numbers"):
+        DatasetFolder.open(root)
+
+
+@pytest.mark.parametrize("shift", [1_600_000_000_000_000, -1000])
+def test_a_clip_whose_events_lie_outside_its_window_is_refused(tmp_path, shift):
+    """A clip holding a camera's absolute times (or negative ones) trained and scored on empty inputs, exit 0."""
+    from evface.events.core import make_events
+
+    root = tmp_path / "ds"
+    t = np.arange(0, 300, 10)
+    events = make_events(t + shift, t % 4, t % 3, np.where(t % 20, 1, -1))
+    rows = []
+    for i, (label, aus) in enumerate([("AU4", [4]), ("AU12", [12])]):
+        cid = f"s00{i}_{label}"
+        write_clip(root / "clips" / f"{cid}.h5", Clip(cid, f"s00{i}", label, aus, "dim", 0, 100, 200, 300,
+                                                     events={"lr": events}, sensors={"lr": clip_io.SensorInfo("lr", 4, 4)}))
+        rows.append({"clip_id": cid, "subject": f"s00{i}", "label": label, "aus": aus, "lighting": "dim",
+                     "file": f"clips/{cid}.h5", "onset_us": 0, "apex_us": 100, "offset_us": 200, "duration_us": 300,
+                     "source": "test"})
+    write_manifest(root, rows)
+    write_dataset_json(root, {"generator": "test"})
+    with pytest.raises(DatasetError, match=rf"line 2: the lr events of its clip clips/s000_AU4.h5 lie at {shift}\.\."):
+        DatasetFolder.open(root)
 
 
 def test_training_on_a_tampered_manifest_is_one_error_line(tmp_path, capsys):

@@ -731,6 +731,25 @@ def event_counts(path: str | Path) -> dict[str, int]:
         return {name: int(g["t"].shape[0]) for name, g in f.get("events", {}).items()}
 
 
+def indexed_event_times(path: str | Path) -> dict[str, tuple[int, int]]:
+    """Per sensor with events, the times of its first event and of its last indexed one (the last
+    entry of ``t_index``, within :data:`T_INDEX_STEP` events of the end): where the events lie,
+    read without decompressing them. Schema-1 files (no ``t_index``) give nothing.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([5, 1000, 2000], [0, 1, 2], [0, 0, 1], [1, 1, -1])
+    >>> clip = Clip("c1", "s0", "AU4", [4], "dim", 0, 1000, 2000, 3000, events={"lr": ev}, sensors={"lr": SensorInfo("lr", 4, 4)})
+    >>> indexed_event_times(write_clip("c1.h5", clip))
+    {'lr': (5, 5)}
+    """
+    path = Path(path)
+    with _open(path) as f, clip_errors(path):
+        return {name: (int(index[0]), int(index[-1])) for name, g in f.get("events", {}).items()
+                if "t_index" in g for index in [g["t_index"][()]] if index.shape[0]}
+
+
 def frames_and_truth_info(path: str | Path) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """Shapes and times of a clip's frames and truth series, read without loading an image.
 

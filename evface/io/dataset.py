@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from evface.errors import DatasetError, EvfaceError, FormatError, where
-from evface.io.clip import read_clip_meta
+from evface.io.clip import indexed_event_times, read_clip_meta
 
 MANIFEST_COLUMNS = (
     "clip_id",
@@ -265,6 +265,11 @@ def read_dataset_json(root: str | Path) -> dict[str, Any]:
         raise DatasetError(where(path, f"not valid JSON ({exc})")) from exc
     if not isinstance(info, dict):
         raise DatasetError(where(path, "expected a JSON object"))
+    classes = info.get("classes", {})
+    if not isinstance(classes, dict) or not all(
+            isinstance(aus, list) and all(type(au) is int and au > 0 for au in aus) for aus in classes.values()):
+        raise DatasetError(where(path, "'classes' must map each class name to its list of AU numbers "
+                                       '(e.g. {"AU4": [4], "AU1+2": [1, 2]}): not a dataset.json evface wrote'))
     return info
 
 
@@ -292,6 +297,12 @@ def check_rows(root: Path, rows: tuple[dict[str, Any], ...], info: dict[str, Any
             if ours != theirs:
                 raise DatasetError(where(manifest, f"line {line}: {key} {ours!r} contradicts its clip "
                                                    f"{row['file']} ({key} {theirs!r})"))
+        for sensor, (first, last) in indexed_event_times(root / row["file"]).items():
+            if first < 0 or last > meta.duration_us:  # e.g. a camera's absolute times: every window would be empty
+                raise DatasetError(where(manifest, f"line {line}: the {sensor} events of its clip {row['file']} lie "
+                                                   f"at {first}..{last} µs, outside the clip's 0..{meta.duration_us} "
+                                                   "µs; a dataset clip's events count from its start "
+                                                   "(evface import session writes them so)"))
 
 
 @dataclass(frozen=True)

@@ -257,7 +257,8 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
     data.configs[name] = config
     if config.get("task") == "classify":
         if metrics.get("confusion_matrix") is not None:
-            entry["confusion_png"] = figures.confusion_png(metrics["confusion_matrix"], metrics.get("labels", []), name)
+            with reading(metrics_path):  # a received file's matrix or labels of another type: one line naming it
+                entry["confusion_png"] = figures.confusion_png(metrics["confusion_matrix"], metrics.get("labels", []), name)
         data.classify.append(entry)
     elif config.get("task") == "reconstruct":
         entry["strips"] = [p.read_bytes() for p in sorted(run.glob("*.png"))]
