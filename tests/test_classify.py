@@ -525,9 +525,10 @@ def test_compare_shows_how_the_difference_varies_between_training_seeds(tmp_path
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
     assert "single trainings (3 seed(s) of a x 1 of b): top-1 A - B from -0.125 to +0.125; a ahead in 1 of 3 pairs, b in 1" \
         in (out := capsys.readouterr().out) and "one training per fold" not in out
-    (tmp_path / "b" / "metrics.json").write_text(json.dumps({"top1": "high"}))
-    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
-    assert f"{tmp_path / 'b' / 'metrics.json'}: not as evface writes it" in capsys.readouterr().err
+    for received in ({"top1": "high"}, {"top1": 0.5, "top1_per_seed": [float("nan"), 0.5]}, {"top1": 1e308}):
+        (tmp_path / "b" / "metrics.json").write_text(json.dumps(received))  # nan, 1e308: were printed as top-1
+        assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+        assert f"{tmp_path / 'b' / 'metrics.json'}: not as evface writes it" in capsys.readouterr().err
 
 
 def test_compare_resamples_the_seeds_where_both_runs_hold_their_logits(tmp_path, capsys):
@@ -566,6 +567,13 @@ def test_compare_resamples_the_seeds_where_both_runs_hold_their_logits(tmp_path,
     assert "over subjects and training seeds (3 of A, 1 of B; the verdict follows it)" in out
     line = next(x for x in out.splitlines() if x.startswith("all") and "top-1" in x)
     assert line.endswith("no detectable difference") and line.count("[") == 2
+    (tmp_path / "a" / "metrics.json").write_text(json.dumps({"top1": 1.0, "top1_per_seed": [0.5, 0.75]}))
+    (tmp_path / "b" / "metrics.json").write_text(json.dumps({"top1": 0.5}))
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2  # was "2 seed(s)" against 3 seeds
+    assert "a/metrics.json: top1_per_seed holds 2 value(s) for the 3 seed(s) of its seed_logits.csv" \
+        in capsys.readouterr().err
+    for run in ("a", "b"):
+        (tmp_path / run / "metrics.json").unlink()
 
     # one seed each side: the subject interval only
     write_seed_logits(tmp_path / "a", ids, folds, [0], logits_a[:1], ["L0", "L1"])

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 import shutil
 from dataclasses import replace
 
@@ -83,14 +84,16 @@ def test_compare_says_how_many_trainings_each_run_scores(runs, tmp_path):
 
 
 def _write_seed_scores(run, method, offsets):
-    """seed_scores.csv of ``method``: per seed k its scores.csv value + offsets[k][fold] (every score), folds by subject."""
+    """seed_scores.csv of ``method``: per seed k its scores.csv value + offsets[k][fold] (every score; an SSIM
+    at most 1), folds by subject."""
     rows = [r for r in _rows(run) if r["method"] == method]
     lines = [",".join(SEED_SCORE_COLUMNS)]
     for k, offset in enumerate(offsets):
         for r in rows:
             fold = int(r["subject"][-1]) % 2
             lines.append(",".join([r["clip_id"], r["t_us"], method, str(fold), str(k)]
-                                  + [f"{float(r[c]) + offset[fold]:.6g}" for c in SEED_SCORE_COLUMNS[5:]]))
+                                  + [f"{min(float(r[c]) + offset[fold], 1.0 if c.endswith('ssim') else math.inf):.6g}"
+                                     for c in SEED_SCORE_COLUMNS[5:]]))
     (run / SEED_SCORES_CSV).write_text("\n".join(lines) + "\n")
     return lines
 
@@ -169,7 +172,9 @@ def test_a_garbage_line_or_metrics_file_is_one_error_line(runs, tmp_path, capsys
     lines = (runs["lr"] / SCORES_CSV).read_text().splitlines()
     fields = lines[3].split(",")
     bad_lines = {"garbage": "garbage", "time": ",".join(fields[:4] + ["soon"] + fields[5:]),
-                 "score": ",".join(fields[:-1] + ["high"]), "extra": lines[3] + ",1"}
+                 "score": ",".join(fields[:-1] + ["high"]), "extra": lines[3] + ",1",
+                 "ssim": ",".join(fields[:8] + ["1e300"] + fields[9:]),  # was printed as a 300-digit SSIM
+                 "psnr": ",".join(fields[:-1] + ["-inf"])}
     for name, bad in bad_lines.items():
         run = tmp_path / name
         run.mkdir()

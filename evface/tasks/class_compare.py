@@ -224,6 +224,10 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
         out["trainings"] = trainings
     spread = seed_spread(run_a, run_b)
     if spread is not None:
+        for run, key, side in ((run_a, "a_top1", "a"), (run_b, "b_top1", "b")):
+            if trainings and len(spread[key]) != trainings[side]:
+                raise FormatError(where(Path(run) / "metrics.json", f"top1_per_seed holds {len(spread[key])} value(s) "
+                                        f"for the {trainings[side]} seed(s) of its {SEED_LOGITS}: not as evface writes it"))
         out["seed_spread"] = spread
     return out
 
@@ -244,8 +248,10 @@ def seed_spread(run_a: str | Path, run_b: str | Path) -> dict[str, Any] | None:
             return None
         with run_folder.reading(path):
             metrics = run_folder.read_json(path)
-            values = metrics.get("top1_per_seed") or [metrics["top1"]]
-            per_seed.append([float(v) for v in values])
+            values = [float(v) for v in metrics.get("top1_per_seed") or [metrics["top1"]]]
+            if not all(0 <= v <= 1 for v in values):
+                raise ValueError(f"top-1 values {values} are not fractions in [0, 1]")
+            per_seed.append(values)
     a, b = per_seed
     if len(a) == len(b) == 1:
         return None

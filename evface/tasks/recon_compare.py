@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,24 @@ def is_reconstruction_run(run_dir: str | Path) -> bool:
         return False
 
 
+def _score(metric: str, text: str) -> float:
+    """One score of a received file: SSIM in [-1, 1], PSNR at least 0 dB (``inf`` for an exact
+    frame), either ``nan`` where a sample has no such region; a ``ValueError`` otherwise.
+
+    >>> _score("face_ssim", "0.93"), _score("active_psnr", "nan")
+    (0.93, nan)
+    >>> _score("face_ssim", "1e300")
+    Traceback (most recent call last):
+    ValueError: face_ssim 1e+300 is not an SSIM in [-1, 1]
+    """
+    v = float(text)
+    if metric.endswith("ssim") and not (-1 <= v <= 1 or math.isnan(v)):
+        raise ValueError(f"{metric} {v} is not an SSIM in [-1, 1]")
+    if metric.endswith("psnr") and not (v >= 0 or math.isnan(v)):
+        raise ValueError(f"{metric} {v} is not a PSNR of at least 0 dB")
+    return v
+
+
 def read_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], dict[str, str]]]:
     """``{method: {(clip_id, t_us): row}}`` from ``RUN/scores.csv`` (errors name the file)."""
     path = Path(run_dir) / SCORES_CSV
@@ -62,7 +81,7 @@ def read_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], dict[str
                     raise ValueError("a column too many or too few")
                 key = (row["clip_id"], int(row["t_us"]))
                 for metric in SCORE_COLUMNS[SCORE_COLUMNS.index("face_ssim"):]:
-                    float(row[metric])
+                    _score(metric, row[metric])
             except (TypeError, ValueError) as exc:
                 raise FormatError(where(path, f"line {reader.line_num} is not a row of {len(SCORE_COLUMNS)} "
                                               f"columns with a clip, a time and four scores ({exc}): not a file "
@@ -95,7 +114,7 @@ def read_seed_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], tup
                 fold_seen, seeds = rows.setdefault(method, {}).setdefault(key, (fold, {}))
                 if fold_seen != fold or seed in seeds:
                     raise ValueError(f"method {method!r} at clip {key[0]}, {key[1]} µs: a second fold or seed {seed} twice")
-                seeds[seed] = [float(v) for v in line[5:]]
+                seeds[seed] = [_score(metric, v) for metric, v in zip(SEED_SCORE_COLUMNS[5:], line[5:])]
             except ValueError as exc:
                 raise FormatError(where(path, f"line {reader.line_num} is not a sample's scores of one seed ({exc}): "
                                               "not a file evface wrote")) from None
