@@ -10,7 +10,11 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 
@@ -76,19 +80,24 @@ def main(argv: list[str] | None = None) -> int:
     Usage errors are reported by typer (usage line, one error line, exit 2); an
     :class:`~evface.errors.EvfaceError` or an operating-system error (a full disk, a missing
     permission) prints one line naming the file and exits 2; anything else is a bug in evface:
-    one line and exit 1; Ctrl-C prints "interrupted" and exits 130. ``evface --debug ...`` shows the
-    traceback instead. Characters the terminal's encoding cannot take (a file name that is not
-    UTF-8) print as backslash escapes.
+    one line and exit 1; Ctrl-C prints "interrupted" and exits 130, SIGTERM (``timeout``, ``docker
+    stop``, a batch scheduler ending the job) the same with exit 143, after the same clean-up.
+    ``evface --debug ...`` shows the traceback instead. Characters the terminal's encoding cannot
+    take (a file name that is not UTF-8) print as backslash escapes.
     """
     _debug["on"] = False
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 prints as \udcff, never raises
         if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    terminated = {"by": False}
     try:
-        app(args=argv, standalone_mode=True)
+        with _sigterm_as_ctrl_c(terminated):
+            app(args=argv, standalone_mode=True)
     except SystemExit as exc:  # typer ends every standalone run this way, usage errors and Ctrl-C included
         if _interrupted(exc):
             err_console.print("interrupted")
+            if terminated["by"]:
+                return 128 + signal.SIGTERM
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except (EvfaceError, OSError) as exc:
         if _debug["on"]:
@@ -103,6 +112,26 @@ def main(argv: list[str] | None = None) -> int:
                           soft_wrap=True)
         return 1
     return 0
+
+
+@contextmanager
+def _sigterm_as_ctrl_c(terminated: dict[str, bool]) -> Iterator[None]:
+    """Inside the block, SIGTERM raises ``KeyboardInterrupt`` as Ctrl-C does, so that its clean-up
+    runs (temporary files removed, worker processes ended; the default action left half-written
+    ``.tmp`` files); ``terminated["by"]`` records it. Only the main thread can take signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        terminated["by"] = True
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _interrupted(exc: BaseException) -> bool:

@@ -165,9 +165,12 @@ class ProcessPool:
                     for future in wait(futures, return_when=FIRST_COMPLETED).done:
                         job = futures.pop(future)
                         waiting.extend(on_done(job, future.result()) or ())
-            except BaseException:  # interrupted or failed: do not start the jobs still waiting
+            except BaseException as exc:  # interrupted or failed: do not start the jobs still waiting
                 for future in futures:
                     future.cancel()
+                if isinstance(exc, KeyboardInterrupt):  # SIGTERM reaches this process alone (Ctrl-C the whole
+                    for process in list(pool._processes.values()):  # group): end the jobs, do not wait for them
+                        process.terminate()
                 raise
 
 

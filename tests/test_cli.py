@@ -4,8 +4,10 @@ message and a known exit code, never a traceback unless ``--debug``."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -248,6 +250,28 @@ def test_ctrl_c_says_interrupted_and_exits_130(tmp_path, monkeypatch, capsys):
     assert cli.main(["info", str(tmp_path / "x.raw")]) == 130
     assert capsys.readouterr().err.strip() == "interrupted"
     assert cli.main(["info", "--help"]) == 0 and "interrupted" not in capsys.readouterr().err
+
+
+def test_sigterm_is_an_interruption_with_its_clean_up_and_exit_143(tmp_path, monkeypatch, capsys):
+    """SIGTERM (timeout, docker stop, a batch scheduler) took the default action: half-written .tmp
+    files of convert and simulate were left behind."""
+    from evface.io.event_files import EventsFileReader
+
+    source = tmp_path / "in.csv"
+    source.write_text("t,x,y,p\n" + "".join(f"{t},1,1,1\n" for t in range(100)))
+    chunks = EventsFileReader.__iter__
+
+    def chunks_then_sigterm(self):
+        yield from chunks(self)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises here, before the file is finished
+
+    monkeypatch.setattr(EventsFileReader, "__iter__", chunks_then_sigterm)
+    before = signal.getsignal(signal.SIGTERM)
+    assert cli.main(["convert", str(source), str(tmp_path / "out.raw"), "--sensor-size", "4x4"]) == 143
+    assert capsys.readouterr().err.strip() == "interrupted"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # no out.raw, no .tmp
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 @pytest.mark.parametrize("args, says", [
