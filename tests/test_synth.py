@@ -175,6 +175,16 @@ def test_a_200_fps_camera_adds_a_stream_and_changes_nothing_else(reference, tmp_
     assert "['webcam60'] (--rgb-hd-cameras)" in capsys.readouterr().err and not (tmp_path / "bad").exists()
 
 
+@pytest.mark.parametrize("option, value, says", [
+    ("--classes", "", "--classes '' names nothing; give at least one name, or leave --classes out"),  # was 0 clips
+    ("--lighting", " , ", "--lighting ' , ' names nothing"),
+    ("--rgb-hd-cameras", "webcam30,webcam30", "--rgb-hd-cameras names webcam30 twice"),  # was "rgb_hd_presets ..."
+])
+def test_a_list_option_naming_nothing_or_a_name_twice_is_refused(tmp_path, capsys, option, value, says):
+    assert main(["synth", str(tmp_path / "out"), "--preset", "tiny", option, value]) == 2
+    assert says in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
 def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path, capsys):
     """``evface synth OUT --shard I/N`` then ``evface synth-merge OUT SHARD_DIR...``; a shard
     folder may well be called ``merge``: ``synth`` takes one folder and nothing else."""
@@ -193,8 +203,10 @@ def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path, capsys):
     assert DatasetFolder.open(merged).info["shard"] is None
     assert main(["synth-merge", str(merged), *map(str, shards)]) == 0  # merging again into its own merge is fine
     assert_same_dataset(reference, merged)
-    with pytest.raises(DatasetError, match="other shard"):  # but not into a shard
-        merge_shards(shards[1], shards)
+    for into in (shards[1], shards[1] / "clips" / "x"):  # but not into a shard, nor inside one (was accepted)
+        with pytest.raises(ParameterError, match="overlaps the dataset folder"):
+            merge_shards(into, shards)
+    assert not (shards[1] / "clips" / "x").exists()
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "todo.txt").write_text("mine")
     with pytest.raises(DatasetError, match="not empty"):  # nor into a folder of something else

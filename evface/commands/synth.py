@@ -14,10 +14,20 @@ from evface.errors import ParameterError
 from evface.executor import RayCluster, ray_session
 
 
-def _split_list(values: list[str] | None) -> list[str] | None:
+def _split_list(values: list[str] | None, option: str) -> list[str] | None:
+    """The names a list option gives, commas splitting them (None when it is not given); a
+    :class:`ParameterError` naming ``option`` when it names nothing (``--classes ''`` made a dataset
+    of no clips) or a name twice."""
     if not values:
         return None
-    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+    names = [v.strip() for item in values for v in item.split(",") if v.strip()]
+    if not names:
+        raise ParameterError(f"{option} {','.join(values)!r} names nothing; give at least one name, or leave "
+                             f"{option} out for the preset's")
+    twice = next((name for name in names if names.count(name) > 1), None)
+    if twice is not None:
+        raise ParameterError(f"{option} names {twice} twice")
+    return names
 
 
 def register(app: typer.Typer) -> None:
@@ -49,6 +59,8 @@ def register(app: typer.Typer) -> None:
         from evface.datasets import synth as lib  # lazy: cv2, numba and the renderer stay out of CLI start-up
 
         output_folder(out, "OUT")
+        classes, lighting = _split_list(classes, "--classes"), _split_list(lighting, "--lighting")
+        rgb_hd_cameras = _split_list(rgb_hd_cameras, "--rgb-hd-cameras")
         if ray and workers != 1:
             raise ParameterError("--workers is for a local run; with --ray the cluster's CPUs film the clips")
         console = terminal.console()
@@ -67,10 +79,9 @@ def register(app: typer.Typer) -> None:
                 bar.update(task, completed=done, total=total, description=message)
 
             root = lib.synthesize(
-                out, preset=preset, seed=seed, subjects=subjects, classes=_split_list(classes),
-                lighting=_split_list(lighting), faces_dir=faces, workers=workers, shard=shard, progress=progress,
-                executor=RayCluster(ray) if ray else None,
-                noise=noise, rgb_hd_cameras=_split_list(rgb_hd_cameras),
+                out, preset=preset, seed=seed, subjects=subjects, classes=classes,
+                lighting=lighting, faces_dir=faces, workers=workers, shard=shard, progress=progress,
+                executor=RayCluster(ray) if ray else None, noise=noise, rgb_hd_cameras=rgb_hd_cameras,
             )
         console.print(f"dataset ready: {root}", soft_wrap=True)
 

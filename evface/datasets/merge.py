@@ -44,6 +44,7 @@ from evface.io.clip import read_clip_meta
 from evface.io.dataset import (
     DatasetFolder,
     aus_to_str,
+    check_apart,
     check_replaceable,
     publish_partial,
     remove_partial,
@@ -110,8 +111,7 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
     for i, r in enumerate(resolved):
         if r in resolved[:i]:
             raise ParameterError(f"{roots[i]}: given twice")
-        if out.resolve() == r or r in out.resolve().parents or out.resolve() in r.parents:
-            raise ParameterError(f"{out}: overlaps the dataset folder {roots[i]}; give OUT a folder of its own")
+    check_apart(out, roots)
     check_replaceable(out, overwrite)
     folders = [DatasetFolder.open(r) for r in roots]
     owner: dict[str, Path] = {}

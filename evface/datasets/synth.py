@@ -42,7 +42,7 @@ from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatEr
 from evface.face.aus import DEFAULT_CLASSES
 from evface.face.identity import Identity, builtin_photo_identities, photo_identity, procedural_identity
 from evface.io.clip import Clip, read_clip_meta, write_clip
-from evface.io.dataset import read_dataset_json, read_manifest, write_dataset_json, write_manifest
+from evface.io.dataset import check_apart, read_dataset_json, read_manifest, write_dataset_json, write_manifest
 from evface.rig.geometry import RigParams
 from evface.rig.lighting import DEFAULT_LIGHTING, LIGHTING, get_lighting
 from evface.rig.record import GENERATOR, ClipSpec, Rig, clip_seed, int_seed
@@ -625,6 +625,7 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     out = Path(out_dir)
     if not shard_dirs:
         raise ParameterError("merge needs at least one shard folder")
+    check_apart(out, shard_dirs)
     infos = [(Path(d), read_dataset_json(d)) for d in shard_dirs]
     first = infos[0][1]
     shards: dict[int, tuple[Path, dict[str, Any]]] = {}

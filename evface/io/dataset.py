@@ -20,12 +20,12 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from evface.errors import DatasetError, EvfaceError, FormatError, where
+from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, where
 from evface.io.clip import indexed_event_times, read_clip_meta
 
 MANIFEST_COLUMNS = (
@@ -152,6 +152,23 @@ def check_replaceable(out: str | Path, overwrite: bool) -> None:
 
 PARTIAL_ENTRIES = frozenset({"clips", "manifest.csv", "dataset.json", "import.json"})
 """What an importer or a merge writes into ``OUT.partial`` while it builds ``OUT``."""
+
+
+def check_apart(out: str | Path, sources: Sequence[str | Path]) -> None:
+    """Refuse an ``out`` folder that is one of the ``sources``, lies inside one or holds one: writing
+    it would change what is being read (a :class:`ParameterError` naming both).
+
+    >>> check_apart("joined", ["shard0", "shard1"])
+    >>> check_apart("shard0/clips/x", ["shard0", "shard1"])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: shard0/clips/x: overlaps the dataset folder shard0; give OUT a folder of its own
+    """
+    here = Path(out).resolve()
+    for source in sources:
+        there = Path(source).resolve()
+        if here == there or there in here.parents or here in there.parents:
+            raise ParameterError(f"{out}: overlaps the dataset folder {source}; give OUT a folder of its own")
 
 
 def remove_partial(tmp: str | Path) -> None:
