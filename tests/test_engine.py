@@ -86,6 +86,8 @@ def test_resume_continues_where_it_stopped(tmp_path):
     resumed, result, calls = _run(tmp_path / "split", epochs=6)
     assert calls == [3, 4, 5]
     assert [r["epoch"] for r in result["history"]] == list(range(6))
+    # the first three epochs' time comes with them (train_seconds counted the resumed part only)
+    assert result["resumed_seconds"] == sum(r["seconds"] for r in result["history"][:3]) > 0
     torch.testing.assert_close(resumed.weight, full.weight)
     # a finished early-stopped run does not train again
     _run(tmp_path / "es", epochs=7, val_scores=[1, 2, 3, 4, 5, 6, 7], patience=2)

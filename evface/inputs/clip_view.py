@@ -75,7 +75,8 @@ def check_window(window: str) -> str:
 def require_sensor(clip: Clip, sensor: str, source: str | Path | None = None) -> None:
     """A DatasetError naming the file, ``sensor`` and the sensors it has, unless ``clip`` has it."""
     if sensor not in clip.sensors:
-        raise DatasetError(where(source, f"no events of sensor {sensor!r} (this clip has {sorted(clip.sensors)}); choose another sensor"))
+        raise DatasetError(where(source, f"no events of sensor {sensor!r} (this clip has {sorted(clip.sensors)}): give a dataset "
+                                   f"whose clips have it, or train with --sensor one of these"))
 
 
 def read_view(path: str | Path, sensor: str | None, *, frames: bool | Sequence[str],

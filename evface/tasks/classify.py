@@ -444,7 +444,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     held_out = {"test": torch.from_numpy(te), **{k: torch.from_numpy(v) for k, v in out.items()},
                 "train_top1": float(cm.top1(cm.confusion_matrix(y[tr], train_pred, len(labels)))),
                 "best_epoch": int(result["best_epoch"]), "epochs_run": int(result["epochs_run"]),
-                "seconds": time.perf_counter() - start, "preprocess_seconds": inputs["seconds"],
+                "seconds": time.perf_counter() - start + result["resumed_seconds"], "preprocess_seconds": inputs["seconds"],
                 "epochs": cfg.epochs, "patience": cfg.patience}
     if dist.is_main:
         engine.save_checkpoint(run_dir / model_dir / HELD_OUT, held_out)

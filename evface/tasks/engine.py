@@ -48,7 +48,7 @@ Typical use (a task module)::
         teardown_distributed(dist)
 
 ``fit`` returns ``{"best_epoch", "best_score", "monitor", "epochs_run", "stopped_early",
-"history"}``. ``best.pt`` holds ``{"model": state_dict, "epoch", "score", "extra"}`` and is what an
+"history", "resumed_seconds"}``. ``best.pt`` holds ``{"model": state_dict, "epoch", "score", "extra"}`` and is what an
 evaluation loads (:func:`load_model_state`). The state dicts are always those of the unwrapped
 model, so a checkpoint written by a DDP run loads into a plain model and vice versa.
 """
@@ -59,6 +59,7 @@ import math
 import os
 import pickle
 import random
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
@@ -479,7 +480,9 @@ def fit(
     Returns
     -------
     dict
-        ``best_epoch``, ``best_score``, ``monitor``, ``epochs_run``, ``stopped_early``, ``history``.
+        ``best_epoch``, ``best_score``, ``monitor``, ``epochs_run``, ``stopped_early``, ``history`` (a
+        row per epoch, its wall time in ``seconds``), ``resumed_seconds`` (the time of the epochs a
+        resumed run took over from its checkpoint, which the caller adds to its own; 0 in a fresh run).
     """
     if mode not in ("min", "max"):
         raise ParameterError(f"mode must be 'min' or 'max', not {mode!r}")
@@ -491,7 +494,7 @@ def fit(
     best: float | None = None
     best_epoch = -1
     bad = 0
-    start = 0
+    start, resumed_seconds = 0, 0.0
     ckpt_path = run_dir / CHECKPOINT
     if resume and ckpt_path.exists():
         ckpt = load_model_state(run_dir, model, CHECKPOINT)
@@ -509,6 +512,7 @@ def fit(
             scheduler.load_state_dict(ckpt["scheduler"])
         start, best, best_epoch, bad = ckpt["epoch"] + 1, ckpt["best_score"], ckpt["best_epoch"], ckpt["bad_epochs"]
         history = list(ckpt["history"])
+        resumed_seconds = float(sum(row.get("seconds", 0.0) for row in history))
         states = ckpt.get("rng") or []
         if len(states) != dist.world_size:
             say(f"note: {ckpt_path} holds the random states of {len(states)} process(es), this run has "
@@ -519,6 +523,7 @@ def fit(
     stopped = bool(history and history[-1].get("stop"))
     epoch = start
     while epoch < epochs and not stopped:
+        started = time.perf_counter()
         model.train()
         stats = {k: float(v) for k, v in train_epoch(epoch).items()}
         model.eval()
@@ -536,7 +541,7 @@ def fit(
         stopped = patience > 0 and bad >= patience
         if scheduler is not None:
             scheduler.step()
-        row = {"epoch": epoch, **stats, **val, "best": better, "stop": stopped}
+        row = {"epoch": epoch, **stats, **val, "best": better, "stop": stopped, "seconds": time.perf_counter() - started}
         history.append(row)
         states = gather_object(rng_state(generators), dist)
         if dist.is_main:
@@ -559,4 +564,4 @@ def fit(
         raise ParameterError(f"{run_dir}: the validation {monitor} was not a number in any of its {len(history)} "
                              "epoch(s): the training diverged; try a lower --learning-rate")
     return {"best_epoch": best_epoch, "best_score": best, "monitor": monitor, "epochs_run": len(history),
-            "stopped_early": stopped, "history": history}
+            "stopped_early": stopped, "history": history, "resumed_seconds": resumed_seconds}

@@ -581,16 +581,16 @@ def _train_part(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, 
     engine.seed_everything(cfg.seed)
     t0 = time.perf_counter()
     summary["cvae"] = _train_cvae(cfg, spec, train_s, val_s, part["scales"], part_dir, dist, say)
-    summary["cvae"]["seconds"] = time.perf_counter() - t0
+    summary["cvae"]["seconds"] = time.perf_counter() - t0 + summary["cvae"].pop("resumed_seconds")
     if cfg.e2vid:
         t0 = time.perf_counter()
         summary["e2vid"] = _train_e2vid(cfg, spec, train_s, val_s, part["scales"], part_dir / E2VID_DIR, dist, say)
-        summary["e2vid"]["seconds"] = time.perf_counter() - t0
+        summary["e2vid"]["seconds"] = time.perf_counter() - t0 + summary["e2vid"].pop("resumed_seconds")
     return summary
 
 
 def _fit_summary(result: dict[str, Any]) -> dict[str, Any]:
-    return {k: result[k] for k in ("best_epoch", "best_score", "monitor", "epochs_run", "stopped_early")}
+    return {k: result[k] for k in ("best_epoch", "best_score", "monitor", "epochs_run", "stopped_early", "resumed_seconds")}
 
 
 def _val_ssim(pred: np.ndarray, s: ReconSamples) -> dict[str, float]:
