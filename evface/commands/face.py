@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
 
+from evface.checks import as_int
 from evface.commands.options import naming
 from evface.commands.paths import output_file
 from evface.errors import FormatError, ParameterError, where
@@ -77,10 +79,10 @@ def register(app: typer.Typer) -> None:
             raise ParameterError(f"--diff: expected a number >= 0 (0 = off), got {diff}")
         try:
             if "-" in seeds:
-                a, b = seeds.split("-")
-                seed_list = list(range(int(a), int(b) + 1))
+                a, b = (as_int("--seeds", int(v), 0) for v in seeds.split("-"))
+                seed_list: Sequence[int] = range(a, b + 1)  # not listed: the sheet's size bounds it below
             else:
-                seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+                seed_list = [as_int("--seeds", int(s), 0) for s in seeds.split(",") if s.strip()]
         except ValueError:
             raise ParameterError(f"--seeds: cannot read {seeds!r}; expected '0-5' or '1,4,9'") from None
         if not seed_list and not (photo or astronaut):
