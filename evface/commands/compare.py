@@ -67,7 +67,7 @@ def earlier_comparison_only(path: Path) -> Path:
     ...
     evface.errors.ParameterError: config.json: exists and is not a comparison evface wrote, which this command would write over; give --out another name
     >>> Path("hd-vs-lr.json").write_text('{"run_a": "hd", "run_b": "lr"}')
-    31
+    30
     >>> str(earlier_comparison_only(Path("hd-vs-lr.json")))
     'hd-vs-lr.json'
     """
