@@ -271,6 +271,8 @@ def test_cli_import_corpus(corpus, tmp_path):
     (("--min-face", "2"), "--min-face: min_face is a fraction of the frame's shorter side in (0, 1), got 2.0"),
     (("--label", "mood"), "--label: label must be 'aus' or 'emotion', got 'mood'"),
     (("--upsample", "10000"), "--upsample: upsample must lie in [1, 5000] (steps of at least 1 µs at 200 fps), got 10000"),
+    (("--fps", "0.05", "--upsample", "1"),  # was simulated in steps of 20 s (320 MB of sort bins each)
+     "--upsample: upsample must be at least 2 at 0.05 fps (steps of at most 10 s, the DVS model's longest), got 1"),
     (("--face-box", "0,0,0,0"), "--face-box: face_box must be x, y, width, height with a positive size, got (0, 0, 0, 0)"),
     # was a ZeroDivisionError (exit 1); a negative width a warning that the window kept 0 % of the face
     (("--face-box", "1,2,-3,4"), "--face-box: face_box must be x, y, width, height with a positive size, got (1, 2, -3, 4)"),

@@ -309,6 +309,48 @@ def test_bad_shapes_times_and_parameters_raise():
         simulate_frames(np.ones((3, 3, 4), np.float32), [0, 1], (4, 3))
 
 
+def test_noise_fields_and_steps_are_bounded_before_memory_runs_out():
+    """leak_rate_hz=1e9 or shot_noise_rate_hz=1e12 raised a MemoryError of 1.44 TiB, and a step of
+    100 s held 1.6 GB of sort bins: the fields, the step and its noise are bounded by name."""
+    from evface.sim.dvs import MAX_NOISE_PER_STEP, MAX_STEP_US, NOISE_FIELD_MAX
+
+    for field, (high, _) in NOISE_FIELD_MAX.items():
+        assert getattr(DvsParams(**{field: high}), field) == high
+        with pytest.raises(ParameterError, match=f"DvsParams.{field} must be <= {high:g} "):
+            DvsParams(**{field: high * 1.5})
+    frame = np.full((48, 64), 10.0, np.float32)
+    sim = DvsSimulator((64, 48), DvsParams.preset("davis346"))
+    sim.step(frame, 0)
+    with pytest.raises(ParameterError, match="t_us 10000001 is 10,000,001 µs after the previous frame; steps are at "
+                                             "most 10,000,000 µs"):
+        sim.step(frame, MAX_STEP_US + 1)
+    assert sim.step(frame, MAX_STEP_US).size > 0  # the refused step left the simulator as it was
+    loud = DvsSimulator((64, 48), DvsParams.preset("davis346", shot_noise_rate_hz=1000, shot_noise_max_factor=1000))
+    loud.step(frame, 0)
+    with pytest.raises(ParameterError, match=f"draws 3,072,000,307 noise events, more than the {MAX_NOISE_PER_STEP:,}"):
+        loud.step(frame, 1_000_000)
+    assert loud.step(frame, 1000).size > 0
+
+
+def test_long_steps_sort_on_one_thread(monkeypatch):
+    """The parallel sort keeps a histogram of the step's µs per band of rows (65 bands of 10 s on
+    16 threads: 5.2 GB); long steps take the serial sort, the same events."""
+    import numba
+
+    from evface.sim import dvs
+
+    if numba.get_num_threads() < 2:
+        pytest.skip("needs two numba threads")
+    monkeypatch.setattr(dvs, "PARALLEL_MIN_PIXELS", 1)
+    monkeypatch.setattr(dvs, "PARALLEL_MIN_EVENTS", 1)
+    serial = dvs._emit_ser
+    calls = []
+    monkeypatch.setattr(dvs, "_emit_ser", lambda *args: calls.append(args[6][dvs._DT]) or serial(*args))
+    frames = np.stack([np.full((48, 64), v, np.float32) for v in (10, 40, 10)])
+    simulate_frames(frames, [0, 1000, dvs.MAX_STEP_US], (64, 48), DvsParams.ideal())
+    assert calls == [dvs.MAX_STEP_US - 1000]
+
+
 def test_presets_and_sensor_table():
     assert DVS_SENSORS == {"davis346": (346, 260), "evk4": (1280, 720)}
     for name in DVS_SENSORS:

@@ -43,6 +43,23 @@ from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 
 _MAX_SUBSTEPS = 256
 
+NOISE_FIELD_MAX = {
+    "leak_rate_hz": (1e3, "leak rates of real pixels are 0.01-0.1 Hz"),
+    "shot_noise_rate_hz": (1e3, "shot-noise rates of real pixels are 0.1-5 Hz"),
+    "shot_noise_max_factor": (1e3, "sqrt(noise_ref_lux / I) reaches 1000 a million times below noise_ref_lux"),
+    "leak_jitter": (1.0, "a wider spread clips most pixels' leak at 0"),
+}
+"""The highest value of each noise field of :class:`DvsParams`, and why: generous bounds
+(docs/camera-models.md) that keep a step's noise a countable number of events."""
+MAX_STEP_US = 10_000_000
+"""The longest step (µs): a step's events are sorted in 1 µs bins, 16 bytes a bin on one thread."""
+MAX_NOISE_PER_STEP = 1 << 24
+"""The most noise events (leak and shot-noise candidates, expected) one step may draw: they are
+drawn at once, about 50 bytes each, so a step stays under 1 GB."""
+_PARALLEL_SORT_BINS = 1 << 24
+"""The parallel sort keeps a histogram per band of rows: steps that would need more bins than this
+(long steps on many threads) sort on one thread."""
+
 
 @dataclass(frozen=True)
 class DvsParams:
@@ -105,6 +122,9 @@ class DvsParams:
                 raise ParameterError(f"DvsParams.{name} must be > 0, got {getattr(self, name)}")
         if self.shot_noise_max_factor < 1:
             raise ParameterError(f"DvsParams.shot_noise_max_factor must be >= 1, got {self.shot_noise_max_factor}")
+        for name, (high, why) in NOISE_FIELD_MAX.items():
+            if getattr(self, name) > high:
+                raise ParameterError(f"DvsParams.{name} must be <= {high:g} ({why}), got {getattr(self, name)}")
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> "DvsParams":
@@ -137,6 +157,19 @@ class DvsParams:
     def to_dict(self) -> dict[str, float]:
         """Plain dict of the parameters (for clip metadata)."""
         return asdict(self)
+
+
+def noise_per_step(params: DvsParams, n_pixels: int, step_us: float) -> float:
+    """The noise events (leak, and shot-noise candidates before thinning) a step of ``step_us``
+    over ``n_pixels`` draws on average: what :data:`MAX_NOISE_PER_STEP` bounds.
+
+    Examples
+    --------
+    >>> round(noise_per_step(DvsParams.preset("davis346"), 346 * 260, 33_333))
+    3299
+    """
+    rate_hz = params.leak_rate_hz + params.shot_noise_rate_hz * params.shot_noise_max_factor
+    return n_pixels * rate_hz * step_us * 1e-6
 
 
 def _with(params: DvsParams, overrides: dict[str, Any]) -> DvsParams:
@@ -909,9 +942,18 @@ class DvsSimulator:
             return empty_events()
         if t_us <= self._t_prev:
             raise ParameterError(f"t_us must increase: got {t_us} after {self._t_prev}")
+        dt = t_us - self._t_prev
+        if dt > MAX_STEP_US:
+            raise ParameterError(f"t_us {t_us} is {dt:,} µs after the previous frame; steps are at most "
+                                 f"{MAX_STEP_US:,} µs (MAX_STEP_US): give frames in between")
+        expected = noise_per_step(self.params, frame.size, dt)
+        if expected > MAX_NOISE_PER_STEP:
+            raise ParameterError(f"a step of {dt:,} µs over {frame.size:,} pixels draws {expected:,.0f} noise events, "
+                                 f"more than the {MAX_NOISE_PER_STEP:,} a step may hold (MAX_NOISE_PER_STEP): lower "
+                                 "leak_rate_hz or shot_noise_rate_hz, or give frames closer together")
         prm = self._prm
         prm[_T0] = self._t_prev
-        prm[_DT] = t_us - self._t_prev
+        prm[_DT] = dt
         prm[_CWDT] = np.float32(self._cut_w * prm[_DT])
         threads = numba.get_num_threads()
         prm[_GROUPS] = 4 * threads
@@ -925,7 +967,9 @@ class DvsSimulator:
         self._t_prev = t_us
         if n_sig + noise[0].size == 0:
             return empty_events()
-        emit = _emit_par if self._parallel and threads > 1 and n_sig >= PARALLEL_MIN_EVENTS else _emit_ser
+        parallel = (self._parallel and threads > 1 and n_sig >= PARALLEL_MIN_EVENTS
+                    and (prm[_GROUPS] + 1) * (dt + 1) <= _PARALLEL_SORT_BINS)
+        emit = _emit_par if parallel else _emit_ser
         return emit(frame, self._st, self._saved, self._s_tl, self._px_list, self._rows, prm,
                     self._row_t, self._row_p, self._row_x, *noise)
 
@@ -1032,4 +1076,5 @@ def num_threads() -> int:
     return numba.get_num_threads()
 
 
-__all__ = ["DvsParams", "DvsSimulator", "PRESETS", "simulate_frames", "EVENT_DTYPE"]
+__all__ = ["DvsParams", "DvsSimulator", "MAX_NOISE_PER_STEP", "MAX_STEP_US", "NOISE_FIELD_MAX", "PRESETS",
+           "noise_per_step", "simulate_frames", "EVENT_DTYPE"]

@@ -67,7 +67,7 @@ from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
-from evface.sim.dvs import DvsParams, DvsSimulator
+from evface.sim.dvs import MAX_STEP_US, DvsParams, DvsSimulator
 from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_to_lux, iter_lux_events, scene_times
 from evface.sim.sensors import SensorSpec, parse_sensor
 
@@ -137,6 +137,10 @@ class CorpusOptions:
         if self.upsample is not None and not 1 <= self.upsample <= 1e6 / self.fps:
             raise ParameterError(f"upsample must lie in [1, {int(1e6 / self.fps)}] (steps of at least 1 µs at "
                                  f"{self.fps:g} fps), got {self.upsample}")
+        least = math.ceil(1e6 / self.fps / MAX_STEP_US)
+        if self.upsample is not None and self.upsample < least:
+            raise ParameterError(f"upsample must be at least {least} at {self.fps:g} fps (steps of at most "
+                                 f"{MAX_STEP_US / 1e6:g} s, the DVS model's longest), got {self.upsample}")
         if self.label not in ("aus", "emotion"):
             raise ParameterError(f"label must be 'aus' or 'emotion', got {self.label!r}")
         if self.classes is not None:
