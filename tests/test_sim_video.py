@@ -3,6 +3,8 @@ evface.sim.sensors, evface.commands.sim)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -178,8 +180,17 @@ def test_cli_simulate_mp4_roi_and_errors(tmp_path, capsys):
     (("--model", "evk4", "--set", "cutoff_hz=-5"), "--set: DvsParams.cutoff_hz must be a finite number >= 0, got -5"),
     (("--rgb-out", "{tmp}/v.avi", "--camera", "nope"), "--camera: unknown RGB camera preset 'nope'"),
     (("--rgb-out", "{tmp}/v.avi", "--metering", "nope"), "--metering: RgbCameraParams.metering must be one of"),
-    (("--fps", "-5"), "--fps: fps must be a positive number, got -5.0"),
-    (("--fps", "0"), "--fps: fps must be a positive number, got 0.0"),
+    (("--fps", "-5"), "--fps: fps must be in [0.1, 1e+06] (frames 10 s to 1 µs apart), got -5.0"),
+    (("--fps", "0"), "--fps: fps must be in [0.1, 1e+06] (frames 10 s to 1 µs apart), got 0.0"),
+    (("--fps", "1e-6"), "--fps: fps must be in [0.1, 1e+06]"),  # was a MemoryError of 1.44 TiB, exit 1
+    (("--fps", "0.01"), "--fps: fps must be in [0.1, 1e+06]"),  # was 1.8 GB of sort bins a step
+    (("--fps", "1e-300"), "--fps: fps must be in [0.1, 1e+06]"),  # was "t_us must be an integer of at most 64 bits"
+    (("--fps", "1e300"), "--fps: fps must be in [0.1, 1e+06]"),  # was "--upsample 1: ... at most 0"
+    (("--set", "leak_rate_hz=1e9"), "--set: DvsParams.leak_rate_hz must be <= 1000"),  # was a MemoryError
+    (("--set", "shot_noise_rate_hz=1e12"), "--set: DvsParams.shot_noise_rate_hz must be <= 1000"),
+    (("--fps", "0.1", "--set", "shot_noise_rate_hz=1000", "--set", "shot_noise_max_factor=1000"),
+     "--set: the noise rates (leak_rate_hz 0.1, shot_noise_rate_hz 1000 x shot_noise_max_factor 1000) draw "
+     "899,600,089,960 events in each 10,000,000 µs step over the 346x260 window, more than the 16,777,216"),
     (("--upsample", "0"), "--upsample must be positive, got 0"),
     (("--upsample", "100000"), "--upsample 100000: steps 0.333 µs apart at 30 fps; at most 33333 (steps of 1 µs"),
     (("--lux", "-1"), "--lux: lux must be a finite number in (0, 1e+06], got -1.0"),
@@ -241,9 +252,13 @@ def test_cli_simulate_leaves_neither_output_when_the_events_file_fails(tmp_path,
 def test_video_fps_takes_a_given_rate_or_the_files(video):
     info = video_info(video)
     assert video_fps(info, None) == pytest.approx(30.0) and video_fps(info, 12.5) == 12.5
-    for bad in (0.0, -5.0, float("nan"), float("inf")):
-        with pytest.raises(ParameterError, match="fps must be a positive number"):
+    assert video_fps(info, 0.1) == 0.1 and video_fps(info, 1e6) == 1e6
+    for bad in (0.0, -5.0, float("nan"), float("inf"), 0.09, 1.1e6, True, "30"):
+        with pytest.raises(ParameterError, match=r"fps must be in \[0.1, 1e\+06\]"):
             video_fps(info, bad)
+    slow = dataclasses.replace(info, fps=0.01)  # a rate stated by the file: named with it
+    with pytest.raises(ParameterError, match="in.avi: the video states 0.01 fps, outside"):
+        video_fps(slow, None)
 
 
 def test_errors_are_evface_errors():

@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Convert a video into events with the DVS pixel model (and optionally degraded RGB frames)."""
         from evface.io.event_files import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
-        from evface.sim.dvs import DvsParams  # lazy: numba off CLI start-up
+        from evface.sim.dvs import MAX_NOISE_PER_STEP, DvsParams, noise_per_step  # lazy: numba off CLI start-up
         from evface.checks import as_real  # lazy: numpy off CLI start-up
         from evface.sim.footage import MAX_SCENE_LUX, parse_roi  # lazy: cv2 and numba off CLI start-up
         from evface.sim.rgb import RgbCamera, RgbCameraParams  # lazy: h5py (clip frames) off CLI start-up
@@ -133,6 +133,14 @@ def register(app: typer.Typer) -> None:
         if upsample > 1e6 / rate:
             raise ParameterError(f"--upsample {upsample}: steps {1e6 / rate / upsample:.3g} µs apart at {rate:g} fps; "
                                  f"at most {int(1e6 / rate)} (steps of 1 µs, the events' resolution)")
+        step_us = round(1e6 / rate) / upsample
+        noise = noise_per_step(params, window[2] * window[3], step_us)
+        if noise > MAX_NOISE_PER_STEP:
+            raise ParameterError(f"--set: the noise rates (leak_rate_hz {params.leak_rate_hz:g}, shot_noise_rate_hz "
+                                 f"{params.shot_noise_rate_hz:g} x shot_noise_max_factor {params.shot_noise_max_factor:g}) "
+                                 f"draw {noise:,.0f} events in each {step_us:,.0f} µs step over the {window[2]}x"
+                                 f"{window[3]} window, more than the {MAX_NOISE_PER_STEP:,} a step may hold; lower "
+                                 "them, or give --upsample K for steps K times shorter")
         columns = (TextColumn("[bold]simulate[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
         n_events = 0

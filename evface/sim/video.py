@@ -27,7 +27,7 @@ import numpy as np
 from evface.errors import FormatError, ParameterError, where
 from evface.events.core import SensorSize, concatenate
 from evface.io.dataset import atomic_write
-from evface.sim.dvs import DvsParams, DvsSimulator
+from evface.sim.dvs import MAX_STEP_US, DvsParams, DvsSimulator
 from evface.checks import as_real
 from evface.sim.footage import (
     MAX_SCENE_LUX, Roi, frame_times, frame_to_lux, frame_to_rgb_lux, iter_lux_events, scene_times,
@@ -92,15 +92,31 @@ def iter_video_frames(path: str | Path) -> Iterator[np.ndarray]:
         cap.release()
 
 
+FPS_RANGE = (1e6 / MAX_STEP_US, 1e6)
+"""The frame rates a video is simulated at: frames at most :data:`~evface.sim.dvs.MAX_STEP_US` (10 s)
+apart, the DVS model's longest step, and at least 1 µs apart, the events' resolution."""
+
+
 def video_fps(info: VideoInfo, fps: float | None) -> float:
-    """The frame rate to use: ``fps`` when given (a positive number), else the file's (error when
-    it has none)."""
+    """The frame rate to use: ``fps`` when given, else the file's; either in :data:`FPS_RANGE`.
+
+    Examples
+    --------
+    >>> video_fps(VideoInfo("in.avi", 0.0, 0, 64, 48), 1e-6)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: fps must be in [0.1, 1e+06] (frames 10 s to 1 µs apart), got 1e-06
+    """
+    low, high = FPS_RANGE
+    bounds = f"[{low:g}, {high:g}] (frames {MAX_STEP_US / 1e6:g} s to 1 µs apart)"
     if fps is not None:
-        if not (np.isfinite(fps) and fps > 0):
-            raise ParameterError(f"fps must be a positive number, got {fps}")
+        if isinstance(fps, bool) or not (isinstance(fps, (int, float)) and low <= fps <= high):
+            raise ParameterError(f"fps must be in {bounds}, got {fps}")
         return float(fps)
     if not info.fps or not np.isfinite(info.fps) or info.fps <= 0:
         raise ParameterError(where(info.path, "the video has no frame rate; pass fps"))
+    if not low <= info.fps <= high:
+        raise ParameterError(where(info.path, f"the video states {info.fps:g} fps, outside {bounds}; pass fps"))
     return float(info.fps)
 
 
