@@ -4,6 +4,8 @@ evface.sim.sensors, evface.commands.sim)."""
 from __future__ import annotations
 
 import dataclasses
+import os
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -247,6 +249,52 @@ def test_cli_simulate_leaves_neither_output_when_the_events_file_fails(tmp_path,
     assert "No space left on device" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi", "v.avi"]
     assert (tmp_path / "v.avi").read_bytes() == b"an older video"
+
+
+@pytest.mark.parametrize("out_name", ["v.frames.csv", "v.pending.frames.csv", "link.csv"])
+def test_cli_simulate_refuses_an_out_that_rgb_out_writes_over(tmp_path, video, capsys, out_name):
+    """--out v.frames.csv --rgb-out v.avi printed "N events -> v.frames.csv", and the file then
+    held the frame times: the events were gone (with a pending name, moved away)."""
+    (tmp_path / "link.csv").symlink_to(tmp_path / "v.frames.csv")
+    what = {"v.pending.frames.csv": "pending frame times"}.get(out_name, "frame times")
+    out = tmp_path / out_name
+    assert main(["simulate", str(video), "--out", str(out), "--rgb-out", str(tmp_path / "v.avi")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {out}: is where simulate writes the {what} of --rgb-out "
+                                               f"{tmp_path / 'v.avi'}; give --out or --rgb-out another name")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi", "link.csv"]
+
+
+@pytest.mark.parametrize("folder", ["v.frames.csv", "v.pending.avi"])
+def test_cli_simulate_refuses_a_folder_where_rgb_out_writes_before_any_work(tmp_path, video, capsys, folder):
+    """Was: exit 2 with "v.pending.frames.csv: Is a directory" after the work, ev.h5 and v.avi
+    both published."""
+    (tmp_path / folder).mkdir()
+    what = {"v.frames.csv": "frame times", "v.pending.avi": "pending video"}[folder]
+    assert main(["simulate", str(video), "--out", str(tmp_path / "ev.h5"), "--rgb-out", str(tmp_path / "v.avi")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {tmp_path / folder}: is a folder, and simulate writes the "
+                                               f"{what} of --rgb-out there; give --rgb-out another name")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.avi", folder])
+
+
+@pytest.mark.parametrize("failing", ["v.avi", "v.frames.csv", "ev.h5"])
+def test_cli_simulate_publishes_all_or_nothing_when_a_rename_fails(tmp_path, video, capsys, monkeypatch, failing):
+    """A rename of the publish step fails (injected): the outputs already renamed are rolled back,
+    the older video, frame times and events as they were, no pending or set-aside file left."""
+    older = {name: f"older {name}".encode() for name in ("v.avi", "v.frames.csv", "ev.h5")}
+    for name, data in older.items():
+        (tmp_path / name).write_bytes(data)
+    replace = os.replace
+
+    def failing_replace(src, dst):
+        if Path(dst).name == failing and not Path(src).name.startswith("."):  # not a roll-back's
+            raise OSError(28, "No space left on device", str(dst))
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    assert main(["simulate", str(video), "--out", str(tmp_path / "ev.h5"), "--rgb-out", str(tmp_path / "v.avi")]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ev.h5", "in.avi", "v.avi", "v.frames.csv"]
+    assert {name: (tmp_path / name).read_bytes() for name in older} == older
 
 
 def test_video_fps_takes_a_given_rate_or_the_files(video):

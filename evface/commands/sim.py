@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from evface.commands import terminal
 from evface.commands.options import naming
 from evface.commands.paths import not_the_input, output_file
-from evface.errors import ParameterError
+from evface.errors import ParameterError, where
 
 if TYPE_CHECKING:  # lazy at run time: cv2, numba and h5py off CLI start-up
     from evface.sim.rgb import RgbCamera
@@ -31,6 +33,60 @@ def _overrides(items: list[str] | None) -> dict[str, float]:
         except ValueError:
             raise ParameterError(f"--set {item!r}: {value!r} is not a number") from None
     return out
+
+
+def _rgb_names(rgb_out: Path) -> dict[str, Path]:
+    """The other files ``--rgb-out`` makes beside the video: its frame times, and the pending names
+    it and they are written under until the events are done."""
+    from evface.sim.video import frame_times_path  # lazy: cv2
+
+    pending = _pending(rgb_out)
+    return {"frame times": frame_times_path(rgb_out), "pending video": pending,
+            "pending frame times": frame_times_path(pending)}
+
+
+def _pending(rgb_out: Path) -> Path:
+    """The name the RGB camera's video is written under until it is published."""
+    return rgb_out.with_name(f"{rgb_out.stem}.pending{rgb_out.suffix}")
+
+
+def _set_aside(path: Path) -> Path | None:
+    """Move the file ``path`` to a new hidden name beside it and return that name; None (nothing
+    moved) when no file is there."""
+    if not path.is_file():
+        return None
+    fd, aside = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent)
+    os.close(fd)
+    try:
+        os.replace(path, aside)
+    except BaseException:
+        os.unlink(aside)
+        raise
+    return Path(aside)
+
+
+@contextlib.contextmanager
+def _published(moves: list[tuple[Path, Path]]) -> Iterator[None]:
+    """Rename each ``(pending, name)`` onto its name, then run the block (which publishes the
+    events). If a rename or the block fails, each name gets back what it held: the older file, or
+    nothing."""
+    done: list[tuple[Path, Path | None]] = []
+    try:
+        for pending, name in moves:
+            done.append((name, _set_aside(name)))
+            os.replace(pending, name)
+        yield
+    except BaseException:
+        for name, older in reversed(done):
+            with contextlib.suppress(OSError):
+                if older is None:
+                    name.unlink(missing_ok=True)
+                else:
+                    os.replace(older, name)
+        raise
+    for _, older in done:
+        if older is not None:
+            older.unlink(missing_ok=True)
 
 
 def _film_rgb(path: Path, cam: RgbCamera, scene: VideoScene, duration_us: int, bar: Progress) -> None:
@@ -74,7 +130,11 @@ def register(app: typer.Typer) -> None:
         antiflicker_hz: float = typer.Option(None, "--antiflicker-hz",
                                              help="Light flicker the --rgb-out exposure avoids: 100, 120 or 0 (off; default: the preset's)."),
     ) -> None:
-        """Convert a video into events with the DVS pixel model (and optionally degraded RGB frames)."""
+        """Convert a video into events with the DVS pixel model (and optionally degraded RGB frames).
+
+        The video, its frame times (NAME.frames.csv beside it) and the events appear together or
+        not at all.
+        """
         from evface.io.event_files import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
         from evface.sim.dvs import MAX_NOISE_PER_STEP, DvsParams, noise_per_step  # lazy: numba off CLI start-up
         from evface.checks import as_real  # lazy: numpy off CLI start-up
@@ -96,6 +156,14 @@ def register(app: typer.Typer) -> None:
             output_file(not_the_input(rgb_out, video, "--rgb-out"), "--rgb-out")
             with naming("--rgb-out"):
                 video_codec(rgb_out)
+            for what, path in _rgb_names(rgb_out).items():
+                if path.is_dir():
+                    raise ParameterError(where(path, f"is a folder, and simulate writes the {what} of --rgb-out "
+                                                     "there; give --rgb-out another name"))
+                not_the_input(path, video, "--rgb-out")
+                if path.resolve() == out.resolve():
+                    raise ParameterError(where(out, f"is where simulate writes the {what} of --rgb-out {rgb_out}; "
+                                                    "give --out or --rgb-out another name"))
         with naming("--sensor"):
             spec = parse_sensor(sensor)
         name, full_size = spec.name, spec.size
@@ -153,9 +221,11 @@ def register(app: typer.Typer) -> None:
                 frames_read = i + 1
                 bar.update(task, completed=frames_read, description=f"{n_events:,} events")
 
-            # the events file is published when this block ends, and the RGB camera's video and its
-            # frame times (written under pending names) after it: a failure of either leaves neither
-            pending = None if rgb_out is None else rgb_out.with_name(f"{rgb_out.stem}.pending{rgb_out.suffix}")
+            # the RGB camera's video and its frame times are written under pending names, then
+            # published, and the events last: a failure of any leaves none (older files as they were)
+            pending = None if rgb_out is None else _pending(rgb_out)
+            moves = [] if pending is None else [(pending, rgb_out),
+                                                (frame_times_path(pending), frame_times_path(rgb_out))]
             try:
                 with open_events_writer(out, (window[2], window[3]), sensor=name) as writer:
                     for chunk in iter_video_events(video, full_size, params, seed=seed, roi=window, lux=lux,
@@ -165,13 +235,11 @@ def register(app: typer.Typer) -> None:
                     duration_us = int(round(frames_read * 1e6 / rate))
                     if pending is not None:
                         _film_rgb(pending, RgbCamera(cam_params, seed), VideoScene(video, lux, rate), duration_us, bar)
-                if pending is not None:
-                    os.replace(pending, rgb_out)
-                    os.replace(frame_times_path(pending), frame_times_path(rgb_out))
+                    with _published(moves):
+                        writer.close()
             finally:
-                if pending is not None:
-                    pending.unlink(missing_ok=True)
-                    frame_times_path(pending).unlink(missing_ok=True)
+                for pending_file, _ in moves:
+                    pending_file.unlink(missing_ok=True)
         console.print(
             f"{n_events:,} events from {frames_read} frames ({duration_us / 1e6:.3f} s) "
             f"on a {window[2]}x{window[3]} {name} window -> {out}"
