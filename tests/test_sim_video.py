@@ -13,7 +13,7 @@ import pytest
 
 from evface.cli import main
 from evface.errors import EvfaceError, FormatError, ParameterError
-from evface.events.core import validate_events
+from evface.events.core import make_events, validate_events
 from evface.sim.dvs import DvsParams
 from evface.sim.footage import cover_resize, frame_to_lux, parse_roi, upsample_linear
 from evface.sim.sensors import SENSORS, SensorSpec, parse_sensor
@@ -193,6 +193,7 @@ def test_cli_simulate_mp4_roi_and_errors(tmp_path, capsys):
     (("--fps", "0.1", "--set", "shot_noise_rate_hz=1000", "--set", "shot_noise_max_factor=1000"),
      "--set: the noise rates (leak_rate_hz 0.1, shot_noise_rate_hz 1000 x shot_noise_max_factor 1000) draw "
      "899,600,089,960 events in each 10,000,000 µs step over the 346x260 window, more than the 16,777,216"),
+    (("--rgb-out", "{tmp}/v.avi", "--relative-time"), "--relative-time: the events' times would no longer be"),
     (("--upsample", "0"), "--upsample must be positive, got 0"),
     (("--upsample", "100000"), "--upsample 100000: steps 0.333 µs apart at 30 fps; at most 33333 (steps of 1 µs"),
     (("--lux", "-1"), "--lux: lux must be a finite number in (0, 1e+06], got -1.0"),
@@ -295,6 +296,24 @@ def test_cli_simulate_publishes_all_or_nothing_when_a_rename_fails(tmp_path, vid
     assert "No space left on device" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ev.h5", "in.avi", "v.avi", "v.frames.csv"]
     assert {name: (tmp_path / name).read_bytes() for name in older} == older
+
+
+def test_cli_simulate_offers_the_options_its_errors_name(tmp_path, video, capsys):
+    """The errors said "replace it with --force" and "pass --relative-time", which simulate lacked."""
+    from evface.io.clip import read_clip
+    from evface.io.event_files import read_events_file, write_events_file
+
+    clip = write_events_file(tmp_path / "c.h5", make_events([0], [1], [1], [1]), (64, 48), sensor="hd")
+    assert main(["simulate", str(video), "--sensor", "64x48", "--out", str(clip)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(["simulate", str(video), "--sensor", "64x48", "--out", str(clip), "--force"]) == 0
+    assert list(read_clip(clip).events) == ["custom"]
+    slow = tmp_path / "slow.es"  # frames 2.5 s apart: the first event is after Event Stream's 1 s
+    assert main(["simulate", str(video), "--sensor", "64x48", "--fps", "0.4", "--out", str(slow)]) == 2
+    assert "--relative-time" in capsys.readouterr().err and not slow.exists()
+    assert main(["simulate", str(video), "--sensor", "64x48", "--fps", "0.4", "--out", str(slow),
+                 "--relative-time"]) == 0
+    assert read_events_file(slow)[0]["t"][0] < 1_000_000
 
 
 def test_video_fps_takes_a_given_rate_or_the_files(video):

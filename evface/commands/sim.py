@@ -124,6 +124,9 @@ def register(app: typer.Typer) -> None:
         fps: float = typer.Option(None, "--fps", help="Frame rate of the video (default: the file's)."),
         seed: int = typer.Option(0, "--seed", min=0, help="Seed of the threshold mismatch, noise and RGB camera noise."),
         rgb_out: Path = typer.Option(None, "--rgb-out", help="Also write the video as seen by an RGB camera model (.avi or .mp4)."),
+        relative_time: bool = typer.Option(False, "--relative-time",
+                                           help="Write times from the first event (the time origin is lost)."),
+        force: bool = typer.Option(False, "--force", help="Replace an OUT clip that holds more than these events."),
         camera: str = typer.Option("webcam30", "--camera", help="RGB camera preset for --rgb-out: webcam30 or highspeed200."),
         metering: str = typer.Option(None, "--metering",
                                      help="Auto-exposure metering for --rgb-out: average or centre (default: the preset's)."),
@@ -133,7 +136,8 @@ def register(app: typer.Typer) -> None:
         """Convert a video into events with the DVS pixel model (and optionally degraded RGB frames).
 
         The video, its frame times (NAME.frames.csv beside it) and the events appear together or
-        not at all.
+        not at all; an existing OUT clip that holds other sensors, frames, truth or labels is
+        replaced only with --force.
         """
         from evface.io.event_files import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
         from evface.sim.dvs import MAX_NOISE_PER_STEP, DvsParams, noise_per_step  # lazy: numba off CLI start-up
@@ -164,6 +168,9 @@ def register(app: typer.Typer) -> None:
                 if path.resolve() == out.resolve():
                     raise ParameterError(where(out, f"is where simulate writes the {what} of --rgb-out {rgb_out}; "
                                                     "give --out or --rgb-out another name"))
+            if relative_time:
+                raise ParameterError("--relative-time: the events' times would no longer be those of the frame "
+                                     "times of --rgb-out; leave one of them out")
         with naming("--sensor"):
             spec = parse_sensor(sensor)
         name, full_size = spec.name, spec.size
@@ -227,7 +234,8 @@ def register(app: typer.Typer) -> None:
             moves = [] if pending is None else [(pending, rgb_out),
                                                 (frame_times_path(pending), frame_times_path(rgb_out))]
             try:
-                with open_events_writer(out, (window[2], window[3]), sensor=name) as writer:
+                with open_events_writer(out, (window[2], window[3]), sensor=name, relative_time=relative_time,
+                                        force=force) as writer:
                     for chunk in iter_video_events(video, full_size, params, seed=seed, roi=window, lux=lux,
                                                    upsample=upsample, fps=rate, on_frame=tick):
                         writer.write(chunk)
