@@ -17,7 +17,7 @@ from evface.events.core import make_events, validate_events
 from evface.sim.dvs import DvsParams
 from evface.sim.footage import cover_resize, frame_to_lux, parse_roi, upsample_linear
 from evface.sim.sensors import SENSORS, SensorSpec, parse_sensor
-from evface.sim.video import VideoScene, simulate_video, video_fps, video_info, write_video
+from evface.sim.video import VideoScene, iter_video_frames, simulate_video, video_fps, video_info, write_video
 
 
 def _write_test_video(path, n=12, size=(64, 48), fps=30.0, fourcc="MJPG"):
@@ -314,6 +314,20 @@ def test_cli_simulate_offers_the_options_its_errors_name(tmp_path, video, capsys
     assert main(["simulate", str(video), "--sensor", "64x48", "--fps", "0.4", "--out", str(slow),
                  "--relative-time"]) == 0
     assert read_events_file(slow)[0]["t"][0] < 1_000_000
+
+
+def test_cli_simulate_warns_of_a_video_cut_short(tmp_path, capsys):
+    """A 15-frame MJPG AVI cut in half was simulated from its first frames without a word."""
+    whole = _write_test_video(tmp_path / "whole.avi", n=15).read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(whole[:len(whole) // 2])
+    decoded = sum(1 for _ in iter_video_frames(cut))
+    assert 0 < decoded < 15
+    assert main(["simulate", str(cut), "--sensor", "64x48", "--out", str(tmp_path / "ev.raw")]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {cut}: the file lists 15 frames and {decoded} decoded (cut short or damaged?)" in err
+    assert main(["simulate", str(tmp_path / "whole.avi"), "--sensor", "64x48", "--out", str(tmp_path / "w.raw")]) == 0
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_video_fps_takes_a_given_rate_or_the_files(video):

@@ -248,6 +248,10 @@ def register(app: typer.Typer) -> None:
             finally:
                 for pending_file, _ in moves:
                     pending_file.unlink(missing_ok=True)
+        if info.n_frames and frames_read != info.n_frames:
+            console.print(terminal.labelled("warning:", "yellow", f"{video}: the file lists {info.n_frames} frames "
+                                            f"and {frames_read} decoded (cut short or damaged?); the events cover "
+                                            f"those {frames_read}"), soft_wrap=True)
         console.print(
             f"{n_events:,} events from {frames_read} frames ({duration_us / 1e6:.3f} s) "
             f"on a {window[2]}x{window[3]} {name} window -> {out}"
