@@ -866,6 +866,8 @@ class DvsSimulator:
         rng = np.random.default_rng(self.seed)
         p = self.params
         shape = (height, width)
+        per_us = noise_per_step(p, width * height, 1.0)
+        self._noisy_dt = MAX_NOISE_PER_STEP / per_us if per_us > 0 else math.inf  # a longer step draws too much
         self._st = np.zeros((5, height, width), np.float32)
         self.threshold_on = self._st[_THR_ON]
         self.threshold_off = self._st[_THR_OFF]
@@ -946,8 +948,8 @@ class DvsSimulator:
         if dt > MAX_STEP_US:
             raise ParameterError(f"t_us {t_us} is {dt:,} µs after the previous frame; steps are at most "
                                  f"{MAX_STEP_US:,} µs (MAX_STEP_US): give frames in between")
-        expected = noise_per_step(self.params, frame.size, dt)
-        if expected > MAX_NOISE_PER_STEP:
+        if dt > self._noisy_dt:
+            expected = noise_per_step(self.params, frame.size, dt)
             raise ParameterError(f"a step of {dt:,} µs over {frame.size:,} pixels draws {expected:,.0f} noise events, "
                                  f"more than the {MAX_NOISE_PER_STEP:,} a step may hold (MAX_NOISE_PER_STEP): lower "
                                  "leak_rate_hz or shot_noise_rate_hz, or give frames closer together")
