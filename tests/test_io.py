@@ -16,6 +16,8 @@ from evface.errors import EventsError, EvfaceError, FormatError
 from evface.events.core import EVENT_DTYPE, make_events
 from evface.io.event_files import (
     FORMATS,
+    GAP_PADDING_BYTES,
+    MAX_GAP_US,
     detect_format,
     file_info,
     from_faery,
@@ -62,8 +64,15 @@ def stream() -> np.ndarray:
     return tricky_stream()
 
 
+def fitting(stream: np.ndarray, fmt: str) -> np.ndarray:
+    """``stream`` without the gaps of ~2e9 µs that Event Stream refuses (``MAX_GAP_US``); the first
+    three bursts keep gaps of 16.8 s and 33.6 s."""
+    return stream[stream["t"] < 10**9] if fmt == "es" else stream
+
+
 @pytest.mark.parametrize(("name", "version", "fmt"), TARGETS, ids=IDS)
 def test_round_trip_is_exact(tmp_path: Path, stream: np.ndarray, name: str, version: str | None, fmt: str) -> None:
+    stream = fitting(stream, fmt)
     path = write_events_file(tmp_path / name, stream, SIZE, version=version)
     assert detect_format(path) == fmt
     back, size = read_events_file(path)
@@ -104,6 +113,7 @@ def test_reads_faery_files_with_t0_header(tmp_path: Path, stream: np.ndarray, ve
 @pytest.mark.parametrize(("name", "version", "fmt"), TARGETS, ids=IDS)
 def test_streaming_write_and_chunked_read(tmp_path: Path, stream: np.ndarray, name: str, version: str | None,
                                           fmt: str) -> None:
+    stream = fitting(stream, fmt)
     path = tmp_path / name
     with open_events_writer(path, SIZE, version=version) as writer:
         for part in np.array_split(stream, 7):
@@ -124,6 +134,7 @@ def test_streaming_write_and_chunked_read(tmp_path: Path, stream: np.ndarray, na
 
 @pytest.mark.parametrize(("name", "version", "fmt"), TARGETS, ids=IDS)
 def test_time_window_read(tmp_path: Path, stream: np.ndarray, name: str, version: str | None, fmt: str) -> None:
+    stream = fitting(stream, fmt)
     path = write_events_file(tmp_path / name, stream, SIZE, version=version)
     t0, t1 = 2**24 - 1000, 3 * 2**24 + 3000
     back, _ = read_events_file(path, t_start_us=t0, t_end_us=t1)
@@ -223,6 +234,30 @@ def test_dat_refuses_gaps_it_cannot_store(tmp_path: Path) -> None:
     with pytest.raises(EventsError, match="gap"):
         write_events_file(tmp_path / "bad.dat", ev, SIZE)
     assert not (tmp_path / "bad.dat").exists()
+
+
+@pytest.mark.parametrize(("name", "version", "raw"), [
+    ("a.es", None, ", or .raw"), ("a.raw", "evt3", ", or .raw with --version evt2"),
+    ("a.raw", "evt2", ", or .raw with --version evt2.1"), ("a.raw", "evt2.1", "")], ids=["es", "evt3", "evt2", "evt2.1"])
+def test_a_gap_whose_padding_would_fill_the_disk_is_refused(tmp_path: Path, name: str, version: str | None,
+                                                            raw: str) -> None:
+    """Two events 10^15 µs apart made a 7.9 TB Event Stream (477 MB EVT3, 60 MB EVT2): the formats fill
+    a gap with time words or overflow bytes. A gap that costs at most GAP_PADDING_BYTES is written;
+    a longer one is refused before its chunk is written, also when it falls between two chunks."""
+    fmt = version or "es"
+    limit = MAX_GAP_US[fmt]
+    ok = make_events([0, 5, limit + 5], [1, 2, 3], [1, 2, 3], [1, -1, 1])
+    path = write_events_file(tmp_path / name, ok, SIZE, version=version)
+    np.testing.assert_array_equal(read_events_file(path)[0], ok)
+    assert path.stat().st_size < GAP_PADDING_BYTES + 200
+    before = path.read_bytes()
+    with pytest.raises(EventsError) as err, open_events_writer(path, SIZE, version=version) as writer:
+        writer.write(ok[:2])
+        writer.write(make_events([limit + 6], [3], [3], [1]))
+    assert str(err.value) == (f"{path}: a gap of {limit + 1:,} µs between events (t=5 to {limit + 6:,} µs): {fmt} fills "
+                              f"a gap with padding, and evface writes at most 1 MiB of it per gap ({limit:,} µs); "
+                              f"write .aedat4, .h5 or .csv{raw}, which hold it")
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
 # ---------------------------------------------------------------------------- bad input
@@ -399,13 +434,16 @@ def test_cli_bad_input_exit_code_2_without_traceback(tmp_path: Path, capsys: pyt
 
 def test_cli_convert_every_format_and_info(tmp_path: Path, stream: np.ndarray, capsys: pytest.CaptureFixture[str]) -> None:
     src = write_events_file(tmp_path / "src.aedat4", stream, SIZE)
-    outputs = ["b.raw", "c.dat", "d.es", "e.csv", "f.h5"]
+    outputs = ["b.raw", "c.dat", "e.csv", "f.h5"]
     for name in outputs:
         assert main(["convert", str(src), str(tmp_path / name), "--chunk-us", "2000000"]) == 0
     assert main(["convert", str(src), str(tmp_path / "g.raw"), "--version", "evt2.1"]) == 0
     assert main(["convert", str(tmp_path / "f.h5"), str(tmp_path / "h.raw"), "--version", "evt2"]) == 0
     for name in [*outputs, "g.raw", "h.raw"]:
         np.testing.assert_array_equal(read_events_file(tmp_path / name)[0], stream)
+    short = write_events_file(tmp_path / "short.aedat4", fitting(stream, "es"), SIZE)
+    assert main(["convert", str(short), str(tmp_path / "d.es"), "--chunk-us", "2000000"]) == 0
+    np.testing.assert_array_equal(read_events_file(tmp_path / "d.es")[0], fitting(stream, "es"))
     assert detect_format(tmp_path / "g.raw") == "evt2.1"
     capsys.readouterr()
     assert main(["info", str(tmp_path / "b.raw")]) == 0

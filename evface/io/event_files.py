@@ -65,6 +65,19 @@ EVT_VERSIONS = ("evt3", "evt2", "evt2.1")
 DAT_MAX_GAP_US = 1 << 31
 """DAT stores 32-bit timestamps (the first event's time goes in the header); faery tells a wrap from
 jitter only for gaps below 2^31 µs (35 min), so longer gaps are refused."""
+GAP_PADDING_BYTES = 1 << 20
+"""The most padding one gap between events may cost in a format that fills gaps with time words
+(EVT) or overflow bytes (Event Stream): a longer gap is refused, so that an output's size follows
+its events (two events 10^15 µs apart made a 7.9 TB Event Stream)."""
+MAX_GAP_US = {
+    "es": 127 * GAP_PADDING_BYTES,  # one overflow byte per 127 µs: 133 s
+    "evt3": GAP_PADDING_BYTES << 21,  # a 16-bit TIME_HIGH word per 2^22 µs (four per 2^24 µs wrap): 25 days
+    "evt2": GAP_PADDING_BYTES << 24,  # a 32-bit TIME_HIGH word per 2^26 µs: 203 days
+    "evt2.1": GAP_PADDING_BYTES << 30,  # a 64-bit TIME_HIGH word per 2^33 µs: 35 years
+    "dat": DAT_MAX_GAP_US - 1,  # the format's own limit
+}
+"""The longest gap between consecutive events each format is written with (µs); AEDAT 4, CSV and the
+clip file hold any gap at no cost."""
 DEFAULT_CLIP_SENSOR = "events"
 """Sensor name under which a camera file is stored when converted to a clip file."""
 
@@ -773,7 +786,8 @@ class EventsFileWriter:
     written. Sizes depend on the events only, never on their absolute time: formats with a time
     origin in their header (EVT, DAT) store the first event's time there, the clip file stores
     absolute times, and Event Stream, which has no origin, refuses a first event later than
-    :data:`ES_MAX_START_US` unless ``relative_time`` is set. A disk that fills up, a read-only
+    :data:`ES_MAX_START_US` unless ``relative_time`` is set; a gap between events that the format
+    would pad with more than :data:`GAP_PADDING_BYTES` is refused (:data:`MAX_GAP_US`). A disk that fills up, a read-only
     folder or an unwritable path raise :class:`~evface.errors.FormatError` naming ``path``.
 
     Parameters
@@ -935,16 +949,32 @@ class EventsFileWriter:
                                           f"follows {before}"))
         if t_min < 0:
             raise EventsError(where(path, f"negative timestamp {int(t_min)}: event files hold t >= 0"))
-        if self.format == "dat":
-            gaps = np.diff(t) if self._last_t is None else np.diff(t, prepend=self._last_t)
-            if gaps.size and int(gaps.max()) >= DAT_MAX_GAP_US:
-                raise EventsError(where(path, f"a gap of {int(gaps.max())} µs between events: DAT's 32-bit "
-                                              f"timestamps allow gaps below 2^31 µs; use .raw, .aedat4 or .h5"))
+        if self.format in MAX_GAP_US:
+            self._check_gaps(t)
         width, height = self.sensor_size
         if xmax >= width or ymax >= height:
             raise EventsError(where(path, f"coordinates outside the {width}x{height} sensor (max x={xmax}, max y={ymax})"))
         if bad_p:
             raise EventsError(where(path, "polarity must be -1 or +1"))
+
+    def _check_gaps(self, t: np.ndarray) -> None:
+        """Refuse a gap (within the chunk or from the previous one) longer than the format holds."""
+        times = t if self._last_t is None else np.concatenate(([self._last_t], t))
+        limit = MAX_GAP_US[self.format]
+        long = np.flatnonzero(np.diff(times) > limit)
+        if not long.size:
+            return
+        a, b = int(times[long[0]]), int(times[long[0] + 1])
+        if self.format == "dat":
+            why = "DAT's 32-bit timestamps allow gaps below 2^31 µs"
+        else:
+            why = (f"{self.format} fills a gap with padding, and evface writes at most "
+                   f"{GAP_PADDING_BYTES >> 20} MiB of it per gap ({limit:,} µs)")
+        evt = next((v for v in EVT_VERSIONS if MAX_GAP_US[v] >= b - a), None)
+        raw = "" if evt is None else ", or .raw" if evt == "evt3" else f", or .raw with --version {evt}"
+        holders = f".aedat4, .h5 or .csv{raw}"
+        raise EventsError(where(self.path, f"a gap of {b - a:,} µs between events (t={a:,} to {b:,} µs): {why}; "
+                                           f"write {holders}, which hold it"))
 
     def close(self) -> Path:
         """Finish the file and move it into place; returns its path."""
