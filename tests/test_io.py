@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from evface.cli import main
 from evface.errors import EventsError, EvfaceError, FormatError
 from evface.events.core import EVENT_DTYPE, make_events
+from evface.io.dataset import atomic_write
 from evface.io.event_files import (
     FORMATS,
     GAP_PADDING_BYTES,
@@ -224,6 +225,24 @@ def test_bad_chunk_leaves_nothing_and_old_file_intact(tmp_path: Path, stream: np
             writer.write(stream[:100])
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.raw"]
+
+
+def test_two_writers_of_one_output_never_share_a_temporary_file(tmp_path: Path, stream: np.ndarray) -> None:
+    """Two `convert`s to one OUT both wrote NAME.tmp: the first failed "cannot write (No such file or
+    directory)" and the second reported a corrupt AEDAT 4 as written. Each writer (the events writers
+    and io.dataset.atomic_write) now has a temporary file of its own; the last to finish wins, whole."""
+    path = tmp_path / "a.aedat4"
+    first, second = open_events_writer(path, SIZE), open_events_writer(path, SIZE)
+    first.write(stream[:1000])
+    second.write(stream[1000:1500])
+    second.close()
+    first.write(stream[1000:2000])
+    first.close()
+    np.testing.assert_array_equal(read_events_file(path)[0], stream[:2000])
+    text = tmp_path / "a.txt"
+    atomic_write(text, lambda tmp: (tmp.write_text("first"), atomic_write(text, lambda t: t.write_text("second"))))
+    assert text.read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.aedat4", "a.txt"]
 
 
 def test_dat_refuses_gaps_it_cannot_store(tmp_path: Path) -> None:

@@ -179,7 +179,7 @@ def test_disk_full_while_writing_the_manifest_leaves_no_partial_file(tmp_path, m
     real = pathlib.Path.write_text
 
     def half_then_full(self, text, *a, **k):
-        if self.name == "manifest.csv.tmp":
+        if self.name.startswith("manifest.csv.") and self.suffix == ".tmp":
             real(self, text[: len(text) // 2], *a, **k)
             _enospc()
         return real(self, text, *a, **k)

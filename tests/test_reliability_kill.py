@@ -3,7 +3,9 @@
 For ``convert``, ``synth`` and ``train``: the process is killed with SIGKILL while it writes; then
 no output name holds a partial file, the previous output is intact, and running the same command
 again finishes with exactly what an uninterrupted run gives (same bytes, or same weights). A killed
-writer may leave its temporary ``NAME.tmp`` beside the output; the rerun replaces it.
+writer may leave its temporary ``NAME.<random>.tmp`` beside the output (each writer has its own, so a
+rerun cannot tell it from a live writer's and leaves it); ``synth``, which holds its folder alone,
+removes those of the clips it writes again.
 """
 
 from __future__ import annotations
@@ -64,13 +66,14 @@ def test_convert_killed_keeps_the_old_output_and_reruns_to_the_same_bytes(tmp_pa
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "rec.raw"
     out.write_bytes(b"the previous output")
-    tmp = out.with_name(out.name + ".tmp")
-    _kill_when(["convert", str(src), str(out), "--chunk-us", "100000"], lambda: tmp.exists() and tmp.stat().st_size > 0)
+    _kill_when(["convert", str(src), str(out), "--chunk-us", "100000"],
+               lambda: any(tmp.stat().st_size > 0 for tmp in out.parent.glob("rec.raw.*.tmp")))
+    [left] = out.parent.glob("rec.raw.*.tmp")
     assert out.read_bytes() == b"the previous output"
     assert main(["convert", str(src), str(out)]) == 0
     assert main(["convert", str(src), str(tmp_path / "whole.raw")]) == 0
     assert out.read_bytes() == (tmp_path / "whole.raw").read_bytes()
-    assert [p.name for p in out.parent.iterdir()] == ["rec.raw"]
+    assert sorted(out.parent.iterdir()) == [out, left]
 
 
 SYNTH = ["--preset", "tiny", "--subjects", "1", "--classes", "AU4", "--lighting", "bright"]
@@ -79,7 +82,7 @@ SYNTH = ["--preset", "tiny", "--subjects", "1", "--classes", "AU4", "--lighting"
 def test_synth_killed_mid_clip_resumes_to_the_same_bytes(tmp_path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     assert main(["synth", str(whole), *SYNTH]) == 0
-    _kill_when(["synth", str(killed), *SYNTH], lambda: any(killed.glob("clips/*.h5.tmp")))
+    _kill_when(["synth", str(killed), *SYNTH], lambda: any(killed.glob("clips/*.h5.*.tmp")))
     assert not (killed / "manifest.csv").exists()
     assert main(["synth", str(killed), *SYNTH]) == 0
     assert _digests(killed) == _digests(whole)

@@ -120,7 +120,7 @@ def test_same_seed_and_resume_give_the_same_dataset(reference, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         synthesize(out, **SUBSET, progress=stop_after_two)
     assert len(list((out / "clips").glob("*.h5"))) == 2 and not (out / "manifest.csv").exists()
-    (out / "clips" / "s001_AU4_bright_r0.h5.tmp").write_bytes(b"partial")  # a killed write leaves at most this
+    (out / "clips" / "s001_AU4_bright_r0.h5.0badf00d.tmp").write_bytes(b"partial")  # what a killed write leaves
     (out / "clips" / "notes.tmp").write_text("not evface's")
     seen = []
     synthesize(out, **SUBSET, progress=lambda d, t, m: seen.append(d))

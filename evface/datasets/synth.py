@@ -41,7 +41,7 @@ from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers
 from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, where
 from evface.face.aus import DEFAULT_CLASSES
 from evface.face.identity import Identity, builtin_photo_identities, photo_identity, procedural_identity
-from evface.io.clip import Clip, read_clip_meta, write_clip
+from evface.io.clip import Clip, read_clip_meta, temporaries_of, write_clip
 from evface.io.dataset import check_apart, read_dataset_json, read_manifest, write_dataset_json, write_manifest
 from evface.rig.geometry import RigParams
 from evface.rig.lighting import DEFAULT_LIGHTING, LIGHTING, get_lighting
@@ -579,7 +579,8 @@ def _make_clips(plan: list[ClipSpec], paths: dict[str, Path], subjects: dict[str
 def _remove_partial(paths: Iterable[Path]) -> None:
     """Remove the temporary files of these clips (only theirs: the folder may hold other ``.tmp``)."""
     for path in paths:
-        path.with_name(path.name + ".tmp").unlink(missing_ok=True)
+        for tmp in temporaries_of(path):
+            tmp.unlink(missing_ok=True)
 
 
 _SAME_DATASET = ("generator", "seed", "preset", "params", "subjects", "classes", "lightings")

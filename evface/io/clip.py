@@ -38,8 +38,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import glob
 import json
 import os
+import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,10 +209,11 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
         if name not in clip.sensors:
             raise FormatError(where(path, f"events for sensor {name!r} have no SensorInfo"))
         validate_events(ev, clip.sensors[name].size, source=f"{path} events/{name}")
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = None
     sink = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temporary_beside(path)
         sink = GuardedFile(tmp)
         with h5py.File(sink, "w") as f:
             _write_root_attrs(f, clip)
@@ -228,9 +231,32 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
         if sink is not None:
             with contextlib.suppress(OSError):
                 sink.close()
-        if tmp.exists():
+        if tmp is not None and tmp.exists():
             tmp.unlink()
     return path
+
+
+def temporary_beside(path: Path, keep_suffix: bool = False) -> Path:
+    """A new empty file beside ``path`` for one writer to fill and rename onto ``path``.
+
+    Named ``NAME.<random>.tmp`` (``STEM.<random>.tmp.EXT`` with ``keep_suffix``, for writers that
+    take the format from the extension) and created exclusively, so two writers of one output
+    never share a temporary file: the last to finish wins, whole. The folder must exist.
+    """
+    while True:
+        token = secrets.token_hex(4)
+        name = f"{path.stem}.{token}.tmp{path.suffix}" if keep_suffix else f"{path.name}.{token}.tmp"
+        tmp = path.with_name(name)
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+
+
+def temporaries_of(path: Path) -> list[Path]:
+    """The temporary files :func:`temporary_beside` made for ``path`` (``NAME.<random>.tmp``)."""
+    return sorted(path.parent.glob(f"{glob.escape(path.name)}.*.tmp"))
 
 
 class GuardedFile:

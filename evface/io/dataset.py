@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, where
-from evface.io.clip import indexed_event_times, read_clip_meta
+from evface.io.clip import indexed_event_times, read_clip_meta, temporary_beside
 
 MANIFEST_COLUMNS = (
     "clip_id",
@@ -56,14 +56,15 @@ def read_text(path: Path) -> str:
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
-    """``write(tmp)`` to ``NAME.tmp`` beside ``path``, then rename it to ``path``; on any error
-    (a full disk included) the temporary file is removed and ``path`` is left as it was.
+    """``write(tmp)`` to a temporary file of its own beside ``path`` (``NAME.<random>.tmp``,
+    :func:`~evface.io.clip.temporary_beside`), then rename it to ``path``; on any error (a full disk
+    included) the temporary file is removed and ``path`` is left as it was.
 
     Every file evface writes goes through this, or through a writer of its own that keeps the
     same promise (``io.clip.write_clip``, ``io.event_files``' writers, ``sim.video.write_video``).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = temporary_beside(path)
     try:
         write(tmp)
         os.replace(tmp, path)

@@ -12,8 +12,9 @@ one sensor at a time). Timestamps are absolute microseconds and survive a round 
 events arrays are :data:`evface.events.core.EVENT_DTYPE`.
 
 Reading is a stream of chunks (:class:`EventsFileReader`), so a file larger than memory goes
-through; writing goes to ``NAME.tmp`` and is renamed on success, so an error never leaves half a
-file. Every problem with a file raises :class:`~evface.errors.FormatError` (or
+through; writing goes to a temporary file of the writer's own beside the output
+(``NAME.<random>.tmp``) and is renamed on success, so an error never leaves half a file and two
+writers of one output never mix their bytes. Every problem with a file raises :class:`~evface.errors.FormatError` (or
 :class:`~evface.errors.EventsError` for events that break the data model), naming the file.
 
 Examples
@@ -50,6 +51,7 @@ from evface.io.clip import (
     iter_clip_events,
     read_clip_meta,
     read_events,
+    temporary_beside,
 )
 
 FORMATS = ("evt3", "evt2", "evt2.1", "dat", "aedat4", "es", "csv", "clip")
@@ -778,7 +780,7 @@ def read_events_file(
 
 
 class EventsFileWriter:
-    """Write events to a file chunk by chunk; the file appears (renamed from ``NAME.tmp``) on close.
+    """Write events to a file chunk by chunk; the file appears (renamed from ``NAME.<random>.tmp``) on close.
 
     Use as a context manager: leaving the block with an exception removes the temporary file, and
     any older ``NAME`` stays as it was. Each chunk is checked (dtype, order within and across
@@ -825,7 +827,7 @@ class EventsFileWriter:
         self.count = 0
         self._last_t: int | None = None
         self._shift: int | None = None
-        self.tmp = self.path.with_name(self.path.name + ".tmp")
+        self.tmp: Path | None = None
         self._encoder: Any = None
         self._file: Any = None
         self._header: bytes | None = None
@@ -838,6 +840,7 @@ class EventsFileWriter:
         try:
             with _faery_errors(self.path, writing=True):
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.tmp = temporary_beside(self.path)
                 self._start()
         except BaseException:
             self._discard()
@@ -1009,8 +1012,9 @@ class EventsFileWriter:
                 else:
                     self._encoder.__exit__(None, None, None)
         self._encoder = self._file = None
-        with contextlib.suppress(OSError):
-            self.tmp.unlink()
+        if self.tmp is not None:
+            with contextlib.suppress(OSError):
+                self.tmp.unlink()
 
     def __enter__(self) -> EventsFileWriter:
         return self

@@ -26,6 +26,7 @@ import numpy as np
 
 from evface.errors import FormatError, ParameterError, where
 from evface.events.core import SensorSize, concatenate
+from evface.io.clip import temporary_beside
 from evface.io.dataset import atomic_write
 from evface.sim.dvs import MAX_STEP_US, DvsParams, DvsSimulator
 from evface.checks import as_real
@@ -219,12 +220,13 @@ def write_video(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float) 
     """Write uint8 (H, W, 3) RGB frames with OpenCV (:data:`VIDEO_CODECS`), atomically."""
     path = Path(path)
     fourcc = cv2.VideoWriter_fourcc(*video_codec(path))
-    tmp = path.with_name(f"{path.stem}.tmp{path.suffix}")
+    tmp = None
     writer = None
     try:
         for frame in frames_rgb:
             if writer is None:
                 h, w = frame.shape[:2]
+                tmp = temporary_beside(path, keep_suffix=True)  # OpenCV picks the container from the extension
                 writer = cv2.VideoWriter(str(tmp), fourcc, float(fps), (w, h))
                 if not writer.isOpened():
                     raise FormatError(where(path, "OpenCV cannot write this video (check the extension)"))
@@ -237,7 +239,7 @@ def write_video(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float) 
     finally:
         if writer is not None:
             writer.release()
-        if tmp.exists():
+        if tmp is not None and tmp.exists():
             tmp.unlink()
     return path
 
