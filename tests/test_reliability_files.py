@@ -458,6 +458,9 @@ def test_convert_refuses_to_overwrite_its_input(tmp_path: Path, capsys: pytest.C
     ("o.h5", ("--chunk-us", "0"), "Invalid value for '--chunk-us'"),  # was 'IN: chunk_us must be positive'
     ("o.raw", ("--sensor", "hd"), "--sensor hd: names the sensor of a clip file, and neither IN (in.csv) nor OUT "
                                   "(o.raw) is one"),  # was ignored: written as if not given
+    *[("o.h5", ("--sensor", name), f"o.h5: sensor name {name!r} (--sensor NAME, sensor=NAME): a clip's sensor names "
+                                   "hold letters, digits, '_', '-' and '.' and start with a letter or digit, like hd or lr")
+      for name in ("a/b", "../x", "")],  # a/b was written as events/a/b, which info called corrupt
 ])
 def test_convert_refuses_a_bad_output_or_option_before_reading(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                                out: str, args: tuple[str, ...], says: str) -> None:
@@ -467,6 +470,16 @@ def test_convert_refuses_a_bad_output_or_option_before_reading(tmp_path: Path, c
     assert code == 2 and says in " ".join(err.split())
     assert "events" not in err  # no progress bar
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_a_clip_is_never_written_with_a_sensor_name_that_is_no_hdf5_name(tmp_path: Path) -> None:
+    """`convert --sensor a/b` wrote the events under events/a/b, a clip evface then called corrupt."""
+    clip = Clip("c", "s", "", [], "", 0, 0, 0, 0, events={"a/b": _events()}, sensors={"a/b": SensorInfo("a/b", *SIZE)})
+    with pytest.raises(FormatError, match=r"c\.h5: sensor name 'a/b': a clip's sensor names hold letters"):
+        write_clip(tmp_path / "c.h5", clip)
+    with pytest.raises(FormatError, match=r"e\.h5: sensor name '\.\.' \(--sensor NAME, sensor=NAME\)"):
+        write_events_file(tmp_path / "e.h5", _events(), SIZE, sensor="..")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_info_refuses_a_sensor_of_a_file_that_is_not_a_clip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
                                  f"nor OUT ({dest.name}) is one")
         reader = EventsFileReader(source, chunk_us=chunk_us, chunk_events=None if chunk_us else 1 << 20,
                                   sensor=sensor if in_clip else None, sensor_size=_parse_size(sensor_size), sort=sort)
-        out_sensor = (sensor if not in_clip else reader.sensor) or DEFAULT_CLIP_SENSOR
+        out_sensor = reader.sensor if in_clip else DEFAULT_CLIP_SENSOR if sensor is None else sensor
         total = reader.known_count
         console = terminal.console()
         columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(),

@@ -41,6 +41,7 @@ import functools
 import glob
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -85,6 +86,19 @@ MS_INDEX_STEP_US = 1000
 """Step of the ``ms_index`` of schema-1 files (read only)."""
 READ_CHUNK_EVENTS = 1 << 21
 """Events per chunk that :func:`iter_clip_events` yields by default."""
+
+SENSOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+"""A sensor's name in a clip (``hd``, ``lr``, ``events``): letters, digits, ``_``, ``-`` and ``.``,
+starting with a letter or digit. It names an HDF5 group, where ``/`` would nest one and ``..``
+or an empty name would break the layout."""
+
+
+def check_sensor_name(path: str | Path, name: object, option: str = "") -> None:
+    """Refuse a sensor name that is not :data:`SENSOR_NAME`: a ``FormatError`` naming ``path`` and
+    the ``option`` that gave the name, when one did."""
+    if not isinstance(name, str) or not SENSOR_NAME.fullmatch(name):
+        raise FormatError(where(path, f"sensor name {name!r}{option}: a clip's sensor names hold letters, digits, "
+                                      "'_', '-' and '.' and start with a letter or digit, like hd or lr"))
 
 
 @dataclass(frozen=True)
@@ -205,6 +219,8 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
     [0, 10]
     """
     path = Path(path)
+    for name in clip.sensors:
+        check_sensor_name(path, name)
     for name, ev in clip.events.items():
         if name not in clip.sensors:
             raise FormatError(where(path, f"events for sensor {name!r} have no SensorInfo"))
@@ -464,6 +480,7 @@ class ClipEventsWriter:
     """
 
     def __init__(self, path: str | Path, sensor: str, sensor_size: SensorSize, *, clip_id: str) -> None:
+        check_sensor_name(path, sensor)
         self.sensor = sensor
         self.sensor_size = sensor_size
         self.clip_id = clip_id

@@ -45,6 +45,7 @@ from evface.io import evt as io_evt
 from evface.io.aedat4 import check_aedat4
 from evface.io.clip import (
     ClipEventsWriter,
+    check_sensor_name,
     clip_errors,
     event_counts,
     frames_and_truth_info,
@@ -834,6 +835,8 @@ class EventsFileWriter:
         self._t0 = 0
         self._state: np.ndarray | None = None
         self._closed = False
+        if self.format == "clip":
+            check_sensor_name(self.path, sensor, " (--sensor NAME, sensor=NAME)")
         _check_output(self.path, self.format, sensor, force)
         if self.format in _FAERY_WRITE:
             _check_faery_name(self.path, self.format)
