@@ -503,6 +503,26 @@ def test_convert_refuses_to_replace_a_richer_clip(tmp_path: Path, capsys: pytest
     assert _cli(["convert", str(src), str(path), "--sensor", "hd"], capsys)[0] == 0  # nothing more to lose now
 
 
+def test_convert_refuses_to_replace_an_hdf5_file_that_is_not_a_clip(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """`convert a.es precious.h5` replaced an HDF5 file of network weights, exit 0: only clips that
+    held more than the events written were protected."""
+    import h5py
+
+    precious = tmp_path / "precious.h5"
+    with h5py.File(precious, "w") as f:
+        f["weights"] = np.arange(10.0)
+    before = precious.read_bytes()
+    src = write_events_file(tmp_path / "cam.es", _events(), SIZE)
+    code, err = _cli(["convert", str(src), str(precious)], capsys)
+    assert code == 2 and " ".join(err.split()) == (f"error: {precious}: an existing file that is not an evface clip "
+                                                   "(another HDF5 file, or a corrupt clip); choose another output, or "
+                                                   "replace it with --force (force=True)")
+    assert precious.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["cam.es", "precious.h5"]
+    assert _cli(["convert", str(src), str(precious), "--force"], capsys)[0] == 0
+    assert read_events_file(precious)[0].size == 300
+
+
 def test_detect_format_of_every_written_file(tmp_path: Path, valid_files: dict[str, bytes]) -> None:
     for fmt, data in valid_files.items():
         path = tmp_path / f"x.{_suffix(fmt)}"

@@ -800,8 +800,8 @@ class EventsFileWriter:
     relative_time : bool
         Subtract the first event's time from every event (the origin is then lost).
     force : bool
-        Replace an existing clip file even when it holds more than this writer writes (other
-        sensors, frames, truth or labels); without it that is refused.
+        Replace an existing ``.h5`` file that is not an evface clip, or a clip that holds more than
+        this writer writes (other sensors, frames, truth or labels); without it that is refused.
 
     Examples
     --------
@@ -1030,16 +1030,18 @@ class EventsFileWriter:
 
 
 def _check_output(path: Path, fmt: str, sensor: str, force: bool) -> None:
-    """Refuse an output that is a folder, and a clip file whose other content would be lost."""
+    """Refuse an output that is a folder, and, unless ``force``, an existing ``.h5`` that is not an
+    evface clip or a clip whose other content would be lost."""
     if path.is_dir():
         raise FormatError(where(path, "is a folder; give the output a file name (its extension picks the format)"))
-    if fmt != "clip" or force or not path.is_file():
+    if fmt != "clip" or force or not path.exists():
         return
     try:
         meta = read_clip_meta(path)
         frames, truth = frames_and_truth_info(path)
     except FormatError:
-        return  # not a readable clip: nothing in it that this writer would lose
+        raise FormatError(where(path, "an existing file that is not an evface clip (another HDF5 file, or a corrupt "
+                                      "clip); choose another output, or replace it with --force (force=True)")) from None
     lost = [f"sensor {name!r}" for name in sorted(meta.sensors) if name != sensor]
     lost += [f"frames {name!r}" for name in sorted(frames)] + [f"truth {name!r}" for name in sorted(truth)]
     if meta.label or meta.subject or meta.aus:
@@ -1068,7 +1070,8 @@ def open_events_writer(path: str | Path, sensor_size: SensorSize, format: str | 
 
     ``version`` picks the EVT version of a ``.raw`` file (``evt3`` by default, ``evt2``,
     ``evt2.1``); ``sensor`` names the sensor of a clip file; ``relative_time`` writes times from
-    the first event; ``force`` replaces a clip file that holds more than this writer writes.
+    the first event; ``force`` replaces an ``.h5`` file that is not an evface clip, or a clip that
+    holds more than this writer writes.
     """
     return EventsFileWriter(path, sensor_size, format, version, sensor=sensor, relative_time=relative_time,
                             force=force)
