@@ -16,6 +16,10 @@ Examples
 Traceback (most recent call last):
 ...
 evface.errors.ParameterError: period_us must be a whole number, got nan
+>>> as_int("seed", 10**23, 0)
+Traceback (most recent call last):
+...
+evface.errors.ParameterError: seed must be at most 9223372036854775807 (2^63 - 1), got 100000000000000000000000: too large
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ def as_int(name: str, value: object, low: int = INT64[0], high: int = INT64[1]) 
         number = operator.index(value)  # type: ignore[arg-type]
     except TypeError:
         raise ParameterError(f"{name} must be an integer, got {value!r}") from None
+    if number > high == INT64[1] and low > INT64[0]:  # the range in words (">= low") leaves this bound out
+        raise ParameterError(f"{name} must be at most {high} (2^63 - 1), got {number}: too large")
     if not low <= number <= high:
         raise ParameterError(f"{name} must be {_int_range(low, high)}, got {number}")
     return number

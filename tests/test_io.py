@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import h5py
@@ -420,6 +421,18 @@ def test_coordinates_outside_sensor_in_file(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_text("t,x@640,y@480,on\n10,1,1,1\n12,700,2,0\n")
     with pytest.raises(EvfaceError, match=r"a\.csv"):
+        read_events_file(path)
+
+
+def test_coordinates_outside_the_sensor_name_one_real_event(tmp_path: Path) -> None:
+    """The message gave the chunk's largest x and largest y, (x=12, y=7), an event that does not exist."""
+    ev = make_events([1, 6, 7], [2, 12, 3], [7, 3, 3], [1, -1, 1])
+    says = "coordinates outside the 10x8 sensor (x=12, y=3 at t=6 µs)"
+    with pytest.raises(EventsError, match=rf"a\.raw: {re.escape(says)}$"):
+        write_events_file(tmp_path / "a.raw", ev, (10, 8))
+    path = tmp_path / "a.csv"
+    path.write_text("t,x@10,y@8,on\n1,2,7,1\n6,12,3,0\n7,3,3,1\n")
+    with pytest.raises(EventsError, match=rf"a\.csv: {re.escape(says)}$"):
         read_events_file(path)
 
 

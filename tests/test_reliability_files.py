@@ -456,6 +456,8 @@ def test_convert_refuses_to_overwrite_its_input(tmp_path: Path, capsys: pytest.C
     ("o.xyz", (), "o.xyz: unknown extension '.xyz'"),  # was refused after the progress bar had started
     ("o.raw", ("--version", "evt9"), "--version evt9: expected one of evt3, evt2, evt2.1"),  # named the file, no option
     ("o.h5", ("--chunk-us", "0"), "Invalid value for '--chunk-us'"),  # was 'IN: chunk_us must be positive'
+    ("o.h5", ("--chunk-us", "9" * 20), "Invalid value for '--chunk-us': Input should be less than or equal"),
+    # was 'chunk_us must be >= 1', naming no option and calling the value too small
     ("o.raw", ("--sensor", "hd"), "--sensor hd: names the sensor of a clip file, and neither IN (in.csv) nor OUT "
                                   "(o.raw) is one"),  # was ignored: written as if not given
     *[("o.h5", ("--sensor", name), f"o.h5: sensor name {name!r} (--sensor NAME, sensor=NAME): a clip's sensor names "
@@ -521,6 +523,21 @@ def test_convert_refuses_to_replace_an_hdf5_file_that_is_not_a_clip(tmp_path: Pa
     assert precious.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["cam.es", "precious.h5"]
     assert _cli(["convert", str(src), str(precious), "--force"], capsys)[0] == 0
     assert read_events_file(precious)[0].size == 300
+
+
+@pytest.mark.parametrize("width", [-5, 0, 70_000])
+def test_a_clip_whose_sensor_size_is_no_size_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       width: int) -> None:
+    """A clip whose sensor width was -5 or 0 gave "sensor_size width must be >= 1, got -5", naming no file."""
+    import h5py
+
+    path = write_events_file(tmp_path / "c.h5", _events(), SIZE)
+    with h5py.File(path, "r+") as f:
+        f["events/events"].attrs["width"] = width
+    code, err = _cli(["convert", str(path), str(tmp_path / "o.raw")], capsys)
+    assert code == 2 and " ".join(err.split()) == (f"error: {path}: corrupt sensor attributes under /events (sensor "
+                                                   f"'events' is {width}x{SIZE[1]}; each side must be 1 to 65536)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.h5"]
 
 
 def test_detect_format_of_every_written_file(tmp_path: Path, valid_files: dict[str, bytes]) -> None:

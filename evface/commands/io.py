@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evface.checks import MAX_SENSOR_SIDE
+from evface.checks import INT64, MAX_SENSOR_SIDE
 from evface.commands import terminal
 from evface.commands.paths import not_the_input, output_file
 from evface.errors import FormatError, ParameterError
@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
         dest: Path = typer.Argument(..., metavar="OUT", help="Output file; the extension picks the format."),
         sensor: str = typer.Option(None, "--sensor", help="Clip sensor to read (IN .h5) or name to write (OUT .h5)."),
         version: str = typer.Option(None, "--version", help="EVT version of a .raw output: evt3 (default), evt2, evt2.1."),
-        chunk_us: int = typer.Option(None, "--chunk-us", min=1, help="Stream in windows of this many µs."),
+        chunk_us: int = typer.Option(None, "--chunk-us", min=1, max=INT64[1], help="Stream in windows of this many µs."),
         sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size."),
         relative_time: bool = typer.Option(False, "--relative-time",
                                            help="Write times from the first event (the time origin is lost)."),

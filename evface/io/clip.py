@@ -52,6 +52,7 @@ import h5py
 import numpy as np
 
 from evface import __version__
+from evface.checks import MAX_SENSOR_SIDE
 from evface.errors import EvfaceError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events, validate_events
 
@@ -582,10 +583,13 @@ def _attr_str(value: Any) -> str:
 
 def _sensor_info(name: str, g: h5py.Group) -> SensorInfo:
     a = g.attrs
+    width, height = int(a["width"]), int(a["height"])
+    if not (0 < width <= MAX_SENSOR_SIDE and 0 < height <= MAX_SENSOR_SIDE):
+        raise ValueError(f"sensor {name!r} is {width}x{height}; each side must be 1 to {MAX_SENSOR_SIDE}")
     return SensorInfo(
         name=name,
-        width=int(a["width"]),
-        height=int(a["height"]),
+        width=width,
+        height=height,
         full_width=int(a["full_width"]),
         full_height=int(a["full_height"]),
         roi=tuple(int(v) for v in a["roi"]),

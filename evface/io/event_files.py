@@ -543,7 +543,7 @@ class EventsFileReader:
         start = np.iinfo(np.int64).min if self._last_t is None else self._last_t
         bad, t0, xmax, ymax = io_evt.fix_faery_packet(events["t"], events["x"], events["y"], events["p"], start,
                                                       height, flip_y)
-        _raise_if_bad(path, events["t"], bad, start, t0, xmax, ymax, width, height)
+        _raise_if_bad(path, events, bad, start, t0, xmax, ymax, (width, height))
         if events.size:
             self._last_t = int(events["t"][-1])
         return events
@@ -617,7 +617,7 @@ class EventsFileReader:
             t = chunk["t"]
             start = np.iinfo(np.int64).min if last_t is None else last_t
             bad, t0, xmax, ymax, bad_p = io_evt.scan_events(t, chunk["x"], chunk["y"], chunk["p"], start)
-            _raise_if_bad(self.path, t, -1 if self.sort else bad, start, t0, xmax, ymax, width, height)
+            _raise_if_bad(self.path, chunk, -1 if self.sort else bad, start, t0, xmax, ymax, (width, height))
             if bad_p:
                 raise EventsError(where(self.path, f"{bad_p} polarity values other than -1 or +1: corrupt file"))
             last_t = t[-1]
@@ -632,9 +632,10 @@ def _check_event_stream_end(path: Path) -> None:
         raise FormatError(where(path, f"truncated: the last event has {5 - (end - body.shape[0])} of its 5 bytes"))
 
 
-def _raise_if_bad(path: Path, t: np.ndarray, bad: int, start: int, t0: int, xmax: int, ymax: int,
-                  width: int, height: int) -> None:
-    """Turn the findings of a numba scan into the error they mean, if any."""
+def _raise_if_bad(path: Path, events: np.ndarray, bad: int, start: int, t0: int, xmax: int, ymax: int,
+                  size: SensorSize) -> None:
+    """Turn the findings of a numba scan of ``events`` into the error they mean, if any."""
+    t, (width, height) = events["t"], size
     if bad >= 0:
         before = int(t[bad - 1]) if bad else int(start)
         raise EventsError(where(path, f"timestamps not sorted: {int(t[bad])} follows {before} "
@@ -642,7 +643,16 @@ def _raise_if_bad(path: Path, t: np.ndarray, bad: int, start: int, t0: int, xmax
     if t.size and t0 < 0:
         raise EventsError(where(path, f"negative timestamp {int(t0)}"))
     if t.size and (xmax >= width or ymax >= height):
-        raise EventsError(where(path, f"coordinates outside the {width}x{height} sensor (x={xmax}, y={ymax})"))
+        raise _outside(path, events, size)
+
+
+def _outside(path: Path, events: np.ndarray, size: SensorSize) -> EventsError:
+    """The error for events off the sensor, naming the first such event. (faery rejects Event Stream
+    rows off the sensor itself, so the rows checked here were never flipped.)"""
+    (width, height), x, y = size, events["x"], events["y"]
+    i = int(np.flatnonzero((x >= width) | (y >= height))[0])
+    return EventsError(where(path, f"coordinates outside the {width}x{height} sensor (x={int(x[i])}, y={int(y[i])} "
+                                   f"at t={int(events['t'][i])} µs)"))
 
 
 def _parse_csv(path: Path, body: bytes, first_row: int) -> np.ndarray:
@@ -959,7 +969,7 @@ class EventsFileWriter:
             self._check_gaps(t)
         width, height = self.sensor_size
         if xmax >= width or ymax >= height:
-            raise EventsError(where(path, f"coordinates outside the {width}x{height} sensor (max x={xmax}, max y={ymax})"))
+            raise _outside(path, events, self.sensor_size)
         if bad_p:
             raise EventsError(where(path, "polarity must be -1 or +1"))
 
