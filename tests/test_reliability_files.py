@@ -198,6 +198,29 @@ def test_hostile_csv_rows(tmp_path: Path, row: bytes) -> None:
     assert _read_or_clean_error(path) is None
 
 
+@pytest.mark.parametrize(("head", "size"), [(b"t,x@64,y@48,on\n", None), (b"t,x,y,p\n", SIZE), (b"T,X,Y,ON\n", SIZE),
+                                          (b"t,x@64,y@48,polarity\n", None), (b"", SIZE)])
+def test_every_csv_header_form_reads(tmp_path: Path, head: bytes, size: tuple[int, int] | None) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(head + b"0,1,1,1\n5,63,47,0\n")
+    events, got = read_events_file(path, sensor_size=size)
+    assert got == SIZE and events["t"].tolist() == [0, 5] and events["p"].tolist() == [1, -1]
+
+
+@pytest.mark.parametrize("head", [b"garbage\n", b"t,y,x,on\n", b"t,x,y\n", b"time;x;y;on\n"])
+def test_a_csv_whose_first_line_names_no_columns_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             head: bytes) -> None:
+    """Any first line was taken as the header: `garbage` made a 0-event recording, exit 0."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(head + b"0,1,1,1\n")
+    code, err = _cli(["convert", str(path), str(tmp_path / "x.raw"), "--sensor-size", "10x10"], capsys)
+    first = head.decode().strip()
+    assert code == 2 and " ".join(err.split()) == (f"error: {path}: the first line {first!r} is neither a header naming "
+                                                   "the columns t, x, y and on (or p), as in 't,x@W,y@H,on', nor a "
+                                                   "row of 4 integers")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]
+
+
 # ----------------------------------------------------------------- older and unsupported files
 
 
