@@ -563,6 +563,18 @@ def test_a_clip_whose_sensor_size_is_no_size_is_named(tmp_path: Path, capsys: py
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.h5"]
 
 
+def test_a_failed_convert_removes_the_folders_it_made(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`convert uns.csv newdir1/deep/x.raw` made newdir1/deep, failed on the unsorted input (exit 2)
+    and left both folders behind. Only the folders it made go, and only while empty."""
+    source = tmp_path / "uns.csv"
+    source.write_bytes(b"t,x@64,y@48,on\n5,1,1,1\n1,2,2,0\n")
+    (tmp_path / "kept").mkdir()
+    for out in ("newdir1/deep/x.raw", "kept/new/x.h5"):
+        code, err = _cli(["convert", str(source), str(tmp_path / out)], capsys)
+        assert code == 2 and "timestamps not sorted" in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept", "uns.csv"]
+
+
 def test_detect_format_of_every_written_file(tmp_path: Path, valid_files: dict[str, bytes]) -> None:
     for fmt, data in valid_files.items():
         path = tmp_path / f"x.{_suffix(fmt)}"
@@ -574,12 +586,16 @@ def test_a_file_name_faery_cannot_open_is_one_error_line(tmp_path: Path, capsys:
     """A name in another encoding than UTF-8 (byte 0xFF): faery read it as missing ("cannot decode
     (No such file or directory)") and wrote its ``.tmp`` under another name, which the error left behind."""
     src = write_events_file(tmp_path / "src.raw", _events(), SIZE)
-    for ext in ("raw", "dat", "es", "csv", "aedat4"):
+    for ext, options in [("raw", ["--version", "evt2"]), ("raw", []), ("dat", []), ("es", []), ("csv", []),
+                         ("aedat4", [])]:  # EVT 3.0 (evface writes it, faery reads it) was written, then not read
         out = tmp_path / os.fsdecode(b"take\xff." + ext.encode())
-        options = ["--version", "evt2"] if ext == "raw" else []
         code, err = _cli(["convert", str(src), str(out), *options], capsys)
         assert code == 2 and "not UTF-8" in err and "rename the file" in err and "Traceback" not in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["src.raw"]
+    evt21 = tmp_path / os.fsdecode(b"take\xff.raw")  # evface writes and reads EVT 2.1 itself: any name works
+    assert _cli(["convert", str(src), str(evt21), "--version", "evt2.1"], capsys)[0] == 0
+    np.testing.assert_array_equal(read_events_file(evt21)[0], _events())
+    evt21.unlink()
     received = tmp_path / os.fsdecode(b"got\xff.raw")
     os.link(src, received)
     code, err = _cli(["info", str(received)], capsys)

@@ -122,12 +122,14 @@ def _check_exists(path: Path) -> None:
 
 def _check_faery_name(path: Path, fmt: str) -> None:
     """Refuse a name faery cannot open: it takes UTF-8 names only (one in another encoding would
-    be read as missing, and written under another name that an error leaves behind)."""
+    be read as missing, and written under another name that an error leaves behind). Writers
+    check it for every format faery reads or writes, so that nothing is written that evface
+    cannot read back."""
     try:
         str(path).encode("utf-8")
     except UnicodeEncodeError:
         shown = os.fsencode(path).decode("utf-8", "backslashreplace")
-        raise FormatError(where(shown, f"the file name is not UTF-8 text, and faery, which reads and writes {fmt} "
+        raise FormatError(where(shown, f"the file name is not UTF-8 text, and faery, which evface uses for {fmt} "
                                       "files, takes UTF-8 names only: rename the file or its folder")) from None
 
 
@@ -850,14 +852,15 @@ class EventsFileWriter:
         self._t0 = 0
         self._state: np.ndarray | None = None
         self._closed = False
+        self._made: list[Path] = []
         if self.format == "clip":
             check_sensor_name(self.path, sensor, " (--sensor NAME, sensor=NAME)")
         _check_output(self.path, self.format, sensor, force)
-        if self.format in _FAERY_WRITE:
+        if self.format in _FAERY_WRITE or self.format in _FAERY_READ:  # EVT 3.0: written here, read by faery
             _check_faery_name(self.path, self.format)
         try:
             with _faery_errors(self.path, writing=True):
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._made = _make_folders(self.path.parent)
                 self.tmp = temporary_beside(self.path)
                 self._start()
         except BaseException:
@@ -1033,6 +1036,9 @@ class EventsFileWriter:
         if self.tmp is not None:
             with contextlib.suppress(OSError):
                 self.tmp.unlink()
+        for folder in self._made:  # the folders this writer made, deepest first, if still empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
     def __enter__(self) -> EventsFileWriter:
         return self
@@ -1042,6 +1048,17 @@ class EventsFileWriter:
             self.close()
         else:
             self._discard()
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; returns those it created, deepest first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    if missing:
+        missing[0].mkdir(parents=True, exist_ok=True)
+    return missing
 
 
 def _check_output(path: Path, fmt: str, sensor: str, force: bool) -> None:
