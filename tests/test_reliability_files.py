@@ -199,7 +199,7 @@ def test_hostile_csv_rows(tmp_path: Path, row: bytes) -> None:
 
 
 @pytest.mark.parametrize(("head", "size"), [(b"t,x@64,y@48,on\n", None), (b"t,x,y,p\n", SIZE), (b"T,X,Y,ON\n", SIZE),
-                                          (b"t,x@64,y@48,polarity\n", None), (b"", SIZE)])
+                                          (b"t,x@64,y@48,polarity\n", None), (b"# sensor 64x48\n", SIZE), (b"", SIZE)])
 def test_every_csv_header_form_reads(tmp_path: Path, head: bytes, size: tuple[int, int] | None) -> None:
     path = tmp_path / "a.csv"
     path.write_bytes(head + b"0,1,1,1\n5,63,47,0\n")
@@ -216,8 +216,8 @@ def test_a_csv_whose_first_line_names_no_columns_is_refused(tmp_path: Path, caps
     code, err = _cli(["convert", str(path), str(tmp_path / "x.raw"), "--sensor-size", "10x10"], capsys)
     first = head.decode().strip()
     assert code == 2 and " ".join(err.split()) == (f"error: {path}: the first line {first!r} is neither a header naming "
-                                                   "the columns t, x, y and on (or p), as in 't,x@W,y@H,on', nor a "
-                                                   "row of 4 integers")
+                                                   "the columns t, x, y and on (or p), as in 't,x@W,y@H,on', a "
+                                                   "comment ('# ...') nor a row of 4 integers")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]
 
 

@@ -683,16 +683,18 @@ _CSV_COLUMNS = (("t",), ("x",), ("y",), ("on", "p", "polarity"))
 
 
 def _csv_header_size(path: Path) -> SensorSize | None:
-    """The sensor size in a CSV header (``t,x@W,y@H,on``), or None for a header without one or a
-    file without a header (a first line with no letter); a first line that is neither is refused."""
+    """The sensor size in a CSV header (``t,x@W,y@H,on``), or None for a header without one, a
+    comment (``# ...``) or a file without a header (a first line with no letter); a first line
+    that is none of these is refused."""
     with open(path, "rb") as f:
         first = f.readline(4096).decode("utf-8", "replace").strip()
-    if not any(c.isalpha() for c in first):
+    if first.startswith("#") or not any(c.isalpha() for c in first):
         return None
     columns = [column.partition("@") for column in first.split(",")]
     if len(columns) != 4 or any(name.strip().lower() not in names for (name, _, _), names in zip(columns, _CSV_COLUMNS)):
         raise FormatError(where(path, f"the first line {first[:80]!r} is neither a header naming the columns "
-                                      "t, x, y and on (or p), as in 't,x@W,y@H,on', nor a row of 4 integers"))
+                                      "t, x, y and on (or p), as in 't,x@W,y@H,on', a comment ('# ...') nor a row of "
+                                      "4 integers"))
     (_, _, width), (_, _, height) = columns[1], columns[2]
     return (int(width), int(height)) if width.strip().isdigit() and height.strip().isdigit() else None
 
