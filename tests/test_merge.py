@@ -158,6 +158,7 @@ def test_a_left_over_partial_folder_is_cleared_but_a_foreign_one_is_kept(session
     partial = tmp_path / "out.partial"  # what an interrupted merge leaves
     (partial / "clips").mkdir(parents=True)
     (partial / "clips" / "half.h5.tmp").write_bytes(b"\0")
+    (partial / "manifest.csv.host-99-0badcafe.tmp").write_text("clip_id")  # its manifest, cut short (was foreign)
     assert main(["merge", str(tmp_path / "out"), a, b]) == 0
     assert not partial.exists() and len(DatasetFolder.open(tmp_path / "out").rows) == 4
     partial.mkdir()  # someone's own folder of that name

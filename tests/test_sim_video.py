@@ -292,7 +292,8 @@ def test_cli_simulate_publishes_all_or_nothing_when_a_rename_fails(tmp_path, vid
         replace(src, dst)
 
     monkeypatch.setattr(os, "replace", failing_replace)
-    assert main(["simulate", str(video), "--out", str(tmp_path / "ev.h5"), "--rgb-out", str(tmp_path / "v.avi")]) == 2
+    assert main(["simulate", str(video), "--out", str(tmp_path / "ev.h5"), "--rgb-out", str(tmp_path / "v.avi"),
+                 "--force"]) == 2  # --force: the older ev.h5 here is no clip
     assert "No space left on device" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ev.h5", "in.avi", "v.avi", "v.frames.csv"]
     assert {name: (tmp_path / name).read_bytes() for name in older} == older

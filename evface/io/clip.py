@@ -43,6 +43,7 @@ import json
 import os
 import re
 import secrets
+import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -256,14 +257,25 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
 def temporary_beside(path: Path, keep_suffix: bool = False) -> Path:
     """A new empty file beside ``path`` for one writer to fill and rename onto ``path``.
 
-    Named ``NAME.<random>.tmp`` (``STEM.<random>.tmp.EXT`` with ``keep_suffix``, for writers that
-    take the format from the extension) and created exclusively, so two writers of one output
-    never share a temporary file: the last to finish wins, whole. The folder must exist.
+    Named ``NAME.HOST-PID-RANDOM.tmp`` (``STEM.HOST-PID-RANDOM.tmp.EXT`` with ``keep_suffix``, for
+    writers that take the format from the extension) and created exclusively, so two writers of one
+    output never share a temporary file: the last to finish wins, whole. Those this machine's
+    killed writers left for ``path`` (their process gone) are removed first; a live writer's, or
+    another machine's on shared storage, are left alone. The folder must exist.
+
+    Examples
+    --------
+    >>> tmp = temporary_beside(Path("rec.raw"))
+    >>> tmp.name.startswith("rec.raw.") and tmp.name.endswith(".tmp") and temporaries_of(Path("rec.raw")) == [tmp]
+    True
     """
+    for left in temporaries_of(path, keep_suffix):
+        with contextlib.suppress(OSError):
+            if _abandoned(left.name[len(path.stem if keep_suffix else path.name) + 1:].split(".tmp")[0]):
+                left.unlink()
     while True:
-        token = secrets.token_hex(4)
-        name = f"{path.stem}.{token}.tmp{path.suffix}" if keep_suffix else f"{path.name}.{token}.tmp"
-        tmp = path.with_name(name)
+        owner = f"{_HOST}-{os.getpid()}-{secrets.token_hex(4)}"
+        tmp = path.with_name(f"{path.stem}.{owner}.tmp{path.suffix}" if keep_suffix else f"{path.name}.{owner}.tmp")
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
@@ -271,9 +283,28 @@ def temporary_beside(path: Path, keep_suffix: bool = False) -> Path:
         return tmp
 
 
-def temporaries_of(path: Path) -> list[Path]:
-    """The temporary files :func:`temporary_beside` made for ``path`` (``NAME.<random>.tmp``)."""
-    return sorted(path.parent.glob(f"{glob.escape(path.name)}.*.tmp"))
+_HOST = re.sub(r"[^A-Za-z0-9]+", "-", socket.gethostname())[:40] or "host"
+"""This machine's name as it stands in temporary file names (letters, digits and '-')."""
+
+
+def _abandoned(owner: str) -> bool:
+    """Whether a temporary file's ``HOST-PID-RANDOM`` names a writer of this machine that is gone."""
+    host, _, pid = owner.rpartition("-")[0].rpartition("-")  # the random part dropped
+    if host != _HOST or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
+
+
+def temporaries_of(path: Path, keep_suffix: bool = False) -> list[Path]:
+    """The temporary files :func:`temporary_beside` made for ``path``."""
+    pattern = f"{glob.escape(path.stem)}.*.tmp{glob.escape(path.suffix)}" if keep_suffix else f"{glob.escape(path.name)}.*.tmp"
+    return sorted(path.parent.glob(pattern))
 
 
 class GuardedFile:

@@ -178,7 +178,8 @@ def remove_partial(tmp: str | Path) -> None:
     tmp = Path(tmp)
     if not tmp.exists():
         return
-    foreign = sorted(p.name for p in tmp.iterdir() if p.name not in PARTIAL_ENTRIES) if tmp.is_dir() else [tmp.name]
+    ours = PARTIAL_ENTRIES | {p.name for p in tmp.glob("*.tmp") if p.name.split(".tmp")[0].rsplit(".", 1)[0] in PARTIAL_ENTRIES}
+    foreign = sorted(p.name for p in tmp.iterdir() if p.name not in ours) if tmp.is_dir() else [tmp.name]
     if foreign or any(p.suffix not in (".h5", ".tmp") for p in (tmp / "clips").glob("*")):
         raise DatasetError(where(tmp, "holds files an interrupted import did not write; move them away or give "
                                       "OUT another name"))
