@@ -188,8 +188,11 @@ def remove_partial(tmp: str | Path) -> None:
 
 def publish_partial(tmp: str | Path, out: str | Path) -> None:
     """Make the finished ``OUT.partial`` the folder ``out``, in place of the earlier dataset there
-    (which :func:`check_replaceable` allowed before the work began)."""
-    out = Path(out)
+    (which :func:`check_replaceable` allowed before the work began); the temporary files that
+    writers killed in an earlier attempt left in it (``*.tmp``) are removed first."""
+    tmp, out = Path(tmp), Path(out)
+    for left in [*tmp.glob("*.tmp"), *tmp.glob("clips/*.tmp")]:
+        left.unlink()
     if out.exists():
         shutil.rmtree(out)
     os.replace(tmp, out)
