@@ -199,7 +199,8 @@ def test_hostile_csv_rows(tmp_path: Path, row: bytes) -> None:
 
 
 @pytest.mark.parametrize(("head", "size"), [(b"t,x@64,y@48,on\n", None), (b"t,x,y,p\n", SIZE), (b"T,X,Y,ON\n", SIZE),
-                                          (b"t,x@64,y@48,polarity\n", None), (b"# sensor 64x48\n", SIZE), (b"", SIZE)])
+                                          (b"t,x@64,y@48,polarity\n", None), (b"timestamp,x,y,polarity\n", SIZE),
+                                          (b"ts,x,y,pol\n", SIZE), (b"# sensor 64x48\n", SIZE), (b"", SIZE)])
 def test_every_csv_header_form_reads(tmp_path: Path, head: bytes, size: tuple[int, int] | None) -> None:
     path = tmp_path / "a.csv"
     path.write_bytes(head + b"0,1,1,1\n5,63,47,0\n")

@@ -678,7 +678,7 @@ def _parse_csv(path: Path, body: bytes, first_row: int) -> np.ndarray:
     return events
 
 
-_CSV_COLUMNS = (("t",), ("x",), ("y",), ("on", "p", "polarity"))
+_CSV_COLUMNS = (("t", "ts", "time", "timestamp"), ("x",), ("y",), ("on", "p", "pol", "polarity"))
 """The names a CSV header may give its four columns, in the order the rows hold them."""
 
 
