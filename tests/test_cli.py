@@ -312,6 +312,18 @@ def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(tmp_pa
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
+@pytest.mark.parametrize("args", [("report", "{dir}", "--out", "{fifo}"), ("compare", "{dir}", "{dir}", "--out", "{fifo}"),
+                                  ("export-nir", "{dir}", "{fifo}"), ("faces", "{fifo}"), ("convert", "{dir}", "{fifo}"),
+                                  ("simulate", "{dir}", "--out", "{fifo}")])
+def test_an_output_that_is_a_device_or_pipe_is_refused(tmp_path, capsys, args):
+    """Outputs are written by rename: `export-nir RUN /dev/null` replaced /dev/null with a regular file."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert cli.main([a.format(dir=tmp_path, fifo=fifo) for a in args]) == 2
+    assert capsys.readouterr().err.strip().startswith(f"error: {fifo}: is a device, pipe or socket")
+    assert fifo.is_fifo()
+
+
 @pytest.mark.parametrize("name, content", [("config.json", '{"task": "classify"}'), ("dataset.json", '{"classes": {}}'),
                                            ("notes.json", "not json")])
 def test_compare_out_refuses_a_json_file_that_is_not_an_earlier_comparison(tmp_path, capsys, name, content):

@@ -84,8 +84,8 @@ def sole_writer(path: Path, option: str = "--out") -> Iterator[Path]:
 
 def output_file(path: Path, option: str = "--out", replaces: tuple[str, ...] | None = None) -> Path:
     """Return ``path`` if a file can be written there; raise :class:`ParameterError` if it is a
-    folder, or a folder on the way to it is a file, or (with ``replaces``, the file name endings
-    of what the command writes) an existing file of another kind.
+    folder, a device, pipe or socket, or a folder on the way to it is a file, or (with
+    ``replaces``, the file name endings of what the command writes) an existing file of another kind.
 
     Examples
     --------
@@ -108,6 +108,9 @@ def output_file(path: Path, option: str = "--out", replaces: tuple[str, ...] | N
     """
     if path.is_dir():
         raise ParameterError(where(path, f"is a folder; give {option} a file name"))
+    if path.exists() and not path.is_file():  # written by rename: /dev/null itself would be replaced
+        raise ParameterError(where(path, f"is a device, pipe or socket, not a file this command can replace; "
+                                         f"give {option} a file name"))
     if replaces is not None and path.is_file() and path.suffix.lower() not in replaces:
         raise ParameterError(where(path, f"exists and is not a {' or '.join(replaces)} file, which this command "
                                          f"would write over; give {option} another name"))
