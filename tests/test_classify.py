@@ -567,13 +567,9 @@ def test_compare_resamples_the_seeds_where_both_runs_hold_their_logits(tmp_path,
     assert "over subjects and training seeds (3 of A, 1 of B; the verdict follows it)" in out
     line = next(x for x in out.splitlines() if x.startswith("all") and "top-1" in x)
     assert line.endswith("no detectable difference") and line.count("[") == 2
-    (tmp_path / "a" / "metrics.json").write_text(json.dumps({"top1": 1.0, "top1_per_seed": [0.5, 0.75]}))
-    (tmp_path / "b" / "metrics.json").write_text(json.dumps({"top1": 0.5}))
-    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2  # was "2 seed(s)" against 3 seeds
-    assert "a/metrics.json: top1_per_seed holds 2 value(s) for the 3 seed(s) of its seed_logits.csv" \
-        in capsys.readouterr().err
-    for run in ("a", "b"):
-        (tmp_path / run / "metrics.json").unlink()
+    spread = res["seed_spread"]  # each seed's top-1 from its logits (a metrics.json said 2 values for 3 seeds)
+    assert spread["a_top1"] == [1.0, 0.0, 0.0] and spread["b_top1"] == [float(b_right.mean())]
+    assert spread["n_pairs"] == 3 and "single trainings (3 seed(s) of a x 1 of b)" in out
 
     # one seed each side: the subject interval only
     write_seed_logits(tmp_path / "a", ids, folds, [0], logits_a[:1], ["L0", "L1"])

@@ -222,36 +222,36 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
                            for lt in sorted(set(lighting.tolist())) for m in [lighting == lt]}
     if trainings:
         out["trainings"] = trainings
-    spread = seed_spread(run_a, run_b)
+    per_seed = [[float(np.mean(v[k].argmax(1) == y)) for k in range(len(v))] for v in seeds[0::2]] if seeds else None
+    spread = seed_spread(run_a, run_b, per_seed)
     if spread is not None:
-        for run, key, side in ((run_a, "a_top1", "a"), (run_b, "b_top1", "b")):
-            if trainings and len(spread[key]) != trainings[side]:
-                raise FormatError(where(Path(run) / "metrics.json", f"top1_per_seed holds {len(spread[key])} value(s) "
-                                        f"for the {trainings[side]} seed(s) of its {SEED_LOGITS}: not as evface writes it"))
         out["seed_spread"] = spread
     return out
 
 
-def seed_spread(run_a: str | Path, run_b: str | Path) -> dict[str, Any] | None:
+def seed_spread(run_a: str | Path, run_b: str | Path, per_seed: list[list[float]] | None = None) -> dict[str, Any] | None:
     """How the top-1 difference A - B varies between single trainings: every training seed of A
-    against every seed of B (``top1_per_seed`` of their ``metrics.json``; a run of one seed counts
-    with its ``top1``). Both runs scored the same clips, so a difference of two top-1 values is
-    their paired difference. ``None`` unless one of the runs trained several seeds.
+    against every seed of B (``per_seed``, each run's seeds' top-1 on the same clips, as
+    :func:`compare_runs` scores them from the seed logits; else ``top1_per_seed`` of their
+    ``metrics.json``, a run of one seed counting with its ``top1``). Both runs scored the same
+    clips, so a difference of two top-1 values is their paired difference. ``None`` unless one of
+    the runs trained several seeds.
 
     The subject-bootstrap interval of the ensembles' difference covers which subjects were tested,
     not which training run came out; this covers the latter.
     """
-    per_seed = []
-    for run in (run_a, run_b):
-        path = Path(run) / "metrics.json"
-        if not path.is_file():
-            return None
-        with run_folder.reading(path):
-            metrics = run_folder.read_json(path)
-            values = [float(v) for v in metrics.get("top1_per_seed") or [metrics["top1"]]]
-            if not all(0 <= v <= 1 for v in values):
-                raise ValueError(f"top-1 values {values} are not fractions in [0, 1]")
-            per_seed.append(values)
+    if per_seed is None:
+        per_seed = []
+        for run in (run_a, run_b):
+            path = Path(run) / "metrics.json"
+            if not path.is_file():
+                return None
+            with run_folder.reading(path):
+                metrics = run_folder.read_json(path)
+                values = [float(v) for v in metrics.get("top1_per_seed") or [metrics["top1"]]]
+                if not all(0 <= v <= 1 for v in values):
+                    raise ValueError(f"top-1 values {values} are not fractions in [0, 1]")
+                per_seed.append(values)
     a, b = per_seed
     if len(a) == len(b) == 1:
         return None

@@ -183,7 +183,8 @@ def training_bootstrap(
     t, g, ((v, f),) = _ensemble_inputs(y_true, [(logits, folds)], subjects)
     counts = resample_counts(int(g.max()) + 1, resamples, seed)
     drawn, whole = _drawn_ensembles(t, v, f, g, counts, seed + 1), _whole_ensemble(t, v, g, counts)
-    return {name: percentile_interval(d - np.nanmean(d - whole[name]), level) for name, d in drawn.items()}
+    return {name: _spanning(percentile_interval(d - np.nanmean(d - whole[name]), level),
+                            percentile_interval(whole[name], level)) for name, d in drawn.items()}
 
 
 def paired_training_bootstrap(
@@ -204,7 +205,8 @@ def paired_training_bootstrap(
     replacement holds fewer distinct trainings than the run's and scores lower the more the arm
     gains from ensembling, which would shift the interval off the ensembles' difference: the mean
     of that shift (each resample against the whole ensembles on the same subjects) is subtracted
-    from every resample, so the interval is centred as the subject interval is and only wider.
+    from every resample, so the interval is centred as the subject interval is; it is widened where
+    needed to span the subject interval (:func:`_spanning`), never narrower.
 
     Examples
     --------
@@ -220,10 +222,18 @@ def paired_training_bootstrap(
     whole_a, whole_b = _whole_ensemble(t, va, g, counts), _whole_ensemble(t, vb, g, counts)
     out = {}
     for name in METRICS:
-        both = drawn_a[name] - drawn_b[name]
-        shift = np.nanmean(both - (whole_a[name] - whole_b[name]))
-        out[name] = percentile_interval(both - shift, level)
+        both, subjects_only = drawn_a[name] - drawn_b[name], whole_a[name] - whole_b[name]
+        shift = np.nanmean(both - subjects_only)
+        out[name] = _spanning(percentile_interval(both - shift, level), percentile_interval(subjects_only, level))
     return out
+
+
+def _spanning(two_level: list[float], subjects_only: list[float]) -> list[float]:
+    """The interval over subjects and trainings, widened to span the subject interval: resampling
+    trainings adds variance, but percentiles of a statistic that moves in whole clips, shifted by
+    the recentring, can come out a clip narrower and exclude 0 where the subject interval does not
+    (one clip apart, McNemar p = 1, called a difference)."""
+    return [min(two_level[0], subjects_only[0]), max(two_level[1], subjects_only[1])]
 
 
 def _ensemble_inputs(y_true: Sequence[int], runs: Sequence[tuple[np.ndarray, Sequence[Any]]],
