@@ -152,6 +152,23 @@ def test_a_training_whose_every_validation_score_is_nan_says_it_diverged(tmp_pat
     assert not (tmp_path / engine.BEST).exists()
 
 
+def test_a_training_whose_weights_stop_being_numbers_says_it_diverged(tmp_path):
+    """``train classify --learning-rate 1e30``: the score stayed finite (NaN logits pick one class),
+    best.pt held NaN weights, and loading it said "train the run again", which diverged again."""
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def train_epoch(epoch):
+        with torch.no_grad():
+            model.weight.fill_(float("nan") if epoch == 1 else 1.0)
+        return {"loss": 0.0}
+
+    with pytest.raises(ParameterError, match=r"the training diverged in epoch 1 \(weight is no longer finite numbers\); "
+                                             "try a lower --learning-rate or --weight-decay, in a new --out folder"):
+        engine.fit(model, opt, train_epoch, lambda e: {"val_loss": 1.0}, tmp_path, epochs=3)
+    assert torch.isfinite(engine.load_checkpoint(tmp_path / engine.CHECKPOINT)["model"]["weight"]).all()  # epoch 0's
+
+
 def test_sharded_sampler_partitions_one_draw():
     n = 10
     ranks = [ShardedSampler(n, DistInfo(rank=r, world_size=3, enabled=False), seed=4) for r in range(3)]

@@ -400,6 +400,16 @@ def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -
 _RESUME_FIELDS = ("optimizer", "epoch", "best_score", "best_epoch", "bad_epochs", "history")
 
 
+def _check_finite(model: nn.Module, run_dir: Path, epoch: int) -> None:
+    """Stop a training whose weights are no longer finite numbers, before they are checkpointed
+    (a validation score can stay finite: NaN logits all pick one class)."""
+    state = model.state_dict()
+    broken = next((k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())), None)
+    if broken is not None:
+        raise ParameterError(f"{run_dir}: the training diverged in epoch {epoch} ({broken} is no longer finite "
+                             "numbers); try a lower --learning-rate or --weight-decay, in a new --out folder")
+
+
 def _improved(score: float, best: float | None, mode: str, min_delta: float) -> bool:
     if best is None or not math.isfinite(best):
         return math.isfinite(score)
@@ -530,6 +540,7 @@ def fit(
         with torch.no_grad():
             val = {k: float(v) for k, v in validate(epoch).items()}
         val = broadcast_object(val, dist)
+        _check_finite(unwrap(model), run_dir, epoch)
         if monitor not in val:
             raise ParameterError(f"validate() returned {sorted(val)}, without the monitored key {monitor!r}")
         score = val[monitor]
