@@ -268,6 +268,36 @@ START, POOL = "start", "pool"
 """The first step of a training stage and a classification stage's last; its other steps are its models."""
 
 
+def run_dataset(out: Path) -> tuple[Path, bool] | None:
+    """The dataset of the run already in ``out`` and whether that run built it in ``out/data``:
+    the folder its ``pipeline.json`` names (relative to ``out`` when inside it), or ``out/data``
+    where a run started building it; ``None`` when ``out`` holds no run, or its dataset is no
+    longer where the record says."""
+    record = out / "pipeline.json"
+    if not record.is_file():
+        return (out / "data", True) if (out / "data").exists() else None
+    with run_folder.reading(record):
+        pipeline = run_folder.read_json(record)
+        run_folder.check_fields(pipeline, {"data": str, "stages": list})
+        built = any(isinstance(stage, dict) and stage.get("task") == "synth" for stage in pipeline["stages"])
+    data = out / "data" if built else out / pipeline["data"]  # records before 2026-12-06 name it absolute
+    return (data, built) if data.exists() else None
+
+
+def check_same_dataset(out: Path, data: Path, given: bool) -> None:
+    """Refuse a run into ``out`` on dataset ``data`` (``given`` by ``--data``, else built in
+    ``out/data``) when ``out`` holds a run on another dataset, before anything is written: its
+    stages would join that run's, and ``pipeline.json`` and the report would list only theirs."""
+    earlier = run_dataset(out)
+    if earlier is None or earlier[0].resolve() == data.resolve():
+        return
+    folder, built = earlier
+    this = f"--data {data} is another" if given else f"this run (no --data) would build its own in {data}"
+    advice = "leave out --data" if built else f"give --data {folder}"
+    raise DatasetError(where(out, f"holds a run on the dataset {folder}{' that it built' if built else ''}, and "
+                                  f"{this}: {advice} to add to that run, or give --out a new folder"))
+
+
 def run_step(stage: Stage, run_dir: Path, step: str = START) -> list[str]:
     """Run one step of a training stage in ``run_dir``; return the steps it leaves to run.
 
@@ -399,6 +429,9 @@ def run_pipeline(
         raise DatasetError(where(out, "holds files but no evface run (no pipeline.json, stages or data); give --out a "
                                       "new folder"))
     data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise, highspeed, seeds)
+    if data_dir is not None and not data.is_dir():
+        raise DatasetError(where(data, ("is a file, not a" if data.exists() else "no such") + " dataset folder (--data)"))
+    check_same_dataset(out, data, data_dir is not None)
     if data_dir is not None:
         check_subjects(data, preset, stages)
         stages = stages_the_data_allows(data, stages, highspeed, log)
@@ -498,7 +531,9 @@ def run_pipeline(
             log(f"{stage.name}: queued")
         if training:
             executor.run([step_job(stage, START) for stage in training], done)
-        record = {"preset": preset, "data": str(data.resolve()), "config": {"preset": preset, "seed": seed, "highspeed": highspeed, **PRESETS[preset]},
+        path, base = data.resolve(), out.resolve()  # a dataset inside OUT relative to it: it moves with the run
+        record = {"preset": preset, "data": path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path),
+                  "config": {"preset": preset, "seed": seed, "highspeed": highspeed, **PRESETS[preset]},
                   "stages": [{"name": s.name, "task": s.task, "dir": s.dirname, "seconds": seconds[s.name]}
                              for s in planned if s.name in seconds]}
         atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2, sort_keys=True))

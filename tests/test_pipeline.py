@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import evface.pipeline as pipeline
-from evface.errors import FormatError, ParameterError
+from evface.errors import DatasetError, FormatError, ParameterError
 from evface.tasks import registry
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 
@@ -208,6 +208,48 @@ def test_stages_runs_only_the_named_stages_and_the_record_keeps_every_stage_done
     calls.clear()
     pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake), only=["events-hd"])
     assert calls == [] and recorded() == names  # done before; the record still lists every stage done
+
+
+def test_a_run_into_the_out_of_a_run_on_another_dataset_is_refused_before_writing(tmp_path):
+    # `--data d1 --stages events-hd` into a finished run on its own OUT/data was accepted: pipeline.json then
+    # named d1 and one stage, the report lost every other stage, and OUT/stages held two datasets' stages
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out, given, calls = tmp_path / "out", tmp_path / "given", []
+    shutil.copytree(fake / "data", given)
+    pipeline.run_pipeline(out, data_dir=given, jobs=1, runner=fake_runner(calls, fake))
+    files = lambda: {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}  # noqa: E731
+    before = files()
+    for data, this in ((fake / "data", f"--data {fake / 'data'} is another"),
+                       (None, f"this run (no --data) would build its own in {out / 'data'}")):
+        with pytest.raises(DatasetError) as caught:
+            pipeline.run_pipeline(out, data_dir=data, jobs=1, runner=fake_runner(calls, fake), only=["events-hd"])
+        assert str(caught.value) == (f"{out}: holds a run on the dataset {given}, and {this}: give --data {given} "
+                                     "to add to that run, or give --out a new folder")
+    assert files() == before
+    moved = out.rename(tmp_path / "moved")  # its dataset outside it: still the same folder
+    calls.clear()
+    pipeline.run_pipeline(moved, data_dir=given, jobs=1, runner=fake_runner(calls, fake), only=["events-hd"])
+    assert calls == [] and json.loads((moved / "pipeline.json").read_text())["data"] == str(given)
+    with pytest.raises(DatasetError, match="no such dataset folder \\(--data\\)$"):
+        pipeline.run_pipeline(tmp_path / "new", data_dir=tmp_path / "nothing", jobs=1)  # was "nothing/manifest.csv: no manifest"
+    assert not (tmp_path / "new").exists()
+
+
+def test_the_dataset_of_a_run_is_read_from_its_record_wherever_the_run_lies(tmp_path):
+    out = tmp_path / "run"
+    (out / "data").mkdir(parents=True)
+    assert pipeline.run_dataset(out) == (out / "data", True)  # a run that started building its dataset
+    record = {"data": "data", "stages": []}  # a dataset inside OUT: relative to it
+    (out / "pipeline.json").write_text(json.dumps(record))
+    assert pipeline.run_dataset(out) == (out / "data", False)
+    # written before 2026-12-06, absolute: a run that built its dataset finds it moved; another run's gone is unknown
+    (out / "pipeline.json").write_text(json.dumps({"data": "/gone/data", "stages": [{"name": "synth", "task": "synth"}]}))
+    assert pipeline.run_dataset(out) == (out / "data", True)
+    (out / "pipeline.json").write_text(json.dumps({"data": "/gone/data", "stages": []}))
+    assert pipeline.run_dataset(out) is None
+    (out / "pipeline.json").write_text(json.dumps({"data": 3, "stages": []}))
+    with pytest.raises(FormatError, match="pipeline.json: not as evface writes it"):
+        pipeline.run_dataset(out)
 
 
 def test_a_run_under_another_spelling_of_out_or_moved_keeps_its_stages(tmp_path, monkeypatch):

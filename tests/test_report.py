@@ -275,6 +275,7 @@ def test_runs_of_several_folders_keep_apart_and_a_folder_given_twice_is_refused(
     data = collect([tmp_path / "a/quick", tmp_path / "b/quick"])  # alike names: the paths as given
     assert [r["name"] for r in data.reconstruct] == [f"{tmp_path}/a/quick/recon-hd", f"{tmp_path}/b/quick/recon-hd"]
     assert [r["name"] for r in collect([fake_run, tmp_path / "a/quick/data"]).classify] == ["events-hd"]
+    assert collect([tmp_path / "b/quick"]).dataset["root"] == str(tmp_path / "b/quick/data")  # a copied run's own
     with pytest.raises(DatasetError, match="seed1: given twice: give each folder once"):
         collect([tmp_path / "seed1"] * 2)
     out = tmp_path / "r.html"

@@ -102,7 +102,7 @@ def collect(run_dirs: list[Path]) -> ReportData:
                     check_fields(stage, {"name": str, "task": str, "dir": str})
                     check_folder(stage["dir"])
             data.configs[f"{label}/pipeline"] = pipeline.get("config", {})
-            dataset_root = dataset_root or Path(pipeline["data"])
+            dataset_root = dataset_root or root / pipeline["data"]  # relative to the run when inside it
             for stage in pipeline.get("stages", []):
                 if stage.get("task") in ("classify", "reconstruct"):
                     name = f"{label}/{stage['name']}" if several else stage["name"]
