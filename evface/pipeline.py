@@ -43,7 +43,7 @@ from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster, c
 from evface.inputs.clip_view import frame_stream
 from evface.inputs.reconstruct import GRID_SENSOR
 from evface.io.clip import Clip, frames_and_truth_info, read_clip_meta
-from evface.io.dataset import DatasetFolder, atomic_write_text, read_manifest
+from evface.io.dataset import DatasetFolder, atomic_write_text, read_dataset_json, read_manifest
 from evface.report.html import build_report
 from evface.sim.dvs_noise import NOISE_LEVELS
 from evface.tasks import registry, run_folder
@@ -298,6 +298,23 @@ def check_same_dataset(out: Path, data: Path, given: bool) -> None:
                                   f"{this}: {advice} to add to that run, or give --out a new folder"))
 
 
+def _options_made_with(data_dir: Path, config: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The ``evface run`` options (``--preset``, ``--seed``, ``--noise``, ``--highspeed``) on which
+    the synthetic dataset in ``data_dir`` differs from the one the synth stage ``config`` builds: as
+    that dataset was made, and as this run gives them."""
+    info = read_dataset_json(data_dir)
+    rig = info.get("params", {}).get("rig", {})
+    made = (info.get("preset"), info.get("seed"), rig.get("cameras", {}).get("noise"), HIGHSPEED in rig.get("rgb_hd_presets", []))
+    wanted = (config["preset"], config["seed"], config.get("noise") or get_preset(config["preset"]).rig.cameras.noise,
+              HIGHSPEED in config.get("rgb_hd_cameras", []))
+
+    def option(i: int, value: Any) -> str:
+        return ("--highspeed" if value else "no --highspeed") if i == 3 else f"--{('preset', 'seed', 'noise')[i]} {value}"
+
+    differ = [i for i in range(4) if made[i] != wanted[i]]
+    return [option(i, made[i]) for i in differ], [option(i, wanted[i]) for i in differ]
+
+
 def run_step(stage: Stage, run_dir: Path, step: str = START) -> list[str]:
     """Run one step of a training stage in ``run_dir``; return the steps it leaves to run.
 
@@ -441,7 +458,12 @@ def run_pipeline(
         if stage.task == "synth":
             c = stage.config
             differs = other_dataset(c["out"], c["preset"], c["seed"], c.get("noise"), c.get("rgb_hd_cameras"))
-            if differs:
+            earlier, this = _options_made_with(Path(c["out"]), c) if differs else ([], [])
+            if earlier:
+                raise DatasetError(where(Path(c["out"]), f"holds the dataset of an earlier run made with "
+                                                         f"{', '.join(earlier)}, not {', '.join(this)}; give --out a "
+                                                         f"new folder (or {' '.join(earlier)} to add to that run)"))
+            if differs:  # a dataset whose options alone do not say how it differs (made by another version)
                 raise DatasetError(where(Path(c["out"]), f"holds the dataset of an earlier run with other "
                                                          f"{', '.join(differs)}; give --out a new folder"))
     for stage in planned:  # an unfinished stage started with more seeds: never shrunk

@@ -116,11 +116,14 @@ def test_run_on_a_dataset_with_too_few_subjects_stops_before_writing(tmp_path, c
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("args, differs", [(("--seed", "1"), "seed, subjects"), (("--noise", "noisy"), "params"),
-                                           (("--preset", "quick"), "preset, params, subjects, classes, lightings")])
-def test_run_into_the_out_of_a_run_with_other_options_stops_before_writing(tmp_path, capsys, args, differs):
+@pytest.mark.parametrize("args, made, this", [
+    (("--seed", "1"), "--seed 0", "--seed 1"), (("--noise", "clean"), "--noise typical", "--noise clean"),
+    (("--preset", "quick"), "--preset tiny", "--preset quick"), (("--highspeed",), "no --highspeed", "--highspeed"),
+    (("--seed", "2", "--noise", "noisy"), "--seed 0, --noise typical", "--seed 2, --noise noisy")])
+def test_run_into_the_out_of_a_run_with_other_options_stops_before_writing(tmp_path, capsys, args, made, this):
     """A second `evface run` into the OUT of one with another seed made a stage folder, then
-    stopped with the data folder's "use a new folder to build this one", a folder run does not take."""
+    stopped with the data folder's "use a new folder to build this one", a folder run does not take;
+    then it named dataset.json's keys ("other params" for another --noise), not the options."""
     from evface.datasets.synth import _plan, other_dataset
 
     data = tmp_path / "run" / "data"
@@ -128,8 +131,20 @@ def test_run_into_the_out_of_a_run_with_other_options_stops_before_writing(tmp_p
     assert other_dataset(data, "tiny", 0) == [] and other_dataset(tmp_path, "tiny", 1) == []
     assert main(["run", "--preset", "tiny", "--out", str(tmp_path / "run"), *args]) == 2
     line = _one_error_line(capsys.readouterr().err)
-    assert line == f"error: {data}: holds the dataset of an earlier run with other {differs}; give --out a new folder"
+    assert line == (f"error: {data}: holds the dataset of an earlier run made with {made}, not {this}; give --out a "
+                    f"new folder (or {made.replace(',', '')} to add to that run)")
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["data"]
+
+
+def test_run_into_the_out_of_a_run_whose_dataset_differs_in_no_option_names_what_differs(tmp_path, capsys):
+    from evface.datasets.synth import _plan
+
+    info = _plan("tiny", 0, None, None, None, None, None, None, None)[3]
+    info["params"]["n_subjects"] += 1  # as another version of the preset would build it
+    write_dataset_json(tmp_path / "run" / "data", info)
+    assert main(["run", "--preset", "tiny", "--out", str(tmp_path / "run")]) == 2
+    assert _one_error_line(capsys.readouterr().err) == (f"error: {tmp_path / 'run' / 'data'}: holds the dataset of an "
+                                                        "earlier run with other params; give --out a new folder")
 
 
 @pytest.mark.parametrize("args", [("train", "classify", "--data", "{data}", "--out", "{out}"),
