@@ -116,6 +116,17 @@ def test_a_classification_size_too_small_for_the_depth_names_both_options(tmp_pa
     assert not (tmp_path / "run").exists()
 
 
+def test_delays_beyond_the_time_steps_name_both_options(tmp_path, capsys):
+    # was "delays must lie in [1, time_steps = 4]", naming neither option
+    assert main(["train", "classify", "--data", str(tmp_path), "--out", str(tmp_path / "run"),
+                 "--delays", "2147483647"]) == 2
+    assert capsys.readouterr().err.strip() == ("error: --delays 2147483647 is more than --time-steps 4: the stem's "
+                                               "delays span at most the steps; give --delays 4 or less, or more "
+                                               "--time-steps")
+    assert ClassifyConfig(delays=8, time_steps=8).delays == 8
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("args, says", [
     (["--color"], "--color: not used by --input events, which would ignore it"),
     (["--input", "rgb", "--oracle-apex"], "--oracle-apex: not used by --input rgb, which would ignore it"),

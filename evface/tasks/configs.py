@@ -217,6 +217,10 @@ class ClassifyConfig(TaskConfig):
         if self.size < 2 ** self.depth:
             raise ParameterError(f"--size {self.size} is too small for --depth {self.depth}: each stage halves it, "
                                  f"so at least {2 ** self.depth}")
+        if self.delays > self.time_steps:
+            raise ParameterError(f"--delays {self.delays} is more than --time-steps {self.time_steps}: the stem's "
+                                 f"delays span at most the steps; give --delays {self.time_steps} or less, or more "
+                                 "--time-steps")
 
 
 @dataclass(frozen=True)
