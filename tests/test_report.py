@@ -306,6 +306,16 @@ def test_an_evaluation_folder_is_reported_with_its_runs_settings(fake_run, tmp_p
         collect([ev])
 
 
+def test_a_stage_folder_of_a_run_given_with_the_run_is_refused(fake_run, tmp_path, capsys):
+    # the model was shown twice, and each paired table paired it with itself
+    stage = fake_run / "stages" / "events-hd-0"
+    for folders in ([fake_run, stage], [Path(f"{stage}/"), fake_run]):
+        assert main(["report", *map(str, folders), "--out", str(tmp_path / "r.html")]) == 2
+        assert capsys.readouterr().err.strip() == (f"error: {stage}: stage events-hd of the run {fake_run}, given too: "
+                                                   "give each folder once")
+    assert not (tmp_path / "r.html").exists()
+
+
 def test_report_rejects_unknown_folder(tmp_path):
     with pytest.raises(DatasetError, match="neither an evface run"):
         build_report([tmp_path], tmp_path / "r.html")

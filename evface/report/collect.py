@@ -93,14 +93,15 @@ def collect(run_dirs: list[Path]) -> ReportData:
     labels = folder_labels(run_dirs)
     several = sum(any((root / name).exists() for name in ("pipeline.json", "config.json", "metrics.json"))
                   for root in run_dirs) > 1
+    pipelines = {root: _pipeline(root) for root in run_dirs if (root / "pipeline.json").exists()}
+    stage_of = {(root / stage["dir"]).resolve(): (root, stage["name"]) for root, p in pipelines.items() for stage in p["stages"]}
+    for root in run_dirs:  # shown twice, and paired with itself, were it let in
+        if root.resolve() in stage_of:
+            run, name = stage_of[root.resolve()]
+            raise DatasetError(where(root, f"stage {name} of the run {run}, given too: give each folder once"))
     for root, label in zip(run_dirs, labels):
-        if (root / "pipeline.json").exists():
-            pipeline = _read_json(root / "pipeline.json")
-            with reading(root / "pipeline.json"):  # a received run's: its stages' folders must lie inside it
-                check_fields(pipeline, {"data": str, "stages": list})
-                for stage in pipeline["stages"]:
-                    check_fields(stage, {"name": str, "task": str, "dir": str})
-                    check_folder(stage["dir"])
+        if root in pipelines:
+            pipeline = pipelines[root]
             data.configs[f"{label}/pipeline"] = pipeline.get("config", {})
             dataset_root = dataset_root or root / pipeline["data"]  # relative to the run when inside it
             for stage in pipeline.get("stages", []):
@@ -132,6 +133,18 @@ def collect(run_dirs: list[Path]) -> ReportData:
     data.event_sensor_comparisons = hd_vs_lr_event_comparisons(data.classify)
     data.sensor_comparisons = hd_vs_lr_comparisons(data.reconstruct)
     return data
+
+
+def _pipeline(root: Path) -> dict[str, Any]:
+    """The ``pipeline.json`` of the ``evface run`` output ``root``, checked as a received file: its
+    stages' folders must lie inside it."""
+    pipeline = _read_json(root / "pipeline.json")
+    with reading(root / "pipeline.json"):
+        check_fields(pipeline, {"data": str, "stages": list})
+        for stage in pipeline["stages"]:
+            check_fields(stage, {"name": str, "task": str, "dir": str})
+            check_folder(stage["dir"])
+    return pipeline
 
 
 def folder_labels(run_dirs: list[Path]) -> list[str]:
