@@ -298,12 +298,36 @@ def test_an_evaluation_folder_is_reported_with_its_runs_settings(fake_run, tmp_p
     assert "Tested: ev: " in page and html.escape(never) in page
     data = collect([ev])
     assert [r["name"] for r in data.reconstruct] == ["ev"] and data.reconstruct[0]["dir"] == str(ev)
-    assert data.configs["ev"] == json.loads((stage / "config.json").read_text())
+    assert data.configs["ev"] == {**json.loads((stage / "config.json").read_text()), "scored_on": str(fake_run / "data")}
     assert data.reconstruct[0]["training"]["parts"][0]["name"] == "fold0"  # the run's train.json
     assert data.dataset is not None
     (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(tmp_path / "gone")}))
     with pytest.raises(DatasetError, match="an evaluation whose run folder is not named or no longer there"):
         collect([ev])
+
+
+def test_an_evaluation_on_another_dataset_is_shown_as_such(fake_run, tmp_path):
+    # its row sat under the caption of the run's dataset, and the page never named the dataset it was scored on
+    from evface.report.collect import collect
+
+    other = shutil.copytree(fake_run / "data", tmp_path / "d2")
+    for name in ("events-hd-0", "recon-hd-0"):
+        stage, ev = fake_run / "stages" / name, tmp_path / f"ev-{name}"
+        ev.mkdir()
+        metrics = json.loads((stage / "metrics.json").read_text())
+        (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(stage), "data": str(other), "evaluated_on": "all clips"}))
+    for order in ([fake_run, tmp_path / "ev-events-hd-0", tmp_path / "ev-recon-hd-0"],
+                  [tmp_path / "ev-events-hd-0", tmp_path / "ev-recon-hd-0", fake_run]):  # the run's dataset either way
+        data = collect(order)
+        assert data.dataset["root"] == str(fake_run / "data")
+        assert data.other_datasets == [(f"{other} (fake fixture (preset test, seed 0): 6 clips of 2 subjects)",
+                                        ["ev-events-hd-0", "ev-recon-hd-0"])]
+    text = html.unescape(build_report(order, tmp_path / "r.html").read_text())
+    assert f"Also scored on {other} (fake fixture (preset test, seed 0): 6 clips of 2 subjects): ev-events-hd-0, " \
+           "ev-recon-hd-0 (not summarised here)." in text
+    assert "<td>ev-events-hd-0 on d2</td>" in text and "Evaluated on" not in text
+    assert "ev-recon-hd-0: one subject split, 0 test subjects, – clips, – samples, on d2 (see Dataset)" in text
+    assert collect([tmp_path / "ev-events-hd-0"]).other_datasets == []  # its own dataset is the report's
 
 
 def test_a_stage_folder_of_a_run_given_with_the_run_is_refused(fake_run, tmp_path, capsys):

@@ -6,7 +6,8 @@ A folder given to the report may be:
 - a training run (it holds ``config.json`` with a ``task``): that run and the dataset it names;
   a run without ``metrics.json`` (never evaluated) is an error, not left out silently;
 - an evaluation (``evface eval RUN --data DATA --out DIR``: ``metrics.json`` naming its run): the
-  run's settings with the scores on DATA, and DATA;
+  run's settings with the scores on DATA, and DATA (the report's dataset when no run gives one;
+  else named beside it, in :attr:`ReportData.other_datasets`, when another);
 - a dataset folder (it holds ``manifest.csv``).
 """
 
@@ -49,6 +50,8 @@ class ReportData:
     reconstruct: list[dict[str, Any]] = field(default_factory=list)
     sensor_comparisons: list[dict[str, Any]] = field(default_factory=list)
     configs: dict[str, Any] = field(default_factory=dict)
+    other_datasets: list[tuple[str, list[str]]] = field(default_factory=list)
+    """Datasets other than :attr:`dataset` that evaluations were scored on: each in a few words, and its runs."""
 
 
 def package_versions() -> dict[str, str]:
@@ -99,6 +102,7 @@ def collect(run_dirs: list[Path]) -> ReportData:
         if root.resolve() in stage_of:
             run, name = stage_of[root.resolve()]
             raise DatasetError(where(root, f"stage {name} of the run {run}, given too: give each folder once"))
+    evaluated: Path | None = None  # the dataset of the first evaluation
     for root, label in zip(run_dirs, labels):
         if root in pipelines:
             pipeline = pipelines[root]
@@ -122,13 +126,20 @@ def collect(run_dirs: list[Path]) -> ReportData:
                                                "--out FOLDER"))
             _add_run(data, root, label, None, settings=Path(run))
             if isinstance(evaluation.get("data"), str):
-                dataset_root = dataset_root or Path(evaluation["data"])
+                evaluated = evaluated or Path(evaluation["data"])
         elif (root / "manifest.csv").exists():
             dataset_root = dataset_root or root
         else:
             raise DatasetError(where(root, "neither an evface run, a training run, an evaluation nor a dataset folder"))
+    dataset_root = dataset_root or evaluated  # the runs' dataset first: an evaluation may be on another
     if dataset_root is not None and (dataset_root / "manifest.csv").exists():
         data.dataset = dataset_summary(DatasetFolder.open(dataset_root))
+    others: dict[str, list[str]] = {}
+    for entry in data.classify + data.reconstruct:  # an evaluation on another dataset says which
+        if entry.get("scored_on") and (dataset_root is None or Path(entry["scored_on"]).resolve() != dataset_root.resolve()):
+            entry["other_data"] = Path(entry["scored_on"]).name
+            others.setdefault(entry["scored_on"], []).append(entry["name"])
+    data.other_datasets = [(_about(folder), names) for folder, names in others.items()]
     data.comparisons = event_vs_frame_comparisons(data.classify)
     data.event_sensor_comparisons = hd_vs_lr_event_comparisons(data.classify)
     data.sensor_comparisons = hd_vs_lr_comparisons(data.reconstruct)
@@ -145,6 +156,14 @@ def _pipeline(root: Path) -> dict[str, Any]:
             check_fields(stage, {"name": str, "task": str, "dir": str})
             check_folder(stage["dir"])
     return pipeline
+
+
+def _about(folder: str) -> str:
+    """What a dataset folder holds, in a few words (or that it is no longer there)."""
+    if not (Path(folder) / "manifest.csv").exists():
+        return f"{folder} (no longer there)"
+    ds = DatasetFolder.open(folder)
+    return f"{folder} ({_dataset_description(ds.info)}: {len(ds.rows)} clips of {len(ds.subjects)} subjects)"
 
 
 def folder_labels(run_dirs: list[Path]) -> list[str]:
@@ -267,7 +286,9 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
     metrics = _read_json(metrics_path)
     entry = {"name": name, "dir": str(run), "config": config, "metrics": metrics,
              "train_seconds": seconds if seconds is not None else metrics.get("train_seconds")}
-    data.configs[name] = config
+    if run != settings and isinstance(metrics.get("data"), str):  # an evaluation: the dataset it scored
+        entry["scored_on"] = metrics["data"]
+    data.configs[name] = {**config, "scored_on": entry["scored_on"]} if "scored_on" in entry else config
     if config.get("task") == "classify":
         if metrics.get("confusion_matrix") is not None:
             with reading(metrics_path):  # a received file's matrix or labels of another type: one line naming it

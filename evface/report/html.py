@@ -118,6 +118,8 @@ def _dataset_section(data: ReportData) -> str:
         '<section id="dataset"><h2>Dataset</h2>',
         f'<p>{html.escape(ds["description"])}</p>',
         f'<p>{ds["n_clips"]} clips, {ds["n_subjects"]} subjects, classes {", ".join(map(html.escape, ds["labels"]))}.</p>',
+        *(f"<p>Also scored on {html.escape(about)}: {html.escape(', '.join(names))} (not summarised here).</p>"
+          for about, names in data.other_datasets),
         "<h3>Clips per class and lighting</h3>",
         _table(head, rows),
     ]
@@ -178,13 +180,16 @@ def _classify_section(data: ReportData) -> str:
     first = runs[0]["metrics"]
     n_labels = max(1, len(first.get("labels", [1])))
     boot = first.get("bootstrap")
-    tested = {(r["metrics"].get("evaluated_on"), r["metrics"].get("n"), r["metrics"].get("n_subjects")) for r in runs}
+    tested = {(r["metrics"].get("evaluated_on"), r["metrics"].get("n"), r["metrics"].get("n_subjects"), r.get("other_data"))
+              for r in runs}
     if len(tested) == 1:
         protocol = (f"Evaluated on {html.escape(str(first.get('evaluated_on', 'held-out subjects')))}: "
                     f"{first.get('n', '–')} clips of {first.get('n_subjects', '–')} subjects, predictions pooled over "
                     "the folds. ")
     else:
-        protocol = "The runs were evaluated on different clips: each row gives its own subjects and clips. "
+        protocol = ("The runs were evaluated on different clips: each row gives its own subjects and clips"
+                    + (", and a row “RUN on DATA” was scored on the dataset DATA (see Dataset). " if any(r.get("other_data") for r in runs)
+                       else ". "))
     if boot:
         protocol += (f"Brackets: {boot['level']:.0%} intervals from a bootstrap that resamples subjects, not clips "
                      f"({boot['resamples']} resamples, seed {boot['seed']}), and for an arm of several training seeds "
@@ -197,7 +202,8 @@ def _classify_section(data: ReportData) -> str:
     for r in runs:
         m = r["metrics"]
         ci = m.get("ci_trainings") or m.get("ci", {})
-        rows.append([html.escape(r["name"]), _with_ci(m.get("top1"), ci.get("top1"), 1, 100),
+        rows.append([html.escape(r["name"] + (f" on {r['other_data']}" if r.get("other_data") else "")),
+                     _with_ci(m.get("top1"), ci.get("top1"), 1, 100),
                      _with_ci(m.get("uf1"), ci.get("uf1"), 3), _with_ci(m.get("uar"), ci.get("uar"), 3),
                      str(m.get("n_subjects", "–")), str(m.get("n", "–")), _fmt(m.get("train_top1"), 1, 100),
                      _fmt(r.get("train_seconds"), 0)])
@@ -430,6 +436,7 @@ def _reconstruct_section(data: ReportData) -> str:
               f"{m.get('n_subjects', len(m.get('subjects', [])))} test subjects, {m.get('n_clips', '–')} clips, "
               f"{m.get('n_samples', '–')} samples"
               + (f" ({html.escape(str(m['evaluated_on']))})" if "never saw" in str(m.get("evaluated_on", "")) else "")
+              + (f", on {html.escape(r['other_data'])} (see Dataset)" if r.get("other_data") else "")
               for r in runs if (m := r["metrics"])]
     parts.append("<p>Tested: " + "; ".join(tested) + " (under folds every subject is tested once, by the models "
                  "that never saw it, and the intervals resample all of them).</p>")
