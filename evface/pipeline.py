@@ -447,7 +447,7 @@ def run_pipeline(
                                       "new folder"))
     data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise, highspeed, seeds)
     if data_dir is not None and not data.is_dir():
-        raise DatasetError(where(data, ("is a file, not a" if data.exists() else "no such") + " dataset folder (--data)"))
+        raise DatasetError(where(data, ("is a file, not an evface" if data.exists() else "no such") + " dataset folder (--data)"))
     check_same_dataset(out, data, data_dir is not None)
     if data_dir is not None:
         check_subjects(data, preset, stages)

@@ -85,7 +85,7 @@ def test_an_error_after_a_progress_bar_started_is_still_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("args, says", [
-    (("run", "--data", "{file}", "--out", "{out}"), "is a file, not an evface dataset folder"),
+    (("run", "--data", "{file}", "--out", "{out}"), "is a file, not an evface dataset folder (--data)"),
     (("train", "classify", "--data", "{file}", "--out", "{out}"), "is a file, not an evface dataset folder"),
     (("train", "reconstruct", "--data", "{file}", "--out", "{out}"), "is a file, not an evface dataset folder"),
     (("eval", "{file}", "--data", "{out}"), "is a file, not an evface run folder"),
