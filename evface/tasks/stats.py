@@ -84,9 +84,12 @@ def subject_parts(rows: Sequence[Mapping[str, Any]], folds: int, val_fraction: f
         try:
             inner = subject_split([r for r in rows if str(r["subject"]) not in held_out], val_fraction, 0.0, seed)
         except ParameterError:
-            raise ParameterError(f"--folds {folds} on {len(clips)} subjects: fold {i} leaves {len(clips) - len(test)} "
-                                 f"subject(s) for validation and training, too few at --val-fraction {val_fraction:g}; "
-                                 "use fewer folds or more subjects") from None
+            left = len(clips) - len(test)
+            advice = [what for what, helps in (("more folds (--loso: one subject a fold)", folds < len(clips)),
+                                               ("a smaller --val-fraction", left >= 2)) if helps] + ["more subjects"]
+            raise ParameterError(f"--folds {folds} on {len(clips)} subjects: fold {i} leaves {left} subject(s) for "
+                                 f"validation and training, too few at --val-fraction {val_fraction:g}; use "
+                                 f"{' or '.join(advice)}") from None
         parts.append({"name": f"fold{i}", "train": inner["train"], "val": inner["val"],
                       "test": [r for r in rows if str(r["subject"]) in held_out]})
     return parts
