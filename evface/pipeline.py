@@ -280,7 +280,7 @@ def run_dataset(out: Path) -> tuple[Path, bool] | None:
         pipeline = run_folder.read_json(record)
         run_folder.check_fields(pipeline, {"data": str, "stages": list})
         built = any(isinstance(stage, dict) and stage.get("task") == "synth" for stage in pipeline["stages"])
-    data = out / "data" if built else out / pipeline["data"]  # records before 2026-12-06 name it absolute
+    data = out / "data" if built else out / pipeline["data"]  # older records name it absolute (out / an absolute path is that path)
     return (data, built) if data.exists() else None
 
 

@@ -242,7 +242,7 @@ def test_the_dataset_of_a_run_is_read_from_its_record_wherever_the_run_lies(tmp_
     record = {"data": "data", "stages": []}  # a dataset inside OUT: relative to it
     (out / "pipeline.json").write_text(json.dumps(record))
     assert pipeline.run_dataset(out) == (out / "data", False)
-    # written before 2026-12-06, absolute: a run that built its dataset finds it moved; another run's gone is unknown
+    # written by older versions, absolute: a run that built its dataset finds it moved; another run's gone is unknown
     (out / "pipeline.json").write_text(json.dumps({"data": "/gone/data", "stages": [{"name": "synth", "task": "synth"}]}))
     assert pipeline.run_dataset(out) == (out / "data", True)
     (out / "pipeline.json").write_text(json.dumps({"data": "/gone/data", "stages": []}))
