@@ -309,6 +309,18 @@ def test_bad_shapes_times_and_parameters_raise():
         simulate_frames(np.ones((3, 3, 4), np.float32), [0, 1], (4, 3))
 
 
+def test_a_sensor_whose_state_outgrows_memory_is_refused(monkeypatch):
+    """`simulate --sensor 40000x40000` was an internal MemoryError (30 GiB for one state array)."""
+    from evface.sim import dvs
+
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1 << 18}  # a machine of 1 GiB
+    monkeypatch.setattr(dvs.os, "sysconf", lambda name: pages[name])
+    with pytest.raises(ParameterError, match=r"sensor_size 4000x4000: the pixel model's state takes about 1.5 GiB, "
+                                             r"more than half of this machine's 1 GiB; simulate a smaller sensor"):
+        dvs.DvsSimulator((4000, 4000))
+    assert dvs.DvsSimulator((346, 260)).sensor_size == (346, 260)
+
+
 def test_noise_fields_and_steps_are_bounded_before_memory_runs_out():
     """leak_rate_hz=1e9 or shot_noise_rate_hz=1e12 raised a MemoryError of 1.44 TiB, and a step of
     100 s held 1.6 GB of sort bins: the fields, the step and its noise are bounded by name."""

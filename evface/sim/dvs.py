@@ -24,6 +24,7 @@ in parallel when the step has many events.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
@@ -56,6 +57,8 @@ MAX_STEP_US = 10_000_000
 MAX_NOISE_PER_STEP = 1 << 24
 """The most noise events (leak and shot-noise candidates, expected) one step may draw: they are
 drawn at once, about 50 bytes each, so a step stays under 1 GB."""
+STATE_BYTES_PER_PIXEL = 100
+"""The memory a simulator holds per pixel (its state arrays, about 85 bytes, and a step's frame)."""
 _PARALLEL_SORT_BINS = 1 << 24
 """The parallel sort keeps a histogram per band of rows: steps that would need more bins than this
 (long steps on many threads) sort on one thread."""
@@ -863,6 +866,11 @@ class DvsSimulator:
             raise ParameterError(f"params must be DvsParams, got {type(self.params).__name__}")
         self.seed = as_int("seed", seed, 0)
         width, height = self.sensor_size
+        need, memory = STATE_BYTES_PER_PIXEL * width * height, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        if need > memory / 2:  # numpy's MemoryError, or the system killing the process part way
+            raise ParameterError(f"sensor_size {width}x{height}: the pixel model's state takes about {need / 2**30:.1f} "
+                                 f"GiB, more than half of this machine's {memory / 2**30:.0f} GiB; simulate a smaller "
+                                 "sensor (evface simulate --sensor, or --roi)")
         rng = np.random.default_rng(self.seed)
         p = self.params
         shape = (height, width)

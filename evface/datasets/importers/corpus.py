@@ -67,9 +67,10 @@ from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
-from evface.sim.dvs import MAX_STEP_US, DvsParams, DvsSimulator
+from evface.sim.dvs import DvsParams, DvsSimulator
 from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_to_lux, iter_lux_events, scene_times
 from evface.sim.sensors import SensorSpec, parse_sensor
+from evface.sim.video import FPS_RANGE
 
 FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 _NUMBER = re.compile(r"(\d+)$")
@@ -128,7 +129,7 @@ class CorpusOptions:
             as_box("face_box", self.face_box)
         if not isinstance(self.sensors, (tuple, list)) or not all(isinstance(n, str) for n in self.sensors):
             raise ParameterError(f"sensors must be a tuple of sensor names, got {self.sensors!r}")
-        as_real("fps", self.fps, 0, math.inf, low_open=True)
+        as_real("fps", self.fps, *FPS_RANGE)  # frames at most the DVS model's longest step apart
         if self.rgb_fps is not None and not 0 < self.rgb_fps <= self.fps:
             raise ParameterError(f"rgb_fps must lie in (0, fps = {self.fps}], got {self.rgb_fps}")
         as_real("lux_white", self.lux_white, 0, MAX_SCENE_LUX, low_open=True)
@@ -137,10 +138,6 @@ class CorpusOptions:
         if self.upsample is not None and not 1 <= self.upsample <= 1e6 / self.fps:
             raise ParameterError(f"upsample must lie in [1, {int(1e6 / self.fps)}] (steps of at least 1 µs at "
                                  f"{self.fps:g} fps), got {self.upsample}")
-        least = math.ceil(1e6 / self.fps / MAX_STEP_US)
-        if self.upsample is not None and self.upsample < least:
-            raise ParameterError(f"upsample must be at least {least} at {self.fps:g} fps (steps of at most "
-                                 f"{MAX_STEP_US / 1e6:g} s, the DVS model's longest), got {self.upsample}")
         if self.label not in ("aus", "emotion"):
             raise ParameterError(f"label must be 'aus' or 'emotion', got {self.label!r}")
         if self.classes is not None:
