@@ -481,3 +481,14 @@ def test_bad_rgb_timing_is_refused_naming_the_option(session, tmp_path, capsys, 
     assert not (tmp_path / "ds").exists()
     with pytest.raises(ParameterError, match="fps must be a positive number"):
         RgbSource(root / "rgb.mp4", fps=float("nan"))
+
+
+@pytest.mark.parametrize("name", ["a/b", "..", "-x"])
+def test_a_sensor_name_that_is_no_clip_group_is_refused_naming_events(tmp_path, capsys, name):
+    """It was refused by the clip writer after the import had started, without naming --events."""
+    args = ["import", "session", str(tmp_path / "out"), "--events", f"{name}=rec.raw", "--rgb", "v.mp4",
+            "--annotations", "a.csv"]
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip() == (f"error: --events {name}=rec.raw: a sensor name holds letters, digits, "
+                                               "'_', '-' and '.' and starts with a letter or digit, like hd or lr")
+    assert not (tmp_path / "out").exists()

@@ -90,8 +90,14 @@ def session(
 
     from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session  # lazy: cv2, h5py, numba off start-up
 
+    from evface.io.clip import SENSOR_NAME  # lazy: with the importer above
+
     output_folder(out, "OUT")
     files = _pairs(events, "--events")
+    bad = next((name for name in files if not SENSOR_NAME.fullmatch(name)), None)
+    if bad is not None:  # it names the clips' HDF5 group: 'a/b' would nest one
+        raise ParameterError(f"--events {bad}={files[bad]}: a sensor name holds letters, digits, '_', '-' and '.' and "
+                             "starts with a letter or digit, like hd or lr")
     per = {opt: _pairs(vals, opt) for opt, vals in [
         ("--model", model), ("--roi", roi), ("--sync", sync), ("--offset", offset), ("--trigger-channel", trigger_channel),
         ("--trigger-first-frame", trigger_first_frame), ("--points", points), ("--homography", homography),
