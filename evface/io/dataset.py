@@ -56,7 +56,7 @@ def read_text(path: Path) -> str:
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
-    """``write(tmp)`` to a temporary file of its own beside ``path`` (``NAME.<random>.tmp``,
+    """``write(tmp)`` to a temporary file of its own beside ``path`` (``NAME.HOST-PID-RANDOM.tmp``,
     :func:`~evface.io.clip.temporary_beside`), then rename it to ``path``; on any error (a full disk
     included) the temporary file is removed and ``path`` is left as it was.
 

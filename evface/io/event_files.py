@@ -13,7 +13,7 @@ events arrays are :data:`evface.events.core.EVENT_DTYPE`.
 
 Reading is a stream of chunks (:class:`EventsFileReader`), so a file larger than memory goes
 through; writing goes to a temporary file of the writer's own beside the output
-(``NAME.<random>.tmp``) and is renamed on success, so an error never leaves half a file and two
+(``NAME.HOST-PID-RANDOM.tmp``) and is renamed on success, so an error never leaves half a file and two
 writers of one output never mix their bytes. Every problem with a file raises :class:`~evface.errors.FormatError` (or
 :class:`~evface.errors.EventsError` for events that break the data model), naming the file.
 
@@ -800,7 +800,7 @@ def read_events_file(
 
 
 class EventsFileWriter:
-    """Write events to a file chunk by chunk; the file appears (renamed from ``NAME.<random>.tmp``) on close.
+    """Write events to a file chunk by chunk; the file appears (renamed from ``NAME.HOST-PID-RANDOM.tmp``) on close.
 
     Use as a context manager: leaving the block with an exception removes the temporary file, and
     any older ``NAME`` stays as it was. Each chunk is checked (dtype, order within and across
