@@ -443,13 +443,13 @@ def test_loso_is_one_fold_per_subject(fake, tmp_path):
 @pytest.mark.parametrize("n, options, says", [
     (1, {"loso": True}, "--loso on 1 subject(s): each subject is tested by models trained and validated on others, so "
                         "it needs 3 or more; give --data a dataset of more subjects"),  # was "--folds 1: needs 2 <= folds"
-    (2, {"loso": True}, "--loso on 2 subjects: a fold leaves 1 subject(s) to validate and train on, too few at "
+    (2, {"loso": True}, "--loso on 2 subjects: fold 0 leaves 1 subject(s) to validate and train on, too few at "
                         "--val-fraction 0.15; give a dataset of more subjects (--data)"),  # was "use fewer folds"
-    (2, {"folds": 2}, "--folds 2 on 2 subjects: a fold leaves 1 subject(s) to validate and train on, too few at "
+    (2, {"folds": 2}, "--folds 2 on 2 subjects: fold 0 leaves 1 subject(s) to validate and train on, too few at "
                       "--val-fraction 0.15; give a dataset of more subjects (--data)"),
-    (3, {"folds": 2}, "--folds 2 on 3 subjects: a fold leaves 1 subject(s) to validate and train on, too few at "
+    (3, {"folds": 2}, "--folds 2 on 3 subjects: fold 0 leaves 1 subject(s) to validate and train on, too few at "
                       "--val-fraction 0.15; give --loso or a dataset of more subjects (--data)"),
-    (4, {"folds": 3, "val_fraction": 0.8}, "--folds 3 on 4 subjects: a fold leaves 2 subject(s) to validate and train "
+    (4, {"folds": 3, "val_fraction": 0.8}, "--folds 3 on 4 subjects: fold 0 leaves 2 subject(s) to validate and train "
                                            "on, too few at --val-fraction 0.8; give --loso or a smaller --val-fraction "
                                            "or a dataset of more subjects (--data)"),
     (4, {"folds": 5}, "--folds 5: needs 2 <= folds <= the number of subjects (4)"),

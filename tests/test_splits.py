@@ -57,11 +57,12 @@ def test_subject_split_rejects_too_few_subjects():
 def test_folds_that_leave_too_few_training_subjects_are_named():
     from evface.tasks.stats import subject_parts
 
-    with pytest.raises(ParameterError, match=r"^--folds 2 on 2 subjects: fold 0 leaves 1 subject\(s\) for validation and "
-                                             r"training, too few at --val-fraction 0.15; use more subjects$"):  # was "use fewer folds"
+    with pytest.raises(ParameterError, match=r"^--folds 2 on 2 subjects: fold 0 leaves 1 subject\(s\) to validate and "
+                                             r"train on, too few at --val-fraction 0.15; give a dataset of more subjects "
+                                             r"\(--data\)$"):  # was "use fewer folds", which leaves fewer
         subject_parts(_rows(2, 3), 2, 0.15, 0.0)
-    with pytest.raises(ParameterError, match=r"fold 0 leaves 2 subject\(s\) for validation and training, too few at "
-                                             r"--val-fraction 0.9; use more folds \(--loso: one subject a fold\) or a "
-                                             r"smaller --val-fraction or more subjects$"):
+    with pytest.raises(ParameterError, match=r"fold 0 leaves 2 subject\(s\) to validate and train on, too few at "
+                                             r"--val-fraction 0.9; give --folds 4 or a smaller --val-fraction or a "
+                                             r"dataset of more subjects \(--data\)$"):
         subject_parts(_rows(4, 3), 2, 0.9, 0.0)
     assert [len(p["test"]) for p in subject_parts(_rows(3, 3), 3, 0.15, 0.0)] == [3, 3, 3]

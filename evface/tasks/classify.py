@@ -36,7 +36,6 @@ convolution, and the readout of a non-spiking last layer), ``ann_macs`` (the ANN
 from __future__ import annotations
 
 import time
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -342,24 +341,13 @@ def protocol_parts(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple
     """
     if cfg.loso and cfg.folds:
         raise ParameterError(f"--loso and --folds {cfg.folds}: choose one (--loso is --folds <number of subjects>)")
-    clips = Counter(str(r["subject"]) for r in rows)
-    n_subjects = len(clips)
+    n_subjects = len({str(r["subject"]) for r in rows})
     k = n_subjects if cfg.loso else cfg.folds
     if cfg.loso and n_subjects < 2:
         raise ParameterError(f"--loso on {n_subjects} subject(s): each subject is tested by models trained and validated "
                              "on others, so it needs 3 or more; give --data a dataset of more subjects")
-    try:
-        parts = stats.subject_parts(rows, k, cfg.val_fraction, cfg.test_fraction, cfg.seed)
-    except ParameterError:
-        if not 2 <= k <= n_subjects:  # one split, or --folds out of range: said as it is
-            raise
-        left = n_subjects - max(len(test) for test in stats.subject_folds(clips, k, cfg.seed))
-        ways = ["--loso"] if left < n_subjects - 1 else []  # one subject per fold leaves the most
-        ways += ["a smaller --val-fraction"] if left > 1 else []  # else no validation subject can be kept
-        ways += ["a dataset of more subjects (--data)"]
-        raise ParameterError(f"{'--loso' if cfg.loso else f'--folds {k}'} on {n_subjects} subjects: a fold leaves "
-                             f"{left} subject(s) to validate and train on, too few at --val-fraction "
-                             f"{cfg.val_fraction:g}; give {' or '.join(ways)}") from None
+    parts = stats.subject_parts(rows, k, cfg.val_fraction, cfg.test_fraction, cfg.seed,
+                                given="--loso" if cfg.loso else None, one_each="--loso")
     if not k:
         return SPLIT, parts
     return ("leave-one-subject-out" if k == n_subjects else f"{k}-fold subject-grouped cross-validation"), parts

@@ -67,13 +67,17 @@ def subject_folds(clips_per_subject: Mapping[str, int], k: int, seed: int = 0) -
 
 
 def subject_parts(rows: Sequence[Mapping[str, Any]], folds: int, val_fraction: float, test_fraction: float,
-                  seed: int = 0) -> list[dict[str, Any]]:
+                  seed: int = 0, *, given: str | None = None, one_each: str | None = None) -> list[dict[str, Any]]:
     """The parts of a subject-independent protocol on manifest ``rows``: ``{"name", "train", "val", "test"}`` (rows).
 
     ``folds=0``: one subject split (:func:`~evface.inputs.splits.subject_split`), named ``split``.
     Otherwise the subjects are dealt into ``folds`` test folds (:func:`subject_folds`), ``fold0``...,
     so every subject is tested exactly once and no subject is in two folds; each fold's validation
     subjects (early stopping) are drawn from its training subjects. The parts depend on ``seed`` only.
+    A fold that leaves too few subjects to validate and train on is a :class:`ParameterError`
+    naming the option ``given`` (default ``--folds K``) and only advice that helps: ``one_each``
+    (the option of one subject a fold; default ``--folds N``) where subjects outnumber the folds,
+    a smaller ``--val-fraction`` where two or more are left, more subjects.
     """
     if not folds:
         return [{"name": "split", **subject_split(rows, val_fraction, test_fraction, seed)}]
@@ -85,11 +89,11 @@ def subject_parts(rows: Sequence[Mapping[str, Any]], folds: int, val_fraction: f
             inner = subject_split([r for r in rows if str(r["subject"]) not in held_out], val_fraction, 0.0, seed)
         except ParameterError:
             left = len(clips) - len(test)
-            advice = [what for what, helps in (("more folds (--loso: one subject a fold)", folds < len(clips)),
-                                               ("a smaller --val-fraction", left >= 2)) if helps] + ["more subjects"]
-            raise ParameterError(f"--folds {folds} on {len(clips)} subjects: fold {i} leaves {left} subject(s) for "
-                                 f"validation and training, too few at --val-fraction {val_fraction:g}; use "
-                                 f"{' or '.join(advice)}") from None
+            ways = [what for what, helps in ((one_each or f"--folds {len(clips)}", folds < len(clips)),
+                                             ("a smaller --val-fraction", left >= 2)) if helps]
+            raise ParameterError(f"{given or f'--folds {folds}'} on {len(clips)} subjects: fold {i} leaves {left} "
+                                 f"subject(s) to validate and train on, too few at --val-fraction {val_fraction:g}; "
+                                 f"give {' or '.join(ways + ['a dataset of more subjects (--data)'])}") from None
         parts.append({"name": f"fold{i}", "train": inner["train"], "val": inner["val"],
                       "test": [r for r in rows if str(r["subject"]) in held_out]})
     return parts
