@@ -271,7 +271,7 @@ def temporary_beside(path: Path, keep_suffix: bool = False) -> Path:
     """
     for left in temporaries_of(path, keep_suffix):
         with contextlib.suppress(OSError):
-            if _abandoned(left.name[len(path.stem if keep_suffix else path.name) + 1:].split(".tmp")[0]):
+            if _abandoned(left.name):
                 left.unlink()
     while True:
         owner = f"{_HOST}-{os.getpid()}-{secrets.token_hex(4)}"
@@ -287,13 +287,13 @@ _HOST = re.sub(r"[^A-Za-z0-9]+", "-", socket.gethostname())[:40] or "host"
 """This machine's name as it stands in temporary file names (letters, digits and '-')."""
 
 
-def _abandoned(owner: str) -> bool:
-    """Whether a temporary file's ``HOST-PID-RANDOM`` names a writer of this machine that is gone."""
-    host, _, pid = owner.rpartition("-")[0].rpartition("-")  # the random part dropped
-    if host != _HOST or not pid.isdigit():
+def _abandoned(name: str) -> bool:
+    """Whether the temporary file ``name`` (``….HOST-PID-RANDOM.tmp…``) is a writer's of this machine that is gone."""
+    ours = re.search(rf"\.{re.escape(_HOST)}-(\d+)-[0-9a-f]{{8}}\.tmp", name)
+    if ours is None:
         return False
     try:
-        os.kill(int(pid), 0)
+        os.kill(int(ours[1]), 0)
     except ProcessLookupError:
         return True
     except OSError:  # alive, another user's

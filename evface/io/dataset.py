@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, where
-from evface.io.clip import indexed_event_times, read_clip_meta, temporary_beside
+from evface.io.clip import indexed_event_times, read_clip_meta, temporaries_of, temporary_beside
 
 MANIFEST_COLUMNS = (
     "clip_id",
@@ -178,7 +178,7 @@ def remove_partial(tmp: str | Path) -> None:
     tmp = Path(tmp)
     if not tmp.exists():
         return
-    ours = PARTIAL_ENTRIES | {p.name for p in tmp.glob("*.tmp") if p.name.split(".tmp")[0].rsplit(".", 1)[0] in PARTIAL_ENTRIES}
+    ours = PARTIAL_ENTRIES | {p.name for entry in PARTIAL_ENTRIES for p in temporaries_of(tmp / entry)}
     foreign = sorted(p.name for p in tmp.iterdir() if p.name not in ours) if tmp.is_dir() else [tmp.name]
     if foreign or any(p.suffix not in (".h5", ".tmp") for p in (tmp / "clips").glob("*")):
         raise DatasetError(where(tmp, "holds files an interrupted import did not write; move them away or give "

@@ -386,7 +386,7 @@ def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -
         what = [f"{len(keys)} {name} (e.g. {keys[0]})" for keys, name in
                 ((missing, "weights missing"), (unexpected, "unknown weights"), (misshapen, "of another shape")) if keys]
         raise FormatError(where(path, f"does not fit the run's network: {', '.join(what)}; not a checkpoint of this run"))
-    broken = sorted(k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all()))
+    broken = _not_finite(state)
     if broken:  # a network with NaN weights predicts one class (or no spike) everywhere, silently
         raise FormatError(where(path, f"holds weights that are not finite numbers ({len(broken)} tensor(s), e.g. "
                                       f"{broken[0]}): not a usable checkpoint; train the run again"))
@@ -400,13 +400,17 @@ def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -
 _RESUME_FIELDS = ("optimizer", "epoch", "best_score", "best_epoch", "bad_epochs", "history")
 
 
+def _not_finite(state: Mapping[str, torch.Tensor]) -> list[str]:
+    """The names of a state dict's floating-point tensors that hold a NaN or an infinity, sorted."""
+    return sorted(k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all()))
+
+
 def _check_finite(model: nn.Module, run_dir: Path, epoch: int) -> None:
     """Stop a training whose weights are no longer finite numbers, before they are checkpointed
     (a validation score can stay finite: NaN logits all pick one class)."""
-    state = model.state_dict()
-    broken = next((k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())), None)
-    if broken is not None:
-        raise ParameterError(f"{run_dir}: the training diverged in epoch {epoch} ({broken} is no longer finite "
+    broken = _not_finite(model.state_dict())
+    if broken:
+        raise ParameterError(f"{run_dir}: the training diverged in epoch {epoch} ({broken[0]} is no longer finite "
                              "numbers); try a lower --learning-rate or --weight-decay, in a new --out folder")
 
 
