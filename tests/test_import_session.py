@@ -406,6 +406,26 @@ def test_window_that_cuts_the_face_is_a_warning(session, tmp_path):
     assert len(cut) == 2 and "at the right" in cut[0] and "--roi hd=X0,Y0,W,H" in cut[0]
 
 
+def test_a_face_box_wholly_outside_a_sensor_is_refused_naming_the_homography(session, tmp_path):
+    """A homography that puts the face beside the sensor (a wrong --homography, or one for another
+    sensor size) was a warning advising --roi, though none was given, and training then refused
+    every clip ("face box ... lies outside its image")."""
+    root, truth = session
+    shifted = np.array([[1.0, 0, 500], [0, 1, 0], [0, 0, 1]]) @ truth["hd"].homography
+    src = [EventSource("hd", root / "hd.raw", homography=shifted, registration="given")]
+    with pytest.raises(RegistrationError, match=r"clip s01_a: the RGB face box \[40, 24, 48, 48\] lies wholly outside the "
+                                                r"160x120 hd window .*; check the hd homography \(--points hd=CSV or "
+                                                r"--homography hd=H.json\) .*--registration-check warn$"):
+        run(root, tmp_path / "ds", src=src)
+    assert_nothing_written(tmp_path / "ds")
+    report = run(root, tmp_path / "ds", src=src, registration_check="warn")
+    assert sum("lies wholly outside" in w for w in report["warnings"]) == 2
+    half = [EventSource("hd", root / "hd.raw", homography=np.array([[1.0, 0, 100], [0, 1, 0], [0, 0, 1]]) @ truth["hd"].homography,
+                        registration="given")]
+    cut = [w for w in run(root, tmp_path / "ds2", src=half)["warnings"] if "hd window keeps" in w]
+    assert cut and "--roi" not in cut[0] and "check the hd homography" in cut[0]  # no --roi was given to move
+
+
 def test_an_estimate_that_does_not_converge_names_the_options(monkeypatch, tmp_path):
     from types import SimpleNamespace
 

@@ -624,9 +624,10 @@ def check_registration(source: EventSource, reg: Registration, rgb_size: tuple[i
 
 
 def sensor_face_box(name: str, h: np.ndarray, box: list[float], size: tuple[int, int], options: SessionOptions,
-                    clip: str) -> tuple[list[float], list[str]]:
-    """The face box mapped into one sensor's window, checked: a distorted box stops the import
-    (or warns, ``registration_check="warn"``); a box the window cuts gives a warning."""
+                    clip: str, roi: tuple[int, int, int, int] | None = None) -> tuple[list[float], list[str]]:
+    """The face box mapped into one sensor's window (``roi``, else the whole sensor), checked: a
+    distorted box, or one wholly outside the window, stops the import (or warns,
+    ``registration_check="warn"``); a box the window cuts gives a warning."""
     mapped = map_box(h, box)
     warnings = []
     dist = box_distortion(h, box)
@@ -634,15 +635,26 @@ def sensor_face_box(name: str, h: np.ndarray, box: list[float], size: tuple[int,
         what = (f"clip {clip}: the {box[2]:.0f}x{box[3]:.0f} RGB face box becomes {mapped[2]:.0f}x{mapped[3]:.0f} on {name} "
                 f"(aspect changed {dist['aspect_change']:.2f}x, limit {options.bounds.max_aspect}; corners off the stored box by "
                 f"{dist['corner_error_px']:.1f} px)")
-        if options.registration_check == "strict":
-            raise RegistrationError(f"{what}: the {name} homography is wrong; give --points {name}=CSV or --homography "
-                                    f"{name}=H.json, or keep it with --registration-check warn")
-        warnings.append(what)
+        _refuse_or_keep(f"{what}: the {name} homography is wrong; give --points {name}=CSV or --homography {name}=H.json",
+                        options, warnings)
     kept = box_kept(mapped, size)
-    if kept["kept"] < MIN_FACE_KEPT:
-        warnings.append(f"clip {clip}: the {size[0]}x{size[1]} {name} window {describe_cut(kept)}; "
-                        f"widen or move --roi {name}=X0,Y0,W,H, or frame the face inside this camera's view")
+    move_roi = f"widen or move --roi {name}=X0,Y0,W,H, " if roi else ""
+    if kept["kept"] == 0:  # training crops every input to the box: nothing of this sensor would be left
+        _refuse_or_keep(f"clip {clip}: the RGB face box {[round(v) for v in box]} lies wholly outside the {size[0]}x{size[1]} "
+                        f"{name} window (at {[round(v) for v in mapped]}), so training would find no face there; "
+                        f"{move_roi}check the {name} homography (--points {name}=CSV or --homography {name}=H.json) and "
+                        f"the face box (--face-box X,Y,W,H)", options, warnings)
+    elif kept["kept"] < MIN_FACE_KEPT:
+        warnings.append(f"clip {clip}: the {size[0]}x{size[1]} {name} window {describe_cut(kept)}; {move_roi}"
+                        f"frame the face inside this camera's view, or check the {name} homography")
     return mapped, warnings
+
+
+def _refuse_or_keep(problem: str, options: SessionOptions, warnings: list[str]) -> None:
+    """Stop the import on ``problem`` (``registration_check="strict"``) or keep it as a warning."""
+    if options.registration_check == "strict":
+        raise RegistrationError(f"{problem}, or keep it with --registration-check warn")
+    warnings.append(problem)
 
 
 def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dict[str, EventScan],
@@ -671,7 +683,7 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
     for s in events:
         full = scans[s.name].sensor_size
         w, h = (s.roi[2], s.roi[3]) if s.roi else full
-        mapped, notes = sensor_face_box(s.name, homographies[s.name], box, (int(w), int(h)), options, a.clip_id)
+        mapped, notes = sensor_face_box(s.name, homographies[s.name], box, (int(w), int(h)), options, a.clip_id, s.roi)
         face_box[s.name] = [round(v, 2) for v in mapped]
         warnings += notes
         sensors[s.name] = SensorInfo(s.name, int(w), int(h), int(full[0]), int(full[1]),
