@@ -406,6 +406,29 @@ def test_window_that_cuts_the_face_is_a_warning(session, tmp_path):
     assert len(cut) == 2 and "at the right" in cut[0] and "--roi hd=X0,Y0,W,H" in cut[0]
 
 
+def test_an_event_file_without_a_size_takes_sensor_size(session, tmp_path, capsys):
+    """A headerless CSV (or an N-CARS .dat) was refused with "give it with --sensor-size WxH", an
+    option import session did not have."""
+    from evface.io.event_files import read_events_file
+
+    root, truth = session
+    events, size = read_events_file(root / "hd.raw")
+    np.savetxt(tmp_path / "hd.csv", np.c_[events["t"], events["x"], events["y"], events["p"] > 0], fmt="%d", delimiter=",",
+               header="t,x,y,on", comments="")
+    (tmp_path / "H.json").write_text(json.dumps(truth["hd"].homography.tolist()))
+    args = ["import", "session", str(tmp_path / "ds"), "--events", f"hd={tmp_path / 'hd.csv'}", "--rgb", str(root / "rgb.mp4"),
+            "--annotations", str(root / "annotations.csv"), "--sync", "hd=offset", "--offset", f"hd={truth['hd'].offset_us}",
+            "--homography", f"hd={tmp_path / 'H.json'}", "--no-faces", "--face-box", "40,24,48,48"]
+    assert main(args) == 2
+    assert "the header gives no sensor size; give it with --sensor-size hd=WxH" in capsys.readouterr().err
+    assert_nothing_written(tmp_path / "ds")
+    assert main([*args, "--sensor-size", "hd=160x120"]) == 0
+    clip = read_clip(tmp_path / "ds" / "clips" / "s01_a.h5", frames=False)
+    assert (clip.sensors["hd"].width, clip.sensors["hd"].height) == size and clip.events["hd"].size
+    with pytest.raises(ParameterError, match=r"sensor 'hd': sensor_size \(--sensor-size\) width must be in"):
+        EventSource("hd", Path("hd.csv"), sensor_size=(0, 120))
+
+
 def test_a_face_box_wholly_outside_a_sensor_is_refused_naming_the_homography(session, tmp_path):
     """A homography that puts the face beside the sensor (a wrong --homography, or one for another
     sensor size) was a warning advising --roi, though none was given, and training then refused

@@ -71,6 +71,7 @@ def session(
     trigger_first_frame: list[str] = typer.Option(None, "--trigger-first-frame", help="NAME=K RGB frame of the first pulse (default 0)."),
     points: list[str] = typer.Option(None, "--points", help="NAME=CSV point pairs rgb_x,rgb_y,x,y."),
     homography: list[str] = typer.Option(None, "--homography", help="NAME=JSON 3x3 RGB->sensor matrix."),
+    sensor_size: list[str] = typer.Option(None, "--sensor-size", help="NAME=WxH full sensor size of an event file whose header gives none (N-CARS .dat, headerless .csv)."),
     registration: list[str] = typer.Option(None, "--registration", help="NAME=auto|points|estimate|given."),
     subject: str = typer.Option(None, "--subject", help="Subject when the CSV has no subject column."),
     lighting: str = typer.Option("unknown", "--lighting", help="Lighting when the CSV has no lighting column."),
@@ -101,7 +102,7 @@ def session(
     per = {opt: _pairs(vals, opt) for opt, vals in [
         ("--model", model), ("--roi", roi), ("--sync", sync), ("--offset", offset), ("--trigger-channel", trigger_channel),
         ("--trigger-first-frame", trigger_first_frame), ("--points", points), ("--homography", homography),
-        ("--registration", registration)]}
+        ("--registration", registration), ("--sensor-size", sensor_size)]}
     for opt, values in per.items():
         unknown = sorted(set(values) - set(files))
         if unknown:
@@ -121,6 +122,8 @@ def session(
             kw["points"] = Path(per["--points"][name])
         if name in per["--homography"]:
             kw["homography"] = _homography(per["--homography"][name], "--homography")
+        if name in per["--sensor-size"]:
+            kw["sensor_size"] = _ints(per["--sensor-size"][name], 2, "--sensor-size")
         sources.append(EventSource(name, Path(path), per["--model"].get(name, ""), sync=per["--sync"].get(name, "auto"),
                                    registration=per["--registration"].get(name, "auto"), **kw))
     given = [name for name, value in (("--rgb-fps", rgb_fps), ("--rgb-start-us", rgb_start_us)) if value]

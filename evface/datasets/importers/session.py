@@ -44,7 +44,7 @@ import cv2
 import numpy as np
 
 from evface import __version__
-from evface.checks import as_box, numbers
+from evface.checks import as_box, numbers, sensor_dims
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
 from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations, table_int
@@ -76,7 +76,7 @@ from evface.datasets.importers.sync import (
 )
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import empty_events
-from evface.io.event_files import EventsFileReader
+from evface.io.event_files import SIZE_HINT, EventsFileReader
 from evface.events.ops import crop
 from evface.face.detect import detect_faces
 from evface.sim.video import open_video
@@ -131,6 +131,9 @@ class EventSource:
         Point-pair CSV (``rgb_x, rgb_y, x, y``; full-sensor coordinates).
     homography : (3, 3), optional
         RGB -> full-sensor homography (for ``given``; also the start of ``estimate``).
+    sensor_size : (width, height), optional
+        The full sensor's size for a file whose header gives none (an N-CARS ``.dat``, a
+        headerless ``.csv``); a size the header gives wins.
     """
 
     name: str
@@ -144,8 +147,11 @@ class EventSource:
     registration: str = "auto"
     points: Path | None = None
     homography: np.ndarray | None = None
+    sensor_size: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
+        if self.sensor_size is not None:
+            object.__setattr__(self, "sensor_size", sensor_dims(self.sensor_size, f"sensor {self.name!r}: sensor_size (--sensor-size)"))
         if self.sync not in SYNC_METHODS:
             raise ParameterError(f"sensor {self.name!r}: sync must be one of {SYNC_METHODS}, got {self.sync!r}")
         if self.registration not in REGISTRATION_METHODS:
@@ -272,21 +278,22 @@ class VideoScan:
 # ----------------------------------------------------------------------------- event files
 
 
-def iter_event_file(path: str | Path, t_start_us: int | None = None, t_end_us: int | None = None
-                    ) -> tuple[tuple[int, int], Iterator[np.ndarray]]:
+def iter_event_file(path: str | Path, t_start_us: int | None = None, t_end_us: int | None = None,
+                    sensor_size: tuple[int, int] | None = None) -> tuple[tuple[int, int], Iterator[np.ndarray]]:
     """Sensor size and an iterator of event chunks (EVENT_DTYPE, sensor clock) of an event file,
-    optionally only ``t_start_us <= t < t_end_us``."""
+    optionally only ``t_start_us <= t < t_end_us``; ``sensor_size`` for a header that gives none."""
     path = Path(path)
     if not path.is_file():
         raise FormatError(where(path, "event file not found"))
-    reader = EventsFileReader(path, t_start_us=t_start_us, t_end_us=t_end_us)
+    reader = EventsFileReader(path, sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
     return tuple(int(v) for v in reader.sensor_size), iter(reader)
 
 
-def scan_event_file(path: str | Path, *, bin_us: int = 100) -> EventScan:
-    """One streaming pass: sensor size, event count, time range, rate histogram, triggers."""
+def scan_event_file(path: str | Path, *, bin_us: int = 100, sensor_size: tuple[int, int] | None = None) -> EventScan:
+    """One streaming pass: sensor size (``sensor_size`` for a header that gives none), event
+    count, time range, rate histogram, triggers."""
     path = Path(path)
-    size, chunks = iter_event_file(path)
+    size, chunks = iter_event_file(path, sensor_size=sensor_size)
     width, height = size
     hist = np.zeros(0, dtype=np.int64)
     t0 = None
@@ -328,8 +335,9 @@ class EventWindows:
     ([0, 5, 10], [5, 10, 15])
     """
 
-    def __init__(self, path: str | Path, t_start_us: int | None = None, t_end_us: int | None = None) -> None:
-        _, self._chunks = iter_event_file(path, t_start_us, t_end_us)
+    def __init__(self, path: str | Path, t_start_us: int | None = None, t_end_us: int | None = None,
+                 sensor_size: tuple[int, int] | None = None) -> None:
+        _, self._chunks = iter_event_file(path, t_start_us, t_end_us, sensor_size)
         self._buffer: list[np.ndarray] = []
         self._t_seen: int | None = None
         self._done = False
@@ -537,6 +545,17 @@ def _batches(rows: list, n_frames: dict[str, int], frame_bytes: int, budget_byte
 # ----------------------------------------------------------------------------- the importer
 
 
+def _scan(source: EventSource) -> EventScan:
+    """:func:`scan_event_file` of one event camera; a file without a size asks for ``--sensor-size NAME=WxH``."""
+    try:
+        return scan_event_file(source.path, sensor_size=source.sensor_size)
+    except FormatError as exc:
+        if SIZE_HINT not in str(exc):
+            raise
+        raise FormatError(str(exc).replace(SIZE_HINT, f"give it with --sensor-size {source.name}=WxH "
+                                                      "(EventSource(sensor_size=(width, height)) from Python)")) from exc
+
+
 def synchronise(source: EventSource, scan: EventScan, t_frames: np.ndarray, video: VideoScan,
                 exposure_us: np.ndarray, options: SessionOptions) -> SyncResult:
     """Pick and run the sync method of one event camera (see :class:`EventSource`)."""
@@ -569,7 +588,7 @@ def count_image(path: str | Path, sensor_size: tuple[int, int], t0_us: int, t1_u
     """Events per pixel with ``t0_us <= t < t1_us`` (sensor clock), (H, W) float32, one pass."""
     width, height = sensor_size
     count = np.zeros(width * height, dtype=np.int64)
-    _, chunks = iter_event_file(path)
+    _, chunks = iter_event_file(path, sensor_size=sensor_size)
     for ev in chunks:
         ev = ev[(ev["t"] >= t0_us) & (ev["t"] < t1_us)]
         count += np.bincount(ev["y"].astype(np.int64) * width + ev["x"], minlength=count.size)
@@ -771,7 +790,7 @@ def import_session(
     regs: dict[str, Registration] = {}
     for i, s in enumerate(events):
         tell(f"scan {s.name}", i / len(events))
-        scan = scans[s.name] = scan_event_file(s.path)
+        scan = scans[s.name] = _scan(s)
         if s.roi is not None:
             x0, y0, w, h = s.roi
             if x0 < 0 or y0 < 0 or w <= 0 or h <= 0 or x0 + w > scan.sensor_size[0] or y0 + h > scan.sensor_size[1]:
@@ -811,7 +830,8 @@ def import_session(
     n_frames = {a.clip_id: int(clip_frames[a.clip_id].size) for a in rows}
     try:
         done = 0
-        cutters = {s.name: EventWindows(s.path, int(syncs[s.name].to_sensor_us(ordered[0].start_us)) - 2) for s in events}
+        cutters = {s.name: EventWindows(s.path, int(syncs[s.name].to_sensor_us(ordered[0].start_us)) - 2,
+                                        sensor_size=scans[s.name].sensor_size) for s in events}
         for batch in _batches(ordered, n_frames, 3 * video.size[0] * video.size[1], BATCH_BYTES):
             tell("read frames", done / len(rows))
             frames = read_video_frames(rgb.path, np.unique(np.concatenate([clip_frames[a.clip_id] for a in batch])),
