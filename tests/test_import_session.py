@@ -481,6 +481,25 @@ def test_a_failed_cross_correlation_names_the_options(monkeypatch, tmp_path):
                              np.ones(3), SessionOptions())
 
 
+def test_trigger_sync_without_pulses_on_the_channel_names_what_to_give(tmp_path):
+    """Was "no trigger events in the event file; give an offset or use cross-correlation" for a
+    wrong --trigger-channel too, naming neither the channel the pulses are on nor any option."""
+    from types import SimpleNamespace
+
+    from evface.datasets.importers.session import synchronise
+    from evface.datasets.importers.sync import TRIGGER_DTYPE
+
+    pulses = np.zeros(6, TRIGGER_DTYPE)
+    pulses["t"], pulses["rising"] = np.arange(6) * 1000, [True, False] * 3
+    source = EventSource("hd", tmp_path / "hd.raw", sync="trigger", trigger_channel=1)
+    with pytest.raises(SyncError, match=r"hd.raw: no rising trigger edges on channel 1 \(the file has 3 on channel 0\); "
+                                        r"give --trigger-channel hd=CH$"):
+        synchronise(source, SimpleNamespace(triggers=pulses), np.arange(3), None, np.ones(3), SessionOptions())
+    with pytest.raises(SyncError, match=r"no trigger events in the event file \(was the camera's trigger input enabled\?\); "
+                                        r"give the offset \(--sync hd=offset --offset hd=US\) or estimate it \(--sync hd=xcorr\)$"):
+        synchronise(source, SimpleNamespace(triggers=pulses[:0]), np.arange(3), None, np.ones(3), SessionOptions())
+
+
 def test_a_chance_correlation_over_a_short_overlap_does_not_win_the_sync(tmp_path):
     """In the seed-1 session the lr cross-correlation peaked at +3.37 s (true -0.38 s) with
     confidence 1.00: a few frame pairs at the recordings' edges correlated perfectly by chance."""

@@ -565,6 +565,8 @@ def synchronise(source: EventSource, scan: EventScan, t_frames: np.ndarray, vide
     if method == "auto":
         method = "trigger" if rising.size else ("offset" if source.offset_us is not None else "xcorr")
     if method == "trigger":
+        if not rising.size:
+            raise SyncError(where(source.path, _no_pulses(source.name, source.trigger_channel, trig)))
         return sync_from_triggers(rising["t"], t_frames,
                                   first_frame=source.trigger_first_frame, source=str(source.path))
     if method == "offset":
@@ -582,6 +584,16 @@ def synchronise(source: EventSource, scan: EventScan, t_frames: np.ndarray, vide
             f"{options.min_confidence} (peak r={result.details['r_peak']:.2f}, runner-up r={result.details['r_alt']:.2f}); "
             f"give the offset (--sync {name}=offset --offset {name}=US), record triggers, or lower --min-confidence")))
     return result
+
+
+def _no_pulses(name: str, channel: int, triggers: np.ndarray) -> str:
+    """Why ``--sync NAME=trigger`` found no pulse on ``channel``, and what to give instead."""
+    others = np.unique(triggers["channel"][triggers["rising"]])
+    if others.size:
+        found = ", ".join(f"{int((triggers['channel'][triggers['rising']] == c).sum())} on channel {c}" for c in others)
+        return f"no rising trigger edges on channel {channel} (the file has {found}); give --trigger-channel {name}=CH"
+    return (f"no trigger events in the event file (was the camera's trigger input enabled?); give the offset "
+            f"(--sync {name}=offset --offset {name}=US) or estimate it (--sync {name}=xcorr)")
 
 
 def count_image(path: str | Path, sensor_size: tuple[int, int], t0_us: int, t1_us: int) -> np.ndarray:
