@@ -806,7 +806,8 @@ def import_session(
         if s.roi is not None:
             x0, y0, w, h = s.roi
             if x0 < 0 or y0 < 0 or w <= 0 or h <= 0 or x0 + w > scan.sensor_size[0] or y0 + h > scan.sensor_size[1]:
-                raise ParameterError(f"sensor {s.name!r}: ROI {s.roi} does not fit the {scan.sensor_size[0]}x{scan.sensor_size[1]} sensor of {s.path}")
+                raise ParameterError(f"sensor {s.name!r}: ROI {s.roi} does not fit the {scan.sensor_size[0]}x{scan.sensor_size[1]} "
+                                     f"sensor of {s.path}; give --roi {s.name}=X0,Y0,W,H within it")
         syncs[s.name] = sync = synchronise(s, scan, t_frames, video, exposure_us, options)
         # A file does not store when recording started or stopped: its first and last events bound
         # it up to the quiet time around them, so one RGB frame period of slack is allowed.
@@ -816,7 +817,7 @@ def import_session(
             if a.start_us < lo or a.end_us > hi:
                 found = (f"by cross-correlation with confidence {sync.confidence:.2f}: if it is wrong, give "
                          f"--offset {s.name}=US or --sync {s.name}=trigger" if sync.method == "xcorr" else
-                         f"by {sync.method}")
+                         f"as given with --offset {s.name}=US" if sync.method == "given" else "from the trigger pulses")
                 raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
                                    f"the {s.name} recording ({lo}..{hi} µs on the session clock, offset {sync.offset_us} µs "
                                    f"{found})")
