@@ -526,6 +526,7 @@ def test_a_clip_outside_a_recording_after_a_cross_correlation_names_the_estimate
 
 @pytest.mark.parametrize("args, says", [
     (("--rgb-fps", "-1"), "--rgb-fps: rgb fps must be a positive number, got -1.0"),
+    (("--rgb-fps", "0"), "--rgb-fps: rgb fps must be a positive number, got 0.0"),  # was the video's rate, unsaid
     (("--max-offset-us", "0"), "--max-offset-us: max_offset_us must be positive, got 0"),  # was refused after the scan
     (("--min-confidence", "2"), "--min-confidence: min_confidence is a confidence in [0, 1], got 2.0"),  # refused all
     (("--min-face", "0"), "--min-face: min_face is a fraction of the frame's shorter side in (0, 1), got 0.0"),

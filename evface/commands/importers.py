@@ -59,7 +59,7 @@ def session(
     events: list[str] = typer.Option(..., "--events", help="NAME=FILE per event camera (hd=rec.raw, lr=rec.aedat4)."),
     rgb: Path = typer.Option(..., "--rgb", help="RGB video (anything OpenCV reads)."),
     annotations: Path = typer.Option(..., "--annotations", help="Annotation CSV (docs/import-guide.md)."),
-    rgb_fps: float = typer.Option(0.0, "--rgb-fps", help="RGB frame rate (default: the video's)."),
+    rgb_fps: float = typer.Option(None, "--rgb-fps", help="RGB frame rate (default: the video's)."),
     rgb_start_us: int = typer.Option(0, "--rgb-start-us", help="Session time of the first RGB frame."),
     rgb_timestamps: Path = typer.Option(None, "--rgb-timestamps", help="File with one exposure-start time (µs) per frame, and an exposure_us column if its header names one (simulate --rgb-out writes VIDEO.frames.csv)."),
     rgb_exposure_us: int = typer.Option(None, "--rgb-exposure-us", help="RGB exposure (default: the frame period)."),
@@ -126,16 +126,16 @@ def session(
             kw["sensor_size"] = _ints(per["--sensor-size"][name], 2, "--sensor-size")
         sources.append(EventSource(name, Path(path), per["--model"].get(name, ""), sync=per["--sync"].get(name, "auto"),
                                    registration=per["--registration"].get(name, "auto"), **kw))
-    given = [name for name, value in (("--rgb-fps", rgb_fps), ("--rgb-start-us", rgb_start_us)) if value]
+    given = [name for name, value in (("--rgb-fps", rgb_fps is not None), ("--rgb-start-us", rgb_start_us)) if value]
     if rgb_timestamps is not None and given:
         raise ParameterError(f"{', '.join(given)}: the frame times come from --rgb-timestamps {rgb_timestamps}; give "
                              "one or the other")
     with naming("--rgb-fps"):
-        RgbSource(rgb, fps=rgb_fps or None)
+        RgbSource(rgb, fps=rgb_fps)
     with naming("--rgb-start-us"):
         RgbSource(rgb, start_us=rgb_start_us)
     with naming("--rgb-exposure-us"):
-        rgb_source = RgbSource(rgb, fps=rgb_fps or None, start_us=rgb_start_us, timestamps=rgb_timestamps,
+        rgb_source = RgbSource(rgb, fps=rgb_fps, start_us=rgb_start_us, timestamps=rgb_timestamps,
                                exposure_us=rgb_exposure_us)
     with naming_fields({"max_offset_us": "--max-offset-us", "min_confidence": "--min-confidence", "min_face": "--min-face",
                         "face_box": "--face-box", "registration_check": "--registration-check"}):
