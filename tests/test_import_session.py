@@ -498,7 +498,33 @@ def test_trigger_sync_without_pulses_on_the_channel_names_what_to_give(tmp_path)
         synchronise(source, SimpleNamespace(triggers=pulses), np.arange(3), None, np.ones(3), SessionOptions())
     with pytest.raises(SyncError, match=r"no trigger events in the event file \(was the camera's trigger input enabled\?\); "
                                         r"give the offset \(--sync hd=offset --offset hd=US\) or estimate it \(--sync hd=xcorr\)$"):
-        synchronise(source, SimpleNamespace(triggers=pulses[:0]), np.arange(3), None, np.ones(3), SessionOptions())
+        synchronise(EventSource("hd", tmp_path / "hd.raw", sync="trigger"), SimpleNamespace(triggers=pulses[:0]),
+                    np.arange(3), None, np.ones(3), SessionOptions())
+
+
+def test_auto_sync_refuses_a_setting_it_would_ignore(tmp_path):
+    """Under --sync auto an --offset beside trigger pulses was ignored without a word, and a
+    --trigger-channel with no pulse on it fell back to cross-correlation without a word."""
+    from types import SimpleNamespace
+
+    from evface.datasets.importers.session import synchronise
+    from evface.datasets.importers.sync import TRIGGER_DTYPE
+
+    pulses = np.zeros(3, TRIGGER_DTYPE)
+    pulses["t"], pulses["rising"] = np.arange(3) * 1000, True
+
+    def sync(triggers, **kw):
+        return synchronise(EventSource("hd", tmp_path / "hd.raw", **kw), SimpleNamespace(triggers=triggers),
+                           np.arange(3) * 1000, None, np.ones(3), SessionOptions())
+
+    with pytest.raises(ParameterError, match=r"3 trigger pulses on channel 0 sync hd exactly \(--sync hd=auto\), so "
+                                             r"--offset hd=5 would be ignored; leave it out, or give --sync hd=offset"):
+        sync(pulses, offset_us=5)
+    with pytest.raises(SyncError, match=r"no rising trigger edges on channel 1 \(the file has 3 on channel 0\)"):
+        sync(pulses, trigger_channel=1)
+    with pytest.raises(SyncError, match=r"\(--sync hd=xcorr\) without --trigger-channel and --trigger-first-frame$"):
+        sync(pulses[:0], trigger_first_frame=2)
+    assert sync(pulses).method == "trigger" and sync(pulses[:0], offset_us=7).offset_us == 7
 
 
 def test_a_chance_correlation_over_a_short_overlap_does_not_win_the_sync(tmp_path):

@@ -116,8 +116,9 @@ class EventSource:
     roi : (x0, y0, w, h), optional
         Crop window on the full sensor; the homography and face box refer to it.
     sync : str
-        ``auto`` (triggers if the file has them, else ``offset_us`` if given, else
-        cross-correlation), ``trigger``, ``offset`` or ``xcorr``.
+        ``auto`` (triggers if the file has them on ``trigger_channel``, else ``offset_us`` if given,
+        else cross-correlation; an ``offset_us`` beside such pulses, or a trigger setting without
+        them, is refused rather than ignored), ``trigger``, ``offset`` or ``xcorr``.
     offset_us : int, optional
         ``t_session = t_sensor + offset_us`` (for ``offset``; also the search centre of ``xcorr``).
     trigger_channel : int
@@ -562,16 +563,22 @@ def synchronise(source: EventSource, scan: EventScan, t_frames: np.ndarray, vide
     method = source.sync
     trig = scan.triggers
     rising = trig[(trig["channel"] == source.trigger_channel) & trig["rising"]]
+    name = source.name
     if method == "auto":
-        method = "trigger" if rising.size else ("offset" if source.offset_us is not None else "xcorr")
+        if rising.size and source.offset_us is not None:
+            raise ParameterError(where(source.path, (
+                f"{rising.size} trigger pulses on channel {source.trigger_channel} sync {name} exactly (--sync {name}=auto), "
+                f"so --offset {name}={source.offset_us} would be ignored; leave it out, or give --sync {name}=offset to "
+                "take the offset instead")))
+        trigger_options = source.trigger_channel != 0 or source.trigger_first_frame != 0
+        method = "trigger" if rising.size or trigger_options else ("offset" if source.offset_us is not None else "xcorr")
     if method == "trigger":
         if not rising.size:
-            raise SyncError(where(source.path, _no_pulses(source.name, source.trigger_channel, trig)))
+            raise SyncError(where(source.path, _no_pulses(source, trig)))
         return sync_from_triggers(rising["t"], t_frames,
                                   first_frame=source.trigger_first_frame, source=str(source.path))
     if method == "offset":
         return SyncResult(int(source.offset_us), "given", 1.0)
-    name = source.name
     try:
         result = sync_by_xcorr(scan.rate, t_frames, video.energy, exposure_us=exposure_us, guess_us=source.offset_us or 0,
                                max_offset_us=options.max_offset_us, source=str(source.path))
@@ -586,14 +593,16 @@ def synchronise(source: EventSource, scan: EventScan, t_frames: np.ndarray, vide
     return result
 
 
-def _no_pulses(name: str, channel: int, triggers: np.ndarray) -> str:
-    """Why ``--sync NAME=trigger`` found no pulse on ``channel``, and what to give instead."""
-    others = np.unique(triggers["channel"][triggers["rising"]])
-    if others.size:
-        found = ", ".join(f"{int((triggers['channel'][triggers['rising']] == c).sum())} on channel {c}" for c in others)
+def _no_pulses(source: EventSource, triggers: np.ndarray) -> str:
+    """Why trigger sync found no pulse on the source's channel, and what to give instead."""
+    name, channel = source.name, source.trigger_channel
+    on = triggers["channel"][triggers["rising"]]
+    if on.size:
+        found = ", ".join(f"{int((on == c).sum())} on channel {c}" for c in np.unique(on))
         return f"no rising trigger edges on channel {channel} (the file has {found}); give --trigger-channel {name}=CH"
+    without = " without --trigger-channel and --trigger-first-frame" if channel or source.trigger_first_frame else ""
     return (f"no trigger events in the event file (was the camera's trigger input enabled?); give the offset "
-            f"(--sync {name}=offset --offset {name}=US) or estimate it (--sync {name}=xcorr)")
+            f"(--sync {name}=offset --offset {name}=US) or estimate it (--sync {name}=xcorr){without}")
 
 
 def count_image(path: str | Path, sensor_size: tuple[int, int], t0_us: int, t1_us: int) -> np.ndarray:
