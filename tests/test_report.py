@@ -218,10 +218,33 @@ def test_runs_tested_on_other_clips_are_not_described_by_the_first(report, tmp_p
     two, three = make_fake_run(tmp_path / "two", subjects=2), make_fake_run(tmp_path / "three", subjects=3)
     for run, n_subjects in ((two, 2), (three, 3)):
         path = run / "stages" / "events-hd-0" / "metrics.json"
-        path.write_text(json.dumps({**json.loads(path.read_text()), "n": 12, "n_subjects": n_subjects}))
+        path.write_text(json.dumps({**json.loads(path.read_text()), "n": 12, "n_subjects": n_subjects,
+                                    "evaluated_on": "every subject, leave-one-subject-out"}))
     text = build_report([two, three], tmp_path / "report.html").read_text()
-    assert "The runs were evaluated on different clips: each row gives its own subjects and clips." in text
+    assert ("Tested: two/events-hd on two/data: every subject, leave-one-subject-out, 12 clips of 2 subjects; "
+            "three/events-hd on three/data: every subject, leave-one-subject-out, 12 clips of 3 subjects.") in text
     assert "Evaluated on" not in text
+
+
+def test_runs_on_different_datasets_are_each_shown_with_their_own(tmp_path):
+    """Two ``evface run`` folders on two datasets: each dataset summarised with its runs, each row
+    naming its dataset (was: the first run's dataset alone, both runs' rows under it)."""
+    from evface.io.dataset import write_dataset_json
+
+    one, other = make_fake_run(tmp_path / "one", subjects=2), make_fake_run(tmp_path / "other", subjects=3)
+    write_dataset_json(other / "data", {"generator": "evface synth", "preset": "quick", "seed": 7})
+    text = html.unescape(build_report([one, other], tmp_path / "report.html").read_text())
+    datasets = text[text.index('id="dataset"'):text.index('id="classification"')]
+    assert "<h2>Datasets</h2>" in datasets and "scored on 2 datasets" in datasets
+    first, second = datasets.split("<h3>other/data</h3>")
+    assert "<h3>one/data</h3>" in first and "runs scored on it: one/events-hd, one/recon-hd." in first
+    assert "fake fixture (preset test, seed 0)" in first and "6 clips, 2 subjects" in first
+    assert "runs scored on it: other/events-hd, other/recon-hd." in second
+    assert "evface synth (preset quick, seed 7)" in second and "6 clips, 3 subjects" in second
+    assert "<td>one/events-hd on one/data</td>" in text and "<td>other/events-hd on other/data</td>" in text
+    assert "<td>other/recon-hd on other/data</td>" in text
+    single = html.unescape(build_report([one], tmp_path / "single.html").read_text())
+    assert "<h2>Dataset</h2>" in single and "<td>events-hd</td>" in single  # one dataset: no label
 
 
 def test_names_from_a_received_run_are_shown_as_text_not_markup(tmp_path):
@@ -275,7 +298,7 @@ def test_runs_of_several_folders_keep_apart_and_a_folder_given_twice_is_refused(
     data = collect([tmp_path / "a/quick", tmp_path / "b/quick"])  # alike names: the paths as given
     assert [r["name"] for r in data.reconstruct] == [f"{tmp_path}/a/quick/recon-hd", f"{tmp_path}/b/quick/recon-hd"]
     assert [r["name"] for r in collect([fake_run, tmp_path / "a/quick/data"]).classify] == ["events-hd"]
-    assert collect([tmp_path / "b/quick"]).dataset["root"] == str(tmp_path / "b/quick/data")  # a copied run's own
+    assert [d["root"] for d in collect([tmp_path / "b/quick"]).datasets] == [str(tmp_path / "b/quick/data")]  # its own
     with pytest.raises(DatasetError, match="seed1: given twice: give each folder once"):
         collect([tmp_path / "seed1"] * 2)
     out = tmp_path / "r.html"
@@ -300,7 +323,7 @@ def test_an_evaluation_folder_is_reported_with_its_runs_settings(fake_run, tmp_p
     assert [r["name"] for r in data.reconstruct] == ["ev"] and data.reconstruct[0]["dir"] == str(ev)
     assert data.configs["ev"] == {**json.loads((stage / "config.json").read_text()), "scored_on": str(fake_run / "data")}
     assert data.reconstruct[0]["training"]["parts"][0]["name"] == "fold0"  # the run's train.json
-    assert data.dataset is not None
+    assert [d["root"] for d in data.datasets] == [str(fake_run / "data")]
     (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(tmp_path / "gone")}))
     with pytest.raises(DatasetError, match="an evaluation whose run folder is not named or no longer there"):
         collect([ev])
@@ -317,17 +340,58 @@ def test_an_evaluation_on_another_dataset_is_shown_as_such(fake_run, tmp_path):
         metrics = json.loads((stage / "metrics.json").read_text())
         (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(stage), "data": str(other), "evaluated_on": "all clips"}))
     for order in ([fake_run, tmp_path / "ev-events-hd-0", tmp_path / "ev-recon-hd-0"],
-                  [tmp_path / "ev-events-hd-0", tmp_path / "ev-recon-hd-0", fake_run]):  # the run's dataset either way
+                  [tmp_path / "ev-events-hd-0", tmp_path / "ev-recon-hd-0", fake_run]):  # the run's dataset first either way
         data = collect(order)
-        assert data.dataset["root"] == str(fake_run / "data")
-        assert data.other_datasets == [(f"{other} (fake fixture (preset test, seed 0): 6 clips of 2 subjects)",
-                                        ["ev-events-hd-0", "ev-recon-hd-0"])]
+        assert [(d["root"], d["label"], d["runs"], d["n_clips"]) for d in data.datasets] == [
+            (str(fake_run / "data"), "data", [f"{fake_run.name}/events-hd", f"{fake_run.name}/recon-hd"], 6),
+            (str(other), "d2", ["ev-events-hd-0", "ev-recon-hd-0"], 6)]
     text = html.unescape(build_report(order, tmp_path / "r.html").read_text())
-    assert f"Also scored on {other} (fake fixture (preset test, seed 0): 6 clips of 2 subjects): ev-events-hd-0, " \
-           "ev-recon-hd-0 (not summarised here)." in text
-    assert "<td>ev-events-hd-0 on d2</td>" in text and "Evaluated on" not in text
-    assert "ev-recon-hd-0: one subject split, 0 test subjects, – clips, – samples, on d2 (see Dataset)" in text
-    assert collect([tmp_path / "ev-events-hd-0"]).other_datasets == []  # its own dataset is the report's
+    assert f"<h3>d2</h3><p>{other}; runs scored on it: ev-events-hd-0, ev-recon-hd-0.</p>" in text
+    assert "<td>ev-events-hd-0 on d2</td>" in text and f"<td>{fake_run.name}/events-hd on data</td>" in text
+    assert "Evaluated on" not in text
+    assert (f"ev-events-hd-0 on d2: scored on {other} by the models trained on {fake_run / 'data'}: all clips, "
+            "– clips of – subjects") in text
+    assert ("ev-recon-hd-0 on d2: one subject split, 0 test subjects, – clips, – samples, scored on "
+            f"{other} by the models trained on {fake_run / 'data'}: all clips") in text
+    alone = collect([tmp_path / "ev-events-hd-0"])  # its dataset is the report's only one
+    assert [d["root"] for d in alone.datasets] == [str(other)] and "data_label" not in alone.classify[0]
+    assert "scored on" in alone.classify[0]["elsewhere"]
+
+
+def test_an_evaluation_on_the_same_manifest_rows_says_what_was_done(fake_run, tmp_path):
+    """``evface eval RUN --data D2`` where D2 has the training data's manifest rows (another seed of
+    the preset): each clip is scored by the models that held out its subject. The page said
+    "Evaluated on every subject, leave-one-subject-out" as if D2 had been cross-validated."""
+    from evface.io.dataset import read_manifest
+    from evface.tasks.run_folder import record_clips
+
+    run = tmp_path / "run"
+    shutil.copytree(fake_run, run, ignore=shutil.ignore_patterns("report.html"))
+    stage = run / "stages" / "events-hd-0"
+    config = json.loads((stage / "config.json").read_text())
+    (stage / "config.json").write_text(json.dumps({**config, "data": str(run / "data"), "protocol": "leave-one-subject-out"}))
+    record_clips(stage, read_manifest(run / "data"))
+    d2 = shutil.copytree(run / "data", tmp_path / "seed1")
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    metrics = json.loads((stage / "metrics.json").read_text())
+    (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(stage), "data": str(d2), "n": 6, "n_subjects": 2,
+                                                 "evaluated_on": "every subject, leave-one-subject-out"}))
+    text = html.unescape(build_report([ev], tmp_path / "r.html").read_text())
+    assert "Evaluated on every subject" not in text
+    assert (f"Tested: ev: scored on {d2} by the models trained on {run / 'data'} (leave-one-subject-out); its clips "
+            "have the manifest rows of the training data, so each was scored by the models that held out a subject "
+            "of its name, as in the run's own test (the clips may differ: rendered again, or another seed), "
+            "6 clips of 2 subjects.") in text
+    # the same evaluation written into the run's own folder (evface eval RUN --data D2 takes it there)
+    (stage / "metrics.json").write_text((ev / "metrics.json").read_text())
+    text = html.unescape(build_report([run], tmp_path / "r.html").read_text())
+    assert f"Tested: events-hd on seed1: scored on {d2} by the models trained on {run / 'data'}" in text
+    assert "<h3>data</h3>" in text and "runs scored on it: recon-hd." in text, text[text.index("<h2>Data"):][:600]
+    (stage / "data-clips.json").unlink()  # a run made before the file: other clips for all it can tell
+    text = html.unescape(build_report([ev], tmp_path / "r.html").read_text())
+    assert (f"scored on {d2} by the models trained on {run / 'data'} (leave-one-subject-out): every subject, "
+            "leave-one-subject-out, 6 clips") in text
 
 
 def test_a_stage_folder_of_a_run_given_with_the_run_is_refused(fake_run, tmp_path, capsys):

@@ -6,9 +6,11 @@ A folder given to the report may be:
 - a training run (it holds ``config.json`` with a ``task``): that run and the dataset it names;
   a run without ``metrics.json`` (never evaluated) is an error, not left out silently;
 - an evaluation (``evface eval RUN --data DATA --out DIR``: ``metrics.json`` naming its run): the
-  run's settings with the scores on DATA, and DATA (the report's dataset when no run gives one;
-  else named beside it, in :attr:`ReportData.other_datasets`, when another);
+  run's settings with the scores on DATA, and DATA;
 - a dataset folder (it holds ``manifest.csv``).
+
+Every dataset the runs were scored on is summarised, each with the runs scored on it
+(:attr:`ReportData.datasets`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from evface.errors import DatasetError, FormatError, where
 from evface.report import figures
 from evface.tasks import recon_compare
 from evface.tasks.class_compare import PREDICTIONS, compare_runs
-from evface.tasks.run_folder import check_fields, check_folder, reading, trained_clips
+from evface.tasks.run_folder import check_fields, check_folder, reading, seen_in_training, trained_clips
 from evface.tasks.recon_eval import SCORES_CSV
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
@@ -43,15 +45,15 @@ class ReportData:
     run_dirs: list[Path]
     generated: str
     versions: dict[str, str]
-    dataset: dict[str, Any] | None = None
+    datasets: list[dict[str, Any]] = field(default_factory=list)
+    """Every dataset the runs were scored on (and every dataset folder given), each summarised
+    (:func:`dataset_summary`, or ``missing``) with its ``label`` and its ``runs``' names."""
     classify: list[dict[str, Any]] = field(default_factory=list)
     comparisons: list[dict[str, Any]] = field(default_factory=list)
     event_sensor_comparisons: list[dict[str, Any]] = field(default_factory=list)
     reconstruct: list[dict[str, Any]] = field(default_factory=list)
     sensor_comparisons: list[dict[str, Any]] = field(default_factory=list)
     configs: dict[str, Any] = field(default_factory=dict)
-    other_datasets: list[tuple[str, list[str]]] = field(default_factory=list)
-    """Datasets other than :attr:`dataset` that evaluations were scored on: each in a few words, and its runs."""
 
 
 def package_versions() -> dict[str, str]:
@@ -89,10 +91,13 @@ def _dataset_description(info: dict[str, Any]) -> str:
 
 
 def collect(run_dirs: list[Path]) -> ReportData:
-    """Read every folder in ``run_dirs`` into one :class:`ReportData`."""
+    """Read every folder in ``run_dirs`` into one :class:`ReportData`.
+
+    Every dataset a run was scored on is summarised in :attr:`ReportData.datasets`, with the names of
+    its runs; where there are several, each run's entry names its own (``data_label``).
+    """
     data = ReportData(run_dirs=run_dirs, versions=package_versions(),
                       generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
-    dataset_root: Path | None = None
     labels = folder_labels(run_dirs)
     several = sum(any((root / name).exists() for name in ("pipeline.json", "config.json", "metrics.json"))
                   for root in run_dirs) > 1
@@ -102,21 +107,21 @@ def collect(run_dirs: list[Path]) -> ReportData:
         if root.resolve() in stage_of:
             run, name = stage_of[root.resolve()]
             raise DatasetError(where(root, f"stage {name} of the run {run}, given too: give each folder once"))
-    evaluated: Path | None = None  # the dataset of the first evaluation
+    folders: list[Path] = []  # the datasets given or trained on, in the order given
     for root, label in zip(run_dirs, labels):
         if root in pipelines:
             pipeline = pipelines[root]
             data.configs[f"{label}/pipeline"] = pipeline.get("config", {})
-            dataset_root = dataset_root or root / pipeline["data"]  # relative to the run when inside it
+            folders.append(root / pipeline["data"])  # relative to the run when inside it
             for stage in pipeline.get("stages", []):
                 if stage.get("task") in ("classify", "reconstruct"):
                     name = f"{label}/{stage['name']}" if several else stage["name"]
-                    _add_run(data, root / stage["dir"], name, stage.get("seconds"))
+                    _add_run(data, root / stage["dir"], name, stage.get("seconds"), trained_on=folders[-1])
         elif (root / "config.json").exists():
             config = _read_json(root / "config.json")
-            _add_run(data, root, label, None)
-            if config.get("data"):
-                dataset_root = dataset_root or Path(config["data"])
+            trained_on = Path(config["data"]) if isinstance(config.get("data"), str) else None
+            _add_run(data, root, label, None, trained_on=trained_on)
+            folders += [trained_on] if trained_on is not None else []
         elif (root / "metrics.json").exists():  # an evaluation: its run's settings, its own scores
             evaluation = _read_json(root / "metrics.json")
             run = evaluation.get("run")
@@ -125,25 +130,51 @@ def collect(run_dirs: list[Path]) -> ReportData:
                                                f"({run}); evaluate the run again into it: evface eval RUN --data DATA "
                                                "--out FOLDER"))
             _add_run(data, root, label, None, settings=Path(run))
-            if isinstance(evaluation.get("data"), str):
-                evaluated = evaluated or Path(evaluation["data"])
         elif (root / "manifest.csv").exists():
-            dataset_root = dataset_root or root
+            folders.append(root)
         else:
             raise DatasetError(where(root, "neither an evface run, a training run, an evaluation nor a dataset folder"))
-    dataset_root = dataset_root or evaluated  # the runs' dataset first: an evaluation may be on another
-    if dataset_root is not None and (dataset_root / "manifest.csv").exists():
-        data.dataset = dataset_summary(DatasetFolder.open(dataset_root))
-    others: dict[str, list[str]] = {}
-    for entry in data.classify + data.reconstruct:  # an evaluation on another dataset says which
-        if entry.get("scored_on") and (dataset_root is None or Path(entry["scored_on"]).resolve() != dataset_root.resolve()):
-            entry["other_data"] = Path(entry["scored_on"]).name
-            others.setdefault(entry["scored_on"], []).append(entry["name"])
-    data.other_datasets = [(_about(folder), names) for folder, names in others.items()]
+    _describe_datasets(data, folders)
     data.comparisons = event_vs_frame_comparisons(data.classify)
     data.event_sensor_comparisons = hd_vs_lr_event_comparisons(data.classify)
     data.sensor_comparisons = hd_vs_lr_comparisons(data.reconstruct)
     return data
+
+
+def _describe_datasets(data: ReportData, folders: list[Path]) -> None:
+    """Summarise every dataset of the report into :attr:`ReportData.datasets`: ``folders`` (given or
+    trained on) first, then those only evaluations scored; with several, label each run's entry
+    with its dataset's name (``data_label``)."""
+    runs = [r for r in data.classify + data.reconstruct if "scored_on" in r]
+    order: dict[Path, Path] = {}
+    for folder in [*folders, *(Path(r["scored_on"]) for r in runs)]:
+        order.setdefault(folder.resolve(), folder)
+    names = short_names(list(order.values()))
+    for (key, folder), name in zip(order.items(), names):
+        summary = (dataset_summary(DatasetFolder.open(folder)) if (folder / "manifest.csv").exists()
+                   else {"root": str(folder), "missing": True})
+        summary |= {"label": name, "runs": [r["name"] for r in runs if Path(r["scored_on"]).resolve() == key]}
+        data.datasets.append(summary)
+    if len(data.datasets) > 1:
+        label = dict(zip(order, names))
+        for r in runs:
+            r["data_label"] = label[Path(r["scored_on"]).resolve()]
+
+
+def short_names(folders: list[Path]) -> list[str]:
+    """Each folder's shortest tail of path parts that no other folder of ``folders`` ends with.
+
+    >>> short_names([Path("/runs/a/data"), Path("/runs/b/data"), Path("/sets/d2")])
+    ['a/data', 'b/data', 'd2']
+    """
+    parts = [f.resolve().parts for f in folders]
+    out = []
+    for mine in parts:
+        k = 1
+        while k < len(mine) and any(other != mine and other[-k:] == mine[-k:] for other in parts):
+            k += 1
+        out.append("/".join(mine[-k:]).lstrip("/") or str(folders[parts.index(mine)]))
+    return out
 
 
 def _pipeline(root: Path) -> dict[str, Any]:
@@ -156,14 +187,6 @@ def _pipeline(root: Path) -> dict[str, Any]:
             check_fields(stage, {"name": str, "task": str, "dir": str})
             check_folder(stage["dir"])
     return pipeline
-
-
-def _about(folder: str) -> str:
-    """What a dataset folder holds, in a few words (or that it is no longer there)."""
-    if not (Path(folder) / "manifest.csv").exists():
-        return f"{folder} (no longer there)"
-    ds = DatasetFolder.open(folder)
-    return f"{folder} ({_dataset_description(ds.info)}: {len(ds.rows)} clips of {len(ds.subjects)} subjects)"
 
 
 def folder_labels(run_dirs: list[Path]) -> list[str]:
@@ -274,9 +297,15 @@ def hd_vs_lr_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return _compare_pairs(_alike(hd, lr, key), recon_compare.compare_runs)
 
 
-def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, settings: Path | None = None) -> None:
+def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, settings: Path | None = None,
+             trained_on: Path | None = None) -> None:
     """Add the run whose scores are in ``run`` (its settings and training in ``settings``, the run
-    folder of an evaluation; else ``run`` itself)."""
+    folder of an evaluation; else ``run`` itself), trained on the dataset folder ``trained_on``
+    (default: the one its configuration names).
+
+    The entry's ``scored_on`` is the dataset folder its scores are of: ``trained_on``, or the one
+    its ``metrics.json`` names where an evaluation (``evface eval``, into its own folder or into
+    the run's) scored another; then ``elsewhere`` says in words what was done."""
     settings = settings or run
     config = _read_json(settings / "config.json")
     metrics_path = run / "metrics.json"
@@ -286,9 +315,17 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
     metrics = _read_json(metrics_path)
     entry = {"name": name, "dir": str(run), "config": config, "metrics": metrics,
              "train_seconds": seconds if seconds is not None else metrics.get("train_seconds")}
-    if run != settings and isinstance(metrics.get("data"), str):  # an evaluation: the dataset it scored
-        entry["scored_on"] = metrics["data"]
-    data.configs[name] = {**config, "scored_on": entry["scored_on"]} if "scored_on" in entry else config
+    named = config.get("data") if isinstance(config.get("data"), str) else None
+    trained_on = trained_on or (Path(named) if named else None)
+    scored = metrics.get("data") if isinstance(metrics.get("data"), str) else None
+    # a training run's metrics name the folder its config does (the same text, even after the run moved)
+    if scored is not None and scored != named and (named is None or Path(scored).resolve() != Path(named).resolve()):
+        entry["scored_on"] = scored
+        entry["elsewhere"] = _scored_elsewhere(settings, config, metrics, Path(scored), trained_on)
+    elif trained_on is not None:
+        entry["scored_on"] = str(trained_on)
+    evaluated = scored is not None and (run != settings or "elsewhere" in entry)  # by evface eval
+    data.configs[name] = {**config, "scored_on": scored} if evaluated else config
     if config.get("task") == "classify":
         if metrics.get("confusion_matrix") is not None:
             with reading(metrics_path):  # a received file's matrix or labels of another type: one line naming it
@@ -298,6 +335,29 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
         entry["strips"] = [p.read_bytes() for p in sorted(run.glob("*.png"))]
         entry["training"] = _read_json(settings / "train.json") if (settings / "train.json").exists() else {}
         data.reconstruct.append(entry)
+
+
+def _scored_elsewhere(run: Path, config: dict[str, Any], metrics: dict[str, Any], scored: Path,
+                      trained: Path | None) -> str:
+    """What an evaluation of the run ``run`` on the dataset folder ``scored``, not the one it was
+    trained on, did, in words: which models scored which clips.
+
+    Where every scored clip's manifest row is one the run was trained and tested on
+    (:func:`~evface.tasks.run_folder.seen_in_training`: the same clips in another folder, or clips
+    of the same rows rendered again, such as another seed of the same preset), each was scored by
+    the models that held out its subject, as in the run's own test; that is said, so that it does
+    not read as a cross-validation on ``scored``.
+    """
+    protocol = config.get("protocol") or config.get("evaluation")
+    said = (f"scored on {scored} by the models trained on {trained or 'a dataset the run does not name'}"
+            + (f" ({protocol})" if protocol else ""))
+    if (scored / "manifest.csv").exists():
+        seen = seen_in_training(run, scored, list(DatasetFolder.open(scored).rows))
+        if seen and all(seen):
+            return (f"{said}; its clips have the manifest rows of the training data, so each was scored by the models "
+                    "that held out a subject of its name, as in the run's own test (the clips may differ: "
+                    "rendered again, or another seed)")
+    return f"{said}: {metrics.get('evaluated_on', 'clips as recorded in its metrics.json')}"
 
 
 def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:

@@ -106,31 +106,48 @@ runs: {html.escape(", ".join(str(r) for r in data.run_dirs))}</p>
 """
 
 
+def _run_name(run: dict[str, Any]) -> str:
+    """A run's name in a table, with its dataset's where the report has several (“RUN on DATASET”), escaped."""
+    return html.escape(run["name"] + (f" on {run['data_label']}" if run.get("data_label") else ""))
+
+
 def _dataset_section(data: ReportData) -> str:
-    ds = data.dataset
-    if ds is None:
+    """Each dataset of the report: one as "Dataset"; several each under its label, with its runs."""
+    if not data.datasets:
         return '<section id="dataset"><h2>Dataset</h2><p>No dataset found in these runs.</p></section>'
+    if len(data.datasets) == 1:
+        return f'<section id="dataset"><h2>Dataset</h2>{_dataset(data.datasets[0], "h3")}</section>'
+    parts = ['<section id="dataset"><h2>Datasets</h2><p>The runs of this report were scored on '
+             f"{len(data.datasets)} datasets; each row of the tables below names its own (“RUN on DATASET”).</p>"]
+    for ds in data.datasets:
+        runs = ", ".join(ds["runs"]) or "none"
+        parts.append(f'<h3>{html.escape(ds["label"])}</h3><p>{html.escape(ds["root"])}; runs scored on it: '
+                     f"{html.escape(runs)}.</p>{_dataset(ds, 'h4')}")
+    return "".join(parts) + "</section>"
+
+
+def _dataset(ds: dict[str, Any], h: str) -> str:
+    """One dataset's summary (:func:`~evface.report.collect.dataset_summary`), its headings ``h``."""
+    if ds.get("missing"):
+        return f"<p>{html.escape(ds['root'])}: no longer there, so not summarised.</p>"
     counts = ds["counts"]
     head = ["class"] + ds["lightings"] + ["total"]
     rows = [[html.escape(label)] + [str(counts.get(label, {}).get(lt, 0)) for lt in ds["lightings"]]
             + [str(sum(counts.get(label, {}).values()))] for label in ds["labels"]]
     parts = [
-        '<section id="dataset"><h2>Dataset</h2>',
         f'<p>{html.escape(ds["description"])}</p>',
         f'<p>{ds["n_clips"]} clips, {ds["n_subjects"]} subjects, classes {", ".join(map(html.escape, ds["labels"]))}.</p>',
-        *(f"<p>Also scored on {html.escape(about)}: {html.escape(', '.join(names))} (not summarised here).</p>"
-          for about, names in data.other_datasets),
-        "<h3>Clips per class and lighting</h3>",
+        f"<{h}>Clips per class and lighting</{h}>",
         _table(head, rows),
     ]
     if ds.get("event_table"):
-        parts.append("<h3>Mean events per clip, per sensor and lighting</h3>")
+        parts.append(f"<{h}>Mean events per clip, per sensor and lighting</{h}>")
         columns = sorted({c for cells in ds["event_table"].values() for c in cells})
         head2 = ["class"] + columns
         rows2 = [[html.escape(label)] + [f'{ds["event_table"][label].get(c, 0):,.0f}' for c in columns] for label in sorted(ds["event_table"])]
         parts.append(_table(head2, rows2))
     if ds.get("variation"):
-        parts.append("<h3>What varies from clip to clip</h3>")
+        parts.append(f"<{h}>What varies from clip to clip</{h}>")
         parts.append(_table(["quantity", "unit", "clips", "min", "median", "max"],
                             [[html.escape(c) for c in row] for row in ds["variation"]]))
     figs = []
@@ -144,7 +161,7 @@ def _dataset_section(data: ReportData) -> str:
         figs.append(f'<figure>{_img(ds["animation"], "event vs RGB animation", "image/gif")}<figcaption>{html.escape(ds["animation_caption"])}</figcaption></figure>')
     if ds.get("rate_plot"):
         figs.append(f'<figure>{_img(ds["rate_plot"], "event rate")}<figcaption>Event rate over one clip, per sensor and polarity.</figcaption></figure>')
-    parts.append(f'<div class="grid">{"".join(figs)}</div></section>')
+    parts.append(f'<div class="grid">{"".join(figs)}</div>')
     return "".join(parts)
 
 
@@ -177,19 +194,20 @@ def _classify_section(data: ReportData) -> str:
     parts = ['<section id="classification"><h2>AU classification (spiking CNN)</h2>']
     if not runs:
         return "".join(parts) + "<p>No classification runs found.</p></section>"
-    first = runs[0]["metrics"]
+    first_run = runs[0]
+    first = first_run["metrics"]
     n_labels = max(1, len(first.get("labels", [1])))
     boot = first.get("bootstrap")
-    tested = {(r["metrics"].get("evaluated_on"), r["metrics"].get("n"), r["metrics"].get("n_subjects"), r.get("other_data"))
+    tested = {(r["metrics"].get("evaluated_on"), r["metrics"].get("n"), r["metrics"].get("n_subjects"), r.get("data_label"))
               for r in runs}
-    if len(tested) == 1:
+    if len(tested) == 1 and not first_run.get("elsewhere"):
         protocol = (f"Evaluated on {html.escape(str(first.get('evaluated_on', 'held-out subjects')))}: "
                     f"{first.get('n', '–')} clips of {first.get('n_subjects', '–')} subjects, predictions pooled over "
                     "the folds. ")
     else:
-        protocol = ("The runs were evaluated on different clips: each row gives its own subjects and clips"
-                    + (", and a row “RUN on DATA” was scored on the dataset DATA (see Dataset). " if any(r.get("other_data") for r in runs)
-                       else ". "))
+        protocol = ("Tested: " + "; ".join(
+            f"{_run_name(r)}: {html.escape(str(r.get('elsewhere') or r['metrics'].get('evaluated_on', 'held-out subjects')))}"
+            f", {r['metrics'].get('n', '–')} clips of {r['metrics'].get('n_subjects', '–')} subjects" for r in runs) + ". ")
     if boot:
         protocol += (f"Brackets: {boot['level']:.0%} intervals from a bootstrap that resamples subjects, not clips "
                      f"({boot['resamples']} resamples, seed {boot['seed']}), and for an arm of several training seeds "
@@ -202,8 +220,7 @@ def _classify_section(data: ReportData) -> str:
     for r in runs:
         m = r["metrics"]
         ci = m.get("ci_trainings") or m.get("ci", {})
-        rows.append([html.escape(r["name"] + (f" on {r['other_data']}" if r.get("other_data") else "")),
-                     _with_ci(m.get("top1"), ci.get("top1"), 1, 100),
+        rows.append([_run_name(r), _with_ci(m.get("top1"), ci.get("top1"), 1, 100),
                      _with_ci(m.get("uf1"), ci.get("uf1"), 3), _with_ci(m.get("uar"), ci.get("uar"), 3),
                      str(m.get("n_subjects", "–")), str(m.get("n", "–")), _fmt(m.get("train_top1"), 1, 100),
                      _fmt(r.get("train_seconds"), 0)])
@@ -220,7 +237,7 @@ def _classify_section(data: ReportData) -> str:
         rows2 = []
         for r in runs:
             per = r["metrics"].get("per_lighting", {})
-            rows2.append([html.escape(r["name"])] + [_with_ci(per.get(lt, {}).get("top1"), (per.get(lt, {}).get("ci_trainings")
+            rows2.append([_run_name(r)] + [_with_ci(per.get(lt, {}).get("top1"), (per.get(lt, {}).get("ci_trainings")
                                                                                              or per.get(lt, {}).get("ci", {})).get("top1"), 1, 100)
                                                      for lt in lightings])
         counts = [per.get("n") for r in runs[:1] for per in (r["metrics"].get("per_lighting", {}).get(lt, {}) for lt in lightings)]
@@ -231,7 +248,7 @@ def _classify_section(data: ReportData) -> str:
     parts.append(f'<h3>Confusion matrices</h3><div class="grid">{"".join(figs)}</div>')
     energy = [r for r in runs if r["metrics"].get("synops") is not None]
     if energy:
-        rows3 = [[html.escape(r["name"]), f'{r["metrics"]["synops"]:.3g}', f'{r["metrics"].get("ann_macs", 0):.3g}',
+        rows3 = [[_run_name(r), f'{r["metrics"]["synops"]:.3g}', f'{r["metrics"].get("ann_macs", 0):.3g}',
                   ", ".join(f"{v:.3f}" for v in r["metrics"].get("spike_rate_per_layer", []))] for r in energy]
         parts.append("<h3>Spiking activity</h3>" + _table(["input", "SynOps / sample", "ANN MACs / sample", "spike rate per layer"], rows3))
     return "".join(parts) + "</section>"
@@ -365,7 +382,7 @@ def _training_table(runs: list[dict[str, Any]]) -> str:
                     continue
                 learning = fit["best_epoch"] == fit["epochs_run"] - 1 and not fit["stopped_early"]
                 still += learning
-                rows.append([html.escape(r["name"]), html.escape(str(part.get("name", "–"))), label,
+                rows.append([_run_name(r), html.escape(str(part.get("name", "–"))), label,
                              f"{fit['epochs_run']} of {cfg.get('epochs', '–')}", str(fit["best_epoch"] + 1),
                              _fmt(fit["best_score"], 4), "yes" if learning else "no"])
     if not rows:
@@ -393,13 +410,13 @@ def _recon_seeds(runs: list[dict[str, Any]]) -> str:
             for method, pooled in m.get("cvae_vs", {}).items():
                 per_seed = [e.get("cvae_vs", {}).get(method, {}) for e in m["per_seed"]]
                 both = m.get("cvae_vs_over_trainings", {}).get(method, {})  # runs scored before 2026-12-05 lack it
-                rows.append([html.escape(r["name"]), html.escape(method)] + [_interval(v.get("face")) for v in per_seed]
+                rows.append([_run_name(r), html.escape(method)] + [_interval(v.get("face")) for v in per_seed]
                             + ["–"] * (n - len(per_seed)) + [_interval(pooled.get("apex_face_ssim")),
                                                               _interval(both.get("face"))])
                 for light in sorted({x for v in per_seed for x in v.get("apex_by_lighting", {})}):
                     cells = [v.get("apex_by_lighting", {}).get(light, {}).get("face") for v in per_seed]
                     mean = pooled.get("apex_by_lighting", {}).get(light, {}).get("face")
-                    rows.append([html.escape(r["name"]), html.escape(f"{method}, {light}")] + [_interval(c) for c in cells]
+                    rows.append([_run_name(r), html.escape(f"{method}, {light}")] + [_interval(c) for c in cells]
                                 + ["–"] * (n - len(cells)) + [_interval(mean), _interval(
                                     both.get("apex_by_lighting", {}).get(light, {}).get("face"))])
         parts.append("<h3>Between training seeds</h3><p>Runs that trained every part several times score a sample by "
@@ -432,15 +449,15 @@ def _reconstruct_section(data: ReportData) -> str:
                  "(brows, eyes, nose, mouth, chin) and inside each clip's <i>active</i> regions, where its own AUs "
                  "act. Intervals: 95 % subject-cluster bootstrap of the mean SSIM at the apex and of the per-sample "
                  "paired differences; a difference is bold when its interval excludes 0.</p>")
-    tested = [f"{html.escape(r['name'])}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
+    tested = [f"{_run_name(r)}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
               f"{m.get('n_subjects', len(m.get('subjects', [])))} test subjects, {m.get('n_clips', '–')} clips, "
               f"{m.get('n_samples', '–')} samples"
-              + (f" ({html.escape(str(m['evaluated_on']))})" if "never saw" in str(m.get("evaluated_on", "")) else "")
-              + (f", on {html.escape(r['other_data'])} (see Dataset)" if r.get("other_data") else "")
+              + (f", {html.escape(r['elsewhere'])}" if r.get("elsewhere") else
+                 f" ({html.escape(str(m['evaluated_on']))})" if "never saw" in str(m.get("evaluated_on", "")) else "")
               for r in runs if (m := r["metrics"])]
     parts.append("<p>Tested: " + "; ".join(tested) + " (under folds every subject is tested once, by the models "
                  "that never saw it, and the intervals resample all of them).</p>")
-    recorded = [f"{html.escape(r['name'])}: {n} of {m.get('n_clips', '–')} clips" for r in runs
+    recorded = [f"{_run_name(r)}: {n} of {m.get('n_clips', '–')} clips" for r in runs
                 if (n := (m := r["metrics"]).get("grid", {}).get("targets", {}).get("rgb"))]
     if recorded:
         parts.append("<p>Recordings, which have no truth frames, are scored against their own RGB frames: the "
@@ -453,7 +470,7 @@ def _reconstruct_section(data: ReportData) -> str:
         both = m.get("cvae_vs_over_trainings", {})  # several seeds: the interval over subjects and trainings
         for method, v in m.get("methods", {}).items():
             apex, ci = v.get("apex", {}), v.get("apex_interval", {})
-            rows.append([html.escape(r["name"]), html.escape(method),
+            rows.append([_run_name(r), html.escape(method),
                          _level(ci.get("face"), apex.get("face", {}).get("ssim")),
                          _level(ci.get("active"), apex.get("active", {}).get("ssim")), _fmt(apex.get("face", {}).get("psnr"), 2),
                          _fmt(v.get("all", {}).get("ssim"), 4),
@@ -466,13 +483,13 @@ def _reconstruct_section(data: ReportData) -> str:
         ["run", "method", "SSIM", "SSIM active AUs", "PSNR dB", "SSIM all horizons", "gain over keyframe (active)",
          "CVAE − method (active)"], rows))
     parts.append(_recon_seeds(runs))
-    by_light = [(r["name"], method, r["metrics"].get("cvae_vs_over_trainings", {}).get(method, {}).get(
+    by_light = [(r, method, r["metrics"].get("cvae_vs_over_trainings", {}).get(method, {}).get(
                  "apex_by_lighting") or v.get("apex_by_lighting", {}))
                 for r in runs for method, v in r["metrics"].get("cvae_vs", {}).items()]
     lights = sorted({x for _, _, g in by_light for x in g})
     if lights:
-        rows_l = [[html.escape(name), html.escape(method)] + [_interval(g.get(x, {}).get("face")) for x in lights]
-                  for name, method, g in by_light]
+        rows_l = [[_run_name(r), html.escape(method)] + [_interval(g.get(x, {}).get("face")) for x in lights]
+                  for r, method, g in by_light]
         parts.append("<h3>CVAE − method per lighting, at the apex</h3><p>SSIM over the face, paired per sample, with "
                      "95 % subject-cluster intervals (bold where they exclude 0; for a run of several training seeds "
                      "over subjects and trainings): where one lighting carries a difference.</p>" + _table(["run", "CVAE − method"] + [html.escape(x) for x in lights], rows_l))
@@ -481,23 +498,23 @@ def _reconstruct_section(data: ReportData) -> str:
     regions = [x for x in ("brows", "eyes", "nose", "mouth", "chin") if any(x in v.get("apex", {}) for r in runs
                                                                         for v in r["metrics"].get("methods", {}).values())]
     if regions:
-        rows2 = [[html.escape(r["name"]), html.escape(method)] + [_fmt(v.get("apex", {}).get(x, {}).get("ssim"), 4) for x in regions]
+        rows2 = [[_run_name(r), html.escape(method)] + [_fmt(v.get("apex", {}).get(x, {}).get("ssim"), 4) for x in regions]
                  for r in runs for method, v in r["metrics"].get("methods", {}).items()]
         parts.append("<h3>SSIM per AU region at the apex</h3>" + _table(["run", "method"] + regions, rows2))
     for group, title in (("aus", "AU class"), ("lighting", "lighting")):
-        by = [(r["name"], method, v.get("apex_by", {}).get(group, {}))
+        by = [(r, method, v.get("apex_by", {}).get(group, {}))
               for r in runs for method, v in r["metrics"].get("methods", {}).items()]
         labels = sorted({k for _, _, g in by for k in g})
         if labels:
-            rows3 = [[html.escape(name), html.escape(method)] + [_fmt(g.get(x, {}).get("active_ssim"), 4) for x in labels]
-                     for name, method, g in by]
+            rows3 = [[_run_name(r), html.escape(method)] + [_fmt(g.get(x, {}).get("active_ssim"), 4) for x in labels]
+                     for r, method, g in by]
             parts.append(f"<h3>SSIM in the active AU regions at the apex, by {title}</h3>"
                          + _table(["run", "method"] + [html.escape(x) for x in labels], rows3))
 
     def k_mean(lt: dict[str, Any], which: str) -> str:
         return _fmt(lt.get(f"apex_ssim_{which}", {}).get("active"), 4)
 
-    latent_rows = [[html.escape(r["name"]), " ".join(f"{k:.2f}" for k in lt.get("kl_per_channel", [])), str(lt.get("k", "–")),
+    latent_rows = [[_run_name(r), " ".join(f"{k:.2f}" for k in lt.get("kl_per_channel", [])), str(lt.get("k", "–")),
                     _fmt(lt.get("spread_face"), 4), _fmt(lt.get("spread_moving"), 4), _fmt(lt.get("spread_static"), 4),
                     k_mean(lt, f"mean_of_{lt.get('k')}"), k_mean(lt, "prior_mean")]
                    for r in runs if (lt := r["metrics"].get("latent"))]
@@ -510,7 +527,7 @@ def _reconstruct_section(data: ReportData) -> str:
                                "SSIM mean of K", "SSIM prior mean"], latent_rows))
     parts.append(f'<p class="muted">Paper (hd events, CVAE): SSIM {PAPER["reconstruct"]["ssim"]:.4f}, PSNR '
                  f'{PAPER["reconstruct"]["psnr"]:.2f} dB, on its own protocol; compare with the events-only runs.</p>')
-    figs = [f'<figure class="wide">{_img(png, "figure " + r["name"])}<figcaption>{html.escape(r["name"])}</figcaption></figure>'
+    figs = [f'<figure class="wide">{_img(png, "figure " + r["name"])}<figcaption>{_run_name(r)}</figcaption></figure>'
             for r in runs for png in r.get("strips", [])]
     parts.append(f'<div class="grid">{"".join(figs)}</div>')
     return "".join(parts) + "</section>"
