@@ -264,6 +264,22 @@ def test_names_from_a_received_run_are_shown_as_text_not_markup(tmp_path):
     assert "<script" not in text and text.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2
 
 
+@pytest.mark.parametrize("stage, change", [
+    ("events-hd-0", lambda m: {**m, "n": "<script>alert(1)</script>"}),
+    ("events-hd-0", lambda m: {**m, "n_subjects": '"><img src=x onerror=alert(1)>'}),
+    ("recon-hd-0", lambda m: {**m, "n_samples": "<script>alert(1)</script>"}),
+    ("recon-hd-0", lambda m: {**m, "latent": {**m["latent"], "k": "<script>alert(1)</script>"}}),
+])
+def test_a_count_in_a_received_metrics_file_that_is_not_a_number_is_refused(tmp_path, capsys, stage, change):
+    # was: written into the page as it stood, markup and all
+    root = make_fake_run(tmp_path / "run")
+    path = root / "stages" / stage / "metrics.json"
+    path.write_text(json.dumps(change(json.loads(path.read_text()))))
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {path}: not as evface writes it (expected a count, got ")
+    assert not (tmp_path / "r.html").exists()
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda st: {**st, "dir": "../../elsewhere"}, "the folder '../../elsewhere' leaves the run folder"),
     (lambda st: {k: v for k, v in st.items() if k != "dir"}, "has no 'dir'"),

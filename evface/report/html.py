@@ -80,6 +80,23 @@ def _fmt(value: Any, digits: int = 2, scale: float = 1.0) -> str:
     return f"{float(value) * scale:.{digits}f}"
 
 
+def _count(value: Any) -> str:
+    """A count from a run's files (clips, subjects, samples, epochs): ``–`` when absent; anything but
+    a whole number is a ``TypeError`` (:func:`build_report` names the run's file), never markup.
+
+    >>> _count(12), _count(None)
+    ('12', '–')
+    >>> _count("<script>")
+    Traceback (most recent call last):
+    TypeError: expected a count, got '<script>'
+    """
+    if value is None:
+        return "–"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected a count, got {value!r}")
+    return str(value)
+
+
 def _table(head: list[str], rows: list[list[str]], row_classes: list[str] | None = None) -> str:
     classes = row_classes or [""] * len(rows)
     body = "".join(
@@ -202,12 +219,12 @@ def _classify_section(data: ReportData) -> str:
               for r in runs}
     if len(tested) == 1 and not first_run.get("elsewhere"):
         protocol = (f"Evaluated on {html.escape(str(first.get('evaluated_on', 'held-out subjects')))}: "
-                    f"{first.get('n', '–')} clips of {first.get('n_subjects', '–')} subjects, predictions pooled over "
+                    f"{_count(first.get('n'))} clips of {_count(first.get('n_subjects'))} subjects, predictions pooled over "
                     "the folds. ")
     else:
         protocol = ("Tested: " + "; ".join(
             f"{_run_name(r)}: {html.escape(str(r.get('elsewhere') or r['metrics'].get('evaluated_on', 'held-out subjects')))}"
-            f", {r['metrics'].get('n', '–')} clips of {r['metrics'].get('n_subjects', '–')} subjects" for r in runs) + ". ")
+            f", {_count(r['metrics'].get('n'))} clips of {_count(r['metrics'].get('n_subjects'))} subjects" for r in runs) + ". ")
     if boot:
         protocol += (f"Brackets: {boot['level']:.0%} intervals from a bootstrap that resamples subjects, not clips "
                      f"({boot['resamples']} resamples, seed {boot['seed']}), and for an arm of several training seeds "
@@ -222,7 +239,7 @@ def _classify_section(data: ReportData) -> str:
         ci = m.get("ci_trainings") or m.get("ci", {})
         rows.append([_run_name(r), _with_ci(m.get("top1"), ci.get("top1"), 1, 100),
                      _with_ci(m.get("uf1"), ci.get("uf1"), 3), _with_ci(m.get("uar"), ci.get("uar"), 3),
-                     str(m.get("n_subjects", "–")), str(m.get("n", "–")), _fmt(m.get("train_top1"), 1, 100),
+                     _count(m.get("n_subjects")), _count(m.get("n")), _fmt(m.get("train_top1"), 1, 100),
                      _fmt(r.get("train_seconds"), 0)])
         classes.append("")
     for key, label in (("events", "paper: events"), ("rgb", "paper: RGB")):
@@ -383,7 +400,7 @@ def _training_table(runs: list[dict[str, Any]]) -> str:
                 learning = fit["best_epoch"] == fit["epochs_run"] - 1 and not fit["stopped_early"]
                 still += learning
                 rows.append([_run_name(r), html.escape(str(part.get("name", "–"))), label,
-                             f"{fit['epochs_run']} of {cfg.get('epochs', '–')}", str(fit["best_epoch"] + 1),
+                             f"{_count(fit['epochs_run'])} of {_count(cfg.get('epochs'))}", _count(fit["best_epoch"] + 1),
                              _fmt(fit["best_score"], 4), "yes" if learning else "no"])
     if not rows:
         return ""
@@ -450,14 +467,14 @@ def _reconstruct_section(data: ReportData) -> str:
                  "act. Intervals: 95 % subject-cluster bootstrap of the mean SSIM at the apex and of the per-sample "
                  "paired differences; a difference is bold when its interval excludes 0.</p>")
     tested = [f"{_run_name(r)}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
-              f"{m.get('n_subjects', len(m.get('subjects', [])))} test subjects, {m.get('n_clips', '–')} clips, "
-              f"{m.get('n_samples', '–')} samples"
+              f"{_count(m.get('n_subjects', len(m.get('subjects', []))))} test subjects, {_count(m.get('n_clips'))} clips, "
+              f"{_count(m.get('n_samples'))} samples"
               + (f", {html.escape(r['elsewhere'])}" if r.get("elsewhere") else
                  f" ({html.escape(str(m['evaluated_on']))})" if "never saw" in str(m.get("evaluated_on", "")) else "")
               for r in runs if (m := r["metrics"])]
     parts.append("<p>Tested: " + "; ".join(tested) + " (under folds every subject is tested once, by the models "
                  "that never saw it, and the intervals resample all of them).</p>")
-    recorded = [f"{_run_name(r)}: {n} of {m.get('n_clips', '–')} clips" for r in runs
+    recorded = [f"{_run_name(r)}: {_count(n)} of {_count(m.get('n_clips'))} clips" for r in runs
                 if (n := (m := r["metrics"]).get("grid", {}).get("targets", {}).get("rgb"))]
     if recorded:
         parts.append("<p>Recordings, which have no truth frames, are scored against their own RGB frames: the "
@@ -514,7 +531,7 @@ def _reconstruct_section(data: ReportData) -> str:
     def k_mean(lt: dict[str, Any], which: str) -> str:
         return _fmt(lt.get(f"apex_ssim_{which}", {}).get("active"), 4)
 
-    latent_rows = [[_run_name(r), " ".join(f"{k:.2f}" for k in lt.get("kl_per_channel", [])), str(lt.get("k", "–")),
+    latent_rows = [[_run_name(r), " ".join(f"{k:.2f}" for k in lt.get("kl_per_channel", [])), _count(lt.get("k")),
                     _fmt(lt.get("spread_face"), 4), _fmt(lt.get("spread_moving"), 4), _fmt(lt.get("spread_static"), 4),
                     k_mean(lt, f"mean_of_{lt.get('k')}"), k_mean(lt, "prior_mean")]
                    for r in runs if (lt := r["metrics"].get("latent"))]
