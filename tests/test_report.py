@@ -264,6 +264,19 @@ def test_names_from_a_received_run_are_shown_as_text_not_markup(tmp_path):
     assert "<script" not in text and text.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2
 
 
+def test_names_holding_dollar_signs_are_drawn_as_text(tmp_path):
+    # a stage or class named "$\\bad$" was read as mathtext: matplotlib raised, and the report was
+    # refused naming the run's metrics.json
+    root = make_fake_run(tmp_path / "run")
+    pipeline = json.loads((root / "pipeline.json").read_text())
+    pipeline["stages"][0]["name"] = "events $\\bad$"
+    (root / "pipeline.json").write_text(json.dumps(pipeline))
+    metrics_path = root / "stages" / "events-hd-0" / "metrics.json"
+    metrics_path.write_text(json.dumps({**json.loads(metrics_path.read_text()), "labels": ["AU$1", "$x^{$", "AU12"]}))
+    text = build_report([root], tmp_path / "report.html").read_text()
+    assert 'alt="confusion events $\\bad$"' in text
+
+
 @pytest.mark.parametrize("stage, change", [
     ("events-hd-0", lambda m: {**m, "n": "<script>alert(1)</script>"}),
     ("events-hd-0", lambda m: {**m, "n_subjects": '"><img src=x onerror=alert(1)>'}),

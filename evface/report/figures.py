@@ -6,7 +6,10 @@ report can inline them as data URIs and tests can check them without a browser.
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
+from typing import Any
 
 import matplotlib
 
@@ -17,6 +20,16 @@ from PIL import Image  # noqa: E402
 
 from evface.io.clip import Clip  # noqa: E402
 from evface.events.core import time_slice  # noqa: E402
+
+
+def plain_text(figure: Callable[..., bytes]) -> Callable[..., bytes]:
+    """Draw ``figure``'s texts as written: a class, clip, subject or run name holding ``$`` (from a
+    received dataset or a folder's name) is text, not mathtext (``$\\x$`` made matplotlib raise)."""
+    @functools.wraps(figure)
+    def drawn(*args: Any, **kwargs: Any) -> bytes:
+        with plt.rc_context({"text.parse_math": False}):
+            return figure(*args, **kwargs)
+    return drawn
 
 
 def png_bytes(fig: plt.Figure) -> bytes:
@@ -80,6 +93,7 @@ def _fit_height(image: np.ndarray, height_px: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((width_px, height_px), Image.Resampling.BILINEAR))
 
 
+@plain_text
 def event_rate_plot(clip: Clip, bin_us: int = 5_000) -> bytes:
     """Event rate over a clip for every sensor, ON and OFF, with onset/apex/offset marked."""
     fig, ax = plt.subplots(figsize=(6.4, 2.6))
@@ -102,6 +116,7 @@ def event_rate_plot(clip: Clip, bin_us: int = 5_000) -> bytes:
     return png_bytes(fig)
 
 
+@plain_text
 def confusion_png(matrix: list[list[int]], labels: list[str], title: str) -> bytes:
     """A confusion matrix (rows = truth, columns = prediction) with counts in the cells."""
     m = np.asarray(matrix, dtype=float)
@@ -118,6 +133,7 @@ def confusion_png(matrix: list[list[int]], labels: list[str], title: str) -> byt
     return png_bytes(fig)
 
 
+@plain_text
 def face_grid(samples: dict[tuple[str, str], np.ndarray], labels: list[str], lightings: list[str]) -> bytes:
     """A grid of face crops: one row per lighting, one column per class (missing cells are blank)."""
     fig, axes = plt.subplots(len(lightings), len(labels), figsize=(1.7 * len(labels), 1.9 * len(lightings)), squeeze=False)
@@ -135,6 +151,7 @@ def face_grid(samples: dict[tuple[str, str], np.ndarray], labels: list[str], lig
     return png_bytes(fig)
 
 
+@plain_text
 def identity_grid(faces: list[tuple[str, np.ndarray]], columns: int = 8) -> bytes:
     """Face crops in rows of ``columns``, each over its caption (subject, head pose)."""
     rows = -(-len(faces) // columns)
