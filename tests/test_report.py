@@ -485,3 +485,28 @@ def test_a_mean_over_one_subject_is_shown_without_interval_or_bold():
     assert _interval(one) == "+0.0200 (one subject: no interval)"
     assert _level(one, 0.02) == "0.0200 (one subject: no interval)"
     assert _interval({**one, "n_clusters": 4}) == "<b>+0.0200 [+0.0200, +0.0200]</b>"
+
+
+def test_values_that_are_not_finite_read_as_such_and_never_win():
+    # were "nan" / "+inf", and an interval [nan, -0.1] was bold, a difference claimed
+    from evface.report.html import _fmt, _interval, _level, _signed, _with_ci
+
+    nan, inf = float("nan"), float("inf")
+    assert _fmt(nan, 3) == "n/a (not finite)" and _fmt(inf, 1, 100) == "n/a (not finite)"
+    assert _with_ci(0.5, [nan, 0.9], 1, 100) == "50.0 [n/a (not finite)]"
+    assert _interval({"mean": 0.1, "ci": [nan, -0.1], "n_clusters": 4}) == "+0.1000 [n/a (not finite)]"
+    assert _interval({"mean": nan, "ci": [-inf, -0.1], "n_clusters": 4}) == "n/a (not finite) [n/a (not finite)]"
+    assert _level({"mean": 0.9, "ci": [0.8, inf], "n_clusters": 4}, 0.9) == "0.9000 [n/a (not finite)]"
+    d = {"diff": 0.2, "ci": [0.1, inf], "verdict": "a higher"}  # a verdict written before non-finite bounds counted
+    assert _signed(d, 1, 100) == "+20.0 [n/a (not finite)]"
+
+
+def test_the_compare_table_shows_values_that_are_not_finite_as_such():
+    from evface.commands.compare import format_comparison
+
+    nan = float("nan")
+    cell = {"a": 0.5, "b": nan, "diff": nan, "ci": [nan, nan], "verdict": "n/a (not finite)"}
+    res = {"a": "A", "b": "B", "n": 4, "n_subjects": 2, "metrics": {"top1": cell}, "per_lighting": {},
+           "mcnemar": {"a_only": 0, "b_only": 0, "p": 1.0}}
+    line = format_comparison(res).splitlines()[2]
+    assert "nan" not in line and line.count("n/a (not finite)") == 4, line

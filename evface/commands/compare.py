@@ -18,6 +18,8 @@ NAMES = {"top1": "top-1", "uf1": "UF1", "uar": "UAR"}
 
 def format_comparison(res: dict[str, Any]) -> str:
     """The comparison of :func:`evface.tasks.class_compare.compare_runs` as a plain-text table."""
+    from evface.tasks import stats  # lazy: numpy and the scoring modules load for this command only
+
     a, b = res["a"], res["b"]
     trainings = res.get("trainings") if max(res.get("trainings", {"a": 1}).values()) > 1 else None
     lines = [f"A = {a}, B = {b}: {res['n']} clips of {res['n_subjects']} subjects, paired; "
@@ -28,21 +30,23 @@ def format_comparison(res: dict[str, Any]) -> str:
              + (f"{'subjects, seeds':18}" if trainings else "") + "verdict"]
 
     def interval(ci: list[float] | None) -> str:
-        return f"{f'[{ci[0]:+.3f}, {ci[1]:+.3f}]' if ci else '-':18}"
+        return f"{stats.interval(ci, '+.3f') if ci else '-':18}"
 
     groups = [("all", res)] + list(res["per_lighting"].items())
     for group, part in groups:
         for key, d in part["metrics"].items():
             if group != "all" and key != "top1":
                 continue
-            lines.append(f"{group:10}{NAMES[key]:8}{d['a']:8.3f}{d['b']:8.3f}{d['diff']:+9.3f}  {interval(d['ci'])}"
+            lines.append(f"{group:10}{NAMES[key]:8}{stats.number(d['a'], '8.3f')}{stats.number(d['b'], '8.3f')}"
+                         f"{stats.number(d['diff'], '+9.3f')}  {interval(d['ci'])}"
                          + (interval(d.get("ci_trainings")) if trainings else "") + d["verdict"])
     mc = res["mcnemar"]
-    lines.append(f"exact McNemar: {mc['a_only']} clips right only in {a}, {mc['b_only']} only in {b}, p = {mc['p']:.3g}")
+    lines.append(f"exact McNemar: {mc['a_only']} clips right only in {a}, {mc['b_only']} only in {b}, "
+                 f"p = {stats.number(mc['p'], '.3g')}")
     spread = res.get("seed_spread")
     if spread:
         lines.append(f"single trainings ({len(spread['a_top1'])} seed(s) of {a} x {len(spread['b_top1'])} of {b}): "
-                     f"top-1 A - B from {spread['min']:+.3f} to {spread['max']:+.3f}; {a} ahead in "
+                     f"top-1 A - B from {stats.number(spread['min'], '+.3f')} to {stats.number(spread['max'], '+.3f')}; {a} ahead in "
                      f"{spread['a_ahead']} of {spread['n_pairs']} pairs, {b} in {spread['b_ahead']}")
     if spread and not trainings:
         lines.append("a run scored before its seed_logits.csv was written: the intervals resample subjects only "

@@ -16,6 +16,7 @@ from typing import Any
 from evface.io.dataset import atomic_write_text
 from evface.report.collect import ReportData, collect
 from evface.tasks.run_folder import METRICS, reading
+from evface.tasks.stats import describe_difference, interval, number
 
 PAPER = {
     "classify": {"events": 51.23, "rgb": 23.12},
@@ -74,10 +75,23 @@ def _img(data: bytes, alt: str, mime: str = "image/png") -> str:
     return f'<img alt="{html.escape(alt)}" src="data:{mime};base64,{base64.b64encode(data).decode()}">'
 
 
-def _fmt(value: Any, digits: int = 2, scale: float = 1.0) -> str:
+def _fmt(value: Any, digits: int = 2, scale: float = 1.0, sign: str = "") -> str:
+    """``value`` (times ``scale``) to ``digits`` decimals (``sign`` "+": always signed); ``–`` when
+    absent, :data:`~evface.tasks.stats.NOT_FINITE` when NaN or infinite."""
     if value is None:
         return "–"
-    return f"{float(value) * scale:.{digits}f}"
+    return number(float(value) * scale, f"{sign}.{digits}f")
+
+
+def _bracket(ci: Any, digits: int, scale: float = 1.0, sign: str = "") -> str:
+    """An interval ``[low, high]`` formatted as :func:`_fmt` formats its bounds."""
+    return interval([float(v) * scale for v in ci], f"{sign}.{digits}f")
+
+
+def _excludes_zero(ci: Any) -> bool:
+    """Whether the interval ``ci`` excludes 0 (finite, and clear of it by more than rounding):
+    the one test of every bold difference on the page (:func:`~evface.tasks.stats.describe_difference`)."""
+    return describe_difference("A", "B", ci).endswith(" higher")
 
 
 def _count(value: Any) -> str:
@@ -186,16 +200,16 @@ def _with_ci(value: Any, ci: list[float] | None, digits: int, scale: float = 1.0
     """``value [low, high]`` (the interval only when there is one)."""
     if ci is None:
         return _fmt(value, digits, scale)
-    return f"{_fmt(value, digits, scale)} [{_fmt(ci[0], digits, scale)}, {_fmt(ci[1], digits, scale)}]"
+    return f"{_fmt(value, digits, scale)} {_bracket(ci, digits, scale)}"
 
 
 def _signed(d: dict[str, Any], digits: int, scale: float) -> str:
     """A paired difference with its interval: over subjects and trainings where the comparison has one."""
     if d["ci"] is None:
-        return f"{d['diff'] * scale:+.{digits}f} (one subject: no interval)"
-    lo, hi = d.get("ci_trainings") or d["ci"]
-    text = f"{d['diff'] * scale:+.{digits}f} [{lo * scale:+.{digits}f}, {hi * scale:+.{digits}f}]"
-    return f"<b>{text}</b>" if d["verdict"].endswith(" higher") else text
+        return f"{_fmt(d['diff'], digits, scale, '+')} (one subject: no interval)"
+    ci = d.get("ci_trainings") or d["ci"]
+    text = f"{_fmt(d['diff'], digits, scale, '+')} {_bracket(ci, digits, scale, '+')}"
+    return f"<b>{text}</b>" if _excludes_zero(ci) else text
 
 
 def _verdict(metrics: dict[str, dict[str, Any]]) -> str:
@@ -265,8 +279,8 @@ def _classify_section(data: ReportData) -> str:
     parts.append(f'<h3>Confusion matrices</h3><div class="grid">{"".join(figs)}</div>')
     energy = [r for r in runs if r["metrics"].get("synops") is not None]
     if energy:
-        rows3 = [[_run_name(r), f'{r["metrics"]["synops"]:.3g}', f'{r["metrics"].get("ann_macs", 0):.3g}',
-                  ", ".join(f"{v:.3f}" for v in r["metrics"].get("spike_rate_per_layer", []))] for r in energy]
+        rows3 = [[_run_name(r), number(r["metrics"]["synops"], ".3g"), number(r["metrics"].get("ann_macs", 0), ".3g"),
+                  ", ".join(number(v, ".3f") for v in r["metrics"].get("spike_rate_per_layer", []))] for r in energy]
         parts.append("<h3>Spiking activity</h3>" + _table(["input", "SynOps / sample", "ANN MACs / sample", "spike rate per layer"], rows3))
     return "".join(parts) + "</section>"
 
@@ -290,7 +304,7 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
         mc, m = c["mcnemar"], c["metrics"]
         seeds = f'{c["trainings"]["a"]} × {c["trainings"]["b"]}' if c.get("trainings") else "–"
         rows.append([pair, f'{c["n_subjects"]} / {c["n"]}', seeds, _signed(m["top1"], 1, 100), _signed(m["uf1"], 3, 1),
-                     _signed(m["uar"], 3, 1), f'{mc["a_only"]} / {mc["b_only"]}, p = {mc["p"]:.2g}', _verdict(m)])
+                     _signed(m["uar"], 3, 1), f'{mc["a_only"]} / {mc["b_only"]}, p = {number(mc["p"], ".2g")}', _verdict(m)])
         per = c["per_lighting"]
         rows2.append([pair] + [(_signed(per[lt]["metrics"]["top1"], 1, 100) if lt in per else "–") for lt in lightings])
     if rows:
@@ -301,7 +315,7 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
     if spreads:
         rows3 = [[f'{html.escape(c["a"])} − {html.escape(c["b"])}',
                   f'{len(c["seed_spread"]["a_top1"])} × {len(c["seed_spread"]["b_top1"])}',
-                  f'{100 * c["seed_spread"]["min"]:+.1f} to {100 * c["seed_spread"]["max"]:+.1f}',
+                  f'{_fmt(c["seed_spread"]["min"], 1, 100, "+")} to {_fmt(c["seed_spread"]["max"], 1, 100, "+")}',
                   f'{c["seed_spread"]["a_ahead"]} / {c["seed_spread"]["b_ahead"]} of {c["seed_spread"]["n_pairs"]}']
                  for c in spreads]
         parts.append("<h4>Between training seeds</h4><p>Every single training of A against every one of B "
@@ -337,10 +351,9 @@ def _interval(d: dict[str, Any] | None, digits: int = 4) -> str:
     if not d:
         return "–"
     if d.get("n_clusters", 2) < 2:
-        return f"{d['mean']:+.{digits}f} (one subject: no interval)"
-    lo, hi = d["ci"]
-    text = f"{d['mean']:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}]"
-    return f"<b>{text}</b>" if lo > 0 or hi < 0 else text
+        return f"{_fmt(d['mean'], digits, sign='+')} (one subject: no interval)"
+    text = f"{_fmt(d['mean'], digits, sign='+')} {_bracket(d['ci'], digits, sign='+')}"
+    return f"<b>{text}</b>" if _excludes_zero(d["ci"]) else text
 
 
 def _level(d: dict[str, Any] | None, value: Any, digits: int = 4) -> str:
@@ -348,9 +361,8 @@ def _level(d: dict[str, Any] | None, value: Any, digits: int = 4) -> str:
     if not d:
         return _fmt(value, digits)
     if d.get("n_clusters", 2) < 2:
-        return f"{d['mean']:.{digits}f} (one subject: no interval)"
-    lo, hi = d["ci"]
-    return f"{d['mean']:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+        return f"{_fmt(d['mean'], digits)} (one subject: no interval)"
+    return f"{_fmt(d['mean'], digits)} {_bracket(d['ci'], digits)}"
 
 
 def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
@@ -531,7 +543,7 @@ def _reconstruct_section(data: ReportData) -> str:
     def k_mean(lt: dict[str, Any], which: str) -> str:
         return _fmt(lt.get(f"apex_ssim_{which}", {}).get("active"), 4)
 
-    latent_rows = [[_run_name(r), " ".join(f"{k:.2f}" for k in lt.get("kl_per_channel", [])), _count(lt.get("k")),
+    latent_rows = [[_run_name(r), " ".join(number(k, ".2f") for k in lt.get("kl_per_channel", [])), _count(lt.get("k")),
                     _fmt(lt.get("spread_face"), 4), _fmt(lt.get("spread_moving"), 4), _fmt(lt.get("spread_static"), 4),
                     k_mean(lt, f"mean_of_{lt.get('k')}"), k_mean(lt, "prior_mean")]
                    for r in runs if (lt := r["metrics"].get("latent"))]

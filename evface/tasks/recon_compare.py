@@ -252,12 +252,13 @@ def format_comparison(res: dict[str, Any]) -> str:
              + (f"{'subjects, trainings':22}" if two_level else "") + "verdict"]
 
     def interval(ci: list[float] | None) -> str:
-        return f"[{ci[0]:+.4f}, {ci[1]:+.4f}]" if ci else "-"
+        return stats.interval(ci, "+.4f") if ci else "-"
 
     for method, entry in res["methods"].items():
         for label, part in entry.items():
             for metric, d in part.items():
-                lines.append(f"{method:14}{label:16}{metric:13}{d['a']:8.4f}{d['b']:8.4f}{d['diff']:+9.4f}  "
+                lines.append(f"{method:14}{label:16}{metric:13}{stats.number(d['a'], '8.4f')}{stats.number(d['b'], '8.4f')}"
+                             f"{stats.number(d['diff'], '+9.4f')}  "
                              f"{interval(d['ci']):20}" + (f"{interval(d.get('ci_trainings')):22}" if two_level else "")
                              + d["verdict"])
     trainings = res.get("trainings", {"a": 1, "b": 1})

@@ -304,13 +304,41 @@ TOUCHES_ZERO = 1e-9
 in another order (UAR vs top-1 on balanced classes) differs from 0 only by float rounding."""
 
 
+NOT_FINITE = "n/a (not finite)"
+"""How a value or interval that is NaN or infinite is shown, and the verdict of a difference with such an interval."""
+
+
+def number(value: float, spec: str) -> str:
+    """``value`` formatted by ``spec``, or :data:`NOT_FINITE` where it is NaN or infinite.
+
+    >>> number(0.0834, "+.3f"), number(float("nan"), ".3f"), number(float("-inf"), "8.1f")
+    ('+0.083', 'n/a (not finite)', 'n/a (not finite)')
+    """
+    return f"{value:{spec}}" if np.isfinite(value) else NOT_FINITE
+
+
+def interval(ci: Sequence[float], spec: str) -> str:
+    """``[low, high]``, each bound formatted by ``spec``; ``[n/a (not finite)]`` where a bound is NaN or infinite.
+
+    >>> interval((-0.0123, 0.05), "+.3f"), interval((float("nan"), 0.05), "+.3f")
+    ('[-0.012, +0.050]', '[n/a (not finite)]')
+    """
+    lo, hi = (float(v) for v in ci)
+    return f"[{lo:{spec}}, {hi:{spec}}]" if np.isfinite([lo, hi]).all() else f"[{NOT_FINITE}]"
+
+
 def describe_difference(name_a: str, name_b: str, ci: Sequence[float]) -> str:
-    """How the difference A - B with interval ``ci`` is worded: a direction only when ``ci`` excludes 0.
+    """How the difference A - B with interval ``ci`` is worded: a direction only when ``ci`` excludes 0,
+    :data:`NOT_FINITE` when a bound is NaN or infinite (never a direction).
 
     >>> describe_difference("events-hd", "rgb", (5.6e-17, 0.107))  # rounding, not evidence
     'no detectable difference'
+    >>> describe_difference("events-hd", "rgb", (float("-inf"), -0.2))
+    'n/a (not finite)'
     """
     lo, hi = ci
+    if not np.isfinite([lo, hi]).all():
+        return NOT_FINITE
     if lo > TOUCHES_ZERO:
         return f"{name_a} higher"
     if hi < -TOUCHES_ZERO:
