@@ -163,6 +163,9 @@ def test_report_shows_intervals_and_words_differences_by_them(tmp_path):
     assert "events-hd higher" in text  # every resample of the 2 subjects keeps the gap
     assert "no detectable difference" in text  # identical predictions
     assert "Top-1 difference per lighting" in text and "2-fold subject-grouped" in text
+    per_lighting = text[text.index("Top-1 difference per lighting"):]
+    assert per_lighting.startswith("Top-1 difference per lighting (points)</h4><p>Subjects / clips tested: "
+                                   "bright 1 / 3; dim 1 / 3.</p>")  # was: no count of what each rests on
     assert "<th>subjects / clips</th>" in text and "<td>2 / 6</td>" in text  # what each difference rests on
     assert "Between training seeds" not in text  # one seed per arm: nothing to show, but said so
     assert "Every pair above rests on one training per fold" in text
@@ -233,6 +236,11 @@ def test_runs_on_different_datasets_are_each_shown_with_their_own(tmp_path):
 
     one, other = make_fake_run(tmp_path / "one", subjects=2), make_fake_run(tmp_path / "other", subjects=3)
     write_dataset_json(other / "data", {"generator": "evface synth", "preset": "quick", "seed": 7})
+    for run, n in ((one, 6), (other, 9)):
+        path = run / "stages" / "events-hd-0" / "metrics.json"
+        metrics = json.loads(path.read_text())
+        metrics["per_lighting"] = {lt: {**v, "n": n, "n_subjects": n // 3} for lt, v in metrics["per_lighting"].items()}
+        path.write_text(json.dumps(metrics))
     text = html.unescape(build_report([one, other], tmp_path / "report.html").read_text())
     datasets = text[text.index('id="dataset"'):text.index('id="classification"')]
     assert "<h2>Datasets</h2>" in datasets and "scored on 2 datasets" in datasets
@@ -243,6 +251,10 @@ def test_runs_on_different_datasets_are_each_shown_with_their_own(tmp_path):
     assert "evface synth (preset quick, seed 7)" in second and "6 clips, 3 subjects" in second
     assert "<td>one/events-hd on one/data</td>" in text and "<td>other/events-hd on other/data</td>" in text
     assert "<td>other/recon-hd on other/data</td>" in text
+    per_lighting = text[text.index("<h3>Top-1 % per lighting</h3>"):]  # was: the first run's clips, said of both
+    assert per_lighting.startswith("<h3>Top-1 % per lighting</h3><p>After each value, in brackets: the subjects / "
+                                   "clips it rests on.</p>")
+    assert "<td>other/events-hd on other/data</td><td>50.0 (3 / 9)</td><td>50.0 (3 / 9)</td>" in per_lighting
     single = html.unescape(build_report([one], tmp_path / "single.html").read_text())
     assert "<h2>Dataset</h2>" in single and "<td>events-hd</td>" in single  # one dataset: no label
 

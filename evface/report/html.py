@@ -111,6 +111,26 @@ def _count(value: Any) -> str:
     return str(value)
 
 
+def _with_counts(grid: list[list[tuple[str, tuple[Any, Any]]]], columns: list[str],
+                 unit: str) -> tuple[list[list[str]], str]:
+    """Cells ``(text, (subjects, n))`` of a table with one column per lighting (``columns``), and
+    the sentence saying how many subjects and ``unit`` each value rests on: once per column where
+    every row of it agrees, else after each value.
+
+    >>> _with_counts([[("50.0", (2, 6)), ("–", (None, None))], [("40.0", (2, 6)), ("30.0", (3, 9))]], ["bright", "dim"], "clips")
+    ([['50.0', '–'], ['40.0', '30.0']], '<p>Subjects / clips tested: bright 2 / 6; dim 3 / 9.</p>')
+    >>> _with_counts([[("50.0", (2, 6))], [("40.0", (3, 9))]], ["dim"], "clips")[0]
+    [['50.0 (2 / 6)'], ['40.0 (3 / 9)']]
+    """
+    counts = [{cell[1] for row in grid if (cell := row[k])[1] != (None, None)} for k in range(len(columns))]
+    if all(len(c) <= 1 for c in counts):
+        said = "; ".join(f"{html.escape(col)} {_count(s)} / {_count(n)}" for col, c in zip(columns, counts) for s, n in c)
+        return [[text for text, _ in row] for row in grid], (f"<p>Subjects / {unit} tested: {said}.</p>" if said else "")
+    cells = [[text + (f" ({_count(s)} / {_count(n)})" if (s, n) != (None, None) else "") for text, (s, n) in row]
+             for row in grid]
+    return cells, f"<p>After each value, in brackets: the subjects / {unit} it rests on.</p>"
+
+
 def _table(head: list[str], rows: list[list[str]], row_classes: list[str] | None = None) -> str:
     classes = row_classes or [""] * len(rows)
     body = "".join(
@@ -265,16 +285,12 @@ def _classify_section(data: ReportData) -> str:
                               "Each hd event arm minus the lr arm trained the same way"))
     lightings = sorted({lt for r in runs for lt in r["metrics"].get("per_lighting", {})})
     if lightings:
-        rows2 = []
-        for r in runs:
-            per = r["metrics"].get("per_lighting", {})
-            rows2.append([_run_name(r)] + [_with_ci(per.get(lt, {}).get("top1"), (per.get(lt, {}).get("ci_trainings")
-                                                                                             or per.get(lt, {}).get("ci", {})).get("top1"), 1, 100)
-                                                     for lt in lightings])
-        counts = [per.get("n") for r in runs[:1] for per in (r["metrics"].get("per_lighting", {}).get(lt, {}) for lt in lightings)]
-        note = ", ".join(f"{lt} {n}" for lt, n in zip(lightings, counts) if n is not None)
-        parts.append("<h3>Top-1 % per lighting</h3>" + (f"<p>Clips per lighting: {html.escape(note)}.</p>" if note else "")
-                     + _table(["arm"] + lightings, rows2))
+        grid = [[(_with_ci(p.get("top1"), (p.get("ci_trainings") or p.get("ci", {})).get("top1"), 1, 100),
+                  (p.get("n_subjects"), p.get("n")))
+                 for lt in lightings for p in [r["metrics"].get("per_lighting", {}).get(lt, {})]] for r in runs]
+        cells, note = _with_counts(grid, lightings, "clips")  # was: the first run's clips, said of every run
+        parts.append("<h3>Top-1 % per lighting</h3>" + note
+                     + _table(["arm"] + lightings, [[_run_name(r)] + row for r, row in zip(runs, cells)]))
     figs = [f'<figure>{_img(r["confusion_png"], "confusion " + r["name"])}</figure>' for r in runs if r.get("confusion_png")]
     parts.append(f'<h3>Confusion matrices</h3><div class="grid">{"".join(figs)}</div>')
     energy = [r for r in runs if r["metrics"].get("synops") is not None]
@@ -298,7 +314,7 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
              "only in B, exact two-sided p.</p>"]
     paired = [c for c in comparisons if "error" not in c]
     rows, lightings = [], sorted({lt for c in paired for lt in c.get("per_lighting", {})})
-    rows2 = []
+    pairs, grid = [], []
     for c in paired:
         pair = f'{html.escape(c["a"])} − {html.escape(c["b"])}'
         mc, m = c["mcnemar"], c["metrics"]
@@ -306,11 +322,15 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
         rows.append([pair, f'{c["n_subjects"]} / {c["n"]}', seeds, _signed(m["top1"], 1, 100), _signed(m["uf1"], 3, 1),
                      _signed(m["uar"], 3, 1), f'{mc["a_only"]} / {mc["b_only"]}, p = {number(mc["p"], ".2g")}', _verdict(m)])
         per = c["per_lighting"]
-        rows2.append([pair] + [(_signed(per[lt]["metrics"]["top1"], 1, 100) if lt in per else "–") for lt in lightings])
+        pairs.append(pair)
+        grid.append([(_signed(per[lt]["metrics"]["top1"], 1, 100), (per[lt]["n_subjects"], per[lt]["n"])) if lt in per
+                     else ("–", (None, None)) for lt in lightings])
     if rows:
         parts.append(_table(["A − B", "subjects / clips", "seeds", "top-1 points", "UF1", "UAR", "McNemar", "verdict"], rows))
-    if rows2 and lightings:
-        parts.append("<h4>Top-1 difference per lighting (points)</h4>" + _table(["A − B"] + lightings, rows2))
+    if grid and lightings:
+        cells, note = _with_counts(grid, lightings, "clips")
+        parts.append("<h4>Top-1 difference per lighting (points)</h4>" + note
+                     + _table(["A − B"] + lightings, [[pair] + row for pair, row in zip(pairs, cells)]))
     spreads = [c for c in paired if c.get("seed_spread")]
     if spreads:
         rows3 = [[f'{html.escape(c["a"])} − {html.escape(c["b"])}',
@@ -517,11 +537,13 @@ def _reconstruct_section(data: ReportData) -> str:
                 for r in runs for method, v in r["metrics"].get("cvae_vs", {}).items()]
     lights = sorted({x for _, _, g in by_light for x in g})
     if lights:
-        rows_l = [[_run_name(r), html.escape(method)] + [_interval(g.get(x, {}).get("face")) for x in lights]
-                  for r, method, g in by_light]
+        grid = [[(_interval(d), (d.get("n_clusters"), d.get("n")) if d else (None, None))
+                 for x in lights for d in [g.get(x, {}).get("face")]] for _, _, g in by_light]
+        cells, note = _with_counts(grid, lights, "apex samples")
+        rows_l = [[_run_name(r), html.escape(method)] + row for (r, method, _), row in zip(by_light, cells)]
         parts.append("<h3>CVAE − method per lighting, at the apex</h3><p>SSIM over the face, paired per sample, with "
                      "95 % subject-cluster intervals (bold where they exclude 0; for a run of several training seeds "
-                     "over subjects and trainings): where one lighting carries a difference.</p>" + _table(["run", "CVAE − method"] + [html.escape(x) for x in lights], rows_l))
+                     "over subjects and trainings): where one lighting carries a difference.</p>" + note + _table(["run", "CVAE − method"] + [html.escape(x) for x in lights], rows_l))
     parts.append(_sensor_differences(data.sensor_comparisons))
     parts.append(_training_table(runs))
     regions = [x for x in ("brows", "eyes", "nose", "mouth", "chin") if any(x in v.get("apex", {}) for r in runs
