@@ -522,3 +522,41 @@ def test_the_compare_table_shows_values_that_are_not_finite_as_such():
            "mcnemar": {"a_only": 0, "b_only": 0, "p": 1.0}}
     line = format_comparison(res).splitlines()[2]
     assert "nan" not in line and line.count("n/a (not finite)") == 4, line
+
+
+def test_compare_says_where_the_runs_know_other_classes_or_tested_in_other_folds(tmp_path, capsys):
+    """Two classification runs on the same clips, one trained on a third class or tested in other
+    folds: paired as before, and said (was: paired silently)."""
+    from evface.tasks.class_compare import PREDICTION_COLUMNS, compare_runs, write_seed_logits
+
+    truth = [(f"c{i:02d}", f"s{i % 6}", "dim", f"L{i % 2}") for i in range(24)]
+    ids, y = [r[0] for r in truth], np.array([i % 2 for i in range(24)])
+    for run in ("a", "b"):
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "predictions.csv").write_text(
+            ",".join(c for c in PREDICTION_COLUMNS if not c.endswith("_us")) + "\n"
+            + "".join(f"{c},{s},{lt},{lab},{lab}\n" for c, s, lt, lab in truth))
+    three = [str(i % 6 // 2) for i in range(24)]  # three folds of two subjects
+    write_seed_logits(tmp_path / "a", ids, three, [0], np.eye(2)[y][None], ["L0", "L1"])
+    write_seed_logits(tmp_path / "b", ids, three, [0], np.eye(3)[y][None], ["L0", "L1", "L2"])
+    res = compare_runs(tmp_path / "a", tmp_path / "b")
+    assert res["classes"] == {"a": ["L0", "L1"], "b": ["L0", "L1", "L2"]} and "folds" not in res
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    assert ("the models know other classes (a: L0, L1; b: L0, L1, L2): the clips and their true classes are the "
+            "same, but a model can predict a class the other cannot") in capsys.readouterr().out
+    six = [str(i % 6) for i in range(24)]  # leave-one-subject-out
+    write_seed_logits(tmp_path / "b", ids, six, [0], np.eye(2)[y][None], ["L0", "L1"])
+    res = compare_runs(tmp_path / "a", tmp_path / "b")
+    assert res["folds"] == {"a": "3 folds", "b": "6 folds"} and "classes" not in res
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    assert ("the clips were tested in other folds (a: 3 folds; b: 6 folds): the difference includes that of the "
+            "protocols") in capsys.readouterr().out
+    write_seed_logits(tmp_path / "b", ids, [str((int(f) + 1) % 3) for f in three], [0], np.eye(2)[y][None], ["L0", "L1"])
+    assert "folds" not in compare_runs(tmp_path / "a", tmp_path / "b")  # the same groups under other names
+    from evface.report.html import _differences
+
+    write_seed_logits(tmp_path / "b", ids, six, [0], np.eye(3)[y][None], ["L0", "L1", "L2"])
+    page = _differences([compare_runs(tmp_path / "a", tmp_path / "b", names=("events", "rgb"))])
+    assert ('<p class="muted">Pairs made differently (A / B): events − rgb: the models know other classes (L0, L1 / '
+            "L0, L1, L2); the clips were tested in other folds (3 folds / 6 folds): the difference includes that of "
+            "the protocols.</p>") in page

@@ -40,6 +40,14 @@ def format_comparison(res: dict[str, Any]) -> str:
             lines.append(f"{group:10}{NAMES[key]:8}{stats.number(d['a'], '8.3f')}{stats.number(d['b'], '8.3f')}"
                          f"{stats.number(d['diff'], '+9.3f')}  {interval(d['ci'])}"
                          + (interval(d.get("ci_trainings")) if trainings else "") + d["verdict"])
+    if "classes" in res:
+        classes = res["classes"]
+        lines.append(f"the models know other classes ({a}: {', '.join(map(str, classes['a']))}; {b}: "
+                     f"{', '.join(map(str, classes['b']))}): the clips and their true classes are the same, but a "
+                     "model can predict a class the other cannot")
+    if "folds" in res:
+        lines.append(f"the clips were tested in other folds ({a}: {res['folds']['a']}; {b}: {res['folds']['b']}): "
+                     "the difference includes that of the protocols")
     mc = res["mcnemar"]
     lines.append(f"exact McNemar: {mc['a_only']} clips right only in {a}, {mc['b_only']} only in {b}, "
                  f"p = {stats.number(mc['p'], '.3g')}")

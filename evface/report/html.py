@@ -353,6 +353,15 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
         parts.append(f'<p class="muted">{len(unsampled)} of the pairs above hold several seeds but were scored before '
                      "each seed's logits were written (<code>seed_logits.csv</code>; “–” in column “seeds”): their "
                      "intervals resample subjects only; <code>evface eval RUN</code> scores a run again with them.</p>")
+    unlike = [f'{html.escape(c["a"])} − {html.escape(c["b"])}: '
+              + "; ".join(([f'the models know other classes ({html.escape(", ".join(map(str, c["classes"]["a"])))} / '
+                            f'{html.escape(", ".join(map(str, c["classes"]["b"])))})'] if "classes" in c else [])
+                          + ([f'the clips were tested in other folds ({html.escape(c["folds"]["a"])} / '
+                              f'{html.escape(c["folds"]["b"])}): the difference includes that of the protocols']
+                             if "folds" in c else []))
+              for c in paired if "classes" in c or "folds" in c]
+    if unlike:
+        parts.append('<p class="muted">Pairs made differently (A / B): ' + "; ".join(unlike) + ".</p>")
     return "".join(parts) + _not_compared(comparisons)
 
 

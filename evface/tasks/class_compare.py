@@ -203,6 +203,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
                                          f"{ra[key]!r} in {run_a}: the runs used different datasets"))
     ids = sorted(by_a)
     logits = [read_seed_logits(run) for run in (run_a, run_b)]
+    unlike = _unlike(run_a, run_b, logits)
     trainings = None if None in logits else {"a": len(logits[0].seeds), "b": len(logits[1].seeds)}
     if trainings is None or max(trainings.values()) == 1:
         logits = []  # a run scored before seed_logits.csv, or one training each: subjects resampled only
@@ -222,10 +223,39 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
                            for lt in sorted(set(lighting.tolist())) for m in [lighting == lt]}
     if trainings:
         out["trainings"] = trainings
+    out |= unlike
     per_seed = [[float(np.mean(v[k].argmax(1) == y)) for k in range(len(v))] for v in seeds[0::2]] if seeds else None
     spread = seed_spread(run_a, run_b, per_seed)
     if spread is not None:
         out["seed_spread"] = spread
+    return out
+
+
+def _unlike(run_a: str | Path, run_b: str | Path, logits: list[SeedLogits | None]) -> dict[str, Any]:
+    """How two runs scored on the same clips were made differently: ``classes`` (``{"a", "b"}``,
+    each run's class list, from its seed logits or ``metrics.json``) where their models know other
+    classes, and ``folds`` (each run's number of folds) where their models tested the clips in
+    other groups (from the folds of their seed logits; else the ``protocol`` of their
+    ``metrics.json``, where both name one). ``{}`` where nothing tells them apart."""
+    facts = []
+    for run, seeds in zip((run_a, run_b), logits):
+        path = Path(run) / "metrics.json"
+        metrics: dict[str, Any] = {}
+        if path.is_file():
+            with run_folder.reading(path):
+                metrics = run_folder.read_json(path)
+        groups = ({frozenset(c for c, f in seeds.folds.items() if f == fold) for fold in set(seeds.folds.values())}
+                  if seeds else None)
+        facts.append({"classes": list(seeds.labels) if seeds else metrics.get("labels"), "groups": groups,
+                      "protocol": metrics.get("protocol")})
+    out: dict[str, Any] = {}
+    if facts[0]["classes"] and facts[1]["classes"] and sorted(facts[0]["classes"]) != sorted(facts[1]["classes"]):
+        out["classes"] = {"a": facts[0]["classes"], "b": facts[1]["classes"]}
+    if facts[0]["groups"] and facts[1]["groups"]:
+        if facts[0]["groups"] != facts[1]["groups"]:
+            out["folds"] = {"a": f"{len(facts[0]['groups'])} folds", "b": f"{len(facts[1]['groups'])} folds"}
+    elif facts[0]["protocol"] and facts[1]["protocol"] and facts[0]["protocol"] != facts[1]["protocol"]:
+        out["folds"] = {"a": facts[0]["protocol"], "b": facts[1]["protocol"]}
     return out
 
 
