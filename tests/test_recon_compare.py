@@ -253,3 +253,22 @@ def test_compare_refuses_runs_of_two_tasks(runs, tmp_path, capsys):
         assert main(["compare", str(a), str(b)]) == 2
         assert capsys.readouterr().err.strip() == (f"error: {runs['hd']} is a reconstruction run and {classification} "
                                                    "is not: compare two runs of one task")
+
+
+def test_methods_scored_by_one_run_only_are_named(runs, tmp_path, capsys):
+    # were left out of the comparison without a word
+    from evface.report.html import _sensor_differences
+
+    fewer = tmp_path / "fewer"
+    fewer.mkdir()
+    (fewer / "metrics.json").write_text((runs["lr"] / "metrics.json").read_text())
+    rows = _rows(runs["lr"])
+    with (fewer / SCORES_CSV).open("w", newline="") as f:
+        w = csv.DictWriter(f, SCORE_COLUMNS)
+        w.writeheader()
+        w.writerows(r for r in rows if r["method"] != "keyframe")
+    res = compare_runs(runs["hd"], fewer, names=("hd", "lr"))
+    assert res["not_compared"] == {"a": ["keyframe"], "b": []} and "keyframe" not in res["methods"]
+    assert "not compared, scored by one run only: keyframe (hd)" in format_comparison(res).splitlines()
+    assert "hd − lr: not compared, scored by one run only: keyframe (hd).</p>" in _sensor_differences([res])
+    assert "not_compared" not in compare_runs(runs["hd"], runs["lr"])

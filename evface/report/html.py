@@ -424,6 +424,10 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
             + (f'<p class="muted">{unsampled} of the pairs above hold several trainings but were scored before each '
                "training's scores were written (<code>seed_scores.csv</code>): their intervals resample subjects only; "
                "<code>evface eval RUN</code> scores a run again with them.</p>" if unsampled else "")
+            + "".join(f'<p class="muted">{html.escape(c["a"])} − {html.escape(c["b"])}: not compared, scored by one '
+                      "run only: " + html.escape("; ".join(f"{', '.join(c['not_compared'][k])} ({c[k]})" for k in ("a", "b")
+                                                          if c["not_compared"][k])) + ".</p>"
+                      for c in comparisons if c.get("not_compared"))
             + _not_compared(comparisons))
 
 

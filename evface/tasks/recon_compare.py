@@ -181,7 +181,8 @@ def _values(rows: list[dict[str, str]], metric: str) -> np.ndarray:
 def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | None = None) -> dict[str, Any]:
     """The paired difference A - B of two reconstruction runs on the same samples (see the module docstring).
 
-    Returns ``{"a", "b", "run_a", "run_b", "n", "n_apex", "n_subjects", "trainings": {"a", "b"}, "methods":
+    Returns ``{"a", "b", "run_a", "run_b", "n", "n_apex", "n_subjects", "trainings": {"a", "b"}, ["not_compared":
+    {"a", "b"}: the methods only one run scored,] "methods":
     {method: {"all" | "apex" | "apex, <lighting>": {metric: {"a", "b", "diff", "ci", "n", "n_clusters",
     "verdict"}}}}}``; ``trainings``: each run's trainings per part (``--seeds``), whose mean scores it.
     Where either run scored a method with several trainings (its ``seed_scores.csv``), the metric
@@ -210,6 +211,9 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     out: dict[str, Any] = {"a": names[0], "b": names[1], "run_a": str(run_a), "run_b": str(run_b), "n": len(keys),
                            "n_apex": len(apex), "n_subjects": len(set(subjects.values())),
                            "trainings": {"a": seeds_a, "b": seeds_b}, "methods": {}}
+    alone = {"a": sorted(set(a) - set(b)), "b": sorted(set(b) - set(a))}
+    if alone["a"] or alone["b"]:  # compared are the methods both scored; the others are named
+        out["not_compared"] = alone
     for method in shared:
         if method != shared[0]:
             _check_same_samples(a[method], b[method], run_a / SCORES_CSV, run_b / SCORES_CSV)
@@ -261,6 +265,10 @@ def format_comparison(res: dict[str, Any]) -> str:
                              f"{stats.number(d['diff'], '+9.4f')}  "
                              f"{interval(d['ci']):20}" + (f"{interval(d.get('ci_trainings')):22}" if two_level else "")
                              + d["verdict"])
+    alone = res.get("not_compared")
+    if alone:
+        lines.append("not compared, scored by one run only: " + "; ".join(
+            f"{', '.join(alone[k])} ({res[k]})" for k in ("a", "b") if alone[k]))
     trainings = res.get("trainings", {"a": 1, "b": 1})
     if trainings["a"] == trainings["b"] == 1:
         lines.append("one training per fold of each run: an interval covers which subjects were tested, not how "
