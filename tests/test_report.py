@@ -560,3 +560,15 @@ def test_compare_says_where_the_runs_know_other_classes_or_tested_in_other_folds
     assert ('<p class="muted">Pairs made differently (A / B): events − rgb: the models know other classes (L0, L1 / '
             "L0, L1, L2); the clips were tested in other folds (3 folds / 6 folds): the difference includes that of "
             "the protocols.</p>") in page
+
+
+def test_reconstruction_means_without_intervals_say_they_test_no_difference(fake_run, tmp_path):
+    # the AU-region and AU-class tables and the horizon curves were shown bare, as if comparisons
+    root = shutil.copytree(fake_run, tmp_path / "run", ignore=shutil.ignore_patterns("report.html"))
+    Image.new("RGB", (4, 4)).save(root / "stages" / "recon-hd-0" / "horizon.png")
+    text = build_report([root], tmp_path / "r.html").read_text()
+    for title in ("SSIM per AU region at the apex", "at the apex, by AU class", "at the apex, by lighting"):
+        after = text[text.index(title):]
+        assert "without intervals: a difference between two methods here is not tested" in after[:after.index("<table>")]
+    assert ("<figcaption>recon-hd: SSIM and PSNR against the horizon, each point the mean over the samples of its bin, "
+            "without an interval: a gap between two curves is not tested") in text

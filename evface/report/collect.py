@@ -332,7 +332,7 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
                 entry["confusion_png"] = figures.confusion_png(metrics["confusion_matrix"], metrics.get("labels", []), name)
         data.classify.append(entry)
     elif config.get("task") == "reconstruct":
-        entry["strips"] = [p.read_bytes() for p in sorted(run.glob("*.png"))]
+        entry["strips"] = [(p.name, p.read_bytes()) for p in sorted(run.glob("*.png"))]
         entry["training"] = _read_json(settings / "train.json") if (settings / "train.json").exists() else {}
         data.reconstruct.append(entry)
 

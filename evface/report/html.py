@@ -24,6 +24,16 @@ PAPER = {
     "source": "Mastropasqua et al., ICCV 2025 Workshops, arXiv 2508.11988",
 }
 
+FIGURE_CAPTIONS = {
+    "apex.png": ": a few test clips at the apex, one column per method, and the target.",
+    "horizon.png": (": SSIM and PSNR against the horizon, each point the mean over the samples of its bin, without "
+                    "an interval: a gap between two curves is not tested (the paired tables above are)."),
+}
+"""What a reconstruction run's figures show, after the run's name (a figure of another name: the name alone)."""
+
+LEVELS_ONLY = ('<p class="muted">Mean SSIM without intervals: a difference between two methods here is not '
+               "tested (the paired differences above are, over the face and in the active regions).</p>")
+
 METRIC_NAMES = {"top1": "top-1", "uf1": "UF1", "uar": "UAR"}
 
 CSS = """
@@ -564,7 +574,7 @@ def _reconstruct_section(data: ReportData) -> str:
     if regions:
         rows2 = [[_run_name(r), html.escape(method)] + [_fmt(v.get("apex", {}).get(x, {}).get("ssim"), 4) for x in regions]
                  for r in runs for method, v in r["metrics"].get("methods", {}).items()]
-        parts.append("<h3>SSIM per AU region at the apex</h3>" + _table(["run", "method"] + regions, rows2))
+        parts.append("<h3>SSIM per AU region at the apex</h3>" + LEVELS_ONLY + _table(["run", "method"] + regions, rows2))
     for group, title in (("aus", "AU class"), ("lighting", "lighting")):
         by = [(r, method, v.get("apex_by", {}).get(group, {}))
               for r in runs for method, v in r["metrics"].get("methods", {}).items()]
@@ -572,7 +582,7 @@ def _reconstruct_section(data: ReportData) -> str:
         if labels:
             rows3 = [[_run_name(r), html.escape(method)] + [_fmt(g.get(x, {}).get("active_ssim"), 4) for x in labels]
                      for r, method, g in by]
-            parts.append(f"<h3>SSIM in the active AU regions at the apex, by {title}</h3>"
+            parts.append(f"<h3>SSIM in the active AU regions at the apex, by {title}</h3>" + LEVELS_ONLY
                          + _table(["run", "method"] + [html.escape(x) for x in labels], rows3))
 
     def k_mean(lt: dict[str, Any], which: str) -> str:
@@ -591,8 +601,8 @@ def _reconstruct_section(data: ReportData) -> str:
                                "SSIM mean of K", "SSIM prior mean"], latent_rows))
     parts.append(f'<p class="muted">Paper (hd events, CVAE): SSIM {PAPER["reconstruct"]["ssim"]:.4f}, PSNR '
                  f'{PAPER["reconstruct"]["psnr"]:.2f} dB, on its own protocol; compare with the events-only runs.</p>')
-    figs = [f'<figure class="wide">{_img(png, "figure " + r["name"])}<figcaption>{_run_name(r)}</figcaption></figure>'
-            for r in runs for png in r.get("strips", [])]
+    figs = [f'<figure class="wide">{_img(png, "figure " + r["name"])}<figcaption>{_run_name(r)}'
+            f'{FIGURE_CAPTIONS.get(name, "")}</figcaption></figure>' for r in runs for name, png in r.get("strips", [])]
     parts.append(f'<div class="grid">{"".join(figs)}</div>')
     return "".join(parts) + "</section>"
 
