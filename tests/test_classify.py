@@ -546,7 +546,8 @@ def test_compare_shows_how_the_difference_varies_between_training_seeds(tmp_path
     assert spread["a_top1"] == [0.5, 0.625, 0.75] and spread["b_top1"] == [0.625] and spread["n_pairs"] == 3
     assert (spread["min"], spread["max"], spread["a_ahead"], spread["b_ahead"]) == (-0.125, 0.125, 1, 1)
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
-    assert "single trainings (3 seed(s) of a x 1 of b): top-1 A - B from -0.125 to +0.125; a ahead in 1 of 3 pairs, b in 1" \
+    assert ("single trainings (3 seed(s) of a x 1 of b): top-1 A - B from -0.125 to +0.125; above 0 in 1 of 3 pairs, "
+            "below 0 in 1 (single trainings, no interval: not a difference detected)") \
         in (out := capsys.readouterr().out) and "one training per fold" not in out
     for received in ({"top1": "high"}, {"top1": 0.5, "top1_per_seed": [float("nan"), 0.5]}, {"top1": 1e308}):
         (tmp_path / "b" / "metrics.json").write_text(json.dumps(received))  # nan, 1e308: were printed as top-1

@@ -174,6 +174,7 @@ def test_report_shows_intervals_and_words_differences_by_them(tmp_path):
     text = build_report([root], root / "report.html").read_text()
     section = text[text.index("Between training seeds"):]
     assert "<td>events-hd − rgb</td><td>3 × 1</td><td>+0.0 to +50.0</td><td>2 / 0 of 3</td>" in section
+    assert "<th>pairs above 0 / below 0</th>" in section and "ahead" not in section  # counts, not a claim
     assert "one training per fold" not in text  # both pairs hold events-hd's three seeds
     assert "2 of the pairs above hold several seeds but were scored before each seed's logits" in text
     from evface.tasks.class_compare import write_seed_logits

@@ -54,8 +54,9 @@ def format_comparison(res: dict[str, Any]) -> str:
     spread = res.get("seed_spread")
     if spread:
         lines.append(f"single trainings ({len(spread['a_top1'])} seed(s) of {a} x {len(spread['b_top1'])} of {b}): "
-                     f"top-1 A - B from {stats.number(spread['min'], '+.3f')} to {stats.number(spread['max'], '+.3f')}; {a} ahead in "
-                     f"{spread['a_ahead']} of {spread['n_pairs']} pairs, {b} in {spread['b_ahead']}")
+                     f"top-1 A - B from {stats.number(spread['min'], '+.3f')} to {stats.number(spread['max'], '+.3f')}; "
+                     f"above 0 in {spread['a_ahead']} of {spread['n_pairs']} pairs, below 0 in {spread['b_ahead']} "
+                     "(single trainings, no interval: not a difference detected)")
     if spread and not trainings:
         lines.append("a run scored before its seed_logits.csv was written: the intervals resample subjects only "
                      "(evface eval RUN scores it again with the seeds' logits)")

@@ -350,7 +350,7 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
                  for c in spreads]
         parts.append("<h4>Between training seeds</h4><p>Every single training of A against every one of B "
                      "(top-1 points): how far one seed's comparison can stray from the ensembles' above.</p>"
-                     + _table(["A − B", "seeds", "top-1 A − B", "A ahead / B ahead"], rows3))
+                     + _table(["A − B", "seeds", "top-1 A − B", "pairs above 0 / below 0"], rows3))
     single = len(paired) - len(spreads)
     if single:
         which = "Every pair above" if not spreads else f"{single} of the pairs above"
