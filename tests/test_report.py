@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import html.parser as html_parser
 import json
 import os
 import re
@@ -272,9 +273,25 @@ def test_names_from_a_received_run_are_shown_as_text_not_markup(tmp_path):
     metrics = json.loads(metrics_path.read_text())
     metrics["per_lighting"][bad] = {"top1": 0.5}
     metrics["labels"] = [*metrics["labels"][:-1], bad]
+    metrics["evaluated_on"] = '"><img src=x onerror=alert(2)> & co'
     metrics_path.write_text(json.dumps(metrics))
+    from evface.io.dataset import write_dataset_json
+
+    write_dataset_json(root / "data", {"generator": bad, "preset": '"><img src=x onerror=alert(3)>', "seed": "a&b"})
     text = build_report([root], tmp_path / "report.html").read_text()
-    assert "<script" not in text and text.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2
+    assert "<script" not in text and text.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3
+    assert "<img src=x" not in text and "a&amp;b" in text and "&gt; &amp; co" in text
+
+    class Tags(html_parser.HTMLParser):  # what a browser would load or run: only the page's own inline images
+        found: list = []
+
+        def handle_starttag(self, tag, attrs):
+            self.found += [(tag, k, v) for k, v in attrs if k.startswith("on") or k in ("src", "href") and not
+                           (v.startswith("data:image/") or v.startswith("#"))]
+
+    page = Tags()
+    page.feed(text)
+    assert page.found == [] and not re.search(r"url\(|@import|https?://", text)
 
 
 def test_names_holding_dollar_signs_are_drawn_as_text(tmp_path):
