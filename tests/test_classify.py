@@ -136,16 +136,19 @@ def test_train_beats_chance_and_writes_the_run_folder(trained, fake):
     assert any(line.startswith("epoch") for line in lines)
 
 
-def test_eval_on_unseen_dataset_and_cli(trained, tmp_path, capsys):
+def test_eval_on_unseen_dataset_and_cli(trained, fake, tmp_path, capsys):
     from evface.cli import main
 
     run, _, _ = trained
     other = make_fake_dataset(tmp_path / "other", subjects=("t0", "t1"), seed=5, lightings=("office",))
     assert main(["eval", str(run), "--data", str(other), "--out", str(tmp_path / "ev")]) == 0
     m = json.loads((tmp_path / "ev" / "metrics.json").read_text())
-    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    out, err = capsys.readouterr()
+    printed = json.loads(out.strip().splitlines()[-1])
     assert printed == {k: m[k] for k in ("top1", "macro_f1", "uar", "uf1", "n")}
-    assert m["n"] == 12 and m["evaluated_on"] == "all clips"
+    assert m["n"] == 12 and m["evaluated_on"] == (f"scored on {other} by the models trained on {fake.resolve()} (one "
+                                                  "subject split): every clip by the model")
+    assert err.strip() == f"{tmp_path / 'ev' / 'metrics.json'}: {m['evaluated_on']}"  # what was done, said
     assert set(m["per_sensor"]) == {"lr", "hd"} and set(m["per_lighting"]) == {"office"}
     assert m["top1"] > 1 / 3
 
@@ -172,7 +175,7 @@ def test_eval_never_writes_over_a_runs_results_or_a_users_files(trained, fake, t
     own = {name: (run / name).read_bytes() for name in ("metrics.json", "predictions.csv")}
     assert main(["eval", str(run), "--data", str(other)]) == 2
     err = capsys.readouterr().err
-    assert f"{run}: holds the run's own test results" in err and "--out" in err
+    assert f"{run}: holds the run's test results on the data it was trained on" in err and "--out" in err
     papers = tmp_path / "papers"
     papers.mkdir()
     (papers / "predictions.csv").write_text("mine")
@@ -203,6 +206,45 @@ def test_eval_never_writes_over_a_runs_results_or_a_users_files(trained, fake, t
     (recon / "metrics.json").write_text('{"task": "reconstruct"}')
     assert main(["eval", str(run), "--data", str(other), "--out", str(recon)]) == 2
     assert "holds the evaluation of a 'reconstruct' run, which this 'classify' run's would replace" in capsys.readouterr().err
+
+
+def test_eval_on_other_clips_of_the_training_rows_never_replaces_the_runs_results(trained, fake, tmp_path, capsys):
+    # `evface eval RUN --data D2`, D2 the training data rendered again (`evface synth --noise noisy`: the same manifest
+    # rows, other clip files; here another seed of the fake data, whose rows do not depend on it), wrote its scores
+    # over the run's own test results
+    from evface.cli import main
+
+    run = shutil.copytree(trained[0], tmp_path / "run")
+    results = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    seed1 = make_fake_dataset(tmp_path / "seed1", seed=1)
+    first = sorted(DatasetFolder.open(fake).rows, key=lambda r: r["clip_id"])[0]["file"]
+    assert main(["eval", str(run), "--data", str(seed1)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {run}: holds the run's test results on the data it was trained on, which an evaluation on "
+        f"{seed1.resolve()} would replace (its clips have the manifest rows of the training data but other files "
+        f"(e.g. {seed1.resolve() / first}: rendered again, with other event noise or settings)); give --out a new folder")
+    noisy = shutil.copytree(fake, tmp_path / "noisy")  # one clip's bytes changed, its size kept
+    blob = bytearray((noisy / first).read_bytes())
+    blob[-1] ^= 0xFF
+    (noisy / first).write_bytes(bytes(blob))
+    assert main(["eval", str(run), "--data", str(noisy), "--out", str(run)]) == 2
+    assert f"(e.g. {noisy.resolve() / first}: rendered again" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == results
+    assert main(["eval", str(run), "--data", str(seed1), "--out", str(tmp_path / "ev")]) == 0  # elsewhere: scored
+    # the very clips, moved or copied (the run with them): into the run folder, the same results
+    moved = shutil.copytree(fake, tmp_path / "moved")
+    assert main(["eval", str(run), "--data", str(moved)]) == 0
+    assert (run / "predictions.csv").read_bytes() == results["predictions.csv"]
+    # a run made before data-clips.json held the files knows its data by the folder's path
+    clips = json.loads((run / run_folder.CLIPS).read_text())
+    (run / run_folder.CLIPS).write_text(json.dumps({k: v for k, v in clips.items() if k != "files"}))
+    assert run_folder.evaluation_folder(run, fake, None) == run
+    with pytest.raises(ParameterError, match=f"it is not the folder the run was trained on \\({fake.resolve()}; "):
+        run_folder.evaluation_folder(run, moved, None)
+    capsys.readouterr()
+    (run / run_folder.CLIPS).write_text(json.dumps({**clips, "files": [["12", 0]] * len(clips["clips"])}))  # received
+    assert main(["eval", str(run), "--data", str(fake)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {run / run_folder.CLIPS}: expected {{'columns'")
 
 
 def _tampered(run: Path, to: Path, name: str, change) -> Path:
@@ -350,6 +392,11 @@ def test_resume_on_other_clips_is_refused_and_on_moved_clips_resumes(tmp_path):
     with pytest.raises(ParameterError, match=f"{run}: holds a run started on other clips than {moved.resolve()}"):
         train_and_evaluate(moved, run, replace(cfg, epochs=2))
     assert json.loads((run / run_folder.CLIPS).read_text()) == recorded
+    shutil.rmtree(moved)  # the same manifest rows, rendered with another seed: other clips too
+    make_fake_dataset(moved, subjects=("s0", "s1", "s2"), per_class=1, lightings=("office",), seed=1)
+    with pytest.raises(ParameterError, match="the manifest rows of the training data but other files"):
+        train_and_evaluate(moved, run, cfg)  # was: resumed, the run's test scored again on these clips
+    assert json.loads((run / run_folder.CLIPS).read_text()) == recorded
 
 
 def test_batchnorm_recalibration_uses_exact_training_statistics():
@@ -396,7 +443,9 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
     assert all("ci_trainings" in part for part in m["per_lighting"].values())
     other = make_fake_dataset(tmp_path / "other", subjects=("t0",), seed=9, per_class=1)
     ens = evaluate_run(run, other, tmp_path / "ens", cross_sensor=False)
-    assert ens["n"] == 3 and ens["evaluated_on"] == "all clips (mean logits of 6 models)"
+    assert ens["n"] == 3 and ens["evaluated_on"] == (f"scored on {other} by the models trained on {fake.resolve()} (3-fold "
+                                                     "subject-grouped cross-validation): every clip by every model "
+                                                     "(mean logits of 6 models)")
     assert set(read_seed_logits(tmp_path / "ens").folds.values()) == {"all"}
 
     # The same clips in another folder are still the run's own: each scored by the models that never saw its
@@ -416,16 +465,29 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
     write_manifest(mixed, [*({**r, "file": r["file"].replace("clips/", "clips/from-fake/")} for r in DatasetFolder.open(fake).rows),
                            *DatasetFolder.open(other).rows])
     mix = evaluate_run(run, mixed, tmp_path / "mixed-eval", cross_sensor=False)
-    assert mix["n"] == 33 and mix["evaluated_on"] == ("30 clips of the run's own dataset: " + same["evaluated_on"]
-                                                      + "; 3 other clips: every model (mean logits of 6 models)")
+    assert mix["n"] == 33 and mix["evaluated_on"] == (
+        f"scored on {mixed} by the models trained on {fake.resolve()} (3-fold subject-grouped cross-validation): its 30 "
+        "clips with the manifest rows of the training data each by the models that held out a subject of its name "
+        "(mean logits of 2 training seeds); its 3 other clips by every model (mean logits of 6 models)")
     mixed_lines = (tmp_path / "mixed-eval" / "predictions.csv").read_text().splitlines()
     assert set((run / "predictions.csv").read_text().splitlines()) < set(mixed_lines)
-    with pytest.raises(ParameterError, match="holds the run's own test results"):
+    with pytest.raises(ParameterError, match="its manifest rows are not those the run was trained on"):
         run_folder.evaluation_folder(run, mixed, None)
+    # The same manifest rows rendered again (another seed): each clip scored by the models that held out its subject,
+    # and said so (evaluated_on read "every subject, 3-fold subject-grouped cross-validation", as if cross-validated
+    # on these clips)
+    seed1 = make_fake_dataset(tmp_path / "seed1", seed=1)
+    again = evaluate_run(run, seed1, tmp_path / "seed1-eval", cross_sensor=False)
+    assert again["evaluated_on"] == (
+        f"scored on {seed1} by the models trained on {fake.resolve()} (3-fold subject-grouped cross-validation); its "
+        "clips have the manifest rows of the training data, so each was scored by the models that held out a subject "
+        "of its name (mean logits of 2 training seeds)")
+    assert read_seed_logits(tmp_path / "seed1-eval").folds == seeds.folds
     # A run made before data-clips.json knows its dataset by its path only
     old = shutil.copytree(run, tmp_path / "old-run")
     (old / run_folder.CLIPS).unlink()
-    assert evaluate_run(old, moved, tmp_path / "old-eval", cross_sensor=False)["evaluated_on"] == ens["evaluated_on"]
+    assert evaluate_run(old, moved, tmp_path / "old-eval", cross_sensor=False)["evaluated_on"] == (
+        ens["evaluated_on"].replace(str(other), str(moved)))
     assert evaluate_run(old, fake, tmp_path / "old-own", cross_sensor=False)["evaluated_on"] == same["evaluated_on"]
 
 

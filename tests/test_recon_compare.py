@@ -241,7 +241,7 @@ def test_report_pairs_the_hd_and_lr_runs(runs, tmp_path):
     # and runs of other clips under the same path are not
     other = shutil.copytree(runs["lr"], tmp_path / "other-lr")
     clips = json.loads((other / "data-clips.json").read_text())
-    (other / "data-clips.json").write_text(json.dumps({**clips, "clips": clips["clips"][1:]}))
+    (other / "data-clips.json").write_text(json.dumps({**clips, "clips": clips["clips"][1:], "files": clips["files"][1:]}))
     assert "hd − other-lr" not in build_report([runs["hd"], other], tmp_path / "other.html").read_text()
 
 

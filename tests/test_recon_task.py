@@ -119,12 +119,16 @@ def test_evaluation_on_clips_the_run_never_saw(fake, tmp_path):
                               prefix="x", seed=100)
     m = evaluate_run(run, other, tmp_path / "on-other")
     assert m["subjects"] == ["x00", "x01", "x02"] and m["n_clips"] == 3
-    assert m["evaluated_on"] == "3 clips the run never saw, each by one part's models (the 2 parts taking turns)"
+    assert m["evaluated_on"] == (f"scored on {other} by the models trained on {fake.resolve()} (2-fold subject-grouped "
+                                 "cross-validation): every clip by one part's models (the 2 parts taking turns)")
     assert 0.2 < m["methods"]["cvae"]["all"]["ssim"] < 1
     both = tmp_path / "both"
     assert main(["merge", str(both), str(fake), str(other)]) == 0
     m = evaluate_run(run, both, tmp_path / "on-both")
-    assert m["n_clips"] == 7 and m["evaluated_on"].startswith("4 clips of the run's own dataset")
+    assert m["n_clips"] == 7 and m["evaluated_on"] == (
+        f"scored on {both} by the models trained on {fake.resolve()} (2-fold subject-grouped cross-validation): its 4 "
+        "clips with the manifest rows of the training data each by the models that held out a subject of its name; its "
+        "3 other clips by one part's models (the 2 parts taking turns)")
     per_clip = {}
     for line in (tmp_path / "on-both" / "scores.csv").read_text().splitlines()[1:]:
         fields = line.split(",")

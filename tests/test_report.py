@@ -422,14 +422,14 @@ def test_an_evaluation_on_the_same_manifest_rows_says_what_was_done(fake_run, tm
     the preset): each clip is scored by the models that held out its subject. The page said
     "Evaluated on every subject, leave-one-subject-out" as if D2 had been cross-validated."""
     from evface.io.dataset import read_manifest
-    from evface.tasks.run_folder import record_clips
+    from evface.tasks.run_folder import record_clips, scored_elsewhere
 
     run = tmp_path / "run"
     shutil.copytree(fake_run, run, ignore=shutil.ignore_patterns("report.html"))
     stage = run / "stages" / "events-hd-0"
     config = json.loads((stage / "config.json").read_text())
     (stage / "config.json").write_text(json.dumps({**config, "data": str(run / "data"), "protocol": "leave-one-subject-out"}))
-    record_clips(stage, read_manifest(run / "data"))
+    record_clips(stage, run / "data", read_manifest(run / "data"))
     d2 = shutil.copytree(run / "data", tmp_path / "seed1")
     ev = tmp_path / "ev"
     ev.mkdir()
@@ -451,6 +451,11 @@ def test_an_evaluation_on_the_same_manifest_rows_says_what_was_done(fake_run, tm
     text = html.unescape(build_report([ev], tmp_path / "r.html").read_text())
     assert (f"scored on {d2} by the models trained on {run / 'data'} (leave-one-subject-out): every subject, "
             "leave-one-subject-out, 6 clips") in text
+    # an evaluation that says what it did (evface eval since 2026-12-05), in the same words: shown once, as it says
+    said = scored_elsewhere(d2, run / "data", "leave-one-subject-out", 0, 6, 0, "", "every model (mean logits of 2 models)")
+    (ev / "metrics.json").write_text(json.dumps({**json.loads((ev / "metrics.json").read_text()), "evaluated_on": said}))
+    text = html.unescape(build_report([ev], tmp_path / "r.html").read_text())
+    assert f"Tested: ev: {said}, 6 clips of 2 subjects." in text and text.count(f"scored on {d2}") == 1
 
 
 def test_a_stage_folder_of_a_run_given_with_the_run_is_refused(fake_run, tmp_path, capsys):

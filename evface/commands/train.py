@@ -106,10 +106,10 @@ def register(app: typer.Typer) -> None:
     def evaluate(
         run: Path = typer.Argument(..., help="A training run folder (holds config.json)."),
         data: Path = typer.Option(..., "--data", help="Dataset folder to evaluate on (any, also one never seen)."),
-        out: Path = typer.Option(None, "--out", help="Folder for metrics.json (default: the run folder, which takes only the run's own dataset); a new folder or an earlier evaluation of this run."),
+        out: Path = typer.Option(None, "--out", help="Folder for metrics.json (default: the run folder, which takes only the very clips the run was trained on); a new folder or an earlier evaluation of this run."),
         frames: bool = typer.Option(False, "--frames", help="Reconstruction runs: also write every method's frame of every sample, and its target, to frames.h5 (16-bit)."),
     ) -> None:
-        """Evaluate a trained run on a dataset folder, write metrics.json and print its headline figures."""
+        """Evaluate a trained run on a dataset folder, write metrics.json, print what was scored by which models and the headline figures."""
         from evface.tasks.registry import task_of_run  # lazy: keeps torch out of `evface --help`
 
         if out is not None:
@@ -119,7 +119,9 @@ def register(app: typer.Typer) -> None:
             raise ParameterError(f"--frames: {run} is a {task.name!r} run; only a reconstruction run has frames to write")
         extra = {"frames": True} if frames else {}
         with sole_writer(run if out is None else out):
-            print(json.dumps(task.headline(task.evaluate_run(run, data, out, **extra)), default=str))
+            metrics = task.evaluate_run(run, data, out, **extra)
+        _log(f"{Path(run if out is None else out) / 'metrics.json'}: {metrics['evaluated_on']}")
+        print(json.dumps(task.headline(metrics), default=str))
 
     @app.command("export-nir")
     def export_nir(

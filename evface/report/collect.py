@@ -31,7 +31,8 @@ from evface.errors import DatasetError, FormatError, where
 from evface.report import figures
 from evface.tasks import recon_compare
 from evface.tasks.class_compare import PREDICTIONS, compare_runs
-from evface.tasks.run_folder import check_fields, check_folder, reading, seen_in_training, trained_clips
+from evface.tasks.run_folder import (HELD_OUT, check_fields, check_folder, reading, scored_by, seen_in_training,
+                                     trained_clips)
 from evface.tasks.recon_eval import SCORES_CSV
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
@@ -345,19 +346,20 @@ def _scored_elsewhere(run: Path, config: dict[str, Any], metrics: dict[str, Any]
     Where every scored clip's manifest row is one the run was trained and tested on
     (:func:`~evface.tasks.run_folder.seen_in_training`: the same clips in another folder, or clips
     of the same rows rendered again, such as another seed of the same preset), each was scored by
-    the models that held out its subject, as in the run's own test; that is said, so that it does
-    not read as a cross-validation on ``scored``.
+    the models that held out a subject of its name, as in the run's own test; that is said, so
+    that it does not read as a cross-validation on ``scored``. An evaluation that says it itself
+    (its ``evaluated_on`` in the same words, :func:`~evface.tasks.run_folder.scored_elsewhere`) is
+    shown as it says.
     """
-    protocol = config.get("protocol") or config.get("evaluation")
-    said = (f"scored on {scored} by the models trained on {trained or 'a dataset the run does not name'}"
-            + (f" ({protocol})" if protocol else ""))
+    evaluated = metrics.get("evaluated_on", "clips as recorded in its metrics.json")
+    if str(evaluated).startswith("scored on "):
+        return str(evaluated)
+    said = scored_by(scored, trained, config.get("protocol") or config.get("evaluation"))
     if (scored / "manifest.csv").exists():
         seen = seen_in_training(run, scored, list(DatasetFolder.open(scored).rows))
         if seen and all(seen):
-            return (f"{said}; its clips have the manifest rows of the training data, so each was scored by the models "
-                    "that held out a subject of its name, as in the run's own test (the clips may differ: "
-                    "rendered again, or another seed)")
-    return f"{said}: {metrics.get('evaluated_on', 'clips as recorded in its metrics.json')}"
+            return f"{said}; {HELD_OUT}, as in the run's own test (the clips may differ: rendered again, or another seed)"
+    return f"{said}: {evaluated}"
 
 
 def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:

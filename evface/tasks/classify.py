@@ -551,15 +551,17 @@ def _evaluated_on(protocol: str, n_seeds: int) -> str:
     return held_out + (f" (mean logits of {n_seeds} training seeds)" if n_seeds > 1 else "")
 
 
-def _evaluated_on_data(n_seen: int, n: int, protocol: str, n_seeds: int, n_models: int) -> str:
-    """``evaluated_on`` of an evaluation of ``n`` clips, ``n_seen`` of them the run's own."""
-    own = _evaluated_on(protocol, n_seeds)
-    mean = f" (mean logits of {n_models} models)" if n_models > 1 else ""
-    if n_seen == n:
-        return own
-    if n_seen == 0:
-        return "all clips" + mean
-    return f"{n_seen} clips of the run's own dataset: {own}; {n - n_seen} other clips: every model{mean}"
+def _evaluated_on_data(data: Path, config: dict[str, Any], own: bool, n_seen: int, n: int, left_out: int,
+                       n_seeds: int, n_models: int) -> str:
+    """``evaluated_on`` of an evaluation of ``n`` clips of ``data``: the run's own test where it
+    holds the very clips the run was trained on (``own``); else which models scored which clips
+    (:func:`run_folder.scored_elsewhere`), ``n_seen`` of them with a manifest row of the training
+    data, ``left_out`` not scored (of subjects no model held out)."""
+    if own:
+        return _evaluated_on(config["protocol"], n_seeds)
+    seeds = f" (mean logits of {n_seeds} training seeds)" if n_seeds > 1 else ""
+    others = f"every model (mean logits of {n_models} models)" if n_models > 1 else "the model"
+    return run_folder.scored_elsewhere(data, config["data"], config["protocol"], n_seen, n, left_out, seeds, others)
 
 
 # --------------------------------------------------------------------------- evaluation of a run
@@ -604,10 +606,12 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     """Evaluate the trained run ``run_dir`` on dataset folder ``data``; write ``metrics.json`` and ``predictions.csv``.
 
     ``data`` defaults to the run's own dataset; the files go to ``out`` when given, else into
-    ``run_dir`` (:func:`run_folder.evaluation_folder` says which folders may take them). A clip of the
-    run's own dataset (its manifest row is one the run was trained on, wherever the folder lies:
-    :func:`run_folder.seen_in_training`) is scored by the models that did not see its subject (the
-    protocol's test folds); any other clip by the mean logits of every model.
+    ``run_dir``, which takes only the very clips the run was trained on
+    (:func:`run_folder.evaluation_folder` says which folders may take them). A clip whose manifest
+    row is one the run was trained on (wherever the folder lies, also rendered again with other
+    event noise: :func:`run_folder.seen_in_training`) is scored by the models that
+    did not see its subject (the protocol's test folds); any other clip by the mean logits of every
+    model. ``evaluated_on`` says which (:func:`run_folder.scored_elsewhere`, on other data).
     ``cross_sensor`` also scores an event model on the other sensor's events. A dataset with a
     class the model does not know raises :class:`DatasetError`.
     """
@@ -615,6 +619,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     config, cfg, net = load_run(run_dir)
     data = Path(data if data is not None else config["data"]).resolve()
     target = run_folder.evaluation_folder(run_dir, data, out)
+    own = target.resolve() == run_dir.resolve() or run_folder.is_training_data(run_dir, data)
     labels = list(config["labels"])
     device = engine.select_device("cpu" if cfg.device == "cpu" else "auto")
     ds = DatasetFolder.open(data)
@@ -628,7 +633,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     keep = [i for i in range(len(rows)) if scorers[i]]
     if not keep:
         raise DatasetError(where(ds.root, "no clips to evaluate"))
-    where_ = _evaluated_on_data(sum(seen[i] for i in keep), len(keep), config["protocol"],
+    where_ = _evaluated_on_data(data, config, own, sum(seen[i] for i in keep), len(keep), len(rows) - len(keep),
                                 len({entry["seed"] for entry, _ in models}), len(models))
     sel = [rows[i] for i in keep]
     paths = [ds.clip_path(r) for r in sel]

@@ -726,7 +726,9 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     run_dir = Path(run_dir)
     config = load_run(run_dir)[0]
     data = Path(data if data is not None else config["data"])
-    return _evaluate(run_dir, data, run_folder.evaluation_folder(run_dir, data, out), frames=frames)
+    target = run_folder.evaluation_folder(run_dir, data, out)
+    own = target.resolve() == run_dir.resolve() or run_folder.is_training_data(run_dir, data)
+    return _evaluate(run_dir, data, target, frames=frames, own=own)
 
 
 def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, ReconSpec]:
@@ -751,8 +753,9 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, Re
 
 
 def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None = None,
-              frames: bool = False) -> dict[str, Any]:
-    """:func:`evaluate_run` on ``samples`` (the samples of the run's own dataset; cut from ``data`` when ``None``)."""
+              frames: bool = False, own: bool = True) -> dict[str, Any]:
+    """:func:`evaluate_run` on ``samples`` (the samples of the run's own dataset; cut from ``data`` when ``None``);
+    ``own``: ``data`` holds the very clips the run was trained on (:func:`run_folder.is_training_data`)."""
     config, cfg, spec = load_run(run_dir)
     groups = seed_groups(config["parts"])
     parts = [group[0] for group in groups]  # the subjects of each group; its seeds are trained alike
@@ -760,14 +763,15 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     if samples is None:
         rows = DatasetFolder.open(data).rows
         seen = run_folder.seen_in_training(run_dir, data, rows)
-        other_ids = {str(r["clip_id"]) for r, own in zip(rows, seen) if not own}
-        rows = [r for r, own in zip(rows, seen) if not own or str(r["subject"]) in set(tested)]
+        other_ids = {str(r["clip_id"]) for r, known in zip(rows, seen) if not known}
+        n_rows, rows = len(rows), [r for r, known in zip(rows, seen) if not known or str(r["subject"]) in set(tested)]
+        left_out = n_rows - len(rows)
         if not rows:
             raise ParameterError(f"{data} has no clip of the run's test subjects ({', '.join(tested)}) and no clip "
                                  "the run never saw")
         s = build_samples(data, rows, spec)
     else:
-        other_ids = set()
+        other_ids, left_out = set(), 0
         s = _part_samples(samples, tested, "test")
     scored_by = _scoring_parts(s, parts, other_ids)
     apex = recon_eval.phase_indices(s)["apex"]
@@ -792,7 +796,7 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     metrics = {
         "task": TASK, "sensor": spec.sensor, "protocol": spec.protocol, "keyframe": spec.keyframe, "data": str(data),
         "evaluation": config["evaluation"], "folds": [{"name": p["name"], "test": p["test"]} for p in parts],
-        "evaluated_on": _evaluated_on(s, other_ids, len(parts), seeds),
+        "evaluated_on": _evaluated_on(s, other_ids, len(parts), seeds, (data, config, left_out) if not own else None),
         "subjects": sorted(set(s.meta["subject"].tolist())), "n_subjects": len(set(s.meta["subject"].tolist())),
         "n_clips": len(s.clip_slices()), "n_samples": len(s),
         "grid": {"size": spec.size, "sensor": "hd face box, a recording's RGB face box (the same for hd and lr runs)",
@@ -842,20 +846,20 @@ def _scoring_parts(s: ReconSamples, parts: list[dict[str, Any]], other_ids: set[
     return by
 
 
-def _evaluated_on(s: ReconSamples, other_ids: set[str], n_parts: int, seeds: list[int]) -> str:
-    """Which clips were scored and by which models, in words."""
+def _evaluated_on(s: ReconSamples, other_ids: set[str], n_parts: int, seeds: list[int],
+                  elsewhere: tuple[Path, dict[str, Any], int] | None) -> str:
+    """Which clips were scored and by which models, in words; ``elsewhere``: the dataset folder,
+    the run's ``config.json`` and the number of clips left out (of subjects no part tested) where
+    the clips are not the very ones the run was trained on (:func:`run_folder.scored_elsewhere`)."""
     clips = [str(c) for c in dict.fromkeys(s.meta["clip_id"].astype(str))]
     other = sum(c in other_ids for c in clips)
-    said = []
-    if len(clips) - other:
-        said.append(f"{len(clips) - other} clips of the run's own dataset, each by the models of the part that "
-                    "tested its subject")
-    if other:
-        said.append(f"{other} clips the run never saw, each by one part's models (the {n_parts} parts taking turns)")
-    if len(seeds) > 1:
-        said.append(f"a sample's scores: the mean over the {len(seeds)} trainings of those models (seeds "
-                    f"{', '.join(map(str, seeds))})")
-    return "; ".join(said)
+    mean = (f"; a sample's scores: the mean over the {len(seeds)} trainings of those models (seeds "
+            f"{', '.join(map(str, seeds))})" if len(seeds) > 1 else "")
+    if elsewhere is None:
+        return f"{len(clips)} clips of the run's own dataset, each by the models of the part that tested its subject{mean}"
+    data, config, left_out = elsewhere
+    return run_folder.scored_elsewhere(data, config["data"], config["evaluation"], len(clips) - other, len(clips),
+                                       left_out, "", f"one part's models (the {n_parts} parts taking turns)") + mean
 
 
 def _predict(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, parts: list[dict[str, Any]], s: ReconSamples,

@@ -6,8 +6,9 @@ Every task writes the same files into a run folder, and every command that reads
 - :func:`write_json` / :func:`read_json` (atomic; a missing or invalid file is one error naming it),
   :func:`save_config` / :func:`load_config` (``RUN/config.json``), :func:`write_metrics`
   (``metrics.json``);
-- :func:`record_clips` / :func:`trained_clips` / :func:`seen_in_training` / :func:`is_training_data`
-  (``RUN/data-clips.json``: which clips of a dataset the run was trained on, wherever it moved);
+- :func:`record_clips` / :func:`trained_clips` / :func:`seen_in_training` / :func:`other_data` /
+  :func:`is_training_data` (``RUN/data-clips.json``: which clips of a dataset the run was trained
+  on, by their manifest rows and their files' sizes and hashes, wherever it moved);
 - :func:`starting_run` (a run that never started leaves nothing behind), :func:`check_resume`
   (refuse to resume with other settings or other clips), :func:`grown_by_seeds` (a run given more
   training seeds keeps its trainings), :func:`evaluation_folder` (where ``evface eval`` may write);
@@ -19,7 +20,9 @@ The checkpoints themselves are :mod:`evface.tasks.engine`'s.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,14 +30,15 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from evface.errors import EvfaceError, FormatError, ParameterError, where
+from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, where
 from evface.io.dataset import CLIP_KEY_COLUMNS, atomic_write_text, inside_path, read_manifest, row_key
 
 CONFIG = "config.json"
 METRICS = "metrics.json"
 CLIPS = "data-clips.json"
-"""The manifest rows of the dataset a run was trained on (:func:`record_clips`): how an evaluation
-knows the run's clips by their content, wherever the dataset folder has moved."""
+"""The manifest rows of the dataset a run was trained on and its clip files' sizes and hashes
+(:func:`record_clips`): how an evaluation knows the run's clips by their content, wherever the
+dataset folder has moved."""
 
 
 def _json_default(value: Any) -> Any:
@@ -74,19 +78,23 @@ def save_config(run_dir: str | Path, config: Mapping[str, Any]) -> Path:
 
 @contextmanager
 def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict[str, Any]]) -> Iterator[None]:
-    """Save ``RUN/config.json`` and the dataset's manifest ``rows`` (:func:`record_clips`), then run
-    the block (the run's preprocessing).
+    """Save ``RUN/config.json`` and the dataset's manifest ``rows`` with its clip files' sizes and
+    hashes (:func:`record_clips`; the dataset is the folder ``config["data"]``), then run the
+    block (the run's preprocessing).
 
-    When the block fails in a run that had no ``config.json`` before (a new run: by
-    :func:`check_resume`, its folder was absent or empty), everything in the folder was written
-    here and is removed, the folder too if this made it: a run that never started leaves nothing
-    behind, and the same command runs again once its input is fixed.
+    A resumed run whose ``data-clips.json`` already holds the files (:func:`check_resume` found them
+    unchanged) keeps it as it is. When the block fails in a run that had no ``config.json`` before
+    (a new run: by :func:`check_resume`, its folder was absent or empty), everything in the folder
+    was written here and is removed, the folder too if this made it: a run that never started
+    leaves nothing behind, and the same command runs again once its input is fixed.
     """
     run_dir = Path(run_dir)
     made, fresh = not run_dir.exists(), not (run_dir / CONFIG).exists()
     save_config(run_dir, config)
     try:
-        record_clips(run_dir, rows)
+        recorded = _recorded(run_dir)
+        if fresh or recorded is None or recorded[1] is None:
+            record_clips(run_dir, config["data"], rows)
         yield
     except BaseException:
         if fresh:
@@ -100,34 +108,69 @@ def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict
         raise
 
 
-def record_clips(run_dir: str | Path, rows: list[dict[str, Any]]) -> Path:
-    """Write ``RUN/data-clips.json``: the manifest rows of the run's dataset (every subject's:
-    training, validation and test), each as the text of its columns (:func:`row_key`)."""
+def file_print(path: str | Path) -> list[Any]:
+    """``[bytes, sha256]`` of a clip file: equal for the same clip written twice (a clip file's bytes
+    are deterministic), different for the clip rendered again with other event noise or settings.
+    An unreadable file is a :class:`DatasetError` naming it.
+
+    Examples
+    --------
+    >>> _ = Path("clip.h5").write_bytes(b"abc")
+    >>> file_print("clip.h5")
+    [3, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad']
+    """
+    try:
+        with open(path, "rb") as fh:
+            return [os.fstat(fh.fileno()).st_size, hashlib.file_digest(fh, "sha256").hexdigest()]
+    except OSError as exc:
+        raise DatasetError(where(Path(path), f"cannot be read ({exc.strerror or exc})")) from exc
+
+
+def record_clips(run_dir: str | Path, data: str | Path, rows: list[dict[str, Any]]) -> Path:
+    """Write ``RUN/data-clips.json``: the manifest rows of the run's dataset folder ``data`` (every
+    subject's: training, validation and test), each as the text of its columns (:func:`row_key`),
+    and beside each its clip file's :func:`file_print` (``files``, in the same order: for the full
+    preset's 14 GB, some 8 s of hashing at 1.7 GB/s besides reading the files)."""
+    ordered = sorted((row_key(r), r["file"]) for r in rows)
     return write_json(Path(run_dir) / CLIPS, {"columns": list(CLIP_KEY_COLUMNS),
-                                              "clips": sorted(list(row_key(r)) for r in rows)})
+                                              "clips": [list(key) for key, _ in ordered],
+                                              "files": [file_print(Path(data) / file) for _, file in ordered]})
 
 
-def trained_clips(run_dir: str | Path) -> set[tuple[str, ...]] | None:
-    """The clips ``RUN/data-clips.json`` lists (as :func:`row_key` tuples); ``None`` for a run made
-    before evface recorded them (2026-12-03). A malformed file is a :class:`FormatError`."""
+def _recorded(run_dir: str | Path) -> tuple[list[tuple[str, ...]], list[list[Any]] | None] | None:
+    """The clips ``RUN/data-clips.json`` lists (as :func:`row_key` tuples, sorted) and their
+    :func:`file_print` (``None`` for a run made before evface recorded them, 2026-12-05); ``None``
+    for a run made before the file (2026-12-03). A malformed file is a :class:`FormatError`."""
     path = Path(run_dir) / CLIPS
     if not path.exists():
         return None
     obj = read_json(path)
     clips = obj.get("clips") if isinstance(obj, dict) else None
+    files = obj.get("files") if isinstance(obj, dict) else None
     if (not isinstance(clips, list) or obj.get("columns") != list(CLIP_KEY_COLUMNS)
             or not all(isinstance(c, list) and len(c) == len(CLIP_KEY_COLUMNS) and all(isinstance(v, str) for v in c)
-                       for c in clips)):
-        raise FormatError(where(path, f"expected {{'columns': {list(CLIP_KEY_COLUMNS)}, 'clips': [[...], ...]}}"))
-    return {tuple(c) for c in clips}
+                       for c in clips)
+            or (files is not None and (not isinstance(files, list) or len(files) != len(clips) or not all(
+                isinstance(f, list) and len(f) == 2 and type(f[0]) is int and isinstance(f[1], str) for f in files)))):
+        raise FormatError(where(path, f"expected {{'columns': {list(CLIP_KEY_COLUMNS)}, 'clips': [[...], ...], "
+                                      "'files': [[bytes, sha256], ...]}"))
+    return [tuple(c) for c in clips], files
+
+
+def trained_clips(run_dir: str | Path) -> set[tuple[str, ...]] | None:
+    """The clips ``RUN/data-clips.json`` lists (as :func:`row_key` tuples); ``None`` for a run made
+    before evface recorded them (2026-12-03). A malformed file is a :class:`FormatError`."""
+    recorded = _recorded(run_dir)
+    return None if recorded is None else set(recorded[0])
 
 
 def seen_in_training(run_dir: str | Path, data: str | Path, rows: list[dict[str, Any]]) -> list[bool]:
-    """Which of ``rows`` (manifest rows of the dataset folder ``data``) are clips of the run's own
-    dataset, whose subjects its models were split by: those whose row equals one in
-    ``RUN/data-clips.json``, wherever ``data`` lies (a moved or copied dataset, the same clips
-    rendered with other event noise, a dataset merged into a larger one). For a run made before
-    that file, every row when ``data`` is the folder the run was trained on, else none.
+    """Which of ``rows`` (manifest rows of the dataset folder ``data``) are clips of the run's
+    dataset by their manifest rows, whose subjects its models were split by: those whose row
+    equals one in ``RUN/data-clips.json``, wherever ``data`` lies (a moved or copied dataset, the
+    same rows rendered again with other event noise, a dataset merged into a
+    larger one). For a run made before that file, every row when ``data`` is the folder the run
+    was trained on, else none.
     """
     recorded = trained_clips(run_dir)
     if recorded is None:
@@ -135,13 +178,97 @@ def seen_in_training(run_dir: str | Path, data: str | Path, rows: list[dict[str,
     return [row_key(r) in recorded for r in rows]
 
 
+def other_data(run_dir: str | Path, data: str | Path) -> str | None:
+    """How the dataset folder ``data`` differs from the one the run was trained on, in words; ``None``
+    when it holds the very clips (wherever it lies: a moved or copied dataset).
+
+    The same manifest rows (``RUN/data-clips.json``) are checked first; then each clip file's size
+    (cheap: other event noise differs here) and, when every size agrees, its
+    sha256 (:func:`file_print`). A run made before the files were recorded knows its dataset by
+    the folder's path only (``config.json``'s ``data``).
+    """
+    recorded = _recorded(run_dir)
+    if recorded is not None:
+        keys, prints = recorded
+        rows = {row_key(r): r["file"] for r in read_manifest(data)}
+        if set(rows) != set(keys):
+            return "its manifest rows are not those the run was trained on"
+        if prints is not None:
+            paths = [Path(data) / rows[key] for key in keys]
+            changed = next((p for p, (size, _) in zip(paths, prints) if _size(p) != size), None)
+            changed = changed or next((p for p, (_, digest) in zip(paths, prints) if file_print(p)[1] != digest), None)
+            return None if changed is None else (
+                f"its clips have the manifest rows of the training data but other files (e.g. {changed}: rendered "
+                "again, with other event noise or settings)")
+    if not _trained_on_folder(run_dir, data):
+        return (f"it is not the folder the run was trained on ({load_config(run_dir)['data']}; the run is older than "
+                "the record of its clip files)")
+    return None
+
+
 def is_training_data(run_dir: str | Path, data: str | Path) -> bool:
-    """Whether the dataset folder ``data`` holds exactly the clips the run was trained on
-    (:func:`seen_in_training`, every row and no other)."""
-    recorded = trained_clips(run_dir)
-    if recorded is None:
-        return _trained_on_folder(run_dir, data)
-    return {row_key(r) for r in read_manifest(data)} == recorded
+    """Whether the dataset folder ``data`` holds the very clips the run was trained on: every row
+    and no other, each file as it was (:func:`other_data`)."""
+    return other_data(run_dir, data) is None
+
+
+HELD_OUT = ("its clips have the manifest rows of the training data, so each was scored by the models that held out a "
+            "subject of its name")
+"""How a clip of another dataset folder whose manifest row is one the run was trained on (the
+dataset rendered again with other event noise: :func:`seen_in_training`) was scored, in the words of
+``evaluated_on`` and of the report."""
+
+
+def scored_by(data: str | Path, trained: str | Path | None, protocol: str | None) -> str:
+    """The start of what an evaluation on a dataset folder other than the run's training data did
+    (``evaluated_on``, the report): which data, by which run's models.
+
+    Examples
+    --------
+    >>> scored_by("d2", "d1", "leave-one-subject-out")
+    'scored on d2 by the models trained on d1 (leave-one-subject-out)'
+    """
+    return (f"scored on {data} by the models trained on {trained or 'a dataset the run does not name'}"
+            + (f" ({protocol})" if protocol else ""))
+
+
+def scored_elsewhere(data: str | Path, trained: str | Path, protocol: str, n_seen: int, n: int, left_out: int,
+                     held_out: str, others: str) -> str:
+    """``evaluated_on`` of an evaluation of ``n`` clips of the dataset folder ``data``, which does
+    not hold the clips the run was trained on (:func:`other_data`); ``n_seen`` of them have a
+    manifest row the run was trained on, each scored by the models that held out a subject of its
+    name (as ``held_out`` adds, e.g. ``" (mean logits of 2 training seeds)"``), the others by
+    ``others``; ``left_out`` more have a row of a subject no model held out (a subject split's
+    training subjects), and are not scored.
+
+    Examples
+    --------
+    >>> scored_elsewhere("d2", "d1", "leave-one-subject-out", 4, 4, 0, "", "every model")
+    'scored on d2 by the models trained on d1 (leave-one-subject-out); its clips have the manifest rows of the training data, so each was scored by the models that held out a subject of its name'
+    >>> scored_elsewhere("d2", "d1", "2 folds", 3, 4, 0, "", "every model")
+    'scored on d2 by the models trained on d1 (2 folds): its 3 clips with the manifest rows of the training data each by the models that held out a subject of its name; its 1 other clip by every model'
+    >>> scored_elsewhere("d2", "d1", "one subject split", 2, 2, 4, "", "the model")[-56:]
+    '; its 4 clips of subjects no model held out are left out'
+    """
+    said = scored_by(data, trained, protocol)
+    if n_seen == n:
+        said = f"{said}; {HELD_OUT}{held_out}"
+    elif n_seen == 0:
+        said = f"{said}: every clip by {others}"
+    else:
+        said = (f"{said}: its {n_seen} clips with the manifest rows of the training data each by the models that held "
+                f"out a subject of its name{held_out}; its {n - n_seen} other clip{'s' if n - n_seen > 1 else ''} by "
+                f"{others}")
+    return said + (f"; its {left_out} clip{'s' if left_out > 1 else ''} of subjects no model held out are left out"
+                   if left_out else "")
+
+
+def _size(path: Path) -> int:
+    """The size of a clip file, a :class:`DatasetError` naming it when it cannot be read."""
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise DatasetError(where(path, f"cannot be read ({exc.strerror or exc})")) from exc
 
 
 def _trained_on_folder(run_dir: str | Path, data: str | Path) -> bool:
@@ -211,8 +338,10 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
 
     Compares ``config`` with the folder's ``config.json`` (if any) key by key, except the keys in
     ``free`` (settings such as ``epochs`` that a resumed run may change), and the dataset's manifest
-    ``rows`` with ``RUN/data-clips.json`` (:func:`record_clips`); the same clips in a moved
-    folder resume (``config["data"]`` may change). A folder that holds files but no
+    ``rows`` with ``RUN/data-clips.json`` (:func:`record_clips`), and where it holds them, each
+    clip file's size and hash (:func:`other_data`: the same rows rendered again with other event
+    noise are other clips); the same clips in a moved folder resume
+    (``config["data"]`` may change). A folder that holds files but no
     ``config.json`` is refused too: a run never writes into someone's folder.
     """
     if not (Path(run_dir) / CONFIG).exists():
@@ -221,11 +350,15 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
                                                 "a new folder"))
         return
     old = load_config(run_dir)
-    recorded = trained_clips(run_dir)
+    recorded = _recorded(run_dir)
     if rows is not None and recorded is not None:
-        if {row_key(r) for r in rows} != recorded:
+        if {row_key(r) for r in rows} != set(recorded[0]):
+            differs: str | None = f"its {CLIPS} lists them"
+        else:  # the same rows: the files too, where the run recorded them
+            differs = other_data(run_dir, config["data"]) if recorded[1] is not None else None
+        if differs:
             raise ParameterError(where(run_dir, f"holds a run started on other clips than {config['data']} holds now "
-                                                f"(its {CLIPS} lists them); choose a new --out folder or delete this one"))
+                                                f"({differs}); choose a new --out folder or delete this one"))
         free = (*free, "data")
 
     def plain(value: Any) -> Any:
@@ -276,19 +409,21 @@ def grown_by_seeds(run_dir: str | Path, config: dict[str, Any], key: str,
 def evaluation_folder(run_dir: str | Path, data: str | Path, out: str | Path | None) -> Path:
     """Where ``evface eval`` of ``run_dir`` on ``data`` writes its files: ``out``, else ``run_dir``.
 
-    The run folder takes only an evaluation on the run's own dataset (its ``metrics.json`` is the
-    run's test result; the same clips in any folder: :func:`is_training_data`); ``out`` must be a
-    new folder, or one an earlier evaluation of this run wrote (it holds ``metrics.json`` and no
-    run; its ``run``, where recorded, is this run, and its ``task``, where recorded, this run's).
-    Anything else is a :class:`ParameterError` naming ``--out``.
+    The run folder takes only an evaluation on the very data the run was trained on (its
+    ``metrics.json`` is the run's test result): the same clip files in any folder
+    (:func:`other_data`; not the same manifest rows rendered again with other event noise or
+    settings). ``out`` must be a new folder, or one an earlier evaluation of this run wrote (it holds
+    ``metrics.json`` and no run; its ``run``, where recorded, is this run, and its ``task``, where
+    recorded, this run's). Anything else is a :class:`ParameterError` naming ``--out``.
     """
     run_dir = Path(run_dir)
     target = Path(out) if out is not None else run_dir
-    own = is_training_data(run_dir, data)
     if target.resolve() == run_dir.resolve():
-        if not own:
-            raise ParameterError(where(run_dir, f"holds the run's own test results, which an evaluation on {data} "
-                                                "would replace; give --out a new folder"))
+        differs = other_data(run_dir, data)
+        if differs:
+            raise ParameterError(where(run_dir, f"holds the run's test results on the data it was trained on, which an "
+                                                f"evaluation on {data} would replace ({differs}); give --out a new "
+                                                "folder"))
         return target
     if target.is_dir() and any(target.iterdir()):
         if (target / CONFIG).exists():
