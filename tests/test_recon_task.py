@@ -95,6 +95,20 @@ def test_end_to_end_train_evaluate_resume(fake, tmp_path):
         train(fake, run, replace(TINY, base=8))
 
 
+def test_names_holding_dollar_signs_are_drawn_as_text_in_the_runs_figures(tmp_path):
+    # a lighting named "$\\bad$" (a received dataset's) was read as mathtext: matplotlib raised while the apex figure
+    # was written, and the training or evaluation stopped there
+    from types import SimpleNamespace
+
+    from evface.tasks import recon_eval
+
+    frames = np.zeros((2, 8, 8))
+    s = SimpleNamespace(target=frames, key=frames, meta={"aus": np.array(["4", "6+12"]),
+                                                         "lighting": np.array(["lit $\\bad$", "dim $x^{$"])})
+    path = recon_eval.write_apex_figure(tmp_path / "apex.png", s, {"cvae": frames}, np.array([0, 1]), None)
+    assert path.read_bytes().startswith(b"\x89PNG")
+
+
 def test_folds_test_every_subject_once_and_never_leak():
     rows = [{"clip_id": f"c{i}", "subject": f"s{i % 7}"} for i in range(30)]
     name, parts = protocol_parts(replace(TINY, folds=3, val_fraction=0.2), rows)

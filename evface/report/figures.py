@@ -6,10 +6,7 @@ report can inline them as data URIs and tests can check them without a browser.
 
 from __future__ import annotations
 
-import functools
 import io
-from collections.abc import Callable
-from typing import Any
 
 import matplotlib
 
@@ -20,16 +17,7 @@ from PIL import Image  # noqa: E402
 
 from evface.io.clip import Clip  # noqa: E402
 from evface.events.core import time_slice  # noqa: E402
-
-
-def plain_text(figure: Callable[..., bytes]) -> Callable[..., bytes]:
-    """Draw ``figure``'s texts as written: a class, clip, subject or run name holding ``$`` (from a
-    received dataset or a folder's name) is text, not mathtext (``$\\x$`` made matplotlib raise)."""
-    @functools.wraps(figure)
-    def drawn(*args: Any, **kwargs: Any) -> bytes:
-        with plt.rc_context({"text.parse_math": False}):
-            return figure(*args, **kwargs)
-    return drawn
+from evface.tasks.figure_text import plain_text  # noqa: E402
 
 
 def png_bytes(fig: plt.Figure) -> bytes:

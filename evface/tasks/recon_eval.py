@@ -36,6 +36,7 @@ import numpy as np
 from evface.inputs.au_regions import active_regions, region_masks
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
 from evface.io.dataset import atomic_write, atomic_write_text
+from evface.tasks.figure_text import plain_text
 from evface.tasks.image_metrics import cluster_mean_interval, cluster_training_interval, region_metrics, summarize
 
 PHASES = ("onset", "apex", "offset")
@@ -374,6 +375,7 @@ def sample_mean_scores(draws: np.ndarray, prior_mean: np.ndarray, s: ReconSample
     return out
 
 
+@plain_text
 def write_apex_figure(path: Path, s: ReconSamples, preds: dict[str, np.ndarray], apex: np.ndarray,
                       draws: np.ndarray | None, n_rows: int = 4) -> Path:
     """PNG: a few test clips at the apex; one column per method, the K-sample mean and spread, the target."""
@@ -402,6 +404,7 @@ def write_apex_figure(path: Path, s: ReconSamples, preds: dict[str, np.ndarray],
     return _save(fig, path)
 
 
+@plain_text
 def write_horizon_figure(path: Path, metrics: dict[str, Any], title: str) -> Path:
     """PNG: SSIM (face, active AU regions) and PSNR against the horizon, one line per method."""
     import matplotlib  # lazy: matplotlib only when a figure is written
