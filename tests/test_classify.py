@@ -162,7 +162,10 @@ def test_eval_with_an_unknown_class_is_a_clear_error(trained, tmp_path, capsys):
     with pytest.raises(DatasetError, match=r"\['AU9'\] are not classes of this model"):
         evaluate_run(run, odd, tmp_path / "x")
     assert main(["eval", str(run), "--data", str(odd), "--out", str(tmp_path / "x")]) == 2
-    assert "AU9" in capsys.readouterr().err
+    assert capsys.readouterr().err.strip() == (  # what to do, said (was: only which labels)
+        f"error: {odd}: labels ['AU9'] are not classes of this model (it knows ['AU1+2', 'AU12', 'AU4']); evaluate it "
+        "on a dataset of these classes (--classes of evface synth and of evface import session/corpus picks a dataset's "
+        f"classes), or train a model on this one (evface train classify --data {odd})")
     assert not (tmp_path / "x" / "metrics.json").exists()
 
 

@@ -258,10 +258,15 @@ def _energy(pred: dict[str, np.ndarray], net: NetConfig, model_kind: str) -> dic
 
 
 def _targets(rows: Sequence[dict[str, Any]], labels: Sequence[str], source: str | Path) -> np.ndarray:
+    """Each row's class index among ``labels``; a label the model does not know is a
+    :class:`DatasetError` naming the dataset folder ``source`` and the ways out."""
     index = {lab: i for i, lab in enumerate(labels)}
     unknown = sorted({r["label"] for r in rows} - set(index))
     if unknown:
-        raise DatasetError(where(source, f"labels {unknown} are not classes of this model (it knows {list(labels)})"))
+        raise DatasetError(where(source, f"labels {unknown} are not classes of this model (it knows {list(labels)}); "
+                                         "evaluate it on a dataset of these classes (--classes of evface synth and "
+                                         "of evface import session/corpus picks a dataset's classes), or train a model "
+                                         f"on this one (evface train classify --data {source})"))
     return np.array([index[r["label"]] for r in rows], dtype=np.int64)
 
 
