@@ -109,6 +109,25 @@ def test_names_holding_dollar_signs_are_drawn_as_text_in_the_runs_figures(tmp_pa
     assert path.read_bytes().startswith(b"\x89PNG")
 
 
+def test_interpolation_on_a_recording_is_refused_before_any_work(tmp_path, capsys):
+    # the refusal came from the first recording's samples, after "building samples (hd, interpolation) of 3 clips ..."
+    # and the samples of every clip before it
+    from evface.io.clip import read_clip, write_clip
+
+    data = make_fake_dataset(tmp_path / "data", n_subjects=3, clips_per_subject=1, duration_us=300_000)
+    last = data / "clips" / "s02_c00.h5"
+    recording = read_clip(last)
+    recording.truth = {}
+    write_clip(last, recording)
+    run = tmp_path / "run"
+    assert main(["train", "reconstruct", "--data", str(data), "--out", str(run), "--protocol", "interpolation",
+                 "--epochs", "1"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == (f"error: {last}: a recording (no truth frames) has no frames between its RGB "
+                                         "frames to score interpolation on; use --protocol extrapolation or events-only")
+    assert not run.exists()
+
+
 def test_folds_test_every_subject_once_and_never_leak():
     rows = [{"clip_id": f"c{i}", "subject": f"s{i % 7}"} for i in range(30)]
     name, parts = protocol_parts(replace(TINY, folds=3, val_fraction=0.2), rows)

@@ -65,6 +65,10 @@ from evface.inputs.clip_view import (
 from evface.io.clip import Clip, read_clip, read_clip_meta
 
 PROTOCOLS = ("extrapolation", "interpolation", "events-only")
+NO_INTERPOLATION = ("a recording (no truth frames) has no frames between its RGB frames to score interpolation on; "
+                    "use --protocol extrapolation or events-only")
+"""Why a recording's clip has no ``interpolation`` samples (:func:`clip_samples`; a training refuses
+such a dataset before any work)."""
 GRID_SENSOR = "hd"
 """The sensor whose face box and truth define the target grid of every sensor."""
 RGB_PRESET = RECORDED_PRESET
@@ -234,8 +238,7 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
     truth = clip.truth.get(GRID_SENSOR)
     recorded = truth is None or len(truth.t_us) == 0
     if recorded and spec.protocol == "interpolation":
-        raise DatasetError(where(source, "a recording (no truth frames) has no frames between its RGB frames to "
-                                         "score interpolation on; use --protocol extrapolation or events-only"))
+        raise DatasetError(where(source, NO_INTERPOLATION))
     gray, t_mid = _grid_frames(clip, spec.size, source)
     t_truth = t_mid if recorded else np.asarray(truth.t_us, np.int64)
     t = sample_times(clip, spec, t_mid, t_truth)

@@ -61,8 +61,10 @@ import numpy as np
 import torch
 from torch.utils.data import BatchSampler
 
-from evface.errors import ParameterError
+from evface.errors import DatasetError, ParameterError, where
 from evface.inputs.reconstruct import (
+    GRID_SENSOR,
+    NO_INTERPOLATION,
     ReconSamples,
     ReconSpec,
     build_samples,
@@ -71,6 +73,7 @@ from evface.inputs.reconstruct import (
     write_samples,
 )
 from evface.inputs.splits import subjects_of
+from evface.io.clip import frames_and_truth_info
 from evface.io.dataset import DatasetFolder
 from evface.models.cvae import CVAE, beta_schedule, cvae_loss, recon_loss
 from evface.models.e2vid import E2VIDRecurrent
@@ -427,13 +430,26 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = Reco
     return _prepare(Path(data), Path(run_dir), cfg, dist, log, "save" if cache else "none")[0]
 
 
+def _check_protocol(ds: DatasetFolder, spec: ReconSpec) -> None:
+    """Refuse ``interpolation`` on a dataset with a recording (a clip without truth frames: nothing
+    between its RGB frames to score), naming its clip, before the run starts any work (it printed
+    "building samples" first)."""
+    if spec.protocol != "interpolation":
+        return
+    for row in ds.rows:
+        if not frames_and_truth_info(ds.clip_path(row))[1].get(GRID_SENSOR, {}).get("count"):
+            raise DatasetError(where(ds.clip_path(row), NO_INTERPOLATION))
+
+
 def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: engine.DistInfo,
              log: Callable[[str], None] | None, samples_mode: str) -> tuple[list[str], ReconSamples | None]:
     """:func:`prepare`; the samples are cached in the run (``"save"``, while a part is left to
     train), returned (``"memory"``, on every rank) or not cut (``"none"``). On the main rank they
     are cut inside :func:`run_folder.starting_run`: a new run whose clips cannot be read leaves nothing."""
     spec = _spec(cfg)
-    rows = list(DatasetFolder.open(data).rows)
+    ds = DatasetFolder.open(data)
+    rows = list(ds.rows)
+    _check_protocol(ds, spec)
     protocol, parts = protocol_parts(cfg, rows)
     config = {
         "task": TASK, "data": str(data.resolve()), **cfg.to_dict(), "spec": spec.to_dict(), "world_size": dist.world_size,
