@@ -323,6 +323,26 @@ def test_a_count_in_a_received_metrics_file_that_is_not_a_number_is_refused(tmp_
     assert not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.parametrize("name, change, message", [
+    ("train.json", lambda t: {"parts": [{**t["parts"][0], "cvae": {**t["parts"][0]["cvae"], "epochs_run": "<b>3</b>"}}]},
+     "'epochs_run' is '<b>3</b>', not of type int"),
+    ("train.json", lambda t: {"parts": [{**t["parts"][0], "e2vid": {**t["parts"][0]["e2vid"], "best_epoch": 1.5}}]},
+     "'best_epoch' is 1.5, not of type int"),
+    ("train.json", lambda t: {"parts": ["fold0"]}, "expected a JSON object, got 'fold0'"),
+    ("config.json", lambda c: {**c, "epochs": "<script>alert(1)</script>"},
+     "'epochs' is '<script>alert(1)</script>', not of type int"),
+])
+def test_a_count_in_a_received_train_or_config_file_names_that_file(tmp_path, capsys, name, change, message):
+    # was: "recon-hd-0/metrics.json: not as evface writes it (expected a count, got '<b>3</b>')", naming a file that
+    # holds no such count
+    root = make_fake_run(tmp_path / "run")
+    path = root / "stages" / "recon-hd-0" / name
+    path.write_text(json.dumps(change(json.loads(path.read_text()))))
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {path}: not as evface writes it ({message})"
+    assert not (tmp_path / "r.html").exists()
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda st: {**st, "dir": "../../elsewhere"}, "the folder '../../elsewhere' leaves the run folder"),
     (lambda st: {k: v for k, v in st.items() if k != "dir"}, "has no 'dir'"),

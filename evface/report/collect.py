@@ -334,8 +334,31 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
         data.classify.append(entry)
     elif config.get("task") == "reconstruct":
         entry["strips"] = [(p.name, p.read_bytes()) for p in sorted(run.glob("*.png"))]
-        entry["training"] = _read_json(settings / "train.json") if (settings / "train.json").exists() else {}
+        entry["training"] = _training(settings, config)
         data.reconstruct.append(entry)
+
+
+def _training(settings: Path, config: dict[str, Any]) -> dict[str, Any]:
+    """A reconstruction run's ``train.json`` (``{}`` when absent), the counts the page shows of it
+    and of its ``config`` (each model's epochs run and best epoch, the run's ``epochs``) checked:
+    a value of another type is one :class:`FormatError` naming the file that holds it (it was
+    blamed on the run's ``metrics.json``)."""
+    if "epochs" in config:
+        with reading(settings / "config.json"):
+            check_fields(config, {"epochs": int})
+    path = settings / "train.json"
+    if not path.exists():
+        return {}
+    training = _read_json(path)
+    with reading(path):
+        check_fields(training, {"parts": list} if "parts" in training else {})
+        for part in training.get("parts", []):
+            check_fields(part, {})  # a JSON object
+            for fit in (part.get(model) for model in ("cvae", "e2vid")):
+                if fit:
+                    check_fields(fit, {"epochs_run": int, "best_epoch": int, "stopped_early": bool,
+                                       "best_score": (int, float)})
+    return training
 
 
 def _scored_elsewhere(run: Path, config: dict[str, Any], metrics: dict[str, Any], scored: Path,
