@@ -217,6 +217,30 @@ def test_hd_and_lr_event_arms_trained_alike_are_paired(tmp_path):
     assert "events-hd − events-lr-ann" not in text  # another model: not a comparison of sensors
 
 
+
+def test_hd_and_lr_arms_trained_on_other_renderings_of_the_rows_are_not_paired(tmp_path):
+    """Arms that recorded the same manifest rows but other clip files (the dataset rendered again
+    with other event noise) were trained on other clips: not an hd - lr comparison."""
+    import shutil
+
+    from evface.io.dataset import read_manifest
+    from evface.tasks.run_folder import record_clips
+
+    root = make_fake_run(tmp_path / "run")
+    noisy = tmp_path / "noisy"
+    shutil.copytree(root / "data", noisy)
+    clip = noisy / read_manifest(noisy)[0]["file"]
+    clip.write_bytes(clip.read_bytes() + b"\0")  # another rendering of the first clip
+    spec = {"size": 64}
+    _add_arm(root, "events-hd", "events", [True] * 12, sensor="hd", model="snn", spec={**spec, "sensor": "hd"})
+    _add_arm(root, "events-lr", "events", [i % 2 == 0 for i in range(12)], sensor="lr", model="snn",
+             spec={**spec, "sensor": "lr"})
+    record_clips(root / "stages" / "events-hd-0", root / "data", read_manifest(root / "data"))
+    record_clips(root / "stages" / "events-lr-0", root / "data", read_manifest(root / "data"))
+    assert "events-hd − events-lr<" in build_report([root], tmp_path / "same.html").read_text()
+    record_clips(root / "stages" / "events-lr-0", noisy, read_manifest(noisy))
+    assert "events-hd − events-lr<" not in build_report([root], tmp_path / "other.html").read_text()
+
 def test_runs_tested_on_other_clips_are_not_described_by_the_first(report, tmp_path):
     # the table's header said "Evaluated on ...: N clips of S subjects" from the first run alone
     assert "Evaluated on" in report.read_text()
@@ -438,8 +462,8 @@ def test_an_evaluation_on_another_dataset_is_shown_as_such(fake_run, tmp_path):
 
 
 def test_an_evaluation_on_the_same_manifest_rows_says_what_was_done(fake_run, tmp_path):
-    """``evface eval RUN --data D2`` where D2 has the training data's manifest rows (another seed of
-    the preset): each clip is scored by the models that held out its subject. The page said
+    """``evface eval RUN --data D2`` where D2 has the training data's manifest rows (rendered again, e.g.
+    with other event noise): each clip is scored by the models that held out its subject. The page said
     "Evaluated on every subject, leave-one-subject-out" as if D2 had been cross-validated."""
     from evface.io.dataset import read_manifest
     from evface.tasks.run_folder import record_clips, scored_elsewhere
@@ -460,7 +484,7 @@ def test_an_evaluation_on_the_same_manifest_rows_says_what_was_done(fake_run, tm
     assert "Evaluated on every subject" not in text
     assert (f"Tested: ev: scored on {d2} by the models trained on {run / 'data'} (leave-one-subject-out); its clips "
             "have the manifest rows of the training data, so each was scored by the models that held out a subject "
-            "of its name, as in the run's own test (the clips may differ: rendered again, or another seed), "
+            "of its name, as in the run's own test (the clips may differ: rendered again, e.g. with other event noise), "
             "6 clips of 2 subjects.") in text
     # the same evaluation written into the run's own folder (evface eval RUN --data D2 takes it there)
     (stage / "metrics.json").write_text((ev / "metrics.json").read_text())

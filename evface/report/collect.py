@@ -31,8 +31,8 @@ from evface.errors import DatasetError, FormatError, where
 from evface.report import figures
 from evface.tasks import recon_compare
 from evface.tasks.class_compare import PREDICTIONS, compare_runs
-from evface.tasks.run_folder import (HELD_OUT, check_fields, check_folder, reading, scored_by, seen_in_training,
-                                     trained_clips)
+from evface.tasks.run_folder import (HELD_OUT, check_fields, check_folder, reading, recorded_clips, scored_by,
+                                     seen_in_training)
 from evface.tasks.recon_eval import SCORES_CSV
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
@@ -243,11 +243,12 @@ def _alike(hd: list[dict[str, Any]], lr: list[dict[str, Any]],
 
 
 def _trained_on(run: dict[str, Any]) -> Any:
-    """What a run was trained on, for pairing runs: the clips of its ``data-clips.json`` (so a
-    dataset moved or copied between two trainings is still the same dataset), or, for a run made
-    before that file, the dataset folder its configuration names."""
-    clips = trained_clips(run["dir"])
-    return sorted(clips) if clips is not None else run["config"].get("data")
+    """What a run was trained on, for pairing runs: the clips of its ``data-clips.json`` with their
+    files' sizes and hashes where recorded (so a dataset moved or copied between two trainings is
+    still the same dataset, and the same rows rendered again with other event noise are not), or,
+    for a run made before that file, the dataset folder its configuration names."""
+    recorded = recorded_clips(run["dir"])
+    return [recorded[0], recorded[1]] if recorded is not None else run["config"].get("data")
 
 
 def event_vs_frame_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -368,7 +369,7 @@ def _scored_elsewhere(run: Path, config: dict[str, Any], metrics: dict[str, Any]
 
     Where every scored clip's manifest row is one the run was trained and tested on
     (:func:`~evface.tasks.run_folder.seen_in_training`: the same clips in another folder, or clips
-    of the same rows rendered again, such as another seed of the same preset), each was scored by
+    of the same rows rendered again with other event noise), each was scored by
     the models that held out a subject of its name, as in the run's own test; that is said, so
     that it does not read as a cross-validation on ``scored``. An evaluation that says it itself
     (its ``evaluated_on`` in the same words, :func:`~evface.tasks.run_folder.scored_elsewhere`) is
@@ -381,7 +382,7 @@ def _scored_elsewhere(run: Path, config: dict[str, Any], metrics: dict[str, Any]
     if (scored / "manifest.csv").exists():
         seen = seen_in_training(run, scored, list(DatasetFolder.open(scored).rows))
         if seen and all(seen):
-            return f"{said}; {HELD_OUT}, as in the run's own test (the clips may differ: rendered again, or another seed)"
+            return f"{said}; {HELD_OUT}, as in the run's own test (the clips may differ: rendered again, e.g. with other event noise)"
     return f"{said}: {evaluated}"
 
 

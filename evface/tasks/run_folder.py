@@ -92,7 +92,7 @@ def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict
     made, fresh = not run_dir.exists(), not (run_dir / CONFIG).exists()
     save_config(run_dir, config)
     try:
-        recorded = _recorded(run_dir)
+        recorded = recorded_clips(run_dir)
         if fresh or recorded is None or recorded[1] is None:
             record_clips(run_dir, config["data"], rows)
         yield
@@ -137,7 +137,7 @@ def record_clips(run_dir: str | Path, data: str | Path, rows: list[dict[str, Any
                                               "files": [file_print(Path(data) / file) for _, file in ordered]})
 
 
-def _recorded(run_dir: str | Path) -> tuple[list[tuple[str, ...]], list[list[Any]] | None] | None:
+def recorded_clips(run_dir: str | Path) -> tuple[list[tuple[str, ...]], list[list[Any]] | None] | None:
     """The clips ``RUN/data-clips.json`` lists (as :func:`row_key` tuples, sorted) and their
     :func:`file_print` (``None`` for a run made before evface recorded them, 2026-12-05); ``None``
     for a run made before the file (2026-12-03). A malformed file is a :class:`FormatError`."""
@@ -160,7 +160,7 @@ def _recorded(run_dir: str | Path) -> tuple[list[tuple[str, ...]], list[list[Any
 def trained_clips(run_dir: str | Path) -> set[tuple[str, ...]] | None:
     """The clips ``RUN/data-clips.json`` lists (as :func:`row_key` tuples); ``None`` for a run made
     before evface recorded them (2026-12-03). A malformed file is a :class:`FormatError`."""
-    recorded = _recorded(run_dir)
+    recorded = recorded_clips(run_dir)
     return None if recorded is None else set(recorded[0])
 
 
@@ -187,7 +187,7 @@ def other_data(run_dir: str | Path, data: str | Path) -> str | None:
     sha256 (:func:`file_print`). A run made before the files were recorded knows its dataset by
     the folder's path only (``config.json``'s ``data``).
     """
-    recorded = _recorded(run_dir)
+    recorded = recorded_clips(run_dir)
     if recorded is not None:
         keys, prints = recorded
         rows = {row_key(r): r["file"] for r in read_manifest(data)}
@@ -350,7 +350,7 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
                                                 "a new folder"))
         return
     old = load_config(run_dir)
-    recorded = _recorded(run_dir)
+    recorded = recorded_clips(run_dir)
     if rows is not None and recorded is not None:
         if {row_key(r) for r in rows} != set(recorded[0]):
             differs: str | None = f"its {CLIPS} lists them"
