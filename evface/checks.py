@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import operator
+import os
 
 import numpy as np
 
@@ -181,6 +182,26 @@ def _field_number(name: str, value: object, default: int | float, low: float) ->
         as_real(name, value, low, math.inf)
 
 
+def within_memory(need: int, what: str, advice: str) -> None:
+    """A ParameterError when ``need`` bytes would take more than half of this machine's memory.
+
+    Checked before anything is allocated: numpy would raise a ``MemoryError``, or the system kill
+    the process part way through filling the array. The message reads "``what`` takes about X
+    GiB, more than half of this machine's Y GiB; ``advice``".
+
+    Examples
+    --------
+    >>> within_memory(2**70, "the frames", "give fewer n_bins")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: the frames takes about 1099511627776.0 GiB, more than half of this machine's ... GiB; give fewer n_bins
+    """
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if need > memory / 2:
+        raise ParameterError(f"{what} takes about {need / 2**30:.1f} GiB, more than half of this machine's "
+                             f"{memory / 2**30:.0f} GiB; {advice}")
+
+
 def sensor_dims(sensor_size: object, name: str = "sensor_size", limit: int = MAX_SENSOR_SIDE) -> tuple[int, int]:
     """``(width, height)`` as ints, each in ``[1, limit]`` (by default the uint16 coordinates' range;
     a file writer passes a larger ``limit`` and names its format's own)."""
@@ -191,4 +212,4 @@ def sensor_dims(sensor_size: object, name: str = "sensor_size", limit: int = MAX
     return as_int(f"{name} width", width, 1, limit), as_int(f"{name} height", height, 1, limit)
 
 
-__all__ = ["INT64", "MAX_SENSOR_SIDE", "as_box", "as_int", "as_real", "number_fields", "numbers", "sensor_dims"]
+__all__ = ["INT64", "MAX_SENSOR_SIDE", "as_box", "as_int", "as_real", "number_fields", "numbers", "sensor_dims", "within_memory"]

@@ -119,3 +119,40 @@ def test_open_sides_and_duration():
     assert slice_time(events, 10, None)["t"].tolist() == [10, 20]
     assert time_slice(events, 15, 5) == slice(2, 2)
     assert duration_us(events) == 20 and duration_us(events[:1]) == 0
+
+
+@pytest.mark.parametrize(
+    ("t", "x", "message"),
+    [
+        ([0, 1e30], [0, 0], r"timestamps outside the int64 range of µs \(0\.\.1000000000000000019884624838656\)"),
+        (np.array([0, 2**63 + 5], np.uint64), [0, 0], r"timestamps outside the int64 range of µs \(0\.\.9223372036854775813\)"),
+        ([0, 1], np.array([0, 1 + 1j]), "column 'x' must hold real numbers, got dtype complex128"),
+        (0, 0, r"column 't' must be 1-D, got shape \(\)"),
+    ],
+)
+def test_make_events_refuses_columns_it_would_cast_wrongly(t, x, message):
+    """Were: a timestamp of 1e30 stored as -2^63 and a uint64 past 2^63 - 1 wrapped negative, both
+    without a word; the imaginary part of a complex x dropped with a ComplexWarning; a scalar t
+    "column 'x' has shape (), expected () like 't'"."""
+    with pytest.raises(EventsError, match=message):
+        make_events(t, x, np.zeros_like(x, dtype=int), np.ones_like(x, dtype=int))
+
+
+def test_concatenate_checks_the_chunks_also_when_sorting():
+    """Were: sort=True returned any structured array unchecked (bool polarity kept), and a list in
+    the chunks an AttributeError."""
+    bool_polarity = np.zeros(2, dtype=[("t", "<i8"), ("x", "<u2"), ("y", "<u2"), ("p", "?")])
+    with pytest.raises(EventsError, match="dtype"):
+        concatenate([bool_polarity], sort=True)
+    with pytest.raises(EventsError, match="got list"):
+        concatenate([[0, 1]])
+    bad = make_events([0, 1], [0, 0], [0, 0], [1, 1])
+    bad["p"][1] = 0
+    with pytest.raises(EventsError, match="polarity"):
+        concatenate([bad], sort=True)
+
+
+def test_duration_of_a_stream_spanning_more_than_int64():
+    """Was: the int64 subtraction wrapped, a negative duration."""
+    events = make_events([-(2**62) - 2**61, 2**62 + 2**61], [0, 0], [0, 0], [1, 1])
+    assert duration_us(events) == 2**63 + 2**62

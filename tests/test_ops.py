@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evface import checks
 from evface.errors import EventsError, ParameterError
 from evface.events.core import empty_events, make_events, validate_events
 from evface.events.ops import (
@@ -253,3 +254,79 @@ def test_uniform_noise_is_seeded_sorted_and_on_sensor():
     assert set(a["p"].tolist()) == {-1, 1}
     with pytest.raises(ParameterError):
         add_uniform_noise(events, (8, 6), -1, np.random.default_rng(0))
+
+
+# --- the events a filter is given -------------------------------------------------------------
+
+
+def raw(t, x, y, p, dtype=None):
+    """An array of ``dtype`` (the events dtype by default) that make_events would refuse."""
+    events = np.zeros(len(t), dtype=dtype or empty_events().dtype)
+    events["t"], events["x"], events["y"], events["p"] = t, x, y, p
+    return events
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda ev: refractory_filter(ev, (2, 1), 3), "not sorted"),
+        (lambda ev: background_activity_filter(ev, (2, 1), 3), "not sorted"),
+        (lambda ev: add_uniform_noise(ev, (2, 1), 3, np.random.default_rng(0)), "not sorted"),
+        (lambda ev: flip_lr(ev, (2, 1)), "not sorted"),
+    ],
+)
+def test_operations_that_need_the_time_order_refuse_unsorted_events(call, message):
+    """Were: the filters kept or dropped events by negative time differences without a word (the
+    refractory filter kept [10, 5] of [10, 5, 0] at 3 µs), and the noise drew from a backwards span
+    with numpy's "low >= high"."""
+    with pytest.raises(EventsError, match=message):
+        call(raw([10, 5, 0], [0, 1, 1], [0, 0, 0], [1, -1, 1]))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda ev: crop(ev, (0, 0, 2, 2)),
+        lambda ev: flip_lr(ev, (2, 2)),
+        lambda ev: flip_polarity(ev),
+        lambda ev: shift(ev, 1, 0, (2, 2)),
+        lambda ev: refractory_filter(ev, (2, 2), 3),
+        lambda ev: background_activity_filter(ev, (2, 2), 3),
+        lambda ev: drop_random(ev, 0.5, np.random.default_rng(0)),
+        lambda ev: add_uniform_noise(ev, (2, 2), 1, np.random.default_rng(0)),
+    ],
+)
+def test_operations_refuse_an_array_of_another_dtype(call):
+    """Were: float fields ran the background-activity filter to an empty result, int64 x/y and bool
+    polarity cropped and flipped as if valid, a bool polarity's flip numpy's TypeError."""
+    floats = raw([0, 1], [0, 1], [0, 0], [1, 1], [("t", "<f8"), ("x", "<f8"), ("y", "<f8"), ("p", "<f8")])
+    with pytest.raises(EventsError, match="must be a 1-D array of dtype"):
+        call(floats)
+    with pytest.raises(EventsError, match="got list"):
+        call([(0, 0, 0, 1)])
+
+
+def test_shift_refuses_events_off_the_sensor_like_the_flips():
+    """Was: an event at x=50 on a 2-pixel-wide sensor shifted by -49 landed on it without a word."""
+    with pytest.raises(EventsError, match="outside the 2x1 sensor"):
+        shift(one_pixel([0], x=50), -49, 0, (2, 1))
+
+
+def test_augmentations_name_a_random_generator_that_is_not_one():
+    """Was: AttributeError "'int' object has no attribute 'random'"."""
+    with pytest.raises(ParameterError, match="rng must be a numpy.random.Generator, got 3"):
+        drop_random(one_pixel([0]), 0.5, 3)
+    with pytest.raises(ParameterError, match="rng must be a numpy.random.Generator, got 3"):
+        add_uniform_noise(one_pixel([0]), (1, 1), 2, 3)
+
+
+def test_uniform_noise_over_the_whole_int64_span_and_beyond_memory(monkeypatch):
+    """Were: numpy's "low >= high" (the last time + 1 wrapped) and a MemoryError of 11.5 PiB."""
+    events = one_pixel([-(2**63), 2**63 - 1])
+    out = add_uniform_noise(events, (1, 1), 5, np.random.default_rng(0))
+    assert out.size == 7 and validate_events(out, (1, 1)) is out
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1 << 18}  # a machine of 1 GiB
+    monkeypatch.setattr(checks.os, "sysconf", lambda name: pages[name])
+    with pytest.raises(ParameterError, match=r"adding n=100000000 noise events takes about .* GiB, more than half "
+                                             r"of this machine's 1 GiB; give a smaller n"):
+        add_uniform_noise(events, (1, 1), 10**8, np.random.default_rng(0))

@@ -141,17 +141,27 @@ def test_rig_settings_name_a_bad_number(call, message):
     (lambda: leaky_counts(EVENTS, (4, 3), 0, 20, -1.0), "alpha_rad_s must be a finite number >= 0, got -1.0"),
     (lambda: leaky_counts(EVENTS, (4, 3), 0, "3", 1.0), "t_end_us must be an integer, got '3'"),
     (lambda: leaky_counts(EVENTS, (3, 3), 0, 20, 1.0), "coordinates outside the 3x3 sensor"),
+    (lambda: leaky_counts(EVENTS, (4, 3), 20, 0, 1.0), r"t_end_us \(0\) must be >= t_key_us \(20\)"),
+    (lambda: leaky_counts([(0, 0, 0, 1)], (4, 3), 0, 20, 1.0), "events must be a 1-D array of dtype"),
     (lambda: make_events([0, 1], [0, float("nan")], [0, 1], [1, 1]), "x must hold whole pixels"),
     (lambda: make_events([0, 1], [0, 1.5], [0, 1], [1, 1]), "x must hold whole pixels"),
-    (lambda: make_events([0, 10**30], [0, 1], [0, 1], [1, 1]), "column 't' must hold numbers, got dtype object"),
-    (lambda: make_events([0, 1], ["0", "1"], [0, 1], [1, 1]), "column 'x' must hold numbers, got dtype <U1"),
+    (lambda: make_events([0, 10**30], [0, 1], [0, 1], [1, 1]), "column 't' must hold real numbers, got dtype object"),
+    (lambda: make_events([0, 1], ["0", "1"], [0, 1], [1, 1]), "column 'x' must hold real numbers, got dtype <U1"),
     (lambda: make_events([0, 1], [0, 1], [0, 1], [1, 1], (None, 4)), "sensor_size width must be an integer, got None"),
 ])
 def test_integration_and_event_columns_name_a_bad_value(call, message):
     """Were: a nan x cast to 0 with only a RuntimeWarning, 1.5 truncated to 1, a sensor narrower than
-    the events a broadcasting error, a None leak rate float()'s TypeError."""
+    the events a broadcasting error, a None leak rate float()'s TypeError, a window ending before its
+    keyframe zeros (the representations refuse it), a list "list indices must be integers"."""
     with pytest.raises(EvfaceError, match=message):
         call()
+
+
+def test_leaky_counts_of_events_older_than_int64_allows():
+    """Was: t_end_us - t wrapped to -1 µs in int64, an event weighted exp(+1e-6) > 1."""
+    ev = make_events([-(2**63), 2**63 - 1], [0, 1], [0, 0], [1, 1])
+    out = leaky_counts(ev, (2, 1), -(2**63), 2**63 - 1, 1.0)
+    assert out[0, 0].tolist() == [0.0, 1.0]
 
 
 @pytest.mark.parametrize(("call", "message"), [

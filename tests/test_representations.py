@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evface import checks
 from evface.errors import EventsError, ParameterError
 from evface.events.core import empty_events, make_events
 from evface.events.representations import to_count_image, to_event_frames, to_time_surface, to_voxel_grid
@@ -278,3 +279,43 @@ def test_bad_events_raise(events, message, fn):
 def test_events_outside_window_are_not_inspected():
     events = raw([0, 5, 100], [1, 1, 60], [1, 1, 1], [1, 1, 1])  # the last one is off-sensor
     assert to_event_frames(events, (4, 4), 1, 0, 10).sum() == 2
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda ev: to_event_frames(ev, (4000, 4000), 10, 0, 5),
+         "event frames of n_bins 10 on a 4000x4000 sensor_size takes about 1.2 GiB, more than half of this machine's "
+         "1 GiB; give fewer n_bins or a smaller sensor_size"),
+        (lambda ev: to_voxel_grid(ev, (4, 4), 2**31 - 1, 0, 5),
+         "a voxel grid of n_bins 2147483647 on a 4x4 sensor_size takes about 128.0 GiB, more than half of this "
+         "machine's 1 GiB"),
+        (lambda ev: to_time_surface(ev, (16000, 16000), 5, 1.0),
+         "a time surface's latest times on a 16000x16000 sensor_size takes about 3.8 GiB, more than half of this "
+         "machine's 1 GiB; give a smaller sensor_size"),
+        (lambda ev: to_count_image(ev, (16000, 16000)), "a count image on a 16000x16000 sensor_size takes about 1.9 GiB, more than half of this machine's 1 GiB"),
+    ],
+)
+def test_a_representation_larger_than_memory_is_refused_by_its_parameters(monkeypatch, call, message):
+    """Were: numpy's MemoryError (31 TiB for 1000 bins at 65536x65536), or, where the operating
+    system lets numpy reserve it, the process killed part way through filling the array."""
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1 << 18}  # a machine of 1 GiB
+    monkeypatch.setattr(checks.os, "sysconf", lambda name: pages[name])
+    with pytest.raises(ParameterError, match=message):
+        call(make_events([0, 5], [1, 2], [1, 2], [1, -1]))
+
+
+def test_voxel_grid_refuses_a_window_whose_bin_arithmetic_overflows_int64():
+    """Was: (t - t_start) * (n_bins - 1) wrapped in int64, so an event at the end of a 2^63 µs window
+    landed in the first bin: [2, 0, 0] instead of [1, 0, 1]."""
+    ev = make_events([-(2**62), 2**62], [0, 0], [0, 0], [1, 1])
+    with pytest.raises(ParameterError, match=r"\(t_end_us - t_start_us\) \* \(n_bins - 1\) exceeds 2\^63 - 1"):
+        to_voxel_grid(ev, (1, 1), 3, -(2**62), 2**62)
+    ev["t"][1] -= 1  # a window of 2^63 - 1 µs: the most two bins can span
+    assert to_voxel_grid(ev, (1, 1), 2, -(2**62), 2**62 - 1)[:, 0, 0].tolist() == [1.0, 1.0]
+
+
+def test_time_surface_of_an_event_older_than_int64_allows_decays_to_zero():
+    """Was: t_ref - t wrapped to -2 µs, the pixel exp(+2/tau) = 7.4 in a surface documented in [0, 1]."""
+    ev = make_events([-(2**63) + 1, 2**63 - 1], [0, 1], [0, 0], [1, 1])
+    assert to_time_surface(ev, (2, 1), 2**63 - 1, 1.0)[0, 0].tolist() == [0.0, 1.0]

@@ -311,10 +311,11 @@ def test_bad_shapes_times_and_parameters_raise():
 
 def test_a_sensor_whose_state_outgrows_memory_is_refused(monkeypatch):
     """`simulate --sensor 40000x40000` was an internal MemoryError (30 GiB for one state array)."""
+    from evface import checks
     from evface.sim import dvs
 
     pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1 << 18}  # a machine of 1 GiB
-    monkeypatch.setattr(dvs.os, "sysconf", lambda name: pages[name])
+    monkeypatch.setattr(checks.os, "sysconf", lambda name: pages[name])
     with pytest.raises(ParameterError, match=r"sensor_size 4000x4000: the pixel model's state takes about 1.5 GiB, "
                                              r"more than half of this machine's 1 GiB; simulate a smaller sensor"):
         dvs.DvsSimulator((4000, 4000))

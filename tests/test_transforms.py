@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evface.errors import ParameterError
+from evface.errors import EventsError, ParameterError
 from evface.events import ops
 from evface.events.core import make_events, slice_time
 from evface.events.representations import to_event_frames, to_time_surface, to_voxel_grid
@@ -108,7 +108,7 @@ def test_int_seed_repeats_and_generator_advances():
     assert noise(EVENTS).size == EVENTS.size + 20
 
 
-@pytest.mark.parametrize("seed", [None, 1.5, True, "0"])
+@pytest.mark.parametrize("seed", [None, 1.5, True, "0", -1])
 def test_bad_seed_raises(seed):
     with pytest.raises(ParameterError, match="seed"):
         DropEvents(0.1, seed)(EVENTS)
@@ -132,3 +132,11 @@ def test_compose_applies_in_order(seed, x0, y0, w, h):
     flipped_then_cropped = Compose((FlipPolarity(), Crop(roi)))(events)
     np.testing.assert_array_equal(flipped_then_cropped, ops.flip_polarity(ops.crop(events, roi)))
     assert Compose(())(events) is events
+
+
+@pytest.mark.parametrize("transform", [EventFrames(SENSOR, 2), VoxelGrid(SENSOR, 2)])
+def test_a_window_taken_from_unsorted_events_is_refused(transform):
+    """Was: reversed events gave the window [last, first] and frames of zeros without a word (the
+    binary search over an unsorted array found no event in it)."""
+    with pytest.raises(EventsError, match="not sorted"):
+        transform(EVENTS[::-1].copy())

@@ -10,9 +10,10 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
+import numba
 import numpy as np
 
-from evface.checks import as_int, sensor_dims
+from evface.checks import INT64, MAX_SENSOR_SIDE, as_int, sensor_dims
 from evface.errors import EventsError, where
 
 EVENT_DTYPE = np.dtype([("t", "<i8"), ("x", "<u2"), ("y", "<u2"), ("p", "i1")])
@@ -63,20 +64,24 @@ def make_events(
     """
     t = np.asarray(t)
     columns = {"x": np.asarray(x), "y": np.asarray(y), "p": np.asarray(p)}
+    if t.ndim != 1:
+        raise EventsError(where(source, f"column 't' must be 1-D, got shape {t.shape}"))
     for name, col in columns.items():
-        if col.shape != t.shape or t.ndim != 1:
+        if col.shape != t.shape:
             raise EventsError(where(source, f"column {name!r} has shape {col.shape}, expected {t.shape} like 't'"))
-    for name, col in {"t": t, **columns}.items():
-        if col.dtype != bool and not np.issubdtype(col.dtype, np.number):
-            raise EventsError(where(source, f"column {name!r} must hold numbers, got dtype {col.dtype}"))
+    every = {"t": t, **columns}
+    for name, col in every.items():
+        if col.dtype != bool and not (np.issubdtype(col.dtype, np.integer) or np.issubdtype(col.dtype, np.floating)):
+            raise EventsError(where(source, f"column {name!r} must hold real numbers, got dtype {col.dtype}"))
         if name != "p" and col.size and not np.issubdtype(col.dtype, np.integer):
             if not np.all(np.isfinite(col)) or np.any(col != np.round(col)):
                 raise EventsError(where(source, "timestamps must be whole microseconds" if name == "t"
                                         else f"{name} must hold whole pixels"))
-    for name in ("x", "y"):
-        col = columns[name]
-        if col.size and (col.min() < 0 or col.max() > np.iinfo(np.uint16).max):
-            raise EventsError(where(source, f"{name} outside 0..65535"))
+    for name, (low, high) in {"t": INT64, "x": (0, 65535), "y": (0, 65535)}.items():
+        col = every[name]
+        if col.size and not low <= int(col.min()) <= int(col.max()) <= high:  # int(): exact for uint64 and float
+            raise EventsError(where(source, f"{name} outside {low}..{high}" if name != "t" else
+                                    f"timestamps outside the int64 range of µs ({int(col.min())}..{int(col.max())})"))
     events = empty_events(t.size)
     events["t"] = t
     events["x"] = columns["x"]
@@ -144,6 +149,54 @@ def validate_events(
     return events
 
 
+def check_array(events: object) -> None:
+    """An EventsError unless ``events`` is a 1-D array of :data:`EVENT_DTYPE` (checks no values)."""
+    if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE or events.ndim != 1:
+        got = getattr(events, "dtype", type(events).__name__)
+        raise EventsError(f"events must be a 1-D array of dtype {EVENT_DTYPE}, got {got}")
+
+
+def check_stream(events: np.ndarray, sensor: tuple[int, int] = (MAX_SENSOR_SIDE, MAX_SENSOR_SIDE)) -> None:
+    """An EventsError naming the first event that is out of time order, lies off the ``(width,
+    height)`` sensor (by default any) or has a polarity other than -1/+1 (one compiled scan at
+    memory speed).
+
+    The operations and representations run this before their compiled loops, which index
+    per-pixel state by coordinate and rely on the time order; :func:`validate_events` is the
+    check of a whole array as received, with messages of its own.
+    """
+    bad = int(_first_bad(events["t"], events["x"], events["y"], events["p"], sensor[0], sensor[1]))
+    if bad < 0:
+        return
+    t, x, y, p = (events[f][bad].item() for f in "txyp")
+    if bad > 0 and t < events["t"][bad - 1]:
+        raise EventsError(f"timestamps not sorted: t[{bad}]={t} < t[{bad - 1}]={events['t'][bad - 1]}")
+    if x >= sensor[0] or y >= sensor[1]:
+        raise EventsError(f"event {bad} at (x={x}, y={y}) lies outside the {sensor[0]}x{sensor[1]} sensor")
+    raise EventsError(f"event {bad} has polarity {p}, expected -1 or +1")
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_bad(t, x, y, p, width, height):
+    """Index of the first event that is out of order, off the sensor or of bad polarity; -1 if none.
+
+    Branch-free per chunk so that the scan runs at memory speed; only a bad chunk is rescanned.
+    """
+    n = t.size
+    for start in range(0, n, 4096):
+        stop = min(start + 4096, n)
+        bad = False
+        for i in range(start, stop):
+            bad |= (x[i] >= width) | (y[i] >= height) | ((p[i] != 1) & (p[i] != -1))
+        for i in range(max(start, 1), stop):
+            bad |= t[i] < t[i - 1]
+        if bad:
+            for i in range(start, stop):
+                if (x[i] >= width) or (y[i] >= height) or (p[i] != 1 and p[i] != -1) or (i > 0 and t[i] < t[i - 1]):
+                    return i
+    return -1
+
+
 def concatenate(chunks: Sequence[np.ndarray], *, sort: bool = False) -> np.ndarray:
     """Join events arrays.
 
@@ -157,10 +210,12 @@ def concatenate(chunks: Sequence[np.ndarray], *, sort: bool = False) -> np.ndarr
     >>> concatenate([a, b], sort=True)["t"].tolist()
     [0, 1, 2, 3]
     """
+    for chunk in chunks:
+        check_array(chunk)
     chunks = [c for c in chunks if c.size] or [empty_events()]
     out = np.concatenate(chunks)
     if sort:
-        return out[np.argsort(out["t"], kind="stable")]
+        out = out[np.argsort(out["t"], kind="stable")]
     return validate_events(out)
 
 
@@ -201,4 +256,4 @@ def slice_time(events: np.ndarray, t_start_us: int | None = None, t_end_us: int 
 
 def duration_us(events: np.ndarray) -> int:
     """Time between the first and the last event (0 for fewer than two events)."""
-    return int(events["t"][-1] - events["t"][0]) if events.size > 1 else 0
+    return int(events["t"][-1]) - int(events["t"][0]) if events.size > 1 else 0  # Python ints: no int64 wrap

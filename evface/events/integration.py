@@ -17,8 +17,9 @@ import math
 
 import numpy as np
 
-from evface.checks import as_int, as_real, sensor_dims
-from evface.events.core import SensorSize, validate_events
+from evface.checks import as_int, as_real, sensor_dims, within_memory
+from evface.errors import ParameterError
+from evface.events.core import SensorSize, check_array, validate_events
 
 ALPHA_GRID_RAD_S = (0.0, 2 * np.pi, 10 * np.pi)
 """Leak rates (rad/s) for which :func:`leaky_counts` is computed by default."""
@@ -41,14 +42,20 @@ def leaky_counts(
     >>> round(float(leaky_counts(ev, (2, 1), 0, 1_000_000, 1.0)[0, 0, 0]), 4)  # exp(-1) + exp(-0.5)
     0.9744
     """
+    check_array(events)
     width, height = sensor_dims(sensor_size)
     t_key_us, t_end_us = as_int("t_key_us", t_key_us), as_int("t_end_us", t_end_us)
+    if t_end_us < t_key_us:
+        raise ParameterError(f"t_end_us ({t_end_us}) must be >= t_key_us ({t_key_us})")
     alpha_rad_s = as_real("alpha_rad_s", alpha_rad_s, 0.0, math.inf)
+    within_memory(2 * height * width * 12, f"leaky counts on a {width}x{height} sensor_size",
+                  "give a smaller sensor_size (crop or resample_sensor the events first)")
     t = events["t"]
     lo = np.searchsorted(t, t_key_us, side="left")
     hi = np.searchsorted(t, t_end_us, side="right")
     ev = validate_events(events[lo:hi], (width, height))
-    w = np.exp(-alpha_rad_s * (t_end_us - ev["t"]).astype(np.float64) / 1e6)
+    age = np.subtract(t_end_us, ev["t"], dtype=np.float64)  # in int64 an age past 2^63 - 1 µs would wrap
+    w = np.exp(-alpha_rad_s * age / 1e6)
     idx = ev["y"].astype(np.int64) * width + ev["x"].astype(np.int64)
     out = np.zeros((2, height * width), dtype=np.float64)
     on = ev["p"] > 0

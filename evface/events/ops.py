@@ -10,26 +10,29 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from evface.checks import MAX_SENSOR_SIDE, as_int, as_real, sensor_dims
-from evface.errors import EventsError, ParameterError
-from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
+from evface.checks import MAX_SENSOR_SIDE, as_int, as_real, sensor_dims, within_memory
+from evface.errors import ParameterError
+from evface.events.core import EVENT_DTYPE, SensorSize, check_array, check_stream, empty_events
 
 Roi = tuple[int, int, int, int]
 """A window ``(x0, y0, width, height)`` on a sensor array."""
 
+NOISE_BYTES_PER_EVENT = 4 * EVENT_DTYPE.itemsize + 8
+"""Bytes :func:`add_uniform_noise` holds per event of its result: the noise, the joined and the
+sorted arrays, the noise's draws and the sort's indices."""
+
 
 def _check_on_sensor(events: np.ndarray, sensor_size: SensorSize) -> tuple[int, int]:
-    """``(width, height)``; EventsError when an event lies outside it (ParameterError for a bad size).
+    """``(width, height)``; EventsError unless ``events`` is an events array in time order, with
+    polarity -1/+1 and every event on the sensor (ParameterError for a bad size).
 
-    The compiled filters index per-pixel state by coordinate, so an event off the sensor would
-    otherwise write outside that state; flips would wrap the coordinate around.
+    The compiled filters index per-pixel state by coordinate and keep each pixel's last time, so an
+    event off the sensor would write outside that state and an unsorted stream would be filtered
+    wrongly without a word; flips and shifts would wrap or move a coordinate onto the sensor.
     """
+    check_array(events)
     width, height = sensor_dims(sensor_size)
-    if events.size and (int(events["x"].max()) >= width or int(events["y"].max()) >= height):
-        raise EventsError(
-            f"coordinates outside the {width}x{height} sensor "
-            f"(max x={int(events['x'].max())}, max y={int(events['y'].max())})"
-        )
+    check_stream(events, (width, height))
     return width, height
 
 
@@ -49,6 +52,7 @@ def crop(events: np.ndarray, roi: Roi) -> np.ndarray:
         x0, y0, w, h = roi
     except (TypeError, ValueError):
         raise ParameterError(f"ROI must be (x0, y0, width, height), got {roi!r}") from None
+    check_array(events)
     x0, y0 = (as_int(f"ROI {n}", v, 0, MAX_SENSOR_SIDE - 1) for n, v in (("x0", x0), ("y0", y0)))
     w, h = (as_int(f"ROI {n}", v, 1, MAX_SENSOR_SIDE) for n, v in (("width", w), ("height", h)))
     x = events["x"].astype(np.int32)
@@ -78,6 +82,7 @@ def flip_ud(events: np.ndarray, sensor_size: SensorSize) -> np.ndarray:
 
 def flip_polarity(events: np.ndarray) -> np.ndarray:
     """Swap ON and OFF events."""
+    check_array(events)
     out = events.copy()
     out["p"] = -events["p"]
     return out
@@ -85,7 +90,7 @@ def flip_polarity(events: np.ndarray) -> np.ndarray:
 
 def shift(events: np.ndarray, dx: int, dy: int, sensor_size: SensorSize) -> np.ndarray:
     """Translate by ``(dx, dy)`` pixels, dropping events that leave the sensor."""
-    width, height = sensor_dims(sensor_size)
+    width, height = _check_on_sensor(events, sensor_size)
     dx, dy = as_int("dx", dx), as_int("dy", dy)
     x = events["x"].astype(np.int64) + max(-MAX_SENSOR_SIDE, min(dx, MAX_SENSOR_SIDE))  # farther leaves any sensor
     y = events["y"].astype(np.int64) + max(-MAX_SENSOR_SIDE, min(dy, MAX_SENSOR_SIDE))
@@ -205,6 +210,9 @@ def background_activity_filter(events: np.ndarray, sensor_size: SensorSize, dt_u
 def drop_random(events: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
     """Drop each event independently with probability ``fraction`` (event-drop augmentation)."""
     fraction = as_real("drop fraction", fraction, 0.0, 1.0)
+    check_array(events)
+    if not isinstance(rng, np.random.Generator):
+        raise ParameterError(f"rng must be a numpy.random.Generator, got {rng!r}")
     return np.compress(rng.random(events.size) >= fraction, events)
 
 
@@ -216,11 +224,15 @@ def add_uniform_noise(
     An empty stream has no span, so it is returned unchanged.
     """
     n = as_int("number of noise events n", n, 0)
-    width, height = sensor_dims(sensor_size)
+    width, height = _check_on_sensor(events, sensor_size)
+    if not isinstance(rng, np.random.Generator):
+        raise ParameterError(f"rng must be a numpy.random.Generator, got {rng!r}")
     if n == 0 or events.size == 0:
         return events.copy()
+    within_memory((events.size + n) * NOISE_BYTES_PER_EVENT, f"adding n={n} noise events",
+                  "give a smaller n")
     noise = empty_events(n)
-    noise["t"] = rng.integers(events["t"][0], events["t"][-1] + 1, n)
+    noise["t"] = rng.integers(int(events["t"][0]), int(events["t"][-1]), n, endpoint=True)
     noise["x"] = rng.integers(0, width, n)
     noise["y"] = rng.integers(0, height, n)
     noise["p"] = rng.choice(np.array([-1, 1], dtype=np.int8), n)

@@ -4,7 +4,8 @@ Every function takes the sensor size ``(width, height)`` explicitly and returns 
 whose last two axes are ``(height, width)``. Time windows are **closed**: an event at exactly
 ``t_end_us`` is kept (in the last bin), so that adjacent windows ``[a, b]``, ``[b, c]`` would
 count an event at ``b`` twice; use :func:`evface.events.core.slice_time` (half-open) to split a
-stream first when that matters. Events outside the window are ignored and never inspected.
+stream first when that matters. Events outside the window are ignored and never inspected; the
+window is found by binary search, which needs the whole array in time order.
 
 Counts are conserved: the sum of |event frames| and of the count image is the number of events
 in the window, and the voxel grid sums to the signed polarity sum (up to float32 rounding).
@@ -12,7 +13,8 @@ in the window, and the voxel grid sums to the signed polarity sum (up to float32
 The per-event loops are compiled with numba (single-threaded). A fast scan first checks that the
 events in the window are sorted, carry polarity -1/+1 and lie on the sensor; a violation raises
 :class:`~evface.errors.EventsError` rather than giving a silent wrong result (or writing outside
-an array).
+an array). An output larger than half of the machine's memory is a ParameterError naming
+``n_bins`` and ``sensor_size``, before anything is allocated.
 """
 
 from __future__ import annotations
@@ -22,15 +24,9 @@ import math
 import numba
 import numpy as np
 
-from evface.checks import as_int, as_real, sensor_dims
-from evface.errors import EventsError, ParameterError
-from evface.events.core import EVENT_DTYPE, SensorSize, search_time
-
-
-def _check_events(events: np.ndarray) -> None:
-    if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE or events.ndim != 1:
-        got = getattr(events, "dtype", type(events).__name__)
-        raise EventsError(f"events must be a 1-D array of dtype {EVENT_DTYPE}, got {got}")
+from evface.checks import INT64, as_int, as_real, sensor_dims, within_memory
+from evface.errors import ParameterError
+from evface.events.core import SensorSize, check_array, check_stream, search_time
 
 
 def _check_range(t_start_us: object, t_end_us: object) -> tuple[int, int]:
@@ -44,45 +40,20 @@ def _check_bins(n_bins: object) -> int:
     return as_int("n_bins", n_bins, 1, 2**31 - 1)
 
 
+def _zeros(shape: tuple[int, ...], dtype: type, what: str) -> np.ndarray:
+    """``np.zeros(shape, dtype)``, or a ParameterError naming ``what`` when it would not fit in memory."""
+    smaller = "a smaller sensor_size (crop or resample_sensor the events first)"
+    within_memory(math.prod(shape) * np.dtype(dtype).itemsize, what,
+                  f"give fewer n_bins or {smaller}" if "n_bins" in what else f"give {smaller}")
+    return np.zeros(shape, dtype)
+
+
 def _closed_window(events: np.ndarray, t0: int | None, t1: int | None) -> np.ndarray:
     """View of the events with ``t0 <= t <= t1`` (``None`` leaves a side open)."""
     t = events["t"]
     lo = 0 if t0 is None else search_time(t, t0, "left")
     hi = t.size if t1 is None else search_time(t, t1, "right")
     return events[lo : max(lo, hi)]
-
-
-def _raise_on(bad: int, events: np.ndarray, sensor: tuple[int, int]) -> None:
-    """Raise EventsError describing event ``bad`` of ``events`` (nothing when ``bad < 0``)."""
-    if bad < 0:
-        return
-    t, x, y, p = (events[f][bad].item() for f in "txyp")
-    if bad > 0 and t < events["t"][bad - 1]:
-        raise EventsError(f"timestamps not sorted: t[{bad}]={t} < t[{bad - 1}]={events['t'][bad - 1]}")
-    if x >= sensor[0] or y >= sensor[1]:
-        raise EventsError(f"event {bad} at (x={x}, y={y}) lies outside the {sensor[0]}x{sensor[1]} sensor")
-    raise EventsError(f"event {bad} has polarity {p}, expected -1 or +1")
-
-
-@numba.njit(cache=True, nogil=True)
-def _first_bad(t, x, y, p, width, height):
-    """Index of the first event that is out of order, off the sensor or of bad polarity; -1 if none.
-
-    Branch-free per chunk so that the scan runs at memory speed; only a bad chunk is rescanned.
-    """
-    n = t.size
-    for start in range(0, n, 4096):
-        stop = min(start + 4096, n)
-        bad = False
-        for i in range(start, stop):
-            bad |= (x[i] >= width) | (y[i] >= height) | ((p[i] != 1) & (p[i] != -1))
-        for i in range(max(start, 1), stop):
-            bad |= t[i] < t[i - 1]
-        if bad:
-            for i in range(start, stop):
-                if (x[i] >= width) or (y[i] >= height) or (p[i] != 1 and p[i] != -1) or (i > 0 and t[i] < t[i - 1]):
-                    return i
-    return -1
 
 
 @numba.njit(cache=True, nogil=True)
@@ -190,23 +161,22 @@ def _decay_kernel(latest, t_ref, tau, never, out):
     flat_in = latest.ravel()
     flat_out = out.ravel()
     for k in range(flat_in.size):
-        if flat_in[k] != never:
-            flat_out[k] = math.exp(-(t_ref - flat_in[k]) / tau)
+        age = t_ref - flat_in[k]
+        if flat_in[k] != never and age >= 0:  # an age past 2^63 - 1 µs wraps negative; it decays to 0
+            flat_out[k] = math.exp(-age / tau)
 
 
 def _checked_columns(
     window: np.ndarray, sensor: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The four columns of ``window`` after checking them (EventsError on a violation)."""
-    cols = window["t"], window["x"], window["y"], window["p"]
-    _raise_on(int(_first_bad(*cols, sensor[0], sensor[1])), window, sensor)
-    return cols
-
+    check_stream(window, sensor)
+    return window["t"], window["x"], window["y"], window["p"]
 
 
 def _binned_inputs(events, sensor_size, n_bins, t_start_us, t_end_us):
     """Validated ``(width, height, n_bins, t0, t1, columns)`` of a time-binned representation."""
-    _check_events(events)
+    check_array(events)
     width, height = sensor_dims(sensor_size)
     n = _check_bins(n_bins)
     t0, t1 = _check_range(t_start_us, t_end_us)
@@ -254,7 +224,7 @@ def to_event_frames(
     ([[[1.0, 0.0]], [[0.0, 1.0]]], [[[0.0, 0.0]], [[0.0, 1.0]]])
     """
     width, height, n, t0, t1, cols = _binned_inputs(events, sensor_size, n_bins, t_start_us, t_end_us)
-    out = np.zeros((n, 2, height, width), dtype=np.float32)
+    out = _zeros((n, 2, height, width), np.float32, f"event frames of n_bins {n} on a {width}x{height} sensor_size")
     # bin b starts at t0 + ceil(b * D / n), the first t with floor((t - t0) * n / D) >= b
     bounds = np.array([t0 + -(-(b * (t1 - t0)) // n) for b in range(n)], dtype=np.int64)
     _frames_kernel(*cols, out, bounds, bool(binary))
@@ -291,7 +261,10 @@ def to_voxel_grid(
     [1.0, 1.0, -1.0]
     """
     width, height, n, t0, t1, cols = _binned_inputs(events, sensor_size, n_bins, t_start_us, t_end_us)
-    out = np.zeros((n, height, width), dtype=np.float32)
+    if (t1 - t0) * max(n - 1, 1) > INT64[1]:  # the kernel's (t - t0) * (n_bins - 1) in int64
+        raise ParameterError(f"a voxel grid of n_bins {n} over [{t0}, {t1}] µs: (t_end_us - t_start_us) * (n_bins - 1) "
+                             "exceeds 2^63 - 1; give a shorter window or fewer n_bins")
+    out = _zeros((n, height, width), np.float32, f"a voxel grid of n_bins {n} on a {width}x{height} sensor_size")
     _voxel_kernel(*cols, out, t0, t1 - t0)
     return out
 
@@ -322,7 +295,7 @@ def to_time_surface(
     >>> to_time_surface(ev, (2, 1), 100, 100.0)[0].astype(float).round(3).tolist()
     [[0.368, 1.0]]
     """
-    _check_events(events)
+    check_array(events)
     width, height = sensor_dims(sensor_size)
     t_ref = as_int("t_ref_us", t_ref_us)
     t0 = None if t_start_us is None else _check_range(t_start_us, t_ref)[0]
@@ -330,9 +303,10 @@ def to_time_surface(
     window = _closed_window(events, t0, t_ref)
     never = np.iinfo(np.int64).min
     cols = _checked_columns(window, (width, height))
-    latest = np.full((2, height, width), never, dtype=np.int64)
+    latest = _zeros((2, height, width), np.int64, f"a time surface's latest times on a {width}x{height} sensor_size")
+    latest[...] = never
     _latest_kernel(*cols, latest)
-    out = np.zeros((2, height, width), dtype=np.float32)
+    out = _zeros((2, height, width), np.float32, f"a time surface on a {width}x{height} sensor_size")
     _decay_kernel(latest, t_ref, tau, never, out)
     return out
 
@@ -358,7 +332,7 @@ def to_count_image(
     >>> to_count_image(ev, (2, 1)).tolist()
     [[[2.0, 0.0]], [[0.0, 1.0]]]
     """
-    _check_events(events)
+    check_array(events)
     width, height = sensor_dims(sensor_size)
     if t_start_us is not None and t_end_us is not None:
         _check_range(t_start_us, t_end_us)
@@ -366,7 +340,7 @@ def to_count_image(
     t1 = None if t_end_us is None else as_int("t_end_us", t_end_us)
     window = _closed_window(events, t0, t1)
     cols = _checked_columns(window, (width, height))
-    out = np.zeros((1, 2, height, width), dtype=np.float32)
+    out = _zeros((1, 2, height, width), np.float32, f"a count image on a {width}x{height} sensor_size")
     _frames_kernel(*cols, out, np.zeros(1, dtype=np.int64), False)
     return out[0]
 

@@ -23,7 +23,7 @@ import numpy as np
 from evface.checks import as_int
 from evface.errors import ParameterError
 from evface.events import ops
-from evface.events.core import SensorSize, slice_time
+from evface.events.core import SensorSize, check_array, check_stream, slice_time
 from evface.events.representations import to_count_image, to_event_frames, to_time_surface, to_voxel_grid
 
 Seed = int | np.random.Generator
@@ -34,7 +34,7 @@ def _rng(seed: Seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        return np.random.default_rng(int(seed))
+        return np.random.default_rng(as_int("seed", seed, 0))
     raise ParameterError(f"seed must be an int or a numpy Generator, got {seed!r}")
 
 
@@ -43,7 +43,12 @@ def _span(events: np.ndarray, t_start_us: int | None, t_end_us: int | None) -> t
 
     A side taken from the events never crosses a side that was given (so the window stays
     valid when all events lie outside it); with no events an unset side is 0 or the other side.
+    Taking a side from the events needs them in time order, which is checked (EventsError): the
+    first and last events of an unsorted array would give a window that leaves events out.
     """
+    if t_start_us is None or t_end_us is None:
+        check_array(events)
+        check_stream(events)
     t = events["t"]
     t_start_us = None if t_start_us is None else as_int("t_start_us", t_start_us)
     t_end_us = None if t_end_us is None else as_int("t_end_us", t_end_us)

@@ -24,7 +24,6 @@ in parallel when the step has many events.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
@@ -37,7 +36,7 @@ from numba.core import types
 from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
-from evface.checks import as_int, number_fields, sensor_dims
+from evface.checks import as_int, number_fields, sensor_dims, within_memory
 from evface.errors import ParameterError
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 
@@ -866,11 +865,8 @@ class DvsSimulator:
             raise ParameterError(f"params must be DvsParams, got {type(self.params).__name__}")
         self.seed = as_int("seed", seed, 0)
         width, height = self.sensor_size
-        need, memory = STATE_BYTES_PER_PIXEL * width * height, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        if need > memory / 2:  # numpy's MemoryError, or the system killing the process part way
-            raise ParameterError(f"sensor_size {width}x{height}: the pixel model's state takes about {need / 2**30:.1f} "
-                                 f"GiB, more than half of this machine's {memory / 2**30:.0f} GiB; simulate a smaller "
-                                 "sensor (evface simulate --sensor, or --roi)")
+        within_memory(STATE_BYTES_PER_PIXEL * width * height, f"sensor_size {width}x{height}: the pixel model's state",
+                      "simulate a smaller sensor (evface simulate --sensor, or --roi)")
         rng = np.random.default_rng(self.seed)
         p = self.params
         shape = (height, width)
