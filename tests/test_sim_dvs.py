@@ -281,6 +281,31 @@ def test_bad_intensities_raise(frame):
     assert sim.step(np.ones((3, 4), np.float32), 2000).size == 0  # re-initialised
 
 
+@pytest.mark.parametrize(("frame", "dtype"), [(np.full((3, 4), 2 + 1j), "complex128"), (np.full((3, 4), "a"), "<U1")])
+def test_a_frame_of_no_real_numbers_is_named(frame, dtype):
+    """Were: a complex frame's imaginary part dropped with a ComplexWarning (events from the real part),
+    a string frame numpy's "could not convert string to float"."""
+    sim = DvsSimulator((4, 3), DvsParams.ideal(), seed=0)
+    sim.step(np.ones((3, 4), np.float32), 0)
+    with pytest.raises(ParameterError, match=f"frame_lux must hold real numbers \\(lux\\), got dtype {dtype}"):
+        sim.step(frame, 1000)
+    fresh = DvsSimulator((4, 3), DvsParams.ideal(), seed=0)
+    fresh.step(np.ones((3, 4), np.float32), 0)
+    after = np.full((3, 4), 2.0, np.float32)
+    np.testing.assert_array_equal(sim.step(after, 1000), fresh.step(after, 1000))  # the state is kept
+
+
+def test_times_past_float64_whole_microseconds_are_refused():
+    """Was: frames at 2^62 µs and 2^62 + 1000 µs gave every event the time 2^62, the previous frame's,
+    outside the step (float64 holds 2^62 only to 1024 µs)."""
+    frames, big = [np.full((3, 4), v, np.float32) for v in (10, 20)], 2**62
+    with pytest.raises(ParameterError, match=r"t_us 4611686018427387904 lies beyond ±2\^53 µs \(MAX_TIME_US\)"):
+        simulate_frames(frames, [big, big + 1000], (4, 3), DvsParams.ideal(0.2))
+    edge = 2**53 - 1000
+    ev = simulate_frames(frames, [edge, edge + 1000], (4, 3), DvsParams.ideal(0.2))
+    assert ev.size and ev["t"].min() > edge and ev["t"].max() <= edge + 1000
+
+
 def test_bad_shapes_times_and_parameters_raise():
     with pytest.raises(ParameterError):
         DvsSimulator((0, 5), DvsParams.ideal())

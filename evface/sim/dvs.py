@@ -53,6 +53,9 @@ NOISE_FIELD_MAX = {
 (docs/camera-models.md) that keep a step's noise a countable number of events."""
 MAX_STEP_US = 10_000_000
 """The longest step (µs): a step's events are sorted in 1 µs bins, 16 bytes a bin on one thread."""
+MAX_TIME_US = 2**53
+"""The largest frame time (µs, either sign; 285 years): the pixel model keeps times as float64,
+whole microseconds only up to 2^53."""
 MAX_NOISE_PER_STEP = 1 << 24
 """The most noise events (leak and shot-noise candidates, expected) one step may draw: they are
 drawn at once, about 50 bytes each, so a step stays under 1 GB."""
@@ -927,14 +930,21 @@ class DvsSimulator:
 
         The first call (and the first after :meth:`reset`) only initialises the pixels. A frame
         with negative or non-finite values raises :class:`ParameterError`; the simulator then
-        re-initialises on its next call.
+        re-initialises on its next call. A frame that holds no real numbers (strings, complex), a
+        time that does not increase or one beyond ±:data:`MAX_TIME_US` raise it too, the state kept.
         """
-        frame = np.ascontiguousarray(frame_lux, dtype=np.float32)
+        frame = np.asarray(frame_lux)
+        if frame.dtype != bool and not (np.issubdtype(frame.dtype, np.integer) or np.issubdtype(frame.dtype, np.floating)):
+            raise ParameterError(f"frame_lux must hold real numbers (lux), got dtype {frame.dtype}")
+        frame = np.ascontiguousarray(frame, dtype=np.float32)
         if frame.shape != self._st.shape[1:]:
             raise ParameterError(
                 f"frame_lux must be a (H, W) = {self._st.shape[1:]} array, got shape {np.shape(frame_lux)}"
             )
         t_us = as_int("t_us", t_us)
+        if abs(t_us) > MAX_TIME_US:
+            raise ParameterError(f"t_us {t_us} lies beyond ±2^53 µs (MAX_TIME_US), where the pixel model's float64 "
+                                 "times lose whole microseconds; give times from the start of the recording")
         if self._t_prev is None:
             bad = _count_bad(frame)
             if bad:
