@@ -101,7 +101,8 @@ def test_build_samples_over_dataset(tmp_path, monkeypatch):
     import os
 
     real = os.sysconf
-    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1}.get(name, real(name)))
+    pages = 16  # 64 KiB: a clip's voxel grids and leaky counts fit (evface.events refuses what does not)
+    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": pages}.get(name, real(name)))
     with pytest.raises(ParameterError, match=r"the samples of 2 clips at --size 24 take about .* GiB \(\d+ per clip\), "
                                              r"more than half of this machine's 0 GiB; lower --size or raise --step-us"):
         build_samples(root, ds.rows, ReconSpec(sensor="lr", size=24))

@@ -269,7 +269,8 @@ def test_a_part_whose_samples_outgrow_memory_is_refused_before_training(fake, tm
 
     cfg = replace(TINY, folds=2, epochs=1, val_fraction=0.5)
     real = os.sysconf
-    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1}.get(name, real(name)))
+    pages = 80  # 320 KiB: a clip's voxel grids fit (evface.events refuses what does not), the samples do not
+    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": pages}.get(name, real(name)))
     run = tmp_path / "run"
     assert prepare(fake, run, cfg) == ["fold0", "fold1"]  # the cache goes to disk a clip at a time, whatever the memory
     with pytest.raises(ParameterError, match=r"^the \d+ training and validation samples of fold0 at --size 32 take about "
