@@ -3,8 +3,8 @@ import pytest
 from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
 
 from evface.errors import ParameterError
-from evface.tasks.image_metrics import (cluster_mean_interval, cluster_training_interval, image_metrics, mse, psnr, ssim,
-                                        summarize)
+from evface.tasks.image_metrics import (cluster_mean_interval, cluster_training_interval, image_metrics, mse, psnr,
+                                        region_metrics, ssim, summarize)
 
 
 def _pair(seed=0, shape=(3, 40, 33)):
@@ -49,6 +49,29 @@ def test_shape_errors():
         ssim(np.zeros((20, 20)), np.zeros((20, 21)))
     with pytest.raises(ParameterError):
         ssim(np.zeros((8, 8)), np.zeros((8, 8)))
+
+
+@pytest.mark.parametrize(("a", "b", "message"), [
+    (np.zeros((1, 0, 5)), np.zeros((1, 0, 5)), r"images must have at least one pixel, got shape \(0, 5\)"),
+    (np.zeros((16, 16)) + 1j, np.zeros((16, 16)), "images must hold real numbers, got dtype complex128"),
+    (np.full((16, 16), "a"), np.zeros((16, 16)), "images must hold real numbers, got dtype <U1"),
+])
+@pytest.mark.parametrize("metric", [mse, psnr, ssim, image_metrics])
+def test_images_of_no_pixels_or_no_real_numbers_are_refused(metric, a, b, message):
+    """Were: MSE and PSNR of an empty image nan with numpy's "Mean of empty slice", a complex image's
+    imaginary part dropped with a ComplexWarning, a string image numpy's "could not convert"."""
+    with pytest.raises(ParameterError, match=message):
+        metric(a, b)
+
+
+def test_region_metrics_of_one_image_pair_as_the_other_metrics_take_it():
+    """Was: IndexError "too many indices for array" for an (H, W) pair, which ssim, psnr and mse take."""
+    pred, truth = _pair(5, (16, 16))
+    mask = np.ones((16, 16), bool)
+    one = region_metrics(pred, truth, {"all": mask})["all"]
+    batch = region_metrics(pred[None], truth[None], {"all": mask})["all"]
+    assert one.keys() == batch.keys() and all(one[k].tolist() == batch[k].tolist() for k in one)
+    assert one["mse"].tolist() == mse(pred, truth).tolist()
 
 
 @pytest.mark.parametrize("data_range", [0, -1.0, float("nan"), float("inf"), "1"])

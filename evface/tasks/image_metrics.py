@@ -31,15 +31,20 @@ per image at 128 x 128 in float64) however many images are scored."""
 
 
 def _as_batch(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    """Both images as float64 ``(N, H, W)`` batches of one shape (a ParameterError otherwise)."""
+    a, b = np.asarray(a), np.asarray(b)
+    for image in (a, b):
+        if image.dtype != bool and not (np.issubdtype(image.dtype, np.integer) or np.issubdtype(image.dtype, np.floating)):
+            raise ParameterError(f"images must hold real numbers, got dtype {image.dtype}")
     if a.shape != b.shape:
         raise ParameterError(f"images have shapes {a.shape} and {b.shape}; expected equal shapes")
     if a.ndim == 2:
         a, b = a[None], b[None]
     if a.ndim != 3:
         raise ParameterError(f"images must be (H, W) or (N, H, W), got shape {a.shape}")
-    return a, b
+    if 0 in a.shape[1:]:
+        raise ParameterError(f"images must have at least one pixel, got shape {a.shape[1:]}")
+    return a.astype(np.float64, copy=False), b.astype(np.float64, copy=False)
 
 
 def _data_range(value: object) -> float:
@@ -125,12 +130,15 @@ def psnr(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.nda
 
 def image_metrics(pred: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
     """Per-image ``{"ssim", "psnr", "mse"}`` of a batch of predictions against the truth."""
-    pred = np.clip(np.asarray(pred, dtype=np.float64), 0.0, 1.0)
+    pred, truth = _as_batch(pred, truth)
+    pred = np.clip(pred, 0.0, 1.0)
     return {"ssim": ssim(pred, truth), "psnr": psnr(pred, truth), "mse": mse(pred, truth)}
 
 
 def region_metrics(pred: np.ndarray, truth: np.ndarray, masks: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
     """Per-image SSIM, PSNR and MSE inside each boolean ``(H, W)`` mask: ``{region: {"ssim", "psnr", "mse"}}``.
+
+    ``pred`` and ``truth`` are ``(H, W)`` or ``(N, H, W)``, as for :func:`ssim`; ``pred`` is clipped to [0, 1].
 
     SSIM is the mean of :func:`ssim_map` over the mask's pixels that are not within the window
     radius of the border (NaN when none is); MSE and PSNR use every pixel of the mask.
@@ -144,10 +152,11 @@ def region_metrics(pred: np.ndarray, truth: np.ndarray, masks: Mapping[str, np.n
     >>> round(float(m["top"]["mse"][0]), 6), float(m["bottom"]["mse"][0])
     (0.01, 0.0)
     """
-    pred = np.clip(np.asarray(pred, dtype=np.float64), 0.0, 1.0)
+    pred, truth = _as_batch(pred, truth)
+    pred = np.clip(pred, 0.0, 1.0)
     smap = ssim_map(pred, truth)
     pad = (pred.shape[-1] - smap.shape[-1]) // 2
-    sq = (pred - np.asarray(truth, dtype=np.float64)) ** 2
+    sq = (pred - truth) ** 2
     out = {}
     for name, mask in masks.items():
         mask = np.asarray(mask, dtype=bool)

@@ -27,12 +27,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from math import comb
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from evface.checks import as_int, as_real
 from evface.errors import ParameterError
 from evface.inputs.splits import subject_split
 from evface.tasks import class_metrics as cm
@@ -53,6 +53,7 @@ def subject_folds(clips_per_subject: Mapping[str, int], k: int, seed: int = 0) -
     subjects are sorted.
     """
     subjects = sorted(clips_per_subject)
+    k, seed = as_int("k", k), as_int("seed", seed, 0)
     if not 2 <= k <= len(subjects):
         raise ParameterError(f"--folds {k}: needs 2 <= folds <= the number of subjects ({len(subjects)})")
     shuffled = [subjects[i] for i in np.random.default_rng(seed).permutation(len(subjects))]
@@ -109,6 +110,7 @@ def _subject_matrices(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray
 
 def resample_counts(n_groups: int, resamples: int, seed: int) -> np.ndarray:
     """(resamples, S): how often each group is drawn in each resample of S draws with replacement."""
+    resamples, seed = as_int("resamples", resamples, 1), as_int("seed", seed, 0)
     draws = np.random.default_rng(seed).integers(0, n_groups, size=(resamples, n_groups))
     flat = (np.arange(resamples)[:, None] * n_groups + draws).ravel()
     return np.bincount(flat, minlength=resamples * n_groups).reshape(resamples, n_groups).astype(np.float64)
@@ -120,17 +122,37 @@ def _metric_stack(matrices: np.ndarray) -> dict[str, np.ndarray]:
 
 def percentile_interval(values: np.ndarray, level: float) -> list[float]:
     """The central ``level`` percentile interval of bootstrap ``values`` (NaNs ignored)."""
+    level = as_real("level", level, 0.0, 1.0, low_open=True)
     lo, hi = np.nanpercentile(values, [50 * (1 - level), 50 * (1 + level)])
     return [float(lo), float(hi)]
 
 
-def _check(y_true: Sequence[int], y_pred: Sequence[int], groups: Sequence[str]) -> tuple[np.ndarray, ...]:
-    t, p, g = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64), np.asarray(groups)
+def _check(y_true: Sequence[int], y_pred: Sequence[int], groups: Sequence[str], n_classes: int) -> tuple[np.ndarray, ...]:
+    n_classes = as_int("n_classes", n_classes, 1)
+    t, p = _class_indices("y_true", y_true, n_classes), _class_indices("predictions", y_pred, n_classes)
+    g = np.asarray(groups)
     if not t.shape == p.shape == g.shape:
         raise ParameterError(f"{t.size} labels, {p.size} predictions and {g.size} subjects: one of each per clip")
     if t.size == 0:
         raise ParameterError("no clips to resample")
     return t, p, g
+
+
+def _class_indices(name: str, values: Sequence[int], n_classes: int) -> np.ndarray:
+    """``values`` as int64 class indices in ``[0, n_classes)`` (a ParameterError naming ``name``
+    otherwise: a label outside would be counted in another class's cell of the confusion matrices,
+    a fraction truncated)."""
+    a = np.asarray(values)
+    if a.size and not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise ParameterError(f"{name} must be class indices, got dtype {a.dtype}")
+    fractions = a[a != np.round(a)] if np.issubdtype(a.dtype, np.floating) else np.empty(0)
+    if fractions.size:
+        raise ParameterError(f"{name} must be class indices (whole numbers), got {fractions.flat[0].item()!r}")
+    a = a.astype(np.int64)
+    if a.size and (a.min() < 0 or a.max() >= n_classes):
+        raise ParameterError(f"{name} must be class indices in [0, {n_classes - 1}] for {n_classes} classes, "
+                             f"got {int(a.min())}..{int(a.max())}")
+    return a
 
 
 def bootstrap_interval(
@@ -142,7 +164,7 @@ def bootstrap_interval(
     Each resample draws as many subjects as there are, with replacement, and pools all the
     clips of the drawn subjects (a subject drawn twice counts twice).
     """
-    t, p, g = _check(y_true, y_pred, subjects)
+    t, p, g = _check(y_true, y_pred, subjects, n_classes)
     per_subject = _subject_matrices(t, p, g, n_classes)
     counts = resample_counts(len(per_subject), resamples, seed)
     boot = np.tensordot(counts, per_subject, axes=1)
@@ -158,8 +180,8 @@ def paired_bootstrap(
     Both classifiers are scored on the same resampled subjects in every resample, so the
     interval is that of the paired difference. Returns ``{metric: {"a", "b", "diff", "ci"}}``.
     """
-    t, pa, g = _check(y_true, pred_a, subjects)
-    _, pb, _ = _check(y_true, pred_b, subjects)
+    t, pa, g = _check(y_true, pred_a, subjects, n_classes)
+    _, pb, _ = _check(y_true, pred_b, subjects, n_classes)
     mats_a = _subject_matrices(t, pa, g, n_classes)
     mats_b = _subject_matrices(t, pb, g, n_classes)
     counts = resample_counts(len(mats_a), resamples, seed)
@@ -255,7 +277,7 @@ def _ensemble_inputs(y_true: Sequence[int], runs: Sequence[tuple[np.ndarray, Seq
                                  "(K, N, C) logits of C classes and one fold, subject and label per clip")
     if t.size == 0:
         raise ParameterError("no clips to resample")
-    return t, g, checked
+    return _class_indices("y_true", y_true, checked[0][0].shape[2]), g, checked
 
 
 def _whole_ensemble(t: np.ndarray, v: np.ndarray, g: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
@@ -290,12 +312,14 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
     equally likely, so the smaller count is Binomial(a_only + b_only, 1/2):
     ``p = min(1, 2 P(X <= min(a_only, b_only)))`` (1 when there is no discordant clip).
     """
-    if a_only < 0 or b_only < 0:
-        raise ParameterError(f"discordant counts must be >= 0, got {a_only} and {b_only}")
+    a_only, b_only = as_int("a_only", a_only, 0), as_int("b_only", b_only, 0)
     n = a_only + b_only
     if n == 0:
         return 1.0
-    tail = sum(comb(n, i) for i in range(min(a_only, b_only) + 1))
+    term = tail = 1  # comb(n, i) for i = 0, 1, ..., each from the last (comb() afresh made 10^4 pairs take minutes)
+    for i in range(min(a_only, b_only)):
+        term = term * (n - i) // (i + 1)
+        tail += term
     return min(1.0, 2 * tail / 2**n)
 
 
