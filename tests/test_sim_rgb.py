@@ -202,3 +202,37 @@ def test_bad_parameters_and_intervals_raise():
         cam.capture(flat(10.0), 100, 100)
     with pytest.raises(ParameterError, match="shorter than one frame"):
         cam.capture(flat(10.0), 0, 1_000)
+
+
+@pytest.mark.parametrize(("render", "message"), [
+    (lambda t: np.full((4, 4, 3), 1 + 1j), r"render\(0\) must return real numbers \(lux\), got dtype complex128"),
+    (lambda t: np.full((4, 4, 3), "a"), r"render\(0\) must return real numbers \(lux\), got dtype <U1"),
+])
+def test_a_scene_of_no_real_numbers_is_named(render, message):
+    """Were: a complex scene's imaginary part dropped with a ComplexWarning, a string scene numpy's
+    "could not convert string to float"."""
+    with pytest.raises(ParameterError, match=message):
+        RgbCamera(RgbCameraParams.preset("webcam30")).capture(render, 0, 100_000)
+
+
+def test_a_scene_past_numpy_poisson_range_saturates():
+    """Was: numpy's "lam value too large" for a scene of 1e30 lux (the DVS model takes it)."""
+    frames = RgbCamera(RgbCameraParams(exposure_us=10_000.0)).capture(flat(1e30, (4, 4)), 0, 100_000)
+    assert frames.data.min() == 255
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: metering_weights((4, 4), "spot"), r"metering mode must be one of \['average', 'centre'\], got 'spot'"),
+    (lambda: metering_weights((0, 4), "average"), r"shape height must be in \[1, 65536\], got 0"),
+    (lambda: auto_exposure(float("nan"), RgbCameraParams()), "mean_lux must be a finite number >= 0, got nan"),
+    (lambda: auto_exposure("5", RgbCameraParams()), "mean_lux must be a number, got '5'"),
+    (lambda: RgbCamera().frame_times("0", 100_000), "t_start_us must be an integer, got '0'"),
+    (lambda: RgbCamera().frame_times(0, 10**15), r"the times of 29,999,999,999 frames in \[0, 1000000000000000\] µs "
+                                                 r"at 30 fps takes about 223\.5 GiB, more than half of this machine's"),
+])
+def test_camera_helpers_name_a_bad_value(call, message):
+    """Were: an unknown metering mode weights of nan (frames exposed by nan), a 0-pixel shape a
+    ZeroDivisionError, auto-exposure of a nan mean (nan, nan) and of a string a comparison's TypeError,
+    frame_times numpy's TypeError or a MemoryError of 224 GiB (also from capture over 10^15 µs)."""
+    with pytest.raises(ParameterError, match=message):
+        call()

@@ -15,7 +15,8 @@ from evface.cli import main
 from evface.errors import EvfaceError, FormatError, ParameterError
 from evface.events.core import make_events, validate_events
 from evface.sim.dvs import DvsParams
-from evface.sim.footage import cover_resize, frame_to_lux, parse_roi, upsample_linear
+from evface.sim.footage import (cover_resize, frame_times, frame_to_lux, frame_to_rgb_lux, parse_roi, scene_times,
+                                upsample_linear)
 from evface.sim.sensors import SENSORS, SensorSpec, parse_sensor
 from evface.sim.video import VideoScene, iter_video_frames, simulate_video, video_fps, video_info, write_video
 
@@ -76,6 +77,32 @@ def test_lux_scale_and_cover_resize():
     out = cover_resize(img, (10, 10))  # aspect kept: the centre 10x10 of the 10x20 picture
     np.testing.assert_array_equal(out, img[:, 5:15])
     assert cover_resize(img, (40, 10)).shape == (10, 40)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: frame_to_lux(np.zeros((4, 4, 3), np.uint8), -1.0), r"lux must be a finite number in \(0, 1e\+06\], got -1.0"),
+    (lambda: frame_to_rgb_lux(np.zeros((4, 4, 3), np.uint8), float("nan")), "lux must be a finite number"),
+    (lambda: frame_to_rgb_lux(np.zeros((4, 4), np.float32), 100.0), r"expected a uint8 \(H, W, 3\) frame, got float32"),
+    (lambda: frame_times(None, 0.0), "fps must be a finite number > 0, got 0.0"),
+    (lambda: frame_times(None, float("nan")), "fps must be a finite number > 0, got nan"),
+    (lambda: scene_times([0, 100], -5), "exposure_us must be >= 0, got -5"),
+    (lambda: cover_resize(np.zeros((4, 4), np.float32), (0, 0)), r"size width must be in \[1, 65536\], got 0"),
+])
+def test_footage_helpers_name_a_bad_value(call, message):
+    """Were: a negative lux frames of -0 lux, a nan lux or a float picture indexing the sRGB table
+    (frame_to_rgb_lux checked nothing), fps 0 a ZeroDivisionError and nan numpy's "cannot convert
+    float NaN to integer" (both only once the times were read), a negative exposure times shifted
+    backwards without a word, a 0x0 size OpenCV's assertion "inv_scale_x > 0"."""
+    with pytest.raises(ParameterError, match=message):
+        call()
+
+
+def test_video_scene_names_a_bad_lux(video):
+    """Was: any float() taken (a string, nan, -5), the scene's lux checked nowhere, unlike iter_video_events'."""
+    with pytest.raises(ParameterError, match="lux must be a number, got '300'"):
+        VideoScene(video, lux="300")
+    with pytest.raises(ParameterError, match=r"lux must be a finite number in \(0, 1e\+06\], got -5"):
+        VideoScene(video, lux=-5)
 
 
 def test_upsample_linear_values_and_times():

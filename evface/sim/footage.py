@@ -20,12 +20,15 @@ Used by ``evface simulate`` (a video) and ``evface import corpus`` (folders of f
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from evface.checks import as_int, as_real, sensor_dims
 from evface.errors import ParameterError
 from evface.events.core import SensorSize
 from evface.sim.dvs import DvsSimulator
@@ -120,6 +123,7 @@ def cover_resize(image: np.ndarray, size: SensorSize) -> np.ndarray:
     (10, 10)
     """
     h, w = image.shape[:2]
+    size = sensor_dims(size, "size")
     cover = Cover.of((w, h), size)
     interp = cv2.INTER_AREA if cover.scale < 1 else cv2.INTER_LINEAR
     resized = cv2.resize(image, cover.resized, interpolation=interp) if cover.resized != (w, h) else image
@@ -138,10 +142,7 @@ def frame_to_lux(frame_bgr: np.ndarray, lux: float, sensor_size: SensorSize | No
     >>> frame_to_lux(white, 300.0, (3, 2)).tolist()
     [[300.0, 300.0, 300.0], [300.0, 300.0, 300.0]]
     """
-    if frame_bgr.dtype != np.uint8 or frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
-        raise ParameterError(f"expected a uint8 (H, W, 3) frame, got {frame_bgr.dtype} {frame_bgr.shape}")
-    if frame_bgr.shape[0] == 0 or frame_bgr.shape[1] == 0:
-        raise ParameterError(f"zero-size frame {frame_bgr.shape}")
+    lux = _checked(frame_bgr, lux)
     linear = _SRGB[frame_bgr]
     y = (linear @ _LUMA) * np.float32(lux)
     if sensor_size is not None:
@@ -160,7 +161,19 @@ def frame_to_rgb_lux(frame_bgr: np.ndarray, lux: float) -> np.ndarray:
     >>> frame_to_rgb_lux(np.full((1, 1, 3), 255, np.uint8), 100.0).tolist()
     [[[100.0, 100.0, 100.0]]]
     """
+    lux = _checked(frame_bgr, lux)
     return np.ascontiguousarray(_SRGB[frame_bgr[:, :, ::-1]] * np.float32(lux))
+
+
+def _checked(frame_bgr: np.ndarray, lux: object) -> float:
+    """``lux`` in (0, :data:`MAX_SCENE_LUX`] after checking that ``frame_bgr`` is a non-empty uint8
+    (H, W, 3) picture (a ParameterError naming either otherwise)."""
+    frame_bgr = np.asarray(frame_bgr)
+    if frame_bgr.dtype != np.uint8 or frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
+        raise ParameterError(f"expected a uint8 (H, W, 3) frame, got {frame_bgr.dtype} {frame_bgr.shape}")
+    if frame_bgr.shape[0] == 0 or frame_bgr.shape[1] == 0:
+        raise ParameterError(f"zero-size frame {frame_bgr.shape}")
+    return as_real("lux", lux, 0.0, MAX_SCENE_LUX, low_open=True)
 
 
 def frame_times(n_or_none: int | None, fps: float) -> Iterator[int]:
@@ -171,10 +184,9 @@ def frame_times(n_or_none: int | None, fps: float) -> Iterator[int]:
     >>> list(frame_times(4, 30.0))
     [0, 33333, 66667, 100000]
     """
-    i = 0
-    while n_or_none is None or i < n_or_none:
-        yield int(round(i * 1e6 / fps))
-        i += 1
+    fps = as_real("fps", fps, 0.0, math.inf, low_open=True)
+    frames = itertools.count() if n_or_none is None else range(as_int("number of frames", n_or_none, 0))
+    return (int(round(i * 1e6 / fps)) for i in frames)
 
 
 def scene_times(frame_times_us: Iterable[int], exposure_us: int) -> Iterator[int]:
@@ -186,7 +198,7 @@ def scene_times(frame_times_us: Iterable[int], exposure_us: int) -> Iterator[int
     >>> list(scene_times(frame_times(3, 30.0), 33333))
     [16666, 49999, 83333]
     """
-    half = int(exposure_us) // 2
+    half = as_int("exposure_us", exposure_us, 0) // 2
     return (int(t) + half for t in frame_times_us)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import as_int, number_fields
+from evface.checks import as_int, as_real, number_fields, sensor_dims, within_memory
 from evface.errors import ParameterError
 from evface.io.clip import FrameSeries
 from evface.sim.rgb_pipeline import CFA_PATTERNS, demosaic, fixed_pattern, jpeg, mosaic
@@ -206,7 +206,10 @@ def _metered(image: np.ndarray, weights: np.ndarray | None) -> float:
 
 
 def _scene(render: Callable[[int], np.ndarray], t_us: int, shape: tuple[int, ...] | None) -> np.ndarray:
-    img = np.asarray(render(int(t_us)), dtype=np.float32)
+    img = np.asarray(render(int(t_us)))
+    if img.dtype != bool and not (np.issubdtype(img.dtype, np.integer) or np.issubdtype(img.dtype, np.floating)):
+        raise ParameterError(f"render({t_us}) must return real numbers (lux), got dtype {img.dtype}")
+    img = img.astype(np.float32, copy=False)
     if img.ndim != 3 or img.shape[2] != 3 or img.shape[0] == 0 or img.shape[1] == 0:
         raise ParameterError(f"render({t_us}) must return a non-empty (H, W, 3) array, got shape {img.shape}")
     if shape is not None and img.shape != shape:
@@ -228,7 +231,10 @@ def metering_weights(shape: tuple[int, int], mode: str) -> np.ndarray:
     >>> round(float(w.sum()), 6), round(float(w[120, 160] / w[0, 0]), 1)
     (1.0, 26.8)
     """
-    h, w = shape
+    if mode not in METERING_MODES:
+        raise ParameterError(f"metering mode must be one of {list(METERING_MODES)}, got {mode!r}")
+    w, h = sensor_dims(tuple(shape)[::-1], "shape")
+    within_memory(3 * 8 * h * w, f"metering weights of shape ({h}, {w})", "give a smaller shape")
     weights = np.full((h, w), 1.0 / (h * w))
     if mode == "average":
         return weights
@@ -255,6 +261,7 @@ def auto_exposure(mean_lux: float, params: RgbCameraParams) -> tuple[float, floa
     >>> round(auto_exposure(100.0, RgbCameraParams.preset("webcam30", antiflicker_hz=0))[0])
     23472
     """
+    mean_lux = as_real("mean_lux", mean_lux, 0.0, math.inf)
     if params.exposure_us > 0:
         return float(params.exposure_us), float(params.gain)
     cap = params.max_exposure_us if params.max_exposure_us > 0 else params.period_us
@@ -267,6 +274,11 @@ def auto_exposure(mean_lux: float, params: RgbCameraParams) -> tuple[float, floa
         exposure = math.floor(exposure / flicker_period + 1e-9) * flicker_period
     gain = min(max(need / exposure, 1.0), params.max_gain)
     return float(exposure), float(gain)
+
+
+POISSON_MAX = 1e18
+"""The most photo-electrons a pixel's shot noise is drawn for: far past any full well, below numpy's
+limit of its Poisson mean (a scene of 1e30 lux was numpy's "lam value too large")."""
 
 
 class RgbCamera:
@@ -301,7 +313,10 @@ class RgbCamera:
     def frame_times(self, t_start_us: int, t_end_us: int) -> np.ndarray:
         """Start times of the frames whose whole period lies in [t_start_us, t_end_us]."""
         p = self.params
+        t_start_us, t_end_us = as_int("t_start_us", t_start_us), as_int("t_end_us", t_end_us)
         n = int(math.floor((t_end_us - t_start_us) / p.period_us + 1e-9))
+        within_memory(8 * n, f"the times of {n:,} frames in [{t_start_us}, {t_end_us}] µs at {p.fps:g} fps",
+                      "give a shorter interval")
         return t_start_us + np.round(np.arange(max(n, 0)) * p.period_us).astype(np.int64)
 
     def iter_capture(
@@ -380,7 +395,8 @@ class RgbCamera:
         if p.prnu > 0 or p.dsnu_e > 0:
             prnu_gain, dsnu_offset = self._fixed_pattern(electrons.shape)
             electrons = electrons * np.maximum(prnu_gain, 0.0)
-        signal = self._rng.poisson(electrons).astype(np.float64)
+        # numpy refuses a mean past ~9.2e18; any above 1e18 saturates the pixel all the same
+        signal = self._rng.poisson(np.minimum(electrons, POISSON_MAX)).astype(np.float64)
         signal = np.minimum(signal, p.full_well_e)
         if p.dsnu_e > 0:
             signal += dsnu_offset

@@ -171,7 +171,7 @@ class VideoScene:
     def __init__(self, path: str | Path, lux: float = 300.0, fps: float | None = None) -> None:
         self.info = video_info(path)
         self.fps = video_fps(self.info, fps)
-        self.lux = float(lux)
+        self.lux = as_real("lux", lux, 0, MAX_SCENE_LUX, low_open=True)
         self._frames = iter_video_frames(path)
         self._times = scene_times(frame_times(None, self.fps), round(1e6 / self.fps))
         self._a, self._ta = self._next()
