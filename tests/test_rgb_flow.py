@@ -10,14 +10,16 @@ import pytest
 import torch
 
 from evface.datasets.synth import get_preset
-from evface.errors import DatasetError
+from evface.errors import DatasetError, ParameterError
+from evface.events.core import make_events
 from evface.events.ops import crop, resample_sensor
 from evface.face.identity import procedural_identity
 from evface.inputs.classify import (
     ClassifyDataset, InputSpec, augment_array, clip_input, event_apex_input, flow_input, normalize,
 )
 from evface.inputs.clip_view import face_box, frame_stream, resize_area
-from evface.inputs.flow import event_apex_us
+from evface.inputs.au_regions import region_masks
+from evface.inputs.flow import dense_flow, event_apex_us
 from evface.io.clip import write_clip
 from evface.models.snn import NetConfig, build, logits
 from evface.rig.geometry import RigParams, renderer_face_fraction, rig_geometry
@@ -156,3 +158,25 @@ def test_the_rgb_flow_snn_fits_its_training_set():
         train_top1 = float((logits(model(torch.from_numpy(normalize(x, spec.kind)))).argmax(1).numpy() == y).mean())
     torch.set_num_threads(threads)
     assert train_top1 >= 0.9
+
+
+EVENTS_2X1 = make_events([0, 10, 20], [0, 1, 0], [0, 0, 0], [1, 1, -1])
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: event_apex_us(EVENTS_2X1, (2, 1), 0, 100, 0), "step_us must be >= 1, got 0"),
+    (lambda: event_apex_us(EVENTS_2X1, (2, 1), 100, 0), r"t_end_us \(0\) must be >= t_start_us \(100\)"),
+    (lambda: event_apex_us(EVENTS_2X1, (2, 1), 0, float("nan")), "t_end_us must be a whole number, got nan"),
+    (lambda: resize_area(np.ones((4, 4), np.float32), 0), r"size must be in \[1, 65536\], got 0"),
+    (lambda: resize_area(np.ones((4, 4), np.float32), 2.5), "size must be a whole number, got 2.5"),
+    (lambda: resize_area(np.ones(4, np.float32), 2), r"resize_area needs images \(..., H, W\), got shape \(4,\)"),
+    (lambda: region_masks(0), r"size must be in \[1, 65536\], got 0"),
+    (lambda: dense_flow(np.zeros((12, 4)), np.zeros((12, 4))), r"at least 12x12 pixels, got \(12, 4\)"),
+])
+def test_input_helpers_name_a_bad_value(call, message):
+    """Were: step_us=0 a ZeroDivisionError, a backwards window its start returned as the apex, a nan end
+    "cannot convert float NaN to integer", size 0 or 2.5 OpenCV's assertion or overload error, a 1-D
+    array resized as a 1 x W image, region masks of size 0 empty without a word, a 12x4 flow OpenCV's
+    "either width or height >= 12" (both must be)."""
+    with pytest.raises(ParameterError, match=message):
+        call()

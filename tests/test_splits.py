@@ -66,3 +66,17 @@ def test_folds_that_leave_too_few_training_subjects_are_named():
                                              r"dataset of more subjects \(--data\)$"):
         subject_parts(_rows(4, 3), 2, 0.9, 0.0)
     assert [len(p["test"]) for p in subject_parts(_rows(3, 3), 3, 0.15, 0.0)] == [3, 3, 3]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"val_fraction": "0.1"}, "val_fraction must be a number, got '0.1'"),
+    ({"test_fraction": None}, "test_fraction must be a number, got None"),
+    ({"seed": -1}, "seed must be >= 0, got -1"),
+    ({"seed": 1.5}, "seed must be a whole number, got 1.5"),
+])
+def test_a_fraction_or_seed_of_the_wrong_kind_is_named(kwargs, message):
+    """Were: a comparison's TypeError for a string, numpy's "expected non-negative integer" and
+    SeedSequence's TypeError for the seeds."""
+    rows = [{"subject": f"s{i}"} for i in range(10)]
+    with pytest.raises(ParameterError, match=message):
+        subject_split(rows, **kwargs)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from evface.checks import MAX_SENSOR_SIDE, as_int
 from evface.face.aus import AU_TABLE
 from evface.face.identity import TEMPLATE, landmarks_from_geometry
 from evface.face.render import FACE_BOX_FW
@@ -52,6 +53,7 @@ def active_regions(aus: "list[int] | tuple[int, ...]") -> tuple[str, ...]:
 
 def grid_uv(size: int) -> tuple[np.ndarray, np.ndarray]:
     """Face-width coordinates ``(u, v)`` of the pixel centres of a ``size x size`` face-box grid."""
+    size = as_int("size", size, 1, MAX_SENSOR_SIDE)
     width, top, bottom = FACE_BOX_FW
     centres = (np.arange(size) + 0.5) / size
     u = -0.5 * width + centres * width

@@ -32,6 +32,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from evface.checks import MAX_SENSOR_SIDE, as_int
 from evface.errors import DatasetError, ParameterError, where
 from evface.io.clip import Clip, FrameSeries, read_clip, read_clip_meta
 from evface.sim.sensors import BY_ROLE
@@ -208,7 +209,10 @@ def resize_area(img: np.ndarray, size: int) -> np.ndarray:
     >>> resize_area(np.arange(16, dtype=np.float32).reshape(4, 4), 2).tolist()
     [[2.5, 4.5], [10.5, 12.5]]
     """
+    size = as_int("size", size, 1, MAX_SENSOR_SIDE)
     img = np.asarray(img, dtype=np.float32)
+    if img.ndim < 2:
+        raise ParameterError(f"resize_area needs images (..., H, W), got shape {img.shape}")
     lead = img.shape[:-2]
     flat = img.reshape(-1, *img.shape[-2:])
     h, w = flat.shape[-2:]

@@ -36,6 +36,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from evface.checks import as_int
 from evface.errors import ParameterError
 from evface.events.representations import to_event_frames
 from evface.inputs.clip_view import resize_area
@@ -90,12 +91,20 @@ def event_apex_us(events: np.ndarray, size: tuple[int, int], t_start_us: int, t_
     >>> event_apex_us(ev, (2, 1), 0, 25_000)  # pixel 0 up by two and back; pixel 1 drifts up
     10000
     """
-    n = max(1, int(np.ceil((t_end_us - t_start_us) / step_us)))
+    t_start_us, t_end_us = as_int("t_start_us", t_start_us), as_int("t_end_us", t_end_us)
+    step_us = as_int("step_us", step_us, 1)
+    if t_end_us < t_start_us:
+        raise ParameterError(f"t_end_us ({t_end_us}) must be >= t_start_us ({t_start_us})")
+    n = max(1, -(-(t_end_us - t_start_us) // step_us))  # whole steps, in integers
     counts = to_event_frames(events, size, n, int(t_start_us), int(t_start_us) + n * step_us).astype(np.int64)
     net = np.cumsum(counts[:, 0] - counts[:, 1], axis=0).reshape(n, -1).astype(np.float64)
     drift = (np.arange(1, n + 1, dtype=np.float64) / n)[:, None] * net[-1]
     k = int(np.argmax(np.abs(net - drift).sum(axis=1)))
     return min(int(t_start_us) + (k + 1) * step_us, int(t_end_us))
+
+
+DIS_MIN_SIDE = 12
+"""The smallest side OpenCV's DIS optical flow takes (its own error says "width or height"; both must be)."""
 
 
 def _dis() -> cv2.DISOpticalFlow:
@@ -107,6 +116,8 @@ def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
     a, b = (np.clip(np.round(np.asarray(x, np.float64) * 255.0), 0, 255).astype(np.uint8) for x in (onset, apex))
     if a.shape != b.shape or a.ndim != 2:
         raise ParameterError(f"onset and apex must be grey images of one shape, got {a.shape} and {b.shape}")
+    if min(a.shape) < DIS_MIN_SIDE:
+        raise ParameterError(f"DIS optical flow needs images of at least {DIS_MIN_SIDE}x{DIS_MIN_SIDE} pixels, got {a.shape}")
     return _dis().calc(a, b, None)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from evface.checks import as_int
 from evface.errors import DatasetError, ParameterError
 
 Row = dict[str, Any]
@@ -46,6 +47,10 @@ def subject_split(
         On fractions outside [0, 1) or summing to 1 or more, or too few subjects to give every
         requested part one subject.
     """
+    for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
+            raise ParameterError(f"{name} must be a number, got {value!r}")
+    seed = as_int("seed", seed, 0)
     if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
         raise ParameterError(f"val_fraction={val_fraction} and test_fraction={test_fraction} must be >= 0 and sum below 1 "
                              "(--val-fraction, --test-fraction)")
