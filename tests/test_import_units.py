@@ -202,6 +202,27 @@ def test_read_triggers_from_evt3(tmp_path):
     assert size == (16, 8) and back["t"].tolist() == [10, 20, 5000, 9000] and back["p"].tolist() == [1, -1, 1, -1]
 
 
+
+def test_info_counts_the_trigger_edges_per_channel(tmp_path, capsys):
+    """`evface info --triggers` lets a user check a recording's pulses before `import session
+    --sync trigger` (info showed none, so a missing or wrong channel was found only by the import)."""
+    import json
+
+    from evface.cli import main
+
+    ev = make_events([10, 20, 5000, 9000], [1, 2, 3, 15], [0, 7, 3, 2], [1, -1, 1, -1])
+    trig = np.zeros(4, dtype=[("t", "<i8"), ("channel", "u1"), ("rising", "?")])
+    trig["t"], trig["channel"], trig["rising"] = [15, 4096, 8191, 8300], [0, 1, 0, 0], [True, False, True, False]
+    write_evt3(tmp_path / "a.raw", ev, (16, 8), trig)
+    assert main(["info", str(tmp_path / "a.raw"), "--triggers", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["triggers"]["channels"] == [
+        {"channel": 0, "rising": 2, "falling": 1, "t_first_us": 15, "t_last_us": 8300},
+        {"channel": 1, "rising": 0, "falling": 1, "t_first_us": 4096, "t_last_us": 4096}]
+    write_evt3(tmp_path / "b.raw", ev, (16, 8))
+    assert main(["info", str(tmp_path / "b.raw"), "--triggers"]) == 0
+    assert "none in this file (was the camera's trigger input enabled?)" in capsys.readouterr().out
+    assert main(["info", str(tmp_path / "a.raw")]) == 0 and "triggers" not in capsys.readouterr().out  # one pass only
+
 def test_triggers_of_a_raw_file_whose_header_has_no_size_line(tmp_path):
     """Older Metavision headers name only the camera plugin; the trigger scan of `import session`
     used to stop there ("no size fallback was provided") while evface's reader took the size from

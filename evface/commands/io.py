@@ -27,6 +27,29 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
     return (width, height)
 
 
+TRIGGER_FORMATS = ("evt2", "evt3", "aedat4")
+"""The formats whose external trigger events evface reads (:func:`~evface.datasets.importers.sync.read_triggers`)."""
+
+
+def trigger_summary(path: Path, info: dict) -> dict:
+    """The external trigger edges of the events file ``path`` (whose :func:`file_info` is ``info``)
+    per input channel: ``{"channels": [{"channel", "rising", "falling", "t_first_us",
+    "t_last_us"}, ...], "note"}``, the note saying why there are none where there are none."""
+    from evface.datasets.importers.sync import read_triggers  # lazy: faery's decoders, for this option only
+
+    if info["format"] not in TRIGGER_FORMATS:
+        return {"channels": [], "note": f"none: evface reads trigger events from {', '.join(TRIGGER_FORMATS)} files, "
+                                        f"and this one is {info['format']}"}
+    found = read_triggers(path, tuple(info["sensor_size"]))
+    channels = []
+    for channel in sorted(set(found["channel"].tolist())):
+        edges = found[found["channel"] == channel]
+        rising = int(edges["rising"].sum())
+        channels.append({"channel": channel, "rising": rising, "falling": len(edges) - rising,
+                         "t_first_us": int(edges["t"][0]), "t_last_us": int(edges["t"][-1])})
+    return {"channels": channels, "note": "" if channels else "none in this file (was the camera's trigger input enabled?)"}
+
+
 def _info_table(info: dict) -> Table:
     table = Table(title=info["path"], show_header=False, title_justify="left")
     table.add_column("field", style="bold")
@@ -51,6 +74,11 @@ def _info_table(info: dict) -> Table:
         table.add_row(f"frames {name}", f"{fr['count']} x {'x'.join(map(str, fr['shape']))} at {fr['fps']:g} fps")
     for name, tr in info.get("truth", {}).items():
         table.add_row(f"truth {name}", f"{tr['count']} x {'x'.join(map(str, tr['shape']))}")
+    if "triggers" in info:
+        tr = info["triggers"]
+        table.add_row("triggers", "; ".join(
+            f"channel {c['channel']}: {c['rising']:,} rising, {c['falling']:,} falling, {c['t_first_us']:,} .. "
+            f"{c['t_last_us']:,} µs" for c in tr["channels"]) or tr["note"])
     if "clip" in info:
         c = info["clip"]
         table.add_row("clip", f"{c['clip_id']} (subject {c['subject'] or '-'})")
@@ -68,6 +96,9 @@ def register(app: typer.Typer) -> None:
         sensor: str = typer.Option(None, "--sensor", help="Clip sensor shown at the top (default: the first)."),
         sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for files whose header has no size."),
         json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+        triggers: bool = typer.Option(False, "--triggers", help="Also count the external trigger edges per input "
+                                                                "channel (.raw EVT 2/3, .aedat4; one more pass), to "
+                                                                "check a recording before import session --sync trigger."),
     ) -> None:
         """Format, sensor size, event count, duration, rate and ON/OFF balance of an events file."""
         import json
@@ -81,6 +112,8 @@ def register(app: typer.Typer) -> None:
         if sensor is not None and (fmt := detect_format(file)) != "clip":
             raise ParameterError(f"--sensor {sensor}: names the sensor of a clip file, and {file.name} is {fmt}")
         info = file_info(file, sensor=sensor, sensor_size=_parse_size(sensor_size))
+        if triggers:
+            info["triggers"] = trigger_summary(file, info)
         if json_out:
             print(json.dumps(info, indent=2))
         else:
