@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evface.cli import main
-from evface.errors import EventsError, EvfaceError, FormatError
+from evface.errors import EventsError, EvfaceError, FormatError, ParameterError
 from evface.events.core import EVENT_DTYPE, make_events
 from evface.io.dataset import atomic_write
 from evface.io.event_files import (
@@ -402,7 +402,8 @@ def test_sort_refuses_a_file_too_large_for_memory(tmp_path: Path, stream: np.nda
     memory(2 * need + 4096)
     assert len(np.concatenate(list(iter_events_file(src, sort=True)))) == stream.size
     memory(2 * need - 4096)
-    with pytest.raises(FormatError, match=r"about 0 M events, 0.0 GiB, more than half.*sort the file on disk"):
+    with pytest.raises(ParameterError, match=r"sorting its events in memory \(about 0 M events\) takes about 0.0 GiB, "
+                                             r"more than half.*sort the file on disk"):
         next(iter(iter_events_file(src, sort=True)))
     assert main(["convert", "--sort", str(src), str(tmp_path / "b.raw")]) == 2
     assert "sort the file on disk first" in capsys.readouterr().err and not (tmp_path / "b.raw").exists()

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import INT64, as_int, sensor_dims
+from evface.checks import INT64, as_int, sensor_dims, within_memory
 from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 from evface.io import evt as io_evt
@@ -477,12 +477,9 @@ class EventsFileReader:
                 head = f.read(1 << 16)
             rows = head.count(b"\n") or 1
             n = int(self.path.stat().st_size / (len(head) / rows))
-        need, memory = (n or 0) * SORT_BYTES_PER_EVENT, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        if need > memory / 2:
-            raise FormatError(where(self.path, f"sorting holds every event in memory: about {n / 1e6:,.0f} M events, "
-                                               f"{need / 2**30:.1f} GiB, more than half of this machine's "
-                                               f"{memory / 2**30:.0f} GiB; sort the file on disk first (a CSV: keep "
-                                               "its header line and `sort -s -t, -n -k1,1` the rest)"))
+        within_memory((n or 0) * SORT_BYTES_PER_EVENT,
+                      where(self.path, f"sorting its events in memory (about {(n or 0) / 1e6:,.0f} M events)"),
+                      "sort the file on disk first (a CSV: keep its header line and `sort -s -t, -n -k1,1` the rest)")
 
     def _decoded(self) -> Iterator[np.ndarray]:
         fmt = self.format
