@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import h5py
@@ -29,7 +30,7 @@ from evface.io.clip import (
     t_index,
     write_clip,
 )
-from evface.errors import EventsError, FormatError
+from evface.errors import EventsError, FormatError, ParameterError
 from evface.events.core import make_events
 from evface.io.event_files import file_info, iter_events_file, open_events_writer, read_events_file, write_events_file
 
@@ -260,6 +261,24 @@ def test_iter_clip_events_windows_and_chunks(tmp_path: Path) -> None:
     assert list(iter_clip_events(path, "hd", 90_000, 20_000)) == []
     with pytest.raises(FormatError, match="no events for sensor 'xx'"):
         next(iter_clip_events(path, "xx"))
+
+
+@pytest.mark.parametrize(("t_start_us", "message"), [
+    ("20000", "t_start_us must be an integer, got '20000'"),  # compared as text: half the events, silently
+    (float("nan"), "t_start_us must be a whole number, got nan"),  # no event, silently
+    (20_000.5, "t_start_us must be a whole number, got 20000.5"),
+])
+def test_a_window_bound_that_is_no_whole_number_is_named(tmp_path: Path, t_start_us: object, message: str) -> None:
+    """Every reader of a clip (one array, chunks, the events-file reader) refuses it at the call."""
+    path = write_clip(tmp_path / "c.h5", _clip())
+    for read in (lambda: read_events(path, "hd", t_start_us), lambda: iter_clip_events(path, "hd", t_start_us),
+                 lambda: iter_events_file(path, sensor="hd", t_start_us=t_start_us),
+                 lambda: read_events_file(path, sensor="hd", t_start_us=t_start_us)):
+        with pytest.raises(ParameterError, match=re.escape(message)):
+            read()
+    with pytest.raises(ParameterError, match="chunk_events must be >= 1, got 0"):  # was range()'s "corrupt or truncated"
+        iter_clip_events(path, "hd", chunk_events=0)
+    assert read_events(path, "hd", 20_000.0).size == read_events(path, "hd", 20_000).size
 
 
 def test_counts_and_shapes_without_loading(tmp_path: Path) -> None:

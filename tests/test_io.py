@@ -409,6 +409,19 @@ def test_sort_refuses_a_file_too_large_for_memory(tmp_path: Path, stream: np.nda
     assert "sort the file on disk first" in capsys.readouterr().err and not (tmp_path / "b.raw").exists()
 
 
+@pytest.mark.parametrize(("name", "version"), [("a.raw", "evt3"), ("a.raw", "evt2.1"), ("a.csv", None), ("a.es", None)])
+def test_a_window_bound_that_is_no_whole_number_is_named(tmp_path: Path, stream: np.ndarray, name: str,
+                                                        version: str | None) -> None:
+    """A string bound was compared with the times as text (half the events, silently), nan gave none."""
+    path = write_events_file(tmp_path / name, fitting(stream, "es"), SIZE, version=version)
+    for bound in ({"t_start_us": "5"}, {"t_end_us": float("nan")}, {"t_start_us": 5.5}):
+        with pytest.raises(ParameterError, match=f"{next(iter(bound))} must be"):
+            read_events_file(path, **bound)
+    t = fitting(stream, "es")["t"]
+    assert read_events_file(path, t_start_us=float(t[5]))[0].size == t.size - 5
+    assert read_events_file(path, t_start_us=int(t[9]), t_end_us=int(t[5]))[0].size == 0  # backwards: empty, as slice_time
+
+
 def test_headerless_csv_needs_a_size(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_text("0,1,1,1\n7,3,2,0\n")

@@ -53,7 +53,7 @@ import h5py
 import numpy as np
 
 from evface import __version__
-from evface.checks import MAX_SENSOR_SIDE
+from evface.checks import MAX_SENSOR_SIDE, as_int
 from evface.errors import EvfaceError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events, validate_events
 
@@ -661,6 +661,7 @@ def read_events(
     then a binary search of those few timestamps finds it.
     """
     path = Path(path)
+    t_start_us, t_end_us = time_window(t_start_us, t_end_us)
     with _open(path) as f:
         return _read_events(path, f, sensor, t_start_us, t_end_us)
 
@@ -687,7 +688,12 @@ def iter_clip_events(
     >>> [chunk["t"].tolist() for chunk in iter_clip_events(path, "lr", 1000, 4000, chunk_events=2)]
     [[1000, 2000], [3000]]
     """
-    path = Path(path)
+    t_start_us, t_end_us = time_window(t_start_us, t_end_us)  # checked here, not at the first chunk
+    return _clip_chunks(Path(path), sensor, t_start_us, t_end_us, as_int("chunk_events", chunk_events, 1))
+
+
+def _clip_chunks(path: Path, sensor: str, t_start_us: int | None, t_end_us: int | None,
+                 chunk_events: int) -> Iterator[np.ndarray]:
     with _open(path) as f:
         g = _event_group(path, f, sensor)
         try:
@@ -696,6 +702,25 @@ def iter_clip_events(
                 yield _read_rows(g, start, min(hi, start + chunk_events))
         except (OSError, KeyError, ValueError) as exc:
             raise _corrupt_events(path, sensor, exc) from exc
+
+
+def time_window(t_start_us: object, t_end_us: object) -> tuple[int | None, int | None]:
+    """The window ``t_start_us <= t < t_end_us`` as ints (``None``: open end), as
+    :func:`evface.events.core.slice_time` takes it: a bound that is no whole number (``nan``, a
+    string, ``5.5``) is a :class:`~evface.errors.ParameterError` naming it, and a window that ends
+    before it starts holds no events.
+
+    Examples
+    --------
+    >>> time_window(1000.0, None)
+    (1000, None)
+    >>> time_window("1000", None)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: t_start_us must be an integer, got '1000'
+    """
+    return (None if t_start_us is None else as_int("t_start_us", t_start_us),
+            None if t_end_us is None else as_int("t_end_us", t_end_us))
 
 
 def _read_events(path: Path, f: h5py.File, sensor: str, t0: int | None, t1: int | None) -> np.ndarray:

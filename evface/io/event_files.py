@@ -53,6 +53,7 @@ from evface.io.clip import (
     read_clip_meta,
     read_events,
     temporary_beside,
+    time_window,
 )
 
 FORMATS = ("evt3", "evt2", "evt2.1", "dat", "aedat4", "es", "csv", "clip")
@@ -337,7 +338,8 @@ class EventsFileReader:
     sensor_size : (width, height), optional
         Fallback for files whose header gives no size (headerless CSV, DAT or ``.raw``).
     t_start_us, t_end_us : int, optional
-        Only events with ``t_start_us <= t < t_end_us``.
+        Only events with ``t_start_us <= t < t_end_us`` (whole numbers; a window that ends before
+        it starts holds no events).
     sort : bool
         Read the whole file into memory and yield its events sorted by time (a stable sort, so
         events of equal time keep their order), for exports whose timestamps are out of order;
@@ -377,8 +379,7 @@ class EventsFileReader:
             raise FormatError(where(self.path, "give chunk_us or chunk_events, not both"))
         self.chunk_us = chunk_us
         self.chunk_events = chunk_events
-        self.t_start_us = t_start_us
-        self.t_end_us = t_end_us
+        self.t_start_us, self.t_end_us = time_window(t_start_us, t_end_us)
         self.sort = sort
         self.format = detect_format(self.path)
         if self.format in _FAERY_READ:
