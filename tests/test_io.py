@@ -292,6 +292,26 @@ def test_unknown_extension(tmp_path: Path) -> None:
         write_events_file(tmp_path / "b.xyz", make_events([0], [0], [0], [1]), SIZE)
 
 
+def test_format_and_version_names(tmp_path: Path, stream: np.ndarray) -> None:
+    """A format that contradicts the extension wrote a file no reader could open (CSV text in a
+    .raw, read as EVT); an EVT version that is no text was an AttributeError; names in any case."""
+    ev = stream[:50]
+    with pytest.raises(FormatError, match=r"a\.raw: format 'csv' contradicts the extension '\.raw'.*name the file \.csv"):
+        write_events_file(tmp_path / "a.raw", ev, SIZE, format="csv")
+    with pytest.raises(FormatError, match=r"b\.h5: format 'evt3' contradicts the extension '\.h5' \(clip\).*\.raw"):
+        write_events_file(tmp_path / "b.h5", ev, SIZE, format="evt3")
+    with pytest.raises(FormatError, match=r"unknown EVT version 3 \(version=\); expected one of evt3, evt2, evt2\.1"):
+        write_events_file(tmp_path / "c.raw", ev, SIZE, version=3)
+    with pytest.raises(FormatError, match="format 'evt2' and version 'evt3' disagree"):
+        write_events_file(tmp_path / "c.raw", ev, SIZE, format="evt2", version="evt3")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    for format, version, name in [("EVT2", None, "evt2"), (None, "Evt2.1", "evt2.1"), ("CSV", None, "csv")]:
+        path = write_events_file(tmp_path / f"d.{'csv' if name == 'csv' else 'raw'}", ev, SIZE, format=format,
+                                 version=version)
+        assert detect_format(path) == name
+        np.testing.assert_array_equal(read_events_file(path)[0], ev)
+
+
 def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "a.raw"
     path.touch()

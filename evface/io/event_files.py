@@ -258,19 +258,48 @@ def _check_event_stream_header(path: Path, head: bytes) -> None:
 
 
 def output_format(path: str | Path, format: str | None = None, version: str | None = None) -> str:
-    """The format a new file at ``path`` is written in (``.raw`` defaults to EVT 3.0)."""
+    """The format a new file at ``path`` is written in: its extension's (``.raw`` defaults to EVT 3.0).
+
+    ``format`` and ``version`` are names in any case (``"EVT2"``); ``format`` must agree with the
+    extension, since a reader tells the format from it (``format="csv"`` on ``a.raw`` wrote a file
+    no reader could open), so it only picks the EVT version of a ``.raw``, as ``version`` does.
+
+    Examples
+    --------
+    >>> output_format("a.raw"), output_format("a.raw", version="EVT2"), output_format("a.raw", format="evt2.1")
+    ('evt3', 'evt2', 'evt2.1')
+    >>> output_format("a.raw", format="csv")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: a.raw: format 'csv' contradicts the extension '.raw' (evt3, evt2 or evt2.1), from which every reader tells the format: name the file .csv
+    """
     path = Path(path)
-    fmt = format or _format_from_extension(path)
+    fmt = _format_from_extension(path)
+    format, version = _format_name(path, "format", format, FORMATS), _format_name(path, "version", version, EVT_VERSIONS)
+    if format is not None:
+        if format != fmt and not (format in EVT_VERSIONS and fmt in EVT_VERSIONS):
+            family = "evt3, evt2 or evt2.1" if fmt in EVT_VERSIONS else fmt
+            ext = next(e for e, f in EXTENSIONS.items() if f == ("evt3" if format in EVT_VERSIONS else format))
+            raise FormatError(where(path, f"format {format!r} contradicts the extension {path.suffix!r} ({family}), "
+                                          f"from which every reader tells the format: name the file {ext}"))
+        fmt = format
     if version is not None:
-        version = version.lower()
-        if version not in EVT_VERSIONS:
-            raise FormatError(where(path, f"unknown EVT version {version!r} (expected evt3, evt2 or evt2.1)"))
         if fmt not in EVT_VERSIONS:
             raise FormatError(where(path, f"an EVT version applies to .raw files only, not to {fmt}"))
+        if format is not None and format != version:
+            raise FormatError(where(path, f"format {format!r} and version {version!r} disagree; give one of them"))
         fmt = version
-    if fmt not in FORMATS:
-        raise FormatError(where(path, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}"))
     return fmt
+
+
+def _format_name(path: Path, option: str, value: object, names: tuple[str, ...]) -> str | None:
+    """``value`` (a format or EVT version name in any case, or None) as the lower-case name it is."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.lower() not in names:
+        what = "EVT version" if option == "version" else "format"
+        raise FormatError(where(path, f"unknown {what} {value!r} ({option}=); expected one of {', '.join(names)}"))
+    return value.lower()
 
 
 # --------------------------------------------------------------------------------------------
@@ -1100,8 +1129,9 @@ def open_events_writer(path: str | Path, sensor_size: SensorSize, format: str | 
                        force: bool = False) -> EventsFileWriter:
     """Open a streaming writer (a context manager with ``.write(chunk)``); see :class:`EventsFileWriter`.
 
-    ``version`` picks the EVT version of a ``.raw`` file (``evt3`` by default, ``evt2``,
-    ``evt2.1``); ``sensor`` names the sensor of a clip file; ``relative_time`` writes times from
+    The extension of ``path`` picks the format (:func:`output_format`); ``version`` (or ``format``,
+    which must agree with the extension) picks the EVT version of a ``.raw`` file (``evt3`` by
+    default, ``evt2``, ``evt2.1``; names in any case); ``sensor`` names the sensor of a clip file; ``relative_time`` writes times from
     the first event; ``force`` replaces an ``.h5`` file that is not an evface clip, or a clip that
     holds more than this writer writes.
     """
