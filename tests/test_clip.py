@@ -307,6 +307,42 @@ def test_write_clip_rejects_bad_events(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda c: setattr(c, "onset_us", "1000"), "Clip.onset_us must be an integer, got '1000'"),  # wrote a clip no reader opened
+    (lambda c: setattr(c, "apex_us", 60_000.5), "Clip.apex_us must be a whole number, got 60000.5"),  # 60000, silently
+    (lambda c: setattr(c, "offset_us", None), "Clip.offset_us must be an integer, got None"),  # h5py's "Object dtype"
+    (lambda c: setattr(c, "aus", "12"), "Clip.aus must be a list of AU numbers, got '12'"),  # read back as the text '12'
+    (lambda c: setattr(c, "aus", [6, 12.5]), "Clip.aus must be a whole number, got 12.5"),
+    (lambda c: setattr(c, "label", 12), "Clip.label must be text, got 12"),  # read back as '12'
+    (lambda c: setattr(c, "lighting", "\udcff"), "Clip.lighting '.udcff' is not UTF-8 text"),  # UnicodeEncodeError
+    (lambda c: c.sensors.update(lr=SensorInfo("lr", 20, 15, roi=(0, 0))),
+     r"Clip.sensors\['lr'\].roi must be \(x0, y0, width, height\), got \(0, 0\)"),  # read back as a pair
+    (lambda c: c.sensors.update(cam=SensorInfo("cam", 0, 4)), r"Clip.sensors\['cam'\] width must be in \[1, 65536\], got 0"),
+    (lambda c: setattr(c.frames["rgb"], "data", c.frames["rgb"].data / 255.0),
+     r"Clip.frames\['rgb'\].data must be \(N, H, W\) or \(N, H, W, 3\) of uint8, got float64 \(4, 6, 8, 3\)"),
+    (lambda c: setattr(c.frames["rgb"], "t_us", c.frames["rgb"].t_us + 0.5), r"Clip.frames\['rgb'\].t_us must be whole microseconds"),
+    (lambda c: c.frames.update({"a/b": c.frames["rgb"]}), "sensor name 'a/b' \\(a camera of Clip.frames\\)"),  # read as corrupt
+    (lambda c: setattr(c.truth["hd"], "data", np.full((3, 5, 7), np.nan, np.float32)), "holds nan or infinite values"),  # dark
+])
+def test_write_clip_names_a_field_it_could_not_read_back(tmp_path: Path, change, message: str) -> None:
+    """Each of these wrote a clip that read back otherwise, or not at all, or failed inside h5py."""
+    clip = _clip()
+    change(clip)
+    with pytest.raises((ParameterError, FormatError), match=f"c\\.h5: .*{message}"):
+        write_clip(tmp_path / "c.h5", clip)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ParameterError, match="clip must be a Clip, got dict"):  # was AttributeError: 'dict' ... 'sensors'
+        write_clip(tmp_path / "c.h5", vars(clip))
+
+
+def test_write_clip_takes_whole_numbers_of_any_type(tmp_path: Path) -> None:
+    clip = _clip()
+    clip.onset_us, clip.aus, clip.clip_id = 1000.0, [np.int64(6), 12.0], np.str_("c7")
+    assert read_clip_meta(write_clip(tmp_path / "c.h5", clip)).onset_us == 1000
+    back = read_clip_meta(tmp_path / "c.h5")
+    assert (back.onset_us, back.aus, back.clip_id) == (1000, [6, 12], "c7")
+
+
 def test_truncated_clip(tmp_path: Path) -> None:
     path = write_clip(tmp_path / "c.h5", _clip())
     path.write_bytes(path.read_bytes()[:3000])
