@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evface.cli import main
-from evface.errors import EventsError, EvfaceError, FormatError, ParameterError
+from evface.errors import DatasetError, EventsError, EvfaceError, FormatError, ParameterError
 from evface.events.core import EVENT_DTYPE, make_events
-from evface.io.dataset import atomic_write
+from evface.io.dataset import atomic_write, read_manifest, write_manifest
 from evface.io.event_files import (
     FORMATS,
     GAP_PADDING_BYTES,
@@ -310,6 +310,24 @@ def test_format_and_version_names(tmp_path: Path, stream: np.ndarray) -> None:
                                  version=version)
         assert detect_format(path) == name
         np.testing.assert_array_equal(read_events_file(path)[0], ev)
+
+
+def test_write_manifest_refuses_what_read_manifest_would(tmp_path: Path) -> None:
+    """Rows without a subject, a clip listed twice or AUs that are no numbers were written, and
+    the folder then refused by every reader; a dict for the rows was "string indices must be integers"."""
+    row = {"clip_id": "c0", "subject": "s0", "label": "AU4", "aus": [4], "lighting": "dim", "file": "clips/c0.h5",
+           "onset_us": 0, "apex_us": 1, "offset_us": 2, "duration_us": 3, "source": ""}
+    write_manifest(tmp_path, [row])
+    before = (tmp_path / "manifest.csv").read_bytes()
+    for rows, message in [([{"clip_id": "c1"}], r"line 2: empty subject, label, file"),
+                          ([row, row], r"line 3: clip_id 'c0' is already on line 2"),
+                          ([{**row, "aus": "4+x"}], r"line 2: invalid literal for int\(\) with base 10: 'x'")]:
+        with pytest.raises(DatasetError, match=rf"manifest\.csv \(not written\): {message}"):
+            write_manifest(tmp_path, rows)
+    with pytest.raises(ParameterError, match=r"rows must be a list of manifest rows \(dicts\), got dict"):
+        write_manifest(tmp_path, row)
+    assert (tmp_path / "manifest.csv").read_bytes() == before and read_manifest(tmp_path)[0]["aus"] == [4]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv"]
 
 
 def test_empty_file(tmp_path: Path) -> None:

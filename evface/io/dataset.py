@@ -8,7 +8,8 @@ This module owns the folder around the clips (one clip file's content belongs to
 importer), its parameters, the evface version and the seed. Both files are written atomically.
 
 A manifest is not trusted: :func:`read_manifest` refuses short or long rows, empty ids, duplicated
-clips or files and paths that are absolute or leave the folder, and :meth:`DatasetFolder.open`
+clips or files and paths that are absolute or leave the folder (:func:`write_manifest` refuses the
+same rows before writing them), and :meth:`DatasetFolder.open`
 checks every row against its clip file's own attributes (id, subject, label, AUs, lighting,
 times; the events are not read) and, when ``dataset.json`` lists the classes, against them.
 """
@@ -20,7 +21,7 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -113,17 +114,24 @@ def row_key(row: dict[str, Any]) -> tuple[str, ...]:
 
 
 def write_manifest(root: str | Path, rows: list[dict[str, Any]]) -> Path:
-    """Write ``manifest.csv`` in ``root`` (rows sorted by clip id)."""
-    root = Path(root)
+    """Write ``manifest.csv`` in ``root`` (rows sorted by clip id).
+
+    The rows are checked as :func:`read_manifest` checks them before anything is written: a
+    manifest that reader would refuse (a row without a subject, a clip listed twice, AUs that are
+    no numbers) is a ``DatasetError`` naming the row, and the older manifest stays.
+    """
+    path = Path(root) / "manifest.csv"
+    if isinstance(rows, (Mapping, str)) or not all(isinstance(row, Mapping) for row in rows):
+        raise ParameterError(f"rows must be a list of manifest rows (dicts), got {type(rows).__name__}")
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for row in sorted(rows, key=lambda r: r["clip_id"]):
+    for row in sorted(rows, key=lambda r: str(r.get("clip_id", ""))):
         out = {key: row.get(key, "") for key in MANIFEST_COLUMNS}
         if isinstance(out["aus"], (list, tuple)):
             out["aus"] = aus_to_str(out["aus"])
         writer.writerow(out)
-    path = root / "manifest.csv"
+    _parse_manifest(f"{path} (not written)", io.StringIO(buf.getvalue()))
     atomic_write_text(path, buf.getvalue())
     return path
 
@@ -216,7 +224,7 @@ def inside_path(text: str) -> str | None:
     return None
 
 
-def _parse_row(path: Path, line: int, row: dict[str | None, Any]) -> dict[str, Any]:
+def _parse_row(path: str | Path, line: int, row: dict[str | None, Any]) -> dict[str, Any]:
     if None in row:
         raise DatasetError(where(path, f"line {line}: more fields than the {len(MANIFEST_COLUMNS)} columns of the header"))
     short = [key for key, value in row.items() if value is None]
@@ -249,22 +257,30 @@ def read_manifest(root: str | Path) -> list[dict[str, Any]]:
         raise DatasetError(where(Path(root), "is a file, not an evface dataset folder"))
     if not path.exists():
         raise DatasetError(where(path, "no manifest: not an evface dataset folder"))
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:  # a spreadsheet's byte-order mark is dropped
+            return _parse_manifest(path, fh)
+    except UnicodeDecodeError as exc:
+        raise DatasetError(where(path, f"not a readable CSV manifest ({exc})")) from exc
+
+
+def _parse_manifest(path: str | Path, text: Iterable[str]) -> list[dict[str, Any]]:
+    """The rows of a manifest's ``text``, checked (:func:`read_manifest`); errors name ``path``."""
     rows: list[dict[str, Any]] = []
     first_line: dict[tuple[str, str], int] = {}
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:  # a spreadsheet's byte-order mark is dropped
-            reader = csv.DictReader(fh)
-            missing = set(MANIFEST_COLUMNS) - set(reader.fieldnames or ())
-            if missing:
-                raise DatasetError(where(path, f"missing columns {sorted(missing)}"))
-            for line, raw in enumerate(reader, start=2):
-                row = _parse_row(path, line, raw)
-                for key in ("clip_id", "file"):
-                    seen = first_line.setdefault((key, row[key]), line)
-                    if seen != line:
-                        raise DatasetError(where(path, f"line {line}: {key} {row[key]!r} is already on line {seen}"))
-                rows.append(row)
-    except (UnicodeDecodeError, csv.Error) as exc:
+        reader = csv.DictReader(text)
+        missing = set(MANIFEST_COLUMNS) - set(reader.fieldnames or ())
+        if missing:
+            raise DatasetError(where(path, f"missing columns {sorted(missing)}"))
+        for line, raw in enumerate(reader, start=2):
+            row = _parse_row(path, line, raw)
+            for key in ("clip_id", "file"):
+                seen = first_line.setdefault((key, row[key]), line)
+                if seen != line:
+                    raise DatasetError(where(path, f"line {line}: {key} {row[key]!r} is already on line {seen}"))
+            rows.append(row)
+    except csv.Error as exc:
         raise DatasetError(where(path, f"not a readable CSV manifest ({exc})")) from exc
     return rows
 
