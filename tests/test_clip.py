@@ -17,6 +17,7 @@ from evface.io.clip import (
     TRUTH_STEPS_PER_OCTAVE,
     Clip,
     FrameSeries,
+    ClipEventsWriter,
     SensorInfo,
     TruthSeries,
     event_counts,
@@ -341,6 +342,16 @@ def test_write_clip_takes_whole_numbers_of_any_type(tmp_path: Path) -> None:
     assert read_clip_meta(write_clip(tmp_path / "c.h5", clip)).onset_us == 1000
     back = read_clip_meta(tmp_path / "c.h5")
     assert (back.onset_us, back.aus, back.clip_id) == (1000, [6, 12], "c7")
+
+
+def test_clip_events_writer_takes_an_empty_chunk_and_a_second_close(tmp_path: Path) -> None:
+    """An empty chunk was an IndexError from inside write, a second close h5py's "invalid identifier type"."""
+    writer = ClipEventsWriter(tmp_path / "c.h5", "lr", (4, 4), clip_id="c")
+    writer.write(make_events([0, 5], [1, 2], [3, 3], [1, -1]))
+    writer.write(make_events([], [], [], []))
+    writer.close()
+    writer.close()
+    assert read_events(tmp_path / "c.h5", "lr")["t"].tolist() == [0, 5]
 
 
 def test_truncated_clip(tmp_path: Path) -> None:

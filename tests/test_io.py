@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from evface.cli import main
 from evface.errors import DatasetError, EventsError, EvfaceError, FormatError, ParameterError
 from evface.events.core import EVENT_DTYPE, make_events
+from evface.io.aedat4 import check_aedat4
 from evface.io.dataset import atomic_write, read_manifest, write_manifest
 from evface.io.event_files import (
     FORMATS,
@@ -328,6 +329,14 @@ def test_write_manifest_refuses_what_read_manifest_would(tmp_path: Path) -> None
         write_manifest(tmp_path, row)
     assert (tmp_path / "manifest.csv").read_bytes() == before and read_manifest(tmp_path)[0]["aus"] == [4]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv"]
+
+
+def test_check_aedat4_names_a_file_it_cannot_open(tmp_path: Path) -> None:
+    """Was FileNotFoundError / IsADirectoryError from inside the check."""
+    with pytest.raises(FormatError, match=r"nope\.aedat4: cannot read \(No such file or directory\)"):
+        check_aedat4(tmp_path / "nope.aedat4")
+    with pytest.raises(FormatError, match=r": cannot read \(Is a directory\)"):
+        check_aedat4(tmp_path)
 
 
 def test_empty_file(tmp_path: Path) -> None:

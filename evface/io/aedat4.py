@@ -118,7 +118,7 @@ def check_aedat4(path: str | Path) -> dict[int, str]:
     Raises
     ------
     FormatError
-        Naming the file and the first inconsistency: a header that is cut, not a flatbuffer or not
+        Naming the file and the first inconsistency: a file that cannot be opened, a header that is cut, not a flatbuffer or not
         UTF-8 XML, an unknown compression, a data table outside the file, a packet of an undeclared
         stream, a size that runs past the end, or a payload that does not start as its compression
         says.
@@ -141,8 +141,12 @@ def check_aedat4(path: str | Path) -> dict[int, str]:
     evface.errors.FormatError: .../b.aedat4: corrupt AEDAT 4 header: its stream description is not valid XML (...)
     """
     path = Path(path)
-    size = path.stat().st_size
-    with open(path, "rb") as file:
+    try:
+        size = path.stat().st_size
+        file = open(path, "rb")
+    except OSError as exc:  # missing, a folder, unreadable
+        raise FormatError(where(path, f"cannot read ({exc.strerror or exc})")) from None
+    with file:
         if file.read(len(MAGIC)) != MAGIC:
             raise FormatError(where(path, "not an AEDAT 4 file (no '#!AER-DAT4.0' line)"))
         raw = file.read(4)

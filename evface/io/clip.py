@@ -615,8 +615,11 @@ class ClipEventsWriter:
         self._index_parts: list[np.ndarray] = []
 
     def write(self, events: np.ndarray) -> None:
-        """Append a non-empty chunk of events; raises ``OSError`` once a write to the disk failed."""
+        """Append a chunk of events (an empty one adds nothing); raises ``OSError`` once a write to
+        the disk failed."""
         m = events.size
+        if not m:
+            return
         for name, ds in self._columns.items():
             ds.resize((self._n + m,))
             ds[self._n:self._n + m] = events[name]
@@ -631,7 +634,9 @@ class ClipEventsWriter:
         self._n += m
 
     def close(self) -> None:
-        """Write the ``t_index`` and the attributes, and close the file."""
+        """Write the ``t_index`` and the attributes, and close the file (once: a second call does nothing)."""
+        if not self._file:  # closed already
+            return
         index = np.concatenate([np.zeros(0, dtype=np.int64), *self._index_parts])
         self._group.create_dataset("t_index", data=index)
         _write_sensor_attrs(self._group, SensorInfo(self.sensor, self.sensor_size[0], self.sensor_size[1]))
