@@ -418,3 +418,15 @@ def test_partial_face_on_a_tight_crop_is_dropped():
     assert box is None and "under 0.5 of the frame's 280 px" in note
     box, note = detect_face([rgb], min_face=0.1)  # the whole frame: a plausible face
     assert box is not None and note is None
+
+
+def test_json_files_saved_with_a_byte_order_mark_are_read(tmp_path):
+    """A homography or dataset.json saved by a Windows editor starts with a BOM: read as UTF-8 JSON
+    (was: "expected a JSON file holding a 3x3 matrix (Unexpected UTF-8 BOM ...)")."""
+    from evface.commands.importers import _homography
+    from evface.io.dataset import read_dataset_json
+
+    (tmp_path / "H.json").write_text("[[1, 0, 2], [0, 1, 3], [0, 0, 1]]", encoding="utf-8-sig")
+    assert _homography(str(tmp_path / "H.json"), "--homography").tolist() == [[1, 0, 2], [0, 1, 3], [0, 0, 1]]
+    (tmp_path / "dataset.json").write_text('{"description": "lab session"}', encoding="utf-8-sig")
+    assert read_dataset_json(tmp_path)["description"] == "lab session"

@@ -45,7 +45,7 @@ def _homography(path: str, option: str):
     import numpy as np
 
     try:
-        h = np.asarray(json.loads(Path(path).read_text()), dtype=float)
+        h = np.asarray(json.loads(Path(path).read_text(encoding="utf-8-sig")), dtype=float)  # a BOM: as Windows tools save it
     except (OSError, ValueError, TypeError) as exc:  # unreadable, not JSON, or not numbers
         raise ParameterError(f"{option}: {path}: expected a JSON file holding a 3x3 matrix ({exc})") from exc
     if h.shape != (3, 3):

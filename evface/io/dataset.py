@@ -298,7 +298,7 @@ def read_dataset_json(root: str | Path) -> dict[str, Any]:
     if not path.exists():
         raise DatasetError(where(path, "no dataset.json: not an evface dataset folder"))
     try:
-        info = json.loads(path.read_text())
+        info = json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM: as Windows editors save it
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DatasetError(where(path, f"not valid JSON ({exc})")) from exc
     if not isinstance(info, dict):
