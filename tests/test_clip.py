@@ -324,6 +324,8 @@ def test_write_clip_rejects_bad_events(tmp_path: Path) -> None:
     (lambda c: setattr(c.frames["rgb"], "t_us", c.frames["rgb"].t_us + 0.5), r"Clip.frames\['rgb'\].t_us must be whole microseconds"),
     (lambda c: c.frames.update({"a/b": c.frames["rgb"]}), "sensor name 'a/b' \\(a camera of Clip.frames\\)"),  # read as corrupt
     (lambda c: setattr(c.truth["hd"], "data", np.full((3, 5, 7), np.nan, np.float32)), "holds nan or infinite values"),  # dark
+    (lambda c: setattr(c, "apex_us", c.offset_us + 1), "must keep 0 <= onset_us <= apex_us <= offset_us <= duration_us"),
+    (lambda c: setattr(c, "offset_us", c.duration_us + 1), "must keep 0 <= onset_us"),  # samples cut past the clip's end
 ])
 def test_write_clip_names_a_field_it_could_not_read_back(tmp_path: Path, change, message: str) -> None:
     """Each of these wrote a clip that read back otherwise, or not at all, or failed inside h5py."""

@@ -262,6 +262,9 @@ def _checked(path: Path, clip: Clip) -> Clip:
         raise ParameterError(where(path, f"clip must be a Clip, got {type(clip).__name__}"))
     texts = {key: _text(path, f"Clip.{key}", getattr(clip, key)) for key in ("clip_id", "subject", "label", "lighting")}
     times = {key: _field(path, key, lambda: as_int(f"Clip.{key}", getattr(clip, key))) for key in _TIME_ATTRS}
+    if not 0 <= times["onset_us"] <= times["apex_us"] <= times["offset_us"] <= times["duration_us"]:
+        raise ParameterError(where(path, "Clip times must keep 0 <= onset_us <= apex_us <= offset_us <= duration_us, got "
+                                         + ", ".join(f"{key}={times[key]}" for key in _TIME_ATTRS)))
     # an integer keeps its own type, and the file its bytes; a whole float (1000.0) is stored as an int
     times = {key: t for key, t in times.items() if not isinstance(getattr(clip, key), (int, np.integer))}
     if isinstance(clip.aus, (str, bytes)) or not isinstance(clip.aus, Sequence | np.ndarray):
