@@ -38,7 +38,10 @@ from __future__ import annotations
 import heapq
 import multiprocessing as mp
 import os
+import signal
 import socket
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -181,7 +184,9 @@ class RayCluster:
 
     Each task asks for its job's CPUs (and GPUs when the cluster has any) and is tried
     ``1 + retries`` times, whether its worker process dies or it raises; then
-    :class:`JobFailedError` names it. Every node must run the same evface (and Python) and see
+    :class:`JobFailedError` names it. A job that no node of the cluster can take (a head node
+    started with ``--num-cpus=0`` and no other node) is refused before anything runs: Ray would
+    keep it waiting for ever. Every node must run the same evface (and Python) and see
     the paths in the jobs' arguments (shared storage).
     """
 
@@ -192,12 +197,19 @@ class RayCluster:
         ray, ours = connect(self.address)
         try:
             has_gpus = ray.cluster_resources().get("GPU", 0) > 0
+            nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
             remote: dict[Callable[..., Any], Any] = {}
             pending = {}
 
             def submit(job: Job) -> None:
+                gpus = job.gpus if has_gpus else 0
+                if not any(node.get("CPU", 0) >= job.cpus and node.get("GPU", 0) >= gpus for node in nodes):
+                    raise JobFailedError(f"{job.name} needs {job.cpus:g} CPU(s){f' and {gpus:g} GPU(s)' if gpus else ''} "
+                                         f"on one node, and no node of the Ray cluster at {self.address} has them "
+                                         f"(its nodes: {_described(nodes)}); start a node with 'ray start "
+                                         "--num-cpus=N' (N >= 1), or run without --ray")
                 task = remote.setdefault(job.fn, ray.remote(job.fn))
-                options = dict(num_cpus=job.cpus, num_gpus=job.gpus if has_gpus else 0, max_retries=self.retries,
+                options = dict(num_cpus=job.cpus, num_gpus=gpus, max_retries=self.retries,
                                retry_exceptions=True, name=job.name)
                 pending[task.options(**options).remote(*job.args)] = job
 
@@ -222,6 +234,20 @@ class RayCluster:
         finally:
             if ours:
                 ray.shutdown()
+
+
+def _described(nodes: list[dict[str, float]]) -> str:
+    """The CPUs and GPUs of each node, for a message.
+
+    Examples
+    --------
+    >>> _described([{"CPU": 0.0, "memory": 1e9}, {"CPU": 4.0, "GPU": 1.0}])
+    '0 CPU; 4 CPU, 1 GPU'
+    >>> _described([])
+    'none'
+    """
+    return "; ".join(", ".join(f"{node.get(kind, 0):g} {kind}" for kind in ("CPU", "GPU") if kind == "CPU" or node.get(kind))
+                     for node in nodes) or "none"
 
 
 @contextmanager
@@ -261,10 +287,76 @@ def connect(address: str) -> tuple[Any, bool]:
         except OSError as exc:
             raise ParameterError(f"--ray {address}: no Ray head node answers there ({exc}); give the HOST:PORT that "
                                  "'ray start --head' printed, or --ray auto on a node of the cluster") from None
+        if not _is_ray_head(ray, host, int(port)):
+            raise ParameterError(f"--ray {address}: something answers there, but not a Ray head node; give the "
+                                 "HOST:PORT that 'ray start --head' printed (its --port, 6379 by default; not the "
+                                 "dashboard's or the Ray Client's port)")
+    handler = signal.getsignal(signal.SIGTERM)
     try:
         ray.init(address=address, logging_level="warning", log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ParameterError(f"--ray {address}: cannot connect to a Ray cluster ({reason}); start one with "
                              "'ray start --head' or give --ray HOST:PORT of a running head node") from None
+    finally:
+        _keep_sigterm(handler)
     return ray, True
+
+
+def _is_ray_head(ray: Any, host: str, port: int) -> bool:
+    """Whether a Ray head node's GCS (a gRPC server) answers at ``host:port``. Where another server
+    answers (the dashboard's HTTP port), ``ray.init`` tries 20 times for up to 40 s each, printing
+    warnings of Ray's C++ core; this takes at most 5 s (a server that says nothing), and prints nothing."""
+    tls = os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true")  # then the GCS answers only in TLS
+    if not tls and not _speaks_http2(host, port):
+        return False
+    with _stderr_silenced():
+        try:
+            ray._raylet.GcsClient(address=f"{host}:{port}")
+        except ray.exceptions.RpcError:
+            return False
+    return True
+
+
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes.fromhex("000000040000000000")
+"""What an HTTP/2 client sends first: the connection preface and an empty SETTINGS frame (RFC 9113, 3.4)."""
+
+
+def _speaks_http2(host: str, port: int, timeout: float = 5.0) -> bool:
+    """Whether the server at ``host:port`` answers the HTTP/2 preface with a SETTINGS frame, as an
+    HTTP/2 server (every gRPC server) does at once; an HTTP/1 server does not, nor one that
+    says nothing for ``timeout`` seconds."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as connection:
+            connection.sendall(_HTTP2_PREFACE)
+            head = b""
+            while len(head) < 9:
+                more = connection.recv(9 - len(head))
+                if not more:
+                    break
+                head += more
+    except OSError:
+        return False
+    return len(head) == 9 and head[3] == 0x4  # a frame header whose type is SETTINGS
+
+
+def _keep_sigterm(handler: Any) -> None:
+    """Put back the SIGTERM ``handler`` of this process's caller, which ``ray.init`` replaced by its
+    own (an exit that skips the caller's clean-up: the ``evface`` command's, which stops as Ctrl-C
+    does, with exit code 143); a caller without a handler of its own keeps Ray's."""
+    if callable(handler) and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+
+
+@contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Send what is written to file descriptor 2 in the block (where Ray's C++ core logs) to the null device."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -4,8 +4,10 @@ stays out of every local path."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 from operator import mul
 from pathlib import Path
@@ -111,4 +113,32 @@ def test_a_ray_address_without_a_port_is_named(tmp_path, capsys, address):
     pytest.importorskip("ray")
     assert main(["synth", str(tmp_path / "out"), "--preset", "tiny", "--ray", address]) == 2
     assert f"--ray {address}: expected auto or HOST:PORT with a port in 1..65535" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_address_where_something_else_answers_is_refused_at_once(tmp_path, capfd):
+    """A port that answers but is no Ray head node (an HTTP server; the dashboard's port): ray.init
+    tried for 20 s, printing a warning of Ray's C++ core each second, then said it cannot connect."""
+    pytest.importorskip("ray")
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+
+        def answer() -> None:
+            while True:
+                try:
+                    connection, _ = server.accept()
+                except OSError:  # the server closed: the test is over
+                    return
+                with connection:
+                    connection.sendall(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+
+        threading.Thread(target=answer, daemon=True).start()
+        address = f"127.0.0.1:{server.getsockname()[1]}"
+        start = time.monotonic()
+        assert main(["synth", str(tmp_path / "out"), "--preset", "tiny", "--ray", address]) == 2
+        assert time.monotonic() - start < 10
+    err = capfd.readouterr().err
+    assert f"--ray {address}: something answers there, but not a Ray head node" in err
+    assert len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "out").exists()

@@ -23,7 +23,7 @@ import pytest
 ray = pytest.importorskip("ray")  # the ray extra (in the test extra); absent only in a bare install
 
 from evface.cli import main  # noqa: E402
-from evface.executor import Job, JobFailedError, RayCluster  # noqa: E402
+from evface.executor import Job, JobFailedError, RayCluster, connect  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("ray")  # with --dist loadgroup, one cluster serves every test here
 REPO = Path(__file__).parents[1]
@@ -215,3 +215,28 @@ def test_a_result_releases_more_tasks(cluster):
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this test module
     RayCluster(cluster["address"]).run([Job("a", _times, (2, 3))], times_ten)
     assert seen == [("a", 6), ("b", 60)]
+
+
+def test_a_job_no_node_can_take_is_refused_not_left_waiting(cluster, tmp_path):
+    """Each node has one CPU: a job needing two (or a cluster whose head has --num-cpus=0 and no
+    other node) waited for ever, silently (the driver does not show Ray's warning)."""
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    jobs = [Job("one", _times, (1, 2)), Job("big", _times, (2, 3), cpus=2)]
+    with pytest.raises(JobFailedError, match=r"big needs 2 CPU\(s\) on one node, and no node .* \(its nodes: 1 CPU; 1 CPU\)"):
+        RayCluster(cluster["address"]).run(jobs, lambda job, r: None)
+
+
+def test_connecting_keeps_the_commands_sigterm_handler(cluster):
+    """ray.init put its own SIGTERM handler in place of evface's: a SIGTERM (Slurm's time limit,
+    timeout, docker stop) of evface synth/run --ray ended it with exit 1 and Ray's stack dump,
+    skipping the clean-up, instead of "interrupted" and exit 143."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        _, ours = connect(cluster["address"])
+        assert ours and signal.getsignal(signal.SIGTERM) is handler
+    finally:
+        ray.shutdown()
+        signal.signal(signal.SIGTERM, previous)
