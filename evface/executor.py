@@ -35,6 +35,7 @@ Examples
 
 from __future__ import annotations
 
+import ctypes
 import heapq
 import multiprocessing as mp
 import os
@@ -143,22 +144,22 @@ def check_workers(workers: int, option: str) -> int:
 
 @dataclass(frozen=True)
 class ProcessPool:
-    """Run the jobs in ``workers`` spawned processes; each starts with ``initializer(*initargs)``.
+    """Run the jobs in ``workers`` spawned processes.
 
-    A job is handed to a process only when one is free, so the waiting job of highest priority
-    goes next. A job's exception is raised here as it is (no retry: the callers resume where they
-    stopped).
+    The processes end with this one, even when it is killed (SIGKILL: the OOM killer, a
+    scheduler's hard stop), so that none goes on writing into a folder that the next run of the
+    command takes over. A job is handed to a process only when one is free, so the waiting job of
+    highest priority goes next. A job's exception is raised here as it is (no retry: the callers
+    resume where they stopped).
     """
 
     workers: int
-    initializer: Callable[..., None] | None = None
-    initargs: tuple[Any, ...] = ()
 
     def run(self, jobs: Sequence[Job], on_done: OnDone) -> None:
         if self.workers < 1:
             raise ParameterError(f"need at least one worker process, got {self.workers}")
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"),
-                                 initializer=self.initializer, initargs=self.initargs) as pool:
+                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
             waiting, futures = _Waiting(jobs), {}
             try:
                 while waiting or futures:
@@ -175,6 +176,23 @@ class ProcessPool:
                     for process in list(pool._processes.values()):  # group): end the jobs, do not wait for them
                         process.terminate()
                 raise
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Make this worker process end when ``parent_pid`` (the process of the pool) ends, even by SIGKILL.
+
+    On Linux the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``); the
+    check after it covers a parent that died before the call. Elsewhere a worker notices only
+    when it next reads the job queue.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(1)
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,40 @@ def test_the_first_failure_is_raised_and_the_queued_jobs_do_not_start(tmp_path):
         ProcessPool(0).run(jobs, lambda job, r: None)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel ends the workers on Linux only")
+def test_the_pool_workers_end_when_the_command_is_killed():
+    """SIGKILL of evface run --jobs N (the OOM killer, a scheduler's hard stop) left its training
+    workers running, writing into the run folder that the next run took over."""
+    code = "import time; from evface.executor import Job, ProcessPool; ProcessPool(1).run([Job('x', time.sleep, (60,))], print)"
+    driver = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not workers and time.monotonic() < deadline:
+            time.sleep(0.2)
+            table = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(driver.pid)], capture_output=True,
+                                   text=True).stdout
+            workers = [int(line.split()[0]) for line in table.splitlines() if "spawn_main" in line]
+        assert workers, "the pool's worker did not start"
+        time.sleep(1)  # it takes the job
+        driver.kill()
+        driver.wait()
+        deadline = time.monotonic() + 10
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(map(_alive, workers))
+    finally:
+        for pid in filter(_alive, workers):
+            os.kill(pid, 9)
+
+
 def test_local_runs_never_import_ray():
     code = ("import sys, evface.cli, evface.pipeline, evface.datasets.synth, evface.executor; "
             "sys.exit('ray' in sys.modules)")

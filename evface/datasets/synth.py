@@ -17,13 +17,10 @@ Examples
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import re
 import shutil
-import signal
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
@@ -351,23 +348,6 @@ def film_clip(spec: ClipSpec, subject: Subject, preset: SynthPreset, dataset_see
                                        "then run the same command again to resume")) from None
 
 
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Make this worker process end when ``parent_pid`` (the synth process) ends, even by SIGKILL.
-
-    On Linux the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``); the
-    check after it covers a parent that died before the call. Elsewhere a worker notices only
-    when it next reads the job queue.
-    """
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent_pid:
-        os._exit(1)
-
-
 @contextmanager
 def _single_threaded():
     cv_threads, nb_threads = cv2.getNumThreads(), numba.get_num_threads()
@@ -384,7 +364,7 @@ def local_executor(workers: int, option: str = "--workers") -> Executor:
     """This process (``workers=1``) or ``workers`` pool processes that end with this one
     (:func:`evface.executor.check_workers`: a bad count is an error naming ``option``)."""
     check_workers(int(workers), option)
-    return InProcess() if int(workers) == 1 else ProcessPool(int(workers), _die_with_parent, (os.getpid(),))
+    return InProcess() if int(workers) == 1 else ProcessPool(int(workers))
 
 
 # --------------------------------------------------------------------------------------------
