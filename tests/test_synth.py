@@ -220,6 +220,35 @@ def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path, capsys):
             parse_shard(bad)
 
 
+def test_an_unfinished_or_odd_shard_is_refused_before_anything_is_written(tmp_path, capsys):
+    """A shard killed before its manifest, one missing a clip file, one made by another evface
+    version: refused naming the shard and what to do, and OUT not made. The check of each shard
+    came while its clips were linked, so that those before it were in OUT with a dataset.json of
+    a merged dataset and no manifest; a missing manifest said only "not an evface dataset
+    folder", a missing clip file was an OSError, and another version was accepted."""
+    import json
+    import shutil
+
+    shards = [synthesize(tmp_path / f"shard{i}", **SUBSET, shard=f"{i}/2") for i in range(2)]
+    cases = {
+        "no manifest": (lambda d: (d / "manifest.csv").unlink(), "shard 1/2 unfinished: run its evface synth "
+                                                                 r"--shard 1/2 command again to finish it \(it has no"),
+        "a clip gone": (lambda d: next((d / "clips").iterdir()).unlink(), "clip file missing; shard 1/2 unfinished"),
+        "another version": (lambda d: (d / "dataset.json").write_text(json.dumps(
+            {**json.loads((d / "dataset.json").read_text()), "evface_version": "0.0.1"})), "made by evface 0.0.1"),
+    }
+    for name, (spoil, message) in cases.items():
+        odd = tmp_path / name
+        shutil.copytree(shards[1], odd)
+        spoil(odd)
+        assert main(["synth-merge", str(tmp_path / "out"), str(shards[0]), str(odd)]) == 2, name
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1, err
+        with pytest.raises(DatasetError, match=message):
+            merge_shards(tmp_path / "out", [shards[0], odd])
+        assert not (tmp_path / "out").exists(), name
+
+
 def test_every_clip_passes_evface_info(reference, capsys):
     ds = DatasetFolder.open(reference)
     for row in ds.rows:

@@ -599,45 +599,23 @@ def _claim_folder(out: Path, info: dict[str, Any], keys: tuple[str, ...]) -> Non
 def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     """Join shard folders made by ``synthesize(..., shard="I/N")`` into one dataset folder.
 
-    Every shard must come from the same parameters and together they must hold every shard
-    ``0..N-1``; clip files are hard-linked when possible, else copied. ``out_dir`` must be new,
+    Every shard must come from the same parameters and the same evface version, be finished, and
+    together they must hold every shard ``0..N-1``; all this is checked before anything is
+    written. Clip files are hard-linked when possible, else copied. ``out_dir`` must be new,
     empty, or an earlier (possibly interrupted) merge of the same dataset.
     """
     out = Path(out_dir)
     if not shard_dirs:
         raise ParameterError("merge needs at least one shard folder")
     check_apart(out, shard_dirs)
-    infos = [(Path(d), read_dataset_json(d)) for d in shard_dirs]
-    first = infos[0][1]
-    shards: dict[int, tuple[Path, dict[str, Any]]] = {}
-    n = None
-    for d, info in infos:
-        diff = _differing(info, first, _SAME_DATASET)
-        if diff:
-            raise DatasetError(where(d, f"shard made with other {', '.join(diff)} than {infos[0][0]}"))
-        sh = info.get("shard")
-        if not sh:
-            raise DatasetError(where(d, "not a shard (dataset.json has no 'shard')"))
-        if n is not None and sh[1] != n:
-            raise DatasetError(where(d, f"shard {sh[0]}/{sh[1]} does not match N={n} of the others"))
-        n = sh[1]
-        if sh[0] in shards:
-            raise DatasetError(where(d, f"shard {sh[0]}/{n} given twice (also {shards[sh[0]][0]})"))
-        shards[sh[0]] = (d, info)
-    missing = sorted(set(range(n)) - set(shards))
-    if missing:
-        raise DatasetError(f"shard(s) {missing} of {n} missing")
-    merged = dict(first)
+    shards = _finished_shards([Path(d) for d in shard_dirs])
+    merged = dict(shards[0][1])
     merged["shard"] = None
     _claim_folder(out, merged, _SAME_DATASET + ("shard",))
     write_dataset_json(out, merged)  # first: an interrupted merge can be run again into this folder
     rows = []
     (out / "clips").mkdir(exist_ok=True)
-    for i in sorted(shards):
-        d, info = shards[i]
-        shard_rows = read_manifest(d)
-        if len(shard_rows) != info.get("n_clips", len(shard_rows)):
-            raise DatasetError(where(d, f"manifest has {len(shard_rows)} clips, dataset.json promises {info['n_clips']}: shard unfinished"))
+    for d, _, shard_rows in shards:
         for row in shard_rows:
             src, dst = d / row["file"], out / row["file"]
             if not dst.exists():
@@ -656,3 +634,49 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     write_dataset_json(out, merged)
     write_manifest(out, rows)
     return out
+
+
+def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any], list[dict[str, Any]]]]:
+    """The folder, ``dataset.json`` and manifest rows of each shard, in shard order; a
+    :class:`DatasetError` naming the shard when one was made with other parameters or by another
+    evface version (its clips need not be those one run makes), is given twice or missing, or is
+    unfinished (no manifest yet, fewer clips than planned, a clip file gone)."""
+    infos = [(d, read_dataset_json(d)) for d in shard_dirs]
+    first_dir, first = infos[0]
+    shards: dict[int, tuple[Path, dict[str, Any]]] = {}
+    n = None
+    for d, info in infos:
+        diff = _differing(info, first, _SAME_DATASET)
+        if diff:
+            raise DatasetError(where(d, f"shard made with other {', '.join(diff)} than {first_dir}"))
+        if info.get("evface_version") != first.get("evface_version"):
+            raise DatasetError(where(d, f"shard made by evface {info.get('evface_version')}, {first_dir} by evface "
+                                        f"{first.get('evface_version')}; make every shard with one version (run the "
+                                        "synth --shard command of the odd ones again into new folders)"))
+        sh = info.get("shard")
+        if not sh:
+            raise DatasetError(where(d, "not a shard (dataset.json has no 'shard')"))
+        if n is not None and sh[1] != n:
+            raise DatasetError(where(d, f"shard {sh[0]}/{sh[1]} does not match N={n} of the others"))
+        n = sh[1]
+        if sh[0] in shards:
+            raise DatasetError(where(d, f"shard {sh[0]}/{n} given twice (also {shards[sh[0]][0]})"))
+        shards[sh[0]] = (d, info)
+    missing = sorted(set(range(n)) - set(shards))
+    if missing:
+        raise DatasetError(f"shard(s) {missing} of {n} missing")
+    result = []
+    for i in sorted(shards):
+        d, info = shards[i]
+        again = f"shard {i}/{n} unfinished: run its evface synth --shard {i}/{n} command again to finish it"
+        if not (d / "manifest.csv").exists():
+            raise DatasetError(where(d, f"{again} (it has no manifest.csv yet)"))
+        rows = read_manifest(d)
+        if len(rows) != info.get("n_clips", len(rows)):
+            raise DatasetError(where(d, f"{again} (manifest has {len(rows)} clips, dataset.json promises "
+                                        f"{info['n_clips']})"))
+        gone = next((row["file"] for row in rows if not (d / row["file"]).is_file()), None)
+        if gone is not None:
+            raise DatasetError(where(d / gone, f"clip file missing; {again}"))
+        result.append((d, info, rows))
+    return result
