@@ -295,30 +295,41 @@ def connect(address: str) -> tuple[Any, bool]:
         raise ParameterError("--ray needs Ray: pip install 'evface[ray]' (or run without --ray)") from None
     if ray.is_initialized():
         return ray, False
-    if address != "auto":  # ray.init keeps retrying an address where nothing listens
-        host, _, port = address.rpartition(":")
-        if not (port.isdigit() and 0 < int(port) < 65536):
-            raise ParameterError(f"--ray {address}: expected auto or HOST:PORT with a port in 1..65535, as "
-                                 "'ray start --head' prints it")
-        try:
-            socket.create_connection((host, int(port)), timeout=10).close()
-        except OSError as exc:
-            raise ParameterError(f"--ray {address}: no Ray head node answers there ({exc}); give the HOST:PORT that "
-                                 "'ray start --head' printed, or --ray auto on a node of the cluster") from None
-        if not _is_ray_head(ray, host, int(port)):
-            raise ParameterError(f"--ray {address}: something answers there, but not a Ray head node; give the "
-                                 "HOST:PORT that 'ray start --head' printed (its --port, 6379 by default; not the "
-                                 "dashboard's or the Ray Client's port)")
+    given = os.environ.get("RAY_ADDRESS", "") if address == "auto" else address  # ray.init reads it for auto
+    named = f"--ray {address}" + (f" (RAY_ADDRESS={given})" if address == "auto" and given else "")
+    if given and given != "auto":
+        _check_address(ray, given, named)
     handler = signal.getsignal(signal.SIGTERM)
     try:
         ray.init(address=address, logging_level="warning", log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ParameterError(f"--ray {address}: cannot connect to a Ray cluster ({reason}); start one with "
+        raise ParameterError(f"{named}: cannot connect to a Ray cluster ({reason}); start one with "
                              "'ray start --head' or give --ray HOST:PORT of a running head node") from None
     finally:
         _keep_sigterm(handler)
     return ray, True
+
+
+def _check_address(ray: Any, address: str, named: str) -> None:
+    """Refuse ``address`` unless a Ray head node answers there (``named``: the option and value that
+    gave it, for the message): ``ray.init`` keeps retrying an address where nothing listens."""
+    if "://" in address:
+        raise ParameterError(f"{named}: a URL (of Ray's job server or Ray Client) is not the address of a head node; "
+                             "give the HOST:PORT that 'ray start --head' printed")
+    host, _, port = address.rpartition(":")
+    if not (port.isdigit() and 0 < int(port) < 65536):
+        raise ParameterError(f"{named}: expected auto or HOST:PORT with a port in 1..65535, as "
+                             "'ray start --head' prints it")
+    try:
+        socket.create_connection((host, int(port)), timeout=10).close()
+    except OSError as exc:
+        raise ParameterError(f"{named}: no Ray head node answers there ({exc}); give the HOST:PORT that "
+                             "'ray start --head' printed, or --ray auto on a node of the cluster") from None
+    if not _is_ray_head(ray, host, int(port)):
+        raise ParameterError(f"{named}: something answers there, but not a Ray head node; give the "
+                             "HOST:PORT that 'ray start --head' printed (its --port, 6379 by default; not the "
+                             "dashboard's or the Ray Client's port)")
 
 
 def _is_ray_head(ray: Any, host: str, port: int) -> bool:

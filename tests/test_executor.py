@@ -176,3 +176,17 @@ def test_an_address_where_something_else_answers_is_refused_at_once(tmp_path, ca
     assert f"--ray {address}: something answers there, but not a Ray head node" in err
     assert len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("value", "says"), [("http://127.0.0.1:8265", "a URL (of Ray's job server or Ray Client) is not"),
+                                             ("127.0.0.1:9", "no Ray head node answers there")])
+def test_ray_auto_checks_the_address_in_ray_address(tmp_path, capsys, monkeypatch, value, says):
+    """``--ray auto`` connects where RAY_ADDRESS says, which Ray's job commands want as the job
+    server's URL: it was not checked (a port where something else answers: 21 s of Ray's warnings
+    or more), and a URL was "Invalid Ray address ... To fix this, either:" and nothing after."""
+    pytest.importorskip("ray")
+    monkeypatch.setenv("RAY_ADDRESS", value)
+    assert main(["synth", str(tmp_path / "out"), "--preset", "tiny", "--ray", "auto"]) == 2
+    err = capsys.readouterr().err
+    assert f"--ray auto (RAY_ADDRESS={value}): {says}" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
