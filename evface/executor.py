@@ -36,6 +36,7 @@ Examples
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import heapq
 import multiprocessing as mp
 import os
@@ -47,6 +48,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Protocol
 
 from evface.errors import EvfaceError, ParameterError
@@ -205,7 +208,9 @@ class RayCluster:
     :class:`JobFailedError` names it. A job that no node of the cluster can take (a head node
     started with ``--num-cpus=0`` and no other node) is refused before anything runs: Ray would
     keep it waiting for ever. Every node must run the same evface (and Python) and see
-    the paths in the jobs' arguments (shared storage).
+    the paths in the jobs' arguments (shared storage); a task on a node whose evface sources
+    differ from this process's (:func:`code_fingerprint`) fails naming it, instead of running
+    other code than the command's.
     """
 
     address: str = "auto"
@@ -216,7 +221,8 @@ class RayCluster:
         try:
             has_gpus = ray.cluster_resources().get("GPU", 0) > 0
             nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
-            remote: dict[Callable[..., Any], Any] = {}
+            task = ray.remote(_run_checked)
+            fingerprint, origin = code_fingerprint(), str(Path(__file__).parent)
             pending = {}
 
             def submit(job: Job) -> None:
@@ -226,10 +232,9 @@ class RayCluster:
                                          f"on one node, and no node of the Ray cluster at {self.address} has them "
                                          f"(its nodes: {_described(nodes)}); start a node with 'ray start "
                                          "--num-cpus=N' (N >= 1), or run without --ray")
-                task = remote.setdefault(job.fn, ray.remote(job.fn))
                 options = dict(num_cpus=job.cpus, num_gpus=gpus, max_retries=self.retries,
                                retry_exceptions=True, name=job.name)
-                pending[task.options(**options).remote(*job.args)] = job
+                pending[task.options(**options).remote(fingerprint, origin, job.fn, *job.args)] = job
 
             for job in jobs:
                 submit(job)
@@ -252,6 +257,27 @@ class RayCluster:
         finally:
             if ours:
                 ray.shutdown()
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """The first 12 hex digits of the SHA-256 of the evface package's Python sources (their paths
+    and bytes): two processes with the same fingerprint run the same evface code."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def _run_checked(fingerprint: str, origin: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """A Ray task: ``fn(*args)`` where this process runs the evface of the command that sent it
+    (``fingerprint``, from the package at ``origin``), else a :class:`JobFailedError` naming both."""
+    if code_fingerprint() != fingerprint:
+        raise JobFailedError(f"the evface of node {socket.gethostname()} ({Path(__file__).parent}) is not the one of "
+                             f"the command ({origin}): every node must run the same evface (install the same version "
+                             "on every node, then run the command again)")
+    return fn(*args)
 
 
 def _described(nodes: list[dict[str, float]]) -> str:

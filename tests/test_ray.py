@@ -240,3 +240,14 @@ def test_connecting_keeps_the_commands_sigterm_handler(cluster):
     finally:
         ray.shutdown()
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_node_running_other_evface_code_is_refused(cluster, monkeypatch):
+    """The cluster's nodes ran whatever evface their Python found (another checkout, an older
+    install) without a word: clips and models of other code than the command's."""
+    import evface.executor
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this test module
+    monkeypatch.setattr(evface.executor, "code_fingerprint", lambda: "0123456789ab", raising=False)  # changed code here
+    with pytest.raises(JobFailedError, match=r"x failed 3 time\(s\).*the evface of node .* is not the one of the command"):
+        RayCluster(cluster["address"]).run([Job("x", _times, (2, 3))], lambda job, r: None)
