@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -266,6 +267,33 @@ _DDP_SCRIPT = textwrap.dedent(
 
 
 GLOO_EXIT_ABORT = "terminate called without an active exception"
+
+_FAILING_RANK_SCRIPT = textwrap.dedent(
+    """
+    import torch
+    from evface.tasks import engine
+    with engine.distributed("cpu") as dist:
+        if dist.rank == 1:
+            raise SystemExit("rank 1: no config.json")  # e.g. OUT on storage only rank 0 sees
+        engine.wrap_ddp(torch.nn.Linear(3, 1), dist)  # rank 0 waits for rank 1 in the constructor's broadcast
+    """
+)
+
+
+def test_a_failing_rank_does_not_leave_its_peers_waiting(tmp_path):
+    """A rank that failed waited at the closing barrier while its peer waited for it inside the
+    DDP constructor: the job hung (over 10 minutes seen) and printed its error only after. Now the
+    failing rank leaves at once and torchrun ends the group."""
+    torchrun = Path(sys.executable).with_name("torchrun")
+    if not torchrun.exists():
+        pytest.skip("torchrun not installed next to the interpreter")
+    script = tmp_path / "fail.py"
+    script.write_text(_FAILING_RANK_SCRIPT)
+    start = time.monotonic()
+    proc = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node", "2", str(script)],
+                          capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode != 0 and "rank 1: no config.json" in proc.stderr
+    assert time.monotonic() - start < 45  # the closing barrier alone waited 60 s before giving up
 
 
 def test_fit_under_torchrun_two_cpu_processes(tmp_path):

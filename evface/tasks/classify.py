@@ -368,13 +368,10 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ClassifyCo
     ``run_dir`` resumes when it was trained with the same settings. Returns the metrics written
     to ``RUN/metrics.json``.
     """
-    dist = engine.init_distributed(config.device)
-    try:
+    with engine.distributed(config.device) as dist:
         for model_dir in prepare(data, run_dir, config, dist, log):
             fit_part(data, run_dir, config, model_dir, dist, log)
         return pool_parts(data, run_dir, config, dist, log)
-    finally:
-        engine.teardown_distributed(dist)
 
 
 def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = ClassifyConfig(),

@@ -25,8 +25,7 @@ model, its data and two callables (one training epoch, one validation pass):
 
 Typical use (a task module)::
 
-    dist = init_distributed("auto")
-    try:
+    with distributed("auto") as dist:
         seed_everything(cfg.seed + dist.rank)
         model = wrap_ddp(MyNet().to(dist.device), dist)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -44,8 +43,6 @@ Typical use (a task module)::
 
         result = fit(model, opt, train_epoch, validate, run_dir, dist=dist, epochs=30,
                      monitor="val_acc", mode="max", patience=5, generators={"augment": aug_rng}, log=print)
-    finally:
-        teardown_distributed(dist)
 
 ``fit`` returns ``{"best_epoch", "best_score", "monitor", "epochs_run", "stopped_early",
 "history", "resumed_seconds"}``. ``best.pt`` holds ``{"model": state_dict, "epoch", "score", "extra"}`` and is what an
@@ -55,6 +52,7 @@ model, so a checkpoint written by a DDP run loads into a plain model and vice ve
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pickle
@@ -173,6 +171,27 @@ def teardown_distributed(dist: DistInfo, timeout_s: float = 60.0) -> None:
         except RuntimeError:
             pass  # a peer is gone: nothing left to wait for
         tdist.destroy_process_group()
+
+
+@contextlib.contextmanager
+def distributed(prefer: str = "auto") -> Iterator[DistInfo]:
+    """:func:`init_distributed` for the block, then :func:`teardown_distributed`.
+
+    A rank whose block raises skips the closing barrier and leaves at once: its peers may be
+    inside a collective waiting for it (the DDP constructor, a barrier), where the barrier would
+    keep both waiting; torchrun ends them when it sees this rank fail.
+    """
+    dist = init_distributed(prefer)
+    try:
+        yield dist
+    except BaseException:
+        if dist.enabled:
+            import torch.distributed as tdist
+
+            if tdist.is_initialized():
+                tdist.destroy_process_group()
+        raise
+    teardown_distributed(dist)
 
 
 def main_log(log: Callable[[str], None] | None, dist: DistInfo) -> Callable[[str], None]:

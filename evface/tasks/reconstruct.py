@@ -374,11 +374,8 @@ def train(data: str | Path, run_dir: str | Path, config: ReconstructConfig = Rec
     The content of ``RUN/train.json``.
     """
     _spec(config)
-    dist = engine.init_distributed(config.device)
-    try:
+    with engine.distributed(config.device) as dist:
         return _train(config, Path(data), Path(run_dir), dist, log)[0]
-    finally:
-        engine.teardown_distributed(dist)
 
 
 def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ReconstructConfig = ReconstructConfig(),
@@ -386,11 +383,8 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: Reconstruc
     """:func:`train`, then the evaluation of :func:`evaluate_run` on the same samples (rank 0 only; other ranks
     return ``{}``): the clips are decoded once for training and test."""
     _spec(config)
-    dist = engine.init_distributed(config.device)
-    try:
+    with engine.distributed(config.device) as dist:
         _, samples = _train(config, Path(data), Path(run_dir), dist, log)
-    finally:
-        engine.teardown_distributed(dist)
     return _evaluate(Path(run_dir), Path(data), Path(run_dir), samples) if dist.is_main else {}
 
 
