@@ -182,6 +182,16 @@ def _field_number(name: str, value: object, default: int | float, low: float) ->
         as_real(name, value, low, math.inf)
 
 
+def real_dtype(dtype: np.dtype) -> bool:
+    """Whether arrays of ``dtype`` hold real numbers: booleans, integers or floats (not complex
+    numbers, text or objects).
+
+    >>> real_dtype(np.dtype(np.uint8)), real_dtype(np.dtype(bool)), real_dtype(np.dtype(complex))
+    (True, True, False)
+    """
+    return dtype == bool or np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)
+
+
 def within_memory(need: int, what: str, advice: str) -> None:
     """A ParameterError when ``need`` bytes would take more than half of this machine's memory.
 
@@ -212,4 +222,5 @@ def sensor_dims(sensor_size: object, name: str = "sensor_size", limit: int = MAX
     return as_int(f"{name} width", width, 1, limit), as_int(f"{name} height", height, 1, limit)
 
 
-__all__ = ["INT64", "MAX_SENSOR_SIDE", "as_box", "as_int", "as_real", "number_fields", "numbers", "sensor_dims", "within_memory"]
+__all__ = ["INT64", "MAX_SENSOR_SIDE", "as_box", "as_int", "as_real", "number_fields", "numbers", "real_dtype", "sensor_dims",
+           "within_memory"]

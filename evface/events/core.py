@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
-from evface.checks import INT64, MAX_SENSOR_SIDE, as_int, sensor_dims
+from evface.checks import INT64, MAX_SENSOR_SIDE, as_int, real_dtype, sensor_dims
 from evface.errors import EventsError, where
 
 EVENT_DTYPE = np.dtype([("t", "<i8"), ("x", "<u2"), ("y", "<u2"), ("p", "i1")])
@@ -71,7 +71,7 @@ def make_events(
             raise EventsError(where(source, f"column {name!r} has shape {col.shape}, expected {t.shape} like 't'"))
     every = {"t": t, **columns}
     for name, col in every.items():
-        if col.dtype != bool and not (np.issubdtype(col.dtype, np.integer) or np.issubdtype(col.dtype, np.floating)):
+        if not real_dtype(col.dtype):
             raise EventsError(where(source, f"column {name!r} must hold real numbers, got dtype {col.dtype}"))
         if name != "p" and col.size and not np.issubdtype(col.dtype, np.integer):
             if not np.all(np.isfinite(col)) or np.any(col != np.round(col)):

@@ -40,11 +40,12 @@ def _check_bins(n_bins: object) -> int:
     return as_int("n_bins", n_bins, 1, 2**31 - 1)
 
 
-def _zeros(shape: tuple[int, ...], dtype: type, what: str) -> np.ndarray:
-    """``np.zeros(shape, dtype)``, or a ParameterError naming ``what`` when it would not fit in memory."""
+def _zeros(shape: tuple[int, ...], dtype: type, what: str, binned: bool = False) -> np.ndarray:
+    """``np.zeros(shape, dtype)``, or a ParameterError naming ``what`` when it would not fit in
+    memory (advising fewer ``n_bins`` too where the array is ``binned``)."""
     smaller = "a smaller sensor_size (crop or resample_sensor the events first)"
     within_memory(math.prod(shape) * np.dtype(dtype).itemsize, what,
-                  f"give fewer n_bins or {smaller}" if "n_bins" in what else f"give {smaller}")
+                  f"give fewer n_bins or {smaller}" if binned else f"give {smaller}")
     return np.zeros(shape, dtype)
 
 
@@ -224,7 +225,8 @@ def to_event_frames(
     ([[[1.0, 0.0]], [[0.0, 1.0]]], [[[0.0, 0.0]], [[0.0, 1.0]]])
     """
     width, height, n, t0, t1, cols = _binned_inputs(events, sensor_size, n_bins, t_start_us, t_end_us)
-    out = _zeros((n, 2, height, width), np.float32, f"event frames of n_bins {n} on a {width}x{height} sensor_size")
+    out = _zeros((n, 2, height, width), np.float32, f"event frames of n_bins {n} on a {width}x{height} sensor_size",
+                 binned=True)
     # bin b starts at t0 + ceil(b * D / n), the first t with floor((t - t0) * n / D) >= b
     bounds = np.array([t0 + -(-(b * (t1 - t0)) // n) for b in range(n)], dtype=np.int64)
     _frames_kernel(*cols, out, bounds, bool(binary))
@@ -264,7 +266,8 @@ def to_voxel_grid(
     if (t1 - t0) * max(n - 1, 1) > INT64[1]:  # the kernel's (t - t0) * (n_bins - 1) in int64
         raise ParameterError(f"a voxel grid of n_bins {n} over [{t0}, {t1}] µs: (t_end_us - t_start_us) * (n_bins - 1) "
                              "exceeds 2^63 - 1; give a shorter window or fewer n_bins")
-    out = _zeros((n, height, width), np.float32, f"a voxel grid of n_bins {n} on a {width}x{height} sensor_size")
+    out = _zeros((n, height, width), np.float32, f"a voxel grid of n_bins {n} on a {width}x{height} sensor_size",
+                 binned=True)
     _voxel_kernel(*cols, out, t0, t1 - t0)
     return out
 

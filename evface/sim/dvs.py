@@ -36,7 +36,7 @@ from numba.core import types
 from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
-from evface.checks import as_int, number_fields, sensor_dims, within_memory
+from evface.checks import as_int, number_fields, real_dtype, sensor_dims, within_memory
 from evface.errors import ParameterError
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 
@@ -934,7 +934,7 @@ class DvsSimulator:
         time that does not increase or one beyond ±:data:`MAX_TIME_US` raise it too, the state kept.
         """
         frame = np.asarray(frame_lux)
-        if frame.dtype != bool and not (np.issubdtype(frame.dtype, np.integer) or np.issubdtype(frame.dtype, np.floating)):
+        if not real_dtype(frame.dtype):
             raise ParameterError(f"frame_lux must hold real numbers (lux), got dtype {frame.dtype}")
         frame = np.ascontiguousarray(frame, dtype=np.float32)
         if frame.shape != self._st.shape[1:]:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import as_int, as_real, number_fields, sensor_dims, within_memory
+from evface.checks import as_int, as_real, number_fields, real_dtype, sensor_dims, within_memory
 from evface.errors import ParameterError
 from evface.io.clip import FrameSeries
 from evface.sim.rgb_pipeline import CFA_PATTERNS, demosaic, fixed_pattern, jpeg, mosaic
@@ -207,7 +207,7 @@ def _metered(image: np.ndarray, weights: np.ndarray | None) -> float:
 
 def _scene(render: Callable[[int], np.ndarray], t_us: int, shape: tuple[int, ...] | None) -> np.ndarray:
     img = np.asarray(render(int(t_us)))
-    if img.dtype != bool and not (np.issubdtype(img.dtype, np.integer) or np.issubdtype(img.dtype, np.floating)):
+    if not real_dtype(img.dtype):
         raise ParameterError(f"render({t_us}) must return real numbers (lux), got dtype {img.dtype}")
     img = img.astype(np.float32, copy=False)
     if img.ndim != 3 or img.shape[2] != 3 or img.shape[0] == 0 or img.shape[1] == 0:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from evface.checks import as_real
+from evface.checks import as_real, real_dtype
 from evface.errors import ParameterError
 from evface.tasks import stats
 
@@ -34,7 +34,7 @@ def _as_batch(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Both images as float64 ``(N, H, W)`` batches of one shape (a ParameterError otherwise)."""
     a, b = np.asarray(a), np.asarray(b)
     for image in (a, b):
-        if image.dtype != bool and not (np.issubdtype(image.dtype, np.integer) or np.issubdtype(image.dtype, np.floating)):
+        if not real_dtype(image.dtype):
             raise ParameterError(f"images must hold real numbers, got dtype {image.dtype}")
     if a.shape != b.shape:
         raise ParameterError(f"images have shapes {a.shape} and {b.shape}; expected equal shapes")

@@ -736,8 +736,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     run_dir = Path(run_dir)
     config = load_run(run_dir)[0]
     data = Path(data if data is not None else config["data"])
-    target = run_folder.evaluation_folder(run_dir, data, out)
-    own = target.resolve() == run_dir.resolve() or run_folder.is_training_data(run_dir, data)
+    target, own = run_folder.evaluation_target(run_dir, data, out)
     return _evaluate(run_dir, data, target, frames=frames, own=own)
 
 

@@ -11,7 +11,8 @@ Every task writes the same files into a run folder, and every command that reads
   on, by their manifest rows and their files' sizes and hashes, wherever it moved);
 - :func:`starting_run` (a run that never started leaves nothing behind), :func:`check_resume`
   (refuse to resume with other settings or other clips), :func:`grown_by_seeds` (a run given more
-  training seeds keeps its trainings), :func:`evaluation_folder` (where ``evface eval`` may write);
+  training seeds keeps its trainings), :func:`evaluation_folder` / :func:`evaluation_target`
+  (where ``evface eval`` may write, and whether that is the run's own data);
 - :func:`reading` / :func:`check_fields` / :func:`check_folder`: a received run's files checked,
   one error line naming the file.
 
@@ -442,6 +443,13 @@ def evaluation_folder(run_dir: str | Path, data: str | Path, out: str | Path | N
             raise ParameterError(where(target, f"holds the evaluation of a {earlier['task']!r} run, which this "
                                                f"{task!r} run's would replace; give --out a new folder"))
     return target
+
+
+def evaluation_target(run_dir: str | Path, data: str | Path, out: str | Path | None) -> tuple[Path, bool]:
+    """:func:`evaluation_folder`, and whether ``data`` holds the very clips the run was trained on
+    (:func:`is_training_data`; so where the folder is the run's own, which takes nothing else)."""
+    target = evaluation_folder(run_dir, data, out)
+    return target, target.resolve() == Path(run_dir).resolve() or is_training_data(run_dir, data)
 
 
 def write_metrics(out_dir: str | Path, metrics: Mapping[str, Any], name: str = METRICS) -> Path:
