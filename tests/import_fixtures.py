@@ -55,7 +55,7 @@ def write_evt3(path: Path, events: np.ndarray, size: tuple[int, int], triggers: 
 
 def write_aedat4(path: Path, events: np.ndarray, size: tuple[int, int]) -> None:
     """AEDAT4 through the I/O layer."""
-    from evface.io.event_files import write_events_file
+    from evface.io.event_writer import write_events_file
 
     write_events_file(path, events, size)
 

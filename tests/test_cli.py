@@ -209,7 +209,7 @@ def test_a_file_name_that_is_not_utf8_prints_on_a_strict_terminal(tmp_path):
     """On a terminal whose encoding is strict UTF-8 (en_US.UTF-8; not Python's C-locale mode), a
     name with a byte that is not UTF-8 made every message naming it an internal error, exit 1."""
     from evface.events.core import make_events
-    from evface.io.event_files import write_events_file
+    from evface.io.event_writer import write_events_file
 
     name = tmp_path / os.fsdecode(b"take\xff.h5")
     write_events_file(name, make_events([0, 5], [1, 2], [1, 1], [1, -1], (16, 16)), (16, 16))
@@ -227,7 +227,7 @@ def test_an_os_error_names_its_file(tmp_path, monkeypatch, capsys):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(tmp_path / "out.h5"))
 
-    monkeypatch.setattr("evface.io.event_files.file_info", refuse)
+    monkeypatch.setattr("evface.io.file_info.file_info", refuse)
     assert cli.main(["info", str(tmp_path / "x.raw")]) == 2
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'out.h5'}: Permission denied"
 
@@ -236,7 +236,7 @@ def test_a_bug_is_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr("evface.io.event_files.file_info", broken)
+    monkeypatch.setattr("evface.io.file_info.file_info", broken)
     assert cli.main(["info", str(tmp_path / "x.raw")]) == 1
     err = capsys.readouterr().err
     assert "internal error: ZeroDivisionError" in err and "--debug" in err and "Traceback" not in err
@@ -246,7 +246,7 @@ def test_ctrl_c_says_interrupted_and_exits_130(tmp_path, monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("evface.io.event_files.file_info", interrupted)
+    monkeypatch.setattr("evface.io.file_info.file_info", interrupted)
     assert cli.main(["info", str(tmp_path / "x.raw")]) == 130
     assert capsys.readouterr().err.strip() == "interrupted"
     assert cli.main(["info", "--help"]) == 0 and "interrupted" not in capsys.readouterr().err
@@ -255,7 +255,7 @@ def test_ctrl_c_says_interrupted_and_exits_130(tmp_path, monkeypatch, capsys):
 def test_sigterm_is_an_interruption_with_its_clean_up_and_exit_143(tmp_path, monkeypatch, capsys):
     """SIGTERM (timeout, docker stop, a batch scheduler) took the default action: half-written .tmp
     files of convert and simulate were left behind."""
-    from evface.io.event_files import EventsFileReader
+    from evface.io.event_reader import EventsFileReader
 
     source = tmp_path / "in.csv"
     source.write_text("t,x,y,p\n" + "".join(f"{t},1,1,1\n" for t in range(100)))

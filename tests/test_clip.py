@@ -33,7 +33,9 @@ from evface.io.clip import (
 )
 from evface.errors import EventsError, FormatError, ParameterError
 from evface.events.core import make_events
-from evface.io.event_files import file_info, iter_events_file, open_events_writer, read_events_file, write_events_file
+from evface.io.event_reader import iter_events_file, read_events_file
+from evface.io.event_writer import open_events_writer, write_events_file
+from evface.io.file_info import file_info
 
 
 def _events(seed: int, n: int, size: tuple[int, int], t_max: int) -> np.ndarray:

@@ -69,7 +69,7 @@ def _corruptions(data: bytes, seed: int):
 def _valid_file(fmt: str) -> tuple[bytes, Path]:
     """The bytes of a valid ``fmt`` file of 300 events, and a path to write its corruptions to."""
     from evface.events.core import make_events
-    from evface.io.event_files import write_events_file
+    from evface.io.event_writer import write_events_file
 
     rng = np.random.default_rng(0)
     t = np.sort(rng.integers(0, 200_000, 300))
@@ -83,7 +83,7 @@ def _valid_file(fmt: str) -> tuple[bytes, Path]:
 def _check(path: Path, corrupted: bytes, label: str) -> None:
     """Read ``corrupted`` from ``path``: valid events or one clean error naming the file."""
     from evface.errors import EventsError, FormatError
-    from evface.io.event_files import read_events_file
+    from evface.io.event_reader import read_events_file
 
     print(label, flush=True)  # the last line the parent sees if the decoder takes the process down
     path.write_bytes(corrupted)

@@ -410,7 +410,7 @@ def test_window_that_cuts_the_face_is_a_warning(session, tmp_path):
 def test_an_event_file_without_a_size_takes_sensor_size(session, tmp_path, capsys):
     """A headerless CSV (or an N-CARS .dat) was refused with "give it with --sensor-size WxH", an
     option import session did not have."""
-    from evface.io.event_files import read_events_file
+    from evface.io.event_reader import read_events_file
 
     root, truth = session
     events, size = read_events_file(root / "hd.raw")

@@ -196,7 +196,7 @@ def test_read_triggers_from_evt3(tmp_path):
     got = read_triggers(tmp_path / "a.raw")
     assert got["t"].tolist() == [15, 4096, 8191]
     assert got["channel"].tolist() == [0, 1, 0] and got["rising"].tolist() == [True, False, True]
-    from evface.io.event_files import read_events_file
+    from evface.io.event_reader import read_events_file
 
     back, size = read_events_file(tmp_path / "a.raw")
     assert size == (16, 8) and back["t"].tolist() == [10, 20, 5000, 9000] and back["p"].tolist() == [1, -1, 1, -1]
@@ -274,7 +274,7 @@ def test_read_triggers_from_aedat4(tmp_path):
 
 
 def test_read_triggers_none_and_bad(tmp_path):
-    from evface.io.event_files import write_events_file
+    from evface.io.event_writer import write_events_file
     from evface.errors import FormatError
 
     write_events_file(tmp_path / "a.aedat4", make_events([1, 2], [0, 1], [0, 1], [1, -1]), (4, 4))

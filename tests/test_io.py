@@ -17,19 +17,11 @@ from evface.errors import DatasetError, EventsError, EvfaceError, FormatError, P
 from evface.events.core import EVENT_DTYPE, make_events
 from evface.io.aedat4 import check_aedat4
 from evface.io.dataset import atomic_write, read_manifest, write_manifest
-from evface.io.event_files import (
-    FORMATS,
-    GAP_PADDING_BYTES,
-    MAX_GAP_US,
-    detect_format,
-    file_info,
-    from_faery,
-    iter_events_file,
-    open_events_writer,
-    read_events_file,
-    to_faery,
-    write_events_file,
-)
+from evface.io.event_reader import iter_events_file, read_events_file
+from evface.io.event_writer import GAP_PADDING_BYTES, MAX_GAP_US, open_events_writer, write_events_file
+from evface.io.faery_bridge import from_faery, to_faery
+from evface.io.file_info import file_info
+from evface.io.formats import FORMATS, detect_format
 
 SIZE = (640, 480)
 TARGETS = [  # (file name, version, format name)

@@ -20,7 +20,8 @@ from evface.events.core import make_events
 from evface.events.integration import leaky_counts
 from evface.face.identity import procedural_identity
 from evface.face.render import FacePose, FaceRenderer
-from evface.io.event_files import iter_events_file, write_events_file
+from evface.io.event_reader import iter_events_file
+from evface.io.event_writer import write_events_file
 from evface.rig.geometry import RigParams
 from evface.rig.timeline import TimelineParams
 from evface.sim.dvs import DvsSimulator, simulate_frames

@@ -21,12 +21,15 @@ import numpy as np
 import pytest
 
 import evface.io.clip as clip_module
-import evface.io.event_files as event_files
+import evface.io.event_writer as event_writer
 from evface.cli import main
 from evface.errors import EventsError, FormatError
 from evface.events.core import make_events
 from evface.io.clip import Clip, FrameSeries, SensorInfo, read_clip, read_clip_meta, write_clip
-from evface.io.event_files import detect_format, file_info, read_events_file, write_events_file
+from evface.io.event_reader import read_events_file
+from evface.io.event_writer import write_events_file
+from evface.io.file_info import file_info
+from evface.io.formats import detect_format
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real-events"
 SIZE = (64, 48)
@@ -370,7 +373,7 @@ class _FullDisk:
         return getattr(self._file, name)
 
 
-@pytest.mark.parametrize(("name", "version", "module"), [("a.raw", "evt3", event_files), ("a.raw", "evt2.1", event_files),
+@pytest.mark.parametrize(("name", "version", "module"), [("a.raw", "evt3", event_writer), ("a.raw", "evt2.1", event_writer),
                                                          ("a.h5", None, clip_module)])
 def test_injected_full_disk_keeps_the_old_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str,
                                                  version: str | None, module) -> None:

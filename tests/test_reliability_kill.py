@@ -24,7 +24,7 @@ from test_classify import make_fake_dataset as make_classify_dataset
 
 from evface.cli import main
 from evface.events.core import make_events
-from evface.io.event_files import write_events_file
+from evface.io.event_writer import write_events_file
 from evface.tasks import engine
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -162,7 +162,7 @@ def test_bad_videos_and_arguments(tmp_path):
 
 @pytest.mark.parametrize("out_name", ["ev.raw", "ev.h5", "ev.aedat4"])
 def test_cli_simulate_writes_events_and_rgb(tmp_path, video, out_name):
-    from evface.io.event_files import read_events_file
+    from evface.io.event_reader import read_events_file
 
     out = tmp_path / out_name
     rgb = tmp_path / "rgb.avi"
@@ -265,7 +265,7 @@ def test_cli_simulate_leaves_neither_output_when_the_rgb_video_fails(tmp_path, v
 def test_cli_simulate_leaves_neither_output_when_the_events_file_fails(tmp_path, video, capsys, monkeypatch):
     """A full disk as the events file is finished, after the RGB video was written: neither is
     published, and an older video of that name stays as it was."""
-    from evface.io.event_files import EventsFileWriter
+    from evface.io.event_writer import EventsFileWriter
 
     def full_disk(self):
         self._discard()
@@ -329,7 +329,8 @@ def test_cli_simulate_publishes_all_or_nothing_when_a_rename_fails(tmp_path, vid
 def test_cli_simulate_offers_the_options_its_errors_name(tmp_path, video, capsys):
     """The errors said "replace it with --force" and "pass --relative-time", which simulate lacked."""
     from evface.io.clip import read_clip
-    from evface.io.event_files import read_events_file, write_events_file
+    from evface.io.event_reader import read_events_file
+    from evface.io.event_writer import write_events_file
 
     clip = write_events_file(tmp_path / "c.h5", make_events([0], [1], [1], [1]), (64, 48), sensor="hd")
     assert main(["simulate", str(video), "--sensor", "64x48", "--out", str(clip)]) == 2
@@ -412,7 +413,7 @@ def _sync_to_own_rgb(tmp_path, lux, metering="average", antiflicker_hz=0.0):
     sidecar's exposures and with the importer's default (exposure = frame period), and the exposures."""
     from evface.datasets.importers.session import RgbSource, frame_times, scan_video
     from evface.datasets.importers.sync import EventRate, sync_by_xcorr
-    from evface.io.event_files import read_events_file
+    from evface.io.event_reader import read_events_file
 
     folder = tmp_path / f"lux{lux:g}"
     folder.mkdir()

@@ -22,7 +22,7 @@ from evface.errors import DatasetError, ParameterError
 from evface.face.identity import procedural_identity
 from evface.io.clip import read_clip
 from evface.io.dataset import DatasetFolder
-from evface.io.event_files import file_info
+from evface.io.file_info import file_info
 from evface.rig.geometry import RigParams, renderer_face_fraction, rig_geometry
 from evface.rig.scene import Scene
 from evface.rig.timeline import Expression, HeadMotion, Timeline

@@ -29,7 +29,9 @@ import numpy as np
 
 from evface.events.core import EVENT_DTYPE
 from evface.io.clip import read_events
-from evface.io.event_files import FORMATS, iter_events_file, read_events_file, write_events_file
+from evface.io.event_reader import iter_events_file, read_events_file
+from evface.io.event_writer import write_events_file
+from evface.io.formats import FORMATS
 
 SENSOR_SIZE = (1280, 720)
 RATE_HZ = 500_000

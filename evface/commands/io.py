@@ -1,4 +1,5 @@
-"""``evface info`` and ``evface convert``: thin shells over :mod:`evface.io.event_files`."""
+"""``evface info`` and ``evface convert``: thin shells over :mod:`evface.io.file_info`,
+:mod:`evface.io.event_reader` and :mod:`evface.io.event_writer`."""
 
 from __future__ import annotations
 
@@ -103,7 +104,8 @@ def register(app: typer.Typer) -> None:
         """Format, sensor size, event count, duration, rate and ON/OFF balance of an events file."""
         import json
 
-        from evface.io.event_files import detect_format, file_info  # lazy: keeps h5py and numba out of `evface --help`
+        from evface.io.file_info import file_info  # lazy: keeps h5py and numba out of `evface --help`
+        from evface.io.formats import detect_format  # lazy: as above
 
         if file.is_dir():
             about = ("a dataset folder: evface report FOLDER --out report.html describes its clips"
@@ -140,14 +142,9 @@ def register(app: typer.Typer) -> None:
         holds other sensors, frames, truth or labels, is replaced only with --force. With --sort the whole input is read into memory
         and its events are written in time order (events of equal time keep their order).
         """
-        from evface.io.event_files import (  # lazy: keeps h5py and numba out of `evface --help`
-            DEFAULT_CLIP_SENSOR,
-            EVT_VERSIONS,
-            EventsFileReader,
-            detect_format,
-            open_events_writer,
-            output_format,
-        )
+        from evface.io.event_reader import EventsFileReader  # lazy: keeps h5py and numba out of `evface --help`
+        from evface.io.event_writer import DEFAULT_CLIP_SENSOR, open_events_writer  # lazy: as above
+        from evface.io.formats import EVT_VERSIONS, detect_format, output_format  # lazy: as above
 
         output_file(not_the_input(dest, source, "OUT"), "OUT")
         if version is not None and version.lower() not in EVT_VERSIONS:

@@ -139,7 +139,7 @@ def register(app: typer.Typer) -> None:
         not at all; an existing OUT clip that holds other sensors, frames, truth or labels is
         replaced only with --force.
         """
-        from evface.io.event_files import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
+        from evface.io.event_writer import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
         from evface.sim.dvs import MAX_NOISE_PER_STEP, DvsParams, noise_per_step  # lazy: numba off CLI start-up
         from evface.checks import as_real  # lazy: numpy off CLI start-up
         from evface.sim.footage import MAX_SCENE_LUX, parse_roi  # lazy: cv2 and numba off CLI start-up

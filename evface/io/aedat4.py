@@ -127,7 +127,7 @@ def check_aedat4(path: str | Path) -> dict[int, str]:
     --------
     >>> import tempfile, numpy as np
     >>> from evface.events.core import make_events
-    >>> from evface.io.event_files import write_events_file
+    >>> from evface.io.event_writer import write_events_file
     >>> folder = Path(tempfile.mkdtemp())
     >>> ev = make_events(np.array([5, 9]), np.array([1, 2]), np.array([3, 4]), np.array([1, -1]), (8, 8))
     >>> path = write_events_file(folder / "a.aedat4", ev, (8, 8))

@@ -62,7 +62,7 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     included) the temporary file is removed and ``path`` is left as it was.
 
     Every file evface writes goes through this, or through a writer of its own that keeps the
-    same promise (``io.clip.write_clip``, ``io.event_files``' writers, ``sim.video.write_video``).
+    same promise (``io.clip.write_clip``, ``io.event_writer``'s writer, ``sim.video.write_video``).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_beside(path)

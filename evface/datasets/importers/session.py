@@ -76,7 +76,7 @@ from evface.datasets.importers.sync import (
 )
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import empty_events
-from evface.io.event_files import SIZE_HINT, EventsFileReader
+from evface.io.event_reader import SIZE_HINT, EventsFileReader
 from evface.events.ops import crop
 from evface.face.detect import detect_faces
 from evface.sim.video import open_video
@@ -329,7 +329,7 @@ class EventWindows:
     Examples
     --------
     >>> from evface.events.core import make_events
-    >>> from evface.io.event_files import write_events_file
+    >>> from evface.io.event_writer import write_events_file
     >>> path = write_events_file("w.es", make_events([0, 5, 10, 15], [0, 1, 2, 3], [0] * 4, [1] * 4), (4, 1))
     >>> windows = EventWindows(path)
     >>> windows.take(0, 11)["t"].tolist(), windows.take(5, 16)["t"].tolist()

@@ -48,7 +48,8 @@ import numpy as np
 
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.io.aedat4 import check_aedat4
-from evface.io.event_files import EventsFileReader, detect_format
+from evface.io.event_reader import EventsFileReader
+from evface.io.formats import detect_format
 
 MAX_DRIFT_PPM = 1000.0
 """Clock drift beyond this (0.1 %) is taken as a pairing error, not as drift."""

@@ -1,0 +1,376 @@
+"""The one writer of every events file: chunk by chunk, to a temporary file renamed on success.
+
+:class:`EventsFileWriter` writes the camera formats (through faery; EVT 3.0 and 2.1 through
+:mod:`evface.io.evt`) and the evface clip file alike; the extension of the output picks the format
+(:func:`~evface.io.formats.output_format`). Writing goes to a temporary file of the writer's own
+beside the output (``NAME.HOST-PID-RANDOM.tmp``) and is renamed on success, so an error never
+leaves half a file and two writers of one output never mix their bytes. Timestamps are absolute
+microseconds and survive a round trip exactly. Every problem with a file raises
+:class:`~evface.errors.FormatError` (or :class:`~evface.errors.EventsError` for events that break
+the data model), naming the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evface.checks import INT64, sensor_dims
+from evface.errors import EventsError, FormatError, where
+from evface.events.core import EVENT_DTYPE, SensorSize
+from evface.io import evt as io_evt
+from evface.io.clip import ClipEventsWriter, check_sensor_name, frames_and_truth_info, read_clip_meta, temporary_beside
+from evface.io.event_reader import _outside
+from evface.io.faery_bridge import _FAERY_READ, _FAERY_WRITE, _check_faery_name, _faery_errors, to_faery
+from evface.io.formats import EVT_VERSIONS, output_format
+
+DAT_MAX_GAP_US = 1 << 31
+"""DAT stores 32-bit timestamps (the first event's time goes in the header); faery tells a wrap from
+jitter only for gaps below 2^31 µs (35 min), so longer gaps are refused."""
+GAP_PADDING_BYTES = 1 << 20
+"""The most padding one gap between events may cost in a format that fills gaps with time words
+(EVT) or overflow bytes (Event Stream): a longer gap is refused, so that an output's size follows
+its events (two events 10^15 µs apart made a 7.9 TB Event Stream)."""
+MAX_GAP_US = {
+    "es": 127 * GAP_PADDING_BYTES,  # one overflow byte per 127 µs: 133 s
+    "evt3": GAP_PADDING_BYTES << 21,  # a 16-bit TIME_HIGH word per 2^22 µs (four per 2^24 µs wrap): 25 days
+    "evt2": GAP_PADDING_BYTES << 24,  # a 32-bit TIME_HIGH word per 2^26 µs: 203 days
+    "evt2.1": GAP_PADDING_BYTES << 30,  # a 64-bit TIME_HIGH word per 2^33 µs: 35 years
+    "dat": DAT_MAX_GAP_US - 1,  # the format's own limit
+}
+"""The longest gap between consecutive events each format is written with (µs); AEDAT 4, CSV and the
+clip file hold any gap at no cost."""
+DEFAULT_CLIP_SENSOR = "events"
+"""Sensor name under which a camera file is stored when converted to a clip file."""
+ES_MAX_START_US = 1_000_000
+"""Event Stream files keep no time origin: a first event later than this would be reached by
+overflow bytes (one per 127 µs), so the writer asks for ``relative_time`` instead."""
+_DAT_DTYPE = np.dtype([("t", "<u8"), ("x", "<u2"), ("y", "<u2"), ("payload", "u1")])
+
+
+class EventsFileWriter:
+    """Write events to a file chunk by chunk; the file appears (renamed from ``NAME.HOST-PID-RANDOM.tmp``) on close.
+
+    Use as a context manager: leaving the block with an exception removes the temporary file, and
+    any older ``NAME`` stays as it was. Each chunk is checked (dtype, order within and across
+    chunks, coordinates inside ``sensor_size``, non-negative time) before anything of it is
+    written. Sizes depend on the events only, never on their absolute time: formats with a time
+    origin in their header (EVT, DAT) store the first event's time there, the clip file stores
+    absolute times, and Event Stream, which has no origin, refuses a first event later than
+    :data:`ES_MAX_START_US` unless ``relative_time`` is set; a gap between events that the format
+    would pad with more than :data:`GAP_PADDING_BYTES` is refused (:data:`MAX_GAP_US`). A disk that fills up, a read-only
+    folder or an unwritable path raise :class:`~evface.errors.FormatError` naming ``path``.
+
+    Parameters
+    ----------
+    path, sensor_size, format, version, sensor
+        See :func:`open_events_writer`.
+    relative_time : bool
+        Subtract the first event's time from every event (the origin is then lost).
+    force : bool
+        Replace an existing ``.h5`` file that is not an evface clip, or a clip that holds more than
+        this writer writes (other sensors, frames, truth or labels); without it that is refused.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> from evface.io.event_reader import read_events_file
+    >>> with open_events_writer("out.csv", (346, 260)) as w:
+    ...     w.write(make_events([0, 5], [1, 2], [3, 4], [1, -1]))
+    ...     w.write(make_events([9], [0], [0], [1]))
+    >>> w.count, read_events_file("out.csv")[0]["t"].tolist()
+    (3, [0, 5, 9])
+    """
+
+    def __init__(self, path: str | Path, sensor_size: SensorSize, format: str | None = None,
+                 version: str | None = None, *, sensor: str = DEFAULT_CLIP_SENSOR, relative_time: bool = False,
+                 force: bool = False) -> None:
+        self.path = Path(path)
+        self.format = output_format(self.path, format, version)
+        width, height = sensor_dims(sensor_size, limit=INT64[1])  # the format's limit below names it
+        limit = {"evt3": 2048, "evt2": 2048, "evt2.1": 2048, "dat": 16384}.get(self.format, 65536)
+        if width > limit or height > limit:
+            raise FormatError(where(self.path, f"{self.format} holds sensors up to {limit}x{limit}, got {width}x{height}"))
+        self.sensor_size = (width, height)
+        self.sensor = sensor
+        self.relative_time = relative_time
+        self.count = 0
+        self._last_t: int | None = None
+        self._shift: int | None = None
+        self.tmp: Path | None = None
+        self._encoder: Any = None
+        self._file: Any = None
+        self._header: bytes | None = None
+        self._t0 = 0
+        self._state: np.ndarray | None = None
+        self._closed = False
+        self._made: list[Path] = []
+        if self.format == "clip":
+            check_sensor_name(self.path, sensor, " (--sensor NAME, sensor=NAME)")
+        _check_output(self.path, self.format, sensor, force)
+        if self.format in _FAERY_WRITE or self.format in _FAERY_READ:  # EVT 3.0: written here, read by faery
+            _check_faery_name(self.path, self.format)
+        try:
+            with _faery_errors(self.path, writing=True):
+                self._made = _make_folders(self.path.parent)
+                self.tmp = temporary_beside(self.path)
+                self._start()
+        except BaseException:
+            self._discard()
+            raise
+
+    def _start(self) -> None:
+        fmt, (width, height), tmp = self.format, self.sensor_size, self.tmp
+        if fmt in ("evt3", "evt2.1"):
+            self._file = open(tmp, "wb")
+            name = "3.0" if fmt == "evt3" else "2.1"
+            tag = "EVT3" if fmt == "evt3" else "EVT21"
+            self._header = (f"% evt {name}\n% format {tag};width={width};height={height}\n"
+                            f"% geometry {width}x{height}\n").encode()  # + "% t0" and "% end" at the first event
+            self._state = io_evt.evt3_new_state() if fmt == "evt3" else io_evt.evt21_new_state()
+            return
+        if fmt == "clip":
+            # the clip id is text in the file: bytes of a name that are not UTF-8 become U+FFFD
+            clip_id = os.fsencode(self.path.name.split(".")[0]).decode("utf-8", "replace")
+            self._encoder = ClipEventsWriter(tmp, self.sensor, self.sensor_size, clip_id=clip_id)
+            return
+        from faery.extension import aedat, csv, dat, es, evt
+
+        if fmt == "evt2":
+            self._encoder = evt.Encoder(tmp, "evt2", True, self.sensor_size, True)  # t0 in the header
+        elif fmt == "dat":
+            self._encoder = dat.Encoder(tmp, "dat2", "cd", True, self.sensor_size)  # t0 in the header
+        elif fmt == "es":
+            self._encoder = es.Encoder(tmp, "dvs", False, self.sensor_size)
+        elif fmt == "csv":
+            self._encoder = csv.Encoder(tmp, ord(","), True, self.sensor_size, True)
+        elif fmt == "aedat4":
+            self._encoder = aedat.Encoder(tmp, _aedat_description(aedat, self.sensor_size), aedat.LZ4_DEFAULT)
+        self._encoder.__enter__()
+
+    def write(self, events: np.ndarray) -> None:
+        """Append a chunk (sorted, following the previous chunk in time)."""
+        if self._closed:
+            raise FormatError(where(self.path, "write after close"))
+        self._check(events)
+        if not events.size:
+            return
+        if self._shift is None:
+            self._shift = self._origin(int(events["t"][0]))
+        last_t = int(events["t"][-1])
+        if self._shift:
+            events = events.copy()
+            events["t"] -= self._shift
+        try:
+            with _faery_errors(self.path, writing=True):
+                self._encode(events)
+        except BaseException:
+            self._discard()
+            raise
+        self._last_t = last_t
+        self.count += events.size
+
+    def _origin(self, first_t: int) -> int:
+        """What is subtracted from every time before encoding: the first time, or 0."""
+        if self.relative_time:
+            return first_t
+        if self.format == "es" and first_t > ES_MAX_START_US:
+            raise EventsError(where(self.path, f"the first event is at t={first_t:,} µs and Event Stream files keep "
+                                               "no time origin; write times from the first event (--relative-time, "
+                                               "relative_time=True; the origin is lost) or choose a format that keeps "
+                                               "it (.aedat4, .raw, .dat, .csv, .h5)"))
+        return 0
+
+    def _encode(self, events: np.ndarray) -> None:
+        fmt = self.format
+        if fmt in ("evt3", "evt2.1"):
+            if self._header is not None:  # the first event's time is the file's time origin
+                t0 = int(events["t"][0])
+                self._file.write(self._header + (f"% t0 {t0}\n" if t0 else "").encode() + b"% end\n")
+                self._header, self._t0 = None, t0
+            if self._t0:
+                events = events.copy() if not self._shift else events
+                events["t"] -= self._t0
+            encode = io_evt.evt3_encode if fmt == "evt3" else io_evt.evt21_encode
+            self._file.write(encode(events, self._state).tobytes())
+        elif fmt == "clip":
+            self._encoder.write(events)
+        else:
+            packet = to_faery(events)
+            if fmt == "evt2":
+                self._encoder.write({"events": packet})
+            elif fmt == "dat":
+                self._encoder.write(packet.view(_DAT_DTYPE))
+            elif fmt == "es":
+                packet["y"] = self.sensor_size[1] - 1 - packet["y"]
+                self._encoder.write(packet)
+            elif fmt == "csv":
+                self._encoder.write(packet)
+            elif fmt == "aedat4":
+                self._encoder.write(0, packet)
+
+    def _check(self, events: np.ndarray) -> None:
+        path = self.path
+        if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE or events.ndim != 1:
+            got = getattr(events, "dtype", type(events).__name__)
+            raise EventsError(where(path, f"events must be a 1-D array of {EVENT_DTYPE}, got {got}"))
+        if not events.size:
+            return
+        t = events["t"]
+        start = np.iinfo(np.int64).min if self._last_t is None else self._last_t
+        bad, t_min, xmax, ymax, bad_p = io_evt.scan_events(t, events["x"], events["y"], events["p"], start)
+        if bad >= 0:
+            before = int(t[bad - 1]) if bad else int(start)
+            raise EventsError(where(path, f"timestamps not sorted: t={int(t[bad])} (event {bad} of the chunk) "
+                                          f"follows {before}"))
+        if t_min < 0:
+            raise EventsError(where(path, f"negative timestamp {int(t_min)}: event files hold t >= 0"))
+        if self.format in MAX_GAP_US:
+            self._check_gaps(t)
+        width, height = self.sensor_size
+        if xmax >= width or ymax >= height:
+            raise _outside(path, events, self.sensor_size)
+        if bad_p:
+            raise EventsError(where(path, "polarity must be -1 or +1"))
+
+    def _check_gaps(self, t: np.ndarray) -> None:
+        """Refuse a gap (within the chunk or from the previous one) longer than the format holds."""
+        times = t if self._last_t is None else np.concatenate(([self._last_t], t))
+        limit = MAX_GAP_US[self.format]
+        long = np.flatnonzero(np.diff(times) > limit)
+        if not long.size:
+            return
+        a, b = int(times[long[0]]), int(times[long[0] + 1])
+        if self.format == "dat":
+            why = "DAT's 32-bit timestamps allow gaps below 2^31 µs"
+        else:
+            why = (f"{self.format} fills a gap with padding, and evface writes at most "
+                   f"{GAP_PADDING_BYTES >> 20} MiB of it per gap ({limit:,} µs)")
+        evt = next((v for v in EVT_VERSIONS if MAX_GAP_US[v] >= b - a), None)
+        raw = "" if evt is None else ", or .raw" if evt == "evt3" else f", or .raw with --version {evt}"
+        holders = f".aedat4, .h5 or .csv{raw}"
+        raise EventsError(where(self.path, f"a gap of {b - a:,} µs between events (t={a:,} to {b:,} µs): {why}; "
+                                           f"write {holders}, which hold it"))
+
+    def close(self) -> Path:
+        """Finish the file and move it into place; returns its path."""
+        if self._closed:
+            return self.path
+        try:
+            with _faery_errors(self.path, writing=True):
+                if self._file is not None:
+                    if self._header is not None:
+                        self._file.write(self._header + b"% end\n")
+                    self._file.close()
+                elif self.format == "clip":
+                    self._encoder.close()
+                else:
+                    self._encoder.__exit__(None, None, None)
+                self._encoder = self._file = None
+                os.replace(self.tmp, self.path)
+        except BaseException:
+            self._discard()
+            raise
+        self._closed = True
+        return self.path
+
+    def _discard(self) -> None:
+        self._closed = True
+        with contextlib.suppress(BaseException):
+            if self._file is not None:
+                self._file.close()
+            elif self._encoder is not None:
+                if self.format == "clip":
+                    self._encoder.abort()
+                else:
+                    self._encoder.__exit__(None, None, None)
+        self._encoder = self._file = None
+        if self.tmp is not None:
+            with contextlib.suppress(OSError):
+                self.tmp.unlink()
+        for folder in self._made:  # the folders this writer made, deepest first, if still empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+    def __enter__(self) -> EventsFileWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._discard()
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; returns those it created, deepest first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    if missing:
+        missing[0].mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def _check_output(path: Path, fmt: str, sensor: str, force: bool) -> None:
+    """Refuse an output that is a folder, and, unless ``force``, an existing ``.h5`` that is not an
+    evface clip or a clip whose other content would be lost."""
+    if path.is_dir():
+        raise FormatError(where(path, "is a folder; give the output a file name (its extension picks the format)"))
+    if fmt != "clip" or force or not path.exists():
+        return
+    try:
+        meta = read_clip_meta(path)
+        frames, truth = frames_and_truth_info(path)
+    except FormatError:
+        raise FormatError(where(path, "an existing file that is not an evface clip (another HDF5 file, or a corrupt "
+                                      "clip); choose another output, or replace it with --force (force=True)")) from None
+    lost = [f"sensor {name!r}" for name in sorted(meta.sensors) if name != sensor]
+    lost += [f"frames {name!r}" for name in sorted(frames)] + [f"truth {name!r}" for name in sorted(truth)]
+    if meta.label or meta.subject or meta.aus:
+        lost.append(f"labels (subject {meta.subject!r}, label {meta.label!r})")
+    if lost:
+        raise FormatError(where(path, f"an existing clip that also holds {', '.join(lost)}; writing it would keep only "
+                                      f"the {sensor!r} events. Choose another output, or replace it with --force "
+                                      "(force=True)"))
+
+
+def _aedat_description(aedat: Any, sensor_size: SensorSize) -> list:
+    """The minimal AEDAT4 description (one event stream), as faery's own writer builds it."""
+    A, N = aedat.DescriptionAttribute, aedat.DescriptionNode
+    info = N("info", "/mainloop/Recorder/outInfo/0/info/", {
+        "sizeX": A("int", sensor_size[0]), "sizeY": A("int", sensor_size[1]), "source": A("string", "evface")}, [])
+    stream = N("0", "/mainloop/Recorder/outInfo/0/", {
+        "compression": A("string", "LZ4"), "originalOutputName": A("string", "events"),
+        "typeIdentifier": A("string", "EVTS")}, [info])
+    return [N("outInfo", "/mainloop/Recorder/outInfo/", {}, [stream])]
+
+
+def open_events_writer(path: str | Path, sensor_size: SensorSize, format: str | None = None,
+                       version: str | None = None, *, sensor: str = DEFAULT_CLIP_SENSOR, relative_time: bool = False,
+                       force: bool = False) -> EventsFileWriter:
+    """Open a streaming writer (a context manager with ``.write(chunk)``); see :class:`EventsFileWriter`.
+
+    The extension of ``path`` picks the format (:func:`~evface.io.formats.output_format`); ``version`` (or ``format``,
+    which must agree with the extension) picks the EVT version of a ``.raw`` file (``evt3`` by
+    default, ``evt2``, ``evt2.1``; names in any case); ``sensor`` names the sensor of a clip file; ``relative_time`` writes times from
+    the first event; ``force`` replaces an ``.h5`` file that is not an evface clip, or a clip that
+    holds more than this writer writes.
+    """
+    return EventsFileWriter(path, sensor_size, format, version, sensor=sensor, relative_time=relative_time,
+                            force=force)
+
+
+def write_events_file(path: str | Path, events: np.ndarray, sensor_size: SensorSize, *, format: str | None = None,
+                      version: str | None = None, sensor: str = DEFAULT_CLIP_SENSOR, relative_time: bool = False,
+                      force: bool = False) -> Path:
+    """Write a whole events array to ``path`` (atomically); returns the path."""
+    with open_events_writer(path, sensor_size, format, version, sensor=sensor, relative_time=relative_time,
+                            force=force) as writer:
+        writer.write(events)
+    return writer.path

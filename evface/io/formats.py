@@ -1,0 +1,214 @@
+"""Event-file formats: which format a file is, from its magic bytes, extension and header.
+
+Formats (``detect_format`` names): ``evt3``, ``evt2``, ``evt2.1`` (Prophesee ``.raw``), ``dat``
+(Prophesee DAT), ``aedat4`` (iniVation AEDAT 4), ``es`` (Event Stream), ``csv`` (``t,x,y,on``
+with the sensor size in the header, as faery writes it) and ``clip`` (evface's HDF5 clip file,
+one sensor at a time). :func:`detect_format` names the format of an existing file,
+:func:`output_format` the format a new file is written in, and :func:`read_prophesee_header`
+parses the ``%`` header of a ``.raw`` or ``.dat`` file. Every problem with a file raises
+:class:`~evface.errors.FormatError`, naming the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evface.errors import FormatError, where
+from evface.events.core import SensorSize
+
+FORMATS = ("evt3", "evt2", "evt2.1", "dat", "aedat4", "es", "csv", "clip")
+"""Every format name :func:`detect_format` can return."""
+
+EXTENSIONS = {
+    ".raw": "evt3", ".evt": "evt3", ".dat": "dat", ".aedat4": "aedat4", ".aedat": "aedat4",
+    ".es": "es", ".csv": "csv", ".h5": "clip", ".hdf5": "clip",
+}
+"""File extension -> format (``.raw`` holds any EVT version; the header says which)."""
+
+EVT_VERSIONS = ("evt3", "evt2", "evt2.1")
+
+PLUGIN_SIZES = {"gen3": (640, 480), "gen31": (640, 480), "gen4": (1280, 720), "gen41": (1280, 720),
+                "imx636": (1280, 720)}
+"""Sensor size of a Prophesee header without a size line (Metavision files of 2020 and earlier), from
+the camera plugin it names (``% plugin_name hal_plugin_gen3_fx3``): Gen3 and Gen3.1 are VGA sensors,
+Gen4, Gen4.1 and the IMX636 HD ones."""
+_ES_TYPES = {0: "generic", 1: "DVS", 2: "ATIS", 3: "asynchronous display", 4: "color", 5: "liquid"}
+_MAGIC = {b"#!AER-DAT4.0": "aedat4", b"Event Stream": "es", b"\x89HDF\r\n\x1a\n": "clip"}
+
+
+def _check_exists(path: Path) -> None:
+    if not path.exists():
+        raise FormatError(where(path, "no such file"))
+    if path.is_dir():
+        raise FormatError(where(path, "is a directory, expected an events file"))
+    if path.stat().st_size == 0:
+        raise FormatError(where(path, "empty file (0 bytes)"))
+
+
+def _format_from_extension(path: Path) -> str:
+    ext = path.suffix.lower()
+    if ext not in EXTENSIONS:
+        known = ", ".join(sorted(EXTENSIONS))
+        raise FormatError(where(path, f"unknown extension {ext or '(none)'!r}; expected one of {known}"))
+    return EXTENSIONS[ext]
+
+
+def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
+    """Parse the ``%`` header lines of a Prophesee ``.raw`` or ``.dat`` file.
+
+    Returns the header as a dict (``version``, ``width``, ``height``, ``t0``, ``endianness``
+    when present) and its length in bytes. Parsing stops at ``% end`` or the first line that
+    does not start with ``%``.
+    """
+    fields: dict[str, str] = {}
+    length = 0
+    with open(path, "rb") as f:
+        while True:
+            line = f.readline(4096)
+            if not line.startswith(b"%") or not line.endswith(b"\n"):
+                break
+            length += len(line)
+            words = line[1:].decode("ascii", "replace").replace(";", " ").split()
+            if not words:
+                continue
+            key = words[0]
+            if key == "end":
+                break
+            if key in ("evt", "Version") and len(words) > 1:
+                fields["version"] = {"2": "evt2", "2.0": "evt2", "2.1": "evt2.1", "3": "evt3", "3.0": "evt3"}.get(
+                    words[1], words[1])
+            elif key == "format" and len(words) > 1:
+                name = words[1].upper().replace("EVT2.0", "EVT2").replace("EVT3.0", "EVT3")
+                fields["version"] = {"EVT2": "evt2", "EVT21": "evt2.1", "EVT2.1": "evt2.1", "EVT3": "evt3"}.get(
+                    name, words[1])
+                for word in words[2:]:
+                    k, _, v = word.partition("=")
+                    if k in ("width", "height", "endianness"):
+                        fields[k] = v
+            elif key == "geometry" and len(words) > 1:
+                w, _, h = words[1].partition("x")
+                fields["width"], fields["height"] = w, h
+            elif key in ("Width", "Height") and len(words) > 1:
+                fields[key.lower()] = words[1]
+            elif key in ("t0", "T0") and len(words) > 1:
+                fields["t0"] = words[1]
+            elif key == "plugin_name" and len(words) > 1:
+                fields["plugin"] = words[1]
+    return fields, length
+
+
+def _header_size(path: Path, fields: dict[str, str]) -> SensorSize | None:
+    try:
+        return (int(fields["width"]), int(fields["height"]))
+    except (KeyError, ValueError):
+        pass
+    plugin = fields.get("plugin", "").lower()
+    for part in plugin.replace("-", "_").split("_"):
+        if part in PLUGIN_SIZES:
+            return PLUGIN_SIZES[part]
+    return None
+
+
+def detect_format(path: str | Path) -> str:
+    """The format of an existing events file, from its magic bytes, extension and header.
+
+    Raises
+    ------
+    FormatError
+        A missing or empty file, an unknown extension, a ``.raw`` without an EVT version, or an
+        extension that contradicts the file's content.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> from evface.io.event_writer import write_events_file
+    >>> path = write_events_file("recording.raw", make_events([0, 5], [1, 2], [3, 4], [1, -1]), (640, 480),
+    ...                          version="evt2")
+    >>> detect_format(path)  # a .raw file: its header names the EVT version
+    'evt2'
+    """
+    path = Path(path)
+    _check_exists(path)
+    by_ext = _format_from_extension(path)
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head.startswith(b"#!AER-DAT") and not head.startswith(b"#!AER-DAT4"):
+        version = head[9:12].decode("ascii", "replace").strip()
+        raise FormatError(where(path, f"an AEDAT {version} file (jAER or cAER): not supported, evface reads AEDAT 4 "
+                                      "(convert it to AEDAT 4 with DV or dv-processing first)"))
+    by_magic = next((fmt for magic, fmt in _MAGIC.items() if head.startswith(magic)), None)
+    if by_magic is not None and by_magic != by_ext:
+        raise FormatError(where(path, f"the extension says {by_ext} but the content is {by_magic}"))
+    if by_magic is None and by_ext in ("aedat4", "es", "clip"):
+        raise FormatError(where(path, f"not a {by_ext} file (its magic bytes are missing: corrupt or wrong extension)"))
+    if by_magic == "es":
+        _check_event_stream_header(path, head)
+    if by_ext == "evt3":
+        fields, _ = read_prophesee_header(path)
+        version = fields.get("version")
+        if version is None:
+            raise FormatError(where(path, "the .raw header names no EVT version (expected '% evt 3.0' or "
+                                          "'% format EVT3;...')"))
+        if version not in EVT_VERSIONS:
+            raise FormatError(where(path, f"unsupported EVT version {version!r} (expected evt2, evt2.1 or evt3)"))
+        return version
+    return by_ext
+
+
+def _check_event_stream_header(path: Path, head: bytes) -> None:
+    """Refuse Event Stream versions and types evface cannot read, saying which they are."""
+    if len(head) < 16:
+        raise FormatError(where(path, "truncated Event Stream header"))
+    major, minor, patch, kind = head[12], head[13], head[14], head[15]
+    if major != 2:
+        raise FormatError(where(path, f"an Event Stream version {major}.{minor}.{patch} file: not supported, evface "
+                                      "reads version 2"))
+    if kind != 1:
+        name = _ES_TYPES.get(kind, f"unknown (type byte {kind})")
+        raise FormatError(where(path, f"an Event Stream of {name} events: not supported, evface reads DVS Event "
+                                      "Streams (type byte 1)"))
+
+
+def output_format(path: str | Path, format: str | None = None, version: str | None = None) -> str:
+    """The format a new file at ``path`` is written in: its extension's (``.raw`` defaults to EVT 3.0).
+
+    ``format`` and ``version`` are names in any case (``"EVT2"``); ``format`` must agree with the
+    extension, since a reader tells the format from it (``format="csv"`` on ``a.raw`` wrote a file
+    no reader could open), so it only picks the EVT version of a ``.raw``, as ``version`` does.
+
+    Examples
+    --------
+    >>> output_format("a.raw"), output_format("a.raw", version="EVT2"), output_format("a.raw", format="evt2.1")
+    ('evt3', 'evt2', 'evt2.1')
+    >>> output_format("a.raw", format="csv")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: a.raw: format 'csv' contradicts the extension '.raw' (evt3, evt2 or evt2.1), from which every reader tells the format: name the file .csv
+    """
+    path = Path(path)
+    fmt = _format_from_extension(path)
+    format, version = _format_name(path, "format", format, FORMATS), _format_name(path, "version", version, EVT_VERSIONS)
+    if format is not None:
+        if format != fmt and not (format in EVT_VERSIONS and fmt in EVT_VERSIONS):
+            family = "evt3, evt2 or evt2.1" if fmt in EVT_VERSIONS else fmt
+            ext = next(e for e, f in EXTENSIONS.items() if f == ("evt3" if format in EVT_VERSIONS else format))
+            raise FormatError(where(path, f"format {format!r} contradicts the extension {path.suffix!r} ({family}), "
+                                          f"from which every reader tells the format: name the file {ext}"))
+        fmt = format
+    if version is not None:
+        if fmt not in EVT_VERSIONS:
+            raise FormatError(where(path, f"an EVT version applies to .raw files only, not to {fmt}"))
+        if format is not None and format != version:
+            raise FormatError(where(path, f"format {format!r} and version {version!r} disagree; give one of them"))
+        fmt = version
+    return fmt
+
+
+def _format_name(path: Path, option: str, value: object, names: tuple[str, ...]) -> str | None:
+    """``value`` (a format or EVT version name in any case, or None) as the lower-case name it is."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.lower() not in names:
+        what = "EVT version" if option == "version" else "format"
+        raise FormatError(where(path, f"unknown {what} {value!r} ({option}=); expected one of {', '.join(names)}"))
+    return value.lower()
