@@ -129,6 +129,46 @@ def test_same_seed_and_resume_give_the_same_dataset(reference, tmp_path):
     assert_same_dataset(reference, out)
 
 
+def test_resuming_a_dataset_begun_by_another_evface_version_is_refused(tmp_path, capsys):
+    """A partial dataset of another evface version resumed silently: its clips and this version's
+    mixed in one dataset. Refused naming the folder and both versions, nothing touched; so is a
+    merge into an interrupted merge of shards of another version."""
+    import json
+
+    from evface import __version__
+
+    out = tmp_path / "partial"
+
+    def stop_after_one(done, total, message):
+        if done == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        synthesize(out, **SUBSET, progress=stop_after_one)
+    meta = out / "dataset.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "evface_version": "0.0.1"}))
+    before = _files(out)
+    cli = ["synth", str(out), "--preset", "tiny", "--seed", "0", "--subjects", "2", "--classes", "AU4",
+           "--lighting", "bright,dim"]
+    assert main(cli) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{out}: dataset made by evface 0.0.1, this run by evface {__version__}" in err
+    assert "use a new folder" in err and _files(out) == before
+
+    shards = [synthesize(tmp_path / f"shard{i}", **SUBSET, shard=f"{i}/2") for i in range(2)]
+    merged = merge_shards(tmp_path / "merged", shards)
+    (merged / "manifest.csv").unlink()  # an interrupted merge ...
+    meta = merged / "dataset.json"  # ... of shards of another version
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "evface_version": "0.0.1"}))
+    with pytest.raises(DatasetError, match=f"dataset made by evface 0.0.1, the shards by evface {__version__}"):
+        merge_shards(merged, shards)
+    assert not (merged / "manifest.csv").exists()
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def test_subset_clips_equal_the_full_plan_and_seed_matters(reference, tmp_path):
     one = synthesize(tmp_path / "one", preset="tiny", seed=0, subjects=2, classes=["AU4"], lighting=["dim"])
     other = synthesize(tmp_path / "other", preset="tiny", seed=1, subjects=1, classes=["AU4"], lighting=["dim"])

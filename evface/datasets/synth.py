@@ -434,8 +434,9 @@ def synthesize(
     ----------
     out_dir : path
         Dataset folder: new, empty, or made by an earlier run with the same parameters (which
-        resumes). A file, a folder holding anything else, or one made with other parameters is
-        refused (nothing in it is touched). On any error (a full disk included) no partial clip
+        resumes). A file, a folder holding anything else, or one made with other parameters or
+        by another evface version (its clips need not be this version's) is refused (nothing in
+        it is touched). On any error (a full disk included) no partial clip
         file is left; the finished clips stay, and the same call resumes.
     preset : {"tiny", "quick", "full", "paper"}
     seed : int
@@ -476,7 +477,9 @@ def synthesize(
     spec_preset, subject_list, plan, info = _plan(preset, seed, subjects, classes, lighting, faces_dir, shard, noise,
                                                   rgb_hd_cameras)
     out = Path(out_dir)
-    _claim_folder(out, info, _SAME_DATASET + ("shard",))
+    _claim_folder(out, info, _SAME_DATASET + ("shard",), "this run",
+                  "resuming it would mix the clips of two versions; use a new folder to build this one (or finish "
+                  "that one with its version)")
     clips_dir = out / "clips"
     paths = {spec.clip_id: clips_dir / f"{spec.clip_id}.h5" for spec in plan}
     try:
@@ -580,16 +583,20 @@ def _differing(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...]) -> l
     return [k for k in keys if value(a, k) != value(b, k)]
 
 
-def _claim_folder(out: Path, info: dict[str, Any], keys: tuple[str, ...]) -> None:
+def _claim_folder(out: Path, info: dict[str, Any], keys: tuple[str, ...], writer: str, advice: str) -> None:
     """Refuse ``out`` unless it is new, empty, or a dataset whose ``dataset.json`` agrees with
-    ``info`` on ``keys`` (then this run finishes it); create it."""
+    ``info`` on ``keys`` and on the evface version (then this run finishes it); create it.
+    ``writer`` names what makes ``info`` and ``advice`` says what to do, for the message of
+    another version (:func:`_same_version`)."""
     if out.exists() and not out.is_dir():
         raise DatasetError(where(out, "is a file, not a folder; give OUT a new or empty folder"))
     if (out / "dataset.json").exists():
-        diff = _differing(read_dataset_json(out), info, keys)
+        found = read_dataset_json(out)
+        diff = _differing(found, info, keys)
         if diff:
             raise DatasetError(where(out, f"holds a dataset made with other {', '.join(diff)}; "
                                           "use a new folder to build this one"))
+        _same_version(out, "dataset", found, writer, info, advice)
     elif out.is_dir() and any(out.iterdir()):
         raise DatasetError(where(out, "is not empty and holds no evface synthetic dataset (no dataset.json); "
                                       "give OUT a new or empty folder"))
@@ -611,7 +618,8 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     shards = _finished_shards([Path(d) for d in shard_dirs])
     merged = dict(shards[0][1])
     merged["shard"] = None
-    _claim_folder(out, merged, _SAME_DATASET + ("shard",))
+    _claim_folder(out, merged, _SAME_DATASET + ("shard",), "the shards",
+                  "merging them into it would mix the clips of two versions; give OUT a new folder")
     write_dataset_json(out, merged)  # first: an interrupted merge can be run again into this folder
     rows = []
     (out / "clips").mkdir(exist_ok=True)
@@ -636,6 +644,25 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     return out
 
 
+def _same_version(folder: Path, what: str, found: dict[str, Any], other: str, info: dict[str, Any],
+                  advice: str) -> None:
+    """A :class:`DatasetError` naming ``folder`` and both versions, and saying ``advice``, when the
+    ``dataset.json`` record ``found`` (of ``what``: a dataset, a shard) was made by another evface
+    version than ``info`` (that of ``other``): its clips need not be the ones this version films.
+
+    Examples
+    --------
+    >>> _same_version(Path("d"), "dataset", {"evface_version": "0.1"}, "this run",
+    ...               {"evface_version": "0.2"}, "use a new folder")
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: d: dataset made by evface 0.1, this run by evface 0.2; use a new folder
+    """
+    made, wanted = found.get("evface_version"), info.get("evface_version")
+    if made != wanted:
+        raise DatasetError(where(folder, f"{what} made by evface {made}, {other} by evface {wanted}; {advice}"))
+
+
 def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any], list[dict[str, Any]]]]:
     """The folder, ``dataset.json`` and manifest rows of each shard, in shard order; a
     :class:`DatasetError` naming the shard when one was made with other parameters or by another
@@ -649,10 +676,8 @@ def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any],
         diff = _differing(info, first, _SAME_DATASET)
         if diff:
             raise DatasetError(where(d, f"shard made with other {', '.join(diff)} than {first_dir}"))
-        if info.get("evface_version") != first.get("evface_version"):
-            raise DatasetError(where(d, f"shard made by evface {info.get('evface_version')}, {first_dir} by evface "
-                                        f"{first.get('evface_version')}; make every shard with one version (run the "
-                                        "synth --shard command of the odd ones again into new folders)"))
+        _same_version(d, "shard", info, str(first_dir), first, "make every shard with one version (run the synth "
+                                                                 "--shard command of the odd ones again into new folders)")
         sh = info.get("shard")
         if not sh:
             raise DatasetError(where(d, "not a shard (dataset.json has no 'shard')"))
