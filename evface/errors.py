@@ -1,8 +1,9 @@
-"""The one exception family of evface.
+"""The one exception family of evface, and the words its messages share.
 
 Every error a user can cause (bad file, bad field, bad parameter) is an :class:`EvfaceError`
 whose message names the file or field and what was expected. The CLI prints these without a
-traceback; anything else is a bug.
+traceback; anything else is a bug. :func:`where` names a message's file and :func:`counted` a
+number of things, in an error or in what a command prints.
 """
 
 from __future__ import annotations
@@ -45,3 +46,15 @@ def where(path: str | Path | None, message: str) -> str:
     'truncated'
     """
     return f"{path}: {message}" if path else message
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun`` in the number that ``n`` takes (``plural``: default ``noun + "s"``),
+    thousands separated.
+
+    Examples
+    --------
+    >>> counted(1, "clip"), counted(0, "clip"), counted(1344, "clip"), counted(2, "class", "classes")
+    ('1 clip', '0 clips', '1,344 clips', '2 classes')
+    """
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
