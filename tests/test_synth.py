@@ -260,6 +260,26 @@ def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path, capsys):
             parse_shard(bad)
 
 
+def test_a_shard_beyond_a_small_plan_is_empty_says_so_and_merges(tmp_path, capsys):
+    """A Slurm array of fixed size over a smaller preset: ``--shard 2/3`` of a 1-clip plan is a
+    valid empty shard (every array task succeeds, so its ``afterok`` merge runs) and the merge is
+    the unsharded dataset. It said only "dataset ready", as of a shard that holds clips."""
+    one = ["--preset", "tiny", "--subjects", "1", "--classes", "AU4", "--lighting", "bright"]
+    shards = [tmp_path / f"shard{i}" for i in range(3)]
+    for i, shard in enumerate(shards):
+        assert main(["synth", str(shard), *one, "--shard", f"{i}/3"]) == 0
+        said = capsys.readouterr().err
+        assert (f"dataset ready: {shard} (1 clip)" in said) if i == 0 else (
+            f"(no clips: the plan has fewer than {i + 1} clips, so shard {i}/3 gets none; synth-merge takes it" in said)
+    assert main(["synth-merge", str(tmp_path / "merged"), *map(str, shards)]) == 0
+    assert "merged 3 shards into" in capsys.readouterr().err
+    assert main(["synth", str(tmp_path / "whole"), *one]) == 0
+    merged, whole = DatasetFolder.open(tmp_path / "merged"), DatasetFolder.open(tmp_path / "whole")
+    assert merged.rows == whole.rows and merged.info["n_clips"] == 1
+    name = merged.rows[0]["file"]
+    assert (tmp_path / "merged" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+
+
 def test_an_unfinished_or_odd_shard_is_refused_before_anything_is_written(tmp_path, capsys):
     """A shard killed before its manifest, one missing a clip file, one made by another evface
     version: refused naming the shard and what to do, and OUT not made. The check of each shard

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 
 from evface.commands import terminal
 from evface.commands.paths import output_folder, sole_writer
-from evface.errors import ParameterError
+from evface.errors import ParameterError, counted
 from evface.executor import RayCluster, ray_session
 
 
@@ -28,6 +28,20 @@ def _split_list(values: list[str] | None, option: str) -> list[str] | None:
     if twice is not None:
         raise ParameterError(f"{option} names {twice} twice")
     return names
+
+
+def _ready(root: Path) -> str:
+    """The line that ends ``evface synth``: the dataset folder and its clips. A shard of none (a
+    plan of fewer clips than the shard's index + 1: a Slurm array of fixed size over a small preset)
+    says so, and that synth-merge takes it as it is."""
+    from evface.io.dataset import read_dataset_json  # lazy: h5py stays out of CLI start-up
+
+    info = read_dataset_json(root)
+    n, shard = int(info.get("n_clips", 0)), info.get("shard")
+    if n == 0 and shard:
+        return (f"dataset ready: {root} (no clips: the plan has fewer than {shard[0] + 1} clips, so shard "
+                f"{shard[0]}/{shard[1]} gets none; synth-merge takes it as it is)")
+    return f"dataset ready: {root} ({counted(n, 'clip')})"
 
 
 def register(app: typer.Typer) -> None:
@@ -83,7 +97,7 @@ def register(app: typer.Typer) -> None:
                 lighting=lighting, faces_dir=faces, workers=workers, shard=shard, progress=progress,
                 executor=RayCluster(ray) if ray else None, noise=noise, rgb_hd_cameras=rgb_hd_cameras,
             )
-        console.print(f"dataset ready: {root}", soft_wrap=True)
+        console.print(_ready(root), soft_wrap=True)
 
     @app.command("synth-merge", context_settings={"help_option_names": ["-h", "--help"]})
     def synth_merge(
@@ -96,4 +110,4 @@ def register(app: typer.Typer) -> None:
 
         with sole_writer(out, "OUT"):
             root = lib.merge_shards(out, shard_dirs)
-        terminal.console().print(f"merged {len(shard_dirs)} shard(s) into {root}", soft_wrap=True)
+        terminal.console().print(f"merged {counted(len(shard_dirs), 'shard')} into {root}", soft_wrap=True)
