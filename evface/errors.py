@@ -48,13 +48,16 @@ def where(path: str | Path | None, message: str) -> str:
     return f"{path}: {message}" if path else message
 
 
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """``n`` and ``noun`` in the number that ``n`` takes (``plural``: default ``noun + "s"``),
-    thousands separated.
+def counted(n: float, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun`` in the number that ``n`` takes (``plural``: default ``noun + "s"``), a
+    whole number thousands separated, any other in its shortest form.
 
     Examples
     --------
     >>> counted(1, "clip"), counted(0, "clip"), counted(1344, "clip"), counted(2, "class", "classes")
     ('1 clip', '0 clips', '1,344 clips', '2 classes')
+    >>> counted(1.0, "CPU"), counted(0.5, "GPU")
+    ('1 CPU', '0.5 GPUs')
     """
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+    number = f"{n:,}" if isinstance(n, int) else f"{n:g}"
+    return f"{number} {noun if n == 1 else plural or noun + 's'}"

@@ -11,8 +11,9 @@ Every executor has the one method ``run(jobs, on_done)``:
 - :class:`InProcess` (one job after the other, here),
 - :class:`ProcessPool` (``workers`` spawned processes on this machine; the default for
   ``--workers``/``--jobs``, no Ray needed),
-- :class:`RayCluster` (``--ray auto|ADDRESS``: every job a Ray task; a job whose worker dies or
-  which raises is retried, then reported by :class:`JobFailedError`). Ray is imported only here.
+- :class:`RayCluster` (``--ray auto|ADDRESS``: every job a Ray task; a job whose worker or node
+  is lost is retried, then reported by :class:`JobFailedError`, as is at once a job that raises).
+  Ray is imported only here.
 
 The first job that fails stops the run: the jobs still queued are cancelled and the error is
 raised; the results already handed to ``on_done`` stay (the callers make them resumable).
@@ -52,7 +53,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from evface.errors import EvfaceError, ParameterError
+from evface.errors import EvfaceError, ParameterError, counted
 
 
 @dataclass(frozen=True)
@@ -204,10 +205,12 @@ class RayCluster:
     this machine by ``ray start``, or ``RAY_ADDRESS``).
 
     Each task asks for its job's CPUs (and GPUs when the cluster has any) and is tried
-    ``1 + retries`` times, whether its worker process dies or it raises; then
-    :class:`JobFailedError` names it. A job that no node of the cluster can take (a head node
-    started with ``--num-cpus=0`` and no other node) is refused before anything runs: Ray would
-    keep it waiting for ever. Every node must run the same evface (and Python) and see
+    ``1 + retries`` times where its worker process dies or its node is lost (Ray's ``max_retries``);
+    then :class:`JobFailedError` names it. A job that raises is not tried again (Ray's
+    ``retry_exceptions=False``): evface's own errors (bad input, a diverged training) and its bugs
+    come out the same each time, so its error is reported at once, naming the job. A job that no
+    node of the cluster can take (a head node started with ``--num-cpus=0`` and no other node) is
+    refused before anything runs: Ray would keep it waiting for ever. Every node must run the same evface (and Python) and see
     the paths in the jobs' arguments (shared storage); a task on a node whose evface sources
     differ from this process's (:func:`code_fingerprint`) fails naming it, instead of running
     other code than the command's.
@@ -228,12 +231,13 @@ class RayCluster:
             def submit(job: Job) -> None:
                 gpus = job.gpus if has_gpus else 0
                 if not any(node.get("CPU", 0) >= job.cpus and node.get("GPU", 0) >= gpus for node in nodes):
-                    raise JobFailedError(f"{job.name} needs {job.cpus:g} CPU(s){f' and {gpus:g} GPU(s)' if gpus else ''} "
+                    needs = counted(job.cpus, "CPU") + (f" and {counted(gpus, 'GPU')}" if gpus else "")
+                    raise JobFailedError(f"{job.name} needs {needs} "
                                          f"on one node, and no node of the Ray cluster at {self.address} has them "
                                          f"(its nodes: {_described(nodes)}); start a node with 'ray start "
                                          "--num-cpus=N' (N >= 1), or run without --ray")
                 options = dict(num_cpus=job.cpus, num_gpus=gpus, max_retries=self.retries,
-                               retry_exceptions=True, name=job.name)
+                               retry_exceptions=False, name=job.name)
                 pending[task.options(**options).remote(fingerprint, origin, job.fn, *job.args)] = job
 
             for job in jobs:
@@ -245,9 +249,7 @@ class RayCluster:
                     try:
                         result = ray.get(ready[0])
                     except ray.exceptions.RayError as exc:
-                        cause = str(getattr(exc, "cause", None) or exc).strip().splitlines()
-                        raise JobFailedError(f"{job.name} failed {1 + self.retries} time(s) on the Ray cluster at "
-                                             f"{self.address}: {cause[-1] if cause else type(exc).__name__}") from None
+                        raise self._failed(job, exc, ray) from None
                     for then in on_done(job, result) or ():
                         submit(then)
             except BaseException:
@@ -257,6 +259,16 @@ class RayCluster:
         finally:
             if ours:
                 ray.shutdown()
+
+    def _failed(self, job: Job, exc: Exception, ray: Any) -> JobFailedError:
+        """The error of ``job``, which failed with Ray's ``exc``: raised by the job itself (tried
+        once), or its worker or node lost on every try."""
+        cause = str(getattr(exc, "cause", None) or exc).strip().splitlines()
+        said = cause[-1] if cause else type(exc).__name__
+        if isinstance(exc, ray.exceptions.RayTaskError):
+            return JobFailedError(f"{job.name} failed on the Ray cluster at {self.address}: {said}")
+        return JobFailedError(f"{job.name} failed {counted(1 + self.retries, 'time')} on the Ray cluster at "
+                              f"{self.address}: {said}")
 
 
 @lru_cache(maxsize=1)

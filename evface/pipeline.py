@@ -427,7 +427,7 @@ def run_pipeline(
     this process, one job after the other. With ``ray`` (``"auto"`` or a head node's
     ``HOST:PORT``) the clips and then the training jobs are tasks on that Ray cluster (one CPU
     each, and one GPU for each training where the cluster has GPUs; ``jobs`` is unused), retried
-    when they fail; ``OUT`` must be on storage every node sees.
+    when their worker or node is lost; ``OUT`` must be on storage every node sees.
     ``noise`` sets the event cameras' noise level of the dataset built (``clean``, ``typical`` or
     ``noisy``); ``highspeed`` films the 200 fps RGB camera too and trains the frame cameras'
     upper-bound arms on it (:data:`HIGHSPEED_ARMS`; with ``data_dir``, that dataset must have it).
