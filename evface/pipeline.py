@@ -387,8 +387,10 @@ def _selected(stages: list[Stage], only: Sequence[str] | None, preset: str) -> l
 
 
 def _anywhere(stage: Stage) -> Stage:
-    """``stage`` with its folders as absolute paths, for a process with another working directory
-    (its key, and so its folder, stays the one of ``stage``)."""
+    """``stage`` with its folders as absolute paths, as every executor's job gets it: a process with
+    another working directory (a Ray task) finds them, and what the task records of them (the
+    ``data`` of ``config.json`` and ``metrics.json``) is the same whichever executor ran it and
+    wherever the command was started (its key, and so its folder, stays the one of ``stage``)."""
     config = {k: str(Path(v).absolute()) if k in FOLDER_KEYS else v for k, v in stage.config.items()}
     return Stage(stage.name, stage.task, config, str(Path(stage.root).absolute()) if stage.root else None)
 
@@ -524,9 +526,9 @@ def run_pipeline(
             name = stage.name if step == START else f"{stage.name}: {step}"
             trains = step not in (START, POOL)
             gpus = 1.0 if trains and stage.config.get("device") != "cpu" else 0.0
-            where = (_anywhere(stage), (out / stage.dirname).absolute()) if ray else (stage, out / stage.dirname)
             steps[name] = stage, step
-            return Job(name, _timed, (runner, *where, step, threads), cpus=threads or 1, gpus=gpus,
+            return Job(name, _timed, (runner, _anywhere(stage), (out / stage.dirname).absolute(), step, threads),
+                       cpus=threads or 1, gpus=gpus,
                        priority=int(stage.task == "reconstruct"))
 
         steps: dict[str, tuple[Stage, str]] = {}  # a job's name: its stage and step

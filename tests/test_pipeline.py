@@ -282,6 +282,27 @@ def test_a_run_under_another_spelling_of_out_or_moved_keeps_its_stages(tmp_path,
     assert calls == [] and all((moved / s.dirname / pipeline.STAGE_DONE).exists() for s in stages)
 
 
+def test_every_step_gets_its_folders_absolute_whichever_executor_runs_it(tmp_path, monkeypatch):
+    """A stage's ``config.json`` and ``metrics.json`` name its dataset (``data``) as the step was given
+    it: relative to where a local run with a relative ``--out`` was started, absolute under ``--ray``
+    (same numbers, other text; the relative one names another place from any other folder). Every
+    executor's steps now get them absolute (as a Ray task always did)."""
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    shutil.copytree(fake / "data", tmp_path / "runs" / "x" / "data")
+    monkeypatch.chdir(tmp_path)
+    seen = []
+
+    def runner(stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:
+        seen.append((stage.config["data"], run_dir))
+        return fake_runner([], fake)(stage, run_dir, step)
+
+    pipeline.run_pipeline(Path("runs/x"), data_dir=Path("runs/x/data"), jobs=1, runner=runner,
+                          only=["events-hd", "recon-extrapolation-hd"])
+    stages = {s.name: s for s in pipeline.plan("quick", tmp_path / "runs" / "x" / "data", tmp_path / "runs" / "x")[1]}
+    assert seen == [(str(tmp_path / "runs" / "x" / "data"), tmp_path / "runs" / "x" / stages[name].dirname)
+                    for name in ("recon-extrapolation-hd", "events-hd")]
+
+
 def test_more_seeds_train_each_stage_again_in_its_folder_and_fewer_skip_it(tmp_path):
     fake = make_fake_run(tmp_path / "fake", subjects=3)
     out, calls = tmp_path / "out", []
