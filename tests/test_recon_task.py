@@ -401,7 +401,7 @@ def test_interpolation_protocol(fake, tmp_path):
     assert max(m["methods"]["keyframe"]["horizon"]["ms"]) <= 35  # within one frame period of the keyframe
 
 
-def test_cli_reconstruct_and_eval(fake, tmp_path, capsys):
+def test_cli_reconstruct_and_eval(fake, tmp_path, capsys, monkeypatch):
     run = tmp_path / "cli"
     args = ["train", "reconstruct", "--data", str(fake), "--out", str(run), "--sensor", "lr", "--protocol", "events-only",
             "--epochs", "1", "--size", "32", "--crop", "16", "--n-bins", "2", "--base", "4", "--z-channels", "2",
@@ -412,6 +412,10 @@ def test_cli_reconstruct_and_eval(fake, tmp_path, capsys):
     assert main(["eval", str(run), "--data", str(fake), "--out", str(tmp_path / "ev")]) == 0
     assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["protocol"] == "events-only"
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == printed  # the same headline again
+    monkeypatch.chdir(fake.parent)  # --data relative: metrics.json names it absolute, as a classification's eval
+    assert main(["eval", str(run), "--data", fake.name, "--out", str(tmp_path / "ev-rel")]) == 0  # did (was: as given)
+    assert json.loads((tmp_path / "ev-rel" / "metrics.json").read_text())["data"] == str(fake.resolve())
+    capsys.readouterr()
     assert main(["train", "reconstruct", "--data", str(fake), "--out", str(tmp_path / "bad"), "--protocol", "xx"]) == 2
     capsys.readouterr()
     # a received run whose part.json is not as evface writes it: one line naming it (was: exit 1, an internal error)

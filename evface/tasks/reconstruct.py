@@ -735,7 +735,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     """
     run_dir = Path(run_dir)
     config = load_run(run_dir)[0]
-    data = Path(data if data is not None else config["data"])
+    data = Path(data if data is not None else config["data"]).resolve()  # metrics.json names it from anywhere
     target, own = run_folder.evaluation_target(run_dir, data, out)
     return _evaluate(run_dir, data, target, frames=frames, own=own)
 
