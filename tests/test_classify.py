@@ -146,9 +146,16 @@ def test_eval_on_unseen_dataset_and_cli(trained, fake, tmp_path, capsys):
     out, err = capsys.readouterr()
     printed = json.loads(out.strip().splitlines()[-1])
     assert printed == {k: m[k] for k in ("top1", "macro_f1", "uar", "uf1", "n")}
+    # the figures for a reader as the report gives them (was: only the fractions of the JSON line)
+    ci = m["ci"]
+    said, figures = err.strip().splitlines()
+    assert figures == (
+        f"top-1 % {100 * m['top1']:.1f} [{100 * ci['top1'][0]:.1f}, {100 * ci['top1'][1]:.1f}], "
+        f"UF1 {m['uf1']:.3f} [{ci['uf1'][0]:.3f}, {ci['uf1'][1]:.3f}], UAR {m['uar']:.3f} [{ci['uar'][0]:.3f}, "
+        f"{ci['uar'][1]:.3f}] (12 clips of 2 subjects)")
     assert m["n"] == 12 and m["evaluated_on"] == (f"scored on {other} by the models trained on {fake.resolve()} (one "
                                                   "subject split): every clip by the model")
-    assert err.strip() == f"{tmp_path / 'ev' / 'metrics.json'}: {m['evaluated_on']}"  # what was done, said
+    assert said == f"{tmp_path / 'ev' / 'metrics.json'}: {m['evaluated_on']}"  # what was done, said
     assert set(m["per_sensor"]) == {"lr", "hd"} and set(m["per_lighting"]) == {"office"}
     assert m["top1"] > 1 / 3
 
