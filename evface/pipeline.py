@@ -38,7 +38,7 @@ from typing import Any
 import torch
 
 from evface.datasets.synth import get_preset, local_executor, other_dataset, synthesize
-from evface.errors import DatasetError, ParameterError, where
+from evface.errors import DatasetError, ParameterError, counted, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster, check_workers, ray_session
 from evface.inputs.clip_view import frame_stream
 from evface.inputs.reconstruct import GRID_SENSOR
@@ -213,7 +213,7 @@ def check_subjects(data_dir: Path, preset: str, stages: list[Stage]) -> None:
     subjects = {row["subject"] for row in read_manifest(data_dir)}
     need = max([3, *(int(stage.config.get("folds") or 0) for stage in stages)])
     if len(subjects) < need:
-        raise DatasetError(where(data_dir, f"holds {len(subjects)} subject(s); the {preset!r} preset tests every model "
+        raise DatasetError(where(data_dir, f"holds {counted(len(subjects), 'subject')}; the {preset!r} preset tests every model "
                                            f"on held-out subjects in subject folds and needs at least {need} (--data, "
                                            "--preset)"))
 
@@ -229,12 +229,12 @@ def stages_the_data_allows(data_dir: Path, stages: list[Stage], highspeed: bool,
     metas = [read_clip_meta(path) for path in paths]
     recorded = sum(1 for path in paths if GRID_SENSOR not in frames_and_truth_info(path)[1])
     if recorded and highspeed:
-        raise ParameterError(f"--highspeed: {data_dir} holds {recorded} recorded clip(s); the 200 fps camera is "
+        raise ParameterError(f"--highspeed: {data_dir} holds {counted(recorded, 'recorded clip')}; the 200 fps camera is "
                              "filmed for synthetic datasets only")
     if highspeed:
         without = [meta.clip_id for meta in metas if not _has_camera(meta, HIGHSPEED)]
         if without:
-            raise ParameterError(f"--highspeed: {len(without)} of the {len(metas)} clips of {data_dir} (first "
+            raise ParameterError(f"--highspeed: {len(without)} of the {counted(len(metas), 'clip')} of {data_dir} (first "
                                  f"{without[0]}) were filmed without the 200 fps camera; leave out --data to build "
                                  f"a dataset with it, or give one built by evface synth --rgb-hd-cameras "
                                  f"webcam30,{HIGHSPEED}")
@@ -242,7 +242,8 @@ def stages_the_data_allows(data_dir: Path, stages: list[Stage], highspeed: bool,
     left_out: dict[str, list[str]] = {}
     for stage in stages:
         if stage.task == "reconstruct" and recorded and stage.config.get("protocol") == "interpolation":
-            why = (f"{recorded} of {len(metas)} clips of {data_dir} are recordings, scored against their own RGB "
+            are = "is a recording" if recorded == 1 else "are recordings"
+            why = (f"{recorded} of the {counted(len(metas), 'clip')} of {data_dir} {are}, scored against their own RGB "
                    "frames, with no frames between them to score interpolation on")
         elif (stage.config.get("input") == "events" or stage.task == "reconstruct") \
                 and stage.config.get("sensor") not in sensors:
@@ -402,7 +403,7 @@ def _clip_progress(log: Callable[[str], None], name: str) -> Callable[[int, int,
     def progress(done: int, total: int, message: str) -> None:
         step = done * 20 // max(total, 1)
         if total <= 40 or step != last["step"] or done == total:
-            log(f"{name}: {done}/{total} clips ({message})")
+            log(f"{name}: {done}/{counted(total, 'clip')} ({message})")
         last["step"] = step
 
     return progress
@@ -499,7 +500,7 @@ def run_pipeline(
             seconds[stage.name] = wall_s
             info = {"name": stage.name, "task": stage.task, "config": stage.config, "seconds": wall_s}
             atomic_write_text(out / stage.dirname / STAGE_DONE, json.dumps(info, indent=2, sort_keys=True))
-            log(f"{stage.name}: finished in {wall_s:.0f} s ({len(seconds)}/{len(planned)} stages done)")
+            log(f"{stage.name}: finished in {wall_s:.0f} s ({len(seconds)}/{counted(len(planned), 'stage')} done)")
 
         for stage in [s for s in todo if s.task == "synth"]:  # everything else reads the dataset
             log(f"{stage.name}: running" + (f" on the Ray cluster {ray}" if ray else ""))
@@ -540,7 +541,7 @@ def run_pipeline(
             wall_s, more = result
             spent[stage.name] += wall_s
             if step == START and more:
-                log(f"{stage.name}: prepared in {wall_s:.0f} s, {len(more)} part(s) to train")
+                log(f"{stage.name}: prepared in {wall_s:.0f} s, {counted(len(more), 'part')} to train")
                 left[stage.name] = set(more)
                 return [step_job(stage, part) for part in more]
             if step not in (START, POOL):

@@ -618,7 +618,7 @@ def test_compare_shows_how_the_difference_varies_between_training_seeds(tmp_path
     assert spread["a_top1"] == [0.5, 0.625, 0.75] and spread["b_top1"] == [0.625] and spread["n_pairs"] == 3
     assert (spread["min"], spread["max"], spread["a_ahead"], spread["b_ahead"]) == (-0.125, 0.125, 1, 1)
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
-    assert ("single trainings (3 seed(s) of a x 1 of b): top-1 A - B from -0.125 to +0.125; above 0 in 1 of 3 pairs, "
+    assert ("single trainings (3 seeds of a x 1 of b): top-1 A - B from -0.125 to +0.125; above 0 in 1 of 3 pairs, "
             "below 0 in 1 (single trainings, no interval: not a difference detected)") \
         in (out := capsys.readouterr().out) and "one training per fold" not in out
     for received in ({"top1": "high"}, {"top1": 0.5, "top1_per_seed": [float("nan"), 0.5]}, {"top1": 1e308}):
@@ -665,7 +665,7 @@ def test_compare_resamples_the_seeds_where_both_runs_hold_their_logits(tmp_path,
     assert line.endswith("no detectable difference") and line.count("[") == 2
     spread = res["seed_spread"]  # each seed's top-1 from its logits (a metrics.json said 2 values for 3 seeds)
     assert spread["a_top1"] == [1.0, 0.0, 0.0] and spread["b_top1"] == [float(b_right.mean())]
-    assert spread["n_pairs"] == 3 and "single trainings (3 seed(s) of a x 1 of b)" in out
+    assert spread["n_pairs"] == 3 and "single trainings (3 seeds of a x 1 of b)" in out
 
     # one seed each side: the subject interval only
     write_seed_logits(tmp_path / "a", ids, folds, [0], logits_a[:1], ["L0", "L1"])

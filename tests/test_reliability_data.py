@@ -99,7 +99,7 @@ def test_run_refuses_fewer_than_one_job(tmp_path, capsys, jobs):
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("preset, subjects, need", [("quick", 2, 3), ("full", 5, 6)])
+@pytest.mark.parametrize("preset, subjects, need", [("quick", 1, 3), ("quick", 2, 3), ("full", 5, 6)])
 def test_run_on_a_dataset_with_too_few_subjects_stops_before_writing(tmp_path, capsys, preset, subjects, need):
     """`evface run --data` on a one-subject import queued every stage, created OUT and its stage
     folders, then stopped naming `--folds`, an option `run` does not have."""
@@ -111,7 +111,8 @@ def test_run_on_a_dataset_with_too_few_subjects_stops_before_writing(tmp_path, c
     write_manifest(tmp_path / "data", rows)
     assert main(["run", "--preset", preset, "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run")]) == 2
     line = _one_error_line(capsys.readouterr().err)
-    assert line == (f"error: {tmp_path / 'data'}: holds {subjects} subject(s); the {preset!r} preset tests every model "
+    held = "1 subject" if subjects == 1 else f"{subjects} subjects"  # was: "1 subject(s)"
+    assert line == (f"error: {tmp_path / 'data'}: holds {held}; the {preset!r} preset tests every model "
                     f"on held-out subjects in subject folds and needs at least {need} (--data, --preset)")
     assert not (tmp_path / "run").exists()
 

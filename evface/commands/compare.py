@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from evface.commands.paths import output_file
-from evface.errors import ParameterError, where
+from evface.errors import ParameterError, counted, where
 from evface.io.dataset import atomic_write_text
 
 NAMES = {"top1": "top-1", "uf1": "UF1", "uar": "UAR"}
@@ -22,7 +22,7 @@ def format_comparison(res: dict[str, Any]) -> str:
 
     a, b = res["a"], res["b"]
     trainings = res.get("trainings") if max(res.get("trainings", {"a": 1}).values()) > 1 else None
-    lines = [f"A = {a}, B = {b}: {res['n']} clips of {res['n_subjects']} subjects, paired; "
+    lines = [f"A = {a}, B = {b}: {counted(res['n'], 'clip')} of {counted(res['n_subjects'], 'subject')}, paired; "
              "95 % intervals from a subject-cluster bootstrap"
              + (f", and over subjects and training seeds ({trainings['a']} of A, {trainings['b']} of B; "
                 "the verdict follows it)" if trainings else ""),
@@ -49,13 +49,13 @@ def format_comparison(res: dict[str, Any]) -> str:
         lines.append(f"the clips were tested in other folds ({a}: {res['folds']['a']}; {b}: {res['folds']['b']}): "
                      "the difference includes that of the protocols")
     mc = res["mcnemar"]
-    lines.append(f"exact McNemar: {mc['a_only']} clips right only in {a}, {mc['b_only']} only in {b}, "
+    lines.append(f"exact McNemar: {counted(mc['a_only'], 'clip')} right only in {a}, {mc['b_only']} only in {b}, "
                  f"p = {stats.number(mc['p'], '.3g')}")
     spread = res.get("seed_spread")
     if spread:
-        lines.append(f"single trainings ({len(spread['a_top1'])} seed(s) of {a} x {len(spread['b_top1'])} of {b}): "
+        lines.append(f"single trainings ({counted(len(spread['a_top1']), 'seed')} of {a} x {len(spread['b_top1'])} of {b}): "
                      f"top-1 A - B from {stats.number(spread['min'], '+.3f')} to {stats.number(spread['max'], '+.3f')}; "
-                     f"above 0 in {spread['a_ahead']} of {spread['n_pairs']} pairs, below 0 in {spread['b_ahead']} "
+                     f"above 0 in {spread['a_ahead']} of {counted(spread['n_pairs'], 'pair')}, below 0 in {spread['b_ahead']} "
                      "(single trainings, no interval: not a difference detected)")
     if spread and not trainings:
         lines.append("a run scored before its seed_logits.csv was written: the intervals resample subjects only "

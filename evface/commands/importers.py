@@ -10,7 +10,7 @@ import typer
 from evface.commands import terminal
 from evface.commands.options import naming, naming_fields
 from evface.commands.paths import output_folder, sole_writer
-from evface.errors import ParameterError
+from evface.errors import ParameterError, counted
 
 import_app = typer.Typer(name="import", help="Import real recordings or RGB micro-expression corpora.",
                          no_args_is_help=True, add_completion=False)
@@ -148,7 +148,7 @@ def session(
     with sole_writer(out, "OUT"), console.status("importing session") as status:
         report = import_session(sources, rgb_source, annotations, out, options,
                                 progress=lambda stage, frac: status.update(f"{stage} ({frac:.0%})"))
-    table = Table(title=f"{out}: {len(report['clips'])} clips")
+    table = Table(title=f"{out}: {counted(len(report['clips']), 'clip')}")
     for col in ("sensor", "sync", "offset µs", "confidence", "registration", "error px / score"):
         table.add_column(col)
     for name, s in report["sensors"].items():
@@ -160,7 +160,7 @@ def session(
         table.add_row(name, s["sync"]["method"], offset, f"{s['sync']['confidence']:.2f}", reg["method"], quality)
     terminal.console(stderr=False).print(table)
     if report["skipped"]:
-        print(f"skipped {len(report['skipped'])} clip(s) matching no class: "
+        print(f"skipped {counted(len(report['skipped']), 'clip')} matching no class: "
               + ", ".join(s["clip_id"] for s in report["skipped"]))
     _print_warnings(console, report["warnings"])
 
@@ -204,7 +204,7 @@ def corpus(
         task = bar.add_task("converting clips", total=1.0)
         report = import_corpus(root, table, out, options, progress=lambda stage, frac: bar.update(task, completed=frac))
     skipped = f", skipped {len(report['skipped'])} matching no class" if report["skipped"] else ""
-    print(f"{out}: {len(report['clips'])} clips{skipped}")
+    print(f"{out}: {counted(len(report['clips']), 'clip')}{skipped}")
     _print_warnings(terminal.console(), report["warnings"])
 
 

@@ -12,7 +12,7 @@ from rich.table import Table
 from evface.checks import INT64, MAX_SENSOR_SIDE
 from evface.commands import terminal
 from evface.commands.paths import not_the_input, output_file
-from evface.errors import FormatError, ParameterError
+from evface.errors import FormatError, ParameterError, counted
 
 
 def _parse_size(text: str | None) -> tuple[int, int] | None:
@@ -70,7 +70,7 @@ def _info_table(info: dict) -> Table:
     for name, s in info.get("sensors", {}).items():
         model = f" {s['model']}" if s.get("model") else ""
         table.add_row(f"sensor {name}", f"{s['sensor_size'][0]}x{s['sensor_size'][1]}{model}, "
-                                        f"{s['events']:,} events, ON {100 * s['on_fraction']:.1f} %")
+                                        f"{counted(s['events'], 'event')}, ON {100 * s['on_fraction']:.1f} %")
     for name, fr in info.get("frames", {}).items():
         table.add_row(f"frames {name}", f"{fr['count']} x {'x'.join(map(str, fr['shape']))} at {fr['fps']:g} fps")
     for name, tr in info.get("truth", {}).items():
@@ -168,4 +168,4 @@ def register(app: typer.Typer) -> None:
                     writer.write(chunk)
                     progress.advance(task, chunk.size)
                 progress.update(task, total=writer.count)
-        console.print(f"wrote {writer.count:,} events to {dest} ({writer.format})", soft_wrap=True)
+        console.print(f"wrote {counted(writer.count, 'event')} to {dest} ({writer.format})", soft_wrap=True)

@@ -9,6 +9,7 @@ import typer
 
 from evface.commands import terminal
 from evface.commands.paths import sole_writer
+from evface.errors import counted
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +27,7 @@ def register(app: typer.Typer) -> None:
 
         with sole_writer(out, "OUT"):
             report = merge_datasets(out, datasets, overwrite=overwrite)
-        print(f"{out}: {report['clips']} clips of {len(report['subjects'])} subjects")
+        print(f"{out}: {counted(report['clips'], 'clip')} of {counted(len(report['subjects']), 'subject')}")
         console = terminal.console()
         for text in report["warnings"]:
             console.print(terminal.labelled("warning:", "yellow", text), soft_wrap=True)

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from evface.commands import terminal
 from evface.commands.options import naming
 from evface.commands.paths import not_the_input, output_file
-from evface.errors import ParameterError, where
+from evface.errors import ParameterError, counted, where
 
 if TYPE_CHECKING:  # lazy at run time: cv2, numba and h5py off CLI start-up
     from evface.sim.rgb import RgbCamera
@@ -226,7 +226,7 @@ def register(app: typer.Typer) -> None:
             def tick(i: int) -> None:
                 nonlocal frames_read
                 frames_read = i + 1
-                bar.update(task, completed=frames_read, description=f"{n_events:,} events")
+                bar.update(task, completed=frames_read, description=counted(n_events, "event"))
 
             # the RGB camera's video and its frame times are written under pending names, then
             # published, and the events last: a failure of any leaves none (older files as they were)
@@ -249,11 +249,11 @@ def register(app: typer.Typer) -> None:
                 for pending_file, _ in moves:
                     pending_file.unlink(missing_ok=True)
         if info.n_frames and frames_read != info.n_frames:
-            console.print(terminal.labelled("warning:", "yellow", f"{video}: the file lists {info.n_frames} frames "
+            console.print(terminal.labelled("warning:", "yellow", f"{video}: the file lists {counted(info.n_frames, 'frame')} "
                                             f"and {frames_read} decoded (cut short or damaged?); the events cover "
                                             f"those {frames_read}"), soft_wrap=True)
         console.print(
-            f"{n_events:,} events from {frames_read} frames ({duration_us / 1e6:.3f} s) "
+            f"{counted(n_events, 'event')} from {counted(frames_read, 'frame')} ({duration_us / 1e6:.3f} s) "
             f"on a {window[2]}x{window[3]} {name} window -> {out}"
             + (f"; RGB ({camera}) -> {rgb_out}, frame times -> {frame_times_path(rgb_out)}" if rgb_out is not None else ""),
             soft_wrap=True,

@@ -35,7 +35,7 @@ import numpy as np
 from evface import __version__
 from evface.checks import as_int
 from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers
-from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, where
+from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, counted, where
 from evface.face.aus import DEFAULT_CLASSES
 from evface.face.identity import Identity, builtin_photo_identities, photo_identity, procedural_identity
 from evface.io.clip import Clip, read_clip_meta, temporaries_of, write_clip
@@ -546,7 +546,7 @@ def _make_clips(plan: list[ClipSpec], paths: dict[str, Path], subjects: dict[str
     done = len(plan) - len(todo)
     total = len(plan)
     if progress:
-        progress(done, total, f"{done} clip(s) already there")
+        progress(done, total, f"{counted(done, 'clip')} already there")
     jobs = [Job(spec.clip_id, film_clip, (spec, subjects[spec.subject], preset, seed, str(paths[spec.clip_id].absolute())))
             for spec in todo]
 
@@ -689,7 +689,7 @@ def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any],
         shards[sh[0]] = (d, info)
     missing = sorted(set(range(n)) - set(shards))
     if missing:
-        raise DatasetError(f"shard(s) {missing} of {n} missing")
+        raise DatasetError(f"{'shard' if len(missing) == 1 else 'shards'} {', '.join(map(str, missing))} of {n} missing")
     result = []
     for i in sorted(shards):
         d, info = shards[i]
@@ -698,7 +698,7 @@ def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any],
             raise DatasetError(where(d, f"{again} (it has no manifest.csv yet)"))
         rows = read_manifest(d)
         if len(rows) != info.get("n_clips", len(rows)):
-            raise DatasetError(where(d, f"{again} (manifest has {len(rows)} clips, dataset.json promises "
+            raise DatasetError(where(d, f"{again} (manifest has {counted(len(rows), 'clip')}, dataset.json promises "
                                         f"{info['n_clips']})"))
         gone = next((row["file"] for row in rows if not (d / row["file"]).is_file()), None)
         if gone is not None:

@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, where
+from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, counted, where
 from evface.io.dataset import CLIP_KEY_COLUMNS, atomic_write_text, inside_path, read_manifest, row_key
 
 CONFIG = "config.json"
@@ -257,11 +257,11 @@ def scored_elsewhere(data: str | Path, trained: str | Path, protocol: str, n_see
     elif n_seen == 0:
         said = f"{said}: every clip by {others}"
     else:
-        said = (f"{said}: its {n_seen} clips with the manifest rows of the training data each by the models that held "
-                f"out a subject of its name{held_out}; its {n - n_seen} other clip{'s' if n - n_seen > 1 else ''} by "
+        said = (f"{said}: its {counted(n_seen, 'clip')} with the manifest rows of the training data each by the "
+                f"models that held out a subject of its name{held_out}; its {counted(n - n_seen, 'other clip')} by "
                 f"{others}")
-    return said + (f"; its {left_out} clip{'s' if left_out > 1 else ''} of subjects no model held out are left out"
-                   if left_out else "")
+    left = f"{counted(left_out, 'clip')} of subjects no model held out {'is' if left_out == 1 else 'are'} left out"
+    return said + (f"; its {left}" if left_out else "")
 
 
 def _size(path: Path) -> int:
