@@ -611,14 +611,16 @@ def test_compare_shows_how_the_difference_varies_between_training_seeds(tmp_path
         _write_predictions(tmp_path / run, [(*r, r[3]) for r in truth])
     assert "seed_spread" not in compare_runs(tmp_path / "a", tmp_path / "b")  # no metrics.json: nothing to add
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
-    assert "one training per fold of each run" in capsys.readouterr().out  # said so
+    assert "one training per fold of each run" in (out := capsys.readouterr().out)  # said so
+    top1 = compare_runs(tmp_path / "a", tmp_path / "b")["metrics"]["top1"]  # in percent as in the report (was: 0.750)
+    assert f"all       top-1 % {100 * top1['a']:8.1f}{100 * top1['b']:8.1f}{100 * top1['diff']:+9.1f}  " in out
     (tmp_path / "a" / "metrics.json").write_text(json.dumps({"top1": 1.0, "top1_per_seed": [0.5, 0.625, 0.75]}))
     (tmp_path / "b" / "metrics.json").write_text(json.dumps({"top1": 0.625}))
     spread = compare_runs(tmp_path / "a", tmp_path / "b")["seed_spread"]
     assert spread["a_top1"] == [0.5, 0.625, 0.75] and spread["b_top1"] == [0.625] and spread["n_pairs"] == 3
     assert (spread["min"], spread["max"], spread["a_ahead"], spread["b_ahead"]) == (-0.125, 0.125, 1, 1)
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
-    assert ("single trainings (3 seeds of a x 1 of b): top-1 A - B from -0.125 to +0.125; above 0 in 1 of 3 pairs, "
+    assert ("single trainings (3 seeds of a x 1 of b): top-1 A - B from -12.5 to +12.5 points; above 0 in 1 of 3 pairs, "
             "below 0 in 1 (single trainings, no interval: not a difference detected)") \
         in (out := capsys.readouterr().out) and "one training per fold" not in out
     for received in ({"top1": "high"}, {"top1": 0.5, "top1_per_seed": [float("nan"), 0.5]}, {"top1": 1e308}):

@@ -13,11 +13,16 @@ from evface.commands.paths import output_file
 from evface.errors import ParameterError, counted, where
 from evface.io.dataset import atomic_write_text
 
-NAMES = {"top1": "top-1", "uf1": "UF1", "uar": "UAR"}
+NAMES = {"top1": "top-1 %", "uf1": "UF1", "uar": "UAR"}
+DIGITS = {"top1": (1, 100.0), "uf1": (3, 1.0), "uar": (3, 1.0)}
+"""Each metric's decimals and scale, as the report's tables give it: top-1 in percent (its
+difference in points), UF1 and UAR as fractions."""
 
 
 def format_comparison(res: dict[str, Any]) -> str:
-    """The comparison of :func:`evface.tasks.class_compare.compare_runs` as a plain-text table."""
+    """The comparison of :func:`evface.tasks.class_compare.compare_runs` as a plain-text table, its
+    figures as the report gives them (:data:`DIGITS`)."""
+    from evface.report.html import _bracket, _fmt  # lazy: the report's formatting (matplotlib) for this command only
     from evface.tasks import stats  # lazy: numpy and the scoring modules load for this command only
 
     a, b = res["a"], res["b"]
@@ -29,17 +34,17 @@ def format_comparison(res: dict[str, Any]) -> str:
              f"{'':10}{'metric':8}{'A':>8}{'B':>8}{'A - B':>9}  {'subjects':18}"
              + (f"{'subjects, seeds':18}" if trainings else "") + "verdict"]
 
-    def interval(ci: list[float] | None) -> str:
-        return f"{stats.interval(ci, '+.3f') if ci else '-':18}"
+    def interval(ci: list[float] | None, key: str) -> str:
+        return f"{_bracket(ci, *DIGITS[key], '+') if ci else '-':18}"
 
     groups = [("all", res)] + list(res["per_lighting"].items())
     for group, part in groups:
         for key, d in part["metrics"].items():
             if group != "all" and key != "top1":
                 continue
-            lines.append(f"{group:10}{NAMES[key]:8}{stats.number(d['a'], '8.3f')}{stats.number(d['b'], '8.3f')}"
-                         f"{stats.number(d['diff'], '+9.3f')}  {interval(d['ci'])}"
-                         + (interval(d.get("ci_trainings")) if trainings else "") + d["verdict"])
+            lines.append(f"{group:10}{NAMES[key]:8}{_fmt(d['a'], *DIGITS[key]):>8}{_fmt(d['b'], *DIGITS[key]):>8}"
+                         f"{_fmt(d['diff'], *DIGITS[key], '+'):>9}  {interval(d['ci'], key)}"
+                         + (interval(d.get("ci_trainings"), key) if trainings else "") + d["verdict"])
     if "classes" in res:
         classes = res["classes"]
         lines.append(f"the models know other classes ({a}: {', '.join(map(str, classes['a']))}; {b}: "
@@ -54,7 +59,8 @@ def format_comparison(res: dict[str, Any]) -> str:
     spread = res.get("seed_spread")
     if spread:
         lines.append(f"single trainings ({counted(len(spread['a_top1']), 'seed')} of {a} x {len(spread['b_top1'])} of {b}): "
-                     f"top-1 A - B from {stats.number(spread['min'], '+.3f')} to {stats.number(spread['max'], '+.3f')}; "
+                     f"top-1 A - B from {_fmt(spread['min'], *DIGITS['top1'], '+')} to "
+                     f"{_fmt(spread['max'], *DIGITS['top1'], '+')} points; "
                      f"above 0 in {spread['a_ahead']} of {counted(spread['n_pairs'], 'pair')}, below 0 in {spread['b_ahead']} "
                      "(single trainings, no interval: not a difference detected)")
     if spread and not trainings:
