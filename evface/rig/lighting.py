@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
 
+from evface.checks import as_real
 from evface.errors import ParameterError
+
+MAX_LUX = 1e6
+"""The brightest lighting taken, in lux: ten times direct sunlight (about 10^5 lx). Far beyond it
+the lit scene (reflectance times lux, float32) loses its meaning and, from about 3e38 lx,
+overflows to infinity."""
 
 
 @dataclass(frozen=True)
@@ -23,12 +31,35 @@ class Lighting:
     60 Hz grids). ``flicker_depth`` is the modulation depth: illuminance swings between
     ``lux * (1 - depth)`` and ``lux * (1 + depth)``.
 
+    Parameters
+    ----------
+    name : str
+        The lighting's name (a key of :data:`LIGHTING` for the presets).
+    lux : float
+        Mean illuminance on the face, in ``(0, MAX_LUX]``.
+    flicker_hz : float
+        Flicker frequency, finite and >= 0 (0: steady). A camera that samples the scene must
+        sample it at more than twice this rate (:meth:`check_sampled`).
+    flicker_depth : float
+        Modulation depth in ``[0, 1)``.
+    description : str
+        Where the level comes from.
+
+    Raises
+    ------
+    ParameterError
+        For a number out of its range, ``nan``, an infinity or something that is not a number.
+
     Examples
     --------
     >>> Lighting("office", 500.0).lux_at(0)
     500.0
     >>> round(Lighting("lamp", 100.0, flicker_hz=100.0, flicker_depth=0.1).lux_at(0), 1)
     110.0
+    >>> Lighting("lamp", 100.0, flicker_hz=float("nan"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: lighting 'lamp': flicker_hz must be a finite number >= 0, got nan
     """
 
     name: str
@@ -38,12 +69,34 @@ class Lighting:
     description: str = ""
 
     def __post_init__(self) -> None:
-        if not self.lux > 0:
-            raise ParameterError(f"lighting {self.name!r}: lux must be > 0, got {self.lux}")
-        if not 0 <= self.flicker_depth < 1:
-            raise ParameterError(f"lighting {self.name!r}: flicker_depth must be in [0, 1), got {self.flicker_depth}")
-        if self.flicker_hz < 0:
-            raise ParameterError(f"lighting {self.name!r}: flicker_hz must be >= 0, got {self.flicker_hz}")
+        # was: inf lux, a nan or infinite flicker_hz taken (nan or inf pixels), a string a TypeError
+        as_real(f"lighting {self.name!r}: lux", self.lux, 0.0, MAX_LUX, low_open=True)
+        as_real(f"lighting {self.name!r}: flicker_hz", self.flicker_hz, 0.0, math.inf)
+        depth = as_real(f"lighting {self.name!r}: flicker_depth", self.flicker_depth, 0.0, 1.0)
+        if depth == 1.0:
+            raise ParameterError(f"lighting {self.name!r}: flicker_depth must be in [0, 1), got {self.flicker_depth!r}")
+
+    def check_sampled(self, rate_hz: float, option: str) -> None:
+        """A ParameterError when a camera sampling the scene at ``rate_hz`` would alias the flicker.
+
+        At ``rate_hz`` below twice ``flicker_hz`` (the Nyquist rate) the samples show a slower
+        flicker than the lamp's (120 Hz sampled at 200 Hz looks like 80 Hz); exactly twice samples
+        its peaks and troughs. ``option`` names the rate in the message.
+
+        Examples
+        --------
+        >>> Lighting("lamp", 300.0, flicker_hz=100.0, flicker_depth=0.1).check_sampled(200.0, "scene_rate_hz")
+        >>> Lighting("lamp", 300.0, flicker_hz=120.0, flicker_depth=0.1).check_sampled(200.0, "scene_rate_hz")
+        Traceback (most recent call last):
+        ...
+        evface.errors.ParameterError: lighting 'lamp': its 120 Hz flicker needs scene_rate_hz >= 240 (twice the flicker), got 200; at 200 Hz it would show as a 80 Hz flicker
+        """
+        if self.flicker_depth == 0 or 2.0 * self.flicker_hz <= rate_hz:
+            return
+        alias = abs(self.flicker_hz - rate_hz * round(self.flicker_hz / rate_hz))
+        raise ParameterError(f"lighting {self.name!r}: its {self.flicker_hz:g} Hz flicker needs {option} >= "
+                             f"{2 * self.flicker_hz:g} (twice the flicker), got {rate_hz:g}; at {rate_hz:g} Hz it "
+                             f"would show as a {alias:g} Hz flicker")
 
     def lux_at(self, t_us: float | np.ndarray) -> float | np.ndarray:
         """Illuminance at ``t_us`` (a float for a scalar time)."""

@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from evface.checks import within_memory
 from evface.events.core import concatenate
 from evface.face.identity import Identity
 from evface.io.clip import Clip, SensorInfo, TruthSeries
@@ -104,20 +105,32 @@ class Rig:
         self.scene = Scene(identity, self.geometry, params)
 
     def record(self, spec: ClipSpec, timeline: Timeline, lighting: Lighting, seed: np.random.SeedSequence) -> Clip:
-        """Film one clip with all three cameras."""
+        """Film one clip with all three cameras.
+
+        Raises
+        ------
+        ParameterError
+            When the event sensors' ``scene_rate_hz`` is below twice the lighting's flicker
+            (it would be filmed as a slower flicker), or when the clip's truth frames would not
+            fit in memory.
+        """
         rp = self.params
         cams = rp.cameras
         g = self.geometry
+        lighting.check_sampled(rp.scene_rate_hz, "scene_rate_hz")  # was: a 120 Hz flicker filmed as 80 Hz at 200 Hz
         hd_seed, lr_seed, rgb_seed = (int_seed(s) for s in seed.spawn(3))
         hd_params = cams.event_params(rp.hd_preset)
         lr_params = cams.event_params(rp.lr_preset)
         hd_sensor, lr_sensor = SENSORS[rp.hd_preset], SENSORS[rp.lr_preset]
-        hd_sim = DvsSimulator(g.roi[2:], hd_params, seed=hd_seed)
-        lr_sim = DvsSimulator(lr_sensor.size, lr_params, seed=lr_seed)
         step_us = 1e6 / rp.scene_rate_hz
         n_steps = int(round(timeline.duration_us / step_us))
         truth_every = int(round(rp.scene_rate_hz / rp.truth_rate_hz))
         n_truth = n_steps // truth_every + 1
+        within_memory(4 * n_truth * (g.roi[2] * g.roi[3] + lr_sensor.size[0] * lr_sensor.size[1]),
+                      f"the truth frames of a {timeline.duration_us} µs clip",
+                      "film a shorter timeline (duration_us) or lower truth_rate_hz")
+        hd_sim = DvsSimulator(g.roi[2:], hd_params, seed=hd_seed)
+        lr_sim = DvsSimulator(lr_sensor.size, lr_params, seed=lr_seed)
         truth_hd = np.empty((n_truth, g.roi[3], g.roi[2]), np.float32)
         truth_lr = np.empty((n_truth, *lr_sensor.size[::-1]), np.float32)
         hd_events, lr_events, truth_t = [], [], []

@@ -22,20 +22,48 @@ figures and their sources.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from evface.checks import as_real, number_fields
+from evface.checks import as_int, as_real, number_fields
 from evface.errors import ParameterError
-from evface.face.aus import GAZE_DEG, UNILATERAL_AUS, au_key
-from evface.face.render import MAX_DEPTH_TURN_DEG
+from evface.face.aus import GAZE_DEG, UNILATERAL_AUS, au_key, parse_au
+from evface.face.render import MAX_DEPTH_TURN_DEG, FacePose
 
 MAX_TOTAL_US = 500_000
 """Longest micro-expression, onset to offset (Yan et al. 2014, CASME II selection)."""
 MAX_ONSET_US = 250_000
 """Longest onset phase, onset to apex (Yan et al. 2014)."""
 BLINK_AU = 45
+MAX_CLIP_US = 3_600_000_000
+"""Longest timeline, one hour: the blinks and saccades of a longer one are too many to draw."""
+MAX_DISTRACTOR_HZ = 10.0
+"""Highest blink and saccade rate a :class:`TimelineParams` takes (people blink about 0.3 times
+and make about 3 saccades a second)."""
+
+
+def _phases(owner: str, names: tuple[str, ...], times: tuple[object, ...]) -> None:
+    """A ParameterError unless ``times`` (µs, named ``owner.name``) are whole numbers in order."""
+    values = [as_int(f"{owner}.{name}", t) for name, t in zip(names, times)]
+    for (a, ta), (b, tb) in zip(zip(names, values), zip(names[1:], values[1:])):
+        if ta > tb:
+            raise ParameterError(f"{owner}: {a}={ta} comes after {b}={tb}; the phases must run "
+                                 f"{' <= '.join(names)}")
+
+
+def _finite(value: object) -> bool:
+    """Whether ``value`` is a finite int or float (not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _gaze_angle(name: str, value: object) -> None:
+    """A ParameterError unless ``value`` is a (horizontal, vertical) pair of angles within ``GAZE_DEG``."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ParameterError(f"{name} must be (horizontal, vertical) degrees, got {value!r}")
+    for v in value:  # was: 100 degrees drawn as 20 (the eye model's end) while the clip recorded 100
+        as_real(f"{name} (the eye model turns at most {GAZE_DEG:g} degrees)", v, -GAZE_DEG, GAZE_DEG)
 
 
 @dataclass(frozen=True)
@@ -85,6 +113,16 @@ class TimelineParams:
 
     def __post_init__(self) -> None:
         number_fields(self)
+        if self.duration_us > MAX_CLIP_US:
+            raise ParameterError(f"duration_us={self.duration_us} exceeds {MAX_CLIP_US} (one hour)")
+        for name in ("blink_rate_hz", "saccade_rate_hz"):  # was: 1e12 a MemoryError, 1e9 a hang
+            as_real(name, getattr(self, name), 0.0, MAX_DISTRACTOR_HZ)
+        for v in self.intensity_range:  # was: an intensity of 5 recorded, AUs drawn at 1
+            as_real("intensity_range", v, 0.0, 1.0)
+        as_real("blink_close_fraction", self.blink_close_fraction, 0.0, 1.0)
+        for v in self.onset_fraction_beta:  # was: numpy's ValueError "a <= 0"
+            as_real("onset_fraction_beta", v, 0.0, math.inf, low_open=True)
+        self._check_head_reach()
         lo, hi = self.total_us_range
         if not 0 < lo <= hi <= MAX_TOTAL_US:
             raise ParameterError(f"total_us_range {self.total_us_range} must lie in (0, {MAX_TOTAL_US}]")
@@ -109,6 +147,17 @@ class TimelineParams:
         if max(self.gaze_range_deg) > GAZE_DEG:
             raise ParameterError(f"gaze_range_deg {self.gaze_range_deg} exceeds the eye model's {GAZE_DEG} degrees")
 
+    def _check_head_reach(self) -> None:
+        """The farthest the drawn head can move must be a pose the renderer draws (was: a
+        ParameterError about ``FacePose.dx`` part way through filming a clip)."""
+        reach = self.drift_per_s * self.duration_us * 1e-6 + self.wobble_amplitude + self.breathing_amplitude
+        try:
+            FacePose(dx=reach, dy=reach, roll_deg=self.roll_deg_amplitude, scale=1.0 - 0.5 * self.breathing_amplitude)
+        except ParameterError as exc:
+            raise ParameterError(f"TimelineParams: the head would move beyond what the renderer draws ({exc}); lower "
+                                 "drift_per_s (times duration_us), wobble_amplitude, breathing_amplitude or "
+                                 "roll_deg_amplitude") from None
+
 
 @dataclass(frozen=True)
 class AuCurve:
@@ -123,6 +172,14 @@ class AuCurve:
     offset_us: int
     intensity: float
     side: str = ""
+
+    def __post_init__(self) -> None:
+        if self.side not in ("", "L", "R"):
+            raise ParameterError(f"AuCurve.side must be '', 'L' or 'R' (the subject's), got {self.side!r}")
+        parse_au(au_key(as_int("AuCurve.au", self.au), self.side))
+        _phases("AuCurve", ("onset_us", "apex_us", "hold_end_us", "offset_us"),
+                (self.onset_us, self.apex_us, self.hold_end_us, self.offset_us))
+        as_real("AuCurve.intensity", self.intensity, 0.0, 1.0)
 
     @property
     def key(self) -> int | str:
@@ -144,6 +201,21 @@ class Expression:
     offset_us: int
     intensity: float
     curves: tuple[AuCurve, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.aus, (tuple, list)):
+            raise ParameterError(f"Expression.aus must be a tuple of AU numbers, got {self.aus!r}")
+        for au in self.aus:
+            parse_au(as_int("Expression.aus", au))
+        _phases("Expression", ("onset_us", "apex_us", "hold_end_us", "offset_us"),
+                (self.onset_us, self.apex_us, self.hold_end_us, self.offset_us))
+        as_real("Expression.intensity", self.intensity, 0.0, 1.0)  # was: 2.0 taken, an error only at render time
+        if not isinstance(self.curves, tuple) or not all(isinstance(c, AuCurve) for c in self.curves):
+            raise ParameterError(f"Expression.curves must be a tuple of AuCurve, got {self.curves!r}")
+        for c in self.curves:
+            if c.onset_us < self.onset_us or c.offset_us > self.offset_us:
+                raise ParameterError(f"Expression: the curve of AU {c.key} ({c.onset_us} to {c.offset_us} µs) must lie "
+                                     f"within the episode's onset_us {self.onset_us} to offset_us {self.offset_us}")
 
     @property
     def total_us(self) -> int:
@@ -167,6 +239,10 @@ class Blink:
     end_us: int
     intensity: float = 1.0
 
+    def __post_init__(self) -> None:
+        _phases("Blink", ("start_us", "closed_us", "end_us"), (self.start_us, self.closed_us, self.end_us))
+        as_real("Blink.intensity", self.intensity, 0.0, 1.0)
+
 
 @dataclass(frozen=True)
 class HeadMotion:
@@ -189,6 +265,14 @@ class HeadMotion:
     rotation_hz: tuple[float, float] = (0.5, 0.5)
     rotation_phase: tuple[float, float] = (0.0, 0.0)
 
+    def __post_init__(self) -> None:
+        for f in fields(self):  # was: nan or a string reached FacePose only at render time
+            value, pair = getattr(self, f.name), isinstance(f.default, tuple)
+            values = (value if isinstance(value, tuple) and len(value) == 2 else None) if pair else (value,)
+            if values is None or not all(_finite(v) for v in values):
+                raise ParameterError(f"HeadMotion.{f.name} must be {'two finite numbers' if pair else 'a finite number'}, "
+                                     f"got {value!r}")
+
 
 @dataclass(frozen=True)
 class Saccade:
@@ -199,10 +283,31 @@ class Saccade:
     end_us: int
     to_deg: tuple[float, float]
 
+    def __post_init__(self) -> None:
+        _phases("Saccade", ("start_us", "end_us"), (self.start_us, self.end_us))
+        _gaze_angle("Saccade.to_deg", self.to_deg)
+
 
 @dataclass(frozen=True)
 class Timeline:
-    """Everything that moves in one clip. Query with :func:`au_intensities` and :func:`head_pose`."""
+    """Everything that moves in one clip. Query with :func:`au_intensities` and :func:`head_pose`.
+
+    Raises
+    ------
+    ParameterError
+        When ``duration_us`` is not in ``[1, MAX_CLIP_US]``, the expression does not lie within
+        the clip (its onset to offset), a part has the wrong type, or a gaze angle is beyond
+        :data:`evface.face.aus.GAZE_DEG`. The parts check their own numbers: the phases of an
+        :class:`Expression`, :class:`AuCurve`, :class:`Blink` or :class:`Saccade` must run in
+        order, intensities lie in [0, 1].
+
+    Examples
+    --------
+    >>> Timeline(400_000, Expression((12,), 300_000, 450_000, 450_000, 600_000, 0.5))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: Timeline: the expression (onset_us 300000 to offset_us 600000) must lie within the clip's 0..400000 µs (duration_us)
+    """
 
     duration_us: int
     expression: Expression
@@ -210,6 +315,21 @@ class Timeline:
     head: HeadMotion = field(default_factory=HeadMotion)
     gaze_start_deg: tuple[float, float] = (0.0, 0.0)
     saccades: tuple[Saccade, ...] = ()
+
+    def __post_init__(self) -> None:
+        duration = as_int("Timeline.duration_us", self.duration_us, 1, MAX_CLIP_US)
+        for name, kind in (("expression", Expression), ("head", HeadMotion)):
+            if not isinstance(getattr(self, name), kind):
+                raise ParameterError(f"Timeline.{name} must be a {kind.__name__}, got {getattr(self, name)!r}")
+        for name, kind in (("blinks", Blink), ("saccades", Saccade)):
+            parts = getattr(self, name)
+            if not isinstance(parts, tuple) or not all(isinstance(p, kind) for p in parts):
+                raise ParameterError(f"Timeline.{name} must be a tuple of {kind.__name__}, got {parts!r}")
+        e = self.expression
+        if e.onset_us < 0 or e.offset_us > duration:  # was: labels of an apex the clip never shows
+            raise ParameterError(f"Timeline: the expression (onset_us {e.onset_us} to offset_us {e.offset_us}) must lie "
+                                 f"within the clip's 0..{duration} µs (duration_us)")
+        _gaze_angle("Timeline.gaze_start_deg", self.gaze_start_deg)
 
 
 def raised_cosine(t_us: np.ndarray | float, start_us: float, end_us: float) -> np.ndarray:
@@ -417,13 +537,23 @@ def draw_timeline(aus: tuple[int, ...] | list[int], params: TimelineParams, seed
     The expression and the distractors (blinks, head, gaze) use independent streams spawned
     from ``seed``, so the distractors of a clip do not depend on its class.
 
+    Raises
+    ------
+    ParameterError
+        For an AU that is not a known AU number (a one-sided AU comes from ``params.unilateral``)
+        or a seed that is not a non-negative integer or a SeedSequence.
+
     Examples
     --------
     >>> tl = draw_timeline([12], TimelineParams(), seed=0)
     >>> tl.expression.total_us <= MAX_TOTAL_US and tl.expression.apex_us - tl.expression.onset_us <= MAX_ONSET_US
     True
     """
-    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    aus = tuple(as_int("aus", a) for a in aus)  # was: 12.5 drawn as AU12, True as AU1
+    for au in aus:
+        parse_au(au)
+    # was: None a fresh random timeline each call, -1 or 1.5 a NumPy error
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(as_int("seed", seed, 0))
     expr_ss, blink_ss, head_ss, gaze_ss = ss.spawn(4)
     expression = draw_expression(tuple(aus), params, np.random.default_rng(expr_ss))
     blinks = draw_blinks(params, np.random.default_rng(blink_ss))

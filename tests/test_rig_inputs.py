@@ -1,0 +1,134 @@
+"""Bad input to the rig's Python API (lighting, timelines, rig parameters, recording): one
+ParameterError naming the value, before any work (docs/reliability.md)."""
+
+import math
+import os
+
+import pytest
+
+from evface.errors import ParameterError
+from evface.face.identity import procedural_identity
+from evface.rig.geometry import RigParams
+from evface.rig.lighting import Lighting
+from evface.rig.record import ClipSpec, Rig, clip_seed
+from evface.rig.timeline import (
+    AuCurve,
+    Blink,
+    Expression,
+    HeadMotion,
+    Saccade,
+    Timeline,
+    TimelineParams,
+    draw_timeline,
+)
+
+SMALL_RIG = RigParams(lr_face_px=32.0, scene_rate_hz=200.0, truth_rate_hz=200.0, rgb_size=(160, 120), rgb_hd_presets=())
+SPEC = ClipSpec("s000_AU4_lamp_r0", "s000", 0, "AU4", (4,), "lamp", 0)
+SHORT = Timeline(40_000, Expression((4,), 2_000, 8_000, 8_000, 18_000, 0.6))  # one RGB frame
+
+
+@pytest.fixture(scope="module")
+def rig():
+    return Rig(procedural_identity(0), SMALL_RIG)
+
+
+@pytest.mark.parametrize("fields, match", [
+    (dict(lux=math.inf), "lux must be a finite number in \\(0, 1e\\+06\\]"),
+    (dict(lux=1e30), "lux must be"),
+    (dict(lux="500"), "lux must be a number, got '500'"),
+    (dict(lux=True), "lux must be a number, got True"),
+    (dict(lux=100.0, flicker_hz=math.nan, flicker_depth=0.1), "flicker_hz must be a finite number >= 0, got nan"),
+    (dict(lux=100.0, flicker_hz=math.inf, flicker_depth=0.1), "flicker_hz must be a finite number >= 0, got inf"),
+    (dict(lux=100.0, flicker_hz="100"), "flicker_hz must be a number"),
+    (dict(lux=100.0, flicker_depth=1.0), "flicker_depth must be in \\[0, 1\\)"),
+])
+def test_lighting_refuses_numbers_that_light_nothing(fields, match):
+    # was: inf lux or a nan / infinite flicker_hz accepted (inf or nan pixels), a string a TypeError
+    with pytest.raises(ParameterError, match=match):
+        Lighting("lamp", **fields)
+
+
+def test_recording_refuses_a_flicker_the_scene_rate_would_alias(rig):
+    # was: a 120 Hz lamp (a 60 Hz grid) sampled at the 200 Hz scene rate and filmed as an 80 Hz flicker
+    lamp = Lighting("lamp", 300.0, flicker_hz=120.0, flicker_depth=0.1)
+    with pytest.raises(ParameterError, match="120 Hz flicker needs scene_rate_hz >= 240.*80 Hz"):
+        rig.record(SPEC, SHORT, lamp, clip_seed(0, SPEC))
+    steady = Lighting("lamp", 300.0, flicker_hz=120.0, flicker_depth=0.0)  # no flicker to alias
+    assert rig.record(SPEC, SHORT, steady, clip_seed(0, SPEC)).duration_us == 40_000
+
+
+def test_recording_refuses_truth_frames_beyond_memory(rig, monkeypatch):
+    # was: np.empty of the truth frames (a MemoryError, or the clip filmed into swap)
+    real = os.sysconf
+    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 256}.get(name, real(name)))
+    with pytest.raises(ParameterError, match="truth frames of a 40000 µs clip .* lower truth_rate_hz"):
+        rig.record(SPEC, SHORT, Lighting("lamp", 300.0), clip_seed(0, SPEC))
+
+
+EPISODE = (2_000, 8_000, 8_000, 18_000)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: Expression((12,), 400, 300, 200, 100, 0.5), "onset_us=400 comes after apex_us=300"),
+    (lambda: Expression((12,), *EPISODE, 2.0), "Expression.intensity must be a finite number in \\[0, 1\\], got 2.0"),
+    (lambda: Expression((12,), math.nan, 8_000, 8_000, 18_000, 0.5), "Expression.onset_us must be a whole number, got nan"),
+    (lambda: Expression((99,), *EPISODE, 0.5), "unknown action unit 99"),
+    (lambda: Expression((12.5,), *EPISODE, 0.5), "Expression.aus must be a whole number, got 12.5"),
+    (lambda: Expression((12,), *EPISODE, 0.5, (AuCurve(12, 0, 8_000, 8_000, 18_000, 0.5),)),
+     "curve of AU 12 \\(0 to 18000 µs\\) must lie within the episode's onset_us 2000"),
+    (lambda: AuCurve(12, 0, 10, 5, 20, 0.5), "apex_us=10 comes after hold_end_us=5"),
+    (lambda: AuCurve(12, *EPISODE, 0.5, side="X"), "AuCurve.side must be '', 'L' or 'R'"),
+    (lambda: AuCurve(4, *EPISODE, 0.5, side="L"), "AU4 has no one-sided variant"),
+    (lambda: Blink(10, 5, 20), "start_us=10 comes after closed_us=5"),
+    (lambda: Blink(0, 5, 20, intensity=-1.0), "Blink.intensity must be"),
+    (lambda: Saccade(0, 10, (math.nan, 0.0)), "Saccade.to_deg .* got nan"),
+    (lambda: HeadMotion(drift=(math.nan, 0.0)), "HeadMotion.drift must be two finite numbers, got \\(nan, 0.0\\)"),
+    (lambda: HeadMotion(yaw_deg="3"), "HeadMotion.yaw_deg must be a finite number, got '3'"),
+    (lambda: Timeline(0, SHORT.expression), "Timeline.duration_us must be in \\[1, 3600000000\\], got 0"),
+    (lambda: Timeline(-1, SHORT.expression), "Timeline.duration_us must be in"),
+    (lambda: Timeline(10_000, SHORT.expression), "the expression \\(onset_us 2000 to offset_us 18000\\) must lie within"),
+    (lambda: Timeline(40_000, SHORT.expression, blinks=[Blink(0, 5, 20)]), "Timeline.blinks must be a tuple of Blink"),
+])
+def test_timeline_parts_refuse_what_the_clip_would_misreport(make, match):
+    # was: phases out of order, intensities above 1, an apex beyond the clip's end and nan times
+    # all taken: the clip recorded labels its frames never showed, or an error came at render time
+    with pytest.raises(ParameterError, match=match):
+        make()
+
+
+@pytest.mark.parametrize("gaze", [(100.0, 0.0), (0.0, -21.0), (math.nan, 0.0)])
+def test_gaze_beyond_the_eye_model_is_refused(gaze):
+    # was: 100 degrees drawn as the eye model's 20 while the clip's extra recorded 100
+    with pytest.raises(ParameterError, match="the eye model turns at most 20 degrees"):
+        Timeline(40_000, SHORT.expression, gaze_start_deg=gaze)
+    with pytest.raises(ParameterError, match="the eye model turns at most 20 degrees"):
+        Saccade(0, 10_000, gaze)
+
+
+@pytest.mark.parametrize("fields, match", [
+    (dict(blink_rate_hz=1e12), "blink_rate_hz must be a finite number in \\[0, 10\\]"),  # was: a 7 TiB MemoryError
+    (dict(saccade_rate_hz=1e9), "saccade_rate_hz must be a finite number in \\[0, 10\\]"),  # was: a hang
+    (dict(duration_us=10**15), "exceeds 3600000000"),  # was: a hang drawing 4e8 blinks
+    (dict(intensity_range=(0.5, 5.0)), "intensity_range must be a finite number in \\[0, 1\\], got 5.0"),
+    (dict(blink_close_fraction=5.0), "blink_close_fraction must be"),
+    (dict(onset_fraction_beta=(0.0, 1.0)), "onset_fraction_beta must be a finite number > 0"),  # was: numpy's "a <= 0"
+    (dict(drift_per_s=1e6), "head would move beyond what the renderer draws \\(FacePose.dx"),
+    (dict(roll_deg_amplitude=1e6), "head would move beyond .*FacePose.roll_deg"),
+    (dict(breathing_amplitude=3.0), "head would move beyond .*FacePose"),
+])
+def test_timeline_params_refuse_what_would_hang_or_fail_mid_clip(fields, match):
+    with pytest.raises(ParameterError, match=match):
+        TimelineParams(**fields)
+
+
+@pytest.mark.parametrize("aus, seed, match", [
+    ([12.5], 0, "aus must be a whole number, got 12.5"),  # was: drawn as AU12
+    ([True], 0, "aus must be an integer, got True"),  # was: drawn as AU1
+    (["L14"], 0, "aus must be an integer, got 'L14'"),  # was: int()'s ValueError
+    ([12], None, "seed must be an integer, got None"),  # was: a fresh random timeline on every call
+    ([12], -1, "seed must be >= 0, got -1"),  # was: NumPy's "expected non-negative integer"
+    ([12], 1.5, "seed must be a whole number, got 1.5"),
+])
+def test_draw_timeline_refuses_what_it_would_draw_as_something_else(aus, seed, match):
+    with pytest.raises(ParameterError, match=match):
+        draw_timeline(aus, TimelineParams(), seed)
