@@ -20,9 +20,13 @@ def _parse_aus(text: str) -> dict[int | str, float]:
         au, _, w = part.partition(":")
         key = au.strip().upper().removeprefix("AU")
         try:
-            out[key if key[:1] in ("L", "R") else int(key)] = float(w) if w else 1.0
+            au_key: int | str = key if key[:1] in ("L", "R") else int(key)
+            intensity = float(w) if w else 1.0
         except ValueError:
             raise ParameterError(f"--aus: cannot read {part!r}; expected e.g. '12', '6+12', 'L14' or '12:0.5'") from None
+        if au_key in out:  # was: '12+12:0.5' rendered the last intensity without a word
+            raise ParameterError(f"--aus: {text!r} names AU {au_key} twice; give each AU of a column once")
+        out[au_key] = intensity
     from evface.face.aus import check_aus  # lazy: numpy stays out of CLI start-up
 
     with naming("--aus"):
@@ -91,6 +95,10 @@ def register(app: typer.Typer) -> None:
         if rows * columns * size**2 > MAX_SHEET_PIXELS:
             raise ParameterError(f"--seeds, --aus, --pose, --size: {rows} faces x {columns} columns of {size} px tiles "
                                  f"exceed a sheet's {MAX_SHEET_PIXELS:,} pixels; render fewer")
+        from evface.face.render import FacePose, check_memory  # lazy: cv2 and the renderer stay out of CLI start-up
+
+        with naming("--size"):  # was: a MemoryError, or the process killed, while drawing a face
+            check_memory((size, size), "give a smaller --size")
         idents = [procedural_identity(s) for s in seed_list]
         for p in photo:
             bgr = cv2.imread(str(p), cv2.IMREAD_COLOR)
@@ -99,8 +107,6 @@ def register(app: typer.Typer) -> None:
             idents.append(photo_identity(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), p.stem, source=str(p)))
         if astronaut:
             idents.extend(builtin_photo_identities())
-        from evface.face.render import FacePose  # lazy: cv2 and the renderer stay out of CLI start-up
-
         expressions = [{}] + [_parse_aus(a) for a in aus] + [{} for _ in pose]
         with naming("--pose"):
             poses = [FacePose()] * (1 + len(aus)) + [FacePose(**_parse_pose(p)) for p in pose]

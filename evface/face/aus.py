@@ -247,14 +247,31 @@ def check_aus(aus: Mapping[int | str, float]) -> dict[int | str, float]:
     Raises
     ------
     ParameterError
-        For an unknown AU or side, or an intensity outside [0, 1].
+        For something other than a mapping, an unknown AU or side, an AU given twice under two
+        spellings (``12`` and ``"AU12"``), or an intensity outside [0, 1].
+
+    Examples
+    --------
+    >>> check_aus({"AU12": 0.5, "l14": 0.25, 4: 0.0})
+    {12: 0.5, 'L14': 0.25}
+    >>> check_aus({12: 0.5, "AU12": 0.9})
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: aus: 'AU12' and 12 both name AU 12; give each AU once
     """
+    if not isinstance(aus, Mapping):  # was: an AttributeError about 'items'
+        raise ParameterError(f"aus: expected a mapping of AU to intensity, e.g. {{12: 0.5}}, got {aus!r}")
     out: dict[int | str, float] = {}
+    named: dict[int | str, object] = {}
     for key, w in aus.items():
         au, side = parse_au(key)
+        k = au_key(au, side)
+        if k in named:  # was: the last spelling's intensity rendered, the first's silently dropped
+            raise ParameterError(f"aus: {key!r} and {named[k]!r} both name AU {k}; give each AU once")
+        named[k] = key
         w = min(as_real(f"aus[{key}] intensity", w, 0.0, 1.0 + 1e-6), 1.0)
         if w > 0:
-            out[au_key(au, side)] = w
+            out[k] = w
     return out
 
 
@@ -438,7 +455,7 @@ def gaze_shift(aus: Mapping[int | str, float]) -> np.ndarray:
     [0.0146, 0.0]
     """
     g = np.zeros(2)
-    for key, w in aus.items():
+    for key, w in check_aus(aus).items():  # was: nan or 5.0 taken (nan or far-off irises)
         if key in GAZE_AUS:
             g += float(w) * GAZE_FW * np.asarray(GAZE_AUS[key])
     return g

@@ -19,7 +19,7 @@ from typing import Mapping
 import cv2
 import numpy as np
 
-from evface.checks import as_real, sensor_dims
+from evface.checks import as_int, as_real, sensor_dims, within_memory
 from evface.errors import ParameterError
 from evface.face import aus as au_model
 from evface.face.identity import Identity
@@ -32,6 +32,9 @@ FACE_BOX_FW = (1.15, -0.60, 0.55)  # face_box: width, top v, bottom v (face widt
 MAX_DEPTH_TURN_DEG = 10.0  # the largest yaw or pitch the warp draws: linear in the angles, no self-occlusion
 MAX_SHIFT_FW = 10.0  # the largest dx, dy in face widths: farther the face has left any canvas
 MAX_SCALE = 10.0  # the largest zoom
+BYTES_PER_TEXTURE_PIXEL = 256
+"""Memory a :class:`FaceRenderer` takes per pixel of its texture (the canvas and its margin) while
+it is built and renders: about 200 bytes measured at 512 to 1536 pixels, with a margin."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,25 @@ def face_box(size: tuple[int, int]) -> tuple[int, int, int, int]:
     return int(round(x0)), int(round(y0)), int(round(bw * fw)), int(round((bottom - top) * fw))
 
 
+def check_memory(size: tuple[int, int], advice: str = "render a smaller size") -> None:
+    """A ParameterError when a :class:`FaceRenderer` of ``size`` ``(width, height)`` (positive
+    ints) would take
+    more than half of this machine's memory (:func:`evface.checks.within_memory`); ``advice``
+    ends the message.
+
+    Examples
+    --------
+    >>> check_memory((320, 320))
+    >>> check_memory((65536, 65536))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: a 65536x65536 face renderer takes about ... GiB, more than half of this machine's ... GiB; render a smaller size
+    """
+    w, h = (int(v) for v in size)
+    m = int(np.ceil(MARGIN_FW * canvas_geometry((w, h))[0]))
+    within_memory(BYTES_PER_TEXTURE_PIXEL * (w + 2 * m) * (h + 2 * m), f"a {w}x{h} face renderer", advice)
+
+
 def _on_support(fn, u: np.ndarray, v: np.ndarray, tol: float):
     """Evaluate ``fn(points (N, 2)) -> (N,) or (N, 2)`` on the grid ``(u, v)`` where it exceeds
     ``tol``: (box, values cropped to box) or None. The support is found at a coarse stride."""
@@ -197,7 +219,14 @@ class FaceRenderer:
     ----------
     identity : Identity
     size : (width, height)
-        Canvas size in pixels.
+        Canvas size in pixels, at least 16x16.
+
+    Raises
+    ------
+    ParameterError
+        For a size below 16x16 or one whose buffers would take more than half of this
+        machine's memory (:func:`check_memory`), or an ``identity`` that is not an
+        :class:`~evface.face.identity.Identity`.
 
     Notes
     -----
@@ -216,6 +245,9 @@ class FaceRenderer:
         w, h = sensor_dims(size, "size")
         if w < 16 or h < 16:
             raise ParameterError(f"size: expected at least 16x16 pixels, got {size}")
+        if not isinstance(identity, Identity):  # was: an AttributeError about 'landmarks'
+            raise ParameterError(f"identity: expected an Identity (procedural_identity, photo_identity), got {identity!r}")
+        check_memory((w, h))  # was: a MemoryError or the process killed part way through drawing
         self.identity = identity
         self.size = (w, h)
         self.face_width_px, self.centre_px = canvas_geometry(self.size)
@@ -407,6 +439,7 @@ class FaceRenderer:
         ((25, 40, 3), True)
         """
         aus = au_model.check_aus(aus or {})
+        _check_pose(pose)
         self._prepare(aus)
         w, h, m = self.size[0], self.size[1], self._margin
         wx, wy, ww, wh = self._window(window)
@@ -512,8 +545,8 @@ class FaceRenderer:
         if window is None:
             return 0, 0, w, h
         try:
-            x0, y0, ww, wh = (int(v) for v in window)
-        except (TypeError, ValueError):
+            x0, y0, ww, wh = (as_int("window", v) for v in window)  # was: 1.5 taken as 1, True as 1
+        except (TypeError, ValueError, ParameterError):
             raise ParameterError(f"window: expected (x0, y0, w, h) integers, got {window!r}") from None
         if ww < 1 or wh < 1 or x0 < 0 or y0 < 0 or x0 + ww > w or y0 + wh > h:
             raise ParameterError(f"window: {window!r} is not a non-empty part of the {w}x{h} canvas")
@@ -552,6 +585,7 @@ class FaceRenderer:
 
     def landmarks(self, aus: Mapping[int, float] | None = None, pose: FacePose = FacePose()) -> dict[str, np.ndarray]:
         """Landmark groups ``(k, 2)`` in canvas pixels, displaced by ``aus`` and moved by ``pose``."""
+        _check_pose(pose)
         moved = au_model.moved_landmarks(aus or {}, self.identity.landmarks)
         A = pose.matrix(self.centre_px, self.face_width_px)
         c = np.asarray(self.centre_px)
@@ -563,6 +597,12 @@ class FaceRenderer:
             p = c + v * self.face_width_px
             out[k] = p @ A[:, :2].T + A[:, 2]
         return out
+
+
+def _check_pose(pose: object) -> None:
+    """A ParameterError unless ``pose`` is a :class:`FacePose` (was: an AttributeError)."""
+    if not isinstance(pose, FacePose):
+        raise ParameterError(f"pose: expected a FacePose, e.g. FacePose(yaw_deg=3.0), got {pose!r}")
 
 
 def _photo_texture(identity: Identity, size_wh, margin, fw, centre_px) -> np.ndarray:
