@@ -4,13 +4,15 @@ ParameterError naming the value, before any work (docs/reliability.md)."""
 import math
 import os
 
+import numpy as np
 import pytest
 
 from evface.errors import ParameterError
 from evface.face.identity import procedural_identity
-from evface.rig.geometry import RigParams
+from evface.rig.geometry import RigParams, renderer_face_fraction, rig_geometry
 from evface.rig.lighting import Lighting
 from evface.rig.record import ClipSpec, Rig, clip_seed
+from evface.rig.scene import Scene
 from evface.rig.timeline import (
     AuCurve,
     Blink,
@@ -128,7 +130,41 @@ def test_timeline_params_refuse_what_would_hang_or_fail_mid_clip(fields, match):
     ([12], None, "seed must be an integer, got None"),  # was: a fresh random timeline on every call
     ([12], -1, "seed must be >= 0, got -1"),  # was: NumPy's "expected non-negative integer"
     ([12], 1.5, "seed must be a whole number, got 1.5"),
+    ([12], [3, -1], "seed must be >= 0, got -1"),
+    ([12], [], "seed must be an integer, got \\[\\]"),
 ])
 def test_draw_timeline_refuses_what_it_would_draw_as_something_else(aus, seed, match):
     with pytest.raises(ParameterError, match=match):
         draw_timeline(aus, TimelineParams(), seed)
+    assert draw_timeline([12], TimelineParams(), [3, 1]) == draw_timeline([12], TimelineParams(), np.random.SeedSequence([3, 1]))
+
+
+@pytest.mark.parametrize("fields, match", [
+    (dict(scene_rate_hz=0), "RigParams.scene_rate_hz must be a finite number in \\(0, 1e\\+06\\], got 0"),  # was: ZeroDivisionError in record
+    (dict(scene_rate_hz=2e6), "RigParams.scene_rate_hz must be"),  # was: steps shorter than the µs timestamps
+    (dict(truth_rate_hz=0), "truth_rate_hz=0 must be >= 200"),  # was: ZeroDivisionError
+    (dict(rgb_size=(100_000, 100_000)), "RigParams.rgb_size width must be in \\[1, 65536\\]"),
+])
+def test_rig_params_refuse_rates_and_sizes_that_cannot_be_filmed(fields, match):
+    with pytest.raises(ParameterError, match=match):
+        RigParams(**fields)
+
+
+@pytest.mark.parametrize("fields, says", [
+    (dict(lr_face_px=3.0), "gives a 6x6 lr and a 6x6 rgb canvas"),
+    (dict(lr_face_px=100.0, rgb_size=(1, 1)), "gives a 207x207 lr and a 1x1 rgb canvas"),
+])
+def test_rig_geometry_refuses_canvases_too_small_to_render(fields, says):
+    # was: the renderer's "size: expected at least 16x16 pixels", naming neither lr_face_px nor rgb_size
+    with pytest.raises(ParameterError, match=f"{says}, under the 8 pixels the renderer needs; raise lr_face_px or rgb_size"):
+        rig_geometry(renderer_face_fraction(), RigParams(**fields))
+
+
+def test_scene_names_the_rig_parameter_when_a_renderer_exceeds_memory(monkeypatch):
+    # was: a MemoryError, or the process killed, while drawing the RGB camera's face
+    params = RigParams(lr_face_px=32.0, rgb_size=(2000, 1500))
+    geometry = rig_geometry(renderer_face_fraction(), params)
+    real = os.sysconf
+    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 64 * 256}.get(name, real(name)))
+    with pytest.raises(ParameterError, match="face renderer takes about .*; lower RigParams.rgb_size"):
+        Scene(procedural_identity(0), geometry, params)

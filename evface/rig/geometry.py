@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evface.checks import number_fields
+from evface.checks import as_real, number_fields, sensor_dims
 from evface.errors import ParameterError
 from evface.face.render import face_box as render_face_box
 from evface.rig.cameras import CameraSettings
@@ -36,6 +36,11 @@ from evface.sim.sensors import SENSORS
 
 CANVAS_ASPECT = 1.0
 """Height / width of the rendered face canvas."""
+MIN_CANVAS_PX = 8
+"""The narrowest lr or RGB canvas: the scene renders them at twice their size
+(:data:`evface.rig.scene.SUPERSAMPLE`) and a face renderer needs 16 pixels."""
+MAX_SCENE_RATE_HZ = 1e6
+"""The fastest scene rate: one sample per µs, the resolution of the rig's timestamps."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +96,11 @@ class RigParams:
         number_fields(self)
         if self.lr_face_px <= 0 or min(self.rgb_size) < 1:
             raise ParameterError(f"lr_face_px {self.lr_face_px} and rgb_size {self.rgb_size} must be positive")
-        ratio = self.scene_rate_hz / self.truth_rate_hz
-        if self.truth_rate_hz < 200 or abs(ratio - round(ratio)) > 1e-9:
+        sensor_dims(self.rgb_size, "RigParams.rgb_size")
+        # was: scene_rate_hz 0 taken (a ZeroDivisionError when filming), truth_rate_hz 0 a ZeroDivisionError
+        as_real("RigParams.scene_rate_hz", self.scene_rate_hz, 0.0, MAX_SCENE_RATE_HZ, low_open=True)
+        ratio = self.scene_rate_hz / self.truth_rate_hz if self.truth_rate_hz >= 200 else 0.0
+        if ratio < 1 or abs(ratio - round(ratio)) > 1e-9:
             raise ParameterError(
                 f"truth_rate_hz={self.truth_rate_hz} must be >= 200 and divide scene_rate_hz={self.scene_rate_hz}"
             )
@@ -192,6 +200,12 @@ def rig_geometry(face_fraction: tuple[float, float, float, float], rig: RigParam
 
     ``face_fraction`` is ``(x, y, w, h)`` of the face box divided by the canvas size
     (:func:`renderer_face_fraction`).
+
+    Raises
+    ------
+    ParameterError
+        When the lr canvas would be larger than the lr array, the lr or RGB canvas narrower than
+        :data:`MIN_CANVAS_PX`, or the hd ROI would not fit the hd array.
     """
     fx, fy, fw, fh = face_fraction
     scale = rig.hd_per_lr_pixel
@@ -207,6 +221,10 @@ def rig_geometry(face_fraction: tuple[float, float, float, float], rig: RigParam
     lr_off = ((lr_full[0] - lr_w) // 2, (lr_full[1] - lr_h) // 2)
     rgb_scale = rig.rgb_size[0] / lr_full[0]
     rgb_w, rgb_h = int(round(lr_w * rgb_scale)), int(round(lr_h * rgb_scale))
+    if min(lr_w, lr_h, rgb_w, rgb_h) < MIN_CANVAS_PX:  # was: the renderer's "size: expected at least 16x16"
+        raise ParameterError(f"lr_face_px={rig.lr_face_px} with rgb_size={rig.rgb_size} gives a {lr_w}x{lr_h} lr and a "
+                             f"{rgb_w}x{rgb_h} rgb canvas, under the {MIN_CANVAS_PX} pixels the renderer needs; "
+                             "raise lr_face_px or rgb_size")
     rgb_off = ((rig.rgb_size[0] - rgb_w) // 2, (rig.rgb_size[1] - rgb_h) // 2)
     box = (fx * hd_w, fy * hd_h, fw * hd_w, fh * hd_h)
     m = rig.hd_roi_margin

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from evface.face.identity import Identity
-from evface.face.render import FacePose, FaceRenderer
+from evface.face.render import FacePose, FaceRenderer, check_memory
 from evface.rig.geometry import RigGeometry, RigParams
 from evface.rig.timeline import Timeline, au_intensities, head_pose
 from evface.sim.sensors import SENSORS
@@ -68,10 +68,20 @@ class Scene:
     backdrops around the lr and RGB canvases.
 
     Renderers keep scratch buffers (:class:`FaceRenderer`): use one scene per thread.
+
+    Raises
+    ------
+    ParameterError
+        When a renderer would take more than half of this machine's memory
+        (:func:`evface.face.render.check_memory`), naming the rig parameter to lower.
     """
 
     def __init__(self, identity: Identity, geometry: RigGeometry, params: RigParams):
         g = self.geometry = geometry
+        # was: a MemoryError, or the process killed, part way through drawing the faces
+        for size, advice in ((g.canvas_hd, "lower RigParams.lr_face_px"),
+                             (tuple(SUPERSAMPLE * v for v in g.canvas_rgb), "lower RigParams.rgb_size")):
+            check_memory(size, advice)
         self.hd_renderer = FaceRenderer(identity, size=g.canvas_hd)  # only the ROI window is rendered
         self.lr_renderer = FaceRenderer(identity, size=(g.canvas_lr[0] * SUPERSAMPLE, g.canvas_lr[1] * SUPERSAMPLE))
         self.rgb_renderer = FaceRenderer(identity, size=(g.canvas_rgb[0] * SUPERSAMPLE, g.canvas_rgb[1] * SUPERSAMPLE))

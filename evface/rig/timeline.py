@@ -531,7 +531,20 @@ def draw_gaze(params: TimelineParams, rng: np.random.Generator) -> tuple[tuple[f
     return start, tuple(saccades)
 
 
-def draw_timeline(aus: tuple[int, ...] | list[int], params: TimelineParams, seed: int | np.random.SeedSequence) -> Timeline:
+def _seed_sequence(seed: int | list[int] | tuple[int, ...] | np.random.SeedSequence) -> np.random.SeedSequence:
+    """``seed`` (a non-negative int, a non-empty sequence of them, or a SeedSequence) as a SeedSequence.
+
+    Was: None a fresh random timeline on every call, -1 or 1.5 a NumPy error.
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, (list, tuple)) and seed:
+        return np.random.SeedSequence([as_int("seed", s, 0) for s in seed])
+    return np.random.SeedSequence(as_int("seed", seed, 0))
+
+
+def draw_timeline(aus: tuple[int, ...] | list[int], params: TimelineParams,
+                  seed: int | list[int] | tuple[int, ...] | np.random.SeedSequence) -> Timeline:
     """Draw a whole clip timeline for an expression of ``aus``.
 
     The expression and the distractors (blinks, head, gaze) use independent streams spawned
@@ -541,7 +554,7 @@ def draw_timeline(aus: tuple[int, ...] | list[int], params: TimelineParams, seed
     ------
     ParameterError
         For an AU that is not a known AU number (a one-sided AU comes from ``params.unilateral``)
-        or a seed that is not a non-negative integer or a SeedSequence.
+        or a seed that is not a non-negative integer, a non-empty sequence of them or a SeedSequence.
 
     Examples
     --------
@@ -552,8 +565,7 @@ def draw_timeline(aus: tuple[int, ...] | list[int], params: TimelineParams, seed
     aus = tuple(as_int("aus", a) for a in aus)  # was: 12.5 drawn as AU12, True as AU1
     for au in aus:
         parse_au(au)
-    # was: None a fresh random timeline each call, -1 or 1.5 a NumPy error
-    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(as_int("seed", seed, 0))
+    ss = _seed_sequence(seed)
     expr_ss, blink_ss, head_ss, gaze_ss = ss.spawn(4)
     expression = draw_expression(tuple(aus), params, np.random.default_rng(expr_ss))
     blinks = draw_blinks(params, np.random.default_rng(blink_ss))
