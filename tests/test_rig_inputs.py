@@ -168,3 +168,11 @@ def test_scene_names_the_rig_parameter_when_a_renderer_exceeds_memory(monkeypatc
     monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 64 * 256}.get(name, real(name)))
     with pytest.raises(ParameterError, match="face renderer takes about .*; lower RigParams.rgb_size"):
         Scene(procedural_identity(0), geometry, params)
+
+
+def test_recording_refuses_a_head_that_leaves_the_hd_roi(rig):
+    # was: filmed, the hd camera (read through the ROI around the neutral face) cutting the face off
+    drifting = Timeline(40_000, SHORT.expression, head=HeadMotion(drift=(5.0, 0.0)))
+    with pytest.raises(ParameterError, match="the head has moved the face box out of the hd ROI window .* raise "
+                                             "RigParams.hd_roi_margin"):
+        rig.record(SPEC, drifting, Lighting("lamp", 300.0), clip_seed(0, SPEC))

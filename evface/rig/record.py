@@ -39,9 +39,11 @@ from evface.checks import within_memory
 from evface.events.core import concatenate
 from evface.face.identity import Identity
 from evface.io.clip import Clip, SensorInfo, TruthSeries
-from evface.rig.geometry import RigParams, renderer_face_fraction, rgb_hd_stream, rig_geometry
+from evface.errors import ParameterError
+from evface.face.render import canvas_geometry
+from evface.rig.geometry import RigGeometry, RigParams, renderer_face_fraction, rgb_hd_stream, rig_geometry
 from evface.rig.lighting import Lighting
-from evface.rig.scene import Scene
+from evface.rig.scene import Scene, face_state
 from evface.rig.timeline import Timeline
 from evface.sim.dvs import DvsSimulator
 from evface.sim.rgb import RgbCamera
@@ -71,6 +73,37 @@ def clip_seed(dataset_seed: int, spec: ClipSpec) -> np.random.SeedSequence:
     key = [int(dataset_seed), spec.subject_index, zlib.crc32(spec.label.encode()),
            zlib.crc32(spec.lighting.encode()), spec.repetition]
     return np.random.SeedSequence(key)
+
+
+def check_head_in_roi(geometry: RigGeometry, timeline: Timeline, times_us: np.ndarray) -> None:
+    """A ParameterError when the head's in-plane motion (drift, wobble, breathing, roll) at one of
+    ``times_us`` moves a corner of the neutral face box out of the hd ROI window: the hd camera,
+    read through that window, would film part of the face. Yaw and pitch are left out (they turn
+    the face within its box).
+
+    Examples
+    --------
+    >>> from evface.rig.geometry import renderer_face_fraction, rig_geometry
+    >>> from evface.rig.timeline import Expression, HeadMotion
+    >>> g = rig_geometry(renderer_face_fraction(), RigParams(lr_face_px=32.0))
+    >>> drifting = Timeline(1_000_000, Expression((4,), 0, 0, 0, 0, 0.5), head=HeadMotion(drift=(0.2, 0.0)))
+    >>> check_head_in_roi(g, drifting, np.arange(0, 1_000_001, 100_000))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: at 500000 µs the head has moved the face box out of the hd ROI window (pose dx 0.100, dy 0.000 face widths, roll 0.00 degrees): the hd camera would film part of the face; lower the timeline's head motion (drift, wobble, breathing) or raise RigParams.hd_roi_margin
+    """
+    fw, centre = canvas_geometry(geometry.canvas_hd)
+    x, y, w, h = geometry.face_box_canvas
+    corners = np.array([[x, y, 1.0], [x + w, y, 1.0], [x, y + h, 1.0], [x + w, y + h, 1.0]])
+    rx, ry, rw, rh = geometry.roi_in_canvas
+    for t in times_us:
+        pose = face_state(timeline, int(t))[1]
+        moved = corners @ pose.matrix(centre, fw).T
+        if moved[:, 0].min() < rx or moved[:, 0].max() > rx + rw or moved[:, 1].min() < ry or moved[:, 1].max() > ry + rh:
+            raise ParameterError(f"at {int(t)} µs the head has moved the face box out of the hd ROI window (pose dx "
+                                 f"{pose.dx:.3f}, dy {pose.dy:.3f} face widths, roll {pose.roll_deg:.2f} degrees): the hd "
+                                 "camera would film part of the face; lower the timeline's head motion (drift, wobble, "
+                                 "breathing) or raise RigParams.hd_roi_margin")
 
 
 def int_seed(ss: np.random.SeedSequence) -> int:
@@ -111,8 +144,8 @@ class Rig:
         ------
         ParameterError
             When the event sensors' ``scene_rate_hz`` is below twice the lighting's flicker
-            (it would be filmed as a slower flicker), or when the clip's truth frames would not
-            fit in memory.
+            (it would be filmed as a slower flicker), the head moves the face out of the hd ROI
+            (:func:`check_head_in_roi`), or the clip's truth frames would not fit in memory.
         """
         rp = self.params
         cams = rp.cameras
@@ -126,6 +159,7 @@ class Rig:
         n_steps = int(round(timeline.duration_us / step_us))
         truth_every = int(round(rp.scene_rate_hz / rp.truth_rate_hz))
         n_truth = n_steps // truth_every + 1
+        check_head_in_roi(g, timeline, np.round(np.arange(n_steps + 1) * step_us))  # was: a face cut by the ROI, silently
         within_memory(4 * n_truth * (g.roi[2] * g.roi[3] + lr_sensor.size[0] * lr_sensor.size[1]),
                       f"the truth frames of a {timeline.duration_us} µs clip",
                       "film a shorter timeline (duration_us) or lower truth_rate_hz")
