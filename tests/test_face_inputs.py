@@ -6,12 +6,15 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from evface import cli
-from evface.errors import ParameterError
+from evface.errors import FormatError, ParameterError
 from evface.face.aus import check_aus, gaze_shift
-from evface.face.identity import procedural_identity
+from evface.face.detect import detect_faces, to_gray_uint8
+from evface.face.identity import photo_identity, procedural_identity
+from evface.face.preview import contact_sheet, to_srgb8
 from evface.face.render import FacePose, FaceRenderer
 
 _R = FaceRenderer(procedural_identity(2), (48, 48))
@@ -98,3 +101,25 @@ def test_faces_is_the_same_sheet_in_two_processes(tmp_path):
         assert subprocess.run(args, capture_output=True, timeout=300).returncode == 0
         sheets.append((tmp_path / name).read_bytes())
     assert sheets[0] == sheets[1]
+
+
+def test_an_image_without_pixels_is_a_format_error():
+    # was: OpenCV's "!_src.empty() in function 'cvtColor'" (photo_identity) and an AttributeError (detect_faces)
+    with pytest.raises(FormatError, match="x.png: expected an \\(H, W, 3\\) uint8 image, got uint8 \\(0, 0, 3\\)"):
+        photo_identity(np.zeros((0, 0, 3), np.uint8), "x", source="x.png")
+    with pytest.raises(FormatError, match="expected an image with pixels, got shape \\(0, 0\\)"):
+        detect_faces(np.zeros((0, 0), np.uint8))
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: detect_faces(np.zeros((32, 32), np.uint8), math.nan), "min_size_frac must be a finite number in \\[0, 1\\], got nan"),
+    (lambda: detect_faces(np.zeros((32, 32), np.uint8), 1e9), "min_size_frac must be"),  # was: OpenCV's "Can't parse 'minSize'"
+    (lambda: to_gray_uint8(np.ones((4, 4), np.float32), 0), "gamma must be a finite number > 0, got 0"),  # was: ZeroDivisionError
+    (lambda: to_srgb8(np.ones((2, 2, 3), np.float32), math.nan), "gain must be a finite number >= 0, got nan"),  # was: all black
+    (lambda: contact_sheet([_R.identity], [{}], size="64"), "size must be an integer, got '64'"),  # was: a TypeError
+    (lambda: contact_sheet([_R.identity], [{}], size=24, difference_gain="1"),
+     "difference_gain: expected a number >= 0 \\(0 = off\\), got '1'"),  # was: NumPy's "ufunc 'isfinite' not supported"
+])
+def test_detection_and_preview_numbers_are_checked(call, match):
+    with pytest.raises(ParameterError, match=match):
+        call()

@@ -12,6 +12,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from evface.checks import as_real
 from evface.errors import FaceNotFoundError, FormatError, where
 
 
@@ -26,9 +27,10 @@ def cascade(name: str) -> cv2.CascadeClassifier:
 
 def to_gray_uint8(image: np.ndarray, gamma: float = 2.2) -> np.ndarray:
     """8-bit grey image from uint8 RGB/grey, or from linear float reflectance/intensity in [0, 1]
-    (encoded with ``1/gamma``)."""
+    (encoded with ``1/gamma``, a finite number > 0)."""
     img = np.asarray(image)
     if img.dtype != np.uint8:
+        gamma = as_real("gamma", gamma, 0.0, np.inf, low_open=True)  # was: 0 a ZeroDivisionError
         img = np.clip(np.asarray(img, np.float32), 0.0, 1.0) ** (1.0 / gamma)
         img = (img * 255.0 + 0.5).astype(np.uint8)
     if img.ndim == 3:
@@ -37,7 +39,22 @@ def to_gray_uint8(image: np.ndarray, gamma: float = 2.2) -> np.ndarray:
 
 
 def detect_faces(image: np.ndarray, min_size_frac: float = 0.1) -> np.ndarray:
-    """Frontal faces as an ``(n, 4)`` int array of ``(x, y, w, h)``, largest first."""
+    """Frontal faces as an ``(n, 4)`` int array of ``(x, y, w, h)``, largest first.
+
+    ``min_size_frac`` (in [0, 1]) is the smallest face side looked for, as a fraction of the
+    image's shorter side (at least 24 pixels).
+
+    Raises
+    ------
+    ParameterError
+        For a ``min_size_frac`` outside [0, 1] or not a number (was: nan a ValueError, 1e9
+        OpenCV's "Can't parse 'minSize'").
+    FormatError
+        For an image without pixels (was: an AttributeError).
+    """
+    min_size_frac = as_real("min_size_frac", min_size_frac, 0.0, 1.0)
+    if np.asarray(image).size == 0:
+        raise FormatError(f"expected an image with pixels, got shape {np.shape(image)}")
     gray = cv2.equalizeHist(to_gray_uint8(image))
     m = max(24, int(min_size_frac * min(gray.shape)))
     faces = cascade("haarcascade_frontalface_default.xml").detectMultiScale(
@@ -98,10 +115,11 @@ def locate_face(image_rgb: np.ndarray, source: str | None = None) -> FaceDetecti
     FaceNotFoundError
         When the frontal-face cascade finds nothing.
     FormatError
-        When ``image_rgb`` is not a 2-D or (H, W, 3) uint8 array.
+        When ``image_rgb`` is not a 2-D or (H, W, 3) uint8 array with pixels.
     """
     img = np.asarray(image_rgb)
-    if img.dtype != np.uint8 or not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):
+    # was: an empty (0, 0, 3) image reached OpenCV's "!_src.empty() in function 'cvtColor'"
+    if img.dtype != np.uint8 or not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)) or img.size == 0:
         raise FormatError(where(source, f"expected an (H, W, 3) uint8 image, got {img.dtype} {img.shape}"))
     gray = cv2.equalizeHist(to_gray_uint8(img))
     faces = detect_faces(img)

@@ -15,13 +15,16 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from evface.checks import as_int, as_real
 from evface.errors import ParameterError
 from evface.face.identity import Identity
 from evface.face.render import FacePose, FaceRenderer
 
 
 def to_srgb8(reflectance: np.ndarray, gain: float = 1.0) -> np.ndarray:
-    """Linear reflectance ``(H, W, 3)`` -> 8-bit sRGB-like image (gamma 2.2), RGB order."""
+    """Linear reflectance ``(H, W, 3)`` -> 8-bit sRGB-like image (gamma 2.2), RGB order; ``gain``
+    (a finite number >= 0) multiplies the reflectance first."""
+    gain = as_real("gain", gain, 0.0, np.inf)  # was: nan drew every pixel black
     v = np.clip(np.asarray(reflectance, np.float32) * np.float32(gain), 0.0, 1.0) ** (1.0 / 2.2)
     return (v * 255.0 + 0.5).astype(np.uint8)
 
@@ -42,10 +45,11 @@ def contact_sheet(
     """
     if not identities or not expressions:
         raise ParameterError("contact_sheet: expected at least one identity and one expression")
-    if size < 16:
-        raise ParameterError(f"size: expected at least 16 pixels, got {size}")
-    if not (np.isfinite(difference_gain) and difference_gain >= 0):
-        raise ParameterError(f"difference_gain: expected a number >= 0 (0 = off), got {difference_gain}")
+    size = as_int("size", size, 16)  # was: '64' a TypeError
+    try:
+        as_real("difference_gain", difference_gain, 0.0, np.inf)  # was: '1' a NumPy TypeError
+    except ParameterError:
+        raise ParameterError(f"difference_gain: expected a number >= 0 (0 = off), got {difference_gain!r}") from None
     poses = [FacePose()] * len(expressions) if poses is None else list(poses)
     if len(poses) != len(expressions):
         raise ParameterError(f"contact_sheet: {len(poses)} poses for {len(expressions)} expressions")
