@@ -176,3 +176,13 @@ def test_recording_refuses_a_head_that_leaves_the_hd_roi(rig):
     with pytest.raises(ParameterError, match="the head has moved the face box out of the hd ROI window .* raise "
                                              "RigParams.hd_roi_margin"):
         rig.record(SPEC, drifting, Lighting("lamp", 300.0), clip_seed(0, SPEC))
+
+
+def test_an_expression_of_a_gaze_au_is_refused():
+    # was: the gaze (saccades) wrote over the expression's AU61: clips labelled AU61 whose eyes never followed it
+    with pytest.raises(ParameterError, match="Expression.aus: AU 61 is gaze"):
+        Expression((61,), *EPISODE, 0.5)
+    with pytest.raises(ParameterError, match="AuCurve.au: AU 64 is gaze"):
+        AuCurve(64, *EPISODE, 0.5)
+    with pytest.raises(ParameterError, match="aus: AU 62 is gaze"):
+        draw_timeline([62], TimelineParams(), 0)

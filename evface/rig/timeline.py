@@ -29,7 +29,7 @@ import numpy as np
 
 from evface.checks import as_int, as_real, number_fields
 from evface.errors import ParameterError
-from evface.face.aus import GAZE_DEG, UNILATERAL_AUS, au_key, parse_au
+from evface.face.aus import GAZE_AUS, GAZE_DEG, UNILATERAL_AUS, au_key, parse_au
 from evface.face.render import MAX_DEPTH_TURN_DEG, FacePose
 
 MAX_TOTAL_US = 500_000
@@ -51,6 +51,17 @@ def _phases(owner: str, names: tuple[str, ...], times: tuple[object, ...]) -> No
         if ta > tb:
             raise ParameterError(f"{owner}: {a}={ta} comes after {b}={tb}; the phases must run "
                                  f"{' <= '.join(names)}")
+
+
+def _expression_au(name: str, au: object, side: str = "") -> None:
+    """A ParameterError unless ``au`` (on ``side``) is an AU an expression can move: a known AU
+    that is not a gaze AU (61-64 are the timeline's gaze, which :func:`au_intensities` writes
+    over them: was an "AU61" label on clips whose eyes followed the saccades only)."""
+    number = as_int(name, au)
+    parse_au(au_key(number, side))
+    if number in GAZE_AUS:
+        raise ParameterError(f"{name}: AU {number} is gaze, which the timeline's gaze_start_deg and saccades set; "
+                             "an expression cannot move it")
 
 
 def _finite(value: object) -> bool:
@@ -176,7 +187,7 @@ class AuCurve:
     def __post_init__(self) -> None:
         if self.side not in ("", "L", "R"):
             raise ParameterError(f"AuCurve.side must be '', 'L' or 'R' (the subject's), got {self.side!r}")
-        parse_au(au_key(as_int("AuCurve.au", self.au), self.side))
+        _expression_au("AuCurve.au", self.au, self.side)
         _phases("AuCurve", ("onset_us", "apex_us", "hold_end_us", "offset_us"),
                 (self.onset_us, self.apex_us, self.hold_end_us, self.offset_us))
         as_real("AuCurve.intensity", self.intensity, 0.0, 1.0)
@@ -206,7 +217,7 @@ class Expression:
         if not isinstance(self.aus, (tuple, list)):
             raise ParameterError(f"Expression.aus must be a tuple of AU numbers, got {self.aus!r}")
         for au in self.aus:
-            parse_au(as_int("Expression.aus", au))
+            _expression_au("Expression.aus", au)
         _phases("Expression", ("onset_us", "apex_us", "hold_end_us", "offset_us"),
                 (self.onset_us, self.apex_us, self.hold_end_us, self.offset_us))
         as_real("Expression.intensity", self.intensity, 0.0, 1.0)  # was: 2.0 taken, an error only at render time
@@ -564,7 +575,7 @@ def draw_timeline(aus: tuple[int, ...] | list[int], params: TimelineParams,
     """
     aus = tuple(as_int("aus", a) for a in aus)  # was: 12.5 drawn as AU12, True as AU1
     for au in aus:
-        parse_au(au)
+        _expression_au("aus", au)
     ss = _seed_sequence(seed)
     expr_ss, blink_ss, head_ss, gaze_ss = ss.spawn(4)
     expression = draw_expression(tuple(aus), params, np.random.default_rng(expr_ss))
