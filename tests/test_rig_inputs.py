@@ -186,3 +186,11 @@ def test_an_expression_of_a_gaze_au_is_refused():
         AuCurve(64, *EPISODE, 0.5)
     with pytest.raises(ParameterError, match="aus: AU 62 is gaze"):
         draw_timeline([62], TimelineParams(), 0)
+
+
+@pytest.mark.parametrize("lux", [math.nan, math.inf, -5.0, 0.0, "500"])
+def test_the_scene_refuses_a_lux_that_lights_nothing(rig, lux):
+    # was: nan, inf or negative luminance on every pixel, without a word
+    for view in (rig.scene.views, rig.scene.rgb, rig.scene.rgb_hd):
+        with pytest.raises(ParameterError, match="lux must be"):
+            view(SHORT, 0, lux)

@@ -24,8 +24,12 @@ Examples
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
+
+from evface.checks import as_real
 
 from evface.face.identity import Identity
 from evface.face.render import FacePose, FaceRenderer, check_memory
@@ -55,6 +59,11 @@ def lit(backdrop: np.ndarray, canvas: np.ndarray, offset: tuple[int, int], lux: 
     h, w = canvas.shape[:2]
     np.multiply(canvas, lux32, out=out[offset[1] : offset[1] + h, offset[0] : offset[0] + w])
     return out
+
+
+def _lux(lux: object) -> float:
+    """``lux`` as a finite number > 0 (was: nan, inf or a negative lux lit the scene with it)."""
+    return as_real("lux", lux, 0.0, math.inf, low_open=True)
 
 
 def face_state(timeline: Timeline, t_us: int) -> tuple[dict[int | str, float], FacePose]:
@@ -97,8 +106,10 @@ class Scene:
 
     def views(self, timeline: Timeline, t_us: int, lux: float) -> tuple[np.ndarray, np.ndarray]:
         """Scene luminance in lux at ``t_us`` on the hd ROI and on the whole lr array
-        (float32 (H, W) each)."""
+        (float32 (H, W) each), lit by ``lux`` (a finite number > 0, as :meth:`rgb` and
+        :meth:`rgb_hd` take it; a ParameterError otherwise)."""
         g = self.geometry
+        lux = _lux(lux)
         aus, pose = face_state(timeline, t_us)
         hd = self.hd_renderer.render(aus, pose, window=g.roi_in_canvas) @ LUMA
         hd *= np.float32(lux)
@@ -107,6 +118,7 @@ class Scene:
 
     def rgb(self, timeline: Timeline, t_us: int, lux: float) -> np.ndarray:
         """Colour scene in lux on the RGB sensor at ``t_us`` (float32 (H, W, 3))."""
+        lux = _lux(lux)
         aus, pose = face_state(timeline, t_us)
         canvas = self._rgb_canvas(self.rgb_renderer.render(aus, pose))
         return lit(self._rgb_backdrop, canvas, self.geometry.rgb_offset, lux)
@@ -114,5 +126,6 @@ class Scene:
     def rgb_hd(self, timeline: Timeline, t_us: int, lux: float) -> np.ndarray:
         """Colour scene in lux on an RGB sensor framed like the hd ROI, at hd's pixel size
         (float32 (H, W, 3), the hd view before its conversion to luminance)."""
+        lux = _lux(lux)
         aus, pose = face_state(timeline, t_us)
         return self.hd_renderer.render(aus, pose, window=self.geometry.roi_in_canvas) * np.float32(lux)
