@@ -261,7 +261,7 @@ def test_iter_clip_events_windows_and_chunks(tmp_path: Path) -> None:
     assert {c.size for c in chunks[:-1]} == {700}
     np.testing.assert_array_equal(np.concatenate(chunks), read_events(path, "hd", 20_000, 90_000))
     np.testing.assert_array_equal(np.concatenate(list(iter_clip_events(path, "hd"))), ev)
-    assert list(iter_clip_events(path, "hd", 90_000, 20_000)) == []
+    assert list(iter_clip_events(path, "hd", 90_000, 90_000)) == []
     with pytest.raises(FormatError, match="no events for sensor 'xx'"):
         next(iter_clip_events(path, "xx"))
 
@@ -282,6 +282,18 @@ def test_a_window_bound_that_is_no_whole_number_is_named(tmp_path: Path, t_start
     with pytest.raises(ParameterError, match="chunk_events must be >= 1, got 0"):  # was range()'s "corrupt or truncated"
         iter_clip_events(path, "hd", chunk_events=0)
     assert read_events(path, "hd", 20_000.0).size == read_events(path, "hd", 20_000).size
+
+
+def test_a_backwards_window_is_refused_by_every_reader(tmp_path: Path) -> None:
+    """A window that ends before it starts read as no events, where slice_time and the
+    representations refuse it."""
+    path = write_clip(tmp_path / "c.h5", _clip())
+    for read in (lambda: read_events(path, "hd", 30_000, 10_000), lambda: iter_clip_events(path, "hd", 30_000, 10_000),
+                 lambda: iter_events_file(path, sensor="hd", t_start_us=30_000, t_end_us=10_000),
+                 lambda: read_events_file(path, sensor="hd", t_start_us=30_000, t_end_us=10_000)):
+        with pytest.raises(ParameterError, match=r"^t_end_us \(10000\) must be >= t_start_us \(30000\)$"):
+            read()
+    assert read_events(path, "hd", 10_000, 10_000).size == 0
 
 
 def test_counts_and_shapes_without_loading(tmp_path: Path) -> None:

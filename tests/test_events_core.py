@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evface.errors import EventsError
+from evface.errors import EventsError, ParameterError
 from evface.events.core import (
     EVENT_DTYPE,
     concatenate,
@@ -98,6 +98,7 @@ def test_concatenate_checks_order_unless_sorting():
 @FAST
 @given(streams(), st.integers(-10, 510), st.integers(-10, 510))
 def test_slice_is_a_half_open_view(events, t0, t1):
+    t0, t1 = min(t0, t1), max(t0, t1)
     part = slice_time(events, t0, t1)
     expected = events[(events["t"] >= t0) & (events["t"] < t1)]
     np.testing.assert_array_equal(part, expected)
@@ -117,8 +118,16 @@ def test_open_sides_and_duration():
     events = make_events([0, 10, 20], [0] * 3, [0] * 3, [1] * 3)
     assert slice_time(events, None, 10)["t"].tolist() == [0]
     assert slice_time(events, 10, None)["t"].tolist() == [10, 20]
-    assert time_slice(events, 15, 5) == slice(2, 2)
+    assert time_slice(events, 15, 15) == slice(2, 2)
     assert duration_us(events) == 20 and duration_us(events[:1]) == 0
+
+
+def test_a_backwards_slice_is_refused_as_by_the_representations():
+    """slice_time(ev, 30, 10) gave an empty slice while to_voxel_grid refused the same window."""
+    events = make_events([0, 10, 20, 30], [0] * 4, [0] * 4, [1] * 4)
+    for call in (lambda: slice_time(events, 30, 10), lambda: time_slice(events, 30, 10)):
+        with pytest.raises(ParameterError, match=r"^t_end_us \(10\) must be >= t_start_us \(30\)$"):
+            call()
 
 
 @pytest.mark.parametrize(

@@ -319,3 +319,10 @@ def test_time_surface_of_an_event_older_than_int64_allows_decays_to_zero():
     """Was: t_ref - t wrapped to -2 µs, the pixel exp(+2/tau) = 7.4 in a surface documented in [0, 1]."""
     ev = make_events([-(2**63) + 1, 2**63 - 1], [0, 1], [0, 0], [1, 1])
     assert to_time_surface(ev, (2, 1), 2**63 - 1, 1.0)[0, 0].tolist() == [0.0, 1.0]
+
+
+def test_a_time_surface_window_that_starts_after_its_reference_names_t_ref_us():
+    """Was: "t_end_us (5) must be >= t_start_us (10)", naming a parameter to_time_surface has not."""
+    ev = make_events([0, 5], [0, 1], [0, 0], [1, 1])
+    with pytest.raises(ParameterError, match=r"^t_ref_us \(5\) must be >= t_start_us \(10\)$"):
+        to_time_surface(ev, (2, 1), 5, 1.0, t_start_us=10)

@@ -14,7 +14,7 @@ import numba
 import numpy as np
 
 from evface.checks import INT64, MAX_SENSOR_SIDE, as_int, real_dtype, sensor_dims
-from evface.errors import EventsError, where
+from evface.errors import EventsError, ParameterError, where
 
 EVENT_DTYPE = np.dtype([("t", "<i8"), ("x", "<u2"), ("y", "<u2"), ("p", "i1")])
 """The structured dtype of an events array."""
@@ -219,14 +219,38 @@ def concatenate(chunks: Sequence[np.ndarray], *, sort: bool = False) -> np.ndarr
     return validate_events(out)
 
 
+def time_window(t_start_us: object, t_end_us: object, end: str = "t_end_us") -> tuple[int | None, int | None]:
+    """The window bounds as ints (``None``: an open side).
+
+    A bound that is no whole number (``nan``, a string, ``5.5``) or a window that ends before it
+    starts (swapped bounds) is a :class:`~evface.errors.ParameterError` naming both; ``end`` is
+    the end's name in the message. An empty window (equal bounds) is taken.
+
+    Examples
+    --------
+    >>> time_window(1000.0, None)
+    (1000, None)
+    >>> time_window(30, 10)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: t_end_us (10) must be >= t_start_us (30)
+    """
+    t0 = None if t_start_us is None else as_int("t_start_us", t_start_us)
+    t1 = None if t_end_us is None else as_int(end, t_end_us)
+    if t0 is not None and t1 is not None and t1 < t0:
+        raise ParameterError(f"{end} ({t1}) must be >= t_start_us ({t0})")
+    return t0, t1
+
+
 def time_slice(events: np.ndarray, t_start_us: int | None, t_end_us: int | None) -> slice:
     """Index range of the events with ``t_start_us <= t < t_end_us``, by binary search.
 
-    ``None`` leaves that side open.
+    ``None`` leaves that side open; bounds are checked by :func:`time_window`.
     """
+    t0, t1 = time_window(t_start_us, t_end_us)
     t = events["t"]
-    lo = 0 if t_start_us is None else search_time(t, as_int("t_start_us", t_start_us))
-    hi = t.size if t_end_us is None else search_time(t, as_int("t_end_us", t_end_us))
+    lo = 0 if t0 is None else search_time(t, t0)
+    hi = t.size if t1 is None else search_time(t, t1)
     return slice(lo, max(lo, hi))
 
 
@@ -244,6 +268,8 @@ def search_time(t: np.ndarray, t_us: int, side: str = "left") -> int:
 
 def slice_time(events: np.ndarray, t_start_us: int | None = None, t_end_us: int | None = None) -> np.ndarray:
     """Events with ``t_start_us <= t < t_end_us``, as a view (no copy).
+
+    A window that ends before it starts is a ParameterError, as in the representations.
 
     Examples
     --------

@@ -26,13 +26,13 @@ import numpy as np
 
 from evface.checks import INT64, as_int, as_real, sensor_dims, within_memory
 from evface.errors import ParameterError
-from evface.events.core import SensorSize, check_array, check_stream, search_time
+from evface.events.core import SensorSize, check_array, check_stream, search_time, time_window
 
 
 def _check_range(t_start_us: object, t_end_us: object) -> tuple[int, int]:
+    """Both bounds of a closed window (neither may be ``None``), checked by :func:`time_window`."""
     t0, t1 = as_int("t_start_us", t_start_us), as_int("t_end_us", t_end_us)
-    if t1 < t0:
-        raise ParameterError(f"t_end_us ({t1}) must be >= t_start_us ({t0})")
+    time_window(t0, t1)
     return t0, t1
 
 
@@ -301,7 +301,7 @@ def to_time_surface(
     check_array(events)
     width, height = sensor_dims(sensor_size)
     t_ref = as_int("t_ref_us", t_ref_us)
-    t0 = None if t_start_us is None else _check_range(t_start_us, t_ref)[0]
+    t0 = time_window(t_start_us, t_ref, "t_ref_us")[0]
     tau = as_real("tau_us", tau_us, 0.0, math.inf, low_open=True)
     window = _closed_window(events, t0, t_ref)
     never = np.iinfo(np.int64).min
@@ -337,10 +337,7 @@ def to_count_image(
     """
     check_array(events)
     width, height = sensor_dims(sensor_size)
-    if t_start_us is not None and t_end_us is not None:
-        _check_range(t_start_us, t_end_us)
-    t0 = None if t_start_us is None else as_int("t_start_us", t_start_us)
-    t1 = None if t_end_us is None else as_int("t_end_us", t_end_us)
+    t0, t1 = time_window(t_start_us, t_end_us)
     window = _closed_window(events, t0, t1)
     cols = _checked_columns(window, (width, height))
     out = _zeros((1, 2, height, width), np.float32, f"a count image on a {width}x{height} sensor_size")

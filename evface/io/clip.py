@@ -55,7 +55,7 @@ import numpy as np
 from evface import __version__
 from evface.checks import MAX_SENSOR_SIDE, as_int, sensor_dims
 from evface.errors import EvfaceError, FormatError, ParameterError, where
-from evface.events.core import EVENT_DTYPE, SensorSize, empty_events, validate_events
+from evface.events.core import EVENT_DTYPE, SensorSize, empty_events, time_window, validate_events
 
 SCHEMA_VERSION = 3
 """3: truth frames are 16-bit log codes differenced in time (:func:`encode_truth`), a fifth of
@@ -797,25 +797,6 @@ def _clip_chunks(path: Path, sensor: str, t_start_us: int | None, t_end_us: int 
                 yield _read_rows(g, start, min(hi, start + chunk_events))
         except (OSError, KeyError, ValueError) as exc:
             raise _corrupt_events(path, sensor, exc) from exc
-
-
-def time_window(t_start_us: object, t_end_us: object) -> tuple[int | None, int | None]:
-    """The window ``t_start_us <= t < t_end_us`` as ints (``None``: open end), as
-    :func:`evface.events.core.slice_time` takes it: a bound that is no whole number (``nan``, a
-    string, ``5.5``) is a :class:`~evface.errors.ParameterError` naming it, and a window that ends
-    before it starts holds no events.
-
-    Examples
-    --------
-    >>> time_window(1000.0, None)
-    (1000, None)
-    >>> time_window("1000", None)
-    Traceback (most recent call last):
-    ...
-    evface.errors.ParameterError: t_start_us must be an integer, got '1000'
-    """
-    return (None if t_start_us is None else as_int("t_start_us", t_start_us),
-            None if t_end_us is None else as_int("t_end_us", t_end_us))
 
 
 def _read_events(path: Path, f: h5py.File, sensor: str, t0: int | None, t1: int | None) -> np.ndarray:
