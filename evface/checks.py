@@ -89,6 +89,26 @@ def as_real(name: str, value: object, low: float, high: float, low_open: bool = 
     return number
 
 
+def as_flag(name: str, value: object) -> bool:
+    """``value`` as a bool: ``True`` or ``False`` (a NumPy bool too), nothing else.
+
+    A flag is not read by truth value: ``"no"`` or ``"false"`` would be true, ``2`` or ``None``
+    taken silently.
+
+    Examples
+    --------
+    >>> as_flag("binary", np.bool_(True))
+    True
+    >>> as_flag("binary", "no")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: binary must be True or False, got 'no'
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ParameterError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def as_box(name: str, value: object) -> tuple[float, ...]:
     """``value`` as a box ``(x, y, width, height)`` of four finite numbers with a positive size.
 
@@ -222,5 +242,5 @@ def sensor_dims(sensor_size: object, name: str = "sensor_size", limit: int = MAX
     return as_int(f"{name} width", width, 1, limit), as_int(f"{name} height", height, 1, limit)
 
 
-__all__ = ["INT64", "MAX_SENSOR_SIDE", "as_box", "as_int", "as_real", "number_fields", "numbers", "real_dtype", "sensor_dims",
+__all__ = ["INT64", "MAX_SENSOR_SIDE", "as_box", "as_flag", "as_int", "as_real", "number_fields", "numbers", "real_dtype", "sensor_dims",
            "within_memory"]

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from evface import checks
 from evface.errors import EventsError, ParameterError
-from evface.events.core import empty_events, make_events
+from evface.events.core import concatenate, empty_events, make_events
 from evface.events.representations import to_count_image, to_event_frames, to_time_surface, to_voxel_grid
+from evface.events.transforms import EventFrames
 
 FAST = settings(max_examples=60, deadline=None)
 T_MAX = 1_000
@@ -326,3 +327,15 @@ def test_a_time_surface_window_that_starts_after_its_reference_names_t_ref_us():
     ev = make_events([0, 5], [0, 1], [0, 0], [1, 1])
     with pytest.raises(ParameterError, match=r"^t_ref_us \(5\) must be >= t_start_us \(10\)$"):
         to_time_surface(ev, (2, 1), 5, 1.0, t_start_us=10)
+
+
+@pytest.mark.parametrize("value", ["no", "false", 0, 1, None, 1.0, np.array([True])], ids=repr)
+def test_a_flag_that_is_no_bool_is_named(value):
+    """Was: read by truth value, so binary="no" counted presence and sort="no" sorted."""
+    ev = make_events([0, 5], [1, 2], [1, 2], [1, -1])
+    for name, call in (("binary", lambda: to_event_frames(ev, (4, 4), 2, 0, 5, binary=value)),
+                       ("binary", lambda: EventFrames((4, 4), 2, binary=value)(ev)),
+                       ("sort", lambda: concatenate([ev], sort=value))):
+        with pytest.raises(ParameterError, match=rf"^{name} must be True or False, got "):
+            call()
+    assert to_event_frames(ev, (4, 4), 1, 0, 5, binary=np.bool_(True)).sum() == 2

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
-from evface.checks import INT64, MAX_SENSOR_SIDE, as_int, real_dtype, sensor_dims
+from evface.checks import INT64, MAX_SENSOR_SIDE, as_flag, as_int, real_dtype, sensor_dims
 from evface.errors import EventsError, ParameterError, where
 
 EVENT_DTYPE = np.dtype([("t", "<i8"), ("x", "<u2"), ("y", "<u2"), ("p", "i1")])
@@ -210,6 +210,7 @@ def concatenate(chunks: Sequence[np.ndarray], *, sort: bool = False) -> np.ndarr
     >>> concatenate([a, b], sort=True)["t"].tolist()
     [0, 1, 2, 3]
     """
+    sort = as_flag("sort", sort)
     for chunk in chunks:
         check_array(chunk)
     chunks = [c for c in chunks if c.size] or [empty_events()]

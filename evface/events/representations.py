@@ -24,7 +24,7 @@ import math
 import numba
 import numpy as np
 
-from evface.checks import INT64, as_int, as_real, sensor_dims, within_memory
+from evface.checks import INT64, as_flag, as_int, as_real, sensor_dims, within_memory
 from evface.errors import ParameterError
 from evface.events.core import SensorSize, check_array, check_stream, search_time, time_window
 
@@ -224,12 +224,13 @@ def to_event_frames(
     >>> f[:, 0].tolist(), f[:, 1].tolist()
     ([[[1.0, 0.0]], [[0.0, 1.0]]], [[[0.0, 0.0]], [[0.0, 1.0]]])
     """
+    binary = as_flag("binary", binary)
     width, height, n, t0, t1, cols = _binned_inputs(events, sensor_size, n_bins, t_start_us, t_end_us)
     out = _zeros((n, 2, height, width), np.float32, f"event frames of n_bins {n} on a {width}x{height} sensor_size",
                  binned=True)
     # bin b starts at t0 + ceil(b * D / n), the first t with floor((t - t0) * n / D) >= b
     bounds = np.array([t0 + -(-(b * (t1 - t0)) // n) for b in range(n)], dtype=np.int64)
-    _frames_kernel(*cols, out, bounds, bool(binary))
+    _frames_kernel(*cols, out, bounds, binary)
     return out
 
 
