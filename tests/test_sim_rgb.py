@@ -7,8 +7,8 @@ import pytest
 
 from evface.io.clip import FrameSeries
 from evface.errors import EvfaceError, ParameterError
-from evface.sim.rgb import (CENTRE_DISC, CENTRE_WEIGHT, PHOTONS_PER_LUX_S_UM2, RgbCamera, RgbCameraParams, auto_exposure,
-                            metering_weights, srgb_encode)
+from evface.sim.rgb import (CENTRE_DISC, CENTRE_WEIGHT, PHOTONS_PER_LUX_S_UM2, RGB_FIELD_RANGE, RGB_PRESETS, RgbCamera,
+                            RgbCameraParams, auto_exposure, metering_weights, srgb_encode)
 
 
 def flat(lux: float, shape=(24, 32)):
@@ -202,6 +202,36 @@ def test_bad_parameters_and_intervals_raise():
         cam.capture(flat(10.0), 100, 100)
     with pytest.raises(ParameterError, match="shorter than one frame"):
         cam.capture(flat(10.0), 0, 1_000)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("exposure_samples", 10**9, r"exposure_samples must be in \[1, 1000\] \(renders of the scene per frame"),
+    ("fps", 1e300, r"fps must be in \[0\.001, 1e\+06\] \(a frame every 1000 s"),
+    ("fps", 1e7, r"fps must be in \[0\.001, 1e\+06\]"),
+    ("fps", 1e-300, r"fps must be in \[0\.001, 1e\+06\]"),
+    ("f_number", 1e-300, r"f_number must be in \[0\.5, 128\] \(f/0\.5 is the limit of a lens in air"),
+    ("pixel_pitch_um", 1e300, r"pixel_pitch_um must be in \(0, 100\]"),
+    ("qe", 5.0, r"qe must be in \(0, 1\] \(the fraction of the photons"),
+    ("transmission", 0.0, r"transmission must be in \(0, 1\]"),
+    ("ae_target", 2.0, r"ae_target must be in \(0, 1\] \(a fraction of full scale\)"),
+    ("prnu", 1e300, r"prnu must be in \[0, 1\]"),
+    ("max_gain", 0.5, r"max_gain must be in \[1, 10000\]"),
+    ("full_well_e", 1e300, r"full_well_e must be in \[1, 1e\+07\]"),
+])
+def test_a_parameter_no_real_camera_has_is_refused_with_the_reason(field, value, message):
+    """Were: exposure_samples=10**9 and fps=1e7 ran on past any patience (a billion renders per
+    frame; a million frames in 100 ms), f_number=1e-300 a ZeroDivisionError, pixel_pitch_um=1e300
+    an OverflowError, qe=5 and ae_target=2 taken."""
+    with pytest.raises(ParameterError, match=rf"^RgbCameraParams\.{message}"):
+        RgbCameraParams(**{field: value})
+
+
+def test_the_presets_and_the_ends_of_the_ranges_are_taken():
+    for name, preset in RGB_PRESETS.items():
+        for field, (low, high, _) in RGB_FIELD_RANGE.items():
+            assert low <= getattr(preset, field) <= high, (name, field)
+    assert RgbCamera(RgbCameraParams(fps=1e6)).capture(flat(300.0), 0, 100).t_us.tolist() == list(range(100))
+    assert RgbCamera(RgbCameraParams(fps=1e-3, exposure_samples=1000)).capture(flat(300.0), 0, 10**9).data.shape[0] == 1
 
 
 @pytest.mark.parametrize(("render", "message"), [

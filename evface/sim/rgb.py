@@ -41,6 +41,32 @@ PHOTONS_PER_LUX_S_UM2 = 4.09e3
 """Photons per second per µm² in 1 lux of 555 nm light (683 lm/W, E = hc/λ = 3.58e-19 J)."""
 
 
+RGB_FIELD_RANGE: dict[str, tuple[float, float, str]] = {
+    "fps": (1e-3, 1e6, "a frame every 1000 s, as in time-lapse, to one every µs, the resolution of the frame "
+                       "times; high-speed video cameras reach about 1e6 fps"),
+    "exposure_samples": (1, 1000, "renders of the scene per frame, each costing a render: 1000 sample even a "
+                                  "33-ms exposure every 33 µs"),
+    "gain": (1, 1e4, "80 dB; sensors' analogue gain reaches 24-48 dB"),
+    "max_gain": (1, 1e4, "80 dB; sensors' analogue gain reaches 24-48 dB"),
+    "ae_target": (0, 1, "a fraction of full scale"),
+    "pixel_pitch_um": (0, 100, "sensor pixels are about 1-25 µm"),
+    "f_number": (0.5, 128, "f/0.5 is the limit of a lens in air; large-format lenses stop down to f/64-f/128"),
+    "transmission": (0, 1, "the fraction of the light the lens passes"),
+    "qe": (0, 1, "the fraction of the photons that give an electron"),
+    "full_well_e": (1, 1e7, "pixels hold about 1e3-1e6 electrons"),
+    "read_noise_e": (0, 1e4, "sensors read out with about 0.5-50 electrons of noise"),
+    "prnu": (0, 1, "a relative spread of the pixels' response; data sheets give 0.5-2 %"),
+    "dsnu_e": (0, 1e4, "the spread of the pixels' dark offset in electrons; of the order of the read noise"),
+    "antiflicker_hz": (0, 1e6, "lamps flicker at 100 or 120 Hz; a flicker period under 1 µs is below the "
+                               "exposure's resolution"),
+}
+"""The range of each number field of :class:`RgbCameraParams` and why: generous bounds on what a
+real camera can have (docs/camera-models.md, section 2). A field of :data:`_ABOVE_ZERO` must be
+above its low end; the exposure fields are bounded by the frame period."""
+
+_ABOVE_ZERO = frozenset({"ae_target", "pixel_pitch_um", "transmission", "qe"})
+
+
 @dataclass(frozen=True)
 class RgbCameraParams:
     """Parameters of the RGB camera model.
@@ -112,19 +138,16 @@ class RgbCameraParams:
         if self.metering not in METERING_MODES:
             raise ParameterError(f"RgbCameraParams.metering must be one of {list(METERING_MODES)}, got {self.metering!r}")
         number_fields(self)
-        for name in ("fps", "gain", "max_gain", "ae_target", "pixel_pitch_um", "f_number", "transmission",
-                     "qe", "full_well_e"):
-            if getattr(self, name) <= 0:
-                raise ParameterError(f"RgbCameraParams.{name} must be > 0, got {getattr(self, name)}")
-        if self.exposure_samples < 1:
-            raise ParameterError(f"RgbCameraParams.exposure_samples must be an integer >= 1, got {self.exposure_samples}")
+        for name, (low, high, why) in RGB_FIELD_RANGE.items():
+            value = getattr(self, name)
+            if not (value > low if name in _ABOVE_ZERO else value >= low) or value > high:
+                interval = f"{'(' if name in _ABOVE_ZERO else '['}{low:g}, {high:g}]"
+                raise ParameterError(f"RgbCameraParams.{name} must be in {interval} ({why}), got {value!r}")
         if self.jpeg_quality > 100:
             raise ParameterError(f"RgbCameraParams.jpeg_quality must be an integer in 0..100 (0: no compression), "
                                  f"got {self.jpeg_quality}")
         if self.exposure_us > self.period_us:
             raise ParameterError(f"RgbCameraParams.exposure_us={self.exposure_us} exceeds the frame period {self.period_us:.0f} µs")
-        if self.max_gain < 1 or self.gain < 1:
-            raise ParameterError("RgbCameraParams.gain and max_gain must be >= 1")
 
     @property
     def period_us(self) -> float:
@@ -411,4 +434,4 @@ class RgbCamera:
         return jpeg(image, p.jpeg_quality) if p.jpeg_quality else image
 
 
-__all__ = ["RgbCamera", "RgbCameraParams", "RGB_PRESETS", "METERING_MODES", "auto_exposure", "metering_weights", "srgb_encode"]
+__all__ = ["RgbCamera", "RgbCameraParams", "RGB_FIELD_RANGE", "RGB_PRESETS", "METERING_MODES", "auto_exposure", "metering_weights", "srgb_encode"]
