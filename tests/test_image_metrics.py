@@ -4,7 +4,7 @@ from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structu
 
 from evface.errors import ParameterError
 from evface.tasks.image_metrics import (cluster_mean_interval, cluster_training_interval, image_metrics, mse, psnr,
-                                        region_metrics, ssim, summarize)
+                                        region_metrics, ssim, ssim_map, summarize)
 
 
 def _pair(seed=0, shape=(3, 40, 33)):
@@ -62,6 +62,23 @@ def test_images_of_no_pixels_or_no_real_numbers_are_refused(metric, a, b, messag
     imaginary part dropped with a ComplexWarning, a string image numpy's "could not convert"."""
     with pytest.raises(ParameterError, match=message):
         metric(a, b)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize(("metric", "names"), [(mse, ("a", "b")), (psnr, ("a", "b")), (ssim, ("a", "b")),
+                                               (ssim_map, ("a", "b")), (image_metrics, ("pred", "truth")),
+                                               (lambda p, t: region_metrics(p, t, {"all": np.ones((16, 16), bool)}),
+                                                ("pred", "truth"))])
+def test_an_image_that_is_not_finite_numbers_is_refused_by_name(metric, names, value):
+    """Was: a score of NaN (MSE inf or NaN), which summarize averaged into NaN and the evaluation's
+    means left out silently."""
+    pred, truth = _pair(2, (2, 16, 16))
+    for name, (a, b) in zip(names, ((pred, truth), (truth, pred))):
+        a = a.copy()
+        a[1, 3, 4] = value
+        with pytest.raises(ParameterError, match=rf"^{name} holds 1 of 512 values that are not finite numbers "
+                                                 r"\(NaN or infinity\); image metrics need finite images$"):
+            metric(a, b) if name in ("a", "pred") else metric(b, a)
 
 
 def test_region_metrics_of_one_image_pair_as_the_other_metrics_take_it():

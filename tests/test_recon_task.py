@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -539,3 +540,16 @@ def test_a_received_run_with_a_malformed_config_is_one_error_line(fake, tmp_path
     assert main(["eval", str(tmp_path / "run"), "--data", str(fake), "--out", str(tmp_path / "ev")]) == 2
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'run'}/config.json: {message}"
     assert not (tmp_path / "ev").exists()
+
+
+def test_a_network_that_predicts_nan_scores_nan_so_the_training_says_it_diverged(tmp_path):
+    """The image metrics refuse NaN images; the validation of a diverging network must still give a
+    NaN score, which engine.fit reports as divergence (``train reconstruct --learning-rate 1e30``)."""
+    samples = SimpleNamespace(target=np.full((2, 16, 16), 0.5, np.float32))
+    pred = np.full((2, 16, 16), np.nan, np.float32)
+    scores = reconstruct._val_ssim(pred, samples)
+    assert scores.keys() == {"val_ssim", "val_psnr"} and all(np.isnan(v) for v in scores.values())
+    model = torch.nn.Linear(1, 1)
+    with pytest.raises(ParameterError, match="val_ssim was not a number in any of its 1 epoch.s.: the training diverged"):
+        engine.fit(model, torch.optim.SGD(model.parameters(), lr=0.1), lambda e: {"loss": 0.0},
+                   lambda e: reconstruct._val_ssim(pred, samples), tmp_path, epochs=1, monitor="val_ssim")

@@ -30,12 +30,20 @@ SSIM_CHUNK = 64
 per image at 128 x 128 in float64) however many images are scored."""
 
 
-def _as_batch(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both images as float64 ``(N, H, W)`` batches of one shape (a ParameterError otherwise)."""
+def _as_batch(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a", "b")) -> tuple[np.ndarray, np.ndarray]:
+    """Both images as float64 ``(N, H, W)`` batches of one shape (a ParameterError otherwise).
+
+    A NaN or an infinity is refused, naming the argument (``names``): it would make the score
+    NaN, which means and intervals then drop or spread silently.
+    """
     a, b = np.asarray(a), np.asarray(b)
-    for image in (a, b):
+    for name, image in zip(names, (a, b)):
         if not real_dtype(image.dtype):
             raise ParameterError(f"images must hold real numbers, got dtype {image.dtype}")
+        bad = image.size - int(np.count_nonzero(np.isfinite(image)))
+        if bad:
+            raise ParameterError(f"{name} holds {bad} of {image.size} values that are not finite numbers (NaN or "
+                                 "infinity); image metrics need finite images")
     if a.shape != b.shape:
         raise ParameterError(f"images have shapes {a.shape} and {b.shape}; expected equal shapes")
     if a.ndim == 2:
@@ -95,7 +103,7 @@ def ssim(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.nda
     Parameters
     ----------
     a, b : ndarray (H, W) or (N, H, W)
-        Images in [0, ``data_range``]; each side must be at least 11 pixels.
+        Images in [0, ``data_range``], finite; each side must be at least 11 pixels.
 
     Returns
     -------
@@ -130,7 +138,7 @@ def psnr(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.nda
 
 def image_metrics(pred: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
     """Per-image ``{"ssim", "psnr", "mse"}`` of a batch of predictions against the truth."""
-    pred, truth = _as_batch(pred, truth)
+    pred, truth = _as_batch(pred, truth, ("pred", "truth"))
     pred = np.clip(pred, 0.0, 1.0)
     return {"ssim": ssim(pred, truth), "psnr": psnr(pred, truth), "mse": mse(pred, truth)}
 
@@ -152,7 +160,7 @@ def region_metrics(pred: np.ndarray, truth: np.ndarray, masks: Mapping[str, np.n
     >>> round(float(m["top"]["mse"][0]), 6), float(m["bottom"]["mse"][0])
     (0.01, 0.0)
     """
-    pred, truth = _as_batch(pred, truth)
+    pred, truth = _as_batch(pred, truth, ("pred", "truth"))
     pred = np.clip(pred, 0.0, 1.0)
     smap = ssim_map(pred, truth)
     pad = (pred.shape[-1] - smap.shape[-1]) // 2

@@ -604,6 +604,10 @@ def _fit_summary(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _val_ssim(pred: np.ndarray, s: ReconSamples) -> dict[str, float]:
+    """Validation SSIM and PSNR; NaN for a network that predicts NaN or infinity (a diverging
+    training, which :func:`engine.fit` then reports; the image metrics refuse such images)."""
+    if not np.isfinite(pred).all():
+        return {"val_ssim": float("nan"), "val_psnr": float("nan")}
     m = image_metrics(pred, s.target)
     return {"val_ssim": float(m["ssim"].mean()), "val_psnr": float(np.minimum(m["psnr"], 100).mean())}
 
