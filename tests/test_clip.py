@@ -370,6 +370,25 @@ def test_clip_events_writer_takes_an_empty_chunk_and_a_second_close(tmp_path: Pa
     assert read_events(tmp_path / "c.h5", "lr")["t"].tolist() == [0, 5]
 
 
+@pytest.mark.parametrize(("chunk", "message"), [
+    (make_events([3], [1], [1], [1]), r"timestamps not sorted: the chunk starts at t=3, before the previous chunk's last event at t=5"),
+    (make_events([6, 9], [1, 1], [1, 1], [1, 1])[::-1], r"timestamps not sorted: t\[1\]=6 < t\[0\]=9"),
+    (make_events([6], [4], [1], [1]), r"event 0 at \(x=4, y=1\) lies outside the 4x4 sensor"),
+    (np.zeros(2), "events must be a 1-D array of dtype"),
+])
+def test_clip_events_writer_checks_each_chunk_as_the_events_file_writer_does(tmp_path: Path, chunk, message) -> None:
+    """Was: written as given, so the clip held events out of order or off the sensor and read back
+    without a word (EventsFileWriter checked its chunks, this writer under it none)."""
+    path = tmp_path / "c.h5"
+    writer = ClipEventsWriter(path, "lr", (4, 4), clip_id="c")
+    writer.write(make_events([0, 5], [1, 2], [3, 3], [1, -1]))
+    with pytest.raises(EventsError, match=rf"^{re.escape(str(path))}: events/lr: {message}"):
+        writer.write(chunk)
+    writer.write(make_events([5, 7], [0, 3], [0, 3], [1, -1]))  # nothing of the refused chunk was written
+    writer.close()
+    assert read_events(path, "lr")["t"].tolist() == [0, 5, 5, 7]
+
+
 def test_truncated_clip(tmp_path: Path) -> None:
     path = write_clip(tmp_path / "c.h5", _clip())
     path.write_bytes(path.read_bytes()[:3000])

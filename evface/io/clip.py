@@ -54,8 +54,9 @@ import numpy as np
 
 from evface import __version__
 from evface.checks import MAX_SENSOR_SIDE, as_int, sensor_dims
-from evface.errors import EvfaceError, FormatError, ParameterError, where
-from evface.events.core import EVENT_DTYPE, SensorSize, empty_events, time_window, validate_events
+from evface.errors import EventsError, EvfaceError, FormatError, ParameterError, where
+from evface.events.core import (EVENT_DTYPE, SensorSize, check_array, check_stream, empty_events, time_window,
+                                validate_events)
 
 SCHEMA_VERSION = 3
 """3: truth frames are 16-bit log codes differenced in time (:func:`encode_truth`), a fifth of
@@ -585,8 +586,10 @@ class ClipEventsWriter:
     """Stream one sensor's events into a new clip file, chunk by chunk.
 
     Writes ``path`` itself: a caller that wants the file to appear whole writes a temporary name
-    and renames it on success, as :class:`evface.io.event_files.EventsFileWriter` does (it also
-    checks each chunk; this class does not). Chunks must be sorted and follow one another in time.
+    and renames it on success, as :class:`evface.io.event_files.EventsFileWriter` does. Each chunk
+    is checked before any of it is written (:func:`~evface.events.core.check_stream`): it must be
+    sorted, follow the previous chunk in time, lie on the sensor and hold polarities -1/+1; an
+    :class:`~evface.errors.EventsError` naming ``path`` says which event does not.
     The clip's attributes are empty but for ``clip_id`` and ``duration_us`` (last event time minus
     the first); the sensor's geometry is ``sensor_size`` with no ROI.
 
@@ -604,7 +607,7 @@ class ClipEventsWriter:
     def __init__(self, path: str | Path, sensor: str, sensor_size: SensorSize, *, clip_id: str) -> None:
         check_sensor_name(path, sensor)
         self.sensor = sensor
-        self.sensor_size = sensor_size
+        self.sensor_size = _field(Path(path), "sensor_size", lambda: sensor_dims(sensor_size))
         self.clip_id = clip_id
         self._sink = GuardedFile(path)
         self._file = h5py.File(self._sink, "w")
@@ -620,6 +623,7 @@ class ClipEventsWriter:
     def write(self, events: np.ndarray) -> None:
         """Append a chunk of events (an empty one adds nothing); raises ``OSError`` once a write to
         the disk failed."""
+        self._check(events)
         m = events.size
         if not m:
             return
@@ -635,6 +639,17 @@ class ClipEventsWriter:
             self._first_t = int(t[0])
         self._last_t = int(t[-1])
         self._n += m
+
+    def _check(self, events: np.ndarray) -> None:
+        """An EventsError naming the file unless ``events`` is a chunk the clip can take next."""
+        try:
+            check_array(events)
+            check_stream(events, self.sensor_size)
+            if events.size and self._first_t is not None and int(events["t"][0]) < self._last_t:
+                raise EventsError(f"timestamps not sorted: the chunk starts at t={int(events['t'][0])}, before the "
+                                  f"previous chunk's last event at t={self._last_t}")
+        except EventsError as exc:
+            raise EventsError(where(self._sink.path, f"events/{self.sensor}: {exc}")) from None
 
     def close(self) -> None:
         """Write the ``t_index`` and the attributes, and close the file (once: a second call does nothing)."""
