@@ -56,7 +56,7 @@ def _clip() -> Clip:
         model="webcam30",
         params={"gain": 1.5},
     )
-    truth = TruthSeries(data=rng.random((3, 5, 7), dtype=np.float32), t_us=np.array([0, 5000, 10_000]))
+    truth = TruthSeries(data=rng.random((3, 48, 64), dtype=np.float32), t_us=np.array([0, 5000, 10_000]))
     return Clip(
         clip_id="c7", subject="s02", label="AU12", aus=[6, 12], lighting="dim",
         onset_us=1000, apex_us=60_000, offset_us=120_000, duration_us=150_000,
@@ -218,10 +218,10 @@ def test_same_clip_same_bytes(tmp_path: Path) -> None:
     they did, on real quick-preset clips; this small case is a guard, not a reproduction)."""
     rng = np.random.default_rng(0)
     clip = _clip()
-    clip.truth = {"hd": TruthSeries(data=(rng.random((6, 120, 160), dtype=np.float32) * 4).round(1),
+    clip.truth = {"hd": TruthSeries(data=(rng.random((6, 48, 64), dtype=np.float32) * 4).round(1),
                                     t_us=np.arange(6) * 1000)}
     other = _clip()
-    other.truth = {"hd": TruthSeries(data=np.round(rng.random((6, 120, 160), dtype=np.float32), 2),
+    other.truth = {"hd": TruthSeries(data=np.round(rng.random((6, 48, 64), dtype=np.float32), 2),
                                      t_us=np.arange(6) * 1000)}
     first = write_clip(tmp_path / "a.h5", clip).read_bytes()
     write_clip(tmp_path / "b.h5", other)
@@ -301,7 +301,7 @@ def test_counts_and_shapes_without_loading(tmp_path: Path) -> None:
     assert event_counts(path) == {"hd": 5000, "lr": 800}
     frames, truth = frames_and_truth_info(path)
     assert frames == {"rgb": {"count": 4, "shape": [6, 8, 3], "fps": 30.0, "t_first_us": 0, "t_last_us": 100_000}}
-    assert truth == {"hd": {"count": 3, "shape": [5, 7]}}
+    assert truth == {"hd": {"count": 3, "shape": [48, 64]}}
 
 
 def test_clip_info(tmp_path: Path) -> None:
@@ -448,3 +448,17 @@ def test_hdf5_that_is_not_a_clip(tmp_path: Path) -> None:
         f["x"] = np.arange(3)
     with pytest.raises(FormatError, match="not an evface clip"):
         read_events_file(path)
+
+
+def test_truth_off_its_sensors_grid_is_refused_naming_both_shapes(tmp_path: Path) -> None:
+    """Was: written as given; readers crop truth with its sensor's face box, so truth of 5x7 under a
+    64x48 sensor was cut at the wrong pixels (the reconstruction's targets) without a word."""
+    clip = _clip()
+    clip.truth = {"hd": TruthSeries(data=np.ones((3, 5, 7), np.float32), t_us=np.array([0, 5000, 10_000]))}
+    with pytest.raises(ParameterError, match=r"c\.h5: Clip\.truth\['hd'\]\.data has frames of \(height, width\) \(5, 7\), "
+                                             r"sensor 'hd' is \(48, 64\): truth lies on its sensor's grid$"):
+        write_clip(tmp_path / "c.h5", clip)
+    clip.truth = {"xx": TruthSeries(data=np.ones((3, 48, 64), np.float32), t_us=np.array([0, 5000, 10_000]))}
+    with pytest.raises(ParameterError, match=r"Clip\.truth\['xx'\] has no SensorInfo"):
+        write_clip(tmp_path / "c.h5", clip)
+    assert not (tmp_path / "c.h5").exists()

@@ -287,7 +287,20 @@ def _checked(path: Path, clip: Clip) -> Clip:
         check_sensor_name(path, name, " (a sensor of Clip.truth)")
         _check_images(path, f"Clip.truth[{name!r}]", truth.data, (np.floating, np.integer), "(N, H, W) of numbers")
         _check_times(path, f"Clip.truth[{name!r}].t_us", truth.t_us)
+        _check_truth_grid(path, name, truth.data.shape[1:], clip.sensors.get(name))
     return replace(clip, **texts, **times, aus=aus)
+
+
+def _check_truth_grid(path: Path, name: str, shape: tuple[int, ...], sensor: SensorInfo | None) -> None:
+    """Truth lies on its sensor's grid (docs/clip-format.md): readers crop it with the sensor's
+    face box, so frames of another shape would be cut at the wrong pixels."""
+    if sensor is None:
+        raise ParameterError(where(path, f"Clip.truth[{name!r}] has no SensorInfo: truth lies on the grid of the "
+                                         "sensor of its name"))
+    grid = (int(sensor.height), int(sensor.width))
+    if tuple(shape) != grid:
+        raise ParameterError(where(path, f"Clip.truth[{name!r}].data has frames of (height, width) {tuple(shape)}, "
+                                         f"sensor {name!r} is {grid}: truth lies on its sensor's grid"))
 
 
 def _field(path: Path, key: str, check: Any) -> Any:
