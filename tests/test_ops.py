@@ -330,3 +330,18 @@ def test_uniform_noise_over_the_whole_int64_span_and_beyond_memory(monkeypatch):
     with pytest.raises(ParameterError, match=r"adding n=100000000 noise events takes about .* GiB, more than half "
                                              r"of this machine's 1 GiB; give a smaller n"):
         add_uniform_noise(events, (1, 1), 10**8, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(("name", "call"), [
+    ("refractory", lambda ev: refractory_filter(ev, (12000, 12000), 10)),
+    ("background-activity", lambda ev: background_activity_filter(ev, (12000, 12000), 10)),
+])
+def test_a_filter_whose_pixel_state_exceeds_memory_is_refused_by_sensor_size(monkeypatch, name, call):
+    """Was: the per-pixel times allocated and filled whatever their size (16 GiB of them for one
+    event on a 65536x65536 sensor, past a 24 GiB machine's half)."""
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1 << 18}  # a machine of 1 GiB
+    monkeypatch.setattr(checks.os, "sysconf", lambda name: pages[name])
+    with pytest.raises(ParameterError, match=rf"^the {name} filter's last times on a 12000x12000 sensor_size takes "
+                                             r"about 0\.5 GiB, more than half of this machine's 1 GiB; give a smaller "
+                                             r"sensor_size"):
+        call(one_pixel([0, 5]))

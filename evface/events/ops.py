@@ -124,15 +124,19 @@ def resample_sensor(events: np.ndarray, src_size: SensorSize, dst_size: SensorSi
     return out
 
 
-def _time_state(events: np.ndarray, window_us: int, n_cells: int) -> np.ndarray:
+def _time_state(events: np.ndarray, window_us: int, n_cells: int, what: str) -> np.ndarray:
     """Per-pixel "last time" state for the filters, as times relative to the first event.
 
     int32 halves the state (3.7 MB at 1280x720), which keeps the random per-pixel reads in cache
     and runs ~2x faster; int64 is used when the stream or the window spans 2^30 µs (18 min) or
-    more. "Never" is far enough in the past that no window reaches it.
+    more. "Never" is far enough in the past that no window reaches it. A state larger than half
+    of the machine's memory is a ParameterError naming ``what`` (16 GiB at 65536x65536 was
+    allocated and filled before).
     """
     span = int(events["t"][-1]) - int(events["t"][0])
     dtype = np.int32 if 0 <= span < 2**30 and 0 <= window_us < 2**30 else np.int64
+    within_memory(n_cells * np.dtype(dtype).itemsize, what,
+                  "give a smaller sensor_size (crop or resample_sensor the events first)")
     return np.full(n_cells, np.iinfo(dtype).min // (1 if dtype == np.int32 else 2), dtype=dtype)
 
 
@@ -164,7 +168,8 @@ def refractory_filter(events: np.ndarray, sensor_size: SensorSize, period_us: in
     width, height = _check_on_sensor(events, sensor_size)
     if events.size == 0:
         return events.copy()
-    last = _time_state(events, period_us, width * height)
+    last = _time_state(events, period_us, width * height,
+                       f"the refractory filter's last times on a {width}x{height} sensor_size")
     keep = _refractory_mask(events["t"], events["x"], events["y"], width, period_us, last)
     return np.compress(keep, events)
 
@@ -202,7 +207,8 @@ def background_activity_filter(events: np.ndarray, sensor_size: SensorSize, dt_u
     width, height = _check_on_sensor(events, sensor_size)
     if events.size == 0:
         return events.copy()
-    last = _time_state(events, dt_us, (width + 2) * (height + 2))
+    last = _time_state(events, dt_us, (width + 2) * (height + 2),
+                       f"the background-activity filter's last times on a {width}x{height} sensor_size")
     keep = _background_activity_mask(events["t"], events["x"], events["y"], width, dt_us, last)
     return np.compress(keep, events)
 
