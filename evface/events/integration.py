@@ -55,7 +55,8 @@ def leaky_counts(
     hi = np.searchsorted(t, t_end_us, side="right")
     ev = validate_events(events[lo:hi], (width, height))
     age = np.subtract(t_end_us, ev["t"], dtype=np.float64)  # in int64 an age past 2^63 - 1 µs would wrap
-    w = np.exp(-alpha_rad_s * age / 1e6)
+    with np.errstate(over="ignore"):  # a product past the float range is a weight of exp(-inf) = 0, as it should be
+        w = np.exp(-alpha_rad_s * age / 1e6)
     idx = ev["y"].astype(np.int64) * width + ev["x"].astype(np.int64)
     out = np.zeros((2, height * width), dtype=np.float64)
     on = ev["p"] > 0
