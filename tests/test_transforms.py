@@ -140,3 +140,15 @@ def test_a_window_taken_from_unsorted_events_is_refused(transform):
     binary search over an unsorted array found no event in it)."""
     with pytest.raises(EventsError, match="not sorted"):
         transform(EVENTS[::-1].copy())
+
+
+@pytest.mark.parametrize(("transforms", "message"), [
+    (None, r"^Compose\.transforms must be a sequence of transforms, got None$"),
+    (FlipPolarity(), r"^Compose\.transforms must be a sequence of transforms, got FlipPolarity\(\)$"),
+    ((FlipPolarity(), 1), r"^Compose\.transforms\[1\] must be a transform \(callable\), got 1$"),
+])
+def test_compose_of_no_transforms_is_refused_where_it_is_built(transforms, message):
+    """Were: TypeError "'NoneType' object is not iterable" or "'int' object is not callable" at the
+    first call, far from where the pipeline was written."""
+    with pytest.raises(ParameterError, match=message):
+        Compose(transforms)

@@ -256,6 +256,13 @@ class Compose:
 
     transforms: Sequence[Callable[[np.ndarray], np.ndarray]]
 
+    def __post_init__(self) -> None:
+        if isinstance(self.transforms, (str, bytes)) or not isinstance(self.transforms, Sequence):
+            raise ParameterError(f"Compose.transforms must be a sequence of transforms, got {self.transforms!r}")
+        for i, transform in enumerate(self.transforms):
+            if not callable(transform):
+                raise ParameterError(f"Compose.transforms[{i}] must be a transform (callable), got {transform!r}")
+
     def __call__(self, events: np.ndarray) -> np.ndarray:
         for transform in self.transforms:
             events = transform(events)
