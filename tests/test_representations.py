@@ -316,6 +316,14 @@ def test_voxel_grid_refuses_a_window_whose_bin_arithmetic_overflows_int64():
     assert to_voxel_grid(ev, (1, 1), 2, -(2**62), 2**62 - 1)[:, 0, 0].tolist() == [1.0, 1.0]
 
 
+def test_a_one_bin_voxel_grid_over_more_than_int64_blames_the_window_alone():
+    """Was: "(t_end_us - t_start_us) * (n_bins - 1) exceeds 2^63 - 1; give ... fewer n_bins" for
+    n_bins 1, whose product is 0: the window itself is what int64 cannot hold."""
+    ev = make_events([-(2**63), 2**63 - 1], [0, 0], [0, 0], [1, 1])
+    with pytest.raises(ParameterError, match=r" µs: t_end_us - t_start_us exceeds 2\^63 - 1; give a shorter window$"):
+        to_voxel_grid(ev, (1, 1), 1, -(2**63), 2**63 - 1)
+
+
 def test_time_surface_of_an_event_older_than_int64_allows_decays_to_zero():
     """Was: t_ref - t wrapped to -2 µs, the pixel exp(+2/tau) = 7.4 in a surface documented in [0, 1]."""
     ev = make_events([-(2**63) + 1, 2**63 - 1], [0, 1], [0, 0], [1, 1])

@@ -264,9 +264,10 @@ def to_voxel_grid(
     [1.0, 1.0, -1.0]
     """
     width, height, n, t0, t1, cols = _binned_inputs(events, sensor_size, n_bins, t_start_us, t_end_us)
-    if (t1 - t0) * max(n - 1, 1) > INT64[1]:  # the kernel's (t - t0) * (n_bins - 1) in int64
-        raise ParameterError(f"a voxel grid of n_bins {n} over [{t0}, {t1}] µs: (t_end_us - t_start_us) * (n_bins - 1) "
-                             "exceeds 2^63 - 1; give a shorter window or fewer n_bins")
+    if (t1 - t0) * max(n - 1, 1) > INT64[1]:  # the kernel's (t - t0) * (n_bins - 1), and t1 - t0, in int64
+        product, fewer = ("(t_end_us - t_start_us) * (n_bins - 1)", " or fewer n_bins") if n > 1 else ("t_end_us - t_start_us", "")
+        raise ParameterError(f"a voxel grid of n_bins {n} over [{t0}, {t1}] µs: {product} exceeds 2^63 - 1; give a "
+                             f"shorter window{fewer}")
     out = _zeros((n, height, width), np.float32, f"a voxel grid of n_bins {n} on a {width}x{height} sensor_size",
                  binned=True)
     _voxel_kernel(*cols, out, t0, t1 - t0)
