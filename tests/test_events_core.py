@@ -130,6 +130,21 @@ def test_a_backwards_slice_is_refused_as_by_the_representations():
             call()
 
 
+def test_no_events_array_or_list_of_them_is_named():
+    """Were: slice_time of a list "list indices must be integers or slices, not str"; concatenate of
+    one array "events must be a 1-D array of dtype D, got D" (its records taken as chunks), of None
+    "'NoneType' object is not iterable"."""
+    events = make_events([0, 10], [0, 0], [0, 0], [1, 1])
+    with pytest.raises(EventsError, match="^events must be a 1-D array of dtype .*, got list$"):
+        slice_time([1, 2], 0, 5)
+    with pytest.raises(EventsError, match=r"^chunks must be a list of events arrays, got ndarray \(one events array: "
+                                          r"put it in a list\)$"):
+        concatenate(events)
+    with pytest.raises(EventsError, match="^chunks must be a list of events arrays, got NoneType$"):
+        concatenate(None)
+    assert concatenate((events, events[:0])).tolist() == events.tolist()
+
+
 @pytest.mark.parametrize(
     ("t", "x", "message"),
     [

@@ -211,6 +211,9 @@ def concatenate(chunks: Sequence[np.ndarray], *, sort: bool = False) -> np.ndarr
     [0, 1, 2, 3]
     """
     sort = as_flag("sort", sort)
+    if isinstance(chunks, np.ndarray) or not isinstance(chunks, Sequence):
+        raise EventsError(f"chunks must be a list of events arrays, got {type(chunks).__name__}"
+                          + (" (one events array: put it in a list)" if isinstance(chunks, np.ndarray) else ""))
     for chunk in chunks:
         check_array(chunk)
     chunks = [c for c in chunks if c.size] or [empty_events()]
@@ -248,6 +251,7 @@ def time_slice(events: np.ndarray, t_start_us: int | None, t_end_us: int | None)
 
     ``None`` leaves that side open; bounds are checked by :func:`time_window`.
     """
+    check_array(events)
     t0, t1 = time_window(t_start_us, t_end_us)
     t = events["t"]
     lo = 0 if t0 is None else search_time(t, t0)
