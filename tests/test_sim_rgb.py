@@ -9,6 +9,7 @@ from evface.io.clip import FrameSeries
 from evface.errors import EvfaceError, ParameterError
 from evface.sim.rgb import (CENTRE_DISC, CENTRE_WEIGHT, PHOTONS_PER_LUX_S_UM2, RGB_FIELD_RANGE, RGB_PRESETS, RgbCamera,
                             RgbCameraParams, auto_exposure, metering_weights, srgb_encode)
+from evface.sim.rgb_pipeline import fixed_pattern, jpeg, mosaic
 
 
 def flat(lux: float, shape=(24, 32)):
@@ -265,4 +266,20 @@ def test_camera_helpers_name_a_bad_value(call, message):
     ZeroDivisionError, auto-exposure of a nan mean (nan, nan) and of a string a comparison's TypeError,
     frame_times numpy's TypeError or a MemoryError of 224 GiB (also from capture over 10^15 µs)."""
     with pytest.raises(ParameterError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: jpeg(np.zeros((8, 8, 3), np.uint8), float("nan")), "JPEG quality must be a whole number, got nan"),
+    (lambda: jpeg(np.zeros((8, 8, 3), np.uint8), "50"), "JPEG quality must be an integer, got '50'"),
+    (lambda: jpeg(np.zeros((8, 8, 3), np.uint8), 1.5), "JPEG quality must be a whole number, got 1.5"),
+    (lambda: fixed_pattern((4, 4), float("nan"), 0.0, 0), "prnu must be a finite number >= 0, got nan"),
+    (lambda: fixed_pattern((4, 4), 0.01, -1.0, 0), "dsnu_e must be a finite number >= 0, got -1.0"),
+    (lambda: fixed_pattern((4, 4), 0.01, 0.0, 1.5), "seed must be a whole number, got 1.5"),
+    (lambda: mosaic(np.zeros((8, 8), np.float32), "RGGB"), r"the image to mosaic must be an \(H, W, 3\) array, got shape \(8, 8\)"),
+])
+def test_the_pipeline_stages_name_a_bad_parameter(call, message):
+    """Were: JPEG quality nan a ValueError from int(), "50" and 1.5 taken as 50 and 1; a nan PRNU a
+    gain of nan everywhere, a fractional seed numpy's SeedSequence TypeError; a grey image an AxisError."""
+    with pytest.raises(ParameterError, match=f"^{message}$"):
         call()

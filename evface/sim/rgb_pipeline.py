@@ -19,9 +19,12 @@ colour back.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
+from evface.checks import as_int, as_real
 from evface.errors import ParameterError
 
 CFA_PATTERNS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
@@ -62,6 +65,9 @@ def cfa_channels(pattern: str, shape: tuple[int, int]) -> np.ndarray:
 
 def mosaic(image: np.ndarray, pattern: str) -> np.ndarray:
     """Sample an ``(H, W, 3)`` image through a Bayer filter: ``(H, W)``, one channel per pixel."""
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
+        got = f"shape {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
+        raise ParameterError(f"the image to mosaic must be an (H, W, 3) array, got {got}")
     channels = cfa_channels(pattern, image.shape[:2])
     return np.take_along_axis(image, channels[..., None], axis=2)[..., 0]
 
@@ -91,7 +97,8 @@ def fixed_pattern(shape: tuple[int, ...], prnu: float, dsnu_e: float, seed: int)
     >>> round(float(gain.std()), 2), round(float(offset.std()), 1)
     (0.01, 2.0)
     """
-    rng = np.random.default_rng(seed)
+    prnu, dsnu_e = as_real("prnu", prnu, 0.0, math.inf), as_real("dsnu_e", dsnu_e, 0.0, math.inf)
+    rng = np.random.default_rng(as_int("seed", seed, 0))
     gain = 1.0 + prnu * rng.standard_normal(shape)
     offset = dsnu_e * rng.standard_normal(shape)
     return gain, offset
@@ -109,9 +116,8 @@ def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     >>> bool(np.abs(jpeg(img, 90).astype(int) - img).max() <= 2)
     True
     """
-    if not 1 <= int(quality) <= 100:
-        raise ParameterError(f"JPEG quality must be in 1..100, got {quality}")
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    quality = as_int("JPEG quality", quality, 1, 100)
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise ParameterError(f"OpenCV could not JPEG-encode a frame of shape {image.shape}")
     return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
