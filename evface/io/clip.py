@@ -599,7 +599,7 @@ class ClipEventsWriter:
     """Stream one sensor's events into a new clip file, chunk by chunk.
 
     Writes ``path`` itself: a caller that wants the file to appear whole writes a temporary name
-    and renames it on success, as :class:`evface.io.event_files.EventsFileWriter` does. Each chunk
+    and renames it on success, as :class:`evface.io.event_writer.EventsFileWriter` does. Each chunk
     is checked before any of it is written (:func:`~evface.events.core.check_stream`): it must be
     sorted, follow the previous chunk in time, lie on the sensor and hold polarities -1/+1; an
     :class:`~evface.errors.EventsError` naming ``path`` says which event does not.

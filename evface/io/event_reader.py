@@ -29,10 +29,10 @@ import numpy as np
 
 from evface.checks import as_int, sensor_dims, within_memory
 from evface.errors import EventsError, FormatError, where
-from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
+from evface.events.core import EVENT_DTYPE, SensorSize, empty_events, time_window
 from evface.io import evt as io_evt
 from evface.io.aedat4 import check_aedat4
-from evface.io.clip import clip_errors, event_counts, iter_clip_events, read_clip_meta, read_events, time_window
+from evface.io.clip import clip_errors, event_counts, iter_clip_events, read_clip_meta, read_events
 from evface.io.faery_bridge import _FAERY_DTYPE, _FAERY_READ, _check_faery_name, _faery_errors, from_faery
 from evface.io.formats import EVT_VERSIONS, _header_size, detect_format, read_prophesee_header
 
@@ -64,7 +64,7 @@ class EventsFileReader:
         Fallback for files whose header gives no size (headerless CSV, DAT or ``.raw``).
     t_start_us, t_end_us : int, optional
         Only events with ``t_start_us <= t < t_end_us`` (whole numbers; a window that ends before
-        it starts holds no events).
+        it starts is a :class:`~evface.errors.ParameterError`).
     sort : bool
         Read the whole file into memory and yield its events sorted by time (a stable sort, so
         events of equal time keep their order), for exports whose timestamps are out of order;
