@@ -259,6 +259,30 @@ def test_nir_file_reproduces_the_model(tmp_path, variant):
     assert simulate(graph, x.numpy()) == pytest.approx(expected, abs=1e-4)
 
 
+@pytest.mark.parametrize("variant", [{}, {"reset": "zero"}, {"last_neuron": "li"}])
+def test_a_layer_without_leak_is_an_integrator_in_nir(tmp_path, variant):
+    """beta = 1 (a learnt decay past 1 is clamped to it) was written as tau = r = inf: a graph that computes NaN."""
+    nir = pytest.importorskip("nir")
+
+    cfg = NetConfig(**{**CFG.to_dict(), **variant})
+    model = _trained_like(cfg)
+    with torch.no_grad():
+        model.lifs[1].beta.fill_(1.0)
+        model.lifs[3].beta.fill_(1.4)  # learnt past 1: snnTorch uses 1
+    graph = nir.read(str(write(to_nir(model), tmp_path / "m.nir")))
+    kinds = {name: type(node).__name__ for name, node in graph.nodes.items()}
+    leaky, plain = ("LIF", "IF") if cfg.reset == "zero" else ("LI", "I")
+    assert (kinds["lif0"], kinds["lif1"], kinds["lif2"]) == (leaky, plain, leaky)
+    assert kinds["lif3"] == ("I" if cfg.last_neuron == "li" else plain)
+    for name in ("lif1", "lif3"):
+        assert np.all(graph.nodes[name].r == np.float32(1 / export_nir.DT))
+    x = _x(7, cfg)
+    with torch.no_grad():
+        out, act = model.run(x, record=True)
+    assert (act["rate"] > 0).all()
+    assert simulate(graph, x.numpy()) == pytest.approx(logits(out).numpy(), abs=1e-4)
+
+
 def test_export_run_and_cli(tmp_path):
     pytest.importorskip("nir")
 

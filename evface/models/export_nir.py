@@ -16,7 +16,9 @@ has two incoming edges, from the block's last neuron and from the block's input.
   ``C * T`` channels: every time step gets the T bins stacked (the metadata says so);
 - a neuron with a learnt or fixed decay ``beta`` uses snnTorch's own mapping for a time step
   ``dt``: ``tau = dt / (1 - beta)``, ``r = tau / dt``, ``v_leak = 0``, so that the Euler step
-  ``v += dt / tau (v_leak - v + r I)`` is exactly snnTorch's ``v = beta v + I``;
+  ``v += dt / tau (v_leak - v + r I)`` is exactly snnTorch's ``v = beta v + I``; a layer without
+  leak (``beta = 1``, where a learnt decay that grew past 1 is clamped) has no finite ``tau`` and is
+  ``nir.I`` / ``nir.IF`` (``v += dt r I`` with ``r = 1 / dt``) in place of ``nir.LI`` / ``nir.LIF``;
 - a non-spiking last layer (``last_neuron="li"``) is ``nir.LI`` (``lif{k}``), its membrane
   potential the node's output;
 - reset to zero (``reset="zero"``) is ``nir.LIF`` with ``v_reset = 0`` (node ``lif{k}``);
@@ -41,6 +43,7 @@ caller's job (:func:`evface.tasks.export.export_run`).
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -74,6 +77,38 @@ def _fold(unit: Unit) -> tuple[np.ndarray, np.ndarray]:
     return w.numpy().astype(np.float32), b.numpy().astype(np.float32)
 
 
+def _membrane(nir: Any, beta: float, dt: float, full: Callable[[float], np.ndarray], **spiking: np.ndarray) -> Any:
+    """The NIR neuron whose Euler step of ``dt`` is snnTorch's ``v = beta v + I``.
+
+    Parameters
+    ----------
+    nir : module
+        The ``nir`` package.
+    beta : float
+        The layer's decay per step, in [0, 1].
+    dt : float
+        The time step (s).
+    full : callable
+        ``value -> array`` of the layer's shape.
+    **spiking : np.ndarray
+        ``v_threshold`` and ``v_reset`` for a spiking neuron (reset to zero); none for a leaky
+        integrator.
+
+    Returns
+    -------
+    nir.NIRNode
+        ``nir.LI`` / ``nir.LIF`` with ``tau = dt / (1 - beta)``, ``r = tau / dt``; with ``beta = 1``
+        (no leak: snnTorch clamps a learnt decay to 1) ``nir.I`` / ``nir.IF`` with ``r = 1 / dt``,
+        where ``tau`` would be infinite and ``r`` with it.
+    """
+    if beta >= 1:
+        return nir.IF(r=full(1 / dt), **spiking) if spiking else nir.I(r=full(1 / dt))
+    tau = dt / (1 - beta)
+    if spiking:
+        return nir.LIF(tau=full(tau), r=full(tau / dt), v_leak=full(0), **spiking)
+    return nir.LI(tau=full(tau), r=full(tau / dt), v_leak=full(0))
+
+
 def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
     """The ``nir.NIRGraph`` of a (CPU, eval-mode) :class:`SpikingCNN`."""
     nir = _nir()
@@ -104,19 +139,18 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
         size = (size_in + 2 * (KERNEL // 2) - KERNEL) // unit.conv.stride[0] + 1
         shape = (unit.conv.out_channels, size, size)
         beta = float(lif.beta.detach().clamp(0, 1))
-        tau = dt / (1 - beta) if beta < 1 else float("inf")
+
         def full(value: float) -> np.ndarray:
             return np.full(shape, value, np.float32)
 
         th = float(lif.threshold)
         if cfg.is_integrator(k):
-            nodes[f"lif{k}"] = nir.LI(tau=full(tau), r=full(tau / dt), v_leak=full(0))
+            nodes[f"lif{k}"] = _membrane(nir, beta, dt, full)
             return [f"lif{k}"]
         if cfg.reset == "zero":
-            nodes[f"lif{k}"] = nir.LIF(tau=full(tau), r=full(tau / dt), v_leak=full(0), v_threshold=full(th),
-                                       v_reset=full(0))
+            nodes[f"lif{k}"] = _membrane(nir, beta, dt, full, v_threshold=full(th), v_reset=full(0))
             return [f"lif{k}"]
-        nodes[f"lif{k}"] = nir.LI(tau=full(tau), r=full(tau / dt), v_leak=full(0))
+        nodes[f"lif{k}"] = _membrane(nir, beta, dt, full)
         nodes[f"spike{k}"] = nir.Threshold(threshold=full(th))
         nodes[f"reset{k}"] = nir.Scale(scale=full(-th))
         edges.extend([(f"lif{k}", f"spike{k}"), (f"spike{k}", f"reset{k}"), (f"reset{k}", f"lif{k}")])
@@ -213,11 +247,14 @@ def _step(node: Any, h: torch.Tensor, state: dict[str, torch.Tensor], name: str,
         past = state.get(name, torch.zeros((steps, *h.shape)))
         state[name] = torch.cat([past[1:], h[None]])
         return past[0]
-    if kind in ("LIF", "LI"):
-        k = torch.as_tensor(dt / np.asarray(node.tau, dtype=np.float64)).float()
+    if kind in ("LIF", "LI", "IF", "I"):
         v = state.get(name, torch.zeros_like(h))
-        v = v + k * (torch.as_tensor(node.v_leak) - v + torch.as_tensor(node.r) * h)
-        if kind == "LI":
+        if kind in ("IF", "I"):  # no leak: dv/dt = r I
+            v = v + dt * torch.as_tensor(node.r) * h
+        else:
+            k = torch.as_tensor(dt / np.asarray(node.tau, dtype=np.float64)).float()
+            v = v + k * (torch.as_tensor(node.v_leak) - v + torch.as_tensor(node.r) * h)
+        if kind in ("LI", "I"):
             state[name] = v
             return v
         spk = (v > torch.as_tensor(node.v_threshold)).float()
