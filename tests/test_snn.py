@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from evface.cli import main
-from evface.errors import ParameterError
+from evface.errors import FormatError, ParameterError
 from evface.models import export_nir
 from evface.models import snn as snn_mod
 from evface.models.export_nir import simulate, to_nir, write
@@ -300,6 +300,26 @@ def test_export_run_and_cli(tmp_path):
     run_folder.save_config(tmp_path / "ann", {"task": "classify", "model": "ann", "net": CFG.to_dict()})
     with pytest.raises(ParameterError, match="not a spiking classification run"):
         export_run(tmp_path / "ann", tmp_path / "c.nir")
+
+
+@pytest.mark.parametrize("trained, config, entry", [
+    ({}, {"reset": "zero"}, "lifs.0.reset_mechanism_val is 0 in the checkpoint and 1 by config.json"),
+    ({"last_neuron": "li"}, {}, "lifs.3.reset_mechanism_val is 2 in the checkpoint and 0 by config.json"),
+    ({"learn_beta": False}, {"learn_beta": False, "beta": 0.75}, "lifs.0.beta is 0.5 in the checkpoint and 0.75 by"),
+])
+def test_a_checkpoint_trained_with_other_neuron_settings_is_refused(tmp_path, trained, config, entry):
+    """Same shapes, other neurons: the run evaluated a hybrid and export-nir wrote config.json's neurons."""
+    pytest.importorskip("nir")
+
+    run = tmp_path / "run"
+    run_folder.save_config(run, {"task": "classify", "model": "snn", "net": {**CFG.to_dict(), **config}})
+    engine.save_checkpoint(run / "best.pt", {"model": SpikingCNN(NetConfig(**{**CFG.to_dict(), **trained})).state_dict()})
+    with pytest.raises(FormatError, match=f"best.pt: was trained with other neuron settings than the run's config.json "
+                                          rf"gives \(\d+ differ, e.g. {entry}"):
+        export_run(run, tmp_path / "a.nir")
+    assert not (tmp_path / "a.nir").exists()
+    engine.save_checkpoint(run / "best.pt", {"model": SpikingCNN(NetConfig(**{**CFG.to_dict(), **config})).state_dict()})
+    assert export_run(run, tmp_path / "a.nir")[0].exists()  # the run's own network loads
 
 
 def test_export_picks_a_model_of_a_cross_validated_run_and_says_which(tmp_path, capsys):

@@ -231,6 +231,30 @@ class SpikingCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.run(x)[0]
 
+    def settings_state(self) -> dict[str, torch.Tensor]:
+        """The state entries that :attr:`cfg` sets and training never changes.
+
+        Every neuron's threshold, spike scale and reset (snnTorch stores them in the state dict,
+        and a loaded state dict's reset is the one the neurons then apply), and its decay where
+        it is not learnt. A checkpoint whose entries differ was trained with other neuron settings
+        (``reset``, ``last_neuron``, ``threshold``, a fixed ``beta``): loaded into this network, it
+        would compute neither network, and its NIR export would describe yet another.
+
+        Returns
+        -------
+        dict
+            ``{"lifs.{i}.{name}": tensor}``, as in :meth:`state_dict`.
+
+        Examples
+        --------
+        >>> net = SpikingCNN(NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=1, reset="zero"))
+        >>> {k: v.item() for k, v in net.settings_state().items()}
+        {'lifs.0.threshold': 1.0, 'lifs.0.graded_spikes_factor': 1.0, 'lifs.0.reset_mechanism_val': 1}
+        """
+        names = ("threshold", "graded_spikes_factor", "reset_mechanism_val") + (() if self.cfg.learn_beta else ("beta",))
+        state = self.state_dict()
+        return {f"lifs.{i}.{name}": state[f"lifs.{i}.{name}"] for i in range(len(self.lifs)) for name in names}
+
     def layer_names(self) -> list[str]:
         """Names of the spiking layers, in the order of :attr:`lifs` and of :meth:`run`'s ``rate``.
 

@@ -390,8 +390,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -> dict[str, Any]:
     """Load ``RUN/best.pt`` (or ``which``) into ``model``; return the checkpoint dict. A checkpoint
-    whose weights do not fit ``model`` (another network, or not a model's checkpoint) is a
-    :class:`FormatError` naming it."""
+    whose weights do not fit ``model`` (another network, not a model's checkpoint, or a spiking
+    network trained with other neuron settings) is a :class:`FormatError` naming it."""
     path = Path(run_dir) / which
     ckpt = load_checkpoint(path)
     state = ckpt.get("model") if isinstance(ckpt, dict) else None
@@ -405,12 +405,31 @@ def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -
         what = [f"{len(keys)} {name} (e.g. {keys[0]})" for keys, name in
                 ((missing, "weights missing"), (unexpected, "unknown weights"), (misshapen, "of another shape")) if keys]
         raise FormatError(where(path, f"does not fit the run's network: {', '.join(what)}; not a checkpoint of this run"))
+    _check_settings(path, model, state)
     broken = _not_finite(state)
     if broken:  # a network with NaN weights predicts one class (or no spike) everywhere, silently
         raise FormatError(where(path, f"holds weights that are not finite numbers ({len(broken)} tensor(s), e.g. "
                                       f"{broken[0]}): not a usable checkpoint; train the run again"))
     unwrap(model).load_state_dict(state)
     return ckpt
+
+
+def _check_settings(path: Path, model: nn.Module, state: Mapping[str, torch.Tensor]) -> None:
+    """A :class:`FormatError` unless the checkpoint ``state`` holds the values that ``model``'s
+    configuration fixes (a spiking network's ``settings_state``: its neurons' reset, threshold, ...).
+
+    Weights of the same shapes trained with other neuron settings (a ``--reset zero`` run's
+    ``best.pt`` in a run of the default reset, or a ``config.json`` edited afterwards) loaded
+    without a word: the network then applied the checkpoint's reset with the run's readout, and
+    ``export-nir`` wrote the config's neurons around the checkpoint's weights.
+    """
+    fixed = getattr(unwrap(model), "settings_state", dict)()
+    differ = sorted(k for k, v in fixed.items() if not torch.equal(state[k].to(v.dtype), v))
+    if differ:
+        name = differ[0]
+        raise FormatError(where(path, f"was trained with other neuron settings than the run's config.json gives "
+                                      f"({len(differ)} differ, e.g. {name} is {state[name].tolist()} in the checkpoint "
+                                      f"and {fixed[name].tolist()} by config.json); not a checkpoint of this run"))
 
 
 # --------------------------------------------------------------------------- epoch loop
