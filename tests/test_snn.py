@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import re
 
 import numpy as np
 import pytest
@@ -140,6 +141,45 @@ def test_config_validation():
             NetConfig(in_channels=2, n_classes=3, time_steps=4, **bad)
     with pytest.raises(ParameterError):
         snn_mod.build("transformer", CFG)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("width", 2.5, "NetConfig.width must be a whole number, got 2.5"),  # was torch's "must be divisible by groups"
+    ("in_channels", True, "NetConfig.in_channels must be an integer, got True"),
+    ("threshold", float("nan"), "NetConfig.threshold must be a finite number > 0, got nan"),  # never spiked
+    ("threshold", 0.0, "NetConfig.threshold must be a finite number > 0, got 0.0"),  # spiked on anything
+    ("slope", -2.0, "NetConfig.slope must be a finite number > 0, got -2.0"),
+    ("beta", True, "NetConfig.beta must be a number, got True"),  # was torch's "Only Tensors of floating point"
+    ("residual", "no", "NetConfig.residual must be True or False, got 'no'"),  # was taken as True
+    ("width", 10**7, r"the network \(\d+ weights\) takes about .* GiB, more than half of this machine's"),
+])
+def test_a_bad_network_setting_is_one_error_naming_it(field, value, message):
+    with pytest.raises(ParameterError, match=f"^{message}"):
+        NetConfig(**{**CFG.to_dict(), field: value})
+    assert NetConfig(**{**CFG.to_dict(), "width": 4.0}).width == 4 and isinstance(
+        NetConfig(**{**CFG.to_dict(), "width": 4.0}).width, int)
+
+
+@pytest.mark.parametrize("cls", [SpikingCNN, AnnCNN])
+def test_the_networks_check_their_input(cls):
+    model = cls(CFG).eval()
+    x = _x(7)
+    expected = "the network takes input \\(B, T, C, S, S\\) = \\(B, 5, 2, 16, 16\\), got "
+    for bad in (x[:, :3], x.transpose(1, 2).contiguous(), x[..., :8, :8]):  # other steps, T and C swapped, another size
+        with pytest.raises(ParameterError, match=expected + re.escape(str(tuple(bad.shape)))):
+            model(bad)
+    nan = x.clone()
+    nan[0, 1, 0, 3, 3] = float("nan")  # the SNN predicted from its biases: a NaN never crosses the threshold
+    with pytest.raises(ParameterError, match="^the network's input holds NaN or infinite values$"):
+        model(nan)
+    with pytest.raises(ParameterError, match="no sample"):
+        model(x[:0])
+    with pytest.raises(TypeError, match="takes a torch.Tensor, got ndarray"):
+        model(x.numpy())
+    with torch.no_grad():
+        assert torch.equal(model(x.double()), model(x))  # float64 (numpy's) input: as the weights' float32
+        counts = x.round()
+        assert torch.equal(model(counts.long()), model(counts))
 
 
 def test_doctests():

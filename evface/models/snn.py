@@ -66,6 +66,7 @@ torch.Size([3, 5])
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -74,11 +75,14 @@ import torch
 from snntorch import surrogate
 from torch import nn
 
+from evface.checks import as_int, as_real, within_memory
 from evface.errors import ParameterError
 
 KERNEL = 3
 STRIDE = 2
 SURROGATES = ("atan", "fast-sigmoid")
+INT_FIELDS = ("in_channels", "n_classes", "time_steps", "input_size", "depth", "width", "blocks", "delays")
+"""The whole-number fields of :class:`NetConfig`."""
 
 
 @dataclass(frozen=True)
@@ -118,8 +122,10 @@ class NetConfig:
     stem_input: str = "step"
 
     def __post_init__(self) -> None:
+        for name in INT_FIELDS:  # 2.0 is taken as 2; 2.5, True or "2" are refused by name
+            object.__setattr__(self, name, as_int(f"NetConfig.{name}", getattr(self, name)))
         for name in ("in_channels", "n_classes", "time_steps", "input_size", "depth", "width"):
-            if int(getattr(self, name)) < 1:
+            if getattr(self, name) < 1:
                 raise ParameterError(f"NetConfig.{name} must be >= 1, got {getattr(self, name)}")
         if not 1 <= self.delays <= self.time_steps:
             raise ParameterError(f"delays must lie in [1, time_steps = {self.time_steps}], got {self.delays}")
@@ -127,8 +133,13 @@ class NetConfig:
             raise ParameterError(f"NetConfig.blocks must be >= 0, got {self.blocks}")
         if self.n_classes < 2:
             raise ParameterError(f"a classifier needs at least 2 classes, got {self.n_classes}")
-        if not 0 <= self.beta <= 1:
-            raise ParameterError(f"beta must lie in [0, 1], got {self.beta}")
+        # a threshold of 0 or below spikes on nothing at all, one of nan never: both trained without a word
+        object.__setattr__(self, "beta", as_real("NetConfig.beta", self.beta, 0, 1))
+        for name in ("threshold", "slope"):
+            object.__setattr__(self, name, as_real(f"NetConfig.{name}", getattr(self, name), 0, math.inf, low_open=True))
+        for name in ("learn_beta", "residual"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParameterError(f"NetConfig.{name} must be True or False, got {getattr(self, name)!r}")
         for name, allowed in (("reset", ("subtract", "zero")), ("surrogate", SURROGATES), ("norm", ("td", "none")),
                               ("readout", ("gap", "flatten")), ("last_neuron", ("lif", "li")),
                               ("stem_input", ("step", "window"))):
@@ -138,6 +149,8 @@ class NetConfig:
             raise ParameterError("stem_input 'window' already gives the stem every step; use delays = 1")
         if self.input_size // 2 ** self.depth < 1:
             raise ParameterError(f"input_size {self.input_size} is too small for depth {self.depth}")
+        within_memory(4 * self.weights(), f"the network ({self.weights()} weights)",
+                      "give a smaller width, input_size, depth or blocks")
 
     def channels(self) -> list[int]:
         """Output channels of each stage."""
@@ -165,6 +178,19 @@ class NetConfig:
     def features(self) -> int:
         """Inputs of the readout Linear layer."""
         return self.channels()[-1] * (1 if self.readout == "gap" else self.sizes()[-1] ** 2)
+
+    def weights(self) -> int:
+        """Weights of the convolutions and the readout of :class:`SpikingCNN` (the larger of the
+        twins' when the ANN's first convolution takes more channels), biases and norms left out.
+
+        Examples
+        --------
+        >>> NetConfig(in_channels=2, n_classes=3, time_steps=1, input_size=8, depth=1, width=4).weights()
+        264
+        """
+        first = max(self.stem_channels(), self.in_channels * self.time_steps)
+        convs = sum(c_in * c_out for c_in, c_out, _, _ in _units(self)[1:]) + first * self.width
+        return convs * KERNEL * KERNEL + self.features() * self.n_classes
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -278,8 +304,7 @@ class SpikingCNN(nn.Module):
             times the synapses it reaches, :func:`conv_synops`; a readout of graded values is
             counted in :func:`snn_analog_macs` instead); else empty.
         """
-        if x.ndim != 5 or x.shape[2] != self.cfg.in_channels:
-            raise ParameterError(f"expected input (B, T, {self.cfg.in_channels}, H, W), got {tuple(x.shape)}")
+        x = checked_input(self.cfg, x, self.fc.weight.dtype)
         try:
             return self._layers(x, record)
         finally:
@@ -338,6 +363,54 @@ class SpikingCNN(nn.Module):
         return out, ({"rate": torch.stack(rates, 1), "synops": synops} if record else {})
 
 
+def checked_input(cfg: NetConfig, x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``x`` as the networks of ``cfg`` take it: ``(B, T, C, S, S)`` real numbers, as ``dtype``.
+
+    Parameters
+    ----------
+    cfg : NetConfig
+        The network's configuration: ``T = time_steps``, ``C = in_channels``, ``S = input_size``.
+    x : torch.Tensor
+        The input, of booleans, integers (event counts) or floats; at least one sample.
+    dtype : torch.dtype
+        The network's weights' type, which ``x`` is converted to (float32 input is returned as is).
+
+    Raises
+    ------
+    TypeError
+        ``x`` is not a tensor.
+    ParameterError
+        Another shape (the two twins took some wrong ones: a spiking network ran on any number
+        of steps, the ANN on T and C swapped, and another size failed inside the readout), no
+        sample, complex numbers, or a NaN or infinity (a spiking network turned a NaN input into
+        no spike at all and predicted from its biases).
+
+    Examples
+    --------
+    >>> cfg = NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=1)
+    >>> checked_input(cfg, torch.ones(1, 4, 2, 8, 8, dtype=torch.int64), torch.float32).dtype
+    torch.float32
+    >>> checked_input(cfg, torch.ones(1, 2, 4, 8, 8), torch.float32)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: the network takes input (B, T, C, S, S) = (B, 4, 2, 8, 8), got (1, 2, 4, 8, 8)
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"the network takes a torch.Tensor, got {type(x).__name__}")
+    expected = (cfg.time_steps, cfg.in_channels, cfg.input_size, cfg.input_size)
+    if x.ndim != 5 or tuple(x.shape[1:]) != expected:
+        raise ParameterError(f"the network takes input (B, T, C, S, S) = (B, {', '.join(map(str, expected))}), "
+                             f"got {tuple(x.shape)}")
+    if x.shape[0] == 0:
+        raise ParameterError("the network's input holds no sample (B = 0)")
+    if x.is_complex():
+        raise ParameterError(f"the network takes real numbers, got {x.dtype}")
+    x = x.to(dtype)
+    if not bool(torch.isfinite(x).all()):
+        raise ParameterError("the network's input holds NaN or infinite values")
+    return x
+
+
 def delayed(x: torch.Tensor, delays: int) -> torch.Tensor:
     """Input (B, T, C, ...) and its copies delayed by 1 ... ``delays - 1`` steps, stacked as channels.
 
@@ -365,11 +438,7 @@ class AnnCNN(nn.Module):
         self.fc = nn.Linear(cfg.features(), cfg.n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 5 or x.shape[1] * x.shape[2] != self.cfg.in_channels * self.cfg.time_steps:
-            raise ParameterError(
-                f"expected input (B, {self.cfg.time_steps}, {self.cfg.in_channels}, H, W), got {tuple(x.shape)}"
-            )
-        h = x.flatten(1, 2)
+        h = checked_input(self.cfg, x, self.fc.weight.dtype).flatten(1, 2)
         for down, blocks in zip(self.downs, self.stages):
             h = torch.relu(down(h))
             for block in blocks:
