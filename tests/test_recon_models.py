@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from evface.errors import ParameterError
 from evface.events.core import make_events
 from evface.events.integration import leaky_counts
 from evface.models.cvae import CVAE, beta_schedule, cvae_loss, kl_diag_gaussians, recon_loss, ssim_torch
@@ -36,6 +37,45 @@ def test_cvae_shapes(keyframe):
     assert r0.shape == r4.shape == (3, 1, 24, 24)
     assert 0 <= r0.min() and r0.max() <= 1
     assert not torch.allclose(r0, r4)  # sampling differs from the prior mean
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: CVAE(c_in=0), "^c_in must be >= 1, got 0$"),  # was torch's "expected input ... to have 0 channels"
+    (lambda: CVAE(base=2.5), "^base must be a whole number, got 2.5$"),  # was "out_channels must be divisible by groups"
+    (lambda: CVAE(z_channels=float("nan")), "^z_channels must be a whole number, got nan$"),
+    (lambda: CVAE(keyframe="no"), "^keyframe must be True or False, got 'no'$"),  # was taken as True
+    (lambda: E2VIDRecurrent(c_in=-1), "^c_in must be >= 1, got -1$"),  # was "negative dimension -1"
+    (lambda: E2VIDRecurrent(c_in=True), "^c_in must be an integer, got True$"),  # was a model of 1 channel
+])
+def test_a_bad_reconstruction_model_setting_is_one_error_naming_it(build, message):
+    with pytest.raises(ParameterError, match=message):
+        build()
+
+
+def test_the_reconstruction_models_check_their_input():
+    cvae, rnn = CVAE(c_in=6, keyframe=True, base=8, z_channels=4, recurrent=True), E2VIDRecurrent(c_in=6, base=8)
+    c = torch.rand(2, 6, 32, 32)
+    for model in (cvae.reconstruct, lambda x: rnn(x)[0]):
+        with pytest.raises(ParameterError, match=r"^the model takes a condition \(N, 6, H, W\), got \(2, 5, 32, 32\)$"):
+            model(c[:, :5])
+        with pytest.raises(TypeError, match="takes a torch.Tensor, got ndarray"):
+            model(c.numpy())
+        with torch.no_grad():
+            assert model(c.double()).dtype == torch.float32 and torch.equal(model(c.double()), model(c))
+    for step in (lambda x, s: cvae.encode(x, s)[1], lambda x, s: rnn(x, s)[1]):
+        state = step(c, None)
+        with pytest.raises(ParameterError, match=r"the recurrent state \(2, 16, 16, 16\) is not of this window's "
+                                                 r"batch and size \(3, 16, 16, 16\): start every clip with state=None"):
+            step(torch.rand(3, 6, 32, 32), state)
+        with pytest.raises(ParameterError, match="or the 3 tensors the previous window returned, got a list of 1"):
+            step(c, state[:1])
+    with pytest.raises(ParameterError, match=r"target frame must be \(N, 1, H, W\) = \(2, 1, 32, 32\) as the "
+                                             r"condition's, got \(2, 1, 16, 16\)"):
+        cvae(torch.rand(2, 1, 16, 16), c)  # was resized into the posterior without a word
+    with pytest.raises(ParameterError, match="^k must be >= 0, got -1$"):  # was the prior mean without a word
+        cvae.reconstruct(c, k=-1)
+    with pytest.raises(ParameterError, match="^k must be >= 1, got 0$"):  # was "stack expects a non-empty TensorList"
+        cvae.samples(c, k=0)
 
 
 def test_untrained_keyframe_cvae_starts_near_keyframe():

@@ -31,6 +31,76 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from evface.checks import as_int
+from evface.errors import ParameterError
+
+
+def model_sizes(**sizes: object) -> dict[str, int]:
+    """The whole-number sizes of a reconstruction model (each >= 1), as ints, checked by name.
+
+    Examples
+    --------
+    >>> model_sizes(c_in=5, base=16.0)
+    {'c_in': 5, 'base': 16}
+    >>> model_sizes(base=0)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: base must be >= 1, got 0
+    """
+    return {name: as_int(name, value, 1) for name, value in sizes.items()}
+
+
+def switches(**flags: object) -> None:
+    """A :class:`ParameterError` unless every flag is ``True`` or ``False`` (``"no"`` was taken as true)."""
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise ParameterError(f"{name} must be True or False, got {value!r}")
+
+
+def checked_condition(c: torch.Tensor, c_in: int, dtype: torch.dtype) -> torch.Tensor:
+    """The condition ``c`` of one window as the models take it: ``(N, c_in, H, W)`` real numbers, as ``dtype``.
+
+    Raises
+    ------
+    TypeError
+        ``c`` is not a tensor.
+    ParameterError
+        Another number of channels or dimensions, no sample or no pixel, or complex numbers
+        (torch's own errors named weights and "groups", not the condition).
+
+    Examples
+    --------
+    >>> checked_condition(torch.zeros(2, 6, 32, 32), 5, torch.float32)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: the model takes a condition (N, 5, H, W), got (2, 6, 32, 32)
+    """
+    if not isinstance(c, torch.Tensor):
+        raise TypeError(f"the model takes a torch.Tensor, got {type(c).__name__}")
+    if c.ndim != 4 or c.shape[1] != c_in:
+        raise ParameterError(f"the model takes a condition (N, {c_in}, H, W), got {tuple(c.shape)}")
+    if c.numel() == 0:
+        raise ParameterError(f"the condition holds no sample or no pixel: {tuple(c.shape)}")
+    if c.is_complex():
+        raise ParameterError(f"the model takes real numbers, got {c.dtype}")
+    return c.to(dtype)
+
+
+def checked_state(state: list[torch.Tensor] | None, n: int) -> None:
+    """A :class:`ParameterError` unless ``state`` is ``None`` or ``n`` tensors (one per ConvGRU).
+
+    Examples
+    --------
+    >>> checked_state([torch.zeros(1)], 3)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: the recurrent state must be None (a clip's first window) or the 3 tensors the previous window returned, got a list of 1
+    """
+    if state is not None and (not isinstance(state, (list, tuple)) or len(state) != n):
+        got = f"a {type(state).__name__} of {len(state)}" if isinstance(state, (list, tuple)) else type(state).__name__
+        raise ParameterError(f"the recurrent state must be None (a clip's first window) or the {n} tensors the "
+                             f"previous window returned, got {got}")
+
 
 def conv_block(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
     """3x3 conv (optionally strided) + GroupNorm + SiLU, then 3x3 conv + GroupNorm + SiLU."""
@@ -119,6 +189,10 @@ class ConvGRU(nn.Module):
     def forward(self, x: torch.Tensor, h: torch.Tensor | None) -> torch.Tensor:
         if h is None:
             h = x.new_zeros(x.shape[0], self.c_hidden, *x.shape[-2:])
+        elif tuple(h.shape) != (x.shape[0], self.c_hidden, *x.shape[-2:]):
+            raise ParameterError(f"the recurrent state {tuple(h.shape)} is not of this window's batch and size "
+                                 f"{(x.shape[0], self.c_hidden, *x.shape[-2:])}: start every clip with state=None "
+                                 "and pass its windows in order")
         r, u = torch.sigmoid(self.gates(torch.cat([x, h], dim=1))).chunk(2, dim=1)
         cand = torch.tanh(self.cand(torch.cat([x, r * h], dim=1)))
         return (1 - u) * h + u * cand
@@ -140,6 +214,8 @@ class ConditionEncoder(nn.Module):
         self.rnn = nn.ModuleList([ConvGRU(c, c) for c in chans[1:]]) if recurrent else None
 
     def forward(self, c: torch.Tensor, state: State = None) -> tuple[list[torch.Tensor], State]:
+        if self.rnn is not None:
+            checked_state(state, len(self.rnn))
         feats = [self.stages[0](c)]
         for i, stage in enumerate(self.stages[1:]):
             h = stage(feats[-1])
@@ -184,6 +260,8 @@ class CVAE(nn.Module):
     def __init__(self, c_in: int = 5, keyframe: bool = False, base: int = 16, z_channels: int = 8,
                  recurrent: bool = False) -> None:
         super().__init__()
+        c_in, base, z_channels = model_sizes(c_in=c_in, base=base, z_channels=z_channels).values()
+        switches(keyframe=keyframe, recurrent=recurrent)
         self.c_in, self.keyframe, self.z_channels, self.recurrent = c_in, keyframe, z_channels, recurrent
         top = 4 * base
         self.cond = ConditionEncoder(c_in, base, recurrent)
@@ -201,8 +279,12 @@ class CVAE(nn.Module):
         nn.init.zeros_(self.head.bias)
 
     def encode(self, c: torch.Tensor, state: State = None) -> tuple[list[torch.Tensor], State]:
-        """Condition features of one window, and the encoder's next state (``None`` unless recurrent)."""
-        return self.cond(c, state)
+        """Condition features of one window, and the encoder's next state (``None`` unless recurrent).
+
+        ``c`` is ``(N, c_in, H, W)`` (:func:`checked_condition`); ``state`` is ``None`` for a clip's
+        first window, then what the previous window returned.
+        """
+        return self.cond(checked_condition(c, self.c_in, self.head.weight.dtype), state)
 
     def _decode(self, feats: list[torch.Tensor], z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         h = self.bottom(torch.cat([feats[3], z], dim=1))
@@ -211,7 +293,7 @@ class CVAE(nn.Module):
             h = up(torch.cat([h, zz], dim=1), skip)
         logits = self.head(h)
         if self.keyframe:
-            logits = logits + logit(c[:, -1:] + 0.5)
+            logits = logits + logit(c[:, -1:].to(logits) + 0.5)
         return torch.sigmoid(logits)
 
     def _prior(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -222,8 +304,11 @@ class CVAE(nn.Module):
         """Training pass: sample z from q(z|x,c), decode; ``kl`` is (N, z_channels), summed over
         positions; a recurrent model also returns its next ``state``."""
         feats, new_state = self.encode(c, state)
+        if not isinstance(x, torch.Tensor) or tuple(x.shape) != (c.shape[0], 1, *c.shape[-2:]):
+            raise ParameterError(f"the target frame must be (N, 1, H, W) = {(c.shape[0], 1, *c.shape[-2:])} "
+                                 f"as the condition's, got {tuple(getattr(x, 'shape', ()))}")
         mu_p, logvar_p = self._prior(feats)
-        hx = self.x_enc(x)
+        hx = self.x_enc(x.to(self.head.weight.dtype))
         hx = F.interpolate(hx, size=feats[3].shape[-2:], mode="bilinear", align_corners=False)
         mu_q, logvar_q = self.posterior(torch.cat([feats[3], hx], dim=1)).chunk(2, dim=1)
         logvar_q = logvar_q.clamp(-8.0, 8.0)
@@ -240,7 +325,8 @@ class CVAE(nn.Module):
     @torch.no_grad()
     def decode_samples(self, feats: list[torch.Tensor], c: torch.Tensor, k: int,
                        generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decodings of ``k`` prior samples: (k, N, 1, H, W)."""
+        """Decodings of ``k`` prior samples (``k >= 1``): (k, N, 1, H, W)."""
+        k = as_int("k", k, 1)
         mu_p, logvar_p = self._prior(feats)
         std = (0.5 * logvar_p).exp()
         return torch.stack([
@@ -257,6 +343,7 @@ class CVAE(nn.Module):
     def reconstruct(self, c: torch.Tensor, k: int = 0, generator: torch.Generator | None = None,
                     state: State = None) -> torch.Tensor:
         """Decode the prior mean (``k == 0``) or the mean of ``k`` decodings of prior samples."""
+        k = as_int("k", k, 0)  # a negative k decoded the prior mean without a word
         feats = self.encode(c, state)[0]
         return self.decode_samples(feats, c, k, generator).mean(0) if k > 0 else self.decode_mean(feats, c)
 

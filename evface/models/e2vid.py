@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from evface.models.cvae import ConvGRU, UpBlock, conv_block, logit
+from evface.models.cvae import ConvGRU, UpBlock, checked_condition, checked_state, conv_block, logit, model_sizes, switches
 
 
 class E2VIDRecurrent(nn.Module):
@@ -31,6 +31,8 @@ class E2VIDRecurrent(nn.Module):
 
     def __init__(self, c_in: int = 5, keyframe: bool = False, base: int = 16) -> None:
         super().__init__()
+        c_in, base = model_sizes(c_in=c_in, base=base).values()
+        switches(keyframe=keyframe)
         self.c_in, self.keyframe = c_in, keyframe
         self.head = conv_block(c_in, base)
         chans = [base, 2 * base, 4 * base, 4 * base]
@@ -43,7 +45,13 @@ class E2VIDRecurrent(nn.Module):
         nn.init.zeros_(self.out.bias)
 
     def forward(self, c: torch.Tensor, state: list[torch.Tensor] | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """One window: ``c`` (N, C, H, W) and the previous state -> (frame (N, 1, H, W), new state)."""
+        """One window: ``c`` (N, C, H, W) and the previous state -> (frame (N, 1, H, W), new state).
+
+        ``c`` is checked by :func:`~evface.models.cvae.checked_condition`; ``state`` is ``None`` for
+        a clip's first window, then what the previous window returned.
+        """
+        c = checked_condition(c, self.c_in, self.out.weight.dtype)
+        checked_state(state, len(self.rnn))
         state = state if state is not None else [None, None, None]
         h = self.head(c)
         skips, new_state = [h], []
