@@ -255,3 +255,32 @@ def cv2_blur(img):
     import cv2
 
     return cv2.GaussianBlur(img, (0, 0), 2)
+
+
+@pytest.mark.parametrize("call, message", [
+    # a batch or a time of one sample was broadcast over the other's samples without a word
+    (lambda a, t: rgb_blend(a, a[:1], t, t + 40, t + 10), r"^b must be frames \(N, H, W\) = \(2, 16, 24\) as a is, got \(1, 16, 24\)$"),
+    (lambda a, t: rgb_blend(a, a, t, (t + 40)[:1], t + 10), r"^t_b must hold one time per sample, \(2,\), got \(1,\)$"),
+    (lambda a, t: rgb_flow_interpolate(a, a, t, t + 40, t + np.nan), "^t holds NaN or infinite values$"),
+    # the flow read NaN as black and went on
+    (lambda a, t: rgb_flow_extrapolate(np.where(a > 0.5, np.nan, a), a, t, t + 40, t + 80), "^prev holds NaN or infinite values$"),
+    # OpenCV ended the process (segmentation fault) on frames 12 x 40
+    (lambda a, t: rgb_flow_extrapolate(np.zeros((2, 12, 40)), np.zeros((2, 12, 40)), t, t + 40, t + 80),
+     "^prev: optical flow needs frames of at least 16 x 16 pixels, got 40 x 12$"),
+    # one sample's (2, H, W) counts were read as the ON and OFF rows of every keyframe
+    (lambda a, t: integrate(a, np.zeros((2, 16, 24)), 0.2, 0.2, 2.2),
+     r"^counts must be \(2, 2, 16, 24\) \(ON and OFF counts for the keyframe\), got \(2, 16, 24\)$"),
+    (lambda a, t: integrate(a, np.zeros((2, 2, 16, 24)), 0.2, 0.2, -1), "^gamma must be a finite number > 0, got -1$"),
+    # these fits ended in ZeroDivisionError, or returned {"mse": inf} without the fitted values
+    (lambda a, t: fit_integration(a[:0], np.zeros((0, 1, 2, 16, 24)), a[:0], [1.0], gamma=2.2),
+     "^fit_integration needs at least one sample, got none$"),
+    (lambda a, t: fit_integration(a, np.zeros((2, 1, 2, 16, 24)), a + np.nan, [1.0], gamma=2.2),
+     "^targets holds NaN or infinite values$"),
+    (lambda a, t: fit_integration(a, np.zeros((2, 1, 2, 16, 24)), a, [1.0], contrasts=[], gamma=2.2),
+     "^fit_integration needs leak rates and contrasts to try, got 1 and 0$"),
+], ids=["blend-batch", "blend-times", "interpolate-nan-time", "extrapolate-nan-frame", "flow-narrow-frames",
+        "integrate-counts", "integrate-gamma", "fit-empty", "fit-nan-target", "fit-no-contrasts"])
+def test_the_baselines_check_their_input(call, message):
+    frames = np.random.default_rng(0).uniform(0, 1, (2, 16, 24))
+    with pytest.raises(ParameterError, match=message):
+        call(frames, np.array([0, 100]))

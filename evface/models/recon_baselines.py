@@ -28,12 +28,71 @@ from collections.abc import Iterator, Sequence
 import cv2
 import numpy as np
 
+from evface.checks import as_real, real_dtype
 from evface.errors import ParameterError
 
 LOG_EPS = 1e-3
 """Offset in ``log(linear + LOG_EPS)``: keeps black pixels finite (about 1/1000 of full scale)."""
 CONTRAST_GRID = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 """Contrasts (log units per event) tried by :func:`fit_integration`."""
+FLOW_MIN_SIDE = 16
+"""The smallest frame side the DIS flow is given: OpenCV refuses frames under 12 pixels a side and
+ended the whole process (a segmentation fault) on some narrower than 16 (12 x 40, 8 x 64)."""
+
+
+def _frames(min_side: int = 1, **frames: object) -> list[np.ndarray]:
+    """Grey frames ``(N, H, W)`` of one shape and finite real numbers, as arrays (their dtype kept).
+
+    Raises
+    ------
+    ParameterError
+        Naming the frames of another shape or dimension (a batch of one was broadcast over the
+        other's samples without a word), of another kind than numbers, with a side under
+        ``min_side``, or holding NaN or infinity (the flow read NaN as black).
+
+    Examples
+    --------
+    >>> _frames(a=np.zeros((2, 4, 4)), b=np.zeros((1, 4, 4)))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: b must be frames (N, H, W) = (2, 4, 4) as a is, got (1, 4, 4)
+    """
+    out: list[np.ndarray] = []
+    for name, value in frames.items():
+        arr = np.asarray(value)
+        if not real_dtype(arr.dtype) or arr.ndim != 3:
+            raise ParameterError(f"{name} must be grey frames (N, H, W) of real numbers, got {arr.dtype} {arr.shape}")
+        if out and arr.shape != out[0].shape:
+            raise ParameterError(f"{name} must be frames (N, H, W) = {out[0].shape} as {next(iter(frames))} is, "
+                                 f"got {arr.shape}")
+        if min(arr.shape[1:]) < min_side:
+            raise ParameterError(f"{name}: optical flow needs frames of at least {min_side} x {min_side} pixels, "
+                                 f"got {arr.shape[2]} x {arr.shape[1]}")
+        if not np.isfinite(arr).all():
+            raise ParameterError(f"{name} holds NaN or infinite values")
+        out.append(arr)
+    return out
+
+
+def _times(n: int, **times: object) -> list[np.ndarray]:
+    """Times ``(n,)``, one per sample, of finite real numbers (a single time was broadcast over every sample).
+
+    Examples
+    --------
+    >>> _times(2, t=[0, 1], t_b=[5])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: t_b must hold one time per sample, (2,), got (1,)
+    """
+    out = []
+    for name, value in times.items():
+        arr = np.asarray(value)
+        if not real_dtype(arr.dtype) or arr.shape != (n,):
+            raise ParameterError(f"{name} must hold one time per sample, ({n},), got {arr.shape}")
+        if not np.isfinite(arr).all():
+            raise ParameterError(f"{name} holds NaN or infinite values")
+        out.append(arr)
+    return out
 
 
 def copy_keyframe(keyframe: np.ndarray) -> np.ndarray:
@@ -78,6 +137,8 @@ def rgb_flow_extrapolate(prev: np.ndarray, last: np.ndarray, t_prev: np.ndarray,
     >>> bool(np.abs(pred[0] - np.roll(a, 4, axis=1))[8:40, 8:40].mean() < np.abs(b - np.roll(a, 4, axis=1))[8:40, 8:40].mean())
     True
     """
+    prev, last = _frames(FLOW_MIN_SIDE, prev=prev, last=last)
+    t_prev, t_last, t = _times(len(last), t_prev=t_prev, t_last=t_last, t=t)
     out = np.empty(np.shape(last), np.float32)
     for i in range(len(out)):
         dt = float(t_last[i] - t_prev[i])
@@ -101,13 +162,15 @@ def rgb_blend(a: np.ndarray, b: np.ndarray, t_a: np.ndarray, t_b: np.ndarray, t:
     >>> float(rgb_blend(np.zeros((1, 2, 2)), np.ones((1, 2, 2)), np.array([0]), np.array([40]), np.array([10]))[0, 0, 0])
     0.25
     """
-    w = _fraction(t_a, t_b, t)[:, None, None]
+    a, b = _frames(a=a, b=b)
+    w = _fraction(*_times(len(a), t_a=t_a, t_b=t_b, t=t))[:, None, None]
     return ((1 - w) * a + w * b).astype(np.float32)
 
 
 def rgb_flow_interpolate(a: np.ndarray, b: np.ndarray, t_a: np.ndarray, t_b: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Flow-based frame interpolation: ``(1 - w) a(x - w f) + w b(x + (1 - w) f)``, ``f`` the flow a -> b."""
-    w = _fraction(t_a, t_b, t)
+    a, b = _frames(FLOW_MIN_SIDE, a=a, b=b)
+    w = _fraction(*_times(len(a), t_a=t_a, t_b=t_b, t=t))
     out = np.empty(np.shape(a), np.float32)
     for i in range(len(out)):
         f = _flow(a[i], b[i])
@@ -139,7 +202,32 @@ def integrate(
     >>> integrate(key, np.array([[[1.0]], [[0.0]]]), 0.2, 0.2, gamma=2.2).round(3)  # one ON event: brighter
     array([[0.548]], dtype=float32)
     """
+    keyframe, counts = np.asarray(keyframe), np.asarray(counts)
+    _counts_fit(keyframe, counts, "keyframe", "counts")
+    c_on, c_off, gamma = _integration_numbers(c_on, c_off, gamma)
     return _integrate_log(_log_keyframe(keyframe, gamma), counts, c_on, c_off, gamma)
+
+
+def _counts_fit(keyframe: np.ndarray, counts: np.ndarray, key_name: str, counts_name: str, *extra: int) -> None:
+    """A :class:`ParameterError` unless ``counts`` is ``(..., *extra, 2, H, W)`` for a ``keyframe``
+    ``(..., H, W)`` and both hold finite real numbers (counts of one sample were broadcast over
+    every keyframe, and a ``(2, H, W)`` array of one sample read as its ON and OFF rows)."""
+    for name, arr in ((key_name, keyframe), (counts_name, counts)):
+        if not real_dtype(arr.dtype) or arr.ndim < 2:
+            raise ParameterError(f"{name} must be an array of real numbers (..., H, W), got {arr.dtype} {arr.shape}")
+    want = (*keyframe.shape[:-2], *extra, 2, *keyframe.shape[-2:])
+    if counts.shape != want:
+        raise ParameterError(f"{counts_name} must be {want} (ON and OFF counts for the {key_name}), "
+                             f"got {counts.shape}")
+    for name, arr in ((key_name, keyframe), (counts_name, counts)):
+        if not np.isfinite(arr).all():
+            raise ParameterError(f"{name} holds NaN or infinite values")
+
+
+def _integration_numbers(c_on: object, c_off: object, gamma: object) -> tuple[float, float, float]:
+    """The contrasts (finite, >= 0) and the keyframes' gamma (finite, > 0) of :func:`integrate`."""
+    return (as_real("c_on", c_on, 0, np.inf), as_real("c_off", c_off, 0, np.inf),
+            as_real("gamma", gamma, 0, np.inf, low_open=True))
 
 
 def _grid_errors(log_key: np.ndarray, d_on: np.ndarray, d_off: np.ndarray, target: np.ndarray,
@@ -200,8 +288,16 @@ def fit_integration(
     -------
     ``{"alpha_rad_s", "alpha_index", "c_on", "c_off", "mse"}``
     """
-    if counts.ndim != 5 or counts.shape[1] != len(alphas_rad_s):
-        raise ParameterError(f"counts must be (N, {len(alphas_rad_s)}, 2, H, W), got {counts.shape}")
+    keyframes, counts, targets = np.asarray(keyframes), np.asarray(counts), np.asarray(targets)
+    if not len(alphas_rad_s) or not len(contrasts):
+        raise ParameterError(f"fit_integration needs leak rates and contrasts to try, got {len(alphas_rad_s)} and "
+                             f"{len(contrasts)}")
+    keyframes, targets = _frames(keyframes=keyframes, targets=targets)
+    if not len(keyframes):
+        raise ParameterError("fit_integration needs at least one sample, got none")
+    _counts_fit(keyframes, counts, "keyframes", "counts", len(alphas_rad_s))
+    for c in contrasts:
+        _integration_numbers(c, c, gamma)
     best: dict[str, float] = {"mse": np.inf}
     log_key = _log_keyframe(keyframes, gamma)  # the same for every point of the grid
     # A pixel without events shows the keyframe whatever the contrasts: its error is summed once.
