@@ -119,7 +119,9 @@ def test_resume_from_a_checkpoint_that_does_not_fit_is_one_error_line(tmp_path):
     good = engine.load_checkpoint(path)
     other = torch.nn.Linear(3, 2)
     cases = {
-        "does not fit the run's network: 2 of another shape": {**good, "model": other.state_dict()},
+        "does not fit the run's network: 2 of another shape or type": {**good, "model": other.state_dict()},
+        r"does not fit the run's network: 1 of another shape or type \(e.g. weight\)": {
+            **good, "model": {**good["model"], "weight": good["model"]["weight"].to(torch.complex64)}},
         "lacks optimizer, epoch": {"model": good["model"]},
         "another optimiser's state": {**good, "optimizer": torch.optim.SGD(
             [torch.nn.Parameter(torch.zeros(1))], lr=0.1).state_dict()},

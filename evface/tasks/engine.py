@@ -399,11 +399,12 @@ def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -
         raise FormatError(where(path, "holds no model weights ('model'): not a checkpoint evface wrote"))
     ours = unwrap(model).state_dict()
     missing, unexpected = sorted(set(ours) - set(state)), sorted(set(state) - set(ours))
-    misshapen = sorted(k for k in set(ours) & set(state)
-                       if not isinstance(state[k], torch.Tensor) or state[k].shape != ours[k].shape)
+    misshapen = sorted(k for k in set(ours) & set(state)  # complex weights were cast to real without a word
+                       if not isinstance(state[k], torch.Tensor) or state[k].shape != ours[k].shape
+                       or state[k].dtype != ours[k].dtype)
     if missing or unexpected or misshapen:
         what = [f"{len(keys)} {name} (e.g. {keys[0]})" for keys, name in
-                ((missing, "weights missing"), (unexpected, "unknown weights"), (misshapen, "of another shape")) if keys]
+                ((missing, "weights missing"), (unexpected, "unknown weights"), (misshapen, "of another shape or type")) if keys]
         raise FormatError(where(path, f"does not fit the run's network: {', '.join(what)}; not a checkpoint of this run"))
     _check_settings(path, model, state)
     broken = _not_finite(state)
