@@ -14,7 +14,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from evface.models.cvae import ConvGRU, UpBlock, checked_condition, checked_state, conv_block, logit, model_sizes, switches
+from evface.models.cvae import (
+    ConvGRU, UpBlock, checked_condition, checked_state, conv_block, logit, model_sizes, switches,
+)
 
 
 class E2VIDRecurrent(nn.Module):
