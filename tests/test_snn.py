@@ -323,6 +323,27 @@ def test_a_layer_without_leak_is_an_integrator_in_nir(tmp_path, variant):
     assert simulate(graph, x.numpy()) == pytest.approx(logits(out).numpy(), abs=1e-4)
 
 
+def test_simulate_checks_the_graph_and_its_input(tmp_path):
+    """NaN input gave the biases' output and another number of steps ran; a foreign graph was a KeyError."""
+    nir = pytest.importorskip("nir")
+
+    graph = to_nir(_trained_like(CFG))
+    x = _x(7).numpy()
+    expected = r"^the graph takes x \(B, T, C, H, W\) = \(B, 5, 2, 16, 16\) of real numbers, got float32 "
+    for bad in (x[:, :3], x[0], x[:, :, :1]):
+        with pytest.raises(ParameterError, match=expected + re.escape(str(bad.shape))):
+            simulate(graph, bad)
+    nan = x.copy()
+    nan[0, 2, 1, 4, 4] = np.nan
+    with pytest.raises(ParameterError, match="^x holds NaN or infinite values$"):
+        simulate(graph, nan)
+    foreign = nir.NIRGraph(nodes=graph.nodes, edges=graph.edges, metadata={})
+    with pytest.raises(ParameterError, match="metadata gives dt and time_steps\\); this one's gives nothing$"):
+        simulate(foreign, x)
+    window = to_nir(_trained_like(NetConfig(**{**CFG.to_dict(), "stem_input": "window"})))
+    assert simulate(window, x).shape == (2, CFG.n_classes)  # its input node takes C * T channels
+
+
 def test_export_run_and_cli(tmp_path):
     pytest.importorskip("nir")
 

@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from evface.checks import real_dtype
 from evface.errors import ParameterError
 from evface.io.dataset import atomic_write
 from evface.models.snn import KERNEL, NetConfig, SpikingCNN, Unit
@@ -263,6 +264,23 @@ def _step(node: Any, h: torch.Tensor, state: dict[str, torch.Tensor], name: str,
     raise ParameterError(f"simulate() does not know NIR node {kind}")
 
 
+def _graph_input(graph: Any, x: np.ndarray) -> np.ndarray:
+    """``x`` as float32 after checking it is what the graph of :func:`to_nir` takes (see :func:`simulate`)."""
+    arr = np.asarray(x)
+    steps = int(graph.metadata["time_steps"])
+    c, h, w = (int(v) for v in graph.nodes["input"].input_type["input"])
+    if graph.metadata.get("stem_input") == "window":
+        c //= steps  # the input node takes the T steps stacked
+    if not real_dtype(arr.dtype) or arr.shape[1:] != (steps, c, h, w):
+        raise ParameterError(f"the graph takes x (B, T, C, H, W) = (B, {steps}, {c}, {h}, {w}) of real numbers, "
+                             f"got {arr.dtype} {arr.shape}")
+    if not len(arr):
+        raise ParameterError("x holds no sample (B = 0)")
+    if not np.isfinite(arr).all():
+        raise ParameterError("x holds NaN or infinite values")
+    return arr.astype(np.float32)
+
+
 def simulate(graph: Any, x: np.ndarray) -> np.ndarray:
     """Run a NIR graph written by :func:`to_nir` on ``x`` (B, T, C, H, W) under NIR's semantics.
 
@@ -271,13 +289,25 @@ def simulate(graph: Any, x: np.ndarray) -> np.ndarray:
     ``stem_input`` ``"window"``) gets the T steps of ``x`` stacked as channels at every step.
     Returns the output averaged over time (B, n_classes): what the model's
     :func:`~evface.models.snn.logits` are.
+
+    Raises
+    ------
+    ParameterError
+        A graph without :func:`to_nir`'s metadata (``dt``, ``time_steps``: a ``KeyError``
+        before), or an ``x`` that is not ``(B, time_steps, C, H, W)`` real numbers for the graph's
+        input ``(C, H, W)``, holds no sample, or holds NaN or infinity (a NaN never crossed a
+        threshold: the output was the biases', without a word; another number of steps ran too).
     """
+    meta = graph.metadata
+    if not {"dt", "time_steps"} <= set(meta):
+        raise ParameterError("simulate() runs graphs written by evface's to_nir (their metadata gives dt and "
+                             f"time_steps); this one's gives {sorted(meta) or 'nothing'}")
     order, back = schedule([tuple(e) for e in graph.edges])
     preds: dict[str, list[str]] = {}
     for a, b in graph.edges:
         preds.setdefault(b, []).append(a)
-    dt = float(graph.metadata["dt"])
-    xt = torch.as_tensor(np.asarray(x, dtype=np.float32))
+    dt = float(meta["dt"])
+    xt = torch.as_tensor(_graph_input(graph, x))
     window = xt.flatten(1, 2) if graph.metadata.get("stem_input") == "window" else None
     state: dict[str, torch.Tensor] = {}
     prev: dict[str, torch.Tensor] = {}
