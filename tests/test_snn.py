@@ -344,6 +344,21 @@ def test_simulate_checks_the_graph_and_its_input(tmp_path):
     assert simulate(window, x).shape == (2, CFG.n_classes)  # its input node takes C * T channels
 
 
+def test_export_leaves_the_model_as_it_was_and_checks_dt(tmp_path):
+    """export() switched the model to eval mode: a training loop that exported a snapshot went on with frozen
+    norm statistics. dt = 0 was a ZeroDivisionError, a negative or NaN dt wrote time constants of its sign."""
+    nir = pytest.importorskip("nir")
+
+    model = _trained_like(CFG).train()
+    export_nir.export(model, tmp_path / "m.nir")
+    assert model.training
+    graph = nir.read(str(tmp_path / "m.nir"))
+    assert simulate(graph, _x(7).numpy()) == pytest.approx(logits(model.eval()(_x(7))).detach().numpy(), abs=1e-4)
+    for dt in (0, -1e-4, float("nan")):
+        with pytest.raises(ParameterError, match=f"^dt must be a finite number > 0, got {dt}$"):
+            to_nir(model, dt)
+
+
 def test_export_run_and_cli(tmp_path):
     pytest.importorskip("nir")
 

@@ -42,14 +42,15 @@ caller's job (:func:`evface.tasks.export.export_run`).
 
 from __future__ import annotations
 
-from pathlib import Path
+import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from evface.checks import real_dtype
+from evface.checks import as_real, real_dtype
 from evface.errors import ParameterError
 from evface.io.dataset import atomic_write
 from evface.models.snn import KERNEL, NetConfig, SpikingCNN, Unit
@@ -111,10 +112,12 @@ def _membrane(nir: Any, beta: float, dt: float, full: Callable[[float], np.ndarr
 
 
 def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
-    """The ``nir.NIRGraph`` of a (CPU, eval-mode) :class:`SpikingCNN`."""
+    """The ``nir.NIRGraph`` of a :class:`SpikingCNN` on the CPU (its mode is left as it is: the graph
+    takes the inference statistics of its norms either way) for time steps of ``dt`` seconds."""
     nir = _nir()
     if not isinstance(model, SpikingCNN):
         raise ParameterError(f"only SpikingCNN models can go to NIR, not {type(model).__name__}")
+    dt = as_real("dt", dt, 0, math.inf, low_open=True)  # 0 was a ZeroDivisionError, -1e-4 or nan a graph of such taus
     cfg: NetConfig = model.cfg
     channels = cfg.stem_channels() if cfg.stem_input == "window" else cfg.in_channels
     nodes: dict[str, Any] = {"input": nir.Input(input_type=np.array([channels, cfg.input_size, cfg.input_size]))}
@@ -187,8 +190,12 @@ def write(graph: Any, path: str | Path) -> Path:
 
 
 def export(model: SpikingCNN, path: str | Path, dt: float = DT) -> Path:
-    """Write the NIR graph of ``model`` (switched to eval mode; on the CPU) to ``path``."""
-    return write(to_nir(model.eval(), dt), path)
+    """Write the NIR graph of ``model`` (:func:`to_nir`) to ``path``.
+
+    The model (on the CPU) is left in its mode: it was switched to eval mode, so a training loop
+    that exported a snapshot went on with frozen norm statistics.
+    """
+    return write(to_nir(model, dt), path)
 
 
 def schedule(edges: list[tuple[str, str]]) -> tuple[list[str], set[tuple[str, str]]]:
