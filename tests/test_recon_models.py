@@ -78,6 +78,19 @@ def test_the_reconstruction_models_check_their_input():
         cvae.samples(c, k=0)
 
 
+def test_the_losses_check_their_weights_and_shapes():
+    """A NaN beta made every loss NaN; a target of one sample was broadcast over every prediction."""
+    m = CVAE(c_in=6, keyframe=True, base=8, z_channels=4)
+    x, c = torch.rand(2, 1, 32, 32), torch.rand(2, 6, 32, 32)
+    out = m(x, c)
+    for name in ("beta", "free_bits", "mse_weight"):
+        args = {"beta": 1.0, name: float("nan")}
+        with pytest.raises(ParameterError, match=f"^{name} must be a finite number >= 0, got nan$"):
+            cvae_loss(out, x, **args)
+    with pytest.raises(ParameterError, match=r"^the target \(1, 1, 32, 32\) is not of the prediction's shape \(2, 1, 32, 32\)$"):
+        recon_loss(out["recon"], x[:1])
+
+
 def test_untrained_keyframe_cvae_starts_near_keyframe():
     m = CVAE(c_in=3, keyframe=True, base=4, z_channels=2)
     key = torch.rand(2, 1, 16, 16) * 0.8 + 0.1

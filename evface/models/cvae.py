@@ -27,11 +27,13 @@ one; step by step through a clip: ``feats, state = m.encode(c, state)``, then
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from evface.checks import as_int
+from evface.checks import as_int, as_real
 from evface.errors import ParameterError
 
 
@@ -165,7 +167,13 @@ def ssim_torch(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0) -> tor
 
 
 def recon_loss(pred: torch.Tensor, target: torch.Tensor, ssim_weight: float = 0.5) -> torch.Tensor:
-    """Mean L1 plus ``ssim_weight * (1 - SSIM)``; a scalar averaged over the batch."""
+    """Mean L1 plus ``ssim_weight * (1 - SSIM)``; a scalar averaged over the batch.
+
+    ``pred`` and ``target`` must be of one shape (a target of one sample was broadcast over every
+    prediction: a :class:`ParameterError` now).
+    """
+    if tuple(pred.shape) != tuple(target.shape):
+        raise ParameterError(f"the target {tuple(target.shape)} is not of the prediction's shape {tuple(pred.shape)}")
     loss = (pred - target).abs().mean()
     if ssim_weight > 0:
         loss = loss + ssim_weight * (1.0 - ssim_torch(pred, target)).mean()
@@ -364,6 +372,8 @@ def cvae_loss(
     them further to zero (Kingma et al. 2016). Returns ``loss``, ``recon`` and ``kl`` (the plain KL
     per sample, for logging).
     """
+    beta, free_bits, ssim_weight, mse_weight = (as_real(name, value, 0, math.inf) for name, value in (
+        ("beta", beta), ("free_bits", free_bits), ("ssim_weight", ssim_weight), ("mse_weight", mse_weight)))
     rec = recon_loss(out["recon"], target, ssim_weight)
     if mse_weight > 0:
         rec = rec + mse_weight * ((out["recon"] - target) ** 2).mean()
