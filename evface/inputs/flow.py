@@ -103,8 +103,10 @@ def event_apex_us(events: np.ndarray, size: tuple[int, int], t_start_us: int, t_
     return min(int(t_start_us) + (k + 1) * step_us, int(t_end_us))
 
 
-DIS_MIN_SIDE = 12
-"""The smallest side OpenCV's DIS optical flow takes (its own error says "width or height"; both must be)."""
+DIS_MIN_SIDE = 16
+"""The smallest image side given to OpenCV's DIS optical flow: it refuses sides under 12 (its own
+error says "width or height"; both must be), and ended the whole process (a segmentation fault)
+on images 12 to 15 pixels high and some 40 wide (12 x 40, 15 x 64)."""
 
 
 def _dis() -> cv2.DISOpticalFlow:
