@@ -37,7 +37,8 @@ CONTRAST_GRID = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 """Contrasts (log units per event) tried by :func:`fit_integration`."""
 FLOW_MIN_SIDE = 16
 """The smallest frame side the DIS flow is given: OpenCV refuses frames under 12 pixels a side and
-ended the whole process (a segmentation fault) on some narrower than 16 (12 x 40, 8 x 64)."""
+ended the whole process (a segmentation fault) on some narrower than 16 (12 x 40, 8 x 64); the
+same limit as :data:`evface.inputs.flow.DIS_MIN_SIDE` (not imported: the models read no clip)."""
 
 
 def _frames(min_side: int = 1, **frames: object) -> list[np.ndarray]:
