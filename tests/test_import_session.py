@@ -399,6 +399,32 @@ def test_face_box_option_wins_over_the_detector(session, tmp_path):
     assert clip.calibration["face_box"]["rgb"] == [30.0, 20.0, 60.0, 60.0] and clip.extra["face_box_detected"] is False
 
 
+def test_a_clips_own_face_box_in_the_table_wins(session, tmp_path):
+    """A performer who moves needs a box per clip (a clip's detections can miss the face): the
+    table's face_x, face_y, face_w, face_h give it, over --face-box and the detector; a row with
+    them empty keeps those (was: one --face-box for every clip, the columns ignored)."""
+    root, _ = session
+    ann = tmp_path / "ann.csv"
+    ann.write_text("subject,clip_id,start_us,onset_us,apex_us,offset_us,end_us,aus,face_x,face_y,face_w,face_h\n"
+                   "s01,s01_a,100000,300000,400000,600000,900000,1+2,30,20,50.5,50\n"
+                   "s01,s01_b,1000000,1200000,1300000,1450000,1800000,12,,,,\n")
+    run(root, tmp_path / "ds", ann=ann)
+    a = read_clip(tmp_path / "ds" / "clips" / "s01_a.h5", frames=False)
+    b = read_clip(tmp_path / "ds" / "clips" / "s01_b.h5", frames=False)
+    assert a.calibration["face_box"]["rgb"] == [30.0, 20.0, 50.5, 50.0] and a.extra["face_box_detected"] is False
+    assert b.calibration["face_box"]["rgb"] == [40.0, 24.0, 48.0, 48.0]
+    ann.write_text(ann.read_text().replace("30,20,50.5,50", "30,,50,50"))
+    with pytest.raises(DatasetError, match=re.escape("ann.csv: line 2: face_x, face_y, face_w, face_h must be four "
+                                                     "numbers (RGB pixels) with a positive size, or all empty; "
+                                                     "got '30', '', '50', '50'")):
+        run(root, tmp_path / "ds2", ann=ann)
+    ann.write_text(ann.read_text().replace(",face_h", ",height"))
+    with pytest.raises(DatasetError, match="ann.csv: a face box needs all four columns face_x, face_y, face_w, face_h; "
+                                           "missing face_h"):
+        run(root, tmp_path / "ds2", ann=ann)
+    assert_nothing_written(tmp_path / "ds2")
+
+
 def test_window_that_cuts_the_face_is_a_warning(session, tmp_path):
     root, truth = session
     src = [EventSource("hd", root / "hd.raw", homography=truth["hd"].homography, registration="given", roi=(0, 0, 80, 120))]

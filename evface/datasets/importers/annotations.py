@@ -13,6 +13,9 @@ times              either all five of ``start_us, onset_us, apex_us, offset_us, 
 ``clip_id``        optional; default ``<subject>_c<NNN>`` numbered in file order
 ``label``          optional; default ``AU`` + the ``+``-joined sorted AUs (``AU1+2``)
 ``lighting``       optional; default ``unknown``
+``face_x`` ...     optional, all four of ``face_x, face_y, face_w, face_h``: the clip's face
+                   box in RGB pixels of the video, which wins over ``--face-box`` and the
+                   detector (a row with the four cells empty keeps them)
 =================  =========================================================================
 
 A frame-indexed row maps frame ``k`` to the start of its exposure ``t[k]``; ``end_frame`` is
@@ -34,6 +37,7 @@ from evface.errors import DatasetError, ParameterError, where
 from evface.face.aus import CLASS_SETS
 
 TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
+FACE_FIELDS = ("face_x", "face_y", "face_w", "face_h")
 CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # also a file name: no path separators
 _AU_TOKEN = re.compile(r"^(?:[LRB])?(?:AU)?\s*([0-9]+)[a-eA-E]?$", re.IGNORECASE)
 INT_LIMIT = 1 << 62
@@ -86,7 +90,8 @@ def table_reader(fh: TextIO) -> csv.DictReader:
 
 @dataclass(frozen=True)
 class Annotation:
-    """One annotated clip; times in µs on the session clock; ``line`` is its CSV line."""
+    """One annotated clip; times in µs on the session clock; ``line`` is its CSV line;
+    ``face_box`` the row's own ``[x, y, w, h]`` (RGB pixels of the video), or None."""
 
     clip_id: str
     subject: str
@@ -99,6 +104,7 @@ class Annotation:
     offset_us: int
     end_us: int
     line: int = 0
+    face_box: tuple[float, float, float, float] | None = None
 
     @property
     def duration_us(self) -> int:
@@ -203,7 +209,8 @@ def read_annotations(
     ------
     DatasetError
         Naming the file, the line and the problem: a missing file or column, a non-integer
-        time, times out of order, a frame index outside the video, a duplicate clip id.
+        time, times out of order, a frame index outside the video, a duplicate clip id, a face
+        box that is not four numbers with a positive size.
     """
     path = Path(path)
     if not path.is_file():
@@ -226,6 +233,9 @@ def read_annotations(
         raise DatasetError(where(path, "missing column 'aus'"))
     if not rows:
         raise DatasetError(where(path, "no annotation rows"))
+    if any(f in header for f in FACE_FIELDS) and not all(f in header for f in FACE_FIELDS):
+        raise DatasetError(where(path, f"a face box needs all four columns {', '.join(FACE_FIELDS)}; "
+                                       f"missing {', '.join(f for f in FACE_FIELDS if f not in header)}"))
     frame_t = None if frame_times_us is None else np.asarray(frame_times_us, dtype=np.int64)
     if frame_t is not None and frame_period_us is None:
         frame_period_us = int(np.median(np.diff(frame_t))) if frame_t.size > 1 else 0
@@ -253,8 +263,35 @@ def read_annotations(
             clip_id=clip_id, subject=str(subject), label=row.get("label") or label_from_aus(aus), aus=tuple(aus),
             lighting=row.get("lighting") or default_lighting,
             start_us=times[0], onset_us=times[1], apex_us=times[2], offset_us=times[3], end_us=times[4], line=line,
+            face_box=_row_face_box(src, row),
         ))
     return out
+
+
+def _row_face_box(src: str, row: dict[str, str]) -> tuple[float, float, float, float] | None:
+    """The row's face box from its four face columns, or None where they are empty (or absent).
+
+    Examples
+    --------
+    >>> _row_face_box("a.csv: line 2", {"face_x": "10", "face_y": "20", "face_w": "64", "face_h": "64.5"})
+    (10.0, 20.0, 64.0, 64.5)
+    >>> _row_face_box("a.csv: line 2", {"face_x": "10", "face_y": "", "face_w": "64", "face_h": "64"})
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: a.csv: line 2: face_x, face_y, face_w, face_h must be four numbers (RGB pixels) with a positive size, or all empty; got '10', '', '64', '64'
+    """
+    cells = [row.get(f, "") for f in FACE_FIELDS]
+    if not any(cells):
+        return None
+    problem = DatasetError(f"{src}: {', '.join(FACE_FIELDS)} must be four numbers (RGB pixels) with a positive size, "
+                           f"or all empty; got {', '.join(repr(c) for c in cells)}")
+    try:
+        x, y, w, h = (float(c) for c in cells)
+    except ValueError:
+        raise problem from None
+    if not np.all(np.isfinite((x, y, w, h))) or min(w, h) <= 0:
+        raise problem
+    return x, y, w, h
 
 
 def _time_unit(path: Path, header: list[str]) -> str:

@@ -96,7 +96,7 @@ REGISTRATION_CHECKS = ("strict", "warn")
 MAX_FACE_ASPECT = 1.33
 """A detected face box whose sides differ by more than this ratio is not a face."""
 FACE_SIZE_SPREAD = 0.35
-"""Detections whose side differs from the median side by more than this fraction are outliers."""
+"""Detections whose sides differ by more than this fraction show different things (:func:`_same_place`)."""
 MIN_FACE_KEPT = 0.98
 """A sensor window that keeps less of the face box than this gets a warning."""
 
@@ -213,12 +213,13 @@ class RgbSource:
 class SessionOptions:
     """Session-wide options.
 
-    The face box of each clip is ``face_box`` (RGB pixels of the video) when given: it wins over
-    the detector. Otherwise it is the median of the largest Haar-cascade face found in the clip's
-    apex frame and frames spread over the clip (``detect_faces``), where implausible detections
-    (a side under ``min_face`` of the frame's shorter side, sides unequal by more than
-    :data:`MAX_FACE_ASPECT`, or a size far from the other frames') are dropped with a warning;
-    without any, the import stops: training crops clips to it. ``registration_check`` is
+    The face box of each clip is its annotation row's (``face_x`` ... columns) or else
+    ``face_box`` (RGB pixels of the video) when given: it wins over the detector. Otherwise it is the Haar-cascade face found at one place in the most of the
+    clip's apex frame and frames spread over the clip (:func:`detect_face`), where implausible
+    detections (a side under ``min_face`` of the frame's shorter side, sides unequal by more than
+    :data:`MAX_FACE_ASPECT`) are dropped with a warning, and a box found in fewer than half the
+    frames, or in no more than another place, is a warning too; without
+    any, the import stops: training crops clips to it. ``registration_check`` is
     ``strict`` (an implausible homography or face box stops the import) or ``warn`` (kept, with
     a warning); ``bounds`` are the limits. ``classes`` names an AU class set
     (:data:`evface.face.aus.CLASS_SETS`): each clip is then labelled with the class whose AUs it
@@ -484,37 +485,89 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
 # ----------------------------------------------------------------------------- faces
 
 
+def _side(box: np.ndarray) -> float:
+    """The geometric mean of a box's width and height."""
+    return float(np.sqrt(box[2] * box[3]))
+
+
+def _same_place(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two face boxes show one thing: centres closer than half the smaller side, and sides
+    within :data:`FACE_SIZE_SPREAD` of each other."""
+    small, large = sorted((_side(a), _side(b)))
+    distance = np.hypot(a[0] + a[2] / 2 - b[0] - b[2] / 2, a[1] + a[3] / 2 - b[1] - b[3] / 2)
+    return bool(distance <= 0.5 * small and large <= (1 + FACE_SIZE_SPREAD) * small)
+
+
 def detect_face(frames: list[np.ndarray], min_face: float = 0.1) -> tuple[list[float] | None, str | None]:
-    """Median of the largest plausible frontal face ``[x, y, w, h]`` found in each RGB frame
-    (OpenCV Haar cascade), or None; and a note on the detections dropped as implausible (a side
-    under ``min_face`` of the frame's shorter side, sides unequal by more than
-    :data:`MAX_FACE_ASPECT`, a side more than :data:`FACE_SIZE_SPREAD` from the median side), or
-    None.
+    """The face box ``[x, y, w, h]`` of a clip from the frontal faces (OpenCV Haar cascade) found
+    in its ``frames``, or None; and a note on what makes it doubtful, or None.
+
+    Every face the cascade finds in a frame counts, except implausible ones (a side under
+    ``min_face`` of the frame's shorter side, sides unequal by more than :data:`MAX_FACE_ASPECT`).
+    Detections linked by :func:`_same_place`, directly or through others (a face moving over the
+    clip), form a group; the face is the median box of the group found in the most frames (of
+    equally many, the larger boxes'): on real footage the cascade also fires on hands, cuffs and
+    curtains, now and then or in several frames, and a median over every frame's largest
+    detection was a box between them. The note names the implausible detections dropped, and
+    says when the box was found in fewer than half the frames, or in no more frames than another
+    place (naming the other places): such a box is a guess.
 
     Examples
     --------
     >>> detect_face([np.zeros((64, 64, 3), np.uint8)])
     (None, None)
     """
-    found = [(faces[0], min(f.shape[:2])) for f, faces in ((f, detect_faces(f)) for f in frames) if len(faces)]
-    dropped: list[str] = []
-    boxes = []
-    for box, short in found:
+    found = [(i, box, min(f.shape[:2])) for i, f in enumerate(frames) for box in detect_faces(f)]
+    implausible: list[str] = []
+    kept: list[tuple[int, np.ndarray]] = []
+    for i, box, short in found:
         w, h = int(box[2]), int(box[3])
         if min(w, h) < min_face * short:
-            dropped.append(f"{w}x{h} px is under {min_face:g} of the frame's {short} px")
+            implausible.append(f"{w}x{h} px is under {min_face:g} of the frame's {short} px")
         elif max(w, h) > MAX_FACE_ASPECT * min(w, h):
-            dropped.append(f"{w}x{h} px is not face-shaped (aspect limit {MAX_FACE_ASPECT})")
+            implausible.append(f"{w}x{h} px is not face-shaped (aspect limit {MAX_FACE_ASPECT})")
         else:
-            boxes.append(box)
-    if boxes:
-        side = float(np.median([np.sqrt(b[2] * b[3]) for b in boxes]))
-        far = [b for b in boxes if abs(np.sqrt(b[2] * b[3]) - side) > FACE_SIZE_SPREAD * side]
-        dropped += [f"{int(b[2])}x{int(b[3])} px is far from the other frames' {side:.0f} px" for b in far]
-        boxes = [b for b in boxes if not any(b is f for f in far)]
-    note = f"dropped {len(dropped)} of {len(found)} face detections: {'; '.join(dict.fromkeys(dropped))}" if dropped else None
-    box = [float(v) for v in np.median(np.asarray(boxes, dtype=np.float64), axis=0)] if boxes else None
-    return box, note
+            kept.append((i, box))
+    groups = _linked(kept)
+    groups.sort(key=lambda g: (-_frames_of(g), -float(np.median([_side(b) for _, b in g]))))
+    notes = ([f"dropped {len(implausible)} of {len(found)} face detections: {'; '.join(dict.fromkeys(implausible))}"]
+             if implausible else [])
+    if not groups:
+        return None, notes[0] if notes else None
+    face, others = groups[0], groups[1:]
+    box = _median(face)
+    tie = bool(others) and _frames_of(others[0]) == _frames_of(face)
+    rest = others[1:] if tie else others
+    if tie or 2 * _frames_of(face) < len(frames):
+        notes.append(f"the face box {_box_text(box)} was found in only {_frames_of(face)} of {len(frames)} frames"
+                     + (f", as often as {_box_text(_median(others[0]))}" if tie else "")
+                     + (f" (other detections at {', '.join(_box_text(_median(g)) for g in rest)})" if rest else "")
+                     + ": check it")
+    return box, "; ".join(notes) or None
+
+
+def _linked(detections: list[tuple[int, np.ndarray]]) -> list[list[tuple[int, np.ndarray]]]:
+    """``(frame, box)`` detections grouped by :func:`_same_place`, directly or through others."""
+    groups: list[list[tuple[int, np.ndarray]]] = []
+    for d in detections:
+        near = [g for g in groups if any(_same_place(d[1], b) for _, b in g)]
+        groups = [g for g in groups if all(g is not n for n in near)] + [[d, *(x for g in near for x in g)]]
+    return groups
+
+
+def _frames_of(group: list[tuple[int, np.ndarray]]) -> int:
+    """The number of frames with a detection in ``group``."""
+    return len({i for i, _ in group})
+
+
+def _median(group: list[tuple[int, np.ndarray]]) -> list[float]:
+    """The median box of ``group``."""
+    return [float(v) for v in np.median(np.asarray([b for _, b in group], np.float64), axis=0)]
+
+
+def _box_text(box: list[float]) -> str:
+    """``[x, y, w, h]`` in whole pixels."""
+    return "[" + ", ".join(f"{v:.0f}" for v in box) + "]"
 
 
 def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int, int, int] | None,
@@ -707,17 +760,20 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
     appended to ``warnings``)."""
     data = np.stack([frames[int(k)] for k in idx])
     box = None
-    if options.face_box is not None:
-        box = map_box(rgb_scale, options.face_box)
+    given = a.face_box if a.face_box is not None else options.face_box
+    if given is not None:
+        box = map_box(rgb_scale, given)
     elif options.detect_faces:
         apex = int(np.clip(np.searchsorted(t_frames[idx], a.apex_us, side="right") - 1, 0, idx.size - 1))
         picks = [apex, *np.linspace(0, idx.size - 1, FACE_FRAMES - 1).round().astype(int)]
         box, note = detect_face([data[k] for k in dict.fromkeys(picks)], options.min_face)
         if note:
-            warnings.append(f"clip {a.clip_id}: {note} (--min-face {options.min_face:g}; give --face-box X,Y,W,H to skip detection)")
+            warnings.append(f"clip {a.clip_id}: {note} (--min-face {options.min_face:g}; give the clip's face box in the "
+                            "annotation table's face_x, face_y, face_w, face_h columns, or --face-box X,Y,W,H for every clip)")
     if box is None:
         raise DatasetError(f"{annotations}: line {a.line}: no face found in the RGB frames of clip {a.clip_id}; "
-                           "give --face-box X,Y,W,H (RGB pixels) or lower --min-face")
+                           "give its face box (the table's face_x, face_y, face_w, face_h columns, RGB pixels), "
+                           "--face-box X,Y,W,H for every clip, or lower --min-face")
     face_box = {"rgb": [round(v, 2) for v in box]}
     sensors = {}
     for s in events:
@@ -741,7 +797,7 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
             "registration": {s.name: regs[s.name].to_dict() for s in events},
         },
         extra={"source": "session", "annotations": str(annotations), "line": a.line, "session_start_us": a.start_us,
-               "face_box_detected": options.face_box is None},
+               "face_box_detected": given is None},
     )
     write_clip(tmp / "clips" / f"{a.clip_id}.h5", clip)
     return {"clip_id": a.clip_id, "subject": a.subject, "label": a.label, "aus": list(a.aus), "lighting": a.lighting,
