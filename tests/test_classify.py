@@ -160,6 +160,20 @@ def test_eval_on_unseen_dataset_and_cli(trained, fake, tmp_path, capsys):
     assert m["top1"] > 1 / 3
 
 
+def test_eval_into_the_run_folder_keeps_what_training_recorded(trained, tmp_path):
+    """`evface eval RUN --data DATA` (import-guide 1.7) writes into RUN: the training's record in
+    metrics.json (train top-1 and seconds, which the report shows, protocol, epochs) is kept
+    (was: replaced by the evaluation's keys, and the report's "train top-1 %" and "train s" read "–")."""
+    from evface.tasks.classify import evaluate_run
+
+    run = shutil.copytree(trained[0], tmp_path / "run")
+    before = json.loads((run / "metrics.json").read_text())
+    evaluate_run(run)
+    after = json.loads((run / "metrics.json").read_text())
+    kept = {k: before[k] for k in ("train_top1", "train_seconds", "protocol", "folds", "seeds", "epochs_run")}
+    assert {k: after.get(k) for k in kept} == kept and after["top1"] == before["top1"]
+
+
 def test_eval_with_an_unknown_class_is_a_clear_error(trained, tmp_path, capsys):
     from evface.cli import main
     from evface.tasks.classify import evaluate_run

@@ -28,7 +28,8 @@ neuron per time step of each PLIF layer, named in ``spike_rate_layers``), ``syno
 operations per sample: spikes x fan-out),
 ``snn_analog_macs`` (multiply-accumulates over T steps where the input is not spikes: the first
 convolution, and the readout of a non-spiking last layer), ``ann_macs`` (the ANN twin's multiply-accumulates per sample), ``evaluated_on``,
-``data``; for a run of several seeds ``top1_per_seed``; after training also ``protocol``, ``folds``, ``seeds``,
+``data``; for a run of several seeds ``top1_per_seed``; after training (kept by an evaluation into the
+run folder) also ``protocol``, ``folds``, ``seeds``,
 ``train_top1`` (mean accuracy of the models on their training subjects), ``train_seconds``,
 ``best_epoch`` and ``epochs_run`` (one per model).
 """
@@ -58,6 +59,10 @@ TASK = "classify"
 RESUMABLE_CHANGES = ("device", "epochs", "patience")
 """Settings a run folder may be resumed with after a change."""
 SPLIT = "one subject split"
+TRAINING_KEYS = ("protocol", "folds", "seeds", "train_top1", "best_epoch", "epochs_run", "train_seconds",
+                 "preprocess_seconds", "world_size")
+"""What metrics.json says of the training (:func:`pool_parts`); an evaluation into the run's own
+folder keeps them (its models are the ones trained)."""
 INPUTS = "inputs.pt"
 """Every clip's preprocessed inputs while a run trains (removed once its predictions are pooled)."""
 HELD_OUT = "held_out.pt"
@@ -613,7 +618,8 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     row is one the run was trained on (wherever the folder lies, also rendered again with other
     event noise: :func:`run_folder.seen_in_training`) is scored by the models that
     did not see its subject (the protocol's test folds); any other clip by the mean logits of every
-    model. ``evaluated_on`` says which (:func:`run_folder.scored_elsewhere`, on other data).
+    model. ``evaluated_on`` says which (:func:`run_folder.scored_elsewhere`, on other data). Into
+    ``run_dir``, the :data:`TRAINING_KEYS` of its earlier ``metrics.json`` are kept.
     ``cross_sensor`` also scores an event model on the other sensor's events. A dataset with a
     class the model does not know raises :class:`DatasetError`.
     """
@@ -676,6 +682,9 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
             metrics["per_sensor"][other] = {**{k: s[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")},
                                             "note": f"model trained on {spec.sensor}"}
     metrics.update(evaluated_on=where_, data=str(data), run=str(run_dir.resolve()))
+    earlier = target / run_folder.METRICS
+    if target.resolve() == run_dir.resolve() and earlier.is_file():  # was: the training's record replaced
+        metrics.update({k: v for k, v in run_folder.read_json(earlier).items() if k in TRAINING_KEYS})
     write_predictions(target, sel, [labels[p] for p in pred])
     write_seed_logits(target, [r["clip_id"] for r in sel], fold_of, seeds, main["seed_logits"], labels)
     run_folder.write_metrics(target, metrics)
