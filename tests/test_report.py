@@ -104,6 +104,25 @@ def test_report_sets_each_reconstruction_training_beside_their_mean(fake_run, tm
     assert "its interval resamples the subjects" not in text
 
 
+def test_report_of_recorded_reconstruction_claims_no_truth_frames(fake_run, report, tmp_path):
+    """A reconstruction run on imported recordings (scored against their own RGB frames): the
+    section says so from its first line, interpolation is said to be refused there, and the AU
+    regions are said to be approximate (was: "hd's face box, the clean hd truth" and "truth frames
+    between frames", of data that has none, and the region scores without a word)."""
+    assert "the clean hd truth" in report.read_text() and "take their scores as approximate" not in report.read_text()
+    root = shutil.copytree(fake_run, tmp_path / "run")
+    path = root / "stages" / "recon-hd-0" / "metrics.json"
+    metrics = json.loads(path.read_text())
+    path.write_text(json.dumps(metrics | {"grid": {"size": 128, "targets": {"truth": 0, "rgb": 6}}}))
+    text = build_report([root], root / "report.html").read_text()
+    section = text[text.index('id="reconstruction"'):text.index('id="provenance"')]
+    assert "truth" not in section.replace("which have no truth frames", "").replace(
+        "truth frames between frames; refused on recordings, which have none", "")
+    assert "one target grid for hd and lr (each recording's RGB face box and its own RGB frames, below" in section
+    assert section.count("placed by the synthetic face model's geometry in its detected face box: take their scores "
+                         "as approximate") == 2  # the introduction and the table of AU regions
+
+
 def test_report_says_which_reconstruction_models_were_still_improving(report):
     text = report.read_text()
     training = text[text.index("<h3>Training</h3>"):]

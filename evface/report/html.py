@@ -34,6 +34,9 @@ FIGURE_CAPTIONS = {
 LEVELS_ONLY = ('<p class="muted">Mean SSIM without intervals: a difference between two methods here is not '
                "tested (the paired differences above are, over the face and in the active regions).</p>")
 
+RECORDED_REGIONS = ("regions of a recording are placed by the synthetic face model's geometry in its detected face "
+                    "box: take their scores as approximate (docs/import-guide.md, 1.7)")
+
 METRIC_NAMES = {"top1": "top-1", "uf1": "UF1", "uar": "UAR"}
 
 CSS = """
@@ -513,14 +516,23 @@ def _reconstruct_section(data: ReportData) -> str:
     parts = ['<section id="reconstruction"><h2>Frame reconstruction from events (CVAE)</h2>']
     if not runs:
         return "".join(parts) + "<p>No reconstruction runs found.</p></section>"
-    parts.append("<p>Held-out subjects, one target grid for hd and lr (hd's face box, the clean hd truth, so both "
-                 "sensors' keyframe-copy scores are equal). Protocols: <i>extrapolation</i> (the neutral RGB keyframe "
-                 "at the clip start and the events up to t), <i>interpolation</i> (the previous 30 fps frame and the "
-                 "events since, truth frames between frames), <i>events-only</i> (no keyframe). SSIM with EVREAL's settings "
+    recorded = [f"{_run_name(r)}: {_count(n)} of {_count(m.get('n_clips'))} clips" for r in runs
+                if (n := (m := r["metrics"]).get("grid", {}).get("targets", {}).get("rgb"))]
+    synthetic = any(r["metrics"].get("grid", {}).get("targets", {}).get("truth", 1) for r in runs)
+    grid = ("hd's face box, the clean hd truth" + ("; a recording's RGB face box and its own RGB frames, below"
+                                                   if recorded else "") if synthetic else
+            "each recording's RGB face box and its own RGB frames, below")
+    parts.append(f"<p>Held-out subjects, one target grid for hd and lr ({grid}, so both "
+                 "sensors' keyframe-copy scores are equal). Protocols: <i>extrapolation</i> (the RGB keyframe at the "
+                 "clip start, neutral in synthetic clips, and the events up to t), <i>interpolation</i> (the previous "
+                 "30 fps frame and the events since, truth frames between frames"
+                 + ("; refused on recordings, which have none" if recorded else "") + "), <i>events-only</i> (no "
+                 "keyframe). SSIM with EVREAL's settings "
                  "(Gaussian weights, σ = 1.5, population covariance, data range 1), also inside the AU regions "
                  "(brows, eyes, nose, mouth, chin) and inside each clip's <i>active</i> regions, where its own AUs "
-                 "act. Intervals: 95 % subject-cluster bootstrap of the mean SSIM at the apex and of the per-sample "
-                 "paired differences; a difference is bold when its interval excludes 0.</p>")
+                 "act" + (f"; {RECORDED_REGIONS}" if recorded else "") + ". Intervals: 95 % subject-cluster bootstrap "
+                 "of the mean SSIM at the apex and of the per-sample paired differences; a difference is bold when its "
+                 "interval excludes 0.</p>")
     tested = [f"{_run_name(r)}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
               f"{_count(m.get('n_subjects', len(m.get('subjects', []))))} test subjects, {_count(m.get('n_clips'))} clips, "
               f"{_count(m.get('n_samples'))} samples"
@@ -529,8 +541,6 @@ def _reconstruct_section(data: ReportData) -> str:
               for r in runs if (m := r["metrics"])]
     parts.append("<p>Tested: " + "; ".join(tested) + " (under folds every subject is tested once, by the models "
                  "that never saw it, and the intervals resample all of them).</p>")
-    recorded = [f"{_run_name(r)}: {_count(n)} of {_count(m.get('n_clips'))} clips" for r in runs
-                if (n := (m := r["metrics"]).get("grid", {}).get("targets", {}).get("rgb"))]
     if recorded:
         parts.append("<p>Recordings, which have no truth frames, are scored against their own RGB frames: the "
                      "sample times are frame mid-exposures, the target is the frame at t on the same grid, and the "
@@ -574,7 +584,9 @@ def _reconstruct_section(data: ReportData) -> str:
     if regions:
         rows2 = [[_run_name(r), html.escape(method)] + [_fmt(v.get("apex", {}).get(x, {}).get("ssim"), 4) for x in regions]
                  for r in runs for method, v in r["metrics"].get("methods", {}).items()]
-        parts.append("<h3>SSIM per AU region at the apex</h3>" + LEVELS_ONLY + _table(["run", "method"] + regions, rows2))
+        parts.append("<h3>SSIM per AU region at the apex</h3>" + LEVELS_ONLY
+                     + (f'<p class="muted">The {RECORDED_REGIONS}.</p>' if recorded else "")
+                     + _table(["run", "method"] + regions, rows2))
     for group, title in (("aus", "AU class"), ("lighting", "lighting")):
         by = [(r, method, v.get("apex_by", {}).get(group, {}))
               for r in runs for method, v in r["metrics"].get("methods", {}).items()]
@@ -595,7 +607,7 @@ def _reconstruct_section(data: ReportData) -> str:
     if latent_rows:
         parts.append("<h3>The CVAE's latent</h3><p>At the apex: KL(q‖p) per latent channel (nats; near 0 = unused), "
                      "the standard deviation over K prior samples over the face, where the face moved most (top 10 % "
-                     "of |truth − keyframe|) and elsewhere, and the SSIM in the active AU regions of the mean of the K "
+                     "of |target − keyframe|) and elsewhere, and the SSIM in the active AU regions of the mean of the K "
                      "samples beside that of the prior-mean decoding.</p>"
                      + _table(["run", "KL per channel", "K", "spread face", "spread moving", "spread static",
                                "SSIM mean of K", "SSIM prior mean"], latent_rows))
