@@ -165,6 +165,21 @@ def test_cli_import_session(session, tmp_path):
                  "--rgb", str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv")]) == 2
 
 
+def test_cli_import_session_prints_every_digit_of_the_offset(session, tmp_path, capsys, monkeypatch):
+    """A narrow terminal or a log (80 columns) folds the table's cells instead of cutting them: an
+    AEDAT4 file's UNIX-epoch offset was printed '-160553749071…'; a given offset has no confidence
+    (was: 1.00)."""
+    root, truth = session
+    monkeypatch.setenv("COLUMNS", "44")
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}",
+                 "--rgb", str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv"),
+                 "--offset", f"hd={truth['hd'].offset_us}", "--sync", "hd=offset", "--no-faces",
+                 "--face-box", "40,24,48,48"]) == 0
+    rows = [line.split("│") for line in capsys.readouterr().out.splitlines() if line.startswith("│")]
+    assert "".join(r[3].strip() for r in rows) == str(truth["hd"].offset_us)
+    assert rows[0][4].strip() == "-"
+
+
 # ----------------------------------------------------------------------------- error paths
 
 

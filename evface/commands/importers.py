@@ -150,14 +150,15 @@ def session(
                                 progress=lambda stage, frac: status.update(f"{stage} ({frac:.0%})"))
     table = Table(title=f"{out}: {counted(len(report['clips']), 'clip')}")
     for col in ("sensor", "sync", "offset µs", "confidence", "registration", "error px / score"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # was: an offset cut to '-160553749071…' in 80 columns
     for name, s in report["sensors"].items():
         reg = s["registration"]
         quality = f"{reg['error_px']:.3f} px" if "error_px" in reg else (f"score {reg['score']:.3f}" if "score" in reg else "-")
         offset = str(s["sync"]["offset_us"])
         if s["sync"].get("drift_ppm"):
             offset += f" ({s['sync']['drift_ppm']:+.1f} ppm)"
-        table.add_row(name, s["sync"]["method"], offset, f"{s['sync']['confidence']:.2f}", reg["method"], quality)
+        confidence = "-" if s["sync"]["method"] == "given" else f"{s['sync']['confidence']:.2f}"  # the user's offset
+        table.add_row(name, s["sync"]["method"], offset, confidence, reg["method"], quality)
     terminal.console(stderr=False).print(table)
     if report["skipped"]:
         print(f"skipped {counted(len(report['skipped']), 'clip')} matching no class: "
