@@ -253,6 +253,9 @@ def test_compare_refuses_runs_of_two_tasks(runs, tmp_path, capsys):
         assert main(["compare", str(a), str(b)]) == 2
         assert capsys.readouterr().err.strip() == (f"error: {runs['hd']} is a reconstruction run and {classification} "
                                                    "is not: compare two runs of one task")
+    for a, b in ((runs["hd"], tmp_path / "typo"), (tmp_path / "typo", runs["hd"])):  # was: "typo ... is not" one
+        assert main(["compare", str(a), str(b)]) == 2
+        assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'typo'}: no such folder"
 
 
 def test_methods_scored_by_one_run_only_are_named(runs, tmp_path, capsys):

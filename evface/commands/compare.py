@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from evface.commands.paths import output_file
-from evface.errors import ParameterError, counted, where
+from evface.errors import DatasetError, ParameterError, counted, where
 from evface.io.dataset import atomic_write_text
 
 NAMES = {"top1": "top-1 %", "uf1": "UF1", "uar": "UAR"}
@@ -121,6 +121,9 @@ def register(app: typer.Typer) -> None:
         if run_a.resolve() == run_b.resolve():
             raise ParameterError(f"{run_a} is given as both runs: compare two different runs")
 
+        for run in (run_a, run_b):  # was: a mistyped path beside a reconstruction run "is not" a reconstruction run
+            if not run.is_dir():
+                raise DatasetError(where(run, "is a file, not a run folder" if run.exists() else "no such folder"))
         kinds = {run: recon_compare.is_reconstruction_run(run) for run in (run_a, run_b)}
         if kinds[run_a] != kinds[run_b]:
             recon, other = (run_a, run_b) if kinds[run_a] else (run_b, run_a)
