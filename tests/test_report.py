@@ -144,6 +144,30 @@ def test_report_shows_identities_and_clip_variation(report):
     assert "2 identities: each subject's first RGB frame.</figcaption>" in text  # no pose to show
 
 
+def test_report_of_an_imported_dataset_shows_its_import_and_every_face_box(fake_run, report, tmp_path):
+    """An imported dataset: the sensors' sync and registration, the import's warnings (a face box
+    found in one frame of eight can be a hand) and the face box of every clip at its apex, those
+    warned of first (was: "evface import session" and nothing else; the warnings only in
+    dataset.json, and one clip per subject and per class shown)."""
+    from evface.io.dataset import write_dataset_json
+
+    assert "Import warnings" not in report.read_text() and 'alt="face boxes"' not in report.read_text()
+    root = shutil.copytree(fake_run, tmp_path / "run")
+    warning = "clip c003: the face box [449, 110, 58, 58] was found in only 1 of 8 frames: check it"
+    write_dataset_json(root / "data", {"generator": "evface import session", "seed": None, "import": {
+        "sensors": {"hd": {"file": "<hd>.raw", "sync": {"method": "xcorr", "offset_us": -8346, "confidence": 0.8427},
+                           "registration": {"method": "ecc", "score": 0.9123}},
+                    "lr": {"file": "lr.aedat4", "sync": {"method": "given", "offset_us": -1605537490718345,
+                                                         "confidence": 1.0}, "registration": {"method": "given"}}},
+        "warnings": [warning]}})
+    text = build_report([root], root / "report.html").read_text()
+    assert ('<tr class=""><td>hd</td><td>&lt;hd&gt;.raw</td><td>xcorr</td><td>-8346</td><td>0.84</td><td>ecc</td>'
+            "<td>score 0.912</td></tr>") in text
+    assert '<tr class=""><td>lr</td><td>lr.aedat4</td><td>given</td><td>-1605537490718345</td><td>-</td><td>given</td>' in text
+    assert f"<li>{html.escape(warning)}</li>" in text and "1 problem that did not stop the import" in text
+    assert 'alt="face boxes"' in text and "The face box of its 6 clips, each at its apex" in text
+
+
 def _add_arm(root: Path, name: str, input_kind: str, right: list[bool], **config) -> None:
     """A classification stage with protocol metrics and predictions.csv (right[i]: clip i predicted correctly)."""
     rows = [line.split(",") for line in (root / "data" / "manifest.csv").read_text().splitlines()]

@@ -386,6 +386,37 @@ def _scored_elsewhere(run: Path, config: dict[str, Any], metrics: dict[str, Any]
     return f"{said}: {evaluated}"
 
 
+def import_summary(info: dict[str, Any]) -> dict[str, Any] | None:
+    """How an imported dataset was made, from ``dataset.json``'s ``import`` record: one row of text
+    per event sensor (name, file, sync method, offset, confidence, registration method, its error
+    or score) and the import's warnings; None for a dataset that was not imported.
+
+    >>> imp = import_summary({"import": {"sensors": {"hd": {"file": "hd.raw", "sync": {"method": "xcorr",
+    ...     "offset_us": -8346, "confidence": 0.843}, "registration": {"method": "given"}}},
+    ...     "warnings": ["clip s02_001: the face box [449, 110, 58, 58] was found in only 1 of 8 frames: check it"]}})
+    >>> imp["sensors"], len(imp["warnings"])
+    ([['hd', 'hd.raw', 'xcorr', '-8346', '0.84', 'given', '-']], 1)
+    """
+    record = info.get("import")
+    if not isinstance(record, dict):
+        return None
+    sensors = record.get("sensors") if isinstance(record.get("sensors"), dict) else {}
+    rows = []
+    for name, s in sensors.items():
+        s = s if isinstance(s, dict) else {}
+        sync = s.get("sync") if isinstance(s.get("sync"), dict) else {}
+        reg = s.get("registration") if isinstance(s.get("registration"), dict) else {}
+        given = sync.get("method") == "given"
+        quality = (f"{reg['error_px']:.3f} px" if isinstance(reg.get("error_px"), (int, float)) else
+                   f"score {reg['score']:.3f}" if isinstance(reg.get("score"), (int, float)) else "-")
+        confidence = sync.get("confidence")
+        rows.append([str(name), str(s.get("file", "-")), str(sync.get("method", "-")), str(sync.get("offset_us", "-")),
+                     f"{confidence:.2f}" if isinstance(confidence, (int, float)) and not given else "-",
+                     str(reg.get("method", "-")), quality])
+    warnings = record.get("warnings") if isinstance(record.get("warnings"), list) else []
+    return {"sensors": rows, "warnings": [str(w) for w in warnings]}
+
+
 def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
     """Counts, event statistics and sample figures of a dataset folder."""
     labels = ds.labels
@@ -411,6 +442,7 @@ def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
         "lightings": lightings,
         "counts": counts,
         "event_table": event_table,
+        "import": import_summary(ds.info),
     }
     metas = {row["clip_id"]: read_clip_meta(ds.clip_path(row)) for row in ds.rows}
     summary["variation"] = variation_table(ds.rows, [metas[row["clip_id"]].extra for row in ds.rows])
@@ -419,6 +451,10 @@ def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
         summary["identity_grid"] = figures.identity_grid(identities)
         summary["n_identities"] = len(identities)
         summary["identity_poses"] = any("yaw" in caption for caption, _ in identities)  # synthetic clips record it
+    if summary["import"] is not None:
+        boxes, summary["n_box_clips"] = face_box_samples(ds, summary["import"]["warnings"])
+        if boxes:
+            summary["box_grid"], summary["n_boxes"] = figures.identity_grid(boxes), len(boxes)
     samples = {}
     for key, row in first.items():
         clip = read_clip(ds.clip_path(row), sensors=[], truth=False)
@@ -485,6 +521,30 @@ def variation_table(rows: list[dict[str, Any]], extras: list[dict[str, Any]]) ->
     ]
     table += [_spread(name, unit, values, digits) for name, unit, values, digits in candidates if values]
     return table
+
+
+MAX_BOX_CLIPS = 64
+"""The clips of an imported dataset whose face boxes the report shows (those the import warned about first)."""
+
+
+def face_box_samples(ds: DatasetFolder, warnings: list[str]) -> tuple[list[tuple[str, np.ndarray]], int]:
+    """The apex RGB frame of each clip of an imported dataset cropped to its face box, captioned
+    with its clip id (``!`` after the id of a clip a warning names, and those first), at most
+    :data:`MAX_BOX_CLIPS`; and how many clips have frames. Training crops every input to that box,
+    and on real footage the detector can put it on a hand or the background."""
+    def warned(clip_id: str) -> bool:
+        return any(w.startswith((f"clip {clip_id}:", f"{clip_id}:")) for w in warnings)
+
+    rows = sorted(ds.rows, key=lambda r: not warned(str(r["clip_id"])))
+    out = []
+    for row in rows[:MAX_BOX_CLIPS]:
+        clip = read_clip(ds.clip_path(row), sensors=[], truth=False)
+        if "rgb" in clip.frames and len(clip.frames["rgb"].data):
+            frames = clip.frames["rgb"]
+            k = int(np.clip(np.searchsorted(frames.t_us, clip.apex_us) - 1, 0, len(frames.t_us) - 1))
+            out.append((f"{row['clip_id']}{' !' if warned(str(row['clip_id'])) else ''}",
+                        figures.crop_box(frames.data[k], clip.calibration.get("face_box", {}).get("rgb"))))
+    return out, len(ds.rows)
 
 
 def identity_samples(ds: DatasetFolder, metas: dict[str, Any]) -> list[tuple[str, np.ndarray]]:

@@ -34,6 +34,8 @@ FIGURE_CAPTIONS = {
 LEVELS_ONLY = ('<p class="muted">Mean SSIM without intervals: a difference between two methods here is not '
                "tested (the paired differences above are, over the face and in the active regions).</p>")
 
+MAX_IMPORT_WARNINGS = 20
+"""The import warnings the report lists (the rest are counted)."""
 RECORDED_REGIONS = ("regions of a recording are placed by the synthetic face model's geometry in its detected face "
                     "box: take their scores as approximate (docs/import-guide.md, 1.7)")
 
@@ -204,6 +206,7 @@ def _dataset(ds: dict[str, Any], h: str) -> str:
         f"<{h}>Clips per class and lighting</{h}>",
         _table(head, rows),
     ]
+    parts.append(_import_record(ds.get("import"), h))
     if ds.get("event_table"):
         parts.append(f"<{h}>Mean events per clip, per sensor and lighting</{h}>")
         columns = sorted({c for cells in ds["event_table"].values() for c in cells})
@@ -219,6 +222,11 @@ def _dataset(ds: dict[str, Any], h: str) -> str:
         figs.append(f'<figure class="wide">{_img(ds["identity_grid"], "identities")}<figcaption>{ds["n_identities"]} identities: '
                     "each subject's first RGB frame" + (", with its head yaw and pitch" if ds.get("identity_poses") else "")
                     + ".</figcaption></figure>")
+    if ds.get("box_grid"):
+        shown = f"{ds['n_boxes']} of its {ds['n_clips']} clips" if ds["n_boxes"] < ds["n_clips"] else f"its {ds['n_clips']} clips"
+        figs.append(f'<figure class="wide">{_img(ds["box_grid"], "face boxes")}<figcaption>The face box of {shown}, '
+                    "each at its apex (the import warned of those marked !, shown first): training crops every input "
+                    "to it, so check that each shows the face.</figcaption></figure>")
     if ds.get("face_grid"):
         figs.append(f'<figure class="wide">{_img(ds["face_grid"], "sample faces")}<figcaption>RGB frames at the apex, one per class (columns) and lighting (rows).</figcaption></figure>')
     if ds.get("animation"):
@@ -226,6 +234,27 @@ def _dataset(ds: dict[str, Any], h: str) -> str:
     if ds.get("rate_plot"):
         figs.append(f'<figure>{_img(ds["rate_plot"], "event rate")}<figcaption>Event rate over one clip, per sensor and polarity.</figcaption></figure>')
     parts.append(f'<div class="grid">{"".join(figs)}</div>')
+    return "".join(parts)
+
+
+def _import_record(record: dict[str, Any] | None, h: str) -> str:
+    """An imported dataset's sensors (sync, registration) and the warnings of its import
+    (:func:`~evface.report.collect.import_summary`); nothing for a dataset that was not imported."""
+    if not record:
+        return ""
+    parts = []
+    if record["sensors"]:
+        parts.append(f"<{h}>Import: synchronisation and registration</{h}>" + _table(
+            ["sensor", "file", "sync", "offset µs", "confidence", "registration", "error / score"],
+            [[html.escape(c) for c in row] for row in record["sensors"]]))
+    warnings = record["warnings"]
+    if warnings:
+        shown = warnings[:MAX_IMPORT_WARNINGS]
+        more = f"<li>… and {len(warnings) - len(shown)} more</li>" if len(warnings) > len(shown) else ""
+        parts.append(f"<{h}>Import warnings</{h}><p>{len(warnings)} problem{'s' * (len(warnings) != 1)} that did not "
+                     "stop the import (all in dataset.json, <code>import.warnings</code>): a face box that rests on "
+                     "few detections can be a hand or the background, which every input is then cropped to.</p><ul>"
+                     + "".join(f"<li>{html.escape(w)}</li>" for w in shown) + more + "</ul>")
     return "".join(parts)
 
 
