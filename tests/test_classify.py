@@ -677,6 +677,8 @@ def test_compare_resamples_the_seeds_where_both_runs_hold_their_logits(tmp_path,
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
     out = capsys.readouterr().out
     assert "over subjects and training seeds (3 of A, 1 of B; the verdict follows it)" in out
+    assert "so few subjects" not in out  # 12 subjects; with 3 the comparison says its intervals are too narrow
+    assert "Only 3 subjects were tested: a bootstrap over so few" in format_comparison({**res, "n_subjects": 3})
     line = next(x for x in out.splitlines() if x.startswith("all") and "top-1" in x)
     assert line.endswith("no detectable difference") and line.count("[") == 2
     spread = res["seed_spread"]  # each seed's top-1 from its logits (a metrics.json said 2 values for 3 seeds)

@@ -61,6 +61,9 @@ def test_hd_and_lr_runs_pair_sample_by_sample(runs):
     assert cvae["ci"][0] <= cvae["diff"] <= cvae["ci"][1] and cvae["n_clusters"] == 4
     assert res["methods"]["cvae"]["all"]["face_ssim"]["a"] == pytest.approx(runs["hd-metrics"]["methods"]["cvae"]["all"]["ssim"])
     assert "cvae" in format_comparison(res) and "hd" in format_comparison(res)
+    # 4 subjects: the "95 %" intervals are too narrow, and the comparison says so (was: not a word)
+    assert ("Only 4 subjects were tested: a bootstrap over so few subjects has few distinct resamples (35 for 4)"
+            in format_comparison(res)) and "so few" not in format_comparison({**res, "n_subjects": 12})
     by_light = [res["methods"]["cvae"][f"apex, {lt}"]["face_ssim"] for lt in ("bright", "dim")]
     assert sum(d["n"] for d in by_light) == res["n_apex"]
     pooled = sum(d["n"] * d["diff"] for d in by_light) / res["n_apex"]

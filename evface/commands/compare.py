@@ -53,6 +53,9 @@ def format_comparison(res: dict[str, Any]) -> str:
     if "folds" in res:
         lines.append(f"the clips were tested in other folds ({a}: {res['folds']['a']}; {b}: {res['folds']['b']}): "
                      "the difference includes that of the protocols")
+    caution = stats.few_subjects(res["n_subjects"], stats.CLASSIFY_COVERAGE)
+    if caution:
+        lines.append(caution)
     mc = res["mcnemar"]
     lines.append(f"exact McNemar: {counted(mc['a_only'], 'clip')} right only in {a}, {mc['b_only']} only in {b}, "
                  f"p = {stats.number(mc['p'], '.3g')}")

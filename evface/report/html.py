@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,8 @@ from typing import Any
 from evface.io.dataset import atomic_write_text
 from evface.report.collect import ReportData, collect
 from evface.tasks.run_folder import METRICS, reading
-from evface.tasks.stats import describe_difference, interval, number
+from evface.tasks.stats import (CLASSIFY_COVERAGE, RECON_COVERAGE, describe_difference, few_subjects, interval,
+                                 number)
 
 PAPER = {
     "classify": {"events": 51.23, "rgb": 23.12},
@@ -35,8 +35,6 @@ FIGURE_CAPTIONS = {
 LEVELS_ONLY = ('<p class="muted">Mean SSIM without intervals: a difference between two methods here is not '
                "tested (the paired differences above are, over the face and in the active regions).</p>")
 
-FEW_SUBJECTS = 10
-"""Below this many tested subjects the report says its subject-bootstrap intervals are too narrow."""
 MAX_IMPORT_WARNINGS = 20
 """The import warnings the report lists (the rest are counted)."""
 RECORDED_REGIONS = ("regions of a recording are placed by the synthetic face model's geometry in its detected face "
@@ -240,18 +238,11 @@ def _dataset(ds: dict[str, Any], h: str) -> str:
     return "".join(parts)
 
 
-def _few_subjects(runs: list[dict[str, Any]], doc: str) -> str:
-    """A caution where a run tested 2 to :data:`FEW_SUBJECTS` - 1 subjects: a percentile bootstrap
-    over so few clusters holds the true value less often than its level says (``doc`` has the
-    simulated coverage); one subject gets no interval at all, as said elsewhere."""
-    counts = [n for r in runs if isinstance(n := r["metrics"].get("n_subjects"), int) and 1 < n < FEW_SUBJECTS]
-    if not counts:
-        return ""
-    n = min(counts)
-    return (f'<p class="muted">Only {n} subjects were tested{" in some runs" if len(counts) < len(runs) else ""}: a '
-            f"bootstrap over so few subjects has few distinct resamples ({math.comb(2 * n - 1, n)} for {n}) and its "
-            f"95 % intervals hold the true value less often than 95 % ({doc}, simulated), so read a difference "
-            "stated below as tentative.</p>")
+def _few_subjects(runs: list[dict[str, Any]], coverage: str) -> str:
+    """:func:`~evface.tasks.stats.few_subjects` for the fewest subjects a run of ``runs`` tested."""
+    counts = [n for r in runs if isinstance(n := r["metrics"].get("n_subjects"), int) and n > 1]
+    note = few_subjects(min(counts), coverage) if counts else None
+    return f'<p class="muted">{html.escape(note)}.</p>' if note else ""
 
 
 def _import_record(record: dict[str, Any] | None, h: str) -> str:
@@ -325,7 +316,7 @@ def _classify_section(data: ReportData) -> str:
     parts.append(f"<p>{protocol}Chance is {100 / n_labels:.1f} %. UF1 and UAR are the MEGC metrics "
                  "(mean per-class F1 and recall over the pooled predictions). The paper's figures are on its real "
                  "recordings and its own class set; ours are on the dataset of this report, so they are context, not a target.</p>")
-    parts.append(_few_subjects(runs, "docs/classification.md: 88 % with 3 subjects, 90 % with 6"))
+    parts.append(_few_subjects(runs, CLASSIFY_COVERAGE))
     head = ["arm", "top-1 %", "UF1", "UAR", "subjects", "clips", "train top-1 %", "train s"]
     rows, classes = [], []
     for r in runs:
@@ -588,7 +579,7 @@ def _reconstruct_section(data: ReportData) -> str:
               for r in runs if (m := r["metrics"])]
     parts.append("<p>Tested: " + "; ".join(tested) + " (under folds every subject is tested once, by the models "
                  "that never saw it, and the intervals resample all of them).</p>")
-    parts.append(_few_subjects(runs, "docs/reconstruction.md: 74 % with 3 subjects, 84 % with 6"))
+    parts.append(_few_subjects(runs, RECON_COVERAGE))
     if recorded:
         parts.append("<p>Recordings, which have no truth frames, are scored against their own RGB frames: the "
                      "sample times are frame mid-exposures, the target is the frame at t on the same grid, and the "

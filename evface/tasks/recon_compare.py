@@ -265,6 +265,9 @@ def format_comparison(res: dict[str, Any]) -> str:
                              f"{stats.number(d['diff'], '+9.4f')}  "
                              f"{interval(d['ci']):20}" + (f"{interval(d.get('ci_trainings')):22}" if two_level else "")
                              + d["verdict"])
+    caution = stats.few_subjects(res["n_subjects"], stats.RECON_COVERAGE)
+    if caution:
+        lines.append(caution)
     alone = res.get("not_compared")
     if alone:
         lines.append("not compared, scored by one run only: " + "; ".join(

@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -42,6 +43,12 @@ METRICS = ("top1", "uf1", "uar")
 RESAMPLES = 2000
 LEVEL = 0.95
 SEED = 0
+FEW_SUBJECTS = 10
+"""Below this many subjects (two or more) the report and ``evface compare`` say that the subject
+bootstrap's intervals are too narrow (:func:`few_subjects`)."""
+CLASSIFY_COVERAGE = "docs/classification.md: 88 % with 3 subjects, 90 % with 6"
+RECON_COVERAGE = "docs/reconstruction.md: 74 % with 3 subjects, 84 % with 6"
+"""Where the coverage of a subject-bootstrap interval over few subjects is documented, and its figures."""
 
 
 def subject_folds(clips_per_subject: Mapping[str, int], k: int, seed: int = 0) -> list[list[str]]:
@@ -339,6 +346,22 @@ def number(value: float, spec: str) -> str:
     ('+0.083', 'n/a (not finite)', 'n/a (not finite)')
     """
     return f"{value:{spec}}" if np.isfinite(value) else NOT_FINITE
+
+
+def few_subjects(n: int, coverage: str) -> str | None:
+    """The caution for intervals over ``n`` subjects, 2 to :data:`FEW_SUBJECTS` - 1, or None;
+    ``coverage`` names where the simulated coverage is documented.
+
+    >>> few_subjects(3, "docs/classification.md: 88 % with 3 subjects")
+    'Only 3 subjects were tested: a bootstrap over so few subjects has few distinct resamples (10 for 3) and its 95 % intervals hold the true value less often than 95 % (docs/classification.md: 88 % with 3 subjects, simulated), so read a difference stated as tentative'
+    >>> few_subjects(12, "") is None
+    True
+    """
+    if not 1 < n < FEW_SUBJECTS:
+        return None
+    return (f"Only {n} subjects were tested: a bootstrap over so few subjects has few distinct resamples "
+            f"({math.comb(2 * n - 1, n)} for {n}) and its 95 % intervals hold the true value less often than 95 % "
+            f"({coverage}, simulated), so read a difference stated as tentative")
 
 
 def interval(ci: Sequence[float], spec: str) -> str:
