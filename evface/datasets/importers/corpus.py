@@ -104,8 +104,9 @@ class CorpusOptions:
     ``label`` is ``"aus"`` (``AU1+2``) or ``"emotion"`` (the table's estimated emotion). With
     ``classes`` (a class set of :data:`evface.face.aus.CLASS_SETS`) clips are labelled by the class
     their AUs match and clips matching none are skipped (listed in the report). The face box is
-    ``face_box`` (frame pixels) when given, else the median Haar-cascade face over the apex and
-    frames spread over the clip, implausible detections dropped (``min_face``: the smallest face
+    ``face_box`` (frame pixels) when given, else the Haar-cascade face found at one place in the
+    most of the apex and frames spread over the clip (:func:`~evface.datasets.importers.session.detect_face`),
+    implausible detections dropped (``min_face``: the smallest face
     side as a fraction of the frame's shorter side; corpus frames are cropped to the face), else
     the import stops.
     """
