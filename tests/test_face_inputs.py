@@ -15,7 +15,7 @@ from evface.face.aus import check_aus, gaze_shift
 from evface.face.detect import detect_faces, to_gray_uint8
 from evface.face.identity import photo_identity, procedural_identity
 from evface.face.preview import contact_sheet, to_srgb8
-from evface.face.render import FacePose, FaceRenderer
+from evface.face.render import FaceRenderer
 
 _R = FaceRenderer(procedural_identity(2), (48, 48))
 

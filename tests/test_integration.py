@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
-
 from evface.events.core import empty_events, make_events
 from evface.events.integration import leaky_counts
 
