@@ -370,6 +370,32 @@ def test_noise_fields_and_steps_are_bounded_before_memory_runs_out():
     assert loud.step(frame, 1000).size > 0
 
 
+def test_a_tiny_substep_fraction_takes_the_most_substeps():
+    """substep_fraction=1e-20 made the sub-step count pass int64 and wrap below 0: a pixel that
+    changed emitted nothing (599 events instead of ~59 000 from `simulate --set substep_fraction=1e-30`)."""
+    frames = [np.full((3, 4), v, np.float32) for v in (100.0, 1000.0, 30.0)]
+    capped = simulate_frames(frames, [0, 1000, 2000], (4, 3), DvsParams.ideal(0.2, substep_fraction=1e-3))
+    assert capped.size > 100
+    for fraction in (1e-20, 1e-300):
+        tiny = simulate_frames(frames, [0, 1000, 2000], (4, 3), DvsParams.ideal(0.2, substep_fraction=fraction))
+        assert np.array_equal(tiny, capped)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("threshold_min_log", 1e-6, r"DvsParams.threshold_min_log must be in \[0.001, inf\] "),
+    ("lin_log_lux", 1e-39, r"DvsParams.lin_log_lux must be in \[1.17549e-38, 3.40282e\+38\] \(the pixel model computes in float32"),
+    ("lin_log_lux", 1e39, r"DvsParams.lin_log_lux must be in "),
+    ("cutoff_hz", 1e-300, r"DvsParams.cutoff_hz must be 0 \(no low-pass\) or at least 1e-06 Hz, got 1e-300"),
+])
+def test_pixel_fields_beyond_the_float32_model_are_refused(field, value, message):
+    """threshold_min_log=1e-6 made 442 M events (10 GB) from one 100 -> 1000 lux step of 192 pixels
+    (1e-30: a per-pixel count past int64); lin_log_lux outside float32's normal numbers made L(I) NaN
+    (1524 events instead of ~180 000, or none); cutoff_hz=1e-300 underflowed to 'no low-pass'."""
+    with pytest.raises(ParameterError, match=message):
+        DvsParams.ideal(0.2, **{field: value})
+    assert DvsParams.ideal(0.2, threshold_min_log=1e-3, lin_log_lux=1.2e-38, cutoff_hz=1e-6).cutoff_hz == 1e-6
+
+
 def test_long_steps_sort_on_one_thread(monkeypatch):
     """The parallel sort keeps a histogram of the step's µs per band of rows (65 bands of 10 s on
     16 threads: 5.2 GB); long steps take the serial sort, the same events."""

@@ -51,6 +51,16 @@ NOISE_FIELD_MAX = {
 }
 """The highest value of each noise field of :class:`DvsParams`, and why: generous bounds
 (docs/camera-models.md) that keep a step's noise a countable number of events."""
+FIELD_RANGE = {
+    "threshold_min_log": (1e-3, math.inf, "every threshold is at least this; real pixels' are 0.13-0.22, and below "
+                          "0.1 % contrast one bright step makes thousands of events a pixel"),
+    "lin_log_lux": (float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max),
+                    "the pixel model computes in float32; outside its normal range L(I) was NaN"),
+}
+"""The range of the pixel fields of :class:`DvsParams` that numbers alone would let through, and why."""
+MIN_CUTOFF_HZ = 1e-6
+"""The smallest positive ``cutoff_hz`` (a time constant of 1.8 days); a smaller one underflowed the
+float32 filter coefficient to 0, which means no low-pass at all."""
 MAX_STEP_US = 10_000_000
 """The longest step (µs): a step's events are sorted in 1 µs bins, 16 bytes a bin on one thread."""
 MAX_TIME_US = 2**53
@@ -130,6 +140,12 @@ class DvsParams:
         for name, (high, why) in NOISE_FIELD_MAX.items():
             if getattr(self, name) > high:
                 raise ParameterError(f"DvsParams.{name} must be <= {high:g} ({why}), got {getattr(self, name)}")
+        for name, (low, high, why) in FIELD_RANGE.items():
+            if not low <= getattr(self, name) <= high:
+                raise ParameterError(f"DvsParams.{name} must be in [{low:g}, {high:g}] ({why}), got {getattr(self, name)}")
+        if 0 < self.cutoff_hz < MIN_CUTOFF_HZ:
+            raise ParameterError(f"DvsParams.cutoff_hz must be 0 (no low-pass) or at least {MIN_CUTOFF_HZ:g} Hz, "
+                                 f"got {self.cutoff_hz}")
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> "DvsParams":
@@ -384,8 +400,8 @@ def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_t
     m = 1
     if inv_sub > 0.0:
         d = abs(lp1 - lp0) * inv_sub / min(thr_on, thr_off)
-        if d > 1.0:
-            m = min(int(math.ceil(d)), _MAX_SUBSTEPS)
+        if d > 1.0:  # capped before ceil(), an int64 in numba: a larger d (substep_fraction 1e-20) wrapped to m < 0
+            m = math.ceil(min(d, np.float64(_MAX_SUBSTEPS)))
     if m == 1:
         base, tlast, n, k = _crossings(lp0, lp1, base, tlast, t0, t0 + dt, thr_on, thr_off, refr,
                                        x, out_t, out_p, out_x, k)
@@ -1092,5 +1108,5 @@ def num_threads() -> int:
     return numba.get_num_threads()
 
 
-__all__ = ["DvsParams", "DvsSimulator", "MAX_NOISE_PER_STEP", "MAX_STEP_US", "NOISE_FIELD_MAX", "PRESETS",
+__all__ = ["DvsParams", "DvsSimulator", "FIELD_RANGE", "MAX_NOISE_PER_STEP", "MAX_STEP_US", "MIN_CUTOFF_HZ", "NOISE_FIELD_MAX", "PRESETS",
            "noise_per_step", "simulate_frames", "EVENT_DTYPE"]
