@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from evface.bench import cpu_model
+from evface.bench.io import make_stream
+from evface.bench.representations import events_per_second, synthetic_stream
+from evface.bench.representations import run as run_representations
+from evface.bench.sim import measure
 from evface.bench.synth import run
+from evface.errors import ParameterError
+from evface.sim.dvs import DvsParams
 from evface.datasets.synth import preset_plan
 
 
@@ -20,3 +28,20 @@ def test_bench_synth_reports_each_preset_with_its_whole_preset_extrapolation():
 
 def test_cpu_model_names_a_processor():
     assert cpu_model().strip()
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: measure((32, 24), DvsParams.ideal(0.2), 0), "steps must be >= 1, got 0"),
+    (lambda: measure((32, 24), DvsParams.ideal(0.2), 2, scene="rain"), "unknown benchmark scene 'rain'"),
+    (lambda: measure((32, 24), DvsParams.ideal(0.2), 2, warmup=-1), "warmup must be >= 0, got -1"),
+    (lambda: synthetic_stream(10**12), r"n_events 1,000,000,000,000 takes about 59604.6 GiB"),
+    (lambda: make_stream(-1), "n_events must be >= 1, got -1"),
+    (lambda: run_representations(1.5), "n_events must be a whole number, got 1.5"),
+    (lambda: events_per_second(lambda: None, 10, repeats=0), "repeats must be >= 1, got 0"),
+])
+def test_bench_sizes_are_checked_before_anything_runs(call, message):
+    """measure(steps=0) was a ZeroDivisionError, an unknown scene a KeyError, warmup=-1 timed the
+    initialising step; a stream of 10^12 events a MemoryError of 11.8 TiB, -1 a numpy ValueError,
+    1.5 events silently 1, and repeats=0 a rate of 0.0 events/s."""
+    with pytest.raises(ParameterError, match=message):
+        call()

@@ -12,9 +12,33 @@ import platform
 from typing import Any
 
 from evface import __version__
+from evface.checks import as_int, within_memory
 
 BENCHMARKS = ("io", "sim", "synth", "train")
 """Benchmark modules in evface.bench, in the order ``evface bench`` runs them."""
+
+
+STREAM_BYTES_PER_EVENT = 64
+"""The memory a benchmark holds per event of its stream: the events (13 bytes), their draws and sort,
+and the copies the operations make."""
+
+
+def stream_size(n_events: object) -> int:
+    """``n_events`` as an int >= 1 (a benchmark of no events measures nothing) whose stream fits in
+    memory (:data:`STREAM_BYTES_PER_EVENT` per event), checked before anything is allocated; a
+    ParameterError naming it otherwise.
+
+    Examples
+    --------
+    >>> stream_size(0)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: n_events must be >= 1, got 0
+    """
+    n_events = as_int("n_events", n_events, 1)
+    within_memory(STREAM_BYTES_PER_EVENT * n_events, f"a benchmark stream of n_events {n_events:,}",
+                  "give fewer n_events")
+    return n_events
 
 
 def cpu_model() -> str:

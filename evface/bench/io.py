@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from evface.bench import stream_size
 from evface.events.core import EVENT_DTYPE
 from evface.io.clip import read_events
 from evface.io.event_reader import iter_events_file, read_events_file
@@ -44,6 +45,7 @@ FAERY_TYPES = {"evt3": "evt", "evt2": "evt", "dat": "dat", "aedat4": "aedat", "e
 
 def make_stream(n_events: int, seed: int = 0) -> np.ndarray:
     """The benchmark stream: sorted uniform times at ``RATE_HZ``, uniform pixels and polarities."""
+    n_events = stream_size(n_events)
     rng = np.random.default_rng(seed)
     events = np.empty(n_events, dtype=EVENT_DTYPE)
     events["t"] = np.sort(rng.integers(0, int(n_events * 1e6 / RATE_HZ), n_events))

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from evface.bench import stream_size
+from evface.checks import as_int
 from evface.events import ops
 from evface.events.core import SensorSize, empty_events, slice_time
 from evface.events.representations import to_count_image, to_event_frames, to_time_surface, to_voxel_grid
@@ -29,7 +31,16 @@ N_BINS = 5
 def synthetic_stream(
     n_events: int, sensor_size: SensorSize = SENSOR, duration_us: int = DURATION_US, seed: int = 0
 ) -> np.ndarray:
-    """``n_events`` sorted events with uniform random times, pixels and polarities."""
+    """``n_events`` sorted events with uniform random times, pixels and polarities.
+
+    Examples
+    --------
+    >>> synthetic_stream(-1)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: n_events must be >= 1, got -1
+    """
+    n_events = stream_size(n_events)
     rng = np.random.default_rng(seed)
     events = empty_events(n_events)
     events["t"] = np.sort(rng.integers(0, duration_us, n_events))
@@ -46,6 +57,7 @@ def events_per_second(fn: Callable[[], object], n_events: int, repeats: int = 3)
     (``time.process_time``) leaves out the time other processes held the core, which matters on
     a shared machine.
     """
+    repeats = as_int("repeats", repeats, 1)
     fn()
     wall = cpu = float("inf")
     for _ in range(repeats):
@@ -67,7 +79,7 @@ def run(n_events: int = 10_000_000, *, quick: bool = False, seed: int = 0) -> di
     1-minute load when the run ended: on a busy machine the figures drop, as the 1280x720
     per-pixel state competes for the shared cache).
     """
-    n = 1_000_000 if quick else int(n_events)
+    n = 1_000_000 if quick else stream_size(n_events)
     events = synthetic_stream(n, seed=seed)
     t_end = int(events["t"][-1]) if n else 0
     width, height = SENSOR

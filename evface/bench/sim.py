@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from evface.checks import as_int
+from evface.errors import ParameterError
 from evface.sim.dvs import DvsParams, DvsSimulator, num_threads
 
 SIZES = ((346, 260), (1280, 720))
@@ -70,7 +72,19 @@ SCENES = {"blob": blob_frame, "flicker": flicker_frame}
 def measure(size: tuple[int, int], params: DvsParams, steps: int, seed: int = 0, warmup: int = 5,
             scene: str = "blob") -> dict[str, Any]:
     """Time ``steps`` simulator steps on a scene of :data:`SCENES`, after ``warmup`` untimed ones
-    (which also trigger numba's compilation or cache load)."""
+    (which also trigger numba's compilation or cache load).
+
+    Examples
+    --------
+    >>> measure((32, 24), DvsParams.ideal(0.2), steps=0)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: steps must be >= 1, got 0
+    """
+    if scene not in SCENES:
+        raise ParameterError(f"unknown benchmark scene {scene!r}; choose from {list(SCENES)}")
+    steps = as_int("steps", steps, 1)
+    warmup = as_int("warmup", warmup, 0)
     make_frame = SCENES[scene]
     sim = DvsSimulator(size, params, seed)
     for k in range(warmup + 1):
