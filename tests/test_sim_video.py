@@ -359,6 +359,26 @@ def test_cli_simulate_warns_of_a_video_cut_short(tmp_path, capsys):
     assert "warning" not in capsys.readouterr().err
 
 
+def test_a_still_image_named_mp4_has_no_frame_count(tmp_path, capsys):
+    """OpenCV reports -2^63 frames for a PNG renamed .mp4: simulate warned that "the file lists
+    -9,223,372,036,854,775,808 frames and 1 decoded"."""
+    still = tmp_path / "still.mp4"
+    assert cv2.imwrite(str(tmp_path / "still.png"), np.full((48, 64, 3), 128, np.uint8))
+    (tmp_path / "still.png").rename(still)
+    assert video_info(still).n_frames == 0
+    assert main(["simulate", str(still), "--sensor", "64x48", "--out", str(tmp_path / "ev.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "warning" not in err and "0 events from 1 frame" in err
+
+
+@pytest.mark.parametrize("roi", [(-64, 0, 32, 32), (40, 0, 32, 32), (0, 0, 0, 8), (0, 0, 8.5, 8)])
+def test_a_roi_off_the_sensor_is_named(video, roi):
+    """simulate_video(roi=(-64, 0, 32, 32)) on a 64x48 array simulated columns 0-31 without a word
+    (a negative x0 counted from the right edge); others failed in step with a frame shape."""
+    with pytest.raises(ParameterError, match="roi"):
+        simulate_video(video, (64, 48), DvsParams.ideal(0.2), roi=roi)
+
+
 def test_video_fps_takes_a_given_rate_or_the_files(video):
     info = video_info(video)
     assert video_fps(info, None) == pytest.approx(30.0) and video_fps(info, 12.5) == 12.5

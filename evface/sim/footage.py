@@ -73,8 +73,29 @@ def parse_roi(text: str | None, sensor_size: SensorSize) -> Roi:
         x0, y0, w, h = (int(v) for v in text.split(","))
     except ValueError:
         raise ParameterError(f"roi {text!r}: expected x0,y0,width,height") from None
+    return checked_roi((x0, y0, w, h), sensor_size, repr(text))
+
+
+def checked_roi(roi: object, sensor_size: SensorSize, shown: str | None = None) -> Roi:
+    """``roi`` ``(x0, y0, width, height)`` as ints, a non-empty window inside the ``sensor_size``
+    array; a ParameterError naming it (as ``shown``, by default its value) otherwise.
+
+    Examples
+    --------
+    >>> checked_roi((-64, 0, 32, 32), (64, 48))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: roi (-64, 0, 32, 32) does not fit the 64x48 sensor
+    """
+    width, height = sensor_dims(sensor_size)
+    shown = shown if shown is not None else repr(roi)
+    try:
+        x0, y0, w, h = roi  # type: ignore[misc]
+    except (TypeError, ValueError):
+        raise ParameterError(f"roi {shown}: expected (x0, y0, width, height)") from None
+    x0, y0, w, h = (as_int(f"roi {name}", v) for name, v in zip(("x0", "y0", "width", "height"), (x0, y0, w, h)))
     if w <= 0 or h <= 0 or x0 < 0 or y0 < 0 or x0 + w > width or y0 + h > height:
-        raise ParameterError(f"roi {text!r} does not fit the {width}x{height} sensor")
+        raise ParameterError(f"roi {shown} does not fit the {width}x{height} sensor")
     return (x0, y0, w, h)
 
 
@@ -148,7 +169,7 @@ def frame_to_lux(frame_bgr: np.ndarray, lux: float, sensor_size: SensorSize | No
     if sensor_size is not None:
         y = cover_resize(y, sensor_size)
     if roi is not None:
-        x0, y0, w, h = roi
+        x0, y0, w, h = checked_roi(roi, y.shape[::-1])
         y = y[y0:y0 + h, x0:x0 + w]
     return np.ascontiguousarray(y, dtype=np.float32)
 

@@ -29,9 +29,9 @@ from evface.events.core import SensorSize, concatenate
 from evface.io.clip import temporary_beside
 from evface.io.dataset import atomic_write
 from evface.sim.dvs import MAX_STEP_US, DvsParams, DvsSimulator
-from evface.checks import as_real
+from evface.checks import as_real, sensor_dims
 from evface.sim.footage import (
-    MAX_SCENE_LUX, Roi, frame_times, frame_to_lux, frame_to_rgb_lux, iter_lux_events, scene_times,
+    MAX_SCENE_LUX, Roi, checked_roi, frame_times, frame_to_lux, frame_to_rgb_lux, iter_lux_events, scene_times,
 )
 
 
@@ -62,7 +62,8 @@ def video_info(path: str | Path) -> VideoInfo:
     """Frame rate, frame count and size of a video (raises FormatError when unreadable)."""
     cap = open_video(path)
     try:
-        info = VideoInfo(str(path), float(cap.get(cv2.CAP_PROP_FPS) or 0.0), int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0),
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)  # < 0 when unknown: a still image gave -2^63
+        info = VideoInfo(str(path), float(cap.get(cv2.CAP_PROP_FPS) or 0.0), max(count, 0),
                          int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
     finally:
         cap.release()
@@ -141,7 +142,7 @@ def iter_video_events(
     as_real("lux", lux, 0, MAX_SCENE_LUX, low_open=True)
     info = video_info(path)
     rate = video_fps(info, fps)
-    roi = roi if roi is not None else (0, 0, int(sensor_size[0]), int(sensor_size[1]))
+    roi = checked_roi(roi if roi is not None else (0, 0, *sensor_dims(sensor_size)), sensor_size)
     sim = DvsSimulator((roi[2], roi[3]), params, seed)
     counter = {"i": 0}
 
