@@ -56,6 +56,23 @@ def test_hot_pixels_are_fixed_per_map_seed_and_fire_at_their_rate():
     assert np.array_equal(got, inside) and inside.size > 0
 
 
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: HotPixels(1.0, 1e15), r"HotPixels.rate_hz must be a finite number in \[0, 1e\+06\], got 1000000000000000.0"),
+    (lambda: HotPixels("0.1", 1.0), "HotPixels.fraction must be a number, got '0.1'"),
+    (lambda: HotPixels(0.01, 100.0).events((64, 48), 100, 50, 1, 2), "t_end_us must be >= 100, got 50"),
+    (lambda: HotPixels(0.01, 100.0).events((64, 48), 0.5, 1000, 1, 2), "t_start_us must be a whole number, got 0.5"),
+    (lambda: HotPixels(0.01, 100.0).pixels((-5, 48), 1), "size width must be in"),
+    (lambda: HotPixels(0.01, 100.0).pixels((64, 48), -1), "map_seed must be >= 0, got -1"),
+    (lambda: HotPixels(1.0, 1e6).events((1280, 720), 0, 10**9, 1, 2), r"hot pixels at 1e\+06 Hz over 1,000,000,000 µs takes about"),
+])
+def test_hot_pixels_name_a_bad_value(call, message):
+    """A span that ran backwards was numpy's "lam < 0 or lam is NaN", rate_hz=1e15 "array is too big",
+    a fraction '0.1' a TypeError, a negative size or seed numpy's ValueError, a time of 0.5 µs was
+    truncated, and a dense hot-pixel span allocated until the memory ran out."""
+    with pytest.raises(ParameterError, match=message):
+        call()
+
+
 def _burst(n: int, t0: int = 1000) -> np.ndarray:
     return make_events(np.full(n, t0), np.arange(n), np.zeros(n), np.ones(n))
 

@@ -22,13 +22,13 @@ Examples
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from evface.checks import as_int, as_real, sensor_dims, within_memory
 from evface.errors import ParameterError
-from evface.events.core import SensorSize, empty_events
+from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 from evface.sim.dvs import DvsParams
 
 NOISE_LEVELS = ("clean", "typical", "noisy")
@@ -52,6 +52,11 @@ def noise_params(params: DvsParams, level: str) -> DvsParams:
     return params
 
 
+MAX_HOT_RATE_HZ = 1e6
+"""The highest rate of a hot pixel: one event a microsecond, the events' resolution (real hot pixels
+fire 100x the background rate, tens of Hz)."""
+
+
 @dataclass(frozen=True)
 class HotPixels:
     """Hot pixels of a sensor: ``fraction`` of its pixels, each firing ON events at ``rate_hz``.
@@ -70,14 +75,16 @@ class HotPixels:
     rate_hz: float
 
     def __post_init__(self) -> None:
-        if not (0.0 <= self.fraction <= 1.0) or not (math.isfinite(self.rate_hz) and self.rate_hz >= 0):
-            raise ParameterError(f"HotPixels needs 0 <= fraction <= 1 and rate_hz >= 0, got {self}")
+        as_real("HotPixels.fraction", self.fraction, 0.0, 1.0)
+        as_real("HotPixels.rate_hz", self.rate_hz, 0.0, MAX_HOT_RATE_HZ)
 
     def pixels(self, size: SensorSize, map_seed: int) -> np.ndarray:
         """Flat indices ``y * width + x`` (sorted) of the hot pixels of a ``(width, height)`` array."""
-        n_px = int(size[0]) * int(size[1])
+        width, height = sensor_dims(size, "size")
+        n_px = width * height
         count = int(round(self.fraction * n_px))
-        return np.sort(np.random.default_rng(map_seed).choice(n_px, size=count, replace=False))
+        rng = np.random.default_rng(as_int("map_seed", map_seed, 0))
+        return np.sort(rng.choice(n_px, size=count, replace=False))
 
     def events(self, size: SensorSize, t_start_us: int, t_end_us: int, map_seed: int, seed: int,
                window: tuple[int, int, int, int] | None = None) -> np.ndarray:
@@ -87,6 +94,8 @@ class HotPixels:
         pixels inside it fire, in window coordinates. ``map_seed`` places the pixels (one physical
         sensor keeps them); ``seed`` draws the events.
         """
+        t_start_us = as_int("t_start_us", t_start_us)
+        span = as_int("t_end_us", t_end_us, t_start_us) - t_start_us
         idx = self.pixels(size, map_seed)
         width = int(size[0])
         x, y = idx % width, idx // width
@@ -94,14 +103,17 @@ class HotPixels:
             wx, wy, ww, wh = window
             inside = (x >= wx) & (x < wx + ww) & (y >= wy) & (y < wy + wh)
             x, y = x[inside] - wx, y[inside] - wy
-        span = int(t_end_us) - int(t_start_us)
-        rng = np.random.default_rng(seed)
-        counts = rng.poisson(self.rate_hz * span * 1e-6, size=x.size)
+        mean = self.rate_hz * span * 1e-6
+        within_memory(int(2 * x.size * mean) * (EVENT_DTYPE.itemsize + 16),
+                      f"hot pixels at {self.rate_hz:g} Hz over {span:,} µs",
+                      "give a shorter span or a lower rate_hz")
+        rng = np.random.default_rng(as_int("seed", seed, 0))
+        counts = rng.poisson(mean, size=x.size)
         n = int(counts.sum())
         if n == 0:
             return empty_events()
         ev = empty_events(n)
-        ev["t"] = int(t_start_us) + 1 + np.minimum((rng.random(n) * span).astype(np.int64), span - 1)
+        ev["t"] = t_start_us + 1 + np.minimum((rng.random(n) * span).astype(np.int64), span - 1)
         ev["x"] = np.repeat(x, counts)
         ev["y"] = np.repeat(y, counts)
         ev["p"] = 1
@@ -117,4 +129,4 @@ HOT_PIXELS: dict[str, HotPixels] = {
 """Hot pixels of the event sensors of :data:`evface.sim.sensors.SENSORS` (docs/camera-models.md)."""
 
 
-__all__ = ["HOT_PIXELS", "HotPixels", "NOISE_LEVELS", "V2E_NOISY", "noise_params"]
+__all__ = ["HOT_PIXELS", "HotPixels", "MAX_HOT_RATE_HZ", "NOISE_LEVELS", "V2E_NOISY", "noise_params"]
