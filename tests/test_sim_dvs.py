@@ -347,6 +347,25 @@ def test_a_sensor_whose_state_outgrows_memory_is_refused(monkeypatch):
     assert dvs.DvsSimulator((346, 260)).sensor_size == (346, 260)
 
 
+def test_a_step_whose_events_outgrow_memory_is_refused(monkeypatch):
+    """threshold_min_log=1e-6 made one step of 192 pixels from 100 to 1000 lux hold 442 M events
+    (10.5 GB resident): a step's events are checked against the memory before they are sorted."""
+    from evface import checks
+    from evface.sim import dvs
+
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 2048}  # a machine of 8 MiB
+    monkeypatch.setattr(checks.os, "sysconf", lambda name: pages[name])
+    monkeypatch.setattr(dvs, "_UNCHECKED_EVENTS", 0)
+    sim = DvsSimulator((64, 48), DvsParams.ideal(0.2))
+    dark, bright = np.full((48, 64), 1.0, np.float32), np.full((48, 64), 1e6, np.float32)
+    sim.step(dark, 0)
+    with pytest.raises(ParameterError, match=r"a step of 211,968 events \(to t_us 1000\) takes about 0.0 GiB, more "
+                                             r"than half of this machine's 0 GiB; raise the thresholds"):
+        sim.step(bright, 1000)
+    pages["SC_PHYS_PAGES"] = 1 << 20  # 4 GiB
+    assert sim.step(bright, 2000).size == 0 and sim.step(dark, 3000).size == 211_968  # re-initialised
+
+
 def test_noise_fields_and_steps_are_bounded_before_memory_runs_out():
     """leak_rate_hz=1e9 or shot_noise_rate_hz=1e12 raised a MemoryError of 1.44 TiB, and a step of
     100 s held 1.6 GB of sort bins: the fields, the step and its noise are bounded by name."""

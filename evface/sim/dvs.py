@@ -71,6 +71,11 @@ MAX_NOISE_PER_STEP = 1 << 24
 drawn at once, about 50 bytes each, so a step stays under 1 GB."""
 STATE_BYTES_PER_PIXEL = 100
 """The memory a simulator holds per pixel (its state arrays, about 85 bytes, and a step's frame)."""
+STEP_BYTES_PER_EVENT = 32
+"""The memory a step takes per signal event: the overflow buffers of pass 1 (11 bytes), the events
+returned (13 bytes) and the sort's slots."""
+_UNCHECKED_EVENTS = 1 << 22
+"""Steps with more signal events than this (100 MB) are checked against the machine's memory first."""
 _PARALLEL_SORT_BINS = 1 << 24
 """The parallel sort keeps a histogram per band of rows: steps that would need more bins than this
 (long steps on many threads) sort on one thread."""
@@ -945,8 +950,9 @@ class DvsSimulator:
         """Feed the scene at ``t_us``; return the events since the previous call, sorted by t.
 
         The first call (and the first after :meth:`reset`) only initialises the pixels. A frame
-        with negative or non-finite values raises :class:`ParameterError`; the simulator then
-        re-initialises on its next call. A frame that holds no real numbers (strings, complex), a
+        with negative or non-finite values, or one whose events would take more than half of this
+        machine's memory, raises :class:`ParameterError`; the simulator then re-initialises on its
+        next call. A frame that holds no real numbers (strings, complex), a
         time that does not increase or one beyond ±:data:`MAX_TIME_US` raise it too, the state kept.
         """
         frame = np.asarray(frame_lux)
@@ -995,6 +1001,8 @@ class DvsSimulator:
         if bad_rows:
             self._t_prev = None
             raise self._bad_frame(_count_bad(frame))
+        if n_sig > _UNCHECKED_EVENTS:
+            self._check_memory(n_sig, t_us)
         noise = self._noise(frame, self._t_prev, t_us)
         self._t_prev = t_us
         if n_sig + noise[0].size == 0:
@@ -1004,6 +1012,16 @@ class DvsSimulator:
         emit = _emit_par if parallel else _emit_ser
         return emit(frame, self._st, self._saved, self._s_tl, self._px_list, self._rows, prm,
                     self._row_t, self._row_p, self._row_x, *noise)
+
+    def _check_memory(self, n_events: int, t_us: int) -> None:
+        """Refuse a step whose ``n_events`` signal events would not fit in memory; the simulator then
+        re-initialises on its next call, as after a bad frame."""
+        try:
+            within_memory(n_events * STEP_BYTES_PER_EVENT, f"a step of {n_events:,} events (to t_us {t_us})",
+                          "raise the thresholds (threshold_*_log, threshold_min_log) or lower the scene's contrast")
+        except ParameterError:
+            self._t_prev = None
+            raise
 
     def _noise(self, frame: np.ndarray, t0: int, t1: int) -> tuple[np.ndarray, ...]:
         """Leak and shot-noise events in (t0, t1], drawn in bulk (see :func:`_noise_events`)."""
