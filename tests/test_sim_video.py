@@ -379,6 +379,13 @@ def test_a_roi_off_the_sensor_is_named(video, roi):
         simulate_video(video, (64, 48), DvsParams.ideal(0.2), roi=roi)
 
 
+def test_simulate_video_names_an_upsample_finer_than_a_microsecond(video):
+    """simulate_video(upsample=100_000) of a 30 fps video failed at its second frame with "t_us must
+    increase: got 16666 after 16666" (only the command line checked it)."""
+    with pytest.raises(ParameterError, match=r"upsample 100000: steps 0.333 µs apart at 30 fps; at most 33333"):
+        simulate_video(video, (64, 48), DvsParams.ideal(0.2), upsample=100_000)
+
+
 def test_video_fps_takes_a_given_rate_or_the_files(video):
     info = video_info(video)
     assert video_fps(info, None) == pytest.approx(30.0) and video_fps(info, 12.5) == 12.5

@@ -142,7 +142,7 @@ def register(app: typer.Typer) -> None:
         from evface.io.event_writer import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
         from evface.sim.dvs import MAX_NOISE_PER_STEP, DvsParams, noise_per_step  # lazy: numba off CLI start-up
         from evface.checks import as_real  # lazy: numpy off CLI start-up
-        from evface.sim.footage import MAX_SCENE_LUX, parse_roi  # lazy: cv2 and numba off CLI start-up
+        from evface.sim.footage import MAX_SCENE_LUX, check_upsample, parse_roi  # lazy: cv2 and numba off CLI start-up
         from evface.sim.rgb import RgbCamera, RgbCameraParams  # lazy: h5py (clip frames) off CLI start-up
         from evface.sim.sensors import parse_sensor  # lazy: numpy off CLI start-up
         from evface.sim.video import (  # lazy: cv2, numba
@@ -205,9 +205,7 @@ def register(app: typer.Typer) -> None:
         info = video_info(video)
         with naming("--fps"):
             rate = video_fps(info, fps)
-        if upsample > 1e6 / rate:
-            raise ParameterError(f"--upsample {upsample}: steps {1e6 / rate / upsample:.3g} µs apart at {rate:g} fps; "
-                                 f"at most {int(1e6 / rate)} (steps of 1 µs, the events' resolution)")
+        check_upsample(upsample, rate, "--upsample")
         step_us = round(1e6 / rate) / upsample
         noise = noise_per_step(params, window[2] * window[3], step_us)
         if noise > MAX_NOISE_PER_STEP:

@@ -223,6 +223,27 @@ def scene_times(frame_times_us: Iterable[int], exposure_us: int) -> Iterator[int
     return (int(t) + half for t in frame_times_us)
 
 
+def check_upsample(upsample: object, fps: float, name: str = "upsample") -> int:
+    """``upsample`` as an int that keeps the steps of a ``fps`` video at least 1 µs apart (the
+    events' resolution); a ParameterError naming it as ``name`` otherwise.
+
+    Examples
+    --------
+    >>> check_upsample(4, 30.0)
+    4
+    >>> check_upsample(100_000, 30.0)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: upsample 100000: steps 0.333 µs apart at 30 fps; at most 33333 (steps of 1 µs, the events' resolution)
+    """
+    if isinstance(upsample, bool) or not isinstance(upsample, (int, np.integer)) or not upsample > 0:
+        raise ParameterError(f"{name} must be a positive integer, got {upsample!r}")
+    if upsample > 1e6 / fps:
+        raise ParameterError(f"{name} {upsample}: steps {1e6 / fps / upsample:.3g} µs apart at {fps:g} fps; "
+                             f"at most {int(1e6 / fps)} (steps of 1 µs, the events' resolution)")
+    return int(upsample)
+
+
 def upsample_linear(frames: Iterable[np.ndarray], times_us: Iterable[int], factor: int) -> Iterator[tuple[np.ndarray, int]]:
     """Insert ``factor - 1`` linearly interpolated frames between consecutive frames.
 

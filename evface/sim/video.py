@@ -31,7 +31,8 @@ from evface.io.dataset import atomic_write
 from evface.sim.dvs import MAX_STEP_US, DvsParams, DvsSimulator
 from evface.checks import as_real, sensor_dims
 from evface.sim.footage import (
-    MAX_SCENE_LUX, Roi, checked_roi, frame_times, frame_to_lux, frame_to_rgb_lux, iter_lux_events, scene_times,
+    MAX_SCENE_LUX, Roi, check_upsample, checked_roi, frame_times, frame_to_lux, frame_to_rgb_lux, iter_lux_events,
+    scene_times,
 )
 
 
@@ -142,6 +143,7 @@ def iter_video_events(
     as_real("lux", lux, 0, MAX_SCENE_LUX, low_open=True)
     info = video_info(path)
     rate = video_fps(info, fps)
+    upsample = check_upsample(upsample, rate)
     roi = checked_roi(roi if roi is not None else (0, 0, *sensor_dims(sensor_size)), sensor_size)
     sim = DvsSimulator((roi[2], roi[3]), params, seed)
     counter = {"i": 0}
