@@ -212,6 +212,17 @@ def test_gap_and_unreadable_frame(corpus, tmp_path):
     assert not (tmp_path / "ds").exists()
 
 
+def test_a_16_bit_frame_is_refused_not_cut_to_8_bits(corpus, tmp_path):
+    """Was read as value // 256 without a word (a 16-bit PNG may be a depth map, as in CAS(ME)^3);
+    the folder is read as ``evface simulate`` reads it (evface.sim.video.read_frame)."""
+    c = copy_corpus(corpus, tmp_path / "c")
+    (c / "sub01" / "EP01_01" / "img20.jpg").unlink()
+    cv2.imwrite(str(c / "sub01" / "EP01_01" / "img20.png"), np.full((96, 96, 3), 40000, np.uint16))
+    with pytest.raises(FormatError, match=r"EP01_01/img20.png: a 16-bit integer image; evface reads 8-bit sRGB frames"):
+        import_corpus(c, c / "table.csv", tmp_path / "ds", CorpusOptions(sensors=("davis346:16x12",)))
+    assert not (tmp_path / "ds").exists()
+
+
 def test_no_face_needs_a_box(corpus, tmp_path):
     c = copy_corpus(corpus, tmp_path / "c")
     blank = np.full((96, 96, 3), 128, np.uint8)

@@ -503,3 +503,141 @@ def test_anti_flicker_exposures_still_sync(tmp_path):
     with_sidecar, default, exposure, period = _sync_to_own_rgb(tmp_path, 150.0, "average", 100.0)
     assert np.all(exposure == 30_000) and period == 33_333
     assert abs(with_sidecar) <= 7_000, (with_sidecar, default)
+
+
+# ----------------------------------------------------------------------------- folders of numbered frames
+
+
+def _disc_frames(n=12, size=(64, 48)):
+    """The frames of :func:`_write_test_video`, uint8 BGR."""
+    frames = []
+    for i in range(n):
+        img = np.full((size[1], size[0], 3), 30, np.uint8)
+        cv2.circle(img, (12 + 3 * i, size[1] // 2), 7, (250, 250, 250), -1)
+        frames.append(img)
+    return frames
+
+
+def _frame_folder(folder, frames, first=8, ext=".png"):
+    """``frames`` as ``img8.png``, ``img9.png``, ``img10.png``, ... (by name, img10 sorts before img8)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, img in enumerate(frames):
+        assert cv2.imwrite(str(folder / f"img{first + k}{ext}"), img)
+    return folder
+
+
+def _lossless_video(path, frames, fps):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"FFV1"), fps, frames[0].shape[1::-1])
+    if not writer.isOpened():
+        pytest.skip("OpenCV here writes no FFV1 (lossless) video")
+    for img in frames:
+        writer.write(img)
+    writer.release()
+    return path
+
+
+def test_cli_simulate_reads_a_folder_of_frames_as_the_video_of_those_frames(tmp_path):
+    """Frame n of a folder starting at n0 is the video's frame n - n0 (sorted by number, not by
+    name); the events and the --rgb-out video and frame times are those of the same frames as a
+    losslessly written video at the same rate."""
+    from evface.io.event_reader import read_events_file
+
+    frames = _disc_frames()
+    folder = _frame_folder(tmp_path / "EP02_01f", frames)
+    video = _lossless_video(tmp_path / "same.avi", frames, 200.0)
+    assert [f.shape for f in iter_video_frames(video)] == [f.shape for f in frames]
+    out = {}
+    for name, source in (("folder", folder), ("video", video)):
+        assert main(["simulate", str(source), "--fps", "200", "--sensor", "32x24", "--upsample", "2", "--seed", "3",
+                     "--out", str(tmp_path / f"{name}.raw"), "--rgb-out", str(tmp_path / f"{name}.avi")]) == 0
+        out[name] = read_events_file(tmp_path / f"{name}.raw")[0]
+    assert out["folder"].size > 50
+    np.testing.assert_array_equal(out["folder"], out["video"])
+    assert (tmp_path / "folder.frames.csv").read_text() == (tmp_path / "video.frames.csv").read_text()
+    for a, b in zip(iter_video_frames(tmp_path / "folder.avi"), iter_video_frames(tmp_path / "video.avi"), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("form", ["gray", "bgra", "jpg"])
+def test_a_folder_of_grayscale_rgba_or_jpeg_frames_is_read_as_8_bit_colour(tmp_path, form):
+    """Grayscale frames (SAMM's) are gray colour frames; an alpha channel is ignored; JPEG frames
+    are read as OpenCV decodes them in colour."""
+    frames = [cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in _disc_frames()]
+    colour = [cv2.cvtColor(f, cv2.COLOR_GRAY2BGR) for f in frames]
+    given = {"gray": frames, "bgra": [cv2.cvtColor(f, cv2.COLOR_BGR2BGRA) for f in colour], "jpg": colour}[form]
+    folder = _frame_folder(tmp_path / form, given, ext=".jpg" if form == "jpg" else ".png")
+    expected = ([cv2.imread(str(p), cv2.IMREAD_COLOR) for p in sorted(folder.iterdir(), key=lambda p: int(p.stem[3:]))]
+                if form == "jpg" else colour)
+    read = list(iter_video_frames(folder))
+    assert len(read) == len(expected) and all(np.array_equal(a, b) for a, b in zip(read, expected))
+
+
+def test_a_folder_of_frames_is_read_one_file_at_a_time(tmp_path, monkeypatch):
+    import evface.sim.video as video_module
+
+    folder = _frame_folder(tmp_path / "clip", _disc_frames())
+    reads = []
+    real = video_module.read_frame
+    monkeypatch.setattr(video_module, "read_frame", lambda path: reads.append(path) or real(path))
+    frames = iter_video_frames(folder)
+    next(frames)
+    assert [p.name for p in reads] == ["img8.png"]
+
+
+def _gap(folder):
+    (folder / "img12.png").unlink()
+
+
+def _duplicate(folder):
+    cv2.imwrite(str(folder / "img012.jpg"), cv2.imread(str(folder / "img12.png")))
+
+
+def _mixed_sizes(folder):
+    cv2.imwrite(str(folder / "img12.png"), np.zeros((24, 32, 3), np.uint8))
+
+
+def _unreadable(folder):
+    (folder / "img12.png").write_bytes(b"not a png")
+
+
+def _one_frame(folder):
+    for p in folder.iterdir():
+        if p.name != "img8.png":
+            p.unlink()
+
+
+def _sixteen_bit(folder):  # was cut to 8 bits without a word (a depth map read as a picture)
+    cv2.imwrite(str(folder / "img12.png"), np.full((48, 64), 40000, np.uint16))
+
+
+def _float(folder):
+    (folder / "img12.png").unlink()
+    cv2.imwrite(str(folder / "img12.tif"), np.full((48, 64), 0.5, np.float32))
+
+
+@pytest.mark.parametrize("spoil, says", [
+    (_gap, "{folder}: 11 frames but numbers 8..19 have a gap after 11"),
+    (_duplicate, "{folder}: frame number 12 is in two files, img012.jpg and img12.png; keep one"),
+    (_mixed_sizes, "{folder}/img12.png: frame size 32x24 differs from the folder's first frame 64x48"),
+    (_unreadable, "{folder}/img12.png: unreadable image"),
+    (_one_frame, "{folder}: needs at least 2 numbered frames (.jpg, .jpeg, .png, .bmp, .tif, .tiff files named like "
+                 "img46.jpg), found 1"),
+    (_sixteen_bit, "{folder}/img12.png: a 16-bit integer image; evface reads 8-bit sRGB frames"),
+    (_float, "{folder}/img12.tif: a 32-bit floating-point image; evface reads 8-bit sRGB frames"),
+])
+def test_cli_simulate_refuses_a_bad_folder_of_frames_in_one_line(tmp_path, capsys, spoil, says):
+    folder = _frame_folder(tmp_path / "clip", _disc_frames())
+    spoil(folder)
+    out = tmp_path / "ev.raw"
+    assert main(["simulate", str(folder), "--fps", "200", "--out", str(out), "--rgb-out", str(tmp_path / "rgb.avi")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {says.format(folder=folder)}") and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip"]
+
+
+def test_cli_simulate_needs_the_rate_of_a_folder_of_frames(tmp_path, capsys):
+    folder = _frame_folder(tmp_path / "clip", _disc_frames())
+    assert main(["simulate", str(folder), "--out", str(tmp_path / "ev.raw")]) == 2
+    assert capsys.readouterr().err == (f"error: --fps: {folder}: a folder of frames states no frame rate; give the rate "
+                                       "it was filmed at (CASME II and SAMM: 200)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip"]

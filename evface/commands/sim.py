@@ -1,4 +1,4 @@
-"""``evface simulate VIDEO --sensor ... --out FILE``: a thin shell over :mod:`evface.sim`."""
+"""``evface simulate VIDEO|FOLDER --sensor ... --out FILE``: a thin shell over :mod:`evface.sim`."""
 
 from __future__ import annotations
 
@@ -113,7 +113,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("simulate", context_settings={"help_option_names": ["-h", "--help"]})
     def simulate(
-        video: Path = typer.Argument(..., metavar="VIDEO", help="Input video (anything OpenCV reads)."),
+        video: Path = typer.Argument(..., metavar="VIDEO|FOLDER",
+                                     help="A video file OpenCV's VideoCapture decodes (.mp4, .avi, ...), or a folder of "
+                                          "numbered 8-bit frames (img46.jpg, img47.jpg, ...; .jpg .jpeg .png .bmp .tif "
+                                          ".tiff) with --fps."),
         out: Path = typer.Option(..., "--out", help="Events file: .raw (EVT3), .dat, .aedat4, .es, .csv or .h5 (clip)."),
         sensor: str = typer.Option("davis346", "--sensor", help="davis346, evk4, WxH or NAME:WxH (full array size)."),
         roi: str = typer.Option(None, "--roi", help="x0,y0,w,h window of the array to record (default: all)."),
@@ -121,7 +124,7 @@ def register(app: typer.Typer) -> None:
         set_: list[str] = typer.Option(None, "--set", help="Override a DvsParams field, e.g. --set cutoff_hz=0 (repeatable)."),
         lux: float = typer.Option(300.0, "--lux", help="Illuminance (lux) a full-white video pixel stands for."),
         upsample: int = typer.Option(1, "--upsample", help="Insert K-1 linearly interpolated frames between video frames."),
-        fps: float = typer.Option(None, "--fps", help="Frame rate of the video (default: the file's)."),
+        fps: float = typer.Option(None, "--fps", help="Frame rate of the video (default: the file's); required for a folder of frames."),
         seed: int = typer.Option(0, "--seed", min=0, help="Seed of the threshold mismatch, noise and RGB camera noise."),
         rgb_out: Path = typer.Option(None, "--rgb-out", help="Also write the video as seen by an RGB camera model (.avi or .mp4)."),
         relative_time: bool = typer.Option(False, "--relative-time",
@@ -133,7 +136,8 @@ def register(app: typer.Typer) -> None:
         antiflicker_hz: float = typer.Option(None, "--antiflicker-hz",
                                              help="Light flicker the --rgb-out exposure avoids: 100, 120 or 0 (off; default: the preset's)."),
     ) -> None:
-        """Convert a video into events with the DVS pixel model (and optionally degraded RGB frames).
+        """Convert a video, or a folder of numbered frames as the video they make, into events with
+        the DVS pixel model (and optionally degraded RGB frames).
 
         The video, its frame times (NAME.frames.csv beside it) and the events appear together or
         not at all; an existing OUT clip that holds other sensors, frames, truth or labels is
@@ -253,6 +257,7 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"{counted(n_events, 'event')} from {counted(frames_read, 'frame')} ({duration_us / 1e6:.3f} s) "
             f"on a {window[2]}x{window[3]} {name} window -> {out}"
+            + (f"; frame n at round((n - {info.first_frame}) x 1e6 / {rate:g}) µs" if info.first_frame is not None else "")
             + (f"; RGB ({camera}) -> {rgb_out}, frame times -> {frame_times_path(rgb_out)}" if rgb_out is not None else ""),
             soft_wrap=True,
         )

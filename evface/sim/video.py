@@ -1,5 +1,11 @@
 """Video in and out for the camera models: RGB video -> scene lux -> events / degraded frames.
 
+Footage is a video file OpenCV decodes or a folder of numbered frames (``img46.jpg``,
+``img47.jpg``, ...: the layout of CASME II, SAMM, SMIC and CAS(ME)^3), read by ``evface simulate``
+and ``evface import corpus`` alike (:func:`numbered_frames`, :func:`read_frame`): frame ``n`` of
+a folder whose first frame is ``n0`` is frame ``i = n - n0`` of the video those frames make,
+read one file at a time.
+
 Frame ``i`` of a video starts its exposure at ``round(i * 1e6 / fps)`` µs and, its exposure being
 unknown, is taken to expose for the whole frame period: the DVS and the RGB camera model see its
 picture at its mid-exposure, half a period later (:func:`evface.sim.footage.scene_times`, the
@@ -17,6 +23,7 @@ with the events at its true mid-exposure.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from evface.errors import FormatError, ParameterError, where
+from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import SensorSize, concatenate
 from evface.io.clip import temporary_beside
 from evface.io.dataset import atomic_write
@@ -38,13 +45,95 @@ from evface.sim.footage import (
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """What OpenCV reports about a video: frame rate, frame count (may be 0 if unknown), size."""
+    """What OpenCV reports about a video: frame rate, frame count (may be 0 if unknown), size; for a
+    folder of numbered frames the frame rate is 0 (unknown) and ``first_frame`` its first number."""
 
     path: str
     fps: float
     n_frames: int
     width: int
     height: int
+    first_frame: int | None = None
+
+
+FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
+"""The picture files a folder of numbered frames is made of."""
+_NUMBER = re.compile(r"(\d+)$")
+
+
+def numbered_frames(folder: str | Path) -> list[tuple[int, Path]]:
+    """``(number, file)`` of each frame in ``folder``, sorted by number: the pictures
+    (:data:`FRAME_EXTENSIONS`) whose name ends in a number (``img46.jpg`` is frame 46). A
+    DatasetError naming the folder unless there are at least 2 and the numbers run without a gap
+    or a repeat.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in ("img9.jpg", "img10.png", "img11.jpg", "notes.txt", "cover.jpg"):
+    ...     _ = (folder / name).write_bytes(b"")
+    >>> [(n, p.name) for n, p in numbered_frames(folder)]
+    [(9, 'img9.jpg'), (10, 'img10.png'), (11, 'img11.jpg')]
+    >>> (folder / "img10.png").unlink()
+    >>> numbered_frames(folder)
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: ...: 2 frames but numbers 9..11 have a gap after 9
+    """
+    folder = Path(folder)
+    frames = []
+    for p in folder.iterdir():
+        m = _NUMBER.search(p.stem)
+        if p.suffix.lower() in FRAME_EXTENSIONS and m:
+            frames.append((int(m.group(1)), p))
+    frames.sort()
+    if len(frames) < 2:
+        raise DatasetError(where(folder, f"needs at least 2 numbered frames ({', '.join(FRAME_EXTENSIONS)} files "
+                                         f"named like img46.jpg), found {len(frames)}"))
+    numbers = np.array([n for n, _ in frames])
+    if np.any(np.diff(numbers) == 0):
+        i = int(np.flatnonzero(np.diff(numbers) == 0)[0])
+        raise DatasetError(where(folder, f"frame number {numbers[i]} is in two files, {frames[i][1].name} and "
+                                         f"{frames[i + 1][1].name}; keep one"))
+    if np.any(np.diff(numbers) != 1):
+        gap = int(numbers[np.flatnonzero(np.diff(numbers) != 1)[0]])
+        raise DatasetError(where(folder, f"{len(frames)} frames but numbers {numbers[0]}..{numbers[-1]} have a gap after {gap}"))
+    return frames
+
+
+def read_frame(path: str | Path) -> np.ndarray:
+    """A picture file as a uint8 (H, W, 3) frame in OpenCV's BGR order, as a video's frames are
+    decoded: a grayscale picture (SAMM's) becomes three equal channels, an alpha channel is ignored
+    (a frame is an opaque picture) and EXIF orientation is applied.
+
+    A FormatError names the file when it is unreadable, or when it holds more than 8 bits a
+    channel: footage is 8-bit sRGB, and reading such a file as 8 bits would cut its precision
+    without a word, or take what is no picture of light for one (a 16-bit PNG may be a depth map,
+    as CAS(ME)^3 ships them).
+    """
+    img = cv2.imread(str(path), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    if img is None:
+        raise FormatError(where(path, "unreadable image"))
+    if img.dtype != np.uint8:
+        depth = f"{img.dtype.itemsize * 8}-bit {'floating-point' if img.dtype.kind == 'f' else 'integer'}"
+        raise FormatError(where(path, f"a {depth} image; evface reads 8-bit sRGB frames (a 16-bit PNG may be a depth "
+                                      "map): convert the colour frames to 8 bits"))
+    return img if img.ndim == 3 else cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+
+
+def iter_frame_files(frames: Iterable[tuple[int, Path]]) -> Iterator[np.ndarray]:
+    """:func:`read_frame` of each ``(number, file)``, one file at a time; a DatasetError naming the
+    first file whose size differs from the first frame's."""
+    first = None
+    for _, path in frames:
+        img = read_frame(path)
+        if first is None:
+            first = img.shape
+        elif img.shape != first:
+            raise DatasetError(where(path, f"frame size {img.shape[1]}x{img.shape[0]} differs from the folder's first "
+                                           f"frame {first[1]}x{first[0]}"))
+        yield img
 
 
 def open_video(path: str | Path) -> cv2.VideoCapture:
@@ -60,7 +149,14 @@ def open_video(path: str | Path) -> cv2.VideoCapture:
 
 
 def video_info(path: str | Path) -> VideoInfo:
-    """Frame rate, frame count and size of a video (raises FormatError when unreadable)."""
+    """Frame rate, frame count and size of a video or a folder of numbered frames (module
+    docstring); a FormatError or DatasetError naming what is missing or unreadable."""
+    if Path(path).is_dir():
+        frames = numbered_frames(path)
+        height, width = read_frame(frames[0][1]).shape[:2]
+        return VideoInfo(str(path), 0.0, len(frames), width, height, first_frame=frames[0][0])
+    if not Path(path).exists():
+        raise FormatError(where(path, "no such video file or folder of frames"))
     cap = open_video(path)
     try:
         count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)  # < 0 when unknown: a still image gave -2^63
@@ -72,10 +168,18 @@ def video_info(path: str | Path) -> VideoInfo:
 
 
 def iter_video_frames(path: str | Path) -> Iterator[np.ndarray]:
-    """Decoded frames of a video, uint8 (H, W, 3) in OpenCV's BGR order.
+    """Decoded frames of a video or of a folder of numbered frames (:func:`iter_frame_files`),
+    uint8 (H, W, 3) in OpenCV's BGR order, one at a time.
 
     Raises FormatError when the file cannot be opened or holds no frame.
     """
+    if Path(path).is_dir():
+        return iter_frame_files(numbered_frames(path))
+    return _decoded(path)
+
+
+def _decoded(path: str | Path) -> Iterator[np.ndarray]:
+    """The frames OpenCV decodes from the video file ``path`` (:func:`iter_video_frames`)."""
     cap = open_video(path)
     try:
         count = 0
@@ -101,7 +205,8 @@ apart, the DVS model's longest step, and at least 1 µs apart, the events' resol
 
 
 def video_fps(info: VideoInfo, fps: float | None) -> float:
-    """The frame rate to use: ``fps`` when given, else the file's; either in :data:`FPS_RANGE`.
+    """The frame rate to use: ``fps`` when given, else the file's (a folder of frames has none);
+    either in :data:`FPS_RANGE`.
 
     Examples
     --------
@@ -109,6 +214,10 @@ def video_fps(info: VideoInfo, fps: float | None) -> float:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: fps must be in [0.1, 1e+06] (frames 10 s to 1 µs apart), got 1e-06
+    >>> video_fps(VideoInfo("EP02_01f", 0.0, 30, 640, 480, first_frame=46), None)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: EP02_01f: a folder of frames states no frame rate; give the rate it was filmed at (CASME II and SAMM: 200)
     """
     low, high = FPS_RANGE
     bounds = f"[{low:g}, {high:g}] (frames {MAX_STEP_US / 1e6:g} s to 1 µs apart)"
@@ -116,6 +225,9 @@ def video_fps(info: VideoInfo, fps: float | None) -> float:
         if isinstance(fps, bool) or not (isinstance(fps, (int, float)) and low <= fps <= high):
             raise ParameterError(f"fps must be in {bounds}, got {fps}")
         return float(fps)
+    if info.first_frame is not None:
+        raise ParameterError(where(info.path, "a folder of frames states no frame rate; give the rate it was filmed "
+                                              "at (CASME II and SAMM: 200)"))
     if not info.fps or not np.isfinite(info.fps) or info.fps <= 0:
         raise ParameterError(where(info.path, "the video has no frame rate; pass fps"))
     if not low <= info.fps <= high:
@@ -135,7 +247,8 @@ def iter_video_events(
     fps: float | None = None,
     on_frame: Callable[[int], None] | None = None,
 ) -> Iterator[np.ndarray]:
-    """Stream the events of a video seen by a DVS: one sorted chunk per simulator step.
+    """Stream the events of a video (or a folder of numbered frames, module docstring) seen by a
+    DVS: one sorted chunk per simulator step.
 
     ``sensor_size`` is the full array; events are in the coordinates of ``roi`` (default: the
     whole array). ``on_frame(i)`` is called after each video frame (for progress bars).
@@ -164,7 +277,7 @@ def simulate_video(path: str | Path, sensor_size: SensorSize, params: DvsParams 
 
 
 class VideoScene:
-    """``render(t_us)`` over a video for the RGB camera: linear RGB lux, interpolated in time
+    """``render(t_us)`` over a video or a folder of numbered frames for the RGB camera: linear RGB lux, interpolated in time
     between the frames' mid-exposures (module docstring).
 
     Frames are decoded on demand, so times must not decrease (the camera guarantees this);

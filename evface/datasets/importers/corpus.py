@@ -13,7 +13,12 @@ numbers are the numbers in the file names (``img46.jpg`` is frame 46). An apex g
 (unknown, as in some CASME II rows) becomes the middle of onset and offset and is flagged in the
 clip's ``extra``.
 
-Conversion of each clip (frame ``n`` of a folder starting at ``n0`` is at ``(n - n0) / fps``)
+A clip's folder is read as ``evface simulate FOLDER --fps`` reads it
+(:func:`evface.sim.video.numbered_frames`, :func:`~evface.sim.video.read_frame`): the pictures
+whose names end in a number, with no gap and no number twice, all of one size, 8 bits a channel
+(grayscale frames become gray RGB, an alpha channel is ignored, 16-bit and floating-point
+pictures are refused). Frame ``n`` of a folder starting at ``n0`` is at
+``round((n - n0) * 1e6 / fps)`` µs, where ``evface simulate`` puts it. Conversion of each clip
 follows :mod:`evface.sim.footage`, as ``evface simulate`` does for a video:
 
 - **intensity**: the sRGB frames are decoded to linear luminance and multiplied by ``lux_white``
@@ -63,17 +68,15 @@ from evface.datasets.importers.annotations import (
 )
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
 from evface.datasets.importers.session import FACE_FRAMES, detect_face
-from evface.errors import DatasetError, FormatError, ParameterError, where
+from evface.errors import DatasetError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
 from evface.sim.dvs import DvsParams, DvsSimulator
-from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_to_lux, iter_lux_events, scene_times
+from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_times, frame_to_lux, iter_lux_events, scene_times
 from evface.sim.sensors import SensorSpec, parse_sensor
-from evface.sim.video import FPS_RANGE
+from evface.sim.video import FPS_RANGE, iter_frame_files, numbered_frames
 
-FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
-_NUMBER = re.compile(r"(\d+)$")
 _COLUMNS = {
     "subject": "subject", "filename": "filename", "onsetframe": "onset", "apexframe": "apex",
     "offsetframe": "offset", "actionunits": "aus", "estimatedemotion": "emotion",
@@ -242,44 +245,23 @@ def subject_folder(subject: str) -> str:
 
 
 def find_frames(root: Path, row: CorpusRow) -> list[tuple[int, Path]]:
-    """The numbered frames of a row's folder, sorted; checks that the numbering has no gap."""
+    """The numbered frames of a row's folder, sorted (:func:`evface.sim.video.numbered_frames`:
+    no gap, no number twice); checks that the row's frames are among them."""
     folder = root / subject_folder(row.subject) / row.filename
     if not folder.is_dir():
         raise DatasetError(where(folder, f"frame folder of table line {row.line} not found"))
-    frames = []
-    for p in folder.iterdir():
-        m = _NUMBER.search(p.stem)
-        if p.suffix.lower() in FRAME_EXTENSIONS and m:
-            frames.append((int(m.group(1)), p))
-    frames.sort()
-    if len(frames) < 2:
-        raise DatasetError(where(folder, f"needs at least 2 numbered frames, found {len(frames)}"))
-    numbers = np.array([n for n, _ in frames])
-    if np.any(np.diff(numbers) == 0):
-        i = int(np.flatnonzero(np.diff(numbers) == 0)[0])
-        raise DatasetError(where(folder, f"frame number {numbers[i]} is in two files, {frames[i][1].name} and "
-                                         f"{frames[i + 1][1].name}; keep one"))
-    if np.any(np.diff(numbers) != 1):
-        gap = int(numbers[np.flatnonzero(np.diff(numbers) != 1)[0]])
-        raise DatasetError(where(folder, f"{len(frames)} frames but numbers {numbers[0]}..{numbers[-1]} have a gap after {gap}"))
+    frames = numbered_frames(folder)
+    first, last = frames[0][0], frames[-1][0]
     for key, n in (("onset", row.onset), ("apex", row.apex), ("offset", row.offset)):
-        if n is not None and not numbers[0] <= n <= numbers[-1]:
-            raise DatasetError(where(folder, f"table line {row.line}: {key} frame {n} is outside the folder's frames {numbers[0]}..{numbers[-1]}"))
+        if n is not None and not first <= n <= last:
+            raise DatasetError(where(folder, f"table line {row.line}: {key} frame {n} is outside the folder's frames {first}..{last}"))
     return frames
 
 
 def load_frames(frames: list[tuple[int, Path]]) -> np.ndarray:
-    """Read numbered frames into (N, H, W, 3) uint8 RGB; all must share one size."""
-    out = []
-    for _, p in frames:
-        img = cv2.imread(str(p), cv2.IMREAD_COLOR)
-        if img is None:
-            raise FormatError(where(p, "unreadable image"))
-        if out and img.shape != out[0].shape:
-            raise DatasetError(where(p, f"frame size {img.shape[1]}x{img.shape[0]} differs from the folder's first frame "
-                                        f"{out[0].shape[1]}x{out[0].shape[0]}"))
-        out.append(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
-    return np.stack(out)
+    """Read numbered frames into (N, H, W, 3) uint8 RGB (:func:`evface.sim.video.iter_frame_files`:
+    8-bit, one size for all)."""
+    return np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in iter_frame_files(frames)])
 
 
 def resample_rgb(rgb: np.ndarray, fps: float, rgb_fps: float) -> tuple[np.ndarray, np.ndarray, int]:
@@ -356,15 +338,15 @@ def import_corpus(
         n0 = frames[0][0]
         apex = row.apex if row.apex is not None else (row.onset + row.offset) // 2
         clip_path = tmp / "clips" / f"{clip_id}.h5"
-        onset_us, apex_us, offset_us = (round((n - n0) * period_us) for n in (row.onset, apex, row.offset))
-        duration_us = round(len(frames) * period_us)
+        onset_us, apex_us, offset_us = (round((n - n0) * 1e6 / options.fps) for n in (row.onset, apex, row.offset))
+        duration_us = round(len(frames) * 1e6 / options.fps)
         if options.classes:
             label = label_from_classes(row.aus, classes)
         else:
             label = label_from_aus(row.aus) if options.label == "aus" else (row.emotion or "unknown")
         if not clip_path.exists():
             rgb = load_frames(frames)
-            t_us = np.round(np.arange(len(frames)) * period_us).astype(np.int64)
+            t_us = np.fromiter(frame_times(len(frames), options.fps), np.int64, len(frames))  # as simulate's video frames
             seen_us = list(scene_times(t_us, round(period_us)))
             events, infos, homs = {}, {}, {}
             for j, (name, spec) in enumerate(sensors):
