@@ -119,8 +119,8 @@ def test_resume_from_a_checkpoint_that_does_not_fit_is_one_error_line(tmp_path):
     good = engine.load_checkpoint(path)
     other = torch.nn.Linear(3, 2)
     cases = {
-        "does not fit the run's network: 2 of another shape or type": {**good, "model": other.state_dict()},
-        r"does not fit the run's network: 1 of another shape or type \(e.g. weight\)": {
+        "does not fit the run's network: 2 weights of another shape or type": {**good, "model": other.state_dict()},
+        r"does not fit the run's network: 1 weight of another shape or type \(e.g. weight\)": {
             **good, "model": {**good["model"], "weight": good["model"]["weight"].to(torch.complex64)}},
         "lacks optimizer, epoch": {"model": good["model"]},
         "another optimiser's state": {**good, "optimizer": torch.optim.SGD(
@@ -148,7 +148,7 @@ def test_a_training_whose_every_validation_score_is_nan_says_it_diverged(tmp_pat
     stopped at "best.pt: no such checkpoint"."""
     model = torch.nn.Linear(1, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    with pytest.raises(ParameterError, match="val_ssim was not a number in any of its 2 epoch.s.: the training "
+    with pytest.raises(ParameterError, match="val_ssim was not a number in any of its 2 epochs: the training "
                                              "diverged; try a lower --learning-rate"):
         engine.fit(model, opt, lambda e: {"loss": 0.0}, lambda e: {"val_ssim": float("nan")}, tmp_path, epochs=2,
                    monitor="val_ssim")

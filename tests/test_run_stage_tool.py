@@ -22,7 +22,7 @@ def test_one_reconstruction_stage_with_changed_settings_trains_every_fold(tmp_pa
     done = _run(data, tmp_path / "run", "recon-extrapolation-hd", "--preset", "tiny", "--set", "folds=3",
                 "--set", "step_us=100000", "--threads", "1")
     assert done.returncode == 0, done.stderr
-    assert "3 part(s) to train" in done.stdout
+    assert "3 parts to train" in done.stdout
     folder = Path(done.stdout.strip().splitlines()[-1])
     assert folder.parent == tmp_path / "run" / "stages" and folder.name.startswith("recon-extrapolation-hd-")
     config = json.loads((folder / "config.json").read_text())

@@ -29,6 +29,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from evface import pipeline
+from evface.errors import counted
 from evface.tasks import registry
 
 
@@ -61,7 +62,7 @@ def run_stage(data: Path, out: Path, name: str, preset: str = "full", changes: d
     run_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     parts = pipeline.run_step(stage, run_dir, pipeline.START)  # pools at once when no part is left
-    print(f"prepared in {time.perf_counter() - start:.0f} s, {len(parts)} part(s) to train", flush=True)
+    print(f"prepared in {time.perf_counter() - start:.0f} s, {counted(len(parts), 'part')} to train", flush=True)
     if parts:
         jobs = min(jobs or len(parts), len(parts))
         threads = threads or max(1, (os.cpu_count() or 1) // jobs)

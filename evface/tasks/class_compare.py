@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from evface.errors import DatasetError, FormatError, where
+from evface.errors import DatasetError, FormatError, counted, where
 from evface.io.dataset import atomic_write_text, read_text
 from evface.tasks import run_folder, stats
 
@@ -253,7 +253,7 @@ def _unlike(run_a: str | Path, run_b: str | Path, logits: list[SeedLogits | None
         out["classes"] = {"a": facts[0]["classes"], "b": facts[1]["classes"]}
     if facts[0]["groups"] and facts[1]["groups"]:
         if facts[0]["groups"] != facts[1]["groups"]:
-            out["folds"] = {"a": f"{len(facts[0]['groups'])} folds", "b": f"{len(facts[1]['groups'])} folds"}
+            out["folds"] = {"a": counted(len(facts[0]["groups"]), "fold"), "b": counted(len(facts[1]["groups"]), "fold")}
     elif facts[0]["protocol"] and facts[1]["protocol"] and facts[0]["protocol"] != facts[1]["protocol"]:
         out["folds"] = {"a": facts[0]["protocol"], "b": facts[1]["protocol"]}
     return out

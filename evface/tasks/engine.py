@@ -66,7 +66,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from evface.errors import FormatError, ParameterError, where
+from evface.errors import FormatError, ParameterError, counted, where
 from evface.io.dataset import atomic_write
 from evface.tasks.run_folder import write_json
 
@@ -403,13 +403,14 @@ def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -
                        if not isinstance(state[k], torch.Tensor) or state[k].shape != ours[k].shape
                        or state[k].dtype != ours[k].dtype)
     if missing or unexpected or misshapen:
-        what = [f"{len(keys)} {name} (e.g. {keys[0]})" for keys, name in
-                ((missing, "weights missing"), (unexpected, "unknown weights"), (misshapen, "of another shape or type")) if keys]
+        what = [f"{counted(len(keys), noun)}{after} (e.g. {keys[0]})" for keys, noun, after in
+                ((missing, "weight", " missing"), (unexpected, "unknown weight", ""),
+                 (misshapen, "weight", " of another shape or type")) if keys]
         raise FormatError(where(path, f"does not fit the run's network: {', '.join(what)}; not a checkpoint of this run"))
     _check_settings(path, model, state)
     broken = _not_finite(state)
     if broken:  # a network with NaN weights predicts one class (or no spike) everywhere, silently
-        raise FormatError(where(path, f"holds weights that are not finite numbers ({len(broken)} tensor(s), e.g. "
+        raise FormatError(where(path, f"holds weights that are not finite numbers ({counted(len(broken), 'tensor')}, e.g. "
                                       f"{broken[0]}): not a usable checkpoint; train the run again"))
     unwrap(model).load_state_dict(state)
     return ckpt
@@ -568,7 +569,7 @@ def fit(
         resumed_seconds = float(sum(row.get("seconds", 0.0) for row in history))
         states = ckpt.get("rng") or []
         if len(states) != dist.world_size:
-            say(f"note: {ckpt_path} holds the random states of {len(states)} process(es), this run has "
+            say(f"note: {ckpt_path} holds the random states of {counted(len(states), 'process', 'processes')}, this run has "
                 f"{dist.world_size}: it will not repeat an uninterrupted run exactly")
         if states:
             restore_rng_state(states[dist.rank % len(states)], generators)
@@ -615,7 +616,7 @@ def fit(
         barrier(dist)
         epoch += 1
     if best_epoch < 0:  # every score NaN: no best.pt, which the caller would then miss with a puzzling error
-        raise ParameterError(f"{run_dir}: the validation {monitor} was not a number in any of its {len(history)} "
-                             "epoch(s): the training diverged; try a lower --learning-rate")
+        raise ParameterError(f"{run_dir}: the validation {monitor} was not a number in any of its "
+                             f"{counted(len(history), 'epoch')}: the training diverged; try a lower --learning-rate")
     return {"best_epoch": best_epoch, "best_score": best, "monitor": monitor, "epochs_run": len(history),
             "stopped_early": stopped, "history": history, "resumed_seconds": resumed_seconds}
