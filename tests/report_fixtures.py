@@ -70,7 +70,8 @@ def make_fake_run(root: Path, subjects: int = 2) -> Path:
     methods = {m: {"all": scores | {"per_lighting": {lt: scores for lt in LIGHTINGS}},
                    "apex": {area: scores for area in ("face", "active", "brows", "mouth")},
                    "apex_by": {"aus": {"1+2": {"n": 2, "face_ssim": 0.7, "active_ssim": 0.6543}},
-                               "lighting": {"dim": {"n": 2, "face_ssim": 0.7, "active_ssim": 0.6789}}}}
+                               "lighting": {"bright": {"n": 2, "face_ssim": 0.7, "active_ssim": 0.6123},
+                                            "dim": {"n": 2, "face_ssim": 0.7, "active_ssim": 0.6789}}}}
                for m in ("cvae", "integration", "keyframe")}
     methods["cvae"]["apex_interval"] = {"face": {"mean": 0.6, "ci": [0.5512, 0.6488], "n": 4, "n_clusters": 2}}
     gain = {"apex_active_ssim": {"mean": 0.02, "ci": [0.01, 0.03], "n": 4, "n_clusters": 2}}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -134,6 +135,11 @@ def test_train_beats_chance_and_writes_the_run_folder(trained, fake):
     assert on_disk["spike_rate_layers"] == ["stem", "stage1", "stage1.block0.a", "stage1.block0.b"]
     assert np.sum(on_disk["confusion_matrix"]) == on_disk["n"] == 6
     assert any(line.startswith("epoch") for line in lines)
+    # the summary gives the figures as the report and `evface eval` do (was: "6 clips of 1 subjects: top-1 0.500 ...")
+    [said] = [line for line in lines if line.startswith(on_disk["evaluated_on"] + ": ")]
+    assert re.fullmatch(re.escape(f"{on_disk['evaluated_on']}: top-1 % {100 * on_disk['top1']:.1f}, UF1 {on_disk['uf1']:.3f}, "
+                                  f"UAR {on_disk['uar']:.3f} (6 clips of 1 subject); train top-1 % "
+                                  f"{100 * on_disk['train_top1']:.1f}, ") + r"\d+ s; one test subject: no interval", said)
 
 
 def test_eval_on_unseen_dataset_and_cli(trained, fake, tmp_path, capsys):
@@ -313,7 +319,7 @@ def test_a_received_checkpoint_of_another_network_is_one_error_line(trained, fak
         assert main(args) == 2  # was exit 1: "internal error: RuntimeError: Error(s) in loading state_dict" and 70 names
         err = capsys.readouterr().err.strip()
         assert err.startswith(f"error: {run}/best.pt: does not fit the run's network: ") and "\n" not in err
-        assert err.endswith("weights missing (e.g. downs.0.conv.weight), 1 unknown weights (e.g. x); not a checkpoint of this run")
+        assert err.endswith("weights missing (e.g. downs.0.conv.weight), 1 unknown weight (e.g. x); not a checkpoint of this run")
 
 
 @pytest.mark.parametrize("name", ["config.json", "data-clips.json"])
@@ -527,15 +533,15 @@ def test_loso_is_one_fold_per_subject(fake, tmp_path):
 
 
 @pytest.mark.parametrize("n, options, says", [
-    (1, {"loso": True}, "--loso on 1 subject(s): each subject is tested by models trained and validated on others, so "
+    (1, {"loso": True}, "--loso on 1 subject: each subject is tested by models trained and validated on others, so "
                         "it needs 3 or more; give --data a dataset of more subjects"),  # was "--folds 1: needs 2 <= folds"
-    (2, {"loso": True}, "--loso on 2 subjects: fold 0 leaves 1 subject(s) to validate and train on, too few at "
+    (2, {"loso": True}, "--loso on 2 subjects: fold 0 leaves 1 subject to validate and train on, too few at "
                         "--val-fraction 0.15; give a dataset of more subjects (--data)"),  # was "use fewer folds"
-    (2, {"folds": 2}, "--folds 2 on 2 subjects: fold 0 leaves 1 subject(s) to validate and train on, too few at "
+    (2, {"folds": 2}, "--folds 2 on 2 subjects: fold 0 leaves 1 subject to validate and train on, too few at "
                       "--val-fraction 0.15; give a dataset of more subjects (--data)"),
-    (3, {"folds": 2}, "--folds 2 on 3 subjects: fold 0 leaves 1 subject(s) to validate and train on, too few at "
+    (3, {"folds": 2}, "--folds 2 on 3 subjects: fold 0 leaves 1 subject to validate and train on, too few at "
                       "--val-fraction 0.15; give --loso or a dataset of more subjects (--data)"),
-    (4, {"folds": 3, "val_fraction": 0.8}, "--folds 3 on 4 subjects: fold 0 leaves 2 subject(s) to validate and train "
+    (4, {"folds": 3, "val_fraction": 0.8}, "--folds 3 on 4 subjects: fold 0 leaves 2 subjects to validate and train "
                                            "on, too few at --val-fraction 0.8; give --loso or a smaller --val-fraction "
                                            "or a dataset of more subjects (--data)"),
     (4, {"folds": 5}, "--folds 5: needs 2 <= folds <= the number of subjects (4)"),

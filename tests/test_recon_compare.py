@@ -70,6 +70,23 @@ def test_hd_and_lr_runs_pair_sample_by_sample(runs):
     assert pooled == pytest.approx(res["methods"]["cvae"]["apex"]["face_ssim"]["diff"])
 
 
+def test_compare_gives_figures_as_the_report_and_no_rows_for_one_lighting(runs):
+    """PSNR to two decimals and SSIM to four, as the report's tables (was: PSNR to four); a lighting
+    that is the only one is not a row of its own (imported recordings: all "unknown")."""
+    res = compare_runs(runs["hd"], runs["lr"])
+    psnr, ssim = (res["methods"]["cvae"]["apex"][k] for k in ("face_psnr", "face_ssim"))
+    lines = {tuple(line.split()[:3]): line.split()[3:] for line in format_comparison(res).splitlines()[2:]}
+    lo, hi = psnr["ci"]
+    assert lines["cvae", "apex", "face_psnr"][:5] == [f"{psnr['a']:.2f}", f"{psnr['b']:.2f}", f"{psnr['diff']:+.2f}",
+                                                       f"[{lo:+.2f},", f"{hi:+.2f}]"]
+    assert lines["cvae", "apex", "face_ssim"][:3] == [f"{ssim['a']:.4f}", f"{ssim['b']:.4f}", f"{ssim['diff']:+.4f}"]
+    assert ("cvae", "apex,", "dim") in lines  # two lightings: a row each
+    one = {**res, "methods": {m: {k: v for k, v in entry.items() if k != "apex, dim"} for m, entry in res["methods"].items()}}
+    text = format_comparison(one)
+    assert "apex, bright" not in text and ("Every clip is of one lighting (bright): no breakdown per lighting, which "
+                                           "would repeat the figures over all clips") in text.splitlines()
+
+
 def test_compare_says_how_many_trainings_each_run_scores(runs, tmp_path):
     res = compare_runs(runs["hd"], runs["lr"])
     assert res["trainings"] == {"a": 1, "b": 1}
@@ -126,7 +143,7 @@ def test_compare_resamples_the_trainings_of_a_run_of_several_seeds(runs, tmp_pat
     assert f"<td>{cvae['diff']:+.4f} [{lo:+.4f}, {hi:+.4f}]</td>" in report  # the report's cell: over trainings too
     assert "scored before each training's scores" not in report
     (several / SEED_SCORES_CSV).rename(tmp_path / "kept.csv")  # a run scored before the file: said so
-    assert "1 of the pairs above hold several trainings but were scored before" in build_report(
+    assert "1 of the pairs above holds several trainings but was scored before" in build_report(
         [runs["hd"], several], tmp_path / "report.html").read_text()
     (tmp_path / "kept.csv").rename(several / SEED_SCORES_CSV)
     # alike trainings: the interval is the subject one's, near enough

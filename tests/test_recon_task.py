@@ -19,7 +19,7 @@ from evface.models.cvae import CVAE
 from evface.tasks import engine, reconstruct, run_folder
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.reconstruct import (
-    baselines, condition, cvae_samples, evaluate_run, fit_part, kl_per_channel, n_condition, pool_parts, predict_cvae,
+    baselines, condition, cvae_samples, evaluate_run, figures, fit_part, kl_per_channel, n_condition, pool_parts, predict_cvae,
     prepare, protocol_parts, sequences, throughput, train, train_and_evaluate, with_history,
 )
 
@@ -408,11 +408,17 @@ def test_cli_reconstruct_and_eval(fake, tmp_path, capsys, monkeypatch):
             "--epochs", "1", "--size", "32", "--crop", "16", "--n-bins", "2", "--base", "4", "--z-channels", "2",
             "--batch-size", "8", "--k-samples", "0", "--no-e2vid", "--threads", "1", "--device", "cpu"]
     assert main(args) == 0
-    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    out, err = capsys.readouterr()
+    printed = json.loads(out.strip().splitlines()[-1])
     assert set(printed) == {"cvae", "keyframe"}
+    # above the JSON, for a reader: the figures as the report gives them (was: the JSON alone)
+    said = figures(json.loads((run / "metrics.json").read_text()))
+    assert err.strip().splitlines()[-1] == said and said.startswith("at the apex, SSIM over the face and PSNR: cvae ")
     assert main(["eval", str(run), "--data", str(fake), "--out", str(tmp_path / "ev")]) == 0
     assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["protocol"] == "events-only"
-    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == printed  # the same headline again
+    out, err = capsys.readouterr()
+    assert json.loads(out.strip().splitlines()[-1]) == printed  # the same headline again
+    assert err.strip().splitlines()[-1] == figures(json.loads((tmp_path / "ev" / "metrics.json").read_text()))
     monkeypatch.chdir(fake.parent)  # --data relative: metrics.json names it absolute, as a classification's eval
     assert main(["eval", str(run), "--data", fake.name, "--out", str(tmp_path / "ev-rel")]) == 0  # did (was: as given)
     assert json.loads((tmp_path / "ev-rel" / "metrics.json").read_text())["data"] == str(fake.resolve())
@@ -429,6 +435,16 @@ def test_cli_reconstruct_and_eval(fake, tmp_path, capsys, monkeypatch):
         assert main(["eval", str(bad), "--data", str(fake), "--out", str(tmp_path / "ev2")]) == 2
         assert capsys.readouterr().err.startswith(f"error: {part_json}: not as evface writes it ({message}")
         assert not (tmp_path / "ev2").exists()
+    # a model whose reconstructions are not finite: the error names the method and its model file (was: "pred holds
+    # N of M values that are not finite ...", naming neither)
+    monkeypatch.setattr(reconstruct, "predict_cvae", lambda cvae, test, *a, **k: np.full(test.target.shape, np.nan))
+    assert main(["eval", str(run), "--data", str(fake), "--out", str(tmp_path / "ev3")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert re.fullmatch(f"error: method cvae, model {re.escape(str(run / 'best.pt'))}: its reconstructions of "
+                        r"(\d+) of \1 samples hold values that are not finite numbers \(NaN or infinity; the first: clip "
+                        r"\S+ at \d+ µs\), which no image metric scores; train the run again \(a lower --learning-rate\)",
+                        err), err
+    assert not (tmp_path / "ev3").exists()
 
 
 def test_eval_frames_hold_what_was_scored(fake, tmp_path, capsys):
@@ -550,6 +566,6 @@ def test_a_network_that_predicts_nan_scores_nan_so_the_training_says_it_diverged
     scores = reconstruct._val_ssim(pred, samples)
     assert scores.keys() == {"val_ssim", "val_psnr"} and all(np.isnan(v) for v in scores.values())
     model = torch.nn.Linear(1, 1)
-    with pytest.raises(ParameterError, match="val_ssim was not a number in any of its 1 epoch.s.: the training diverged"):
+    with pytest.raises(ParameterError, match="val_ssim was not a number in any of its 1 epoch: the training diverged"):
         engine.fit(model, torch.optim.SGD(model.parameters(), lr=0.1), lambda e: {"loss": 0.0},
                    lambda e: reconstruct._val_ssim(pred, samples), tmp_path, epochs=1, monitor="val_ssim")

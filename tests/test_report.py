@@ -623,24 +623,26 @@ def test_report_renders_in_chromium(report, tmp_path, window):
 
 
 def test_a_mean_over_one_subject_is_shown_without_interval_or_bold():
-    from evface.report.html import _interval, _level
+    from evface.report.html import _interval
+    from evface.tasks.stats import mean_with_interval
 
     one = {"mean": 0.02, "ci": [0.02, 0.02], "n_clusters": 1}
     assert _interval(one) == "+0.0200 (one subject: no interval)"
-    assert _level(one, 0.02) == "0.0200 (one subject: no interval)"
+    assert mean_with_interval(one, 0.02) == "0.0200 (one subject: no interval)"
     assert _interval({**one, "n_clusters": 4}) == "<b>+0.0200 [+0.0200, +0.0200]</b>"
 
 
 def test_values_that_are_not_finite_read_as_such_and_never_win():
     # were "nan" / "+inf", and an interval [nan, -0.1] was bold, a difference claimed
-    from evface.report.html import _fmt, _interval, _level, _signed, _with_ci
+    from evface.report.html import _interval, _signed
+    from evface.tasks.stats import fixed, mean_with_interval, with_interval
 
     nan, inf = float("nan"), float("inf")
-    assert _fmt(nan, 3) == "n/a (not finite)" and _fmt(inf, 1, 100) == "n/a (not finite)"
-    assert _with_ci(0.5, [nan, 0.9], 1, 100) == "50.0 [n/a (not finite)]"
+    assert fixed(nan, 3) == "n/a (not finite)" and fixed(inf, 1, 100) == "n/a (not finite)"
+    assert with_interval(0.5, [nan, 0.9], 1, 100) == "50.0 [n/a (not finite)]"
     assert _interval({"mean": 0.1, "ci": [nan, -0.1], "n_clusters": 4}) == "+0.1000 [n/a (not finite)]"
     assert _interval({"mean": nan, "ci": [-inf, -0.1], "n_clusters": 4}) == "n/a (not finite) [n/a (not finite)]"
-    assert _level({"mean": 0.9, "ci": [0.8, inf], "n_clusters": 4}, 0.9) == "0.9000 [n/a (not finite)]"
+    assert mean_with_interval({"mean": 0.9, "ci": [0.8, inf], "n_clusters": 4}, 0.9) == "0.9000 [n/a (not finite)]"
     d = {"diff": 0.2, "ci": [0.1, inf], "verdict": "a higher"}  # a verdict written before non-finite bounds counted
     assert _signed(d, 1, 100) == "+20.0 [n/a (not finite)]"
 
@@ -654,6 +656,31 @@ def test_the_compare_table_shows_values_that_are_not_finite_as_such():
            "mcnemar": {"a_only": 0, "b_only": 0, "p": 1.0}}
     line = format_comparison(res).splitlines()[2]
     assert "nan" not in line and line.count("n/a (not finite)") == 4, line
+
+
+def test_one_lighting_is_said_once_not_tabled_as_a_copy_of_all_clips(fake_run, tmp_path):
+    """Imported recordings are all of lighting "unknown": a table or rows per lighting repeated the
+    figures over all clips; the report and `evface compare` say so in one sentence instead."""
+    from evface.commands.compare import format_comparison
+
+    root = shutil.copytree(fake_run, tmp_path / "run", ignore=shutil.ignore_patterns("report.html"))
+    for stage, change in (("events-hd-0", lambda m: {**m, "per_lighting": {"unknown": {"top1": 0.5, "n": 6}}}),
+                          ("recon-hd-0", lambda m: {**m, "methods": {k: {**v, "apex_by": {**v["apex_by"], "lighting": {
+                              "unknown": {"n": 4, "face_ssim": 0.7, "active_ssim": 0.6}}}} for k, v in m["methods"].items()}})):
+        path = root / "stages" / stage / "metrics.json"
+        path.write_text(json.dumps(change(json.loads(path.read_text()))))
+    text = build_report([root], tmp_path / "r.html").read_text()
+    said = "Every clip is of one lighting (unknown): no breakdown per lighting, which would repeat the figures over all clips."
+    assert text.count(said) == 2  # in the classification and the reconstruction section
+    for table in ("Top-1 % per lighting", "CVAE − method per lighting", "at the apex, by lighting"):
+        assert table not in text
+    cell = {"a": 0.5, "b": 0.25, "diff": 0.25, "ci": [0.1, 0.4], "verdict": "A higher"}
+    res = {"a": "A", "b": "B", "n": 4, "n_subjects": 2, "metrics": {"top1": cell},
+           "per_lighting": {"unknown": {"metrics": {"top1": cell}}}, "mcnemar": {"a_only": 1, "b_only": 0, "p": 1.0}}
+    lines = format_comparison(res).splitlines()
+    assert not any(line.startswith("unknown") for line in lines) and said[:-1] in lines
+    res["per_lighting"]["dim"] = res["per_lighting"]["unknown"]  # two lightings: a row each
+    assert sorted(line[:10].strip() for line in format_comparison(res).splitlines()[3:5]) == ["dim", "unknown"]
 
 
 def test_compare_says_where_the_runs_know_other_classes_or_tested_in_other_folds(tmp_path, capsys):

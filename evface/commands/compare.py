@@ -14,16 +14,13 @@ from evface.errors import DatasetError, ParameterError, counted, where
 from evface.io.dataset import atomic_write_text
 
 NAMES = {"top1": "top-1 %", "uf1": "UF1", "uar": "UAR"}
-DIGITS = {"top1": (1, 100.0), "uf1": (3, 1.0), "uar": (3, 1.0)}
-"""Each metric's decimals and scale, as the report's tables give it: top-1 in percent (its
-difference in points), UF1 and UAR as fractions."""
 
 
 def format_comparison(res: dict[str, Any]) -> str:
     """The comparison of :func:`evface.tasks.class_compare.compare_runs` as a plain-text table, its
-    figures as the report gives them (:data:`DIGITS`)."""
-    from evface.report.html import _bracket, _fmt  # lazy: the report's formatting (matplotlib) for this command only
+    figures as the report gives them (:data:`evface.tasks.stats.FIGURES`)."""
     from evface.tasks import stats  # lazy: numpy and the scoring modules load for this command only
+    from evface.tasks.stats import FIGURES, fixed, fixed_interval  # lazy: as the line above
 
     a, b = res["a"], res["b"]
     trainings = res.get("trainings") if max(res.get("trainings", {"a": 1}).values()) > 1 else None
@@ -35,16 +32,18 @@ def format_comparison(res: dict[str, Any]) -> str:
              + (f"{'subjects, seeds':18}" if trainings else "") + "verdict"]
 
     def interval(ci: list[float] | None, key: str) -> str:
-        return f"{_bracket(ci, *DIGITS[key], '+') if ci else '-':18}"
+        return f"{fixed_interval(ci, *FIGURES[key], '+') if ci else '-':18}"
 
-    groups = [("all", res)] + list(res["per_lighting"].items())
-    for group, part in groups:
+    single = stats.one_lighting(list(res["per_lighting"]))  # one lighting: said below the table, not repeated
+    for group, part in [("all", res)] + ([] if single else list(res["per_lighting"].items())):
         for key, d in part["metrics"].items():
             if group != "all" and key != "top1":
                 continue
-            lines.append(f"{group:10}{NAMES[key]:8}{_fmt(d['a'], *DIGITS[key]):>8}{_fmt(d['b'], *DIGITS[key]):>8}"
-                         f"{_fmt(d['diff'], *DIGITS[key], '+'):>9}  {interval(d['ci'], key)}"
+            lines.append(f"{group:10}{NAMES[key]:8}{fixed(d['a'], *FIGURES[key]):>8}{fixed(d['b'], *FIGURES[key]):>8}"
+                         f"{fixed(d['diff'], *FIGURES[key], '+'):>9}  {interval(d['ci'], key)}"
                          + (interval(d.get("ci_trainings"), key) if trainings else "") + d["verdict"])
+    if single:
+        lines.append(single)
     if "classes" in res:
         classes = res["classes"]
         lines.append(f"the models know other classes ({a}: {', '.join(map(str, classes['a']))}; {b}: "
@@ -62,8 +61,8 @@ def format_comparison(res: dict[str, Any]) -> str:
     spread = res.get("seed_spread")
     if spread:
         lines.append(f"single trainings ({counted(len(spread['a_top1']), 'seed')} of {a} x {len(spread['b_top1'])} of {b}): "
-                     f"top-1 A - B from {_fmt(spread['min'], *DIGITS['top1'], '+')} to "
-                     f"{_fmt(spread['max'], *DIGITS['top1'], '+')} points; "
+                     f"top-1 A - B from {fixed(spread['min'], *FIGURES['top1'], '+')} to "
+                     f"{fixed(spread['max'], *FIGURES['top1'], '+')} points; "
                      f"above 0 in {spread['a_ahead']} of {counted(spread['n_pairs'], 'pair')}, below 0 in {spread['b_ahead']} "
                      "(single trainings, no interval: not a difference detected)")
     if spread and not trainings:

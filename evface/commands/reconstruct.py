@@ -26,9 +26,10 @@ def register(app: typer.Typer) -> None:
 
         Writes RUN/metrics.json (phases, horizons, AU regions, intervals, the latent), RUN/apex.png and RUN/horizon.png.
         """
-        from evface.tasks.reconstruct import headline, train_and_evaluate  # lazy: keeps torch out of `evface --help`
+        from evface.tasks.reconstruct import figures, headline, train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
         with sole_writer(out):
             metrics = train_and_evaluate(data, out, config, log=_log)
         if metrics:
+            _log(figures(metrics))  # for a reader, as the report gives them; the JSON line below is for scripts
             print(json.dumps(headline(metrics)))

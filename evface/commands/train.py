@@ -21,7 +21,7 @@ import typer
 
 from evface.commands import terminal
 from evface.commands.paths import output_file, output_folder, sole_writer
-from evface.errors import ParameterError, counted
+from evface.errors import ParameterError
 from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
 
 train_app = typer.Typer(help="Train a model on a dataset folder (works under torchrun for DDP).", no_args_is_help=True)
@@ -98,28 +98,6 @@ def classify(
         train_and_evaluate(data, out, config, log=_log)
 
 
-def classification_figures(metrics: Mapping[str, Any]) -> str:
-    """The headline figures of a classification's ``metrics`` as the report's table gives them (top-1
-    in percent to one decimal, UF1 and UAR to three, each with its interval where there is one), and
-    how many clips and subjects they are of; ``evface eval`` prints it above the raw figures (JSON).
-
-    Examples
-    --------
-    >>> classification_figures({"top1": 0.5123, "uf1": 0.4, "uar": 0.45, "n": 41, "n_subjects": 1,
-    ...                         "ci": {"top1": None, "uf1": None, "uar": None}})
-    'top-1 % 51.2, UF1 0.400, UAR 0.450 (41 clips of 1 subject)'
-    >>> classification_figures({"top1": 0.5123, "uf1": 0.4, "uar": 0.45, "n": 41, "n_subjects": 3,
-    ...                         "ci": {"top1": [0.41, 0.6], "uf1": [0.3, 0.5], "uar": [0.35, 0.55]}})
-    'top-1 % 51.2 [41.0, 60.0], UF1 0.400 [0.300, 0.500], UAR 0.450 [0.350, 0.550] (41 clips of 3 subjects)'
-    """
-    from evface.report.html import _with_ci  # lazy: the report's formatting (matplotlib) for this command only
-
-    ci = metrics.get("ci_trainings") or metrics.get("ci") or {}
-    return (f"top-1 % {_with_ci(metrics['top1'], ci.get('top1'), 1, 100)}, UF1 {_with_ci(metrics['uf1'], ci.get('uf1'), 3)}, "
-            f"UAR {_with_ci(metrics['uar'], ci.get('uar'), 3)} ({counted(metrics['n'], 'clip')} of "
-            f"{counted(metrics['n_subjects'], 'subject')})")
-
-
 def register(app: typer.Typer) -> None:
     """Add ``evface train``, ``evface eval`` and ``evface export-nir`` to ``app``."""
     app.add_typer(train_app, name="train")
@@ -143,8 +121,7 @@ def register(app: typer.Typer) -> None:
         with sole_writer(run if out is None else out):
             metrics = task.evaluate_run(run, data, out, **extra)
         _log(f"{Path(run if out is None else out) / 'metrics.json'}: {metrics['evaluated_on']}")
-        if task.name == "classify":
-            _log(classification_figures(metrics))
+        _log(task.figures(metrics))
         print(json.dumps(task.headline(metrics), default=str))
 
     @app.command("export-nir")

@@ -13,11 +13,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from evface.errors import counted
 from evface.io.dataset import atomic_write_text
 from evface.report.collect import ReportData, collect
 from evface.tasks.run_folder import METRICS, reading
-from evface.tasks.stats import (CLASSIFY_COVERAGE, RECON_COVERAGE, describe_difference, few_subjects, interval,
-                                 number)
+from evface.tasks.stats import (CLASSIFY_COVERAGE, FIGURES, RECON_COVERAGE, describe_difference, few_subjects,
+                                 fixed, fixed_interval, mean_with_interval, number, one_lighting, with_interval)
 
 PAPER = {
     "classify": {"events": 51.23, "rgb": 23.12},
@@ -91,40 +92,28 @@ def _img(data: bytes, alt: str, mime: str = "image/png") -> str:
     return f'<img alt="{html.escape(alt)}" src="data:{mime};base64,{base64.b64encode(data).decode()}">'
 
 
-def _fmt(value: Any, digits: int = 2, scale: float = 1.0, sign: str = "") -> str:
-    """``value`` (times ``scale``) to ``digits`` decimals (``sign`` "+": always signed); ``–`` when
-    absent, :data:`~evface.tasks.stats.NOT_FINITE` when NaN or infinite."""
-    if value is None:
-        return "–"
-    return number(float(value) * scale, f"{sign}.{digits}f")
-
-
-def _bracket(ci: Any, digits: int, scale: float = 1.0, sign: str = "") -> str:
-    """An interval ``[low, high]`` formatted as :func:`_fmt` formats its bounds."""
-    return interval([float(v) * scale for v in ci], f"{sign}.{digits}f")
-
-
 def _excludes_zero(ci: Any) -> bool:
     """Whether the interval ``ci`` excludes 0 (finite, and clear of it by more than rounding):
     the one test of every bold difference on the page (:func:`~evface.tasks.stats.describe_difference`)."""
     return describe_difference("A", "B", ci).endswith(" higher")
 
 
-def _count(value: Any) -> str:
+def _count(value: Any, noun: str | None = None, plural: str | None = None) -> str:
     """A count from a run's files (clips, subjects, samples, epochs): ``–`` when absent; anything but
-    a whole number is a ``TypeError`` (:func:`build_report` names the run's file), never markup.
+    a whole number is a ``TypeError`` (:func:`build_report` names the run's file), never markup. With
+    ``noun``, the count and the noun in its number (:func:`~evface.errors.counted`).
 
-    >>> _count(12), _count(None)
-    ('12', '–')
+    >>> _count(12), _count(None), _count(1, "clip"), _count(1344, "clip"), _count(None, "clip")
+    ('12', '–', '1 clip', '1,344 clips', '– clips')
     >>> _count("<script>")
     Traceback (most recent call last):
     TypeError: expected a count, got '<script>'
     """
     if value is None:
-        return "–"
+        return "–" if noun is None else f"– {plural or noun + 's'}"
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"expected a count, got {value!r}")
-    return str(value)
+    return str(value) if noun is None else counted(value, noun, plural)
 
 
 def _with_counts(grid: list[list[tuple[str, tuple[Any, Any]]]], columns: list[str],
@@ -203,7 +192,7 @@ def _dataset(ds: dict[str, Any], h: str) -> str:
             + [str(sum(counts.get(label, {}).values()))] for label in ds["labels"]]
     parts = [
         f'<p>{html.escape(ds["description"])}</p>',
-        f'<p>{ds["n_clips"]} clips, {ds["n_subjects"]} subjects, classes {", ".join(map(html.escape, ds["labels"]))}.</p>',
+        f'<p>{_count(ds["n_clips"], "clip")}, {_count(ds["n_subjects"], "subject")}, classes {", ".join(map(html.escape, ds["labels"]))}.</p>',
         f"<{h}>Clips per class and lighting</{h}>",
         _table(head, rows),
     ]
@@ -220,11 +209,12 @@ def _dataset(ds: dict[str, Any], h: str) -> str:
                             [[html.escape(c) for c in row] for row in ds["variation"]]))
     figs = []
     if ds.get("identity_grid"):
-        figs.append(f'<figure class="wide">{_img(ds["identity_grid"], "identities")}<figcaption>{ds["n_identities"]} identities: '
+        figs.append(f'<figure class="wide">{_img(ds["identity_grid"], "identities")}<figcaption>{_count(ds["n_identities"], "identity", "identities")}: '
                     "each subject's first RGB frame" + (", with its head yaw and pitch" if ds.get("identity_poses") else "")
                     + ".</figcaption></figure>")
     if ds.get("box_grid"):
-        shown = f"{ds['n_boxes']} of its {ds['n_clips']} clips" if ds["n_boxes"] < ds["n_clips"] else f"its {ds['n_clips']} clips"
+        clips = _count(ds["n_clips"], "clip")
+        shown = f"{ds['n_boxes']} of its {clips}" if ds["n_boxes"] < ds["n_clips"] else f"its {clips}"
         figs.append(f'<figure class="wide">{_img(ds["box_grid"], "face boxes")}<figcaption>The face box of {shown}, '
                     "each at its apex (the import warned of those marked !, shown first): training crops every input "
                     "to it, so check that each shows the face.</figcaption></figure>")
@@ -245,6 +235,12 @@ def _few_subjects(runs: list[dict[str, Any]], coverage: str) -> str:
     return f'<p class="muted">{html.escape(note)}.</p>' if note else ""
 
 
+def _one_lighting(lightings: list[str]) -> str:
+    """:func:`~evface.tasks.stats.one_lighting` as a paragraph, where the runs' clips are of one lighting."""
+    note = one_lighting(lightings)
+    return f'<p class="muted">{html.escape(note)}.</p>' if note else ""
+
+
 def _import_record(record: dict[str, Any] | None, h: str) -> str:
     """An imported dataset's sensors (sync, registration) and the warnings of its import
     (:func:`~evface.report.collect.import_summary`); nothing for a dataset that was not imported."""
@@ -259,26 +255,19 @@ def _import_record(record: dict[str, Any] | None, h: str) -> str:
     if warnings:
         shown = warnings[:MAX_IMPORT_WARNINGS]
         more = f"<li>… and {len(warnings) - len(shown)} more</li>" if len(warnings) > len(shown) else ""
-        parts.append(f"<{h}>Import warnings</{h}><p>{len(warnings)} problem{'s' * (len(warnings) != 1)} that did not "
+        parts.append(f"<{h}>Import warnings</{h}><p>{counted(len(warnings), 'problem')} that did not "
                      "stop the import (all in dataset.json, <code>import.warnings</code>): a face box that rests on "
                      "few detections can be a hand or the background, which every input is then cropped to.</p><ul>"
                      + "".join(f"<li>{html.escape(w)}</li>" for w in shown) + more + "</ul>")
     return "".join(parts)
 
 
-def _with_ci(value: Any, ci: list[float] | None, digits: int, scale: float = 1.0) -> str:
-    """``value [low, high]`` (the interval only when there is one)."""
-    if ci is None:
-        return _fmt(value, digits, scale)
-    return f"{_fmt(value, digits, scale)} {_bracket(ci, digits, scale)}"
-
-
 def _signed(d: dict[str, Any], digits: int, scale: float) -> str:
     """A paired difference with its interval: over subjects and trainings where the comparison has one."""
     if d["ci"] is None:
-        return f"{_fmt(d['diff'], digits, scale, '+')} (one subject: no interval)"
+        return f"{fixed(d['diff'], digits, scale, '+')} (one subject: no interval)"
     ci = d.get("ci_trainings") or d["ci"]
-    text = f"{_fmt(d['diff'], digits, scale, '+')} {_bracket(ci, digits, scale, '+')}"
+    text = f"{fixed(d['diff'], digits, scale, '+')} {fixed_interval(ci, digits, scale, '+')}"
     return f"<b>{text}</b>" if _excludes_zero(ci) else text
 
 
@@ -303,15 +292,15 @@ def _classify_section(data: ReportData) -> str:
               for r in runs}
     if len(tested) == 1 and not first_run.get("elsewhere"):
         protocol = (f"Evaluated on {html.escape(str(first.get('evaluated_on', 'held-out subjects')))}: "
-                    f"{_count(first.get('n'))} clips of {_count(first.get('n_subjects'))} subjects, predictions pooled over "
+                    f"{_count(first.get('n'), 'clip')} of {_count(first.get('n_subjects'), 'subject')}, predictions pooled over "
                     "the folds. ")
     else:
         protocol = ("Tested: " + "; ".join(
             f"{_run_name(r)}: {html.escape(str(r.get('elsewhere') or r['metrics'].get('evaluated_on', 'held-out subjects')))}"
-            f", {_count(r['metrics'].get('n'))} clips of {_count(r['metrics'].get('n_subjects'))} subjects" for r in runs) + ". ")
+            f", {_count(r['metrics'].get('n'), 'clip')} of {_count(r['metrics'].get('n_subjects'), 'subject')}" for r in runs) + ". ")
     if boot:
         protocol += (f"Brackets: {boot['level']:.0%} intervals from a bootstrap that resamples subjects, not clips "
-                     f"({boot['resamples']} resamples, seed {boot['seed']}), and for an arm of several training seeds "
+                     f"({_count(boot['resamples'], 'resample')}, seed {boot['seed']}), and for an arm of several training seeds "
                      "each fold's seeds too. ")
     parts.append(f"<p>{protocol}Chance is {100 / n_labels:.1f} %. UF1 and UAR are the MEGC metrics "
                  "(mean per-class F1 and recall over the pooled predictions). The paper's figures are on its real "
@@ -322,10 +311,9 @@ def _classify_section(data: ReportData) -> str:
     for r in runs:
         m = r["metrics"]
         ci = m.get("ci_trainings") or m.get("ci", {})
-        rows.append([_run_name(r), _with_ci(m.get("top1"), ci.get("top1"), 1, 100),
-                     _with_ci(m.get("uf1"), ci.get("uf1"), 3), _with_ci(m.get("uar"), ci.get("uar"), 3),
-                     _count(m.get("n_subjects")), _count(m.get("n")), _fmt(m.get("train_top1"), 1, 100),
-                     _fmt(r.get("train_seconds"), 0)])
+        rows.append([_run_name(r)] + [with_interval(m.get(k), ci.get(k), *FIGURES[k]) for k in ("top1", "uf1", "uar")]
+                    + [_count(m.get("n_subjects")), _count(m.get("n")), fixed(m.get("train_top1"), *FIGURES["top1"]),
+                       fixed(r.get("train_seconds"), 0)])
         classes.append("")
     for key, label in (("events", "paper: events"), ("rgb", "paper: RGB")):
         rows.append([label, f'{PAPER["classify"][key]:.2f}'] + ["–"] * (len(head) - 2))
@@ -335,8 +323,9 @@ def _classify_section(data: ReportData) -> str:
     parts.append(_differences(data.event_sensor_comparisons, "high- vs low-resolution events",
                               "Each hd event arm minus the lr arm trained the same way"))
     lightings = sorted({lt for r in runs for lt in r["metrics"].get("per_lighting", {})})
-    if lightings:
-        grid = [[(_with_ci(p.get("top1"), (p.get("ci_trainings") or p.get("ci", {})).get("top1"), 1, 100),
+    parts.append(_one_lighting(lightings))
+    if len(lightings) > 1:
+        grid = [[(with_interval(p.get("top1"), (p.get("ci_trainings") or p.get("ci", {})).get("top1"), *FIGURES["top1"]),
                   (p.get("n_subjects"), p.get("n")))
                  for lt in lightings for p in [r["metrics"].get("per_lighting", {}).get(lt, {})]] for r in runs]
         cells, note = _with_counts(grid, lightings, "clips")  # was: the first run's clips, said of every run
@@ -370,15 +359,15 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
         pair = f'{html.escape(c["a"])} − {html.escape(c["b"])}'
         mc, m = c["mcnemar"], c["metrics"]
         seeds = f'{c["trainings"]["a"]} × {c["trainings"]["b"]}' if c.get("trainings") else "–"
-        rows.append([pair, f'{c["n_subjects"]} / {c["n"]}', seeds, _signed(m["top1"], 1, 100), _signed(m["uf1"], 3, 1),
-                     _signed(m["uar"], 3, 1), f'{mc["a_only"]} / {mc["b_only"]}, p = {number(mc["p"], ".2g")}', _verdict(m)])
+        rows.append([pair, f'{c["n_subjects"]} / {c["n"]}', seeds] + [_signed(m[k], *FIGURES[k]) for k in ("top1", "uf1", "uar")]
+                    + [f'{mc["a_only"]} / {mc["b_only"]}, p = {number(mc["p"], ".2g")}', _verdict(m)])
         per = c["per_lighting"]
         pairs.append(pair)
-        grid.append([(_signed(per[lt]["metrics"]["top1"], 1, 100), (per[lt]["n_subjects"], per[lt]["n"])) if lt in per
+        grid.append([(_signed(per[lt]["metrics"]["top1"], *FIGURES["top1"]), (per[lt]["n_subjects"], per[lt]["n"])) if lt in per
                      else ("–", (None, None)) for lt in lightings])
     if rows:
         parts.append(_table(["A − B", "subjects / clips", "seeds", "top-1 points", "UF1", "UAR", "McNemar", "verdict"], rows))
-    if grid and lightings:
+    if grid and len(lightings) > 1:  # one lighting: said once, in the section
         cells, note = _with_counts(grid, lightings, "clips")
         parts.append("<h4>Top-1 difference per lighting (points)</h4>" + note
                      + _table(["A − B"] + lightings, [[pair] + row for pair, row in zip(pairs, cells)]))
@@ -386,7 +375,7 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
     if spreads:
         rows3 = [[f'{html.escape(c["a"])} − {html.escape(c["b"])}',
                   f'{len(c["seed_spread"]["a_top1"])} × {len(c["seed_spread"]["b_top1"])}',
-                  f'{_fmt(c["seed_spread"]["min"], 1, 100, "+")} to {_fmt(c["seed_spread"]["max"], 1, 100, "+")}',
+                  f'{fixed(c["seed_spread"]["min"], *FIGURES["top1"], "+")} to {fixed(c["seed_spread"]["max"], *FIGURES["top1"], "+")}',
                   f'{c["seed_spread"]["a_ahead"]} / {c["seed_spread"]["b_ahead"]} of {c["seed_spread"]["n_pairs"]}']
                  for c in spreads]
         parts.append("<h4>Between training seeds</h4><p>Every single training of A against every one of B "
@@ -401,9 +390,12 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
                      "too.</p>")
     unsampled = [c for c in spreads if not c.get("trainings")]
     if unsampled:
-        parts.append(f'<p class="muted">{len(unsampled)} of the pairs above hold several seeds but were scored before '
-                     "each seed's logits were written (<code>seed_logits.csv</code>; “–” in column “seeds”): their "
-                     "intervals resample subjects only; <code>evface eval RUN</code> scores a run again with them.</p>")
+        one = len(unsampled) == 1
+        parts.append(f'<p class="muted">{len(unsampled)} of the pairs above {"holds" if one else "hold"} several seeds '
+                     f'but {"was" if one else "were"} scored before each seed\'s logits were written '
+                     "(<code>seed_logits.csv</code>; “–” in column “seeds”): "
+                     + ("its interval resamples" if one else "their intervals resample")
+                     + " subjects only; <code>evface eval RUN</code> scores a run again with them.</p>")
     unlike = [f'{html.escape(c["a"])} − {html.escape(c["b"])}: '
               + "; ".join(([f'the models know other classes ({html.escape(", ".join(map(str, c["classes"]["a"])))} / '
                             f'{html.escape(", ".join(map(str, c["classes"]["b"])))})'] if "classes" in c else [])
@@ -431,18 +423,9 @@ def _interval(d: dict[str, Any] | None, digits: int = 4) -> str:
     if not d:
         return "–"
     if d.get("n_clusters", 2) < 2:
-        return f"{_fmt(d['mean'], digits, sign='+')} (one subject: no interval)"
-    text = f"{_fmt(d['mean'], digits, sign='+')} {_bracket(d['ci'], digits, sign='+')}"
+        return f"{fixed(d['mean'], digits, sign='+')} (one subject: no interval)"
+    text = f"{fixed(d['mean'], digits, sign='+')} {fixed_interval(d['ci'], digits, sign='+')}"
     return f"<b>{text}</b>" if _excludes_zero(d["ci"]) else text
-
-
-def _level(d: dict[str, Any] | None, value: Any, digits: int = 4) -> str:
-    """``0.9432 [0.9389, 0.9474]``: a mean with its interval (``value`` alone for runs without one)."""
-    if not d:
-        return _fmt(value, digits)
-    if d.get("n_clusters", 2) < 2:
-        return f"{_fmt(d['mean'], digits)} (one subject: no interval)"
-    return f"{_fmt(d['mean'], digits)} {_bracket(d['ci'], digits)}"
 
 
 def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
@@ -472,9 +455,11 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
             "several seeds; a difference is stated only where the interval excludes 0.</p>"
             + (_table(["hd − lr", "method", "subjects / apex samples", "SSIM at the apex", "SSIM active AUs at the apex",
                        "SSIM all horizons", "verdict (active, apex)"], rows) if rows else "")
-            + (f'<p class="muted">{unsampled} of the pairs above hold several trainings but were scored before each '
-               "training's scores were written (<code>seed_scores.csv</code>): their intervals resample subjects only; "
-               "<code>evface eval RUN</code> scores a run again with them.</p>" if unsampled else "")
+            + (f'<p class="muted">{unsampled} of the pairs above {"holds" if unsampled == 1 else "hold"} several '
+               f'trainings but {"was" if unsampled == 1 else "were"} scored before each training\'s scores were written '
+               "(<code>seed_scores.csv</code>): " + ("its interval resamples" if unsampled == 1 else
+                                                     "their intervals resample")
+               + " subjects only; <code>evface eval RUN</code> scores a run again with them.</p>" if unsampled else "")
             + "".join(f'<p class="muted">{html.escape(c["a"])} − {html.escape(c["b"])}: not compared, scored by one '
                       "run only: " + html.escape("; ".join(f"{', '.join(c['not_compared'][k])} ({c[k]})" for k in ("a", "b")
                                                           if c["not_compared"][k])) + ".</p>"
@@ -497,10 +482,10 @@ def _training_table(runs: list[dict[str, Any]]) -> str:
                 still += learning
                 rows.append([_run_name(r), html.escape(str(part.get("name", "–"))), label,
                              f"{_count(fit['epochs_run'])} of {_count(cfg.get('epochs'))}", _count(fit["best_epoch"] + 1),
-                             _fmt(fit["best_score"], 4), "yes" if learning else "no"])
+                             fixed(fit["best_score"], 4), "yes" if learning else "no"])
     if not rows:
         return ""
-    note = (f"{still} of {len(rows)} models had their best validation SSIM in their last epoch: they were still "
+    note = (f"{still} of {counted(len(rows), 'model')} had their best validation SSIM in their last epoch: they were still "
             "improving, so these are the scores of models that had not converged."
             if still else "Every model stopped improving before its last epoch.")
     return ("<h3>Training</h3><p>Epochs run (of the budget), the best epoch on the validation subjects (counted "
@@ -508,9 +493,10 @@ def _training_table(runs: list[dict[str, Any]]) -> str:
             + _table(["run", "part", "model", "epochs", "best epoch", "validation SSIM", "still improving"], rows))
 
 
-def _recon_seeds(runs: list[dict[str, Any]]) -> str:
+def _recon_seeds(runs: list[dict[str, Any]], by_lighting: bool) -> str:
     """Per run trained with several seeds, each training's CVAE − method at the apex beside the
-    mean over them (what the run scores); for the runs of one training, a caveat."""
+    mean over them (what the run scores), and per lighting where ``by_lighting``; for the runs of
+    one training, a caveat."""
     several = [r for r in runs if r["metrics"].get("per_seed")]
     parts = []
     if several:
@@ -526,7 +512,7 @@ def _recon_seeds(runs: list[dict[str, Any]]) -> str:
                 rows.append([_run_name(r), html.escape(method)] + [_interval(v.get("face")) for v in per_seed]
                             + ["–"] * (n - len(per_seed)) + [_interval(pooled.get("apex_face_ssim")),
                                                               _interval(both.get("face"))])
-                for light in sorted({x for v in per_seed for x in v.get("apex_by_lighting", {})}):
+                for light in sorted({x for v in per_seed for x in v.get("apex_by_lighting", {})} if by_lighting else ()):
                     cells = [v.get("apex_by_lighting", {}).get(light, {}).get("face") for v in per_seed]
                     mean = pooled.get("apex_by_lighting", {}).get(light, {}).get("face")
                     rows.append([_run_name(r), html.escape(f"{method}, {light}")] + [_interval(c) for c in cells]
@@ -554,7 +540,7 @@ def _reconstruct_section(data: ReportData) -> str:
     parts = ['<section id="reconstruction"><h2>Frame reconstruction from events (CVAE)</h2>']
     if not runs:
         return "".join(parts) + "<p>No reconstruction runs found.</p></section>"
-    recorded = [f"{_run_name(r)}: {_count(n)} of {_count(m.get('n_clips'))} clips" for r in runs
+    recorded = [f"{_run_name(r)}: {_count(n)} of {_count(m.get('n_clips'), 'clip')}" for r in runs
                 if (n := (m := r["metrics"]).get("grid", {}).get("targets", {}).get("rgb"))]
     synthetic = any(r["metrics"].get("grid", {}).get("targets", {}).get("truth", 1) for r in runs)
     grid = ("hd's face box, the clean hd truth" + ("; a recording's RGB face box and its own RGB frames, below"
@@ -572,14 +558,18 @@ def _reconstruct_section(data: ReportData) -> str:
                  "of the mean SSIM at the apex and of the per-sample paired differences; a difference is bold when its "
                  "interval excludes 0.</p>")
     tested = [f"{_run_name(r)}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
-              f"{_count(m.get('n_subjects', len(m.get('subjects', []))))} test subjects, {_count(m.get('n_clips'))} clips, "
-              f"{_count(m.get('n_samples'))} samples"
+              f"{_count(m.get('n_subjects', len(m.get('subjects', []))), 'test subject')}, {_count(m.get('n_clips'), 'clip')}, "
+              f"{_count(m.get('n_samples'), 'sample')}"
               + (f", {html.escape(r['elsewhere'])}" if r.get("elsewhere") else
                  f" ({html.escape(str(m['evaluated_on']))})" if "never saw" in str(m.get("evaluated_on", "")) else "")
               for r in runs if (m := r["metrics"])]
     parts.append("<p>Tested: " + "; ".join(tested) + " (under folds every subject is tested once, by the models "
                  "that never saw it, and the intervals resample all of them).</p>")
     parts.append(_few_subjects(runs, RECON_COVERAGE))
+    lightings = sorted({x for r in runs for v in r["metrics"].get("methods", {}).values()
+                        for x in v.get("apex_by", {}).get("lighting", {})})
+    parts.append(_one_lighting(lightings))  # and no table per lighting, which would repeat the figures over all
+    by_lighting = len(lightings) > 1
     if recorded:
         parts.append("<p>Recordings, which have no truth frames, are scored against their own RGB frames: the "
                      "sample times are frame mid-exposures, the target is the frame at t on the same grid, and the "
@@ -592,9 +582,9 @@ def _reconstruct_section(data: ReportData) -> str:
         for method, v in m.get("methods", {}).items():
             apex, ci = v.get("apex", {}), v.get("apex_interval", {})
             rows.append([_run_name(r), html.escape(method),
-                         _level(ci.get("face"), apex.get("face", {}).get("ssim")),
-                         _level(ci.get("active"), apex.get("active", {}).get("ssim")), _fmt(apex.get("face", {}).get("psnr"), 2),
-                         _fmt(v.get("all", {}).get("ssim"), 4),
+                         mean_with_interval(ci.get("face"), apex.get("face", {}).get("ssim")),
+                         mean_with_interval(ci.get("active"), apex.get("active", {}).get("ssim")), fixed(apex.get("face", {}).get("psnr"), 2),
+                         fixed(v.get("all", {}).get("ssim"), 4),
                          _interval(gains.get(method, {}).get("apex_active_ssim")),
                          _interval(both.get(method, {}).get("active") or versus.get(method, {}).get("apex_active_ssim"))])
     parts.append("<h3>At the apex</h3>" + ("<p>CVAE − method of a run of several training seeds: its interval "
@@ -603,12 +593,12 @@ def _reconstruct_section(data: ReportData) -> str:
                                                                          for r in runs) else "") + _table(
         ["run", "method", "SSIM", "SSIM active AUs", "PSNR dB", "SSIM all horizons", "gain over keyframe (active)",
          "CVAE − method (active)"], rows))
-    parts.append(_recon_seeds(runs))
+    parts.append(_recon_seeds(runs, by_lighting))
     by_light = [(r, method, r["metrics"].get("cvae_vs_over_trainings", {}).get(method, {}).get(
                  "apex_by_lighting") or v.get("apex_by_lighting", {}))
                 for r in runs for method, v in r["metrics"].get("cvae_vs", {}).items()]
     lights = sorted({x for _, _, g in by_light for x in g})
-    if lights:
+    if lights and by_lighting:
         grid = [[(_interval(d), (d.get("n_clusters"), d.get("n")) if d else (None, None))
                  for x in lights for d in [g.get(x, {}).get("face")]] for _, _, g in by_light]
         cells, note = _with_counts(grid, lights, "apex samples")
@@ -621,7 +611,7 @@ def _reconstruct_section(data: ReportData) -> str:
     regions = [x for x in ("brows", "eyes", "nose", "mouth", "chin") if any(x in v.get("apex", {}) for r in runs
                                                                         for v in r["metrics"].get("methods", {}).values())]
     if regions:
-        rows2 = [[_run_name(r), html.escape(method)] + [_fmt(v.get("apex", {}).get(x, {}).get("ssim"), 4) for x in regions]
+        rows2 = [[_run_name(r), html.escape(method)] + [fixed(v.get("apex", {}).get(x, {}).get("ssim"), 4) for x in regions]
                  for r in runs for method, v in r["metrics"].get("methods", {}).items()]
         parts.append("<h3>SSIM per AU region at the apex</h3>" + LEVELS_ONLY
                      + (f'<p class="muted">The {RECORDED_REGIONS}.</p>' if recorded else "")
@@ -630,17 +620,17 @@ def _reconstruct_section(data: ReportData) -> str:
         by = [(r, method, v.get("apex_by", {}).get(group, {}))
               for r in runs for method, v in r["metrics"].get("methods", {}).items()]
         labels = sorted({k for _, _, g in by for k in g})
-        if labels:
-            rows3 = [[_run_name(r), html.escape(method)] + [_fmt(g.get(x, {}).get("active_ssim"), 4) for x in labels]
+        if labels and (by_lighting or group != "lighting"):
+            rows3 = [[_run_name(r), html.escape(method)] + [fixed(g.get(x, {}).get("active_ssim"), 4) for x in labels]
                      for r, method, g in by]
             parts.append(f"<h3>SSIM in the active AU regions at the apex, by {title}</h3>" + LEVELS_ONLY
                          + _table(["run", "method"] + [html.escape(x) for x in labels], rows3))
 
     def k_mean(lt: dict[str, Any], which: str) -> str:
-        return _fmt(lt.get(f"apex_ssim_{which}", {}).get("active"), 4)
+        return fixed(lt.get(f"apex_ssim_{which}", {}).get("active"), 4)
 
     latent_rows = [[_run_name(r), " ".join(number(k, ".2f") for k in lt.get("kl_per_channel", [])), _count(lt.get("k")),
-                    _fmt(lt.get("spread_face"), 4), _fmt(lt.get("spread_moving"), 4), _fmt(lt.get("spread_static"), 4),
+                    fixed(lt.get("spread_face"), 4), fixed(lt.get("spread_moving"), 4), fixed(lt.get("spread_static"), 4),
                     k_mean(lt, f"mean_of_{lt.get('k')}"), k_mean(lt, "prior_mean")]
                    for r in runs if (lt := r["metrics"].get("latent"))]
     if latent_rows:

@@ -39,13 +39,13 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from evface.errors import DatasetError, EvfaceError, ParameterError, where
+from evface.errors import DatasetError, EvfaceError, ParameterError, counted, where
 from evface.inputs.classify import Augment, ClassifyDataset, InputSpec, load_inputs, normalize
 from evface.inputs.clip_view import SENSORS
 from evface.io.dataset import DatasetFolder
@@ -354,7 +354,7 @@ def protocol_parts(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple
     n_subjects = len({str(r["subject"]) for r in rows})
     k = n_subjects if cfg.loso else cfg.folds
     if cfg.loso and n_subjects < 2:
-        raise ParameterError(f"--loso on {n_subjects} subject(s): each subject is tested by models trained and validated "
+        raise ParameterError(f"--loso on {counted(n_subjects, 'subject')}: each subject is tested by models trained and validated "
                              "on others, so it needs 3 or more; give --data a dataset of more subjects")
     parts = stats.subject_parts(rows, k, cfg.val_fraction, cfg.test_fraction, cfg.seed,
                                 given="--loso" if cfg.loso else None, one_each="--loso")
@@ -415,7 +415,7 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
                 x = load_inputs([ds.clip_path(r) for r in rows], spec)
                 seconds = time.perf_counter() - start
                 engine.save_checkpoint(run_dir / INPUTS, {"x": torch.from_numpy(x), "seconds": seconds})
-                engine.main_log(log, dist)(f"preprocessed {len(rows)} clips ({spec.kind}"
+                engine.main_log(log, dist)(f"preprocessed {counted(len(rows), 'clip')} ({spec.kind}"
                                 f"{'/' + spec.sensor if spec.kind == 'events' else ''}) in {seconds:.1f} s")
     engine.barrier(dist)
     return todo
@@ -518,13 +518,8 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
         write_seed_logits(run_dir, [rows[i]["clip_id"] for i in tested], list(fold_of[tested]), seeds, seed_logits, labels)
         run_folder.write_metrics(run_dir, metrics)
         (run_dir / INPUTS).unlink(missing_ok=True)
-        ci = metrics.get("ci_trainings", metrics["ci"])
-
-        def value(key: str) -> str:
-            return f"{metrics[key]:.3f}" + (f" [{ci[key][0]:.3f}, {ci[key][1]:.3f}]" if ci[key] else "")
-
-        say(f"{metrics['evaluated_on']}: {metrics['n']} clips of {metrics['n_subjects']} subjects: top-1 {value('top1')}  "
-            f"UF1 {value('uf1')}  UAR {value('uar')}  (train top-1 {metrics['train_top1']:.3f}, {train_s:.0f} s)"
+        say(f"{metrics['evaluated_on']}: {figures(metrics)}; train top-1 % "
+            f"{stats.fixed(metrics['train_top1'], *stats.FIGURES['top1'])}, {train_s:.0f} s"
             + ("; one test subject: no interval" if metrics["n_subjects"] < 2 else ""))
     engine.barrier(dist)
     return metrics
@@ -601,6 +596,28 @@ def _load_models(run_dir: Path, cfg: ClassifyConfig, config: dict[str, Any], dev
         engine.load_model_state(run_dir / entry["dir"], model)
         models.append((entry, model.eval()))
     return models
+
+
+def figures(metrics: Mapping[str, Any]) -> str:
+    """The headline figures of a classification's ``metrics`` as the report's table gives them
+    (:data:`~evface.tasks.stats.FIGURES`: top-1 in percent to one decimal, UF1 and UAR to three,
+    each with its interval where there is one, over subjects and trainings where the metrics hold
+    that one), and how many clips and subjects they are of: what ``evface train classify`` and
+    ``evface eval`` print for a reader, above :func:`headline`.
+
+    Examples
+    --------
+    >>> figures({"top1": 0.5123, "uf1": 0.4, "uar": 0.45, "n": 41, "n_subjects": 1,
+    ...          "ci": {"top1": None, "uf1": None, "uar": None}})
+    'top-1 % 51.2, UF1 0.400, UAR 0.450 (41 clips of 1 subject)'
+    >>> figures({"top1": 0.5123, "uf1": 0.4, "uar": 0.45, "n": 41, "n_subjects": 3,
+    ...          "ci": {"top1": [0.41, 0.6], "uf1": [0.3, 0.5], "uar": [0.35, 0.55]}})
+    'top-1 % 51.2 [41.0, 60.0], UF1 0.400 [0.300, 0.500], UAR 0.450 [0.350, 0.550] (41 clips of 3 subjects)'
+    """
+    ci = metrics.get("ci_trainings") or metrics.get("ci") or {}
+    said = ", ".join(f"{name} {stats.with_interval(metrics[key], ci.get(key), *stats.FIGURES[key])}"
+                     for key, name in (("top1", "top-1 %"), ("uf1", "UF1"), ("uar", "UAR")))
+    return f"{said} ({counted(metrics['n'], 'clip')} of {counted(metrics['n_subjects'], 'subject')})"
 
 
 def headline(metrics: dict[str, Any]) -> dict[str, Any]:

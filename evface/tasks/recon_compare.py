@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.errors import DatasetError, FormatError, where
+from evface.errors import DatasetError, FormatError, counted, where
 from evface.io.dataset import read_text
 from evface.tasks import stats
 from evface.tasks.image_metrics import cluster_mean_interval, paired_training_interval
@@ -31,6 +31,9 @@ from evface.tasks.recon_eval import PSNR_CAP, SCORE_COLUMNS, SCORES_CSV, SEED_SC
 
 METRICS = ("face_ssim", "active_ssim", "face_psnr")
 """What is compared: SSIM over the face box and in the active AU regions, PSNR over the face box."""
+DIGITS = {"face_ssim": 4, "active_ssim": 4, "face_psnr": 2}
+"""Each metric's decimals in :func:`format_comparison`, as the report's reconstruction tables give
+them: SSIM to four, PSNR (dB) to two."""
 SAMPLE_KEYS = ("subject", "lighting", "aus")
 """Per sample, what both runs must agree on (else they scored different datasets)."""
 
@@ -248,23 +251,29 @@ def format_comparison(res: dict[str, Any]) -> str:
     """:func:`compare_runs` as a plain-text table."""
     cells = [d for entry in res["methods"].values() for part in entry.values() for d in part.values()]
     two_level = any("ci_trainings" in d for d in cells)
-    lines = [f"A = {res['a']}, B = {res['b']}: {res['n']} samples ({res['n_apex']} at the apex) of "
-             f"{res['n_subjects']} subjects, paired; 95 % intervals from a subject-cluster bootstrap"
+    lines = [f"A = {res['a']}, B = {res['b']}: {counted(res['n'], 'sample')} ({res['n_apex']} at the apex) of "
+             f"{counted(res['n_subjects'], 'subject')}, paired; 95 % intervals from a subject-cluster bootstrap"
              + (", and over subjects and trainings where a run trained a method several times (the verdict "
                 "follows it)" if two_level else ""),
              f"{'method':14}{'samples':16}{'metric':13}{'A':>8}{'B':>8}{'A - B':>9}  {'subjects':20}"
              + (f"{'subjects, trainings':22}" if two_level else "") + "verdict"]
 
-    def interval(ci: list[float] | None) -> str:
-        return stats.interval(ci, "+.4f") if ci else "-"
+    def interval(ci: list[float] | None, metric: str) -> str:
+        return stats.fixed_interval(ci, DIGITS[metric], sign="+") if ci else "-"
 
+    lightings = sorted({label for entry in res["methods"].values() for label in entry if label.startswith("apex, ")})
+    single = stats.one_lighting([label.removeprefix("apex, ") for label in lightings])
     for method, entry in res["methods"].items():
         for label, part in entry.items():
+            if single and label in lightings:  # one lighting: said below the table, not repeated
+                continue
             for metric, d in part.items():
-                lines.append(f"{method:14}{label:16}{metric:13}{stats.number(d['a'], '8.4f')}{stats.number(d['b'], '8.4f')}"
-                             f"{stats.number(d['diff'], '+9.4f')}  "
-                             f"{interval(d['ci']):20}" + (f"{interval(d.get('ci_trainings')):22}" if two_level else "")
-                             + d["verdict"])
+                lines.append(f"{method:14}{label:16}{metric:13}{stats.fixed(d['a'], DIGITS[metric]):>8}"
+                             f"{stats.fixed(d['b'], DIGITS[metric]):>8}{stats.fixed(d['diff'], DIGITS[metric], sign='+'):>9}  "
+                             f"{interval(d['ci'], metric):20}"
+                             + (f"{interval(d.get('ci_trainings'), metric):22}" if two_level else "") + d["verdict"])
+    if single:
+        lines.append(single)
     caution = stats.few_subjects(res["n_subjects"], stats.RECON_COVERAGE)
     if caution:
         lines.append(caution)

@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import h5py
 import numpy as np
 
+from evface.errors import ParameterError, counted
 from evface.inputs.au_regions import active_regions, region_masks
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
 from evface.io.dataset import atomic_write, atomic_write_text
@@ -57,6 +59,29 @@ def phase_indices(s: ReconSamples) -> dict[str, np.ndarray]:
         for p in PHASES:
             out[p].append(int(sl[np.argmin(np.abs(s.t_us[sl] - s.meta[f"{p}_us"][sl[0]]))]))
     return {p: np.asarray(v, dtype=np.int64) for p, v in out.items()}
+
+
+def refuse_not_finite(preds: dict[str, np.ndarray], s: ReconSamples, made_by: Callable[[str], tuple[str, str]]) -> None:
+    """Refuse the reconstructions of ``s`` of a method in ``preds`` that hold NaN or infinity, naming
+    the method, what made them and what to do (``made_by(method)``) and the first such sample: the
+    image metrics would refuse them naming neither the method nor the run.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> s = SimpleNamespace(t_us=np.array([0, 5000]), meta={"clip_id": np.array(["c0", "c0"])})  # a clip's 2 samples
+    >>> refuse_not_finite({"cvae": np.array([[[0.5]], [[np.nan]]])}, s, lambda m: (f"{m} of run/best.pt", "train again"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: cvae of run/best.pt: its reconstructions of 1 of 2 samples hold values that are not finite numbers (NaN or infinity; the first: clip c0 at 5000 µs), which no image metric scores; train again
+    """
+    for method, pred in preds.items():
+        bad = ~np.isfinite(pred.reshape(len(pred), -1)).all(axis=1)
+        if bad.any():
+            i, (what, advice) = int(np.argmax(bad)), made_by(method)
+            raise ParameterError(f"{what}: its reconstructions of {int(bad.sum())} of {counted(len(pred), 'sample')} "
+                                 "hold values that are not finite numbers (NaN or infinity; the first: clip "
+                                 f"{s.meta['clip_id'][i]} at {int(s.t_us[i])} µs), which no image metric scores; {advice}")
 
 
 def per_sample(pred: np.ndarray, s: ReconSamples, masks: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:

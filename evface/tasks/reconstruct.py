@@ -61,7 +61,7 @@ import numpy as np
 import torch
 from torch.utils.data import BatchSampler
 
-from evface.errors import DatasetError, ParameterError, where
+from evface.errors import DatasetError, ParameterError, counted, where
 from evface.inputs.reconstruct import (
     GRID_SENSOR,
     NO_INTERPOLATION,
@@ -349,7 +349,7 @@ def _part_samples(s: ReconSamples, subjects: Sequence[str], part: str) -> ReconS
 def _rows_of(data: Path, subjects: set[str], spec: ReconSpec, say: Callable[[str], None]) -> list[dict[str, Any]]:
     """The manifest rows of ``subjects``' clips, in manifest order (a clip's samples do not depend on the others)."""
     rows = [r for r in DatasetFolder.open(data).rows if str(r["subject"]) in subjects]
-    say(f"building samples ({spec.sensor}, {spec.protocol}) of {len(rows)} clips ...")
+    say(f"building samples ({spec.sensor}, {spec.protocol}) of {counted(len(rows), 'clip')} ...")
     return rows
 
 
@@ -586,7 +586,7 @@ def _write_train_summary(run_dir: Path, config: dict[str, Any], dist: engine.Dis
 def _train_part(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, val_s: ReconSamples,
                 part: dict[str, Any], part_dir: Path, dist: engine.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
     """Train the part's CVAE (in ``part_dir``) and recurrent UNet (in ``part_dir/e2vid``) from the same seed."""
-    say(f"{len(train_s)} training, {len(val_s)} validation samples")
+    say(f"{len(train_s)} training, {counted(len(val_s), 'validation sample')}")
     summary: dict[str, Any] = {"name": part["name"], "n_train": len(train_s), "n_val": len(val_s)}
     engine.seed_everything(cfg.seed)
     t0 = time.perf_counter()
@@ -718,6 +718,25 @@ def headline(metrics: dict[str, Any]) -> dict[str, Any]:
     SSIM, PSNR and MSE over the face at the apex."""
     return {name: {k: round(m["apex"]["face"][k], 4) for k in ("ssim", "psnr", "mse")}
             for name, m in metrics["methods"].items()}
+
+
+def figures(metrics: dict[str, Any]) -> str:
+    """The apex figures of every method as the report's table gives them: SSIM over the face to four
+    decimals with its 95 % subject-cluster interval, PSNR to two, and how many clips and subjects
+    they are of; ``evface train reconstruct`` and ``evface eval`` print it above :func:`headline`.
+
+    Examples
+    --------
+    >>> figures({"n_clips": 12, "n_subjects": 3, "methods": {
+    ...     "cvae": {"apex": {"face": {"ssim": 0.81234, "psnr": 24.314}},
+    ...              "apex_interval": {"face": {"mean": 0.81234, "ci": [0.8, 0.823], "n_clusters": 3}}},
+    ...     "keyframe": {"apex": {"face": {"ssim": 0.7, "psnr": 21.0}}}}})  # scored before intervals were
+    'at the apex, SSIM over the face and PSNR: cvae 0.8123 [0.8000, 0.8230], 24.31 dB; keyframe 0.7000, 21.00 dB (12 clips of 3 subjects)'
+    """
+    said = [f"{name} {stats.mean_with_interval(m.get('apex_interval', {}).get('face'), m['apex']['face']['ssim'])}, "
+            f"{stats.fixed(m['apex']['face']['psnr'], 2)} dB" for name, m in metrics["methods"].items()]
+    return (f"at the apex, SSIM over the face and PSNR: {'; '.join(said)} ({counted(metrics['n_clips'], 'clip')} of "
+            f"{counted(metrics['n_subjects'], 'subject')})")
 
 
 def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str | Path | None = None,
@@ -869,10 +888,10 @@ def _evaluated_on(s: ReconSamples, other_ids: set[str], n_parts: int, seeds: lis
     mean = (f"; a sample's scores: the mean over the {len(seeds)} trainings of those models (seeds "
             f"{', '.join(map(str, seeds))})" if len(seeds) > 1 else "")
     if elsewhere is None:
-        return f"{len(clips)} clips of the run's own dataset, each by the models of the part that tested its subject{mean}"
+        return f"{counted(len(clips), 'clip')} of the run's own dataset, each by the models of the part that tested its subject{mean}"
     data, config, left_out = elsewhere
     return run_folder.scored_elsewhere(data, config["data"], config["evaluation"], len(clips) - other, len(clips),
-                                       left_out, "", f"one part's models (the {n_parts} parts taking turns)") + mean
+                                       left_out, "", f"one part's models (the {counted(n_parts, 'part')} taking turns)") + mean
 
 
 def _predict(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, parts: list[dict[str, Any]], s: ReconSamples,
@@ -919,10 +938,22 @@ def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, input
         engine.load_model_state(part_dir / E2VID_DIR, e2vid)
         preds["e2vid"] = predict_e2vid(e2vid.to(device), test, scales, kf, device=device)
     preds |= baselines(test, spec, inputs["integration"], frames=first)
+    recon_eval.refuse_not_finite(preds, test, lambda method: _made_by(part_dir, method))
     if not first:
         return preds, [], None
     draws = cvae_samples(cvae, s, apex, scales, kf, cfg.k_samples, seed=cfg.seed, device=device) if cfg.k_samples > 0 else None
     return preds, kl_per_channel(cvae, s, apex, scales, kf, device=device), draws
+
+
+def _made_by(part_dir: Path, method: str) -> tuple[str, str]:
+    """What made a part's reconstructions by ``method`` (its model file, or the part for a baseline)
+    and what to do where they are not finite (:func:`recon_eval.refuse_not_finite`)."""
+    if method in ("cvae", "e2vid"):
+        model = part_dir / (E2VID_DIR if method == "e2vid" else "") / engine.BEST
+        return f"method {method}, model {model}", "train the run again (a lower --learning-rate)"
+    if method == "integration":
+        return (f"method integration, fitted for {part_dir}", "train the run again")
+    return f"method {method} of {part_dir}", "it reconstructs from the clip's RGB frames: check that clip's frames"
 
 
 def baselines(s: ReconSamples, spec: ReconSpec, integration: dict[str, Any], frames: bool = True

@@ -4,8 +4,8 @@ Every task has the same shape: a frozen config class (:mod:`evface.tasks.configs
 ``train_and_evaluate(data, run_dir, config, log=None) -> metrics``, the same work in steps that
 ``evface run`` runs as jobs of their own (``prepare(data, run_dir, config) -> parts to train``,
 ``fit_part(data, run_dir, config, part)``, ``pool_parts(data, run_dir, config) -> metrics``),
-``evaluate_run(run_dir, data=None, out=None) -> metrics`` and ``headline(metrics)`` (what the CLI
-prints). A run folder's ``config.json`` names its task under ``"task"``, which
+``evaluate_run(run_dir, data=None, out=None) -> metrics``, ``figures(metrics)`` (the figures the CLI
+prints for a reader, as the report gives them) and ``headline(metrics)`` (those it prints as JSON, for scripts). A run folder's ``config.json`` names its task under ``"task"``, which
 :func:`task_of_run` looks up here.
 
 Examples
@@ -40,11 +40,12 @@ class Task:
     pool_parts: Callable[..., dict[str, Any]]
     evaluate_run: Callable[..., dict[str, Any]]
     headline: Callable[[dict[str, Any]], dict[str, Any]]
+    figures: Callable[[dict[str, Any]], str]
 
 
 TASKS: dict[str, Task] = {
     module.TASK: Task(module.TASK, config, module.train_and_evaluate, module.prepare, module.fit_part,
-                      module.pool_parts, module.evaluate_run, module.headline)
+                      module.pool_parts, module.evaluate_run, module.headline, module.figures)
     for module, config in ((classify, ClassifyConfig), (reconstruct, ReconstructConfig))
 }
 

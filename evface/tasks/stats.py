@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from evface.checks import as_int, as_real
-from evface.errors import ParameterError
+from evface.errors import ParameterError, counted
 from evface.inputs.splits import subject_split
 from evface.tasks import class_metrics as cm
 
@@ -99,8 +99,8 @@ def subject_parts(rows: Sequence[Mapping[str, Any]], folds: int, val_fraction: f
             left = len(clips) - len(test)
             ways = [what for what, helps in ((one_each or f"--folds {len(clips)}", folds < len(clips)),
                                              ("a smaller --val-fraction", left >= 2)) if helps]
-            raise ParameterError(f"{given or f'--folds {folds}'} on {len(clips)} subjects: fold {i} leaves {left} "
-                                 f"subject(s) to validate and train on, too few at --val-fraction {val_fraction:g}; "
+            raise ParameterError(f"{given or f'--folds {folds}'} on {counted(len(clips), 'subject')}: fold {i} "
+                                 f"leaves {counted(left, 'subject')} to validate and train on, too few at --val-fraction {val_fraction:g}; "
                                  f"give {' or '.join(ways + ['a dataset of more subjects (--data)'])}") from None
         parts.append({"name": f"fold{i}", "train": inner["train"], "val": inner["val"],
                       "test": [r for r in rows if str(r["subject"]) in held_out]})
@@ -346,6 +346,78 @@ def number(value: float, spec: str) -> str:
     ('+0.083', 'n/a (not finite)', 'n/a (not finite)')
     """
     return f"{value:{spec}}" if np.isfinite(value) else NOT_FINITE
+
+
+FIGURES = {"top1": (1, 100.0), "uf1": (3, 1.0), "uar": (3, 1.0)}
+"""Each classification metric's decimals and scale as evface prints and reports it: top-1 in percent
+(a difference of it in points), UF1 and UAR as fractions."""
+
+
+def fixed(value: Any, digits: int = 2, scale: float = 1.0, sign: str = "") -> str:
+    """``value`` (times ``scale``) to ``digits`` decimals (``sign`` "+": always signed); ``–`` when
+    absent, :data:`NOT_FINITE` when NaN or infinite: a figure as the report, ``evface compare``,
+    ``evface eval`` and ``evface train`` give it.
+
+    >>> fixed(0.5123, 1, 100), fixed(0.0834, 3, sign="+"), fixed(None), fixed(float("nan"), 3)
+    ('51.2', '+0.083', '–', 'n/a (not finite)')
+    """
+    if value is None:
+        return "–"
+    return number(float(value) * scale, f"{sign}.{digits}f")
+
+
+def fixed_interval(ci: Sequence[float], digits: int, scale: float = 1.0, sign: str = "") -> str:
+    """An interval ``[low, high]`` formatted as :func:`fixed` formats its bounds.
+
+    >>> fixed_interval([0.41, 0.6], 1, 100), fixed_interval([-0.012, 0.05], 3, sign="+")
+    ('[41.0, 60.0]', '[-0.012, +0.050]')
+    """
+    return interval([float(v) * scale for v in ci], f"{sign}.{digits}f")
+
+
+def with_interval(value: Any, ci: Sequence[float] | None, digits: int, scale: float = 1.0) -> str:
+    """``value [low, high]`` as :func:`fixed` and :func:`fixed_interval` give them (the interval only
+    when there is one).
+
+    >>> with_interval(0.5, [0.41, 0.6], 1, 100), with_interval(0.4, None, 3)
+    ('50.0 [41.0, 60.0]', '0.400')
+    """
+    if ci is None:
+        return fixed(value, digits, scale)
+    return f"{fixed(value, digits, scale)} {fixed_interval(ci, digits, scale)}"
+
+
+def mean_with_interval(d: Mapping[str, Any] | None, value: Any, digits: int = 4) -> str:
+    """``0.9432 [0.9389, 0.9474]``: the mean of a subject-cluster interval ``d`` (``{"mean", "ci",
+    "n_clusters"}``) with its interval; ``value`` alone where there is no ``d`` (runs scored without
+    one), and no interval for a mean over one subject.
+
+    >>> mean_with_interval({"mean": 0.94321, "ci": [0.9389, 0.9474], "n_clusters": 3}, 0.9), mean_with_interval(None, 0.9)
+    ('0.9432 [0.9389, 0.9474]', '0.9000')
+    >>> mean_with_interval({"mean": 0.02, "ci": None, "n_clusters": 1}, 0.02)
+    '0.0200 (one subject: no interval)'
+    """
+    if not d:
+        return fixed(value, digits)
+    if d.get("n_clusters", 2) < 2:
+        return f"{fixed(d['mean'], digits)} (one subject: no interval)"
+    return f"{fixed(d['mean'], digits)} {fixed_interval(d['ci'], digits)}"
+
+
+def one_lighting(lightings: Sequence[str]) -> str | None:
+    """Where every clip was of the one lighting in ``lightings`` (imported recordings are all
+    ``unknown``), the sentence that stands for a breakdown per lighting, which would only repeat the
+    figures over all clips; None where there are several (or none).
+
+    >>> one_lighting(["unknown"])
+    'Every clip is of one lighting (unknown): no breakdown per lighting, which would repeat the figures over all clips'
+    >>> one_lighting(["bright", "dim"]) is None
+    True
+    """
+    if len(lightings) != 1:
+        return None
+    return (f"Every clip is of one lighting ({lightings[0]}): no breakdown per lighting, which would repeat the "
+            "figures over all clips")
 
 
 def few_subjects(n: int, coverage: str) -> str | None:
