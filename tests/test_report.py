@@ -658,6 +658,18 @@ def test_the_compare_table_shows_values_that_are_not_finite_as_such():
     assert "nan" not in line and line.count("n/a (not finite)") == 4, line
 
 
+def test_counts_take_their_number(fake_run, tmp_path):
+    """A run of one test clip of one subject (was: "1 clips of 1 subjects", "1 test subjects")."""
+    root = shutil.copytree(fake_run, tmp_path / "run", ignore=shutil.ignore_patterns("report.html"))
+    for stage, counts in (("events-hd-0", {"n": 1, "n_subjects": 1}),
+                          ("recon-hd-0", {"n_subjects": 1, "n_clips": 1, "n_samples": 1})):
+        path = root / "stages" / stage / "metrics.json"
+        path.write_text(json.dumps(json.loads(path.read_text()) | counts))
+    text = build_report([root], tmp_path / "r.html").read_text()
+    assert ": 1 clip of 1 subject, predictions pooled over the folds." in text
+    assert "one subject split, 1 test subject, 1 clip, 1 sample (" in text
+
+
 def test_one_lighting_is_said_once_not_tabled_as_a_copy_of_all_clips(fake_run, tmp_path):
     """Imported recordings are all of lighting "unknown": a table or rows per lighting repeated the
     figures over all clips; the report and `evface compare` say so in one sentence instead."""
