@@ -8,6 +8,7 @@ number of things, in an error or in what a command prints.
 
 from __future__ import annotations
 
+import numbers
 from pathlib import Path
 
 
@@ -58,6 +59,9 @@ def counted(n: float, noun: str, plural: str | None = None) -> str:
     ('1 clip', '0 clips', '1,344 clips', '2 classes')
     >>> counted(1.0, "CPU"), counted(0.5, "GPU")
     ('1 CPU', '0.5 GPUs')
+    >>> import numpy as np
+    >>> counted(np.int64(12000), "event")
+    '12,000 events'
     """
-    number = f"{n:,}" if isinstance(n, int) else f"{n:g}"
+    number = f"{int(n):,}" if isinstance(n, numbers.Integral) else f"{n:g}"
     return f"{number} {noun if n == 1 else plural or noun + 's'}"
