@@ -123,7 +123,7 @@ def test_a_shared_subject_and_other_sensors_are_warned_about(sessions, tmp_path,
     for row in ds.rows:
         clip = read_clip(ds.clip_path(row), frames=True, truth=True)
         clip.clip_id = clip.clip_id + "_b"
-        del clip.events["lr"], clip.sensors["lr"]
+        del clip.events["lr"], clip.sensors["lr"], clip.truth["lr"]
         write_clip(relabelled / "clips" / f"{clip.clip_id}.h5", clip)
         rows.append({**row, "clip_id": clip.clip_id, "file": f"clips/{clip.clip_id}.h5"})
     write_manifest(relabelled, rows)
