@@ -63,7 +63,8 @@ _NUMBER = re.compile(r"(\d+)$")
 
 def numbered_frames(folder: str | Path) -> list[tuple[int, Path]]:
     """``(number, file)`` of each frame in ``folder``, sorted by number: the pictures
-    (:data:`FRAME_EXTENSIONS`) whose name ends in a number (``img46.jpg`` is frame 46). A
+    (:data:`FRAME_EXTENSIONS`) whose name ends in a number (``img46.jpg`` is frame 46), hidden
+    files left out (macOS writes ``._img46.jpg`` beside each frame on some drives). A
     DatasetError naming the folder unless there are at least 2 and the numbers run without a gap
     or a repeat.
 
@@ -71,7 +72,7 @@ def numbered_frames(folder: str | Path) -> list[tuple[int, Path]]:
     --------
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
-    >>> for name in ("img9.jpg", "img10.png", "img11.jpg", "notes.txt", "cover.jpg"):
+    >>> for name in ("img9.jpg", "img10.png", "img11.jpg", "notes.txt", "cover.jpg", "._img9.jpg"):
     ...     _ = (folder / name).write_bytes(b"")
     >>> [(n, p.name) for n, p in numbered_frames(folder)]
     [(9, 'img9.jpg'), (10, 'img10.png'), (11, 'img11.jpg')]
@@ -80,12 +81,13 @@ def numbered_frames(folder: str | Path) -> list[tuple[int, Path]]:
     Traceback (most recent call last):
     ...
     evface.errors.DatasetError: ...: 2 frames but numbers 9..11 have a gap after 9
+    >>> import shutil; shutil.rmtree(folder)
     """
     folder = Path(folder)
     frames = []
     for p in folder.iterdir():
         m = _NUMBER.search(p.stem)
-        if p.suffix.lower() in FRAME_EXTENSIONS and m:
+        if p.suffix.lower() in FRAME_EXTENSIONS and m and not p.name.startswith("."):
             frames.append((int(m.group(1)), p))
     frames.sort()
     if len(frames) < 2:
