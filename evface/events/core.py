@@ -24,7 +24,26 @@ SensorSize = tuple[int, int]
 
 
 def empty_events(n: int = 0) -> np.ndarray:
-    """Return an uninitialised events array of length ``n`` (zeros when ``n == 0``)."""
+    """Return an uninitialised events array of length ``n`` (zeros when ``n == 0``).
+
+    Parameters
+    ----------
+    n : int, optional
+        Number of events.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        The values are undefined unless ``n == 0``; fill every field before use.
+
+    Examples
+    --------
+    >>> ev = empty_events(3)
+    >>> ev.shape, ev.dtype.names
+    ((3,), ('t', 'x', 'y', 'p'))
+    >>> empty_events().size
+    0
+    """
     return np.zeros(n, dtype=EVENT_DTYPE) if n == 0 else np.empty(n, dtype=EVENT_DTYPE)
 
 
@@ -115,11 +134,35 @@ def validate_events(
 ) -> np.ndarray:
     """Check that ``events`` follows the data model and return it unchanged.
 
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        The array to check.
+    sensor_size : (width, height), optional
+        When given, every coordinate must lie inside it.
+    source : str, optional
+        Named in error messages.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        The same array.
+
     Raises
     ------
     EventsError
         On a wrong dtype, unsorted timestamps, a polarity outside {-1, +1} or (with
         ``sensor_size``) a coordinate outside the sensor. The message names ``source``.
+
+    Examples
+    --------
+    >>> ev = make_events([0, 5], [1, 7], [0, 0], [1, -1])
+    >>> validate_events(ev, (8, 1)) is ev
+    True
+    >>> validate_events(ev, (4, 4), source="clip.raw")
+    Traceback (most recent call last):
+    ...
+    evface.errors.EventsError: clip.raw: coordinates outside the 4x4 sensor (max x=7, max y=0)
     """
     if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE:
         got = getattr(events, "dtype", type(events).__name__)
@@ -150,7 +193,16 @@ def validate_events(
 
 
 def check_array(events: object) -> None:
-    """An EventsError unless ``events`` is a 1-D array of :data:`EVENT_DTYPE` (checks no values)."""
+    """An EventsError unless ``events`` is a 1-D array of :data:`EVENT_DTYPE` (checks no values).
+
+    Examples
+    --------
+    >>> check_array(empty_events(2))
+    >>> check_array(np.zeros(2))
+    Traceback (most recent call last):
+    ...
+    evface.errors.EventsError: events must be a 1-D array of dtype [('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', 'i1')], got float64
+    """
     if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE or events.ndim != 1:
         got = getattr(events, "dtype", type(events).__name__)
         raise EventsError(f"events must be a 1-D array of dtype {EVENT_DTYPE}, got {got}")
@@ -164,6 +216,15 @@ def check_stream(events: np.ndarray, sensor: tuple[int, int] = (MAX_SENSOR_SIDE,
     The operations and representations run this before their compiled loops, which index
     per-pixel state by coordinate and rely on the time order; :func:`validate_events` is the
     check of a whole array as received, with messages of its own.
+
+    Examples
+    --------
+    >>> ev = make_events([0, 5, 9], [1, 2, 6], [0, 1, 1], [1, 1, -1])
+    >>> check_stream(ev)
+    >>> check_stream(ev, (4, 4))
+    Traceback (most recent call last):
+    ...
+    evface.errors.EventsError: event 2 at (x=6, y=1) lies outside the 4x4 sensor
     """
     bad = int(_first_bad(events["t"], events["x"], events["y"], events["p"], sensor[0], sensor[1]))
     if bad < 0:
@@ -250,6 +311,26 @@ def time_slice(events: np.ndarray, t_start_us: int | None, t_end_us: int | None)
     """Index range of the events with ``t_start_us <= t < t_end_us``, by binary search.
 
     ``None`` leaves that side open; bounds are checked by :func:`time_window`.
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Sorted events.
+    t_start_us, t_end_us : int or None
+        The window; ``None`` leaves that side open.
+
+    Returns
+    -------
+    slice
+        Positions of the events inside the window.
+
+    Examples
+    --------
+    >>> ev = make_events([0, 10, 20, 30], [0] * 4, [0] * 4, [1] * 4)
+    >>> time_slice(ev, 5, 25)
+    slice(1, 3, None)
+    >>> time_slice(ev, None, 10)
+    slice(0, 1, None)
     """
     check_array(events)
     t0, t1 = time_window(t_start_us, t_end_us)
@@ -264,6 +345,12 @@ def search_time(t: np.ndarray, t_us: int, side: str = "left") -> int:
 
     ``events["t"]`` is a strided view of the packed records, which ``np.searchsorted`` would
     first copy whole (O(n)); a bisection over the view reads only O(log n) elements.
+
+    Examples
+    --------
+    >>> ev = make_events([0, 10, 10, 30], [0] * 4, [0] * 4, [1] * 4)
+    >>> search_time(ev["t"], 10), search_time(ev["t"], 10, side="right")
+    (1, 3)
     """
     if t.flags.c_contiguous:
         return int(np.searchsorted(t, t_us, side=side))
@@ -286,5 +373,13 @@ def slice_time(events: np.ndarray, t_start_us: int | None = None, t_end_us: int 
 
 
 def duration_us(events: np.ndarray) -> int:
-    """Time between the first and the last event (0 for fewer than two events)."""
+    """Time between the first and the last event (0 for fewer than two events).
+
+    Examples
+    --------
+    >>> duration_us(make_events([100, 250, 1100], [0] * 3, [0] * 3, [1] * 3))
+    1000
+    >>> duration_us(empty_events())
+    0
+    """
     return int(events["t"][-1]) - int(events["t"][0]) if events.size > 1 else 0  # Python ints: no int64 wrap

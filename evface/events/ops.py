@@ -65,7 +65,27 @@ def crop(events: np.ndarray, roi: Roi) -> np.ndarray:
 
 
 def flip_lr(events: np.ndarray, sensor_size: SensorSize) -> np.ndarray:
-    """Mirror left-right: ``x -> width - 1 - x``."""
+    """Mirror left-right: ``x -> width - 1 - x``.
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Sorted events on the sensor.
+    sensor_size : (width, height)
+        The sensor the events lie on.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        A mirrored copy.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1], [0, 3], [1, 2], [1, -1])
+    >>> flip_lr(ev, (10, 4))[["x", "y"]].tolist()
+    [(9, 1), (6, 2)]
+    """
     width = _check_on_sensor(events, sensor_size)[0]
     out = events.copy()
     out["x"] = width - 1 - events["x"]
@@ -73,7 +93,27 @@ def flip_lr(events: np.ndarray, sensor_size: SensorSize) -> np.ndarray:
 
 
 def flip_ud(events: np.ndarray, sensor_size: SensorSize) -> np.ndarray:
-    """Mirror up-down: ``y -> height - 1 - y``."""
+    """Mirror up-down: ``y -> height - 1 - y``.
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Sorted events on the sensor.
+    sensor_size : (width, height)
+        The sensor the events lie on.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        A mirrored copy.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1], [0, 3], [1, 2], [1, -1])
+    >>> flip_ud(ev, (10, 4))[["x", "y"]].tolist()
+    [(0, 2), (3, 1)]
+    """
     height = _check_on_sensor(events, sensor_size)[1]
     out = events.copy()
     out["y"] = height - 1 - events["y"]
@@ -81,7 +121,15 @@ def flip_ud(events: np.ndarray, sensor_size: SensorSize) -> np.ndarray:
 
 
 def flip_polarity(events: np.ndarray) -> np.ndarray:
-    """Swap ON and OFF events."""
+    """Swap ON and OFF events.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1, 2], [0, 0, 0], [0, 0, 0], [1, -1, 1])
+    >>> flip_polarity(ev)["p"].tolist()
+    [-1, 1, -1]
+    """
     check_array(events)
     out = events.copy()
     out["p"] = -events["p"]
@@ -89,7 +137,29 @@ def flip_polarity(events: np.ndarray) -> np.ndarray:
 
 
 def shift(events: np.ndarray, dx: int, dy: int, sensor_size: SensorSize) -> np.ndarray:
-    """Translate by ``(dx, dy)`` pixels, dropping events that leave the sensor."""
+    """Translate by ``(dx, dy)`` pixels, dropping events that leave the sensor.
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Sorted events on the sensor.
+    dx, dy : int
+        Pixels to move right and down (negative: left and up).
+    sensor_size : (width, height)
+        The sensor the events lie on, before and after the move.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        The moved events that stay on the sensor.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1], [1, 8], [0, 0], [1, 1])
+    >>> shift(ev, 2, 3, (10, 4))[["t", "x", "y"]].tolist()
+    [(0, 3, 3)]
+    """
     width, height = _check_on_sensor(events, sensor_size)
     dx, dy = as_int("dx", dx), as_int("dy", dy)
     x = events["x"].astype(np.int64) + max(-MAX_SENSOR_SIDE, min(dx, MAX_SENSOR_SIDE))  # farther leaves any sensor
@@ -202,6 +272,30 @@ def background_activity_filter(events: np.ndarray, sensor_size: SensorSize, dt_u
     This is the classic background-activity (nearest-neighbour correlation) denoiser of
     Delbruck (2008): isolated events, typically leak and shot noise, are removed while events of
     moving edges, which always have active neighbours, are kept.
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Sorted events on the sensor.
+    sensor_size : (width, height)
+        The sensor the events lie on.
+    dt_us : int
+        How recently (µs) one of the eight neighbours must have fired.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        The supported events.
+
+    Examples
+    --------
+    The event at (1, 1) follows its neighbour at (0, 1) within 100 µs and is kept; the lone
+    event at (5, 3) and the first event (no neighbour before it) are dropped.
+
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 40, 60], [0, 1, 5], [1, 1, 3], [1, 1, 1])
+    >>> background_activity_filter(ev, (8, 4), 100)[["t", "x", "y"]].tolist()
+    [(40, 1, 1)]
     """
     dt_us = as_int("background-activity window dt_us", dt_us, 1)
     width, height = _check_on_sensor(events, sensor_size)
@@ -214,7 +308,30 @@ def background_activity_filter(events: np.ndarray, sensor_size: SensorSize, dt_u
 
 
 def drop_random(events: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
-    """Drop each event independently with probability ``fraction`` (event-drop augmentation)."""
+    """Drop each event independently with probability ``fraction`` (event-drop augmentation).
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        The events.
+    fraction : float
+        Probability in [0, 1] that an event is dropped.
+    rng : numpy.random.Generator
+        Source of the draws.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        The kept events, in their order.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events(np.arange(1000), np.zeros(1000), np.zeros(1000), np.ones(1000))
+    >>> kept = drop_random(ev, 0.25, np.random.default_rng(0))
+    >>> 700 < kept.size < 800, drop_random(ev, 1.0, np.random.default_rng(0)).size
+    (True, 0)
+    """
     fraction = as_real("drop fraction", fraction, 0.0, 1.0)
     check_array(events)
     if not isinstance(rng, np.random.Generator):
@@ -228,6 +345,30 @@ def add_uniform_noise(
     """Add ``n`` uniformly distributed noise events over the stream's time span, merged by time.
 
     An empty stream has no span, so it is returned unchanged.
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Sorted events on the sensor.
+    sensor_size : (width, height)
+        The sensor the noise is spread over.
+    n : int
+        Number of noise events to add.
+    rng : numpy.random.Generator
+        Source of the draws.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        The events and the noise, sorted by time.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([100, 900], [0, 0], [0, 0], [1, 1])
+    >>> noisy = add_uniform_noise(ev, (32, 24), 5, np.random.default_rng(0))
+    >>> noisy.size, int(noisy["t"].min()), int(noisy["t"].max()), bool(np.all(np.diff(noisy["t"]) >= 0))
+    (7, 100, 900, True)
     """
     n = as_int("number of noise events n", n, 0)
     width, height = _check_on_sensor(events, sensor_size)
