@@ -62,7 +62,15 @@ def _span(events: np.ndarray, t_start_us: int | None, t_end_us: int | None) -> t
 
 @dataclass(frozen=True)
 class TimeSlice:
-    """Keep ``t_start_us <= t < t_end_us`` (a view); ``None`` leaves a side open."""
+    """Keep ``t_start_us <= t < t_end_us`` (a view); ``None`` leaves a side open.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 10, 20, 30], [0] * 4, [0] * 4, [1] * 4)
+    >>> TimeSlice(10, 30)(ev)["t"].tolist(), TimeSlice(t_end_us=10)(ev)["t"].tolist()
+    ([10, 20], [0])
+    """
 
     t_start_us: int | None = None
     t_end_us: int | None = None
@@ -73,7 +81,15 @@ class TimeSlice:
 
 @dataclass(frozen=True)
 class Crop:
-    """Keep the events inside ``roi = (x0, y0, width, height)``, shifted to its origin."""
+    """Keep the events inside ``roi = (x0, y0, width, height)``, shifted to its origin.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1, 2], [5, 6, 50], [5, 7, 5], [1, -1, 1])
+    >>> Crop((4, 4, 10, 10))(ev)[["x", "y"]].tolist()
+    [(1, 1), (2, 3)]
+    """
 
     roi: ops.Roi
 
@@ -83,7 +99,14 @@ class Crop:
 
 @dataclass(frozen=True)
 class FlipLR:
-    """Mirror left-right on a ``(width, height)`` sensor."""
+    """Mirror left-right on a ``(width, height)`` sensor.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> FlipLR((10, 4))(make_events([0, 1], [0, 3], [1, 2], [1, -1]))["x"].tolist()
+    [9, 6]
+    """
 
     sensor_size: SensorSize
 
@@ -93,7 +116,14 @@ class FlipLR:
 
 @dataclass(frozen=True)
 class FlipUD:
-    """Mirror up-down on a ``(width, height)`` sensor."""
+    """Mirror up-down on a ``(width, height)`` sensor.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> FlipUD((10, 4))(make_events([0, 1], [0, 3], [1, 2], [1, -1]))["y"].tolist()
+    [2, 1]
+    """
 
     sensor_size: SensorSize
 
@@ -103,7 +133,14 @@ class FlipUD:
 
 @dataclass(frozen=True)
 class FlipPolarity:
-    """Swap ON and OFF."""
+    """Swap ON and OFF.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> FlipPolarity()(make_events([0, 1], [0, 0], [0, 0], [1, -1]))["p"].tolist()
+    [-1, 1]
+    """
 
     def __call__(self, events: np.ndarray) -> np.ndarray:
         return ops.flip_polarity(events)
@@ -111,7 +148,15 @@ class FlipPolarity:
 
 @dataclass(frozen=True)
 class Shift:
-    """Translate by ``(dx, dy)`` pixels, dropping events that leave the sensor."""
+    """Translate by ``(dx, dy)`` pixels, dropping events that leave the sensor.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1], [1, 8], [0, 0], [1, 1])
+    >>> Shift(-1, 2, (10, 4))(ev)[["t", "x", "y"]].tolist()
+    [(0, 0, 2), (1, 7, 2)]
+    """
 
     dx: int
     dy: int
@@ -123,7 +168,15 @@ class Shift:
 
 @dataclass(frozen=True)
 class Resample:
-    """See the stream through a ``dst_size`` pixel grid over the same field of view."""
+    """See the stream through a ``dst_size`` pixel grid over the same field of view.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1, 2], [0, 1, 3], [0, 1, 3], [1, 1, -1])
+    >>> Resample((4, 4), (2, 2))(ev)[["x", "y"]].tolist()
+    [(0, 0), (0, 0), (1, 1)]
+    """
 
     src_size: SensorSize
     dst_size: SensorSize
@@ -134,7 +187,15 @@ class Resample:
 
 @dataclass(frozen=True)
 class RefractoryFilter:
-    """Drop events closer than ``period_us`` to the pixel's last kept event."""
+    """Drop events closer than ``period_us`` to the pixel's last kept event.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 300, 700], [1, 1, 1], [1, 1, 1], [1, 1, 1])
+    >>> RefractoryFilter((4, 3), period_us=600)(ev)["t"].tolist()
+    [0, 700]
+    """
 
     sensor_size: SensorSize
     period_us: int
@@ -145,7 +206,15 @@ class RefractoryFilter:
 
 @dataclass(frozen=True)
 class Denoise:
-    """Background-activity filter: keep events with a neighbour active in the last ``dt_us``."""
+    """Background-activity filter: keep events with a neighbour active in the last ``dt_us``.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 40, 60], [0, 1, 5], [1, 1, 3], [1, 1, 1])
+    >>> Denoise((8, 4), dt_us=100)(ev)[["t", "x", "y"]].tolist()
+    [(40, 1, 1)]
+    """
 
     sensor_size: SensorSize
     dt_us: int = 10_000
@@ -160,6 +229,17 @@ class DropEvents:
 
     An int ``seed`` gives the same drop on every call; a ``numpy.random.Generator`` is advanced,
     giving a new (reproducible) drop each call, as augmentation wants.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events(np.arange(100), np.zeros(100), np.zeros(100), np.ones(100))
+    >>> same = DropEvents(0.5, seed=3)
+    >>> same(ev).size == same(ev).size, same(ev)["t"].tolist() == same(ev)["t"].tolist()
+    (True, True)
+    >>> advancing = DropEvents(0.5, seed=np.random.default_rng(3))
+    >>> advancing(ev)["t"].tolist() == advancing(ev)["t"].tolist()
+    False
     """
 
     fraction: float
@@ -171,7 +251,16 @@ class DropEvents:
 
 @dataclass(frozen=True)
 class UniformNoise:
-    """Add ``n`` uniformly distributed events over the stream's span (seeded like DropEvents)."""
+    """Add ``n`` uniformly distributed events over the stream's span (seeded like DropEvents).
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([100, 900], [0, 0], [0, 0], [1, 1])
+    >>> noisy = UniformNoise((32, 24), n=10, seed=0)(ev)
+    >>> noisy.size, int(noisy["t"][0]), int(noisy["t"][-1])
+    (12, 100, 900)
+    """
 
     sensor_size: SensorSize
     n: int
@@ -207,7 +296,16 @@ class EventFrames:
 
 @dataclass(frozen=True)
 class VoxelGrid:
-    """:func:`~evface.events.representations.to_voxel_grid`; window as in :class:`EventFrames`."""
+    """:func:`~evface.events.representations.to_voxel_grid`; window as in :class:`EventFrames`.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 500, 1000], [0, 1, 3], [0, 2, 1], [1, -1, 1])
+    >>> grid = VoxelGrid((4, 3), n_bins=2)(ev)
+    >>> grid.shape, grid[:, 0, 0].tolist(), grid[:, 2, 1].tolist(), grid[:, 1, 3].tolist()
+    ((2, 3, 4), [1.0, 0.0], [-0.5, -0.5], [0.0, 1.0])
+    """
 
     sensor_size: SensorSize
     n_bins: int
@@ -221,7 +319,16 @@ class VoxelGrid:
 
 @dataclass(frozen=True)
 class TimeSurface:
-    """:func:`~evface.events.representations.to_time_surface` at ``t_ref_us`` (default: last event)."""
+    """:func:`~evface.events.representations.to_time_surface` at ``t_ref_us`` (default: last event).
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 500, 1000], [0, 1, 3], [0, 2, 1], [1, -1, 1])
+    >>> surface = TimeSurface((4, 3), tau_us=1000)(ev)
+    >>> surface.shape, surface[0].astype(float).round(3).tolist(), round(float(surface[1, 2, 1]), 3)
+    ((2, 3, 4), [[0.368, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0]], 0.607)
+    """
 
     sensor_size: SensorSize
     tau_us: float
@@ -234,7 +341,16 @@ class TimeSurface:
 
 @dataclass(frozen=True)
 class CountImage:
-    """:func:`~evface.events.representations.to_count_image` of all events given."""
+    """:func:`~evface.events.representations.to_count_image` of all events given.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 5, 9], [0, 0, 3], [0, 0, 1], [1, 1, -1])
+    >>> counts = CountImage((4, 3))(ev)
+    >>> counts.shape, counts[0].tolist(), counts[1, 1].tolist()
+    ((2, 3, 4), [[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]], [0.0, 0.0, 0.0, 1.0])
+    """
 
     sensor_size: SensorSize
 
