@@ -491,6 +491,24 @@ def iter_events_file(
     """Open an events file as a stream of chunks; the reader's ``sensor_size`` is known at once.
 
     See :class:`EventsFileReader` for the parameters.
+
+    Returns
+    -------
+    EventsFileReader
+        Iterate over it for the chunks (ndarrays of EVENT_DTYPE).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from evface.events.core import make_events
+    >>> from evface.io.event_writer import write_events_file
+    >>> ev = make_events([0, 10, 20, 30, 40], [0, 1, 2, 3, 4], [0] * 5, [1, -1, 1, 1, -1])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_events_file(Path(folder) / "stream.dat", ev, (64, 48))
+    ...     reader = iter_events_file(path, chunk_events=2, t_start_us=10)
+    ...     print(reader.format, reader.sensor_size, [chunk["t"].tolist() for chunk in reader])
+    dat (64, 48) [[10, 20], [30, 40]]
     """
     return EventsFileReader(path, chunk_us=chunk_us, chunk_events=chunk_events, sensor=sensor,
                             sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us, sort=sort)
@@ -506,10 +524,34 @@ def read_events_file(
 ) -> tuple[np.ndarray, SensorSize]:
     """Read a whole events file (or the window ``t_start_us <= t < t_end_us``) into memory.
 
+    Parameters
+    ----------
+    path : path
+        Any supported events file (see :data:`~evface.io.formats.FORMATS`).
+    sensor : str, optional
+        For a clip file: which sensor (needed when it has several).
+    t_start_us, t_end_us : int, optional
+        Only events with ``t_start_us <= t < t_end_us``.
+    sensor_size : (width, height), optional
+        Fallback for files whose header gives no size (headerless CSV, DAT or ``.raw``).
+
     Returns
     -------
     events : ndarray of EVENT_DTYPE
     sensor_size : (width, height)
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from evface.events.core import make_events
+    >>> from evface.io.event_writer import write_events_file
+    >>> ev = make_events([0, 10_000, 60_000], [0, 1, 2], [0, 0, 1], [1, -1, 1])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_events_file(Path(folder) / "stream.raw", ev, (346, 260))
+    ...     events, size = read_events_file(path, t_start_us=5_000)
+    >>> size, events["t"].tolist(), events["p"].tolist()
+    ((346, 260), [10000, 60000], [-1, 1])
     """
     reader = EventsFileReader(path, sensor=sensor, sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
     if reader.format == "clip" and t_start_us is None and t_end_us is None:

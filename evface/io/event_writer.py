@@ -361,6 +361,26 @@ def open_events_writer(path: str | Path, sensor_size: SensorSize, format: str | 
     default, ``evt2``, ``evt2.1``; names in any case); ``sensor`` names the sensor of a clip file; ``relative_time`` writes times from
     the first event; ``force`` replaces an ``.h5`` file that is not an evface clip, or a clip that
     holds more than this writer writes.
+
+    Returns
+    -------
+    EventsFileWriter
+        Use it in a ``with`` block; the file appears when the block ends without an error.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from evface.events.core import make_events
+    >>> from evface.io.event_reader import read_events_file
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "stream.raw"
+    ...     with open_events_writer(path, (640, 480), version="evt2") as writer:
+    ...         for k in range(3):
+    ...             writer.write(make_events([1000 * k], [k], [2 * k], [1]))
+    ...     events, size = read_events_file(path)
+    >>> writer.format, writer.count, size, events[["t", "x", "y"]].tolist()
+    ('evt2', 3, (640, 480), [(0, 0, 0), (1000, 1, 2), (2000, 2, 4)])
     """
     return EventsFileWriter(path, sensor_size, format, version, sensor=sensor, relative_time=relative_time,
                             force=force)
@@ -369,7 +389,21 @@ def open_events_writer(path: str | Path, sensor_size: SensorSize, format: str | 
 def write_events_file(path: str | Path, events: np.ndarray, sensor_size: SensorSize, *, format: str | None = None,
                       version: str | None = None, sensor: str = DEFAULT_CLIP_SENSOR, relative_time: bool = False,
                       force: bool = False) -> Path:
-    """Write a whole events array to ``path`` (atomically); returns the path."""
+    """Write a whole events array to ``path`` (atomically); returns the path.
+
+    The parameters are those of :func:`open_events_writer`, with ``events`` the array to write.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 5, 9], [1, 2, 3], [3, 4, 5], [1, -1, 1])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_events_file(Path(folder) / "events.csv", ev, (346, 260))
+    ...     print(path.name, path.read_text().splitlines()[-3:])
+    events.csv ['0,1,3,1', '5,2,4,0', '9,3,5,1']
+    """
     with open_events_writer(path, sensor_size, format, version, sensor=sensor, relative_time=relative_time,
                             force=force) as writer:
         writer.write(events)

@@ -42,6 +42,13 @@ def from_faery(packet: np.ndarray) -> np.ndarray:
 
     Both dtypes are 13 packed bytes with the same offsets, so the array is reinterpreted and the
     polarity byte mapped 0/1 -> -1/+1 in place (one numba pass, well under 1 ns/event).
+
+    Examples
+    --------
+    >>> packet = np.array([(0, 1, 2, True), (7, 3, 4, False)], dtype=_FAERY_DTYPE)
+    >>> events = from_faery(packet)
+    >>> events.dtype == EVENT_DTYPE, events["t"].tolist(), events["p"].tolist()
+    (True, [0, 7], [1, -1])
     """
     if packet.dtype.itemsize != EVENT_DTYPE.itemsize or not packet.flags.writeable:
         packet = packet.astype(_FAERY_DTYPE)
@@ -51,7 +58,15 @@ def from_faery(packet: np.ndarray) -> np.ndarray:
 
 
 def to_faery(events: np.ndarray) -> np.ndarray:
-    """evface events -> a new array in faery's dtype (uint64 t, bool on)."""
+    """evface events -> a new array in faery's dtype (uint64 t, bool on).
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> packet = to_faery(make_events([0, 7], [1, 3], [2, 4], [1, -1]))
+    >>> packet.dtype.names, packet["t"].tolist(), packet["on"].tolist()
+    (('t', 'x', 'y', 'on'), [0, 7], [True, False])
+    """
     out = events.copy().view(_FAERY_DTYPE)
     out["on"] = events["p"] > 0
     return out

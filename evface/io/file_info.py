@@ -25,6 +25,34 @@ def file_info(path: str | Path, *, sensor: str | None = None, sensor_size: Senso
     For a clip file the summary covers every sensor (``"sensors"``; the top-level numbers are the
     chosen or first sensor's) and adds the clip's labels and frames. The file is streamed, so
     any size works.
+
+    Parameters
+    ----------
+    path : path
+        Any supported events file.
+    sensor : str, optional
+        For a clip file: the sensor whose numbers are the top-level ones.
+    sensor_size : (width, height), optional
+        Fallback for files whose header gives no size.
+
+    Returns
+    -------
+    dict
+        ``path``, ``format``, ``file_bytes``, ``sensor_size``, ``events``, ``t_first_us``,
+        ``t_last_us``, ``duration_us``, ``mean_rate_hz``, ``on_events``, ``off_events`` and
+        ``on_fraction`` (a clip file adds its sensors, labels and frames).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from evface.events.core import make_events
+    >>> from evface.io.event_writer import write_events_file
+    >>> ev = make_events([0, 10_000, 60_000, 70_000], [0, 1, 2, 3], [0, 0, 1, 1], [1, -1, 1, 1])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     info = file_info(write_events_file(Path(folder) / "rec.raw", ev, (346, 260)))
+    >>> [info[k] for k in ("format", "sensor_size", "events", "duration_us", "on_fraction")]
+    ['evt3', [346, 260], 4, 70000, 0.75]
     """
     path = Path(path)
     fmt = detect_format(path)

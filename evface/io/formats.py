@@ -59,6 +59,16 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
     Returns the header as a dict (``version``, ``width``, ``height``, ``t0``, ``endianness``
     when present) and its length in bytes. Parsing stops at ``% end`` or the first line that
     does not start with ``%``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "rec.raw"
+    ...     _ = path.write_bytes(b"% evt 3.0\\n% format EVT3;width=1280;height=720\\n% end\\n" + bytes(8))
+    ...     read_prophesee_header(path)
+    ({'version': 'evt3', 'width': '1280', 'height': '720'}, 52)
     """
     fields: dict[str, str] = {}
     length = 0
