@@ -102,12 +102,41 @@ def _count_then_fill(kernel, dtype, events: np.ndarray, state: np.ndarray) -> np
     return out
 
 def evt3_encode(events: np.ndarray, state: np.ndarray) -> np.ndarray:
-    """EVT3 words (uint16) for a sorted chunk of events; ``state`` carries over between chunks."""
+    """EVT3 words (uint16) for a sorted chunk of events; ``state`` carries over between chunks.
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        A sorted chunk, later than the previous chunk given with the same ``state``.
+    state : ndarray of int64
+        From :func:`evt3_new_state`; updated in place.
+
+    Returns
+    -------
+    ndarray of uint16
+        The words for the chunk.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> state = evt3_new_state()
+    >>> words = evt3_encode(make_events([0, 5], [3, 4], [2, 2], [1, -1]), state)
+    >>> [hex(w) for w in words]  # TIME_HIGH, TIME_LOW, ADDR_Y 2, ON x=3, TIME_LOW 5, OFF x=4
+    ['0x8000', '0x6000', '0x2', '0x2803', '0x6005', '0x2004']
+    >>> [hex(w) for w in evt3_encode(make_events([5000], [7], [9], [1]), state)]
+    ['0x8001', '0x6388', '0x9', '0x2807']
+    """
     return _count_then_fill(_evt3_encode, np.uint16, events, state)
 
 
 def evt3_new_state() -> np.ndarray:
-    """Encoder state before the first event."""
+    """Encoder state before the first event.
+
+    Examples
+    --------
+    >>> evt3_new_state().tolist()  # time-high, previous t, previous y: none yet
+    [-1, -1, -1]
+    """
     return np.array([-1, -1, -1], dtype=np.int64)
 
 
@@ -158,12 +187,40 @@ def _evt21_encode(t, x, y, p, state, out, write):
 
 
 def evt21_encode(events: np.ndarray, state: np.ndarray) -> np.ndarray:
-    """EVT2.1 words (uint64) for a sorted chunk of events; ``state`` carries over between chunks."""
+    """EVT2.1 words (uint64) for a sorted chunk of events; ``state`` carries over between chunks.
+
+    Events of one time, row and polarity within a block of 32 columns share one word.
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        A sorted chunk, later than the previous chunk given with the same ``state``.
+    state : ndarray of int64
+        From :func:`evt21_new_state`; updated in place.
+
+    Returns
+    -------
+    ndarray of uint64
+        The words for the chunk.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> words = evt21_encode(make_events([10, 10, 10], [32, 33, 35], [1, 1, 1], [1, 1, 1]), evt21_new_state())
+    >>> [hex(w) for w in words]  # TIME_HIGH 0, then EVT_POS at x=32 with mask 0b1011
+    ['0x8000000000000000', '0x128100010000000b']
+    """
     return _count_then_fill(_evt21_encode, np.uint64, events, state)
 
 
 def evt21_new_state() -> np.ndarray:
-    """EVT2.1 encoder state before the first event."""
+    """EVT2.1 encoder state before the first event.
+
+    Examples
+    --------
+    >>> evt21_new_state().tolist()  # no time-high written yet
+    [-1]
+    """
     return np.array([-1], dtype=np.int64)
 
 
@@ -229,7 +286,39 @@ def _evt21_decode(words, state, width, height, out_t, out_x, out_y, out_p, write
 
 
 def evt21_decode(words: np.ndarray, state: np.ndarray, sensor_size: tuple[int, int], out_dtype) -> tuple[np.ndarray, int, int]:
-    """Decode a block of EVT2.1 words; returns (events, error code, error value)."""
+    """Decode a block of EVT2.1 words; returns (events, error code, error value).
+
+    Parameters
+    ----------
+    words : ndarray of uint64
+        The next block of the stream.
+    state : ndarray of int64
+        From :func:`evt21_new_decoder_state`; updated in place.
+    sensor_size : (width, height)
+        Events outside it stop the decoding.
+    out_dtype : numpy dtype
+        :data:`~evface.events.core.EVENT_DTYPE`.
+
+    Returns
+    -------
+    events : ndarray of out_dtype
+        The events decoded (up to an error).
+    code : int
+        0 for none, 1 for an x outside the sensor, 2 for a y outside it.
+    value : int
+        The coordinate that was outside.
+
+    Examples
+    --------
+    >>> from evface.events.core import EVENT_DTYPE, make_events
+    >>> words = evt21_encode(make_events([0, 5, 5000], [3, 4, 7], [2, 2, 9], [1, -1, 1]), evt21_new_state())
+    >>> events, code, value = evt21_decode(words, evt21_new_decoder_state(), (16, 16), EVENT_DTYPE)
+    >>> events.tolist(), code
+    ([(0, 3, 2, 1), (5, 4, 2, -1), (5000, 7, 9, 1)], 0)
+    >>> events, code, value = evt21_decode(words, evt21_new_decoder_state(), (5, 16), EVENT_DTYPE)
+    >>> events.size, code, value  # x=7 lies off a 5-pixel-wide sensor
+    (2, 1, 7)
+    """
     width, height = sensor_size
     n = _evt21_decode(words, state.copy(), width, height, np.empty(0, np.int64), np.empty(0, np.uint16),
                       np.empty(0, np.uint16), np.empty(0, np.int8), False)
@@ -240,7 +329,13 @@ def evt21_decode(words: np.ndarray, state: np.ndarray, sensor_size: tuple[int, i
 
 
 def evt21_new_decoder_state() -> np.ndarray:
-    """EVT2.1 decoder state before the first word."""
+    """EVT2.1 decoder state before the first word.
+
+    Examples
+    --------
+    >>> evt21_new_decoder_state().tolist()  # time-high, wraps, last t, error code, error value
+    [0, 0, 0, 0, 0]
+    """
     return np.array([0, 0, 0, 0, 0], dtype=np.int64)
 
 
@@ -248,7 +343,16 @@ def evt21_new_decoder_state() -> np.ndarray:
 def scan_events(t, x, y, p, previous_t):
     """One pass over a chunk: (index of the first event earlier than its predecessor, or -1; the
     first t; max x; max y; number of polarities outside {-1, +1}). ``previous_t`` is the last
-    time of the previous chunk (or a very small number). Branch-free in the common case."""
+    time of the previous chunk (or a very small number). Branch-free in the common case.
+
+    Examples
+    --------
+    >>> t = np.array([10, 20, 15], dtype=np.int64)
+    >>> x, y = np.array([3, 9, 4], dtype=np.uint16), np.array([1, 0, 6], dtype=np.uint16)
+    >>> bad, first_t, xmax, ymax, bad_p = scan_events(t, x, y, np.array([1, -1, 0], dtype=np.int8), -1)
+    >>> int(bad), int(first_t), int(xmax), int(ymax), int(bad_p)
+    (2, 10, 9, 6, 1)
+    """
     n = t.shape[0]
     unsorted = 0
     last = previous_t
@@ -279,7 +383,15 @@ def _first_unsorted(t, previous_t):
 
 @njit(cache=True)
 def on_to_signed(p):
-    """Map a polarity column stored as bytes 0/1 (faery's bool ``on``) to -1/+1 in place."""
+    """Map a polarity column stored as bytes 0/1 (faery's bool ``on``) to -1/+1 in place.
+
+    Examples
+    --------
+    >>> p = np.array([0, 1, 1], dtype=np.int8)
+    >>> on_to_signed(p)
+    >>> p.tolist()
+    [-1, 1, 1]
+    """
     for i in range(p.shape[0]):
         p[i] = 2 * p[i] - 1
 
@@ -290,7 +402,17 @@ def fix_faery_packet(t, x, y, p, previous_t, height, flip_y):
     y -> height - 1 - y (Event Stream files), and the checks of :func:`scan_events`.
 
     Returns (index of the first event earlier than its predecessor or -1, first t, max x,
-    max y as stored in the file)."""
+    max y as stored in the file).
+
+    Examples
+    --------
+    >>> t = np.array([4, 8], dtype=np.int64)
+    >>> x, y = np.array([1, 2], dtype=np.uint16), np.array([0, 3], dtype=np.uint16)
+    >>> p = np.array([1, 0], dtype=np.int8)
+    >>> bad, first_t, xmax, ymax = fix_faery_packet(t, x, y, p, -1, 4, True)
+    >>> int(bad), int(first_t), int(xmax), int(ymax), y.tolist(), p.tolist()
+    (-1, 4, 2, 3, [3, 0], [1, -1])
+    """
     n = t.shape[0]
     unsorted = 0
     last = previous_t
@@ -316,7 +438,14 @@ def es_dvs_walk(data, start):
     """Walk the body of a DVS Event Stream (version 2, as faery and sepia write it) from byte
     ``start``: an overflow (0xFF) or reset (0xFE) byte is one byte, an event five (time delta and
     polarity, x and y as 16-bit words). Returns the offset after the last item; it exceeds
-    ``data.shape[0]`` when the file ends inside an event."""
+    ``data.shape[0]`` when the file ends inside an event.
+
+    Examples
+    --------
+    >>> body = np.array([0xFF, 1, 2, 3, 4, 5, 0xFE, 9, 0], dtype=np.uint8)  # overflow, event, reset, cut event
+    >>> int(es_dvs_walk(body, 0)), body.size
+    (12, 9)
+    """
     i = start
     n = data.shape[0]
     while i < n:
