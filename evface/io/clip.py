@@ -98,7 +98,16 @@ or an empty name would break the layout."""
 
 def check_sensor_name(path: str | Path, name: object, option: str = "") -> None:
     """Refuse a sensor name that is not :data:`SENSOR_NAME`: a ``FormatError`` naming ``path`` and
-    the ``option`` that gave the name, when one did."""
+    the ``option`` that gave the name, when one did.
+
+    Examples
+    --------
+    >>> check_sensor_name("c0.h5", "hd")
+    >>> check_sensor_name("c0.h5", "hd/left", " (--sensor NAME)")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: c0.h5: sensor name 'hd/left' (--sensor NAME): a clip's sensor names hold letters, digits, '_', '-' and '.' and start with a letter or digit, like hd or lr
+    """
     if not isinstance(name, str) or not SENSOR_NAME.fullmatch(name):
         raise FormatError(where(path, f"sensor name {name!r}{option}: a clip's sensor names hold letters, digits, "
                                       "'_', '-' and '.' and start with a letter or digit, like hd or lr"))
@@ -110,6 +119,12 @@ class SensorInfo:
 
     ``width`` x ``height`` is the recorded window (the ROI); events' coordinates are relative to
     it. ``roi`` places that window on the full ``full_width`` x ``full_height`` array.
+
+    Examples
+    --------
+    >>> info = SensorInfo("hd", 480, 480, full_width=1280, full_height=720, roi=(400, 100, 480, 480))
+    >>> info.size, (info.full_width, info.full_height)
+    ((480, 480), (1280, 720))
     """
 
     name: str
@@ -129,7 +144,20 @@ class SensorInfo:
 
 @dataclass
 class FrameSeries:
-    """Frames of one camera: ``data`` (N, H, W[, 3]) with start times and exposures in µs."""
+    """Frames of one camera: ``data`` (N, H, W[, 3]) with start times and exposures in µs.
+
+    A ``ValueError`` unless there is one time and one exposure per frame, times in order.
+
+    Examples
+    --------
+    >>> frames = FrameSeries(np.zeros((2, 4, 6, 3), np.uint8), np.array([0, 33333]), np.array([10000, 10000]), fps=30.0)
+    >>> frames.data.shape, frames.t_us.tolist()
+    ((2, 4, 6, 3), [0, 33333])
+    >>> FrameSeries(np.zeros((2, 4, 6), np.uint8), np.array([0]), np.array([10000, 10000]))
+    Traceback (most recent call last):
+    ...
+    ValueError: 2 frames but 1 times and 2 exposures
+    """
 
     data: np.ndarray
     t_us: np.ndarray
@@ -144,7 +172,17 @@ class FrameSeries:
 
 @dataclass
 class TruthSeries:
-    """Clean linear intensity frames (N, H, W) on an event sensor's grid (synthetic clips only)."""
+    """Clean linear intensity frames (N, H, W) on an event sensor's grid (synthetic clips only).
+
+    Examples
+    --------
+    >>> TruthSeries(np.ones((2, 2, 4), np.float32), np.array([0, 33333])).data.shape
+    (2, 2, 4)
+    >>> TruthSeries(np.ones((2, 2, 4), np.float32), np.array([33333, 0]))
+    Traceback (most recent call last):
+    ...
+    ValueError: the times of the truth frames are not in order
+    """
 
     data: np.ndarray
     t_us: np.ndarray
@@ -172,7 +210,21 @@ def _check_series(what: str, data: np.ndarray, t_us: np.ndarray, *per_frame: np.
 
 @dataclass
 class Clip:
-    """Everything recorded for one clip. See the module docstring for the file layout."""
+    """Everything recorded for one clip. See the module docstring for the file layout.
+
+    ``events``, ``sensors``, ``frames`` and ``truth`` are keyed by sensor (or camera) name; the
+    times are µs from the clip's start.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1000, 2000, 3000], [0, 1, 2, 3], [0, 1, 1, 0], [1, -1, 1, 1])
+    >>> clip = Clip("c0", "s01", "AU12", [6, 12], "bright", 0, 1500, 3000, 4000,
+    ...             events={"lr": ev}, sensors={"lr": SensorInfo("lr", 4, 2)})
+    >>> clip.label, clip.aus, clip.apex_us, clip.sensors["lr"].size, clip.events["lr"].size
+    ('AU12', [6, 12], 1500, (4, 2), 4)
+    """
 
     clip_id: str
     subject: str
@@ -406,7 +458,18 @@ def _abandoned(name: str) -> bool:
 
 
 def temporaries_of(path: Path, keep_suffix: bool = False) -> list[Path]:
-    """The temporary files :func:`temporary_beside` made for ``path``."""
+    """The temporary files :func:`temporary_beside` made for ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     target = Path(folder) / "rec.csv"
+    ...     before = temporaries_of(target)
+    ...     made = temporary_beside(target, keep_suffix=True)
+    ...     print(before, temporaries_of(target, keep_suffix=True) == [made], made.suffixes[-2:])
+    [] True ['.tmp', '.csv']
+    """
     pattern = f"{glob.escape(path.stem)}.*.tmp{glob.escape(path.suffix)}" if keep_suffix else f"{glob.escape(path.name)}.*.tmp"
     return sorted(path.parent.glob(pattern))
 
@@ -418,6 +481,15 @@ class GuardedFile:
     so the first ``OSError`` of a write is kept in :attr:`error`, later writes are dropped (HDF5
     goes on as if they had succeeded and closes cleanly) and :meth:`close` raises it. Writers
     check :attr:`error` after each chunk to stop early.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     sink = GuardedFile(Path(folder) / "out.bin")
+    ...     print(sink.write(b"abcdef"), sink.seek(2), sink.read(3), sink.error)
+    ...     sink.close()
+    6 2 b'cde' None
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -520,7 +592,15 @@ def _truth_levels() -> np.ndarray:
 
 
 def decode_truth(codes: np.ndarray) -> np.ndarray:
-    """float32 frames from :func:`encode_truth`'s codes (a table lookup per level)."""
+    """float32 frames from :func:`encode_truth`'s codes (a table lookup per level).
+
+    Examples
+    --------
+    >>> codes = np.array([[[128, 256]], [[0, 128]]], np.uint16)  # frame 1 = frame 0 + its codes
+    >>> frames = decode_truth(codes)
+    >>> frames.dtype, (frames[1] / frames[0]).tolist()
+    (dtype('float32'), [[1.0, 2.0]])
+    """
     levels = np.array(codes, dtype=np.uint16)
     for i in range(1, len(levels)):  # a running sum frame by frame: numpy's cumsum over axis 0 is ~9x slower
         np.add(levels[i - 1], levels[i], out=levels[i])
@@ -703,6 +783,14 @@ def clip_errors(path: str | Path) -> Iterator[None]:
 
     h5py raises KeyError, OSError, RuntimeError, ValueError or TypeError on damaged files, and
     lists a member it cannot resolve as ``None`` (AttributeError further on).
+
+    Examples
+    --------
+    >>> with clip_errors("c0.h5"):
+    ...     raise KeyError("object 'hd' doesn't exist")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: c0.h5: cannot read this clip ("object 'hd' doesn't exist"): the file is corrupt or truncated
     """
     try:
         yield
@@ -753,7 +841,20 @@ def _sensor_info(name: str, g: h5py.Group) -> SensorInfo:
 
 
 def read_clip_meta(path: str | Path) -> Clip:
-    """Read a clip's attributes and sensor geometry only (no events, frames or truth)."""
+    """Read a clip's attributes and sensor geometry only (no events, frames or truth).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1000, 2000, 3000], [0, 1, 2, 3], [0, 1, 1, 0], [1, -1, 1, 1])
+    >>> clip = Clip("c0", "s01", "AU12", [6, 12], "bright", 0, 1500, 3000, 4000,
+    ...             events={"lr": ev}, sensors={"lr": SensorInfo("lr", 4, 2)})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     meta = read_clip_meta(write_clip(Path(folder) / "c0.h5", clip))
+    >>> meta.clip_id, meta.aus, meta.sensors["lr"].size, meta.events
+    ('c0', [6, 12], (4, 2), {})
+    """
     path = Path(path)
     with _open(path) as f:
         return _meta(path, f)
@@ -782,6 +883,18 @@ def read_events(
 
     A binary search of the ``t_index`` narrows each edge of the window to ``T_INDEX_STEP`` events,
     then a binary search of those few timestamps finds it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1000, 2000, 3000], [0, 1, 2, 3], [0, 1, 1, 0], [1, -1, 1, 1])
+    >>> clip = Clip("c0", "s01", "AU12", [6, 12], "bright", 0, 1500, 3000, 4000,
+    ...             events={"lr": ev}, sensors={"lr": SensorInfo("lr", 4, 2)})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     window = read_events(write_clip(Path(folder) / "c0.h5", clip), "lr", 1000, 3000)
+    >>> window[["t", "x", "p"]].tolist()
+    [(1000, 1, -1), (2000, 2, 1)]
     """
     path = Path(path)
     t_start_us, t_end_us = time_window(t_start_us, t_end_us)
@@ -905,6 +1018,20 @@ def read_clip(
 
     ``frames`` may name the frame streams to read, and ``truth`` the sensors whose truth series
     to read (decoding one costs more than reading its events).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1000, 2000, 3000], [0, 1, 2, 3], [0, 1, 1, 0], [1, -1, 1, 1])
+    >>> clip = Clip("c0", "s01", "AU12", [6, 12], "bright", 0, 1500, 3000, 4000,
+    ...             events={"lr": ev}, sensors={"lr": SensorInfo("lr", 4, 2)})
+    >>> clip.frames["rgb"] = FrameSeries(np.zeros((2, 4, 6, 3), np.uint8), np.array([0, 33333]), np.array([9000, 9000]))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_clip(Path(folder) / "c0.h5", clip)
+    ...     whole, light = read_clip(path), read_clip(path, frames=False)
+    >>> whole.events["lr"]["t"].tolist(), whole.frames["rgb"].data.shape, light.frames
+    ([0, 1000, 2000, 3000], (2, 4, 6, 3), {})
     """
     path = Path(path)
     with _open(path) as f:
@@ -932,7 +1059,20 @@ def read_clip(
 
 
 def event_counts(path: str | Path) -> dict[str, int]:
-    """Number of events per sensor, read from the dataset shapes (no event is loaded)."""
+    """Number of events per sensor, read from the dataset shapes (no event is loaded).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1000, 2000, 3000], [0, 1, 2, 3], [0, 1, 1, 0], [1, -1, 1, 1])
+    >>> clip = Clip("c0", "s01", "AU12", [6, 12], "bright", 0, 1500, 3000, 4000,
+    ...             events={"lr": ev}, sensors={"lr": SensorInfo("lr", 4, 2)})
+    >>> clip.sensors["hd"] = SensorInfo("hd", 8, 8)  # a sensor without events
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     event_counts(write_clip(Path(folder) / "c0.h5", clip))
+    {'hd': 0, 'lr': 4}
+    """
     path = Path(path)
     with _open(path) as f:
         return {name: int(g["t"].shape[0]) for name, g in f.get("events", {}).items()}
@@ -962,6 +1102,23 @@ def frames_and_truth_info(path: str | Path) -> tuple[dict[str, dict[str, Any]], 
 
     Returns ``(frames, truth)``: per camera ``count``, ``shape`` (of one frame), ``fps``,
     ``t_first_us`` and ``t_last_us`` (``None`` without frames); per sensor ``count`` and ``shape``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1000, 2000, 3000], [0, 1, 2, 3], [0, 1, 1, 0], [1, -1, 1, 1])
+    >>> clip = Clip("c0", "s01", "AU12", [6, 12], "bright", 0, 1500, 3000, 4000,
+    ...             events={"lr": ev}, sensors={"lr": SensorInfo("lr", 4, 2)})
+    >>> clip.frames["rgb"] = FrameSeries(np.zeros((2, 4, 6, 3), np.uint8), np.array([0, 33333]),
+    ...                                  np.array([9000, 9000]), fps=30.0)
+    >>> clip.truth["lr"] = TruthSeries(np.ones((2, 2, 4), np.float32), np.array([0, 33333]))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     frames, truth = frames_and_truth_info(write_clip(Path(folder) / "c0.h5", clip))
+    >>> frames
+    {'rgb': {'count': 2, 'shape': [4, 6, 3], 'fps': 30.0, 't_first_us': 0, 't_last_us': 33333}}
+    >>> truth
+    {'lr': {'count': 2, 'shape': [2, 4]}}
     """
     path = Path(path)
     frames: dict[str, dict[str, Any]] = {}
