@@ -49,7 +49,20 @@ _CLIP_FIELDS = ("clip_id", "subject", "label", "aus", "lighting", "onset_us", "a
 
 
 def read_text(path: Path) -> str:
-    """The text of a file evface writes (UTF-8); other bytes are a :class:`FormatError` naming it."""
+    """The text of a file evface writes (UTF-8); other bytes are a :class:`FormatError` naming it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "ok.txt").write_text("µs", encoding="utf-8")
+    ...     print(read_text(Path(folder) / "ok.txt"))
+    ...     _ = (Path(folder) / "image.bin").write_bytes(bytes([0xFF, 0xD8]))
+    ...     read_text(Path(folder) / "image.bin")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: ...image.bin: not text ('utf-8' codec can't decode byte 0xff in position 0: invalid start byte): not a file evface wrote
+    """
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -63,6 +76,22 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
 
     Every file evface writes goes through this, or through a writer of its own that keeps the
     same promise (``io.clip.write_clip``, ``io.event_writer``'s writer, ``sim.video.write_video``).
+
+    Examples
+    --------
+    A write that fails leaves the older file as it was and no temporary file behind:
+
+    >>> import tempfile
+    >>> def fails(tmp):
+    ...     tmp.write_text("half")
+    ...     raise OSError("disk full")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = atomic_write(Path(folder) / "notes.txt", lambda tmp: tmp.write_text("whole"))
+    ...     try:
+    ...         atomic_write(path, fails)
+    ...     except OSError as exc:
+    ...         print(exc, path.read_text(), [p.name for p in Path(folder).iterdir()])
+    disk full whole ['notes.txt']
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_beside(path)
@@ -76,22 +105,52 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` (UTF-8) atomically (:func:`atomic_write`)."""
+    """Write ``text`` to ``path`` (UTF-8) atomically (:func:`atomic_write`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     atomic_write_text(Path(folder) / "sub" / "a.txt", "12 µs")
+    ...     print((Path(folder) / "sub" / "a.txt").read_bytes())
+    b'12 \xc2\xb5s'
+    """
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (:func:`atomic_write`)."""
+    """Write ``data`` to ``path`` atomically (:func:`atomic_write`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     atomic_write_bytes(Path(folder) / "a.bin", bytes([1, 2, 3]))
+    ...     print(list((Path(folder) / "a.bin").read_bytes()))
+    [1, 2, 3]
+    """
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
 def aus_to_str(aus: list[int]) -> str:
-    """``[6, 12] -> "6+12"``."""
+    """``[6, 12] -> "6+12"``.
+
+    Examples
+    --------
+    >>> aus_to_str([6, 12]), aus_to_str([])
+    ('6+12', '')
+    """
     return "+".join(str(int(a)) for a in aus)
 
 
 def aus_from_str(text: str) -> list[int]:
-    """``"6+12" -> [6, 12]``; the empty string gives ``[]``."""
+    """``"6+12" -> [6, 12]``; the empty string gives ``[]``.
+
+    Examples
+    --------
+    >>> aus_from_str("6+12"), aus_from_str("")
+    ([6, 12], [])
+    """
     return [int(a) for a in text.split("+") if a.strip()]
 
 
@@ -119,6 +178,21 @@ def write_manifest(root: str | Path, rows: list[dict[str, Any]]) -> Path:
     The rows are checked as :func:`read_manifest` checks them before anything is written: a
     manifest that reader would refuse (a row without a subject, a clip listed twice, AUs that are
     no numbers) is a ``DatasetError`` naming the row, and the older manifest stays.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> row = {"clip_id": "c1", "subject": "s01", "label": "AU12", "aus": [6, 12], "lighting": "bright",
+    ...        "file": "clips/c1.h5", "onset_us": 0, "apex_us": 1500, "offset_us": 3000, "duration_us": 4000}
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     print(write_manifest(folder, [row]).read_text())
+    clip_id,subject,label,aus,lighting,file,onset_us,apex_us,offset_us,duration_us,source
+    c1,s01,AU12,6+12,bright,clips/c1.h5,0,1500,3000,4000,
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     write_manifest(folder, [row, dict(row, file="clips/c2.h5")])
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: ...manifest.csv (not written): line 3: clip_id 'c1' is already on line 2
     """
     path = Path(root) / "manifest.csv"
     if isinstance(rows, (Mapping, str)) or not all(isinstance(row, Mapping) for row in rows):
@@ -167,6 +241,8 @@ def check_apart(out: str | Path, sources: Sequence[str | Path]) -> None:
     """Refuse an ``out`` folder that is one of the ``sources``, lies inside one or holds one: writing
     it would change what is being read (a :class:`ParameterError` naming both).
 
+    Examples
+    --------
     >>> check_apart("joined", ["shard0", "shard1"])
     >>> check_apart("shard0/clips/x", ["shard0", "shard1"])
     Traceback (most recent call last):
@@ -182,7 +258,24 @@ def check_apart(out: str | Path, sources: Sequence[str | Path]) -> None:
 
 def remove_partial(tmp: str | Path) -> None:
     """Remove ``OUT.partial`` left by an interrupted import or merge, unless it holds anything
-    such a run does not write (then it is someone's folder: refused, untouched)."""
+    such a run does not write (then it is someone's folder: refused, untouched).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     partial = Path(folder) / "out.partial"
+    ...     (partial / "clips").mkdir(parents=True)
+    ...     _ = (partial / "manifest.csv").write_text("clip_id")
+    ...     remove_partial(partial)
+    ...     print(partial.exists())
+    ...     (partial / "clips").mkdir(parents=True)
+    ...     _ = (partial / "thesis.tex").write_text("mine")
+    ...     remove_partial(partial)
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: ...out.partial: holds files an interrupted import did not write; move them away or give OUT another name
+    """
     tmp = Path(tmp)
     if not tmp.exists():
         return
@@ -197,7 +290,22 @@ def remove_partial(tmp: str | Path) -> None:
 def publish_partial(tmp: str | Path, out: str | Path) -> None:
     """Make the finished ``OUT.partial`` the folder ``out``, in place of the earlier dataset there
     (which :func:`check_replaceable` allowed before the work began); the temporary files that
-    writers killed in an earlier attempt left in it (``*.tmp``) are removed first."""
+    writers killed in an earlier attempt left in it (``*.tmp``) are removed first.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     partial, out = Path(folder) / "out.partial", Path(folder) / "out"
+    ...     (partial / "clips").mkdir(parents=True)
+    ...     _ = (partial / "manifest.csv").write_text("new")
+    ...     _ = (partial / "clips" / "c1.h5.host-1-abcd0123.tmp").write_text("killed writer's")
+    ...     out.mkdir()
+    ...     _ = (out / "manifest.csv").write_text("old")
+    ...     publish_partial(partial, out)
+    ...     print(partial.exists(), (out / "manifest.csv").read_text(), list((out / "clips").iterdir()))
+    False new []
+    """
     tmp, out = Path(tmp), Path(out)
     for left in [*tmp.glob("*.tmp"), *tmp.glob("clips/*.tmp")]:
         left.unlink()
@@ -251,6 +359,16 @@ def read_manifest(root: str | Path) -> list[dict[str, Any]]:
 
     Every row is checked for its shape: as many fields as the header, a clip id, subject, label
     and file, a file relative to the folder and inside it, no clip id or file listed twice.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> row = {"clip_id": "c1", "subject": "s01", "label": "AU12", "aus": [6, 12], "lighting": "bright",
+    ...        "file": "clips/c1.h5", "onset_us": 0, "apex_us": 1500, "offset_us": 3000, "duration_us": 4000}
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     rows = read_manifest(write_manifest(folder, [row]).parent)
+    >>> rows[0]["aus"], rows[0]["apex_us"], rows[0]["source"]
+    ([6, 12], 1500, '')
     """
     path = Path(root) / "manifest.csv"
     if Path(root).is_file():
@@ -286,14 +404,37 @@ def _parse_manifest(path: str | Path, text: Iterable[str]) -> list[dict[str, Any
 
 
 def write_dataset_json(root: str | Path, info: dict[str, Any]) -> Path:
-    """Write ``dataset.json`` in ``root``."""
+    """Write ``dataset.json`` in ``root`` (keys sorted, indented); returns its path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_dataset_json(folder, {"seed": 7, "classes": {"AU12": [6, 12]}})
+    ...     print(path.name, read_dataset_json(folder))
+    dataset.json {'classes': {'AU12': [6, 12]}, 'seed': 7}
+    """
     path = Path(root) / "dataset.json"
     atomic_write_text(path, json.dumps(info, indent=2, sort_keys=True) + "\n")
     return path
 
 
 def read_dataset_json(root: str | Path) -> dict[str, Any]:
-    """Read ``dataset.json`` of ``root``."""
+    """Read ``dataset.json`` of ``root``.
+
+    A missing file, text that is no JSON object or ``classes`` that do not map names to lists of
+    AU numbers are a ``DatasetError`` naming the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "dataset.json").write_text('{"classes": {"AU12": ["12"]}}')
+    ...     read_dataset_json(folder)
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: ...dataset.json: 'classes' must map each class name to its list of AU numbers (e.g. {"AU4": [4], "AU1+2": [1, 2]}): not a dataset.json evface wrote
+    """
     path = Path(root) / "dataset.json"
     if not path.exists():
         raise DatasetError(where(path, "no dataset.json: not an evface dataset folder"))
@@ -313,7 +454,23 @@ def read_dataset_json(root: str | Path) -> dict[str, Any]:
 
 def check_rows(root: Path, rows: tuple[dict[str, Any], ...], info: dict[str, Any]) -> None:
     """Check each manifest row against the classes of ``dataset.json`` (when it lists them) and
-    against its clip file's attributes; a DatasetError names the line and what disagrees."""
+    against its clip file's attributes; a DatasetError names the line and what disagrees.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evface.io.clip import Clip, write_clip
+    >>> row = {"clip_id": "c1", "subject": "s01", "label": "AU12", "aus": [6, 12], "lighting": "bright",
+    ...        "file": "clips/c1.h5", "onset_us": 0, "apex_us": 1500, "offset_us": 3000, "duration_us": 4000}
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     root = Path(folder)
+    ...     _ = write_clip(root / "clips" / "c1.h5", Clip("c1", "s01", "AU12", [6, 12], "bright", 0, 1500, 3000, 4000))
+    ...     check_rows(root, (row,), {"classes": {"AU12": [6, 12]}})
+    ...     check_rows(root, (dict(row, apex_us=2000),), {})
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: ...manifest.csv: line 2: apex_us 2000 contradicts its clip clips/c1.h5 (apex_us 1500)
+    """
     manifest = root / "manifest.csv"
     classes = info.get("classes")
     for line, row in enumerate(rows, start=2):
