@@ -116,6 +116,16 @@ class DvsParams:
     substep_fraction : float
         Sub-step so that no pixel's log change per sub-step exceeds this fraction of its
         smaller threshold; 0 disables sub-stepping.
+
+    Examples
+    --------
+    >>> params = DvsParams(threshold_on_log=0.25, refractory_us=100)
+    >>> params.threshold_on_log, params.threshold_off_log, params.to_dict()["refractory_us"]
+    (0.25, 0.2, 100)
+    >>> DvsParams(threshold_on_log=0)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: DvsParams.threshold_on_log must be > 0, got 0
     """
 
     threshold_on_log: float = 0.2
@@ -1122,7 +1132,14 @@ def simulate_frames(
 
 
 def num_threads() -> int:
-    """Threads numba uses for the pixel kernels."""
+    """Threads numba uses for the pixel kernels.
+
+    Examples
+    --------
+    >>> n = num_threads()
+    >>> isinstance(n, int), 1 <= n <= numba.config.NUMBA_NUM_THREADS
+    (True, True)
+    """
     return numba.get_num_threads()
 
 

@@ -42,7 +42,19 @@ is 5 Hz up to 10 lux and falls as ``sqrt(10 lux / I)`` above (1.6 Hz at 100 lux)
 
 
 def noise_params(params: DvsParams, level: str) -> DvsParams:
-    """``params`` with the background-activity rates of the noise ``level``."""
+    """``params`` with the background-activity rates of the noise ``level``.
+
+    ``"clean"`` turns leak and shot noise off, ``"typical"`` keeps the rates of ``params`` and
+    ``"noisy"`` takes :data:`V2E_NOISY`'s; the thresholds and the rest are kept.
+
+    Examples
+    --------
+    >>> davis = DvsParams.preset("davis346")
+    >>> [(p.leak_rate_hz, p.shot_noise_rate_hz) for p in (noise_params(davis, level) for level in NOISE_LEVELS)]
+    [(0.0, 0.0), (0.1, 0.1), (0.1, 5.0)]
+    >>> noise_params(davis, "noisy").threshold_on_log == davis.threshold_on_log
+    True
+    """
     if level not in NOISE_LEVELS:
         raise ParameterError(f"unknown noise level {level!r}; choose from {list(NOISE_LEVELS)} (--noise)")
     if level == "clean":

@@ -44,6 +44,35 @@ def limit_readout(events: np.ndarray, max_rate_hz: float, excess: str, window_us
     ``l_i = max(t_i, l_(i-1) + 1 / max_rate_hz)`` and is stamped ``floor(l_i)``: up to
     ``max_rate_hz`` x 1 µs events share a microsecond). Events under the limit pass unchanged in
     both.
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Events sorted by time.
+    max_rate_hz : float
+        Events per second the readout carries at most.
+    excess : {"drop", "delay"}
+        What happens to the events over the limit.
+    window_us : int, optional
+        Counting window of ``"drop"``.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+
+    Examples
+    --------
+    Three events at 10 µs through a readout of one event per 10 µs (``"delay"``), or of two per
+    10 µs window (``"drop"``):
+
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 10, 10, 10, 20], [0, 1, 2, 3, 4], [0] * 5, [1] * 5)
+    >>> limit_readout(ev, 1e5, "delay")["t"].tolist()
+    [0, 10, 20, 30, 40]
+    >>> limit_readout(ev, 2e5, "drop", window_us=10)["x"].tolist()
+    [0, 2, 3, 4]
+    >>> limit_readout(ev, 1e9, "delay")["t"].tolist()  # under the limit: unchanged
+    [0, 10, 10, 10, 20]
     """
     if excess not in EXCESS:
         raise ParameterError(f"unknown readout excess behaviour {excess!r}; choose from {list(EXCESS)}")

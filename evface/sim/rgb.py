@@ -110,6 +110,16 @@ class RgbCameraParams:
         What auto-exposure meters: ``"average"`` (the whole frame, equally weighted) or
         ``"centre"`` (centre-weighted: :data:`CENTRE_WEIGHT` of the weight on a central disc
         :data:`CENTRE_DISC` of the frame width across, the rest on the whole frame).
+
+    Examples
+    --------
+    >>> params = RgbCameraParams(fps=60.0)
+    >>> params.fps, params.exposure_us, params.cfa, params.jpeg_quality
+    (60.0, 0.0, 'none', 0)
+    >>> RgbCameraParams(exposure_us=50_000)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: RgbCameraParams.exposure_us=50000 exceeds the frame period 33333 µs
     """
 
     fps: float = 30.0

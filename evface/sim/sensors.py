@@ -27,7 +27,14 @@ class EventSensor:
     ``size`` ``(width, height)``, ``pixel_pitch_um``, and its readout: at most
     ``max_event_rate_hz`` events per second leave the camera, and the ``excess`` is either
     ``"drop"``-ped (an event-rate controller) or ``"delay"``-ed (a saturated AER bus)
-    (datasheets; docs/camera-models.md, "Readout limit")."""
+    (datasheets; docs/camera-models.md, "Readout limit").
+
+    Examples
+    --------
+    >>> davis = SENSORS["davis346"]
+    >>> davis.role, davis.size, davis.max_event_rate_hz, davis.excess
+    ('lr', (346, 260), 12000000.0, 'delay')
+    """
 
     name: str
     role: str
@@ -55,7 +62,13 @@ DVS_SENSORS: dict[str, SensorSize] = {name: s.size for name, s in SENSORS.items(
 @dataclass(frozen=True)
 class SensorSpec:
     """A sensor as the command line names it: a sensor of the table (``None`` for a bare size)
-    and the full array ``size`` ``(width, height)`` to simulate."""
+    and the full array ``size`` ``(width, height)`` to simulate.
+
+    Examples
+    --------
+    >>> SensorSpec(SENSORS["evk4"], (640, 360)).name, SensorSpec(None, (64, 48)).name
+    ('evk4', 'custom')
+    """
 
     sensor: EventSensor | None
     size: SensorSize
