@@ -1109,6 +1109,17 @@ def simulate_frames(
         Linear scene intensity in lux.
     t_us : (N,) int
         Strictly increasing frame times in µs.
+    sensor_size : (width, height)
+        Size of the frames.
+    params : DvsParams, optional
+        Pixel model parameters (default ``DvsParams()``).
+    seed : int
+        Seeds the threshold mismatch, leak rates and noise, as in :class:`DvsSimulator`.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        The events of every step, in time order (the first frame only initialises).
 
     Examples
     --------
