@@ -273,8 +273,8 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
     >>> ev = make_events([0, 10], [1, 2], [1, 2], [1, -1])
     >>> clip = Clip("c0", "s0", "AU12", [12], "bright", 0, 5, 10, 20,
     ...             events={"lr": ev}, sensors={"lr": SensorInfo("lr", 4, 4)})
-    >>> p = write_clip(tempfile.mkdtemp() + "/c0.h5", clip)
-    >>> read_clip(p).events["lr"]["t"].tolist()
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     read_clip(write_clip(Path(folder) / "c0.h5", clip)).events["lr"]["t"].tolist()
     [0, 10]
     """
     path = Path(path)

@@ -55,8 +55,10 @@ def read_text(path: Path) -> str:
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     _ = (Path(folder) / "ok.txt").write_text("µs", encoding="utf-8")
-    ...     print(read_text(Path(folder) / "ok.txt"))
+    ...     _ = (Path(folder) / "ok.txt").write_text("12 µs", encoding="utf-8")
+    ...     read_text(Path(folder) / "ok.txt")
+    '12 µs'
+    >>> with tempfile.TemporaryDirectory() as folder:
     ...     _ = (Path(folder) / "image.bin").write_bytes(bytes([0xFF, 0xD8]))
     ...     read_text(Path(folder) / "image.bin")
     Traceback (most recent call last):
