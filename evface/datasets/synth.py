@@ -469,8 +469,9 @@ def synthesize(
     One clip of the ``tiny`` preset (about a second):
 
     >>> import tempfile
-    >>> root = synthesize(tempfile.mkdtemp(), preset="tiny", subjects=1, classes=["AU4"], lighting=["bright"])
-    >>> [p.name for p in sorted(root.iterdir())], [p.name for p in (root / "clips").iterdir()]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     root = synthesize(folder, preset="tiny", subjects=1, classes=["AU4"], lighting=["bright"])
+    ...     [p.name for p in sorted(root.iterdir())], [p.name for p in (root / "clips").iterdir()]
     (['clips', 'dataset.json', 'manifest.csv'], ['s000_AU4_bright_r0.h5'])
     """
     executor = executor or local_executor(workers)

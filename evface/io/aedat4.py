@@ -128,17 +128,18 @@ def check_aedat4(path: str | Path) -> dict[int, str]:
     >>> import tempfile, numpy as np
     >>> from evface.events.core import make_events
     >>> from evface.io.event_writer import write_events_file
-    >>> folder = Path(tempfile.mkdtemp())
     >>> ev = make_events(np.array([5, 9]), np.array([1, 2]), np.array([3, 4]), np.array([1, -1]), (8, 8))
-    >>> path = write_events_file(folder / "a.aedat4", ev, (8, 8))
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = write_events_file(Path(tmp.name) / "a.aedat4", ev, (8, 8))
     >>> check_aedat4(path)
     {0: 'EVTS'}
     >>> data = bytearray(path.read_bytes()); data[200] = 0xC9
-    >>> _ = (folder / "b.aedat4").write_bytes(bytes(data))
-    >>> check_aedat4(folder / "b.aedat4")  # doctest: +ELLIPSIS
+    >>> _ = (Path(tmp.name) / "b.aedat4").write_bytes(bytes(data))
+    >>> check_aedat4(Path(tmp.name) / "b.aedat4")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     evface.errors.FormatError: .../b.aedat4: corrupt AEDAT 4 header: its stream description is not valid XML (...)
+    >>> tmp.cleanup()
     """
     path = Path(path)
     try:

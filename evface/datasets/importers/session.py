@@ -425,9 +425,10 @@ def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     Examples
     --------
     >>> import tempfile
-    >>> path = Path(tempfile.mkdtemp()) / "rgb.frames.csv"
-    >>> _ = path.write_text("t_us,exposure_us,gain\\n0,9000,1.0\\n33333,9500,1.0\\n")
-    >>> read_frame_times(path)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "rgb.frames.csv"
+    ...     _ = path.write_text("t_us,exposure_us,gain\\n0,9000,1.0\\n33333,9500,1.0\\n")
+    ...     read_frame_times(path)
     (array([    0, 33333]), array([9000, 9500]))
     """
     path = Path(path)
