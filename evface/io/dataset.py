@@ -265,18 +265,22 @@ def remove_partial(tmp: str | Path) -> None:
     Examples
     --------
     >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     partial = Path(folder) / "out.partial"
-    ...     (partial / "clips").mkdir(parents=True)
-    ...     _ = (partial / "manifest.csv").write_text("clip_id")
-    ...     remove_partial(partial)
-    ...     print(partial.exists())
-    ...     (partial / "clips").mkdir(parents=True)
-    ...     _ = (partial / "thesis.tex").write_text("mine")
-    ...     remove_partial(partial)
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> partial = Path(tmp.name) / "out.partial"
+    >>> (partial / "clips").mkdir(parents=True)
+    >>> _ = (partial / "manifest.csv").write_text("clip_id")
+    >>> remove_partial(partial)
+    >>> partial.exists()
+    False
+    >>> (partial / "clips").mkdir(parents=True)
+    >>> _ = (partial / "thesis.tex").write_text("mine")
+    >>> remove_partial(partial)
     Traceback (most recent call last):
     ...
     evface.errors.DatasetError: ...out.partial: holds files an interrupted import did not write; move them away or give OUT another name
+    >>> sorted(p.name for p in partial.iterdir())  # untouched
+    ['clips', 'thesis.tex']
+    >>> tmp.cleanup()
     """
     tmp = Path(tmp)
     if not tmp.exists():
