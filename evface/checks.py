@@ -41,7 +41,21 @@ MAX_SENSOR_SIDE = 2**16
 
 
 def as_int(name: str, value: object, low: int = INT64[0], high: int = INT64[1]) -> int:
-    """``value`` as a Python int in ``[low, high]``; integral floats are taken, booleans are not."""
+    """``value`` as a Python int in ``[low, high]``; integral floats are taken, booleans are not.
+
+    Examples
+    --------
+    >>> as_int("n_bins", 5.0), as_int("n_bins", np.int16(3), 1)
+    (5, 3)
+    >>> as_int("n_bins", 2.5)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: n_bins must be a whole number, got 2.5
+    >>> as_int("n_bins", 0, 1, 64)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: n_bins must be in [1, 64], got 0
+    """
     if isinstance(value, np.generic):
         value = value.item()  # shown as 1.5, not np.float64(1.5)
     if isinstance(value, bool):
@@ -71,7 +85,17 @@ def _int_range(low: int, high: int) -> str:
 
 
 def as_real(name: str, value: object, low: float, high: float, low_open: bool = False) -> float:
-    """``value`` as a finite float in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
+    """``value`` as a finite float in ``[low, high]`` (``(low, high]`` with ``low_open``).
+
+    Examples
+    --------
+    >>> as_real("fraction", 1, 0.0, 1.0)
+    1.0
+    >>> as_real("tau_us", 0, 0.0, math.inf, low_open=True)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: tau_us must be a finite number > 0, got 0
+    """
     if isinstance(value, np.generic):
         value = value.item()
     if not _number(value):
@@ -206,6 +230,8 @@ def real_dtype(dtype: np.dtype) -> bool:
     """Whether arrays of ``dtype`` hold real numbers: booleans, integers or floats (not complex
     numbers, text or objects).
 
+    Examples
+    --------
     >>> real_dtype(np.dtype(np.uint8)), real_dtype(np.dtype(bool)), real_dtype(np.dtype(complex))
     (True, True, False)
     """
@@ -234,7 +260,21 @@ def within_memory(need: int, what: str, advice: str) -> None:
 
 def sensor_dims(sensor_size: object, name: str = "sensor_size", limit: int = MAX_SENSOR_SIDE) -> tuple[int, int]:
     """``(width, height)`` as ints, each in ``[1, limit]`` (by default the uint16 coordinates' range;
-    a file writer passes a larger ``limit`` and names its format's own)."""
+    a file writer passes a larger ``limit`` and names its format's own).
+
+    Examples
+    --------
+    >>> sensor_dims([346.0, 260])
+    (346, 260)
+    >>> sensor_dims((1280,))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: sensor_size must be (width, height), got (1280,)
+    >>> sensor_dims((0, 720), "roi")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: roi width must be in [1, 65536], got 0
+    """
     try:
         width, height = sensor_size  # type: ignore[misc]
     except (TypeError, ValueError):
