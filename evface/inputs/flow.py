@@ -114,7 +114,18 @@ def _dis() -> cv2.DISOpticalFlow:
 
 
 def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
-    """DIS optical flow (H, W, 2) in pixels from grey ``onset`` to ``apex`` (floats in [0, 1])."""
+    """DIS optical flow (H, W, 2) in pixels from grey ``onset`` to ``apex`` (floats in [0, 1]).
+
+    Examples
+    --------
+    >>> yy, xx = np.mgrid[0:64, 0:64]
+    >>> onset = 0.5 + 0.25 * np.sin(xx / 4.0) * np.cos(yy / 5.0)
+    >>> apex = 0.5 + 0.25 * np.sin((xx - 2) / 4.0) * np.cos(yy / 5.0)  # the pattern moved 2 px right
+    >>> flow = dense_flow(onset, apex)
+    >>> u, v = np.median(flow[16:48, 16:48], axis=(0, 1))
+    >>> flow.shape, round(float(u), 1), abs(float(v)) < 0.1
+    ((64, 64, 2), 2.0, True)
+    """
     a, b = (np.clip(np.round(np.asarray(x, np.float64) * 255.0), 0, 255).astype(np.uint8) for x in (onset, apex))
     if a.shape != b.shape or a.ndim != 2:
         raise ParameterError(f"onset and apex must be grey images of one shape, got {a.shape} and {b.shape}")
@@ -143,6 +154,15 @@ def flow_image(onset: np.ndarray, apex: np.ndarray, size: int) -> np.ndarray:
 
     Flow and strain are computed at the images' own resolution, then shrunk (or grown) to
     ``size x size``; ``u`` and ``v`` are rescaled to output pixels, strain has no unit.
+
+    Examples
+    --------
+    >>> yy, xx = np.mgrid[0:64, 0:64]
+    >>> onset = 0.5 + 0.25 * np.sin(xx / 4.0) * np.cos(yy / 5.0)
+    >>> apex = 0.5 + 0.25 * np.sin((xx - 2) / 4.0) * np.cos(yy / 5.0)  # the pattern moved 2 px right
+    >>> image = flow_image(onset, apex, 16)
+    >>> image.shape, image.dtype, round(float(np.median(image[0, 4:12, 4:12])), 1)  # 2 px of 64 = 0.5 px of 16
+    ((3, 16, 16), dtype('float32'), 0.5)
     """
     flow = dense_flow(onset, apex)
     h, w = flow.shape[:2]

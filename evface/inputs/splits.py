@@ -25,7 +25,17 @@ Row = dict[str, Any]
 
 
 def subjects_of(rows: Sequence[Row]) -> list[str]:
-    """Sorted distinct subjects of ``rows``."""
+    """Sorted distinct subjects of ``rows``.
+
+    Examples
+    --------
+    >>> subjects_of([{"subject": "s2"}, {"subject": "s1"}, {"subject": "s2"}])
+    ['s1', 's2']
+    >>> subjects_of([{"clip_id": "c0"}])
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: manifest rows need a 'subject' column to be split by subject
+    """
     try:
         return sorted({str(r["subject"]) for r in rows})
     except KeyError:
@@ -46,6 +56,17 @@ def subject_split(
     ParameterError
         On fractions outside [0, 1) or summing to 1 or more, or too few subjects to give every
         requested part one subject.
+
+    Examples
+    --------
+    >>> rows = [{"clip_id": f"c{i}", "subject": f"s{i % 4}"} for i in range(8)]
+    >>> parts = subject_split(rows, val_fraction=0.25, test_fraction=0.25, seed=1)
+    >>> {k: sorted({r["subject"] for r in v}) for k, v in parts.items()}
+    {'train': ['s2', 's3'], 'val': ['s1'], 'test': ['s0']}
+    >>> subject_split(rows[:2], 0.25, 0.25)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: 2 subject(s) cannot give 1 validation and 1 test subject(s) and keep one for training (--val-fraction, --test-fraction); join more subjects' folders first (evface merge)
     """
     for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
         if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
