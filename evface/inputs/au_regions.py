@@ -46,13 +46,26 @@ are scored: the cheek raiser (AU6) lifts the lower lids and makes crow's feet; t
 
 
 def active_regions(aus: "list[int] | tuple[int, ...]") -> tuple[str, ...]:
-    """The regions of :data:`REGIONS` the action units ``aus`` act in (sorted; unknown AUs add none)."""
+    """The regions of :data:`REGIONS` the action units ``aus`` act in (sorted; unknown AUs add none).
+
+    Examples
+    --------
+    >>> active_regions([6, 12]), active_regions([4]), active_regions([99])
+    (('eyes', 'mouth'), ('brows',), ())
+    """
     found = {FACE_MODEL_REGION.get(AU_TABLE[a].region, AU_TABLE[a].region) for a in aus if a in AU_TABLE}
     return tuple(sorted(found & set(REGIONS)))
 
 
 def grid_uv(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Face-width coordinates ``(u, v)`` of the pixel centres of a ``size x size`` face-box grid."""
+    """Face-width coordinates ``(u, v)`` of the pixel centres of a ``size x size`` face-box grid.
+
+    Examples
+    --------
+    >>> u, v = grid_uv(4)
+    >>> u.shape, u[0].round(3).tolist(), v[:, 0].round(3).tolist()  # u across a row, v down a column
+    ((4, 4), [-0.431, -0.144, 0.144, 0.431], [-0.456, -0.169, 0.119, 0.406])
+    """
     size = as_int("size", size, 1, MAX_SENSOR_SIDE)
     width, top, bottom = FACE_BOX_FW
     centres = (np.arange(size) + 0.5) / size
@@ -63,7 +76,14 @@ def grid_uv(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def region_masks(size: int) -> dict[str, np.ndarray]:
-    """Boolean ``(size, size)`` mask of each region of :data:`REGIONS` (see the module docstring)."""
+    """Boolean ``(size, size)`` mask of each region of :data:`REGIONS` (see the module docstring).
+
+    Examples
+    --------
+    >>> masks = region_masks(32)
+    >>> {name: int(mask.sum()) for name, mask in masks.items()}  # pixels per region
+    {'brows': 68, 'eyes': 46, 'nose': 48, 'mouth': 48, 'chin': 14}
+    """
     uu, vv = grid_uv(size)
     landmarks = landmarks_from_geometry(TEMPLATE)
     masks = {}
