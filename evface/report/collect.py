@@ -201,12 +201,13 @@ def folder_labels(run_dirs: list[Path]) -> list[str]:
     --------
     >>> from pathlib import Path
     >>> import tempfile
-    >>> root = Path(tempfile.mkdtemp())
-    >>> for folder in ("a/quick", "b/quick", "c1"):
-    ...     (root / folder).mkdir(parents=True)
-    >>> folder_labels([root / "a/quick", root / "c1"])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     root = Path(tmp)
+    ...     for folder in ("a/quick", "b/quick", "c1"):
+    ...         (root / folder).mkdir(parents=True)
+    ...     print(folder_labels([root / "a/quick", root / "c1"]))
+    ...     print([label.replace(str(root), "ROOT") for label in folder_labels([root / "a/quick", root / "b/quick"])])
     ['quick', 'c1']
-    >>> [label.replace(str(root), "ROOT") for label in folder_labels([root / "a/quick", root / "b/quick"])]
     ['ROOT/a/quick', 'ROOT/b/quick']
     """
     seen: dict[Path, Path] = {}

@@ -71,7 +71,7 @@ def numbered_frames(folder: str | Path) -> list[tuple[int, Path]]:
     Examples
     --------
     >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
+    >>> folder = Path(tempfile.mkdtemp())  # removed at the end
     >>> for name in ("img9.jpg", "img10.png", "img11.jpg", "notes.txt", "cover.jpg", "._img9.jpg"):
     ...     _ = (folder / name).write_bytes(b"")
     >>> [(n, p.name) for n, p in numbered_frames(folder)]
@@ -380,8 +380,9 @@ def write_frame_times(path: str | Path, t_us: Iterable[int], exposure_us: Iterab
     Examples
     --------
     >>> import tempfile
-    >>> path = write_frame_times(Path(tempfile.mkdtemp()) / "rgb.frames.csv", [0, 33333], [9000, 9500], [1.0, 1.25])
-    >>> print(path.read_text(), end="")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_frame_times(Path(tmp) / "rgb.frames.csv", [0, 33333], [9000, 9500], [1.0, 1.25])
+    ...     print(path.read_text(), end="")
     t_us,exposure_us,gain
     0,9000,1
     33333,9500,1.25

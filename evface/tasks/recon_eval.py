@@ -349,9 +349,10 @@ def write_frames(path: Path, preds: dict[str, np.ndarray], s: ReconSamples, mode
     >>> arrays = {name: np.zeros((n, size, size), np.float32) for name in ARRAYS}
     >>> arrays |= {"t_us": np.array([100, 200]), "t_key_us": np.zeros(n, np.int64)}
     >>> s = ReconSamples(**arrays, meta={"clip_id": np.array(["c0", "c0"]), "subject": np.array(["s0", "s0"])})
-    >>> path = write_frames(Path(tempfile.mkdtemp()) / FRAMES_H5, {"cvae": np.full((n, size, size), 0.5)}, s)
-    >>> with h5py.File(path, "r") as f:
-    ...     sorted(f), int(f["cvae"][0, 0, 0]), f["t_us"][:].tolist()
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_frames(Path(tmp) / FRAMES_H5, {"cvae": np.full((n, size, size), 0.5)}, s)
+    ...     with h5py.File(path, "r") as f:
+    ...         sorted(f), int(f["cvae"][0, 0, 0]), f["t_us"][:].tolist()
     (['clip_id', 'cvae', 'subject', 't_key_us', 't_us', 'target'], 32768, [100, 200])
     """
     images = {"target": s.target, **preds}
