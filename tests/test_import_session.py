@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session, write_evt3
@@ -21,6 +23,7 @@ from evface.datasets.importers.registration import RegistrationError, apply_homo
 from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session
 from evface.datasets.importers.sync import SyncError
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
+from evface.sim.video import iter_video_frames
 
 
 @pytest.fixture(scope="module")
@@ -623,3 +626,98 @@ def test_a_sensor_name_that_is_no_clip_group_is_refused_naming_events(tmp_path, 
     assert capsys.readouterr().err.strip() == (f"error: --events {name}=rec.raw: a sensor name holds letters, digits, "
                                                "'_', '-' and '.' and starts with a letter or digit, like hd or lr")
     assert not (tmp_path / "out").exists()
+
+
+# ----------------------------------------------------------------------------- a folder of numbered frames as --rgb
+
+
+@pytest.fixture(scope="module")
+def frame_folder(session, tmp_path_factory):
+    """The session's RGB frames as a folder of PNGs (img0.png, ...) and as an FFV1 (lossless) video."""
+    root, _ = session
+    tmp = tmp_path_factory.mktemp("frames")
+    frames = list(iter_video_frames(root / "rgb.mp4"))
+    writer = cv2.VideoWriter(str(tmp / "rgb.avi"), cv2.VideoWriter_fourcc(*"FFV1"), 30.0, frames[0].shape[1::-1])
+    if not writer.isOpened():
+        pytest.skip("OpenCV here writes no FFV1 (lossless) video")
+    (tmp / "rgb").mkdir()
+    for k, img in enumerate(frames):
+        writer.write(img)
+        assert cv2.imwrite(str(tmp / "rgb" / f"img{k}.png"), img)
+    writer.release()
+    return tmp / "rgb", tmp / "rgb.avi"
+
+
+def test_a_folder_of_frames_imports_as_the_video_of_those_frames(session, frame_folder, tmp_path):
+    """--rgb FOLDER: frame k of the folder is frame k of the video; the clips' frames and events are
+    those of the same frames as a losslessly written video."""
+    root, _ = session
+    folder, video = frame_folder
+    clips = {}
+    for name, path in (("video", video), ("folder", folder)):
+        import_session(sources(root), RgbSource(path, fps=30.0, exposure_us=RGB_EXPOSURE_US), root / "annotations.csv",
+                       tmp_path / name)
+        ds = DatasetFolder.open(tmp_path / name)
+        clips[name] = [read_clip(ds.clip_path(row)) for row in ds.rows]
+    assert len(clips["folder"]) == 2
+    for a, b in zip(clips["video"], clips["folder"], strict=True):
+        for field in ("data", "t_us", "exposure_us"):
+            np.testing.assert_array_equal(getattr(a.frames["rgb"], field), getattr(b.frames["rgb"], field))
+        for sensor in ("hd", "lr"):
+            np.testing.assert_array_equal(a.events[sensor], b.events[sensor])
+        assert a.calibration == b.calibration
+
+
+def test_cli_a_folder_of_frames_needs_a_rate_or_timestamps(session, frame_folder, tmp_path, capsys):
+    root, _ = session
+    folder, _ = frame_folder
+    args = ["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb", str(folder),
+            "--annotations", str(root / "annotations.csv"), "--no-faces", "--face-box", "40,24,48,48"]
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip() == (f"error: --rgb {folder}: a folder of frames states no frame rate; give "
+                                               "--rgb-fps or --rgb-timestamps")
+    assert_nothing_written(tmp_path / "ds")
+    (tmp_path / "ts.csv").write_text("t_us\n" + "\n".join(str(round(k * 1e6 / 30)) for k in range(120)) + "\n")
+    assert main([*args, "--rgb-timestamps", str(tmp_path / "ts.csv")]) == 0
+    assert len(DatasetFolder.open(tmp_path / "ds").rows) == 2
+
+
+def _broken_gap(folder):
+    (folder / "img5.png").unlink()
+
+
+def _broken_duplicate(folder):
+    shutil.copy(folder / "img5.png", folder / "img05.png")
+
+
+def _broken_size(folder):
+    cv2.imwrite(str(folder / "img5.png"), np.zeros((10, 12, 3), np.uint8))
+
+
+def _broken_depth(folder):
+    cv2.imwrite(str(folder / "img5.png"), np.zeros((RGB_SIZE[1], RGB_SIZE[0], 3), np.uint16))
+
+
+def _broken_one_frame(folder):
+    for path in folder.glob("*.png"):
+        if path.name != "img0.png":
+            path.unlink()
+
+
+@pytest.mark.parametrize("break_it, says", [
+    (_broken_gap, "have a gap after 4"),
+    (_broken_duplicate, "frame number 5 is in two files"),
+    (_broken_size, "img5.png: frame size 12x10 differs from the folder's first frame 128x96"),
+    (_broken_depth, "img5.png: a 16-bit integer image"),
+    (_broken_one_frame, "needs at least 2 numbered frames"),
+])
+def test_cli_a_broken_folder_of_frames_is_refused(session, frame_folder, tmp_path, capsys, break_it, says):
+    root, _ = session
+    folder = shutil.copytree(frame_folder[0], tmp_path / "frames")
+    break_it(folder)
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb", str(folder),
+                 "--rgb-fps", "30", "--annotations", str(root / "annotations.csv"), "--no-faces",
+                 "--face-box", "40,24,48,48"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and len(err.splitlines()) == 1
+    assert_nothing_written(tmp_path / "ds")

@@ -641,3 +641,13 @@ def test_cli_simulate_needs_the_rate_of_a_folder_of_frames(tmp_path, capsys):
     assert capsys.readouterr().err == (f"error: --fps: {folder}: a folder of frames states no frame rate; give the rate "
                                        "it was filmed at (CASME II and SAMM: 200)\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip"]
+
+
+@pytest.mark.parametrize("option", ["--out", "--rgb-out"])
+def test_cli_simulate_into_the_folder_of_frames_names_the_folder(tmp_path, capsys, option):
+    folder = _frame_folder(tmp_path / "clip", _disc_frames())
+    outs = {"--out": tmp_path / "ev.raw", "--rgb-out": tmp_path / "rgb.avi", option: folder}
+    assert main(["simulate", str(folder), "--fps", "200", "--out", str(outs["--out"]),
+                 "--rgb-out", str(outs["--rgb-out"])]) == 2
+    assert capsys.readouterr().err == f"error: {folder}: is the input folder; give {option} another name\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip"] and len(list(folder.iterdir())) == 12

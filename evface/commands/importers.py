@@ -57,9 +57,11 @@ def _homography(path: str, option: str):
 def session(
     out: Path = typer.Argument(..., help="Dataset folder to create."),
     events: list[str] = typer.Option(..., "--events", help="NAME=FILE per event camera (hd=rec.raw, lr=rec.aedat4)."),
-    rgb: Path = typer.Option(..., "--rgb", help="RGB video (anything OpenCV reads)."),
+    rgb: Path = typer.Option(..., "--rgb", help="RGB video (anything OpenCV reads), or a folder of numbered 8-bit frames "
+                                               "(img0.png, img1.png, ...; .jpg .jpeg .png .bmp .tif .tiff) with --rgb-fps "
+                                               "or --rgb-timestamps."),
     annotations: Path = typer.Option(..., "--annotations", help="Annotation CSV (docs/import-guide.md)."),
-    rgb_fps: float = typer.Option(None, "--rgb-fps", help="RGB frame rate (default: the video's)."),
+    rgb_fps: float = typer.Option(None, "--rgb-fps", help="RGB frame rate (default: the video's; a folder of frames needs it or --rgb-timestamps)."),
     rgb_start_us: int = typer.Option(0, "--rgb-start-us", help="Session time of the first RGB frame."),
     rgb_timestamps: Path = typer.Option(None, "--rgb-timestamps", help="File with one exposure-start time (µs) per frame, and an exposure_us column if its header names one (simulate --rgb-out writes VIDEO.frames.csv)."),
     rgb_exposure_us: int = typer.Option(None, "--rgb-exposure-us", help="RGB exposure (default: the frame period)."),
@@ -126,6 +128,8 @@ def session(
             kw["sensor_size"] = _ints(per["--sensor-size"][name], 2, "--sensor-size")
         sources.append(EventSource(name, Path(path), per["--model"].get(name, ""), sync=per["--sync"].get(name, "auto"),
                                    registration=per["--registration"].get(name, "auto"), **kw))
+    if rgb.is_dir() and rgb_fps is None and rgb_timestamps is None:
+        raise ParameterError(f"--rgb {rgb}: a folder of frames states no frame rate; give --rgb-fps or --rgb-timestamps")
     given = [name for name, value in (("--rgb-fps", rgb_fps is not None), ("--rgb-start-us", rgb_start_us)) if value]
     if rgb_timestamps is not None and given:
         raise ParameterError(f"{', '.join(given)}: the frame times come from --rgb-timestamps {rgb_timestamps}; give "

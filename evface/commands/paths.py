@@ -119,7 +119,7 @@ def output_file(path: Path, option: str = "--out", replaces: tuple[str, ...] | N
 
 
 def not_the_input(path: Path, source: Path, option: str) -> Path:
-    """Return ``path`` unless it is the file ``source`` (under any name); a :class:`ParameterError`
+    """Return ``path`` unless it is the file or folder ``source`` (under any name); a :class:`ParameterError`
     naming ``option`` then, before the command reads ``source`` or writes over it.
 
     Examples
@@ -132,5 +132,6 @@ def not_the_input(path: Path, source: Path, option: str) -> Path:
     evface.errors.ParameterError: take1.mp4: is the input file; give --rgb-out another name
     """
     if path.exists() and source.exists() and path.resolve() == source.resolve():
-        raise ParameterError(where(path, f"is the input file; give {option} another name"))
+        raise ParameterError(where(path, f"is the input {'folder' if source.is_dir() else 'file'}; give {option} "
+                                         "another name"))
     return path

@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,7 @@ from evface.events.core import empty_events
 from evface.io.event_reader import SIZE_HINT, EventsFileReader
 from evface.events.ops import crop
 from evface.face.detect import detect_faces
-from evface.sim.video import open_video
+from evface.sim.video import iter_video_frames, video_info
 
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``; the CLI draws it, the library never prints."""
@@ -180,10 +181,10 @@ MAX_EXPOSURE_US = 10_000_000
 
 @dataclass(frozen=True)
 class RgbSource:
-    """The RGB video and its timing.
+    """The RGB video, or folder of numbered frames (:func:`~evface.sim.video.numbered_frames`), and its timing.
 
     Either ``timestamps`` (a text/CSV file with one exposure-start time in µs per frame; a
-    header line is skipped) or ``fps`` (default: the video's own) and ``start_us``.
+    header line is skipped) or ``fps`` (default: the video's own; a folder states none) and ``start_us``.
     The exposure of each frame is ``exposure_us`` when given, else the timestamp file's
     ``exposure_us`` column when its header names one (``evface simulate --rgb-out`` writes such a
     file beside the video), else the frame period (a webcam indoors exposes for most of it).
@@ -368,28 +369,22 @@ class EventWindows:
 
 
 def scan_video(path: str | Path) -> VideoScan:
-    """One pass over the video: frame count and size, fps, frame-difference energy, change image."""
+    """One pass over the video or folder of numbered frames (:func:`~evface.sim.video.iter_video_frames`):
+    frame count and size, fps (0 for a folder), frame-difference energy, change image."""
     path = Path(path)
-    cap = open_video(path)
-    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    fps = video_info(path).fps
     small: list[np.ndarray] = []
     change = prev = None
     n = 0
-    try:
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-            log = np.log(gray.astype(np.float32) + 4.0)
-            if prev is not None:
-                change = np.abs(log - prev) if change is None else change + np.abs(log - prev)
-            prev = log
-            scale = min(1.0, ENERGY_WIDTH_PX / gray.shape[1])
-            small.append(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray)
-            n += 1
-    finally:
-        cap.release()
+    for frame in iter_video_frames(path):
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        log = np.log(gray.astype(np.float32) + 4.0)
+        if prev is not None:
+            change = np.abs(log - prev) if change is None else change + np.abs(log - prev)
+        prev = log
+        scale = min(1.0, ENERGY_WIDTH_PX / gray.shape[1])
+        small.append(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray)
+        n += 1
     if n < 2:
         raise FormatError(where(path, f"unreadable video or fewer than 2 frames ({n} decoded)"))
     energy = frame_difference_energy(np.stack(small))
@@ -397,24 +392,22 @@ def scan_video(path: str | Path) -> VideoScan:
 
 
 def read_video_frames(path: str | Path, indices: np.ndarray, size: tuple[int, int] | None = None) -> dict[int, np.ndarray]:
-    """RGB (H, W, 3) uint8 frames at sorted ``indices``, in one pass (resized to ``size`` if given)."""
+    """RGB (H, W, 3) uint8 frames at sorted ``indices`` of a video or folder of numbered frames, in
+    one pass (resized to ``size`` if given)."""
     path = Path(path)
     wanted = set(int(i) for i in indices)
     last = max(wanted) if wanted else -1
-    cap = open_video(path)
     out: dict[int, np.ndarray] = {}
-    try:
-        k = 0
+    k = 0
+    with closing(iter_video_frames(path)) as frames:
         while k <= last:
-            ok, frame = cap.read()
-            if not ok:
+            frame = next(frames, None)
+            if frame is None:
                 raise FormatError(where(path, f"video ended at frame {k}, before frame {last}"))
             if k in wanted:
                 rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
                 out[k] = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if size else rgb
             k += 1
-    finally:
-        cap.release()
     return out
 
 
@@ -470,11 +463,13 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
     if rgb.timestamps is not None:
         t, exposure = read_frame_times(rgb.timestamps)
         if t.size != scan.n_frames:
-            raise DatasetError(where(rgb.timestamps, f"{t.size} timestamps but the video {rgb.path} has {scan.n_frames} frames"))
+            what = "folder" if rgb.path.is_dir() else "video"
+            raise DatasetError(where(rgb.timestamps, f"{t.size} timestamps but the {what} {rgb.path} has {scan.n_frames} frames"))
     else:
         fps = rgb.fps or scan.fps
         if not fps or fps <= 0:
-            raise ParameterError(f"{rgb.path}: the video does not state its frame rate; give fps or a timestamp file")
+            what = "a folder of frames states no" if rgb.path.is_dir() else "the video does not state its"
+            raise ParameterError(f"{rgb.path}: {what} frame rate; give fps or a timestamp file")
         t = rgb.start_us + np.round(np.arange(scan.n_frames) * 1e6 / fps).astype(np.int64)
     if rgb.exposure_us is not None:
         exposure = np.full(t.size, int(rgb.exposure_us), np.int64)
