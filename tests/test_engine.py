@@ -228,6 +228,12 @@ def test_a_checkpoint_that_would_run_code_is_refused(tmp_path):
     assert message.startswith(f"{tmp_path / 'best.pt'}: holds objects other than tensors") and "\n" not in message
 
 
+
+def test_an_empty_checkpoint_is_named_as_empty(tmp_path):
+    (tmp_path / "best.pt").write_bytes(b"")
+    with pytest.raises(FormatError, match=r"best\.pt: an empty file \(0 bytes\), not a checkpoint evface wrote$"):
+        engine.load_checkpoint(tmp_path / "best.pt")  # was: "unreadable checkpoint (EOFError())"
+
 def test_select_device():
     assert engine.select_device("cpu").type == "cpu"
     with pytest.raises(ParameterError):

@@ -379,6 +379,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     path = Path(path)
     if not path.exists():
         raise FormatError(where(path, "no such checkpoint"))
+    if path.is_file() and path.stat().st_size == 0:
+        raise FormatError(where(path, "an empty file (0 bytes), not a checkpoint evface wrote"))
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:  # torch's weights-only unpickler met an object it will not build
