@@ -46,7 +46,7 @@ def test_fractions_that_leave_no_training_subject_name_their_options():
 
 
 def test_subject_split_rejects_too_few_subjects():
-    with pytest.raises(ParameterError, match=r"^2 subject\(s\) cannot give 1 validation and 1 test subject\(s\) and keep "
+    with pytest.raises(ParameterError, match=r"^2 subjects cannot give 1 validation and 1 test subject and keep "
                                              r"one for training \(--val-fraction, --test-fraction\); join more subjects' "
                                              r"folders first \(evface merge\)$"):
         subject_split(_rows(2, 4), 0.2, 0.2, seed=0)
@@ -57,11 +57,11 @@ def test_subject_split_rejects_too_few_subjects():
 def test_folds_that_leave_too_few_training_subjects_are_named():
     from evface.tasks.stats import subject_parts
 
-    with pytest.raises(ParameterError, match=r"^--folds 2 on 2 subjects: fold 0 leaves 1 subject\(s\) to validate and "
+    with pytest.raises(ParameterError, match=r"^--folds 2 on 2 subjects: fold 0 leaves 1 subject to validate and "
                                              r"train on, too few at --val-fraction 0.15; give a dataset of more subjects "
                                              r"\(--data\)$"):  # was "use fewer folds", which leaves fewer
         subject_parts(_rows(2, 3), 2, 0.15, 0.0)
-    with pytest.raises(ParameterError, match=r"fold 0 leaves 2 subject\(s\) to validate and train on, too few at "
+    with pytest.raises(ParameterError, match=r"fold 0 leaves 2 subjects to validate and train on, too few at "
                                              r"--val-fraction 0.9; give --folds 4 or a smaller --val-fraction or a "
                                              r"dataset of more subjects \(--data\)$"):
         subject_parts(_rows(4, 3), 2, 0.9, 0.0)

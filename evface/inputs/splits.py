@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from evface.checks import as_int
-from evface.errors import DatasetError, ParameterError
+from evface.errors import DatasetError, ParameterError, counted
 
 Row = dict[str, Any]
 
@@ -66,7 +66,7 @@ def subject_split(
     >>> subject_split(rows[:2], 0.25, 0.25)
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: 2 subject(s) cannot give 1 validation and 1 test subject(s) and keep one for training (--val-fraction, --test-fraction); join more subjects' folders first (evface merge)
+    evface.errors.ParameterError: 2 subjects cannot give 1 validation and 1 test subject and keep one for training (--val-fraction, --test-fraction); join more subjects' folders first (evface merge)
     """
     for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
         if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
@@ -81,7 +81,7 @@ def subject_split(
     n_test = max(int(test_fraction > 0), int(round(test_fraction * n)))
     if n_val + n_test >= n:
         raise ParameterError(
-            f"{n} subject(s) cannot give {n_val} validation and {n_test} test subject(s) and keep one for training "
+            f"{counted(n, 'subject')} cannot give {n_val} validation and {counted(n_test, 'test subject')} and keep one for training "
             "(--val-fraction, --test-fraction)" + ("; join more subjects' folders first (evface merge)" if n < 3 else "")
         )
     order = [subjects[i] for i in np.random.default_rng(seed).permutation(n)]

@@ -37,7 +37,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
 from evface.checks import as_int, number_fields, real_dtype, sensor_dims, within_memory
-from evface.errors import ParameterError
+from evface.errors import ParameterError, counted
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 
 
@@ -954,7 +954,7 @@ class DvsSimulator:
         return self._t_prev
 
     def _bad_frame(self, count: int) -> ParameterError:
-        return ParameterError(f"frame_lux has {count} negative or non-finite pixel(s); intensities must be lux >= 0")
+        return ParameterError(f"frame_lux has {counted(count, 'negative or non-finite pixel')}; intensities must be lux >= 0")
 
     def step(self, frame_lux: np.ndarray, t_us: int) -> np.ndarray:
         """Feed the scene at ``t_us``; return the events since the previous call, sorted by t.
