@@ -67,14 +67,35 @@ def check_sensor(sensor: str) -> str:
 
 
 def check_window(window: str) -> str:
-    """``window`` if it is one of :data:`WINDOWS`, else a ParameterError naming the option."""
+    """``window`` if it is one of :data:`WINDOWS`, else a ParameterError naming the option.
+
+    Examples
+    --------
+    >>> check_window("expression")
+    'expression'
+    >>> check_window("apex")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: window must be one of ('clip', 'expression'), not 'apex'
+    """
     if window not in WINDOWS:
         raise ParameterError(f"window must be one of {WINDOWS}, not {window!r}")
     return window
 
 
 def require_sensor(clip: Clip, sensor: str, source: str | Path | None = None) -> None:
-    """A DatasetError naming the file, ``sensor`` and the sensors it has, unless ``clip`` has it."""
+    """A DatasetError naming the file, ``sensor`` and the sensors it has, unless ``clip`` has it.
+
+    Examples
+    --------
+    >>> from evface.io.clip import SensorInfo
+    >>> clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 3, sensors={"lr": SensorInfo("lr", 40, 30)})
+    >>> require_sensor(clip, "lr")  # nothing to say
+    >>> require_sensor(clip, "hd", "c.h5")
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: c.h5: no events of sensor 'hd' (this clip has ['lr']): give a dataset whose clips have it, or train with --sensor one of these
+    """
     if sensor not in clip.sensors:
         raise DatasetError(where(source, f"no events of sensor {sensor!r} (this clip has {sorted(clip.sensors)}): give a dataset "
                                    f"whose clips have it, or train with --sensor one of these"))
@@ -86,6 +107,26 @@ def read_view(path: str | Path, sensor: str | None, *, frames: bool | Sequence[s
     (all of them, or the streams and sensors named, as :func:`~evface.io.clip.read_clip`).
 
     A clip without ``sensor`` is a DatasetError (:func:`require_sensor`) before any event is read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evface.events.core import make_events
+    >>> from evface.io.clip import SensorInfo, write_clip
+    >>> frames = FrameSeries(np.zeros((2, 2, 4, 3), np.uint8), np.array([0, 500]), np.array([100, 100]))
+    >>> clip = Clip("c0", "s01", "AU12", [12], "bright", 0, 1500, 3000, 4000, frames={"rgb": frames},
+    ...             events={"lr": make_events([0, 1000, 2000], [0, 1, 2], [0, 1, 1], [1, -1, 1])},
+    ...             sensors={"lr": SensorInfo("lr", 4, 2)})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_clip(Path(folder) / "c0.h5", clip)
+    ...     events_only = read_view(path, "lr", frames=False)
+    ...     frames_only = read_view(path, None, frames=True)
+    ...     read_view(path, "hd", frames=True)
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: .../c0.h5: no events of sensor 'hd' (this clip has ['lr']): give a dataset whose clips have it, or train with --sensor one of these
+    >>> len(events_only.events["lr"]), list(events_only.frames), list(frames_only.events), list(frames_only.frames)
+    (3, [], [], ['rgb'])
     """
     if sensor is None:
         return read_clip(path, sensors=[], frames=frames, truth=truth)
@@ -94,7 +135,18 @@ def read_view(path: str | Path, sensor: str | None, *, frames: bool | Sequence[s
 
 
 def rgb_frames(clip: Clip, source: str | Path | None = None, stream: str = "rgb") -> FrameSeries:
-    """The clip's frames of ``stream`` (default ``rgb``); a DatasetError when it has none."""
+    """The clip's frames of ``stream`` (default ``rgb``); a DatasetError when it has none.
+
+    Examples
+    --------
+    >>> frames = FrameSeries(np.zeros((2, 4, 6, 3), np.uint8), np.array([0, 500]), np.array([100, 100]))
+    >>> rgb_frames(Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 3, frames={"rgb": frames})).data.shape
+    (2, 4, 6, 3)
+    >>> rgb_frames(Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 3), "c.h5")
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: c.h5: no 'rgb' frames in this clip (the rgb inputs and reconstruction need them)
+    """
     frames = clip.frames.get(stream)
     if frames is None or len(frames.t_us) == 0:
         raise DatasetError(where(source, f"no {stream!r} frames in this clip (the rgb inputs and reconstruction need them)"))
@@ -164,7 +216,18 @@ def face_box(clip: Clip, camera: str, source: str | Path | None = None) -> Box:
 
 
 def homography(clip: Clip, sensor: str, source: str | Path | None = None) -> np.ndarray:
-    """The 3x3 map from RGB pixel to ``sensor``-window pixel, ``calibration["homography"][sensor]``."""
+    """The 3x3 map from RGB pixel to ``sensor``-window pixel, ``calibration["homography"][sensor]``.
+
+    Examples
+    --------
+    >>> clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 3, calibration={"homography": {"lr": np.eye(3).tolist()}})
+    >>> homography(clip, "lr").diagonal().tolist()
+    [1.0, 1.0, 1.0]
+    >>> homography(clip, "hd", "c.h5")
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: c.h5: calibration['homography']['hd'] missing
+    """
     hom = clip.calibration.get("homography", {}).get(sensor)
     if hom is None:
         raise DatasetError(where(source, f"calibration['homography'][{sensor!r}] missing"))
@@ -227,6 +290,18 @@ def register_to_box(gray: np.ndarray, homography: np.ndarray, box: Sequence[int]
     ``homography`` maps RGB pixel coordinates to sensor-window coordinates; the box is
     ``(x, y, w, h)`` in sensor-window pixels. Warping goes to the box at native sensor
     resolution, then :func:`resize_area`.
+
+    Examples
+    --------
+    A frame whose column ``x`` has grey ``x / 10``; with the identity map the box keeps columns 2
+    to 5, which shrink to two averages. RGB pixels half the size of the sensor's (the map halves
+    coordinates) bring every other column:
+
+    >>> gray = np.tile(np.arange(8, dtype=np.float32) / 10, (1, 6, 1))
+    >>> register_to_box(gray, np.eye(3), (2, 1, 4, 4), 2)[0].astype(float).round(2).tolist()
+    [[0.25, 0.45], [0.25, 0.45]]
+    >>> register_to_box(gray, np.diag([0.5, 0.5, 1.0]), (0, 0, 4, 3), 4)[0, 0].astype(float).round(2).tolist()
+    [0.0, 0.2, 0.4, 0.6]
     """
     x0, y0, w, h = (int(v) for v in box)
     shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], dtype=np.float64)

@@ -64,7 +64,20 @@ def cfa_channels(pattern: str, shape: tuple[int, int]) -> np.ndarray:
 
 
 def mosaic(image: np.ndarray, pattern: str) -> np.ndarray:
-    """Sample an ``(H, W, 3)`` image through a Bayer filter: ``(H, W)``, one channel per pixel."""
+    """Sample an ``(H, W, 3)`` image through a Bayer filter: ``(H, W)``, one channel per pixel.
+
+    Examples
+    --------
+    A picture whose R, G and B are 1, 2 and 3 everywhere, through two of the patterns:
+
+    >>> image = np.broadcast_to(np.array([1.0, 2.0, 3.0]), (2, 2, 3))
+    >>> mosaic(image, "RGGB").tolist(), mosaic(image, "BGGR").tolist()
+    ([[1.0, 2.0], [2.0, 3.0]], [[3.0, 2.0], [2.0, 1.0]])
+    >>> mosaic(np.zeros((4, 4)), "RGGB")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: the image to mosaic must be an (H, W, 3) array, got shape (4, 4)
+    """
     if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
         got = f"shape {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
         raise ParameterError(f"the image to mosaic must be an (H, W, 3) array, got {got}")
@@ -77,6 +90,20 @@ def demosaic(raw: np.ndarray, pattern: str) -> np.ndarray:
 
     OpenCV's bilinear demosaicing (``cv2.cvtColor`` with a ``COLOR_Bayer*2RGB`` code), the
     method of simple camera pipelines; the image must be at least 2 x 2 pixels.
+
+    Examples
+    --------
+    >>> rgb = demosaic(np.full((4, 4), 100, np.uint16), "GRBG")
+    >>> rgb.shape, rgb.dtype, rgb[1, 1].tolist()
+    ((4, 4, 3), dtype('uint16'), [100, 100, 100])
+    >>> demosaic(np.zeros((1, 4), np.uint8), "RGGB")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: a Bayer mosaic must be (H, W) with H, W >= 2, got shape (1, 4)
+    >>> demosaic(np.zeros((4, 4), np.uint8), "RGB")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: unknown Bayer pattern 'RGB'; choose from ['BGGR', 'GBRG', 'GRBG', 'RGGB'] or 'none'
     """
     _pattern(pattern)
     if raw.ndim != 2 or raw.shape[0] < 2 or raw.shape[1] < 2:
