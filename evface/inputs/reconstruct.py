@@ -77,7 +77,18 @@ RGB_PRESET = RECORDED_PRESET
 
 @dataclass(frozen=True)
 class ReconSpec:
-    """How samples are cut from clips (stored in a run's config.json)."""
+    """How samples are cut from clips (stored in a run's config.json).
+
+    Examples
+    --------
+    >>> spec = ReconSpec(sensor="lr", size=32)
+    >>> spec.to_dict()["alphas_rad_s"], ReconSpec.from_dict(spec.to_dict()) == spec, spec.keyframe
+    ([0.0, 31.41592653589793], True, True)
+    >>> ReconSpec(size=8)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: size must be >= 16, got 8
+    """
 
     sensor: str = "hd"
     protocol: str = "extrapolation"
@@ -118,7 +129,20 @@ ARRAYS = ("voxel", "hist", "key", "rgb_a", "rgb_b", "target", "t_us", "t_key_us"
 
 @dataclass
 class ReconSamples:
-    """Stacked samples (N first) with per-sample metadata."""
+    """Stacked samples (N first) with per-sample metadata.
+
+    Examples
+    --------
+    Three samples of two clips (zeros but for their times):
+
+    >>> s = ReconSamples(**{name: np.zeros(3, np.int64) for name in ARRAYS},
+    ...                  meta={"clip_id": np.array(["a", "b", "a"], object), "subject": np.array(["s1", "s2", "s1"], object)})
+    >>> s.t_us[:], s.t_key_us[:] = [300, 500, 700], 100
+    >>> len(s), s.horizon_us.tolist(), [i.tolist() for i in s.clip_slices()], s.of_subjects(["s2"]).tolist()
+    (3, [200, 400, 600], [[0, 2], [1]], [1])
+    >>> s.select(s.meta["subject"] == "s1").t_us.tolist()
+    [300, 700]
+    """
 
     voxel: np.ndarray  # float16 (N, n_bins, S, S)
     hist: np.ndarray  # float16 (N, n_alpha, 2, S, S)
@@ -177,7 +201,21 @@ class ReconSamples:
 
 
 def sample_times(clip: Clip, spec: ReconSpec, t_frames: np.ndarray, t_truth: np.ndarray) -> np.ndarray:
-    """The sample times of a clip: truth-frame times chosen by the protocol (see the module docstring)."""
+    """The sample times of a clip: truth-frame times chosen by the protocol (see the module docstring).
+
+    Examples
+    --------
+    Truth frames every 10 ms, apex at 250 ms. Extrapolation steps 100 ms through the apex after
+    the first RGB frame; interpolation takes every third truth frame between two RGB frames:
+
+    >>> clip = Clip("c", "s", "AU12", [12], "dim", 0, 250_000, 450_000, 500_000)
+    >>> t_truth = np.arange(0, 500_000, 10_000)
+    >>> sample_times(clip, ReconSpec(step_us=100_000), np.array([5_000, 105_000]), t_truth).tolist()
+    [50000, 150000, 250000, 350000, 450000]
+    >>> rgb = np.array([205_000, 255_000, 305_000])
+    >>> sample_times(clip, ReconSpec(protocol="interpolation", stride=3), rgb, t_truth).tolist()
+    [210000, 240000, 260000, 290000]
+    """
     if spec.protocol == "interpolation":
         lo, hi = clip.onset_us - (t_frames[1] - t_frames[0] if len(t_frames) > 1 else 0), clip.offset_us
         inside = [t_truth[(t_truth > a) & (t_truth < b)][:: spec.stride] for a, b in zip(t_frames[:-1], t_frames[1:])
@@ -233,6 +271,30 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
     A recording (a clip without the grid sensor's truth frames) is scored against its own RGB
     frames: the sample times are frame mid-exposures, the target is the frame at ``t`` on the grid,
     and the RGB-only methods see only frames before it.
+
+    Examples
+    --------
+    A recording (no truth frames) of five uniform frames, grey 0, 40, ... 160, and 20 events on
+    its 10x8 lr sensor:
+
+    >>> from evface.events.core import make_events
+    >>> from evface.io.clip import FrameSeries, SensorInfo
+    >>> frames = FrameSeries(np.stack([np.full((20, 20, 3), 40 * i, np.uint8) for i in range(5)]),
+    ...                      np.arange(5) * 100_000, np.full(5, 10_000))  # mid-exposures 5, 105, ... 405 ms
+    >>> events = make_events(np.arange(0, 500_000, 25_000), np.arange(20) % 10, np.arange(20) % 8, np.ones(20))
+    >>> clip = Clip("c0", "s01", "AU12", [12], "dim", 0, 250_000, 450_000, 500_000, events={"lr": events},
+    ...             sensors={"lr": SensorInfo("lr", 10, 8)}, frames={"rgb": frames},
+    ...             calibration={"face_box": {"rgb": [0, 0, 20, 20], "lr": [0, 0, 10, 8]}})
+    >>> spec = ReconSpec(sensor="lr", size=16, n_bins=2, step_us=100_000)
+    >>> s = clip_samples(clip, spec)
+    >>> s.t_us.tolist(), s.t_key_us.tolist(), s.voxel.shape, s.hist.shape
+    ([105000, 205000, 305000, 405000], [5000, 5000, 5000, 5000], (4, 2, 16, 16), (4, 2, 2, 16, 16))
+    >>> s.target[:, 0, 0].astype(float).round(3).tolist(), s.meta["target"][0]  # the frame at t: 40 / 255, ...
+    ([0.157, 0.314, 0.471, 0.627], 'rgb')
+    >>> clip_samples(clip, ReconSpec(sensor="lr", size=16, protocol="interpolation"), "c0.h5")
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: c0.h5: a recording (no truth frames) has no frames between its RGB frames to score interpolation on; use --protocol extrapolation or events-only
     """
     require_sensor(clip, spec.sensor, source)
     truth = clip.truth.get(GRID_SENSOR)
@@ -281,7 +343,22 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
 
 def read_samples_clip(path: str | Path, sensor: str) -> Clip:
     """Read what the samples of ``sensor`` need: its events, the frames of the camera framed like
-    the grid sensor, and the grid sensor's truth and geometry (not its events)."""
+    the grid sensor, and the grid sensor's truth and geometry (not its events).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evface.events.core import make_events
+    >>> from evface.io.clip import FrameSeries, SensorInfo, write_clip
+    >>> frames = FrameSeries(np.zeros((2, 4, 4, 3), np.uint8), np.array([0, 500]), np.array([100, 100]))
+    >>> clip = Clip("c0", "s01", "AU12", [12], "dim", 0, 500, 900, 1000, frames={"rgb": frames},
+    ...             events={"hd": make_events([0], [0], [0], [1]), "lr": make_events([0, 9], [1, 2], [1, 1], [1, -1])},
+    ...             sensors={"hd": SensorInfo("hd", 8, 8), "lr": SensorInfo("lr", 4, 4)})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     read = read_samples_clip(write_clip(Path(folder) / "c0.h5", clip), "lr")
+    >>> list(read.events), list(read.frames), sorted(read.sensors)  # hd's geometry, not its events
+    (['lr'], ['rgb'], ['hd', 'lr'])
+    """
     meta = read_clip_meta(path)
     require_sensor(meta, sensor, path)
     stream = frame_stream(meta, GRID_SENSOR, RGB_PRESET, path)
@@ -293,7 +370,16 @@ def read_samples_clip(path: str | Path, sensor: str) -> Clip:
 def check_memory(need: int, what: str, spec: ReconSpec) -> None:
     """A :class:`ParameterError` when ``need`` bytes of samples (``what``: "the samples of ...
     take about X GiB" completes it) would take more than half of this machine's memory, naming the
-    options that size them (the operating system would kill the process part way through)."""
+    options that size them (the operating system would kill the process part way through).
+
+    Examples
+    --------
+    >>> check_memory(10_000, "the samples take about {gib} GiB", ReconSpec())  # nothing to say
+    >>> check_memory(2**60, "the samples take about {gib} GiB", ReconSpec())
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: the samples take about 1073741824.0 GiB, more than half of this machine's ... GiB; lower --size or raise --step-us
+    """
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     if need > memory / 2:
         spacing = "--stride" if spec.protocol == "interpolation" else "--step-us"
@@ -302,7 +388,14 @@ def check_memory(need: int, what: str, spec: ReconSpec) -> None:
 
 
 def sample_bytes(s: ReconSamples) -> int:
-    """Bytes of one sample's arrays."""
+    """Bytes of one sample's arrays.
+
+    Examples
+    --------
+    >>> s = ReconSamples(**{name: np.zeros((3, 2, 2), np.float32) for name in ARRAYS})
+    >>> sample_bytes(s)  # 11 arrays of 2 x 2 float32
+    176
+    """
     return sum(getattr(s, name)[:1].nbytes for name in ARRAYS)
 
 
@@ -339,6 +432,31 @@ def write_samples(
     keeps for it) and per metadata key (``meta.<key>.npy``, text as unicode), so that
     :meth:`ReconSamples.load` needs no pickle (the files cannot run code) and memory-maps them.
     Written into ``folder.tmp``, removed on any error, and renamed when complete.
+
+    Examples
+    --------
+    A dataset of one recording (see :func:`clip_samples`), listed twice:
+
+    >>> import tempfile
+    >>> from evface.io.clip import write_clip
+    >>> from evface.events.core import make_events
+    >>> from evface.io.clip import FrameSeries, SensorInfo
+    >>> frames = FrameSeries(np.stack([np.full((20, 20, 3), 40 * i, np.uint8) for i in range(5)]),
+    ...                      np.arange(5) * 100_000, np.full(5, 10_000))  # mid-exposures 5, 105, ... 405 ms
+    >>> events = make_events(np.arange(0, 500_000, 25_000), np.arange(20) % 10, np.arange(20) % 8, np.ones(20))
+    >>> clip = Clip("c0", "s01", "AU12", [12], "dim", 0, 250_000, 450_000, 500_000, events={"lr": events},
+    ...             sensors={"lr": SensorInfo("lr", 10, 8)}, frames={"rgb": frames},
+    ...             calibration={"face_box": {"rgb": [0, 0, 20, 20], "lr": [0, 0, 10, 8]}})
+    >>> spec = ReconSpec(sensor="lr", size=16, n_bins=2, step_us=100_000)
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     _ = write_clip(Path(root) / "clips" / "c0.h5", clip)
+    ...     out = write_samples(root, [{"file": "clips/c0.h5"}] * 2, spec, Path(root) / "samples")
+    ...     names = sorted(p.name for p in out.iterdir())
+    ...     samples = ReconSamples.load(out)
+    ...     len(samples), samples.target.shape, samples.meta["clip_id"][0]
+    (8, (8, 16, 16), 'c0')
+    >>> names[:4], len(names)
+    (['hist.npy', 'key.npy', 'meta.apex_us.npy', 'meta.aus.npy'], 20)
     """
     root, folder = Path(root), Path(folder)
     tmp = folder.with_name(folder.name + ".tmp")
@@ -385,6 +503,27 @@ def build_samples(
     When the first clip's samples, times the number of clips, would take more than half of this
     machine's memory, a :class:`ParameterError` names the options that size them (the operating
     system would kill the process part way through).
+
+    Examples
+    --------
+    A dataset of one recording (see :func:`clip_samples`), listed twice:
+
+    >>> import tempfile
+    >>> from evface.io.clip import write_clip
+    >>> from evface.events.core import make_events
+    >>> from evface.io.clip import FrameSeries, SensorInfo
+    >>> frames = FrameSeries(np.stack([np.full((20, 20, 3), 40 * i, np.uint8) for i in range(5)]),
+    ...                      np.arange(5) * 100_000, np.full(5, 10_000))  # mid-exposures 5, 105, ... 405 ms
+    >>> events = make_events(np.arange(0, 500_000, 25_000), np.arange(20) % 10, np.arange(20) % 8, np.ones(20))
+    >>> clip = Clip("c0", "s01", "AU12", [12], "dim", 0, 250_000, 450_000, 500_000, events={"lr": events},
+    ...             sensors={"lr": SensorInfo("lr", 10, 8)}, frames={"rgb": frames},
+    ...             calibration={"face_box": {"rgb": [0, 0, 20, 20], "lr": [0, 0, 10, 8]}})
+    >>> spec = ReconSpec(sensor="lr", size=16, n_bins=2, step_us=100_000)
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     _ = write_clip(Path(root) / "clips" / "c0.h5", clip)
+    ...     samples = build_samples(root, [{"file": "clips/c0.h5"}] * 2, spec)
+    >>> len(samples), samples.seq.tolist(), samples.voxel.dtype
+    (8, [0, 1, 2, 3, 0, 1, 2, 3], dtype('float16'))
     """
     parts = []
     for s in _each_clip(Path(root), rows, spec):
