@@ -53,7 +53,15 @@ POINTS: dict[str, tuple[str, int]] = {
 
 
 def point(landmarks: Landmarks, name: str) -> np.ndarray:
-    """Return the named landmark point ``(2,)`` (see :data:`POINTS`)."""
+    """Return the named landmark point ``(2,)`` (see :data:`POINTS`).
+
+    Examples
+    --------
+    >>> from evface.face.identity import TEMPLATE, landmarks_from_geometry
+    >>> lm = landmarks_from_geometry(TEMPLATE)
+    >>> point(lm, "mouth_corner_l").tolist(), point(lm, "eye_upper_r").round(3).tolist()
+    ([-0.165, 0.3], [0.213, -0.134])
+    """
     group, index = POINTS[name]
     return np.asarray(landmarks[group][index], dtype=np.float64)
 
@@ -65,6 +73,12 @@ class ActionUnit:
     ``landmark`` is the reference point whose displacement at intensity 1.0 is ``apex_fw`` face
     widths, within ``apex_range_fw``, along ``direction`` (unit vector ``(du, dv)`` in the face
     frame, for the image-left point when the AU is bilateral).
+
+    Examples
+    --------
+    >>> au = AU_TABLE[12]
+    >>> au.name, au.landmark, au.apex_fw, au.direction  # the image-left corner moves left and up
+    ('lip corner puller', 'mouth_corner_l', 0.025, (-0.6, -0.8))
     """
 
     number: int
@@ -85,6 +99,12 @@ class Kernel:
     midline, upwards); ``sigma_fw`` the (horizontal, vertical) extent; ``gate`` restricts the kernel
     to one side of the lip seam (``"above"``, ``"below"`` or ``""``); ``mirror`` adds the same
     kernel on the other side for ``_l`` anchors.
+
+    Examples
+    --------
+    >>> k = AU_KERNELS[12][0]
+    >>> k.anchor, k.out_up, k.sigma_fw, k.gate, k.mirror
+    ('mouth_corner_l', (0.6, 0.8), (0.055, 0.05), '', True)
     """
 
     anchor: str
@@ -236,7 +256,13 @@ def parse_au(key: int | str) -> tuple[int, str]:
 
 
 def au_key(au: int, side: str = "") -> int | str:
-    """The AU key of ``au`` on ``side`` (``""``, ``"L"``, ``"R"``): an int, or e.g. ``"L14"``."""
+    """The AU key of ``au`` on ``side`` (``""``, ``"L"``, ``"R"``): an int, or e.g. ``"L14"``.
+
+    Examples
+    --------
+    >>> au_key(12), au_key(14, "L"), au_key(*parse_au("r14"))
+    (12, 'L14', 'R14')
+    """
     return int(au) if not side else f"{side}{int(au)}"
 
 
@@ -280,21 +306,46 @@ def _mirror_name(name: str) -> str | None:
 
 
 def lip_seam_v(u: np.ndarray, landmarks: Landmarks) -> np.ndarray:
-    """The lip seam as the parabola through both mouth corners and the stomion."""
+    """The lip seam as the parabola through both mouth corners and the stomion.
+
+    Examples
+    --------
+    >>> from evface.face.identity import TEMPLATE, landmarks_from_geometry
+    >>> lm = landmarks_from_geometry(TEMPLATE)
+    >>> lip_seam_v(np.array([-0.165, 0.0, 0.5]), lm).round(3).tolist()  # a straight mouth: flat at its v
+    [0.3, 0.3, 0.3]
+    """
     cl, cr, st = point(landmarks, "mouth_corner_l"), point(landmarks, "mouth_corner_r"), point(landmarks, "stomion")
     coef = np.polyfit([cl[0], st[0], cr[0]], [cl[1], st[1], cr[1]], 2)
     return np.polyval(coef, u)
 
 
 def seam_gate(points: np.ndarray, landmarks: Landmarks, side: str) -> np.ndarray:
-    """Smooth weight in [0, 1] of being below (``side="below"``) or above the lip seam."""
+    """Smooth weight in [0, 1] of being below (``side="below"``) or above the lip seam.
+
+    Examples
+    --------
+    >>> from evface.face.identity import TEMPLATE, landmarks_from_geometry
+    >>> lm = landmarks_from_geometry(TEMPLATE)
+    >>> points = np.array([[0.0, 0.2], [0.0, 0.4], [0.5, 0.3]])  # above, below, on the seam
+    >>> seam_gate(points, lm, "below").round(3).tolist(), seam_gate(points, lm, "above").round(3).tolist()
+    ([0.0, 1.0, 0.5], [1.0, 0.0, 0.5])
+    """
     z = (points[:, 1] - lip_seam_v(points[:, 0], landmarks)) / SEAM_WIDTH_FW
     below = 0.5 * (1.0 + np.tanh(np.clip(z, -20, 20)))
     return below if side == "below" else 1.0 - below
 
 
 def lip_blend(points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
-    """Weight in [0, 1] of the hard lip seam (1 between the corners, tapering to 0 at them)."""
+    """Weight in [0, 1] of the hard lip seam (1 between the corners, tapering to 0 at them).
+
+    Examples
+    --------
+    >>> from evface.face.identity import TEMPLATE, landmarks_from_geometry
+    >>> lm = landmarks_from_geometry(TEMPLATE)
+    >>> lip_blend(np.array([[0.0, 0.3], [0.1, 0.3], [0.3, 0.3]]), lm).round(3).tolist()  # centre, inside, beyond a corner
+    [1.0, 0.795, 0.0]
+    """
     cl, cr = point(landmarks, "mouth_corner_l"), point(landmarks, "mouth_corner_r")
     x = (points[:, 0] - 0.5 * (cl[0] + cr[0])) / (0.5 * (cr[0] - cl[0]))
     return np.sqrt(np.clip(1.0 - x * x, 0.0, 1.0))
@@ -309,6 +360,17 @@ def combine_lips(free, below, above, points, landmarks, seam=None, blend=None, g
     seam itself (the dark mouth opening, which therefore grows as the lips part). Beyond the
     corners the two motions blend smoothly. ``seam`` (v of the seam per point, same unit as the
     points), ``blend`` (:func:`lip_blend`) and ``gate`` (smooth below-weight) may be precomputed.
+
+    Examples
+    --------
+    The lower lip drops 0.02 face widths: a point below the seam moves with it, one above stays,
+    and one on the seam now lies in the opening:
+
+    >>> from evface.face.identity import TEMPLATE, landmarks_from_geometry
+    >>> lm = landmarks_from_geometry(TEMPLATE)
+    >>> points = np.array([[0.0, 0.25], [0.0, 0.35], [0.0, 0.3]])
+    >>> combine_lips(np.zeros((3, 2)), np.full(3, 0.02), np.zeros(3), points, lm)[:, 1].round(3).tolist()
+    [0.0, 0.02, 0.0]
     """
     y = points[:, 1]
     if seam is None:
@@ -323,7 +385,15 @@ def combine_lips(free, below, above, points, landmarks, seam=None, blend=None, g
 
 
 def lip_motion(y, below, above, seam, blend, gate):
-    """Vertical lip displacement at heights ``y`` (see :func:`combine_lips`); any array shapes."""
+    """Vertical lip displacement at heights ``y`` (see :func:`combine_lips`); any array shapes.
+
+    Examples
+    --------
+    Seam at 0.3, lower lip down 0.02, upper lip up 0.01, on the hard seam (blend 1):
+
+    >>> lip_motion(np.array([0.28, 0.31, 0.35]), 0.02, -0.01, 0.3, 1.0, 0.5).round(3).tolist()
+    [-0.01, 0.01, 0.02]
+    """
     hard = np.where(y - below >= seam, below, np.where(y - above <= seam, above, y - seam))
     return blend * hard + (1.0 - blend) * (gate * below + (1.0 - gate) * above)
 
@@ -335,6 +405,19 @@ def au_components(au: int, points: np.ndarray, landmarks: Landmarks,
     :func:`combine_lips`. All are scaled together so that the AU's reference landmark moves
     exactly ``AU_TABLE[au].apex_fw`` in the bilateral AU; ``side`` (``"L"``/``"R"``, the subject's)
     keeps the kernels of one side at that scale.
+
+    Examples
+    --------
+    AU12 moves its reference landmark, the image-left mouth corner, by exactly ``apex_fw``:
+
+    >>> from evface.face.identity import TEMPLATE, landmarks_from_geometry
+    >>> lm = landmarks_from_geometry(TEMPLATE)
+    >>> free, below, above = au_components(12, point(lm, "mouth_corner_l"), lm)
+    >>> free.round(4).tolist(), round(float(np.hypot(*free[0])), 4), below.tolist(), above.tolist()
+    ([[-0.015, -0.02]], 0.025, [0.0], [0.0])
+    >>> free, _, _ = au_components(12, np.stack([point(lm, "mouth_corner_l"), point(lm, "mouth_corner_r")]), lm, "L")
+    >>> (free.round(4) + 0.0).tolist()  # the subject's left: the image right corner only
+    [[0.0, 0.0], [0.015, -0.02]]
     """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     parts = _kernel_sum(au, points, landmarks, side)
@@ -349,7 +432,15 @@ def au_components(au: int, points: np.ndarray, landmarks: Landmarks,
 
 def jaw_mask(points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
     """1 on the face down to 0.01 face widths below the jaw line, 0 from 0.05 below: the face
-    outline moves with the skin, the neck, clothes and background beside the neck do not."""
+    outline moves with the skin, the neck, clothes and background beside the neck do not.
+
+    Examples
+    --------
+    >>> from evface.face.identity import TEMPLATE, landmarks_from_geometry
+    >>> lm = landmarks_from_geometry(TEMPLATE)
+    >>> jaw_mask(np.array([[0.0, 0.0], [0.0, 0.7], [0.0, 0.9]]), lm).round(2).tolist()  # cheek, chin, neck
+    [1.0, 1.0, 0.0]
+    """
     jaw = np.asarray(landmarks["jaw"], dtype=np.float64)
     order = np.argsort(jaw[:, 0])
     v_jaw = np.interp(points[:, 0], jaw[order, 0], jaw[order, 1])
@@ -385,7 +476,16 @@ def _kernel_sum(au: int, points: np.ndarray, landmarks: Landmarks, side: str = "
 
 def displacement(aus: Mapping[int, float], points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
     """Forward displacement ``(N, 2)`` in face widths of all ``aus`` (lids excluded): the
-    intensity-weighted sums of the components, composed by :func:`combine_lips`."""
+    intensity-weighted sums of the components, composed by :func:`combine_lips`.
+
+    Examples
+    --------
+    >>> from evface.face.identity import TEMPLATE, landmarks_from_geometry
+    >>> lm = landmarks_from_geometry(TEMPLATE)
+    >>> corners = np.stack([point(lm, "mouth_corner_l"), point(lm, "mouth_corner_r"), [0.0, -0.5]])
+    >>> (displacement({12: 1.0}, corners, lm).round(4) + 0.0).tolist()  # both corners out and up; the forehead still
+    [[-0.015, -0.02], [0.015, -0.02], [0.0, 0.0]]
+    """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     free = np.zeros_like(points)
     below, above = np.zeros(len(points)), np.zeros(len(points))
@@ -424,7 +524,16 @@ def _parabola(p0, p1, p2, u):
 
 
 def eye_geometry(landmarks: Landmarks, side: str, u: np.ndarray):
-    """Per-column eye geometry: (inside mask, upper margin v, lower margin v, profile in [0, 1])."""
+    """Per-column eye geometry: (inside mask, upper margin v, lower margin v, profile in [0, 1]).
+
+    Examples
+    --------
+    >>> from evface.face.identity import TEMPLATE, landmarks_from_geometry
+    >>> lm = landmarks_from_geometry(TEMPLATE)
+    >>> inside, top, bottom, profile = eye_geometry(lm, "l", np.array([-0.205, -0.5]))
+    >>> inside.tolist(), top[:1].round(3).tolist(), bottom[:1].round(3).tolist(), profile.round(2).tolist()
+    ([True, False], [-0.134], [-0.069], [1.0, 0.0])
+    """
     e = np.asarray(landmarks[f"eye_{side}"], dtype=np.float64)
     inner, upper, outer, lower = e
     lo_u, hi_u = min(inner[0], outer[0]), max(inner[0], outer[0])
@@ -475,6 +584,18 @@ def eye_displacement(
     ``"r"``) to its precomputed ``eye_geometry(landmarks, side, u)`` for these points; by default
     both eyes move. A side whose eye spans none of the points' columns leaves them still, so it
     may be left out.
+
+    Examples
+    --------
+    A blink (AU45) moves the lid over the open eye, a gaze turn (AU61) the iris; the mouth stays:
+
+    >>> from evface.face.identity import TEMPLATE, landmarks_from_geometry
+    >>> lm = landmarks_from_geometry(TEMPLATE)
+    >>> points = np.array([[-0.205, -0.10], [0.0, 0.3]])
+    >>> (eye_displacement({45: 1.0}, points, lm).round(4) + 0.0).tolist()
+    [[0.0, 0.0465], [0.0, 0.0]]
+    >>> (eye_displacement({61: 1.0}, points, lm).round(4) + 0.0).tolist()
+    [[0.0291, 0.0], [0.0, 0.0]]
     """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     out = np.zeros_like(points)
@@ -512,7 +633,17 @@ def eye_displacement(
 
 
 def lid_forward(aus: Mapping[int, float], points: np.ndarray, landmarks: Landmarks, side: str) -> np.ndarray:
-    """Forward lid motion of points of one eye (``side`` "l"/"r"): where each appears after the lids move."""
+    """Forward lid motion of points of one eye (``side`` "l"/"r"): where each appears after the lids move.
+
+    Examples
+    --------
+    Closed by AU45, the upper lid margin (the second eye point) comes down onto the lower (the fourth):
+
+    >>> from evface.face.identity import TEMPLATE, landmarks_from_geometry
+    >>> lm = landmarks_from_geometry(TEMPLATE)
+    >>> lid_forward({45: 1.0}, lm["eye_l"], lm, "l")[:, 1].round(3).tolist(), lm["eye_l"][:, 1].round(3).tolist()
+    ([-0.096, -0.07, -0.104, -0.07], [-0.096, -0.134, -0.104, -0.07])
+    """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2).copy()
     u, s = points[:, 0], points[:, 1]
     c_up, c_lo = lid_state(aus)
@@ -531,7 +662,16 @@ def lid_forward(aus: Mapping[int, float], points: np.ndarray, landmarks: Landmar
 def forward_points(
     aus: Mapping[int, float], points: np.ndarray, landmarks: Landmarks, iterations: int = 4
 ) -> np.ndarray:
-    """Where skin points ``(N, 2)`` appear under ``aus``: solves ``p = s + D(p)`` by fixed point."""
+    """Where skin points ``(N, 2)`` appear under ``aus``: solves ``p = s + D(p)`` by fixed point.
+
+    Examples
+    --------
+    >>> from evface.face.identity import TEMPLATE, landmarks_from_geometry
+    >>> lm = landmarks_from_geometry(TEMPLATE)
+    >>> corner = point(lm, "mouth_corner_l")
+    >>> (forward_points({12: 1.0}, corner, lm) - corner).round(4).tolist()
+    [[-0.0136, -0.0181]]
+    """
     s = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     p = s.copy()
     for _ in range(iterations):
@@ -541,7 +681,18 @@ def forward_points(
 
 def moved_landmarks(aus: Mapping[int | str, float], landmarks: Landmarks) -> dict[str, np.ndarray]:
     """All landmark groups displaced by ``aus`` (smooth fields, then the lids for the eye groups
-    and the gaze for the irises)."""
+    and the gaze for the irises).
+
+    Examples
+    --------
+    >>> from evface.face.identity import TEMPLATE, landmarks_from_geometry
+    >>> lm = landmarks_from_geometry(TEMPLATE)
+    >>> moved = moved_landmarks({12: 1.0, 45: 1.0, 61: 0.5}, lm)
+    >>> sorted(moved) == sorted(lm), (moved["mouth"][0] - lm["mouth"][0]).round(4).tolist()
+    (True, [-0.0136, -0.0181])
+    >>> round(float(moved["eye_l"][1, 1] - lm["eye_l"][1, 1]), 3), ((moved["iris_r"] - lm["iris_r"]).round(4) + 0.0).tolist()
+    (0.064, [[0.0146, 0.0]])
+    """
     aus = check_aus(aus)
     out = {k: forward_points(aus, v, landmarks) for k, v in landmarks.items()}
     for side in ("l", "r"):
@@ -576,6 +727,19 @@ def au_shading(au: int, points: np.ndarray, landmarks: Landmarks, side: str = ""
     bulge (AU6), nasal wrinkles (AU9), nasolabial furrow (AU10, AU12), dimple (AU14), shadow under
     the lip corners (AU15), chin wrinkles and mentolabial sulcus (AU17), lip bulges (AU24).
     The result is applied in skin coordinates, so wrinkles move with the skin.
+
+    Examples
+    --------
+    The AU14 dimple darkens the skin just outside the image-left mouth corner, which is the
+    subject's right (``"R"``):
+
+    >>> from evface.face.identity import TEMPLATE, landmarks_from_geometry
+    >>> lm = landmarks_from_geometry(TEMPLATE)
+    >>> dimple = point(lm, "mouth_corner_l") + [-0.025, 0.0]
+    >>> au_shading(14, dimple, lm).round(3).tolist(), au_shading(14, dimple, lm, "R").round(3).tolist()
+    ([-0.2], [-0.2])
+    >>> au_shading(14, dimple, lm, "L").tolist(), au_shading(26, dimple, lm).tolist()  # AU26 has no shading
+    ([0.0], [0.0])
     """
     p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     u, v = p[:, 0], p[:, 1]
