@@ -18,7 +18,13 @@ from evface.errors import FaceNotFoundError, FormatError, where
 
 @lru_cache(maxsize=None)
 def cascade(name: str) -> cv2.CascadeClassifier:
-    """Load a bundled cascade, e.g. ``"haarcascade_frontalface_default.xml"``."""
+    """Load a bundled cascade, e.g. ``"haarcascade_frontalface_default.xml"``.
+
+    Examples
+    --------
+    >>> cascade("haarcascade_eye.xml").empty()
+    False
+    """
     c = cv2.CascadeClassifier(cv2.data.haarcascades + name)
     if c.empty():
         raise FormatError(where(cv2.data.haarcascades + name, "cannot load the Haar cascade"))
@@ -27,7 +33,19 @@ def cascade(name: str) -> cv2.CascadeClassifier:
 
 def to_gray_uint8(image: np.ndarray, gamma: float = 2.2) -> np.ndarray:
     """8-bit grey image from uint8 RGB/grey, or from linear float reflectance/intensity in [0, 1]
-    (encoded with ``1/gamma``, a finite number > 0)."""
+    (encoded with ``1/gamma``, a finite number > 0).
+
+    Examples
+    --------
+    >>> to_gray_uint8(np.array([[[255, 0, 0], [0, 255, 0]]], np.uint8)).tolist()  # RGB: luma
+    [[76, 150]]
+    >>> to_gray_uint8(np.array([[0.0, 0.18, 1.0]])).tolist()  # linear: gamma 1 / 2.2
+    [[0, 117, 255]]
+    >>> to_gray_uint8(np.zeros((2, 2)), gamma=0)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: gamma must be a finite number > 0, got 0
+    """
     img = np.asarray(image)
     if img.dtype != np.uint8:
         gamma = as_real("gamma", gamma, 0.0, np.inf, low_open=True)  # was: 0 a ZeroDivisionError
@@ -51,6 +69,16 @@ def detect_faces(image: np.ndarray, min_size_frac: float = 0.1) -> np.ndarray:
         OpenCV's "Can't parse 'minSize'").
     FormatError
         For an image without pixels (was: an AttributeError).
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> detect_faces(data.astronaut()).tolist(), detect_faces(np.zeros((64, 64), np.uint8)).shape
+    ([[177, 67, 93, 93]], (0, 4))
+    >>> detect_faces(data.astronaut(), min_size_frac=2)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: min_size_frac must be a finite number in [0, 1], got 2
     """
     min_size_frac = as_real("min_size_frac", min_size_frac, 0.0, 1.0)
     if np.asarray(image).size == 0:
@@ -67,7 +95,13 @@ def detect_faces(image: np.ndarray, min_size_frac: float = 0.1) -> np.ndarray:
 @dataclass(frozen=True)
 class FaceDetection:
     """Face box ``(x, y, w, h)``, eye centres ``((xl, yl), (xr, yr))`` (image left first) or None,
-    mouth centre ``(x, y)`` or None; pixels."""
+    mouth centre ``(x, y)`` or None; pixels.
+
+    Examples
+    --------
+    >>> FaceDetection((10, 20, 40, 40), None, (30.0, 50.0)).eyes is None
+    True
+    """
 
     face_box: tuple[int, int, int, int]
     eyes: tuple[tuple[float, float], tuple[float, float]] | None
@@ -116,6 +150,21 @@ def locate_face(image_rgb: np.ndarray, source: str | None = None) -> FaceDetecti
         When the frontal-face cascade finds nothing.
     FormatError
         When ``image_rgb`` is not a 2-D or (H, W, 3) uint8 array with pixels.
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> found = locate_face(data.astronaut())
+    >>> found.face_box, np.asarray(found.eyes).tolist(), [float(c) for c in found.mouth]
+    ((177, 67, 93, 93), [[201.5, 100.5], [246.5, 102.5]], [223.5, 144.5])
+    >>> locate_face(np.zeros((64, 64, 3), np.uint8), "blank.png")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FaceNotFoundError: blank.png: no frontal face found by the Haar cascade
+    >>> locate_face(np.zeros((64, 64), np.float32), "depth.png")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: depth.png: expected an (H, W, 3) uint8 image, got float32 (64, 64)
     """
     img = np.asarray(image_rgb)
     # was: an empty (0, 0, 3) image reached OpenCV's "!_src.empty() in function 'cvtColor'"

@@ -45,6 +45,12 @@ class Identity:
         Affine map from face-normalised ``(u, v, 1)`` to photo pixels ``(x, y)``.
     source : str or None
         Where the photo came from (a path or a name).
+
+    Examples
+    --------
+    >>> plain = Identity("plain", "photo", landmarks_from_geometry(TEMPLATE))
+    >>> plain.name, plain.kind, len(plain.landmarks), plain.seed, plain.photo
+    ('plain', 'photo', 12, None, None)
     """
 
     name: str
@@ -82,7 +88,16 @@ _RANGES: dict[str, tuple[float, float]] = {
 
 
 def landmarks_from_geometry(g: Mapping[str, float]) -> dict[str, np.ndarray]:
-    """Build the landmark groups from geometry parameters (see :data:`TEMPLATE`)."""
+    """Build the landmark groups from geometry parameters (see :data:`TEMPLATE`).
+
+    Examples
+    --------
+    >>> lm = landmarks_from_geometry(TEMPLATE)
+    >>> sorted(lm)
+    ['brow_l', 'brow_r', 'cheek_l', 'cheek_r', 'chin', 'eye_l', 'eye_r', 'iris_l', 'iris_r', 'jaw', 'mouth', 'nose']
+    >>> lm["eye_l"].shape, lm["jaw"].shape, lm["mouth"][4].tolist()  # the stomion at mouth_v
+    ((4, 2), (9, 2), [0.0, 0.3])
+    """
     lm: dict[str, np.ndarray] = {}
     for side, s in (("l", -1.0), ("r", 1.0)):
         ec = np.array([s * g["eye_u"], g["eye_v"]])
@@ -194,6 +209,19 @@ def photo_identity(image_rgb_uint8: np.ndarray, name: str, source: str | None = 
         When no face is found.
     FormatError
         When the array is not an (H, W, 3) uint8 image.
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> astronaut = photo_identity(data.astronaut(), "astronaut")
+    >>> astronaut.kind, astronaut.params["face_box"], astronaut.params["eyes"]
+    ('photo', (177, 67, 93, 93), [[201.5, 100.5], [246.5, 102.5]])
+    >>> astronaut.photo_from_face.round(1).tolist()  # face widths -> photo pixels
+    [[109.8, -4.9, 223.5], [4.9, 109.8, 112.5]]
+    >>> photo_identity(np.zeros((64, 64, 3), np.uint8), "blank")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FaceNotFoundError: blank: no frontal face found by the Haar cascade
     """
     img = np.asarray(image_rgb_uint8)
     det = locate_face(img, source=source or name)
@@ -234,5 +262,11 @@ def _astronaut() -> Identity:
 
 
 def builtin_photo_identities() -> list[Identity]:
-    """The photo identities shipped with evface: scikit-image's ``astronaut`` (Eileen Collins)."""
+    """The photo identities shipped with evface: scikit-image's ``astronaut`` (Eileen Collins).
+
+    Examples
+    --------
+    >>> [(i.name, i.kind, i.source) for i in builtin_photo_identities()]
+    [('astronaut', 'photo', 'skimage.data.astronaut')]
+    """
     return [_astronaut()]

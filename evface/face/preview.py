@@ -23,7 +23,13 @@ from evface.face.render import FacePose, FaceRenderer
 
 def to_srgb8(reflectance: np.ndarray, gain: float = 1.0) -> np.ndarray:
     """Linear reflectance ``(H, W, 3)`` -> 8-bit sRGB-like image (gamma 2.2), RGB order; ``gain``
-    (a finite number >= 0) multiplies the reflectance first."""
+    (a finite number >= 0) multiplies the reflectance first.
+
+    Examples
+    --------
+    >>> to_srgb8(np.array([[[0.0, 0.18, 1.0]]])).tolist(), to_srgb8(np.array([[[0.5, 0.5, 0.5]]]), gain=4).tolist()
+    ([[[0, 117, 255]]], [[[255, 255, 255]]])
+    """
     gain = as_real("gain", gain, 0.0, np.inf)  # was: nan drew every pixel black
     v = np.clip(np.asarray(reflectance, np.float32) * np.float32(gain), 0.0, 1.0) ** (1.0 / 2.2)
     return (v * 255.0 + 0.5).astype(np.uint8)
@@ -42,6 +48,19 @@ def contact_sheet(
 
     With ``difference_gain > 0`` every column after the first shows the absolute difference to the
     first column, multiplied by the gain (micro-expressions are hard to see otherwise).
+
+    Examples
+    --------
+    A neutral face and the difference AU12 makes to it, four times brighter:
+
+    >>> from evface.face.identity import procedural_identity
+    >>> sheet = contact_sheet([procedural_identity(0)], [{}, {12: 1.0}], size=32, difference_gain=4)
+    >>> sheet.shape, int(sheet[:, :32].max()), int(sheet[:, 32:].max())
+    ((32, 64, 3), 209, 86)
+    >>> contact_sheet([procedural_identity(0)], [{}], poses=[])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: contact_sheet: 0 poses for 1 expressions
     """
     if not identities or not expressions:
         raise ParameterError("contact_sheet: expected at least one identity and one expression")

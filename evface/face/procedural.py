@@ -69,7 +69,18 @@ def _window(u0, v0, px, box):
 
 
 def head_outline_d(u, v, p):
-    """Signed distance (face units, approximate) of the face outline (forehead to chin)."""
+    """Signed distance (face units, approximate) of the face outline (forehead to chin).
+
+    Examples
+    --------
+    Inside at the face centre, on the outline at the chin and at the widest point (half a face
+    width out, at the cheekbones' height):
+
+    >>> from evface.face.identity import procedural_identity
+    >>> p = procedural_identity(0).params
+    >>> head_outline_d(np.array([0.0, 0.0, 0.5]), np.array([0.0, p["chin_v"], p["eye_v"] + 0.05]), p).round(3).tolist()
+    [-0.465, 0.0, 0.0]
+    """
     c0 = p["eye_v"] + 0.05
     n = p["jaw_n"]
     lower = (np.abs(u / 0.5) ** n + np.abs((v - c0) / (p["chin_v"] - c0)) ** n) ** (1 / n)
@@ -79,7 +90,18 @@ def head_outline_d(u, v, p):
 
 
 def height_field(u, v, p, lm):
-    """Face relief (face units) used for Lambertian shading."""
+    """Face relief (face units) used for Lambertian shading.
+
+    Examples
+    --------
+    The nose tip stands out from the mouth; the cheek beyond the face is flat:
+
+    >>> from evface.face.identity import procedural_identity
+    >>> ident = procedural_identity(0)
+    >>> tip_v = ident.landmarks["nose"][1, 1]
+    >>> height_field(np.array([0.0, 0.0, 0.9]), np.array([tip_v, 0.3, 0.0]), ident.params, ident.landmarks).round(3).tolist()
+    [0.44, 0.339, 0.0]
+    """
     c0 = p["eye_v"] + 0.05
     r2 = (u / 0.55) ** 2 + ((v - c0) / np.where(v > c0, p["chin_v"] - c0 + 0.12, 0.95)) ** 2
     z = 0.35 * np.sqrt(np.clip(1.0 - r2, 0.0, None))
@@ -118,6 +140,18 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
     glasses : ((slice, slice), float32 (h, w, 4)) or None
         Premultiplied RGBA of the glasses in a window of the grid: rigid with the head, so the
         renderer composites them after the AU warp.
+
+    Examples
+    --------
+    A 40 x 40 grid of 0.05 face widths centred on the face:
+
+    >>> from evface.face.identity import procedural_identity
+    >>> v, u = np.mgrid[-1:1:0.05, -1:1:0.05]
+    >>> rgba, background, glasses = draw_procedural(procedural_identity(0), u, v, 0.05)
+    >>> rgba.shape, background.shape, float(rgba[20, 20, 3]), float(rgba[0, 0, 3])  # alpha: face centre, corner
+    ((40, 40, 4), (40, 40, 3), 1.0, 0.0)
+    >>> glasses is not None  # proc-0000 wears glasses
+    True
     """
     p = identity.params
     lm = identity.landmarks

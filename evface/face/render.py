@@ -46,6 +46,18 @@ class FacePose:
     ``yaw_deg`` (positive: the nose turns to the image right) and ``pitch_deg`` (positive: the
     nose turns up): rotation in depth about the head's centre, seen in perspective
     (:func:`rotation_flow`).
+
+    Examples
+    --------
+    >>> pose = FacePose(dx=0.1, roll_deg=90)
+    >>> pose.is_identity(), pose.in_plane(), FacePose(yaw_deg=5).in_plane()
+    (False, True, False)
+    >>> pose.matrix((50, 50), 100).round(3).tolist()  # a quarter turn about (50, 50), then 10 px right
+    [[0.0, 1.0, 10.0], [-1.0, 0.0, 100.0]]
+    >>> FacePose(yaw_deg=30)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: FacePose.yaw_deg: the renderer turns the head in depth by at most 10 degrees (a warp without self-occlusion), got 30
     """
 
     dx: float = 0.0
@@ -106,6 +118,15 @@ def head_depth(u: np.ndarray, v: np.ndarray, identity: Identity) -> np.ndarray:
     widths beyond its outline: the backdrop near the head follows it a little (as it does for
     the in-plane pose, which moves the whole view), so no edge of the head is dragged or left
     behind, and the backdrop far from the head stays still.
+
+    Examples
+    --------
+    The face centre and the nose bridge lie on the head; a point three face widths to the side does not:
+
+    >>> from evface.face.identity import procedural_identity
+    >>> depth, weight = head_depth(np.array([0.0, 0.0, 3.0]), np.array([0.0, -0.05, 0.0]), procedural_identity(0))
+    >>> depth.astype(float).round(3).tolist(), weight.tolist()
+    ([0.714, 0.703, 0.0], [1.0, 1.0, 0.0])
     """
     c0 = -0.05
     r = np.sqrt((u / 0.56) ** 2 + ((v - c0) / np.where(v > c0, 0.75, 0.95)) ** 2)
@@ -142,7 +163,13 @@ def rotation_flow(u: np.ndarray, v: np.ndarray, depth: np.ndarray, weight: np.nd
 
 
 def canvas_geometry(size: tuple[int, int]) -> tuple[float, tuple[float, float]]:
-    """(face width in pixels, pixel position of the face centre) for a canvas ``(width, height)``."""
+    """(face width in pixels, pixel position of the face centre) for a canvas ``(width, height)``.
+
+    Examples
+    --------
+    >>> canvas_geometry((320, 240))  # 0.42 of the shorter side; the face centre below the canvas centre
+    (100.8, (159.5, 129.58))
+    """
     w, h = int(size[0]), int(size[1])
     fw = FACE_FRACTION * min(w, h)
     return fw, ((w - 1) / 2.0, (h - 1) / 2.0 - V_CENTER * fw)
