@@ -74,7 +74,7 @@ def head_outline_d(u, v, p):
     Examples
     --------
     Inside at the face centre, on the outline at the chin and at the widest point (half a face
-    width out, at the cheekbones' height):
+    width out, just below the eyes):
 
     >>> from evface.face.identity import procedural_identity
     >>> p = procedural_identity(0).params
