@@ -59,6 +59,28 @@ class CameraSettings:
         MJPEG quality of the RGB cameras (1-100); 0: uncompressed frames.
     rig_seed : int
         Seeds the fixed pattern of the physical cameras (hot pixels, PRNU, DSNU).
+
+    Examples
+    --------
+    >>> CameraSettings(rgb_bayer=False).rgb_params("webcam30").cfa, CameraSettings(rgb_fixed_pattern=False).rgb_params("webcam30").prnu
+    ('none', 0.0)
+    >>> cams = CameraSettings()
+    >>> cams.camera_seed("hd") == CameraSettings().camera_seed("hd") != cams.camera_seed("lr")  # per camera, fixed
+    True
+
+    Three events of the lr camera, with its hot pixels (typical noise) and without (clean):
+
+    >>> from evface.events.core import make_events
+    >>> events = make_events([0, 10, 20], [1, 2, 3], [1, 1, 1], [1, 1, 1])
+    >>> out, counts = cams.event_output("lr", "davis346", events, (0, 0, 346, 260), 1_000_000, seed=0)
+    >>> out.size, counts
+    (1893, {'hot_pixel_events': 1890, 'dropped': 0, 'delayed': 0})
+    >>> CameraSettings(noise="clean").event_output("lr", "davis346", events, (0, 0, 346, 260), 1_000_000, seed=0)[0].size
+    3
+    >>> CameraSettings(noise="loud")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: unknown noise level 'loud'; choose from ['clean', 'typical', 'noisy'] (--noise)
     """
 
     noise: str = "typical"

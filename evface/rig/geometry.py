@@ -141,6 +141,20 @@ class RigGeometry:
     ``canvas_hd`` is the render size; ``roi`` the hd hardware window on the full hd array and
     ``roi_in_canvas`` the same window in canvas pixels; ``canvas_lr`` / ``canvas_rgb`` the
     canvas resampled for lr / rgb and ``lr_offset`` / ``rgb_offset`` where it is pasted.
+
+    Examples
+    --------
+    >>> g = rig_geometry(renderer_face_fraction(), RigParams(lr_face_px=16.0, rgb_size=(128, 96)))
+    >>> g.canvas_hd, g.canvas_lr, g.lr_offset, g.roi
+    ((126, 126), (33, 33), (156, 113), (602, 326, 72, 83))
+    >>> g.affine("lr").round(3).tolist()  # canvas pixel edges -> lr array
+    [[0.262, 0.0, 156.0], [0.0, 0.262, 113.0], [0.0, 0.0, 1.0]]
+    >>> g.homography("lr")  # RGB pixel centres -> lr pixel centres
+    [[2.75, 0.0, -2.625], [0.0, 2.75, -1.625], [0.0, 0.0, 1.0]]
+    >>> g.affine("ir")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: unknown camera 'ir'
     """
 
     canvas_hd: tuple[int, int]
@@ -189,7 +203,13 @@ class RigGeometry:
 
 def renderer_face_fraction() -> tuple[float, float, float, float]:
     """The face box of a :class:`~evface.face.render.FaceRenderer` canvas (of aspect
-    :data:`CANVAS_ASPECT`) as ``(x, y, w, h)`` divided by the canvas size."""
+    :data:`CANVAS_ASPECT`) as ``(x, y, w, h)`` divided by the canvas size.
+
+    Examples
+    --------
+    >>> renderer_face_fraction()
+    (0.2575, 0.29, 0.4825, 0.4825)
+    """
     size = (400, int(round(400 * CANVAS_ASPECT)))
     x, y, w, h = render_face_box(size)
     return (x / size[0], y / size[1], w / size[0], h / size[1])
@@ -206,6 +226,15 @@ def rig_geometry(face_fraction: tuple[float, float, float, float], rig: RigParam
     ParameterError
         When the lr canvas would be larger than the lr array, the lr or RGB canvas narrower than
         :data:`MIN_CANVAS_PX`, or the hd ROI would not fit the hd array.
+
+    Examples
+    --------
+    >>> rig_geometry(renderer_face_fraction(), RigParams(lr_face_px=16.0, rgb_size=(128, 96))).canvas_rgb
+    (12, 12)
+    >>> rig_geometry(renderer_face_fraction(), RigParams(lr_face_px=16.0, rgb_size=(64, 48)))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: lr_face_px=16.0 with rgb_size=(64, 48) gives a 33x33 lr and a 6x6 rgb canvas, under the 8 pixels the renderer needs; raise lr_face_px or rgb_size
     """
     fx, fy, fw, fh = face_fraction
     scale = rig.hd_per_lr_pixel

@@ -122,7 +122,17 @@ DEFAULT_LIGHTING = ("bright", "office", "dim")
 
 
 def get_lighting(name: str) -> Lighting:
-    """The preset ``name``, or a ParameterError listing the known ones."""
+    """The preset ``name``, or a ParameterError listing the known ones.
+
+    Examples
+    --------
+    >>> get_lighting("dim").lux, get_lighting("flicker").flicker_hz
+    (15.0, 100.0)
+    >>> get_lighting("moon")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: unknown lighting 'moon'; choose from ['bright', 'dim', 'flicker', 'office']
+    """
     try:
         return LIGHTING[name]
     except KeyError:

@@ -46,14 +46,29 @@ LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
 def backdrop(canvas: np.ndarray, offset: tuple[int, int], full: tuple[int, int]) -> np.ndarray:
     """A ``full`` (width, height) image with ``canvas`` at ``offset`` and its edges replicated
-    beyond: the static scene around the rendered canvas."""
+    beyond: the static scene around the rendered canvas.
+
+    Examples
+    --------
+    A 2x2 canvas at (1, 0) of a 4x3 view, its edges replicated:
+
+    >>> backdrop(np.arange(4, dtype=np.float32).reshape(2, 2), (1, 0), (4, 3)).tolist()
+    [[0.0, 0.0, 1.0, 1.0], [2.0, 2.0, 3.0, 3.0], [2.0, 2.0, 3.0, 3.0]]
+    """
     h, w = canvas.shape[:2]
     left, top = offset
     return cv2.copyMakeBorder(canvas, top, full[1] - h - top, left, full[0] - w - left, cv2.BORDER_REPLICATE)
 
 
 def lit(backdrop: np.ndarray, canvas: np.ndarray, offset: tuple[int, int], lux: float) -> np.ndarray:
-    """``backdrop`` with ``canvas`` written at ``offset``, times ``lux`` (a new float32 array)."""
+    """``backdrop`` with ``canvas`` written at ``offset``, times ``lux`` (a new float32 array).
+
+    Examples
+    --------
+    >>> around = backdrop(np.arange(4, dtype=np.float32).reshape(2, 2), (1, 0), (4, 3))
+    >>> lit(around, np.full((2, 2), 9, np.float32), (1, 0), 2.0).tolist()  # the new canvas, all times 2 lux
+    [[0.0, 18.0, 18.0, 2.0], [4.0, 18.0, 18.0, 6.0], [4.0, 4.0, 6.0, 6.0]]
+    """
     lux32 = np.float32(lux)
     out = backdrop * lux32
     h, w = canvas.shape[:2]
@@ -67,7 +82,15 @@ def _lux(lux: object) -> float:
 
 
 def face_state(timeline: Timeline, t_us: int) -> tuple[dict[int | str, float], FacePose]:
-    """AU intensities (gaze included) and head pose of ``timeline`` at ``t_us``."""
+    """AU intensities (gaze included) and head pose of ``timeline`` at ``t_us``.
+
+    Examples
+    --------
+    >>> from evface.rig.timeline import Expression
+    >>> aus, pose = face_state(Timeline(400_000, Expression((12,), 50_000, 150_000, 150_000, 300_000, 0.6)), 150_000)
+    >>> aus, pose.is_identity()
+    ({12: 0.6}, True)
+    """
     dx, dy, roll, scale, yaw, pitch = head_pose(timeline, t_us)
     return au_intensities(timeline, t_us), FacePose(dx, dy, roll, scale, yaw, pitch)
 
@@ -83,6 +106,24 @@ class Scene:
     ParameterError
         When a renderer would take more than half of this machine's memory
         (:func:`evface.face.render.check_memory`), naming the rig parameter to lower.
+
+    Examples
+    --------
+    A small rig: a face 16 lr pixels wide, a 128x96 RGB camera:
+
+    >>> from evface.face.identity import procedural_identity
+    >>> from evface.rig.geometry import renderer_face_fraction, rig_geometry
+    >>> from evface.rig.timeline import Expression
+    >>> params = RigParams(lr_face_px=16.0, rgb_size=(128, 96))
+    >>> scene = Scene(procedural_identity(0), rig_geometry(renderer_face_fraction(), params), params)
+    >>> timeline = Timeline(400_000, Expression((12,), 50_000, 150_000, 150_000, 300_000, 0.6))
+    >>> hd, lr = scene.views(timeline, 150_000, lux=100.0)
+    >>> hd.shape, lr.shape, scene.rgb(timeline, 150_000, 100.0).shape, scene.rgb_hd(timeline, 150_000, 100.0).shape
+    ((83, 72), (260, 346), (96, 128, 3), (83, 72, 3))
+    >>> scene.views(timeline, 0, lux=0)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: lux must be a finite number > 0, got 0
     """
 
     def __init__(self, identity: Identity, geometry: RigGeometry, params: RigParams):

@@ -83,6 +83,16 @@ class TimelineParams:
     unless a field says otherwise).
 
     Defaults: docs/dataset.md ("Timelines") lists each with its source.
+
+    Examples
+    --------
+    >>> p = TimelineParams()
+    >>> p.duration_us, p.total_us_range, p.blink_rate_hz
+    (1000000, (250000, 490000), 0.43)
+    >>> TimelineParams(duration_us=500_000)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: duration_us=500000 is too short for a 490000 µs expression with 100000 µs margins
     """
 
     duration_us: int = 1_000_000
@@ -174,7 +184,21 @@ class TimelineParams:
 class AuCurve:
     """One AU's episode: it rises from ``onset_us`` to ``apex_us``, holds until ``hold_end_us``
     and falls back to neutral at ``offset_us``; ``side`` is ``""`` (both sides), ``"L"`` or
-    ``"R"`` (the subject's)."""
+    ``"R"`` (the subject's).
+
+    Examples
+    --------
+    >>> AuCurve(14, 100, 200, 250, 400, 0.6, "L").key, AuCurve(14, 100, 200, 250, 400, 0.6).key
+    ('L14', 14)
+    >>> AuCurve(12, 200, 100, 250, 400, 0.5)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: AuCurve: onset_us=200 comes after apex_us=100; the phases must run onset_us <= apex_us <= hold_end_us <= offset_us
+    >>> AuCurve(61, 0, 1, 2, 3, 0.5)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: AuCurve.au: AU 61 is gaze, which the timeline's gaze_start_deg and saccades set; an expression cannot move it
+    """
 
     au: int
     onset_us: int
@@ -203,7 +227,20 @@ class Expression:
     """One micro-expression episode: from ``onset_us`` (the first AU's onset) through that AU's
     ``apex_us`` and ``hold_end_us`` to ``offset_us`` (the last AU's offset), at the clip's
     ``intensity``. ``curves`` gives each AU's own timing, intensity and side; without them every
-    AU of ``aus`` follows the episode's curve at ``intensity``."""
+    AU of ``aus`` follows the episode's curve at ``intensity``.
+
+    Examples
+    --------
+    Without curves of their own, AU1 and AU2 both follow the episode:
+
+    >>> e = Expression((1, 2), 100_000, 200_000, 220_000, 400_000, 0.5)
+    >>> e.total_us, [(c.au, c.apex_us, c.intensity) for c in e.au_curves()]
+    (300000, [(1, 200000, 0.5), (2, 200000, 0.5)])
+    >>> Expression((12,), 0, 1, 2, 3, 1.5)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: Expression.intensity must be a finite number in [0, 1], got 1.5
+    """
 
     aus: tuple[int, ...]
     onset_us: int
@@ -243,7 +280,17 @@ class Expression:
 
 @dataclass(frozen=True)
 class Blink:
-    """An AU45 blink: lid closes from ``start_us`` to ``closed_us``, reopens by ``end_us``."""
+    """An AU45 blink: lid closes from ``start_us`` to ``closed_us``, reopens by ``end_us``.
+
+    Examples
+    --------
+    >>> blink_intensity((Blink(0, 50_000, 150_000, 0.9),), np.array([0, 25_000, 50_000, 150_000])).round(3).tolist()
+    [0.0, 0.45, 0.9, 0.0]
+    >>> Blink(100, 50, 150)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: Blink: start_us=100 comes after closed_us=50; the phases must run start_us <= closed_us <= end_us
+    """
 
     start_us: int
     closed_us: int
@@ -258,7 +305,20 @@ class Blink:
 @dataclass(frozen=True)
 class HeadMotion:
     """Rigid head motion: drift + sinusoidal wobble + breathing, in fractions of the face width;
-    a fixed yaw and pitch (degrees) with small sinusoidal wobbles of their own."""
+    a fixed yaw and pitch (degrees) with small sinusoidal wobbles of their own.
+
+    Examples
+    --------
+    A head drifting right by 0.01 face widths a second, turned 2 degrees:
+
+    >>> tl = Timeline(1_000_000, Expression((), 0, 0, 0, 0, 0.0), head=HeadMotion(drift=(0.01, 0.0), yaw_deg=2.0))
+    >>> head_pose(tl, 500_000)  # dx, dy, roll, scale, yaw, pitch
+    (0.005, 0.0, 0.0, 1.0, 2.0, 0.0)
+    >>> HeadMotion(yaw_deg=float("nan"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: HeadMotion.yaw_deg must be a finite number, got nan
+    """
 
     drift: tuple[float, float] = (0.0, 0.0)
     wobble_amp: tuple[float, float] = (0.0, 0.0)
@@ -288,7 +348,18 @@ class HeadMotion:
 @dataclass(frozen=True)
 class Saccade:
     """A gaze shift from wherever the eyes look at ``start_us`` to ``to_deg`` (horizontal,
-    positive to the subject's left; vertical, positive up) at ``end_us``."""
+    positive to the subject's left; vertical, positive up) at ``end_us``.
+
+    Examples
+    --------
+    >>> tl = Timeline(1_000_000, Expression((), 0, 0, 0, 0, 0.0), saccades=(Saccade(100_000, 143_000, (10.0, 0.0)),))
+    >>> gaze_deg(tl, 100_000), gaze_deg(tl, 200_000)
+    ((0.0, 0.0), (10.0, 0.0))
+    >>> Saccade(0, 10, (30.0, 0.0))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: Saccade.to_deg (the eye model turns at most 20 degrees) must be a finite number in [-20, 20], got 30.0
+    """
 
     start_us: int
     end_us: int
@@ -359,17 +430,40 @@ def raised_cosine(t_us: np.ndarray | float, start_us: float, end_us: float) -> n
 
 
 def envelope(t_us: np.ndarray | float, onset_us: float, apex_us: float, hold_end_us: float, offset_us: float) -> np.ndarray:
-    """Rise (onset -> apex), hold, fall (hold end -> offset): a 0..1 curve, zero outside."""
+    """Rise (onset -> apex), hold, fall (hold end -> offset): a 0..1 curve, zero outside.
+
+    Examples
+    --------
+    >>> envelope(np.array([0, 50, 100, 150, 200, 250]), 0, 100, 150, 250).round(3).tolist()
+    [0.0, 0.5, 1.0, 1.0, 0.5, 0.0]
+    """
     return raised_cosine(t_us, onset_us, apex_us) * (1.0 - raised_cosine(t_us, hold_end_us, offset_us))
 
 
 def curve_intensity(curve: AuCurve, t_us: np.ndarray | float) -> np.ndarray:
-    """Intensity (0..1) of one AU's curve at ``t_us``."""
+    """Intensity (0..1) of one AU's curve at ``t_us``.
+
+    Examples
+    --------
+    >>> curve = AuCurve(14, 100, 200, 250, 400, 0.6, "L")
+    >>> curve_intensity(curve, np.array([100, 150, 200, 325, 400])).round(3).tolist()
+    [0.0, 0.3, 0.6, 0.3, 0.0]
+    """
     return curve.intensity * envelope(t_us, curve.onset_us, curve.apex_us, curve.hold_end_us, curve.offset_us)
 
 
 def blink_intensity(blinks: tuple[Blink, ...], t_us: np.ndarray | float) -> np.ndarray:
-    """AU45 intensity at ``t_us`` (the maximum over the blinks)."""
+    """AU45 intensity at ``t_us`` (the maximum over the blinks).
+
+    Examples
+    --------
+    Two blinks, the second closing only to 0.5; where they overlap the larger counts (at 125 ms
+    the second's 0.25 on its way in, not the first's 0.146 on its way out):
+
+    >>> blinks = (Blink(0, 50_000, 150_000), Blink(100_000, 150_000, 250_000, 0.5))
+    >>> blink_intensity(blinks, np.array([50_000, 125_000, 150_000, 300_000])).round(3).tolist()
+    [1.0, 0.25, 0.5, 0.0]
+    """
     t = np.asarray(t_us, dtype=np.float64)
     out = np.zeros_like(t)
     for b in blinks:
@@ -378,7 +472,16 @@ def blink_intensity(blinks: tuple[Blink, ...], t_us: np.ndarray | float) -> np.n
 
 
 def gaze_deg(timeline: Timeline, t_us: float) -> tuple[float, float]:
-    """Gaze angle ``(horizontal, vertical)`` in degrees at ``t_us`` (positive: subject's left, up)."""
+    """Gaze angle ``(horizontal, vertical)`` in degrees at ``t_us`` (positive: subject's left, up).
+
+    Examples
+    --------
+    Half way through a saccade from straight ahead to 10 degrees to the subject's left:
+
+    >>> tl = Timeline(1_000_000, Expression((), 0, 0, 0, 0, 0.0), saccades=(Saccade(100_000, 143_000, (10.0, 0.0)),))
+    >>> [round(a, 3) for a in gaze_deg(tl, 121_500)]
+    [5.0, 0.0]
+    """
     pos = np.asarray(timeline.gaze_start_deg, dtype=np.float64)
     for s in timeline.saccades:
         if t_us <= s.start_us:
@@ -415,6 +518,13 @@ def head_pose(timeline: Timeline, t_us: float) -> tuple[float, float, float, flo
     fractions of the face width.
 
     Breathing moves the head up and down and changes its apparent size very slightly.
+
+    Examples
+    --------
+    >>> head = HeadMotion(breathing_amp=0.002, breathing_hz=0.25, pitch_deg=-1.0)
+    >>> tl = Timeline(2_000_000, Expression((), 0, 0, 0, 0, 0.0), head=head)
+    >>> [round(v, 4) for v in head_pose(tl, 1_000_000)]  # a breath in: up (dy) and 0.1 % larger
+    [0.0, 0.002, 0.0, 1.001, 0.0, -1.0]
     """
     h = timeline.head
     s = float(t_us) * 1e-6
@@ -445,6 +555,15 @@ def draw_expression(aus: tuple[int, ...], params: TimelineParams, rng: np.random
     onset fraction; each AU starts after its own delay (the first AU, chosen at random, at 0),
     reaches its own apex intensity and may be one-sided. An empty ``aus`` (the ``neutral``
     class) still draws the episode's times, so that every clip has an expression window.
+
+    Examples
+    --------
+    >>> e = draw_expression((6, 12), TimelineParams(), np.random.default_rng(0))
+    >>> e.aus, e.total_us <= MAX_TOTAL_US, [c.au for c in e.au_curves()], min(c.onset_us for c in e.curves) == e.onset_us
+    ((6, 12), True, [6, 12], True)
+    >>> neutral = draw_expression((), TimelineParams(), np.random.default_rng(0))
+    >>> neutral.aus, neutral.curves, neutral.onset_us < neutral.offset_us  # times, but no AU
+    ((), (), True)
     """
     p = params
     lo, hi = p.total_us_range
@@ -474,7 +593,14 @@ def draw_expression(aus: tuple[int, ...], params: TimelineParams, rng: np.random
 
 
 def draw_blinks(params: TimelineParams, rng: np.random.Generator) -> tuple[Blink, ...]:
-    """Blinks as a Poisson process at ``blink_rate_hz`` (a blink may be cut by the clip's edges)."""
+    """Blinks as a Poisson process at ``blink_rate_hz`` (a blink may be cut by the clip's edges).
+
+    Examples
+    --------
+    >>> blinks = draw_blinks(TimelineParams(duration_us=60_000_000), np.random.default_rng(0))
+    >>> 10 <= len(blinks) <= 45, all(100_000 <= b.end_us - b.start_us <= 150_000 for b in blinks)  # about 26 a minute
+    (True, True)
+    """
     n = int(rng.poisson(params.blink_rate_hz * params.duration_us * 1e-6))
     blinks = []
     for start in np.sort(rng.uniform(-params.blink_duration_us_range[1], params.duration_us, size=n)):
@@ -486,7 +612,15 @@ def draw_blinks(params: TimelineParams, rng: np.random.Generator) -> tuple[Blink
 
 
 def draw_head_motion(params: TimelineParams, rng: np.random.Generator) -> HeadMotion:
-    """Random slow drift, wobble, roll, yaw, pitch and breathing within the parameters' amplitudes."""
+    """Random slow drift, wobble, roll, yaw, pitch and breathing within the parameters' amplitudes.
+
+    Examples
+    --------
+    >>> params = TimelineParams()
+    >>> head = draw_head_motion(params, np.random.default_rng(0))
+    >>> abs(head.yaw_deg) <= params.yaw_deg_range, abs(head.pitch_deg) <= params.pitch_deg_range, head.roll_amp_deg <= 0.4
+    (True, True, True)
+    """
     angle = rng.uniform(0, 2 * np.pi)
     speed = rng.uniform(0, params.drift_per_s)
     return HeadMotion(
@@ -522,7 +656,14 @@ def saccade_duration_us(amplitude_deg: float) -> int:
 
 def draw_gaze(params: TimelineParams, rng: np.random.Generator) -> tuple[tuple[float, float], tuple[Saccade, ...]]:
     """A starting gaze and saccades as a Poisson process at ``saccade_rate_hz``: each moves the
-    gaze by an exponential amplitude in a uniform direction, kept within ``gaze_range_deg``."""
+    gaze by an exponential amplitude in a uniform direction, kept within ``gaze_range_deg``.
+
+    Examples
+    --------
+    >>> start, saccades = draw_gaze(TimelineParams(duration_us=2_000_000), np.random.default_rng(1))
+    >>> [round(a, 2) for a in start], [(s.start_us, s.end_us) for s in saccades]
+    ([0.12, 2.7], [(846652, 872040), (1655405, 1676666)])
+    """
     rx, ry = params.gaze_range_deg
     pos = np.array([rng.uniform(-rx, rx), rng.uniform(-ry, ry)]) * 0.5
     start = tuple(float(v) for v in pos)
