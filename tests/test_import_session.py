@@ -20,9 +20,10 @@ from evface.cli import main
 from evface.io.clip import read_clip
 from evface.io.dataset import DatasetFolder
 from evface.datasets.importers.registration import RegistrationError, apply_homography, map_box
-from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session
+from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session, read_video_frames
 from evface.datasets.importers.sync import SyncError
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
+import evface.sim.video
 from evface.sim.video import iter_video_frames
 
 
@@ -666,6 +667,24 @@ def test_a_folder_of_frames_imports_as_the_video_of_those_frames(session, frame_
         for sensor in ("hd", "lr"):
             np.testing.assert_array_equal(a.events[sensor], b.events[sensor])
         assert a.calibration == b.calibration
+
+
+def test_a_folder_of_frames_reads_only_the_wanted_files(frame_folder, monkeypatch):
+    """read_video_frames of a folder decodes the wanted frames' files alone (a long capture holds far
+    more frames than its clips use), and gives the frames a video of them gives."""
+    folder, video = frame_folder
+    read = []
+    real_read_frame = evface.sim.video.read_frame
+    monkeypatch.setattr(evface.sim.video, "read_frame", lambda path: read.append(Path(path).name) or real_read_frame(path))
+    frames = read_video_frames(folder, np.array([7, 3, 7]), (32, 24))
+    assert read == ["img3.png", "img7.png"]
+    expected = read_video_frames(video, np.array([3, 7]), (32, 24))
+    assert frames.keys() == expected.keys()
+    for k in expected:
+        np.testing.assert_array_equal(frames[k], expected[k])
+    n = len(list(folder.iterdir()))
+    with pytest.raises(FormatError, match=f"video ended at frame {n}, before frame {n}"):
+        read_video_frames(folder, np.array([1, n]))
 
 
 def test_cli_a_folder_of_frames_needs_a_rate_or_timestamps(session, frame_folder, tmp_path, capsys):

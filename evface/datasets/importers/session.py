@@ -80,7 +80,7 @@ from evface.events.core import empty_events
 from evface.io.event_reader import SIZE_HINT, EventsFileReader
 from evface.events.ops import crop
 from evface.face.detect import detect_faces
-from evface.sim.video import iter_video_frames, video_info
+from evface.sim.video import iter_frame_files, iter_video_frames, numbered_frames, video_info
 
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``; the CLI draws it, the library never prints."""
@@ -392,23 +392,35 @@ def scan_video(path: str | Path) -> VideoScan:
 
 
 def read_video_frames(path: str | Path, indices: np.ndarray, size: tuple[int, int] | None = None) -> dict[int, np.ndarray]:
-    """RGB (H, W, 3) uint8 frames at sorted ``indices`` of a video or folder of numbered frames, in
-    one pass (resized to ``size`` if given)."""
-    path = Path(path)
-    wanted = set(int(i) for i in indices)
-    last = max(wanted) if wanted else -1
+    """RGB (H, W, 3) uint8 frames at ``indices`` of a video or folder of numbered frames, in one
+    pass (resized to ``size`` if given): a video is decoded up to its last wanted frame, a folder's
+    wanted files alone are read (:func:`_frames_at`)."""
+    wanted = sorted(set(int(i) for i in indices))
     out: dict[int, np.ndarray] = {}
-    k = 0
+    for k, frame in zip(wanted, _frames_at(Path(path), wanted), strict=True):
+        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        out[k] = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if size else rgb
+    return out
+
+
+def _frames_at(path: Path, wanted: list[int]) -> Iterator[np.ndarray]:
+    """The BGR frames at the sorted frame indices ``wanted`` of a video or folder of numbered frames
+    (:func:`read_video_frames`); a FormatError naming ``path`` when it ends before the last."""
+    last = wanted[-1] if wanted else -1
+    if path.is_dir():
+        files = numbered_frames(path)
+        if last >= len(files):
+            raise FormatError(where(path, f"video ended at frame {len(files)}, before frame {last}"))
+        yield from iter_frame_files(files[k] for k in wanted)
+        return
+    keep = set(wanted)
     with closing(iter_video_frames(path)) as frames:
-        while k <= last:
+        for k in range(last + 1):
             frame = next(frames, None)
             if frame is None:
                 raise FormatError(where(path, f"video ended at frame {k}, before frame {last}"))
-            if k in wanted:
-                rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-                out[k] = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if size else rgb
-            k += 1
-    return out
+            if k in keep:
+                yield frame
 
 
 def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
