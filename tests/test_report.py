@@ -695,6 +695,29 @@ def test_one_lighting_is_said_once_not_tabled_as_a_copy_of_all_clips(fake_run, t
     assert sorted(line[:10].strip() for line in format_comparison(res).splitlines()[3:5]) == ["dim", "unknown"]
 
 
+def test_a_dataset_of_one_lighting_is_counted_per_class_with_its_lighting_said_once(fake_run, report, tmp_path):
+    """Clips all of one lighting (imported clips are all "unknown"): the dataset's clips per class and
+    its mean events per sensor, the lighting said once (was: a "bright" column beside an equal
+    "total", and columns "hd bright", "lr bright"); clips of several lightings keep their columns."""
+    assert "<h3>Clips per class and lighting</h3>" in report.read_text()
+    root = shutil.copytree(fake_run, tmp_path / "run", ignore=shutil.ignore_patterns("report.html"))
+    manifest = root / "data" / "manifest.csv"
+    lines = manifest.read_text().splitlines()
+    col = lines[0].split(",").index("lighting")
+    manifest.write_text("\n".join(line for line in lines if line.split(",")[col] != "dim") + "\n")
+    text = build_report([root], tmp_path / "r.html").read_text()
+    section = text[text.index('id="dataset"'):text.index('id="classification"')]
+    said = "Every clip is of one lighting (bright): no breakdown per lighting, which would repeat the figures over all clips."
+    assert section.count(said) == 1 and "Clips per class and lighting" not in section
+    per_class = section[section.index("<h3>Clips per class</h3>"):]
+    assert per_class.index(said) < per_class.index("<th>class</th><th>clips</th></tr>")
+    for label in LABELS:
+        assert f"<td>{html.escape(label)}</td><td>1</td></tr>" in per_class
+    events = section[section.index("<h3>Mean events per clip, per sensor</h3>"):]
+    events = events[:events.index("</table>")]
+    assert "<th>class</th><th>hd</th><th>lr</th></tr>" in events and "bright" not in events
+
+
 def test_compare_says_where_the_runs_know_other_classes_or_tested_in_other_folds(tmp_path, capsys):
     """Two classification runs on the same clips, one trained on a third class or tested in other
     folds: paired as before, and said (was: paired silently)."""

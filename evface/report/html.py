@@ -186,23 +186,14 @@ def _dataset(ds: dict[str, Any], h: str) -> str:
     """One dataset's summary (:func:`~evface.report.collect.dataset_summary`), its headings ``h``."""
     if ds.get("missing"):
         return f"<p>{html.escape(ds['root'])}: no longer there, so not summarised.</p>"
-    counts = ds["counts"]
-    head = ["class"] + ds["lightings"] + ["total"]
-    rows = [[html.escape(label)] + [str(counts.get(label, {}).get(lt, 0)) for lt in ds["lightings"]]
-            + [str(sum(counts.get(label, {}).values()))] for label in ds["labels"]]
     parts = [
         f'<p>{html.escape(ds["description"])}</p>',
         f'<p>{_count(ds["n_clips"], "clip")}, {_count(ds["n_subjects"], "subject")}, classes {", ".join(map(html.escape, ds["labels"]))}.</p>',
-        f"<{h}>Clips per class and lighting</{h}>",
-        _table(head, rows),
+        _class_counts(ds, h),
     ]
     parts.append(_import_record(ds.get("import"), h))
     if ds.get("event_table"):
-        parts.append(f"<{h}>Mean events per clip, per sensor and lighting</{h}>")
-        columns = sorted({c for cells in ds["event_table"].values() for c in cells})
-        head2 = ["class"] + columns
-        rows2 = [[html.escape(label)] + [f'{ds["event_table"][label].get(c, 0):,.0f}' for c in columns] for label in sorted(ds["event_table"])]
-        parts.append(_table(head2, rows2))
+        parts.append(_event_counts(ds, h))
     if ds.get("variation"):
         parts.append(f"<{h}>What varies from clip to clip</{h}>")
         parts.append(_table(["quantity", "unit", "clips", "min", "median", "max"],
@@ -226,6 +217,31 @@ def _dataset(ds: dict[str, Any], h: str) -> str:
         figs.append(f'<figure>{_img(ds["rate_plot"], "event rate")}<figcaption>Event rate over one clip, per sensor and polarity.</figcaption></figure>')
     parts.append(f'<div class="grid">{"".join(figs)}</div>')
     return "".join(parts)
+
+
+def _class_counts(ds: dict[str, Any], h: str) -> str:
+    """The table of a dataset's clips per class and lighting; where every clip is of one lighting
+    (imported recordings), its clips per class and the lighting said once (:func:`_one_lighting`)."""
+    counts = ds["counts"]
+    totals = [str(sum(counts.get(label, {}).values())) for label in ds["labels"]]
+    if one_lighting(ds["lightings"]):
+        return (f"<{h}>Clips per class</{h}>{_one_lighting(ds['lightings'])}"
+                + _table(["class", "clips"], [[html.escape(label), n] for label, n in zip(ds["labels"], totals)]))
+    head = ["class"] + ds["lightings"] + ["total"]
+    rows = [[html.escape(label)] + [str(counts.get(label, {}).get(lt, 0)) for lt in ds["lightings"]] + [n]
+            for label, n in zip(ds["labels"], totals)]
+    return f"<{h}>Clips per class and lighting</{h}>{_table(head, rows)}"
+
+
+def _event_counts(ds: dict[str, Any], h: str) -> str:
+    """The table of a dataset's mean events per clip, per class, sensor and lighting (columns
+    ``"sensor lighting"``); per sensor alone where every clip is of one lighting."""
+    columns = sorted({c for cells in ds["event_table"].values() for c in cells})
+    one = one_lighting(ds["lightings"]) is not None
+    head = ["class"] + [c.rsplit(" ", 1)[0] if one else c for c in columns]
+    rows = [[html.escape(label)] + [f'{ds["event_table"][label].get(c, 0):,.0f}' for c in columns]
+            for label in sorted(ds["event_table"])]
+    return f"<{h}>Mean events per clip, per sensor{'' if one else ' and lighting'}</{h}>{_table(head, rows)}"
 
 
 def _few_subjects(runs: list[dict[str, Any]], coverage: str) -> str:
