@@ -39,6 +39,9 @@ INT64 = (-(2**63), 2**63 - 1)
 MAX_SENSOR_SIDE = 2**16
 """The widest sensor an events array can address (``x`` and ``y`` are uint16)."""
 
+Roi = tuple[int, int, int, int]
+"""``(x0, y0, width, height)`` of a window on the full sensor array, in pixels."""
+
 
 def as_int(name: str, value: object, low: int = INT64[0], high: int = INT64[1]) -> int:
     """``value`` as a Python int in ``[low, high]``; integral floats are taken, booleans are not.
@@ -282,5 +285,28 @@ def sensor_dims(sensor_size: object, name: str = "sensor_size", limit: int = MAX
     return as_int(f"{name} width", width, 1, limit), as_int(f"{name} height", height, 1, limit)
 
 
-__all__ = ["INT64", "MAX_SENSOR_SIDE", "as_box", "as_flag", "as_int", "as_real", "number_fields", "numbers", "real_dtype", "sensor_dims",
-           "within_memory"]
+def checked_roi(roi: object, sensor_size: object, shown: str | None = None) -> Roi:
+    """``roi`` ``(x0, y0, width, height)`` as ints, a non-empty window inside the ``sensor_size``
+    array; a ParameterError naming it (as ``shown``, by default its value) otherwise.
+
+    Examples
+    --------
+    >>> checked_roi((-64, 0, 32, 32), (64, 48))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: roi (-64, 0, 32, 32) does not fit the 64x48 sensor
+    """
+    width, height = sensor_dims(sensor_size)
+    shown = shown if shown is not None else repr(roi)
+    try:
+        x0, y0, w, h = roi  # type: ignore[misc]
+    except (TypeError, ValueError):
+        raise ParameterError(f"roi {shown}: expected (x0, y0, width, height)") from None
+    x0, y0, w, h = (as_int(f"roi {name}", v) for name, v in zip(("x0", "y0", "width", "height"), (x0, y0, w, h)))
+    if w <= 0 or h <= 0 or x0 < 0 or y0 < 0 or x0 + w > width or y0 + h > height:
+        raise ParameterError(f"roi {shown} does not fit the {width}x{height} sensor")
+    return (x0, y0, w, h)
+
+
+__all__ = ["INT64", "MAX_SENSOR_SIDE", "Roi", "as_box", "as_flag", "as_int", "as_real", "checked_roi", "number_fields", "numbers",
+           "real_dtype", "sensor_dims", "within_memory"]

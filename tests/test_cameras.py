@@ -63,12 +63,18 @@ def test_hot_pixels_are_fixed_per_map_seed_and_fire_at_their_rate():
     (lambda: HotPixels(0.01, 100.0).events((64, 48), 0.5, 1000, 1, 2), "t_start_us must be a whole number, got 0.5"),
     (lambda: HotPixels(0.01, 100.0).pixels((-5, 48), 1), "size width must be in"),
     (lambda: HotPixels(0.01, 100.0).pixels((64, 48), -1), "map_seed must be >= 0, got -1"),
-    (lambda: HotPixels(1.0, 1e6).events((1280, 720), 0, 10**9, 1, 2), r"hot pixels at 1e\+06 Hz over 1,000,000,000 µs takes about"),
+    (lambda: HotPixels(1.0, 1e6).events((1280, 720), 0, 10**9, 1, 2), r"hot pixels at 1e\+06 Hz over 1,000,000,000 µs takes about"),    (lambda: HotPixels(0.5, 100.0).events((64, 48), 0, 1000, 1, 2, window=(-32, 0, 32, 48)),
+     r"roi \(-32, 0, 32, 48\) does not fit the 64x48 sensor"),
+    (lambda: HotPixels(0.5, 100.0).events((64, 48), 0, 1000, 1, 2, window=(100, 0, 32, 48)),
+     r"roi \(100, 0, 32, 48\) does not fit the 64x48 sensor"),
+    (lambda: HotPixels(0.5, 100.0).events((64, 48), 0, 1000, 1, 2, window=(48, 0, 32, 48)),
+     r"roi \(48, 0, 32, 48\) does not fit the 64x48 sensor"),
 ])
 def test_hot_pixels_name_a_bad_value(call, message):
     """A span that ran backwards was numpy's "lam < 0 or lam is NaN", rate_hz=1e15 "array is too big",
     a fraction '0.1' a TypeError, a negative size or seed numpy's ValueError, a time of 0.5 µs was
-    truncated, and a dense hot-pixel span allocated until the memory ran out."""
+    truncated, a dense hot-pixel span allocated until the memory ran out, and a window off the array
+    gave no events (x0=100) or shifted coordinates (x0=-32) without a word."""
     with pytest.raises(ParameterError, match=message):
         call()
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from evface.checks import as_int, as_real, sensor_dims, within_memory
+from evface.checks import Roi, as_int, as_real, checked_roi, sensor_dims, within_memory
 from evface.errors import ParameterError
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 from evface.sim.dvs import DvsParams
@@ -99,12 +99,13 @@ class HotPixels:
         return np.sort(rng.choice(n_px, size=count, replace=False))
 
     def events(self, size: SensorSize, t_start_us: int, t_end_us: int, map_seed: int, seed: int,
-               window: tuple[int, int, int, int] | None = None) -> np.ndarray:
+               window: Roi | None = None) -> np.ndarray:
         """The hot pixels' events in ``(t_start_us, t_end_us]``, sorted by time.
 
         ``size`` is the full array; with ``window`` ``(x, y, w, h)`` (a hardware ROI) only the hot
-        pixels inside it fire, in window coordinates. ``map_seed`` places the pixels (one physical
-        sensor keeps them); ``seed`` draws the events.
+        pixels inside it fire, in window coordinates; a window not wholly on the array is a
+        ParameterError. ``map_seed`` places the pixels (one physical sensor keeps them); ``seed`` draws
+        the events.
         """
         t_start_us = as_int("t_start_us", t_start_us)
         span = as_int("t_end_us", t_end_us, t_start_us) - t_start_us
@@ -112,7 +113,7 @@ class HotPixels:
         width = int(size[0])
         x, y = idx % width, idx // width
         if window is not None:
-            wx, wy, ww, wh = window
+            wx, wy, ww, wh = checked_roi(window, size)
             inside = (x >= wx) & (x < wx + ww) & (y >= wy) & (y < wy + wh)
             x, y = x[inside] - wx, y[inside] - wy
         mean = self.rate_hz * span * 1e-6

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from evface.checks import as_int, as_real, sensor_dims
+from evface.checks import Roi, as_int, as_real, checked_roi, sensor_dims
 from evface.errors import ParameterError
 from evface.events.core import SensorSize
 from evface.sim.dvs import DvsSimulator
@@ -36,9 +36,6 @@ from evface.sim.dvs import DvsSimulator
 MAX_SCENE_LUX = 1e6
 """The most lux a white pixel of recorded footage may stand for (``simulate --lux``, ``import corpus
 --lux-white``): ten times direct sunlight (about 1e5 lux), above any scene a camera films."""
-
-Roi = tuple[int, int, int, int]
-"""``(x0, y0, width, height)`` of a window on the full sensor array, in pixels."""
 
 _LUMA = np.array([0.0722, 0.7152, 0.2126], np.float32)  # B, G, R weights (OpenCV order)
 
@@ -74,29 +71,6 @@ def parse_roi(text: str | None, sensor_size: SensorSize) -> Roi:
     except ValueError:
         raise ParameterError(f"roi {text!r}: expected x0,y0,width,height") from None
     return checked_roi((x0, y0, w, h), sensor_size, repr(text))
-
-
-def checked_roi(roi: object, sensor_size: SensorSize, shown: str | None = None) -> Roi:
-    """``roi`` ``(x0, y0, width, height)`` as ints, a non-empty window inside the ``sensor_size``
-    array; a ParameterError naming it (as ``shown``, by default its value) otherwise.
-
-    Examples
-    --------
-    >>> checked_roi((-64, 0, 32, 32), (64, 48))
-    Traceback (most recent call last):
-    ...
-    evface.errors.ParameterError: roi (-64, 0, 32, 32) does not fit the 64x48 sensor
-    """
-    width, height = sensor_dims(sensor_size)
-    shown = shown if shown is not None else repr(roi)
-    try:
-        x0, y0, w, h = roi  # type: ignore[misc]
-    except (TypeError, ValueError):
-        raise ParameterError(f"roi {shown}: expected (x0, y0, width, height)") from None
-    x0, y0, w, h = (as_int(f"roi {name}", v) for name, v in zip(("x0", "y0", "width", "height"), (x0, y0, w, h)))
-    if w <= 0 or h <= 0 or x0 < 0 or y0 < 0 or x0 + w > width or y0 + h > height:
-        raise ParameterError(f"roi {shown} does not fit the {width}x{height} sensor")
-    return (x0, y0, w, h)
 
 
 @dataclass(frozen=True)
