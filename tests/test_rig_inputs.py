@@ -59,6 +59,19 @@ def test_recording_refuses_a_flicker_the_scene_rate_would_alias(rig):
     assert rig.record(SPEC, SHORT, steady, clip_seed(0, SPEC)).duration_us == 40_000
 
 
+
+def test_recording_refuses_a_head_motion_the_scene_rate_would_alias(rig):
+    # was: TimelineParams(wobble_hz_range=(0, 1e9)) taken, its wobble filmed as a slower one, as the flicker once was
+    fast = draw_timeline([4], TimelineParams(wobble_hz_range=(0.0, 1e9)), 0)
+    with pytest.raises(ParameterError, match=r"HeadMotion\.wobble_hz\[0\]: a .* Hz head motion needs scene_rate_hz >= "
+                                             r".* got 200; .* \(TimelineParams draws it from wobble_hz_range\)"):
+        rig.record(SPEC, fast, Lighting("lamp", 300.0), clip_seed(0, SPEC))
+    rolling = Timeline(40_000, SHORT.expression, head=HeadMotion(roll_amp_deg=0.3, roll_hz=150.0))
+    with pytest.raises(ParameterError, match="roll_hz: a 150 Hz head motion needs scene_rate_hz >= 300 .* as a 50 Hz motion"):
+        rig.record(SPEC, rolling, Lighting("lamp", 300.0), clip_seed(0, SPEC))
+    still = Timeline(40_000, SHORT.expression, head=HeadMotion(roll_hz=150.0))  # no roll to alias
+    assert rig.record(SPEC, still, Lighting("lamp", 300.0), clip_seed(0, SPEC)).duration_us == 40_000
+
 def test_recording_refuses_truth_frames_beyond_memory(rig, monkeypatch):
     # was: np.empty of the truth frames (a MemoryError, or the clip filmed into swap)
     real = os.sysconf

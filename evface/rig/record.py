@@ -143,14 +143,16 @@ class Rig:
         Raises
         ------
         ParameterError
-            When the event sensors' ``scene_rate_hz`` is below twice the lighting's flicker
-            (it would be filmed as a slower flicker), the head moves the face out of the hd ROI
-            (:func:`check_head_in_roi`), or the clip's truth frames would not fit in memory.
+            When the event sensors' ``scene_rate_hz`` is below twice the lighting's flicker or a
+            frequency of the head's motion (either would be filmed as a slower one), the head
+            moves the face out of the hd ROI (:func:`check_head_in_roi`), or the clip's truth
+            frames would not fit in memory.
         """
         rp = self.params
         cams = rp.cameras
         g = self.geometry
         lighting.check_sampled(rp.scene_rate_hz, "scene_rate_hz")  # was: a 120 Hz flicker filmed as 80 Hz at 200 Hz
+        timeline.head.check_sampled(rp.scene_rate_hz, "scene_rate_hz")  # was: a 150 Hz wobble filmed as 50 Hz at 200 Hz
         hd_seed, lr_seed, rgb_seed = (int_seed(s) for s in seed.spawn(3))
         hd_params = cams.event_params(rp.hd_preset)
         lr_params = cams.event_params(rp.lr_preset)

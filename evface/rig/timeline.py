@@ -344,6 +344,35 @@ class HeadMotion:
                 raise ParameterError(f"HeadMotion.{f.name} must be {'two finite numbers' if pair else 'a finite number'}, "
                                      f"got {value!r}")
 
+    def check_sampled(self, rate_hz: float, option: str) -> None:
+        """A ParameterError when a camera sampling the scene at ``rate_hz`` would alias a sinusoid
+        of the head (wobble, roll, breathing, yaw and pitch wobble) of non-zero amplitude.
+
+        At ``rate_hz`` below twice a sinusoid's frequency (the Nyquist rate) the samples show a
+        slower motion than the head's, as :meth:`Lighting.check_sampled
+        <evface.rig.lighting.Lighting.check_sampled>` says of a flicker. ``option`` names the rate.
+
+        Examples
+        --------
+        >>> HeadMotion(wobble_amp=(0.002, 0.0), wobble_hz=(100.0, 900.0)).check_sampled(200.0, "scene_rate_hz")
+        >>> HeadMotion(roll_amp_deg=0.3, roll_hz=150.0).check_sampled(200.0, "scene_rate_hz")
+        Traceback (most recent call last):
+        ...
+        evface.errors.ParameterError: HeadMotion.roll_hz: a 150 Hz head motion needs scene_rate_hz >= 300 (twice its frequency), got 200; at 200 Hz it would be filmed as a 50 Hz motion (TimelineParams draws it from wobble_hz_range)
+        """
+        sinusoids = [(f"wobble_hz[{i}]", self.wobble_amp[i], self.wobble_hz[i]) for i in range(2)]
+        sinusoids += [("roll_hz", self.roll_amp_deg, self.roll_hz), ("breathing_hz", self.breathing_amp, self.breathing_hz)]
+        sinusoids += [(f"rotation_hz[{i}]", self.rotation_amp_deg[i], self.rotation_hz[i]) for i in range(2)]
+        for name, amp, hz in sinusoids:
+            hz = abs(hz)
+            if amp == 0 or 2.0 * hz <= rate_hz:
+                continue
+            alias = abs(hz - rate_hz * round(hz / rate_hz))
+            source = "breathing_hz_range" if name == "breathing_hz" else "wobble_hz_range"
+            raise ParameterError(f"HeadMotion.{name}: a {hz:g} Hz head motion needs {option} >= {2 * hz:g} (twice its "
+                                 f"frequency), got {rate_hz:g}; at {rate_hz:g} Hz it would be filmed as a {alias:g} Hz "
+                                 f"motion (TimelineParams draws it from {source})")
+
 
 @dataclass(frozen=True)
 class Saccade:
