@@ -157,6 +157,9 @@ def test_draw_timeline_refuses_what_it_would_draw_as_something_else(aus, seed, m
     (dict(scene_rate_hz=2e6), "RigParams.scene_rate_hz must be"),  # was: steps shorter than the µs timestamps
     (dict(truth_rate_hz=0), "truth_rate_hz=0 must be >= 200"),  # was: ZeroDivisionError
     (dict(rgb_size=(100_000, 100_000)), "RigParams.rgb_size width must be in \\[1, 65536\\]"),
+    # was: taken when built, refused only by rig_geometry when a Rig was made of them
+    (dict(lr_face_px=16, rgb_size=(64, 48)), "lr_face_px=16 with rgb_size=\\(64, 48\\) gives a 33x33 lr and a 6x6 rgb canvas"),
+    (dict(lr_face_px=400.0), "lr_face_px=400.0 needs a 829x829 canvas, larger than the 346x260 lr array"),
 ])
 def test_rig_params_refuse_rates_and_sizes_that_cannot_be_filmed(fields, match):
     with pytest.raises(ParameterError, match=match):

@@ -74,10 +74,21 @@ class RigParams:
         Noise level, beam splitter, readout limit and RGB pipeline of the rig's cameras
         (:mod:`evface.rig.cameras`).
 
+    Raises
+    ------
+    ParameterError
+        For a field out of its range, an unknown preset, or an ``lr_face_px`` and ``rgb_size``
+        that :func:`rig_geometry` cannot lay out for the face renderer (a canvas over the lr array
+        or under :data:`MIN_CANVAS_PX`, an hd ROI off the hd array), before any face is rendered.
+
     Examples
     --------
     >>> round(RigParams().hd_per_lr_pixel, 3)
     3.807
+    >>> RigParams(lr_face_px=16.0, rgb_size=(64, 48))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: lr_face_px=16.0 with rgb_size=(64, 48) gives a 33x33 lr and a 6x6 rgb canvas, under the 8 pixels the renderer needs; raise lr_face_px or rgb_size
     """
 
     lr_face_px: float = 100.0
@@ -116,6 +127,7 @@ class RigParams:
                 raise ParameterError(f"RGB camera preset {name!r} unknown; choose from {sorted(RGB_PRESETS)}")
         if len(set(self.rgb_hd_presets)) != len(self.rgb_hd_presets):
             raise ParameterError(f"rgb_hd_presets {self.rgb_hd_presets} names a preset twice")
+        rig_geometry(renderer_face_fraction(), self)  # was: lr_face_px=16 with rgb_size=(64, 48) refused only by Rig()
 
     @property
     def hd_per_lr_pixel(self) -> float:
