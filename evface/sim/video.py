@@ -31,15 +31,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from evface.checks import Roi, as_real, checked_roi, sensor_dims
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import SensorSize, concatenate
 from evface.io.clip import temporary_beside
 from evface.io.dataset import atomic_write
 from evface.sim.dvs import MAX_STEP_US, DvsParams, DvsSimulator
-from evface.checks import as_real, sensor_dims
 from evface.sim.footage import (
-    MAX_SCENE_LUX, Roi, check_upsample, checked_roi, frame_times, frame_to_lux, frame_to_rgb_lux, iter_lux_events,
-    scene_times,
+    MAX_SCENE_LUX, check_upsample, frame_times, frame_to_lux, frame_to_rgb_lux, iter_lux_events, scene_times,
 )
 
 
