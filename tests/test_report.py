@@ -526,6 +526,20 @@ def test_an_evaluation_on_another_dataset_is_shown_as_such(fake_run, tmp_path):
     assert "scored on" in alone.classify[0]["elsewhere"]
 
 
+def test_a_reconstruction_scored_only_elsewhere_is_not_said_to_be_held_out(fake_run, tmp_path):
+    # the section ended "(under folds every subject is tested once, by the models that never saw it, ...)"
+    # after "scored on D2 by the models trained on DATA: every clip by one part's models"
+    other = shutil.copytree(fake_run / "data", tmp_path / "d2")
+    stage, ev = fake_run / "stages" / "recon-hd-0", tmp_path / "ev"
+    ev.mkdir()
+    metrics = json.loads((stage / "metrics.json").read_text())
+    (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(stage), "data": str(other), "evaluated_on": "all clips"}))
+    alone = html.unescape(build_report([ev], tmp_path / "alone.html").read_text())
+    assert f"by the models trained on {fake_run / 'data'}: all clips.</p>" in alone and "never saw" not in alone
+    both = html.unescape(build_report([fake_run, ev], tmp_path / "both.html").read_text())
+    assert "(under folds every subject is tested once, by the models that never saw it" in both
+
+
 def test_an_evaluation_on_the_same_manifest_rows_says_what_was_done(fake_run, tmp_path):
     """``evface eval RUN --data D2`` where D2 has the training data's manifest rows (rendered again, e.g.
     with other event noise): each clip is scored by the models that held out its subject. The page said

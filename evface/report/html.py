@@ -579,8 +579,8 @@ def _reconstruct_section(data: ReportData) -> str:
               + (f", {html.escape(r['elsewhere'])}" if r.get("elsewhere") else
                  f" ({html.escape(str(m['evaluated_on']))})" if "never saw" in str(m.get("evaluated_on", "")) else "")
               for r in runs if (m := r["metrics"])]
-    parts.append("<p>Tested: " + "; ".join(tested) + " (under folds every subject is tested once, by the models "
-                 "that never saw it, and the intervals resample all of them).</p>")
+    parts.append("<p>Tested: " + "; ".join(tested) + (" (under folds every subject is tested once, by the models that never "
+                 "saw it, and the intervals resample all of them)" if not all(r.get("elsewhere") for r in runs) else "") + ".</p>")
     parts.append(_few_subjects(runs, RECON_COVERAGE))
     lightings = sorted({x for r in runs for v in r["metrics"].get("methods", {}).values()
                         for x in v.get("apex_by", {}).get("lighting", {})})
