@@ -165,7 +165,7 @@ def test_report_of_an_imported_dataset_shows_its_import_and_every_face_box(fake_
             "<td>score 0.912</td></tr>") in text
     assert '<tr class=""><td>lr</td><td>lr.aedat4</td><td>given</td><td>-1605537490718345</td><td>-</td><td>given</td>' in text
     assert f"<li>{html.escape(warning)}</li>" in text and "1 problem that did not stop the import" in text
-    assert 'alt="face boxes"' in text and "The face box of its 6 clips, each at its apex" in text
+    assert 'alt="face boxes"' in text and "The face box of the dataset's 6 clips, each at its apex" in text
 
 
 def test_report_says_intervals_over_few_subjects_are_too_narrow(fake_run, tmp_path):
@@ -730,6 +730,7 @@ def test_a_dataset_of_one_lighting_is_counted_per_class_with_its_lighting_said_o
     events = section[section.index("<h3>Mean events per clip, per sensor</h3>"):]
     events = events[:events.index("</table>")]
     assert "<th>class</th><th>hd</th><th>lr</th></tr>" in events and "bright" not in events
+    assert "one per class (columns)." in section and "lighting (rows)" not in section
 
 
 def test_compare_says_where_the_runs_know_other_classes_or_tested_in_other_folds(tmp_path, capsys):

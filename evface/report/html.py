@@ -205,12 +205,13 @@ def _dataset(ds: dict[str, Any], h: str) -> str:
                     + ".</figcaption></figure>")
     if ds.get("box_grid"):
         clips = _count(ds["n_clips"], "clip")
-        shown = f"{ds['n_boxes']} of its {clips}" if ds["n_boxes"] < ds["n_clips"] else f"its {clips}"
+        shown = f"{ds['n_boxes']} of the dataset's {clips}" if ds["n_boxes"] < ds["n_clips"] else f"the dataset's {clips}"
         figs.append(f'<figure class="wide">{_img(ds["box_grid"], "face boxes")}<figcaption>The face box of {shown}, '
                     "each at its apex (the import warned of those marked !, shown first): training crops every input "
                     "to it, so check that each shows the face.</figcaption></figure>")
     if ds.get("face_grid"):
-        figs.append(f'<figure class="wide">{_img(ds["face_grid"], "sample faces")}<figcaption>RGB frames at the apex, one per class (columns) and lighting (rows).</figcaption></figure>')
+        figs.append(f'<figure class="wide">{_img(ds["face_grid"], "sample faces")}<figcaption>RGB frames at the apex, one per class (columns)'
+                    + ("" if one_lighting(ds["lightings"]) else " and lighting (rows)") + ".</figcaption></figure>")
     if ds.get("animation"):
         figs.append(f'<figure>{_img(ds["animation"], "event vs RGB animation", "image/gif")}<figcaption>{html.escape(ds["animation_caption"])}</figcaption></figure>')
     if ds.get("rate_plot"):
