@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from evface.checks import as_int, as_real
+from evface.checks import as_flag, as_int, as_real
 from evface.errors import ParameterError
 
 
@@ -50,13 +50,6 @@ def model_sizes(**sizes: object) -> dict[str, int]:
     evface.errors.ParameterError: base must be >= 1, got 0
     """
     return {name: as_int(name, value, 1) for name, value in sizes.items()}
-
-
-def switches(**flags: object) -> None:
-    """A :class:`ParameterError` unless every flag is ``True`` or ``False`` (``"no"`` was taken as true)."""
-    for name, value in flags.items():
-        if not isinstance(value, bool):
-            raise ParameterError(f"{name} must be True or False, got {value!r}")
 
 
 def checked_condition(c: torch.Tensor, c_in: int, dtype: torch.dtype) -> torch.Tensor:
@@ -269,7 +262,7 @@ class CVAE(nn.Module):
                  recurrent: bool = False) -> None:
         super().__init__()
         c_in, base, z_channels = model_sizes(c_in=c_in, base=base, z_channels=z_channels).values()
-        switches(keyframe=keyframe, recurrent=recurrent)
+        keyframe, recurrent = as_flag("keyframe", keyframe), as_flag("recurrent", recurrent)
         self.c_in, self.keyframe, self.z_channels, self.recurrent = c_in, keyframe, z_channels, recurrent
         top = 4 * base
         self.cond = ConditionEncoder(c_in, base, recurrent)

@@ -14,9 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from evface.models.cvae import (
-    ConvGRU, UpBlock, checked_condition, checked_state, conv_block, logit, model_sizes, switches,
-)
+from evface.checks import as_flag
+from evface.models.cvae import ConvGRU, UpBlock, checked_condition, checked_state, conv_block, logit, model_sizes
 
 
 class E2VIDRecurrent(nn.Module):
@@ -34,8 +33,7 @@ class E2VIDRecurrent(nn.Module):
     def __init__(self, c_in: int = 5, keyframe: bool = False, base: int = 16) -> None:
         super().__init__()
         c_in, base = model_sizes(c_in=c_in, base=base).values()
-        switches(keyframe=keyframe)
-        self.c_in, self.keyframe = c_in, keyframe
+        self.c_in, self.keyframe = c_in, as_flag("keyframe", keyframe)
         self.head = conv_block(c_in, base)
         chans = [base, 2 * base, 4 * base, 4 * base]
         self.down = nn.ModuleList([conv_block(chans[i], chans[i + 1], stride=2) for i in range(3)])

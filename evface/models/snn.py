@@ -75,7 +75,7 @@ import torch
 from snntorch import surrogate
 from torch import nn
 
-from evface.checks import as_int, as_real, within_memory
+from evface.checks import as_flag, as_int, as_real, within_memory
 from evface.errors import ParameterError
 
 KERNEL = 3
@@ -138,8 +138,7 @@ class NetConfig:
         for name in ("threshold", "slope"):
             object.__setattr__(self, name, as_real(f"NetConfig.{name}", getattr(self, name), 0, math.inf, low_open=True))
         for name in ("learn_beta", "residual"):
-            if not isinstance(getattr(self, name), bool):
-                raise ParameterError(f"NetConfig.{name} must be True or False, got {getattr(self, name)!r}")
+            object.__setattr__(self, name, as_flag(f"NetConfig.{name}", getattr(self, name)))
         for name, allowed in (("reset", ("subtract", "zero")), ("surrogate", SURROGATES), ("norm", ("td", "none")),
                               ("readout", ("gap", "flatten")), ("last_neuron", ("lif", "li")),
                               ("stem_input", ("step", "window"))):
