@@ -99,6 +99,25 @@ def test_readout_delay_serialises_a_burst_and_keeps_every_event():
         assert np.count_nonzero(out["t"] == t) <= 12
 
 
+@pytest.mark.parametrize("origin", [2**53, 2**62, 2**63 - 10**6])
+def test_readout_delay_is_exact_at_any_time(origin: int):
+    """Was: the delay computed in float64, which holds times near 2^62 µs only to 1024 µs: a burst
+    there passed undelayed, and three events at 10 µs spacing kept their times."""
+    burst = np.concatenate([_burst(1200, 0), make_events([5000], [7], [0], [1])])
+    shifted = burst.copy()
+    shifted["t"] += origin
+    expected = limit_readout(burst, 12e6, "delay")["t"] + origin
+    np.testing.assert_array_equal(limit_readout(shifted, 12e6, "delay")["t"], expected)
+    three = make_events(origin + np.array([7, 7, 8]), [0, 1, 2], [0, 0, 0], [1, 1, 1])
+    assert (limit_readout(three, 1e5, "delay")["t"] - origin).tolist() == [7, 17, 27]
+
+
+def test_readout_delay_past_the_largest_time_is_refused():
+    late = _burst(100, 2**63 - 10)
+    with pytest.raises(ParameterError, match=r"delays event 10 \(t=9,223,372,036,854,775,798 µs\) past 2\^63 - 1 µs"):
+        limit_readout(late, 1e6, "delay")
+
+
 def test_readout_drop_keeps_the_budget_of_each_window():
     ev = np.concatenate([_burst(1200, 1000), _burst(10, 2000)])
     assert np.array_equal(limit_readout(ev, 50e6, "drop", window_us=100), ev)  # 5000 allowed per window

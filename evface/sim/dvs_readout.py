@@ -25,8 +25,9 @@ Ten events in the same microsecond through a 1 Mev/s readout:
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from evface.checks import as_int, as_real
+from evface.checks import INT64, as_int, as_real
 from evface.errors import ParameterError
 
 EXCESS = ("drop", "delay")
@@ -34,6 +35,7 @@ EXCESS = ("drop", "delay")
 
 ERC_WINDOW_US = 100
 """Counting window of the event-rate controller (``"drop"``), in µs (our assumption)."""
+_INT64_MAX = INT64[1]
 
 
 def limit_readout(events: np.ndarray, max_rate_hz: float, excess: str, window_us: int = ERC_WINDOW_US) -> np.ndarray:
@@ -82,11 +84,11 @@ def limit_readout(events: np.ndarray, max_rate_hz: float, excess: str, window_us
         return events
     t = events["t"]
     if excess == "delay":
-        gap_us = 1e6 / max_rate_hz
-        slot = np.arange(t.size) * gap_us
-        leave = slot + np.maximum.accumulate(t - slot)  # t_out[i] = max_j<=i (t_j + (i - j) gap)
         out = events.copy()
-        out["t"] = np.maximum(np.floor(leave + 1e-9).astype(np.int64), t)
+        late = _delay(t, 1e6 / max_rate_hz, out["t"])
+        if late >= 0:
+            raise ParameterError(f"the readout delays event {late} (t={int(t[late]):,} µs) past 2^63 - 1 µs, the "
+                                 f"largest timestamp: max_rate_hz {max_rate_hz:g} is too low for these events")
         return out
     budget = int(max_rate_hz * window_us * 1e-6)
     window = t // window_us
@@ -97,5 +99,26 @@ def limit_readout(events: np.ndarray, max_rate_hz: float, excess: str, window_us
     keep = (n <= budget) | ((rank + 1) * budget // n > rank * budget // n)
     return events[keep]
 
+
+@njit(cache=True)
+def _delay(t: np.ndarray, gap_us: float, out: np.ndarray) -> int:
+    """Write ``floor(l_i)`` of ``l_i = max(t_i, l_(i-1) + gap_us)`` into ``out`` (which holds ``t``);
+    returns -1, or the index of the first event that would leave past the largest int64 time.
+
+    ``l_i`` is kept as the time of the last event that left on arrival (an integer) plus a whole
+    number of gaps, so no float ever holds a timestamp and the stamps are exact at any time (a
+    float64 holds times near 2^62 µs only to 1024 µs: a burst there passed undelayed).
+    """
+    anchor, queued = t[0], 0
+    for i in range(1, t.size):
+        if float(t[i] - anchor) >= (queued + 1) * gap_us:  # the queue has drained: leaves on arrival
+            anchor, queued = t[i], 0
+            continue
+        queued += 1
+        late = np.floor(queued * gap_us + 1e-9)
+        if late >= 9e18 or (anchor > 0 and np.int64(late) > _INT64_MAX - anchor):
+            return i
+        out[i] = anchor + np.int64(late)
+    return -1
 
 __all__ = ["ERC_WINDOW_US", "EXCESS", "limit_readout"]
