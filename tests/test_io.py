@@ -372,7 +372,7 @@ def test_corrupt_evt3_body(tmp_path: Path, stream: np.ndarray) -> None:
 def test_corrupt_magic(tmp_path: Path) -> None:
     path = tmp_path / "a.es"
     path.write_bytes(b"Not an event stream at all")
-    with pytest.raises(FormatError, match=r"a\.es.*not a es file"):
+    with pytest.raises(FormatError, match=r"a\.es: not an Event Stream file"):
         read_events_file(path)
 
 

@@ -287,6 +287,24 @@ def test_unsupported_files_say_what_they_are(tmp_path: Path, capsys: pytest.Capt
     assert code == 2 and message in err and "corrupt" not in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(("name", "renamed", "says"), [
+    ("faery_evt2.raw", "rec.dat", "rec.dat: the extension says .dat but the header is a Prophesee RAW file's (evt2): "
+                                  "name it .raw"),
+    ("tonic_sample_ncars.dat", "rec.raw", "rec.raw: the extension says .raw (EVT) but the header is a Prophesee DAT "
+                                          "file's ('% Version 2', no '% evt'): name it .dat"),
+], ids=["raw-named-dat", "dat-named-raw"])
+def test_a_raw_named_dat_or_a_dat_named_raw_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str,
+                                                    renamed: str, says: str) -> None:
+    """Was: "truncated: 6 trailing bytes after the last whole 8-byte dat word" (the RAW decoded as
+    DAT) and "truncated: 2 trailing bytes ... evt2 word" (the DAT's '% Version 2' taken for EVT 2.0)."""
+    _needs_real()
+    path = tmp_path / renamed
+    path.write_bytes((REAL / name).read_bytes())
+    code, err = _cli(["convert", str(path), str(tmp_path / "out.h5"), "--sensor-size", "304x240"], capsys)
+    assert code == 2 and err.strip().splitlines()[-1] == f"error: {path.parent / says}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [renamed]
+
+
 # ------------------------------------------------------------------ truncations and garbage
 
 

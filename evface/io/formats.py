@@ -34,6 +34,7 @@ the camera plugin it names (``% plugin_name hal_plugin_gen3_fx3``): Gen3 and Gen
 Gen4, Gen4.1 and the IMX636 HD ones."""
 _ES_TYPES = {0: "generic", 1: "DVS", 2: "ATIS", 3: "asynchronous display", 4: "color", 5: "liquid"}
 _MAGIC = {b"#!AER-DAT4.0": "aedat4", b"Event Stream": "es", b"\x89HDF\r\n\x1a\n": "clip"}
+_MAGIC_NAMES = {"aedat4": "an AEDAT 4", "es": "an Event Stream", "clip": "an HDF5 (evface clip)"}
 
 
 def _check_exists(path: Path) -> None:
@@ -56,8 +57,9 @@ def _format_from_extension(path: Path) -> str:
 def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
     """Parse the ``%`` header lines of a Prophesee ``.raw`` or ``.dat`` file.
 
-    Returns the header as a dict (``version``, ``width``, ``height``, ``t0``, ``endianness``
-    when present) and its length in bytes. Parsing stops at ``% end`` or the first line that
+    Returns the header as a dict (``version``, the EVT version of a ``.raw``; ``dat_version``, a
+    DAT file's ``% Version``; ``width``, ``height``, ``t0``, ``endianness``, ``plugin`` when
+    present) and its length in bytes. Parsing stops at ``% end`` or the first line that
     does not start with ``%``.
 
     Examples
@@ -84,9 +86,11 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
             key = words[0]
             if key == "end":
                 break
-            if key in ("evt", "Version") and len(words) > 1:
+            if key == "evt" and len(words) > 1:
                 fields["version"] = {"2": "evt2", "2.0": "evt2", "2.1": "evt2.1", "3": "evt3", "3.0": "evt3"}.get(
                     words[1], words[1])
+            elif key == "Version" and len(words) > 1:  # a DAT file's version: '% Version 2'
+                fields["dat_version"] = words[1]
             elif key == "format" and len(words) > 1:
                 name = words[1].upper().replace("EVT2.0", "EVT2").replace("EVT3.0", "EVT3")
                 fields["version"] = {"EVT2": "evt2", "EVT21": "evt2.1", "EVT2.1": "evt2.1", "EVT3": "evt3"}.get(
@@ -150,11 +154,14 @@ def detect_format(path: str | Path) -> str:
     if by_magic is not None and by_magic != by_ext:
         raise FormatError(where(path, f"the extension says {by_ext} but the content is {by_magic}"))
     if by_magic is None and by_ext in ("aedat4", "es", "clip"):
-        raise FormatError(where(path, f"not a {by_ext} file (its magic bytes are missing: corrupt or wrong extension)"))
+        raise FormatError(where(path, f"not {_MAGIC_NAMES[by_ext]} file (its magic bytes are missing: corrupt or wrong "
+                                      "extension)"))
     if by_magic == "es":
         _check_event_stream_header(path, head)
-    if by_ext == "evt3":
+    if by_ext in ("evt3", "dat"):
         fields, _ = read_prophesee_header(path)
+        _check_prophesee_kind(path, by_ext, fields)
+    if by_ext == "evt3":
         version = fields.get("version")
         if version is None:
             raise FormatError(where(path, "the .raw header names no EVT version (expected '% evt 3.0' or "
@@ -163,6 +170,17 @@ def detect_format(path: str | Path) -> str:
             raise FormatError(where(path, f"unsupported EVT version {version!r} (expected evt2, evt2.1 or evt3)"))
         return version
     return by_ext
+
+
+def _check_prophesee_kind(path: Path, by_ext: str, fields: dict[str, str]) -> None:
+    """Refuse a Prophesee DAT file named ``.raw`` and a RAW (EVT) file named ``.dat``: their headers
+    look alike, and the other format's decoder called either one "truncated"."""
+    if by_ext == "evt3" and "version" not in fields and "dat_version" in fields:
+        raise FormatError(where(path, f"the extension says .raw (EVT) but the header is a Prophesee DAT file's "
+                                      f"('% Version {fields['dat_version']}', no '% evt'): name it .dat"))
+    if by_ext == "dat" and "version" in fields:
+        raise FormatError(where(path, f"the extension says .dat but the header is a Prophesee RAW file's "
+                                      f"({fields['version']}): name it .raw"))
 
 
 def _check_event_stream_header(path: Path, head: bytes) -> None:
