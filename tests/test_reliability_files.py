@@ -127,6 +127,25 @@ def test_a_wrong_sensor_size_option_is_named(tmp_path: Path, capsys: pytest.Capt
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_sensor_size_option_replaces_a_plugins_guess_and_must_agree_with_the_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was: --sensor-size ignored without a word for every file that gives a size or names a camera
+    plugin (faery_evt2.raw stayed 640x480 with --sensor-size 1280x720; a size the header contradicts passed)."""
+    _needs_real()
+    args = ["convert", str(REAL / "faery_evt2.raw"), str(tmp_path / "hd.h5"), "--sensor-size", "1280x720"]
+    assert _cli(args, capsys)[0] == 0
+    assert read_events_file(tmp_path / "hd.h5")[1] == (1280, 720)  # the plugin's Gen3 640x480 was a guess
+    code, err = _cli(["convert", str(REAL / "tonic_sample.aedat4"), str(tmp_path / "o.h5"), "--sensor-size", "640x480"],
+                     capsys)
+    assert code == 2 and err.strip().splitlines()[-1] == (
+        f"error: {REAL / 'tonic_sample.aedat4'}: the file gives the sensor size 320x240, and the 640x480 given "
+        "(--sensor-size, sensor_size=) disagrees: leave it out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hd.h5"]
+    with pytest.raises(FormatError, match="the file gives the sensor size 320x240, and the 32x24 given"):
+        read_events_file(REAL / "faery_dvs.es", sensor_size=(32, 24))
+    assert read_events_file(REAL / "faery_dvs.es", sensor_size=(320, 240))[1] == (320, 240)
+
+
 @pytest.mark.parametrize(("out", "version"), [("o.raw", "evt3"), ("o.raw", "evt2"), ("o.raw", "evt2.1"),
                                               ("o.dat", None), ("o.aedat4", None), ("o.csv", None), ("o.h5", None),
                                               ("o.es", None)])

@@ -34,7 +34,7 @@ from evface.io import evt as io_evt
 from evface.io.aedat4 import check_aedat4
 from evface.io.clip import clip_errors, event_counts, iter_clip_events, read_clip_meta, read_events
 from evface.io.faery_bridge import _FAERY_DTYPE, _FAERY_READ, _check_faery_name, _faery_errors, from_faery
-from evface.io.formats import EVT_VERSIONS, _header_size, detect_format, read_prophesee_header
+from evface.io.formats import EVT_VERSIONS, _header_size, _plugin_size, detect_format, read_prophesee_header
 
 SIZE_HINT = "give it with --sensor-size WxH (sensor_size=(width, height) from Python)"
 _ES_DVS_HEADER = 20
@@ -61,7 +61,9 @@ class EventsFileReader:
     sensor : str, optional
         For a clip file: which sensor (needed when it has several).
     sensor_size : (width, height), optional
-        Fallback for files whose header gives no size (headerless CSV, DAT or ``.raw``).
+        For files whose header gives no size (headerless CSV, DAT or ``.raw``); it takes the place
+        of the size a Prophesee header's camera plugin implies (:data:`~evface.io.formats.PLUGIN_SIZES`),
+        and must agree with a size the file gives.
     t_start_us, t_end_us : int, optional
         Only events with ``t_start_us <= t < t_end_us`` (whole numbers; a window that ends before
         it starts is a :class:`~evface.errors.ParameterError`).
@@ -122,13 +124,13 @@ class EventsFileReader:
         path, fmt = self.path, self.format
         if fmt == "clip":
             with clip_errors(path):
-                return self._open_clip(sensor)
+                return _agreeing(path, self._open_clip(sensor), fallback)
         if sensor is not None:
             raise FormatError(where(path, f"sensor={sensor!r} applies to clip files only, not to {fmt}"))
         if fmt in EVT_VERSIONS or fmt == "dat":
             self._header, self._header_length = read_prophesee_header(path)
-            header_size = _header_size(path, self._header)
-            size = header_size or fallback
+            header_size = _agreeing(path, _header_size(path, self._header), fallback)
+            size = header_size or fallback or _plugin_size(self._header)  # the camera plugin's size: a guess
             self._size_given = header_size is None and fallback is not None
             word = {"evt3": 2, "evt2": 4, "evt2.1": 8, "dat": 8}[fmt]
             body = path.stat().st_size - self._header_length
@@ -140,7 +142,7 @@ class EventsFileReader:
                 raise FormatError(where(path, f"truncated: {extra} trailing bytes after the last whole "
                                               f"{word}-byte {fmt} word"))
         elif fmt == "csv":
-            size = _csv_header_size(path) or fallback
+            size = _agreeing(path, _csv_header_size(path), fallback) or fallback
         else:
             if fmt == "aedat4":
                 check_aedat4(path)  # faery's decoder aborts the process on some corrupt files
@@ -148,6 +150,7 @@ class EventsFileReader:
                 from faery.file_decoder import Decoder
 
                 size = tuple(Decoder(path, file_type="aedat" if fmt == "aedat4" else fmt).dimensions())
+            size = _agreeing(path, size, fallback)
         if size is None:
             raise FormatError(where(path, f"the header gives no sensor size; {SIZE_HINT}"))
         width, height = int(size[0]), int(size[1])
@@ -350,6 +353,16 @@ class EventsFileReader:
             yield chunk
 
 
+def _agreeing(path: Path, stated: SensorSize | None, given: SensorSize | None) -> SensorSize | None:
+    """The sensor size the file ``stated`` (None if it states none), refused if the one ``given``
+    (``--sensor-size``, ``sensor_size=``) differs: a size given for a file that has one was ignored."""
+    if stated is not None and given is not None and tuple(map(int, stated)) != tuple(given):
+        raise FormatError(where(path, f"the file gives the sensor size {int(stated[0])}x{int(stated[1])}, and the "
+                                      f"{given[0]}x{given[1]} given (--sensor-size, sensor_size=) disagrees: leave "
+                                      "it out"))
+    return stated
+
+
 def _check_event_stream_end(path: Path) -> None:
     """A DVS Event Stream must end on a whole event: faery drops a cut one without a word."""
     body = np.memmap(path, dtype=np.uint8, mode="r")
@@ -533,7 +546,9 @@ def read_events_file(
     t_start_us, t_end_us : int, optional
         Only events with ``t_start_us <= t < t_end_us``.
     sensor_size : (width, height), optional
-        Fallback for files whose header gives no size (headerless CSV, DAT or ``.raw``).
+        For files whose header gives no size (headerless CSV, DAT or ``.raw``); it takes the place
+        of the size a Prophesee header's camera plugin implies (:data:`~evface.io.formats.PLUGIN_SIZES`),
+        and must agree with a size the file gives.
 
     Returns
     -------

@@ -112,10 +112,15 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
 
 
 def _header_size(path: Path, fields: dict[str, str]) -> SensorSize | None:
+    """The size a Prophesee header's size line gives, or None (see :func:`_plugin_size` then)."""
     try:
         return (int(fields["width"]), int(fields["height"]))
     except (KeyError, ValueError):
-        pass
+        return None
+
+
+def _plugin_size(fields: dict[str, str]) -> SensorSize | None:
+    """The size of the camera plugin a Prophesee header names (:data:`PLUGIN_SIZES`), or None."""
     plugin = fields.get("plugin", "").lower()
     for part in plugin.replace("-", "_").split("_"):
         if part in PLUGIN_SIZES:
