@@ -168,4 +168,6 @@ def register(app: typer.Typer) -> None:
                     writer.write(chunk)
                     progress.advance(task, chunk.size)
                 progress.update(task, total=writer.count)
-        console.print(f"wrote {counted(writer.count, 'event')} to {dest} ({writer.format})", soft_wrap=True)
+        origin = (f"; times from the first event, which was at t={writer.origin_us:,} µs in {source.name}"
+                  if writer.origin_us else "")
+        console.print(f"wrote {counted(writer.count, 'event')} to {dest} ({writer.format}){origin}", soft_wrap=True)

@@ -152,6 +152,11 @@ class EventsFileWriter:
             self._encoder = aedat.Encoder(tmp, _aedat_description(aedat, self.sensor_size), aedat.LZ4_DEFAULT)
         self._encoder.__enter__()
 
+    @property
+    def origin_us(self) -> int:
+        """The time subtracted from every event's: the first event's with ``relative_time``, else 0."""
+        return self._shift or 0
+
     def write(self, events: np.ndarray) -> None:
         """Append a chunk (sorted, following the previous chunk in time)."""
         if self._closed:
