@@ -593,6 +593,28 @@ def test_convert_refuses_to_replace_an_hdf5_file_that_is_not_a_clip(tmp_path: Pa
     assert read_events_file(precious)[0].size == 300
 
 
+@pytest.mark.parametrize(("name", "content"), [
+    ("notes.csv", b"name,age\nbob,3\n"),  # a table, a typo for OUT
+    ("rec.raw", None),  # the shared N-CARS DAT under a .raw name
+    ("rec.aedat4", b"my notes\n"),
+], ids=["table-csv", "dat-named-raw", "text-aedat4"])
+def test_convert_never_replaces_a_file_that_is_no_events_file_of_its_format(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes | None) -> None:
+    """Was: replaced, exit 0 (only an .h5 was checked); an earlier events file of the format is still replaced."""
+    _needs_real()
+    out = tmp_path / name
+    out.write_bytes(content if content is not None else (REAL / "tonic_sample_ncars.dat").read_bytes())
+    before = out.read_bytes()
+    code, err = _cli(["convert", str(REAL / "faery_dvs.es"), str(out)], capsys)
+    assert code == 2 and err.strip().splitlines()[-1] == (
+        f"error: {out}: an existing file that is no {out.suffix} events file (by its header), which this would write "
+        "over; choose another output, or replace it with --force (force=True)")
+    assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [name]
+    assert _cli(["convert", str(REAL / "faery_dvs.es"), str(out), "--force"], capsys)[0] == 0
+    assert _cli(["convert", str(REAL / "faery_dvs.es"), str(out)], capsys)[0] == 0  # an earlier output: replaced
+    assert read_events_file(out)[0].size == 473_225
+
+
 @pytest.mark.parametrize("width", [-5, 0, 70_000])
 def test_a_clip_whose_sensor_size_is_no_size_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                        width: int) -> None:

@@ -64,11 +64,11 @@ def test_convert_killed_keeps_the_old_output_and_reruns_to_the_same_bytes(tmp_pa
     src = write_events_file(tmp_path / "in.h5", events, (640, 480))
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "rec.raw"
-    out.write_bytes(b"the previous output")
+    previous = write_events_file(out, events[:10], (640, 480)).read_bytes()  # an earlier output: replaced on success
     _kill_when(["convert", str(src), str(out), "--chunk-us", "100000"],
                lambda: any(tmp.stat().st_size > 0 for tmp in out.parent.glob("rec.raw.*.tmp")))
     assert len(list(out.parent.glob("rec.raw.*.tmp"))) == 1  # the killed writer's
-    assert out.read_bytes() == b"the previous output"
+    assert out.read_bytes() == previous
     assert main(["convert", str(src), str(out)]) == 0
     assert main(["convert", str(src), str(tmp_path / "whole.raw")]) == 0
     assert out.read_bytes() == (tmp_path / "whole.raw").read_bytes()

@@ -131,15 +131,17 @@ def register(app: typer.Typer) -> None:
         sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size."),
         relative_time: bool = typer.Option(False, "--relative-time",
                                            help="Write times from the first event (the time origin is lost)."),
-        force: bool = typer.Option(False, "--force", help="Replace an OUT .h5 that is not an evface clip, or a clip "
-                                                          "that holds more than IN gives it."),
+        force: bool = typer.Option(False, "--force", help="Replace an OUT that is no events file of its extension's "
+                                                          "format (a table named .csv, an .h5 that is not an evface "
+                                                          "clip), or a clip that holds more than IN gives it."),
         sort: bool = typer.Option(False, "--sort", help="Sort IN's events by time first (IN must fit in memory); "
                                                         "for exports whose timestamps are out of order."),
     ) -> None:
         """Convert between any two supported formats, streaming (files larger than memory work).
 
-        OUT is never the input file; an existing OUT .h5 that is not an evface clip, or a clip that
-        holds other sensors, frames, truth or labels, is replaced only with --force. With --sort the whole input is read into memory
+        OUT is never the input file; an existing OUT that is no events file of its extension's format
+        (by its header), or a clip that holds other sensors, frames, truth or labels, is replaced only
+        with --force. With --sort the whole input is read into memory
         and its events are written in time order (events of equal time keep their order).
         """
         from evface.io.event_reader import EventsFileReader  # lazy: keeps h5py and numba out of `evface --help`

@@ -24,9 +24,9 @@ from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize
 from evface.io import evt as io_evt
 from evface.io.clip import ClipEventsWriter, check_sensor_name, frames_and_truth_info, read_clip_meta, temporary_beside
-from evface.io.event_reader import _outside
+from evface.io.event_reader import _csv_header_size, _outside
 from evface.io.faery_bridge import _FAERY_READ, _FAERY_WRITE, _check_faery_name, _faery_errors, to_faery
-from evface.io.formats import EVT_VERSIONS, output_format
+from evface.io.formats import EVT_VERSIONS, detect_format, output_format
 
 DAT_MAX_GAP_US = 1 << 31
 """DAT stores 32-bit timestamps (the first event's time goes in the header); faery tells a wrap from
@@ -72,8 +72,10 @@ class EventsFileWriter:
     relative_time : bool
         Subtract the first event's time from every event (the origin is then lost).
     force : bool
-        Replace an existing ``.h5`` file that is not an evface clip, or a clip that holds more than
-        this writer writes (other sensors, frames, truth or labels); without it that is refused.
+        Replace an existing file that is no events file of the extension's format by its header (a
+        table named ``.csv``, a DAT named ``.raw``, an ``.h5`` file that is not an evface clip), or a
+        clip that holds more than this writer writes (other sensors, frames, truth or labels);
+        without it that is refused. An earlier events file of the format, or an empty file, is replaced.
 
     Examples
     --------
@@ -323,11 +325,16 @@ def _make_folders(folder: Path) -> list[Path]:
 
 
 def _check_output(path: Path, fmt: str, sensor: str, force: bool) -> None:
-    """Refuse an output that is a folder, and, unless ``force``, an existing ``.h5`` that is not an
-    evface clip or a clip whose other content would be lost."""
+    """Refuse an output that is a folder, and, unless ``force``, an existing file that is not an
+    events file of ``fmt`` (a table named ``.csv``, a DAT named ``.raw``), an existing ``.h5`` that
+    is not an evface clip or a clip whose other content would be lost. An empty file holds nothing to lose."""
     if path.is_dir():
         raise FormatError(where(path, "is a folder; give the output a file name (its extension picks the format)"))
-    if fmt != "clip" or force or not path.exists():
+    if force or not path.exists():
+        return
+    if fmt != "clip":
+        if not (path.is_file() and path.stat().st_size == 0):
+            _check_events_file(path)
         return
     try:
         meta = read_clip_meta(path)
@@ -343,6 +350,18 @@ def _check_output(path: Path, fmt: str, sensor: str, force: bool) -> None:
         raise FormatError(where(path, f"an existing clip that also holds {', '.join(lost)}; writing it would keep only "
                                       f"the {sensor!r} events. Choose another output, or replace it with --force "
                                       "(force=True)"))
+
+
+def _check_events_file(path: Path) -> None:
+    """Refuse to replace ``path`` unless its header is that of an events file of its extension's
+    format (the magic bytes, a Prophesee header of its kind, a CSV's first line)."""
+    try:
+        if detect_format(path) == "csv":
+            _csv_header_size(path)  # a first line that is no events header or row is refused
+    except FormatError:
+        raise FormatError(where(path, f"an existing file that is no {path.suffix} events file (by its header), which "
+                                      "this would write over; choose another output, or replace it with --force "
+                                      "(force=True)")) from None
 
 
 def _aedat_description(aedat: Any, sensor_size: SensorSize) -> list:
@@ -364,8 +383,8 @@ def open_events_writer(path: str | Path, sensor_size: SensorSize, format: str | 
     The extension of ``path`` picks the format (:func:`~evface.io.formats.output_format`); ``version`` (or ``format``,
     which must agree with the extension) picks the EVT version of a ``.raw`` file (``evt3`` by
     default, ``evt2``, ``evt2.1``; names in any case); ``sensor`` names the sensor of a clip file; ``relative_time`` writes times from
-    the first event; ``force`` replaces an ``.h5`` file that is not an evface clip, or a clip that
-    holds more than this writer writes.
+    the first event; ``force`` replaces a file that is no events file of the extension's format
+    (an ``.h5`` file that is not an evface clip), or a clip that holds more than this writer writes.
 
     Returns
     -------
