@@ -179,11 +179,12 @@ def detect_format(path: str | Path) -> str:
 
 def _check_prophesee_kind(path: Path, by_ext: str, fields: dict[str, str]) -> None:
     """Refuse a Prophesee DAT file named ``.raw`` and a RAW (EVT) file named ``.dat``: their headers
-    look alike, and the other format's decoder called either one "truncated"."""
+    look alike, and the other format's decoder called either one "truncated". A DAT header says
+    ``% Version 2`` (and may copy the RAW lines of the recording it came from), a RAW one ``% evt``."""
     if by_ext == "evt3" and "version" not in fields and "dat_version" in fields:
         raise FormatError(where(path, f"the extension says .raw (EVT) but the header is a Prophesee DAT file's "
                                       f"('% Version {fields['dat_version']}', no '% evt'): name it .dat"))
-    if by_ext == "dat" and "version" in fields:
+    if by_ext == "dat" and "version" in fields and "dat_version" not in fields:
         raise FormatError(where(path, f"the extension says .dat but the header is a Prophesee RAW file's "
                                       f"({fields['version']}): name it .raw"))
 
