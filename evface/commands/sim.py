@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
         rgb_out: Path = typer.Option(None, "--rgb-out", help="Also write the video as seen by an RGB camera model (.avi or .mp4)."),
         relative_time: bool = typer.Option(False, "--relative-time",
                                            help="Write times from the first event (the time origin is lost)."),
-        force: bool = typer.Option(False, "--force", help="Replace an OUT clip that holds more than these events."),
+        force: bool = typer.Option(False, "--force", help="Replace an OUT clip that holds more than these events, or an OUT file that is no events file of its format."),
         camera: str = typer.Option("webcam30", "--camera", help="RGB camera preset for --rgb-out: webcam30 or highspeed200."),
         metering: str = typer.Option(None, "--metering",
                                      help="Auto-exposure metering for --rgb-out: average or centre (default: the preset's)."),
@@ -140,8 +140,8 @@ def register(app: typer.Typer) -> None:
         the DVS pixel model (and optionally degraded RGB frames).
 
         The video, its frame times (NAME.frames.csv beside it) and the events appear together or
-        not at all; an existing OUT clip that holds other sensors, frames, truth or labels is
-        replaced only with --force.
+        not at all; an existing OUT clip that holds other sensors, frames, truth or labels, or an
+        OUT file that is no events file of its extension's format, is replaced only with --force.
         """
         from evface.io.event_writer import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
         from evface.sim.dvs import MAX_NOISE_PER_STEP, DvsParams, noise_per_step  # lazy: numba off CLI start-up
