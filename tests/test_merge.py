@@ -12,6 +12,7 @@ import pytest
 
 from evface.cli import main
 from evface.datasets.synth import synthesize
+from evface.io.clip import read_clip, write_clip
 from evface.io.dataset import DatasetFolder, read_dataset_json, write_dataset_json, write_manifest
 
 COLUMNS = ("clip_id", "subject", "label", "aus", "lighting", "onset_us", "apex_us", "offset_us", "duration_us")
@@ -87,6 +88,22 @@ def test_a_clip_id_in_two_folders_is_refused_naming_both(sessions, tmp_path, cap
              f"{again / 'manifest.csv'}: clip s000_AU4_dim_r0 is also in {folders[0]}", tmp_path / "out")
 
 
+@pytest.mark.parametrize("clip_id", ["../../escaped", "sub/dir"])
+def test_a_clip_id_that_is_no_file_name_is_refused_and_nothing_lands_outside_out(sessions, tmp_path, capsys, clip_id):
+    _, folders = sessions
+    received = tmp_path / "received"  # a received folder whose clip (and manifest row) has a path for its id
+    ds = DatasetFolder.open(folders[0])
+    clip = read_clip(ds.clip_path(ds.rows[0]))
+    clip.clip_id = clip_id
+    write_clip(received / "clips" / "c.h5", clip)
+    write_manifest(received, [{**ds.rows[0], "clip_id": clip_id, "file": "clips/c.h5"}])
+    write_dataset_json(received, ds.info)
+    before = sorted(tmp_path.rglob("*"))
+    _refused([str(received), str(folders[1])], capsys, f"{received / 'manifest.csv'}: line 2: clip id {clip_id!r} is no "
+             "file name", tmp_path / "work" / "out")
+    assert sorted(tmp_path.rglob("*")) == before  # was: the clip linked to tmp_path/escaped.h5 and left there
+
+
 def test_a_class_with_other_aus_is_refused(sessions, tmp_path, capsys):
     _, folders = sessions
     one, other = tmp_path / "one", tmp_path / "other"  # two class tables that define AU9 differently
@@ -118,8 +135,6 @@ def test_a_shared_subject_and_other_sensors_are_warned_about(sessions, tmp_path,
     ds = DatasetFolder.open(folders[1])
     rows = []
     (relabelled / "clips").mkdir(parents=True)
-    from evface.io.clip import read_clip, write_clip
-
     for row in ds.rows:
         clip = read_clip(ds.clip_path(row), frames=True, truth=True)
         clip.clip_id = clip.clip_id + "_b"

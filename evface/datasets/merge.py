@@ -116,7 +116,12 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
     folders = [DatasetFolder.open(r) for r in roots]
     owner: dict[str, Path] = {}
     for ds in folders:
-        for row in ds.rows:
+        for line, row in enumerate(ds.rows, start=2):
+            if "/" in row["clip_id"] or "\\" in row["clip_id"]:  # it names the clip's file: nothing outside OUT
+                raise DatasetError(where(ds.root / "manifest.csv", f"line {line}: clip id {row['clip_id']!r} is no "
+                                         "file name (it holds a path separator); merge names each clip's file "
+                                         "clips/ID.h5 by its id: import that clip again under an id without '/' or "
+                                         "'\\'"))
             if row["clip_id"] in owner:
                 raise DatasetError(where(ds.root / "manifest.csv", f"clip {row['clip_id']} is also in "
                                          f"{owner[row['clip_id']]}; clip ids must be unique across the folders "
