@@ -225,6 +225,27 @@ def test_a_list_option_naming_nothing_or_a_name_twice_is_refused(tmp_path, capsy
     assert says in capsys.readouterr().err and not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("given, says", [
+    ({"seed": -1}, "--seed must be >= 0, got -1"),  # was numpy's "expected non-negative integer"
+    ({"seed": 1.5}, "--seed must be a whole number, got 1.5"),  # was taken as seed 1
+    ({"seed": float("nan")}, "--seed must be a whole number, got nan"),
+    ({"seed": True}, "--seed must be an integer, got True"),  # was seed 1
+    ({"workers": 1.5}, "--workers must be a whole number, got 1.5"),  # was 1 process
+    ({"shard": (True, 2)}, "--shard I must be an integer, got True"),  # was shard 1/2
+    ({"shard": (0, 1, 2)}, "--shard must be 'I/N' or a pair (I, N), got (0, 1, 2)"),
+    ({"classes": []}, "--classes names nothing"),  # was a dataset of 0 clips
+    ({"lighting": []}, "--lighting names nothing"),
+    ({"classes": "AU4"}, "--classes must be a list of names, got the string 'AU4'"),  # was "unknown ['A', 'U', '4']"
+    ({"lighting": ["dim", "dim"]}, "--lighting names dim twice"),  # was refused by the manifest after filming
+    ({"rgb_hd_cameras": "webcam30"}, "--rgb-hd-cameras must be a list of names"),
+])
+def test_synthesize_names_a_bad_argument_before_anything_is_made(tmp_path, given, says):
+    args = {"preset": "tiny", "subjects": 1, "classes": ["AU4"], "lighting": ["dim"], **given}
+    with pytest.raises(ParameterError) as err:
+        synthesize(tmp_path / "out", **args)
+    assert says in str(err.value) and not (tmp_path / "out").exists()
+
+
 def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path, capsys):
     """``evface synth OUT --shard I/N`` then ``evface synth-merge OUT SHARD_DIR...``; a shard
     folder may well be called ``merge``: ``synth`` takes one folder and nothing else."""

@@ -17,16 +17,13 @@ from evface.executor import RayCluster, ray_session
 def _split_list(values: list[str] | None, option: str) -> list[str] | None:
     """The names a list option gives, commas splitting them (None when it is not given); a
     :class:`ParameterError` naming ``option`` when it names nothing (``--classes ''`` made a dataset
-    of no clips) or a name twice."""
+    of no clips). A name given twice is refused by :func:`evface.datasets.synth.check_names`."""
     if not values:
         return None
     names = [v.strip() for item in values for v in item.split(",") if v.strip()]
     if not names:
         raise ParameterError(f"{option} {','.join(values)!r} names nothing; give at least one name, or leave "
                              f"{option} out for the preset's")
-    twice = next((name for name in names if names.count(name) > 1), None)
-    if twice is not None:
-        raise ParameterError(f"{option} names {twice} twice")
     return names
 
 

@@ -200,7 +200,8 @@ def plan_subjects(preset: SynthPreset, seed: int, n_subjects: int | None = None,
     """Procedural subjects ``s000``... (identity seeds derived from ``seed``), then built-in and
     ``faces_dir`` photo subjects."""
     n = preset.n_subjects if n_subjects is None else as_int("--subjects", n_subjects, 0, MAX_SUBJECTS)
-    subjects = [Subject(f"s{i:03d}", i, "procedural", int_seed(np.random.SeedSequence([int(seed), 0x1D, i])))
+    seed = as_int("--seed", seed, 0)
+    subjects = [Subject(f"s{i:03d}", i, "procedural", int_seed(np.random.SeedSequence([seed, 0x1D, i])))
                 for i in range(n)]
     if preset.builtin_photos:
         subjects.append(Subject("builtin-astronaut", 900, "builtin"))
@@ -253,12 +254,39 @@ NEUTRAL_CLASS = "neutral"
 """A class with no expression AU (blinks, gaze and head motion only), made only when named."""
 
 
+def check_names(names: Sequence[str], option: str, empty_ok: bool = False) -> list[str]:
+    """``names`` (a list option of :func:`synthesize`) as a list, or a ParameterError naming ``option``
+    when it is a string (whose letters would be taken as names), names a name twice or, unless
+    ``empty_ok``, nothing.
+
+    Examples
+    --------
+    >>> check_names(["bright", "dim"], "--lighting")
+    ['bright', 'dim']
+    >>> check_names("dim", "--lighting")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --lighting must be a list of names, got the string 'dim' (give ['dim'])
+    """
+    if isinstance(names, str):
+        raise ParameterError(f"{option} must be a list of names, got the string {names!r} (give [{names!r}])")
+    names = list(names)
+    if not names and not empty_ok:
+        raise ParameterError(f"{option} names nothing (a dataset of no clips); give at least one name, or None for "
+                             "the preset's")
+    twice = next((name for name in names if names.count(name) > 1), None)
+    if twice is not None:
+        raise ParameterError(f"{option} names {twice} twice")
+    return names
+
+
 def _choose_classes(preset: SynthPreset, classes: Sequence[str] | None) -> dict[str, list[int]]:
     defaults = default_classes()
     if classes is None:
         names = list(defaults)[: preset.n_classes] if preset.n_classes else list(defaults)
         return {k: defaults[k] for k in names}
     available = {**defaults, NEUTRAL_CLASS: []}
+    classes = check_names(classes, "--classes")
     unknown = [c for c in classes if c not in available]
     if unknown:
         raise ParameterError(f"unknown class(es) {unknown} (--classes); choose from {list(available)}")
@@ -266,7 +294,7 @@ def _choose_classes(preset: SynthPreset, classes: Sequence[str] | None) -> dict[
 
 
 def _choose_lightings(preset: SynthPreset, lighting: Sequence[str] | None) -> tuple[str, ...]:
-    names = tuple(preset.lightings if lighting is None else lighting)
+    names = tuple(preset.lightings if lighting is None else check_names(lighting, "--lighting"))
     unknown = [name for name in names if name not in LIGHTING]
     if unknown:
         raise ParameterError(f"unknown lighting(s) {unknown} (--lighting); choose from {sorted(LIGHTING)}")
@@ -288,7 +316,11 @@ def parse_shard(shard: str | tuple[int, int] | None) -> tuple[int, int] | None:
         if not m:
             raise ParameterError(f"--shard must look like I/N (for example 0/4), got {shard!r}")
         shard = (int(m.group(1)), int(m.group(2)))
-    i, n = (int(v) for v in shard)
+    try:
+        i, n = shard
+    except (TypeError, ValueError):
+        raise ParameterError(f"--shard must be 'I/N' or a pair (I, N), got {shard!r}") from None
+    i, n = as_int("--shard I", i), as_int("--shard N", n)
     if not 0 <= i < n:
         raise ParameterError(f"--shard {i}/{n}: need 0 <= I < N")
     return i, n
@@ -363,8 +395,8 @@ def _single_threaded():
 def local_executor(workers: int, option: str = "--workers") -> Executor:
     """This process (``workers=1``) or ``workers`` pool processes that end with this one
     (:func:`evface.executor.check_workers`: a bad count is an error naming ``option``)."""
-    check_workers(int(workers), option)
-    return InProcess() if int(workers) == 1 else ProcessPool(int(workers))
+    workers = check_workers(as_int(option, workers), option)
+    return InProcess() if workers == 1 else ProcessPool(workers)
 
 
 # --------------------------------------------------------------------------------------------
@@ -511,6 +543,7 @@ def _plan(preset: str, seed: int, subjects: int | None, classes: Sequence[str] |
     if noise is not None:
         rig = replace(rig, cameras=replace(rig.cameras, noise=noise))
     if rgb_hd_cameras is not None:
+        rgb_hd_cameras = check_names(rgb_hd_cameras, "--rgb-hd-cameras", empty_ok=True)
         unknown = [name for name in rgb_hd_cameras if name not in RGB_PRESETS]
         if unknown:
             raise ParameterError(f"unknown RGB camera(s) {unknown} (--rgb-hd-cameras); choose from {sorted(RGB_PRESETS)}")
