@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 
+import numpy as np
 import pytest
 import typer
 
@@ -202,6 +203,30 @@ def test_configs_refuse_values_the_cli_would():
         ReconstructConfig(learning_rate=0.0)
     with pytest.raises(ParameterError, match="beta must be <= 1"):
         ClassifyConfig(beta=2.0)
+
+
+@pytest.mark.parametrize("config, given, says", [
+    (ClassifyConfig, {"epochs": 2.5}, "epochs must be a whole number, got 2.5"),  # was 3 epochs run
+    (ClassifyConfig, {"epochs": "3"}, "epochs must be an integer, got '3'"),  # was "'<' not supported between ..."
+    (ClassifyConfig, {"seed": None}, "seed must be an integer, got None"),
+    (ClassifyConfig, {"folds": True}, "folds must be an integer, got True"),  # was 1 fold
+    (ClassifyConfig, {"residual": "no"}, "residual must be True or False, got 'no'"),  # was taken as True
+    (ClassifyConfig, {"balanced": 0}, "balanced must be True or False, got 0"),
+    (ClassifyConfig, {"teacher": 5}, "teacher must be a string, got 5"),
+    (ReconstructConfig, {"learning_rate": "0.01"}, "learning_rate must be a number, got '0.01'"),
+    (ReconstructConfig, {"kl_beta": True}, "kl_beta must be a number, got True"),  # was a weight of 1
+    (ReconstructConfig, {"learning_rate": 10 ** 400}, "learning_rate must be a finite number, got inf"),
+])
+def test_a_config_field_of_another_type_is_named(config, given, says):
+    with pytest.raises(ParameterError) as err:
+        config(**given)
+    assert str(err.value) == says
+
+
+def test_a_config_takes_numpy_and_integral_numbers_as_plain_ones():
+    cfg = ClassifyConfig(epochs=np.int64(3), seeds=2.0, learning_rate=np.float32(0.5), residual=np.bool_(False))
+    assert (cfg.epochs, cfg.seeds, cfg.learning_rate, cfg.residual) == (3, 2, 0.5, False)
+    assert json.loads(json.dumps(cfg.to_dict()))["epochs"] == 3  # was: np.int64, which config.json cannot hold
 
 
 def test_field_choices_are_the_librarys():

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
+from evface.checks import as_flag, as_int, numbers
 from evface.errors import ParameterError
 
 C = TypeVar("C", bound="TaskConfig")
@@ -73,7 +74,8 @@ def value_problem(metadata: Mapping[str, Any], value: Any) -> str | None:
 
 @dataclass(frozen=True)
 class TaskConfig:
-    """What the task configs share: checks of each field's ``choices`` and ``minimum``, and
+    """What the task configs share: checks of each field's type (that of its default; an integral
+    float or a NumPy number is taken as the int or float it holds), ``choices`` and bounds, and
     conversion from and to ``config.json``'s dict.
 
     Examples
@@ -82,10 +84,15 @@ class TaskConfig:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: sensor must be one of ('hd', 'lr'), not 'evk4'
+    >>> ClassifyConfig(epochs=2.5)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: epochs must be a whole number, got 2.5
     """
 
     def __post_init__(self) -> None:
         for f in fields(self):
+            object.__setattr__(self, f.name, _typed(self, f.name, f.default))
             problem = value_problem(f.metadata, getattr(self, f.name))
             if problem:
                 raise ParameterError(f"{f.name} {problem}")
@@ -103,6 +110,26 @@ class TaskConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _typed(config: TaskConfig, name: str, default: Any) -> Any:
+    """The value of field ``name`` of ``config`` as the type of its ``default``, or a ParameterError
+    naming the field (``"3"``, ``2.5`` or ``True`` for an int were compared or counted as such:
+    torch's or Python's own errors, or 3 epochs run for 2.5)."""
+    value = getattr(config, name)
+    if isinstance(default, bool):
+        return as_flag(name, value)
+    if isinstance(default, int):
+        return as_int(name, value)
+    if isinstance(default, float):
+        numbers(config, name)
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond any float: refused as not finite
+            return math.inf
+    if not isinstance(value, str):
+        raise ParameterError(f"{name} must be a string, got {value!r}")
+    return value
 
 
 SNN_ONLY = ("beta", "learn_beta", "reset", "surrogate", "slope", "last_neuron", "delays", "stem_input", "loss")
