@@ -143,6 +143,23 @@ def test_fit_rejects_missing_monitor(tmp_path):
         engine.fit(model, opt, lambda e: {"loss": 0.0}, lambda e: {"acc": 1.0}, tmp_path, epochs=1)
 
 
+@pytest.mark.parametrize("given, says", [
+    ({"epochs": 2.5}, "epochs must be a whole number, got 2.5"),  # was 3 epochs trained
+    ({"epochs": float("nan")}, "epochs must be a whole number, got nan"),  # was "... in any of its 0 epochs: diverged"
+    ({"epochs": "3"}, "epochs must be an integer, got '3'"),  # was "'<' not supported between ..."
+    ({"epochs": 0}, "epochs must be >= 1, got 0"),
+    ({"epochs": 2, "patience": -1}, "patience must be >= 0, got -1"),  # was no early stopping, without a word
+    ({"epochs": 2, "patience": 1.5}, "patience must be a whole number, got 1.5"),
+    ({"epochs": 2, "min_delta": float("nan")}, "min_delta must be a finite number >= 0, got nan"),  # was best epoch 0
+])
+def test_fit_names_an_epoch_count_or_stopping_rule_that_is_no_such_number(tmp_path, given, says):
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ParameterError) as err:
+        engine.fit(model, opt, lambda e: {"loss": 0.0}, lambda e: {"val_loss": 1.0 - e}, tmp_path, **given)
+    assert str(err.value) == says and not any(tmp_path.iterdir())
+
+
 def test_a_training_whose_every_validation_score_is_nan_says_it_diverged(tmp_path):
     """``train reconstruct --learning-rate 1e30``: every val_ssim NaN, so no best.pt, and the run then
     stopped at "best.pt: no such checkpoint"."""

@@ -66,6 +66,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from evface.checks import as_int, as_real
 from evface.errors import FormatError, ParameterError, counted, where
 from evface.io.dataset import atomic_write
 from evface.tasks.run_folder import write_json
@@ -520,7 +521,8 @@ def fit(
     monitor, mode, patience, min_delta
         Stop after ``patience`` epochs without an improvement of ``monitor`` by more than
         ``min_delta`` (``mode="max"`` for accuracies, ``"min"`` for losses). ``patience=0``
-        disables early stopping.
+        disables early stopping. ``epochs`` (at least 1) and ``patience`` (at least 0) are
+        integers, ``min_delta`` a finite number of at least 0 (a ParameterError naming it).
     resume
         Continue from ``RUN/checkpoint.pt`` when it exists (model, optimiser, scheduler, epoch,
         best score, history, the patience counter and every rank's random states), so that the
@@ -542,8 +544,8 @@ def fit(
     """
     if mode not in ("min", "max"):
         raise ParameterError(f"mode must be 'min' or 'max', not {mode!r}")
-    if epochs < 1:
-        raise ParameterError(f"epochs must be at least 1, got {epochs}")
+    epochs, patience = as_int("epochs", epochs, 1), as_int("patience", patience, 0)
+    min_delta = as_real("min_delta", min_delta, 0.0, math.inf)
     run_dir = Path(run_dir)
     say = main_log(log, dist)
     history: list[dict[str, Any]] = []
