@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evface.bench import cpu_model
+from evface.bench import run as run_benchmarks
 from evface.bench.io import make_stream
 from evface.bench.representations import events_per_second, synthetic_stream
 from evface.bench.representations import run as run_representations
@@ -13,6 +14,7 @@ from evface.bench.synth import run
 from evface.errors import ParameterError
 from evface.sim.dvs import DvsParams
 from evface.datasets.synth import preset_plan
+from evface.tasks import classify, reconstruct
 
 
 def test_bench_synth_reports_each_preset_with_its_whole_preset_extrapolation():
@@ -38,6 +40,13 @@ def test_cpu_model_names_a_processor():
     (lambda: make_stream(-1), "n_events must be >= 1, got -1"),
     (lambda: run_representations(1.5), "n_events must be a whole number, got 1.5"),
     (lambda: events_per_second(lambda: None, 10, repeats=0), "repeats must be >= 1, got 0"),
+    (lambda: classify.throughput(steps=0), "steps must be >= 1, got 0"),  # was a ZeroDivisionError
+    (lambda: classify.throughput(batch_size=-1), "batch_size must be >= 1, got -1"),
+    (lambda: reconstruct.throughput(steps=-1), "steps must be >= 1, got -1"),  # was a ZeroDivisionError
+    (lambda: reconstruct.throughput(steps=1.5), "steps must be a whole number, got 1.5"),
+    (lambda: run_benchmarks("io"), r"names must be a list of benchmarks, got the string 'io' \(give \('io',\)\)"),
+    (lambda: run_benchmarks(("rain",)), r"unknown benchmark\(s\) \['rain'\]"),  # was ModuleNotFoundError
+    (lambda: run_benchmarks(("io", "io")), "benchmark io named twice"),  # was measured twice, one kept
 ])
 def test_bench_sizes_are_checked_before_anything_runs(call, message):
     """measure(steps=0) was a ZeroDivisionError, an unknown scene a KeyError, warmup=-1 timed the

@@ -13,6 +13,7 @@ from typing import Any
 
 from evface import __version__
 from evface.checks import as_int, within_memory
+from evface.errors import ParameterError
 
 BENCHMARKS = ("io", "sim", "synth", "train")
 """Benchmark modules in evface.bench, in the order ``evface bench`` runs them."""
@@ -69,7 +70,24 @@ def machine() -> dict[str, Any]:
 
 
 def run(names: tuple[str, ...] = BENCHMARKS, quick: bool = False) -> dict[str, Any]:
-    """Run the named benchmarks and return one JSON-ready document."""
+    """Run the named benchmarks (of :data:`BENCHMARKS`, each once) and return one JSON-ready document.
+
+    Examples
+    --------
+    >>> run("io")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: names must be a list of benchmarks, got the string 'io' (give ('io',))
+    """
+    if isinstance(names, str):
+        raise ParameterError(f"names must be a list of benchmarks, got the string {names!r} (give ({names!r},))")
+    names = tuple(names)
+    unknown = sorted(set(names) - set(BENCHMARKS))
+    if unknown:
+        raise ParameterError(f"unknown benchmark(s) {unknown}; choose from {list(BENCHMARKS)}")
+    twice = next((name for name in names if names.count(name) > 1), None)
+    if twice is not None:
+        raise ParameterError(f"benchmark {twice} named twice; its figures would be measured twice and one kept")
     doc: dict[str, Any] = {"evface": __version__, "machine": machine()}
     for name in names:
         module = importlib.import_module(f"evface.bench.{name}")

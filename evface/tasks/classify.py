@@ -45,6 +45,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from evface.checks import as_int
 from evface.errors import DatasetError, EvfaceError, ParameterError, counted, where
 from evface.inputs.classify import Augment, ClassifyDataset, InputSpec, load_inputs, normalize
 from evface.inputs.clip_view import SENSORS
@@ -719,8 +720,10 @@ def throughput(inputs: Sequence[str] = ("events", "rgb"), batch_size: int = Clas
     The default network of :class:`ClassifyConfig`: the SNN on each input kind, and its ANN twin
     on the first. Returns ``{"<input>_train_samples_per_s": ..., "<input>_ann_train_samples_per_s",
     "batch_size", "time_steps", "size", "width", "threads"}``; the first step of each model is a
-    warm-up and is not timed.
+    warm-up and is not timed. ``steps`` and ``batch_size`` are integers of at least 1 (a
+    ParameterError naming them; ``steps=0`` was a ZeroDivisionError).
     """
+    steps, batch_size = as_int("steps", steps, 1), as_int("batch_size", batch_size, 1)
     engine.seed_everything(seed)
     cfg = ClassifyConfig(time_steps=time_steps, size=size)
     out: dict[str, Any] = {"batch_size": batch_size, "time_steps": time_steps, "size": size, "width": cfg.width,

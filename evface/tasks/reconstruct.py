@@ -61,6 +61,7 @@ import numpy as np
 import torch
 from torch.utils.data import BatchSampler
 
+from evface.checks import as_int
 from evface.errors import DatasetError, ParameterError, counted, where
 from evface.inputs.reconstruct import (
     GRID_SENSOR,
@@ -985,8 +986,10 @@ def throughput(batch_size: int = ReconstructConfig.batch_size, size: int = Recon
     """Training and inference speed of the CVAE and the recurrent UNet on random inputs (samples/s).
 
     The defaults are the training defaults (64 x 64 crops, 5 bins, the event history of the
-    default spec, keyframe channel, ``base`` 8).
+    default spec, keyframe channel, ``base`` 8). ``steps`` and ``batch_size`` are integers of at
+    least 1 (a ParameterError naming them; ``steps=0`` was a ZeroDivisionError).
     """
+    steps, batch_size = as_int("steps", steps, 1), as_int("batch_size", batch_size, 1)
     engine.seed_everything(seed)
     dev = engine.select_device(device)
     c_in = n_bins + 2 * len(ReconSpec.alphas_rad_s) + int(keyframe)
