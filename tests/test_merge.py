@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from evface.cli import main
+from evface.datasets.merge import merge_datasets
 from evface.datasets.synth import synthesize
+from evface.errors import ParameterError
 from evface.io.clip import read_clip, write_clip
 from evface.io.dataset import DatasetFolder, read_dataset_json, write_dataset_json, write_manifest
 
@@ -127,6 +129,16 @@ def test_bad_folders_are_refused_before_anything_is_written(sessions, tmp_path, 
     (tmp_path / "empty").mkdir()
     out = Path(a) / "merged" if case == "out-is-a-source" else tmp_path / "out"
     _refused(args, capsys, says, out)
+
+
+def test_merge_datasets_names_one_path_for_its_sources_or_a_flag_that_is_no_bool(sessions, tmp_path):
+    _, folders = sessions
+    with pytest.raises(ParameterError, match="sources must be a list of dataset folders, got the one path"):
+        merge_datasets(tmp_path / "out", str(folders[0]))  # was: its letters taken as folders ("/", "t", "m", ...)
+    assert merge_datasets(tmp_path / "out", folders[:2])["clips"] == 4
+    with pytest.raises(ParameterError, match="overwrite must be True or False, got 'no'"):
+        merge_datasets(tmp_path / "out", folders[1:], overwrite="no")  # was: the earlier dataset replaced
+    assert DatasetFolder.open(tmp_path / "out").subjects == ["s000", "s001"]
 
 
 def test_a_shared_subject_and_other_sensors_are_warned_about(sessions, tmp_path, capsys):

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from evface import __version__
+from evface.checks import as_flag
 from evface.errors import DatasetError, ParameterError, where
 from evface.io.clip import read_clip_meta
 from evface.io.dataset import (
@@ -102,8 +103,12 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
 
     Returns ``{"clips", "subjects", "warnings"}`` (the warnings are also kept in ``dataset.json``,
     beside each source folder's own ``dataset.json``). ``out`` must be new or empty unless
-    ``overwrite``, and neither a source nor inside one.
+    ``overwrite`` (True or False), and neither a source nor inside one; ``sources`` is a list of
+    two or more folders.
     """
+    if isinstance(sources, (str, os.PathLike)):  # its letters would be taken as folders
+        raise ParameterError(f"sources must be a list of dataset folders, got the one path {str(sources)!r}")
+    overwrite = as_flag("overwrite", overwrite)  # "no" would replace OUT
     out, roots = Path(out), [Path(s) for s in sources]
     if len(roots) < 2:
         raise ParameterError("merge needs at least two dataset folders")
