@@ -256,6 +256,8 @@ def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path, capsys):
     assert sum(len(DatasetFolder.open(s).rows) for s in shards) == 4
     with pytest.raises(DatasetError, match="missing"):
         merge_shards(tmp_path / "partial", shards[:1])
+    with pytest.raises(ParameterError, match="shard_dirs must be a list of shard folders, got the one path"):
+        merge_shards(tmp_path / "partial", str(shards[0]))  # was: its letters taken as folders
     assert main(["synth-merge", str(tmp_path / "partial"), str(shards[0])]) == 2
     assert "missing" in capsys.readouterr().err
     assert main(["synth-merge", str(tmp_path / "merged"), *map(str, shards)]) == 0

@@ -646,6 +646,8 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     empty, or an earlier (possibly interrupted) merge of the same dataset.
     """
     out = Path(out_dir)
+    if isinstance(shard_dirs, (str, os.PathLike)):  # its letters would be taken as folders
+        raise ParameterError(f"shard_dirs must be a list of shard folders, got the one path {str(shard_dirs)!r}")
     if not shard_dirs:
         raise ParameterError("merge needs at least one shard folder")
     check_apart(out, shard_dirs)
