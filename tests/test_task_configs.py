@@ -11,7 +11,7 @@ import typer
 
 from evface.cli import app, main
 from evface.errors import FormatError, ParameterError
-from evface.tasks import registry
+from evface.tasks import classify, reconstruct, registry
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 
 
@@ -227,6 +227,22 @@ def test_a_config_takes_numpy_and_integral_numbers_as_plain_ones():
     cfg = ClassifyConfig(epochs=np.int64(3), seeds=2.0, learning_rate=np.float32(0.5), residual=np.bool_(False))
     assert (cfg.epochs, cfg.seeds, cfg.learning_rate, cfg.residual) == (3, 2, 0.5, False)
     assert json.loads(json.dumps(cfg.to_dict()))["epochs"] == 3  # was: np.int64, which config.json cannot hold
+
+
+@pytest.mark.parametrize("call, given, says", [
+    ("classify.train_and_evaluate", {"epochs": 1}, "config must be a ClassifyConfig, got a dict"),
+    ("classify.prepare", ReconstructConfig(), "config must be a ClassifyConfig, got a ReconstructConfig"),
+    ("reconstruct.train_and_evaluate", {"epochs": 1}, "config must be a ReconstructConfig, got a dict"),
+    ("reconstruct.train", ClassifyConfig(), "config must be a ReconstructConfig, got a ClassifyConfig"),
+    ("reconstruct.prepare", {}, "config must be a ReconstructConfig, got a dict"),
+])
+def test_a_task_given_a_dict_or_the_other_tasks_config_says_what_to_give(tmp_path, call, given, says):
+    """Each was an ``AttributeError: 'dict' object has no attribute 'device'`` (or ``'folds'``, ``'input'``)."""
+    module, name = call.split(".")
+    with pytest.raises(ParameterError, match=says):
+        getattr({"classify": classify, "reconstruct": reconstruct}[module], name)(tmp_path / "data", tmp_path / "run",
+                                                                                 given)
+    assert not (tmp_path / "run").exists()
 
 
 def test_field_choices_are_the_librarys():

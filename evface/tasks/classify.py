@@ -374,6 +374,7 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ClassifyCo
     ``run_dir`` resumes when it was trained with the same settings. Returns the metrics written
     to ``RUN/metrics.json``.
     """
+    config = ClassifyConfig.given(config)
     with engine.distributed(config.device) as dist:
         for model_dir in prepare(data, run_dir, config, dist, log):
             fit_part(data, run_dir, config, model_dir, dist, log)
@@ -390,6 +391,7 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     (one per part of the protocol and seed: config.json's ``models``) that have no held-out
     predictions yet, in protocol order.
     """
+    cfg = ClassifyConfig.given(cfg)
     input_spec(cfg)  # validates input kind and window
     net_config(cfg, 2)  # validates the network settings
     dist = dist if dist is not None else engine.single_process(cfg.device)

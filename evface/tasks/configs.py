@@ -103,6 +103,23 @@ class TaskConfig:
                 if f.name in names and getattr(self, f.name) != f.default]
 
     @classmethod
+    def given(cls: type[C], config: object) -> C:
+        """``config`` when it is a ``cls``, else a ParameterError saying what to give (a dict of
+        settings, or the other task's config, met an ``AttributeError`` deep inside the task).
+
+        Examples
+        --------
+        >>> ClassifyConfig.given({"epochs": 3})
+        Traceback (most recent call last):
+        ...
+        evface.errors.ParameterError: config must be a ClassifyConfig, got a dict: give ClassifyConfig(**settings), e.g. ClassifyConfig(epochs=3)
+        """
+        if not isinstance(config, cls):
+            raise ParameterError(f"config must be a {cls.__name__}, got a {type(config).__name__}: give "
+                                 f"{cls.__name__}(**settings), e.g. {cls.__name__}(epochs=3)")
+        return config
+
+    @classmethod
     def from_dict(cls: type[C], d: dict[str, Any]) -> C:
         """The config held by a dict such as ``RUN/config.json`` (keys that are not fields are ignored)."""
         names = {f.name for f in fields(cls)}

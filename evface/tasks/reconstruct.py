@@ -390,7 +390,8 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: Reconstruc
 
 
 def _spec(cfg: ReconstructConfig) -> ReconSpec:
-    """The samples' specification (checks the sensor, protocol and sizes before any work)."""
+    """The samples' specification (checks the config, its sensor, protocol and sizes before any work)."""
+    cfg = ReconstructConfig.given(cfg)
     if cfg.folds == 1 or cfg.folds < 0:
         raise ParameterError(f"--folds {cfg.folds}: use 0 (one subject split) or at least 2")
     return ReconSpec(sensor=cfg.sensor, protocol=cfg.protocol, size=cfg.size, n_bins=cfg.n_bins, step_us=cfg.step_us,
@@ -421,6 +422,7 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = Reco
     trained by :func:`fit_part` (one job per part under ``evface run``) and the run is scored by
     :func:`pool_parts`.
     """
+    cfg = ReconstructConfig.given(cfg)
     dist = dist if dist is not None else engine.single_process(cfg.device)
     return _prepare(Path(data), Path(run_dir), cfg, dist, log, "save" if cache else "none")[0]
 
