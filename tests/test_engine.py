@@ -212,6 +212,19 @@ def test_sharded_sampler_weights_balance_classes():
         ShardedSampler(3, DistInfo(), weights=np.array([1.0, -1.0, 1.0]))
 
 
+@pytest.mark.parametrize("given, says", [
+    ({"n": 3, "weights": [np.nan, 1.0, 1.0]}, "sampler weights must be 3 finite"),  # was numpy's "contain NaN"
+    ({"n": 3, "num_samples": 0}, "num_samples must be >= 1, got 0"),  # was an epoch of no batch
+    ({"n": 3, "num_samples": -2}, "num_samples must be >= 1, got -2"),  # was "new_shape must be non-negative"
+    ({"n": 2.5}, "n must be a whole number, got 2.5"),  # was a sampler of 2
+    ({"n": "3"}, "n must be an integer, got '3'"),
+    ({"n": 3, "seed": -1}, "seed must be >= 0, got -1"),  # was numpy's "expected non-negative integer" at the draw
+])
+def test_sharded_sampler_names_a_count_seed_or_weights_that_are_no_such_numbers(given, says):
+    with pytest.raises(ParameterError, match=says):
+        ShardedSampler(dist=DistInfo(), **given)
+
+
 def test_run_folder_files(tmp_path):
     with pytest.raises(ParameterError):
         run_folder.save_config(tmp_path, {"seed": 1})

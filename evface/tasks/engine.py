@@ -66,7 +66,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from evface.checks import as_int, as_real
+from evface.checks import as_flag, as_int, as_real
 from evface.errors import FormatError, ParameterError, counted, where
 from evface.io.dataset import atomic_write
 from evface.tasks.run_folder import write_json
@@ -275,16 +275,15 @@ class ShardedSampler(torch.utils.data.Sampler):
 
     def __init__(self, n: int, dist: DistInfo, *, seed: int = 0, shuffle: bool = True,
                  weights: np.ndarray | None = None, num_samples: int | None = None) -> None:
-        if n <= 0:
-            raise ParameterError("ShardedSampler needs at least one sample")
-        self.n = int(n)
+        self.n = as_int("n", n, 1)  # a sampler of no sample draws nothing to train on
         self.dist = dist
-        self.seed = int(seed)
-        self.shuffle = shuffle
+        self.seed = as_int("seed", seed, 0)
+        self.shuffle = as_flag("shuffle", shuffle)
         self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
-        if self.weights is not None and (self.weights.shape != (n,) or np.any(self.weights < 0) or self.weights.sum() <= 0):
-            raise ParameterError(f"sampler weights must be {n} non-negative numbers with a positive sum")
-        total = self.n if num_samples is None else int(num_samples)
+        if self.weights is not None and (self.weights.shape != (self.n,) or not np.all(np.isfinite(self.weights))
+                                         or np.any(self.weights < 0) or self.weights.sum() <= 0):
+            raise ParameterError(f"sampler weights must be {self.n} finite non-negative numbers with a positive sum")
+        total = self.n if num_samples is None else as_int("num_samples", num_samples, 1)
         self.per_rank = math.ceil(total / dist.world_size)
         self.total = self.per_rank * dist.world_size
         self.epoch = 0
