@@ -225,6 +225,14 @@ def test_sharded_sampler_names_a_count_seed_or_weights_that_are_no_such_numbers(
         ShardedSampler(dist=DistInfo(), **given)
 
 
+@pytest.mark.parametrize("seed, says", [(1.5, "seed must be a whole number, got 1.5"), ("3", "seed must be an integer, got '3'"),
+                                         (float("nan"), "seed must be a whole number, got nan")])
+def test_seed_everything_names_a_seed_that_is_no_integer(seed, says):
+    with pytest.raises(ParameterError, match=says):  # was numpy's "Cannot cast scalar" or "not all arguments converted"
+        engine.seed_everything(seed)
+    engine.seed_everything(-1)  # still taken, as torch takes it
+
+
 def test_run_folder_files(tmp_path):
     with pytest.raises(ParameterError):
         run_folder.save_config(tmp_path, {"seed": 1})

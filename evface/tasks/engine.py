@@ -99,7 +99,10 @@ def select_device(prefer: str = "auto", local_rank: int = 0) -> torch.device:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python's, numpy's global and torch's generators (CPU and CUDA)."""
+    """Seed Python's, numpy's global and torch's generators (CPU and CUDA) with the integer ``seed``
+    (a ParameterError naming it otherwise: ``1.5`` met numpy's casting error, ``"3"`` Python's
+    string formatting)."""
+    seed = as_int("seed", seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
