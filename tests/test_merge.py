@@ -118,6 +118,19 @@ def test_a_class_with_other_aus_is_refused(sessions, tmp_path, capsys):
              f"{one}", tmp_path / "out")
 
 
+@pytest.mark.parametrize("out, cwd", [(".", "here"), ("./", "here"), ("..", "here/sub")])
+def test_an_out_that_is_no_folder_name_is_refused(sessions, tmp_path, capsys, monkeypatch, out, cwd):
+    _, folders = sessions
+    (tmp_path / cwd).mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / cwd)  # 'evface merge . A B' to merge into the empty folder one is in
+    assert main(["merge", out, *map(str, folders[:2])]) == 2  # '.' was exit 1: "PosixPath('.') has an empty name"
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("give OUT a folder by its name, not '.' or '..' (merge builds OUT.partial beside it and "
+                        "renames that to OUT)") and len(err.splitlines()) == 1, err
+    made = {"here": ["here"], "here/sub": ["here", "here/sub"]}[cwd]
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == made  # nothing written
+
+
 @pytest.mark.parametrize("case", ["twice", "one", "out-is-a-source", "not-a-dataset"])
 def test_bad_folders_are_refused_before_anything_is_written(sessions, tmp_path, capsys, case):
     _, folders = sessions
