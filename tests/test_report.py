@@ -486,7 +486,7 @@ def test_an_evaluation_folder_is_reported_with_its_runs_settings(fake_run, tmp_p
     (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(stage), "data": str(fake_run / "data"),
                                                  "evaluated_on": never}))
     page = build_report([ev], tmp_path / "ev.html").read_text()
-    assert "Tested: ev: " in page and html.escape(never) in page
+    assert f"Tested: ev: one subject split, 0 test subjects, – clips, – samples ({never})" in html.unescape(page)
     data = collect([ev])
     assert [r["name"] for r in data.reconstruct] == ["ev"] and data.reconstruct[0]["dir"] == str(ev)
     assert data.configs["ev"] == {**json.loads((stage / "config.json").read_text()), "scored_on": str(fake_run / "data")}
@@ -519,11 +519,30 @@ def test_an_evaluation_on_another_dataset_is_shown_as_such(fake_run, tmp_path):
     assert "Evaluated on" not in text
     assert (f"ev-events-hd-0 on d2: scored on {other} by the models trained on {fake_run / 'data'}: all clips, "
             "– clips of – subjects") in text
-    assert ("ev-recon-hd-0 on d2: one subject split, 0 test subjects, – clips, – samples, scored on "
-            f"{other} by the models trained on {fake_run / 'data'}: all clips") in text
+    assert (f"ev-recon-hd-0 on d2: scored on {other} by the models trained on {fake_run / 'data'}: all clips, "
+            "– clips of 0 subjects, – samples") in text
     alone = collect([tmp_path / "ev-events-hd-0"])  # its dataset is the report's only one
     assert [d["root"] for d in alone.datasets] == [str(other)] and "data_label" not in alone.classify[0]
     assert "scored on" in alone.classify[0]["elsewhere"]
+
+
+def test_a_reconstruction_evaluated_on_another_dataset_says_what_it_was_tested_on(fake_run, tmp_path):
+    """``evface eval RUN --data D2`` of a reconstruction run: the "Tested:" line said the run's own
+    protocol, "N test subjects", and then what the evaluation did, naming the protocol again."""
+    from evface.tasks.run_folder import scored_elsewhere
+
+    run = shutil.copytree(fake_run, tmp_path / "run", ignore=shutil.ignore_patterns("report.html"))
+    stage, d2, ev = run / "stages" / "recon-hd-0", shutil.copytree(run / "data", tmp_path / "d2"), tmp_path / "ev"
+    config = json.loads((stage / "config.json").read_text())
+    (stage / "config.json").write_text(json.dumps({**config, "evaluation": "2 folds"}))
+    ev.mkdir()
+    said = scored_elsewhere(d2, run / "data", "2 folds", 0, 6, 0, "", "one part's models (the 2 parts taking turns)")
+    metrics = json.loads((stage / "metrics.json").read_text())
+    (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(stage), "data": str(d2), "evaluation": "2 folds",
+                                                 "evaluated_on": said, "n_subjects": 2, "n_clips": 6, "n_samples": 40}))
+    text = html.unescape(build_report([ev], tmp_path / "r.html").read_text())
+    tested = f"<p>Tested: ev: {said}, 6 clips of 2 subjects, 40 samples.</p>"
+    assert tested in text and said.count("2 folds") == 1 and "test subject" not in text
 
 
 def test_a_reconstruction_scored_only_elsewhere_is_not_said_to_be_held_out(fake_run, tmp_path):
@@ -535,7 +554,8 @@ def test_a_reconstruction_scored_only_elsewhere_is_not_said_to_be_held_out(fake_
     metrics = json.loads((stage / "metrics.json").read_text())
     (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(stage), "data": str(other), "evaluated_on": "all clips"}))
     alone = html.unescape(build_report([ev], tmp_path / "alone.html").read_text())
-    assert f"by the models trained on {fake_run / 'data'}: all clips.</p>" in alone and "never saw" not in alone
+    assert (f"by the models trained on {fake_run / 'data'}: all clips, – clips of 0 subjects, – samples.</p>" in alone
+            and "never saw" not in alone)
     both = html.unescape(build_report([fake_run, ev], tmp_path / "both.html").read_text())
     assert "(under folds every subject is tested once, by the models that never saw it" in both
 
@@ -572,8 +592,10 @@ def test_an_evaluation_on_the_same_manifest_rows_says_what_was_done(fake_run, tm
     assert "<h3>data</h3>" in text and "runs scored on it: recon-hd." in text, text[text.index("<h2>Data"):][:600]
     (stage / "data-clips.json").unlink()  # a run made before the file: other clips for all it can tell
     text = html.unescape(build_report([ev], tmp_path / "r.html").read_text())
-    assert (f"scored on {d2} by the models trained on {run / 'data'} (leave-one-subject-out): every subject, "
-            "leave-one-subject-out, 6 clips") in text
+    # an older evaluation's words, which name the protocol: named once (was "(leave-one-subject-out): every subject,
+    # leave-one-subject-out")
+    assert (f"scored on {d2} by the models trained on {run / 'data'}: every subject, leave-one-subject-out, 6 clips "
+            "of 2 subjects.") in text
     # an evaluation that says what it did (evface eval since 2026-12-05), in the same words: shown once, as it says
     said = scored_elsewhere(d2, run / "data", "leave-one-subject-out", 0, 6, 0, "", "every model (mean logits of 2 models)")
     (ev / "metrics.json").write_text(json.dumps({**json.loads((ev / "metrics.json").read_text()), "evaluated_on": said}))

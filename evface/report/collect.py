@@ -379,12 +379,14 @@ def _scored_elsewhere(run: Path, config: dict[str, Any], metrics: dict[str, Any]
     evaluated = metrics.get("evaluated_on", "clips as recorded in its metrics.json")
     if str(evaluated).startswith("scored on "):
         return str(evaluated)
-    said = scored_by(scored, trained, config.get("protocol") or config.get("evaluation"))
+    protocol = config.get("protocol") or config.get("evaluation")
     if (scored / "manifest.csv").exists():
         seen = seen_in_training(run, scored, list(DatasetFolder.open(scored).rows))
         if seen and all(seen):
-            return f"{said}; {HELD_OUT}, as in the run's own test (the clips may differ: rendered again, e.g. with other event noise)"
-    return f"{said}: {evaluated}"
+            return (f"{scored_by(scored, trained, protocol)}; {HELD_OUT}, as in the run's own test (the clips may "
+                    "differ: rendered again, e.g. with other event noise)")
+    # an older evaluation's own words, which may name the protocol already ("every subject, leave-one-subject-out")
+    return f"{scored_by(scored, trained, None if protocol and protocol in str(evaluated) else protocol)}: {evaluated}"
 
 
 def import_summary(info: dict[str, Any]) -> dict[str, Any] | None:

@@ -552,6 +552,22 @@ def _recon_seeds(runs: list[dict[str, Any]], by_lighting: bool) -> str:
     return "".join(parts)
 
 
+def _recon_tested(run: dict[str, Any]) -> str:
+    """What a reconstruction run was tested on, for the section's "Tested:" line: its protocol and
+    its test subjects; for an evaluation on another dataset, what the evaluation did (which names
+    the run's protocol once) and the clips and subjects of that dataset it scored."""
+    m = run["metrics"]
+    subjects = m.get("n_subjects", len(m.get("subjects", [])))
+    samples = _count(m.get("n_samples"), "sample")
+    if run.get("elsewhere"):
+        return (f"{_run_name(run)}: {html.escape(run['elsewhere'])}, {_count(m.get('n_clips'), 'clip')} of "
+                f"{_count(subjects, 'subject')}, {samples}")
+    never = str(m.get("evaluated_on", ""))
+    return (f"{_run_name(run)}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
+            f"{_count(subjects, 'test subject')}, {_count(m.get('n_clips'), 'clip')}, {samples}"
+            + (f" ({html.escape(never)})" if "never saw" in never else ""))
+
+
 def _reconstruct_section(data: ReportData) -> str:
     runs = data.reconstruct
     parts = ['<section id="reconstruction"><h2>Frame reconstruction from events (CVAE)</h2>']
@@ -574,14 +590,9 @@ def _reconstruct_section(data: ReportData) -> str:
                  "act" + (f"; {RECORDED_REGIONS}" if recorded else "") + ". Intervals: 95 % subject-cluster bootstrap "
                  "of the mean SSIM at the apex and of the per-sample paired differences; a difference is bold when its "
                  "interval excludes 0.</p>")
-    tested = [f"{_run_name(r)}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
-              f"{_count(m.get('n_subjects', len(m.get('subjects', []))), 'test subject')}, {_count(m.get('n_clips'), 'clip')}, "
-              f"{_count(m.get('n_samples'), 'sample')}"
-              + (f", {html.escape(r['elsewhere'])}" if r.get("elsewhere") else
-                 f" ({html.escape(str(m['evaluated_on']))})" if "never saw" in str(m.get("evaluated_on", "")) else "")
-              for r in runs if (m := r["metrics"])]
-    parts.append("<p>Tested: " + "; ".join(tested) + (" (under folds every subject is tested once, by the models that never "
-                 "saw it, and the intervals resample all of them)" if not all(r.get("elsewhere") for r in runs) else "") + ".</p>")
+    parts.append("<p>Tested: " + "; ".join(map(_recon_tested, runs))
+                 + (" (under folds every subject is tested once, by the models that never saw it, and the intervals "
+                    "resample all of them)" if not all(r.get("elsewhere") for r in runs) else "") + ".</p>")
     parts.append(_few_subjects(runs, RECON_COVERAGE))
     lightings = sorted({x for r in runs for v in r["metrics"].get("methods", {}).values()
                         for x in v.get("apex_by", {}).get("lighting", {})})
