@@ -803,3 +803,16 @@ def test_reconstruction_means_without_intervals_say_they_test_no_difference(fake
         assert "without intervals: a difference between two methods here is not tested" in after[:after.index("<table>")]
     assert ("<figcaption>recon-hd: SSIM and PSNR against the horizon, each point the mean over the samples of its bin, "
             "without an interval: a gap between two curves is not tested") in text
+
+
+def test_a_head_pose_that_rounds_to_zero_is_captioned_without_a_minus(fake_run):
+    # a subject's face was captioned "yaw -0.0° pitch +0.0°"
+    from types import SimpleNamespace
+
+    from evface.io.dataset import DatasetFolder
+    from evface.report.collect import identity_samples
+
+    ds = DatasetFolder.open(fake_run / "data")
+    metas = {row["clip_id"]: SimpleNamespace(extra={"head_motion": {"yaw_deg": -0.04, "pitch_deg": -1.26}})
+             for row in ds.rows}
+    assert [caption for caption, _ in identity_samples(ds, metas)] == [f"{s}\nyaw +0.0° pitch -1.3°" for s in ds.subjects]

@@ -34,6 +34,7 @@ from evface.tasks.class_compare import PREDICTIONS, compare_runs
 from evface.tasks.run_folder import (HELD_OUT, check_fields, check_folder, reading, recorded_clips, scored_by,
                                      seen_in_training)
 from evface.tasks.recon_eval import SCORES_CSV
+from evface.tasks.stats import number
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
             "scikit-image", "faery", "matplotlib")
@@ -561,6 +562,6 @@ def identity_samples(ds: DatasetFolder, metas: dict[str, Any]) -> list[tuple[str
         head = metas[row["clip_id"]].extra.get("head_motion", {})
         caption = subject
         if "yaw_deg" in head:
-            caption += f'\nyaw {head["yaw_deg"]:+.1f}° pitch {head.get("pitch_deg", 0.0):+.1f}°'
+            caption += f'\nyaw {number(head["yaw_deg"], "+.1f")}° pitch {number(head.get("pitch_deg", 0.0), "+.1f")}°'
         out.append((caption, figures.crop_box(clip.frames["rgb"].data[0], clip.calibration.get("face_box", {}).get("rgb"))))
     return out

@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -339,13 +340,21 @@ NOT_FINITE = "n/a (not finite)"
 """How a value or interval that is NaN or infinite is shown, and the verdict of a difference with such an interval."""
 
 
+_SIGN = re.compile(r"^((?:.?[<>=^])?[-+ ]?)z?")
+"""A format spec's fill, alignment and sign: where the ``z`` option goes (Python 3.11)."""
+
+
 def number(value: float, spec: str) -> str:
-    """``value`` formatted by ``spec``, or :data:`NOT_FINITE` where it is NaN or infinite.
+    """``value`` formatted by ``spec`` (a float format: ``f``, ``e``, ``g``, ``%``), or :data:`NOT_FINITE`
+    where it is NaN or infinite; a negative value that rounds to zero reads as zero (``+0.00`` with a
+    sign, ``0.00`` without: never ``-0.00``, which reads as a sign the figure does not have).
 
     >>> number(0.0834, "+.3f"), number(float("nan"), ".3f"), number(float("-inf"), "8.1f")
     ('+0.083', 'n/a (not finite)', 'n/a (not finite)')
+    >>> number(-0.004, "+.2f"), number(-0.00004, ".4f"), number(-0.0, ">6.1f"), number(-0.006, "+.2f")
+    ('+0.00', '0.0000', '   0.0', '-0.01')
     """
-    return f"{value:{spec}}" if np.isfinite(value) else NOT_FINITE
+    return f"{value:{_SIGN.sub(lambda m: m.group(1) + 'z', spec, count=1)}}" if np.isfinite(value) else NOT_FINITE
 
 
 FIGURES = {"top1": (1, 100.0), "uf1": (3, 1.0), "uar": (3, 1.0)}
@@ -439,11 +448,11 @@ def few_subjects(n: int, coverage: str) -> str | None:
 def interval(ci: Sequence[float], spec: str) -> str:
     """``[low, high]``, each bound formatted by ``spec``; ``[n/a (not finite)]`` where a bound is NaN or infinite.
 
-    >>> interval((-0.0123, 0.05), "+.3f"), interval((float("nan"), 0.05), "+.3f")
-    ('[-0.012, +0.050]', '[n/a (not finite)]')
+    >>> interval((-0.0123, 0.05), "+.3f"), interval((float("nan"), 0.05), "+.3f"), interval((-0.001, 0.01), "+.2f")
+    ('[-0.012, +0.050]', '[n/a (not finite)]', '[+0.00, +0.01]')
     """
     lo, hi = (float(v) for v in ci)
-    return f"[{lo:{spec}}, {hi:{spec}}]" if np.isfinite([lo, hi]).all() else f"[{NOT_FINITE}]"
+    return f"[{number(lo, spec)}, {number(hi, spec)}]" if np.isfinite([lo, hi]).all() else f"[{NOT_FINITE}]"
 
 
 def describe_difference(name_a: str, name_b: str, ci: Sequence[float]) -> str:
