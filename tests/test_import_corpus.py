@@ -80,6 +80,21 @@ def test_corpus_import_writes_dataset(imported):
     assert clip.extra["emotion"] == "happiness" and clip.extra["first_frame"] == 12
 
 
+def test_info_of_an_imported_clip_shows_each_cameras_face_box(imported):
+    # `evface info CLIP` showed no face box; an imported clip's are in the RGB frames and mapped to each sensor
+    from evface.commands.io import face_boxes
+    from evface.inputs.clip_view import face_box
+    from evface.io.file_info import file_info
+
+    ds = DatasetFolder.open(imported[0])
+    path = ds.clip_path(ds.rows[0])
+    clip, shown = read_clip(path), face_boxes(file_info(path))
+    assert set(shown) == {"rgb", "lr", "hd"}
+    for camera, text in shown.items():
+        x, y, w, h = face_box(clip, camera)
+        assert text.startswith(f"x {x}, y {y}, {w}x{h} px in its "), text
+
+
 def test_events_follow_the_expression(imported):
     """More events while the AU moves (rise and fall) than the neutral start would give."""
     out, _ = imported

@@ -546,3 +546,33 @@ def test_cli_info_of_a_folder_says_what_reads_it(tmp_path: Path, capsys: pytest.
     assert main(["info", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == (f"error: {tmp_path}: is a folder, and info reads one events or clip "
                                                "file (give one of its files)")
+
+
+def test_cli_info_of_a_clip_shows_each_cameras_face_box(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`evface info CLIP` showed no face box, which every input crops by (clip_view.face_box)."""
+    import json
+
+    from evface.commands.io import face_boxes
+    from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
+
+    ev = make_events([0, 1000, 2000], [0, 1, 2], [0, 1, 1], [1, -1, 1])
+    t = np.array([0, 33_333])
+    clip = Clip("c0", "s01", "AU12", [12], "dim", 0, 1000, 2000, 3000, events={"lr": ev},
+                sensors={"lr": SensorInfo("lr", 40, 30)},
+                frames={"rgb": FrameSeries(np.zeros((2, 48, 64, 3), np.uint8), t, np.full(2, 9000), fps=30.0)},
+                calibration={"face_box": {"lr": [30.4, 4.6, 20, 20], "rgb": [10.6, 8.2, 32, 30], "hd": [1, 2, 3, 4]}})
+    path = write_clip(tmp_path / "c0.h5", clip)
+    assert face_boxes(file_info(path)) == {
+        "lr": "x 30, y 5, 10x20 px in its 40x30 event window (stored [30.4, 4.6, 20, 20], clipped to it)",
+        "rgb": "x 11, y 8, 32x30 px in its 64x48 frames",
+        "hd": "[1, 2, 3, 4]: no camera 'hd' in this clip"}
+    assert main(["info", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["clip"]["face_box"] == clip.calibration["face_box"]
+    assert main(["info", str(path)]) == 0
+    assert re.search(r"face box rgb\s*│ x 11, y 8, 32x30 px in its 64x48 frames", capsys.readouterr().out)
+    clip.calibration = {"face_box": {"lr": [50, 40, 10, 10]}}
+    assert face_boxes(file_info(write_clip(tmp_path / "c1.h5", clip))) == {
+        "lr": "face box [50, 40, 10, 10] of 'lr' lies outside its 40x30 image"}
+    clip.calibration = {}
+    assert face_boxes(file_info(write_clip(tmp_path / "c2.h5", clip))) == {
+        "": "none in the clip's calibration: the inputs cannot crop its face"}

@@ -12,7 +12,7 @@ from rich.table import Table
 from evface.checks import INT64, MAX_SENSOR_SIDE
 from evface.commands import terminal
 from evface.commands.paths import not_the_input, output_file
-from evface.errors import FormatError, ParameterError, counted
+from evface.errors import EvfaceError, FormatError, ParameterError, counted
 
 
 def _parse_size(text: str | None) -> tuple[int, int] | None:
@@ -85,7 +85,39 @@ def _info_table(info: dict) -> Table:
         table.add_row("clip", f"{c['clip_id']} (subject {c['subject'] or '-'})")
         table.add_row("label", f"{c['label'] or '-'}  AUs {c['aus']}  lighting {c['lighting'] or '-'}")
         table.add_row("onset / apex / offset", f"{c['onset_us']:,} / {c['apex_us']:,} / {c['offset_us']:,} µs")
+        for name, text in face_boxes(info).items():
+            table.add_row(f"face box {name}" if name else "face box", text)
     return table
+
+
+def face_boxes(info: dict) -> dict[str, str]:
+    """Each camera's face box of the clip file summarised in ``info`` (:func:`file_info`), in words:
+    as the inputs crop it (whole pixels, clipped to the sensor's recorded window or the camera's
+    frames: :func:`~evface.inputs.clip_view.box_in_image`), the stored box beside it where clipping
+    changed it, or why it cannot be used; ``{"": why}`` where the clip stores none."""
+    from evface.inputs.clip_view import box_in_image  # lazy: cv2 for a clip file's summary only
+
+    stored = info["clip"].get("face_box")
+    if not isinstance(stored, dict) or not stored:
+        return {"": "none in the clip's calibration: the inputs cannot crop its face"}
+    images = {name: ((s["sensor_size"][1], s["sensor_size"][0]), "event window")
+              for name, s in info.get("sensors", {}).items()}
+    images |= {name: (f["shape"][:2], "frames") for name, f in info.get("frames", {}).items()}
+    out = {}
+    for camera, box in stored.items():
+        if camera not in images:
+            out[camera] = f"{box}: no camera {camera!r} in this clip"
+            continue
+        shape_hw, what = images[camera]
+        try:
+            x, y, w, h = box_in_image({"face_box": stored}, camera, shape_hw)
+        except EvfaceError as exc:
+            out[camera] = str(exc)
+            continue
+        rounded = [int(round(float(v))) for v in box]
+        out[camera] = (f"x {x}, y {y}, {w}x{h} px in its {shape_hw[1]}x{shape_hw[0]} {what}"
+                       + (f" (stored {box}, clipped to it)" if rounded != [x, y, w, h] else ""))
+    return out
 
 
 def register(app: typer.Typer) -> None:

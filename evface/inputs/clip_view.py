@@ -26,8 +26,9 @@ file and the missing sensor, frames or calibration entry.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -204,8 +205,23 @@ def face_box(clip: Clip, camera: str, source: str | Path | None = None) -> Box:
         shape_hw = np.asarray(clip.frames[camera].data).shape[1:3]
     else:
         raise DatasetError(where(source, f"no camera {camera!r} in this clip to take a face box from"))
+    return box_in_image(clip.calibration, camera, shape_hw, source)
+
+
+def box_in_image(calibration: Mapping[str, Any], camera: str, shape_hw: Sequence[int],
+                 source: str | Path | None = None) -> Box:
+    """``calibration["face_box"][camera]`` as :func:`face_box` takes it: ``(x, y, w, h)`` in whole
+    pixels (each value rounded to the nearest integer), clipped to an image of ``shape_hw``
+    (height, width); a :class:`DatasetError` naming ``source`` where it is missing, not four numbers
+    or outside the image.
+
+    Examples
+    --------
+    >>> box_in_image({"face_box": {"hd": [-3.4, 10.6, 40, 40]}}, "hd", (48, 64))
+    (0, 11, 37, 37)
+    """
     try:
-        x, y, w, h = (int(round(float(v))) for v in clip.calibration["face_box"][camera])
+        x, y, w, h = (int(round(float(v))) for v in calibration["face_box"][camera])
     except (KeyError, TypeError, ValueError) as exc:
         raise DatasetError(where(source, f"calibration['face_box'][{camera!r}] missing or not [x, y, w, h] ({exc})")) from exc
     x0, y0 = max(0, x), max(0, y)

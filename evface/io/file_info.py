@@ -109,6 +109,8 @@ def _clip_info(path: Path, sensor: str | None) -> dict[str, Any]:
         "clip_id": meta.clip_id, "subject": meta.subject, "label": meta.label, "aus": meta.aus,
         "lighting": meta.lighting, "onset_us": meta.onset_us, "apex_us": meta.apex_us,
         "offset_us": meta.offset_us, "duration_us": meta.duration_us,
+        # per camera, as stored: x, y, w, h in the pixels of its recorded window or frames
+        "face_box": meta.calibration.get("face_box") if isinstance(meta.calibration, dict) else None,
     }
     json.dumps(info)  # the summary is JSON-ready by construction; fail here, not in a caller
     return info
