@@ -166,6 +166,19 @@ def test_eval_on_unseen_dataset_and_cli(trained, fake, tmp_path, capsys):
     assert m["top1"] > 1 / 3
 
 
+def test_eval_and_export_of_a_run_with_a_cut_short_checkpoint_say_which_file(trained, fake, tmp_path, capsys):
+    from evface.cli import main
+
+    run = shutil.copytree(trained[0], tmp_path / "run")
+    best = next(run.rglob("best.pt"))
+    best.write_bytes(best.read_bytes()[:1000])  # an interrupted copy
+    for args in (["eval", str(run), "--data", str(fake), "--out", str(tmp_path / "ev")], ["export-nir", str(run), str(tmp_path / "m.nir")]):
+        assert main(args) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"error: {best}: not a checkpoint evface wrote: not a whole zip archive") and "\n" not in err
+    assert not (tmp_path / "ev").exists() and not (tmp_path / "m.nir").exists()
+
+
 def test_eval_into_the_run_folder_keeps_what_training_recorded(trained, tmp_path):
     """`evface eval RUN --data DATA` (import-guide 1.7) writes into RUN: the training's record in
     metrics.json (train top-1 and seconds, which the report shows, protocol, epochs) is kept

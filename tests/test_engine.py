@@ -272,6 +272,41 @@ def test_an_empty_checkpoint_is_named_as_empty(tmp_path):
     with pytest.raises(FormatError, match=r"best\.pt: an empty file \(0 bytes\), not a checkpoint evface wrote$"):
         engine.load_checkpoint(tmp_path / "best.pt")  # was: "unreadable checkpoint (EOFError())"
 
+def _damaged(data: bytes, how: str) -> bytes:
+    """A checkpoint's bytes damaged as a copy or a user can damage them."""
+    if how == "flipped":  # the pickle inside altered, the archive's directory at its end whole
+        start = data.index(b"data.pkl") + 100
+        return data[:start] + bytes(b ^ 0xFF for b in data[start:start + 50]) + data[start + 50:]
+    return {"cut to 10 bytes": data[:10], "cut in half": data[:len(data) // 2], "one byte short": data[:-1],
+            "text": b"model weights\n", "an old pickle": b"\x80\x02", "zeros": bytes(len(data))}[how]
+
+
+@pytest.mark.parametrize("how, says", [
+    ("cut to 10 bytes", "not a whole zip archive"), ("cut in half", "not a whole zip archive"),
+    ("one byte short", "not a whole zip archive"), ("text", "not a whole zip archive"),
+    ("an old pickle", "not a whole zip archive"),  # was: "unreadable checkpoint (EOFError())"
+    ("zeros", "not a whole zip archive"),  # was: "holds objects ... (a pickle that could run code)"
+    ("flipped", "a damaged checkpoint (its part 'data.pkl' fails its checksum)")])  # was: the same "could run code"
+def test_a_cut_short_or_damaged_checkpoint_is_one_line_naming_it(tmp_path, how, says):
+    """Was, after the path: "unreadable checkpoint ('[Errno 22] Invalid argument')", "('101')",
+    "(EOFError())", or torch's paragraph on its zip reader's internal error."""
+    good = engine.save_checkpoint(tmp_path / "good.pt", {"model": {"w": torch.ones(300)}, "epoch": 3})
+    path = tmp_path / "best.pt"
+    path.write_bytes(_damaged(good.read_bytes(), how))
+    with pytest.raises(FormatError) as caught:
+        engine.load_checkpoint(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ") and says in message and "\n" not in message
+    assert message.endswith("copy it again or train the run again")
+    assert engine.load_checkpoint(good)["epoch"] == 3
+
+
+def test_a_folder_named_as_a_checkpoint_is_said_to_be_a_folder(tmp_path):
+    (tmp_path / "best.pt").mkdir()
+    with pytest.raises(FormatError, match=r"best\.pt: a folder, not a checkpoint file$"):  # was: "unreadable checkpoint
+        engine.load_checkpoint(tmp_path / "best.pt")  # ([Errno 21] Is a directory: ...)"
+
+
 def test_select_device():
     assert engine.select_device("cpu").type == "cpu"
     with pytest.raises(ParameterError):

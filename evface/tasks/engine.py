@@ -58,6 +58,7 @@ import os
 import pickle
 import random
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
@@ -376,21 +377,60 @@ def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
     return atomic_write(Path(path), lambda tmp: torch.save(dict(state), tmp))
 
 
+AGAIN = "copy it again or train the run again"
+"""What to do about a checkpoint that is cut short or damaged, the end of :func:`load_checkpoint`'s line."""
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint written by :func:`save_checkpoint`: tensors and plain data only, so a
-    received file cannot run code (``weights_only=True``); anything else is a :class:`FormatError`."""
+    received file cannot run code (``weights_only=True``); anything else (a folder, an empty file, one
+    cut short or damaged, :func:`_check_archive`) is one :class:`FormatError` naming it."""
     path = Path(path)
     if not path.exists():
         raise FormatError(where(path, "no such checkpoint"))
-    if path.is_file() and path.stat().st_size == 0:
+    if not path.is_file():
+        raise FormatError(where(path, "a folder, not a checkpoint file"))
+    if path.stat().st_size == 0:
         raise FormatError(where(path, "an empty file (0 bytes), not a checkpoint evface wrote"))
+    _check_archive(path)
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:  # torch's weights-only unpickler met an object it will not build
         raise FormatError(where(path, "holds objects other than tensors and plain data (a pickle that could run "
                                       "code): refused, nothing in it ran; not a checkpoint evface wrote")) from exc
-    except Exception as exc:  # torch raises many kinds on a corrupt file
-        raise FormatError(where(path, f"unreadable checkpoint ({str(exc).splitlines()[0] if str(exc) else exc!r})")) from exc
+    except Exception as exc:  # torch raises many kinds on a damaged archive
+        raise FormatError(where(path, f"a damaged checkpoint ({_first_sentence(exc)}); {AGAIN}")) from exc
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse, in one line naming ``path``, a file that is not a whole zip archive as ``torch.save``
+    writes (one cut short has lost the archive's directory at its end; another kind of file has
+    none) or one whose member fails its CRC (damaged in a copy), before torch reads it."""
+    if not zipfile.is_zipfile(path):
+        raise FormatError(where(path, f"not a checkpoint evface wrote: not a whole zip archive, as torch.save writes "
+                                      f"({counted(path.stat().st_size, 'byte')}: cut short, e.g. by an interrupted "
+                                      f"copy, or another kind of file); {AGAIN}"))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        raise FormatError(where(path, f"a damaged checkpoint ({_first_sentence(exc)}); {AGAIN}")) from exc
+    if damaged is not None:
+        part = damaged.split("/", 1)[-1]  # torch's archive holds one folder, named as the file was written
+        raise FormatError(where(path, f"a damaged checkpoint (its part {part!r} fails its checksum); {AGAIN}"))
+
+
+def _first_sentence(exc: BaseException) -> str:
+    """An exception's kind and the first sentence of its message, on one line (torch adds a paragraph of advice).
+
+    >>> _first_sentence(RuntimeError("PytorchStreamReader failed reading file data/0: invalid header. This is an "
+    ...                              "internal miniz error." + chr(10) + "More"))
+    'RuntimeError: PytorchStreamReader failed reading file data/0: invalid header'
+    >>> _first_sentence(EOFError())
+    'EOFError'
+    """
+    text = str(exc).splitlines()[0].split(". ")[0].rstrip(".") if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -> dict[str, Any]:
