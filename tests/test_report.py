@@ -660,7 +660,7 @@ def test_report_renders_in_chromium(report, tmp_path, window):
 
 def test_a_mean_over_one_subject_is_shown_without_interval_or_bold():
     from evface.report.html import _interval
-    from evface.tasks.stats import mean_with_interval
+    from evface.tasks.figure_format import mean_with_interval
 
     one = {"mean": 0.02, "ci": [0.02, 0.02], "n_clusters": 1}
     assert _interval(one) == "+0.0200 (one subject: no interval)"
@@ -671,7 +671,7 @@ def test_a_mean_over_one_subject_is_shown_without_interval_or_bold():
 def test_values_that_are_not_finite_read_as_such_and_never_win():
     # were "nan" / "+inf", and an interval [nan, -0.1] was bold, a difference claimed
     from evface.report.html import _interval, _signed
-    from evface.tasks.stats import fixed, mean_with_interval, with_interval
+    from evface.tasks.figure_format import fixed, mean_with_interval, with_interval
 
     nan, inf = float("nan"), float("inf")
     assert fixed(nan, 3) == "n/a (not finite)" and fixed(inf, 1, 100) == "n/a (not finite)"

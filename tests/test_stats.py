@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evface.errors import ParameterError
-from evface.tasks import stats
+from evface.tasks import figure_format, stats
 
 N_CLASSES = 7
 
@@ -219,16 +219,18 @@ def test_doctests():
 
 def test_a_negative_figure_that_rounds_to_zero_reads_as_zero():
     """``evface compare`` printed ``[-0.00, +0.01]`` beside "no detectable difference", and the
-    report and recon compare ``-0.0000``: every formatter of figures (stats.number at the root)."""
+    report and recon compare ``-0.0000``: every formatter of figures (figure_format.number at the root)."""
     from evface.commands.compare import format_comparison
 
     tiny = -4e-6
-    assert stats.fixed(tiny, 2, sign="+") == "+0.00" and stats.fixed(tiny, 4) == "0.0000"
-    assert stats.fixed_interval([tiny, 0.012], 2, sign="+") == "[+0.00, +0.01]"
-    assert stats.fixed_interval([tiny, 0.0012], 3, 100) == "[0.000, 0.120]"
-    assert stats.with_interval(tiny, [tiny, 0.3], 1, 100) == "0.0 [0.0, 30.0]"
-    assert stats.mean_with_interval({"mean": tiny, "ci": [tiny, 0.002], "n_clusters": 3}, 0) == "0.0000 [0.0000, 0.0020]"
-    assert stats.number(-0.0, "+.3g") == "+0" and stats.number(-0.006, "+.2f") == "-0.01"  # a figure that is negative
+    assert figure_format.fixed(tiny, 2, sign="+") == "+0.00" and figure_format.fixed(tiny, 4) == "0.0000"
+    assert figure_format.fixed_interval([tiny, 0.012], 2, sign="+") == "[+0.00, +0.01]"
+    assert figure_format.fixed_interval([tiny, 0.0012], 3, 100) == "[0.000, 0.120]"
+    assert figure_format.with_interval(tiny, [tiny, 0.3], 1, 100) == "0.0 [0.0, 30.0]"
+    assert (figure_format.mean_with_interval({"mean": tiny, "ci": [tiny, 0.002], "n_clusters": 3}, 0)
+            == "0.0000 [0.0000, 0.0020]")
+    assert figure_format.number(-0.0, "+.3g") == "+0"
+    assert figure_format.number(-0.006, "+.2f") == "-0.01"  # a figure that is negative keeps its sign
     d = {"a": 0.5, "b": 0.5 - tiny, "diff": tiny, "ci": [tiny, 0.0001], "verdict": "no detectable difference"}
     res = {"a": "a", "b": "b", "n": 24, "n_subjects": 12, "per_lighting": {"bright": {"metrics": {"top1": d}}},
            "metrics": {"top1": d, "uf1": d, "uar": d}, "mcnemar": {"a_only": 1, "b_only": 1, "p": 1.0}}

@@ -18,9 +18,9 @@ NAMES = {"top1": "top-1 %", "uf1": "UF1", "uar": "UAR"}
 
 def format_comparison(res: dict[str, Any]) -> str:
     """The comparison of :func:`evface.tasks.class_compare.compare_runs` as a plain-text table, its
-    figures as the report gives them (:data:`evface.tasks.stats.FIGURES`)."""
-    from evface.tasks import stats  # lazy: numpy and the scoring modules load for this command only
-    from evface.tasks.stats import FIGURES, fixed, fixed_interval  # lazy: as the line above
+    figures as the report gives them (:data:`evface.tasks.figure_format.FIGURES`)."""
+    from evface.tasks import figure_format  # lazy: numpy loads for this command only
+    from evface.tasks.figure_format import FIGURES, fixed, fixed_interval  # lazy: as the line above
 
     a, b = res["a"], res["b"]
     trainings = res.get("trainings") if max(res.get("trainings", {"a": 1}).values()) > 1 else None
@@ -34,7 +34,7 @@ def format_comparison(res: dict[str, Any]) -> str:
     def interval(ci: list[float] | None, key: str) -> str:
         return f"{fixed_interval(ci, *FIGURES[key], '+') if ci else '-':18}"
 
-    single = stats.one_lighting(list(res["per_lighting"]))  # one lighting: said below the table, not repeated
+    single = figure_format.one_lighting(list(res["per_lighting"]))  # one lighting: said below the table, not repeated
     for group, part in [("all", res)] + ([] if single else list(res["per_lighting"].items())):
         for key, d in part["metrics"].items():
             if group != "all" and key != "top1":
@@ -52,12 +52,12 @@ def format_comparison(res: dict[str, Any]) -> str:
     if "folds" in res:
         lines.append(f"the clips were tested in other folds ({a}: {res['folds']['a']}; {b}: {res['folds']['b']}): "
                      "the difference includes that of the protocols")
-    caution = stats.few_subjects(res["n_subjects"], stats.CLASSIFY_COVERAGE)
+    caution = figure_format.few_subjects(res["n_subjects"], figure_format.CLASSIFY_COVERAGE)
     if caution:
         lines.append(caution)
     mc = res["mcnemar"]
     lines.append(f"exact McNemar: {counted(mc['a_only'], 'clip')} right only in {a}, {mc['b_only']} only in {b}, "
-                 f"p = {stats.number(mc['p'], '.3g')}")
+                 f"p = {figure_format.number(mc['p'], '.3g')}")
     spread = res.get("seed_spread")
     if spread:
         lines.append(f"single trainings ({counted(len(spread['a_top1']), 'seed')} of {a} x {len(spread['b_top1'])} of {b}): "

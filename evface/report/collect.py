@@ -34,7 +34,7 @@ from evface.tasks.class_compare import PREDICTIONS, compare_runs
 from evface.tasks.run_folder import (HELD_OUT, check_fields, check_folder, reading, recorded_clips, scored_by,
                                      seen_in_training)
 from evface.tasks.recon_eval import SCORES_CSV
-from evface.tasks.stats import number
+from evface.tasks.figure_format import number
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
             "scikit-image", "faery", "matplotlib")

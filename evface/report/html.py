@@ -17,8 +17,9 @@ from evface.errors import counted
 from evface.io.dataset import atomic_write_text
 from evface.report.collect import ReportData, collect
 from evface.tasks.run_folder import METRICS, reading
-from evface.tasks.stats import (CLASSIFY_COVERAGE, FIGURES, RECON_COVERAGE, describe_difference, few_subjects,
-                                 fixed, fixed_interval, mean_with_interval, number, one_lighting, with_interval)
+from evface.tasks.figure_format import (CLASSIFY_COVERAGE, FIGURES, RECON_COVERAGE, few_subjects, fixed, fixed_interval,
+                                        mean_with_interval, number, one_lighting, with_interval)
+from evface.tasks.stats import describe_difference
 
 PAPER = {
     "classify": {"events": 51.23, "rgb": 23.12},
@@ -246,14 +247,14 @@ def _event_counts(ds: dict[str, Any], h: str) -> str:
 
 
 def _few_subjects(runs: list[dict[str, Any]], coverage: str) -> str:
-    """:func:`~evface.tasks.stats.few_subjects` for the fewest subjects a run of ``runs`` tested."""
+    """:func:`~evface.tasks.figure_format.few_subjects` for the fewest subjects a run of ``runs`` tested."""
     counts = [n for r in runs if isinstance(n := r["metrics"].get("n_subjects"), int) and n > 1]
     note = few_subjects(min(counts), coverage) if counts else None
     return f'<p class="muted">{html.escape(note)}.</p>' if note else ""
 
 
 def _one_lighting(lightings: list[str]) -> str:
-    """:func:`~evface.tasks.stats.one_lighting` as a paragraph, where the runs' clips are of one lighting."""
+    """:func:`~evface.tasks.figure_format.one_lighting` as a paragraph, where the runs' clips are of one lighting."""
     note = one_lighting(lightings)
     return f'<p class="muted">{html.escape(note)}.</p>' if note else ""
 

@@ -52,7 +52,7 @@ from evface.inputs.clip_view import SENSORS
 from evface.io.dataset import DatasetFolder
 from evface.models.snn import NetConfig, SpikingCNN, ann_macs, build, logits as step_mean, snn_analog_macs
 from evface.tasks import class_metrics as cm
-from evface.tasks import engine, run_folder, stats
+from evface.tasks import engine, figure_format, run_folder, stats
 from evface.tasks.class_compare import write_predictions, write_seed_logits
 from evface.tasks.configs import ClassifyConfig
 
@@ -522,7 +522,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
         run_folder.write_metrics(run_dir, metrics)
         (run_dir / INPUTS).unlink(missing_ok=True)
         say(f"{metrics['evaluated_on']}: {figures(metrics)}; train top-1 % "
-            f"{stats.fixed(metrics['train_top1'], *stats.FIGURES['top1'])}, {train_s:.0f} s"
+            f"{figure_format.fixed(metrics['train_top1'], *figure_format.FIGURES['top1'])}, {train_s:.0f} s"
             + ("; one test subject: no interval" if metrics["n_subjects"] < 2 else ""))
     engine.barrier(dist)
     return metrics
@@ -603,7 +603,7 @@ def _load_models(run_dir: Path, cfg: ClassifyConfig, config: dict[str, Any], dev
 
 def figures(metrics: Mapping[str, Any]) -> str:
     """The headline figures of a classification's ``metrics`` as the report's table gives them
-    (:data:`~evface.tasks.stats.FIGURES`: top-1 in percent to one decimal, UF1 and UAR to three,
+    (:data:`~evface.tasks.figure_format.FIGURES`: top-1 in percent to one decimal, UF1 and UAR to three,
     each with its interval where there is one, over subjects and trainings where the metrics hold
     that one), and how many clips and subjects they are of: what ``evface train classify`` and
     ``evface eval`` print for a reader, above :func:`headline`.
@@ -618,7 +618,7 @@ def figures(metrics: Mapping[str, Any]) -> str:
     'top-1 % 51.2 [41.0, 60.0], UF1 0.400 [0.300, 0.500], UAR 0.450 [0.350, 0.550] (41 clips of 3 subjects)'
     """
     ci = metrics.get("ci_trainings") or metrics.get("ci") or {}
-    said = ", ".join(f"{name} {stats.with_interval(metrics[key], ci.get(key), *stats.FIGURES[key])}"
+    said = ", ".join(f"{name} {figure_format.with_interval(metrics[key], ci.get(key), *figure_format.FIGURES[key])}"
                      for key, name in (("top1", "top-1 %"), ("uf1", "UF1"), ("uar", "UAR")))
     return f"{said} ({counted(metrics['n'], 'clip')} of {counted(metrics['n_subjects'], 'subject')})"
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from evface.errors import DatasetError, FormatError, counted, where
 from evface.io.dataset import read_text
-from evface.tasks import stats
+from evface.tasks import figure_format, stats
 from evface.tasks.image_metrics import cluster_mean_interval, paired_training_interval
 from evface.tasks.recon_eval import PSNR_CAP, SCORE_COLUMNS, SCORES_CSV, SEED_SCORE_COLUMNS, SEED_SCORES_CSV
 
@@ -259,22 +259,23 @@ def format_comparison(res: dict[str, Any]) -> str:
              + (f"{'subjects, trainings':22}" if two_level else "") + "verdict"]
 
     def interval(ci: list[float] | None, metric: str) -> str:
-        return stats.fixed_interval(ci, DIGITS[metric], sign="+") if ci else "-"
+        return figure_format.fixed_interval(ci, DIGITS[metric], sign="+") if ci else "-"
 
     lightings = sorted({label for entry in res["methods"].values() for label in entry if label.startswith("apex, ")})
-    single = stats.one_lighting([label.removeprefix("apex, ") for label in lightings])
+    single = figure_format.one_lighting([label.removeprefix("apex, ") for label in lightings])
     for method, entry in res["methods"].items():
         for label, part in entry.items():
             if single and label in lightings:  # one lighting: said below the table, not repeated
                 continue
             for metric, d in part.items():
-                lines.append(f"{method:14}{label:16}{metric:13}{stats.fixed(d['a'], DIGITS[metric]):>8}"
-                             f"{stats.fixed(d['b'], DIGITS[metric]):>8}{stats.fixed(d['diff'], DIGITS[metric], sign='+'):>9}  "
+                lines.append(f"{method:14}{label:16}{metric:13}{figure_format.fixed(d['a'], DIGITS[metric]):>8}"
+                             f"{figure_format.fixed(d['b'], DIGITS[metric]):>8}"
+                             f"{figure_format.fixed(d['diff'], DIGITS[metric], sign='+'):>9}  "
                              f"{interval(d['ci'], metric):20}"
                              + (f"{interval(d.get('ci_trainings'), metric):22}" if two_level else "") + d["verdict"])
     if single:
         lines.append(single)
-    caution = stats.few_subjects(res["n_subjects"], stats.RECON_COVERAGE)
+    caution = figure_format.few_subjects(res["n_subjects"], figure_format.RECON_COVERAGE)
     if caution:
         lines.append(caution)
     alone = res.get("not_compared")

@@ -81,7 +81,7 @@ from evface.models.e2vid import E2VIDRecurrent
 from evface.models.recon_baselines import (
     copy_keyframe, fit_integration, integrate, rgb_blend, rgb_flow_extrapolate, rgb_flow_interpolate, rgb_hold,
 )
-from evface.tasks import engine, recon_eval, run_folder, stats
+from evface.tasks import engine, figure_format, recon_eval, run_folder, stats
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.image_metrics import image_metrics
 
@@ -736,8 +736,9 @@ def figures(metrics: dict[str, Any]) -> str:
     ...     "keyframe": {"apex": {"face": {"ssim": 0.7, "psnr": 21.0}}}}})  # scored before intervals were
     'at the apex, SSIM over the face and PSNR: cvae 0.8123 [0.8000, 0.8230], 24.31 dB; keyframe 0.7000, 21.00 dB (12 clips of 3 subjects)'
     """
-    said = [f"{name} {stats.mean_with_interval(m.get('apex_interval', {}).get('face'), m['apex']['face']['ssim'])}, "
-            f"{stats.fixed(m['apex']['face']['psnr'], 2)} dB" for name, m in metrics["methods"].items()]
+    said = [f"{name} "
+            f"{figure_format.mean_with_interval(m.get('apex_interval', {}).get('face'), m['apex']['face']['ssim'])}, "
+            f"{figure_format.fixed(m['apex']['face']['psnr'], 2)} dB" for name, m in metrics["methods"].items()]
     return (f"at the apex, SSIM over the face and PSNR: {'; '.join(said)} ({counted(metrics['n_clips'], 'clip')} of "
             f"{counted(metrics['n_subjects'], 'subject')})")
 

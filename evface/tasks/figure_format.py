@@ -1,0 +1,141 @@
+"""Figures as evface writes them: a value or an interval to a fixed number of decimals, never
+``-0.00``, ``n/a (not finite)`` for NaN or infinity (:func:`number` at the root of every one), each
+classification metric's decimals (:data:`FIGURES`), and the sentences that stand beside a table:
+one lighting (:func:`one_lighting`), intervals over few subjects (:func:`few_subjects`). The report,
+``evface compare``, ``evface eval`` and ``evface train`` all format through this module.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+FEW_SUBJECTS = 10
+"""Below this many subjects (two or more) the report and ``evface compare`` say that the subject
+bootstrap's intervals are too narrow (:func:`few_subjects`)."""
+CLASSIFY_COVERAGE = "docs/classification.md: 88 % with 3 subjects, 90 % with 6"
+RECON_COVERAGE = "docs/reconstruction.md: 74 % with 3 subjects, 84 % with 6"
+"""Where the coverage of a subject-bootstrap interval over few subjects is documented, and its figures."""
+
+
+NOT_FINITE = "n/a (not finite)"
+"""How a value or interval that is NaN or infinite is shown, and the verdict of a difference with such an interval."""
+
+
+_SIGN = re.compile(r"^((?:.?[<>=^])?[-+ ]?)z?")
+"""A format spec's fill, alignment and sign: where the ``z`` option goes (Python 3.11)."""
+
+
+def number(value: float, spec: str) -> str:
+    """``value`` formatted by ``spec`` (a float format: ``f``, ``e``, ``g``, ``%``), or :data:`NOT_FINITE`
+    where it is NaN or infinite; a negative value that rounds to zero reads as zero (``+0.00`` with a
+    sign, ``0.00`` without: never ``-0.00``, which reads as a sign the figure does not have).
+
+    >>> number(0.0834, "+.3f"), number(float("nan"), ".3f"), number(float("-inf"), "8.1f")
+    ('+0.083', 'n/a (not finite)', 'n/a (not finite)')
+    >>> number(-0.004, "+.2f"), number(-0.00004, ".4f"), number(-0.0, ">6.1f"), number(-0.006, "+.2f")
+    ('+0.00', '0.0000', '   0.0', '-0.01')
+    """
+    return f"{value:{_SIGN.sub(lambda m: m.group(1) + 'z', spec, count=1)}}" if np.isfinite(value) else NOT_FINITE
+
+
+FIGURES = {"top1": (1, 100.0), "uf1": (3, 1.0), "uar": (3, 1.0)}
+"""Each classification metric's decimals and scale as evface prints and reports it: top-1 in percent
+(a difference of it in points), UF1 and UAR as fractions."""
+
+
+def fixed(value: Any, digits: int = 2, scale: float = 1.0, sign: str = "") -> str:
+    """``value`` (times ``scale``) to ``digits`` decimals (``sign`` "+": always signed); ``–`` when
+    absent, :data:`NOT_FINITE` when NaN or infinite: a figure as the report, ``evface compare``,
+    ``evface eval`` and ``evface train`` give it.
+
+    >>> fixed(0.5123, 1, 100), fixed(0.0834, 3, sign="+"), fixed(None), fixed(float("nan"), 3)
+    ('51.2', '+0.083', '–', 'n/a (not finite)')
+    """
+    if value is None:
+        return "–"
+    return number(float(value) * scale, f"{sign}.{digits}f")
+
+
+def fixed_interval(ci: Sequence[float], digits: int, scale: float = 1.0, sign: str = "") -> str:
+    """An interval ``[low, high]`` formatted as :func:`fixed` formats its bounds.
+
+    >>> fixed_interval([0.41, 0.6], 1, 100), fixed_interval([-0.012, 0.05], 3, sign="+")
+    ('[41.0, 60.0]', '[-0.012, +0.050]')
+    """
+    return interval([float(v) * scale for v in ci], f"{sign}.{digits}f")
+
+
+def with_interval(value: Any, ci: Sequence[float] | None, digits: int, scale: float = 1.0) -> str:
+    """``value [low, high]`` as :func:`fixed` and :func:`fixed_interval` give them (the interval only
+    when there is one).
+
+    >>> with_interval(0.5, [0.41, 0.6], 1, 100), with_interval(0.4, None, 3)
+    ('50.0 [41.0, 60.0]', '0.400')
+    """
+    if ci is None:
+        return fixed(value, digits, scale)
+    return f"{fixed(value, digits, scale)} {fixed_interval(ci, digits, scale)}"
+
+
+def mean_with_interval(d: Mapping[str, Any] | None, value: Any, digits: int = 4) -> str:
+    """``0.9432 [0.9389, 0.9474]``: the mean of a subject-cluster interval ``d`` (``{"mean", "ci",
+    "n_clusters"}``) with its interval; ``value`` alone where there is no ``d`` (runs scored without
+    one), and no interval for a mean over one subject.
+
+    >>> mean_with_interval({"mean": 0.94321, "ci": [0.9389, 0.9474], "n_clusters": 3}, 0.9), mean_with_interval(None, 0.9)
+    ('0.9432 [0.9389, 0.9474]', '0.9000')
+    >>> mean_with_interval({"mean": 0.02, "ci": None, "n_clusters": 1}, 0.02)
+    '0.0200 (one subject: no interval)'
+    """
+    if not d:
+        return fixed(value, digits)
+    if d.get("n_clusters", 2) < 2:
+        return f"{fixed(d['mean'], digits)} (one subject: no interval)"
+    return f"{fixed(d['mean'], digits)} {fixed_interval(d['ci'], digits)}"
+
+
+def one_lighting(lightings: Sequence[str]) -> str | None:
+    """Where every clip was of the one lighting in ``lightings`` (imported recordings are all
+    ``unknown``), the sentence that stands for a breakdown per lighting, which would only repeat the
+    figures over all clips; None where there are several (or none).
+
+    >>> one_lighting(["unknown"])
+    'Every clip is of one lighting (unknown): no breakdown per lighting, which would repeat the figures over all clips'
+    >>> one_lighting(["bright", "dim"]) is None
+    True
+    """
+    if len(lightings) != 1:
+        return None
+    return (f"Every clip is of one lighting ({lightings[0]}): no breakdown per lighting, which would repeat the "
+            "figures over all clips")
+
+
+def few_subjects(n: int, coverage: str) -> str | None:
+    """The caution for intervals over ``n`` subjects, 2 to :data:`FEW_SUBJECTS` - 1, or None;
+    ``coverage`` names where the simulated coverage is documented.
+
+    >>> few_subjects(3, "docs/classification.md: 88 % with 3 subjects")
+    'Only 3 subjects were tested: a bootstrap over so few subjects has few distinct resamples (10 for 3) and its 95 % intervals hold the true value less often than 95 % (docs/classification.md: 88 % with 3 subjects, simulated), so read a difference stated as tentative'
+    >>> few_subjects(12, "") is None
+    True
+    """
+    if not 1 < n < FEW_SUBJECTS:
+        return None
+    return (f"Only {n} subjects were tested: a bootstrap over so few subjects has few distinct resamples "
+            f"({math.comb(2 * n - 1, n)} for {n}) and its 95 % intervals hold the true value less often than 95 % "
+            f"({coverage}, simulated), so read a difference stated as tentative")
+
+
+def interval(ci: Sequence[float], spec: str) -> str:
+    """``[low, high]``, each bound formatted by ``spec``; ``[n/a (not finite)]`` where a bound is NaN or infinite.
+
+    >>> interval((-0.0123, 0.05), "+.3f"), interval((float("nan"), 0.05), "+.3f"), interval((-0.001, 0.01), "+.2f")
+    ('[-0.012, +0.050]', '[n/a (not finite)]', '[+0.00, +0.01]')
+    """
+    lo, hi = (float(v) for v in ci)
+    return f"[{number(lo, spec)}, {number(hi, spec)}]" if np.isfinite([lo, hi]).all() else f"[{NOT_FINITE}]"
