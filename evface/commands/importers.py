@@ -160,7 +160,7 @@ def session(
         quality = f"{reg['error_px']:.3f} px" if "error_px" in reg else (f"score {reg['score']:.3f}" if "score" in reg else "-")
         offset = str(s["sync"]["offset_us"])
         if s["sync"].get("drift_ppm"):
-            offset += f" ({s['sync']['drift_ppm']:+.1f} ppm)"
+            offset += f" ({s['sync']['drift_ppm']:+z.1f} ppm)"  # z: never '-0.0'
         confidence = "-" if s["sync"]["method"] == "given" else f"{s['sync']['confidence']:.2f}"  # the user's offset
         table.add_row(name, s["sync"]["method"], offset, confidence, reg["method"], quality)
     terminal.console(stderr=False).print(table)
