@@ -12,7 +12,7 @@ from evface.bench.representations import run as run_representations
 from evface.bench.sim import measure
 from evface.bench.synth import run
 from evface.errors import ParameterError
-from evface.sim.dvs import DvsParams
+from evface.sim.dvs_params import DvsParams
 from evface.datasets.synth import preset_plan
 from evface.tasks import classify, reconstruct
 

@@ -10,7 +10,8 @@ import pytest
 from evface.errors import ParameterError
 from evface.events.core import make_events
 from evface.rig.cameras import CameraSettings
-from evface.sim.dvs import DvsParams, DvsSimulator
+from evface.sim.dvs import DvsSimulator
+from evface.sim.dvs_params import DvsParams
 from evface.sim.dvs_noise import HotPixels, noise_params
 from evface.sim.dvs_readout import limit_readout
 from evface.sim.rgb import RgbCamera, RgbCameraParams

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from evface.errors import EvfaceError, ParameterError
 from evface.events.core import EVENT_DTYPE, validate_events
-from evface.sim.dvs import DvsParams, DvsSimulator, simulate_frames
+from evface.sim.dvs import DvsSimulator, simulate_frames
+from evface.sim.dvs_params import DvsParams
 from evface.sim.sensors import DVS_SENSORS
 
 
@@ -369,7 +370,8 @@ def test_a_step_whose_events_outgrow_memory_is_refused(monkeypatch):
 def test_noise_fields_and_steps_are_bounded_before_memory_runs_out():
     """leak_rate_hz=1e9 or shot_noise_rate_hz=1e12 raised a MemoryError of 1.44 TiB, and a step of
     100 s held 1.6 GB of sort bins: the fields, the step and its noise are bounded by name."""
-    from evface.sim.dvs import MAX_NOISE_PER_STEP, MAX_STEP_US, NOISE_FIELD_MAX
+    from evface.sim.dvs import MAX_STEP_US
+    from evface.sim.dvs_params import MAX_NOISE_PER_STEP, NOISE_FIELD_MAX
 
     for field, (high, _) in NOISE_FIELD_MAX.items():
         assert getattr(DvsParams(**{field: high}), field) == high
@@ -420,15 +422,15 @@ def test_long_steps_sort_on_one_thread(monkeypatch):
     16 threads: 5.2 GB); long steps take the serial sort, the same events."""
     import numba
 
-    from evface.sim import dvs
+    from evface.sim import dvs, dvs_kernels
 
     if numba.get_num_threads() < 2:
         pytest.skip("needs two numba threads")
     monkeypatch.setattr(dvs, "PARALLEL_MIN_PIXELS", 1)
     monkeypatch.setattr(dvs, "PARALLEL_MIN_EVENTS", 1)
-    serial = dvs._emit_ser
-    calls = []
-    monkeypatch.setattr(dvs, "_emit_ser", lambda *args: calls.append(args[6][dvs._DT]) or serial(*args))
+    serial = dvs_kernels._emit_ser
+    calls = []  # the simulator's own name for the serial sort is replaced
+    monkeypatch.setattr(dvs, "_emit_ser", lambda *args: calls.append(args[6][dvs_kernels._DT]) or serial(*args))
     frames = np.stack([np.full((48, 64), v, np.float32) for v in (10, 40, 10)])
     simulate_frames(frames, [0, 1000, dvs.MAX_STEP_US], (64, 48), DvsParams.ideal())
     assert calls == [dvs.MAX_STEP_US - 1000]

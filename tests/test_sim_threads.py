@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from numba.core.dispatcher import Dispatcher
 
-from evface.sim import dvs
+from evface.sim import dvs, dvs_kernels
 
 # Run in a fresh process, as `evface` runs after `make test`: the small simulator loads (or
 # compiles and caches) the serial kernel first, as most tests do; then a 1280x720 scene whose
@@ -19,7 +19,8 @@ from evface.sim import dvs
 # from /proc (clock ticks), so the check counts threads that did work, not seconds.
 _SCRIPT = """
 import json, os, numba, numpy as np
-from evface.sim.dvs import DvsParams, DvsSimulator
+from evface.sim.dvs import DvsSimulator
+from evface.sim.dvs_params import DvsParams
 
 def cpu_ticks():
     out = {}
@@ -62,7 +63,8 @@ def test_each_cached_kernel_is_its_own_python_function():
     # numba's cache keys an entry by function name, line, signature and CPU, not by compile
     # options: two dispatchers of one Python function (say parallel and serial builds) share an
     # entry, and the build saved last is loaded for both
-    kernels = [obj for obj in vars(dvs).values() if isinstance(obj, Dispatcher)]
+    kernels = [obj for module in (dvs, dvs_kernels) for obj in vars(module).values()
+               if isinstance(obj, Dispatcher) and obj.py_func.__module__ == module.__name__]
     assert len(kernels) >= 10
     assert any(k.targetoptions.get("parallel") for k in kernels)
     functions = [k.py_func for k in kernels]

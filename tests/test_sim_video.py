@@ -14,7 +14,7 @@ import pytest
 from evface.cli import main
 from evface.errors import EvfaceError, FormatError, ParameterError
 from evface.events.core import make_events, validate_events
-from evface.sim.dvs import DvsParams
+from evface.sim.dvs_params import DvsParams
 from evface.sim.footage import (cover_resize, frame_times, frame_to_lux, frame_to_rgb_lux, parse_roi, scene_times,
                                 upsample_linear)
 from evface.sim.sensors import SENSORS, SensorSpec, parse_sensor

@@ -66,7 +66,8 @@ def frame(scene: str, size: tuple[int, int], step: float) -> np.ndarray:
 
 def make_evface(mode: str, size: tuple[int, int], seed: int, cutoff_hz: float = 300.0):
     """A step function ``(frame, t_us) -> (x, y)`` of evface's simulator."""
-    from evface.sim.dvs import DvsParams, DvsSimulator
+    from evface.sim.dvs import DvsSimulator
+    from evface.sim.dvs_params import DvsParams
 
     if mode == "ideal":
         params = DvsParams.ideal(0.2, lin_log_lux=20.0)

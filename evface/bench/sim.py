@@ -24,7 +24,8 @@ import numpy as np
 
 from evface.checks import as_int
 from evface.errors import ParameterError
-from evface.sim.dvs import DvsParams, DvsSimulator, num_threads
+from evface.sim.dvs import DvsSimulator, num_threads
+from evface.sim.dvs_params import DvsParams
 
 SIZES = ((346, 260), (1280, 720))
 STEP_US = 1000

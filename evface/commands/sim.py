@@ -144,7 +144,7 @@ def register(app: typer.Typer) -> None:
         OUT file that is no events file of its extension's format, is replaced only with --force.
         """
         from evface.io.event_writer import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
-        from evface.sim.dvs import MAX_NOISE_PER_STEP, DvsParams, noise_per_step  # lazy: numba off CLI start-up
+        from evface.sim.dvs_params import MAX_NOISE_PER_STEP, DvsParams, noise_per_step  # lazy: numpy off CLI start-up
         from evface.checks import as_real  # lazy: numpy off CLI start-up
         from evface.sim.footage import MAX_SCENE_LUX, check_upsample, parse_roi  # lazy: cv2 and numba off CLI start-up
         from evface.sim.rgb import RgbCamera, RgbCameraParams  # lazy: h5py (clip frames) off CLI start-up

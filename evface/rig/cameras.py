@@ -33,7 +33,7 @@ import numpy as np
 
 from evface.errors import ParameterError
 from evface.events.core import concatenate
-from evface.sim.dvs import DvsParams
+from evface.sim.dvs_params import DvsParams
 from evface.sim.dvs_noise import HOT_PIXELS, NOISE_LEVELS, noise_params
 from evface.sim.dvs_readout import limit_readout
 from evface.sim.rgb import RgbCameraParams

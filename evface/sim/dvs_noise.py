@@ -5,7 +5,7 @@
 
 * ``clean``: no leak, shot-noise or hot-pixel events (the pixel itself, thresholds, mismatch,
   bandwidth and refractory period, is unchanged);
-* ``typical``: the sensor preset's own rates (:data:`evface.sim.dvs.PRESETS`) and its hot pixels;
+* ``typical``: the sensor preset's own rates (:data:`evface.sim.dvs_params.PRESETS`) and its hot pixels;
 * ``noisy``: v2e's ``--dvs_params noisy`` rates (leak 0.1 Hz, shot noise 5 Hz in the dark) and
   the sensor's hot pixels.
 
@@ -15,7 +15,7 @@ the mapping of v2e's settings onto this model are in ``docs/camera-models.md`` (
 
 Examples
 --------
->>> from evface.sim.dvs import DvsParams
+>>> from evface.sim.dvs_params import DvsParams
 >>> [noise_params(DvsParams.preset("evk4"), level).shot_noise_rate_hz for level in NOISE_LEVELS]
 [0.0, 0.05, 5.0]
 """
@@ -29,7 +29,7 @@ import numpy as np
 from evface.checks import Roi, as_int, as_real, checked_roi, sensor_dims, within_memory
 from evface.errors import ParameterError
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
-from evface.sim.dvs import DvsParams
+from evface.sim.dvs_params import DvsParams
 
 NOISE_LEVELS = ("clean", "typical", "noisy")
 """The noise settings, quietest first."""

@@ -248,7 +248,7 @@ def iter_lux_events(simulator: DvsSimulator, frames_lux: Iterable[np.ndarray], t
 
     Examples
     --------
-    >>> from evface.sim.dvs import DvsParams
+    >>> from evface.sim.dvs_params import DvsParams
     >>> sim = DvsSimulator((2, 1), DvsParams.ideal(0.2))
     >>> frames = [np.full((1, 2), v, np.float32) for v in (100.0, 200.0)]
     >>> [chunk.size for chunk in iter_lux_events(sim, frames, [0, 1000], upsample=2)]  # 100 -> 150 -> 200 lux

@@ -36,7 +36,8 @@ from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import SensorSize, concatenate
 from evface.io.clip import temporary_beside
 from evface.io.dataset import atomic_write
-from evface.sim.dvs import MAX_STEP_US, DvsParams, DvsSimulator
+from evface.sim.dvs import MAX_STEP_US, DvsSimulator
+from evface.sim.dvs_params import DvsParams
 from evface.sim.footage import (
     MAX_SCENE_LUX, check_upsample, frame_times, frame_to_lux, frame_to_rgb_lux, iter_lux_events, scene_times,
 )

@@ -72,7 +72,8 @@ from evface.errors import DatasetError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
 from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
-from evface.sim.dvs import DvsParams, DvsSimulator
+from evface.sim.dvs import DvsSimulator
+from evface.sim.dvs_params import DvsParams
 from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_times, frame_to_lux, iter_lux_events, scene_times
 from evface.sim.sensors import SensorSpec, parse_sensor
 from evface.sim.video import FPS_RANGE, iter_frame_files, numbered_frames
