@@ -1,7 +1,7 @@
 """The memory floor of one dense DVS step: how long pass 1's bytes alone take to move.
 
 Not part of the package. When every pixel changes (flicker, a global light change), pass 1 of
-``evface.sim.dvs`` reads the frame and the pixel state and writes the state back for every pixel:
+``evface.sim.dvs_kernels`` reads the frame and the pixel state and writes the state back for every pixel:
 about 48 bytes per pixel (reads: the frame, the filtered log, the previous input, the reference
 level, both thresholds, the last event time; writes: the filtered log, the previous input and
 their copies for the re-run). This kernel moves exactly those bytes with one add per pixel and
