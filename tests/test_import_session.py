@@ -740,3 +740,57 @@ def test_cli_a_broken_folder_of_frames_is_refused(session, frame_folder, tmp_pat
     err = capsys.readouterr().err.strip()
     assert says in err and len(err.splitlines()) == 1
     assert_nothing_written(tmp_path / "ds")
+
+
+# ----------------------------------------------------------------------------- reading the RGB frames of many clips
+
+
+def _overlapping_clips(tmp_path):
+    """An annotation table of 9 clips of 18 frames that start 12 frames apart (each shares 6 frames
+    with the next), out of order."""
+    rows = [f"s1,c{k},{s},{s + 2},{s + 9},{s + 15},{s + 17},12" for k, s in enumerate(range(0, 108, 12))]
+    ann = tmp_path / "a.csv"
+    ann.write_text("subject,clip_id,start_frame,onset_frame,apex_frame,offset_frame,end_frame,aus\n"
+                   + "\n".join(rows[::-1]) + "\n")
+    return ann
+
+
+@pytest.mark.parametrize("kind", ["video", "folder"])
+def test_many_clips_read_the_rgb_once(session, frame_folder, tmp_path, monkeypatch, kind):
+    """The clips' RGB frames come from one forward pass over the video, and each file of a folder is
+    read once, in groups of clips (one clip a group here) that hold only their own frames; the
+    frames are those the whole video decodes to. Before, every group decoded the video from its
+    first frame (an hour-long webcam video as 500 clips: 500 decodes of up to an hour each), and a
+    frame two groups share was read twice."""
+    import evface.datasets.importers.session as mod
+
+    root, truth = session
+    folder, video = frame_folder
+    path = video if kind == "video" else folder
+    n = len(list(iter_video_frames(path)))
+    decoded = []
+    real_decoded, real_read_frame = evface.sim.video._decoded, evface.sim.video.read_frame
+
+    def counting(video_path):
+        for frame in real_decoded(video_path):
+            decoded.append(1)
+            yield frame
+
+    monkeypatch.setattr(evface.sim.video, "_decoded", counting)
+    monkeypatch.setattr(evface.sim.video, "read_frame", lambda p: decoded.append(1) or real_read_frame(p))
+    monkeypatch.setattr(mod, "BATCH_BYTES", 1)
+    held = []
+    real_write = mod._write_session_clip
+    monkeypatch.setattr(mod, "_write_session_clip", lambda *args: held.append(sorted(args[7])) or real_write(*args))
+    src = [EventSource("hd", root / "hd.raw", sync="offset", offset_us=truth["hd"].offset_us, registration="given",
+                       homography=truth["hd"].homography)]
+    run(root, tmp_path / "ds", src=src, ann=_overlapping_clips(tmp_path),
+        rgb_src=RgbSource(path, fps=30.0, exposure_us=RGB_EXPOSURE_US))
+    assert held == [list(range(s, s + 18)) for s in range(0, 108, 12)]
+    reads = len(decoded) - n - (1 if kind == "folder" else 0)  # the scan's pass; a folder's first frame gives its size
+    assert reads == 114, reads  # frames 0 .. 113, each once
+    want = [cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in iter_video_frames(video)]
+    ds = DatasetFolder.open(tmp_path / "ds")
+    for row in ds.rows:
+        start = int(row["clip_id"][1:]) * 12
+        np.testing.assert_array_equal(read_clip(ds.clip_path(row)).frames["rgb"].data, np.stack(want[start:start + 18]))

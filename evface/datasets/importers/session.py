@@ -394,32 +394,78 @@ def scan_video(path: str | Path) -> VideoScan:
 def read_video_frames(path: str | Path, indices: np.ndarray, size: tuple[int, int] | None = None) -> dict[int, np.ndarray]:
     """RGB (H, W, 3) uint8 frames at ``indices`` of a video or folder of numbered frames, in one
     pass (resized to ``size`` if given): a video is decoded up to its last wanted frame, a folder's
-    wanted files alone are read (:func:`_frames_at`)."""
-    wanted = sorted(set(int(i) for i in indices))
-    out: dict[int, np.ndarray] = {}
-    for k, frame in zip(wanted, _frames_at(Path(path), wanted), strict=True):
-        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-        out[k] = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if size else rgb
-    return out
+    wanted files alone are read (:class:`FrameReader`)."""
+    with closing(FrameReader(path, size)) as reader:
+        return reader.read(indices)
 
 
-def _frames_at(path: Path, wanted: list[int]) -> Iterator[np.ndarray]:
-    """The BGR frames at the sorted frame indices ``wanted`` of a video or folder of numbered frames
-    (:func:`read_video_frames`); a FormatError naming ``path`` when it ends before the last."""
-    last = wanted[-1] if wanted else -1
-    if path.is_dir():
-        files = numbered_frames(path)
-        if last >= len(files):
-            raise FormatError(where(path, f"video ended at frame {len(files)}, before frame {last}"))
-        yield from iter_frame_files(files[k] for k in wanted)
-        return
-    keep = set(wanted)
-    with closing(iter_video_frames(path)) as frames:
-        for k in range(last + 1):
-            frame = next(frames, None)
+class FrameReader:
+    """RGB frames of a video or folder of numbered frames, read in groups of frame indices that
+    move forward (the frames of consecutive clips), resized to ``size`` if given.
+
+    A video is decoded once from start to end over all the groups, a folder's wanted files alone
+    are read; a group's frames that the previous group read are handed on, not read again (the
+    frames of clips that overlap), and only the group being read is held.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())  # removed at the end
+    >>> for k in range(4):
+    ...     _ = cv2.imwrite(str(folder / f"img{k}.png"), np.full((2, 2, 3), k, np.uint8))
+    >>> with closing(FrameReader(folder)) as reader:
+    ...     [(k, int(f[0, 0, 0])) for k, f in reader.read([1, 2]).items()], sorted(reader.read([2, 3]))
+    ([(1, 1), (2, 2)], [2, 3])
+    >>> import shutil; shutil.rmtree(folder)
+    """
+
+    def __init__(self, path: str | Path, size: tuple[int, int] | None = None) -> None:
+        self._path = Path(path)
+        self._size = size
+        self._files = numbered_frames(self._path) if self._path.is_dir() else None
+        self._decoder: Iterator[np.ndarray] | None = None
+        self._next = 0  # the frame the decoder yields next
+        self._held: dict[int, np.ndarray] = {}
+
+    def read(self, indices: np.ndarray | list[int]) -> dict[int, np.ndarray]:
+        """The frames at ``indices`` by index; a FormatError naming the video when it ends before the last."""
+        wanted = sorted(set(int(i) for i in indices))
+        out = {k: self._held[k] for k in wanted if k in self._held}
+        self._held = {}  # only the group being read is held
+        todo = [k for k in wanted if k not in out]
+        for k, frame in zip(todo, self._frames_at(todo), strict=True):
+            rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            out[k] = cv2.resize(rgb, self._size, interpolation=cv2.INTER_AREA) if self._size else rgb
+        self._held = out = dict(sorted(out.items()))
+        return out
+
+    def close(self) -> None:
+        """Close the video and forget the frames held."""
+        if self._decoder is not None:
+            self._decoder.close()  # type: ignore[attr-defined]
+            self._decoder = None
+        self._held = {}
+
+    def _frames_at(self, wanted: list[int]) -> Iterator[np.ndarray]:
+        """The BGR frames at the sorted indices ``wanted``, decoding the video forward from where
+        the last group stopped (from its start again only for a frame before that)."""
+        last = wanted[-1] if wanted else -1
+        if self._files is not None:
+            if last >= len(self._files):
+                raise FormatError(where(self._path, f"video ended at frame {len(self._files)}, before frame {last}"))
+            yield from iter_frame_files(self._files[k] for k in wanted)
+            return
+        if wanted and wanted[0] < self._next:
+            self.close()
+        if self._decoder is None:
+            self._decoder, self._next = iter_video_frames(self._path), 0
+        keep = set(wanted)
+        while self._next <= last:
+            frame = next(self._decoder, None)
             if frame is None:
-                raise FormatError(where(path, f"video ended at frame {k}, before frame {last}"))
-            if k in keep:
+                raise FormatError(where(self._path, f"video ended at frame {self._next}, before frame {last}"))
+            self._next += 1
+            if self._next - 1 in keep:
                 yield frame
 
 
@@ -918,22 +964,22 @@ def import_session(
         done = 0
         cutters = {s.name: EventWindows(s.path, int(syncs[s.name].to_sensor_us(ordered[0].start_us)) - 2,
                                         sensor_size=scans[s.name].sensor_size) for s in events}
-        for batch in _batches(ordered, n_frames, 3 * video.size[0] * video.size[1], BATCH_BYTES):
-            tell("read frames", done / len(rows))
-            frames = read_video_frames(rgb.path, np.unique(np.concatenate([clip_frames[a.clip_id] for a in batch])),
-                                       options.rgb_size)
-            for a in batch:
-                tell("cut events and write clips", done / len(rows))
-                clip_events = {s.name: cut_clip_events(cutters[s.name], syncs[s.name], s.roi, a.start_us, a.end_us) for s in events}
-                later = [b.start_us for b in ordered[done + 1:]]
-                for s in events:
-                    cutters[s.name].release(int(syncs[s.name].to_sensor_us(min(later))) - 2 if later else np.iinfo(np.int64).max)
-                manifest.append(_write_session_clip(tmp, a, events, scans, syncs, regs, homographies, frames,
-                                                    clip_frames[a.clip_id], t_frames, clip_events,
-                                                    exposure_us, period_us, rgb, rgb_scale, options, annotations, warnings))
-                del clip_events
-                done += 1
-            del frames
+        with closing(FrameReader(rgb.path, options.rgb_size)) as reader:  # one pass over the video for all the clips
+            for batch in _batches(ordered, n_frames, 3 * video.size[0] * video.size[1], BATCH_BYTES):
+                tell("read frames", done / len(rows))
+                frames = reader.read(np.concatenate([clip_frames[a.clip_id] for a in batch]))
+                for a in batch:
+                    tell("cut events and write clips", done / len(rows))
+                    clip_events = {s.name: cut_clip_events(cutters[s.name], syncs[s.name], s.roi, a.start_us, a.end_us) for s in events}
+                    later = [b.start_us for b in ordered[done + 1:]]
+                    for s in events:
+                        cutters[s.name].release(int(syncs[s.name].to_sensor_us(min(later))) - 2 if later else np.iinfo(np.int64).max)
+                    manifest.append(_write_session_clip(tmp, a, events, scans, syncs, regs, homographies, frames,
+                                                        clip_frames[a.clip_id], t_frames, clip_events,
+                                                        exposure_us, period_us, rgb, rgb_scale, options, annotations, warnings))
+                    del clip_events
+                    done += 1
+                del frames
         report = {
             "sensors": {s.name: {"file": str(s.path), "model": s.model, "sensor_size": list(scans[s.name].sensor_size),
                                  "roi": list(s.roi) if s.roi else None, "events": scans[s.name].n_events,
