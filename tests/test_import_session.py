@@ -767,7 +767,6 @@ def test_many_clips_read_the_rgb_once(session, frame_folder, tmp_path, monkeypat
     root, truth = session
     folder, video = frame_folder
     path = video if kind == "video" else folder
-    n = len(list(iter_video_frames(path)))
     decoded = []
     real_decoded, real_read_frame = evface.sim.video._decoded, evface.sim.video.read_frame
 
@@ -779,6 +778,8 @@ def test_many_clips_read_the_rgb_once(session, frame_folder, tmp_path, monkeypat
     monkeypatch.setattr(evface.sim.video, "_decoded", counting)
     monkeypatch.setattr(evface.sim.video, "read_frame", lambda p: decoded.append(1) or real_read_frame(p))
     monkeypatch.setattr(mod, "BATCH_BYTES", 1)
+    real_scan = mod.scan_video
+    monkeypatch.setattr(mod, "scan_video", lambda *args, **kw: (real_scan(*args, **kw), decoded.clear())[0])
     held = []
     real_write = mod._write_session_clip
     monkeypatch.setattr(mod, "_write_session_clip", lambda *args: held.append(sorted(args[7])) or real_write(*args))
@@ -787,10 +788,47 @@ def test_many_clips_read_the_rgb_once(session, frame_folder, tmp_path, monkeypat
     run(root, tmp_path / "ds", src=src, ann=_overlapping_clips(tmp_path),
         rgb_src=RgbSource(path, fps=30.0, exposure_us=RGB_EXPOSURE_US))
     assert held == [list(range(s, s + 18)) for s in range(0, 108, 12)]
-    reads = len(decoded) - n - (1 if kind == "folder" else 0)  # the scan's pass; a folder's first frame gives its size
-    assert reads == 114, reads  # frames 0 .. 113, each once
+    assert len(decoded) == 114  # after the scan, frames 0 .. 113, each once
     want = [cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in iter_video_frames(video)]
     ds = DatasetFolder.open(tmp_path / "ds")
     for row in ds.rows:
         start = int(row["clip_id"][1:]) * 12
         np.testing.assert_array_equal(read_clip(ds.clip_path(row)).frames["rgb"].data, np.stack(want[start:start + 18]))
+
+
+@pytest.mark.parametrize("kind", ["video", "folder"])
+def test_a_session_that_needs_no_rgb_motion_scans_the_rgb_without_decoding_it(session, frame_folder, tmp_path,
+                                                                               monkeypatch, kind):
+    """With every sensor's offset and homography known (given, from triggers or from point pairs),
+    no frame-difference energy or change image is needed: the scan reads a folder's first file
+    alone and decodes a video's first frame alone (the rest it counts undecoded into pictures).
+    Before, it decoded every frame, and a machine-vision camera's hour of PNGs took as long to
+    scan as to import. A frame of another size inside a clip is still refused, naming its file."""
+    import evface.datasets.importers.session as mod
+
+    root, truth = session
+    folder, video = frame_folder
+    path = video if kind == "video" else shutil.copytree(folder, tmp_path / "frames")
+    decoded = []
+    real_decoded, real_read_frame = evface.sim.video._decoded, evface.sim.video.read_frame
+
+    def counting(video_path):
+        for frame in real_decoded(video_path):
+            decoded.append(1)
+            yield frame
+
+    monkeypatch.setattr(evface.sim.video, "_decoded", counting)
+    monkeypatch.setattr(evface.sim.video, "read_frame", lambda p: decoded.append(1) or real_read_frame(p))
+    in_scan = []
+    real_scan = mod.scan_video
+    monkeypatch.setattr(mod, "scan_video", lambda *args, **kw: (real_scan(*args, **kw), in_scan.append(len(decoded)))[0])
+    src = [EventSource("hd", root / "hd.raw", sync="offset", offset_us=truth["hd"].offset_us, registration="given",
+                       homography=truth["hd"].homography)]
+    report = run(root, tmp_path / "ds", src=src, rgb_src=RgbSource(path, fps=30.0, exposure_us=RGB_EXPOSURE_US))
+    assert in_scan == [1]
+    assert report["rgb"]["frames"] == len(list(iter_video_frames(video))) and report["rgb"]["size"] == list(RGB_SIZE)
+    if kind == "folder":
+        _broken_size(path)
+        with pytest.raises(DatasetError, match=r"img5.png: frame size 12x10 differs from the folder's first frame 128x96"):
+            run(root, tmp_path / "ds2", src=src, rgb_src=RgbSource(path, fps=30.0, exposure_us=RGB_EXPOSURE_US))
+        assert_nothing_written(tmp_path / "ds2")

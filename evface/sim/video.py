@@ -124,10 +124,10 @@ def read_frame(path: str | Path) -> np.ndarray:
     return img if img.ndim == 3 else cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
 
 
-def iter_frame_files(frames: Iterable[tuple[int, Path]]) -> Iterator[np.ndarray]:
+def iter_frame_files(frames: Iterable[tuple[int, Path]], first: tuple[int, ...] | None = None) -> Iterator[np.ndarray]:
     """:func:`read_frame` of each ``(number, file)``, one file at a time; a DatasetError naming the
-    first file whose size differs from the first frame's."""
-    first = None
+    first file whose size differs from the first frame's (``first``, the folder's first frame's
+    shape, when the files begin elsewhere)."""
     for _, path in frames:
         img = read_frame(path)
         if first is None:
@@ -167,6 +167,32 @@ def video_info(path: str | Path) -> VideoInfo:
     finally:
         cap.release()
     return info
+
+
+def count_frames(path: str | Path) -> tuple[int, tuple[int, int]]:
+    """The number of frames of a video or folder of numbered frames and their ``(width, height)``,
+    decoding as little as it can: a folder's first file alone is read, a video is demuxed and
+    decoded to its end without converting the frames (its frame-count metadata is unreliable).
+
+    Raises FormatError when the file cannot be opened or holds no frame.
+    """
+    if Path(path).is_dir():
+        frames = numbered_frames(path)
+        height, width = read_frame(frames[0][1]).shape[:2]
+        return len(frames), (width, height)
+    decoded = _decoded(path)
+    try:
+        height, width = next(decoded).shape[:2]
+    finally:
+        decoded.close()
+    cap = open_video(path)
+    try:
+        count = 0
+        while cap.grab():
+            count += 1
+    finally:
+        cap.release()
+    return count, (width, height)
 
 
 def iter_video_frames(path: str | Path) -> Iterator[np.ndarray]:

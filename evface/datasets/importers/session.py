@@ -80,7 +80,7 @@ from evface.events.core import empty_events
 from evface.io.event_reader import SIZE_HINT, EventsFileReader
 from evface.events.ops import crop
 from evface.face.detect import detect_faces
-from evface.sim.video import iter_frame_files, iter_video_frames, numbered_frames, video_info
+from evface.sim.video import count_frames, iter_frame_files, iter_video_frames, numbered_frames, video_info
 
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``; the CLI draws it, the library never prints."""
@@ -269,13 +269,14 @@ class EventScan:
 
 @dataclass
 class VideoScan:
-    """What one pass over the RGB video tells."""
+    """What one pass over the RGB video tells; ``energy`` and ``change`` are None when no sync or
+    registration of the session uses them (:func:`scan_video`)."""
 
     n_frames: int
     size: tuple[int, int]
     fps: float
-    energy: np.ndarray
-    change: np.ndarray
+    energy: np.ndarray | None
+    change: np.ndarray | None
 
 
 # ----------------------------------------------------------------------------- event files
@@ -368,10 +369,19 @@ class EventWindows:
 # ----------------------------------------------------------------------------- RGB video
 
 
-def scan_video(path: str | Path) -> VideoScan:
+def scan_video(path: str | Path, motion: bool = True) -> VideoScan:
     """One pass over the video or folder of numbered frames (:func:`~evface.sim.video.iter_video_frames`):
-    frame count and size, fps (0 for a folder), frame-difference energy, change image."""
+    frame count and size, fps (0 for a folder), and with ``motion`` the frame-difference energy
+    (cross-correlation sync) and change image (homography estimate); without, only what
+    :func:`~evface.sim.video.count_frames` reads (a folder's first file, a video's frames undecoded
+    into pictures)."""
     path = Path(path)
+    if not motion:
+        fps = 0.0 if path.is_dir() else video_info(path).fps
+        n, size = count_frames(path)
+        if n < 2:
+            raise FormatError(where(path, f"unreadable video or fewer than 2 frames ({n} decoded)"))
+        return VideoScan(n, size, fps, None, None)
     fps = video_info(path).fps
     small: list[np.ndarray] = []
     change = prev = None
@@ -404,7 +414,8 @@ class FrameReader:
     move forward (the frames of consecutive clips), resized to ``size`` if given.
 
     A video is decoded once from start to end over all the groups, a folder's wanted files alone
-    are read; a group's frames that the previous group read are handed on, not read again (the
+    are read (each checked to have the size ``first``, the first frame's ``(width, height)``, when
+    given); a group's frames that the previous group read are handed on, not read again (the
     frames of clips that overlap), and only the group being read is held.
 
     Examples
@@ -419,9 +430,10 @@ class FrameReader:
     >>> import shutil; shutil.rmtree(folder)
     """
 
-    def __init__(self, path: str | Path, size: tuple[int, int] | None = None) -> None:
+    def __init__(self, path: str | Path, size: tuple[int, int] | None = None, first: tuple[int, int] | None = None) -> None:
         self._path = Path(path)
         self._size = size
+        self._first = None if first is None else (first[1], first[0], 3)
         self._files = numbered_frames(self._path) if self._path.is_dir() else None
         self._decoder: Iterator[np.ndarray] | None = None
         self._next = 0  # the frame the decoder yields next
@@ -453,7 +465,7 @@ class FrameReader:
         if self._files is not None:
             if last >= len(self._files):
                 raise FormatError(where(self._path, f"video ended at frame {len(self._files)}, before frame {last}"))
-            yield from iter_frame_files(self._files[k] for k in wanted)
+            yield from iter_frame_files((self._files[k] for k in wanted), self._first)
             return
         if wanted and wanted[0] < self._next:
             self.close()
@@ -635,6 +647,18 @@ def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int
         ev["t"] = sync.to_session_us(ev["t"]) - start_us
     ev = ev[np.searchsorted(ev["t"], 0):np.searchsorted(ev["t"], end_us - start_us)]  # sorted: a view, not a copy
     return crop(ev, roi) if roi is not None else ev
+
+
+def _uses_motion(source: EventSource) -> bool:
+    """Whether the sync or registration of ``source`` may use the RGB video's motion
+    (:class:`VideoScan`'s energy or change): cross-correlation, which ``auto`` falls back to
+    without an offset or trigger settings (the file's pulses are not known before its scan), or
+    an estimated homography."""
+    xcorr = source.sync == "xcorr" or (source.sync == "auto" and source.offset_us is None
+                                       and source.trigger_channel == 0 and source.trigger_first_frame == 0)
+    estimate = source.registration == "estimate" or (source.registration == "auto" and source.points is None
+                                                      and source.homography is None)
+    return xcorr or estimate
 
 
 def _batches(rows: list, n_frames: dict[str, int], frame_bytes: int, budget_bytes: int) -> list[list]:
@@ -896,7 +920,7 @@ def import_session(
             raise FormatError(where(s.path, f"event file of sensor {s.name!r} not found"))
 
     tell("scan video", 0.0)
-    video = scan_video(rgb.path)
+    video = scan_video(rgb.path, motion=any(_uses_motion(s) for s in events))
     t_frames, exposure_us = frame_times(rgb, video)
     period_us = int(np.median(np.diff(t_frames)))
     rows = read_annotations(annotations, frame_times_us=t_frames, frame_period_us=period_us,
@@ -964,7 +988,7 @@ def import_session(
         done = 0
         cutters = {s.name: EventWindows(s.path, int(syncs[s.name].to_sensor_us(ordered[0].start_us)) - 2,
                                         sensor_size=scans[s.name].sensor_size) for s in events}
-        with closing(FrameReader(rgb.path, options.rgb_size)) as reader:  # one pass over the video for all the clips
+        with closing(FrameReader(rgb.path, options.rgb_size, video.size)) as reader:  # one pass over the video for all the clips
             for batch in _batches(ordered, n_frames, 3 * video.size[0] * video.size[1], BATCH_BYTES):
                 tell("read frames", done / len(rows))
                 frames = reader.read(np.concatenate([clip_frames[a.clip_id] for a in batch]))
