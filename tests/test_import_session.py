@@ -832,3 +832,30 @@ def test_a_session_that_needs_no_rgb_motion_scans_the_rgb_without_decoding_it(se
         with pytest.raises(DatasetError, match=r"img5.png: frame size 12x10 differs from the folder's first frame 128x96"):
             run(root, tmp_path / "ds2", src=src, rgb_src=RgbSource(path, fps=30.0, exposure_us=RGB_EXPOSURE_US))
         assert_nothing_written(tmp_path / "ds2")
+
+
+def test_the_rgb_scan_holds_no_more_than_a_few_frames(tmp_path):
+    """scan_video keeps one energy number per frame pair, not every frame: an hour of webcam video
+    (108,000 frames) held whole as 160-pixel-wide frames, then as float32 twice over, was over 20 GB
+    (1.25 GB for 200 s of 640x360); the energy and change image are what they were."""
+    import tracemalloc
+
+    from evface.datasets.importers.session import scan_video
+    from evface.datasets.importers.sync import frame_difference_energy
+
+    rng = np.random.default_rng(1)
+    base = rng.integers(0, 256, (240, 320, 3), np.uint8)
+    writer = cv2.VideoWriter(str(tmp_path / "v.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (320, 240))
+    for k in range(600):
+        writer.write(np.roll(base, k, axis=1))
+    writer.release()
+    tracemalloc.start()
+    try:
+        scan = scan_video(tmp_path / "v.avi")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert scan.n_frames == 600 and peak < 40 * 320 * 240 * 4, peak  # 40 float32 frames; 600 were held before
+    gray = [cv2.resize(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+            for f in iter_video_frames(tmp_path / "v.avi")]
+    np.testing.assert_array_equal(scan.energy, frame_difference_energy(np.stack(gray)))

@@ -383,8 +383,8 @@ def scan_video(path: str | Path, motion: bool = True) -> VideoScan:
             raise FormatError(where(path, f"unreadable video or fewer than 2 frames ({n} decoded)"))
         return VideoScan(n, size, fps, None, None)
     fps = video_info(path).fps
-    small: list[np.ndarray] = []
-    change = prev = None
+    energy: list[float] = []  # one number per frame pair: an hour of small frames held whole was gigabytes
+    change = prev = small_prev = None
     n = 0
     for frame in iter_video_frames(path):
         gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
@@ -393,12 +393,14 @@ def scan_video(path: str | Path, motion: bool = True) -> VideoScan:
             change = np.abs(log - prev) if change is None else change + np.abs(log - prev)
         prev = log
         scale = min(1.0, ENERGY_WIDTH_PX / gray.shape[1])
-        small.append(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray)
+        small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+        if small_prev is not None:
+            energy.append(float(frame_difference_energy(np.stack([small_prev, small]))[0]))
+        small_prev = small
         n += 1
     if n < 2:
         raise FormatError(where(path, f"unreadable video or fewer than 2 frames ({n} decoded)"))
-    energy = frame_difference_energy(np.stack(small))
-    return VideoScan(n, (prev.shape[1], prev.shape[0]), fps, energy, change)
+    return VideoScan(n, (prev.shape[1], prev.shape[0]), fps, np.asarray(energy, np.float64), change)
 
 
 def read_video_frames(path: str | Path, indices: np.ndarray, size: tuple[int, int] | None = None) -> dict[int, np.ndarray]:
