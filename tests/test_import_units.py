@@ -108,6 +108,30 @@ def test_tables_saved_by_a_spreadsheet_read_as_their_comma_form(tmp_path, delimi
             read_frame_times(tmp_path / "t.csv")
 
 
+def test_frame_timestamps_that_go_back_name_their_line_and_a_t_us_column_is_read(tmp_path):
+    """A webcam log's frame times out of order name the first line that does not follow the one
+    before (was: "need at least two strictly increasing frame timestamps", with no line, in a file
+    of an hour's 108,000 lines); a log whose header names a ``t_us`` column after a frame number
+    is read by that column (was: the frame numbers, frames 1 µs apart)."""
+    path = tmp_path / "t.csv"
+    path.write_text("t_us\n0\n33333\n\n66667\n50000\n100000\n")
+    with pytest.raises(DatasetError, match=r"t\.csv: line 6: frame timestamp 50000 µs does not follow the one before "
+                                           r"it \(66667 µs, line 5\); frame timestamps must increase strictly"):
+        read_frame_times(path)
+    path.write_text("t_us\n0\n0\n")
+    with pytest.raises(DatasetError, match=r"line 3: frame timestamp 0 µs does not follow"):
+        read_frame_times(path)
+    path.write_text("t_us\n0\n")
+    with pytest.raises(DatasetError, match=r"need at least two frame timestamps, found 1"):
+        read_frame_times(path)
+    path.write_text("frame,t_us,exposure_us\n0,1000,9000\n1,34333,9500\n\n2,67667,9000\n")
+    times, exposures = read_frame_times(path)
+    assert times.tolist() == [1000, 34333, 67667] and exposures.tolist() == [9000, 9500, 9000]
+    path.write_text("frame,t_us,exposure_us\n0,1000,9000\n1,34333,9500\n\n2,67667,0\n")
+    with pytest.raises(DatasetError, match=r"line 5: exposure_us must be positive"):
+        read_frame_times(path)
+
+
 def test_read_annotations_frames(tmp_path):
     p = tmp_path / "a.csv"
     p.write_text(HEADER_FRAME + "s2,1,2,3,4,5,AU4\n")

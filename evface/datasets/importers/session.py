@@ -484,8 +484,10 @@ class FrameReader:
 
 
 def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
-    """Frame timestamps in µs, one per line (first column of a CSV; a header line is skipped),
-    and the per-frame exposures (µs) when the header names an ``exposure_us`` column, else ``None``.
+    """Frame timestamps in µs, one per line (the header's ``t_us`` column, else the first column of a
+    CSV; a header line is skipped), and the per-frame exposures (µs) when the header names an
+    ``exposure_us`` column, else ``None``. A DatasetError names the first line whose time does not
+    follow the one before (a log of ``frame,t_us`` rows read by its first column was times 1 µs apart).
 
     Examples
     --------
@@ -503,29 +505,36 @@ def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DatasetError(where(path, f"not a readable CSV file ({exc})")) from exc
-    times, exposures, column = [], [], None
+    times, exposures, lines, time_column, column = [], [], [], 0, None
     for line_no, line in enumerate(text.splitlines(), start=1):
         cells = [c.strip() for c in re.split(r"[,;\t]", line)]  # as spreadsheets write it in any locale
         if not cells[0]:
             continue
         try:
-            times.append(table_int(cells[0]))
+            times.append(table_int(cells[time_column]))
             if column is not None:
                 exposures.append(table_int(cells[column]))
+            lines.append(line_no)
         except (ValueError, IndexError):
             if line_no == 1:
+                time_column = cells.index("t_us") if "t_us" in cells else 0
                 column = cells.index("exposure_us") if "exposure_us" in cells else None
                 continue
             raise DatasetError(where(path, f"line {line_no}: timestamp and exposure must be integers in µs "
                                            f"within ±2**62, got {line!r}")) from None
     t = np.asarray(times, dtype=np.int64)
-    if t.size < 2 or np.any(np.diff(t) <= 0):
-        raise DatasetError(where(path, "need at least two strictly increasing frame timestamps"))
+    if t.size < 2:
+        raise DatasetError(where(path, f"need at least two frame timestamps, found {t.size}"))
+    back = np.flatnonzero(np.diff(t) <= 0)
+    if back.size:
+        k = int(back[0]) + 1
+        raise DatasetError(where(path, f"line {lines[k]}: frame timestamp {t[k]} µs does not follow the one before it "
+                                       f"({t[k - 1]} µs, line {lines[k - 1]}); frame timestamps must increase strictly"))
     if column is None:
         return t, None
     exposure = np.asarray(exposures, dtype=np.int64)
     if np.any(exposure <= 0):
-        raise DatasetError(where(path, f"exposure_us must be positive (line {int(np.argmax(exposure <= 0)) + 2})"))
+        raise DatasetError(where(path, f"line {lines[int(np.argmax(exposure <= 0))]}: exposure_us must be positive"))
     return t, exposure
 
 
