@@ -288,6 +288,19 @@ def test_existing_output_and_bad_parameters(session, tmp_path):
         run(root, tmp_path / "x", src=[EventSource("hd", root / "hd.raw", roi=(150, 0, 20, 20))])
 
 
+def test_cli_a_negative_trigger_first_frame_is_refused(session, tmp_path, capsys):
+    """--trigger-first-frame hd=-3 paired the first pulse with the third frame from the end
+    (numpy's negative index) and synced the camera by that wrong offset: here the clips then fell
+    outside the hd recording, which the error blamed; in a longer recording, without a word."""
+    root, _ = session
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb",
+                 str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv"), "--no-faces", "--face-box",
+                 "40,24,48,48", "--trigger-first-frame", "hd=-3"]) == 2
+    assert capsys.readouterr().err.strip() == ("error: sensor 'hd': trigger_first_frame (--trigger-first-frame) is the RGB "
+                                               "frame of the first pulse, a frame index >= 0; got -3")
+    assert_nothing_written(tmp_path / "ds")
+
+
 @pytest.mark.parametrize("kw, unused", [
     ({"sync": "trigger", "offset_us": 5}, "offset_us (--offset)"),
     ({"sync": "offset", "offset_us": 5, "trigger_channel": 1}, "trigger_channel (--trigger-channel)"),

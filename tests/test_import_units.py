@@ -210,6 +210,9 @@ def test_trigger_sync_errors():
     with pytest.raises(SyncError, match="past the last"):
         sync_from_triggers(frames, frames, first_frame=10)
     assert sync_from_triggers(frames[3:] - 7, frames, first_frame=3).offset_us == 7
+    for bad in (-3, 1.5, True):  # -3 paired the first pulse with frame 7 (numpy counts from the end) and gave 7 - 3 frames' offset
+        with pytest.raises(ParameterError, match=f"first_frame is the RGB frame index of the first pulse, >= 0; got {bad}"):
+            sync_from_triggers(frames[3:] - 7, frames, first_frame=bad)
 
 
 def test_read_triggers_from_evt3(tmp_path):

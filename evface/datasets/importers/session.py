@@ -158,6 +158,9 @@ class EventSource:
             raise ParameterError(f"sensor {self.name!r}: sync must be one of {SYNC_METHODS}, got {self.sync!r}")
         if self.registration not in REGISTRATION_METHODS:
             raise ParameterError(f"sensor {self.name!r}: registration must be one of {REGISTRATION_METHODS}, got {self.registration!r}")
+        if self.trigger_first_frame < 0:
+            raise ParameterError(f"sensor {self.name!r}: trigger_first_frame (--trigger-first-frame) is the RGB frame of the "
+                                 f"first pulse, a frame index >= 0; got {self.trigger_first_frame}")
         if self.sync == "offset" and self.offset_us is None:
             raise ParameterError(f"sensor {self.name!r}: sync 'offset' needs offset_us")
         if self.registration == "points" and self.points is None:

@@ -193,8 +193,10 @@ def sync_from_triggers(
     >>> sync_from_triggers(np.array([100, 133433, 266766]), np.array([5000, 138333, 271666])).offset_us
     4900
     """
+    if isinstance(first_frame, bool) or not isinstance(first_frame, (int, np.integer)) or first_frame < 0:
+        raise ParameterError(f"first_frame is the RGB frame index of the first pulse, >= 0; got {first_frame!r}")
     trig = np.asarray(trigger_t_us, dtype=np.int64)
-    frames = np.asarray(frame_t_us, dtype=np.int64)[first_frame:]
+    frames = np.asarray(frame_t_us, dtype=np.int64)[first_frame:]  # a negative index would count from the end
     if trig.size == 0:
         raise SyncError(where(source, "no trigger events in the event file; give an offset or use cross-correlation"))
     if frames.size == 0:
