@@ -336,6 +336,27 @@ def test_xcorr_recovers_offset(offset):
     assert result.method == "xcorr" and result.confidence > 0.5
 
 
+@pytest.mark.parametrize("exposure", [0, 20_000, "mixed"])
+def test_xcorr_reads_the_event_histogram_by_index_not_by_search(monkeypatch, exposure):
+    """The cross-correlation looks the cumulative event counts up by index on their uniform grid:
+    np.interp's binary search per frame and offset took 90 % of the time (146 s for 4 minutes of
+    video against a 100 µs histogram; an hour-long session ~40 min per event camera), now 33 s.
+    The offset and confidence are those of the search."""
+    import evface.datasets.importers.sync as sync
+
+    rate, frames, energy = synthetic_rate(777_777)
+    exposure_us = np.where(np.arange(frames.size) % 3, 20_000, 0) if exposure == "mixed" else exposure
+    looked_up = []
+    real_interp = np.interp
+    monkeypatch.setattr(np, "interp", lambda x, *a, **k: looked_up.append(np.size(x)) or real_interp(x, *a, **k))
+    result = sync_by_xcorr(rate, frames, energy, max_offset_us=2_000_000, exposure_us=exposure_us)
+    assert sum(looked_up) == 0
+    monkeypatch.setattr(sync, "_on_grid", lambda x, t0, step, values: real_interp(x, t0 + step * np.arange(values.size), values))
+    searched = sync_by_xcorr(rate, frames, energy, max_offset_us=2_000_000, exposure_us=exposure_us)
+    assert result.offset_us == searched.offset_us
+    assert result.confidence == pytest.approx(searched.confidence, abs=1e-12)
+
+
 def test_xcorr_searches_only_offsets_where_the_streams_overlap():
     """A search half-width of 10**30 µs (was: an arange of 2e27 offsets, a MemoryError) gives the
     result of one covering every offset that pairs a frame with the events."""

@@ -314,14 +314,17 @@ def sync_by_xcorr(
     period = float(np.median(np.diff(frame_t)))
 
     cum = np.concatenate([[0.0], np.cumsum(rate.counts, dtype=np.float64)])
-    cum_t = rate.t0_us + rate.bin_us * np.arange(cum.size, dtype=np.float64)
     area = np.concatenate([[0.0], np.cumsum((cum[1:] + cum[:-1]) / 2 * rate.bin_us)])  # the integral of N
 
     def mean_count(start: np.ndarray) -> np.ndarray:
         """``A_k``: N averaged over each exposure (N at its start when the exposure is 0)."""
         end = start + exposure
-        mean = (np.interp(end, cum_t, area) - np.interp(start, cum_t, area)) / np.where(open_, exposure, 1.0)
-        return np.where(open_, mean, np.interp(start, cum_t, cum))
+        mean = _on_grid(end, rate.t0_us, rate.bin_us, area) - _on_grid(start, rate.t0_us, rate.bin_us, area)
+        mean /= np.where(open_, exposure, 1.0)
+        if open_.all():
+            return mean
+        mean[..., ~open_] = _on_grid(start[..., ~open_], rate.t0_us, rate.bin_us, cum)
+        return mean
 
     def score(offsets: np.ndarray, least: int, block: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """Correlation (-1 below ``least`` frame pairs) and frame pairs in the overlap, per offset."""
@@ -372,6 +375,23 @@ def sync_by_xcorr(
         "r_peak": r_peak, "r_alt": r_alt, "search_us": [start, stop],
         "exposure_us": int(np.median(exposure_us)),
     })
+
+
+def _on_grid(x: np.ndarray, t0: float, step: float, values: np.ndarray) -> np.ndarray:
+    """``np.interp(x, t0 + step * arange(values.size), values)`` by index arithmetic on the uniform
+    grid: a binary search per point in an hour's histogram (36 million bins) took 90 % of an
+    hour-long session's cross-correlation.
+
+    Examples
+    --------
+    >>> values = np.array([0.0, 10.0, 30.0])
+    >>> x = np.array([-5.0, 100.0, 150.0, 250.0, 400.0])
+    >>> _on_grid(x, 100, 100, values).tolist(), np.interp(x, [100, 200, 300], values).tolist()
+    ([0.0, 0.0, 5.0, 20.0, 30.0], [0.0, 0.0, 5.0, 20.0, 30.0])
+    """
+    pos = np.clip((x - t0) / step, 0, values.size - 1)
+    i = np.minimum(pos.astype(np.int64), values.size - 2)
+    return values[i] + (pos - i) * (values[i + 1] - values[i])
 
 
 def _weighted_pearson(a: np.ndarray, b: np.ndarray, w: np.ndarray, min_pairs: int) -> np.ndarray:
