@@ -611,6 +611,9 @@ def test_a_clip_outside_a_recording_after_a_cross_correlation_names_the_estimate
 @pytest.mark.parametrize("args, says", [
     (("--rgb-fps", "-1"), "--rgb-fps: rgb fps must be a positive number, got -1.0"),
     (("--rgb-fps", "0"), "--rgb-fps: rgb fps must be a positive number, got 0.0"),  # was the video's rate, unsaid
+    # frames 0 µs apart: was "times must satisfy start <= onset ..." blaming a frame-indexed annotation table
+    (("--rgb-fps", "1e9"), "--rgb-fps: rgb fps must be in [0.1, 1e+06] (frames 10 s to 1 µs apart), got 1e+09"),
+    (("--rgb-fps", "0.001"), "--rgb-fps: rgb fps must be in [0.1, 1e+06] (frames 10 s to 1 µs apart), got 0.001"),
     (("--max-offset-us", "0"), "--max-offset-us: max_offset_us must be positive, got 0"),  # was refused after the scan
     (("--min-confidence", "2"), "--min-confidence: min_confidence is a confidence in [0, 1], got 2.0"),  # refused all
     (("--min-face", "0"), "--min-face: min_face is a fraction of the frame's shorter side in (0, 1), got 0.0"),
@@ -629,6 +632,21 @@ def test_bad_rgb_timing_is_refused_naming_the_option(session, tmp_path, capsys, 
     assert not (tmp_path / "ds").exists()
     with pytest.raises(ParameterError, match="fps must be a positive number"):
         RgbSource(root / "rgb.mp4", fps=float("nan"))
+
+
+def test_a_video_stating_a_frame_rate_out_of_range_is_refused_naming_the_options(session, tmp_path):
+    """A video whose header states 0.01 fps put its frames 100 s apart (and --rgb-fps 1e9 all at 0 µs):
+    the import was then refused for a wrong reason (trigger pulses that do not match the frames, a
+    clip outside the recording), naming no frame rate."""
+    root, _ = session
+    writer = cv2.VideoWriter(str(tmp_path / "slow.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 0.01, RGB_SIZE)
+    for k in range(5):
+        writer.write(np.full((RGB_SIZE[1], RGB_SIZE[0], 3), 40 * k, np.uint8))
+    writer.release()
+    with pytest.raises(ParameterError, match=r"slow.avi: the video states 0.01 fps, outside \[0.1, 1e\+06\] \(frames 10 s "
+                                             r"to 1 µs apart\); give fps \(--rgb-fps\) or a timestamp file \(--rgb-timestamps\)$"):
+        run(root, tmp_path / "ds", rgb_src=RgbSource(tmp_path / "slow.avi"))
+    assert_nothing_written(tmp_path / "ds")
 
 
 @pytest.mark.parametrize("name", ["a/b", "..", "-x"])

@@ -80,7 +80,7 @@ from evface.events.core import empty_events
 from evface.io.event_reader import SIZE_HINT, EventsFileReader
 from evface.events.ops import crop
 from evface.face.detect import detect_faces
-from evface.sim.video import count_frames, iter_frame_files, iter_video_frames, numbered_frames, video_info
+from evface.sim.video import FPS_RANGE, count_frames, iter_frame_files, iter_video_frames, numbered_frames, video_info
 
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``; the CLI draws it, the library never prints."""
@@ -202,6 +202,8 @@ class RgbSource:
     def __post_init__(self) -> None:
         if self.fps is not None and not (np.isfinite(self.fps) and self.fps > 0):
             raise ParameterError(f"rgb fps must be a positive number, got {self.fps}")
+        if self.fps is not None and not FPS_RANGE[0] <= self.fps <= FPS_RANGE[1]:
+            raise ParameterError(f"rgb fps must be in [{FPS_RANGE[0]:g}, {FPS_RANGE[1]:g}] (frames 10 s to 1 µs apart), got {self.fps:g}")
         if self.exposure_us is not None and self.exposure_us <= 0:
             raise ParameterError(f"rgb exposure_us must be positive, got {self.exposure_us}")
         if self.exposure_us is not None and self.exposure_us > MAX_EXPOSURE_US:
@@ -553,7 +555,10 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
         fps = rgb.fps or scan.fps
         if not fps or fps <= 0:
             what = "a folder of frames states no" if rgb.path.is_dir() else "the video does not state its"
-            raise ParameterError(f"{rgb.path}: {what} frame rate; give fps or a timestamp file")
+            raise ParameterError(f"{rgb.path}: {what} frame rate; give fps (--rgb-fps) or a timestamp file (--rgb-timestamps)")
+        if not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:  # frames hours apart, or several in one µs
+            raise ParameterError(f"{rgb.path}: the video states {fps:g} fps, outside [{FPS_RANGE[0]:g}, {FPS_RANGE[1]:g}] "
+                                 "(frames 10 s to 1 µs apart); give fps (--rgb-fps) or a timestamp file (--rgb-timestamps)")
         t = rgb.start_us + np.round(np.arange(scan.n_frames) * 1e6 / fps).astype(np.int64)
     if rgb.exposure_us is not None:
         exposure = np.full(t.size, int(rgb.exposure_us), np.int64)
