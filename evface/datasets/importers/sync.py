@@ -53,6 +53,9 @@ from evface.io.formats import detect_format
 
 MAX_DRIFT_PPM = 1000.0
 """Clock drift beyond this (0.1 %) is taken as a pairing error, not as drift."""
+SCORE_ELEMENTS = 1 << 22
+"""The cross-correlation scores offsets in blocks of at most this many frame-offset pairs (an hour
+of 30 fps video: 38 offsets, 32 MB an array; 256 offsets a block peaked at 3.3 GB)."""
 JITTER_US = 2
 """Per-pair offsets that spread by at most this much are taken as one constant offset (exact)."""
 TRIGGER_DTYPE = np.dtype([("t", "<i8"), ("channel", "u1"), ("rising", "?")])
@@ -326,7 +329,9 @@ def sync_by_xcorr(
         mean[..., ~open_] = _on_grid(start[..., ~open_], rate.t0_us, rate.bin_us, cum)
         return mean
 
-    def score(offsets: np.ndarray, least: int, block: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    block = min(256, max(1, SCORE_ELEMENTS // frame_t.size))  # offsets scored at once
+
+    def score(offsets: np.ndarray, least: int) -> tuple[np.ndarray, np.ndarray]:
         """Correlation (-1 below ``least`` frame pairs) and frame pairs in the overlap, per offset."""
         out, pairs = np.full(offsets.size, -1.0), np.zeros(offsets.size)
         for lo in range(0, offsets.size, block):
@@ -350,8 +355,9 @@ def sync_by_xcorr(
     # An offset that overlaps the two streams in a few frames can correlate perfectly by chance (two
     # series with one shared spike): only offsets that overlap them in at least half of the most
     # frame pairs any offset reaches compete.
-    least = max(min_pairs, int(np.ceil(score(coarse, min_pairs)[1].max() / 2)))
-    r_coarse = score(coarse, least)[0]
+    r_coarse, pairs = score(coarse, min_pairs)
+    least = max(min_pairs, int(np.ceil(pairs.max() / 2)))
+    r_coarse[pairs < least] = -1.0  # as score(coarse, least) gives them: the scan is not run twice
     if np.all(r_coarse <= -1.0):
         raise SyncError(where(source, (
             f"the event stream and the RGB video overlap in fewer than {min_pairs} frame pairs for every "
