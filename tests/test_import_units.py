@@ -132,6 +132,23 @@ def test_frame_timestamps_that_go_back_name_their_line_and_a_t_us_column_is_read
         read_frame_times(path)
 
 
+def test_the_event_rate_histogram_adds_each_chunk_to_its_own_bins(tmp_path, monkeypatch):
+    """scan_event_file counts each chunk of events into the bins it spans: it counted every chunk
+    into a histogram as long as the file so far, so the scan grew with chunks x length (an hour of
+    7.2 million events in 879 chunks of a .es file: 36 million bins each, 25 s; now 3 s; an EVK4
+    hour holds a hundred times more chunks). The histogram is what it was."""
+    from evface.io.event_writer import write_events_file
+
+    t = np.arange(0, 10_000_000, 200)  # 50,000 events over 10 s: 100,000 bins of 100 µs, 5 chunks
+    path = write_events_file(tmp_path / "long.es", make_events(t, t % 7, t % 5, np.ones(t.size, int)), (8, 8))
+    counted = []
+    real_bincount = np.bincount
+    monkeypatch.setattr(np, "bincount", lambda x, *a, **k: counted.append(real_bincount(x, *a, **k).size) or real_bincount(x, *a, **k))
+    scan = scan_event_file(path)
+    assert scan.rate.counts.tolist() == [1 if k % 2 == 0 else 0 for k in range(99_999)]  # the last event in bin 99,998
+    assert len(counted) == 5 and sum(counted) <= 100_000 + len(counted)
+
+
 def test_read_annotations_frames(tmp_path):
     p = tmp_path / "a.csv"
     p.write_text(HEADER_FRAME + "s2,1,2,3,4,5,AU4\n")
