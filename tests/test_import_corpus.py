@@ -323,3 +323,13 @@ def test_window_that_cuts_the_face_is_a_warning(imported):
     cut = [w for w in report["warnings"] if "the 48x27 hd window keeps" in w]
     assert len(cut) == 3 and "at the bottom" in cut[0] and "--sensor evk4:27x27" in cut[0]
     assert not [w for w in report["warnings"] if "lr window" in w]
+
+
+def test_cli_import_corpus_into_dot_is_refused(corpus, tmp_path, capsys, monkeypatch):
+    """'evface import corpus ROOT TABLE .' in an empty folder (was: an internal error, exit 1)."""
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    assert main(["import", "corpus", str(corpus), str(corpus / "table.csv"), "."]) == 2
+    assert capsys.readouterr().err.strip() == ("error: .: give OUT a folder by its name, not '.' or '..' (the dataset "
+                                               "is built as OUT.partial beside it and renamed to OUT)")
+    assert not any((tmp_path / "here").iterdir())

@@ -890,3 +890,18 @@ def test_the_rgb_scan_holds_no_more_than_a_few_frames(tmp_path):
     gray = [cv2.resize(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
             for f in iter_video_frames(tmp_path / "v.avi")]
     np.testing.assert_array_equal(scan.energy, frame_difference_energy(np.stack(gray)))
+
+
+def test_cli_import_session_into_dot_is_refused_before_any_work(session, tmp_path, capsys, monkeypatch):
+    """'evface import session . ...' in an empty folder (was: the whole import, then an internal error,
+    exit 1: "PosixPath('.') has an empty name")."""
+    root, truth = session
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    assert main(["import", "session", ".", "--events", f"hd={root / 'hd.raw'}", "--rgb", str(root / "rgb.mp4"),
+                 "--annotations", str(root / "annotations.csv"), "--offset", f"hd={truth['hd'].offset_us}",
+                 "--sync", "hd=offset", "--no-faces", "--face-box", "40,24,48,48"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("error: .: give OUT a folder by its name, not '.' or '..' (the dataset is built as OUT.partial "
+                   "beside it and renamed to OUT)"), err
+    assert list(tmp_path.iterdir()) == [tmp_path / "here"] and not any((tmp_path / "here").iterdir())

@@ -125,8 +125,8 @@ def test_an_out_that_is_no_folder_name_is_refused(sessions, tmp_path, capsys, mo
     monkeypatch.chdir(tmp_path / cwd)  # 'evface merge . A B' to merge into the empty folder one is in
     assert main(["merge", out, *map(str, folders[:2])]) == 2  # '.' was exit 1: "PosixPath('.') has an empty name"
     err = capsys.readouterr().err.strip()
-    assert err.endswith("give OUT a folder by its name, not '.' or '..' (merge builds OUT.partial beside it and "
-                        "renames that to OUT)") and len(err.splitlines()) == 1, err
+    assert err.endswith("give OUT a folder by its name, not '.' or '..' (the dataset is built as OUT.partial beside "
+                        "it and renamed to OUT)") and len(err.splitlines()) == 1, err
     made = {"here": ["here"], "here/sub": ["here", "here/sub"]}[cwd]
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == made  # nothing written
 

@@ -110,9 +110,6 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
         raise ParameterError(f"sources must be a list of dataset folders, got the one path {str(sources)!r}")
     overwrite = as_flag("overwrite", overwrite)  # "no" would replace OUT
     out, roots = Path(out), [Path(s) for s in sources]
-    if out.name in ("", ".."):  # '.', './', '..': no name to put '.partial' after
-        raise ParameterError(f"{out}: give OUT a folder by its name, not '.' or '..' (merge builds OUT.partial beside "
-                             "it and renames that to OUT)")
     if len(roots) < 2:
         raise ParameterError("merge needs at least two dataset folders")
     resolved = [r.resolve() for r in roots]

@@ -215,7 +215,8 @@ def write_manifest(root: str | Path, rows: list[dict[str, Any]]) -> Path:
 def check_replaceable(out: str | Path, overwrite: bool) -> None:
     """Refuse to write a dataset into ``out`` unless it is new, empty, or, with ``overwrite``, an
     evface dataset folder (it has a ``manifest.csv``): overwriting never deletes a folder of
-    anything else, whatever its name.
+    anything else, whatever its name. ``out`` must have a name (not ``.`` or ``..``): the
+    importers and merge build it as ``OUT.partial`` beside it.
 
     Examples
     --------
@@ -224,8 +225,15 @@ def check_replaceable(out: str | Path, overwrite: bool) -> None:
     Traceback (most recent call last):
     ...
     evface.errors.DatasetError: notes: holds files but no evface dataset (no manifest.csv); overwrite replaces only a dataset folder, give a new one
+    >>> check_replaceable(".", overwrite=False)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: .: give OUT a folder by its name, not '.' or '..' (the dataset is built as OUT.partial beside it and renamed to OUT)
     """
     out = Path(out)
+    if out.name in ("", ".."):  # '.', './', '..': no name to put '.partial' after
+        raise ParameterError(f"{out}: give OUT a folder by its name, not '.' or '..' (the dataset is built as "
+                             "OUT.partial beside it and renamed to OUT)")
     if not out.is_dir() or not any(out.iterdir()):
         return
     if not overwrite:
