@@ -22,7 +22,7 @@ from evface.datasets.importers.registration import (
     nominal_homography,
     read_point_pairs,
 )
-from evface.datasets.importers.session import read_frame_times, scan_event_file
+from evface.datasets.importers.session import count_image, read_frame_times, scan_event_file
 from evface.datasets.importers.sync import (
     EventRate,
     SyncError,
@@ -147,6 +147,27 @@ def test_the_event_rate_histogram_adds_each_chunk_to_its_own_bins(tmp_path, monk
     scan = scan_event_file(path)
     assert scan.rate.counts.tolist() == [1 if k % 2 == 0 else 0 for k in range(99_999)]  # the last event in bin 99,998
     assert len(counted) == 5 and sum(counted) <= 100_000 + len(counted)
+
+
+def test_the_count_image_counts_many_chunks_at_once_and_reads_only_its_span(tmp_path, monkeypatch):
+    """count_image (an estimated registration's event image) counted every chunk into a sensor-sized
+    histogram, and read the file from its start to its end whatever the span: an EVK4's 921,600 bins
+    for each few thousand events (5 M events at 1280x720: 0.47 s, now 0.14 s). The image is what it was."""
+    from evface.io.event_writer import write_events_file
+
+    rng = np.random.default_rng(0)
+    t = np.arange(0, 10_000_000, 100)  # 100,000 events over 10 s, in chunks of a few thousand
+    x, y = rng.integers(0, 400, t.size), rng.integers(0, 300, t.size)
+    path = write_events_file(tmp_path / "long.es", make_events(t, x, y, np.ones(t.size, int)), (400, 300))
+    counted = []
+    real_bincount = np.bincount
+    monkeypatch.setattr(np, "bincount", lambda v, *a, **k: counted.append(v.size) or real_bincount(v, *a, **k))
+    image = count_image(path, (400, 300), 2_000_000, 5_000_000)
+    inside = (t >= 2_000_000) & (t < 5_000_000)
+    expected = np.zeros((300, 400), np.float32)
+    np.add.at(expected, (y[inside], x[inside]), 1)
+    np.testing.assert_array_equal(image, expected)
+    assert counted == [inside.sum()]  # the span's 30,000 events, counted at once (fewer than the pixels)
 
 
 def test_read_annotations_frames(tmp_path):
