@@ -1,4 +1,4 @@
-"""Frame reconstruction end to end: training, evaluation, resume, CLI (evface.tasks.reconstruct)."""
+"""Frame reconstruction end to end: training, evaluation, resume, CLI (evface.tasks.reconstruct and its recon_* modules)."""
 
 import json
 import re
@@ -16,12 +16,13 @@ from evface.errors import FormatError, ParameterError
 from evface.inputs.reconstruct import ReconSamples, ReconSpec, build_samples
 from evface.io.dataset import DatasetFolder
 from evface.models.cvae import CVAE
-from evface.tasks import engine, reconstruct, run_folder
+from evface.tasks import engine, recon_predict, recon_training, reconstruct, run_folder
 from evface.tasks.configs import ReconstructConfig
-from evface.tasks.reconstruct import (
-    baselines, condition, cvae_samples, evaluate_run, figures, fit_part, kl_per_channel, n_condition, pool_parts, predict_cvae,
-    prepare, protocol_parts, sequences, throughput, train, train_and_evaluate, with_history,
-)
+from evface.tasks.recon_nets import condition, cvae_samples, kl_per_channel, n_condition, predict_cvae, with_history
+from evface.tasks.recon_predict import baselines
+from evface.tasks.recon_run import protocol_parts
+from evface.tasks.recon_training import sequences
+from evface.tasks.reconstruct import evaluate_run, figures, fit_part, pool_parts, prepare, throughput, train, train_and_evaluate
 
 TINY = ReconstructConfig(size=32, crop=16, n_bins=3, base=4, z_channels=2, batch_size=8, epochs=2, patience=0,
                          k_samples=2, step_us=40_000, seq_len=3, threads=1, device="cpu", val_fraction=0.25)
@@ -437,7 +438,7 @@ def test_cli_reconstruct_and_eval(fake, tmp_path, capsys, monkeypatch):
         assert not (tmp_path / "ev2").exists()
     # a model whose reconstructions are not finite: the error names the method and its model file (was: "pred holds
     # N of M values that are not finite ...", naming neither)
-    monkeypatch.setattr(reconstruct, "predict_cvae", lambda cvae, test, *a, **k: np.full(test.target.shape, np.nan))
+    monkeypatch.setattr(recon_predict, "predict_cvae", lambda cvae, test, *a, **k: np.full(test.target.shape, np.nan))
     assert main(["eval", str(run), "--data", str(fake), "--out", str(tmp_path / "ev3")]) == 2
     err = capsys.readouterr().err.strip()
     assert re.fullmatch(f"error: method cvae, model {re.escape(str(run / 'best.pt'))}: its reconstructions of "
@@ -563,9 +564,9 @@ def test_a_network_that_predicts_nan_scores_nan_so_the_training_says_it_diverged
     NaN score, which engine.fit reports as divergence (``train reconstruct --learning-rate 1e30``)."""
     samples = SimpleNamespace(target=np.full((2, 16, 16), 0.5, np.float32))
     pred = np.full((2, 16, 16), np.nan, np.float32)
-    scores = reconstruct._val_ssim(pred, samples)
+    scores = recon_training._val_ssim(pred, samples)
     assert scores.keys() == {"val_ssim", "val_psnr"} and all(np.isnan(v) for v in scores.values())
     model = torch.nn.Linear(1, 1)
     with pytest.raises(ParameterError, match="val_ssim was not a number in any of its 1 epoch: the training diverged"):
         engine.fit(model, torch.optim.SGD(model.parameters(), lr=0.1), lambda e: {"loss": 0.0},
-                   lambda e: reconstruct._val_ssim(pred, samples), tmp_path, epochs=1, monitor="val_ssim")
+                   lambda e: recon_training._val_ssim(pred, samples), tmp_path, epochs=1, monitor="val_ssim")

@@ -1,0 +1,125 @@
+"""Every method's reconstructions of a trained reconstruction run's samples, each by one part's models.
+
+:func:`_scoring_parts` says which part's models reconstruct each sample (the part that tested
+its subject, or the parts in turn for a clip the run never saw); :func:`_predict` gathers what
+every part's networks (:mod:`evface.tasks.recon_nets`) and the non-learned :func:`baselines`
+reconstruct, with the CVAE's KL per latent channel and its prior draws at the apex
+(:func:`_predict_part`, one part). Reconstructions that are not finite are refused naming what
+made them (:func:`_made_by`). :mod:`evface.tasks.recon_eval` scores them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from evface.inputs.reconstruct import ReconSamples, ReconSpec
+from evface.models.cvae import CVAE
+from evface.models.e2vid import E2VIDRecurrent
+from evface.models.recon_baselines import (
+    copy_keyframe, integrate, rgb_blend, rgb_flow_extrapolate, rgb_flow_interpolate, rgb_hold,
+)
+from evface.tasks import engine, recon_eval
+from evface.tasks.configs import ReconstructConfig
+from evface.tasks.recon_nets import cvae_samples, kl_per_channel, n_condition, predict_cvae, predict_e2vid
+from evface.tasks.recon_run import E2VID_DIR, _part_inputs
+
+
+def _scoring_parts(s: ReconSamples, parts: list[dict[str, Any]], other_ids: set[str]) -> np.ndarray:
+    """Per sample, the index of the part whose models score it: for a clip of the run's own dataset
+    the part that tested its subject; for a clip in ``other_ids`` (one the run never saw) the parts
+    take turns in clip order, so that every sample is one model's output."""
+    clip_ids = s.meta["clip_id"].astype(str)
+    subjects = s.meta["subject"].astype(str)
+    own = ~np.isin(clip_ids, list(other_ids))
+    by = np.full(len(s), -1, np.int64)
+    for j, part in enumerate(parts):
+        by[own & np.isin(subjects, part["test"])] = j
+    for k, clip in enumerate(dict.fromkeys(clip_ids[~own])):
+        by[clip_ids == clip] = k % len(parts)
+    return by
+
+
+def _predict(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, parts: list[dict[str, Any]], s: ReconSamples,
+             scored_by: np.ndarray, apex: np.ndarray, device: torch.device, first: bool
+             ) -> tuple[dict[str, np.ndarray], list[float], np.ndarray | None]:
+    """The reconstruction of every sample of ``s``, each by the models of ``parts[scored_by]``, of
+    every method that training changes (the networks, the integration fitted on the training
+    subjects) and, for the ``first`` of a part's trainings, also of the frame-camera baselines, with
+    the CVAE's KL per latent channel and K prior decodings at the ``apex`` samples (``None``:
+    ``k_samples`` 0)."""
+    preds: dict[str, np.ndarray] = {}
+    kl_sum = np.zeros(cfg.z_channels)
+    draws = np.zeros((cfg.k_samples, len(apex), spec.size, spec.size), np.float32) if first and cfg.k_samples else None
+    for j, part in enumerate(parts):
+        idx = np.flatnonzero(scored_by == j)
+        if idx.size == 0:  # the fold's clips were all too short for a sample
+            continue
+        on = np.isin(apex, idx)
+        part_preds, part_kl, part_draws = _predict_part(run_dir / part["dir"], cfg, spec, _part_inputs(run_dir, part, spec), s,
+                                                        idx, apex[on], device, first)
+        for name, p in part_preds.items():
+            preds.setdefault(name, np.zeros(s.target.shape, np.float32))[idx] = p
+        if first:
+            kl_sum += np.asarray(part_kl) * on.sum()
+        if draws is not None:
+            draws[:, on] = part_draws
+    return preds, (kl_sum / len(apex)).tolist() if first else [], draws
+
+
+def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, inputs: dict[str, Any], s: ReconSamples,
+                  idx: np.ndarray, apex: np.ndarray, device: torch.device, first: bool = True
+                  ) -> tuple[dict[str, np.ndarray], list[float], np.ndarray | None]:
+    """One part's reconstructions of its test samples ``idx`` of ``s`` (every method; the frame-camera
+    baselines only when ``first``), and when ``first`` at its apex samples ``apex`` (indices of ``s``)
+    the KL per latent channel and the CVAE's K prior decodings (``inputs``: the part's input scales
+    and integration fit)."""
+    test, scales, kf = s.select(idx), inputs["scales"], spec.keyframe
+    cvae = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels, cfg.cvae_recurrent)
+    engine.load_model_state(part_dir, cvae)
+    cvae.to(device)
+    preds = {"cvae": predict_cvae(cvae, test, scales, kf, device=device)}
+    if cfg.e2vid and (part_dir / E2VID_DIR / engine.BEST).exists():
+        e2vid = E2VIDRecurrent(n_condition(spec), kf, cfg.base)
+        engine.load_model_state(part_dir / E2VID_DIR, e2vid)
+        preds["e2vid"] = predict_e2vid(e2vid.to(device), test, scales, kf, device=device)
+    preds |= baselines(test, spec, inputs["integration"], frames=first)
+    recon_eval.refuse_not_finite(preds, test, lambda method: _made_by(part_dir, method))
+    if not first:
+        return preds, [], None
+    draws = cvae_samples(cvae, s, apex, scales, kf, cfg.k_samples, seed=cfg.seed, device=device) if cfg.k_samples > 0 else None
+    return preds, kl_per_channel(cvae, s, apex, scales, kf, device=device), draws
+
+
+def _made_by(part_dir: Path, method: str) -> tuple[str, str]:
+    """What made a part's reconstructions by ``method`` (its model file, or the part for a baseline)
+    and what to do where they are not finite (:func:`recon_eval.refuse_not_finite`)."""
+    if method in ("cvae", "e2vid"):
+        model = part_dir / (E2VID_DIR if method == "e2vid" else "") / engine.BEST
+        return f"method {method}, model {model}", "train the run again (a lower --learning-rate)"
+    if method == "integration":
+        return (f"method integration, fitted for {part_dir}", "train the run again")
+    return f"method {method} of {part_dir}", "it reconstructs from the clip's RGB frames: check that clip's frames"
+
+
+def baselines(s: ReconSamples, spec: ReconSpec, integration: dict[str, Any], frames: bool = True
+              ) -> dict[str, np.ndarray]:
+    """The non-learned methods' reconstructions that ``spec``'s protocol allows (keyframe copy always, as the
+    reference); without ``frames`` only the integration, the one fitted on a part's training subjects."""
+    preds: dict[str, np.ndarray] = {}
+    if frames:
+        preds["keyframe"] = copy_keyframe(s.key)
+        if spec.protocol == "extrapolation":
+            preds["rgb_hold"] = rgb_hold(s.rgb_b)
+            preds["rgb_flow"] = rgb_flow_extrapolate(s.rgb_a, s.rgb_b, s.t_a, s.t_b, s.t_us)
+        elif spec.protocol == "interpolation":
+            preds["rgb_blend"] = rgb_blend(s.rgb_a, s.rgb_b, s.t_a, s.t_b, s.t_us)
+            preds["rgb_flow"] = rgb_flow_interpolate(s.rgb_a, s.rgb_b, s.t_a, s.t_b, s.t_us)
+    if spec.keyframe:
+        ip = integration
+        preds["integration"] = integrate(s.key, s.hist[:, ip["alpha_index"]].astype(np.float32), ip["c_on"], ip["c_off"],
+                                         spec.gamma)
+    return preds

@@ -1,0 +1,128 @@
+"""A reconstruction run's protocol and its folder: the parts, their files, read back as received.
+
+:func:`protocol_parts` lays out the evaluation protocol of a run (one subject split, or subject
+folds; each trained once per seed), which :func:`evface.tasks.reconstruct.prepare` writes into
+``RUN/config.json`` and :func:`seed_groups` reads back grouped by the subjects the parts share.
+A part's folder holds its ``part.json`` (:data:`PART_JSON`: the input scales and integration fit
+that :func:`_part_inputs` reads back checked, the training summary, the ``epochs`` and
+``patience`` :func:`_trained` compares), its CVAE and its recurrent UNet (in :data:`E2VID_DIR`);
+the run's ``train.json`` sums the parts' summaries (:func:`_write_train_summary`), and
+:data:`SAMPLES_DIR` caches the decoded samples while the parts train as jobs of their own. The
+whole folder is drawn in :mod:`evface.tasks.reconstruct`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from evface.inputs.reconstruct import ReconSamples, ReconSpec
+from evface.inputs.splits import subjects_of
+from evface.tasks import engine, run_folder, stats
+from evface.tasks.configs import ReconstructConfig
+
+SPLIT = "subject split"
+"""The protocol name of ``folds=0``: one train/validation/test split by subject."""
+E2VID_DIR = "e2vid"
+PART_JSON = "part.json"
+"""A trained part's input scales, integration fit and training summary (written when both models are trained)."""
+SAMPLES_DIR = "samples"
+"""The run's decoded samples, cached by :func:`~evface.tasks.reconstruct.prepare` for the parts' jobs (removed once scored)."""
+
+
+def protocol_parts(cfg: ReconstructConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """The evaluation protocol of ``cfg`` on manifest ``rows``: its name and its parts.
+
+    The parts of :func:`evface.tasks.stats.subject_parts` (``folds=0``: one subject split;
+    otherwise every subject tested once), each as ``{"name", "dir", "train", "val", "test"}``:
+    subject lists and the part's folder in the run (``.`` for one split). With ``seeds`` > 1 each
+    is trained once per seed, as the parts ``<name>-s<seed>`` (folder of that name), which add
+    their training ``seed`` and their ``group``: the name of the split part whose subjects they share.
+    """
+    split = [{"name": p["name"], "dir": p["name"] if cfg.folds else ".", **{k: subjects_of(p[k]) for k in ("train", "val", "test")}}
+             for p in stats.subject_parts(rows, cfg.folds, cfg.val_fraction, cfg.test_fraction, cfg.seed)]
+    parts = split if cfg.seeds == 1 else [
+        p | {"name": f"{p['name']}-s{seed}", "dir": f"{p['name']}-s{seed}", "group": p["name"], "seed": seed}
+        for p in split for seed in range(cfg.seed, cfg.seed + cfg.seeds)]
+    return (f"{cfg.folds}-fold subject-grouped cross-validation" if cfg.folds else SPLIT), parts
+
+
+def seed_groups(parts: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The parts of :func:`protocol_parts` grouped by the subjects they share, each group in seed
+    order (a run of one seed: one part per group). A group whose parts test other subjects, or
+    whose seeds are not the first group's, is a :class:`ValueError` (a malformed received
+    ``config.json``).
+
+    Examples
+    --------
+    >>> parts = [{"name": f"fold{i}-s{s}", "group": f"fold{i}", "seed": s, "test": [f"s{i}"]} for i in (0, 1) for s in (0, 1)]
+    >>> [[p["name"] for p in g] for g in seed_groups(parts)]
+    [['fold0-s0', 'fold0-s1'], ['fold1-s0', 'fold1-s1']]
+    """
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for part in parts:
+        groups.setdefault(part.get("group", part["name"]), []).append(part)
+    for name, group in groups.items():
+        if any(part["test"] != group[0]["test"] for part in group):
+            raise ValueError(f"the parts of {name!r} test other subjects")
+    seeds = [[part.get("seed") for part in group] for group in groups.values()]
+    if any(s != seeds[0] for s in seeds):
+        raise ValueError(f"the parts' groups hold other seeds: {seeds}")
+    return list(groups.values())
+
+
+def _same_training(old: dict[str, Any], new: dict[str, Any], seed: int) -> bool:
+    """Whether part ``old`` of a run (one of fewer seeds: a part without ``seed`` trained ``seed``)
+    is the training ``new`` asks for: the same subjects, group and seed."""
+    return (old.get("group", old["name"]), old.get("seed", seed)) == (new.get("group", new["name"]), new.get("seed", seed)) \
+        and all(old[k] == new[k] for k in ("train", "val", "test"))
+
+
+def _subjects(config: dict[str, Any]) -> set[str]:
+    """Every subject that some part of the run in ``config`` trains, validates or tests on."""
+    return {subj for p in config["parts"] for k in ("train", "val", "test") for subj in p[k]}
+
+
+def _cached_samples(run_dir: Path) -> ReconSamples | None:
+    """The samples :func:`~evface.tasks.reconstruct.prepare` cached in ``run_dir``, or ``None``."""
+    return ReconSamples.load(run_dir / SAMPLES_DIR) if (run_dir / SAMPLES_DIR).exists() else None
+
+
+def _trained(part_dir: Path, cfg: ReconstructConfig) -> bool:
+    """Whether the part in ``part_dir`` was trained for ``cfg``'s epochs and patience."""
+    if not (part_dir / PART_JSON).exists():
+        return False
+    done = run_folder.read_json(part_dir / PART_JSON)
+    return (done["epochs"], done["patience"]) == (cfg.epochs, cfg.patience)
+
+
+def _part_inputs(run_dir: Path, part: dict[str, Any], spec: ReconSpec) -> dict[str, Any]:
+    """A trained part's input scales and integration fit (in config.json itself for runs before
+    ``part.json``), checked as a received file (:func:`run_folder.reading`)."""
+    if "scales" in part:
+        inputs, path = part, run_dir / run_folder.CONFIG
+    else:
+        path = run_dir / part["dir"] / PART_JSON
+        inputs = run_folder.read_json(path)
+    number = (int, float)
+    with run_folder.reading(path):
+        run_folder.check_fields(inputs, {"scales": dict, "integration": dict})
+        run_folder.check_fields(inputs["scales"], {"voxel": number, "hist": number})
+        run_folder.check_fields(inputs["integration"], {"alpha_index": int, "c_on": number, "c_off": number})
+        if not 0 <= inputs["integration"]["alpha_index"] < len(spec.alphas_rad_s):
+            raise ValueError(f"alpha_index {inputs['integration']['alpha_index']} is not one of the "
+                             f"{len(spec.alphas_rad_s)} leak rates")
+    return inputs
+
+
+def _write_train_summary(run_dir: Path, config: dict[str, Any], dist: engine.DistInfo) -> dict[str, Any]:
+    """``RUN/train.json``: the training summary of every part, and each model's seconds summed over the parts."""
+    summary: dict[str, Any] = {"evaluation": config["evaluation"],
+                               "parts": [run_folder.read_json(run_dir / p["dir"] / PART_JSON)["summary"]
+                                         for p in config["parts"]]}
+    for model in ("cvae", "e2vid"):
+        summary[f"{model}_seconds"] = sum(p.get(model, {}).get("seconds", 0.0) for p in summary["parts"])
+    if dist.is_main:
+        run_folder.write_json(run_dir / "train.json", summary)
+    return summary
