@@ -442,6 +442,35 @@ def test_resume_on_other_clips_is_refused_and_on_moved_clips_resumes(tmp_path):
     assert json.loads((run / run_folder.CLIPS).read_text()) == recorded
 
 
+
+@pytest.mark.parametrize("record", ["rows", "none"])
+def test_resuming_a_run_older_than_its_clip_record_warns_once(tmp_path, record):
+    """A run made before data-clips.json (or before it held the clip files) resumed on whatever the
+    dataset folder held now, and recorded those files as the run's without a word."""
+    from evface.tasks.classify import train_and_evaluate
+
+    data, run = tmp_path / "data", tmp_path / "run"
+    make_fake_dataset(data, subjects=("s0", "s1", "s2"), per_class=1, lightings=("office",))
+    cfg = replace(EVENTS_LR, epochs=1)
+    first = train_and_evaluate(data, run, cfg)
+    recorded = json.loads((run / run_folder.CLIPS).read_text())
+    if record == "rows":
+        (run / run_folder.CLIPS).write_text(json.dumps({k: v for k, v in recorded.items() if k != "files"}))
+    else:
+        (run / run_folder.CLIPS).unlink()
+    lines: list[str] = []
+    assert train_and_evaluate(data, run, cfg, log=lines.append)["top1"] == first["top1"]
+    what = "clip files" if record == "rows" else "manifest rows and clip files"
+    assert [line for line in lines if "warning" in line] == [
+        f"warning: {run}: resumed on {data.resolve()} without checking its clips: the run is older than evface's "
+        f"record of its {what} ({run_folder.CLIPS}), which holds those of {data.resolve()} from now on; if the "
+        "dataset was built or imported again since the run started, delete the run or give a new --out folder"]
+    assert json.loads((run / run_folder.CLIPS).read_text()) == recorded
+    lines.clear()
+    train_and_evaluate(data, run, cfg, log=lines.append)
+    assert not [line for line in lines if "warning" in line]  # recorded now: checked, and said once only
+
+
 def test_batchnorm_recalibration_uses_exact_training_statistics():
     from evface.models.snn import NetConfig, SpikingCNN
     from evface.tasks.classify import recalibrate_batchnorm

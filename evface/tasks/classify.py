@@ -412,7 +412,7 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     run_folder.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
     todo = [entry["dir"] for entry in config["models"] if not _fitted(run_dir / entry["dir"], cfg)]
     if dist.is_main:
-        with run_folder.starting_run(run_dir, config, rows):
+        with run_folder.starting_run(run_dir, config, rows, log):
             if todo and not (run_dir / INPUTS).exists():
                 start = time.perf_counter()
                 x = load_inputs([ds.clip_path(r) for r in rows], spec)

@@ -233,7 +233,7 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: engine.Dis
     say = engine.main_log(log, dist)
     samples = None
     if dist.is_main:
-        with run_folder.starting_run(run_dir, config, rows):
+        with run_folder.starting_run(run_dir, config, rows, say):
             if samples_mode == "memory":
                 samples = _samples_of(data, _subjects(config), spec, say)
             elif samples_mode == "save" and todo and not (run_dir / SAMPLES_DIR).exists():  # on disk, a clip at a time

@@ -78,13 +78,16 @@ def save_config(run_dir: str | Path, config: Mapping[str, Any]) -> Path:
 
 
 @contextmanager
-def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict[str, Any]]) -> Iterator[None]:
+def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict[str, Any]],
+                 log: Callable[[str], None] | None = None) -> Iterator[None]:
     """Save ``RUN/config.json`` and the dataset's manifest ``rows`` with its clip files' sizes and
     hashes (:func:`record_clips`; the dataset is the folder ``config["data"]``), then run the
     block (the run's preprocessing).
 
     A resumed run whose ``data-clips.json`` already holds the files (:func:`check_resume` found them
-    unchanged) keeps it as it is. When the block fails in a run that had no ``config.json`` before
+    unchanged) keeps it as it is. A resumed run made before they were recorded resumes on the
+    dataset as it is now, which nothing could check against the clips it was trained on: they are
+    recorded, and ``log`` is told so once (:func:`unchecked_resume`). When the block fails in a run that had no ``config.json`` before
     (a new run: by :func:`check_resume`, its folder was absent or empty), everything in the folder
     was written here and is removed, the folder too if this made it: a run that never started
     leaves nothing behind, and the same command runs again once its input is fixed.
@@ -95,6 +98,8 @@ def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict
     try:
         recorded = recorded_clips(run_dir)
         if fresh or recorded is None or recorded[1] is None:
+            if not fresh and log is not None:
+                log(unchecked_resume(run_dir, config["data"], recorded is None))
             record_clips(run_dir, config["data"], rows)
         yield
     except BaseException:
@@ -107,6 +112,25 @@ def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict
             if made:
                 run_dir.rmdir()
         raise
+
+
+def unchecked_resume(run_dir: str | Path, data: str | Path, no_rows: bool) -> str:
+    """The warning of a run resumed on the dataset folder ``data`` although it is older than the
+    record of its clip files (``no_rows``: of its manifest rows too), so that the clips it was
+    trained on could not be compared with those ``data`` holds now.
+
+    Examples
+    --------
+    >>> print(unchecked_resume("runs/a", "data", no_rows=False))  # doctest: +NORMALIZE_WHITESPACE
+    warning: runs/a: resumed on data without checking its clips: the run is older than evface's
+    record of its clip files (data-clips.json), which holds those of data from now on; if the
+    dataset was built or imported again since the run started, delete the run or give a new --out
+    folder
+    """
+    what = "manifest rows and clip files" if no_rows else "clip files"
+    return (f"warning: {run_dir}: resumed on {data} without checking its clips: the run is older than evface's record "
+            f"of its {what} ({CLIPS}), which holds those of {data} from now on; if the dataset was built or imported "
+            "again since the run started, delete the run or give a new --out folder")
 
 
 def file_print(path: str | Path) -> list[Any]:
