@@ -109,10 +109,10 @@ def as_real(name: str, value: object, low: float, high: float, low_open: bool = 
         number = math.inf
     if not (math.isfinite(number) and (number > low if low_open else number >= low) and number <= high):
         if high == math.inf:
-            interval = f"{'>' if low_open else '>='} {low:g}"
+            interval = "" if low == -math.inf else f" {'>' if low_open else '>='} {low:g}"
         else:
-            interval = f"in {'(' if low_open else '['}{low:g}, {high:g}]"
-        raise ParameterError(f"{name} must be a finite number {interval}, got {value!r}")
+            interval = f" in {'(' if low_open else '['}{low:g}, {high:g}]"
+        raise ParameterError(f"{name} must be a finite number{interval}, got {value!r}")
     return number
 
 
@@ -191,7 +191,7 @@ def number_fields(params: object, low: float = 0.0) -> None:
     A field whose default is an int must hold an integer, a float a finite number, and a tuple
     of numbers a tuple of as many; each at least ``low``; a ``*_range`` pair must not run
     backwards. Other fields (names, nested settings) are left to the class. The name in a message
-    is ``Class.field``.
+    is ``Class.field`` (``Class.field[i]`` for a tuple's item); ``low=-math.inf`` takes any finite number.
 
     Examples
     --------
@@ -212,8 +212,8 @@ def number_fields(params: object, low: float = 0.0) -> None:
         elif isinstance(default, tuple) and default and all(_number(d) for d in default):
             if not isinstance(value, tuple) or len(value) != len(default):
                 raise ParameterError(f"{name} must be a tuple of {len(default)} numbers, got {value!r}")
-            for v, d in zip(value, default):
-                _field_number(name, v, d, low)
+            for i, (v, d) in enumerate(zip(value, default)):
+                _field_number(f"{name}[{i}]", v, d, low)
             if f.name.endswith("_range") and value[0] > value[-1]:
                 raise ParameterError(f"{name} {value} runs backwards: the low end exceeds the high end")
 

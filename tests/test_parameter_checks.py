@@ -126,7 +126,7 @@ def test_face_poses_and_identities_name_a_bad_number(call, message):
     (lambda: TimelineParams(unilateral=((14, "x"),)), "unilateral probability of AU 14 must be a number, got 'x'"),
     (lambda: RigParams(lr_face_px=float("inf")), "RigParams.lr_face_px must be a finite number >= 0, got inf"),
     (lambda: RigParams(lr_face_px=0.0), "lr_face_px 0.0 and rgb_size"),
-    (lambda: RigParams(rgb_size=(320, "240")), "RigParams.rgb_size must be an integer, got '240'"),
+    (lambda: RigParams(rgb_size=(320, "240")), "RigParams.rgb_size\\[1\\] must be an integer, got '240'"),
     (lambda: RigParams(rgb_hd_presets=None), "rgb_hd_presets must be a tuple of RGB camera preset names, got None"),
     (lambda: RigParams(cameras=3), "cameras must be CameraSettings, got int"),
 ])

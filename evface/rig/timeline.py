@@ -23,7 +23,7 @@ figures and their sources.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -62,11 +62,6 @@ def _expression_au(name: str, au: object, side: str = "") -> None:
     if number in GAZE_AUS:
         raise ParameterError(f"{name}: AU {number} is gaze, which the timeline's gaze_start_deg and saccades set; "
                              "an expression cannot move it")
-
-
-def _finite(value: object) -> bool:
-    """Whether ``value`` is a finite int or float (not a bool)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _gaze_angle(name: str, value: object) -> None:
@@ -337,12 +332,7 @@ class HeadMotion:
     rotation_phase: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self) -> None:
-        for f in fields(self):  # was: nan or a string reached FacePose only at render time
-            value, pair = getattr(self, f.name), isinstance(f.default, tuple)
-            values = (value if isinstance(value, tuple) and len(value) == 2 else None) if pair else (value,)
-            if values is None or not all(_finite(v) for v in values):
-                raise ParameterError(f"HeadMotion.{f.name} must be {'two finite numbers' if pair else 'a finite number'}, "
-                                     f"got {value!r}")
+        number_fields(self, low=-math.inf)  # was: nan or a string reached FacePose only at render time
 
     def check_sampled(self, rate_hz: float, option: str) -> None:
         """A ParameterError when a camera sampling the scene at ``rate_hz`` would alias a sinusoid
