@@ -152,8 +152,10 @@ class ProcessPool:
 
     The processes end with this one, even when it is killed (SIGKILL: the OOM killer, a
     scheduler's hard stop), so that none goes on writing into a folder that the next run of the
-    command takes over. A job is handed to a process only when one is free, so the waiting job of
-    highest priority goes next. A job's exception is raised here as it is (no retry: the callers
+    command takes over. When the command is interrupted (Ctrl-C, or SIGTERM, which the ``evface``
+    command turns into Ctrl-C), each running job is interrupted as by Ctrl-C and its clean-up ends
+    before the command does (its temporary files removed). A job is handed to a process only when
+    one is free, so the waiting job of highest priority goes next. A job's exception is raised here as it is (no retry: the callers
     resume where they stopped).
     """
 
@@ -163,13 +165,13 @@ class ProcessPool:
         if self.workers < 1:
             raise ParameterError(f"need at least one worker process, got {self.workers}")
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"),
-                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+                                 initializer=_start_worker, initargs=(os.getpid(),)) as pool:
             waiting, futures = _Waiting(jobs), {}
             try:
                 while waiting or futures:
                     while waiting and len(futures) < self.workers:
                         job = waiting.pop()
-                        futures[pool.submit(job.fn, *job.args)] = job
+                        futures[pool.submit(_interruptible, job.fn, *job.args)] = job
                     for future in wait(futures, return_when=FIRST_COMPLETED).done:
                         job = futures.pop(future)
                         waiting.extend(on_done(job, future.result()) or ())
@@ -180,6 +182,34 @@ class ProcessPool:
                     for process in list(pool._processes.values()):  # group): end the jobs, do not wait for them
                         process.terminate()
                 raise
+
+
+def _start_worker(parent_pid: int) -> None:
+    """Set up a worker process of the pool of ``parent_pid``: it ends with that process
+    (:func:`_die_with_parent`), and between jobs it ignores SIGTERM (which the pool sends each
+    worker when the command is interrupted): an idle worker ends when the pool shuts down, as it
+    would have anyway, and is not killed while it holds the lock of the pool's job queue."""
+    _die_with_parent(parent_pid)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _interruptible(fn: Callable[..., Any], *args: Any) -> Any:
+    """Return ``fn(*args)``, called in a worker process of the pool with a SIGTERM raising
+    ``KeyboardInterrupt`` as Ctrl-C does, so that the job's clean-up runs before the pool shuts
+    down (the default action left the job's temporary files: a reconstruction's ``samples.tmp``).
+    Only the first: a scheduler that ends the whole process group sends one too, which must not
+    break off that clean-up."""
+    previous = signal.signal(signal.SIGTERM, _interrupt_once)
+    try:
+        return fn(*args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt_once(signum: int, frame: object) -> None:
+    """Ignore SIGTERM from now on and raise ``KeyboardInterrupt``."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 _PR_SET_PDEATHSIG = 1

@@ -4,6 +4,7 @@ stays out of every local path."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -112,6 +113,54 @@ def test_the_pool_workers_end_when_the_command_is_killed():
     finally:
         for pid in filter(_alive, workers):
             os.kill(pid, 9)
+
+
+_WRITER = """
+import sys, time
+from pathlib import Path
+from evface.cli import _sigterm_as_ctrl_c
+from evface.executor import Job, ProcessPool
+
+def write(folder):  # as write_samples does: into NAME.tmp, removed on any exception
+    tmp = Path(folder) / "samples.tmp"
+    tmp.mkdir()
+    try:
+        time.sleep(60)
+    except BaseException:
+        tmp.rmdir()
+        raise
+
+if __name__ == "__main__":
+    with _sigterm_as_ctrl_c({"by": False}):  # as the evface command does
+        ProcessPool(2).run([Job("write", write, (sys.argv[1],)), Job("idle", time.sleep, (0,))], print)
+"""
+
+
+@pytest.mark.parametrize("group", [False, True], ids=["command", "process-group"])
+def test_a_terminated_pool_lets_its_jobs_clean_up(tmp_path, group):
+    """SIGTERM of evface run --jobs N (timeout, a scheduler's time limit; Slurm and systemd send it
+    to every process of the job) ended the training workers by the default action: a
+    reconstruction's samples.tmp was left in the run folder."""
+    (tmp_path / "writer.py").write_text(_WRITER)
+    driver = subprocess.Popen([sys.executable, str(tmp_path / "writer.py"), str(tmp_path)], cwd=tmp_path,
+                              env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "samples.tmp").exists():
+            assert driver.poll() is None and time.monotonic() < deadline, "the job did not start"
+            time.sleep(0.1)
+        time.sleep(0.5)  # the idle worker waits for a job
+        if group:
+            os.killpg(driver.pid, signal.SIGTERM)
+        else:
+            driver.send_signal(signal.SIGTERM)
+        err = driver.communicate(timeout=30)[1]
+    finally:
+        if driver.poll() is None:
+            os.killpg(driver.pid, signal.SIGKILL)
+    assert driver.returncode != 0 and not (tmp_path / "samples.tmp").exists()
+    assert "SpawnProcess" not in err, err  # no worker's traceback
 
 
 def test_local_runs_never_import_ray():
