@@ -401,17 +401,29 @@ def _check_address(ray: Any, address: str, named: str) -> None:
 
 
 def _is_ray_head(ray: Any, host: str, port: int) -> bool:
-    """Whether a Ray head node's GCS (a gRPC server) answers at ``host:port``. Where another server
-    answers (the dashboard's HTTP port), ``ray.init`` tries 20 times for up to 40 s each, printing
-    warnings of Ray's C++ core; this takes at most 5 s (a server that says nothing), and prints nothing."""
+    """Whether a Ray head node's GCS (a gRPC server) may answer at ``host:port``. Where another
+    server answers (the dashboard's HTTP port, a raylet's gRPC port), ``ray.init`` tries 20 times
+    for a second or more each, printing a warning of Ray's C++ core each time; this takes at most
+    5 s (a server that says nothing), and prints nothing.
+
+    Ray has no public call that asks an address for its GCS without those retries: past the
+    HTTP/2 check (plain sockets), this asks Ray's own GCS client (``ray._raylet.GcsClient``, what
+    ``ray.init`` tries each time). A Ray without it, or whose client takes other arguments or
+    fails otherwise, leaves the question to ``ray.init`` (``True``): slower, never wrong."""
     tls = os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true")  # then the GCS answers only in TLS
     if not tls and not _speaks_http2(host, port):
         return False
+    client = getattr(getattr(ray, "_raylet", None), "GcsClient", None)
+    rpc_error = getattr(getattr(ray, "exceptions", None), "RpcError", None)
+    if client is None or rpc_error is None:
+        return True
     with _stderr_silenced():
         try:
-            ray._raylet.GcsClient(address=f"{host}:{port}")
-        except ray.exceptions.RpcError:
+            client(address=f"{host}:{port}")
+        except rpc_error:
             return False
+        except Exception:  # noqa: BLE001 - another Ray's client: ray.init, public, decides
+            return True
     return True
 
 

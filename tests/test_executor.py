@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from operator import mul
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 
 from evface.cli import main
 from evface.errors import ParameterError
-from evface.executor import InProcess, Job, ProcessPool, RayCluster
+from evface.executor import InProcess, Job, ProcessPool, RayCluster, _is_ray_head
 
 REPO = Path(__file__).parents[1]
 
@@ -225,6 +226,36 @@ def test_an_address_where_something_else_answers_is_refused_at_once(tmp_path, ca
     assert f"--ray {address}: something answers there, but not a Ray head node" in err
     assert len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "out").exists()
+
+
+def _raise_type_error(**kwargs):
+    raise TypeError("GcsClient() got an unexpected keyword argument 'address'")
+
+
+@pytest.mark.parametrize("ray_module", [
+    types.SimpleNamespace(exceptions=types.SimpleNamespace(RpcError=OSError)),  # no _raylet.GcsClient
+    types.SimpleNamespace(_raylet=types.SimpleNamespace(GcsClient=_raise_type_error),
+                          exceptions=types.SimpleNamespace(RpcError=OSError)),  # another signature
+], ids=["no-client", "other-client"])
+def test_the_head_check_leaves_the_question_to_ray_init_where_rays_internal_client_differs(ray_module):
+    """The check of a --ray address past its HTTP/2 answer uses Ray's internal GCS client (no
+    public call asks without ray.init's 20 retries): a Ray release without it, or with other
+    arguments, was an AttributeError or TypeError, "internal error" and exit 1 for every --ray run."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+
+        def answer() -> None:  # an HTTP/2 server's first frame: SETTINGS
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            with connection:
+                connection.sendall(bytes.fromhex("000000040000000000"))
+                connection.recv(64)
+
+        threading.Thread(target=answer, daemon=True).start()
+        assert _is_ray_head(ray_module, "127.0.0.1", server.getsockname()[1]) is True
 
 
 @pytest.mark.parametrize(("value", "says"), [("http://127.0.0.1:8265", "a URL (of Ray's job server or Ray Client) is not"),
