@@ -294,8 +294,9 @@ def test_steps_train_each_part_alone_and_give_the_metrics_of_one_call(fake, tmp_
     for name in ("fold1", "fold0"):  # in any order, from the cache
         assert fit_part(fake, run, cfg, name) > 0
     assert prepare(fake, run, cfg) == [] and fit_part(fake, run, cfg, "fold0") == 0.0  # trained once
+    (run / "samples.tmp").mkdir()  # a writer's, killed (SIGKILL) in a later prepare: was left for ever
     steps = pool_parts(fake, run, cfg)
-    assert _numbers(steps) == _numbers(whole) and not (run / "samples").exists()
+    assert _numbers(steps) == _numbers(whole) and not (run / "samples").exists() and not (run / "samples.tmp").exists()
     monkeypatch.undo()
     shutil.rmtree(run / "fold0")  # without the cache, a part decodes its own subjects' clips
     assert prepare(fake, run, cfg, cache=False) == ["fold0"] and fit_part(fake, run, cfg, "fold0") > 0

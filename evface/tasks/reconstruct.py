@@ -299,14 +299,16 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
                dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Write ``RUN/train.json`` from the parts' summaries and score the run on its test subjects
     (:func:`evaluate_run`, every part's test subjects by that part's models, on the samples
-    :func:`prepare` cached, which it then removes); return the metrics."""
+    :func:`prepare` cached, which it then removes, with any ``samples.tmp`` a killed writer left);
+    return the metrics."""
     dist = dist if dist is not None else engine.single_process(cfg.device)
     run_dir = Path(run_dir)
     _write_train_summary(run_dir, run_folder.load_config(run_dir), dist)
     if not dist.is_main:
         return {}
     metrics = _evaluate(run_dir, Path(data), run_dir, _cached_samples(run_dir))
-    shutil.rmtree(run_dir / SAMPLES_DIR, ignore_errors=True)
+    for cache in (SAMPLES_DIR, f"{SAMPLES_DIR}.tmp"):  # and what a killed writer left (SIGKILL: the OOM killer)
+        shutil.rmtree(run_dir / cache, ignore_errors=True)
     return metrics
 
 
