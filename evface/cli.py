@@ -118,12 +118,16 @@ def main(argv: list[str] | None = None) -> int:
 def _sigterm_as_ctrl_c(terminated: dict[str, bool]) -> Iterator[None]:
     """Inside the block, SIGTERM raises ``KeyboardInterrupt`` as Ctrl-C does, so that its clean-up
     runs (temporary files removed, worker processes ended; the default action left half-written
-    ``.tmp`` files); ``terminated["by"]`` records it. Only the main thread can take signals."""
+    ``.tmp`` files); ``terminated["by"]`` records it. A later SIGTERM is ignored, so that it cannot
+    cut that clean-up short (a process-group SIGTERM, as Slurm and systemd send, reaches a pool's
+    workers and then this process again as they end). Only the main thread can take signals."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def interrupt(signum: int, frame: object) -> None:
+        if terminated["by"]:
+            return
         terminated["by"] = True
         raise KeyboardInterrupt
 

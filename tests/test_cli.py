@@ -274,6 +274,22 @@ def test_sigterm_is_an_interruption_with_its_clean_up_and_exit_143(tmp_path, mon
     assert signal.getsignal(signal.SIGTERM) is before
 
 
+def test_a_second_sigterm_does_not_cut_the_clean_up_short():
+    """A process-group SIGTERM (Slurm, systemd) reaches this process again while the first one's
+    clean-up runs (a pool's workers ending); it raised KeyboardInterrupt inside that clean-up."""
+    terminated, cleaned = {"by": False}, []
+    with pytest.raises(KeyboardInterrupt):
+        with cli._sigterm_as_ctrl_c(terminated):
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)  # the handler raises here
+            finally:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.1)  # where the handler would raise again
+                cleaned.append("done")
+    assert cleaned == ["done"] and terminated["by"]
+
+
 @pytest.mark.parametrize("args, says", [
     (("run", "--out", "{file}"), "{file}: is a file, not a folder; give --out a folder"),
     (("run", "--out", "{file}/run"), "{file}: is a file, not a folder; give --out a folder"),
