@@ -5,7 +5,8 @@ The reconstruction tests import :func:`make_clip` and :func:`make_fake_dataset` 
 
 import numpy as np
 
-from evface.io.clip import Clip, FrameSeries, SensorInfo, TruthSeries, write_clip
+from evface.io.clip_schema import Clip, FrameSeries, SensorInfo, TruthSeries
+from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json, write_manifest
 from evface.events.core import make_events
 

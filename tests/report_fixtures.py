@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from evface.io.clip import Clip, FrameSeries, SensorInfo, TruthSeries, write_clip
+from evface.io.clip_schema import Clip, FrameSeries, SensorInfo, TruthSeries
+from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json, write_manifest
 from evface.events.core import make_events
 

@@ -180,7 +180,7 @@ def test_camera_output_adds_hot_pixels_unless_clean_and_counts_what_it_did():
 def test_synth_noise_setting_reaches_the_clips(tmp_path, capsys):
     from evface.cli import main
     from evface.datasets.synth import synthesize
-    from evface.io.clip import read_clip_meta, read_events
+    from evface.io.clip_reader import read_clip_meta, read_events
 
     counts = {}
     for noise in ("clean", "noisy"):

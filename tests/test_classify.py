@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 import torch
 
-from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
+from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
+from evface.io.clip_writer import write_clip
 from evface.io.dataset import DatasetFolder, write_dataset_json, write_manifest
 from evface.errors import DatasetError, ParameterError
 from evface.events.core import make_events

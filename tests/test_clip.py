@@ -11,26 +11,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evface.io.clip import (
-    SCHEMA_VERSION,
-    T_INDEX_STEP,
-    TRUTH_STEPS_PER_OCTAVE,
-    Clip,
-    FrameSeries,
-    ClipEventsWriter,
-    SensorInfo,
-    TruthSeries,
+from evface.io.clip_reader import (
     event_counts,
     frames_and_truth_info,
     iter_clip_events,
     read_clip,
     read_clip_meta,
     read_events,
+)
+from evface.io.clip_schema import (
+    SCHEMA_VERSION,
+    T_INDEX_STEP,
+    TRUTH_STEPS_PER_OCTAVE,
+    Clip,
+    FrameSeries,
+    SensorInfo,
+    TruthSeries,
     decode_truth,
     encode_truth,
-    t_index,
-    write_clip,
 )
+from evface.io.clip_writer import ClipEventsWriter, t_index, write_clip
 from evface.errors import EventsError, FormatError, ParameterError
 from evface.events.core import make_events
 from evface.io.event_reader import iter_events_file, read_events_file

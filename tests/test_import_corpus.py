@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from evface.cli import main
-from evface.io.clip import read_clip
+from evface.io.clip_reader import read_clip
 from evface.io.dataset import DatasetFolder
 from evface.datasets.importers.corpus import CorpusOptions, corpus_sensor, import_corpus, read_corpus_table, resample_rgb
 from evface.datasets.importers.registration import apply_homography

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from import_fixtures import write_aedat4, write_evt3
 
-from evface.io.clip import read_clip
+from evface.io.clip_reader import read_clip
 from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session
 
 SESSION_START_US = 500_000

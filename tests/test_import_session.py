@@ -17,7 +17,7 @@ import pytest
 from import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session, write_evt3
 
 from evface.cli import main
-from evface.io.clip import read_clip
+from evface.io.clip_reader import read_clip
 from evface.io.dataset import DatasetFolder
 from evface.datasets.importers.registration import RegistrationError, apply_homography, map_box
 from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session, read_video_frames

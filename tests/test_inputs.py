@@ -14,7 +14,8 @@ from evface.events.ops import add_uniform_noise, crop, drop_random, flip_lr, shi
 from evface.inputs.classify import InputSpec, augment_array, clip_input, event_input, load_inputs
 from evface.inputs.clip_view import SENSORS, face_box
 from evface.inputs.reconstruct import ReconSpec
-from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
+from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
+from evface.io.clip_writer import write_clip
 
 
 @pytest.fixture(scope="module")

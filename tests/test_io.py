@@ -553,7 +553,8 @@ def test_cli_info_of_a_clip_shows_each_cameras_face_box(tmp_path: Path, capsys: 
     import json
 
     from evface.commands.io import face_boxes
-    from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
+    from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
+    from evface.io.clip_writer import write_clip
 
     ev = make_events([0, 1000, 2000], [0, 1, 2], [0, 1, 1], [1, -1, 1])
     t = np.array([0, 33_333])

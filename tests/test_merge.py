@@ -14,7 +14,8 @@ from evface.cli import main
 from evface.datasets.merge import merge_datasets
 from evface.datasets.synth import synthesize
 from evface.errors import ParameterError
-from evface.io.clip import read_clip, write_clip
+from evface.io.clip_reader import read_clip
+from evface.io.clip_writer import write_clip
 from evface.io.dataset import DatasetFolder, read_dataset_json, write_dataset_json, write_manifest
 
 COLUMNS = ("clip_id", "subject", "label", "aus", "lighting", "onset_us", "apex_us", "offset_us", "duration_us")

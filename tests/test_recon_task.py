@@ -114,7 +114,8 @@ def test_names_holding_dollar_signs_are_drawn_as_text_in_the_runs_figures(tmp_pa
 def test_interpolation_on_a_recording_is_refused_before_any_work(tmp_path, capsys):
     # the refusal came from the first recording's samples, after "building samples (hd, interpolation) of 3 clips ..."
     # and the samples of every clip before it
-    from evface.io.clip import read_clip, write_clip
+    from evface.io.clip_reader import read_clip
+    from evface.io.clip_writer import write_clip
 
     data = make_fake_dataset(tmp_path / "data", n_subjects=3, clips_per_subject=1, duration_us=300_000)
     last = data / "clips" / "s02_c00.h5"

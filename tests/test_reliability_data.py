@@ -26,8 +26,9 @@ from test_classify import make_fake_dataset as make_classify_dataset
 from evface.cli import main
 from evface.datasets.synth import synthesize
 from evface.errors import DatasetError
-from evface.io import clip as clip_io
-from evface.io.clip import Clip, write_clip
+from evface.io import clip_writer
+from evface.io.clip_schema import Clip, SensorInfo
+from evface.io.clip_writer import write_clip
 from evface.io.dataset import DatasetFolder, write_dataset_json, write_manifest
 from evface.tasks import engine, run_folder
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig
@@ -173,20 +174,20 @@ def _enospc(*args, **kwargs):
 def test_disk_full_during_a_clip_write_leaves_no_partial_file_and_resumes(tmp_path, monkeypatch, capsys):
     out = tmp_path / "ds"
     args = ["synth", str(out), "--preset", "tiny", "--subjects", "1", "--classes", "AU4", "--lighting", "bright,dim"]
-    real = clip_io._write_frames
+    real = clip_writer._write_frames
 
     def fill_the_disk_on_the_second_clip(group, *a, **k):
         if group.file.attrs["lighting"] == "dim":  # the second clip; its .tmp holds its events by now
             _enospc()
         return real(group, *a, **k)
 
-    monkeypatch.setattr(clip_io, "_write_frames", fill_the_disk_on_the_second_clip)
+    monkeypatch.setattr(clip_writer, "_write_frames", fill_the_disk_on_the_second_clip)
     assert main(args) == 2
     line = _one_error_line(capsys.readouterr().err)
     assert "No space left on device" in line and "s000_AU4_dim_r0.h5" in line
     assert [p.name for p in out.rglob("*.tmp")] == []
     assert [p.name for p in (out / "clips").iterdir()] == ["s000_AU4_bright_r0.h5"]  # the finished clip stays
-    monkeypatch.setattr(clip_io, "_write_frames", real)  # space freed: the same command finishes the dataset
+    monkeypatch.setattr(clip_writer, "_write_frames", real)  # space freed: the same command finishes the dataset
     assert main(args) == 0
     assert len(DatasetFolder.open(out).rows) == 2
 
@@ -354,7 +355,7 @@ def test_a_clip_whose_events_lie_outside_its_window_is_refused(tmp_path, shift):
     for i, (label, aus) in enumerate([("AU4", [4]), ("AU12", [12])]):
         cid = f"s00{i}_{label}"
         write_clip(root / "clips" / f"{cid}.h5", Clip(cid, f"s00{i}", label, aus, "dim", 0, 100, 200, 300,
-                                                     events={"lr": events}, sensors={"lr": clip_io.SensorInfo("lr", 4, 4)}))
+                                                     events={"lr": events}, sensors={"lr": SensorInfo("lr", 4, 4)}))
         rows.append({"clip_id": cid, "subject": f"s00{i}", "label": label, "aus": aus, "lighting": "dim",
                      "file": f"clips/{cid}.h5", "onset_us": 0, "apex_us": 100, "offset_us": 200, "duration_us": 300,
                      "source": "test"})

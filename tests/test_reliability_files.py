@@ -20,12 +20,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import evface.io.clip as clip_module
+import evface.io.clip_writer as clip_writer
 import evface.io.event_writer as event_writer
 from evface.cli import main
 from evface.errors import EventsError, FormatError
 from evface.events.core import make_events
-from evface.io.clip import Clip, FrameSeries, SensorInfo, read_clip, read_clip_meta, write_clip
+from evface.io.clip_reader import read_clip, read_clip_meta
+from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
+from evface.io.clip_writer import write_clip
 from evface.io.event_reader import read_events_file
 from evface.io.event_writer import write_events_file
 from evface.io.file_info import file_info
@@ -415,7 +417,7 @@ class _FullDisk:
 
 
 @pytest.mark.parametrize(("name", "version", "module"), [("a.raw", "evt3", event_writer), ("a.raw", "evt2.1", event_writer),
-                                                         ("a.h5", None, clip_module)])
+                                                         ("a.h5", None, clip_writer)])
 def test_injected_full_disk_keeps_the_old_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str,
                                                  version: str | None, module) -> None:
     old = write_events_file(tmp_path / name, _events(10), SIZE, version=version)
@@ -432,7 +434,7 @@ def test_injected_full_disk_in_write_clip(tmp_path: Path, monkeypatch: pytest.Mo
     clip = Clip("c", "s", "AU4", [4], "dim", 0, 1, 2, 3, events={"lr": _events()}, sensors={"lr": SensorInfo("lr", *SIZE)},
                 frames={"rgb": FrameSeries(rng.integers(0, 255, (4, 48, 64, 3), dtype=np.uint8), np.arange(4),
                                            np.ones(4, dtype=np.int64))})
-    monkeypatch.setattr(clip_module, "open", _FullDisk, raising=False)
+    monkeypatch.setattr(clip_writer, "open", _FullDisk, raising=False)
     with pytest.raises(FormatError, match="No space left"):
         write_clip(tmp_path / "c.h5", clip)
     assert not list(tmp_path.iterdir())

@@ -20,7 +20,7 @@ from evface.inputs.classify import (
 from evface.inputs.clip_view import face_box, frame_stream, resize_area
 from evface.inputs.au_regions import region_masks
 from evface.inputs.flow import dense_flow, event_apex_us
-from evface.io.clip import write_clip
+from evface.io.clip_writer import write_clip
 from evface.models.snn import NetConfig, build, logits
 from evface.rig.geometry import RigParams, renderer_face_fraction, rig_geometry
 from evface.rig.lighting import LIGHTING

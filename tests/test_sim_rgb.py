@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evface.io.clip import FrameSeries
+from evface.io.clip_schema import FrameSeries
 from evface.errors import EvfaceError, ParameterError
 from evface.sim.rgb import (CENTRE_DISC, CENTRE_WEIGHT, PHOTONS_PER_LUX_S_UM2, RGB_FIELD_RANGE, RGB_PRESETS, RgbCamera,
                             RgbCameraParams, auto_exposure, metering_weights, srgb_encode)

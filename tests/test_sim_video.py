@@ -328,7 +328,7 @@ def test_cli_simulate_publishes_all_or_nothing_when_a_rename_fails(tmp_path, vid
 
 def test_cli_simulate_offers_the_options_its_errors_name(tmp_path, video, capsys):
     """The errors said "replace it with --force" and "pass --relative-time", which simulate lacked."""
-    from evface.io.clip import read_clip
+    from evface.io.clip_reader import read_clip
     from evface.io.event_reader import read_events_file
     from evface.io.event_writer import write_events_file
 

@@ -20,7 +20,7 @@ from evface.datasets.synth import (
 )
 from evface.errors import DatasetError, ParameterError
 from evface.face.identity import procedural_identity
-from evface.io.clip import read_clip
+from evface.io.clip_reader import read_clip
 from evface.io.dataset import DatasetFolder
 from evface.io.file_info import file_info
 from evface.rig.geometry import RigParams, renderer_face_fraction, rig_geometry

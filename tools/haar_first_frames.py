@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from evface.datasets import synth as S
-from evface.io.clip import read_clip
+from evface.io.clip_reader import read_clip
 from evface.rig.geometry import rgb_hd_stream
 from evface.rig.lighting import get_lighting
 from evface.rig.record import clip_seed, int_seed

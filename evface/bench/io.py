@@ -11,7 +11,7 @@ Keys (stable): ``n_events``, ``sensor_size``, ``repeats``, ``csv_events``, ``clo
 ``write_events_per_s`` / ``read_events_per_s`` / ``stream_events_per_s`` (evface iterating
 chunks without joining them) / ``faery_read_events_per_s`` (faery's decoder alone, on the same
 file; formats faery decodes) / ``file_bytes``: each ``{format: value}``; ``clip`` with
-``write_events_per_s``, ``read_events_per_s`` (``evface.io.clip.read_events``),
+``write_events_per_s``, ``read_events_per_s`` (``evface.io.clip_reader.read_events``),
 ``window_ms_per_100ms`` (mean time of a 100 ms windowed read) and ``window_events_per_s``;
 ``representations`` (from :mod:`evface.bench.representations` when it exists).
 """
@@ -29,7 +29,7 @@ import numpy as np
 
 from evface.bench import stream_size
 from evface.events.core import EVENT_DTYPE
-from evface.io.clip import read_events
+from evface.io.clip_reader import read_events
 from evface.io.event_reader import iter_events_file, read_events_file
 from evface.io.event_writer import write_events_file
 from evface.io.formats import FORMATS

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from evface.datasets.synth import default_classes, preset_plan, synthesize
-from evface.io.clip import event_counts
+from evface.io.clip_reader import event_counts
 
 PRESETS = ("quick", "full", "paper")
 """Presets measured by ``evface bench synth`` (``--quick``: ``tiny`` only)."""

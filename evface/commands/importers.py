@@ -93,7 +93,7 @@ def session(
 
     from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session  # lazy: cv2, h5py, numba off start-up
 
-    from evface.io.clip import SENSOR_NAME  # lazy: with the importer above
+    from evface.io.clip_schema import SENSOR_NAME  # lazy: with the importer above
 
     output_folder(out, "OUT")
     files = _pairs(events, "--events")

@@ -14,7 +14,8 @@ different event sensors (a model of a sensor some clips lack cannot train on the
 
 Examples
 --------
->>> from evface.io.clip import Clip, write_clip
+>>> from evface.io.clip_schema import Clip
+>>> from evface.io.clip_writer import write_clip
 >>> from evface.io.dataset import write_dataset_json, write_manifest
 >>> def session(folder, subject):
 ...     clip = Clip(f"{subject}_c000", subject, "AU4", [4], "dim", 0, 100_000, 200_000, 300_000)
@@ -41,7 +42,7 @@ from typing import Any
 from evface import __version__
 from evface.checks import as_flag
 from evface.errors import DatasetError, ParameterError, where
-from evface.io.clip import read_clip_meta
+from evface.io.clip_reader import read_clip_meta
 from evface.io.dataset import (
     DatasetFolder,
     aus_to_str,

@@ -38,8 +38,11 @@ from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers
 from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, counted, where
 from evface.face.aus import DEFAULT_CLASSES
 from evface.face.identity import Identity, builtin_photo_identities, photo_identity, procedural_identity
-from evface.io.clip import Clip, read_clip_meta, temporaries_of, write_clip
+from evface.io.clip_reader import read_clip_meta
+from evface.io.clip_schema import Clip
+from evface.io.clip_writer import write_clip
 from evface.io.dataset import check_apart, read_dataset_json, read_manifest, write_dataset_json, write_manifest
+from evface.io.temporary_files import temporaries_of
 from evface.rig.geometry import RigParams
 from evface.rig.lighting import DEFAULT_LIGHTING, LIGHTING, get_lighting
 from evface.rig.record import GENERATOR, ClipSpec, Rig, clip_seed, int_seed

@@ -53,7 +53,8 @@ from evface.inputs.clip_view import (
     Box, check_sensor, check_window, face_box, frame_stream, read_view, resize_area, rgb_frames, time_window, to_gray,
 )
 from evface.inputs.flow import event_apex_us, flow_image, frame_apex_index
-from evface.io.clip import FrameSeries, read_clip_meta
+from evface.io.clip_reader import read_clip_meta
+from evface.io.clip_schema import FrameSeries
 from evface.sim.rgb import RGB_PRESETS
 
 EVENT_KINDS = ("events", "events-apex")

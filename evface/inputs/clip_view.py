@@ -35,7 +35,8 @@ import numpy as np
 
 from evface.checks import MAX_SENSOR_SIDE, as_int
 from evface.errors import DatasetError, ParameterError, where
-from evface.io.clip import Clip, FrameSeries, read_clip, read_clip_meta
+from evface.io.clip_reader import read_clip, read_clip_meta
+from evface.io.clip_schema import Clip, FrameSeries
 from evface.sim.sensors import BY_ROLE
 
 SENSORS = tuple(sorted(BY_ROLE))
@@ -89,7 +90,7 @@ def require_sensor(clip: Clip, sensor: str, source: str | Path | None = None) ->
 
     Examples
     --------
-    >>> from evface.io.clip import SensorInfo
+    >>> from evface.io.clip_schema import SensorInfo
     >>> clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 3, sensors={"lr": SensorInfo("lr", 40, 30)})
     >>> require_sensor(clip, "lr")  # nothing to say
     >>> require_sensor(clip, "hd", "c.h5")
@@ -105,7 +106,7 @@ def require_sensor(clip: Clip, sensor: str, source: str | Path | None = None) ->
 def read_view(path: str | Path, sensor: str | None, *, frames: bool | Sequence[str],
               truth: bool | Sequence[str] = False) -> Clip:
     """Read the events of ``sensor`` (none when ``None``), and the frames and truth if asked
-    (all of them, or the streams and sensors named, as :func:`~evface.io.clip.read_clip`).
+    (all of them, or the streams and sensors named, as :func:`~evface.io.clip_reader.read_clip`).
 
     A clip without ``sensor`` is a DatasetError (:func:`require_sensor`) before any event is read.
 
@@ -113,7 +114,8 @@ def read_view(path: str | Path, sensor: str | None, *, frames: bool | Sequence[s
     --------
     >>> import tempfile
     >>> from evface.events.core import make_events
-    >>> from evface.io.clip import SensorInfo, write_clip
+    >>> from evface.io.clip_schema import SensorInfo
+    >>> from evface.io.clip_writer import write_clip
     >>> frames = FrameSeries(np.zeros((2, 2, 4, 3), np.uint8), np.array([0, 500]), np.array([100, 100]))
     >>> clip = Clip("c0", "s01", "AU12", [12], "bright", 0, 1500, 3000, 4000, frames={"rgb": frames},
     ...             events={"lr": make_events([0, 1000, 2000], [0, 1, 2], [0, 1, 1], [1, -1, 1])},
@@ -193,7 +195,7 @@ def face_box(clip: Clip, camera: str, source: str | Path | None = None) -> Box:
 
     Examples
     --------
-    >>> from evface.io.clip import SensorInfo
+    >>> from evface.io.clip_schema import SensorInfo
     >>> clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 3, sensors={"lr": SensorInfo("lr", 40, 30)},
     ...             calibration={"face_box": {"lr": [4.6, -2.2, 30.4, 25.5]}})
     >>> face_box(clip, "lr")

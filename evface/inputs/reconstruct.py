@@ -62,7 +62,8 @@ from evface.inputs.clip_view import (
     RECORDED_PRESET, check_sensor, face_box, frame_stream, homography, register_to_box, require_sensor,
     resize_area, rgb_frames, to_gray,
 )
-from evface.io.clip import Clip, read_clip, read_clip_meta
+from evface.io.clip_reader import read_clip, read_clip_meta
+from evface.io.clip_schema import Clip
 
 PROTOCOLS = ("extrapolation", "interpolation", "events-only")
 NO_INTERPOLATION = ("a recording (no truth frames) has no frames between its RGB frames to score interpolation on; "
@@ -278,7 +279,7 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
     its 10x8 lr sensor:
 
     >>> from evface.events.core import make_events
-    >>> from evface.io.clip import FrameSeries, SensorInfo
+    >>> from evface.io.clip_schema import FrameSeries, SensorInfo
     >>> frames = FrameSeries(np.stack([np.full((20, 20, 3), 40 * i, np.uint8) for i in range(5)]),
     ...                      np.arange(5) * 100_000, np.full(5, 10_000))  # mid-exposures 5, 105, ... 405 ms
     >>> events = make_events(np.arange(0, 500_000, 25_000), np.arange(20) % 10, np.arange(20) % 8, np.ones(20))
@@ -349,7 +350,8 @@ def read_samples_clip(path: str | Path, sensor: str) -> Clip:
     --------
     >>> import tempfile
     >>> from evface.events.core import make_events
-    >>> from evface.io.clip import FrameSeries, SensorInfo, write_clip
+    >>> from evface.io.clip_schema import FrameSeries, SensorInfo
+    >>> from evface.io.clip_writer import write_clip
     >>> frames = FrameSeries(np.zeros((2, 4, 4, 3), np.uint8), np.array([0, 500]), np.array([100, 100]))
     >>> clip = Clip("c0", "s01", "AU12", [12], "dim", 0, 500, 900, 1000, frames={"rgb": frames},
     ...             events={"hd": make_events([0], [0], [0], [1]), "lr": make_events([0, 9], [1, 2], [1, 1], [1, -1])},
@@ -438,9 +440,9 @@ def write_samples(
     A dataset of one recording (see :func:`clip_samples`), listed twice:
 
     >>> import tempfile
-    >>> from evface.io.clip import write_clip
+    >>> from evface.io.clip_writer import write_clip
     >>> from evface.events.core import make_events
-    >>> from evface.io.clip import FrameSeries, SensorInfo
+    >>> from evface.io.clip_schema import FrameSeries, SensorInfo
     >>> frames = FrameSeries(np.stack([np.full((20, 20, 3), 40 * i, np.uint8) for i in range(5)]),
     ...                      np.arange(5) * 100_000, np.full(5, 10_000))  # mid-exposures 5, 105, ... 405 ms
     >>> events = make_events(np.arange(0, 500_000, 25_000), np.arange(20) % 10, np.arange(20) % 8, np.ones(20))
@@ -509,9 +511,9 @@ def build_samples(
     A dataset of one recording (see :func:`clip_samples`), listed twice:
 
     >>> import tempfile
-    >>> from evface.io.clip import write_clip
+    >>> from evface.io.clip_writer import write_clip
     >>> from evface.events.core import make_events
-    >>> from evface.io.clip import FrameSeries, SensorInfo
+    >>> from evface.io.clip_schema import FrameSeries, SensorInfo
     >>> frames = FrameSeries(np.stack([np.full((20, 20, 3), 40 * i, np.uint8) for i in range(5)]),
     ...                      np.arange(5) * 100_000, np.full(5, 10_000))  # mid-exposures 5, 105, ... 405 ms
     >>> events = make_events(np.arange(0, 500_000, 25_000), np.arange(20) % 10, np.arange(20) % 8, np.ones(20))

@@ -9,8 +9,14 @@
 - :mod:`evface.io.faery_bridge` -- faery's events dtype and errors, for the reader and the writer;
 - :mod:`evface.io.evt` -- the EVT 2.1 codec faery lacks;
 - :mod:`evface.io.aedat4` -- the AEDAT 4 container check run before faery's decoder;
-- :mod:`evface.io.clip` -- the clip file (schema in docs/clip-format.md), the only module that
-  knows its HDF5 layout;
+- :mod:`evface.io.clip_schema` -- the clip file: what a clip holds, its schema version and the
+  truth frames' log codes (schema in docs/clip-format.md);
+- :mod:`evface.io.clip_writer` and :mod:`evface.io.clip_reader` -- the clip file written (whole or
+  one sensor's events streamed) and read (whole, windowed, summaries): the only modules that know
+  its HDF5 layout;
+- :mod:`evface.io.clip_checks` -- the checks of a clip before it is written;
+- :mod:`evface.io.temporary_files` -- the temporary file beside an output that every writer fills
+  and renames;
 - :mod:`evface.io.dataset` -- the dataset folder (``manifest.csv``, ``dataset.json``) and
   atomic writes.
 """

@@ -1,7 +1,7 @@
 """The dataset folder: ``clips/``, ``manifest.csv`` and ``dataset.json``.
 
 This module owns the folder around the clips (one clip file's content belongs to
-:mod:`evface.io.clip`) and the atomic writes of every file evface makes (:func:`atomic_write`).
+:mod:`evface.io.clip_schema`) and the atomic writes of every file evface makes (:func:`atomic_write`).
 
 ``manifest.csv`` has one row per clip with the columns of :data:`MANIFEST_COLUMNS`; ``aus`` is a
 ``+``-joined list (``"6+12"``). ``dataset.json`` records who made the folder (generator or
@@ -27,7 +27,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, where
-from evface.io.clip import indexed_event_times, read_clip_meta, temporaries_of, temporary_beside
+from evface.io.clip_reader import indexed_event_times, read_clip_meta
+from evface.io.temporary_files import temporaries_of, temporary_beside
 
 MANIFEST_COLUMNS = (
     "clip_id",
@@ -73,11 +74,11 @@ def read_text(path: Path) -> str:
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     """``write(tmp)`` to a temporary file of its own beside ``path`` (``NAME.HOST-PID-RANDOM.tmp``,
-    :func:`~evface.io.clip.temporary_beside`), then rename it to ``path``; on any error (a full disk
+    :func:`~evface.io.temporary_files.temporary_beside`), then rename it to ``path``; on any error (a full disk
     included) the temporary file is removed and ``path`` is left as it was.
 
     Every file evface writes goes through this, or through a writer of its own that keeps the
-    same promise (``io.clip.write_clip``, ``io.event_writer``'s writer, ``sim.video.write_video``).
+    same promise (``io.clip_writer.write_clip``, ``io.event_writer``'s writer, ``sim.video.write_video``).
 
     Examples
     --------
@@ -473,7 +474,8 @@ def check_rows(root: Path, rows: tuple[dict[str, Any], ...], info: dict[str, Any
     Examples
     --------
     >>> import tempfile
-    >>> from evface.io.clip import Clip, write_clip
+    >>> from evface.io.clip_schema import Clip
+    >>> from evface.io.clip_writer import write_clip
     >>> row = {"clip_id": "c1", "subject": "s01", "label": "AU12", "aus": [6, 12], "lighting": "bright",
     ...        "file": "clips/c1.h5", "onset_us": 0, "apex_us": 1500, "offset_us": 3000, "duration_us": 4000}
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -520,7 +522,8 @@ class DatasetFolder:
 
     Examples
     --------
-    >>> from evface.io.clip import Clip, write_clip
+    >>> from evface.io.clip_schema import Clip
+    >>> from evface.io.clip_writer import write_clip
     >>> _ = write_clip("data/clips/s000_c000.h5", Clip("s000_c000", "s000", "AU4", [4], "dim", 0, 100_000, 200_000, 300_000))
     >>> row = {"clip_id": "s000_c000", "subject": "s000", "label": "AU4", "aus": [4], "lighting": "dim",
     ...        "file": "clips/s000_c000.h5", "onset_us": 0, "apex_us": 100_000, "offset_us": 200_000,

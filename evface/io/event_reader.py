@@ -3,7 +3,7 @@
 :class:`EventsFileReader` reads the camera formats (through faery, EVT 2.1 through
 :mod:`evface.io.evt`, CSV parsed here) and the evface clip file alike, in chunks, so a file larger
 than memory goes through; it knows the file's format and sensor size before decoding an event. The
-clip file's layout belongs to :mod:`evface.io.clip`; this module reaches it through that module's
+clip file's layout belongs to :mod:`evface.io.clip_reader`; this module reaches it through that module's
 public names only. Timestamps are absolute microseconds; the events arrays are
 :data:`evface.events.core.EVENT_DTYPE`. Every problem with a file raises
 :class:`~evface.errors.FormatError` (or :class:`~evface.errors.EventsError` for events that break
@@ -32,7 +32,7 @@ from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events, time_window
 from evface.io import evt as io_evt
 from evface.io.aedat4 import check_aedat4
-from evface.io.clip import clip_errors, event_counts, iter_clip_events, read_clip_meta, read_events
+from evface.io.clip_reader import clip_errors, event_counts, iter_clip_events, read_clip_meta, read_events
 from evface.io.faery_bridge import _FAERY_DTYPE, _FAERY_READ, _check_faery_name, _faery_errors, from_faery
 from evface.io.formats import EVT_VERSIONS, _header_size, _plugin_size, detect_format, read_prophesee_header
 

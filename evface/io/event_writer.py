@@ -23,10 +23,13 @@ from evface.checks import INT64, sensor_dims
 from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize
 from evface.io import evt as io_evt
-from evface.io.clip import ClipEventsWriter, check_sensor_name, frames_and_truth_info, read_clip_meta, temporary_beside
+from evface.io.clip_reader import frames_and_truth_info, read_clip_meta
+from evface.io.clip_schema import check_sensor_name
+from evface.io.clip_writer import ClipEventsWriter
 from evface.io.event_reader import _csv_header_size, _outside
 from evface.io.faery_bridge import _FAERY_READ, _FAERY_WRITE, _check_faery_name, _faery_errors, to_faery
 from evface.io.formats import EVT_VERSIONS, detect_format, output_format
+from evface.io.temporary_files import temporary_beside
 
 DAT_MAX_GAP_US = 1 << 31
 """DAT stores 32-bit timestamps (the first event's time goes in the header); faery tells a wrap from

@@ -14,7 +14,7 @@ import numpy as np
 
 from evface.errors import FormatError, where
 from evface.events.core import SensorSize
-from evface.io.clip import frames_and_truth_info, read_clip_meta
+from evface.io.clip_reader import frames_and_truth_info, read_clip_meta
 from evface.io.event_reader import EventsFileReader
 from evface.io.formats import detect_format
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.io.clip import event_counts, read_clip, read_clip_meta
+from evface.io.clip_reader import event_counts, read_clip, read_clip_meta
 from evface.io.dataset import DatasetFolder
 from evface.errors import DatasetError, FormatError, where
 from evface.report import figures

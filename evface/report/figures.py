@@ -1,6 +1,6 @@
 """Figures for the report, returned as encoded image bytes (PNG or GIF), never written to disk.
 
-Each function takes plain arrays or a :class:`~evface.io.clip.Clip` and returns bytes, so the
+Each function takes plain arrays or a :class:`~evface.io.clip_schema.Clip` and returns bytes, so the
 report can inline them as data URIs and tests can check them without a browser.
 """
 
@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from evface.io.clip import Clip  # noqa: E402
+from evface.io.clip_schema import Clip  # noqa: E402
 from evface.events.core import time_slice  # noqa: E402
 from evface.tasks.figure_text import plain_text  # noqa: E402
 

@@ -7,7 +7,7 @@ pixel size; streams named by :func:`~evface.rig.geometry.rgb_hd_stream`) turn th
 (:mod:`evface.rig.scene`) into events or frames with their own physics (:mod:`evface.sim`). The
 event sensors see the scene sampled at ``scene_rate_hz`` and sub-step adaptively in between;
 clean truth frames for ``hd`` and ``lr`` are kept at ``truth_rate_hz`` (stored compactly by
-:func:`evface.io.clip.encode_truth`).
+:func:`evface.io.clip_schema.encode_truth`).
 ``calibration`` records, for every camera, the face box and the affine homography from RGB pixel
 coordinates to that camera's recorded window (:mod:`evface.rig.geometry`);
 ``calibration["frame_cameras"]`` says, for every frame stream, which event sensor's view it has
@@ -38,7 +38,7 @@ import numpy as np
 from evface.checks import within_memory
 from evface.events.core import concatenate
 from evface.face.identity import Identity
-from evface.io.clip import Clip, SensorInfo, TruthSeries
+from evface.io.clip_schema import Clip, SensorInfo, TruthSeries
 from evface.errors import ParameterError
 from evface.face.render import canvas_geometry
 from evface.rig.geometry import RigGeometry, RigParams, renderer_face_fraction, rgb_hd_stream, rig_geometry

@@ -24,7 +24,7 @@ import numpy as np
 
 from evface.checks import as_int, as_real, number_fields, real_dtype, sensor_dims, within_memory
 from evface.errors import ParameterError
-from evface.io.clip import FrameSeries
+from evface.io.clip_schema import FrameSeries
 from evface.sim.rgb_pipeline import CFA_PATTERNS, demosaic, fixed_pattern, jpeg, mosaic
 
 METERING_MODES = ("average", "centre")

@@ -77,7 +77,7 @@ from evface.inputs.reconstruct import (
     sample_bytes,
     write_samples,
 )
-from evface.io.clip import frames_and_truth_info
+from evface.io.clip_reader import frames_and_truth_info
 from evface.io.dataset import DatasetFolder
 from evface.models.cvae import CVAE, cvae_loss, recon_loss
 from evface.models.e2vid import E2VIDRecurrent

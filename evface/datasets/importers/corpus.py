@@ -70,7 +70,8 @@ from evface.datasets.importers.registration import box_kept, describe_cut, map_b
 from evface.datasets.importers.session import FACE_FRAMES, detect_face
 from evface.errors import DatasetError, ParameterError, where
 from evface.events.core import concatenate
-from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
+from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
+from evface.io.clip_writer import write_clip
 from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
 from evface.sim.dvs import DvsSimulator
 from evface.sim.dvs_params import DvsParams

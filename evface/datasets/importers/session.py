@@ -46,7 +46,8 @@ import numpy as np
 
 from evface import __version__
 from evface.checks import as_box, numbers, sensor_dims
-from evface.io.clip import Clip, FrameSeries, SensorInfo, write_clip
+from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
+from evface.io.clip_writer import write_clip
 from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
 from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations, table_int
 from evface.datasets.importers.registration import (

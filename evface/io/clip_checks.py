@@ -1,0 +1,123 @@
+"""The checks of a clip before it is written: every field of a :class:`~evface.io.clip_schema.Clip`
+must be one that :func:`~evface.io.clip_reader.read_clip` reads back as given; otherwise one
+``ParameterError`` (``EventsError`` for events) names the file and the field, before anything is
+written."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evface.checks import as_int, sensor_dims
+from evface.errors import FormatError, ParameterError, where
+from evface.events.core import validate_events
+from evface.io.clip_schema import _TIME_ATTRS, Clip, SensorInfo, check_sensor_name
+
+
+def _checked(path: Path, clip: Clip) -> Clip:
+    """``clip`` with its times and AUs as ints, once every field is one
+    :func:`~evface.io.clip_reader.read_clip` reads back as written; otherwise a ``ParameterError``
+    (``EventsError`` for events) naming ``path`` and the field, before anything is written. A string
+    time wrote a clip no reader could open, a fraction lost its part silently, a frames name with
+    ``/`` nested groups that read as corrupt."""
+    if not isinstance(clip, Clip):
+        raise ParameterError(where(path, f"clip must be a Clip, got {type(clip).__name__}"))
+    texts = {key: _text(path, f"Clip.{key}", getattr(clip, key)) for key in ("clip_id", "subject", "label", "lighting")}
+    times = {key: _field(path, key, lambda: as_int(f"Clip.{key}", getattr(clip, key))) for key in _TIME_ATTRS}
+    if not 0 <= times["onset_us"] <= times["apex_us"] <= times["offset_us"] <= times["duration_us"]:
+        raise ParameterError(where(path, "Clip times must keep 0 <= onset_us <= apex_us <= offset_us <= duration_us, got "
+                                         + ", ".join(f"{key}={times[key]}" for key in _TIME_ATTRS)))
+    # an integer keeps its own type, and the file its bytes; a whole float (1000.0) is stored as an int
+    times = {key: t for key, t in times.items() if not isinstance(getattr(clip, key), (int, np.integer))}
+    if isinstance(clip.aus, (str, bytes)) or not isinstance(clip.aus, Sequence | np.ndarray):
+        raise ParameterError(where(path, f"Clip.aus must be a list of AU numbers, got {clip.aus!r}"))
+    aus = _field(path, "aus", lambda: [as_int("Clip.aus", au, 1) for au in clip.aus])
+    for name, info in clip.sensors.items():
+        check_sensor_name(path, name)
+        _field(path, name, lambda: _check_geometry(f"Clip.sensors[{name!r}]", info))
+    for name, ev in clip.events.items():
+        if name not in clip.sensors:
+            raise FormatError(where(path, f"events for sensor {name!r} have no SensorInfo"))
+        validate_events(ev, clip.sensors[name].size, source=f"{path} events/{name}")
+    for name, frames in clip.frames.items():
+        check_sensor_name(path, name, " (a camera of Clip.frames)")
+        _check_images(path, f"Clip.frames[{name!r}]", frames.data, (np.uint8,), "(N, H, W) or (N, H, W, 3) of uint8")
+        for key in ("t_us", "exposure_us"):
+            _check_times(path, f"Clip.frames[{name!r}].{key}", getattr(frames, key))
+    for name, truth in clip.truth.items():
+        check_sensor_name(path, name, " (a sensor of Clip.truth)")
+        _check_images(path, f"Clip.truth[{name!r}]", truth.data, (np.floating, np.integer), "(N, H, W) of numbers")
+        _check_times(path, f"Clip.truth[{name!r}].t_us", truth.t_us)
+        _check_truth_grid(path, name, truth.data.shape[1:], clip.sensors.get(name))
+    return replace(clip, **texts, **times, aus=aus)
+
+
+def _check_truth_grid(path: Path, name: str, shape: tuple[int, ...], sensor: SensorInfo | None) -> None:
+    """Truth lies on its sensor's grid (docs/clip-format.md): readers crop it with the sensor's
+    face box, so frames of another shape would be cut at the wrong pixels."""
+    if sensor is None:
+        raise ParameterError(where(path, f"Clip.truth[{name!r}] has no SensorInfo: truth lies on the grid of the "
+                                         "sensor of its name"))
+    grid = (int(sensor.height), int(sensor.width))
+    if tuple(shape) != grid:
+        raise ParameterError(where(path, f"Clip.truth[{name!r}].data has frames of (height, width) {tuple(shape)}, "
+                                         f"sensor {name!r} is {grid}: truth lies on its sensor's grid"))
+
+
+def _field(path: Path, key: str, check: Any) -> Any:
+    """``check()``, its ParameterError prefixed with ``path``."""
+    try:
+        return check()
+    except ParameterError as exc:
+        raise ParameterError(where(path, str(exc))) from None
+
+
+def _check_geometry(name: str, info: SensorInfo) -> None:
+    """A sensor's size, full size and ROI as :func:`~evface.io.clip_reader.read_clip_meta` reads them back."""
+    sensor_dims(info.size, name)
+    for key in ("full_width", "full_height"):
+        if getattr(info, key) is not None:
+            as_int(f"{name}.{key}", getattr(info, key), 1)
+    if info.roi is not None:
+        if isinstance(info.roi, (str, bytes)) or not isinstance(info.roi, Sequence | np.ndarray) or len(info.roi) != 4:
+            raise ParameterError(f"{name}.roi must be (x0, y0, width, height), got {info.roi!r}")
+        for v in info.roi:
+            as_int(f"{name}.roi", v)
+
+
+def _text(path: Path, name: str, value: object) -> str:
+    """``value`` as a plain ``str`` (h5py stores no ``numpy.str_``) of UTF-8 text."""
+    if not isinstance(value, str):
+        raise ParameterError(where(path, f"{name} must be text, got {value!r}"))
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ParameterError(where(path, f"{name} {value!r} is not UTF-8 text")) from None
+    return str(value)
+
+
+def _check_images(path: Path, name: str, data: object, kinds: tuple[type, ...], shape: str) -> None:
+    """Frames or truth: an array of the shape and dtype the schema stores (docs/clip-format.md)."""
+    ok = isinstance(data, np.ndarray) and any(np.issubdtype(data.dtype, kind) for kind in kinds)
+    if ok and data.ndim == 4 and kinds == (np.uint8,):
+        ok = data.shape[3] == 3
+    elif ok:
+        ok = data.ndim == 3
+    if not ok:
+        got = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
+        raise ParameterError(where(path, f"{name}.data must be {shape}, got {got}"))
+    if np.issubdtype(data.dtype, np.floating) and not np.isfinite(data).all():
+        raise ParameterError(where(path, f"{name}.data holds nan or infinite values"))
+
+
+def _check_times(path: Path, name: str, values: object) -> None:
+    """Microseconds as whole numbers (a fraction was cut off silently when stored as int64)."""
+    t = np.asarray(values)
+    if t.dtype.kind in "iu":
+        return
+    if t.dtype.kind != "f" or not (np.isfinite(t).all() and (t == np.round(t)).all()):
+        raise ParameterError(where(path, f"{name} must be whole microseconds, got {t.dtype} {t[:3].tolist()}"))

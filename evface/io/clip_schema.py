@@ -1,0 +1,264 @@
+"""The clip file's schema: one micro-expression clip, every sensor and camera, in one HDF5 file.
+
+This module holds what a clip is (:class:`Clip`, :class:`SensorInfo`, :class:`FrameSeries`,
+:class:`TruthSeries`), the schema version, the names a sensor may have, and the 16-bit log codes of
+truth frames (:func:`encode_truth`, :func:`decode_truth`) that the writer and the reader share.
+:mod:`evface.io.clip_writer` writes the layout below and :mod:`evface.io.clip_reader` reads it:
+they are the only code that knows it (docs/clip-format.md is the reference), and everything else
+reads and writes clips through their public names. :mod:`evface.io.clip_checks` refuses a
+:class:`Clip` that would not read back as written.
+
+Layout (schema version 3; docs/clip-format.md is the reference)::
+
+    /                       attrs: schema_version, evface_version, clip_id, subject, label,
+                                   aus (JSON list), lighting, onset_us, apex_us, offset_us,
+                                   duration_us, calibration (JSON), extra (JSON)
+    /events/<sensor>/t      int64 µs, sorted     (chunked, resizable 1-D datasets; see clip_writer.EVENT_COMPRESSION)
+    /events/<sensor>/x      uint16
+    /events/<sensor>/y      uint16
+    /events/<sensor>/p      int8 in {-1, +1}
+    /events/<sensor>/t_index   int64: t of every T_INDEX_STEP-th event (events 0, step, 2 step, ...)
+    /events/<sensor>        attrs: width, height, full_width, full_height, roi (x0, y0, w, h),
+                                   model, params (JSON)
+    /frames/<camera>/data   uint8 (N, H, W, 3) or (N, H, W)
+    /frames/<camera>/t      int64 µs, start of each exposure
+    /frames/<camera>/exposure_us  int64
+    /frames/<camera>        attrs: width, height, fps, model, params (JSON)
+    /truth/<sensor>/data    uint16 (N, H, W): clean intensity on the sensor's grid as log codes,
+                            each frame's codes minus the previous frame's (modulo 2**16);
+                            attrs: encoding, steps_per_octave, log2_min (see encode_truth)
+    /truth/<sensor>/t       int64 µs
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evface.errors import FormatError, where
+
+SCHEMA_VERSION = 3
+"""3: truth frames are 16-bit log codes differenced in time (:func:`encode_truth`), a fifth of
+version 2's float32 bytes. 2: ``t_index`` (one entry per ``T_INDEX_STEP`` events) replaces version
+1's ``ms_index`` (one entry per millisecond from t = 0, which grew with absolute time); frames and
+truth use gzip. Version 1 and 2 files still read (their truth is float32)."""
+TRUTH_ENCODING = "log2-time-delta"
+TRUTH_STEPS_PER_OCTAVE = 128
+"""Log codes per doubling of intensity: a relative step of 0.54 %, so a stored value is within
+0.27 % of the true one (version 2 kept 7 mantissa bits: within 0.4 %)."""
+TRUTH_LOG2_MIN = -20.0
+"""Code 0 is exactly 0 and stands for every intensity at or below 2**-20 (about 1e-6 lux); the
+largest code is 2**236."""
+T_INDEX_STEP = 4096
+"""Events per ``t_index`` entry: a windowed read binary-searches the index, then at most this many
+timestamps at each edge of the window."""
+
+SENSOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+"""A sensor's name in a clip (``hd``, ``lr``, ``events``): letters, digits, ``_``, ``-`` and ``.``,
+starting with a letter or digit. It names an HDF5 group, where ``/`` would nest one and ``..``
+or an empty name would break the layout."""
+
+
+def check_sensor_name(path: str | Path, name: object, option: str = "") -> None:
+    """Refuse a sensor name that is not :data:`SENSOR_NAME`: a ``FormatError`` naming ``path`` and
+    the ``option`` that gave the name, when one did.
+
+    Examples
+    --------
+    >>> check_sensor_name("c0.h5", "hd")
+    >>> check_sensor_name("c0.h5", "hd/left", " (--sensor NAME)")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: c0.h5: sensor name 'hd/left' (--sensor NAME): a clip's sensor names hold letters, digits, '_', '-' and '.' and start with a letter or digit, like hd or lr
+    """
+    if not isinstance(name, str) or not SENSOR_NAME.fullmatch(name):
+        raise FormatError(where(path, f"sensor name {name!r}{option}: a clip's sensor names hold letters, digits, "
+                                      "'_', '-' and '.' and start with a letter or digit, like hd or lr"))
+
+
+@dataclass(frozen=True)
+class SensorInfo:
+    """Geometry of one event sensor as recorded in a clip.
+
+    ``width`` x ``height`` is the recorded window (the ROI); events' coordinates are relative to
+    it. ``roi`` places that window on the full ``full_width`` x ``full_height`` array.
+
+    Examples
+    --------
+    >>> info = SensorInfo("hd", 480, 480, full_width=1280, full_height=720, roi=(400, 100, 480, 480))
+    >>> info.size, (info.full_width, info.full_height)
+    ((480, 480), (1280, 720))
+    """
+
+    name: str
+    width: int
+    height: int
+    full_width: int | None = None
+    full_height: int | None = None
+    roi: tuple[int, int, int, int] | None = None
+    model: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(width, height)`` of the recorded window."""
+        return (self.width, self.height)
+
+
+@dataclass
+class FrameSeries:
+    """Frames of one camera: ``data`` (N, H, W[, 3]) with start times and exposures in µs.
+
+    A ``ValueError`` unless there is one time and one exposure per frame, times in order.
+
+    Examples
+    --------
+    >>> frames = FrameSeries(np.zeros((2, 4, 6, 3), np.uint8), np.array([0, 33333]), np.array([10000, 10000]), fps=30.0)
+    >>> frames.data.shape, frames.t_us.tolist()
+    ((2, 4, 6, 3), [0, 33333])
+    >>> FrameSeries(np.zeros((2, 4, 6), np.uint8), np.array([0]), np.array([10000, 10000]))
+    Traceback (most recent call last):
+    ...
+    ValueError: 2 frames but 1 times and 2 exposures
+    """
+
+    data: np.ndarray
+    t_us: np.ndarray
+    exposure_us: np.ndarray
+    fps: float = 0.0
+    model: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_series("frames", self.data, self.t_us, self.exposure_us)
+
+
+@dataclass
+class TruthSeries:
+    """Clean linear intensity frames (N, H, W) on an event sensor's grid (synthetic clips only).
+
+    Examples
+    --------
+    >>> TruthSeries(np.ones((2, 2, 4), np.float32), np.array([0, 33333])).data.shape
+    (2, 2, 4)
+    >>> TruthSeries(np.ones((2, 2, 4), np.float32), np.array([33333, 0]))
+    Traceback (most recent call last):
+    ...
+    ValueError: the times of the truth frames are not in order
+    """
+
+    data: np.ndarray
+    t_us: np.ndarray
+
+    def __post_init__(self) -> None:
+        _check_series("truth frames", self.data, self.t_us)
+
+
+def _check_series(what: str, data: np.ndarray, t_us: np.ndarray, *per_frame: np.ndarray) -> None:
+    """A ``ValueError`` unless there is one time (and one of each ``per_frame`` value) per image, in order.
+
+    Examples
+    --------
+    >>> _check_series("frames", np.zeros((3, 2, 2)), np.array([0, 10]))
+    Traceback (most recent call last):
+    ValueError: 3 frames but 2 times
+    """
+    counts = {len(data), len(t_us), *(len(v) for v in per_frame)}
+    if len(counts) > 1:
+        raise ValueError(f"{len(data)} {what} but {len(t_us)} times"
+                         + "".join(f" and {len(v)} exposures" for v in per_frame))
+    if np.any(np.diff(np.asarray(t_us)) < 0):
+        raise ValueError(f"the times of the {what} are not in order")
+
+
+@dataclass
+class Clip:
+    """Everything recorded for one clip. See the module docstring for the file layout.
+
+    ``events``, ``sensors``, ``frames`` and ``truth`` are keyed by sensor (or camera) name; the
+    times are µs from the clip's start.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evface.events.core import make_events
+    >>> ev = make_events([0, 1000, 2000, 3000], [0, 1, 2, 3], [0, 1, 1, 0], [1, -1, 1, 1])
+    >>> clip = Clip("c0", "s01", "AU12", [6, 12], "bright", 0, 1500, 3000, 4000,
+    ...             events={"lr": ev}, sensors={"lr": SensorInfo("lr", 4, 2)})
+    >>> clip.label, clip.aus, clip.apex_us, clip.sensors["lr"].size, clip.events["lr"].size
+    ('AU12', [6, 12], 1500, (4, 2), 4)
+    """
+
+    clip_id: str
+    subject: str
+    label: str
+    aus: list[int]
+    lighting: str
+    onset_us: int
+    apex_us: int
+    offset_us: int
+    duration_us: int
+    events: dict[str, np.ndarray] = field(default_factory=dict)
+    sensors: dict[str, SensorInfo] = field(default_factory=dict)
+    frames: dict[str, FrameSeries] = field(default_factory=dict)
+    truth: dict[str, TruthSeries] = field(default_factory=dict)
+    calibration: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_TIME_ATTRS = ("onset_us", "apex_us", "offset_us", "duration_us")
+_SCALAR_ATTRS = ("clip_id", "subject", "label", "lighting", *_TIME_ATTRS)
+_JSON_ATTRS = ("aus", "calibration", "extra")
+
+
+def encode_truth(data: np.ndarray) -> np.ndarray:
+    """Truth frames ``(N, H, W)`` (linear, >= 0) as stored: uint16 log codes
+    ``round((log2(x) - TRUTH_LOG2_MIN) * TRUTH_STEPS_PER_OCTAVE)`` (0 for x <= 2**TRUTH_LOG2_MIN),
+    each frame minus the one before modulo 2**16. Still parts of the scene become runs of zeros
+    and a flickering light one constant per frame, which gzip + shuffle store in a few bytes.
+
+    Examples
+    --------
+    >>> x = np.array([[[1.0, 2.0]], [[1.0, 4.0]]], np.float32)
+    >>> codes = encode_truth(x)
+    >>> codes[1].tolist(), decode_truth(codes).tolist() == x.tolist()
+    ([[0, 128]], True)
+    """
+    x = np.asarray(data, dtype=np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):  # dark pixels are set to 0 below
+        level = (np.log2(x) - np.float32(TRUTH_LOG2_MIN)) * np.float32(TRUTH_STEPS_PER_OCTAVE)
+    codes = np.clip(np.rint(level), 1, 65535).astype(np.uint16)
+    codes[~(x > np.float32(2.0**TRUTH_LOG2_MIN))] = 0
+    if len(codes) > 1:
+        codes[1:] = codes[1:] - codes[:-1]  # uint16: modulo 2**16, undone exactly by decode_truth
+    return codes
+
+
+@functools.cache
+def _truth_levels() -> np.ndarray:
+    """float32 intensity of every 16-bit truth level (level 0: dark)."""
+    with np.errstate(over="ignore"):  # the top levels exceed float32, as they always did: inf
+        lut = np.exp2(np.arange(65536) / TRUTH_STEPS_PER_OCTAVE + TRUTH_LOG2_MIN).astype(np.float32)
+    lut[0] = 0.0
+    return lut
+
+
+def decode_truth(codes: np.ndarray) -> np.ndarray:
+    """float32 frames from :func:`encode_truth`'s codes (a table lookup per level).
+
+    Examples
+    --------
+    >>> codes = np.array([[[128, 256]], [[0, 128]]], np.uint16)  # frame 1 = frame 0 + its codes
+    >>> frames = decode_truth(codes)
+    >>> frames.dtype, (frames[1] / frames[0]).tolist()
+    (dtype('float32'), [[1.0, 2.0]])
+    """
+    levels = np.array(codes, dtype=np.uint16)
+    for i in range(1, len(levels)):  # a running sum frame by frame: numpy's cumsum over axis 0 is ~9x slower
+        np.add(levels[i - 1], levels[i], out=levels[i])
+    return _truth_levels()[levels]

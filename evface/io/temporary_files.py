@@ -1,0 +1,81 @@
+"""Temporary files beside an output: each writer fills one of its own and renames it onto the output.
+
+A temporary file is named ``NAME.HOST-PID-RANDOM.tmp`` and created exclusively
+(:func:`temporary_beside`), so two writers of one output never share one; those that killed writers
+of this machine left are found (:func:`temporaries_of`) and removed. Every writer of evface goes
+through it: clip files, events files, videos and :func:`~evface.io.dataset.atomic_write`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import re
+import secrets
+import socket
+from pathlib import Path
+
+
+def temporary_beside(path: Path, keep_suffix: bool = False) -> Path:
+    """A new empty file beside ``path`` for one writer to fill and rename onto ``path``.
+
+    Named ``NAME.HOST-PID-RANDOM.tmp`` (``STEM.HOST-PID-RANDOM.tmp.EXT`` with ``keep_suffix``, for
+    writers that take the format from the extension) and created exclusively, so two writers of one
+    output never share a temporary file: the last to finish wins, whole. Those this machine's
+    killed writers left for ``path`` (their process gone) are removed first; a live writer's, or
+    another machine's on shared storage, are left alone. The folder must exist.
+
+    Examples
+    --------
+    >>> tmp = temporary_beside(Path("rec.raw"))
+    >>> tmp.name.startswith("rec.raw.") and tmp.name.endswith(".tmp") and temporaries_of(Path("rec.raw")) == [tmp]
+    True
+    """
+    for left in temporaries_of(path, keep_suffix):
+        with contextlib.suppress(OSError):
+            if _abandoned(left.name):
+                left.unlink()
+    while True:
+        owner = f"{_HOST}-{os.getpid()}-{secrets.token_hex(4)}"
+        tmp = path.with_name(f"{path.stem}.{owner}.tmp{path.suffix}" if keep_suffix else f"{path.name}.{owner}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+
+
+_HOST = re.sub(r"[^A-Za-z0-9]+", "-", socket.gethostname())[:40] or "host"
+"""This machine's name as it stands in temporary file names (letters, digits and '-')."""
+
+
+def _abandoned(name: str) -> bool:
+    """Whether the temporary file ``name`` (``….HOST-PID-RANDOM.tmp…``) is a writer's of this machine that is gone."""
+    ours = re.search(rf"\.{re.escape(_HOST)}-(\d+)-[0-9a-f]{{8}}\.tmp", name)
+    if ours is None:
+        return False
+    try:
+        os.kill(int(ours[1]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
+
+
+def temporaries_of(path: Path, keep_suffix: bool = False) -> list[Path]:
+    """The temporary files :func:`temporary_beside` made for ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     target = Path(folder) / "rec.csv"
+    ...     before = temporaries_of(target)
+    ...     made = temporary_beside(target, keep_suffix=True)
+    ...     print(before, temporaries_of(target, keep_suffix=True) == [made], made.suffixes[-2:])
+    [] True ['.tmp', '.csv']
+    """
+    pattern = f"{glob.escape(path.stem)}.*.tmp{glob.escape(path.suffix)}" if keep_suffix else f"{glob.escape(path.name)}.*.tmp"
+    return sorted(path.parent.glob(pattern))
