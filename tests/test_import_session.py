@@ -20,7 +20,8 @@ from evface.cli import main
 from evface.io.clip_reader import read_clip
 from evface.io.dataset import DatasetFolder
 from evface.datasets.importers.registration import RegistrationError, apply_homography, map_box
-from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session, read_video_frames
+from evface.datasets.importers.rgb_scan import read_video_frames
+from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session
 from evface.datasets.importers.sync import SyncError
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
 import evface.sim.video
@@ -871,7 +872,7 @@ def test_the_rgb_scan_holds_no_more_than_a_few_frames(tmp_path):
     (1.25 GB for 200 s of 640x360); the energy and change image are what they were."""
     import tracemalloc
 
-    from evface.datasets.importers.session import scan_video
+    from evface.datasets.importers.rgb_scan import scan_video
     from evface.datasets.importers.sync import frame_difference_energy
 
     rng = np.random.default_rng(1)

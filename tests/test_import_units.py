@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from import_fixtures import transfer_distance_px, write_evt3
 
 from evface.datasets.importers.annotations import class_set, label_from_aus, label_from_classes, parse_aus, read_annotations
+from evface.datasets.importers.event_scan import count_image, scan_event_file
 from evface.datasets.importers.registration import (
     RegistrationError,
     apply_homography,
@@ -22,7 +23,7 @@ from evface.datasets.importers.registration import (
     nominal_homography,
     read_point_pairs,
 )
-from evface.datasets.importers.session import count_image, read_frame_times, scan_event_file
+from evface.datasets.importers.rgb_scan import read_frame_times
 from evface.datasets.importers.sync import (
     EventRate,
     SyncError,
@@ -507,7 +508,7 @@ def test_partial_face_on_a_tight_crop_is_dropped():
     """Frame 173 of the real close-up cropped to its detected face box (tight, as a corpus frame
     is) and resized to 280x340: the cascade then finds an 88 px box on one eye, under half the
     frame's width; it is dropped with a note naming the sizes, and no face is returned."""
-    from evface.datasets.importers.session import detect_face
+    from evface.datasets.importers.face_box import detect_face
     from evface.face.detect import detect_faces
 
     cap = cv2.VideoCapture(str(REAL_VIDEO))
@@ -531,21 +532,21 @@ def test_the_face_is_the_place_found_in_the_most_frames(monkeypatch):
     (two of them at one place). The face is the place found in the most frames, the larger of a tie,
     and the box found in so few frames is a warning (was: the median of each frame's largest box,
     the curtain's, kept with the two faces dropped as "far from the other frames' 62 px")."""
-    from evface.datasets.importers import session
+    from evface.datasets.importers import face_box
 
     boxes = [[[229, 31, 107, 107], [270, 238, 79, 79]], [[576, 181, 58, 58]], [[575, 181, 57, 57]],
              [[573, 109, 62, 62]], [], [], [[178, 4, 127, 127]], []]
     frames = [np.full((360, 640, 3), i, np.uint8) for i in range(len(boxes))]
-    monkeypatch.setattr(session, "detect_faces", lambda f: np.asarray(boxes[int(f[0, 0, 0])], np.int64).reshape(-1, 4))
-    box, note = session.detect_face(frames)
+    monkeypatch.setattr(face_box, "detect_faces", lambda f: np.asarray(boxes[int(f[0, 0, 0])], np.int64).reshape(-1, 4))
+    box, note = face_box.detect_face(frames)
     assert box == [203.5, 17.5, 117.0, 117.0]
     assert note == ("the face box [204, 18, 117, 117] was found in only 2 of 8 frames, as often as [576, 181, 58, 58] "
                     "(other detections at [270, 238, 79, 79], [573, 109, 62, 62]): check it")
     boxes[:] = [[[449, 110, 58, 58]]] + [[]] * 7  # one detection in eight frames: kept, and said
-    assert session.detect_face(frames) == ([449.0, 110.0, 58.0, 58.0],
-                                           "the face box [449, 110, 58, 58] was found in only 1 of 8 frames: check it")
+    assert face_box.detect_face(frames) == ([449.0, 110.0, 58.0, 58.0],
+                                            "the face box [449, 110, 58, 58] was found in only 1 of 8 frames: check it")
     boxes[:] = [[[100 + 6 * i, 50, 90, 90]] for i in range(6)] + [[[500, 250, 60, 60]]] * 2  # a face moving 30 px
-    assert session.detect_face(frames)[0] == [115.0, 50.0, 90.0, 90.0]
+    assert face_box.detect_face(frames)[0] == [115.0, 50.0, 90.0, 90.0]
 
 
 @pytest.mark.skipif(not REAL_VIDEO.is_file(), reason="../shared/real-video is absent")
@@ -554,7 +555,7 @@ def test_a_face_box_found_in_few_frames_of_real_footage_is_a_warning():
     cascade finds a box on the microphone hand in two of the eight frames searched and the face in
     no two alike. The box is kept, with a note that it was found in only 2 of 8 frames (was: kept
     without a word, and training cropped every input to the hand)."""
-    from evface.datasets.importers.session import FACE_FRAMES, detect_face
+    from evface.datasets.importers.face_box import FACE_FRAMES, detect_face
 
     cap = cv2.VideoCapture(str(REAL_VIDEO))
     video = [cap.read()[1] for _ in range(124)][114:]

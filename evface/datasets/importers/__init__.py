@@ -5,7 +5,9 @@
 - :mod:`~evface.datasets.importers.corpus`: a CASME II-style frame corpus -> simulated events + RGB
   clips (``evface import corpus``);
 - :mod:`~evface.datasets.importers.annotations`, :mod:`~evface.datasets.importers.sync`,
-  :mod:`~evface.datasets.importers.registration`: the pieces, usable on their own.
+  :mod:`~evface.datasets.importers.registration`, :mod:`~evface.datasets.importers.event_scan`,
+  :mod:`~evface.datasets.importers.rgb_scan`, :mod:`~evface.datasets.importers.face_box`: the
+  pieces, usable on their own.
 
 docs/import-guide.md walks through a real session step by step.
 """

@@ -67,7 +67,7 @@ from evface.datasets.importers.annotations import (
     table_reader,
 )
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
-from evface.datasets.importers.session import FACE_FRAMES, detect_face
+from evface.datasets.importers.face_box import FACE_FRAMES, detect_face
 from evface.errors import DatasetError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
@@ -110,7 +110,7 @@ class CorpusOptions:
     ``classes`` (a class set of :data:`evface.face.aus.CLASS_SETS`) clips are labelled by the class
     their AUs match and clips matching none are skipped (listed in the report). The face box is
     ``face_box`` (frame pixels) when given, else the Haar-cascade face found at one place in the
-    most of the apex and frames spread over the clip (:func:`~evface.datasets.importers.session.detect_face`),
+    most of the apex and frames spread over the clip (:func:`~evface.datasets.importers.face_box.detect_face`),
     implausible detections dropped (``min_face``: the smallest face
     side as a fraction of the frame's shorter side; corpus frames are cropped to the face), else
     the import stops.

@@ -185,7 +185,7 @@ def estimate_homography(
         Event counts on the sensor over a stretch with motion.
     rgb_change : (h, w)
         Summed absolute log-grey differences of consecutive RGB frames over the same stretch
-        (:func:`evface.datasets.importers.session.scan_video` computes it).
+        (:func:`evface.datasets.importers.rgb_scan.scan_video` computes it).
     init : (3, 3), optional
         Starting homography (default :func:`nominal_homography`).
     levels : int

@@ -24,6 +24,10 @@ cutting; nothing is held whole in memory, and at most one clip's events at a tim
    sensor window, and write the clips, the manifest and ``dataset.json`` into ``OUT.partial``,
    renamed to ``OUT`` only when everything is written.
 
+The passes over the files are :mod:`~evface.datasets.importers.event_scan` (event files) and
+:mod:`~evface.datasets.importers.rgb_scan` (the RGB video or folder of frames); the face search is
+:mod:`~evface.datasets.importers.face_box`.
+
 Frame timing (the one convention of evface, shared with ``evface simulate``): frame ``k``'s
 timestamp is the **start of its exposure**, and the frame shows the scene averaged over
 ``[t_k, t_k + exposure_us)``, so it is compared with the events at its mid-exposure.
@@ -33,15 +37,13 @@ them).
 
 from __future__ import annotations
 
-import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from evface import __version__
@@ -49,7 +51,9 @@ from evface.checks import as_box, numbers, sensor_dims
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
-from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations, table_int
+from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations
+from evface.datasets.importers.event_scan import EventScan, EventWindows, count_image, scan_event_file
+from evface.datasets.importers.face_box import FACE_FRAMES, detect_face
 from evface.datasets.importers.registration import (
     QualityBounds,
     Registration,
@@ -66,39 +70,21 @@ from evface.datasets.importers.registration import (
     quality_problems,
     read_point_pairs,
 )
-from evface.datasets.importers.sync import (
-    TRIGGER_DTYPE,
-    EventRate,
-    SyncError,
-    SyncResult,
-    frame_difference_energy,
-    read_triggers,
-    sync_by_xcorr,
-    sync_from_triggers,
-)
+from evface.datasets.importers.rgb_scan import FrameReader, VideoScan, read_frame_times, scan_video
+from evface.datasets.importers.sync import SyncError, SyncResult, sync_by_xcorr, sync_from_triggers
 from evface.errors import DatasetError, FormatError, ParameterError, where
-from evface.events.core import empty_events
-from evface.io.event_reader import SIZE_HINT, EventsFileReader
+from evface.io.event_reader import SIZE_HINT
 from evface.events.ops import crop
-from evface.face.detect import detect_faces
-from evface.sim.video import FPS_RANGE, count_frames, iter_frame_files, iter_video_frames, numbered_frames, video_info
+from evface.sim.video import FPS_RANGE
 
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``; the CLI draws it, the library never prints."""
 
 SYNC_METHODS = ("auto", "trigger", "offset", "xcorr")
 REGISTRATION_METHODS = ("auto", "points", "estimate", "given")
-ENERGY_WIDTH_PX = 160
-"""Frames are shrunk to this width before the frame-difference energy is computed."""
 BATCH_BYTES = 1 << 28
 """RGB frames are read in groups of clips whose frames (at the video's size) fit in this many bytes."""
-FACE_FRAMES = 8
-"""Frames per clip (the apex frame and others spread over the clip) searched for the face."""
 REGISTRATION_CHECKS = ("strict", "warn")
-MAX_FACE_ASPECT = 1.33
-"""A detected face box whose sides differ by more than this ratio is not a face."""
-FACE_SIZE_SPREAD = 0.35
-"""Detections whose sides differ by more than this fraction show different things (:func:`_same_place`)."""
 MIN_FACE_KEPT = 0.98
 """A sensor window that keeps less of the face box than this gets a warning."""
 
@@ -222,9 +208,9 @@ class SessionOptions:
 
     The face box of each clip is its annotation row's (``face_x`` ... columns) or else
     ``face_box`` (RGB pixels of the video) when given: it wins over the detector. Otherwise it is the Haar-cascade face found at one place in the most of the
-    clip's apex frame and frames spread over the clip (:func:`detect_face`), where implausible
+    clip's apex frame and frames spread over the clip (:func:`~evface.datasets.importers.face_box.detect_face`), where implausible
     detections (a side under ``min_face`` of the frame's shorter side, sides unequal by more than
-    :data:`MAX_FACE_ASPECT`) are dropped with a warning, and a box found in fewer than half the
+    :data:`~evface.datasets.importers.face_box.MAX_FACE_ASPECT`) are dropped with a warning, and a box found in fewer than half the
     frames, or in no more than another place, is a warning too; without
     any, the import stops: training crops clips to it. ``registration_check`` is
     ``strict`` (an implausible homography or face box stops the import) or ``warn`` (kept, with
@@ -261,290 +247,6 @@ class SessionOptions:
             as_box("face_box", self.face_box)
 
 
-@dataclass
-class EventScan:
-    """What one pass over an event file tells: geometry, time range, event rate, triggers."""
-
-    sensor_size: tuple[int, int]
-    n_events: int
-    t_first_us: int
-    t_last_us: int
-    rate: EventRate
-    triggers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=TRIGGER_DTYPE))
-
-
-@dataclass
-class VideoScan:
-    """What one pass over the RGB video tells; ``energy`` and ``change`` are None when no sync or
-    registration of the session uses them (:func:`scan_video`)."""
-
-    n_frames: int
-    size: tuple[int, int]
-    fps: float
-    energy: np.ndarray | None
-    change: np.ndarray | None
-
-
-# ----------------------------------------------------------------------------- event files
-
-
-def iter_event_file(path: str | Path, t_start_us: int | None = None, t_end_us: int | None = None,
-                    sensor_size: tuple[int, int] | None = None) -> tuple[tuple[int, int], Iterator[np.ndarray]]:
-    """Sensor size and an iterator of event chunks (EVENT_DTYPE, sensor clock) of an event file,
-    optionally only ``t_start_us <= t < t_end_us``; ``sensor_size`` for a header that gives none."""
-    path = Path(path)
-    if not path.is_file():
-        raise FormatError(where(path, "event file not found"))
-    reader = EventsFileReader(path, sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
-    return tuple(int(v) for v in reader.sensor_size), iter(reader)
-
-
-def scan_event_file(path: str | Path, *, bin_us: int = 100, sensor_size: tuple[int, int] | None = None) -> EventScan:
-    """One streaming pass: sensor size (``sensor_size`` for a header that gives none), event
-    count, time range, rate histogram, triggers."""
-    path = Path(path)
-    size, chunks = iter_event_file(path, sensor_size=sensor_size)
-    width, height = size
-    hist = np.zeros(0, dtype=np.int64)
-    t0 = None
-    n = 0
-    t_last = 0
-    for ev in chunks:
-        if ev.size == 0:
-            continue
-        if t0 is None:
-            t0 = int(ev["t"][0])
-        if int(ev["x"].max()) >= width or int(ev["y"].max()) >= height:
-            raise FormatError(where(path, f"event coordinates outside the {width}x{height} sensor"))
-        idx = (ev["t"].astype(np.int64) - t0) // bin_us
-        low = int(idx.min())
-        if low < 0:
-            raise FormatError(where(path, "timestamps go backwards"))
-        need = int(idx.max()) + 1
-        if need > hist.size:
-            hist = np.concatenate([hist, np.zeros(max(need - hist.size, hist.size), np.int64)])
-        hist[low:need] += np.bincount(idx - low)  # the chunk's bins alone: an hour has 36 million
-        n += ev.size
-        t_last = int(ev["t"][-1])
-    if t0 is None:
-        raise FormatError(where(path, "the event file holds no events"))
-    nbins = (t_last - t0) // bin_us + 1
-    return EventScan(size, n, t0, t_last, EventRate(t0, bin_us, hist[:nbins].copy()), read_triggers(path, size))
-
-
-class EventWindows:
-    """Events of successive windows ``[t0, t1)`` (sensor clock, ``t0`` never decreasing) of one
-    event file, in one streaming pass that holds only the chunks from the current window's start.
-
-    Examples
-    --------
-    >>> from evface.events.core import make_events
-    >>> from evface.io.event_writer import write_events_file
-    >>> path = write_events_file("w.es", make_events([0, 5, 10, 15], [0, 1, 2, 3], [0] * 4, [1] * 4), (4, 1))
-    >>> windows = EventWindows(path)
-    >>> windows.take(0, 11)["t"].tolist(), windows.take(5, 16)["t"].tolist()
-    ([0, 5, 10], [5, 10, 15])
-    """
-
-    def __init__(self, path: str | Path, t_start_us: int | None = None, t_end_us: int | None = None,
-                 sensor_size: tuple[int, int] | None = None) -> None:
-        _, self._chunks = iter_event_file(path, t_start_us, t_end_us, sensor_size)
-        self._buffer: list[np.ndarray] = []
-        self._t_seen: int | None = None
-        self._done = False
-
-    def take(self, t0_us: int, t1_us: int) -> np.ndarray:
-        """A copy of the events with ``t0_us <= t < t1_us``."""
-        self.release(t0_us)
-        while not self._done and (self._t_seen is None or self._t_seen < t1_us):
-            ev = next(self._chunks, None)
-            if ev is None:
-                self._done = True
-            elif ev.size:
-                self._t_seen = int(ev["t"][-1])
-                if self._t_seen >= t0_us:
-                    self._buffer.append(ev)
-        parts = [c[np.searchsorted(c["t"], t0_us):np.searchsorted(c["t"], t1_us)] for c in self._buffer]
-        parts = [c for c in parts if c.size]
-        return np.concatenate(parts) if parts else empty_events()
-
-    def release(self, t_us: int) -> None:
-        """Forget the chunks that end before ``t_us`` (no later window needs them)."""
-        self._buffer = [c for c in self._buffer if int(c["t"][-1]) >= t_us]
-
-
-# ----------------------------------------------------------------------------- RGB video
-
-
-def scan_video(path: str | Path, motion: bool = True) -> VideoScan:
-    """One pass over the video or folder of numbered frames (:func:`~evface.sim.video.iter_video_frames`):
-    frame count and size, fps (0 for a folder), and with ``motion`` the frame-difference energy
-    (cross-correlation sync) and change image (homography estimate); without, only what
-    :func:`~evface.sim.video.count_frames` reads (a folder's first file, a video's frames undecoded
-    into pictures)."""
-    path = Path(path)
-    if not motion:
-        fps = 0.0 if path.is_dir() else video_info(path).fps
-        n, size = count_frames(path)
-        if n < 2:
-            raise FormatError(where(path, f"unreadable video or fewer than 2 frames ({n} decoded)"))
-        return VideoScan(n, size, fps, None, None)
-    fps = video_info(path).fps
-    energy: list[float] = []  # one number per frame pair: an hour of small frames held whole was gigabytes
-    change = prev = small_prev = None
-    n = 0
-    for frame in iter_video_frames(path):
-        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-        log = np.log(gray.astype(np.float32) + 4.0)
-        if prev is not None:
-            change = np.abs(log - prev) if change is None else change + np.abs(log - prev)
-        prev = log
-        scale = min(1.0, ENERGY_WIDTH_PX / gray.shape[1])
-        small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
-        if small_prev is not None:
-            energy.append(float(frame_difference_energy(np.stack([small_prev, small]))[0]))
-        small_prev = small
-        n += 1
-    if n < 2:
-        raise FormatError(where(path, f"unreadable video or fewer than 2 frames ({n} decoded)"))
-    return VideoScan(n, (prev.shape[1], prev.shape[0]), fps, np.asarray(energy, np.float64), change)
-
-
-def read_video_frames(path: str | Path, indices: np.ndarray, size: tuple[int, int] | None = None) -> dict[int, np.ndarray]:
-    """RGB (H, W, 3) uint8 frames at ``indices`` of a video or folder of numbered frames, in one
-    pass (resized to ``size`` if given): a video is decoded up to its last wanted frame, a folder's
-    wanted files alone are read (:class:`FrameReader`)."""
-    with closing(FrameReader(path, size)) as reader:
-        return reader.read(indices)
-
-
-class FrameReader:
-    """RGB frames of a video or folder of numbered frames, read in groups of frame indices that
-    move forward (the frames of consecutive clips), resized to ``size`` if given.
-
-    A video is decoded once from start to end over all the groups, a folder's wanted files alone
-    are read (each checked to have the size ``first``, the first frame's ``(width, height)``, when
-    given); a group's frames that the previous group read are handed on, not read again (the
-    frames of clips that overlap), and only the group being read is held.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())  # removed at the end
-    >>> for k in range(4):
-    ...     _ = cv2.imwrite(str(folder / f"img{k}.png"), np.full((2, 2, 3), k, np.uint8))
-    >>> with closing(FrameReader(folder)) as reader:
-    ...     [(k, int(f[0, 0, 0])) for k, f in reader.read([1, 2]).items()], sorted(reader.read([2, 3]))
-    ([(1, 1), (2, 2)], [2, 3])
-    >>> import shutil; shutil.rmtree(folder)
-    """
-
-    def __init__(self, path: str | Path, size: tuple[int, int] | None = None, first: tuple[int, int] | None = None) -> None:
-        self._path = Path(path)
-        self._size = size
-        self._first = None if first is None else (first[1], first[0], 3)
-        self._files = numbered_frames(self._path) if self._path.is_dir() else None
-        self._decoder: Iterator[np.ndarray] | None = None
-        self._next = 0  # the frame the decoder yields next
-        self._held: dict[int, np.ndarray] = {}
-
-    def read(self, indices: np.ndarray | list[int]) -> dict[int, np.ndarray]:
-        """The frames at ``indices`` by index; a FormatError naming the video when it ends before the last."""
-        wanted = sorted(set(int(i) for i in indices))
-        out = {k: self._held[k] for k in wanted if k in self._held}
-        self._held = {}  # only the group being read is held
-        todo = [k for k in wanted if k not in out]
-        for k, frame in zip(todo, self._frames_at(todo), strict=True):
-            rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-            out[k] = cv2.resize(rgb, self._size, interpolation=cv2.INTER_AREA) if self._size else rgb
-        self._held = out = dict(sorted(out.items()))
-        return out
-
-    def close(self) -> None:
-        """Close the video and forget the frames held."""
-        if self._decoder is not None:
-            self._decoder.close()  # type: ignore[attr-defined]
-            self._decoder = None
-        self._held = {}
-
-    def _frames_at(self, wanted: list[int]) -> Iterator[np.ndarray]:
-        """The BGR frames at the sorted indices ``wanted``, decoding the video forward from where
-        the last group stopped (from its start again only for a frame before that)."""
-        last = wanted[-1] if wanted else -1
-        if self._files is not None:
-            if last >= len(self._files):
-                raise FormatError(where(self._path, f"video ended at frame {len(self._files)}, before frame {last}"))
-            yield from iter_frame_files((self._files[k] for k in wanted), self._first)
-            return
-        if wanted and wanted[0] < self._next:
-            self.close()
-        if self._decoder is None:
-            self._decoder, self._next = iter_video_frames(self._path), 0
-        keep = set(wanted)
-        while self._next <= last:
-            frame = next(self._decoder, None)
-            if frame is None:
-                raise FormatError(where(self._path, f"video ended at frame {self._next}, before frame {last}"))
-            self._next += 1
-            if self._next - 1 in keep:
-                yield frame
-
-
-def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
-    """Frame timestamps in µs, one per line (the header's ``t_us`` column, else the first column of a
-    CSV; a header line is skipped), and the per-frame exposures (µs) when the header names an
-    ``exposure_us`` column, else ``None``. A DatasetError names the first line whose time does not
-    follow the one before (a log of ``frame,t_us`` rows read by its first column was times 1 µs apart).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = Path(folder) / "rgb.frames.csv"
-    ...     _ = path.write_text("t_us,exposure_us,gain\\n0,9000,1.0\\n33333,9500,1.0\\n")
-    ...     read_frame_times(path)
-    (array([    0, 33333]), array([9000, 9500]))
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DatasetError(where(path, "frame-timestamp file not found"))
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DatasetError(where(path, f"not a readable CSV file ({exc})")) from exc
-    times, exposures, lines, time_column, column = [], [], [], 0, None
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        cells = [c.strip() for c in re.split(r"[,;\t]", line)]  # as spreadsheets write it in any locale
-        if not cells[0]:
-            continue
-        try:
-            times.append(table_int(cells[time_column]))
-            if column is not None:
-                exposures.append(table_int(cells[column]))
-            lines.append(line_no)
-        except (ValueError, IndexError):
-            if line_no == 1:
-                time_column = cells.index("t_us") if "t_us" in cells else 0
-                column = cells.index("exposure_us") if "exposure_us" in cells else None
-                continue
-            raise DatasetError(where(path, f"line {line_no}: timestamp and exposure must be integers in µs "
-                                           f"within ±2**62, got {line!r}")) from None
-    t = np.asarray(times, dtype=np.int64)
-    if t.size < 2:
-        raise DatasetError(where(path, f"need at least two frame timestamps, found {t.size}"))
-    back = np.flatnonzero(np.diff(t) <= 0)
-    if back.size:
-        k = int(back[0]) + 1
-        raise DatasetError(where(path, f"line {lines[k]}: frame timestamp {t[k]} µs does not follow the one before it "
-                                       f"({t[k - 1]} µs, line {lines[k - 1]}); frame timestamps must increase strictly"))
-    if column is None:
-        return t, None
-    exposure = np.asarray(exposures, dtype=np.int64)
-    if np.any(exposure <= 0):
-        raise DatasetError(where(path, f"line {lines[int(np.argmax(exposure <= 0))]}: exposure_us must be positive"))
-    return t, exposure
-
-
 def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray]:
     """Exposure start and exposure time (µs) of every frame on the session clock (:class:`RgbSource`)."""
     exposure = None
@@ -569,94 +271,6 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
     return t, exposure
 
 
-# ----------------------------------------------------------------------------- faces
-
-
-def _side(box: np.ndarray) -> float:
-    """The geometric mean of a box's width and height."""
-    return float(np.sqrt(box[2] * box[3]))
-
-
-def _same_place(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether two face boxes show one thing: centres closer than half the smaller side, and sides
-    within :data:`FACE_SIZE_SPREAD` of each other."""
-    small, large = sorted((_side(a), _side(b)))
-    distance = np.hypot(a[0] + a[2] / 2 - b[0] - b[2] / 2, a[1] + a[3] / 2 - b[1] - b[3] / 2)
-    return bool(distance <= 0.5 * small and large <= (1 + FACE_SIZE_SPREAD) * small)
-
-
-def detect_face(frames: list[np.ndarray], min_face: float = 0.1) -> tuple[list[float] | None, str | None]:
-    """The face box ``[x, y, w, h]`` of a clip from the frontal faces (OpenCV Haar cascade) found
-    in its ``frames``, or None; and a note on what makes it doubtful, or None.
-
-    Every face the cascade finds in a frame counts, except implausible ones (a side under
-    ``min_face`` of the frame's shorter side, sides unequal by more than :data:`MAX_FACE_ASPECT`).
-    Detections linked by :func:`_same_place`, directly or through others (a face moving over the
-    clip), form a group; the face is the median box of the group found in the most frames (of
-    equally many, the larger boxes'): on real footage the cascade also fires on hands, cuffs and
-    curtains, now and then or in several frames, and a median over every frame's largest
-    detection was a box between them. The note names the implausible detections dropped, and
-    says when the box was found in fewer than half the frames, or in no more frames than another
-    place (naming the other places): such a box is a guess.
-
-    Examples
-    --------
-    >>> detect_face([np.zeros((64, 64, 3), np.uint8)])
-    (None, None)
-    """
-    found = [(i, box, min(f.shape[:2])) for i, f in enumerate(frames) for box in detect_faces(f)]
-    implausible: list[str] = []
-    kept: list[tuple[int, np.ndarray]] = []
-    for i, box, short in found:
-        w, h = int(box[2]), int(box[3])
-        if min(w, h) < min_face * short:
-            implausible.append(f"{w}x{h} px is under {min_face:g} of the frame's {short} px")
-        elif max(w, h) > MAX_FACE_ASPECT * min(w, h):
-            implausible.append(f"{w}x{h} px is not face-shaped (aspect limit {MAX_FACE_ASPECT})")
-        else:
-            kept.append((i, box))
-    groups = _linked(kept)
-    groups.sort(key=lambda g: (-_frames_of(g), -float(np.median([_side(b) for _, b in g]))))
-    notes = ([f"dropped {len(implausible)} of {len(found)} face detections: {'; '.join(dict.fromkeys(implausible))}"]
-             if implausible else [])
-    if not groups:
-        return None, notes[0] if notes else None
-    face, others = groups[0], groups[1:]
-    box = _median(face)
-    tie = bool(others) and _frames_of(others[0]) == _frames_of(face)
-    rest = others[1:] if tie else others
-    if tie or 2 * _frames_of(face) < len(frames):
-        notes.append(f"the face box {_box_text(box)} was found in only {_frames_of(face)} of {len(frames)} frames"
-                     + (f", as often as {_box_text(_median(others[0]))}" if tie else "")
-                     + (f" (other detections at {', '.join(_box_text(_median(g)) for g in rest)})" if rest else "")
-                     + ": check it")
-    return box, "; ".join(notes) or None
-
-
-def _linked(detections: list[tuple[int, np.ndarray]]) -> list[list[tuple[int, np.ndarray]]]:
-    """``(frame, box)`` detections grouped by :func:`_same_place`, directly or through others."""
-    groups: list[list[tuple[int, np.ndarray]]] = []
-    for d in detections:
-        near = [g for g in groups if any(_same_place(d[1], b) for _, b in g)]
-        groups = [g for g in groups if all(g is not n for n in near)] + [[d, *(x for g in near for x in g)]]
-    return groups
-
-
-def _frames_of(group: list[tuple[int, np.ndarray]]) -> int:
-    """The number of frames with a detection in ``group``."""
-    return len({i for i, _ in group})
-
-
-def _median(group: list[tuple[int, np.ndarray]]) -> list[float]:
-    """The median box of ``group``."""
-    return [float(v) for v in np.median(np.asarray([b for _, b in group], np.float64), axis=0)]
-
-
-def _box_text(box: list[float]) -> str:
-    """``[x, y, w, h]`` in whole pixels."""
-    return "[" + ", ".join(f"{v:.0f}" for v in box) + "]"
-
-
 def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int, int, int] | None,
                     start_us: int, end_us: int) -> np.ndarray:
     """The events of one clip ``[start_us, end_us)`` (session clock), on the clip's clock
@@ -672,7 +286,7 @@ def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int
 
 def _uses_motion(source: EventSource) -> bool:
     """Whether the sync or registration of ``source`` may use the RGB video's motion
-    (:class:`VideoScan`'s energy or change): cross-correlation, which ``auto`` falls back to
+    (:class:`~evface.datasets.importers.rgb_scan.VideoScan`'s energy or change): cross-correlation, which ``auto`` falls back to
     without an offset or trigger settings (the file's pulses are not known before its scan), or
     an estimated homography."""
     xcorr = source.sync == "xcorr" or (source.sync == "auto" and source.offset_us is None
@@ -695,11 +309,8 @@ def _batches(rows: list, n_frames: dict[str, int], frame_bytes: int, budget_byte
     return out + ([cur] if cur else [])
 
 
-# ----------------------------------------------------------------------------- the importer
-
-
 def _scan(source: EventSource) -> EventScan:
-    """:func:`scan_event_file` of one event camera; a file without a size asks for ``--sensor-size NAME=WxH``."""
+    """:func:`~evface.datasets.importers.event_scan.scan_event_file` of one event camera; a file without a size asks for ``--sensor-size NAME=WxH``."""
     try:
         return scan_event_file(source.path, sensor_size=source.sensor_size)
     except FormatError as exc:
@@ -755,28 +366,6 @@ def _no_pulses(source: EventSource, triggers: np.ndarray) -> str:
     without = " without --trigger-channel and --trigger-first-frame" if channel or source.trigger_first_frame else ""
     return (f"no trigger events in the event file (was the camera's trigger input enabled?); give the offset "
             f"(--sync {name}=offset --offset {name}=US) or estimate it (--sync {name}=xcorr){without}")
-
-
-def count_image(path: str | Path, sensor_size: tuple[int, int], t0_us: int, t1_us: int) -> np.ndarray:
-    """Events per pixel with ``t0_us <= t < t1_us`` (sensor clock), (H, W) float32, one pass over
-    that span of the file.
-
-    The pixel indices of consecutive chunks are counted together once they outnumber the pixels: a
-    sensor-sized count per chunk cost more than the chunk (an EVK4's 921,600 bins for each few
-    thousand events).
-    """
-    width, height = sensor_size
-    count = np.zeros(width * height, dtype=np.int64)
-    _, chunks = iter_event_file(path, t0_us, t1_us, sensor_size=sensor_size)
-    pending: list[np.ndarray] = []
-    for ev in chunks:
-        pending.append(ev["y"].astype(np.int64) * width + ev["x"])
-        if sum(p.size for p in pending) >= count.size:
-            count += np.bincount(np.concatenate(pending), minlength=count.size)
-            pending = []
-    if pending:
-        count += np.bincount(np.concatenate(pending), minlength=count.size)
-    return count.reshape(height, width).astype(np.float32)
 
 
 def register(source: EventSource, scan: EventScan, video: VideoScan, span_us: tuple[int, int] = (0, 0)) -> Registration:

@@ -1,0 +1,138 @@
+"""The passes over one event file of a session: its scan (sensor size, event count, time range,
+event-rate histogram, triggers), the events of successive windows, and an event-count image.
+
+:func:`~evface.datasets.importers.session.import_session` uses them; each reads any format the
+I/O layer reads and holds no more of the file than the pass needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from evface.datasets.importers.sync import TRIGGER_DTYPE, EventRate, read_triggers
+from evface.errors import FormatError, where
+from evface.events.core import empty_events
+from evface.io.event_reader import EventsFileReader
+
+
+@dataclass
+class EventScan:
+    """What one pass over an event file tells: geometry, time range, event rate, triggers."""
+
+    sensor_size: tuple[int, int]
+    n_events: int
+    t_first_us: int
+    t_last_us: int
+    rate: EventRate
+    triggers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=TRIGGER_DTYPE))
+
+
+def iter_event_file(path: str | Path, t_start_us: int | None = None, t_end_us: int | None = None,
+                    sensor_size: tuple[int, int] | None = None) -> tuple[tuple[int, int], Iterator[np.ndarray]]:
+    """Sensor size and an iterator of event chunks (EVENT_DTYPE, sensor clock) of an event file,
+    optionally only ``t_start_us <= t < t_end_us``; ``sensor_size`` for a header that gives none."""
+    path = Path(path)
+    if not path.is_file():
+        raise FormatError(where(path, "event file not found"))
+    reader = EventsFileReader(path, sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
+    return tuple(int(v) for v in reader.sensor_size), iter(reader)
+
+
+def scan_event_file(path: str | Path, *, bin_us: int = 100, sensor_size: tuple[int, int] | None = None) -> EventScan:
+    """One streaming pass: sensor size (``sensor_size`` for a header that gives none), event
+    count, time range, rate histogram, triggers."""
+    path = Path(path)
+    size, chunks = iter_event_file(path, sensor_size=sensor_size)
+    width, height = size
+    hist = np.zeros(0, dtype=np.int64)
+    t0 = None
+    n = 0
+    t_last = 0
+    for ev in chunks:
+        if ev.size == 0:
+            continue
+        if t0 is None:
+            t0 = int(ev["t"][0])
+        if int(ev["x"].max()) >= width or int(ev["y"].max()) >= height:
+            raise FormatError(where(path, f"event coordinates outside the {width}x{height} sensor"))
+        idx = (ev["t"].astype(np.int64) - t0) // bin_us
+        low = int(idx.min())
+        if low < 0:
+            raise FormatError(where(path, "timestamps go backwards"))
+        need = int(idx.max()) + 1
+        if need > hist.size:
+            hist = np.concatenate([hist, np.zeros(max(need - hist.size, hist.size), np.int64)])
+        hist[low:need] += np.bincount(idx - low)  # the chunk's bins alone: an hour has 36 million
+        n += ev.size
+        t_last = int(ev["t"][-1])
+    if t0 is None:
+        raise FormatError(where(path, "the event file holds no events"))
+    nbins = (t_last - t0) // bin_us + 1
+    return EventScan(size, n, t0, t_last, EventRate(t0, bin_us, hist[:nbins].copy()), read_triggers(path, size))
+
+
+class EventWindows:
+    """Events of successive windows ``[t0, t1)`` (sensor clock, ``t0`` never decreasing) of one
+    event file, in one streaming pass that holds only the chunks from the current window's start.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> from evface.io.event_writer import write_events_file
+    >>> path = write_events_file("w.es", make_events([0, 5, 10, 15], [0, 1, 2, 3], [0] * 4, [1] * 4), (4, 1))
+    >>> windows = EventWindows(path)
+    >>> windows.take(0, 11)["t"].tolist(), windows.take(5, 16)["t"].tolist()
+    ([0, 5, 10], [5, 10, 15])
+    """
+
+    def __init__(self, path: str | Path, t_start_us: int | None = None, t_end_us: int | None = None,
+                 sensor_size: tuple[int, int] | None = None) -> None:
+        _, self._chunks = iter_event_file(path, t_start_us, t_end_us, sensor_size)
+        self._buffer: list[np.ndarray] = []
+        self._t_seen: int | None = None
+        self._done = False
+
+    def take(self, t0_us: int, t1_us: int) -> np.ndarray:
+        """A copy of the events with ``t0_us <= t < t1_us``."""
+        self.release(t0_us)
+        while not self._done and (self._t_seen is None or self._t_seen < t1_us):
+            ev = next(self._chunks, None)
+            if ev is None:
+                self._done = True
+            elif ev.size:
+                self._t_seen = int(ev["t"][-1])
+                if self._t_seen >= t0_us:
+                    self._buffer.append(ev)
+        parts = [c[np.searchsorted(c["t"], t0_us):np.searchsorted(c["t"], t1_us)] for c in self._buffer]
+        parts = [c for c in parts if c.size]
+        return np.concatenate(parts) if parts else empty_events()
+
+    def release(self, t_us: int) -> None:
+        """Forget the chunks that end before ``t_us`` (no later window needs them)."""
+        self._buffer = [c for c in self._buffer if int(c["t"][-1]) >= t_us]
+
+
+def count_image(path: str | Path, sensor_size: tuple[int, int], t0_us: int, t1_us: int) -> np.ndarray:
+    """Events per pixel with ``t0_us <= t < t1_us`` (sensor clock), (H, W) float32, one pass over
+    that span of the file.
+
+    The pixel indices of consecutive chunks are counted together once they outnumber the pixels: a
+    sensor-sized count per chunk cost more than the chunk (an EVK4's 921,600 bins for each few
+    thousand events).
+    """
+    width, height = sensor_size
+    count = np.zeros(width * height, dtype=np.int64)
+    _, chunks = iter_event_file(path, t0_us, t1_us, sensor_size=sensor_size)
+    pending: list[np.ndarray] = []
+    for ev in chunks:
+        pending.append(ev["y"].astype(np.int64) * width + ev["x"])
+        if sum(p.size for p in pending) >= count.size:
+            count += np.bincount(np.concatenate(pending), minlength=count.size)
+            pending = []
+    if pending:
+        count += np.bincount(np.concatenate(pending), minlength=count.size)
+    return count.reshape(height, width).astype(np.float32)

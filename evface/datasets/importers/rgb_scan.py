@@ -1,0 +1,206 @@
+"""The passes over a session's RGB video or folder of numbered frames: its scan (frame count,
+size, frame rate, frame-difference energy, change image), its frames read in groups, and the
+frame-timestamp file.
+
+:func:`~evface.datasets.importers.session.import_session` uses them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from evface.datasets.importers.annotations import table_int
+from evface.datasets.importers.sync import frame_difference_energy
+from evface.errors import DatasetError, FormatError, where
+from evface.sim.video import count_frames, iter_frame_files, iter_video_frames, numbered_frames, video_info
+
+ENERGY_WIDTH_PX = 160
+"""Frames are shrunk to this width before the frame-difference energy is computed."""
+
+
+@dataclass
+class VideoScan:
+    """What one pass over the RGB video tells; ``energy`` and ``change`` are None when no sync or
+    registration of the session uses them (:func:`scan_video`)."""
+
+    n_frames: int
+    size: tuple[int, int]
+    fps: float
+    energy: np.ndarray | None
+    change: np.ndarray | None
+
+
+def scan_video(path: str | Path, motion: bool = True) -> VideoScan:
+    """One pass over the video or folder of numbered frames (:func:`~evface.sim.video.iter_video_frames`):
+    frame count and size, fps (0 for a folder), and with ``motion`` the frame-difference energy
+    (cross-correlation sync) and change image (homography estimate); without, only what
+    :func:`~evface.sim.video.count_frames` reads (a folder's first file, a video's frames undecoded
+    into pictures)."""
+    path = Path(path)
+    if not motion:
+        fps = 0.0 if path.is_dir() else video_info(path).fps
+        n, size = count_frames(path)
+        if n < 2:
+            raise FormatError(where(path, f"unreadable video or fewer than 2 frames ({n} decoded)"))
+        return VideoScan(n, size, fps, None, None)
+    fps = video_info(path).fps
+    energy: list[float] = []  # one number per frame pair: an hour of small frames held whole was gigabytes
+    change = prev = small_prev = None
+    n = 0
+    for frame in iter_video_frames(path):
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        log = np.log(gray.astype(np.float32) + 4.0)
+        if prev is not None:
+            change = np.abs(log - prev) if change is None else change + np.abs(log - prev)
+        prev = log
+        scale = min(1.0, ENERGY_WIDTH_PX / gray.shape[1])
+        small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+        if small_prev is not None:
+            energy.append(float(frame_difference_energy(np.stack([small_prev, small]))[0]))
+        small_prev = small
+        n += 1
+    if n < 2:
+        raise FormatError(where(path, f"unreadable video or fewer than 2 frames ({n} decoded)"))
+    return VideoScan(n, (prev.shape[1], prev.shape[0]), fps, np.asarray(energy, np.float64), change)
+
+
+def read_video_frames(path: str | Path, indices: np.ndarray, size: tuple[int, int] | None = None) -> dict[int, np.ndarray]:
+    """RGB (H, W, 3) uint8 frames at ``indices`` of a video or folder of numbered frames, in one
+    pass (resized to ``size`` if given): a video is decoded up to its last wanted frame, a folder's
+    wanted files alone are read (:class:`FrameReader`)."""
+    with closing(FrameReader(path, size)) as reader:
+        return reader.read(indices)
+
+
+class FrameReader:
+    """RGB frames of a video or folder of numbered frames, read in groups of frame indices that
+    move forward (the frames of consecutive clips), resized to ``size`` if given.
+
+    A video is decoded once from start to end over all the groups, a folder's wanted files alone
+    are read (each checked to have the size ``first``, the first frame's ``(width, height)``, when
+    given); a group's frames that the previous group read are handed on, not read again (the
+    frames of clips that overlap), and only the group being read is held.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())  # removed at the end
+    >>> for k in range(4):
+    ...     _ = cv2.imwrite(str(folder / f"img{k}.png"), np.full((2, 2, 3), k, np.uint8))
+    >>> with closing(FrameReader(folder)) as reader:
+    ...     [(k, int(f[0, 0, 0])) for k, f in reader.read([1, 2]).items()], sorted(reader.read([2, 3]))
+    ([(1, 1), (2, 2)], [2, 3])
+    >>> import shutil; shutil.rmtree(folder)
+    """
+
+    def __init__(self, path: str | Path, size: tuple[int, int] | None = None, first: tuple[int, int] | None = None) -> None:
+        self._path = Path(path)
+        self._size = size
+        self._first = None if first is None else (first[1], first[0], 3)
+        self._files = numbered_frames(self._path) if self._path.is_dir() else None
+        self._decoder: Iterator[np.ndarray] | None = None
+        self._next = 0  # the frame the decoder yields next
+        self._held: dict[int, np.ndarray] = {}
+
+    def read(self, indices: np.ndarray | list[int]) -> dict[int, np.ndarray]:
+        """The frames at ``indices`` by index; a FormatError naming the video when it ends before the last."""
+        wanted = sorted(set(int(i) for i in indices))
+        out = {k: self._held[k] for k in wanted if k in self._held}
+        self._held = {}  # only the group being read is held
+        todo = [k for k in wanted if k not in out]
+        for k, frame in zip(todo, self._frames_at(todo), strict=True):
+            rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            out[k] = cv2.resize(rgb, self._size, interpolation=cv2.INTER_AREA) if self._size else rgb
+        self._held = out = dict(sorted(out.items()))
+        return out
+
+    def close(self) -> None:
+        """Close the video and forget the frames held."""
+        if self._decoder is not None:
+            self._decoder.close()  # type: ignore[attr-defined]
+            self._decoder = None
+        self._held = {}
+
+    def _frames_at(self, wanted: list[int]) -> Iterator[np.ndarray]:
+        """The BGR frames at the sorted indices ``wanted``, decoding the video forward from where
+        the last group stopped (from its start again only for a frame before that)."""
+        last = wanted[-1] if wanted else -1
+        if self._files is not None:
+            if last >= len(self._files):
+                raise FormatError(where(self._path, f"video ended at frame {len(self._files)}, before frame {last}"))
+            yield from iter_frame_files((self._files[k] for k in wanted), self._first)
+            return
+        if wanted and wanted[0] < self._next:
+            self.close()
+        if self._decoder is None:
+            self._decoder, self._next = iter_video_frames(self._path), 0
+        keep = set(wanted)
+        while self._next <= last:
+            frame = next(self._decoder, None)
+            if frame is None:
+                raise FormatError(where(self._path, f"video ended at frame {self._next}, before frame {last}"))
+            self._next += 1
+            if self._next - 1 in keep:
+                yield frame
+
+
+def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """Frame timestamps in µs, one per line (the header's ``t_us`` column, else the first column of a
+    CSV; a header line is skipped), and the per-frame exposures (µs) when the header names an
+    ``exposure_us`` column, else ``None``. A DatasetError names the first line whose time does not
+    follow the one before (a log of ``frame,t_us`` rows read by its first column was times 1 µs apart).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "rgb.frames.csv"
+    ...     _ = path.write_text("t_us,exposure_us,gain\\n0,9000,1.0\\n33333,9500,1.0\\n")
+    ...     read_frame_times(path)
+    (array([    0, 33333]), array([9000, 9500]))
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(where(path, "frame-timestamp file not found"))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(where(path, f"not a readable CSV file ({exc})")) from exc
+    times, exposures, lines, time_column, column = [], [], [], 0, None
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        cells = [c.strip() for c in re.split(r"[,;\t]", line)]  # as spreadsheets write it in any locale
+        if not cells[0]:
+            continue
+        try:
+            times.append(table_int(cells[time_column]))
+            if column is not None:
+                exposures.append(table_int(cells[column]))
+            lines.append(line_no)
+        except (ValueError, IndexError):
+            if line_no == 1:
+                time_column = cells.index("t_us") if "t_us" in cells else 0
+                column = cells.index("exposure_us") if "exposure_us" in cells else None
+                continue
+            raise DatasetError(where(path, f"line {line_no}: timestamp and exposure must be integers in µs "
+                                           f"within ±2**62, got {line!r}")) from None
+    t = np.asarray(times, dtype=np.int64)
+    if t.size < 2:
+        raise DatasetError(where(path, f"need at least two frame timestamps, found {t.size}"))
+    back = np.flatnonzero(np.diff(t) <= 0)
+    if back.size:
+        k = int(back[0]) + 1
+        raise DatasetError(where(path, f"line {lines[k]}: frame timestamp {t[k]} µs does not follow the one before it "
+                                       f"({t[k - 1]} µs, line {lines[k - 1]}); frame timestamps must increase strictly"))
+    if column is None:
+        return t, None
+    exposure = np.asarray(exposures, dtype=np.int64)
+    if np.any(exposure <= 0):
+        raise DatasetError(where(path, f"line {lines[int(np.argmax(exposure <= 0))]}: exposure_us must be positive"))
+    return t, exposure
