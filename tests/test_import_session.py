@@ -787,6 +787,21 @@ def _overlapping_clips(tmp_path):
     return ann
 
 
+def _counted_decodes(monkeypatch) -> list[int]:
+    """A list that gains an item for every frame decoded from a video or read from a folder."""
+    decoded: list[int] = []
+    real_decoded, real_read_frame = evface.sim.video._decoded, evface.sim.video.read_frame
+
+    def counting(video_path):
+        for frame in real_decoded(video_path):
+            decoded.append(1)
+            yield frame
+
+    monkeypatch.setattr(evface.sim.video, "_decoded", counting)
+    monkeypatch.setattr(evface.sim.video, "read_frame", lambda p: decoded.append(1) or real_read_frame(p))
+    return decoded
+
+
 @pytest.mark.parametrize("kind", ["video", "folder"])
 def test_many_clips_read_the_rgb_once(session, frame_folder, tmp_path, monkeypatch, kind):
     """The clips' RGB frames come from one forward pass over the video, and each file of a folder is
@@ -799,16 +814,7 @@ def test_many_clips_read_the_rgb_once(session, frame_folder, tmp_path, monkeypat
     root, truth = session
     folder, video = frame_folder
     path = video if kind == "video" else folder
-    decoded = []
-    real_decoded, real_read_frame = evface.sim.video._decoded, evface.sim.video.read_frame
-
-    def counting(video_path):
-        for frame in real_decoded(video_path):
-            decoded.append(1)
-            yield frame
-
-    monkeypatch.setattr(evface.sim.video, "_decoded", counting)
-    monkeypatch.setattr(evface.sim.video, "read_frame", lambda p: decoded.append(1) or real_read_frame(p))
+    decoded = _counted_decodes(monkeypatch)
     monkeypatch.setattr(mod, "BATCH_BYTES", 1)
     real_scan = mod.scan_video
     monkeypatch.setattr(mod, "scan_video", lambda *args, **kw: (real_scan(*args, **kw), decoded.clear())[0])
@@ -841,16 +847,7 @@ def test_a_session_that_needs_no_rgb_motion_scans_the_rgb_without_decoding_it(se
     root, truth = session
     folder, video = frame_folder
     path = video if kind == "video" else shutil.copytree(folder, tmp_path / "frames")
-    decoded = []
-    real_decoded, real_read_frame = evface.sim.video._decoded, evface.sim.video.read_frame
-
-    def counting(video_path):
-        for frame in real_decoded(video_path):
-            decoded.append(1)
-            yield frame
-
-    monkeypatch.setattr(evface.sim.video, "_decoded", counting)
-    monkeypatch.setattr(evface.sim.video, "read_frame", lambda p: decoded.append(1) or real_read_frame(p))
+    decoded = _counted_decodes(monkeypatch)
     in_scan = []
     real_scan = mod.scan_video
     monkeypatch.setattr(mod, "scan_video", lambda *args, **kw: (real_scan(*args, **kw), in_scan.append(len(decoded)))[0])
