@@ -359,8 +359,9 @@ def test_help_paragraphs_flow_to_the_terminal_width():
     prose = out.split("Usage:")[1].split("╭")[0]
     lines = [line.strip() for line in prose.splitlines()[1:] if line.strip()]
     assert lines[0].startswith("Convert between any two supported formats") and lines[0].endswith("memory work).")
-    assert lines[1].startswith("OUT is never the input file") and lines[1].endswith("keep their order).")
-    assert len(lines) == 2
+    assert lines[1].startswith("OUT is never the input file") and lines[1].endswith("only with --force.")
+    assert lines[2].startswith("With --sort") and lines[2].endswith("keep their order).")
+    assert len(lines) == 3
 
 
 def test_run_stages_names_the_stages_there_are(tmp_path, capsys):

@@ -52,7 +52,7 @@ def trigger_summary(path: Path, info: dict) -> dict:
 
 
 def _info_table(info: dict) -> Table:
-    table = Table(title=info["path"], show_header=False, title_justify="left")
+    table = Table(show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
     table.add_row("format", info["format"])
@@ -151,7 +151,9 @@ def register(app: typer.Typer) -> None:
         if json_out:
             print(json.dumps(info, indent=2))
         else:
-            terminal.console(stderr=False).print(_info_table(info))
+            out = terminal.console(stderr=False)
+            out.print(info["path"], soft_wrap=True)  # whole, as a path to copy: a table's title folds it
+            out.print(_info_table(info))
 
     @app.command("convert")
     def convert_command(
@@ -173,8 +175,10 @@ def register(app: typer.Typer) -> None:
 
         OUT is never the input file; an existing OUT that is no events file of its extension's format
         (by its header), or a clip that holds other sensors, frames, truth or labels, is replaced only
-        with --force. With --sort the whole input is read into memory
-        and its events are written in time order (events of equal time keep their order).
+        with --force.
+
+        With --sort the whole input is read into memory and its events are written in time order
+        (events of equal time keep their order).
         """
         from evface.io.event_reader import EventsFileReader  # lazy: keeps h5py and numba out of `evface --help`
         from evface.io.event_writer import DEFAULT_CLIP_SENSOR, open_events_writer  # lazy: as above
