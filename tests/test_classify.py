@@ -474,7 +474,7 @@ def test_resuming_a_run_older_than_its_clip_record_warns_once(tmp_path, record):
 
 def test_batchnorm_recalibration_uses_exact_training_statistics():
     from evface.models.snn import NetConfig, SpikingCNN
-    from evface.tasks.classify import recalibrate_batchnorm
+    from evface.tasks.class_predict import recalibrate_batchnorm
 
     cfg = NetConfig(in_channels=2, n_classes=3, time_steps=3, input_size=16, depth=2, width=4)
     torch.manual_seed(0)
@@ -565,7 +565,7 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
 
 
 def test_loso_is_one_fold_per_subject(fake, tmp_path):
-    from evface.tasks.classify import protocol_parts
+    from evface.tasks.class_run import protocol_parts
 
     rows = DatasetFolder.open(fake).rows
     name, parts = protocol_parts(replace(EVENTS_LR, loso=True), rows)
@@ -590,7 +590,7 @@ def test_loso_is_one_fold_per_subject(fake, tmp_path):
     (4, {"folds": 5}, "--folds 5: needs 2 <= folds <= the number of subjects (4)"),
 ])
 def test_folds_too_many_for_the_subjects_name_the_option_given_and_advice_that_can_be_followed(n, options, says):
-    from evface.tasks.classify import protocol_parts
+    from evface.tasks.class_run import protocol_parts
 
     rows = [{"subject": f"s{i}", "clip_id": f"c{i}-{j}"} for i in range(n) for j in range(2)]
     with pytest.raises(ParameterError) as caught:
@@ -779,7 +779,7 @@ def test_more_seeds_extend_a_run_and_fewer_are_refused(fake, tmp_path):
 
 
 def test_distillation_term_pulls_every_step_towards_the_teacher():
-    from evface.tasks.classify import distill_of
+    from evface.tasks.class_training import distill_of
 
     teacher = torch.tensor([[3.0, 0.0, -2.0], [-1.0, 2.0, 0.5]])
     out = torch.zeros(2, 4, 3, requires_grad=True)

@@ -16,7 +16,7 @@ from evface.models import snn as snn_mod
 from evface.models.export_nir import simulate, to_nir, write
 from evface.models.snn import AnnCNN, NetConfig, SpikingCNN, ann_macs, conv_synops, logits, snn_analog_macs
 from evface.tasks import engine, run_folder
-from evface.tasks.classify import net_config
+from evface.tasks.class_run import net_config
 from evface.tasks.configs import ClassifyConfig
 from evface.tasks.export import export_run
 

@@ -8,7 +8,7 @@ import torch
 
 from evface.errors import ParameterError
 from evface.inputs.classify import Augment, augment_array
-from evface.tasks.classify import loss_of
+from evface.tasks.class_training import loss_of
 from evface.tasks.configs import ClassifyConfig
 
 

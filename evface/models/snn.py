@@ -44,7 +44,7 @@ membrane potential is its output, so the readout sees graded values)
 - **Readout**: the last stage's spikes flattened (``readout="flatten"``, the default: on the
   face-aligned crops where an AU acts is informative) or averaged over space (``"gap"``, shift
   invariant), then a Linear layer, at every step; the logits are the mean of the steps' outputs
-  and training puts a loss on every step (TET, in :mod:`evface.tasks.classify`).
+  and training puts a loss on every step (TET, in :mod:`evface.tasks.class_training`).
 
 Every call starts from zero membrane state, so a sample never sees the state left by another.
 Layers run one after another over all T steps (no layer feeds back, so this is exactly the

@@ -3,7 +3,7 @@
 :func:`train_and_evaluate` (``data, run_dir, config, log``; the settings are a
 :class:`~evface.tasks.configs.ClassifyConfig`) is what ``evface train classify`` and ``evface run``
 run: open the dataset folder, preprocess every clip once into an in-memory array
-(:mod:`evface.inputs.classify`), lay out the evaluation protocol (:func:`protocol_parts`: one
+(:mod:`evface.inputs.classify`), lay out the evaluation protocol (:func:`~evface.tasks.class_run.protocol_parts`: one
 subject split, subject-grouped K folds or leave-one-subject-out; ``seeds`` trainings per part),
 train each model with class-balanced sampling and augmentation through
 :func:`evface.tasks.engine.fit` (early stopping on the validation UF1, checkpoints, resume, DDP
@@ -17,6 +17,12 @@ trained run on any dataset folder. Each clip of the run's own dataset (known by 
 wherever the folder lies) is scored by the models that never saw its subject; any other clip by
 the mean logits of all models.
 The paired comparison of two runs (``evface compare``) is :mod:`evface.tasks.class_compare`.
+
+The pieces, each a module of its own: the run's inputs, network, protocol and files
+(:mod:`evface.tasks.class_run`), one model's loss and training loop (:mod:`evface.tasks.class_training`)
+and a trained model's predictions and their cost (:mod:`evface.tasks.class_predict`); this module is
+the task itself, read top to bottom, with the ``--teacher`` checks (:func:`check_teacher`: they read
+the teacher's run with :func:`load_run`) and the scores of metrics.json (:func:`score`).
 
 metrics.json keys: ``top1``, ``macro_f1``, ``uar``, ``uf1``, ``n``, ``n_subjects``, ``ci`` (95 %
 subject-cluster bootstrap intervals of top-1, UF1, UAR; ``ci_trainings`` for several seeds: over
@@ -39,7 +45,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -47,79 +53,30 @@ from torch import nn
 
 from evface.checks import as_int
 from evface.errors import DatasetError, EvfaceError, ParameterError, counted, where
-from evface.inputs.classify import Augment, ClassifyDataset, InputSpec, load_inputs, normalize
+from evface.inputs.classify import InputSpec, load_inputs
 from evface.inputs.clip_view import SENSORS
 from evface.io.dataset import DatasetFolder
-from evface.models.snn import NetConfig, SpikingCNN, ann_macs, build, logits as step_mean, snn_analog_macs
+from evface.models.snn import NetConfig, build
 from evface.tasks import class_metrics as cm
 from evface.tasks import engine, figure_format, run_folder, stats
 from evface.tasks.class_compare import write_predictions, write_seed_logits
+from evface.tasks.class_predict import _energy, _load_models, predict
+from evface.tasks.class_run import (
+    HELD_OUT, INPUTS, SPLIT, _fitted, _fold_names, _model_in, _models, _split_indices, input_spec, net_config,
+)
+from evface.tasks.class_training import _fit_one, loss_of
 from evface.tasks.configs import ClassifyConfig
 
 TASK = "classify"
 RESUMABLE_CHANGES = ("device", "epochs", "patience")
 """Settings a run folder may be resumed with after a change."""
-SPLIT = "one subject split"
 TRAINING_KEYS = ("protocol", "folds", "seeds", "train_top1", "best_epoch", "epochs_run", "train_seconds",
                  "preprocess_seconds", "world_size")
 """What metrics.json says of the training (:func:`pool_parts`); an evaluation into the run's own
 folder keeps them (its models are the ones trained)."""
-INPUTS = "inputs.pt"
-"""Every clip's preprocessed inputs while a run trains (removed once its predictions are pooled)."""
-HELD_OUT = "held_out.pt"
-"""One model's predictions on its test subjects, in its folder: what :func:`pool_parts` pools."""
 
 
-def input_spec(cfg: ClassifyConfig) -> InputSpec:
-    """What the network of ``cfg`` sees (raises :class:`ParameterError` for an unknown input kind or window)."""
-    return InputSpec(kind=cfg.input, sensor=cfg.sensor, time_steps=cfg.time_steps, size=cfg.size, color=cfg.color,
-                     window=cfg.window, rgb_camera=cfg.rgb_camera, oracle_apex=cfg.oracle_apex)
-
-
-def net_config(cfg: ClassifyConfig, n_classes: int) -> NetConfig:
-    """The network of ``cfg`` for ``n_classes`` classes."""
-    return NetConfig(in_channels=input_spec(cfg).channels, n_classes=n_classes, time_steps=cfg.time_steps,
-                     input_size=cfg.size, depth=cfg.depth, width=cfg.width, blocks=cfg.blocks, beta=cfg.beta,
-                     learn_beta=cfg.learn_beta, reset=cfg.reset, surrogate=cfg.surrogate, slope=cfg.slope,
-                     norm=cfg.norm, residual=cfg.residual, readout=cfg.readout, last_neuron=cfg.last_neuron,
-                     delays=cfg.delays, stem_input=cfg.stem_input)
-
-
-def loss_of(out: torch.Tensor, y: torch.Tensor, kind: str = "tet") -> torch.Tensor:
-    """The training loss of network outputs ``out`` (B, steps, n_classes) for targets ``y`` (B,).
-
-    ``"tet"`` (temporal efficient training, Deng et al. 2022): the cross-entropy of every step's
-    output, averaged over the steps, so that each step is pushed towards the right class;
-    ``"mean"``: the cross-entropy of the mean output. With one step (the ANN) both are the
-    cross-entropy.
-    """
-    if kind == "tet":
-        return nn.functional.cross_entropy(out.flatten(0, 1), y.repeat_interleave(out.shape[1]))
-    if kind == "mean":
-        return nn.functional.cross_entropy(step_mean(out), y)
-    raise ParameterError(f"loss must be 'tet' or 'mean', not {kind!r}")
-
-
-def distill_of(out: torch.Tensor, teacher_logits: torch.Tensor, kind: str = "tet", temperature: float = 2.0) -> torch.Tensor:
-    """The distillation term of outputs ``out`` (B, steps, n_classes) taught by ``teacher_logits`` (B, n_classes).
-
-    Knowledge distillation (Hinton, Vinyals & Dean 2015): the KL divergence from the teacher's
-    class probabilities softened by ``temperature`` to the network's, times ``temperature**2``
-    (so its gradient keeps its size whatever the temperature); at every step and averaged over
-    the steps for ``"tet"``, of the mean output for ``"mean"``, as :func:`loss_of`.
-
-    Examples
-    --------
-    >>> t = torch.tensor([[2.0, 0.0, -1.0]])
-    >>> abs(float(distill_of(t[:, None].repeat(1, 4, 1), t))) < 1e-6  # every step agrees with the teacher
-    True
-    >>> float(distill_of(torch.zeros(1, 4, 3), t)) > 0
-    True
-    """
-    student = out if kind == "tet" else step_mean(out)[:, None]
-    log_p = nn.functional.log_softmax(student / temperature, dim=-1).flatten(0, 1)
-    q = nn.functional.softmax(teacher_logits / temperature, dim=-1).repeat_interleave(student.shape[1], dim=0)
-    return nn.functional.kl_div(log_p, q, reduction="batchmean") * temperature**2
+# --------------------------------------------------------------------------- training
 
 
 def check_teacher(cfg: ClassifyConfig, config: dict[str, Any], run_dir: Path) -> None:
@@ -149,12 +106,6 @@ def check_teacher(cfg: ClassifyConfig, config: dict[str, Any], run_dir: Path) ->
             raise ParameterError(f"--teacher {teacher}: its model {same['dir']} is not trained (no {engine.BEST})")
 
 
-def _model_in(entries: Sequence[dict[str, Any]], entry: dict[str, Any]) -> dict[str, Any] | None:
-    """The entry of config.json's ``models`` that trains what ``entry`` trains (the same seed, test
-    and validation subjects; its folder may differ), or ``None``."""
-    return next((e for e in entries if all(e.get(k) == entry[k] for k in ("seed", "test", "val"))), None)
-
-
 def _teacher_model(cfg: ClassifyConfig, entry: dict[str, Any], device: torch.device) -> nn.Module | None:
     """The ``--teacher`` run's model of the training ``entry`` (checked by :func:`check_teacher`), in eval mode."""
     if not cfg.teacher:
@@ -163,104 +114,6 @@ def _teacher_model(cfg: ClassifyConfig, entry: dict[str, Any], device: torch.dev
     model = build(theirs.model, net).to(device)
     engine.load_model_state(Path(cfg.teacher) / _model_in(config["models"], entry)["dir"], model)
     return model.eval()
-
-
-# --------------------------------------------------------------------------- prediction
-
-
-def predict(model: nn.Module, x: np.ndarray, kind: str, device: torch.device, batch_size: int = 32) -> dict[str, np.ndarray]:
-    """Logits (N, C) of cached inputs ``x``; for an SNN also per-sample ``rate`` (N, depth) and ``synops`` (N,)."""
-    model = engine.unwrap(model)
-    model.eval()
-    logits, rates, synops = [], [], []
-    with torch.no_grad():
-        for i in range(0, len(x), batch_size):
-            xb = torch.from_numpy(np.ascontiguousarray(normalize(x[i:i + batch_size], kind))).to(device)
-            if hasattr(model, "run"):
-                out, act = model.run(xb, record=True)
-                rates.append(act["rate"].cpu().numpy())
-                synops.append(act["synops"].cpu().numpy())
-            else:
-                out = model(xb)
-            logits.append(step_mean(out).float().cpu().numpy())
-    res = {"logits": np.concatenate(logits) if logits else np.zeros((0, 0), np.float32)}
-    if rates:
-        res["rate"], res["synops"] = np.concatenate(rates), np.concatenate(synops)
-    return res
-
-
-def recalibrate_batchnorm(model: nn.Module, x: np.ndarray, kind: str, device: torch.device, batch_size: int = 32) -> None:
-    """Recompute every BatchNorm's running statistics as the average over the batches of ``x`` (no gradients).
-
-    The running averages kept during training lag far behind when a run has few batches (and the
-    spike statistics change as the weights do); evaluating with them can silence the network.
-    Run on the un-augmented training inputs before each validation and before testing.
-    """
-    model = engine.unwrap(model)
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    if not norms or len(x) == 0:
-        return
-    saved = [(m, m.momentum) for m in norms]
-    was_training = model.training
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative average
-    model.train()
-    with torch.no_grad():
-        for i in range(0, len(x), batch_size):
-            model(torch.from_numpy(np.ascontiguousarray(normalize(x[i:i + batch_size], kind))).to(device))
-    for m, momentum in saved:
-        m.momentum = momentum
-    model.train(was_training)
-
-
-def score(y_true: np.ndarray, y_pred: np.ndarray, lighting: Sequence[str], subjects: Sequence[str],
-          labels: Sequence[str], seeds: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
-    """Overall metrics plus ``per_lighting``, with metrics.json's key names.
-
-    Beside the metrics of :func:`class_metrics.summarize`: ``n_subjects``, ``ci`` (95 %
-    subject-cluster bootstrap intervals of top-1, UF1 and UAR, :func:`stats.bootstrap_interval`)
-    and ``bootstrap`` (how they were drawn); each lighting has its own ``n``, ``n_subjects`` and ``ci``.
-    A subject-cluster bootstrap of one subject has no spread: its intervals are ``None``.
-    ``seeds``, each training seed's logits (K, N, C) and each clip's fold (N,), adds for K > 1
-    ``ci_trainings``, the intervals over subjects and seeds (:func:`stats.training_bootstrap`), and
-    ``top1_per_seed``, each seed's own top-1.
-    """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    lighting, subjects = np.asarray(lighting), np.asarray(subjects)
-    several = seeds is not None and len(seeds[0]) > 1
-
-    def one(mask: np.ndarray) -> dict[str, Any]:
-        out = cm.summarize(cm.confusion_matrix(y_true[mask], y_pred[mask], len(labels)), labels)
-        out["n_subjects"] = len(set(subjects[mask].tolist()))
-        out["ci"] = (stats.bootstrap_interval(y_true[mask], y_pred[mask], subjects[mask], len(labels))
-                     if out["n_subjects"] > 1 else dict.fromkeys(stats.METRICS))  # one subject: no interval
-        if several and out["n_subjects"] > 1:
-            out["ci_trainings"] = stats.training_bootstrap(y_true[mask], seeds[0][:, mask], seeds[1][mask], subjects[mask])
-        return out
-
-    out = one(np.ones(len(y_true), bool))
-    out["confusion_matrix"] = out.pop("confusion")
-    if several:
-        out["top1_per_seed"] = [cm.top1(cm.confusion_matrix(y_true, v.argmax(1), len(labels))) for v in seeds[0]]
-    out["bootstrap"] = {"unit": "subject", "resamples": stats.RESAMPLES, "level": stats.LEVEL, "seed": stats.SEED,
-                        "interval": "percentile"}
-    out["per_lighting"] = {str(lt): {k: v for k, v in one(lighting == lt).items() if k != "labels"}
-                           for lt in sorted(set(lighting.tolist()))}
-    return out
-
-
-def _energy(pred: dict[str, np.ndarray], net: NetConfig, model_kind: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"ann_macs": ann_macs(net)}
-    if model_kind == "snn" and "rate" in pred and len(pred["rate"]):
-        out["spike_rate_per_layer"] = pred["rate"].mean(axis=0).tolist()
-        out["spike_rate_layers"] = SpikingCNN(net).layer_names()
-        out["synops"] = float(pred["synops"].mean())
-        out["snn_analog_macs"] = snn_analog_macs(net)
-    return out
-
-
-# --------------------------------------------------------------------------- training
 
 
 def _targets(rows: Sequence[dict[str, Any]], labels: Sequence[str], source: str | Path) -> np.ndarray:
@@ -274,94 +127,6 @@ def _targets(rows: Sequence[dict[str, Any]], labels: Sequence[str], source: str 
                                          "of evface import session/corpus picks a dataset's classes), or train a model "
                                          f"on this one (evface train classify --data {source})"))
     return np.array([index[r["label"]] for r in rows], dtype=np.int64)
-
-
-def _fit_one(
-    cfg: ClassifyConfig, run_dir: Path, x: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray,
-    labels: list[str], dist: engine.DistInfo, log: Callable[[str], None] | None, teacher: nn.Module | None = None,
-) -> tuple[nn.Module, dict[str, Any]]:
-    """Train one model on ``train_idx`` with early stopping on ``val_idx`` (taught by ``teacher``
-    if given, :func:`distill_of`); return the best model."""
-    engine.seed_everything(cfg.seed)
-    net = net_config(cfg, len(labels))
-    model = build(cfg.model, net).to(dist.device)
-    ddp = engine.wrap_ddp(model, dist)
-    opt = torch.optim.AdamW(ddp.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, cfg.epochs))
-    y_train = y[train_idx]
-    weights = (1.0 / np.bincount(y_train, minlength=len(labels))[y_train]) if cfg.balanced else None
-    sampler = engine.ShardedSampler(len(train_idx), dist, seed=cfg.seed, weights=weights)
-    aug = (Augment(cfg.input, max_shift=cfg.max_shift, drop_time=cfg.drop_time, drop_area=cfg.drop_area)
-           if cfg.augment else None)
-    train_set = ClassifyDataset(x[train_idx], y_train, cfg.input, aug, seed=cfg.seed * 1000 + dist.rank)
-    loader = torch.utils.data.DataLoader(train_set, batch_size=cfg.batch_size, sampler=sampler)
-    def train_epoch(epoch: int) -> dict[str, float]:
-        sampler.set_epoch(epoch)
-        total, correct, n = 0.0, 0, 0
-        for xb, yb in loader:
-            xb, yb = xb.to(dist.device), yb.to(dist.device)
-            opt.zero_grad(set_to_none=True)
-            out = ddp(xb)
-            loss = loss_of(out, yb, cfg.loss)
-            if teacher is not None:
-                with torch.no_grad():
-                    soft = step_mean(teacher(xb))
-                loss = ((1 - cfg.distill_weight) * loss
-                        + cfg.distill_weight * distill_of(out, soft, cfg.loss, cfg.distill_temperature))
-            loss.backward()
-            opt.step()
-            total += float(loss.item()) * len(yb)
-            correct += int((step_mean(out).argmax(1) == yb).sum().item())
-            n += len(yb)
-        return {"loss": engine.all_reduce_mean(total / max(n, 1), dist),
-                "acc": engine.all_reduce_mean(correct / max(n, 1), dist)}
-
-    def validate(epoch: int) -> dict[str, float]:
-        recalibrate_batchnorm(model, x[train_idx], cfg.input, dist.device, cfg.batch_size)
-        logits = predict(model, x[val_idx], cfg.input, dist.device)["logits"]
-        yv = y[val_idx]
-        loss = float(nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(yv)).item())
-        conf = cm.confusion_matrix(yv, logits.argmax(1), len(labels))
-        uf1 = cm.uf1(conf)
-        # UF1 on a few validation clips is coarse: ties go to the lower validation loss
-        return {"val_loss": loss, "val_acc": cm.top1(conf), "val_uf1": uf1, "val_score": uf1 - 1e-3 * min(loss, 100.0)}
-
-    result = engine.fit(ddp, opt, train_epoch, validate, run_dir, dist=dist, epochs=cfg.epochs, monitor="val_score",
-                        mode="max", patience=cfg.patience, scheduler=sched, extra={"labels": labels},
-                        generators={"augment": train_set.rng}, log=log)
-    engine.barrier(dist)
-    engine.load_model_state(run_dir, model)
-    return model, result
-
-
-def _split_indices(rows: Sequence[dict[str, Any]], part: Sequence[dict[str, Any]]) -> np.ndarray:
-    ids = {r["clip_id"] for r in part}
-    return np.array([i for i, r in enumerate(rows) if r["clip_id"] in ids], dtype=np.int64)
-
-
-def _subjects(rows: Sequence[dict[str, Any]]) -> list[str]:
-    return sorted({str(r["subject"]) for r in rows})
-
-
-def protocol_parts(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
-    """The evaluation protocol of ``cfg`` on manifest ``rows``: its name and its parts.
-
-    The parts of :func:`evface.tasks.stats.subject_parts` (``{"name", "train", "val", "test"}``,
-    rows): one subject split for ``folds=0`` without ``loso``; otherwise ``folds`` subject folds
-    (``loso``: one per subject), every subject tested exactly once.
-    """
-    if cfg.loso and cfg.folds:
-        raise ParameterError(f"--loso and --folds {cfg.folds}: choose one (--loso is --folds <number of subjects>)")
-    n_subjects = len({str(r["subject"]) for r in rows})
-    k = n_subjects if cfg.loso else cfg.folds
-    if cfg.loso and n_subjects < 2:
-        raise ParameterError(f"--loso on {counted(n_subjects, 'subject')}: each subject is tested by models trained and validated "
-                             "on others, so it needs 3 or more; give --data a dataset of more subjects")
-    parts = stats.subject_parts(rows, k, cfg.val_fraction, cfg.test_fraction, cfg.seed,
-                                given="--loso" if cfg.loso else None, one_each="--loso")
-    if not k:
-        return SPLIT, parts
-    return ("leave-one-subject-out" if k == n_subjects else f"{k}-fold subject-grouped cross-validation"), parts
 
 
 def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ClassifyConfig = ClassifyConfig(),
@@ -528,27 +293,43 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     return metrics
 
 
-def _fold_names(entries: Iterable[dict[str, Any]]) -> dict[tuple[str, ...], str]:
-    """Each fold of config.json's ``models`` (its test subjects) and its name in ``seed_logits.csv``: its index."""
-    return {test: str(i) for i, test in enumerate(dict.fromkeys(tuple(entry["test"]) for entry in entries))}
+# --------------------------------------------------------------------------- scores
 
 
-def _models(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[dict[str, Any], dict[str, Any]]]]:
-    """The protocol's name and its models, part by part and seed by seed: (the model's entry in
-    config.json's ``models``, the part of :func:`protocol_parts` it trains on)."""
-    protocol, parts = protocol_parts(cfg, rows)
-    single = len(parts) == 1 and cfg.seeds == 1
-    return protocol, [({"dir": "." if single else f"models/{part['name']}-s{s}", "seed": s,
-                        "test": _subjects(part["test"]), "val": _subjects(part["val"])}, part)
-                      for part in parts for s in range(cfg.seed, cfg.seed + cfg.seeds)]
+def score(y_true: np.ndarray, y_pred: np.ndarray, lighting: Sequence[str], subjects: Sequence[str],
+          labels: Sequence[str], seeds: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
+    """Overall metrics plus ``per_lighting``, with metrics.json's key names.
 
+    Beside the metrics of :func:`class_metrics.summarize`: ``n_subjects``, ``ci`` (95 %
+    subject-cluster bootstrap intervals of top-1, UF1 and UAR, :func:`stats.bootstrap_interval`)
+    and ``bootstrap`` (how they were drawn); each lighting has its own ``n``, ``n_subjects`` and ``ci``.
+    A subject-cluster bootstrap of one subject has no spread: its intervals are ``None``.
+    ``seeds``, each training seed's logits (K, N, C) and each clip's fold (N,), adds for K > 1
+    ``ci_trainings``, the intervals over subjects and seeds (:func:`stats.training_bootstrap`), and
+    ``top1_per_seed``, each seed's own top-1.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    lighting, subjects = np.asarray(lighting), np.asarray(subjects)
+    several = seeds is not None and len(seeds[0]) > 1
 
-def _fitted(model_dir: Path, cfg: ClassifyConfig) -> bool:
-    """Whether the model in ``model_dir`` has its held-out predictions for ``cfg``'s epochs and patience."""
-    if not (model_dir / HELD_OUT).exists():
-        return False
-    held_out = engine.load_checkpoint(model_dir / HELD_OUT)
-    return (held_out["epochs"], held_out["patience"]) == (cfg.epochs, cfg.patience)
+    def one(mask: np.ndarray) -> dict[str, Any]:
+        out = cm.summarize(cm.confusion_matrix(y_true[mask], y_pred[mask], len(labels)), labels)
+        out["n_subjects"] = len(set(subjects[mask].tolist()))
+        out["ci"] = (stats.bootstrap_interval(y_true[mask], y_pred[mask], subjects[mask], len(labels))
+                     if out["n_subjects"] > 1 else dict.fromkeys(stats.METRICS))  # one subject: no interval
+        if several and out["n_subjects"] > 1:
+            out["ci_trainings"] = stats.training_bootstrap(y_true[mask], seeds[0][:, mask], seeds[1][mask], subjects[mask])
+        return out
+
+    out = one(np.ones(len(y_true), bool))
+    out["confusion_matrix"] = out.pop("confusion")
+    if several:
+        out["top1_per_seed"] = [cm.top1(cm.confusion_matrix(y_true, v.argmax(1), len(labels))) for v in seeds[0]]
+    out["bootstrap"] = {"unit": "subject", "resamples": stats.RESAMPLES, "level": stats.LEVEL, "seed": stats.SEED,
+                        "interval": "percentile"}
+    out["per_lighting"] = {str(lt): {k: v for k, v in one(lighting == lt).items() if k != "labels"}
+                           for lt in sorted(set(lighting.tolist()))}
+    return out
 
 
 def _evaluated_on(protocol: str, n_seeds: int) -> str:
@@ -589,16 +370,6 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ClassifyConfig, NetCo
         cfg, net = ClassifyConfig.from_dict(config), NetConfig(**config["net"])
         input_spec(cfg)
     return config, cfg, net
-
-
-def _load_models(run_dir: Path, cfg: ClassifyConfig, config: dict[str, Any], device: torch.device) -> list[tuple[dict[str, Any], nn.Module]]:
-    net = NetConfig(**config["net"])
-    models = []
-    for entry in config["models"]:
-        model = build(cfg.model, net).to(device)
-        engine.load_model_state(run_dir / entry["dir"], model)
-        models.append((entry, model.eval()))
-    return models
 
 
 def figures(metrics: Mapping[str, Any]) -> str:

@@ -1,0 +1,105 @@
+"""A classification run's protocol and its folder: what its models see, its parts and models, their files.
+
+:func:`input_spec` and :func:`net_config` are the inputs and the network of a run's settings (what
+``RUN/config.json`` records as ``spec`` and ``net``). :func:`protocol_parts` lays out the evaluation
+protocol (one subject split, subject folds or leave-one-subject-out) and :func:`_models` its models,
+one per part and seed, as config.json's ``models`` lists them (:func:`_model_in` finds an entry's
+model among another run's, :func:`_fold_names` names their folds in ``seed_logits.csv``). While a
+run trains, :data:`INPUTS` holds every clip's preprocessed inputs, and a model's folder holds its
+:data:`HELD_OUT` predictions once it is trained (:func:`_fitted`). The task that writes them is
+:mod:`evface.tasks.classify`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from evface.errors import ParameterError, counted
+from evface.inputs.classify import InputSpec
+from evface.models.snn import NetConfig
+from evface.tasks import engine, stats
+from evface.tasks.configs import ClassifyConfig
+
+SPLIT = "one subject split"
+"""The protocol name of ``folds=0`` without ``loso``: one train/validation/test split by subject."""
+INPUTS = "inputs.pt"
+"""Every clip's preprocessed inputs while a run trains (removed once its predictions are pooled)."""
+HELD_OUT = "held_out.pt"
+"""One model's predictions on its test subjects, in its folder: what :func:`~evface.tasks.classify.pool_parts` pools."""
+
+
+def input_spec(cfg: ClassifyConfig) -> InputSpec:
+    """What the network of ``cfg`` sees (raises :class:`ParameterError` for an unknown input kind or window)."""
+    return InputSpec(kind=cfg.input, sensor=cfg.sensor, time_steps=cfg.time_steps, size=cfg.size, color=cfg.color,
+                     window=cfg.window, rgb_camera=cfg.rgb_camera, oracle_apex=cfg.oracle_apex)
+
+
+def net_config(cfg: ClassifyConfig, n_classes: int) -> NetConfig:
+    """The network of ``cfg`` for ``n_classes`` classes."""
+    return NetConfig(in_channels=input_spec(cfg).channels, n_classes=n_classes, time_steps=cfg.time_steps,
+                     input_size=cfg.size, depth=cfg.depth, width=cfg.width, blocks=cfg.blocks, beta=cfg.beta,
+                     learn_beta=cfg.learn_beta, reset=cfg.reset, surrogate=cfg.surrogate, slope=cfg.slope,
+                     norm=cfg.norm, residual=cfg.residual, readout=cfg.readout, last_neuron=cfg.last_neuron,
+                     delays=cfg.delays, stem_input=cfg.stem_input)
+
+
+def protocol_parts(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """The evaluation protocol of ``cfg`` on manifest ``rows``: its name and its parts.
+
+    The parts of :func:`evface.tasks.stats.subject_parts` (``{"name", "train", "val", "test"}``,
+    rows): one subject split for ``folds=0`` without ``loso``; otherwise ``folds`` subject folds
+    (``loso``: one per subject), every subject tested exactly once.
+    """
+    if cfg.loso and cfg.folds:
+        raise ParameterError(f"--loso and --folds {cfg.folds}: choose one (--loso is --folds <number of subjects>)")
+    n_subjects = len({str(r["subject"]) for r in rows})
+    k = n_subjects if cfg.loso else cfg.folds
+    if cfg.loso and n_subjects < 2:
+        raise ParameterError(f"--loso on {counted(n_subjects, 'subject')}: each subject is tested by models trained and validated "
+                             "on others, so it needs 3 or more; give --data a dataset of more subjects")
+    parts = stats.subject_parts(rows, k, cfg.val_fraction, cfg.test_fraction, cfg.seed,
+                                given="--loso" if cfg.loso else None, one_each="--loso")
+    if not k:
+        return SPLIT, parts
+    return ("leave-one-subject-out" if k == n_subjects else f"{k}-fold subject-grouped cross-validation"), parts
+
+
+def _subjects(rows: Sequence[dict[str, Any]]) -> list[str]:
+    return sorted({str(r["subject"]) for r in rows})
+
+
+def _split_indices(rows: Sequence[dict[str, Any]], part: Sequence[dict[str, Any]]) -> np.ndarray:
+    ids = {r["clip_id"] for r in part}
+    return np.array([i for i, r in enumerate(rows) if r["clip_id"] in ids], dtype=np.int64)
+
+
+def _models(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[dict[str, Any], dict[str, Any]]]]:
+    """The protocol's name and its models, part by part and seed by seed: (the model's entry in
+    config.json's ``models``, the part of :func:`protocol_parts` it trains on)."""
+    protocol, parts = protocol_parts(cfg, rows)
+    single = len(parts) == 1 and cfg.seeds == 1
+    return protocol, [({"dir": "." if single else f"models/{part['name']}-s{s}", "seed": s,
+                        "test": _subjects(part["test"]), "val": _subjects(part["val"])}, part)
+                      for part in parts for s in range(cfg.seed, cfg.seed + cfg.seeds)]
+
+
+def _model_in(entries: Sequence[dict[str, Any]], entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The entry of config.json's ``models`` that trains what ``entry`` trains (the same seed, test
+    and validation subjects; its folder may differ), or ``None``."""
+    return next((e for e in entries if all(e.get(k) == entry[k] for k in ("seed", "test", "val"))), None)
+
+
+def _fitted(model_dir: Path, cfg: ClassifyConfig) -> bool:
+    """Whether the model in ``model_dir`` has its held-out predictions for ``cfg``'s epochs and patience."""
+    if not (model_dir / HELD_OUT).exists():
+        return False
+    held_out = engine.load_checkpoint(model_dir / HELD_OUT)
+    return (held_out["epochs"], held_out["patience"]) == (cfg.epochs, cfg.patience)
+
+
+def _fold_names(entries: Iterable[dict[str, Any]]) -> dict[tuple[str, ...], str]:
+    """Each fold of config.json's ``models`` (its test subjects) and its name in ``seed_logits.csv``: its index."""
+    return {test: str(i) for i, test in enumerate(dict.fromkeys(tuple(entry["test"]) for entry in entries))}
