@@ -193,6 +193,27 @@ def test_overwrite_replaces_a_dataset_but_never_a_folder_of_other_files(sessions
     assert (documents / "thesis.tex").read_text() == "keep"
 
 
+def test_an_out_that_is_a_symbolic_link_is_refused_before_any_work(sessions, tmp_path, capsys, monkeypatch):
+    """OUT is replaced by renaming OUT.partial onto it: was "error: Cannot call rmtree on a symbolic
+    link", naming no path, after the whole merge was built."""
+    _, folders = sessions
+    a, b = map(str, folders[:2])
+    earlier, empty = tmp_path / "earlier", tmp_path / "empty"
+    assert main(["merge", str(earlier), a, b]) == 0
+    empty.mkdir()
+    manifest = (earlier / "manifest.csv").read_bytes()
+    monkeypatch.setattr("evface.datasets.merge._link_or_copy", lambda *args: pytest.fail("the merge began"))
+    for target, extra in ((earlier, ["--overwrite"]), (empty, []), (tmp_path / "gone", [])):
+        link = tmp_path / "link"
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
+        assert main(["merge", str(link), a, b, *extra]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"{link}: is a symbolic link to {target}" in err, err
+        assert link.is_symlink() and not (tmp_path / "link.partial").exists()
+    assert (earlier / "manifest.csv").read_bytes() == manifest and not any(empty.iterdir())
+
+
 def test_a_left_over_partial_folder_is_cleared_but_a_foreign_one_is_kept(sessions, tmp_path, capsys):
     _, folders = sessions
     a, b = map(str, folders[:2])

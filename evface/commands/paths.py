@@ -35,6 +35,9 @@ def output_folder(path: Path, option: str = "--out") -> Path:
             if not p.is_dir():
                 raise ParameterError(where(p, f"is a file, not a folder; give {option} a folder"))
             break
+        if p.is_symlink():  # no folder can be made under its name (was: the system's "File exists")
+            raise ParameterError(where(p, f"is a symbolic link to {os.readlink(p)}, which does not exist; give "
+                                          f"{option} another folder, or make the one the link names"))
     return path
 
 

@@ -217,7 +217,8 @@ def check_replaceable(out: str | Path, overwrite: bool) -> None:
     """Refuse to write a dataset into ``out`` unless it is new, empty, or, with ``overwrite``, an
     evface dataset folder (it has a ``manifest.csv``): overwriting never deletes a folder of
     anything else, whatever its name. ``out`` must have a name (not ``.`` or ``..``): the
-    importers and merge build it as ``OUT.partial`` beside it.
+    importers and merge build it as ``OUT.partial`` beside it. A symbolic link is refused whatever
+    it names (the dataset is renamed onto ``out``: :func:`publish_partial`).
 
     Examples
     --------
@@ -235,6 +236,10 @@ def check_replaceable(out: str | Path, overwrite: bool) -> None:
     if out.name in ("", ".."):  # '.', './', '..': no name to put '.partial' after
         raise ParameterError(f"{out}: give OUT a folder by its name, not '.' or '..' (the dataset is built as "
                              "OUT.partial beside it and renamed to OUT)")
+    if out.is_symlink():  # the finished folder is renamed onto OUT: that would replace the link, not its folder
+        raise DatasetError(where(out, f"is a symbolic link to {os.readlink(out)}; the dataset is built beside OUT and "
+                                      "renamed onto it, which would replace the link: give OUT the folder the link "
+                                      "names, or a new folder"))
     if not out.is_dir() or not any(out.iterdir()):
         return
     if not overwrite:
