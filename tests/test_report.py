@@ -455,6 +455,17 @@ def test_report_cli_and_bad_folder(fake_run, tmp_path, capsys):
     assert "no such folder" in capsys.readouterr().err
 
 
+def test_report_out_replaces_an_earlier_report_but_not_a_page_of_the_users(fake_run, report, tmp_path, capsys):
+    out = tmp_path / "index.html"  # was: replaced by the report, the user's page lost
+    out.write_text("<html><body>my notes</body></html>")
+    assert main(["report", str(fake_run), "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {out}: exists and is not a report evface wrote, which this "
+                                               "command would write over; give --out another name")
+    assert out.read_text() == "<html><body>my notes</body></html>"
+    shutil.copyfile(report, out)
+    assert main(["report", str(fake_run), "--out", str(out)]) == 0 and out.stat().st_size > 10_000
+
+
 def test_runs_of_several_folders_keep_apart_and_a_folder_given_twice_is_refused(fake_run, tmp_path, capsys):
     from evface.report.collect import collect
 

@@ -8,7 +8,7 @@ import typer
 
 from evface.commands import terminal
 from evface.commands.paths import output_file, sole_writer
-from evface.errors import ParameterError
+from evface.errors import ParameterError, where
 from evface.executor import check_workers
 from evface.tasks.configs import MAX_INT, MAX_SEEDS
 
@@ -64,10 +64,13 @@ def register(app: typer.Typer) -> None:
     @app.command("report")
     def report(
         runs: list[Path] = typer.Argument(..., help="evface run outputs, training runs, evaluations (evface eval --out) or dataset folders."),
-        out: Path = typer.Option(Path("report.html"), "--out", help="The HTML file to write (an existing file is replaced only if it is .html)."),
+        out: Path = typer.Option(Path("report.html"), "--out", help="The HTML file to write (an existing file is replaced only if it is an earlier evface report)."),
     ) -> None:
         """Write one self-contained HTML report of the given runs."""
-        from evface.report.html import build_report  # lazy: keeps matplotlib out of `evface --help`
+        from evface.report.html import build_report, is_report  # lazy: keeps matplotlib out of `evface --help`
 
-        written = build_report(list(runs), output_file(out, replaces=(".html", ".htm")))
+        if output_file(out, replaces=(".html", ".htm")).is_file() and not is_report(out):  # a page of the user's
+            raise ParameterError(where(out, "exists and is not a report evface wrote, which this command would write "
+                                            "over; give --out another name"))
+        written = build_report(list(runs), out)
         console.print(terminal.labelled("report written:", "bold green", str(written)), soft_wrap=True)

@@ -37,6 +37,10 @@ FIGURE_CAPTIONS = {
 LEVELS_ONLY = ('<p class="muted">Mean SSIM without intervals: a difference between two methods here is not '
                "tested (the paired differences above are, over the face and in the active regions).</p>")
 
+TITLE = "<title>evface report</title>"
+"""In the head of every report evface has written (:func:`render_html`): how ``report --out`` tells
+an earlier report, which it replaces, from a page of someone else's (:func:`is_report`)."""
+
 MAX_IMPORT_WARNINGS = 20
 """The import warnings the report lists (the rest are counted)."""
 RECORDED_REGIONS = ("regions of a recording are placed by the synthetic face model's geometry in its detected face "
@@ -77,6 +81,20 @@ def build_report(run_dirs: list[str | Path], out: str | Path) -> Path:
         raise  # no single run's files explain it: a bug
     atomic_write_text(out, page)
     return out
+
+
+def is_report(path: str | Path) -> bool:
+    """Whether the file ``path`` is a report evface wrote (its :data:`TITLE` in the first 4 kB).
+
+    >>> _ = Path("notes.html").write_text("<html><title>my notes</title></html>")
+    >>> is_report("notes.html")
+    False
+    >>> _ = Path("report.html").write_text(f"<!DOCTYPE html><html><head>{TITLE}</head></html>")
+    >>> is_report("report.html")
+    True
+    """
+    with open(path, "rb") as fh:
+        return TITLE.encode() in fh.read(4096)
 
 
 def _name_the_malformed_run(data: ReportData) -> None:
@@ -152,7 +170,7 @@ def render_html(data: ReportData) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>evface report</title><style>{CSS}</style></head>
+{TITLE}<style>{CSS}</style></head>
 <body><main>
 <h1>evface report</h1>
 <p class="muted">evface {html.escape(data.versions.get("evface", "?"))} · generated {html.escape(data.generated)} ·
