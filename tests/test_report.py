@@ -447,6 +447,22 @@ def test_a_received_pipeline_json_naming_folders_outside_the_run_is_refused(tmp_
     assert not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.parametrize("stage, damage, what", [
+    ("events-hd", shutil.rmtree, "is missing (deleted, or left out of a copy); put it back, or"),
+    ("recon-hd", lambda folder: (folder / "config.json").unlink(),
+     "holds no config.json (part of it left out of a copy?); copy it again, or delete it and"),
+], ids=["deleted", "copied-in-part"])
+def test_a_stage_folder_deleted_or_copied_in_part_is_named_as_such(tmp_path, capsys, stage, damage, what):
+    # was: "cannot read JSON ([Errno 2] No such file or directory: ...)" about the stage's config.json
+    root = make_fake_run(tmp_path / "run")
+    damage(root / "stages" / f"{stage}-0")
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {root}/stages/{stage}-0: the folder of stage {stage}, which "
+                                               f"{root}/pipeline.json lists, {what} run the run's evface run command "
+                                               "again, which trains that stage again")
+    assert not (tmp_path / "r.html").exists()
+
+
 def test_report_cli_and_bad_folder(fake_run, tmp_path, capsys):
     out = tmp_path / "r.html"
     assert main(["report", str(fake_run), "--out", str(out)]) == 0

@@ -117,6 +117,7 @@ def collect(run_dirs: list[Path]) -> ReportData:
             folders.append(root / pipeline["data"])  # relative to the run when inside it
             for stage in pipeline.get("stages", []):
                 if stage.get("task") in ("classify", "reconstruct"):
+                    _check_stage_folder(root, stage)
                     name = f"{label}/{stage['name']}" if several else stage["name"]
                     _add_run(data, root / stage["dir"], name, stage.get("seconds"), trained_on=folders[-1])
         elif (root / "config.json").exists():
@@ -189,6 +190,20 @@ def _pipeline(root: Path) -> dict[str, Any]:
             check_fields(stage, {"name": str, "task": str, "dir": str})
             check_folder(stage["dir"])
     return pipeline
+
+
+def _check_stage_folder(root: Path, stage: dict[str, Any]) -> None:
+    """Refuse a stage that the ``pipeline.json`` of the ``evface run`` output ``root`` lists but
+    whose folder is gone or holds no ``config.json`` (deleted, or left out of a copy): one
+    :class:`DatasetError` naming the folder and the stage (was: "cannot read JSON ([Errno 2] No
+    such file or directory ...)" about its ``config.json``)."""
+    folder = root / stage["dir"]
+    if not (folder / "config.json").is_file():
+        what = ("holds no config.json (part of it left out of a copy?); copy it again, or delete it and" if folder.is_dir()
+                else "is missing (deleted, or left out of a copy); put it back, or")
+        raise DatasetError(where(folder, f"the folder of stage {stage['name']}, which {root / 'pipeline.json'} lists, "
+                                         f"{what} run the run's evface run command again, which trains that stage "
+                                         "again"))
 
 
 def folder_labels(run_dirs: list[Path]) -> list[str]:
