@@ -463,6 +463,23 @@ def test_a_stage_folder_deleted_or_copied_in_part_is_named_as_such(tmp_path, cap
     assert not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.parametrize("args, which", [
+    (("compare", "{run}", "{run}/stages/events-hd-0"), "run"), (("compare", "{run}/stages/recon-hd-0", "{run}"), "run"),
+    (("eval", "{run}", "--data", "{run}/data"), "run"), (("export-nir", "{run}", "{tmp}/x.nir"), "run"),
+    (("compare", "{run}/data", "{run}/stages/events-hd-0"), "data"), (("eval", "{run}/data", "--data", "{run}"), "data"),
+])
+def test_an_evface_run_output_or_a_dataset_given_for_one_run_says_what_to_give(fake_run, tmp_path, capsys, args, which):
+    # was: "RUN/predictions.csv: no predictions of a classification run here (... evface eval RUN)", "RUN is a
+    # reconstruction run and RUN is not" or "RUN/config.json: no config.json: not an evface run folder"
+    assert main([a.format(run=fake_run, tmp=tmp_path) for a in args]) == 2
+    says = {"run": f"{fake_run}: the output of evface run, not one training run: give one of its stage folders, e.g. "
+                   f"{fake_run}/stages/events-hd-0 (2 in {fake_run}/stages)",
+            "data": f"{fake_run}/data: a dataset folder, not a run folder: give the folder of a run trained on it "
+                    "(evface train ... --out RUN)"}
+    assert capsys.readouterr().err.strip() == f"error: {says[which]}"
+    assert not any(tmp_path.iterdir())
+
+
 def test_report_cli_and_bad_folder(fake_run, tmp_path, capsys):
     out = tmp_path / "r.html"
     assert main(["report", str(fake_run), "--out", str(out)]) == 0

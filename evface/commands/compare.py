@@ -116,7 +116,7 @@ def register(app: typer.Typer) -> None:
         """Paired difference A - B with subject-bootstrap intervals (over subjects and training seeds too
         for runs of several seeds): top-1, UF1, UAR and an exact McNemar test of two classification runs,
         or SSIM and PSNR per method of two reconstruction runs."""
-        from evface.tasks import class_compare, recon_compare  # lazy: scoring modules load for this command only
+        from evface.tasks import class_compare, recon_compare, run_folder  # lazy: scoring modules load for this command only
 
         if out is not None:
             earlier_comparison_only(out)
@@ -126,6 +126,7 @@ def register(app: typer.Typer) -> None:
         for run in (run_a, run_b):  # was: a mistyped path beside a reconstruction run "is not" a reconstruction run
             if not run.is_dir():
                 raise DatasetError(where(run, "is a file, not a run folder" if run.exists() else "no such folder"))
+            run_folder.check_not_other_folder(run)  # was: "no predictions ... evface eval RUN" of an evface run output
         kinds = {run: recon_compare.is_reconstruction_run(run) for run in (run_a, run_b)}
         if kinds[run_a] != kinds[run_b]:
             recon, other = (run_a, run_b) if kinds[run_a] else (run_b, run_a)

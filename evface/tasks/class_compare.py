@@ -51,6 +51,7 @@ def read_predictions(run_dir: str | Path) -> list[dict[str, str]]:
     if not run.is_dir():
         raise DatasetError(where(run, "is a file, not a run folder" if run.exists() else "no such folder"))
     if not path.is_file():
+        run_folder.check_not_other_folder(run)
         raise DatasetError(where(path, "no predictions of a classification run here (train or evaluate the run "
                                        "with this version of evface: evface eval RUN)"))
     with io.StringIO(read_text(path), newline="") as f:

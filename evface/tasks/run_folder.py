@@ -301,12 +301,41 @@ def _trained_on_folder(run_dir: str | Path, data: str | Path) -> bool:
     return Path(data).resolve() == Path(load_config(run_dir)["data"]).resolve()
 
 
+def check_not_other_folder(folder: str | Path) -> None:
+    """Refuse, where one training run is wanted, the output folder of ``evface run`` (it holds
+    ``pipeline.json``; its trainings are its stage folders) or a dataset folder (``manifest.csv``),
+    with a :class:`FormatError` saying what the folder is and what to give; anything else passes.
+
+    Examples
+    --------
+    >>> _ = Path("runs/quick/stages/events-hd-3a/config.json").parent.mkdir(parents=True)
+    >>> _ = Path("runs/quick/stages/events-hd-3a/config.json").write_text("{}")
+    >>> _ = Path("runs/quick/pipeline.json").write_text("{}")
+    >>> check_not_other_folder("runs/quick")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: runs/quick: the output of evface run, not one training run: give one of its stage folders, e.g. runs/quick/stages/events-hd-3a (1 in runs/quick/stages)
+    """
+    folder = Path(folder)
+    if (folder / "pipeline.json").is_file():
+        stages = sorted(c.parent for c in folder.glob(f"stages/*/{CONFIG}"))
+        which = (f"e.g. {stages[0]} ({len(stages)} in {folder / 'stages'})" if stages
+                 else f"none of {folder / 'stages'} has trained yet")
+        raise FormatError(where(folder, f"the output of evface run, not one training run: give one of its stage "
+                                        f"folders, {which}"))
+    if (folder / "manifest.csv").is_file():
+        raise FormatError(where(folder, "a dataset folder, not a run folder: give the folder of a run trained on it "
+                                        "(evface train ... --out RUN)"))
+
+
 def load_config(run_dir: str | Path) -> dict[str, Any]:
-    """Read ``RUN/config.json`` (a :class:`FormatError` when it is missing: not a run folder)."""
+    """Read ``RUN/config.json`` (a :class:`FormatError` when it is missing: not a run folder; the
+    output of ``evface run`` or a dataset folder said as such, :func:`check_not_other_folder`)."""
     path = Path(run_dir) / CONFIG
     if Path(run_dir).is_file():
         raise FormatError(where(Path(run_dir), "is a file, not an evface run folder"))
     if not path.exists():
+        check_not_other_folder(run_dir)
         raise FormatError(where(path, "no config.json: not an evface run folder"))
     config = read_json(path)
     if not isinstance(config, dict) or "task" not in config:
