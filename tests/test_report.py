@@ -396,6 +396,20 @@ def test_names_holding_dollar_signs_are_drawn_as_text(tmp_path):
     assert 'alt="confusion events $\\bad$"' in text
 
 
+@pytest.mark.parametrize("change, message", [
+    (lambda m: {k: v for k, v in m.items() if k != "methods"}, "has no 'methods'"),
+    (lambda m: {**m, "methods": {**m["methods"], "keyframe": {"apex": m["methods"]["keyframe"]["apex"]}}}, "has no 'all'"),
+])
+def test_a_reconstruction_metrics_file_without_its_scores_is_refused(tmp_path, capsys, change, message):
+    # was: the run left out of the table of scores (or the method out of it) without a word, its other tables shown
+    root = make_fake_run(tmp_path / "run")
+    path = root / "stages" / "recon-hd-0" / "metrics.json"
+    path.write_text(json.dumps(change(json.loads(path.read_text()))))
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {path}: not as evface writes it ({message})"
+    assert not (tmp_path / "r.html").exists()
+
+
 @pytest.mark.parametrize("stage, change", [
     ("events-hd-0", lambda m: {**m, "n": "<script>alert(1)</script>"}),
     ("events-hd-0", lambda m: {**m, "n_subjects": '"><img src=x onerror=alert(1)>'}),
@@ -436,11 +450,12 @@ def test_a_count_in_a_received_train_or_config_file_names_that_file(tmp_path, ca
     (lambda st: {**st, "dir": "../../elsewhere"}, "the folder '../../elsewhere' leaves the run folder"),
     (lambda st: {k: v for k, v in st.items() if k != "dir"}, "has no 'dir'"),
     (lambda st: "events-hd", "expected a JSON object, got 'events-hd'"),
+    (lambda st: {**st, "seconds": "<b>12</b>"}, "'seconds' is '<b>12</b>', not of type int/float"),  # was: its metrics.json named
 ])
 def test_a_received_pipeline_json_naming_folders_outside_the_run_is_refused(tmp_path, capsys, change, message):
     root = make_fake_run(tmp_path / "run")
     pipeline = json.loads((root / "pipeline.json").read_text())
-    pipeline["stages"][-1] = change(pipeline["stages"][-1])
+    pipeline["stages"] = [change(stage) for stage in pipeline["stages"]]
     (root / "pipeline.json").write_text(json.dumps(pipeline))
     assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2  # was: a stage read from outside, or exit 1
     assert capsys.readouterr().err.strip() == f"error: {root}/pipeline.json: not as evface writes it ({message})"

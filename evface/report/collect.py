@@ -188,6 +188,8 @@ def _pipeline(root: Path) -> dict[str, Any]:
         check_fields(pipeline, {"data": str, "stages": list})
         for stage in pipeline["stages"]:
             check_fields(stage, {"name": str, "task": str, "dir": str})
+            if "seconds" in stage:  # the stage's training time in the page (a string was blamed on its metrics.json)
+                check_fields(stage, {"seconds": (int, float)})
             check_folder(stage["dir"])
     return pipeline
 
@@ -351,6 +353,10 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
                 entry["confusion_png"] = figures.confusion_png(metrics["confusion_matrix"], metrics.get("labels", []), name)
         data.classify.append(entry)
     elif config.get("task") == "reconstruct":
+        with reading(metrics_path):  # was: a run without them left out of the tables of scores without a word
+            check_fields(metrics, {"methods": dict})
+            for scores in metrics["methods"].values():
+                check_fields(scores, {"all": dict, "apex": dict})
         entry["strips"] = [(p.name, p.read_bytes()) for p in sorted(run.glob("*.png"))]
         entry["training"] = _training(settings, config)
         data.reconstruct.append(entry)
