@@ -264,6 +264,10 @@ def test_report_pairs_the_hd_and_lr_runs(runs, tmp_path):
     clips = json.loads((other / "data-clips.json").read_text())
     (other / "data-clips.json").write_text(json.dumps({**clips, "clips": clips["clips"][1:], "files": clips["files"][1:]}))
     assert "hd − other-lr" not in build_report([runs["hd"], other], tmp_path / "other.html").read_text()
+    # a run copied without its scores.csv is said to be not compared (was: left out without a word)
+    bare = shutil.copytree(runs["lr"], tmp_path / "bare-lr", ignore=shutil.ignore_patterns(SCORES_CSV))
+    assert ("<li>hd − bare-lr: no scores.csv in bare-lr (left out of a copy, or scored before evface wrote it: "
+            "evface eval RUN --data DATA writes it)</li>") in build_report([runs["hd"], bare], tmp_path / "b.html").read_text()
 
 
 def test_compare_refuses_runs_of_two_tasks(runs, tmp_path, capsys):

@@ -257,6 +257,17 @@ def test_report_shows_intervals_and_words_differences_by_them(tmp_path):
     assert "<td>events-hd</td><td>100.0 [50.0, 99.0]</td>" in build_report([root], root / "report.html").read_text()
 
 
+def test_a_pair_whose_run_lacks_its_per_clip_scores_is_listed_as_not_compared(tmp_path):
+    # was: left out of the paired differences without a word (a run copied without its predictions.csv)
+    root = make_fake_run(tmp_path / "run")
+    _add_arm(root, "events-hd", "events", [True] * 12)
+    _add_arm(root, "rgb", "rgb", [True] * 12)
+    (root / "stages" / "rgb-0" / "predictions.csv").unlink()
+    note = build_report([root], root / "report.html").read_text().split("Not compared:</p>")[1]
+    assert note.startswith('<ul class="muted"><li>events-hd − rgb: no predictions.csv in rgb (left out of a copy, or '
+                           "scored before evface wrote it: evface eval RUN --data DATA writes it)</li></ul>")
+
+
 def test_runs_scored_on_other_clips_are_listed_apart_not_as_rows_of_the_table(tmp_path):
     root = make_fake_run(tmp_path / "run")
     _add_arm(root, "events-hd", "events", [True] * 12)
@@ -264,7 +275,7 @@ def test_runs_scored_on_other_clips_are_listed_apart_not_as_rows_of_the_table(tm
     predictions = root / "stages" / "rgb-0" / "predictions.csv"
     predictions.write_text("\n".join(predictions.read_text().splitlines()[:4]) + "\n")  # 3 of the clips
     text = build_report([root], root / "report.html").read_text()
-    assert "Not compared (not scored on the same clips or samples):</p>" in text
+    assert "Not compared:</p>" in text
     note = text[text.index("Not compared"):]
     assert "<li>events-hd − rgb: " in note and "compare runs scored on the same clips" in note
     assert "<td>events-hd − rgb</td>" not in text  # was: a row of the table holding the error

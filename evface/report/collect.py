@@ -242,10 +242,17 @@ def folder_labels(run_dirs: list[Path]) -> list[str]:
 
 
 def _compare_pairs(pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]],
-                   compare: Callable[..., dict[str, Any]]) -> list[dict[str, Any]]:
-    """``compare(a, b)`` of each pair of runs, or ``{"a", "b", "error"}`` when their clips or samples differ."""
+                   compare: Callable[..., dict[str, Any]], scores: str) -> list[dict[str, Any]]:
+    """``compare(a, b)`` of each pair of runs, or ``{"a", "b", "error"}`` when their clips or samples
+    differ or a run has no per-clip or per-sample ``scores`` file (scored before evface wrote it, or
+    left out of a copy; it was left out of the pairs without a word)."""
     out = []
     for a, b in pairs:
+        lacking = [r["name"] for r in (a, b) if not (Path(r["dir"]) / scores).exists()]
+        if lacking:
+            out.append({"a": a["name"], "b": b["name"], "error": f"no {scores} in {' and '.join(lacking)} (left out "
+                        "of a copy, or scored before evface wrote it: evface eval RUN --data DATA writes it)"})
+            continue
         try:
             out.append(compare(a["dir"], b["dir"], names=(a["name"], b["name"])))
         except DatasetError as exc:
@@ -273,21 +280,20 @@ def _trained_on(run: dict[str, Any]) -> Any:
 def event_vs_frame_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The paired difference of every event arm against every frame (RGB) arm scored on the same clips.
 
-    Runs without ``predictions.csv`` (made before the protocol) are left out; a pair scored on
-    different clips gets ``{"a", "b", "error"}`` instead of a comparison.
+    A pair scored on different clips, or of a run without ``predictions.csv``, gets ``{"a", "b",
+    "error"}`` instead of a comparison.
     """
-    scored = [r for r in runs if (Path(r["dir"]) / PREDICTIONS).exists()]
-    events = [r for r in scored if r["config"].get("input") == "events"]
-    frames = [r for r in scored if r["config"].get("input") != "events"]
-    return _compare_pairs(((a, b) for a in events for b in frames), compare_runs)
+    events = [r for r in runs if r["config"].get("input") == "events"]
+    frames = [r for r in runs if r["config"].get("input") != "events"]
+    return _compare_pairs(((a, b) for a in events for b in frames), compare_runs, PREDICTIONS)
 
 
 def hd_vs_lr_event_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The paired difference hd - lr of every two event classification runs that differ only in the sensor.
 
     "Only in the sensor": the same configuration but for ``sensor`` (and the device the run used),
-    so the same model, protocol and clips. Runs without ``predictions.csv`` are left out; a pair
-    scored on different clips gets ``{"a", "b", "error"}``.
+    so the same model, protocol and clips. A pair scored on different clips, or of a run without
+    ``predictions.csv``, gets ``{"a", "b", "error"}``.
     """
     def key(r: dict[str, Any]) -> str:
         config = {k: v for k, v in r["config"].items() if k not in ("sensor", "device", "models")}
@@ -295,27 +301,26 @@ def hd_vs_lr_event_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any
         config["data"] = _trained_on(r)
         return json.dumps(config, sort_keys=True, default=str)
 
-    scored = [r for r in runs if (Path(r["dir"]) / PREDICTIONS).exists() and r["config"].get("input") == "events"]
-    hd = [r for r in scored if r["config"].get("sensor") == "hd"]
-    lr = [r for r in scored if r["config"].get("sensor") == "lr"]
-    return _compare_pairs(_alike(hd, lr, key), compare_runs)
+    events = [r for r in runs if r["config"].get("input") == "events"]
+    hd = [r for r in events if r["config"].get("sensor") == "hd"]
+    lr = [r for r in events if r["config"].get("sensor") == "lr"]
+    return _compare_pairs(_alike(hd, lr, key), compare_runs, PREDICTIONS)
 
 
 def hd_vs_lr_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The paired difference hd - lr of every two reconstruction runs that differ only in the sensor.
 
     "Only in the sensor": the same dataset and sample spec but for ``sensor`` (so the same samples
-    on the same grid). Runs without ``scores.csv`` (scored before it existed) are left out; a pair
-    whose samples differ gets ``{"a", "b", "error"}``.
+    on the same grid). A pair whose samples differ, or of a run without ``scores.csv``, gets
+    ``{"a", "b", "error"}``.
     """
     def key(r: dict[str, Any]) -> str:
         spec = {k: v for k, v in r["config"].get("spec", {}).items() if k != "sensor"}
         return json.dumps([_trained_on(r), spec], sort_keys=True)
 
-    scored = [r for r in runs if (Path(r["dir"]) / SCORES_CSV).exists()]
-    hd = [r for r in scored if r["config"].get("sensor") == "hd"]
-    lr = [r for r in scored if r["config"].get("sensor") == "lr"]
-    return _compare_pairs(_alike(hd, lr, key), recon_compare.compare_runs)
+    hd = [r for r in runs if r["config"].get("sensor") == "hd"]
+    lr = [r for r in runs if r["config"].get("sensor") == "lr"]
+    return _compare_pairs(_alike(hd, lr, key), recon_compare.compare_runs, SCORES_CSV)
 
 
 def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, settings: Path | None = None,

@@ -445,12 +445,13 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
 
 
 def _not_compared(comparisons: list[dict[str, Any]]) -> str:
-    """The pairs of runs left unpaired (scored on other clips or samples), each with the reason."""
+    """The pairs of runs left unpaired (scored on other clips or samples, or a run's scores of each
+    clip or sample missing), each with the reason."""
     errors = [c for c in comparisons if "error" in c]
     if not errors:
         return ""
     items = "".join(f'<li>{html.escape(c["a"])} − {html.escape(c["b"])}: {html.escape(c["error"])}</li>' for c in errors)
-    return f'<p class="muted">Not compared (not scored on the same clips or samples):</p><ul class="muted">{items}</ul>'
+    return f'<p class="muted">Not compared:</p><ul class="muted">{items}</ul>'
 
 
 def _interval(d: dict[str, Any] | None, digits: int = 4) -> str:
