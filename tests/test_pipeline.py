@@ -250,6 +250,10 @@ def test_the_dataset_of_a_run_is_read_from_its_record_wherever_the_run_lies(tmp_
     (out / "pipeline.json").write_text(json.dumps({"data": 3, "stages": []}))
     with pytest.raises(FormatError, match="pipeline.json: not as evface writes it"):
         pipeline.run_dataset(out)
+    (out / "pipeline.json").write_text('{"data": "da')  # cut short: named once (was "RUN/pipeline.json: not as evface
+    with pytest.raises(FormatError) as cut:  # writes it (RUN/pipeline.json: not valid JSON (...)))")
+        pipeline.run_dataset(out)
+    assert str(cut.value).startswith(f"{out / 'pipeline.json'}: not valid JSON (Unterminated string")
 
 
 def test_a_run_under_another_spelling_of_out_or_moved_keeps_its_stages(tmp_path, monkeypatch):

@@ -347,13 +347,27 @@ def load_config(run_dir: str | Path) -> dict[str, Any]:
 def reading(path: str | Path) -> Iterator[None]:
     """Read a received run file (``config.json``, ``metrics.json``) inside this block: what a file
     that evface did not write makes the code raise (a key missing, a value of another type or out
-    of range) becomes one :class:`FormatError` naming ``path``.
+    of range) becomes one :class:`FormatError` naming ``path``; an error that names ``path`` already
+    (the file is not JSON) is passed on as it is.
+
+    Examples
+    --------
+    >>> _ = Path("pipeline.json").write_text('{"data": "da')
+    >>> with reading("pipeline.json"):
+    ...     read_json("pipeline.json")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: pipeline.json: not valid JSON (Unterminated string starting at: line 1 column 10 (char 9))
     """
     try:
         yield
     except KeyError as exc:
         raise FormatError(where(path, f"has no {exc.args[0]!r}: not a file evface wrote")) from exc
-    except (TypeError, ValueError, IndexError, AttributeError, EvfaceError) as exc:
+    except EvfaceError as exc:
+        if str(exc).startswith(where(path, "")):  # it names this file already (:func:`read_json` of it)
+            raise
+        raise FormatError(where(path, f"not as evface writes it ({exc})")) from exc
+    except (TypeError, ValueError, IndexError, AttributeError) as exc:
         raise FormatError(where(path, f"not as evface writes it ({exc})")) from exc
 
 
