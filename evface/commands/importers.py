@@ -73,7 +73,7 @@ def session(
     trigger_first_frame: list[str] = typer.Option(None, "--trigger-first-frame", help="NAME=K RGB frame of the first pulse (default 0)."),
     points: list[str] = typer.Option(None, "--points", help="NAME=CSV point pairs rgb_x,rgb_y,x,y."),
     homography: list[str] = typer.Option(None, "--homography", help="NAME=JSON 3x3 RGB->sensor matrix."),
-    sensor_size: list[str] = typer.Option(None, "--sensor-size", help="NAME=WxH full sensor size of an event file whose header gives none (N-CARS .dat, headerless .csv)."),
+    sensor_size: list[str] = typer.Option(None, "--sensor-size", help="NAME=WxH full sensor size of an event file whose header gives none (N-CARS .dat, headerless .csv) or only a camera plugin's name; must agree with a size the file gives."),
     registration: list[str] = typer.Option(None, "--registration", help="NAME=auto|points|estimate|given."),
     subject: str = typer.Option(None, "--subject", help="Subject when the CSV has no subject column."),
     lighting: str = typer.Option("unknown", "--lighting", help="Lighting when the CSV has no lighting column."),

@@ -127,7 +127,7 @@ def register(app: typer.Typer) -> None:
     def info_command(
         file: Path = typer.Argument(..., help="Events file (.raw, .dat, .aedat4, .es, .csv) or clip file (.h5)."),
         sensor: str = typer.Option(None, "--sensor", help="Clip sensor shown at the top (default: the first)."),
-        sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for files whose header has no size."),
+        sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for files whose header has no size line, or only a camera plugin's name; must agree with a size the file gives."),
         json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
         triggers: bool = typer.Option(False, "--triggers", help="Also count the external trigger edges per input "
                                                                 "channel (.raw EVT 2/3, .aedat4; one more pass), to "
@@ -162,7 +162,7 @@ def register(app: typer.Typer) -> None:
         sensor: str = typer.Option(None, "--sensor", help="Clip sensor to read (IN .h5) or name to write (OUT .h5)."),
         version: str = typer.Option(None, "--version", help="EVT version of a .raw output: evt3 (default), evt2, evt2.1."),
         chunk_us: int = typer.Option(None, "--chunk-us", min=1, max=INT64[1], help="Stream in windows of this many µs."),
-        sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size."),
+        sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size line, or only a camera plugin's name; must agree with a size the file gives."),
         relative_time: bool = typer.Option(False, "--relative-time",
                                            help="Write times from the first event (the time origin is lost)."),
         force: bool = typer.Option(False, "--force", help="Replace an OUT that is no events file of its extension's "
