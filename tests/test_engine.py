@@ -307,6 +307,16 @@ def test_a_folder_named_as_a_checkpoint_is_said_to_be_a_folder(tmp_path):
         engine.load_checkpoint(tmp_path / "best.pt")  # ([Errno 21] Is a directory: ...)"
 
 
+def test_a_missing_checkpoint_says_the_runs_checkpoints_are_missing(tmp_path):
+    """A run folder copied without its .pt files, then ``evface eval``: it said "RUN/best.pt: no
+    such checkpoint", without a word of why or what to do."""
+    with pytest.raises(FormatError) as err:
+        engine.load_checkpoint(tmp_path / "m" / "best.pt")
+    assert str(err.value) == (f"{tmp_path / 'm' / 'best.pt'}: no such checkpoint: the run's checkpoints (.pt files) "
+                              f"are missing (copied without them?); copy them into {tmp_path / 'm'} too, or train the "
+                              "run again")
+
+
 def test_select_device():
     assert engine.select_device("cpu").type == "cpu"
     with pytest.raises(ParameterError):

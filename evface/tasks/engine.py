@@ -384,10 +384,13 @@ AGAIN = "copy it again or train the run again"
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint written by :func:`save_checkpoint`: tensors and plain data only, so a
     received file cannot run code (``weights_only=True``); anything else (a folder, an empty file, one
-    cut short or damaged, :func:`_check_archive`) is one :class:`FormatError` naming it."""
+    cut short or damaged, :func:`_check_archive`) is one :class:`FormatError` naming it. A missing
+    file is one too, saying that the run's checkpoints are missing (a run folder copied without its
+    ``.pt`` files) and what to do."""
     path = Path(path)
     if not path.exists():
-        raise FormatError(where(path, "no such checkpoint"))
+        raise FormatError(where(path, f"no such checkpoint: the run's checkpoints (.pt files) are missing (copied "
+                                      f"without them?); copy them into {path.parent} too, or train the run again"))
     if not path.is_file():
         raise FormatError(where(path, "a folder, not a checkpoint file"))
     if path.stat().st_size == 0:
