@@ -489,6 +489,24 @@ def test_a_stage_folder_deleted_or_copied_in_part_is_named_as_such(tmp_path, cap
     assert not (tmp_path / "r.html").exists()
 
 
+def test_a_stage_not_evaluated_says_to_resume_the_run(tmp_path, capsys):
+    # was: "...; finish it, or run 'evface eval RUN', or leave it out of the report": a stage of an evface run
+    # folder cannot be left out of its report
+    root = make_fake_run(tmp_path / "run")
+    stage = root / "stages" / "recon-hd-0"
+    (stage / "metrics.json").unlink()
+    again = f"'evface run --out {root}' again, with the options it was started with"
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {stage}/metrics.json: missing: stage recon-hd of the run {root} "
+                                               f"was not evaluated (interrupted?); resume the run: {again}")
+    (stage / "stage.json").write_text("{}")  # finished: evface run would skip it
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {stage}/metrics.json: missing: stage recon-hd of the run {root} "
+                                               "finished, but its scores are not here (left out of a copy?); copy the "
+                                               f"file again, or delete the stage folder and resume the run: {again}")
+    assert not (tmp_path / "r.html").exists()
+
+
 @pytest.mark.parametrize("args, which", [
     (("compare", "{run}", "{run}/stages/events-hd-0"), "run"), (("compare", "{run}/stages/recon-hd-0", "{run}"), "run"),
     (("eval", "{run}", "--data", "{run}/data"), "run"), (("export-nir", "{run}", "{tmp}/x.nir"), "run"),

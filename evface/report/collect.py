@@ -119,7 +119,8 @@ def collect(run_dirs: list[Path]) -> ReportData:
                 if stage.get("task") in ("classify", "reconstruct"):
                     _check_stage_folder(root, stage)
                     name = f"{label}/{stage['name']}" if several else stage["name"]
-                    _add_run(data, root / stage["dir"], name, stage.get("seconds"), trained_on=folders[-1])
+                    _add_run(data, root / stage["dir"], name, stage.get("seconds"), trained_on=folders[-1],
+                             stage_of=(root, stage["name"]))
         elif (root / "config.json").exists():
             config = _read_json(root / "config.json")
             trained_on = Path(config["data"]) if isinstance(config.get("data"), str) else None
@@ -324,10 +325,11 @@ def hd_vs_lr_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, settings: Path | None = None,
-             trained_on: Path | None = None) -> None:
+             trained_on: Path | None = None, stage_of: tuple[Path, str] | None = None) -> None:
     """Add the run whose scores are in ``run`` (its settings and training in ``settings``, the run
     folder of an evaluation; else ``run`` itself), trained on the dataset folder ``trained_on``
-    (default: the one its configuration names).
+    (default: the one its configuration names). ``stage_of``: the ``evface run`` folder and stage
+    name of a stage, for the words of a stage not evaluated (:func:`_not_evaluated`).
 
     The entry's ``scored_on`` is the dataset folder its scores are of: ``trained_on``, or the one
     its ``metrics.json`` names where an evaluation (``evface eval``, into its own folder or into
@@ -336,8 +338,7 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
     config = _read_json(settings / "config.json")
     metrics_path = run / "metrics.json"
     if not metrics_path.exists():
-        raise FormatError(where(metrics_path, "missing: this run was not evaluated (interrupted?); finish it, "
-                                              "or run 'evface eval RUN', or leave it out of the report"))
+        raise FormatError(where(metrics_path, _not_evaluated(run, stage_of)))
     metrics = _read_json(metrics_path)
     entry = {"name": name, "dir": str(run), "config": config, "metrics": metrics,
              "train_seconds": seconds if seconds is not None else metrics.get("train_seconds")}
@@ -365,6 +366,28 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
         entry["strips"] = [(p.name, p.read_bytes()) for p in sorted(run.glob("*.png"))]
         entry["training"] = _training(settings, config)
         data.reconstruct.append(entry)
+
+
+def _not_evaluated(run: Path, stage_of: tuple[Path, str] | None) -> str:
+    """Why the run folder ``run``, which has no ``metrics.json``, cannot be shown, and what to do:
+    a training run may be evaluated or left out of the report; a stage (``stage_of``: its ``evface
+    run`` folder and name) cannot be left out: an interrupted one is finished by resuming its run,
+    a finished one (its ``stage.json`` there) lost the file in a copy.
+
+    Examples
+    --------
+    >>> _not_evaluated(Path("runs/quick/stages/events-hd-0"), (Path("runs/quick"), "events-hd"))
+    "missing: stage events-hd of the run runs/quick was not evaluated (interrupted?); resume the run: 'evface run --out runs/quick' again, with the options it was started with"
+    """
+    if stage_of is None:
+        return ("missing: this run was not evaluated (interrupted?); finish it, or run 'evface eval RUN', or leave it "
+                "out of the report")
+    root, stage = stage_of
+    again = f"'evface run --out {root}' again, with the options it was started with"
+    if (run / "stage.json").exists():  # a finished stage: the pipeline would skip it
+        return (f"missing: stage {stage} of the run {root} finished, but its scores are not here (left out of a "
+                f"copy?); copy the file again, or delete the stage folder and resume the run: {again}")
+    return f"missing: stage {stage} of the run {root} was not evaluated (interrupted?); resume the run: {again}"
 
 
 def _training(settings: Path, config: dict[str, Any]) -> dict[str, Any]:
