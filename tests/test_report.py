@@ -668,6 +668,14 @@ def test_an_evaluation_on_the_same_manifest_rows_says_what_was_done(fake_run, tm
     (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(stage), "data": str(d2), "n": 6, "n_subjects": 2,
                                                  "evaluated_on": "every subject, leave-one-subject-out"}))
     text = html.unescape(build_report([ev], tmp_path / "r.html").read_text())
+    # D2 a copy of the very clip files: said so (was "(the clips may differ: rendered again, ...)", though the
+    # run's data-clips.json holds their hashes)
+    assert (f"Tested: ev: scored on {d2} by the models trained on {run / 'data'} (leave-one-subject-out); its clips "
+            "are the very files the run was trained on (their sizes and sha256 hashes match), so each was scored by "
+            "the models that held out a subject of its name, as in the run's own test, 6 clips of 2 subjects.") in text
+    clip = next(d2.rglob("*.h5"))
+    clip.write_bytes(clip.read_bytes() + b"\0")  # the same row, another file: rendered again, for all the hashes tell
+    text = html.unescape(build_report([ev], tmp_path / "r.html").read_text())
     assert "Evaluated on every subject" not in text
     assert (f"Tested: ev: scored on {d2} by the models trained on {run / 'data'} (leave-one-subject-out); its clips "
             "have the manifest rows of the training data, so each was scored by the models that held out a subject "

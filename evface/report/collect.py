@@ -31,8 +31,8 @@ from evface.errors import DatasetError, FormatError, where
 from evface.report import figures
 from evface.tasks import recon_compare
 from evface.tasks.class_compare import PREDICTIONS, compare_runs
-from evface.tasks.run_folder import (HELD_OUT, check_fields, check_folder, reading, recorded_clips, scored_by,
-                                     seen_in_training)
+from evface.tasks.run_folder import (HELD_OUT, check_fields, check_folder, is_training_data, reading, recorded_clips,
+                                     scored_by, seen_in_training)
 from evface.tasks.recon_eval import SCORES_CSV
 from evface.tasks.figure_format import number
 
@@ -413,6 +413,11 @@ def _training(settings: Path, config: dict[str, Any]) -> dict[str, Any]:
     return training
 
 
+SAME_FILES = ("its clips are the very files the run was trained on (their sizes and sha256 hashes match), so each "
+              "was scored by the models that held out a subject of its name, as in the run's own test")
+"""What an evaluation on a copy of the run's training data did, in the words of the report."""
+
+
 def _scored_elsewhere(run: Path, config: dict[str, Any], metrics: dict[str, Any], scored: Path,
                       trained: Path | None) -> str:
     """What an evaluation of the run ``run`` on the dataset folder ``scored``, not the one it was
@@ -422,7 +427,9 @@ def _scored_elsewhere(run: Path, config: dict[str, Any], metrics: dict[str, Any]
     (:func:`~evface.tasks.run_folder.seen_in_training`: the same clips in another folder, or clips
     of the same rows rendered again with other event noise), each was scored by
     the models that held out a subject of its name, as in the run's own test; that is said, so
-    that it does not read as a cross-validation on ``scored``. An evaluation that says it itself
+    that it does not read as a cross-validation on ``scored``, and whether the clips are the very
+    files the run was trained on (:data:`SAME_FILES`, where the run recorded their hashes:
+    :func:`~evface.tasks.run_folder.is_training_data`) or may differ. An evaluation that says it itself
     (its ``evaluated_on`` in the same words, :func:`~evface.tasks.run_folder.scored_elsewhere`) is
     shown as it says.
     """
@@ -433,8 +440,10 @@ def _scored_elsewhere(run: Path, config: dict[str, Any], metrics: dict[str, Any]
     if (scored / "manifest.csv").exists():
         seen = seen_in_training(run, scored, list(DatasetFolder.open(scored).rows))
         if seen and all(seen):
-            return (f"{scored_by(scored, trained, protocol)}; {HELD_OUT}, as in the run's own test (the clips may "
-                    "differ: rendered again, e.g. with other event noise)")
+            return (f"{scored_by(scored, trained, protocol)}; "
+                    + (SAME_FILES if is_training_data(run, scored) else
+                       f"{HELD_OUT}, as in the run's own test (the clips may differ: rendered again, e.g. with other "
+                       "event noise)"))
     # an older evaluation's own words, which may name the protocol already ("every subject, leave-one-subject-out")
     return f"{scored_by(scored, trained, None if protocol and protocol in str(evaluated) else protocol)}: {evaluated}"
 
