@@ -605,10 +605,13 @@ def test_an_evaluation_on_another_dataset_is_shown_as_such(fake_run, tmp_path):
     assert f"<h3>d2</h3><p>{other}; runs scored on it: ev-events-hd-0, ev-recon-hd-0.</p>" in text
     assert "<td>ev-events-hd-0 on d2</td>" in text and f"<td>{fake_run.name}/events-hd on data</td>" in text
     assert "Evaluated on" not in text
-    assert (f"ev-events-hd-0 on d2: scored on {other} by the models trained on {fake_run / 'data'}: all clips, "
+    # the table's label names the dataset, and in the "Tested:" words the sentence does, once (was "ev-events-hd-0
+    # on d2: scored on /path/d2 ...")
+    assert (f"Tested: ev-events-hd-0: scored on {other} by the models trained on {fake_run / 'data'}: all clips, "
             "– clips of – subjects") in text
-    assert (f"ev-recon-hd-0 on d2: scored on {other} by the models trained on {fake_run / 'data'}: all clips, "
+    assert (f"ev-recon-hd-0: scored on {other} by the models trained on {fake_run / 'data'}: all clips, "
             "– clips of 0 subjects, – samples") in text
+    assert " on d2: " not in text and f"<td>{fake_run.name}/recon-hd on data</td>" in text
     alone = collect([tmp_path / "ev-events-hd-0"])  # its dataset is the report's only one
     assert [d["root"] for d in alone.datasets] == [str(other)] and "data_label" not in alone.classify[0]
     assert "scored on" in alone.classify[0]["elsewhere"]
@@ -684,7 +687,7 @@ def test_an_evaluation_on_the_same_manifest_rows_says_what_was_done(fake_run, tm
     # the same evaluation written into the run's own folder (evface eval RUN --data D2 takes it there)
     (stage / "metrics.json").write_text((ev / "metrics.json").read_text())
     text = html.unescape(build_report([run], tmp_path / "r.html").read_text())
-    assert f"Tested: events-hd on seed1: scored on {d2} by the models trained on {run / 'data'}" in text
+    assert f"Tested: events-hd: scored on {d2} by the models trained on {run / 'data'}" in text
     assert "<h3>data</h3>" in text and "runs scored on it: recon-hd." in text, text[text.index("<h2>Data"):][:600]
     (stage / "data-clips.json").unlink()  # a run made before the file: other clips for all it can tell
     text = html.unescape(build_report([ev], tmp_path / "r.html").read_text())

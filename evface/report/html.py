@@ -186,6 +186,13 @@ def _run_name(run: dict[str, Any]) -> str:
     return html.escape(run["name"] + (f" on {run['data_label']}" if run.get("data_label") else ""))
 
 
+def _tested_name(run: dict[str, Any]) -> str:
+    """A run's name at the head of its "Tested:" words: :func:`_run_name`, but the name alone for an
+    evaluation on another dataset, whose words name that dataset (was "EV on d2: scored on /path/d2 ...",
+    the dataset named twice)."""
+    return html.escape(run["name"]) if run.get("elsewhere") else _run_name(run)
+
+
 def _dataset_section(data: ReportData) -> str:
     """Each dataset of the report: one as "Dataset"; several each under its label, with its runs."""
     if not data.datasets:
@@ -332,7 +339,7 @@ def _classify_section(data: ReportData) -> str:
                     "the folds. ")
     else:
         protocol = ("Tested: " + "; ".join(
-            f"{_run_name(r)}: {html.escape(str(r.get('elsewhere') or r['metrics'].get('evaluated_on', 'held-out subjects')))}"
+            f"{_tested_name(r)}: {html.escape(str(r.get('elsewhere') or r['metrics'].get('evaluated_on', 'held-out subjects')))}"
             f", {_count(r['metrics'].get('n'), 'clip')} of {_count(r['metrics'].get('n_subjects'), 'subject')}" for r in runs) + ". ")
     if boot:
         protocol += (f"Brackets: {boot['level']:.0%} intervals from a bootstrap that resamples subjects, not clips "
@@ -580,7 +587,7 @@ def _recon_tested(run: dict[str, Any]) -> str:
     subjects = m.get("n_subjects", len(m.get("subjects", [])))
     samples = _count(m.get("n_samples"), "sample")
     if run.get("elsewhere"):
-        return (f"{_run_name(run)}: {html.escape(run['elsewhere'])}, {_count(m.get('n_clips'), 'clip')} of "
+        return (f"{_tested_name(run)}: {html.escape(run['elsewhere'])}, {_count(m.get('n_clips'), 'clip')} of "
                 f"{_count(subjects, 'subject')}, {samples}")
     never = str(m.get("evaluated_on", ""))
     return (f"{_run_name(run)}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
