@@ -733,6 +733,22 @@ def test_cli_a_folder_of_frames_needs_a_rate_or_timestamps(session, frame_folder
     assert len(DatasetFolder.open(tmp_path / "ds").rows) == 2
 
 
+@pytest.mark.parametrize("keep", [0, 1])
+def test_cli_a_folder_without_two_frames_says_so_before_asking_for_a_rate(session, tmp_path, capsys, keep):
+    """Was 'a folder of frames states no frame rate; give --rgb-fps or --rgb-timestamps' for an
+    empty folder (or one of a single frame), which no frame rate makes importable."""
+    root, _ = session
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for k in range(keep):
+        cv2.imwrite(str(folder / f"img{k}.png"), np.zeros((RGB_SIZE[1], RGB_SIZE[0], 3), np.uint8))
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb", str(folder),
+                 "--annotations", str(root / "annotations.csv"), "--no-faces", "--face-box", "40,24,48,48"]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {folder}: needs at least 2 numbered frames (.jpg, .jpeg, .png, "
+                                               f".bmp, .tif, .tiff files named like img46.jpg), found {keep}")
+    assert_nothing_written(tmp_path / "ds")
+
+
 def _broken_gap(folder):
     (folder / "img5.png").unlink()
 

@@ -94,6 +94,7 @@ def session(
     from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session  # lazy: cv2, h5py, numba off start-up
 
     from evface.io.clip_schema import SENSOR_NAME  # lazy: with the importer above
+    from evface.sim.video import numbered_frames  # lazy: with the importer above
 
     output_folder(out, "OUT")
     files = _pairs(events, "--events")
@@ -129,6 +130,7 @@ def session(
         sources.append(EventSource(name, Path(path), per["--model"].get(name, ""), sync=per["--sync"].get(name, "auto"),
                                    registration=per["--registration"].get(name, "auto"), **kw))
     if rgb.is_dir() and rgb_fps is None and rgb_timestamps is None:
+        numbered_frames(rgb)  # a folder without 2 frames says so first: no rate would make it importable
         raise ParameterError(f"--rgb {rgb}: a folder of frames states no frame rate; give --rgb-fps or --rgb-timestamps")
     given = [name for name, value in (("--rgb-fps", rgb_fps is not None), ("--rgb-start-us", rgb_start_us)) if value]
     if rgb_timestamps is not None and given:
