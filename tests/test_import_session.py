@@ -879,6 +879,28 @@ def test_a_session_that_needs_no_rgb_motion_scans_the_rgb_without_decoding_it(se
         assert_nothing_written(tmp_path / "ds2")
 
 
+def test_auto_sync_reads_the_triggers_before_the_rgb_scan(session, tmp_path, monkeypatch):
+    """--sync auto without --offset: the event file's trigger pulses are read before the RGB scan,
+    so a session synced by them with its homography given decodes one frame in the scan, not all
+    of them (the frame-difference energy for a cross-correlation it would not run was computed
+    before the pulses were found); the triggers are read once, not again in the event scan."""
+    import evface.datasets.importers.event_scan as event_scan
+    import evface.datasets.importers.session as mod
+
+    root, truth = session
+    decoded = _counted_decodes(monkeypatch)
+    in_scan = []
+    real_scan = mod.scan_video
+    monkeypatch.setattr(mod, "scan_video", lambda *args, **kw: (real_scan(*args, **kw), in_scan.append(len(decoded)))[0])
+    reads = []
+    real_triggers = event_scan.read_triggers
+    monkeypatch.setattr(event_scan, "read_triggers", lambda *args: reads.append(1) or real_triggers(*args))
+    src = [EventSource("hd", root / "hd.raw", registration="given", homography=truth["hd"].homography)]
+    report = run(root, tmp_path / "ds", src=src)
+    assert report["sensors"]["hd"]["sync"]["method"] == "trigger"
+    assert in_scan == [1] and len(reads) == 1
+
+
 def test_the_rgb_scan_holds_no_more_than_a_few_frames(tmp_path):
     """scan_video keeps one energy number per frame pair, not every frame: an hour of webcam video
     (108,000 frames) held whole as 160-pixel-wide frames, then as float32 twice over, was over 20 GB

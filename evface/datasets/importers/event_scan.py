@@ -42,9 +42,11 @@ def iter_event_file(path: str | Path, t_start_us: int | None = None, t_end_us: i
     return tuple(int(v) for v in reader.sensor_size), iter(reader)
 
 
-def scan_event_file(path: str | Path, *, bin_us: int = 100, sensor_size: tuple[int, int] | None = None) -> EventScan:
+def scan_event_file(path: str | Path, *, bin_us: int = 100, sensor_size: tuple[int, int] | None = None,
+                    triggers: np.ndarray | None = None) -> EventScan:
     """One streaming pass: sensor size (``sensor_size`` for a header that gives none), event
-    count, time range, rate histogram, triggers."""
+    count, time range, rate histogram, triggers (``triggers`` when already read by
+    :func:`event_file_triggers`, else read here)."""
     path = Path(path)
     size, chunks = iter_event_file(path, sensor_size=sensor_size)
     width, height = size
@@ -72,7 +74,17 @@ def scan_event_file(path: str | Path, *, bin_us: int = 100, sensor_size: tuple[i
     if t0 is None:
         raise FormatError(where(path, "the event file holds no events"))
     nbins = (t_last - t0) // bin_us + 1
-    return EventScan(size, n, t0, t_last, EventRate(t0, bin_us, hist[:nbins].copy()), read_triggers(path, size))
+    return EventScan(size, n, t0, t_last, EventRate(t0, bin_us, hist[:nbins].copy()),
+                     read_triggers(path, size) if triggers is None else triggers)
+
+
+def event_file_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) -> np.ndarray:
+    """The trigger events of an event file (:func:`~evface.datasets.importers.sync.read_triggers`)
+    without its scan, decoded at the sensor size the scan uses (the header's, else ``sensor_size``)."""
+    if not Path(path).is_file():
+        raise FormatError(where(path, "event file not found"))
+    size = EventsFileReader(path, sensor_size=sensor_size).sensor_size
+    return read_triggers(path, tuple(int(v) for v in size))
 
 
 class EventWindows:

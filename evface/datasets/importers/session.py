@@ -9,8 +9,10 @@ Steps (event files and the video are streamed a few times each: scan, triggers, 
 cutting; nothing is held whole in memory, and at most one clip's events at a time):
 
 1. validate every file and the annotation table against the RGB recording;
-2. scan each event file: sensor size, time range, event-rate histogram and external triggers;
-   scan the video: frame count, frame-difference energy, change image;
+2. read the trigger pulses of each event file whose sync they decide (``auto`` without an offset),
+   scan the video: frame count, and the frame-difference energy and change image when a sync or
+   registration may use them; scan each event file: sensor size, time range, event-rate
+   histogram and external triggers;
 3. synchronise each event camera (:mod:`~evface.datasets.importers.sync`) and check that every clip
    lies inside every recording;
 4. register each event camera to the RGB frame (:mod:`~evface.datasets.importers.registration`;
@@ -52,7 +54,7 @@ from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
 from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations
-from evface.datasets.importers.event_scan import EventScan, EventWindows, count_image, scan_event_file
+from evface.datasets.importers.event_scan import EventScan, EventWindows, count_image, event_file_triggers, scan_event_file
 from evface.datasets.importers.face_box import FACE_FRAMES, detect_face
 from evface.datasets.importers.registration import (
     QualityBounds,
@@ -284,13 +286,24 @@ def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int
     return crop(ev, roi) if roi is not None else ev
 
 
-def _uses_motion(source: EventSource) -> bool:
+def _sync_undecided(source: EventSource) -> bool:
+    """Whether the sync of ``source`` depends on its file's trigger pulses: ``auto`` without an
+    offset or trigger settings (triggers if the file has them, else cross-correlation)."""
+    return (source.sync == "auto" and source.offset_us is None
+            and source.trigger_channel == 0 and source.trigger_first_frame == 0)
+
+
+def _rising(source: EventSource, triggers: np.ndarray) -> np.ndarray:
+    """The rising trigger edges on the trigger channel of ``source``."""
+    return triggers[(triggers["channel"] == source.trigger_channel) & triggers["rising"]]
+
+
+def _uses_motion(source: EventSource, triggers: np.ndarray | None = None) -> bool:
     """Whether the sync or registration of ``source`` may use the RGB video's motion
     (:class:`~evface.datasets.importers.rgb_scan.VideoScan`'s energy or change): cross-correlation, which ``auto`` falls back to
-    without an offset or trigger settings (the file's pulses are not known before its scan), or
-    an estimated homography."""
-    xcorr = source.sync == "xcorr" or (source.sync == "auto" and source.offset_us is None
-                                       and source.trigger_channel == 0 and source.trigger_first_frame == 0)
+    without an offset, trigger settings or pulses in the file (``triggers``, read before the RGB
+    scan for such a source), or an estimated homography."""
+    xcorr = source.sync == "xcorr" or (_sync_undecided(source) and not (triggers is not None and _rising(source, triggers).size))
     estimate = source.registration == "estimate" or (source.registration == "auto" and source.points is None
                                                       and source.homography is None)
     return xcorr or estimate
@@ -309,10 +322,22 @@ def _batches(rows: list, n_frames: dict[str, int], frame_bytes: int, budget_byte
     return out + ([cur] if cur else [])
 
 
-def _scan(source: EventSource) -> EventScan:
-    """:func:`~evface.datasets.importers.event_scan.scan_event_file` of one event camera; a file without a size asks for ``--sensor-size NAME=WxH``."""
+def _scan(source: EventSource, triggers: np.ndarray | None = None) -> EventScan:
+    """:func:`~evface.datasets.importers.event_scan.scan_event_file` of one event camera (its
+    ``triggers`` when already read); a file without a size asks for ``--sensor-size NAME=WxH``."""
+    return _asking_size(source, lambda: scan_event_file(source.path, sensor_size=source.sensor_size, triggers=triggers))
+
+
+def _triggers(source: EventSource) -> np.ndarray:
+    """:func:`~evface.datasets.importers.event_scan.event_file_triggers` of one event camera; a
+    file without a size asks for ``--sensor-size NAME=WxH``."""
+    return _asking_size(source, lambda: event_file_triggers(source.path, source.sensor_size))
+
+
+def _asking_size(source: EventSource, read: Callable[[], Any]) -> Any:
+    """``read()``, its FormatError for a file without a sensor size naming ``--sensor-size NAME=WxH``."""
     try:
-        return scan_event_file(source.path, sensor_size=source.sensor_size)
+        return read()
     except FormatError as exc:
         if SIZE_HINT not in str(exc):
             raise
@@ -325,7 +350,7 @@ def synchronise(source: EventSource, scan: EventScan, t_frames: np.ndarray, vide
     """Pick and run the sync method of one event camera (see :class:`EventSource`)."""
     method = source.sync
     trig = scan.triggers
-    rising = trig[(trig["channel"] == source.trigger_channel) & trig["rising"]]
+    rising = _rising(source, trig)
     name = source.name
     if method == "auto":
         if rising.size and source.offset_us is not None:
@@ -540,8 +565,10 @@ def import_session(
         if not Path(s.path).is_file():
             raise FormatError(where(s.path, f"event file of sensor {s.name!r} not found"))
 
+    tell("scan triggers", 0.0)  # the pulses decide whether the RGB scan needs the motion of every frame
+    pulses = {s.name: _triggers(s) for s in events if _sync_undecided(s)}
     tell("scan video", 0.0)
-    video = scan_video(rgb.path, motion=any(_uses_motion(s) for s in events))
+    video = scan_video(rgb.path, motion=any(_uses_motion(s, pulses.get(s.name)) for s in events))
     t_frames, exposure_us = frame_times(rgb, video)
     period_us = int(np.median(np.diff(t_frames)))
     rows = read_annotations(annotations, frame_times_us=t_frames, frame_period_us=period_us,
@@ -566,7 +593,7 @@ def import_session(
     regs: dict[str, Registration] = {}
     for i, s in enumerate(events):
         tell(f"scan {s.name}", i / len(events))
-        scan = scans[s.name] = _scan(s)
+        scan = scans[s.name] = _scan(s, pulses.get(s.name))
         if s.roi is not None:
             x0, y0, w, h = s.roi
             if x0 < 0 or y0 < 0 or w <= 0 or h <= 0 or x0 + w > scan.sensor_size[0] or y0 + h > scan.sensor_size[1]:
