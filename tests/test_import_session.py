@@ -901,6 +901,38 @@ def test_auto_sync_reads_the_triggers_before_the_rgb_scan(session, tmp_path, mon
     assert in_scan == [1] and len(reads) == 1
 
 
+class _ShrinkingCapture:
+    """A video capture whose frames from the 41st on come out at 64x48, as a decoder that hands on
+    a mid-stream size change would give them (OpenCV's FFmpeg backend scales them back)."""
+
+    def __init__(self, cap):
+        self._cap, self._count = cap, 0
+
+    def read(self):
+        ok, frame = self._cap.read()
+        self._count += ok
+        return ok, (cv2.resize(frame, (64, 48)) if ok and self._count > 40 else frame)
+
+    def __getattr__(self, name):
+        return getattr(self._cap, name)
+
+
+@pytest.mark.parametrize("given", [False, True])
+def test_a_video_that_changes_size_mid_stream_is_refused_naming_the_frame(session, tmp_path, monkeypatch, given):
+    """Was a numpy broadcast error in the RGB scan (or in stacking a clip's frames when the scan
+    decodes none: offset and homography given; resized by --rgb-size, the frames were kept
+    stretched)."""
+    root, truth = session
+    real_open = evface.sim.video.open_video
+    monkeypatch.setattr(evface.sim.video, "open_video", lambda path: _ShrinkingCapture(real_open(path)))
+    src = ([EventSource("hd", root / "hd.raw", sync="offset", offset_us=truth["hd"].offset_us, registration="given",
+                        homography=truth["hd"].homography)] if given else None)
+    with pytest.raises(FormatError, match=r"rgb.mp4: frame 40 is 64x48, unlike the video's first frame 128x96; "
+                                          r"re-encode the video at one size$"):
+        run(root, tmp_path / "ds", src=src, rgb_size=(64, 48))
+    assert_nothing_written(tmp_path / "ds")
+
+
 def test_the_rgb_scan_holds_no_more_than_a_few_frames(tmp_path):
     """scan_video keeps one energy number per frame pair, not every frame: an hour of webcam video
     (108,000 frames) held whole as 160-pixel-wide frames, then as float32 twice over, was over 20 GB

@@ -207,10 +207,13 @@ def iter_video_frames(path: str | Path) -> Iterator[np.ndarray]:
 
 
 def _decoded(path: str | Path) -> Iterator[np.ndarray]:
-    """The frames OpenCV decodes from the video file ``path`` (:func:`iter_video_frames`)."""
+    """The frames OpenCV decodes from the video file ``path`` (:func:`iter_video_frames`); a
+    FormatError naming the frame whose size differs from the first frame's (OpenCV's FFmpeg
+    backend scales such a frame to the stream's first size; another backend hands it on)."""
     cap = open_video(path)
     try:
         count = 0
+        first = None
         while True:
             ok, frame = cap.read()
             if not ok:
@@ -219,6 +222,11 @@ def _decoded(path: str | Path) -> Iterator[np.ndarray]:
                 raise FormatError(where(path, f"frame {count} is empty"))
             if frame.ndim == 2:
                 frame = np.repeat(frame[:, :, None], 3, axis=2)
+            if first is None:
+                first = frame.shape
+            elif frame.shape != first:
+                raise FormatError(where(path, f"frame {count} is {frame.shape[1]}x{frame.shape[0]}, unlike the video's first "
+                                              f"frame {first[1]}x{first[0]}; re-encode the video at one size"))
             count += 1
             yield frame
         if count == 0:
