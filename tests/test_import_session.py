@@ -933,6 +933,30 @@ def test_a_video_that_changes_size_mid_stream_is_refused_naming_the_frame(sessio
     assert_nothing_written(tmp_path / "ds")
 
 
+def test_a_clip_whose_frames_would_not_fit_in_memory_is_refused_before_the_import(session, tmp_path, monkeypatch):
+    """A clip's frames are read whole and stacked into the clip however far they exceed the 256 MB
+    groups: on a machine of 2 MiB, clip s01_a's 24 frames of 128x96 (1.7 MB read and stacked) are
+    refused before any event file is scanned, naming the clip and --rgb-size (was: held whole, and a
+    long clip of a large video ended in a MemoryError or the system killing the import); at
+    --rgb-size 64,48 the same clips import."""
+    import os
+
+    import evface.datasets.importers.session as mod
+
+    root, _ = session
+    real = os.sysconf
+    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 512}.get(name, real(name)))
+    scanned = []
+    real_scan = mod._scan
+    monkeypatch.setattr(mod, "_scan", lambda *args: scanned.append(1) or real_scan(*args))
+    with pytest.raises(ParameterError, match=(r"annotations.csv: line 2: clip s01_a \(24 RGB frames of 128x96, written in one "
+                                              r"piece\) takes about 0.0 GiB, more than half of this machine's 0 GiB; store "
+                                              r"smaller frames with --rgb-size W,H .*or cut the clip shorter$")):
+        run(root, tmp_path / "ds")
+    assert scanned == [] and not (tmp_path / "ds.partial").exists()
+    assert run(root, tmp_path / "ds", rgb_size=(64, 48))["clips"] == ["s01_a", "s01_b"]
+
+
 def test_the_rgb_scan_holds_no_more_than_a_few_frames(tmp_path):
     """scan_video keeps one energy number per frame pair, not every frame: an hour of webcam video
     (108,000 frames) held whole as 160-pixel-wide frames, then as float32 twice over, was over 20 GB

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from evface import __version__
-from evface.checks import as_box, numbers, sensor_dims
+from evface.checks import as_box, numbers, sensor_dims, within_memory
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
@@ -307,6 +307,21 @@ def _uses_motion(source: EventSource, triggers: np.ndarray | None = None) -> boo
     estimate = source.registration == "estimate" or (source.registration == "auto" and source.points is None
                                                       and source.homography is None)
     return xcorr or estimate
+
+
+def _check_clip_frames(rows: list, clip_frames: dict[str, np.ndarray], size: tuple[int, int],
+                       annotations: str | Path) -> None:
+    """Refuse a clip without an RGB frame, or one whose frames at the stored ``size`` would not fit
+    in memory (:func:`~evface.checks.within_memory`): a clip's frames are read whole and stacked
+    into the clip, however many groups of :data:`BATCH_BYTES` they make."""
+    for a in rows:
+        n = int(clip_frames[a.clip_id].size)
+        if n == 0:
+            raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} contains no RGB frame")
+        within_memory(2 * n * 3 * size[0] * size[1],  # the frames read, and their stack in the clip
+                      f"{annotations}: line {a.line}: clip {a.clip_id} ({n} RGB frames of {size[0]}x{size[1]}, written in one piece)",
+                      "store smaller frames with --rgb-size W,H (SessionOptions(rgb_size=(width, height)) from Python), "
+                      "or cut the clip shorter")
 
 
 def _batches(rows: list, n_frames: dict[str, int], frame_bytes: int, budget_bytes: int) -> list[list]:
@@ -586,6 +601,8 @@ def import_session(
         if a.start_us < int(t_frames[0]) or a.end_us > rec_end:
             raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
                                f"the RGB recording ({int(t_frames[0])}..{rec_end} µs)")
+    clip_frames = {a.clip_id: np.flatnonzero((t_frames >= a.start_us) & (t_frames < a.end_us)) for a in rows}
+    _check_clip_frames(rows, clip_frames, options.rgb_size or video.size, annotations)
 
     warnings: list[str] = []
     scans: dict[str, EventScan] = {}
@@ -616,10 +633,6 @@ def import_session(
         regs[s.name], notes = check_registration(s, reg, video.size, scan.sensor_size, options)
         warnings += notes
 
-    clip_frames = {a.clip_id: np.flatnonzero((t_frames >= a.start_us) & (t_frames < a.end_us)) for a in rows}
-    for a in rows:
-        if clip_frames[a.clip_id].size == 0:
-            raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} contains no RGB frame")
     rgb_scale = np.eye(3)  # native video pixels -> stored frame pixels (cv2.resize keeps pixel centres)
     if options.rgb_size:
         sx, sy = options.rgb_size[0] / video.size[0], options.rgb_size[1] / video.size[1]
