@@ -203,6 +203,11 @@ def test_configs_refuse_values_the_cli_would():
         ReconstructConfig(learning_rate=0.0)
     with pytest.raises(ParameterError, match="beta must be <= 1"):
         ClassifyConfig(beta=2.0)
+    # negative folds: was a config that only the split (classify) or _spec (reconstruct) refused
+    with pytest.raises(ParameterError, match="^folds must be >= 0, got -1$"):
+        ClassifyConfig(folds=-1)
+    with pytest.raises(ParameterError, match="^folds must be >= 0, got -2$"):
+        ReconstructConfig(folds=-2)
 
 
 @pytest.mark.parametrize("config, given, says", [

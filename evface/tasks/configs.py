@@ -224,7 +224,7 @@ class ClassifyConfig(TaskConfig):
     val_fraction: float = setting(0.15, "Share of the subjects held out for validation (early stopping).", above=0)
     test_fraction: float = setting(0.15, "Share of the subjects held out for the test (folds=0 only).", above=0)
     folds: int = setting(0, "Subject-grouped cross-validation: K test folds, every subject tested once, no subject in "
-                            "two folds (0 = one train/validation/test split by subject).")
+                            "two folds (0 = one train/validation/test split by subject).", minimum=0)
     loso: bool = setting(False, "Leave-one-subject-out cross-validation (--folds <number of subjects>).")
     seeds: int = setting(1, "Training seeds per fold (seed, seed+1, ...); a clip's prediction is their mean logits, "
                             "and intervals cover the subjects and the seeds (5 hold their level). A run given more "
@@ -307,7 +307,8 @@ class ReconstructConfig(TaskConfig):
                                   above=0)
     test_fraction: float = setting(0.15, "Share of the subjects held out for the test (folds=0 only).", above=0)
     folds: int = setting(0, "Subject-grouped cross-validation: K test folds, every subject tested once, no subject in "
-                            "two folds, scores pooled over the folds (0 = one train/validation/test split by subject).")
+                            "two folds, scores pooled over the folds (0 = one train/validation/test split by subject).",
+                        minimum=0)
     seed: int = setting(0, "Seed of the split, the initialisation and the sampling.", minimum=0)
     seeds: int = setting(1, "Trainings per part (seeds seed, seed+1, ...; the folds stay those of --seed); a sample's "
                             "scores are the mean over them. A run given more resumes and trains only the new seeds.",
