@@ -322,6 +322,15 @@ def test_steps_train_each_part_alone_and_give_the_metrics_of_one_call(fake, tmp_
     assert prepare(fake, run, replace(cfg, epochs=2)) == ["fold0", "fold1"]  # more epochs: every part resumes
 
 
+def test_one_call_training_removes_the_sample_caches_of_earlier_steps(fake, tmp_path):
+    cfg = replace(TINY, epochs=1)
+    run = tmp_path / "run"
+    assert prepare(fake, run, cfg) == ["split"] and (run / "samples").is_dir()  # evface run's first step, then stopped
+    (run / "samples.tmp").mkdir()  # a writer's, killed (SIGKILL) in a later prepare
+    train(fake, run, cfg)  # the same run trained in one call (no pool_parts): both caches were left for ever
+    assert (run / "train.json").exists() and not (run / "samples").exists() and not (run / "samples.tmp").exists()
+
+
 def test_recurrent_cvae_trains_on_runs_and_reads_each_clip_in_time_order(fake, tmp_path):
     cfg = replace(TINY, cvae_recurrent=True, e2vid=False, epochs=1)
     metrics = train_and_evaluate(fake, tmp_path / "run", cfg)

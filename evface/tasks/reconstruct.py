@@ -173,14 +173,18 @@ def _spec(cfg: ReconstructConfig) -> ReconSpec:
 
 def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistInfo,
            log: Callable[[str], None] | None) -> tuple[dict[str, Any], ReconSamples]:
-    """:func:`prepare`, :func:`fit_part` for every part still to train, then ``train.json``, on samples decoded once."""
+    """:func:`prepare`, :func:`fit_part` for every part still to train, then ``train.json``, on samples decoded
+    once; a sample cache of earlier steps (:func:`prepare`, or a killed writer's ``samples.tmp``) is removed."""
     torch.set_num_threads(cfg.threads if cfg.threads > 0 else default_threads())
     todo, samples = _prepare(data, run_dir, cfg, dist, log, "memory")
     assert samples is not None  # "memory" cuts them on every rank
     config = run_folder.load_config(run_dir)
     for name in todo:
         fit_part(data, run_dir, cfg, name, dist, log, samples)
-    return _write_train_summary(run_dir, config, dist), samples
+    summary = _write_train_summary(run_dir, config, dist)
+    if dist.is_main:
+        _remove_caches(run_dir)
+    return summary, samples
 
 
 def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = ReconstructConfig(),
@@ -307,9 +311,15 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     if not dist.is_main:
         return {}
     metrics = _evaluate(run_dir, Path(data), run_dir, _cached_samples(run_dir))
-    for cache in (SAMPLES_DIR, f"{SAMPLES_DIR}.tmp"):  # and what a killed writer left (SIGKILL: the OOM killer)
-        shutil.rmtree(run_dir / cache, ignore_errors=True)
+    _remove_caches(run_dir)
     return metrics
+
+
+def _remove_caches(run_dir: Path) -> None:
+    """Remove the samples :func:`prepare` cached in ``run_dir`` and any ``samples.tmp`` a killed writer
+    (SIGKILL: the OOM killer) left: a trained run has no use for them."""
+    for cache in (SAMPLES_DIR, f"{SAMPLES_DIR}.tmp"):
+        shutil.rmtree(run_dir / cache, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- evaluation
