@@ -367,6 +367,36 @@ def _finished(done: Path) -> tuple[float, int] | None:
         return float(record["seconds"]), int(record["config"].get("seeds", 1))
 
 
+def _forget_gone_dataset(stage: Stage, done: Path, log: Callable[[str], None]) -> None:
+    """Remove ``done``, the ``stage.json`` of the finished dataset stage ``stage``, when its dataset
+    folder no longer holds the dataset (moved or deleted: no ``manifest.csv``, which is written
+    last), saying so: the stage runs again and builds the same clips (the same bytes for the same
+    options; checked by :func:`_check_trained_on`), which the training stages read. Until a build
+    is finished and checked, the stage stays unfinished and the next run builds (or finishes) it."""
+    data = Path(stage.config["out"])
+    if done.exists() and not (data / "manifest.csv").is_file():
+        log(f"{stage.name}: done before, but {data} holds no dataset now (moved or deleted): built again, the same "
+            "clips, checked against those the stages were trained on")
+        done.unlink()
+
+
+def _check_trained_on(data: Path, out: Path, stages: list[Stage]) -> None:
+    """Refuse the dataset ``data`` just built when a training stage of ``out`` recorded other clip files
+    (its ``data-clips.json``; :func:`run_folder.other_data`): a run's dataset moved or deleted and
+    built again by another evface version, whose stages would train and be scored on other clips.
+    A stage made before the files were recorded cannot be checked."""
+    for stage in stages:
+        run_dir = out / stage.dirname
+        if stage.task == "synth" or not (run_dir / run_folder.CLIPS).exists():
+            continue
+        recorded = run_folder.recorded_clips(run_dir)
+        differs = run_folder.other_data(run_dir, data) if recorded and recorded[1] is not None else None
+        if differs:
+            raise DatasetError(where(data, f"the dataset built here again (the run's was moved or deleted) is not "
+                                           f"the one stage {stage.name} was trained on ({differs}); move the run's "
+                                           f"dataset back to {data} in place of this one, or give --out a new folder"))
+
+
 def _seeds_started(stage_dir: Path) -> int:
     """The seeds of the training run in ``stage_dir`` (its ``config.json``; 0 when it has none)."""
     config = stage_dir / run_folder.CONFIG
@@ -485,6 +515,8 @@ def run_pipeline(
             for legacy in stage.legacy_dirnames:  # started before stage keys were portable, or held the seeds
                 if (out / legacy).is_dir() and not (out / stage.dirname).exists():
                     (out / legacy).rename(out / stage.dirname)
+            if stage.task == "synth":
+                _forget_gone_dataset(stage, out / stage.dirname / STAGE_DONE, log)
             finished = _finished(out / stage.dirname / STAGE_DONE)
             if finished:
                 seconds[stage.name], seeds = finished
@@ -510,6 +542,7 @@ def run_pipeline(
             synthesize(Path(stage.config["out"]), preset=stage.config["preset"], seed=stage.config["seed"],
                        noise=stage.config.get("noise"), rgb_hd_cameras=stage.config.get("rgb_hd_cameras"),
                        executor=RayCluster(ray) if ray else local_executor(jobs, "--jobs"), progress=_clip_progress(log, stage.name))
+            _check_trained_on(Path(stage.config["out"]), out, planned)
             finish(stage, time.perf_counter() - start)
         # the reconstructions are the longest chains of jobs: started first (and their jobs have priority)
         training = sorted((s for s in todo if s.task != "synth"), key=lambda s: s.task != "reconstruct")

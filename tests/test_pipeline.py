@@ -407,3 +407,55 @@ def test_seeds_train_each_model_several_times(tmp_path):
             assert ReconstructConfig.from_dict(stage.config).seeds == 5
     with pytest.raises(ParameterError, match="--seeds must be >= 1, got 0"):
         pipeline.plan("quick", None, tmp_path, seeds=0)
+
+
+
+def test_a_run_whose_built_dataset_was_moved_or_deleted_builds_it_again_and_checks_its_clips(tmp_path, monkeypatch):
+    # it said "synth: done before, skipped", then "OUT/data: no such dataset folder" at the first stage
+    from evface.io.dataset import read_manifest
+    from evface.tasks import run_folder
+
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out, calls, said = tmp_path / "out", [], []
+
+    def runner(stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:  # records its clips, as a task does
+        fake_runner(calls, fake)(stage, run_dir, step)
+        run_folder.record_clips(run_dir, stage.config["data"], read_manifest(stage.config["data"]))
+        return []
+
+    run = functools.partial(pipeline.run_pipeline, out, preset="tiny", jobs=1, runner=runner, log=said.append)
+    run(only=["events-hd"])
+    synth = out / pipeline.plan("tiny", None, out)[1][0].dirname
+    kept = shutil.copytree(out / "data", tmp_path / "kept")
+    shutil.rmtree(out / "data")
+    said.clear()
+    calls.clear()
+    assert run(only=["events-hd", "rgb"]).exists() and calls == ["rgb"]  # events-hd, trained on it, stays done
+    assert said[0] == (f"synth: done before, but {out / 'data'} holds no dataset now (moved or deleted): built again, "
+                       "the same clips, checked against those the stages were trained on")
+    assert run_folder.is_training_data(out / pipeline.plan("tiny", None, out)[1][1].dirname, out / "data")
+    # built again as other clips (another evface version): refused, and built and checked again by the next run
+    shutil.rmtree(out / "data")
+    real = pipeline.synthesize
+
+    def other_clips(data: Path, **options) -> Path:
+        shutil.copytree(kept, data)
+        with open(next((data / "clips").iterdir()), "ab") as clip:
+            clip.write(b"other")
+        return data
+
+    monkeypatch.setattr(pipeline, "synthesize", other_clips)
+    with pytest.raises(DatasetError) as caught:
+        run()
+    assert str(caught.value).startswith(f"{out / 'data'}: the dataset built here again (the run's was moved or "
+                                        "deleted) is not the one stage events-hd was trained on (its clips have")
+    assert str(caught.value).endswith(f"; move the run's dataset back to {out / 'data'} in place of this one, or give "
+                                      "--out a new folder")
+    assert not (synth / pipeline.STAGE_DONE).exists()
+    monkeypatch.setattr(pipeline, "synthesize", real)
+    with pytest.raises(DatasetError, match="is not the one stage events-hd was trained on"):
+        run()
+    shutil.rmtree(out / "data")
+    shutil.copytree(kept, out / "data")  # the run's dataset moved back
+    calls.clear()
+    assert run(only=["events-hd", "rgb"]).exists() and calls == [] and (synth / pipeline.STAGE_DONE).exists()
