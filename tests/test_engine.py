@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from evface import __version__
 from evface.errors import FormatError, ParameterError
 from evface.tasks import engine, run_folder
 from evface.tasks.engine import DistInfo, ShardedSampler
@@ -237,7 +238,8 @@ def test_run_folder_files(tmp_path):
     with pytest.raises(ParameterError):
         run_folder.save_config(tmp_path, {"seed": 1})
     run_folder.save_config(tmp_path, {"task": "classify", "seed": np.int64(3), "labels": np.array([1, 2])})
-    assert run_folder.load_config(tmp_path) == {"task": "classify", "seed": 3, "labels": [1, 2]}
+    assert run_folder.load_config(tmp_path) == {"task": "classify", "seed": 3, "labels": [1, 2],
+                                                "evface_version": __version__}  # the evface that wrote it
     with pytest.raises(FormatError, match="not an evface run folder"):
         run_folder.load_config(tmp_path / "nope")
     (tmp_path / "bad.pt").write_bytes(b"garbage")

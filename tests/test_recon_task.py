@@ -331,6 +331,28 @@ def test_one_call_training_removes_the_sample_caches_of_earlier_steps(fake, tmp_
     assert (run / "train.json").exists() and not (run / "samples").exists() and not (run / "samples.tmp").exists()
 
 
+def test_a_run_of_a_newer_evface_with_settings_this_one_does_not_know_is_not_resumed(fake, tmp_path):
+    from evface import __version__
+
+    cfg = replace(TINY, epochs=1)
+    run = tmp_path / "run"
+    train(fake, run, cfg)
+    path = run / "config.json"
+    config = json.loads(path.read_text())
+    assert config["evface_version"] == __version__  # runs record the evface that wrote them
+    path.write_text(json.dumps({**config, "evface_version": "9.0", "mixup": 0.2, "ema": True}))
+    with pytest.raises(ParameterError) as caught:  # was resumed without them, silently
+        train(fake, run, replace(cfg, epochs=2))
+    assert str(caught.value) == (f"{run}: holds a run written by evface 9.0 with settings this evface {__version__} "
+                                 "does not know (ema, mixup), which it would train without; resume it with evface "
+                                 "9.0, or give --out a new folder")
+    assert json.loads(path.read_text())["evface_version"] == "9.0"  # nothing written
+    del config["evface_version"]  # a run made before versions were recorded, with a key since dropped: as before
+    path.write_text(json.dumps({**config, "voxel_scale": 1.5}))
+    train(fake, run, cfg)
+    assert json.loads(path.read_text())["evface_version"] == __version__
+
+
 def test_recurrent_cvae_trains_on_runs_and_reads_each_clip_in_time_order(fake, tmp_path):
     cfg = replace(TINY, cvae_recurrent=True, e2vid=False, epochs=1)
     metrics = train_and_evaluate(fake, tmp_path / "run", cfg)

@@ -31,8 +31,8 @@ from evface.errors import DatasetError, FormatError, where
 from evface.report import figures
 from evface.tasks import recon_compare
 from evface.tasks.class_compare import PREDICTIONS, compare_runs
-from evface.tasks.run_folder import (HELD_OUT, check_fields, check_folder, is_training_data, reading, recorded_clips,
-                                     scored_by, seen_in_training)
+from evface.tasks.run_folder import (HELD_OUT, VERSION, check_fields, check_folder, is_training_data, reading,
+                                     recorded_clips, scored_by, seen_in_training)
 from evface.tasks.recon_eval import SCORES_CSV
 from evface.tasks.figure_format import number
 
@@ -297,7 +297,7 @@ def hd_vs_lr_event_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any
     ``predictions.csv``, gets ``{"a", "b", "error"}``.
     """
     def key(r: dict[str, Any]) -> str:
-        config = {k: v for k, v in r["config"].items() if k not in ("sensor", "device", "models")}
+        config = {k: v for k, v in r["config"].items() if k not in ("sensor", "device", "models", VERSION)}
         config["spec"] = {k: v for k, v in config.get("spec", {}).items() if k != "sensor"}
         config["data"] = _trained_on(r)
         return json.dumps(config, sort_keys=True, default=str)

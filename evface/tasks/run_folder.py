@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
+from evface import __version__
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, counted, where
 from evface.io.dataset import CLIP_KEY_COLUMNS, atomic_write_text, inside_path, read_manifest, row_key
 
@@ -40,6 +41,9 @@ CLIPS = "data-clips.json"
 """The manifest rows of the dataset a run was trained on and its clip files' sizes and hashes
 (:func:`record_clips`): how an evaluation knows the run's clips by their content, wherever the
 dataset folder has moved."""
+VERSION = "evface_version"
+"""The key of ``config.json`` that names the evface version that wrote it (:func:`save_config`; runs
+made before 2026-12-05 have none)."""
 
 
 def _json_default(value: Any) -> Any:
@@ -71,10 +75,11 @@ def read_json(path: str | Path) -> Any:
 
 
 def save_config(run_dir: str | Path, config: Mapping[str, Any]) -> Path:
-    """Write ``RUN/config.json``; ``config["task"]`` names the module in evface.tasks that evaluates it."""
+    """Write ``RUN/config.json`` with the evface version that writes it (:data:`VERSION`);
+    ``config["task"]`` names the module in evface.tasks that evaluates it."""
     if "task" not in config:
         raise ParameterError("a run config needs a 'task' key (the evface.tasks module that evaluates it)")
-    return write_json(Path(run_dir) / CONFIG, dict(config))
+    return write_json(Path(run_dir) / CONFIG, {**config, VERSION: __version__})
 
 
 @contextmanager
@@ -410,7 +415,9 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
     clip file's size and hash (:func:`other_data`: the same rows rendered again with other event
     noise are other clips); the same clips in a moved folder resume
     (``config["data"]`` may change). A folder that holds files but no
-    ``config.json`` is refused too: a run never writes into someone's folder.
+    ``config.json`` is refused too: a run never writes into someone's folder. So is a run written
+    by an evface version (:data:`VERSION`) whose ``config.json`` holds settings that ``config``
+    lacks (a newer version's, which this one would train without).
     """
     if not (Path(run_dir) / CONFIG).exists():
         if Path(run_dir).is_dir() and any(Path(run_dir).iterdir()):
@@ -418,6 +425,11 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
                                                 "a new folder"))
         return
     old = load_config(run_dir)
+    unknown = sorted(set(old) - set(config) - {VERSION}) if VERSION in old else []
+    if unknown:
+        raise ParameterError(where(run_dir, f"holds a run written by evface {old[VERSION]} with settings this evface "
+                                            f"{__version__} does not know ({', '.join(unknown)}), which it would train "
+                                            f"without; resume it with evface {old[VERSION]}, or give --out a new folder"))
     recorded = recorded_clips(run_dir)
     if rows is not None and recorded is not None:
         if {row_key(r) for r in rows} != set(recorded[0]):
