@@ -324,11 +324,12 @@ def _check_clip_frames(rows: list, clip_frames: dict[str, np.ndarray], size: tup
                       "or cut the clip shorter")
 
 
-def _batches(rows: list, n_frames: dict[str, int], frame_bytes: int, budget_bytes: int) -> list[list]:
-    """Consecutive clips grouped so that each group's RGB frames fit in ``budget_bytes``."""
+def _batches(rows: list, clip_frames: dict[str, np.ndarray], frame_bytes: int, budget_bytes: int) -> list[list]:
+    """Consecutive clips grouped so that each group's RGB frames (``clip_frames``: each clip's frame
+    indices) fit in ``budget_bytes``."""
     out, cur, size = [], [], 0
     for a in rows:
-        need = n_frames[a.clip_id] * frame_bytes
+        need = clip_frames[a.clip_id].size * frame_bytes
         if cur and size + need > budget_bytes:
             out.append(cur)
             cur, size = [], 0
@@ -602,7 +603,8 @@ def import_session(
             raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
                                f"the RGB recording ({int(t_frames[0])}..{rec_end} µs)")
     clip_frames = {a.clip_id: np.flatnonzero((t_frames >= a.start_us) & (t_frames < a.end_us)) for a in rows}
-    _check_clip_frames(rows, clip_frames, options.rgb_size or video.size, annotations)
+    stored = options.rgb_size or video.size  # the frames' size in the clips, and while they are held
+    _check_clip_frames(rows, clip_frames, stored, annotations)
 
     warnings: list[str] = []
     scans: dict[str, EventScan] = {}
@@ -644,13 +646,12 @@ def import_session(
     (tmp / "clips").mkdir(parents=True)
     manifest = []
     ordered = sorted(rows, key=lambda a: a.start_us)
-    n_frames = {a.clip_id: int(clip_frames[a.clip_id].size) for a in rows}
     try:
         done = 0
         cutters = {s.name: EventWindows(s.path, int(syncs[s.name].to_sensor_us(ordered[0].start_us)) - 2,
                                         sensor_size=scans[s.name].sensor_size) for s in events}
         with closing(FrameReader(rgb.path, options.rgb_size, video.size)) as reader:  # one pass over the video for all the clips
-            for batch in _batches(ordered, n_frames, 3 * video.size[0] * video.size[1], BATCH_BYTES):
+            for batch in _batches(ordered, clip_frames, 3 * stored[0] * stored[1], BATCH_BYTES):
                 tell("read frames", done / len(rows))
                 frames = reader.read(np.concatenate([clip_frames[a.clip_id] for a in batch]))
                 for a in batch:
