@@ -384,13 +384,19 @@ def _check_trained_on(data: Path, out: Path, stages: list[Stage]) -> None:
     """Refuse the dataset ``data`` just built when a training stage of ``out`` recorded other clip files
     (its ``data-clips.json``; :func:`run_folder.other_data`): a run's dataset moved or deleted and
     built again by another evface version, whose stages would train and be scored on other clips.
-    A stage made before the files were recorded cannot be checked."""
+    A stage made before the files were recorded cannot be checked; stages that recorded the same
+    files (all of one dataset) are checked once, the dataset hashed once."""
+    checked: set[str] = set()
     for stage in stages:
         run_dir = out / stage.dirname
         if stage.task == "synth" or not (run_dir / run_folder.CLIPS).exists():
             continue
         recorded = run_folder.recorded_clips(run_dir)
-        differs = run_folder.other_data(run_dir, data) if recorded and recorded[1] is not None else None
+        files = json.dumps(recorded)
+        if not recorded or recorded[1] is None or files in checked:
+            continue
+        checked.add(files)
+        differs = run_folder.other_data(run_dir, data)
         if differs:
             raise DatasetError(where(data, f"the dataset built here again (the run's was moved or deleted) is not "
                                            f"the one stage {stage.name} was trained on ({differs}); move the run's "
