@@ -285,7 +285,7 @@ def test_compare_refuses_runs_of_two_tasks(runs, tmp_path, capsys):
 
 def test_methods_scored_by_one_run_only_are_named(runs, tmp_path, capsys):
     # were left out of the comparison without a word
-    from evface.report.html import _sensor_differences
+    from evface.report.recon_section import _sensor_differences
 
     fewer = tmp_path / "fewer"
     fewer.mkdir()

@@ -759,7 +759,7 @@ def test_report_renders_in_chromium(report, tmp_path, window):
 
 
 def test_a_mean_over_one_subject_is_shown_without_interval_or_bold():
-    from evface.report.html import _interval
+    from evface.report.html_parts import _interval
     from evface.tasks.figure_format import mean_with_interval
 
     one = {"mean": 0.02, "ci": [0.02, 0.02], "n_clusters": 1}
@@ -770,7 +770,7 @@ def test_a_mean_over_one_subject_is_shown_without_interval_or_bold():
 
 def test_values_that_are_not_finite_read_as_such_and_never_win():
     # were "nan" / "+inf", and an interval [nan, -0.1] was bold, a difference claimed
-    from evface.report.html import _interval, _signed
+    from evface.report.html_parts import _interval, _signed
     from evface.tasks.figure_format import fixed, mean_with_interval, with_interval
 
     nan, inf = float("nan"), float("inf")
@@ -884,7 +884,7 @@ def test_compare_says_where_the_runs_know_other_classes_or_tested_in_other_folds
             "protocols") in capsys.readouterr().out
     write_seed_logits(tmp_path / "b", ids, [str((int(f) + 1) % 3) for f in three], [0], np.eye(2)[y][None], ["L0", "L1"])
     assert "folds" not in compare_runs(tmp_path / "a", tmp_path / "b")  # the same groups under other names
-    from evface.report.html import _differences
+    from evface.report.classify_section import _differences
 
     write_seed_logits(tmp_path / "b", ids, six, [0], np.eye(3)[y][None], ["L0", "L1", "L2"])
     page = _differences([compare_runs(tmp_path / "a", tmp_path / "b", names=("events", "rgb"))])
