@@ -300,3 +300,19 @@ def test_methods_scored_by_one_run_only_are_named(runs, tmp_path, capsys):
     assert "not compared, scored by one run only: keyframe (hd)" in format_comparison(res).splitlines()
     assert "hd − lr: not compared, scored by one run only: keyframe (hd).</p>" in _sensor_differences([res])
     assert "not_compared" not in compare_runs(runs["hd"], runs["lr"])
+
+
+def test_runs_of_other_protocols_on_the_same_samples_are_compared_and_named(runs, tmp_path):
+    # were paired without a word: events-only against extrapolation on the same samples read as
+    # a difference of the models alone
+    events_only = tmp_path / "events-only"
+    events_only.mkdir()
+    metrics = json.loads((runs["lr"] / "metrics.json").read_text())
+    (events_only / "metrics.json").write_text(json.dumps(metrics | {"protocol": "events-only"}))
+    (events_only / SCORES_CSV).write_text((runs["lr"] / SCORES_CSV).read_text())
+    res = compare_runs(runs["hd"], events_only, names=("hd", "eo"))
+    assert res["protocols"] == {"a": metrics["protocol"], "b": "events-only"}
+    assert (f"the runs are of other protocols (hd: {metrics['protocol']}; eo: events-only): the samples and targets "
+            "are the same, but each method was given other inputs, so the difference includes that of the "
+            "protocols") in format_comparison(res).splitlines()
+    assert "protocols" not in compare_runs(runs["hd"], runs["lr"])

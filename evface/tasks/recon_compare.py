@@ -146,16 +146,17 @@ def _trainings(seed_scores: dict[str, dict[tuple[str, int], tuple[str, np.ndarra
     return (np.minimum(values, PSNR_CAP) if metric.endswith("psnr") else values), np.array([samples[k][0] for k in keys])
 
 
-def _scored(run_dir: Path) -> tuple[Any, int]:
-    """The target grid size the run was scored on (None when unknown) and its trainings per part
-    (``seeds``, 1 when not recorded), from its metrics.json."""
+def _scored(run_dir: Path) -> tuple[Any, int, Any]:
+    """The target grid size the run was scored on (None when unknown), its trainings per part
+    (``seeds``, 1 when not recorded) and its protocol (None when unknown), from its metrics.json."""
     path = run_dir / "metrics.json"
     if not path.is_file():
-        return None, 1
+        return None, 1, None
     try:
         metrics = json.loads(path.read_text())
         seeds = metrics.get("seeds")
-        return metrics.get("grid", {}).get("size"), len(seeds) if isinstance(seeds, list) and seeds else 1
+        return (metrics.get("grid", {}).get("size"), len(seeds) if isinstance(seeds, list) and seeds else 1,
+                metrics.get("protocol"))
     except (ValueError, AttributeError) as exc:  # not JSON, or not an object
         raise FormatError(where(path, f"not a metrics file evface wrote ({exc})")) from exc
 
@@ -184,7 +185,7 @@ def _values(rows: list[dict[str, str]], metric: str) -> np.ndarray:
 def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | None = None) -> dict[str, Any]:
     """The paired difference A - B of two reconstruction runs on the same samples (see the module docstring).
 
-    Returns ``{"a", "b", "run_a", "run_b", "n", "n_apex", "n_subjects", "trainings": {"a", "b"}, ["not_compared":
+    Returns ``{"a", "b", "run_a", "run_b", "n", "n_apex", "n_subjects", "trainings": {"a", "b"}, ["protocols": {"a", "b"}: the runs' protocols where they differ,] ["not_compared":
     {"a", "b"}: the methods only one run scored,] "methods":
     {method: {"all" | "apex" | "apex, <lighting>": {metric: {"a", "b", "diff", "ci", "n", "n_clusters",
     "verdict"}}}}}``; ``trainings``: each run's trainings per part (``--seeds``), whose mean scores it.
@@ -196,7 +197,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     names = names or stats.run_names(run_a, run_b)
     a, b = read_scores(run_a), read_scores(run_b)
     seeds_of = read_seed_scores(run_a), read_seed_scores(run_b)
-    (grid_a, seeds_a), (grid_b, seeds_b) = _scored(run_a), _scored(run_b)
+    (grid_a, seeds_a, protocol_a), (grid_b, seeds_b, protocol_b) = _scored(run_a), _scored(run_b)
     if grid_a != grid_b:
         raise DatasetError(where(run_b / "metrics.json", f"scored on a {grid_b}-pixel grid, {run_a} on a {grid_a}-pixel "
                                                          "one: the targets differ; compare runs of one --size"))
@@ -214,6 +215,8 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     out: dict[str, Any] = {"a": names[0], "b": names[1], "run_a": str(run_a), "run_b": str(run_b), "n": len(keys),
                            "n_apex": len(apex), "n_subjects": len(set(subjects.values())),
                            "trainings": {"a": seeds_a, "b": seeds_b}, "methods": {}}
+    if protocol_a and protocol_b and protocol_a != protocol_b:  # same samples, but the methods were given other inputs
+        out["protocols"] = {"a": protocol_a, "b": protocol_b}
     alone = {"a": sorted(set(a) - set(b)), "b": sorted(set(b) - set(a))}
     if alone["a"] or alone["b"]:  # compared are the methods both scored; the others are named
         out["not_compared"] = alone
@@ -278,6 +281,10 @@ def format_comparison(res: dict[str, Any]) -> str:
     caution = figure_format.few_subjects(res["n_subjects"], figure_format.RECON_COVERAGE)
     if caution:
         lines.append(caution)
+    if "protocols" in res:
+        lines.append(f"the runs are of other protocols ({res['a']}: {res['protocols']['a']}; {res['b']}: "
+                     f"{res['protocols']['b']}): the samples and targets are the same, but each method was given "
+                     "other inputs, so the difference includes that of the protocols")
     alone = res.get("not_compared")
     if alone:
         lines.append("not compared, scored by one run only: " + "; ".join(
