@@ -462,15 +462,15 @@ def test_yaw_moves_the_nose_more_than_the_face_outline_and_not_the_far_backdrop(
 def test_each_eye_window_moves_with_its_own_eye_only():
     """The renderer evaluates only the eye that spans a window's columns: the other eye leaves
     those pixels exactly still, so skipping it changes no pixel."""
-    from evface.face import aus as au_model
+    from evface.face import au_eyes
 
     r = FaceRenderer(procedural_identity(0), size=(200, 200))
     lm = r.identity.landmarks
     state = {43: 0.6, 61: 0.5, 64: 0.3}  # lids half closed, gaze left and down
     assert [sorted(geom) for _, _, geom in r._eyes] == [["l"], ["r"]]
     for _, pts, geom in r._eyes:
-        both = au_model.eye_displacement(state, pts, lm)  # both eyes evaluated
-        own = au_model.eye_displacement(state, pts, lm, geom)
+        both = au_eyes.eye_displacement(state, pts, lm)  # both eyes evaluated
+        own = au_eyes.eye_displacement(state, pts, lm, geom)
         assert np.abs(both).max() > 0.0 and np.array_equal(both, own)
 
 

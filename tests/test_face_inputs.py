@@ -11,7 +11,8 @@ import pytest
 
 from evface import cli
 from evface.errors import FormatError, ParameterError
-from evface.face.aus import check_aus, gaze_shift
+from evface.face.au_eyes import gaze_shift
+from evface.face.aus import check_aus
 from evface.face.detect import detect_faces, to_gray_uint8
 from evface.face.identity import photo_identity, procedural_identity
 from evface.face.preview import contact_sheet, to_srgb8

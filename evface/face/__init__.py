@@ -2,8 +2,10 @@
 
 - :mod:`evface.face.identity` -- ``Identity``, ``procedural_identity``, ``photo_identity``,
   ``builtin_photo_identities`` (a photo without a face: ``evface.errors.FaceNotFoundError``);
-- :mod:`evface.face.aus` -- ``AU_TABLE``, ``CLASS_SETS``, ``DEFAULT_CLASSES`` and the displacement,
-  lid, gaze (AU61-64) and shading model, with one-sided AU keys (``"L14"``);
+- :mod:`evface.face.aus` -- ``AU_TABLE``, ``CLASS_SETS``, ``DEFAULT_CLASSES`` and the AU keys,
+  one-sided ones included (``"L14"``); the model of what an AU does is :mod:`evface.face.au_motion`
+  (the displacement field and the lips), :mod:`evface.face.au_eyes` (lids and gaze, AU61-64) and
+  :mod:`evface.face.au_shading`;
 - :mod:`evface.face.render` -- ``FaceRenderer``, ``FacePose`` (in-plane pose, yaw and pitch in
   perspective), teeth and glasses as rigid layers;
 - :mod:`evface.face.detect` -- OpenCV Haar-cascade face, eye and mouth detection.

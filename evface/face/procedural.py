@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from evface.face import aus as au_model
+from evface.face import au_eyes, au_motion
 from evface.face.identity import Identity
 
 _LATTICE_EXTENT = (-2.0, 2.2)  # face units covered by the noise lattices (u and v)
@@ -244,7 +244,7 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
         sl = _window(u0, v0, px, box)
         uu, vv = u[sl], v[sl]
         sub = layer[sl]
-        inside, v_top, v_bot, prof = au_model.eye_geometry(lm, s, uu)
+        inside, v_top, v_bot, prof = au_eyes.eye_geometry(lm, s, uu)
         # lid skin and crease
         crease = v_top - 0.038 * prof - 0.004
         sub[..., :3] *= (1.0 - 0.07 * (inside & (vv < v_top) & (vv > crease)))[..., None]
@@ -297,7 +297,7 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
     uu, vv = u[sl], v[sl]
     sub = layer[sl]
     x = np.clip((uu - mc) / mw, -1, 1)
-    seam = au_model.lip_seam_v(uu, lm)
+    seam = au_motion.lip_seam_v(uu, lm)
     up_h = m[4, 1] - m[2, 1]
     v_up = seam - up_h * np.clip(1 - x**2, 0, 1) ** 0.6 * (1.0 + 0.12 * np.exp(-0.5 * ((np.abs(x) - 0.3) / 0.12) ** 2)
                                                            - 0.18 * np.exp(-0.5 * (x / 0.1) ** 2))

@@ -21,6 +21,7 @@ import numpy as np
 
 from evface.checks import as_int, as_real, sensor_dims, within_memory
 from evface.errors import ParameterError
+from evface.face import au_eyes, au_motion, au_shading
 from evface.face import aus as au_model
 from evface.face.identity import Identity
 from evface.face.procedural import draw_procedural, height_field
@@ -320,7 +321,7 @@ class FaceRenderer:
         self._cu, self._cv, self._tu, self._tv = cu, cv, tu, tv
         self._basis: dict[int | str, tuple[tuple[slice, slice], np.ndarray] | None] = {}
         self._lips: dict[int | str, list[tuple[tuple[slice, slice], np.ndarray] | None]] = {}
-        for au in au_model.AU_KERNELS:
+        for au in au_motion.AU_KERNELS:
             self._add_basis(au)
         # The mouth window where the lip seam is composed, with its fixed per-pixel geometry.
         boxes = [b[0] for parts in self._lips.values() for b in parts if b is not None]
@@ -330,13 +331,13 @@ class FaceRenderer:
                   slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)))
             mpts = np.stack([cu[mb].ravel(), cv[mb].ravel()], axis=1).astype(np.float64)
             shape = cu[mb].shape
-            seam = au_model.lip_seam_v(mpts[:, 0], lm).reshape(shape)
+            seam = au_motion.lip_seam_v(mpts[:, 0], lm).reshape(shape)
             self._mouth = (
                 mb,
                 (cv[mb] * fw).astype(np.float32),
                 (seam * fw).astype(np.float32),
-                au_model.lip_blend(mpts, lm).reshape(shape).astype(np.float32),
-                au_model.seam_gate(mpts, lm, "below").reshape(shape).astype(np.float32),
+                au_motion.lip_blend(mpts, lm).reshape(shape).astype(np.float32),
+                au_motion.seam_gate(mpts, lm, "below").reshape(shape).astype(np.float32),
             )
             # The teeth's fixed opacity profile and shading across the mouth (see _teeth).
             blend = self._mouth[3]
@@ -344,7 +345,7 @@ class FaceRenderer:
             edges = sum(np.exp(-0.5 * ((from_mid - e) / 0.003) ** 2) for e in TOOTH_EDGES_FW)
             self._tooth_look = (0.3 + 0.7 * blend, (0.35 + 0.65 * blend**1.5) * (1.0 - 0.6 * np.clip(edges, 0, 1)))
         self._shading: dict[int | str, tuple[tuple[slice, slice], np.ndarray] | None] = {}
-        for au in au_model.SHADED_AUS:
+        for au in au_shading.SHADED_AUS:
             self._add_shading(au)
         # Rotation in depth: per-pixel depth and head weight on the canvas (face widths).
         self._depth, self._head = head_depth(cu, cv, identity)
@@ -355,12 +356,12 @@ class FaceRenderer:
         for side in ("l", "r"):
             e = np.asarray(lm[f"eye_{side}"])
             u0, u1 = e[:, 0].min() - 0.01, e[:, 0].max() + 0.01
-            v0 = e[:, 1].min() - au_model.UPPER_LID_ZONE_FW - 0.01
-            v1 = e[:, 1].max() + au_model.LOWER_LID_ZONE_FW + 0.01
+            v0 = e[:, 1].min() - au_eyes.UPPER_LID_ZONE_FW - 0.01
+            v1 = e[:, 1].max() + au_eyes.LOWER_LID_ZONE_FW + 0.01
             box = _bbox((cu >= u0) & (cu <= u1) & (cv >= v0) & (cv <= v1))
             if box is not None:
                 pts = np.stack([cu[box].ravel(), cv[box].ravel()], axis=1).astype(np.float64)
-                geom = {s: au_model.eye_geometry(lm, s, pts[:, 0]) for s in ("l", "r")}
+                geom = {s: au_eyes.eye_geometry(lm, s, pts[:, 0]) for s in ("l", "r")}
                 # only the eyes that span the window's columns move its pixels
                 self._eyes.append((box, pts, {s: g for s, g in geom.items() if g[0].any()}))
 
@@ -370,7 +371,7 @@ class FaceRenderer:
         lm, fw = self.identity.landmarks, self.face_width_px
         self._basis[key] = None
         for part in range(3):
-            fn = lambda pts, part=part: au_model.au_components(au, pts, lm, side)[part] * fw  # noqa: E731
+            fn = lambda pts, part=part: au_motion.au_components(au, pts, lm, side)[part] * fw  # noqa: E731
             found = _on_support(fn, self._cu, self._cv, 0.01)
             if found is None:
                 continue
@@ -381,8 +382,8 @@ class FaceRenderer:
 
     def _add_shading(self, key: int | str) -> None:
         au, side = au_model.parse_au(key)
-        fn = lambda pts: au_model.au_shading(au, pts, self.identity.landmarks, side)  # noqa: E731
-        self._shading[key] = _on_support(fn, self._tu, self._tv, 2e-3) if au in au_model.SHADED_AUS else None
+        fn = lambda pts: au_shading.au_shading(au, pts, self.identity.landmarks, side)  # noqa: E731
+        self._shading[key] = _on_support(fn, self._tu, self._tv, 2e-3) if au in au_shading.SHADED_AUS else None
 
     def _prepare(self, aus: dict[int | str, float]) -> None:
         """Build the bases of one-sided AU keys on their first use (bilateral ones exist)."""
@@ -426,12 +427,12 @@ class FaceRenderer:
                         acc[rs.start - mb[0].start : rs.stop - mb[0].start, cs.start - mb[1].start : cs.stop - mb[1].start] += (
                             np.float32(wt) * vals
                         )
-            D[mb][..., 1] += au_model.lip_motion(y, parts[0], parts[1], seam, blend, gate)
+            D[mb][..., 1] += au_motion.lip_motion(y, parts[0], parts[1], seam, blend, gate)
             self._lip_parts = (parts[0], parts[1])
             boxes.append(mb)
-        if au_model.lid_state(aus) != (0.0, 0.0) or au_model.gaze_shift(aus).any():
+        if au_eyes.lid_state(aus) != (0.0, 0.0) or au_eyes.gaze_shift(aus).any():
             for box, pts, geom in self._eyes:
-                d = au_model.eye_displacement(aus, pts, self.identity.landmarks, geom) * self.face_width_px
+                d = au_eyes.eye_displacement(aus, pts, self.identity.landmarks, geom) * self.face_width_px
                 D[box] += d.reshape(D[box].shape).astype(np.float32)
                 boxes.append(box)
         return boxes
@@ -613,7 +614,7 @@ class FaceRenderer:
     def landmarks(self, aus: Mapping[int, float] | None = None, pose: FacePose = FacePose()) -> dict[str, np.ndarray]:
         """Landmark groups ``(k, 2)`` in canvas pixels, displaced by ``aus`` and moved by ``pose``."""
         _check_pose(pose)
-        moved = au_model.moved_landmarks(aus or {}, self.identity.landmarks)
+        moved = au_motion.moved_landmarks(aus or {}, self.identity.landmarks)
         A = pose.matrix(self.centre_px, self.face_width_px)
         c = np.asarray(self.centre_px)
         out = {}
