@@ -348,7 +348,7 @@ def test_head_turns_beyond_the_warps_range_are_refused():
     for kw in ({"yaw_deg": 20.0}, {"pitch_deg": -10.5}, {"yaw_deg": float("nan")}):
         with pytest.raises(ParameterError, match="at most 10 degrees"):
             FacePose(**kw)
-    from evface.rig.timeline import TimelineParams
+    from evface.rig.timeline_draw import TimelineParams
 
     with pytest.raises(ParameterError, match="exceed the renderer's 10 degrees"):
         TimelineParams(yaw_deg_range=9.9)  # plus its 0.3 degree wobble

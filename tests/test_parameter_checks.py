@@ -23,7 +23,7 @@ from evface.face.render import FacePose, FaceRenderer
 from evface.io.event_reader import iter_events_file
 from evface.io.event_writer import write_events_file
 from evface.rig.geometry import RigParams
-from evface.rig.timeline import TimelineParams
+from evface.rig.timeline_draw import TimelineParams
 from evface.sim.dvs import DvsSimulator, simulate_frames
 from evface.sim.dvs_readout import limit_readout
 from evface.sim.rgb import RgbCamera

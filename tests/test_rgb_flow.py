@@ -26,7 +26,8 @@ from evface.rig.geometry import RigParams, renderer_face_fraction, rig_geometry
 from evface.rig.lighting import LIGHTING
 from evface.rig.record import ClipSpec, Rig, clip_seed
 from evface.rig.scene import Scene
-from evface.rig.timeline import Expression, Timeline, draw_timeline
+from evface.rig.timeline import Expression, Timeline
+from evface.rig.timeline_draw import draw_timeline
 from evface.sim.rgb import RgbCamera, RgbCameraParams
 
 SIZE = 32

@@ -13,16 +13,8 @@ from evface.rig.geometry import RigParams, renderer_face_fraction, rig_geometry
 from evface.rig.lighting import Lighting
 from evface.rig.record import ClipSpec, Rig, clip_seed
 from evface.rig.scene import Scene
-from evface.rig.timeline import (
-    AuCurve,
-    Blink,
-    Expression,
-    HeadMotion,
-    Saccade,
-    Timeline,
-    TimelineParams,
-    draw_timeline,
-)
+from evface.rig.timeline import AuCurve, Blink, Expression, HeadMotion, Saccade, Timeline
+from evface.rig.timeline_draw import TimelineParams, draw_timeline
 
 SMALL_RIG = RigParams(lr_face_px=32.0, scene_rate_hz=200.0, truth_rate_hz=200.0, rgb_size=(160, 120), rgb_hd_presets=())
 SPEC = ClipSpec("s000_AU4_lamp_r0", "s000", 0, "AU4", (4,), "lamp", 0)

@@ -6,17 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evface.rig.lighting import LIGHTING, Lighting, get_lighting
-from evface.rig.timeline import (
-    MAX_ONSET_US,
-    MAX_TOTAL_US,
-    Expression,
-    Timeline,
-    TimelineParams,
-    au_intensities,
-    draw_timeline,
-    envelope,
-    head_pose,
-)
+from evface.rig.timeline import Expression, Timeline
+from evface.rig.timeline_draw import MAX_ONSET_US, MAX_TOTAL_US, TimelineParams, draw_timeline
+from evface.rig.timeline_query import au_intensities, envelope, head_pose
 from evface.errors import ParameterError
 
 PARAMS = TimelineParams()
@@ -143,7 +135,8 @@ def test_neutral_class_moves_no_expression_au():
 
 
 def test_saccades_follow_the_main_sequence_and_stay_in_range():
-    from evface.rig.timeline import gaze_deg, saccade_duration_us
+    from evface.rig.timeline_draw import saccade_duration_us
+    from evface.rig.timeline_query import gaze_deg
 
     n = 0
     for s in range(100):

@@ -32,7 +32,7 @@ from evface.io.clip_reader import read_clip
 from evface.rig.geometry import rgb_hd_stream
 from evface.rig.lighting import get_lighting
 from evface.rig.record import clip_seed, int_seed
-from evface.rig.timeline import draw_timeline
+from evface.rig.timeline_draw import draw_timeline
 from evface.sim.rgb import RgbCamera
 
 CASCADE = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")

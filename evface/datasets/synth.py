@@ -46,7 +46,7 @@ from evface.io.temporary_files import temporaries_of
 from evface.rig.geometry import RigParams
 from evface.rig.lighting import DEFAULT_LIGHTING, LIGHTING, get_lighting
 from evface.rig.record import GENERATOR, ClipSpec, Rig, clip_seed, int_seed
-from evface.rig.timeline import TimelineParams, draw_timeline
+from evface.rig.timeline_draw import TimelineParams, draw_timeline
 from evface.sim.rgb import RGB_PRESETS
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")

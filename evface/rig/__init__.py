@@ -4,7 +4,8 @@ One clip is made in three steps (docs/dataset.md has the figures and their sourc
 
 1. **Timeline** (:mod:`evface.rig.timeline`): AU intensities, gaze and a rigid 3-D head pose as
    smooth functions of time (a micro-expression plus blinks, saccades, drift, yaw, pitch, wobble
-   and breathing), under a lighting condition (:mod:`evface.rig.lighting`).
+   and breathing), drawn at random by :mod:`evface.rig.timeline_draw` and read at a time by
+   :mod:`evface.rig.timeline_query`, under a lighting condition (:mod:`evface.rig.lighting`).
 2. **Scene** (:mod:`evface.rig.scene`): at every time sample the face is rendered for each camera
    at its own resolution, laid out by the rig's geometry (:mod:`evface.rig.geometry`: one lens
    for both event sensors, the hd sensor read through a hardware ROI), and lit in lux.

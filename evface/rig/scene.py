@@ -34,7 +34,8 @@ from evface.checks import as_real
 from evface.face.identity import Identity
 from evface.face.render import FacePose, FaceRenderer, check_memory
 from evface.rig.geometry import RigGeometry, RigParams
-from evface.rig.timeline import Timeline, au_intensities, head_pose
+from evface.rig.timeline import Timeline
+from evface.rig.timeline_query import au_intensities, head_pose
 from evface.sim.sensors import SENSORS
 
 SUPERSAMPLE = 2
