@@ -37,7 +37,9 @@ from typing import Any
 
 import torch
 
-from evface.datasets.synth import get_preset, local_executor, other_dataset, synthesize
+from evface.datasets.synth import other_dataset, synthesize
+from evface.datasets.synth_film import local_executor
+from evface.datasets.synth_plan import get_preset
 from evface.errors import DatasetError, ParameterError, counted, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster, check_workers, ray_session
 from evface.inputs.clip_view import frame_stream
@@ -52,7 +54,7 @@ from evface.tasks import registry, run_folder
 STAGE_DONE = "stage.json"
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # The dataset preset of the same name (evface.datasets.synth.PRESETS) and the training budgets.
+    # The dataset preset of the same name (evface.datasets.synth_plan.PRESETS) and the training budgets.
     # tiny: the smallest run through every kind of stage, for tests (3 subjects, 1 epoch); its figures mean nothing.
     "tiny": {"classify_folds": 3, "classify_epochs": 1, "classify_patience": 1, "arms": ("events-hd", "events-lr", "rgb"),
              "reconstruct_epochs": 1, "reconstruct_patience": 1},

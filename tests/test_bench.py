@@ -13,7 +13,7 @@ from evface.bench.sim import measure
 from evface.bench.synth import run
 from evface.errors import ParameterError
 from evface.sim.dvs_params import DvsParams
-from evface.datasets.synth import preset_plan
+from evface.datasets.synth_plan import preset_plan
 from evface.tasks import classify, reconstruct
 
 

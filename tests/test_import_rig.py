@@ -21,12 +21,12 @@ OFFSETS = {"hd": -2_000_123, "lr": 345_678}  # t_session = t_sensor + offset
 
 @pytest.fixture(scope="module")
 def rig_clip():
-    from evface.datasets import synth
+    from evface.datasets import synth_film, synth_plan
 
-    preset = synth.get_preset("tiny")
-    subjects, _ = synth.plan_subjects(preset, 0, 1)
-    spec = synth.plan_clips(subjects, {"AU1+2": [1, 2]}, ["bright"], 1)[0]
-    return synth.make_clip(spec, subjects[0], preset, 0)
+    preset = synth_plan.get_preset("tiny")
+    subjects, _ = synth_plan.plan_subjects(preset, 0, 1)
+    spec = synth_plan.plan_clips(subjects, {"AU1+2": [1, 2]}, ["bright"], 1)[0]
+    return synth_film.make_clip(spec, subjects[0], preset, 0)
 
 
 def export(clip, root):

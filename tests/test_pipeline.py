@@ -87,7 +87,7 @@ def test_highspeed_on_a_dataset_filmed_without_that_camera_is_refused_before_out
 
 
 def test_every_preset_has_its_dataset_and_cross_validates_its_arms(tmp_path):
-    from evface.datasets.synth import get_preset
+    from evface.datasets.synth_plan import get_preset
 
     for name, budget in pipeline.PRESETS.items():
         dataset = get_preset(name)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from evface.datasets.synth import get_preset
+from evface.datasets.synth_plan import get_preset
 from evface.errors import DatasetError, ParameterError
 from evface.events.core import make_events
 from evface.events.ops import crop, resample_sensor

@@ -8,16 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from evface.cli import app, main
-from evface.datasets.synth import (
-    PRESETS,
-    get_preset,
-    load_face_photos,
-    merge_shards,
-    parse_shard,
-    plan_clips,
-    plan_subjects,
-    synthesize,
-)
+from evface.datasets.synth import synthesize
+from evface.datasets.synth_plan import PRESETS, get_preset, load_face_photos, parse_shard, plan_clips, plan_subjects
+from evface.datasets.synth_shards import merge_shards
 from evface.errors import DatasetError, ParameterError
 from evface.face.identity import procedural_identity
 from evface.io.clip_reader import read_clip
@@ -444,7 +437,7 @@ def test_rig_geometry_follows_the_sensor_table():
 
 
 def test_full_preset_plans_the_issue_scale():
-    from evface.datasets.synth import _choose_classes, _choose_lightings
+    from evface.datasets.synth_plan import _choose_classes, _choose_lightings
 
     p = get_preset("full")
     subjects, _ = plan_subjects(p, seed=0)
@@ -454,7 +447,7 @@ def test_full_preset_plans_the_issue_scale():
 
 
 def test_neutral_class_is_made_only_when_named(tmp_path):
-    from evface.datasets.synth import _choose_classes
+    from evface.datasets.synth_plan import _choose_classes
 
     assert "neutral" not in _choose_classes(get_preset("quick"), None)
     root = synthesize(tmp_path / "n", preset="tiny", subjects=1, classes=["neutral"], lighting=["bright"])
@@ -467,7 +460,7 @@ def test_rotated_lightings_film_each_class_once_per_subject_balanced():
     lighting as often as the other, and each clip the same clip the crossed design films."""
     from collections import Counter
 
-    from evface.datasets.synth import plan_clips, plan_subjects, preset_plan
+    from evface.datasets.synth_plan import plan_clips, plan_subjects, preset_plan
 
     preset = get_preset("quick")
     subjects, plan = preset_plan("quick")

@@ -27,7 +27,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from evface.datasets import synth as S
+from evface.datasets.synth_film import subject_rig
+from evface.datasets.synth_plan import get_preset, preset_plan
 from evface.io.clip_reader import read_clip
 from evface.rig.geometry import rgb_hd_stream
 from evface.rig.lighting import get_lighting
@@ -41,13 +42,13 @@ CASCADE = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface
 def first_frame(preset_name: str, seed: int, clip_index: int, camera: str = "rgb") -> tuple[str, str, float, np.ndarray]:
     """Clip id, lighting, head yaw and the first frame (uint8 RGB) of one clip of the plan, from the
     ``rgb`` camera (lr's field of view) or ``hd`` (the first RGB camera framed like hd)."""
-    preset = S.get_preset(preset_name)
-    subjects, plan = S.preset_plan(preset_name, seed)
+    preset = get_preset(preset_name)
+    subjects, plan = preset_plan(preset_name, seed)
     by_name = {s.name: s for s in subjects}
     spec = plan[clip_index]
     timeline_ss, camera_ss = clip_seed(seed, spec).spawn(2)
     timeline = draw_timeline(spec.aus, preset.timeline, timeline_ss)
-    rig = S.subject_rig(by_name[spec.subject], preset.rig)
+    rig = subject_rig(by_name[spec.subject], preset.rig)
     rgb_seed = int_seed(camera_ss.spawn(3)[2])  # the seeds as Rig.record draws them
     hd_view_seed = int_seed(camera_ss.spawn(1)[0])
     cams, lighting = preset.rig.cameras, get_lighting(spec.lighting)
@@ -85,8 +86,8 @@ def main() -> None:
                         help="rgb: the camera with lr's field of view; hd: the RGB camera framed like hd")
     parser.add_argument("--check", type=Path, help="a dataset of the same preset and seed to compare first frames with")
     args = parser.parse_args()
-    preset = S.get_preset(args.preset)
-    n = len(S.preset_plan(args.preset, args.seed)[1])
+    preset = get_preset(args.preset)
+    n = len(preset_plan(args.preset, args.seed)[1])
     if args.check:
         stream = "rgb" if args.camera == "rgb" else rgb_hd_stream(preset.rig.rgb_hd_presets[0])
         for i in (0, 1, n // 2, n - 1):

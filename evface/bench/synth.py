@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evface.datasets.synth import default_classes, preset_plan, synthesize
+from evface.datasets.synth import synthesize
+from evface.datasets.synth_plan import default_classes, preset_plan
 from evface.io.clip_reader import event_counts
 
 PRESETS = ("quick", "full", "paper")

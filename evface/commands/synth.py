@@ -1,5 +1,5 @@
 """``evface synth OUT --preset ...`` and ``evface synth-merge OUT SHARD_DIR...``: thin shells over
-:mod:`evface.datasets.synth`."""
+:mod:`evface.datasets.synth` and :mod:`evface.datasets.synth_shards`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from evface.executor import RayCluster, ray_session
 def _split_list(values: list[str] | None, option: str) -> list[str] | None:
     """The names a list option gives, commas splitting them (None when it is not given); a
     :class:`ParameterError` naming ``option`` when it names nothing (``--classes ''`` made a dataset
-    of no clips). A name given twice is refused by :func:`evface.datasets.synth.check_names`."""
+    of no clips). A name given twice is refused by :func:`evface.datasets.synth_plan.check_names`."""
     if not values:
         return None
     names = [v.strip() for item in values for v in item.split(",") if v.strip()]
@@ -67,7 +67,8 @@ def register(app: typer.Typer) -> None:
                                                       "about 3x a clip's cost and size). Default: webcam30."),
     ) -> None:
         """Build the synthetic RGB + event micro-expression dataset (resumes if interrupted)."""
-        from evface.datasets import synth as lib  # lazy: cv2, numba and the renderer stay out of CLI start-up
+        from evface.datasets.synth import synthesize  # lazy: cv2, numba and the renderer stay out of CLI start-up
+        from evface.datasets.synth_plan import load_face_photos  # lazy: cv2 stays out of CLI start-up
 
         output_folder(out, "OUT")
         classes, lighting = _split_list(classes, "--classes"), _split_list(lighting, "--lighting")
@@ -76,7 +77,7 @@ def register(app: typer.Typer) -> None:
             raise ParameterError("--workers is for a local run; with --ray the cluster's CPUs film the clips")
         console = terminal.console()
         if faces is not None:
-            _, problems = lib.load_face_photos(faces)
+            _, problems = load_face_photos(faces)
             for problem in problems:
                 console.print(terminal.labelled("warning:", "yellow", f"{problem.file}: {problem.reason}"),
                               soft_wrap=True)
@@ -89,7 +90,7 @@ def register(app: typer.Typer) -> None:
             def progress(done: int, total: int, message: str) -> None:
                 bar.update(task, completed=done, total=total, description=message)
 
-            root = lib.synthesize(
+            root = synthesize(
                 out, preset=preset, seed=seed, subjects=subjects, classes=classes,
                 lighting=lighting, faces_dir=faces, workers=workers, shard=shard, progress=progress,
                 executor=RayCluster(ray) if ray else None, noise=noise, rgb_hd_cameras=rgb_hd_cameras,
@@ -103,8 +104,8 @@ def register(app: typer.Typer) -> None:
                                                 help="The folders made by 'evface synth --shard I/N', all N of them."),
     ) -> None:
         """Join the shard folders of one synthetic dataset into OUT (the same as one unsharded run)."""
-        from evface.datasets import synth as lib  # lazy: cv2, numba and the renderer stay out of CLI start-up
+        from evface.datasets.synth_shards import merge_shards  # lazy: cv2 and numba stay out of CLI start-up
 
         with sole_writer(out, "OUT"):
-            root = lib.merge_shards(out, shard_dirs)
+            root = merge_shards(out, shard_dirs)
         terminal.console().print(f"merged {counted(len(shard_dirs), 'shard')} into {root}", soft_wrap=True)

@@ -13,5 +13,6 @@ One clip is made in three steps (docs/dataset.md has the figures and their sourc
    webcam) turn lux into events or frames (:mod:`evface.sim`); clean truth frames are kept for
    the event sensors.
 
-Dataset planning, worker pools and shards live in :mod:`evface.datasets.synth`.
+Dataset planning, worker pools and shards live in :mod:`evface.datasets.synth` (planning in
+:mod:`evface.datasets.synth_plan`).
 """

@@ -1,0 +1,92 @@
+"""Filming one clip of a synthetic dataset's plan, in this process or a pool worker: the subject's
+face and rig, the clip's timeline and cameras, one thread per clip."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from functools import lru_cache
+
+import cv2
+import numba
+
+from evface.checks import as_int
+from evface.datasets.synth_plan import Subject, SynthPreset
+from evface.errors import DatasetError, FormatError, where
+from evface.executor import Executor, InProcess, ProcessPool, check_workers
+from evface.face.identity import Identity, builtin_photo_identities, photo_identity, procedural_identity
+from evface.io.clip_schema import Clip
+from evface.io.clip_writer import write_clip
+from evface.rig.geometry import RigParams
+from evface.rig.lighting import get_lighting
+from evface.rig.record import ClipSpec, Rig, clip_seed
+from evface.rig.timeline_draw import draw_timeline
+
+
+def subject_identity(subject: Subject) -> Identity:
+    """The face of ``subject`` (a photo subject's file is read again)."""
+    if subject.kind == "procedural":
+        return procedural_identity(subject.seed)
+    if subject.kind == "builtin":
+        return builtin_photo_identities()[0]
+    bgr = cv2.imread(subject.photo, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise FormatError(where(subject.photo, "face photo became unreadable"))
+    return photo_identity(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), subject.name, source=subject.photo)
+
+
+@lru_cache(maxsize=4)
+def subject_rig(subject: Subject, params: RigParams) -> Rig:
+    """The rig filming ``subject`` with ``params``.
+
+    Cached (``functools.lru_cache``, per process): building a rig renders the neutral face for
+    three cameras, and the plan lists a subject's clips one after another, so each process (this
+    one or a pool worker) builds a subject's rig once. A rig depends only on these arguments (and
+    a photo subject's file) and recording does not change it, so a cached rig films the same bytes
+    as a new one.
+    """
+    return Rig(subject_identity(subject), params)
+
+
+def make_clip(spec: ClipSpec, subject: Subject, preset: SynthPreset, dataset_seed: int) -> Clip:
+    """Film one clip of the plan (the subject's rig comes from :func:`subject_rig`)."""
+    ss = clip_seed(dataset_seed, spec)
+    timeline_ss, camera_ss = ss.spawn(2)
+    timeline = draw_timeline(spec.aus, preset.timeline, timeline_ss)
+    return subject_rig(subject, preset.rig).record(spec, timeline, get_lighting(spec.lighting), camera_ss)
+
+
+def film_clip(spec: ClipSpec, subject: Subject, preset: SynthPreset, dataset_seed: int, path: str) -> None:
+    """Film one clip and write it to ``path`` (a job of :func:`~evface.datasets.synth.synthesize`, run in
+    any process).
+
+    One thread per call: clips run in parallel, not pixels (the small per-step kernels lose far
+    more to thread hand-offs than they gain on a shared machine).
+    """
+    with _single_threaded():
+        clip = make_clip(spec, subject, preset, dataset_seed)
+    try:
+        write_clip(path, clip)
+    except OSError as exc:  # a full disk, a lost permission: one line naming the clip
+        reason = os.strerror(exc.errno) if exc.errno else str(exc).splitlines()[0]
+        raise DatasetError(where(path, f"cannot write this clip ({reason}); free space or choose another OUT folder, "
+                                       "then run the same command again to resume")) from None
+
+
+@contextmanager
+def _single_threaded():
+    cv_threads, nb_threads = cv2.getNumThreads(), numba.get_num_threads()
+    cv2.setNumThreads(1)
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(cv_threads)
+        numba.set_num_threads(nb_threads)
+
+
+def local_executor(workers: int, option: str = "--workers") -> Executor:
+    """This process (``workers=1``) or ``workers`` pool processes that end with this one
+    (:func:`evface.executor.check_workers`: a bad count is an error naming ``option``)."""
+    workers = check_workers(as_int(option, workers), option)
+    return InProcess() if workers == 1 else ProcessPool(workers)

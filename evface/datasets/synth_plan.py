@@ -1,0 +1,312 @@
+"""Which clips a synthetic dataset holds: its presets, subjects, classes, lightings and shards.
+
+A dataset is every (subject, class, lighting, repetition) of a :class:`SynthPreset`
+(:func:`plan_subjects`, :func:`plan_clips`), each clip filmed by
+:mod:`evface.datasets.synth_film` from a seed derived from the dataset seed and the clip's place
+in that plan (:func:`evface.rig.record.clip_seed`).
+
+Examples
+--------
+>>> preset = get_preset("tiny")
+>>> subjects, _ = plan_subjects(preset, seed=0)
+>>> [spec.clip_id for spec in plan_clips(subjects[:1], {"AU4": [4]}, ["bright", "dim"], 1)]
+['s000_AU4_bright_r0', 's000_AU4_dim_r0']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from evface.checks import as_int
+from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, ParameterError, where
+from evface.face.aus import DEFAULT_CLASSES
+from evface.face.identity import Identity, photo_identity
+from evface.rig.geometry import RigParams
+from evface.rig.lighting import DEFAULT_LIGHTING, LIGHTING
+from evface.rig.record import ClipSpec, int_seed
+from evface.rig.timeline_draw import TimelineParams
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+
+# --------------------------------------------------------------------------------------------
+# presets
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SynthPreset:
+    """How many clips of which kind: subjects x classes x lightings x repetitions, or with
+    ``rotate_lightings`` subjects x classes x repetitions, each under one lighting
+    (:func:`plan_clips`)."""
+
+    name: str
+    n_subjects: int
+    n_classes: int | None
+    lightings: tuple[str, ...]
+    repetitions: int
+    timeline: TimelineParams = field(default_factory=TimelineParams)
+    rig: RigParams = field(default_factory=RigParams)
+    builtin_photos: bool = False
+    rotate_lightings: bool = False
+
+
+PRESETS: dict[str, SynthPreset] = {
+    "tiny": SynthPreset(
+        "tiny", n_subjects=3, n_classes=2, lightings=("bright", "dim"), repetitions=1,
+        timeline=TimelineParams(duration_us=400_000, margin_us=50_000, total_us_range=(200_000, 300_000),
+                                onset_us_range=(60_000, 150_000)),
+        rig=RigParams(lr_face_px=32.0, scene_rate_hz=200.0, truth_rate_hz=200.0, rgb_size=(160, 120)),
+    ),
+    "quick": SynthPreset(
+        "quick", n_subjects=16, n_classes=None, lightings=("dim", "flicker"), repetitions=1,
+        timeline=TimelineParams(duration_us=700_000, margin_us=60_000, total_us_range=(250_000, 480_000)),
+        rig=RigParams(lr_face_px=64.0, hd_roi_margin=0.05, scene_rate_hz=200.0, truth_rate_hz=200.0,
+                      rgb_size=(320, 240)),
+        rotate_lightings=True,
+    ),
+    "full": SynthPreset(
+        "full", n_subjects=24, n_classes=None, lightings=(*DEFAULT_LIGHTING, "flicker"), repetitions=2,
+        timeline=TimelineParams(duration_us=700_000, margin_us=60_000, total_us_range=(250_000, 480_000)),
+        rig=RigParams(lr_face_px=64.0, hd_roi_margin=0.05, scene_rate_hz=200.0, truth_rate_hz=200.0,
+                      rgb_size=(320, 240)),
+    ),
+    "paper": SynthPreset(
+        "paper", n_subjects=32, n_classes=None, lightings=tuple(LIGHTING), repetitions=2,
+        timeline=TimelineParams(duration_us=1_000_000),
+        rig=RigParams(lr_face_px=100.0, scene_rate_hz=1000.0, truth_rate_hz=200.0, rgb_size=(640, 480)),
+        builtin_photos=True,
+    ),
+}
+"""``tiny`` (tests, seconds), ``quick`` (16 subjects x 7 classes, each clip under dim or flicker
+light in turn: 112 clips, fits ``make run``), ``full`` (the quick rig, 24 subjects x 7 classes x 4 lightings x 2 repetitions:
+1,344 clips), ``paper`` (32 subjects, the larger rig at 1 kHz, every lighting, 2 repetitions).
+The optional ``neutral`` class (no expression) is made only when named in ``classes``."""
+
+
+def get_preset(name: str) -> SynthPreset:
+    """The preset ``name`` or a ParameterError listing the known ones."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ParameterError(f"unknown synth preset {name!r} (--preset); choose from {sorted(PRESETS)}") from None
+
+
+def default_classes() -> dict[str, list[int]]:
+    """The face module's default class set (label -> AUs)."""
+    return {str(k): [int(a) for a in v] for k, v in DEFAULT_CLASSES.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# planning a dataset
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A subject of the dataset: its id, index (seeds) and how to build its identity."""
+
+    name: str
+    index: int
+    kind: str
+    seed: int = 0
+    photo: str | None = None
+
+
+@dataclass(frozen=True)
+class FaceProblem:
+    """A ``--faces`` file that was skipped, and why."""
+
+    file: str
+    reason: str
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "face"
+
+
+def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]], list[FaceProblem]]:
+    """Load every image of ``faces_dir`` as a photo identity.
+
+    Decision on bad input: a file that is not an image, cannot be read, or has no detectable
+    face is **skipped** and reported as a :class:`FaceProblem`; the others are used. An
+    empty or missing folder, or one without a single usable face, is a DatasetError.
+
+    Returns
+    -------
+    identities : list of (subject name, Identity), sorted by file name
+    problems : list of FaceProblem, one per skipped file
+    """
+    root = Path(faces_dir)
+    if not root.is_dir():
+        raise DatasetError(where(root, "--faces must be a folder of face photos"))
+    identities, problems, seen = [], [], set()
+    for path in sorted(p for p in root.iterdir() if not p.name.startswith(".")):
+        if path.is_dir():
+            continue
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            problems.append(FaceProblem(str(path), f"skipped: not an image file (expected {', '.join(IMAGE_SUFFIXES)})"))
+            continue
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            problems.append(FaceProblem(str(path), "skipped: unreadable or corrupt image"))
+            continue
+        name = f"photo-{_slug(path.stem)}"
+        if name in seen:
+            problems.append(FaceProblem(str(path), f"skipped: subject name {name!r} already taken by another file"))
+            continue
+        try:
+            ident = photo_identity(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), name, source=str(path))
+        except FaceNotFoundError as exc:
+            problems.append(FaceProblem(str(path), f"skipped: no face found ({exc})"))
+            continue
+        except EvfaceError as exc:
+            problems.append(FaceProblem(str(path), f"skipped: {exc}"))
+            continue
+        seen.add(name)
+        identities.append((name, ident))
+    if not identities:
+        detail = "; ".join(f"{Path(p.file).name}: {p.reason}" for p in problems) or "folder is empty"
+        raise DatasetError(where(root, f"no usable face photo ({detail})"))
+    return identities, problems
+
+
+MAX_SUBJECTS = 10_000
+"""The most procedural subjects a dataset plans (a larger number was planned subject by subject, without end)."""
+
+
+def plan_subjects(preset: SynthPreset, seed: int, n_subjects: int | None = None,
+                  faces_dir: str | Path | None = None) -> tuple[list[Subject], list[FaceProblem]]:
+    """Procedural subjects ``s000``... (identity seeds derived from ``seed``), then built-in and
+    ``faces_dir`` photo subjects."""
+    n = preset.n_subjects if n_subjects is None else as_int("--subjects", n_subjects, 0, MAX_SUBJECTS)
+    seed = as_int("--seed", seed, 0)
+    subjects = [Subject(f"s{i:03d}", i, "procedural", int_seed(np.random.SeedSequence([seed, 0x1D, i])))
+                for i in range(n)]
+    if preset.builtin_photos:
+        subjects.append(Subject("builtin-astronaut", 900, "builtin"))
+    problems: list[FaceProblem] = []
+    if faces_dir is not None:
+        photos, problems = load_face_photos(faces_dir)
+        subjects += [Subject(name, 1000 + i, "photo", photo=ident.source)
+                     for i, (name, ident) in enumerate(photos)]
+    if not subjects:
+        raise ParameterError("no subjects: give --subjects > 0 or --faces")
+    return subjects, problems
+
+
+def plan_clips(subjects: Sequence[Subject], classes: dict[str, list[int]], lightings: Sequence[str],
+               repetitions: int, rotate_lightings: bool = False) -> list[ClipSpec]:
+    """Every (subject, class, lighting, repetition), in that nesting order.
+
+    With ``rotate_lightings`` every (subject, class, repetition) is filmed under one lighting
+    only, the lightings taking turns (the ``i``-th subject's ``j``-th class, repetition ``r``:
+    lighting ``(i + j + r) mod L``), so each class and each subject meet every lighting about
+    equally often, in 1/L of the clips. A clip is the same clip in both designs (its seed
+    depends on its subject, class, lighting and repetition only).
+
+    >>> subjects = [Subject(f"s{i:03d}", i, "procedural") for i in range(2)]
+    >>> [spec.clip_id for spec in plan_clips(subjects, {"AU4": [4], "AU9": [9]}, ["dim", "flicker"], 1, True)]
+    ['s000_AU4_dim_r0', 's000_AU9_flicker_r0', 's001_AU4_flicker_r0', 's001_AU9_dim_r0']
+    """
+    return [
+        ClipSpec(f"{s.name}_{label}_{light}_r{rep}", s.name, s.index, label, tuple(aus), light, rep)
+        for i, s in enumerate(subjects) for j, (label, aus) in enumerate(classes.items())
+        for k, light in enumerate(lightings) for rep in range(repetitions)
+        if not rotate_lightings or (i + j + rep) % len(lightings) == k
+    ]
+
+
+def preset_plan(name: str, seed: int = 0) -> tuple[list[Subject], list[ClipSpec]]:
+    """The subjects and clips of the whole preset ``name`` as
+    :func:`~evface.datasets.synth.synthesize` plans them without overrides (no ``--faces`` photos).
+
+    >>> [len(preset_plan(p)[1]) for p in ("quick", "full")]
+    [112, 1344]
+    """
+    preset = get_preset(name)
+    subjects, _ = plan_subjects(preset, seed)
+    return subjects, plan_clips(subjects, _choose_classes(preset, None), preset.lightings, preset.repetitions,
+                                preset.rotate_lightings)
+
+
+NEUTRAL_CLASS = "neutral"
+"""A class with no expression AU (blinks, gaze and head motion only), made only when named."""
+
+
+def check_names(names: Sequence[str], option: str, empty_ok: bool = False) -> list[str]:
+    """``names`` (a list option of :func:`~evface.datasets.synth.synthesize`) as a list, or a
+    ParameterError naming ``option`` when it is a string (whose letters would be taken as names),
+    names a name twice or, unless ``empty_ok``, nothing.
+
+    Examples
+    --------
+    >>> check_names(["bright", "dim"], "--lighting")
+    ['bright', 'dim']
+    >>> check_names("dim", "--lighting")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --lighting must be a list of names, got the string 'dim' (give ['dim'])
+    """
+    if isinstance(names, str):
+        raise ParameterError(f"{option} must be a list of names, got the string {names!r} (give [{names!r}])")
+    names = list(names)
+    if not names and not empty_ok:
+        raise ParameterError(f"{option} names nothing (a dataset of no clips); give at least one name, or None for "
+                             "the preset's")
+    twice = next((name for name in names if names.count(name) > 1), None)
+    if twice is not None:
+        raise ParameterError(f"{option} names {twice} twice")
+    return names
+
+
+def _choose_classes(preset: SynthPreset, classes: Sequence[str] | None) -> dict[str, list[int]]:
+    defaults = default_classes()
+    if classes is None:
+        names = list(defaults)[: preset.n_classes] if preset.n_classes else list(defaults)
+        return {k: defaults[k] for k in names}
+    available = {**defaults, NEUTRAL_CLASS: []}
+    classes = check_names(classes, "--classes")
+    unknown = [c for c in classes if c not in available]
+    if unknown:
+        raise ParameterError(f"unknown class(es) {unknown} (--classes); choose from {list(available)}")
+    return {k: available[k] for k in classes}
+
+
+def _choose_lightings(preset: SynthPreset, lighting: Sequence[str] | None) -> tuple[str, ...]:
+    names = tuple(preset.lightings if lighting is None else check_names(lighting, "--lighting"))
+    unknown = [name for name in names if name not in LIGHTING]
+    if unknown:
+        raise ParameterError(f"unknown lighting(s) {unknown} (--lighting); choose from {sorted(LIGHTING)}")
+    return names
+
+
+def parse_shard(shard: str | tuple[int, int] | None) -> tuple[int, int] | None:
+    """``"I/N"`` -> ``(I, N)`` with ``0 <= I < N``.
+
+    Examples
+    --------
+    >>> parse_shard("1/4")
+    (1, 4)
+    """
+    if shard is None:
+        return None
+    if isinstance(shard, str):
+        m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", shard)
+        if not m:
+            raise ParameterError(f"--shard must look like I/N (for example 0/4), got {shard!r}")
+        shard = (int(m.group(1)), int(m.group(2)))
+    try:
+        i, n = shard
+    except (TypeError, ValueError):
+        raise ParameterError(f"--shard must be 'I/N' or a pair (I, N), got {shard!r}") from None
+    i, n = as_int("--shard I", i), as_int("--shard N", n)
+    if not 0 <= i < n:
+        raise ParameterError(f"--shard {i}/{n}: need 0 <= I < N")
+    return i, n

@@ -1,0 +1,101 @@
+"""Joining the shard folders of one synthetic dataset (``synthesize(..., shard="I/N")``) into one
+dataset folder, every shard checked before anything is written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from evface.datasets.synth import _SAME_DATASET, _claim_folder, _differing, _same_version
+from evface.errors import DatasetError, ParameterError, counted, where
+from evface.io.dataset import check_apart, read_dataset_json, read_manifest, write_dataset_json, write_manifest
+
+
+def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
+    """Join shard folders made by ``synthesize(..., shard="I/N")`` into one dataset folder.
+
+    Every shard must come from the same parameters and the same evface version, be finished, and
+    together they must hold every shard ``0..N-1``; all this is checked before anything is
+    written. Clip files are hard-linked when possible, else copied. ``out_dir`` must be new,
+    empty, or an earlier (possibly interrupted) merge of the same dataset.
+    """
+    out = Path(out_dir)
+    if isinstance(shard_dirs, (str, os.PathLike)):  # its letters would be taken as folders
+        raise ParameterError(f"shard_dirs must be a list of shard folders, got the one path {str(shard_dirs)!r}")
+    if not shard_dirs:
+        raise ParameterError("merge needs at least one shard folder")
+    check_apart(out, shard_dirs)
+    shards = _finished_shards([Path(d) for d in shard_dirs])
+    merged = dict(shards[0][1])
+    merged["shard"] = None
+    _claim_folder(out, merged, _SAME_DATASET + ("shard",), "the shards",
+                  "merging them into it would mix the clips of two versions; give OUT a new folder")
+    write_dataset_json(out, merged)  # first: an interrupted merge can be run again into this folder
+    rows = []
+    (out / "clips").mkdir(exist_ok=True)
+    for d, _, shard_rows in shards:
+        for row in shard_rows:
+            src, dst = d / row["file"], out / row["file"]
+            if not dst.exists():
+                tmp = dst.with_name(dst.name + ".tmp")
+                try:
+                    try:
+                        os.link(src, tmp)
+                    except OSError:
+                        shutil.copyfile(src, tmp)
+                    os.replace(tmp, dst)
+                except BaseException:
+                    tmp.unlink(missing_ok=True)
+                    raise
+            rows.append(row)
+    merged["n_clips"] = len(rows)
+    write_dataset_json(out, merged)
+    write_manifest(out, rows)
+    return out
+
+
+def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any], list[dict[str, Any]]]]:
+    """The folder, ``dataset.json`` and manifest rows of each shard, in shard order; a
+    :class:`DatasetError` naming the shard when one was made with other parameters or by another
+    evface version (its clips need not be those one run makes), is given twice or missing, or is
+    unfinished (no manifest yet, fewer clips than planned, a clip file gone)."""
+    infos = [(d, read_dataset_json(d)) for d in shard_dirs]
+    first_dir, first = infos[0]
+    shards: dict[int, tuple[Path, dict[str, Any]]] = {}
+    n = None
+    for d, info in infos:
+        diff = _differing(info, first, _SAME_DATASET)
+        if diff:
+            raise DatasetError(where(d, f"shard made with other {', '.join(diff)} than {first_dir}"))
+        _same_version(d, "shard", info, str(first_dir), first, "make every shard with one version (run the synth "
+                                                                 "--shard command of the odd ones again into new folders)")
+        sh = info.get("shard")
+        if not sh:
+            raise DatasetError(where(d, "not a shard (dataset.json has no 'shard')"))
+        if n is not None and sh[1] != n:
+            raise DatasetError(where(d, f"shard {sh[0]}/{sh[1]} does not match N={n} of the others"))
+        n = sh[1]
+        if sh[0] in shards:
+            raise DatasetError(where(d, f"shard {sh[0]}/{n} given twice (also {shards[sh[0]][0]})"))
+        shards[sh[0]] = (d, info)
+    missing = sorted(set(range(n)) - set(shards))
+    if missing:
+        raise DatasetError(f"{'shard' if len(missing) == 1 else 'shards'} {', '.join(map(str, missing))} of {n} missing")
+    result = []
+    for i in sorted(shards):
+        d, info = shards[i]
+        again = f"shard {i}/{n} unfinished: run its evface synth --shard {i}/{n} command again to finish it"
+        if not (d / "manifest.csv").exists():
+            raise DatasetError(where(d, f"{again} (it has no manifest.csv yet)"))
+        rows = read_manifest(d)
+        if len(rows) != info.get("n_clips", len(rows)):
+            raise DatasetError(where(d, f"{again} (manifest has {counted(len(rows), 'clip')}, dataset.json promises "
+                                        f"{info['n_clips']})"))
+        gone = next((row["file"] for row in rows if not (d / row["file"]).is_file()), None)
+        if gone is not None:
+            raise DatasetError(where(d / gone, f"clip file missing; {again}"))
+        result.append((d, info, rows))
+    return result
