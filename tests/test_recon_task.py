@@ -340,6 +340,7 @@ def test_a_run_of_a_newer_evface_with_settings_this_one_does_not_know_is_not_res
     path = run / "config.json"
     config = json.loads(path.read_text())
     assert config["evface_version"] == __version__  # runs record the evface that wrote them
+    assert set(config) - {"evface_version"} <= ReconstructConfig.run_keys()  # what eval and report know
     path.write_text(json.dumps({**config, "evface_version": "9.0", "mixup": 0.2, "ema": True}))
     with pytest.raises(ParameterError) as caught:  # was resumed without them, silently
         train(fake, run, replace(cfg, epochs=2))

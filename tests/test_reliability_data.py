@@ -389,6 +389,36 @@ def test_report_of_a_run_never_evaluated_is_an_error(tmp_path, capsys):
     assert not (tmp_path / "report.html").exists()
 
 
+def test_eval_and_report_of_a_run_with_settings_this_evface_does_not_know_warn_and_work(tmp_path, capsys):
+    """A run of a newer evface was evaluated and reported without a word about the settings this one ignores."""
+    from evface import __version__
+    from evface.tasks.classify import train_and_evaluate
+    from report_fixtures import make_fake_run
+
+    data = make_classify_dataset(tmp_path / "data")
+    run = tmp_path / "run"
+    train_and_evaluate(data, run, ClassifyConfig(epochs=1, patience=0, time_steps=2, size=16, depth=2, width=4,
+                                                 device="cpu"))
+    config = json.loads((run / "config.json").read_text())
+    assert set(config) == ClassifyConfig.run_keys() | {run_folder.VERSION}  # what the settings are checked against
+    assert main(["eval", str(run), "--data", str(data), "--out", str(tmp_path / "ev0")]) == 0
+    assert "warning" not in capsys.readouterr().err  # a run of this evface
+    (run / "config.json").write_text(json.dumps({**config, run_folder.VERSION: "9.0", "mixup": 0.2, "ema": True}))
+    said = (f"warning: {run}: a run of evface 9.0 with settings this evface {__version__} does not know (ema, mixup): "
+            "read without them, its results may not be comparable with those of runs of this version")
+    assert main(["eval", str(run), "--data", str(data), "--out", str(tmp_path / "ev")]) == 0
+    assert capsys.readouterr().err.splitlines()[0] == said
+    assert main(["report", str(tmp_path / "ev"), "--out", str(tmp_path / "report.html")]) == 0  # an evaluation: its run
+    assert said in capsys.readouterr().err.splitlines() and (tmp_path / "report.html").exists()
+    fake = make_fake_run(tmp_path / "fake")  # an evface run: each stage named
+    stage = fake / "stages" / "recon-hd-0" / "config.json"
+    stage.write_text(json.dumps({**json.loads(stage.read_text()), run_folder.VERSION: "9.0", "ema": True}))
+    assert main(["report", str(fake), "--out", str(tmp_path / "fake.html")]) == 0
+    assert [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning")] == [
+        f"warning: {stage.parent}: a run of evface 9.0 with settings this evface {__version__} does not know (ema): "
+        "read without them, its results may not be comparable with those of runs of this version"]
+
+
 # --------------------------------------------------------------------------- exact resume
 
 

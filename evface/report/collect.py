@@ -145,6 +145,22 @@ def collect(run_dirs: list[Path]) -> ReportData:
     return data
 
 
+def trained_runs(run_dirs: list[Path]) -> list[Path]:
+    """The training run folders whose settings the report of ``run_dirs`` shows, each once: every
+    stage of an ``evface run`` output, every training run, and the run of every evaluation (read
+    as :func:`collect` reads them, which checks their files)."""
+    found: list[Path] = []
+    for root in run_dirs:
+        if (root / "pipeline.json").exists():
+            found += [root / stage["dir"] for stage in _pipeline(root)["stages"]
+                      if stage["task"] in ("classify", "reconstruct")]
+        elif (root / "config.json").exists():
+            found.append(root)
+        elif (root / "metrics.json").exists():
+            found.append(Path(_read_json(root / "metrics.json")["run"]))
+    return list({folder.resolve(): folder for folder in found}.values())
+
+
 def _describe_datasets(data: ReportData, folders: list[Path]) -> None:
     """Summarise every dataset of the report into :attr:`ReportData.datasets`: ``folders`` (given or
     trained on) first, then those only evaluations scored; with several, label each run's entry

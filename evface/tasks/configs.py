@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from evface.checks import as_flag, as_int, numbers
 from evface.errors import ParameterError
@@ -90,6 +90,10 @@ class TaskConfig:
     evface.errors.ParameterError: epochs must be a whole number, got 2.5
     """
 
+    RUN_KEYS: ClassVar[tuple[str, ...]] = ("task", "data")
+    """The keys of a run's ``config.json`` besides the fields (what the task adds: its dataset folder,
+    its protocol, its trainings)."""
+
     def __post_init__(self) -> None:
         for f in fields(self):
             object.__setattr__(self, f.name, _typed(self, f.name, f.default))
@@ -127,6 +131,17 @@ class TaskConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def run_keys(cls) -> set[str]:
+        """Every setting that this evface writes into a run's ``config.json``: the fields and :attr:`RUN_KEYS`.
+
+        Examples
+        --------
+        >>> {"net", "epochs"} <= ClassifyConfig.run_keys(), "net" in ReconstructConfig.run_keys()
+        (True, False)
+        """
+        return {f.name for f in fields(cls)} | set(cls.RUN_KEYS)
 
 
 def _typed(config: TaskConfig, name: str, default: Any) -> Any:
@@ -169,6 +184,8 @@ def _refuse_ignored(options: list[str], by: str) -> None:
 @dataclass(frozen=True)
 class ClassifyConfig(TaskConfig):
     """Every knob of a classification run (:mod:`evface.tasks.classify`)."""
+
+    RUN_KEYS = ("task", "data", "labels", "net", "spec", "protocol", "models")
 
     input: str = setting("events", "events | events-apex | rgb | rgb-diff | rgb-flow.",
                           choices=("events", "events-apex", "rgb", "rgb-diff", "rgb-flow"))
@@ -271,6 +288,8 @@ class ClassifyConfig(TaskConfig):
 class ReconstructConfig(TaskConfig):
     """Every knob of a reconstruction run (:mod:`evface.tasks.reconstruct`)."""
 
+    RUN_KEYS = ("task", "data", "spec", "world_size", "evaluation", "parts")
+
     sensor: str = setting("hd", "Event sensor: hd | lr (the target grid is the same for both).", choices=("hd", "lr"))
     protocol: str = setting("extrapolation", "extrapolation (neutral keyframe at the clip start + events) | "
                                              "interpolation (previous 30 fps frame + events, truth frames between "
@@ -325,3 +344,7 @@ class ReconstructConfig(TaskConfig):
         _refuse_ignored(self._changed(unused), f"--protocol {self.protocol}")
         if self.folds:
             _refuse_ignored(self._changed(("test_fraction",)), f"--folds {self.folds} (every subject is tested once)")
+
+
+TASK_CONFIGS: dict[str, type[TaskConfig]] = {"classify": ClassifyConfig, "reconstruct": ReconstructConfig}
+"""Each task's config class by the task's name (``config.json``'s ``task``)."""

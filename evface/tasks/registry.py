@@ -25,7 +25,7 @@ from typing import Any
 
 from evface.errors import FormatError, ParameterError, where
 from evface.tasks import classify, reconstruct, run_folder
-from evface.tasks.configs import ClassifyConfig, ReconstructConfig, TaskConfig
+from evface.tasks.configs import TASK_CONFIGS, TaskConfig
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,9 @@ class Task:
 
 
 TASKS: dict[str, Task] = {
-    module.TASK: Task(module.TASK, config, module.train_and_evaluate, module.prepare, module.fit_part,
-                      module.pool_parts, module.evaluate_run, module.headline, module.figures)
-    for module, config in ((classify, ClassifyConfig), (reconstruct, ReconstructConfig))
+    module.TASK: Task(module.TASK, TASK_CONFIGS[module.TASK], module.train_and_evaluate, module.prepare,
+                      module.fit_part, module.pool_parts, module.evaluate_run, module.headline, module.figures)
+    for module in (classify, reconstruct)
 }
 
 

@@ -10,7 +10,8 @@ Every task writes the same files into a run folder, and every command that reads
   :func:`is_training_data` (``RUN/data-clips.json``: which clips of a dataset the run was trained
   on, by their manifest rows and their files' sizes and hashes, wherever it moved);
 - :func:`starting_run` (a run that never started leaves nothing behind), :func:`check_resume`
-  (refuse to resume with other settings or other clips), :func:`grown_by_seeds` (a run given more
+  (refuse to resume with other settings or other clips), :func:`version_warning` (a newer evface's
+  run read without the settings this one does not know), :func:`grown_by_seeds` (a run given more
   training seeds keeps its trainings), :func:`evaluation_folder` / :func:`evaluation_target`
   (where ``evface eval`` may write, and whether that is the run's own data);
 - :func:`reading` / :func:`check_fields` / :func:`check_folder`: a received run's files checked,
@@ -27,13 +28,14 @@ import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
 from evface import __version__
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, counted, where
 from evface.io.dataset import CLIP_KEY_COLUMNS, atomic_write_text, inside_path, read_manifest, row_key
+from evface.tasks.configs import TASK_CONFIGS
 
 CONFIG = "config.json"
 METRICS = "metrics.json"
@@ -425,7 +427,7 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
                                                 "a new folder"))
         return
     old = load_config(run_dir)
-    unknown = sorted(set(old) - set(config) - {VERSION}) if VERSION in old else []
+    unknown = unknown_settings(old, config)
     if unknown:
         raise ParameterError(where(run_dir, f"holds a run written by evface {old[VERSION]} with settings this evface "
                                             f"{__version__} does not know ({', '.join(unknown)}), which it would train "
@@ -448,6 +450,43 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
     if changed:
         raise ParameterError(where(run_dir, f"holds a run with other settings ({', '.join(changed)}); "
                                             "choose a new --out folder or delete this one"))
+
+
+def unknown_settings(config: Mapping[str, Any], known: Iterable[str]) -> list[str]:
+    """The settings of a run's ``config.json`` (``config``) that are not among ``known``, sorted,
+    where the run names the evface version that wrote it (:data:`VERSION`; a run made before
+    versions were recorded may hold a setting since dropped, which is not counted).
+
+    Examples
+    --------
+    >>> unknown_settings({"epochs": 3, "mixup": 0.2, VERSION: "9.0"}, {"epochs"})
+    ['mixup']
+    >>> unknown_settings({"epochs": 3, "mixup": 0.2}, {"epochs"})
+    []
+    """
+    return sorted(set(config) - set(known) - {VERSION}) if VERSION in config else []
+
+
+def version_warning(run_dir: str | Path) -> str | None:
+    """What to warn of a run folder whose ``config.json`` holds settings this evface does not know
+    (:func:`unknown_settings` against its task's :meth:`~evface.tasks.configs.TaskConfig.run_keys`:
+    a newer evface's), which ``eval`` and ``report`` read it without; ``None`` for any other run.
+
+    Examples
+    --------
+    >>> _ = Path("r").mkdir()
+    >>> _ = write_json("r/config.json", {"task": "classify", "epochs": 3, "mixup": 0.2, VERSION: "9.0"})
+    >>> version_warning("r")  # doctest: +ELLIPSIS
+    'r: a run of evface 9.0 with settings this evface ... does not know (mixup): read without them, its results may not be comparable with those of runs of this version'
+    """
+    config = load_config(run_dir)
+    task = TASK_CONFIGS.get(config["task"])
+    unknown = unknown_settings(config, task.run_keys()) if task is not None else []
+    if not unknown:
+        return None
+    return where(run_dir, f"a run of evface {config[VERSION]} with settings this evface {__version__} does not know "
+                          f"({', '.join(unknown)}): read without them, its results may not be comparable with those "
+                          "of runs of this version")
 
 
 def grown_by_seeds(run_dir: str | Path, config: dict[str, Any], key: str,
