@@ -328,7 +328,9 @@ def run_step(stage: Stage, run_dir: Path, step: str = START) -> list[str]:
     after which :data:`POOL` scores the stage (the task's ``pool_parts``; run by ``START`` itself
     when every part was trained before). A training stage's configuration is its dataset folder
     (``data``) and the fields of its task's config that it sets (:data:`PRESETS`, the variants);
-    the other fields keep their defaults.
+    the other fields keep their defaults. A refusal names the stage, and where it names the
+    training command's options, says that the preset sets them (a refusal of the stage's folder,
+    :class:`~evface.tasks.run_folder.ResumeRefused`, does not).
     """
     options = dict(stage.config)
     data = options.pop("data")
@@ -344,6 +346,8 @@ def run_step(stage: Stage, run_dir: Path, step: str = START) -> list[str]:
             task.pool_parts(data, run_dir, config)
         else:
             task.fit_part(data, run_dir, config, step)
+    except run_folder.ResumeRefused as exc:  # about the stage's folder, not the training command's options
+        raise ParameterError(f"stage {stage.name}: {exc}") from exc
     except ParameterError as exc:  # it names the training command's options, which the preset sets here
         raise ParameterError(f"stage {stage.name}: {exc} (options of evface train {stage.task}, which trains this "
                              f"stage alone on {data}; evface run takes them from its preset)") from exc

@@ -154,6 +154,23 @@ def test_a_stage_refused_for_its_settings_says_which_stage_and_where_they_are_se
         "evface run takes them from its preset)")
 
 
+def test_a_stage_whose_folder_cannot_be_resumed_is_not_blamed_on_the_training_options(tmp_path):
+    # was: "... give --out a new folder (options of evface train classify, which trains this stage alone ...)"
+    from evface import __version__
+
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    stage = {s.name: s for s in pipeline.plan("quick", fake / "data", tmp_path)[1]}["events-hd"]
+    folder = tmp_path / "stage"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"task": "classify", "data": str(fake / "data"),
+                                                    "evface_version": "9.0", "mixup": 0.2}))
+    with pytest.raises(ParameterError) as caught:
+        pipeline.run_step(stage, folder)
+    assert str(caught.value) == (f"stage events-hd: {folder}: holds a run written by evface 9.0 with settings this "
+                                 f"evface {__version__} does not know (mixup), which it would train without; resume "
+                                 "it with evface 9.0, or give --out a new folder")
+
+
 def test_killed_run_resumes_without_redoing_stages(tmp_path):
     fake = make_fake_run(tmp_path / "fake", subjects=3)  # run checks the quick preset's 3 subject folds
     out = tmp_path / "out"

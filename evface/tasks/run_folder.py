@@ -48,6 +48,12 @@ VERSION = "evface_version"
 made before 2026-12-05 have none)."""
 
 
+class ResumeRefused(ParameterError):
+    """A run folder that cannot be resumed as it stands: it holds files but no run, or a run of another
+    evface version, of other settings, on other clips or of more training seeds (:func:`check_resume`,
+    :func:`grown_by_seeds`). It is about the folder, not about the values of the options given."""
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
@@ -423,13 +429,13 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
     """
     if not (Path(run_dir) / CONFIG).exists():
         if Path(run_dir).is_dir() and any(Path(run_dir).iterdir()):
-            raise ParameterError(where(run_dir, "holds files but no evface training run (no config.json); give --out "
+            raise ResumeRefused(where(run_dir, "holds files but no evface training run (no config.json); give --out "
                                                 "a new folder"))
         return
     old = load_config(run_dir)
     unknown = unknown_settings(old, config)
     if unknown:
-        raise ParameterError(where(run_dir, f"holds a run written by evface {old[VERSION]} with settings this evface "
+        raise ResumeRefused(where(run_dir, f"holds a run written by evface {old[VERSION]} with settings this evface "
                                             f"{__version__} does not know ({', '.join(unknown)}), which it would train "
                                             f"without; resume it with evface {old[VERSION]}, or give --out a new folder"))
     recorded = recorded_clips(run_dir)
@@ -439,7 +445,7 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
         else:  # the same rows: the files too, where the run recorded them
             differs = other_data(run_dir, config["data"]) if recorded[1] is not None else None
         if differs:
-            raise ParameterError(where(run_dir, f"holds a run started on other clips than {config['data']} holds now "
+            raise ResumeRefused(where(run_dir, f"holds a run started on other clips than {config['data']} holds now "
                                                 f"({differs}); choose a new --out folder or delete this one"))
         free = (*free, "data")
 
@@ -448,7 +454,7 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
 
     changed = sorted(k for k in config if k not in free and plain(old.get(k)) != plain(config[k]))
     if changed:
-        raise ParameterError(where(run_dir, f"holds a run with other settings ({', '.join(changed)}); "
+        raise ResumeRefused(where(run_dir, f"holds a run with other settings ({', '.join(changed)}); "
                                             "choose a new --out folder or delete this one"))
 
 
@@ -506,7 +512,7 @@ def grown_by_seeds(run_dir: str | Path, config: dict[str, Any], key: str,
     old = load_config(run_dir)
     before, now = int(old.get("seeds", 1)), int(config.get("seeds", 1))
     if now < before:
-        raise ParameterError(where(run_dir, f"holds a run of {before} training seeds; --seeds {now} would leave "
+        raise ResumeRefused(where(run_dir, f"holds a run of {before} training seeds; --seeds {now} would leave "
                                             f"some out (a run takes more seeds, not fewer): give --seeds {before} or "
                                             "more, or a new --out folder"))
     with reading(Path(run_dir) / CONFIG):  # the folders taken from it must lie inside the run, one per training
