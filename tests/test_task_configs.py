@@ -101,6 +101,10 @@ def test_a_value_outside_a_fields_choices_or_minimum_names_its_option(tmp_path, 
     ("reconstruct", "--base", "513", "must be <= 512, got 513"),
     ("reconstruct", "--k-samples", "257", "must be <= 256, got 257"),
     ("reconstruct", "--threads", "1025", "must be <= 1024, got 1025"),
+    # one fold: was refused only when the folds were made (classify: after the dataset was read)
+    ("classify", "--folds", "1", "must be 0 or >= 2, got 1"),
+    ("reconstruct", "--folds", "1", "must be 0 or >= 2, got 1"),
+    ("classify", "--folds", "-1", "must be 0 or >= 2, got -1"),
 ])
 def test_a_value_outside_a_fields_bounds_names_its_option(tmp_path, capsys, command, option, value, says):
     assert main(["train", command, "--data", str(tmp_path), "--out", str(tmp_path / "run"), option, value]) == 2
@@ -203,11 +207,16 @@ def test_configs_refuse_values_the_cli_would():
         ReconstructConfig(learning_rate=0.0)
     with pytest.raises(ParameterError, match="beta must be <= 1"):
         ClassifyConfig(beta=2.0)
-    # negative folds: was a config that only the split (classify) or _spec (reconstruct) refused
-    with pytest.raises(ParameterError, match="^folds must be >= 0, got -1$"):
+    # negative folds or one fold: was a config that only the split (classify) or _spec (reconstruct) refused
+    with pytest.raises(ParameterError, match="^folds must be 0 or >= 2, got -1$"):
         ClassifyConfig(folds=-1)
-    with pytest.raises(ParameterError, match="^folds must be >= 0, got -2$"):
+    with pytest.raises(ParameterError, match="^folds must be 0 or >= 2, got -2$"):
         ReconstructConfig(folds=-2)
+    with pytest.raises(ParameterError, match="^folds must be 0 or >= 2, got 1$"):
+        ClassifyConfig(folds=1)
+    with pytest.raises(ParameterError, match="^folds must be 0 or >= 2, got 1$"):
+        ReconstructConfig(folds=1)
+    assert ClassifyConfig(folds=0).folds == 0 and ReconstructConfig(folds=2).folds == 2
 
 
 @pytest.mark.parametrize("config, given, says", [

@@ -35,14 +35,16 @@ MAX_SEEDS = 100
 
 
 def setting(default: Any, help: str, *, off: str | None = None, choices: tuple[str, ...] | None = None,
-            minimum: float | None = None, above: float | None = None, maximum: float | None = None) -> Any:
+            minimum: float | None = None, above: float | None = None, maximum: float | None = None,
+            or_zero: bool = False) -> Any:
     """A config field with its command-line help (``off``: the name of a switch's off option),
     and what values it takes: one of ``choices``; at least ``minimum`` (or more than ``above``)
-    and at most ``maximum`` (an integer at most :data:`MAX_INT` when no ``maximum`` is given)."""
+    and at most ``maximum`` (an integer at most :data:`MAX_INT` when no ``maximum`` is given);
+    ``or_zero``: 0 too (a count whose 0 means "none", such as ``folds``)."""
     if isinstance(default, int) and not isinstance(default, bool) and maximum is None:
         maximum = MAX_INT
     return field(default=default, metadata={"help": help, "off": off, "choices": choices, "min": minimum,
-                                            "above": above, "max": maximum})
+                                            "above": above, "max": maximum, "or_zero": or_zero})
 
 
 def value_problem(metadata: Mapping[str, Any], value: Any) -> str | None:
@@ -57,14 +59,18 @@ def value_problem(metadata: Mapping[str, Any], value: Any) -> str | None:
     True
     >>> value_problem({"above": 0}, float("nan"))
     'must be a finite number, got nan'
+    >>> value_problem({"min": 2, "or_zero": True}, 1), value_problem({"min": 2, "or_zero": True}, 0)
+    ('must be 0 or >= 2, got 1', None)
     """
     choices, minimum, above, maximum = (metadata.get(k) for k in ("choices", "min", "above", "max"))
     if choices is not None and value not in choices:
         return f"must be one of {choices}, not {value!r}"
     if isinstance(value, float) and not math.isfinite(value):  # NaN passes every comparison below
         return f"must be a finite number, got {value}"
+    if metadata.get("or_zero") and value == 0:
+        return None
     if minimum is not None and value < minimum:
-        return f"must be >= {minimum}, got {value}"
+        return f"must be {'0 or ' if metadata.get('or_zero') else ''}>= {minimum}, got {value}"
     if above is not None and value <= above:
         return f"must be > {above}, got {value}"
     if maximum is not None and value > maximum:
@@ -240,8 +246,9 @@ class ClassifyConfig(TaskConfig):
     oracle_apex: bool = setting(False, "rgb-flow / events-apex: take the apex from the annotation, not from the data.")
     val_fraction: float = setting(0.15, "Share of the subjects held out for validation (early stopping).", above=0)
     test_fraction: float = setting(0.15, "Share of the subjects held out for the test (folds=0 only).", above=0)
-    folds: int = setting(0, "Subject-grouped cross-validation: K test folds, every subject tested once, no subject in "
-                            "two folds (0 = one train/validation/test split by subject).", minimum=0)
+    folds: int = setting(0, "Subject-grouped cross-validation: K test folds (K >= 2), every subject tested once, no "
+                            "subject in two folds (0 = one train/validation/test split by subject).", minimum=2,
+                         or_zero=True)
     loso: bool = setting(False, "Leave-one-subject-out cross-validation (--folds <number of subjects>).")
     seeds: int = setting(1, "Training seeds per fold (seed, seed+1, ...); a clip's prediction is their mean logits, "
                             "and intervals cover the subjects and the seeds (5 hold their level). A run given more "
@@ -325,9 +332,9 @@ class ReconstructConfig(TaskConfig):
     val_fraction: float = setting(0.15, "Share of the (training) subjects held out for validation (early stopping).",
                                   above=0)
     test_fraction: float = setting(0.15, "Share of the subjects held out for the test (folds=0 only).", above=0)
-    folds: int = setting(0, "Subject-grouped cross-validation: K test folds, every subject tested once, no subject in "
-                            "two folds, scores pooled over the folds (0 = one train/validation/test split by subject).",
-                        minimum=0)
+    folds: int = setting(0, "Subject-grouped cross-validation: K test folds (K >= 2), every subject tested once, no "
+                            "subject in two folds, scores pooled over the folds (0 = one train/validation/test split "
+                            "by subject).", minimum=2, or_zero=True)
     seed: int = setting(0, "Seed of the split, the initialisation and the sampling.", minimum=0)
     seeds: int = setting(1, "Trainings per part (seeds seed, seed+1, ...; the folds stay those of --seed); a sample's "
                             "scores are the mean over them. A run given more resumes and trains only the new seeds.",
