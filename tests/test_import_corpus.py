@@ -199,6 +199,19 @@ def test_a_path_in_subject_or_filename_is_refused(tmp_path, subject, filename, s
         read_corpus_table(p)
 
 
+def test_clip_ids_that_differ_only_in_case_are_refused_before_any_work(corpus, tmp_path):
+    # was imported: clips/sub01_EP01_01.h5 and clips/sub01_ep01_01.h5, one file on macOS or Windows
+    root = copy_corpus(corpus, tmp_path / "corpus")
+    shutil.copytree(root / "sub01" / "EP01_01", root / "sub01" / "ep01_01")
+    table = root / "table.csv"
+    table.write_text(table.read_text() + "1,ep01_01,15,27,39,12,happiness\n")
+    with pytest.raises(DatasetError, match=r"table.csv: clip ids 'sub01_EP01_01' and 'sub01_ep01_01' differ only in "
+                                           r"case: .*; rename one of the two clip folders and its Filename in the "
+                                           r"table$"):
+        import_corpus(root, table, tmp_path / "ds")
+    assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
+
+
 def test_missing_folder_and_frame_outside(corpus, tmp_path):
     bad = tmp_path / "t.csv"
     bad.write_text(TABLE + "1,EP99_01,1,2,3,4,\n")

@@ -193,6 +193,8 @@ def test_read_annotations_frames(tmp_path):
     (HEADER_US + "s,c,0,30,20,40,50,1,,\n", r"line 2: times must satisfy"),
     (HEADER_US + "s,c,5,5,5,5,5,1,,\n", r"line 2: times must satisfy"),
     (HEADER_US + "s,c,0,1,2,3,4,1,,\ns,c,0,1,2,3,4,1,,\n", r"line 3: duplicate clip id 'c' \(first on line 2\)"),
+    (HEADER_US + "s,C1,0,1,2,3,4,1,,\ns,c1,0,1,2,3,4,1,,\n",  # one file on macOS and Windows: was imported
+     r"line 3: clip ids 'C1' and 'c1' differ only in case: .* \('C1' on line 2\); give one of the two rows another "),
     (HEADER_US + "s,a/b,0,1,2,3,4,1,,\n", "clip id 'a/b'"),
     (HEADER_US + ",c,0,1,2,3,4,1,,\n", "line 2: empty subject"),
 ])

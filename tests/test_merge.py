@@ -13,7 +13,7 @@ import pytest
 from evface.cli import main
 from evface.datasets.merge import merge_datasets
 from evface.datasets.synth import synthesize
-from evface.errors import ParameterError
+from evface.errors import DatasetError, ParameterError
 from evface.io.clip_reader import read_clip
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import DatasetFolder, read_dataset_json, write_dataset_json, write_manifest
@@ -89,6 +89,29 @@ def test_a_clip_id_in_two_folders_is_refused_naming_both(sessions, tmp_path, cap
     shutil.copytree(folders[0], again)  # the same session imported twice
     _refused([str(folders[0]), str(again)], capsys,
              f"{again / 'manifest.csv'}: clip s000_AU4_dim_r0 is also in {folders[0]}", tmp_path / "out")
+
+
+def test_clip_ids_that_differ_only_in_case_are_refused_naming_both(sessions, tmp_path, capsys):
+    # was merged: clips/s000_AU4_dim_r0.h5 and clips/S000_au4_dim_r0.h5, one file on macOS or Windows
+    _, folders = sessions
+    received = tmp_path / "received"
+    ds = DatasetFolder.open(folders[0])
+    clip = read_clip(ds.clip_path(ds.rows[0]))
+    clip.clip_id = "S000_au4_dim_r0"
+    write_clip(received / "clips" / "c.h5", clip)
+    write_manifest(received, [{**ds.rows[0], "clip_id": clip.clip_id, "file": "clips/c.h5"}])
+    write_dataset_json(received, ds.info)
+    _refused([str(folders[0]), str(received)], capsys,
+             f"{received / 'manifest.csv'}: clip ids 's000_AU4_dim_r0' and 'S000_au4_dim_r0' differ only in case: their "
+             "files clips/ID.h5 would be one file on a case-insensitive file system (macOS, Windows), so a dataset "
+             f"holds ids unique regardless of case (s000_AU4_dim_r0 is in {folders[0]}); import one session's clips "
+             "under other ids", tmp_path / "out")
+    # every dataset writer (synth, synth-merge, import, merge) writes its manifest through write_manifest
+    twins = [{**ds.rows[0], "file": "clips/a.h5"}, {**ds.rows[0], "clip_id": clip.clip_id, "file": "clips/b.h5"}]
+    with pytest.raises(DatasetError, match=r"manifest.csv \(not written\): clip ids 's000_AU4_dim_r0' and "
+                                           r"'S000_au4_dim_r0' differ only in case: .*; give one of them another id$"):
+        write_manifest(tmp_path / "new", twins)
+    assert not (tmp_path / "new").exists()
 
 
 @pytest.mark.parametrize("clip_id", ["../../escaped", "sub/dir"])

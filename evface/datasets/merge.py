@@ -4,7 +4,8 @@ A real session is imported into a folder of its own, usually one subject each
 (:mod:`evface.datasets.importers.session`); training needs several subjects in one folder.
 :func:`merge_datasets` joins any dataset folders (imported sessions, an imported corpus, a
 synthetic dataset) into a new one: every folder is checked as training would check it
-(:meth:`~evface.io.dataset.DatasetFolder.open`), clip ids must be unique across them, a class
+(:meth:`~evface.io.dataset.DatasetFolder.open`), clip ids must be unique across them, regardless of
+case (each names its clip's file: :func:`~evface.io.dataset.case_twins`), a class
 named in two folders must stand for the same AUs, and the clips are hard-linked where the file
 system allows (else copied) into ``OUT.partial``, which becomes ``OUT`` only when complete.
 
@@ -48,6 +49,7 @@ from evface.io.dataset import (
     aus_to_str,
     check_apart,
     check_replaceable,
+    differ_in_case,
     publish_partial,
     remove_partial,
     write_dataset_json,
@@ -120,7 +122,7 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
     check_apart(out, roots)
     check_replaceable(out, overwrite)
     folders = [DatasetFolder.open(r) for r in roots]
-    owner: dict[str, Path] = {}
+    owner: dict[str, tuple[str, Path]] = {}  # by the id regardless of case: the first id and its folder
     for ds in folders:
         for line, row in enumerate(ds.rows, start=2):
             if "/" in row["clip_id"] or "\\" in row["clip_id"]:  # it names the clip's file: nothing outside OUT
@@ -128,12 +130,13 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
                                          "file name (it holds a path separator); merge names each clip's file "
                                          "clips/ID.h5 by its id: import that clip again under an id without '/' or "
                                          "'\\'"))
-            if row["clip_id"] in owner:
-                raise DatasetError(where(ds.root / "manifest.csv", f"clip {row['clip_id']} is also in "
-                                         f"{owner[row['clip_id']]}; clip ids must be unique across the folders "
-                                         "(import one session's clips under other ids: the annotation table's "
-                                         "clip_id column)"))
-            owner[row["clip_id"]] = ds.root
+            first, folder = owner.setdefault(row["clip_id"].casefold(), (row["clip_id"], ds.root))
+            if (first, folder) != (row["clip_id"], ds.root):
+                clash = (f"clip {first} is also in {folder}; clip ids must be unique across the folders"
+                         if first == row["clip_id"] else f"{differ_in_case(first, row['clip_id'])} ({first} is in "
+                                                         f"{folder})")
+                raise DatasetError(where(ds.root / "manifest.csv", f"{clash}; import one session's clips under other "
+                                                                   "ids (the annotation table's clip_id column)"))
     classes, warnings = _classes(folders), _warnings(folders)
 
     tmp = out.with_name(out.name + ".partial")

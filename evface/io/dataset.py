@@ -175,12 +175,45 @@ def row_key(row: dict[str, Any]) -> tuple[str, ...]:
     return tuple(aus_to_str(row[key]) if key == "aus" else str(row.get(key, "")) for key in CLIP_KEY_COLUMNS)
 
 
+def case_twins(ids: Iterable[str]) -> tuple[str, str] | None:
+    """The first two of the clip ``ids`` that differ only in case (in the order given), or None.
+
+    Examples
+    --------
+    >>> case_twins(["S01_a", "s02_a", "s01_A"])
+    ('S01_a', 's01_A')
+    >>> case_twins(["s01_a", "s02_a"]) is None
+    True
+    """
+    seen: dict[str, str] = {}
+    for clip_id in ids:
+        first = seen.setdefault(clip_id.casefold(), clip_id)
+        if first != clip_id:
+            return first, clip_id
+    return None
+
+
+def differ_in_case(first: str, second: str) -> str:
+    """Why the clip ids ``first`` and ``second``, which differ only in case, cannot both be in a
+    dataset (what a writer refuses, before its advice).
+
+    Examples
+    --------
+    >>> differ_in_case("S01_a", "s01_A")
+    "clip ids 'S01_a' and 's01_A' differ only in case: their files clips/ID.h5 would be one file on a case-insensitive file system (macOS, Windows), so a dataset holds ids unique regardless of case"
+    """
+    return (f"clip ids {first!r} and {second!r} differ only in case: their files clips/ID.h5 would be one file on a "
+            "case-insensitive file system (macOS, Windows), so a dataset holds ids unique regardless of case")
+
+
 def write_manifest(root: str | Path, rows: list[dict[str, Any]]) -> Path:
     """Write ``manifest.csv`` in ``root`` (rows sorted by clip id).
 
     The rows are checked as :func:`read_manifest` checks them before anything is written: a
     manifest that reader would refuse (a row without a subject, a clip listed twice, AUs that are
-    no numbers) is a ``DatasetError`` naming the row, and the older manifest stays.
+    no numbers) is a ``DatasetError`` naming the row, and the older manifest stays; so are two
+    clip ids that differ only in case (:func:`case_twins`: a dataset written here stays whole on
+    any file system).
 
     Examples
     --------
@@ -200,6 +233,9 @@ def write_manifest(root: str | Path, rows: list[dict[str, Any]]) -> Path:
     path = Path(root) / "manifest.csv"
     if isinstance(rows, (Mapping, str)) or not all(isinstance(row, Mapping) for row in rows):
         raise ParameterError(f"rows must be a list of manifest rows (dicts), got {type(rows).__name__}")
+    twins = case_twins(str(row.get("clip_id", "")) for row in rows)
+    if twins:
+        raise DatasetError(where(f"{path} (not written)", f"{differ_in_case(*twins)}; give one of them another id"))
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
     writer.writeheader()

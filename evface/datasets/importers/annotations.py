@@ -35,6 +35,7 @@ import numpy as np
 
 from evface.errors import DatasetError, ParameterError, where
 from evface.face.aus import CLASS_SETS
+from evface.io.dataset import differ_in_case
 
 TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
 FACE_FIELDS = ("face_x", "face_y", "face_w", "face_h")
@@ -209,7 +210,8 @@ def read_annotations(
     ------
     DatasetError
         Naming the file, the line and the problem: a missing file or column, a non-integer
-        time, times out of order, a frame index outside the video, a duplicate clip id, a face
+        time, times out of order, a frame index outside the video, a duplicate clip id (or two that
+        differ only in case), a face
         box that is not four numbers with a positive size.
     """
     path = Path(path)
@@ -240,7 +242,7 @@ def read_annotations(
     if frame_t is not None and frame_period_us is None:
         frame_period_us = int(np.median(np.diff(frame_t))) if frame_t.size > 1 else 0
     out: list[Annotation] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[str, int]] = {}  # by the id regardless of case: the first id and its line
     counters: dict[str, int] = {}
     for line, row in enumerate(rows, start=2):
         src = f"{path}: line {line}"
@@ -256,9 +258,11 @@ def read_annotations(
         counters[subject] = counters.get(subject, 0) + 1
         if not CLIP_ID.match(clip_id):
             raise DatasetError(f"{src}: clip id {clip_id!r} must use only letters, digits, '_', '.', '-'")
-        if clip_id in seen:
-            raise DatasetError(f"{src}: duplicate clip id {clip_id!r} (first on line {seen[clip_id]})")
-        seen[clip_id] = line
+        first, first_line = seen.setdefault(clip_id.casefold(), (clip_id, line))
+        if first_line != line:
+            raise DatasetError(f"{src}: duplicate clip id {clip_id!r} (first on line {first_line})" if first == clip_id
+                               else f"{src}: {differ_in_case(first, clip_id)} ({first!r} on line {first_line}); give "
+                                    "one of the two rows another clip_id")
         out.append(Annotation(
             clip_id=clip_id, subject=str(subject), label=row.get("label") or label_from_aus(aus), aus=tuple(aus),
             lighting=row.get("lighting") or default_lighting,

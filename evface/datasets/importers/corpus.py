@@ -72,7 +72,15 @@ from evface.errors import DatasetError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
-from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
+from evface.io.dataset import (
+    case_twins,
+    check_replaceable,
+    differ_in_case,
+    publish_partial,
+    remove_partial,
+    write_dataset_json,
+    write_manifest,
+)
 from evface.sim.dvs import DvsSimulator
 from evface.sim.dvs_params import DvsParams
 from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_times, frame_to_lux, iter_lux_events, scene_times
@@ -317,6 +325,10 @@ def import_corpus(
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:
         raise DatasetError(where(table, f"several rows name the same clip folder: {sorted(dup)}"))
+    twins = case_twins(ids)
+    if twins:
+        raise DatasetError(where(table, f"{differ_in_case(*twins)}; rename one of the two clip folders and its "
+                                        "Filename in the table"))
     sensors = [corpus_sensor(s) for s in options.sensors]
     names = [name for name, _ in sensors]
     if len(set(names)) != len(names):
