@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier dataset in the output folder (never a folder of other files)."),
     ) -> None:
         """Join dataset folders (imported sessions, corpora, synthetic datasets) into one, clips hard-linked
-        where possible; clip ids must be unique across them."""
+        where possible; clip ids must be unique across them, regardless of case."""
         from evface.datasets.merge import merge_datasets  # lazy: h5py stays out of CLI start-up
 
         with sole_writer(out, "OUT"):

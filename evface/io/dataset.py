@@ -9,7 +9,7 @@ importer), its parameters, the evface version and the seed. Both files are writt
 
 A manifest is not trusted: :func:`read_manifest` refuses short or long rows, empty ids, duplicated
 clips or files and paths that are absolute or leave the folder (:func:`write_manifest` refuses the
-same rows before writing them), and :meth:`DatasetFolder.open`
+same rows before writing them, and clip ids that differ only in case: :func:`case_twins`), and :meth:`DatasetFolder.open`
 checks every row against its clip file's own attributes (id, subject, label, AUs, lighting,
 times; the events are not read) and, when ``dataset.json`` lists the classes, against them.
 """
