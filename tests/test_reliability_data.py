@@ -419,6 +419,28 @@ def test_eval_and_report_of_a_run_with_settings_this_evface_does_not_know_warn_a
         "read without them, its results may not be comparable with those of runs of this version"]
 
 
+def test_a_run_begun_by_a_newer_evface_resumes_with_a_warning(tmp_path):
+    """Without settings this evface does not know, it resumed without a word."""
+    from evface import __version__
+    from evface.tasks.classify import train_and_evaluate
+
+    data = make_classify_dataset(tmp_path / "data")
+    run, config = tmp_path / "run", ClassifyConfig(epochs=1, patience=0, time_steps=2, size=16, depth=2, width=4,
+                                                   device="cpu")
+    train_and_evaluate(data, run, config)
+    lines: list[str] = []
+    train_and_evaluate(data, run, config, log=lines.append)  # this evface's own run: no warning
+    assert not [line for line in lines if line.startswith("warning")]
+    saved = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**saved, run_folder.VERSION: "999.0"}))
+    train_and_evaluate(data, run, config, log=lines.append)
+    assert [line for line in lines if line.startswith("warning")] == [
+        f"warning: {run}: resumed a run of evface 999.0, newer than this evface {__version__}: what this version "
+        "trains may differ from what that one did, and its results may not be comparable; resume it with evface "
+        "999.0 to keep them alike"]
+    assert json.loads((run / "config.json").read_text())[run_folder.VERSION] == __version__
+
+
 # --------------------------------------------------------------------------- exact resume
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,7 +96,9 @@ def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict
                  log: Callable[[str], None] | None = None) -> Iterator[None]:
     """Save ``RUN/config.json`` and the dataset's manifest ``rows`` with its clip files' sizes and
     hashes (:func:`record_clips`; the dataset is the folder ``config["data"]``), then run the
-    block (the run's preprocessing).
+    block (the run's preprocessing). A resumed run begun by a newer evface (:func:`newer_than_this`;
+    one with settings this one does not know was refused by :func:`check_resume`) is resumed with a
+    warning to ``log``.
 
     A resumed run whose ``data-clips.json`` already holds the files (:func:`check_resume` found them
     unchanged) keeps it as it is. A resumed run made before they were recorded resumes on the
@@ -107,6 +110,11 @@ def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict
     """
     run_dir = Path(run_dir)
     made, fresh = not run_dir.exists(), not (run_dir / CONFIG).exists()
+    begun_by = None if fresh else load_config(run_dir).get(VERSION)
+    if begun_by is not None and newer_than_this(begun_by) and log is not None:
+        log(f"warning: {run_dir}: resumed a run of evface {begun_by}, newer than this evface {__version__}: what this "
+            f"version trains may differ from what that one did, and its results may not be comparable; resume it with "
+            f"evface {begun_by} to keep them alike")
     save_config(run_dir, config)
     try:
         recorded = recorded_clips(run_dir)
@@ -125,6 +133,30 @@ def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict
             if made:
                 run_dir.rmdir()
         raise
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """The release numbers of a version text, trailing zeros dropped (``"0.10.0rc1+local"``: ``(0, 10)``;
+    a text that starts with no number: ``()``)."""
+    match = re.match(r"\d+(?:\.\d+)*", version)
+    numbers = [int(n) for n in match.group().split(".")] if match else []
+    while numbers and numbers[-1] == 0:
+        numbers.pop()
+    return tuple(numbers)
+
+
+def newer_than_this(version: Any) -> bool:
+    """Whether the evface ``version`` a run records (:data:`VERSION`) is a newer release than this
+    evface, by release numbers (a pre-release or local part is not compared; a version that is no
+    version text is not newer).
+
+    Examples
+    --------
+    >>> newer_than_this("999.1"), newer_than_this(__version__), newer_than_this("dev")
+    (True, False, False)
+    """
+    theirs = _release(str(version))
+    return bool(theirs) and theirs > _release(__version__)
 
 
 def unchecked_resume(run_dir: str | Path, data: str | Path, no_rows: bool) -> str:
