@@ -508,7 +508,8 @@ def unknown_settings(config: Mapping[str, Any], known: Iterable[str]) -> list[st
 def version_warning(run_dir: str | Path) -> str | None:
     """What to warn of a run folder whose ``config.json`` holds settings this evface does not know
     (:func:`unknown_settings` against its task's :meth:`~evface.tasks.configs.TaskConfig.run_keys`:
-    a newer evface's), which ``eval`` and ``report`` read it without; ``None`` for any other run.
+    a newer evface's), which ``eval`` and ``report`` read it without; ``None`` for any other run
+    (one of no task this evface knows too: what reads it says what is wrong with it).
 
     Examples
     --------
@@ -517,8 +518,8 @@ def version_warning(run_dir: str | Path) -> str | None:
     >>> version_warning("r")  # doctest: +ELLIPSIS
     'r: a run of evface 9.0 with settings this evface ... does not know (mixup): read without them, its results may not be comparable with those of runs of this version'
     """
-    config = load_config(run_dir)
-    task = TASK_CONFIGS.get(config["task"])
+    config = read_json(Path(run_dir) / CONFIG)
+    task = TASK_CONFIGS.get(str(config.get("task"))) if isinstance(config, dict) else None
     unknown = unknown_settings(config, task.run_keys()) if task is not None else []
     if not unknown:
         return None
