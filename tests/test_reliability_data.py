@@ -441,6 +441,13 @@ def test_a_run_begun_by_a_newer_evface_resumes_with_a_warning(tmp_path):
     assert json.loads((run / "config.json").read_text())[run_folder.VERSION] == __version__
 
 
+def test_an_evface_of_unknown_version_calls_no_run_newer(monkeypatch):
+    """Run from a checkout that is not installed (``0.0.0+unknown``), it called every run newer."""
+    assert run_folder.newer_than_this("999.0") and not run_folder.newer_than_this("0.0.1+local")
+    monkeypatch.setattr(run_folder, "__version__", "0.0.0+unknown")
+    assert not run_folder.newer_than_this("999.0")
+
+
 # --------------------------------------------------------------------------- exact resume
 
 

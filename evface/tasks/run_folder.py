@@ -148,15 +148,16 @@ def _release(version: str) -> tuple[int, ...]:
 def newer_than_this(version: Any) -> bool:
     """Whether the evface ``version`` a run records (:data:`VERSION`) is a newer release than this
     evface, by release numbers (a pre-release or local part is not compared; a version that is no
-    version text is not newer).
+    version text is not newer, and an evface of unknown version, run from a checkout that is not
+    installed, ``0.0.0+unknown``, calls none newer).
 
     Examples
     --------
     >>> newer_than_this("999.1"), newer_than_this(__version__), newer_than_this("dev")
     (True, False, False)
     """
-    theirs = _release(str(version))
-    return bool(theirs) and theirs > _release(__version__)
+    theirs, mine = _release(str(version)), _release(__version__)
+    return bool(theirs) and bool(mine) and theirs > mine
 
 
 def unchecked_resume(run_dir: str | Path, data: str | Path, no_rows: bool) -> str:
