@@ -229,6 +229,25 @@ def test_filters_with_windows_beyond_int32():
     assert background_activity_filter(events, (2, 1), 2**31 - 1)["t"].tolist() == [2**31 + 1]
 
 
+
+@pytest.mark.parametrize("window_us", [10, 2**62, 2**63 - 1])
+def test_filters_after_a_gap_of_2_62_us_and_with_windows_up_to_int64(window_us):
+    # a pixel that never fired was a time 2^62 µs in the past: reached by windows from 2^62 µs
+    # (isolated events kept, first events dropped) and overflowing after a gap of 2^62 µs
+    gap = 2**62
+    events = make_events([0, 1, gap, gap + 1, gap + 2], [0, 1, 5, 0, 4], [0] * 5, [1] * 5)
+    np.testing.assert_array_equal(refractory_filter(events, (8, 1), window_us), refractory_oracle(events, window_us))
+    np.testing.assert_array_equal(
+        background_activity_filter(events, (8, 1), window_us), background_activity_oracle(events, window_us)
+    )
+
+
+def test_filters_refuse_a_stream_spanning_more_than_int64():
+    events = make_events([-(2**62), 2**62 + 10], [0, 0], [0, 0], [1, 1])
+    for call in (lambda: refractory_filter(events, (1, 1), 1), lambda: background_activity_filter(events, (1, 1), 1)):
+        with pytest.raises(EventsError, match=r"from t=-4611686018427387904 to t=4611686018427387914 µs span more"):
+            call()
+
 # --- augmentation ---------------------------------------------------------------------------
 
 

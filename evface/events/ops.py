@@ -10,8 +10,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from evface.checks import MAX_SENSOR_SIDE, as_int, as_real, sensor_dims, within_memory
-from evface.errors import ParameterError
+from evface.checks import INT64, MAX_SENSOR_SIDE, as_int, as_real, sensor_dims, within_memory
+from evface.errors import EventsError, ParameterError
 from evface.events.core import EVENT_DTYPE, SensorSize, check_array, check_stream, empty_events
 
 Roi = tuple[int, int, int, int]
@@ -194,30 +194,37 @@ def resample_sensor(events: np.ndarray, src_size: SensorSize, dst_size: SensorSi
     return out
 
 
-def _time_state(events: np.ndarray, window_us: int, n_cells: int, what: str) -> np.ndarray:
-    """Per-pixel "last time" state for the filters, as times relative to the first event.
+def _time_state(events: np.ndarray, n_cells: int, what: str) -> tuple[np.ndarray, int]:
+    """Per-pixel "last time" state for the filters, as times relative to the first event, and the
+    value that marks a pixel that has not fired ("never", the dtype's minimum).
 
     int32 halves the state (3.7 MB at 1280x720), which keeps the random per-pixel reads in cache
-    and runs ~2x faster; int64 is used when the stream or the window spans 2^30 µs (18 min) or
-    more. "Never" is far enough in the past that no window reaches it. A state larger than half
-    of the machine's memory is a ParameterError naming ``what`` (16 GiB at 65536x65536 was
-    allocated and filled before).
+    and runs ~2x faster; int64 is used when the stream spans 2^31 µs (36 min) or more. "Never" is
+    tested as such in the compiled loops, never subtracted: as a time far in the past it was
+    reached by windows from 2^62 µs and overflowed after gaps of 2^62 µs, keeping or dropping
+    events without a word. A stream spanning more than 2^63 - 1 µs, whose times between events
+    int64 cannot hold, is an EventsError. A state larger than half of the machine's memory is a
+    ParameterError naming ``what`` (16 GiB at 65536x65536 was allocated and filled before).
     """
-    span = int(events["t"][-1]) - int(events["t"][0])
-    dtype = np.int32 if 0 <= span < 2**30 and 0 <= window_us < 2**30 else np.int64
+    first, last = int(events["t"][0]), int(events["t"][-1])
+    if last - first > INT64[1]:
+        raise EventsError(f"events from t={first} to t={last} µs span more than 2^63 - 1 µs, which the "
+                          "filters' times between events cannot hold; filter each part of the stream apart")
+    dtype = np.int32 if last - first < 2**31 else np.int64
     within_memory(n_cells * np.dtype(dtype).itemsize, what,
                   "give a smaller sensor_size (crop or resample_sensor the events first)")
-    return np.full(n_cells, np.iinfo(dtype).min // (1 if dtype == np.int32 else 2), dtype=dtype)
+    never = int(np.iinfo(dtype).min)
+    return np.full(n_cells, never, dtype=dtype), never
 
 
 @numba.njit(cache=True, nogil=True)
-def _refractory_mask(t, x, y, width, period_us, last):
+def _refractory_mask(t, x, y, width, period_us, last, never):
     keep = np.empty(t.size, dtype=np.bool_)
     t0 = t[0]
     for i in range(t.size):
         ti = t[i] - t0
         k = np.int64(y[i]) * width + np.int64(x[i])
-        ok = ti - last[k] >= period_us
+        ok = last[k] == never or ti - last[k] >= period_us
         keep[i] = ok
         if ok:
             last[k] = ti
@@ -238,17 +245,17 @@ def refractory_filter(events: np.ndarray, sensor_size: SensorSize, period_us: in
     width, height = _check_on_sensor(events, sensor_size)
     if events.size == 0:
         return events.copy()
-    last = _time_state(events, period_us, width * height,
-                       f"the refractory filter's last times on a {width}x{height} sensor_size")
-    keep = _refractory_mask(events["t"], events["x"], events["y"], width, period_us, last)
+    last, never = _time_state(events, width * height,
+                              f"the refractory filter's last times on a {width}x{height} sensor_size")
+    keep = _refractory_mask(events["t"], events["x"], events["y"], width, period_us, last, never)
     return np.compress(keep, events)
 
 
 @numba.njit(cache=True, nogil=True)
-def _background_activity_mask(t, x, y, width, dt_us, last):
-    # last: each pixel's own latest time, on a grid padded by one pixel all round so that the
-    # 3x3 neighbourhood needs no bounds checks. An event is kept when the latest of its eight
-    # neighbours (not itself) fired at most dt_us before it.
+def _background_activity_mask(t, x, y, width, dt_us, last, never):
+    # last: each pixel's own latest time (never: none yet), on a grid padded by one pixel all
+    # round so that the 3x3 neighbourhood needs no bounds checks. An event is kept when the latest
+    # of its eight neighbours (not itself) fired at most dt_us before it.
     stride = width + 2
     keep = np.empty(t.size, dtype=np.bool_)
     t0 = t[0]
@@ -261,7 +268,7 @@ def _background_activity_mask(t, x, y, width, dt_us, last):
             max(max(last[a - 1], last[a]), max(last[a + 1], last[k - 1])),
             max(max(last[k + 1], last[c - 1]), max(last[c], last[c + 1])),
         )
-        keep[i] = ti - m <= dt_us
+        keep[i] = m != never and ti - m <= dt_us
         last[k] = ti
     return keep
 
@@ -301,9 +308,9 @@ def background_activity_filter(events: np.ndarray, sensor_size: SensorSize, dt_u
     width, height = _check_on_sensor(events, sensor_size)
     if events.size == 0:
         return events.copy()
-    last = _time_state(events, dt_us, (width + 2) * (height + 2),
-                       f"the background-activity filter's last times on a {width}x{height} sensor_size")
-    keep = _background_activity_mask(events["t"], events["x"], events["y"], width, dt_us, last)
+    last, never = _time_state(events, (width + 2) * (height + 2),
+                              f"the background-activity filter's last times on a {width}x{height} sensor_size")
+    keep = _background_activity_mask(events["t"], events["x"], events["y"], width, dt_us, last, never)
     return np.compress(keep, events)
 
 
