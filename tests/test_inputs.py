@@ -34,6 +34,36 @@ def test_sensors_are_the_dataset_roles():
             bad()
 
 
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: InputSpec(time_steps=float("nan")), "time_steps must be a whole number, got nan"),
+    (lambda: InputSpec(time_steps=2.5), "time_steps must be a whole number, got 2.5"),
+    (lambda: InputSpec(size="64"), "size must be an integer, got '64'"),
+    (lambda: InputSpec(size=float("nan")), "size must be a whole number, got nan"),
+    (lambda: InputSpec(color="no"), "color must be True or False, got 'no'"),
+    (lambda: InputSpec(oracle_apex=1), "oracle_apex must be True or False, got 1"),
+    (lambda: ReconSpec(size=float("nan")), "size must be a whole number, got nan"),
+    (lambda: ReconSpec(n_bins=2.5), "n_bins must be a whole number, got 2.5"),
+    (lambda: ReconSpec(step_us=float("inf")), "step_us must be a whole number, got inf"),
+    (lambda: ReconSpec(gamma=float("nan")), "gamma must be a finite number > 0, got nan"),
+    (lambda: ReconSpec(gamma=-1), "gamma must be a finite number > 0, got -1"),
+    (lambda: ReconSpec(alphas_rad_s=()), r"alphas_rad_s must be a sequence of one or more leak rates, got \(\)"),
+    (lambda: ReconSpec(alphas_rad_s=(0.0, float("nan"))), r"alphas_rad_s\[1\] must be a finite number >= 0, got nan"),
+])
+def test_specs_refuse_numbers_that_are_no_setting(make, message):
+    """Taken before (a nan time_steps or size passed the ``< 1`` test, ``"no"`` was a true colour
+    flag, a nan gamma made every target nan); the first use named ``n_bins`` or raised a TypeError."""
+    with pytest.raises(ParameterError, match=f"^{message}$"):
+        make()
+
+
+def test_specs_store_whole_floats_as_ints_and_leak_rates_as_a_tuple():
+    spec = InputSpec(time_steps=4.0, size=np.int64(16))
+    assert (type(spec.time_steps), type(spec.size)) == (int, int)
+    recon = ReconSpec(size=32.0, alphas_rad_s=[0.0, 1])
+    assert recon.size == 32 and type(recon.size) is int and recon.alphas_rad_s == (0.0, 1.0)
+    assert hash(recon) == hash(ReconSpec.from_dict(recon.to_dict()))
+
 def test_face_box_rounds_each_value_then_clips():
     clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 3, sensors={"hd": SensorInfo("hd", 80, 60)},
                 calibration={"face_box": {"hd": [10.633, 9.79, 121.108, 40.5]}})

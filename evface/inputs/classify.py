@@ -46,6 +46,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from evface.checks import MAX_SENSOR_SIDE, as_flag, as_int
 from evface.errors import ParameterError
 from evface.events.ops import crop, resample_sensor
 from evface.events.representations import to_event_frames
@@ -72,6 +73,10 @@ class InputSpec:
     --------
     >>> InputSpec(kind="rgb", color=True).channels, InputSpec(kind="rgb-flow").channels, InputSpec(sensor="lr").camera
     (3, 3, 'lr')
+    >>> InputSpec(time_steps=2.5)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: time_steps must be a whole number, got 2.5
     """
 
     kind: str = "events"
@@ -90,8 +95,10 @@ class InputSpec:
         check_window(self.window)
         if self.rgb_camera not in RGB_PRESETS:
             raise ParameterError(f"rgb_camera must be one of {sorted(RGB_PRESETS)}, not {self.rgb_camera!r}")
-        if self.time_steps < 1 or self.size < 4:
-            raise ParameterError(f"time_steps must be >= 1 and size >= 4, got {self.time_steps} and {self.size}")
+        for name, value in (("time_steps", as_int("time_steps", self.time_steps, 1)),
+                            ("size", as_int("size", self.size, 4, MAX_SENSOR_SIDE)),
+                            ("color", as_flag("color", self.color)), ("oracle_apex", as_flag("oracle_apex", self.oracle_apex))):
+            object.__setattr__(self, name, value)  # 8.0 stored as 8, as the arrays' shapes take it
 
     @property
     def channels(self) -> int:

@@ -45,6 +45,7 @@ needed), and ``rgb_a``/``rgb_b`` are the last two frames *before* ``t``.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from collections.abc import Iterator, Sequence
@@ -54,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from evface.checks import as_int, as_real
 from evface.errors import DatasetError, ParameterError, where
 from evface.events.integration import leaky_counts
 from evface.events.ops import crop
@@ -89,6 +91,10 @@ class ReconSpec:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: size must be >= 16, got 8
+    >>> ReconSpec(gamma=float("nan"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: gamma must be a finite number > 0, got nan
     """
 
     sensor: str = "hd"
@@ -108,8 +114,13 @@ class ReconSpec:
         if self.protocol not in PROTOCOLS:
             raise ParameterError(f"protocol must be one of {PROTOCOLS}, not {self.protocol!r}")
         for name, least in (("size", 16), ("n_bins", 1), ("step_us", 1), ("stride", 1)):
-            if getattr(self, name) < least:
-                raise ParameterError(f"{name} must be >= {least}, got {getattr(self, name)}")
+            object.__setattr__(self, name, as_int(name, getattr(self, name), least))  # 8.0 stored as 8
+        object.__setattr__(self, "gamma", as_real("gamma", self.gamma, 0.0, math.inf, low_open=True))
+        alphas = self.alphas_rad_s
+        if isinstance(alphas, (str, bytes)) or not isinstance(alphas, (Sequence, np.ndarray)) or len(alphas) == 0:
+            raise ParameterError(f"alphas_rad_s must be a sequence of one or more leak rates, got {alphas!r}")
+        object.__setattr__(self, "alphas_rad_s",  # a tuple, as from_dict makes: the spec stays hashable
+                           tuple(as_real(f"alphas_rad_s[{i}]", a, 0.0, math.inf) for i, a in enumerate(alphas)))
 
     @property
     def keyframe(self) -> bool:
