@@ -11,7 +11,9 @@ from test_classify import BOXES, DURATION_US, _events, make_fake_dataset
 from evface.errors import DatasetError, ParameterError
 from evface.events.core import make_events
 from evface.events.ops import add_uniform_noise, crop, drop_random, flip_lr, shift
-from evface.inputs.classify import InputSpec, augment_array, clip_input, event_input, load_inputs
+from evface.inputs.classify import (
+    Augment, ClassifyDataset, InputSpec, augment_array, clip_input, event_input, load_inputs, normalize,
+)
 from evface.inputs.clip_view import SENSORS, face_box
 from evface.inputs.reconstruct import ReconSpec
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
@@ -238,3 +240,31 @@ def test_augmentation_is_seeded(stream):
     a, b = (augment_array(x, "events", np.random.default_rng(7)) for _ in range(2))
     assert np.array_equal(a, b)
     assert not np.array_equal(a, augment_array(x, "events", np.random.default_rng(8)))
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda x, rng: augment_array(x, "events", rng, drop=2.0), r"drop must be a finite number in \[0, 1\], got 2.0"),
+    (lambda x, rng: augment_array(x, "events", rng, noise=float("nan")), r"noise must be a finite number in \[0, 1\], got nan"),
+    (lambda x, rng: augment_array(x, "events", rng, max_shift=float("nan")), "max_shift must be a finite number"),
+    (lambda x, rng: augment_array(x, "events", rng, drop_time=2.0), "drop_time must be a finite number"),
+    (lambda x, rng: augment_array(x, "events", rng, drop_area=-1), "drop_area must be a finite number"),
+    (lambda x, rng: augment_array(x, "events", rng, flip="no"), "flip must be True or False, got 'no'"),
+    (lambda x, rng: augment_array(x, "event", rng), r"kind must be one of \('events', .*\), not 'event'"),
+    (lambda x, rng: augment_array(x, "events", 0), "rng must be a numpy.random.Generator, got 0"),
+    (lambda x, rng: augment_array(x[0], "events", rng), r"x must be one input \(time_steps, channels, size, size\)"),
+    (lambda x, rng: augment_array(x - 2, "events", rng), r"x of kind 'events' must hold event counts \(finite and >= 0\); "
+                                                         "64 of its 64 values are not"),
+    (lambda x, rng: Augment("events", drop=1.5), r"drop must be a finite number in \[0, 1\], got 1.5"),
+    (lambda x, rng: Augment("evnts"), "kind must be one of"),
+    (lambda x, rng: ClassifyDataset(x[None], [0], "evnts"), "kind must be one of"),
+    (lambda x, rng: normalize(x, "evnts"), "kind must be one of"),
+])
+def test_augmentation_and_normalisation_refuse_settings_that_are_none(call, message):
+    """Were taken: a drop, time or area share above 1 gave a numpy error at random part way through
+    training (half the calls at drop=2), a nan drop or noise switched the stage off, a misspelt
+    kind neither augmented nor log-scaled the counts, ``flip="no"`` flipped, a 3-D input was
+    flipped and shifted as if it were one step."""
+    x = np.ones((2, 2, 4, 4), np.float32)
+    with pytest.raises(ParameterError, match=message):
+        call(x, np.random.default_rng(0))
+

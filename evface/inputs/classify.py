@@ -46,7 +46,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from evface.checks import MAX_SENSOR_SIDE, as_flag, as_int
+from evface.checks import MAX_SENSOR_SIDE, as_flag, as_int, as_real, real_dtype
 from evface.errors import ParameterError
 from evface.events.ops import crop, resample_sensor
 from evface.events.representations import to_event_frames
@@ -61,6 +61,23 @@ from evface.sim.rgb import RGB_PRESETS
 EVENT_KINDS = ("events", "events-apex")
 """Input kinds made of event counts."""
 INPUT_KINDS = (*EVENT_KINDS, "rgb", "rgb-diff", "rgb-flow")
+
+
+def check_kind(kind: str, name: str = "kind") -> str:
+    """``kind`` if it is one of :data:`INPUT_KINDS`, else a ParameterError naming ``name``.
+
+    Examples
+    --------
+    >>> check_kind("rgb-flow")
+    'rgb-flow'
+    >>> check_kind("event")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: kind must be one of ('events', 'events-apex', 'rgb', 'rgb-diff', 'rgb-flow'), not 'event'
+    """
+    if not isinstance(kind, str) or kind not in INPUT_KINDS:
+        raise ParameterError(f"{name} must be one of {INPUT_KINDS}, not {kind!r}")
+    return kind
 
 
 @dataclass(frozen=True)
@@ -89,8 +106,7 @@ class InputSpec:
     oracle_apex: bool = False
 
     def __post_init__(self) -> None:
-        if self.kind not in INPUT_KINDS:
-            raise ParameterError(f"input must be one of {INPUT_KINDS}, not {self.kind!r}")
+        check_kind(self.kind, "input")
         check_sensor(self.sensor)
         check_window(self.window)
         if self.rgb_camera not in RGB_PRESETS:
@@ -285,8 +301,12 @@ def normalize(x: np.ndarray | torch.Tensor, kind: str):
     ([0.0, 0.693, 1.386], [0.5])
     >>> normalize(torch.ones(2), "events-apex").dtype
     torch.float32
+    >>> normalize(np.ones(2), "event")  # not taken for an RGB kind, which would leave the counts as they are
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: kind must be one of ('events', 'events-apex', 'rgb', 'rgb-diff', 'rgb-flow'), not 'event'
     """
-    if kind not in EVENT_KINDS:
+    if check_kind(kind) not in EVENT_KINDS:
         return x
     return torch.log1p(x) if isinstance(x, torch.Tensor) else np.log1p(x)
 
@@ -317,7 +337,14 @@ def augment_array(
     ...                   drop_time=0.5)
     >>> (y.sum(axis=(1, 2, 3)) == 0).tolist()  # the events of one step dropped
     [False, True, False, False]
+    >>> augment_array(x, "events", np.random.default_rng(2), drop=2.0)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: drop must be a finite number in [0, 1], got 2.0
     """
+    flip, max_shift, drop, noise, drop_time, drop_area = _augment_settings(kind, flip, max_shift, drop, noise,
+                                                                           drop_time, drop_area)
+    _check_augmented(x, kind, rng)
     out = np.array(x, dtype=np.float32, copy=True)
     if flip and rng.random() < 0.5:
         out = out[..., ::-1]
@@ -355,6 +382,32 @@ def augment_array(
     return np.ascontiguousarray(out)
 
 
+def _augment_settings(kind: str, flip: object, *shares: object) -> tuple[bool, float, float, float, float, float]:
+    """The settings of :func:`augment_array` after ``kind``, checked: ``flip`` a flag, ``max_shift``,
+    ``drop``, ``noise``, ``drop_time`` and ``drop_area`` shares in [0, 1] (a ParameterError naming
+    the first that is not; a share above 1 drew a drop probability, a run of steps or a square
+    larger than the input, a numpy error at random part way through training)."""
+    check_kind(kind)
+    names = ("max_shift", "drop", "noise", "drop_time", "drop_area")
+    return (as_flag("flip", flip), *(as_real(name, v, 0.0, 1.0) for name, v in zip(names, shares)))  # type: ignore[return-value]
+
+
+def _check_augmented(x: np.ndarray, kind: str, rng: np.random.Generator) -> None:
+    """A ParameterError unless ``x`` is one input (T, C, S, S) of real numbers (event counts: finite
+    and >= 0) and ``rng`` a numpy Generator."""
+    if not isinstance(rng, np.random.Generator):
+        raise ParameterError(f"rng must be a numpy.random.Generator, got {rng!r}")
+    x = np.asarray(x)
+    if x.ndim != 4 or not real_dtype(x.dtype):
+        raise ParameterError(f"x must be one input (time_steps, channels, size, size) of numbers, got shape {x.shape} "
+                             f"and dtype {x.dtype}")
+    if kind in EVENT_KINDS:
+        bad = int(np.count_nonzero(~(np.isfinite(x) & (x >= 0))))
+        if bad:
+            raise ParameterError(f"x of kind {kind!r} must hold event counts (finite and >= 0); {bad} of its "
+                                 f"{x.size} values are not")
+
+
 @dataclass(frozen=True)
 class Augment:
     """Frozen transform wrapping :func:`augment_array` (called with an explicit generator).
@@ -375,6 +428,12 @@ class Augment:
     noise: float = 0.05
     drop_time: float = 0.0
     drop_area: float = 0.0
+
+    def __post_init__(self) -> None:
+        settings = _augment_settings(self.kind, self.flip, self.max_shift, self.drop, self.noise, self.drop_time,
+                                     self.drop_area)
+        for name, value in zip(("flip", "max_shift", "drop", "noise", "drop_time", "drop_area"), settings):
+            object.__setattr__(self, name, value)
 
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return augment_array(x, self.kind, rng, flip=self.flip, max_shift=self.max_shift, drop=self.drop, noise=self.noise,
@@ -398,7 +457,7 @@ class ClassifyDataset(torch.utils.data.Dataset):
             raise ParameterError(f"{len(inputs)} inputs but {len(targets)} targets")
         self.inputs = inputs
         self.targets = np.asarray(targets, dtype=np.int64)
-        self.kind = kind
+        self.kind = check_kind(kind)
         self.augment = augment
         self.rng = np.random.default_rng(seed)
 
