@@ -241,6 +241,27 @@ def real_dtype(dtype: np.dtype) -> bool:
     return dtype == bool or np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)
 
 
+def finite(name: str, array: np.ndarray, need: str) -> np.ndarray:
+    """``array`` unchanged when all its values are finite; else a ParameterError naming ``name``,
+    how many values are NaN or infinite, and ``need`` (what needs them finite).
+
+    A NaN passes every comparison and casts to an arbitrary integer, so it would otherwise come
+    out as a plausible wrong number (a frame chosen, a flow computed from zeros).
+
+    Examples
+    --------
+    >>> finite("gray", np.array([0.5, np.nan, np.inf]), "the apex search needs finite frames")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: gray holds 2 of 3 values that are not finite numbers (NaN or infinity); the apex search needs finite frames
+    """
+    bad = array.size - int(np.count_nonzero(np.isfinite(array)))
+    if bad:
+        raise ParameterError(f"{name} holds {bad} of {array.size} values that are not finite numbers (NaN or infinity); "
+                             f"{need}")
+    return array
+
+
 def within_memory(need: int, what: str, advice: str) -> None:
     """A ParameterError when ``need`` bytes would take more than half of this machine's memory.
 
@@ -308,5 +329,5 @@ def checked_roi(roi: object, sensor_size: object, shown: str | None = None) -> R
     return (x0, y0, w, h)
 
 
-__all__ = ["INT64", "MAX_SENSOR_SIDE", "Roi", "as_box", "as_flag", "as_int", "as_real", "checked_roi", "number_fields", "numbers",
+__all__ = ["INT64", "MAX_SENSOR_SIDE", "Roi", "as_box", "as_flag", "as_int", "as_real", "checked_roi", "finite", "number_fields", "numbers",
            "real_dtype", "sensor_dims", "within_memory"]

@@ -19,7 +19,7 @@ from evface.inputs.classify import (
 )
 from evface.inputs.clip_view import face_box, frame_stream, resize_area
 from evface.inputs.au_regions import region_masks
-from evface.inputs.flow import dense_flow, event_apex_us
+from evface.inputs.flow import dense_flow, event_apex_us, flow_image, frame_apex_index
 from evface.io.clip_writer import write_clip
 from evface.models.snn import NetConfig, build, logits
 from evface.rig.geometry import RigParams, renderer_face_fraction, rig_geometry
@@ -182,3 +182,17 @@ def test_input_helpers_name_a_bad_value(call, message):
     "either width or height >= 12" (both must be), a 12x40 flow a segmentation fault of the process."""
     with pytest.raises(ParameterError, match=message):
         call()
+
+
+def test_frames_holding_nan_are_refused_by_the_apex_search_and_the_flow():
+    """Were taken: the frame of a NaN was the apex (its score NaN, which argmax picks first), and a
+    NaN grey level was cast to an arbitrary byte (0 here) before the flow, with only a NumPy warning."""
+    frames = np.ones((3, 16, 16))
+    frames[2, :4] = 1.5  # the apex
+    frames[1, 0, 0] = np.nan
+    with pytest.raises(ParameterError, match=r"^gray holds 1 of 768 values that are not finite numbers \(NaN or infinity\)"):
+        frame_apex_index(frames)
+    for onset, apex, name in ((frames[1], frames[2], "onset"), (frames[2], np.full((16, 16), np.inf), "apex")):
+        with pytest.raises(ParameterError, match=f"^{name} holds .* not finite numbers .*; optical flow needs grey levels$"):
+            flow_image(onset, apex, 8)
+

@@ -36,7 +36,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from evface.checks import as_int
+from evface.checks import as_int, finite
 from evface.errors import ParameterError
 from evface.events.representations import to_event_frames
 from evface.inputs.clip_view import resize_area
@@ -61,10 +61,16 @@ def frame_apex_index(gray: np.ndarray) -> int:
     >>> g = np.ones((4, 8, 8), np.float32); g[2, :4] = 1.5; g[3] *= 2  # frame 3: only brighter
     >>> frame_apex_index(g)
     2
+    >>> g[1, 0, 0] = np.nan  # was taken: the NaN frame's score was NaN, which argmax picks first
+    >>> frame_apex_index(g)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: gray holds 1 of 256 values that are not finite numbers (NaN or infinity); the apex is the frame that differs most, which a NaN hides
     """
     g = np.asarray(gray, dtype=np.float64)
     if g.ndim != 3 or len(g) < 2:
         raise ParameterError(f"frame_apex_index needs (N >= 2, H, W) frames, got shape {g.shape}")
+    finite("gray", g, "the apex is the frame that differs most, which a NaN hides")
     g = g / np.maximum(g.mean(axis=(1, 2), keepdims=True), 1e-6)
     drift = (np.arange(len(g), dtype=np.float64) / (len(g) - 1))[:, None, None] * (g[-1] - g[0])
     return int(np.argmax(np.abs(g - g[0] - drift).mean(axis=(1, 2))))
@@ -126,7 +132,8 @@ def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
     >>> flow.shape, round(float(u), 1), abs(float(v)) < 0.1
     ((64, 64, 2), 2.0, True)
     """
-    a, b = (np.clip(np.round(np.asarray(x, np.float64) * 255.0), 0, 255).astype(np.uint8) for x in (onset, apex))
+    a, b = (np.clip(np.round(finite(name, np.asarray(x, np.float64), "optical flow needs grey levels") * 255.0), 0, 255)
+            .astype(np.uint8) for name, x in (("onset", onset), ("apex", apex)))
     if a.shape != b.shape or a.ndim != 2:
         raise ParameterError(f"onset and apex must be grey images of one shape, got {a.shape} and {b.shape}")
     if min(a.shape) < DIS_MIN_SIDE:
