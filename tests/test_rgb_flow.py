@@ -196,3 +196,17 @@ def test_frames_holding_nan_are_refused_by_the_apex_search_and_the_flow():
         with pytest.raises(ParameterError, match=f"^{name} holds .* not finite numbers .*; optical flow needs grey levels$"):
             flow_image(onset, apex, 8)
 
+
+def test_an_apex_search_whose_steps_outgrow_memory_is_refused_naming_step_us(monkeypatch):
+    """Were: 10^11 steps refused as "n_bins must be in [1, 2147483647]", a parameter the caller never
+    gave; a search whose count frames fit half the memory went on to hold six times as much."""
+    import os
+
+    real = os.sysconf
+    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 256 * 256}.get(name, real(name)))
+    for size, t_end_us, steps in (((64, 64), 10_000, 1000), ((2, 1), 10**12, 10**11)):  # 31 MiB of frames; 10^11 steps
+        with pytest.raises(ParameterError, match=f"^the apex search over {steps} steps of step_us 10 µs on a "
+                                                 f"{size[0]}x{size[1]} grid takes about .* GiB, more than half of this "
+                                                 "machine's 0 GiB; give a larger step_us or a shorter window$"):
+            event_apex_us(EVENTS_2X1, size, 0, t_end_us, 10)
+

@@ -36,7 +36,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from evface.checks import as_int, finite
+from evface.checks import as_int, finite, sensor_dims, within_memory
 from evface.errors import ParameterError
 from evface.events.representations import to_event_frames
 from evface.inputs.clip_view import resize_area
@@ -102,11 +102,19 @@ def event_apex_us(events: np.ndarray, size: tuple[int, int], t_start_us: int, t_
     if t_end_us < t_start_us:
         raise ParameterError(f"t_end_us ({t_end_us}) must be >= t_start_us ({t_start_us})")
     n = max(1, -(-(t_end_us - t_start_us) // step_us))  # whole steps, in integers
+    width, height = sensor_dims(size, "size")
+    within_memory(n * width * height * EVENT_APEX_BYTES, f"the apex search over {n} steps of step_us {step_us} µs "
+                  f"on a {width}x{height} grid", "give a larger step_us or a shorter window")
     counts = to_event_frames(events, size, n, int(t_start_us), int(t_start_us) + n * step_us).astype(np.int64)
     net = np.cumsum(counts[:, 0] - counts[:, 1], axis=0).reshape(n, -1).astype(np.float64)
     drift = (np.arange(1, n + 1, dtype=np.float64) / n)[:, None] * net[-1]
     k = int(np.argmax(np.abs(net - drift).sum(axis=1)))
     return min(int(t_start_us) + (k + 1) * step_us, int(t_end_us))
+
+
+EVENT_APEX_BYTES = 64
+"""Bytes :func:`event_apex_us` holds per step and pixel at its peak (49 measured: the count frames,
+their int64 copy, the running sums and the detrended change), checked against the memory first."""
 
 
 DIS_MIN_SIDE = 16
