@@ -4,8 +4,9 @@ from recon_fixtures import make_clip, make_fake_dataset
 
 from evface.errors import DatasetError, FormatError, ParameterError
 from evface.inputs.au_regions import REGIONS, active_regions, region_masks
-from evface.inputs.clip_view import register_to_box, resize_area, to_gray
+from evface.inputs.clip_view import homography, register_to_box, resize_area, to_gray
 from evface.inputs.reconstruct import ARRAYS, ReconSamples, ReconSpec, build_samples, clip_samples, write_samples
+from evface.io.clip_schema import Clip
 from evface.io.dataset import DatasetFolder
 from evface.tasks.image_metrics import image_metrics, region_metrics
 
@@ -84,6 +85,33 @@ def test_registration_uses_homography():
     y, x = np.unravel_index(np.argmax(out[0]), out[0].shape)
     assert (x, y) == (2 * 15 - 20, 2 * 10 - 10)
 
+
+
+NAN_MAP = [[float("nan"), 0, 0], [0, 1, 0], [0, 0, 1]]
+
+
+@pytest.mark.parametrize("hom,box,message", [
+    (NAN_MAP, (0, 0, 4, 4), r"homography must be a 3x3 map of finite numbers that can be inverted, got \[\[nan"),
+    (np.zeros((3, 3)), (0, 0, 4, 4), "homography must be a 3x3 map"),  # singular: OpenCV's warp inverts it
+    ([[1, 2, 3], [2, 4, 6], [0, 0, 1]], (0, 0, 4, 4), "homography must be a 3x3 map"),
+    (np.eye(2), (0, 0, 4, 4), r"homography must be a 3x3 map .*, got \[\[1.0, 0.0\], \[0.0, 1.0\]\]$"),
+    (np.eye(3), (0, 0, 0, 4), r"box w must be in \[1, 65536\], got 0"),  # OpenCV takes 0 as the frame's own size
+    (np.eye(3), (0, 0, 4, 10**6), r"box h must be in \[1, 65536\], got 1000000"),
+    (np.eye(3), (0.5, 0, 4, 4), "box x must be a whole number, got 0.5"),
+])
+def test_registration_refuses_a_map_or_box_that_is_none(hom, box, message):
+    """Were taken: a NaN map warped every pixel to one border grey (0.7 here), a singular one to
+    zeros, a box of width 0 to the whole frame; a 2x2 map was numpy's matmul error, a box 10^6
+    wide OpenCV's "Insufficient memory"."""
+    gray = np.tile(np.arange(8, dtype=np.float32) / 10, (1, 6, 1))
+    with pytest.raises(ParameterError, match=message):
+        register_to_box(gray, hom, box, 4)
+
+
+def test_a_clip_whose_homography_is_no_map_is_named():
+    clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 3, calibration={"homography": {"lr": NAN_MAP}})
+    with pytest.raises(DatasetError, match=r"^c\.h5: calibration\['homography'\]\['lr'\]: homography must be a 3x3 map"):
+        homography(clip, "lr", "c.h5")
 
 def test_resize_area_averages_and_to_gray():
     a = np.arange(16, dtype=np.float32).reshape(1, 4, 4)

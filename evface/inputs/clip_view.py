@@ -249,7 +249,35 @@ def homography(clip: Clip, sensor: str, source: str | Path | None = None) -> np.
     hom = clip.calibration.get("homography", {}).get(sensor)
     if hom is None:
         raise DatasetError(where(source, f"calibration['homography'][{sensor!r}] missing"))
-    return np.asarray(hom, dtype=np.float64)
+    try:
+        return checked_homography(hom)
+    except ParameterError as exc:
+        raise DatasetError(where(source, f"calibration['homography'][{sensor!r}]: {exc}")) from None
+
+
+def checked_homography(hom: object) -> np.ndarray:
+    """``hom`` as a float64 3x3 map that can be inverted; a ParameterError otherwise.
+
+    A map holding NaN warped every pixel to one border value, and a singular one (which OpenCV's
+    warp inverts) to zeros, without a word.
+
+    Examples
+    --------
+    >>> checked_homography(np.eye(3)).shape
+    (3, 3)
+    >>> checked_homography(np.zeros((3, 3)))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: homography must be a 3x3 map of finite numbers that can be inverted, got [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    try:
+        m = np.asarray(hom, dtype=np.float64)
+    except (TypeError, ValueError):
+        m = np.full(0, np.nan)
+    if m.shape != (3, 3) or not np.isfinite(m).all() or np.linalg.matrix_rank(m) < 3:
+        shown = m.tolist() if m.size else hom
+        raise ParameterError(f"homography must be a 3x3 map of finite numbers that can be inverted, got {shown!r}")
+    return m
 
 
 def time_window(clip: Clip, window: str) -> tuple[int, int]:
@@ -321,8 +349,13 @@ def register_to_box(gray: np.ndarray, homography: np.ndarray, box: Sequence[int]
     >>> register_to_box(gray, np.diag([0.5, 0.5, 1.0]), (0, 0, 4, 3), 4)[0, 0].astype(float).round(2).tolist()
     [0.0, 0.2, 0.4, 0.6]
     """
-    x0, y0, w, h = (int(v) for v in box)
+    try:
+        x0, y0, w, h = box
+    except (TypeError, ValueError):
+        raise ParameterError(f"box must be (x, y, w, h), got {box!r}") from None
+    x0, y0 = as_int("box x", x0), as_int("box y", y0)
+    w, h = as_int("box w", w, 1, MAX_SENSOR_SIDE), as_int("box h", h, 1, MAX_SENSOR_SIDE)  # OpenCV takes 0 as the image's size
     shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], dtype=np.float64)
-    m = shift @ np.asarray(homography, dtype=np.float64)
+    m = shift @ checked_homography(homography)
     warped = np.stack([cv2.warpPerspective(g, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) for g in gray])
     return np.clip(resize_area(warped, size), 0.0, 1.0)
