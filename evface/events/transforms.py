@@ -16,7 +16,7 @@ to samples of any length.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -60,8 +60,26 @@ def _span(events: np.ndarray, t_start_us: int | None, t_end_us: int | None) -> t
     return t_start_us, t_end_us
 
 
+class _Transform:
+    """Base of the transforms: a list or 1-D array given for a field (a sensor size, a ROI, the
+    transforms of :class:`Compose`) is kept as a tuple, so that the frozen transform can be hashed
+    and cannot be changed through the list (was: ``hash(FlipLR([346, 260]))`` a TypeError).
+
+    Examples
+    --------
+    >>> FlipLR([346, 260]) == FlipLR((346, 260)), hash(Crop(np.array([0, 0, 4, 4]))) == hash(Crop((0, 0, 4, 4)))
+    (True, True)
+    """
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, list) or (isinstance(value, np.ndarray) and value.ndim == 1):
+                object.__setattr__(self, f.name, tuple(value.tolist() if isinstance(value, np.ndarray) else value))
+
+
 @dataclass(frozen=True)
-class TimeSlice:
+class TimeSlice(_Transform):
     """Keep ``t_start_us <= t < t_end_us`` (a view); ``None`` leaves a side open.
 
     Examples
@@ -80,7 +98,7 @@ class TimeSlice:
 
 
 @dataclass(frozen=True)
-class Crop:
+class Crop(_Transform):
     """Keep the events inside ``roi = (x0, y0, width, height)``, shifted to its origin.
 
     Examples
@@ -98,7 +116,7 @@ class Crop:
 
 
 @dataclass(frozen=True)
-class FlipLR:
+class FlipLR(_Transform):
     """Mirror left-right on a ``(width, height)`` sensor.
 
     Examples
@@ -115,7 +133,7 @@ class FlipLR:
 
 
 @dataclass(frozen=True)
-class FlipUD:
+class FlipUD(_Transform):
     """Mirror up-down on a ``(width, height)`` sensor.
 
     Examples
@@ -132,7 +150,7 @@ class FlipUD:
 
 
 @dataclass(frozen=True)
-class FlipPolarity:
+class FlipPolarity(_Transform):
     """Swap ON and OFF.
 
     Examples
@@ -147,7 +165,7 @@ class FlipPolarity:
 
 
 @dataclass(frozen=True)
-class Shift:
+class Shift(_Transform):
     """Translate by ``(dx, dy)`` pixels, dropping events that leave the sensor.
 
     Examples
@@ -167,7 +185,7 @@ class Shift:
 
 
 @dataclass(frozen=True)
-class Resample:
+class Resample(_Transform):
     """See the stream through a ``dst_size`` pixel grid over the same field of view.
 
     Examples
@@ -186,7 +204,7 @@ class Resample:
 
 
 @dataclass(frozen=True)
-class RefractoryFilter:
+class RefractoryFilter(_Transform):
     """Drop events closer than ``period_us`` to the pixel's last kept event.
 
     Examples
@@ -205,7 +223,7 @@ class RefractoryFilter:
 
 
 @dataclass(frozen=True)
-class Denoise:
+class Denoise(_Transform):
     """Background-activity filter: keep events with a neighbour active in the last ``dt_us``.
 
     Examples
@@ -224,7 +242,7 @@ class Denoise:
 
 
 @dataclass(frozen=True)
-class DropEvents:
+class DropEvents(_Transform):
     """Drop each event with probability ``fraction``.
 
     An int ``seed`` gives the same drop on every call; a ``numpy.random.Generator`` is advanced,
@@ -250,7 +268,7 @@ class DropEvents:
 
 
 @dataclass(frozen=True)
-class UniformNoise:
+class UniformNoise(_Transform):
     """Add ``n`` uniformly distributed events over the stream's span (seeded like DropEvents).
 
     Examples
@@ -271,7 +289,7 @@ class UniformNoise:
 
 
 @dataclass(frozen=True)
-class EventFrames:
+class EventFrames(_Transform):
     """:func:`~evface.events.representations.to_event_frames` over ``[t_start_us, t_end_us]``.
 
     An unset side of the window is taken from the first or last event.
@@ -295,7 +313,7 @@ class EventFrames:
 
 
 @dataclass(frozen=True)
-class VoxelGrid:
+class VoxelGrid(_Transform):
     """:func:`~evface.events.representations.to_voxel_grid`; window as in :class:`EventFrames`.
 
     Examples
@@ -318,7 +336,7 @@ class VoxelGrid:
 
 
 @dataclass(frozen=True)
-class TimeSurface:
+class TimeSurface(_Transform):
     """:func:`~evface.events.representations.to_time_surface` at ``t_ref_us`` (default: last event).
 
     Examples
@@ -340,7 +358,7 @@ class TimeSurface:
 
 
 @dataclass(frozen=True)
-class CountImage:
+class CountImage(_Transform):
     """:func:`~evface.events.representations.to_count_image` of all events given.
 
     Examples
@@ -359,7 +377,7 @@ class CountImage:
 
 
 @dataclass(frozen=True)
-class Compose:
+class Compose(_Transform):
     """Apply ``transforms`` in order.
 
     Examples
@@ -368,6 +386,8 @@ class Compose:
     >>> ev = make_events([0, 1], [0, 5], [0, 5], [1, 1])
     >>> Compose((Crop((4, 4, 2, 2)), FlipPolarity()))(ev)[["x", "y", "p"]].tolist()
     [(1, 1, -1)]
+    >>> Compose([FlipPolarity()])  # a list is kept as a tuple, like every field of a frozen transform
+    Compose(transforms=(FlipPolarity(),))
     """
 
     transforms: Sequence[Callable[[np.ndarray], np.ndarray]]
@@ -378,6 +398,7 @@ class Compose:
         for i, transform in enumerate(self.transforms):
             if not callable(transform):
                 raise ParameterError(f"Compose.transforms[{i}] must be a transform (callable), got {transform!r}")
+        super().__post_init__()
 
     def __call__(self, events: np.ndarray) -> np.ndarray:
         for transform in self.transforms:
