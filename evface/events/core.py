@@ -80,6 +80,17 @@ def make_events(
     >>> ev = make_events([0, 5], [1, 2], [3, 4], [1, 0])
     >>> ev["p"].tolist()
     [1, -1]
+
+    The polarity column is read as a whole: {0, 1} (0 is OFF), {-1, +1} or bool; a column of
+    only 1 is ON either way, a column of only 0 is OFF. Any other value, or a mix of the two
+    encodings, is refused rather than guessed:
+
+    >>> [make_events([0, 1], [0, 0], [0, 0], p)["p"].tolist() for p in ([0, 0], [1, 1], [-1, 1], [True, False])]
+    [[-1, -1], [1, 1], [-1, 1], [1, -1]]
+    >>> make_events([0, 1, 2], [0, 0, 0], [0, 0, 0], [-1, 0, 1])
+    Traceback (most recent call last):
+    ...
+    evface.errors.EventsError: polarity values [-1, 0, 1] are neither {-1,+1} nor {0,1}
     """
     t = np.asarray(t)
     columns = {"x": np.asarray(x), "y": np.asarray(y), "p": np.asarray(p)}
