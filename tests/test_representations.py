@@ -306,6 +306,25 @@ def test_a_representation_larger_than_memory_is_refused_by_its_parameters(monkey
         call(make_events([0, 5], [1, 2], [1, 2], [1, -1]))
 
 
+
+def test_event_frames_count_the_bins_start_times_against_the_memory(monkeypatch):
+    """Were: only the frames were counted, so 2^22 bins on one pixel passed with 32 MiB of frames and
+    then built a Python list of 2^22 start times (10^9 bins: about 40 GB of them, and minutes)."""
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1 << 14}  # a machine of 64 MiB: the frames are exactly half
+    monkeypatch.setattr(checks.os, "sysconf", lambda name: pages[name])
+    with pytest.raises(ParameterError, match=r"^event frames of n_bins 4194304 on a 1x1 sensor_size takes about 0\.3 GiB"):
+        to_event_frames(make_events([0, 5], [0, 0], [0, 0], [1, -1]), (1, 1), 2**22, 0, 10)
+
+
+@pytest.mark.parametrize(("t0", "t1", "n_bins"), [(0, 10, 3), (-(2**63), 2**63 - 1, 7), (-3, 2**62 + 1, 1000)])
+def test_each_bin_starts_at_the_exact_ceiling_of_its_share_of_the_window(t0, t1, n_bins):
+    starts = [t0 + -(-(b * (t1 - t0)) // n_bins) for b in range(n_bins)]  # Python's unbounded integers
+    n = len(starts)
+    on_start = make_events(starts, [0] * n, [0] * n, [1] * n)
+    assert to_event_frames(on_start, (1, 1), n_bins, t0, t1)[:, 0, 0, 0].tolist() == [1] * n_bins
+    before = make_events([s - 1 for s in starts[1:]], [0] * (n - 1), [0] * (n - 1), [1] * (n - 1))
+    assert to_event_frames(before, (1, 1), n_bins, t0, t1)[:, 0, 0, 0].tolist() == [1] * (n_bins - 1) + [0]
+
 def test_voxel_grid_refuses_a_window_whose_bin_arithmetic_overflows_int64():
     """Was: (t - t_start) * (n_bins - 1) wrapped in int64, so an event at the end of a 2^63 µs window
     landed in the first bin: [2, 0, 0] instead of [1, 0, 1]."""
