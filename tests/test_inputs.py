@@ -36,7 +36,6 @@ def test_sensors_are_the_dataset_roles():
             bad()
 
 
-
 @pytest.mark.parametrize("make,message", [
     (lambda: InputSpec(time_steps=float("nan")), "time_steps must be a whole number, got nan"),
     (lambda: InputSpec(time_steps=2.5), "time_steps must be a whole number, got 2.5"),
@@ -65,6 +64,7 @@ def test_specs_store_whole_floats_as_ints_and_leak_rates_as_a_tuple():
     recon = ReconSpec(size=32.0, alphas_rad_s=[0.0, 1])
     assert recon.size == 32 and type(recon.size) is int and recon.alphas_rad_s == (0.0, 1.0)
     assert hash(recon) == hash(ReconSpec.from_dict(recon.to_dict()))
+
 
 def test_face_box_rounds_each_value_then_clips():
     clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 3, sensors={"hd": SensorInfo("hd", 80, 60)},

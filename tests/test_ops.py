@@ -229,7 +229,6 @@ def test_filters_with_windows_beyond_int32():
     assert background_activity_filter(events, (2, 1), 2**31 - 1)["t"].tolist() == [2**31 + 1]
 
 
-
 @pytest.mark.parametrize("window_us", [10, 2**62, 2**63 - 1])
 def test_filters_after_a_gap_of_2_62_us_and_with_windows_up_to_int64(window_us):
     # a pixel that never fired was a time 2^62 µs in the past: reached by windows from 2^62 µs

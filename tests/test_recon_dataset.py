@@ -86,7 +86,6 @@ def test_registration_uses_homography():
     assert (x, y) == (2 * 15 - 20, 2 * 10 - 10)
 
 
-
 NAN_MAP = [[float("nan"), 0, 0], [0, 1, 0], [0, 0, 1]]
 
 
@@ -112,6 +111,7 @@ def test_a_clip_whose_homography_is_no_map_is_named():
     clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 3, calibration={"homography": {"lr": NAN_MAP}})
     with pytest.raises(DatasetError, match=r"^c\.h5: calibration\['homography'\]\['lr'\]: homography must be a 3x3 map"):
         homography(clip, "lr", "c.h5")
+
 
 def test_resize_area_averages_and_to_gray():
     a = np.arange(16, dtype=np.float32).reshape(1, 4, 4)

@@ -306,7 +306,6 @@ def test_a_representation_larger_than_memory_is_refused_by_its_parameters(monkey
         call(make_events([0, 5], [1, 2], [1, 2], [1, -1]))
 
 
-
 def test_event_frames_count_the_bins_start_times_against_the_memory(monkeypatch):
     """Were: only the frames were counted, so 2^22 bins on one pixel passed with 32 MiB of frames and
     then built a Python list of 2^22 start times (10^9 bins: about 40 GB of them, and minutes)."""
@@ -324,6 +323,7 @@ def test_each_bin_starts_at_the_exact_ceiling_of_its_share_of_the_window(t0, t1,
     assert to_event_frames(on_start, (1, 1), n_bins, t0, t1)[:, 0, 0, 0].tolist() == [1] * n_bins
     before = make_events([s - 1 for s in starts[1:]], [0] * (n - 1), [0] * (n - 1), [1] * (n - 1))
     assert to_event_frames(before, (1, 1), n_bins, t0, t1)[:, 0, 0, 0].tolist() == [1] * (n_bins - 1) + [0]
+
 
 def test_voxel_grid_refuses_a_window_whose_bin_arithmetic_overflows_int64():
     """Was: (t - t_start) * (n_bins - 1) wrapped in int64, so an event at the end of a 2^63 µs window

@@ -81,7 +81,6 @@ def test_transforms_are_frozen_and_hashable():
     assert hash(transform) == hash(Crop((0, 0, 4, 4)))
 
 
-
 def test_fields_given_as_lists_are_kept_as_tuples():
     """Were kept as given: a frozen transform built with a list (``FlipLR([346, 260])``, ``Compose([...])``)
     could not be hashed, and changed when the list did."""
@@ -91,6 +90,7 @@ def test_fields_given_as_lists_are_kept_as_tuples():
     assert pipeline == Compose((Crop((0, 0, 4, 4)), FlipLR((4, 4)), EventFrames((4, 4), n_bins=2)))
     assert hash(pipeline) == hash(Compose((Crop((0, 0, 4, 4)), FlipLR((4, 4)), EventFrames((4, 4), n_bins=2))))
     assert pipeline.transforms[0].roi == (0, 0, 4, 4) and type(pipeline.transforms[1].sensor_size[0]) is int
+
 
 def test_default_windows_follow_the_events():
     frames = EventFrames(SENSOR, 5)(EVENTS)
