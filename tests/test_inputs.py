@@ -14,7 +14,7 @@ from evface.events.ops import add_uniform_noise, crop, drop_random, flip_lr, shi
 from evface.inputs.classify import (
     Augment, ClassifyDataset, InputSpec, augment_array, clip_input, event_input, load_inputs, normalize,
 )
-from evface.inputs.clip_view import SENSORS, face_box
+from evface.inputs.clip_view import SENSORS, box_in_image, face_box, time_window
 from evface.inputs.reconstruct import ReconSpec
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
@@ -64,6 +64,17 @@ def test_specs_store_whole_floats_as_ints_and_leak_rates_as_a_tuple():
     recon = ReconSpec(size=32.0, alphas_rad_s=[0.0, 1])
     assert recon.size == 32 and type(recon.size) is int and recon.alphas_rad_s == (0.0, 1.0)
     assert hash(recon) == hash(ReconSpec.from_dict(recon.to_dict()))
+
+
+def test_a_face_box_of_infinite_size_and_a_misspelt_window_are_named():
+    """Were: an infinite face box value an OverflowError (an internal error, exit 1), a misspelt
+    window ("expresion") the whole clip without a word."""
+    with pytest.raises(DatasetError, match=r"^c\.h5: calibration\['face_box'\]\['hd'\] missing or not \[x, y, w, h\] "
+                                           r"\(cannot convert float infinity to integer\)$"):
+        box_in_image({"face_box": {"hd": [float("inf"), 0, 10, 10]}}, "hd", (48, 64), "c.h5")
+    clip = Clip("c", "s", "AU12", [12], "dim", onset_us=100, apex_us=150, offset_us=200, duration_us=900)
+    with pytest.raises(ParameterError, match=r"^window must be one of \('clip', 'expression'\), not 'expresion'$"):
+        time_window(clip, "expresion")
 
 
 def test_face_box_rounds_each_value_then_clips():

@@ -224,7 +224,7 @@ def box_in_image(calibration: Mapping[str, Any], camera: str, shape_hw: Sequence
     """
     try:
         x, y, w, h = (int(round(float(v))) for v in calibration["face_box"][camera])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # OverflowError: an infinite value
         raise DatasetError(where(source, f"calibration['face_box'][{camera!r}] missing or not [x, y, w, h] ({exc})")) from exc
     x0, y0 = max(0, x), max(0, y)
     x1, y1 = min(shape_hw[1], x + w), min(shape_hw[0], y + h)
@@ -289,7 +289,7 @@ def time_window(clip: Clip, window: str) -> tuple[int, int]:
     >>> time_window(clip, "clip"), time_window(clip, "expression")
     ((0, 900), (100, 200))
     """
-    if window == "expression":
+    if check_window(window) == "expression":  # a misspelt window was the whole clip
         return int(clip.onset_us), int(max(clip.offset_us, clip.onset_us + 1))
     return 0, int(max(clip.duration_us, 1))
 
