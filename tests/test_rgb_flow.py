@@ -170,7 +170,8 @@ EVENTS_2X1 = make_events([0, 10, 20], [0, 1, 0], [0, 0, 0], [1, 1, -1])
     (lambda: event_apex_us(EVENTS_2X1, (2, 1), 0, float("nan")), "t_end_us must be a whole number, got nan"),
     (lambda: resize_area(np.ones((4, 4), np.float32), 0), r"size must be in \[1, 65536\], got 0"),
     (lambda: resize_area(np.ones((4, 4), np.float32), 2.5), "size must be a whole number, got 2.5"),
-    (lambda: resize_area(np.ones(4, np.float32), 2), r"resize_area needs images \(..., H, W\), got shape \(4,\)"),
+    (lambda: resize_area(np.ones(4, np.float32), 2), r"resize_area needs images \(..., H, W\) of at least one pixel, got shape \(4,\)"),
+    (lambda: resize_area(np.ones((3, 0, 5), np.float32), 2), r"at least one pixel, got shape \(3, 0, 5\)"),
     (lambda: region_masks(0), r"size must be in \[1, 65536\], got 0"),
     (lambda: dense_flow(np.zeros((12, 4)), np.zeros((12, 4))), r"at least 16x16 pixels, got \(12, 4\)"),
     (lambda: dense_flow(np.zeros((12, 40)), np.zeros((12, 40))), r"at least 16x16 pixels, got \(12, 40\)"),
@@ -178,8 +179,9 @@ EVENTS_2X1 = make_events([0, 10, 20], [0, 1, 0], [0, 0, 0], [1, 1, -1])
 def test_input_helpers_name_a_bad_value(call, message):
     """Were: step_us=0 a ZeroDivisionError, a backwards window its start returned as the apex, a nan end
     "cannot convert float NaN to integer", size 0 or 2.5 OpenCV's assertion or overload error, a 1-D
-    array resized as a 1 x W image, region masks of size 0 empty without a word, a 12x4 flow OpenCV's
-    "either width or height >= 12" (both must be), a 12x40 flow a segmentation fault of the process."""
+    array resized as a 1 x W image, an image without pixels numpy's "cannot reshape", region masks of
+    size 0 empty without a word, a 12x4 flow OpenCV's "either width or height >= 12" (both must be), a
+    12x40 flow a segmentation fault of the process."""
     with pytest.raises(ParameterError, match=message):
         call()
 

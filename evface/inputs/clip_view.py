@@ -320,8 +320,8 @@ def resize_area(img: np.ndarray, size: int) -> np.ndarray:
     """
     size = as_int("size", size, 1, MAX_SENSOR_SIDE)
     img = np.asarray(img, dtype=np.float32)
-    if img.ndim < 2:
-        raise ParameterError(f"resize_area needs images (..., H, W), got shape {img.shape}")
+    if img.ndim < 2 or 0 in img.shape[-2:]:
+        raise ParameterError(f"resize_area needs images (..., H, W) of at least one pixel, got shape {img.shape}")
     lead = img.shape[:-2]
     flat = img.reshape(-1, *img.shape[-2:])
     h, w = flat.shape[-2:]
