@@ -78,6 +78,18 @@ def test_au_regions():
     assert m["mouth"]["mse"][0] == pytest.approx(0.01) and m["brows"]["mse"][0] == 0 and m["brows"]["ssim"][0] == 1
 
 
+@pytest.mark.parametrize("aus,message", [
+    ("12", r"^aus must be a list of action unit numbers, got '12'$"),
+    (["AU12"], r"^aus\[0\] must be an integer, got 'AU12'$"),
+    ([6, 12.5], r"^aus\[1\] must be a whole number, got 12.5$"),
+])
+def test_active_regions_refuse_what_is_no_list_of_au_numbers(aus, message):
+    """Were: () without a word, as for unknown action units (the characters of "12" or the name
+    "AU12" looked up as numbers), and 12.5 looked up as no AU."""
+    with pytest.raises(ParameterError, match=message):
+        active_regions(aus)
+
+
 def test_registration_uses_homography():
     gray = np.zeros((1, 20, 30), np.float32)
     gray[0, 10, 15] = 1.0  # one bright RGB pixel

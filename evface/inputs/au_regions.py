@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from evface.checks import MAX_SENSOR_SIDE, as_int
+from evface.errors import ParameterError
 from evface.face.aus import AU_TABLE
 from evface.face.identity import TEMPLATE, landmarks_from_geometry
 from evface.face.render import FACE_BOX_FW
@@ -52,7 +53,14 @@ def active_regions(aus: "list[int] | tuple[int, ...]") -> tuple[str, ...]:
     --------
     >>> active_regions([6, 12]), active_regions([4]), active_regions([99])
     (('eyes', 'mouth'), ('brows',), ())
+    >>> active_regions(["AU12"])  # was () without a word, as for an unknown AU
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: aus[0] must be an integer, got 'AU12'
     """
+    if isinstance(aus, (str, bytes)) or not isinstance(aus, (list, tuple, np.ndarray)):
+        raise ParameterError(f"aus must be a list of action unit numbers, got {aus!r}")
+    aus = [as_int(f"aus[{i}]", a) for i, a in enumerate(aus)]
     found = {FACE_MODEL_REGION.get(AU_TABLE[a].region, AU_TABLE[a].region) for a in aus if a in AU_TABLE}
     return tuple(sorted(found & set(REGIONS)))
 
