@@ -269,12 +269,16 @@ def test_augmentation_is_seeded(stream):
     (lambda x, rng: Augment("evnts"), "kind must be one of"),
     (lambda x, rng: ClassifyDataset(x[None], [0], "evnts"), "kind must be one of"),
     (lambda x, rng: normalize(x, "evnts"), "kind must be one of"),
+    (lambda x, rng: ClassifyDataset(x[:3][None].repeat(3, 0), [0, 1.5, 1], "events"),
+     r"^targets must be class indices \(whole numbers >= 0\), got 1.5 at 1$"),
+    (lambda x, rng: ClassifyDataset(x[None].repeat(2, 0), [0, -1], "events"), r"got -1 at 1$"),
 ])
 def test_augmentation_and_normalisation_refuse_settings_that_are_none(call, message):
     """Were taken: a drop, time or area share above 1 gave a numpy error at random part way through
     training (half the calls at drop=2), a nan drop or noise switched the stage off, a misspelt
     kind neither augmented nor log-scaled the counts, ``flip="no"`` flipped, a 3-D input was
-    flipped and shifted as if it were one step."""
+    flipped and shifted as if it were one step; a target of 1.5 was class 1, -1 torch's "Target -1
+    is out of bounds" in the loss."""
     x = np.ones((2, 2, 4, 4), np.float32)
     with pytest.raises(ParameterError, match=message):
         call(x, np.random.default_rng(0))

@@ -440,6 +440,19 @@ class Augment:
                              drop_time=self.drop_time, drop_area=self.drop_area)
 
 
+def _label_indices(targets: Sequence[int] | np.ndarray) -> np.ndarray:
+    """``targets`` as int64 class indices; a ParameterError unless each is a whole number >= 0
+    (1.5 was cast to 1, and -1 or nan reached the loss as torch's "Target -1 is out of bounds")."""
+    values = np.asarray(targets)
+    if values.ndim != 1 or not real_dtype(values.dtype):
+        raise ParameterError(f"targets must be a list of class indices, got {targets!r}")
+    bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values)) if values.dtype.kind == "f" else values < 0
+    if bad.any():
+        raise ParameterError(f"targets must be class indices (whole numbers >= 0), got {values[bad][0].item()!r} "
+                             f"at {int(np.flatnonzero(bad)[0])}")
+    return values.astype(np.int64)
+
+
 class ClassifyDataset(torch.utils.data.Dataset):
     """Cached inputs and label indices; applies augmentation (if any) and normalisation per item.
 
@@ -456,7 +469,7 @@ class ClassifyDataset(torch.utils.data.Dataset):
         if len(inputs) != len(targets):
             raise ParameterError(f"{len(inputs)} inputs but {len(targets)} targets")
         self.inputs = inputs
-        self.targets = np.asarray(targets, dtype=np.int64)
+        self.targets = _label_indices(targets)
         self.kind = check_kind(kind)
         self.augment = augment
         self.rng = np.random.default_rng(seed)
