@@ -246,7 +246,9 @@ class DropEvents(_Transform):
     """Drop each event with probability ``fraction``.
 
     An int ``seed`` gives the same drop on every call; a ``numpy.random.Generator`` is advanced,
-    giving a new (reproducible) drop each call, as augmentation wants.
+    giving a new (reproducible) drop each call, as augmentation wants. A torch ``DataLoader`` with
+    workers copies the transform, generator and all, into each worker in the same state, so the
+    workers would drop alike: give each worker its own generator (``worker_init_fn``).
 
     Examples
     --------
