@@ -32,7 +32,12 @@ Three ways to get ``offset_us``, in order of preference:
    (Pearson) with the mean absolute grey-level difference of the frames; ``d`` is scanned on a
    coarse grid, then refined and interpolated to sub-bin precision. ``N`` and its integral come
    from the cumulative event-count histogram interpolated linearly, so the search never revisits
-   the events. The confidence is ``r_peak * (r_peak - r_alt) / (1 - r_alt)`` (clipped to [0, 1]),
+   the events. The coarse scan is estimated by FFT (every pair taken as one of the median period
+   and exposure, so the sums over the frames at every offset are cross-correlations); the
+   estimate's highest maxima, climbed to the exact correlation's, the shoulders of the peak and
+   the fine grid are scored exactly, frame by frame: the result is that of scoring every coarse
+   offset exactly, unless the peak or the runner-up is a maximum of the exact correlation that no
+   climb reaches from the estimate's EXACT_PEAKS highest (seen on no test, noise included). The confidence is ``r_peak * (r_peak - r_alt) / (1 - r_alt)`` (clipped to [0, 1]),
    where ``r_alt`` is the best correlation more than one frame period away from the peak: close
    to 1 for a single sharp peak, close to 0 for a flat or ambiguous correlation.
 """
@@ -45,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import fft as sp_fft
 
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.io.aedat4 import check_aedat4
@@ -54,8 +60,13 @@ from evface.io.formats import detect_format
 MAX_DRIFT_PPM = 1000.0
 """Clock drift beyond this (0.1 %) is taken as a pairing error, not as drift."""
 SCORE_ELEMENTS = 1 << 22
-"""The cross-correlation scores offsets in blocks of at most this many frame-offset pairs (an hour
-of 30 fps video: 38 offsets, 32 MB an array; 256 offsets a block peaked at 3.3 GB)."""
+"""Exact cross-correlation scores are computed in blocks of at most this many frame-offset pairs (an
+hour of 30 fps video: 38 offsets, 32 MB an array; 256 offsets a block peaked at 3.3 GB)."""
+EXACT_PEAKS = 16
+"""The cross-correlation scores exactly the coarse offsets at this many of the FFT estimate's highest
+local maxima (and their neighbours), the shoulders of the peak and the fine grid around it."""
+FFT_BLOCK = 1 << 18
+"""The FFT estimate correlates blocks of this many grid points against as many offsets (8 MB FFTs)."""
 JITTER_US = 2
 """Per-pair offsets that spread by at most this much are taken as one constant offset (exact)."""
 TRIGGER_DTYPE = np.dtype([("t", "<i8"), ("channel", "u1"), ("rising", "?")])
@@ -313,34 +324,8 @@ def sync_by_xcorr(
     exposure = np.broadcast_to(np.asarray(exposure_us, dtype=np.float64), frame_t.shape)
     if np.any(exposure < 0):
         raise ParameterError("exposure_us must not be negative")
-    open_ = exposure > 0
     period = float(np.median(np.diff(frame_t)))
-
-    cum = np.concatenate([[0.0], np.cumsum(rate.counts, dtype=np.float64)])
-    area = np.concatenate([[0.0], np.cumsum((cum[1:] + cum[:-1]) / 2 * rate.bin_us)])  # the integral of N
-
-    def mean_count(start: np.ndarray) -> np.ndarray:
-        """``A_k``: N averaged over each exposure (N at its start when the exposure is 0)."""
-        end = start + exposure
-        mean = _on_grid(end, rate.t0_us, rate.bin_us, area) - _on_grid(start, rate.t0_us, rate.bin_us, area)
-        mean /= np.where(open_, exposure, 1.0)
-        if open_.all():
-            return mean
-        mean[..., ~open_] = _on_grid(start[..., ~open_], rate.t0_us, rate.bin_us, cum)
-        return mean
-
-    block = min(256, max(1, SCORE_ELEMENTS // frame_t.size))  # offsets scored at once
-
-    def score(offsets: np.ndarray, least: int) -> tuple[np.ndarray, np.ndarray]:
-        """Correlation (-1 below ``least`` frame pairs) and frame pairs in the overlap, per offset."""
-        out, pairs = np.full(offsets.size, -1.0), np.zeros(offsets.size)
-        for lo in range(0, offsets.size, block):
-            starts = frame_t[None, :] - offsets[lo:lo + block, None]
-            counts = np.diff(mean_count(starts), axis=1)
-            w = ((starts[:, :-1] >= rate.t0_us) & (starts[:, 1:] + exposure[1:] <= rate.t_end_us)).astype(np.float64)
-            out[lo:lo + block] = _weighted_pearson(counts, energy[None, :], w, least)
-            pairs[lo:lo + block] = w.sum(axis=1)
-        return out, pairs
+    grid = _CountGrid.of(rate, exposure)
 
     # Only offsets that put a frame inside the event stream can pair the two: the search grid's points
     # in that span (a search half-width of years, or 10**30 µs, would otherwise scan without end).
@@ -355,17 +340,24 @@ def sync_by_xcorr(
     # An offset that overlaps the two streams in a few frames can correlate perfectly by chance (two
     # series with one shared spike): only offsets that overlap them in at least half of the most
     # frame pairs any offset reaches compete.
-    r_coarse, pairs = score(coarse, min_pairs)
-    least = max(min_pairs, int(np.ceil(pairs.max() / 2)))
-    r_coarse[pairs < least] = -1.0  # as score(coarse, least) gives them: the scan is not run twice
-    if np.all(r_coarse <= -1.0):
+    sums = _overlap_sums(coarse, frame_t, exposure, energy, rate)
+    least = max(min_pairs, int(np.ceil(sums[0].max() / 2)))
+    r_coarse = _coarse_by_fft(coarse, coarse_step_us, frame_t, energy, grid, period, sums, least)
+
+    def exact_at(j: np.ndarray) -> np.ndarray:
+        """The exact correlations at the coarse offsets ``j``."""
+        return _exact_scores(coarse[j], frame_t, energy, grid, least)[0]
+
+    exact: dict[int, float] = {}
+    _climb(exact, _candidates(r_coarse), exact_at, coarse.size)
+    if max(exact.values()) <= -1.0:
         raise SyncError(where(source, (
             f"the event stream and the RGB video overlap in fewer than {min_pairs} frame pairs for every "
             f"offset within {guess_us} +- {max_offset_us} µs; give an offset or a better guess")))
-    best = int(np.argmax(r_coarse))
+    best = max(exact, key=lambda j: (exact[j], -j))
     fine_step = max(rate.bin_us / 10.0, 1.0)
     fine = np.arange(coarse[best] - 2 * coarse_step_us, coarse[best] + 2 * coarse_step_us + fine_step, fine_step)
-    r_fine = score(fine, least)[0]
+    r_fine = _exact_scores(fine, frame_t, energy, grid, least)[0]
     k = int(np.argmax(r_fine))
     offset = fine[k]
     if 0 < k < fine.size - 1:
@@ -375,12 +367,203 @@ def sync_by_xcorr(
             offset += 0.5 * (y0 - y2) / denom * fine_step
     r_peak = float(r_fine[k])
     far = np.abs(coarse - offset) > period
-    r_alt = float(r_coarse[far].max()) if far.any() else -1.0
+    _climb(exact, _shoulders(far), exact_at, coarse.size)
+    r_alt = max((r for j, r in exact.items() if far[j]), default=-1.0)
     confidence = float(np.clip(max(r_peak, 0.0) * (r_peak - r_alt) / max(1.0 - r_alt, 1e-9), 0.0, 1.0))
     return SyncResult(int(round(offset)), "xcorr", confidence, {
         "r_peak": r_peak, "r_alt": r_alt, "search_us": [start, stop],
         "exposure_us": int(np.median(exposure_us)),
     })
+
+
+@dataclass(frozen=True)
+class _CountGrid:
+    """The cumulative event count ``N`` and its integral on the histogram's bin edges, and the RGB
+    exposures: ``A_k``, N averaged over frame ``k``'s exposure, for any frame start (module docstring)."""
+
+    rate: EventRate
+    cum: np.ndarray
+    area: np.ndarray
+    exposure: np.ndarray
+
+    @classmethod
+    def of(cls, rate: EventRate, exposure: np.ndarray) -> "_CountGrid":
+        """The grid of ``rate`` for frames with exposures ``exposure`` (µs, float64)."""
+        cum = np.concatenate([[0.0], np.cumsum(rate.counts, dtype=np.float64)])
+        area = np.concatenate([[0.0], np.cumsum((cum[1:] + cum[:-1]) / 2 * rate.bin_us)])  # the integral of N
+        return cls(rate, cum, area, exposure)
+
+    def mean_count(self, start: np.ndarray, exposure: np.ndarray | float | None = None) -> np.ndarray:
+        """``A``: N averaged over each exposure from ``start`` (N at ``start`` when the exposure is 0);
+        the exposures are the frames' (``start``'s last axis) unless given."""
+        exposure = self.exposure if exposure is None else np.broadcast_to(np.asarray(exposure, np.float64), start.shape[-1:])
+        t0, step = self.rate.t0_us, self.rate.bin_us
+        open_ = exposure > 0
+        mean = _on_grid(start + exposure, t0, step, self.area) - _on_grid(start, t0, step, self.area)
+        mean /= np.where(open_, exposure, 1.0)
+        if open_.all():
+            return mean
+        mean[..., ~open_] = _on_grid(start[..., ~open_], t0, step, self.cum)
+        return mean
+
+
+def _exact_scores(offsets: np.ndarray, frame_t: np.ndarray, energy: np.ndarray, grid: _CountGrid,
+                  least: int) -> tuple[np.ndarray, np.ndarray]:
+    """Correlation (-1 below ``least`` frame pairs) of each frame pair's events ``A_{k+1} - A_k``
+    with the energy, and the frame pairs in the overlap, per offset: every frame looked up at every
+    offset, in blocks of at most SCORE_ELEMENTS frame-offset pairs."""
+    block = min(256, max(1, SCORE_ELEMENTS // frame_t.size))  # offsets scored at once
+    rate, exposure = grid.rate, grid.exposure
+    out, pairs = np.full(offsets.size, -1.0), np.zeros(offsets.size)
+    for lo in range(0, offsets.size, block):
+        starts = frame_t[None, :] - offsets[lo:lo + block, None]
+        counts = np.diff(grid.mean_count(starts), axis=1)
+        w = ((starts[:, :-1] >= rate.t0_us) & (starts[:, 1:] + exposure[1:] <= rate.t_end_us)).astype(np.float64)
+        out[lo:lo + block] = _weighted_pearson(counts, energy[None, :], w, least)
+        pairs[lo:lo + block] = w.sum(axis=1)
+    return out, pairs
+
+
+def _climb(exact: dict[int, float], start: np.ndarray, score, size: int) -> None:
+    """Score the offsets ``start`` of a grid of ``size`` (``score(indices) -> correlations``) into
+    ``exact``, then climb: the unscored neighbours of every scored offset that no scored neighbour
+    beats are scored too, until each such offset is a local maximum of the exact correlation (the
+    FFT estimate's maxima can sit a step or two from the exact ones).
+
+    Examples
+    --------
+    >>> r = np.array([0.0, 0.1, 0.2, 0.3, 0.9, 0.5, 0.4])
+    >>> exact = {}
+    >>> _climb(exact, np.array([1]), lambda j: r[j], r.size)
+    >>> max(exact, key=exact.get), sorted(exact)
+    (4, [0, 1, 2, 3, 4, 5])
+    """
+    todo = np.unique(start)
+    while todo.size:
+        exact.update(zip(todo.tolist(), np.asarray(score(todo), dtype=np.float64).tolist()))
+        tops = [j for j, r in exact.items() if all(exact.get(m, -np.inf) <= r for m in (j - 1, j + 1))]
+        todo = np.array(sorted({n for j in tops for n in (j - 1, j + 1) if 0 <= n < size and n not in exact}),
+                        dtype=np.int64)
+
+
+def _candidates(r: np.ndarray) -> np.ndarray:
+    """Coarse offsets whose exact correlation decides the peak and the runner-up: the EXACT_PEAKS
+    highest local maxima of the FFT estimate ``r``, each with its two neighbours (sorted indices).
+
+    Examples
+    --------
+    >>> _candidates(np.array([0.1, 0.5, 0.2, 0.3, 0.9, 0.4])).tolist()
+    [0, 1, 2, 3, 4, 5]
+    """
+    left = np.concatenate([[True], r[1:] >= r[:-1]])
+    right = np.concatenate([r[:-1] >= r[1:], [True]])
+    peaks = np.flatnonzero(left & right)
+    top = peaks[np.argsort(-r[peaks], kind="stable")[:EXACT_PEAKS]]
+    return np.unique(np.clip(np.concatenate([top - 1, top, top + 1]), 0, r.size - 1))
+
+
+def _shoulders(far: np.ndarray) -> np.ndarray:
+    """The coarse offsets just beyond one frame period of the peak, on either side (``far`` marks
+    those beyond): the runner-up is there when it is the main peak's own slope.
+
+    Examples
+    --------
+    >>> _shoulders(np.array([True, True, False, False, True, True, True])).tolist()
+    [0, 1, 4, 5]
+    """
+    near = np.flatnonzero(~far)
+    if not near.size:
+        return np.zeros(0, dtype=np.int64)
+    out = np.array([near[0] - 2, near[0] - 1, near[-1] + 1, near[-1] + 2])
+    return out[(out >= 0) & (out < far.size)]
+
+
+def _overlap_sums(offsets: np.ndarray, frame_t: np.ndarray, exposure: np.ndarray, energy: np.ndarray,
+                  rate: EventRate) -> np.ndarray:
+    """Per offset, the number of frame pairs in the overlap and their energies' sum and sum of
+    squares, ``(3, offsets.size)``. Pair ``k`` is in the overlap when its first frame starts at or
+    after the events' start and its second frame's exposure ends by their end: for offsets from
+    ``t_{k+1} + e_{k+1} - t_end`` to ``t_k - t0``, so the sums are cumulative sums over the pairs
+    sorted by those two bounds (no frame-offset pair is visited).
+
+    Examples
+    --------
+    >>> rate = EventRate(0, 100, np.ones(10, dtype=np.int64))  # events over [0, 1000) µs
+    >>> _overlap_sums(np.array([0.0, 500.0]), np.array([0.0, 300.0, 600.0, 900.0]), np.zeros(4),
+    ...               np.array([1.0, 2.0, 3.0]), rate).tolist()
+    [[3.0, 1.0], [6.0, 3.0], [14.0, 9.0]]
+    """
+    lower = frame_t[1:] + exposure[1:] - rate.t_end_us
+    upper = frame_t[:-1] - rate.t0_us
+    ok = lower <= upper
+    lower, upper = lower[ok], upper[ok]
+    values = np.stack([np.ones(lower.size), energy[ok], energy[ok] ** 2])
+    out = np.zeros((3, offsets.size))
+    for bound, sign, side in ((lower, 1.0, "right"), (upper, -1.0, "left")):
+        order = np.argsort(bound, kind="stable")
+        cums = np.concatenate([np.zeros((3, 1)), np.cumsum(values[:, order], axis=1)], axis=1)
+        out += sign * cums[:, np.searchsorted(bound[order], offsets, side=side)]
+    return out
+
+
+def _coarse_by_fft(coarse: np.ndarray, step: int, frame_t: np.ndarray, energy: np.ndarray, grid: _CountGrid,
+                   period: float, sums: np.ndarray, least: int) -> np.ndarray:
+    """The correlation of :func:`_exact_scores` on the grid ``coarse`` of step ``step``, estimated by FFT.
+
+    Each frame pair's events are taken as ``y(t_k - d)``, the events of a pair of the median period
+    and exposure starting at ``t_k - d`` (0 where such a pair leaves the event stream), looked up on
+    a grid of the coarse step: the sums over the frames of ``y``, ``y * energy`` and ``y**2`` at
+    every coarse offset are cross-correlations of the frames' impulse train with ``y`` and ``y**2``
+    (:func:`_correlate_blocks`). The overlap's pair counts and energy sums are exact
+    (``sums``, :func:`_overlap_sums`); -1 below ``least`` pairs or without variance.
+    """
+    rate = grid.rate
+    exposure = float(np.median(grid.exposure))
+    span = rate.t_end_us - period - exposure - rate.t0_us  # y's pair fits in the stream from t0 to t0 + span
+    if span < 0:
+        return np.full(coarse.size, -1.0)
+    n_y = int(span // step) + 1
+
+    def y_at(lo: int, hi: int) -> np.ndarray:
+        s = rate.t0_us + step * np.arange(lo, min(hi, n_y), dtype=np.float64)
+        return grid.mean_count(s + period, exposure) - grid.mean_count(s, exposure)
+
+    # Frame k at offset coarse[j] sits at y-grid position u_k - j; spread it onto the two grid points around.
+    u = (frame_t[:-1] - coarse[0] - rate.t0_us) / step
+    i = np.floor(u).astype(np.int64)
+    f = u - i
+    index = np.concatenate([i, i + 1])
+    weights = np.concatenate([1 - f, f])
+    keep = (index >= 0) & (index < n_y + coarse.size)
+    trains = np.stack([np.bincount(index[keep], (weights * w)[keep], minlength=n_y + coarse.size)
+                       for w in (1.0, np.concatenate([energy, energy]))])
+    s_c, s_ce, s_cc = _correlate_blocks(trains, y_at, n_y, coarse.size)
+    n, s_e, s_ee = sums
+    safe = np.maximum(n, 1)
+    cov = s_ce - s_c * s_e / safe
+    var = (s_cc - s_c ** 2 / safe) * (s_ee - s_e ** 2 / safe)
+    r = np.where(var > 0, cov / np.sqrt(np.where(var > 0, var, 1.0)), -1.0)
+    return np.where(n >= least, np.clip(r, -1.0, 1.0), -1.0)
+
+
+def _correlate_blocks(trains: np.ndarray, y_at, n_y: int, n_lags: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``sum_l y[l] * train[l + j]`` for ``j < n_lags`` (both trains against ``y``, the first also
+    against ``y**2``), by FFT in blocks of FFT_BLOCK of ``y`` (made by ``y_at(lo, hi)``) and of the
+    lags: memory stays bounded however long the streams and wide the search."""
+    out = np.zeros((3, n_lags))
+    for lo in range(0, n_y, FFT_BLOCK):
+        y = y_at(lo, lo + FFT_BLOCK)
+        size = sp_fft.next_fast_len(y.size + FFT_BLOCK - 1, real=True)
+        fy = np.conj(sp_fft.rfft(np.stack([y, y * y]), size, axis=1))
+        for j0 in range(0, n_lags, FFT_BLOCK):
+            lags = min(FFT_BLOCK, n_lags - j0)
+            seg = trains[:, lo + j0:lo + j0 + y.size + lags - 1]
+            if not seg.any():
+                continue
+            fs = sp_fft.rfft(seg, size, axis=1)
+            both = sp_fft.irfft(np.stack([fs[0] * fy[0], fs[1] * fy[0], fs[0] * fy[1]]), size, axis=1)
+            out[:, j0:j0 + lags] += both[:, :lags]
+    return out[0], out[1], out[2]
 
 
 def _on_grid(x: np.ndarray, t0: float, step: float, values: np.ndarray) -> np.ndarray:
