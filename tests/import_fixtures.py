@@ -8,6 +8,7 @@ sensor's grid; the event cameras run on their own clocks (``t_sensor = t_session
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,10 +156,19 @@ def simulate_sensor(tex: np.ndarray, sensor: Sensor, seed: int, rate_hz: float =
     return ideal_dvs(frames, t - sensor.offset_us)
 
 
-def write_rgb(path: Path, tex: np.ndarray, seed: int) -> np.ndarray:
-    """MP4 (mp4v) of the scene at 30 fps from session time 0; returns the exposure starts (µs)."""
+VFR_TICKS = np.r_[np.full(60, 2), np.full(10, 4), np.full(20, 1), np.full(30, 2)]
+"""Frame durations of the variable-frame-rate video, in 60ths of a second: 30 fps, a third of a
+second at 15 fps (frame 70 is 333 ms after 70 / 30 s), two thirds at 60 fps, 30 fps again; as long
+as 120 frames at 30 fps."""
+
+
+def write_rgb(path: Path, tex: np.ndarray, seed: int, vfr: bool = False) -> np.ndarray:
+    """MP4 (mp4v) of the scene at 30 fps from session time 0, or with the frame durations
+    VFR_TICKS in the container (``vfr``); returns the exposure starts (µs)."""
     n = int(DURATION_US * RGB_FPS / 1e6)
     t = np.round(np.arange(n) * 1e6 / RGB_FPS).astype(np.int64)
+    if vfr:
+        t = np.round(np.r_[0, np.cumsum(VFR_TICKS)[:-1]] * 1e6 / 60).astype(np.int64)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), RGB_FPS, RGB_SIZE)
     eye = np.eye(3)
     for t0 in t:
@@ -168,7 +178,41 @@ def write_rgb(path: Path, tex: np.ndarray, seed: int) -> np.ndarray:
         g = np.clip(255 * (lux / 650.0) ** (1 / 2.2), 0, 255).astype(np.uint8)
         writer.write(cv2.cvtColor(g, cv2.COLOR_GRAY2BGR))
     writer.release()
+    if vfr:
+        set_mp4_durations(path, VFR_TICKS)
     return t
+
+
+def _mp4_box(buf: bytes, path: list[bytes], lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
+    """``(offset, size)`` of each box along ``path`` (``[b"moov", b"trak", ...]``) in an MP4 file's bytes."""
+    hi = len(buf) if hi is None else hi
+    while lo < hi:
+        size, kind = struct.unpack(">I4s", buf[lo:lo + 8])
+        if kind == path[0]:
+            inner = [] if len(path) == 1 else _mp4_box(buf, path[1:], lo + 8, lo + size)
+            if len(path) == 1 or inner:
+                return [(lo, size)] + inner
+        lo += size
+    return []
+
+
+def set_mp4_durations(path: Path, ticks: np.ndarray) -> None:
+    """Give the frames of a one-track MP4 that OpenCV wrote (its index after the frames) the
+    durations ``ticks`` (one per frame, in units that sum to the video's length): rewrites the
+    time-to-sample table (``stts``), which is how a variable-frame-rate MP4 stores its frame times
+    (OpenCV cannot write one)."""
+    buf = bytearray(path.read_bytes())
+    chain = _mp4_box(bytes(buf), [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stts"])
+    (off, size), (mdhd, _) = chain[-1], _mp4_box(bytes(buf), [b"moov", b"trak", b"mdia", b"mdhd"])[-1]
+    _, count, delta = struct.unpack(">III", buf[off + 12:off + 24])  # OpenCV writes one entry: count frames of delta
+    unit, rest = divmod(count * delta, int(np.sum(ticks)))
+    assert buf[mdhd + 8] == 0 and rest == 0 and len(ticks) == count, "an MP4 of version-0 boxes with one stts entry"
+    table = struct.pack(">I4sII", 16 + 8 * len(ticks), b"stts", 0, len(ticks))
+    table += b"".join(struct.pack(">II", 1, int(k) * unit) for k in ticks)
+    for o, s in chain[:-1]:
+        struct.pack_into(">I", buf, o, s + len(table) - size)
+    buf[off:off + size] = table
+    path.write_bytes(bytes(buf))
 
 
 def nominal(size: tuple[int, int]) -> np.ndarray:
@@ -177,15 +221,16 @@ def nominal(size: tuple[int, int]) -> np.ndarray:
     return nominal_homography(RGB_SIZE, size)
 
 
-def build_session(root: Path, seed: int = 0, *, hd_triggers: bool = True) -> dict:
-    """Write hd.raw (EVT3 + triggers), lr.aedat4, rgb.mp4 and annotations.csv; return the truth."""
+def build_session(root: Path, seed: int = 0, *, hd_triggers: bool = True, vfr: bool = False) -> dict:
+    """Write hd.raw (EVT3 + triggers), lr.aedat4, rgb.mp4 (of variable frame rate with ``vfr``,
+    :data:`VFR_TICKS`) and annotations.csv; return the truth."""
     root.mkdir(parents=True, exist_ok=True)
     tex = with_face(texture(seed, (RGB_SIZE[0] + 2 * MARGIN, RGB_SIZE[1] + 2 * MARGIN)))
     hd_h = np.array([[1.0, 0.02, 2.5], [-0.015, 1.0, 1.5], [0, 0, 1.0]]) @ nominal((160, 120))
     lr_h = np.array([[1.0, -0.01, -1.5], [0.01, 1.0, 2.0], [0, 0, 1.0]]) @ nominal((96, 72))
     hd = Sensor("hd", (160, 120), hd_h, offset_us=-1_234_567)
     lr = Sensor("lr", (96, 72), lr_h, offset_us=-377_123)
-    t_rgb = write_rgb(root / "rgb.mp4", tex, seed)
+    t_rgb = write_rgb(root / "rgb.mp4", tex, seed, vfr)
     hd_ev = simulate_sensor(tex, hd, seed)
     lr_ev = simulate_sensor(tex, lr, seed)
     trig = None

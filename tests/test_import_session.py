@@ -20,8 +20,8 @@ from evface.cli import main
 from evface.io.clip_reader import read_clip
 from evface.io.dataset import DatasetFolder
 from evface.datasets.importers.registration import RegistrationError, apply_homography, map_box
-from evface.datasets.importers.rgb_scan import read_video_frames
-from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session
+from evface.datasets.importers.rgb_scan import read_video_frames, scan_video
+from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, frame_times, import_session
 from evface.datasets.importers.sync import SyncError
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
 import evface.sim.video
@@ -68,6 +68,28 @@ def test_sync_trigger_exact_and_xcorr_within_1ms(session, imported):
     assert hd["method"] == "trigger" and hd["offset_us"] == truth["hd"].offset_us and hd["spread_us"] == 0
     assert lr["method"] == "xcorr" and abs(lr["offset_us"] - truth["lr"].offset_us) <= 1000
     assert lr["confidence"] > 0.5
+
+
+@pytest.mark.parametrize("motion", [False, True])
+def test_variable_frame_rate_video_placed_at_its_container_timestamps(session, tmp_path, motion):
+    """Frames of a variable-frame-rate video (phones, webcams) are placed at their container
+    timestamps, here up to 333 ms from ``i / fps`` (was: at ``i / fps``, so that the trigger pulses,
+    sent at the true frame times, matched no frame: "trigger pulses do not match the RGB frames").
+    A video of constant rate, or a given --rgb-fps, keeps ``i / fps``."""
+    root = tmp_path / "raw"
+    truth = build_session(root, vfr=True)
+    t, _ = frame_times(rgb(root), scan_video(root / "rgb.mp4", motion=motion))
+    assert t.tolist() == truth["t_rgb"].tolist()
+    t, _ = frame_times(rgb(root, fps=30.0), scan_video(root / "rgb.mp4", motion=motion))
+    assert t.tolist() == np.round(np.arange(t.size) * 1e6 / 30).tolist()
+    constant, truth_constant = session
+    t, _ = frame_times(rgb(constant), scan_video(constant / "rgb.mp4", motion=motion))
+    assert t.tolist() == truth_constant["t_rgb"].tolist() == np.round(np.arange(t.size) * 1e6 / 30).tolist()
+    if motion:
+        report = import_session(sources(root), rgb(root), root / "annotations.csv", tmp_path / "ds")
+        hd, lr = report["sensors"]["hd"]["sync"], report["sensors"]["lr"]["sync"]
+        assert hd["method"] == "trigger" and hd["offset_us"] == truth["hd"].offset_us and hd["spread_us"] == 0
+        assert lr["method"] == "xcorr" and abs(lr["offset_us"] - truth["lr"].offset_us) <= 1000
 
 
 def test_estimated_homography_within_1px(session, imported):
@@ -808,8 +830,8 @@ def _counted_decodes(monkeypatch) -> list[int]:
     decoded: list[int] = []
     real_decoded, real_read_frame = evface.sim.video._decoded, evface.sim.video.read_frame
 
-    def counting(video_path):
-        for frame in real_decoded(video_path):
+    def counting(video_path, times=None):
+        for frame in real_decoded(video_path, times):
             decoded.append(1)
             yield frame
 

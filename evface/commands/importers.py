@@ -61,7 +61,7 @@ def session(
                                                "(img0.png, img1.png, ...; .jpg .jpeg .png .bmp .tif .tiff) with --rgb-fps "
                                                "or --rgb-timestamps."),
     annotations: Path = typer.Option(..., "--annotations", help="Annotation CSV (docs/import-guide.md)."),
-    rgb_fps: float = typer.Option(None, "--rgb-fps", help="RGB frame rate (default: the video's; a folder of frames needs it or --rgb-timestamps)."),
+    rgb_fps: float = typer.Option(None, "--rgb-fps", help="RGB frame rate (default: the video's, or each frame's container timestamp when a variable-frame-rate video's frames stray from it by over half a frame; a folder of frames needs it or --rgb-timestamps)."),
     rgb_start_us: int = typer.Option(0, "--rgb-start-us", help="Session time of the first RGB frame."),
     rgb_timestamps: Path = typer.Option(None, "--rgb-timestamps", help="File with one exposure-start time (µs) per frame, and an exposure_us column if its header names one (simulate --rgb-out writes VIDEO.frames.csv)."),
     rgb_exposure_us: int = typer.Option(None, "--rgb-exposure-us", help="RGB exposure (default: the frame period)."),

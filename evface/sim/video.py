@@ -169,10 +169,11 @@ def video_info(path: str | Path) -> VideoInfo:
     return info
 
 
-def count_frames(path: str | Path) -> tuple[int, tuple[int, int]]:
+def count_frames(path: str | Path, times: list[float] | None = None) -> tuple[int, tuple[int, int]]:
     """The number of frames of a video or folder of numbered frames and their ``(width, height)``,
     decoding as little as it can: a folder's first file alone is read, a video is demuxed and
     decoded to its end without converting the frames (its frame-count metadata is unreliable).
+    ``times``, when given, gets each video frame's container timestamp (:func:`iter_video_frames`).
 
     Raises FormatError when the file cannot be opened or holds no frame.
     """
@@ -190,23 +191,27 @@ def count_frames(path: str | Path) -> tuple[int, tuple[int, int]]:
         count = 0
         while cap.grab():
             count += 1
+            if times is not None:
+                times.append(cap.get(cv2.CAP_PROP_POS_MSEC))
     finally:
         cap.release()
     return count, (width, height)
 
 
-def iter_video_frames(path: str | Path) -> Iterator[np.ndarray]:
+def iter_video_frames(path: str | Path, times: list[float] | None = None) -> Iterator[np.ndarray]:
     """Decoded frames of a video or of a folder of numbered frames (:func:`iter_frame_files`),
-    uint8 (H, W, 3) in OpenCV's BGR order, one at a time.
+    uint8 (H, W, 3) in OpenCV's BGR order, one at a time. ``times``, when given, gets each video
+    frame's container timestamp in ms as it is decoded (OpenCV's ``CAP_PROP_POS_MSEC``: 0 or -1
+    when the container has none; a folder's frames get none).
 
     Raises FormatError when the file cannot be opened or holds no frame.
     """
     if Path(path).is_dir():
         return iter_frame_files(numbered_frames(path))
-    return _decoded(path)
+    return _decoded(path, times)
 
 
-def _decoded(path: str | Path) -> Iterator[np.ndarray]:
+def _decoded(path: str | Path, times: list[float] | None = None) -> Iterator[np.ndarray]:
     """The frames OpenCV decodes from the video file ``path`` (:func:`iter_video_frames`); a
     FormatError naming the frame whose size differs from the first frame's (OpenCV's FFmpeg
     backend scales such a frame to the stream's first size; another backend hands it on)."""
@@ -228,6 +233,8 @@ def _decoded(path: str | Path) -> Iterator[np.ndarray]:
                 raise FormatError(where(path, f"frame {count} is {frame.shape[1]}x{frame.shape[0]}, unlike the video's first "
                                               f"frame {first[1]}x{first[0]}; re-encode the video at one size"))
             count += 1
+            if times is not None:
+                times.append(cap.get(cv2.CAP_PROP_POS_MSEC))
             yield frame
         if count == 0:
             raise FormatError(where(path, "no decodable frame"))

@@ -28,33 +28,43 @@ ENERGY_WIDTH_PX = 160
 @dataclass
 class VideoScan:
     """What one pass over the RGB video tells; ``energy`` and ``change`` are None when no sync or
-    registration of the session uses them (:func:`scan_video`)."""
+    registration of the session uses them (:func:`scan_video`), ``times_us`` when the frames have
+    no container timestamps (a folder, or a container without them)."""
 
     n_frames: int
     size: tuple[int, int]
     fps: float
     energy: np.ndarray | None
     change: np.ndarray | None
+    times_us: np.ndarray | None = None
 
 
 def scan_video(path: str | Path, motion: bool = True) -> VideoScan:
     """One pass over the video or folder of numbered frames (:func:`~evface.sim.video.iter_video_frames`):
-    frame count and size, fps (0 for a folder), and with ``motion`` the frame-difference energy
-    (cross-correlation sync) and change image (homography estimate); without, only what
+    frame count and size, fps (0 for a folder), each video frame's container timestamp
+    (:func:`container_times`), and with ``motion`` the frame-difference energy (cross-correlation
+    sync) and change image (homography estimate); without, only what
     :func:`~evface.sim.video.count_frames` reads (a folder's first file, a video's frames undecoded
     into pictures)."""
     path = Path(path)
-    if not motion:
-        fps = 0.0 if path.is_dir() else video_info(path).fps
-        n, size = count_frames(path)
-        if n < 2:
-            raise FormatError(where(path, f"unreadable video or fewer than 2 frames ({n} decoded)"))
-        return VideoScan(n, size, fps, None, None)
-    fps = video_info(path).fps
+    fps = 0.0 if path.is_dir() else video_info(path).fps
+    times: list[float] = []
+    if motion:
+        n, size, energy, change = _scan_motion(path, times)
+    else:
+        (n, size), energy, change = count_frames(path, times), None, None
+    if n < 2:
+        raise FormatError(where(path, f"unreadable video or fewer than 2 frames ({n} decoded)"))
+    return VideoScan(n, size, fps, energy, change, container_times(times, n))
+
+
+def _scan_motion(path: Path, times: list[float]) -> tuple[int, tuple[int, int] | None, np.ndarray, np.ndarray | None]:
+    """Frame count, size (None without a frame), frame-difference energy and change image of one
+    pass over the frames (:func:`scan_video`); ``times`` gets the container timestamps."""
     energy: list[float] = []  # one number per frame pair: an hour of small frames held whole was gigabytes
     change = prev = small_prev = None
     n = 0
-    for frame in iter_video_frames(path):
+    for frame in iter_video_frames(path, times):
         gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         log = np.log(gray.astype(np.float32) + 4.0)
         if prev is not None:
@@ -66,9 +76,27 @@ def scan_video(path: str | Path, motion: bool = True) -> VideoScan:
             energy.append(float(frame_difference_energy(np.stack([small_prev, small]))[0]))
         small_prev = small
         n += 1
-    if n < 2:
-        raise FormatError(where(path, f"unreadable video or fewer than 2 frames ({n} decoded)"))
-    return VideoScan(n, (prev.shape[1], prev.shape[0]), fps, np.asarray(energy, np.float64), change)
+    size = None if prev is None else (prev.shape[1], prev.shape[0])
+    return n, size, np.asarray(energy, np.float64), change
+
+
+def container_times(times_ms: list[float], n_frames: int) -> np.ndarray | None:
+    """The frames' container timestamps (ms, as OpenCV reports them) as µs from the first frame, or
+    None when they are no timestamps: not one per frame, not finite, negative (-1: none), or not
+    increasing frame by frame, as a container without them gives (all 0).
+
+    Examples
+    --------
+    >>> container_times([0.0, 33.3667, 66.7333, 133.4667], 4).tolist()
+    [0, 33367, 66733, 133467]
+    >>> container_times([0.0, 0.0, 0.0], 3) is None, container_times([-1.0, -1.0], 2) is None
+    (True, True)
+    """
+    t = np.asarray(times_ms, dtype=np.float64)
+    if t.size != n_frames or t.size < 2 or not np.all(np.isfinite(t)) or t[0] < 0:
+        return None
+    us = np.round((t - t[0]) * 1000.0).astype(np.int64)
+    return us if np.all(np.diff(us) > 0) else None
 
 
 def read_video_frames(path: str | Path, indices: np.ndarray, size: tuple[int, int] | None = None) -> dict[int, np.ndarray]:

@@ -176,7 +176,8 @@ class RgbSource:
     """The RGB video, or folder of numbered frames (:func:`~evface.sim.video.numbered_frames`), and its timing.
 
     Either ``timestamps`` (a text/CSV file with one exposure-start time in µs per frame; a
-    header line is skipped) or ``fps`` (default: the video's own; a folder states none) and ``start_us``.
+    header line is skipped) or ``fps`` (default: the video's own, or the frames' container
+    timestamps for a video of variable frame rate, :func:`frame_times`; a folder states none) and ``start_us``.
     The exposure of each frame is ``exposure_us`` when given, else the timestamp file's
     ``exposure_us`` column when its header names one (``evface simulate --rgb-out`` writes such a
     file beside the video), else the frame period (a webcam indoors exposes for most of it).
@@ -250,7 +251,9 @@ class SessionOptions:
 
 
 def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray]:
-    """Exposure start and exposure time (µs) of every frame on the session clock (:class:`RgbSource`)."""
+    """Exposure start and exposure time (µs) of every frame on the session clock (:class:`RgbSource`):
+    from the timestamp file, else at ``i / fps`` from ``start_us``, or at the frames' container
+    timestamps when the rate is the video's own and they stray from it (:func:`_video_times`)."""
     exposure = None
     if rgb.timestamps is not None:
         t, exposure = read_frame_times(rgb.timestamps)
@@ -265,12 +268,31 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
         if not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:  # frames hours apart, or several in one µs
             raise ParameterError(f"{rgb.path}: the video states {fps:g} fps, outside [{FPS_RANGE[0]:g}, {FPS_RANGE[1]:g}] "
                                  "(frames 10 s to 1 µs apart); give fps (--rgb-fps) or a timestamp file (--rgb-timestamps)")
-        t = rgb.start_us + np.round(np.arange(scan.n_frames) * 1e6 / fps).astype(np.int64)
+        t = rgb.start_us + _video_times(scan, fps, container=rgb.fps is None)
     if rgb.exposure_us is not None:
         exposure = np.full(t.size, int(rgb.exposure_us), np.int64)
     elif exposure is None:
         exposure = np.full(t.size, int(np.median(np.diff(t))), np.int64)
     return t, exposure
+
+
+def _video_times(scan: VideoScan, fps: float, container: bool) -> np.ndarray:
+    """Frame ``i`` at ``i / fps`` (µs from the first frame), or at its container timestamp when
+    ``fps`` is the container's own (``container``) and some frame's timestamp is more than half a
+    frame period from ``i / fps``: a variable-frame-rate video (phones, webcams).
+
+    Examples
+    --------
+    >>> scan = VideoScan(4, (8, 8), 30.0, None, None, np.array([0, 33333, 100000, 133333]))
+    >>> _video_times(scan, 30.0, True).tolist(), _video_times(scan, 30.0, False).tolist()
+    ([0, 33333, 100000, 133333], [0, 33333, 66667, 100000])
+    >>> _video_times(VideoScan(4, (8, 8), 30.0, None, None), 30.0, True).tolist()  # no container timestamps
+    [0, 33333, 66667, 100000]
+    """
+    t = np.round(np.arange(scan.n_frames) * 1e6 / fps).astype(np.int64)
+    if not container or scan.times_us is None or np.abs(scan.times_us - t).max() <= 0.5e6 / fps:
+        return t
+    return scan.times_us
 
 
 def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int, int, int] | None,
