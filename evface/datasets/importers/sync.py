@@ -37,9 +37,10 @@ Three ways to get ``offset_us``, in order of preference:
    estimate's highest maxima, climbed to the exact correlation's, the shoulders of the peak and
    the fine grid are scored exactly, frame by frame: the result is that of scoring every coarse
    offset exactly, unless the peak or the runner-up is a maximum of the exact correlation that no
-   climb reaches from the estimate's EXACT_PEAKS highest (seen on no test, noise included). The confidence is ``r_peak * (r_peak - r_alt) / (1 - r_alt)`` (clipped to [0, 1]),
-   where ``r_alt`` is the best correlation more than one frame period away from the peak: close
-   to 1 for a single sharp peak, close to 0 for a flat or ambiguous correlation.
+   climb reaches from the estimate's EXACT_PEAKS highest (seen on no test, noise included). The
+   confidence is ``r_peak * (r_peak - r_alt) / (1 - r_alt)`` (clipped to [0, 1]), where ``r_alt``
+   is the best correlation more than one frame period away from the peak: close to 1 for a single
+   sharp peak, close to 0 for a flat or ambiguous correlation.
 """
 
 from __future__ import annotations
@@ -396,7 +397,9 @@ class _CountGrid:
     def mean_count(self, start: np.ndarray, exposure: np.ndarray | float | None = None) -> np.ndarray:
         """``A``: N averaged over each exposure from ``start`` (N at ``start`` when the exposure is 0);
         the exposures are the frames' (``start``'s last axis) unless given."""
-        exposure = self.exposure if exposure is None else np.broadcast_to(np.asarray(exposure, np.float64), start.shape[-1:])
+        if exposure is None:
+            exposure = self.exposure
+        exposure = np.broadcast_to(np.asarray(exposure, np.float64), start.shape[-1:])
         t0, step = self.rate.t0_us, self.rate.bin_us
         open_ = exposure > 0
         mean = _on_grid(start + exposure, t0, step, self.area) - _on_grid(start, t0, step, self.area)
