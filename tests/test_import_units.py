@@ -23,7 +23,7 @@ from evface.datasets.importers.registration import (
     nominal_homography,
     read_point_pairs,
 )
-from evface.datasets.importers.rgb_scan import read_frame_times
+from evface.datasets.importers.rgb_scan import read_frame_times, scan_video
 from evface.datasets.importers.sync import (
     EventRate,
     SyncError,
@@ -32,7 +32,7 @@ from evface.datasets.importers.sync import (
     sync_by_xcorr,
     sync_from_triggers,
 )
-from evface.errors import DatasetError, ParameterError
+from evface.errors import DatasetError, FormatError, ParameterError
 from evface.events.core import make_events
 
 HEADER_US = "subject,clip_id,start_us,onset_us,apex_us,offset_us,end_us,aus,label,lighting\n"
@@ -607,3 +607,14 @@ def test_json_files_saved_with_a_byte_order_mark_are_read(tmp_path):
     assert _homography(str(tmp_path / "H.json"), "--homography").tolist() == [[1, 0, 2], [0, 1, 3], [0, 0, 1]]
     (tmp_path / "dataset.json").write_text('{"description": "lab session"}', encoding="utf-8-sig")
     assert read_dataset_json(tmp_path)["description"] == "lab session"
+
+
+@pytest.mark.parametrize("motion", [False, True])
+def test_a_video_of_one_frame_is_refused_by_either_scan(tmp_path, motion):
+    """The RGB scan with or without the frames' motion refuses a video of fewer than 2 frames in one
+    line naming it (one check after either pass)."""
+    writer = cv2.VideoWriter(str(tmp_path / "one.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (16, 16))
+    writer.write(np.zeros((16, 16, 3), np.uint8))
+    writer.release()
+    with pytest.raises(FormatError, match=r"one\.avi: unreadable video or fewer than 2 frames \(1 decoded\)"):
+        scan_video(tmp_path / "one.avi", motion=motion)
