@@ -343,7 +343,6 @@ def test_read_triggers_from_aedat4(tmp_path):
 
 def test_read_triggers_none_and_bad(tmp_path):
     from evface.io.event_writer import write_events_file
-    from evface.errors import FormatError
 
     write_events_file(tmp_path / "a.aedat4", make_events([1, 2], [0, 1], [0, 1], [1, -1]), (4, 4))
     assert read_triggers(tmp_path / "a.aedat4").size == 0
