@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from evface.checks import as_real, real_dtype
+from evface.checks import as_real, finite, real_dtype
 from evface.errors import ParameterError
 from evface.tasks import stats
 
@@ -40,10 +40,7 @@ def _as_batch(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a", "b"))
     for name, image in zip(names, (a, b)):
         if not real_dtype(image.dtype):
             raise ParameterError(f"images must hold real numbers, got dtype {image.dtype}")
-        bad = image.size - int(np.count_nonzero(np.isfinite(image)))
-        if bad:
-            raise ParameterError(f"{name} holds {bad} of {image.size} values that are not finite numbers (NaN or "
-                                 "infinity); image metrics need finite images")
+        finite(name, image, "image metrics need finite images")
     if a.shape != b.shape:
         raise ParameterError(f"images have shapes {a.shape} and {b.shape}; expected equal shapes")
     if a.ndim == 2:
