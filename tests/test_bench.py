@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from evface.bench import cpu_model
@@ -36,6 +38,9 @@ def test_cpu_model_names_a_processor():
     (lambda: measure((32, 24), DvsParams.ideal(0.2), 0), "steps must be >= 1, got 0"),
     (lambda: measure((32, 24), DvsParams.ideal(0.2), 2, scene="rain"), "unknown benchmark scene 'rain'"),
     (lambda: measure((32, 24), DvsParams.ideal(0.2), 2, warmup=-1), "warmup must be >= 0, got -1"),
+    (lambda: measure((60000, 60000), DvsParams.ideal(0.2), 1),  # was: named sensor_size and evface simulate's options
+     r"^size 60000x60000 \(the simulator's state and the scene's frames\) takes about 388.9 GiB, .*; give a smaller size$"),
+    (lambda: measure((0, 24), DvsParams.ideal(0.2), 1), r"^size width must be in \[1, 65536\], got 0$"),
     (lambda: synthetic_stream(10**12), r"n_events 1,000,000,000,000 takes about 59604.6 GiB"),
     (lambda: make_stream(-1), "n_events must be >= 1, got -1"),
     (lambda: run_representations(1.5), "n_events must be a whole number, got 1.5"),
@@ -46,7 +51,8 @@ def test_cpu_model_names_a_processor():
     (lambda: reconstruct.throughput(steps=1.5), "steps must be a whole number, got 1.5"),
     (lambda: run_benchmarks("io"), r"names must be a list of benchmarks, got the string 'io' \(give \('io',\)\)"),
     (lambda: run_benchmarks(("rain",)), r"unknown benchmark\(s\) \['rain'\]"),  # was ModuleNotFoundError
-    (lambda: run_benchmarks(("io", "io")), "benchmark io named twice"),  # was measured twice, one kept
+    (lambda: run_benchmarks(("io", "io")),  # was measured twice, one kept
+     r"^names: \('io', 'io'\) names benchmark io twice; give each benchmark once$"),
 ])
 def test_bench_sizes_are_checked_before_anything_runs(call, message):
     """measure(steps=0) was a ZeroDivisionError, an unknown scene a KeyError, warmup=-1 timed the
@@ -54,3 +60,13 @@ def test_bench_sizes_are_checked_before_anything_runs(call, message):
     1.5 events silently 1, and repeats=0 a rate of 0.0 events/s."""
     with pytest.raises(ParameterError, match=message):
         call()
+
+
+def test_bench_sim_counts_the_scene_frames_against_memory(monkeypatch):
+    """On a machine of 1 GiB, 2200x2200 fits the simulator's own check (100 B a pixel: 484 MB) but
+    not with the scene's frames (116 B: 561 MB, over half the memory): it ran and allocated them."""
+    real = os.sysconf
+    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1 << 18}.get(name, real(name)))
+    with pytest.raises(ParameterError, match=r"^size 2200x2200 \(the simulator's state and the scene's frames\) takes "
+                                             r"about 0.5 GiB, more than half of this machine's 1 GiB; give a smaller size$"):
+        measure((2200, 2200), DvsParams.ideal(0.2), 1)

@@ -78,6 +78,10 @@ def run(names: tuple[str, ...] = BENCHMARKS, quick: bool = False) -> dict[str, A
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: names must be a list of benchmarks, got the string 'io' (give ('io',))
+    >>> run(("io", "io"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: names: ('io', 'io') names benchmark io twice; give each benchmark once
     """
     if isinstance(names, str):
         raise ParameterError(f"names must be a list of benchmarks, got the string {names!r} (give ({names!r},))")
@@ -87,7 +91,7 @@ def run(names: tuple[str, ...] = BENCHMARKS, quick: bool = False) -> dict[str, A
         raise ParameterError(f"unknown benchmark(s) {unknown}; choose from {list(BENCHMARKS)}")
     twice = next((name for name in names if names.count(name) > 1), None)
     if twice is not None:
-        raise ParameterError(f"benchmark {twice} named twice; its figures would be measured twice and one kept")
+        raise ParameterError(f"names: {names} names benchmark {twice} twice; give each benchmark once")
     doc: dict[str, Any] = {"evface": __version__, "machine": machine()}
     for name in names:
         module = importlib.import_module(f"evface.bench.{name}")

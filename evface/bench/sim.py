@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import as_int
+from evface.checks import as_int, sensor_dims, within_memory
 from evface.errors import ParameterError
-from evface.sim.dvs import DvsSimulator, num_threads
+from evface.sim.dvs import STATE_BYTES_PER_PIXEL, DvsSimulator, num_threads
 from evface.sim.dvs_params import DvsParams
 
 SIZES = ((346, 260), (1280, 720))
@@ -33,6 +33,9 @@ BACKGROUND_LUX = 20.0
 PEAK_LUX = 1000.0
 FLICKER_HZ = 100.0
 FLICKER_DEPTH = 0.1
+SCENE_BYTES_PER_PIXEL = 16
+"""The memory a scene frame takes per pixel while it is made (the float32 outer product and its
+scaled copies), beside the simulator's own (:data:`~evface.sim.dvs.STATE_BYTES_PER_PIXEL`)."""
 
 
 def modes() -> dict[str, DvsParams]:
@@ -75,17 +78,27 @@ def measure(size: tuple[int, int], params: DvsParams, steps: int, seed: int = 0,
     """Time ``steps`` simulator steps on a scene of :data:`SCENES`, after ``warmup`` untimed ones
     (which also trigger numba's compilation or cache load).
 
+    ``size`` is checked against the machine's memory before anything is allocated.
+
     Examples
     --------
     >>> measure((32, 24), DvsParams.ideal(0.2), steps=0)
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: steps must be >= 1, got 0
+    >>> measure((60000, 60000), DvsParams.ideal(0.2), steps=1)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: size 60000x60000 (the simulator's state and the scene's frames) takes about 388.9 GiB, more than half of this machine's ... GiB; give a smaller size
     """
     if scene not in SCENES:
         raise ParameterError(f"unknown benchmark scene {scene!r}; choose from {list(SCENES)}")
     steps = as_int("steps", steps, 1)
     warmup = as_int("warmup", warmup, 0)
+    width, height = size = sensor_dims(size, "size")
+    # was: the simulator's own check, naming sensor_size and evface simulate's options
+    within_memory((STATE_BYTES_PER_PIXEL + SCENE_BYTES_PER_PIXEL) * width * height,
+                  f"size {width}x{height} (the simulator's state and the scene's frames)", "give a smaller size")
     make_frame = SCENES[scene]
     sim = DvsSimulator(size, params, seed)
     for k in range(warmup + 1):
