@@ -67,16 +67,26 @@ def _nir():
     return nir
 
 
+def _array(tensor: torch.Tensor) -> np.ndarray:
+    """``tensor`` as a float32 array, copied to the CPU from whatever device it is on (a model on
+    ``meta``, shapes without values, has nothing to copy: a ParameterError)."""
+    if tensor.is_meta:
+        raise ParameterError("model: its weights are on the meta device (shapes without values); load its "
+                             "weights before exporting it")
+    return tensor.detach().cpu().numpy().astype(np.float32)
+
+
 def _fold(unit: Unit) -> tuple[np.ndarray, np.ndarray]:
-    """The weight and bias of ``unit``'s convolution with its BatchNorm (if any) folded in."""
+    """The weight and bias of ``unit``'s convolution with its BatchNorm (if any) folded in, as
+    float32 arrays (computed on the model's device, then copied to the CPU)."""
     conv, norm = unit.conv, unit.norm
     w = conv.weight.detach()
-    b = conv.bias.detach() if conv.bias is not None else torch.zeros(conv.out_channels)
+    b = conv.bias.detach() if conv.bias is not None else torch.zeros(conv.out_channels, device=w.device)
     if isinstance(norm, torch.nn.BatchNorm2d):
         scale = (norm.weight / torch.sqrt(norm.running_var + norm.eps)).detach()
         w = w * scale[:, None, None, None]
         b = (norm.bias - norm.running_mean * scale).detach() + b * scale
-    return w.numpy().astype(np.float32), b.numpy().astype(np.float32)
+    return _array(w), _array(b)
 
 
 def _membrane(nir: Any, beta: float, dt: float, full: Callable[[float], np.ndarray], **spiking: np.ndarray) -> Any:
@@ -112,8 +122,11 @@ def _membrane(nir: Any, beta: float, dt: float, full: Callable[[float], np.ndarr
 
 
 def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
-    """The ``nir.NIRGraph`` of a :class:`SpikingCNN` on the CPU (its mode is left as it is: the graph
-    takes the inference statistics of its norms either way) for time steps of ``dt`` seconds."""
+    """The ``nir.NIRGraph`` of a :class:`SpikingCNN` for time steps of ``dt`` seconds.
+
+    The model may be on any device with values (its arrays are copied to the CPU; the model stays
+    where it is, and in its mode: the graph takes the inference statistics of its norms either way).
+    """
     nir = _nir()
     if not isinstance(model, SpikingCNN):
         raise ParameterError(f"only SpikingCNN models can go to NIR, not {type(model).__name__}")
@@ -173,8 +186,7 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
         sources, s = ["pool"], 1
     nodes["flatten"] = nir.Flatten(input_type={"input": np.array([c, s, s])}, start_dim=0, end_dim=-1)
     edges.extend((src, "flatten") for src in sources)
-    nodes["fc"] = nir.Affine(weight=model.fc.weight.detach().numpy().astype(np.float32),
-                             bias=model.fc.bias.detach().numpy().astype(np.float32))
+    nodes["fc"] = nir.Affine(weight=_array(model.fc.weight), bias=_array(model.fc.bias))
     nodes["output"] = nir.Output(output_type=np.array([cfg.n_classes]))
     edges += [("flatten", "fc"), ("fc", "output")]
     meta = {"source": "evface SpikingCNN (SEW-ResNet)", "dt": dt, "time_steps": cfg.time_steps,
@@ -192,8 +204,8 @@ def write(graph: Any, path: str | Path) -> Path:
 def export(model: SpikingCNN, path: str | Path, dt: float = DT) -> Path:
     """Write the NIR graph of ``model`` (:func:`to_nir`) to ``path``.
 
-    The model (on the CPU) is left in its mode: it was switched to eval mode, so a training loop
-    that exported a snapshot went on with frozen norm statistics.
+    The model (on any device) is left where it is and in its mode: it was switched to eval mode,
+    so a training loop that exported a snapshot went on with frozen norm statistics.
     """
     return write(to_nir(model, dt), path)
 
