@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
+from evface.cli import main
 from evface.errors import ParameterError
 from evface.models.export_nir import to_nir
 from evface.models.snn import NetConfig, SpikingCNN
+from evface.tasks import engine, run_folder
 
 NET = NetConfig(in_channels=2, n_classes=4, time_steps=5, input_size=16, depth=2, width=4)
 
@@ -39,3 +41,33 @@ def test_to_nir_of_a_model_on_cuda_is_the_graph_of_the_same_model_on_the_cpu():
         for key, value in vars(node).items():
             if hasattr(value, "shape"):
                 assert value == pytest.approx(getattr(on_cuda.nodes[name], key), abs=1e-6), (name, key)
+
+
+def _snn_run(folder, model="snn", task="classify"):
+    run_folder.save_config(folder, {"task": task, "model": model, "net": NET.to_dict()})
+    engine.save_checkpoint(folder / "best.pt", {"model": SpikingCNN(NET).state_dict()})
+    return folder
+
+
+@pytest.mark.parametrize("name", ["graph.txt", "graph", "best.pt.bak"])
+def test_export_nir_writes_only_under_a_nir_name(tmp_path, capsys, name):
+    """The NIR graph (HDF5) was written under any new name, as `faces` wrote PNG bytes under faces.jpg."""
+    pytest.importorskip("nir")
+    run = _snn_run(tmp_path / "run")
+    assert main(["export-nir", str(run), str(tmp_path / name)]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: OUT: {tmp_path / name} would hold a NIR graph (HDF5); give it "
+                                               "a .nir name")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    assert main(["export-nir", str(run), str(tmp_path / "graph.NIR")]) == 0
+
+
+@pytest.mark.parametrize(("model", "task"), [("ann", "classify"), (None, "reconstruct")])
+def test_export_nir_of_a_run_without_a_spiking_network_says_which_run_to_give(tmp_path, capsys, model, task):
+    """It said what the run was, not what to give."""
+    pytest.importorskip("nir")
+    run = _snn_run(tmp_path / "run", model, task)
+    assert main(["export-nir", str(run), str(tmp_path / "a.nir")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {run} is not a spiking classification run (task {task!r}, model "
+                                               f"{model!r}); NIR holds spiking networks: give a run of evface train "
+                                               "classify --model snn")
+    assert not (tmp_path / "a.nir").exists()

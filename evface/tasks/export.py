@@ -25,7 +25,8 @@ def export_run(run_dir: str | Path, out: str | Path, model: str | None = None) -
     config = run_folder.load_config(run_dir)
     if config.get("task") != "classify" or config.get("model", "snn") != "snn":
         raise ParameterError(f"{run_dir} is not a spiking classification run (task {config.get('task')!r}, "
-                             f"model {config.get('model')!r})")
+                             f"model {config.get('model')!r}); NIR holds spiking networks: give a run of "
+                             "evface train classify --model snn")
     with run_folder.reading(Path(run_dir) / run_folder.CONFIG):
         run_folder.check_fields(config, {"net": dict})
         net = SpikingCNN(NetConfig(**config["net"]))
