@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from recon_fixtures import make_fake_dataset as make_recon_dataset
+from test_classify import make_fake_dataset as make_classify_dataset
 
 from evface.cli import main
 from evface.errors import ParameterError
@@ -71,3 +73,20 @@ def test_export_nir_of_a_run_without_a_spiking_network_says_which_run_to_give(tm
                                                f"{model!r}); NIR holds spiking networks: give a run of evface train "
                                                "classify --model snn")
     assert not (tmp_path / "a.nir").exists()
+
+
+@pytest.mark.parametrize(("task", "other", "make_dataset"), [
+    ("reconstruct", "classify", make_recon_dataset), ("classify", "reconstruct", make_classify_dataset)])
+def test_train_refuses_to_resume_a_run_of_the_other_task(tmp_path, capsys, task, other, make_dataset):
+    """`train reconstruct --out RUN` on a classification run said RUN "holds a run written by evface
+    0.1.0 with settings this evface 0.1.0 does not know (augment, balanced, beta, ...)" and to resume
+    it with evface 0.1.0 (itself); of a run without a version, "holds a run with other settings"."""
+    data = tmp_path / "data"
+    make_dataset(data)
+    run = tmp_path / "run"
+    run_folder.save_config(run, {"task": other, "seeds": 3, f"{other}_setting": 1})
+    before = (run / "config.json").read_bytes()
+    assert main(["train", task, "--data", str(data), "--out", str(run), "--epochs", "1"]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {run}: holds a {other} run, which evface train {task} cannot "
+                                               "resume; give --out a new folder")
+    assert sorted(p.name for p in run.iterdir()) == ["config.json"] and (run / "config.json").read_bytes() == before

@@ -445,10 +445,26 @@ def check_folder(text: str) -> None:
         raise ValueError(f"the folder {text!r} {why.replace('dataset', 'run')}")
 
 
+def check_task(run_dir: str | Path, old: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+    """Refuse to resume the run ``old`` (``run_dir``'s ``config.json``) as a run of another task than
+    ``config``'s: one line naming both tasks.
+
+    Examples
+    --------
+    >>> check_task("runs/ev", {"task": "classify"}, {"task": "reconstruct"})
+    Traceback (most recent call last):
+    ...
+    evface.tasks.run_folder.ResumeRefused: runs/ev: holds a classify run, which evface train reconstruct cannot resume; give --out a new folder
+    """
+    if old.get("task") != config.get("task"):  # was: its settings listed as unknown to this evface, or as other
+        raise ResumeRefused(where(run_dir, f"holds a {old.get('task')} run, which evface train {config.get('task')} "
+                                            "cannot resume; give --out a new folder"))
+
+
 def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str, ...] = (),
                  rows: list[dict[str, Any]] | None = None) -> None:
-    """Refuse to resume a run folder trained with other settings (its checkpoint would not fit) or
-    on other clips.
+    """Refuse to resume a run folder of another task (:func:`check_task`), trained with other
+    settings (its checkpoint would not fit) or on other clips.
 
     Compares ``config`` with the folder's ``config.json`` (if any) key by key, except the keys in
     ``free`` (settings such as ``epochs`` that a resumed run may change), and the dataset's manifest
@@ -466,6 +482,7 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
                                                 "a new folder"))
         return
     old = load_config(run_dir)
+    check_task(run_dir, old, config)
     unknown = unknown_settings(old, config)
     if unknown:
         raise ResumeRefused(where(run_dir, f"holds a run written by evface {old[VERSION]} with settings this evface "
@@ -544,6 +561,7 @@ def grown_by_seeds(run_dir: str | Path, config: dict[str, Any], key: str,
     if not (Path(run_dir) / CONFIG).exists():
         return config, ()
     old = load_config(run_dir)
+    check_task(run_dir, old, config)
     before, now = int(old.get("seeds", 1)), int(config.get("seeds", 1))
     if now < before:
         raise ResumeRefused(where(run_dir, f"holds a run of {before} training seeds; --seeds {now} would leave "
