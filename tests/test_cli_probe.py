@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from recon_fixtures import make_fake_dataset as make_recon_dataset
@@ -90,3 +92,13 @@ def test_train_refuses_to_resume_a_run_of_the_other_task(tmp_path, capsys, task,
     assert capsys.readouterr().err.strip() == (f"error: {run}: holds a {other} run, which evface train {task} cannot "
                                                "resume; give --out a new folder")
     assert sorted(p.name for p in run.iterdir()) == ["config.json"] and (run / "config.json").read_bytes() == before
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a machine with a CUDA device")
+def test_train_on_cuda_without_it_names_the_option(tmp_path, capsys):
+    """It said "device 'cuda' requested but torch sees no CUDA device", naming neither --device nor why."""
+    data = make_classify_dataset(tmp_path / "data")
+    assert main(["train", "classify", "--data", str(data), "--out", str(tmp_path / "run"), "--device", "cuda"]) == 2
+    assert re.fullmatch(r"error: --device cuda: torch sees no CUDA device \((this torch .* is built without CUDA|no GPU "
+                        r"is visible to it .*)\); give --device auto or cpu", capsys.readouterr().err.strip())
+    assert not (tmp_path / "run").exists()

@@ -93,7 +93,9 @@ def select_device(prefer: str = "auto", local_rank: int = 0) -> torch.device:
     if prefer not in ("auto", "cpu", "cuda"):
         raise ParameterError(f"device must be 'auto', 'cpu' or 'cuda', not {prefer!r}")
     if prefer == "cuda" and not torch.cuda.is_available():
-        raise ParameterError("device 'cuda' requested but torch sees no CUDA device")
+        why = (f"this torch {torch.__version__} is built without CUDA" if torch.version.cuda is None
+               else "no GPU is visible to it (CUDA_VISIBLE_DEVICES, the driver)")
+        raise ParameterError(f"--device cuda: torch sees no CUDA device ({why}); give --device auto or cpu")
     if prefer == "cpu" or not torch.cuda.is_available():
         return torch.device("cpu")
     return torch.device("cuda", local_rank % torch.cuda.device_count())
