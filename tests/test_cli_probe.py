@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import warnings
 
+import numpy as np
 import pytest
 import torch
 from recon_fixtures import make_fake_dataset as make_recon_dataset
@@ -11,6 +13,7 @@ from test_classify import make_fake_dataset as make_classify_dataset
 
 from evface.cli import main
 from evface.errors import ParameterError
+from evface.face.preview import to_srgb8
 from evface.models.export_nir import to_nir
 from evface.models.snn import NetConfig, SpikingCNN
 from evface.tasks import engine, run_folder
@@ -102,3 +105,15 @@ def test_train_on_cuda_without_it_names_the_option(tmp_path, capsys):
     assert re.fullmatch(r"error: --device cuda: torch sees no CUDA device \((this torch .* is built without CUDA|no GPU "
                         r"is visible to it .*)\); give --device auto or cpu", capsys.readouterr().err.strip())
     assert not (tmp_path / "run").exists()
+
+
+def test_a_difference_gain_beyond_float32_draws_without_warnings(tmp_path, capsys):
+    """`faces --diff 1e308` printed NumPy's "overflow encountered in multiply" and "invalid value
+    encountered in cast" (the gain became inf in float32, and 0 x inf NaN) before writing the sheet."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert to_srgb8(np.array([[[0.0, 1e-30, 0.5, 2.0]]]), gain=1e308).tolist() == [[[0, 255, 255, 255]]]
+        assert main(["faces", str(tmp_path / "d.png"), "--seeds", "0", "--aus", "12", "--pose", "yaw=2", "--size", "32",
+                     "--diff", "1e308"]) == 0
+    out, err = capsys.readouterr()
+    assert (out.strip(), err) == (f"wrote {tmp_path / 'd.png'} (1 face x 3 columns)", "")

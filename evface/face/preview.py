@@ -29,9 +29,14 @@ def to_srgb8(reflectance: np.ndarray, gain: float = 1.0) -> np.ndarray:
     --------
     >>> to_srgb8(np.array([[[0.0, 0.18, 1.0]]])).tolist(), to_srgb8(np.array([[[0.5, 0.5, 0.5]]]), gain=4).tolist()
     ([[[0, 117, 255]]], [[[255, 255, 255]]])
+    >>> to_srgb8(np.array([[[0.0, 1e-30, 0.5]]]), gain=1e308).tolist()
+    [[[0, 255, 255]]]
     """
     gain = as_real("gain", gain, 0.0, np.inf)  # was: nan drew every pixel black
-    v = np.clip(np.asarray(reflectance, np.float32) * np.float32(gain), 0.0, 1.0) ** (1.0 / 2.2)
+    # a gain beyond float32 (1e308) was inf, and 0 x inf NaN: NumPy's warnings and NaN cast to uint8
+    gain32 = np.float32(min(gain, float(np.finfo(np.float32).max)))
+    with np.errstate(over="ignore"):  # a product beyond float32 is inf, clipped to 1 as it should be
+        v = np.clip(np.asarray(reflectance, np.float32) * gain32, 0.0, 1.0) ** (1.0 / 2.2)
     return (v * 255.0 + 0.5).astype(np.uint8)
 
 
