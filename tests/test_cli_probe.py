@@ -8,11 +8,13 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from skimage import data
 from recon_fixtures import make_fake_dataset as make_recon_dataset
 from test_classify import make_fake_dataset as make_classify_dataset
 
 from evface.cli import main
-from evface.errors import ParameterError
+from evface.errors import FormatError, ParameterError
+from evface.face.detect import detect_faces
 from evface.face.preview import to_srgb8
 from evface.models.export_nir import to_nir
 from evface.models.snn import NetConfig, SpikingCNN
@@ -117,3 +119,21 @@ def test_a_difference_gain_beyond_float32_draws_without_warnings(tmp_path, capsy
                      "--diff", "1e308"]) == 0
     out, err = capsys.readouterr()
     assert (out.strip(), err) == (f"wrote {tmp_path / 'd.png'} (1 face x 3 columns)", "")
+
+
+@pytest.mark.parametrize("image", [
+    (data.astronaut().astype(np.uint16) * 257),  # a 16-bit photo: every pixel >= 1, drawn white, "no face"
+    data.astronaut().astype(np.int64),  # 0-255 as int: likewise
+    np.where(data.astronaut() > 0, np.nan, 0.5),  # NaN: NumPy's "invalid value encountered in cast"
+    data.astronaut()[None],  # (1, H, W, 3): no face, without a word
+    data.astronaut()[..., :1],  # (H, W, 1): OpenCV's "Bad number of channels"
+    data.astronaut()[0, :, 0],  # (W,)
+])
+def test_detect_faces_refuses_an_image_it_would_misread(image):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(FormatError, match=r"^expected an \(H, W\) or \(H, W, 3\) image of uint8, or of finite floats "
+                                              rf"in \[0, 1\], got {image.dtype} {re.escape(str(image.shape))}$"):
+            detect_faces(image)
+    assert detect_faces(data.astronaut()).tolist() == [[177, 67, 93, 93]]
+    assert detect_faces(data.astronaut() / 255.0).shape[1] == 4  # linear floats in [0, 1] are taken

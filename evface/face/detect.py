@@ -45,8 +45,18 @@ def to_gray_uint8(image: np.ndarray, gamma: float = 2.2) -> np.ndarray:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: gamma must be a finite number > 0, got 0
+    >>> to_gray_uint8(np.full((2, 2, 3), 40000, np.uint16))
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: expected an (H, W) or (H, W, 3) image of uint8, or of finite floats in [0, 1], got uint16 (2, 2, 3)
     """
     img = np.asarray(image)
+    kind = img.dtype == np.uint8 or (np.issubdtype(img.dtype, np.floating) and bool(np.isfinite(img).all()))
+    if not kind or not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):
+        # was: other integers (a 16-bit image, 0-255 as int) read as floats, every pixel >= 1 drawn white; other
+        # shapes an OpenCV error or, (N, H, W, 3) or (W,), an answer about no image
+        raise FormatError(f"expected an (H, W) or (H, W, 3) image of uint8, or of finite floats in [0, 1], got "
+                          f"{img.dtype} {img.shape}")
     if img.dtype != np.uint8:
         gamma = as_real("gamma", gamma, 0.0, np.inf, low_open=True)  # was: 0 a ZeroDivisionError
         img = np.clip(np.asarray(img, np.float32), 0.0, 1.0) ** (1.0 / gamma)
@@ -68,7 +78,7 @@ def detect_faces(image: np.ndarray, min_size_frac: float = 0.1) -> np.ndarray:
         For a ``min_size_frac`` outside [0, 1] or not a number (was: nan a ValueError, 1e9
         OpenCV's "Can't parse 'minSize'").
     FormatError
-        For an image without pixels (was: an AttributeError).
+        For an image without pixels (was: an AttributeError), or not as :func:`to_gray_uint8` takes it.
 
     Examples
     --------
