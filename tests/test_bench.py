@@ -70,3 +70,23 @@ def test_bench_sim_counts_the_scene_frames_against_memory(monkeypatch):
     with pytest.raises(ParameterError, match=r"^size 2200x2200 \(the simulator's state and the scene's frames\) takes "
                                              r"about 0.5 GiB, more than half of this machine's 1 GiB; give a smaller size$"):
         measure((2200, 2200), DvsParams.ideal(0.2), 1)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: classify.throughput("events"),  # was: "not 'e'", its letters taken as input kinds
+     r"^inputs must be a list of input kinds, got the string 'events' \(give \('events',\)\)$"),
+    (lambda: classify.throughput(()), r"^inputs names no input kind; give e.g. \('events',\)$"),  # was an IndexError
+    (lambda: classify.throughput(batch_size=10**7),
+     r"^batch_size 10,000,000 of 4 x 2 x 64 x 64 inputs \(a training step\) takes about 48828.1 GiB, .*; give a "
+     "smaller batch_size or size$"),
+    (lambda: reconstruct.throughput(batch_size=10**7),
+     r"^batch_size 10,000,000 of 11 x 64 x 64 inputs \(a training step\) takes about 67138.7 GiB, .*; give a "
+     "smaller batch_size or size$"),
+    (lambda: reconstruct.throughput(size=0), r"^size must be in \[16, 1024\], got 0$"),
+    (lambda: reconstruct.throughput(size=10**5), r"^size must be in \[16, 1024\], got 100000$"),
+])
+def test_bench_train_checks_its_arguments_and_memory_before_allocating(call, message):
+    """A batch beyond memory was torch's allocator error, or the process killed part way through
+    the step; reconstruct's size 0 "the condition holds no sample or no pixel", naming no argument."""
+    with pytest.raises(ParameterError, match=message):
+        call()

@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from evface.checks import as_int
+from evface.checks import as_int, within_memory
 from evface.errors import DatasetError, ParameterError, counted, where
 from evface.inputs.reconstruct import (
     GRID_SENSOR,
@@ -501,6 +501,11 @@ def _evaluated_on(s: ReconSamples, other_ids: set[str], n_parts: int, seeds: lis
 # --------------------------------------------------------------------------- speed
 
 
+TRAIN_BYTES_PER_INPUT_BYTE = 40
+"""The memory a training step of :func:`throughput` takes per byte of its float32 inputs (condition
+and target: the activations kept for the backward pass; about 24 at the defaults, measured)."""
+
+
 def throughput(batch_size: int = ReconstructConfig.batch_size, size: int = ReconstructConfig.crop,
                n_bins: int = ReconstructConfig.n_bins, keyframe: bool = True, steps: int = 5,
                base: int = ReconstructConfig.base, device: str = "cpu", seed: int = 0) -> dict[str, Any]:
@@ -508,12 +513,32 @@ def throughput(batch_size: int = ReconstructConfig.batch_size, size: int = Recon
 
     The defaults are the training defaults (64 x 64 crops, 5 bins, the event history of the
     default spec, keyframe channel, ``base`` 8). ``steps`` and ``batch_size`` are integers of at
-    least 1 (a ParameterError naming them; ``steps=0`` was a ZeroDivisionError).
+    least 1 (a ParameterError naming them; ``steps=0`` was a ZeroDivisionError), ``size``,
+    ``n_bins`` and ``base`` in the ranges of :class:`ReconstructConfig`'s ``size``, ``n_bins`` and
+    ``base``, and a training step's memory (:data:`TRAIN_BYTES_PER_INPUT_BYTE`) is checked against
+    the machine's before anything is allocated.
+
+    Examples
+    --------
+    >>> throughput(size=0)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: size must be in [16, 1024], got 0
+    >>> throughput(batch_size=10**6)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: batch_size 1,000,000 of 11 x 64 x 64 inputs (a training step) takes about 6713.9 GiB, more than half of this machine's ... GiB; give a smaller batch_size or size
     """
     steps, batch_size = as_int("steps", steps, 1), as_int("batch_size", batch_size, 1)
+    # was: size 0 "the condition holds no sample or no pixel", naming no argument
+    size, n_bins, base = as_int("size", size, 16, 1024), as_int("n_bins", n_bins, 1, 256), as_int("base", base, 1, 512)
+    c_in = n_bins + 2 * len(ReconSpec.alphas_rad_s) + int(keyframe)
+    # was: torch's allocator error, or the process killed part way through the step
+    within_memory(TRAIN_BYTES_PER_INPUT_BYTE * 4 * batch_size * (c_in + 1) * size**2,
+                  f"batch_size {batch_size:,} of {c_in + 1} x {size} x {size} inputs (a training step)",
+                  "give a smaller batch_size or size")
     engine.seed_everything(seed)
     dev = engine.select_device(device)
-    c_in = n_bins + 2 * len(ReconSpec.alphas_rad_s) + int(keyframe)
     c = torch.randn(batch_size, c_in, size, size, device=dev)
     x = torch.rand(batch_size, 1, size, size, device=dev)
     result: dict[str, Any] = {"batch_size": batch_size, "size": size, "n_bins": n_bins, "keyframe": keyframe, "base": base,
