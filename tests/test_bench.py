@@ -42,6 +42,10 @@ def test_cpu_model_names_a_processor():
      r"^size 60000x60000 \(the simulator's state and the scene's frames\) takes about 388.9 GiB, .*; give a smaller size$"),
     (lambda: measure((0, 24), DvsParams.ideal(0.2), 1), r"^size width must be in \[1, 65536\], got 0$"),
     (lambda: synthetic_stream(10**12), r"n_events 1,000,000,000,000 takes about 59604.6 GiB"),
+    (lambda: synthetic_stream(10, (70000, 5)), r"^sensor_size width must be in \[1, 65536\], got 70000$"),  # wrapped
+    (lambda: synthetic_stream(10, (0, 5)), r"^sensor_size width must be in \[1, 65536\], got 0$"),  # "high <= 0"
+    (lambda: synthetic_stream(10, duration_us=0), r"^duration_us must be >= 1, got 0$"),  # "high <= 0"
+    (lambda: synthetic_stream(10, seed=-1), r"^seed must be >= 0, got -1$"),  # NumPy's "expected non-negative integer"
     (lambda: make_stream(-1), "n_events must be >= 1, got -1"),
     (lambda: run_representations(1.5), "n_events must be a whole number, got 1.5"),
     (lambda: events_per_second(lambda: None, 10, repeats=0), "repeats must be >= 1, got 0"),

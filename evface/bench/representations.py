@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from evface.bench import stream_size
-from evface.checks import as_int
+from evface.checks import as_int, sensor_dims
 from evface.events import ops
 from evface.events.core import SensorSize, empty_events, slice_time
 from evface.events.representations import to_count_image, to_event_frames, to_time_surface, to_voxel_grid
@@ -39,8 +39,15 @@ def synthetic_stream(
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: n_events must be >= 1, got -1
+    >>> synthetic_stream(10, sensor_size=(70000, 5))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: sensor_size width must be in [1, 65536], got 70000
     """
     n_events = stream_size(n_events)
+    # was: a width over 65536 wrapped round in the uint16 x without a word; 0 and the others NumPy's errors
+    sensor_size = sensor_dims(sensor_size)
+    duration_us, seed = as_int("duration_us", duration_us, 1), as_int("seed", seed, 0)
     rng = np.random.default_rng(seed)
     events = empty_events(n_events)
     events["t"] = np.sort(rng.integers(0, duration_us, n_events))
