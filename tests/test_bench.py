@@ -47,6 +47,8 @@ def test_cpu_model_names_a_processor():
     (lambda: synthetic_stream(10, duration_us=0), r"^duration_us must be >= 1, got 0$"),  # "high <= 0"
     (lambda: synthetic_stream(10, seed=-1), r"^seed must be >= 0, got -1$"),  # NumPy's "expected non-negative integer"
     (lambda: make_stream(-1), "n_events must be >= 1, got -1"),
+    (lambda: make_stream(10, seed=-1), "^seed must be >= 0, got -1$"),  # was: NumPy's "expected non-negative integer"
+    (lambda: events_per_second(lambda: None, -5), "^n_events must be >= 1, got -5$"),  # was: -6 million events/s
     (lambda: run_representations(1.5), "n_events must be a whole number, got 1.5"),
     (lambda: events_per_second(lambda: None, 10, repeats=0), "repeats must be >= 1, got 0"),
     (lambda: classify.throughput(steps=0), "steps must be >= 1, got 0"),  # was a ZeroDivisionError

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from evface.bench import stream_size
+from evface.checks import as_int
 from evface.events.core import EVENT_DTYPE
 from evface.io.clip_reader import read_events
 from evface.io.event_reader import iter_events_file, read_events_file
@@ -44,9 +45,17 @@ FAERY_TYPES = {"evt3": "evt", "evt2": "evt", "dat": "dat", "aedat4": "aedat", "e
 
 
 def make_stream(n_events: int, seed: int = 0) -> np.ndarray:
-    """The benchmark stream: sorted uniform times at ``RATE_HZ``, uniform pixels and polarities."""
+    """The benchmark stream: sorted uniform times at ``RATE_HZ``, uniform pixels and polarities.
+
+    Examples
+    --------
+    >>> make_stream(10, seed=-1)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: seed must be >= 0, got -1
+    """
     n_events = stream_size(n_events)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(as_int("seed", seed, 0))  # was: NumPy's "expected non-negative integer"
     events = np.empty(n_events, dtype=EVENT_DTYPE)
     events["t"] = np.sort(rng.integers(0, int(n_events * 1e6 / RATE_HZ), n_events))
     events["x"] = rng.integers(0, SENSOR_SIZE[0], n_events)
