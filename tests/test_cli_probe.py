@@ -137,3 +137,15 @@ def test_detect_faces_refuses_an_image_it_would_misread(image):
             detect_faces(image)
     assert detect_faces(data.astronaut()).tolist() == [[177, 67, 93, 93]]
     assert detect_faces(data.astronaut() / 255.0).shape[1] == 4  # linear floats in [0, 1] are taken
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("--pose", "yaw=4,yaw=-4"), "--pose: 'yaw=4,yaw=-4' names yaw twice; give each angle of a column once"),
+    (("--pose", "Pitch=1, pitch=2"), "--pose: 'Pitch=1, pitch=2' names pitch twice; give each angle of a column once"),
+    (("--seeds", "3,1,3"), "--seeds: '3,1,3' names seed 3 twice; give each identity once"),
+])
+def test_faces_refuses_a_pose_angle_or_seed_given_twice(tmp_path, capsys, args, says):
+    """The last angle was drawn and the first dropped; a seed twice drew the same face in two rows."""
+    assert main(["faces", str(tmp_path / "f.png"), "--seeds", "0", "--aus", "12", "--size", "32", *args]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {says}"
+    assert not list(tmp_path.iterdir())

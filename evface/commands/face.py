@@ -42,9 +42,12 @@ def _parse_pose(text: str) -> dict[str, float]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, _, value = part.partition("=")
         try:
-            out[POSE_FIELDS[name.strip().lower()]] = float(value)
+            field, angle = POSE_FIELDS[name.strip().lower()], float(value)
         except (KeyError, ValueError):
             raise ParameterError(f"cannot read {part!r}; expected e.g. 'yaw=4', 'pitch=-3,roll=2'") from None  # naming adds --pose
+        if field in out:  # was: 'yaw=4,yaw=-4' drew the last without a word
+            raise ParameterError(f"{text!r} names {name.strip().lower()} twice; give each angle of a column once")
+        out[field] = angle
     return out
 
 
@@ -89,6 +92,10 @@ def register(app: typer.Typer) -> None:
                 seed_list = [as_int("--seeds", int(s), 0) for s in seeds.split(",") if s.strip()]
         except ValueError:
             raise ParameterError(f"--seeds: cannot read {seeds!r}; expected '0-5' or '1,4,9'") from None
+        # was: '0,0' drew the same face in two rows (a range, not listed: the sheet's size bounds it, repeats none)
+        if isinstance(seed_list, list) and len(set(seed_list)) < len(seed_list):
+            twice = next(seed for seed in seed_list if seed_list.count(seed) > 1)
+            raise ParameterError(f"--seeds: {seeds!r} names seed {twice} twice; give each identity once")
         if not seed_list and not (photo or astronaut):
             raise ParameterError(f"--seeds: {seeds!r} names no identity; expected e.g. '0-5' or '1,4,9'")
         rows, columns = len(seed_list) + len(photo) + int(astronaut), 1 + len(aus) + len(pose)
