@@ -143,9 +143,12 @@ def test_detect_faces_refuses_an_image_it_would_misread(image):
     (("--pose", "yaw=4,yaw=-4"), "--pose: 'yaw=4,yaw=-4' names yaw twice; give each angle of a column once"),
     (("--pose", "Pitch=1, pitch=2"), "--pose: 'Pitch=1, pitch=2' names pitch twice; give each angle of a column once"),
     (("--seeds", "3,1,3"), "--seeds: '3,1,3' names seed 3 twice; give each identity once"),
+    (("--aus", " + "), "--aus: ' + ' names no AU, a column that would repeat the neutral face; give e.g. '12'"),
+    (("--pose", ""), "--pose: '' names no angle, a column that would repeat the neutral face; give e.g. 'yaw=4'"),
 ])
-def test_faces_refuses_a_pose_angle_or_seed_given_twice(tmp_path, capsys, args, says):
-    """The last angle was drawn and the first dropped; a seed twice drew the same face in two rows."""
+def test_faces_refuses_a_pose_angle_or_seed_given_twice_or_an_empty_column(tmp_path, capsys, args, says):
+    """The last angle was drawn and the first dropped; a seed twice drew the same face in two rows;
+    an empty --aus or --pose drew the neutral face again."""
     assert main(["faces", str(tmp_path / "f.png"), "--seeds", "0", "--aus", "12", "--size", "32", *args]) == 2
     assert capsys.readouterr().err.strip() == f"error: {says}"
     assert not list(tmp_path.iterdir())

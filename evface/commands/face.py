@@ -27,6 +27,8 @@ def _parse_aus(text: str) -> dict[int | str, float]:
         if au_key in out:  # was: '12+12:0.5' rendered the last intensity without a word
             raise ParameterError(f"--aus: {text!r} names AU {au_key} twice; give each AU of a column once")
         out[au_key] = intensity
+    if not out:  # was: drawn as a second neutral column
+        raise ParameterError(f"--aus: {text!r} names no AU, a column that would repeat the neutral face; give e.g. '12'")
     from evface.face.aus import check_aus  # lazy: numpy stays out of CLI start-up
 
     with naming("--aus"):
@@ -48,6 +50,8 @@ def _parse_pose(text: str) -> dict[str, float]:
         if field in out:  # was: 'yaw=4,yaw=-4' drew the last without a word
             raise ParameterError(f"{text!r} names {name.strip().lower()} twice; give each angle of a column once")
         out[field] = angle
+    if not out:  # was: drawn as a second neutral column
+        raise ParameterError(f"{text!r} names no angle, a column that would repeat the neutral face; give e.g. 'yaw=4'")
     return out
 
 
