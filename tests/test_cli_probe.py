@@ -152,3 +152,15 @@ def test_faces_refuses_a_pose_angle_or_seed_given_twice_or_an_empty_column(tmp_p
     assert main(["faces", str(tmp_path / "f.png"), "--seeds", "0", "--aus", "12", "--size", "32", *args]) == 2
     assert capsys.readouterr().err.strip() == f"error: {says}"
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(("crop", "size", "crops"), [("32", "16", ""), ("40", "40", ", or 16 to 39 for crops")])
+def test_train_reconstruct_refuses_a_crop_that_is_the_whole_image(tmp_path, capsys, crop, size, crops):
+    """`--crop 32 --size 16` trained on whole images without a word (a crop that does not fit is no crop)."""
+    data = tmp_path / "data"
+    make_recon_dataset(data)
+    assert main(["train", "reconstruct", "--data", str(data), "--out", str(tmp_path / "run"), "--size", size,
+                 "--crop", crop, "--epochs", "1"]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: --crop {crop}: not smaller than --size {size}, so training would "
+                                               f"take whole images; give --crop 0 for whole images{crops}")
+    assert not (tmp_path / "run").exists()

@@ -9,6 +9,7 @@ import typer
 
 from evface.commands.paths import sole_writer
 from evface.commands.train import _log, train_app, with_config
+from evface.errors import ParameterError
 from evface.tasks.configs import ReconstructConfig
 
 
@@ -28,6 +29,10 @@ def register(app: typer.Typer) -> None:
         """
         from evface.tasks.reconstruct import figures, headline, train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
+        if config.crop >= config.size and config.crop != ReconstructConfig.crop:  # was: whole images, without a word
+            crops = f", or 16 to {config.size - 1} for crops" if config.size > 16 else ""
+            raise ParameterError(f"--crop {config.crop}: not smaller than --size {config.size}, so training would take "
+                                 f"whole images; give --crop 0 for whole images{crops}")
         with sole_writer(out):
             metrics = train_and_evaluate(data, out, config, log=_log)
         if metrics:
