@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import warnings
+from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -143,15 +145,20 @@ def test_detect_faces_refuses_an_image_it_would_misread(image):
     (("--pose", "yaw=4,yaw=-4"), "--pose: 'yaw=4,yaw=-4' names yaw twice; give each angle of a column once"),
     (("--pose", "Pitch=1, pitch=2"), "--pose: 'Pitch=1, pitch=2' names pitch twice; give each angle of a column once"),
     (("--seeds", "3,1,3"), "--seeds: '3,1,3' names seed 3 twice; give each identity once"),
+    (("--photo", "face.png", "--photo", "link.png"), "link.png: is the --photo face.png again; give each photo once"),
     (("--aus", " + "), "--aus: ' + ' names no AU, a column that would repeat the neutral face; give e.g. '12'"),
     (("--pose", ""), "--pose: '' names no angle, a column that would repeat the neutral face; give e.g. 'yaw=4'"),
 ])
-def test_faces_refuses_a_pose_angle_or_seed_given_twice_or_an_empty_column(tmp_path, capsys, args, says):
-    """The last angle was drawn and the first dropped; a seed twice drew the same face in two rows;
-    an empty --aus or --pose drew the neutral face again."""
-    assert main(["faces", str(tmp_path / "f.png"), "--seeds", "0", "--aus", "12", "--size", "32", *args]) == 2
+def test_faces_refuses_a_pose_angle_or_seed_given_twice_or_an_empty_column(tmp_path, monkeypatch, capsys, args,
+                                                                          says):
+    """The last angle was drawn and the first dropped; a seed or a photo twice drew the same face in
+    two rows; an empty --aus or --pose drew the neutral face again."""
+    monkeypatch.chdir(tmp_path)
+    cv2.imwrite("face.png", data.astronaut()[..., ::-1])
+    Path("link.png").symlink_to("face.png")
+    assert main(["faces", "f.png", "--seeds", "0", "--aus", "12", "--size", "32", *args]) == 2
     assert capsys.readouterr().err.strip() == f"error: {says}"
-    assert not list(tmp_path.iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["face.png", "link.png"]
 
 
 @pytest.mark.parametrize(("crop", "size", "crops"), [("32", "16", ""), ("40", "40", ", or 16 to 39 for crops")])

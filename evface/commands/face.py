@@ -100,6 +100,11 @@ def register(app: typer.Typer) -> None:
         if isinstance(seed_list, list) and len(set(seed_list)) < len(seed_list):
             twice = next(seed for seed in seed_list if seed_list.count(seed) > 1)
             raise ParameterError(f"--seeds: {seeds!r} names seed {twice} twice; give each identity once")
+        seen: dict[Path, Path] = {}
+        for given in photo:  # was: the same photo drawn in two rows (under any name: ./x.png, a link)
+            first = seen.setdefault(given.resolve(), given)
+            if first is not given:
+                raise ParameterError(where(given, f"is the --photo {first} again; give each photo once"))
         if not seed_list and not (photo or astronaut):
             raise ParameterError(f"--seeds: {seeds!r} names no identity; expected e.g. '0-5' or '1,4,9'")
         rows, columns = len(seed_list) + len(photo) + int(astronaut), 1 + len(aus) + len(pose)
