@@ -171,3 +171,21 @@ def test_train_reconstruct_refuses_a_crop_that_is_the_whole_image(tmp_path, caps
     assert capsys.readouterr().err.strip() == (f"error: --crop {crop}: not smaller than --size {size}, so training would "
                                                f"take whole images; give --crop 0 for whole images{crops}")
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("target_exists", [True, False])
+def test_an_out_that_is_a_symbolic_link_is_refused_naming_it(tmp_path, capsys, target_exists):
+    """`faces link.png` (and every command writing one file) replaced the link by a regular file and
+    left the file it names as it was."""
+    target = tmp_path / "sheets" / "faces.png"
+    target.parent.mkdir()
+    if target_exists:
+        target.write_bytes(b"an earlier sheet")
+    link = tmp_path / "link.png"
+    link.symlink_to(target)
+    assert main(["faces", str(link), "--seeds", "0", "--aus", "12", "--size", "32"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {link}: is a symbolic link to {target}; the file is written beside it and renamed onto it, which "
+        "would replace the link: give OUT the file the link names, or a new name")
+    assert link.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["link.png", "sheets"]
+    assert (target.read_bytes() == b"an earlier sheet") if target_exists else not target.exists()

@@ -287,8 +287,11 @@ def test_cli_simulate_refuses_an_out_that_rgb_out_writes_over(tmp_path, video, c
     what = {"v.pending.frames.csv": "pending frame times"}.get(out_name, "frame times")
     out = tmp_path / out_name
     assert main(["simulate", str(video), "--out", str(out), "--rgb-out", str(tmp_path / "v.avi")]) == 2
-    assert capsys.readouterr().err.strip() == (f"error: {out}: is where simulate writes the {what} of --rgb-out "
-                                               f"{tmp_path / 'v.avi'}; give --out or --rgb-out another name")
+    said = (f"is a symbolic link to {tmp_path / 'v.frames.csv'}; the file is written beside it and renamed onto it, "
+            "which would replace the link: give --out the file the link names, or a new name"
+            if out_name == "link.csv" else
+            f"is where simulate writes the {what} of --rgb-out {tmp_path / 'v.avi'}; give --out or --rgb-out another name")
+    assert capsys.readouterr().err.strip() == f"error: {out}: {said}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi", "link.csv"]
 
 

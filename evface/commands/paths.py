@@ -87,7 +87,7 @@ def sole_writer(path: Path, option: str = "--out") -> Iterator[Path]:
 
 def output_file(path: Path, option: str = "--out", replaces: tuple[str, ...] | None = None) -> Path:
     """Return ``path`` if a file can be written there; raise :class:`ParameterError` if it is a
-    folder, a device, pipe or socket, or a folder on the way to it is a file, or (with
+    symbolic link, a folder, a device, pipe or socket, or a folder on the way to it is a file, or (with
     ``replaces``, the file name endings of what the command writes) an existing file of another kind.
 
     Examples
@@ -109,6 +109,10 @@ def output_file(path: Path, option: str = "--out", replaces: tuple[str, ...] | N
     ...
     evface.errors.ParameterError: config.json: exists and is not a .html file, which this command would write over; give --out another name
     """
+    if path.is_symlink():  # was: the link replaced by the file, the file it names left as it was
+        raise ParameterError(where(path, f"is a symbolic link to {os.readlink(path)}; the file is written beside it "
+                                         f"and renamed onto it, which would replace the link: give {option} the file "
+                                         "the link names, or a new name"))
     if path.is_dir():
         raise ParameterError(where(path, f"is a folder; give {option} a file name"))
     if path.exists() and not path.is_file():  # written by rename: /dev/null itself would be replaced
