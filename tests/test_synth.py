@@ -229,7 +229,7 @@ def test_a_list_option_naming_nothing_or_a_name_twice_is_refused(tmp_path, capsy
     ({"classes": []}, "--classes names nothing"),  # was a dataset of 0 clips
     ({"lighting": []}, "--lighting names nothing"),
     ({"classes": "AU4"}, "--classes must be a list of names, got the string 'AU4'"),  # was "unknown ['A', 'U', '4']"
-    ({"lighting": ["dim", "dim"]}, "--lighting names dim twice"),  # was refused by the manifest after filming
+    ({"lighting": ["dim", "dim"]}, "--lighting names dim twice; give each name once"),  # was refused by the manifest after filming
     ({"rgb_hd_cameras": "webcam30"}, "--rgb-hd-cameras must be a list of names"),
 ])
 def test_synthesize_names_a_bad_argument_before_anything_is_made(tmp_path, given, says):

@@ -262,7 +262,7 @@ def check_names(names: Sequence[str], option: str, empty_ok: bool = False) -> li
                              "the preset's")
     twice = next((name for name in names if names.count(name) > 1), None)
     if twice is not None:
-        raise ParameterError(f"{option} names {twice} twice")
+        raise ParameterError(f"{option} names {twice} twice; give each name once")
     return names
 
 
