@@ -205,7 +205,7 @@ class ClassifyConfig(TaskConfig):
     learning_rate: float = setting(5e-3, "AdamW learning rate (cosine schedule).", above=0)
     weight_decay: float = setting(1e-4, "AdamW weight decay.", minimum=0)
     time_steps: int = setting(4, "Number of time steps T over the window.", minimum=1, maximum=256)
-    size: int = setting(64, "Face crops are shrunk to size x size.", minimum=4, maximum=1024)
+    size: int = setting(64, "Face crops are shrunk to size x size pixels.", minimum=4, maximum=1024)
     depth: int = setting(3, "Stages (each halves the size; every stage after the stem holds SEW blocks).", minimum=1,
                         maximum=8)
     width: int = setting(8, "Channels of the first stage (doubling per stage).", minimum=1, maximum=512)
