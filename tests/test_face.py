@@ -6,8 +6,9 @@ import pytest
 from evface.errors import FaceNotFoundError, ParameterError
 from evface.face.aus import AU_TABLE, CLASS_SETS, DEFAULT_CLASSES, check_aus
 from evface.face.detect import detect_faces, to_gray_uint8
+from evface.face.head_pose import FacePose
 from evface.face.identity import builtin_photo_identities, photo_identity, procedural_identity
-from evface.face.render import FacePose, FaceRenderer
+from evface.face.render import FaceRenderer
 
 SIZE = (320, 320)
 

@@ -24,8 +24,9 @@ TABLE = "Subject,Filename,OnsetFrame,ApexFrame,OffsetFrame,Action Units,Estimate
 def make_corpus(root, size=(96, 96)):
     """Two subjects, three clips of 30 frames at 200 fps: AU12 / AU1+2 / AU4 rising then falling,
     with a small head movement along (as in real footage)."""
+    from evface.face.head_pose import FacePose
     from evface.face.identity import procedural_identity
-    from evface.face.render import FacePose, FaceRenderer
+    from evface.face.render import FaceRenderer
 
     clips = [("1", "EP01_01", 12, (12,), "happiness"), ("1", "EP02_03f", 5, (1, 2), "surprise"),
              ("02", "EP07_01", 101, (4,), "disgust")]

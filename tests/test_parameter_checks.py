@@ -18,8 +18,9 @@ from evface.errors import EvfaceError, ParameterError
 from evface.events import transforms as T
 from evface.events.core import make_events
 from evface.events.integration import leaky_counts
+from evface.face.head_pose import FacePose
 from evface.face.identity import procedural_identity
-from evface.face.render import FacePose, FaceRenderer
+from evface.face.render import FaceRenderer
 from evface.io.event_reader import iter_events_file
 from evface.io.event_writer import write_events_file
 from evface.rig.geometry import RigParams

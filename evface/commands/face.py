@@ -111,7 +111,8 @@ def register(app: typer.Typer) -> None:
         if rows * columns * size**2 > MAX_SHEET_PIXELS:
             raise ParameterError(f"--seeds, --aus, --pose, --size: {rows} faces x {columns} columns of {size} px tiles "
                                  f"exceed a sheet's {MAX_SHEET_PIXELS:,} pixels; render fewer")
-        from evface.face.render import FacePose, check_memory  # lazy: cv2 and the renderer stay out of CLI start-up
+        from evface.face.canvas import check_memory  # lazy: numpy stays out of CLI start-up
+        from evface.face.head_pose import FacePose  # lazy: cv2 (the procedural face's) stays out of CLI start-up
 
         with naming("--size"):  # was: a MemoryError, or the process killed, while drawing a face
             check_memory((size, size), "give a smaller --size")

@@ -6,8 +6,9 @@
   one-sided ones included (``"L14"``); the model of what an AU does is :mod:`evface.face.au_motion`
   (the displacement field and the lips), :mod:`evface.face.au_eyes` (lids and gaze, AU61-64) and
   :mod:`evface.face.au_shading`;
-- :mod:`evface.face.render` -- ``FaceRenderer``, ``FacePose`` (in-plane pose, yaw and pitch in
-  perspective), teeth and glasses as rigid layers;
+- :mod:`evface.face.render` -- ``FaceRenderer``, teeth and glasses as rigid layers; the pose it
+  takes is :mod:`evface.face.head_pose` (``FacePose``: in-plane pose, yaw and pitch in
+  perspective), where the face sits on the canvas :mod:`evface.face.canvas`;
 - :mod:`evface.face.detect` -- OpenCV Haar-cascade face, eye and mouth detection.
 
 See docs/au-model.md.

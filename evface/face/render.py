@@ -6,96 +6,25 @@ construction. A frame is then a weighted sum of basis fields, the lid model in t
 windows, one ``cv2.remap`` of the texture (plus one of the displacement field when the pose is not
 the identity).
 
-Canvas geometry: the face is ``FACE_FRACTION`` of ``min(width, height)`` wide and the face centre
-sits ``-V_CENTER`` face widths below the canvas centre, so one identity rendered at two sizes of
-the same aspect ratio is one view at two resolutions.
+Where the face sits on the canvas is :mod:`evface.face.canvas`; the head's pose and its motion in
+depth are :mod:`evface.face.head_pose`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Mapping
 
 import cv2
 import numpy as np
 
-from evface.checks import as_int, as_real, sensor_dims, within_memory
+from evface.checks import as_int, sensor_dims
 from evface.errors import ParameterError
 from evface.face import au_eyes, au_motion, au_shading
 from evface.face import aus as au_model
+from evface.face.canvas import MARGIN_FW, canvas_geometry, check_memory, face_box
+from evface.face.head_pose import FacePose, head_depth, rotation_flow
 from evface.face.identity import Identity
-from evface.face.procedural import draw_procedural, height_field
-
-FACE_FRACTION = 0.42  # face width / min(canvas width, canvas height)
-V_CENTER = -0.10  # face-normalised v at the canvas centre (the head, not the face, is centred)
-MARGIN_FW = 0.25  # texture margin around the canvas, face widths (room for pose)
-FACE_BOX_FW = (1.15, -0.60, 0.55)  # face_box: width, top v, bottom v (face widths); as Haar reports
-MAX_DEPTH_TURN_DEG = 10.0  # the largest yaw or pitch the warp draws: linear in the angles, no self-occlusion
-MAX_SHIFT_FW = 10.0  # the largest dx, dy in face widths: farther the face has left any canvas
-MAX_SCALE = 10.0  # the largest zoom
-BYTES_PER_TEXTURE_PIXEL = 256
-"""Memory a :class:`FaceRenderer` takes per pixel of its texture (the canvas and its margin) while
-it is built and renders: about 200 bytes measured at 512 to 1536 pixels, with a margin."""
-
-
-@dataclass(frozen=True)
-class FacePose:
-    """Small rigid head motion.
-
-    ``dx``, ``dy``: translation in face widths (right, down); ``roll_deg``: rotation about the face
-    centre, positive = counter-clockwise on screen; ``scale``: zoom about the face centre;
-    ``yaw_deg`` (positive: the nose turns to the image right) and ``pitch_deg`` (positive: the
-    nose turns up): rotation in depth about the head's centre, seen in perspective
-    (:func:`rotation_flow`).
-
-    Examples
-    --------
-    >>> pose = FacePose(dx=0.1, roll_deg=90)
-    >>> pose.is_identity(), pose.in_plane(), FacePose(yaw_deg=5).in_plane()
-    (False, True, False)
-    >>> pose.matrix((50, 50), 100).round(3).tolist()  # a quarter turn about (50, 50), then 10 px right
-    [[0.0, 1.0, 10.0], [-1.0, 0.0, 100.0]]
-    >>> FacePose(yaw_deg=30)
-    Traceback (most recent call last):
-    ...
-    evface.errors.ParameterError: FacePose.yaw_deg: the renderer turns the head in depth by at most 10 degrees (a warp without self-occlusion), got 30
-    """
-
-    dx: float = 0.0
-    dy: float = 0.0
-    roll_deg: float = 0.0
-    scale: float = 1.0
-    yaw_deg: float = 0.0
-    pitch_deg: float = 0.0
-
-    def __post_init__(self) -> None:
-        for name, limit in (("dx", MAX_SHIFT_FW), ("dy", MAX_SHIFT_FW), ("roll_deg", 360.0)):
-            as_real(f"FacePose.{name}", getattr(self, name), -limit, limit)
-        as_real("FacePose.scale", self.scale, 0.0, MAX_SCALE, low_open=True)
-        for name in ("yaw_deg", "pitch_deg"):
-            value = getattr(self, name)
-            value = value.item() if isinstance(value, np.generic) else value
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) <= MAX_DEPTH_TURN_DEG:
-                raise ParameterError(f"FacePose.{name}: the renderer turns the head in depth by at most "
-                                     f"{MAX_DEPTH_TURN_DEG:g} degrees (a warp without self-occlusion), got {value!r}")
-
-    def is_identity(self) -> bool:
-        return (self.dx == 0.0 and self.dy == 0.0 and self.roll_deg == 0.0 and self.scale == 1.0
-                and self.yaw_deg == 0.0 and self.pitch_deg == 0.0)
-
-    def in_plane(self) -> bool:
-        """True when the pose has no rotation in depth."""
-        return self.yaw_deg == 0.0 and self.pitch_deg == 0.0
-
-    def matrix(self, centre_px: tuple[float, float], face_width_px: float) -> np.ndarray:
-        """Forward 2x3 affine map of canvas pixels (neutral pose -> this pose)."""
-        a = np.deg2rad(self.roll_deg)
-        c, s = np.cos(a) * self.scale, np.sin(a) * self.scale
-        R = np.array([[c, s], [-s, c]])
-        ctr = np.asarray(centre_px, float)
-        t = ctr - R @ ctr + np.array([self.dx, self.dy]) * face_width_px
-        return np.hstack([R, t[:, None]])
-
+from evface.face.procedural import draw_procedural
 
 TEETH_RGB = np.array([0.62, 0.58, 0.5], np.float32)
 """Reflectance of the front teeth (enamel is slightly yellow; shaded in the mouth)."""
@@ -103,110 +32,6 @@ TOOTH_FW = 0.022
 """Height of the upper incisors' visible crowns below the upper lip (3 mm of a 14 cm face)."""
 TOOTH_EDGES_FW = (0.0, 0.061, 0.108, 0.153)
 """Tooth boundaries from the midline: central incisors 8.5 mm, laterals 6.5 mm, canines 6.5 mm wide."""
-HEAD_AXIS_FW = 0.68
-"""Depth of the head's rotation centre behind the face's front (face widths): half a head depth
-of 19 cm over a 14 cm face width (docs/au-model.md, "Head pose")."""
-CAMERA_DISTANCE_FW = 7.0
-"""Camera to the head's rotation centre (face widths): about 1 m for a 14 cm face."""
-
-
-def head_depth(u: np.ndarray, v: np.ndarray, identity: Identity) -> np.ndarray:
-    """Depth of the head surface in front of its rotation centre (face widths), and 0 where
-    the pixel is not on the head (the backdrop stays still).
-
-    An ellipsoid of the head (half width 0.56, from the crown to the chin), plus a procedural
-    identity's own relief. The weight is 1 on the head and falls smoothly to 0 over 0.6 face
-    widths beyond its outline: the backdrop near the head follows it a little (as it does for
-    the in-plane pose, which moves the whole view), so no edge of the head is dragged or left
-    behind, and the backdrop far from the head stays still.
-
-    Examples
-    --------
-    The face centre and the nose bridge lie on the head; a point three face widths to the side does not:
-
-    >>> from evface.face.identity import procedural_identity
-    >>> depth, weight = head_depth(np.array([0.0, 0.0, 3.0]), np.array([0.0, -0.05, 0.0]), procedural_identity(0))
-    >>> depth.astype(float).round(3).tolist(), weight.tolist()
-    ([0.714, 0.703, 0.0], [1.0, 1.0, 0.0])
-    """
-    c0 = -0.05
-    r = np.sqrt((u / 0.56) ** 2 + ((v - c0) / np.where(v > c0, 0.75, 0.95)) ** 2)
-    dome = np.sqrt(np.clip(1.0 - r * r, 0.0, None))
-    z = HEAD_AXIS_FW * (0.55 + 0.45 * dome)
-    if identity.kind == "procedural":
-        z = z + height_field(u, v, identity.params, identity.landmarks) - 0.35 * dome
-    weight = np.clip((1.6 - r) / 0.6, 0.0, 1.0)
-    return (z * weight).astype(np.float32), weight.astype(np.float32)
-
-
-def rotation_flow(u: np.ndarray, v: np.ndarray, depth: np.ndarray, weight: np.ndarray,
-                  yaw_deg: float, pitch_deg: float) -> np.ndarray:
-    """Image motion ``(..., 2)`` (face widths) of head points seen at ``(u, v)`` with ``depth``
-    in front of the rotation centre, when the head turns by ``yaw_deg`` and ``pitch_deg``,
-    in perspective from :data:`CAMERA_DISTANCE_FW`; ``weight`` (0 off the head) scales it.
-
-    Examples
-    --------
-    >>> z, w = np.array([0.7]), np.array([1.0])
-    >>> rotation_flow(np.array([0.0]), np.array([0.0]), z, w, 2.0, 0.0).round(4).tolist()  # nose moves right
-    [[0.0271, 0.0]]
-    """
-    d = CAMERA_DISTANCE_FW
-    k = (d - depth) / d  # image -> world at the point's depth
-    X, Y, Z = u * k, v * k, depth
-    a, b = np.deg2rad(yaw_deg), np.deg2rad(pitch_deg)
-    X1 = X * np.cos(a) + Z * np.sin(a)
-    Z1 = -X * np.sin(a) + Z * np.cos(a)
-    Y2 = Y * np.cos(b) - Z1 * np.sin(b)
-    Z2 = Y * np.sin(b) + Z1 * np.cos(b)
-    q = d / (d - Z2)
-    return np.stack([(X1 * q - u) * weight, (Y2 * q - v) * weight], axis=-1)
-
-
-def canvas_geometry(size: tuple[int, int]) -> tuple[float, tuple[float, float]]:
-    """(face width in pixels, pixel position of the face centre) for a canvas ``(width, height)``.
-
-    Examples
-    --------
-    >>> canvas_geometry((320, 240))  # 0.42 of the shorter side; the face centre below the canvas centre
-    (100.8, (159.5, 129.58))
-    """
-    w, h = int(size[0]), int(size[1])
-    fw = FACE_FRACTION * min(w, h)
-    return fw, ((w - 1) / 2.0, (h - 1) / 2.0 - V_CENTER * fw)
-
-
-def face_box(size: tuple[int, int]) -> tuple[int, int, int, int]:
-    """``FaceRenderer(identity, size).face_box`` without building a renderer (same for every identity).
-
-    Examples
-    --------
-    >>> face_box((320, 320))
-    (82, 92, 155, 155)
-    """
-    fw, (cx, cy) = canvas_geometry(size)
-    bw, top, bottom = FACE_BOX_FW
-    x0, y0 = cx - 0.5 * bw * fw, cy + top * fw
-    return int(round(x0)), int(round(y0)), int(round(bw * fw)), int(round((bottom - top) * fw))
-
-
-def check_memory(size: tuple[int, int], advice: str = "render a smaller size") -> None:
-    """A ParameterError when a :class:`FaceRenderer` of ``size`` ``(width, height)`` (positive
-    ints) would take
-    more than half of this machine's memory (:func:`evface.checks.within_memory`); ``advice``
-    ends the message.
-
-    Examples
-    --------
-    >>> check_memory((320, 320))
-    >>> check_memory((65536, 65536))
-    Traceback (most recent call last):
-    ...
-    evface.errors.ParameterError: a 65536x65536 face renderer takes about ... GiB, more than half of this machine's ... GiB; render a smaller size
-    """
-    w, h = (int(v) for v in size)
-    m = int(np.ceil(MARGIN_FW * canvas_geometry((w, h))[0]))
-    within_memory(BYTES_PER_TEXTURE_PIXEL * (w + 2 * m) * (h + 2 * m), f"a {w}x{h} face renderer", advice)
 
 
 def _on_support(fn, u: np.ndarray, v: np.ndarray, tol: float):
@@ -253,7 +78,7 @@ class FaceRenderer:
     ------
     ParameterError
         For a size below 16x16 or one whose buffers would take more than half of this
-        machine's memory (:func:`check_memory`), or an ``identity`` that is not an
+        machine's memory (:func:`~evface.face.canvas.check_memory`), or an ``identity`` that is not an
         :class:`~evface.face.identity.Identity`.
 
     Notes

@@ -2,7 +2,7 @@
 
 The regions come from the face model's mean geometry (:data:`evface.face.identity.TEMPLATE`
 through :func:`~evface.face.identity.landmarks_from_geometry`) placed in the face box the rig
-records (:data:`evface.face.render.FACE_BOX_FW`: the box spans ``u`` in ``[-w/2, w/2]`` and ``v``
+records (:data:`evface.face.canvas.FACE_BOX_FW`: the box spans ``u`` in ``[-w/2, w/2]`` and ``v``
 from ``top`` to ``bottom``, in face widths, ``v`` pointing down). Each region is the union of one
 ellipse per landmark group: the group's bounding box grown by the region's margin (face widths,
 enough to cover the spread of procedural identities and the AUs' own reach). A mask is boolean
@@ -27,8 +27,8 @@ import numpy as np
 from evface.checks import MAX_SENSOR_SIDE, as_int
 from evface.errors import ParameterError
 from evface.face.aus import AU_TABLE
+from evface.face.canvas import FACE_BOX_FW
 from evface.face.identity import TEMPLATE, landmarks_from_geometry
-from evface.face.render import FACE_BOX_FW
 
 REGIONS: dict[str, tuple[tuple[str, ...], tuple[float, float]]] = {
     # region: landmark groups, margin (u, v) in face widths

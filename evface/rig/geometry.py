@@ -29,7 +29,7 @@ import numpy as np
 
 from evface.checks import as_real, number_fields, sensor_dims
 from evface.errors import ParameterError
-from evface.face.render import face_box as render_face_box
+from evface.face.canvas import face_box as render_face_box
 from evface.rig.cameras import CameraSettings
 from evface.sim.rgb import RGB_PRESETS
 from evface.sim.sensors import SENSORS

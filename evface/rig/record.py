@@ -37,10 +37,10 @@ import numpy as np
 
 from evface.checks import within_memory
 from evface.events.core import concatenate
+from evface.face.canvas import canvas_geometry
 from evface.face.identity import Identity
 from evface.io.clip_schema import Clip, SensorInfo, TruthSeries
 from evface.errors import ParameterError
-from evface.face.render import canvas_geometry
 from evface.rig.geometry import RigGeometry, RigParams, renderer_face_fraction, rgb_hd_stream, rig_geometry
 from evface.rig.lighting import Lighting
 from evface.rig.scene import Scene, face_state

@@ -31,8 +31,10 @@ import numpy as np
 
 from evface.checks import as_real
 
+from evface.face.canvas import check_memory
+from evface.face.head_pose import FacePose
 from evface.face.identity import Identity
-from evface.face.render import FacePose, FaceRenderer, check_memory
+from evface.face.render import FaceRenderer
 from evface.rig.geometry import RigGeometry, RigParams
 from evface.rig.timeline import Timeline
 from evface.rig.timeline_query import au_intensities, head_pose
@@ -106,7 +108,7 @@ class Scene:
     ------
     ParameterError
         When a renderer would take more than half of this machine's memory
-        (:func:`evface.face.render.check_memory`), naming the rig parameter to lower.
+        (:func:`evface.face.canvas.check_memory`), naming the rig parameter to lower.
 
     Examples
     --------

@@ -15,7 +15,7 @@ import numpy as np
 from evface.checks import as_int, as_real, number_fields
 from evface.errors import ParameterError
 from evface.face.aus import GAZE_DEG, UNILATERAL_AUS
-from evface.face.render import MAX_DEPTH_TURN_DEG, FacePose
+from evface.face.head_pose import MAX_DEPTH_TURN_DEG, FacePose
 from evface.rig.timeline import MAX_CLIP_US, AuCurve, Blink, Expression, HeadMotion, Saccade, Timeline, _expression_au
 
 MAX_TOTAL_US = 500_000

@@ -1,0 +1,140 @@
+"""The head's small rigid pose (:class:`FacePose`) and the image motion of a turn in depth.
+
+A pose moves the face in the image plane (shift, roll, zoom) and turns the head in depth (yaw,
+pitch) about a centre behind the face, seen in perspective (:func:`rotation_flow`) on the depth of
+the head's surface (:func:`head_depth`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from evface.checks import as_real
+from evface.errors import ParameterError
+from evface.face.identity import Identity
+from evface.face.procedural import height_field
+
+MAX_DEPTH_TURN_DEG = 10.0  # the largest yaw or pitch the warp draws: linear in the angles, no self-occlusion
+MAX_SHIFT_FW = 10.0  # the largest dx, dy in face widths: farther the face has left any canvas
+MAX_SCALE = 10.0  # the largest zoom
+
+
+@dataclass(frozen=True)
+class FacePose:
+    """Small rigid head motion.
+
+    ``dx``, ``dy``: translation in face widths (right, down); ``roll_deg``: rotation about the face
+    centre, positive = counter-clockwise on screen; ``scale``: zoom about the face centre;
+    ``yaw_deg`` (positive: the nose turns to the image right) and ``pitch_deg`` (positive: the
+    nose turns up): rotation in depth about the head's centre, seen in perspective
+    (:func:`rotation_flow`).
+
+    Examples
+    --------
+    >>> pose = FacePose(dx=0.1, roll_deg=90)
+    >>> pose.is_identity(), pose.in_plane(), FacePose(yaw_deg=5).in_plane()
+    (False, True, False)
+    >>> pose.matrix((50, 50), 100).round(3).tolist()  # a quarter turn about (50, 50), then 10 px right
+    [[0.0, 1.0, 10.0], [-1.0, 0.0, 100.0]]
+    >>> FacePose(yaw_deg=30)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: FacePose.yaw_deg: the renderer turns the head in depth by at most 10 degrees (a warp without self-occlusion), got 30
+    """
+
+    dx: float = 0.0
+    dy: float = 0.0
+    roll_deg: float = 0.0
+    scale: float = 1.0
+    yaw_deg: float = 0.0
+    pitch_deg: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name, limit in (("dx", MAX_SHIFT_FW), ("dy", MAX_SHIFT_FW), ("roll_deg", 360.0)):
+            as_real(f"FacePose.{name}", getattr(self, name), -limit, limit)
+        as_real("FacePose.scale", self.scale, 0.0, MAX_SCALE, low_open=True)
+        for name in ("yaw_deg", "pitch_deg"):
+            value = getattr(self, name)
+            value = value.item() if isinstance(value, np.generic) else value
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) <= MAX_DEPTH_TURN_DEG:
+                raise ParameterError(f"FacePose.{name}: the renderer turns the head in depth by at most "
+                                     f"{MAX_DEPTH_TURN_DEG:g} degrees (a warp without self-occlusion), got {value!r}")
+
+    def is_identity(self) -> bool:
+        return (self.dx == 0.0 and self.dy == 0.0 and self.roll_deg == 0.0 and self.scale == 1.0
+                and self.yaw_deg == 0.0 and self.pitch_deg == 0.0)
+
+    def in_plane(self) -> bool:
+        """True when the pose has no rotation in depth."""
+        return self.yaw_deg == 0.0 and self.pitch_deg == 0.0
+
+    def matrix(self, centre_px: tuple[float, float], face_width_px: float) -> np.ndarray:
+        """Forward 2x3 affine map of canvas pixels (neutral pose -> this pose)."""
+        a = np.deg2rad(self.roll_deg)
+        c, s = np.cos(a) * self.scale, np.sin(a) * self.scale
+        R = np.array([[c, s], [-s, c]])
+        ctr = np.asarray(centre_px, float)
+        t = ctr - R @ ctr + np.array([self.dx, self.dy]) * face_width_px
+        return np.hstack([R, t[:, None]])
+
+
+HEAD_AXIS_FW = 0.68
+"""Depth of the head's rotation centre behind the face's front (face widths): half a head depth
+of 19 cm over a 14 cm face width (docs/au-model.md, "Head pose")."""
+CAMERA_DISTANCE_FW = 7.0
+"""Camera to the head's rotation centre (face widths): about 1 m for a 14 cm face."""
+
+
+def head_depth(u: np.ndarray, v: np.ndarray, identity: Identity) -> np.ndarray:
+    """Depth of the head surface in front of its rotation centre (face widths), and 0 where
+    the pixel is not on the head (the backdrop stays still).
+
+    An ellipsoid of the head (half width 0.56, from the crown to the chin), plus a procedural
+    identity's own relief. The weight is 1 on the head and falls smoothly to 0 over 0.6 face
+    widths beyond its outline: the backdrop near the head follows it a little (as it does for
+    the in-plane pose, which moves the whole view), so no edge of the head is dragged or left
+    behind, and the backdrop far from the head stays still.
+
+    Examples
+    --------
+    The face centre and the nose bridge lie on the head; a point three face widths to the side does not:
+
+    >>> from evface.face.identity import procedural_identity
+    >>> depth, weight = head_depth(np.array([0.0, 0.0, 3.0]), np.array([0.0, -0.05, 0.0]), procedural_identity(0))
+    >>> depth.astype(float).round(3).tolist(), weight.tolist()
+    ([0.714, 0.703, 0.0], [1.0, 1.0, 0.0])
+    """
+    c0 = -0.05
+    r = np.sqrt((u / 0.56) ** 2 + ((v - c0) / np.where(v > c0, 0.75, 0.95)) ** 2)
+    dome = np.sqrt(np.clip(1.0 - r * r, 0.0, None))
+    z = HEAD_AXIS_FW * (0.55 + 0.45 * dome)
+    if identity.kind == "procedural":
+        z = z + height_field(u, v, identity.params, identity.landmarks) - 0.35 * dome
+    weight = np.clip((1.6 - r) / 0.6, 0.0, 1.0)
+    return (z * weight).astype(np.float32), weight.astype(np.float32)
+
+
+def rotation_flow(u: np.ndarray, v: np.ndarray, depth: np.ndarray, weight: np.ndarray,
+                  yaw_deg: float, pitch_deg: float) -> np.ndarray:
+    """Image motion ``(..., 2)`` (face widths) of head points seen at ``(u, v)`` with ``depth``
+    in front of the rotation centre, when the head turns by ``yaw_deg`` and ``pitch_deg``,
+    in perspective from :data:`CAMERA_DISTANCE_FW`; ``weight`` (0 off the head) scales it.
+
+    Examples
+    --------
+    >>> z, w = np.array([0.7]), np.array([1.0])
+    >>> rotation_flow(np.array([0.0]), np.array([0.0]), z, w, 2.0, 0.0).round(4).tolist()  # nose moves right
+    [[0.0271, 0.0]]
+    """
+    d = CAMERA_DISTANCE_FW
+    k = (d - depth) / d  # image -> world at the point's depth
+    X, Y, Z = u * k, v * k, depth
+    a, b = np.deg2rad(yaw_deg), np.deg2rad(pitch_deg)
+    X1 = X * np.cos(a) + Z * np.sin(a)
+    Z1 = -X * np.sin(a) + Z * np.cos(a)
+    Y2 = Y * np.cos(b) - Z1 * np.sin(b)
+    Z2 = Y * np.sin(b) + Z1 * np.cos(b)
+    q = d / (d - Z2)
+    return np.stack([(X1 * q - u) * weight, (Y2 * q - v) * weight], axis=-1)
