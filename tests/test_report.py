@@ -910,7 +910,7 @@ def test_a_head_pose_that_rounds_to_zero_is_captioned_without_a_minus(fake_run):
     from types import SimpleNamespace
 
     from evface.io.dataset import DatasetFolder
-    from evface.report.collect import identity_samples
+    from evface.report.dataset_summary import identity_samples
 
     ds = DatasetFolder.open(fake_run / "data")
     metas = {row["clip_id"]: SimpleNamespace(extra={"head_motion": {"yaw_deg": -0.04, "pitch_deg": -1.26}})

@@ -10,7 +10,8 @@ A folder given to the report may be:
 - a dataset folder (it holds ``manifest.csv``).
 
 Every dataset the runs were scored on is summarised, each with the runs scored on it
-(:attr:`ReportData.datasets`).
+(:attr:`ReportData.datasets`; the summary is :mod:`evface.report.dataset_summary`), and the runs
+that differ in one thing are paired (:mod:`evface.report.run_pairs`).
 """
 
 from __future__ import annotations
@@ -19,22 +20,16 @@ import datetime as _dt
 import json
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from evface.io.clip_reader import event_counts, read_clip, read_clip_meta
-from evface.io.dataset import DatasetFolder
 from evface.errors import DatasetError, FormatError, where
+from evface.io.dataset import DatasetFolder
 from evface.report import figures
-from evface.tasks import recon_compare
-from evface.tasks.class_compare import PREDICTIONS, compare_runs
-from evface.tasks.run_folder import (HELD_OUT, VERSION, check_fields, check_folder, is_training_data, reading,
-                                     recorded_clips, scored_by, seen_in_training)
-from evface.tasks.recon_eval import SCORES_CSV
-from evface.tasks.figure_format import number
+from evface.report.dataset_summary import dataset_summary
+from evface.report.run_pairs import event_vs_frame_comparisons, hd_vs_lr_comparisons, hd_vs_lr_event_comparisons
+from evface.tasks.run_folder import (HELD_OUT, check_fields, check_folder, is_training_data, reading, scored_by,
+                                     seen_in_training)
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
             "scikit-image", "faery", "matplotlib")
@@ -77,19 +72,6 @@ def _read_json(path: Path) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise FormatError(where(path, f"expected a JSON object, got {type(obj).__name__}: not a file evface wrote"))
     return obj
-
-
-def _dataset_description(info: dict[str, Any]) -> str:
-    """What made a dataset, with its preset and seed where it has them (recordings have neither).
-
-    >>> _dataset_description({"generator": "evface synth", "preset": "quick", "seed": 0})
-    'evface synth (preset quick, seed 0)'
-    >>> _dataset_description({"generator": "evface import session", "seed": None})
-    'evface import session'
-    """
-    made_by = info.get("generator", info.get("importer", "dataset"))
-    settings = [f"{key} {info[key]}" for key in ("preset", "seed") if info.get(key) is not None]
-    return f"{made_by} ({', '.join(settings)})" if settings else made_by
 
 
 def collect(run_dirs: list[Path]) -> ReportData:
@@ -258,88 +240,6 @@ def folder_labels(run_dirs: list[Path]) -> list[str]:
     return [str(root) if names.count(name) > 1 else name for root, name in zip(run_dirs, names)]
 
 
-def _compare_pairs(pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]],
-                   compare: Callable[..., dict[str, Any]], scores: str) -> list[dict[str, Any]]:
-    """``compare(a, b)`` of each pair of runs, or ``{"a", "b", "error"}`` when their clips or samples
-    differ or a run has no per-clip or per-sample ``scores`` file (scored before evface wrote it, or
-    left out of a copy; it was left out of the pairs without a word)."""
-    out = []
-    for a, b in pairs:
-        lacking = [r["name"] for r in (a, b) if not (Path(r["dir"]) / scores).exists()]
-        if lacking:
-            out.append({"a": a["name"], "b": b["name"], "error": f"no {scores} in {' and '.join(lacking)} (left out "
-                        "of a copy, or scored before evface wrote it: evface eval RUN --data DATA writes it)"})
-            continue
-        try:
-            out.append(compare(a["dir"], b["dir"], names=(a["name"], b["name"])))
-        except DatasetError as exc:
-            out.append({"a": a["name"], "b": b["name"], "error": str(exc)})
-    return out
-
-
-def _alike(hd: list[dict[str, Any]], lr: list[dict[str, Any]],
-           key: Callable[[dict[str, Any]], str]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Every (hd, lr) pair of runs with the same ``key``, each run's key computed once (it reads
-    the run's ``data-clips.json``)."""
-    lr_keys = [key(b) for b in lr]
-    return [(a, b) for a in hd for ka in [key(a)] for b, kb in zip(lr, lr_keys) if ka == kb]
-
-
-def _trained_on(run: dict[str, Any]) -> Any:
-    """What a run was trained on, for pairing runs: the clips of its ``data-clips.json`` with their
-    files' sizes and hashes where recorded (so a dataset moved or copied between two trainings is
-    still the same dataset, and the same rows rendered again with other event noise are not), or,
-    for a run made before that file, the dataset folder its configuration names."""
-    recorded = recorded_clips(run["dir"])
-    return [recorded[0], recorded[1]] if recorded is not None else run["config"].get("data")
-
-
-def event_vs_frame_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The paired difference of every event arm against every frame (RGB) arm scored on the same clips.
-
-    A pair scored on different clips, or of a run without ``predictions.csv``, gets ``{"a", "b",
-    "error"}`` instead of a comparison.
-    """
-    events = [r for r in runs if r["config"].get("input") == "events"]
-    frames = [r for r in runs if r["config"].get("input") != "events"]
-    return _compare_pairs(((a, b) for a in events for b in frames), compare_runs, PREDICTIONS)
-
-
-def hd_vs_lr_event_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The paired difference hd - lr of every two event classification runs that differ only in the sensor.
-
-    "Only in the sensor": the same configuration but for ``sensor`` (and the device the run used),
-    so the same model, protocol and clips. A pair scored on different clips, or of a run without
-    ``predictions.csv``, gets ``{"a", "b", "error"}``.
-    """
-    def key(r: dict[str, Any]) -> str:
-        config = {k: v for k, v in r["config"].items() if k not in ("sensor", "device", "models", VERSION)}
-        config["spec"] = {k: v for k, v in config.get("spec", {}).items() if k != "sensor"}
-        config["data"] = _trained_on(r)
-        return json.dumps(config, sort_keys=True, default=str)
-
-    events = [r for r in runs if r["config"].get("input") == "events"]
-    hd = [r for r in events if r["config"].get("sensor") == "hd"]
-    lr = [r for r in events if r["config"].get("sensor") == "lr"]
-    return _compare_pairs(_alike(hd, lr, key), compare_runs, PREDICTIONS)
-
-
-def hd_vs_lr_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The paired difference hd - lr of every two reconstruction runs that differ only in the sensor.
-
-    "Only in the sensor": the same dataset and sample spec but for ``sensor`` (so the same samples
-    on the same grid). A pair whose samples differ, or of a run without ``scores.csv``, gets
-    ``{"a", "b", "error"}``.
-    """
-    def key(r: dict[str, Any]) -> str:
-        spec = {k: v for k, v in r["config"].get("spec", {}).items() if k != "sensor"}
-        return json.dumps([_trained_on(r), spec], sort_keys=True)
-
-    hd = [r for r in runs if r["config"].get("sensor") == "hd"]
-    lr = [r for r in runs if r["config"].get("sensor") == "lr"]
-    return _compare_pairs(_alike(hd, lr, key), recon_compare.compare_runs, SCORES_CSV)
-
-
 def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, settings: Path | None = None,
              trained_on: Path | None = None, stage_of: tuple[Path, str] | None = None) -> None:
     """Add the run whose scores are in ``run`` (its settings and training in ``settings``, the run
@@ -462,180 +362,3 @@ def _scored_elsewhere(run: Path, config: dict[str, Any], metrics: dict[str, Any]
                        "event noise)"))
     # an older evaluation's own words, which may name the protocol already ("every subject, leave-one-subject-out")
     return f"{scored_by(scored, trained, None if protocol and protocol in str(evaluated) else protocol)}: {evaluated}"
-
-
-def import_summary(info: dict[str, Any]) -> dict[str, Any] | None:
-    """How an imported dataset was made, from ``dataset.json``'s ``import`` record: one row of text
-    per event sensor (name, file, sync method, offset, confidence, registration method, its error
-    or score) and the import's warnings; None for a dataset that was not imported.
-
-    >>> imp = import_summary({"import": {"sensors": {"hd": {"file": "hd.raw", "sync": {"method": "xcorr",
-    ...     "offset_us": -8346, "confidence": 0.843}, "registration": {"method": "given"}}},
-    ...     "warnings": ["clip s02_001: the face box [449, 110, 58, 58] was found in only 1 of 8 frames: check it"]}})
-    >>> imp["sensors"], len(imp["warnings"])
-    ([['hd', 'hd.raw', 'xcorr', '-8346', '0.84', 'given', '-']], 1)
-    """
-    record = info.get("import")
-    if not isinstance(record, dict):
-        return None
-    sensors = record.get("sensors") if isinstance(record.get("sensors"), dict) else {}
-    rows = []
-    for name, s in sensors.items():
-        s = s if isinstance(s, dict) else {}
-        sync = s.get("sync") if isinstance(s.get("sync"), dict) else {}
-        reg = s.get("registration") if isinstance(s.get("registration"), dict) else {}
-        given = sync.get("method") == "given"
-        quality = (f"{reg['error_px']:.3f} px" if isinstance(reg.get("error_px"), (int, float)) else
-                   f"score {reg['score']:.3f}" if isinstance(reg.get("score"), (int, float)) else "-")
-        confidence = sync.get("confidence")
-        rows.append([str(name), str(s.get("file", "-")), str(sync.get("method", "-")), str(sync.get("offset_us", "-")),
-                     f"{confidence:.2f}" if isinstance(confidence, (int, float)) and not given else "-",
-                     str(reg.get("method", "-")), quality])
-    warnings = record.get("warnings") if isinstance(record.get("warnings"), list) else []
-    return {"sensors": rows, "warnings": [str(w) for w in warnings]}
-
-
-def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
-    """Counts, event statistics and sample figures of a dataset folder."""
-    labels = ds.labels
-    lightings = sorted({row["lighting"] for row in ds.rows})
-    counts: dict[str, dict[str, int]] = {}
-    events: dict[str, list[dict[str, int]]] = {}
-    first: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in ds.rows:
-        counts.setdefault(row["label"], {}).setdefault(row["lighting"], 0)
-        counts[row["label"]][row["lighting"]] += 1
-        events.setdefault((row["label"], row["lighting"]), []).append(event_counts(ds.clip_path(row)))
-        first.setdefault((row["label"], row["lighting"]), row)
-    event_table: dict[str, dict[str, float]] = {}  # class -> "sensor lighting" -> mean events per clip
-    for (label, lighting), cells in events.items():
-        for sensor in cells[0]:
-            event_table.setdefault(label, {})[f"{sensor} {lighting}"] = float(np.mean([c.get(sensor, 0) for c in cells]))
-    summary: dict[str, Any] = {
-        "root": str(ds.root),
-        "description": _dataset_description(ds.info),
-        "n_clips": len(ds.rows),
-        "n_subjects": len(ds.subjects),
-        "labels": labels,
-        "lightings": lightings,
-        "counts": counts,
-        "event_table": event_table,
-        "import": import_summary(ds.info),
-    }
-    metas = {row["clip_id"]: read_clip_meta(ds.clip_path(row)) for row in ds.rows}
-    summary["variation"] = variation_table(ds.rows, [metas[row["clip_id"]].extra for row in ds.rows])
-    identities = identity_samples(ds, metas)
-    if identities:
-        summary["identity_grid"] = figures.identity_grid(identities)
-        summary["n_identities"] = len(identities)
-        summary["identity_poses"] = any("yaw" in caption for caption, _ in identities)  # synthetic clips record it
-    if summary["import"] is not None:
-        boxes, summary["n_box_clips"] = face_box_samples(ds, summary["import"]["warnings"])
-        if boxes:
-            summary["box_grid"], summary["n_boxes"] = figures.identity_grid(boxes), len(boxes)
-    samples = {}
-    for key, row in first.items():
-        clip = read_clip(ds.clip_path(row), sensors=[], truth=False)
-        if "rgb" in clip.frames and len(clip.frames["rgb"].data):
-            frames = clip.frames["rgb"]
-            k = int(np.clip(np.searchsorted(frames.t_us, clip.apex_us) - 1, 0, len(frames.t_us) - 1))
-            samples[key] = figures.crop_box(frames.data[k], clip.calibration.get("face_box", {}).get("rgb"))
-    if samples:
-        summary["face_grid"] = figures.face_grid(samples, labels, lightings)
-    row = first.get((labels[0], lightings[0])) if labels and lightings else None
-    if row is not None:
-        meta = read_clip_meta(ds.clip_path(row))
-        clip = read_clip(ds.clip_path(row), truth=False)
-        summary["rate_plot"] = figures.event_rate_plot(clip)
-        sensor = "hd" if "hd" in meta.sensors else next(iter(meta.sensors), None)
-        if sensor is not None and "rgb" in clip.frames:
-            summary["animation"] = figures.side_by_side_gif(clip, sensor)
-            summary["animation_caption"] = (f"{clip.clip_id} ({clip.label}, {clip.lighting}): RGB frames (left) and the "
-                                            f"{sensor} events of the same 33 ms (right; blue ON, red OFF), played 3x slower.")
-    return summary
-
-
-def _spread(name: str, unit: str, values: list[float], digits: int = 1) -> list[str]:
-    """One row of :func:`variation_table`: name, unit, clips, min, median, max."""
-    v = np.asarray(values, float)
-    cells = (f"{x:.{digits}f}" for x in (v.min(), np.median(v), v.max()))
-    return [name, unit, str(v.size), *(c.lstrip("-") if float(c) == 0 else c for c in cells)]  # no "-0.0"
-
-
-def variation_table(rows: list[dict[str, Any]], extras: list[dict[str, Any]]) -> list[list[str]]:
-    """What varies from clip to clip: timing, intensity, AU asynchrony, head pose, gaze, blinks, light.
-
-    One row per quantity, ``[name, unit, clips, min, median, max]``; quantities that no clip records
-    (imported recordings carry only the annotation's timing) are left out.
-
-    >>> rows = [{"onset_us": 0, "apex_us": 120_000, "offset_us": 300_000}] * 2
-    >>> extras = [{"intensity": 0.4, "head_motion": {"yaw_deg": -1.0}}, {"intensity": 0.6, "head_motion": {"yaw_deg": 2.0}}]
-    >>> [r[0] for r in variation_table(rows, extras)]
-    ['onset to apex', 'onset to offset', 'expression intensity', 'head yaw']
-    >>> variation_table(rows, extras)[3]
-    ['head yaw', 'deg', '2', '-1.0', '0.5', '2.0']
-    >>> _spread("gaze", "deg", [-0.04, 0.01], 1)[3:]
-    ['0.0', '0.0', '0.0']
-    """
-    table = [_spread("onset to apex", "ms", [(r["apex_us"] - r["onset_us"]) / 1e3 for r in rows], 0),
-             _spread("onset to offset", "ms", [(r["offset_us"] - r["onset_us"]) / 1e3 for r in rows], 0)]
-    head = [e.get("head_motion", {}) for e in extras]
-    gaze = [e["gaze"] for e in extras if "gaze" in e]
-    curves = [e["au_curves"] for e in extras if len(e.get("au_curves", [])) > 1]
-    candidates = [
-        ("expression intensity", "0-1", [e["intensity"] for e in extras if "intensity" in e], 2),
-        ("AU onset spread within a clip", "ms", [(max(c["onset_us"] for c in cs) - min(c["onset_us"] for c in cs)) / 1e3
-                                                 for cs in curves], 0),
-        ("one-sided AUs per clip", "count", [sum(c.get("side", "") != "" for c in e["au_curves"])
-                                             for e in extras if "au_curves" in e], 0),
-        ("head yaw", "deg", [h["yaw_deg"] for h in head if "yaw_deg" in h], 1),
-        ("head pitch", "deg", [h["pitch_deg"] for h in head if "pitch_deg" in h], 1),
-        ("head roll amplitude", "deg", [h["roll_amp_deg"] for h in head if "roll_amp_deg" in h], 2),
-        ("gaze at start, horizontal", "deg", [g["start_deg"][0] for g in gaze], 1),
-        ("gaze at start, vertical", "deg", [g["start_deg"][1] for g in gaze], 1),
-        ("saccades per clip", "count", [len(g["saccades"]) for g in gaze], 0),
-        ("blinks per clip", "count", [len(e["blinks_us"]) for e in extras if "blinks_us" in e], 0),
-        ("scene illuminance", "lux", [e["lux"] for e in extras if "lux" in e], 0),
-    ]
-    table += [_spread(name, unit, values, digits) for name, unit, values, digits in candidates if values]
-    return table
-
-
-MAX_BOX_CLIPS = 64
-"""The clips of an imported dataset whose face boxes the report shows (those the import warned about first)."""
-
-
-def face_box_samples(ds: DatasetFolder, warnings: list[str]) -> tuple[list[tuple[str, np.ndarray]], int]:
-    """The apex RGB frame of each clip of an imported dataset cropped to its face box, captioned
-    with its clip id (``!`` after the id of a clip a warning names, and those first), at most
-    :data:`MAX_BOX_CLIPS`; and how many clips have frames. Training crops every input to that box,
-    and on real footage the detector can put it on a hand or the background."""
-    def warned(clip_id: str) -> bool:
-        return any(w.startswith((f"clip {clip_id}:", f"{clip_id}:")) for w in warnings)
-
-    rows = sorted(ds.rows, key=lambda r: not warned(str(r["clip_id"])))
-    out = []
-    for row in rows[:MAX_BOX_CLIPS]:
-        clip = read_clip(ds.clip_path(row), sensors=[], truth=False)
-        if "rgb" in clip.frames and len(clip.frames["rgb"].data):
-            frames = clip.frames["rgb"]
-            k = int(np.clip(np.searchsorted(frames.t_us, clip.apex_us) - 1, 0, len(frames.t_us) - 1))
-            out.append((f"{row['clip_id']}{' !' if warned(str(row['clip_id'])) else ''}",
-                        figures.crop_box(frames.data[k], clip.calibration.get("face_box", {}).get("rgb"))))
-    return out, len(ds.rows)
-
-
-def identity_samples(ds: DatasetFolder, metas: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
-    """Each subject's face in the first RGB frame of its first clip, captioned with its head pose."""
-    out = []
-    for subject in ds.subjects:
-        row = next(r for r in ds.rows if r["subject"] == subject)
-        clip = read_clip(ds.clip_path(row), sensors=[], truth=False)
-        if "rgb" not in clip.frames or not len(clip.frames["rgb"].data):
-            continue
-        head = metas[row["clip_id"]].extra.get("head_motion", {})
-        caption = subject
-        if "yaw_deg" in head:
-            caption += f'\nyaw {number(head["yaw_deg"], "+.1f")}° pitch {number(head.get("pitch_deg", 0.0), "+.1f")}°'
-        out.append((caption, figures.crop_box(clip.frames["rgb"].data[0], clip.calibration.get("face_box", {}).get("rgb"))))
-    return out

@@ -31,7 +31,7 @@ def _dataset_section(data: ReportData) -> str:
 
 
 def _dataset(ds: dict[str, Any], h: str) -> str:
-    """One dataset's summary (:func:`~evface.report.collect.dataset_summary`), its headings ``h``."""
+    """One dataset's summary (:func:`~evface.report.dataset_summary.dataset_summary`), its headings ``h``."""
     if ds.get("missing"):
         return f"<p>{html.escape(ds['root'])}: no longer there, so not summarised.</p>"
     parts = [
@@ -95,7 +95,7 @@ def _event_counts(ds: dict[str, Any], h: str) -> str:
 
 def _import_record(record: dict[str, Any] | None, h: str) -> str:
     """An imported dataset's sensors (sync, registration) and the warnings of its import
-    (:func:`~evface.report.collect.import_summary`); nothing for a dataset that was not imported."""
+    (:func:`~evface.report.dataset_summary.import_summary`); nothing for a dataset that was not imported."""
     if not record:
         return ""
     parts = []

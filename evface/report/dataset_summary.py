@@ -1,0 +1,208 @@
+"""A dataset folder's summary in the report: its counts, event statistics and sample figures.
+
+What made it, how many clips of each class and lighting and their mean events per sensor, what
+varies from clip to clip (:func:`variation_table`), each subject's face, an imported dataset's
+sync, registration, warnings and face boxes, a face of each class and lighting, an event-rate plot
+and an RGB-beside-events animation of one clip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from evface.io.clip_reader import event_counts, read_clip, read_clip_meta
+from evface.io.dataset import DatasetFolder
+from evface.report import figures
+from evface.tasks.figure_format import number
+
+
+def _dataset_description(info: dict[str, Any]) -> str:
+    """What made a dataset, with its preset and seed where it has them (recordings have neither).
+
+    >>> _dataset_description({"generator": "evface synth", "preset": "quick", "seed": 0})
+    'evface synth (preset quick, seed 0)'
+    >>> _dataset_description({"generator": "evface import session", "seed": None})
+    'evface import session'
+    """
+    made_by = info.get("generator", info.get("importer", "dataset"))
+    settings = [f"{key} {info[key]}" for key in ("preset", "seed") if info.get(key) is not None]
+    return f"{made_by} ({', '.join(settings)})" if settings else made_by
+
+
+def import_summary(info: dict[str, Any]) -> dict[str, Any] | None:
+    """How an imported dataset was made, from ``dataset.json``'s ``import`` record: one row of text
+    per event sensor (name, file, sync method, offset, confidence, registration method, its error
+    or score) and the import's warnings; None for a dataset that was not imported.
+
+    >>> imp = import_summary({"import": {"sensors": {"hd": {"file": "hd.raw", "sync": {"method": "xcorr",
+    ...     "offset_us": -8346, "confidence": 0.843}, "registration": {"method": "given"}}},
+    ...     "warnings": ["clip s02_001: the face box [449, 110, 58, 58] was found in only 1 of 8 frames: check it"]}})
+    >>> imp["sensors"], len(imp["warnings"])
+    ([['hd', 'hd.raw', 'xcorr', '-8346', '0.84', 'given', '-']], 1)
+    """
+    record = info.get("import")
+    if not isinstance(record, dict):
+        return None
+    sensors = record.get("sensors") if isinstance(record.get("sensors"), dict) else {}
+    rows = []
+    for name, s in sensors.items():
+        s = s if isinstance(s, dict) else {}
+        sync = s.get("sync") if isinstance(s.get("sync"), dict) else {}
+        reg = s.get("registration") if isinstance(s.get("registration"), dict) else {}
+        given = sync.get("method") == "given"
+        quality = (f"{reg['error_px']:.3f} px" if isinstance(reg.get("error_px"), (int, float)) else
+                   f"score {reg['score']:.3f}" if isinstance(reg.get("score"), (int, float)) else "-")
+        confidence = sync.get("confidence")
+        rows.append([str(name), str(s.get("file", "-")), str(sync.get("method", "-")), str(sync.get("offset_us", "-")),
+                     f"{confidence:.2f}" if isinstance(confidence, (int, float)) and not given else "-",
+                     str(reg.get("method", "-")), quality])
+    warnings = record.get("warnings") if isinstance(record.get("warnings"), list) else []
+    return {"sensors": rows, "warnings": [str(w) for w in warnings]}
+
+
+def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
+    """Counts, event statistics and sample figures of a dataset folder."""
+    labels = ds.labels
+    lightings = sorted({row["lighting"] for row in ds.rows})
+    counts: dict[str, dict[str, int]] = {}
+    events: dict[str, list[dict[str, int]]] = {}
+    first: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in ds.rows:
+        counts.setdefault(row["label"], {}).setdefault(row["lighting"], 0)
+        counts[row["label"]][row["lighting"]] += 1
+        events.setdefault((row["label"], row["lighting"]), []).append(event_counts(ds.clip_path(row)))
+        first.setdefault((row["label"], row["lighting"]), row)
+    event_table: dict[str, dict[str, float]] = {}  # class -> "sensor lighting" -> mean events per clip
+    for (label, lighting), cells in events.items():
+        for sensor in cells[0]:
+            event_table.setdefault(label, {})[f"{sensor} {lighting}"] = float(np.mean([c.get(sensor, 0) for c in cells]))
+    summary: dict[str, Any] = {
+        "root": str(ds.root),
+        "description": _dataset_description(ds.info),
+        "n_clips": len(ds.rows),
+        "n_subjects": len(ds.subjects),
+        "labels": labels,
+        "lightings": lightings,
+        "counts": counts,
+        "event_table": event_table,
+        "import": import_summary(ds.info),
+    }
+    metas = {row["clip_id"]: read_clip_meta(ds.clip_path(row)) for row in ds.rows}
+    summary["variation"] = variation_table(ds.rows, [metas[row["clip_id"]].extra for row in ds.rows])
+    identities = identity_samples(ds, metas)
+    if identities:
+        summary["identity_grid"] = figures.identity_grid(identities)
+        summary["n_identities"] = len(identities)
+        summary["identity_poses"] = any("yaw" in caption for caption, _ in identities)  # synthetic clips record it
+    if summary["import"] is not None:
+        boxes, summary["n_box_clips"] = face_box_samples(ds, summary["import"]["warnings"])
+        if boxes:
+            summary["box_grid"], summary["n_boxes"] = figures.identity_grid(boxes), len(boxes)
+    samples = {}
+    for key, row in first.items():
+        clip = read_clip(ds.clip_path(row), sensors=[], truth=False)
+        if "rgb" in clip.frames and len(clip.frames["rgb"].data):
+            frames = clip.frames["rgb"]
+            k = int(np.clip(np.searchsorted(frames.t_us, clip.apex_us) - 1, 0, len(frames.t_us) - 1))
+            samples[key] = figures.crop_box(frames.data[k], clip.calibration.get("face_box", {}).get("rgb"))
+    if samples:
+        summary["face_grid"] = figures.face_grid(samples, labels, lightings)
+    row = first.get((labels[0], lightings[0])) if labels and lightings else None
+    if row is not None:
+        meta = read_clip_meta(ds.clip_path(row))
+        clip = read_clip(ds.clip_path(row), truth=False)
+        summary["rate_plot"] = figures.event_rate_plot(clip)
+        sensor = "hd" if "hd" in meta.sensors else next(iter(meta.sensors), None)
+        if sensor is not None and "rgb" in clip.frames:
+            summary["animation"] = figures.side_by_side_gif(clip, sensor)
+            summary["animation_caption"] = (f"{clip.clip_id} ({clip.label}, {clip.lighting}): RGB frames (left) and the "
+                                            f"{sensor} events of the same 33 ms (right; blue ON, red OFF), played 3x slower.")
+    return summary
+
+
+def _spread(name: str, unit: str, values: list[float], digits: int = 1) -> list[str]:
+    """One row of :func:`variation_table`: name, unit, clips, min, median, max."""
+    v = np.asarray(values, float)
+    cells = (f"{x:.{digits}f}" for x in (v.min(), np.median(v), v.max()))
+    return [name, unit, str(v.size), *(c.lstrip("-") if float(c) == 0 else c for c in cells)]  # no "-0.0"
+
+
+def variation_table(rows: list[dict[str, Any]], extras: list[dict[str, Any]]) -> list[list[str]]:
+    """What varies from clip to clip: timing, intensity, AU asynchrony, head pose, gaze, blinks, light.
+
+    One row per quantity, ``[name, unit, clips, min, median, max]``; quantities that no clip records
+    (imported recordings carry only the annotation's timing) are left out.
+
+    >>> rows = [{"onset_us": 0, "apex_us": 120_000, "offset_us": 300_000}] * 2
+    >>> extras = [{"intensity": 0.4, "head_motion": {"yaw_deg": -1.0}}, {"intensity": 0.6, "head_motion": {"yaw_deg": 2.0}}]
+    >>> [r[0] for r in variation_table(rows, extras)]
+    ['onset to apex', 'onset to offset', 'expression intensity', 'head yaw']
+    >>> variation_table(rows, extras)[3]
+    ['head yaw', 'deg', '2', '-1.0', '0.5', '2.0']
+    >>> _spread("gaze", "deg", [-0.04, 0.01], 1)[3:]
+    ['0.0', '0.0', '0.0']
+    """
+    table = [_spread("onset to apex", "ms", [(r["apex_us"] - r["onset_us"]) / 1e3 for r in rows], 0),
+             _spread("onset to offset", "ms", [(r["offset_us"] - r["onset_us"]) / 1e3 for r in rows], 0)]
+    head = [e.get("head_motion", {}) for e in extras]
+    gaze = [e["gaze"] for e in extras if "gaze" in e]
+    curves = [e["au_curves"] for e in extras if len(e.get("au_curves", [])) > 1]
+    candidates = [
+        ("expression intensity", "0-1", [e["intensity"] for e in extras if "intensity" in e], 2),
+        ("AU onset spread within a clip", "ms", [(max(c["onset_us"] for c in cs) - min(c["onset_us"] for c in cs)) / 1e3
+                                                 for cs in curves], 0),
+        ("one-sided AUs per clip", "count", [sum(c.get("side", "") != "" for c in e["au_curves"])
+                                             for e in extras if "au_curves" in e], 0),
+        ("head yaw", "deg", [h["yaw_deg"] for h in head if "yaw_deg" in h], 1),
+        ("head pitch", "deg", [h["pitch_deg"] for h in head if "pitch_deg" in h], 1),
+        ("head roll amplitude", "deg", [h["roll_amp_deg"] for h in head if "roll_amp_deg" in h], 2),
+        ("gaze at start, horizontal", "deg", [g["start_deg"][0] for g in gaze], 1),
+        ("gaze at start, vertical", "deg", [g["start_deg"][1] for g in gaze], 1),
+        ("saccades per clip", "count", [len(g["saccades"]) for g in gaze], 0),
+        ("blinks per clip", "count", [len(e["blinks_us"]) for e in extras if "blinks_us" in e], 0),
+        ("scene illuminance", "lux", [e["lux"] for e in extras if "lux" in e], 0),
+    ]
+    table += [_spread(name, unit, values, digits) for name, unit, values, digits in candidates if values]
+    return table
+
+
+MAX_BOX_CLIPS = 64
+"""The clips of an imported dataset whose face boxes the report shows (those the import warned about first)."""
+
+
+def face_box_samples(ds: DatasetFolder, warnings: list[str]) -> tuple[list[tuple[str, np.ndarray]], int]:
+    """The apex RGB frame of each clip of an imported dataset cropped to its face box, captioned
+    with its clip id (``!`` after the id of a clip a warning names, and those first), at most
+    :data:`MAX_BOX_CLIPS`; and how many clips have frames. Training crops every input to that box,
+    and on real footage the detector can put it on a hand or the background."""
+    def warned(clip_id: str) -> bool:
+        return any(w.startswith((f"clip {clip_id}:", f"{clip_id}:")) for w in warnings)
+
+    rows = sorted(ds.rows, key=lambda r: not warned(str(r["clip_id"])))
+    out = []
+    for row in rows[:MAX_BOX_CLIPS]:
+        clip = read_clip(ds.clip_path(row), sensors=[], truth=False)
+        if "rgb" in clip.frames and len(clip.frames["rgb"].data):
+            frames = clip.frames["rgb"]
+            k = int(np.clip(np.searchsorted(frames.t_us, clip.apex_us) - 1, 0, len(frames.t_us) - 1))
+            out.append((f"{row['clip_id']}{' !' if warned(str(row['clip_id'])) else ''}",
+                        figures.crop_box(frames.data[k], clip.calibration.get("face_box", {}).get("rgb"))))
+    return out, len(ds.rows)
+
+
+def identity_samples(ds: DatasetFolder, metas: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+    """Each subject's face in the first RGB frame of its first clip, captioned with its head pose."""
+    out = []
+    for subject in ds.subjects:
+        row = next(r for r in ds.rows if r["subject"] == subject)
+        clip = read_clip(ds.clip_path(row), sensors=[], truth=False)
+        if "rgb" not in clip.frames or not len(clip.frames["rgb"].data):
+            continue
+        head = metas[row["clip_id"]].extra.get("head_motion", {})
+        caption = subject
+        if "yaw_deg" in head:
+            caption += f'\nyaw {number(head["yaw_deg"], "+.1f")}° pitch {number(head.get("pitch_deg", 0.0), "+.1f")}°'
+        out.append((caption, figures.crop_box(clip.frames["rgb"].data[0], clip.calibration.get("face_box", {}).get("rgb"))))
+    return out
