@@ -18,7 +18,8 @@ import numpy as np
 from evface.checks import as_int, as_real
 from evface.errors import ParameterError
 from evface.face.identity import Identity
-from evface.face.render import FacePose, FaceRenderer
+from evface.face.head_pose import FacePose
+from evface.face.render import FaceRenderer
 
 
 def to_srgb8(reflectance: np.ndarray, gain: float = 1.0) -> np.ndarray:
