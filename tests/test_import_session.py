@@ -71,11 +71,12 @@ def test_sync_trigger_exact_and_xcorr_within_1ms(session, imported):
 
 
 @pytest.mark.parametrize("motion", [False, True])
-def test_variable_frame_rate_video_placed_at_its_container_timestamps(session, tmp_path, motion):
+def test_variable_frame_rate_video_placed_at_its_container_timestamps(session, imported, tmp_path, capsys, motion):
     """Frames of a variable-frame-rate video (phones, webcams) are placed at their container
     timestamps, here up to 333 ms from ``i / fps`` (was: at ``i / fps``, so that the trigger pulses,
-    sent at the true frame times, matched no frame: "trigger pulses do not match the RGB frames").
-    A video of constant rate, or a given --rgb-fps, keeps ``i / fps``."""
+    sent at the true frame times, matched no frame: "trigger pulses do not match the RGB frames"),
+    and the import says so in one line, kept in dataset.json (was: without a word). A video of
+    constant rate, or a given --rgb-fps, keeps ``i / fps``."""
     root = tmp_path / "raw"
     truth = build_session(root, vfr=True)
     t, _ = frame_times(rgb(root), scan_video(root / "rgb.mp4", motion=motion))
@@ -86,10 +87,18 @@ def test_variable_frame_rate_video_placed_at_its_container_timestamps(session, t
     t, _ = frame_times(rgb(constant), scan_video(constant / "rgb.mp4", motion=motion))
     assert t.tolist() == truth_constant["t_rgb"].tolist() == np.round(np.arange(t.size) * 1e6 / 30).tolist()
     if motion:
-        report = import_session(sources(root), rgb(root), root / "annotations.csv", tmp_path / "ds")
+        assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--events",
+                     f"lr={root / 'lr.aedat4'}", "--rgb", str(root / "rgb.mp4"), "--annotations",
+                     str(root / "annotations.csv"), "--rgb-exposure-us", str(RGB_EXPOSURE_US)]) == 0
+        said = f"{root / 'rgb.mp4'}: variable frame rate (frame intervals 16.7-66.7 ms, the video states 30 fps): frames placed at"
+        report = json.loads((tmp_path / "ds" / "dataset.json").read_text())["import"]
+        assert report["rgb"]["timing"] == "container" and report["warnings"][0].startswith(said)
+        assert f"warning: {report['warnings'][0]}" in capsys.readouterr().err.splitlines()
         hd, lr = report["sensors"]["hd"]["sync"], report["sensors"]["lr"]["sync"]
         assert hd["method"] == "trigger" and hd["offset_us"] == truth["hd"].offset_us and hd["spread_us"] == 0
         assert lr["method"] == "xcorr" and abs(lr["offset_us"] - truth["lr"].offset_us) <= 1000
+        _, constant_report = imported
+        assert constant_report["rgb"]["timing"] == "fps" and not any("frame rate" in w for w in constant_report["warnings"])
 
 
 def test_estimated_homography_within_1px(session, imported):

@@ -253,7 +253,7 @@ class SessionOptions:
 def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray]:
     """Exposure start and exposure time (µs) of every frame on the session clock (:class:`RgbSource`):
     from the timestamp file, else at ``i / fps`` from ``start_us``, or at the frames' container
-    timestamps when the rate is the video's own and they stray from it (:func:`_video_times`)."""
+    timestamps when the rate is the video's own and they stray from it (:func:`container_timed`)."""
     exposure = None
     if rgb.timestamps is not None:
         t, exposure = read_frame_times(rgb.timestamps)
@@ -268,7 +268,7 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
         if not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:  # frames hours apart, or several in one µs
             raise ParameterError(f"{rgb.path}: the video states {fps:g} fps, outside [{FPS_RANGE[0]:g}, {FPS_RANGE[1]:g}] "
                                  "(frames 10 s to 1 µs apart); give fps (--rgb-fps) or a timestamp file (--rgb-timestamps)")
-        t = rgb.start_us + _video_times(scan, fps, container=rgb.fps is None)
+        t = rgb.start_us + (scan.times_us if container_timed(rgb, scan) else _at_rate(scan.n_frames, fps))
     if rgb.exposure_us is not None:
         exposure = np.full(t.size, int(rgb.exposure_us), np.int64)
     elif exposure is None:
@@ -276,23 +276,52 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
     return t, exposure
 
 
-def _video_times(scan: VideoScan, fps: float, container: bool) -> np.ndarray:
-    """Frame ``i`` at ``i / fps`` (µs from the first frame), or at its container timestamp when
-    ``fps`` is the container's own (``container``) and some frame's timestamp is more than half a
-    frame period from ``i / fps``: a variable-frame-rate video (phones, webcams).
+def _at_rate(n_frames: int, fps: float) -> np.ndarray:
+    """Frame ``i`` at ``i / fps``, in µs."""
+    return np.round(np.arange(n_frames) * 1e6 / fps).astype(np.int64)
+
+
+def container_timed(rgb: RgbSource, scan: VideoScan) -> bool:
+    """Whether :func:`frame_times` places the frames at their container timestamps: no timestamp
+    file and no ``fps`` given, and some frame's container timestamp more than half a frame period
+    from ``i / fps`` at the video's own rate (a variable-frame-rate video: phones, webcams).
 
     Examples
     --------
     >>> scan = VideoScan(4, (8, 8), 30.0, None, None, np.array([0, 33333, 100000, 133333]))
-    >>> _video_times(scan, 30.0, True).tolist(), _video_times(scan, 30.0, False).tolist()
-    ([0, 33333, 100000, 133333], [0, 33333, 66667, 100000])
-    >>> _video_times(VideoScan(4, (8, 8), 30.0, None, None), 30.0, True).tolist()  # no container timestamps
-    [0, 33333, 66667, 100000]
+    >>> container_timed(RgbSource(Path("v.mp4")), scan), container_timed(RgbSource(Path("v.mp4"), fps=30.0), scan)
+    (True, False)
+    >>> container_timed(RgbSource(Path("v.mp4")), VideoScan(4, (8, 8), 30.0, None, None))  # no container timestamps
+    False
     """
-    t = np.round(np.arange(scan.n_frames) * 1e6 / fps).astype(np.int64)
-    if not container or scan.times_us is None or np.abs(scan.times_us - t).max() <= 0.5e6 / fps:
-        return t
-    return scan.times_us
+    if rgb.timestamps is not None or rgb.fps is not None or scan.times_us is None or not scan.fps > 0:
+        return False
+    return bool(np.abs(scan.times_us - _at_rate(scan.n_frames, scan.fps)).max() > 0.5e6 / scan.fps)
+
+
+def variable_rate_note(rgb: RgbSource, scan: VideoScan) -> str | None:
+    """The one line that tells that a variable-frame-rate video's frames were placed at their
+    container timestamps (:func:`container_timed`), else None.
+
+    Examples
+    --------
+    >>> scan = VideoScan(4, (8, 8), 30.0, None, None, np.array([0, 33333, 100000, 133333]))
+    >>> variable_rate_note(RgbSource(Path("v.mp4")), scan)  # doctest: +NORMALIZE_WHITESPACE
+    "v.mp4: variable frame rate (frame intervals 33.3-66.7 ms, the video states 30 fps): frames placed at the
+    container's timestamps; give --rgb-fps to place frame k at k / fps, or the camera's --rgb-timestamps"
+    """
+    if not container_timed(rgb, scan):
+        return None
+    gaps = np.diff(scan.times_us) / 1000.0
+    return where(rgb.path, f"variable frame rate (frame intervals {gaps.min():.1f}-{gaps.max():.1f} ms, the video states "
+                           f"{scan.fps:g} fps): frames placed at the container's timestamps; give --rgb-fps to place "
+                           "frame k at k / fps, or the camera's --rgb-timestamps")
+
+
+def _timing(rgb: RgbSource, scan: VideoScan) -> str:
+    """Where the frame times of the import record come from: ``timestamps`` (the file), ``container``
+    (a variable-frame-rate video's own timestamps) or ``fps`` (``i / fps``)."""
+    return "timestamps" if rgb.timestamps is not None else "container" if container_timed(rgb, scan) else "fps"
 
 
 def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int, int, int] | None,
@@ -608,6 +637,7 @@ def import_session(
     tell("scan video", 0.0)
     video = scan_video(rgb.path, motion=any(_uses_motion(s, pulses.get(s.name)) for s in events))
     t_frames, exposure_us = frame_times(rgb, video)
+    vfr = variable_rate_note(rgb, video)
     period_us = int(np.median(np.diff(t_frames)))
     rows = read_annotations(annotations, frame_times_us=t_frames, frame_period_us=period_us,
                             default_subject=options.subject, default_lighting=options.lighting)
@@ -628,7 +658,7 @@ def import_session(
     stored = options.rgb_size or video.size  # the frames' size in the clips, and while they are held
     _check_clip_frames(rows, clip_frames, stored, annotations)
 
-    warnings: list[str] = []
+    warnings: list[str] = [vfr] if vfr else []
     scans: dict[str, EventScan] = {}
     syncs: dict[str, SyncResult] = {}
     regs: dict[str, Registration] = {}
@@ -693,7 +723,7 @@ def import_session(
                                  "roi": list(s.roi) if s.roi else None, "events": scans[s.name].n_events,
                                  "sync": syncs[s.name].to_dict(), "registration": regs[s.name].to_dict()} for s in events},
             "rgb": {"file": str(rgb.path), "frames": video.n_frames, "size": list(video.size), "period_us": period_us,
-                    "exposure_us": int(np.median(exposure_us))},
+                    "exposure_us": int(np.median(exposure_us)), "timing": _timing(rgb, video)},
             "annotations": str(annotations),
             "clips": [a.clip_id for a in rows],
             "skipped": skipped,
