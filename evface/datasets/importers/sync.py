@@ -60,14 +60,17 @@ from evface.io.formats import detect_format
 
 MAX_DRIFT_PPM = 1000.0
 """Clock drift beyond this (0.1 %) is taken as a pairing error, not as drift."""
-SCORE_ELEMENTS = 1 << 22
+SCORE_ELEMENTS = 1 << 20
 """Exact cross-correlation scores are computed in blocks of at most this many frame-offset pairs (an
-hour of 30 fps video: 38 offsets, 32 MB an array; 256 offsets a block peaked at 3.3 GB)."""
+hour of 30 fps video: 9 offsets, 8 MB an array, about ten of them at once; 256 offsets a block
+peaked at 3.3 GB, 38 at 590 MB with the hour's count grid)."""
 EXACT_PEAKS = 16
 """The cross-correlation scores exactly the coarse offsets at this many of the FFT estimate's highest
 local maxima (and their neighbours), the shoulders of the peak and the fine grid around it."""
 FFT_BLOCK = 1 << 18
 """The FFT estimate correlates blocks of this many grid points against as many offsets (8 MB FFTs)."""
+GRID_BLOCK = 1 << 18
+"""The integral of the cumulative event count is built in blocks of this many bins (2 MB)."""
 JITTER_US = 2
 """Per-pair offsets that spread by at most this much are taken as one constant offset (exact)."""
 TRIGGER_DTYPE = np.dtype([("t", "<i8"), ("channel", "u1"), ("rising", "?")])
@@ -379,20 +382,25 @@ def sync_by_xcorr(
 
 @dataclass(frozen=True)
 class _CountGrid:
-    """The cumulative event count ``N`` and its integral on the histogram's bin edges, and the RGB
-    exposures: ``A_k``, N averaged over frame ``k``'s exposure, for any frame start (module docstring)."""
+    """The cumulative event count ``N`` (kept only when some exposure is 0) and its integral on the
+    histogram's bin edges, and the RGB exposures: ``A_k``, N averaged over frame ``k``'s exposure,
+    for any frame start (module docstring)."""
 
     rate: EventRate
-    cum: np.ndarray
+    cum: np.ndarray | None
     area: np.ndarray
     exposure: np.ndarray
 
     @classmethod
     def of(cls, rate: EventRate, exposure: np.ndarray) -> "_CountGrid":
-        """The grid of ``rate`` for frames with exposures ``exposure`` (µs, float64)."""
-        cum = np.concatenate([[0.0], np.cumsum(rate.counts, dtype=np.float64)])
-        area = np.concatenate([[0.0], np.cumsum((cum[1:] + cum[:-1]) / 2 * rate.bin_us)])  # the integral of N
-        return cls(rate, cum, area, exposure)
+        """The grid of ``rate`` for frames with exposures ``exposure`` (µs, float64): one array of
+        the histogram's length when every exposure is open (was three at the peak: 824 MB for an
+        hour of 100 µs bins)."""
+        cum = np.empty(rate.counts.size + 1)
+        cum[0], cum[1:] = 0.0, rate.counts  # cast first: np.cumsum(counts, dtype=float64) casts into a copy of all
+        np.cumsum(cum[1:], out=cum[1:])
+        keep = not np.all(exposure > 0)
+        return cls(rate, cum if keep else None, _integrate(cum.copy() if keep else cum, rate.bin_us), exposure)
 
     def mean_count(self, start: np.ndarray, exposure: np.ndarray | float | None = None) -> np.ndarray:
         """``A``: N averaged over each exposure from ``start`` (N at ``start`` when the exposure is 0);
@@ -567,6 +575,32 @@ def _correlate_blocks(trains: np.ndarray, y_at, n_y: int, n_lags: int) -> tuple[
             both = sp_fft.irfft(np.stack([fs[0] * fy[0], fs[1] * fy[0], fs[0] * fy[1]]), size, axis=1)
             out[:, j0:j0 + lags] += both[:, :lags]
     return out[0], out[1], out[2]
+
+
+def _integrate(values: np.ndarray, step: float) -> np.ndarray:
+    """The integral of the piecewise-linear function through ``values`` on a grid of ``step``, at its
+    points (trapezoids summed from 0), written over ``values`` in blocks of GRID_BLOCK: the same
+    numbers as ``np.cumsum((values[1:] + values[:-1]) / 2 * step)`` after a 0, without its three
+    arrays of the grid's length.
+
+    Examples
+    --------
+    >>> _integrate(np.array([0.0, 2.0, 2.0, 6.0]), 10.0).tolist()
+    [0.0, 10.0, 30.0, 70.0]
+    """
+    left, total = values[0], 0.0
+    values[0] = 0.0
+    for lo in range(1, values.size, GRID_BLOCK):
+        block = values[lo:lo + GRID_BLOCK]
+        right = block.copy()
+        trapezoids = np.concatenate([[left], right[:-1]])
+        trapezoids += right
+        trapezoids /= 2
+        trapezoids *= step
+        trapezoids[0] += total  # the sum so far first, as one cumulative sum adds it
+        np.cumsum(trapezoids, out=block)
+        left, total = right[-1], block[-1]
+    return values
 
 
 def _on_grid(x: np.ndarray, t0: float, step: float, values: np.ndarray) -> np.ndarray:
