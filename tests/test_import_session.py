@@ -366,6 +366,25 @@ def test_stored_rgb_resized(session, tmp_path):
     assert report["sensors"]["hd"]["registration"]["method"] == "given"
 
 
+@pytest.mark.parametrize("detect", [False, True])
+def test_stored_rgb_of_another_aspect_keeps_the_face_box_true(session, tmp_path, detect):
+    """--rgb-size of another aspect than the video's (square frames for training, 64x96 of 128x96
+    here): the face box is checked for distortion in the video's pixels and detected in frames
+    stretched back to its aspect (was: "the hd homography is wrong", aspect changed 2.00x, a
+    refusal of a right homography; under --registration-check warn, a detected box squashed on hd)."""
+    root, truth = session
+    src = [EventSource("hd", root / "hd.raw", homography=truth["hd"].homography, registration="given")]
+    opts = {"face_box": None, "detect_faces": True} if detect else {}
+    native = run(root, tmp_path / "native", src=src, **opts)
+    report = run(root, tmp_path / "ds", src=src, rgb_size=(64, 96), **opts)
+    assert report["warnings"] == native["warnings"]
+    for clip_id in report["clips"]:
+        boxes = read_clip(tmp_path / "ds" / "clips" / f"{clip_id}.h5").calibration["face_box"]
+        want = read_clip(tmp_path / "native" / "clips" / f"{clip_id}.h5").calibration["face_box"]
+        np.testing.assert_allclose(boxes["hd"], want["hd"], atol=2.0 if detect else 1e-6)
+        np.testing.assert_allclose(boxes["rgb"][2:], np.array(want["rgb"][2:]) * [0.5, 1.0], atol=2.0 if detect else 1e-6)
+
+
 def test_failure_while_writing_leaves_nothing(session, tmp_path, monkeypatch):
     root, _ = session
     import evface.datasets.importers.session as mod

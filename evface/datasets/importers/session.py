@@ -46,6 +46,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from evface import __version__
@@ -508,15 +509,20 @@ def check_registration(source: EventSource, reg: Registration, rgb_size: tuple[i
 
 
 def sensor_face_box(name: str, h: np.ndarray, box: list[float], size: tuple[int, int], options: SessionOptions,
-                    clip: str, roi: tuple[int, int, int, int] | None = None) -> tuple[list[float], list[str]]:
-    """The face box mapped into one sensor's window (``roi``, else the whole sensor), checked: a
-    distorted box, or one wholly outside the window, stops the import (or warns,
-    ``registration_check="warn"``); a box the window cuts gives a warning."""
+                    clip: str, roi: tuple[int, int, int, int] | None = None,
+                    rgb_scale: np.ndarray | None = None) -> tuple[list[float], list[str]]:
+    """The face box (stored RGB pixels, ``rgb_scale`` from the video's: :func:`resize_homography`)
+    mapped into one sensor's window (``roi``, else the whole sensor) by ``h``, checked: a box that
+    the homography distorts in the video's pixels (not a ``--rgb-size`` of another aspect), or one
+    wholly outside the window, stops the import (or warns, ``registration_check="warn"``); a box
+    the window cuts gives a warning."""
     mapped = map_box(h, box)
     warnings = []
-    dist = box_distortion(h, box)
+    scale = np.eye(3) if rgb_scale is None else rgb_scale
+    native = map_box(np.linalg.inv(scale), box)
+    dist = box_distortion(h @ scale, native)
     if dist["aspect_change"] > options.bounds.max_aspect:
-        what = (f"clip {clip}: the {box[2]:.0f}x{box[3]:.0f} RGB face box becomes {mapped[2]:.0f}x{mapped[3]:.0f} on {name} "
+        what = (f"clip {clip}: the {native[2]:.0f}x{native[3]:.0f} RGB face box becomes {mapped[2]:.0f}x{mapped[3]:.0f} on {name} "
                 f"(aspect changed {dist['aspect_change']:.2f}x, limit {options.bounds.max_aspect}; corners off the stored box by "
                 f"{dist['corner_error_px']:.1f} px)")
         _refuse_or_keep(f"{what}: the {name} homography is wrong; give --points {name}=CSV or --homography {name}=H.json",
@@ -532,6 +538,33 @@ def sensor_face_box(name: str, h: np.ndarray, box: list[float], size: tuple[int,
         warnings.append(f"clip {clip}: the {size[0]}x{size[1]} {name} window {describe_cut(kept)}; {move_roi}"
                         f"frame the face inside this camera's view, or check the {name} homography")
     return mapped, warnings
+
+
+def resize_homography(size: tuple[int, int], to: tuple[int, int]) -> np.ndarray:
+    """The map from the pixels of a ``(width, height)`` picture to those of it resized to ``to``
+    (cv2.resize keeps pixel centres).
+
+    Examples
+    --------
+    >>> resize_homography((640, 360), (320, 180)).tolist()
+    [[0.5, 0.0, -0.25], [0.0, 0.5, -0.25], [0.0, 0.0, 1.0]]
+    """
+    sx, sy = to[0] / size[0], to[1] / size[1]
+    return np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5], [0.0, 0.0, 1.0]])
+
+
+def detect_at_video_aspect(frames: list[np.ndarray], rgb_scale: np.ndarray, min_face: float) -> tuple[list[float] | None, str | None]:
+    """:func:`~evface.datasets.importers.face_box.detect_face` on frames stored at another aspect
+    than the video's (``rgb_scale``, :func:`resize_homography`), stretched back to the video's
+    aspect first (a squashed face escapes the cascade, or gives a box of the wrong shape); the box
+    in stored pixels."""
+    sx, sy = rgb_scale[0, 0], rgb_scale[1, 1]
+    if np.isclose(sx, sy):
+        return detect_face(frames, min_face)
+    height, width = frames[0].shape[:2]
+    size = (round(width * max(sx, sy) / sx), round(height * max(sx, sy) / sy))
+    box, note = detect_face([cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in frames], min_face)
+    return (None if box is None else map_box(resize_homography(size, (width, height)), box)), note
 
 
 def _refuse_or_keep(problem: str, options: SessionOptions, warnings: list[str]) -> None:
@@ -557,7 +590,7 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
     elif options.detect_faces:
         apex = int(np.clip(np.searchsorted(t_frames[idx], a.apex_us, side="right") - 1, 0, idx.size - 1))
         picks = [apex, *np.linspace(0, idx.size - 1, FACE_FRAMES - 1).round().astype(int)]
-        box, note = detect_face([data[k] for k in dict.fromkeys(picks)], options.min_face)
+        box, note = detect_at_video_aspect([data[k] for k in dict.fromkeys(picks)], rgb_scale, options.min_face)
         if note:
             warnings.append(f"clip {a.clip_id}: {note} (--min-face {options.min_face:g}; give the clip's face box in the "
                             "annotation table's face_x, face_y, face_w, face_h columns, or --face-box X,Y,W,H for every clip)")
@@ -570,7 +603,8 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
     for s in events:
         full = scans[s.name].sensor_size
         w, h = (s.roi[2], s.roi[3]) if s.roi else full
-        mapped, notes = sensor_face_box(s.name, homographies[s.name], box, (int(w), int(h)), options, a.clip_id, s.roi)
+        mapped, notes = sensor_face_box(s.name, homographies[s.name], box, (int(w), int(h)), options, a.clip_id, s.roi,
+                                        rgb_scale)
         face_box[s.name] = [round(v, 2) for v in mapped]
         warnings += notes
         sensors[s.name] = SensorInfo(s.name, int(w), int(h), int(full[0]), int(full[1]),
@@ -687,10 +721,7 @@ def import_session(
         regs[s.name], notes = check_registration(s, reg, video.size, scan.sensor_size, options)
         warnings += notes
 
-    rgb_scale = np.eye(3)  # native video pixels -> stored frame pixels (cv2.resize keeps pixel centres)
-    if options.rgb_size:
-        sx, sy = options.rgb_size[0] / video.size[0], options.rgb_size[1] / video.size[1]
-        rgb_scale = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5], [0.0, 0.0, 1.0]])
+    rgb_scale = resize_homography(video.size, stored)  # native video pixels -> stored frame pixels
     homographies = {s.name: crop_homography(regs[s.name].homography, s.roi) @ np.linalg.inv(rgb_scale) for s in events}
 
     tmp = out.with_name(out.name + ".partial")
