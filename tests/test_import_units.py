@@ -182,6 +182,20 @@ def test_read_annotations_frames(tmp_path):
         read_annotations(p)
 
 
+def test_a_frame_indexed_clip_holds_its_frames_and_no_more(tmp_path):
+    """Frames at round(k / 60 s) lie 16 666 or 16 667 µs apart, the median period 16 667: end_frame
+    100 ended at t[100] + 16 667 = t[101] + 1, so the clip held frame 101 too, which the next clip
+    starts with (was: 17 frames for 16 on the real clip at --rgb-fps 60; likewise a timestamp
+    file's jitter). The clip now ends at the next frame's start when it comes sooner."""
+    p = tmp_path / "a.csv"
+    p.write_text(HEADER_FRAME + "s,85,88,92,96,100,1\ns,101,102,105,108,110,12\ns,110,111,112,113,119,4\n")
+    t = np.round(np.arange(120) * 1e6 / 60).astype(np.int64)
+    rows = read_annotations(p, frame_times_us=t)
+    assert [r.end_us for r in rows] == [t[101], t[111], t[119] + 16_667]
+    held = [np.flatnonzero((t >= r.start_us) & (t < r.end_us)).tolist() for r in rows]
+    assert held == [list(range(85, 101)), list(range(101, 111)), list(range(110, 120))]
+
+
 @pytest.mark.parametrize("text, match", [
     ("", "empty annotation file"),
     ("subject,aus\n", "missing time columns"),

@@ -19,7 +19,9 @@ times              either all five of ``start_us, onset_us, apex_us, offset_us, 
 =================  =========================================================================
 
 A frame-indexed row maps frame ``k`` to the start of its exposure ``t[k]``; ``end_frame`` is
-inclusive, so ``end_us = t[end_frame] + frame period``. Every row must satisfy
+inclusive, so ``end_us = t[end_frame] + frame period``, or the next frame's start when it comes
+sooner (frames placed at ``round(k / fps)``, a timestamp file's jitter, a variable frame rate): a
+clip holds its frames ``start_frame .. end_frame``, no more. Every row must satisfy
 ``start <= onset <= apex <= offset <= end`` and ``start < end``.
 """
 
@@ -196,7 +198,8 @@ def read_annotations(
     frame_times_us : (N,) int64, optional
         Exposure start of each RGB frame on the session clock; needed for frame-indexed rows.
     frame_period_us : int, optional
-        Added to ``t[end_frame]`` (default: the median frame spacing).
+        Added to ``t[end_frame]``, at most up to the next frame's start (default: the median frame
+        spacing).
     default_subject : str, optional
         Used when the file has no ``subject`` column or the cell is empty.
     default_lighting : str
@@ -322,5 +325,6 @@ def _row_times(src: str, row: dict[str, str], unit: str, frame_t: np.ndarray | N
         if not 0 <= k < frame_t.size:
             raise DatasetError(f"{src}: {name}_frame={k} is outside the recording (the video has {frame_t.size} frames)")
     times = [int(frame_t[k]) for k in values]
-    times[4] += period_us
+    after = values[4] + 1  # the clip ends before the next frame's exposure, which its period may pass
+    times[4] = min(times[4] + period_us, int(frame_t[after])) if after < frame_t.size else times[4] + period_us
     return times
