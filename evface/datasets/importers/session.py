@@ -509,8 +509,8 @@ def check_registration(source: EventSource, reg: Registration, rgb_size: tuple[i
 
 
 def sensor_face_box(name: str, h: np.ndarray, box: list[float], size: tuple[int, int], options: SessionOptions,
-                    clip: str, roi: tuple[int, int, int, int] | None = None,
-                    rgb_scale: np.ndarray | None = None) -> tuple[list[float], list[str]]:
+                    clip: str, rgb_scale: np.ndarray, roi: tuple[int, int, int, int] | None = None
+                    ) -> tuple[list[float], list[str]]:
     """The face box (stored RGB pixels, ``rgb_scale`` from the video's: :func:`resize_homography`)
     mapped into one sensor's window (``roi``, else the whole sensor) by ``h``, checked: a box that
     the homography distorts in the video's pixels (not a ``--rgb-size`` of another aspect), or one
@@ -518,9 +518,8 @@ def sensor_face_box(name: str, h: np.ndarray, box: list[float], size: tuple[int,
     the window cuts gives a warning."""
     mapped = map_box(h, box)
     warnings = []
-    scale = np.eye(3) if rgb_scale is None else rgb_scale
-    native = map_box(np.linalg.inv(scale), box)
-    dist = box_distortion(h @ scale, native)
+    native = map_box(np.linalg.inv(rgb_scale), box)
+    dist = box_distortion(h @ rgb_scale, native)
     if dist["aspect_change"] > options.bounds.max_aspect:
         what = (f"clip {clip}: the {native[2]:.0f}x{native[3]:.0f} RGB face box becomes {mapped[2]:.0f}x{mapped[3]:.0f} on {name} "
                 f"(aspect changed {dist['aspect_change']:.2f}x, limit {options.bounds.max_aspect}; corners off the stored box by "
@@ -559,10 +558,10 @@ def detect_at_video_aspect(frames: list[np.ndarray], rgb_scale: np.ndarray, min_
     aspect first (a squashed face escapes the cascade, or gives a box of the wrong shape); the box
     in stored pixels."""
     sx, sy = rgb_scale[0, 0], rgb_scale[1, 1]
-    if np.isclose(sx, sy):
-        return detect_face(frames, min_face)
     height, width = frames[0].shape[:2]
     size = (round(width * max(sx, sy) / sx), round(height * max(sx, sy) / sy))
+    if size == (width, height):
+        return detect_face(frames, min_face)
     box, note = detect_face([cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in frames], min_face)
     return (None if box is None else map_box(resize_homography(size, (width, height)), box)), note
 
@@ -603,8 +602,8 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
     for s in events:
         full = scans[s.name].sensor_size
         w, h = (s.roi[2], s.roi[3]) if s.roi else full
-        mapped, notes = sensor_face_box(s.name, homographies[s.name], box, (int(w), int(h)), options, a.clip_id, s.roi,
-                                        rgb_scale)
+        mapped, notes = sensor_face_box(s.name, homographies[s.name], box, (int(w), int(h)), options, a.clip_id,
+                                        rgb_scale, s.roi)
         face_box[s.name] = [round(v, 2) for v in mapped]
         warnings += notes
         sensors[s.name] = SensorInfo(s.name, int(w), int(h), int(full[0]), int(full[1]),
