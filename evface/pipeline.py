@@ -44,9 +44,11 @@ from evface.errors import DatasetError, ParameterError, counted, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster, check_workers, ray_session
 from evface.inputs.clip_view import frame_stream
 from evface.inputs.reconstruct import GRID_SENSOR
+from evface.io.atomic_files import atomic_write_text
 from evface.io.clip_reader import frames_and_truth_info, read_clip_meta
 from evface.io.clip_schema import Clip
-from evface.io.dataset import DatasetFolder, atomic_write_text, read_dataset_json, read_manifest
+from evface.io.dataset import DatasetFolder, read_dataset_json
+from evface.io.manifest import read_manifest
 from evface.report.html import build_report
 from evface.sim.dvs_noise import NOISE_LEVELS
 from evface.tasks import registry, run_folder

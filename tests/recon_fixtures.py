@@ -7,7 +7,8 @@ import numpy as np
 
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo, TruthSeries
 from evface.io.clip_writer import write_clip
-from evface.io.dataset import write_dataset_json, write_manifest
+from evface.io.dataset import write_dataset_json
+from evface.io.manifest import write_manifest
 from evface.events.core import make_events
 
 RGB_SIZE = (48, 40)  # (width, height)

@@ -13,7 +13,8 @@ import numpy as np
 
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo, TruthSeries
 from evface.io.clip_writer import write_clip
-from evface.io.dataset import write_dataset_json, write_manifest
+from evface.io.dataset import write_dataset_json
+from evface.io.manifest import write_manifest
 from evface.events.core import make_events
 
 LABELS = ["AU1+2", "AU4", "AU12"]

@@ -17,7 +17,8 @@ import torch
 
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
-from evface.io.dataset import DatasetFolder, write_dataset_json, write_manifest
+from evface.io.dataset import DatasetFolder, write_dataset_json
+from evface.io.manifest import write_manifest
 from evface.errors import DatasetError, ParameterError
 from evface.events.core import make_events
 from evface.tasks import engine, run_folder

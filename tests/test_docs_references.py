@@ -67,7 +67,7 @@ def test_every_named_module_function_and_file_exists(page):
 
 
 def test_the_check_tells_what_exists_from_what_does_not():
-    assert _resolves("evface.io.dataset.write_manifest") and _resolves("evface.rig")
+    assert _resolves("evface.io.manifest.write_manifest") and _resolves("evface.rig")
     assert not _resolves("evface.io.nothing_here") and not _resolves("evface.rig.truth")
     assert _exists("evface/rig/scene.py") and _exists("rig/scene.py") and not _exists("rig/truth.py")
     assert _ours("rig/truth.py") and not _ours("v2ecore/emulator.py")

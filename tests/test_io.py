@@ -16,9 +16,10 @@ from evface.cli import main
 from evface.errors import DatasetError, EventsError, EvfaceError, FormatError, ParameterError
 from evface.events.core import EVENT_DTYPE, make_events
 from evface.io.aedat4 import check_aedat4
-from evface.io.dataset import atomic_write, read_manifest, write_manifest
+from evface.io.atomic_files import atomic_write
 from evface.io.event_reader import iter_events_file, read_events_file
 from evface.io.event_writer import GAP_PADDING_BYTES, MAX_GAP_US, open_events_writer, write_events_file
+from evface.io.manifest import read_manifest, write_manifest
 from evface.io.faery_bridge import from_faery, to_faery
 from evface.io.file_info import file_info
 from evface.io.formats import FORMATS, detect_format
@@ -224,7 +225,7 @@ def test_bad_chunk_leaves_nothing_and_old_file_intact(tmp_path: Path, stream: np
 def test_two_writers_of_one_output_never_share_a_temporary_file(tmp_path: Path, stream: np.ndarray) -> None:
     """Two `convert`s to one OUT both wrote NAME.tmp: the first failed "cannot write (No such file or
     directory)" and the second reported a corrupt AEDAT 4 as written. Each writer (the events writers
-    and io.dataset.atomic_write) now has a temporary file of its own; the last to finish wins, whole."""
+    and io.atomic_files.atomic_write) now has a temporary file of its own; the last to finish wins, whole."""
     path = tmp_path / "a.aedat4"
     first, second = open_events_writer(path, SIZE), open_events_writer(path, SIZE)
     first.write(stream[:1000])

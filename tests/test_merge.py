@@ -16,7 +16,8 @@ from evface.datasets.synth import synthesize
 from evface.errors import DatasetError, ParameterError
 from evface.io.clip_reader import read_clip
 from evface.io.clip_writer import write_clip
-from evface.io.dataset import DatasetFolder, read_dataset_json, write_dataset_json, write_manifest
+from evface.io.dataset import DatasetFolder, read_dataset_json, write_dataset_json
+from evface.io.manifest import write_manifest
 
 COLUMNS = ("clip_id", "subject", "label", "aus", "lighting", "onset_us", "apex_us", "offset_us", "duration_us")
 

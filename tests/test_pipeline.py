@@ -429,7 +429,7 @@ def test_seeds_train_each_model_several_times(tmp_path):
 
 def test_a_run_whose_built_dataset_was_moved_or_deleted_builds_it_again_and_checks_its_clips(tmp_path, monkeypatch):
     # it said "synth: done before, skipped", then "OUT/data: no such dataset folder" at the first stage
-    from evface.io.dataset import read_manifest
+    from evface.io.manifest import read_manifest
     from evface.tasks import run_folder
 
     fake = make_fake_run(tmp_path / "fake", subjects=3)

@@ -29,7 +29,8 @@ from evface.errors import DatasetError
 from evface.io import clip_writer
 from evface.io.clip_schema import Clip, SensorInfo
 from evface.io.clip_writer import write_clip
-from evface.io.dataset import DatasetFolder, write_dataset_json, write_manifest
+from evface.io.dataset import DatasetFolder, write_dataset_json
+from evface.io.manifest import write_manifest
 from evface.tasks import engine, run_folder
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 
@@ -104,7 +105,7 @@ def test_run_refuses_fewer_than_one_job(tmp_path, capsys, jobs):
 def test_run_on_a_dataset_with_too_few_subjects_stops_before_writing(tmp_path, capsys, preset, subjects, need):
     """`evface run --data` on a one-subject import queued every stage, created OUT and its stage
     folders, then stopped naming `--folds`, an option `run` does not have."""
-    from evface.io.dataset import write_manifest
+    from evface.io.manifest import write_manifest
 
     rows = [{"clip_id": f"c{i}", "subject": f"s{i}", "label": "AU4", "aus": "4", "lighting": "dim",
              "file": f"clips/c{i}.h5", "onset_us": 0, "apex_us": 1, "offset_us": 2, "duration_us": 3, "source": "x"}

@@ -690,7 +690,7 @@ def _half_then_full_disk(tmp: Path | str) -> None:
 
 def test_other_writers_leave_no_half_file_on_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A figure and a NIR graph whose write failed midway (the disk full) left their ``.tmp`` behind;
-    they and the checkpoints now go through ``io.dataset.atomic_write``: no ``.tmp``, and an
+    they and the checkpoints now go through ``io.atomic_files.atomic_write``: no ``.tmp``, and an
     earlier file of the same name is kept."""
     import matplotlib
     matplotlib.use("Agg")

@@ -300,7 +300,7 @@ def test_hd_and_lr_arms_trained_on_other_renderings_of_the_rows_are_not_paired(t
     with other event noise) were trained on other clips: not an hd - lr comparison."""
     import shutil
 
-    from evface.io.dataset import read_manifest
+    from evface.io.manifest import read_manifest
     from evface.tasks.run_folder import record_clips
 
     root = make_fake_run(tmp_path / "run")
@@ -656,7 +656,7 @@ def test_an_evaluation_on_the_same_manifest_rows_says_what_was_done(fake_run, tm
     """``evface eval RUN --data D2`` where D2 has the training data's manifest rows (rendered again, e.g.
     with other event noise): each clip is scored by the models that held out its subject. The page said
     "Evaluated on every subject, leave-one-subject-out" as if D2 had been cross-validated."""
-    from evface.io.dataset import read_manifest
+    from evface.io.manifest import read_manifest
     from evface.tasks.run_folder import record_clips, scored_elsewhere
 
     run = tmp_path / "run"

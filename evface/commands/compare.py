@@ -11,7 +11,7 @@ import typer
 
 from evface.commands.paths import output_file
 from evface.errors import DatasetError, ParameterError, counted, where
-from evface.io.dataset import atomic_write_text
+from evface.io.atomic_files import atomic_write_text
 
 NAMES = {"top1": "top-1 %", "uf1": "UF1", "uar": "UAR"}
 

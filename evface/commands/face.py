@@ -12,6 +12,7 @@ from evface.checks import as_int
 from evface.commands.options import naming
 from evface.commands.paths import output_file
 from evface.errors import FormatError, ParameterError, where
+from evface.io.atomic_files import atomic_write_bytes
 
 
 def _parse_aus(text: str) -> dict[int | str, float]:
@@ -131,7 +132,5 @@ def register(app: typer.Typer) -> None:
         ok, buf = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
         if not ok:
             raise FormatError(where(out, "PNG encoding failed"))
-        from evface.io.dataset import atomic_write_bytes  # lazy: h5py stays out of CLI start-up
-
         atomic_write_bytes(out, buf.tobytes())  # a full disk: no partial file, an older sheet kept
         print(f"wrote {out} ({len(idents)} face{'s' * (len(idents) != 1)} x {len(expressions)} columns)")

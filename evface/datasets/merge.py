@@ -5,7 +5,7 @@ A real session is imported into a folder of its own, usually one subject each
 :func:`merge_datasets` joins any dataset folders (imported sessions, an imported corpus, a
 synthetic dataset) into a new one: every folder is checked as training would check it
 (:meth:`~evface.io.dataset.DatasetFolder.open`), clip ids must be unique across them, regardless of
-case (each names its clip's file: :func:`~evface.io.dataset.case_twins`), a class
+case (each names its clip's file: :func:`~evface.io.manifest.case_twins`), a class
 named in two folders must stand for the same AUs, and the clips are hard-linked where the file
 system allows (else copied) into ``OUT.partial``, which becomes ``OUT`` only when complete.
 
@@ -17,7 +17,8 @@ Examples
 --------
 >>> from evface.io.clip_schema import Clip
 >>> from evface.io.clip_writer import write_clip
->>> from evface.io.dataset import write_dataset_json, write_manifest
+>>> from evface.io.dataset import write_dataset_json
+>>> from evface.io.manifest import write_manifest
 >>> def session(folder, subject):
 ...     clip = Clip(f"{subject}_c000", subject, "AU4", [4], "dim", 0, 100_000, 200_000, 300_000)
 ...     _ = write_clip(f"{folder}/clips/{clip.clip_id}.h5", clip)
@@ -44,17 +45,9 @@ from evface import __version__
 from evface.checks import as_flag
 from evface.errors import DatasetError, ParameterError, where
 from evface.io.clip_reader import read_clip_meta
-from evface.io.dataset import (
-    DatasetFolder,
-    aus_to_str,
-    check_apart,
-    check_replaceable,
-    differ_in_case,
-    publish_partial,
-    remove_partial,
-    write_dataset_json,
-    write_manifest,
-)
+from evface.io.dataset import DatasetFolder, write_dataset_json
+from evface.io.dataset_output import check_apart, check_replaceable, publish_partial, remove_partial
+from evface.io.manifest import aus_to_str, differ_in_case, write_manifest
 
 
 def _classes(folders: list[DatasetFolder]) -> dict[str, list[int]] | None:

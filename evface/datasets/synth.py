@@ -27,7 +27,8 @@ from evface.errors import DatasetError, EvfaceError, ParameterError, counted, wh
 from evface.executor import Executor, Job
 from evface.io.clip_reader import read_clip_meta
 from evface.io.clip_schema import Clip
-from evface.io.dataset import read_dataset_json, write_dataset_json, write_manifest
+from evface.io.dataset import read_dataset_json, write_dataset_json
+from evface.io.manifest import write_manifest
 from evface.io.temporary_files import temporaries_of
 from evface.rig.lighting import get_lighting
 from evface.rig.record import GENERATOR, ClipSpec

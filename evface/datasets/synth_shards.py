@@ -11,7 +11,9 @@ from typing import Any
 
 from evface.datasets.synth import _SAME_DATASET, _claim_folder, _differing, _same_version
 from evface.errors import DatasetError, ParameterError, counted, where
-from evface.io.dataset import check_apart, read_dataset_json, read_manifest, write_dataset_json, write_manifest
+from evface.io.dataset import read_dataset_json, write_dataset_json
+from evface.io.dataset_output import check_apart
+from evface.io.manifest import read_manifest, write_manifest
 
 
 def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:

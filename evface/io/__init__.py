@@ -17,6 +17,8 @@
 - :mod:`evface.io.clip_checks` -- the checks of a clip before it is written;
 - :mod:`evface.io.temporary_files` -- the temporary file beside an output that every writer fills
   and renames;
-- :mod:`evface.io.dataset` -- the dataset folder (``manifest.csv``, ``dataset.json``) and
-  atomic writes.
+- :mod:`evface.io.dataset` -- the dataset folder (``dataset.json``, every manifest row checked
+  against its clip), its ``manifest.csv`` in :mod:`evface.io.manifest`, a folder built as
+  ``OUT.partial`` and renamed in :mod:`evface.io.dataset_output`;
+- :mod:`evface.io.atomic_files` -- the atomic write every other writer goes through.
 """

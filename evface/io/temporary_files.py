@@ -3,7 +3,7 @@
 A temporary file is named ``NAME.HOST-PID-RANDOM.tmp`` and created exclusively
 (:func:`temporary_beside`), so two writers of one output never share one; those that killed writers
 of this machine left are found (:func:`temporaries_of`) and removed. Every writer of evface goes
-through it: clip files, events files, videos and :func:`~evface.io.dataset.atomic_write`.
+through it: clip files, events files, videos and :func:`~evface.io.atomic_files.atomic_write`.
 """
 
 from __future__ import annotations

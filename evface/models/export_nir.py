@@ -52,7 +52,7 @@ import torch
 
 from evface.checks import as_real, real_dtype
 from evface.errors import ParameterError
-from evface.io.dataset import atomic_write
+from evface.io.atomic_files import atomic_write
 from evface.models.snn import KERNEL, NetConfig, SpikingCNN, Unit
 
 DT = 1e-4

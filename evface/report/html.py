@@ -13,7 +13,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from evface.io.dataset import atomic_write_text
+from evface.io.atomic_files import atomic_write_text
 from evface.report.classify_section import _classify_section
 from evface.report.collect import ReportData, collect
 from evface.report.dataset_section import _dataset_section

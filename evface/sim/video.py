@@ -34,7 +34,7 @@ import numpy as np
 from evface.checks import Roi, as_real, checked_roi, sensor_dims
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import SensorSize, concatenate
-from evface.io.dataset import atomic_write
+from evface.io.atomic_files import atomic_write
 from evface.io.temporary_files import temporary_beside
 from evface.sim.dvs import MAX_STEP_US, DvsSimulator
 from evface.sim.dvs_params import DvsParams

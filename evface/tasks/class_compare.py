@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from evface.errors import DatasetError, FormatError, counted, where
-from evface.io.dataset import atomic_write_text, read_text
+from evface.io.atomic_files import atomic_write_text, read_text
 from evface.tasks import run_folder, stats
 
 PREDICTIONS = "predictions.csv"

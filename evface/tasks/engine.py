@@ -69,7 +69,7 @@ from torch import nn
 
 from evface.checks import as_flag, as_int, as_real
 from evface.errors import FormatError, ParameterError, counted, where
-from evface.io.dataset import atomic_write
+from evface.io.atomic_files import atomic_write
 from evface.tasks.run_folder import write_json
 
 CHECKPOINT = "checkpoint.pt"

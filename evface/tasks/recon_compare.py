@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from evface.errors import DatasetError, FormatError, counted, where
-from evface.io.dataset import read_text
+from evface.io.atomic_files import read_text
 from evface.tasks import figure_format, stats
 from evface.tasks.image_metrics import cluster_mean_interval, paired_training_interval
 from evface.tasks.recon_eval import PSNR_CAP, SCORE_COLUMNS, SCORES_CSV, SEED_SCORE_COLUMNS, SEED_SCORES_CSV

@@ -37,7 +37,7 @@ import numpy as np
 from evface.errors import ParameterError, counted
 from evface.inputs.au_regions import active_regions, region_masks
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
-from evface.io.dataset import atomic_write, atomic_write_text
+from evface.io.atomic_files import atomic_write, atomic_write_text
 from evface.tasks.figure_text import plain_text
 from evface.tasks.image_metrics import cluster_mean_interval, cluster_training_interval, region_metrics, summarize
 

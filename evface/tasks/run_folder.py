@@ -35,7 +35,8 @@ import numpy as np
 
 from evface import __version__
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError, counted, where
-from evface.io.dataset import CLIP_KEY_COLUMNS, atomic_write_text, inside_path, read_manifest, row_key
+from evface.io.atomic_files import atomic_write_text
+from evface.io.manifest import CLIP_KEY_COLUMNS, inside_path, read_manifest, row_key
 from evface.tasks.configs import TASK_CONFIGS
 
 CONFIG = "config.json"

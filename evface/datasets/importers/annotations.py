@@ -37,7 +37,7 @@ import numpy as np
 
 from evface.errors import DatasetError, ParameterError, where
 from evface.face.aus import CLASS_SETS
-from evface.io.dataset import differ_in_case
+from evface.io.manifest import differ_in_case
 
 TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
 FACE_FIELDS = ("face_x", "face_y", "face_w", "face_h")

@@ -72,15 +72,9 @@ from evface.errors import DatasetError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
-from evface.io.dataset import (
-    case_twins,
-    check_replaceable,
-    differ_in_case,
-    publish_partial,
-    remove_partial,
-    write_dataset_json,
-    write_manifest,
-)
+from evface.io.dataset import write_dataset_json
+from evface.io.dataset_output import check_replaceable, publish_partial, remove_partial
+from evface.io.manifest import case_twins, differ_in_case, write_manifest
 from evface.sim.dvs import DvsSimulator
 from evface.sim.dvs_params import DvsParams
 from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_times, frame_to_lux, iter_lux_events, scene_times

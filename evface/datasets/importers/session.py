@@ -53,7 +53,9 @@ from evface import __version__
 from evface.checks import as_box, numbers, sensor_dims, within_memory
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
-from evface.io.dataset import check_replaceable, publish_partial, remove_partial, write_dataset_json, write_manifest
+from evface.io.dataset import write_dataset_json
+from evface.io.dataset_output import check_replaceable, publish_partial, remove_partial
+from evface.io.manifest import write_manifest
 from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations
 from evface.datasets.importers.event_scan import EventScan, EventWindows, count_image, event_file_triggers, scan_event_file
 from evface.datasets.importers.face_box import FACE_FRAMES, detect_face

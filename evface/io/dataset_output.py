@@ -1,0 +1,139 @@
+"""A dataset folder ``OUT`` built by an importer or a merge: first as ``OUT.partial`` beside it,
+renamed onto ``OUT`` when whole.
+
+Before the work begins, ``OUT`` is checked (:func:`check_replaceable`: new, empty, or an earlier
+dataset to overwrite; :func:`check_apart`: not one of the folders read); an ``OUT.partial`` that an
+interrupted run left is removed (:func:`remove_partial`), and the finished one replaces ``OUT``
+(:func:`publish_partial`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from evface.errors import DatasetError, ParameterError, where
+from evface.io.temporary_files import temporaries_of
+
+
+def check_replaceable(out: str | Path, overwrite: bool) -> None:
+    """Refuse to write a dataset into ``out`` unless it is new, empty, or, with ``overwrite``, an
+    evface dataset folder (it has a ``manifest.csv``): overwriting never deletes a folder of
+    anything else, whatever its name. ``out`` must have a name (not ``.`` or ``..``): the
+    importers and merge build it as ``OUT.partial`` beside it. A symbolic link is refused whatever
+    it names (the dataset is renamed onto ``out``: :func:`publish_partial`).
+
+    Examples
+    --------
+    >>> _ = Path("notes/todo.txt").parent.mkdir(), Path("notes/todo.txt").write_text("keep")
+    >>> check_replaceable("notes", overwrite=True)
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: notes: holds files but no evface dataset (no manifest.csv); overwrite replaces only a dataset folder, give a new one
+    >>> check_replaceable(".", overwrite=False)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: .: give OUT a folder by its name, not '.' or '..' (the dataset is built as OUT.partial beside it and renamed to OUT)
+    """
+    out = Path(out)
+    if out.name in ("", ".."):  # '.', './', '..': no name to put '.partial' after
+        raise ParameterError(f"{out}: give OUT a folder by its name, not '.' or '..' (the dataset is built as "
+                             "OUT.partial beside it and renamed to OUT)")
+    if out.is_symlink():  # the finished folder is renamed onto OUT: that would replace the link, not its folder
+        raise DatasetError(where(out, f"is a symbolic link to {os.readlink(out)}; the dataset is built beside OUT and "
+                                      "renamed onto it, which would replace the link: give OUT the folder the link "
+                                      "names, or a new folder"))
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not overwrite:
+        raise DatasetError(where(out, "output folder exists and is not empty (use overwrite)"))
+    if not (out / "manifest.csv").is_file():
+        raise DatasetError(where(out, "holds files but no evface dataset (no manifest.csv); overwrite replaces only a "
+                                      "dataset folder, give a new one"))
+
+
+PARTIAL_ENTRIES = frozenset({"clips", "manifest.csv", "dataset.json", "import.json"})
+"""What an importer or a merge writes into ``OUT.partial`` while it builds ``OUT``."""
+
+
+def check_apart(out: str | Path, sources: Sequence[str | Path]) -> None:
+    """Refuse an ``out`` folder that is one of the ``sources``, lies inside one or holds one: writing
+    it would change what is being read (a :class:`ParameterError` naming both).
+
+    Examples
+    --------
+    >>> check_apart("joined", ["shard0", "shard1"])
+    >>> check_apart("shard0/clips/x", ["shard0", "shard1"])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: shard0/clips/x: overlaps the dataset folder shard0; give OUT a folder of its own
+    """
+    here = Path(out).resolve()
+    for source in sources:
+        there = Path(source).resolve()
+        if here == there or there in here.parents or here in there.parents:
+            raise ParameterError(f"{out}: overlaps the dataset folder {source}; give OUT a folder of its own")
+
+
+def remove_partial(tmp: str | Path) -> None:
+    """Remove ``OUT.partial`` left by an interrupted import or merge, unless it holds anything
+    such a run does not write (then it is someone's folder: refused, untouched).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> partial = Path(tmp.name) / "out.partial"
+    >>> (partial / "clips").mkdir(parents=True)
+    >>> _ = (partial / "manifest.csv").write_text("clip_id")
+    >>> remove_partial(partial)
+    >>> partial.exists()
+    False
+    >>> (partial / "clips").mkdir(parents=True)
+    >>> _ = (partial / "thesis.tex").write_text("mine")
+    >>> remove_partial(partial)
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: ...out.partial: holds files an interrupted import did not write; move them away or give OUT another name
+    >>> sorted(p.name for p in partial.iterdir())  # untouched
+    ['clips', 'thesis.tex']
+    >>> tmp.cleanup()
+    """
+    tmp = Path(tmp)
+    if not tmp.exists():
+        return
+    ours = PARTIAL_ENTRIES | {p.name for entry in PARTIAL_ENTRIES for p in temporaries_of(tmp / entry)}
+    foreign = sorted(p.name for p in tmp.iterdir() if p.name not in ours) if tmp.is_dir() else [tmp.name]
+    if foreign or any(p.suffix not in (".h5", ".tmp") for p in (tmp / "clips").glob("*")):
+        raise DatasetError(where(tmp, "holds files an interrupted import did not write; move them away or give "
+                                      "OUT another name"))
+    shutil.rmtree(tmp)
+
+
+def publish_partial(tmp: str | Path, out: str | Path) -> None:
+    """Make the finished ``OUT.partial`` the folder ``out``, in place of the earlier dataset there
+    (which :func:`check_replaceable` allowed before the work began); the temporary files that
+    writers killed in an earlier attempt left in it (``*.tmp``) are removed first.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     partial, out = Path(folder) / "out.partial", Path(folder) / "out"
+    ...     (partial / "clips").mkdir(parents=True)
+    ...     _ = (partial / "manifest.csv").write_text("new")
+    ...     _ = (partial / "clips" / "c1.h5.host-1-abcd0123.tmp").write_text("killed writer's")
+    ...     out.mkdir()
+    ...     _ = (out / "manifest.csv").write_text("old")
+    ...     publish_partial(partial, out)
+    ...     print(partial.exists(), (out / "manifest.csv").read_text(), list((out / "clips").iterdir()))
+    False new []
+    """
+    tmp, out = Path(tmp), Path(out)
+    for left in [*tmp.glob("*.tmp"), *tmp.glob("clips/*.tmp")]:
+        left.unlink()
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)

@@ -1,0 +1,238 @@
+"""A dataset's ``manifest.csv``: one row per clip, written and read back checked.
+
+``manifest.csv`` has one row per clip with the columns of :data:`MANIFEST_COLUMNS`; ``aus`` is a
+``+``-joined list (``"6+12"``). It is written atomically.
+
+A manifest is not trusted: :func:`read_manifest` refuses short or long rows, empty ids, duplicated
+clips or files and paths that are absolute or leave the folder (:func:`write_manifest` refuses the
+same rows before writing them, and clip ids that differ only in case: :func:`case_twins`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from evface.errors import DatasetError, ParameterError, where
+from evface.io.atomic_files import atomic_write_text
+
+MANIFEST_COLUMNS = (
+    "clip_id",
+    "subject",
+    "label",
+    "aus",
+    "lighting",
+    "file",
+    "onset_us",
+    "apex_us",
+    "offset_us",
+    "duration_us",
+    "source",
+)
+_INT_COLUMNS = ("onset_us", "apex_us", "offset_us", "duration_us")
+_REQUIRED = ("clip_id", "subject", "label", "file")
+
+
+def aus_to_str(aus: list[int]) -> str:
+    """``[6, 12] -> "6+12"``.
+
+    Examples
+    --------
+    >>> aus_to_str([6, 12]), aus_to_str([])
+    ('6+12', '')
+    """
+    return "+".join(str(int(a)) for a in aus)
+
+
+def aus_from_str(text: str) -> list[int]:
+    """``"6+12" -> [6, 12]``; the empty string gives ``[]``.
+
+    Examples
+    --------
+    >>> aus_from_str("6+12"), aus_from_str("")
+    ([6, 12], [])
+    """
+    return [int(a) for a in text.split("+") if a.strip()]
+
+
+CLIP_KEY_COLUMNS = tuple(key for key in MANIFEST_COLUMNS if key != "file")
+"""The manifest columns that say which clip a row is (all but where its file lies)."""
+
+
+def row_key(row: dict[str, Any]) -> tuple[str, ...]:
+    """A manifest row as the text of its :data:`CLIP_KEY_COLUMNS`: two rows with equal keys
+    describe the same clip (id, subject, label, AUs, lighting, times and source), wherever their
+    folders and files lie.
+
+    Examples
+    --------
+    >>> row_key({"clip_id": "c0", "subject": "s0", "label": "AU4", "aus": [4], "lighting": "dim",
+    ...          "file": "clips/c0.h5", "onset_us": 0, "apex_us": 5, "offset_us": 9, "duration_us": 10})
+    ('c0', 's0', 'AU4', '4', 'dim', '0', '5', '9', '10', '')
+    """
+    return tuple(aus_to_str(row[key]) if key == "aus" else str(row.get(key, "")) for key in CLIP_KEY_COLUMNS)
+
+
+def case_twins(ids: Iterable[str]) -> tuple[str, str] | None:
+    """The first two of the clip ``ids`` that differ only in case (in the order given), or None.
+
+    Examples
+    --------
+    >>> case_twins(["S01_a", "s02_a", "s01_A"])
+    ('S01_a', 's01_A')
+    >>> case_twins(["s01_a", "s02_a"]) is None
+    True
+    """
+    seen: dict[str, str] = {}
+    for clip_id in ids:
+        first = seen.setdefault(clip_id.casefold(), clip_id)
+        if first != clip_id:
+            return first, clip_id
+    return None
+
+
+def differ_in_case(first: str, second: str) -> str:
+    """Why the clip ids ``first`` and ``second``, which differ only in case, cannot both be in a
+    dataset (what a writer refuses, before its advice).
+
+    Examples
+    --------
+    >>> differ_in_case("S01_a", "s01_A")
+    "clip ids 'S01_a' and 's01_A' differ only in case: their files clips/ID.h5 would be one file on a case-insensitive file system (macOS, Windows), so a dataset holds ids unique regardless of case"
+    """
+    return (f"clip ids {first!r} and {second!r} differ only in case: their files clips/ID.h5 would be one file on a "
+            "case-insensitive file system (macOS, Windows), so a dataset holds ids unique regardless of case")
+
+
+def write_manifest(root: str | Path, rows: list[dict[str, Any]]) -> Path:
+    """Write ``manifest.csv`` in ``root`` (rows sorted by clip id).
+
+    The rows are checked as :func:`read_manifest` checks them before anything is written: a
+    manifest that reader would refuse (a row without a subject, a clip listed twice, AUs that are
+    no numbers) is a ``DatasetError`` naming the row, and the older manifest stays; so are two
+    clip ids that differ only in case (:func:`case_twins`: a dataset written here stays whole on
+    any file system).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> row = {"clip_id": "c1", "subject": "s01", "label": "AU12", "aus": [6, 12], "lighting": "bright",
+    ...        "file": "clips/c1.h5", "onset_us": 0, "apex_us": 1500, "offset_us": 3000, "duration_us": 4000}
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     print(write_manifest(folder, [row]).read_text())
+    clip_id,subject,label,aus,lighting,file,onset_us,apex_us,offset_us,duration_us,source
+    c1,s01,AU12,6+12,bright,clips/c1.h5,0,1500,3000,4000,
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     write_manifest(folder, [row, dict(row, file="clips/c2.h5")])
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: ...manifest.csv (not written): line 3: clip_id 'c1' is already on line 2
+    """
+    path = Path(root) / "manifest.csv"
+    if isinstance(rows, (Mapping, str)) or not all(isinstance(row, Mapping) for row in rows):
+        raise ParameterError(f"rows must be a list of manifest rows (dicts), got {type(rows).__name__}")
+    twins = case_twins(str(row.get("clip_id", "")) for row in rows)
+    if twins:
+        raise DatasetError(where(f"{path} (not written)", f"{differ_in_case(*twins)}; give one of them another id"))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in sorted(rows, key=lambda r: str(r.get("clip_id", ""))):
+        out = {key: row.get(key, "") for key in MANIFEST_COLUMNS}
+        if isinstance(out["aus"], (list, tuple)):
+            out["aus"] = aus_to_str(out["aus"])
+        writer.writerow(out)
+    _parse_manifest(f"{path} (not written)", io.StringIO(buf.getvalue()))
+    atomic_write_text(path, buf.getvalue())
+    return path
+
+def inside_path(text: str) -> str | None:
+    """Why ``text`` is not a relative path inside a dataset folder, or None when it is.
+
+    Examples
+    --------
+    >>> inside_path("clips/a.h5") is None
+    True
+    >>> inside_path("/data/clips/a.h5"), inside_path("../other/clips/a.h5")
+    ('is an absolute path', 'leaves the dataset folder')
+    """
+    posix = PurePosixPath(text.replace("\\", "/"))
+    if posix.is_absolute() or PureWindowsPath(text).drive:
+        return "is an absolute path"
+    if ".." in posix.parts:
+        return "leaves the dataset folder"
+    return None
+
+
+def _parse_row(path: str | Path, line: int, row: dict[str | None, Any]) -> dict[str, Any]:
+    if None in row:
+        raise DatasetError(where(path, f"line {line}: more fields than the {len(MANIFEST_COLUMNS)} columns of the header"))
+    short = [key for key, value in row.items() if value is None]
+    if short:
+        raise DatasetError(where(path, f"line {line}: short row, no value for {', '.join(short)}"))
+    empty = [key for key in _REQUIRED if not row[key].strip()]
+    if empty:
+        raise DatasetError(where(path, f"line {line}: empty {', '.join(empty)}"))
+    problem = inside_path(row["file"])
+    if problem:
+        raise DatasetError(where(path, f"line {line}: file {row['file']!r} {problem}; "
+                                       "clip files are given relative to the dataset folder"))
+    try:
+        row["aus"] = aus_from_str(row["aus"])
+        for key in _INT_COLUMNS:
+            row[key] = int(row[key])
+    except ValueError as exc:
+        raise DatasetError(where(path, f"line {line}: {exc}")) from exc
+    return row
+
+
+def read_manifest(root: str | Path) -> list[dict[str, Any]]:
+    """Read ``manifest.csv`` of ``root``; ``aus`` becomes a list of ints, times become ints.
+
+    Every row is checked for its shape: as many fields as the header, a clip id, subject, label
+    and file, a file relative to the folder and inside it, no clip id or file listed twice.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> row = {"clip_id": "c1", "subject": "s01", "label": "AU12", "aus": [6, 12], "lighting": "bright",
+    ...        "file": "clips/c1.h5", "onset_us": 0, "apex_us": 1500, "offset_us": 3000, "duration_us": 4000}
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     rows = read_manifest(write_manifest(folder, [row]).parent)
+    >>> rows[0]["aus"], rows[0]["apex_us"], rows[0]["source"]
+    ([6, 12], 1500, '')
+    """
+    path = Path(root) / "manifest.csv"
+    if Path(root).is_file():
+        raise DatasetError(where(Path(root), "is a file, not an evface dataset folder"))
+    if not path.exists():
+        raise DatasetError(where(path, "no manifest: not an evface dataset folder"))
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:  # a spreadsheet's byte-order mark is dropped
+            return _parse_manifest(path, fh)
+    except UnicodeDecodeError as exc:
+        raise DatasetError(where(path, f"not a readable CSV manifest ({exc})")) from exc
+
+
+def _parse_manifest(path: str | Path, text: Iterable[str]) -> list[dict[str, Any]]:
+    """The rows of a manifest's ``text``, checked (:func:`read_manifest`); errors name ``path``."""
+    rows: list[dict[str, Any]] = []
+    first_line: dict[tuple[str, str], int] = {}
+    try:
+        reader = csv.DictReader(text)
+        missing = set(MANIFEST_COLUMNS) - set(reader.fieldnames or ())
+        if missing:
+            raise DatasetError(where(path, f"missing columns {sorted(missing)}"))
+        for line, raw in enumerate(reader, start=2):
+            row = _parse_row(path, line, raw)
+            for key in ("clip_id", "file"):
+                seen = first_line.setdefault((key, row[key]), line)
+                if seen != line:
+                    raise DatasetError(where(path, f"line {line}: {key} {row[key]!r} is already on line {seen}"))
+            rows.append(row)
+    except csv.Error as exc:
+        raise DatasetError(where(path, f"not a readable CSV manifest ({exc})")) from exc
+    return rows
