@@ -621,6 +621,31 @@ def test_compare_refuses_another_dataset_with_the_same_clip_names(tmp_path):
     assert compare_runs(tmp_path / "old", tmp_path / "a")["n"] == 12
 
 
+def test_compare_of_other_clips_says_how_to_pair_them(tmp_path):
+    """A session's run against a run on the session merged with more clips: the refusal names the
+    `evface eval` that scores the larger run on the session's clips (the run and the dataset from
+    their metrics.json), whichever run is given first; runs without a shared subset are told to
+    score both on one dataset."""
+    from evface.tasks.class_compare import compare_runs
+
+    clips = [(f"c{i}", f"s{i % 4}", "office", f"L{i % 2}") for i in range(12)]
+    extra = [(f"x{i}", f"t{i % 3}", "dim", f"L{i % 2}") for i in range(6)]
+    _write_predictions(tmp_path / "session", [(*c, c[3]) for c in clips])
+    (tmp_path / "session" / "metrics.json").write_text(json.dumps({"data": "data/session01"}))
+    _write_predictions(tmp_path / "on_merged", [(*c, "L0") for c in clips + extra])
+    (tmp_path / "on_merged" / "metrics.json").write_text(json.dumps({"run": "runs/all_hd", "data": "data/all"}))
+    hint = "evface eval runs/all_hd --data data/session01 --out DIR) and compare "
+    for a, b in (("session", "on_merged"), ("on_merged", "session")):
+        with pytest.raises(DatasetError, match=re.escape(hint + str(tmp_path / "session")) + " with DIR"):
+            compare_runs(tmp_path / a, tmp_path / b)
+    (tmp_path / "session" / "metrics.json").unlink()  # nothing recorded: the folder and a placeholder
+    with pytest.raises(DatasetError, match=re.escape("(evface eval runs/all_hd --data DATA --out DIR)")):
+        compare_runs(tmp_path / "session", tmp_path / "on_merged")
+    _write_predictions(tmp_path / "elsewhere", [(*c, c[3]) for c in extra])  # no clip in common
+    with pytest.raises(DatasetError, match="score both on one dataset"):
+        compare_runs(tmp_path / "session", tmp_path / "elsewhere")
+
+
 def test_compare_pairs_the_clips_and_refuses_other_clips(tmp_path, capsys):
     from evface.cli import main
     from evface.tasks.class_compare import compare_runs

@@ -3,6 +3,7 @@
 import csv
 import json
 import math
+import re
 import shutil
 from dataclasses import replace
 
@@ -185,6 +186,25 @@ def test_compare_cli_writes_json_and_refuses_other_samples(runs, tmp_path, capsy
     assert main(["compare", str(runs["hd"]), str(fewer)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(fewer / SCORES_CSV) in err and "1 only there" in err
+    assert "one protocol and sample step" in err  # the same clips, sampled otherwise
+
+
+def test_a_run_of_fewer_clips_is_told_how_to_pair_them(runs, tmp_path):
+    """A run scored on a subset of the other's clips (a session against the session merged with
+    more): the refusal names the `evface eval` that scores the larger run on the subset's dataset."""
+    fewer = tmp_path / "fewer"
+    fewer.mkdir()
+    (fewer / "metrics.json").write_text(json.dumps({**json.loads((runs["lr"] / "metrics.json").read_text()),
+                                                    "data": "data/session01"}))
+    rows = _rows(runs["lr"])
+    with (fewer / SCORES_CSV).open("w", newline="") as f:
+        w = csv.DictWriter(f, SCORE_COLUMNS)
+        w.writeheader()
+        w.writerows(r for r in rows if r["clip_id"] != rows[0]["clip_id"])
+    hint = f"score {runs['hd']} on the dataset of {fewer} (evface eval {runs['hd']} --data data/session01 --out DIR)"
+    for a, b in ((runs["hd"], fewer), (fewer, runs["hd"])):
+        with pytest.raises(DatasetError, match=re.escape(hint)):
+            compare_runs(a, b)
 
 
 def test_a_garbage_line_or_metrics_file_is_one_error_line(runs, tmp_path, capsys):

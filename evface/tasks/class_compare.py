@@ -193,7 +193,8 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     if only_a or only_b:
         example = (only_a or only_b)[0]
         raise DatasetError(where(Path(run_b) / PREDICTIONS, f"its clips differ from those of {run_a} ({len(only_a)} only "
-                                 f"there, {len(only_b)} only here, e.g. {example}); compare runs scored on the same clips"))
+                                 f"there, {len(only_b)} only here, e.g. {example}); compare runs scored on the same clips: "
+                                 + run_folder.pairing_hint(run_a, run_b, bool(only_a), bool(only_b))))
     # the columns both files have (files written before 2026-12-01 lack the annotated times)
     shared = [k for k in PREDICTION_COLUMNS[1:-1] if a and b and k in a[0] and k in b[0]]
     for cid, ra in by_a.items():

@@ -25,7 +25,7 @@ import numpy as np
 
 from evface.errors import DatasetError, FormatError, counted, where
 from evface.io.atomic_files import read_text
-from evface.tasks import figure_format, stats
+from evface.tasks import figure_format, run_folder, stats
 from evface.tasks.image_metrics import cluster_mean_interval, paired_training_interval
 from evface.tasks.recon_eval import PSNR_CAP, SCORE_COLUMNS, SCORES_CSV, SEED_SCORE_COLUMNS, SEED_SCORES_CSV
 
@@ -166,9 +166,12 @@ def _check_same_samples(a: dict[tuple[str, int], dict[str, str]], b: dict[tuple[
     only_a, only_b = sorted(set(a) - set(b)), sorted(set(b) - set(a))
     if only_a or only_b:
         clip, t = (only_a or only_b)[0]
+        clips_a, clips_b = {c for c, _ in a}, {c for c, _ in b}
+        how = ("compare runs scored on the same clips: " + run_folder.pairing_hint(
+            path_a.parent, path_b.parent, bool(clips_a - clips_b), bool(clips_b - clips_a)) if clips_a != clips_b
+            else "compare runs of one protocol and sample step")
         raise DatasetError(where(path_b, f"its samples differ from those of {path_a} ({len(only_a)} only there, "
-                                         f"{len(only_b)} only here, e.g. clip {clip} at {t} µs); compare runs of "
-                                         "one protocol and sample step on the same dataset"))
+                                         f"{len(only_b)} only here, e.g. clip {clip} at {t} µs); {how}"))
     for key, ra in a.items():
         rb = b[key]
         for k in SAMPLE_KEYS:

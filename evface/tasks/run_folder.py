@@ -335,6 +335,37 @@ def scored_elsewhere(data: str | Path, trained: str | Path, protocol: str, n_see
     return said + (f"; its {left}" if left_out else "")
 
 
+def pairing_hint(run_a: str | Path, run_b: str | Path, a_only: bool, b_only: bool) -> str:
+    """How to pair two runs or evaluations that scored other clips (``a_only`` / ``b_only``: whether A
+    / B holds clips the other lacks): score the one holding more clips on the other's dataset with
+    ``evface eval`` and compare the evaluation, naming the run folder and the dataset that their
+    ``metrics.json`` record (``DATA`` where none is recorded).
+
+    Examples
+    --------
+    >>> pairing_hint("runs/session", "runs/merged", False, True)
+    'to pair them on the clips of runs/session, score runs/merged on the dataset of runs/session (evface eval runs/merged --data DATA --out DIR) and compare runs/session with DIR'
+    >>> pairing_hint("runs/x", "runs/y", True, True)[:63]
+    'to pair them, score both on one dataset (evface eval RUN --data'
+    """
+    if a_only and b_only:
+        return "to pair them, score both on one dataset (evface eval RUN --data DATA --out DIR) and compare the two DIRs"
+    narrow, wide = (run_a, run_b) if b_only else (run_b, run_a)
+    run, data = _recorded(wide, "run") or wide, _recorded(narrow, "data") or "DATA"
+    return (f"to pair them on the clips of {narrow}, score {wide} on the dataset of {narrow} (evface eval {run} --data {data} "
+            f"--out DIR) and compare {narrow} with DIR")
+
+
+def _recorded(folder: str | Path, key: str) -> str | None:
+    """The path ``key`` (``run``, ``data``) of a run's or evaluation's ``metrics.json``; ``None`` where
+    the file or the entry is missing or unreadable (it only completes a message)."""
+    try:
+        value = read_json(Path(folder) / "metrics.json").get(key)
+    except (EvfaceError, OSError, AttributeError):  # no file, not JSON, not an object
+        return None
+    return value if isinstance(value, str) and value else None
+
+
 def _size(path: Path) -> int:
     """The size of a clip file, a :class:`DatasetError` naming it when it cannot be read."""
     try:
