@@ -884,6 +884,9 @@ def test_compare_says_where_the_runs_know_other_classes_or_tested_in_other_folds
             "protocols") in capsys.readouterr().out
     write_seed_logits(tmp_path / "b", ids, [str((int(f) + 1) % 3) for f in three], [0], np.eye(2)[y][None], ["L0", "L1"])
     assert "folds" not in compare_runs(tmp_path / "a", tmp_path / "b")  # the same groups under other names
+    pairs = [str((0, 1, 0, 1, 2, 2)[i % 6]) for i in range(24)]  # three folds of two subjects, paired otherwise
+    write_seed_logits(tmp_path / "b", ids, pairs, [0], np.eye(2)[y][None], ["L0", "L1"])
+    assert compare_runs(tmp_path / "a", tmp_path / "b")["folds"] == {"a": "3 folds", "b": "3 folds grouping the subjects otherwise"}
     from evface.report.classify_section import _differences
 
     write_seed_logits(tmp_path / "b", ids, six, [0], np.eye(3)[y][None], ["L0", "L1", "L2"])

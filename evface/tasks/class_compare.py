@@ -255,7 +255,9 @@ def _unlike(run_a: str | Path, run_b: str | Path, logits: list[SeedLogits | None
         out["classes"] = {"a": facts[0]["classes"], "b": facts[1]["classes"]}
     if facts[0]["groups"] and facts[1]["groups"]:
         if facts[0]["groups"] != facts[1]["groups"]:
-            out["folds"] = {"a": counted(len(facts[0]["groups"]), "fold"), "b": counted(len(facts[1]["groups"]), "fold")}
+            n_a, n_b = len(facts[0]["groups"]), len(facts[1]["groups"])
+            otherwise = " grouping the subjects otherwise" if n_a == n_b else ""  # else "3 folds; 3 folds" read as the same
+            out["folds"] = {"a": counted(n_a, "fold"), "b": counted(n_b, "fold") + otherwise}
     elif facts[0]["protocol"] and facts[1]["protocol"] and facts[0]["protocol"] != facts[1]["protocol"]:
         out["folds"] = {"a": facts[0]["protocol"], "b": facts[1]["protocol"]}
     return out
