@@ -919,3 +919,13 @@ def test_a_head_pose_that_rounds_to_zero_is_captioned_without_a_minus(fake_run):
     metas = {row["clip_id"]: SimpleNamespace(extra={"head_motion": {"yaw_deg": -0.04, "pitch_deg": -1.26}})
              for row in ds.rows}
     assert [caption for caption, _ in identity_samples(ds, metas)] == [f"{s}\nyaw +0.0° pitch -1.3°" for s in ds.subjects]
+
+
+def test_event_rate_of_a_recorded_clip_counts_its_short_last_bin_by_its_length():
+    """An imported clip lasts no whole number of 5 ms bins (300.3 ms for 9 frames at 29.97 fps): its
+    last bin covers 0.3 ms, and a steady stream was drawn falling to 6 % of its rate there."""
+    from evface.report.figures import event_rate
+
+    centres_ms, rate = event_rate(np.arange(0, 300_299, 10), 300_299, 5_000)  # 100 k events/s throughout
+    assert len(rate) == 61 and centres_ms[-1] == pytest.approx(300.1495)
+    assert rate == pytest.approx(np.full(61, 1e5), rel=0.05)

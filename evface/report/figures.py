@@ -81,18 +81,31 @@ def _fit_height(image: np.ndarray, height_px: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((width_px, height_px), Image.Resampling.BILINEAR))
 
 
+def event_rate(t_us: np.ndarray, duration_us: int, bin_us: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rate of events at times ``t_us`` over ``[0, duration_us)`` in bins of ``bin_us``: each
+    bin's centre (ms) and its events per second over the part of it the clip covers (a recording's
+    clip lasts no whole number of bins: its last bin is shorter, not emptier).
+
+    Examples
+    --------
+    >>> centres_ms, rate = event_rate(np.arange(0, 12_000, 10), 12_000, 5_000)  # 100 k events/s
+    >>> centres_ms.tolist(), rate.tolist()
+    ([2.5, 7.5, 11.0], [100000.0, 100000.0, 100000.0])
+    """
+    edges = np.append(np.arange(0, duration_us, bin_us), duration_us)
+    counts, _ = np.histogram(t_us, bins=edges)
+    return (edges[:-1] + edges[1:]) / 2000, counts / (np.diff(edges) * 1e-6)
+
+
 @plain_text
 def event_rate_plot(clip: Clip, bin_us: int = 5_000) -> bytes:
     """Event rate over a clip for every sensor, ON and OFF, with onset/apex/offset marked."""
     fig, ax = plt.subplots(figsize=(6.4, 2.6))
-    edges = np.arange(0, clip.duration_us + bin_us, bin_us)
-    centres_ms = (edges[:-1] + bin_us / 2) / 1000
     for name, events in clip.events.items():
         for sign, style in ((1, "-"), (-1, ":")):
-            t = events["t"][events["p"] == sign]
-            counts, _ = np.histogram(t, bins=edges)
+            centres_ms, rate = event_rate(events["t"][events["p"] == sign], clip.duration_us, bin_us)
             label = f"{name} {'ON' if sign > 0 else 'OFF'}"
-            ax.plot(centres_ms, counts / (bin_us * 1e-6) / 1e6, style, lw=1.2, label=label)
+            ax.plot(centres_ms, rate / 1e6, style, lw=1.2, label=label)
     for key, colour in (("onset_us", "tab:green"), ("apex_us", "tab:red"), ("offset_us", "tab:purple")):
         ax.axvline(getattr(clip, key) / 1000, color=colour, lw=0.8, ls="--")
         ax.text(getattr(clip, key) / 1000, ax.get_ylim()[1] * 0.95, key[:-3], color=colour, fontsize=7, ha="center")
