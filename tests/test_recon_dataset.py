@@ -193,6 +193,28 @@ def test_a_recording_is_scored_against_its_own_rgb_frames():
     assert np.allclose(lr_only.target, own_box[[frame[int(t)] for t in lr_only.t_us]], atol=1e-6)
 
 
+def test_a_recordings_apex_is_scored_on_the_apex_frame():
+    """An imported clip's apex is the exposure start of its apex frame; with the exposure the frame
+    period (the import's default) it lies as far from that frame's mid-exposure as from the one
+    before, and the sample grid and the apex score took the frame before (ties: the earlier)."""
+    from dataclasses import replace
+
+    from evface.io.clip_schema import FrameSeries
+    from evface.tasks.recon_eval import phase_indices
+
+    recording = make_clip("c3", "s0", "bright", seed=1, duration_us=400_000)
+    recording.truth = {}
+    rgb = recording.frames["rgb"]
+    period = 33_366
+    starts = np.arange(len(rgb.t_us), dtype=np.int64) * period
+    recording.frames["rgb"] = FrameSeries(rgb.data, starts, np.full(len(starts), period), fps=1e6 / period)
+    recording = replace(recording, onset_us=int(starts[2]), apex_us=int(starts[4]), offset_us=int(starts[6]))
+    s = clip_samples(recording, ReconSpec(sensor="hd", size=32, step_us=50_000))
+    mid = starts + period // 2
+    assert s.t_us[phase_indices(s)["apex"][0]] == mid[4] and mid[3] in s.t_us  # both frames sampled
+    assert [int(s.meta[f"{p}_us"][0]) for p in ("onset", "apex", "offset")] == [mid[2], mid[4], mid[6]]
+
+
 def test_samples_written_as_decoded_load_as_built_without_pickle(tmp_path):
     root = make_fake_dataset(tmp_path / "data", n_subjects=2, clips_per_subject=2, duration_us=200_000)
     rows, spec = DatasetFolder.open(root).rows, ReconSpec(sensor="hd", size=24, step_us=40_000)

@@ -40,7 +40,9 @@ Per sample (images float32 in [0, 1] unless said):
 are scored against their own RGB frames: the sample times are frame mid-exposures (extrapolation
 and events-only; a recording has nothing between its frames to score interpolation on), the
 target is the frame at ``t`` (the RGB camera's own face box on the grid, so no hd sensor is
-needed), and ``rgb_a``/``rgb_b`` are the last two frames *before* ``t``.
+needed), and ``rgb_a``/``rgb_b`` are the last two frames *before* ``t``. Its annotated onset,
+apex and offset stand for the mid-exposures of the frames that show them (the grid runs through
+the apex frame's; ``meta`` holds these times).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ import math
 import os
 import shutil
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -248,8 +250,8 @@ def _nearest(t_sorted: np.ndarray, ts: np.ndarray) -> np.ndarray:
     return np.where(np.abs(t_sorted[i - 1] - ts) <= np.abs(t_sorted[i] - ts), i - 1, i)
 
 
-def _grid_frames(clip: Clip, size: int, source: Path | str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Grey RGB frames of the hd-framed camera on the grid, and their mid-exposure times."""
+def _grid_frames(clip: Clip, size: int, source: Path | str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Grey RGB frames of the hd-framed camera on the grid, their exposure starts and their mid-exposure times."""
     stream = frame_stream(clip, GRID_SENSOR, RGB_PRESET, source)
     frames = rgb_frames(clip, source, stream)
     gray = to_gray(frames.data)
@@ -259,8 +261,28 @@ def _grid_frames(clip: Clip, size: int, source: Path | str | None) -> tuple[np.n
     else:
         box = face_box(clip, GRID_SENSOR, source)
         grid = register_to_box(gray, homography(clip, GRID_SENSOR, source), box, size)
-    t_mid = np.asarray(frames.t_us, np.int64) + np.asarray(frames.exposure_us, np.int64) // 2
-    return grid.astype(np.float32), t_mid
+    t_start = np.asarray(frames.t_us, np.int64)
+    return grid.astype(np.float32), t_start, t_start + np.asarray(frames.exposure_us, np.int64) // 2
+
+
+def _phases_at_frames(clip: Clip, t_start: np.ndarray, t_mid: np.ndarray) -> Clip:
+    """``clip`` with each annotated time (onset, apex, offset) moved to the mid-exposure of the frame
+    that shows it, the last one whose exposure starts at or before it: a recording's annotated
+    frame starts its exposure at the time, and as samples are frame mid-exposures, the apex lay
+    halfway between the apex frame's and the frame before it when the exposure is the frame period
+    (the default), and the sample grid and the phase scores took either by a microsecond's rounding.
+
+    Examples
+    --------
+    >>> clip = Clip("c", "s", "AU4", [4], "office", 66_733, 133_467, 200_200, 300_300)
+    >>> starts = np.array([0, 33_367, 66_733, 100_100, 133_467, 166_834, 200_200])
+    >>> moved = _phases_at_frames(clip, starts, starts + 16_683)
+    >>> moved.onset_us, moved.apex_us, moved.offset_us
+    (83416, 150150, 216883)
+    """
+    frame = np.maximum(np.searchsorted(t_start, [clip.onset_us, clip.apex_us, clip.offset_us], side="right") - 1, 0)
+    onset, apex, offset = (int(t) for t in t_mid[frame])
+    return replace(clip, onset_us=onset, apex_us=apex, offset_us=offset)
 
 
 def _truth_target(clip: Clip, t: np.ndarray, t_mid: np.ndarray, gray: np.ndarray, spec: ReconSpec,
@@ -313,9 +335,10 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
     recorded = truth is None or len(truth.t_us) == 0
     if recorded and spec.protocol == "interpolation":
         raise DatasetError(where(source, NO_INTERPOLATION))
-    gray, t_mid = _grid_frames(clip, spec.size, source)
+    gray, t_start, t_mid = _grid_frames(clip, spec.size, source)
     t_truth = t_mid if recorded else np.asarray(truth.t_us, np.int64)
-    t = sample_times(clip, spec, t_mid, t_truth)
+    phases = _phases_at_frames(clip, t_start, t_mid) if recorded else clip
+    t = sample_times(phases, spec, t_mid, t_truth)
     if t.size == 0:
         return None
     # the last frame with mid-exposure <= t (< t on a recording, whose target is the frame at t)
@@ -344,7 +367,7 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
         "aus": np.full(n, "+".join(str(a) for a in clip.aus), dtype=object),
         "target": np.full(n, "rgb" if recorded else "truth", dtype=object),
     }
-    meta |= {name: np.full(n, int(getattr(clip, name)), dtype=np.int64) for name in ("onset_us", "apex_us", "offset_us")}
+    meta |= {name: np.full(n, int(getattr(phases, name)), dtype=np.int64) for name in ("onset_us", "apex_us", "offset_us")}
     return ReconSamples(
         voxel=resize_area(voxel, spec.size).astype(np.float16),
         hist=resize_area(hist, spec.size).astype(np.float16),
