@@ -21,7 +21,7 @@ from evface.io.dataset import DatasetFolder, write_dataset_json
 from evface.io.manifest import write_manifest
 from evface.errors import DatasetError, ParameterError
 from evface.events.core import make_events
-from evface.tasks import engine, run_folder
+from evface.tasks import checkpoints, run_folder
 from evface.tasks.configs import ClassifyConfig
 
 LABELS = ("AU1+2", "AU12", "AU4")
@@ -501,7 +501,7 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
     tests = [s for e in models if e["seed"] == 0 for s in e["test"]]
     assert sorted(tests) == ["s0", "s1", "s2", "s3", "s4"]  # every subject tested once, never in two folds
     assert all(set(e["test"]).isdisjoint(e["val"]) for e in models)
-    weights = [engine.load_checkpoint(run / e["dir"] / "best.pt")["model"]["downs.0.conv.weight"] for e in models[:2]]
+    weights = [checkpoints.load_checkpoint(run / e["dir"] / "best.pt")["model"]["downs.0.conv.weight"] for e in models[:2]]
     assert not torch.equal(*weights)  # the two seeds of a fold are two trainings
     same = evaluate_run(run, fake, tmp_path / "same", cross_sensor=False)
     assert same["confusion_matrix"] == m["confusion_matrix"]  # each clip scored by the models that never saw it

@@ -20,7 +20,7 @@ from evface.face.detect import detect_faces
 from evface.face.preview import to_srgb8
 from evface.models.export_nir import to_nir
 from evface.models.snn import NetConfig, SpikingCNN
-from evface.tasks import engine, run_folder
+from evface.tasks import checkpoints, run_folder
 
 NET = NetConfig(in_channels=2, n_classes=4, time_steps=5, input_size=16, depth=2, width=4)
 
@@ -56,7 +56,7 @@ def test_to_nir_of_a_model_on_cuda_is_the_graph_of_the_same_model_on_the_cpu():
 
 def _snn_run(folder, model="snn", task="classify"):
     run_folder.save_config(folder, {"task": task, "model": model, "net": NET.to_dict()})
-    engine.save_checkpoint(folder / "best.pt", {"model": SpikingCNN(NET).state_dict()})
+    checkpoints.save_checkpoint(folder / "best.pt", {"model": SpikingCNN(NET).state_dict()})
     return folder
 
 

@@ -17,8 +17,8 @@ import torch
 
 from evface import __version__
 from evface.errors import FormatError, ParameterError
-from evface.tasks import engine, run_folder
-from evface.tasks.engine import DistInfo, ShardedSampler
+from evface.tasks import checkpoints, engine, parallel, random_states, run_folder
+from evface.tasks.parallel import DistInfo, ShardedSampler
 
 
 def _problem(seed=0):
@@ -66,11 +66,11 @@ def test_fit_lowers_loss_and_writes_checkpoints(tmp_path):
     assert calls == [0, 1, 2, 3, 4]
     assert hist[-1]["val_loss"] < hist[0]["val_loss"]
     assert result["best_epoch"] == 4
-    best = engine.load_checkpoint(tmp_path / "best.pt")
+    best = checkpoints.load_checkpoint(tmp_path / "best.pt")
     assert best["epoch"] == 4 and best["extra"] == {"labels": ["a", "b"]}
     assert json.loads((tmp_path / "history.json").read_text())[-1]["epoch"] == 4
     fresh = torch.nn.Linear(3, 1)
-    engine.load_model_state(tmp_path, fresh)
+    checkpoints.load_model_state(tmp_path, fresh)
     assert torch.equal(fresh.weight, model.weight)
 
 
@@ -79,7 +79,7 @@ def test_early_stopping_keeps_best(tmp_path):
     _, result, calls = _run(tmp_path, epochs=7, val_scores=scores, patience=3)
     assert calls == [0, 1, 2, 3, 4]
     assert result["stopped_early"] and result["best_epoch"] == 1 and result["best_score"] == 0.5
-    assert engine.load_checkpoint(tmp_path / "best.pt")["epoch"] == 1
+    assert checkpoints.load_checkpoint(tmp_path / "best.pt")["epoch"] == 1
 
 
 def test_resume_continues_where_it_stopped(tmp_path):
@@ -117,7 +117,7 @@ def test_resume_from_a_checkpoint_that_does_not_fit_is_one_error_line(tmp_path):
     names. Now a FormatError naming the file; the checkpoint is left as it was."""
     _run(tmp_path, epochs=2)
     path = tmp_path / engine.CHECKPOINT
-    good = engine.load_checkpoint(path)
+    good = checkpoints.load_checkpoint(path)
     other = torch.nn.Linear(3, 2)
     cases = {
         "does not fit the run's network: 2 weights of another shape or type": {**good, "model": other.state_dict()},
@@ -130,7 +130,7 @@ def test_resume_from_a_checkpoint_that_does_not_fit_is_one_error_line(tmp_path):
                                                                for k, v in good["model"].items()}},
     }
     for message, ckpt in cases.items():
-        engine.save_checkpoint(path, ckpt)
+        checkpoints.save_checkpoint(path, ckpt)
         before = path.read_bytes()
         with pytest.raises(FormatError, match=rf"checkpoint\.pt.*{message}"):
             _run(tmp_path, epochs=4)
@@ -170,7 +170,7 @@ def test_a_training_whose_every_validation_score_is_nan_says_it_diverged(tmp_pat
                                              "diverged; try a lower --learning-rate"):
         engine.fit(model, opt, lambda e: {"loss": 0.0}, lambda e: {"val_ssim": float("nan")}, tmp_path, epochs=2,
                    monitor="val_ssim")
-    assert not (tmp_path / engine.BEST).exists()
+    assert not (tmp_path / checkpoints.BEST).exists()
 
 
 def test_a_training_whose_weights_stop_being_numbers_says_it_diverged(tmp_path):
@@ -187,7 +187,7 @@ def test_a_training_whose_weights_stop_being_numbers_says_it_diverged(tmp_path):
     with pytest.raises(ParameterError, match=r"the training diverged in epoch 1 \(weight is no longer finite numbers\); "
                                              "try a lower --learning-rate or --weight-decay, in a new --out folder"):
         engine.fit(model, opt, train_epoch, lambda e: {"val_loss": 1.0}, tmp_path, epochs=3)
-    assert torch.isfinite(engine.load_checkpoint(tmp_path / engine.CHECKPOINT)["model"]["weight"]).all()  # epoch 0's
+    assert torch.isfinite(checkpoints.load_checkpoint(tmp_path / engine.CHECKPOINT)["model"]["weight"]).all()  # epoch 0's
 
 
 def test_sharded_sampler_partitions_one_draw():
@@ -230,8 +230,8 @@ def test_sharded_sampler_names_a_count_seed_or_weights_that_are_no_such_numbers(
                                          (float("nan"), "seed must be a whole number, got nan")])
 def test_seed_everything_names_a_seed_that_is_no_integer(seed, says):
     with pytest.raises(ParameterError, match=says):  # was numpy's "Cannot cast scalar" or "not all arguments converted"
-        engine.seed_everything(seed)
-    engine.seed_everything(-1)  # still taken, as torch takes it
+        random_states.seed_everything(seed)
+    random_states.seed_everything(-1)  # still taken, as torch takes it
 
 
 def test_run_folder_files(tmp_path):
@@ -244,7 +244,7 @@ def test_run_folder_files(tmp_path):
         run_folder.load_config(tmp_path / "nope")
     (tmp_path / "bad.pt").write_bytes(b"garbage")
     with pytest.raises(FormatError, match="bad.pt"):
-        engine.load_checkpoint(tmp_path / "bad.pt")
+        checkpoints.load_checkpoint(tmp_path / "bad.pt")
     assert not list(tmp_path.glob("*.tmp"))
 
 
@@ -262,7 +262,7 @@ def test_a_checkpoint_that_would_run_code_is_refused(tmp_path):
     marker = tmp_path / "ran"
     torch.save({"model": {}, "payload": _RunsCode(f"touch {marker}")}, tmp_path / "best.pt")
     with pytest.raises(FormatError) as caught:
-        engine.load_checkpoint(tmp_path / "best.pt")
+        checkpoints.load_checkpoint(tmp_path / "best.pt")
     assert not marker.exists()
     message = str(caught.value)  # was six lines of torch's text advising weights_only=False
     assert message.startswith(f"{tmp_path / 'best.pt'}: holds objects other than tensors") and "\n" not in message
@@ -272,7 +272,7 @@ def test_a_checkpoint_that_would_run_code_is_refused(tmp_path):
 def test_an_empty_checkpoint_is_named_as_empty(tmp_path):
     (tmp_path / "best.pt").write_bytes(b"")
     with pytest.raises(FormatError, match=r"best\.pt: an empty file \(0 bytes\), not a checkpoint evface wrote$"):
-        engine.load_checkpoint(tmp_path / "best.pt")  # was: "unreadable checkpoint (EOFError())"
+        checkpoints.load_checkpoint(tmp_path / "best.pt")  # was: "unreadable checkpoint (EOFError())"
 
 def _damaged(data: bytes, how: str) -> bytes:
     """A checkpoint's bytes damaged as a copy or a user can damage them."""
@@ -292,53 +292,53 @@ def _damaged(data: bytes, how: str) -> bytes:
 def test_a_cut_short_or_damaged_checkpoint_is_one_line_naming_it(tmp_path, how, says):
     """Was, after the path: "unreadable checkpoint ('[Errno 22] Invalid argument')", "('101')",
     "(EOFError())", or torch's paragraph on its zip reader's internal error."""
-    good = engine.save_checkpoint(tmp_path / "good.pt", {"model": {"w": torch.ones(300)}, "epoch": 3})
+    good = checkpoints.save_checkpoint(tmp_path / "good.pt", {"model": {"w": torch.ones(300)}, "epoch": 3})
     path = tmp_path / "best.pt"
     path.write_bytes(_damaged(good.read_bytes(), how))
     with pytest.raises(FormatError) as caught:
-        engine.load_checkpoint(path)
+        checkpoints.load_checkpoint(path)
     message = str(caught.value)
     assert message.startswith(f"{path}: ") and says in message and "\n" not in message
     assert message.endswith("copy it again or train the run again")
-    assert engine.load_checkpoint(good)["epoch"] == 3
+    assert checkpoints.load_checkpoint(good)["epoch"] == 3
 
 
 def test_a_folder_named_as_a_checkpoint_is_said_to_be_a_folder(tmp_path):
     (tmp_path / "best.pt").mkdir()
     with pytest.raises(FormatError, match=r"best\.pt: a folder, not a checkpoint file$"):  # was: "unreadable checkpoint
-        engine.load_checkpoint(tmp_path / "best.pt")  # ([Errno 21] Is a directory: ...)"
+        checkpoints.load_checkpoint(tmp_path / "best.pt")  # ([Errno 21] Is a directory: ...)"
 
 
 def test_a_missing_checkpoint_says_the_runs_checkpoints_are_missing(tmp_path):
     """A run folder copied without its .pt files, then ``evface eval``: it said "RUN/best.pt: no
     such checkpoint", without a word of why or what to do."""
     with pytest.raises(FormatError) as err:
-        engine.load_checkpoint(tmp_path / "m" / "best.pt")
+        checkpoints.load_checkpoint(tmp_path / "m" / "best.pt")
     assert str(err.value) == (f"{tmp_path / 'm' / 'best.pt'}: no such checkpoint: the run's checkpoints (.pt files) "
                               f"are missing (copied without them?); copy them into {tmp_path / 'm'} too, or train the "
                               "run again")
 
 
 def test_select_device():
-    assert engine.select_device("cpu").type == "cpu"
+    assert parallel.select_device("cpu").type == "cpu"
     with pytest.raises(ParameterError):
-        engine.select_device("tpu")
-    assert engine.init_distributed("cpu") == DistInfo()
+        parallel.select_device("tpu")
+    assert parallel.init_distributed("cpu") == DistInfo()
 
 
 _DDP_SCRIPT = textwrap.dedent(
     """
     import json, sys, torch
-    from evface.tasks import engine, run_folder
+    from evface.tasks import engine, parallel, random_states, run_folder
     run_dir = sys.argv[1]
-    dist = engine.init_distributed("cpu")
+    dist = parallel.init_distributed("cpu")
     try:
-        engine.seed_everything(0)
-        model = engine.wrap_ddp(torch.nn.Linear(3, 1), dist)
+        random_states.seed_everything(0)
+        model = parallel.wrap_ddp(torch.nn.Linear(3, 1), dist)
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
         x = torch.arange(24, dtype=torch.float32).reshape(8, 3) / 24
         y = x.sum(1)
-        sampler = engine.ShardedSampler(8, dist, seed=0)
+        sampler = parallel.ShardedSampler(8, dist, seed=0)
         def train_epoch(epoch):
             sampler.set_epoch(epoch)
             idx = torch.tensor(list(sampler))
@@ -346,15 +346,15 @@ _DDP_SCRIPT = textwrap.dedent(
             loss = torch.nn.functional.mse_loss(model(x[idx]).squeeze(1), y[idx])
             loss.backward()
             opt.step()
-            return {"loss": engine.all_reduce_mean(loss.item(), dist)}
+            return {"loss": parallel.all_reduce_mean(loss.item(), dist)}
         def validate(epoch):
             return {"val_loss": torch.nn.functional.mse_loss(model(x).squeeze(1), y).item()}
         engine.fit(model, opt, train_epoch, validate, run_dir, dist=dist, epochs=3)
-        w = engine.unwrap(model).weight.detach().numpy().tolist()
+        w = parallel.unwrap(model).weight.detach().numpy().tolist()
         with open(f"{run_dir}/rank{dist.rank}.json", "w") as fh:  # stdout lines of two ranks can interleave
             json.dump({"world": dist.world_size, "weight": w}, fh)
     finally:
-        engine.teardown_distributed(dist)
+        parallel.teardown_distributed(dist)
     """
 )
 
@@ -364,11 +364,11 @@ GLOO_EXIT_ABORT = "terminate called without an active exception"
 _FAILING_RANK_SCRIPT = textwrap.dedent(
     """
     import torch
-    from evface.tasks import engine
-    with engine.distributed("cpu") as dist:
+    from evface.tasks import parallel
+    with parallel.distributed("cpu") as dist:
         if dist.rank == 1:
             raise SystemExit("rank 1: no config.json")  # e.g. OUT on storage only rank 0 sees
-        engine.wrap_ddp(torch.nn.Linear(3, 1), dist)  # rank 0 waits for rank 1 in the constructor's broadcast
+        parallel.wrap_ddp(torch.nn.Linear(3, 1), dist)  # rank 0 waits for rank 1 in the constructor's broadcast
     """
 )
 

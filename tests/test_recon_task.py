@@ -16,7 +16,7 @@ from evface.errors import FormatError, ParameterError
 from evface.inputs.reconstruct import ReconSamples, ReconSpec, build_samples
 from evface.io.dataset import DatasetFolder
 from evface.models.cvae import CVAE
-from evface.tasks import engine, recon_predict, recon_training, reconstruct, run_folder
+from evface.tasks import checkpoints, engine, recon_predict, recon_training, reconstruct, run_folder
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.recon_nets import condition, cvae_samples, kl_per_channel, n_condition, predict_cvae, with_history
 from evface.tasks.recon_predict import baselines
@@ -358,7 +358,7 @@ def test_recurrent_cvae_trains_on_runs_and_reads_each_clip_in_time_order(fake, t
     assert 0.2 < metrics["methods"]["cvae"]["apex"]["face"]["ssim"] < 1 and "e2vid" not in metrics["methods"]
     spec = ReconSpec.from_dict(run_folder.load_config(tmp_path / "run")["spec"])
     model = CVAE(n_condition(spec), True, cfg.base, cfg.z_channels, recurrent=True)
-    engine.load_model_state(tmp_path / "run", model)
+    checkpoints.load_model_state(tmp_path / "run", model)
     s = build_samples(fake, DatasetFolder.open(fake).rows[:3], spec)
     scales = {"voxel": 1.0, "hist": 1.0}
     pred = predict_cvae(model.eval(), s, scales, True)

@@ -31,7 +31,7 @@ from evface.io.clip_schema import Clip, SensorInfo
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import DatasetFolder, write_dataset_json
 from evface.io.manifest import write_manifest
-from evface.tasks import engine, run_folder
+from evface.tasks import checkpoints, random_states, run_folder
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 
 ONE_CLIP = ["--preset", "tiny", "--subjects", "1", "--classes", "AU4", "--lighting", "bright"]
@@ -464,7 +464,7 @@ def _stop_after(line_start: str):
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
-    return engine.load_checkpoint(path)["model"]
+    return checkpoints.load_checkpoint(path)["model"]
 
 
 def _assert_same_weights(a: Path, b: Path) -> None:
@@ -484,7 +484,7 @@ def test_classification_resumed_after_a_kill_equals_an_uninterrupted_run(tmp_pat
     whole = train_and_evaluate(data, tmp_path / "whole", cfg)
     with pytest.raises(Interrupt):
         train_and_evaluate(data, tmp_path / "resumed", cfg, log=_stop_after("epoch   0"))
-    assert engine.load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")["epoch"] == 0
+    assert checkpoints.load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")["epoch"] == 0
     lines = []
     resumed = train_and_evaluate(data, tmp_path / "resumed", cfg, log=lines.append)
     assert any("resumed from" in line and "at epoch 1" in line for line in lines)
@@ -517,10 +517,10 @@ def test_reconstruction_resumed_after_a_kill_equals_an_uninterrupted_run(tmp_pat
 def test_checkpoints_hold_every_random_state_and_load_safely(tmp_path):
     g_np, g_torch = np.random.default_rng(1), torch.Generator().manual_seed(1)
     generators = {"np": g_np, "torch": g_torch}
-    engine.save_checkpoint(tmp_path / "c.pt", {"rng": [engine.rng_state(generators)]})
+    checkpoints.save_checkpoint(tmp_path / "c.pt", {"rng": [random_states.rng_state(generators)]})
     expected = (g_np.random(), torch.rand(1, generator=g_torch).item(), torch.rand(1).item(), np.random.rand())
-    state = engine.load_checkpoint(tmp_path / "c.pt")["rng"][0]  # weights_only=True
-    engine.restore_rng_state(state, generators)
+    state = checkpoints.load_checkpoint(tmp_path / "c.pt")["rng"][0]  # weights_only=True
+    random_states.restore_rng_state(state, generators)
     assert (g_np.random(), torch.rand(1, generator=g_torch).item(), torch.rand(1).item(), np.random.rand()) == expected
     with pytest.raises(Exception, match="no state of the random generator 'other'"):
-        engine.restore_rng_state(state, {**generators, "other": np.random.default_rng()})
+        random_states.restore_rng_state(state, {**generators, "other": np.random.default_rng()})

@@ -698,13 +698,13 @@ def test_other_writers_leave_no_half_file_on_a_full_disk(tmp_path: Path, monkeyp
     import torch
 
     import evface.models.export_nir as export_nir
-    from evface.tasks import engine, recon_eval
+    from evface.tasks import checkpoints, recon_eval
 
     monkeypatch.setattr(torch, "save", lambda obj, f: _half_then_full_disk(f))
     fig = plt.figure()
     monkeypatch.setattr(fig, "savefig", lambda f, **kw: _half_then_full_disk(f))
     monkeypatch.setattr(export_nir, "_nir", lambda: type("Nir", (), {"write": staticmethod(lambda f, g: _half_then_full_disk(f))}))
-    writers = {"best.pt": lambda p: engine.save_checkpoint(p, {"w": 1}),
+    writers = {"best.pt": lambda p: checkpoints.save_checkpoint(p, {"w": 1}),
                "apex.png": lambda p: recon_eval._save(fig, p), "model.nir": lambda p: export_nir.write(None, p)}
     for name, write in writers.items():
         (tmp_path / name).write_text("earlier")

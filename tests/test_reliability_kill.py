@@ -25,7 +25,7 @@ from test_classify import make_fake_dataset as make_classify_dataset
 from evface.cli import main
 from evface.events.core import make_events
 from evface.io.event_writer import write_events_file
-from evface.tasks import engine
+from evface.tasks import checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,11 +101,11 @@ def test_training_killed_mid_run_resumes_to_the_same_weights(tmp_path):
         _kill_when(["train", "classify", *args, "--out", str(killed)], (killed / "checkpoint.pt").exists,
                    OMP_NUM_THREADS="1")
         assert not (killed / "metrics.json").exists()
-        assert engine.load_checkpoint(killed / "checkpoint.pt")["epoch"] < 3  # whole, and mid-run
+        assert checkpoints.load_checkpoint(killed / "checkpoint.pt")["epoch"] < 3  # whole, and mid-run
         assert main(["train", "classify", *args, "--out", str(killed)]) == 0
     finally:
         torch.set_num_threads(threads)
     for name in ("checkpoint.pt", "best.pt"):
-        a, b = engine.load_checkpoint(whole / name)["model"], engine.load_checkpoint(killed / name)["model"]
+        a, b = checkpoints.load_checkpoint(whole / name)["model"], checkpoints.load_checkpoint(killed / name)["model"]
         assert all(torch.equal(a[k], b[k]) for k in a), name
     assert not list(killed.rglob("*.tmp"))

@@ -15,7 +15,7 @@ from evface.models import export_nir
 from evface.models import snn as snn_mod
 from evface.models.export_nir import simulate, to_nir, write
 from evface.models.snn import AnnCNN, NetConfig, SpikingCNN, ann_macs, conv_synops, logits, snn_analog_macs
-from evface.tasks import engine, run_folder
+from evface.tasks import checkpoints, run_folder
 from evface.tasks.class_run import net_config
 from evface.tasks.configs import ClassifyConfig
 from evface.tasks.export import export_run
@@ -364,7 +364,7 @@ def test_export_run_and_cli(tmp_path):
 
     model = _trained_like(CFG)
     run_folder.save_config(tmp_path / "run", {"task": "classify", "model": "snn", "net": CFG.to_dict()})
-    engine.save_checkpoint(tmp_path / "run" / "best.pt", {"model": model.state_dict()})
+    checkpoints.save_checkpoint(tmp_path / "run" / "best.pt", {"model": model.state_dict()})
     assert export_run(tmp_path / "run", tmp_path / "a.nir") == (tmp_path / "a.nir", ".", 1)
     assert (tmp_path / "a.nir").stat().st_size > 0
     assert main(["export-nir", str(tmp_path / "run"), str(tmp_path / "b.nir")]) == 0
@@ -389,12 +389,12 @@ def test_a_checkpoint_trained_with_other_neuron_settings_is_refused(tmp_path, tr
 
     run = tmp_path / "run"
     run_folder.save_config(run, {"task": "classify", "model": "snn", "net": {**CFG.to_dict(), **config}})
-    engine.save_checkpoint(run / "best.pt", {"model": SpikingCNN(NetConfig(**{**CFG.to_dict(), **trained})).state_dict()})
+    checkpoints.save_checkpoint(run / "best.pt", {"model": SpikingCNN(NetConfig(**{**CFG.to_dict(), **trained})).state_dict()})
     with pytest.raises(FormatError, match=f"best.pt: was trained with other neuron settings than the run's config.json "
                                           rf"gives \(\d+ differ, e.g. {entry}"):
         export_run(run, tmp_path / "a.nir")
     assert not (tmp_path / "a.nir").exists()
-    engine.save_checkpoint(run / "best.pt", {"model": SpikingCNN(NetConfig(**{**CFG.to_dict(), **config})).state_dict()})
+    checkpoints.save_checkpoint(run / "best.pt", {"model": SpikingCNN(NetConfig(**{**CFG.to_dict(), **config})).state_dict()})
     assert export_run(run, tmp_path / "a.nir")[0].exists()  # the run's own network loads
 
 
@@ -407,7 +407,7 @@ def test_export_picks_a_model_of_a_cross_validated_run_and_says_which(tmp_path, 
     run_folder.save_config(run, {"task": "classify", "model": "snn", "net": CFG.to_dict(),
                              "models": [{"dir": d} for d in dirs]})
     for seed, d in enumerate(dirs):
-        engine.save_checkpoint(run / d / "best.pt", {"model": _trained_like(CFG, seed).state_dict()})
+        checkpoints.save_checkpoint(run / d / "best.pt", {"model": _trained_like(CFG, seed).state_dict()})
     assert main(["export-nir", str(run), str(tmp_path / "a.nir")]) == 0
     assert capsys.readouterr().err.strip() == (f"written {tmp_path / 'a.nir'} (the network of models/fold0-s0, one of "
                                                "the run's 2 models; --model picks another)")

@@ -18,13 +18,13 @@ from torch import nn
 
 from evface.inputs.classify import normalize
 from evface.models.snn import NetConfig, SpikingCNN, ann_macs, build, logits as step_mean, snn_analog_macs
-from evface.tasks import engine
+from evface.tasks import checkpoints, parallel
 from evface.tasks.configs import ClassifyConfig
 
 
 def predict(model: nn.Module, x: np.ndarray, kind: str, device: torch.device, batch_size: int = 32) -> dict[str, np.ndarray]:
     """Logits (N, C) of cached inputs ``x``; for an SNN also per-sample ``rate`` (N, depth) and ``synops`` (N,)."""
-    model = engine.unwrap(model)
+    model = parallel.unwrap(model)
     model.eval()
     logits, rates, synops = [], [], []
     with torch.no_grad():
@@ -50,7 +50,7 @@ def recalibrate_batchnorm(model: nn.Module, x: np.ndarray, kind: str, device: to
     spike statistics change as the weights do); evaluating with them can silence the network.
     Run on the un-augmented training inputs before each validation and before testing.
     """
-    model = engine.unwrap(model)
+    model = parallel.unwrap(model)
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms or len(x) == 0:
         return
@@ -83,6 +83,6 @@ def _load_models(run_dir: Path, cfg: ClassifyConfig, config: dict[str, Any], dev
     models = []
     for entry in config["models"]:
         model = build(cfg.model, net).to(device)
-        engine.load_model_state(run_dir / entry["dir"], model)
+        checkpoints.load_model_state(run_dir / entry["dir"], model)
         models.append((entry, model.eval()))
     return models

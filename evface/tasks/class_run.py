@@ -20,7 +20,7 @@ import numpy as np
 from evface.errors import ParameterError, counted
 from evface.inputs.classify import InputSpec
 from evface.models.snn import NetConfig
-from evface.tasks import engine, stats
+from evface.tasks import checkpoints, stats
 from evface.tasks.configs import ClassifyConfig
 
 SPLIT = "one subject split"
@@ -96,7 +96,7 @@ def _fitted(model_dir: Path, cfg: ClassifyConfig) -> bool:
     """Whether the model in ``model_dir`` has its held-out predictions for ``cfg``'s epochs and patience."""
     if not (model_dir / HELD_OUT).exists():
         return False
-    held_out = engine.load_checkpoint(model_dir / HELD_OUT)
+    held_out = checkpoints.load_checkpoint(model_dir / HELD_OUT)
     return (held_out["epochs"], held_out["patience"]) == (cfg.epochs, cfg.patience)
 
 

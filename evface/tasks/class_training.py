@@ -19,7 +19,7 @@ from evface.errors import ParameterError
 from evface.inputs.classify import Augment, ClassifyDataset
 from evface.models.snn import build, logits as step_mean
 from evface.tasks import class_metrics as cm
-from evface.tasks import engine
+from evface.tasks import checkpoints, engine, parallel, random_states
 from evface.tasks.class_predict import predict, recalibrate_batchnorm
 from evface.tasks.class_run import net_config
 from evface.tasks.configs import ClassifyConfig
@@ -64,19 +64,19 @@ def distill_of(out: torch.Tensor, teacher_logits: torch.Tensor, kind: str = "tet
 
 def _fit_one(
     cfg: ClassifyConfig, run_dir: Path, x: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray,
-    labels: list[str], dist: engine.DistInfo, log: Callable[[str], None] | None, teacher: nn.Module | None = None,
+    labels: list[str], dist: parallel.DistInfo, log: Callable[[str], None] | None, teacher: nn.Module | None = None,
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Train one model on ``train_idx`` with early stopping on ``val_idx`` (taught by ``teacher``
     if given, :func:`distill_of`); return the best model."""
-    engine.seed_everything(cfg.seed)
+    random_states.seed_everything(cfg.seed)
     net = net_config(cfg, len(labels))
     model = build(cfg.model, net).to(dist.device)
-    ddp = engine.wrap_ddp(model, dist)
+    ddp = parallel.wrap_ddp(model, dist)
     opt = torch.optim.AdamW(ddp.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, cfg.epochs))
     y_train = y[train_idx]
     weights = (1.0 / np.bincount(y_train, minlength=len(labels))[y_train]) if cfg.balanced else None
-    sampler = engine.ShardedSampler(len(train_idx), dist, seed=cfg.seed, weights=weights)
+    sampler = parallel.ShardedSampler(len(train_idx), dist, seed=cfg.seed, weights=weights)
     aug = (Augment(cfg.input, max_shift=cfg.max_shift, drop_time=cfg.drop_time, drop_area=cfg.drop_area)
            if cfg.augment else None)
     train_set = ClassifyDataset(x[train_idx], y_train, cfg.input, aug, seed=cfg.seed * 1000 + dist.rank)
@@ -99,8 +99,8 @@ def _fit_one(
             total += float(loss.item()) * len(yb)
             correct += int((step_mean(out).argmax(1) == yb).sum().item())
             n += len(yb)
-        return {"loss": engine.all_reduce_mean(total / max(n, 1), dist),
-                "acc": engine.all_reduce_mean(correct / max(n, 1), dist)}
+        return {"loss": parallel.all_reduce_mean(total / max(n, 1), dist),
+                "acc": parallel.all_reduce_mean(correct / max(n, 1), dist)}
 
     def validate(epoch: int) -> dict[str, float]:
         recalibrate_batchnorm(model, x[train_idx], cfg.input, dist.device, cfg.batch_size)
@@ -115,6 +115,6 @@ def _fit_one(
     result = engine.fit(ddp, opt, train_epoch, validate, run_dir, dist=dist, epochs=cfg.epochs, monitor="val_score",
                         mode="max", patience=cfg.patience, scheduler=sched, extra={"labels": labels},
                         generators={"augment": train_set.rng}, log=log)
-    engine.barrier(dist)
-    engine.load_model_state(run_dir, model)
+    parallel.barrier(dist)
+    checkpoints.load_model_state(run_dir, model)
     return model, result

@@ -58,7 +58,7 @@ from evface.inputs.clip_view import SENSORS
 from evface.io.dataset import DatasetFolder
 from evface.models.snn import NetConfig, build
 from evface.tasks import class_metrics as cm
-from evface.tasks import engine, figure_format, run_folder, stats
+from evface.tasks import checkpoints, figure_format, parallel, random_states, run_folder, stats
 from evface.tasks.class_compare import write_predictions, write_seed_logits
 from evface.tasks.class_predict import _energy, _load_models, predict
 from evface.tasks.class_run import (
@@ -102,8 +102,8 @@ def check_teacher(cfg: ClassifyConfig, config: dict[str, Any], run_dir: Path) ->
             raise ParameterError(f"--teacher {teacher}: it has no model {entry['dir']} of test subjects "
                                  f"{', '.join(entry['test'])} and seed {entry['seed']}; train it with the same "
                                  "--folds, --seed and --seeds on this dataset")
-        if not (teacher / same["dir"] / engine.BEST).exists():
-            raise ParameterError(f"--teacher {teacher}: its model {same['dir']} is not trained (no {engine.BEST})")
+        if not (teacher / same["dir"] / checkpoints.BEST).exists():
+            raise ParameterError(f"--teacher {teacher}: its model {same['dir']} is not trained (no {checkpoints.BEST})")
 
 
 def _teacher_model(cfg: ClassifyConfig, entry: dict[str, Any], device: torch.device) -> nn.Module | None:
@@ -112,7 +112,7 @@ def _teacher_model(cfg: ClassifyConfig, entry: dict[str, Any], device: torch.dev
         return None
     config, theirs, net = load_run(cfg.teacher)
     model = build(theirs.model, net).to(device)
-    engine.load_model_state(Path(cfg.teacher) / _model_in(config["models"], entry)["dir"], model)
+    checkpoints.load_model_state(Path(cfg.teacher) / _model_in(config["models"], entry)["dir"], model)
     return model.eval()
 
 
@@ -140,14 +140,14 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ClassifyCo
     to ``RUN/metrics.json``.
     """
     config = ClassifyConfig.given(config)
-    with engine.distributed(config.device) as dist:
+    with parallel.distributed(config.device) as dist:
         for model_dir in prepare(data, run_dir, config, dist, log):
             fit_part(data, run_dir, config, model_dir, dist, log)
         return pool_parts(data, run_dir, config, dist, log)
 
 
 def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = ClassifyConfig(),
-            dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None) -> list[str]:
+            dist: parallel.DistInfo | None = None, log: Callable[[str], None] | None = None) -> list[str]:
     """Lay out the protocol of a run and preprocess its inputs; return the models still to train.
 
     Writes ``RUN/config.json`` (an existing one must hold the same settings: the run resumes)
@@ -159,7 +159,7 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     cfg = ClassifyConfig.given(cfg)
     input_spec(cfg)  # validates input kind and window
     net_config(cfg, 2)  # validates the network settings
-    dist = dist if dist is not None else engine.single_process(cfg.device)
+    dist = dist if dist is not None else parallel.single_process(cfg.device)
     data, run_dir = Path(data).resolve(), Path(run_dir)
     ds = DatasetFolder.open(data)
     rows = list(ds.rows)
@@ -182,27 +182,27 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
                 start = time.perf_counter()
                 x = load_inputs([ds.clip_path(r) for r in rows], spec)
                 seconds = time.perf_counter() - start
-                engine.save_checkpoint(run_dir / INPUTS, {"x": torch.from_numpy(x), "seconds": seconds})
-                engine.main_log(log, dist)(f"preprocessed {counted(len(rows), 'clip')} ({spec.kind}"
+                checkpoints.save_checkpoint(run_dir / INPUTS, {"x": torch.from_numpy(x), "seconds": seconds})
+                parallel.main_log(log, dist)(f"preprocessed {counted(len(rows), 'clip')} ({spec.kind}"
                                 f"{'/' + spec.sensor if spec.kind == 'events' else ''}) in {seconds:.1f} s")
-    engine.barrier(dist)
+    parallel.barrier(dist)
     return todo
 
 
 def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_dir: str,
-             dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None) -> float:
+             dist: parallel.DistInfo | None = None, log: Callable[[str], None] | None = None) -> float:
     """Train one model of the protocol (one part and seed: a folder :func:`prepare` listed) in
     ``RUN/<model_dir>`` and save its predictions on its test subjects there (``held_out.pt``).
 
     A model that has them (for these ``epochs`` and ``patience``) is not trained again. Returns
     the seconds it took (0 for a model done before).
     """
-    dist = dist if dist is not None else engine.single_process(cfg.device)
+    dist = dist if dist is not None else parallel.single_process(cfg.device)
     run_dir = Path(run_dir)
     if _fitted(run_dir / model_dir, cfg):
         return 0.0
     start = time.perf_counter()
-    say = engine.main_log(log, dist)
+    say = parallel.main_log(log, dist)
     ds = DatasetFolder.open(Path(data).resolve())
     rows = list(ds.rows)
     labels = ds.labels
@@ -212,7 +212,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
         raise ParameterError(f"{model_dir!r} is not a model of this protocol; its models: {sorted(entries)}")
     entry = entries[model_dir]
     part = next(part for e, part in _models(cfg, rows)[1] if _model_in([e], entry) is not None)
-    inputs = engine.load_checkpoint(run_dir / INPUTS)
+    inputs = checkpoints.load_checkpoint(run_dir / INPUTS)
     x = inputs["x"].numpy()
     tr, va, te = (_split_indices(rows, part[k]) for k in ("train", "val", "test"))
     say(f"{model_dir}: {len(tr)} train, {len(va)} validation, {len(te)} test clips")
@@ -226,20 +226,20 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
                 "seconds": time.perf_counter() - start + result["resumed_seconds"], "preprocess_seconds": inputs["seconds"],
                 "epochs": cfg.epochs, "patience": cfg.patience}
     if dist.is_main:
-        engine.save_checkpoint(run_dir / model_dir / HELD_OUT, held_out)
-    engine.barrier(dist)
+        checkpoints.save_checkpoint(run_dir / model_dir / HELD_OUT, held_out)
+    parallel.barrier(dist)
     return held_out["seconds"]
 
 
 def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = ClassifyConfig(),
-               dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+               dist: parallel.DistInfo | None = None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Pool the held-out predictions of every model of the run (a clip's logits: the mean over the
     seeds of the models that tested it), write ``RUN/metrics.json`` and ``RUN/predictions.csv``,
     remove ``RUN/inputs.pt``, and return the metrics. A model without its held-out predictions is a
     :class:`FormatError` naming its file."""
-    dist = dist if dist is not None else engine.single_process(cfg.device)
+    dist = dist if dist is not None else parallel.single_process(cfg.device)
     data, run_dir = Path(data).resolve(), Path(run_dir)
-    say = engine.main_log(log, dist)
+    say = parallel.main_log(log, dist)
     config = run_folder.load_config(run_dir)
     ds = DatasetFolder.open(data)
     rows = list(ds.rows)
@@ -255,7 +255,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     n_models = np.zeros(len(rows), np.int64)
     folds = _fold_names(models)
     fold_of = np.empty(len(rows), object)
-    held_outs = [engine.load_checkpoint(run_dir / entry["dir"] / HELD_OUT) for entry in models]
+    held_outs = [checkpoints.load_checkpoint(run_dir / entry["dir"] / HELD_OUT) for entry in models]
     for entry, held_out in zip(models, held_outs):
         te = held_out["test"].numpy()
         logits[entry["seed"]][te] += held_out["logits"].numpy()
@@ -289,7 +289,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
         say(f"{metrics['evaluated_on']}: {figures(metrics)}; train top-1 % "
             f"{figure_format.fixed(metrics['train_top1'], *figure_format.FIGURES['top1'])}, {train_s:.0f} s"
             + ("; one test subject: no interval" if metrics["n_subjects"] < 2 else ""))
-    engine.barrier(dist)
+    parallel.barrier(dist)
     return metrics
 
 
@@ -419,7 +419,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     data = Path(data if data is not None else config["data"]).resolve()
     target, own = run_folder.evaluation_target(run_dir, data, out)
     labels = list(config["labels"])
-    device = engine.select_device("cpu" if cfg.device == "cpu" else "auto")
+    device = parallel.select_device("cpu" if cfg.device == "cpu" else "auto")
     ds = DatasetFolder.open(data)
     rows = list(ds.rows)
     y = _targets(rows, labels, ds.root)
@@ -525,7 +525,7 @@ def throughput(inputs: Sequence[str] = ("events", "rgb"), batch_size: int = Clas
     within_memory(TRAIN_BYTES_PER_INPUT_BYTE * 4 * batch_size * time_steps * channels * size**2,
                   f"batch_size {batch_size:,} of {time_steps} x {channels} x {size} x {size} inputs (a training step)",
                   "give a smaller batch_size or size")
-    engine.seed_everything(seed)
+    random_states.seed_everything(seed)
     out: dict[str, Any] = {"batch_size": batch_size, "time_steps": time_steps, "size": size, "width": cfg.width,
                            "threads": torch.get_num_threads()}
     runs = [(kind, "snn") for kind in inputs] + [(inputs[0], "ann")]

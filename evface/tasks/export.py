@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from evface.errors import ParameterError
 from evface.models.export_nir import export
 from evface.models.snn import NetConfig, SpikingCNN
-from evface.tasks import engine, run_folder
+from evface.tasks import checkpoints, run_folder
 
 
 def export_run(run_dir: str | Path, out: str | Path, model: str | None = None) -> tuple[Path, str, int]:
@@ -45,5 +45,5 @@ def export_run(run_dir: str | Path, out: str | Path, model: str | None = None) -
             names = ", ".join(PurePosixPath(d).name for d in dirs)
             raise ParameterError(f"--model {model}: {run_dir} holds no such model; it holds {names}")
         chosen = matches[0]
-    engine.load_model_state(Path(run_dir) / chosen, net)
+    checkpoints.load_model_state(Path(run_dir) / chosen, net)
     return export(net, out), chosen, len(dirs)

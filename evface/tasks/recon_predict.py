@@ -22,7 +22,7 @@ from evface.models.e2vid import E2VIDRecurrent
 from evface.models.recon_baselines import (
     copy_keyframe, integrate, rgb_blend, rgb_flow_extrapolate, rgb_flow_interpolate, rgb_hold,
 )
-from evface.tasks import engine, recon_eval
+from evface.tasks import checkpoints, recon_eval
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.recon_nets import cvae_samples, kl_per_channel, n_condition, predict_cvae, predict_e2vid
 from evface.tasks.recon_run import E2VID_DIR, _part_inputs
@@ -79,12 +79,12 @@ def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, input
     and integration fit)."""
     test, scales, kf = s.select(idx), inputs["scales"], spec.keyframe
     cvae = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels, cfg.cvae_recurrent)
-    engine.load_model_state(part_dir, cvae)
+    checkpoints.load_model_state(part_dir, cvae)
     cvae.to(device)
     preds = {"cvae": predict_cvae(cvae, test, scales, kf, device=device)}
-    if cfg.e2vid and (part_dir / E2VID_DIR / engine.BEST).exists():
+    if cfg.e2vid and (part_dir / E2VID_DIR / checkpoints.BEST).exists():
         e2vid = E2VIDRecurrent(n_condition(spec), kf, cfg.base)
-        engine.load_model_state(part_dir / E2VID_DIR, e2vid)
+        checkpoints.load_model_state(part_dir / E2VID_DIR, e2vid)
         preds["e2vid"] = predict_e2vid(e2vid.to(device), test, scales, kf, device=device)
     preds |= baselines(test, spec, inputs["integration"], frames=first)
     recon_eval.refuse_not_finite(preds, test, lambda method: _made_by(part_dir, method))
@@ -98,7 +98,7 @@ def _made_by(part_dir: Path, method: str) -> tuple[str, str]:
     """What made a part's reconstructions by ``method`` (its model file, or the part for a baseline)
     and what to do where they are not finite (:func:`recon_eval.refuse_not_finite`)."""
     if method in ("cvae", "e2vid"):
-        model = part_dir / (E2VID_DIR if method == "e2vid" else "") / engine.BEST
+        model = part_dir / (E2VID_DIR if method == "e2vid" else "") / checkpoints.BEST
         return f"method {method}, model {model}", "train the run again (a lower --learning-rate)"
     if method == "integration":
         return (f"method integration, fitted for {part_dir}", "train the run again")

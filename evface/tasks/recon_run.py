@@ -19,7 +19,7 @@ from typing import Any
 
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
 from evface.inputs.splits import subjects_of
-from evface.tasks import engine, run_folder, stats
+from evface.tasks import parallel, run_folder, stats
 from evface.tasks.configs import ReconstructConfig
 
 SPLIT = "subject split"
@@ -116,7 +116,7 @@ def _part_inputs(run_dir: Path, part: dict[str, Any], spec: ReconSpec) -> dict[s
     return inputs
 
 
-def _write_train_summary(run_dir: Path, config: dict[str, Any], dist: engine.DistInfo) -> dict[str, Any]:
+def _write_train_summary(run_dir: Path, config: dict[str, Any], dist: parallel.DistInfo) -> dict[str, Any]:
     """``RUN/train.json``: the training summary of every part, and each model's seconds summed over the parts."""
     summary: dict[str, Any] = {"evaluation": config["evaluation"],
                                "parts": [run_folder.read_json(run_dir / p["dir"] / PART_JSON)["summary"]

@@ -23,7 +23,7 @@ from evface.errors import counted
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
 from evface.models.cvae import CVAE, beta_schedule, cvae_loss, recon_loss
 from evface.models.e2vid import E2VIDRecurrent
-from evface.tasks import engine
+from evface.tasks import engine, parallel, random_states
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.image_metrics import image_metrics
 from evface.tasks.recon_nets import _target, condition, n_condition, predict_cvae, predict_e2vid
@@ -62,11 +62,11 @@ def sequences(s: ReconSamples, seq_len: int) -> np.ndarray:
 
 
 def _train_part(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, val_s: ReconSamples,
-                part: dict[str, Any], part_dir: Path, dist: engine.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
+                part: dict[str, Any], part_dir: Path, dist: parallel.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
     """Train the part's CVAE (in ``part_dir``) and recurrent UNet (in ``part_dir/e2vid``) from the same seed."""
     say(f"{len(train_s)} training, {counted(len(val_s), 'validation sample')}")
     summary: dict[str, Any] = {"name": part["name"], "n_train": len(train_s), "n_val": len(val_s)}
-    engine.seed_everything(cfg.seed)
+    random_states.seed_everything(cfg.seed)
     t0 = time.perf_counter()
     summary["cvae"] = _train_cvae(cfg, spec, train_s, val_s, part["scales"], part_dir, dist, say)
     summary["cvae"]["seconds"] = time.perf_counter() - t0 + summary["cvae"].pop("resumed_seconds")
@@ -91,14 +91,14 @@ def _val_ssim(pred: np.ndarray, s: ReconSamples) -> dict[str, float]:
 
 
 def _train_cvae(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, val_s: ReconSamples,
-                scales: dict[str, float], run_dir: Path, dist: engine.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
+                scales: dict[str, float], run_dir: Path, dist: parallel.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
     device, kf = dist.device, spec.keyframe
     model = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels, cfg.cvae_recurrent).to(device)
-    net = engine.wrap_ddp(model, dist)
+    net = parallel.wrap_ddp(model, dist)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
     # a recurrent CVAE trains like the UNet on runs of consecutive samples, a feed-forward one on single samples
     runs = sequences(train_s, cfg.seq_len) if cfg.cvae_recurrent else np.arange(len(train_s))[:, None]
-    sampler = engine.ShardedSampler(len(runs), dist, seed=cfg.seed)
+    sampler = parallel.ShardedSampler(len(runs), dist, seed=cfg.seed)
     batches = BatchSampler(sampler, max(1, cfg.batch_size // runs.shape[1]), drop_last=False)
     rng = torch.Generator().manual_seed(cfg.seed + dist.rank)
 
@@ -126,7 +126,7 @@ def _train_cvae(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, 
             for k in tot:
                 tot[k] += losses[k].item() * len(seq)
             n += len(seq)
-        return {k: engine.all_reduce_mean(v / max(n, 1), dist) for k, v in tot.items()} | {"beta": beta}
+        return {k: parallel.all_reduce_mean(v / max(n, 1), dist) for k, v in tot.items()} | {"beta": beta}
 
     def validate(epoch: int) -> dict[str, float]:
         pred = predict_cvae(model, val_s, scales, kf, device=device)
@@ -139,13 +139,13 @@ def _train_cvae(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, 
 
 
 def _train_e2vid(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, val_s: ReconSamples,
-                 scales: dict[str, float], run_dir: Path, dist: engine.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
+                 scales: dict[str, float], run_dir: Path, dist: parallel.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
     device, kf = dist.device, spec.keyframe
     model = E2VIDRecurrent(n_condition(spec), kf, cfg.base).to(device)
-    net = engine.wrap_ddp(model, dist)
+    net = parallel.wrap_ddp(model, dist)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
     runs = sequences(train_s, cfg.seq_len)
-    sampler = engine.ShardedSampler(len(runs), dist, seed=cfg.seed)
+    sampler = parallel.ShardedSampler(len(runs), dist, seed=cfg.seed)
     batches = BatchSampler(sampler, max(1, cfg.batch_size // runs.shape[1]), drop_last=False)
     rng = torch.Generator().manual_seed(cfg.seed + dist.rank)
 
@@ -169,7 +169,7 @@ def _train_e2vid(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples,
             opt.step()
             total += loss.item() * len(seq)
             n += len(seq)
-        return {"loss": engine.all_reduce_mean(total / max(n, 1), dist)}
+        return {"loss": parallel.all_reduce_mean(total / max(n, 1), dist)}
 
     def validate(epoch: int) -> dict[str, float]:
         return _val_ssim(predict_e2vid(model, val_s, scales, kf, device=device), val_s)

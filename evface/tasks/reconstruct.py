@@ -82,7 +82,7 @@ from evface.io.dataset import DatasetFolder
 from evface.models.cvae import CVAE, cvae_loss, recon_loss
 from evface.models.e2vid import E2VIDRecurrent
 from evface.models.recon_baselines import fit_integration
-from evface.tasks import engine, figure_format, recon_eval, run_folder
+from evface.tasks import figure_format, parallel, random_states, recon_eval, run_folder
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.recon_nets import input_scales
 from evface.tasks.recon_predict import _predict, _scoring_parts
@@ -148,7 +148,7 @@ def train(data: str | Path, run_dir: str | Path, config: ReconstructConfig = Rec
     The content of ``RUN/train.json``.
     """
     _spec(config)
-    with engine.distributed(config.device) as dist:
+    with parallel.distributed(config.device) as dist:
         return _train(config, Path(data), Path(run_dir), dist, log)[0]
 
 
@@ -157,7 +157,7 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: Reconstruc
     """:func:`train`, then the evaluation of :func:`evaluate_run` on the same samples (rank 0 only; other ranks
     return ``{}``): the clips are decoded once for training and test."""
     _spec(config)
-    with engine.distributed(config.device) as dist:
+    with parallel.distributed(config.device) as dist:
         _, samples = _train(config, Path(data), Path(run_dir), dist, log)
     return _evaluate(Path(run_dir), Path(data), Path(run_dir), samples) if dist.is_main else {}
 
@@ -169,7 +169,7 @@ def _spec(cfg: ReconstructConfig) -> ReconSpec:
                      stride=cfg.stride)
 
 
-def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistInfo,
+def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: parallel.DistInfo,
            log: Callable[[str], None] | None) -> tuple[dict[str, Any], ReconSamples]:
     """:func:`prepare`, :func:`fit_part` for every part still to train, then ``train.json``, on samples decoded
     once; a sample cache of earlier steps (:func:`prepare`, or a killed writer's ``samples.tmp``) is removed."""
@@ -186,7 +186,7 @@ def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: engine.DistI
 
 
 def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = ReconstructConfig(),
-            dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None,
+            dist: parallel.DistInfo | None = None, log: Callable[[str], None] | None = None,
             cache: bool = True) -> list[str]:
     """Lay out the evaluation protocol of a run; return the names of its parts still to train.
 
@@ -198,7 +198,7 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = Reco
     :func:`pool_parts`.
     """
     cfg = ReconstructConfig.given(cfg)
-    dist = dist if dist is not None else engine.single_process(cfg.device)
+    dist = dist if dist is not None else parallel.single_process(cfg.device)
     return _prepare(Path(data), Path(run_dir), cfg, dist, log, "save" if cache else "none")[0]
 
 
@@ -213,7 +213,7 @@ def _check_protocol(ds: DatasetFolder, spec: ReconSpec) -> None:
             raise DatasetError(where(ds.clip_path(row), NO_INTERPOLATION))
 
 
-def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: engine.DistInfo,
+def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: parallel.DistInfo,
              log: Callable[[str], None] | None, samples_mode: str) -> tuple[list[str], ReconSamples | None]:
     """:func:`prepare`; the samples are cached in the run (``"save"``, while a part is left to
     train), returned (``"memory"``, on every rank) or not cut (``"none"``). On the main rank they
@@ -232,7 +232,7 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: engine.Dis
     config, grown = run_folder.grown_by_seeds(run_dir, config, "parts", lambda old, new: _same_training(old, new, cfg.seed))
     run_folder.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
     todo = [p["name"] for p in config["parts"] if not _trained(run_dir / p["dir"], cfg)]
-    say = engine.main_log(log, dist)
+    say = parallel.main_log(log, dist)
     samples = None
     if dist.is_main:
         with run_folder.starting_run(run_dir, config, rows, say):
@@ -240,14 +240,14 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: engine.Dis
                 samples = _samples_of(data, _subjects(config), spec, say)
             elif samples_mode == "save" and todo and not (run_dir / SAMPLES_DIR).exists():  # on disk, a clip at a time
                 write_samples(data, _rows_of(data, _subjects(config), spec, say), spec, run_dir / SAMPLES_DIR)
-    engine.barrier(dist)
+    parallel.barrier(dist)
     if samples_mode == "memory" and samples is None:  # the other ranks
         samples = _samples_of(data, _subjects(config), spec, say)
     return todo, samples
 
 
 def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name: str,
-             dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None,
+             dist: parallel.DistInfo | None = None, log: Callable[[str], None] | None = None,
              samples: ReconSamples | None = None) -> float:
     """Train one part of the protocol (a name :func:`prepare` returned) and write ``PART/part.json``.
 
@@ -259,7 +259,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     A part with its ``part.json`` for these ``epochs`` and ``patience`` is not trained again.
     Returns the seconds it took (0 for a part done before).
     """
-    dist = dist if dist is not None else engine.single_process(cfg.device)
+    dist = dist if dist is not None else parallel.single_process(cfg.device)
     data, run_dir = Path(data), Path(run_dir)
     config = run_folder.load_config(run_dir)
     parts = {p["name"]: p for p in config["parts"]}
@@ -270,7 +270,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
         return 0.0
     cfg = replace(cfg, seed=part.get("seed", cfg.seed))  # a part of several trainings: its own seed
     start = time.perf_counter()
-    say = engine.main_log(log, dist)
+    say = parallel.main_log(log, dist)
     if cfg.threads > 0:  # else the caller's: evface run gives each job its share of the cores
         torch.set_num_threads(cfg.threads)
     spec = _spec(cfg)
@@ -293,17 +293,17 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     if dist.is_main:
         run_folder.write_json(part_dir / PART_JSON, {**inputs, "summary": summary, "epochs": cfg.epochs,
                                                  "patience": cfg.patience, "seconds": seconds})
-    engine.barrier(dist)
+    parallel.barrier(dist)
     return seconds
 
 
 def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = ReconstructConfig(),
-               dist: engine.DistInfo | None = None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+               dist: parallel.DistInfo | None = None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Write ``RUN/train.json`` from the parts' summaries and score the run on its test subjects
     (:func:`evaluate_run`, every part's test subjects by that part's models, on the samples
     :func:`prepare` cached, which it then removes, with any ``samples.tmp`` a killed writer left);
     return the metrics."""
-    dist = dist if dist is not None else engine.single_process(cfg.device)
+    dist = dist if dist is not None else parallel.single_process(cfg.device)
     run_dir = Path(run_dir)
     _write_train_summary(run_dir, run_folder.load_config(run_dir), dist)
     if not dist.is_main:
@@ -426,7 +426,7 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
         s = _part_samples(samples, tested, "test")
     scored_by = _scoring_parts(s, parts, other_ids)
     apex = recon_eval.phase_indices(s)["apex"]
-    device = engine.select_device(cfg.device)
+    device = parallel.select_device(cfg.device)
     seeds = [part.get("seed", cfg.seed) for part in groups[0]]
     per_seed, trained = [], []
     for k in range(len(seeds)):  # the latent, the figure and the frames: the first seed's models
@@ -537,8 +537,8 @@ def throughput(batch_size: int = ReconstructConfig.batch_size, size: int = Recon
     within_memory(TRAIN_BYTES_PER_INPUT_BYTE * 4 * batch_size * (c_in + 1) * size**2,
                   f"batch_size {batch_size:,} of {c_in + 1} x {size} x {size} inputs (a training step)",
                   "give a smaller batch_size or size")
-    engine.seed_everything(seed)
-    dev = engine.select_device(device)
+    random_states.seed_everything(seed)
+    dev = parallel.select_device(device)
     c = torch.randn(batch_size, c_in, size, size, device=dev)
     x = torch.rand(batch_size, 1, size, size, device=dev)
     result: dict[str, Any] = {"batch_size": batch_size, "size": size, "n_bins": n_bins, "keyframe": keyframe, "base": base,

@@ -17,7 +17,7 @@ Every task writes the same files into a run folder, and every command that reads
 - :func:`reading` / :func:`check_fields` / :func:`check_folder`: a received run's files checked,
   one error line naming the file.
 
-The checkpoints themselves are :mod:`evface.tasks.engine`'s.
+The checkpoints themselves are :mod:`evface.tasks.checkpoints`'s.
 """
 
 from __future__ import annotations

@@ -1,0 +1,148 @@
+"""Checkpoint files: written whole, and read back as tensors and plain data only.
+
+:func:`save_checkpoint` writes a checkpoint under a temporary name and renames it;
+:func:`load_checkpoint` refuses, in one line naming the file, one that is missing, empty, not a
+whole zip archive as ``torch.save`` writes, or whose member fails its CRC (:func:`_check_archive`),
+before ``torch.load(weights_only=True)`` reads it (a received file cannot run code);
+:func:`load_model_state` loads ``RUN/best.pt`` (or another) into a model and refuses weights that
+do not fit it: another network, other neuron settings, numbers that are not finite. The state dicts
+are always those of the unwrapped model, so a checkpoint written by a DDP run loads into a plain
+model and vice versa.
+
+:func:`evface.tasks.engine.fit` writes ``RUN/checkpoint.pt`` (the last epoch) and ``RUN/best.pt``
+(the best validation score) with them; the run folder's other files are
+:mod:`evface.tasks.run_folder`'s.
+"""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from torch import nn
+
+from evface.errors import FormatError, counted, where
+from evface.io.atomic_files import atomic_write
+from evface.tasks.parallel import unwrap
+
+BEST = "best.pt"
+
+
+def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
+    """``torch.save`` to a temporary name, then rename (never a half-written checkpoint; on an
+    error, a full disk included, the temporary file is removed)."""
+    return atomic_write(Path(path), lambda tmp: torch.save(dict(state), tmp))
+
+
+AGAIN = "copy it again or train the run again"
+"""What to do about a checkpoint that is cut short or damaged, the end of :func:`load_checkpoint`'s line."""
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint written by :func:`save_checkpoint`: tensors and plain data only, so a
+    received file cannot run code (``weights_only=True``); anything else (a folder, an empty file, one
+    cut short or damaged, :func:`_check_archive`) is one :class:`FormatError` naming it. A missing
+    file is one too, saying that the run's checkpoints are missing (a run folder copied without its
+    ``.pt`` files) and what to do."""
+    path = Path(path)
+    if not path.exists():
+        raise FormatError(where(path, f"no such checkpoint: the run's checkpoints (.pt files) are missing (copied "
+                                      f"without them?); copy them into {path.parent} too, or train the run again"))
+    if not path.is_file():
+        raise FormatError(where(path, "a folder, not a checkpoint file"))
+    if path.stat().st_size == 0:
+        raise FormatError(where(path, "an empty file (0 bytes), not a checkpoint evface wrote"))
+    _check_archive(path)
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:  # torch's weights-only unpickler met an object it will not build
+        raise FormatError(where(path, "holds objects other than tensors and plain data (a pickle that could run "
+                                      "code): refused, nothing in it ran; not a checkpoint evface wrote")) from exc
+    except Exception as exc:  # torch raises many kinds on a damaged archive
+        raise FormatError(where(path, f"a damaged checkpoint ({_first_sentence(exc)}); {AGAIN}")) from exc
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse, in one line naming ``path``, a file that is not a whole zip archive as ``torch.save``
+    writes (one cut short has lost the archive's directory at its end; another kind of file has
+    none) or one whose member fails its CRC (damaged in a copy), before torch reads it."""
+    if not zipfile.is_zipfile(path):
+        raise FormatError(where(path, f"not a checkpoint evface wrote: not a whole zip archive, as torch.save writes "
+                                      f"({counted(path.stat().st_size, 'byte')}: cut short, e.g. by an interrupted "
+                                      f"copy, or another kind of file); {AGAIN}"))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        raise FormatError(where(path, f"a damaged checkpoint ({_first_sentence(exc)}); {AGAIN}")) from exc
+    if damaged is not None:
+        part = damaged.split("/", 1)[-1]  # torch's archive holds one folder, named as the file was written
+        raise FormatError(where(path, f"a damaged checkpoint (its part {part!r} fails its checksum); {AGAIN}"))
+
+
+def _first_sentence(exc: BaseException) -> str:
+    """An exception's kind and the first sentence of its message, on one line (torch adds a paragraph of advice).
+
+    >>> _first_sentence(RuntimeError("PytorchStreamReader failed reading file data/0: invalid header. This is an "
+    ...                              "internal miniz error." + chr(10) + "More"))
+    'RuntimeError: PytorchStreamReader failed reading file data/0: invalid header'
+    >>> _first_sentence(EOFError())
+    'EOFError'
+    """
+    text = str(exc).splitlines()[0].split(". ")[0].rstrip(".") if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -> dict[str, Any]:
+    """Load ``RUN/best.pt`` (or ``which``) into ``model``; return the checkpoint dict. A checkpoint
+    whose weights do not fit ``model`` (another network, not a model's checkpoint, or a spiking
+    network trained with other neuron settings) is a :class:`FormatError` naming it."""
+    path = Path(run_dir) / which
+    ckpt = load_checkpoint(path)
+    state = ckpt.get("model") if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise FormatError(where(path, "holds no model weights ('model'): not a checkpoint evface wrote"))
+    ours = unwrap(model).state_dict()
+    missing, unexpected = sorted(set(ours) - set(state)), sorted(set(state) - set(ours))
+    misshapen = sorted(k for k in set(ours) & set(state)  # complex weights were cast to real without a word
+                       if not isinstance(state[k], torch.Tensor) or state[k].shape != ours[k].shape
+                       or state[k].dtype != ours[k].dtype)
+    if missing or unexpected or misshapen:
+        what = [f"{counted(len(keys), noun)}{after} (e.g. {keys[0]})" for keys, noun, after in
+                ((missing, "weight", " missing"), (unexpected, "unknown weight", ""),
+                 (misshapen, "weight", " of another shape or type")) if keys]
+        raise FormatError(where(path, f"does not fit the run's network: {', '.join(what)}; not a checkpoint of this run"))
+    _check_settings(path, model, state)
+    broken = _not_finite(state)
+    if broken:  # a network with NaN weights predicts one class (or no spike) everywhere, silently
+        raise FormatError(where(path, f"holds weights that are not finite numbers ({counted(len(broken), 'tensor')}, e.g. "
+                                      f"{broken[0]}): not a usable checkpoint; train the run again"))
+    unwrap(model).load_state_dict(state)
+    return ckpt
+
+
+def _check_settings(path: Path, model: nn.Module, state: Mapping[str, torch.Tensor]) -> None:
+    """A :class:`FormatError` unless the checkpoint ``state`` holds the values that ``model``'s
+    configuration fixes (a spiking network's ``settings_state``: its neurons' reset, threshold, ...).
+
+    Weights of the same shapes trained with other neuron settings (a ``--reset zero`` run's
+    ``best.pt`` in a run of the default reset, or a ``config.json`` edited afterwards) loaded
+    without a word: the network then applied the checkpoint's reset with the run's readout, and
+    ``export-nir`` wrote the config's neurons around the checkpoint's weights.
+    """
+    fixed = getattr(unwrap(model), "settings_state", dict)()
+    differ = sorted(k for k, v in fixed.items() if not torch.equal(state[k].to(v.dtype), v))
+    if differ:
+        name = differ[0]
+        raise FormatError(where(path, f"was trained with other neuron settings than the run's config.json gives "
+                                      f"({len(differ)} differ, e.g. {name} is {state[name].tolist()} in the checkpoint "
+                                      f"and {fixed[name].tolist()} by config.json); not a checkpoint of this run"))
+
+
+
+def _not_finite(state: Mapping[str, torch.Tensor]) -> list[str]:
+    """The names of a state dict's floating-point tensors that hold a NaN or an infinity, sorted."""
+    return sorted(k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all()))

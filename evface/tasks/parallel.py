@@ -1,0 +1,252 @@
+"""Where each process of a training runs: its device, and its rank in a (possibly single-process) run.
+
+- :func:`select_device`;
+- distributed runs: :func:`init_distributed` / :func:`teardown_distributed` read torchrun's
+  environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``) and start a process group (gloo on CPU,
+  nccl on GPU); outside torchrun they return a single-process :class:`DistInfo`
+  (:func:`distributed`: the two around a block). Helpers: :func:`wrap_ddp`, :func:`unwrap`,
+  :func:`barrier`, :func:`main_log`, :func:`all_reduce_mean`, :func:`broadcast_object`,
+  :func:`gather_object`, :class:`ShardedSampler` (shuffled or weighted, e.g. class-balanced,
+  sampling that shards the same draw across ranks, re-drawn each epoch; it keeps no state of its
+  own: its draw is a function of seed and epoch).
+
+:func:`evface.tasks.engine.fit` trains with them; the tasks set them up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from evface.checks import as_flag, as_int
+from evface.errors import ParameterError
+
+
+def select_device(prefer: str = "auto", local_rank: int = 0) -> torch.device:
+    """The torch device to run on.
+
+    Parameters
+    ----------
+    prefer : {"auto", "cpu", "cuda"}
+        ``"auto"`` picks CUDA when available, else CPU.
+    local_rank : int
+        GPU index under torchrun (one process per GPU).
+    """
+    if prefer not in ("auto", "cpu", "cuda"):
+        raise ParameterError(f"device must be 'auto', 'cpu' or 'cuda', not {prefer!r}")
+    if prefer == "cuda" and not torch.cuda.is_available():
+        why = (f"this torch {torch.__version__} is built without CUDA" if torch.version.cuda is None
+               else "no GPU is visible to it (CUDA_VISIBLE_DEVICES, the driver)")
+        raise ParameterError(f"--device cuda: torch sees no CUDA device ({why}); give --device auto or cpu")
+    if prefer == "cpu" or not torch.cuda.is_available():
+        return torch.device("cpu")
+    return torch.device("cuda", local_rank % torch.cuda.device_count())
+
+
+# --------------------------------------------------------------------------- distributed
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """Where this process stands in a (possibly single-process) run."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    device: torch.device = torch.device("cpu")
+    enabled: bool = False
+
+    @property
+    def is_main(self) -> bool:
+        """True on rank 0: the process that logs and writes files."""
+        return self.rank == 0
+
+
+def single_process(prefer: str = "auto") -> DistInfo:
+    """This process alone, on the device :func:`select_device` picks for ``prefer``."""
+    return DistInfo(device=select_device(prefer))
+
+
+def init_distributed(prefer: str = "auto") -> DistInfo:
+    """Start the process group when launched by torchrun, else describe a single process.
+
+    The backend is nccl when the device is CUDA, gloo on CPU. Call :func:`teardown_distributed`
+    at the end (in a ``finally``).
+    """
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1 or "RANK" not in os.environ:
+        return single_process(prefer)
+    import torch.distributed as tdist
+
+    rank = int(os.environ["RANK"])
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = select_device(prefer, local_rank)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    if not tdist.is_initialized():
+        tdist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo", rank=rank, world_size=world)
+    return DistInfo(rank=rank, world_size=world, local_rank=local_rank, device=device, enabled=True)
+
+
+def teardown_distributed(dist: DistInfo, timeout_s: float = 60.0) -> None:
+    """Wait for every rank, then destroy the process group of :func:`init_distributed` (no-op otherwise).
+
+    Without the final barrier a rank that finishes first can tear gloo down while its peer is
+    still closing, which aborts the peer ("terminate called without an active exception"). On
+    gloo the barrier is a monitored one with a timeout, so a rank whose peer died does not hang.
+    """
+    import datetime
+
+    import torch.distributed as tdist
+
+    if dist.enabled and tdist.is_initialized():
+        try:
+            if tdist.get_backend() == "gloo":
+                tdist.monitored_barrier(timeout=datetime.timedelta(seconds=timeout_s))
+            else:
+                tdist.barrier()
+        except RuntimeError:
+            pass  # a peer is gone: nothing left to wait for
+        tdist.destroy_process_group()
+
+
+@contextlib.contextmanager
+def distributed(prefer: str = "auto") -> Iterator[DistInfo]:
+    """:func:`init_distributed` for the block, then :func:`teardown_distributed`.
+
+    A rank whose block raises skips the closing barrier and leaves at once: its peers may be
+    inside a collective waiting for it (the DDP constructor, a barrier), where the barrier would
+    keep both waiting; torchrun ends them when it sees this rank fail.
+    """
+    dist = init_distributed(prefer)
+    try:
+        yield dist
+    except BaseException:
+        if dist.enabled:
+            import torch.distributed as tdist
+
+            if tdist.is_initialized():
+                tdist.destroy_process_group()
+        raise
+    teardown_distributed(dist)
+
+
+def main_log(log: Callable[[str], None] | None, dist: DistInfo) -> Callable[[str], None]:
+    """``log`` on rank 0, a no-op elsewhere or when ``log`` is None."""
+    return log if (log is not None and dist.is_main) else (lambda _msg: None)
+
+
+def barrier(dist: DistInfo) -> None:
+    """Wait for every rank (no-op in a single process)."""
+    if dist.enabled:
+        import torch.distributed as tdist
+
+        tdist.barrier()
+
+
+def wrap_ddp(model: nn.Module, dist: DistInfo) -> nn.Module:
+    """Wrap ``model`` (already on ``dist.device``) in DistributedDataParallel when distributed."""
+    if not dist.enabled:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [dist.device.index] if dist.device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids)
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The plain module inside a DDP wrapper (or ``model`` itself)."""
+    return model.module if hasattr(model, "module") and isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def all_reduce_mean(value: float, dist: DistInfo) -> float:
+    """Mean of a float over ranks (the value itself in a single process)."""
+    if not dist.enabled:
+        return float(value)
+    import torch.distributed as tdist
+
+    t = torch.tensor([float(value)], dtype=torch.float64,
+                     device=dist.device if dist.device.type == "cuda" else "cpu")
+    tdist.all_reduce(t)
+    return float(t.item()) / dist.world_size
+
+
+def broadcast_object(obj: Any, dist: DistInfo) -> Any:
+    """Rank 0's ``obj`` on every rank (``obj`` itself in a single process)."""
+    if not dist.enabled:
+        return obj
+    import torch.distributed as tdist
+
+    box = [obj]
+    tdist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def gather_object(obj: Any, dist: DistInfo) -> list[Any]:
+    """Every rank's ``obj``, in rank order (``[obj]`` in a single process)."""
+    if not dist.enabled:
+        return [obj]
+    import torch.distributed as tdist
+
+    box: list[Any] = [None] * dist.world_size
+    tdist.all_gather_object(box, obj)
+    return box
+
+
+class ShardedSampler(torch.utils.data.Sampler):
+    """Epoch-seeded index sampler that gives each rank its own share of one global draw.
+
+    Without ``weights`` it is a shuffled permutation (like ``DistributedSampler``); with
+    ``weights`` it draws ``num_samples`` indices with replacement in proportion to them (for
+    class-balanced sampling pass ``1 / count(class of i)``). The draw depends only on
+    ``(seed, epoch)``, so every rank computes the same draw and takes ``draw[rank::world_size]``,
+    padded so all ranks get the same number of indices. Call :meth:`set_epoch` every epoch.
+
+    Examples
+    --------
+    >>> s = ShardedSampler(6, DistInfo(), seed=0, shuffle=False)
+    >>> list(s)
+    [0, 1, 2, 3, 4, 5]
+    """
+
+    def __init__(self, n: int, dist: DistInfo, *, seed: int = 0, shuffle: bool = True,
+                 weights: np.ndarray | None = None, num_samples: int | None = None) -> None:
+        self.n = as_int("n", n, 1)  # a sampler of no sample draws nothing to train on
+        self.dist = dist
+        self.seed = as_int("seed", seed, 0)
+        self.shuffle = as_flag("shuffle", shuffle)
+        self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
+        if self.weights is not None and (self.weights.shape != (self.n,) or not np.all(np.isfinite(self.weights))
+                                         or np.any(self.weights < 0) or self.weights.sum() <= 0):
+            raise ParameterError(f"sampler weights must be {self.n} finite non-negative numbers with a positive sum")
+        total = self.n if num_samples is None else as_int("num_samples", num_samples, 1)
+        self.per_rank = math.ceil(total / dist.world_size)
+        self.total = self.per_rank * dist.world_size
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the draw of ``epoch``."""
+        self.epoch = int(epoch)
+
+    def indices(self) -> np.ndarray:
+        """The global draw of the current epoch (all ranks together)."""
+        rng = np.random.default_rng([self.seed, self.epoch])
+        if self.weights is not None:
+            draw = rng.choice(self.n, size=self.total, replace=True, p=self.weights / self.weights.sum())
+        else:
+            base = rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+            draw = np.resize(base, self.total)
+        return draw
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.indices()[self.dist.rank::self.dist.world_size].tolist())
+
+    def __len__(self) -> int:
+        return self.per_rank
