@@ -13,7 +13,8 @@ import pytest
 from import_fixtures import write_aedat4, write_evt3
 
 from evface.io.clip_reader import read_clip
-from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session
+from evface.datasets.importers.session import import_session
+from evface.datasets.importers.session_options import EventSource, RgbSource, SessionOptions
 
 SESSION_START_US = 500_000
 OFFSETS = {"hd": -2_000_123, "lr": 345_678}  # t_session = t_sensor + offset

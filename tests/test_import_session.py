@@ -21,7 +21,9 @@ from evface.io.clip_reader import read_clip
 from evface.io.dataset import DatasetFolder
 from evface.datasets.importers.registration import RegistrationError, apply_homography, map_box
 from evface.datasets.importers.rgb_scan import read_video_frames, scan_video
-from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, frame_times, import_session
+from evface.datasets.importers.rgb_timing import frame_times
+from evface.datasets.importers.session import import_session
+from evface.datasets.importers.session_options import EventSource, RgbSource, SessionOptions
 from evface.datasets.importers.sync import SyncError
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
 import evface.sim.video
@@ -562,7 +564,7 @@ def test_a_face_box_wholly_outside_a_sensor_is_refused_naming_the_homography(ses
 def test_an_estimate_that_does_not_converge_names_the_options(monkeypatch, tmp_path):
     from types import SimpleNamespace
 
-    from evface.datasets.importers import session as importer
+    from evface.datasets.importers import calibration as importer
 
     def no_convergence(*args, **kwargs):
         raise RegistrationError("hd.raw: ECC registration did not converge at pyramid level 2")
@@ -578,7 +580,7 @@ def test_an_estimate_that_does_not_converge_names_the_options(monkeypatch, tmp_p
 def test_a_failed_cross_correlation_names_the_options(monkeypatch, tmp_path):
     from types import SimpleNamespace
 
-    from evface.datasets.importers import session as importer
+    from evface.datasets.importers import calibration as importer
 
     def no_overlap(*args, **kwargs):
         raise SyncError("lr.aedat4: the event stream and the RGB video overlap in fewer than 10 frame pairs")
@@ -596,7 +598,7 @@ def test_trigger_sync_without_pulses_on_the_channel_names_what_to_give(tmp_path)
     wrong --trigger-channel too, naming neither the channel the pulses are on nor any option."""
     from types import SimpleNamespace
 
-    from evface.datasets.importers.session import synchronise
+    from evface.datasets.importers.calibration import synchronise
     from evface.datasets.importers.sync import TRIGGER_DTYPE
 
     pulses = np.zeros(6, TRIGGER_DTYPE)
@@ -616,7 +618,7 @@ def test_auto_sync_refuses_a_setting_it_would_ignore(tmp_path):
     --trigger-channel with no pulse on it fell back to cross-correlation without a word."""
     from types import SimpleNamespace
 
-    from evface.datasets.importers.session import synchronise
+    from evface.datasets.importers.calibration import synchronise
     from evface.datasets.importers.sync import TRIGGER_DTYPE
 
     pulses = np.zeros(3, TRIGGER_DTYPE)

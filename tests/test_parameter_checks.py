@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from evface.datasets.importers.corpus import CorpusOptions
-from evface.datasets.importers.session import SessionOptions
+from evface.datasets.importers.session_options import SessionOptions
 from evface.errors import EvfaceError, ParameterError
 from evface.events import transforms as T
 from evface.events.core import make_events

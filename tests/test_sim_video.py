@@ -426,7 +426,8 @@ def test_simulated_events_sync_to_their_own_video(tmp_path):
     (0: both clocks start at the first frame). Before the convention was shared the estimate was
     off by half a frame period (16.7 ms at 30 fps)."""
     from evface.datasets.importers.rgb_scan import scan_video
-    from evface.datasets.importers.session import RgbSource, frame_times
+    from evface.datasets.importers.rgb_timing import frame_times
+    from evface.datasets.importers.session_options import RgbSource
     from evface.datasets.importers.sync import EventRate, sync_by_xcorr
 
     size = _moving_circle_video(tmp_path / "v.avi")
@@ -443,7 +444,8 @@ def _sync_to_own_rgb(tmp_path, lux, metering="average", antiflicker_hz=0.0):
     """Simulate events and the RGB camera's video of one video; the xcorr offset (true: 0) with the
     sidecar's exposures and with the importer's default (exposure = frame period), and the exposures."""
     from evface.datasets.importers.rgb_scan import scan_video
-    from evface.datasets.importers.session import RgbSource, frame_times
+    from evface.datasets.importers.rgb_timing import frame_times
+    from evface.datasets.importers.session_options import RgbSource
     from evface.datasets.importers.sync import EventRate, sync_by_xcorr
     from evface.io.event_reader import read_events_file
 

@@ -91,7 +91,8 @@ def session(
     """Import a synchronized RGB + event session as clips plus a manifest."""
     from rich.table import Table
 
-    from evface.datasets.importers.session import EventSource, RgbSource, SessionOptions, import_session  # lazy: cv2, h5py, numba off start-up
+    from evface.datasets.importers.session import import_session  # lazy: cv2, h5py, numba off start-up
+    from evface.datasets.importers.session_options import EventSource, RgbSource, SessionOptions  # lazy: with the importer above
 
     from evface.io.clip_schema import SENSOR_NAME  # lazy: with the importer above
     from evface.sim.video import numbered_frames  # lazy: with the importer above

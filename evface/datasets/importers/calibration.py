@@ -1,0 +1,251 @@
+"""Each event camera's calibration in a session import, as its options choose: its sync to the
+session clock (trigger pulses, a given offset or cross-correlation), its registration to the RGB
+frame (point pairs, a given homography or an estimate) held to plausible bounds, and the face box
+mapped into its window and checked.
+
+An implausible registration or face box stops the import, or is kept with a warning under
+``registration_check="warn"``. :func:`~evface.datasets.importers.session.import_session` runs them
+per event camera; the methods themselves are :mod:`~evface.datasets.importers.sync` and
+:mod:`~evface.datasets.importers.registration`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import cv2
+import numpy as np
+
+from evface.datasets.importers.event_scan import EventScan, count_image, event_file_triggers, scan_event_file
+from evface.datasets.importers.face_box import detect_face
+from evface.datasets.importers.registration import (
+    Registration,
+    RegistrationError,
+    box_distortion,
+    box_kept,
+    describe_cut,
+    estimate_homography,
+    homography_from_points,
+    homography_quality,
+    map_box,
+    nominal_homography,
+    quality_problems,
+    read_point_pairs,
+)
+from evface.datasets.importers.rgb_scan import VideoScan
+from evface.datasets.importers.session_options import EventSource, SessionOptions
+from evface.datasets.importers.sync import SyncError, SyncResult, sync_by_xcorr, sync_from_triggers
+from evface.errors import FormatError, ParameterError, where
+from evface.io.event_reader import SIZE_HINT
+
+
+def _sync_undecided(source: EventSource) -> bool:
+    """Whether the sync of ``source`` depends on its file's trigger pulses: ``auto`` without an
+    offset or trigger settings (triggers if the file has them, else cross-correlation)."""
+    return (source.sync == "auto" and source.offset_us is None
+            and source.trigger_channel == 0 and source.trigger_first_frame == 0)
+
+
+def _rising(source: EventSource, triggers: np.ndarray) -> np.ndarray:
+    """The rising trigger edges on the trigger channel of ``source``."""
+    return triggers[(triggers["channel"] == source.trigger_channel) & triggers["rising"]]
+
+
+def _uses_motion(source: EventSource, triggers: np.ndarray | None = None) -> bool:
+    """Whether the sync or registration of ``source`` may use the RGB video's motion
+    (:class:`~evface.datasets.importers.rgb_scan.VideoScan`'s energy or change): cross-correlation, which ``auto`` falls back to
+    without an offset, trigger settings or pulses in the file (``triggers``, read before the RGB
+    scan for such a source), or an estimated homography."""
+    xcorr = source.sync == "xcorr" or (_sync_undecided(source) and not (triggers is not None and _rising(source, triggers).size))
+    estimate = source.registration == "estimate" or (source.registration == "auto" and source.points is None
+                                                      and source.homography is None)
+    return xcorr or estimate
+
+
+def _scan(source: EventSource, triggers: np.ndarray | None = None) -> EventScan:
+    """:func:`~evface.datasets.importers.event_scan.scan_event_file` of one event camera (its
+    ``triggers`` when already read); a file without a size asks for ``--sensor-size NAME=WxH``."""
+    return _asking_size(source, lambda: scan_event_file(source.path, sensor_size=source.sensor_size, triggers=triggers))
+
+
+def _triggers(source: EventSource) -> np.ndarray:
+    """:func:`~evface.datasets.importers.event_scan.event_file_triggers` of one event camera; a
+    file without a size asks for ``--sensor-size NAME=WxH``."""
+    return _asking_size(source, lambda: event_file_triggers(source.path, source.sensor_size))
+
+
+def _asking_size(source: EventSource, read: Callable[[], Any]) -> Any:
+    """``read()``, its FormatError for a file without a sensor size naming ``--sensor-size NAME=WxH``."""
+    try:
+        return read()
+    except FormatError as exc:
+        if SIZE_HINT not in str(exc):
+            raise
+        raise FormatError(str(exc).replace(SIZE_HINT, f"give it with --sensor-size {source.name}=WxH "
+                                                      "(EventSource(sensor_size=(width, height)) from Python)")) from exc
+
+
+def synchronise(source: EventSource, scan: EventScan, t_frames: np.ndarray, video: VideoScan,
+                exposure_us: np.ndarray, options: SessionOptions) -> SyncResult:
+    """Pick and run the sync method of one event camera (see :class:`~evface.datasets.importers.session_options.EventSource`)."""
+    method = source.sync
+    trig = scan.triggers
+    rising = _rising(source, trig)
+    name = source.name
+    if method == "auto":
+        if rising.size and source.offset_us is not None:
+            raise ParameterError(where(source.path, (
+                f"{rising.size} trigger pulses on channel {source.trigger_channel} sync {name} exactly (--sync {name}=auto), "
+                f"so --offset {name}={source.offset_us} would be ignored; leave it out, or give --sync {name}=offset to "
+                "take the offset instead")))
+        trigger_options = source.trigger_channel != 0 or source.trigger_first_frame != 0
+        method = "trigger" if rising.size or trigger_options else ("offset" if source.offset_us is not None else "xcorr")
+    if method == "trigger":
+        if not rising.size:
+            raise SyncError(where(source.path, _no_pulses(source, trig)))
+        return sync_from_triggers(rising["t"], t_frames,
+                                  first_frame=source.trigger_first_frame, source=str(source.path))
+    if method == "offset":
+        return SyncResult(int(source.offset_us), "given", 1.0)
+    try:
+        result = sync_by_xcorr(scan.rate, t_frames, video.energy, exposure_us=exposure_us, guess_us=source.offset_us or 0,
+                               max_offset_us=options.max_offset_us, source=str(source.path))
+    except SyncError as exc:
+        raise SyncError(f"{exc} (--offset {name}=US centres the search, --max-offset-us widens it, "
+                        f"--sync {name}=offset takes the offset as given)") from exc
+    if result.confidence < options.min_confidence:
+        raise SyncError(where(source.path, (
+            f"cross-correlation offset {result.offset_us} µs has confidence {result.confidence:.2f} < "
+            f"{options.min_confidence} (peak r={result.details['r_peak']:.2f}, runner-up r={result.details['r_alt']:.2f}); "
+            f"give the offset (--sync {name}=offset --offset {name}=US), record triggers, or lower --min-confidence")))
+    return result
+
+
+def _no_pulses(source: EventSource, triggers: np.ndarray) -> str:
+    """Why trigger sync found no pulse on the source's channel, and what to give instead."""
+    name, channel = source.name, source.trigger_channel
+    on = triggers["channel"][triggers["rising"]]
+    if on.size:
+        found = ", ".join(f"{int((on == c).sum())} on channel {c}" for c in np.unique(on))
+        return f"no rising trigger edges on channel {channel} (the file has {found}); give --trigger-channel {name}=CH"
+    without = " without --trigger-channel and --trigger-first-frame" if channel or source.trigger_first_frame else ""
+    return (f"no trigger events in the event file (was the camera's trigger input enabled?); give the offset "
+            f"(--sync {name}=offset --offset {name}=US) or estimate it (--sync {name}=xcorr){without}")
+
+
+def register(source: EventSource, scan: EventScan, video: VideoScan, span_us: tuple[int, int] = (0, 0)) -> Registration:
+    """Pick and run the registration method of one event camera (full-sensor coordinates).
+
+    ``span_us`` is the RGB recording's span on the sensor clock (used by ``estimate``).
+    """
+    method = source.registration
+    if method == "auto":
+        method = "points" if source.points is not None else ("given" if source.homography is not None else "estimate")
+    if method == "points":
+        rgb_xy, sensor_xy = read_point_pairs(source.points)
+        return homography_from_points(rgb_xy, sensor_xy, source=str(source.points))
+    if method == "given":
+        h = np.asarray(source.homography, dtype=np.float64)
+        if h.shape != (3, 3) or not np.all(np.isfinite(h)):
+            raise ParameterError(f"sensor {source.name!r}: the homography must be a finite 3x3 matrix")
+        return Registration(h / h[2, 2], "given")
+    count = count_image(source.path, scan.sensor_size, *span_us)
+    try:
+        return estimate_homography(count, video.change, source.homography, source=str(source.path))
+    except RegistrationError as exc:
+        raise RegistrationError(f"{exc}; give point pairs (--points {source.name}=CSV) or a homography "
+                                f"(--homography {source.name}=H.json)") from exc
+
+
+def check_registration(source: EventSource, reg: Registration, rgb_size: tuple[int, int], sensor_size: tuple[int, int],
+                       options: SessionOptions) -> tuple[Registration, list[str]]:
+    """The registration with its plausibility numbers (``details["quality"]``) and the warnings
+    it raises; an implausible one stops the import unless ``registration_check`` is ``warn``.
+
+    An estimate is also held to its start (the given homography or the nominal one).
+    """
+    reference = None
+    if reg.method == "ecc":
+        reference = source.homography if source.homography is not None else nominal_homography(rgb_size, sensor_size)
+    quality = homography_quality(reg.homography, rgb_size, reference)
+    problems = quality_problems(quality, sensor_size, options.bounds)
+    reg = replace(reg, details={**reg.details, "quality": {k: (v if isinstance(v, bool) else round(v, 4)) for k, v in quality.items()}})
+    if not problems:
+        return reg, []
+    fit = f"ECC correlation {reg.score:.3f}" if np.isfinite(reg.score) else (f"RMS error {reg.error_px:.2f} px" if np.isfinite(reg.error_px) else "")
+    what = f"the {reg.method} RGB -> {source.name} homography is implausible: {', '.join(problems)}" + (f" ({fit})" if fit else "")
+    if options.registration_check == "strict":
+        raise RegistrationError(where(source.path, f"{what}; give point pairs (--points {source.name}=CSV) or a homography "
+                                                   f"(--homography {source.name}=H.json), or keep it with --registration-check warn"))
+    return reg, [where(source.path, f"{what}; kept (--registration-check warn)")]
+
+
+MIN_FACE_KEPT = 0.98
+"""A sensor window that keeps less of the face box than this gets a warning."""
+
+
+def sensor_face_box(name: str, h: np.ndarray, box: list[float], size: tuple[int, int], options: SessionOptions,
+                    clip: str, rgb_scale: np.ndarray, roi: tuple[int, int, int, int] | None = None
+                    ) -> tuple[list[float], list[str]]:
+    """The face box (stored RGB pixels, ``rgb_scale`` from the video's: :func:`resize_homography`)
+    mapped into one sensor's window (``roi``, else the whole sensor) by ``h``, checked: a box that
+    the homography distorts in the video's pixels (not a ``--rgb-size`` of another aspect), or one
+    wholly outside the window, stops the import (or warns, ``registration_check="warn"``); a box
+    the window cuts gives a warning."""
+    mapped = map_box(h, box)
+    warnings = []
+    native = map_box(np.linalg.inv(rgb_scale), box)
+    dist = box_distortion(h @ rgb_scale, native)
+    if dist["aspect_change"] > options.bounds.max_aspect:
+        what = (f"clip {clip}: the {native[2]:.0f}x{native[3]:.0f} RGB face box becomes {mapped[2]:.0f}x{mapped[3]:.0f} on {name} "
+                f"(aspect changed {dist['aspect_change']:.2f}x, limit {options.bounds.max_aspect}; corners off the stored box by "
+                f"{dist['corner_error_px']:.1f} px)")
+        _refuse_or_keep(f"{what}: the {name} homography is wrong; give --points {name}=CSV or --homography {name}=H.json",
+                        options, warnings)
+    kept = box_kept(mapped, size)
+    move_roi = f"widen or move --roi {name}=X0,Y0,W,H, " if roi else ""
+    if kept["kept"] == 0:  # training crops every input to the box: nothing of this sensor would be left
+        _refuse_or_keep(f"clip {clip}: the RGB face box {[round(v) for v in box]} lies wholly outside the {size[0]}x{size[1]} "
+                        f"{name} window (at {[round(v) for v in mapped]}), so training would find no face there; "
+                        f"{move_roi}check the {name} homography (--points {name}=CSV or --homography {name}=H.json) and "
+                        f"the face box (--face-box X,Y,W,H)", options, warnings)
+    elif kept["kept"] < MIN_FACE_KEPT:
+        warnings.append(f"clip {clip}: the {size[0]}x{size[1]} {name} window {describe_cut(kept)}; {move_roi}"
+                        f"frame the face inside this camera's view, or check the {name} homography")
+    return mapped, warnings
+
+
+def resize_homography(size: tuple[int, int], to: tuple[int, int]) -> np.ndarray:
+    """The map from the pixels of a ``(width, height)`` picture to those of it resized to ``to``
+    (cv2.resize keeps pixel centres).
+
+    Examples
+    --------
+    >>> resize_homography((640, 360), (320, 180)).tolist()
+    [[0.5, 0.0, -0.25], [0.0, 0.5, -0.25], [0.0, 0.0, 1.0]]
+    """
+    sx, sy = to[0] / size[0], to[1] / size[1]
+    return np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5], [0.0, 0.0, 1.0]])
+
+
+def detect_at_video_aspect(frames: list[np.ndarray], rgb_scale: np.ndarray, min_face: float) -> tuple[list[float] | None, str | None]:
+    """:func:`~evface.datasets.importers.face_box.detect_face` on frames stored at another aspect
+    than the video's (``rgb_scale``, :func:`resize_homography`), stretched back to the video's
+    aspect first (a squashed face escapes the cascade, or gives a box of the wrong shape); the box
+    in stored pixels."""
+    sx, sy = rgb_scale[0, 0], rgb_scale[1, 1]
+    height, width = frames[0].shape[:2]
+    size = (round(width * max(sx, sy) / sx), round(height * max(sx, sy) / sy))
+    if size == (width, height):
+        return detect_face(frames, min_face)
+    box, note = detect_face([cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in frames], min_face)
+    return (None if box is None else map_box(resize_homography(size, (width, height)), box)), note
+
+
+def _refuse_or_keep(problem: str, options: SessionOptions, warnings: list[str]) -> None:
+    """Stop the import on ``problem`` (``registration_check="strict"``) or keep it as a warning."""
+    if options.registration_check == "strict":
+        raise RegistrationError(f"{problem}, or keep it with --registration-check warn")
+    warnings.append(problem)

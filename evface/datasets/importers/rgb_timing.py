@@ -1,0 +1,92 @@
+"""When each RGB frame of a session was exposed, on the session clock (the RGB clock): from the
+timestamp file, at ``i / fps``, or at a variable-frame-rate video's own container timestamps.
+
+Frame timing (the one convention of evface, shared with ``evface simulate``): frame ``k``'s
+timestamp is the **start of its exposure**, and the frame shows the scene averaged over
+``[t_k, t_k + exposure_us)``. :func:`~evface.datasets.importers.session.import_session` uses them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from evface.datasets.importers.rgb_scan import VideoScan, read_frame_times
+from evface.datasets.importers.session_options import RgbSource
+from evface.errors import DatasetError, ParameterError, where
+from evface.sim.video import FPS_RANGE
+
+
+def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray]:
+    """Exposure start and exposure time (µs) of every frame on the session clock (:class:`~evface.datasets.importers.session_options.RgbSource`):
+    from the timestamp file, else at ``i / fps`` from ``start_us``, or at the frames' container
+    timestamps when the rate is the video's own and they stray from it (:func:`container_timed`)."""
+    exposure = None
+    if rgb.timestamps is not None:
+        t, exposure = read_frame_times(rgb.timestamps)
+        if t.size != scan.n_frames:
+            what = "folder" if rgb.path.is_dir() else "video"
+            raise DatasetError(where(rgb.timestamps, f"{t.size} timestamps but the {what} {rgb.path} has {scan.n_frames} frames"))
+    else:
+        fps = rgb.fps or scan.fps
+        if not fps or fps <= 0:
+            what = "a folder of frames states no" if rgb.path.is_dir() else "the video does not state its"
+            raise ParameterError(f"{rgb.path}: {what} frame rate; give fps (--rgb-fps) or a timestamp file (--rgb-timestamps)")
+        if not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:  # frames hours apart, or several in one µs
+            raise ParameterError(f"{rgb.path}: the video states {fps:g} fps, outside [{FPS_RANGE[0]:g}, {FPS_RANGE[1]:g}] "
+                                 "(frames 10 s to 1 µs apart); give fps (--rgb-fps) or a timestamp file (--rgb-timestamps)")
+        t = rgb.start_us + (scan.times_us if container_timed(rgb, scan) else _at_rate(scan.n_frames, fps))
+    if rgb.exposure_us is not None:
+        exposure = np.full(t.size, int(rgb.exposure_us), np.int64)
+    elif exposure is None:
+        exposure = np.full(t.size, int(np.median(np.diff(t))), np.int64)
+    return t, exposure
+
+
+def _at_rate(n_frames: int, fps: float) -> np.ndarray:
+    """Frame ``i`` at ``i / fps``, in µs."""
+    return np.round(np.arange(n_frames) * 1e6 / fps).astype(np.int64)
+
+
+def container_timed(rgb: RgbSource, scan: VideoScan) -> bool:
+    """Whether :func:`frame_times` places the frames at their container timestamps: no timestamp
+    file and no ``fps`` given, and some frame's container timestamp more than half a frame period
+    from ``i / fps`` at the video's own rate (a variable-frame-rate video: phones, webcams).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> scan = VideoScan(4, (8, 8), 30.0, None, None, np.array([0, 33333, 100000, 133333]))
+    >>> container_timed(RgbSource(Path("v.mp4")), scan), container_timed(RgbSource(Path("v.mp4"), fps=30.0), scan)
+    (True, False)
+    >>> container_timed(RgbSource(Path("v.mp4")), VideoScan(4, (8, 8), 30.0, None, None))  # no container timestamps
+    False
+    """
+    if rgb.timestamps is not None or rgb.fps is not None or scan.times_us is None or not scan.fps > 0:
+        return False
+    return bool(np.abs(scan.times_us - _at_rate(scan.n_frames, scan.fps)).max() > 0.5e6 / scan.fps)
+
+
+def variable_rate_note(rgb: RgbSource, scan: VideoScan) -> str | None:
+    """The one line that tells that a variable-frame-rate video's frames were placed at their
+    container timestamps (:func:`container_timed`), else None.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> scan = VideoScan(4, (8, 8), 30.0, None, None, np.array([0, 33333, 100000, 133333]))
+    >>> variable_rate_note(RgbSource(Path("v.mp4")), scan)  # doctest: +NORMALIZE_WHITESPACE
+    "v.mp4: variable frame rate (frame intervals 33.3-66.7 ms, the video states 30 fps): frames placed at the
+    container's timestamps; give --rgb-fps to place frame k at k / fps, or the camera's --rgb-timestamps"
+    """
+    if not container_timed(rgb, scan):
+        return None
+    gaps = np.diff(scan.times_us) / 1000.0
+    return where(rgb.path, f"variable frame rate (frame intervals {gaps.min():.1f}-{gaps.max():.1f} ms, the video states "
+                           f"{scan.fps:g} fps): frames placed at the container's timestamps; give --rgb-fps to place "
+                           "frame k at k / fps, or the camera's --rgb-timestamps")
+
+
+def _timing(rgb: RgbSource, scan: VideoScan) -> str:
+    """Where the frame times of the import record come from: ``timestamps`` (the file), ``container``
+    (a variable-frame-rate video's own timestamps) or ``fps`` (``i / fps``)."""
+    return "timestamps" if rgb.timestamps is not None else "container" if container_timed(rgb, scan) else "fps"
