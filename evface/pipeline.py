@@ -51,7 +51,7 @@ from evface.io.dataset import DatasetFolder, read_dataset_json
 from evface.io.manifest import read_manifest
 from evface.report.html import build_report
 from evface.sim.dvs_noise import NOISE_LEVELS
-from evface.tasks import registry, run_folder
+from evface.tasks import registry, run_clips, run_folder, run_resume
 
 STAGE_DONE = "stage.json"
 
@@ -332,7 +332,7 @@ def run_step(stage: Stage, run_dir: Path, step: str = START) -> list[str]:
     (``data``) and the fields of its task's config that it sets (:data:`PRESETS`, the variants);
     the other fields keep their defaults. A refusal names the stage, and where it names the
     training command's options, says that the preset sets them (a refusal of the stage's folder,
-    :class:`~evface.tasks.run_folder.ResumeRefused`, does not).
+    :class:`~evface.tasks.run_resume.ResumeRefused`, does not).
     """
     options = dict(stage.config)
     data = options.pop("data")
@@ -348,7 +348,7 @@ def run_step(stage: Stage, run_dir: Path, step: str = START) -> list[str]:
             task.pool_parts(data, run_dir, config)
         else:
             task.fit_part(data, run_dir, config, step)
-    except run_folder.ResumeRefused as exc:  # about the stage's folder, not the training command's options
+    except run_resume.ResumeRefused as exc:  # about the stage's folder, not the training command's options
         raise ParameterError(f"stage {stage.name}: {exc}") from exc
     except ParameterError as exc:  # it names the training command's options, which the preset sets here
         raise ParameterError(f"stage {stage.name}: {exc} (options of evface train {stage.task}, which trains this "
@@ -390,21 +390,21 @@ def _forget_gone_dataset(stage: Stage, done: Path, log: Callable[[str], None]) -
 
 def _check_trained_on(data: Path, out: Path, stages: list[Stage]) -> None:
     """Refuse the dataset ``data`` just built when a training stage of ``out`` recorded other clip files
-    (its ``data-clips.json``; :func:`run_folder.other_data`): a run's dataset moved or deleted and
+    (its ``data-clips.json``; :func:`run_clips.other_data`): a run's dataset moved or deleted and
     built again by another evface version, whose stages would train and be scored on other clips.
     A stage made before the files were recorded cannot be checked; stages that recorded the same
     files (all of one dataset) are checked once, the dataset hashed once."""
     checked: set[str] = set()
     for stage in stages:
         run_dir = out / stage.dirname
-        if stage.task == "synth" or not (run_dir / run_folder.CLIPS).exists():
+        if stage.task == "synth" or not (run_dir / run_clips.CLIPS).exists():
             continue
-        recorded = run_folder.recorded_clips(run_dir)
+        recorded = run_clips.recorded_clips(run_dir)
         files = json.dumps(recorded)
         if not recorded or recorded[1] is None or files in checked:
             continue
         checked.add(files)
-        differs = run_folder.other_data(run_dir, data)
+        differs = run_clips.other_data(run_dir, data)
         if differs:
             raise DatasetError(where(data, f"the dataset built here again (the run's was moved or deleted) is not "
                                            f"the one stage {stage.name} was trained on ({differs}); move the run's "

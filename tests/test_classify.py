@@ -21,7 +21,7 @@ from evface.io.dataset import DatasetFolder, write_dataset_json
 from evface.io.manifest import write_manifest
 from evface.errors import DatasetError, ParameterError
 from evface.events.core import make_events
-from evface.tasks import checkpoints, run_folder
+from evface.tasks import checkpoints, run_clips, run_evaluation, run_folder
 from evface.tasks.configs import ClassifyConfig
 
 LABELS = ("AU1+2", "AU12", "AU4")
@@ -213,7 +213,7 @@ def test_eval_with_an_unknown_class_is_a_clear_error(trained, tmp_path, capsys):
 
 def test_eval_never_writes_over_a_runs_results_or_a_users_files(trained, fake, tmp_path, capsys):
     from evface.cli import main
-    from evface.tasks import run_folder
+    from evface.tasks import run_evaluation
 
     run, _, _ = trained
     other = make_fake_dataset(tmp_path / "other", subjects=("t0",), seed=5, lightings=("office",))
@@ -238,7 +238,7 @@ def test_eval_never_writes_over_a_runs_results_or_a_users_files(trained, fake, t
     assert (another_run / "metrics.json").read_text() == "{}"
     assert main(["eval", str(run), "--data", str(other), "--out", str(tmp_path / "ev")]) == 0
     assert main(["eval", str(run), "--data", str(other), "--out", str(tmp_path / "ev")]) == 0  # an evaluation's folder
-    assert run_folder.evaluation_folder(run, fake, None) == run  # the run's own dataset: into the run folder
+    assert run_evaluation.evaluation_folder(run, fake, None) == run  # the run's own dataset: into the run folder
     # another run's evaluation, or an evaluation of another task (a folder from before "run" was recorded): kept
     twin = shutil.copytree(run, tmp_path / "twin")
     before = (tmp_path / "ev" / "metrics.json").read_bytes()
@@ -281,15 +281,15 @@ def test_eval_on_other_clips_of_the_training_rows_never_replaces_the_runs_result
     assert main(["eval", str(run), "--data", str(moved)]) == 0
     assert (run / "predictions.csv").read_bytes() == results["predictions.csv"]
     # a run made before data-clips.json held the files knows its data by the folder's path
-    clips = json.loads((run / run_folder.CLIPS).read_text())
-    (run / run_folder.CLIPS).write_text(json.dumps({k: v for k, v in clips.items() if k != "files"}))
-    assert run_folder.evaluation_folder(run, fake, None) == run
+    clips = json.loads((run / run_clips.CLIPS).read_text())
+    (run / run_clips.CLIPS).write_text(json.dumps({k: v for k, v in clips.items() if k != "files"}))
+    assert run_evaluation.evaluation_folder(run, fake, None) == run
     with pytest.raises(ParameterError, match=f"it is not the folder the run was trained on \\({fake.resolve()}; "):
-        run_folder.evaluation_folder(run, moved, None)
+        run_evaluation.evaluation_folder(run, moved, None)
     capsys.readouterr()
-    (run / run_folder.CLIPS).write_text(json.dumps({**clips, "files": [["12", 0]] * len(clips["clips"])}))  # received
+    (run / run_clips.CLIPS).write_text(json.dumps({**clips, "files": [["12", 0]] * len(clips["clips"])}))  # received
     assert main(["eval", str(run), "--data", str(fake)]) == 2
-    assert capsys.readouterr().err.startswith(f"error: {run / run_folder.CLIPS}: expected {{'columns'")
+    assert capsys.readouterr().err.startswith(f"error: {run / run_clips.CLIPS}: expected {{'columns'")
 
 
 def _tampered(run: Path, to: Path, name: str, change) -> Path:
@@ -425,7 +425,7 @@ def test_resume_on_other_clips_is_refused_and_on_moved_clips_resumes(tmp_path):
     make_fake_dataset(data, subjects=("s0", "s1", "s2"), per_class=1, lightings=("office",))
     cfg = replace(EVENTS_LR, epochs=1)
     first = train_and_evaluate(data, run, cfg)
-    recorded = json.loads((run / run_folder.CLIPS).read_text())
+    recorded = json.loads((run / run_clips.CLIPS).read_text())
     assert recorded["columns"][0] == "clip_id" and len(recorded["clips"]) == 9
     moved = data.rename(tmp_path / "moved")
     lines = []
@@ -436,12 +436,12 @@ def test_resume_on_other_clips_is_refused_and_on_moved_clips_resumes(tmp_path):
     make_fake_dataset(moved, subjects=("s0", "s1", "s2"), per_class=1, lightings=("dim",))
     with pytest.raises(ParameterError, match=f"{run}: holds a run started on other clips than {moved.resolve()}"):
         train_and_evaluate(moved, run, replace(cfg, epochs=2))
-    assert json.loads((run / run_folder.CLIPS).read_text()) == recorded
+    assert json.loads((run / run_clips.CLIPS).read_text()) == recorded
     shutil.rmtree(moved)  # the same manifest rows, rendered with another seed: other clips too
     make_fake_dataset(moved, subjects=("s0", "s1", "s2"), per_class=1, lightings=("office",), seed=1)
     with pytest.raises(ParameterError, match="the manifest rows of the training data but other files"):
         train_and_evaluate(moved, run, cfg)  # was: resumed, the run's test scored again on these clips
-    assert json.loads((run / run_folder.CLIPS).read_text()) == recorded
+    assert json.loads((run / run_clips.CLIPS).read_text()) == recorded
 
 
 
@@ -455,19 +455,19 @@ def test_resuming_a_run_older_than_its_clip_record_warns_once(tmp_path, record):
     make_fake_dataset(data, subjects=("s0", "s1", "s2"), per_class=1, lightings=("office",))
     cfg = replace(EVENTS_LR, epochs=1)
     first = train_and_evaluate(data, run, cfg)
-    recorded = json.loads((run / run_folder.CLIPS).read_text())
+    recorded = json.loads((run / run_clips.CLIPS).read_text())
     if record == "rows":
-        (run / run_folder.CLIPS).write_text(json.dumps({k: v for k, v in recorded.items() if k != "files"}))
+        (run / run_clips.CLIPS).write_text(json.dumps({k: v for k, v in recorded.items() if k != "files"}))
     else:
-        (run / run_folder.CLIPS).unlink()
+        (run / run_clips.CLIPS).unlink()
     lines: list[str] = []
     assert train_and_evaluate(data, run, cfg, log=lines.append)["top1"] == first["top1"]
     what = "clip files" if record == "rows" else "manifest rows and clip files"
     assert [line for line in lines if "warning" in line] == [
         f"warning: {run}: resumed on {data.resolve()} without checking its clips: the run is older than evface's "
-        f"record of its {what} ({run_folder.CLIPS}), which holds those of {data.resolve()} from now on; if the "
+        f"record of its {what} ({run_clips.CLIPS}), which holds those of {data.resolve()} from now on; if the "
         "dataset was built or imported again since the run started, delete the run or give a new --out folder"]
-    assert json.loads((run / run_folder.CLIPS).read_text()) == recorded
+    assert json.loads((run / run_clips.CLIPS).read_text()) == recorded
     lines.clear()
     train_and_evaluate(data, run, cfg, log=lines.append)
     assert not [line for line in lines if "warning" in line]  # recorded now: checked, and said once only
@@ -529,7 +529,7 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
     again = evaluate_run(run, moved, tmp_path / "moved-eval", cross_sensor=False)
     assert again["evaluated_on"] == same["evaluated_on"] == "every subject, 3-fold subject-grouped cross-validation (mean logits of 2 training seeds)"
     assert (tmp_path / "moved-eval" / "predictions.csv").read_text() == (run / "predictions.csv").read_text()
-    assert run_folder.evaluation_folder(run, moved, None) == run  # the run's own clips: into the run folder
+    assert run_evaluation.evaluation_folder(run, moved, None) == run  # the run's own clips: into the run folder
     # A dataset merged from the run's and other clips, the run's under other file names: each clip scored by the
     # models its subject allows
     mixed = tmp_path / "mixed"
@@ -546,7 +546,7 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
     mixed_lines = (tmp_path / "mixed-eval" / "predictions.csv").read_text().splitlines()
     assert set((run / "predictions.csv").read_text().splitlines()) < set(mixed_lines)
     with pytest.raises(ParameterError, match="its manifest rows are not those the run was trained on"):
-        run_folder.evaluation_folder(run, mixed, None)
+        run_evaluation.evaluation_folder(run, mixed, None)
     # The same manifest rows rendered again (another seed): each clip scored by the models that held out its subject,
     # and said so (evaluated_on read "every subject, 3-fold subject-grouped cross-validation", as if cross-validated
     # on these clips)
@@ -559,7 +559,7 @@ def test_kfold_tests_every_subject_once_and_pools_the_folds(fake, tmp_path):
     assert read_seed_logits(tmp_path / "seed1-eval").folds == seeds.folds
     # A run made before data-clips.json knows its dataset by its path only
     old = shutil.copytree(run, tmp_path / "old-run")
-    (old / run_folder.CLIPS).unlink()
+    (old / run_clips.CLIPS).unlink()
     assert evaluate_run(old, moved, tmp_path / "old-eval", cross_sensor=False)["evaluated_on"] == (
         ens["evaluated_on"].replace(str(other), str(moved)))
     assert evaluate_run(old, fake, tmp_path / "old-own", cross_sensor=False)["evaluated_on"] == same["evaluated_on"]

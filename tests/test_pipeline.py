@@ -430,14 +430,14 @@ def test_seeds_train_each_model_several_times(tmp_path):
 def test_a_run_whose_built_dataset_was_moved_or_deleted_builds_it_again_and_checks_its_clips(tmp_path, monkeypatch):
     # it said "synth: done before, skipped", then "OUT/data: no such dataset folder" at the first stage
     from evface.io.manifest import read_manifest
-    from evface.tasks import run_folder
+    from evface.tasks import run_clips
 
     fake = make_fake_run(tmp_path / "fake", subjects=3)
     out, calls, said = tmp_path / "out", [], []
 
     def runner(stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:  # records its clips, as a task does
         fake_runner(calls, fake)(stage, run_dir, step)
-        run_folder.record_clips(run_dir, stage.config["data"], read_manifest(stage.config["data"]))
+        run_clips.record_clips(run_dir, stage.config["data"], read_manifest(stage.config["data"]))
         return []
 
     run = functools.partial(pipeline.run_pipeline, out, preset="tiny", jobs=1, runner=runner, log=said.append)
@@ -450,7 +450,7 @@ def test_a_run_whose_built_dataset_was_moved_or_deleted_builds_it_again_and_chec
     assert run(only=["events-hd", "rgb"]).exists() and calls == ["rgb"]  # events-hd, trained on it, stays done
     assert said[0] == (f"synth: done before, but {out / 'data'} holds no dataset now (moved or deleted): built again, "
                        "the same clips, checked against those the stages were trained on")
-    assert run_folder.is_training_data(out / pipeline.plan("tiny", None, out)[1][1].dirname, out / "data")
+    assert run_clips.is_training_data(out / pipeline.plan("tiny", None, out)[1][1].dirname, out / "data")
     # built again as other clips (another evface version): refused, and built and checked again by the next run
     shutil.rmtree(out / "data")
     real = pipeline.synthesize

@@ -31,7 +31,7 @@ from evface.io.clip_schema import Clip, SensorInfo
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import DatasetFolder, write_dataset_json
 from evface.io.manifest import write_manifest
-from evface.tasks import checkpoints, random_states, run_folder
+from evface.tasks import checkpoints, random_states, run_folder, run_resume
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 
 ONE_CLIP = ["--preset", "tiny", "--subjects", "1", "--classes", "AU4", "--lighting", "bright"]
@@ -444,9 +444,9 @@ def test_a_run_begun_by_a_newer_evface_resumes_with_a_warning(tmp_path):
 
 def test_an_evface_of_unknown_version_calls_no_run_newer(monkeypatch):
     """Run from a checkout that is not installed (``0.0.0+unknown``), it called every run newer."""
-    assert run_folder.newer_than_this("999.0") and not run_folder.newer_than_this("0.0.1+local")
-    monkeypatch.setattr(run_folder, "__version__", "0.0.0+unknown")
-    assert not run_folder.newer_than_this("999.0")
+    assert run_resume.newer_than_this("999.0") and not run_resume.newer_than_this("0.0.1+local")
+    monkeypatch.setattr(run_resume, "__version__", "0.0.0+unknown")
+    assert not run_resume.newer_than_this("999.0")
 
 
 # --------------------------------------------------------------------------- exact resume

@@ -301,7 +301,7 @@ def test_hd_and_lr_arms_trained_on_other_renderings_of_the_rows_are_not_paired(t
     import shutil
 
     from evface.io.manifest import read_manifest
-    from evface.tasks.run_folder import record_clips
+    from evface.tasks.run_clips import record_clips
 
     root = make_fake_run(tmp_path / "run")
     noisy = tmp_path / "noisy"
@@ -621,7 +621,7 @@ def test_an_evaluation_on_another_dataset_is_shown_as_such(fake_run, tmp_path):
 def test_a_reconstruction_evaluated_on_another_dataset_says_what_it_was_tested_on(fake_run, tmp_path):
     """``evface eval RUN --data D2`` of a reconstruction run: the "Tested:" line said the run's own
     protocol, "N test subjects", and then what the evaluation did, naming the protocol again."""
-    from evface.tasks.run_folder import scored_elsewhere
+    from evface.tasks.run_evaluation import scored_elsewhere
 
     run = shutil.copytree(fake_run, tmp_path / "run", ignore=shutil.ignore_patterns("report.html"))
     stage, d2, ev = run / "stages" / "recon-hd-0", shutil.copytree(run / "data", tmp_path / "d2"), tmp_path / "ev"
@@ -657,7 +657,8 @@ def test_an_evaluation_on_the_same_manifest_rows_says_what_was_done(fake_run, tm
     with other event noise): each clip is scored by the models that held out its subject. The page said
     "Evaluated on every subject, leave-one-subject-out" as if D2 had been cross-validated."""
     from evface.io.manifest import read_manifest
-    from evface.tasks.run_folder import record_clips, scored_elsewhere
+    from evface.tasks.run_clips import record_clips
+    from evface.tasks.run_evaluation import scored_elsewhere
 
     run = tmp_path / "run"
     shutil.copytree(fake_run, run, ignore=shutil.ignore_patterns("report.html"))

@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Evaluate a trained run on a dataset folder, write metrics.json, print what was scored by which models and the headline figures."""
         from evface.tasks.registry import task_of_run  # lazy: keeps torch out of `evface --help`
-        from evface.tasks.run_folder import version_warning  # lazy: as above
+        from evface.tasks.run_resume import version_warning  # lazy: as above
 
         if out is not None:
             output_folder(out)

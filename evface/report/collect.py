@@ -28,8 +28,9 @@ from evface.io.dataset import DatasetFolder
 from evface.report import figures
 from evface.report.dataset_summary import dataset_summary
 from evface.report.run_pairs import event_vs_frame_comparisons, hd_vs_lr_comparisons, hd_vs_lr_event_comparisons
-from evface.tasks.run_folder import (HELD_OUT, check_fields, check_folder, is_training_data, reading, scored_by,
-                                     seen_in_training)
+from evface.tasks.run_clips import is_training_data, seen_in_training
+from evface.tasks.run_evaluation import HELD_OUT, scored_by
+from evface.tasks.run_folder import check_fields, check_folder, reading
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
             "scikit-image", "faery", "matplotlib")
@@ -340,13 +341,13 @@ def _scored_elsewhere(run: Path, config: dict[str, Any], metrics: dict[str, Any]
     trained on, did, in words: which models scored which clips.
 
     Where every scored clip's manifest row is one the run was trained and tested on
-    (:func:`~evface.tasks.run_folder.seen_in_training`: the same clips in another folder, or clips
+    (:func:`~evface.tasks.run_clips.seen_in_training`: the same clips in another folder, or clips
     of the same rows rendered again with other event noise), each was scored by
     the models that held out a subject of its name, as in the run's own test; that is said, so
     that it does not read as a cross-validation on ``scored``, and whether the clips are the very
     files the run was trained on (:data:`SAME_FILES`, where the run recorded their hashes:
-    :func:`~evface.tasks.run_folder.is_training_data`) or may differ. An evaluation that says it itself
-    (its ``evaluated_on`` in the same words, :func:`~evface.tasks.run_folder.scored_elsewhere`) is
+    :func:`~evface.tasks.run_clips.is_training_data`) or may differ. An evaluation that says it itself
+    (its ``evaluated_on`` in the same words, :func:`~evface.tasks.run_evaluation.scored_elsewhere`) is
     shown as it says.
     """
     evaluated = metrics.get("evaluated_on", "clips as recorded in its metrics.json")

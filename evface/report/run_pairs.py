@@ -13,7 +13,8 @@ from evface.errors import DatasetError
 from evface.tasks import recon_compare
 from evface.tasks.class_compare import PREDICTIONS, compare_runs
 from evface.tasks.recon_eval import SCORES_CSV
-from evface.tasks.run_folder import VERSION, recorded_clips
+from evface.tasks.run_clips import recorded_clips
+from evface.tasks.run_folder import VERSION
 
 
 def _compare_pairs(pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]],

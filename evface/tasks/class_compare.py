@@ -23,6 +23,7 @@ import numpy as np
 from evface.errors import DatasetError, FormatError, counted, where
 from evface.io.atomic_files import atomic_write_text, read_text
 from evface.tasks import run_folder, stats
+from evface.tasks.run_evaluation import pairing_hint
 
 PREDICTIONS = "predictions.csv"
 PREDICTION_COLUMNS = ("clip_id", "subject", "lighting", "label", "onset_us", "apex_us", "offset_us", "prediction")
@@ -194,7 +195,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
         example = (only_a or only_b)[0]
         raise DatasetError(where(Path(run_b) / PREDICTIONS, f"its clips differ from those of {run_a} ({len(only_a)} only "
                                  f"there, {len(only_b)} only here, e.g. {example}); compare runs scored on the same clips: "
-                                 + run_folder.pairing_hint(run_a, run_b, bool(only_a), bool(only_b))))
+                                 + pairing_hint(run_a, run_b, bool(only_a), bool(only_b))))
     # the columns both files have (files written before 2026-12-01 lack the annotated times)
     shared = [k for k in PREDICTION_COLUMNS[1:-1] if a and b and k in a[0] and k in b[0]]
     for cid, ra in by_a.items():

@@ -58,7 +58,7 @@ from evface.inputs.clip_view import SENSORS
 from evface.io.dataset import DatasetFolder
 from evface.models.snn import NetConfig, build
 from evface.tasks import class_metrics as cm
-from evface.tasks import checkpoints, figure_format, parallel, random_states, run_folder, stats
+from evface.tasks import checkpoints, figure_format, parallel, random_states, run_clips, run_evaluation, run_folder, run_resume, stats
 from evface.tasks.class_compare import write_predictions, write_seed_logits
 from evface.tasks.class_predict import _energy, _load_models, predict
 from evface.tasks.class_run import (
@@ -172,12 +172,12 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     config: dict[str, Any] = {"task": TASK, "data": str(data), **cfg.to_dict(), "labels": labels,
                               "net": net_config(cfg, len(labels)).to_dict(), "spec": spec.to_dict(),
                               "protocol": protocol, "models": [entry for entry, _ in models]}
-    config, grown = run_folder.grown_by_seeds(run_dir, config, "models", lambda old, new: _model_in([old], new) is not None)
+    config, grown = run_resume.grown_by_seeds(run_dir, config, "models", lambda old, new: _model_in([old], new) is not None)
     check_teacher(cfg, config, run_dir)
-    run_folder.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
+    run_resume.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
     todo = [entry["dir"] for entry in config["models"] if not _fitted(run_dir / entry["dir"], cfg)]
     if dist.is_main:
-        with run_folder.starting_run(run_dir, config, rows, log):
+        with run_resume.starting_run(run_dir, config, rows, log):
             if todo and not (run_dir / INPUTS).exists():
                 start = time.perf_counter()
                 x = load_inputs([ds.clip_path(r) for r in rows], spec)
@@ -341,13 +341,13 @@ def _evaluated_on_data(data: Path, config: dict[str, Any], own: bool, n_seen: in
                        n_seeds: int, n_models: int) -> str:
     """``evaluated_on`` of an evaluation of ``n`` clips of ``data``: the run's own test where it
     holds the very clips the run was trained on (``own``); else which models scored which clips
-    (:func:`run_folder.scored_elsewhere`), ``n_seen`` of them with a manifest row of the training
+    (:func:`run_evaluation.scored_elsewhere`), ``n_seen`` of them with a manifest row of the training
     data, ``left_out`` not scored (of subjects no model held out)."""
     if own:
         return _evaluated_on(config["protocol"], n_seeds)
     seeds = f" (mean logits of {n_seeds} training seeds)" if n_seeds > 1 else ""
     others = f"every model (mean logits of {n_models} models)" if n_models > 1 else "the model"
-    return run_folder.scored_elsewhere(data, config["data"], config["protocol"], n_seen, n, left_out, seeds, others)
+    return run_evaluation.scored_elsewhere(data, config["data"], config["protocol"], n_seen, n, left_out, seeds, others)
 
 
 # --------------------------------------------------------------------------- evaluation of a run
@@ -405,11 +405,11 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
 
     ``data`` defaults to the run's own dataset; the files go to ``out`` when given, else into
     ``run_dir``, which takes only the very clips the run was trained on
-    (:func:`run_folder.evaluation_folder` says which folders may take them). A clip whose manifest
+    (:func:`run_evaluation.evaluation_folder` says which folders may take them). A clip whose manifest
     row is one the run was trained on (wherever the folder lies, also rendered again with other
-    event noise: :func:`run_folder.seen_in_training`) is scored by the models that
+    event noise: :func:`run_clips.seen_in_training`) is scored by the models that
     did not see its subject (the protocol's test folds); any other clip by the mean logits of every
-    model. ``evaluated_on`` says which (:func:`run_folder.scored_elsewhere`, on other data). Into
+    model. ``evaluated_on`` says which (:func:`run_evaluation.scored_elsewhere`, on other data). Into
     ``run_dir``, the :data:`TRAINING_KEYS` of its earlier ``metrics.json`` are kept.
     ``cross_sensor`` also scores an event model on the other sensor's events. A dataset with a
     class the model does not know raises :class:`DatasetError`.
@@ -417,14 +417,14 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     run_dir = Path(run_dir)
     config, cfg, net = load_run(run_dir)
     data = Path(data if data is not None else config["data"]).resolve()
-    target, own = run_folder.evaluation_target(run_dir, data, out)
+    target, own = run_evaluation.evaluation_target(run_dir, data, out)
     labels = list(config["labels"])
     device = parallel.select_device("cpu" if cfg.device == "cpu" else "auto")
     ds = DatasetFolder.open(data)
     rows = list(ds.rows)
     y = _targets(rows, labels, ds.root)
     models = _load_models(run_dir, cfg, config, device)
-    seen = run_folder.seen_in_training(run_dir, data, rows)
+    seen = run_clips.seen_in_training(run_dir, data, rows)
     everyone = list(range(len(models)))
     scorers = {i: [j for j, (entry, _) in enumerate(models) if str(r["subject"]) in entry["test"]] if seen[i] else everyone
                for i, r in enumerate(rows)}

@@ -25,9 +25,10 @@ import numpy as np
 
 from evface.errors import DatasetError, FormatError, counted, where
 from evface.io.atomic_files import read_text
-from evface.tasks import figure_format, run_folder, stats
+from evface.tasks import figure_format, stats
 from evface.tasks.image_metrics import cluster_mean_interval, paired_training_interval
 from evface.tasks.recon_eval import PSNR_CAP, SCORE_COLUMNS, SCORES_CSV, SEED_SCORE_COLUMNS, SEED_SCORES_CSV
+from evface.tasks.run_evaluation import pairing_hint
 
 METRICS = ("face_ssim", "active_ssim", "face_psnr")
 """What is compared: SSIM over the face box and in the active AU regions, PSNR over the face box."""
@@ -167,7 +168,7 @@ def _check_same_samples(a: dict[tuple[str, int], dict[str, str]], b: dict[tuple[
     if only_a or only_b:
         clip, t = (only_a or only_b)[0]
         clips_a, clips_b = {c for c, _ in a}, {c for c, _ in b}
-        how = ("compare runs scored on the same clips: " + run_folder.pairing_hint(
+        how = ("compare runs scored on the same clips: " + pairing_hint(
             path_a.parent, path_b.parent, bool(clips_a - clips_b), bool(clips_b - clips_a)) if clips_a != clips_b
             else "compare runs of one protocol and sample step")
         raise DatasetError(where(path_b, f"its samples differ from those of {path_a} ({len(only_a)} only there, "

@@ -82,7 +82,7 @@ from evface.io.dataset import DatasetFolder
 from evface.models.cvae import CVAE, cvae_loss, recon_loss
 from evface.models.e2vid import E2VIDRecurrent
 from evface.models.recon_baselines import fit_integration
-from evface.tasks import figure_format, parallel, random_states, recon_eval, run_folder
+from evface.tasks import figure_format, parallel, random_states, recon_eval, run_clips, run_evaluation, run_folder, run_resume
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.recon_nets import input_scales
 from evface.tasks.recon_predict import _predict, _scoring_parts
@@ -217,7 +217,7 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: parallel.D
              log: Callable[[str], None] | None, samples_mode: str) -> tuple[list[str], ReconSamples | None]:
     """:func:`prepare`; the samples are cached in the run (``"save"``, while a part is left to
     train), returned (``"memory"``, on every rank) or not cut (``"none"``). On the main rank they
-    are cut inside :func:`run_folder.starting_run`: a new run whose clips cannot be read leaves nothing."""
+    are cut inside :func:`run_resume.starting_run`: a new run whose clips cannot be read leaves nothing."""
     spec = _spec(cfg)
     ds = DatasetFolder.open(data)
     rows = list(ds.rows)
@@ -229,13 +229,13 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: parallel.D
     }
     if cfg.seeds == 1:  # one training per part keeps the keys of runs made before --seeds (they resume)
         del config["seeds"]
-    config, grown = run_folder.grown_by_seeds(run_dir, config, "parts", lambda old, new: _same_training(old, new, cfg.seed))
-    run_folder.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
+    config, grown = run_resume.grown_by_seeds(run_dir, config, "parts", lambda old, new: _same_training(old, new, cfg.seed))
+    run_resume.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
     todo = [p["name"] for p in config["parts"] if not _trained(run_dir / p["dir"], cfg)]
     say = parallel.main_log(log, dist)
     samples = None
     if dist.is_main:
-        with run_folder.starting_run(run_dir, config, rows, say):
+        with run_resume.starting_run(run_dir, config, rows, say):
             if samples_mode == "memory":
                 samples = _samples_of(data, _subjects(config), spec, say)
             elif samples_mode == "save" and todo and not (run_dir / SAMPLES_DIR).exists():  # on disk, a clip at a time
@@ -366,19 +366,19 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     ----------
     run_dir : a run folder written by :func:`train`
     data : dataset folder (default: the one the run was trained on); a clip of the run's own
-        dataset (:func:`run_folder.seen_in_training`, wherever the folder lies) is scored by the models
+        dataset (:func:`run_clips.seen_in_training`, wherever the folder lies) is scored by the models
         of the part that tested its subject (every subject once under folds; the clips of subjects
         the run trained or validated on are left out), any other clip by one part's models, the
         parts taking turns in clip order; the scores of all parts are pooled (a run of several
         seeds scores a sample by the mean over its part's trainings)
-    out : where the files go (default: ``run_dir``; see :func:`run_folder.evaluation_folder`)
+    out : where the files go (default: ``run_dir``; see :func:`run_evaluation.evaluation_folder`)
     frames : also write every method's reconstruction of every sample and its target to
         ``frames.h5`` (:func:`recon_eval.write_frames`; a run of several seeds: its first seed's models)
     """
     run_dir = Path(run_dir)
     config = load_run(run_dir)[0]
     data = Path(data if data is not None else config["data"]).resolve()  # metrics.json names it from anywhere
-    target, own = run_folder.evaluation_target(run_dir, data, out)
+    target, own = run_evaluation.evaluation_target(run_dir, data, out)
     return _evaluate(run_dir, data, target, frames=frames, own=own)
 
 
@@ -406,14 +406,14 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, Re
 def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None = None,
               frames: bool = False, own: bool = True) -> dict[str, Any]:
     """:func:`evaluate_run` on ``samples`` (the samples of the run's own dataset; cut from ``data`` when ``None``);
-    ``own``: ``data`` holds the very clips the run was trained on (:func:`run_folder.is_training_data`)."""
+    ``own``: ``data`` holds the very clips the run was trained on (:func:`run_clips.is_training_data`)."""
     config, cfg, spec = load_run(run_dir)
     groups = seed_groups(config["parts"])
     parts = [group[0] for group in groups]  # the subjects of each group; its seeds are trained alike
     tested = [subj for p in parts for subj in p["test"]]
     if samples is None:
         rows = DatasetFolder.open(data).rows
-        seen = run_folder.seen_in_training(run_dir, data, rows)
+        seen = run_clips.seen_in_training(run_dir, data, rows)
         other_ids = {str(r["clip_id"]) for r, known in zip(rows, seen) if not known}
         n_rows, rows = len(rows), [r for r, known in zip(rows, seen) if not known or str(r["subject"]) in set(tested)]
         left_out = n_rows - len(rows)
@@ -460,7 +460,7 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
         metrics |= {"seeds": seeds, "latent_seed": seeds[0],
                     "per_seed": [{"seed": seed, **recon_eval.seed_summary(sc, s)} for seed, sc in zip(seeds, per_seed)],
                     "cvae_vs_over_trainings": recon_eval.training_intervals(per_seed, s, scored_by)}
-    if out.resolve() != run_dir.resolve():  # an evaluation's folder names its run (run_folder.evaluation_folder)
+    if out.resolve() != run_dir.resolve():  # an evaluation's folder names its run (run_evaluation.evaluation_folder)
         metrics["run"] = str(run_dir.resolve())
     train_json = run_dir / "train.json"
     if train_json.exists():
@@ -486,7 +486,7 @@ def _evaluated_on(s: ReconSamples, other_ids: set[str], n_parts: int, seeds: lis
                   elsewhere: tuple[Path, dict[str, Any], int] | None) -> str:
     """Which clips were scored and by which models, in words; ``elsewhere``: the dataset folder,
     the run's ``config.json`` and the number of clips left out (of subjects no part tested) where
-    the clips are not the very ones the run was trained on (:func:`run_folder.scored_elsewhere`)."""
+    the clips are not the very ones the run was trained on (:func:`run_evaluation.scored_elsewhere`)."""
     clips = [str(c) for c in dict.fromkeys(s.meta["clip_id"].astype(str))]
     other = sum(c in other_ids for c in clips)
     mean = (f"; a sample's scores: the mean over the {len(seeds)} trainings of those models (seeds "
@@ -494,7 +494,7 @@ def _evaluated_on(s: ReconSamples, other_ids: set[str], n_parts: int, seeds: lis
     if elsewhere is None:
         return f"{counted(len(clips), 'clip')} of the run's own dataset, each by the models of the part that tested its subject{mean}"
     data, config, left_out = elsewhere
-    return run_folder.scored_elsewhere(data, config["data"], config["evaluation"], len(clips) - other, len(clips),
+    return run_evaluation.scored_elsewhere(data, config["data"], config["evaluation"], len(clips) - other, len(clips),
                                        left_out, "", f"one part's models (the {counted(n_parts, 'part')} taking turns)") + mean
 
 

@@ -1,0 +1,142 @@
+"""An evaluation of a run: where it may write, and what it says when scored on other data.
+
+- :func:`evaluation_folder` / :func:`evaluation_target`: the run folder takes only an evaluation on
+  the very clips the run was trained on; ``--out`` a new folder or an earlier evaluation of this run;
+- :func:`scored_by` / :func:`scored_elsewhere` (:data:`HELD_OUT`): the words of an evaluation on
+  another dataset folder, in ``evaluated_on`` and in the report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evface.errors import EvfaceError, ParameterError, counted, where
+from evface.tasks.run_clips import is_training_data, other_data
+from evface.tasks.run_folder import CONFIG, METRICS, load_config, read_json
+
+
+def evaluation_folder(run_dir: str | Path, data: str | Path, out: str | Path | None) -> Path:
+    """Where ``evface eval`` of ``run_dir`` on ``data`` writes its files: ``out``, else ``run_dir``.
+
+    The run folder takes only an evaluation on the very data the run was trained on (its
+    ``metrics.json`` is the run's test result): the same clip files in any folder
+    (:func:`~evface.tasks.run_clips.other_data`; not the same manifest rows rendered again with other event noise or
+    settings). ``out`` must be a new folder, or one an earlier evaluation of this run wrote (it holds
+    ``metrics.json`` and no run; its ``run``, where recorded, is this run, and its ``task``, where
+    recorded, this run's). Anything else is a :class:`ParameterError` naming ``--out``.
+    """
+    run_dir = Path(run_dir)
+    target = Path(out) if out is not None else run_dir
+    if target.resolve() == run_dir.resolve():
+        differs = other_data(run_dir, data)
+        if differs:
+            raise ParameterError(where(run_dir, f"holds the run's test results on the data it was trained on, which an "
+                                                f"evaluation on {data} would replace ({differs}); give --out a new "
+                                                "folder"))
+        return target
+    if target.is_dir() and any(target.iterdir()):
+        if (target / CONFIG).exists():
+            raise ParameterError(where(target, "holds a training run whose results an evaluation would replace; "
+                                               "give --out a new folder"))
+        if not (target / METRICS).exists():
+            raise ParameterError(where(target, "holds files but no evaluation (no metrics.json); give --out a new "
+                                               "folder"))
+        earlier = read_json(target / METRICS)
+        earlier = earlier if isinstance(earlier, dict) else {}
+        task = load_config(run_dir)["task"]
+        if "run" in earlier and Path(str(earlier["run"])) != run_dir.resolve():
+            raise ParameterError(where(target, f"holds the evaluation of another run ({earlier['run']}), which this "
+                                               "one would replace; give --out a new folder"))
+        if earlier.get("task", task) != task:
+            raise ParameterError(where(target, f"holds the evaluation of a {earlier['task']!r} run, which this "
+                                               f"{task!r} run's would replace; give --out a new folder"))
+    return target
+
+
+def evaluation_target(run_dir: str | Path, data: str | Path, out: str | Path | None) -> tuple[Path, bool]:
+    """:func:`evaluation_folder`, and whether ``data`` holds the very clips the run was trained on
+    (:func:`~evface.tasks.run_clips.is_training_data`; so where the folder is the run's own, which takes nothing else)."""
+    target = evaluation_folder(run_dir, data, out)
+    return target, target.resolve() == Path(run_dir).resolve() or is_training_data(run_dir, data)
+
+
+HELD_OUT = ("its clips have the manifest rows of the training data, so each was scored by the models that held out a "
+            "subject of its name")
+"""How a clip of another dataset folder whose manifest row is one the run was trained on (the
+dataset rendered again with other event noise: :func:`~evface.tasks.run_clips.seen_in_training`) was scored, in the words of
+``evaluated_on`` and of the report."""
+
+
+def scored_by(data: str | Path, trained: str | Path | None, protocol: str | None) -> str:
+    """The start of what an evaluation on a dataset folder other than the run's training data did
+    (``evaluated_on``, the report): which data, by which run's models.
+
+    Examples
+    --------
+    >>> scored_by("d2", "d1", "leave-one-subject-out")
+    'scored on d2 by the models trained on d1 (leave-one-subject-out)'
+    """
+    return (f"scored on {data} by the models trained on {trained or 'a dataset the run does not name'}"
+            + (f" ({protocol})" if protocol else ""))
+
+
+def scored_elsewhere(data: str | Path, trained: str | Path, protocol: str, n_seen: int, n: int, left_out: int,
+                     held_out: str, others: str) -> str:
+    """``evaluated_on`` of an evaluation of ``n`` clips of the dataset folder ``data``, which does
+    not hold the clips the run was trained on (:func:`~evface.tasks.run_clips.other_data`); ``n_seen`` of them have a
+    manifest row the run was trained on, each scored by the models that held out a subject of its
+    name (as ``held_out`` adds, e.g. ``" (mean logits of 2 training seeds)"``), the others by
+    ``others``; ``left_out`` more have a row of a subject no model held out (a subject split's
+    training subjects), and are not scored.
+
+    Examples
+    --------
+    >>> scored_elsewhere("d2", "d1", "leave-one-subject-out", 4, 4, 0, "", "every model")
+    'scored on d2 by the models trained on d1 (leave-one-subject-out); its clips have the manifest rows of the training data, so each was scored by the models that held out a subject of its name'
+    >>> scored_elsewhere("d2", "d1", "2 folds", 3, 4, 0, "", "every model")
+    'scored on d2 by the models trained on d1 (2 folds): its 3 clips with the manifest rows of the training data each by the models that held out a subject of its name; its 1 other clip by every model'
+    >>> scored_elsewhere("d2", "d1", "one subject split", 2, 2, 4, "", "the model")[-56:]
+    '; its 4 clips of subjects no model held out are left out'
+    """
+    said = scored_by(data, trained, protocol)
+    if n_seen == n:
+        said = f"{said}; {HELD_OUT}{held_out}"
+    elif n_seen == 0:
+        said = f"{said}: every clip by {others}"
+    else:
+        said = (f"{said}: its {counted(n_seen, 'clip')} with the manifest rows of the training data each by the "
+                f"models that held out a subject of its name{held_out}; its {counted(n - n_seen, 'other clip')} by "
+                f"{others}")
+    left = f"{counted(left_out, 'clip')} of subjects no model held out {'is' if left_out == 1 else 'are'} left out"
+    return said + (f"; its {left}" if left_out else "")
+
+
+def pairing_hint(run_a: str | Path, run_b: str | Path, a_only: bool, b_only: bool) -> str:
+    """How to pair two runs or evaluations that scored other clips (``a_only`` / ``b_only``: whether A
+    / B holds clips the other lacks): score the one holding more clips on the other's dataset with
+    ``evface eval`` and compare the evaluation, naming the run folder and the dataset that their
+    ``metrics.json`` record (``DATA`` where none is recorded).
+
+    Examples
+    --------
+    >>> pairing_hint("runs/session", "runs/merged", False, True)
+    'to pair them on the clips of runs/session, score runs/merged on the dataset of runs/session (evface eval runs/merged --data DATA --out DIR) and compare runs/session with DIR'
+    >>> pairing_hint("runs/x", "runs/y", True, True)[:63]
+    'to pair them, score both on one dataset (evface eval RUN --data'
+    """
+    if a_only and b_only:
+        return "to pair them, score both on one dataset (evface eval RUN --data DATA --out DIR) and compare the two DIRs"
+    narrow, wide = (run_a, run_b) if b_only else (run_b, run_a)
+    run, data = _recorded(wide, "run") or wide, _recorded(narrow, "data") or "DATA"
+    return (f"to pair them on the clips of {narrow}, score {wide} on the dataset of {narrow} (evface eval {run} --data {data} "
+            f"--out DIR) and compare {narrow} with DIR")
+
+
+def _recorded(folder: str | Path, key: str) -> str | None:
+    """The path ``key`` (``run``, ``data``) of a run's or evaluation's ``metrics.json``; ``None`` where
+    the file or the entry is missing or unreadable (it only completes a message)."""
+    try:
+        value = read_json(Path(folder) / "metrics.json").get(key)
+    except (EvfaceError, OSError, AttributeError):  # no file, not JSON, not an object
+        return None
+    return value if isinstance(value, str) and value else None

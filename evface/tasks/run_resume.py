@@ -1,0 +1,260 @@
+"""Starting and resuming a run in its folder.
+
+- :func:`starting_run`: a run's ``config.json`` and clips recorded around its first step (a run
+  that never started leaves nothing behind);
+- :func:`check_task` / :func:`check_resume`: refuse to resume a run of another task, with other
+  settings or on other clips (:class:`ResumeRefused`);
+- :func:`grown_by_seeds`: a run given more training seeds keeps its trainings;
+- :func:`newer_than_this` / :func:`unknown_settings` / :func:`version_warning`: a run of another
+  evface version (:data:`~evface.tasks.run_folder.VERSION`), resumed with a warning, refused when
+  it holds settings this one does not know, or read without them with a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from evface import __version__
+from evface.errors import ParameterError, where
+from evface.io.manifest import row_key
+from evface.tasks.configs import TASK_CONFIGS
+from evface.tasks.run_clips import CLIPS, other_data, record_clips, recorded_clips
+from evface.tasks.run_folder import CONFIG, VERSION, _json_default, check_folder, load_config, read_json, reading, save_config
+
+
+class ResumeRefused(ParameterError):
+    """A run folder that cannot be resumed as it stands: it holds files but no run, or a run of another
+    evface version, of other settings, on other clips or of more training seeds (:func:`check_resume`,
+    :func:`grown_by_seeds`). It is about the folder, not about the values of the options given."""
+
+
+@contextmanager
+def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict[str, Any]],
+                 log: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Save ``RUN/config.json`` and the dataset's manifest ``rows`` with its clip files' sizes and
+    hashes (:func:`~evface.tasks.run_clips.record_clips`; the dataset is the folder ``config["data"]``), then run the
+    block (the run's preprocessing). A resumed run begun by a newer evface (:func:`newer_than_this`;
+    one with settings this one does not know was refused by :func:`check_resume`) is resumed with a
+    warning to ``log``.
+
+    A resumed run whose ``data-clips.json`` already holds the files (:func:`check_resume` found them
+    unchanged) keeps it as it is. A resumed run made before they were recorded resumes on the
+    dataset as it is now, which nothing could check against the clips it was trained on: they are
+    recorded, and ``log`` is told so once (:func:`unchecked_resume`). When the block fails in a run that had no ``config.json`` before
+    (a new run: by :func:`check_resume`, its folder was absent or empty), everything in the folder
+    was written here and is removed, the folder too if this made it: a run that never started
+    leaves nothing behind, and the same command runs again once its input is fixed.
+    """
+    run_dir = Path(run_dir)
+    made, fresh = not run_dir.exists(), not (run_dir / CONFIG).exists()
+    begun_by = None if fresh else load_config(run_dir).get(VERSION)
+    if begun_by is not None and newer_than_this(begun_by) and log is not None:
+        log(f"warning: {run_dir}: resumed a run of evface {begun_by}, newer than this evface {__version__}: what this "
+            f"version trains may differ from what that one did, and its results may not be comparable; resume it with "
+            f"evface {begun_by} to keep them alike")
+    save_config(run_dir, config)
+    try:
+        recorded = recorded_clips(run_dir)
+        if fresh or recorded is None or recorded[1] is None:
+            if not fresh and log is not None:
+                log(unchecked_resume(run_dir, config["data"], recorded is None))
+            record_clips(run_dir, config["data"], rows)
+        yield
+    except BaseException:
+        if fresh:
+            for path in list(run_dir.iterdir()):
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+            if made:
+                run_dir.rmdir()
+        raise
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """The release numbers of a version text, trailing zeros dropped (``"0.10.0rc1+local"``: ``(0, 10)``;
+    a text that starts with no number: ``()``)."""
+    match = re.match(r"\d+(?:\.\d+)*", version)
+    numbers = [int(n) for n in match.group().split(".")] if match else []
+    while numbers and numbers[-1] == 0:
+        numbers.pop()
+    return tuple(numbers)
+
+
+def newer_than_this(version: Any) -> bool:
+    """Whether the evface ``version`` a run records (:data:`~evface.tasks.run_folder.VERSION`) is a newer release than this
+    evface, by release numbers (a pre-release or local part is not compared; a version that is no
+    version text is not newer, and an evface of unknown version, run from a checkout that is not
+    installed, ``0.0.0+unknown``, calls none newer).
+
+    Examples
+    --------
+    >>> newer_than_this("999.1"), newer_than_this(__version__), newer_than_this("dev")
+    (True, False, False)
+    """
+    theirs, mine = _release(str(version)), _release(__version__)
+    return bool(theirs) and bool(mine) and theirs > mine
+
+
+def unchecked_resume(run_dir: str | Path, data: str | Path, no_rows: bool) -> str:
+    """The warning of a run resumed on the dataset folder ``data`` although it is older than the
+    record of its clip files (``no_rows``: of its manifest rows too), so that the clips it was
+    trained on could not be compared with those ``data`` holds now.
+
+    Examples
+    --------
+    >>> print(unchecked_resume("runs/a", "data", no_rows=False))  # doctest: +NORMALIZE_WHITESPACE
+    warning: runs/a: resumed on data without checking its clips: the run is older than evface's
+    record of its clip files (data-clips.json), which holds those of data from now on; if the
+    dataset was built or imported again since the run started, delete the run or give a new --out
+    folder
+    """
+    what = "manifest rows and clip files" if no_rows else "clip files"
+    return (f"warning: {run_dir}: resumed on {data} without checking its clips: the run is older than evface's record "
+            f"of its {what} ({CLIPS}), which holds those of {data} from now on; if the dataset was built or imported "
+            "again since the run started, delete the run or give a new --out folder")
+
+
+def check_task(run_dir: str | Path, old: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+    """Refuse to resume the run ``old`` (``run_dir``'s ``config.json``) as a run of another task than
+    ``config``'s: one line naming both tasks.
+
+    Examples
+    --------
+    >>> check_task("runs/ev", {"task": "classify"}, {"task": "reconstruct"})
+    Traceback (most recent call last):
+    ...
+    evface.tasks.run_resume.ResumeRefused: runs/ev: holds a classify run, which evface train reconstruct cannot resume; give --out a new folder
+    """
+    if old.get("task") != config.get("task"):  # was: its settings listed as unknown to this evface, or as other
+        raise ResumeRefused(where(run_dir, f"holds a {old.get('task')} run, which evface train {config.get('task')} "
+                                            "cannot resume; give --out a new folder"))
+
+
+def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str, ...] = (),
+                 rows: list[dict[str, Any]] | None = None) -> None:
+    """Refuse to resume a run folder of another task (:func:`check_task`), trained with other
+    settings (its checkpoint would not fit) or on other clips.
+
+    Compares ``config`` with the folder's ``config.json`` (if any) key by key, except the keys in
+    ``free`` (settings such as ``epochs`` that a resumed run may change), and the dataset's manifest
+    ``rows`` with ``RUN/data-clips.json`` (:func:`~evface.tasks.run_clips.record_clips`), and where it holds them, each
+    clip file's size and hash (:func:`~evface.tasks.run_clips.other_data`: the same rows rendered again with other event
+    noise are other clips); the same clips in a moved folder resume
+    (``config["data"]`` may change). A folder that holds files but no
+    ``config.json`` is refused too: a run never writes into someone's folder. So is a run written
+    by an evface version (:data:`~evface.tasks.run_folder.VERSION`) whose ``config.json`` holds settings that ``config``
+    lacks (a newer version's, which this one would train without).
+    """
+    if not (Path(run_dir) / CONFIG).exists():
+        if Path(run_dir).is_dir() and any(Path(run_dir).iterdir()):
+            raise ResumeRefused(where(run_dir, "holds files but no evface training run (no config.json); give --out "
+                                                "a new folder"))
+        return
+    old = load_config(run_dir)
+    check_task(run_dir, old, config)
+    unknown = unknown_settings(old, config)
+    if unknown:
+        raise ResumeRefused(where(run_dir, f"holds a run written by evface {old[VERSION]} with settings this evface "
+                                            f"{__version__} does not know ({', '.join(unknown)}), which it would train "
+                                            f"without; resume it with evface {old[VERSION]}, or give --out a new folder"))
+    recorded = recorded_clips(run_dir)
+    if rows is not None and recorded is not None:
+        if {row_key(r) for r in rows} != set(recorded[0]):
+            differs: str | None = f"its {CLIPS} lists them"
+        else:  # the same rows: the files too, where the run recorded them
+            differs = other_data(run_dir, config["data"]) if recorded[1] is not None else None
+        if differs:
+            raise ResumeRefused(where(run_dir, f"holds a run started on other clips than {config['data']} holds now "
+                                                f"({differs}); choose a new --out folder or delete this one"))
+        free = (*free, "data")
+
+    def plain(value: Any) -> Any:
+        return json.loads(json.dumps(value, default=_json_default))
+
+    changed = sorted(k for k in config if k not in free and plain(old.get(k)) != plain(config[k]))
+    if changed:
+        raise ResumeRefused(where(run_dir, f"holds a run with other settings ({', '.join(changed)}); "
+                                            "choose a new --out folder or delete this one"))
+
+
+def unknown_settings(config: Mapping[str, Any], known: Iterable[str]) -> list[str]:
+    """The settings of a run's ``config.json`` (``config``) that are not among ``known``, sorted,
+    where the run names the evface version that wrote it (:data:`~evface.tasks.run_folder.VERSION`; a run made before
+    versions were recorded may hold a setting since dropped, which is not counted).
+
+    Examples
+    --------
+    >>> unknown_settings({"epochs": 3, "mixup": 0.2, VERSION: "9.0"}, {"epochs"})
+    ['mixup']
+    >>> unknown_settings({"epochs": 3, "mixup": 0.2}, {"epochs"})
+    []
+    """
+    return sorted(set(config) - set(known) - {VERSION}) if VERSION in config else []
+
+
+def version_warning(run_dir: str | Path) -> str | None:
+    """What to warn of a run folder whose ``config.json`` holds settings this evface does not know
+    (:func:`unknown_settings` against its task's :meth:`~evface.tasks.configs.TaskConfig.run_keys`:
+    a newer evface's), which ``eval`` and ``report`` read it without; ``None`` for any other run
+    (one of no task this evface knows too: what reads it says what is wrong with it).
+
+    Examples
+    --------
+    >>> from evface.tasks.run_folder import write_json
+    >>> _ = Path("r").mkdir()
+    >>> _ = write_json("r/config.json", {"task": "classify", "epochs": 3, "mixup": 0.2, VERSION: "9.0"})
+    >>> version_warning("r")  # doctest: +ELLIPSIS
+    'r: a run of evface 9.0 with settings this evface ... does not know (mixup): read without them, its results may not be comparable with those of runs of this version'
+    """
+    config = read_json(Path(run_dir) / CONFIG)
+    task = TASK_CONFIGS.get(str(config.get("task"))) if isinstance(config, dict) else None
+    unknown = unknown_settings(config, task.run_keys()) if task is not None else []
+    if not unknown:
+        return None
+    return where(run_dir, f"a run of evface {config[VERSION]} with settings this evface {__version__} does not know "
+                          f"({', '.join(unknown)}): read without them, its results may not be comparable with those "
+                          "of runs of this version")
+
+
+def grown_by_seeds(run_dir: str | Path, config: dict[str, Any], key: str,
+                   same: Callable[[Mapping[str, Any], Mapping[str, Any]], bool]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """``config`` for ``run_dir`` when it resumes the run there, perhaps with more training seeds;
+    and the keys that may then differ from the run's (for :func:`check_resume`'s ``free``).
+
+    The run there (of as many ``seeds`` or fewer; the key absent: one) keeps its trainings: every
+    entry of its ``config[key]`` (the trainings: a classifier's models, a reconstruction's parts)
+    that ``same`` pairs with an entry of ``config[key]`` gives that entry its ``dir``, and only the
+    others are new. When an old entry has no pair, ``config`` is returned as it is
+    (:func:`check_resume` then names what differs). A run with more seeds than ``config`` is a
+    :class:`ParameterError` naming ``--seeds`` (a run is never shrunk).
+    """
+    if not (Path(run_dir) / CONFIG).exists():
+        return config, ()
+    old = load_config(run_dir)
+    check_task(run_dir, old, config)
+    before, now = int(old.get("seeds", 1)), int(config.get("seeds", 1))
+    if now < before:
+        raise ResumeRefused(where(run_dir, f"holds a run of {before} training seeds; --seeds {now} would leave "
+                                            f"some out (a run takes more seeds, not fewer): give --seeds {before} or "
+                                            "more, or a new --out folder"))
+    with reading(Path(run_dir) / CONFIG):  # the folders taken from it must lie inside the run, one per training
+        olds = list(old.get(key, []))
+        merged = []
+        for entry in config[key]:
+            pair = next((o for o in olds if same(o, entry)), None)
+            if pair is not None:
+                olds.remove(pair)
+                check_folder(pair["dir"])
+            merged.append(entry if pair is None else {**entry, "dir": pair["dir"]})
+        if len({str(e["dir"]) for e in merged}) < len(merged):
+            raise ValueError(f"two trainings share a folder: {[e['dir'] for e in merged]}")
+    if olds:
+        return config, ()
+    return {**config, key: merged}, ("seeds", key)
