@@ -224,11 +224,11 @@ def check_subjects(data_dir: Path, preset: str, stages: list[Stage]) -> None:
 
 
 def stages_the_data_allows(data_dir: Path, stages: list[Stage], highspeed: bool,
-                           log: Callable[[str], None]) -> list[Stage]:
-    """The stages a given dataset can run, each left out said so: interpolation when some clips are
-    recordings (scored against their own RGB frames, they have nothing between them), an event arm
-    or reconstruction whose sensor some clips lack; ``highspeed`` (a synthetic camera) is refused on
-    recordings and on clips filmed without it."""
+                           log: Callable[[str], None]) -> tuple[list[Stage], dict[str, list[str]]]:
+    """The stages a given dataset can run, and those left out by why (each reason said): interpolation
+    when some clips are recordings (scored against their own RGB frames, they have nothing between
+    them), an event arm or reconstruction whose sensor some clips lack; ``highspeed`` (a synthetic
+    camera) is refused on recordings and on clips filmed without it."""
     ds = DatasetFolder.open(data_dir)
     paths = [ds.clip_path(row) for row in ds.rows]
     metas = [read_clip_meta(path) for path in paths]
@@ -258,7 +258,7 @@ def stages_the_data_allows(data_dir: Path, stages: list[Stage], highspeed: bool,
         left_out.setdefault(why, []).append(stage.name)
     for why, names in left_out.items():
         log(f"left out ({why}): {', '.join(names)}")
-    return [stage for stage in stages if not any(stage.name in names for names in left_out.values())]
+    return [stage for stage in stages if not any(stage.name in names for names in left_out.values())], left_out
 
 
 def _has_camera(clip: Clip, preset: str) -> bool:
@@ -497,9 +497,10 @@ def run_pipeline(
     if data_dir is not None and not data.is_dir():
         raise DatasetError(where(data, ("is a file, not an evface" if data.exists() else "no such") + " dataset folder (--data)"))
     check_same_dataset(out, data, data_dir is not None)
+    left_out: dict[str, list[str]] = {}
     if data_dir is not None:
         check_subjects(data, preset, stages)
-        stages = stages_the_data_allows(data, stages, highspeed, log)
+        stages, left_out = stages_the_data_allows(data, stages, highspeed, log)
     planned, stages = stages, _selected(stages, only, preset)
     selected = {stage.name for stage in stages}
     for stage in stages:  # OUT/data of an earlier run with other options is refused before anything is made
@@ -608,7 +609,8 @@ def run_pipeline(
         record = {"preset": preset, "data": path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path),
                   "config": {"preset": preset, "seed": seed, "highspeed": highspeed, **PRESETS[preset]},
                   "stages": [{"name": s.name, "task": s.task, "dir": s.dirname, "seconds": seconds[s.name]}
-                             for s in planned if s.name in seconds]}
+                             for s in planned if s.name in seconds],
+                  "left_out": [{"stages": names, "why": why} for why, names in left_out.items()]}
         atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2, sort_keys=True))
         report = build_report([out], out / "report.html")
         log(f"report: {report}")

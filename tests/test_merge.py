@@ -302,7 +302,9 @@ def test_three_imported_sessions_merge_and_train_by_subject_folds(tmp_path, caps
     assert "interpolation on): recon-interpolation-hd" in said and "has lr events): " in said
     stages = [s["name"] for s in json.loads((out / "pipeline.json").read_text())["stages"]]
     assert sorted(stages) == ["events-hd", "recon-events-only-hd", "recon-extrapolation-hd", "rgb"]
-    assert (out / "report.html").exists()
+    left_out = json.loads((out / "pipeline.json").read_text())["left_out"]
+    assert any("events-lr" in entry["stages"] and "has lr events" in entry["why"] for entry in left_out)
+    assert "Stages left out by evface run: events-lr" in (out / "report.html").read_text()
     # reconstruction scores the recordings against their own RGB frames
     recon = json.loads(next((out / "stages").glob("recon-extrapolation-hd-*/metrics.json")).read_text())
     assert recon["n_clips"] >= 2 and recon["grid"]["targets"] == {"truth": 0, "rgb": recon["n_clips"]}

@@ -474,6 +474,22 @@ def test_a_received_pipeline_json_naming_folders_outside_the_run_is_refused(tmp_
     assert not (tmp_path / "r.html").exists()
 
 
+def test_the_stages_a_run_left_out_are_named_under_the_title(tmp_path, capsys):
+    # were said only on the terminal of the run: the page read as if the study had no such arm
+    root = make_fake_run(tmp_path / "run")
+    pipeline = json.loads((root / "pipeline.json").read_text())
+    why = "not every clip of <data> has lr events"
+    (root / "pipeline.json").write_text(json.dumps({**pipeline, "left_out": [{"stages": ["events-lr"], "why": why}]}))
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 0
+    assert ('<p class="muted">Stages left out by evface run: events-lr (not every clip of &lt;data&gt; has lr '
+            "events).</p>") in (tmp_path / "r.html").read_text()
+    capsys.readouterr()
+    (root / "pipeline.json").write_text(json.dumps({**pipeline, "left_out": [{"stages": [3], "why": why}]}))
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {root}/pipeline.json: not as evface writes it ('stages' of "
+                                               "'left_out' is [3], not a list of stage names)")
+
+
 @pytest.mark.parametrize("stage, damage, what", [
     ("events-hd", shutil.rmtree, "is missing (deleted, or left out of a copy); put it back, or"),
     ("recon-hd", lambda folder: (folder / "config.json").unlink(),

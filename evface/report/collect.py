@@ -52,6 +52,8 @@ class ReportData:
     reconstruct: list[dict[str, Any]] = field(default_factory=list)
     sensor_comparisons: list[dict[str, Any]] = field(default_factory=list)
     configs: dict[str, Any] = field(default_factory=dict)
+    left_out: list[str] = field(default_factory=list)
+    """The stages each ``evface run`` left out, and why (its dataset lacks their sensor, say)."""
 
 
 def package_versions() -> dict[str, str]:
@@ -97,6 +99,8 @@ def collect(run_dirs: list[Path]) -> ReportData:
         if root in pipelines:
             pipeline = pipelines[root]
             data.configs[f"{label}/pipeline"] = pipeline.get("config", {})
+            data.left_out += [f"{label}: " * several + f"{', '.join(entry['stages'])} ({entry['why']})"
+                              for entry in pipeline.get("left_out", [])]
             folders.append(root / pipeline["data"])  # relative to the run when inside it
             for stage in pipeline.get("stages", []):
                 if stage.get("task") in ("classify", "reconstruct"):
@@ -186,6 +190,11 @@ def _pipeline(root: Path) -> dict[str, Any]:
     pipeline = _read_json(root / "pipeline.json")
     with reading(root / "pipeline.json"):
         check_fields(pipeline, {"data": str, "stages": list})
+        check_fields(pipeline, {"left_out": list} if "left_out" in pipeline else {})  # recorded since 2026-12-05
+        for entry in pipeline.get("left_out", []):
+            check_fields(entry, {"stages": list, "why": str})
+            if not all(isinstance(name, str) for name in entry["stages"]):
+                raise ValueError(f"'stages' of 'left_out' is {entry['stages']!r:.60}, not a list of stage names")
         for stage in pipeline["stages"]:
             check_fields(stage, {"name": str, "task": str, "dir": str})
             if "seconds" in stage:  # the stage's training time in the page (a string was blamed on its metrics.json)

@@ -95,10 +95,17 @@ def render_html(data: ReportData) -> str:
 <h1>evface report</h1>
 <p class="muted">evface {html.escape(data.versions.get("evface", "?"))} · generated {html.escape(data.generated)} ·
 runs: {html.escape(", ".join(str(r) for r in data.run_dirs))}</p>
-<nav><a href="#dataset">Dataset</a><a href="#classification">Classification</a><a href="#reconstruction">Reconstruction</a><a href="#provenance">Configs</a></nav>
+{_left_out(data.left_out)}<nav><a href="#dataset">Dataset</a><a href="#classification">Classification</a><a href="#reconstruction">Reconstruction</a><a href="#provenance">Configs</a></nav>
 {"".join(sections)}
 </main></body></html>
 """
+
+
+def _left_out(left_out: list[str]) -> str:
+    """The stages ``evface run`` left out, and why, under the page's title (none: nothing)."""
+    if not left_out:
+        return ""
+    return f'<p class="muted">Stages left out by evface run: {html.escape("; ".join(left_out))}.</p>'
 
 
 def _provenance_section(data: ReportData) -> str:
