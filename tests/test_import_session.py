@@ -19,6 +19,7 @@ from import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session, write_evt3
 from evface.cli import main
 from evface.io.clip_reader import read_clip
 from evface.io.dataset import DatasetFolder
+from evface.io.event_reader import read_events_file
 from evface.datasets.importers.registration import RegistrationError, apply_homography, map_box
 from evface.datasets.importers.rgb_scan import read_video_frames, scan_video
 from evface.datasets.importers.rgb_timing import frame_times
@@ -132,6 +133,7 @@ def test_clips_match_the_originals(session, imported):
     frames = clip.frames["rgb"]
     assert frames.data.shape == (24, RGB_SIZE[1], RGB_SIZE[0], 3)
     assert frames.t_us[0] == truth["t_rgb"][30] - start and np.all(frames.exposure_us == RGB_EXPOSURE_US)
+    assert frames.fps == 30.0  # the video's rate (was 1e6 / the median period rounded to a µs: 30.0003)
     h = np.array(clip.calibration["homography"]["hd"])
     assert sensor_error_px(h, truth["hd"].homography, (160, 120)) < 1.0
     assert clip.calibration["sync"]["hd"]["method"] == "trigger"
@@ -655,10 +657,15 @@ def test_a_clip_outside_a_recording_after_a_cross_correlation_names_the_estimate
     root, truth = session
     lr = EventSource("lr", root / "lr.aedat4", "davis346", offset_us=truth["lr"].offset_us + 3_000_000, sync="xcorr")
     with pytest.raises(DatasetError, match=r"lies outside the lr recording .*offset -?\d+ µs by cross-correlation with "
-                                           r"confidence \d\.\d\d: if it is wrong, give --offset lr=US or --sync lr=trigger\)$"):
+                                           r"confidence \d\.\d\d: if it is wrong, give --offset lr=US or --sync lr=trigger\)$") as err:
         import_session([lr], rgb(root), root / "annotations.csv", tmp_path / "ds",
                        SessionOptions(max_offset_us=100_000, min_confidence=0.0))
     assert not (tmp_path / "ds").exists()
+    # the span is the events' own (was: widened by a frame period each side, 67 ms longer than the file)
+    first, last, period = map(int, re.search(r"its events span (-?\d+)\.\.(-?\d+) µs on the session clock, and a clip "
+                                             r"may reach one RGB frame period, (\d+) µs, beyond them", str(err.value)).groups())
+    t = read_events_file(root / "lr.aedat4")[0]["t"]
+    assert last - first == int(t[-1]) - int(t[0]) and period == round(1e6 / 30)
 
 
 @pytest.mark.parametrize("args, says", [

@@ -42,6 +42,25 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
     return t, exposure
 
 
+def frame_rate(rgb: RgbSource, scan: VideoScan, t: np.ndarray) -> float:
+    """The frame rate the clips record (``fps`` of their frames): the rate given or the video's own
+    where the frames lie at ``i / fps``, else the mean rate of the frame times ``t`` (a timestamp
+    file, a variable-frame-rate video).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> scan = VideoScan(4, (8, 8), 29.97, None, None)
+    >>> frame_rate(RgbSource(Path("v.mp4")), scan, _at_rate(4, 29.97))  # was 1e6 / 33367 µs, 29.9697
+    29.97
+    >>> frame_rate(RgbSource(Path("v.mp4"), timestamps=Path("t.csv")), scan, np.array([0, 40000, 80000, 120000]))
+    25.0
+    """
+    if rgb.timestamps is None and not container_timed(rgb, scan):
+        return float(rgb.fps or scan.fps)
+    return (t.size - 1) * 1e6 / max(int(t[-1] - t[0]), 1)
+
+
 def _at_rate(n_frames: int, fps: float) -> np.ndarray:
     """Frame ``i`` at ``i / fps``, in µs."""
     return np.round(np.arange(n_frames) * 1e6 / fps).astype(np.int64)

@@ -75,7 +75,7 @@ from evface.datasets.importers.event_scan import EventScan, EventWindows
 from evface.datasets.importers.face_box import FACE_FRAMES
 from evface.datasets.importers.registration import Registration, crop_homography, map_box
 from evface.datasets.importers.rgb_scan import FrameReader, scan_video
-from evface.datasets.importers.rgb_timing import _timing, frame_times, variable_rate_note
+from evface.datasets.importers.rgb_timing import _timing, frame_rate, frame_times, variable_rate_note
 from evface.datasets.importers.session_options import EventSource, RgbSource, SessionOptions
 from evface.datasets.importers.sync import SyncResult
 from evface.errors import DatasetError, FormatError, ParameterError, where
@@ -133,7 +133,7 @@ def _batches(rows: list, clip_frames: dict[str, np.ndarray], frame_bytes: int, b
 def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dict[str, EventScan],
                         syncs: dict[str, SyncResult], regs: dict[str, Registration], homographies: dict[str, np.ndarray],
                         frames: dict[int, np.ndarray], idx: np.ndarray, t_frames: np.ndarray,
-                        clip_events: dict[str, np.ndarray], exposure_us: np.ndarray, period_us: int, rgb: RgbSource,
+                        clip_events: dict[str, np.ndarray], exposure_us: np.ndarray, fps: float, rgb: RgbSource,
                         rgb_scale: np.ndarray, options: SessionOptions, annotations: str | Path,
                         warnings: list[str]) -> dict[str, Any]:
     """Assemble one clip, write it into ``tmp/clips`` and return its manifest row (warnings are
@@ -170,7 +170,7 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
         onset_us=a.onset_us - a.start_us, apex_us=a.apex_us - a.start_us, offset_us=a.offset_us - a.start_us,
         duration_us=a.duration_us, events=clip_events, sensors=sensors,
         frames={"rgb": FrameSeries(data, t_frames[idx] - a.start_us, exposure_us[idx],
-                                   fps=1e6 / period_us, model="video", params={"file": str(rgb.path)})},
+                                   fps=fps, model="video", params={"file": str(rgb.path)})},
         calibration={
             "homography": {s.name: homographies[s.name].tolist() for s in events},
             "face_box": face_box,
@@ -228,6 +228,7 @@ def import_session(
     video = scan_video(rgb.path, motion=any(_uses_motion(s, pulses.get(s.name)) for s in events))
     t_frames, exposure_us = frame_times(rgb, video)
     vfr = variable_rate_note(rgb, video)
+    rgb_fps = frame_rate(rgb, video, t_frames)
     period_us = int(np.median(np.diff(t_frames)))
     rows = read_annotations(annotations, frame_times_us=t_frames, frame_period_us=period_us,
                             default_subject=options.subject, default_lighting=options.lighting)
@@ -263,16 +264,17 @@ def import_session(
         syncs[s.name] = sync = synchronise(s, scan, t_frames, video, exposure_us, options)
         # A file does not store when recording started or stopped: its first and last events bound
         # it up to the quiet time around them, so one RGB frame period of slack is allowed.
-        lo = int(sync.to_session_us(scan.t_first_us)) - period_us
-        hi = int(sync.to_session_us(scan.t_last_us)) + 1 + period_us
+        first, last = int(sync.to_session_us(scan.t_first_us)), int(sync.to_session_us(scan.t_last_us))
+        lo, hi = first - period_us, last + 1 + period_us
         for a in rows:
             if a.start_us < lo or a.end_us > hi:
                 found = (f"by cross-correlation with confidence {sync.confidence:.2f}: if it is wrong, give "
                          f"--offset {s.name}=US or --sync {s.name}=trigger" if sync.method == "xcorr" else
                          f"as given with --offset {s.name}=US" if sync.method == "given" else "from the trigger pulses")
                 raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
-                                   f"the {s.name} recording ({lo}..{hi} µs on the session clock, offset {sync.offset_us} µs "
-                                   f"{found})")
+                                   f"the {s.name} recording (its events span {first}..{last} µs on the session clock, and a "
+                                   f"clip may reach one RGB frame period, {period_us} µs, beyond them; offset "
+                                   f"{sync.offset_us} µs {found})")
         reg = register(s, scan, video, (int(sync.to_sensor_us(int(t_frames[0]))), int(sync.to_sensor_us(rec_end))))
         regs[s.name], notes = check_registration(s, reg, video.size, scan.sensor_size, options)
         warnings += notes
@@ -301,7 +303,7 @@ def import_session(
                         cutters[s.name].release(int(syncs[s.name].to_sensor_us(min(later))) - 2 if later else np.iinfo(np.int64).max)
                     manifest.append(_write_session_clip(tmp, a, events, scans, syncs, regs, homographies, frames,
                                                         clip_frames[a.clip_id], t_frames, clip_events,
-                                                        exposure_us, period_us, rgb, rgb_scale, options, annotations, warnings))
+                                                        exposure_us, rgb_fps, rgb, rgb_scale, options, annotations, warnings))
                     del clip_events
                     done += 1
                 del frames
