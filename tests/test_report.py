@@ -168,6 +168,31 @@ def test_report_of_an_imported_dataset_shows_its_import_and_every_face_box(fake_
     assert 'alt="face boxes"' in text and "The face box of the dataset's 6 clips, each at its apex" in text
 
 
+def test_a_merged_dataset_shows_the_import_of_its_recorded_sources(fake_run, tmp_path):
+    """A session merged with synthetic clips: its sync, registration, warnings and face boxes were
+    not shown (they are in the merged dataset.json's sources), the import table only of a dataset
+    imported alone."""
+    from evface.io.dataset import DatasetFolder, read_dataset_json, write_dataset_json
+
+    root = shutil.copytree(fake_run, tmp_path / "run")
+    rows = DatasetFolder.open(root / "data").rows
+    session = sorted({r["subject"] for r in rows})[:1]
+    warning = f"clip {next(r['clip_id'] for r in rows if r['subject'] in session)}: the face box was found in 1 of 8 frames"
+    imported = {"generator": "evface import session", "import": {
+        "sensors": {"hd": {"file": "hd.raw", "sync": {"method": "xcorr", "offset_us": -5591, "confidence": 0.73},
+                           "registration": {"method": "ecc", "score": 0.921}}}, "warnings": [warning]}}
+    synthetic = {k: v for k, v in read_dataset_json(root / "data").items() if k != "import"}
+    write_dataset_json(root / "data", {"generator": "evface merge", "seed": None, "sources": [
+        {"folder": "session01", "clips": 3, "subjects": session, "dataset": imported},
+        {"folder": "tiny", "clips": 3, "subjects": ["other"], "dataset": synthetic}]})
+    text = build_report([root], root / "report.html").read_text()
+    assert ('<tr class=""><td>hd</td><td>hd.raw</td><td>xcorr</td><td>-5591</td><td>0.73</td><td>ecc</td>'
+            "<td>score 0.921</td></tr>") in text
+    assert f"<li>{html.escape(warning)}</li>" in text
+    n = sum(r["subject"] in session for r in rows)
+    assert f"The face box of the dataset's {n} imported clips, each at its apex" in text
+
+
 def test_report_says_intervals_over_few_subjects_are_too_narrow(fake_run, tmp_path):
     """3 subjects tested (an imported session of 3 people): the subject bootstrap has 10 distinct
     resamples and its "95 %" interval held the true difference in 88 % (classification) and 74 %

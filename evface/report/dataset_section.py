@@ -52,8 +52,9 @@ def _dataset(ds: dict[str, Any], h: str) -> str:
                     "each subject's first RGB frame" + (", with its head yaw and pitch" if ds.get("identity_poses") else "")
                     + ".</figcaption></figure>")
     if ds.get("box_grid"):
-        clips = _count(ds["n_clips"], "clip")
-        shown = f"{ds['n_boxes']} of the dataset's {clips}" if ds["n_boxes"] < ds["n_clips"] else f"the dataset's {clips}"
+        boxed = ds.get("n_box_clips", ds["n_clips"])  # a merged dataset: its imported clips
+        clips = _count(boxed, "clip" if boxed == ds["n_clips"] else "imported clip")
+        shown = f"{ds['n_boxes']} of the dataset's {clips}" if ds["n_boxes"] < boxed else f"the dataset's {clips}"
         figs.append(f'<figure class="wide">{_img(ds["box_grid"], "face boxes")}<figcaption>The face box of {shown}, '
                     "each at its apex (the import warned of those marked !, shown first): training crops every input "
                     "to it, so check that each shows the face.</figcaption></figure>")

@@ -31,35 +31,62 @@ def _dataset_description(info: dict[str, Any]) -> str:
     return f"{made_by} ({', '.join(settings)})" if settings else made_by
 
 
+def import_records(info: dict[str, Any]) -> list[tuple[dict[str, Any], list[str] | None]]:
+    """The ``import`` records of a dataset's ``dataset.json`` (``info``), each with the subjects it
+    covers: its own, for all its clips (``None``), or, for a merged dataset, each imported source's
+    (merges of merges too) with that source's subjects.
+
+    >>> import_records({"import": {"sensors": {}}})
+    [({'sensors': {}}, None)]
+    >>> import_records({"sources": [{"subjects": ["s1"], "dataset": {"import": {"warnings": []}}},
+    ...                             {"subjects": ["syn0"], "dataset": {"generator": "evface.data.synth"}}]})
+    [({'warnings': []}, ['s1'])]
+    """
+    if isinstance(info.get("import"), dict):
+        return [(info["import"], None)]
+    found = []
+    for source in info.get("sources") if isinstance(info.get("sources"), list) else []:
+        if isinstance(source, dict) and isinstance(source.get("dataset"), dict):
+            subjects = [str(s) for s in source.get("subjects", [])] if isinstance(source.get("subjects"), list) else []
+            found += [(record, covered if covered is not None else subjects)
+                      for record, covered in import_records(source["dataset"])]
+    return found
+
+
 def import_summary(info: dict[str, Any]) -> dict[str, Any] | None:
-    """How an imported dataset was made, from ``dataset.json``'s ``import`` record: one row of text
-    per event sensor (name, file, sync method, offset, confidence, registration method, its error
-    or score) and the import's warnings; None for a dataset that was not imported.
+    """How an imported dataset was made, from ``dataset.json``'s ``import`` records
+    (:func:`import_records`: a merged dataset's imported sources too): one row of text per event
+    sensor (name, file, sync method, offset, confidence, registration method, its error or score),
+    the imports' warnings and the subjects they cover (``None``: every clip); None for a dataset
+    holding no import.
 
     >>> imp = import_summary({"import": {"sensors": {"hd": {"file": "hd.raw", "sync": {"method": "xcorr",
     ...     "offset_us": -8346, "confidence": 0.843}, "registration": {"method": "given"}}},
     ...     "warnings": ["clip s02_001: the face box [449, 110, 58, 58] was found in only 1 of 8 frames: check it"]}})
-    >>> imp["sensors"], len(imp["warnings"])
-    ([['hd', 'hd.raw', 'xcorr', '-8346', '0.84', 'given', '-']], 1)
+    >>> imp["sensors"], len(imp["warnings"]), imp["subjects"]
+    ([['hd', 'hd.raw', 'xcorr', '-8346', '0.84', 'given', '-']], 1, None)
     """
-    record = info.get("import")
-    if not isinstance(record, dict):
+    records = import_records(info)
+    if not records:
         return None
-    sensors = record.get("sensors") if isinstance(record.get("sensors"), dict) else {}
-    rows = []
-    for name, s in sensors.items():
-        s = s if isinstance(s, dict) else {}
-        sync = s.get("sync") if isinstance(s.get("sync"), dict) else {}
-        reg = s.get("registration") if isinstance(s.get("registration"), dict) else {}
-        given = sync.get("method") == "given"
-        quality = (f"{reg['error_px']:.3f} px" if isinstance(reg.get("error_px"), (int, float)) else
-                   f"score {reg['score']:.3f}" if isinstance(reg.get("score"), (int, float)) else "-")
-        confidence = sync.get("confidence")
-        rows.append([str(name), str(s.get("file", "-")), str(sync.get("method", "-")), str(sync.get("offset_us", "-")),
-                     f"{confidence:.2f}" if isinstance(confidence, (int, float)) and not given else "-",
-                     str(reg.get("method", "-")), quality])
-    warnings = record.get("warnings") if isinstance(record.get("warnings"), list) else []
-    return {"sensors": rows, "warnings": [str(w) for w in warnings]}
+    rows, warnings = [], []
+    for record, _ in records:
+        sensors = record.get("sensors") if isinstance(record.get("sensors"), dict) else {}
+        for name, s in sensors.items():
+            s = s if isinstance(s, dict) else {}
+            sync = s.get("sync") if isinstance(s.get("sync"), dict) else {}
+            reg = s.get("registration") if isinstance(s.get("registration"), dict) else {}
+            given = sync.get("method") == "given"
+            quality = (f"{reg['error_px']:.3f} px" if isinstance(reg.get("error_px"), (int, float)) else
+                       f"score {reg['score']:.3f}" if isinstance(reg.get("score"), (int, float)) else "-")
+            confidence = sync.get("confidence")
+            rows.append([str(name), str(s.get("file", "-")), str(sync.get("method", "-")), str(sync.get("offset_us", "-")),
+                         f"{confidence:.2f}" if isinstance(confidence, (int, float)) and not given else "-",
+                         str(reg.get("method", "-")), quality])
+        warnings += [str(w) for w in record.get("warnings", [])] if isinstance(record.get("warnings"), list) else []
+    covered = [subjects for _, subjects in records]
+    subjects = None if any(c is None for c in covered) else sorted({s for c in covered for s in c})
+    return {"sensors": rows, "warnings": warnings, "subjects": subjects}
 
 
 def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
@@ -97,7 +124,7 @@ def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
         summary["n_identities"] = len(identities)
         summary["identity_poses"] = any("yaw" in caption for caption, _ in identities)  # synthetic clips record it
     if summary["import"] is not None:
-        boxes, summary["n_box_clips"] = face_box_samples(ds, summary["import"]["warnings"])
+        boxes, summary["n_box_clips"] = face_box_samples(ds, summary["import"]["warnings"], summary["import"]["subjects"])
         if boxes:
             summary["box_grid"], summary["n_boxes"] = figures.identity_grid(boxes), len(boxes)
     samples = {}
@@ -172,15 +199,18 @@ MAX_BOX_CLIPS = 64
 """The clips of an imported dataset whose face boxes the report shows (those the import warned about first)."""
 
 
-def face_box_samples(ds: DatasetFolder, warnings: list[str]) -> tuple[list[tuple[str, np.ndarray]], int]:
-    """The apex RGB frame of each clip of an imported dataset cropped to its face box, captioned
-    with its clip id (``!`` after the id of a clip a warning names, and those first), at most
-    :data:`MAX_BOX_CLIPS`; and how many clips have frames. Training crops every input to that box,
+def face_box_samples(ds: DatasetFolder, warnings: list[str],
+                     subjects: list[str] | None = None) -> tuple[list[tuple[str, np.ndarray]], int]:
+    """The apex RGB frame of each clip of an imported dataset (of its imported ``subjects`` where it
+    was merged with others, :func:`import_summary`) cropped to its face box, captioned with its clip
+    id (``!`` after the id of a clip a warning names, and those first), at most
+    :data:`MAX_BOX_CLIPS`; and how many such clips there are. Training crops every input to that box,
     and on real footage the detector can put it on a hand or the background."""
     def warned(clip_id: str) -> bool:
         return any(w.startswith((f"clip {clip_id}:", f"{clip_id}:")) for w in warnings)
 
-    rows = sorted(ds.rows, key=lambda r: not warned(str(r["clip_id"])))
+    imported = [r for r in ds.rows if subjects is None or str(r["subject"]) in subjects]
+    rows = sorted(imported, key=lambda r: not warned(str(r["clip_id"])))
     out = []
     for row in rows[:MAX_BOX_CLIPS]:
         clip = read_clip(ds.clip_path(row), sensors=[], truth=False)
@@ -189,7 +219,7 @@ def face_box_samples(ds: DatasetFolder, warnings: list[str]) -> tuple[list[tuple
             k = int(np.clip(np.searchsorted(frames.t_us, clip.apex_us) - 1, 0, len(frames.t_us) - 1))
             out.append((f"{row['clip_id']}{' !' if warned(str(row['clip_id'])) else ''}",
                         figures.crop_box(frames.data[k], clip.calibration.get("face_box", {}).get("rgb"))))
-    return out, len(ds.rows)
+    return out, len(imported)
 
 
 def identity_samples(ds: DatasetFolder, metas: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
