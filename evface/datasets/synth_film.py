@@ -11,7 +11,7 @@ import cv2
 import numba
 
 from evface.checks import as_int
-from evface.datasets.synth_plan import Subject, SynthPreset
+from evface.datasets.synth_plan import Subject, SynthPreset, photo_digest
 from evface.errors import DatasetError, FormatError, where
 from evface.executor import Executor, InProcess, ProcessPool, check_workers
 from evface.face.identity import Identity, builtin_photo_identities, photo_identity, procedural_identity
@@ -24,7 +24,8 @@ from evface.rig.timeline_draw import draw_timeline
 
 
 def subject_identity(subject: Subject) -> Identity:
-    """The face of ``subject`` (a photo subject's file is read again)."""
+    """The face of ``subject`` (a photo subject's file is read again, and refused when its pixels
+    are no longer those the dataset was planned with: its clips would show two faces)."""
     if subject.kind == "procedural":
         return procedural_identity(subject.seed)
     if subject.kind == "builtin":
@@ -32,7 +33,12 @@ def subject_identity(subject: Subject) -> Identity:
     bgr = cv2.imread(subject.photo, cv2.IMREAD_COLOR)
     if bgr is None:
         raise FormatError(where(subject.photo, "face photo became unreadable"))
-    return photo_identity(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), subject.name, source=subject.photo)
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    if subject.photo_sha256 is not None and photo_digest(rgb) != subject.photo_sha256:
+        raise DatasetError(where(subject.photo, f"face photo of {subject.name} changed since this dataset was "
+                                                "planned; its clips would show two faces: put the photo back, or "
+                                                "build the dataset with it into a new folder"))
+    return photo_identity(rgb, subject.name, source=subject.photo)
 
 
 @lru_cache(maxsize=4)

@@ -15,7 +15,9 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +119,7 @@ class Subject:
     kind: str
     seed: int = 0
     photo: str | None = None
+    photo_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,12 +134,48 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "face"
 
 
+def photo_name(stem: str) -> str:
+    """The subject name of a ``--faces`` file of this stem: ``photo-`` and the stem's letters,
+    digits, ``_`` and ``-`` (accents dropped); a stem that loses other characters on the way
+    (another script, spaces) also gets 8 hex digits of its hash, so two such stems never share a
+    name (was: every Chinese or Japanese name became ``photo-face``, and all but the first were
+    skipped).
+
+    Examples
+    --------
+    >>> photo_name("anna_2"), photo_name("Zoë")
+    ('photo-anna_2', 'photo-Zoe-c6a12698')
+    >>> photo_name("张伟") != photo_name("李娜")
+    True
+    """
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    name = f"photo-{_slug(ascii_stem)}"
+    if _slug(stem) == stem:
+        return name
+    composed = unicodedata.normalize("NFC", stem)  # macOS names files decomposed
+    return f"{name}-{hashlib.sha256(composed.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
+
+
+def photo_digest(image: np.ndarray) -> str:
+    """The sha256 of a decoded photo's pixels and shape: the same face whatever its file's name or
+    format's metadata, and a file changed after a dataset was planned is told apart.
+
+    >>> photo_digest(np.zeros((2, 3, 3), np.uint8)) == photo_digest(np.zeros((3, 2, 3), np.uint8))
+    False
+    """
+    image = np.ascontiguousarray(image)
+    return hashlib.sha256(f"{image.dtype} {image.shape}".encode() + image.tobytes()).hexdigest()
+
+
 def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]], list[FaceProblem]]:
     """Load every image of ``faces_dir`` as a photo identity.
 
-    Decision on bad input: a file that is not an image, cannot be read, or has no detectable
-    face is **skipped** and reported as a :class:`FaceProblem`; the others are used. An
-    empty or missing folder, or one without a single usable face, is a DatasetError.
+    Decision on bad input: a file that is not an image, cannot be read, has no detectable face,
+    holds the same pixels as an earlier file (one person would be two subjects, and could be
+    trained on and tested on) or would give a subject name an earlier file has (names are compared
+    regardless of case: their clip files would be one on macOS and Windows) is **skipped** and
+    reported as a :class:`FaceProblem`; the others are used. An empty or missing folder, or one
+    without a single usable face, is a DatasetError. Subfolders and hidden files are not read.
 
     Returns
     -------
@@ -146,7 +185,9 @@ def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]],
     root = Path(faces_dir)
     if not root.is_dir():
         raise DatasetError(where(root, "--faces must be a folder of face photos"))
-    identities, problems, seen = [], [], set()
+    identities, problems = [], []
+    names: dict[str, Path] = {}
+    digests: dict[str, Path] = {}
     for path in sorted(p for p in root.iterdir() if not p.name.startswith(".")):
         if path.is_dir():
             continue
@@ -157,24 +198,39 @@ def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]],
         if bgr is None:
             problems.append(FaceProblem(str(path), "skipped: unreadable or corrupt image"))
             continue
-        name = f"photo-{_slug(path.stem)}"
-        if name in seen:
-            problems.append(FaceProblem(str(path), f"skipped: subject name {name!r} already taken by another file"))
+        name, rgb = photo_name(path.stem), cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        digest = photo_digest(rgb)
+        if name.casefold() in names:
+            problems.append(FaceProblem(str(path), f"skipped: its subject name {name!r} is taken by "
+                                                   f"{names[name.casefold()].name} (names are compared regardless "
+                                                   "of case); rename one of them"))
+            continue
+        if digest in digests:
+            problems.append(FaceProblem(str(path), f"skipped: the same photo as {digests[digest].name} (one person "
+                                                   "would be two subjects)"))
             continue
         try:
-            ident = photo_identity(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), name, source=str(path))
+            ident = photo_identity(rgb, name, source=str(path))
         except FaceNotFoundError as exc:
             problems.append(FaceProblem(str(path), f"skipped: no face found ({exc})"))
             continue
         except EvfaceError as exc:
             problems.append(FaceProblem(str(path), f"skipped: {exc}"))
             continue
-        seen.add(name)
+        names[name.casefold()], digests[digest] = path, path
         identities.append((name, ident))
     if not identities:
-        detail = "; ".join(f"{Path(p.file).name}: {p.reason}" for p in problems) or "folder is empty"
+        detail = "; ".join(f"{Path(p.file).name}: {p.reason}" for p in problems) or _nothing_read(root)
         raise DatasetError(where(root, f"no usable face photo ({detail})"))
     return identities, problems
+
+
+def _nothing_read(root: Path) -> str:
+    """Why a ``--faces`` folder gave no file at all: empty, or only subfolders and hidden files."""
+    skipped = sorted(p.name + "/" * p.is_dir() for p in root.iterdir())
+    if not skipped:
+        return "folder is empty"
+    return f"it holds only subfolders and hidden files, which are not read: {', '.join(skipped[:5])}"
 
 
 MAX_SUBJECTS = 10_000
@@ -194,7 +250,7 @@ def plan_subjects(preset: SynthPreset, seed: int, n_subjects: int | None = None,
     problems: list[FaceProblem] = []
     if faces_dir is not None:
         photos, problems = load_face_photos(faces_dir)
-        subjects += [Subject(name, 1000 + i, "photo", photo=ident.source)
+        subjects += [Subject(name, 1000 + i, "photo", photo=ident.source, photo_sha256=photo_digest(ident.photo))
                      for i, (name, ident) in enumerate(photos)]
     if not subjects:
         raise ParameterError("no subjects: give --subjects > 0 or --faces")

@@ -1,0 +1,76 @@
+"""`evface synth --faces DIR` with the photos a researcher really has: the same photo twice, names in
+other scripts or differing only in case, a photo replaced while a dataset is built in shards."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from evface.datasets.synth import _differing, synthesize
+from evface.datasets.synth_film import subject_identity
+from evface.datasets.synth_plan import get_preset, load_face_photos, plan_subjects
+from evface.errors import DatasetError
+
+
+def _save(path, rgb) -> None:
+    assert cv2.imwrite(str(path), cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
+
+
+def test_the_same_photo_twice_is_skipped_naming_the_first(tmp_path):
+    # was: two subjects of one face (one person could be trained on and tested on)
+    astronaut = data.astronaut()
+    _save(tmp_path / "anna.png", astronaut)
+    _save(tmp_path / "copy-of-anna.png", astronaut)
+    _save(tmp_path / "ben.png", astronaut[:, ::-1])
+    identities, problems = load_face_photos(tmp_path)
+    assert [name for name, _ in identities] == ["photo-anna", "photo-ben"]
+    assert [(p.file, p.reason) for p in problems] == [
+        (str(tmp_path / "copy-of-anna.png"), "skipped: the same photo as anna.png (one person would be two subjects)")]
+
+
+def test_names_in_other_scripts_are_kept_apart_and_case_twins_skipped(tmp_path):
+    # was: both Chinese names became "photo-face" (the second skipped); Anna and anna were both filmed,
+    # then the manifest was refused for clip ids that differ only in case
+    astronaut = data.astronaut()
+    _save(tmp_path / "张伟.png", astronaut)
+    _save(tmp_path / "李娜.png", astronaut[:, ::-1])
+    _save(tmp_path / "Anna.png", (astronaut * 0.8).astype(np.uint8))
+    _save(tmp_path / "anna.jpg", (astronaut * 0.9).astype(np.uint8))
+    identities, problems = load_face_photos(tmp_path)
+    names = [name for name, _ in identities]
+    assert len(names) == 3 and names[0] == "photo-Anna"
+    assert all(name.startswith("photo-face-") for name in names[1:]) and names[1] != names[2]
+    assert [p.file for p in problems] == [str(tmp_path / "anna.jpg")]
+    assert "'photo-anna' is taken by Anna.png" in problems[0].reason and "rename" in problems[0].reason
+
+
+def test_a_photo_replaced_during_a_build_is_refused(tmp_path):
+    # was: a shard (or a resumed run) filmed with the new photo, merged with the old one's clips without a word
+    faces = tmp_path / "faces"
+    faces.mkdir()
+    _save(faces / "x.png", data.astronaut())
+    options = dict(preset="tiny", subjects=0, classes=["AU4"], lighting=["bright", "dim"], faces_dir=faces)
+    synthesize(tmp_path / "s0", shard="0/2", **options)
+    subjects, _ = plan_subjects(get_preset("tiny"), 0, 0, faces)
+    _save(faces / "x.png", data.astronaut()[:, ::-1])
+    with pytest.raises(DatasetError, match="made with other subjects"):
+        synthesize(tmp_path / "s0", shard="0/2", **options)
+    with pytest.raises(DatasetError, match="x.png: face photo of photo-x changed since this dataset was planned"):
+        subject_identity(subjects[0])
+
+
+def test_a_record_from_before_photo_digests_is_the_same_dataset():
+    old = {"subjects": [{"name": "s000", "index": 0, "kind": "procedural", "seed": 5, "photo": None}]}
+    new = {"subjects": [{**old["subjects"][0], "photo_sha256": None}]}
+    assert _differing(old, new, ("subjects",)) == []
+    assert _differing(old, {"subjects": [{**new["subjects"][0], "seed": 6}]}, ("subjects",)) == ["subjects"]
+
+
+def test_a_folder_of_subfolders_says_they_are_not_read(tmp_path):
+    # was: "no usable face photo (folder is empty)" for photos sorted into one folder per person
+    (tmp_path / "alice").mkdir()
+    _save(tmp_path / "alice" / "1.png", data.astronaut())
+    with pytest.raises(DatasetError, match=r"it holds only subfolders and hidden files, which are not read: alice/\)"):
+        load_face_photos(tmp_path)
