@@ -101,3 +101,20 @@ def test_a_large_photo_is_blurred_only_where_the_texture_samples_it(monkeypatch)
     lin = cv2.GaussianBlur((photo.astype(np.float32) / 255) ** 2.2, (0, 0), 0.45 * np.sqrt(abs(np.linalg.det(M[:, :2]))))
     whole = cv2.warpAffine(lin, M, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT_101)
     assert np.array_equal(texture[..., :3], whole)
+
+
+def test_a_photo_cut_short_is_skipped_and_its_decoders_lines_go_into_the_warning(tmp_path, capfd):
+    # was: a JPEG cut short used as a face (OpenCV fills its missing rows grey), with libjpeg's "Premature
+    # end of JPEG file" on standard error, and libpng's "Read Error" printed beside evface's warning
+    astronaut = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    for suffix in (".jpg", ".png"):
+        whole = cv2.imencode(suffix, astronaut)[1].tobytes()
+        (tmp_path / f"cut{suffix}").write_bytes(whole[: len(whole) * 2 // 3])
+    _save(tmp_path / "whole.png", data.astronaut())
+    capfd.readouterr()
+    identities, problems = load_face_photos(tmp_path)
+    assert [name for name, _ in identities] == ["photo-whole"]
+    assert [p.file for p in problems] == [str(tmp_path / "cut.jpg"), str(tmp_path / "cut.png")]
+    assert problems[0].reason.startswith("skipped: corrupt or cut short (image file is truncated")
+    assert problems[1].reason == "skipped: unreadable or corrupt image (libpng error: Read Error)"
+    assert capfd.readouterr().err == ""

@@ -12,9 +12,9 @@ import numba
 
 from evface.checks import as_int
 from evface.datasets.synth_plan import Subject, SynthPreset, photo_digest
-from evface.errors import DatasetError, FormatError, where
+from evface.errors import DatasetError, where
 from evface.executor import Executor, InProcess, ProcessPool, check_workers
-from evface.face.identity import Identity, builtin_photo_identities, photo_identity, procedural_identity
+from evface.face.identity import Identity, builtin_photo_identities, photo_identity, procedural_identity, read_photo
 from evface.io.clip_schema import Clip
 from evface.io.clip_writer import write_clip
 from evface.rig.geometry import RigParams
@@ -30,10 +30,7 @@ def subject_identity(subject: Subject) -> Identity:
         return procedural_identity(subject.seed)
     if subject.kind == "builtin":
         return builtin_photo_identities()[0]
-    bgr = cv2.imread(subject.photo, cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise FormatError(where(subject.photo, "face photo became unreadable"))
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    rgb = read_photo(subject.photo)
     if subject.photo_sha256 is not None and photo_digest(rgb) != subject.photo_sha256:
         raise DatasetError(where(subject.photo, f"face photo of {subject.name} changed since this dataset was "
                                                 "planned; its clips would show two faces: put the photo back, or "

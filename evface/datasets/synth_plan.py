@@ -22,13 +22,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from evface.checks import as_int
-from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, ParameterError, where
+from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, where
 from evface.face.aus import DEFAULT_CLASSES
-from evface.face.identity import Identity, photo_identity
+from evface.face.identity import Identity, photo_identity, read_photo
 from evface.rig.geometry import RigParams
 from evface.rig.lighting import DEFAULT_LIGHTING, LIGHTING
 from evface.rig.record import ClipSpec, int_seed
@@ -194,12 +193,12 @@ def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]],
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             problems.append(FaceProblem(str(path), f"skipped: not an image file (expected {', '.join(IMAGE_SUFFIXES)})"))
             continue
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is None:
-            problems.append(FaceProblem(str(path), "skipped: unreadable or corrupt image"))
+        try:
+            rgb = read_photo(path)
+        except FormatError as exc:
+            problems.append(FaceProblem(str(path), f"skipped: {_about(exc, path)}"))
             continue
-        name, rgb = photo_name(path.stem), cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        digest = photo_digest(rgb)
+        name, digest = photo_name(path.stem), photo_digest(rgb)
         if name.casefold() in names:
             problems.append(FaceProblem(str(path), f"skipped: its subject name {name!r} is taken by "
                                                    f"{names[name.casefold()].name} (names are compared regardless "
@@ -212,10 +211,10 @@ def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]],
         try:
             ident = photo_identity(rgb, name, source=str(path))
         except FaceNotFoundError as exc:
-            problems.append(FaceProblem(str(path), f"skipped: no face found ({exc})"))
+            problems.append(FaceProblem(str(path), f"skipped: no face found ({_about(exc, path)})"))
             continue
         except EvfaceError as exc:
-            problems.append(FaceProblem(str(path), f"skipped: {exc}"))
+            problems.append(FaceProblem(str(path), f"skipped: {_about(exc, path)}"))
             continue
         names[name.casefold()], digests[digest] = path, path
         identities.append((name, ident))
@@ -223,6 +222,15 @@ def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]],
         detail = "; ".join(f"{Path(p.file).name}: {p.reason}" for p in problems) or _nothing_read(root)
         raise DatasetError(where(root, f"no usable face photo ({detail})"))
     return identities, problems
+
+
+def _about(exc: Exception, path: Path) -> str:
+    """The message of ``exc`` without the file it starts with (the warning names it once).
+
+    >>> _about(FormatError("a.png: unreadable"), Path("a.png"))
+    'unreadable'
+    """
+    return str(exc).removeprefix(f"{path}: ")
 
 
 def _nothing_read(root: Path) -> str:

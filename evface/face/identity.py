@@ -14,13 +14,24 @@ stomion, left and right upper-lip peaks), ``chin``, ``jaw`` (9 points, left ear 
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Mapping
 
+import cv2
 import numpy as np
+from PIL import Image
 
 from evface.checks import as_int
+from evface.errors import FormatError, where
 from evface.face.detect import locate_face
 
 
@@ -252,6 +263,59 @@ def photo_identity(image_rgb_uint8: np.ndarray, name: str, source: str | None = 
               "mouth": None if det.mouth is None else [float(t) for t in det.mouth]}
     return Identity(name=name, kind="photo", landmarks=lm, params=params, photo=img.copy(),
                     photo_from_face=A, source=source)
+
+
+def read_photo(path: str | Path) -> np.ndarray:
+    """A photo file as OpenCV decodes it: an (H, W, 3) RGB uint8 array, turned upright by its EXIF
+    orientation, grey, alpha and 16-bit reduced to 8-bit RGB.
+
+    Raises
+    ------
+    FormatError
+        Naming the file and what its decoder said, when it cannot be decoded or is a JPEG cut
+        short (OpenCV decodes one, the missing rows grey: was used as a face, with only libjpeg's
+        "Premature end of JPEG file" on standard error). The decoders' own lines (libpng's "Read
+        Error", OpenCV's ``[ERROR:0@0.4]`` ones) go into the message, not onto standard error.
+
+    Examples
+    --------
+    >>> read_photo("missing.png")  # and, in brackets, what OpenCV said of it (at its log level)
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: missing.png: unreadable or corrupt image...
+    """
+    with _stderr_kept() as said:
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise FormatError(where(path, "unreadable or corrupt image" + "".join(f" ({line})" for line in said[:1])))
+    try:
+        with warnings.catch_warnings(), Image.open(path) as image:
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size OpenCV decoded
+            if image.format == "JPEG":
+                image.load()
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise FormatError(where(path, f"corrupt or cut short ({exc})")) from None
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+@contextmanager
+def _stderr_kept() -> Iterator[list[str]]:
+    """Keep what native code writes to file descriptor 2 in the block; the list holds its
+    non-empty lines afterwards."""
+    said: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield said
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            log.seek(0)
+            lines = log.read().decode(errors="replace").splitlines()
+            # OpenCV's "[ERROR:0@0.4] global loadsave.cpp:612 " says where in OpenCV, not what
+            said.extend(re.sub(r"^\[[^]]*\] global \S+ ", "", line.strip()) for line in lines if line.strip())
 
 
 @lru_cache(maxsize=1)
