@@ -118,3 +118,14 @@ def test_a_photo_cut_short_is_skipped_and_its_decoders_lines_go_into_the_warning
     assert problems[0].reason.startswith("skipped: corrupt or cut short (image file is truncated")
     assert problems[1].reason == "skipped: unreadable or corrupt image (libpng error: Read Error)"
     assert capfd.readouterr().err == ""
+
+
+def test_a_face_at_the_edge_of_its_photo_is_skipped_not_filmed_beside_its_mirror_image(tmp_path):
+    # was: filmed with a mirrored second face beside it (the renderer reflects the photo at its edges)
+    _save(tmp_path / "centred.png", data.astronaut())
+    _save(tmp_path / "edge.png", data.astronaut()[:, 150:])
+    identities, problems = load_face_photos(tmp_path)
+    assert [name for name, _ in identities] == ["photo-centred"]
+    assert [p.file for p in problems] == [str(tmp_path / "edge.png")]
+    assert problems[0].reason.startswith("skipped: the face lies 13 px inside the photo's left edge, and the canvas "
+                                         "reaches 65 px beyond it, where the photo is drawn mirrored: a second face")
