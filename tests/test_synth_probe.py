@@ -1,7 +1,10 @@
 """`evface synth --faces DIR` with the photos a researcher really has: the same photo twice, names in
-other scripts or differing only in case, a photo replaced while a dataset is built in shards."""
+other scripts or differing only in case, a photo replaced while a dataset is built in shards, a JPEG
+cut short, a face at the edge of its photo, a photo of 8000x6000 pixels."""
 
 from __future__ import annotations
+
+import os
 
 import cv2
 import numpy as np
@@ -11,7 +14,7 @@ from skimage import data
 from evface.datasets.synth import _differing, synthesize
 from evface.datasets.synth_film import subject_identity
 from evface.datasets.synth_plan import get_preset, load_face_photos, plan_subjects
-from evface.errors import DatasetError
+from evface.errors import DatasetError, FormatError
 
 
 def _save(path, rgb) -> None:
@@ -129,3 +132,15 @@ def test_a_face_at_the_edge_of_its_photo_is_skipped_not_filmed_beside_its_mirror
     assert [p.file for p in problems] == [str(tmp_path / "edge.png")]
     assert problems[0].reason.startswith("skipped: the face lies 13 px inside the photo's left edge, and the canvas "
                                          "reaches 65 px beyond it, where the photo is drawn mirrored: a second face")
+
+
+def test_a_progress_bar_drawn_while_a_photo_is_read_stays_out_of_its_reason(tmp_path, monkeypatch):
+    # a bar's refresh thread may draw while the decoders' lines are kept: its frame is no reason
+    from evface.face import identity
+
+    def imread(path, flags):
+        os.write(2, b"\r\x1b[2Ksynth ---- 1/4\nlibpng error: Read Error\n")
+
+    monkeypatch.setattr(identity.cv2, "imread", imread)
+    with pytest.raises(FormatError, match=r"^x.png: unreadable or corrupt image \(libpng error: Read Error\)$"):
+        identity.read_photo("x.png")

@@ -301,7 +301,8 @@ def read_photo(path: str | Path) -> np.ndarray:
 @contextmanager
 def _stderr_kept() -> Iterator[list[str]]:
     """Keep what native code writes to file descriptor 2 in the block; the list holds its
-    non-empty lines afterwards."""
+    non-empty lines afterwards, but those holding a terminal's control codes (a progress bar
+    drawn meanwhile by another thread: it draws again at its next refresh)."""
     said: list[str] = []
     sys.stderr.flush()
     saved = os.dup(2)
@@ -315,7 +316,8 @@ def _stderr_kept() -> Iterator[list[str]]:
             log.seek(0)
             lines = log.read().decode(errors="replace").splitlines()
             # OpenCV's "[ERROR:0@0.4] global loadsave.cpp:612 " says where in OpenCV, not what
-            said.extend(re.sub(r"^\[[^]]*\] global \S+ ", "", line.strip()) for line in lines if line.strip())
+            said.extend(re.sub(r"^\[[^]]*\] global \S+ ", "", line.strip()) for line in lines
+                        if line.strip() and "\x1b" not in line)
 
 
 @lru_cache(maxsize=1)
