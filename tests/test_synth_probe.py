@@ -144,3 +144,19 @@ def test_a_progress_bar_drawn_while_a_photo_is_read_stays_out_of_its_reason(tmp_
     monkeypatch.setattr(identity.cv2, "imread", imread)
     with pytest.raises(FormatError, match=r"^x.png: unreadable or corrupt image \(libpng error: Read Error\)$"):
         identity.read_photo("x.png")
+
+
+def test_shards_of_one_photo_folder_given_by_other_paths_merge(tmp_path, monkeypatch):
+    # was: "shard made with other subjects" for `--faces photos` run in one folder and
+    # `--faces /abs/photos` (another node's working folder, a shard run again from elsewhere)
+    from evface.datasets.synth_shards import merge_shards
+
+    faces = tmp_path / "faces"
+    faces.mkdir()
+    _save(faces / "x.png", data.astronaut())
+    options = dict(preset="tiny", subjects=0, classes=["AU4"], lighting=["bright", "dim"])
+    monkeypatch.chdir(tmp_path)
+    synthesize(tmp_path / "s0", shard="0/2", faces_dir="faces", **options)
+    synthesize(tmp_path / "s1", shard="1/2", faces_dir=faces, **options)
+    merged = merge_shards(tmp_path / "merged", [tmp_path / "s0", tmp_path / "s1"])
+    assert sorted(p.name for p in (merged / "clips").iterdir()) == ["photo-x_AU4_bright_r0.h5", "photo-x_AU4_dim_r0.h5"]

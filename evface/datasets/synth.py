@@ -238,14 +238,22 @@ _SAME_DATASET = ("generator", "seed", "preset", "params", "subjects", "classes",
 def _differing(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
     """The ``keys`` on which two ``dataset.json`` records differ. A :class:`SynthPreset` or
     :class:`Subject` field added after a record was written (``rotate_lightings``,
-    ``photo_sha256``) counts as its default there, which plans the same clips."""
+    ``photo_sha256``) counts as its default there, which plans the same clips. A photo subject
+    whose pixels are recorded is that photo from any path (``--faces photos`` here,
+    ``--faces /data/photos`` on another node)."""
     defaults = {f.name: f.default for f in fields(SynthPreset) if f.default is not MISSING}
     subject_defaults = {f.name: f.default for f in fields(Subject) if f.default is not MISSING}
+
+    def subject(s: Any) -> Any:
+        if not isinstance(s, dict):
+            return s
+        s = {**subject_defaults, **s}
+        return {k: v for k, v in s.items() if k != "photo"} if s["photo_sha256"] is not None else s
 
     def value(info: dict[str, Any], key: str) -> Any:
         v = json.loads(json.dumps(info.get(key)))
         if key == "subjects" and isinstance(v, list):
-            return [{**subject_defaults, **s} if isinstance(s, dict) else s for s in v]
+            return [subject(s) for s in v]
         return {**defaults, **v} if key == "params" and isinstance(v, dict) else v
 
     return [k for k in keys if value(a, k) != value(b, k)]
