@@ -189,3 +189,22 @@ def test_an_out_that_is_a_symbolic_link_is_refused_naming_it(tmp_path, capsys, t
         "would replace the link: give OUT the file the link names, or a new name")
     assert link.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["link.png", "sheets"]
     assert (target.read_bytes() == b"an earlier sheet") if target_exists else not target.exists()
+
+
+def test_faces_reads_photos_as_synth_does(tmp_path, capsys):
+    """`faces --photo` read with cv2.imread alone: a JPEG cut short was drawn (its missing rows
+    grey), and a face at the photo's edge beside its mirror image without a word."""
+    whole = tmp_path / "whole.jpg"
+    cv2.imwrite(str(whole), cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert main(["faces", str(tmp_path / "f.png"), "--seeds", "0", "--size", "32", "--photo", str(cut)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {cut}: corrupt or cut short (") and "\n" not in err
+    assert not (tmp_path / "f.png").exists()
+    edge = tmp_path / "edge.png"
+    cv2.imwrite(str(edge), cv2.cvtColor(np.ascontiguousarray(data.astronaut()[:, 170:]), cv2.COLOR_RGB2BGR))
+    assert main(["faces", str(tmp_path / "f.png"), "--seeds", "0", "--size", "32", "--photo", str(edge)]) == 0
+    out, err = capsys.readouterr()
+    said = " ".join(err.split())  # the console wraps long lines
+    assert said.startswith(f"warning: {edge}: the face runs past the photo's left edge") and "mirrored" in said

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from evface.checks import as_int
+from evface.commands import terminal
 from evface.commands.options import naming
 from evface.commands.paths import output_file
 from evface.errors import FormatError, ParameterError, where
@@ -81,7 +82,8 @@ def register(app: typer.Typer) -> None:
         """Render neutral, AU apex (intensity 1 = strong micro-expression), gaze and head poses for several faces."""
         import cv2
 
-        from evface.face.identity import builtin_photo_identities, photo_identity, procedural_identity  # lazy: cv2 stays out of CLI start-up
+        from evface.face.identity import (builtin_photo_identities, mirrored_face, photo_identity,  # lazy: cv2 stays out of CLI start-up
+                                          procedural_identity, read_photo)
         from evface.face.preview import contact_sheet  # lazy: cv2 and the renderer stay out of CLI start-up
 
         output_file(out, "OUT", replaces=(".png",))
@@ -118,11 +120,11 @@ def register(app: typer.Typer) -> None:
         with naming("--size"):  # was: a MemoryError, or the process killed, while drawing a face
             check_memory((size, size), "give a smaller --size")
         idents = [procedural_identity(s) for s in seed_list]
-        for p in photo:
-            bgr = cv2.imread(str(p), cv2.IMREAD_COLOR)
-            if bgr is None:
-                raise FormatError(where(p, "cannot read the image"))
-            idents.append(photo_identity(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), p.stem, source=str(p)))
+        for p in photo:  # a JPEG cut short is refused (was drawn, its missing rows grey)
+            idents.append(photo_identity(read_photo(p), p.stem, source=str(p)))
+            mirrored = mirrored_face(idents[-1])
+            if mirrored:  # a preview still draws it; evface synth skips such a photo
+                terminal.console().print(terminal.labelled("warning:", "yellow", f"{p}: {mirrored}"), soft_wrap=True)
         if astronaut:
             idents.extend(builtin_photo_identities())
         expressions = [{}] + [_parse_aus(a) for a in aus] + [{} for _ in pose]

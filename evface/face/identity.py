@@ -32,6 +32,7 @@ from PIL import Image
 
 from evface.checks import as_int
 from evface.errors import FormatError, where
+from evface.face.canvas import FACE_FRACTION, V_CENTER
 from evface.face.detect import locate_face
 
 
@@ -336,3 +337,43 @@ def builtin_photo_identities() -> list[Identity]:
     [('astronaut', 'photo', 'skimage.data.astronaut')]
     """
     return [_astronaut()]
+
+
+FACE_REGION_FW = (-0.5, -0.35, 0.5, 0.75)
+"""The face (cheek to cheek, brows to chin) in face-normalised ``(u0, v0, u1, v1)``: what must not
+be drawn twice (mirrored hair or forehead at a canvas's edge is no second face)."""
+
+
+def mirrored_face(identity: Identity) -> str | None:
+    """Why a photo identity's face would be drawn twice, or None: a (square) canvas reaches farther
+    beyond an edge of the photo than the face lies inside it, and the renderer fills what lies
+    beyond with the photo mirrored at that edge (was: a face at the edge of its photo filmed beside
+    its own mirror image).
+
+    >>> from skimage import data
+    >>> print(mirrored_face(photo_identity(data.astronaut(), "astronaut")))
+    None
+    >>> mirrored_face(photo_identity(np.ascontiguousarray(data.astronaut()[:, 170:]), "edge"))[:56]
+    "the face runs past the photo's left edge, and the canvas"
+    >>> mirrored_face(photo_identity(np.ascontiguousarray(data.astronaut()[:, 150:]), "near"))[:64]
+    "the face lies 13 px inside the photo's left edge, and the canvas"
+    """
+    half = 0.5 / FACE_FRACTION
+    canvas = (-half, V_CENTER - half, half, V_CENTER + half)
+    (cx0, cy0, cx1, cy1), (fx0, fy0, fx1, fy1) = (_photo_box(identity, box) for box in (canvas, FACE_REGION_FW))
+    h, w = identity.photo.shape[:2]
+    for side, beyond, inside in (("left", -cx0, fx0), ("top", -cy0, fy0), ("right", cx1 - (w - 1), (w - 1) - fx1),
+                                 ("bottom", cy1 - (h - 1), (h - 1) - fy1)):
+        if beyond > max(inside, 0.0):
+            where_face = f"lies {inside:.0f} px inside" if inside >= 0 else "runs past"
+            return (f"the face {where_face} the photo's {side} edge, and the canvas reaches {beyond:.0f} px beyond "
+                    "it, where the photo is drawn mirrored: a second face would show; use a photo with more room "
+                    f"around the face (about {half:.1f} face widths from its centre to each side)")
+    return None
+
+
+def _photo_box(identity: Identity, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The bounding box in photo pixels of a face-normalised ``(u0, v0, u1, v1)`` box."""
+    u0, v0, u1, v1 = box
+    corners = np.asarray(identity.photo_from_face) @ np.array([[u0, u1, u0, u1], [v0, v0, v1, v1], [1, 1, 1, 1]])
+    return corners[0].min(), corners[1].min(), corners[0].max(), corners[1].max()
