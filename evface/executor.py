@@ -12,7 +12,8 @@ Every executor has the one method ``run(jobs, on_done)``:
 - :class:`ProcessPool` (``workers`` spawned processes on this machine; the default for
   ``--workers``/``--jobs``, no Ray needed),
 - :class:`RayCluster` (``--ray auto|ADDRESS``: every job a Ray task; a job whose worker or node
-  is lost is retried, then reported by :class:`JobFailedError`, as is at once a job that raises).
+  is lost is retried, then reported by :class:`JobFailedError`, as is at once a job that raises,
+  and by :class:`ClusterLostError` the cluster itself stopping).
   Ray is imported only here.
 
 The first job that fails stops the run: the jobs still queued are cancelled and the error is
@@ -106,6 +107,10 @@ class Executor(Protocol):
 
 class JobFailedError(EvfaceError):
     """A job still failed after its retries (the message names it and the cause)."""
+
+
+class ClusterLostError(JobFailedError):
+    """The Ray cluster's head node stopped answering while jobs ran (the message says how to resume)."""
 
 
 @dataclass(frozen=True)
@@ -229,6 +234,22 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
+HEAD_CHECK_S = 5.0
+"""While no Ray task finishes, :class:`RayCluster` checks this often (seconds) that the cluster's
+head node answers: where it is gone, Ray's calls wait for it for a minute, then end the process
+with exit code 1 and no word of the command."""
+
+
+def _answers(address: str) -> bool:
+    """Whether a server accepts a TCP connection at ``address`` (``HOST:PORT``) within 10 s."""
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=10).close()
+    except OSError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class RayCluster:
     """Run every job as a Ray task on the cluster at ``address`` (``"auto"``: the one started on
@@ -240,7 +261,9 @@ class RayCluster:
     ``retry_exceptions=False``): evface's own errors (bad input, a diverged training) and its bugs
     come out the same each time, so its error is reported at once, naming the job. A job that no
     node of the cluster can take (a head node started with ``--num-cpus=0`` and no other node) is
-    refused before anything runs: Ray would keep it waiting for ever. Every node must run the same evface (and Python) and see
+    refused before anything runs: Ray would keep it waiting for ever. A cluster that stops while
+    jobs run (``ray stop``, its head node lost) is reported at once by :class:`ClusterLostError`,
+    within :data:`HEAD_CHECK_S` seconds or two, naming what was unfinished. Every node must run the same evface (and Python) and see
     the paths in the jobs' arguments (shared storage); a task on a node whose evface sources
     differ from this process's (:func:`code_fingerprint`) fails naming it, instead of running
     other code than the command's.
@@ -272,16 +295,27 @@ class RayCluster:
 
             for job in jobs:
                 submit(job)
+            head = ray.get_runtime_context().gcs_address
             try:
                 while pending:
-                    ready, _ = ray.wait(list(pending), num_returns=1)
+                    ready, _ = ray.wait(list(pending), num_returns=1, timeout=HEAD_CHECK_S)
+                    if not ready:
+                        if not _answers(head):
+                            raise self._lost(head, list(pending.values()))
+                        continue
                     job = pending.pop(ready[0])
                     try:
                         result = ray.get(ready[0])
                     except ray.exceptions.RayError as exc:
+                        if isinstance(exc, ray.exceptions.LocalRayletDiedError) or (
+                                not isinstance(exc, ray.exceptions.RayTaskError) and not _answers(head)):
+                            raise self._lost(head, [job, *pending.values()]) from None
                         raise self._failed(job, exc, ray) from None
                     for then in on_done(job, result) or ():
                         submit(then)
+            except ClusterLostError:  # nothing left to cancel, and Ray's calls would wait for the head
+                pending.clear()
+                raise
             except BaseException:
                 for ref in pending:
                     ray.cancel(ref, force=True)
@@ -299,6 +333,15 @@ class RayCluster:
             return JobFailedError(f"{job.name} failed on the Ray cluster at {self.address}: {said}")
         return JobFailedError(f"{job.name} failed {counted(1 + self.retries, 'time')} on the Ray cluster at "
                               f"{self.address}: {said}")
+
+
+    def _lost(self, head: str, unfinished: list[Job]) -> ClusterLostError:
+        """The error of a cluster that stopped (its head node, whose GCS was at ``head``, or this
+        node's raylet gone: ``ray stop``, a node lost) with the jobs ``unfinished``."""
+        names = unfinished[0].name + (f" and {counted(len(unfinished) - 1, 'other job')}" if len(unfinished) > 1 else "")
+        return ClusterLostError(f"the Ray cluster at {self.address} (head node {head}) stopped (ray stop, or a node "
+                                f"lost) with {names} unfinished; what finished is kept: run the same command again on "
+                                "a running cluster, or without --ray, to resume")
 
 
 @lru_cache(maxsize=1)

@@ -4,6 +4,7 @@ parts are tasks, as its parts trained one after the other in one call), and a ki
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -49,25 +50,43 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def _ray_env() -> dict[str, str]:
+    """The environment of a test cluster's processes: this checkout first on the path, and Ray's
+    token authentication off (Ray 2.60 turns it on for 'ray start' wherever ~/.ray/auth_token exists,
+    which any local ``ray.init()`` writes, and a driver given the address does not send the token)."""
+    path = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return {**os.environ, "PYTHONPATH": path, "RAY_AUTH_MODE": "disabled"}
+
+
+COMMON = ["--block", "--node-ip-address=127.0.0.1", "--num-cpus=1", "--object-store-memory=80000000",
+          "--disable-usage-stats"]
+
+
+def _head(port: int, temp: str) -> subprocess.Popen:
+    """A ``ray start --head --block`` process on ``127.0.0.1:port`` (one CPU), once it listens."""
+    head = subprocess.Popen([RAY, "start", "--head", f"--port={port}", "--include-dashboard=false",
+                             f"--temp-dir={temp}", *COMMON], env=_ray_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not _listening(port):
+        if head.poll() is not None or time.monotonic() > deadline:
+            _stop(head)
+            raise AssertionError("ray start --head did not come up")
+        time.sleep(0.2)
+    return head
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """The address of a Ray cluster on 127.0.0.1 (head + one worker node), stopped afterwards."""
     temp = tempfile.mkdtemp(prefix="evray-", dir="/tmp")  # short: Ray's socket paths must fit in 107 bytes
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-    common = ["--block", "--node-ip-address=127.0.0.1", "--num-cpus=1", "--object-store-memory=80000000",
-              "--disable-usage-stats"]
     started = []
     try:
-        started.append(subprocess.Popen([RAY, "start", "--head", f"--port={port}", "--include-dashboard=false",
-                                         f"--temp-dir={temp}", *common], env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL))
+        started.append(_head(port, temp))
         address = f"127.0.0.1:{port}"
         deadline = time.monotonic() + 60
-        while not _listening(port):
-            assert started[0].poll() is None and time.monotonic() < deadline, "ray start --head did not come up"
-            time.sleep(0.2)
-        started.append(subprocess.Popen([RAY, "start", f"--address={address}", *common], env=env,
+        started.append(subprocess.Popen([RAY, "start", f"--address={address}", *COMMON], env=_ray_env(),
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         ray.init(address=address, logging_level="warning")
         try:
@@ -256,3 +275,54 @@ def test_a_node_running_other_evface_code_is_refused(cluster, monkeypatch):
     monkeypatch.setattr(evface.executor, "code_fingerprint", lambda: "0123456789ab", raising=False)  # changed code here
     with pytest.raises(JobFailedError, match=r"x failed on the Ray cluster.*the evface of node .* is not the one of the command"):
         RayCluster(cluster["address"]).run([Job("x", _times, (2, 3))], lambda job, r: None)
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it."""
+    out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True).stdout
+    children: dict[int, list[int]] = {}
+    for line in out.splitlines():
+        child, parent = map(int, line.split())
+        children.setdefault(parent, []).append(child)
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo.extend(children.get(found[-1], []))
+    return found
+
+
+def test_a_cluster_that_stops_midway_is_named_at_once_and_the_run_resumes_locally(tmp_path):
+    """A head node killed while its tasks film clips (ray stop --force, a lost machine): the command
+    waited a minute, then Ray's core ended it with exit 1 and no word of evface's (after
+    ``ray stop``: "failed 3 times ... The task's local raylet died", though no task had been retried)."""
+    temp = tempfile.mkdtemp(prefix="evray-", dir="/tmp")
+    port = _free_port()
+    head = _head(port, temp)
+    processes: list[int] = []
+    driver = None
+    try:
+        deadline = time.monotonic() + 60
+        out = tmp_path / "data"
+        driver = subprocess.Popen([sys.executable, "-m", "evface.cli", "synth", str(out), *TINY, "--ray",
+                                   f"127.0.0.1:{port}"], env=_ray_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True)
+        while not _task_workers([head.pid], "s00"):  # a worker filming a clip
+            assert driver.poll() is None and time.monotonic() < deadline, driver.stdout.read()
+            time.sleep(0.05)
+        processes = _descendants(head.pid)
+        for pid in processes:
+            os.kill(pid, signal.SIGKILL)
+        said, _ = driver.communicate(timeout=45)  # Ray's own end comes after 60 s
+        assert driver.returncode == 2, said
+        assert said.strip().splitlines()[-1].startswith(f"error: the Ray cluster at 127.0.0.1:{port} (head node "), said
+        assert "unfinished; what finished is kept: run the same command again" in said
+    finally:
+        if driver is not None and driver.poll() is None:
+            driver.kill()
+        for pid in processes + _descendants(head.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        head.wait()
+        shutil.rmtree(temp, ignore_errors=True)
+    assert main(["synth", str(out), *TINY]) == 0  # resumed here, without --ray
+    assert len(list((out / "clips").glob("*.h5"))) == 4
