@@ -437,7 +437,13 @@ def _check_address(ray: Any, address: str, named: str) -> None:
     except OSError as exc:
         raise ParameterError(f"{named}: no Ray head node answers there ({exc}); give the HOST:PORT that "
                              "'ray start --head' printed, or --ray auto on a node of the cluster") from None
-    if not _is_ray_head(ray, host, int(port)):
+    try:
+        is_head = _is_ray_head(ray, host, int(port))
+    except getattr(ray.exceptions, "AuthenticationError", ()):
+        raise ParameterError(f"{named}: the Ray head node there asks for its token (Ray's token authentication), "
+                             "and this command gives none: set RAY_AUTH_MODE=token, with the cluster's token in "
+                             "RAY_AUTH_TOKEN or ~/.ray/auth_token, as on its nodes") from None
+    if not is_head:
         raise ParameterError(f"{named}: something answers there, but not a Ray head node; give the "
                              "HOST:PORT that 'ray start --head' printed (its --port, 6379 by default; not the "
                              "dashboard's or the Ray Client's port)")
@@ -452,7 +458,10 @@ def _is_ray_head(ray: Any, host: str, port: int) -> bool:
     Ray has no public call that asks an address for its GCS without those retries: past the
     HTTP/2 check (plain sockets), this asks Ray's own GCS client (``ray._raylet.GcsClient``, what
     ``ray.init`` tries each time). A Ray without it, or whose client takes other arguments or
-    fails otherwise, leaves the question to ``ray.init`` (``True``): slower, never wrong."""
+    fails otherwise, leaves the question to ``ray.init`` (``True``): slower, never wrong. A head
+    node that asks for a token this process does not give (Ray's token authentication) raises
+    Ray's ``AuthenticationError``: ``ray.init`` would try it 20 times and say only that it
+    cannot connect."""
     tls = os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true")  # then the GCS answers only in TLS
     if not tls and not _speaks_http2(host, port):
         return False
@@ -465,6 +474,8 @@ def _is_ray_head(ray: Any, host: str, port: int) -> bool:
             client(address=f"{host}:{port}")
         except rpc_error:
             return False
+        except getattr(ray.exceptions, "AuthenticationError", ()):  # a head node that wants a token: the caller says so
+            raise
         except Exception:  # noqa: BLE001 - another Ray's client: ray.init, public, decides
             return True
     return True

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,10 +63,11 @@ COMMON = ["--block", "--node-ip-address=127.0.0.1", "--num-cpus=1", "--object-st
           "--disable-usage-stats"]
 
 
-def _head(port: int, temp: str) -> subprocess.Popen:
-    """A ``ray start --head --block`` process on ``127.0.0.1:port`` (one CPU), once it listens."""
+def _head(port: int, temp: str, **env: str) -> subprocess.Popen:
+    """A ``ray start --head --block`` process on ``127.0.0.1:port`` (one CPU), once it listens;
+    ``env``: more environment variables for it."""
     head = subprocess.Popen([RAY, "start", "--head", f"--port={port}", "--include-dashboard=false",
-                             f"--temp-dir={temp}", *COMMON], env=_ray_env(), stdout=subprocess.DEVNULL,
+                             f"--temp-dir={temp}", *COMMON], env={**_ray_env(), **env}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not _listening(port):
@@ -326,3 +328,25 @@ def test_a_cluster_that_stops_midway_is_named_at_once_and_the_run_resumes_locall
         shutil.rmtree(temp, ignore_errors=True)
     assert main(["synth", str(out), *TINY]) == 0  # resumed here, without --ray
     assert len(list((out / "clips").glob("*.h5"))) == 4
+
+
+def test_a_head_node_that_asks_for_a_token_is_named_at_once(tmp_path, capsys, monkeypatch):
+    """Ray 2.60 turns its token authentication on for 'ray start' wherever ~/.ray/auth_token exists
+    (which any local ``ray.init()`` writes), and a driver given the head's address sends no token
+    unless RAY_AUTH_MODE=token: ray.init tried 20 times, 21 s of Ray's C++ warnings, then "cannot
+    connect to a Ray cluster (Failed to connect to Ray cluster at ...)", which the head never refused."""
+    temp = tempfile.mkdtemp(prefix="evray-", dir="/tmp")
+    port = _free_port()
+    head = _head(port, temp, RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=uuid.uuid4().hex)
+    try:
+        monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # as unset, for a driver given the address
+        start = time.monotonic()
+        assert main(["synth", str(tmp_path / "out"), *TINY, "--ray", f"127.0.0.1:{port}"]) == 2
+        assert time.monotonic() - start < 10
+    finally:
+        _stop(head)
+        shutil.rmtree(temp, ignore_errors=True)
+    err = capsys.readouterr().err
+    assert f"--ray 127.0.0.1:{port}: the Ray head node there asks for its token" in err, err
+    assert "set RAY_AUTH_MODE=token" in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "out").exists()
