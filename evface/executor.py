@@ -359,9 +359,12 @@ def _run_checked(fingerprint: str, origin: str, fn: Callable[..., Any], *args: A
     """A Ray task: ``fn(*args)`` where this process runs the evface of the command that sent it
     (``fingerprint``, from the package at ``origin``), else a :class:`JobFailedError` naming both."""
     if code_fingerprint() != fingerprint:
-        raise JobFailedError(f"the evface of node {socket.gethostname()} ({Path(__file__).parent}) is not the one of "
-                             f"the command ({origin}): every node must run the same evface (install the same version "
-                             "on every node, then run the command again)")
+        here = str(Path(__file__).parent)
+        which = (f"({here}) is not the one of the command ({origin})" if here != origin else
+                 f"in {here} is not the one of the command, from the same folder (another version installed there "
+                 "on that node, or its sources changed since the command started)")
+        raise JobFailedError(f"the evface of node {socket.gethostname()} {which}: every node must run the same evface "
+                             "(install the same version on every node, then run the command again)")
     return fn(*args)
 
 

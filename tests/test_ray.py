@@ -275,7 +275,10 @@ def test_a_node_running_other_evface_code_is_refused(cluster, monkeypatch):
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this test module
     monkeypatch.setattr(evface.executor, "code_fingerprint", lambda: "0123456789ab", raising=False)  # changed code here
-    with pytest.raises(JobFailedError, match=r"x failed on the Ray cluster.*the evface of node .* is not the one of the command"):
+    said = (r"x failed on the Ray cluster.*the evface of node .* in .*evface is not the one of the command, from the "
+            r"same folder \(another version installed there on that node, or its sources changed since the command "
+            r"started\)")  # not "the evface of node vm (/x/evface) is not the one of the command (/x/evface)"
+    with pytest.raises(JobFailedError, match=said):
         RayCluster(cluster["address"]).run([Job("x", _times, (2, 3))], lambda job, r: None)
 
 
