@@ -46,6 +46,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -240,6 +241,28 @@ head node answers: where it is gone, Ray's calls wait for it for a minute, then 
 with exit code 1 and no word of the command."""
 
 
+NODE_WAIT_S = 30.0
+"""How long :class:`RayCluster` waits for a node that can take its jobs left, once the nodes that
+could were lost (a worker node stopped or its machine gone), before it stops the run: Ray would
+keep them waiting for ever."""
+
+
+def _alive_nodes(ray: Any) -> list[dict[str, float]]:
+    """The resources (``CPU``, ``GPU``, ...) of each alive node of the cluster ``ray`` is connected to."""
+    return [node["Resources"] for node in ray.nodes() if node.get("Alive")]
+
+
+def _takes(nodes: list[dict[str, float]], cpus: float, gpus: float) -> bool:
+    """Whether one of ``nodes`` has ``cpus`` CPUs and ``gpus`` GPUs.
+
+    Examples
+    --------
+    >>> _takes([{"CPU": 0.0}, {"CPU": 2.0}], 1.0, 0.0), _takes([{"CPU": 2.0}], 1.0, 1.0)
+    (True, False)
+    """
+    return any(node.get("CPU", 0) >= cpus and node.get("GPU", 0) >= gpus for node in nodes)
+
+
 def _answers(address: str) -> bool:
     """Whether a server accepts a TCP connection at ``address`` (``HOST:PORT``) within 10 s."""
     host, _, port = address.rpartition(":")
@@ -261,7 +284,8 @@ class RayCluster:
     ``retry_exceptions=False``): evface's own errors (bad input, a diverged training) and its bugs
     come out the same each time, so its error is reported at once, naming the job. A job that no
     node of the cluster can take (a head node started with ``--num-cpus=0`` and no other node) is
-    refused before anything runs: Ray would keep it waiting for ever. A cluster that stops while
+    refused before anything runs: Ray would keep it waiting for ever; so are the jobs left when
+    the nodes that could take them are lost and none comes back within :data:`NODE_WAIT_S`. A cluster that stops while
     jobs run (``ray stop``, its head node lost) is reported at once by :class:`ClusterLostError`,
     within :data:`HEAD_CHECK_S` seconds or two, naming what was unfinished. Every node must run the same evface (and Python) and see
     the paths in the jobs' arguments (shared storage); a task on a node whose evface sources
@@ -276,32 +300,37 @@ class RayCluster:
         ray, ours = connect(self.address)
         try:
             has_gpus = ray.cluster_resources().get("GPU", 0) > 0
-            nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
             task = ray.remote(_run_checked)
             fingerprint, origin = code_fingerprint(), str(Path(__file__).parent)
             pending = {}
 
+            def gpus(job: Job) -> float:
+                return job.gpus if has_gpus else 0.0
+
             def submit(job: Job) -> None:
-                gpus = job.gpus if has_gpus else 0
-                if not any(node.get("CPU", 0) >= job.cpus and node.get("GPU", 0) >= gpus for node in nodes):
-                    needs = counted(job.cpus, "CPU") + (f" and {counted(gpus, 'GPU')}" if gpus else "")
-                    raise JobFailedError(f"{job.name} needs {needs} "
-                                         f"on one node, and no node of the Ray cluster at {self.address} has them "
-                                         f"(its nodes: {_described(nodes)}); start a node with 'ray start "
-                                         "--num-cpus=N' (N >= 1), or run without --ray")
-                options = dict(num_cpus=job.cpus, num_gpus=gpus, max_retries=self.retries,
+                options = dict(num_cpus=job.cpus, num_gpus=gpus(job), max_retries=self.retries,
                                retry_exceptions=False, name=job.name)
                 pending[task.options(**options).remote(fingerprint, origin, job.fn, *job.args)] = job
 
+            nodes = _alive_nodes(ray)
             for job in jobs:
+                self._check_takes(job, gpus(job), nodes)
                 submit(job)
-            head = ray.get_runtime_context().gcs_address
+            head, stuck_since = ray.get_runtime_context().gcs_address, None
             try:
                 while pending:
                     ready, _ = ray.wait(list(pending), num_returns=1, timeout=HEAD_CHECK_S)
                     if not ready:
                         if not _answers(head):
                             raise self._lost(head, list(pending.values()))
+                        nodes = _alive_nodes(ray)  # the nodes that could take the jobs left may be lost
+                        if any(_takes(nodes, job.cpus, gpus(job)) for job in pending.values()):
+                            stuck_since = None
+                        elif stuck_since is None:
+                            stuck_since = time.monotonic()
+                        elif time.monotonic() - stuck_since > NODE_WAIT_S:
+                            job = next(iter(pending.values()))
+                            self._check_takes(job, gpus(job), nodes, lost=True)
                         continue
                     job = pending.pop(ready[0])
                     try:
@@ -312,6 +341,7 @@ class RayCluster:
                             raise self._lost(head, [job, *pending.values()]) from None
                         raise self._failed(job, exc, ray) from None
                     for then in on_done(job, result) or ():
+                        self._check_takes(then, gpus(then), nodes)
                         submit(then)
             except ClusterLostError:  # nothing left to cancel, and Ray's calls would wait for the head
                 pending.clear()
@@ -323,6 +353,23 @@ class RayCluster:
         finally:
             if ours:
                 ray.shutdown()
+
+    def _check_takes(self, job: Job, gpus: float, nodes: list[dict[str, float]], lost: bool = False) -> None:
+        """Refuse ``job`` (with ``gpus``) where no node of ``nodes`` can take it: Ray would keep it
+        waiting for ever. ``lost``: while it waited, the nodes that could take it were lost."""
+        if _takes(nodes, job.cpus, gpus):
+            return
+        needs = counted(job.cpus, "CPU") + (f" and {counted(gpus, 'GPU')}" if gpus else "")
+        if lost:
+            raise JobFailedError(f"{job.name} needs {needs} on one node, and no node of the Ray cluster at "
+                                 f"{self.address} has them any more (its nodes: {_described(nodes)}; those that had "
+                                 f"were lost, and none came back in {NODE_WAIT_S:.0f} s); what finished is kept: start "
+                                 "a node with 'ray start --address=HEAD:PORT --num-cpus=N' and run the same command "
+                                 "again, or run it without --ray, to resume")
+        raise JobFailedError(f"{job.name} needs {needs} "
+                             f"on one node, and no node of the Ray cluster at {self.address} has them "
+                             f"(its nodes: {_described(nodes)}); start a node with 'ray start "
+                             "--num-cpus=N' (N >= 1), or run without --ray")
 
     def _failed(self, job: Job, exc: Exception, ray: Any) -> JobFailedError:
         """The error of ``job``, which failed with Ray's ``exc``: raised by the job itself (tried

@@ -59,15 +59,14 @@ def _ray_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, "RAY_AUTH_MODE": "disabled"}
 
 
-COMMON = ["--block", "--node-ip-address=127.0.0.1", "--num-cpus=1", "--object-store-memory=80000000",
-          "--disable-usage-stats"]
+COMMON = ["--block", "--node-ip-address=127.0.0.1", "--object-store-memory=80000000", "--disable-usage-stats"]
 
 
-def _head(port: int, temp: str, **env: str) -> subprocess.Popen:
-    """A ``ray start --head --block`` process on ``127.0.0.1:port`` (one CPU), once it listens;
+def _head(port: int, temp: str, cpus: int = 1, **env: str) -> subprocess.Popen:
+    """A ``ray start --head --block`` process on ``127.0.0.1:port`` (with ``cpus``), once it listens;
     ``env``: more environment variables for it."""
     head = subprocess.Popen([RAY, "start", "--head", f"--port={port}", "--include-dashboard=false",
-                             f"--temp-dir={temp}", *COMMON], env={**_ray_env(), **env}, stdout=subprocess.DEVNULL,
+                             f"--temp-dir={temp}", f"--num-cpus={cpus}", *COMMON], env={**_ray_env(), **env}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not _listening(port):
@@ -88,7 +87,7 @@ def cluster():
         started.append(_head(port, temp))
         address = f"127.0.0.1:{port}"
         deadline = time.monotonic() + 60
-        started.append(subprocess.Popen([RAY, "start", f"--address={address}", *COMMON], env=_ray_env(),
+        started.append(subprocess.Popen([RAY, "start", f"--address={address}", "--num-cpus=1", *COMMON], env=_ray_env(),
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         ray.init(address=address, logging_level="warning")
         try:
@@ -353,3 +352,51 @@ def test_a_head_node_that_asks_for_a_token_is_named_at_once(tmp_path, capsys, mo
     assert f"--ray 127.0.0.1:{port}: the Ray head node there asks for its token" in err, err
     assert "set RAY_AUTH_MODE=token" in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "out").exists()
+
+
+def test_jobs_left_with_no_node_that_can_take_them_stop_the_run(tmp_path, monkeypatch):
+    """The only node with CPUs lost (its machine gone, 'ray stop' on it) while a job ran, under a
+    head started with --num-cpus=0: Ray retried the job and kept it waiting for ever, printing only
+    its own retry lines."""
+    import evface.executor
+
+    monkeypatch.setattr(evface.executor, "NODE_WAIT_S", 1.0, raising=False)
+    temp = tempfile.mkdtemp(prefix="evray-", dir="/tmp")
+    port = _free_port()
+    head = _head(port, temp, cpus=0, RAY_health_check_period_ms="500", RAY_health_check_failure_threshold="2")
+    node = subprocess.Popen([RAY, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1", *COMMON], env=_ray_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            RayCluster(f"127.0.0.1:{port}").run([Job("slow", time.sleep, (120,))], lambda job, r: None)
+        except BaseException as exc:  # noqa: BLE001 - what the run raised, for the test's thread
+            raised.append(exc)
+
+    try:
+        deadline = time.monotonic() + 60
+        ray.init(address=f"127.0.0.1:{port}", logging_level="warning")  # the run's connection, once the node joined
+        while ray.cluster_resources().get("CPU", 0) < 1:
+            assert time.monotonic() < deadline, f"the worker node did not join: {ray.cluster_resources()}"
+            time.sleep(0.2)
+        driver = threading.Thread(target=run, daemon=True)
+        driver.start()
+        while not _task_workers([node.pid], "slow"):
+            assert driver.is_alive() and time.monotonic() < deadline, raised
+            time.sleep(0.05)
+        for pid in _descendants(node.pid):
+            os.kill(pid, signal.SIGKILL)
+        driver.join(60)
+        assert not driver.is_alive(), "the run still waits for a node"
+    finally:
+        for pid in _descendants(node.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        node.wait()
+        ray.shutdown()
+        _stop(head)
+        shutil.rmtree(temp, ignore_errors=True)
+    assert isinstance(raised[0], JobFailedError), raised
+    assert str(raised[0]).startswith(f"slow needs 1 CPU on one node, and no node of the Ray cluster at 127.0.0.1:{port} "
+                                     "has them any more (its nodes: 0 CPU; those that had were lost"), raised
