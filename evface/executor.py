@@ -458,7 +458,7 @@ def connect(address: str) -> tuple[Any, bool]:
         return ray, False
     given = os.environ.get("RAY_ADDRESS", "") if address == "auto" else address  # ray.init reads it for auto
     named = f"--ray {address}" + (f" (RAY_ADDRESS={given})" if address == "auto" and given else "")
-    if given and given != "auto":
+    if address != "auto" or given not in ("", "auto"):
         _check_address(ray, given, named)
     handler = signal.getsignal(signal.SIGTERM)
     try:
@@ -479,7 +479,7 @@ def _check_address(ray: Any, address: str, named: str) -> None:
         raise ParameterError(f"{named}: a URL (of Ray's job server or Ray Client) is not the address of a head node; "
                              "give the HOST:PORT that 'ray start --head' printed")
     host, _, port = address.rpartition(":")
-    if not (port.isdigit() and 0 < int(port) < 65536):
+    if not (host and port.isdigit() and 0 < int(port) < 65536):
         raise ParameterError(f"{named}: expected auto or HOST:PORT with a port in 1..65535, as "
                              "'ray start --head' prints it")
     try:

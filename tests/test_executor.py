@@ -191,9 +191,11 @@ def test_a_cluster_that_does_not_answer_writes_nothing(tmp_path, capsys, command
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("address", ["99999999999999999999999", "host:0", "host:70000", "host:x", "host"])
+@pytest.mark.parametrize("address", ["99999999999999999999999", "host:0", "host:70000", "host:x", "host", "6379", ":6379", ""])
 def test_a_ray_address_without_a_port_is_named(tmp_path, capsys, address):
-    """A bare number was an OverflowError (exit 1) in the connection attempt."""
+    """A bare number was an OverflowError (exit 1) in the connection attempt; a port alone was "no Ray
+    head node answers there ([Errno -2] Name or service not known)", and an empty one Ray's "Invalid
+    address format:"."""
     pytest.importorskip("ray")
     assert main(["synth", str(tmp_path / "out"), "--preset", "tiny", "--ray", address]) == 2
     assert f"--ray {address}: expected auto or HOST:PORT with a port in 1..65535" in capsys.readouterr().err
