@@ -111,7 +111,8 @@ class JobFailedError(EvfaceError):
 
 
 class ClusterLostError(JobFailedError):
-    """The Ray cluster's head node stopped answering while jobs ran (the message says how to resume)."""
+    """The Ray cluster stopped while jobs ran: its head node, or this node's raylet, gone (the message
+    says how to resume)."""
 
 
 @dataclass(frozen=True)
@@ -285,12 +286,12 @@ class RayCluster:
     come out the same each time, so its error is reported at once, naming the job. A job that no
     node of the cluster can take (a head node started with ``--num-cpus=0`` and no other node) is
     refused before anything runs: Ray would keep it waiting for ever; so are the jobs left when
-    the nodes that could take them are lost and none comes back within :data:`NODE_WAIT_S`. A cluster that stops while
-    jobs run (``ray stop``, its head node lost) is reported at once by :class:`ClusterLostError`,
-    within :data:`HEAD_CHECK_S` seconds or two, naming what was unfinished. Every node must run the same evface (and Python) and see
-    the paths in the jobs' arguments (shared storage); a task on a node whose evface sources
-    differ from this process's (:func:`code_fingerprint`) fails naming it, instead of running
-    other code than the command's.
+    the nodes that could take them are lost and none comes back within :data:`NODE_WAIT_S`. A
+    cluster that stops while jobs run (``ray stop``, its head node lost) is reported by
+    :class:`ClusterLostError` within :data:`HEAD_CHECK_S` seconds or so, naming what was
+    unfinished. Every node must run the same evface (and Python) and see the paths in the jobs'
+    arguments (shared storage); a task on a node whose evface sources differ from this process's
+    (:func:`code_fingerprint`) fails naming it, instead of running other code than the command's.
     """
 
     address: str = "auto"
@@ -380,7 +381,6 @@ class RayCluster:
             return JobFailedError(f"{job.name} failed on the Ray cluster at {self.address}: {said}")
         return JobFailedError(f"{job.name} failed {counted(1 + self.retries, 'time')} on the Ray cluster at "
                               f"{self.address}: {said}")
-
 
     def _lost(self, head: str, unfinished: list[Job]) -> ClusterLostError:
         """The error of a cluster that stopped (its head node, whose GCS was at ``head``, or this
