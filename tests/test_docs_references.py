@@ -9,7 +9,7 @@ checked), and every bare ``name.py`` is the name of one of its files. A name quo
 
 from __future__ import annotations
 
-import importlib
+import pkgutil
 import re
 from pathlib import Path
 
@@ -33,18 +33,11 @@ FILE_NAMES = {p.name for room in ("evface", "tests", "tools", ".ci") for p in (R
 
 def _resolves(name: str) -> bool:
     """Whether ``name`` is a module, or a module and a chain of attributes."""
-    parts = name.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for attr in parts[i:]:
-            if not hasattr(obj, attr):
-                return False
-            obj = getattr(obj, attr)
-        return True
-    return False
+    try:
+        pkgutil.resolve_name(name)
+    except (ImportError, AttributeError, ValueError):
+        return False
+    return True
 
 
 def _ours(path: str) -> bool:

@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
             idents.append(photo_identity(read_photo(p), p.stem, source=str(p)))
             mirrored = mirrored_face(idents[-1])
             if mirrored:  # a preview still draws it; evface synth skips such a photo
-                terminal.console().print(terminal.labelled("warning:", "yellow", f"{p}: {mirrored}"), soft_wrap=True)
+                terminal.warn(terminal.console(), f"{p}: {mirrored}")
         if astronaut:
             idents.extend(builtin_photo_identities())
         expressions = [{}] + [_parse_aus(a) for a in aus] + [{} for _ in pose]

@@ -176,7 +176,7 @@ def session(
 def _print_warnings(console, warnings: list[str]) -> None:
     """One ``warning:`` line per problem that did not stop the import (also kept in dataset.json)."""
     for text in warnings:
-        console.print(terminal.labelled("warning:", "yellow", text), soft_wrap=True)
+        terminal.warn(console, text)
 
 
 @import_app.command("corpus")

@@ -30,4 +30,4 @@ def register(app: typer.Typer) -> None:
         print(f"{out}: {counted(report['clips'], 'clip')} of {counted(len(report['subjects']), 'subject')}")
         console = terminal.console()
         for text in report["warnings"]:
-            console.print(terminal.labelled("warning:", "yellow", text), soft_wrap=True)
+            terminal.warn(console, text)

@@ -76,5 +76,5 @@ def register(app: typer.Typer) -> None:
                                             "over; give --out another name"))
         written = build_report(list(runs), out)
         for warning in filter(None, map(version_warning, trained_runs(list(runs)))):
-            console.print(terminal.labelled("warning:", "yellow", warning), soft_wrap=True)
+            terminal.warn(console, warning)
         console.print(terminal.labelled("report written:", "bold green", str(written)), soft_wrap=True)

@@ -251,9 +251,8 @@ def register(app: typer.Typer) -> None:
                 for pending_file, _ in moves:
                     pending_file.unlink(missing_ok=True)
         if info.n_frames and frames_read != info.n_frames:
-            console.print(terminal.labelled("warning:", "yellow", f"{video}: the file lists {counted(info.n_frames, 'frame')} "
-                                            f"and {frames_read} decoded (cut short or damaged?); the events cover "
-                                            f"those {frames_read}"), soft_wrap=True)
+            terminal.warn(console, f"{video}: the file lists {counted(info.n_frames, 'frame')} and {frames_read} "
+                                   f"decoded (cut short or damaged?); the events cover those {frames_read}")
         console.print(
             f"{counted(n_events, 'event')} from {counted(frames_read, 'frame')} ({duration_us / 1e6:.3f} s) "
             f"on a {window[2]}x{window[3]} {name} window -> {out}"

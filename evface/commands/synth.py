@@ -79,8 +79,7 @@ def register(app: typer.Typer) -> None:
         if faces is not None:
             _, problems = load_face_photos(faces)
             for problem in problems:
-                console.print(terminal.labelled("warning:", "yellow", f"{problem.file}: {problem.reason}"),
-                              soft_wrap=True)
+                terminal.warn(console, f"{problem.file}: {problem.reason}")
         columns = (TextColumn("[bold]synth[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
         # a refused option leaves one line; a Ray cluster that does not answer is refused before OUT is made

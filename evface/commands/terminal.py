@@ -25,6 +25,12 @@ def progress(*columns: str | ProgressColumn, transient: bool = True) -> Progress
     return Progress(*columns, console=out, transient=transient, disable=not out.is_terminal)
 
 
+def warn(console: Console, text: str) -> None:
+    """Print ``warning: text`` on ``console``, only the label styled, the text wrapped softly (a
+    long path stays whole)."""
+    console.print(labelled("warning:", "yellow", text), soft_wrap=True)
+
+
 def labelled(label: str, style: str, text: str) -> Text:
     """``label text`` with only the label styled.
 

@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
             raise ParameterError(f"--frames: {run} is a {task.name!r} run; only a reconstruction run has frames to write")
         warning = version_warning(run)
         if warning:
-            _console.print(terminal.labelled("warning:", "yellow", warning), soft_wrap=True)
+            terminal.warn(_console, warning)
         extra = {"frames": True} if frames else {}
         with sole_writer(run if out is None else out):
             metrics = task.evaluate_run(run, data, out, **extra)
