@@ -62,29 +62,33 @@ def _ray_env() -> dict[str, str]:
 COMMON = ["--block", "--node-ip-address=127.0.0.1", "--object-store-memory=80000000", "--disable-usage-stats"]
 
 
-def _head(port: int, temp: str, cpus: int = 1, **env: str) -> subprocess.Popen:
-    """A ``ray start --head --block`` process on ``127.0.0.1:port`` (with ``cpus``), once it listens;
-    ``env``: more environment variables for it."""
-    head = subprocess.Popen([RAY, "start", "--head", f"--port={port}", "--include-dashboard=false",
-                             f"--temp-dir={temp}", f"--num-cpus={cpus}", *COMMON], env={**_ray_env(), **env}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not _listening(port):
-        if head.poll() is not None or time.monotonic() > deadline:
-            _stop(head)
-            raise AssertionError("ray start --head did not come up")
-        time.sleep(0.2)
-    return head
+def _head(temp: str, cpus: int = 1, **env: str) -> tuple[subprocess.Popen, int]:
+    """A ``ray start --head --block`` process on a free port of 127.0.0.1 (with ``cpus``), once it
+    listens, and its port; ``env``: more environment variables for it. A head that exits before it
+    listens (its port taken meanwhile by a process of the other test worker, a start that failed
+    under load) is started again on another port, three tries in all."""
+    for _ in range(3):
+        port = _free_port()
+        head = subprocess.Popen([RAY, "start", "--head", f"--port={port}", "--include-dashboard=false",
+                                 f"--temp-dir={temp}", f"--num-cpus={cpus}", *COMMON], env={**_ray_env(), **env},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not _listening(port) and head.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if _listening(port) and head.poll() is None:
+            return head, port
+        _stop(head)
+    raise AssertionError("ray start --head did not come up in three tries")
 
 
 @pytest.fixture(scope="module")
 def cluster():
     """The address of a Ray cluster on 127.0.0.1 (head + one worker node), stopped afterwards."""
     temp = tempfile.mkdtemp(prefix="evray-", dir="/tmp")  # short: Ray's socket paths must fit in 107 bytes
-    port = _free_port()
     started = []
     try:
-        started.append(_head(port, temp))
+        head, port = _head(temp)
+        started.append(head)
         address = f"127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         started.append(subprocess.Popen([RAY, "start", f"--address={address}", "--num-cpus=1", *COMMON], env=_ray_env(),
@@ -300,8 +304,7 @@ def test_a_cluster_that_stops_midway_is_named_at_once_and_the_run_resumes_locall
     waited a minute, then Ray's core ended it with exit 1 and no word of evface's (after
     ``ray stop``: "failed 3 times ... The task's local raylet died", though no task had been retried)."""
     temp = tempfile.mkdtemp(prefix="evray-", dir="/tmp")
-    port = _free_port()
-    head = _head(port, temp)
+    head, port = _head(temp)
     processes: list[int] = []
     driver = None
     try:
@@ -338,8 +341,7 @@ def test_a_head_node_that_asks_for_a_token_is_named_at_once(tmp_path, capsys, mo
     unless RAY_AUTH_MODE=token: ray.init tried 20 times, 21 s of Ray's C++ warnings, then "cannot
     connect to a Ray cluster (Failed to connect to Ray cluster at ...)", which the head never refused."""
     temp = tempfile.mkdtemp(prefix="evray-", dir="/tmp")
-    port = _free_port()
-    head = _head(port, temp, RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=uuid.uuid4().hex)
+    head, port = _head(temp, RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=uuid.uuid4().hex)
     try:
         monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # as unset, for a driver given the address
         start = time.monotonic()
@@ -362,8 +364,7 @@ def test_jobs_left_with_no_node_that_can_take_them_stop_the_run(tmp_path, monkey
 
     monkeypatch.setattr(evface.executor, "NODE_WAIT_S", 1.0, raising=False)
     temp = tempfile.mkdtemp(prefix="evray-", dir="/tmp")
-    port = _free_port()
-    head = _head(port, temp, cpus=0, RAY_health_check_period_ms="500", RAY_health_check_failure_threshold="2")
+    head, port = _head(temp, cpus=0, RAY_health_check_period_ms="500", RAY_health_check_failure_threshold="2")
     node = subprocess.Popen([RAY, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1", *COMMON], env=_ray_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     raised: list[BaseException] = []
