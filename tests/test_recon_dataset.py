@@ -3,12 +3,16 @@ import pytest
 from recon_fixtures import make_clip, make_fake_dataset
 
 from evface.errors import DatasetError, FormatError, ParameterError
+from evface.events.core import concatenate, make_events
 from evface.inputs.au_regions import REGIONS, active_regions, region_masks
 from evface.inputs.clip_view import homography, register_to_box, resize_area, to_gray
 from evface.inputs.reconstruct import ARRAYS, ReconSamples, ReconSpec, build_samples, clip_samples, write_samples
+from evface.io.clip_reader import read_clip
 from evface.io.clip_schema import Clip
+from evface.io.clip_writer import write_clip
 from evface.io.dataset import DatasetFolder
 from evface.tasks.image_metrics import image_metrics, region_metrics
+from evface.tasks.recon_nets import input_scales
 
 
 @pytest.fixture(scope="module")
@@ -237,3 +241,24 @@ def test_samples_written_as_decoded_load_as_built_without_pickle(tmp_path):
     with pytest.raises(FormatError, match="missing.h5: no such file"):
         write_samples(root, broken, spec, tmp_path / "broken")
     assert not (tmp_path / "broken").exists() and not (tmp_path / "broken.tmp").exists()
+
+def test_a_hot_pixels_count_beyond_float16_is_kept_in_float32(tmp_path):
+    """Was: voxel and hist always float16, so a pixel's count over 65504 (a hot pixel over a long
+    history) was stored as inf, and the input scale 1 / RMS of the training samples was 0 (nan inputs)."""
+    root = make_fake_dataset(tmp_path / "data", n_subjects=2, clips_per_subject=1, duration_us=200_000)
+    rows, spec = DatasetFolder.open(root).rows, ReconSpec(sensor="lr", size=24, step_us=40_000)
+    quiet = build_samples(root, rows[:1], spec)
+    path = root / rows[1]["file"]
+    clip = read_clip(path)
+    n = 300_000  # 1.5 MHz at one pixel of the face box, 30x27 lr pixels shrunk to 24x24
+    hot = make_events(np.linspace(0, 199_999, n).astype(np.int64), np.full(n, 10), np.full(n, 10), np.ones(n))
+    clip.events["lr"] = concatenate([clip.events["lr"], hot], sort=True)
+    write_clip(path, clip)
+    s = build_samples(root, rows, spec)
+    folder = write_samples(root, rows, spec, tmp_path / "samples")
+    for samples in (s, ReconSamples.load(folder)):
+        assert samples.hist.dtype == np.float32 and samples.voxel.dtype == np.float16  # 60,000 events a step
+        assert np.isfinite(samples.hist).all() and samples.hist.max() > 65504
+        assert np.array_equal(samples.hist[: len(quiet)], quiet.hist) and quiet.hist.dtype == np.float16
+        assert np.array_equal(samples.voxel, s.voxel) and np.array_equal(samples.hist, s.hist)
+    assert all(np.isfinite(v) and v > 0 for v in input_scales(s).values())

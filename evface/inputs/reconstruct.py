@@ -28,7 +28,9 @@ Per sample (images float32 in [0, 1] unless said):
 - ``voxel`` (n_bins, S, S) float16: voxel grid of the events since the previous sample of the
   clip (the first: since ``t_key``; interpolation: since ``t_key``), for recurrent models;
 - ``hist`` (n_alpha, 2, S, S) float16: ON/OFF event counts since ``t_key`` leaked at each rate of
-  ``alphas_rad_s`` (:func:`evface.events.integration.leaky_counts`): the long event history;
+  ``alphas_rad_s`` (:func:`evface.events.integration.leaky_counts`): the long event history.
+  Either is float32 in a clip where one of its values exceeds float16's 65504 (a hot pixel's
+  count over a long history; :func:`compact`), and in samples of several clips with such a clip;
 - ``key``: the keyframe; ``rgb_a``, ``rgb_b``: the two RGB frames an RGB-only method may use
   (extrapolation: the last two frames with mid-exposure <= t; interpolation: the frames before
   and after ``t``), their mid-exposure times in ``t_a``/``t_b``;
@@ -53,7 +55,7 @@ import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -158,8 +160,8 @@ class ReconSamples:
     [300, 700]
     """
 
-    voxel: np.ndarray  # float16 (N, n_bins, S, S)
-    hist: np.ndarray  # float16 (N, n_alpha, 2, S, S)
+    voxel: np.ndarray  # float16 (N, n_bins, S, S), or float32 (see the module docstring)
+    hist: np.ndarray  # float16 (N, n_alpha, 2, S, S), or float32
     key: np.ndarray  # float32 (N, S, S)
     rgb_a: np.ndarray  # float32 (N, S, S)
     rgb_b: np.ndarray  # float32 (N, S, S)
@@ -369,11 +371,25 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
     }
     meta |= {name: np.full(n, int(getattr(phases, name)), dtype=np.int64) for name in ("onset_us", "apex_us", "offset_us")}
     return ReconSamples(
-        voxel=resize_area(voxel, spec.size).astype(np.float16),
-        hist=resize_area(hist, spec.size).astype(np.float16),
+        voxel=compact(resize_area(voxel, spec.size)),
+        hist=compact(resize_area(hist, spec.size)),
         key=gray[key_idx], rgb_a=gray[ia], rgb_b=gray[ib], target=target.astype(np.float32),
         t_us=t, t_key_us=t_key, t_a=t_mid[ia], t_b=t_mid[ib], seq=np.arange(n, dtype=np.int64), meta=meta,
     )
+
+
+def compact(counts: np.ndarray) -> np.ndarray:
+    """``counts`` as float16, or as float32 when a value lies beyond float16's range (65504: the
+    count of a hot pixel over a long history, which float16 would make ``inf``).
+
+    Examples
+    --------
+    >>> compact(np.array([1.5, 65504.0], np.float32)).dtype, compact(np.array([1.5, 70000.0], np.float32)).tolist()
+    (dtype('float16'), [1.5, 70000.0])
+    """
+    with np.errstate(over="ignore"):  # overflow is what the check below is for
+        half = counts.astype(np.float16)
+    return half if np.isfinite(half).all() else counts.astype(np.float32)
 
 
 def read_samples_clip(path: str | Path, sensor: str) -> Clip:
@@ -448,12 +464,28 @@ NPY_HEADER_BYTES = 4096
 """Bytes kept for each ``.npy`` header by :func:`write_samples` (a multiple of 64, as the format asks)."""
 
 
-def _npy_header(array: np.ndarray, n: int) -> bytes:
-    """A version 1.0 ``.npy`` header of exactly :data:`NPY_HEADER_BYTES` for ``n`` rows shaped like ``array``'s."""
+def _npy_header(array: np.ndarray, dtype: np.dtype, n: int) -> bytes:
+    """A version 1.0 ``.npy`` header of exactly :data:`NPY_HEADER_BYTES` for ``n`` rows of ``dtype`` shaped like ``array``'s."""
     shape = (int(n), *(int(d) for d in array.shape[1:]))
-    text = repr({"descr": np.lib.format.dtype_to_descr(array.dtype), "fortran_order": False, "shape": shape})
+    text = repr({"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape})
     body = NPY_HEADER_BYTES - 10
     return b"\x93NUMPY\x01\x00" + body.to_bytes(2, "little") + (text.ljust(body - 1) + "\n").encode("latin1")
+
+
+def _widen(path: Path, f: BinaryIO, dtype: np.dtype, wider: np.dtype) -> BinaryIO:
+    """The rows written so far to the ``.npy`` at ``path`` (open as ``f``, its header not yet
+    written) rewritten as ``wider``; the file open at its end to write on."""
+    f.close()
+    wide = path.with_name(path.name + ".wide")
+    with open(path, "rb") as src, open(wide, "wb") as dst:
+        src.seek(NPY_HEADER_BYTES)
+        dst.seek(NPY_HEADER_BYTES)
+        while chunk := src.read(dtype.itemsize << 20):
+            np.frombuffer(chunk, dtype).astype(wider).tofile(dst)
+    wide.replace(path)
+    f = open(path, "r+b")
+    f.seek(0, os.SEEK_END)
+    return f
 
 
 def write_samples(
@@ -467,7 +499,9 @@ def write_samples(
     One ``.npy`` file per array (its header written last, in the room :data:`NPY_HEADER_BYTES`
     keeps for it) and per metadata key (``meta.<key>.npy``, text as unicode), so that
     :meth:`ReconSamples.load` needs no pickle (the files cannot run code) and memory-maps them.
-    Written into ``folder.tmp``, removed on any error, and renamed when complete.
+    A clip whose ``voxel`` or ``hist`` is float32 (:func:`compact`) after float16 ones rewrites
+    that array's rows so far as float32, as :meth:`ReconSamples.concatenate` would. Written into
+    ``folder.tmp``, removed on any error, and renamed when complete.
 
     Examples
     --------
@@ -501,21 +535,26 @@ def write_samples(
     files: dict[str, Any] = {}
     try:
         first, metas, n = None, [], 0
+        dtypes: dict[str, np.dtype] = {}
         for s in _each_clip(root, rows, spec):
             if first is None:
-                first = s
+                first, dtypes = s, {name: getattr(s, name).dtype for name in ARRAYS}
                 for name in ARRAYS:
                     files[name] = open(tmp / f"{name}.npy", "wb")
                     files[name].seek(NPY_HEADER_BYTES)
             for name in ARRAYS:
-                np.ascontiguousarray(getattr(s, name), dtype=getattr(first, name).dtype).tofile(files[name])
+                value = getattr(s, name)
+                if (wider := np.promote_types(dtypes[name], value.dtype)) != dtypes[name]:  # float32 counts (compact)
+                    files[name] = _widen(tmp / f"{name}.npy", files[name], dtypes[name], wider)
+                    dtypes[name] = wider
+                np.ascontiguousarray(value, dtype=dtypes[name]).tofile(files[name])
             metas.append(s.meta)
             n += len(s)
         if first is None:
             raise DatasetError("no reconstruction samples: every clip was too short or empty")
         for name, f in files.items():
             f.seek(0)
-            f.write(_npy_header(getattr(first, name), n))
+            f.write(_npy_header(getattr(first, name), dtypes[name], n))
             f.close()
         for key in metas[0]:
             value = np.concatenate([m[key] for m in metas])
