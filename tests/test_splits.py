@@ -1,11 +1,12 @@
 """Subject-independent splits."""
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evface.inputs.splits import subject_split
-from evface.errors import ParameterError
+from evface.errors import DatasetError, ParameterError
 
 
 def _rows(n_subjects, clips_per_subject):
@@ -80,3 +81,21 @@ def test_a_fraction_or_seed_of_the_wrong_kind_is_named(kwargs, message):
     rows = [{"subject": f"s{i}"} for i in range(10)]
     with pytest.raises(ParameterError, match=message):
         subject_split(rows, **kwargs)
+
+
+def test_a_subject_given_as_text_and_as_a_number_is_refused():
+    """Was: subjects 1 and "1" compared as text, so two people (or one person typed twice) were
+    silently one subject, in one part of the split or the same fold."""
+    from evface.tasks.stats import subject_parts
+
+    rows = [{"clip_id": f"c{i}", "subject": s} for i, s in enumerate([1, "1", 2, 3, 4, 5, 6])]
+    message = r"^subject '1' is given both as int 1 and as str '1': give every subject as text"
+    with pytest.raises(DatasetError, match=message):
+        subject_split(rows, 0.2, 0.2, seed=0)
+    with pytest.raises(DatasetError, match=message):
+        subject_parts(rows, 3, 0.2, 0.0)
+    numbers = [{**r, "subject": int(r["subject"])} for r in rows]  # all numbers, numpy's too: one subject 1
+    numbers[1]["subject"] = np.int64(1)
+    for seed in range(5):
+        part_of = {r["clip_id"]: name for name, part in subject_split(numbers, 0.2, 0.2, seed).items() for r in part}
+        assert len(part_of) == 7 and part_of["c0"] == part_of["c1"]

@@ -24,22 +24,48 @@ from evface.errors import DatasetError, ParameterError, counted
 Row = dict[str, Any]
 
 
-def subjects_of(rows: Sequence[Row]) -> list[str]:
-    """Sorted distinct subjects of ``rows``.
+def subject_texts(rows: Sequence[Row]) -> list[str]:
+    """The subject of each row as text, as the splits and the scores compare subjects.
+
+    A subject given both as text and otherwise (``"1"`` and ``1``: two people, or one person?)
+    is a :class:`DatasetError` rather than one subject of both.
 
     Examples
     --------
-    >>> subjects_of([{"subject": "s2"}, {"subject": "s1"}, {"subject": "s2"}])
-    ['s1', 's2']
-    >>> subjects_of([{"clip_id": "c0"}])
+    >>> subject_texts([{"subject": "s2"}, {"subject": 7}, {"subject": np.int64(7)}])
+    ['s2', '7', '7']
+    >>> subject_texts([{"subject": 1}, {"subject": "1"}])
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: subject '1' is given both as int 1 and as str '1': give every subject as text (or every one as a number), so that two people are not taken for one
+    >>> subject_texts([{"clip_id": "c0"}])
     Traceback (most recent call last):
     ...
     evface.errors.DatasetError: manifest rows need a 'subject' column to be split by subject
     """
     try:
-        return sorted({str(r["subject"]) for r in rows})
+        subjects = [r["subject"] for r in rows]
     except KeyError:
         raise DatasetError("manifest rows need a 'subject' column to be split by subject") from None
+    first: dict[str, Any] = {}
+    for subject in subjects:
+        seen = first.setdefault(str(subject), subject)
+        if isinstance(seen, str) != isinstance(subject, str):
+            raise DatasetError(f"subject {str(subject)!r} is given both as {type(seen).__name__} {seen!r} and as "
+                               f"{type(subject).__name__} {subject!r}: give every subject as text (or every one as "
+                               "a number), so that two people are not taken for one")
+    return [str(s) for s in subjects]
+
+
+def subjects_of(rows: Sequence[Row]) -> list[str]:
+    """Sorted distinct subjects of ``rows``, as text (:func:`subject_texts`).
+
+    Examples
+    --------
+    >>> subjects_of([{"subject": "s2"}, {"subject": "s1"}, {"subject": "s2"}])
+    ['s1', 's2']
+    """
+    return sorted(set(subject_texts(rows)))
 
 
 def subject_split(

@@ -34,7 +34,7 @@ import numpy as np
 
 from evface.checks import as_int, as_real
 from evface.errors import ParameterError, counted
-from evface.inputs.splits import subject_split
+from evface.inputs.splits import subject_split, subject_texts
 from evface.tasks import class_metrics as cm
 from evface.tasks.figure_format import NOT_FINITE
 
@@ -84,7 +84,7 @@ def subject_parts(rows: Sequence[Mapping[str, Any]], folds: int, val_fraction: f
     if not folds:
         return [{"name": "split", **subject_split(rows, val_fraction, test_fraction, seed)}]
     parts = []
-    clips = Counter(str(r["subject"]) for r in rows)
+    clips = Counter(subject_texts(rows))
     for i, test in enumerate(subject_folds(clips, folds, seed)):
         held_out = set(test)
         try:
