@@ -318,15 +318,50 @@ def time_window(t_start_us: object, t_end_us: object, end: str = "t_end_us") -> 
     return t0, t1
 
 
+ORDER_PROBES = 1024
+"""How many evenly spaced events :func:`check_probed_order` compares before a binary search."""
+
+
+def check_probed_order(t: np.ndarray) -> None:
+    """An EventsError when :data:`ORDER_PROBES` evenly spaced times of ``t`` (the first and the
+    last among them) are out of order.
+
+    A window found by binary search (:func:`time_slice`, the representations) needs the times
+    sorted, as :func:`make_events`, :func:`validate_events`, :func:`concatenate` and every reader
+    give them; an array made otherwise (``np.concatenate`` of two streams, a reversed or shuffled
+    one) would be cut wrongly, silently. The probes cost a few µs whatever the length (checking
+    every event: about 1.4 ms per million); disorder between two probes is not seen.
+
+    Examples
+    --------
+    >>> ev = make_events([0, 10, 20, 30], [0] * 4, [0] * 4, [1] * 4)
+    >>> check_probed_order(ev["t"])
+    >>> check_probed_order(np.concatenate([ev, ev])["t"])
+    Traceback (most recent call last):
+    ...
+    evface.errors.EventsError: timestamps not sorted: t[4]=0 < t[3]=30; a time window is found by binary search, which needs them sorted (concatenate(chunks, sort=True) sorts them)
+    """
+    if t.size < 2:
+        return
+    step = max(1, (t.size - 1) // (ORDER_PROBES - 1))
+    probes = np.append(t[::step], t[-1])  # a slice: no copy of the strided column
+    bad = np.flatnonzero(probes[1:] < probes[:-1])
+    if bad.size:
+        i, j = int(bad[0]) * step, min((int(bad[0]) + 1) * step, t.size - 1)
+        raise EventsError(f"timestamps not sorted: t[{j}]={t[j]} < t[{i}]={t[i]}; a time window is found by "
+                          "binary search, which needs them sorted (concatenate(chunks, sort=True) sorts them)")
+
+
 def time_slice(events: np.ndarray, t_start_us: int | None, t_end_us: int | None) -> slice:
     """Index range of the events with ``t_start_us <= t < t_end_us``, by binary search.
 
-    ``None`` leaves that side open; bounds are checked by :func:`time_window`.
+    ``None`` leaves that side open; bounds are checked by :func:`time_window`, and the order of
+    the times by :func:`check_probed_order` (an EventsError where the probes are out of order).
 
     Parameters
     ----------
     events : ndarray of EVENT_DTYPE
-        Sorted events.
+        Events sorted by time.
     t_start_us, t_end_us : int or None
         The window; ``None`` leaves that side open.
 
@@ -346,6 +381,7 @@ def time_slice(events: np.ndarray, t_start_us: int | None, t_end_us: int | None)
     check_array(events)
     t0, t1 = time_window(t_start_us, t_end_us)
     t = events["t"]
+    check_probed_order(t)
     lo = 0 if t0 is None else search_time(t, t0)
     hi = t.size if t1 is None else search_time(t, t1)
     return slice(lo, max(lo, hi))
@@ -370,9 +406,11 @@ def search_time(t: np.ndarray, t_us: int, side: str = "left") -> int:
 
 
 def slice_time(events: np.ndarray, t_start_us: int | None = None, t_end_us: int | None = None) -> np.ndarray:
-    """Events with ``t_start_us <= t < t_end_us``, as a view (no copy).
+    """Events with ``t_start_us <= t < t_end_us``, as a view (no copy), by binary search.
 
-    A window that ends before it starts is a ParameterError, as in the representations.
+    A window that ends before it starts is a ParameterError, as in the representations; events
+    out of time order (``np.concatenate`` of two streams) an EventsError where
+    :func:`check_probed_order` sees it.
 
     Examples
     --------

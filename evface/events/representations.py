@@ -26,7 +26,7 @@ import numpy as np
 
 from evface.checks import INT64, as_flag, as_int, as_real, sensor_dims, within_memory
 from evface.errors import ParameterError
-from evface.events.core import SensorSize, check_array, check_stream, search_time, time_window
+from evface.events.core import SensorSize, check_array, check_probed_order, check_stream, search_time, time_window
 
 
 def _check_range(t_start_us: object, t_end_us: object) -> tuple[int, int]:
@@ -72,8 +72,9 @@ def _bin_starts(t0: int, t1: int, n: int) -> np.ndarray:
 
 
 def _closed_window(events: np.ndarray, t0: int | None, t1: int | None) -> np.ndarray:
-    """View of the events with ``t0 <= t <= t1`` (``None`` leaves a side open)."""
+    """View of the events with ``t0 <= t <= t1`` (``None`` leaves a side open), the order of the times probed."""
     t = events["t"]
+    check_probed_order(t)
     lo = 0 if t0 is None else search_time(t, t0, "left")
     hi = t.size if t1 is None else search_time(t, t1, "right")
     return events[lo : max(lo, hi)]
