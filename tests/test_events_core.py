@@ -19,6 +19,7 @@ from evface.events.core import (
     time_slice,
     validate_events,
 )
+from evface.events.integration import leaky_counts
 from evface.events.representations import to_voxel_grid
 
 FAST = settings(max_examples=60, deadline=None)
@@ -134,7 +135,7 @@ def test_a_backwards_slice_is_refused_as_by_the_representations():
 def test_events_out_of_time_order_are_refused_before_a_binary_search():
     """Was: slice_time of np.concatenate([a, b]) (two streams over the same second) gave b's
     events of the window and none of a's, of a reversed or shuffled array whatever the bisection
-    met; to_voxel_grid likewise: silently."""
+    met; to_voxel_grid and leaky_counts likewise: silently."""
     n = 100_000
     a = make_events(np.arange(n) * 10, np.zeros(n), np.zeros(n), np.ones(n))
     joined = np.concatenate([a, a])
@@ -142,7 +143,8 @@ def test_events_out_of_time_order_are_refused_before_a_binary_search():
     message = r"^timestamps not sorted: t\[\d+\]=\d+ < t\[\d+\]=\d+; a time window is found by binary search"
     for events in (joined, a[::-1], shuffled):
         for call in (lambda: slice_time(events, 250_000, 750_000), lambda: time_slice(events, None, 10),
-                     lambda: to_voxel_grid(events, (1, 1), 2, 250_000, 750_000)):
+                     lambda: to_voxel_grid(events, (1, 1), 2, 250_000, 750_000),
+                     lambda: leaky_counts(events, (1, 1), 250_000, 750_000, 0.0)):
             with pytest.raises(EventsError, match=message):
                 call()
     assert slice_time(concatenate([a, a], sort=True), 250_000, 750_000).size == 2 * 50_000  # sorted: taken

@@ -19,7 +19,7 @@ import numpy as np
 
 from evface.checks import as_int, as_real, sensor_dims, within_memory
 from evface.errors import ParameterError
-from evface.events.core import SensorSize, check_array, validate_events
+from evface.events.core import SensorSize, check_array, check_probed_order, search_time, validate_events
 
 ALPHA_GRID_RAD_S = (0.0, 2 * np.pi, 10 * np.pi)
 """Leak rates (rad/s) for which :func:`leaky_counts` is computed by default."""
@@ -51,8 +51,8 @@ def leaky_counts(
     within_memory(2 * height * width * 12, f"leaky counts on a {width}x{height} sensor_size",
                   "give a smaller sensor_size (crop or resample_sensor the events first)")
     t = events["t"]
-    lo = np.searchsorted(t, t_key_us, side="left")
-    hi = np.searchsorted(t, t_end_us, side="right")
+    check_probed_order(t)
+    lo, hi = search_time(t, t_key_us, "left"), search_time(t, t_end_us, "right")
     ev = validate_events(events[lo:hi], (width, height))
     age = np.subtract(t_end_us, ev["t"], dtype=np.float64)  # in int64 an age past 2^63 - 1 µs would wrap
     with np.errstate(over="ignore"):  # a product past the float range is a weight of exp(-inf) = 0, as it should be
