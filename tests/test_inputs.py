@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+import torch
 from test_classify import BOXES, DURATION_US, _events, make_fake_dataset
 
 from evface.errors import DatasetError, ParameterError
@@ -272,14 +273,41 @@ def test_augmentation_is_seeded(stream):
     (lambda x, rng: ClassifyDataset(x[:3][None].repeat(3, 0), [0, 1.5, 1], "events"),
      r"^targets must be class indices \(whole numbers >= 0\), got 1.5 at 1$"),
     (lambda x, rng: ClassifyDataset(x[None].repeat(2, 0), [0, -1], "events"), r"got -1 at 1$"),
+    (lambda x, rng: augment_array(x[:0], "events", rng), r"^x must be one input \(time_steps, channels, size, size\) "
+                                                         r"of numbers, no side 0, got shape \(0, 2, 4, 4\)"),
+    (lambda x, rng: augment_array(x[..., :0], "rgb", rng), r"no side 0, got shape \(2, 2, 4, 0\)"),
+    (lambda x, rng: ClassifyDataset(x[None], [0], "events", seed=-1), "^seed must be >= 0, got -1$"),
+    (lambda x, rng: ClassifyDataset(x[None], [0], "events", seed="a"), "^seed must be an integer, got 'a'$"),
+    (lambda x, rng: ClassifyDataset(x, [0, 1], "events"),
+     r"^inputs must be \(clips, time_steps, channels, size, size\), got shape \(2, 2, 4, 4\)$"),
 ])
 def test_augmentation_and_normalisation_refuse_settings_that_are_none(call, message):
     """Were taken: a drop, time or area share above 1 gave a numpy error at random part way through
     training (half the calls at drop=2), a nan drop or noise switched the stage off, a misspelt
     kind neither augmented nor log-scaled the counts, ``flip="no"`` flipped, a 3-D input was
     flipped and shifted as if it were one step; a target of 1.5 was class 1, -1 torch's "Target -1
-    is out of bounds" in the loss."""
+    is out of bounds" in the loss; an input with a side 0 a ZeroDivisionError, a seed of -1 or "a"
+    numpy's "expected non-negative integer" or SeedSequence's TypeError, 4-D inputs every item
+    one step short, found by the network."""
     x = np.ones((2, 2, 4, 4), np.float32)
     with pytest.raises(ParameterError, match=message):
         call(x, np.random.default_rng(0))
 
+
+def test_dataloader_workers_augment_every_item_and_epoch_anew():
+    """Was: every DataLoader worker augmented with its copy of the dataset's one generator, so at
+    num_workers=2 the items of the two workers' batches had the same draws, and every epoch the
+    draws of the first (the copies are made again each epoch)."""
+    x = np.full((8, 2, 2, 8, 8), 5, np.float32)
+    data = ClassifyDataset(x, [0] * 8, "events", Augment("events", drop=0.5, noise=0.5))
+
+    def sums(workers):
+        torch.manual_seed(0)
+        loader = torch.utils.data.DataLoader(data, batch_size=2, num_workers=workers)
+        return [torch.cat([xb for xb, _ in loader]).sum(dim=(1, 2, 3, 4)).tolist() for _ in range(2)]
+
+    first, second = sums(2)
+    assert len(set(first)) == 8 and not set(first) & set(second)
+    assert sums(2) == [first, second]  # reproducible from torch's seed
+    alone = ClassifyDataset(x, [0] * 8, "events", Augment("events", drop=0.5, noise=0.5))
+    assert sums(0)[0] == [alone[i][0].sum().item() for i in range(8)]  # in process: the dataset's generator, as before

@@ -394,13 +394,13 @@ def _augment_settings(kind: str, flip: object, *shares: object) -> tuple[bool, f
 
 def _check_augmented(x: np.ndarray, kind: str, rng: np.random.Generator) -> None:
     """A ParameterError unless ``x`` is one input (T, C, S, S) of real numbers (event counts: finite
-    and >= 0) and ``rng`` a numpy Generator."""
+    and >= 0), none of its sides 0 (the noise rate divided by its size), and ``rng`` a numpy Generator."""
     if not isinstance(rng, np.random.Generator):
         raise ParameterError(f"rng must be a numpy.random.Generator, got {rng!r}")
     x = np.asarray(x)
-    if x.ndim != 4 or not real_dtype(x.dtype):
-        raise ParameterError(f"x must be one input (time_steps, channels, size, size) of numbers, got shape {x.shape} "
-                             f"and dtype {x.dtype}")
+    if x.ndim != 4 or 0 in x.shape or not real_dtype(x.dtype):
+        raise ParameterError(f"x must be one input (time_steps, channels, size, size) of numbers, no side 0, got shape "
+                             f"{x.shape} and dtype {x.dtype}")
     if kind in EVENT_KINDS:
         bad = int(np.count_nonzero(~(np.isfinite(x) & (x >= 0))))
         if bad:
@@ -454,7 +454,12 @@ def _label_indices(targets: Sequence[int] | np.ndarray) -> np.ndarray:
 
 
 class ClassifyDataset(torch.utils.data.Dataset):
-    """Cached inputs and label indices; applies augmentation (if any) and normalisation per item.
+    """Cached inputs (clips, time_steps, channels, size, size) and label indices; applies
+    augmentation (if any) and normalisation per item.
+
+    Augmentation draws from :attr:`rng` (seeded by ``seed``), item after item. In a ``DataLoader``
+    worker it draws from a generator of that worker's own instead (:meth:`generator`), so that the
+    workers, and the epochs, do not augment alike.
 
     Examples
     --------
@@ -466,13 +471,18 @@ class ClassifyDataset(torch.utils.data.Dataset):
 
     def __init__(self, inputs: np.ndarray, targets: np.ndarray, kind: str,
                  augment: Augment | None = None, seed: int = 0) -> None:
+        shape = np.shape(inputs)
+        if len(shape) != 5:
+            raise ParameterError(f"inputs must be (clips, time_steps, channels, size, size), got shape {shape}")
         if len(inputs) != len(targets):
             raise ParameterError(f"{len(inputs)} inputs but {len(targets)} targets")
         self.inputs = inputs
         self.targets = _label_indices(targets)
         self.kind = check_kind(kind)
         self.augment = augment
-        self.rng = np.random.default_rng(seed)
+        self.seed = as_int("seed", seed, 0)
+        self.rng = np.random.default_rng(self.seed)
+        self._worker_seed: int | None = None
 
     def __len__(self) -> int:
         return len(self.inputs)
@@ -480,5 +490,16 @@ class ClassifyDataset(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
         x = self.inputs[i]
         if self.augment is not None:
-            x = self.augment(x, self.rng)
+            x = self.augment(x, self.generator())
         return torch.from_numpy(np.ascontiguousarray(normalize(x, self.kind), dtype=np.float32)), int(self.targets[i])
+
+    def generator(self) -> np.random.Generator:
+        """:attr:`rng`, or in a ``DataLoader`` worker a generator seeded by ``seed`` and the worker's
+        torch seed (one per worker and epoch, drawn from torch's generator: reproducible after
+        ``torch.manual_seed``). Each worker augments a copy of the dataset made as the epoch's
+        iteration starts: copies of one generator gave every worker's items, and every epoch, the
+        same draws."""
+        info = torch.utils.data.get_worker_info()
+        if info is not None and info.seed != self._worker_seed:
+            self._worker_seed, self.rng = info.seed, np.random.default_rng([self.seed, info.seed])
+        return self.rng
