@@ -157,6 +157,8 @@ def test_no_events_array_or_list_of_them_is_named():
     events = make_events([0, 10], [0, 0], [0, 0], [1, 1])
     with pytest.raises(EventsError, match="^events must be a 1-D array of dtype .*, got list$"):
         slice_time([1, 2], 0, 5)
+    with pytest.raises(EventsError, match="^events must be a 1-D array of dtype .*, got list$"):
+        duration_us([1, 2])  # was: "'list' object has no attribute 'size'"
     with pytest.raises(EventsError, match=r"^chunks must be a list of events arrays, got ndarray \(one events array: "
                                           r"put it in a list\)$"):
         concatenate(events)

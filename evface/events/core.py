@@ -431,4 +431,5 @@ def duration_us(events: np.ndarray) -> int:
     >>> duration_us(empty_events())
     0
     """
+    check_array(events)
     return int(events["t"][-1]) - int(events["t"][0]) if events.size > 1 else 0  # Python ints: no int64 wrap

@@ -389,7 +389,7 @@ def compact(counts: np.ndarray) -> np.ndarray:
     """
     with np.errstate(over="ignore"):  # overflow is what the check below is for
         half = counts.astype(np.float16)
-    return half if np.isfinite(half).all() else counts.astype(np.float32)
+    return counts.astype(np.float32) if np.isinf(half).any() else half
 
 
 def read_samples_clip(path: str | Path, sensor: str) -> Clip:
