@@ -262,3 +262,20 @@ def test_a_hot_pixels_count_beyond_float16_is_kept_in_float32(tmp_path):
         assert np.array_equal(samples.hist[: len(quiet)], quiet.hist) and quiet.hist.dtype == np.float16
         assert np.array_equal(samples.voxel, s.voxel) and np.array_equal(samples.hist, s.hist)
     assert all(np.isfinite(v) and v > 0 for v in input_scales(s).values())
+
+
+def test_frames_that_are_not_uint8_are_refused_rather_than_darkened():
+    """Was: a clip built in Python with float frames in [0, 1] (which write_clip refuses) gave
+    targets, keyframes and RGB inputs divided by 255, nearly black, silently."""
+    from evface.inputs.classify import InputSpec, flow_input, rgb_input
+    from evface.io.clip_schema import FrameSeries
+
+    clip = make_clip("c0", "s0", "bright", seed=1, duration_us=200_000)
+    rgb = clip.frames["rgb"]
+    clip.frames["rgb"] = FrameSeries(rgb.data / np.float32(255), rgb.t_us, rgb.exposure_us)
+    message = r"^frames must be uint8 \(0\.\.255, as clips store them\), got float32; scale frames in \[0, 1\] by 255"
+    for call in (lambda: clip_samples(clip, ReconSpec(sensor="lr", size=16)),
+                 lambda: rgb_input(clip.frames["rgb"], (0, 0, 40, 36), InputSpec(kind="rgb", size=16), 0, 200_000),
+                 lambda: flow_input(clip.frames["rgb"], (0, 0, 40, 36), InputSpec(kind="rgb-flow", size=16), 0, 200_000)):
+        with pytest.raises(ParameterError, match=message):
+            call()

@@ -297,12 +297,22 @@ def time_window(clip: Clip, window: str) -> tuple[int, int]:
 def to_gray(rgb: np.ndarray) -> np.ndarray:
     """BT.601 luma of uint8 RGB frames (..., H, W, 3) (or grey (..., H, W)) as float32 in [0, 1].
 
+    Frames of another type are a :class:`ParameterError` (float frames in [0, 1], as a
+    ``FrameSeries`` built in Python may hold them, were divided by 255: black, silently).
+
     Examples
     --------
     >>> to_gray(np.array([[[255, 0, 0], [0, 0, 255]]], np.uint8))
     array([[0.299, 0.114]], dtype=float32)
+    >>> to_gray(np.ones((2, 2, 3), np.float32))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: frames must be uint8 (0..255, as clips store them), got float32; scale frames in [0, 1] by 255 and round
     """
     rgb = np.asarray(rgb)
+    if rgb.dtype != np.uint8:
+        raise ParameterError(f"frames must be uint8 (0..255, as clips store them), got {rgb.dtype}; "
+                             "scale frames in [0, 1] by 255 and round")
     if rgb.ndim >= 3 and rgb.shape[-1] == 3:
         g = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
     else:
