@@ -4,6 +4,8 @@ cut short, a face at the edge of its photo, a photo of 8000x6000 pixels."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 
 import cv2
@@ -12,7 +14,7 @@ import pytest
 from skimage import data
 
 from evface.datasets.synth import _differing, synthesize
-from evface.datasets.synth_film import subject_identity
+from evface.datasets.synth_film import subject_identity, subject_rig
 from evface.datasets.synth_plan import get_preset, load_face_photos, plan_subjects
 from evface.errors import DatasetError, FormatError
 
@@ -160,3 +162,31 @@ def test_shards_of_one_photo_folder_given_by_other_paths_merge(tmp_path, monkeyp
     synthesize(tmp_path / "s1", shard="1/2", faces_dir=faces, **options)
     merged = merge_shards(tmp_path / "merged", [tmp_path / "s0", tmp_path / "s1"])
     assert sorted(p.name for p in (merged / "clips").iterdir()) == ["photo-x_AU4_bright_r0.h5", "photo-x_AU4_dim_r0.h5"]
+
+
+class _Elsewhere:
+    """An executor whose jobs run in another working folder, as on a Ray node started there."""
+
+    def __init__(self, folder) -> None:
+        self.folder = folder
+
+    def run(self, jobs, on_done) -> None:
+        for job in jobs:
+            with contextlib.chdir(self.folder):
+                result = job.fn(*job.args)
+            on_done(job, result)
+
+
+def test_photos_given_by_a_relative_path_are_read_by_workers_started_elsewhere(tmp_path, monkeypatch):
+    # was: dataset.json and every job held "faces/x.png", so a Ray task on a node started in another
+    # folder stopped the run: "faces/x.png: unreadable or corrupt image (... can't open/read file ...)"
+    subject_rig.cache_clear()  # a rig of another test's "faces/x.png" would film without reading it
+    (tmp_path / "faces").mkdir()
+    (tmp_path / "node").mkdir()
+    _save(tmp_path / "faces" / "x.png", data.astronaut())
+    monkeypatch.chdir(tmp_path)
+    root = synthesize("ds", preset="tiny", subjects=0, classes=["AU4"], lighting=["bright"], faces_dir="faces",
+                      executor=_Elsewhere(tmp_path / "node"))
+    assert [p.name for p in (root / "clips").iterdir()] == ["photo-x_AU4_bright_r0.h5"]
+    subjects = json.loads((root / "dataset.json").read_text())["subjects"]
+    assert [s["photo"] for s in subjects] == [str(tmp_path / "faces" / "x.png")]

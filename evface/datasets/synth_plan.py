@@ -252,7 +252,8 @@ MAX_SUBJECTS = 10_000
 def plan_subjects(preset: SynthPreset, seed: int, n_subjects: int | None = None,
                   faces_dir: str | Path | None = None) -> tuple[list[Subject], list[FaceProblem]]:
     """Procedural subjects ``s000``... (identity seeds derived from ``seed``), then built-in and
-    ``faces_dir`` photo subjects."""
+    ``faces_dir`` photo subjects (each recording its photo's absolute path: was the path as given,
+    ``faces/x.png``, which a Ray task on a node started in another folder could not read)."""
     n = preset.n_subjects if n_subjects is None else as_int("--subjects", n_subjects, 0, MAX_SUBJECTS)
     seed = as_int("--seed", seed, 0)
     subjects = [Subject(f"s{i:03d}", i, "procedural", int_seed(np.random.SeedSequence([seed, 0x1D, i])))
@@ -262,7 +263,8 @@ def plan_subjects(preset: SynthPreset, seed: int, n_subjects: int | None = None,
     problems: list[FaceProblem] = []
     if faces_dir is not None:
         photos, problems = load_face_photos(faces_dir)
-        subjects += [Subject(name, 1000 + i, "photo", photo=ident.source, photo_sha256=photo_digest(ident.photo))
+        subjects += [Subject(name, 1000 + i, "photo", photo=str(Path(ident.source).absolute()),
+                             photo_sha256=photo_digest(ident.photo))
                      for i, (name, ident) in enumerate(photos)]
     if not subjects:
         raise ParameterError("no subjects: give --subjects > 0 or --faces")
