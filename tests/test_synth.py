@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from evface.cli import app, main
+from evface.datasets import synth_plan
 from evface.datasets.synth import synthesize
 from evface.datasets.synth_plan import PRESETS, get_preset, load_face_photos, parse_shard, plan_clips, plan_subjects
 from evface.datasets.synth_shards import merge_shards
@@ -359,7 +360,7 @@ def _write_face_folder(folder: Path) -> None:
     (folder / "notes.txt").write_text("not an image")
 
 
-def test_bad_faces_are_reported_file_by_file_and_skipped(tmp_path, capsys):
+def test_bad_faces_are_reported_file_by_file_and_skipped(tmp_path, capsys, monkeypatch):
     folder = tmp_path / "faces"
     _write_face_folder(folder)
     identities, problems = load_face_photos(folder)
@@ -369,13 +370,17 @@ def test_bad_faces_are_reported_file_by_file_and_skipped(tmp_path, capsys):
     assert "no face" in reasons["wall.png"] and "unreadable" in reasons["broken.jpg"]
     assert "not an image" in reasons["notes.txt"] and all(r.startswith("skipped") for r in reasons.values())
 
+    decoded = []  # was: each photo decoded twice to plan (once for the warnings, once by synthesize)
+    read = synth_plan.read_photo
+    monkeypatch.setattr(synth_plan, "read_photo", lambda path: decoded.append(Path(path).name) or read(path))
     out = tmp_path / "ds"
     code = main(["synth", str(out), "--preset", "tiny", "--subjects", "0", "--classes", "AU4",
                  "--lighting", "bright", "--faces", str(folder)])
     assert code == 0
+    assert decoded == ["astronaut.png", "broken.jpg", "wall.png"]
     err = capsys.readouterr().err
     for name in ("wall.png", "broken.jpg", "notes.txt"):
-        assert name in err
+        assert f"warning: {folder / name}: skipped" in err
     ds = DatasetFolder.open(out)
     assert ds.subjects == ["photo-astronaut"]
     assert {Path(p["file"]).name for p in ds.info["skipped_faces"]} == {"wall.png", "broken.jpg", "notes.txt"}

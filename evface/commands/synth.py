@@ -68,18 +68,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build the synthetic RGB + event micro-expression dataset (resumes if interrupted)."""
         from evface.datasets.synth import synthesize  # lazy: cv2, numba and the renderer stay out of CLI start-up
-        from evface.datasets.synth_plan import load_face_photos  # lazy: cv2 stays out of CLI start-up
 
         output_folder(out, "OUT")
         classes, lighting = _split_list(classes, "--classes"), _split_list(lighting, "--lighting")
         rgb_hd_cameras = _split_list(rgb_hd_cameras, "--rgb-hd-cameras")
         if ray and workers != 1:
             raise ParameterError("--workers is for a local run; with --ray the cluster's CPUs film the clips")
-        console = terminal.console()
-        if faces is not None:
-            _, problems = load_face_photos(faces)
-            for problem in problems:
-                terminal.warn(console, f"{problem.file}: {problem.reason}")
         columns = (TextColumn("[bold]synth[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
         # a refused option leaves one line; a Ray cluster that does not answer is refused before OUT is made
@@ -93,8 +87,9 @@ def register(app: typer.Typer) -> None:
                 out, preset=preset, seed=seed, subjects=subjects, classes=classes,
                 lighting=lighting, faces_dir=faces, workers=workers, shard=shard, progress=progress,
                 executor=RayCluster(ray) if ray else None, noise=noise, rgb_hd_cameras=rgb_hd_cameras,
+                warn=lambda text: terminal.warn(bar.console, text),
             )
-        console.print(_ready(root), soft_wrap=True)
+        terminal.console().print(_ready(root), soft_wrap=True)
 
     @app.command("synth-merge", context_settings={"help_option_names": ["-h", "--help"]})
     def synth_merge(

@@ -85,6 +85,7 @@ def synthesize(
     executor: Executor | None = None,
     noise: str | None = None,
     rgb_hd_cameras: Sequence[str] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Path:
     """Build (or finish building) a synthetic dataset folder and return its path.
 
@@ -126,6 +127,10 @@ def synthesize(
         RGB camera presets (:data:`evface.sim.rgb.RGB_PRESETS`) filmed framed like the ``hd``
         ROI, at its pixel size (default: the preset's, ``("webcam30",)``); add ``"highspeed200"``
         for the 200 fps upper bound of frame cameras (about 3x the cost and size of a clip).
+    warn : callable, optional
+        ``warn(text)`` for each ``faces_dir`` file skipped (``FILE: reason``, as
+        ``dataset.json["skipped_faces"]`` lists it), before anything is written or filmed:
+        ``evface synth`` prints these lines without reading the photos a second time.
 
     Examples
     --------
@@ -140,6 +145,9 @@ def synthesize(
     executor = executor or local_executor(workers)
     spec_preset, subject_list, plan, info = _plan(preset, seed, subjects, classes, lighting, faces_dir, shard, noise,
                                                   rgb_hd_cameras)
+    if warn:
+        for problem in info["skipped_faces"]:
+            warn(f"{problem['file']}: {problem['reason']}")
     out = Path(out_dir)
     _claim_folder(out, info, _SAME_DATASET + ("shard",), "this run",
                   "resuming it would mix the clips of two versions; use a new folder to build this one (or finish "
