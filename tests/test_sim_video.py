@@ -279,6 +279,27 @@ def test_cli_simulate_leaves_neither_output_when_the_events_file_fails(tmp_path,
     assert (tmp_path / "v.avi").read_bytes() == b"an older video"
 
 
+def test_cli_simulate_makes_the_folders_of_rgb_out_as_those_of_out(tmp_path, video, capsys, monkeypatch):
+    """--rgb-out in a folder not yet made stopped after the events were simulated, naming a file the
+    user never gave ("rgb.pending.HOST-PID-RANDOM.tmp.avi: No such file or directory"); --out's
+    folders were made. A run that fails leaves none of the folders it made."""
+    import evface.sim.video as sim_video
+
+    out, rgb = tmp_path / "events" / "ev.raw", tmp_path / "rgb" / "take1" / "v.avi"
+    assert main(["simulate", str(video), "--sensor", "32x24", "--out", str(out), "--rgb-out", str(rgb)]) == 0
+    assert out.is_file() and sorted(p.name for p in rgb.parent.iterdir()) == ["v.avi", "v.frames.csv"]
+
+    def full_disk(path, frames, fps):
+        next(iter(frames))
+        raise FormatError(f"{path}: cannot write (No space left on device); nothing was written")
+
+    monkeypatch.setattr(sim_video, "write_video", full_disk)
+    assert main(["simulate", str(video), "--sensor", "32x24", "--out", str(tmp_path / "a" / "ev.raw"),
+                 "--rgb-out", str(tmp_path / "b" / "c" / "v.avi")]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events", "in.avi", "rgb"]
+
+
 @pytest.mark.parametrize("out_name", ["v.frames.csv", "v.pending.frames.csv", "link.csv"])
 def test_cli_simulate_refuses_an_out_that_rgb_out_writes_over(tmp_path, video, capsys, out_name):
     """--out v.frames.csv --rgb-out v.avi printed "N events -> v.frames.csv", and the file then

@@ -62,27 +62,44 @@ def sole_writer(path: Path, option: str = "--out") -> Iterator[Path]:
     False
     """
     output_folder(path, option)
-    made = [p for p in (path, *path.parents) if not p.exists()]
-    path.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if os.environ.get("RANK", "0") == "0":
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise ParameterError(where(path, "another evface command is writing into this folder; wait for it "
-                                                 f"to finish or give {option} another folder")) from None
-            except OSError:  # a file system without locks (some network mounts): go on unguarded
-                pass
+    with made_folder(path):
+        fd = os.open(path, os.O_RDONLY)
         try:
+            if os.environ.get("RANK", "0") == "0":
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise ParameterError(where(path, "another evface command is writing into this folder; wait for "
+                                                     f"it to finish or give {option} another folder")) from None
+                except OSError:  # a file system without locks (some network mounts): go on unguarded
+                    pass
             yield path
         finally:
-            for folder in made:  # deepest first
-                if not folder.is_dir() or any(folder.iterdir()):
-                    break
-                folder.rmdir()
+            os.close(fd)
+
+
+@contextmanager
+def made_folder(path: Path) -> Iterator[Path]:
+    """Make the folder ``path`` and the missing ones on the way to it for the block; those it made
+    and the block left empty are removed after it (a failed command leaves no empty folder).
+
+    Examples
+    --------
+    >>> with made_folder(Path("videos/rgb")) as folder:
+    ...     folder.is_dir()
+    True
+    >>> Path("videos").exists()
+    False
+    """
+    made = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        yield path
     finally:
-        os.close(fd)
+        for folder in made:  # deepest first
+            if not folder.is_dir() or any(folder.iterdir()):
+                break
+            folder.rmdir()
 
 
 def output_file(path: Path, option: str = "--out", replaces: tuple[str, ...] | None = None) -> Path:

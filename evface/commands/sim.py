@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from evface.commands import terminal
 from evface.commands.options import naming
-from evface.commands.paths import not_the_input, output_file
+from evface.commands.paths import made_folder, not_the_input, output_file
 from evface.errors import ParameterError, counted, where
 
 if TYPE_CHECKING:  # lazy at run time: cv2, numba and h5py off CLI start-up
@@ -222,7 +222,9 @@ def register(app: typer.Typer) -> None:
                    TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
         n_events = 0
         frames_read = 0
-        with terminal.progress(*columns) as bar:
+        # --out's folders are made by its writer; those of --rgb-out here, both removed on failure
+        rgb_folder = contextlib.nullcontext() if rgb_out is None else made_folder(rgb_out.parent)
+        with terminal.progress(*columns) as bar, rgb_folder:
             task = bar.add_task("events", total=info.n_frames or None)
 
             def tick(i: int) -> None:
