@@ -226,6 +226,7 @@ def test_cli_simulate_mp4_roi_and_errors(tmp_path, capsys):
     (("--lux", "-1"), "--lux: lux must be a finite number in (0, 1e+06], got -1.0"),
     (("--lux", "inf"), "--lux: lux must be a finite number in (0, 1e+06], got inf"),  # was "lux must be ..."
     (("--lux", "1e30"), "--lux: lux must be a finite number in (0, 1e+06], got 1e+30"),  # was simulated
+    (("--seed", str(2**63)), "--seed: seed must be at most 9223372036854775807 (2^63 - 1)"),  # was "seed must be ..."
     (("--antiflicker-hz", "-5", "--camera", "highspeed200"),  # without --rgb-out: ignored without a word
      "--camera, --antiflicker-hz: set the camera of --rgb-out, which is not given"),
     (("--metering", "centre"), "--metering: set the camera of --rgb-out, which is not given"),

@@ -145,7 +145,7 @@ def register(app: typer.Typer) -> None:
         """
         from evface.io.event_writer import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
         from evface.sim.dvs_params import MAX_NOISE_PER_STEP, DvsParams, noise_per_step  # lazy: numpy off CLI start-up
-        from evface.checks import as_real  # lazy: numpy off CLI start-up
+        from evface.checks import as_int, as_real  # lazy: numpy off CLI start-up
         from evface.sim.footage import MAX_SCENE_LUX, check_upsample, parse_roi  # lazy: cv2 and numba off CLI start-up
         from evface.sim.rgb import RgbCamera, RgbCameraParams  # lazy: h5py (clip frames) off CLI start-up
         from evface.sim.sensors import parse_sensor  # lazy: numpy off CLI start-up
@@ -204,6 +204,8 @@ def register(app: typer.Typer) -> None:
                 cam_params = RgbCameraParams.preset(camera, **ae_overrides)
         with naming("--lux"):
             as_real("lux", lux, 0, MAX_SCENE_LUX, low_open=True)
+        with naming("--seed"):
+            as_int("seed", seed, 0)
         if not upsample > 0:
             raise ParameterError(f"--upsample must be positive, got {upsample}")
         info = video_info(video)
