@@ -384,6 +384,18 @@ def test_cli_simulate_warns_of_a_video_cut_short(tmp_path, capsys):
     assert "warning" not in capsys.readouterr().err
 
 
+def test_a_video_cut_in_its_header_is_one_line_with_what_its_demuxer_said(tmp_path, video, capfd):
+    """OpenCV's AVI demuxer printed "Unexpected element. Expected: LIST. Got: RV." (bytes it read
+    past the end) on a line of its own beside evface's error."""
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(video.read_bytes()[:200])
+    capfd.readouterr()
+    assert main(["simulate", str(cut), "--sensor", "32x24", "--out", str(tmp_path / "ev.raw")]) == 2
+    err = capfd.readouterr().err
+    assert err.startswith(f"error: {cut}: OpenCV cannot open this video (Unexpected element.") and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.avi", "in.avi"]
+
+
 def test_a_still_image_named_mp4_has_no_frame_count(tmp_path, capsys):
     """OpenCV reports -2^63 frames for a PNG renamed .mp4: simulate warned that "the file lists
     -9,223,372,036,854,775,808 frames and 1 decoded"."""

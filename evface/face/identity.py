@@ -14,13 +14,7 @@ stomion, left and right upper-lip peaks), ``chin``, ``jaw`` (9 points, left ear 
 
 from __future__ import annotations
 
-import os
-import re
-import sys
-import tempfile
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +28,7 @@ from evface.checks import as_int
 from evface.errors import FormatError, where
 from evface.face.canvas import FACE_FRACTION, V_CENTER
 from evface.face.detect import locate_face
+from evface.io.native_stderr import stderr_kept
 
 
 @dataclass(frozen=True, eq=False)
@@ -285,7 +280,7 @@ def read_photo(path: str | Path) -> np.ndarray:
     ...
     evface.errors.FormatError: missing.png: unreadable or corrupt image...
     """
-    with _stderr_kept() as said:
+    with stderr_kept() as said:
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         raise FormatError(where(path, "unreadable or corrupt image" + "".join(f" ({line})" for line in said[:1])))
@@ -297,28 +292,6 @@ def read_photo(path: str | Path) -> np.ndarray:
     except (OSError, Image.DecompressionBombError) as exc:
         raise FormatError(where(path, f"corrupt or cut short ({exc})")) from None
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
-@contextmanager
-def _stderr_kept() -> Iterator[list[str]]:
-    """Keep what native code writes to file descriptor 2 in the block; the list holds its
-    non-empty lines afterwards, but those holding a terminal's control codes (a progress bar
-    drawn meanwhile by another thread: it draws again at its next refresh)."""
-    said: list[str] = []
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as log:
-        os.dup2(log.fileno(), 2)
-        try:
-            yield said
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            log.seek(0)
-            lines = log.read().decode(errors="replace").splitlines()
-            # OpenCV's "[ERROR:0@0.4] global loadsave.cpp:612 " says where in OpenCV, not what
-            said.extend(re.sub(r"^\[[^]]*\] global \S+ ", "", line.strip()) for line in lines
-                        if line.strip() and "\x1b" not in line)
 
 
 @lru_cache(maxsize=1)

@@ -35,6 +35,7 @@ from evface.checks import Roi, as_real, checked_roi, sensor_dims
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import SensorSize, concatenate
 from evface.io.atomic_files import atomic_write
+from evface.io.native_stderr import stderr_kept
 from evface.io.temporary_files import temporary_beside
 from evface.sim.dvs import MAX_STEP_US, DvsSimulator
 from evface.sim.dvs_params import DvsParams
@@ -139,14 +140,18 @@ def iter_frame_files(frames: Iterable[tuple[int, Path]], first: tuple[int, ...] 
 
 
 def open_video(path: str | Path) -> cv2.VideoCapture:
-    """An OpenCV capture of ``path``; a FormatError naming the file when it is missing or unreadable."""
+    """An OpenCV capture of ``path``; a FormatError naming the file when it is missing or
+    unreadable, with the first line its demuxer wrote to standard error (was: that line, and
+    FFmpeg's, printed beside the error: "Unexpected element. Expected: LIST. Got: RV." for an AVI
+    cut short, with bytes of the file in it)."""
     path = Path(path)
     if not path.is_file():
         raise FormatError(where(path, "no such video file"))
-    cap = cv2.VideoCapture(str(path))
+    with stderr_kept() as said:
+        cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         cap.release()
-        raise FormatError(where(path, "OpenCV cannot open this video"))
+        raise FormatError(where(path, "OpenCV cannot open this video" + "".join(f" ({line})" for line in said[:1])))
     return cap
 
 
