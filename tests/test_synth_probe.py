@@ -188,5 +188,8 @@ def test_photos_given_by_a_relative_path_are_read_by_workers_started_elsewhere(t
     root = synthesize("ds", preset="tiny", subjects=0, classes=["AU4"], lighting=["bright"], faces_dir="faces",
                       executor=_Elsewhere(tmp_path / "node"))
     assert [p.name for p in (root / "clips").iterdir()] == ["photo-x_AU4_bright_r0.h5"]
-    subjects = json.loads((root / "dataset.json").read_text())["subjects"]
-    assert [s["photo"] for s in subjects] == [str(tmp_path / "faces" / "x.png")]
+    info = json.loads((root / "dataset.json").read_text())
+    assert [s["photo"] for s in info["subjects"]] == [str(tmp_path / "faces" / "x.png")]
+    info["subjects"][0]["photo"] = "faces/x.png"  # as earlier versions recorded it: the same dataset, resumed
+    (root / "dataset.json").write_text(json.dumps(info))
+    assert synthesize("ds", preset="tiny", subjects=0, classes=["AU4"], lighting=["bright"], faces_dir="faces") == root
