@@ -15,11 +15,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-import cv2
 import numpy as np
 
 from evface.datasets.importers.event_scan import EventScan, count_image, event_file_triggers, scan_event_file
-from evface.datasets.importers.face_box import detect_face
 from evface.datasets.importers.registration import (
     Registration,
     RegistrationError,
@@ -55,13 +53,17 @@ def _rising(source: EventSource, triggers: np.ndarray) -> np.ndarray:
 
 def _uses_motion(source: EventSource, triggers: np.ndarray | None = None) -> bool:
     """Whether the sync or registration of ``source`` may use the RGB video's motion
-    (:class:`~evface.datasets.importers.rgb_scan.VideoScan`'s energy or change): cross-correlation, which ``auto`` falls back to
-    without an offset, trigger settings or pulses in the file (``triggers``, read before the RGB
-    scan for such a source), or an estimated homography."""
-    xcorr = source.sync == "xcorr" or (_sync_undecided(source) and not (triggers is not None and _rising(source, triggers).size))
-    estimate = source.registration == "estimate" or (source.registration == "auto" and source.points is None
-                                                      and source.homography is None)
-    return xcorr or estimate
+    (:class:`~evface.datasets.importers.rgb_scan.VideoScan`'s energy or change): :func:`_motion_used`,
+    or cross-correlation because ``auto`` falls back to it without an offset, trigger settings or
+    pulses in the file (``triggers``, None when not read)."""
+    return _motion_used(source) or (_sync_undecided(source) and not (triggers is not None and _rising(source, triggers).size))
+
+
+def _motion_used(source: EventSource) -> bool:
+    """Whether the sync or registration of ``source`` uses the RGB video's motion whatever its
+    file's trigger pulses: cross-correlation chosen (``xcorr``), or an estimated homography."""
+    return source.sync == "xcorr" or source.registration == "estimate" or (
+        source.registration == "auto" and source.points is None and source.homography is None)
 
 
 def _scan(source: EventSource, triggers: np.ndarray | None = None) -> EventScan:
@@ -228,20 +230,6 @@ def resize_homography(size: tuple[int, int], to: tuple[int, int]) -> np.ndarray:
     """
     sx, sy = to[0] / size[0], to[1] / size[1]
     return np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5], [0.0, 0.0, 1.0]])
-
-
-def detect_at_video_aspect(frames: list[np.ndarray], rgb_scale: np.ndarray, min_face: float) -> tuple[list[float] | None, str | None]:
-    """:func:`~evface.datasets.importers.face_box.detect_face` on frames stored at another aspect
-    than the video's (``rgb_scale``, :func:`resize_homography`), stretched back to the video's
-    aspect first (a squashed face escapes the cascade, or gives a box of the wrong shape); the box
-    in stored pixels."""
-    sx, sy = rgb_scale[0, 0], rgb_scale[1, 1]
-    height, width = frames[0].shape[:2]
-    size = (round(width * max(sx, sy) / sx), round(height * max(sx, sy) / sy))
-    if size == (width, height):
-        return detect_face(frames, min_face)
-    box, note = detect_face([cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in frames], min_face)
-    return (None if box is None else map_box(resize_homography(size, (width, height)), box)), note
 
 
 def _refuse_or_keep(problem: str, options: SessionOptions, warnings: list[str]) -> None:

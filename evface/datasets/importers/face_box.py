@@ -51,7 +51,19 @@ def detect_face(frames: list[np.ndarray], min_face: float = 0.1) -> tuple[list[f
     >>> detect_face([np.zeros((64, 64, 3), np.uint8)])
     (None, None)
     """
-    found = [(i, box, min(f.shape[:2])) for i, f in enumerate(frames) for box in detect_faces(f)]
+    return face_of_detections([(detect_faces(f), min(f.shape[:2])) for f in frames], min_face)
+
+
+def face_of_detections(frames: list[tuple[np.ndarray, int]], min_face: float = 0.1) -> tuple[list[float] | None, str | None]:
+    """:func:`detect_face` from each frame's detections (the cascade's ``(n, 4)`` boxes) and shorter
+    side (px), found beforehand (a session import searches every clip before reading any events).
+
+    Examples
+    --------
+    >>> face_of_detections([(np.array([[10, 10, 40, 40]]), 100), (np.array([[12, 10, 40, 40]]), 100)])
+    ([11.0, 10.0, 40.0, 40.0], None)
+    """
+    found = [(i, box, short) for i, (boxes, short) in enumerate(frames) for box in boxes]
     implausible: list[str] = []
     kept: list[tuple[int, np.ndarray]] = []
     for i, box, short in found:

@@ -9,10 +9,12 @@ Steps (event files and the video are streamed a few times each: scan, triggers, 
 cutting; nothing is held whole in memory, and at most one clip's events at a time):
 
 1. validate every file and the annotation table against the RGB recording;
-2. read the trigger pulses of each event file whose sync they decide (``auto`` without an offset),
-   scan the video: frame count, and the frame-difference energy and change image when a sync or
-   registration may use them; scan each event file: sensor size, time range, event-rate
-   histogram and external triggers;
+2. read the trigger pulses of each event file whose sync they decide (``auto`` without an offset)
+   where they decide whether the video scan needs the motion (no sensor uses it anyway), scan the
+   video: frame count, and the frame-difference energy and change image when a sync or
+   registration may use them; find each clip's face box (the table's, ``face_box`` or the
+   detector's in the video's own frames: a clip without one is refused before any event is read);
+   scan each event file: sensor size, time range, event-rate histogram and external triggers;
 3. synchronise each event camera (:mod:`~evface.datasets.importers.sync`) and check that every clip
    lies inside every recording;
 4. register each event camera to the RGB frame (:mod:`~evface.datasets.importers.registration`;
@@ -21,8 +23,8 @@ cutting; nothing is held whole in memory, and at most one clip's events at a tim
    ``registration_check="warn"``);
 5. cut the clips one by one in time order, each event file read once from start to end (events
    shifted to the clip's start, cropped to the ROI; RGB frames whose exposure starts inside the
-   clip, read in groups that fit in memory), take the face box (``face_box`` if given, else the
-   detector's) and map it into each sensor, checking that it stays undistorted and inside the
+   clip, read in groups that fit in memory), map the face box into the stored frames and each
+   sensor, checking that it stays undistorted and inside the
    sensor window, and write the clips, the manifest and ``dataset.json`` into ``OUT.partial``,
    renamed to ``OUT`` only when everything is written.
 
@@ -60,19 +62,19 @@ from evface.io.dataset_output import check_replaceable, publish_partial, remove_
 from evface.io.manifest import write_manifest
 from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations
 from evface.datasets.importers.calibration import (
+    _motion_used,
     _scan,
     _sync_undecided,
     _triggers,
     _uses_motion,
     check_registration,
-    detect_at_video_aspect,
     register,
     resize_homography,
     sensor_face_box,
     synchronise,
 )
 from evface.datasets.importers.event_scan import EventScan, EventWindows
-from evface.datasets.importers.face_box import FACE_FRAMES
+from evface.datasets.importers.face_box import FACE_FRAMES, face_of_detections
 from evface.datasets.importers.registration import Registration, crop_homography, map_box
 from evface.datasets.importers.rgb_scan import FrameReader, scan_video
 from evface.datasets.importers.rgb_timing import _timing, frame_rate, frame_times, variable_rate_note
@@ -80,12 +82,17 @@ from evface.datasets.importers.session_options import EventSource, RgbSource, Se
 from evface.datasets.importers.sync import SyncResult
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.ops import crop
+from evface.face.detect import detect_faces
 
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``; the CLI draws it, the library never prints."""
 
 BATCH_BYTES = 1 << 28
 """RGB frames are read in groups of clips whose frames (at the video's size) fit in this many bytes."""
+
+ClipFace = tuple[list[float], str | None, bool]
+"""A clip's face box ``[x, y, w, h]`` in the video's pixels, the detector's note on it (None if
+none), and whether the detector found it (else the table or ``face_box`` gave it)."""
 
 
 def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int, int, int] | None,
@@ -116,6 +123,47 @@ def _check_clip_frames(rows: list, clip_frames: dict[str, np.ndarray], size: tup
                       "or cut the clip shorter")
 
 
+def _face_frames(a: Any, idx: np.ndarray, t_frames: np.ndarray) -> list[int]:
+    """The frames of a clip (``idx``, its frame indices) searched for its face: the apex frame
+    (the last whose exposure starts at or before the apex), then
+    :data:`~evface.datasets.importers.face_box.FACE_FRAMES` - 1 spread over the clip, each once."""
+    apex = int(np.clip(np.searchsorted(t_frames[idx], a.apex_us, side="right") - 1, 0, idx.size - 1))
+    picks = [apex, *np.linspace(0, idx.size - 1, FACE_FRAMES - 1).round().astype(int)]
+    return [int(idx[k]) for k in dict.fromkeys(picks)]
+
+
+def _clip_faces(rows: list, clip_frames: dict[str, np.ndarray], t_frames: np.ndarray, rgb: RgbSource,
+                size: tuple[int, int], options: SessionOptions, annotations: str | Path,
+                tell: Progress) -> dict[str, ClipFace]:
+    """Each clip's face box (:data:`ClipFace`): its row's, else ``options.face_box``, else the
+    detector's (:func:`~evface.datasets.importers.face_box.face_of_detections`) in the clip's
+    :func:`_face_frames` at the video's own ``size`` (a face 90 px high in a 640x360 video is 32 px
+    in 128x128 stored frames, where the cascade misses it), read in one forward pass before any
+    event file is scanned, so that a clip without a face is refused in seconds; a DatasetError
+    names the first such clip in time."""
+    given = {a.clip_id: a.face_box if a.face_box is not None else options.face_box for a in rows}
+    picks = {a.clip_id: _face_frames(a, clip_frames[a.clip_id], t_frames)
+             for a in rows if given[a.clip_id] is None and options.detect_faces}
+    wanted = sorted(set().union(*picks.values()))
+    found: dict[int, tuple[np.ndarray, int]] = {}
+    per_read = max(1, BATCH_BYTES // (3 * size[0] * size[1]))
+    with closing(FrameReader(rgb.path, None, size)) as reader:
+        for i in range(0, len(wanted), per_read):
+            tell("find faces", i / len(wanted))
+            found.update((k, (detect_faces(f), min(f.shape[:2]))) for k, f in reader.read(wanted[i:i + per_read]).items())
+    faces = {}
+    for a in sorted(rows, key=lambda a: a.start_us):
+        box, note = (None if given[a.clip_id] is None else list(given[a.clip_id])), None
+        if a.clip_id in picks:
+            box, note = face_of_detections([found[k] for k in picks[a.clip_id]], options.min_face)
+        if box is None:
+            raise DatasetError(f"{annotations}: line {a.line}: no face found in the RGB frames of clip {a.clip_id}; "
+                               "give its face box (the table's face_x, face_y, face_w, face_h columns, RGB pixels), "
+                               "--face-box X,Y,W,H for every clip, or lower --min-face")
+        faces[a.clip_id] = (box, note, given[a.clip_id] is None)
+    return faces
+
+
 def _batches(rows: list, clip_frames: dict[str, np.ndarray], frame_bytes: int, budget_bytes: int) -> list[list]:
     """Consecutive clips grouped so that each group's RGB frames (``clip_frames``: each clip's frame
     indices) fit in ``budget_bytes``."""
@@ -134,26 +182,16 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
                         syncs: dict[str, SyncResult], regs: dict[str, Registration], homographies: dict[str, np.ndarray],
                         frames: dict[int, np.ndarray], idx: np.ndarray, t_frames: np.ndarray,
                         clip_events: dict[str, np.ndarray], exposure_us: np.ndarray, fps: float, rgb: RgbSource,
-                        rgb_scale: np.ndarray, options: SessionOptions, annotations: str | Path,
+                        rgb_scale: np.ndarray, face: ClipFace, options: SessionOptions, annotations: str | Path,
                         warnings: list[str]) -> dict[str, Any]:
     """Assemble one clip, write it into ``tmp/clips`` and return its manifest row (warnings are
-    appended to ``warnings``)."""
+    appended to ``warnings``); ``face`` is the clip's face box in the video's pixels (:func:`_clip_faces`)."""
     data = np.stack([frames[int(k)] for k in idx])
-    box = None
-    given = a.face_box if a.face_box is not None else options.face_box
-    if given is not None:
-        box = map_box(rgb_scale, given)
-    elif options.detect_faces:
-        apex = int(np.clip(np.searchsorted(t_frames[idx], a.apex_us, side="right") - 1, 0, idx.size - 1))
-        picks = [apex, *np.linspace(0, idx.size - 1, FACE_FRAMES - 1).round().astype(int)]
-        box, note = detect_at_video_aspect([data[k] for k in dict.fromkeys(picks)], rgb_scale, options.min_face)
-        if note:
-            warnings.append(f"clip {a.clip_id}: {note} (--min-face {options.min_face:g}; give the clip's face box in the "
-                            "annotation table's face_x, face_y, face_w, face_h columns, or --face-box X,Y,W,H for every clip)")
-    if box is None:
-        raise DatasetError(f"{annotations}: line {a.line}: no face found in the RGB frames of clip {a.clip_id}; "
-                           "give its face box (the table's face_x, face_y, face_w, face_h columns, RGB pixels), "
-                           "--face-box X,Y,W,H for every clip, or lower --min-face")
+    video_box, note, detected = face
+    if note:
+        warnings.append(f"clip {a.clip_id}: {note} (--min-face {options.min_face:g}; give the clip's face box in the "
+                        "annotation table's face_x, face_y, face_w, face_h columns, or --face-box X,Y,W,H for every clip)")
+    box = map_box(rgb_scale, video_box)
     face_box = {"rgb": [round(v, 2) for v in box]}
     sensors = {}
     for s in events:
@@ -178,7 +216,7 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
             "registration": {s.name: regs[s.name].to_dict() for s in events},
         },
         extra={"source": "session", "annotations": str(annotations), "line": a.line, "session_start_us": a.start_us,
-               "face_box_detected": given is None},
+               "face_box_detected": detected},
     )
     write_clip(tmp / "clips" / f"{a.clip_id}.h5", clip)
     return {"clip_id": a.clip_id, "subject": a.subject, "label": a.label, "aus": list(a.aus), "lighting": a.lighting,
@@ -222,8 +260,10 @@ def import_session(
         if not Path(s.path).is_file():
             raise FormatError(where(s.path, f"event file of sensor {s.name!r} not found"))
 
-    tell("scan triggers", 0.0)  # the pulses decide whether the RGB scan needs the motion of every frame
-    pulses = {s.name: _triggers(s) for s in events if _sync_undecided(s)}
+    tell("scan triggers", 0.0)
+    # The pulses decide whether the RGB scan needs the motion of every frame, unless some sensor
+    # needs it anyway: then they are read with the event scan, after the faces are found.
+    pulses = {} if any(_motion_used(s) for s in events) else {s.name: _triggers(s) for s in events if _sync_undecided(s)}
     tell("scan video", 0.0)
     video = scan_video(rgb.path, motion=any(_uses_motion(s, pulses.get(s.name)) for s in events))
     t_frames, exposure_us = frame_times(rgb, video)
@@ -248,6 +288,7 @@ def import_session(
     clip_frames = {a.clip_id: np.flatnonzero((t_frames >= a.start_us) & (t_frames < a.end_us)) for a in rows}
     stored = options.rgb_size or video.size  # the frames' size in the clips, and while they are held
     _check_clip_frames(rows, clip_frames, stored, annotations)
+    faces = _clip_faces(rows, clip_frames, t_frames, rgb, video.size, options, annotations, tell)
 
     warnings: list[str] = [vfr] if vfr else []
     scans: dict[str, EventScan] = {}
@@ -303,7 +344,8 @@ def import_session(
                         cutters[s.name].release(int(syncs[s.name].to_sensor_us(min(later))) - 2 if later else np.iinfo(np.int64).max)
                     manifest.append(_write_session_clip(tmp, a, events, scans, syncs, regs, homographies, frames,
                                                         clip_frames[a.clip_id], t_frames, clip_events,
-                                                        exposure_us, rgb_fps, rgb, rgb_scale, options, annotations, warnings))
+                                                        exposure_us, rgb_fps, rgb, rgb_scale, faces[a.clip_id], options,
+                                                        annotations, warnings))
                     del clip_events
                     done += 1
                 del frames
