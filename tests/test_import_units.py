@@ -23,7 +23,9 @@ from evface.datasets.importers.registration import (
     nominal_homography,
     read_point_pairs,
 )
-from evface.datasets.importers.rgb_scan import read_frame_times, scan_video
+from evface.datasets.importers.rgb_scan import VideoScan, read_frame_times, scan_video
+from evface.datasets.importers.rgb_timing import frame_times
+from evface.datasets.importers.session_options import RgbSource
 from evface.datasets.importers.sync import (
     EventRate,
     SyncError,
@@ -132,6 +134,21 @@ def test_frame_timestamps_that_go_back_name_their_line_and_a_t_us_column_is_read
     path.write_text("frame,t_us,exposure_us\n0,1000,9000\n1,34333,9500\n\n2,67667,0\n")
     with pytest.raises(DatasetError, match=r"line 5: exposure_us must be positive"):
         read_frame_times(path)
+
+
+def test_a_variable_frame_rate_videos_frames_are_exposed_over_their_own_intervals(tmp_path):
+    """Frames placed at a variable-frame-rate video's container timestamps (60 fps, then 15, then
+    30) are each taken as exposed over their own interval, the last over the median one (was: every
+    frame over the median, 25 ms: a 60 fps frame into the next frame's exposure); frames at ``k /
+    fps`` and a timestamp log keep the median period, a given exposure wins."""
+    scan = VideoScan(5, (8, 8), 30.0, None, None, np.array([0, 16667, 33333, 100000, 133333]))
+    t, exposure = frame_times(RgbSource(Path("v.mp4"), start_us=1000), scan)
+    assert t.tolist() == [1000, 17667, 34333, 101000, 134333]
+    assert exposure.tolist() == [16667, 16666, 66667, 33333, 25000]
+    assert frame_times(RgbSource(Path("v.mp4"), exposure_us=9000), scan)[1].tolist() == [9000] * 5
+    assert frame_times(RgbSource(Path("v.mp4"), fps=30.0), scan)[1].tolist() == [33333] * 5
+    (tmp_path / "t.csv").write_text("t_us\n0\n16667\n33333\n100000\n133333\n")
+    assert frame_times(RgbSource(Path("v.mp4"), timestamps=tmp_path / "t.csv"), scan)[1].tolist() == [25000] * 5
 
 
 def test_the_event_rate_histogram_adds_each_chunk_to_its_own_bins(tmp_path, monkeypatch):

@@ -19,7 +19,14 @@ from evface.sim.video import FPS_RANGE
 def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray]:
     """Exposure start and exposure time (µs) of every frame on the session clock (:class:`~evface.datasets.importers.session_options.RgbSource`):
     from the timestamp file, else at ``i / fps`` from ``start_us``, or at the frames' container
-    timestamps when the rate is the video's own and they stray from it (:func:`container_timed`)."""
+    timestamps when the rate is the video's own and they stray from it (:func:`container_timed`).
+
+    The exposure is the given one, else the timestamp file's ``exposure_us`` column, else the frame
+    period: each frame's own interval at container timestamps (:func:`own_intervals`: a frame of a
+    variable-frame-rate video at 60 fps is not exposed for its median 33 ms, into the next frame's),
+    else the median interval (a timestamp log's longer gaps are dropped frames, its jitter the
+    clock's, not the exposure's).
+    """
     exposure = None
     if rgb.timestamps is not None:
         t, exposure = read_frame_times(rgb.timestamps)
@@ -38,8 +45,21 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
     if rgb.exposure_us is not None:
         exposure = np.full(t.size, int(rgb.exposure_us), np.int64)
     elif exposure is None:
-        exposure = np.full(t.size, int(np.median(np.diff(t))), np.int64)
+        exposure = own_intervals(t) if container_timed(rgb, scan) else np.full(t.size, int(np.median(np.diff(t))), np.int64)
     return t, exposure
+
+
+def own_intervals(t: np.ndarray) -> np.ndarray:
+    """Each frame's interval to the next frame's start (µs), the last frame's the median interval
+    (the one the recording is taken to end a frame period after).
+
+    Examples
+    --------
+    >>> own_intervals(np.array([0, 16667, 33333, 100000, 133333])).tolist()
+    [16667, 16666, 66667, 33333, 25000]
+    """
+    gaps = np.diff(t)
+    return np.append(gaps, int(np.median(gaps))).astype(np.int64)
 
 
 def frame_rate(rgb: RgbSource, scan: VideoScan, t: np.ndarray) -> float:
