@@ -186,6 +186,22 @@ def test_table_errors(tmp_path):
         read_corpus_table(tmp_path / "t.xlsx")
 
 
+def test_empty_rows_and_a_column_named_twice(tmp_path):
+    """Rows of bare delimiters (a spreadsheet's formatted empty rows) are skipped like blank lines,
+    and errors name the line in the file (was: "line 3: onset frame must be a frame number, got ''",
+    and after a blank line the line before the bad row); a header naming a column twice
+    (``OnsetFrame`` and ``Onset Frame``) is refused (was: the last one's cells read without a word)."""
+    p = tmp_path / "t.csv"
+    p.write_text(TABLE + "1,EP,10,15,20,4,\n,,,,,,\n\n1,EP2,10,x,20,4,\n")
+    with pytest.raises(DatasetError, match="t.csv: line 5: apex frame must be a frame number, got 'x'"):
+        read_corpus_table(p)
+    p.write_text(TABLE + "1,EP,10,15,20,4,\n,,,,,,\n\n1,EP2,10,15,20,4,\n,,,,,,\n")
+    assert [(r.filename, r.line) for r in read_corpus_table(p)] == [("EP", 2), ("EP2", 5)]
+    p.write_text("Subject,Filename,OnsetFrame,Onset Frame,ApexFrame,OffsetFrame,Action Units\n1,EP,10,12,15,20,4\n")
+    with pytest.raises(DatasetError, match="t.csv: the header names column 'onsetframe' twice; remove or rename one"):
+        read_corpus_table(p)
+
+
 @pytest.mark.parametrize("subject, filename, says", [
     ("1", "../../escaped/EP01", "Filename '../../escaped/EP01'"),
     ("1", "EP01/../EP02", "Filename 'EP01/../EP02'"),

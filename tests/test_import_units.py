@@ -48,6 +48,7 @@ HEADER_FRAME = "subject,start_frame,onset_frame,apex_frame,offset_frame,end_fram
 def test_parse_aus_forms():
     assert parse_aus("1+2") == [1, 2]
     assert parse_aus("AU6 + AU12") == [6, 12]
+    assert parse_aus("AU 6 + au 12") == parse_aus("au 6, AU 12C") == [6, 12]  # was: "cannot read action unit 'AU'"
     assert parse_aus("L12+R4, 4") == [4, 12]
     assert parse_aus("12C") == [12]
     assert parse_aus("/") == []
@@ -229,6 +230,17 @@ def test_a_frame_indexed_clip_holds_its_frames_and_no_more(tmp_path):
      r"line 3: clip ids 'C1' and 'c1' differ only in case: .* \('C1' on line 2\); give one of the two rows another "),
     (HEADER_US + "s,a/b,0,1,2,3,4,1,,\n", "clip id 'a/b'"),
     (HEADER_US + ",c,0,1,2,3,4,1,,\n", "line 2: empty subject"),
+    # a repeated row was two clips of the same frames and events, under two default ids
+    ("subject,start_us,onset_us,apex_us,offset_us,end_us,aus\ns,0,1,2,3,4,1\ns,0,1,2,3,4,1\n",
+     r"line 3: subject s's clip 0..4 µs is line 2's too: the same frames and events twice \(a repeated row\?\)"),
+    (HEADER_US + "s,a,0,1,2,3,4,1,,\ns,b,0,2,2,3,4,12,,\n", "line 3: subject s's clip 0..4 µs is line 2's too"),
+    # a header naming a column twice: the last one's cells were read without a word
+    ("subject,Subject,start_us,onset_us,apex_us,offset_us,end_us,aus\ns1,s2,0,1,2,3,4,1\n",
+     "ann.csv: the header names column 'subject' twice; remove or rename one"),
+    # a subject that makes no clip id: "clip id 'Müller_c000' must use only ..." blamed an id never written
+    ("subject,start_us,onset_us,apex_us,offset_us,end_us,aus\nMüller,0,1,2,3,4,1\n",
+     "line 2: clip id 'Müller_c000', made from subject 'Müller' for want of a clip_id, must use only letters, "
+     "digits, '_', '.', '-'; give the row a clip_id"),
 ])
 def test_read_annotations_errors(tmp_path, text, match):
     p = tmp_path / "ann.csv"
@@ -236,6 +248,28 @@ def test_read_annotations_errors(tmp_path, text, match):
     with pytest.raises(DatasetError, match=match) as info:
         read_annotations(p)
     assert "ann.csv" in str(info.value)
+
+
+def test_blank_and_empty_rows_of_a_table_are_skipped_and_lines_named_as_in_the_file(tmp_path):
+    """A spreadsheet exports the empty rows it once formatted as bare delimiters (``,,,,``): they
+    are skipped like blank lines (was: "line 3: empty subject", "coordinates must be numbers"), and
+    an error names the row's line in the file (was: rows counted from line 2, blank lines left out,
+    so the line named was one before the bad row for each blank line above it)."""
+    p = tmp_path / "ann.csv"
+    p.write_text(HEADER_US + "s1,c1,0,10,20,30,40,1+2,,dim\n\n,,,,,,,,,\ns1,c2,50,60,70,80,90,12,,\n,,,,,,,,,\n")
+    rows = read_annotations(p)
+    assert [(r.clip_id, r.line) for r in rows] == [("c1", 2), ("c2", 5)]
+    p.write_text(p.read_text().replace("s1,c2,50,60,70", "s1,c2,50,99,70"))
+    with pytest.raises(DatasetError, match="ann.csv: line 5: times must satisfy"):
+        read_annotations(p)
+    p.write_text("rgb_x,rgb_y,x,y\n0,0,0,0\n\n9,0,4.5,0\n,,,\n0,9,0,4.5\n9,9,x,4.5\n")
+    with pytest.raises(RegistrationError, match=r"ann\.csv: line 7: coordinates must be numbers"):
+        read_point_pairs(p)
+    p.write_text("rgb_x,rgb_y,x,y\n0,0,0,0\n\n9,0,4.5,0\n,,,\n0,9,0,4.5\n9,9,4.5,4.5\n\n")
+    assert read_point_pairs(p)[1].tolist() == [[0, 0], [4.5, 0], [0, 4.5], [4.5, 4.5]]
+    p.write_text("rgb_x,rgb_y,X,y,x\n0,0,0,0,1\n")
+    with pytest.raises(RegistrationError, match="ann.csv: the header names column 'x' twice"):
+        read_point_pairs(p)
 
 
 def test_annotation_frame_outside_video(tmp_path):

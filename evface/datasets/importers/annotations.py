@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -91,6 +92,42 @@ def table_reader(fh: TextIO) -> csv.DictReader:
     return csv.DictReader(fh, delimiter=max((",", ";", "\t"), key=first.count))
 
 
+def table_rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str | None]]]:
+    """Each row of ``reader`` (:func:`table_reader`) that holds a cell, with its line in the file,
+    and its cells by the header's names (cells beyond the header dropped, a short row's missing
+    ones None). csv skips blank lines, so rows counted from line 2 named the wrong line after one;
+    a row of bare delimiters (``,,,,``: spreadsheets export the empty rows they once formatted) is
+    skipped like a blank line.
+
+    Examples
+    --------
+    >>> import io
+    >>> list(table_rows(table_reader(io.StringIO("a,b\\n1,2\\n\\n,\\n3,4\\n"))))
+    [(2, {'a': '1', 'b': '2'}), (5, {'a': '3', 'b': '4'})]
+    """
+    for row in reader:
+        cells = {k: v for k, v in row.items() if k is not None}
+        if any((c or "").strip() for c in [*cells.values(), *(row.get(None) or [])]):  # type: ignore[call-overload]
+            yield reader.line_num, cells
+
+
+def columns_once(path: Path, names: list[str], used: set[str] | dict[str, str], error: type[Exception] = DatasetError) -> None:
+    """Refuse a header that names a column of ``used`` twice (``Subject`` and ``subject``: the
+    table's reader kept the last one's cells without a word); ``names`` are the header's names as
+    the reader compares them.
+
+    Examples
+    --------
+    >>> columns_once(Path("a.csv"), ["subject", "aus", "subject"], {"subject", "aus"})
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: a.csv: the header names column 'subject' twice; remove or rename one
+    """
+    twice = [n for n in dict.fromkeys(names) if n in used and names.count(n) > 1]
+    if twice:
+        raise error(where(path, f"the header names column {twice[0]!r} twice; remove or rename one"))
+
+
 @dataclass(frozen=True)
 class Annotation:
     """One annotated clip; times in µs on the session clock; ``line`` is its CSV line;
@@ -119,15 +156,15 @@ def parse_aus(text: str, *, source: str | None = None) -> list[int]:
     """Parse an AU list such as ``"1+2"``, ``"AU6+AU12"``, ``"L12"`` or ``"4, 7"``.
 
     Separators are ``+``, ``,``, ``;``, ``/`` or spaces; ``L``/``R``/``B`` side prefixes, an
-    ``AU`` prefix and a FACS intensity letter suffix (``12C``) are dropped. Duplicates are
+    ``AU`` prefix (also ``AU 12``) and a FACS intensity letter suffix (``12C``) are dropped. Duplicates are
     removed and the result is sorted. ``"/"``, ``"-"`` and the empty string mean no AUs.
 
     Examples
     --------
     >>> parse_aus("AU1+AU2")
     [1, 2]
-    >>> parse_aus("L12+4")
-    [4, 12]
+    >>> parse_aus("L12+4"), parse_aus("au 6 + AU 12")
+    ([4, 12], [6, 12])
     >>> parse_aus("")
     []
     """
@@ -135,7 +172,7 @@ def parse_aus(text: str, *, source: str | None = None) -> list[int]:
     if text in ("", "/", "-", "none", "None"):
         return []
     aus = set()
-    for token in re.split(r"[+,;/\s]+", text):
+    for token in re.split(r"[+,;/\s]+", re.sub(r"(?i)(AU)\s+(?=[0-9])", r"\1", text)):  # "AU 12" is one
         if not token:
             continue
         m = _AU_TOKEN.match(token)
@@ -212,10 +249,10 @@ def read_annotations(
     Raises
     ------
     DatasetError
-        Naming the file, the line and the problem: a missing file or column, a non-integer
-        time, times out of order, a frame index outside the video, a duplicate clip id (or two that
-        differ only in case), a face
-        box that is not four numbers with a positive size.
+        Naming the file, the line and the problem: a missing file or column, a column named
+        twice, a non-integer time, times out of order, a frame index outside the video, a
+        duplicate clip id (or two that differ only in case), a subject's clip window listed twice,
+        a face box that is not four numbers with a positive size.
     """
     path = Path(path)
     if not path.is_file():
@@ -224,7 +261,9 @@ def read_annotations(
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = table_reader(fh)
             header = [h.strip().lower() for h in (reader.fieldnames or [])]
-            rows = [{k.strip().lower(): (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+            columns_once(path, header, {"subject", "aus", "clip_id", "label", "lighting", *FACE_FIELDS,
+                                        *(f"{n}_{unit}" for n in TIME_FIELDS for unit in ("us", "frame"))})
+            rows = [(line, {k.strip().lower(): (v or "").strip() for k, v in row.items()}) for line, row in table_rows(reader)]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DatasetError(where(path, f"not a readable CSV file ({exc})")) from exc
     if not header:
@@ -247,7 +286,8 @@ def read_annotations(
     out: list[Annotation] = []
     seen: dict[str, tuple[str, int]] = {}  # by the id regardless of case: the first id and its line
     counters: dict[str, int] = {}
-    for line, row in enumerate(rows, start=2):
+    windows: dict[tuple[str, int, int], int] = {}  # (subject, start, end): the first line
+    for line, row in rows:
         src = f"{path}: line {line}"
         subject = row.get("subject") or default_subject
         if not subject:
@@ -260,12 +300,18 @@ def read_annotations(
         clip_id = row.get("clip_id") or f"{subject}_c{counters.get(subject, 0):03d}"
         counters[subject] = counters.get(subject, 0) + 1
         if not CLIP_ID.match(clip_id):
-            raise DatasetError(f"{src}: clip id {clip_id!r} must use only letters, digits, '_', '.', '-'")
+            made = "" if row.get("clip_id") else f", made from subject {subject!r} for want of a clip_id,"
+            raise DatasetError(f"{src}: clip id {clip_id!r}{made} must use only letters, digits, '_', '.', '-'"
+                               + ("; give the row a clip_id" if made else ""))
         first, first_line = seen.setdefault(clip_id.casefold(), (clip_id, line))
         if first_line != line:
             raise DatasetError(f"{src}: duplicate clip id {clip_id!r} (first on line {first_line})" if first == clip_id
                                else f"{src}: {differ_in_case(first, clip_id)} ({first!r} on line {first_line}); give "
                                     "one of the two rows another clip_id")
+        first_window = windows.setdefault((str(subject), times[0], times[4]), line)
+        if first_window != line:
+            raise DatasetError(f"{src}: subject {subject}'s clip {times[0]}..{times[4]} µs is line {first_window}'s too: "
+                               "the same frames and events twice (a repeated row?); remove one of the two")
         out.append(Annotation(
             clip_id=clip_id, subject=str(subject), label=row.get("label") or label_from_aus(aus), aus=tuple(aus),
             lighting=row.get("lighting") or default_lighting,

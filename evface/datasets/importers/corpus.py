@@ -60,11 +60,13 @@ from evface.checks import as_box, as_real, numbers
 from evface.datasets.importers.annotations import (
     CLIP_ID,
     class_set,
+    columns_once,
     label_from_aus,
     label_from_classes,
     parse_aus,
     table_int,
     table_reader,
+    table_rows,
 )
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
 from evface.datasets.importers.face_box import FACE_FRAMES, detect_face
@@ -204,8 +206,10 @@ def read_corpus_table(path: str | Path) -> list[CorpusRow]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = table_reader(fh)
-            names = {h: _COLUMNS.get(re.sub(r"[\s_]+", "", h.lower())) for h in reader.fieldnames or []}
-            raw = [{names[k]: (v or "").strip() for k, v in row.items() if k in names and names[k]} for row in reader]
+            plain = {h: re.sub(r"[\s_]+", "", h.lower()) for h in reader.fieldnames or []}
+            columns_once(path, [plain[h] for h in reader.fieldnames or []], set(_COLUMNS))
+            names = {h: _COLUMNS.get(plain[h]) for h in plain}
+            raw = [(line, {names[k]: (v or "").strip() for k, v in row.items() if names[k]}) for line, row in table_rows(reader)]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DatasetError(where(path, f"not a readable CSV file ({exc})")) from exc
     missing = sorted({"subject", "filename", "onset", "apex", "offset", "aus"} - set(names.values()))
@@ -216,7 +220,7 @@ def read_corpus_table(path: str | Path) -> list[CorpusRow]:
     if not raw:
         raise DatasetError(where(path, "no rows"))
     rows = []
-    for line, r in enumerate(raw, start=2):
+    for line, r in raw:
         src = f"{path}: line {line}"
         frames = {}
         for key in ("onset", "apex", "offset"):

@@ -40,7 +40,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evface.datasets.importers.annotations import table_reader
+from evface.datasets.importers.annotations import columns_once, table_reader, table_rows
 from evface.errors import DatasetError, where
 
 
@@ -123,11 +123,12 @@ def _point_pairs(path: Path) -> tuple[np.ndarray, np.ndarray]:
         reader = table_reader(fh)
         comma_decimals = reader.reader.dialect.delimiter != ","  # 4,5 in a semicolon table
         cols = [c.strip().lower() for c in reader.fieldnames or []]
+        columns_once(path, cols, {"rgb_x", "rgb_y", "x", "y"}, RegistrationError)
         missing = [c for c in ("rgb_x", "rgb_y", "x", "y") if c not in cols]
         if missing:
             raise RegistrationError(where(path, f"missing columns {missing} (expected rgb_x, rgb_y, x, y)"))
         rows = []
-        for line, row in enumerate(reader, start=2):
+        for line, row in table_rows(reader):
             row = {k.strip().lower(): v for k, v in row.items() if k is not None}
             try:
                 cells = [row[c].replace(",", ".") if comma_decimals else row[c] for c in ("rgb_x", "rgb_y", "x", "y")]
