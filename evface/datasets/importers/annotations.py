@@ -107,7 +107,7 @@ def table_rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str | No
     """
     for row in reader:
         cells = {k: v for k, v in row.items() if k is not None}
-        if any((c or "").strip() for c in [*cells.values(), *(row.get(None) or [])]):  # type: ignore[call-overload]
+        if any((c or "").strip() for c in [*cells.values(), *(row.get(None) or [])]):
             yield reader.line_num, cells
 
 

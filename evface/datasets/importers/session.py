@@ -260,10 +260,12 @@ def import_session(
         if not Path(s.path).is_file():
             raise FormatError(where(s.path, f"event file of sensor {s.name!r} not found"))
 
-    tell("scan triggers", 0.0)
     # The pulses decide whether the RGB scan needs the motion of every frame, unless some sensor
     # needs it anyway: then they are read with the event scan, after the faces are found.
-    pulses = {} if any(_motion_used(s) for s in events) else {s.name: _triggers(s) for s in events if _sync_undecided(s)}
+    pulses: dict[str, np.ndarray] = {}
+    if not any(_motion_used(s) for s in events):
+        tell("scan triggers", 0.0)
+        pulses = {s.name: _triggers(s) for s in events if _sync_undecided(s)}
     tell("scan video", 0.0)
     video = scan_video(rgb.path, motion=any(_uses_motion(s, pulses.get(s.name)) for s in events))
     t_frames, exposure_us = frame_times(rgb, video)
