@@ -31,7 +31,7 @@ from evface.io.clip_writer import write_clip
 from evface.io.event_reader import read_events_file
 from evface.io.event_writer import write_events_file
 from evface.io.file_info import file_info
-from evface.io.formats import detect_format
+from evface.io.formats import detect_format, read_prophesee_header
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real-events"
 SIZE = (64, 48)
@@ -358,6 +358,43 @@ def test_truncated_event_stream_is_detected(tmp_path: Path, valid_files: dict[st
         path.write_bytes(data[:-drop])
         with pytest.raises(FormatError, match="truncated"):
             read_events_file(path)
+
+
+@pytest.mark.parametrize("fmt", ["evt3", "evt2", "evt2.1", "dat"])
+def test_a_prophesee_file_cut_inside_its_header_says_so(tmp_path: Path, valid_files: dict[str, bytes],
+                                                        fmt: str) -> None:
+    """Was: the cut header line taken for events or for the header, so a cut download read as 0 events
+    (``rec.dat`` cut after '% Width 6' with the size given), "cannot decode (unknown version 'E')", "the
+    sensor size 64x48 was given ... events outside it do not decode" or "N trailing bytes after the last
+    whole word"; cuts at a line's end still read as a header-only file (0 events)."""
+    data = valid_files[fmt]
+    whole = tmp_path / f"whole.{_suffix(fmt)}"
+    whole.write_bytes(data)
+    for cut in range(1, read_prophesee_header(whole)[1]):
+        path = tmp_path / f"cut{cut}.{_suffix(fmt)}"
+        path.write_bytes(data[:cut])
+        if data[cut - 1:cut] == b"\n":
+            assert read_events_file(path, sensor_size=SIZE)[0].size == 0
+            continue
+        with pytest.raises(FormatError, match=rf"{path.name}: truncated inside its header: the file ends in the line "
+                                              rf"'{data[data.rindex(b'%', 0, cut):cut].decode()}'$"):
+            read_events_file(path, sensor_size=SIZE)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (b"\x0c", "truncated: the file ends inside the two bytes (event type, event size) that follow its header"),
+    (b"t,x,y,on\n10,2,3,1\n", "the two bytes after the header give event type 0x74 and event size 44, where a "
+                              "Prophesee DAT file gives size 8: corrupt, or not a DAT file"),
+], ids=["cut", "csv"])
+def test_a_dat_file_without_whole_event_bytes_says_what_is_wrong(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 body: bytes, message: str) -> None:
+    """Was: "truncated: 7 trailing bytes after the last whole 8-byte dat word" for a DAT cut inside
+    the event type and size bytes after its header, "... 1 trailing bytes" for a CSV named ``.dat``
+    (and "cannot decode (the event size (44) not supported): the sensor size ... was given" for
+    another length)."""
+    path = tmp_path / "rec.dat"
+    path.write_bytes(b"% Version 2\n% Width 64\n% Height 48\n" + body)
+    assert _cli(["info", str(path)], capsys) == (2, f"error: {path}: {message}\n")
 
 
 def _aedat4_with(data: bytes, at: int, value: bytes) -> bytes:

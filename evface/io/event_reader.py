@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from evface.checks import as_int, sensor_dims, within_memory
-from evface.errors import EventsError, FormatError, where
+from evface.errors import EventsError, FormatError, counted, where
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events, time_window
 from evface.io import evt as io_evt
 from evface.io.aedat4 import check_aedat4
@@ -135,11 +135,12 @@ class EventsFileReader:
             word = {"evt3": 2, "evt2": 4, "evt2.1": 8, "dat": 8}[fmt]
             body = path.stat().st_size - self._header_length
             if fmt == "dat" and body:
+                _check_dat_event_bytes(path, self._header_length, body)
                 body -= 2  # DAT: event type and event size bytes, written with the first event
             self._empty = body == 0
             extra = body % word
             if extra:
-                raise FormatError(where(path, f"truncated: {extra} trailing bytes after the last whole "
+                raise FormatError(where(path, f"truncated: {counted(extra, 'trailing byte')} after the last whole "
                                               f"{word}-byte {fmt} word"))
         elif fmt == "csv":
             size = _agreeing(path, _csv_header_size(path), fallback) or fallback
@@ -361,6 +362,21 @@ def _agreeing(path: Path, stated: SensorSize | None, given: SensorSize | None) -
                                       f"{given[0]}x{given[1]} given (--sensor-size, sensor_size=) disagrees: leave "
                                       "it out"))
     return stated
+
+
+def _check_dat_event_bytes(path: Path, start: int, body: int) -> None:
+    """A DAT file's ``body`` bytes from ``start`` begin with its event type and event size bytes:
+    refuse a file that ends inside them, and one whose events are not 8 bytes (the only size DAT
+    files have, and faery reads; a text or another format named ``.dat`` was called "truncated")."""
+    if body < 2:
+        raise FormatError(where(path, "truncated: the file ends inside the two bytes (event type, event size) that "
+                                      "follow its header"))
+    with open(path, "rb") as f:
+        f.seek(start)
+        kind, size = f.read(2)
+    if size != 8:
+        raise FormatError(where(path, f"the two bytes after the header give event type 0x{kind:02X} and event size "
+                                      f"{size}, where a Prophesee DAT file gives size 8: corrupt, or not a DAT file"))
 
 
 def _check_event_stream_end(path: Path) -> None:

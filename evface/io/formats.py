@@ -60,7 +60,9 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
     Returns the header as a dict (``version``, the EVT version of a ``.raw``; ``dat_version``, a
     DAT file's ``% Version``; ``width``, ``height``, ``t0``, ``endianness``, ``plugin`` when
     present) and its length in bytes. Parsing stops at ``% end`` or the first line that
-    does not start with ``%``.
+    does not start with ``%``; a ``%`` line that the end of the file cuts is a
+    :class:`~evface.errors.FormatError` (a file truncated inside its header, whose cut line was
+    decoded as events or taken for another EVT version).
 
     Examples
     --------
@@ -77,6 +79,9 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
     with open(path, "rb") as f:
         while True:
             line = f.readline(4096)
+            if line.startswith(b"%") and not line.endswith(b"\n") and len(line) < 4096:  # the end of the file
+                shown = line.decode("ascii", "replace")
+                raise FormatError(where(path, f"truncated inside its header: the file ends in the line {shown!r}"))
             if not line.startswith(b"%") or not line.endswith(b"\n"):
                 break
             length += len(line)
