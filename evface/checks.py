@@ -4,7 +4,8 @@ The event operations, representations and transforms, the event files, the camer
 face renderer, the rig's settings and the image metrics pass their parameters through these before
 any work, so that ``nan``, a string, ``10**30`` or a negative size is reported by name instead of
 surfacing as an overflow, a NumPy casting error or a numba typing error from inside a compiled loop.
-Settings dataclasses check all their number fields at once with :func:`number_fields`.
+Settings dataclasses check all their number fields at once with :func:`number_fields`. The
+file readers and writers of :mod:`evface.io` take their paths through :func:`as_path`.
 
 Examples
 --------
@@ -28,6 +29,7 @@ import dataclasses
 import math
 import operator
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -134,6 +136,24 @@ def as_flag(name: str, value: object) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ParameterError(f"{name} must be True or False, got {value!r}")
     return bool(value)
+
+
+def as_path(name: str, value: object) -> Path:
+    """``value`` as a :class:`~pathlib.Path`: a ``str``, an ``os.PathLike`` or ``bytes`` (a name as
+    the operating system gives it, decoded as :func:`os.fsdecode` does, as Python decodes ``sys.argv``).
+
+    Examples
+    --------
+    >>> as_path("path", b"rec.raw"), as_path("path", b"take\\xff.h5") == Path(os.fsdecode(b"take\\xff.h5"))
+    (PosixPath('rec.raw'), True)
+    >>> as_path("path", 3)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: path must be a file path (str, bytes or os.PathLike), got 3
+    """
+    if not isinstance(value, (str, bytes, os.PathLike)):
+        raise ParameterError(f"{name} must be a file path (str, bytes or os.PathLike), got {value!r}")
+    return Path(os.fsdecode(value))
 
 
 def as_box(name: str, value: object) -> tuple[float, ...]:

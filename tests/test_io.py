@@ -344,6 +344,39 @@ def test_missing_file(tmp_path: Path) -> None:
         read_events_file(tmp_path / "nope.es")
 
 
+@pytest.mark.parametrize(("name", "version", "fmt"), TARGETS, ids=IDS)
+def test_bytes_paths_read_and_write_every_format(tmp_path: Path, stream: np.ndarray, name: str, version: str | None,
+                                                 fmt: str) -> None:
+    """Was: "argument should be a str object or an os.PathLike object returning str, not <class 'bytes'>"
+    (pathlib's TypeError, naming no parameter) from every reader and writer given ``b"/tmp/x.raw"``, the
+    form ``os.listdir(b".")`` and ``os.fsencode`` give names in."""
+    stream, path = fitting(stream, fmt), os.fsencode(tmp_path / name)
+    assert write_events_file(path, stream, SIZE, version=version) == tmp_path / name
+    with open_events_writer(os.fsencode(tmp_path / f"b{name}"), SIZE, version=version) as writer:
+        writer.write(stream)
+    for written in (path, os.fsencode(tmp_path / f"b{name}")):
+        assert detect_format(written) == fmt
+        np.testing.assert_array_equal(read_events_file(written)[0], stream)
+        assert sum(chunk.size for chunk in iter_events_file(written, chunk_us=10**6)) == stream.size
+        assert file_info(written)["events"] == stream.size
+    if fmt == "aedat4":
+        assert check_aedat4(path) == {0: "EVTS"}
+
+
+def test_a_bytes_name_that_is_not_utf8_and_a_path_of_no_path_type(tmp_path: Path, stream: np.ndarray) -> None:
+    """A bytes name that is not UTF-8 is the name ``sys.argv`` gives such a file (a clip is written
+    under it, faery's formats refuse it); a path that is no path was pathlib's TypeError."""
+    clip = write_events_file(os.fsencode(tmp_path) + b"/take\xff.h5", stream, SIZE)
+    assert clip == tmp_path / os.fsdecode(b"take\xff.h5")
+    np.testing.assert_array_equal(read_events_file(os.fsencode(clip))[0], stream)
+    with pytest.raises(FormatError, match="take.xff.raw: the file name is not UTF-8 text"):
+        write_events_file(os.fsencode(tmp_path) + b"/take\xff.raw", stream, SIZE)
+    for call in (lambda: read_events_file(3), lambda: write_events_file(None, stream, SIZE),
+                 lambda: detect_format(["a.raw"])):
+        with pytest.raises(ParameterError, match=r"^path must be a file path \(str, bytes or os.PathLike\), got "):
+            call()
+
+
 @pytest.mark.parametrize(("name", "version"), [("a.raw", "evt3"), ("a.raw", "evt2.1"), ("a.dat", None)])
 def test_truncated_word(tmp_path: Path, stream: np.ndarray, name: str, version: str | None) -> None:
     path = write_events_file(tmp_path / name, stream, SIZE, version=version)

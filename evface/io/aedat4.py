@@ -26,6 +26,7 @@ import struct
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+from evface.checks import as_path
 from evface.errors import FormatError, where
 
 MAGIC = b"#!AER-DAT4.0\r\n"
@@ -141,7 +142,7 @@ def check_aedat4(path: str | Path) -> dict[int, str]:
     evface.errors.FormatError: .../b.aedat4: corrupt AEDAT 4 header: its stream description is not valid XML (...)
     >>> tmp.cleanup()
     """
-    path = Path(path)
+    path = as_path("path", path)
     try:
         size = path.stat().st_size
         file = open(path, "rb")

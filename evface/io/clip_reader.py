@@ -19,7 +19,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from evface.checks import MAX_SENSOR_SIDE, as_int
+from evface.checks import MAX_SENSOR_SIDE, as_int, as_path
 from evface.errors import EvfaceError, FormatError, where
 from evface.events.core import EVENT_DTYPE, time_window
 from evface.io.clip_schema import (_JSON_ATTRS, _SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
@@ -71,7 +71,7 @@ def clip_errors(path: str | Path) -> Iterator[None]:
 @contextlib.contextmanager
 def _open(path: str | Path) -> Iterator[h5py.File]:
     """Open a clip for reading; errors while reading it name the file (:func:`clip_errors`)."""
-    path = Path(path)
+    path = as_path("path", path)
     if not path.exists():
         raise FormatError(where(path, "no such file"))
     try:
@@ -124,7 +124,7 @@ def read_clip_meta(path: str | Path) -> Clip:
     >>> meta.clip_id, meta.aus, meta.sensors["lr"].size, meta.events
     ('c0', [6, 12], (4, 2), {})
     """
-    path = Path(path)
+    path = as_path("path", path)
     with _open(path) as f:
         return _meta(path, f)
 
@@ -166,7 +166,7 @@ def read_events(
     >>> window[["t", "x", "p"]].tolist()
     [(1000, 1, -1), (2000, 2, 1)]
     """
-    path = Path(path)
+    path = as_path("path", path)
     t_start_us, t_end_us = time_window(t_start_us, t_end_us)
     with _open(path) as f:
         return _read_events(path, f, sensor, t_start_us, t_end_us)
@@ -196,7 +196,7 @@ def iter_clip_events(
     [[1000, 2000], [3000]]
     """
     t_start_us, t_end_us = time_window(t_start_us, t_end_us)  # checked here, not at the first chunk
-    return _clip_chunks(Path(path), sensor, t_start_us, t_end_us, as_int("chunk_events", chunk_events, 1))
+    return _clip_chunks(as_path("path", path), sensor, t_start_us, t_end_us, as_int("chunk_events", chunk_events, 1))
 
 
 def _clip_chunks(path: Path, sensor: str, t_start_us: int | None, t_end_us: int | None,
@@ -305,7 +305,7 @@ def read_clip(
     >>> whole.events["lr"]["t"].tolist(), whole.frames["rgb"].data.shape, light.frames
     ([0, 1000, 2000, 3000], (2, 4, 6, 3), {})
     """
-    path = Path(path)
+    path = as_path("path", path)
     with _open(path) as f:
         clip = _meta(path, f)
         names = list(clip.sensors) if sensors is None else sensors
@@ -346,7 +346,7 @@ def event_counts(path: str | Path) -> dict[str, int]:
     ...     event_counts(write_clip(Path(folder) / "c0.h5", clip))
     {'hd': 0, 'lr': 4}
     """
-    path = Path(path)
+    path = as_path("path", path)
     with _open(path) as f:
         return {name: int(g["t"].shape[0]) for name, g in f.get("events", {}).items()}
 
@@ -365,7 +365,7 @@ def indexed_event_times(path: str | Path) -> dict[str, tuple[int, int]]:
     >>> indexed_event_times(write_clip("c1.h5", clip))
     {'lr': (5, 5)}
     """
-    path = Path(path)
+    path = as_path("path", path)
     with _open(path) as f, clip_errors(path):
         return {name: (int(index[0]), int(index[-1])) for name, g in f.get("events", {}).items()
                 if "t_index" in g for index in [g["t_index"][()]] if index.shape[0]}
@@ -395,7 +395,7 @@ def frames_and_truth_info(path: str | Path) -> tuple[dict[str, dict[str, Any]], 
     >>> truth
     {'lr': {'count': 2, 'shape': [2, 4]}}
     """
-    path = Path(path)
+    path = as_path("path", path)
     frames: dict[str, dict[str, Any]] = {}
     with _open(path) as f:
         for name, g in f.get("frames", {}).items():

@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 
 from evface import __version__
-from evface.checks import sensor_dims
+from evface.checks import as_path, sensor_dims
 from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, check_array, check_stream, empty_events
 from evface.io.clip_checks import _checked, _field
@@ -73,7 +73,7 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
     ...     read_clip(write_clip(Path(folder) / "c0.h5", clip)).events["lr"]["t"].tolist()
     [0, 10]
     """
-    path = Path(path)
+    path = as_path("path", path)
     clip = _checked(path, clip)
     tmp = None
     sink = None
@@ -266,9 +266,10 @@ class ClipEventsWriter:
     """
 
     def __init__(self, path: str | Path, sensor: str, sensor_size: SensorSize, *, clip_id: str) -> None:
+        path = as_path("path", path)
         check_sensor_name(path, sensor)
         self.sensor = sensor
-        self.sensor_size = _field(Path(path), "sensor_size", lambda: sensor_dims(sensor_size))
+        self.sensor_size = _field(path, "sensor_size", lambda: sensor_dims(sensor_size))
         self.clip_id = clip_id
         self._sink = GuardedFile(path)
         self._file = h5py.File(self._sink, "w")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evface.checks import as_int, sensor_dims, within_memory
+from evface.checks import as_int, as_path, sensor_dims, within_memory
 from evface.errors import EventsError, FormatError, counted, where
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events, time_window
 from evface.io import evt as io_evt
@@ -100,7 +100,7 @@ class EventsFileReader:
         t_end_us: int | None = None,
         sort: bool = False,
     ) -> None:
-        self.path = Path(path)
+        self.path = as_path("path", path)
         chunk_us = None if chunk_us is None else as_int("chunk_us", chunk_us, 1)
         chunk_events = None if chunk_events is None else as_int("chunk_events", chunk_events, 1)
         if chunk_us is not None and chunk_events is not None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import INT64, sensor_dims
+from evface.checks import INT64, as_path, sensor_dims
 from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize
 from evface.io import evt as io_evt
@@ -94,7 +94,7 @@ class EventsFileWriter:
     def __init__(self, path: str | Path, sensor_size: SensorSize, format: str | None = None,
                  version: str | None = None, *, sensor: str = DEFAULT_CLIP_SENSOR, relative_time: bool = False,
                  force: bool = False) -> None:
-        self.path = Path(path)
+        self.path = as_path("path", path)
         self.format = output_format(self.path, format, version)
         width, height = sensor_dims(sensor_size, limit=INT64[1])  # the format's limit below names it
         limit = {"evt3": 2048, "evt2": 2048, "evt2.1": 2048, "dat": 16384}.get(self.format, 65536)

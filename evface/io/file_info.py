@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from evface.checks import as_path
 from evface.errors import FormatError, where
 from evface.events.core import SensorSize
 from evface.io.clip_reader import frames_and_truth_info, read_clip_meta
@@ -54,7 +55,7 @@ def file_info(path: str | Path, *, sensor: str | None = None, sensor_size: Senso
     >>> [info[k] for k in ("format", "sensor_size", "events", "duration_us", "on_fraction")]
     ['evt3', [346, 260], 4, 70000, 0.75]
     """
-    path = Path(path)
+    path = as_path("path", path)
     fmt = detect_format(path)
     if fmt == "clip":
         return _clip_info(path, sensor)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from evface.checks import as_path
 from evface.errors import FormatError, where
 from evface.events.core import SensorSize
 
@@ -151,7 +152,7 @@ def detect_format(path: str | Path) -> str:
     >>> detect_format(path)  # a .raw file: its header names the EVT version
     'evt2'
     """
-    path = Path(path)
+    path = as_path("path", path)
     _check_exists(path)
     by_ext = _format_from_extension(path)
     with open(path, "rb") as f:
@@ -224,7 +225,7 @@ def output_format(path: str | Path, format: str | None = None, version: str | No
     ...
     evface.errors.FormatError: a.raw: format 'csv' contradicts the extension '.raw' (evt3, evt2 or evt2.1), from which every reader tells the format: name the file .csv
     """
-    path = Path(path)
+    path = as_path("path", path)
     fmt = _format_from_extension(path)
     format, version = _format_name(path, "format", format, FORMATS), _format_name(path, "version", version, EVT_VERSIONS)
     if format is not None:
