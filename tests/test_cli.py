@@ -340,6 +340,19 @@ def test_an_output_that_is_a_device_or_pipe_is_refused(tmp_path, capsys, args):
     assert fifo.is_fifo()
 
 
+@pytest.mark.parametrize("args", [("info", "{source}"), ("convert", "{source}", "{dir}/out.h5")])
+@pytest.mark.parametrize("source", ["fifo", "/dev/null"])
+def test_an_input_that_is_a_device_or_pipe_is_named_so(tmp_path, capsys, args, source):
+    """Was "empty file (0 bytes)" for a pipe (`info <(cat rec.raw)`, a FIFO) or /dev/null, neither a file."""
+    if source == "fifo":
+        source = tmp_path / "rec.raw"
+        os.mkfifo(source)
+    assert cli.main([a.format(source=source, dir=tmp_path) for a in args]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {source}: is a device, pipe or socket, not a file: evface reads "
+                                               "events files, whose size it needs (save the stream to a file first)")
+    assert not (tmp_path / "out.h5").exists()
+
+
 @pytest.mark.parametrize("name, content", [("config.json", '{"task": "classify"}'), ("dataset.json", '{"classes": {}}'),
                                            ("notes.json", "not json")])
 def test_compare_out_refuses_a_json_file_that_is_not_an_earlier_comparison(tmp_path, capsys, name, content):
