@@ -330,6 +330,24 @@ def test_a_raw_named_dat_or_a_dat_named_raw_says_so(tmp_path: Path, capsys: pyte
     assert sorted(p.name for p in tmp_path.iterdir()) == [renamed]
 
 
+@pytest.mark.parametrize(("name", "renamed", "says"), [
+    ("tonic_sample.aedat4", "rec.raw", "rec.raw: the extension says .raw (EVT) but the content is an AEDAT 4 file: "
+                                       "name it .aedat4"),
+    ("faery_dvs.es", "rec.H5", "rec.H5: the extension says .H5 but the content is an Event Stream file: name it .es"),
+], ids=["aedat4-named-raw", "es-named-h5"])
+def test_a_file_whose_magic_bytes_contradict_its_extension_names_both(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str], name: str,
+                                                                      renamed: str, says: str) -> None:
+    """Was: "the extension says evt3 but the content is aedat4" (evt3 for any ``.raw``, format names
+    for extensions, no name to give the file)."""
+    _needs_real()
+    path = tmp_path / renamed
+    path.write_bytes((REAL / name).read_bytes())
+    for command in (["info", str(path)], ["convert", str(path), str(tmp_path / "out.csv")]):
+        assert _cli(command, capsys) == (2, f"error: {path.parent / says}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [renamed]
+
+
 # ------------------------------------------------------------------ truncations and garbage
 
 

@@ -166,7 +166,10 @@ def detect_format(path: str | Path) -> str:
                                       "(convert it to AEDAT 4 with DV or dv-processing first)"))
     by_magic = next((fmt for magic, fmt in _MAGIC.items() if head.startswith(magic)), None)
     if by_magic is not None and by_magic != by_ext:
-        raise FormatError(where(path, f"the extension says {by_ext} but the content is {by_magic}"))
+        said = f"{path.suffix} (EVT)" if by_ext == "evt3" else path.suffix
+        name = next(ext for ext, fmt in EXTENSIONS.items() if fmt == by_magic)
+        raise FormatError(where(path, f"the extension says {said} but the content is {_MAGIC_NAMES[by_magic]} file: "
+                                      f"name it {name}"))
     if by_magic is None and by_ext in ("aedat4", "es", "clip"):
         raise FormatError(where(path, f"not {_MAGIC_NAMES[by_ext]} file (its magic bytes are missing: corrupt or wrong "
                                       "extension)"))
