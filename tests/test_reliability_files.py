@@ -399,6 +399,16 @@ def test_a_prophesee_file_cut_inside_its_header_says_so(tmp_path: Path, valid_fi
             read_events_file(path, sensor_size=SIZE)
 
 
+def test_an_evt2_body_that_starts_with_a_percent_byte_is_not_taken_for_a_cut_header(tmp_path: Path) -> None:
+    """EVT 2.0 headers (faery's, 2020 Metavision ones) have no '% end': a first word whose low byte is
+    0x25 ('%') starts a "line" that the end of a short file cuts; its control bytes say it is events."""
+    words = np.array([0x8000_0025, (1 << 28) | (5 << 22) | (3 << 11) | 4], dtype="<u4")
+    path = tmp_path / "rec.raw"
+    path.write_bytes(b"% evt 2.0\n% format EVT2;width=64;height=48\n" + words.tobytes())
+    events, _ = read_events_file(path)
+    assert events.tolist() == [((0x25 << 6) + 5, 3, 4, 1)]
+
+
 @pytest.mark.parametrize(("body", "message"), [
     (b"\x0c", "truncated: the file ends inside the two bytes (event type, event size) that follow its header"),
     (b"t,x,y,on\n10,2,3,1\n", "the two bytes after the header give event type 0x74 and event size 44, where a "
