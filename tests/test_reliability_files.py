@@ -399,14 +399,18 @@ def test_a_prophesee_file_cut_inside_its_header_says_so(tmp_path: Path, valid_fi
             read_events_file(path, sensor_size=SIZE)
 
 
-def test_an_evt2_body_that_starts_with_a_percent_byte_is_not_taken_for_a_cut_header(tmp_path: Path) -> None:
-    """EVT 2.0 headers (faery's, 2020 Metavision ones) have no '% end': a first word whose low byte is
-    0x25 ('%') starts a "line" that the end of a short file cuts; its control bytes say it is events."""
-    words = np.array([0x8000_0025, (1 << 28) | (5 << 22) | (3 << 11) | 4], dtype="<u4")
+@pytest.mark.parametrize("y", [4, 10])
+def test_an_evt2_body_that_starts_with_a_percent_byte_is_read_as_events(tmp_path: Path, y: int) -> None:
+    """EVT 2.0 headers (faery's, 2020 Metavision ones) have no '% end', and a first word whose low byte
+    is 0x25 ('%') was taken for a header line up to the next byte 0x0A (here y=10): "truncated: 3
+    trailing bytes after the last whole 4-byte evt2 word", a file faery decodes; its control bytes say
+    it is events. Without a byte 0x0A (y=4) it must not be taken for a header cut by the file's end."""
+    words = np.array([0x8000_0025, (1 << 28) | (5 << 22) | (3 << 11) | y, (1 << 28) | (6 << 22) | (4 << 11) | 11],
+                     dtype="<u4")
     path = tmp_path / "rec.raw"
     path.write_bytes(b"% evt 2.0\n% format EVT2;width=64;height=48\n" + words.tobytes())
     events, _ = read_events_file(path)
-    assert events.tolist() == [((0x25 << 6) + 5, 3, 4, 1)]
+    assert events.tolist() == [((0x25 << 6) + 5, 3, y, 1), ((0x25 << 6) + 6, 4, 11, 1)]
 
 
 @pytest.mark.parametrize(("body", "message"), [

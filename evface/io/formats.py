@@ -64,7 +64,7 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
     Returns the header as a dict (``version``, the EVT version of a ``.raw``; ``dat_version``, a
     DAT file's ``% Version``; ``width``, ``height``, ``t0``, ``endianness``, ``plugin`` when
     present) and its length in bytes. Parsing stops at ``% end`` or the first line that
-    does not start with ``%``; a ``%`` line of text that the end of the file cuts is a
+    does not start with ``%`` or is not text; a ``%`` line of text that the end of the file cuts is a
     :class:`~evface.errors.FormatError` (a file truncated inside its header, whose cut line was
     decoded as events or taken for another EVT version).
 
@@ -83,11 +83,12 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
     with open(path, "rb") as f:
         while True:
             line = f.readline(4096)
-            cut = line.startswith(b"%") and not line.endswith(b"\n") and len(line) < 4096  # by the end of the file
-            if cut and _is_text(line):
-                shown = line.decode("ascii", "replace")
-                raise FormatError(where(path, f"truncated inside its header: the file ends in the line {shown!r}"))
-            if not line.startswith(b"%") or not line.endswith(b"\n"):
+            if not line.startswith(b"%") or not _is_text(line):
+                break
+            if not line.endswith(b"\n"):
+                if len(line) < 4096:  # cut by the end of the file
+                    shown = line.decode("ascii", "replace")
+                    raise FormatError(where(path, f"truncated inside its header: the file ends in the line {shown!r}"))
                 break
             length += len(line)
             words = line[1:].decode("ascii", "replace").replace(";", " ").split()
@@ -122,9 +123,9 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
 
 
 def _is_text(line: bytes) -> bool:
-    """Whether ``line`` holds no control byte but tab and carriage return: a header line, not
-    events (an EVT 2.0 body, after a header without ``% end``, may start with the byte ``%``)."""
-    return all(32 <= b != 127 or b in b"\t\r" for b in line)
+    """Whether ``line`` holds no control byte but tab, carriage return and newline: a header line,
+    not events (an EVT 2.0 body, after a header without ``% end``, may start with the byte ``%``)."""
+    return all(32 <= b != 127 or b in b"\t\r\n" for b in line)
 
 
 def _header_size(path: Path, fields: dict[str, str]) -> SensorSize | None:
