@@ -570,6 +570,19 @@ def test_unwritable_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder.h5", "src.raw"]
 
 
+@pytest.mark.parametrize("force", [False, True])
+def test_the_writer_never_replaces_a_pipe(tmp_path: Path, force: bool) -> None:
+    """Was: ``write_events_file("pipe.raw", ..., force=True)`` replaced the FIFO by a regular file (the
+    CLI's OUT check refuses it before the writer), and without ``force`` called it "an existing file
+    that is no .raw events file"."""
+    fifo = tmp_path / "pipe.raw"
+    os.mkfifo(fifo)
+    with pytest.raises(FormatError, match=rf"^{fifo}: is a device, pipe or socket, not a file this writer can "
+                                          r"replace \(it renames a new file onto it\); give the output a file name$"):
+        write_events_file(fifo, _events(), SIZE, force=force)
+    assert fifo.is_fifo() and sorted(p.name for p in tmp_path.iterdir()) == ["pipe.raw"]
+
+
 # ------------------------------------------------------------------------------ overwriting
 
 

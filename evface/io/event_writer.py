@@ -78,7 +78,8 @@ class EventsFileWriter:
         Replace an existing file that is no events file of the extension's format by its header (a
         table named ``.csv``, a DAT named ``.raw``, an ``.h5`` file that is not an evface clip), or a
         clip that holds more than this writer writes (other sensors, frames, truth or labels);
-        without it that is refused. An earlier events file of the format, or an empty file, is replaced.
+        without it that is refused. An earlier events file of the format, or an empty file, is replaced;
+        a device, pipe or socket never is.
 
     Examples
     --------
@@ -330,9 +331,13 @@ def _make_folders(folder: Path) -> list[Path]:
 def _check_output(path: Path, fmt: str, sensor: str, force: bool) -> None:
     """Refuse an output that is a folder, and, unless ``force``, an existing file that is not an
     events file of ``fmt`` (a table named ``.csv``, a DAT named ``.raw``), an existing ``.h5`` that
-    is not an evface clip or a clip whose other content would be lost. An empty file holds nothing to lose."""
+    is not an evface clip or a clip whose other content would be lost. An empty file holds nothing to lose.
+    A device, pipe or socket is refused even with ``force``: the rename would replace it by a file."""
     if path.is_dir():
         raise FormatError(where(path, "is a folder; give the output a file name (its extension picks the format)"))
+    if path.exists() and not path.is_file():
+        raise FormatError(where(path, "is a device, pipe or socket, not a file this writer can replace (it renames "
+                                      "a new file onto it); give the output a file name"))
     if force or not path.exists():
         return
     if fmt != "clip":
