@@ -349,7 +349,8 @@ def test_an_input_that_is_a_device_or_pipe_is_named_so(tmp_path, capsys, args, s
         os.mkfifo(source)
     assert cli.main([a.format(source=source, dir=tmp_path) for a in args]) == 2
     assert capsys.readouterr().err.strip() == (f"error: {source}: is a device, pipe or socket, not a file: evface reads "
-                                               "events files, whose size it needs (save the stream to a file first)")
+                                               "events and clip files from disk, and needs their size (save the stream "
+                                               "to a file first)")
     assert not (tmp_path / "out.h5").exists()
 
 

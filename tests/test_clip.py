@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import h5py
@@ -394,6 +397,19 @@ def test_truncated_clip(tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes()[:3000])
     with pytest.raises(FormatError, match=r"c\.h5"):
         read_clip(path)
+
+
+def test_a_clip_path_that_is_a_pipe_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """Was: ``read_clip_meta`` / ``read_clip`` of a FIFO (a clip in a dataset replaced by one, a
+    ``<(...)`` path) blocked in HDF5's open until something wrote to it: forever. In a child
+    process, so that the old behaviour fails the test instead of hanging it."""
+    fifo = tmp_path / "c.h5"
+    os.mkfifo(fifo)
+    code = "import sys; from evface.io.clip_reader import read_clip_meta; read_clip_meta(sys.argv[1])"
+    run = subprocess.run([sys.executable, "-c", code, str(fifo)], capture_output=True, text=True, timeout=120)
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"evface.errors.FormatError: {fifo}: is a device, pipe or socket, not a file: evface reads events and clip "
+        "files from disk, and needs their size (save the stream to a file first)")
 
 
 def test_damaged_clip_members_are_named_not_tracebacks(tmp_path: Path) -> None:

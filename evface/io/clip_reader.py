@@ -25,6 +25,7 @@ from evface.events.core import EVENT_DTYPE, time_window
 from evface.io.clip_schema import (_JSON_ATTRS, _SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
                                    TRUTH_LOG2_MIN, TRUTH_STEPS_PER_OCTAVE, Clip, FrameSeries, SensorInfo, TruthSeries,
                                    decode_truth)
+from evface.io.formats import _check_exists
 
 MS_INDEX_STEP_US = 1000
 """Step of the ``ms_index`` of schema-1 files (read only)."""
@@ -72,8 +73,7 @@ def clip_errors(path: str | Path) -> Iterator[None]:
 def _open(path: str | Path) -> Iterator[h5py.File]:
     """Open a clip for reading; errors while reading it name the file (:func:`clip_errors`)."""
     path = as_path("path", path)
-    if not path.exists():
-        raise FormatError(where(path, "no such file"))
+    _check_exists(path)  # a pipe would block HDF5's open until something wrote to it
     try:
         f = h5py.File(path, "r")
     except OSError as exc:

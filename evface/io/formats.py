@@ -44,8 +44,8 @@ def _check_exists(path: Path) -> None:
     if path.is_dir():
         raise FormatError(where(path, "is a directory, expected an events file"))
     if not path.is_file():  # a pipe has no size, and a device no end: both were "empty file (0 bytes)"
-        raise FormatError(where(path, "is a device, pipe or socket, not a file: evface reads events files, whose size "
-                                      "it needs (save the stream to a file first)"))
+        raise FormatError(where(path, "is a device, pipe or socket, not a file: evface reads events and clip files "
+                                      "from disk, and needs their size (save the stream to a file first)"))
     if path.stat().st_size == 0:
         raise FormatError(where(path, "empty file (0 bytes)"))
 
