@@ -129,6 +129,23 @@ def test_a_wrong_sensor_size_option_is_named(tmp_path: Path, capsys: pytest.Capt
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("name", "content", "size"), [
+    ("big.raw", b"% evt 3.0\n% format EVT3;width=70000;height=480\n% end\n", "70000x480"),
+    ("big.dat", b"% Version 2\n% Width 99999999999999999999\n% Height 4\n\x0c\x08", "99999999999999999999x4"),
+    ("big.csv", b"t,x@70000,y@4,on\n1,2,3,1\n", "70000x4"),
+], ids=["evt3", "dat", "csv"])
+def test_a_header_whose_sensor_is_wider_than_events_can_address_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes, size: str) -> None:
+    """Was: `info` printed "sensor size 99999999999999999999x4" (and 70000x480: events address x and y
+    0..65535), and `convert` blamed its output ("clip holds sensors up to 65536x65536")."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    says = f"error: {path}: invalid sensor size {size} in the header (each side from 1 to 65536): a corrupt header\n"
+    for command in (["info", str(path)], ["convert", str(path), str(tmp_path / "o.h5")]):
+        assert _cli(command, capsys) == (2, says)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
 def test_a_sensor_size_option_replaces_a_plugins_guess_and_must_agree_with_the_file(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Was: --sensor-size ignored without a word for every file that gives a size or names a camera

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evface.checks import as_int, as_path, sensor_dims, within_memory
+from evface.checks import MAX_SENSOR_SIDE, as_int, as_path, sensor_dims, within_memory
 from evface.errors import EventsError, FormatError, counted, where
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events, time_window
 from evface.io import evt as io_evt
@@ -155,8 +155,9 @@ class EventsFileReader:
         if size is None:
             raise FormatError(where(path, f"the header gives no sensor size; {SIZE_HINT}"))
         width, height = int(size[0]), int(size[1])
-        if width <= 0 or height <= 0:
-            raise FormatError(where(path, f"invalid sensor size {width}x{height} in the header"))
+        if not (0 < width <= MAX_SENSOR_SIDE and 0 < height <= MAX_SENSOR_SIDE):  # events address 0..65535
+            raise FormatError(where(path, f"invalid sensor size {width}x{height} in the header (each side from 1 to "
+                                          f"{MAX_SENSOR_SIDE}): a corrupt header"))
         return (width, height)
 
     def _open_clip(self, sensor: str | None) -> SensorSize:
