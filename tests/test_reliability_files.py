@@ -218,6 +218,30 @@ def test_absolute_origin_costs_nothing(tmp_path: Path, name: str, version: str |
     np.testing.assert_array_equal(read_events_file(path)[0], ev)
 
 
+@pytest.mark.parametrize("fmt", ["evt3", "evt2", "evt2.1", "dat"])
+def test_a_header_time_origin_that_is_no_time_is_refused(tmp_path: Path, valid_files: dict[str, bytes],
+                                                         fmt: str) -> None:
+    """Was: faery ignored a `% t0` (DAT `% T0`) it could not parse, so every time lost its origin without
+    a word (`abc`, `-5`, `1e3`, `99999999999999999999`: read from 0, not from 1,000); it wrapped
+    `18446744073709551615` to negative times and 2^63 - 1 plus the events' times to an unsorted array,
+    both returned as valid events from EVT files; EVT 2.1 raised `OverflowError`. A t0 up to the
+    int64 limit that the events' times fit under still reads exactly."""
+    ev = _events(origin=1_000)
+    path = tmp_path / f"a.{_suffix(fmt)}"
+    data = write_events_file(path, ev, SIZE, version=None if fmt == "dat" else fmt).read_bytes()
+    key = b"% T0 " if fmt == "dat" else b"% t0 "
+    line = key + str(ev["t"][0]).encode() + b"\n"
+    assert line in data
+    for t0 in ("abc", "-5", "1e3", "99999999999999999999", "18446744073709551615", str(2**63 - 1)):
+        path.write_bytes(data.replace(line, key + t0.encode() + b"\n"))
+        says = (f"the header's t0 {int(t0):,} µs plus the events' times passes 2\\^63 - 1 µs" if t0 == str(2**63 - 1)
+                else f"the header's t0 '{t0}' is not a time in µs \\(a whole number from 0 to 2\\^63 - 1\\)")
+        with pytest.raises(FormatError, match=rf"^{path}: {says}: a corrupt header$"):
+            read_events_file(path)
+    path.write_bytes(data.replace(line, key + str(2**63 - 300_000).encode() + b"\n"))
+    np.testing.assert_array_equal(read_events_file(path)[0]["t"], ev["t"] - ev["t"][0] + (2**63 - 300_000))
+
+
 @pytest.mark.parametrize("t_last", [2**40, 2**53, 2**62])
 def test_huge_gap_in_a_clip(tmp_path: Path, t_last: int) -> None:
     ev = make_events([0, 5, t_last], [0, 1, 2], [0, 0, 0], [1, -1, 1])

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evface.checks import MAX_SENSOR_SIDE, as_int, as_path, sensor_dims, within_memory
+from evface.checks import INT64, MAX_SENSOR_SIDE, as_int, as_path, sensor_dims, within_memory
 from evface.errors import EventsError, FormatError, counted, where
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events, time_window
 from evface.io import evt as io_evt
@@ -115,6 +115,7 @@ class EventsFileReader:
         self.sensor: str | None = None
         self._header_length = 0
         self._header: dict[str, str] = {}
+        self._t0 = 0
         self._empty = False
         self._size_given = False
         self.sensor_size = self._open(sensor, None if sensor_size is None else sensor_dims(sensor_size))
@@ -129,6 +130,7 @@ class EventsFileReader:
             raise FormatError(where(path, f"sensor={sensor!r} applies to clip files only, not to {fmt}"))
         if fmt in EVT_VERSIONS or fmt == "dat":
             self._header, self._header_length = read_prophesee_header(path)
+            self._t0 = _header_t0(path, self._header)
             header_size = _agreeing(path, _header_size(path, self._header), fallback)
             size = header_size or fallback or _plugin_size(self._header)  # the camera plugin's size: a guess
             self._size_given = header_size is None and fallback is not None
@@ -239,7 +241,7 @@ class EventsFileReader:
                 with evt.Decoder(path, size, fmt) as decoder:
                     for packet in decoder:
                         if "events" in packet:
-                            yield from_faery(packet["events"])
+                            yield _within_int64(path, from_faery(packet["events"]), self._t0)
             elif fmt == "dat":
                 with dat.Decoder(path, size, "dat2") as decoder:
                     if decoder.event_type not in ("cd", "2d"):
@@ -248,7 +250,7 @@ class EventsFileReader:
                     for packet in decoder:
                         if packet["payload"].size and packet["payload"].max() > 1:
                             raise FormatError(where(path, "DAT polarity values above 1: corrupt file"))
-                        yield self._fixed(packet.view(_FAERY_DTYPE))
+                        yield self._fixed(_within_int64(path, packet.view(_FAERY_DTYPE), self._t0))
             elif fmt == "es":
                 with es.Decoder(path, 0) as decoder:
                     if decoder.event_type != "dvs":
@@ -282,10 +284,6 @@ class EventsFileReader:
     def _evt21_chunks(self) -> Iterator[np.ndarray]:
         path = self.path
         legacy = self._header.get("endianness", "").lower() == "legacy"
-        try:
-            t0 = int(self._header.get("t0", 0))
-        except ValueError:
-            raise FormatError(where(path, f"the header's t0 {self._header['t0']!r} is not an integer")) from None
         state = io_evt.evt21_new_decoder_state()
         with open(path, "rb") as f:
             f.seek(self._header_length)
@@ -297,8 +295,9 @@ class EventsFileReader:
                 if legacy:
                     words = (words << np.uint64(32)) | (words >> np.uint64(32))
                 events, code, value = io_evt.evt21_decode(words, state, self.sensor_size, EVENT_DTYPE)
-                if t0:
-                    events["t"] += t0
+                if self._t0:
+                    events["t"] += self._t0
+                    _within_int64(path, events, self._t0)
                 if code:
                     axis = "x" if code == 1 else "y"
                     raise FormatError(where(path, f"{axis}={value} outside the {self.sensor_size[0]}x"
@@ -363,6 +362,26 @@ def _agreeing(path: Path, stated: SensorSize | None, given: SensorSize | None) -
                                       f"{given[0]}x{given[1]} given (--sensor-size, sensor_size=) disagrees: leave "
                                       "it out"))
     return stated
+
+
+def _header_t0(path: Path, header: dict[str, str]) -> int:
+    """The time origin of a Prophesee header (``% t0``, ``% T0``: the first event's time, as evface
+    and faery write it; 0 without one), refused unless a whole number of µs from 0 to 2^63 - 1:
+    faery ignored any other text, so that every time lost its origin, and wrapped larger numbers."""
+    text = header.get("t0", "0")
+    if not (text.isascii() and text.isdigit()) or int(text) > INT64[1]:
+        raise FormatError(where(path, f"the header's t0 {text!r} is not a time in µs (a whole number from 0 to "
+                                      "2^63 - 1): a corrupt header"))
+    return int(text)
+
+
+def _within_int64(path: Path, events: np.ndarray, t0: int) -> np.ndarray:
+    """``events`` (or faery's), whose times the header's ``t0`` was added to, unless that took the
+    last past 2^63 - 1 µs, where it reads as negative (faery adds in uint64, EVT 2.1 in int64)."""
+    if events.size and events["t"][-1].astype(np.int64) < 0:
+        raise FormatError(where(path, f"the header's t0 {t0:,} µs plus the events' times passes 2^63 - 1 µs: a "
+                                      "corrupt header"))
+    return events
 
 
 def _check_dat_event_bytes(path: Path, start: int, body: int) -> None:
