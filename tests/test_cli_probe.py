@@ -72,6 +72,20 @@ def test_export_nir_writes_only_under_a_nir_name(tmp_path, capsys, name):
     assert main(["export-nir", str(run), str(tmp_path / "graph.NIR")]) == 0
 
 
+def test_export_nir_replaces_an_existing_graph_only_with_force(tmp_path, capsys):
+    """An existing .nir (another run's network, exported with its own settings) was replaced without a word."""
+    pytest.importorskip("nir")
+    run = _snn_run(tmp_path / "run")
+    graph = tmp_path / "other-run.nir"
+    graph.write_bytes(b"another run's graph")
+    assert main(["export-nir", str(run), str(graph)]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {graph}: exists; give OUT another name, or add --force to "
+                                               "replace it")
+    assert graph.read_bytes() == b"another run's graph"
+    assert main(["export-nir", str(run), str(graph), "--force"]) == 0
+    assert graph.read_bytes().startswith(b"\x89HDF")
+
+
 @pytest.mark.parametrize(("model", "task"), [("ann", "classify"), (None, "reconstruct")])
 def test_export_nir_of_a_run_without_a_spiking_network_says_which_run_to_give(tmp_path, capsys, model, task):
     """It said what the run was, not what to give."""

@@ -587,7 +587,7 @@ def test_real_full_disk(tmp_path: Path, capsys: pytest.CaptureFixture[str], out:
     src = write_events_file(tmp_path / "src.h5", _events(150_000, seed=2), SIZE)
     with _tmpfs(tmp_path / "full", "size=256k") as full:
         (full / out).write_bytes(b"old")
-        code, err = _cli(["convert", str(src), str(full / out)], capsys)
+        code, err = _cli(["convert", str(src), str(full / out), "--force"], capsys)
         assert code == 2 and str(full / out) in err and "Traceback" not in err
         assert (full / out).read_bytes() == b"old" and [p.name for p in full.iterdir()] == [out]
 
@@ -686,16 +686,40 @@ def test_info_refuses_a_sensor_of_a_file_that_is_not_a_clip(tmp_path: Path, caps
         file_info(source, sensor="lr")
 
 
+def _exists(path: Path) -> str:
+    return f"error: {path}: exists; give OUT another name, or add --force to replace it"
+
+
+def test_convert_replaces_an_existing_out_only_with_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`convert a.raw b.raw` with the names swapped in a script replaced the camera's recording
+    b.raw (an events file of OUT's format) without a word, exit 0."""
+    src = write_events_file(tmp_path / "a.raw", _events(), SIZE)
+    recording = write_events_file(tmp_path / "b.raw", _events(seed=1), SIZE, version="evt2")
+    before = recording.read_bytes()
+    code, err = _cli(["convert", str(src), str(recording)], capsys)
+    assert code == 2 and err.strip() == _exists(recording)
+    assert "events" not in err.replace(str(tmp_path), "")  # before any work: no progress bar
+    assert recording.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["a.raw", "b.raw"]
+    assert _cli(["convert", str(src), str(recording), "--force"], capsys)[0] == 0
+    np.testing.assert_array_equal(read_events_file(recording)[0], _events())
+    empty = tmp_path / "made-by-mktemp.raw"  # holds nothing to lose
+    empty.touch()
+    assert _cli(["convert", str(src), str(empty)], capsys)[0] == 0 and empty.read_bytes() == src.read_bytes()
+
+
 def test_convert_refuses_to_replace_a_richer_clip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _dataset_clip(tmp_path / "c.h5")
     before = path.read_bytes()
     src = write_events_file(tmp_path / "cam.raw", _events(), SIZE)
     code, err = _cli(["convert", str(src), str(path), "--sensor", "hd"], capsys)
-    assert code == 2 and "--force" in err and "'lr'" in err and "frames 'rgb'" in err and "AU12" in err
+    assert code == 2 and err.strip() == _exists(path)
+    with pytest.raises(FormatError, match=r"c\.h5: an existing clip that also holds sensor 'lr', frames 'rgb', labels "
+                                          r"\(subject 's01', label 'AU12'\); writing it would keep only the 'hd' events"):
+        write_events_file(path, _events(), SIZE, sensor="hd")  # the writer's own check, for Python callers
     assert path.read_bytes() == before
     assert _cli(["convert", str(src), str(path), "--sensor", "hd", "--force"], capsys)[0] == 0
     assert list(read_clip(path).events) == ["hd"]
-    assert _cli(["convert", str(src), str(path), "--sensor", "hd"], capsys)[0] == 0  # nothing more to lose now
+    write_events_file(path, _events(), SIZE, sensor="hd")  # nothing more to lose now
 
 
 def test_convert_refuses_to_replace_an_hdf5_file_that_is_not_a_clip(tmp_path: Path,
@@ -710,9 +734,11 @@ def test_convert_refuses_to_replace_an_hdf5_file_that_is_not_a_clip(tmp_path: Pa
     before = precious.read_bytes()
     src = write_events_file(tmp_path / "cam.es", _events(), SIZE)
     code, err = _cli(["convert", str(src), str(precious)], capsys)
-    assert code == 2 and " ".join(err.split()) == (f"error: {precious}: an existing file that is not an evface clip "
-                                                   "(another HDF5 file, or a corrupt clip); choose another output, or "
-                                                   "replace it with --force (force=True)")
+    assert code == 2 and err.strip() == _exists(precious)
+    with pytest.raises(FormatError) as refused:
+        write_events_file(precious, _events(), SIZE)
+    assert str(refused.value) == (f"{precious}: an existing file that is not an evface clip (another HDF5 file, or a "
+                                  "corrupt clip); choose another output, or replace it with --force (force=True)")
     assert precious.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["cam.es", "precious.h5"]
     assert _cli(["convert", str(src), str(precious), "--force"], capsys)[0] == 0
     assert read_events_file(precious)[0].size == 300
@@ -725,18 +751,23 @@ def test_convert_refuses_to_replace_an_hdf5_file_that_is_not_a_clip(tmp_path: Pa
 ], ids=["table-csv", "dat-named-raw", "text-aedat4"])
 def test_convert_never_replaces_a_file_that_is_no_events_file_of_its_format(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes | None) -> None:
-    """Was: replaced, exit 0 (only an .h5 was checked); an earlier events file of the format is still replaced."""
+    """Was: replaced, exit 0 (only an .h5 was checked). From Python (write_events_file) an earlier
+    events file of the format is still replaced; convert replaces any existing OUT only with --force."""
     _needs_real()
     out = tmp_path / name
     out.write_bytes(content if content is not None else (REAL / "tonic_sample_ncars.dat").read_bytes())
     before = out.read_bytes()
-    code, err = _cli(["convert", str(REAL / "faery_dvs.es"), str(out)], capsys)
-    assert code == 2 and err.strip().splitlines()[-1] == (
-        f"error: {out}: an existing file that is no {out.suffix} events file (by its header), which this would write "
+    events, size = read_events_file(REAL / "faery_dvs.es")
+    with pytest.raises(FormatError) as refused:
+        write_events_file(out, events, size)
+    assert str(refused.value) == (
+        f"{out}: an existing file that is no {out.suffix} events file (by its header), which this would write "
         "over; choose another output, or replace it with --force (force=True)")
+    code, err = _cli(["convert", str(REAL / "faery_dvs.es"), str(out)], capsys)
+    assert code == 2 and err.strip() == _exists(out)
     assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [name]
     assert _cli(["convert", str(REAL / "faery_dvs.es"), str(out), "--force"], capsys)[0] == 0
-    assert _cli(["convert", str(REAL / "faery_dvs.es"), str(out)], capsys)[0] == 0  # an earlier output: replaced
+    write_events_file(out, events, size)  # an earlier events file of the format: replaced
     assert read_events_file(out)[0].size == 473_225
 
 

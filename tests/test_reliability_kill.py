@@ -2,9 +2,10 @@
 
 For ``convert``, ``synth`` and ``train``: the process is killed with SIGKILL while it writes; then
 no output name holds a partial file, the previous output is intact, and running the same command
-again finishes with exactly what an uninterrupted run gives (same bytes, or same weights). A killed
-writer may leave its temporary ``NAME.HOST-PID-RANDOM.tmp`` beside the output (each writer has its
-own); the rerun's writer removes it, its process being gone.
+again (``convert`` with ``--force``, its OUT being there) finishes with exactly what an
+uninterrupted run gives (same bytes, or same weights). A killed writer may leave its temporary
+``NAME.HOST-PID-RANDOM.tmp`` beside the output (each writer has its own); the rerun's writer
+removes it, its process being gone.
 """
 
 from __future__ import annotations
@@ -65,11 +66,11 @@ def test_convert_killed_keeps_the_old_output_and_reruns_to_the_same_bytes(tmp_pa
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "rec.raw"
     previous = write_events_file(out, events[:10], (640, 480)).read_bytes()  # an earlier output: replaced on success
-    _kill_when(["convert", str(src), str(out), "--chunk-us", "100000"],
+    _kill_when(["convert", str(src), str(out), "--chunk-us", "100000", "--force"],
                lambda: any(tmp.stat().st_size > 0 for tmp in out.parent.glob("rec.raw.*.tmp")))
     assert len(list(out.parent.glob("rec.raw.*.tmp"))) == 1  # the killed writer's
     assert out.read_bytes() == previous
-    assert main(["convert", str(src), str(out)]) == 0
+    assert main(["convert", str(src), str(out), "--force"]) == 0
     assert main(["convert", str(src), str(tmp_path / "whole.raw")]) == 0
     assert out.read_bytes() == (tmp_path / "whole.raw").read_bytes()
     assert [p.name for p in out.parent.iterdir()] == ["rec.raw"]  # the rerun removed it

@@ -274,7 +274,8 @@ def test_cli_simulate_leaves_neither_output_when_the_events_file_fails(tmp_path,
 
     monkeypatch.setattr(EventsFileWriter, "close", full_disk)
     (tmp_path / "v.avi").write_bytes(b"an older video")
-    assert main(["simulate", str(video), "--out", str(tmp_path / "ev.h5"), "--rgb-out", str(tmp_path / "v.avi")]) == 2
+    assert main(["simulate", str(video), "--out", str(tmp_path / "ev.h5"), "--rgb-out", str(tmp_path / "v.avi"),
+                 "--force"]) == 2
     assert "No space left on device" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi", "v.avi"]
     assert (tmp_path / "v.avi").read_bytes() == b"an older video"
@@ -345,10 +346,37 @@ def test_cli_simulate_publishes_all_or_nothing_when_a_rename_fails(tmp_path, vid
 
     monkeypatch.setattr(os, "replace", failing_replace)
     assert main(["simulate", str(video), "--out", str(tmp_path / "ev.h5"), "--rgb-out", str(tmp_path / "v.avi"),
-                 "--force"]) == 2  # --force: the older ev.h5 here is no clip
+                 "--force"]) == 2  # --force: the older files here are replaced on success
     assert "No space left on device" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ev.h5", "in.avi", "v.avi", "v.frames.csv"]
     assert {name: (tmp_path / name).read_bytes() for name in older} == older
+
+
+@pytest.mark.parametrize(("existing", "option", "why"), [
+    ("ev.raw", "--out", ""), ("v.avi", "--rgb-out", ""),
+    ("v.frames.csv", "--rgb-out", " (simulate writes the frame times of --rgb-out there)"),
+    ("v.pending.avi", "--rgb-out", " (simulate writes the pending video of --rgb-out there)")])
+def test_cli_simulate_replaces_an_existing_output_only_with_force(tmp_path, video, capsys, existing, option, why):
+    """`simulate face.avi --out session/recording.raw` replaced the camera's recording (an events file
+    of the format) without a word, and --rgb-out an older video and its frame times."""
+    from evface.io.event_reader import read_events_file
+    from evface.io.event_writer import write_events_file
+
+    path = tmp_path / existing
+    if existing == "ev.raw":
+        write_events_file(path, make_events([0, 7], [1, 2], [1, 2], [1, -1]), (1280, 720))
+    else:
+        path.write_bytes(b"a file of the user's")
+    before = path.read_bytes()
+    args = ["simulate", str(video), "--sensor", "32x24", "--out", str(tmp_path / "ev.raw"), "--rgb-out",
+            str(tmp_path / "v.avi")]
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {path}: exists{why}; give {option} another name, or add "
+                                               "--force to replace it")
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.avi", existing])
+    assert main([*args, "--force"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ev.raw", "in.avi", "v.avi", "v.frames.csv"]
+    assert read_events_file(tmp_path / "ev.raw")[1] == (32, 24)
 
 
 def test_cli_simulate_offers_the_options_its_errors_name(tmp_path, video, capsys):

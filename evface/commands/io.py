@@ -11,7 +11,7 @@ from rich.table import Table
 
 from evface.checks import INT64, MAX_SENSOR_SIDE
 from evface.commands import terminal
-from evface.commands.paths import not_the_input, output_file
+from evface.commands.paths import not_replacing, not_the_input, output_file
 from evface.errors import EvfaceError, FormatError, ParameterError, counted
 
 
@@ -165,17 +165,14 @@ def register(app: typer.Typer) -> None:
         sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size line, or only a camera plugin's name; must agree with a size the file gives."),
         relative_time: bool = typer.Option(False, "--relative-time",
                                            help="Write times from the first event (the time origin is lost)."),
-        force: bool = typer.Option(False, "--force", help="Replace an OUT that is no events file of its extension's "
-                                                          "format (a table named .csv, an .h5 that is not an evface "
-                                                          "clip), or a clip that holds more than IN gives it."),
+        force: bool = typer.Option(False, "--force", help="Replace an existing OUT (any file but IN)."),
         sort: bool = typer.Option(False, "--sort", help="Sort IN's events by time first (IN must fit in memory); "
                                                         "for exports whose timestamps are out of order."),
     ) -> None:
         """Convert between any two supported formats, streaming (files larger than memory work).
 
-        OUT is never the input file; an existing OUT that is no events file of its extension's format
-        (by its header), or a clip that holds other sensors, frames, truth or labels, is replaced only
-        with --force.
+        OUT is never the input file; an existing OUT (a recording, or an earlier output) is replaced
+        only with --force.
 
         With --sort the whole input is read into memory and its events are written in time order
         (events of equal time keep their order).
@@ -184,7 +181,7 @@ def register(app: typer.Typer) -> None:
         from evface.io.event_writer import DEFAULT_CLIP_SENSOR, open_events_writer  # lazy: as above
         from evface.io.formats import EVT_VERSIONS, detect_format, output_format  # lazy: as above
 
-        output_file(not_the_input(dest, source, "OUT"), "OUT")
+        not_replacing(output_file(not_the_input(dest, source, "OUT"), "OUT"), "OUT", force)
         if version is not None and version.lower() not in EVT_VERSIONS:
             raise ParameterError(f"--version {version}: expected one of {', '.join(EVT_VERSIONS)}")
         in_clip = detect_format(source) == "clip"

@@ -142,6 +142,29 @@ def output_file(path: Path, option: str = "--out", replaces: tuple[str, ...] | N
     return path
 
 
+def not_replacing(path: Path, option: str, force: bool, what: str = "") -> Path:
+    """Return ``path`` unless it is a file with something in it and ``force`` is not set: then a
+    :class:`ParameterError` naming it, ``option`` and ``--force``, before the command does any
+    work; ``what``, when given, says in words why the command writes there (a file beside
+    ``option``'s own). An empty file holds nothing to lose (a name made by ``mktemp``).
+
+    Examples
+    --------
+    >>> Path("recording.raw").write_bytes(b"% evt 3.0")
+    9
+    >>> not_replacing(Path("recording.raw"), "OUT", force=False)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: recording.raw: exists; give OUT another name, or add --force to replace it
+    >>> str(not_replacing(Path("recording.raw"), "OUT", force=True))
+    'recording.raw'
+    """
+    if not force and path.is_file() and path.stat().st_size > 0:
+        why = f" ({what})" if what else ""
+        raise ParameterError(where(path, f"exists{why}; give {option} another name, or add --force to replace it"))
+    return path
+
+
 def not_the_input(path: Path, source: Path, option: str) -> Path:
     """Return ``path`` unless it is the file or folder ``source`` (under any name); a :class:`ParameterError`
     naming ``option`` then, before the command reads ``source`` or writes over it.

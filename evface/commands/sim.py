@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from evface.commands import terminal
 from evface.commands.options import naming
-from evface.commands.paths import made_folder, not_the_input, output_file
+from evface.commands.paths import made_folder, not_replacing, not_the_input, output_file
 from evface.errors import ParameterError, counted, where
 
 if TYPE_CHECKING:  # lazy at run time: cv2, numba and h5py off CLI start-up
@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
         rgb_out: Path = typer.Option(None, "--rgb-out", help="Also write the video as seen by an RGB camera model (.avi or .mp4)."),
         relative_time: bool = typer.Option(False, "--relative-time",
                                            help="Write times from the first event (the time origin is lost)."),
-        force: bool = typer.Option(False, "--force", help="Replace an OUT clip that holds more than these events, or an OUT file that is no events file of its format."),
+        force: bool = typer.Option(False, "--force", help="Replace an existing --out, and the video and frame times of --rgb-out."),
         camera: str = typer.Option("webcam30", "--camera", help="RGB camera preset for --rgb-out: webcam30 or highspeed200."),
         metering: str = typer.Option(None, "--metering",
                                      help="Auto-exposure metering for --rgb-out: average or centre (default: the preset's)."),
@@ -140,8 +140,8 @@ def register(app: typer.Typer) -> None:
         the DVS pixel model (and optionally degraded RGB frames).
 
         The video, its frame times (NAME.frames.csv beside it) and the events appear together or
-        not at all; an existing OUT clip that holds other sensors, frames, truth or labels, or an
-        OUT file that is no events file of its extension's format, is replaced only with --force.
+        not at all; an existing file of those names (a recording, or an earlier output) is replaced
+        only with --force.
         """
         from evface.io.event_writer import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
         from evface.sim.dvs_params import MAX_NOISE_PER_STEP, DvsParams, noise_per_step  # lazy: numpy off CLI start-up
@@ -159,9 +159,9 @@ def register(app: typer.Typer) -> None:
         )
 
         console = terminal.console()
-        output_file(not_the_input(out, video, "--out"))
+        not_replacing(output_file(not_the_input(out, video, "--out")), "--out", force)
         if rgb_out is not None:
-            output_file(not_the_input(rgb_out, video, "--rgb-out"), "--rgb-out")
+            not_replacing(output_file(not_the_input(rgb_out, video, "--rgb-out"), "--rgb-out"), "--rgb-out", force)
             with naming("--rgb-out"):
                 video_codec(rgb_out)
             for what, path in _rgb_names(rgb_out).items():
@@ -172,6 +172,7 @@ def register(app: typer.Typer) -> None:
                 if path.resolve() == out.resolve():
                     raise ParameterError(where(out, f"is where simulate writes the {what} of --rgb-out {rgb_out}; "
                                                     "give --out or --rgb-out another name"))
+                not_replacing(path, "--rgb-out", force, f"simulate writes the {what} of --rgb-out there")
             if relative_time:
                 raise ParameterError("--relative-time: the events' times would no longer be those of the frame "
                                      "times of --rgb-out; leave one of them out")

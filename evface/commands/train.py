@@ -20,7 +20,7 @@ from typing import Any
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import output_file, output_folder, sole_writer
+from evface.commands.paths import not_replacing, output_file, output_folder, sole_writer
 from evface.errors import ParameterError
 from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
 
@@ -131,9 +131,10 @@ def register(app: typer.Typer) -> None:
     @app.command("export-nir")
     def export_nir(
         run: Path = typer.Argument(..., help="A classification run trained with --model snn."),
-        out: Path = typer.Argument(..., help="The .nir (HDF5) file to write (a name ending in .nir; an existing one is replaced)."),
+        out: Path = typer.Argument(..., help="The .nir (HDF5) file to write (a name ending in .nir; an existing one is replaced only with --force)."),
         model: str = typer.Option(None, "--model", help="Which model of a cross-validated run, by its folder under "
                                                         "RUN/models (e.g. fold1-s0; default: the first)."),
+        force: bool = typer.Option(False, "--force", help="Replace an existing .nir file OUT."),
     ) -> None:
         """Export a trained spiking classifier to NIR (Neuromorphic Intermediate Representation)."""
         from evface.tasks.export import export_run  # lazy: torch loads for this command only, not at CLI start-up
@@ -141,6 +142,7 @@ def register(app: typer.Typer) -> None:
         output_file(out, "OUT", replaces=(".nir",))
         if out.suffix.lower() != ".nir":  # was: the NIR graph written under any name (graph.txt, best.pt.bak)
             raise ParameterError(f"OUT: {out} would hold a NIR graph (HDF5); give it a .nir name")
+        not_replacing(out, "OUT", force)
         path, chosen, count = export_run(run, out, model)
         which = "" if count == 1 else f" (the network of {chosen}, one of the run's {count} models; --model picks another)"
         _log(f"written {path}{which}")
