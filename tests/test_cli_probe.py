@@ -137,6 +137,24 @@ def test_a_difference_gain_beyond_float32_draws_without_warnings(tmp_path, capsy
     assert (out.strip(), err) == (f"wrote {tmp_path / 'd.png'} (1 face x 3 columns)", "")
 
 
+def test_faces_replaces_an_earlier_sheet_but_not_a_photo_of_the_users(tmp_path, capsys):
+    """`evface faces me.png` (meaning --photo me.png) replaced the user's photo with a contact sheet:
+    any existing .png was replaced."""
+    photo = tmp_path / "me.png"
+    cv2.imwrite(str(photo), data.astronaut()[:, :, ::-1])
+    before = photo.read_bytes()
+    args = ["--seeds", "0", "--aus", "12", "--pose", "yaw=2", "--size", "32"]
+    for given in (["faces", str(photo), *args], ["faces", str(photo), *args, "--photo", str(photo)]):
+        assert main(given) == 2
+        assert capsys.readouterr().err.strip() == (f"error: {photo}: exists and is not a contact sheet evface wrote, "
+                                                   "which this command would write over; give OUT another name")
+        assert photo.read_bytes() == before
+    sheet = tmp_path / "sheet.png"
+    assert main(["faces", str(sheet), *args]) == 0 and main(["faces", str(sheet), *args, "--seeds", "1"]) == 0
+    assert cv2.imread(str(sheet)).shape == (32, 96, 3) and sorted(p.name for p in tmp_path.iterdir()) == ["me.png",
+                                                                                                          "sheet.png"]
+
+
 @pytest.mark.parametrize("image", [
     (data.astronaut().astype(np.uint16) * 257),  # a 16-bit photo: every pixel >= 1, drawn white, "no face"
     data.astronaut().astype(np.int64),  # 0-255 as int: likewise

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from evface import cli
+from evface.commands.face import marked
 from evface.errors import FormatError, ParameterError
 from evface.face.au_eyes import gaze_shift
 from evface.face.aus import check_aus
@@ -87,10 +88,11 @@ def test_faces_refuses_with_one_line_naming_the_option(tmp_path, capsys, monkeyp
     # was: '12+12:0.5' drew the last intensity without a word; a --size beyond memory a MemoryError
     _small_memory(monkeypatch, 16)
     out = tmp_path / "f.png"
-    out.write_bytes(b"older sheet")
+    older = marked(bytes(33))  # an older sheet (by its mark), which faces would replace
+    out.write_bytes(older)
     assert cli.main(["faces", str(out), "--seeds", "0", "--size", "16", "--pose", "yaw=1", *args]) == 2
     assert capsys.readouterr().err.startswith(says)
-    assert out.read_bytes() == b"older sheet"  # nothing overwritten
+    assert out.read_bytes() == older  # nothing overwritten
 
 
 def test_faces_is_the_same_sheet_in_two_processes(tmp_path):

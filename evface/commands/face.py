@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -59,6 +60,33 @@ def _parse_pose(text: str) -> dict[str, float]:
 
 MAX_SHEET_PIXELS = 1 << 28
 """The largest contact sheet (pixels, 768 MB as RGB): more is refused before rendering."""
+SHEET_MARK = b"tEXtSoftware\0evface faces"
+"""The PNG text chunk (type and content) that marks a contact sheet evface wrote, right after the header."""
+
+
+def marked(png: bytes) -> bytes:
+    """The PNG ``png`` with :data:`SHEET_MARK` as its second chunk (after IHDR, which ends at byte 33).
+
+    Examples
+    --------
+    >>> import io, cv2, numpy as np
+    >>> from PIL import Image
+    >>> png = marked(cv2.imencode(".png", np.zeros((2, 3, 3), np.uint8))[1].tobytes())
+    >>> image = Image.open(io.BytesIO(png))  # checks each chunk's CRC
+    >>> image.size, image.info
+    ((3, 2), {'Software': 'evface faces'})
+    >>> _ = Path("sheet.png").write_bytes(png)
+    >>> is_sheet(Path("sheet.png"))
+    True
+    """
+    length = (len(SHEET_MARK) - 4).to_bytes(4, "big")
+    return png[:33] + length + SHEET_MARK + zlib.crc32(SHEET_MARK).to_bytes(4, "big") + png[33:]
+
+
+def is_sheet(path: Path) -> bool:
+    """Whether the file ``path`` is a contact sheet evface wrote (:data:`SHEET_MARK` after its header)."""
+    with open(path, "rb") as fh:
+        return SHEET_MARK in fh.read(64)
 
 
 def register(app: typer.Typer) -> None:
@@ -66,7 +94,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("faces")
     def faces(
-        out: Path = typer.Argument(..., help="PNG file to write (an existing file is replaced only if it is .png)."),
+        out: Path = typer.Argument(..., help="PNG file to write (an existing file is replaced only if it is a contact sheet evface wrote)."),
         seeds: str = typer.Option("0-7", help="Procedural identity seeds: '0-7' or '1,4,9'."),
         aus: list[str] = typer.Option(["1+2", "4", "6+12", "9", "L14", "15", "17", "45", "61:0.5", "64:0.5"],
                                       "--aus", help="AU columns after the neutral one: '12', '6+12', 'L14' (one-sided, "
@@ -89,6 +117,9 @@ def register(app: typer.Typer) -> None:
         output_file(out, "OUT", replaces=(".png",))
         if out.suffix.lower() != ".png":  # was: PNG bytes written under any name (faces.jpg, faces.txt)
             raise ParameterError(f"OUT: {out} would hold a PNG image; give it a .png name")
+        if out.is_file() and out.stat().st_size and not is_sheet(out):  # was: a photo of the user's replaced
+            raise ParameterError(where(out, "exists and is not a contact sheet evface wrote, which this command would "
+                                            "write over; give OUT another name"))
         if not (math.isfinite(diff) and diff >= 0):
             raise ParameterError(f"--diff: expected a number >= 0 (0 = off), got {diff}")
         try:
@@ -134,5 +165,5 @@ def register(app: typer.Typer) -> None:
         ok, buf = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
         if not ok:
             raise FormatError(where(out, "PNG encoding failed"))
-        atomic_write_bytes(out, buf.tobytes())  # a full disk: no partial file, an older sheet kept
+        atomic_write_bytes(out, marked(buf.tobytes()))  # a full disk: no partial file, an older sheet kept
         print(f"wrote {out} ({len(idents)} face{'s' * (len(idents) != 1)} x {len(expressions)} columns)")
