@@ -702,9 +702,11 @@ def test_convert_replaces_an_existing_out_only_with_force(tmp_path: Path, capsys
     assert recording.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["a.raw", "b.raw"]
     assert _cli(["convert", str(src), str(recording), "--force"], capsys)[0] == 0
     np.testing.assert_array_equal(read_events_file(recording)[0], _events())
-    empty = tmp_path / "made-by-mktemp.raw"  # holds nothing to lose
-    empty.touch()
-    assert _cli(["convert", str(src), str(empty)], capsys)[0] == 0 and empty.read_bytes() == src.read_bytes()
+    for name in ("made-by-mktemp.raw", "made-by-mktemp.h5"):  # nothing to lose (an empty .h5 was "not a clip")
+        empty = tmp_path / name
+        empty.touch()
+        assert _cli(["convert", str(src), str(empty)], capsys)[0] == 0
+        np.testing.assert_array_equal(read_events_file(empty)[0], _events())
 
 
 def test_convert_refuses_to_replace_a_richer_clip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
