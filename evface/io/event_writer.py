@@ -338,7 +338,7 @@ def _check_output(path: Path, fmt: str, sensor: str, force: bool) -> None:
     if path.exists() and not path.is_file():
         raise FormatError(where(path, "is a device, pipe or socket, not a file this writer can replace (it renames "
                                       "a new file onto it); give the output a file name"))
-    if force or not path.exists() or (path.is_file() and path.stat().st_size == 0):
+    if force or not path.exists() or path.stat().st_size == 0:
         return
     if fmt != "clip":
         _check_events_file(path)
