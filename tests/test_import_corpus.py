@@ -202,6 +202,20 @@ def test_empty_rows_and_a_column_named_twice(tmp_path):
         read_corpus_table(p)
 
 
+def test_a_corpus_table_in_unicode_text_with_a_separator_line_or_in_latin1(tmp_path):
+    """Excel's "Unicode text" (UTF-16, tabs) with its ``sep=`` line is read as the comma table (was:
+    "not a readable CSV file ('utf-8' codec can't decode byte 0xff ..."); a Latin-1 table says to
+    save it as UTF-8."""
+    text = TABLE + "1,EP,10,15,20,4,happiness\n"
+    (tmp_path / "comma.csv").write_text(text)
+    (tmp_path / "t.txt").write_bytes(("sep=\t\n" + text.replace(",", "\t")).encode("utf-16"))
+    assert [r.line for r in read_corpus_table(tmp_path / "t.txt")] == [3]
+    assert [(r.filename, r.emotion) for r in read_corpus_table(tmp_path / "t.txt")] == [("EP", "happiness")]
+    (tmp_path / "t.csv").write_bytes(text.replace("happiness", "fröhlich").encode("latin-1"))
+    with pytest.raises(DatasetError, match=r"t\.csv: not UTF-8 text \(byte 0xf6 on line 2: .*save it as UTF-8"):
+        read_corpus_table(tmp_path / "t.csv")
+
+
 @pytest.mark.parametrize("subject, filename, says", [
     ("1", "../../escaped/EP01", "Filename '../../escaped/EP01'"),
     ("1", "EP01/../EP02", "Filename 'EP01/../EP02'"),

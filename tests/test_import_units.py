@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -101,16 +102,53 @@ def test_tables_saved_by_a_spreadsheet_read_as_their_comma_form(tmp_path, delimi
     (tmp_path / "p.csv").write_text("rgb_x,rgb_y,x,y\n0,0,0,0\n9,0,nan,0\n")  # was "collinear or repeated points?"
     with pytest.raises(RegistrationError, match=r"p\.csv: line 3: coordinates must be finite numbers, got 9, 0, nan, 0"):
         read_point_pairs(tmp_path / "p.csv")
-    (tmp_path / "p.csv").write_bytes(b"\xff\xfe\x00rgb_x")  # not text: exit 1 before
-    with pytest.raises(RegistrationError, match=r"p\.csv: not a readable CSV file"):
+    (tmp_path / "p.csv").write_bytes(b"rgb_x\xff\xfe\x00")  # not text: exit 1 before
+    with pytest.raises(RegistrationError, match=r"p\.csv: not UTF-8 text \(byte 0xff on line 1"):
         read_point_pairs(tmp_path / "p.csv")
-    (tmp_path / "t.csv").write_bytes(b"\xff\xfe\x000\n33333\n")  # not text: exit 1 before
-    with pytest.raises(DatasetError, match=r"t\.csv: not a readable CSV file"):
+    (tmp_path / "t.csv").write_bytes(b"0\n\xfe\xff\x000\n33333\n")  # not text: exit 1 before
+    with pytest.raises(DatasetError, match=r"t\.csv: not UTF-8 text \(byte 0xfe on line 2"):
         read_frame_times(tmp_path / "t.csv")
     for huge in ("9" * 23 + "\t100", "5\t" + "9" * 23):  # numpy's OverflowError before: exit 1
         (tmp_path / "t.csv").write_text(f"t_us\texposure_us\n0\t100\n{huge}\n")
         with pytest.raises(DatasetError, match=r"t\.csv: line 3: timestamp and exposure must be integers in µs within"):
             read_frame_times(tmp_path / "t.csv")
+
+
+def test_tables_in_excels_unicode_text_or_with_its_separator_line_are_read(tmp_path):
+    """Excel's "Unicode text" (UTF-16 with a byte-order mark, tabs) and its ``sep=;`` first line
+    (some locales) are read as the comma table (was: "not a readable CSV file ('utf-8' codec
+    can't decode byte 0xff ...)", and "missing time columns" with the sep line read as the header);
+    lines are still named as in the file."""
+    text = HEADER_US + "s1,c1,0,10,20,30,40,1+2,,dim\ns1,c2,50,60,70,80,90,12,,\n"
+    (tmp_path / "comma.csv").write_text(text)
+    expected = read_annotations(tmp_path / "comma.csv")
+    (tmp_path / "a.txt").write_bytes(text.replace(",", "\t").replace("\n", "\r\n").encode("utf-16"))
+    assert read_annotations(tmp_path / "a.txt") == expected
+    (tmp_path / "a.txt").write_bytes(text.replace(",", "\t").encode("utf-16-be").join([b"\xfe\xff", b""]))
+    assert read_annotations(tmp_path / "a.txt") == expected
+    (tmp_path / "a.csv").write_bytes(b"sep=;\r\n" + text.replace(",", ";").replace("\n", "\r\n").encode())
+    assert [(r.clip_id, r.line) for r in read_annotations(tmp_path / "a.csv")] == [("c1", 3), ("c2", 4)]
+    assert [replace(r, line=r.line - 1) for r in read_annotations(tmp_path / "a.csv")] == expected
+    points = "rgb_x,rgb_y,x,y\n" + "".join(f"{a},{b},{a / 2},{b / 2}\n" for a, b in ((0, 0), (9, 0), (0, 9), (9, 9)))
+    (tmp_path / "p.csv").write_bytes(('"sep=|"\n' + points.replace(",", "|")).encode("utf-16"))
+    assert read_point_pairs(tmp_path / "p.csv")[1][-1].tolist() == [4.5, 4.5]
+    (tmp_path / "t.csv").write_text("t_us\texposure_us\n0\t9000\n33333\t9500\n", encoding="utf-16")
+    assert read_frame_times(tmp_path / "t.csv")[0].tolist() == [0, 33333]
+
+
+def test_a_table_in_another_encoding_than_utf8_says_to_save_it_as_utf8(tmp_path):
+    """A table saved as Latin-1 or Windows-1252 (``Müller``): one line naming the file, the line of
+    the first such byte and what to do (was: "not a readable CSV file ('utf-8' codec can't decode
+    byte 0xfc in position 88: invalid start byte)")."""
+    p = tmp_path / "ann.csv"
+    p.write_bytes((HEADER_US + "s1,c1,0,10,20,30,40,1+2,,dim\n\nMüller,c2,50,60,70,80,90,12,,\n").encode("cp1252"))
+    with pytest.raises(DatasetError, match=r'ann\.csv: not UTF-8 text \(byte 0xfc on line 4: a Latin-1 or Windows file\?\); '
+                                           r'save it as UTF-8 \(in Excel: Save As "CSV UTF-8"\)$'):
+        read_annotations(p)
+    p.write_bytes(b"\xff\xfe" + "rgb_x,rgb_y,x,y\n0,0,0,0\n".encode("utf-16-le") + b"\x00\xd8")  # a lone surrogate
+    with pytest.raises(RegistrationError, match=r"ann\.csv: not UTF-16 text, though it starts with UTF-16's byte-order "
+                                                r"mark; save it as UTF-8"):
+        read_point_pairs(p)
 
 
 def test_frame_timestamps_that_go_back_name_their_line_and_a_t_us_column_is_read(tmp_path):

@@ -27,8 +27,10 @@ clip holds its frames ``start_frame .. end_frame``, no more. Every row must sati
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,20 +78,95 @@ def table_int(cell: str) -> int:
     return value
 
 
+SEPARATOR_LINE = re.compile(r'^"?sep=([^\w\s"]|\t)"?\s*$', re.IGNORECASE)
+"""Excel's first line naming the table's separator (``sep=;``), written for some locales."""
+SAVE_AS_UTF8 = 'save it as UTF-8 (in Excel: Save As "CSV UTF-8")'
+
+
 def table_reader(fh: TextIO) -> csv.DictReader:
-    """A :class:`csv.DictReader` over ``fh`` with the header line's delimiter: a comma, or the
-    semicolon or tab that spreadsheets write in many locales (open ``fh`` with ``utf-8-sig``:
-    their byte-order mark is dropped).
+    """A :class:`csv.DictReader` over ``fh`` with the separator that Excel's first line names
+    (``sep=;``, then skipped), else the header line's: a comma, or the semicolon or tab that
+    spreadsheets write in many locales (open ``fh`` with :func:`table_encoding`: their byte-order
+    mark is dropped).
 
     Examples
     --------
     >>> import io
     >>> next(table_reader(io.StringIO("subject;aus\\ns01;1+2\\n")))
     {'subject': 's01', 'aus': '1+2'}
+    >>> reader = table_reader(io.StringIO("sep=;\\r\\nsubject;aus\\r\\ns01;1,2\\r\\n"))
+    >>> next(reader), reader.line_num
+    ({'subject': 's01', 'aus': '1,2'}, 3)
     """
     first = fh.readline()
     fh.seek(0)
-    return csv.DictReader(fh, delimiter=max((",", ";", "\t"), key=first.count))
+    named = SEPARATOR_LINE.match(first)
+    reader = csv.DictReader(fh, delimiter=named.group(1) if named else max((",", ";", "\t"), key=first.count))
+    if named:
+        next(reader.reader)  # the line counts, so that rows are named by their line in the file
+    return reader
+
+
+def table_encoding(path: Path) -> str:
+    """``utf-16`` for a file that starts with a UTF-16 byte-order mark (Excel's "Unicode text"),
+    else ``utf-8-sig`` (UTF-8, a byte-order mark dropped)."""
+    with path.open("rb") as fh:
+        return "utf-16" if fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
+
+
+def undecodable(path: Path, encoding: str) -> str:
+    """Why ``path`` is no text in ``encoding`` (:func:`table_encoding`), naming the line of the first
+    byte that is not, and what to do.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "a.csv"
+    ...     _ = path.write_bytes("subject\\nM\\u00fcller\\n".encode("latin-1"))
+    ...     undecodable(path, "utf-8-sig")
+    'not UTF-8 text (byte 0xfc on line 2: a Latin-1 or Windows file?); save it as UTF-8 (in Excel: Save As "CSV UTF-8")'
+    """
+    if encoding == "utf-16":  # its bytes 0x0a are not all line ends
+        return f"not UTF-16 text, though it starts with UTF-16's byte-order mark; {SAVE_AS_UTF8}"
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line, chunk = 1, b"-"
+    with path.open("rb") as fh:
+        while chunk:
+            chunk = fh.read(1 << 16)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:  # exc.object: a partial character held over (no line end), then chunk
+                at = line + exc.object.count(b"\n", 0, exc.start)
+                return f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} on line {at}: a Latin-1 or Windows file?); {SAVE_AS_UTF8}"
+            line += chunk.count(b"\n")
+    return f"not UTF-8 text; {SAVE_AS_UTF8}"  # the file changed since it was read
+
+
+@contextmanager
+def open_table(path: Path, error: type[Exception] = DatasetError) -> Iterator[csv.DictReader]:
+    """The :func:`table_reader` of the table at ``path``, read in its :func:`table_encoding`; bytes
+    that are no text in it, or a CSV error, raise one ``error`` naming the file (and for bytes the
+    line and what to do: :func:`undecodable`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "a.csv"
+    ...     _ = path.write_text("subject\\taus\\ns01\\t12\\n", encoding="utf-16")
+    ...     with open_table(path) as reader:
+    ...         list(reader)
+    [{'subject': 's01', 'aus': '12'}]
+    """
+    encoding = table_encoding(path)
+    try:
+        with path.open(newline="", encoding=encoding) as fh:
+            yield table_reader(fh)
+    except UnicodeDecodeError:
+        raise error(where(path, undecodable(path, encoding))) from None
+    except csv.Error as exc:
+        raise error(where(path, f"not a readable CSV file ({exc})")) from exc
 
 
 def table_rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str | None]]]:
@@ -257,15 +334,11 @@ def read_annotations(
     path = Path(path)
     if not path.is_file():
         raise DatasetError(where(path, "annotation file not found"))
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = table_reader(fh)
-            header = [h.strip().lower() for h in (reader.fieldnames or [])]
-            columns_once(path, header, {"subject", "aus", "clip_id", "label", "lighting", *FACE_FIELDS,
-                                        *(f"{n}_{unit}" for n in TIME_FIELDS for unit in ("us", "frame"))})
-            rows = [(line, {k.strip().lower(): (v or "").strip() for k, v in row.items()}) for line, row in table_rows(reader)]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise DatasetError(where(path, f"not a readable CSV file ({exc})")) from exc
+    with open_table(path) as reader:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        columns_once(path, header, {"subject", "aus", "clip_id", "label", "lighting", *FACE_FIELDS,
+                                    *(f"{n}_{unit}" for n in TIME_FIELDS for unit in ("us", "frame"))})
+        rows = [(line, {k.strip().lower(): (v or "").strip() for k, v in row.items()}) for line, row in table_rows(reader)]
     if not header:
         raise DatasetError(where(path, "empty annotation file (expected a header line)"))
     unit = _time_unit(path, header)

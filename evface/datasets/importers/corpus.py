@@ -43,7 +43,6 @@ there with the same options, and ``OUT`` appears only when the manifest is writt
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import re
@@ -63,9 +62,9 @@ from evface.datasets.importers.annotations import (
     columns_once,
     label_from_aus,
     label_from_classes,
+    open_table,
     parse_aus,
     table_int,
-    table_reader,
     table_rows,
 )
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
@@ -203,15 +202,11 @@ def read_corpus_table(path: str | Path) -> list[CorpusRow]:
         raise DatasetError(where(path, "annotation table not found"))
     if path.suffix.lower() in (".xlsx", ".xls"):
         raise DatasetError(where(path, "spreadsheets are not read; export the sheet to CSV"))
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = table_reader(fh)
-            plain = {h: re.sub(r"[\s_]+", "", h.lower()) for h in reader.fieldnames or []}
-            columns_once(path, [plain[h] for h in reader.fieldnames or []], set(_COLUMNS))
-            names = {h: _COLUMNS.get(plain[h]) for h in plain}
-            raw = [(line, {names[k]: (v or "").strip() for k, v in row.items() if names[k]}) for line, row in table_rows(reader)]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise DatasetError(where(path, f"not a readable CSV file ({exc})")) from exc
+    with open_table(path) as reader:
+        plain = {h: re.sub(r"[\s_]+", "", h.lower()) for h in reader.fieldnames or []}
+        columns_once(path, [plain[h] for h in reader.fieldnames or []], set(_COLUMNS))
+        names = {h: _COLUMNS.get(plain[h]) for h in plain}
+        raw = [(line, {names[k]: (v or "").strip() for k, v in row.items() if names[k]}) for line, row in table_rows(reader)]
     missing = sorted({"subject", "filename", "onset", "apex", "offset", "aus"} - set(names.values()))
     if missing:
         wanted = {v: k for k, v in {"Subject": "subject", "Filename": "filename", "OnsetFrame": "onset", "ApexFrame": "apex",

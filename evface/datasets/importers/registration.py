@@ -32,7 +32,6 @@ tells. The importer rejects an implausible homography or, on request, warns and 
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evface.datasets.importers.annotations import columns_once, table_reader, table_rows
+from evface.datasets.importers.annotations import columns_once, open_table, table_rows
 from evface.errors import DatasetError, where
 
 
@@ -112,15 +111,11 @@ def read_point_pairs(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise RegistrationError(where(path, "point-pair file not found"))
-    try:
-        return _point_pairs(path)
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise RegistrationError(where(path, f"not a readable CSV file ({exc})")) from exc
+    return _point_pairs(path)
 
 
 def _point_pairs(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = table_reader(fh)
+    with open_table(path, RegistrationError) as reader:
         comma_decimals = reader.reader.dialect.delimiter != ","  # 4,5 in a semicolon table
         cols = [c.strip().lower() for c in reader.fieldnames or []]
         columns_once(path, cols, {"rgb_x", "rgb_y", "x", "y"}, RegistrationError)

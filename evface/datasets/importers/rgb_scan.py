@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from evface.datasets.importers.annotations import table_int
+from evface.datasets.importers.annotations import table_encoding, table_int, undecodable
 from evface.datasets.importers.sync import frame_difference_energy
 from evface.errors import DatasetError, FormatError, where
 from evface.sim.video import count_frames, iter_frame_files, iter_video_frames, numbered_frames, video_info
@@ -197,10 +197,11 @@ def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     path = Path(path)
     if not path.is_file():
         raise DatasetError(where(path, "frame-timestamp file not found"))
+    encoding = table_encoding(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DatasetError(where(path, f"not a readable CSV file ({exc})")) from exc
+        text = path.read_text(encoding=encoding)
+    except UnicodeDecodeError:
+        raise DatasetError(where(path, undecodable(path, encoding))) from None
     times, exposures, lines, time_column, column = [], [], [], 0, None
     for line_no, line in enumerate(text.splitlines(), start=1):
         cells = [c.strip() for c in re.split(r"[,;\t]", line)]  # as spreadsheets write it in any locale
