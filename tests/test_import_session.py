@@ -353,13 +353,6 @@ def test_a_setting_the_chosen_method_ignores_is_refused(kw, unused):
         EventSource("hd", Path("hd.raw"), **kw)
 
 
-def test_no_face_and_no_fallback_box(session, tmp_path):
-    root, _ = session
-    with pytest.raises(DatasetError, match="line 2: no face found in the RGB frames of clip s01_a"):
-        run(root, tmp_path / "ds", face_box=None)
-    assert_nothing_written(tmp_path / "ds")
-
-
 def test_a_clip_without_a_face_is_refused_before_any_event_is_read(session, tmp_path, monkeypatch):
     """The faces are found on the RGB side, after the video scan and before the event files are
     read, so a clip without a face is refused in seconds (was: after the whole event scan and sync,
@@ -372,10 +365,26 @@ def test_a_clip_without_a_face_is_refused_before_any_event_is_read(session, tmp_
     for name in ("_triggers", "_scan", "EventWindows"):
         monkeypatch.setattr(mod, name, read_events)
     root, _ = session
-    for opts in ({"face_box": None}, {"face_box": None, "detect_faces": True, "min_face": 0.95}):  # the face is 88 of 96 px
-        with pytest.raises(DatasetError, match="line 2: no face found in the RGB frames of clip s01_a; give its face box"):
+    for opts, says in (({"face_box": None, "detect_faces": True, "min_face": 0.95},  # the face is 88 of 96 px
+                        "line 2: no face found in the RGB frames of clip s01_a; give its face box"),
+                       ({"face_box": None}, "line 2: clip s01_a has no face box: --no-faces")):
+        with pytest.raises(DatasetError, match=says):
             run(root, tmp_path / "ds", **opts)
         assert_nothing_written(tmp_path / "ds")
+
+
+def test_no_faces_without_a_box_says_the_detector_was_turned_off(session, tmp_path):
+    """``--no-faces`` and no box for a clip: the message names what was asked and the options that
+    give the box (was: "no face found in the RGB frames of clip ...", the detector never run, and
+    "or lower --min-face", which changed nothing)."""
+    root, _ = session
+    with pytest.raises(DatasetError) as info:
+        run(root, tmp_path / "ds", face_box=None)
+    assert str(info.value).endswith(
+        "annotations.csv: line 2: clip s01_a has no face box: --no-faces (detect_faces=False) turned the face detector "
+        "off; give its face box (the table's face_x, face_y, face_w, face_h columns, RGB pixels), --face-box X,Y,W,H for "
+        "every clip, or leave out --no-faces"), info.value
+    assert_nothing_written(tmp_path / "ds")
 
 
 @pytest.mark.skipif(not REAL_VIDEO.is_file(), reason="../shared/real-video is absent")

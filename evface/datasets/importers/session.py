@@ -157,11 +157,25 @@ def _clip_faces(rows: list, clip_frames: dict[str, np.ndarray], t_frames: np.nda
         if a.clip_id in picks:
             box, note = face_of_detections([found[k] for k in picks[a.clip_id]], options.min_face)
         if box is None:
-            raise DatasetError(f"{annotations}: line {a.line}: no face found in the RGB frames of clip {a.clip_id}; "
-                               "give its face box (the table's face_x, face_y, face_w, face_h columns, RGB pixels), "
-                               "--face-box X,Y,W,H for every clip, or lower --min-face")
+            raise DatasetError(f"{annotations}: line {a.line}: {_no_face(a.clip_id, options)}")
         faces[a.clip_id] = (box, note, given[a.clip_id] is None)
     return faces
+
+
+def _no_face(clip_id: str, options: SessionOptions) -> str:
+    """Why clip ``clip_id`` has no face box, and the options that give one: the detector found
+    none, or it was turned off (``--no-faces``) and no box was given.
+
+    Examples
+    --------
+    >>> _no_face("s01_a", SessionOptions(detect_faces=False)).split(";")[0]
+    'clip s01_a has no face box: --no-faces (detect_faces=False) turned the face detector off'
+    """
+    give = ("give its face box (the table's face_x, face_y, face_w, face_h columns, RGB pixels), --face-box X,Y,W,H "
+            "for every clip")
+    if not options.detect_faces:
+        return f"clip {clip_id} has no face box: --no-faces (detect_faces=False) turned the face detector off; {give}, or leave out --no-faces"
+    return f"no face found in the RGB frames of clip {clip_id}; {give}, or lower --min-face"
 
 
 def _batches(rows: list, clip_frames: dict[str, np.ndarray], frame_bytes: int, budget_bytes: int) -> list[list]:
