@@ -346,6 +346,9 @@ def test_cli_import_corpus(corpus, tmp_path):
     (("--face-box", "0,0,0,0"), "--face-box: face_box must be x, y, width, height with a positive size, got (0, 0, 0, 0)"),
     # was a ZeroDivisionError (exit 1); a negative width a warning that the window kept 0 % of the face
     (("--face-box", "1,2,-3,4"), "--face-box: face_box must be x, y, width, height with a positive size, got (1, 2, -3, 4)"),
+    # was "seed must be at most 9223372036854775807 (2^63 - 1), got 922364873801588145127424", the first clip's seed
+    (("--seed", "9223372036854775808"), "--seed: seed must be in [0, 70368744177664], got 9223372036854775808"),
+    (("--seed", "70368744177665"), "--seed: seed must be in [0, 70368744177664], got 70368744177665"),
 ])
 def test_cli_import_corpus_names_the_option_of_a_bad_value(corpus, tmp_path, capsys, args, says):
     assert main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(tmp_path / "ds"), *args]) == 2

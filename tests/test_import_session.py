@@ -754,6 +754,19 @@ def test_bad_rgb_timing_is_refused_naming_the_option(session, tmp_path, capsys, 
         RgbSource(root / "rgb.mp4", fps=float("nan"))
 
 
+@pytest.mark.parametrize("offset", ["9223372036854775808", "9223372036854775807", "-4611686018427387905"])
+def test_an_offset_beyond_2_62_us_is_refused_naming_the_option(session, tmp_path, capsys, offset):
+    """``--offset hd=2**63`` was an OverflowError in the sync after the scans (exit 1), and 2**63 - 1
+    wrapped round there (the events "spanned -9223372035941059585.. µs")."""
+    root, _ = session
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb",
+                 str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv"), "--sync", "hd=offset",
+                 "--offset", f"hd={offset}", "--no-faces", "--face-box", "40,24,48,48"]) == 2
+    assert capsys.readouterr().err.strip() == ("error: sensor 'hd': offset_us (--offset) must be in "
+                                               f"[-4611686018427387904, 4611686018427387904], got {offset}")
+    assert not (tmp_path / "ds").exists()
+
+
 def test_a_video_stating_a_frame_rate_out_of_range_is_refused_naming_the_options(session, tmp_path):
     """A video whose header states 0.01 fps put its frames 100 s apart (and --rgb-fps 1e9 all at 0 µs):
     the import was then refused for a wrong reason (trigger pulses that do not match the frames, a

@@ -68,7 +68,7 @@ def session(
     model: list[str] = typer.Option(None, "--model", help="NAME=MODEL, stored with the clips (hd=evk4)."),
     roi: list[str] = typer.Option(None, "--roi", help="NAME=X0,Y0,W,H crop window on the full sensor."),
     sync: list[str] = typer.Option(None, "--sync", help="NAME=auto|trigger|offset|xcorr (default auto)."),
-    offset: list[str] = typer.Option(None, "--offset", help="NAME=US: t_session = t_sensor + US (also the xcorr search centre)."),
+    offset: list[str] = typer.Option(None, "--offset", help="NAME=US: t_session = t_sensor + US, within ±2^62 (also the xcorr search centre)."),
     trigger_channel: list[str] = typer.Option(None, "--trigger-channel", help="NAME=CH trigger input of the RGB pulses (default 0)."),
     trigger_first_frame: list[str] = typer.Option(None, "--trigger-first-frame", help="NAME=K RGB frame of the first pulse (default 0)."),
     points: list[str] = typer.Option(None, "--points", help="NAME=CSV point pairs rgb_x,rgb_y,x,y."),
@@ -189,7 +189,7 @@ def corpus(
     rgb_fps: float = typer.Option(0.0, "--rgb-fps", help="Resample the RGB frames to this rate (0: keep the corpus rate)."),
     lux_white: float = typer.Option(300.0, "--lux-white", help="Scene illuminance of an sRGB white pixel, lux."),
     upsample: int = typer.Option(0, "--upsample", min=0, help="Simulation steps per frame interval (0: enough for 1 kHz)."),
-    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the camera simulation."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the camera simulation (at most 2^46)."),
     label: str = typer.Option("aus", "--label", help="Label clips by 'aus' (AU1+2) or 'emotion'."),
     classes: str = typer.Option(None, "--classes", help="Label by an AU class set (default, compact, mouth); skip rows matching none."),
     face_box: str = typer.Option(None, "--face-box", help="X,Y,W,H face box (frame pixels) of every clip; wins over the detector."),
@@ -203,7 +203,7 @@ def corpus(
     output_folder(out, "OUT")
 
     with naming_fields({"fps": "--fps", "rgb_fps": "--rgb-fps", "lux_white": "--lux-white", "upsample": "--upsample",
-                        "min_face": "--min-face", "label": "--label", "face_box": "--face-box"}):
+                        "seed": "--seed", "min_face": "--min-face", "label": "--label", "face_box": "--face-box"}):
         options = CorpusOptions(sensors=tuple(sensor), fps=fps, rgb_fps=rgb_fps or None, lux_white=lux_white,
                                 upsample=upsample or None, seed=seed, label=label, classes=classes, lighting=lighting,
                                 face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,

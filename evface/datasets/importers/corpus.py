@@ -55,7 +55,7 @@ import cv2
 import numpy as np
 
 from evface import __version__
-from evface.checks import as_box, as_real, numbers
+from evface.checks import as_box, as_int, as_real, numbers
 from evface.datasets.importers.annotations import (
     CLIP_ID,
     class_set,
@@ -102,6 +102,11 @@ class CorpusRow:
     line: int
 
 
+MAX_SEED = 2**46
+"""The largest ``seed``: clip ``i``'s sensor ``j`` is seeded ``seed * 100_003 + i * 101 + j``,
+which the simulator takes up to 2**63 - 1 (here for tables of up to 10**16 rows)."""
+
+
 @dataclass(frozen=True)
 class CorpusOptions:
     """How a corpus becomes a dataset (see the module docstring).
@@ -134,6 +139,7 @@ class CorpusOptions:
 
     def __post_init__(self) -> None:
         numbers(self, "fps", "rgb_fps", "lux_white", "upsample", "seed", "min_face")
+        as_int("seed", self.seed, 0, MAX_SEED)  # 2**63 stopped the first clip, the option unnamed and its seed shown
         if self.face_box is not None:
             as_box("face_box", self.face_box)
         if not isinstance(self.sensors, (tuple, list)) or not all(isinstance(n, str) for n in self.sensors):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evface.checks import as_box, numbers, sensor_dims
+from evface.checks import as_box, as_int, numbers, sensor_dims
 from evface.datasets.importers.registration import QualityBounds
 from evface.errors import ParameterError
 from evface.sim.video import FPS_RANGE
@@ -41,7 +41,8 @@ class EventSource:
         else cross-correlation; an ``offset_us`` beside such pulses, or a trigger setting without
         them, is refused rather than ignored), ``trigger``, ``offset`` or ``xcorr``.
     offset_us : int, optional
-        ``t_session = t_sensor + offset_us`` (for ``offset``; also the search centre of ``xcorr``).
+        ``t_session = t_sensor + offset_us`` (for ``offset``; also the search centre of ``xcorr``),
+        within ±2**62 µs.
     trigger_channel : int
         Trigger input whose rising edges mark the RGB exposure starts.
     trigger_first_frame : int
@@ -81,6 +82,8 @@ class EventSource:
         if self.trigger_first_frame < 0:
             raise ParameterError(f"sensor {self.name!r}: trigger_first_frame (--trigger-first-frame) is the RGB frame of the "
                                  f"first pulse, a frame index >= 0; got {self.trigger_first_frame}")
+        if self.offset_us is not None:  # 2**63 overflowed in the sync (exit 1), 2**63 - 1 wrapped round
+            as_int(f"sensor {self.name!r}: offset_us (--offset)", self.offset_us, -(2**62), 2**62)
         if self.sync == "offset" and self.offset_us is None:
             raise ParameterError(f"sensor {self.name!r}: sync 'offset' needs offset_us")
         if self.registration == "points" and self.points is None:
