@@ -332,6 +332,34 @@ def read_annotations(
         a face box that is not four numbers with a positive size.
     """
     path = Path(path)
+    header, rows = _table(path)
+    unit = _check_header(path, header, rows, frame_times_us is not None, default_subject)
+    frame_t = None if frame_times_us is None else np.asarray(frame_times_us, dtype=np.int64)
+    if frame_t is not None and frame_period_us is None:
+        frame_period_us = int(np.median(np.diff(frame_t))) if frame_t.size > 1 else 0
+    ids = _ClipIds()
+    out: list[Annotation] = []
+    for line, row in rows:
+        src = f"{path}: line {line}"
+        subject = row.get("subject") or default_subject
+        if not subject:
+            raise DatasetError(f"{src}: empty subject")
+        times = _ordered(src, _row_times(src, row, unit, frame_t, frame_period_us or 0))
+        aus = parse_aus(row.get("aus", ""), source=src)
+        clip_id = ids.take(src, line, row.get("clip_id", ""), str(subject), times)
+        out.append(Annotation(
+            clip_id=clip_id, subject=str(subject), label=row.get("label") or label_from_aus(aus), aus=tuple(aus),
+            lighting=row.get("lighting") or default_lighting,
+            start_us=times[0], onset_us=times[1], apex_us=times[2], offset_us=times[3], end_us=times[4], line=line,
+            face_box=_row_face_box(src, row),
+        ))
+    return out
+
+
+def _table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The annotation table's header (names stripped, lower case) and rows (:func:`table_rows`:
+    each with its line, cells by those names, stripped, a missing one empty); a header that names a
+    column twice is refused (:func:`columns_once`)."""
     if not path.is_file():
         raise DatasetError(where(path, "annotation file not found"))
     with open_table(path) as reader:
@@ -339,10 +367,17 @@ def read_annotations(
         columns_once(path, header, {"subject", "aus", "clip_id", "label", "lighting", *FACE_FIELDS,
                                     *(f"{n}_{unit}" for n in TIME_FIELDS for unit in ("us", "frame"))})
         rows = [(line, {k.strip().lower(): (v or "").strip() for k, v in row.items()}) for line, row in table_rows(reader)]
+    return header, rows
+
+
+def _check_header(path: Path, header: list[str], rows: list, frame_times: bool, default_subject: str | None) -> str:
+    """The table's time unit (``us`` or ``frame``: :func:`_time_unit`), after refusing a table
+    without a header, rows or a needed column, frame-indexed rows without the RGB ``frame_times``,
+    or some of the four face-box columns without the others."""
     if not header:
         raise DatasetError(where(path, "empty annotation file (expected a header line)"))
     unit = _time_unit(path, header)
-    if unit == "frame" and frame_times_us is None:
+    if unit == "frame" and not frame_times:
         raise DatasetError(where(path, "frame-indexed annotations need the RGB frame times"))
     if "subject" not in header and default_subject is None:
         raise DatasetError(where(path, "missing column 'subject' (or give a default subject)"))
@@ -353,45 +388,54 @@ def read_annotations(
     if any(f in header for f in FACE_FIELDS) and not all(f in header for f in FACE_FIELDS):
         raise DatasetError(where(path, f"a face box needs all four columns {', '.join(FACE_FIELDS)}; "
                                        f"missing {', '.join(f for f in FACE_FIELDS if f not in header)}"))
-    frame_t = None if frame_times_us is None else np.asarray(frame_times_us, dtype=np.int64)
-    if frame_t is not None and frame_period_us is None:
-        frame_period_us = int(np.median(np.diff(frame_t))) if frame_t.size > 1 else 0
-    out: list[Annotation] = []
-    seen: dict[str, tuple[str, int]] = {}  # by the id regardless of case: the first id and its line
-    counters: dict[str, int] = {}
-    windows: dict[tuple[str, int, int], int] = {}  # (subject, start, end): the first line
-    for line, row in rows:
-        src = f"{path}: line {line}"
-        subject = row.get("subject") or default_subject
-        if not subject:
-            raise DatasetError(f"{src}: empty subject")
-        times = _row_times(src, row, unit, frame_t, frame_period_us or 0)
-        if not (times[0] <= times[1] <= times[2] <= times[3] <= times[4]) or times[0] >= times[4]:
-            named = ", ".join(f"{n}={v}" for n, v in zip(TIME_FIELDS, times))
-            raise DatasetError(f"{src}: times must satisfy start <= onset <= apex <= offset <= end and start < end (got {named} µs)")
-        aus = parse_aus(row.get("aus", ""), source=src)
-        clip_id = row.get("clip_id") or f"{subject}_c{counters.get(subject, 0):03d}"
-        counters[subject] = counters.get(subject, 0) + 1
+    return unit
+
+
+def _ordered(src: str, times: list[int]) -> list[int]:
+    """``times`` (start, onset, apex, offset, end), refused unless in order with ``start < end``.
+
+    Examples
+    --------
+    >>> _ordered("a.csv: line 2", [0, 30, 20, 40, 50])
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: a.csv: line 2: times must satisfy start <= onset <= apex <= offset <= end and start < end (got start=0, onset=30, apex=20, offset=40, end=50 µs)
+    """
+    if not (times[0] <= times[1] <= times[2] <= times[3] <= times[4]) or times[0] >= times[4]:
+        named = ", ".join(f"{n}={v}" for n, v in zip(TIME_FIELDS, times))
+        raise DatasetError(f"{src}: times must satisfy start <= onset <= apex <= offset <= end and start < end (got {named} µs)")
+    return times
+
+
+class _ClipIds:
+    """The clip ids of one table's rows so far: a row's own or default one
+    (``<subject>_c<NNN>``, numbered per subject in file order), refused when it is no file name,
+    when another row took it (or one that differs only in case), or when another row of the same
+    subject has the same clip window."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[str, int]] = {}  # by the id regardless of case: the first id and its line
+        self._counters: dict[str, int] = {}
+        self._windows: dict[tuple[str, int, int], int] = {}  # (subject, start, end): the first line
+
+    def take(self, src: str, line: int, given: str, subject: str, times: list[int]) -> str:
+        """The clip id of the row on ``line`` (``src`` names it): ``given``, or the default."""
+        clip_id = given or f"{subject}_c{self._counters.get(subject, 0):03d}"
+        self._counters[subject] = self._counters.get(subject, 0) + 1
         if not CLIP_ID.match(clip_id):
-            made = "" if row.get("clip_id") else f", made from subject {subject!r} for want of a clip_id,"
+            made = "" if given else f", made from subject {subject!r} for want of a clip_id,"
             raise DatasetError(f"{src}: clip id {clip_id!r}{made} must use only letters, digits, '_', '.', '-'"
                                + ("; give the row a clip_id" if made else ""))
-        first, first_line = seen.setdefault(clip_id.casefold(), (clip_id, line))
+        first, first_line = self._seen.setdefault(clip_id.casefold(), (clip_id, line))
         if first_line != line:
             raise DatasetError(f"{src}: duplicate clip id {clip_id!r} (first on line {first_line})" if first == clip_id
                                else f"{src}: {differ_in_case(first, clip_id)} ({first!r} on line {first_line}); give "
                                     "one of the two rows another clip_id")
-        first_window = windows.setdefault((str(subject), times[0], times[4]), line)
+        first_window = self._windows.setdefault((subject, times[0], times[4]), line)
         if first_window != line:
             raise DatasetError(f"{src}: subject {subject}'s clip {times[0]}..{times[4]} µs is line {first_window}'s too: "
                                "the same frames and events twice (a repeated row?); remove one of the two")
-        out.append(Annotation(
-            clip_id=clip_id, subject=str(subject), label=row.get("label") or label_from_aus(aus), aus=tuple(aus),
-            lighting=row.get("lighting") or default_lighting,
-            start_us=times[0], onset_us=times[1], apex_us=times[2], offset_us=times[3], end_us=times[4], line=line,
-            face_box=_row_face_box(src, row),
-        ))
-    return out
+        return clip_id
 
 
 def _row_face_box(src: str, row: dict[str, str]) -> tuple[float, float, float, float] | None:
