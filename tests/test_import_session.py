@@ -743,6 +743,10 @@ def test_a_clip_outside_a_recording_after_a_cross_correlation_names_the_estimate
      "--rgb-exposure-us: rgb exposure_us must be at most 10,000,000 µs (10 s), got 99999999999999999999999"),
     (("--rgb-start-us", "99999999999999999999999"),
      "--rgb-start-us: rgb start_us must lie within ±2**62 µs, got 99999999999999999999999"),
+    # a singular homography and OpenCV's assertion, after the video and event scans (exit 1); 2**63 refused for memory
+    (("--rgb-size", "0,10"), "--rgb-size: rgb_size width must be in [1, 65536], got 0"),
+    (("--rgb-size", "64,-5"), "--rgb-size: rgb_size height must be in [1, 65536], got -5"),
+    (("--rgb-size", "9223372036854775808,10"), "--rgb-size: rgb_size width must be in [1, 65536], got 9223372036854775808"),
 ])
 def test_bad_rgb_timing_is_refused_naming_the_option(session, tmp_path, capsys, args, says):
     root, _ = session

@@ -145,7 +145,7 @@ def session(
         rgb_source = RgbSource(rgb, fps=rgb_fps, start_us=rgb_start_us, timestamps=rgb_timestamps,
                                exposure_us=rgb_exposure_us)
     with naming_fields({"max_offset_us": "--max-offset-us", "min_confidence": "--min-confidence", "min_face": "--min-face",
-                        "face_box": "--face-box", "registration_check": "--registration-check"}):
+                        "face_box": "--face-box", "rgb_size": "--rgb-size", "registration_check": "--registration-check"}):
         options = SessionOptions(subject=subject, lighting=lighting, max_offset_us=max_offset_us,
                                  min_confidence=min_confidence,
                                  rgb_size=_ints(rgb_size, 2, "--rgb-size") if rgb_size else None, detect_faces=faces,

@@ -182,3 +182,5 @@ class SessionOptions:
             raise ParameterError(f"min_confidence is a confidence in [0, 1], got {self.min_confidence}")
         if self.face_box is not None:
             as_box("face_box", self.face_box)
+        if self.rgb_size is not None:  # 0 was a singular homography and -5 OpenCV's assertion, both after the scans (exit 1)
+            object.__setattr__(self, "rgb_size", sensor_dims(self.rgb_size, "rgb_size"))
