@@ -134,6 +134,8 @@ def test_tables_in_excels_unicode_text_or_with_its_separator_line_are_read(tmp_p
     assert read_point_pairs(tmp_path / "p.csv")[1][-1].tolist() == [4.5, 4.5]
     (tmp_path / "t.csv").write_text("t_us\texposure_us\n0\t9000\n33333\t9500\n", encoding="utf-16")
     assert read_frame_times(tmp_path / "t.csv")[0].tolist() == [0, 33333]
+    (tmp_path / "t.csv").write_text("sep=;\r\nframe;t_us\r\n0;0\r\n1;33333\r\n")  # was "line 2: timestamp ... must be"
+    assert read_frame_times(tmp_path / "t.csv")[0].tolist() == [0, 33333]
 
 
 def test_a_table_in_another_encoding_than_utf8_says_to_save_it_as_utf8(tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from evface.datasets.importers.annotations import table_encoding, table_int, undecodable
+from evface.datasets.importers.annotations import SEPARATOR_LINE, table_encoding, table_int, undecodable
 from evface.datasets.importers.sync import frame_difference_energy
 from evface.errors import DatasetError, FormatError, where
 from evface.sim.video import count_frames, iter_frame_files, iter_video_frames, numbered_frames, video_info
@@ -181,8 +181,8 @@ class FrameReader:
 
 def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     """Frame timestamps in µs, one per line (the header's ``t_us`` column, else the first column of a
-    CSV; a header line is skipped), and the per-frame exposures (µs) when the header names an
-    ``exposure_us`` column, else ``None``. A DatasetError names the first line whose time does not
+    CSV; a header line is skipped, and Excel's ``sep=;`` line before it), and the per-frame
+    exposures (µs) when the header names an ``exposure_us`` column, else ``None``. A DatasetError names the first line whose time does not
     follow the one before (a log of ``frame,t_us`` rows read by its first column was times 1 µs apart).
 
     Examples
@@ -203,7 +203,8 @@ def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     except UnicodeDecodeError:
         raise DatasetError(where(path, undecodable(path, encoding))) from None
     times, exposures, lines, time_column, column = [], [], [], 0, None
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    header = 2 if SEPARATOR_LINE.match(text.partition("\n")[0]) else 1  # after Excel's "sep=;" line
+    for line_no, line in enumerate(text.splitlines()[header - 1:], start=header):
         cells = [c.strip() for c in re.split(r"[,;\t]", line)]  # as spreadsheets write it in any locale
         if not cells[0]:
             continue
@@ -213,7 +214,7 @@ def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
                 exposures.append(table_int(cells[column]))
             lines.append(line_no)
         except (ValueError, IndexError):
-            if line_no == 1:
+            if line_no == header:
                 time_column = cells.index("t_us") if "t_us" in cells else 0
                 column = cells.index("exposure_us") if "exposure_us" in cells else None
                 continue
