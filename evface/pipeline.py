@@ -20,7 +20,7 @@ than two two-threaded ones in turn. Every training stage is one job that prepare
 part of its protocol (a classification model: a fold and seed, :mod:`evface.tasks.classify`; a
 reconstruction fold: its CVAE and recurrent UNet, :mod:`evface.tasks.reconstruct`) and one that
 pools the parts into its metrics, so its folds train side by side. With ``ray`` the clips and
-these jobs are tasks on a Ray cluster instead (:class:`evface.executor.RayCluster`;
+these jobs are tasks on a Ray cluster instead (:class:`evface.ray_cluster.RayCluster`;
 docs/scale-out.md); the run folder and report are the same.
 """
 
@@ -41,7 +41,7 @@ from evface.datasets.synth import other_dataset, synthesize
 from evface.datasets.synth_film import local_executor
 from evface.datasets.synth_plan import get_preset
 from evface.errors import DatasetError, ParameterError, counted, where
-from evface.executor import Executor, InProcess, Job, ProcessPool, RayCluster, check_workers, ray_session
+from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers
 from evface.inputs.clip_view import frame_stream
 from evface.inputs.reconstruct import GRID_SENSOR
 from evface.io.atomic_files import atomic_write_text
@@ -49,6 +49,8 @@ from evface.io.clip_reader import frames_and_truth_info, read_clip_meta
 from evface.io.clip_schema import Clip
 from evface.io.dataset import DatasetFolder, read_dataset_json
 from evface.io.manifest import read_manifest
+from evface.ray_cluster import RayCluster
+from evface.ray_connect import ray_session
 from evface.report.html import build_report
 from evface.sim.dvs_noise import NOISE_LEVELS
 from evface.tasks import registry, run_clips, run_folder, run_resume

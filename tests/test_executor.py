@@ -18,7 +18,9 @@ import pytest
 
 from evface.cli import main
 from evface.errors import ParameterError
-from evface.executor import InProcess, Job, ProcessPool, RayCluster, _is_ray_head
+from evface.executor import InProcess, Job, ProcessPool
+from evface.ray_cluster import RayCluster
+from evface.ray_connect import _is_ray_head
 
 REPO = Path(__file__).parents[1]
 

@@ -26,7 +26,9 @@ ray = pytest.importorskip("ray")  # the ray extra (in the test extra); absent on
 
 from evface.cli import main  # noqa: E402
 from evface.errors import DatasetError  # noqa: E402
-from evface.executor import Job, JobFailedError, RayCluster, connect  # noqa: E402
+from evface.executor import Job, JobFailedError  # noqa: E402
+from evface.ray_cluster import RayCluster  # noqa: E402
+from evface.ray_connect import connect  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("ray")  # with --dist loadgroup, one cluster serves every test here
 REPO = Path(__file__).parents[1]
@@ -274,10 +276,10 @@ def test_connecting_keeps_the_commands_sigterm_handler(cluster):
 def test_a_node_running_other_evface_code_is_refused(cluster, monkeypatch):
     """The cluster's nodes ran whatever evface their Python found (another checkout, an older
     install) without a word: clips and models of other code than the command's."""
-    import evface.executor
+    import evface.ray_cluster
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this test module
-    monkeypatch.setattr(evface.executor, "code_fingerprint", lambda: "0123456789ab", raising=False)  # changed code here
+    monkeypatch.setattr(evface.ray_cluster, "code_fingerprint", lambda: "0123456789ab", raising=False)  # changed code here
     said = (r"x failed on the Ray cluster.*the evface of node .* in .*evface is not the one of the command, from the "
             r"same folder \(another version installed there on that node, or its sources changed since the command "
             r"started\)")  # not "the evface of node vm (/x/evface) is not the one of the command (/x/evface)"
@@ -360,9 +362,9 @@ def test_jobs_left_with_no_node_that_can_take_them_stop_the_run(tmp_path, monkey
     """The only node with CPUs lost (its machine gone, 'ray stop' on it) while a job ran, under a
     head started with --num-cpus=0: Ray retried the job and kept it waiting for ever, printing only
     its own retry lines."""
-    import evface.executor
+    import evface.ray_cluster
 
-    monkeypatch.setattr(evface.executor, "NODE_WAIT_S", 1.0, raising=False)
+    monkeypatch.setattr(evface.ray_cluster, "NODE_WAIT_S", 1.0, raising=False)
     temp = tempfile.mkdtemp(prefix="evray-", dir="/tmp")
     head, port = _head(temp, cpus=0, RAY_health_check_period_ms="500", RAY_health_check_failure_threshold="2")
     node = subprocess.Popen([RAY, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1", *COMMON], env=_ray_env(),

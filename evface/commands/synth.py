@@ -11,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from evface.commands import terminal
 from evface.commands.paths import output_folder, sole_writer
 from evface.errors import ParameterError, counted
-from evface.executor import RayCluster, ray_session
+from evface.ray_cluster import RayCluster
+from evface.ray_connect import ray_session
 
 
 def _split_list(values: list[str] | None, option: str) -> list[str] | None:
