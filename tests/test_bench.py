@@ -16,7 +16,7 @@ from evface.bench.synth import run
 from evface.errors import ParameterError
 from evface.sim.dvs_params import DvsParams
 from evface.datasets.synth_plan import preset_plan
-from evface.tasks import classify, reconstruct
+from evface.tasks import classify, recon_speed
 
 
 def test_bench_synth_reports_each_preset_with_its_whole_preset_extrapolation():
@@ -53,8 +53,8 @@ def test_cpu_model_names_a_processor():
     (lambda: events_per_second(lambda: None, 10, repeats=0), "repeats must be >= 1, got 0"),
     (lambda: classify.throughput(steps=0), "steps must be >= 1, got 0"),  # was a ZeroDivisionError
     (lambda: classify.throughput(batch_size=-1), "batch_size must be >= 1, got -1"),
-    (lambda: reconstruct.throughput(steps=-1), "steps must be >= 1, got -1"),  # was a ZeroDivisionError
-    (lambda: reconstruct.throughput(steps=1.5), "steps must be a whole number, got 1.5"),
+    (lambda: recon_speed.throughput(steps=-1), "steps must be >= 1, got -1"),  # was a ZeroDivisionError
+    (lambda: recon_speed.throughput(steps=1.5), "steps must be a whole number, got 1.5"),
     (lambda: run_benchmarks("io"), r"names must be a list of benchmarks, got the string 'io' \(give \('io',\)\)"),
     (lambda: run_benchmarks(("rain",)), r"unknown benchmark\(s\) \['rain'\]"),  # was ModuleNotFoundError
     (lambda: run_benchmarks(("io", "io")),  # was measured twice, one kept
@@ -85,11 +85,11 @@ def test_bench_sim_counts_the_scene_frames_against_memory(monkeypatch):
     (lambda: classify.throughput(batch_size=10**7),
      r"^batch_size 10,000,000 of 4 x 2 x 64 x 64 inputs \(a training step\) takes about 48828.1 GiB, .*; give a "
      "smaller batch_size or size$"),
-    (lambda: reconstruct.throughput(batch_size=10**7),
+    (lambda: recon_speed.throughput(batch_size=10**7),
      r"^batch_size 10,000,000 of 11 x 64 x 64 inputs \(a training step\) takes about 67138.7 GiB, .*; give a "
      "smaller batch_size or size$"),
-    (lambda: reconstruct.throughput(size=0), r"^size must be in \[16, 1024\], got 0$"),
-    (lambda: reconstruct.throughput(size=10**5), r"^size must be in \[16, 1024\], got 100000$"),
+    (lambda: recon_speed.throughput(size=0), r"^size must be in \[16, 1024\], got 0$"),
+    (lambda: recon_speed.throughput(size=10**5), r"^size must be in \[16, 1024\], got 100000$"),
 ])
 def test_bench_train_checks_its_arguments_and_memory_before_allocating(call, message):
     """A batch beyond memory was torch's allocator error, or the process killed part way through

@@ -22,7 +22,8 @@ from evface.tasks.recon_nets import condition, cvae_samples, kl_per_channel, n_c
 from evface.tasks.recon_predict import baselines
 from evface.tasks.recon_run import protocol_parts
 from evface.tasks.recon_training import sequences
-from evface.tasks.reconstruct import evaluate_run, figures, fit_part, pool_parts, prepare, throughput, train, train_and_evaluate
+from evface.tasks.recon_speed import throughput
+from evface.tasks.reconstruct import evaluate_run, figures, fit_part, pool_parts, prepare, train, train_and_evaluate
 
 TINY = ReconstructConfig(size=32, crop=16, n_bins=3, base=4, z_channels=2, batch_size=8, epochs=2, patience=0,
                          k_samples=2, step_us=40_000, seq_len=3, threads=1, device="cpu", val_fraction=0.25)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evface.tasks import classify, reconstruct
+from evface.tasks import classify, recon_speed
 
 
 def run(quick: bool = False) -> dict[str, Any]:
@@ -12,5 +12,5 @@ def run(quick: bool = False) -> dict[str, Any]:
     steps = 2 if quick else 5
     return {
         "classify": classify.throughput(steps=steps),
-        "reconstruct": reconstruct.throughput(steps=steps),
+        "reconstruct": recon_speed.throughput(steps=steps),
     }

@@ -19,8 +19,9 @@ same decoded samples (what ``evface train reconstruct`` calls).
 
 The pieces, each a module of its own: the run folder's parts and files (:mod:`evface.tasks.recon_run`),
 the networks' input and reconstructions (:mod:`evface.tasks.recon_nets`), the training loops of one
-part (:mod:`evface.tasks.recon_training`) and every method's reconstructions of a trained run's samples
-(:mod:`evface.tasks.recon_predict`); this module is the task itself, read top to bottom.
+part (:mod:`evface.tasks.recon_training`), every method's reconstructions of a trained run's samples
+(:mod:`evface.tasks.recon_predict`) and the networks' speed for ``evface bench train``
+(:mod:`evface.tasks.recon_speed`); this module is the task itself, read top to bottom.
 
 The same work in three steps, for ``evface run``, which runs each as a job of its own (so a
 cluster trains the parts side by side): :func:`prepare` lays out the protocol from the manifest,
@@ -65,7 +66,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from evface.checks import as_int, within_memory
 from evface.errors import DatasetError, ParameterError, counted, where
 from evface.inputs.reconstruct import (
     GRID_SENSOR,
@@ -79,10 +79,8 @@ from evface.inputs.reconstruct import (
 )
 from evface.io.clip_reader import frames_and_truth_info
 from evface.io.dataset import DatasetFolder
-from evface.models.cvae import CVAE, cvae_loss, recon_loss
-from evface.models.e2vid import E2VIDRecurrent
 from evface.models.recon_baselines import fit_integration
-from evface.tasks import figure_format, parallel, random_states, recon_eval, run_clips, run_evaluation, run_folder, run_resume
+from evface.tasks import figure_format, parallel, recon_eval, run_clips, run_evaluation, run_folder, run_resume
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.recon_nets import input_scales
 from evface.tasks.recon_predict import _predict, _scoring_parts
@@ -496,83 +494,3 @@ def _evaluated_on(s: ReconSamples, other_ids: set[str], n_parts: int, seeds: lis
     data, config, left_out = elsewhere
     return run_evaluation.scored_elsewhere(data, config["data"], config["evaluation"], len(clips) - other, len(clips),
                                        left_out, "", f"one part's models (the {counted(n_parts, 'part')} taking turns)") + mean
-
-
-# --------------------------------------------------------------------------- speed
-
-
-TRAIN_BYTES_PER_INPUT_BYTE = 40
-"""The memory a training step of :func:`throughput` takes per byte of its float32 inputs (condition
-and target: the activations kept for the backward pass; about 24 at the defaults, measured)."""
-
-
-def throughput(batch_size: int = ReconstructConfig.batch_size, size: int = ReconstructConfig.crop,
-               n_bins: int = ReconstructConfig.n_bins, keyframe: bool = True, steps: int = 5,
-               base: int = ReconstructConfig.base, device: str = "cpu", seed: int = 0) -> dict[str, Any]:
-    """Training and inference speed of the CVAE and the recurrent UNet on random inputs (samples/s).
-
-    The defaults are the training defaults (64 x 64 crops, 5 bins, the event history of the
-    default spec, keyframe channel, ``base`` 8). ``steps`` and ``batch_size`` are integers of at
-    least 1 (a ParameterError naming them; ``steps=0`` was a ZeroDivisionError), ``size``,
-    ``n_bins`` and ``base`` in the ranges of :class:`ReconstructConfig`'s ``size``, ``n_bins`` and
-    ``base``, and a training step's memory (:data:`TRAIN_BYTES_PER_INPUT_BYTE`) is checked against
-    the machine's before anything is allocated.
-
-    Examples
-    --------
-    >>> throughput(size=0)
-    Traceback (most recent call last):
-    ...
-    evface.errors.ParameterError: size must be in [16, 1024], got 0
-    >>> throughput(batch_size=10**6)
-    Traceback (most recent call last):
-    ...
-    evface.errors.ParameterError: batch_size 1,000,000 of 11 x 64 x 64 inputs (a training step) takes about 6713.9 GiB, more than half of this machine's ... GiB; give a smaller batch_size or size
-    """
-    steps, batch_size = as_int("steps", steps, 1), as_int("batch_size", batch_size, 1)
-    # was: size 0 "the condition holds no sample or no pixel", naming no argument
-    size, n_bins, base = as_int("size", size, 16, 1024), as_int("n_bins", n_bins, 1, 256), as_int("base", base, 1, 512)
-    c_in = n_bins + 2 * len(ReconSpec.alphas_rad_s) + int(keyframe)
-    # was: torch's allocator error, or the process killed part way through the step
-    within_memory(TRAIN_BYTES_PER_INPUT_BYTE * 4 * batch_size * (c_in + 1) * size**2,
-                  f"batch_size {batch_size:,} of {c_in + 1} x {size} x {size} inputs (a training step)",
-                  "give a smaller batch_size or size")
-    random_states.seed_everything(seed)
-    dev = parallel.select_device(device)
-    c = torch.randn(batch_size, c_in, size, size, device=dev)
-    x = torch.rand(batch_size, 1, size, size, device=dev)
-    result: dict[str, Any] = {"batch_size": batch_size, "size": size, "n_bins": n_bins, "keyframe": keyframe, "base": base,
-                              "device": str(dev), "threads": torch.get_num_threads()}
-    cvae = CVAE(c_in, keyframe, base, ReconstructConfig.z_channels).to(dev)
-    e2vid = E2VIDRecurrent(c_in, keyframe, base).to(dev)
-
-    def timed(fn: Callable[[], None]) -> float:
-        fn()  # warm-up
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            fn()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        return batch_size * steps / (time.perf_counter() - t0)
-
-    for name, model, step in (
-        ("cvae", cvae, lambda: cvae_loss(cvae(x, c), x, 1.0)["loss"]),
-        ("e2vid", e2vid, lambda: recon_loss(e2vid(c)[0], x)),
-    ):
-        opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-
-        def train_step(step=step, opt=opt) -> None:
-            opt.zero_grad(set_to_none=True)
-            step().backward()
-            opt.step()
-
-        model.train()
-        result[f"{name}_train_samples_per_s"] = timed(train_step)
-        model.eval()
-        with torch.no_grad():
-            infer = (lambda: cvae.reconstruct(c)) if name == "cvae" else (lambda: e2vid(c))
-            result[f"{name}_infer_samples_per_s"] = timed(infer)
-        result[f"{name}_parameters"] = sum(p.numel() for p in model.parameters())
-    return result
