@@ -6,7 +6,8 @@ from evface.errors import DatasetError, FormatError, ParameterError
 from evface.events.core import concatenate, make_events
 from evface.inputs.au_regions import REGIONS, active_regions, region_masks
 from evface.inputs.clip_view import homography, register_to_box, resize_area, to_gray
-from evface.inputs.reconstruct import ARRAYS, ReconSamples, ReconSpec, build_samples, clip_samples, write_samples
+from evface.inputs.recon_dataset import build_samples, write_samples
+from evface.inputs.reconstruct import ARRAYS, ReconSamples, ReconSpec, clip_samples
 from evface.io.clip_reader import read_clip
 from evface.io.clip_schema import Clip
 from evface.io.clip_writer import write_clip

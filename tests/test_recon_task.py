@@ -13,7 +13,8 @@ from recon_fixtures import SENSOR_SCALE, make_clip, make_fake_dataset
 
 from evface.cli import main
 from evface.errors import FormatError, ParameterError
-from evface.inputs.reconstruct import ReconSamples, ReconSpec, build_samples
+from evface.inputs.recon_dataset import build_samples
+from evface.inputs.reconstruct import ReconSamples, ReconSpec
 from evface.io.dataset import DatasetFolder
 from evface.models.cvae import CVAE
 from evface.tasks import checkpoints, engine, recon_predict, recon_training, reconstruct, run_folder
@@ -181,7 +182,8 @@ def test_folds_pool_every_clip_once(fake, tmp_path):
     config = run_folder.load_config(tmp_path / "folds")
     assert m["evaluation"] == "2-fold subject-grouped cross-validation" and len(m["folds"]) == 2
     assert m["n_subjects"] == 4 and m["n_clips"] == 4 and m["subjects"] == ["s00", "s01", "s02", "s03"]
-    from evface.inputs.reconstruct import ReconSpec, build_samples
+    from evface.inputs.recon_dataset import build_samples
+    from evface.inputs.reconstruct import ReconSpec
     from evface.io.dataset import DatasetFolder
 
     every = build_samples(fake, DatasetFolder.open(fake).rows, ReconSpec(sensor="hd", size=32, step_us=40_000))
@@ -387,7 +389,8 @@ def test_recurrent_cvae_trains_on_runs_and_reads_each_clip_in_time_order(fake, t
 
 
 def test_hd_and_lr_score_keyframe_copy_identically(fake):
-    from evface.inputs.reconstruct import ReconSpec, build_samples
+    from evface.inputs.recon_dataset import build_samples
+    from evface.inputs.reconstruct import ReconSpec
     from evface.io.dataset import DatasetFolder
     from evface.tasks.recon_eval import sample_scores, score
 
@@ -404,7 +407,8 @@ def test_hd_and_lr_score_keyframe_copy_identically(fake):
 
 
 def test_apex_scores_by_lighting_and_au_class_pool_to_the_apex_scores(fake):
-    from evface.inputs.reconstruct import ReconSpec, build_samples
+    from evface.inputs.recon_dataset import build_samples
+    from evface.inputs.reconstruct import ReconSpec
     from evface.io.dataset import DatasetFolder
     from evface.tasks.recon_eval import phase_indices, sample_scores, score
 
@@ -518,7 +522,8 @@ def test_eval_frames_hold_what_was_scored(fake, tmp_path, capsys):
 
 def test_sequences_are_consecutive_within_clips(fake):
     from evface.io.dataset import DatasetFolder
-    from evface.inputs.reconstruct import ReconSpec, build_samples
+    from evface.inputs.recon_dataset import build_samples
+    from evface.inputs.reconstruct import ReconSpec
 
     s = build_samples(fake, DatasetFolder.open(fake).rows[:2], ReconSpec(sensor="lr", size=16, step_us=30_000))
     runs = sequences(s, 4)
@@ -536,7 +541,8 @@ def test_unknown_sensor_and_throughput(tmp_path):
 
 def test_on_synthetic_tiny_dataset(tmp_path):
     from evface.io.dataset import DatasetFolder
-    from evface.inputs.reconstruct import ReconSpec, build_samples
+    from evface.inputs.recon_dataset import build_samples
+    from evface.inputs.reconstruct import ReconSpec
     from evface.datasets.synth import synthesize
 
     root = synthesize(tmp_path / "tiny", preset="tiny", seed=0, subjects=3, classes=["AU4"], lighting=["bright"])

@@ -5,5 +5,6 @@
 - :mod:`evface.inputs.classify` -- clip -> classifier input tensor;
 - :mod:`evface.inputs.flow` -- onset -> apex optical flow and strain, the apex found from frames or events;
 - :mod:`evface.inputs.reconstruct` -- clip -> reconstruction samples of the three protocols;
+- :mod:`evface.inputs.recon_dataset` -- a dataset's reconstruction samples, in memory or in a folder;
 - :mod:`evface.inputs.au_regions` -- AU-region masks on the reconstruction grid.
 """

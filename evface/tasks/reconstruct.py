@@ -67,16 +67,8 @@ import numpy as np
 import torch
 
 from evface.errors import DatasetError, ParameterError, counted, where
-from evface.inputs.reconstruct import (
-    GRID_SENSOR,
-    NO_INTERPOLATION,
-    ReconSamples,
-    ReconSpec,
-    build_samples,
-    check_memory,
-    sample_bytes,
-    write_samples,
-)
+from evface.inputs.recon_dataset import build_samples, check_memory, sample_bytes, write_samples
+from evface.inputs.reconstruct import GRID_SENSOR, NO_INTERPOLATION, ReconSamples, ReconSpec
 from evface.io.clip_reader import frames_and_truth_info
 from evface.io.dataset import DatasetFolder
 from evface.models.recon_baselines import fit_integration
