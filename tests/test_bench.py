@@ -16,7 +16,7 @@ from evface.bench.synth import run
 from evface.errors import ParameterError
 from evface.sim.dvs_params import DvsParams
 from evface.datasets.synth_plan import preset_plan
-from evface.tasks import classify, recon_speed
+from evface.tasks import class_speed, recon_speed
 
 
 def test_bench_synth_reports_each_preset_with_its_whole_preset_extrapolation():
@@ -51,8 +51,8 @@ def test_cpu_model_names_a_processor():
     (lambda: events_per_second(lambda: None, -5), "^n_events must be >= 1, got -5$"),  # was: -6 million events/s
     (lambda: run_representations(1.5), "n_events must be a whole number, got 1.5"),
     (lambda: events_per_second(lambda: None, 10, repeats=0), "repeats must be >= 1, got 0"),
-    (lambda: classify.throughput(steps=0), "steps must be >= 1, got 0"),  # was a ZeroDivisionError
-    (lambda: classify.throughput(batch_size=-1), "batch_size must be >= 1, got -1"),
+    (lambda: class_speed.throughput(steps=0), "steps must be >= 1, got 0"),  # was a ZeroDivisionError
+    (lambda: class_speed.throughput(batch_size=-1), "batch_size must be >= 1, got -1"),
     (lambda: recon_speed.throughput(steps=-1), "steps must be >= 1, got -1"),  # was a ZeroDivisionError
     (lambda: recon_speed.throughput(steps=1.5), "steps must be a whole number, got 1.5"),
     (lambda: run_benchmarks("io"), r"names must be a list of benchmarks, got the string 'io' \(give \('io',\)\)"),
@@ -79,10 +79,10 @@ def test_bench_sim_counts_the_scene_frames_against_memory(monkeypatch):
 
 
 @pytest.mark.parametrize(("call", "message"), [
-    (lambda: classify.throughput("events"),  # was: "not 'e'", its letters taken as input kinds
+    (lambda: class_speed.throughput("events"),  # was: "not 'e'", its letters taken as input kinds
      r"^inputs must be a list of input kinds, got the string 'events' \(give \('events',\)\)$"),
-    (lambda: classify.throughput(()), r"^inputs names no input kind; give e.g. \('events',\)$"),  # was an IndexError
-    (lambda: classify.throughput(batch_size=10**7),
+    (lambda: class_speed.throughput(()), r"^inputs names no input kind; give e.g. \('events',\)$"),  # was an IndexError
+    (lambda: class_speed.throughput(batch_size=10**7),
      r"^batch_size 10,000,000 of 4 x 2 x 64 x 64 inputs \(a training step\) takes about 48828.1 GiB, .*; give a "
      "smaller batch_size or size$"),
     (lambda: recon_speed.throughput(batch_size=10**7),

@@ -403,7 +403,7 @@ def test_ddp_two_cpu_processes(fake, tmp_path):
 
 
 def test_throughput_reports_samples_per_second():
-    from evface.tasks.classify import throughput
+    from evface.tasks.class_speed import throughput
 
     out = throughput(batch_size=2, time_steps=2, size=16, steps=1)
     assert out["events_train_samples_per_s"] > 0 and out["rgb_train_samples_per_s"] > 0
