@@ -27,6 +27,7 @@ class ClusterLostError(JobFailedError):
     """The Ray cluster stopped while jobs ran: its head node, or this node's raylet, gone (the message
     says how to resume)."""
 
+
 HEAD_CHECK_S = 5.0
 """While no Ray task finishes, :class:`RayCluster` checks this often (seconds) that the cluster's
 head node answers: where it is gone, Ray's calls wait for it for a minute, then end the process
