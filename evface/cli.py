@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     one line and exit 1; Ctrl-C prints "interrupted" and exits 130, SIGTERM (``timeout``, ``docker
     stop``, a batch scheduler ending the job) the same with exit 143, after the same clean-up.
     ``evface --debug ...`` shows the traceback instead. Characters the terminal's encoding cannot
-    take (a file name that is not UTF-8) print as backslash escapes.
+    take (a file name that is not UTF-8) print as backslash escapes. What the library warns of
+    (:class:`~evface.errors.EvfaceWarning`) is one ``warning:`` line each.
     """
     _debug["on"] = False
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 prints as \udcff, never raises
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     terminated = {"by": False}
     try:
-        with _sigterm_as_ctrl_c(terminated):
+        with _sigterm_as_ctrl_c(terminated), terminal.warnings_shown(err_console):
             app(args=argv, standalone_mode=True)
     except SystemExit as exc:  # typer ends every standalone run this way, usage errors and Ctrl-C included
         if _interrupted(exc):

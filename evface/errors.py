@@ -1,8 +1,8 @@
-"""The one exception family of evface, and the words its messages share.
+"""The one exception family of evface, its warning, and the words its messages share.
 
 Every error a user can cause (bad file, bad field, bad parameter) is an :class:`EvfaceError`
 whose message names the file or field and what was expected. The CLI prints these without a
-traceback; anything else is a bug. :func:`where` names a message's file and :func:`counted` a
+traceback; anything else is a bug. What the library warns of is an :class:`EvfaceWarning`. :func:`where` names a message's file and :func:`counted` a
 number of things, in an error or in what a command prints.
 """
 
@@ -34,6 +34,12 @@ class DatasetError(EvfaceError):
 
 class FaceNotFoundError(EvfaceError):
     """No face was found in a photo given as an identity."""
+
+
+class EvfaceWarning(UserWarning):
+    """A result made as asked, which its reader should know more about (a run of a newer evface read
+    by this one): :func:`warnings.warn` in the library, one ``warning:`` line in the CLI
+    (:func:`evface.commands.terminal.warnings_shown`)."""
 
 
 def where(path: str | Path | None, message: str) -> str:

@@ -171,6 +171,23 @@ def test_a_stage_whose_folder_cannot_be_resumed_is_not_blamed_on_the_training_op
                                  "it with evface 9.0, or give --out a new folder")
 
 
+def test_a_stage_begun_by_a_newer_evface_resumes_with_one_warning(tmp_path):
+    """Its jobs resume it with no log: the warning evface train gives was not shown."""
+    from evface import __version__
+
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out = tmp_path / "out"
+    stage = {s.name: s for s in pipeline.plan("quick", fake / "data", out)[1]}["events-hd"]
+    (out / stage.dirname).mkdir(parents=True)
+    (out / stage.dirname / "config.json").write_text(json.dumps({"task": "classify", "evface_version": "999.0"}))
+    lines: list[str] = []
+    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner([], fake), log=lines.append)
+    assert [line for line in lines if "warning" in line] == [
+        f"warning: {out / stage.dirname}: resumed a run of evface 999.0, newer than this evface {__version__}: what "
+        "this version trains may differ from what that one did, and its results may not be comparable; resume it "
+        "with evface 999.0 to keep them alike"]
+
+
 def test_killed_run_resumes_without_redoing_stages(tmp_path):
     fake = make_fake_run(tmp_path / "fake", subjects=3)  # run checks the quick preset's 3 subject folds
     out = tmp_path / "out"

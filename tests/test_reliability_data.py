@@ -25,7 +25,7 @@ from test_classify import make_fake_dataset as make_classify_dataset
 
 from evface.cli import main
 from evface.datasets.synth import synthesize
-from evface.errors import DatasetError
+from evface.errors import DatasetError, EvfaceWarning
 from evface.io import clip_writer
 from evface.io.clip_schema import Clip, SensorInfo
 from evface.io.clip_writer import write_clip
@@ -393,7 +393,7 @@ def test_report_of_a_run_never_evaluated_is_an_error(tmp_path, capsys):
 def test_eval_and_report_of_a_run_with_settings_this_evface_does_not_know_warn_and_work(tmp_path, capsys):
     """A run of a newer evface was evaluated and reported without a word about the settings this one ignores."""
     from evface import __version__
-    from evface.tasks.classify import train_and_evaluate
+    from evface.tasks.classify import evaluate_run, train_and_evaluate
     from report_fixtures import make_fake_run
 
     data = make_classify_dataset(tmp_path / "data")
@@ -408,9 +408,16 @@ def test_eval_and_report_of_a_run_with_settings_this_evface_does_not_know_warn_a
     said = (f"warning: {run}: a run of evface 9.0 with settings this evface {__version__} does not know (ema, mixup): "
             "read without them, its results may not be comparable with those of runs of this version")
     assert main(["eval", str(run), "--data", str(data), "--out", str(tmp_path / "ev")]) == 0
-    assert capsys.readouterr().err.splitlines()[0] == said
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == said and err.count("warning") == 1  # once, from the evaluation itself
+    with pytest.warns(EvfaceWarning) as given:  # the Python API said nothing: the command alone warned
+        evaluate_run(run, data, tmp_path / "ev-api")
+    assert [f"warning: {w.message}" for w in given] == [said]
     assert main(["report", str(tmp_path / "ev"), "--out", str(tmp_path / "report.html")]) == 0  # an evaluation: its run
     assert said in capsys.readouterr().err.splitlines() and (tmp_path / "report.html").exists()
+    # compare of the run or its evaluation (named by its absolute path): once (was: no word)
+    assert main(["compare", str(tmp_path / "ev"), str(tmp_path / "ev0")]) == 0
+    assert [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning")] == [said]
     fake = make_fake_run(tmp_path / "fake")  # an evface run: each stage named
     stage = fake / "stages" / "recon-hd-0" / "config.json"
     stage.write_text(json.dumps({**json.loads(stage.read_text()), run_folder.VERSION: "9.0", "ema": True}))

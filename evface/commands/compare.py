@@ -116,7 +116,8 @@ def register(app: typer.Typer) -> None:
         """Paired difference A - B with subject-bootstrap intervals (over subjects and training seeds too
         for runs of several seeds): top-1, UF1, UAR and an exact McNemar test of two classification runs,
         or SSIM and PSNR per method of two reconstruction runs."""
-        from evface.tasks import class_compare, recon_compare, run_folder  # lazy: scoring modules load for this command only
+        from evface.tasks import class_compare, recon_compare, run_evaluation, run_folder  # lazy: scoring modules load for this command only
+        from evface.tasks.run_resume import warn_of_version  # lazy: as above
 
         if out is not None:
             earlier_comparison_only(out)
@@ -131,11 +132,9 @@ def register(app: typer.Typer) -> None:
         if kinds[run_a] != kinds[run_b]:
             recon, other = (run_a, run_b) if kinds[run_a] else (run_b, run_a)
             raise ParameterError(f"{recon} is a reconstruction run and {other} is not: compare two runs of one task")
-        if kinds[run_a]:
-            res = recon_compare.compare_runs(run_a, run_b)
-            print(recon_compare.format_comparison(res))
-        else:
-            res = class_compare.compare_runs(run_a, run_b)
-            print(format_comparison(res))
+        res = (recon_compare if kinds[run_a] else class_compare).compare_runs(run_a, run_b)
+        for run in filter(None, map(run_evaluation.trained_run, (run_a, run_b))):  # was: no word of a newer evface's
+            warn_of_version(run)
+        print(recon_compare.format_comparison(res) if kinds[run_a] else format_comparison(res))
         if out is not None:
             atomic_write_text(out, json.dumps(res, indent=2))

@@ -68,13 +68,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write one self-contained HTML report of the given runs."""
         from evface.report.html import build_report, is_report  # lazy: keeps matplotlib out of `evface --help`
-        from evface.report.collect import trained_runs  # lazy: as above
-        from evface.tasks.run_resume import version_warning  # lazy: as above
 
         if output_file(out, replaces=(".html", ".htm")).is_file() and not is_report(out):  # a page of the user's
             raise ParameterError(where(out, "exists and is not a report evface wrote, which this command would write "
                                             "over; give --out another name"))
         written = build_report(list(runs), out)
-        for warning in filter(None, map(version_warning, trained_runs(list(runs)))):
-            terminal.warn(console, warning)
         console.print(terminal.labelled("report written:", "bold green", str(written)), soft_wrap=True)

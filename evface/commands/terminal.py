@@ -8,9 +8,16 @@ are drawn on a terminal only (:func:`progress`).
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from rich.console import Console
 from rich.progress import Progress, ProgressColumn
 from rich.text import Text
+
+from evface.errors import EvfaceWarning
 
 
 def console(stderr: bool = True) -> Console:
@@ -29,6 +36,36 @@ def warn(console: Console, text: str) -> None:
     """Print ``warning: text`` on ``console``, only the label styled, the text wrapped softly (a
     long path stays whole)."""
     console.print(labelled("warning:", "yellow", text), soft_wrap=True)
+
+
+@contextmanager
+def warnings_shown(console: Console) -> Iterator[None]:
+    """Inside the block, each :class:`~evface.errors.EvfaceWarning` the library gives is one
+    ``warning: text`` line on ``console`` (:func:`warn`), each text once however many times it is
+    given (a run's warning from the evaluation and the comparison of one command); other warnings
+    are shown as Python shows them.
+
+    Examples
+    --------
+    >>> with warnings_shown(console(stderr=False)):
+    ...     warnings.warn("runs/a: read by an older evface", EvfaceWarning)
+    ...     warnings.warn("runs/a: read by an older evface", EvfaceWarning)
+    warning: runs/a: read by an older evface
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", EvfaceWarning)  # shown once below, also where Python showed it before
+        python_shows, shown = warnings.showwarning, set[str]()
+
+        def show(message: Warning | str, category: type[Warning], *where: Any, **more: Any) -> None:
+            if issubclass(category, EvfaceWarning):
+                if str(message) not in shown:
+                    shown.add(str(message))
+                    warn(console, str(message))
+            else:
+                python_shows(message, category, *where, **more)
+
+        warnings.showwarning = show
+        yield
 
 
 def labelled(label: str, style: str, text: str) -> Text:

@@ -111,16 +111,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Evaluate a trained run on a dataset folder, write metrics.json, print what was scored by which models and the headline figures."""
         from evface.tasks.registry import task_of_run  # lazy: keeps torch out of `evface --help`
-        from evface.tasks.run_resume import version_warning  # lazy: as above
 
         if out is not None:
             output_folder(out)
         task = task_of_run(run)
         if frames and task.name != "reconstruct":
             raise ParameterError(f"--frames: {run} is a {task.name!r} run; only a reconstruction run has frames to write")
-        warning = version_warning(run)
-        if warning:
-            terminal.warn(_console, warning)
         extra = {"frames": True} if frames else {}
         with sole_writer(run if out is None else out):
             metrics = task.evaluate_run(run, data, out, **extra)

@@ -31,6 +31,7 @@ from evface.report.run_pairs import event_vs_frame_comparisons, hd_vs_lr_compari
 from evface.tasks.run_clips import is_training_data, seen_in_training
 from evface.tasks.run_evaluation import HELD_OUT, scored_by
 from evface.tasks.run_folder import check_fields, check_folder, reading
+from evface.tasks.run_resume import warn_of_version
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
             "scikit-image", "faery", "matplotlib")
@@ -81,7 +82,9 @@ def collect(run_dirs: list[Path]) -> ReportData:
     """Read every folder in ``run_dirs`` into one :class:`ReportData`.
 
     Every dataset a run was scored on is summarised in :attr:`ReportData.datasets`, with the names of
-    its runs; where there are several, each run's entry names its own (``data_label``).
+    its runs; where there are several, each run's entry names its own (``data_label``). A run of a
+    newer evface with settings this one does not know is read with a warning
+    (:func:`~evface.tasks.run_resume.warn_of_version`).
     """
     data = ReportData(run_dirs=run_dirs, versions=package_versions(),
                       generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
@@ -129,6 +132,8 @@ def collect(run_dirs: list[Path]) -> ReportData:
     data.comparisons = event_vs_frame_comparisons(data.classify)
     data.event_sensor_comparisons = hd_vs_lr_event_comparisons(data.classify)
     data.sensor_comparisons = hd_vs_lr_comparisons(data.reconstruct)
+    for run in trained_runs(run_dirs):  # each once (was: said by evface report only)
+        warn_of_version(run)
     return data
 
 

@@ -412,12 +412,14 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     model. ``evaluated_on`` says which (:func:`run_evaluation.scored_elsewhere`, on other data). Into
     ``run_dir``, the :data:`TRAINING_KEYS` of its earlier ``metrics.json`` are kept.
     ``cross_sensor`` also scores an event model on the other sensor's events. A dataset with a
-    class the model does not know raises :class:`DatasetError`.
+    class the model does not know raises :class:`DatasetError`. A run of a newer evface with
+    settings this one does not know is scored with a warning (:func:`run_resume.warn_of_version`).
     """
     run_dir = Path(run_dir)
     config, cfg, net = load_run(run_dir)
     data = Path(data if data is not None else config["data"]).resolve()
     target, own = run_evaluation.evaluation_target(run_dir, data, out)
+    run_resume.warn_of_version(run_dir)  # was: said by evface eval only
     labels = list(config["labels"])
     device = parallel.select_device("cpu" if cfg.device == "cpu" else "auto")
     ds = DatasetFolder.open(data)

@@ -364,11 +364,15 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     out : where the files go (default: ``run_dir``; see :func:`run_evaluation.evaluation_folder`)
     frames : also write every method's reconstruction of every sample and its target to
         ``frames.h5`` (:func:`recon_eval.write_frames`; a run of several seeds: its first seed's models)
+
+    A run of a newer evface with settings this one does not know is scored with a warning
+    (:func:`run_resume.warn_of_version`).
     """
     run_dir = Path(run_dir)
     config = load_run(run_dir)[0]
     data = Path(data if data is not None else config["data"]).resolve()  # metrics.json names it from anywhere
     target, own = run_evaluation.evaluation_target(run_dir, data, out)
+    run_resume.warn_of_version(run_dir)  # was: said by evface eval only
     return _evaluate(run_dir, data, target, frames=frames, own=own)
 
 

@@ -3,7 +3,9 @@
 - :func:`evaluation_folder` / :func:`evaluation_target`: the run folder takes only an evaluation on
   the very clips the run was trained on; ``--out`` a new folder or an earlier evaluation of this run;
 - :func:`scored_by` / :func:`scored_elsewhere` (:data:`HELD_OUT`): the words of an evaluation on
-  another dataset folder, in ``evaluated_on`` and in the report.
+  another dataset folder, in ``evaluated_on`` and in the report;
+- :func:`trained_run` / :func:`pairing_hint`: the run whose models scored a run's or an
+  evaluation's clips, and how to pair two that scored other clips.
 """
 
 from __future__ import annotations
@@ -130,6 +132,24 @@ def pairing_hint(run_a: str | Path, run_b: str | Path, a_only: bool, b_only: boo
     run, data = _recorded(wide, "run") or wide, _recorded(narrow, "data") or "DATA"
     return (f"to pair them on the clips of {narrow}, score {wide} on the dataset of {narrow} (evface eval {run} --data {data} "
             f"--out DIR) and compare {narrow} with DIR")
+
+
+def trained_run(folder: str | Path) -> Path | None:
+    """The training run whose models made the scores in ``folder``: ``folder`` itself where it holds
+    ``config.json`` (a run), else the run its ``metrics.json`` names (an evaluation, ``evface eval
+    RUN --out folder``); ``None`` where neither is there.
+
+    Examples
+    --------
+    >>> _ = Path("ev").mkdir()
+    >>> _ = Path("ev/metrics.json").write_text('{"run": "/runs/a", "top1": 0.5}')
+    >>> str(trained_run("ev")), trained_run(".")
+    ('/runs/a', None)
+    """
+    if (Path(folder) / CONFIG).is_file():
+        return Path(folder)
+    run = _recorded(folder, "run")
+    return Path(run) if run is not None else None
 
 
 def _recorded(folder: str | Path, key: str) -> str | None:

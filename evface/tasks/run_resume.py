@@ -5,9 +5,10 @@
 - :func:`check_task` / :func:`check_resume`: refuse to resume a run of another task, with other
   settings or on other clips (:class:`ResumeRefused`);
 - :func:`grown_by_seeds`: a run given more training seeds keeps its trainings;
-- :func:`newer_than_this` / :func:`unknown_settings` / :func:`version_warning`: a run of another
-  evface version (:data:`~evface.tasks.run_folder.VERSION`), resumed with a warning, refused when
-  it holds settings this one does not know, or read without them with a warning.
+- :func:`newer_than_this` / :func:`resume_warning` / :func:`unknown_settings` /
+  :func:`version_warning` / :func:`warn_of_version`: a run of another evface version (:data:`~evface.tasks.run_folder.VERSION`),
+  resumed with a warning, refused when it holds settings this one does not know, or read without
+  them with a warning.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from evface import __version__
-from evface.errors import ParameterError, where
+from evface.errors import EvfaceWarning, FormatError, ParameterError, where
 from evface.io.manifest import row_key
 from evface.tasks.configs import TASK_CONFIGS
 from evface.tasks.run_clips import CLIPS, other_data, record_clips, recorded_clips
@@ -38,9 +40,8 @@ def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict
                  log: Callable[[str], None] | None = None) -> Iterator[None]:
     """Save ``RUN/config.json`` and the dataset's manifest ``rows`` with its clip files' sizes and
     hashes (:func:`~evface.tasks.run_clips.record_clips`; the dataset is the folder ``config["data"]``), then run the
-    block (the run's preprocessing). A resumed run begun by a newer evface (:func:`newer_than_this`;
-    one with settings this one does not know was refused by :func:`check_resume`) is resumed with a
-    warning to ``log``.
+    block (the run's preprocessing). A resumed run begun by a newer evface is resumed with a warning
+    to ``log`` (:func:`resume_warning`).
 
     A resumed run whose ``data-clips.json`` already holds the files (:func:`check_resume` found them
     unchanged) keeps it as it is. A resumed run made before they were recorded resumes on the
@@ -52,11 +53,9 @@ def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict
     """
     run_dir = Path(run_dir)
     made, fresh = not run_dir.exists(), not (run_dir / CONFIG).exists()
-    begun_by = None if fresh else load_config(run_dir).get(VERSION)
-    if begun_by is not None and newer_than_this(begun_by) and log is not None:
-        log(f"warning: {run_dir}: resumed a run of evface {begun_by}, newer than this evface {__version__}: what this "
-            f"version trains may differ from what that one did, and its results may not be comparable; resume it with "
-            f"evface {begun_by} to keep them alike")
+    warning = resume_warning(run_dir)
+    if warning is not None and log is not None:
+        log(warning)
     save_config(run_dir, config)
     try:
         recorded = recorded_clips(run_dir)
@@ -75,6 +74,35 @@ def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict
             if made:
                 run_dir.rmdir()
         raise
+
+
+def resume_warning(run_dir: str | Path) -> str | None:
+    """The warning of resuming the run in ``run_dir`` begun by a newer evface (:func:`newer_than_this`);
+    ``None`` for a run of this or an older evface, for no run, and for a run that holds settings
+    this evface does not know (:func:`version_warning`: a resume refuses it, :func:`check_resume`).
+    ``evface run`` says it before a stage's jobs start, which resume it without a log.
+
+    Examples
+    --------
+    >>> from evface.tasks.run_folder import write_json
+    >>> _ = Path("r9").mkdir()
+    >>> _ = write_json("r9/config.json", {"task": "classify", "epochs": 3, VERSION: "999.0"})
+    >>> print(resume_warning("r9"))  # doctest: +ELLIPSIS
+    warning: r9: resumed a run of evface 999.0, newer than this evface ...: what this version trains may differ from
+    what that one did, and its results may not be comparable; resume it with evface 999.0 to keep them alike
+    >>> resume_warning("no-run-here") is None
+    True
+    """
+    try:
+        config = read_json(Path(run_dir) / CONFIG)
+    except FormatError:  # no run yet, or one that a resume refuses naming its file
+        return None
+    begun_by = config.get(VERSION) if isinstance(config, dict) else None
+    if begun_by is None or not newer_than_this(begun_by) or version_warning(run_dir) is not None:
+        return None
+    return (f"warning: {run_dir}: resumed a run of evface {begun_by}, newer than this evface {__version__}: what this "
+            f"version trains may differ from what that one did, and its results may not be comparable; resume it with "
+            f"evface {begun_by} to keep them alike")
 
 
 def _release(version: str) -> tuple[int, ...]:
@@ -202,8 +230,9 @@ def unknown_settings(config: Mapping[str, Any], known: Iterable[str]) -> list[st
 def version_warning(run_dir: str | Path) -> str | None:
     """What to warn of a run folder whose ``config.json`` holds settings this evface does not know
     (:func:`unknown_settings` against its task's :meth:`~evface.tasks.configs.TaskConfig.run_keys`:
-    a newer evface's), which ``eval`` and ``report`` read it without; ``None`` for any other run
-    (one of no task this evface knows too: what reads it says what is wrong with it).
+    a newer evface's), which ``eval``, ``compare`` and ``report`` read it without; ``None`` for any
+    other run (one of no task this evface knows, or with no readable ``config.json``, too: what
+    reads it says what is wrong with it).
 
     Examples
     --------
@@ -213,7 +242,10 @@ def version_warning(run_dir: str | Path) -> str | None:
     >>> version_warning("r")  # doctest: +ELLIPSIS
     'r: a run of evface 9.0 with settings this evface ... does not know (mixup): read without them, its results may not be comparable with those of runs of this version'
     """
-    config = read_json(Path(run_dir) / CONFIG)
+    try:
+        config = read_json(Path(run_dir) / CONFIG)
+    except FormatError:  # no file, or not JSON: what reads the run says so
+        return None
     task = TASK_CONFIGS.get(str(config.get("task"))) if isinstance(config, dict) else None
     unknown = unknown_settings(config, task.run_keys()) if task is not None else []
     if not unknown:
@@ -221,6 +253,28 @@ def version_warning(run_dir: str | Path) -> str | None:
     return where(run_dir, f"a run of evface {config[VERSION]} with settings this evface {__version__} does not know "
                           f"({', '.join(unknown)}): read without them, its results may not be comparable with those "
                           "of runs of this version")
+
+
+def warn_of_version(run_dir: str | Path) -> None:
+    """Warn (:class:`~evface.errors.EvfaceWarning`, one ``warning:`` line in the CLI) of the
+    :func:`version_warning` of the run folder ``run_dir``, where it has one: the one place that an
+    evaluation (the tasks' ``evaluate_run``), ``evface compare`` and the report
+    (:func:`~evface.report.collect.collect`) say it.
+
+    Examples
+    --------
+    >>> from evface.tasks.run_folder import write_json
+    >>> _ = Path("new").mkdir()
+    >>> _ = write_json("new/config.json", {"task": "classify", "mixup": 0.2, VERSION: "9.0"})
+    >>> with warnings.catch_warnings(record=True) as said:
+    ...     warnings.simplefilter("always")
+    ...     warn_of_version("new")
+    >>> said[0].category.__name__, str(said[0].message)[:36]
+    ('EvfaceWarning', 'new: a run of evface 9.0 with settin')
+    """
+    warning = version_warning(run_dir)
+    if warning is not None:
+        warnings.warn(warning, EvfaceWarning, stacklevel=2)
 
 
 def grown_by_seeds(run_dir: str | Path, config: dict[str, Any], key: str,
