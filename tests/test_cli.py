@@ -328,6 +328,29 @@ def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(tmp_pa
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
+INSIDE = ("inside the dataset folder {data} (it holds dataset.json), where what this command writes would lie among the "
+          "dataset's files; give --out a folder outside it")
+
+
+@pytest.mark.parametrize("args, says", [
+    (("train", "classify", "--data", "{data}", "--out", "{data}/clips/run"), "{data}/clips/run: " + INSIDE),
+    (("train", "reconstruct", "--data", "{data}", "--out", "{data}/run"), "{data}/run: " + INSIDE),
+    (("eval", "{run}", "--data", "{data}", "--out", "{data}/clips/evaluation"), "{data}/clips/evaluation: " + INSIDE),
+    (("run", "--data", "{data}", "--out", "{data}/runs/quick"), "{data}/runs/quick: " + INSIDE),
+    (("train", "classify", "--data", "{data}", "--out", "{data}"), "{data}: is a dataset folder (it holds dataset.json), "
+     "where what this command writes would lie among the dataset's files; give --out a folder outside it"),
+])
+def test_a_run_or_evaluation_inside_a_dataset_folder_is_refused(tmp_path, capsys, args, says):
+    """It was written there, among the dataset's clips."""
+    data = tmp_path / "data"
+    (data / "clips").mkdir(parents=True)
+    (data / "dataset.json").write_text("{}")
+    names = {"data": str(data), "run": str(tmp_path / "run")}
+    assert cli.main([a.format(**names) for a in args]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {says.format(**names)}"
+    assert sorted(p.name for p in data.rglob("*")) == ["clips", "dataset.json"]
+
+
 @pytest.mark.parametrize("args", [("report", "{dir}", "--out", "{fifo}"), ("compare", "{dir}", "{dir}", "--out", "{fifo}"),
                                   ("export-nir", "{dir}", "{fifo}"), ("faces", "{fifo}"), ("convert", "{dir}", "{fifo}"),
                                   ("simulate", "{dir}", "--out", "{fifo}")])

@@ -182,3 +182,29 @@ def not_the_input(path: Path, source: Path, option: str) -> Path:
         raise ParameterError(where(path, f"is the input {'folder' if source.is_dir() else 'file'}; give {option} "
                                          "another name"))
     return path
+
+
+def outside_datasets(path: Path, option: str = "--out") -> Path:
+    """Return ``path`` unless it is a dataset folder or lies inside one (a folder above it holds
+    ``dataset.json``); a :class:`ParameterError` naming ``option`` and the dataset then, before
+    anything is written: a run or an evaluation written there would lie among the dataset's clips.
+
+    Examples
+    --------
+    >>> _ = Path("data/clips").mkdir(parents=True)
+    >>> _ = Path("data/dataset.json").write_text("{}")
+    >>> outside_datasets(Path("data/clips/run1"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: data/clips/run1: inside the dataset folder data (it holds dataset.json), where what this command writes would lie among the dataset's files; give --out a folder outside it
+    >>> str(outside_datasets(Path("runs/run1")))
+    'runs/run1'
+    """
+    absolute = path.resolve()
+    for folder in (absolute, *absolute.parents):
+        if (folder / "dataset.json").is_file():
+            named = folder if path.is_absolute() else Path(os.path.relpath(folder))
+            place = "is a dataset folder" if folder == absolute else f"inside the dataset folder {named}"
+            raise ParameterError(where(path, f"{place} (it holds dataset.json), where what this command writes would "
+                                             f"lie among the dataset's files; give {option} a folder outside it"))
+    return path

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import output_file, sole_writer
+from evface.commands.paths import output_file, outside_datasets, sole_writer
 from evface.errors import ParameterError, where
 from evface.executor import check_workers
 from evface.tasks.configs import MAX_INT, MAX_SEEDS
@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
                 raise ParameterError("--jobs is for a local run; with --ray the cluster's CPUs run the jobs")
         if out is None:
             out = Path("runs") / preset
-        with sole_writer(out):
+        with sole_writer(outside_datasets(out)):  # was: a run written among the --data dataset's files
             report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs,
                                   log=lambda line: console.print(line, soft_wrap=True), ray=ray, noise=noise,
                                   highspeed=highspeed, seeds=seeds,

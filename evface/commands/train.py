@@ -20,7 +20,7 @@ from typing import Any
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import not_replacing, output_file, output_folder, sole_writer
+from evface.commands.paths import not_replacing, output_file, output_folder, outside_datasets, sole_writer
 from evface.errors import ParameterError
 from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
 
@@ -94,7 +94,7 @@ def classify(
     """Train the AU classifier and evaluate it on held-out subjects (RUN/metrics.json)."""
     from evface.tasks.classify import train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
-    with sole_writer(out):
+    with sole_writer(outside_datasets(out)):  # was: a run written among the dataset's clips
         train_and_evaluate(data, out, config, log=_log)
 
 
@@ -113,7 +113,7 @@ def register(app: typer.Typer) -> None:
         from evface.tasks.registry import task_of_run  # lazy: keeps torch out of `evface --help`
 
         if out is not None:
-            output_folder(out)
+            outside_datasets(output_folder(out))
         task = task_of_run(run)
         if frames and task.name != "reconstruct":
             raise ParameterError(f"--frames: {run} is a {task.name!r} run; only a reconstruction run has frames to write")
