@@ -346,10 +346,11 @@ def test_more_seeds_train_each_stage_again_in_its_folder_and_fewer_skip_it(tmp_p
     out, calls = tmp_path / "out", []
 
     def runner(stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:
-        """The fake runner, its run's config.json holding the stage's seeds as a task writes them."""
+        """The fake runner, its run's config.json and metrics.json holding the stage's seeds as a task writes them."""
         left = fake_runner(calls, fake)(stage, run_dir, step)
-        config = json.loads((run_dir / "config.json").read_text())
-        (run_dir / "config.json").write_text(json.dumps({**config, "seeds": stage.seeds}))
+        for name, seeds in (("config.json", stage.seeds), ("metrics.json", list(range(stage.seeds)))):
+            record = json.loads((run_dir / name).read_text())
+            (run_dir / name).write_text(json.dumps({**record, "seeds": seeds}))
         return left
 
     pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner)

@@ -549,6 +549,26 @@ def test_a_stage_not_evaluated_says_to_resume_the_run(tmp_path, capsys):
     assert not (tmp_path / "r.html").exists()
 
 
+def test_a_run_resumed_with_more_seeds_and_not_finished_is_not_shown_with_its_earlier_scores(tmp_path, capsys):
+    # was: the scores of its first seed shown beside a configuration of 3 seeds, without a word
+    root = make_fake_run(tmp_path / "run")
+    stage = root / "stages" / "events-hd-0"
+    config = json.loads((stage / "config.json").read_text())
+    (stage / "config.json").write_text(json.dumps({**config, "seeds": 3}))  # prepared with --seeds 3, then stopped
+    said = "the scores of 1 of the run's 3 training seeds: it was resumed with more seeds and has not finished (interrupted?)"
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {stage}/metrics.json: stage events-hd of the run {root}: {said}; "
+                                               f"resume the run: 'evface run --out {root}' again, with the options it "
+                                               "was resumed with")
+    assert main(["report", str(stage), "--out", str(tmp_path / "r.html")]) == 2  # the training run alone
+    assert capsys.readouterr().err.strip() == (f"error: {stage}/metrics.json: {said}; finish it (its evface train "
+                                               "command again), or leave it out of the report")
+    assert not (tmp_path / "r.html").exists()
+    metrics = json.loads((stage / "metrics.json").read_text())
+    (stage / "metrics.json").write_text(json.dumps({**metrics, "seeds": [0, 1, 2]}))  # finished
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 0
+
+
 @pytest.mark.parametrize("args, which", [
     (("compare", "{run}", "{run}/stages/events-hd-0"), "run"), (("compare", "{run}/stages/recon-hd-0", "{run}"), "run"),
     (("eval", "{run}", "--data", "{run}/data"), "run"), (("export-nir", "{run}", "{tmp}/x.nir"), "run"),
@@ -758,6 +778,16 @@ def test_a_stage_folder_of_a_run_given_with_the_run_is_refused(fake_run, tmp_pat
 def test_report_rejects_unknown_folder(tmp_path):
     with pytest.raises(DatasetError, match="neither an evface run"):
         build_report([tmp_path], tmp_path / "r.html")
+
+
+def test_a_folder_of_runs_given_for_them_names_them(fake_run, tmp_path, capsys):
+    # was: "neither an evface run, a training run, an evaluation nor a dataset folder", as of an empty folder
+    stages = fake_run / "stages"
+    assert main(["report", str(stages), str(stages / "events-hd-0"), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {stages}: neither an evface run, a training run, an evaluation nor a dataset folder, but it holds 2 "
+        f"such folders ({stages}/events-hd-0, {stages}/recon-hd-0): give those instead")
+    assert not (tmp_path / "r.html").exists()
 
 
 def _chromium() -> str | None:

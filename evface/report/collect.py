@@ -23,7 +23,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from evface.errors import DatasetError, FormatError, where
+from evface.errors import DatasetError, FormatError, counted, where
 from evface.io.dataset import DatasetFolder
 from evface.report import figures
 from evface.report.dataset_summary import dataset_summary
@@ -127,7 +127,7 @@ def collect(run_dirs: list[Path]) -> ReportData:
         elif (root / "manifest.csv").exists():
             folders.append(root)
         else:
-            raise DatasetError(where(root, "neither an evface run, a training run, an evaluation nor a dataset folder"))
+            raise DatasetError(where(root, _none_of_them(root)))
     _describe_datasets(data, folders)
     data.comparisons = event_vs_frame_comparisons(data.classify)
     data.event_sensor_comparisons = hd_vs_lr_event_comparisons(data.classify)
@@ -135,6 +135,29 @@ def collect(run_dirs: list[Path]) -> ReportData:
     for run in trained_runs(run_dirs):  # each once (was: said by evface report only)
         warn_of_version(run)
     return data
+
+
+def _none_of_them(root: Path) -> str:
+    """Why the report cannot take the folder ``root``, which is no folder it reads: where folders
+    right inside it are (a folder of runs, given in place of them), naming up to three (was: the
+    same words as for an empty folder).
+
+    Examples
+    --------
+    >>> for name in ("runs/k4", "runs/loso", "runs/notes"):
+    ...     Path(name).mkdir(parents=True)
+    >>> for name in ("runs/k4/config.json", "runs/loso/config.json"):
+    ...     _ = Path(name).write_text("{}")
+    >>> _none_of_them(Path("runs"))
+    'neither an evface run, a training run, an evaluation nor a dataset folder, but it holds 2 such folders (runs/k4, runs/loso): give those instead'
+    """
+    said = "neither an evface run, a training run, an evaluation nor a dataset folder"
+    inside = sorted(folder for folder in root.iterdir() if folder.is_dir() and any(
+        (folder / name).is_file() for name in ("pipeline.json", "config.json", "metrics.json", "manifest.csv")))
+    if not inside:
+        return said
+    shown = ", ".join(map(str, inside[:3])) + (", ..." if len(inside) > 3 else "")
+    return f"{said}, but it holds {counted(len(inside), 'such folder')} ({shown}): give those instead"
 
 
 def trained_runs(run_dirs: list[Path]) -> list[Path]:
@@ -271,6 +294,8 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
     if not metrics_path.exists():
         raise FormatError(where(metrics_path, _not_evaluated(run, stage_of)))
     metrics = _read_json(metrics_path)
+    if settings == run:  # a training run's own scores: of every training its config.json now lists
+        _check_all_seeds_scored(config, metrics, run, stage_of)
     entry = {"name": name, "dir": str(run), "config": config, "metrics": metrics,
              "train_seconds": seconds if seconds is not None else metrics.get("train_seconds")}
     named = config.get("data") if isinstance(config.get("data"), str) else None
@@ -319,6 +344,38 @@ def _not_evaluated(run: Path, stage_of: tuple[Path, str] | None) -> str:
         return (f"missing: stage {stage} of the run {root} finished, but its scores are not here (left out of a "
                 f"copy?); copy the file again, or delete the stage folder and resume the run: {again}")
     return f"missing: stage {stage} of the run {root} was not evaluated (interrupted?); resume the run: {again}"
+
+
+def _check_all_seeds_scored(config: dict[str, Any], metrics: dict[str, Any], run: Path,
+                            stage_of: tuple[Path, str] | None) -> None:
+    """Refuse the run folder ``run`` where its ``metrics.json`` scores fewer training seeds than its
+    ``config.json`` lists (``seeds``; 1 where absent, as ``metrics.json``'s list of ``seeds``): the
+    run was resumed with more seeds and has not finished, so its scores are those of the run before
+    (was: shown beside the configuration of the larger run). One :class:`FormatError` naming the
+    file, and what to do, as :func:`_not_evaluated` says it.
+
+    Examples
+    --------
+    >>> _check_all_seeds_scored({"seeds": 3}, {"seeds": [0]}, Path("runs/k4"), None)
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: runs/k4/metrics.json: the scores of 1 of the run's 3 training seeds: it was resumed with more seeds and has not finished (interrupted?); finish it (its evface train command again), or leave it out of the report
+    """
+    with reading(run / "config.json"):
+        check_fields(config, {"seeds": int} if "seeds" in config else {})
+    with reading(run / "metrics.json"):
+        check_fields(metrics, {"seeds": list} if "seeds" in metrics else {})
+    listed, scored = config.get("seeds", 1), len(metrics.get("seeds") or [0])
+    if scored >= listed:
+        return
+    said = f"the scores of {scored} of the run's {listed} training seeds: it was resumed with more seeds and has not finished"
+    if stage_of is None:
+        raise FormatError(where(run / "metrics.json", f"{said} (interrupted?); finish it (its evface train command "
+                                                      "again), or leave it out of the report"))
+    root, stage = stage_of
+    raise FormatError(where(run / "metrics.json", f"stage {stage} of the run {root}: {said} (interrupted?); resume the "
+                                                  f"run: 'evface run --out {root}' again, with the options it was "
+                                                  "resumed with"))
 
 
 def _training(settings: Path, config: dict[str, Any]) -> dict[str, Any]:
