@@ -780,6 +780,28 @@ def test_report_rejects_unknown_folder(tmp_path):
         build_report([tmp_path], tmp_path / "r.html")
 
 
+def test_an_evface_run_not_finished_yet_says_so(tmp_path, capsys):
+    # was: "neither an evface run, a training run, an evaluation nor a dataset folder" of an evface run output
+    # whose first run is going on or was stopped (pipeline.json is written when the run ends)
+    root = make_fake_run(tmp_path / "quick")
+    (root / "pipeline.json").unlink()
+    again = f"an evface run that has not finished (its pipeline.json is written when it ends): resume it, 'evface run " \
+            f"--out {root}' again with the options it was started with"
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {root}: {again}"
+    (root / "stages" / "recon-hd-0" / "stage.json").write_text("{}")
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {root}: {again}, or give the stages it finished "
+                                               f"({root}/stages/recon-hd-0)")
+    assert not (tmp_path / "r.html").exists()
+    for args in (["compare", str(root), str(root / "stages" / "events-hd-0")], ["eval", str(root), "--data", str(root)],
+                 ["export-nir", str(root), str(tmp_path / "x.nir")]):  # was: "no predictions ...", "no config.json"
+        assert main(args) == 2
+        assert capsys.readouterr().err.strip() == (f"error: {root}: the output of evface run, not one training run: give "
+                                                   f"one of its stage folders, e.g. {root}/stages/events-hd-0 (2 in "
+                                                   f"{root}/stages)")
+
+
 def test_a_folder_of_runs_given_for_them_names_them(fake_run, tmp_path, capsys):
     # was: "neither an evface run, a training run, an evaluation nor a dataset folder", as of an empty folder
     stages = fake_run / "stages"

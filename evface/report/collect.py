@@ -138,26 +138,40 @@ def collect(run_dirs: list[Path]) -> ReportData:
 
 
 def _none_of_them(root: Path) -> str:
-    """Why the report cannot take the folder ``root``, which is no folder it reads: where folders
-    right inside it are (a folder of runs, given in place of them), naming up to three (was: the
-    same words as for an empty folder).
+    """Why the report cannot take the folder ``root``, which is no folder it reads: an ``evface run``
+    output that has not finished (its ``stages`` there, but no ``pipeline.json``, written when the
+    run ends), naming the stages it finished; a folder of runs given in place of them, naming up to
+    three (was: the same words as for an empty folder).
 
     Examples
     --------
-    >>> for name in ("runs/k4", "runs/loso", "runs/notes"):
+    >>> for name in ("runs/k4", "runs/loso", "runs/notes", "quick/stages/rgb-0"):
     ...     Path(name).mkdir(parents=True)
     >>> for name in ("runs/k4/config.json", "runs/loso/config.json"):
     ...     _ = Path(name).write_text("{}")
     >>> _none_of_them(Path("runs"))
     'neither an evface run, a training run, an evaluation nor a dataset folder, but it holds 2 such folders (runs/k4, runs/loso): give those instead'
+    >>> _none_of_them(Path("quick"))
+    "an evface run that has not finished (its pipeline.json is written when it ends): resume it, 'evface run --out quick' again with the options it was started with"
     """
+    if (root / "stages").is_dir():
+        done = sorted(done.parent for done in (root / "stages").glob("*/stage.json"))
+        which = f", or give the stages it finished ({_some(done)})" if done else ""
+        return (f"an evface run that has not finished (its pipeline.json is written when it ends): resume it, 'evface "
+                f"run --out {root}' again with the options it was started with{which}")
     said = "neither an evface run, a training run, an evaluation nor a dataset folder"
     inside = sorted(folder for folder in root.iterdir() if folder.is_dir() and any(
         (folder / name).is_file() for name in ("pipeline.json", "config.json", "metrics.json", "manifest.csv")))
-    if not inside:
-        return said
-    shown = ", ".join(map(str, inside[:3])) + (", ..." if len(inside) > 3 else "")
-    return f"{said}, but it holds {counted(len(inside), 'such folder')} ({shown}): give those instead"
+    return f"{said}, but it holds {counted(len(inside), 'such folder')} ({_some(inside)}): give those instead" if inside else said
+
+
+def _some(folders: list[Path]) -> str:
+    """Up to three of ``folders``, and ``...`` where there are more.
+
+    >>> _some([Path("a"), Path("b"), Path("c"), Path("d")])
+    'a, b, c, ...'
+    """
+    return ", ".join(map(str, folders[:3])) + (", ..." if len(folders) > 3 else "")
 
 
 def trained_runs(run_dirs: list[Path]) -> list[Path]:

@@ -76,8 +76,9 @@ def save_config(run_dir: str | Path, config: Mapping[str, Any]) -> Path:
 
 def check_not_other_folder(folder: str | Path) -> None:
     """Refuse, where one training run is wanted, the output folder of ``evface run`` (it holds
-    ``pipeline.json``; its trainings are its stage folders) or a dataset folder (``manifest.csv``),
-    with a :class:`FormatError` saying what the folder is and what to give; anything else passes.
+    ``pipeline.json``, or while its first run goes on or after it stopped, ``stages``; its
+    trainings are its stage folders) or a dataset folder (``manifest.csv``), with a
+    :class:`FormatError` saying what the folder is and what to give; anything else passes.
 
     Examples
     --------
@@ -90,7 +91,7 @@ def check_not_other_folder(folder: str | Path) -> None:
     evface.errors.FormatError: runs/quick: the output of evface run, not one training run: give one of its stage folders, e.g. runs/quick/stages/events-hd-3a (1 in runs/quick/stages)
     """
     folder = Path(folder)
-    if (folder / "pipeline.json").is_file():
+    if (folder / "pipeline.json").is_file() or (folder / "stages").is_dir():  # was: only a run that had ended
         stages = sorted(c.parent for c in folder.glob(f"stages/*/{CONFIG}"))
         which = (f"e.g. {stages[0]} ({len(stages)} in {folder / 'stages'})" if stages
                  else f"none of {folder / 'stages'} has trained yet")
