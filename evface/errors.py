@@ -2,8 +2,9 @@
 
 Every error a user can cause (bad file, bad field, bad parameter) is an :class:`EvfaceError`
 whose message names the file or field and what was expected. The CLI prints these without a
-traceback; anything else is a bug. What the library warns of is an :class:`EvfaceWarning`. :func:`where` names a message's file and :func:`counted` a
-number of things, in an error or in what a command prints.
+traceback; anything else is a bug. What the library warns of is an :class:`EvfaceWarning`.
+:func:`where` names a message's file and :func:`counted` a number of things, in an error or in
+what a command prints.
 """
 
 from __future__ import annotations
