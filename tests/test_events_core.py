@@ -172,6 +172,9 @@ def test_no_events_array_or_list_of_them_is_named():
     [
         ([0, 1e30], [0, 0], r"timestamps outside the int64 range of µs \(0\.\.1000000000000000019884624838656\)"),
         (np.array([0, 2**63 + 5], np.uint64), [0, 0], r"timestamps outside the int64 range of µs \(0\.\.9223372036854775813\)"),
+        ([0, 2**63 + 5, -1], [0, 0, 0], r"timestamps outside the int64 range of µs \(-1\.\.9223372036854775813\)$"),
+        ([0, 2**64 + 1], [0, 0], r"timestamps outside the int64 range of µs \(0\.\.18446744073709551617\)$"),
+        ([0, 1], [0, 2**64], r"^x outside 0\.\.65535$"),
         ([0, 1], np.array([0, 1 + 1j]), "column 'x' must hold real numbers, got dtype complex128"),
         (0, 0, r"column 't' must be 1-D, got shape \(\)"),
     ],
@@ -179,7 +182,9 @@ def test_no_events_array_or_list_of_them_is_named():
 def test_make_events_refuses_columns_it_would_cast_wrongly(t, x, message):
     """Were: a timestamp of 1e30 stored as -2^63 and a uint64 past 2^63 - 1 wrapped negative, both
     without a word; the imaginary part of a complex x dropped with a ComplexWarning; a scalar t
-    "column 'x' has shape (), expected () like 't'"."""
+    "column 'x' has shape (), expected () like 't'"; a list of ints holding one past 2^63 - 1 and a
+    negative one, which NumPy makes float64, "(-1..9223372036854775808)" for 2^63 + 5, and one with
+    an int past 2^64 - 1 (objects to NumPy) "must hold real numbers, got dtype object"."""
     with pytest.raises(EventsError, match=message):
         make_events(t, x, np.zeros_like(x, dtype=int), np.ones_like(x, dtype=int))
 

@@ -92,6 +92,7 @@ def make_events(
     ...
     evface.errors.EventsError: polarity values [-1, 0, 1] are neither {-1,+1} nor {0,1}
     """
+    given = {"t": t, "x": x, "y": y}
     t = np.asarray(t)
     columns = {"x": np.asarray(x), "y": np.asarray(y), "p": np.asarray(p)}
     if t.ndim != 1:
@@ -100,6 +101,10 @@ def make_events(
         if col.shape != t.shape:
             raise EventsError(where(source, f"column {name!r} has shape {col.shape}, expected {t.shape} like 't'"))
     every = {"t": t, **columns}
+    for name, values in given.items():
+        span = _python_int_span(values) if every[name].dtype.kind in "fO" else None
+        if span is not None:  # exact, where NumPy made the ints float64 (rounded) or objects
+            _check_range(name, *span, source)
     for name, col in every.items():
         if not real_dtype(col.dtype):
             raise EventsError(where(source, f"column {name!r} must hold real numbers, got dtype {col.dtype}"))
@@ -107,11 +112,9 @@ def make_events(
             if not np.all(np.isfinite(col)) or np.any(col != np.round(col)):
                 raise EventsError(where(source, "timestamps must be whole microseconds" if name == "t"
                                         else f"{name} must hold whole pixels"))
-    for name, (low, high) in {"t": INT64, "x": (0, 65535), "y": (0, 65535)}.items():
-        col = every[name]
-        if col.size and not low <= int(col.min()) <= int(col.max()) <= high:  # int(): exact for uint64 and float
-            raise EventsError(where(source, f"{name} outside {low}..{high}" if name != "t" else
-                                    f"timestamps outside the int64 range of µs ({int(col.min())}..{int(col.max())})"))
+    for name in COLUMN_RANGES:
+        if every[name].size:
+            _check_range(name, int(every[name].min()), int(every[name].max()), source)  # int(): exact for uint64 and float
     events = empty_events(t.size)
     events["t"] = t
     events["x"] = columns["x"]
@@ -119,6 +122,37 @@ def make_events(
     events["p"] = polarity_to_signed(columns["p"], source=source)
     validate_events(events, sensor_size, source=source)
     return events
+
+
+COLUMN_RANGES = {"t": INT64, "x": (0, 65535), "y": (0, 65535)}
+"""The values an events array can hold in each of its integer columns."""
+
+
+def _check_range(name: str, lowest: int, highest: int, source: str | None) -> None:
+    """An EventsError naming ``source`` unless a column whose values span ``lowest..highest`` fits
+    :data:`COLUMN_RANGES`."""
+    low, high = COLUMN_RANGES[name]
+    if not low <= lowest <= highest <= high:
+        raise EventsError(where(source, f"{name} outside {low}..{high}" if name != "t" else
+                                f"timestamps outside the int64 range of µs ({lowest}..{highest})"))
+
+
+def _python_int_span(values: object) -> tuple[int, int] | None:
+    """``(min, max)`` of ``values`` when it is a sequence of integers (not an array), exactly; else None.
+
+    NumPy makes a list holding an int past 2^63 - 1 and a negative one float64 (rounding it: 2^63
+    + 5 read 2^63) and one past 2^64 - 1 an array of objects; the span is read from the ints given.
+
+    Examples
+    --------
+    >>> _python_int_span([0, 2**63 + 5, -1]), _python_int_span([0, 1.5]), _python_int_span(np.array([0, 1]))
+    ((-1, 9223372036854775813), None, None)
+    """
+    if isinstance(values, np.ndarray) or not isinstance(values, Sequence) or not values:
+        return None
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        return None
+    return int(min(values)), int(max(values))
 
 
 def polarity_to_signed(p: np.ndarray, *, source: str | None = None) -> np.ndarray:
