@@ -264,8 +264,15 @@ def test_augmentation_is_seeded(stream):
     (lambda x, rng: augment_array(x, "event", rng), r"kind must be one of \('events', .*\), not 'event'"),
     (lambda x, rng: augment_array(x, "events", 0), "rng must be a numpy.random.Generator, got 0"),
     (lambda x, rng: augment_array(x[0], "events", rng), r"x must be one input \(time_steps, channels, size, size\)"),
-    (lambda x, rng: augment_array(x - 2, "events", rng), r"x of kind 'events' must hold event counts \(finite and >= 0\); "
-                                                         "64 of its 64 values are not"),
+    (lambda x, rng: augment_array(x - 2, "events", rng), r"^x of kind 'events' must hold event counts \(finite, >= 0 "
+                                                         r"and at most 2\^62\); 64 of its 64 values are not, the first at "
+                                                         r"\[0, 0, 0, 0\]: -1.0$"),
+    (lambda x, rng: augment_array(x * 1e30, "events", rng), r"^x of kind 'events' must hold event counts .*; 64 of its 64"),
+    (lambda x, rng: ClassifyDataset(np.stack([x, x - 2]), [0, 1], "events"),
+     r"^inputs of kind 'events' must hold event counts \(finite, >= 0 and at most 2\^62\); 64 of its 128 values are "
+     r"not, the first at \[1, 0, 0, 0, 0\]: -1.0$"),
+    (lambda x, rng: ClassifyDataset(np.where(x > 0, np.nan, x)[None], [0], "rgb"),
+     r"^inputs of kind 'rgb' must hold finite numbers; 64 of its 64 values are not"),
     (lambda x, rng: Augment("events", drop=1.5), r"drop must be a finite number in \[0, 1\], got 1.5"),
     (lambda x, rng: Augment("evnts"), "kind must be one of"),
     (lambda x, rng: ClassifyDataset(x[None], [0], "evnts"), "kind must be one of"),
@@ -288,7 +295,9 @@ def test_augmentation_and_normalisation_refuse_settings_that_are_none(call, mess
     flipped and shifted as if it were one step; a target of 1.5 was class 1, -1 torch's "Target -1
     is out of bounds" in the loss; an input with a side 0 a ZeroDivisionError, a seed of -1 or "a"
     numpy's "expected non-negative integer" or SeedSequence's TypeError, 4-D inputs every item
-    one step short, found by the network."""
+    one step short, found by the network; without augmentation a negative count became NaN or -inf
+    in log1p and a NaN input was fed to the network (training to NaN without a word), and a count
+    of 1e30 wrapped negative in the drop's int64 draws: NumPy's "n < 0"."""
     x = np.ones((2, 2, 4, 4), np.float32)
     with pytest.raises(ParameterError, match=message):
         call(x, np.random.default_rng(0))
