@@ -186,6 +186,18 @@ def test_input_helpers_name_a_bad_value(call, message):
         call()
 
 
+def test_an_event_apex_search_that_finds_no_change_returns_the_onset():
+    """Was: the end of the first step (t_start_us + step_us), undocumented, for a window with no
+    events or only drift, a time the data did not pick; now the onset, as frame_apex_index gives
+    the onset frame when no frame differs, so the events-apex image holds no motion."""
+    drift = make_events(np.arange(0, 100, 10), np.ones(10), np.zeros(10), np.ones(10))  # one ON event a step
+    for events in (EVENTS_2X1[:0], drift):
+        assert event_apex_us(events, (2, 1), 0, 100, 10) == 0
+        counts = event_apex_input(events, (0, 0, 2, 1), InputSpec(kind="events-apex", time_steps=1, size=4), 0, 100)
+        assert counts.sum() <= 1  # the events of the onset's microsecond only (was: the first step's)
+    assert event_apex_us(EVENTS_2X1, (2, 1), 0, 100, 10) == 20  # a change: the step end where it is largest
+
+
 def test_frames_holding_nan_are_refused_by_the_apex_search_and_the_flow():
     """Were taken: the frame of a NaN was the apex (its score NaN, which argmax picks first), and a
     NaN grey level was cast to an arbitrary byte (0 here) before the flow, with only a NumPy warning."""

@@ -172,7 +172,8 @@ def event_apex_input(events: np.ndarray, box: Box, spec: InputSpec, t0: int, t1:
                      apex_us: int | None = None) -> np.ndarray:
     """Event counts (T, 2, size, size) of the events inside ``box`` from ``t0`` to the apex.
 
-    The apex is ``apex_us`` when given, else found in ``(t0, t1]`` (:func:`event_apex_us`);
+    The apex is ``apex_us`` when given, else found in ``[t0, t1)`` (:func:`event_apex_us`: ``t0``
+    itself when the events show no change, which leaves the events of ``t0``'s microsecond only);
     the one count image is repeated over the ``T`` steps.
 
     Examples

@@ -78,7 +78,7 @@ def frame_apex_index(gray: np.ndarray) -> int:
 
 def event_apex_us(events: np.ndarray, size: tuple[int, int], t_start_us: int, t_end_us: int,
                   step_us: int = EVENT_APEX_STEP_US) -> int:
-    """Time in ``(t_start_us, t_end_us)`` at which the face differs most from its state at ``t_start_us``.
+    """Time in ``[t_start_us, t_end_us)`` at which the face differs most from its state at ``t_start_us``.
 
     Each pixel's net change since ``t_start_us`` is its running sum of event polarities (ON
     minus OFF, in contrast thresholds), sampled at the end of every ``step_us``. The face is
@@ -86,7 +86,12 @@ def event_apex_us(events: np.ndarray, size: tuple[int, int], t_start_us: int, t_
     that starts and ends neutral), so whatever net change remains there is the sensor's drift
     (leak and background events, mostly ON) and is removed linearly in time from every pixel.
     The apex is the step end where the sum over pixels of the absolute detrended change is
-    largest. ``size`` is the ``(width, height)`` grid of ``events``.
+    largest (the first of equals). ``size`` is the ``(width, height)`` grid of ``events``.
+
+    Where no step end differs from the onset (no events in the window, only drift, or a window
+    of one step, whose end is the offset), the apex is ``t_start_us`` itself, as
+    :func:`frame_apex_index` returns the onset frame when no frame differs: the motion from onset
+    to apex is none (was: the end of the first step, a time the data did not pick).
 
     Examples
     --------
@@ -96,6 +101,9 @@ def event_apex_us(events: np.ndarray, size: tuple[int, int], t_start_us: int, t_
     >>> ev = make_events(t, x, [0] * 9, [1, 1, 1, 1, 1, -1, 1, -1, 1])
     >>> event_apex_us(ev, (2, 1), 0, 25_000)  # pixel 0 up by two and back; pixel 1 drifts up
     10000
+    >>> drift = make_events([0, 5_000, 10_000, 15_000, 20_000], [1] * 5, [0] * 5, [1] * 5)  # one ON event a step
+    >>> event_apex_us(ev[:0], (2, 1), 0, 25_000), event_apex_us(drift, (2, 1), 0, 25_000)  # no change: the onset
+    (0, 0)
     """
     t_start_us, t_end_us = as_int("t_start_us", t_start_us), as_int("t_end_us", t_end_us)
     step_us = as_int("step_us", step_us, 1)
@@ -107,9 +115,11 @@ def event_apex_us(events: np.ndarray, size: tuple[int, int], t_start_us: int, t_
                   f"on a {width}x{height} grid", "give a larger step_us or a shorter window")
     counts = to_event_frames(events, size, n, int(t_start_us), int(t_start_us) + n * step_us).astype(np.int64)
     net = np.cumsum(counts[:, 0] - counts[:, 1], axis=0).reshape(n, -1).astype(np.float64)
-    drift = (np.arange(1, n + 1, dtype=np.float64) / n)[:, None] * net[-1]
-    k = int(np.argmax(np.abs(net - drift).sum(axis=1)))
-    return min(int(t_start_us) + (k + 1) * step_us, int(t_end_us))
+    # n times the detrended change, net - (k / n) * net[-1] at step end k: whole numbers, so that
+    # no rounding makes a change out of none
+    change = np.abs(n * net - np.arange(1, n + 1, dtype=np.float64)[:, None] * net[-1]).sum(axis=1)
+    k = int(np.argmax(change))
+    return min(int(t_start_us) + (k + 1) * step_us, int(t_end_us)) if change[k] > 0 else int(t_start_us)
 
 
 EVENT_APEX_BYTES = 64
