@@ -153,6 +153,15 @@ def test_a_window_taken_from_unsorted_events_is_refused(transform):
         transform(EVENTS[::-1].copy())
 
 
+@pytest.mark.parametrize("transform", [EventFrames(SENSOR, 2, 0, 100), VoxelGrid(SENSOR, 2, 0, 100),
+                                       Compose((EventFrames(SENSOR, 2, 0, 100),))])
+def test_a_list_given_to_a_representation_with_its_whole_window_set_is_named(transform):
+    """Was: "list indices must be integers or slices, not str" (a TypeError from the window code,
+    which read the times before checking the array when no side was left to take from it)."""
+    with pytest.raises(EventsError, match=r"^events must be a 1-D array of dtype .*, got list$"):
+        transform(EVENTS.tolist())
+
+
 @pytest.mark.parametrize(("transforms", "message"), [
     (None, r"^Compose\.transforms must be a sequence of transforms, got None$"),
     (FlipPolarity(), r"^Compose\.transforms must be a sequence of transforms, got FlipPolarity\(\)$"),

@@ -44,10 +44,12 @@ def _span(events: np.ndarray, t_start_us: int | None, t_end_us: int | None) -> t
     A side taken from the events never crosses a side that was given (so the window stays
     valid when all events lie outside it); with no events an unset side is 0 or the other side.
     Taking a side from the events needs them in time order, which is checked (EventsError): the
-    first and last events of an unsorted array would give a window that leaves events out.
+    first and last events of an unsorted array would give a window that leaves events out. Events
+    that are no events array are an EventsError whether a side is taken or not (was, with both sides
+    given: a list's "list indices must be integers or slices, not str").
     """
+    check_array(events)
     if t_start_us is None or t_end_us is None:
-        check_array(events)
         check_stream(events)
     t = events["t"]
     t_start_us = None if t_start_us is None else as_int("t_start_us", t_start_us)
