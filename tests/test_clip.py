@@ -187,6 +187,24 @@ def test_schema_2_float_truth_still_reads_and_unknown_encodings_are_named(tmp_pa
         read_clip(path)
 
 
+def test_a_clip_file_whose_events_lie_off_its_sensor_is_refused_by_every_reader(tmp_path: Path) -> None:
+    """Was: read_clip, read_events and iter_clip_events returned events off the sensor (a file not
+    written by write_clip, here its width made 4), which the model inputs cropped to the face box
+    without a word, as the events file readers never did."""
+    ev = make_events([0, 1000, 2000, 3000], [0, 1, 2, 7], [0, 1, 1, 0], [1, -1, 1, 1])
+    clip = Clip("c0", "s01", "AU12", [12], "bright", 0, 1500, 3000, 4000, events={"lr": ev},
+                sensors={"lr": SensorInfo("lr", 8, 2)})
+    path = write_clip(tmp_path / "c.h5", clip)
+    with h5py.File(path, "r+") as f:
+        f["events/lr"].attrs["width"] = 4
+    message = f"^{re.escape(str(path))}: events/lr is corrupt: event 3 at \\(x=7, y=0\\) lies outside the 4x2 sensor$"
+    for call in (lambda: read_clip(path), lambda: read_events(path, "lr", 1000, None),
+                 lambda: list(iter_clip_events(path, "lr", chunk_events=2))):
+        with pytest.raises(FormatError, match=message):
+            call()
+    assert read_events(path, "lr", 0, 3000)["x"].tolist() == [0, 1, 2]  # a window on the sensor reads
+
+
 def test_schema_1_files_still_read(tmp_path: Path) -> None:
     """A clip of schema 1 (ms_index from t = 0, LZF frames) reads with its windows."""
     clip = _clip()

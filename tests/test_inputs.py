@@ -9,14 +9,14 @@ import pytest
 import torch
 from test_classify import BOXES, DURATION_US, _events, make_fake_dataset
 
-from evface.errors import DatasetError, ParameterError
+from evface.errors import DatasetError, EventsError, ParameterError
 from evface.events.core import make_events
 from evface.events.ops import add_uniform_noise, crop, drop_random, flip_lr, shift
 from evface.inputs.classify import (
     Augment, ClassifyDataset, InputSpec, augment_array, clip_input, event_input, load_inputs, normalize,
 )
 from evface.inputs.clip_view import SENSORS, box_in_image, face_box, time_window
-from evface.inputs.reconstruct import ReconSpec
+from evface.inputs.reconstruct import ReconSpec, clip_samples
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
 
@@ -35,6 +35,21 @@ def test_sensors_are_the_dataset_roles():
     for bad in (lambda: InputSpec(sensor="evk4"), lambda: ReconSpec(sensor="rgb")):
         with pytest.raises(ParameterError, match=r"sensor must be one of \('hd', 'lr'\)"):
             bad()
+
+
+def test_a_clip_made_in_python_with_events_off_its_sensor_is_refused_by_the_inputs():
+    """Was: a Clip built in Python (not written, so not checked by write_clip) with an event at
+    x = 10 on its 10x8 sensor: clip_samples cropped it away without a word."""
+    frames = FrameSeries(np.stack([np.full((20, 20, 3), 40 * i, np.uint8) for i in range(5)]),
+                         np.arange(5) * 100_000, np.full(5, 10_000))
+    x = np.arange(20) % 10
+    x[7] = 10
+    clip = Clip("c0", "s01", "AU12", [12], "dim", 0, 250_000, 450_000, 500_000,
+                events={"lr": make_events(np.arange(0, 500_000, 25_000), x, np.arange(20) % 8, np.ones(20))},
+                sensors={"lr": SensorInfo("lr", 10, 8)}, frames={"rgb": frames},
+                calibration={"face_box": {"rgb": [0, 0, 20, 20], "lr": [0, 0, 10, 8]}})
+    with pytest.raises(EventsError, match=r"^c0\.h5: events/lr: event 7 at \(x=10, y=7\) lies outside the 10x8 sensor$"):
+        clip_samples(clip, ReconSpec(sensor="lr", size=16, n_bins=2, step_us=100_000), "c0.h5")
 
 
 @pytest.mark.parametrize("make,message", [

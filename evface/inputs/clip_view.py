@@ -5,7 +5,7 @@ The classifier inputs (:mod:`evface.inputs.classify`) and the reconstruction sam
 
 - the event sensors are named by dataset role (:data:`SENSORS`, from
   :data:`evface.sim.sensors.BY_ROLE`); :func:`read_view` reads the parts of a clip an input needs
-  and :func:`require_sensor` names the file when it lacks the sensor;
+  and :func:`require_sensor` names the file when it lacks the sensor, or holds events off it;
 - a camera's face box is ``calibration["face_box"][camera] = [x, y, w, h]`` in that camera's
   recorded-window pixels (pixel-edge coordinates, possibly fractional). :func:`face_box` snaps
   each of the four values to the nearest whole pixel (Python's ``round``: halves go to the even
@@ -34,7 +34,8 @@ import cv2
 import numpy as np
 
 from evface.checks import MAX_SENSOR_SIDE, as_int
-from evface.errors import DatasetError, ParameterError, where
+from evface.errors import DatasetError, EventsError, ParameterError, where
+from evface.events.core import check_array, check_stream
 from evface.io.clip_reader import read_clip, read_clip_meta
 from evface.io.clip_schema import Clip, FrameSeries
 from evface.sim.sensors import BY_ROLE
@@ -86,10 +87,15 @@ def check_window(window: str) -> str:
 
 
 def require_sensor(clip: Clip, sensor: str, source: str | Path | None = None) -> None:
-    """A DatasetError naming the file, ``sensor`` and the sensors it has, unless ``clip`` has it.
+    """A DatasetError naming the file, ``sensor`` and the sensors it has, unless ``clip`` has it;
+    an EventsError naming the first event that lies off it, or is out of time order, where the
+    clip holds that sensor's events (one compiled scan, as :func:`~evface.io.clip_reader.read_clip`
+    checks a file's; a :class:`Clip` made in Python is checked only by
+    :func:`~evface.io.clip_writer.write_clip`, and an input crops such events without a word).
 
     Examples
     --------
+    >>> from evface.events.core import make_events
     >>> from evface.io.clip_schema import SensorInfo
     >>> clip = Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 3, sensors={"lr": SensorInfo("lr", 40, 30)})
     >>> require_sensor(clip, "lr")  # nothing to say
@@ -97,10 +103,21 @@ def require_sensor(clip: Clip, sensor: str, source: str | Path | None = None) ->
     Traceback (most recent call last):
     ...
     evface.errors.DatasetError: c.h5: no events of sensor 'hd' (this clip has ['lr']): give a dataset whose clips have it, or train with --sensor one of these
+    >>> clip.events["lr"] = make_events([0, 5], [3, 40], [2, 2], [1, 1])
+    >>> require_sensor(clip, "lr")
+    Traceback (most recent call last):
+    ...
+    evface.errors.EventsError: events/lr: event 1 at (x=40, y=2) lies outside the 40x30 sensor
     """
     if sensor not in clip.sensors:
         raise DatasetError(where(source, f"no events of sensor {sensor!r} (this clip has {sorted(clip.sensors)}): give a dataset "
                                    f"whose clips have it, or train with --sensor one of these"))
+    if sensor in clip.events:
+        try:
+            check_array(clip.events[sensor])
+            check_stream(clip.events[sensor], clip.sensors[sensor].size)
+        except EventsError as exc:
+            raise EventsError(where(source, f"events/{sensor}: {exc}")) from None
 
 
 def read_view(path: str | Path, sensor: str | None, *, frames: bool | Sequence[str],
