@@ -392,14 +392,15 @@ def test_clip_events_writer_takes_an_empty_chunk_and_a_second_close(tmp_path: Pa
 
 
 @pytest.mark.parametrize(("chunk", "message"), [
-    (make_events([3], [1], [1], [1]), r"timestamps not sorted: the chunk starts at t=3, before the previous chunk's last event at t=5"),
-    (make_events([6, 9], [1, 1], [1, 1], [1, 1])[::-1], r"timestamps not sorted: t\[1\]=6 < t\[0\]=9"),
-    (make_events([6], [4], [1], [1]), r"event 0 at \(x=4, y=1\) lies outside the 4x4 sensor"),
+    (make_events([3], [1], [1], [1]), r"timestamps not sorted: t\[2\]=3 < t\[1\]=5 \(the previous chunk's last event\)$"),
+    (make_events([6, 9], [1, 1], [1, 1], [1, 1])[::-1], r"timestamps not sorted: t\[3\]=6 < t\[2\]=9$"),
+    (make_events([6, 7], [1, 4], [1, 1], [1, 1]), r"event 3 at \(x=4, y=1\) lies outside the 4x4 sensor$"),
     (np.zeros(2), "events must be a 1-D array of dtype"),
 ])
 def test_clip_events_writer_checks_each_chunk_as_the_events_file_writer_does(tmp_path: Path, chunk, message) -> None:
     """Was: written as given, so the clip held events out of order or off the sensor and read back
-    without a word (EventsFileWriter checked its chunks, this writer under it none)."""
+    without a word (EventsFileWriter checked its chunks, this writer under it none). The bad event
+    is numbered in the stream, after the two written before (was: in the chunk, "event 1")."""
     path = tmp_path / "c.h5"
     writer = ClipEventsWriter(path, "lr", (4, 4), clip_id="c")
     writer.write(make_events([0, 5], [1, 2], [3, 3], [1, -1]))

@@ -253,14 +253,17 @@ def check_array(events: object) -> None:
         raise EventsError(f"events must be a 1-D array of dtype {EVENT_DTYPE}, got {got}")
 
 
-def check_stream(events: np.ndarray, sensor: tuple[int, int] = (MAX_SENSOR_SIDE, MAX_SENSOR_SIDE)) -> None:
+def check_stream(events: np.ndarray, sensor: tuple[int, int] = (MAX_SENSOR_SIDE, MAX_SENSOR_SIDE),
+                 first: int = 0) -> None:
     """An EventsError naming the first event that is out of time order, lies off the ``(width,
     height)`` sensor (by default any) or has a polarity other than -1/+1 (one compiled scan at
     memory speed).
 
     The operations and representations run this before their compiled loops, which index
     per-pixel state by coordinate and rely on the time order; :func:`validate_events` is the
-    check of a whole array as received, with messages of its own.
+    check of a whole array as received, with messages of its own. ``first`` is the index of
+    ``events[0]`` in the stream the message numbers events in: a window's start in the array the
+    caller gave, or the events written before a chunk (was: numbered within the window or chunk).
 
     Examples
     --------
@@ -270,16 +273,21 @@ def check_stream(events: np.ndarray, sensor: tuple[int, int] = (MAX_SENSOR_SIDE,
     Traceback (most recent call last):
     ...
     evface.errors.EventsError: event 2 at (x=6, y=1) lies outside the 4x4 sensor
+    >>> check_stream(ev[1:], (4, 4), first=1)
+    Traceback (most recent call last):
+    ...
+    evface.errors.EventsError: event 2 at (x=6, y=1) lies outside the 4x4 sensor
     """
     bad = int(_first_bad(events["t"], events["x"], events["y"], events["p"], sensor[0], sensor[1]))
     if bad < 0:
         return
     t, x, y, p = (events[f][bad].item() for f in "txyp")
+    n = first + bad
     if bad > 0 and t < events["t"][bad - 1]:
-        raise EventsError(f"timestamps not sorted: t[{bad}]={t} < t[{bad - 1}]={events['t'][bad - 1]}")
+        raise EventsError(f"timestamps not sorted: t[{n}]={t} < t[{n - 1}]={events['t'][bad - 1]}")
     if x >= sensor[0] or y >= sensor[1]:
-        raise EventsError(f"event {bad} at (x={x}, y={y}) lies outside the {sensor[0]}x{sensor[1]} sensor")
-    raise EventsError(f"event {bad} has polarity {p}, expected -1 or +1")
+        raise EventsError(f"event {n} at (x={x}, y={y}) lies outside the {sensor[0]}x{sensor[1]} sensor")
+    raise EventsError(f"event {n} has polarity {p}, expected -1 or +1")
 
 
 @numba.njit(cache=True, nogil=True)

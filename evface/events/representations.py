@@ -71,13 +71,19 @@ def _bin_starts(t0: int, t1: int, n: int) -> np.ndarray:
     return (np.uint64(t0 % 2**64) + b.astype(np.uint64) * np.uint64(q) + ceil_part.astype(np.uint64)).view(np.int64)
 
 
-def _closed_window(events: np.ndarray, t0: int | None, t1: int | None) -> np.ndarray:
-    """View of the events with ``t0 <= t <= t1`` (``None`` leaves a side open), the order of the times probed."""
+def _window_columns(
+    events: np.ndarray, t0: int | None, t1: int | None, sensor: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The four columns of the events with ``t0 <= t <= t1`` (``None`` leaves a side open), views,
+    after probing the order of the times and checking the window's events (EventsError naming an
+    event by its index in ``events``)."""
     t = events["t"]
     check_probed_order(t)
     lo = 0 if t0 is None else search_time(t, t0, "left")
     hi = t.size if t1 is None else search_time(t, t1, "right")
-    return events[lo : max(lo, hi)]
+    window = events[lo : max(lo, hi)]
+    check_stream(window, sensor, first=lo)
+    return window["t"], window["x"], window["y"], window["p"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -190,21 +196,13 @@ def _decay_kernel(latest, t_ref, tau, never, out):
             flat_out[k] = math.exp(-age / tau)
 
 
-def _checked_columns(
-    window: np.ndarray, sensor: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The four columns of ``window`` after checking them (EventsError on a violation)."""
-    check_stream(window, sensor)
-    return window["t"], window["x"], window["y"], window["p"]
-
-
 def _binned_inputs(events, sensor_size, n_bins, t_start_us, t_end_us):
     """Validated ``(width, height, n_bins, t0, t1, columns)`` of a time-binned representation."""
     check_array(events)
     width, height = sensor_dims(sensor_size)
     n = _check_bins(n_bins)
     t0, t1 = _check_range(t_start_us, t_end_us)
-    cols = _checked_columns(_closed_window(events, t0, t1), (width, height))
+    cols = _window_columns(events, t0, t1, (width, height))
     return width, height, n, t0, t1, cols
 
 def to_event_frames(
@@ -328,9 +326,8 @@ def to_time_surface(
     t_ref = as_int("t_ref_us", t_ref_us)
     t0 = time_window(t_start_us, t_ref, "t_ref_us")[0]
     tau = as_real("tau_us", tau_us, 0.0, math.inf, low_open=True)
-    window = _closed_window(events, t0, t_ref)
+    cols = _window_columns(events, t0, t_ref, (width, height))
     never = np.iinfo(np.int64).min
-    cols = _checked_columns(window, (width, height))
     latest = _zeros((2, height, width), np.int64, f"a time surface's latest times on a {width}x{height} sensor_size")
     latest[...] = never
     _latest_kernel(*cols, latest)
@@ -363,8 +360,7 @@ def to_count_image(
     check_array(events)
     width, height = sensor_dims(sensor_size)
     t0, t1 = time_window(t_start_us, t_end_us)
-    window = _closed_window(events, t0, t1)
-    cols = _checked_columns(window, (width, height))
+    cols = _window_columns(events, t0, t1, (width, height))
     out = _zeros((1, 2, height, width), np.float32, f"a count image on a {width}x{height} sensor_size")
     _frames_kernel(*cols, out, np.zeros(1, dtype=np.int64), False)
     return out[0]

@@ -249,7 +249,8 @@ class ClipEventsWriter:
     and renames it on success, as :class:`evface.io.event_writer.EventsFileWriter` does. Each chunk
     is checked before any of it is written (:func:`~evface.events.core.check_stream`): it must be
     sorted, follow the previous chunk in time, lie on the sensor and hold polarities -1/+1; an
-    :class:`~evface.errors.EventsError` naming ``path`` says which event does not.
+    :class:`~evface.errors.EventsError` naming ``path`` says which event does not, numbered in the
+    whole stream (the events written before the chunk plus its index in the chunk).
     The clip's attributes are empty but for ``clip_id`` and ``duration_us`` (last event time minus
     the first); the sensor's geometry is ``sensor_size`` with no ROI.
 
@@ -306,10 +307,10 @@ class ClipEventsWriter:
         """An EventsError naming the file unless ``events`` is a chunk the clip can take next."""
         try:
             check_array(events)
-            check_stream(events, self.sensor_size)
+            check_stream(events, self.sensor_size, first=self._n)
             if events.size and self._first_t is not None and int(events["t"][0]) < self._last_t:
-                raise EventsError(f"timestamps not sorted: the chunk starts at t={int(events['t'][0])}, before the "
-                                  f"previous chunk's last event at t={self._last_t}")
+                raise EventsError(f"timestamps not sorted: t[{self._n}]={int(events['t'][0])} < "
+                                  f"t[{self._n - 1}]={self._last_t} (the previous chunk's last event)")
         except EventsError as exc:
             raise EventsError(where(self._sink.path, f"events/{self.sensor}: {exc}")) from None
 
