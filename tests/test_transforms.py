@@ -172,3 +172,36 @@ def test_compose_of_no_transforms_is_refused_where_it_is_built(transforms, messa
     first call, far from where the pipeline was written."""
     with pytest.raises(ParameterError, match=message):
         Compose(transforms)
+
+
+def test_an_error_of_a_composed_step_names_the_step_and_keeps_its_type():
+    """Was: "events must be a 1-D array ..., got float32" with no word of which step of the
+    pipeline failed, or that its input came from a representation before it."""
+    with pytest.raises(EventsError, match=r"^Compose\.transforms\[1\] FlipPolarity\(\): events must be a 1-D array of "
+                                          r"dtype .*, got float32; its input, what transforms\[0\] gave, is a float32 "
+                                          r"array of shape \(2, 2, 12, 16\), not events: a step that gives no events "
+                                          r"\(a representation\) must be the last$"):
+        Compose((EventFrames(SENSOR, 2), FlipPolarity()))(EVENTS)
+    with pytest.raises(ParameterError, match=r"^Compose\.transforms\[1\] DropEvents\(fraction=2\.0, seed=0\): "
+                                             r"drop fraction must be a finite number in \[0, 1\], got 2\.0$"):
+        Compose((FlipPolarity(), DropEvents(2.0, 0)))(EVENTS)
+    # a transform called alone: its message as it was
+    with pytest.raises(ParameterError, match=r"^drop fraction must be a finite number in \[0, 1\], got 2\.0$"):
+        DropEvents(2.0, 0)(EVENTS)
+
+
+def test_an_error_of_ones_own_composed_callable_is_raised_as_it_is_with_the_step_in_a_note():
+    def broken(events):
+        raise KeyError("t")
+
+    with pytest.raises(KeyError) as raised:
+        Compose((FlipPolarity(), broken))(EVENTS)
+    assert str(raised.value) == "'t'"
+    assert raised.value.__notes__ == [f"raised by Compose.transforms[1] {broken!r}"]
+
+
+@pytest.mark.parametrize("transforms", [(), (FlipPolarity(),)])
+def test_compose_takes_an_events_array_with_or_without_transforms(transforms):
+    """Was: Compose(()) returned a list given to it as it was (with a transform: an EventsError)."""
+    with pytest.raises(EventsError, match=r"^events must be a 1-D array of dtype .*, got list$"):
+        Compose(transforms)(EVENTS.tolist())

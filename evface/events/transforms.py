@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from evface.checks import as_int
-from evface.errors import ParameterError
+from evface.errors import EventsError, EvfaceError, ParameterError
 from evface.events import ops
 from evface.events.core import SensorSize, check_array, check_stream, slice_time
 from evface.events.representations import to_count_image, to_event_frames, to_time_surface, to_voxel_grid
@@ -382,7 +382,17 @@ class CountImage(_Transform):
 
 @dataclass(frozen=True)
 class Compose(_Transform):
-    """Apply ``transforms`` in order.
+    """Apply ``transforms`` in order to an events array.
+
+    As in Tonic, a Compose of no transforms is the identity: it returns the array it is given (the
+    same object). The input is checked to be an events array whatever the transforms (an
+    ``EventsError``, as every transform here gives; was: ``Compose(())`` returned a list as given).
+    An error of a step names it, ``Compose.transforms[i]`` and its repr, before its own message,
+    keeping its type; where the step's input was no events array, the message says what the step
+    before gave: a representation (``EventFrames``, ``VoxelGrid``, ``TimeSurface``, ``CountImage``)
+    or any callable that returns no events must be the last step. An error that is no
+    :class:`~evface.errors.EvfaceError` (a bug in a callable of one's own) is raised as it is, the
+    step named in a note under its traceback.
 
     Examples
     --------
@@ -392,6 +402,12 @@ class Compose(_Transform):
     [(1, 1, -1)]
     >>> Compose([FlipPolarity()])  # a list is kept as a tuple, like every field of a frozen transform
     Compose(transforms=(FlipPolarity(),))
+    >>> Compose(())(ev) is ev
+    True
+    >>> Compose((CountImage((8, 8)), FlipPolarity()))(ev)
+    Traceback (most recent call last):
+    ...
+    evface.errors.EventsError: Compose.transforms[1] FlipPolarity(): events must be a 1-D array of dtype [('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', 'i1')], got float32; its input, what transforms[0] gave, is a float32 array of shape (2, 8, 8), not events: a step that gives no events (a representation) must be the last
     """
 
     transforms: Sequence[Callable[[np.ndarray], np.ndarray]]
@@ -405,9 +421,33 @@ class Compose(_Transform):
         super().__post_init__()
 
     def __call__(self, events: np.ndarray) -> np.ndarray:
-        for transform in self.transforms:
-            events = transform(events)
+        check_array(events)
+        for i, transform in enumerate(self.transforms):
+            events = _step(i, transform, events)
         return events
+
+
+def _step(i: int, transform: Callable[[np.ndarray], np.ndarray], events: np.ndarray) -> np.ndarray:
+    """``transform(events)``; an error of it names the step ``Compose.transforms[i]`` (see :class:`Compose`)."""
+    try:
+        return transform(events)
+    except EvfaceError as exc:
+        exc.args = (f"Compose.transforms[{i}] {transform!r}: {exc}{_input_note(i, events)}",)
+        raise
+    except Exception as exc:
+        exc.add_note(f"raised by Compose.transforms[{i}] {transform!r}")
+        raise
+
+
+def _input_note(i: int, value: object) -> str:
+    """What the step before step ``i`` gave, when it is no events array; else nothing."""
+    try:
+        check_array(value)
+    except EventsError:
+        what = f"a {value.dtype} array of shape {value.shape}" if isinstance(value, np.ndarray) else f"a {type(value).__name__}"
+        return (f"; its input, what transforms[{i - 1}] gave, is {what}, not events: a step that gives no events "
+                "(a representation) must be the last")
+    return ""
 
 
 __all__ = [
