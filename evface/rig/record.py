@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from evface.checks import within_memory
+from evface.checks import as_int, within_memory
 from evface.events.core import concatenate
 from evface.face.canvas import canvas_geometry
 from evface.face.identity import Identity
@@ -56,7 +56,23 @@ that datasets stay byte-identical)."""
 
 @dataclass(frozen=True)
 class ClipSpec:
-    """One planned clip; its content depends only on these fields and the dataset seed."""
+    """One planned clip; its content depends only on these fields and the dataset seed.
+
+    Raises
+    ------
+    ParameterError
+        For a name that is no ``str``, a ``subject_index`` or ``repetition`` that is no integer
+        >= 0, or ``aus`` that are no tuple of AU numbers (was: a ``label`` of ``None`` an
+        ``AttributeError`` in :func:`clip_seed`, a ``subject_index`` of ``-1`` NumPy's "expected
+        non-negative integer").
+
+    Examples
+    --------
+    >>> ClipSpec("s000_AU4_bright_r0", "s000", -1, "AU4", (4,), "bright", 0)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: ClipSpec.subject_index must be >= 0, got -1
+    """
 
     clip_id: str
     subject: str
@@ -66,11 +82,27 @@ class ClipSpec:
     lighting: str
     repetition: int
 
+    def __post_init__(self) -> None:
+        for name in ("clip_id", "subject", "label", "lighting"):
+            _instance(f"ClipSpec.{name}", getattr(self, name), str, "a str")
+        for name in ("subject_index", "repetition"):
+            as_int(f"ClipSpec.{name}", getattr(self, name), 0)
+        _instance("ClipSpec.aus", self.aus, tuple, "a tuple of AU numbers")
+        for au in self.aus:
+            as_int("ClipSpec.aus", au, 0)
+
+
+def _instance(name: str, value: object, kind: type | tuple[type, ...], what: str) -> None:
+    """A ParameterError naming ``name`` unless ``value`` is a ``kind`` (``what``, in words)."""
+    if not isinstance(value, kind):
+        raise ParameterError(f"{name} must be {what}, got {value!r}")
+
 
 def clip_seed(dataset_seed: int, spec: ClipSpec) -> np.random.SeedSequence:
     """Seed of one clip, from the dataset seed and the clip's place in the full plan
     (subject, class, lighting, repetition), so subsets, shards and resumed runs agree."""
-    key = [int(dataset_seed), spec.subject_index, zlib.crc32(spec.label.encode()),
+    _instance("spec", spec, ClipSpec, "a ClipSpec")
+    key = [as_int("dataset_seed", dataset_seed, 0), spec.subject_index, zlib.crc32(spec.label.encode()),
            zlib.crc32(spec.lighting.encode()), spec.repetition]
     return np.random.SeedSequence(key)
 
@@ -132,6 +164,7 @@ class Rig:
     """
 
     def __init__(self, identity: Identity, params: RigParams):
+        _instance("params", params, RigParams, "a RigParams")  # was: an AttributeError about 'hd_per_lr_pixel'
         self.params = params
         self.identity = identity
         self.geometry = rig_geometry(renderer_face_fraction(), params)
@@ -143,11 +176,14 @@ class Rig:
         Raises
         ------
         ParameterError
-            When the event sensors' ``scene_rate_hz`` is below twice the lighting's flicker or a
-            frequency of the head's motion (either would be filmed as a slower one), the head
-            moves the face out of the hd ROI (:func:`check_head_in_roi`), or the clip's truth
-            frames would not fit in memory.
+            For an argument of another type, a ``spec`` whose ``aus`` or ``lighting`` are not the
+            timeline's expression's or the lighting's name (the clip would be labelled with what it
+            does not show), or when the event sensors' ``scene_rate_hz`` is below twice the
+            lighting's flicker or a frequency of the head's motion (either would be filmed as a
+            slower one), the head moves the face out of the hd ROI (:func:`check_head_in_roi`), or
+            the clip's truth frames would not fit in memory.
         """
+        _check_record_args(spec, timeline, lighting, seed)
         rp = self.params
         cams = rp.cameras
         g = self.geometry
@@ -245,3 +281,19 @@ class Rig:
             calibration=calibration,
             extra=extra,
         )
+
+
+def _check_record_args(spec: ClipSpec, timeline: Timeline, lighting: Lighting, seed: np.random.SeedSequence) -> None:
+    """A ParameterError unless :meth:`Rig.record`'s arguments have their types and ``spec``
+    labels what ``timeline`` and ``lighting`` film (was: an ``AttributeError`` for another type;
+    a clip labelled AU12 or "bright" that showed AU4 under another lamp)."""
+    for name, value, kind in (("spec", spec, ClipSpec), ("timeline", timeline, Timeline), ("lighting", lighting, Lighting),
+                              ("seed", seed, np.random.SeedSequence)):
+        _instance(name, value, kind, f"a {kind.__name__}" + (" (clip_seed)" if name == "seed" else ""))
+    aus = tuple(int(a) for a in timeline.expression.aus)
+    if tuple(int(a) for a in spec.aus) != aus:
+        raise ParameterError(f"spec.aus {spec.aus} are not the timeline's expression's aus {aus}: the clip would be "
+                             "labelled with AUs it does not show")
+    if spec.lighting != lighting.name:
+        raise ParameterError(f"spec.lighting {spec.lighting!r} is not the lighting's name {lighting.name!r}: the clip "
+                             "would be labelled with a lighting it was not filmed under")
