@@ -181,6 +181,16 @@ def test_check_aus_rejects_bad_input():
     assert check_aus({12: 0.0, 4: 0.2}) == {4: 0.2}
 
 
+@pytest.mark.parametrize("aus", [0, [], (), ""])
+def test_aus_that_are_no_mapping_are_refused_even_when_empty(aus):
+    """Were: drawn as the neutral face (``aus or {}``), where ``[12]`` or ``1`` was refused."""
+    r = FaceRenderer(procedural_identity(0), size=(32, 32))
+    for call in (r.render, r.landmarks):
+        with pytest.raises(ParameterError, match=r"^aus: expected a mapping of AU to intensity, e\.g\. \{12: 0\.5\}, got "):
+            call(aus)
+    assert r.render(None).shape == r.render({}).shape == (32, 32, 3)
+
+
 def test_class_sets():
     assert 6 <= len(DEFAULT_CLASSES) <= 8
     for classes in CLASS_SETS.values():

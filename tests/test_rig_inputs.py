@@ -15,6 +15,7 @@ from evface.rig.record import ClipSpec, Rig, clip_seed
 from evface.rig.scene import Scene
 from evface.rig.timeline import AuCurve, Blink, Expression, HeadMotion, Saccade, Timeline
 from evface.rig.timeline_draw import TimelineParams, draw_timeline
+from evface.rig.timeline_query import au_intensities, gaze_deg, head_pose
 
 SMALL_RIG = RigParams(lr_face_px=32.0, scene_rate_hz=200.0, truth_rate_hz=200.0, rgb_size=(160, 120), rgb_hd_presets=())
 SPEC = ClipSpec("s000_AU4_lamp_r0", "s000", 0, "AU4", (4,), "lamp", 0)
@@ -139,10 +140,15 @@ def test_timeline_params_refuse_what_would_hang_or_fail_mid_clip(fields, match):
     ([12], 1.5, "seed must be a whole number, got 1.5"),
     ([12], [3, -1], "seed must be >= 0, got -1"),
     ([12], [], "seed must be an integer, got \\[\\]"),
+    (12, 0, "^aus must be a list or tuple of AU numbers, got 12$"),  # was: "'int' object is not iterable"
+    (None, 0, "^aus must be a list or tuple of AU numbers, got None$"),
 ])
 def test_draw_timeline_refuses_what_it_would_draw_as_something_else(aus, seed, match):
     with pytest.raises(ParameterError, match=match):
         draw_timeline(aus, TimelineParams(), seed)
+    # was: "'NoneType' object has no attribute 'total_us_range'"
+    with pytest.raises(ParameterError, match="^params must be a TimelineParams, got None$"):
+        draw_timeline([12], None, 0)
     assert draw_timeline([12], TimelineParams(), [3, 1]) == draw_timeline([12], TimelineParams(), np.random.SeedSequence([3, 1]))
 
 
@@ -154,6 +160,9 @@ def test_draw_timeline_refuses_what_it_would_draw_as_something_else(aus, seed, m
     # was: taken when built, refused only by rig_geometry when a Rig was made of them
     (dict(lr_face_px=16, rgb_size=(64, 48)), "lr_face_px=16 with rgb_size=\\(64, 48\\) gives a 33x33 lr and a 6x6 rgb canvas"),
     (dict(lr_face_px=400.0), "lr_face_px=400.0 needs a 829x829 canvas, larger than the 346x260 lr array"),
+    # was: TypeError "unhashable type: 'list'"
+    (dict(hd_preset=["evk4"]), r"^hd_preset=\['evk4'\] is not an event sensor; choose from \["),
+    (dict(rgb_preset=["webcam30"]), r"^RGB camera preset \['webcam30'\] unknown; choose from \["),
 ])
 def test_rig_params_refuse_rates_and_sizes_that_cannot_be_filmed(fields, match):
     with pytest.raises(ParameterError, match=match):
@@ -204,3 +213,57 @@ def test_the_scene_refuses_a_lux_that_lights_nothing(rig, lux):
     for view in (rig.scene.views, rig.scene.rgb, rig.scene.rgb_hd):
         with pytest.raises(ParameterError, match="lux must be"):
             view(SHORT, 0, lux)
+
+
+@pytest.mark.parametrize("args, match", [
+    (dict(spec=("s000_AU4_lamp_r0", "s000", 0)), r"^spec must be a ClipSpec, got \("),
+    (dict(timeline=None), r"^timeline must be a Timeline, got None$"),
+    (dict(lighting="lamp"), r"^lighting must be a Lighting, got 'lamp'$"),
+    (dict(seed=0), r"^seed must be a SeedSequence \(clip_seed\), got 0$"),
+    # was: filmed, the clip labelled AU12 (or "bright") while it showed AU4 under the 300 lx lamp
+    (dict(spec=ClipSpec("s000_AU12_lamp_r0", "s000", 0, "AU12", (12,), "lamp", 0)),
+     r"^spec\.aus \(12,\) are not the timeline's expression's aus \(4,\): the clip would be labelled with AUs it "
+     r"does not show$"),
+    (dict(spec=ClipSpec("s000_AU4_bright_r0", "s000", 0, "AU4", (4,), "bright", 0)),
+     r"^spec\.lighting 'bright' is not the lighting's name 'lamp': the clip would be labelled with a lighting it was "
+     r"not filmed under$"),
+])
+def test_recording_refuses_arguments_of_another_type_or_labels_it_would_not_film(rig, args, match):
+    # was: an AttributeError ('tuple' object has no attribute 'repetition', 'NoneType' ... 'head', 'str' ...
+    # 'check_sampled', 'int' ... 'spawn') part way into record, or a clip labelled with what it did not show
+    call = {"spec": SPEC, "timeline": SHORT, "lighting": Lighting("lamp", 300.0), "seed": clip_seed(0, SPEC), **args}
+    with pytest.raises(ParameterError, match=match):
+        rig.record(**call)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: Rig(procedural_identity(0), None), r"^params must be a RigParams, got None$"),  # was: AttributeError
+    (lambda: ClipSpec("c", "s", 0, None, (4,), "lamp", 0), r"^ClipSpec\.label must be a str, got None$"),
+    (lambda: ClipSpec("c", "s", -1, "AU4", (4,), "lamp", 0), r"^ClipSpec\.subject_index must be >= 0, got -1$"),
+    (lambda: ClipSpec("c", "s", 0, "AU4", (4,), "lamp", "x"), r"^ClipSpec\.repetition must be an integer, got 'x'$"),
+    (lambda: ClipSpec("c", "s", 0, "AU4", None, "lamp", 0), r"^ClipSpec\.aus must be a tuple of AU numbers, got None$"),
+    (lambda: ClipSpec("c", "s", 0, "AU4", (4.5,), "lamp", 0), r"^ClipSpec\.aus must be a whole number, got 4\.5$"),
+    (lambda: clip_seed(-1, SPEC), r"^dataset_seed must be >= 0, got -1$"),  # was: NumPy's "expected non-negative integer"
+    (lambda: clip_seed(1.5, SPEC), r"^dataset_seed must be a whole number, got 1\.5$"),  # was: the seed of dataset 1
+    (lambda: clip_seed(None, SPEC), r"^dataset_seed must be an integer, got None$"),  # was: int()'s TypeError
+    (lambda: clip_seed(0, "s000_AU4_lamp_r0"), r"^spec must be a ClipSpec, got 's000_AU4_lamp_r0'$"),
+])
+def test_a_rig_clip_spec_and_clip_seed_refuse_what_they_cannot_seed_or_label(make, match):
+    # was: a ClipSpec of any fields, met by clip_seed's AttributeError ('NoneType' object has no attribute
+    # 'encode'), NumPy's "unrecognized seed string" or "expected non-negative integer"
+    with pytest.raises(ParameterError, match=match):
+        make()
+
+
+@pytest.mark.parametrize("t_us, match", [
+    (math.nan, r"^t_us must be a finite number, got nan$"),  # was: no AU, a pose of NaNs
+    (math.inf, r"^t_us must be a finite number, got inf$"),
+    ("1", r"^t_us must be a number, got '1'$"),  # was: read as 1 µs
+    (None, r"^t_us must be a number, got None$"),  # was: a TypeError from float()
+])
+def test_a_timeline_is_queried_at_a_finite_time_only(t_us, match):
+    for query in (au_intensities, head_pose, gaze_deg):
+        with pytest.raises(ParameterError, match=match):
+            query(SHORT, t_us)
+    with pytest.raises(ParameterError, match=r"^timeline must be a Timeline, got None$"):
+        head_pose(None, 0)

@@ -291,7 +291,7 @@ class FaceRenderer:
         >>> part.shape, bool((part == full[30:55, 20:60]).all())
         ((25, 40, 3), True)
         """
-        aus = au_model.check_aus(aus or {})
+        aus = au_model.check_aus({} if aus is None else aus)  # was: 0, [] or () drawn as no AUs
         _check_pose(pose)
         self._prepare(aus)
         w, h, m = self.size[0], self.size[1], self._margin
@@ -439,7 +439,7 @@ class FaceRenderer:
     def landmarks(self, aus: Mapping[int, float] | None = None, pose: FacePose = FacePose()) -> dict[str, np.ndarray]:
         """Landmark groups ``(k, 2)`` in canvas pixels, displaced by ``aus`` and moved by ``pose``."""
         _check_pose(pose)
-        moved = au_motion.moved_landmarks(aus or {}, self.identity.landmarks)
+        moved = au_motion.moved_landmarks({} if aus is None else aus, self.identity.landmarks)
         A = pose.matrix(self.centre_px, self.face_width_px)
         c = np.asarray(self.centre_px)
         out = {}

@@ -120,10 +120,10 @@ class RigParams:
         if not isinstance(self.rgb_hd_presets, tuple) or not all(isinstance(n, str) for n in self.rgb_hd_presets):
             raise ParameterError(f"rgb_hd_presets must be a tuple of RGB camera preset names, got {self.rgb_hd_presets!r}")
         for role, name in (("hd_preset", self.hd_preset), ("lr_preset", self.lr_preset)):
-            if name not in SENSORS:
+            if not isinstance(name, str) or name not in SENSORS:  # was: a list's "unhashable type: 'list'"
                 raise ParameterError(f"{role}={name!r} is not an event sensor; choose from {sorted(SENSORS)}")
         for name in (self.rgb_preset, *self.rgb_hd_presets):
-            if name not in RGB_PRESETS:
+            if not isinstance(name, str) or name not in RGB_PRESETS:
                 raise ParameterError(f"RGB camera preset {name!r} unknown; choose from {sorted(RGB_PRESETS)}")
         if len(set(self.rgb_hd_presets)) != len(self.rgb_hd_presets):
             raise ParameterError(f"rgb_hd_presets {self.rgb_hd_presets} names a preset twice")

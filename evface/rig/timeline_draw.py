@@ -296,8 +296,9 @@ def draw_timeline(aus: tuple[int, ...] | list[int], params: TimelineParams,
     Raises
     ------
     ParameterError
-        For an AU that is not a known AU number (a one-sided AU comes from ``params.unilateral``)
-        or a seed that is not a non-negative integer, a non-empty sequence of them or a SeedSequence.
+        For ``aus`` that are no list or tuple of known AU numbers (a one-sided AU comes from
+        ``params.unilateral``), ``params`` that are no :class:`TimelineParams`, or a seed that is
+        not a non-negative integer, a non-empty sequence of them or a SeedSequence.
 
     Examples
     --------
@@ -305,6 +306,10 @@ def draw_timeline(aus: tuple[int, ...] | list[int], params: TimelineParams,
     >>> tl.expression.total_us <= MAX_TOTAL_US and tl.expression.apex_us - tl.expression.onset_us <= MAX_ONSET_US
     True
     """
+    if not isinstance(aus, (tuple, list)):  # was: "'int' object is not iterable"
+        raise ParameterError(f"aus must be a list or tuple of AU numbers, got {aus!r}")
+    if not isinstance(params, TimelineParams):  # was: "'NoneType' object has no attribute 'total_us_range'"
+        raise ParameterError(f"params must be a TimelineParams, got {params!r}")
     aus = tuple(as_int("aus", a) for a in aus)  # was: 12.5 drawn as AU12, True as AU1
     for au in aus:
         _expression_au("aus", au)

@@ -1,17 +1,40 @@
 """What a timeline says at a time ``t_us``: AU intensities, gaze and the rigid head pose.
 
 The expression's AUs and the blinks follow raised-cosine envelopes (:func:`envelope`), the gaze
-moves along its saccades and is written as the FACS eye-movement AUs 61-64.
+moves along its saccades and is written as the FACS eye-movement AUs 61-64. :func:`gaze_deg`,
+:func:`au_intensities` and :func:`head_pose` take a :class:`~evface.rig.timeline.Timeline` and a
+finite time (a ParameterError otherwise; was: ``nan`` gave no AU and a pose of NaNs, a string
+``'1'`` was read as 1 µs, ``None`` or a list a ``TypeError``).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from evface.checks import as_real
+from evface.errors import ParameterError
 from evface.face.aus import GAZE_DEG
 from evface.rig.timeline import AuCurve, Blink, Timeline
 
 BLINK_AU = 45
+
+
+def _query(timeline: object, t_us: object) -> float:
+    """``t_us`` as a finite float, after checking that ``timeline`` is a Timeline (ParameterError).
+
+    Examples
+    --------
+    >>> from evface.rig.timeline import Expression
+    >>> _query(Timeline(10, Expression((), 0, 0, 0, 0, 0.0)), float("nan"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: t_us must be a finite number, got nan
+    """
+    if not isinstance(timeline, Timeline):
+        raise ParameterError(f"timeline must be a Timeline, got {timeline!r}")
+    return as_real("t_us", t_us, -math.inf, math.inf)
 
 
 def raised_cosine(t_us: np.ndarray | float, start_us: float, end_us: float) -> np.ndarray:
@@ -83,6 +106,7 @@ def gaze_deg(timeline: Timeline, t_us: float) -> tuple[float, float]:
     >>> [round(a, 3) for a in gaze_deg(tl, 121_500)]
     [5.0, 0.0]
     """
+    t_us = _query(timeline, t_us)
     pos = np.asarray(timeline.gaze_start_deg, dtype=np.float64)
     for s in timeline.saccades:
         if t_us <= s.start_us:
@@ -102,6 +126,7 @@ def au_intensities(timeline: Timeline, t_us: float) -> dict[int | str, float]:
     >>> au_intensities(tl, 400_000)
     {12: 0.5}
     """
+    t_us = _query(timeline, t_us)
     aus: dict[int | str, float] = {}
     for curve in timeline.expression.au_curves():
         aus[curve.key] = max(aus.get(curve.key, 0.0), float(curve_intensity(curve, t_us)))
@@ -129,6 +154,7 @@ def head_pose(timeline: Timeline, t_us: float) -> tuple[float, float, float, flo
     >>> [round(v, 4) for v in head_pose(tl, 1_000_000)]  # a breath in: up (dy) and 0.1 % larger
     [0.0, 0.002, 0.0, 1.001, 0.0, -1.0]
     """
+    t_us = _query(timeline, t_us)
     h = timeline.head
     s = float(t_us) * 1e-6
     two_pi = 2.0 * np.pi
