@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from evface.errors import FaceNotFoundError, ParameterError
+from evface.errors import FaceNotFoundError, FormatError, ParameterError
 from evface.face.aus import AU_TABLE, CLASS_SETS, DEFAULT_CLASSES, check_aus
 from evface.face.detect import detect_faces, to_gray_uint8
 from evface.face.head_pose import FacePose
@@ -179,6 +179,24 @@ def test_check_aus_rejects_bad_input():
     with pytest.raises(ParameterError):
         check_aus({12: 1.5})
     assert check_aus({12: 0.0, 4: 0.2}) == {4: 0.2}
+
+
+@pytest.mark.parametrize("gamma", [float("nan"), -1.0, "2.2", None])
+def test_to_gray_refuses_a_gamma_that_is_no_positive_number_whatever_the_image(gamma):
+    """Was: taken without a word for a uint8 image (a float image's gamma was checked)."""
+    with pytest.raises(ParameterError, match=r"^gamma must be a"):
+        to_gray_uint8(np.zeros((4, 4, 3), np.uint8), gamma)
+
+
+def test_to_gray_and_photo_identity_refuse_an_empty_image_or_a_name_that_is_no_str():
+    """Were: OpenCV's "(-215:Assertion failed) !_src.empty() in function 'cvtColor'"; NumPy's "The truth
+    value of an array with more than one element is ambiguous" for an array given as the name."""
+    with pytest.raises(FormatError, match=r"^expected an image with pixels, got shape \(0, 0, 3\)$"):
+        to_gray_uint8(np.zeros((0, 0, 3), np.uint8))
+    image = np.zeros((64, 64, 3), np.uint8)
+    for name in (image, None, ""):
+        with pytest.raises(ParameterError, match=r"^name must be a non-empty str \(the identity's name\), got "):
+            photo_identity(image, name)
 
 
 @pytest.mark.parametrize("aus", [0, [], (), ""])

@@ -33,7 +33,7 @@ def cascade(name: str) -> cv2.CascadeClassifier:
 
 def to_gray_uint8(image: np.ndarray, gamma: float = 2.2) -> np.ndarray:
     """8-bit grey image from uint8 RGB/grey, or from linear float reflectance/intensity in [0, 1]
-    (encoded with ``1/gamma``, a finite number > 0).
+    (encoded with ``1/gamma``, a finite number > 0, checked whatever the image).
 
     Examples
     --------
@@ -50,7 +50,10 @@ def to_gray_uint8(image: np.ndarray, gamma: float = 2.2) -> np.ndarray:
     ...
     evface.errors.FormatError: expected an (H, W) or (H, W, 3) image of uint8, or of finite floats in [0, 1], got uint16 (2, 2, 3)
     """
+    gamma = as_real("gamma", gamma, 0.0, np.inf, low_open=True)  # was: 0 a ZeroDivisionError, nan unread for uint8
     img = np.asarray(image)
+    if img.size == 0:  # was: OpenCV's "!_src.empty() in function 'cvtColor'"
+        raise FormatError(f"expected an image with pixels, got shape {img.shape}")
     kind = img.dtype == np.uint8 or (np.issubdtype(img.dtype, np.floating) and bool(np.isfinite(img).all()))
     if not kind or not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):
         # was: other integers (a 16-bit image, 0-255 as int) read as floats, every pixel >= 1 drawn white; other
@@ -58,7 +61,6 @@ def to_gray_uint8(image: np.ndarray, gamma: float = 2.2) -> np.ndarray:
         raise FormatError(f"expected an (H, W) or (H, W, 3) image of uint8, or of finite floats in [0, 1], got "
                           f"{img.dtype} {img.shape}")
     if img.dtype != np.uint8:
-        gamma = as_real("gamma", gamma, 0.0, np.inf, low_open=True)  # was: 0 a ZeroDivisionError
         img = np.clip(np.asarray(img, np.float32), 0.0, 1.0) ** (1.0 / gamma)
         img = (img * 255.0 + 0.5).astype(np.uint8)
     if img.ndim == 3:
@@ -91,8 +93,6 @@ def detect_faces(image: np.ndarray, min_size_frac: float = 0.1) -> np.ndarray:
     evface.errors.ParameterError: min_size_frac must be a finite number in [0, 1], got 2
     """
     min_size_frac = as_real("min_size_frac", min_size_frac, 0.0, 1.0)
-    if np.asarray(image).size == 0:
-        raise FormatError(f"expected an image with pixels, got shape {np.shape(image)}")
     gray = cv2.equalizeHist(to_gray_uint8(image))
     m = max(24, int(min_size_frac * min(gray.shape)))
     faces = cascade("haarcascade_frontalface_default.xml").detectMultiScale(

@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from evface.checks import as_int
-from evface.errors import FormatError, where
+from evface.errors import FormatError, ParameterError, where
 from evface.face.canvas import FACE_FRACTION, V_CENTER
 from evface.face.detect import locate_face
 from evface.io.native_stderr import stderr_kept
@@ -216,6 +216,8 @@ def photo_identity(image_rgb_uint8: np.ndarray, name: str, source: str | None = 
         When no face is found.
     FormatError
         When the array is not an (H, W, 3) uint8 image.
+    ParameterError
+        When ``name`` is not a non-empty ``str``.
 
     Examples
     --------
@@ -230,6 +232,8 @@ def photo_identity(image_rgb_uint8: np.ndarray, name: str, source: str | None = 
     ...
     evface.errors.FaceNotFoundError: blank: no frontal face found by the Haar cascade
     """
+    if not isinstance(name, str) or not name:  # was: an array's "truth value ... is ambiguous"
+        raise ParameterError(f"name must be a non-empty str (the identity's name), got {name!r}")
     img = np.asarray(image_rgb_uint8)
     det = locate_face(img, source=source or name)
     g = dict(TEMPLATE)
