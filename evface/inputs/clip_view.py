@@ -107,7 +107,7 @@ def require_sensor(clip: Clip, sensor: str, source: str | Path | None = None) ->
     >>> require_sensor(clip, "lr")
     Traceback (most recent call last):
     ...
-    evface.errors.EventsError: events/lr: event 1 at (x=40, y=2) lies outside the 40x30 sensor
+    evface.errors.EventsError: the events of sensor 'lr': event 1 at (x=40, y=2) lies outside the 40x30 sensor
     """
     if sensor not in clip.sensors:
         raise DatasetError(where(source, f"no events of sensor {sensor!r} (this clip has {sorted(clip.sensors)}): give a dataset "
@@ -117,7 +117,7 @@ def require_sensor(clip: Clip, sensor: str, source: str | Path | None = None) ->
             check_array(clip.events[sensor])
             check_stream(clip.events[sensor], clip.sensors[sensor].size)
         except EventsError as exc:
-            raise EventsError(where(source, f"events/{sensor}: {exc}")) from None
+            raise EventsError(where(source, f"the events of sensor {sensor!r}: {exc}")) from None
 
 
 def read_view(path: str | Path, sensor: str | None, *, frames: bool | Sequence[str],
