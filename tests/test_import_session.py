@@ -661,7 +661,7 @@ def test_trigger_sync_without_pulses_on_the_channel_names_what_to_give(tmp_path)
     from types import SimpleNamespace
 
     from evface.datasets.importers.calibration import synchronise
-    from evface.datasets.importers.sync import TRIGGER_DTYPE
+    from evface.datasets.importers.sync_triggers import TRIGGER_DTYPE
 
     pulses = np.zeros(6, TRIGGER_DTYPE)
     pulses["t"], pulses["rising"] = np.arange(6) * 1000, [True, False] * 3
@@ -681,7 +681,7 @@ def test_auto_sync_refuses_a_setting_it_would_ignore(tmp_path):
     from types import SimpleNamespace
 
     from evface.datasets.importers.calibration import synchronise
-    from evface.datasets.importers.sync import TRIGGER_DTYPE
+    from evface.datasets.importers.sync_triggers import TRIGGER_DTYPE
 
     pulses = np.zeros(3, TRIGGER_DTYPE)
     pulses["t"], pulses["rising"] = np.arange(3) * 1000, True
@@ -1100,7 +1100,7 @@ def test_the_rgb_scan_holds_no_more_than_a_few_frames(tmp_path):
     import tracemalloc
 
     from evface.datasets.importers.rgb_scan import scan_video
-    from evface.datasets.importers.sync import frame_difference_energy
+    from evface.datasets.importers.sync_xcorr import frame_difference_energy
 
     rng = np.random.default_rng(1)
     base = rng.integers(0, 256, (240, 320, 3), np.uint8)

@@ -27,15 +27,10 @@ from evface.datasets.importers.registration import (
 from evface.datasets.importers.rgb_scan import VideoScan, read_frame_times, scan_video
 from evface.datasets.importers.rgb_timing import frame_times
 from evface.datasets.importers.session_options import RgbSource
-from evface.datasets.importers.sync import (
-    EventRate,
-    SyncError,
-    frame_difference_energy,
-    read_triggers,
-    sync_by_xcorr,
-    sync_from_triggers,
-    _CountGrid,
-)
+from evface.datasets.importers.sync import SyncError
+from evface.datasets.importers.sync_counts import EventRate, _CountGrid
+from evface.datasets.importers.sync_triggers import read_triggers, sync_from_triggers
+from evface.datasets.importers.sync_xcorr import frame_difference_energy, sync_by_xcorr
 from evface.errors import DatasetError, FormatError, ParameterError
 from evface.events.core import make_events
 
@@ -488,7 +483,7 @@ def test_xcorr_reads_the_event_histogram_by_index_not_by_search(monkeypatch, exp
     np.interp's binary search per frame and offset took 90 % of the time (146 s for 4 minutes of
     video against a 100 µs histogram; an hour-long session ~40 min per event camera), now 33 s.
     The offset and confidence are those of the search."""
-    import evface.datasets.importers.sync as sync
+    import evface.datasets.importers.sync_counts as sync_counts
 
     rate, frames, energy = synthetic_rate(777_777)
     exposure_us = np.where(np.arange(frames.size) % 3, 20_000, 0) if exposure == "mixed" else exposure
@@ -497,7 +492,7 @@ def test_xcorr_reads_the_event_histogram_by_index_not_by_search(monkeypatch, exp
     monkeypatch.setattr(np, "interp", lambda x, *a, **k: looked_up.append(np.size(x)) or real_interp(x, *a, **k))
     result = sync_by_xcorr(rate, frames, energy, max_offset_us=2_000_000, exposure_us=exposure_us)
     assert sum(looked_up) == 0
-    monkeypatch.setattr(sync, "_on_grid", lambda x, t0, step, values: real_interp(x, t0 + step * np.arange(values.size), values))
+    monkeypatch.setattr(sync_counts, "_on_grid", lambda x, t0, step, values: real_interp(x, t0 + step * np.arange(values.size), values))
     searched = sync_by_xcorr(rate, frames, energy, max_offset_us=2_000_000, exposure_us=exposure_us)
     assert result.offset_us == searched.offset_us
     assert result.confidence == pytest.approx(searched.confidence, abs=1e-12)
@@ -508,15 +503,17 @@ def test_xcorr_scores_the_coarse_grid_by_fft_not_frame_by_frame(monkeypatch):
     event camera for an hour of 30 fps frames); frame by frame only the fine grid and a few coarse
     offsets around the estimate's maxima, in blocks of at most SCORE_ELEMENTS frame-offset pairs.
     FFT blocks of any size give the same result."""
-    import evface.datasets.importers.sync as sync
+    import evface.datasets.importers.sync_counts as sync_counts
+    import evface.datasets.importers.sync_fft as sync_fft
+    import evface.datasets.importers.sync_xcorr as sync_xcorr
 
     rate, frames, energy = synthetic_rate(777_777)
     expected = sync_by_xcorr(rate, frames, energy, max_offset_us=2_000_000, exposure_us=20_000)
     sizes = []
-    real = sync._on_grid
-    monkeypatch.setattr(sync, "_on_grid", lambda x, *a: sizes.append(x.size if x.ndim == 2 else 0) or real(x, *a))
-    monkeypatch.setattr(sync, "SCORE_ELEMENTS", 1000)
-    monkeypatch.setattr(sync, "FFT_BLOCK", 256, raising=False)  # several blocks of the grid and of the offsets
+    real = sync_counts._on_grid
+    monkeypatch.setattr(sync_counts, "_on_grid", lambda x, *a: sizes.append(x.size if x.ndim == 2 else 0) or real(x, *a))
+    monkeypatch.setattr(sync_xcorr, "SCORE_ELEMENTS", 1000)
+    monkeypatch.setattr(sync_fft, "FFT_BLOCK", 256, raising=False)  # several blocks of the grid and of the offsets
     result = sync_by_xcorr(rate, frames, energy, max_offset_us=2_000_000, exposure_us=20_000)
     assert (result.offset_us, result.confidence, result.details) == (expected.offset_us, expected.confidence, expected.details)
     lo, hi = result.details["search_us"]
@@ -526,10 +523,10 @@ def test_xcorr_scores_the_coarse_grid_by_fft_not_frame_by_frame(monkeypatch):
 
 def _full_scan(monkeypatch, *args, **kwargs):
     """sync_by_xcorr scoring every coarse offset frame by frame, as it did before the FFT estimate."""
-    import evface.datasets.importers.sync as sync
+    import evface.datasets.importers.sync_xcorr as sync_xcorr
 
     with monkeypatch.context() as m:
-        m.setattr(sync, "_candidates", lambda r: np.arange(r.size), raising=False)
+        m.setattr(sync_xcorr, "_candidates", lambda r: np.arange(r.size), raising=False)
         return sync_by_xcorr(*args, **kwargs)
 
 

@@ -490,7 +490,8 @@ def test_simulated_events_sync_to_their_own_video(tmp_path):
     from evface.datasets.importers.rgb_scan import scan_video
     from evface.datasets.importers.rgb_timing import frame_times
     from evface.datasets.importers.session_options import RgbSource
-    from evface.datasets.importers.sync import EventRate, sync_by_xcorr
+    from evface.datasets.importers.sync_counts import EventRate
+    from evface.datasets.importers.sync_xcorr import sync_by_xcorr
 
     size = _moving_circle_video(tmp_path / "v.avi")
     ev = simulate_video(tmp_path / "v.avi", size, DvsParams.ideal(0.2), upsample=4)
@@ -508,7 +509,8 @@ def _sync_to_own_rgb(tmp_path, lux, metering="average", antiflicker_hz=0.0):
     from evface.datasets.importers.rgb_scan import scan_video
     from evface.datasets.importers.rgb_timing import frame_times
     from evface.datasets.importers.session_options import RgbSource
-    from evface.datasets.importers.sync import EventRate, sync_by_xcorr
+    from evface.datasets.importers.sync_counts import EventRate
+    from evface.datasets.importers.sync_xcorr import sync_by_xcorr
     from evface.io.event_reader import read_events_file
 
     folder = tmp_path / f"lux{lux:g}"

@@ -21,7 +21,8 @@ import tracemalloc
 
 import numpy as np
 
-from evface.datasets.importers.sync import EventRate, sync_by_xcorr
+from evface.datasets.importers.sync_counts import EventRate
+from evface.datasets.importers.sync_xcorr import sync_by_xcorr
 
 OFFSET_US = 1_234_567
 BIN_US = 100

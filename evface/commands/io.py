@@ -29,14 +29,14 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
 
 
 TRIGGER_FORMATS = ("evt2", "evt3", "aedat4")
-"""The formats whose external trigger events evface reads (:func:`~evface.datasets.importers.sync.read_triggers`)."""
+"""The formats whose external trigger events evface reads (:func:`~evface.datasets.importers.sync_triggers.read_triggers`)."""
 
 
 def trigger_summary(path: Path, info: dict) -> dict:
     """The external trigger edges of the events file ``path`` (whose :func:`file_info` is ``info``)
     per input channel: ``{"channels": [{"channel", "rising", "falling", "t_first_us",
     "t_last_us"}, ...], "note"}``, the note saying why there are none where there are none."""
-    from evface.datasets.importers.sync import read_triggers  # lazy: faery's decoders, for this option only
+    from evface.datasets.importers.sync_triggers import read_triggers  # lazy: faery's decoders, for this option only
 
     if info["format"] not in TRIGGER_FORMATS:
         return {"channels": [], "note": f"none: evface reads trigger events from {', '.join(TRIGGER_FORMATS)} files, "

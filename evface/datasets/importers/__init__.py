@@ -5,6 +5,8 @@
 - :mod:`~evface.datasets.importers.corpus`: a CASME II-style frame corpus -> simulated events + RGB
   clips (``evface import corpus``);
 - :mod:`~evface.datasets.importers.annotations`, :mod:`~evface.datasets.importers.sync`,
+  :mod:`~evface.datasets.importers.sync_triggers`, :mod:`~evface.datasets.importers.sync_xcorr`,
+  :mod:`~evface.datasets.importers.sync_counts`, :mod:`~evface.datasets.importers.sync_fft`,
   :mod:`~evface.datasets.importers.registration`, :mod:`~evface.datasets.importers.event_scan`,
   :mod:`~evface.datasets.importers.rgb_scan`, :mod:`~evface.datasets.importers.rgb_timing`,
   :mod:`~evface.datasets.importers.face_box`, :mod:`~evface.datasets.importers.session_options`,

@@ -34,7 +34,9 @@ from evface.datasets.importers.registration import (
 )
 from evface.datasets.importers.rgb_scan import VideoScan
 from evface.datasets.importers.session_options import EventSource, SessionOptions
-from evface.datasets.importers.sync import SyncError, SyncResult, sync_by_xcorr, sync_from_triggers
+from evface.datasets.importers.sync import SyncError, SyncResult
+from evface.datasets.importers.sync_triggers import sync_from_triggers
+from evface.datasets.importers.sync_xcorr import sync_by_xcorr
 from evface.errors import FormatError, ParameterError, where
 from evface.io.event_reader import SIZE_HINT
 

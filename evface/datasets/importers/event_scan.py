@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from evface.datasets.importers.sync import TRIGGER_DTYPE, EventRate, read_triggers
+from evface.datasets.importers.sync_counts import EventRate
+from evface.datasets.importers.sync_triggers import TRIGGER_DTYPE, read_triggers
 from evface.errors import FormatError, where
 from evface.events.core import empty_events
 from evface.io.event_reader import EventsFileReader
@@ -79,7 +80,7 @@ def scan_event_file(path: str | Path, *, bin_us: int = 100, sensor_size: tuple[i
 
 
 def event_file_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) -> np.ndarray:
-    """The trigger events of an event file (:func:`~evface.datasets.importers.sync.read_triggers`)
+    """The trigger events of an event file (:func:`~evface.datasets.importers.sync_triggers.read_triggers`)
     without its scan, decoded at the sensor size the scan uses (the header's, else ``sensor_size``)."""
     if not Path(path).is_file():
         raise FormatError(where(path, "event file not found"))

@@ -1,0 +1,233 @@
+"""Synchronisation by cross-correlation (estimated): the event rate against the RGB frame-difference
+energy.
+
+Both follow the scene's motion. A frame shows the scene averaged over its exposure, so the
+difference of frames ``k`` and ``k + 1`` follows the events weighted as those averages weigh them:
+with ``N(t)`` the cumulative event count, ``A_k`` its mean over frame ``k``'s exposure
+``[t_k, t_k + e_k)`` (shifted into the sensor clock by a candidate offset ``d``), the events of the
+pair are ``A_{k+1} - A_k`` (a trapezoid weight rising over one exposure and falling over the next;
+the plain count between exposure starts when ``e = 0``). They are correlated (Pearson) with the mean
+absolute grey-level difference of the frames; ``d`` is scanned on a coarse grid, then refined and
+interpolated to sub-bin precision. ``N`` and its integral come from the cumulative event-count
+histogram interpolated linearly (:mod:`~evface.datasets.importers.sync_counts`), so the search never
+revisits the events. The coarse scan is estimated by FFT (every pair taken as one of the median
+period and exposure, so the sums over the frames at every offset are cross-correlations:
+:mod:`~evface.datasets.importers.sync_fft`); the estimate's highest maxima, climbed to the exact
+correlation's, the shoulders of the peak and the fine grid are scored exactly, frame by frame: the
+result is that of scoring every coarse offset exactly, unless the peak or the runner-up is a maximum
+of the exact correlation that no climb reaches from the estimate's EXACT_PEAKS highest (seen on no
+test, noise included). The confidence is ``r_peak * (r_peak - r_alt) / (1 - r_alt)`` (clipped to
+[0, 1]), where ``r_alt`` is the best correlation more than one frame period away from the peak:
+close to 1 for a single sharp peak, close to 0 for a flat or ambiguous correlation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from evface.datasets.importers.sync import SyncError, SyncResult
+from evface.datasets.importers.sync_counts import EventRate, _CountGrid
+from evface.datasets.importers.sync_fft import _coarse_by_fft, _overlap_sums
+from evface.errors import ParameterError, where
+
+SCORE_ELEMENTS = 1 << 20
+"""Exact cross-correlation scores are computed in blocks of at most this many frame-offset pairs (an
+hour of 30 fps video: 9 offsets, 8 MB an array, about ten of them at once; 256 offsets a block
+peaked at 3.3 GB, 38 at 590 MB with the hour's count grid)."""
+EXACT_PEAKS = 16
+"""The cross-correlation scores exactly the coarse offsets at this many of the FFT estimate's highest
+local maxima (and their neighbours), the shoulders of the peak and the fine grid around it."""
+
+
+def frame_difference_energy(gray: np.ndarray) -> np.ndarray:
+    """Mean absolute difference between consecutive grey frames: ``(N, H, W) -> (N - 1,)`` float64."""
+    gray = np.asarray(gray, dtype=np.float32)
+    if gray.ndim != 3 or gray.shape[0] < 2:
+        raise ParameterError(f"need at least two (H, W) frames, got shape {gray.shape}")
+    return np.abs(np.diff(gray, axis=0)).mean(axis=(1, 2)).astype(np.float64)
+
+
+def sync_by_xcorr(
+    rate: EventRate,
+    frame_t_us: np.ndarray,
+    energy: np.ndarray,
+    *,
+    exposure_us: int | np.ndarray = 0,
+    guess_us: int = 0,
+    max_offset_us: int = 5_000_000,
+    coarse_step_us: int = 1000,
+    min_pairs: int = 10,
+    source: str | None = None,
+) -> SyncResult:
+    """Estimate the offset by correlating event counts with the RGB frame-difference energy.
+
+    Parameters
+    ----------
+    rate : EventRate
+        The event camera's event-count histogram (sensor clock).
+    frame_t_us : (N,) int64
+        RGB exposure starts (session clock).
+    energy : (N - 1,) float
+        :func:`frame_difference_energy` of the frames.
+    exposure_us : int or (N,) int
+        RGB exposure time (one, or one per frame): each frame stands for the events' mean over
+        its exposure (module docstring).
+    guess_us, max_offset_us : int
+        Search ``guess_us +- max_offset_us``, as far as an offset puts a frame inside the event stream.
+    coarse_step_us : int
+        Grid step of the first scan; the refinement goes down to a tenth of ``rate.bin_us``.
+
+    Returns
+    -------
+    SyncResult with ``method="xcorr"``, the confidence, the peak correlation and the
+    correlation of the runner-up in ``details``.
+    """
+    frame_t = np.asarray(frame_t_us, dtype=np.float64)
+    energy = np.asarray(energy, dtype=np.float64)
+    if energy.shape != (frame_t.size - 1,):
+        raise ParameterError(f"energy has shape {energy.shape}, expected ({frame_t.size - 1},) for {frame_t.size} frames")
+    if max_offset_us <= 0 or coarse_step_us <= 0:
+        raise ParameterError("max_offset_us and coarse_step_us must be positive")
+    exposure = np.broadcast_to(np.asarray(exposure_us, dtype=np.float64), frame_t.shape)
+    if np.any(exposure < 0):
+        raise ParameterError("exposure_us must not be negative")
+    period = float(np.median(np.diff(frame_t)))
+    grid = _CountGrid.of(rate, exposure)
+
+    # Only offsets that put a frame inside the event stream can pair the two: the search grid's points
+    # in that span (a search half-width of years, or 10**30 µs, would otherwise scan without end).
+    first = int(guess_us) - int(max_offset_us)
+    start = first + max(0, -(-(math.floor(frame_t.min() - rate.t_end_us) - first) // coarse_step_us)) * coarse_step_us
+    stop = min(int(guess_us) + int(max_offset_us), math.ceil(frame_t.max() - rate.t0_us))
+    if start > stop:
+        raise SyncError(where(source, (
+            f"the event stream and the RGB video overlap in no frame for any offset within {guess_us} +- "
+            f"{max_offset_us} µs; give an offset or a better guess")))
+    coarse = np.arange(start, stop + 1, coarse_step_us, dtype=np.float64)
+    # An offset that overlaps the two streams in a few frames can correlate perfectly by chance (two
+    # series with one shared spike): only offsets that overlap them in at least half of the most
+    # frame pairs any offset reaches compete.
+    sums = _overlap_sums(coarse, frame_t, exposure, energy, rate)
+    least = max(min_pairs, int(np.ceil(sums[0].max() / 2)))
+    r_coarse = _coarse_by_fft(coarse, coarse_step_us, frame_t, energy, grid, period, sums, least)
+
+    def exact_at(j: np.ndarray) -> np.ndarray:
+        """The exact correlations at the coarse offsets ``j``."""
+        return _exact_scores(coarse[j], frame_t, energy, grid, least)[0]
+
+    exact: dict[int, float] = {}
+    _climb(exact, _candidates(r_coarse), exact_at, coarse.size)
+    if max(exact.values()) <= -1.0:
+        raise SyncError(where(source, (
+            f"the event stream and the RGB video overlap in fewer than {min_pairs} frame pairs for every "
+            f"offset within {guess_us} +- {max_offset_us} µs; give an offset or a better guess")))
+    best = max(exact, key=lambda j: (exact[j], -j))
+    fine_step = max(rate.bin_us / 10.0, 1.0)
+    fine = np.arange(coarse[best] - 2 * coarse_step_us, coarse[best] + 2 * coarse_step_us + fine_step, fine_step)
+    r_fine = _exact_scores(fine, frame_t, energy, grid, least)[0]
+    k = int(np.argmax(r_fine))
+    offset = fine[k]
+    if 0 < k < fine.size - 1:
+        y0, y1, y2 = r_fine[k - 1], r_fine[k], r_fine[k + 1]
+        denom = y0 - 2 * y1 + y2
+        if denom < 0:
+            offset += 0.5 * (y0 - y2) / denom * fine_step
+    r_peak = float(r_fine[k])
+    far = np.abs(coarse - offset) > period
+    _climb(exact, _shoulders(far), exact_at, coarse.size)
+    r_alt = max((r for j, r in exact.items() if far[j]), default=-1.0)
+    confidence = float(np.clip(max(r_peak, 0.0) * (r_peak - r_alt) / max(1.0 - r_alt, 1e-9), 0.0, 1.0))
+    return SyncResult(int(round(offset)), "xcorr", confidence, {
+        "r_peak": r_peak, "r_alt": r_alt, "search_us": [start, stop],
+        "exposure_us": int(np.median(exposure_us)),
+    })
+
+
+def _exact_scores(offsets: np.ndarray, frame_t: np.ndarray, energy: np.ndarray, grid: _CountGrid,
+                  least: int) -> tuple[np.ndarray, np.ndarray]:
+    """Correlation (-1 below ``least`` frame pairs) of each frame pair's events ``A_{k+1} - A_k``
+    with the energy, and the frame pairs in the overlap, per offset: every frame looked up at every
+    offset, in blocks of at most SCORE_ELEMENTS frame-offset pairs."""
+    block = min(256, max(1, SCORE_ELEMENTS // frame_t.size))  # offsets scored at once
+    rate, exposure = grid.rate, grid.exposure
+    out, pairs = np.full(offsets.size, -1.0), np.zeros(offsets.size)
+    for lo in range(0, offsets.size, block):
+        starts = frame_t[None, :] - offsets[lo:lo + block, None]
+        counts = np.diff(grid.mean_count(starts), axis=1)
+        w = ((starts[:, :-1] >= rate.t0_us) & (starts[:, 1:] + exposure[1:] <= rate.t_end_us)).astype(np.float64)
+        out[lo:lo + block] = _weighted_pearson(counts, energy[None, :], w, least)
+        pairs[lo:lo + block] = w.sum(axis=1)
+    return out, pairs
+
+
+def _climb(exact: dict[int, float], start: np.ndarray, score, size: int) -> None:
+    """Score the offsets ``start`` of a grid of ``size`` (``score(indices) -> correlations``) into
+    ``exact``, then climb: the unscored neighbours of every scored offset that no scored neighbour
+    beats are scored too, until each such offset is a local maximum of the exact correlation (the
+    FFT estimate's maxima can sit a step or two from the exact ones).
+
+    Examples
+    --------
+    >>> r = np.array([0.0, 0.1, 0.2, 0.3, 0.9, 0.5, 0.4])
+    >>> exact = {}
+    >>> _climb(exact, np.array([1]), lambda j: r[j], r.size)
+    >>> max(exact, key=exact.get), sorted(exact)
+    (4, [0, 1, 2, 3, 4, 5])
+    """
+    todo = np.unique(start)
+    while todo.size:
+        exact.update(zip(todo.tolist(), np.asarray(score(todo), dtype=np.float64).tolist()))
+        tops = [j for j, r in exact.items() if all(exact.get(m, -np.inf) <= r for m in (j - 1, j + 1))]
+        todo = np.array(sorted({n for j in tops for n in (j - 1, j + 1) if 0 <= n < size and n not in exact}),
+                        dtype=np.int64)
+
+
+def _candidates(r: np.ndarray) -> np.ndarray:
+    """Coarse offsets whose exact correlation decides the peak and the runner-up: the EXACT_PEAKS
+    highest local maxima of the FFT estimate ``r``, each with its two neighbours (sorted indices).
+
+    Examples
+    --------
+    >>> _candidates(np.array([0.1, 0.5, 0.2, 0.3, 0.9, 0.4])).tolist()
+    [0, 1, 2, 3, 4, 5]
+    """
+    left = np.concatenate([[True], r[1:] >= r[:-1]])
+    right = np.concatenate([r[:-1] >= r[1:], [True]])
+    peaks = np.flatnonzero(left & right)
+    top = peaks[np.argsort(-r[peaks], kind="stable")[:EXACT_PEAKS]]
+    return np.unique(np.clip(np.concatenate([top - 1, top, top + 1]), 0, r.size - 1))
+
+
+def _shoulders(far: np.ndarray) -> np.ndarray:
+    """The coarse offsets just beyond one frame period of the peak, on either side (``far`` marks
+    those beyond): the runner-up is there when it is the main peak's own slope.
+
+    Examples
+    --------
+    >>> _shoulders(np.array([True, True, False, False, True, True, True])).tolist()
+    [0, 1, 4, 5]
+    """
+    near = np.flatnonzero(~far)
+    if not near.size:
+        return np.zeros(0, dtype=np.int64)
+    out = np.array([near[0] - 2, near[0] - 1, near[-1] + 1, near[-1] + 2])
+    return out[(out >= 0) & (out < far.size)]
+
+
+def _weighted_pearson(a: np.ndarray, b: np.ndarray, w: np.ndarray, min_pairs: int) -> np.ndarray:
+    """Row-wise Pearson correlation of ``a`` and ``b`` over the entries where ``w`` is 1.
+
+    Rows with fewer than ``min_pairs`` such entries, or without variance, give -1.
+    """
+    n = w.sum(axis=1)
+    safe = np.maximum(n, 1)
+    b = np.broadcast_to(b, a.shape)
+    am = (a * w).sum(axis=1) / safe
+    bm = (b * w).sum(axis=1) / safe
+    da = (a - am[:, None]) * w
+    db = (b - bm[:, None]) * w
+    denom = np.sqrt((da * da).sum(axis=1) * (db * db).sum(axis=1))
+    r = np.where(denom > 0, (da * db).sum(axis=1) / np.where(denom > 0, denom, 1), -1.0)
+    return np.where(n >= min_pairs, r, -1.0)
