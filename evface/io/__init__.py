@@ -3,6 +3,8 @@
 - :mod:`evface.io.formats` -- which format an events file is (EVT 2/2.1/3, DAT, AEDAT4, Event
   Stream, CSV, clip), from its magic bytes, extension and header;
 - :mod:`evface.io.event_reader` -- the one reader: every format streamed in chunks;
+- :mod:`evface.io.event_checks`, :mod:`evface.io.event_csv` and :mod:`evface.io.event_chunks` -- the
+  reader's checks of a file, its CSV rows and its chunks joined, windowed and recut;
 - :mod:`evface.io.event_writer` -- the one writer: every format written chunk by chunk, renamed
   into place on success;
 - :mod:`evface.io.file_info` -- the summary of an events file (``evface info``);

@@ -1,10 +1,12 @@
 """The one reader of every events file, camera format or clip: a stream of chunks.
 
 :class:`EventsFileReader` reads the camera formats (through faery, EVT 2.1 through
-:mod:`evface.io.evt`, CSV parsed here) and the evface clip file alike, in chunks, so a file larger
-than memory goes through; it knows the file's format and sensor size before decoding an event. The
-clip file's layout belongs to :mod:`evface.io.clip_reader`; this module reaches it through that module's
-public names only. Timestamps are absolute microseconds; the events arrays are
+:mod:`evface.io.evt`, CSV parsed by :mod:`evface.io.event_csv`) and the evface clip file alike, in
+chunks, so a file larger than memory goes through; it knows the file's format and sensor size before
+decoding an event. The clip file's layout belongs to :mod:`evface.io.clip_reader`; this module
+reaches it through that module's public names only. The checks of a file's header and decoded
+events are :mod:`evface.io.event_checks`; the chunks rejoined, windowed and recut by count or time,
+:mod:`evface.io.event_chunks`. Timestamps are absolute microseconds; the events arrays are
 :data:`evface.events.core.EVENT_DTYPE`. Every problem with a file raises
 :class:`~evface.errors.FormatError` (or :class:`~evface.errors.EventsError` for events that break
 the data model), naming the file.
@@ -27,17 +29,27 @@ from pathlib import Path
 
 import numpy as np
 
-from evface.checks import INT64, MAX_SENSOR_SIDE, as_int, as_path, sensor_dims, within_memory
+from evface.checks import MAX_SENSOR_SIDE, as_int, as_path, sensor_dims, within_memory
 from evface.errors import EventsError, FormatError, counted, where
-from evface.events.core import EVENT_DTYPE, SensorSize, empty_events, time_window
+from evface.events.core import EVENT_DTYPE, SensorSize, time_window
 from evface.io import evt as io_evt
 from evface.io.aedat4 import check_aedat4
 from evface.io.clip_reader import clip_errors, event_counts, iter_clip_events, read_clip_meta, read_events
+from evface.io.event_checks import (
+    _agreeing,
+    _check_dat_event_bytes,
+    _check_event_stream_end,
+    _header_t0,
+    _raise_if_bad,
+    _within_int64,
+)
+from evface.io.event_chunks import _by_count, _by_time, _join, _window
+from evface.io.event_csv import _csv_header_size, _parse_csv
 from evface.io.faery_bridge import _FAERY_DTYPE, _FAERY_READ, _check_faery_name, _faery_errors, from_faery
 from evface.io.formats import EVT_VERSIONS, _header_size, _plugin_size, detect_format, read_prophesee_header
 
+
 SIZE_HINT = "give it with --sensor-size WxH (sensor_size=(width, height) from Python)"
-_ES_DVS_HEADER = 20
 _EVT21_BLOCK_WORDS = 1 << 20
 _CSV_BLOCK_BYTES = 1 << 24
 SORT_BYTES_PER_EVENT = 40
@@ -352,178 +364,6 @@ class EventsFileReader:
                 raise EventsError(where(self.path, f"{bad_p} polarity values other than -1 or +1: corrupt file"))
             last_t = t[-1]
             yield chunk
-
-
-def _agreeing(path: Path, stated: SensorSize | None, given: SensorSize | None) -> SensorSize | None:
-    """The sensor size the file ``stated`` (None if it states none), refused if the one ``given``
-    (``--sensor-size``, ``sensor_size=``) differs: a size given for a file that has one was ignored."""
-    if stated is not None and given is not None and tuple(map(int, stated)) != tuple(given):
-        raise FormatError(where(path, f"the file gives the sensor size {int(stated[0])}x{int(stated[1])}, and the "
-                                      f"{given[0]}x{given[1]} given (--sensor-size, sensor_size=) disagrees: leave "
-                                      "it out"))
-    return stated
-
-
-def _header_t0(path: Path, header: dict[str, str]) -> int:
-    """The time origin of a Prophesee header (``% t0``, ``% T0``: the first event's time, as evface
-    and faery write it; 0 without one), refused unless a whole number of µs from 0 to 2^63 - 1:
-    faery ignored any other text, so that every time lost its origin, and wrapped larger numbers."""
-    text = header.get("t0", "0")
-    if not (text.isascii() and text.isdigit()) or int(text) > INT64[1]:
-        raise FormatError(where(path, f"the header's t0 {text!r} is not a time in µs (a whole number from 0 to "
-                                      "2^63 - 1): a corrupt header"))
-    return int(text)
-
-
-def _within_int64(path: Path, events: np.ndarray, t0: int) -> np.ndarray:
-    """``events`` (or faery's), whose times the header's ``t0`` was added to, unless that took the
-    last past 2^63 - 1 µs, where it reads as negative (faery adds in uint64, EVT 2.1 in int64)."""
-    if events.size and events["t"][-1].astype(np.int64) < 0:
-        raise FormatError(where(path, f"the header's t0 {t0:,} µs plus the events' times passes 2^63 - 1 µs: a "
-                                      "corrupt header"))
-    return events
-
-
-def _check_dat_event_bytes(path: Path, start: int, body: int) -> None:
-    """A DAT file's ``body`` bytes from ``start`` begin with its event type and event size bytes:
-    refuse a file that ends inside them, and one whose events are not 8 bytes (the only size DAT
-    files have, and faery reads; a text or another format named ``.dat`` was called "truncated")."""
-    if body < 2:
-        raise FormatError(where(path, "truncated: the file ends inside the two bytes (event type, event size) that "
-                                      "follow its header"))
-    with open(path, "rb") as f:
-        f.seek(start)
-        kind, size = f.read(2)
-    if size != 8:
-        raise FormatError(where(path, f"the two bytes after the header give event type 0x{kind:02X} and event size "
-                                      f"{size}, where a Prophesee DAT file gives size 8: corrupt, or not a DAT file"))
-
-
-def _check_event_stream_end(path: Path) -> None:
-    """A DVS Event Stream must end on a whole event: faery drops a cut one without a word."""
-    body = np.memmap(path, dtype=np.uint8, mode="r")
-    end = io_evt.es_dvs_walk(body, _ES_DVS_HEADER)
-    if end != body.shape[0]:
-        raise FormatError(where(path, f"truncated: the last event has {5 - (end - body.shape[0])} of its 5 bytes"))
-
-
-def _raise_if_bad(path: Path, events: np.ndarray, bad: int, start: int, t0: int, xmax: int, ymax: int,
-                  size: SensorSize) -> None:
-    """Turn the findings of a numba scan of ``events`` into the error they mean, if any."""
-    t, (width, height) = events["t"], size
-    if bad >= 0:
-        before = int(t[bad - 1]) if bad else int(start)
-        raise EventsError(where(path, f"timestamps not sorted: {int(t[bad])} follows {before} "
-                                      "(`evface convert --sort` writes a sorted copy)"))
-    if t.size and t0 < 0:
-        raise EventsError(where(path, f"negative timestamp {int(t0)}"))
-    if t.size and (xmax >= width or ymax >= height):
-        raise _outside(path, events, size)
-
-
-def _outside(path: Path, events: np.ndarray, size: SensorSize) -> EventsError:
-    """The error for events off the sensor, naming the first such event. (faery rejects Event Stream
-    rows off the sensor itself, so the rows checked here were never flipped.)"""
-    (width, height), x, y = size, events["x"], events["y"]
-    i = int(np.flatnonzero((x >= width) | (y >= height))[0])
-    return EventsError(where(path, f"coordinates outside the {width}x{height} sensor (x={int(x[i])}, y={int(y[i])} "
-                                   f"at t={int(events['t'][i])} µs)"))
-
-
-def _parse_csv(path: Path, body: bytes, first_row: int) -> np.ndarray:
-    import io
-
-    try:
-        table = np.loadtxt(io.StringIO(body.decode("utf-8")), delimiter=",", dtype=np.int64, ndmin=2)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise FormatError(where(path, f"rows from {first_row}: not 't,x,y,on' integers ({exc}); "
-                                      "corrupt or truncated CSV")) from None
-    if table.shape[1] != 4:
-        raise FormatError(where(path, f"rows from {first_row}: {table.shape[1]} columns, expected 4 (t,x,y,on)"))
-    t, x, y, on = table.T
-    if t.size and (x.min() < 0 or y.min() < 0 or x.max() > 65535 or y.max() > 65535):
-        raise EventsError(where(path, f"rows from {first_row}: coordinates outside 0..65535"))
-    if np.any((on != 0) & (on != 1) & (on != -1)):
-        raise FormatError(where(path, f"rows from {first_row}: polarity values other than 1, 0 or -1"))
-    events = np.empty(t.size, dtype=EVENT_DTYPE)
-    events["t"], events["x"], events["y"] = t, x, y
-    events["p"] = np.where(on > 0, 1, -1)
-    return events
-
-
-_CSV_COLUMNS = (("t", "ts", "time", "timestamp"), ("x",), ("y",), ("on", "p", "pol", "polarity"))
-"""The names a CSV header may give its four columns, in the order the rows hold them."""
-
-
-def _csv_header_size(path: Path) -> SensorSize | None:
-    """The sensor size in a CSV header (``t,x@W,y@H,on``), or None for a header without one, a
-    comment (``# ...``) or a file without a header (a first line with no letter); a first line
-    that is none of these is refused."""
-    with open(path, "rb") as f:
-        first = f.readline(4096).decode("utf-8", "replace").strip()
-    if first.startswith("#") or not any(c.isalpha() for c in first):
-        return None
-    columns = [column.partition("@") for column in first.split(",")]
-    if len(columns) != 4 or any(name.strip().lower() not in names for (name, _, _), names in zip(columns, _CSV_COLUMNS)):
-        raise FormatError(where(path, f"the first line {first[:80]!r} is neither a header naming the columns "
-                                      "t, x, y and on (or p), as in 't,x@W,y@H,on', a comment ('# ...') nor a row of "
-                                      "4 integers"))
-    (_, _, width), (_, _, height) = columns[1], columns[2]
-    return (int(width), int(height)) if width.strip().isdigit() and height.strip().isdigit() else None
-
-
-def _join(chunks: list[np.ndarray]) -> np.ndarray:
-    """Concatenate events chunks as raw bytes: numpy's structured-dtype concatenate is ~6x slower."""
-    if len(chunks) == 1:
-        return chunks[0]
-    if not chunks:
-        return empty_events()
-    raw = np.concatenate([np.ascontiguousarray(c).view(np.uint8) for c in chunks])
-    return raw.view(EVENT_DTYPE)
-
-
-def _window(chunks: Iterator[np.ndarray], t0: int | None, t1: int | None) -> Iterator[np.ndarray]:
-    for chunk in chunks:
-        t = chunk["t"]
-        lo = 0 if t0 is None else int(np.searchsorted(t, t0, side="left"))
-        hi = t.size if t1 is None else int(np.searchsorted(t, t1, side="left"))
-        if hi > lo:
-            yield chunk[lo:hi]
-        if t1 is not None and t.size and t[-1] >= t1:
-            return
-
-
-def _by_count(chunks: Iterator[np.ndarray], n: int) -> Iterator[np.ndarray]:
-    pending: list[np.ndarray] = []
-    have = 0
-    for chunk in chunks:
-        while chunk.size:
-            take = min(n - have, chunk.size)
-            pending.append(chunk[:take])
-            have += take
-            chunk = chunk[take:]
-            if have == n:
-                yield _join(pending)
-                pending, have = [], 0
-    if have:
-        yield _join(pending)
-
-
-def _by_time(chunks: Iterator[np.ndarray], chunk_us: int) -> Iterator[np.ndarray]:
-    pending: list[np.ndarray] = []
-    window = None
-    for chunk in chunks:
-        while chunk.size:
-            k = int(chunk["t"][0]) // chunk_us
-            if window is not None and k != window and pending:
-                yield _join(pending)
-                pending = []
-            window = k
-            cut = int(np.searchsorted(chunk["t"], (k + 1) * chunk_us, side="left"))
-            pending.append(chunk[:cut])
-            chunk = chunk[cut:]
-    if pending:
-        yield _join(pending)
 
 
 def iter_events_file(

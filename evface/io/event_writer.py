@@ -26,7 +26,8 @@ from evface.io import evt as io_evt
 from evface.io.clip_reader import frames_and_truth_info, read_clip_meta
 from evface.io.clip_schema import check_sensor_name
 from evface.io.clip_writer import ClipEventsWriter
-from evface.io.event_reader import _csv_header_size, _outside
+from evface.io.event_checks import _outside
+from evface.io.event_csv import _csv_header_size
 from evface.io.faery_bridge import _FAERY_READ, _FAERY_WRITE, _check_faery_name, _faery_errors, to_faery
 from evface.io.formats import EVT_VERSIONS, detect_format, output_format
 from evface.io.temporary_files import temporary_beside

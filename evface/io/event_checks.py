@@ -1,0 +1,94 @@
+"""The checks of an events file as :class:`~evface.io.event_reader.EventsFileReader` opens and
+decodes it: the sensor size it states against the one given, its header's time origin, a DAT
+file's event bytes, an Event Stream's last event, and the order, time and coordinates of its
+decoded events, each problem one error naming the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from evface.checks import INT64
+from evface.errors import EventsError, FormatError, where
+from evface.events.core import SensorSize
+from evface.io import evt as io_evt
+
+_ES_DVS_HEADER = 20
+
+
+def _agreeing(path: Path, stated: SensorSize | None, given: SensorSize | None) -> SensorSize | None:
+    """The sensor size the file ``stated`` (None if it states none), refused if the one ``given``
+    (``--sensor-size``, ``sensor_size=``) differs: a size given for a file that has one was ignored."""
+    if stated is not None and given is not None and tuple(map(int, stated)) != tuple(given):
+        raise FormatError(where(path, f"the file gives the sensor size {int(stated[0])}x{int(stated[1])}, and the "
+                                      f"{given[0]}x{given[1]} given (--sensor-size, sensor_size=) disagrees: leave "
+                                      "it out"))
+    return stated
+
+
+def _header_t0(path: Path, header: dict[str, str]) -> int:
+    """The time origin of a Prophesee header (``% t0``, ``% T0``: the first event's time, as evface
+    and faery write it; 0 without one), refused unless a whole number of µs from 0 to 2^63 - 1:
+    faery ignored any other text, so that every time lost its origin, and wrapped larger numbers."""
+    text = header.get("t0", "0")
+    if not (text.isascii() and text.isdigit()) or int(text) > INT64[1]:
+        raise FormatError(where(path, f"the header's t0 {text!r} is not a time in µs (a whole number from 0 to "
+                                      "2^63 - 1): a corrupt header"))
+    return int(text)
+
+
+def _within_int64(path: Path, events: np.ndarray, t0: int) -> np.ndarray:
+    """``events`` (or faery's), whose times the header's ``t0`` was added to, unless that took the
+    last past 2^63 - 1 µs, where it reads as negative (faery adds in uint64, EVT 2.1 in int64)."""
+    if events.size and events["t"][-1].astype(np.int64) < 0:
+        raise FormatError(where(path, f"the header's t0 {t0:,} µs plus the events' times passes 2^63 - 1 µs: a "
+                                      "corrupt header"))
+    return events
+
+
+def _check_dat_event_bytes(path: Path, start: int, body: int) -> None:
+    """A DAT file's ``body`` bytes from ``start`` begin with its event type and event size bytes:
+    refuse a file that ends inside them, and one whose events are not 8 bytes (the only size DAT
+    files have, and faery reads; a text or another format named ``.dat`` was called "truncated")."""
+    if body < 2:
+        raise FormatError(where(path, "truncated: the file ends inside the two bytes (event type, event size) that "
+                                      "follow its header"))
+    with open(path, "rb") as f:
+        f.seek(start)
+        kind, size = f.read(2)
+    if size != 8:
+        raise FormatError(where(path, f"the two bytes after the header give event type 0x{kind:02X} and event size "
+                                      f"{size}, where a Prophesee DAT file gives size 8: corrupt, or not a DAT file"))
+
+
+def _check_event_stream_end(path: Path) -> None:
+    """A DVS Event Stream must end on a whole event: faery drops a cut one without a word."""
+    body = np.memmap(path, dtype=np.uint8, mode="r")
+    end = io_evt.es_dvs_walk(body, _ES_DVS_HEADER)
+    if end != body.shape[0]:
+        raise FormatError(where(path, f"truncated: the last event has {5 - (end - body.shape[0])} of its 5 bytes"))
+
+
+def _raise_if_bad(path: Path, events: np.ndarray, bad: int, start: int, t0: int, xmax: int, ymax: int,
+                  size: SensorSize) -> None:
+    """Turn the findings of a numba scan of ``events`` into the error they mean, if any."""
+    t, (width, height) = events["t"], size
+    if bad >= 0:
+        before = int(t[bad - 1]) if bad else int(start)
+        raise EventsError(where(path, f"timestamps not sorted: {int(t[bad])} follows {before} "
+                                      "(`evface convert --sort` writes a sorted copy)"))
+    if t.size and t0 < 0:
+        raise EventsError(where(path, f"negative timestamp {int(t0)}"))
+    if t.size and (xmax >= width or ymax >= height):
+        raise _outside(path, events, size)
+
+
+def _outside(path: Path, events: np.ndarray, size: SensorSize) -> EventsError:
+    """The error for events off the sensor, naming the first such event. (faery rejects Event Stream
+    rows off the sensor itself, so the rows checked here were never flipped.)"""
+    (width, height), x, y = size, events["x"], events["y"]
+    i = int(np.flatnonzero((x >= width) | (y >= height))[0])
+    return EventsError(where(path, f"coordinates outside the {width}x{height} sensor (x={int(x[i])}, y={int(y[i])} "
+                                   f"at t={int(events['t'][i])} µs)"))

@@ -1,0 +1,55 @@
+"""CSV events files read: rows ``t,x,y,on`` parsed here (faery's CSV decoder silently clamps
+decreasing timestamps, which would hide an unsorted file) and the sensor size a header line
+``t,x@W,y@H,on`` gives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from evface.errors import EventsError, FormatError, where
+from evface.events.core import EVENT_DTYPE, SensorSize
+
+
+def _parse_csv(path: Path, body: bytes, first_row: int) -> np.ndarray:
+    import io
+
+    try:
+        table = np.loadtxt(io.StringIO(body.decode("utf-8")), delimiter=",", dtype=np.int64, ndmin=2)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FormatError(where(path, f"rows from {first_row}: not 't,x,y,on' integers ({exc}); "
+                                      "corrupt or truncated CSV")) from None
+    if table.shape[1] != 4:
+        raise FormatError(where(path, f"rows from {first_row}: {table.shape[1]} columns, expected 4 (t,x,y,on)"))
+    t, x, y, on = table.T
+    if t.size and (x.min() < 0 or y.min() < 0 or x.max() > 65535 or y.max() > 65535):
+        raise EventsError(where(path, f"rows from {first_row}: coordinates outside 0..65535"))
+    if np.any((on != 0) & (on != 1) & (on != -1)):
+        raise FormatError(where(path, f"rows from {first_row}: polarity values other than 1, 0 or -1"))
+    events = np.empty(t.size, dtype=EVENT_DTYPE)
+    events["t"], events["x"], events["y"] = t, x, y
+    events["p"] = np.where(on > 0, 1, -1)
+    return events
+
+
+_CSV_COLUMNS = (("t", "ts", "time", "timestamp"), ("x",), ("y",), ("on", "p", "pol", "polarity"))
+"""The names a CSV header may give its four columns, in the order the rows hold them."""
+
+
+def _csv_header_size(path: Path) -> SensorSize | None:
+    """The sensor size in a CSV header (``t,x@W,y@H,on``), or None for a header without one, a
+    comment (``# ...``) or a file without a header (a first line with no letter); a first line
+    that is none of these is refused."""
+    with open(path, "rb") as f:
+        first = f.readline(4096).decode("utf-8", "replace").strip()
+    if first.startswith("#") or not any(c.isalpha() for c in first):
+        return None
+    columns = [column.partition("@") for column in first.split(",")]
+    if len(columns) != 4 or any(name.strip().lower() not in names for (name, _, _), names in zip(columns, _CSV_COLUMNS)):
+        raise FormatError(where(path, f"the first line {first[:80]!r} is neither a header naming the columns "
+                                      "t, x, y and on (or p), as in 't,x@W,y@H,on', a comment ('# ...') nor a row of "
+                                      "4 integers"))
+    (_, _, width), (_, _, height) = columns[1], columns[2]
+    return (int(width), int(height)) if width.strip().isdigit() and height.strip().isdigit() else None
