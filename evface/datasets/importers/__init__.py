@@ -4,7 +4,8 @@
   synchronised, registered clips (``evface import session``);
 - :mod:`~evface.datasets.importers.corpus`: a CASME II-style frame corpus -> simulated events + RGB
   clips (``evface import corpus``);
-- :mod:`~evface.datasets.importers.annotations`, :mod:`~evface.datasets.importers.sync`,
+- :mod:`~evface.datasets.importers.annotations`, :mod:`~evface.datasets.importers.tables`,
+  :mod:`~evface.datasets.importers.au_labels`, :mod:`~evface.datasets.importers.sync`,
   :mod:`~evface.datasets.importers.sync_triggers`, :mod:`~evface.datasets.importers.sync_xcorr`,
   :mod:`~evface.datasets.importers.sync_counts`, :mod:`~evface.datasets.importers.sync_fft`,
   :mod:`~evface.datasets.importers.registration`, :mod:`~evface.datasets.importers.event_scan`,

@@ -23,186 +23,27 @@ inclusive, so ``end_us = t[end_frame] + frame period``, or the next frame's star
 sooner (frames placed at ``round(k / fps)``, a timestamp file's jitter, a variable frame rate): a
 clip holds its frames ``start_frame .. end_frame``, no more. Every row must satisfy
 ``start <= onset <= apex <= offset <= end`` and ``start < end``.
+
+The table is read as every importer's tables are (:mod:`~evface.datasets.importers.tables`), its
+AU lists and labels by :mod:`~evface.datasets.importers.au_labels`.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
 
 import numpy as np
 
-from evface.errors import DatasetError, ParameterError, where
-from evface.face.aus import CLASS_SETS
+from evface.datasets.importers.au_labels import label_from_aus, parse_aus
+from evface.datasets.importers.tables import columns_once, open_table, table_int, table_rows
+from evface.errors import DatasetError, where
 from evface.io.manifest import differ_in_case
 
 TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
 FACE_FIELDS = ("face_x", "face_y", "face_w", "face_h")
 CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # also a file name: no path separators
-_AU_TOKEN = re.compile(r"^(?:[LRB])?(?:AU)?\s*([0-9]+)[a-eA-E]?$", re.IGNORECASE)
-INT_LIMIT = 1 << 62
-"""The largest time or frame number a table may hold (int64 arrays take them, with room for sums)."""
-
-
-def table_int(cell: str) -> int:
-    """The whole number a table cell holds (``33333``, or ``33333.0`` as a spreadsheet may save it).
-
-    Raises ValueError for text that is not a whole number (``12.5``, ``inf``, ``nan``) or lies
-    beyond :data:`INT_LIMIT` either way (numpy's int64 arrays would refuse it later).
-
-    Examples
-    --------
-    >>> table_int(" 33333 "), table_int("12.0")
-    (33333, 12)
-    >>> table_int("1" + "0" * 20)
-    Traceback (most recent call last):
-    ...
-    ValueError: 100000000000000000000 lies beyond 2**62
-    """
-    text = cell.strip()
-    try:
-        value = int(text)
-    except ValueError:
-        number = float(text)
-        if not number.is_integer():
-            raise ValueError(f"{text} is not a whole number") from None
-        value = int(number)
-    if not -INT_LIMIT <= value <= INT_LIMIT:
-        raise ValueError(f"{text} lies beyond 2**62")
-    return value
-
-
-SEPARATOR_LINE = re.compile(r'^"?sep=([^\w\s"]|\t)"?\s*$', re.IGNORECASE)
-"""Excel's first line naming the table's separator (``sep=;``), written for some locales."""
-SAVE_AS_UTF8 = 'save it as UTF-8 (in Excel: Save As "CSV UTF-8")'
-
-
-def table_reader(fh: TextIO) -> csv.DictReader:
-    """A :class:`csv.DictReader` over ``fh`` with the separator that Excel's first line names
-    (``sep=;``, then skipped), else the header line's: a comma, or the semicolon or tab that
-    spreadsheets write in many locales (open ``fh`` with :func:`table_encoding`: their byte-order
-    mark is dropped).
-
-    Examples
-    --------
-    >>> import io
-    >>> next(table_reader(io.StringIO("subject;aus\\ns01;1+2\\n")))
-    {'subject': 's01', 'aus': '1+2'}
-    >>> reader = table_reader(io.StringIO("sep=;\\r\\nsubject;aus\\r\\ns01;1,2\\r\\n"))
-    >>> next(reader), reader.line_num
-    ({'subject': 's01', 'aus': '1,2'}, 3)
-    """
-    first = fh.readline()
-    fh.seek(0)
-    named = SEPARATOR_LINE.match(first)
-    reader = csv.DictReader(fh, delimiter=named.group(1) if named else max((",", ";", "\t"), key=first.count))
-    if named:
-        next(reader.reader)  # the line counts, so that rows are named by their line in the file
-    return reader
-
-
-def table_encoding(path: Path) -> str:
-    """``utf-16`` for a file that starts with a UTF-16 byte-order mark (Excel's "Unicode text"),
-    else ``utf-8-sig`` (UTF-8, a byte-order mark dropped)."""
-    with path.open("rb") as fh:
-        return "utf-16" if fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
-
-
-def undecodable(path: Path, encoding: str) -> str:
-    """Why ``path`` is no text in ``encoding`` (:func:`table_encoding`), naming the line of the first
-    byte that is not, and what to do.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = Path(folder) / "a.csv"
-    ...     _ = path.write_bytes("subject\\nM\\u00fcller\\n".encode("latin-1"))
-    ...     undecodable(path, "utf-8-sig")
-    'not UTF-8 text (byte 0xfc on line 2: a Latin-1 or Windows file?); save it as UTF-8 (in Excel: Save As "CSV UTF-8")'
-    """
-    if encoding == "utf-16":  # its bytes 0x0a are not all line ends
-        return f"not UTF-16 text, though it starts with UTF-16's byte-order mark; {SAVE_AS_UTF8}"
-    decoder = codecs.getincrementaldecoder(encoding)()
-    line, chunk = 1, b"-"
-    with path.open("rb") as fh:
-        while chunk:
-            chunk = fh.read(1 << 16)
-            try:
-                decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError as exc:  # exc.object: a partial character held over (no line end), then chunk
-                at = line + exc.object.count(b"\n", 0, exc.start)
-                return f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} on line {at}: a Latin-1 or Windows file?); {SAVE_AS_UTF8}"
-            line += chunk.count(b"\n")
-    return f"not UTF-8 text; {SAVE_AS_UTF8}"  # the file changed since it was read
-
-
-@contextmanager
-def open_table(path: Path, error: type[Exception] = DatasetError) -> Iterator[csv.DictReader]:
-    """The :func:`table_reader` of the table at ``path``, read in its :func:`table_encoding`; bytes
-    that are no text in it, or a CSV error, raise one ``error`` naming the file (and for bytes the
-    line and what to do: :func:`undecodable`).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = Path(folder) / "a.csv"
-    ...     _ = path.write_text("subject\\taus\\ns01\\t12\\n", encoding="utf-16")
-    ...     with open_table(path) as reader:
-    ...         list(reader)
-    [{'subject': 's01', 'aus': '12'}]
-    """
-    encoding = table_encoding(path)
-    try:
-        with path.open(newline="", encoding=encoding) as fh:
-            yield table_reader(fh)
-    except UnicodeDecodeError:
-        raise error(where(path, undecodable(path, encoding))) from None
-    except csv.Error as exc:
-        raise error(where(path, f"not a readable CSV file ({exc})")) from exc
-
-
-def table_rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str | None]]]:
-    """Each row of ``reader`` (:func:`table_reader`) that holds a cell, with its line in the file,
-    and its cells by the header's names (cells beyond the header dropped, a short row's missing
-    ones None). csv skips blank lines, so rows counted from line 2 named the wrong line after one;
-    a row of bare delimiters (``,,,,``: spreadsheets export the empty rows they once formatted) is
-    skipped like a blank line.
-
-    Examples
-    --------
-    >>> import io
-    >>> list(table_rows(table_reader(io.StringIO("a,b\\n1,2\\n\\n,\\n3,4\\n"))))
-    [(2, {'a': '1', 'b': '2'}), (5, {'a': '3', 'b': '4'})]
-    """
-    for row in reader:
-        cells = {k: v for k, v in row.items() if k is not None}
-        if any((c or "").strip() for c in [*cells.values(), *(row.get(None) or [])]):
-            yield reader.line_num, cells
-
-
-def columns_once(path: Path, names: list[str], used: set[str] | dict[str, str], error: type[Exception] = DatasetError) -> None:
-    """Refuse a header that names a column of ``used`` twice (``Subject`` and ``subject``: the
-    table's reader kept the last one's cells without a word); ``names`` are the header's names as
-    the reader compares them.
-
-    Examples
-    --------
-    >>> columns_once(Path("a.csv"), ["subject", "aus", "subject"], {"subject", "aus"})
-    Traceback (most recent call last):
-    ...
-    evface.errors.DatasetError: a.csv: the header names column 'subject' twice; remove or rename one
-    """
-    twice = [n for n in dict.fromkeys(names) if n in used and names.count(n) > 1]
-    if twice:
-        raise error(where(path, f"the header names column {twice[0]!r} twice; remove or rename one"))
 
 
 @dataclass(frozen=True)
@@ -227,72 +68,6 @@ class Annotation:
     def duration_us(self) -> int:
         """Length of the clip window ``end_us - start_us``."""
         return self.end_us - self.start_us
-
-
-def parse_aus(text: str, *, source: str | None = None) -> list[int]:
-    """Parse an AU list such as ``"1+2"``, ``"AU6+AU12"``, ``"L12"`` or ``"4, 7"``.
-
-    Separators are ``+``, ``,``, ``;``, ``/`` or spaces; ``L``/``R``/``B`` side prefixes, an
-    ``AU`` prefix (also ``AU 12``) and a FACS intensity letter suffix (``12C``) are dropped. Duplicates are
-    removed and the result is sorted. ``"/"``, ``"-"`` and the empty string mean no AUs.
-
-    Examples
-    --------
-    >>> parse_aus("AU1+AU2")
-    [1, 2]
-    >>> parse_aus("L12+4"), parse_aus("au 6 + AU 12")
-    ([4, 12], [6, 12])
-    >>> parse_aus("")
-    []
-    """
-    text = str(text).strip()
-    if text in ("", "/", "-", "none", "None"):
-        return []
-    aus = set()
-    for token in re.split(r"[+,;/\s]+", re.sub(r"(?i)(AU)\s+(?=[0-9])", r"\1", text)):  # "AU 12" is one
-        if not token:
-            continue
-        m = _AU_TOKEN.match(token)
-        if m is None:
-            raise DatasetError(where(source, f"cannot read action unit {token!r} in {text!r} (expected e.g. '1+2' or 'AU12')"))
-        aus.add(int(m.group(1)))
-    return sorted(aus)
-
-
-def label_from_aus(aus: list[int] | tuple[int, ...]) -> str:
-    """Default label of an AU list: ``[1, 2] -> "AU1+2"``; no AUs gives ``"none"``.
-
-    Examples
-    --------
-    >>> label_from_aus([12, 6])
-    'AU6+12'
-    """
-    return "AU" + "+".join(str(a) for a in sorted(aus)) if aus else "none"
-
-
-def class_set(name: str) -> dict[str, list[int]]:
-    """A named AU class set of :data:`evface.face.aus.CLASS_SETS` (``default``, ``compact``, ...)."""
-    if name not in CLASS_SETS:
-        raise ParameterError(f"unknown class set {name!r}; choose from {sorted(CLASS_SETS)}")
-    return CLASS_SETS[name]
-
-
-def label_from_classes(aus: list[int] | tuple[int, ...], classes: dict[str, list[int]]) -> str | None:
-    """The class whose AUs all occur in ``aus`` (the one with most AUs; first in order on a tie), or None.
-
-    Examples
-    --------
-    >>> label_from_classes([1, 2, 4], {"AU1+2": [1, 2], "AU4": [4]})
-    'AU1+2'
-    >>> label_from_classes([12], {"AU6+12": [6, 12]}) is None
-    True
-    """
-    have = set(aus)
-    best = None
-    for name, members in classes.items():
-        if set(members) <= have and (best is None or len(members) > len(classes[best])):
-            best = name
-    return best
 
 
 def read_annotations(
@@ -357,9 +132,10 @@ def read_annotations(
 
 
 def _table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The annotation table's header (names stripped, lower case) and rows (:func:`table_rows`:
-    each with its line, cells by those names, stripped, a missing one empty); a header that names a
-    column twice is refused (:func:`columns_once`)."""
+    """The annotation table's header (names stripped, lower case) and rows
+    (:func:`~evface.datasets.importers.tables.table_rows`: each with its line, cells by those names,
+    stripped, a missing one empty); a header that names a column twice is refused
+    (:func:`~evface.datasets.importers.tables.columns_once`)."""
     if not path.is_file():
         raise DatasetError(where(path, "annotation file not found"))
     with open_table(path) as reader:

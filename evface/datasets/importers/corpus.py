@@ -56,19 +56,11 @@ import numpy as np
 
 from evface import __version__
 from evface.checks import as_box, as_int, as_real, numbers
-from evface.datasets.importers.annotations import (
-    CLIP_ID,
-    class_set,
-    columns_once,
-    label_from_aus,
-    label_from_classes,
-    open_table,
-    parse_aus,
-    table_int,
-    table_rows,
-)
+from evface.datasets.importers.annotations import CLIP_ID
+from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes, parse_aus
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
 from evface.datasets.importers.face_box import FACE_FRAMES, detect_face
+from evface.datasets.importers.tables import columns_once, open_table, table_int, table_rows
 from evface.errors import DatasetError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo

@@ -39,7 +39,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evface.datasets.importers.annotations import columns_once, open_table, table_rows
+from evface.datasets.importers.tables import columns_once, open_table, table_rows
 from evface.errors import DatasetError, where
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from evface.datasets.importers.annotations import SEPARATOR_LINE, table_encoding, table_int, undecodable
 from evface.datasets.importers.sync_xcorr import frame_difference_energy
+from evface.datasets.importers.tables import SEPARATOR_LINE, table_encoding, table_int, undecodable
 from evface.errors import DatasetError, FormatError, where
 from evface.sim.video import count_frames, iter_frame_files, iter_video_frames, numbered_frames, video_info
 

@@ -60,7 +60,8 @@ from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json
 from evface.io.dataset_output import check_replaceable, publish_partial, remove_partial
 from evface.io.manifest import write_manifest
-from evface.datasets.importers.annotations import class_set, label_from_classes, read_annotations
+from evface.datasets.importers.annotations import read_annotations
+from evface.datasets.importers.au_labels import class_set, label_from_classes
 from evface.datasets.importers.calibration import (
     _motion_used,
     _scan,
