@@ -12,9 +12,9 @@ from test_classify import BOXES, DURATION_US, _events, make_fake_dataset
 from evface.errors import DatasetError, EventsError, ParameterError
 from evface.events.core import make_events
 from evface.events.ops import add_uniform_noise, crop, drop_random, flip_lr, shift
-from evface.inputs.classify import (
-    Augment, ClassifyDataset, InputSpec, augment_array, clip_input, event_input, load_inputs, normalize,
-)
+from evface.inputs.classify import InputSpec, clip_input, event_input, load_inputs, normalize
+from evface.inputs.classify_augment import Augment, augment_array
+from evface.inputs.classify_dataset import ClassifyDataset
 from evface.inputs.clip_view import SENSORS, box_in_image, face_box, time_window
 from evface.inputs.reconstruct import ReconSpec, clip_samples
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo

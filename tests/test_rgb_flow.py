@@ -14,9 +14,9 @@ from evface.errors import DatasetError, ParameterError
 from evface.events.core import make_events
 from evface.events.ops import crop, resample_sensor
 from evface.face.identity import procedural_identity
-from evface.inputs.classify import (
-    ClassifyDataset, InputSpec, augment_array, clip_input, event_apex_input, flow_input, normalize,
-)
+from evface.inputs.classify import InputSpec, clip_input, event_apex_input, flow_input, normalize
+from evface.inputs.classify_augment import augment_array
+from evface.inputs.classify_dataset import ClassifyDataset
 from evface.inputs.clip_view import face_box, frame_stream, resize_area
 from evface.inputs.au_regions import region_masks
 from evface.inputs.flow import dense_flow, event_apex_us, flow_image, frame_apex_index

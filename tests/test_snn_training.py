@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from evface.errors import ParameterError
-from evface.inputs.classify import Augment, augment_array
+from evface.inputs.classify_augment import Augment, augment_array
 from evface.tasks.class_training import loss_of
 from evface.tasks.configs import ClassifyConfig
 

@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 from evface.errors import ParameterError
-from evface.inputs.classify import Augment, ClassifyDataset
+from evface.inputs.classify_augment import Augment
+from evface.inputs.classify_dataset import ClassifyDataset
 from evface.models.snn import build, logits as step_mean
 from evface.tasks import class_metrics as cm
 from evface.tasks import checkpoints, engine, parallel, random_states
