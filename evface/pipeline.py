@@ -487,8 +487,9 @@ def run_pipeline(
     CVAE − method beside that mean.
     ``only`` names the training stages to run (the dataset is built first when the run builds
     it); ``pipeline.json`` and the report cover every stage of the plan done so far.
-    A stage resumed from a run begun by a newer evface is logged with a warning
-    (:func:`~evface.tasks.run_resume.resume_warning`).
+    A stage resumed from a run begun by a newer evface, or from one older than the record of its
+    clip files, is logged with a warning (:func:`~evface.tasks.run_resume.resume_warning`,
+    :func:`~evface.tasks.run_resume.unchecked_warning`).
     ``runner`` (:func:`run_step`'s signature) is for tests. A stage's ``seconds`` are those of its
     jobs, summed.
     """
@@ -607,9 +608,10 @@ def run_pipeline(
         for stage in training:
             (out / stage.dirname).mkdir(parents=True, exist_ok=True)
             log(f"{stage.name}: queued")
-            warning = run_resume.resume_warning(out / stage.dirname)  # its jobs resume it with no log
-            if warning is not None:  # was: not shown
-                log(warning)
+            for warning in (run_resume.resume_warning(out / stage.dirname),  # its jobs resume it with no log
+                            run_resume.unchecked_warning(out / stage.dirname, stage.config["data"])):
+                if warning is not None:  # was: not shown
+                    log(warning)
         if training:
             executor.run([step_job(stage, START) for stage in training], done)
         path, base = data.resolve(), out.resolve()  # a dataset inside OUT relative to it: it moves with the run

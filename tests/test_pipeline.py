@@ -182,10 +182,27 @@ def test_a_stage_begun_by_a_newer_evface_resumes_with_one_warning(tmp_path):
     (out / stage.dirname / "config.json").write_text(json.dumps({"task": "classify", "evface_version": "999.0"}))
     lines: list[str] = []
     pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner([], fake), log=lines.append)
-    assert [line for line in lines if "warning" in line] == [
+    assert [line for line in lines if "resumed a run of" in line] == [  # (its clips unchecked: the test below)
         f"warning: {out / stage.dirname}: resumed a run of evface 999.0, newer than this evface {__version__}: what "
         "this version trains may differ from what that one did, and its results may not be comparable; resume it "
         "with evface 999.0 to keep them alike"]
+
+
+def test_a_stage_older_than_the_record_of_its_clips_resumes_with_one_warning(tmp_path):
+    """Its jobs resume it with no log: evface train's warning that its clips went unchecked was not shown."""
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out = tmp_path / "out"
+    stage = {s.name: s for s in pipeline.plan("quick", fake / "data", out)[1]}["events-hd"]
+    (out / stage.dirname).mkdir(parents=True)
+    (out / stage.dirname / "config.json").write_text(json.dumps({"task": "classify"}))  # no data-clips.json
+    lines: list[str] = []
+    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner([], fake), log=lines.append)
+    data = fake / "data"
+    assert [line for line in lines if "warning" in line] == [
+        f"warning: {out / stage.dirname}: resumed on {data} without checking its clips: the run is older than "
+        f"evface's record of its manifest rows and clip files (data-clips.json), which holds those of {data} from "
+        "now on; if the dataset was built or imported again since the run started, delete the run or give a new "
+        "--out folder"]
 
 
 def test_killed_run_resumes_without_redoing_stages(tmp_path):

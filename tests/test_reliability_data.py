@@ -441,12 +441,16 @@ def test_a_run_begun_by_a_newer_evface_resumes_with_a_warning(tmp_path):
     assert not [line for line in lines if line.startswith("warning")]
     saved = json.loads((run / "config.json").read_text())
     (run / "config.json").write_text(json.dumps({**saved, run_folder.VERSION: "999.0"}))
+    said = (f"warning: {run}: resumed a run of evface 999.0, newer than this evface {__version__}: what this version "
+            "trains may differ from what that one did, and its results may not be comparable; resume it with evface "
+            "999.0 to keep them alike")
     train_and_evaluate(data, run, config, log=lines.append)
-    assert [line for line in lines if line.startswith("warning")] == [
-        f"warning: {run}: resumed a run of evface 999.0, newer than this evface {__version__}: what this version "
-        "trains may differ from what that one did, and its results may not be comparable; resume it with evface "
-        "999.0 to keep them alike"]
-    assert json.loads((run / "config.json").read_text())[run_folder.VERSION] == __version__
+    assert [line for line in lines if line.startswith("warning")] == [said]
+    # the newer version stays recorded (was: this one's, and the next resume and reads no longer knew it)
+    assert json.loads((run / "config.json").read_text())[run_folder.VERSION] == "999.0"
+    lines.clear()
+    train_and_evaluate(data, run, config, log=lines.append)
+    assert [line for line in lines if line.startswith("warning")] == [said]
 
 
 def test_an_evface_of_unknown_version_calls_no_run_newer(monkeypatch):

@@ -35,7 +35,7 @@ CONFIG = "config.json"
 METRICS = "metrics.json"
 VERSION = "evface_version"
 """The key of ``config.json`` that names the evface version that wrote it (:func:`save_config`; runs
-made before 2026-12-05 have none)."""
+made before 2026-12-05 have none): the newest that did, where an older one resumed it."""
 
 
 def _json_default(value: Any) -> Any:
@@ -66,12 +66,13 @@ def read_json(path: str | Path) -> Any:
         raise FormatError(where(path, f"not valid JSON ({exc})")) from exc
 
 
-def save_config(run_dir: str | Path, config: Mapping[str, Any]) -> Path:
-    """Write ``RUN/config.json`` with the evface version that writes it (:data:`VERSION`);
+def save_config(run_dir: str | Path, config: Mapping[str, Any], version: str = __version__) -> Path:
+    """Write ``RUN/config.json`` with the evface ``version`` it records (:data:`VERSION`: this one's,
+    or a newer one that wrote the run before, :func:`~evface.tasks.run_resume.newest_version`);
     ``config["task"]`` names the module in evface.tasks that evaluates it."""
     if "task" not in config:
         raise ParameterError("a run config needs a 'task' key (the evface.tasks module that evaluates it)")
-    return write_json(Path(run_dir) / CONFIG, {**config, VERSION: __version__})
+    return write_json(Path(run_dir) / CONFIG, {**config, VERSION: version})
 
 
 def check_not_other_folder(folder: str | Path) -> None:

@@ -5,10 +5,12 @@
 - :func:`check_task` / :func:`check_resume`: refuse to resume a run of another task, with other
   settings or on other clips (:class:`ResumeRefused`);
 - :func:`grown_by_seeds`: a run given more training seeds keeps its trainings;
-- :func:`newer_than_this` / :func:`resume_warning` / :func:`unknown_settings` /
-  :func:`version_warning` / :func:`warn_of_version`: a run of another evface version (:data:`~evface.tasks.run_folder.VERSION`),
-  resumed with a warning, refused when it holds settings this one does not know, or read without
-  them with a warning.
+- :func:`newer_than_this` / :func:`newest_version` / :func:`resume_warning` /
+  :func:`unknown_settings` / :func:`version_warning` / :func:`warn_of_version`: a run of another
+  evface version (:data:`~evface.tasks.run_folder.VERSION`), resumed with a warning (and still
+  named by its ``config.json``), refused when it holds settings this one does not know, or read
+  without them with a warning;
+- :func:`unchecked_warning`: a run older than the record of its clip files, resumed with a warning.
 """
 
 from __future__ import annotations
@@ -41,27 +43,26 @@ def starting_run(run_dir: str | Path, config: Mapping[str, Any], rows: list[dict
     """Save ``RUN/config.json`` and the dataset's manifest ``rows`` with its clip files' sizes and
     hashes (:func:`~evface.tasks.run_clips.record_clips`; the dataset is the folder ``config["data"]``), then run the
     block (the run's preprocessing). A resumed run begun by a newer evface is resumed with a warning
-    to ``log`` (:func:`resume_warning`).
+    to ``log`` (:func:`resume_warning`), and its ``config.json`` keeps naming that version
+    (:func:`newest_version`), so that every later resume and read still knows it.
 
     A resumed run whose ``data-clips.json`` already holds the files (:func:`check_resume` found them
     unchanged) keeps it as it is. A resumed run made before they were recorded resumes on the
     dataset as it is now, which nothing could check against the clips it was trained on: they are
-    recorded, and ``log`` is told so once (:func:`unchecked_resume`). When the block fails in a run that had no ``config.json`` before
+    recorded, and ``log`` is told so once (:func:`unchecked_warning`). When the block fails in a run that had no ``config.json`` before
     (a new run: by :func:`check_resume`, its folder was absent or empty), everything in the folder
     was written here and is removed, the folder too if this made it: a run that never started
     leaves nothing behind, and the same command runs again once its input is fixed.
     """
     run_dir = Path(run_dir)
     made, fresh = not run_dir.exists(), not (run_dir / CONFIG).exists()
-    warning = resume_warning(run_dir)
-    if warning is not None and log is not None:
-        log(warning)
-    save_config(run_dir, config)
+    warning, unchecked = resume_warning(run_dir), unchecked_warning(run_dir, config["data"])
+    for said in (warning, unchecked):
+        if said is not None and log is not None:
+            log(said)
+    save_config(run_dir, config, newest_version(run_dir))
     try:
-        recorded = recorded_clips(run_dir)
-        if fresh or recorded is None or recorded[1] is None:
-            if not fresh and log is not None:
-                log(unchecked_resume(run_dir, config["data"], recorded is None))
+        if fresh or unchecked is not None:
             record_clips(run_dir, config["data"], rows)
         yield
     except BaseException:
@@ -105,6 +106,29 @@ def resume_warning(run_dir: str | Path) -> str | None:
             f"evface {begun_by} to keep them alike")
 
 
+def newest_version(run_dir: str | Path) -> str:
+    """The evface version to record in the ``config.json`` of the run in ``run_dir`` when this
+    evface writes it (:data:`~evface.tasks.run_folder.VERSION`): the version recorded there when it
+    is newer (:func:`newer_than_this`), else this one. A run begun by a newer evface and resumed by
+    this one keeps naming the newer, so that later resumes warn of it (:func:`resume_warning`) and
+    reads know it (was: overwritten by the older version, and the newer forgotten).
+
+    Examples
+    --------
+    >>> from evface.tasks.run_folder import write_json
+    >>> _ = Path("r8").mkdir()
+    >>> _ = write_json("r8/config.json", {"task": "classify", VERSION: "999.0"})
+    >>> newest_version("r8"), newest_version("no-run-here") == __version__
+    ('999.0', True)
+    """
+    try:
+        config = read_json(Path(run_dir) / CONFIG)
+    except FormatError:  # no run yet, or one that a resume refuses naming its file
+        return __version__
+    recorded = config.get(VERSION) if isinstance(config, dict) else None
+    return str(recorded) if recorded is not None and newer_than_this(recorded) else __version__
+
+
 def _release(version: str) -> tuple[int, ...]:
     """The release numbers of a version text, trailing zeros dropped (``"0.10.0rc1+local"``: ``(0, 10)``;
     a text that starts with no number: ``()``)."""
@@ -128,6 +152,31 @@ def newer_than_this(version: Any) -> bool:
     """
     theirs, mine = _release(str(version)), _release(__version__)
     return bool(theirs) and bool(mine) and theirs > mine
+
+
+def unchecked_warning(run_dir: str | Path, data: str | Path) -> str | None:
+    """The warning of resuming the run in ``run_dir`` on the dataset folder ``data`` without checking
+    its clips (:func:`unchecked_resume`): a run made before ``data-clips.json`` held its clip files;
+    ``None`` for no run yet, for a run that holds them, and for a ``data-clips.json`` that a resume
+    refuses naming it (:func:`check_resume`). ``evface run`` says it before a stage's jobs start,
+    which resume it without a log.
+
+    Examples
+    --------
+    >>> _ = Path("r7").mkdir()
+    >>> _ = Path("r7/config.json").write_text('{"task": "classify"}')
+    >>> unchecked_warning("r7", "data")[:66]
+    'warning: r7: resumed on data without checking its clips: the run i'
+    >>> unchecked_warning("no-run-here", "data") is None
+    True
+    """
+    if not (Path(run_dir) / CONFIG).exists():
+        return None
+    try:
+        recorded = recorded_clips(run_dir)
+    except FormatError:  # the resume refuses it, naming the file
+        return None
+    return unchecked_resume(run_dir, data, recorded is None) if recorded is None or recorded[1] is None else None
 
 
 def unchecked_resume(run_dir: str | Path, data: str | Path, no_rows: bool) -> str:
