@@ -55,7 +55,7 @@ from evface.report.html import build_report
 from evface.sim.dvs_noise import NOISE_LEVELS
 from evface.tasks import registry, run_clips, run_folder, run_resume
 
-STAGE_DONE = "stage.json"
+STAGE_DONE = run_folder.STAGE_DONE
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The dataset preset of the same name (evface.datasets.synth_plan.PRESETS) and the training budgets.

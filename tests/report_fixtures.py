@@ -84,6 +84,8 @@ def make_fake_run(root: Path, subjects: int = 2) -> Path:
                                                   "latent": {"kl_per_channel": [1.0, 0.5], "k": 4, "spread_face": 0.01,
                                                              "spread_moving": 0.02, "spread_static": 0.005}}))
     stages.append({"name": "recon-hd", "task": "reconstruct", "dir": "stages/recon-hd-0", "seconds": 30.0})
+    for stage in stages:  # finished, as evface run marks them
+        (root / stage["dir"] / "stage.json").write_text(json.dumps({**stage, "config": {}}))
     record = {"preset": "test", "data": "data", "config": {}, "stages": stages}  # inside the run: relative to it
     (root / "pipeline.json").write_text(json.dumps(record))
     return root

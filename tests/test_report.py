@@ -537,6 +537,7 @@ def test_a_stage_not_evaluated_says_to_resume_the_run(tmp_path, capsys):
     root = make_fake_run(tmp_path / "run")
     stage = root / "stages" / "recon-hd-0"
     (stage / "metrics.json").unlink()
+    (stage / "stage.json").unlink()  # interrupted
     again = f"'evface run --out {root}' again, with the options it was started with"
     assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
     assert capsys.readouterr().err.strip() == (f"error: {stage}/metrics.json: missing: stage recon-hd of the run {root} "
@@ -579,7 +580,7 @@ def test_an_evface_run_output_or_a_dataset_given_for_one_run_says_what_to_give(f
     # reconstruction run and RUN is not" or "RUN/config.json: no config.json: not an evface run folder"
     assert main([a.format(run=fake_run, tmp=tmp_path) for a in args]) == 2
     says = {"run": f"{fake_run}: the output of evface run, not one training run: give one of its stage folders, e.g. "
-                   f"{fake_run}/stages/events-hd-0 (2 in {fake_run}/stages)",
+                   f"{fake_run}/stages/events-hd-0 (2 finished in {fake_run}/stages)",
             "data": f"{fake_run}/data: a dataset folder, not a run folder: give the folder of a run trained on it "
                     "(evface train ... --out RUN)"}
     assert capsys.readouterr().err.strip() == f"error: {says[which]}"
@@ -784,7 +785,8 @@ def test_an_evface_run_not_finished_yet_says_so(tmp_path, capsys):
     # was: "neither an evface run, a training run, an evaluation nor a dataset folder" of an evface run output
     # whose first run is going on or was stopped (pipeline.json is written when the run ends)
     root = make_fake_run(tmp_path / "quick")
-    (root / "pipeline.json").unlink()
+    for name in ("pipeline.json", "stages/events-hd-0/stage.json", "stages/recon-hd-0/stage.json"):
+        (root / name).unlink()  # its first run stopped before any stage finished
     again = f"an evface run that has not finished (its pipeline.json is written when it ends): resume it, 'evface run " \
             f"--out {root}' again with the options it was started with"
     assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
@@ -797,9 +799,10 @@ def test_an_evface_run_not_finished_yet_says_so(tmp_path, capsys):
     for args in (["compare", str(root), str(root / "stages" / "events-hd-0")], ["eval", str(root), "--data", str(root)],
                  ["export-nir", str(root), str(tmp_path / "x.nir")]):  # was: "no predictions ...", "no config.json"
         assert main(args) == 2
+        # a finished one (was: {root}/stages/events-hd-0, still training or stopped, "(2 in ...)")
         assert capsys.readouterr().err.strip() == (f"error: {root}: the output of evface run, not one training run: give "
-                                                   f"one of its stage folders, e.g. {root}/stages/events-hd-0 (2 in "
-                                                   f"{root}/stages)")
+                                                   f"one of its stage folders, e.g. {root}/stages/recon-hd-0 (1 finished "
+                                                   f"in {root}/stages)")
 
 
 def test_a_folder_of_runs_given_for_them_names_them(fake_run, tmp_path, capsys):

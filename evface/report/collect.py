@@ -30,7 +30,7 @@ from evface.report.dataset_summary import dataset_summary
 from evface.report.run_pairs import event_vs_frame_comparisons, hd_vs_lr_comparisons, hd_vs_lr_event_comparisons
 from evface.tasks.run_clips import is_training_data, seen_in_training
 from evface.tasks.run_evaluation import HELD_OUT, scored_by
-from evface.tasks.run_folder import check_fields, check_folder, reading
+from evface.tasks.run_folder import STAGE_DONE, check_fields, check_folder, reading
 from evface.tasks.run_resume import warn_of_version
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
@@ -155,7 +155,7 @@ def _none_of_them(root: Path) -> str:
     "an evface run that has not finished (its pipeline.json is written when it ends): resume it, 'evface run --out quick' again with the options it was started with"
     """
     if (root / "stages").is_dir():
-        done = sorted(done.parent for done in (root / "stages").glob("*/stage.json"))
+        done = sorted(done.parent for done in (root / "stages").glob(f"*/{STAGE_DONE}"))
         which = f", or give the stages it finished ({_some(done)})" if done else ""
         return (f"an evface run that has not finished (its pipeline.json is written when it ends): resume it, 'evface "
                 f"run --out {root}' again with the options it was started with{which}")
@@ -354,7 +354,7 @@ def _not_evaluated(run: Path, stage_of: tuple[Path, str] | None) -> str:
                 "out of the report")
     root, stage = stage_of
     again = f"'evface run --out {root}' again, with the options it was started with"
-    if (run / "stage.json").exists():  # a finished stage: the pipeline would skip it
+    if (run / STAGE_DONE).exists():  # a finished stage: the pipeline would skip it
         return (f"missing: stage {stage} of the run {root} finished, but its scores are not here (left out of a "
                 f"copy?); copy the file again, or delete the stage folder and resume the run: {again}")
     return f"missing: stage {stage} of the run {root} was not evaluated (interrupted?); resume the run: {again}"

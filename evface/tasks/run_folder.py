@@ -33,6 +33,8 @@ from evface.io.manifest import inside_path
 
 CONFIG = "config.json"
 METRICS = "metrics.json"
+STAGE_DONE = "stage.json"
+"""The file ``evface run`` leaves in a stage's folder (``OUT/stages/<name>-<key>``) when the stage has finished."""
 VERSION = "evface_version"
 """The key of ``config.json`` that names the evface version that wrote it (:func:`save_config`; runs
 made before 2026-12-05 have none): the newest that did, where an older one resumed it."""
@@ -78,24 +80,26 @@ def save_config(run_dir: str | Path, config: Mapping[str, Any], version: str = _
 def check_not_other_folder(folder: str | Path) -> None:
     """Refuse, where one training run is wanted, the output folder of ``evface run`` (it holds
     ``pipeline.json``, or while its first run goes on or after it stopped, ``stages``; its
-    trainings are its stage folders) or a dataset folder (``manifest.csv``), with a
+    trainings are its stage folders, of which a finished one, holding :data:`STAGE_DONE`, is named) or a dataset folder (``manifest.csv``), with a
     :class:`FormatError` saying what the folder is and what to give; anything else passes.
 
     Examples
     --------
     >>> _ = Path("runs/quick/stages/events-hd-3a/config.json").parent.mkdir(parents=True)
     >>> _ = Path("runs/quick/stages/events-hd-3a/config.json").write_text("{}")
+    >>> _ = Path("runs/quick/stages/events-hd-3a/stage.json").write_text("{}")
     >>> _ = Path("runs/quick/pipeline.json").write_text("{}")
     >>> check_not_other_folder("runs/quick")
     Traceback (most recent call last):
     ...
-    evface.errors.FormatError: runs/quick: the output of evface run, not one training run: give one of its stage folders, e.g. runs/quick/stages/events-hd-3a (1 in runs/quick/stages)
+    evface.errors.FormatError: runs/quick: the output of evface run, not one training run: give one of its stage folders, e.g. runs/quick/stages/events-hd-3a (1 finished in runs/quick/stages)
     """
     folder = Path(folder)
     if (folder / "pipeline.json").is_file() or (folder / "stages").is_dir():  # was: only a run that had ended
-        stages = sorted(c.parent for c in folder.glob(f"stages/*/{CONFIG}"))
-        which = (f"e.g. {stages[0]} ({len(stages)} in {folder / 'stages'})" if stages
-                 else f"none of {folder / 'stages'} has trained yet")
+        # a finished stage (was: any stage begun, perhaps still training or stopped, named first)
+        stages = sorted(c.parent for c in folder.glob(f"stages/*/{CONFIG}") if (c.parent / STAGE_DONE).is_file())
+        which = (f"e.g. {stages[0]} ({len(stages)} finished in {folder / 'stages'})" if stages
+                 else f"none of {folder / 'stages'} has finished yet")
         raise FormatError(where(folder, f"the output of evface run, not one training run: give one of its stage "
                                         f"folders, {which}"))
     if (folder / "manifest.csv").is_file():
