@@ -339,9 +339,14 @@ INSIDE = ("inside the dataset folder {data} (it holds dataset.json), where what 
     (("run", "--data", "{data}", "--out", "{data}/runs/quick"), "{data}/runs/quick: " + INSIDE),
     (("train", "classify", "--data", "{data}", "--out", "{data}"), "{data}: is a dataset folder (it holds dataset.json), "
      "where what this command writes would lie among the dataset's files; give --out a folder outside it"),
+    (("report", "{data}", "--out", "{data}/report.html"), "{data}/report.html: " + INSIDE.replace("a folder", "a file")),
+    (("compare", "{run}", "{data}", "--out", "{data}/clips/c.json"),
+     "{data}/clips/c.json: " + INSIDE.replace("a folder", "a file")),
+    (("synth", "{data}/clips/more", "--preset", "tiny"), "{data}/clips/more: " + INSIDE.replace("--out", "OUT")),
+    (("synth-merge", "{data}/merged", "{run}"), "{data}/merged: " + INSIDE.replace("--out", "OUT")),
 ])
 def test_a_run_or_evaluation_inside_a_dataset_folder_is_refused(tmp_path, capsys, args, says):
-    """It was written there, among the dataset's clips."""
+    """It was written there, among the dataset's clips; so were a report, a comparison and another dataset."""
     data = tmp_path / "data"
     (data / "clips").mkdir(parents=True)
     (data / "dataset.json").write_text("{}")

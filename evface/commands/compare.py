@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from evface.commands.paths import output_file
+from evface.commands.paths import output_file, outside_datasets
 from evface.errors import DatasetError, ParameterError, counted, where
 from evface.io.atomic_files import atomic_write_text
 
@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
         from evface.tasks.run_resume import warn_of_version  # lazy: as above
 
         if out is not None:
-            earlier_comparison_only(out)
+            outside_datasets(earlier_comparison_only(out), kind="file")  # was: written among a dataset's files
         if run_a.resolve() == run_b.resolve():
             raise ParameterError(f"{run_a} is given as both runs: compare two different runs")
 

@@ -184,10 +184,12 @@ def not_the_input(path: Path, source: Path, option: str) -> Path:
     return path
 
 
-def outside_datasets(path: Path, option: str = "--out") -> Path:
+def outside_datasets(path: Path, option: str = "--out", kind: str = "folder", own: bool = False) -> Path:
     """Return ``path`` unless it is a dataset folder or lies inside one (a folder above it holds
     ``dataset.json``); a :class:`ParameterError` naming ``option`` and the dataset then, before
-    anything is written: a run or an evaluation written there would lie among the dataset's clips.
+    anything is written: a run, an evaluation, a report or comparison (``kind`` ``"file"``), or
+    another dataset written there would lie among the dataset's clips. With ``own``, ``path``
+    itself may be a dataset folder (the dataset the command builds, resumes or merges into).
 
     Examples
     --------
@@ -197,14 +199,18 @@ def outside_datasets(path: Path, option: str = "--out") -> Path:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: data/clips/run1: inside the dataset folder data (it holds dataset.json), where what this command writes would lie among the dataset's files; give --out a folder outside it
-    >>> str(outside_datasets(Path("runs/run1")))
-    'runs/run1'
+    >>> str(outside_datasets(Path("runs/run1"))), str(outside_datasets(Path("data"), "OUT", own=True))
+    ('runs/run1', 'data')
+    >>> outside_datasets(Path("data/report.html"), kind="file")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: data/report.html: inside the dataset folder data (it holds dataset.json), where what this command writes would lie among the dataset's files; give --out a file outside it
     """
     absolute = path.resolve()
-    for folder in (absolute, *absolute.parents):
+    for folder in (*(() if own else (absolute,)), *absolute.parents):
         if (folder / "dataset.json").is_file():
             named = folder if path.is_absolute() else Path(os.path.relpath(folder))
             place = "is a dataset folder" if folder == absolute else f"inside the dataset folder {named}"
             raise ParameterError(where(path, f"{place} (it holds dataset.json), where what this command writes would "
-                                             f"lie among the dataset's files; give {option} a folder outside it"))
+                                             f"lie among the dataset's files; give {option} a {kind} outside it"))
     return path

@@ -72,5 +72,6 @@ def register(app: typer.Typer) -> None:
         if output_file(out, replaces=(".html", ".htm")).is_file() and not is_report(out):  # a page of the user's
             raise ParameterError(where(out, "exists and is not a report evface wrote, which this command would write "
                                             "over; give --out another name"))
+        outside_datasets(out, kind="file")  # was: written among a dataset's files (inside a run: beside its own)
         written = build_report(list(runs), out)
         console.print(terminal.labelled("report written:", "bold green", str(written)), soft_wrap=True)

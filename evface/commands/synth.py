@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from evface.commands import terminal
-from evface.commands.paths import output_folder, sole_writer
+from evface.commands.paths import output_folder, outside_datasets, sole_writer
 from evface.errors import ParameterError, counted
 from evface.ray_cluster import RayCluster
 from evface.ray_connect import ray_session
@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
         """Build the synthetic RGB + event micro-expression dataset (resumes if interrupted)."""
         from evface.datasets.synth import synthesize  # lazy: cv2, numba and the renderer stay out of CLI start-up
 
-        output_folder(out, "OUT")
+        outside_datasets(output_folder(out, "OUT"), "OUT", own=True)  # was: a dataset made among another's files
         classes, lighting = _split_list(classes, "--classes"), _split_list(lighting, "--lighting")
         rgb_hd_cameras = _split_list(rgb_hd_cameras, "--rgb-hd-cameras")
         if ray and workers != 1:
@@ -101,6 +101,6 @@ def register(app: typer.Typer) -> None:
         """Join the shard folders of one synthetic dataset into OUT (the same as one unsharded run)."""
         from evface.datasets.synth_shards import merge_shards  # lazy: cv2 and numba stay out of CLI start-up
 
-        with sole_writer(out, "OUT"):
+        with sole_writer(outside_datasets(out, "OUT", own=True), "OUT"):  # was: merged among another dataset's files
             root = merge_shards(out, shard_dirs)
         terminal.console().print(f"merged {counted(len(shard_dirs), 'shard')} into {root}", soft_wrap=True)
