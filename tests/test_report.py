@@ -626,6 +626,68 @@ def test_runs_of_several_folders_keep_apart_and_a_folder_given_twice_is_refused(
     assert not out.exists()
 
 
+def test_event_and_frame_arms_trained_on_other_renderings_of_the_rows_are_not_paired(tmp_path):
+    """An event arm and a frame arm whose runs recorded the same manifest rows but other clip files
+    (a copy of the dataset built with another --noise) were paired as if scored on the same clips."""
+    from evface.io.manifest import read_manifest
+    from evface.tasks.run_clips import record_clips
+
+    root = make_fake_run(tmp_path / "run")
+    noisy = shutil.copytree(root / "data", tmp_path / "noisy")
+    clip = noisy / read_manifest(noisy)[0]["file"]
+    clip.write_bytes(clip.read_bytes() + b"\0")  # another rendering of the first clip
+    _add_arm(root, "events-hd", "events", [True] * 12)
+    _add_arm(root, "rgb", "rgb", [i % 2 == 0 for i in range(12)])
+    record_clips(root / "stages" / "events-hd-0", root / "data", read_manifest(root / "data"))
+    record_clips(root / "stages" / "rgb-0", root / "data", read_manifest(root / "data"))
+    assert "<td>events-hd − rgb</td>" in build_report([root], tmp_path / "same.html").read_text()
+    record_clips(root / "stages" / "rgb-0", noisy, read_manifest(noisy))  # trained on the data as it was then
+    text = html.unescape(build_report([root], tmp_path / "other.html").read_text())
+    assert "<td>events-hd − rgb</td>" not in text
+    assert (f"<li>events-hd − rgb: scored on other clips: events-hd and rgb on {root / 'data'} as it was when each was "
+            "trained, which have the same manifest rows but other clip files (the dataset rendered again, e.g. with "
+            "other event noise); score both on one dataset (evface eval RUN --data DATA --out DIR) and compare the "
+            "two DIRs</li>") in text
+    # two evaluations: each on the folder it names (a copy built with another --noise)
+    for name, arm, data in (("ev-hd", "events-hd", root / "data"), ("ev-rgb", "rgb", noisy)):
+        stage = root / "stages" / f"{arm}-0"
+        (tmp_path / name).mkdir()
+        shutil.copy(stage / "predictions.csv", tmp_path / name)
+        metrics = json.loads((stage / "metrics.json").read_text())
+        (tmp_path / name / "metrics.json").write_text(json.dumps({**metrics, "run": str(stage), "data": str(data)}))
+    record_clips(root / "stages" / "rgb-0", root / "data", read_manifest(root / "data"))
+    text = html.unescape(build_report([tmp_path / "ev-hd", tmp_path / "ev-rgb"], tmp_path / "ev.html").read_text())
+    assert "<td>ev-hd − ev-rgb</td>" not in text
+    assert f"<li>ev-hd − ev-rgb: scored on other clips: ev-hd on {root / 'data'}, ev-rgb on {noisy}, which have" in text
+
+
+def test_an_evaluation_on_the_data_its_run_was_trained_on_given_with_the_run_is_refused(fake_run, tmp_path, capsys):
+    """Its scores are the run's own held-out scores: it was a second row of the table, and each pair
+    with another arm was shown twice."""
+    from evface.io.manifest import read_manifest
+    from evface.report.collect import collect
+    from evface.tasks.run_clips import record_clips
+
+    fake_run = shutil.copytree(fake_run, tmp_path / "quick", ignore=shutil.ignore_patterns("report.html"))
+    stage = fake_run / "stages" / "events-hd-0"
+    record_clips(stage, fake_run / "data", read_manifest(fake_run / "data"))
+    copy, other = shutil.copytree(fake_run / "data", tmp_path / "copy"), shutil.copytree(fake_run / "data", tmp_path / "d2")
+    clip = other / read_manifest(other)[0]["file"]
+    clip.write_bytes(clip.read_bytes() + b"\0")  # rendered again: other clips
+    metrics = json.loads((stage / "metrics.json").read_text())
+    for name, data in (("ev", fake_run / "data"), ("ev-copy", copy), ("ev-d2", other)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(json.dumps({**metrics, "run": str(stage), "data": str(data)}))
+    for name in ("ev", "ev-copy"):  # the dataset itself, or a copy of its very files
+        assert main(["report", str(fake_run), str(tmp_path / name), "--out", str(tmp_path / "r.html")]) == 2
+        assert capsys.readouterr().err.strip() == (
+            f"error: {tmp_path / name}: an evaluation of {stage} on the clips it was trained on: the same held-out "
+            "scores as its own, which the report shows as quick/events-hd; give one of the two folders")
+    assert not (tmp_path / "r.html").exists()
+    assert [r["name"] for r in collect([tmp_path / "ev"]).classify] == ["ev"]  # alone, it stands for its run
+    assert [r["name"] for r in collect([fake_run, tmp_path / "ev-d2"]).classify] == ["quick/events-hd", "ev-d2"]
+
+
 def test_an_evaluation_folder_is_reported_with_its_runs_settings(fake_run, tmp_path):
     from evface.report.collect import collect
 

@@ -128,6 +128,7 @@ def collect(run_dirs: list[Path]) -> ReportData:
             folders.append(root)
         else:
             raise DatasetError(where(root, _none_of_them(root)))
+    _check_no_duplicate_evaluation(data.classify + data.reconstruct)
     _describe_datasets(data, folders)
     data.comparisons = event_vs_frame_comparisons(data.classify)
     data.event_sensor_comparisons = hd_vs_lr_event_comparisons(data.classify)
@@ -135,6 +136,24 @@ def collect(run_dirs: list[Path]) -> ReportData:
     for run in trained_runs(run_dirs):  # each once (was: said by evface report only)
         warn_of_version(run)
     return data
+
+
+def _check_no_duplicate_evaluation(runs: list[dict[str, Any]]) -> None:
+    """Refuse an evaluation (``evface eval RUN --data DATA --out DIR``) given with its run where it
+    scored the very clips the run was trained on (DATA the run's dataset, or a copy of its files):
+    each clip scored by the models that held it out, the run's own test again. Both would be rows of
+    the tables, each paired with every other arm (was: shown twice, and every pair twice). One
+    :class:`DatasetError` naming the evaluation, as for a stage given with its run."""
+    shown = {Path(r["dir"]).resolve(): r["name"] for r in runs}
+    for r in runs:
+        run = Path(r["run"])
+        if r["run"] == r["dir"] or run.resolve() not in shown:
+            continue
+        scored = Path(r.get("scored_on", ""))
+        if "elsewhere" not in r or ((scored / "manifest.csv").is_file() and is_training_data(run, scored)):
+            raise DatasetError(where(Path(r["dir"]), f"an evaluation of {run} on the clips it was trained on: the same "
+                                                     f"held-out scores as its own, which the report shows as "
+                                                     f"{shown[run.resolve()]}; give one of the two folders"))
 
 
 def _none_of_them(root: Path) -> str:
@@ -310,7 +329,7 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
     metrics = _read_json(metrics_path)
     if settings == run:  # a training run's own scores: of every training its config.json now lists
         _check_all_seeds_scored(config, metrics, run, stage_of)
-    entry = {"name": name, "dir": str(run), "config": config, "metrics": metrics,
+    entry = {"name": name, "dir": str(run), "run": str(settings), "config": config, "metrics": metrics,
              "train_seconds": seconds if seconds is not None else metrics.get("train_seconds")}
     named = config.get("data") if isinstance(config.get("data"), str) else None
     trained_on = trained_on or (Path(named) if named else None)

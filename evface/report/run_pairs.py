@@ -6,24 +6,89 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from evface.errors import DatasetError
+from evface.io.manifest import read_manifest, row_key
 from evface.tasks import recon_compare
 from evface.tasks.class_compare import PREDICTIONS, compare_runs
 from evface.tasks.recon_eval import SCORES_CSV
-from evface.tasks.run_clips import recorded_clips
+from evface.tasks.run_clips import file_print, recorded_clips
 from evface.tasks.run_folder import VERSION
+
+
+@dataclass(frozen=True)
+class ScoredClips:
+    """The clips whose scores a run of the report holds (its own test, or an evaluation's): the
+    dataset folder, and where known its manifest rows (:func:`~evface.io.manifest.row_key` lists,
+    sorted) and their files' :func:`~evface.tasks.run_clips.file_print` (``None`` where not known)."""
+
+    folder: Path | None
+    rows: list[list[str]] | None = None
+    files: list[list[Any]] | None = None
+
+
+def _scored_clips(run: dict[str, Any], folders: dict[Path, ScoredClips]) -> ScoredClips:
+    """The :class:`ScoredClips` of the report entry ``run``: those its training run recorded
+    (``data-clips.json``) where it scored them (the run's own test, or an evaluation on its dataset);
+    for an evaluation on another dataset folder, that folder's rows and files, hashed once per
+    folder (``folders`` keeps them); for a run made before ``data-clips.json``, its folder only."""
+    folder = Path(run["scored_on"]).resolve() if run.get("scored_on") else None
+    if "elsewhere" not in run:
+        recorded = recorded_clips(run.get("run", run["dir"]))
+        return ScoredClips(folder) if recorded is None else ScoredClips(folder, [list(k) for k in recorded[0]], recorded[1])
+    if folder is not None and folder not in folders and (folder / "manifest.csv").is_file():
+        ordered = sorted((row_key(r), r["file"]) for r in read_manifest(folder))  # as data-clips.json lists them
+        folders[folder] = ScoredClips(folder, [list(k) for k, _ in ordered], [file_print(folder / f) for _, f in ordered])
+    return folders.get(folder, ScoredClips(folder))
+
+
+def other_clips(a: dict[str, Any], b: dict[str, Any], folders: dict[Path, ScoredClips]) -> str | None:
+    """Why the report entries ``a`` and ``b`` are not paired although their clips may have the same
+    ids: the same manifest rows in other files (the dataset rendered again, e.g. with other event
+    noise: other clips), or, where a run is older than the record of its clips, other dataset
+    folders, which nothing can tell alike; ``None`` where they scored the same clips as far as the
+    runs tell (rows that differ are named by the comparison itself).
+
+    Examples
+    --------
+    >>> rows = [["c0", "s0"]]
+    >>> a = {"name": "events-hd", "scored_on": "d1", "elsewhere": "..."}
+    >>> b = {"name": "rgb", "scored_on": "d2", "elsewhere": "..."}
+    >>> folders = {Path(p).resolve(): ScoredClips(Path(p), rows, [[3, h]]) for p, h in (("d1", "ab"), ("d2", "cd"))}
+    >>> other_clips(a, b, folders)
+    'scored on other clips: events-hd on d1, rgb on d2, which have the same manifest rows but other clip files (the dataset rendered again, e.g. with other event noise); score both on one dataset (evface eval RUN --data DATA --out DIR) and compare the two DIRs'
+    """
+    ca, cb = _scored_clips(a, folders), _scored_clips(b, folders)
+    if ca.rows is not None and cb.rows is not None:
+        if ca.rows != cb.rows or ca.files is None or cb.files is None or ca.files == cb.files:
+            return None
+        why = "which have the same manifest rows but other clip files (the dataset rendered again, e.g. with other event noise)"
+    elif ca.folder == cb.folder:
+        return None
+    else:
+        why = "other dataset folders, which evface cannot tell alike: a run older than the record of its clips (data-clips.json)"
+    where = (f"{a['name']} on {a.get('scored_on')}, {b['name']} on {b.get('scored_on')}" if ca.folder != cb.folder
+             else f"{a['name']} and {b['name']} on {a.get('scored_on')} as it was when each was trained")
+    return (f"scored on other clips: {where}, {why}; score both on one dataset (evface eval RUN --data DATA --out DIR) "
+            "and compare the two DIRs")
 
 
 def _compare_pairs(pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]],
                    compare: Callable[..., dict[str, Any]], scores: str) -> list[dict[str, Any]]:
-    """``compare(a, b)`` of each pair of runs, or ``{"a", "b", "error"}`` when their clips or samples
-    differ or a run has no per-clip or per-sample ``scores`` file (scored before evface wrote it, or
+    """``compare(a, b)`` of each pair of runs, or ``{"a", "b", "error"}`` when they scored other
+    clips (:func:`other_clips`: was paired where only the files differed), their clips or samples
+    differ, or a run has no per-clip or per-sample ``scores`` file (scored before evface wrote it, or
     left out of a copy; it was left out of the pairs without a word)."""
     out = []
+    folders: dict[Path, ScoredClips] = {}
     for a, b in pairs:
+        other = other_clips(a, b, folders)
+        if other is not None:
+            out.append({"a": a["name"], "b": b["name"], "error": other})
+            continue
         lacking = [r["name"] for r in (a, b) if not (Path(r["dir"]) / scores).exists()]
         if lacking:
             out.append({"a": a["name"], "b": b["name"], "error": f"no {scores} in {' and '.join(lacking)} (left out "
@@ -49,7 +114,7 @@ def _trained_on(run: dict[str, Any]) -> Any:
     files' sizes and hashes where recorded (so a dataset moved or copied between two trainings is
     still the same dataset, and the same rows rendered again with other event noise are not), or,
     for a run made before that file, the dataset folder its configuration names."""
-    recorded = recorded_clips(run["dir"])
+    recorded = recorded_clips(run.get("run", run["dir"]))  # an evaluation's: its run's (was: its own folder's, none)
     return [recorded[0], recorded[1]] if recorded is not None else run["config"].get("data")
 
 
