@@ -659,6 +659,32 @@ def test_event_and_frame_arms_trained_on_other_renderings_of_the_rows_are_not_pa
     text = html.unescape(build_report([tmp_path / "ev-hd", tmp_path / "ev-rgb"], tmp_path / "ev.html").read_text())
     assert "<td>ev-hd − ev-rgb</td>" not in text
     assert f"<li>ev-hd − ev-rgb: scored on other clips: ev-hd on {root / 'data'}, ev-rgb on {noisy}, which have" in text
+    # two training runs made before data-clips.json, on other dataset folders: nothing tells their clips alike
+    for arm, data in (("events-hd", root / "data"), ("rgb", noisy)):
+        run = shutil.copytree(root / "stages" / f"{arm}-0", tmp_path / arm, ignore=shutil.ignore_patterns("data-clips.json"))
+        config = json.loads((run / "config.json").read_text())
+        (run / "config.json").write_text(json.dumps({**config, "data": str(data)}))
+    text = html.unescape(build_report([tmp_path / "events-hd", tmp_path / "rgb"], tmp_path / "old.html").read_text())
+    assert "<td>events-hd − rgb</td>" not in text
+    assert (f"<li>events-hd − rgb: scored on other dataset folders: events-hd on {root / 'data'}, rgb on {noisy}, which "
+            "evface cannot tell hold the same clips (a run older than the record of its clips, data-clips.json)") in text
+
+
+def test_an_evaluation_of_an_hd_arm_pairs_with_the_lr_arm_trained_alike(tmp_path):
+    """Its run's data-clips.json was looked for in the evaluation's folder: never paired with a run."""
+    from evface.io.manifest import read_manifest
+    from evface.tasks.run_clips import record_clips
+
+    root = make_fake_run(tmp_path / "run")
+    for arm, sensor in (("events-hd", "hd"), ("events-lr", "lr")):
+        _add_arm(root, arm, "events", [True] * 12, sensor=sensor, model="snn", spec={"size": 64, "sensor": sensor})
+        record_clips(root / "stages" / f"{arm}-0", root / "data", read_manifest(root / "data"))
+    stage, ev = root / "stages" / "events-hd-0", tmp_path / "ev"
+    ev.mkdir()
+    shutil.copy(stage / "predictions.csv", ev)
+    metrics = json.loads((stage / "metrics.json").read_text())
+    (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(stage), "data": str(root / "data")}))
+    assert "<td>ev − events-lr-0</td>" in build_report([ev, root / "stages" / "events-lr-0"], tmp_path / "r.html").read_text()
 
 
 def test_an_evaluation_on_the_data_its_run_was_trained_on_given_with_the_run_is_refused(fake_run, tmp_path, capsys):

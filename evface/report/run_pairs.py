@@ -50,7 +50,8 @@ def other_clips(a: dict[str, Any], b: dict[str, Any], folders: dict[Path, Scored
     ids: the same manifest rows in other files (the dataset rendered again, e.g. with other event
     noise: other clips), or, where a run is older than the record of its clips, other dataset
     folders, which nothing can tell alike; ``None`` where they scored the same clips as far as the
-    runs tell (rows that differ are named by the comparison itself).
+    runs tell (rows that differ are named by the comparison itself; a run that recorded its rows
+    but not its files is taken at its rows).
 
     Examples
     --------
@@ -62,18 +63,19 @@ def other_clips(a: dict[str, Any], b: dict[str, Any], folders: dict[Path, Scored
     'scored on other clips: events-hd on d1, rgb on d2, which have the same manifest rows but other clip files (the dataset rendered again, e.g. with other event noise); score both on one dataset (evface eval RUN --data DATA --out DIR) and compare the two DIRs'
     """
     ca, cb = _scored_clips(a, folders), _scored_clips(b, folders)
+    where = (f"{a['name']} on {a.get('scored_on')}, {b['name']} on {b.get('scored_on')}" if ca.folder != cb.folder
+             else f"{a['name']} and {b['name']} on {a.get('scored_on')} as it was when each was trained")
     if ca.rows is not None and cb.rows is not None:
         if ca.rows != cb.rows or ca.files is None or cb.files is None or ca.files == cb.files:
             return None
-        why = "which have the same manifest rows but other clip files (the dataset rendered again, e.g. with other event noise)"
+        why = (f"scored on other clips: {where}, which have the same manifest rows but other clip files (the dataset "
+               "rendered again, e.g. with other event noise)")
     elif ca.folder == cb.folder:
         return None
     else:
-        why = "other dataset folders, which evface cannot tell alike: a run older than the record of its clips (data-clips.json)"
-    where = (f"{a['name']} on {a.get('scored_on')}, {b['name']} on {b.get('scored_on')}" if ca.folder != cb.folder
-             else f"{a['name']} and {b['name']} on {a.get('scored_on')} as it was when each was trained")
-    return (f"scored on other clips: {where}, {why}; score both on one dataset (evface eval RUN --data DATA --out DIR) "
-            "and compare the two DIRs")
+        why = (f"scored on other dataset folders: {where}, which evface cannot tell hold the same clips (a run older "
+               "than the record of its clips, data-clips.json)")
+    return f"{why}; score both on one dataset (evface eval RUN --data DATA --out DIR) and compare the two DIRs"
 
 
 def _compare_pairs(pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]],
