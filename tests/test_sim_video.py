@@ -629,6 +629,21 @@ def test_cli_simulate_reads_a_folder_of_frames_as_the_video_of_those_frames(tmp_
         np.testing.assert_array_equal(a, b)
 
 
+def test_cli_simulate_places_the_frames_on_the_clock_of_relative_times(tmp_path, capsys):
+    """With --relative-time the summary line places frame n on the written file's clock, the first
+    event's time taken off (was: where it lies without --relative-time, that much later)."""
+    from evface.io.event_reader import read_events_file
+
+    folder = _frame_folder(tmp_path / "EP02_01f", _disc_frames())
+    args = ["simulate", str(folder), "--fps", "200", "--sensor", "32x24"]
+    assert main([*args, "--out", str(tmp_path / "absolute.raw")]) == 0
+    first_t = int(read_events_file(tmp_path / "absolute.raw")[0]["t"][0])
+    assert first_t > 0 and "frame n at round((n - 8) x 1e6 / 200) µs" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "relative.raw"), "--relative-time"]) == 0
+    assert f"frame n at round((n - 8) x 1e6 / 200) - {first_t} µs" in capsys.readouterr().err
+    assert read_events_file(tmp_path / "relative.raw")[0]["t"][0] == 0
+
+
 @pytest.mark.parametrize("form", ["gray", "bgra", "jpg"])
 def test_a_folder_of_grayscale_rgba_or_jpeg_frames_is_read_as_8_bit_colour(tmp_path, form):
     """Grayscale frames (SAMM's) are gray colour frames; an alpha channel is ignored; JPEG frames

@@ -252,16 +252,18 @@ def register(app: typer.Typer) -> None:
                         _film_rgb(pending, RgbCamera(cam_params, seed), VideoScene(video, lux, rate), duration_us, bar)
                     with _published(moves):
                         writer.close()
+                origin_us = writer.origin_us  # --relative-time: the first event's time, taken off every time
             finally:
                 for pending_file, _ in moves:
                     pending_file.unlink(missing_ok=True)
         if info.n_frames and frames_read != info.n_frames:
             terminal.warn(console, f"{video}: the file lists {counted(info.n_frames, 'frame')} and {frames_read} "
                                    f"decoded (cut short or damaged?); the events cover those {frames_read}")
+        shift = f" - {origin_us}" if origin_us else ""  # was: the frames placed as if no time were taken off
         console.print(
             f"{counted(n_events, 'event')} from {counted(frames_read, 'frame')} ({duration_us / 1e6:.3f} s) "
             f"on a {window[2]}x{window[3]} {name} window -> {out}"
-            + (f"; frame n at round((n - {info.first_frame}) x 1e6 / {rate:g}) µs" if info.first_frame is not None else "")
+            + (f"; frame n at round((n - {info.first_frame}) x 1e6 / {rate:g}){shift} µs" if info.first_frame is not None else "")
             + (f"; RGB ({camera}) -> {rgb_out}, frame times -> {frame_times_path(rgb_out)}" if rgb_out is not None else ""),
             soft_wrap=True,
         )
