@@ -48,7 +48,8 @@ def check_replaceable(out: str | Path, overwrite: bool) -> None:
     if not out.is_dir() or not any(out.iterdir()):
         return
     if not overwrite:
-        raise DatasetError(where(out, "output folder exists and is not empty (use overwrite)"))
+        raise DatasetError(where(out, "output folder exists and is not empty; give a new one (--overwrite, "
+                                      "overwrite=True, replaces an earlier dataset there)"))  # was: "(use overwrite)"
     if not (out / "manifest.csv").is_file():
         raise DatasetError(where(out, "holds files but no evface dataset (no manifest.csv); overwrite replaces only a "
                                       "dataset folder, give a new one"))
