@@ -85,7 +85,10 @@ def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any],
         shards[sh[0]] = (d, info)
     missing = sorted(set(range(n)) - set(shards))
     if missing:
-        raise DatasetError(f"{'shard' if len(missing) == 1 else 'shards'} {', '.join(map(str, missing))} of {n} missing")
+        given = ", ".join(f"{i}/{n}" for i in sorted(shards))
+        raise DatasetError(f"{'shard' if len(missing) == 1 else 'shards'} {', '.join(map(str, missing))} of {n} missing "
+                           f"(given: {given}); add its folder, or make it with the shards' evface synth command and "
+                           f"--shard {missing[0]}/{n}")  # was: no word of what was given or what to do
     result = []
     for i in sorted(shards):
         d, info = shards[i]
