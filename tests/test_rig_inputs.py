@@ -106,6 +106,28 @@ def test_timeline_parts_refuse_what_the_clip_would_misreport(make, match):
         make()
 
 
+@pytest.mark.parametrize("make, match", [
+    (lambda: HeadMotion(yaw_deg=30.0), r"^HeadMotion: yaw_deg 30 and rotation_amp_deg\[0\] 0 turn the head up to 30 "
+                                       r"degrees in depth; the renderer turns it at most 10 \(a warp without"),
+    (lambda: HeadMotion(pitch_deg=-9.0, rotation_amp_deg=(0.0, 2.0)), r"^HeadMotion: pitch_deg -9 and rotation_amp_deg"),
+    (lambda: HeadMotion(roll_amp_deg=400.0), r"^HeadMotion: roll_amp_deg 400 rolls the head up to 400 degrees"),
+    (lambda: HeadMotion(wobble_amp=(0.0, 9.0), breathing_amp=1.5),
+     r"^HeadMotion: wobble_amp\[1\] 9 and breathing_amp 1\.5 move the head up to 10\.5 face widths"),
+    (lambda: HeadMotion(breathing_amp=2.0), r"^HeadMotion: breathing_amp 2 must be below 2: the head's scale"),
+    (lambda: HeadMotion(roll_hz=-5.0), r"^HeadMotion\.roll_hz must be a finite number >= 0, got -5"),
+    (lambda: HeadMotion(wobble_amp=(0.0, -1.0)), r"^HeadMotion\.wobble_amp\[1\] must be a finite number >= 0, got -1"),
+    (lambda: Timeline(2_000_000, SHORT.expression, head=HeadMotion(drift=(0.0, -6.0))),
+     r"^HeadMotion: drift\[1\] -6 over the clip's 2000000 µs \(Timeline\.duration_us\), wobble_amp\[1\] 0 and "
+     r"breathing_amp 0 move the head up to 12 face widths; the renderer moves it at most 10$"),
+])
+def test_a_head_motion_beyond_what_the_renderer_draws_is_refused_when_made(make, match):
+    # was: taken, and refused only when recording, as "FacePose.yaw_deg: the renderer turns the head in depth by at
+    # most 10 degrees" (a field of no class the caller made); a negative frequency or amplitude taken
+    with pytest.raises(ParameterError, match=match):
+        make()
+    assert Timeline(1_000_000, SHORT.expression, head=HeadMotion(drift=(0.0, -6.0), yaw_deg=9.0, roll_amp_deg=360.0))
+
+
 @pytest.mark.parametrize("gaze", [(100.0, 0.0), (0.0, -21.0), (math.nan, 0.0)])
 def test_gaze_beyond_the_eye_model_is_refused(gaze):
     # was: 100 degrees drawn as the eye model's 20 while the clip's extra recorded 100

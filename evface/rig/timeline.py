@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from evface.checks import as_int, as_real, number_fields
 from evface.errors import ParameterError
 from evface.face.aus import GAZE_AUS, GAZE_DEG, au_key, parse_au
+from evface.face.head_pose import MAX_DEPTH_TURN_DEG, MAX_SHIFT_FW
 
 MAX_CLIP_US = 3_600_000_000
 """Longest timeline, one hour: the blinks and saccades of a longer one are too many to draw."""
@@ -186,6 +187,10 @@ class Blink:
         as_real("Blink.intensity", self.intensity, 0.0, 1.0)
 
 
+_TURN = ("turn", "degrees in depth", " (a warp without self-occlusion)")
+_MOVE = ("move", "face widths", "")
+
+
 @dataclass(frozen=True)
 class HeadMotion:
     """Rigid head motion: drift + sinusoidal wobble + breathing, in fractions of the face width;
@@ -203,6 +208,19 @@ class HeadMotion:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: HeadMotion.yaw_deg must be a finite number, got nan
+    >>> HeadMotion(yaw_deg=8.0, rotation_amp_deg=(3.0, 0.0))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: HeadMotion: yaw_deg 8 and rotation_amp_deg[0] 3 turn the head up to 11 degrees in depth; the renderer turns it at most 10 (a warp without self-occlusion)
+
+    Raises
+    ------
+    ParameterError
+        For a field that is no finite number, a negative amplitude or frequency, or a motion
+        beyond what the renderer draws (:class:`~evface.face.head_pose.FacePose`): a yaw or pitch
+        with its wobble beyond 10 degrees, a roll wobble beyond 360 degrees, a shift beyond 10 face
+        widths or a ``breathing_amp`` of 2 or more (the head's scale ``1 + breathing_amp / 2 *
+        sin`` would reach 0). :class:`Timeline` adds the drift over its duration to the shift.
     """
 
     drift: tuple[float, float] = (0.0, 0.0)
@@ -223,6 +241,52 @@ class HeadMotion:
 
     def __post_init__(self) -> None:
         number_fields(self, low=-math.inf)  # was: nan or a string reached FacePose only at render time
+        for name in ("wobble_amp", "wobble_hz", "roll_amp_deg", "roll_hz", "breathing_amp", "breathing_hz",
+                     "rotation_amp_deg", "rotation_hz"):  # was: -5 Hz or a negative amplitude taken
+            value = getattr(self, name)
+            items = [(f"{name}[{i}]", v) for i, v in enumerate(value)] if isinstance(value, tuple) else [(name, value)]
+            for label, v in items:
+                as_real(f"HeadMotion.{label}", v, 0.0, math.inf)
+        self.check_reach(0)
+
+    def check_reach(self, duration_us: int) -> None:
+        """A ParameterError naming the fields when the head, over a clip of ``duration_us``, would
+        reach a pose the renderer does not draw (:class:`~evface.face.head_pose.FacePose`'s
+        limits; was: a ParameterError about ``FacePose.yaw_deg`` part way through recording).
+
+        Each sinusoid counts at its full amplitude, the drift over the whole clip.
+
+        Examples
+        --------
+        >>> HeadMotion(drift=(0.01, 0.0)).check_reach(1_000_000)
+        >>> HeadMotion(drift=(0.01, 0.0)).check_reach(3_600_000_000)
+        Traceback (most recent call last):
+        ...
+        evface.errors.ParameterError: HeadMotion: drift[0] 0.01 over the clip's 3600000000 µs (Timeline.duration_us) and wobble_amp[0] 0 move the head up to 36 face widths; the renderer moves it at most 10
+        """
+        drift = [f"drift[{i}] {self.drift[i]:g} over the clip's {duration_us} µs (Timeline.duration_us)"
+                 for i in range(2)] if duration_us else ["", ""]
+        seconds = duration_us * 1e-6
+        reach = (  # (the fields and their values, how far they move the head, the renderer's limit, its words)
+            ([f"yaw_deg {self.yaw_deg:g}", f"rotation_amp_deg[0] {self.rotation_amp_deg[0]:g}"],
+             abs(self.yaw_deg) + self.rotation_amp_deg[0], MAX_DEPTH_TURN_DEG, _TURN),
+            ([f"pitch_deg {self.pitch_deg:g}", f"rotation_amp_deg[1] {self.rotation_amp_deg[1]:g}"],
+             abs(self.pitch_deg) + self.rotation_amp_deg[1], MAX_DEPTH_TURN_DEG, _TURN),
+            ([f"roll_amp_deg {self.roll_amp_deg:g}"], self.roll_amp_deg, 360.0, ("roll", "degrees", "")),
+            ([drift[0], f"wobble_amp[0] {self.wobble_amp[0]:g}"],
+             abs(self.drift[0]) * seconds + self.wobble_amp[0], MAX_SHIFT_FW, _MOVE),
+            ([drift[1], f"wobble_amp[1] {self.wobble_amp[1]:g}", f"breathing_amp {self.breathing_amp:g}"],
+             abs(self.drift[1]) * seconds + self.wobble_amp[1] + self.breathing_amp, MAX_SHIFT_FW, _MOVE),
+        )
+        for parts, value, limit, (verb, unit, why) in reach:
+            if value > limit:
+                parts = [part for part in parts if part]
+                named = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+                raise ParameterError(f"HeadMotion: {named} {verb}{'s' if len(parts) == 1 else ''} the head up to "
+                                     f"{value:g} {unit}; the renderer {verb}s it at most {limit:g}{why}")
+        if self.breathing_amp >= 2.0:
+            raise ParameterError(f"HeadMotion: breathing_amp {self.breathing_amp:g} must be below 2: the head's scale "
+                                 "1 + breathing_amp / 2 * sin(...) would reach 0")
 
     def check_sampled(self, rate_hz: float, option: str) -> None:
         """A ParameterError when a camera sampling the scene at ``rate_hz`` would alias a sinusoid
@@ -244,7 +308,6 @@ class HeadMotion:
         sinusoids += [("roll_hz", self.roll_amp_deg, self.roll_hz), ("breathing_hz", self.breathing_amp, self.breathing_hz)]
         sinusoids += [(f"rotation_hz[{i}]", self.rotation_amp_deg[i], self.rotation_hz[i]) for i in range(2)]
         for name, amp, hz in sinusoids:
-            hz = abs(hz)
             if amp == 0 or 2.0 * hz <= rate_hz:
                 continue
             alias = abs(hz - rate_hz * round(hz / rate_hz))
@@ -323,3 +386,4 @@ class Timeline:
             raise ParameterError(f"Timeline: the expression (onset_us {e.onset_us} to offset_us {e.offset_us}) must lie "
                                  f"within the clip's 0..{duration} µs (duration_us)")
         _gaze_angle("Timeline.gaze_start_deg", self.gaze_start_deg)
+        self.head.check_reach(duration)  # was: a drift beyond any canvas refused as FacePose.dx at render time
