@@ -43,6 +43,19 @@ def test_lighting_refuses_numbers_that_light_nothing(fields, match):
         Lighting("lamp", **fields)
 
 
+@pytest.mark.parametrize("name, description, match", [
+    (3, "", r"^Lighting\.name must be a non-empty str, got 3$"),
+    ("", "", r"^Lighting\.name must be a non-empty str, got ''$"),
+    (None, "", r"^Lighting\.name must be a non-empty str, got None$"),
+    ("lamp", None, r"^lighting 'lamp': description must be a str, got None$"),
+    ("lamp", ["a lamp"], r"^lighting 'lamp': description must be a str, got \['a lamp'\]$"),
+])
+def test_lighting_refuses_a_name_or_description_that_is_no_text(name, description, match):
+    # was: taken as given; the name labels every clip filmed under the lighting (ClipSpec.lighting must equal it)
+    with pytest.raises(ParameterError, match=match):
+        Lighting(name, 300.0, description=description)
+
+
 def test_recording_refuses_a_flicker_the_scene_rate_would_alias(rig):
     # was: a 120 Hz lamp (a 60 Hz grid) sampled at the 200 Hz scene rate and filmed as an 80 Hz flicker
     lamp = Lighting("lamp", 300.0, flicker_hz=120.0, flicker_depth=0.1)

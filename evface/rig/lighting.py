@@ -48,7 +48,8 @@ class Lighting:
     Raises
     ------
     ParameterError
-        For a number out of its range, ``nan``, an infinity or something that is not a number.
+        For a number out of its range, ``nan``, an infinity or something that is not a number; a
+        ``name`` that is no non-empty ``str`` or a ``description`` that is no ``str``.
 
     Examples
     --------
@@ -69,6 +70,10 @@ class Lighting:
     description: str = ""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:  # was: any value, the label of every clip filmed under it
+            raise ParameterError(f"Lighting.name must be a non-empty str, got {self.name!r}")
+        if not isinstance(self.description, str):
+            raise ParameterError(f"lighting {self.name!r}: description must be a str, got {self.description!r}")
         # was: inf lux, a nan or infinite flicker_hz taken (nan or inf pixels), a string a TypeError
         as_real(f"lighting {self.name!r}: lux", self.lux, 0.0, MAX_LUX, low_open=True)
         as_real(f"lighting {self.name!r}: flicker_hz", self.flicker_hz, 0.0, math.inf)
