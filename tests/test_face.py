@@ -209,6 +209,20 @@ def test_aus_that_are_no_mapping_are_refused_even_when_empty(aus):
     assert r.render(None).shape == r.render({}).shape == (32, 32, 3)
 
 
+@pytest.mark.parametrize("aus, named", [
+    ({61: 1.0, 62: 1.0}, r"61 \(eyes turn left\) and 62 \(eyes turn right\)"),
+    ({"AU64": 0.2, 63: 0.5, 12: 0.5}, r"63 \(eyes up\) and 'AU64' \(eyes down\)"),
+])
+def test_gaze_aus_of_opposite_directions_are_refused(aus, named):
+    """Were: both drawn, their iris motions summed ({61: 1, 62: 1} looked straight ahead)."""
+    r = FaceRenderer(procedural_identity(0), size=(32, 32))
+    for call in (r.render, r.landmarks):
+        with pytest.raises(ParameterError, match=rf"^aus: {named} turn the eyes opposite ways, which FACS scores as "
+                                                 "one or the other; give one of the two$"):
+            call(aus)
+    assert r.render({61: 1.0, 62: 0.0, 64: 0.5}).shape == (32, 32, 3)  # an AU at 0 is absent
+
+
 def test_class_sets():
     assert 6 <= len(DEFAULT_CLASSES) <= 8
     for classes in CLASS_SETS.values():

@@ -99,6 +99,8 @@ GAZE_FW = round(EYEBALL_RADIUS_FW * float(np.sin(np.deg2rad(GAZE_DEG))), 4)
 """Iris-centre motion at intensity 1.0 (face widths)."""
 GAZE_AUS: dict[int, tuple[float, float]] = {61: (1.0, 0.0), 62: (-1.0, 0.0), 63: (0.0, -1.0), 64: (0.0, 1.0)}
 """AU61-64: unit iris motion ``(du, dv)`` in the image (u right, v down)."""
+OPPOSITE_GAZE = ((61, 62), (63, 64))
+"""Gaze AUs of opposite directions (left and right, up and down): one AU mapping holds one of each pair."""
 UNILATERAL_AUS = (2, 10, 12, 14, 15, 20)
 """AUs with a one-sided variant (``"L14"``, ``"R14"``): their kernels and shading come in mirrored pairs."""
 
@@ -191,7 +193,8 @@ def check_aus(aus: Mapping[int | str, float]) -> dict[int | str, float]:
     ------
     ParameterError
         For something other than a mapping, an unknown AU or side, an AU given twice under two
-        spellings (``12`` and ``"AU12"``), or an intensity outside [0, 1].
+        spellings (``12`` and ``"AU12"``), an intensity outside [0, 1], or gaze AUs of opposite
+        directions at once (:data:`OPPOSITE_GAZE`: 61 and 62, or 63 and 64, both above 0).
 
     Examples
     --------
@@ -201,6 +204,10 @@ def check_aus(aus: Mapping[int | str, float]) -> dict[int | str, float]:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: aus: 'AU12' and 12 both name AU 12; give each AU once
+    >>> check_aus({61: 1.0, "AU62": 0.5})
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: aus: 61 (eyes turn left) and 'AU62' (eyes turn right) turn the eyes opposite ways, which FACS scores as one or the other; give one of the two
     """
     if not isinstance(aus, Mapping):  # was: an AttributeError about 'items'
         raise ParameterError(f"aus: expected a mapping of AU to intensity, e.g. {{12: 0.5}}, got {aus!r}")
@@ -215,4 +222,8 @@ def check_aus(aus: Mapping[int | str, float]) -> dict[int | str, float]:
         w = min(as_real(f"aus[{key}] intensity", w, 0.0, 1.0 + 1e-6), 1.0)
         if w > 0:
             out[k] = w
+    for a, b in OPPOSITE_GAZE:  # was: both drawn, their iris motions summed (61 and 62 at 1: eyes straight ahead)
+        if a in out and b in out:
+            raise ParameterError(f"aus: {named[a]!r} ({AU_TABLE[a].name}) and {named[b]!r} ({AU_TABLE[b].name}) turn "
+                                 "the eyes opposite ways, which FACS scores as one or the other; give one of the two")
     return out
