@@ -141,6 +141,15 @@ def test_a_head_motion_beyond_what_the_renderer_draws_is_refused_when_made(make,
     assert Timeline(1_000_000, SHORT.expression, head=HeadMotion(drift=(0.0, -6.0), yaw_deg=9.0, roll_amp_deg=360.0))
 
 
+def test_an_expression_keeps_its_aus_as_a_tuple_of_ints():
+    # was: a list kept as given, so the frozen Expression and its Timeline could not be hashed ("unhashable type:
+    # 'list'") nor equal one made of the tuple; 4.0 kept as a float
+    listed = Expression([4.0], *EPISODE, 0.6)
+    assert listed.aus == (4,) and type(listed.aus[0]) is int
+    assert listed == Expression((4,), *EPISODE, 0.6) and hash(listed) == hash(Expression((4,), *EPISODE, 0.6))
+    assert hash(Timeline(40_000, listed))
+
+
 @pytest.mark.parametrize("gaze", [(100.0, 0.0), (0.0, -21.0), (math.nan, 0.0)])
 def test_gaze_beyond_the_eye_model_is_refused(gaze):
     # was: 100 degrees drawn as the eye model's 20 while the clip's extra recorded 100

@@ -44,15 +44,16 @@ def _phases(owner: str, names: tuple[str, ...], times: tuple[object, ...]) -> No
                                  f"{' <= '.join(names)}")
 
 
-def _expression_au(name: str, au: object, side: str = "") -> None:
-    """A ParameterError unless ``au`` (on ``side``) is an AU an expression can move: a known AU
-    that is not a gaze AU (61-64 are the timeline's gaze, which :func:`au_intensities` writes
-    over them: was an "AU61" label on clips whose eyes followed the saccades only)."""
+def _expression_au(name: str, au: object, side: str = "") -> int:
+    """``au`` as an int, or a ParameterError unless ``au`` (on ``side``) is an AU an expression can
+    move: a known AU that is not a gaze AU (61-64 are the timeline's gaze, which :func:`au_intensities`
+    writes over them: was an "AU61" label on clips whose eyes followed the saccades only)."""
     number = as_int(name, au)
     parse_au(au_key(number, side))
     if number in GAZE_AUS:
         raise ParameterError(f"{name}: AU {number} is gaze, which the timeline's gaze_start_deg and saccades set; "
                              "an expression cannot move it")
+    return number
 
 
 def _gaze_angle(name: str, value: object) -> None:
@@ -119,6 +120,8 @@ class Expression:
     >>> e = Expression((1, 2), 100_000, 200_000, 220_000, 400_000, 0.5)
     >>> e.total_us, [(c.au, c.apex_us, c.intensity) for c in e.au_curves()]
     (300000, [(1, 200000, 0.5), (2, 200000, 0.5)])
+    >>> Expression([12.0], 0, 1, 2, 3, 0.5).aus  # any list or tuple of AU numbers, kept as a tuple of ints
+    (12,)
     >>> Expression((12,), 0, 1, 2, 3, 1.5)
     Traceback (most recent call last):
     ...
@@ -136,8 +139,8 @@ class Expression:
     def __post_init__(self) -> None:
         if not isinstance(self.aus, (tuple, list)):
             raise ParameterError(f"Expression.aus must be a tuple of AU numbers, got {self.aus!r}")
-        for au in self.aus:
-            _expression_au("Expression.aus", au)
+        # a tuple of ints whatever sequence was given (was: a list kept, so the frozen Expression could not be hashed)
+        object.__setattr__(self, "aus", tuple(_expression_au("Expression.aus", au) for au in self.aus))
         _phases("Expression", ("onset_us", "apex_us", "hold_end_us", "offset_us"),
                 (self.onset_us, self.apex_us, self.hold_end_us, self.offset_us))
         as_real("Expression.intensity", self.intensity, 0.0, 1.0)  # was: 2.0 taken, an error only at render time
