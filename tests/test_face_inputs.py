@@ -119,6 +119,10 @@ def test_an_image_without_pixels_is_a_format_error():
     (lambda: detect_faces(np.zeros((32, 32), np.uint8), 1e9), "min_size_frac must be"),  # was: OpenCV's "Can't parse 'minSize'"
     (lambda: to_gray_uint8(np.ones((4, 4), np.float32), 0), "gamma must be a finite number > 0, got 0"),  # was: ZeroDivisionError
     (lambda: to_srgb8(np.ones((2, 2, 3), np.float32), math.nan), "gain must be a finite number >= 0, got nan"),  # was: all black
+    (lambda: to_srgb8(np.array([[[0.5, math.nan, -math.inf]]], np.float32)),  # was: 0 (black) with NumPy's cast warning
+     "^reflectance holds 2 of 3 values that are not finite numbers \\(NaN or infinity\\); an 8-bit image has no value"),
+    (lambda: to_srgb8(np.array([[[1j, 0.5, 0.5]]])), "^reflectance must be an array of numbers, got dtype complex128$"),
+    (lambda: to_srgb8("abc"), "^reflectance must be an array of numbers, got dtype <U3$"),  # was: float()'s ValueError
     (lambda: contact_sheet([_R.identity], [{}], size="64"), "size must be an integer, got '64'"),  # was: a TypeError
     (lambda: contact_sheet([_R.identity], [{}], size=24, difference_gain="1"),
      "difference_gain: expected a number >= 0 \\(0 = off\\), got '1'"),  # was: NumPy's "ufunc 'isfinite' not supported"

@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from evface.checks import as_int, as_real
+from evface.checks import as_int, as_real, finite, real_dtype
 from evface.errors import ParameterError
 from evface.face.identity import Identity
 from evface.face.head_pose import FacePose
@@ -24,7 +24,8 @@ from evface.face.render import FaceRenderer
 
 def to_srgb8(reflectance: np.ndarray, gain: float = 1.0) -> np.ndarray:
     """Linear reflectance ``(H, W, 3)`` -> 8-bit sRGB-like image (gamma 2.2), RGB order; ``gain``
-    (a finite number >= 0) multiplies the reflectance first.
+    (a finite number >= 0) multiplies the reflectance first. A ParameterError for a reflectance of
+    no real numbers, or holding NaN or infinity.
 
     Examples
     --------
@@ -32,12 +33,20 @@ def to_srgb8(reflectance: np.ndarray, gain: float = 1.0) -> np.ndarray:
     ([[[0, 117, 255]]], [[[255, 255, 255]]])
     >>> to_srgb8(np.array([[[0.0, 1e-30, 0.5]]]), gain=1e308).tolist()
     [[[0, 255, 255]]]
+    >>> to_srgb8(np.array([[[0.5, np.nan, 0.5]]]))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: reflectance holds 1 of 3 values that are not finite numbers (NaN or infinity); an 8-bit image has no value for them
     """
     gain = as_real("gain", gain, 0.0, np.inf)  # was: nan drew every pixel black
+    image = np.asarray(reflectance)
+    if not real_dtype(image.dtype):  # was: a complex image drawn from its real part, a str a ValueError
+        raise ParameterError(f"reflectance must be an array of numbers, got dtype {image.dtype}")
+    finite("reflectance", image, "an 8-bit image has no value for them")  # was: NaN drawn as 0, black
     # a gain beyond float32 (1e308) was inf, and 0 x inf NaN: NumPy's warnings and NaN cast to uint8
     gain32 = np.float32(min(gain, float(np.finfo(np.float32).max)))
     with np.errstate(over="ignore"):  # a product beyond float32 is inf, clipped to 1 as it should be
-        v = np.clip(np.asarray(reflectance, np.float32) * gain32, 0.0, 1.0) ** (1.0 / 2.2)
+        v = np.clip(image.astype(np.float32) * gain32, 0.0, 1.0) ** (1.0 / 2.2)
     return (v * 255.0 + 0.5).astype(np.uint8)
 
 
