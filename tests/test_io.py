@@ -222,6 +222,23 @@ def test_bad_chunk_leaves_nothing_and_old_file_intact(tmp_path: Path, stream: np
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.raw"]
 
 
+@pytest.mark.parametrize(("chunk", "message"), [
+    ([3], r"t\[2\]=3 < t\[1\]=5 \(the previous chunk's last event\)"),
+    ([6, 9, 7], r"t\[4\]=7 < t\[3\]=9"),
+])
+def test_events_out_of_order_are_numbered_in_the_stream(tmp_path: Path, chunk, message) -> None:
+    """Was: within the chunk, "t=7 (event 2 of the chunk) follows 9", where ClipEventsWriter numbers
+    them in the stream."""
+    path = tmp_path / "a.csv"
+    with pytest.raises(EventsError, match=rf"^{re.escape(str(path))}: timestamps not sorted: {message}$"):
+        with open_events_writer(path, SIZE) as writer:
+            writer.write(make_events([0, 5], [1, 2], [3, 3], [1, -1]))
+            events = make_events(sorted(chunk), [1] * len(chunk), [1] * len(chunk), [1] * len(chunk))
+            events["t"] = chunk  # out of order, as make_events would not make them
+            writer.write(events)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_two_writers_of_one_output_never_share_a_temporary_file(tmp_path: Path, stream: np.ndarray) -> None:
     """Two `convert`s to one OUT both wrote NAME.tmp: the first failed "cannot write (No such file or
     directory)" and the second reported a corrupt AEDAT 4 as written. Each writer (the events writers

@@ -62,7 +62,8 @@ class EventsFileWriter:
     Use as a context manager: leaving the block with an exception removes the temporary file, and
     any older ``NAME`` stays as it was. Each chunk is checked (dtype, order within and across
     chunks, coordinates inside ``sensor_size``, non-negative time) before anything of it is
-    written. Sizes depend on the events only, never on their absolute time: formats with a time
+    written; an event out of order is numbered in the stream, the events written before plus its
+    index in the chunk, as :class:`~evface.io.clip_writer.ClipEventsWriter` numbers it. Sizes depend on the events only, never on their absolute time: formats with a time
     origin in their header (EVT, DAT) store the first event's time there, the clip file stores
     absolute times, and Event Stream, which has no origin, refuses a first event later than
     :data:`ES_MAX_START_US` unless ``relative_time`` is set; a gap between events that the format
@@ -235,10 +236,10 @@ class EventsFileWriter:
         t = events["t"]
         start = np.iinfo(np.int64).min if self._last_t is None else self._last_t
         bad, t_min, xmax, ymax, bad_p = io_evt.scan_events(t, events["x"], events["y"], events["p"], start)
-        if bad >= 0:
-            before = int(t[bad - 1]) if bad else int(start)
-            raise EventsError(where(path, f"timestamps not sorted: t={int(t[bad])} (event {bad} of the chunk) "
-                                          f"follows {before}"))
+        if bad >= 0:  # numbered in the stream, as ClipEventsWriter does (was: "event 1 of the chunk")
+            n, before = self.count + bad, int(t[bad - 1]) if bad else int(start)
+            previous = "" if bad else " (the previous chunk's last event)"
+            raise EventsError(where(path, f"timestamps not sorted: t[{n}]={int(t[bad])} < t[{n - 1}]={before}{previous}"))
         if t_min < 0:
             raise EventsError(where(path, f"negative timestamp {int(t_min)}: event files hold t >= 0"))
         if self.format in MAX_GAP_US:
