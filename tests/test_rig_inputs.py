@@ -287,6 +287,11 @@ def test_recording_refuses_arguments_of_another_type_or_labels_it_would_not_film
     (lambda: ClipSpec("c", "s", 0, "AU4", (4,), "lamp", "x"), r"^ClipSpec\.repetition must be an integer, got 'x'$"),
     (lambda: ClipSpec("c", "s", 0, "AU4", None, "lamp", 0), r"^ClipSpec\.aus must be a tuple of AU numbers, got None$"),
     (lambda: ClipSpec("c", "s", 0, "AU4", (4.5,), "lamp", 0), r"^ClipSpec\.aus must be a whole number, got 4\.5$"),
+    # was: taken, and the dataset's clip written as clips/.h5 or into a folder clips/a/ (or above clips/ with "../")
+    (lambda: ClipSpec("", "s", 0, "AU4", (4,), "lamp", 0),
+     r"^ClipSpec\.clip_id must be non-empty, without '/' or '\\' \(it names the clip's file clips/ID\.h5\), got ''$"),
+    (lambda: ClipSpec("a/b", "s", 0, "AU4", (4,), "lamp", 0), r"^ClipSpec\.clip_id must be non-empty, .* got 'a/b'$"),
+    (lambda: ClipSpec("..\\b", "s", 0, "AU4", (4,), "lamp", 0), r"^ClipSpec\.clip_id must be non-empty, .* got '\.\."),
     (lambda: clip_seed(-1, SPEC), r"^dataset_seed must be >= 0, got -1$"),  # was: NumPy's "expected non-negative integer"
     (lambda: clip_seed(1.5, SPEC), r"^dataset_seed must be a whole number, got 1\.5$"),  # was: the seed of dataset 1
     (lambda: clip_seed(None, SPEC), r"^dataset_seed must be an integer, got None$"),  # was: int()'s TypeError

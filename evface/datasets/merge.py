@@ -47,7 +47,7 @@ from evface.errors import DatasetError, ParameterError, where
 from evface.io.clip_reader import read_clip_meta
 from evface.io.dataset import DatasetFolder, write_dataset_json
 from evface.io.dataset_output import check_apart, check_replaceable, publish_partial, remove_partial
-from evface.io.manifest import aus_to_str, differ_in_case, write_manifest
+from evface.io.manifest import aus_to_str, differ_in_case, names_a_file, write_manifest
 
 
 def _classes(folders: list[DatasetFolder]) -> dict[str, list[int]] | None:
@@ -118,7 +118,7 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
     owner: dict[str, tuple[str, Path]] = {}  # by the id regardless of case: the first id and its folder
     for ds in folders:
         for line, row in enumerate(ds.rows, start=2):
-            if "/" in row["clip_id"] or "\\" in row["clip_id"]:  # it names the clip's file: nothing outside OUT
+            if not names_a_file(row["clip_id"]):  # it names the clip's file: nothing outside OUT
                 raise DatasetError(where(ds.root / "manifest.csv", f"line {line}: clip id {row['clip_id']!r} is no "
                                          "file name (it holds a path separator); merge names each clip's file "
                                          "clips/ID.h5 by its id: import that clip again under an id without '/' or "

@@ -94,6 +94,19 @@ def case_twins(ids: Iterable[str]) -> tuple[str, str] | None:
     return None
 
 
+def names_a_file(clip_id: str) -> bool:
+    r"""Whether ``clip_id`` can name its clip's file ``clips/ID.h5`` in a dataset folder: it is not
+    empty and holds no path separator (``/``, nor ``\``, Windows' own), which would place the
+    file in another folder (a ``ClipSpec``, ``evface merge``).
+
+    Examples
+    --------
+    >>> names_a_file("s000_AU1+2_dim_r0"), names_a_file("a/b"), names_a_file("a\\b"), names_a_file("")
+    (True, False, False, False)
+    """
+    return bool(clip_id) and "/" not in clip_id and "\\" not in clip_id
+
+
 def differ_in_case(first: str, second: str) -> str:
     """Why the clip ids ``first`` and ``second``, which differ only in case, cannot both be in a
     dataset (what a writer refuses, before its advice).

@@ -40,6 +40,7 @@ from evface.events.core import concatenate
 from evface.face.canvas import canvas_geometry
 from evface.face.identity import Identity
 from evface.io.clip_schema import Clip, SensorInfo, TruthSeries
+from evface.io.manifest import names_a_file
 from evface.errors import ParameterError
 from evface.rig.geometry import RigGeometry, RigParams, renderer_face_fraction, rgb_hd_stream, rig_geometry
 from evface.rig.lighting import Lighting
@@ -61,10 +62,11 @@ class ClipSpec:
     Raises
     ------
     ParameterError
-        For a name that is no ``str``, a ``subject_index`` or ``repetition`` that is no integer
-        >= 0, or ``aus`` that are no tuple of AU numbers (was: a ``label`` of ``None`` an
-        ``AttributeError`` in :func:`clip_seed`, a ``subject_index`` of ``-1`` NumPy's "expected
-        non-negative integer").
+        For a name that is no ``str``, a ``clip_id`` that names no file (empty, or holding ``/``
+        or ``\\``: :func:`~evface.io.manifest.names_a_file`), a ``subject_index`` or
+        ``repetition`` that is no integer >= 0, or ``aus`` that are no tuple of AU numbers (was:
+        a ``label`` of ``None`` an ``AttributeError`` in :func:`clip_seed`, a ``subject_index`` of
+        ``-1`` NumPy's "expected non-negative integer").
 
     Examples
     --------
@@ -85,6 +87,9 @@ class ClipSpec:
     def __post_init__(self) -> None:
         for name in ("clip_id", "subject", "label", "lighting"):
             _instance(f"ClipSpec.{name}", getattr(self, name), str, "a str")
+        if not names_a_file(self.clip_id):  # was: "" or "a/b" taken, the clip written as clips/.h5 or in clips/a/
+            raise ParameterError(f"ClipSpec.clip_id must be non-empty, without '/' or '\\' (it names the clip's file "
+                                 f"clips/ID.h5), got {self.clip_id!r}")
         for name in ("subject_index", "repetition"):
             as_int(f"ClipSpec.{name}", getattr(self, name), 0)
         _instance("ClipSpec.aus", self.aus, tuple, "a tuple of AU numbers")
