@@ -111,6 +111,18 @@ EPISODE = (2_000, 8_000, 8_000, 18_000)
     (lambda: Timeline(-1, SHORT.expression), "Timeline.duration_us must be in"),
     (lambda: Timeline(10_000, SHORT.expression), "the expression \\(onset_us 2000 to offset_us 18000\\) must lie within"),
     (lambda: Timeline(40_000, SHORT.expression, blinks=[Blink(0, 5, 20)]), "Timeline.blinks must be a tuple of Blink"),
+    # was: taken, the clip's truth listing a blink or saccade it never shows (one before the clip moved the gaze away
+    # from gaze_start_deg); saccades out of order read as a jump back to where an earlier one went
+    (lambda: Timeline(40_000, SHORT.expression, blinks=(Blink(50_000, 60_000, 70_000),)),
+     r"^Timeline\.blinks\[0\] \(50000 to 70000 µs\) lies outside the clip's 0\.\.40000 µs \(duration_us\): the clip "
+     r"would record a blink it never shows$"),
+    (lambda: Timeline(40_000, SHORT.expression, blinks=(Blink(-90_000, -50_000, 0),)), r"^Timeline\.blinks\[0\] \(-90000"),
+    (lambda: Timeline(40_000, SHORT.expression, saccades=(Saccade(0, 30_000, (5.0, 0.0)), Saccade(40_000, 50_000, (0.0, 0.0)))),
+     r"^Timeline\.saccades\[1\] \(40000 to 50000 µs\) lies outside .* would record a saccade it never shows$"),
+    (lambda: Timeline(40_000, SHORT.expression, saccades=(Saccade(-30_000, -1, (5.0, 0.0)),)), r"^Timeline\.saccades\[0\]"),
+    (lambda: Timeline(40_000, SHORT.expression, saccades=(Saccade(20_000, 30_000, (5.0, 0.0)), Saccade(0, 10_000, (0.0, 0.0)))),
+     r"^Timeline\.saccades\[1\] starts at 0 µs, before saccades\[0\] ends at 30000 µs: the saccades must follow one "
+     r"another in time$"),
 ])
 def test_timeline_parts_refuse_what_the_clip_would_misreport(make, match):
     # was: phases out of order, intensities above 1, an apex beyond the clip's end and nan times
@@ -148,6 +160,18 @@ def test_an_expression_keeps_its_aus_as_a_tuple_of_ints():
     assert listed.aus == (4,) and type(listed.aus[0]) is int
     assert listed == Expression((4,), *EPISODE, 0.6) and hash(listed) == hash(Expression((4,), *EPISODE, 0.6))
     assert hash(Timeline(40_000, listed))
+
+
+@pytest.mark.parametrize("seed", [115, 1461])
+def test_drawn_blinks_and_saccades_reach_into_the_clip(seed):
+    # was: seed 115 drew a blink that ended before the clip, seed 1461 a saccade that started after it: recorded in
+    # the clip's truth (and counted by the dataset summary), never filmed
+    timeline = draw_timeline([12], TimelineParams(), seed)
+    assert all(b.end_us > 0 and b.start_us < 1_000_000 for b in timeline.blinks)
+    assert all(s.end_us > 0 and s.start_us < 1_000_000 for s in timeline.saccades)
+    kept = Timeline(40_000, SHORT.expression, blinks=(Blink(-50_000, 0, 10_000), Blink(30_000, 40_000, 60_000)),
+                    saccades=(Saccade(-10_000, 10_000, (5.0, 0.0)), Saccade(10_000, 50_000, (0.0, 0.0))))
+    assert len(kept.blinks) == len(kept.saccades) == 2  # cut by the clip's edges, back to back
 
 
 @pytest.mark.parametrize("gaze", [(100.0, 0.0), (0.0, -21.0), (math.nan, 0.0)])

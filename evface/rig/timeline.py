@@ -346,6 +346,35 @@ class Saccade:
         _gaze_angle("Saccade.to_deg", self.to_deg)
 
 
+def _within_clip(blinks: tuple[Blink, ...], saccades: tuple[Saccade, ...], duration_us: int) -> None:
+    """A ParameterError unless every blink and saccade reaches into the clip's ``0..duration_us``
+    (one may be cut by its edges) and the saccades follow one another, each starting at or after the
+    previous one's end (:func:`~evface.rig.timeline_query.gaze_deg` reads them in this order).
+
+    Was: a blink or saccade wholly outside the clip recorded in its truth but never filmed (a
+    saccade before it moved the gaze away from ``gaze_start_deg``), saccades out of order read as
+    jumps back to where an earlier one went.
+
+    Examples
+    --------
+    >>> _within_clip((Blink(-50_000, 0, 50_000),), (), 1_000)  # cut by the clip's start
+    >>> _within_clip((Blink(2_000, 2_050, 2_100),), (), 1_000)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: Timeline.blinks[0] (2000 to 2100 µs) lies outside the clip's 0..1000 µs (duration_us): the clip would record a blink it never shows
+    """
+    for name, parts in (("blinks", blinks), ("saccades", saccades)):
+        for i, part in enumerate(parts):
+            if part.end_us <= 0 or part.start_us >= duration_us:
+                raise ParameterError(f"Timeline.{name}[{i}] ({part.start_us} to {part.end_us} µs) lies outside the "
+                                     f"clip's 0..{duration_us} µs (duration_us): the clip would record a {name[:-1]} "
+                                     "it never shows")
+    for i, (before, after) in enumerate(zip(saccades, saccades[1:])):
+        if after.start_us < before.end_us:
+            raise ParameterError(f"Timeline.saccades[{i + 1}] starts at {after.start_us} µs, before saccades[{i}] "
+                                 f"ends at {before.end_us} µs: the saccades must follow one another in time")
+
+
 @dataclass(frozen=True)
 class Timeline:
     """Everything that moves in one clip. Query with :func:`~evface.rig.timeline_query.au_intensities` and
@@ -355,7 +384,8 @@ class Timeline:
     ------
     ParameterError
         When ``duration_us`` is not in ``[1, MAX_CLIP_US]``, the expression does not lie within
-        the clip (its onset to offset), a part has the wrong type, or a gaze angle is beyond
+        the clip (its onset to offset), a blink or saccade lies wholly outside it, a saccade
+        starts before the previous one ends, a part has the wrong type, or a gaze angle is beyond
         :data:`evface.face.aus.GAZE_DEG`. The parts check their own numbers: the phases of an
         :class:`Expression`, :class:`AuCurve`, :class:`Blink` or :class:`Saccade` must run in
         order, intensities lie in [0, 1].
@@ -389,4 +419,5 @@ class Timeline:
             raise ParameterError(f"Timeline: the expression (onset_us {e.onset_us} to offset_us {e.offset_us}) must lie "
                                  f"within the clip's 0..{duration} µs (duration_us)")
         _gaze_angle("Timeline.gaze_start_deg", self.gaze_start_deg)
+        _within_clip(self.blinks, self.saccades, duration)
         self.head.check_reach(duration)  # was: a drift beyond any canvas refused as FacePose.dx at render time

@@ -184,7 +184,8 @@ def draw_expression(aus: tuple[int, ...], params: TimelineParams, rng: np.random
 
 
 def draw_blinks(params: TimelineParams, rng: np.random.Generator) -> tuple[Blink, ...]:
-    """Blinks as a Poisson process at ``blink_rate_hz`` (a blink may be cut by the clip's edges).
+    """Blinks as a Poisson process at ``blink_rate_hz`` (a blink may be cut by the clip's edges;
+    one drawn wholly before the clip is left out).
 
     Examples
     --------
@@ -198,7 +199,9 @@ def draw_blinks(params: TimelineParams, rng: np.random.Generator) -> tuple[Blink
         dur = int(rng.integers(params.blink_duration_us_range[0], params.blink_duration_us_range[1] + 1))
         start = int(start)
         closed = start + int(round(params.blink_close_fraction * dur))
-        blinks.append(Blink(start, closed, start + dur, float(rng.uniform(0.85, 1.0))))
+        intensity = float(rng.uniform(0.85, 1.0))
+        if start + dur > 0:  # was: a blink ending before the clip recorded in its truth (about 1 clip in 100)
+            blinks.append(Blink(start, closed, start + dur, intensity))
     return tuple(blinks)
 
 
@@ -247,7 +250,8 @@ def saccade_duration_us(amplitude_deg: float) -> int:
 
 def draw_gaze(params: TimelineParams, rng: np.random.Generator) -> tuple[tuple[float, float], tuple[Saccade, ...]]:
     """A starting gaze and saccades as a Poisson process at ``saccade_rate_hz``: each moves the
-    gaze by an exponential amplitude in a uniform direction, kept within ``gaze_range_deg``.
+    gaze by an exponential amplitude in a uniform direction, kept within ``gaze_range_deg``, and
+    starts once the previous one has ended, within the clip.
 
     Examples
     --------
@@ -266,6 +270,8 @@ def draw_gaze(params: TimelineParams, rng: np.random.Generator) -> tuple[tuple[f
         target = np.clip(pos + amp * np.array([np.cos(angle), np.sin(angle)]), [-rx, -ry], [rx, ry])
         amp = float(np.hypot(*(target - pos)))
         t0 = max(int(t), free_from)
+        if t0 >= params.duration_us:  # this and every later one would start after the clip (was: recorded)
+            break
         if amp < 0.1:
             continue
         t1 = t0 + saccade_duration_us(amp)
