@@ -331,6 +331,18 @@ def test_cli_import_corpus(corpus, tmp_path):
     assert main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(tmp_path / "x"), "--sensor", "nope"]) == 2
 
 
+def test_cli_import_corpus_inside_another_dataset_is_refused(corpus, tmp_path, capsys):
+    """OUT inside another dataset folder was imported there, among that dataset's clips."""
+    data = tmp_path / "data"
+    (data / "clips").mkdir(parents=True)
+    (data / "dataset.json").write_text("{}")
+    assert main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(data / "clips" / "ds")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {data / 'clips' / 'ds'}: inside the dataset folder {data} (it holds dataset.json), where what this "
+        "command writes would lie among the dataset's files; give OUT a folder outside it")
+    assert sorted(p.name for p in data.rglob("*")) == ["clips", "dataset.json"]
+
+
 @pytest.mark.parametrize("args, says", [  # each said the field, not the option (--fps and --rgb-fps in one line)
     (("--fps", "0"), "--fps: fps must be a finite number in [0.1, 1e+06], got 0.0"),
     (("--fps", "inf"), "--fps: fps must be a finite number in [0.1, 1e+06], got inf"),  # was "t_us must increase: got 0 after 0"

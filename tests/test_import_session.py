@@ -208,6 +208,21 @@ def test_cli_import_session(session, tmp_path):
                  "--rgb", str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv")]) == 2
 
 
+def test_cli_import_session_inside_another_dataset_is_refused(session, tmp_path, capsys):
+    """OUT inside another dataset folder was imported there, among that dataset's clips."""
+    root, _ = session
+    data = tmp_path / "data"
+    (data / "clips").mkdir(parents=True)
+    (data / "dataset.json").write_text("{}")
+    assert main(["import", "session", str(data / "clips" / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb",
+                 str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv"), "--no-faces", "--face-box",
+                 "40,24,48,48"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {data / 'clips' / 'ds'}: inside the dataset folder {data} (it holds dataset.json), where what this "
+        "command writes would lie among the dataset's files; give OUT a folder outside it")
+    assert sorted(p.name for p in data.rglob("*")) == ["clips", "dataset.json"]
+
+
 def test_cli_import_session_prints_every_digit_of_the_offset(session, tmp_path, capsys, monkeypatch):
     """A narrow terminal or a log (80 columns) folds the table's cells instead of cutting them: an
     AEDAT4 file's UNIX-epoch offset was printed '-160553749071…'; a given offset has no confidence

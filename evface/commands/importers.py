@@ -9,7 +9,7 @@ import typer
 
 from evface.commands import terminal
 from evface.commands.options import naming, naming_fields
-from evface.commands.paths import output_folder, sole_writer
+from evface.commands.paths import output_folder, outside_datasets, sole_writer
 from evface.errors import ParameterError, counted
 
 import_app = typer.Typer(name="import", help="Import real recordings or RGB micro-expression corpora.",
@@ -97,7 +97,7 @@ def session(
     from evface.io.clip_schema import SENSOR_NAME  # lazy: with the importer above
     from evface.sim.video import numbered_frames  # lazy: with the importer above
 
-    output_folder(out, "OUT")
+    outside_datasets(output_folder(out, "OUT"), "OUT", own=True)  # was: imported among another dataset's files
     files = _pairs(events, "--events")
     bad = next((name for name in files if not SENSOR_NAME.fullmatch(name)), None)
     if bad is not None:  # it names the clips' HDF5 group: 'a/b' would nest one
@@ -200,7 +200,7 @@ def corpus(
     """Convert a CASME II-style RGB corpus into events + RGB clips (resumes after an interruption)."""
     from evface.datasets.importers.corpus import CorpusOptions, import_corpus  # lazy: cv2, h5py, numba off start-up
 
-    output_folder(out, "OUT")
+    outside_datasets(output_folder(out, "OUT"), "OUT", own=True)  # was: imported among another dataset's files
 
     with naming_fields({"fps": "--fps", "rgb_fps": "--rgb-fps", "lux_white": "--lux-white", "upsample": "--upsample",
                         "seed": "--seed", "min_face": "--min-face", "label": "--label", "face_box": "--face-box"}):
