@@ -296,6 +296,29 @@ def test_no_face_needs_a_box(corpus, tmp_path):
     assert clip.calibration["face_box"]["lr"] == [3.33, 1.33, 9.33, 9.33]  # 96x96 covers 16x12: x/6, y/6 - 2
 
 
+def test_a_face_box_outside_the_frames_is_refused_before_any_clip_is_simulated(corpus, tmp_path, capsys, monkeypatch):
+    """--face-box 0,0,2^63,10 converted every clip, a warning at most (training then cropped to the
+    whole frame); a box reaching past the frames' edge is clipped to them with a warning."""
+    import evface.datasets.importers.corpus as mod
+
+    def simulate(*args, **kwargs):
+        raise AssertionError("a clip was simulated")
+
+    monkeypatch.setattr(mod, "DvsSimulator", simulate)
+    assert main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(tmp_path / "ds"),
+                 "--face-box", f"0,0,{2**63},10"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert re.fullmatch(r"error: .*/sub01/EP\w+: face_box \(--face-box\) \[0, 0, 9223372036854775808, 10\] lies over half "
+                        r"outside the \d+x\d+ RGB frame: it keeps 0% of the face box \(loses 100% at the right\); give the "
+                        r"face box in pixels of the RGB frames", err), err
+    assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
+    monkeypatch.undo()
+    report = import_corpus(corpus, corpus / "table.csv", tmp_path / "ds", CorpusOptions(
+        sensors=("davis346:16x12",), upsample=1, face_box=(60, 20, 56, 56)))
+    assert report["warnings"][0].endswith(": face_box (--face-box) [60, 20, 56, 56] reaches beyond the 96x96 RGB frame: "
+                                          "clipped to [60, 20, 36, 56]")
+
+
 def test_bad_options_and_existing_output(corpus, tmp_path):
     with pytest.raises(ParameterError, match="sensor 'kinect'"):
         CorpusOptions(sensors=("kinect",))

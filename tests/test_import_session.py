@@ -355,6 +355,41 @@ def test_cli_a_negative_trigger_first_frame_is_refused(session, tmp_path, capsys
     assert_nothing_written(tmp_path / "ds")
 
 
+@pytest.mark.parametrize("channel", ["-1", "32", str(2**70)])
+def test_cli_a_trigger_channel_no_file_has_is_refused_before_any_file_is_read(session, tmp_path, capsys, channel):
+    """--trigger-channel hd=-1 (or 2^70) was taken, and after the scans the file had "no rising
+    trigger edges on channel -1"."""
+    root, _ = session
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb",
+                 str(tmp_path / "none.mp4"), "--annotations", str(tmp_path / "none.csv"), "--no-faces", "--face-box",
+                 "40,24,48,48", "--trigger-channel", f"hd={channel}"]) == 2
+    assert capsys.readouterr().err.strip() == ("error: sensor 'hd': trigger_channel (--trigger-channel) must be in [0, 31], "
+                                               f"got {channel}")
+    assert_nothing_written(tmp_path / "ds")
+
+
+def test_cli_a_trigger_first_frame_past_the_video_is_refused_before_the_event_scan(session, tmp_path, capsys,
+                                                                                  monkeypatch):
+    """--trigger-first-frame hd=10^12 was refused only after every event file was scanned, as
+    "first_frame=1000000000000 is past the last RGB frame", naming no option."""
+    import evface.datasets.importers.session as mod
+
+    def read_events(*args, **kwargs):
+        raise AssertionError("an event file was read")
+
+    for name in ("_triggers", "_scan", "EventWindows"):
+        monkeypatch.setattr(mod, name, read_events)
+    root, _ = session
+    n = scan_video(root / "rgb.mp4", motion=False).n_frames
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb",
+                 str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv"), "--no-faces", "--face-box",
+                 "40,24,48,48", "--sync", "hd=trigger", "--trigger-first-frame", f"hd={10**12}"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: sensor 'hd': trigger_first_frame (--trigger-first-frame) {10**12} is past the last of the {n} RGB frames "
+        f"of {root / 'rgb.mp4'}; give --trigger-first-frame hd=K below {n}")
+    assert_nothing_written(tmp_path / "ds")
+
+
 @pytest.mark.parametrize("kw, unused", [
     ({"sync": "trigger", "offset_us": 5}, "offset_us (--offset)"),
     ({"sync": "offset", "offset_us": 5, "trigger_channel": 1}, "trigger_channel (--trigger-channel)"),
@@ -583,6 +618,49 @@ def test_a_clips_own_face_box_in_the_table_wins(session, tmp_path):
     ann.write_text(ann.read_text().replace(",face_h", ",height"))
     with pytest.raises(DatasetError, match="ann.csv: a face box needs all four columns face_x, face_y, face_w, face_h; "
                                            "missing face_h"):
+        run(root, tmp_path / "ds2", ann=ann)
+    assert_nothing_written(tmp_path / "ds2")
+
+
+def test_a_face_box_mostly_outside_the_rgb_frame_is_refused_before_any_file_is_scanned(session, tmp_path, capsys,
+                                                                                       monkeypatch):
+    """--face-box 0,0,100000,100000 on a 640x360 video imported with at most a warning that a sensor
+    window "keeps 0% of the face box" (training then cropped to the whole frame); a box beside the
+    frame was refused only after the scans, blaming the homography."""
+    import evface.datasets.importers.session as mod
+
+    def read_events(*args, **kwargs):
+        raise AssertionError("an event file was read")
+
+    for name in ("_triggers", "_scan", "EventWindows", "scan_video"):
+        monkeypatch.setattr(mod, name, read_events)
+    root, _ = session
+    args = ["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb", str(root / "rgb.mp4"),
+            "--annotations", str(root / "annotations.csv"), "--no-faces"]
+    for box, says in (("0,0,100000,100000", "over half outside the 128x96 RGB frame: it keeps 0% of the face box (loses 100% "
+                                            "at the right, 100% at the bottom)"),
+                      ("200,24,48,48", "over half outside the 128x96 RGB frame: it keeps 0% of the face box (loses 100% at "
+                                       "the right)")):
+        assert main([*args, "--face-box", box]) == 2
+        assert capsys.readouterr().err.strip() == (f"error: face_box (--face-box) [{box.replace(',', ', ')}] lies {says}; "
+                                                   "give the face box in pixels of the RGB frames")
+        assert_nothing_written(tmp_path / "ds")
+
+
+def test_a_face_box_partly_outside_the_rgb_frame_is_clipped_with_a_warning(session, tmp_path):
+    """A box reaching past the frame's edge (a face at the edge) is clipped to the frame, with a
+    warning; a table row's box mostly outside is refused naming its line (was: both taken as given)."""
+    root, _ = session
+    report = run(root, tmp_path / "ds", face_box=(100, 24, 48, 48))
+    assert report["warnings"][0] == ("face_box (--face-box) [100, 24, 48, 48] reaches beyond the 128x96 RGB frame: "
+                                     "clipped to [100, 24, 28, 48]")
+    clip = read_clip(tmp_path / "ds" / "clips" / "s01_a.h5", frames=False)
+    assert clip.calibration["face_box"]["rgb"] == [100.0, 24.0, 28.0, 48.0]
+    ann = tmp_path / "ann.csv"
+    ann.write_text("subject,clip_id,start_us,onset_us,apex_us,offset_us,end_us,aus,face_x,face_y,face_w,face_h\n"
+                   "s01,s01_a,100000,300000,400000,600000,900000,1+2,-40,20,50,50\n")
+    with pytest.raises(DatasetError, match=re.escape("ann.csv: line 2: face_x, face_y, face_w, face_h [-40, 20, 50, 50] "
+                                                     "lies over half outside the 128x96 RGB frame")):
         run(root, tmp_path / "ds2", ann=ann)
     assert_nothing_written(tmp_path / "ds2")
 
@@ -1017,7 +1095,8 @@ def test_a_session_that_needs_no_rgb_motion_scans_the_rgb_without_decoding_it(se
     decoded = _counted_decodes(monkeypatch)
     in_scan = []
     real_scan = mod.scan_video
-    monkeypatch.setattr(mod, "scan_video", lambda *args, **kw: (real_scan(*args, **kw), in_scan.append(len(decoded)))[0])
+    monkeypatch.setattr(mod, "scan_video",  # the decodes in the scan (the --face-box check before it reads one file)
+                        lambda *args, **kw: (decoded.clear(), real_scan(*args, **kw), in_scan.append(len(decoded)))[1])
     src = [EventSource("hd", root / "hd.raw", sync="offset", offset_us=truth["hd"].offset_us, registration="given",
                        homography=truth["hd"].homography)]
     report = run(root, tmp_path / "ds", src=src, rgb_src=RgbSource(path, fps=30.0, exposure_us=RGB_EXPOSURE_US))

@@ -59,7 +59,7 @@ from evface.checks import as_box, as_int, as_real, numbers
 from evface.datasets.importers.annotations import CLIP_ID
 from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes, parse_aus
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
-from evface.datasets.importers.face_box import FACE_FRAMES, detect_face
+from evface.datasets.importers.face_box import FACE_FRAMES, box_in_frame, detect_face
 from evface.datasets.importers.tables import columns_once, open_table, table_int, table_rows
 from evface.errors import DatasetError, ParameterError, where
 from evface.events.core import concatenate
@@ -72,7 +72,7 @@ from evface.sim.dvs import DvsSimulator
 from evface.sim.dvs_params import DvsParams
 from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_times, frame_to_lux, iter_lux_events, scene_times
 from evface.sim.sensors import SensorSpec, parse_sensor
-from evface.sim.video import FPS_RANGE, iter_frame_files, numbered_frames
+from evface.sim.video import FPS_RANGE, iter_frame_files, numbered_frames, read_frame
 
 _COLUMNS = {
     "subject": "subject", "filename": "filename", "onsetframe": "onset", "apexframe": "apex",
@@ -312,6 +312,10 @@ def import_corpus(
         if not rows:
             raise DatasetError(where(table, f"no row matches a class of the {options.classes!r} class set"))
     folders = [find_frames(root, r) for r in rows]
+    if options.face_box is not None:  # before any clip is simulated: a box mostly outside a clip's frames is refused
+        for frames in folders:
+            height, width = read_frame(frames[0][1]).shape[:2]
+            box_in_frame(options.face_box, (width, height), f"{frames[0][1].parent}: face_box (--face-box)")
     ids = [f"{subject_folder(r.subject)}_{r.filename}" for r in rows]
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:
@@ -362,11 +366,15 @@ def import_corpus(
                 events[name] = concatenate(list(iter_lux_events(sim, lux, seen_us, options.substeps)))
                 infos[name] = SensorInfo(name, w, h, w, h, (0, 0, w, h), preset,
                                          {"lux_white": options.lux_white, "substeps": options.substeps})
-            box, note = (list(options.face_box), None) if options.face_box else detect_face(
-                [rgb[k] for k in dict.fromkeys([apex - n0, *np.linspace(0, len(rgb) - 1, FACE_FRAMES - 1).round().astype(int)])],
-                options.min_face)
-            if note:
-                warnings.append(f"{clip_id}: {note} (--min-face {options.min_face:g}; give --face-box X,Y,W,H to skip detection)")
+            if options.face_box:
+                box, note = box_in_frame(options.face_box, (rgb.shape[2], rgb.shape[1]), "face_box (--face-box)")
+                warnings += [f"{clip_id}: {note}"] if note else []
+            else:
+                box, note = detect_face(
+                    [rgb[k] for k in dict.fromkeys([apex - n0, *np.linspace(0, len(rgb) - 1, FACE_FRAMES - 1).round().astype(int)])],
+                    options.min_face)
+                if note:
+                    warnings.append(f"{clip_id}: {note} (--min-face {options.min_face:g}; give --face-box X,Y,W,H to skip detection)")
             if box is None:
                 raise DatasetError(where(frames[0][1].parent, f"table line {row.line}: no face found in the frames; "
                                                               "give --face-box X,Y,W,H (pixels of the frames) or lower --min-face"))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from evface.datasets.importers.registration import box_kept, describe_cut
+from evface.errors import ParameterError
 from evface.face.detect import detect_faces
 
 FACE_FRAMES = 8
@@ -17,6 +19,39 @@ MAX_FACE_ASPECT = 1.33
 """A detected face box whose sides differ by more than this ratio is not a face."""
 FACE_SIZE_SPREAD = 0.35
 """Detections whose sides differ by more than this fraction show different things (:func:`_same_place`)."""
+MIN_IN_FRAME = 0.5
+"""A given face box of which less than this fraction lies inside the RGB frame is refused (:func:`box_in_frame`)."""
+
+
+def box_in_frame(box: tuple[float, ...] | list[float], size: tuple[int, int], what: str,
+                 error: type[Exception] = ParameterError) -> tuple[list[float], str | None]:
+    """A given face box ``[x, y, w, h]`` clipped to an RGB frame of ``size`` (width, height), and a
+    note saying so when it reached beyond the frame (a face at the frame's edge); an ``error``
+    naming ``what`` (the option or table line that gave it) when less than :data:`MIN_IN_FRAME` of
+    it lies inside: a box in another picture's pixels, or another unit, whose clipped remainder
+    would be taken for the face (was: ``0,0,100000,100000`` became the whole frame, a warning at
+    most). Pixel edges as in :func:`~evface.datasets.importers.registration.box_kept`.
+
+    Examples
+    --------
+    >>> box_in_frame([600, 20, 80, 80], (640, 360), "--face-box")
+    ([600.0, 20.0, 40.0, 80.0], '--face-box [600, 20, 80, 80] reaches beyond the 640x360 RGB frame: clipped to [600, 20, 40, 80]')
+    >>> box_in_frame([0, 0, 100000, 100000], (640, 360), "--face-box")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --face-box [0, 0, 100000, 100000] lies over half outside the 640x360 RGB frame: it keeps 0% of the face box (loses 99% at the right, 100% at the bottom); give the face box in pixels of the RGB frames
+    """
+    kept = box_kept(box, size)
+    shown = _box_text([float(v) for v in box])
+    if kept["kept"] < MIN_IN_FRAME:
+        raise error(f"{what} {shown} lies over half outside the {size[0]}x{size[1]} RGB frame: it {describe_cut(kept)}; "
+                    "give the face box in pixels of the RGB frames")
+    x, y, w, h = (float(v) for v in box)
+    x0, y0 = max(x, 0.0), max(y, 0.0)
+    clipped = [x0, y0, min(x + w, size[0]) - x0, min(y + h, size[1]) - y0]
+    if kept["kept"] == 1:
+        return clipped, None
+    return clipped, f"{what} {shown} reaches beyond the {size[0]}x{size[1]} RGB frame: clipped to {_box_text(clipped)}"
 
 
 def _side(box: np.ndarray) -> float:

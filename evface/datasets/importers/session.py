@@ -75,7 +75,7 @@ from evface.datasets.importers.calibration import (
     synchronise,
 )
 from evface.datasets.importers.event_scan import EventScan, EventWindows
-from evface.datasets.importers.face_box import FACE_FRAMES, face_of_detections
+from evface.datasets.importers.face_box import FACE_FRAMES, box_in_frame, face_of_detections
 from evface.datasets.importers.registration import Registration, crop_homography, map_box
 from evface.datasets.importers.rgb_scan import FrameReader, scan_video
 from evface.datasets.importers.rgb_timing import _timing, frame_rate, frame_times, variable_rate_note
@@ -84,6 +84,7 @@ from evface.datasets.importers.sync import SyncResult
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.ops import crop
 from evface.face.detect import detect_faces
+from evface.sim.video import video_info
 
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``; the CLI draws it, the library never prints."""
@@ -93,7 +94,11 @@ BATCH_BYTES = 1 << 28
 
 ClipFace = tuple[list[float], str | None, bool]
 """A clip's face box ``[x, y, w, h]`` in the video's pixels, the detector's note on it (None if
-none), and whether the detector found it (else the table or ``face_box`` gave it)."""
+none), and whether the detector found it (else the table or ``face_box`` gave it, clipped to the
+frame: :func:`~evface.datasets.importers.face_box.box_in_frame`)."""
+
+FACE_BOX_OPTION = "face_box (--face-box)"
+"""How the errors and warnings name ``SessionOptions.face_box``."""
 
 
 def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int, int, int] | None,
@@ -107,6 +112,16 @@ def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int
         ev["t"] = sync.to_session_us(ev["t"]) - start_us
     ev = ev[np.searchsorted(ev["t"], 0):np.searchsorted(ev["t"], end_us - start_us)]  # sorted: a view, not a copy
     return crop(ev, roi) if roi is not None else ev
+
+
+def _check_first_frames(events: list[EventSource], n_frames: int, rgb: RgbSource) -> None:
+    """Refuse a ``trigger_first_frame`` past the last of the video's ``n_frames``, before the event
+    files are scanned (was: "first_frame=K is past the last RGB frame", naming no option, after them)."""
+    for s in events:
+        if s.trigger_first_frame >= n_frames:
+            raise ParameterError(f"sensor {s.name!r}: trigger_first_frame (--trigger-first-frame) {s.trigger_first_frame} "
+                                 f"is past the last of the {n_frames} RGB frames of {rgb.path}; give --trigger-first-frame "
+                                 f"{s.name}=K below {n_frames}")
 
 
 def _check_clip_frames(rows: list, clip_frames: dict[str, np.ndarray], size: tuple[int, int],
@@ -133,16 +148,37 @@ def _face_frames(a: Any, idx: np.ndarray, t_frames: np.ndarray) -> list[int]:
     return [int(idx[k]) for k in dict.fromkeys(picks)]
 
 
+def _given_faces(rows: list, size: tuple[int, int], options: SessionOptions, annotations: str | Path,
+                 warnings: list[str]) -> dict[str, list[float] | None]:
+    """Each clip's given face box, its row's else ``options.face_box`` (None where neither gives
+    one), clipped to the video's frame of ``size`` (:func:`~evface.datasets.importers.face_box.box_in_frame`:
+    a box mostly outside it is refused naming the table line or the option; a note on a clipped
+    one is appended to ``warnings``, once for the option)."""
+    option = None
+    if options.face_box is not None:
+        option, note = box_in_frame(options.face_box, size, FACE_BOX_OPTION)
+        warnings += [note] if note else []
+    given = {}
+    for a in rows:
+        given[a.clip_id] = option
+        if a.face_box is not None:
+            given[a.clip_id], note = box_in_frame(a.face_box, size, f"{annotations}: line {a.line}: face_x, face_y, "
+                                                  "face_w, face_h", DatasetError)
+            warnings += [note] if note else []
+    return given
+
+
 def _clip_faces(rows: list, clip_frames: dict[str, np.ndarray], t_frames: np.ndarray, rgb: RgbSource,
                 size: tuple[int, int], options: SessionOptions, annotations: str | Path,
-                tell: Progress) -> dict[str, ClipFace]:
-    """Each clip's face box (:data:`ClipFace`): its row's, else ``options.face_box``, else the
+                tell: Progress, warnings: list[str]) -> dict[str, ClipFace]:
+    """Each clip's face box (:data:`ClipFace`): its row's, else ``options.face_box`` (both
+    :func:`_given_faces`, notes on them appended to ``warnings``), else the
     detector's (:func:`~evface.datasets.importers.face_box.face_of_detections`) in the clip's
     :func:`_face_frames` at the video's own ``size`` (a face 90 px high in a 640x360 video is 32 px
     in 128x128 stored frames, where the cascade misses it), read in one forward pass before any
     event file is scanned, so that a clip without a face is refused in seconds; a DatasetError
     names the first such clip in time."""
-    given = {a.clip_id: a.face_box if a.face_box is not None else options.face_box for a in rows}
+    given = _given_faces(rows, size, options, annotations, warnings)
     picks = {a.clip_id: _face_frames(a, clip_frames[a.clip_id], t_frames)
              for a in rows if given[a.clip_id] is None and options.detect_faces}
     wanted = sorted(set().union(*picks.values()))
@@ -154,7 +190,7 @@ def _clip_faces(rows: list, clip_frames: dict[str, np.ndarray], t_frames: np.nda
             found.update((k, (detect_faces(f), min(f.shape[:2]))) for k, f in reader.read(wanted[i:i + per_read]).items())
     faces = {}
     for a in sorted(rows, key=lambda a: a.start_us):
-        box, note = (None if given[a.clip_id] is None else list(given[a.clip_id])), None
+        box, note = given[a.clip_id], None
         if a.clip_id in picks:
             box, note = face_of_detections([found[k] for k in picks[a.clip_id]], options.min_face)
         if box is None:
@@ -274,6 +310,9 @@ def import_session(
     for s in events:
         if not Path(s.path).is_file():
             raise FormatError(where(s.path, f"event file of sensor {s.name!r} not found"))
+    if options.face_box is not None:  # refused before any file is scanned; checked again at the decoded frames' size
+        info = video_info(rgb.path)
+        box_in_frame(options.face_box, (info.width, info.height), FACE_BOX_OPTION)
 
     # The pulses decide whether the RGB scan needs the motion of every frame, unless some sensor
     # needs it anyway: then they are read with the event scan, after the faces are found.
@@ -283,6 +322,7 @@ def import_session(
         pulses = {s.name: _triggers(s) for s in events if _sync_undecided(s)}
     tell("scan video", 0.0)
     video = scan_video(rgb.path, motion=any(_uses_motion(s, pulses.get(s.name)) for s in events))
+    _check_first_frames(events, video.n_frames, rgb)
     t_frames, exposure_us = frame_times(rgb, video)
     vfr = variable_rate_note(rgb, video)
     rgb_fps = frame_rate(rgb, video, t_frames)
@@ -305,9 +345,8 @@ def import_session(
     clip_frames = {a.clip_id: np.flatnonzero((t_frames >= a.start_us) & (t_frames < a.end_us)) for a in rows}
     stored = options.rgb_size or video.size  # the frames' size in the clips, and while they are held
     _check_clip_frames(rows, clip_frames, stored, annotations)
-    faces = _clip_faces(rows, clip_frames, t_frames, rgb, video.size, options, annotations, tell)
-
     warnings: list[str] = [vfr] if vfr else []
+    faces = _clip_faces(rows, clip_frames, t_frames, rgb, video.size, options, annotations, tell, warnings)
     scans: dict[str, EventScan] = {}
     syncs: dict[str, SyncResult] = {}
     regs: dict[str, Registration] = {}

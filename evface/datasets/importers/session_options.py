@@ -20,6 +20,9 @@ from evface.sim.video import FPS_RANGE
 SYNC_METHODS = ("auto", "trigger", "offset", "xcorr")
 REGISTRATION_METHODS = ("auto", "points", "estimate", "given")
 REGISTRATION_CHECKS = ("strict", "warn")
+MAX_TRIGGER_CHANNEL = 31
+"""The highest trigger input an event file names (EVT 2.0's 5-bit channel id; EVT 3.0 has 4 bits,
+AEDAT 4 two inputs)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class EventSource:
         ``t_session = t_sensor + offset_us`` (for ``offset``; also the search centre of ``xcorr``),
         within ±2**62 µs.
     trigger_channel : int
-        Trigger input whose rising edges mark the RGB exposure starts.
+        Trigger input whose rising edges mark the RGB exposure starts, 0 to :data:`MAX_TRIGGER_CHANNEL`.
     trigger_first_frame : int
         RGB frame of the first pulse.
     registration : str
@@ -79,6 +82,7 @@ class EventSource:
             raise ParameterError(f"sensor {self.name!r}: sync must be one of {SYNC_METHODS}, got {self.sync!r}")
         if self.registration not in REGISTRATION_METHODS:
             raise ParameterError(f"sensor {self.name!r}: registration must be one of {REGISTRATION_METHODS}, got {self.registration!r}")
+        as_int(f"sensor {self.name!r}: trigger_channel (--trigger-channel)", self.trigger_channel, 0, MAX_TRIGGER_CHANNEL)
         if self.trigger_first_frame < 0:
             raise ParameterError(f"sensor {self.name!r}: trigger_first_frame (--trigger-first-frame) is the RGB frame of the "
                                  f"first pulse, a frame index >= 0; got {self.trigger_first_frame}")
