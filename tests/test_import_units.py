@@ -14,6 +14,7 @@ from import_fixtures import transfer_distance_px, write_evt3
 
 from evface.datasets.importers.annotations import read_annotations
 from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes, parse_aus
+from evface.datasets.importers.corpus import read_corpus_table
 from evface.datasets.importers.event_scan import count_image, scan_event_file
 from evface.datasets.importers.registration import (
     RegistrationError,
@@ -32,7 +33,7 @@ from evface.datasets.importers.sync import SyncError
 from evface.datasets.importers.sync_counts import EventRate, _CountGrid
 from evface.datasets.importers.sync_triggers import read_triggers, sync_from_triggers
 from evface.datasets.importers.sync_xcorr import frame_difference_energy, sync_by_xcorr
-from evface.errors import DatasetError, FormatError, ParameterError
+from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
 from evface.events.core import make_events
 
 HEADER_US = "subject,clip_id,start_us,onset_us,apex_us,offset_us,end_us,aus,label,lighting\n"
@@ -147,6 +148,19 @@ def test_a_table_in_another_encoding_than_utf8_says_to_save_it_as_utf8(tmp_path)
     with pytest.raises(RegistrationError, match=r"ann\.csv: not UTF-16 text, though it starts with UTF-16's byte-order "
                                                 r"mark; save it as UTF-8"):
         read_point_pairs(p)
+
+
+@pytest.mark.parametrize("read", [read_annotations, read_corpus_table, read_point_pairs, read_frame_times])
+def test_a_table_that_only_starts_like_utf16_says_it_is_not_utf16_text(tmp_path, read):
+    """A UTF-8 table whose first two bytes happen to be UTF-16's byte-order mark (here a stray
+    0xFF 0xFE before the header) decoded to CJK ideographs and failed as "missing columns" (or a
+    timestamp file's "line 1: timestamp ... must be integers"), not as the encoding it is."""
+    p = tmp_path / "t.csv"
+    p.write_bytes(b"\xff\xfe" + (HEADER_US + "s1,c1,0,10,20,30,40,12,,dim\n").encode())
+    assert len(p.read_bytes()) % 2 == 0  # decodable as UTF-16: no byte left over
+    with pytest.raises(EvfaceError, match=r"^.*t\.csv: not UTF-16 text, though it starts with UTF-16's byte-order mark; "
+                                          r"save it as UTF-8 \(in Excel: Save As \"CSV UTF-8\"\)$"):
+        read(p)
 
 
 def test_frame_timestamps_that_go_back_name_their_line_and_a_t_us_column_is_read(tmp_path):

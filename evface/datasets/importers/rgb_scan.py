@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from evface.datasets.importers.sync_xcorr import frame_difference_energy
-from evface.datasets.importers.tables import SEPARATOR_LINE, table_encoding, table_int, undecodable
+from evface.datasets.importers.tables import SEPARATOR_LINE, table_encoding, table_int, undecodable, utf16_nonsense
 from evface.errors import DatasetError, FormatError, where
 from evface.sim.video import count_frames, iter_frame_files, iter_video_frames, numbered_frames, video_info
 
@@ -202,6 +202,8 @@ def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
         text = path.read_text(encoding=encoding)
     except UnicodeDecodeError:
         raise DatasetError(where(path, undecodable(path, encoding))) from None
+    if encoding == "utf-16" and utf16_nonsense(text):  # was: "line 1: timestamp ... must be integers", a line of ideographs
+        raise DatasetError(where(path, undecodable(path, encoding)))
     times, exposures, lines, time_column, column = [], [], [], 0, None
     header = 2 if SEPARATOR_LINE.match(text.partition("\n")[0]) else 1  # after Excel's "sep=;" line
     for line_no, line in enumerate(text.splitlines()[header - 1:], start=header):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,6 +86,31 @@ def table_encoding(path: Path) -> str:
         return "utf-16" if fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
 
 
+UTF16_SAMPLE = 4096
+"""Characters at the start of a UTF-16 table that :func:`utf16_nonsense` looks at."""
+
+
+def utf16_nonsense(text: str) -> bool:
+    """Whether ``text``, decoded as UTF-16 from a file that starts with its byte-order mark, is no
+    table but other bytes read as UTF-16 (two bytes of ASCII or UTF-8 make one CJK ideograph): its
+    first line that is not blank holds no ASCII letter, digit, sign or separator (every header and
+    number is written in them), or its first :data:`UTF16_SAMPLE` characters hold a NUL or an
+    unassigned character.
+
+    Examples
+    --------
+    >>> utf16_nonsense("subject\\taus\\ns01\\t12\\n"), utf16_nonsense("t_us\\n0\\n")
+    (False, False)
+    >>> utf16_nonsense(b"subject,aus\\ns01,1\\n".decode("utf-16-le"))
+    True
+    """
+    sample = text[:UTF16_SAMPLE]
+    first = next((line for line in sample.splitlines() if line.strip()), None)
+    if first is not None and not any(" " < c < "\x7f" or c == "\t" for c in first):
+        return True
+    return any(c == "\0" or unicodedata.category(c) in ("Cn", "Cs") for c in sample)
+
+
 def undecodable(path: Path, encoding: str) -> str:
     """Why ``path`` is no text in ``encoding`` (:func:`table_encoding`), naming the line of the first
     byte that is not, and what to do.
@@ -117,8 +143,8 @@ def undecodable(path: Path, encoding: str) -> str:
 @contextmanager
 def open_table(path: Path, error: type[Exception] = DatasetError) -> Iterator[csv.DictReader]:
     """The :func:`table_reader` of the table at ``path``, read in its :func:`table_encoding`; bytes
-    that are no text in it, or a CSV error, raise one ``error`` naming the file (and for bytes the
-    line and what to do: :func:`undecodable`).
+    that are no text in it, UTF-16 text that is no table (:func:`utf16_nonsense`), or a CSV error,
+    raise one ``error`` naming the file (and for bytes the line and what to do: :func:`undecodable`).
 
     Examples
     --------
@@ -133,6 +159,9 @@ def open_table(path: Path, error: type[Exception] = DatasetError) -> Iterator[cs
     encoding = table_encoding(path)
     try:
         with path.open(newline="", encoding=encoding) as fh:
+            if encoding == "utf-16" and utf16_nonsense(fh.read(UTF16_SAMPLE)):  # was: "missing columns"
+                raise error(where(path, undecodable(path, encoding)))
+            fh.seek(0)
             yield table_reader(fh)
     except UnicodeDecodeError:
         raise error(where(path, undecodable(path, encoding))) from None
