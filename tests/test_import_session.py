@@ -647,6 +647,18 @@ def test_a_face_box_mostly_outside_the_rgb_frame_is_refused_before_any_file_is_s
         assert_nothing_written(tmp_path / "ds")
 
 
+def test_a_face_box_is_checked_early_in_either_orientation_of_the_stated_size(session, tmp_path, monkeypatch):
+    """A phone video states its stored size, and its rotation flag turns the decoded frames: a box
+    in the decoded frames' pixels is not refused by the check before the scans."""
+    import evface.datasets.importers.session as mod
+    from evface.sim.video import VideoInfo
+
+    root, _ = session
+    monkeypatch.setattr(mod, "video_info", lambda path: VideoInfo(str(path), 30.0, 0, RGB_SIZE[1], RGB_SIZE[0]))
+    run(root, tmp_path / "ds", face_box=(100, 10, 20, 20))  # outside a 96x128 frame, inside the 128x96 one decoded
+    assert read_clip(tmp_path / "ds" / "clips" / "s01_a.h5", frames=False).calibration["face_box"]["rgb"] == [100, 10, 20, 20]
+
+
 def test_a_face_box_partly_outside_the_rgb_frame_is_clipped_with_a_warning(session, tmp_path):
     """A box reaching past the frame's edge (a face at the edge) is clipped to the frame, with a
     warning; a table row's box mostly outside is refused naming its line (was: both taken as given)."""

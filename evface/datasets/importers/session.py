@@ -75,8 +75,8 @@ from evface.datasets.importers.calibration import (
     synchronise,
 )
 from evface.datasets.importers.event_scan import EventScan, EventWindows
-from evface.datasets.importers.face_box import FACE_FRAMES, box_in_frame, face_of_detections
-from evface.datasets.importers.registration import Registration, crop_homography, map_box
+from evface.datasets.importers.face_box import FACE_FRAMES, MIN_IN_FRAME, box_in_frame, face_of_detections
+from evface.datasets.importers.registration import Registration, box_kept, crop_homography, map_box
 from evface.datasets.importers.rgb_scan import FrameReader, scan_video
 from evface.datasets.importers.rgb_timing import _timing, frame_rate, frame_times, variable_rate_note
 from evface.datasets.importers.session_options import EventSource, RgbSource, SessionOptions
@@ -112,6 +112,18 @@ def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int
         ev["t"] = sync.to_session_us(ev["t"]) - start_us
     ev = ev[np.searchsorted(ev["t"], 0):np.searchsorted(ev["t"], end_us - start_us)]  # sorted: a view, not a copy
     return crop(ev, roi) if roi is not None else ev
+
+
+def _check_face_box_option(options: SessionOptions, rgb: RgbSource) -> None:
+    """Refuse a ``face_box`` mostly outside the video's frame before any file is scanned
+    (:func:`~evface.datasets.importers.face_box.box_in_frame`, at the size the container states);
+    not where it fits the frame turned a quarter (a phone's rotation flag turns the decoded frames,
+    whose size :func:`_given_faces` checks it against after the scan)."""
+    if options.face_box is None:
+        return
+    info = video_info(rgb.path)
+    if box_kept(options.face_box, (info.height, info.width))["kept"] < MIN_IN_FRAME:
+        box_in_frame(options.face_box, (info.width, info.height), FACE_BOX_OPTION)
 
 
 def _check_first_frames(events: list[EventSource], n_frames: int, rgb: RgbSource) -> None:
@@ -310,9 +322,7 @@ def import_session(
     for s in events:
         if not Path(s.path).is_file():
             raise FormatError(where(s.path, f"event file of sensor {s.name!r} not found"))
-    if options.face_box is not None:  # refused before any file is scanned; checked again at the decoded frames' size
-        info = video_info(rgb.path)
-        box_in_frame(options.face_box, (info.width, info.height), FACE_BOX_OPTION)
+    _check_face_box_option(options, rgb)
 
     # The pulses decide whether the RGB scan needs the motion of every frame, unless some sensor
     # needs it anyway: then they are read with the event scan, after the faces are found.
