@@ -381,6 +381,33 @@ def test_write_clip_takes_whole_numbers_of_any_type(tmp_path: Path) -> None:
     assert (back.onset_us, back.aus, back.clip_id) == (1000, [6, 12], "c7")
 
 
+_NAMES_NO_FILE = r"must be non-empty, without '/' or '\\' \(it names the clip's file clips/ID.h5\), got "
+
+
+@pytest.mark.parametrize("clip_id", ["", "a/b", "..\\b"])
+def test_a_clip_id_that_names_no_file_is_refused_by_the_clip_writers(tmp_path: Path, clip_id: str) -> None:
+    """The id names the clip's file clips/ID.h5 in a dataset (ClipSpec and merge refuse these):
+    was written as given by write_clip and ClipEventsWriter."""
+    clip = _clip()
+    clip.clip_id = clip_id
+    path = tmp_path / "c.h5"
+    with pytest.raises(ParameterError, match=rf"^{re.escape(str(path))}: Clip.clip_id {_NAMES_NO_FILE}{re.escape(repr(clip_id))}$"):
+        write_clip(path, clip)
+    with pytest.raises(ParameterError, match=rf"^{re.escape(str(path))}: clip_id {_NAMES_NO_FILE}{re.escape(repr(clip_id))}$"):
+        ClipEventsWriter(path, "lr", (4, 4), clip_id=clip_id)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("name", "clip_id"), [("..h5", ""), (".rec.h5", ""), ("a\\b.h5", "a\\b")])
+def test_an_events_file_named_for_no_clip_id_is_refused(tmp_path: Path, name: str, clip_id: str) -> None:
+    """A clip file's id is its name up to the first '.': was written as such an id."""
+    output = tmp_path / name
+    with pytest.raises(ParameterError, match=rf"^{re.escape(str(output))}: the clip id, the output's name up to its "
+                                             rf"first '.', {_NAMES_NO_FILE}{re.escape(repr(clip_id))}$"):
+        open_events_writer(output, (4, 4))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_clip_events_writer_takes_an_empty_chunk_and_a_second_close(tmp_path: Path) -> None:
     """An empty chunk was an IndexError from inside write, a second close h5py's "invalid identifier type"."""
     writer = ClipEventsWriter(tmp_path / "c.h5", "lr", (4, 4), clip_id="c")

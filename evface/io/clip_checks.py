@@ -16,6 +16,7 @@ from evface.checks import as_int, sensor_dims
 from evface.errors import FormatError, ParameterError, where
 from evface.events.core import validate_events
 from evface.io.clip_schema import _TIME_ATTRS, Clip, SensorInfo, check_sensor_name
+from evface.io.manifest import names_a_file
 
 
 def _checked(path: Path, clip: Clip) -> Clip:
@@ -27,6 +28,7 @@ def _checked(path: Path, clip: Clip) -> Clip:
     if not isinstance(clip, Clip):
         raise ParameterError(where(path, f"clip must be a Clip, got {type(clip).__name__}"))
     texts = {key: _text(path, f"Clip.{key}", getattr(clip, key)) for key in ("clip_id", "subject", "label", "lighting")}
+    check_clip_id(path, "Clip.clip_id", texts["clip_id"])
     times = {key: _field(path, key, lambda: as_int(f"Clip.{key}", getattr(clip, key))) for key in _TIME_ATTRS}
     if not 0 <= times["onset_us"] <= times["apex_us"] <= times["offset_us"] <= times["duration_us"]:
         raise ParameterError(where(path, "Clip times must keep 0 <= onset_us <= apex_us <= offset_us <= duration_us, got "
@@ -87,6 +89,27 @@ def _check_geometry(name: str, info: SensorInfo) -> None:
             raise ParameterError(f"{name}.roi must be (x0, y0, width, height), got {info.roi!r}")
         for v in info.roi:
             as_int(f"{name}.roi", v)
+
+
+def check_clip_id(path: Path, name: str, clip_id: object) -> str:
+    r"""``clip_id`` as a ``str``, once it is text that can name its clip's file ``clips/ID.h5`` in a
+    dataset (:func:`~evface.io.manifest.names_a_file`); otherwise a ``ParameterError`` naming
+    ``path``, ``name`` and the id. An empty id, or one with ``/`` or ``\``, was written and read back
+    as the id of a clip that a dataset would store as ``clips/.h5`` or in another folder.
+
+    Examples
+    --------
+    >>> check_clip_id(Path("c.h5"), "clip_id", "s000_c001")
+    's000_c001'
+    >>> check_clip_id(Path("c.h5"), "clip_id", "a/b")
+    Traceback (most recent call last):
+    evface.errors.ParameterError: c.h5: clip_id must be non-empty, without '/' or '\' (it names the clip's file clips/ID.h5), got 'a/b'
+    """
+    text = _text(path, name, clip_id)
+    if not names_a_file(text):
+        raise ParameterError(where(path, f"{name} must be non-empty, without '/' or '\\' (it names the clip's file "
+                                         f"clips/ID.h5), got {text!r}"))
+    return text
 
 
 def _text(path: Path, name: str, value: object) -> str:

@@ -23,7 +23,7 @@ from evface import __version__
 from evface.checks import as_path, sensor_dims
 from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, check_array, check_stream, empty_events
-from evface.io.clip_checks import _checked, _field
+from evface.io.clip_checks import _checked, _field, check_clip_id
 from evface.io.clip_schema import (_JSON_ATTRS, _SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
                                    TRUTH_LOG2_MIN, TRUTH_STEPS_PER_OCTAVE, Clip, FrameSeries, SensorInfo, TruthSeries,
                                    check_sensor_name, encode_truth)
@@ -271,7 +271,7 @@ class ClipEventsWriter:
         check_sensor_name(path, sensor)
         self.sensor = sensor
         self.sensor_size = _field(path, "sensor_size", lambda: sensor_dims(sensor_size))
-        self.clip_id = clip_id
+        self.clip_id = check_clip_id(path, "clip_id", clip_id)  # was: "" or "a/b" written as the clip's id
         self._sink = GuardedFile(path)
         self._file = h5py.File(self._sink, "w")
         self._group = self._file.create_group(f"events/{sensor}")

@@ -25,6 +25,7 @@ from evface.events.core import EVENT_DTYPE, SensorSize
 from evface.io import evt as io_evt
 from evface.io.clip_reader import frames_and_truth_info, read_clip_meta
 from evface.io.clip_schema import check_sensor_name
+from evface.io.clip_checks import check_clip_id
 from evface.io.clip_writer import ClipEventsWriter
 from evface.io.event_checks import _outside
 from evface.io.event_csv import _csv_header_size
@@ -117,8 +118,12 @@ class EventsFileWriter:
         self._state: np.ndarray | None = None
         self._closed = False
         self._made: list[Path] = []
+        self._clip_id = ""
         if self.format == "clip":
             check_sensor_name(self.path, sensor, " (--sensor NAME, sensor=NAME)")
+            # the clip id is text in the file: bytes of a name that are not UTF-8 become U+FFFD
+            self._clip_id = check_clip_id(self.path, "the clip id, the output's name up to its first '.',",
+                                          os.fsencode(self.path.name.split(".")[0]).decode("utf-8", "replace"))
         _check_output(self.path, self.format, sensor, force)
         if self.format in _FAERY_WRITE or self.format in _FAERY_READ:  # EVT 3.0: written here, read by faery
             _check_faery_name(self.path, self.format)
@@ -142,9 +147,7 @@ class EventsFileWriter:
             self._state = io_evt.evt3_new_state() if fmt == "evt3" else io_evt.evt21_new_state()
             return
         if fmt == "clip":
-            # the clip id is text in the file: bytes of a name that are not UTF-8 become U+FFFD
-            clip_id = os.fsencode(self.path.name.split(".")[0]).decode("utf-8", "replace")
-            self._encoder = ClipEventsWriter(tmp, self.sensor, self.sensor_size, clip_id=clip_id)
+            self._encoder = ClipEventsWriter(tmp, self.sensor, self.sensor_size, clip_id=self._clip_id)
             return
         from faery.extension import aedat, csv, dat, es, evt
 
