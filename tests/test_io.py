@@ -239,6 +239,24 @@ def test_events_out_of_order_are_numbered_in_the_stream(tmp_path: Path, chunk, m
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("x", "p", "message"), [
+    ([1, 700], [1, 1], r"event 3 at \(x=700, y=1\) lies outside the 640x480 sensor"),
+    ([1, 2], [0, 1], r"event 2 has polarity 0, expected -1 or \+1"),
+    ([700, 2], [1, 3], r"event 2 at \(x=700, y=1\) lies outside the 640x480 sensor"),  # the first bad event of either kind
+])
+def test_events_off_the_sensor_or_of_bad_polarity_are_numbered_in_the_stream(tmp_path: Path, x, p, message) -> None:
+    """Was: "coordinates outside the 640x480 sensor (x=700, y=1 at t=7 µs)", named by its time, and
+    "polarity must be -1 or +1", naming no event (ClipEventsWriter numbers them in the stream)."""
+    path = tmp_path / "a.csv"
+    with pytest.raises(EventsError, match=rf"^{re.escape(str(path))}: {message}$"):
+        with open_events_writer(path, SIZE) as writer:
+            writer.write(make_events([0, 5], [1, 2], [3, 3], [1, -1]))
+            events = make_events([6, 7], x, [1, 1], [1, 1])
+            events["p"] = p  # as make_events would not make them
+            writer.write(events)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_two_writers_of_one_output_never_share_a_temporary_file(tmp_path: Path, stream: np.ndarray) -> None:
     """Two `convert`s to one OUT both wrote NAME.tmp: the first failed "cannot write (No such file or
     directory)" and the second reported a corrupt AEDAT 4 as written. Each writer (the events writers
@@ -532,9 +550,9 @@ def test_coordinates_outside_sensor_in_file(tmp_path: Path) -> None:
 def test_coordinates_outside_the_sensor_name_one_real_event(tmp_path: Path) -> None:
     """The message gave the chunk's largest x and largest y, (x=12, y=7), an event that does not exist."""
     ev = make_events([1, 6, 7], [2, 12, 3], [7, 3, 3], [1, -1, 1])
-    says = "coordinates outside the 10x8 sensor (x=12, y=3 at t=6 µs)"
-    with pytest.raises(EventsError, match=rf"a\.raw: {re.escape(says)}$"):
+    with pytest.raises(EventsError, match=r"a\.raw: event 1 at \(x=12, y=3\) lies outside the 10x8 sensor$"):
         write_events_file(tmp_path / "a.raw", ev, (10, 8))
+    says = "coordinates outside the 10x8 sensor (x=12, y=3 at t=6 µs)"
     path = tmp_path / "a.csv"
     path.write_text("t,x@10,y@8,on\n1,2,7,1\n6,12,3,0\n7,3,3,1\n")
     with pytest.raises(EventsError, match=rf"a\.csv: {re.escape(says)}$"):

@@ -21,13 +21,12 @@ import numpy as np
 
 from evface.checks import INT64, as_path, sensor_dims
 from evface.errors import EventsError, FormatError, where
-from evface.events.core import EVENT_DTYPE, SensorSize
+from evface.events.core import EVENT_DTYPE, SensorSize, check_stream
 from evface.io import evt as io_evt
 from evface.io.clip_reader import frames_and_truth_info, read_clip_meta
 from evface.io.clip_schema import check_sensor_name
 from evface.io.clip_checks import check_clip_id
 from evface.io.clip_writer import ClipEventsWriter
-from evface.io.event_checks import _outside
 from evface.io.event_csv import _csv_header_size
 from evface.io.faery_bridge import _FAERY_READ, _FAERY_WRITE, _check_faery_name, _faery_errors, to_faery
 from evface.io.formats import EVT_VERSIONS, detect_format, output_format
@@ -63,8 +62,9 @@ class EventsFileWriter:
     Use as a context manager: leaving the block with an exception removes the temporary file, and
     any older ``NAME`` stays as it was. Each chunk is checked (dtype, order within and across
     chunks, coordinates inside ``sensor_size``, non-negative time) before anything of it is
-    written; an event out of order is numbered in the stream, the events written before plus its
-    index in the chunk, as :class:`~evface.io.clip_writer.ClipEventsWriter` numbers it. Sizes depend on the events only, never on their absolute time: formats with a time
+    written; an event out of order, off the sensor or of a polarity other than -1/+1 is numbered in
+    the stream, the events written before plus its index in the chunk, as
+    :class:`~evface.io.clip_writer.ClipEventsWriter` numbers it. Sizes depend on the events only, never on their absolute time: formats with a time
     origin in their header (EVT, DAT) store the first event's time there, the clip file stores
     absolute times, and Event Stream, which has no origin, refuses a first event later than
     :data:`ES_MAX_START_US` unless ``relative_time`` is set; a gap between events that the format
@@ -248,10 +248,13 @@ class EventsFileWriter:
         if self.format in MAX_GAP_US:
             self._check_gaps(t)
         width, height = self.sensor_size
-        if xmax >= width or ymax >= height:
-            raise _outside(path, events, self.sensor_size)
-        if bad_p:
-            raise EventsError(where(path, "polarity must be -1 or +1"))
+        # the first event off the sensor or of bad polarity, numbered in the stream as one out of order
+        # (was: one off the sensor named by its time, one of bad polarity not at all)
+        if xmax >= width or ymax >= height or bad_p:
+            try:
+                check_stream(events, self.sensor_size, first=self.count)
+            except EventsError as exc:
+                raise EventsError(where(path, str(exc))) from None
 
     def _check_gaps(self, t: np.ndarray) -> None:
         """Refuse a gap (within the chunk or from the previous one) longer than the format holds."""
