@@ -190,9 +190,15 @@ def test_gaze_beyond_the_eye_model_is_refused(gaze):
     (dict(intensity_range=(0.5, 5.0)), "intensity_range must be a finite number in \\[0, 1\\], got 5.0"),
     (dict(blink_close_fraction=5.0), "blink_close_fraction must be"),
     (dict(onset_fraction_beta=(0.0, 1.0)), "onset_fraction_beta must be a finite number > 0"),  # was: numpy's "a <= 0"
-    (dict(drift_per_s=1e6), "head would move beyond what the renderer draws \\(FacePose.dx"),
-    (dict(roll_deg_amplitude=1e6), "head would move beyond .*FacePose.roll_deg"),
-    (dict(breathing_amplitude=3.0), "head would move beyond .*FacePose"),
+    # the head's reach in TimelineParams' own fields (was: "the head would move beyond what the renderer
+    # draws (FacePose.dx must be a finite number in [-10, 10], got 1e+06)", fields the caller never set)
+    (dict(drift_per_s=10.0), r"^TimelineParams: drift_per_s 10 over duration_us 1000000 µs, wobble_amplitude 0.0025 and "
+                             r"breathing_amplitude 0.002 move the head up to 10.0045 face widths; the renderer moves it "
+                             r"at most 10$"),
+    (dict(roll_deg_amplitude=1e6), r"^TimelineParams: roll_deg_amplitude 1e\+06 rolls the head up to 1e\+06 degrees; "
+                                   r"the renderer rolls it at most 360$"),
+    (dict(breathing_amplitude=3.0), r"^TimelineParams: breathing_amplitude 3 must be below 2: the head's scale "
+                                    r"1 \+ breathing_amplitude / 2 \* sin\(...\) would reach 0$"),
 ])
 def test_timeline_params_refuse_what_would_hang_or_fail_mid_clip(fields, match):
     with pytest.raises(ParameterError, match=match):

@@ -15,7 +15,7 @@ import numpy as np
 from evface.checks import as_int, as_real, number_fields
 from evface.errors import ParameterError
 from evface.face.aus import GAZE_DEG, UNILATERAL_AUS
-from evface.face.head_pose import MAX_DEPTH_TURN_DEG, FacePose
+from evface.face.head_pose import MAX_DEPTH_TURN_DEG, MAX_SHIFT_FW
 from evface.rig.timeline import MAX_CLIP_US, AuCurve, Blink, Expression, HeadMotion, Saccade, Timeline, _expression_au
 
 MAX_TOTAL_US = 500_000
@@ -119,15 +119,30 @@ class TimelineParams:
             raise ParameterError(f"gaze_range_deg {self.gaze_range_deg} exceeds the eye model's {GAZE_DEG} degrees")
 
     def _check_head_reach(self) -> None:
-        """The farthest the drawn head can move must be a pose the renderer draws (was: a
-        ParameterError about ``FacePose.dx`` part way through filming a clip)."""
-        reach = self.drift_per_s * self.duration_us * 1e-6 + self.wobble_amplitude + self.breathing_amplitude
-        try:
-            FacePose(dx=reach, dy=reach, roll_deg=self.roll_deg_amplitude, scale=1.0 - 0.5 * self.breathing_amplitude)
-        except ParameterError as exc:
-            raise ParameterError(f"TimelineParams: the head would move beyond what the renderer draws ({exc}); lower "
-                                 "drift_per_s (times duration_us), wobble_amplitude, breathing_amplitude or "
-                                 "roll_deg_amplitude") from None
+        """A ParameterError naming this class's fields when the farthest the drawn head can move is a
+        pose the renderer does not draw (:class:`~evface.face.head_pose.FacePose`'s limits, as
+        :meth:`HeadMotion.check_reach <evface.rig.timeline.HeadMotion.check_reach>` applies them; was:
+        a ParameterError naming ``FacePose.dx``, a field the caller never set).
+
+        Examples
+        --------
+        >>> TimelineParams(drift_per_s=10.0)
+        Traceback (most recent call last):
+        ...
+        evface.errors.ParameterError: TimelineParams: drift_per_s 10 over duration_us 1000000 µs, wobble_amplitude 0.0025 and breathing_amplitude 0.002 move the head up to 10.0045 face widths; the renderer moves it at most 10
+        """
+        shift = self.drift_per_s * self.duration_us * 1e-6 + self.wobble_amplitude + self.breathing_amplitude
+        if shift > MAX_SHIFT_FW:
+            raise ParameterError(f"TimelineParams: drift_per_s {self.drift_per_s:g} over duration_us {self.duration_us} "
+                                 f"µs, wobble_amplitude {self.wobble_amplitude:g} and breathing_amplitude "
+                                 f"{self.breathing_amplitude:g} move the head up to {shift:g} face widths; the renderer "
+                                 f"moves it at most {MAX_SHIFT_FW:g}")
+        if self.roll_deg_amplitude > 360.0:
+            raise ParameterError(f"TimelineParams: roll_deg_amplitude {self.roll_deg_amplitude:g} rolls the head up to "
+                                 f"{self.roll_deg_amplitude:g} degrees; the renderer rolls it at most 360")
+        if self.breathing_amplitude >= 2.0:
+            raise ParameterError(f"TimelineParams: breathing_amplitude {self.breathing_amplitude:g} must be below 2: the "
+                                 "head's scale 1 + breathing_amplitude / 2 * sin(...) would reach 0")
 
 
 def _truncated_lognormal(rng: np.random.Generator, median: float, log_sd: float, lo: float, hi: float) -> float:
