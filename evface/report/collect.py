@@ -28,7 +28,7 @@ from evface.io.dataset import DatasetFolder
 from evface.report import figures
 from evface.report.dataset_summary import dataset_summary
 from evface.report.run_pairs import event_vs_frame_comparisons, hd_vs_lr_comparisons, hd_vs_lr_event_comparisons
-from evface.tasks.run_clips import is_training_data, seen_in_training
+from evface.tasks.run_clips import is_training_data, prints_kept, seen_in_training
 from evface.tasks.run_evaluation import HELD_OUT, scored_by
 from evface.tasks.run_folder import STAGE_DONE, check_fields, check_folder, reading
 from evface.tasks.run_resume import warn_of_version
@@ -78,13 +78,15 @@ def _read_json(path: Path) -> dict[str, Any]:
     return obj
 
 
+@prints_kept()  # a dataset folder that evaluations scored is hashed once, not for each run and pair of runs
 def collect(run_dirs: list[Path]) -> ReportData:
     """Read every folder in ``run_dirs`` into one :class:`ReportData`.
 
     Every dataset a run was scored on is summarised in :attr:`ReportData.datasets`, with the names of
     its runs; where there are several, each run's entry names its own (``data_label``). A run of a
     newer evface with settings this one does not know is read with a warning
-    (:func:`~evface.tasks.run_resume.warn_of_version`).
+    (:func:`~evface.tasks.run_resume.warn_of_version`). Each clip file whose hash the report needs
+    is hashed once (:func:`~evface.tasks.run_clips.prints_kept`).
     """
     data = ReportData(run_dirs=run_dirs, versions=package_versions(),
                       generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))

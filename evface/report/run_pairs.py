@@ -33,8 +33,10 @@ class ScoredClips:
 def _scored_clips(run: dict[str, Any], folders: dict[Path, ScoredClips]) -> ScoredClips:
     """The :class:`ScoredClips` of the report entry ``run``: those its training run recorded
     (``data-clips.json``) where it scored them (the run's own test, or an evaluation on its dataset);
-    for an evaluation on another dataset folder, that folder's rows and files, hashed once per
-    folder (``folders`` keeps them); for a run made before ``data-clips.json``, its folder only."""
+    for an evaluation on another dataset folder, that folder's rows and files, read once per folder
+    (``folders`` keeps them; within :func:`~evface.tasks.run_clips.prints_kept`, as in a report,
+    each file is hashed once for all lists of pairs); for a run made before ``data-clips.json``,
+    its folder only."""
     folder = Path(run["scored_on"]).resolve() if run.get("scored_on") else None
     if "elsewhere" not in run:
         recorded = recorded_clips(run.get("run", run["dir"]))

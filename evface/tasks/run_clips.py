@@ -5,13 +5,18 @@ tells them from the same rows rendered again with other event noise or settings.
 - :func:`record_clips` writes the file, :func:`recorded_clips` / :func:`trained_clips` read it;
 - :func:`seen_in_training`: which rows of a dataset are clips of the run's dataset;
 - :func:`other_data` / :func:`is_training_data`: whether a dataset folder holds the very clips the
-  run was trained on, and how it differs otherwise.
+  run was trained on, and how it differs otherwise;
+- :func:`prints_kept`: within it, each file is hashed once (``evface report``, which checks one
+  folder for several runs and pairs).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +29,36 @@ CLIPS = "data-clips.json"
 (:func:`record_clips`): how an evaluation knows the run's clips by their content, wherever the
 dataset folder has moved."""
 
+_KEPT: ContextVar[dict[tuple[int, ...], list[Any]] | None] = ContextVar("kept_file_prints", default=None)
+"""The :func:`file_print` of each file hashed within :func:`prints_kept`, by its device, inode,
+size and modification time (``None`` outside it: nothing kept)."""
+
+
+@contextmanager
+def prints_kept() -> Iterator[None]:
+    """Within it, :func:`file_print` hashes each file once and then returns what it found, until
+    the file's size or modification time changes (one ``evface report`` checks an evaluation's
+    dataset folder for each run and each pair of runs: it was hashed up to five times).
+
+    Examples
+    --------
+    >>> _ = Path("kept.h5").write_bytes(b"abc")
+    >>> with prints_kept():
+    ...     file_print("kept.h5") == file_print("kept.h5")
+    True
+    """
+    token = _KEPT.set({})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
 
 def file_print(path: str | Path) -> list[Any]:
     """``[bytes, sha256]`` of a clip file: equal for the same clip written twice (a clip file's bytes
     are deterministic), different for the clip rendered again with other event noise or settings.
-    An unreadable file is a :class:`DatasetError` naming it.
+    An unreadable file is a :class:`DatasetError` naming it. Within :func:`prints_kept`, a file
+    hashed before and not changed since is not read again.
 
     Examples
     --------
@@ -38,7 +68,14 @@ def file_print(path: str | Path) -> list[Any]:
     """
     try:
         with open(path, "rb") as fh:
-            return [os.fstat(fh.fileno()).st_size, hashlib.file_digest(fh, "sha256").hexdigest()]
+            stat, kept = os.fstat(fh.fileno()), _KEPT.get()
+            key = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            if kept is not None and key in kept:
+                return list(kept[key])
+            found = [stat.st_size, hashlib.file_digest(fh, "sha256").hexdigest()]
+            if kept is not None:
+                kept[key] = found
+            return list(found)
     except OSError as exc:
         raise DatasetError(where(Path(path), f"cannot be read ({exc.strerror or exc})")) from exc
 
