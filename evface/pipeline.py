@@ -609,7 +609,8 @@ def run_pipeline(
             (out / stage.dirname).mkdir(parents=True, exist_ok=True)
             log(f"{stage.name}: queued")
             for warning in (run_resume.resume_warning(out / stage.dirname),  # its jobs resume it with no log
-                            run_resume.unchecked_warning(out / stage.dirname, stage.config["data"])):
+                            # the dataset as the stage's job resolves it (and evface train names it)
+                            run_resume.unchecked_warning(out / stage.dirname, Path(stage.config["data"]).resolve())):
                 if warning is not None:  # was: not shown
                     log(warning)
         if training:

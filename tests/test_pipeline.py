@@ -188,15 +188,17 @@ def test_a_stage_begun_by_a_newer_evface_resumes_with_one_warning(tmp_path):
         "with evface 999.0 to keep them alike"]
 
 
-def test_a_stage_older_than_the_record_of_its_clips_resumes_with_one_warning(tmp_path):
-    """Its jobs resume it with no log: evface train's warning that its clips went unchecked was not shown."""
+def test_a_stage_older_than_the_record_of_its_clips_resumes_with_one_warning(tmp_path, monkeypatch):
+    """Its jobs resume it with no log: evface train's warning that its clips went unchecked was not shown.
+    It names the dataset as evface train does, resolved (was: --data as given)."""
     fake = make_fake_run(tmp_path / "fake", subjects=3)
-    out = tmp_path / "out"
-    stage = {s.name: s for s in pipeline.plan("quick", fake / "data", out)[1]}["events-hd"]
+    monkeypatch.chdir(tmp_path)
+    out = Path("out")
+    stage = {s.name: s for s in pipeline.plan("quick", Path("fake/data"), out)[1]}["events-hd"]
     (out / stage.dirname).mkdir(parents=True)
     (out / stage.dirname / "config.json").write_text(json.dumps({"task": "classify"}))  # no data-clips.json
     lines: list[str] = []
-    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner([], fake), log=lines.append)
+    pipeline.run_pipeline(out, data_dir=Path("fake/data"), jobs=1, runner=fake_runner([], fake), log=lines.append)
     data = fake / "data"
     assert [line for line in lines if "warning" in line] == [
         f"warning: {out / stage.dirname}: resumed on {data} without checking its clips: the run is older than "
