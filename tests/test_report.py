@@ -926,6 +926,24 @@ def test_an_evface_run_not_finished_yet_says_so(tmp_path, capsys):
                                                    f"in {root}/stages)")
 
 
+def test_the_stages_an_unfinished_evface_run_names_are_those_the_report_takes(tmp_path, capsys):
+    """A stage being resumed with more seeds (its stage.json of fewer kept until it finishes) and the
+    dataset's stage were named among the finished stages to give, which the report then refused."""
+    root = make_fake_run(tmp_path / "quick")
+    (root / "pipeline.json").unlink()  # its first run stopped, then resumed with --seeds 3 and stopped again
+    config = root / "stages" / "events-hd-0" / "config.json"
+    config.write_text(json.dumps({**json.loads(config.read_text()), "seeds": 3}))
+    (root / "stages" / "synth-0").mkdir()
+    (root / "stages" / "synth-0" / "stage.json").write_text(json.dumps({"name": "synth", "config": {}}))
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"or give the stages it finished ({root}/stages/recon-hd-0)")
+    assert main(["report", str(root / "stages" / "events-hd-0"), "--out", str(tmp_path / "r.html")]) == 2
+    assert "resumed with more seeds and has not finished" in capsys.readouterr().err
+    assert main(["compare", str(root), str(root / "stages" / "recon-hd-0")]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"e.g. {root}/stages/recon-hd-0 (1 finished in {root}/stages)")
+    assert not (tmp_path / "r.html").exists()
+
+
 def test_a_folder_of_runs_given_for_them_names_them(fake_run, tmp_path, capsys):
     # was: "neither an evface run, a training run, an evaluation nor a dataset folder", as of an empty folder
     stages = fake_run / "stages"

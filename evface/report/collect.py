@@ -30,7 +30,7 @@ from evface.report.dataset_summary import dataset_summary
 from evface.report.run_pairs import event_vs_frame_comparisons, hd_vs_lr_comparisons, hd_vs_lr_event_comparisons
 from evface.tasks.run_clips import is_training_data, prints_kept, seen_in_training
 from evface.tasks.run_evaluation import HELD_OUT, scored_by
-from evface.tasks.run_folder import STAGE_DONE, check_fields, check_folder, reading
+from evface.tasks.run_folder import STAGE_DONE, check_fields, check_folder, finished_stages, reading
 from evface.tasks.run_resume import warn_of_version
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
@@ -161,7 +161,7 @@ def _check_no_duplicate_evaluation(runs: list[dict[str, Any]]) -> None:
 def _none_of_them(root: Path) -> str:
     """Why the report cannot take the folder ``root``, which is no folder it reads: an ``evface run``
     output that has not finished (its ``stages`` there, but no ``pipeline.json``, written when the
-    run ends), naming the stages it finished; a folder of runs given in place of them, naming up to
+    run ends), naming the stages it finished (:func:`~evface.tasks.run_folder.finished_stages`); a folder of runs given in place of them, naming up to
     three (was: the same words as for an empty folder).
 
     Examples
@@ -176,7 +176,7 @@ def _none_of_them(root: Path) -> str:
     "an evface run that has not finished (its pipeline.json is written when it ends): resume it, 'evface run --out quick' again with the options it was started with"
     """
     if (root / "stages").is_dir():
-        done = sorted(done.parent for done in (root / "stages").glob(f"*/{STAGE_DONE}"))
+        done = finished_stages(root)  # was: also the dataset's and one resumed with more seeds
         which = f", or give the stages it finished ({_some(done)})" if done else ""
         return (f"an evface run that has not finished (its pipeline.json is written when it ends): resume it, 'evface "
                 f"run --out {root}' again with the options it was started with{which}")

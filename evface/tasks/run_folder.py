@@ -80,7 +80,7 @@ def save_config(run_dir: str | Path, config: Mapping[str, Any], version: str = _
 def check_not_other_folder(folder: str | Path) -> None:
     """Refuse, where one training run is wanted, the output folder of ``evface run`` (it holds
     ``pipeline.json``, or while its first run goes on or after it stopped, ``stages``; its
-    trainings are its stage folders, of which a finished one, holding :data:`STAGE_DONE`, is named) or a dataset folder (``manifest.csv``), with a
+    trainings are its stage folders, of which a finished one, :func:`finished_stages`, is named) or a dataset folder (``manifest.csv``), with a
     :class:`FormatError` saying what the folder is and what to give; anything else passes.
 
     Examples
@@ -97,7 +97,7 @@ def check_not_other_folder(folder: str | Path) -> None:
     folder = Path(folder)
     if (folder / "pipeline.json").is_file() or (folder / "stages").is_dir():  # was: only a run that had ended
         # a finished stage (was: any stage begun, perhaps still training or stopped, named first)
-        stages = sorted(c.parent for c in folder.glob(f"stages/*/{CONFIG}") if (c.parent / STAGE_DONE).is_file())
+        stages = finished_stages(folder)
         which = (f"e.g. {stages[0]} ({len(stages)} finished in {folder / 'stages'})" if stages
                  else f"none of {folder / 'stages'} has finished yet")
         raise FormatError(where(folder, f"the output of evface run, not one training run: give one of its stage "
@@ -105,6 +105,44 @@ def check_not_other_folder(folder: str | Path) -> None:
     if (folder / "manifest.csv").is_file():
         raise FormatError(where(folder, "a dataset folder, not a run folder: give the folder of a run trained on it "
                                         "(evface train ... --out RUN)"))
+
+
+def finished_stages(folder: str | Path) -> list[Path]:
+    """The training stage folders of the ``evface run`` output ``folder`` that have finished, sorted:
+    those whose :data:`STAGE_DONE` records as many seeds as their ``config.json`` lists. A stage
+    being resumed with more seeds keeps the ``stage.json`` of its fewer until it finishes, and is
+    refused until then by the report, which takes a run only with every seed scored (was: named as
+    finished); the dataset's stage has no ``config.json``. A stage whose files cannot be read as
+    JSON is named, so that what reads it names the file.
+
+    Examples
+    --------
+    >>> for name, seeds in (("rgb-1", 1), ("events-hd-2", 3)):
+    ...     _ = write_json(f"quick/stages/{name}/config.json", {"task": "classify", "seeds": seeds})
+    ...     _ = write_json(f"quick/stages/{name}/stage.json", {"config": {}})  # 1 seed, as recorded before --seeds
+    >>> [stage.name for stage in finished_stages("quick")]  # events-hd: resumed with --seeds 3
+    ['rgb-1']
+    """
+    return sorted(c.parent for c in Path(folder).glob(f"stages/*/{CONFIG}") if _all_seeds_done(c.parent))
+
+
+def _all_seeds_done(stage_dir: Path) -> bool:
+    """Whether the stage folder ``stage_dir`` holds :data:`STAGE_DONE` of as many seeds as its
+    ``config.json`` lists (:func:`finished_stages`)."""
+    if not (stage_dir / STAGE_DONE).is_file():
+        return False
+    try:
+        done, config = read_json(stage_dir / STAGE_DONE), read_json(stage_dir / CONFIG)
+    except FormatError:
+        return True
+    planned = done.get("config") if isinstance(done, dict) else None
+    return _seeds(planned) >= _seeds(config)
+
+
+def _seeds(config: Any) -> int:
+    """The ``seeds`` a stage's or a run's configuration lists (1 where it names none, or not as a number)."""
+    seeds = config.get("seeds", 1) if isinstance(config, dict) else 1
+    return seeds if type(seeds) is int else 1
 
 
 def load_config(run_dir: str | Path) -> dict[str, Any]:
