@@ -215,6 +215,19 @@ def set_mp4_durations(path: Path, ticks: np.ndarray) -> None:
     path.write_bytes(bytes(buf))
 
 
+def set_mp4_rotation(path: Path, degrees: int) -> None:
+    """Give a one-track MP4 that OpenCV wrote a phone's rotation flag: the track header's (``tkhd``,
+    version 0) display matrix turned ``degrees`` (90, 180 or 270) clockwise, the stored frames as
+    they were (OpenCV cannot write one)."""
+    one, cos, sin = 0x10000, round(np.cos(np.radians(degrees))), round(np.sin(np.radians(degrees)))
+    buf = bytearray(path.read_bytes())
+    off, _ = _mp4_box(bytes(buf), [b"moov", b"trak", b"tkhd"])[-1]
+    assert buf[off + 8] == 0, "an MP4 of version-0 boxes"
+    # size, type, version+flags, 5 times and ids, 8 reserved, layer, group, volume, 2 reserved: the matrix
+    struct.pack_into(">9i", buf, off + 48, cos * one, sin * one, 0, -sin * one, cos * one, 0, 0, 0, 0x40000000)
+    path.write_bytes(bytes(buf))
+
+
 def nominal(size: tuple[int, int]) -> np.ndarray:
     from evface.datasets.importers.registration import nominal_homography
 

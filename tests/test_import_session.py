@@ -648,8 +648,9 @@ def test_a_face_box_mostly_outside_the_rgb_frame_is_refused_before_any_file_is_s
 
 
 def test_a_face_box_is_checked_early_in_either_orientation_of_the_stated_size(session, tmp_path, monkeypatch):
-    """A phone video states its stored size, and its rotation flag turns the decoded frames: a box
-    in the decoded frames' pixels is not refused by the check before the scans."""
+    """A phone video whose rotation flag turns the decoded frames may be stated at its stored size
+    (by a backend other than OpenCV's FFmpeg one): a box in the decoded frames' pixels is not
+    refused by the check before the scans."""
     import evface.datasets.importers.session as mod
     from evface.sim.video import VideoInfo
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from import_fixtures import set_mp4_rotation
 
 from evface.cli import main
 from evface.errors import EvfaceError, FormatError, ParameterError
@@ -18,7 +19,7 @@ from evface.sim.dvs_params import DvsParams
 from evface.sim.footage import (cover_resize, frame_times, frame_to_lux, frame_to_rgb_lux, parse_roi, scene_times,
                                 upsample_linear)
 from evface.sim.sensors import SENSORS, SensorSpec, parse_sensor
-from evface.sim.video import VideoScene, iter_video_frames, simulate_video, video_fps, video_info, write_video
+from evface.sim.video import VideoScene, count_frames, iter_video_frames, simulate_video, video_fps, video_info, write_video
 
 
 def _write_test_video(path, n=12, size=(64, 48), fps=30.0, fourcc="MJPG"):
@@ -50,6 +51,28 @@ def test_video_info_and_events(video):
     # frame i starts its exposure at i / fps and is seen at its mid-exposure, half a period later
     half = round(1e6 / 30) // 2
     assert half <= ev["t"].min() and ev["t"].max() <= round(11 * 1e6 / 30) + half
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_a_phone_videos_rotation_flag_turns_its_frames_and_the_size_stated_alike(tmp_path, degrees):
+    """A phone stores a portrait video as landscape frames and a rotation flag (the MP4 track's
+    display matrix): its frames decode upright, and the size video_info states (the --face-box check
+    before an import's scans), count_frames's and the decoded frames' all agree (OpenCV applies the
+    flag to both, CAP_PROP_ORIENTATION_AUTO)."""
+    path = tmp_path / "phone.mp4"
+    stored = np.zeros((48, 64, 3), np.uint8)
+    stored[:16, :16] = 255  # a mark in the stored frame's top-left corner
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (64, 48))
+    for _ in range(3):
+        writer.write(stored)
+    writer.release()
+    set_mp4_rotation(path, degrees)
+    upright = np.rot90(stored[:, :, 0] > 127, -degrees // 90)  # turned clockwise
+    frames = list(iter_video_frames(path))
+    assert len(frames) == 3 and all(np.array_equal(f[:, :, 0] > 127, upright) for f in frames)
+    size = upright.shape[::-1]
+    info = video_info(path)
+    assert (info.width, info.height) == size and count_frames(path) == (3, size)
 
 
 def test_upsampling_spreads_events_over_more_distinct_times(video):

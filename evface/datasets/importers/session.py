@@ -116,9 +116,10 @@ def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int
 
 def _check_face_box_option(options: SessionOptions, rgb: RgbSource) -> None:
     """Refuse a ``face_box`` mostly outside the video's frame before any file is scanned
-    (:func:`~evface.datasets.importers.face_box.box_in_frame`, at the size the container states);
-    not where it fits the frame turned a quarter (a phone's rotation flag turns the decoded frames,
-    whose size :func:`_given_faces` checks it against after the scan)."""
+    (:func:`~evface.datasets.importers.face_box.box_in_frame`, at the size OpenCV states); not where
+    it fits the frame turned a quarter: a phone's rotation flag turns the decoded frames, whose size
+    :func:`_given_faces` checks it against after the scan, and a backend may state the stored size
+    (OpenCV's FFmpeg backend states the turned one, tests/test_sim_video.py)."""
     if options.face_box is None:
         return
     info = video_info(rgb.path)
