@@ -70,6 +70,20 @@ def test_au12_flow_is_at_the_mouth_corners(au12):
     assert ratio >= 3.0, f"mouth-corner flow only {ratio:.2f}x the face median"
 
 
+def test_rgb_flow_of_a_face_too_small_for_optical_flow_names_the_clip_and_the_options(au12):
+    """The lr-view camera sees this face about 15 px wide (was: 'DIS optical flow needs images of
+    at least 16x16 pixels, got (15, 15)', naming neither the clip nor an option)."""
+    _, clip, path = au12
+    w, h = face_box(clip, frame_stream(clip, "lr", "webcam30"))[2:]
+    assert min(w, h) < 16
+    with pytest.raises(DatasetError) as caught:
+        clip_input(path, InputSpec(kind="rgb-flow", sensor="lr", size=SIZE, time_steps=2, window="expression"))
+    assert str(caught.value) == (f"{path}: the face is {w}x{h} pixels in the 'rgb' frames, less than the 16x16 the "
+                                 "optical flow of --input rgb-flow needs (at the frames' own resolution, whatever "
+                                 "--size); give another --input, or an RGB camera that sees the face larger "
+                                 "(--sensor hd, --rgb-camera)")
+
+
 def test_apex_is_found_from_the_data(au12):
     _, clip, path = au12
     frames = clip.frames["rgb-webcam30-hd"]

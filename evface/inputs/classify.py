@@ -43,13 +43,13 @@ import numpy as np
 import torch
 
 from evface.checks import MAX_SENSOR_SIDE, as_flag, as_int
-from evface.errors import ParameterError
+from evface.errors import DatasetError, ParameterError, where
 from evface.events.ops import crop, resample_sensor
 from evface.events.representations import to_event_frames
 from evface.inputs.clip_view import (
     Box, check_sensor, check_window, face_box, frame_stream, read_view, resize_area, rgb_frames, time_window, to_gray,
 )
-from evface.inputs.flow import event_apex_us, flow_image, frame_apex_index
+from evface.inputs.flow import DIS_MIN_SIDE, event_apex_us, flow_image, frame_apex_index
 from evface.io.clip_reader import read_clip_meta
 from evface.io.clip_schema import FrameSeries
 from evface.sim.rgb import RGB_PRESETS
@@ -251,6 +251,26 @@ def rgb_input(frames: FrameSeries, box: Box, spec: InputSpec, t0: int, t1: int) 
     return at_edges[1:] - at_edges[:-1]
 
 
+def _check_flow_face(box: Box, stream: str, path: str | Path) -> None:
+    """A :class:`DatasetError` naming clip ``path`` and the options to change where the face box of
+    its ``stream`` frames is smaller than the DIS optical flow of ``rgb-flow`` can take (the flow is
+    computed at the frames' own resolution, so ``--size`` cannot help).
+
+    Examples
+    --------
+    >>> _check_flow_face((0, 0, 15, 20), "rgb", "c.h5")
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: c.h5: the face is 15x20 pixels in the 'rgb' frames, less than the 16x16 the optical flow of --input rgb-flow needs (at the frames' own resolution, whatever --size); give another --input, or an RGB camera that sees the face larger (--sensor hd, --rgb-camera)
+    """
+    w, h = box[2], box[3]
+    if min(w, h) < DIS_MIN_SIDE:
+        raise DatasetError(where(path, f"the face is {w}x{h} pixels in the {stream!r} frames, less than the "
+                                       f"{DIS_MIN_SIDE}x{DIS_MIN_SIDE} the optical flow of --input rgb-flow needs (at "
+                                       "the frames' own resolution, whatever --size); give another --input, or an RGB "
+                                       "camera that sees the face larger (--sensor hd, --rgb-camera)"))
+
+
 def clip_input(path: str | Path, spec: InputSpec) -> np.ndarray:
     """The float32 (T, C, size, size) input of one clip file (un-normalised: counts or intensities)."""
     if spec.kind in EVENT_KINDS:
@@ -267,6 +287,7 @@ def clip_input(path: str | Path, spec: InputSpec) -> np.ndarray:
     t0, t1 = time_window(clip, spec.window)
     box = face_box(clip, stream, path)
     if spec.kind == "rgb-flow":
+        _check_flow_face(box, stream, path)
         return flow_input(frames, box, spec, t0, t1, clip.apex_us if spec.oracle_apex else None)
     return rgb_input(frames, box, spec, t0, t1).astype(np.float32)
 
