@@ -133,6 +133,27 @@ def test_interpolation_on_a_recording_is_refused_before_any_work(tmp_path, capsy
     assert not run.exists()
 
 
+def test_evaluating_an_interpolation_run_on_a_recording_names_what_eval_can_do(fake, tmp_path, capsys):
+    # was: "... use --protocol extrapolation or events-only", an option evface eval has not
+    from evface.io.clip_reader import read_clip
+    from evface.io.clip_writer import write_clip
+
+    run = tmp_path / "run"
+    train_and_evaluate(fake, run, replace(TINY, protocol="interpolation", step_us=ReconstructConfig.step_us, epochs=1,
+                                          e2vid=False))
+    data = make_fake_dataset(tmp_path / "data", n_subjects=3, clips_per_subject=1, duration_us=300_000)
+    last = data / "clips" / "s02_c00.h5"  # the clip of the run's test subject
+    recording = read_clip(last)
+    recording.truth = {}
+    write_clip(last, recording)
+    assert main(["eval", str(run), "--data", str(data), "--out", str(tmp_path / "ev")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {last}: a recording (no truth frames) has no frames between its RGB frames to score interpolation "
+        f"on; {run} is an interpolation run: evaluate it on clips with truth frames (synthetic ones), or train a run "
+        "with --protocol extrapolation or events-only on this dataset")
+    assert not (tmp_path / "ev").exists()
+
+
 def test_folds_test_every_subject_once_and_never_leak():
     rows = [{"clip_id": f"c{i}", "subject": f"s{i % 7}"} for i in range(30)]
     name, parts = protocol_parts(replace(TINY, folds=3, val_fraction=0.2), rows)

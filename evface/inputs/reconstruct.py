@@ -73,10 +73,10 @@ from evface.io.clip_reader import read_clip, read_clip_meta
 from evface.io.clip_schema import Clip
 
 PROTOCOLS = ("extrapolation", "interpolation", "events-only")
-NO_INTERPOLATION = ("a recording (no truth frames) has no frames between its RGB frames to score interpolation on; "
-                    "use --protocol extrapolation or events-only")
-"""Why a recording's clip has no ``interpolation`` samples (:func:`clip_samples`; a training refuses
-such a dataset before any work)."""
+NOTHING_TO_INTERPOLATE = "a recording (no truth frames) has no frames between its RGB frames to score interpolation on"
+"""Why a recording's clip has no ``interpolation`` samples."""
+NO_INTERPOLATION = f"{NOTHING_TO_INTERPOLATE}; use --protocol extrapolation or events-only"
+"""The refusal of :func:`clip_samples` on such a clip (a training refuses such a dataset before any work)."""
 GRID_SENSOR = "hd"
 """The sensor whose face box and truth define the target grid of every sensor."""
 RGB_PRESET = RECORDED_PRESET

@@ -68,7 +68,7 @@ import torch
 
 from evface.errors import DatasetError, ParameterError, counted, where
 from evface.inputs.recon_dataset import build_samples, check_memory, sample_bytes, write_samples
-from evface.inputs.reconstruct import GRID_SENSOR, NO_INTERPOLATION, ReconSamples, ReconSpec
+from evface.inputs.reconstruct import GRID_SENSOR, NO_INTERPOLATION, NOTHING_TO_INTERPOLATE, ReconSamples, ReconSpec
 from evface.io.clip_reader import frames_and_truth_info
 from evface.io.dataset import DatasetFolder
 from evface.models.recon_baselines import fit_integration
@@ -192,15 +192,16 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = Reco
     return _prepare(Path(data), Path(run_dir), cfg, dist, log, "save" if cache else "none")[0]
 
 
-def _check_protocol(ds: DatasetFolder, spec: ReconSpec) -> None:
+def _check_protocol(ds: DatasetFolder, spec: ReconSpec, rows: Sequence[dict[str, Any]] | None = None,
+                    refusal: str = NO_INTERPOLATION) -> None:
     """Refuse ``interpolation`` on a dataset with a recording (a clip without truth frames: nothing
-    between its RGB frames to score), naming its clip, before the run starts any work (it printed
-    "building samples" first)."""
+    between its RGB frames to score) among ``rows`` (default: all of them), naming its clip and
+    saying ``refusal``, before the run starts any work (it printed "building samples" first)."""
     if spec.protocol != "interpolation":
         return
-    for row in ds.rows:
+    for row in ds.rows if rows is None else rows:
         if not frames_and_truth_info(ds.clip_path(row))[1].get(GRID_SENSOR, {}).get("count"):
-            raise DatasetError(where(ds.clip_path(row), NO_INTERPOLATION))
+            raise DatasetError(where(ds.clip_path(row), refusal))
 
 
 def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: parallel.DistInfo,
@@ -406,7 +407,8 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     parts = [group[0] for group in groups]  # the subjects of each group; its seeds are trained alike
     tested = [subj for p in parts for subj in p["test"]]
     if samples is None:
-        rows = DatasetFolder.open(data).rows
+        ds = DatasetFolder.open(data)
+        rows = ds.rows
         seen = run_clips.seen_in_training(run_dir, data, rows)
         other_ids = {str(r["clip_id"]) for r, known in zip(rows, seen) if not known}
         n_rows, rows = len(rows), [r for r, known in zip(rows, seen) if not known or str(r["subject"]) in set(tested)]
@@ -414,6 +416,9 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
         if not rows:
             raise ParameterError(f"{data} has no clip of the run's test subjects ({', '.join(tested)}) and no clip "
                                  "the run never saw")
+        _check_protocol(ds, spec, rows, f"{NOTHING_TO_INTERPOLATE}; {run_dir} is an interpolation run: evaluate it on "
+                                        "clips with truth frames (synthetic ones), or train a run with --protocol "
+                                        "extrapolation or events-only on this dataset")  # was: '--protocol', which eval has not
         s = build_samples(data, rows, spec)
     else:
         other_ids, left_out = set(), 0
