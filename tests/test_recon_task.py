@@ -133,6 +133,24 @@ def test_interpolation_on_a_recording_is_refused_before_any_work(tmp_path, capsy
     assert not run.exists()
 
 
+def test_a_clip_without_its_rgb_frames_is_one_line_naming_the_options(tmp_path, capsys):
+    # was: "no 'rgb' frames in this clip (the rgb inputs and reconstruction need them)", no way out named
+    from evface.io.clip_reader import read_clip
+    from evface.io.clip_writer import write_clip
+
+    data = make_fake_dataset(tmp_path / "data", n_subjects=3, clips_per_subject=1, duration_us=300_000)
+    first = data / "clips" / "s00_c00.h5"
+    clip = read_clip(first)
+    clip.frames = {}
+    write_clip(first, clip)
+    run = tmp_path / "run"
+    assert main(["train", "reconstruct", "--data", str(data), "--out", str(run), "--epochs", "1"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (  # after "building samples ..."
+        f"error: {first}: no 'rgb' frames in this clip: the RGB inputs of train classify (--input rgb, rgb-diff, "
+        "rgb-flow) and every protocol of train reconstruct need them; give clips that have them, or classify with "
+        "--input events or events-apex")
+    assert not run.exists()
+
 def test_evaluating_an_interpolation_run_on_a_recording_names_what_eval_can_do(fake, tmp_path, capsys):
     # was: "... use --protocol extrapolation or events-only", an option evface eval has not
     from evface.io.clip_reader import read_clip

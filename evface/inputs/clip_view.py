@@ -154,6 +154,11 @@ def read_view(path: str | Path, sensor: str | None, *, frames: bool | Sequence[s
     return read_clip(path, sensors=[sensor], frames=frames, truth=truth)
 
 
+NEEDS_FRAMES = ("the RGB inputs of train classify (--input rgb, rgb-diff, rgb-flow) and every protocol of train "
+                "reconstruct need them; give clips that have them, or classify with --input events or events-apex")
+"""What a clip without the RGB frames asked for cannot be used for, and the ways out (:func:`rgb_frames`)."""
+
+
 def rgb_frames(clip: Clip, source: str | Path | None = None, stream: str = "rgb") -> FrameSeries:
     """The clip's frames of ``stream`` (default ``rgb``); a DatasetError when it has none.
 
@@ -165,11 +170,11 @@ def rgb_frames(clip: Clip, source: str | Path | None = None, stream: str = "rgb"
     >>> rgb_frames(Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 3), "c.h5")
     Traceback (most recent call last):
     ...
-    evface.errors.DatasetError: c.h5: no 'rgb' frames in this clip (the rgb inputs and reconstruction need them)
+    evface.errors.DatasetError: c.h5: no 'rgb' frames in this clip: the RGB inputs of train classify (--input rgb, rgb-diff, rgb-flow) and every protocol of train reconstruct need them; give clips that have them, or classify with --input events or events-apex
     """
     frames = clip.frames.get(stream)
     if frames is None or len(frames.t_us) == 0:
-        raise DatasetError(where(source, f"no {stream!r} frames in this clip (the rgb inputs and reconstruction need them)"))
+        raise DatasetError(where(source, f"no {stream!r} frames in this clip: {NEEDS_FRAMES}"))
     return frames
 
 
