@@ -121,6 +121,25 @@ def test_a_classification_size_too_small_for_the_depth_names_both_options(tmp_pa
     assert not (tmp_path / "run").exists()
 
 
+
+@pytest.mark.parametrize("args, says", [
+    (["--time-steps", "1"], "(--time-steps 1), which it cannot normalise; give --size 9 or more, --depth 2 or less, "
+                            "--norm none or --time-steps 2 or more"),
+    (["--model", "ann"], "(--model ann), which it cannot normalise; give --size 9 or more, --depth 2 or less or "
+                         "--norm none"),
+])
+def test_a_one_pixel_last_stage_batchnorm_could_not_normalise_is_refused(tmp_path, capsys, args, says):
+    # was: training started, then "internal error: ValueError: Expected more than 1 value per channel when training"
+    # (exit 1) at the first batch of one clip, leaving config.json, data-clips.json and inputs.pt behind
+    assert main(["train", "classify", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--size", "8",
+                 "--depth", "3", *args]) == 2
+    assert capsys.readouterr().err.strip() == ("error: --size 8 with --depth 3: the last stage is 1 x 1 pixel, so its "
+                                               "BatchNorm (--norm td) would see one value per channel from a batch of "
+                                               f"one clip {says}")
+    assert not (tmp_path / "run").exists()
+    for ok in ({"time_steps": 2}, {"time_steps": 1, "norm": "none"}, {"time_steps": 1, "size": 9}):
+        assert ClassifyConfig(**{"size": 8, "depth": 3, **ok}).depth == 3
+
 def test_delays_beyond_the_time_steps_name_both_options(tmp_path, capsys):
     # was "delays must lie in [1, time_steps = 4]", naming neither option
     assert main(["train", "classify", "--data", str(tmp_path), "--out", str(tmp_path / "run"),

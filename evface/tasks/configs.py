@@ -285,10 +285,36 @@ class ClassifyConfig(TaskConfig):
         if self.size < 2 ** self.depth:
             raise ParameterError(f"--size {self.size} is too small for --depth {self.depth}: each stage halves it, "
                                  f"so at least {2 ** self.depth}")
+        self._check_last_stage_norm()
         if self.delays > self.time_steps:
             raise ParameterError(f"--delays {self.delays} is more than --time-steps {self.time_steps}: the stem's "
                                  f"delays span at most the steps; give --delays {self.time_steps} or less, or more "
                                  "--time-steps")
+
+    def _check_last_stage_norm(self) -> None:
+        """Refuse a network whose last stage is 1 x 1 pixel (``--size`` = 2 ** ``--depth``) with
+        BatchNorm (``--norm td``) over a single value per channel in a batch of one clip (the
+        ANN twin stacks the steps as channels, so only its time steps add none): training raised
+        "Expected more than 1 value per channel" (an internal error) as soon as a batch held one clip,
+        e.g. the last of an epoch.
+
+        Examples
+        --------
+        >>> ClassifyConfig(size=8, depth=3, time_steps=1)
+        Traceback (most recent call last):
+        ...
+        evface.errors.ParameterError: --size 8 with --depth 3: the last stage is 1 x 1 pixel, so its BatchNorm (--norm td) would see one value per channel from a batch of one clip (--time-steps 1), which it cannot normalise; give --size 9 or more, --depth 2 or less, --norm none or --time-steps 2 or more
+        >>> ClassifyConfig(size=8, depth=3, time_steps=2).depth  # two steps: two values per channel
+        3
+        """
+        if self.norm != "td" or self.size != 2 ** self.depth or (self.model == "snn" and self.time_steps > 1):
+            return
+        steps = "--model ann" if self.model == "ann" else "--time-steps 1"
+        ways = [f"--size {self.size + 1} or more", f"--depth {self.depth - 1} or less", "--norm none"]
+        ways += [] if self.model == "ann" else ["--time-steps 2 or more"]
+        raise ParameterError(f"--size {self.size} with --depth {self.depth}: the last stage is 1 x 1 pixel, so its "
+                             f"BatchNorm (--norm td) would see one value per channel from a batch of one clip ({steps}), "
+                             f"which it cannot normalise; give {', '.join(ways[:-1])} or {ways[-1]}")
 
 
 @dataclass(frozen=True)
