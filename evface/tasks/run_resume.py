@@ -94,11 +94,7 @@ def resume_warning(run_dir: str | Path) -> str | None:
     >>> resume_warning("no-run-here") is None
     True
     """
-    try:
-        config = read_json(Path(run_dir) / CONFIG)
-    except FormatError:  # no run yet, or one that a resume refuses naming its file
-        return None
-    begun_by = config.get(VERSION) if isinstance(config, dict) else None
+    begun_by = _recorded_version(run_dir)
     if begun_by is None or not newer_than_this(begun_by) or version_warning(run_dir) is not None:
         return None
     return (f"warning: {run_dir}: resumed a run of evface {begun_by}, newer than this evface {__version__}: what this "
@@ -121,12 +117,18 @@ def newest_version(run_dir: str | Path) -> str:
     >>> newest_version("r8"), newest_version("no-run-here") == __version__
     ('999.0', True)
     """
+    recorded = _recorded_version(run_dir)
+    return str(recorded) if recorded is not None and newer_than_this(recorded) else __version__
+
+
+def _recorded_version(run_dir: str | Path) -> Any:
+    """The evface version the ``config.json`` of ``run_dir`` records; ``None`` for no run yet, a run
+    that names none, or a ``config.json`` that a resume refuses naming it."""
     try:
         config = read_json(Path(run_dir) / CONFIG)
-    except FormatError:  # no run yet, or one that a resume refuses naming its file
-        return __version__
-    recorded = config.get(VERSION) if isinstance(config, dict) else None
-    return str(recorded) if recorded is not None and newer_than_this(recorded) else __version__
+    except FormatError:
+        return None
+    return config.get(VERSION) if isinstance(config, dict) else None
 
 
 def _release(version: str) -> tuple[int, ...]:
