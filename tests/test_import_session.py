@@ -390,6 +390,31 @@ def test_cli_a_trigger_first_frame_past_the_video_is_refused_before_the_event_sc
     assert_nothing_written(tmp_path / "ds")
 
 
+@pytest.mark.parametrize("aus", ["0", "1+2+123456789012345678901"])
+def test_cli_an_au_number_no_facs_code_has_is_refused_before_any_event_file_is_read(session, tmp_path, capsys,
+                                                                                   monkeypatch, aus):
+    """An annotation row's AU 0 (a table's "no AU"), or a number past int64, was refused only when
+    its clip was written, after every scan, as "ds.partial/clips/s01_a.h5: Clip.aus must be >= 1"
+    (or "in [1, ...]"), naming the unfinished clip file instead of the table line."""
+    import evface.datasets.importers.session as mod
+
+    def read_events(*args, **kwargs):
+        raise AssertionError("an event file was read")
+
+    for name in ("_triggers", "_scan", "EventWindows"):
+        monkeypatch.setattr(mod, name, read_events)
+    root, _ = session
+    table = (root / "annotations.csv").read_text().replace(",1+2,", f",{aus},")
+    (tmp_path / "ann.csv").write_text(table)
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb",
+                 str(root / "rgb.mp4"), "--annotations", str(tmp_path / "ann.csv"), "--no-faces", "--face-box",
+                 "40,24,48,48"]) == 2
+    au = aus.split("+")[-1]
+    assert capsys.readouterr().err.strip() == (f"error: {tmp_path / 'ann.csv'}: line 2: action unit {au} in {aus!r} is not "
+                                               "a FACS code (1 to 99); write no AUs as '', '-' or 'none'")
+    assert_nothing_written(tmp_path / "ds")
+
+
 @pytest.mark.parametrize("kw, unused", [
     ({"sync": "trigger", "offset_us": 5}, "offset_us (--offset)"),
     ({"sync": "offset", "offset_us": 5, "trigger_channel": 1}, "trigger_channel (--trigger-channel)"),

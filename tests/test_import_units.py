@@ -53,6 +53,10 @@ def test_parse_aus_forms():
     assert label_from_aus([2, 1]) == "AU1+2" and label_from_aus([]) == "none"
     with pytest.raises(DatasetError, match="'smile'"):
         parse_aus("12+smile", source="x.csv: line 3")
+    for bad in ("0", "AU100", "L12+R0"):  # was: taken, and refused only when the clip was written
+        with pytest.raises(DatasetError, match=r"^x.csv: line 3: action unit (0|100) in .* is not a FACS code \(1 to 99\)"):
+            parse_aus(bad, source="x.csv: line 3")
+    assert parse_aus("AU99+1") == [1, 99]
 
 
 def test_class_labels():

@@ -10,6 +10,8 @@ from evface.errors import DatasetError, ParameterError, where
 from evface.face.aus import CLASS_SETS
 
 _AU_TOKEN = re.compile(r"^(?:[LRB])?(?:AU)?\s*([0-9]+)[a-eA-E]?$", re.IGNORECASE)
+MAX_AU = 99
+"""The highest FACS code (action units 1 to 46, head and eye positions 50 to 66, gross behaviour up to 98)."""
 
 
 def parse_aus(text: str, *, source: str | None = None) -> list[int]:
@@ -17,7 +19,9 @@ def parse_aus(text: str, *, source: str | None = None) -> list[int]:
 
     Separators are ``+``, ``,``, ``;``, ``/`` or spaces; ``L``/``R``/``B`` side prefixes, an
     ``AU`` prefix (also ``AU 12``) and a FACS intensity letter suffix (``12C``) are dropped. Duplicates are
-    removed and the result is sorted. ``"/"``, ``"-"`` and the empty string mean no AUs.
+    removed and the result is sorted. ``"/"``, ``"-"`` and the empty string mean no AUs; a number
+    outside 1 to :data:`MAX_AU` is refused (was: AU 0 refused only when the clip was written, after
+    the scans, naming the unfinished clip file instead of the table line).
 
     Examples
     --------
@@ -27,6 +31,10 @@ def parse_aus(text: str, *, source: str | None = None) -> list[int]:
     ([4, 12], [6, 12])
     >>> parse_aus("")
     []
+    >>> parse_aus("1+0", source="t.csv: line 2")
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: t.csv: line 2: action unit 0 in '1+0' is not a FACS code (1 to 99); write no AUs as '', '-' or 'none'
     """
     text = str(text).strip()
     if text in ("", "/", "-", "none", "None"):
@@ -38,7 +46,11 @@ def parse_aus(text: str, *, source: str | None = None) -> list[int]:
         m = _AU_TOKEN.match(token)
         if m is None:
             raise DatasetError(where(source, f"cannot read action unit {token!r} in {text!r} (expected e.g. '1+2' or 'AU12')"))
-        aus.add(int(m.group(1)))
+        au = int(m.group(1))
+        if not 1 <= au <= MAX_AU:
+            raise DatasetError(where(source, f"action unit {au} in {text!r} is not a FACS code (1 to {MAX_AU}); write no "
+                                             "AUs as '', '-' or 'none'"))
+        aus.add(au)
     return sorted(aus)
 
 
