@@ -345,6 +345,26 @@ def test_overwrite_never_deletes_a_folder_that_is_not_a_dataset(corpus, tmp_path
     assert (documents / "thesis.tex").read_text() == "keep"
 
 
+@pytest.mark.parametrize("inside", ["table", "root"])
+def test_cli_overwrite_of_a_dataset_holding_the_table_or_corpus_is_refused(corpus, tmp_path, capsys, inside):
+    """A table (or the corpus itself) kept in the earlier dataset that --overwrite replaces was read,
+    and then deleted with that dataset when the new one took its place."""
+    out = tmp_path / "ds"
+    (out / "clips").mkdir(parents=True)
+    (out / "manifest.csv").write_text("clip_id,subject,label,file\n")
+    root, table = corpus, out / "table.csv"
+    shutil.copy(corpus / "table.csv", table)
+    if inside == "root":
+        root, table = shutil.copytree(corpus, out / "casme"), corpus / "table.csv"
+    assert main(["import", "corpus", str(root), str(table), str(out), "--sensor", "davis346:24x20", "--upsample", "1",
+                 "--overwrite"]) == 2
+    name = "the annotation table (TABLE)" if inside == "table" else "the corpus folder (ROOT)"
+    assert capsys.readouterr().err.strip() == (f"error: {out}: {name} {table if inside == 'table' else root} lies in the "
+                                               f"output folder, which overwrite (--overwrite) replaces whole; move it out "
+                                               f"of {out} or give OUT another folder")
+    assert (table if inside == "table" else root / "table.csv").read_text() == (corpus / "table.csv").read_text()
+
+
 def test_cli_import_corpus(corpus, tmp_path):
     code = main(["import", "corpus", str(corpus), str(corpus / "table.csv"), str(tmp_path / "ds"),
                  "--sensor", "davis346:24x20", "--rgb-fps", "30", "--upsample", "1", "--classes", "default"])

@@ -415,6 +415,30 @@ def test_cli_an_au_number_no_facs_code_has_is_refused_before_any_event_file_is_r
     assert_nothing_written(tmp_path / "ds")
 
 
+def test_cli_overwrite_of_a_dataset_holding_an_input_is_refused_before_any_file_is_read(session, tmp_path, capsys,
+                                                                                       monkeypatch):
+    """An annotation table kept in the earlier dataset that --overwrite replaces was read, and then
+    deleted with that dataset when the new one took its place."""
+    import evface.datasets.importers.session as mod
+
+    def read_events(*args, **kwargs):
+        raise AssertionError("an event file was read")
+
+    for name in ("_triggers", "_scan", "EventWindows"):
+        monkeypatch.setattr(mod, name, read_events)
+    root, _ = session
+    out = tmp_path / "ds"
+    out.mkdir()
+    (out / "manifest.csv").write_text("clip_id,subject,label,file\n")
+    shutil.copy(root / "annotations.csv", out / "ann.csv")
+    assert main(["import", "session", str(out), "--events", f"hd={root / 'hd.raw'}", "--rgb", str(root / "rgb.mp4"),
+                 "--annotations", str(out / "ann.csv"), "--no-faces", "--face-box", "40,24,48,48", "--overwrite"]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {out}: the annotation table (--annotations) {out / 'ann.csv'} lies "
+                                               f"in the output folder, which overwrite (--overwrite) replaces whole; move "
+                                               f"it out of {out} or give OUT another folder")
+    assert (out / "ann.csv").read_text() == (root / "annotations.csv").read_text()
+
+
 @pytest.mark.parametrize("kw, unused", [
     ({"sync": "trigger", "offset_us": 5}, "offset_us (--offset)"),
     ({"sync": "offset", "offset_us": 5, "trigger_channel": 1}, "trigger_channel (--trigger-channel)"),

@@ -2,16 +2,16 @@
 renamed onto ``OUT`` when whole.
 
 Before the work begins, ``OUT`` is checked (:func:`check_replaceable`: new, empty, or an earlier
-dataset to overwrite; :func:`check_apart`: not one of the folders read); an ``OUT.partial`` that an
-interrupted run left is removed (:func:`remove_partial`), and the finished one replaces ``OUT``
-(:func:`publish_partial`).
+dataset to overwrite; :func:`check_apart`: not one of the folders read;
+:func:`check_inputs_outside`: holding no file read); an ``OUT.partial`` that an interrupted run left
+is removed (:func:`remove_partial`), and the finished one replaces ``OUT`` (:func:`publish_partial`).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from evface.errors import DatasetError, ParameterError, where
@@ -76,6 +76,26 @@ def check_apart(out: str | Path, sources: Sequence[str | Path]) -> None:
         there = Path(source).resolve()
         if here == there or there in here.parents or here in there.parents:
             raise ParameterError(f"{out}: overlaps the dataset folder {source}; give OUT a folder of its own")
+
+
+def check_inputs_outside(out: str | Path, inputs: Mapping[str, str | Path | None]) -> None:
+    """Refuse an ``out`` folder that is, or holds, a file or folder the command reads (``inputs``:
+    how the error names each, its path or None): replacing the earlier dataset there (``overwrite``)
+    deletes the whole folder, so the input would be lost (a :class:`ParameterError` naming both).
+
+    Examples
+    --------
+    >>> check_inputs_outside("ds", {"the annotation table (--annotations)": "session/ann.csv", "the timestamps": None})
+    >>> check_inputs_outside("ds", {"the annotation table (--annotations)": "ds/ann.csv"})
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: ds: the annotation table (--annotations) ds/ann.csv lies in the output folder, which overwrite (--overwrite) replaces whole; move it out of ds or give OUT another folder
+    """
+    here = Path(out).resolve()
+    for name, path in inputs.items():
+        if path is not None and (here == Path(path).resolve() or here in Path(path).resolve().parents):
+            raise ParameterError(f"{out}: {name} {path} lies in the output folder, which overwrite (--overwrite) replaces "
+                                 f"whole; move it out of {out} or give OUT another folder")
 
 
 def remove_partial(tmp: str | Path) -> None:

@@ -66,7 +66,7 @@ from evface.events.core import concatenate
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json
-from evface.io.dataset_output import check_replaceable, publish_partial, remove_partial
+from evface.io.dataset_output import check_inputs_outside, check_replaceable, publish_partial, remove_partial
 from evface.io.manifest import case_twins, differ_in_case, write_manifest
 from evface.sim.dvs import DvsSimulator
 from evface.sim.dvs_params import DvsParams
@@ -302,6 +302,7 @@ def import_corpus(
     if not root.is_dir():
         raise DatasetError(where(root, "corpus folder not found"))
     check_replaceable(out, options.overwrite)
+    check_inputs_outside(out, {"the corpus folder (ROOT)": root, "the annotation table (TABLE)": table})
     rows = read_corpus_table(table)
     skipped = []
     if options.classes:

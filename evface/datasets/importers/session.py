@@ -58,7 +58,7 @@ from evface.checks import within_memory
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json
-from evface.io.dataset_output import check_replaceable, publish_partial, remove_partial
+from evface.io.dataset_output import check_inputs_outside, check_replaceable, publish_partial, remove_partial
 from evface.io.manifest import write_manifest
 from evface.datasets.importers.annotations import read_annotations
 from evface.datasets.importers.au_labels import class_set, label_from_classes
@@ -112,6 +112,14 @@ def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int
         ev["t"] = sync.to_session_us(ev["t"]) - start_us
     ev = ev[np.searchsorted(ev["t"], 0):np.searchsorted(ev["t"], end_us - start_us)]  # sorted: a view, not a copy
     return crop(ev, roi) if roi is not None else ev
+
+
+def _inputs(events: list[EventSource], rgb: RgbSource, annotations: str | Path) -> dict[str, Path | str | None]:
+    """The files and folders a session import reads, by how its errors name them."""
+    return {"the annotation table (--annotations)": annotations, "the RGB video (--rgb)": rgb.path,
+            "the frame timestamps (--rgb-timestamps)": rgb.timestamps,
+            **{f"the event file of sensor {s.name!r} (--events)": s.path for s in events},
+            **{f"the point pairs of sensor {s.name!r} (--points)": s.points for s in events}}
 
 
 def _check_face_box_option(options: SessionOptions, rgb: RgbSource) -> None:
@@ -320,6 +328,7 @@ def import_session(
     if "rgb" in names:
         raise ParameterError("'rgb' is the RGB camera's name; choose another sensor name")
     check_replaceable(out, options.overwrite)
+    check_inputs_outside(out, _inputs(events, rgb, annotations))
     for s in events:
         if not Path(s.path).is_file():
             raise FormatError(where(s.path, f"event file of sensor {s.name!r} not found"))
