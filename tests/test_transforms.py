@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -176,18 +177,42 @@ def test_compose_of_no_transforms_is_refused_where_it_is_built(transforms, messa
 
 def test_an_error_of_a_composed_step_names_the_step_and_keeps_its_type():
     """Was: "events must be a 1-D array ..., got float32" with no word of which step of the
-    pipeline failed, or that its input came from a representation before it."""
+    pipeline failed, or that its input came from the step before it."""
+    def as_frames(events):
+        return EventFrames(SENSOR, 2)(events)
+
     with pytest.raises(EventsError, match=r"^Compose\.transforms\[1\] FlipPolarity\(\): events must be a 1-D array of "
                                           r"dtype .*, got float32; its input, what transforms\[0\] gave, is a float32 "
-                                          r"array of shape \(2, 2, 12, 16\), not events: a step that gives no events "
-                                          r"\(a representation\) must be the last$"):
-        Compose((EventFrames(SENSOR, 2), FlipPolarity()))(EVENTS)
+                                          r"array of shape \(2, 2, 12, 16\), not events$"):
+        Compose((as_frames, FlipPolarity()))(EVENTS)
     with pytest.raises(ParameterError, match=r"^Compose\.transforms\[1\] DropEvents\(fraction=2\.0, seed=0\): "
                                              r"drop fraction must be a finite number in \[0, 1\], got 2\.0$"):
         Compose((FlipPolarity(), DropEvents(2.0, 0)))(EVENTS)
     # a transform called alone: its message as it was
     with pytest.raises(ParameterError, match=r"^drop fraction must be a finite number in \[0, 1\], got 2\.0$"):
         DropEvents(2.0, 0)(EVENTS)
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    (EventFrames(SENSOR, 2), FlipPolarity()),
+    (CountImage(SENSOR), Compose(())),
+    (Compose((Crop((0, 0, 4, 4)), TimeSurface((4, 4), 100.0))), VoxelGrid((4, 4), 2)),
+])
+def test_a_transform_after_a_representation_is_refused_where_the_pipeline_is_built(before, after):
+    """Was: accepted, then an EventsError at the first call, far from where the pipeline was written."""
+    message = (rf"^Compose\.transforms\[2\] {re.escape(repr(after))} takes events, but transforms\[1\] "
+               rf"{re.escape(repr(before))} gives none \(a representation\): move the representation after it")
+    with pytest.raises(ParameterError, match=message):
+        Compose((FlipLR(SENSOR), before, after))
+
+
+def test_a_callable_of_ones_own_may_follow_a_representation():
+    """As in Tonic (``ToFrame`` then ``torch.from_numpy``); an evface transform after that callable
+    is not refused, as the callable may give events again."""
+    flat = Compose((CountImage(SENSOR), np.ravel))(EVENTS)
+    np.testing.assert_array_equal(flat, CountImage(SENSOR)(EVENTS).ravel())
+    again = Compose((CountImage(SENSOR), lambda _: EVENTS, FlipPolarity()))(EVENTS)
+    np.testing.assert_array_equal(again, FlipPolarity()(EVENTS))
 
 
 def test_an_error_of_ones_own_composed_callable_is_raised_as_it_is_with_the_step_in_a_note():

@@ -387,12 +387,14 @@ class Compose(_Transform):
     As in Tonic, a Compose of no transforms is the identity: it returns the array it is given (the
     same object). The input is checked to be an events array whatever the transforms (an
     ``EventsError``, as every transform here gives; was: ``Compose(())`` returned a list as given).
-    An error of a step names it, ``Compose.transforms[i]`` and its repr, before its own message,
-    keeping its type; where the step's input was no events array, the message says what the step
-    before gave: a representation (``EventFrames``, ``VoxelGrid``, ``TimeSurface``, ``CountImage``)
-    or any callable that returns no events must be the last step. An error that is no
-    :class:`~evface.errors.EvfaceError` (a bug in a callable of one's own) is raised as it is, the
-    step named in a note under its traceback.
+    As in Tonic, a callable of one's own may follow a representation (``EventFrames``,
+    ``VoxelGrid``, ``TimeSurface``, ``CountImage``), e.g. ``torch.from_numpy``; a transform of this
+    module right after one (or after a Compose ending in one) cannot read its array and is a
+    ``ParameterError`` where the pipeline is built, naming both steps. An error of a step names it,
+    ``Compose.transforms[i]`` and its repr, before its own message, keeping its type; where the
+    step's input was no events array, the message says what the step before gave. An error that is
+    no :class:`~evface.errors.EvfaceError` (a bug in a callable of one's own) is raised as it is,
+    the step named in a note under its traceback.
 
     Examples
     --------
@@ -404,10 +406,12 @@ class Compose(_Transform):
     Compose(transforms=(FlipPolarity(),))
     >>> Compose(())(ev) is ev
     True
-    >>> Compose((CountImage((8, 8)), FlipPolarity()))(ev)
+    >>> Compose((CountImage((8, 8)), np.ravel))(ev).shape  # a callable of one's own after a representation
+    (128,)
+    >>> Compose((CountImage((8, 8)), FlipPolarity()))
     Traceback (most recent call last):
     ...
-    evface.errors.EventsError: Compose.transforms[1] FlipPolarity(): events must be a 1-D array of dtype [('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', 'i1')], got float32; its input, what transforms[0] gave, is a float32 array of shape (2, 8, 8), not events: a step that gives no events (a representation) must be the last
+    evface.errors.ParameterError: Compose.transforms[1] FlipPolarity() takes events, but transforms[0] CountImage(sensor_size=(8, 8)) gives none (a representation): move the representation after it (only callables of one's own, such as torch.from_numpy, may follow a representation)
     """
 
     transforms: Sequence[Callable[[np.ndarray], np.ndarray]]
@@ -418,6 +422,11 @@ class Compose(_Transform):
         for i, transform in enumerate(self.transforms):
             if not callable(transform):
                 raise ParameterError(f"Compose.transforms[{i}] must be a transform (callable), got {transform!r}")
+            if i and isinstance(transform, _Transform) and _gives_no_events(self.transforms[i - 1]):
+                raise ParameterError(
+                    f"Compose.transforms[{i}] {transform!r} takes events, but transforms[{i - 1}] "
+                    f"{self.transforms[i - 1]!r} gives none (a representation): move the representation after "
+                    "it (only callables of one's own, such as torch.from_numpy, may follow a representation)")
         super().__post_init__()
 
     def __call__(self, events: np.ndarray) -> np.ndarray:
@@ -425,6 +434,23 @@ class Compose(_Transform):
         for i, transform in enumerate(self.transforms):
             events = _step(i, transform, events)
         return events
+
+
+_REPRESENTATIONS = (EventFrames, VoxelGrid, TimeSurface, CountImage)
+"""The transforms that give an array of no events (frames, a grid, a surface or an image)."""
+
+
+def _gives_no_events(transform: object) -> bool:
+    """Whether ``transform`` surely gives no events: a representation, or a Compose ending in one.
+
+    Examples
+    --------
+    >>> _gives_no_events(CountImage((4, 4))), _gives_no_events(Compose((CountImage((4, 4)), np.ravel)))
+    (True, False)
+    """
+    if isinstance(transform, Compose):
+        return bool(transform.transforms) and _gives_no_events(transform.transforms[-1])
+    return isinstance(transform, _REPRESENTATIONS)
 
 
 def _step(i: int, transform: Callable[[np.ndarray], np.ndarray], events: np.ndarray) -> np.ndarray:
@@ -445,8 +471,7 @@ def _input_note(i: int, value: object) -> str:
         check_array(value)
     except EventsError:
         what = f"a {value.dtype} array of shape {value.shape}" if isinstance(value, np.ndarray) else f"a {type(value).__name__}"
-        return (f"; its input, what transforms[{i - 1}] gave, is {what}, not events: a step that gives no events "
-                "(a representation) must be the last")
+        return f"; its input, what transforms[{i - 1}] gave, is {what}, not events"
     return ""
 
 
