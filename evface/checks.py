@@ -41,6 +41,14 @@ INT64 = (-(2**63), 2**63 - 1)
 MAX_SENSOR_SIDE = 2**16
 """The widest sensor an events array can address (``x`` and ``y`` are uint16)."""
 
+MAX_GRID_SIDE = 1024
+"""The largest side of the square grid a model sees (``InputSpec.size``, ``ReconSpec.size``, the
+tasks' ``--size``): more pixels than any event camera has across a face."""
+
+MAX_TIME_BINS = 256
+"""The most time bins of a model's input (``InputSpec.time_steps``, ``ReconSpec.n_bins``, the
+tasks' ``--time-steps`` and ``--n-bins``)."""
+
 Roi = tuple[int, int, int, int]
 """``(x0, y0, width, height)`` of a window on the full sensor array, in pixels."""
 
@@ -349,5 +357,5 @@ def checked_roi(roi: object, sensor_size: object, shown: str | None = None) -> R
     return (x0, y0, w, h)
 
 
-__all__ = ["INT64", "MAX_SENSOR_SIDE", "Roi", "as_box", "as_flag", "as_int", "as_real", "checked_roi", "finite", "number_fields", "numbers",
+__all__ = ["INT64", "MAX_GRID_SIDE", "MAX_SENSOR_SIDE", "MAX_TIME_BINS", "Roi", "as_box", "as_flag", "as_int", "as_real", "checked_roi", "finite", "number_fields", "numbers",
            "real_dtype", "sensor_dims", "within_memory"]

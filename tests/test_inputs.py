@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -19,6 +20,7 @@ from evface.inputs.clip_view import SENSORS, box_in_image, face_box, time_window
 from evface.inputs.reconstruct import ReconSpec, clip_samples
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
+from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +74,34 @@ def test_specs_refuse_numbers_that_are_no_setting(make, message):
     flag, a nan gamma made every target nan); the first use named ``n_bins`` or raised a TypeError."""
     with pytest.raises(ParameterError, match=f"^{message}$"):
         make()
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: ReconSpec(size=10**9), r"size must be in \[16, 1024\], got 1000000000"),
+    (lambda: ReconSpec(n_bins=257), r"n_bins must be in \[1, 256\], got 257"),
+    (lambda: InputSpec(size=1025), r"size must be in \[4, 1024\], got 1025"),
+    (lambda: InputSpec(time_steps=10**9), r"time_steps must be in \[1, 256\], got 1000000000"),
+])
+def test_specs_refuse_sizes_past_the_limits_of_the_tasks(make, message):
+    """Were taken; the first use was a memory refusal naming ``n_bins`` and ``sensor_size`` of the
+    representation underneath (a 10**9 ReconSpec.size or InputSpec.time_steps)."""
+    with pytest.raises(ParameterError, match=f"^{message}$"):
+        make()
+
+
+@pytest.mark.parametrize("spec,config,names", [
+    (InputSpec, ClassifyConfig, {"size": "size", "time_steps": "time_steps"}),
+    (ReconSpec, ReconstructConfig, {"size": "size", "n_bins": "n_bins"}),
+])
+def test_the_specs_take_what_the_tasks_settings_take(spec, config, names):
+    """A spec's size and bins run over the range of the task's setting, no more, no less."""
+    settings = {f.name: f.metadata for f in dataclasses.fields(config)}
+    for field, setting in names.items():
+        low, high = settings[setting]["min"], settings[setting]["max"]
+        assert getattr(spec(**{field: low}), field) == low and getattr(spec(**{field: high}), field) == high
+        for outside in (low - 1, high + 1):
+            with pytest.raises(ParameterError, match=f"^{field} must be in "):
+                spec(**{field: outside})
 
 
 def test_specs_store_whole_floats_as_ints_and_leak_rates_as_a_tuple():

@@ -42,7 +42,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from evface.checks import MAX_SENSOR_SIDE, as_flag, as_int
+from evface.checks import MAX_GRID_SIDE, MAX_TIME_BINS, as_flag, as_int
 from evface.errors import DatasetError, ParameterError, where
 from evface.events.ops import crop, resample_sensor
 from evface.events.representations import to_event_frames
@@ -83,6 +83,9 @@ class InputSpec:
     the RGB camera matches), ``time_steps`` T, crop ``size``, colour, window, RGB camera preset
     and whether the apex comes from the annotation.
 
+    ``time_steps`` is at most :data:`~evface.checks.MAX_TIME_BINS` (256) and ``size`` 4 to
+    :data:`~evface.checks.MAX_GRID_SIDE` (1024), as ``evface train classify`` takes them.
+
     Examples
     --------
     >>> InputSpec(kind="rgb", color=True).channels, InputSpec(kind="rgb-flow").channels, InputSpec(sensor="lr").camera
@@ -91,6 +94,10 @@ class InputSpec:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: time_steps must be a whole number, got 2.5
+    >>> InputSpec(size=10**9)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: size must be in [4, 1024], got 1000000000
     """
 
     kind: str = "events"
@@ -108,8 +115,8 @@ class InputSpec:
         check_window(self.window)
         if self.rgb_camera not in RGB_PRESETS:
             raise ParameterError(f"rgb_camera must be one of {sorted(RGB_PRESETS)}, not {self.rgb_camera!r}")
-        for name, value in (("time_steps", as_int("time_steps", self.time_steps, 1)),
-                            ("size", as_int("size", self.size, 4, MAX_SENSOR_SIDE)),
+        for name, value in (("time_steps", as_int("time_steps", self.time_steps, 1, MAX_TIME_BINS)),
+                            ("size", as_int("size", self.size, 4, MAX_GRID_SIDE)),
                             ("color", as_flag("color", self.color)), ("oracle_apex", as_flag("oracle_apex", self.oracle_apex))):
             object.__setattr__(self, name, value)  # 8.0 stored as 8, as the arrays' shapes take it
 

@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import as_int, as_real
+from evface.checks import INT64, MAX_GRID_SIDE, MAX_TIME_BINS, as_int, as_real
 from evface.errors import DatasetError, ParameterError, where
 from evface.events.integration import leaky_counts
 from evface.events.ops import crop
@@ -87,6 +87,9 @@ RGB_PRESET = RECORDED_PRESET
 class ReconSpec:
     """How samples are cut from clips (stored in a run's config.json).
 
+    ``size`` is 16 to :data:`~evface.checks.MAX_GRID_SIDE` (1024) and ``n_bins`` at most
+    :data:`~evface.checks.MAX_TIME_BINS` (256), as ``evface train reconstruct`` takes them.
+
     Examples
     --------
     >>> spec = ReconSpec(sensor="lr", size=32)
@@ -95,7 +98,7 @@ class ReconSpec:
     >>> ReconSpec(size=8)
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: size must be >= 16, got 8
+    evface.errors.ParameterError: size must be in [16, 1024], got 8
     >>> ReconSpec(gamma=float("nan"))
     Traceback (most recent call last):
     ...
@@ -118,8 +121,9 @@ class ReconSpec:
         check_sensor(self.sensor)
         if self.protocol not in PROTOCOLS:
             raise ParameterError(f"protocol must be one of {PROTOCOLS}, not {self.protocol!r}")
-        for name, least in (("size", 16), ("n_bins", 1), ("step_us", 1), ("stride", 1)):
-            object.__setattr__(self, name, as_int(name, getattr(self, name), least))  # 8.0 stored as 8
+        for name, least, most in (("size", 16, MAX_GRID_SIDE), ("n_bins", 1, MAX_TIME_BINS),
+                                  ("step_us", 1, INT64[1]), ("stride", 1, INT64[1])):
+            object.__setattr__(self, name, as_int(name, getattr(self, name), least, most))  # 8.0 stored as 8
         object.__setattr__(self, "gamma", as_real("gamma", self.gamma, 0.0, math.inf, low_open=True))
         alphas = self.alphas_rad_s
         if isinstance(alphas, (str, bytes)) or not isinstance(alphas, (Sequence, np.ndarray)) or len(alphas) == 0:
