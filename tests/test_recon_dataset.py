@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 from recon_fixtures import make_clip, make_fake_dataset
@@ -134,6 +136,16 @@ def test_resize_area_averages_and_to_gray():
     a = np.arange(16, dtype=np.float32).reshape(1, 4, 4)
     assert resize_area(a, 2)[0, 0, 0] == pytest.approx(np.mean([0, 1, 4, 5]))
     assert to_gray(np.full((2, 2, 3), 255, np.uint8)) == pytest.approx(np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("shape", [(6, 8, 4), (2, 6, 8, 4)])
+def test_to_gray_refuses_rgba_frames(shape):
+    """Was: an (H, W, 4) RGBA image read as H grey frames four pixels wide, an (N, H, W, 4) stack
+    likewise: grey images of the wrong shape, silently."""
+    with pytest.raises(ParameterError, match=rf"^frames of shape {re.escape(str(shape))} end in 4 channels \(RGBA\); "
+                                             r"give RGB \(\.\.\., H, W, 3\) or grey \(\.\.\., H, W\) frames"):
+        to_gray(np.zeros(shape, np.uint8))
+    assert to_gray(np.zeros((2, 6, 5), np.uint8)).shape == (2, 6, 5)  # grey frames five pixels wide
 
 
 def test_build_samples_over_dataset(tmp_path, monkeypatch):

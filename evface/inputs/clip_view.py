@@ -320,7 +320,9 @@ def to_gray(rgb: np.ndarray) -> np.ndarray:
     """BT.601 luma of uint8 RGB frames (..., H, W, 3) (or grey (..., H, W)) as float32 in [0, 1].
 
     Frames of another type are a :class:`ParameterError` (float frames in [0, 1], as a
-    ``FrameSeries`` built in Python may hold them, were divided by 255: black, silently).
+    ``FrameSeries`` built in Python may hold them, were divided by 255: black, silently), and so
+    are frames ending in four channels, RGBA (were read as grey frames four pixels wide): what
+    lies under the alpha is not the picture, so dropping it is left to the caller.
 
     Examples
     --------
@@ -330,11 +332,18 @@ def to_gray(rgb: np.ndarray) -> np.ndarray:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: frames must be uint8 (0..255, as clips store them), got float32; scale frames in [0, 1] by 255 and round
+    >>> to_gray(np.zeros((4, 6, 4), np.uint8))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: frames of shape (4, 6, 4) end in 4 channels (RGBA); give RGB (..., H, W, 3) or grey (..., H, W) frames, e.g. frames[..., :3] where the alpha is opaque
     """
     rgb = np.asarray(rgb)
     if rgb.dtype != np.uint8:
         raise ParameterError(f"frames must be uint8 (0..255, as clips store them), got {rgb.dtype}; "
                              "scale frames in [0, 1] by 255 and round")
+    if rgb.ndim >= 3 and rgb.shape[-1] == 4:
+        raise ParameterError(f"frames of shape {rgb.shape} end in 4 channels (RGBA); give RGB (..., H, W, 3) or grey "
+                             "(..., H, W) frames, e.g. frames[..., :3] where the alpha is opaque")
     if rgb.ndim >= 3 and rgb.shape[-1] == 3:
         g = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
     else:
