@@ -324,6 +324,13 @@ def test_operations_refuse_an_array_of_another_dtype(call):
         call([(0, 0, 0, 1)])
 
 
+def test_flip_polarity_refuses_a_polarity_of_zero_and_one():
+    """Was: an array filled by hand with polarity {0, 1} (as files and Tonic hold it) flipped to
+    {0, -1}: the OFF events kept, the ON events made OFF, without a word."""
+    with pytest.raises(EventsError, match=r"^event 0 has polarity 0, expected -1 or \+1$"):
+        flip_polarity(raw([0, 1], [0, 1], [0, 0], [0, 1]))
+
+
 def test_shift_refuses_events_off_the_sensor_like_the_flips():
     """Was: an event at x=50 on a 2-pixel-wide sensor shifted by -49 landed on it without a word."""
     with pytest.raises(EventsError, match="outside the 2x1 sensor"):

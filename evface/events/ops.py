@@ -123,14 +123,24 @@ def flip_ud(events: np.ndarray, sensor_size: SensorSize) -> np.ndarray:
 def flip_polarity(events: np.ndarray) -> np.ndarray:
     """Swap ON and OFF events.
 
+    The events are checked as the other operations check them (:func:`check_stream`): an array
+    filled by hand with polarity {0, 1} is an EventsError (was: OFF events 0 kept, ON events
+    made OFF, silently; :func:`~evface.events.core.make_events` maps {0, 1} to {-1, +1}).
+
     Examples
     --------
     >>> from evface.events.core import make_events
     >>> ev = make_events([0, 1, 2], [0, 0, 0], [0, 0, 0], [1, -1, 1])
     >>> flip_polarity(ev)["p"].tolist()
     [-1, 1, -1]
+    >>> ev["p"] = [0, 1, 0]
+    >>> flip_polarity(ev)
+    Traceback (most recent call last):
+    ...
+    evface.errors.EventsError: event 0 has polarity 0, expected -1 or +1
     """
     check_array(events)
+    check_stream(events)
     out = events.copy()
     out["p"] = -events["p"]
     return out
