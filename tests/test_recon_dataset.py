@@ -138,14 +138,22 @@ def test_resize_area_averages_and_to_gray():
     assert to_gray(np.full((2, 2, 3), 255, np.uint8)) == pytest.approx(np.ones((2, 2)))
 
 
-@pytest.mark.parametrize("shape", [(6, 8, 4), (2, 6, 8, 4)])
-def test_to_gray_refuses_rgba_frames(shape):
+@pytest.mark.parametrize(("shape", "channels"), [((6, 8, 4), r"4 channels \(RGBA\)"), ((2, 6, 8, 4), r"4 channels \(RGBA\)"),
+                                                ((6, 8, 1), "1 channel"), ((6, 8, 2), r"2 channels \(grey and alpha\)")])
+def test_to_gray_refuses_frames_of_other_channels(shape, channels):
     """Was: an (H, W, 4) RGBA image read as H grey frames four pixels wide, an (N, H, W, 4) stack
-    likewise: grey images of the wrong shape, silently."""
-    with pytest.raises(ParameterError, match=rf"^frames of shape {re.escape(str(shape))} end in 4 channels \(RGBA\); "
+    and an (H, W, 1) or (H, W, 2) image likewise: grey images of the wrong shape, silently."""
+    with pytest.raises(ParameterError, match=rf"^frames of shape {re.escape(str(shape))} end in {channels}; "
                                              r"give RGB \(\.\.\., H, W, 3\) or grey \(\.\.\., H, W\) frames"):
         to_gray(np.zeros(shape, np.uint8))
     assert to_gray(np.zeros((2, 6, 5), np.uint8)).shape == (2, 6, 5)  # grey frames five pixels wide
+
+
+@pytest.mark.parametrize("shape", [(), (5,)])
+def test_to_gray_refuses_what_is_no_image(shape):
+    """Was: a scalar or a row of pixels returned as grey values, no image."""
+    with pytest.raises(ParameterError, match=rf"^frames must be images \(\.\.\., H, W\[, 3\]\), got shape {re.escape(str(shape))}$"):
+        to_gray(np.zeros(shape, np.uint8))
 
 
 def test_build_samples_over_dataset(tmp_path, monkeypatch):

@@ -316,13 +316,19 @@ def time_window(clip: Clip, window: str) -> tuple[int, int]:
     return 0, int(max(clip.duration_us, 1))
 
 
+_CHANNELS = {1: "1 channel", 2: "2 channels (grey and alpha)", 4: "4 channels (RGBA)"}
+_DROP_CHANNELS = {1: "frames[..., 0]", 2: "frames[..., 0] where the alpha is opaque",
+                  4: "frames[..., :3] where the alpha is opaque"}
+
+
 def to_gray(rgb: np.ndarray) -> np.ndarray:
     """BT.601 luma of uint8 RGB frames (..., H, W, 3) (or grey (..., H, W)) as float32 in [0, 1].
 
     Frames of another type are a :class:`ParameterError` (float frames in [0, 1], as a
     ``FrameSeries`` built in Python may hold them, were divided by 255: black, silently), and so
-    are frames ending in four channels, RGBA (were read as grey frames four pixels wide): what
-    lies under the alpha is not the picture, so dropping it is left to the caller.
+    are frames ending in 1, 2 or 4 channels (grey or RGBA with a channel axis; were read as grey
+    frames that many pixels wide) and arrays of fewer than two axes: what lies under an alpha is
+    not the picture, so dropping it is left to the caller.
 
     Examples
     --------
@@ -336,14 +342,20 @@ def to_gray(rgb: np.ndarray) -> np.ndarray:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: frames of shape (4, 6, 4) end in 4 channels (RGBA); give RGB (..., H, W, 3) or grey (..., H, W) frames, e.g. frames[..., :3] where the alpha is opaque
+    >>> to_gray(np.zeros((4, 6, 1), np.uint8))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: frames of shape (4, 6, 1) end in 1 channel; give RGB (..., H, W, 3) or grey (..., H, W) frames, e.g. frames[..., 0]
     """
     rgb = np.asarray(rgb)
     if rgb.dtype != np.uint8:
         raise ParameterError(f"frames must be uint8 (0..255, as clips store them), got {rgb.dtype}; "
                              "scale frames in [0, 1] by 255 and round")
-    if rgb.ndim >= 3 and rgb.shape[-1] == 4:
-        raise ParameterError(f"frames of shape {rgb.shape} end in 4 channels (RGBA); give RGB (..., H, W, 3) or grey "
-                             "(..., H, W) frames, e.g. frames[..., :3] where the alpha is opaque")
+    if rgb.ndim < 2:
+        raise ParameterError(f"frames must be images (..., H, W[, 3]), got shape {rgb.shape}")
+    if rgb.ndim >= 3 and rgb.shape[-1] in (1, 2, 4):
+        raise ParameterError(f"frames of shape {rgb.shape} end in {_CHANNELS[rgb.shape[-1]]}; give RGB (..., H, W, 3) "
+                             f"or grey (..., H, W) frames, e.g. {_DROP_CHANNELS[rgb.shape[-1]]}")
     if rgb.ndim >= 3 and rgb.shape[-1] == 3:
         g = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
     else:
