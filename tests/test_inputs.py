@@ -299,6 +299,20 @@ def test_augmentation_is_seeded(stream):
     assert not np.array_equal(a, augment_array(x, "events", np.random.default_rng(8)))
 
 
+@pytest.mark.parametrize(("kind", "scale", "message"), [
+    ("rgb", 255.0, r"^inputs of kind 'rgb' must hold intensities in \[0, 1\] \(frames of 0\.\.255: divide by 255\); "
+                   r"\d+ of its 64 values are not, the first at \[0, 0, 0, 0, \d\]: 255\.0$"),
+    ("rgb-diff", -255.0, r"^inputs of kind 'rgb-diff' must hold differences of intensities in \[-1, 1\]"),
+])
+def test_rgb_inputs_of_another_scale_are_refused(kind, scale, message):
+    """Were taken as they were: frames of 0..255 (an image as read) fed to a network made for [0, 1]."""
+    x = np.zeros((1, 2, 2, 4, 4), np.float32)
+    x[..., 1] = scale
+    with pytest.raises(ParameterError, match=message):
+        ClassifyDataset(x, [0], kind)
+    assert len(ClassifyDataset(x / 255, [0], kind)) == 1
+
+
 @pytest.mark.parametrize("call,message", [
     (lambda x, rng: augment_array(x, "events", rng, drop=2.0), r"drop must be a finite number in \[0, 1\], got 2.0"),
     (lambda x, rng: augment_array(x, "events", rng, noise=float("nan")), r"noise must be a finite number in \[0, 1\], got nan"),
@@ -317,7 +331,10 @@ def test_augmentation_is_seeded(stream):
      r"^inputs of kind 'events' must hold event counts \(finite, >= 0 and at most 2\^62\); 64 of its 128 values are "
      r"not, the first at \[1, 0, 0, 0, 0\]: -1.0$"),
     (lambda x, rng: ClassifyDataset(np.where(x > 0, np.nan, x)[None], [0], "rgb"),
-     r"^inputs of kind 'rgb' must hold finite numbers; 64 of its 64 values are not"),
+     r"^inputs of kind 'rgb' must hold intensities in \[0, 1\] \(frames of 0\.\.255: divide by 255\); 64 of its 64 "
+     r"values are not"),
+    (lambda x, rng: ClassifyDataset(np.where(x > 0, np.inf, x)[None], [0], "rgb-flow"),
+     r"^inputs of kind 'rgb-flow' must hold finite numbers; 64 of its 64 values are not"),
     (lambda x, rng: Augment("events", drop=1.5), r"drop must be a finite number in \[0, 1\], got 1.5"),
     (lambda x, rng: Augment("evnts"), "kind must be one of"),
     (lambda x, rng: ClassifyDataset(x[None], [0], "evnts"), "kind must be one of"),

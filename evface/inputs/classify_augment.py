@@ -117,9 +117,21 @@ and adds Poisson noise at their mean rate, which NumPy takes up to about 2^63 (a
 wrapped negative: NumPy's "n < 0")."""
 
 
+_VALUES = {
+    "events": (0.0, float(MAX_COUNT), "event counts (finite, >= 0 and at most 2^62)"),
+    "events-apex": (0.0, float(MAX_COUNT), "event counts (finite, >= 0 and at most 2^62)"),
+    "rgb": (0.0, 1.0, "intensities in [0, 1] (frames of 0..255: divide by 255)"),
+    "rgb-diff": (-1.0, 1.0, "differences of intensities in [-1, 1] (frames of 0..255: divide by 255)"),
+    "rgb-flow": (-np.inf, np.inf, "finite numbers"),
+}
+"""The values inputs of each kind hold: ``(lowest, highest, in words)``."""
+
+
 def check_values(name: str, x: np.ndarray, kind: str) -> None:
     """A ParameterError naming ``name`` unless ``x`` holds what inputs of ``kind`` hold: event counts
-    (finite, >= 0 and at most :data:`MAX_COUNT`) for the event kinds, finite numbers for the others.
+    (finite, >= 0 and at most :data:`MAX_COUNT`) for the event kinds, intensities in [0, 1] for
+    ``rgb``, their differences in [-1, 1] for ``rgb-diff`` and finite numbers for ``rgb-flow``
+    (was: frames of 0..255 taken as they were, a network trained on another scale, silently).
 
     Two reductions (the smallest and largest value; a NaN makes both NaN), at memory speed; the
     values that fail are counted only for the message. A negative count became NaN or -inf in
@@ -132,18 +144,20 @@ def check_values(name: str, x: np.ndarray, kind: str) -> None:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: inputs of kind 'events' must hold event counts (finite, >= 0 and at most 2^62); 2 of its 4 values are not, the first at [0, 1]: -1.0
+    >>> check_values("inputs", np.array([[0.0, 255.0]]), "rgb")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: inputs of kind 'rgb' must hold intensities in [0, 1] (frames of 0..255: divide by 255); 1 of its 2 values are not, the first at [0, 1]: 255.0
     """
     x = np.asarray(x)
     if x.size == 0:
         return
-    counts = kind in EVENT_KINDS
-    low, high = (0.0, float(MAX_COUNT)) if counts else (-np.inf, np.inf)
+    low, high, need = _VALUES[check_kind(kind)]
     lowest, highest = float(np.min(x)), float(np.max(x))
     if math.isfinite(lowest) and math.isfinite(highest) and low <= lowest and highest <= high:
         return
     bad = ~(np.isfinite(x) & (x >= low) & (x <= high))
     first = np.unravel_index(int(np.argmax(bad)), x.shape)
-    need = "event counts (finite, >= 0 and at most 2^62)" if counts else "finite numbers"
     raise ParameterError(f"{name} of kind {kind!r} must hold {need}; {int(np.count_nonzero(bad))} of its {x.size} "
                          f"values are not, the first at {[int(i) for i in first]}: {x[first].item()!r}")
 
