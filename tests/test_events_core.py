@@ -79,6 +79,29 @@ def test_validate_rejects_wrong_dtype_and_shape():
         validate_events(empty_events(4).reshape(2, 2))
 
 
+TONIC = [("x", "<i8"), ("y", "<i8"), ("t", "<i8"), ("p", "<i8")]
+
+
+@pytest.mark.parametrize("check", [validate_events, slice_time, lambda a: concatenate([a])])
+@pytest.mark.parametrize("dtype", [TONIC, [("t", ">i8"), ("x", ">u2"), ("y", ">u2"), ("p", "i1")],
+                                   EVENT_DTYPE.descr + [("q", "<f4")]])
+def test_a_structured_array_of_other_fields_is_told_how_to_become_events(check, dtype):
+    """Was: "events must ... have dtype ..., got [('x', '<i8'), ...]" and nothing more, where
+    ``a.astype(EVENT_DTYPE)``, the cast that comes to mind, matches fields by position (Tonic's x
+    into t)."""
+    a = np.zeros(3, dtype)
+    a["t"], a["x"], a["p"] = [0, 1, 2], [3, 4, 5], [0, 1, 0]
+    with pytest.raises(EventsError, match=r"; make_events\(a\['t'\], a\['x'\], a\['y'\], a\['p'\]\) builds one from it$"):
+        check(a)
+    made = make_events(a["t"], a["x"], a["y"], a["p"])
+    assert made["t"].tolist() == [0, 1, 2] and made["x"].tolist() == [3, 4, 5] and made["p"].tolist() == [-1, 1, -1]
+
+
+def test_an_events_array_of_two_axes_is_given_no_such_hint():
+    with pytest.raises(EventsError, match=r"got \[\('t', '<i8'\), \('x', '<u2'\), \('y', '<u2'\), \('p', 'i1'\)\]$"):
+        slice_time(empty_events(4).reshape(2, 2))
+
+
 def test_validate_rejects_bad_polarity_and_returns_input():
     events = make_events([0, 1], [0, 0], [0, 0], [1, -1])
     assert validate_events(events, (1, 1)) is events

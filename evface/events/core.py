@@ -211,7 +211,7 @@ def validate_events(
     """
     if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE:
         got = getattr(events, "dtype", type(events).__name__)
-        raise EventsError(where(source, f"events must have dtype {EVENT_DTYPE}, got {got}"))
+        raise EventsError(where(source, f"events must have dtype {EVENT_DTYPE}, got {got}{_remake_hint(events)}"))
     if events.ndim != 1:
         raise EventsError(where(source, f"events must be 1-D, got shape {events.shape}"))
     if events.size == 0:
@@ -250,7 +250,24 @@ def check_array(events: object) -> None:
     """
     if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE or events.ndim != 1:
         got = getattr(events, "dtype", type(events).__name__)
-        raise EventsError(f"events must be a 1-D array of dtype {EVENT_DTYPE}, got {got}")
+        raise EventsError(f"events must be a 1-D array of dtype {EVENT_DTYPE}, got {got}{_remake_hint(events)}")
+
+
+def _remake_hint(events: object) -> str:
+    """How to build an events array from ``events`` when it is a structured array with the four
+    fields in other types, order or company (Tonic's ``x, y, t, p``, big-endian, extra fields:
+    ``astype`` would match fields by position); else nothing.
+
+    Examples
+    --------
+    >>> tonic = np.zeros(2, [("x", "<i8"), ("y", "<i8"), ("t", "<i8"), ("p", "<i8")])
+    >>> _remake_hint(tonic), _remake_hint(np.zeros(2))
+    ("; make_events(a['t'], a['x'], a['y'], a['p']) builds one from it", '')
+    """
+    dtype = getattr(events, "dtype", None)
+    if dtype == EVENT_DTYPE or not set("txyp") <= set(getattr(dtype, "names", None) or ()):
+        return ""
+    return "; make_events(a['t'], a['x'], a['y'], a['p']) builds one from it"
 
 
 def check_stream(events: np.ndarray, sensor: tuple[int, int] = (MAX_SENSOR_SIDE, MAX_SENSOR_SIDE),
