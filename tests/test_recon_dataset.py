@@ -149,6 +149,14 @@ def test_to_gray_refuses_frames_of_other_channels(shape, channels):
     assert to_gray(np.zeros((2, 6, 5), np.uint8)).shape == (2, 6, 5)  # grey frames five pixels wide
 
 
+@pytest.mark.parametrize("image", [np.ones((4, 4), complex), np.array([[None, 1], [2, 3]]), np.full((4, 4), "a")])
+def test_resize_area_refuses_images_of_no_real_numbers(image):
+    """Were: complex values cut to their real part (a ComplexWarning), None made NaN, silently;
+    text numpy's "could not convert string to float"."""
+    with pytest.raises(ParameterError, match=rf"^resize_area needs images of real numbers, got dtype {image.dtype}$"):
+        resize_area(image, 2)
+
+
 @pytest.mark.parametrize("shape", [(), (5,)])
 def test_to_gray_refuses_what_is_no_image(shape):
     """Was: a scalar or a row of pixels returned as grey values, no image."""

@@ -33,7 +33,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evface.checks import MAX_SENSOR_SIDE, as_int
+from evface.checks import MAX_SENSOR_SIDE, as_int, real_dtype
 from evface.errors import DatasetError, EventsError, ParameterError, where
 from evface.events.core import check_array, check_stream
 from evface.io.clip_reader import read_clip, read_clip_meta
@@ -370,9 +370,20 @@ def resize_area(img: np.ndarray, size: int) -> np.ndarray:
     --------
     >>> resize_area(np.arange(16, dtype=np.float32).reshape(4, 4), 2).tolist()
     [[2.5, 4.5], [10.5, 12.5]]
+
+    Images of no real numbers are a ParameterError (were: complex values cut to their real part,
+    objects such as ``None`` made NaN):
+
+    >>> resize_area(np.array([[None, 1]]), 2)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: resize_area needs images of real numbers, got dtype object
     """
     size = as_int("size", size, 1, MAX_SENSOR_SIDE)
-    img = np.asarray(img, dtype=np.float32)
+    img = np.asarray(img)
+    if not real_dtype(img.dtype):
+        raise ParameterError(f"resize_area needs images of real numbers, got dtype {img.dtype}")
+    img = img.astype(np.float32, copy=False)
     if img.ndim < 2 or 0 in img.shape[-2:]:
         raise ParameterError(f"resize_area needs images (..., H, W) of at least one pixel, got shape {img.shape}")
     lead = img.shape[:-2]
