@@ -1,6 +1,7 @@
 """What native code (OpenCV and the decoders it calls: libpng, libjpeg, FFmpeg) writes straight to
 file descriptor 2, kept for the one-line error that names the file instead of reaching the terminal
-beside it (:func:`stderr_kept`)."""
+beside it: while a file opens (:func:`stderr_kept`) and while a video's frames are decoded
+(:class:`StderrKeeper`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -27,20 +31,85 @@ def stderr_kept() -> Iterator[list[str]]:
     ["imread_ can't open file"]
     """
     said: list[str] = []
+    with tempfile.TemporaryFile() as log:
+        try:
+            with _fd2_to(log.fileno()):
+                yield said
+        finally:
+            log.seek(0)
+            said.extend(_lines(log.read()))
+
+
+class StderrKeeper:
+    """What native code writes to file descriptor 2 during each :meth:`call` (a decoder reading a
+    video frame after frame), kept as :func:`stderr_kept` keeps it, in one temporary file for all
+    the calls (a new one per call cost 50 µs a frame); :attr:`said` holds the first ``limit``
+    lines. What is written between the calls (evface's own lines) reaches the terminal.
+
+    Examples
+    --------
+    >>> with StderrKeeper() as native:
+    ...     for line in (b"[mjpeg @ 0x55cb] overread 8\\n", b"[mjpeg @ 0x55cb] bad vlc: 1\\n"):
+    ...         _ = native.call(os.write, 2, line)
+    >>> native.said
+    ['mjpeg: overread 8']
+    """
+
+    def __init__(self, limit: int = 1) -> None:
+        self.said: list[str] = []
+        self._limit = limit
+        self._log = tempfile.TemporaryFile(buffering=0)
+
+    def call(self, function: Callable[..., T], *args: object) -> T:
+        """``function(*args)``, what it writes to file descriptor 2 kept."""
+        fd = self._log.fileno()
+        try:
+            with _fd2_to(fd):
+                return function(*args)
+        finally:
+            end = os.lseek(fd, 0, os.SEEK_CUR)
+            if end:
+                if len(self.said) < self._limit:
+                    os.lseek(fd, 0, os.SEEK_SET)
+                    self.said.extend(_lines(os.read(fd, end))[: self._limit - len(self.said)])
+                os.ftruncate(fd, 0)
+                os.lseek(fd, 0, os.SEEK_SET)
+
+    def close(self) -> None:
+        """Remove the temporary file."""
+        self._log.close()
+
+    def __enter__(self) -> StderrKeeper:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@contextmanager
+def _fd2_to(fd: int) -> Iterator[None]:
+    """File descriptor 2 writing to ``fd`` in the block (Python's own buffered lines flushed before)."""
     sys.stderr.flush()
     saved = os.dup(2)
-    with tempfile.TemporaryFile() as log:
-        os.dup2(log.fileno(), 2)
-        try:
-            yield said
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            log.seek(0)
-            lines = log.read().decode(errors="replace").splitlines()
-            # OpenCV's "[ERROR:0@0.4] global loadsave.cpp:612 " says where in OpenCV, not what
-            said.extend(re.sub(r"^\[[^]]*\] global \S+ ", "", _printable(line).strip()) for line in lines
-                        if line.strip() and "\x1b" not in line)
+    os.dup2(fd, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _lines(written: bytes) -> list[str]:
+    """The lines :func:`stderr_kept` keeps of what was ``written``.
+
+    >>> _lines(b"[ERROR:0@0.4] global cap.cpp:1 a\\n\\x1b[2Kbar\\n \\nGot: R\\x01V.\\n[mjpeg @ 0x55cb] overread 8")
+    ['a', 'Got: R?V.', 'mjpeg: overread 8']
+    """
+    lines = [_printable(line).strip() for line in written.decode(errors="replace").splitlines()
+             if line.strip() and "\x1b" not in line]
+    # OpenCV's "[ERROR:0@0.4] global loadsave.cpp:612 " says where in OpenCV, not what; FFmpeg's
+    # "[mjpeg @ 0x55cbe623c180] " names the decoder and where it lies in memory, different each run
+    return [re.sub(r"^\[(\w+) @ 0x[0-9a-f]+\] ", r"\1: ", re.sub(r"^\[[^]]*\] global \S+ ", "", line)) for line in lines]
 
 
 def _printable(line: str) -> str:

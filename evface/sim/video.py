@@ -35,7 +35,7 @@ from evface.checks import Roi, as_real, checked_roi, sensor_dims
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import SensorSize, concatenate
 from evface.io.atomic_files import atomic_write
-from evface.io.native_stderr import stderr_kept
+from evface.io.native_stderr import StderrKeeper, stderr_kept
 from evface.io.temporary_files import temporary_beside
 from evface.sim.dvs import MAX_STEP_US, DvsSimulator
 from evface.sim.dvs_params import DvsParams
@@ -191,15 +191,16 @@ def count_frames(path: str | Path, times: list[float] | None = None) -> tuple[in
         height, width = next(decoded).shape[:2]
     finally:
         decoded.close()
-    cap = open_video(path)
+    cap, native = open_video(path), StderrKeeper()  # a damaged frame's decoder lines kept off the terminal
     try:
         count = 0
-        while cap.grab():
+        while native.call(cap.grab):
             count += 1
             if times is not None:
                 times.append(cap.get(cv2.CAP_PROP_POS_MSEC))
     finally:
         cap.release()
+        native.close()
     return count, (width, height)
 
 
@@ -220,12 +221,12 @@ def _decoded(path: str | Path, times: list[float] | None = None) -> Iterator[np.
     """The frames OpenCV decodes from the video file ``path`` (:func:`iter_video_frames`); a
     FormatError naming the frame whose size differs from the first frame's (OpenCV's FFmpeg
     backend scales such a frame to the stream's first size; another backend hands it on)."""
-    cap = open_video(path)
+    cap, native = open_video(path), StderrKeeper()  # a damaged frame's decoder lines kept for an error
     try:
         count = 0
         first = None
         while True:
-            ok, frame = cap.read()
+            ok, frame = native.call(cap.read)
             if not ok:
                 break
             if frame is None or frame.size == 0:
@@ -242,9 +243,10 @@ def _decoded(path: str | Path, times: list[float] | None = None) -> Iterator[np.
                 times.append(cap.get(cv2.CAP_PROP_POS_MSEC))
             yield frame
         if count == 0:
-            raise FormatError(where(path, "no decodable frame"))
+            raise FormatError(where(path, "no decodable frame" + "".join(f" ({line})" for line in native.said)))
     finally:
         cap.release()
+        native.close()
 
 
 FPS_RANGE = (1e6 / MAX_STEP_US, 1e6)
