@@ -193,3 +193,16 @@ def test_photos_given_by_a_relative_path_are_read_by_workers_started_elsewhere(t
     info["subjects"][0]["photo"] = "faces/x.png"  # as earlier versions recorded it: the same dataset, resumed
     (root / "dataset.json").write_text(json.dumps(info))
     assert synthesize("ds", preset="tiny", subjects=0, classes=["AU4"], lighting=["bright"], faces_dir="faces") == root
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_a_photo_past_pillows_decompression_bomb_limit_is_read(tmp_path, monkeypatch, suffix):
+    # was: a photo of over 179 million pixels (a 200-megapixel phone's 16320x12240) skipped as "corrupt or cut short
+    # (Image size ... could be decompression bomb DOS attack.)", after OpenCV had decoded it; Pillow's limit stands
+    # lowered here for the astronaut's 262,144 pixels
+    from PIL import Image  # lazy: only this test lowers its limit
+
+    _save(tmp_path / f"anna{suffix}", data.astronaut())
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 50_000)
+    identities, problems = load_face_photos(tmp_path)
+    assert [name for name, _ in identities] == ["photo-anna"] and problems == []

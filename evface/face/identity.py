@@ -14,7 +14,6 @@ stomion, left and right upper-lip peaks), ``chin``, ``jaw`` (9 points, left ear 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Mapping
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import JpegImagePlugin
 
 from evface.checks import as_int
 from evface.errors import FormatError, ParameterError, where
@@ -275,7 +274,9 @@ def read_photo(path: str | Path) -> np.ndarray:
         Naming the file and what its decoder said, when it cannot be decoded or is a JPEG cut
         short (OpenCV decodes one, the missing rows grey: was used as a face, with only libjpeg's
         "Premature end of JPEG file" on standard error). The decoders' own lines (libpng's "Read
-        Error", OpenCV's ``[ERROR:0@0.4]`` ones) go into the message, not onto standard error.
+        Error", OpenCV's ``[ERROR:0@0.4]`` ones) go into the message, not onto standard error. A
+        photo of any size OpenCV decodes is read (was: one of over 179 megapixels, Pillow's limit
+        on decompression bombs, skipped as "corrupt or cut short").
 
     Examples
     --------
@@ -289,11 +290,12 @@ def read_photo(path: str | Path) -> np.ndarray:
     if bgr is None:
         raise FormatError(where(path, "unreadable or corrupt image" + "".join(f" ({line})" for line in said[:1])))
     try:
-        with warnings.catch_warnings(), Image.open(path) as image:
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size OpenCV decoded
-            if image.format == "JPEG":
+        with open(path, "rb") as file:
+            jpeg = file.read(3) == b"\xff\xd8\xff"
+        if jpeg:  # not Image.open: its limit on decompression bombs refused a 200-megapixel photo OpenCV had decoded
+            with JpegImagePlugin.JpegImageFile(path) as image:
                 image.load()
-    except (OSError, Image.DecompressionBombError) as exc:
+    except (OSError, SyntaxError) as exc:
         raise FormatError(where(path, f"corrupt or cut short ({exc})")) from None
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
