@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -206,3 +207,20 @@ def test_a_photo_past_pillows_decompression_bomb_limit_is_read(tmp_path, monkeyp
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 50_000)
     identities, problems = load_face_photos(tmp_path)
     assert [name for name, _ in identities] == ["photo-anna"] and problems == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_name_that_is_no_regular_file_is_skipped(tmp_path):
+    # was: a named pipe called pipe.jpg in --faces: OpenCV waited for its writer, synth without end
+    os.mkfifo(tmp_path / "pipe.jpg")
+    (tmp_path / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    with ThreadPoolExecutor(1) as pool:
+        loading = pool.submit(load_face_photos, tmp_path)
+        try:
+            with pytest.raises(DatasetError) as refused:
+                loading.result(timeout=30)
+        finally:  # a reader still waiting for a writer gets the end of the file
+            with contextlib.suppress(OSError):
+                os.close(os.open(tmp_path / "pipe.jpg", os.O_WRONLY | os.O_NONBLOCK))
+    skipped = "skipped: not a regular file (a named pipe, a device, or a link to nothing)"
+    assert str(refused.value) == f"{tmp_path}: no usable face photo (gone.png: {skipped}; pipe.jpg: {skipped})"

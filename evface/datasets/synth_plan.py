@@ -174,7 +174,8 @@ def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]],
     trained on and tested on) or would give a subject name an earlier file has (names are compared
     regardless of case: their clip files would be one on macOS and Windows) is **skipped** and
     reported as a :class:`FaceProblem`; the others are used. An empty or missing folder, or one
-    without a single usable face, is a DatasetError. Subfolders and hidden files are not read.
+    without a single usable face, is a DatasetError. Subfolders and hidden files are not read; a
+    name that is no regular file (a named pipe, a link to nothing) is skipped.
 
     Returns
     -------
@@ -192,6 +193,10 @@ def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]],
             continue
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             problems.append(FaceProblem(str(path), f"skipped: not an image file (expected {', '.join(IMAGE_SUFFIXES)})"))
+            continue
+        if not path.is_file():  # was: OpenCV waited for a named pipe's writer without end
+            problems.append(FaceProblem(str(path), "skipped: not a regular file (a named pipe, a device, or a link to "
+                                                   "nothing)"))
             continue
         try:
             rgb = read_photo(path)
