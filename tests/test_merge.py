@@ -93,6 +93,18 @@ def test_a_clip_id_in_two_folders_is_refused_naming_both(sessions, tmp_path, cap
              f"{again / 'manifest.csv'}: clip s000_AU4_dim_r0 is also in {folders[0]}", tmp_path / "out")
 
 
+def test_two_synthetic_datasets_are_refused_saying_how_to_make_one_of_all_their_subjects(sessions, tmp_path, capsys):
+    # was: "...; import one session's clips under other ids (the annotation table's clip_id column)", which a
+    # synthetic dataset has none of: every one names its subjects s000, s001, ... (another seed, other people)
+    whole, _ = sessions
+    other_seed = tmp_path / "seed1"
+    shutil.copytree(whole, other_seed)
+    _refused([str(whole), str(other_seed)], capsys,
+             f"{other_seed / 'manifest.csv'}: clip s000_AU4_dim_r0 is also in {whole}; clip ids must be unique across "
+             "the folders; both are synthetic datasets, each naming its subjects s000, s001, ...: make one dataset of "
+             "all the subjects with evface synth (a larger --subjects, --faces)", tmp_path / "out")
+
+
 def test_clip_ids_that_differ_only_in_case_are_refused_naming_both(sessions, tmp_path, capsys):
     # was merged: clips/s000_AU4_dim_r0.h5 and clips/S000_au4_dim_r0.h5, one file on macOS or Windows
     _, folders = sessions

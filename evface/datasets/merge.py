@@ -48,6 +48,7 @@ from evface.io.clip_reader import read_clip_meta
 from evface.io.dataset import DatasetFolder, write_dataset_json
 from evface.io.dataset_output import check_apart, check_replaceable, publish_partial, remove_partial
 from evface.io.manifest import aus_to_str, differ_in_case, names_a_file, write_manifest
+from evface.rig.record import GENERATOR
 
 
 def _classes(folders: list[DatasetFolder]) -> dict[str, list[int]] | None:
@@ -87,6 +88,26 @@ def _warnings(folders: list[DatasetFolder]) -> list[str]:
     return out
 
 
+_IMPORT_AGAIN = "import one session's clips under other ids (the annotation table's clip_id column)"
+
+
+def _other_ids(ds: DatasetFolder, other: DatasetFolder) -> str:
+    """What to do when ``ds`` holds a clip id of ``other``: :data:`_IMPORT_AGAIN` or, both folders
+    synthetic datasets, make one of more subjects (each names its subjects s000, s001, ...: was told
+    to import them again, under ids of an annotation table it has none of).
+
+    Examples
+    --------
+    >>> synthetic = DatasetFolder(Path("a"), (), {"generator": GENERATOR})
+    >>> _other_ids(synthetic, synthetic)
+    'both are synthetic datasets, each naming its subjects s000, s001, ...: make one dataset of all the subjects with evface synth (a larger --subjects, --faces)'
+    """
+    if ds.info.get("generator") == GENERATOR == other.info.get("generator"):
+        return ("both are synthetic datasets, each naming its subjects s000, s001, ...: make one dataset of all the "
+                "subjects with evface synth (a larger --subjects, --faces)")
+    return _IMPORT_AGAIN
+
+
 def _link_or_copy(src: Path, dst: Path) -> None:
     try:
         os.link(src, dst)
@@ -115,7 +136,7 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
     check_apart(out, roots)
     check_replaceable(out, overwrite)
     folders = [DatasetFolder.open(r) for r in roots]
-    owner: dict[str, tuple[str, Path]] = {}  # by the id regardless of case: the first id and its folder
+    owner: dict[str, tuple[str, DatasetFolder]] = {}  # by the id regardless of case: the first id and its folder
     for ds in folders:
         for line, row in enumerate(ds.rows, start=2):
             if not names_a_file(row["clip_id"]):  # it names the clip's file: nothing outside OUT
@@ -123,13 +144,13 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
                                          "file name (it holds a path separator); merge names each clip's file "
                                          "clips/ID.h5 by its id: import that clip again under an id without '/' or "
                                          "'\\'"))
-            first, folder = owner.setdefault(row["clip_id"].casefold(), (row["clip_id"], ds.root))
-            if (first, folder) != (row["clip_id"], ds.root):
-                clash = (f"clip {first} is also in {folder}; clip ids must be unique across the folders"
-                         if first == row["clip_id"] else f"{differ_in_case(first, row['clip_id'])} ({first} is in "
-                                                         f"{folder})")
-                raise DatasetError(where(ds.root / "manifest.csv", f"{clash}; import one session's clips under other "
-                                                                   "ids (the annotation table's clip_id column)"))
+            first, other = owner.setdefault(row["clip_id"].casefold(), (row["clip_id"], ds))
+            if first != row["clip_id"]:
+                raise DatasetError(where(ds.root / "manifest.csv", f"{differ_in_case(first, row['clip_id'])} ({first} "
+                                                                   f"is in {other.root}); {_IMPORT_AGAIN}"))
+            if other is not ds:
+                raise DatasetError(where(ds.root / "manifest.csv", f"clip {first} is also in {other.root}; clip ids must "
+                                                                   f"be unique across the folders; {_other_ids(ds, other)}"))
     classes, warnings = _classes(folders), _warnings(folders)
 
     tmp = out.with_name(out.name + ".partial")
