@@ -63,3 +63,25 @@ def test_a_video_of_no_decodable_frame_names_what_its_decoder_said(tmp_path):
     assert done.returncode == 1
     assert "broken.avi: no decodable frame (mjpeg: dht: invalid len" in done.stderr.splitlines()[-1]
     assert "[mjpeg @" not in done.stderr
+
+
+def test_a_name_that_is_not_utf8_is_refused_not_a_crash(tmp_path):
+    """OpenCV's imread and VideoCapture crashed the process (a segmentation fault: `evface synth
+    --faces` over a photo named on a Latin-1 system, `evface simulate` of such a video)."""
+    for suffix in (b".png", b".avi"):
+        Path(os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9" + suffix)).write_bytes(b"not decoded: refused by name")
+    code = ("import os, sys\n"
+            "from evface.errors import FormatError\n"
+            "from evface.face.identity import read_photo\n"
+            "from evface.sim.video import read_frame, video_info\n"
+            "for read, name in ((read_photo, 'caf\\udce9.png'), (read_frame, 'caf\\udce9.png'), (video_info, 'caf\\udce9.avi')):\n"
+            "    try:\n"
+            "        read(os.path.join(sys.argv[1], name))\n"
+            "    except FormatError as exc:\n"
+            "        print(ascii(str(exc)))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    said = ascii(f"{tmp_path}/caf\udce9")
+    rest = ": the name is not UTF-8, which OpenCV cannot open; rename the file'"
+    assert done.stdout.splitlines() == [f"{said[:-1]}.png{rest}", f"{said[:-1]}.png{rest}", f"{said[:-1]}.avi{rest}"]

@@ -27,7 +27,7 @@ from evface.checks import as_int
 from evface.errors import FormatError, ParameterError, where
 from evface.face.canvas import FACE_FRACTION, V_CENTER
 from evface.face.detect import locate_face
-from evface.io.native_stderr import stderr_kept
+from evface.io.native_stderr import opencv_name, stderr_kept
 
 
 @dataclass(frozen=True, eq=False)
@@ -276,7 +276,8 @@ def read_photo(path: str | Path) -> np.ndarray:
         "Premature end of JPEG file" on standard error). The decoders' own lines (libpng's "Read
         Error", OpenCV's ``[ERROR:0@0.4]`` ones) go into the message, not onto standard error. A
         photo of any size OpenCV decodes is read (was: one of over 179 megapixels, Pillow's limit
-        on decompression bombs, skipped as "corrupt or cut short").
+        on decompression bombs, skipped as "corrupt or cut short"). A name that is not UTF-8 is
+        refused (:func:`~evface.io.native_stderr.opencv_name`; was: the process crashed).
 
     Examples
     --------
@@ -286,7 +287,7 @@ def read_photo(path: str | Path) -> np.ndarray:
     evface.errors.FormatError: missing.png: unreadable or corrupt image...
     """
     with stderr_kept() as said:
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        bgr = cv2.imread(opencv_name(path), cv2.IMREAD_COLOR)
     if bgr is None:
         raise FormatError(where(path, "unreadable or corrupt image" + "".join(f" ({line})" for line in said[:1])))
     try:

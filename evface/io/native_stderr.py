@@ -1,7 +1,7 @@
 """What native code (OpenCV and the decoders it calls: libpng, libjpeg, FFmpeg) writes straight to
 file descriptor 2, kept for the one-line error that names the file instead of reaching the terminal
 beside it: while a file opens (:func:`stderr_kept`) and while a video's frames are decoded
-(:class:`StderrKeeper`)."""
+(:class:`StderrKeeper`); and the file names OpenCV can take (:func:`opencv_name`)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,37 @@ import os
 import re
 import sys
 import tempfile
+from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
+from evface.errors import FormatError, where
+
 T = TypeVar("T")
+
+
+def opencv_name(path: str | Path) -> str:
+    """``path`` as OpenCV's ``imread``, ``VideoCapture`` and ``VideoWriter`` take it; a
+    FormatError naming it when it is not UTF-8 (a file named on a Latin-1 system, ``caf\\xe9.jpg``,
+    read by Python as ``caf\\udce9.jpg``), on which OpenCV crashed the process, a segmentation
+    fault.
+
+    Examples
+    --------
+    >>> opencv_name(Path("faces") / "café.jpg")
+    'faces/café.jpg'
+    >>> opencv_name(os.fsdecode(b"caf\\xe9.jpg"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: caf\udce9.jpg: the name is not UTF-8, which OpenCV cannot open; rename the file
+    """
+    name = str(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FormatError(where(name, "the name is not UTF-8, which OpenCV cannot open; rename the file")) from None
+    return name
 
 
 @contextmanager

@@ -35,7 +35,7 @@ from evface.checks import Roi, as_real, checked_roi, sensor_dims
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import SensorSize, concatenate
 from evface.io.atomic_files import atomic_write
-from evface.io.native_stderr import StderrKeeper, stderr_kept
+from evface.io.native_stderr import StderrKeeper, opencv_name, stderr_kept
 from evface.io.temporary_files import temporary_beside
 from evface.sim.dvs import MAX_STEP_US, DvsSimulator
 from evface.sim.dvs_params import DvsParams
@@ -115,7 +115,7 @@ def read_frame(path: str | Path) -> np.ndarray:
     without a word, or take what is no picture of light for one (a 16-bit PNG may be a depth map,
     as CAS(ME)^3 ships them).
     """
-    img = cv2.imread(str(path), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    img = cv2.imread(opencv_name(path), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)  # not UTF-8: crashed
     if img is None:
         raise FormatError(where(path, "unreadable image"))
     if img.dtype != np.uint8:
@@ -148,7 +148,7 @@ def open_video(path: str | Path) -> cv2.VideoCapture:
     if not path.is_file():
         raise FormatError(where(path, "no such video file"))
     with stderr_kept() as said:
-        cap = cv2.VideoCapture(str(path))
+        cap = cv2.VideoCapture(opencv_name(path))  # a name not UTF-8 crashed OpenCV
     if not cap.isOpened():
         cap.release()
         raise FormatError(where(path, "OpenCV cannot open this video" + "".join(f" ({line})" for line in said[:1])))
