@@ -440,6 +440,33 @@ def test_a_prophesee_file_cut_inside_its_header_says_so(tmp_path: Path, valid_fi
             read_events_file(path, sensor_size=SIZE)
 
 
+@pytest.mark.parametrize("fmt", ["evt3", "evt2", "evt2.1", "dat"])
+@pytest.mark.parametrize("length", [4095, 4096, 4097, 9000])
+def test_a_header_line_over_4096_bytes_is_read_as_a_header_line(tmp_path: Path, valid_files: dict[str, bytes],
+                                                                 fmt: str, length: int) -> None:
+    """Was: a '%' line of text longer than 4096 bytes ended the header there, and the rest of it was
+    decoded as event words ("truncated: 7 trailing bytes after the last whole 8-byte evt2.1 word", or
+    "the .raw header names no EVT version" when the version line came after it)."""
+    data = valid_files[fmt]
+    whole, path = tmp_path / f"whole.{_suffix(fmt)}", tmp_path / f"long.{_suffix(fmt)}"
+    whole.write_bytes(data)
+    line = b"% serial_number " + b"7" * length + b"\n"
+    second = data.index(b"\n") + 1
+    path.write_bytes(data[:second] + line + data[second:])
+    assert detect_format(path) == fmt
+    assert read_prophesee_header(path)[1] == read_prophesee_header(whole)[1] + len(line)
+    np.testing.assert_array_equal(read_events_file(path)[0], _events())
+
+
+def test_a_header_line_of_text_over_a_mebibyte_is_refused(tmp_path: Path, valid_files: dict[str, bytes]) -> None:
+    """A '%' line of text that long is no camera's header: one line naming the file, not its bytes read on."""
+    path = tmp_path / "long.raw"
+    path.write_bytes(b"% comment " + b"x" * (1 << 20) + b"\n" + valid_files["evt3"])
+    with pytest.raises(FormatError, match=r"long.raw: a header line of text longer than 1,048,576 bytes, beginning "
+                                          r"'% comment xxx.*': not a Prophesee header$"):
+        read_events_file(path)
+
+
 @pytest.mark.parametrize("y", [4, 10])
 def test_an_evt2_body_that_starts_with_a_percent_byte_is_read_as_events(tmp_path: Path, y: int) -> None:
     """EVT 2.0 headers (faery's, 2020 Metavision ones) have no '% end', and a first word whose low byte

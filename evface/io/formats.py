@@ -12,6 +12,7 @@ parses the ``%`` header of a ``.raw`` or ``.dat`` file. Every problem with a fil
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from evface.checks import as_path
 from evface.errors import FormatError, where
@@ -35,6 +36,8 @@ the camera plugin it names (``% plugin_name hal_plugin_gen3_fx3``): Gen3 and Gen
 Gen4, Gen4.1 and the IMX636 HD ones."""
 _ES_TYPES = {0: "generic", 1: "DVS", 2: "ATIS", 3: "asynchronous display", 4: "color", 5: "liquid"}
 _MAGIC = {b"#!AER-DAT4.0": "aedat4", b"Event Stream": "es", b"\x89HDF\r\n\x1a\n": "clip"}
+MAX_HEADER_LINE = 1 << 20
+"""The longest Prophesee header line read (bytes): longer text after ``%`` is no camera's header."""
 _MAGIC_NAMES = {"aedat4": "an AEDAT 4", "es": "an Event Stream", "clip": "an HDF5 (evface clip)"}
 
 
@@ -82,14 +85,12 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
     length = 0
     with open(path, "rb") as f:
         while True:
-            line = f.readline(4096)
+            line = _header_line(path, f)
             if not line.startswith(b"%") or not _is_text(line):
                 break
-            if not line.endswith(b"\n"):
-                if len(line) < 4096:  # cut by the end of the file
-                    shown = line.decode("ascii", "replace")
-                    raise FormatError(where(path, f"truncated inside its header: the file ends in the line {shown!r}"))
-                break
+            if not line.endswith(b"\n"):  # cut by the end of the file
+                shown = line[:80].decode("ascii", "replace") + ("..." if len(line) > 80 else "")
+                raise FormatError(where(path, f"truncated inside its header: the file ends in the line {shown!r}"))
             length += len(line)
             words = line[1:].decode("ascii", "replace").replace(";", " ").split()
             if not words:
@@ -120,6 +121,20 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
             elif key == "plugin_name" and len(words) > 1:
                 fields["plugin"] = words[1]
     return fields, length
+
+
+def _header_line(path: Path, f: BinaryIO) -> bytes:
+    """The next line of a Prophesee header from ``f``, read in pieces of 4096 bytes: whole however long
+    while it is ``%`` text (a long ``% serial`` or comment line was cut at 4096 bytes and its rest taken
+    for event words), up to :data:`MAX_HEADER_LINE` bytes; a line of text longer than that is refused."""
+    line = piece = f.readline(4096)
+    while len(piece) == 4096 and not piece.endswith(b"\n") and line.startswith(b"%") and _is_text(piece):
+        if len(line) >= MAX_HEADER_LINE:
+            raise FormatError(where(path, f"a header line of text longer than {MAX_HEADER_LINE:,} bytes, beginning "
+                                          f"{line[:40].decode('ascii', 'replace')!r}: not a Prophesee header"))
+        piece = f.readline(4096)
+        line += piece
+    return line
 
 
 def _is_text(line: bytes) -> bool:
