@@ -197,7 +197,7 @@ def test_a_clip_file_whose_events_lie_off_its_sensor_is_refused_by_every_reader(
     path = write_clip(tmp_path / "c.h5", clip)
     with h5py.File(path, "r+") as f:
         f["events/lr"].attrs["width"] = 4
-    message = f"^{re.escape(str(path))}: events/lr is corrupt: event 3 at \\(x=7, y=0\\) lies outside the 4x2 sensor$"
+    message = f"^{re.escape(str(path))}: events/lr is corrupt: event 3 at t=3000 µs \\(x=7, y=0\\) lies outside the 4x2 sensor$"
     for call in (lambda: read_clip(path), lambda: read_events(path, "lr", 1000, None),
                  lambda: list(iter_clip_events(path, "lr", chunk_events=2))):
         with pytest.raises(FormatError, match=message):
@@ -421,7 +421,7 @@ def test_clip_events_writer_takes_an_empty_chunk_and_a_second_close(tmp_path: Pa
 @pytest.mark.parametrize(("chunk", "message"), [
     (make_events([3], [1], [1], [1]), r"timestamps not sorted: t\[2\]=3 < t\[1\]=5 \(the previous chunk's last event\)$"),
     (make_events([6, 9], [1, 1], [1, 1], [1, 1])[::-1], r"timestamps not sorted: t\[3\]=6 < t\[2\]=9$"),
-    (make_events([6, 7], [1, 4], [1, 1], [1, 1]), r"event 3 at \(x=4, y=1\) lies outside the 4x4 sensor$"),
+    (make_events([6, 7], [1, 4], [1, 1], [1, 1]), r"event 3 at t=7 µs \(x=4, y=1\) lies outside the 4x4 sensor$"),
     (np.zeros(2), "events must be a 1-D array of dtype"),
 ])
 def test_clip_events_writer_checks_each_chunk_as_the_events_file_writer_does(tmp_path: Path, chunk, message) -> None:

@@ -50,7 +50,7 @@ def test_a_clip_made_in_python_with_events_off_its_sensor_is_refused_by_the_inpu
                 events={"lr": make_events(np.arange(0, 500_000, 25_000), x, np.arange(20) % 8, np.ones(20))},
                 sensors={"lr": SensorInfo("lr", 10, 8)}, frames={"rgb": frames},
                 calibration={"face_box": {"rgb": [0, 0, 20, 20], "lr": [0, 0, 10, 8]}})
-    with pytest.raises(EventsError, match=r"^c0\.h5: the events of sensor 'lr': event 7 at \(x=10, y=7\) lies outside the 10x8 sensor$"):
+    with pytest.raises(EventsError, match=r"^c0\.h5: the events of sensor 'lr': event 7 at t=175000 µs \(x=10, y=7\) lies outside the 10x8 sensor$"):
         clip_samples(clip, ReconSpec(sensor="lr", size=16, n_bins=2, step_us=100_000), "c0.h5")
 
 

@@ -240,9 +240,9 @@ def test_events_out_of_order_are_numbered_in_the_stream(tmp_path: Path, chunk, m
 
 
 @pytest.mark.parametrize(("x", "p", "message"), [
-    ([1, 700], [1, 1], r"event 3 at \(x=700, y=1\) lies outside the 640x480 sensor"),
+    ([1, 700], [1, 1], r"event 3 at t=7 µs \(x=700, y=1\) lies outside the 640x480 sensor"),
     ([1, 2], [0, 1], r"event 2 has polarity 0, expected -1 or \+1"),
-    ([700, 2], [1, 3], r"event 2 at \(x=700, y=1\) lies outside the 640x480 sensor"),  # the first bad event of either kind
+    ([700, 2], [1, 3], r"event 2 at t=6 µs \(x=700, y=1\) lies outside the 640x480 sensor"),  # the first bad event of either kind
 ])
 def test_events_off_the_sensor_or_of_bad_polarity_are_numbered_in_the_stream(tmp_path: Path, x, p, message) -> None:
     """Was: "coordinates outside the 640x480 sensor (x=700, y=1 at t=7 µs)", named by its time, and
@@ -550,12 +550,33 @@ def test_coordinates_outside_sensor_in_file(tmp_path: Path) -> None:
 def test_coordinates_outside_the_sensor_name_one_real_event(tmp_path: Path) -> None:
     """The message gave the chunk's largest x and largest y, (x=12, y=7), an event that does not exist."""
     ev = make_events([1, 6, 7], [2, 12, 3], [7, 3, 3], [1, -1, 1])
-    with pytest.raises(EventsError, match=r"a\.raw: event 1 at \(x=12, y=3\) lies outside the 10x8 sensor$"):
+    with pytest.raises(EventsError, match=r"a\.raw: event 1 at t=6 µs \(x=12, y=3\) lies outside the 10x8 sensor$"):
         write_events_file(tmp_path / "a.raw", ev, (10, 8))
-    says = "coordinates outside the 10x8 sensor (x=12, y=3 at t=6 µs)"
+    says = "event 1 at t=6 µs (x=12, y=3) lies outside the 10x8 sensor"
     path = tmp_path / "a.csv"
     path.write_text("t,x@10,y@8,on\n1,2,7,1\n6,12,3,0\n7,3,3,1\n")
     with pytest.raises(EventsError, match=rf"a\.csv: {re.escape(says)}$"):
+        read_events_file(path)
+
+
+def test_an_event_off_the_sensor_is_named_alike_by_the_readers_and_the_writers(tmp_path: Path, monkeypatch) -> None:
+    """Was: the events readers named it by its time ("coordinates outside the 10x8 sensor (x=12, y=3 at
+    t=50 µs)"; EVT 2.1: "x=12 outside the 10x8 sensor", neither), the writers by its index in the
+    stream ("event 5 at (x=12, y=3)"). Now both give its index in the file or stream, its time, x and y,
+    the index counting the chunks decoded before its own (here the CSV is read in blocks of 16 bytes)."""
+    x = [1, 2, 3, 4, 5, 12, 6, 7]
+    ev = make_events(np.arange(8) * 10, x, [3] * 8, [1, -1] * 4)
+    says = r"event 5 at t=50 µs \(x=12, y=3\) lies outside the 10x8 sensor"
+    with pytest.raises(EventsError, match=rf"a\.csv: {says}$"):
+        write_events_file(tmp_path / "a.csv", ev, (10, 8))
+    monkeypatch.setattr("evface.io.event_reader._CSV_BLOCK_BYTES", 16)
+    path = tmp_path / "b.csv"
+    path.write_text("t,x@10,y@8,on\n" + "".join(f"{t},{x},3,{int(p > 0)}\n" for t, x, _, p in ev.tolist()))
+    with pytest.raises(EventsError, match=rf"b\.csv: {says}$"):
+        read_events_file(path)
+    path = write_events_file(tmp_path / "c.raw", ev, (16, 8), version="evt2.1")
+    path.write_bytes(path.read_bytes().replace(b"width=16", b"width=10").replace(b"geometry 16x8", b"geometry 10x8"))
+    with pytest.raises(FormatError, match=rf"c\.raw: {says}: corrupt EVT2\.1 data$"):
         read_events_file(path)
 
 

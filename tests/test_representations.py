@@ -292,7 +292,7 @@ def test_a_bad_event_in_a_window_is_numbered_in_the_array_given(fn):
         "surface": lambda: to_time_surface(events, (4, 4), 30, 1.0, t_start_us=10),
         "count": lambda: to_count_image(events, (4, 4), t_start_us=10, t_end_us=30),
     }[fn]
-    with pytest.raises(EventsError, match=r"^event 3 at \(x=9, y=1\) lies outside the 4x4 sensor$"):
+    with pytest.raises(EventsError, match=r"^event 3 at t=20 µs \(x=9, y=1\) lies outside the 4x4 sensor$"):
         call()
 
 

@@ -289,11 +289,11 @@ def check_stream(events: np.ndarray, sensor: tuple[int, int] = (MAX_SENSOR_SIDE,
     >>> check_stream(ev, (4, 4))
     Traceback (most recent call last):
     ...
-    evface.errors.EventsError: event 2 at (x=6, y=1) lies outside the 4x4 sensor
+    evface.errors.EventsError: event 2 at t=9 µs (x=6, y=1) lies outside the 4x4 sensor
     >>> check_stream(ev[1:], (4, 4), first=1)
     Traceback (most recent call last):
     ...
-    evface.errors.EventsError: event 2 at (x=6, y=1) lies outside the 4x4 sensor
+    evface.errors.EventsError: event 2 at t=9 µs (x=6, y=1) lies outside the 4x4 sensor
     """
     bad = int(_first_bad(events["t"], events["x"], events["y"], events["p"], sensor[0], sensor[1]))
     if bad < 0:
@@ -303,7 +303,7 @@ def check_stream(events: np.ndarray, sensor: tuple[int, int] = (MAX_SENSOR_SIDE,
     if bad > 0 and t < events["t"][bad - 1]:
         raise EventsError(f"timestamps not sorted: t[{n}]={t} < t[{n - 1}]={events['t'][bad - 1]}")
     if x >= sensor[0] or y >= sensor[1]:
-        raise EventsError(f"event {n} at (x={x}, y={y}) lies outside the {sensor[0]}x{sensor[1]} sensor")
+        raise EventsError(f"event {n} at t={t} µs (x={x}, y={y}) lies outside the {sensor[0]}x{sensor[1]} sensor")
     raise EventsError(f"event {n} has polarity {p}, expected -1 or +1")
 
 

@@ -107,7 +107,7 @@ def require_sensor(clip: Clip, sensor: str, source: str | Path | None = None) ->
     >>> require_sensor(clip, "lr")
     Traceback (most recent call last):
     ...
-    evface.errors.EventsError: the events of sensor 'lr': event 1 at (x=40, y=2) lies outside the 40x30 sensor
+    evface.errors.EventsError: the events of sensor 'lr': event 1 at t=5 µs (x=40, y=2) lies outside the 40x30 sensor
     """
     if sensor not in clip.sensors:
         raise DatasetError(where(source, f"no events of sensor {sensor!r} (this clip has {sorted(clip.sensors)}): give a dataset "

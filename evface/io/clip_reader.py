@@ -232,8 +232,8 @@ def _on_sensor(path: Path, sensor: str, g: h5py.Group, lo: int, events: np.ndarr
     x, y = events["x"], events["y"]
     if events.size and (int(x.max()) >= width or int(y.max()) >= height):
         i = int(np.flatnonzero((x >= width) | (y >= height))[0])
-        raise FormatError(where(path, f"events/{sensor} is corrupt: event {lo + i} at (x={int(x[i])}, y={int(y[i])}) "
-                                      f"lies outside the {width}x{height} sensor"))
+        raise FormatError(where(path, f"events/{sensor} is corrupt: event {lo + i} at t={int(events['t'][i])} µs "
+                                      f"(x={int(x[i])}, y={int(y[i])}) lies outside the {width}x{height} sensor"))
     return events
 
 

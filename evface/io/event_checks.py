@@ -12,7 +12,7 @@ import numpy as np
 
 from evface.checks import INT64
 from evface.errors import EventsError, FormatError, where
-from evface.events.core import SensorSize
+from evface.events.core import SensorSize, check_stream
 from evface.io import evt as io_evt
 
 _ES_DVS_HEADER = 20
@@ -72,8 +72,10 @@ def _check_event_stream_end(path: Path) -> None:
 
 
 def _raise_if_bad(path: Path, events: np.ndarray, bad: int, start: int, t0: int, xmax: int, ymax: int,
-                  size: SensorSize) -> None:
-    """Turn the findings of a numba scan of ``events`` into the error they mean, if any."""
+                  size: SensorSize, first: int) -> None:
+    """Turn the findings of a numba scan of ``events`` into the error they mean, if any; ``first`` is
+    the index of ``events[0]`` in the file, by which an event off the sensor is numbered (with its
+    time and coordinates, as the writers name it: :func:`~evface.events.core.check_stream`)."""
     t, (width, height) = events["t"], size
     if bad >= 0:
         before = int(t[bad - 1]) if bad else int(start)
@@ -82,13 +84,7 @@ def _raise_if_bad(path: Path, events: np.ndarray, bad: int, start: int, t0: int,
     if t.size and t0 < 0:
         raise EventsError(where(path, f"negative timestamp {int(t0)}"))
     if t.size and (xmax >= width or ymax >= height):
-        raise _outside(path, events, size)
-
-
-def _outside(path: Path, events: np.ndarray, size: SensorSize) -> EventsError:
-    """The error for events off the sensor, naming the first such event. (faery rejects Event Stream
-    rows off the sensor itself, so the rows checked here were never flipped.)"""
-    (width, height), x, y = size, events["x"], events["y"]
-    i = int(np.flatnonzero((x >= width) | (y >= height))[0])
-    return EventsError(where(path, f"coordinates outside the {width}x{height} sensor (x={int(x[i])}, y={int(y[i])} "
-                                   f"at t={int(events['t'][i])} µs)"))
+        try:
+            check_stream(events, size, first=first)
+        except EventsError as exc:
+            raise EventsError(where(path, str(exc))) from None

@@ -246,6 +246,7 @@ class EventsFileReader:
 
         path, fmt, size = self.path, self.format, self.sensor_size
         self._last_t: int | None = None
+        self._decoded_count = 0  # events yielded before the next packet: its first one's index in the file
         given = (f"the sensor size {size[0]}x{size[1]} was given (--sensor-size), not read from the file, and events "
                  "outside it do not decode: give the sensor's full size") if self._size_given else ""
         with _faery_errors(path, cause=given):
@@ -288,15 +289,17 @@ class EventsFileReader:
         start = np.iinfo(np.int64).min if self._last_t is None else self._last_t
         bad, t0, xmax, ymax = io_evt.fix_faery_packet(events["t"], events["x"], events["y"], events["p"], start,
                                                       height, flip_y)
-        _raise_if_bad(path, events, bad, start, t0, xmax, ymax, (width, height))
+        _raise_if_bad(path, events, bad, start, t0, xmax, ymax, (width, height), self._decoded_count)
         if events.size:
             self._last_t = int(events["t"][-1])
+            self._decoded_count += events.size
         return events
 
     def _evt21_chunks(self) -> Iterator[np.ndarray]:
         path = self.path
         legacy = self._header.get("endianness", "").lower() == "legacy"
         state = io_evt.evt21_new_decoder_state()
+        count = 0
         with open(path, "rb") as f:
             f.seek(self._header_length)
             while True:
@@ -306,14 +309,15 @@ class EventsFileReader:
                 words = np.frombuffer(raw, dtype="<u8")
                 if legacy:
                     words = (words << np.uint64(32)) | (words >> np.uint64(32))
-                events, code, value = io_evt.evt21_decode(words, state, self.sensor_size, EVENT_DTYPE)
+                events, outside = io_evt.evt21_decode(words, state, self.sensor_size, EVENT_DTYPE)
                 if self._t0:
                     events["t"] += self._t0
                     _within_int64(path, events, self._t0)
-                if code:
-                    axis = "x" if code == 1 else "y"
-                    raise FormatError(where(path, f"{axis}={value} outside the {self.sensor_size[0]}x"
-                                                  f"{self.sensor_size[1]} sensor: corrupt EVT2.1 data"))
+                if outside is not None:
+                    (t, x, y), (width, height) = outside, self.sensor_size
+                    raise FormatError(where(path, f"event {count + events.size} at t={t + self._t0} µs (x={x}, y={y}) "
+                                                  f"lies outside the {width}x{height} sensor: corrupt EVT2.1 data"))
+                count += events.size
                 yield events
 
     def _csv_chunks(self) -> Iterator[np.ndarray]:
@@ -353,16 +357,18 @@ class EventsFileReader:
             return
         width, height = self.sensor_size
         last_t = None
+        count = 0
         for chunk in chunks:
             if not chunk.size:
                 continue
             t = chunk["t"]
             start = np.iinfo(np.int64).min if last_t is None else last_t
             bad, t0, xmax, ymax, bad_p = io_evt.scan_events(t, chunk["x"], chunk["y"], chunk["p"], start)
-            _raise_if_bad(self.path, chunk, -1 if self.sort else bad, start, t0, xmax, ymax, (width, height))
+            _raise_if_bad(self.path, chunk, -1 if self.sort else bad, start, t0, xmax, ymax, (width, height), count)
             if bad_p:
                 raise EventsError(where(self.path, f"{bad_p} polarity values other than -1 or +1: corrupt file"))
             last_t = t[-1]
+            count += chunk.size
             yield chunk
 
 

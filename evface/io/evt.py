@@ -236,8 +236,8 @@ def _popcount32(v):
 def _evt21_decode(words, state, width, height, out_t, out_x, out_y, out_p, write):
     """Count or decode events of EVT2.1 words.
 
-    ``state`` = [time-high (28-bit value as read), wrap count, last t, error code, error value].
-    Error codes: 1 x outside the sensor, 2 y outside the sensor.
+    ``state`` = [time-high (28-bit value as read), wrap count, last t, 1 after an event outside the
+    sensor (then its t, x and y are the last three), x, y].
     """
     th = state[0]
     wraps = state[1]
@@ -257,16 +257,14 @@ def _evt21_decode(words, state, width, height, out_t, out_x, out_y, out_p, write
             last_t = t
             base = np.int64((w >> np.uint64(43)) & np.uint64(0x7FF))
             yv = np.int64((w >> np.uint64(32)) & np.uint64(0x7FF))
-            if yv >= height:
-                state[3] = 2
-                state[4] = yv
-                return n
             for b in range(32):
                 if (mask >> np.uint64(b)) & np.uint64(1):
                     xv = base + b
-                    if xv >= width:
+                    if xv >= width or yv >= height:
+                        state[2] = t
                         state[3] = 1
                         state[4] = xv
+                        state[5] = yv
                         return n
                     out_t[n] = t
                     out_x[n] = xv
@@ -285,8 +283,9 @@ def _evt21_decode(words, state, width, height, out_t, out_x, out_y, out_p, write
     return n
 
 
-def evt21_decode(words: np.ndarray, state: np.ndarray, sensor_size: tuple[int, int], out_dtype) -> tuple[np.ndarray, int, int]:
-    """Decode a block of EVT2.1 words; returns (events, error code, error value).
+def evt21_decode(words: np.ndarray, state: np.ndarray, sensor_size: tuple[int, int],
+                 out_dtype) -> tuple[np.ndarray, tuple[int, int, int] | None]:
+    """Decode a block of EVT2.1 words; returns (events, the event outside the sensor or None).
 
     Parameters
     ----------
@@ -302,30 +301,27 @@ def evt21_decode(words: np.ndarray, state: np.ndarray, sensor_size: tuple[int, i
     Returns
     -------
     events : ndarray of out_dtype
-        The events decoded (up to an error).
-    code : int
-        0 for none, 1 for an x outside the sensor, 2 for a y outside it.
-    value : int
-        The coordinate that was outside.
+        The events decoded (up to an event outside the sensor).
+    outside : (t, x, y) or None
+        The first event outside the sensor (time without the header's ``t0``), which stops the decoding.
 
     Examples
     --------
     >>> from evface.events.core import EVENT_DTYPE, make_events
     >>> words = evt21_encode(make_events([0, 5, 5000], [3, 4, 7], [2, 2, 9], [1, -1, 1]), evt21_new_state())
-    >>> events, code, value = evt21_decode(words, evt21_new_decoder_state(), (16, 16), EVENT_DTYPE)
-    >>> events.tolist(), code
-    ([(0, 3, 2, 1), (5, 4, 2, -1), (5000, 7, 9, 1)], 0)
-    >>> events, code, value = evt21_decode(words, evt21_new_decoder_state(), (5, 16), EVENT_DTYPE)
-    >>> events.size, code, value  # x=7 lies off a 5-pixel-wide sensor
-    (2, 1, 7)
+    >>> events, outside = evt21_decode(words, evt21_new_decoder_state(), (16, 16), EVENT_DTYPE)
+    >>> events.tolist(), outside
+    ([(0, 3, 2, 1), (5, 4, 2, -1), (5000, 7, 9, 1)], None)
+    >>> events, outside = evt21_decode(words, evt21_new_decoder_state(), (5, 16), EVENT_DTYPE)
+    >>> events.size, outside  # x=7 lies off a 5-pixel-wide sensor
+    (2, (5000, 7, 9))
     """
     width, height = sensor_size
     n = _evt21_decode(words, state.copy(), width, height, np.empty(0, np.int64), np.empty(0, np.uint16),
                       np.empty(0, np.uint16), np.empty(0, np.int8), False)
     out = np.empty(n, dtype=out_dtype)
     got = _evt21_decode(words, state, width, height, out["t"], out["x"], out["y"], out["p"], True)
-    out = out[:got]
-    return out, int(state[3]), int(state[4])
+    return out[:got], ((int(state[2]), int(state[4]), int(state[5])) if state[3] else None)
 
 
 def evt21_new_decoder_state() -> np.ndarray:
@@ -333,10 +329,10 @@ def evt21_new_decoder_state() -> np.ndarray:
 
     Examples
     --------
-    >>> evt21_new_decoder_state().tolist()  # time-high, wraps, last t, error code, error value
-    [0, 0, 0, 0, 0]
+    >>> evt21_new_decoder_state().tolist()  # time-high, wraps, last t, outside the sensor (no), its x, y
+    [0, 0, 0, 0, 0, 0]
     """
-    return np.array([0, 0, 0, 0, 0], dtype=np.int64)
+    return np.array([0, 0, 0, 0, 0, 0], dtype=np.int64)
 
 
 @njit(cache=True)
