@@ -418,6 +418,27 @@ def test_clip_events_writer_takes_an_empty_chunk_and_a_second_close(tmp_path: Pa
     assert read_events(tmp_path / "c.h5", "lr")["t"].tolist() == [0, 5]
 
 
+@pytest.mark.parametrize("sizes", [[1], [300, 0, 700], [40_000, 30_000, 5], [70_000], [65_535, 1]])
+def test_a_short_streamed_clip_is_stored_as_small_as_write_clip_stores_it(tmp_path: Path, sizes: list[int]) -> None:
+    """Was: ClipEventsWriter (convert and simulate to .h5) made its columns with chunks of EVENT_CHUNK
+    events before the first event came, so one event took 870,472 bytes (write_clip: 18,517). The
+    events read back as written, and a clip of EVENT_CHUNK events or more keeps chunks of that many."""
+    n = sum(sizes)
+    ev = make_events(np.arange(n) * 3, np.arange(n) % 300, np.arange(n) % 200, np.where(np.arange(n) % 2, 1, -1))
+    writer = ClipEventsWriter(tmp_path / "s.h5", "lr", (346, 260), clip_id="c")
+    lo = 0
+    for size in sizes:
+        writer.write(ev[lo:lo + size])
+        lo += size
+    writer.close()
+    whole = write_clip(tmp_path / "w.h5", Clip("c", "", "", [], "", 0, 0, 0, 3 * n - 3, events={"lr": ev},
+                                                sensors={"lr": SensorInfo("lr", 346, 260)}))
+    np.testing.assert_array_equal(read_events(tmp_path / "s.h5", "lr"), ev)
+    with h5py.File(tmp_path / "s.h5", "r") as f, h5py.File(whole, "r") as g:
+        assert [f[f"events/lr/{c}"].chunks for c in "txyp"] == [g[f"events/lr/{c}"].chunks for c in "txyp"]
+    assert (tmp_path / "s.h5").stat().st_size == whole.stat().st_size
+
+
 @pytest.mark.parametrize(("chunk", "message"), [
     (make_events([3], [1], [1], [1]), r"timestamps not sorted: t\[2\]=3 < t\[1\]=5 \(the previous chunk's last event\)$"),
     (make_events([6, 9], [1, 1], [1, 1], [1, 1])[::-1], r"timestamps not sorted: t\[3\]=6 < t\[2\]=9$"),

@@ -252,7 +252,10 @@ class ClipEventsWriter:
     :class:`~evface.errors.EventsError` naming ``path`` says which event does not, numbered in the
     whole stream (the events written before the chunk plus its index in the chunk).
     The clip's attributes are empty but for ``clip_id`` and ``duration_us`` (last event time minus
-    the first); the sensor's geometry is ``sensor_size`` with no ROI.
+    the first); the sensor's geometry is ``sensor_size`` with no ROI. The first :data:`EVENT_CHUNK`
+    events are held until there are that many, so that a shorter stream is stored in one chunk of
+    its own length, as :func:`write_clip` stores it (a chunk of ``EVENT_CHUNK`` events took
+    ~850 KB on disk for one event).
 
     Examples
     --------
@@ -275,9 +278,8 @@ class ClipEventsWriter:
         self._sink = GuardedFile(path)
         self._file = h5py.File(self._sink, "w")
         self._group = self._file.create_group(f"events/{sensor}")
-        self._columns = {name: self._group.create_dataset(name, shape=(0,), maxshape=(None,), dtype=EVENT_DTYPE[name],
-                                                          **_event_dataset_options())
-                         for name in EVENT_DTYPE.names}
+        self._columns: dict[str, h5py.Dataset] = {}  # made once EVENT_CHUNK events came, or at close
+        self._held: list[np.ndarray] = []  # the events until then
         self._n = 0
         self._first_t: int | None = None
         self._last_t = -1
@@ -290,11 +292,12 @@ class ClipEventsWriter:
         m = events.size
         if not m:
             return
-        for name, ds in self._columns.items():
-            ds.resize((self._n + m,))
-            ds[self._n:self._n + m] = events[name]
-        if self._sink.error is not None:
-            raise OSError(self._sink.error.errno, self._sink.error.strerror, str(self._sink.path))
+        if not self._columns and self._n + m >= EVENT_CHUNK:
+            self._store_held(None)
+        if self._columns:
+            self._append(events)
+        else:
+            self._held.append(events.copy())  # fewer than EVENT_CHUNK events in all
         t = events["t"]
         first = -self._n % T_INDEX_STEP  # the chunk's first event whose global index is a multiple of the step
         self._index_parts.append(np.array(t[first::T_INDEX_STEP], dtype=np.int64))
@@ -302,6 +305,24 @@ class ClipEventsWriter:
             self._first_t = int(t[0])
         self._last_t = int(t[-1])
         self._n += m
+
+    def _append(self, events: np.ndarray) -> None:
+        """Append ``events`` to the columns; raises ``OSError`` once a write to the disk failed."""
+        start = self._columns["t"].shape[0]
+        for name, ds in self._columns.items():
+            ds.resize((start + events.size,))
+            ds[start:] = events[name]
+        if self._sink.error is not None:
+            raise OSError(self._sink.error.errno, self._sink.error.strerror, str(self._sink.path))
+
+    def _store_held(self, n_events: int | None) -> None:
+        """Make the columns (chunks for ``n_events`` events in all, or for an open-ended stream) and
+        write the events held so far into them."""
+        self._columns = {name: self._group.create_dataset(name, shape=(0,), maxshape=(None,), dtype=EVENT_DTYPE[name],
+                                                          **_event_dataset_options(n_events))
+                         for name in EVENT_DTYPE.names}
+        held, self._held = self._held, []
+        self._append(np.concatenate([empty_events(), *held]))
 
     def _check(self, events: np.ndarray) -> None:
         """An EventsError naming the file unless ``events`` is a chunk the clip can take next."""
@@ -318,6 +339,8 @@ class ClipEventsWriter:
         """Write the ``t_index`` and the attributes, and close the file (once: a second call does nothing)."""
         if not self._file:  # closed already
             return
+        if not self._columns:
+            self._store_held(self._n)
         index = np.concatenate([np.zeros(0, dtype=np.int64), *self._index_parts])
         self._group.create_dataset("t_index", data=index)
         _write_sensor_attrs(self._group, SensorInfo(self.sensor, self.sensor_size[0], self.sensor_size[1]))
