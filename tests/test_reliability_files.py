@@ -532,6 +532,24 @@ def test_corrupt_aedat4_structure_is_named_before_faery(tmp_path: Path, valid_fi
         assert code == 2 and message in err and str(path) in err and len(err.strip().splitlines()) == 1, (message, err)
 
 
+@pytest.mark.parametrize("tail", ["joined", "two bytes", "cut table"])
+def test_an_aedat4_file_whose_data_table_is_not_its_end_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                   tail: str) -> None:
+    """Was: two recordings joined with ``cat`` (or any bytes after the data table) read as the first
+    alone, "111,954 events" for the DV sample joined to itself, the second's lost without a word
+    (faery stops at the data table); a table cut by the end of the file was faery's "cannot decode
+    (Range [4, 8) is out of bounds.)"."""
+    data = (REAL / "tonic_sample.aedat4").read_bytes()
+    path = tmp_path / "a.aedat4"
+    path.write_bytes({"joined": data + data, "two bytes": data + b"\n\n", "cut table": data[:-10]}[tail])
+    says = {"joined": "corrupt AEDAT 4 file: 949,253 bytes after its data table, which ends at byte 949,253 (another "
+                      "AEDAT 4 file follows: files joined end to end); evface reads one recording per file",
+            "two bytes": "corrupt AEDAT 4 file: 2 bytes after its data table, which ends at byte 949,253; evface reads "
+                         "one recording per file",
+            "cut table": "truncated AEDAT 4 file: its data table at byte 945243 runs past the end of the file"}[tail]
+    assert _cli(["info", str(path)], capsys) == (2, f"error: {path}: {says}\n")
+
+
 # --------------------------------------------------------------------- faults on writing
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import struct
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+from typing import BinaryIO
 
 from evface.checks import as_path
 from evface.errors import FormatError, where
@@ -121,8 +122,9 @@ def check_aedat4(path: str | Path) -> dict[int, str]:
     FormatError
         Naming the file and the first inconsistency: a file that cannot be opened, a header that is cut, not a flatbuffer or not
         UTF-8 XML, an unknown compression, a data table outside the file, a packet of an undeclared
-        stream, a size that runs past the end, or a payload that does not start as its compression
-        says.
+        stream, a size that runs past the end, a payload that does not start as its compression
+        says, or a data table that does not end where the file does (cut, or followed by bytes such
+        as a second file joined to it).
 
     Examples
     --------
@@ -195,4 +197,73 @@ def check_aedat4(path: str | Path) -> dict[int, str]:
                                               f"flatbuffer, as stream {stream} should be"))
             at += 8 + packet
             file.seek(at)
+        if data_table != -1:
+            _check_data_table_end(path, file, data_table, size, COMPRESSIONS[compression].split()[0])
     return streams
+
+
+def _check_data_table_end(path: Path, file: BinaryIO, start: int, size: int, compression: str) -> None:
+    """The data table from byte ``start`` (one size-prefixed flatbuffer, or one LZ4 or Zstd frame of
+    it) must end where the file does: two files joined with ``cat`` read as the first alone (faery
+    stops at its table), and the events of the second were lost without a word."""
+    file.seek(start)
+    data = file.read(min(size - start, _MAX_HEADER))  # a table is far shorter; files joined may be long
+    try:
+        end = start + {"none": _prefixed_end, "LZ4": _lz4_frame_end, "Zstd": _zstd_frame_end}[compression](data)
+    except (IndexError, struct.error):  # its framing runs past the bytes read
+        end = size + 1
+    if end > size:
+        raise FormatError(where(path, f"truncated AEDAT 4 file: its data table at byte {start} runs past the end of "
+                                      "the file"))
+    if end < size:
+        joined = " (another AEDAT 4 file follows: files joined end to end)" if data[end - start:].startswith(MAGIC) else ""
+        raise FormatError(where(path, f"corrupt AEDAT 4 file: {size - end:,} bytes after its data table, which ends "
+                                      f"at byte {end:,}{joined}; evface reads one recording per file"))
+
+
+def _prefixed_end(data: bytes) -> int:
+    """Length of the size-prefixed flatbuffer at the start of ``data``.
+
+    Examples
+    --------
+    >>> _prefixed_end(bytes([3, 0, 0, 0, 7, 7, 7, 9]))  # 4 + 3 bytes, then one that is not its
+    7
+    """
+    return 4 + struct.unpack_from("<I", data)[0]
+
+
+def _lz4_frame_end(data: bytes) -> int:
+    """Length of the LZ4 frame at the start of ``data``, from its block sizes (nothing is decompressed).
+
+    Examples
+    --------
+    >>> head = bytes.fromhex("04224d18 40 40 c0")  # magic, FLG (no checksums, no content size), BD, HC
+    >>> _lz4_frame_end(head + (0x80000002).to_bytes(4, "little") + b"ab" + bytes(4) + b"more")  # + block, end mark
+    17
+    """
+    flags = data[4]
+    at = 7 + 8 * bool(flags & 0x08) + 4 * bool(flags & 0x01)  # magic, FLG, BD, content size, dictionary id, HC
+    while (block := struct.unpack_from("<I", data, at)[0]) != 0:
+        at += 4 + (block & 0x7FFFFFFF) + 4 * bool(flags & 0x10)  # block checksums
+    return at + 4 + 4 * bool(flags & 0x04)  # end mark, content checksum
+
+
+def _zstd_frame_end(data: bytes) -> int:
+    """Length of the Zstandard frame at the start of ``data``, from its block headers.
+
+    Examples
+    --------
+    >>> head = bytes.fromhex("28b52ffd 24 05")  # magic, single segment with a checksum, content size 5
+    >>> raw, rle = (2 << 3).to_bytes(3, "little") + b"ab", (1 | 1 << 1 | 3 << 3).to_bytes(3, "little") + b"c"
+    >>> _zstd_frame_end(head + raw + rle + bytes(4) + b"more")  # a raw block, a last RLE block, the checksum
+    19
+    """
+    descriptor = data[4]
+    single = bool(descriptor & 0x20)
+    at = 5 + (not single) + (0, 1, 2, 4)[descriptor & 3] + (int(single), 2, 4, 8)[descriptor >> 6]
+    last = False
+    while not last:
+        header = struct.unpack_from("<I", data[at:at + 3] + b"\0")[0]  # a struct.error where the data ends
+        last, kind = header & 1, (header >> 1) & 3
+        at += 3 + (1 if kind == 1 else header >> 3)
+    return at + 4 * bool(descriptor & 0x04)  # content checksum
