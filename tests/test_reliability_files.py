@@ -358,7 +358,9 @@ def test_unsupported_files_say_what_they_are(tmp_path: Path, capsys: pytest.Capt
                                   "name it .raw"),
     ("tonic_sample_ncars.dat", "rec.raw", "rec.raw: the extension says .raw (EVT) but the header is a Prophesee DAT "
                                           "file's ('% Version 2', no '% evt'): name it .dat"),
-], ids=["raw-named-dat", "dat-named-raw"])
+    ("tonic_sample_ncars.dat", "rec.evt", "rec.evt: the extension says .evt (EVT) but the header is a Prophesee DAT "
+                                          "file's ('% Version 2', no '% evt'): name it .dat"),  # was: "says .raw"
+], ids=["raw-named-dat", "dat-named-raw", "dat-named-evt"])
 def test_a_raw_named_dat_or_a_dat_named_raw_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str,
                                                     renamed: str, says: str) -> None:
     """Was: "truncated: 6 trailing bytes after the last whole 8-byte dat word" (the RAW decoded as
@@ -539,6 +541,7 @@ def test_an_aedat4_file_whose_data_table_is_not_its_end_is_refused(tmp_path: Pat
     alone, "111,954 events" for the DV sample joined to itself, the second's lost without a word
     (faery stops at the data table); a table cut by the end of the file was faery's "cannot decode
     (Range [4, 8) is out of bounds.)"."""
+    _needs_real()
     data = (REAL / "tonic_sample.aedat4").read_bytes()
     path = tmp_path / "a.aedat4"
     path.write_bytes({"joined": data + data, "two bytes": data + b"\n\n", "cut table": data[:-10]}[tail])

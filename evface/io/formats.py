@@ -217,7 +217,7 @@ def _check_prophesee_kind(path: Path, by_ext: str, fields: dict[str, str]) -> No
     look alike, and the other format's decoder called either one "truncated". A DAT header says
     ``% Version 2`` (and may copy the RAW lines of the recording it came from), a RAW one ``% evt``."""
     if by_ext == "evt3" and "version" not in fields and "dat_version" in fields:
-        raise FormatError(where(path, f"the extension says .raw (EVT) but the header is a Prophesee DAT file's "
+        raise FormatError(where(path, f"the extension says {path.suffix} (EVT) but the header is a Prophesee DAT file's "
                                       f"('% Version {fields['dat_version']}', no '% evt'): name it .dat"))
     if by_ext == "dat" and "version" in fields and "dat_version" not in fields:
         raise FormatError(where(path, f"the extension says .dat but the header is a Prophesee RAW file's "
