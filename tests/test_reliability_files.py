@@ -277,6 +277,18 @@ def test_every_csv_header_form_reads(tmp_path: Path, head: bytes, size: tuple[in
     assert got == SIZE and events["t"].tolist() == [0, 5] and events["p"].tolist() == [1, -1]
 
 
+@pytest.mark.parametrize(("head", "size"), [(b"t,x@64,y@48,on\n", None), (b"t,x,y,p\r\n", SIZE), (b"", SIZE)])
+def test_a_csv_that_begins_with_a_utf8_byte_order_mark_reads_whole(tmp_path: Path, head: bytes,
+                                                                   size: tuple[int, int] | None) -> None:
+    """Spreadsheet and Windows exports begin with the mark EF BB BF. Was: a header after it refused
+    ("the first line '\\ufefft,x@64,y@48,on' is neither a header ..."), and a headerless file's
+    first row taken for a header (the mark's bytes read as letters) and dropped without a word."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + head + b"0,1,1,1\n5,63,47,0\n")
+    events, got = read_events_file(path, sensor_size=size)
+    assert got == SIZE and events["t"].tolist() == [0, 5] and events["p"].tolist() == [1, -1]
+
+
 @pytest.mark.parametrize("head", [b"garbage\n", b"t,y,x,on\n", b"t,x,y\n", b"time;x;y;on\n"])
 def test_a_csv_whose_first_line_names_no_columns_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                              head: bytes) -> None:

@@ -38,12 +38,35 @@ _CSV_COLUMNS = (("t", "ts", "time", "timestamp"), ("x",), ("y",), ("on", "p", "p
 """The names a CSV header may give its four columns, in the order the rows hold them."""
 
 
+_BOM = b"\xef\xbb\xbf"
+"""The UTF-8 byte-order mark that spreadsheet and Windows exporters write before the first line."""
+
+
+def _first_line(path: Path) -> tuple[str, int]:
+    """A CSV's first line (up to 4096 bytes) as text, and the byte offset it starts at: after the UTF-8
+    byte-order mark if the file has one (it was read as part of the line: a header that began with it
+    was refused, and a headerless file's first row was taken for a header and lost)."""
+    with open(path, "rb") as f:
+        line = f.readline(4096)
+    start = len(_BOM) if line.startswith(_BOM) else 0
+    return line[start:].decode("utf-8", "replace").strip(), start
+
+
+def _csv_rows_start(path: Path) -> tuple[int, int]:
+    """The byte offset and line number of a CSV's first row: the second line after a header or
+    comment line (a first line with a letter), else the first (after a byte-order mark)."""
+    first, start = _first_line(path)
+    if not any(c.isalpha() for c in first):
+        return start, 1
+    with open(path, "rb") as f:
+        return len(f.readline()), 2
+
+
 def _csv_header_size(path: Path) -> SensorSize | None:
     """The sensor size in a CSV header (``t,x@W,y@H,on``), or None for a header without one, a
     comment (``# ...``) or a file without a header (a first line with no letter); a first line
     that is none of these is refused."""
-    with open(path, "rb") as f:
-        first = f.readline(4096).decode("utf-8", "replace").strip()
+    first, _ = _first_line(path)
     if first.startswith("#") or not any(c.isalpha() for c in first):
         return None
     columns = [column.partition("@") for column in first.split(",")]

@@ -44,7 +44,7 @@ from evface.io.event_checks import (
     _within_int64,
 )
 from evface.io.event_chunks import _by_count, _by_time, _join, _window
-from evface.io.event_csv import _csv_header_size, _parse_csv
+from evface.io.event_csv import _csv_header_size, _csv_rows_start, _parse_csv
 from evface.io.faery_bridge import _FAERY_DTYPE, _FAERY_READ, _check_faery_name, _faery_errors, from_faery
 from evface.io.formats import EVT_VERSIONS, _header_size, _plugin_size, detect_format, read_prophesee_header
 
@@ -324,12 +324,9 @@ class EventsFileReader:
         """CSV rows ``t,x,y,on`` (on: 1/0 or 1/-1), parsed here: faery's CSV decoder silently
         clamps decreasing timestamps, which would hide an unsorted file."""
         path = self.path
+        start, row = _csv_rows_start(path)
         with open(path, "rb") as f:
-            first = f.readline()
-            row = 2
-            if not any(chr(c).isalpha() for c in first):  # no header line
-                f.seek(0)
-                row = 1
+            f.seek(start)
             rest = b""
             while True:
                 block = f.read(_CSV_BLOCK_BYTES)
