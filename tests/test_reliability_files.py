@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -275,6 +276,23 @@ def test_every_csv_header_form_reads(tmp_path: Path, head: bytes, size: tuple[in
     path.write_bytes(head + b"0,1,1,1\n5,63,47,0\n")
     events, got = read_events_file(path, sensor_size=size)
     assert got == SIZE and events["t"].tolist() == [0, 5] and events["p"].tolist() == [1, -1]
+
+
+@pytest.mark.parametrize("row", [b"5,1,1,1,9", b"5.5,1,1,1", b"99999999999999999999999,1,1,1", b"5,1,1", b"1_0,1,1,1",
+                                 b"5,1,1,\xff"])
+def test_a_csv_row_that_is_not_four_whole_numbers_is_named_by_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                        row: bytes) -> None:
+    """Was: "rows from 2: not 't,x,y,on' integers (the number of columns changed from 4 to 5 at row 1;
+    use `usecols` to select a subset and avoid this error)": numpy's row counted from 0 within a block
+    of up to 16 MB that began at the line given, and advice for numpy's own call. Here the file is
+    read in blocks of 64 bytes, a blank line and a comment before the bad row."""
+    monkeypatch.setattr("evface.io.event_reader._CSV_BLOCK_BYTES", 64)
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"t,x@64,y@48,on\n" + b"0,1,1,1\n" * 40 + b"\n# note\n" + row + b"\n6,1,1,1\n")
+    shown = row.decode("utf-8", "replace")
+    with pytest.raises(FormatError, match=rf"^{re.escape(str(path))}: line 44: {re.escape(repr(shown))}: not a row of 4 "
+                                          r"whole numbers t,x,y,on; corrupt or truncated CSV$"):
+        read_events_file(path)
 
 
 @pytest.mark.parametrize(("head", "size"), [(b"t,x@64,y@48,on\n", None), (b"t,x,y,p\r\n", SIZE), (b"", SIZE)])

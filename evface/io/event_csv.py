@@ -5,10 +5,12 @@ decreasing timestamps, which would hide an unsorted file) and the sensor size a 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 
+from evface.checks import INT64
 from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize
 
@@ -19,8 +21,9 @@ def _parse_csv(path: Path, body: bytes, first_row: int) -> np.ndarray:
     try:
         table = np.loadtxt(io.StringIO(body.decode("utf-8")), delimiter=",", dtype=np.int64, ndmin=2)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise FormatError(where(path, f"rows from {first_row}: not 't,x,y,on' integers ({exc}); "
-                                      "corrupt or truncated CSV")) from None
+        at = _first_bad_line(body, first_row) or f"rows from {first_row} ({exc})"
+        raise FormatError(where(path, f"{at}: not a row of 4 whole numbers t,x,y,on; corrupt or truncated "
+                                      "CSV")) from None
     if table.shape[1] != 4:
         raise FormatError(where(path, f"rows from {first_row}: {table.shape[1]} columns, expected 4 (t,x,y,on)"))
     t, x, y, on = table.T
@@ -32,6 +35,30 @@ def _parse_csv(path: Path, body: bytes, first_row: int) -> np.ndarray:
     events["t"], events["x"], events["y"] = t, x, y
     events["p"] = np.where(on > 0, 1, -1)
     return events
+
+
+def _first_bad_line(body: bytes, first_row: int) -> str | None:
+    """``line N: 'its text'`` for the first line of ``body`` (line ``first_row`` of the file on) that
+    is neither blank, a ``#`` comment nor four whole numbers within int64, which numpy's parser
+    refused (its message numbered rows and columns within the block from 0, and advised ``usecols``);
+    None where each is one.
+
+    Examples
+    --------
+    >>> _first_bad_line(b"0,1,1,1\\n\\n# note\\n5,2,2,0,9\\n", 2)
+    "line 5: '5,2,2,0,9'"
+    """
+    for i, line in enumerate(body.split(b"\n")):
+        fields = line.split(b"#")[0].strip().split(b",")
+        if fields != [b""] and not _whole_numbers(fields):
+            return f"line {first_row + i}: {line.decode('utf-8', 'replace').strip()[:80]!r}"
+    return None
+
+
+def _whole_numbers(fields: list[bytes]) -> bool:
+    """Whether ``fields`` are four whole numbers within int64 (digits, a sign, no ``_``)."""
+    return len(fields) == 4 and all(re.fullmatch(rb"\s*[+-]?[0-9]+\s*", field) and INT64[0] <= int(field) <= INT64[1]
+                                    for field in fields)
 
 
 _CSV_COLUMNS = (("t", "ts", "time", "timestamp"), ("x",), ("y",), ("on", "p", "pol", "polarity"))
