@@ -193,7 +193,8 @@ def test_faces_refuses_a_pose_angle_or_seed_given_twice_or_an_empty_column(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["face.png", "link.png"]
 
 
-@pytest.mark.parametrize(("crop", "size", "crops"), [("32", "16", ""), ("40", "40", ", or 16 to 39 for crops")])
+@pytest.mark.parametrize(("crop", "size", "crops"), [("32", "16", ""), ("40", "40", ", or 16 to 39 for crops"),
+                                                   ("64", "32", ", or 16 to 31 for crops")])
 def test_train_reconstruct_refuses_a_crop_that_is_the_whole_image(tmp_path, capsys, crop, size, crops):
     """`--crop 32 --size 16` trained on whole images without a word (a crop that does not fit is no crop)."""
     data = tmp_path / "data"

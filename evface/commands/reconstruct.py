@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
     @train_app.command("reconstruct")
     @with_config(ReconstructConfig)
     def reconstruct(
+        ctx: typer.Context,
         data: Path = typer.Option(..., "--data", help="Dataset folder (manifest.csv, clips/)."),
         out: Path = typer.Option(..., "--out", help="Run folder (config.json, checkpoints, metrics.json, apex.png, horizon.png); an existing one resumes."),
         config: ReconstructConfig = ReconstructConfig(),
@@ -29,7 +30,8 @@ def register(app: typer.Typer) -> None:
         """
         from evface.tasks.reconstruct import figures, headline, train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
-        if config.crop >= config.size and config.crop != ReconstructConfig.crop:  # was: whole images, without a word
+        given = ctx.get_parameter_source("crop").name != "DEFAULT"  # --crop 64 (the default's value) counts
+        if config.crop >= config.size and given:  # was: whole images, without a word
             crops = f", or 16 to {config.size - 1} for crops" if config.size > 16 else ""
             raise ParameterError(f"--crop {config.crop}: not smaller than --size {config.size}, so training would take "
                                  f"whole images; give --crop 0 for whole images{crops}")

@@ -336,7 +336,8 @@ class ReconstructConfig(TaskConfig):
     step_us: int = setting(50_000, "Extrapolation / events-only: spacing of the sample times through the apex (µs).",
                            minimum=1)
     stride: int = setting(2, "Interpolation: every stride-th truth frame between two RGB frames.", minimum=1)
-    crop: int = setting(64, "Training on random crops of crop x crop pixels (0 = whole images); evaluation is whole.",
+    crop: int = setting(64, "Training on random crops of crop x crop pixels (0 = whole images; so is the default "
+                            "at --size 64 or less, and a given crop must be smaller than --size); evaluation is whole.",
                         minimum=0)
     batch_size: int = setting(16, "Samples per batch (per process under torchrun).", minimum=1)
     learning_rate: float = setting(2e-3, "Adam learning rate.", above=0)
