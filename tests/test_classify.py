@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import DatasetFolder, write_dataset_json
 from evface.io.manifest import write_manifest
-from evface.errors import DatasetError, ParameterError
+from evface.errors import DatasetError, EvfaceWarning, ParameterError
 from evface.events.core import make_events
 from evface.tasks import checkpoints, run_clips, run_evaluation, run_folder
 from evface.tasks.configs import ClassifyConfig
@@ -574,6 +575,21 @@ def test_loso_is_one_fold_per_subject(fake, tmp_path):
     assert sorted(tuple({r["subject"] for r in p["test"]}) for p in parts) == [(f"s{i}",) for i in range(5)]
     with pytest.raises(ParameterError, match="choose one"):
         protocol_parts(replace(EVENTS_LR, loso=True, folds=2), rows)
+
+
+def test_a_class_only_test_subjects_show_is_warned_of_once_naming_it_and_them(tmp_path):
+    """A fold whose test subject held a class that its training subjects never show trained models
+    that cannot predict it, without a word."""
+    from evface.tasks.classify import prepare
+
+    root = make_fake_dataset(tmp_path / "data", subjects=("s0", "s1", "s2", "s3"), labels=(*LABELS, "AU9"), per_class=1)
+    write_manifest(root, [r for r in DatasetFolder.open(root).rows if r["label"] != "AU9" or r["subject"] == "s0"])
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        prepare(root, tmp_path / "run", replace(SMALL, loso=True, seeds=2))
+    assert [str(w.message) for w in said if w.category is EvfaceWarning] == [
+        f"{root}: class 'AU9' of test subject s0 (fold0) is shown by none of that part's training subjects, so its "
+        "models cannot learn it and miss its clips"]
 
 
 @pytest.mark.parametrize("n, options, says", [

@@ -71,6 +71,33 @@ def _subjects(rows: Sequence[dict[str, Any]]) -> list[str]:
     return sorted({str(r["subject"]) for r in rows})
 
 
+def untaught_classes(parts: Iterable[dict[str, Any]]) -> list[str]:
+    """One line per class that test subjects of a part of :func:`protocol_parts` show and none of
+    its training subjects do, naming the class, those subjects and their parts: the part's models
+    cannot learn the class, so they miss its clips.
+
+    Examples
+    --------
+    >>> rows = [{"subject": s, "label": lab} for s, lab in (("a", "AU1"), ("a", "AU9"), ("b", "AU1"), ("c", "AU9"))]
+    >>> untaught_classes([{"name": "fold0", "train": rows[2:3], "val": rows[3:], "test": rows[:2]}])
+    ["class 'AU9' of test subject a (fold0) is shown by none of that part's training subjects, so its models cannot learn it and miss its clips"]
+    """
+    missing: dict[str, dict[str, set[str]]] = {}
+    for part in parts:
+        taught = {r["label"] for r in part["train"]}
+        for r in part["test"]:
+            if r["label"] not in taught:
+                missing.setdefault(r["label"], {}).setdefault(part["name"], set()).add(str(r["subject"]))
+    lines = []
+    for label, by_part in sorted(missing.items()):
+        subjects = "; ".join(f"{', '.join(sorted(s))} ({name})" for name, s in by_part.items())
+        n = sum(len(s) for s in by_part.values())
+        lines.append(f"class {label!r} of test {'subject' if n == 1 else 'subjects'} {subjects} is shown by none of "
+                     f"{'that part' if len(by_part) == 1 else 'those parts'}'s training subjects, so its models "
+                     "cannot learn it and miss its clips")
+    return lines
+
+
 def _split_indices(rows: Sequence[dict[str, Any]], part: Sequence[dict[str, Any]]) -> np.ndarray:
     ids = {r["clip_id"] for r in part}
     return np.array([i for i, r in enumerate(rows) if r["clip_id"] in ids], dtype=np.int64)

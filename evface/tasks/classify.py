@@ -44,6 +44,7 @@ run folder) also ``protocol``, ``folds``, ``seeds``,
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -52,7 +53,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from evface.errors import DatasetError, EvfaceError, ParameterError, counted, where
+from evface.errors import DatasetError, EvfaceError, EvfaceWarning, ParameterError, counted, where
 from evface.inputs.classify import InputSpec, load_inputs
 from evface.inputs.clip_view import SENSORS
 from evface.io.dataset import DatasetFolder
@@ -63,6 +64,7 @@ from evface.tasks.class_compare import write_predictions, write_seed_logits
 from evface.tasks.class_predict import _energy, _load_models, predict
 from evface.tasks.class_run import (
     HELD_OUT, INPUTS, SPLIT, _fitted, _fold_names, _model_in, _models, _split_indices, input_spec, net_config,
+    untaught_classes,
 )
 from evface.tasks.class_training import _fit_one
 from evface.tasks.configs import ClassifyConfig
@@ -154,7 +156,9 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     and, unless every model is trained, the inputs of every clip preprocessed once, ``RUN/inputs.pt``,
     which :func:`fit_part` reads and :func:`pool_parts` removes. Returns the folders of the models
     (one per part of the protocol and seed: config.json's ``models``) that have no held-out
-    predictions yet, in protocol order.
+    predictions yet, in protocol order. Warns (:class:`~evface.errors.EvfaceWarning`) of each class
+    that test subjects of a part show and none of its training subjects do
+    (:func:`~evface.tasks.class_run.untaught_classes`).
     """
     cfg = ClassifyConfig.given(cfg)
     input_spec(cfg)  # validates input kind and window
@@ -177,6 +181,8 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     run_resume.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
     todo = [entry["dir"] for entry in config["models"] if not _fitted(run_dir / entry["dir"], cfg)]
     if dist.is_main:
+        for line in untaught_classes({part["name"]: part for _, part in models}.values()):
+            warnings.warn(where(ds.root, line), EvfaceWarning, stacklevel=2)
         with run_resume.starting_run(run_dir, config, rows, log):
             if todo and not (run_dir / INPUTS).exists():
                 start = time.perf_counter()
