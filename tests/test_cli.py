@@ -356,6 +356,23 @@ def test_a_run_or_evaluation_inside_a_dataset_folder_is_refused(tmp_path, capsys
     assert sorted(p.name for p in data.rglob("*")) == ["clips", "dataset.json"]
 
 
+@pytest.mark.parametrize("args", [("train", "classify", "--data", "{data}", "--out", "{out}"),
+                                  ("train", "reconstruct", "--data", "{data}", "--out", "{out}"),
+                                  ("run", "--data", "{data}", "--out", "{out}")])
+def test_a_run_inside_another_runs_folder_is_refused(tmp_path, capsys, args):
+    """`--out run1/models/split-s2` trained a run among run1's models; run1 resumed with --seeds 3 then
+    took that run's held-out predictions for its own third seed's, without a word."""
+    run = tmp_path / "run1"
+    (run / "models").mkdir(parents=True)
+    (run / "config.json").write_text('{"task": "classify", "seeds": 2}')
+    out = run / "models" / "split-s2"
+    assert cli.main([a.format(data=tmp_path / "data", out=out) for a in args]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {out}: inside the run folder {run} (it holds config.json), "
+                                               "where this run would lie among that run's models; give --out a "
+                                               "folder outside it")
+    assert sorted(p.name for p in run.rglob("*")) == ["config.json", "models"]
+
+
 @pytest.mark.parametrize("args", [("report", "{dir}", "--out", "{fifo}"), ("compare", "{dir}", "{dir}", "--out", "{fifo}"),
                                   ("export-nir", "{dir}", "{fifo}"), ("faces", "{fifo}"), ("convert", "{dir}", "{fifo}"),
                                   ("simulate", "{dir}", "--out", "{fifo}")])

@@ -11,6 +11,7 @@ from evface.commands.paths import outside_datasets, sole_writer
 from evface.commands.train import _log, train_app, with_config
 from evface.errors import ParameterError
 from evface.tasks.configs import ReconstructConfig
+from evface.tasks.run_folder import outside_runs
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +36,7 @@ def register(app: typer.Typer) -> None:
             crops = f", or 16 to {config.size - 1} for crops" if config.size > 16 else ""
             raise ParameterError(f"--crop {config.crop}: not smaller than --size {config.size}, so training would take "
                                  f"whole images; give --crop 0 for whole images{crops}")
-        with sole_writer(outside_datasets(out)):  # was: a run written among the dataset's clips
+        with sole_writer(outside_runs(outside_datasets(out))):  # was: among the dataset's clips or another run's models
             metrics = train_and_evaluate(data, out, config, log=_log)
         if metrics:
             _log(figures(metrics))  # for a reader, as the report gives them; the JSON line below is for scripts

@@ -11,6 +11,7 @@ from evface.commands.paths import output_file, outside_datasets, sole_writer
 from evface.errors import ParameterError, where
 from evface.executor import check_workers
 from evface.tasks.configs import MAX_INT, MAX_SEEDS
+from evface.tasks.run_folder import outside_runs
 
 
 def register(app: typer.Typer) -> None:
@@ -54,7 +55,7 @@ def register(app: typer.Typer) -> None:
                 raise ParameterError("--jobs is for a local run; with --ray the cluster's CPUs run the jobs")
         if out is None:
             out = Path("runs") / preset
-        with sole_writer(outside_datasets(out)):  # was: a run written among the --data dataset's files
+        with sole_writer(outside_runs(outside_datasets(out))):  # was: among the --data dataset's files or a run's models
             report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs,
                                   log=lambda line: console.print(line, soft_wrap=True), ray=ray, noise=noise,
                                   highspeed=highspeed, seeds=seeds,

@@ -23,6 +23,7 @@ from evface.commands import terminal
 from evface.commands.paths import not_replacing, output_file, output_folder, outside_datasets, sole_writer
 from evface.errors import ParameterError
 from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
+from evface.tasks.run_folder import outside_runs
 
 train_app = typer.Typer(help="Train a model on a dataset folder (works under torchrun for DDP).", no_args_is_help=True)
 _console = terminal.console()
@@ -94,7 +95,7 @@ def classify(
     """Train the AU classifier and evaluate it on held-out subjects (RUN/metrics.json)."""
     from evface.tasks.classify import train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
-    with sole_writer(outside_datasets(out)):  # was: a run written among the dataset's clips
+    with sole_writer(outside_runs(outside_datasets(out))):  # was: among the dataset's clips or another run's models
         train_and_evaluate(data, out, config, log=_log)
 
 

@@ -7,7 +7,7 @@ Every task writes the same files into a run folder, and every command that reads
   :func:`save_config` / :func:`load_config` (``RUN/config.json``, with the evface version that
   wrote it, :data:`VERSION`), :func:`write_metrics` (``metrics.json``);
 - :func:`check_not_other_folder`: the output of ``evface run`` or a dataset folder, given where one
-  run is wanted, said as such;
+  run is wanted, said as such; :func:`outside_runs`: a new run inside another run's folder, refused;
 - :func:`reading` / :func:`check_fields` / :func:`check_folder`: a received run's files checked,
   one error line naming the file.
 
@@ -20,6 +20,7 @@ what it says on other data, :mod:`evface.tasks.run_evaluation`'s. The checkpoint
 from __future__ import annotations
 
 import json
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -105,6 +106,41 @@ def check_not_other_folder(folder: str | Path) -> None:
     if (folder / "manifest.csv").is_file():
         raise FormatError(where(folder, "a dataset folder, not a run folder: give the folder of a run trained on it "
                                         "(evface train ... --out RUN)"))
+
+
+def outside_runs(path: Path, option: str = "--out") -> Path:
+    """Return ``path`` unless it lies inside a run folder (a folder above it holds a run's
+    ``config.json``, an object with a ``task``); a :class:`ParameterError` naming ``option`` and the
+    run then, before anything is written: a run there would lie among that run's models, where that
+    run, given more seeds, takes a folder such as ``models/fold0-s2`` for its own trained model.
+
+    Examples
+    --------
+    >>> _ = write_json("runs/a/config.json", {"task": "classify"})
+    >>> outside_runs(Path("runs/a/models/fold0-s2"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: runs/a/models/fold0-s2: inside the run folder runs/a (it holds config.json), where this run would lie among that run's models; give --out a folder outside it
+    >>> str(outside_runs(Path("runs/a"))), str(outside_runs(Path("runs/b")))  # the run itself resumes
+    ('runs/a', 'runs/b')
+    """
+    for folder in path.resolve().parents:
+        if _is_run(folder):
+            named = folder if path.is_absolute() else Path(os.path.relpath(folder))
+            raise ParameterError(where(path, f"inside the run folder {named} (it holds {CONFIG}), where this run "
+                                             f"would lie among that run's models; give {option} a folder outside it"))
+    return path
+
+
+def _is_run(folder: Path) -> bool:
+    """Whether ``folder`` holds a run's ``config.json`` (a JSON object with a ``task``)."""
+    if not (folder / CONFIG).is_file():
+        return False
+    try:
+        config = read_json(folder / CONFIG)
+    except FormatError:
+        return False
+    return isinstance(config, dict) and "task" in config
 
 
 def finished_stages(folder: str | Path) -> list[Path]:
