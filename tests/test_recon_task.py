@@ -278,7 +278,7 @@ def test_seeds_train_every_part_again_on_the_same_folds_and_score_the_mean(fake,
     assert prepare(fake, tmp_path / "two", replace(cfg, seeds=2)) == []  # trained: it resumes
     with pytest.raises(ParameterError, match=r"two: holds a run of 2 training seeds; --seeds 1 would leave some out"):
         prepare(fake, tmp_path / "two", cfg)  # a run is never shrunk
-    with pytest.raises(ParameterError, match=r"other settings \(evaluation, folds, parts, seeds\)"):
+    with pytest.raises(ParameterError, match=r"other settings \(folds, seeds\)"):
         prepare(fake, tmp_path / "two", replace(cfg, seeds=3, folds=3))
     assert prepare(fake, tmp_path / "one", cfg) == []  # one seed writes the config of runs made before --seeds
     assert "seeds" not in run_folder.load_config(tmp_path / "one")

@@ -259,8 +259,23 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
 
     changed = sorted(k for k in config if k not in free and plain(old.get(k)) != plain(config[k]))
     if changed:
-        raise ResumeRefused(where(run_dir, f"holds a run with other settings ({', '.join(changed)}); "
+        raise ResumeRefused(where(run_dir, f"holds a run with other settings ({', '.join(_settable(changed, config))}); "
                                             "choose a new --out folder or delete this one"))
+
+
+def _settable(changed: list[str], config: Mapping[str, Any]) -> list[str]:
+    """The keys of ``changed`` that a user sets (``data`` and the fields of ``config``'s task, not
+    what the task derives from them, such as ``net``, ``spec`` or ``models``); all of ``changed``
+    where none is.
+
+    Examples
+    --------
+    >>> _settable(["net", "size", "spec"], {"task": "classify"}), _settable(["net"], {"task": "classify"})
+    (['size'], ['net'])
+    """
+    task = TASK_CONFIGS.get(str(config.get("task")))
+    derived = set(task.RUN_KEYS) - {"data"} if task is not None else set()
+    return [k for k in changed if k not in derived] or changed
 
 
 def unknown_settings(config: Mapping[str, Any], known: Iterable[str]) -> list[str]:
