@@ -427,6 +427,26 @@ def test_eval_and_report_of_a_run_with_settings_this_evface_does_not_know_warn_a
         "read without them, its results may not be comparable with those of runs of this version"]
 
 
+def test_eval_and_report_of_a_newer_evfaces_run_of_known_settings_warn_once(tmp_path, capsys):
+    """Only a resume said that the run was a newer evface's; its evaluation and report said nothing."""
+    from evface import __version__
+    from evface.tasks.classify import train_and_evaluate
+
+    data = make_classify_dataset(tmp_path / "data", subjects=("s0", "s1", "s2", "s3"))
+    run = tmp_path / "run"
+    train_and_evaluate(data, run, ClassifyConfig(epochs=1, patience=0, time_steps=2, size=16, depth=2, width=4,
+                                                 device="cpu"))
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, run_folder.VERSION: "999.0"}))
+    said = (f"warning: {run}: a run of evface 999.0, newer than this evface {__version__}, which may train and score "
+            "differently: its results may not be comparable with those of runs of this version")
+    for args in (["eval", str(run), "--data", str(data), "--out", str(tmp_path / "ev")],
+                 ["report", str(run), "--out", str(tmp_path / "report.html")],
+                 ["report", str(tmp_path / "ev"), "--out", str(tmp_path / "ev.html")]):
+        assert main(args) == 0
+        assert [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning")] == [said]
+
+
 def test_a_run_begun_by_a_newer_evface_resumes_with_a_warning(tmp_path):
     """Without settings this evface does not know, it resumed without a word."""
     from evface import __version__

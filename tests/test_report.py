@@ -311,7 +311,7 @@ def test_hd_and_lr_event_arms_trained_alike_are_paired(tmp_path):
     _add_arm(root, "events-hd", "events", [True] * 12, sensor="hd", model="snn", spec={"sensor": "hd", "size": 64},
              evface_version="0.1.0")
     _add_arm(root, "events-lr", "events", [i // 2 % 2 == 0 for i in range(12)], sensor="lr", model="snn",
-             spec={"sensor": "lr", "size": 64}, evface_version="0.1.1")  # the evface that wrote it: not a setting
+             spec={"sensor": "lr", "size": 64}, evface_version="0.0.9")  # the evface that wrote it: not a setting
     _add_arm(root, "events-lr-ann", "events", [True] * 12, sensor="lr", model="ann", spec={"sensor": "lr", "size": 64})
     text = build_report([root], root / "report.html").read_text()
     assert "Paired differences: high- vs low-resolution events" in text

@@ -323,22 +323,31 @@ def version_warning(run_dir: str | Path) -> str | None:
 
 def warn_of_version(run_dir: str | Path) -> None:
     """Warn (:class:`~evface.errors.EvfaceWarning`, one ``warning:`` line in the CLI) of the
-    :func:`version_warning` of the run folder ``run_dir``, where it has one: the one place that an
-    evaluation (the tasks' ``evaluate_run``), ``evface compare`` and the report
+    :func:`version_warning` of the run folder ``run_dir``, or where it has none, of a run of a newer
+    evface (:func:`newer_than_this`) whose settings this one all knows (was: said by a resume only):
+    the one place that an evaluation (the tasks' ``evaluate_run``), ``evface compare`` and the report
     (:func:`~evface.report.collect.collect`) say it.
 
     Examples
     --------
     >>> from evface.tasks.run_folder import write_json
-    >>> _ = Path("new").mkdir()
     >>> _ = write_json("new/config.json", {"task": "classify", "mixup": 0.2, VERSION: "9.0"})
+    >>> _ = write_json("newer/config.json", {"task": "classify", "epochs": 3, VERSION: "999.0"})
     >>> with warnings.catch_warnings(record=True) as said:
     ...     warnings.simplefilter("always")
-    ...     warn_of_version("new")
+    ...     warn_of_version("new"), warn_of_version("newer")
+    (None, None)
     >>> said[0].category.__name__, str(said[0].message)[:36]
     ('EvfaceWarning', 'new: a run of evface 9.0 with settin')
+    >>> print(said[1].message)  # doctest: +ELLIPSIS
+    newer: a run of evface 999.0, newer than this evface ..., which may train and score differently: its results may not be comparable with those of runs of this version
     """
     warning = version_warning(run_dir)
+    begun_by = _recorded_version(run_dir)
+    if warning is None and begun_by is not None and newer_than_this(begun_by):
+        warning = where(run_dir, f"a run of evface {begun_by}, newer than this evface {__version__}, which may train "
+                                 "and score differently: its results may not be comparable with those of runs of this "
+                                 "version")
     if warning is not None:
         warnings.warn(warning, EvfaceWarning, stacklevel=2)
 
