@@ -146,8 +146,10 @@ def test_faces_replaces_an_earlier_sheet_but_not_a_photo_of_the_users(tmp_path, 
     args = ["--seeds", "0", "--aus", "12", "--pose", "yaw=2", "--size", "32"]
     for given in (["faces", str(photo), *args], ["faces", str(photo), *args, "--photo", str(photo)]):
         assert main(given) == 2
-        assert capsys.readouterr().err.strip() == (f"error: {photo}: exists and is not a contact sheet evface wrote, "
-                                                   "which this command would write over; give OUT another name")
+        assert capsys.readouterr().err.strip() == (f"error: {photo}: exists and is not a contact sheet evface wrote "
+                                                   "(sheets written before 2026-12-05 carry no mark of it), which this "
+                                                   "command would write over; give OUT another name, or move or "
+                                                   "delete the file")
         assert photo.read_bytes() == before
     sheet = tmp_path / "sheet.png"
     assert main(["faces", str(sheet), *args]) == 0 and main(["faces", str(sheet), *args, "--seeds", "1"]) == 0
@@ -241,3 +243,52 @@ def test_faces_reads_photos_as_synth_does(tmp_path, capsys):
     out, err = capsys.readouterr()
     said = " ".join(err.split())  # the console wraps long lines
     assert said.startswith(f"warning: {edge}: the face runs past the photo's left edge") and "mirrored" in said
+
+
+def test_export_nir_keeps_a_graph_made_at_out_while_it_worked(tmp_path, capsys, monkeypatch):
+    """The check that OUT replaces nothing without --force ran before the export; a file made there
+    meanwhile (a second export-nir of the same name) was renamed over."""
+    pytest.importorskip("nir")
+    import evface.models.export_nir as export_nir
+
+    run, graph = _snn_run(tmp_path / "run"), tmp_path / "m.nir"
+
+    def meanwhile(model, dt):
+        graph.write_bytes(b"a newcomer's graph")
+        return to_nir(model, dt)
+
+    monkeypatch.setattr(export_nir, "to_nir", meanwhile)
+    assert main(["export-nir", str(run), str(graph)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {graph}: exists; give OUT another name, or add --force to replace it"
+    assert graph.read_bytes() == b"a newcomer's graph" and sorted(p.name for p in tmp_path.iterdir()) == ["m.nir", "run"]
+    assert main(["export-nir", str(run), str(graph), "--force"]) == 0
+    assert graph.read_bytes().startswith(b"\x89HDF")
+
+
+def test_faces_keeps_a_file_made_at_out_while_it_rendered_unless_a_sheet(tmp_path, capsys, monkeypatch):
+    """OUT was checked before rendering: a photo saved there meanwhile was renamed over by the sheet.
+    One made there meanwhile is treated as one there before: a sheet evface wrote is replaced."""
+    import evface.face.preview as preview
+
+    sheet = tmp_path / "sheet.png"
+    args = ["faces", str(sheet), "--seeds", "0", "--aus", "12", "--pose", "yaw=2", "--size", "32"]
+    assert main(args) == 0
+    earlier = sheet.read_bytes()
+    sheet.unlink()
+    contact_sheet = preview.contact_sheet
+
+    def meanwhile(*given, **options):
+        sheet.write_bytes(newcomer)
+        return contact_sheet(*given, **options)
+
+    monkeypatch.setattr(preview, "contact_sheet", meanwhile)
+    newcomer = cv2.imencode(".png", np.zeros((2, 2, 3), np.uint8))[1].tobytes()  # a photo, no sheet
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {sheet}: exists and is not a contact sheet evface wrote "
+                                               "(sheets written before 2026-12-05 carry no mark of it), which this "
+                                               "command would write over; give OUT another name, or move or "
+                                               "delete the file")
+    assert sheet.read_bytes() == newcomer and sorted(p.name for p in tmp_path.iterdir()) == ["sheet.png"]
+    newcomer = earlier[:-1] + b"\0"  # another faces' sheet (damaged, to tell it apart)
+    sheet.unlink()
+    assert main(args) == 0 and sheet.read_bytes() == earlier

@@ -787,6 +787,48 @@ def test_convert_replaces_an_existing_out_only_with_force(tmp_path: Path, capsys
         np.testing.assert_array_equal(read_events_file(empty)[0], _events())
 
 
+@pytest.mark.parametrize("name", ["b.raw", "b.h5", "b.csv"])
+def test_convert_keeps_a_file_made_at_out_while_it_worked(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """OUT was checked before the work only: a file made there meanwhile (a second `convert` to one
+    name started in parallel, another program) was renamed over without --force."""
+    src, out = write_events_file(tmp_path / "a.raw", _events(), SIZE), tmp_path / name
+    write = event_writer.EventsFileWriter.write
+
+    def meanwhile(self, events):
+        if not out.exists():
+            out.write_bytes(b"a newcomer's file")
+        write(self, events)
+
+    monkeypatch.setattr(event_writer.EventsFileWriter, "write", meanwhile)
+    code, err = _cli(["convert", str(src), str(out)], capsys)
+    assert code == 2 and err.strip() == _exists(out)
+    assert out.read_bytes() == b"a newcomer's file" and sorted(p.name for p in tmp_path.iterdir()) == ["a.raw", name]
+    assert _cli(["convert", str(src), str(out), "--force"], capsys)[0] == 0  # replaced, as one there before
+    np.testing.assert_array_equal(read_events_file(out)[0], _events())
+
+
+def test_publish_without_hard_links_still_keeps_a_file_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a file system without hard links (FAT, some network mounts: link fails with EPERM), a file at
+    the output is looked for just before the rename: kept unless empty."""
+    from evface.io.atomic_files import atomic_write
+
+    def no_links(*args, **kwargs):
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    kept, empty = tmp_path / "kept.txt", tmp_path / "empty.txt"
+    kept.write_text("theirs")
+    empty.touch()
+    with pytest.raises(FileExistsError) as refused:
+        atomic_write(kept, lambda tmp: tmp.write_text("mine"), replace=False)
+    assert refused.value.filename == str(kept) and kept.read_text() == "theirs"
+    atomic_write(empty, lambda tmp: tmp.write_text("mine"), replace=False)
+    atomic_write(tmp_path / "new.txt", lambda tmp: tmp.write_text("mine"), replace=False)
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {"kept.txt": "theirs", "empty.txt": "mine",
+                                                                    "new.txt": "mine"}
+
+
 def test_convert_refuses_to_replace_a_richer_clip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _dataset_clip(tmp_path / "c.h5")
     before = path.read_bytes()

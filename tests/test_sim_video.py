@@ -760,3 +760,32 @@ def test_cli_simulate_into_the_folder_of_frames_names_the_folder(tmp_path, capsy
                  "--rgb-out", str(outs["--rgb-out"])]) == 2
     assert capsys.readouterr().err == f"error: {folder}: is the input folder; give {option} another name\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip"] and len(list(folder.iterdir())) == 12
+
+
+@pytest.mark.parametrize(("newcomer", "option", "why"), [
+    ("ev.raw", "--out", ""), ("v.avi", "--rgb-out", ""),
+    ("v.frames.csv", "--rgb-out", " (simulate writes the frame times of --rgb-out there)")])
+def test_cli_simulate_keeps_a_file_made_at_an_output_while_it_worked(tmp_path, video, capsys, monkeypatch, newcomer,
+                                                                     option, why):
+    """The check that an output replaces nothing without --force ran before the work; a file made
+    there meanwhile (a second `evface simulate` of the same name, another program) was renamed over."""
+    import evface.sim.video as sim_video
+
+    write_frame_times = sim_video.write_frame_times
+
+    def meanwhile(path, *timing):  # the last of the work: the outputs are renamed into place next
+        (tmp_path / newcomer).write_bytes(b"a newcomer's file")
+        return write_frame_times(path, *timing)
+
+    monkeypatch.setattr(sim_video, "write_frame_times", meanwhile)
+    args = ["simulate", str(video), "--sensor", "32x24", "--out", str(tmp_path / "ev.raw"), "--rgb-out",
+            str(tmp_path / "v.avi")]
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {tmp_path / newcomer}: exists{why}; give {option} another "
+                                               "name, or add --force to replace it")
+    assert (tmp_path / newcomer).read_bytes() == b"a newcomer's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.avi", newcomer])
+    (tmp_path / newcomer).unlink()
+    assert main([*args, "--force"]) == 0  # --force: replaced, as one there before the work
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ev.raw", "in.avi", "v.avi", "v.frames.csv"]
+    assert (tmp_path / newcomer).read_bytes() != b"a newcomer's file"

@@ -89,6 +89,27 @@ def is_sheet(path: Path) -> bool:
         return SHEET_MARK in fh.read(64)
 
 
+def _replaceable(out: Path) -> bool:
+    """Whether ``out`` holds a contact sheet evface wrote, which ``faces`` replaces; False where there is
+    nothing to lose there (no file, an empty one); a :class:`ParameterError` naming OUT for any other file.
+
+    Examples
+    --------
+    >>> _ = Path("holiday.png").write_bytes(b"a photo")
+    >>> _replaceable(Path("holiday.png"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: holiday.png: exists and is not a contact sheet evface wrote (sheets written before 2026-12-05 carry no mark of it), which this command would write over; give OUT another name, or move or delete the file
+    """
+    if not (out.is_file() and out.stat().st_size):
+        return False
+    if not is_sheet(out):
+        raise ParameterError(where(out, "exists and is not a contact sheet evface wrote (sheets written before "
+                                        "2026-12-05 carry no mark of it), which this command would write over; give "
+                                        "OUT another name, or move or delete the file"))
+    return True
+
+
 def register(app: typer.Typer) -> None:
     """Add ``evface faces`` to ``app``."""
 
@@ -117,9 +138,7 @@ def register(app: typer.Typer) -> None:
         output_file(out, "OUT", replaces=(".png",))
         if out.suffix.lower() != ".png":  # was: PNG bytes written under any name (faces.jpg, faces.txt)
             raise ParameterError(f"OUT: {out} would hold a PNG image; give it a .png name")
-        if out.is_file() and out.stat().st_size and not is_sheet(out):  # was: a photo of the user's replaced
-            raise ParameterError(where(out, "exists and is not a contact sheet evface wrote, which this command would "
-                                            "write over; give OUT another name"))
+        sheet_there = _replaceable(out)  # was: a photo of the user's replaced
         if not (math.isfinite(diff) and diff >= 0):
             raise ParameterError(f"--diff: expected a number >= 0 (0 = off), got {diff}")
         try:
@@ -165,5 +184,10 @@ def register(app: typer.Typer) -> None:
         ok, buf = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
         if not ok:
             raise FormatError(where(out, "PNG encoding failed"))
-        atomic_write_bytes(out, marked(buf.tobytes()))  # a full disk: no partial file, an older sheet kept
+        png = marked(buf.tobytes())
+        try:  # a full disk: no partial file, an older sheet kept
+            atomic_write_bytes(out, png, replace=sheet_there)
+        except FileExistsError:  # made meanwhile (was: replaced whatever it was): as if there before
+            _replaceable(out)
+            atomic_write_bytes(out, png)
         print(f"wrote {out} ({len(idents)} face{'s' * (len(idents) != 1)} x {len(expressions)} columns)")

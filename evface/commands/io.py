@@ -11,7 +11,7 @@ from rich.table import Table
 
 from evface.checks import INT64, MAX_SENSOR_SIDE
 from evface.commands import terminal
-from evface.commands.paths import not_replacing, not_the_input, output_file
+from evface.commands.paths import not_replacing, not_the_input, output_file, refusing_newcomer
 from evface.errors import EvfaceError, FormatError, ParameterError, counted
 
 
@@ -195,8 +195,9 @@ def register(app: typer.Typer) -> None:
         console = terminal.console()
         columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(),
                    TextColumn("{task.completed:,.0f} events"), TimeElapsedColumn()]
-        with open_events_writer(dest, reader.sensor_size, version=version, sensor=out_sensor,
-                                relative_time=relative_time, force=force) as writer:  # a bad OUT before the bar
+        with refusing_newcomer(dest, "OUT"), open_events_writer(  # a bad OUT before the bar
+                dest, reader.sensor_size, version=version, sensor=out_sensor, relative_time=relative_time, force=force,
+                replace=force) as writer:  # was: a file made at OUT meanwhile replaced without --force
             with terminal.progress(*columns, transient=False) as progress:
                 task = progress.add_task(f"{source.name} -> {dest.name}", total=total)
                 for chunk in reader:

@@ -160,9 +160,43 @@ def not_replacing(path: Path, option: str, force: bool, what: str = "") -> Path:
     'recording.raw'
     """
     if not force and path.is_file() and path.stat().st_size > 0:
-        why = f" ({what})" if what else ""
-        raise ParameterError(where(path, f"exists{why}; give {option} another name, or add --force to replace it"))
+        raise _exists(path, option, what)
     return path
+
+
+@contextmanager
+def refusing_newcomer(path: Path, option: str, what: str = "") -> Iterator[None]:
+    """Run the block, whose writer puts ``path`` in place without replacing a file (``--force`` not
+    given: :func:`~evface.io.atomic_files.publish` with ``replace=False``), and turn the
+    :class:`FileExistsError` it raises for ``path`` into :func:`not_replacing`'s :class:`ParameterError`:
+    a file made there while the command worked (another program, a second command writing the same
+    name) is kept, as one there before it would have been.
+
+    Examples
+    --------
+    >>> from evface.io.atomic_files import atomic_write
+    >>> def newcomer(tmp):
+    ...     _ = Path("late.csv").write_text("t,x,y,p"), tmp.write_text("mine")
+    >>> with refusing_newcomer(Path("late.csv"), "OUT"):
+    ...     atomic_write(Path("late.csv"), newcomer, replace=False)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: late.csv: exists; give OUT another name, or add --force to replace it
+    >>> Path("late.csv").read_text(), sorted(p.name for p in Path(".").glob("late.csv*"))
+    ('t,x,y,p', ['late.csv'])
+    """
+    try:
+        yield
+    except FileExistsError as exc:
+        if exc.filename is None or Path(exc.filename) != path:
+            raise
+        raise _exists(path, option, what) from None
+
+
+def _exists(path: Path, option: str, what: str) -> ParameterError:
+    """The error of :func:`not_replacing` for ``path``."""
+    why = f" ({what})" if what else ""
+    return ParameterError(where(path, f"exists{why}; give {option} another name, or add --force to replace it"))
 
 
 def not_the_input(path: Path, source: Path, option: str) -> Path:

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from evface.commands import terminal
 from evface.commands.options import naming
-from evface.commands.paths import made_folder, not_replacing, not_the_input, output_file
+from evface.commands.paths import made_folder, not_replacing, not_the_input, output_file, refusing_newcomer
 from evface.errors import ParameterError, counted, where
 
 if TYPE_CHECKING:  # lazy at run time: cv2, numba and h5py off CLI start-up
@@ -66,15 +66,22 @@ def _set_aside(path: Path) -> Path | None:
 
 
 @contextlib.contextmanager
-def _published(moves: list[tuple[Path, Path]]) -> Iterator[None]:
+def _published(moves: list[tuple[Path, Path]], replace: bool) -> Iterator[None]:
     """Rename each ``(pending, name)`` onto its name, then run the block (which publishes the
     events). If a rename or the block fails, each name gets back what it held: the older file, or
-    nothing."""
+    nothing. Without ``replace`` a file with something in it that is at a name by then is kept, a
+    :class:`FileExistsError` naming it (:func:`~evface.io.atomic_files.publish`)."""
+    from evface.io.atomic_files import publish  # lazy: as the writers of the files it publishes
+
     done: list[tuple[Path, Path | None]] = []
     try:
         for pending, name in moves:
-            done.append((name, _set_aside(name)))
-            os.replace(pending, name)
+            done.append((name, _set_aside(name) if replace else None))
+            try:
+                publish(pending, name, replace)
+            except FileExistsError:
+                done.pop()  # the file there is another's: left as it is
+                raise
         yield
     except BaseException:
         for name, older in reversed(done):
@@ -87,6 +94,21 @@ def _published(moves: list[tuple[Path, Path]]) -> Iterator[None]:
     for _, older in done:
         if older is not None:
             older.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _refusing_newcomers(out: Path, rgb_out: Path | None) -> Iterator[None]:
+    """Name a file made at ``--out``, ``--rgb-out`` or its frame times while simulate worked, which it
+    keeps without ``--force``, as :func:`~evface.commands.paths.not_replacing` names one there before."""
+    from evface.sim.video import frame_times_path  # lazy: cv2
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(refusing_newcomer(out, "--out"))
+        if rgb_out is not None:
+            stack.enter_context(refusing_newcomer(rgb_out, "--rgb-out"))
+            stack.enter_context(refusing_newcomer(frame_times_path(rgb_out), "--rgb-out",
+                                                  "simulate writes the frame times of --rgb-out there"))
+        yield
 
 
 def _film_rgb(path: Path, cam: RgbCamera, scene: VideoScene, duration_us: int, bar: Progress) -> None:
@@ -240,9 +262,10 @@ def register(app: typer.Typer) -> None:
             pending = None if rgb_out is None else _pending(rgb_out)
             moves = [] if pending is None else [(pending, rgb_out),
                                                 (frame_times_path(pending), frame_times_path(rgb_out))]
-            try:
-                with open_events_writer(out, (window[2], window[3]), sensor=name, relative_time=relative_time,
-                                        force=force) as writer:
+            try:  # without --force, a file made at a name meanwhile is kept (was: renamed over)
+                with _refusing_newcomers(out, rgb_out), open_events_writer(
+                        out, (window[2], window[3]), sensor=name, relative_time=relative_time, force=force,
+                        replace=force) as writer:
                     for chunk in iter_video_events(video, full_size, params, seed=seed, roi=window, lux=lux,
                                                    upsample=upsample, fps=rate, on_frame=tick):
                         writer.write(chunk)
@@ -250,7 +273,7 @@ def register(app: typer.Typer) -> None:
                     duration_us = int(round(frames_read * 1e6 / rate))
                     if pending is not None:
                         _film_rgb(pending, RgbCamera(cam_params, seed), VideoScene(video, lux, rate), duration_us, bar)
-                    with _published(moves):
+                    with _published(moves, force):
                         writer.close()
                 origin_us = writer.origin_us  # --relative-time: the first event's time, taken off every time
             finally:

@@ -20,7 +20,8 @@ from typing import Any
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import not_replacing, output_file, output_folder, outside_datasets, sole_writer
+from evface.commands.paths import (not_replacing, output_file, output_folder, outside_datasets, refusing_newcomer,
+                                   sole_writer)
 from evface.errors import ParameterError
 from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
 from evface.tasks.run_folder import outside_runs
@@ -140,6 +141,7 @@ def register(app: typer.Typer) -> None:
         if out.suffix.lower() != ".nir":  # was: the NIR graph written under any name (graph.txt, best.pt.bak)
             raise ParameterError(f"OUT: {out} would hold a NIR graph (HDF5); give it a .nir name")
         not_replacing(out, "OUT", force)
-        path, chosen, count = export_run(run, out, model)
+        with refusing_newcomer(out, "OUT"):  # was: a file made at OUT meanwhile replaced without --force
+            path, chosen, count = export_run(run, out, model, replace=force)
         which = "" if count == 1 else f" (the network of {chosen}, one of the run's {count} models; --model picks another)"
         _log(f"written {path}{which}")

@@ -2,12 +2,17 @@
 
 A writer fills a temporary file of its own beside the output
 (:func:`~evface.io.temporary_files.temporary_beside`) and renames it onto the output when it is
-complete, so a failed or killed write leaves the older file as it was.
+complete, so a failed or killed write leaves the older file as it was. A writer told not to
+replace (:func:`publish` with ``replace=False``) puts its file in place only if none with something in
+it is there when it is complete: a command's check before its work that it replaces nothing (``--force``
+not given) also holds against a file made meanwhile (another program, a second command of one name).
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,10 +43,64 @@ def read_text(path: Path) -> str:
         raise FormatError(where(path, f"not text ({exc}): not a file evface wrote")) from exc
 
 
-def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
+def publish(tmp: Path, path: Path, replace: bool = True) -> None:
+    """Rename the finished temporary file ``tmp`` onto ``path``; with ``replace`` False, only if no file
+    with something in it (or a link, folder, device...) is at ``path`` then: a :class:`FileExistsError`
+    naming ``path`` otherwise, ``tmp`` left for the caller to remove. An empty file holds nothing to
+    lose (a name made by ``mktemp``) and is replaced.
+
+    Without replacing, ``tmp`` is hard-linked to ``path``, which the system refuses atomically where
+    anything is there, and then removed; on a file system without hard links (FAT, some network
+    mounts) ``path`` is looked at just before the rename instead.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     tmp, path = Path(folder) / "new.tmp", Path(folder) / "out.txt"
+    ...     _ = tmp.write_text("mine"), path.write_text("a newcomer's")
+    ...     try:
+    ...         publish(tmp, path, replace=False)
+    ...     except FileExistsError as exc:
+    ...         print(Path(exc.filename).name, path.read_text())
+    ...     publish(tmp, path)
+    ...     print(path.read_text(), tmp.exists())
+    out.txt a newcomer's
+    mine False
+    """
+    if replace:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path, follow_symlinks=False)
+    except OSError as exc:
+        if not (exc.errno == errno.EEXIST or exc.errno in _NO_HARD_LINKS):
+            raise
+        if os.path.lexists(path) and not _empty_file(path):  # the error names path, not tmp as link's does
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path)) from None
+        os.replace(tmp, path)
+        return
+    tmp.unlink()
+
+
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
+"""What ``link`` answers on a file system that offers no hard links (or no more of them)."""
+
+
+def _empty_file(path: Path) -> bool:
+    """Whether ``path`` itself (not a link's target) is an empty regular file."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size == 0
+
+
+def atomic_write(path: Path, write: Callable[[Path], object], replace: bool = True) -> Path:
     """``write(tmp)`` to a temporary file of its own beside ``path`` (``NAME.HOST-PID-RANDOM.tmp``,
-    :func:`~evface.io.temporary_files.temporary_beside`), then rename it to ``path``; on any error (a full disk
-    included) the temporary file is removed and ``path`` is left as it was.
+    :func:`~evface.io.temporary_files.temporary_beside`), then rename it to ``path`` (:func:`publish`:
+    with ``replace`` False a :class:`FileExistsError` where a file with something in it is there by
+    then); on any error (a full disk included) the temporary file is removed and ``path`` is left as it was.
 
     Every file evface writes goes through this, or through a writer of its own that keeps the
     same promise (``io.clip_writer.write_clip``, ``io.event_writer``'s writer, ``sim.video.write_video``).
@@ -66,7 +125,7 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     tmp = temporary_beside(path)
     try:
         write(tmp)
-        os.replace(tmp, path)
+        publish(tmp, path, replace)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -87,8 +146,8 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (:func:`atomic_write`).
+def atomic_write_bytes(path: Path, data: bytes, replace: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically (:func:`atomic_write`, ``replace`` as there).
 
     Examples
     --------
@@ -98,4 +157,4 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     ...     print(list((Path(folder) / "a.bin").read_bytes()))
     [1, 2, 3]
     """
-    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    atomic_write(path, lambda tmp: tmp.write_bytes(data), replace)

@@ -28,6 +28,7 @@ from evface.io.clip_schema import check_sensor_name
 from evface.io.clip_checks import check_clip_id
 from evface.io.clip_writer import ClipEventsWriter
 from evface.io.event_csv import _csv_header_size
+from evface.io.atomic_files import publish
 from evface.io.faery_bridge import _FAERY_READ, _FAERY_WRITE, _check_faery_name, _faery_errors, to_faery
 from evface.io.formats import EVT_VERSIONS, detect_format, output_format
 from evface.io.temporary_files import temporary_beside
@@ -83,6 +84,11 @@ class EventsFileWriter:
         clip that holds more than this writer writes (other sensors, frames, truth or labels);
         without it that is refused. An earlier events file of the format, or an empty file, is replaced;
         a device, pipe or socket never is.
+    replace : bool
+        False: put the file in place only if no file with something in it is there when it is
+        finished, a :class:`FileExistsError` naming ``path`` otherwise (the temporary file removed;
+        :func:`~evface.io.atomic_files.publish`): what a command that replaces nothing without
+        ``--force`` writes with, so that a file made at ``path`` meanwhile is kept too.
 
     Examples
     --------
@@ -97,7 +103,7 @@ class EventsFileWriter:
 
     def __init__(self, path: str | Path, sensor_size: SensorSize, format: str | None = None,
                  version: str | None = None, *, sensor: str = DEFAULT_CLIP_SENSOR, relative_time: bool = False,
-                 force: bool = False) -> None:
+                 force: bool = False, replace: bool = True) -> None:
         self.path = as_path("path", path)
         self.format = output_format(self.path, format, version)
         width, height = sensor_dims(sensor_size, limit=INT64[1])  # the format's limit below names it
@@ -107,6 +113,7 @@ class EventsFileWriter:
         self.sensor_size = (width, height)
         self.sensor = sensor
         self.relative_time = relative_time
+        self.replace = replace
         self.count = 0
         self._last_t: int | None = None
         self._shift: int | None = None
@@ -290,7 +297,7 @@ class EventsFileWriter:
                 else:
                     self._encoder.__exit__(None, None, None)
                 self._encoder = self._file = None
-                os.replace(self.tmp, self.path)
+            publish(self.tmp, self.path, self.replace)  # a FileExistsError as it is, for the command to name
         except BaseException:
             self._discard()
             raise
@@ -392,14 +399,15 @@ def _aedat_description(aedat: Any, sensor_size: SensorSize) -> list:
 
 def open_events_writer(path: str | Path, sensor_size: SensorSize, format: str | None = None,
                        version: str | None = None, *, sensor: str = DEFAULT_CLIP_SENSOR, relative_time: bool = False,
-                       force: bool = False) -> EventsFileWriter:
+                       force: bool = False, replace: bool = True) -> EventsFileWriter:
     """Open a streaming writer (a context manager with ``.write(chunk)``); see :class:`EventsFileWriter`.
 
     The extension of ``path`` picks the format (:func:`~evface.io.formats.output_format`); ``version`` (or ``format``,
     which must agree with the extension) picks the EVT version of a ``.raw`` file (``evt3`` by
     default, ``evt2``, ``evt2.1``; names in any case); ``sensor`` names the sensor of a clip file; ``relative_time`` writes times from
     the first event; ``force`` replaces a file that is no events file of the extension's format
-    (an ``.h5`` file that is not an evface clip), or a clip that holds more than this writer writes.
+    (an ``.h5`` file that is not an evface clip), or a clip that holds more than this writer writes;
+    ``replace`` False refuses, when the file is finished, a file with something in it made there meanwhile.
 
     Returns
     -------
@@ -422,7 +430,7 @@ def open_events_writer(path: str | Path, sensor_size: SensorSize, format: str | 
     ('evt2', 3, (640, 480), [(0, 0, 0), (1000, 1, 2), (2000, 2, 4)])
     """
     return EventsFileWriter(path, sensor_size, format, version, sensor=sensor, relative_time=relative_time,
-                            force=force)
+                            force=force, replace=replace)
 
 
 def write_events_file(path: str | Path, events: np.ndarray, sensor_size: SensorSize, *, format: str | None = None,

@@ -195,19 +195,21 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta)
 
 
-def write(graph: Any, path: str | Path) -> Path:
-    """Write a NIR graph to ``path`` (HDF5) through a temporary file."""
+def write(graph: Any, path: str | Path, replace: bool = True) -> Path:
+    """Write a NIR graph to ``path`` (HDF5) through a temporary file; with ``replace`` False a
+    :class:`FileExistsError` where a file with something in it is at ``path`` by then
+    (:func:`~evface.io.atomic_files.atomic_write`)."""
     nir = _nir()
-    return atomic_write(Path(path), lambda tmp: nir.write(str(tmp), graph))
+    return atomic_write(Path(path), lambda tmp: nir.write(str(tmp), graph), replace)
 
 
-def export(model: SpikingCNN, path: str | Path, dt: float = DT) -> Path:
-    """Write the NIR graph of ``model`` (:func:`to_nir`) to ``path``.
+def export(model: SpikingCNN, path: str | Path, dt: float = DT, replace: bool = True) -> Path:
+    """Write the NIR graph of ``model`` (:func:`to_nir`) to ``path`` (``replace``: as :func:`write`).
 
     The model (on any device) is left where it is and in its mode: it was switched to eval mode,
     so a training loop that exported a snapshot went on with frozen norm statistics.
     """
-    return write(to_nir(model, dt), path)
+    return write(to_nir(model, dt), path, replace)
 
 
 def schedule(edges: list[tuple[str, str]]) -> tuple[list[str], set[tuple[str, str]]]:

@@ -15,11 +15,13 @@ from evface.models.snn import NetConfig, SpikingCNN
 from evface.tasks import checkpoints, run_folder
 
 
-def export_run(run_dir: str | Path, out: str | Path, model: str | None = None) -> tuple[Path, str, int]:
+def export_run(run_dir: str | Path, out: str | Path, model: str | None = None,
+               replace: bool = True) -> tuple[Path, str, int]:
     """Export one model of a classification run (``--model snn``) to the NIR file ``out``.
 
     ``model`` names one of the run's models by its folder (``fold1-s0`` or ``models/fold1-s0``);
-    default the first. Returns the file written, the folder of the model exported (relative to
+    default the first; ``replace`` False keeps a file with something in it that is at ``out`` when
+    the graph is written (a :class:`FileExistsError`, :func:`~evface.models.export_nir.write`). Returns the file written, the folder of the model exported (relative to
     the run) and how many models the run holds.
     """
     config = run_folder.load_config(run_dir)
@@ -46,4 +48,4 @@ def export_run(run_dir: str | Path, out: str | Path, model: str | None = None) -
             raise ParameterError(f"--model {model}: {run_dir} holds no such model; it holds {names}")
         chosen = matches[0]
     checkpoints.load_model_state(Path(run_dir) / chosen, net)
-    return export(net, out), chosen, len(dirs)
+    return export(net, out, replace=replace), chosen, len(dirs)
