@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -326,6 +327,30 @@ def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(tmp_pa
     assert capsys.readouterr().err.strip() == f"error: {says.format(**names)}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
     assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("args, option", [
+    (("convert", "{file}", "{locked}/e.raw"), "OUT"), (("convert", "{file}", "{locked}/new/e.raw"), "OUT"),
+    (("simulate", "{file}", "--out", "{locked}/e.raw"), "--out"),
+    (("simulate", "{file}", "--out", "{dir}/e.raw", "--rgb-out", "{locked}/v.avi"), "--rgb-out"),
+    (("export-nir", "{dir}", "{locked}/m.nir"), "OUT"), (("faces", "{locked}/f.png"), "OUT"),
+    (("report", "{dir}", "--out", "{locked}/r.html"), "--out"), (("synth", "{locked}/data"), "OUT"),
+    (("train", "classify", "--data", "{dir}", "--out", "{locked}/run"), "--out"),
+])
+def test_an_output_in_a_folder_this_user_cannot_write_in_is_refused_before_any_work(tmp_path, capsys, monkeypatch,
+                                                                                  args, option):
+    """`simulate V --rgb-out ro/v.avi` simulated the events, then stopped with "ro/v.pending.HOST-PID-RANDOM.tmp.avi:
+    Permission denied", a name the user never gave; `faces ro/f.png` likewise after rendering."""
+    (tmp_path / "notes.txt").write_text("keep me")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    access = os.access  # as the system answers a user without root's right to write anywhere
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: access(path, mode, **kw) and Path(path) != locked)
+    names = {"file": str(tmp_path / "notes.txt"), "dir": str(tmp_path), "locked": str(locked)}
+    assert cli.main([a.format(**names) for a in args]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {locked}: is a folder this user cannot write in; give {option} "
+                                               "a path where you can write")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["locked", "notes.txt"]
 
 
 INSIDE = ("inside the dataset folder {data} (it holds dataset.json), where what this command writes would lie among the "

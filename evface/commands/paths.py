@@ -17,7 +17,8 @@ from evface.errors import ParameterError, where
 
 def output_folder(path: Path, option: str = "--out") -> Path:
     """Return ``path`` if a folder can be made or used there; raise :class:`ParameterError` if it,
-    or a folder on the way to it, is a file.
+    or a folder on the way to it, is a file, or the folder it is (or the nearest one on the way to
+    it that exists) is one this user cannot write in.
 
     Examples
     --------
@@ -34,6 +35,9 @@ def output_folder(path: Path, option: str = "--out") -> Path:
         if p.exists():
             if not p.is_dir():
                 raise ParameterError(where(p, f"is a file, not a folder; give {option} a folder"))
+            if not os.access(p, os.W_OK | os.X_OK):  # was: the system's "Permission denied" on an internal name
+                raise ParameterError(where(p, f"is a folder this user cannot write in; give {option} a path where "
+                                              "you can write"))
             break
         if p.is_symlink():  # no folder can be made under its name (was: the system's "File exists")
             raise ParameterError(where(p, f"is a symbolic link to {os.readlink(p)}, which does not exist; give "
