@@ -325,32 +325,30 @@ def test_cli_simulate_makes_the_folders_of_rgb_out_as_those_of_out(tmp_path, vid
     assert sorted(p.name for p in tmp_path.iterdir()) == ["events", "in.avi", "rgb"]
 
 
-@pytest.mark.parametrize("out_name", ["v.frames.csv", "v.pending.frames.csv", "link.csv"])
+@pytest.mark.parametrize("out_name", ["v.frames.csv", "link.csv"])
 def test_cli_simulate_refuses_an_out_that_rgb_out_writes_over(tmp_path, video, capsys, out_name):
     """--out v.frames.csv --rgb-out v.avi printed "N events -> v.frames.csv", and the file then
-    held the frame times: the events were gone (with a pending name, moved away)."""
+    held the frame times: the events were gone."""
     (tmp_path / "link.csv").symlink_to(tmp_path / "v.frames.csv")
-    what = {"v.pending.frames.csv": "pending frame times"}.get(out_name, "frame times")
     out = tmp_path / out_name
     assert main(["simulate", str(video), "--out", str(out), "--rgb-out", str(tmp_path / "v.avi")]) == 2
     said = (f"is a symbolic link to {tmp_path / 'v.frames.csv'}; the file is written beside it and renamed onto it, "
             "which would replace the link: give --out the file the link names, or a new name"
             if out_name == "link.csv" else
-            f"is where simulate writes the {what} of --rgb-out {tmp_path / 'v.avi'}; give --out or --rgb-out another name")
+            f"is where simulate writes the frame times of --rgb-out {tmp_path / 'v.avi'}; give --out or --rgb-out another "
+            "name")
     assert capsys.readouterr().err.strip() == f"error: {out}: {said}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi", "link.csv"]
 
 
-@pytest.mark.parametrize("folder", ["v.frames.csv", "v.pending.avi"])
-def test_cli_simulate_refuses_a_folder_where_rgb_out_writes_before_any_work(tmp_path, video, capsys, folder):
+def test_cli_simulate_refuses_a_folder_where_rgb_out_writes_before_any_work(tmp_path, video, capsys):
     """Was: exit 2 with "v.pending.frames.csv: Is a directory" after the work, ev.h5 and v.avi
     both published."""
-    (tmp_path / folder).mkdir()
-    what = {"v.frames.csv": "frame times", "v.pending.avi": "pending video"}[folder]
+    (tmp_path / "v.frames.csv").mkdir()
     assert main(["simulate", str(video), "--out", str(tmp_path / "ev.h5"), "--rgb-out", str(tmp_path / "v.avi")]) == 2
-    assert capsys.readouterr().err.strip() == (f"error: {tmp_path / folder}: is a folder, and simulate writes the "
-                                               f"{what} of --rgb-out there; give --rgb-out another name")
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.avi", folder])
+    assert capsys.readouterr().err.strip() == (f"error: {tmp_path / 'v.frames.csv'}: is a folder, and simulate writes "
+                                               "the frame times of --rgb-out there; give --rgb-out another name")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi", "v.frames.csv"]
 
 
 @pytest.mark.parametrize("failing", ["v.avi", "v.frames.csv", "ev.h5"])
@@ -377,8 +375,7 @@ def test_cli_simulate_publishes_all_or_nothing_when_a_rename_fails(tmp_path, vid
 
 @pytest.mark.parametrize(("existing", "option", "why"), [
     ("ev.raw", "--out", ""), ("v.avi", "--rgb-out", ""),
-    ("v.frames.csv", "--rgb-out", " (simulate writes the frame times of --rgb-out there)"),
-    ("v.pending.avi", "--rgb-out", " (simulate writes the pending video of --rgb-out there)")])
+    ("v.frames.csv", "--rgb-out", " (simulate writes the frame times of --rgb-out there)")])
 def test_cli_simulate_replaces_an_existing_output_only_with_force(tmp_path, video, capsys, existing, option, why):
     """`simulate face.avi --out session/recording.raw` replaced the camera's recording (an events file
     of the format) without a word, and --rgb-out an older video and its frame times."""
@@ -789,3 +786,37 @@ def test_cli_simulate_keeps_a_file_made_at_an_output_while_it_worked(tmp_path, v
     assert main([*args, "--force"]) == 0  # --force: replaced, as one there before the work
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ev.raw", "in.avi", "v.avi", "v.frames.csv"]
     assert (tmp_path / newcomer).read_bytes() != b"a newcomer's file"
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_cli_simulate_runs_of_one_rgb_out_at_once_never_share_a_pending_file(tmp_path, video, capsys, monkeypatch,
+                                                                           force):
+    """Every run wrote the RGB video under v.pending.avi (its frame times v.pending.frames.csv): a
+    second run of one --rgb-out replaced the first's pending video, published it and removed both
+    pending names, and the first stopped "v.pending.avi: No such file or directory". Each run has
+    pending names of its own now: without --force the later is refused, with it the later wins,
+    its video with its frame times; a file of the user's named v.pending.avi is no longer touched."""
+    import evface.sim.video as sim_video
+
+    (tmp_path / "v.pending.avi").write_bytes(b"a file of the user's")
+    write_frame_times, nested = sim_video.write_frame_times, []
+
+    def second_run_meanwhile(path, *timing):
+        if not nested:  # the first run's RGB video is written, its frame times next: the second runs whole
+            nested.append("running")
+            nested[0] = main(["simulate", str(video), "--sensor", "32x24", "--out", str(tmp_path / "b.raw"),
+                              "--rgb-out", str(tmp_path / "v.avi"), "--seed", "1"])
+        return write_frame_times(path, *timing)
+
+    monkeypatch.setattr(sim_video, "write_frame_times", second_run_meanwhile)
+    first = ["simulate", str(video), "--sensor", "32x24", "--out", str(tmp_path / "a.raw"), "--rgb-out",
+             str(tmp_path / "v.avi"), "--camera", "highspeed200"]
+    assert main(first + ["--force"] * force) == (0 if force else 2) and nested == [0]
+    last = capsys.readouterr().err.strip().splitlines()[-1]  # the first run's, after the second's summary
+    assert ("RGB (highspeed200)" in last if force else
+            last == f"error: {tmp_path / 'v.avi'}: exists; give --rgb-out another name, or add --force to replace it")
+    published = ["a.raw"] * force + ["b.raw", "in.avi", "v.avi", "v.frames.csv", "v.pending.avi"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == published
+    assert (tmp_path / "v.pending.avi").read_bytes() == b"a file of the user's"
+    frames = len((tmp_path / "v.frames.csv").read_text().splitlines()) - 1  # highspeed200 films many more frames
+    assert count_frames(tmp_path / "v.avi")[0] == frames and (frames > 50) == force

@@ -35,19 +35,14 @@ def _overrides(items: list[str] | None) -> dict[str, float]:
     return out
 
 
-def _rgb_names(rgb_out: Path) -> dict[str, Path]:
-    """The other files ``--rgb-out`` makes beside the video: its frame times, and the pending names
-    it and they are written under until the events are done."""
-    from evface.sim.video import frame_times_path  # lazy: cv2
-
-    pending = _pending(rgb_out)
-    return {"frame times": frame_times_path(rgb_out), "pending video": pending,
-            "pending frame times": frame_times_path(pending)}
-
-
 def _pending(rgb_out: Path) -> Path:
-    """The name the RGB camera's video is written under until it is published."""
-    return rgb_out.with_name(f"{rgb_out.stem}.pending{rgb_out.suffix}")
+    """A new name of this run's own beside ``rgb_out`` (``STEM.HOST-PID-RANDOM.tmp.EXT``, made empty:
+    :func:`~evface.io.temporary_files.temporary_beside`) that the RGB camera's video is written under
+    until it is published, its frame times beside it (``STEM.HOST-PID-RANDOM.tmp.frames.csv``): two
+    simulate runs of one ``--rgb-out`` never share one (was: ``STEM.pending.EXT`` for all)."""
+    from evface.io.temporary_files import temporary_beside  # lazy: as the writers it names files for
+
+    return temporary_beside(rgb_out, keep_suffix=True)
 
 
 def _set_aside(path: Path) -> Path | None:
@@ -186,15 +181,15 @@ def register(app: typer.Typer) -> None:
             not_replacing(output_file(not_the_input(rgb_out, video, "--rgb-out"), "--rgb-out"), "--rgb-out", force)
             with naming("--rgb-out"):
                 video_codec(rgb_out)
-            for what, path in _rgb_names(rgb_out).items():
-                if path.is_dir():
-                    raise ParameterError(where(path, f"is a folder, and simulate writes the {what} of --rgb-out "
-                                                     "there; give --rgb-out another name"))
-                not_the_input(path, video, "--rgb-out")
-                if path.resolve() == out.resolve():
-                    raise ParameterError(where(out, f"is where simulate writes the {what} of --rgb-out {rgb_out}; "
-                                                    "give --out or --rgb-out another name"))
-                not_replacing(path, "--rgb-out", force, f"simulate writes the {what} of --rgb-out there")
+            times = frame_times_path(rgb_out)
+            if times.is_dir():
+                raise ParameterError(where(times, "is a folder, and simulate writes the frame times of --rgb-out "
+                                                  "there; give --rgb-out another name"))
+            not_the_input(times, video, "--rgb-out")
+            if times.resolve() == out.resolve():
+                raise ParameterError(where(out, f"is where simulate writes the frame times of --rgb-out {rgb_out}; "
+                                                "give --out or --rgb-out another name"))
+            not_replacing(times, "--rgb-out", force, "simulate writes the frame times of --rgb-out there")
             if relative_time:
                 raise ParameterError("--relative-time: the events' times would no longer be those of the frame "
                                      "times of --rgb-out; leave one of them out")
@@ -257,8 +252,8 @@ def register(app: typer.Typer) -> None:
                 frames_read = i + 1
                 bar.update(task, completed=frames_read, description=counted(n_events, "event"))
 
-            # the RGB camera's video and its frame times are written under pending names, then
-            # published, and the events last: a failure of any leaves none (older files as they were)
+            # the RGB camera's video and its frame times are written under pending names of this run's
+            # own, then published, and the events last: a failure of any leaves none (older files as they were)
             pending = None if rgb_out is None else _pending(rgb_out)
             moves = [] if pending is None else [(pending, rgb_out),
                                                 (frame_times_path(pending), frame_times_path(rgb_out))]
