@@ -881,3 +881,28 @@ def test_one_subject_gets_no_interval_and_no_verdict(tmp_path):
     from evface.commands.compare import format_comparison
 
     assert "[" not in format_comparison({**res, "a": "a", "b": "b"})
+
+
+@pytest.mark.parametrize("newcomer", ['{"task": "classify"}', '{"run_a": "x", "run_b": "y"}'])
+def test_compare_out_made_meanwhile_is_kept_unless_an_earlier_comparison(tmp_path, capsys, monkeypatch, newcomer):
+    """--out was checked before the comparison: a file made there meanwhile (a run's config.json
+    copied in, a second compare) was renamed over; it is treated as one there before now."""
+    import evface.tasks.class_compare as class_compare
+    from evface.cli import main
+
+    truth = [(f"c{i}", f"s{i % 6}", "dim", f"L{i % 3}") for i in range(30)]
+    for run in ("a", "b"):
+        _write_predictions(tmp_path / run, [(*r, r[3]) for r in truth])
+    out, compare_runs = tmp_path / "cmp.json", class_compare.compare_runs
+
+    def meanwhile(*runs):
+        out.write_text(newcomer)
+        return compare_runs(*runs)
+
+    monkeypatch.setattr(class_compare, "compare_runs", meanwhile)
+    comparison = newcomer.startswith('{"run_a"')
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out)]) == (0 if comparison else 2)
+    assert capsys.readouterr().err.strip() == ("" if comparison else f"error: {out}: exists and is not a comparison "
+                                               "evface wrote, which this command would write over; give --out another name")
+    assert (json.loads(out.read_text())["n"] == 30) if comparison else (out.read_text() == newcomer)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "cmp.json"]

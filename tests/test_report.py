@@ -1165,3 +1165,24 @@ def test_event_rate_of_a_recorded_clip_counts_its_short_last_bin_by_its_length()
     centres_ms, rate = event_rate(np.arange(0, 300_299, 10), 300_299, 5_000)  # 100 k events/s throughout
     assert len(rate) == 61 and centres_ms[-1] == pytest.approx(300.1495)
     assert rate == pytest.approx(np.full(61, 1e5), rel=0.05)
+
+
+def test_report_out_made_meanwhile_is_kept_unless_an_earlier_report(fake_run, report, tmp_path, capsys, monkeypatch):
+    """--out was checked before the runs were read: a page of the user's saved there meanwhile was
+    renamed over by the report. It is treated as one there before now: an earlier report is replaced."""
+    import evface.report.html as html
+
+    out, render_html, newcomer = tmp_path / "index.html", html.render_html, ["<html>my notes</html>"]
+
+    def meanwhile(data):
+        out.write_text(newcomer[0])
+        return render_html(data)
+
+    monkeypatch.setattr(html, "render_html", meanwhile)
+    assert main(["report", str(fake_run), "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {out}: exists and is not a report evface wrote, which this "
+                                               "command would write over; give --out another name")
+    assert out.read_text() == "<html>my notes</html>" and sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
+    out.unlink()
+    newcomer[0] = report.read_text() + "<!-- another report command's: x7f3a -->"
+    assert main(["report", str(fake_run), "--out", str(out)]) == 0 and "x7f3a" not in out.read_text()

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from evface.commands.paths import output_file, outside_datasets
+from evface.commands.paths import output_file, outside_datasets, replacing_as_checked
 from evface.errors import DatasetError, ParameterError, counted, where
 from evface.io.atomic_files import atomic_write_text
 
@@ -121,6 +121,7 @@ def register(app: typer.Typer) -> None:
 
         if out is not None:
             outside_datasets(earlier_comparison_only(out), kind="file")  # was: written among a dataset's files
+            earlier = out.is_file()
         if run_a.resolve() == run_b.resolve():
             raise ParameterError(f"{run_a} is given as both runs: compare two different runs")
 
@@ -137,4 +138,6 @@ def register(app: typer.Typer) -> None:
             warn_of_version(run)
         print(recon_compare.format_comparison(res) if kinds[run_a] else format_comparison(res))
         if out is not None:
-            atomic_write_text(out, json.dumps(res, indent=2))
+            text = json.dumps(res, indent=2)  # a file made at --out meanwhile as one there before (was: replaced)
+            replacing_as_checked(out, lambda replace: atomic_write_text(out, text, replace), earlier_comparison_only,
+                                 earlier)

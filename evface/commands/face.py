@@ -12,7 +12,7 @@ import typer
 from evface.checks import as_int
 from evface.commands import terminal
 from evface.commands.options import naming
-from evface.commands.paths import output_file
+from evface.commands.paths import output_file, replacing_as_checked
 from evface.errors import FormatError, ParameterError, where
 from evface.io.atomic_files import atomic_write_bytes
 
@@ -184,10 +184,7 @@ def register(app: typer.Typer) -> None:
         ok, buf = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
         if not ok:
             raise FormatError(where(out, "PNG encoding failed"))
-        png = marked(buf.tobytes())
-        try:  # a full disk: no partial file, an older sheet kept
-            atomic_write_bytes(out, png, replace=sheet_there)
-        except FileExistsError:  # made meanwhile (was: replaced whatever it was): as if there before
-            _replaceable(out)
-            atomic_write_bytes(out, png)
+        png = marked(buf.tobytes())  # a full disk: no partial file, an older sheet kept; a file made at OUT
+        replacing_as_checked(out, lambda replace: atomic_write_bytes(out, png, replace),  # meanwhile as one there
+                             _replaceable, sheet_there)  # before (was: replaced whatever it was)
         print(f"wrote {out} ({len(idents)} face{'s' * (len(idents) != 1)} x {len(expressions)} columns)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -195,6 +195,40 @@ def refusing_newcomer(path: Path, option: str, what: str = "") -> Iterator[None]
         if exc.filename is None or Path(exc.filename) != path:
             raise
         raise _exists(path, option, what) from None
+
+
+def replacing_as_checked(path: Path, write: Callable[[bool], object], replaceable: Callable[[Path], object],
+                         there: bool) -> None:
+    """``write(replace)`` for an output a command replaces only if it is of its own kind (an earlier
+    report, comparison or contact sheet; ``replaceable(path)`` raises a :class:`ParameterError` for
+    any other file): ``replace`` is ``there``, whether such a file was at ``path`` when the command
+    checked it. A file made at ``path`` meanwhile (another program, a second command of one name;
+    the writer's :class:`FileExistsError`, :func:`~evface.io.atomic_files.publish`) is put to
+    ``replaceable`` as one there before would have been, and replaced only if it lets it through.
+
+    Examples
+    --------
+    >>> from evface.io.atomic_files import atomic_write_text
+    >>> def only_notes(path):
+    ...     if not path.read_text().startswith("notes"):
+    ...         raise ParameterError(where(path, "is not notes; give --out another name"))
+    >>> def write(replace):  # a photo saved at the name while the command worked
+    ...     _ = Path("n.txt").write_text("a photo")
+    ...     atomic_write_text(Path("n.txt"), "notes 2", replace=replace)
+    >>> replacing_as_checked(Path("n.txt"), write, only_notes, there=False)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: n.txt: is not notes; give --out another name
+    >>> Path("n.txt").read_text()
+    'a photo'
+    """
+    try:
+        write(there)
+    except FileExistsError as exc:
+        if exc.filename is None or Path(exc.filename) != path:
+            raise
+        replaceable(path)
+        write(True)
 
 
 def _exists(path: Path, option: str, what: str) -> ParameterError:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import output_file, outside_datasets, sole_writer
+from evface.commands.paths import output_file, outside_datasets, replacing_as_checked, sole_writer
 from evface.errors import ParameterError, where
 from evface.executor import check_workers
 from evface.tasks.configs import MAX_INT, MAX_SEEDS
@@ -70,9 +70,13 @@ def register(app: typer.Typer) -> None:
         """Write one self-contained HTML report of the given runs."""
         from evface.report.html import build_report, is_report  # lazy: keeps matplotlib out of `evface --help`
 
-        if output_file(out, replaces=(".html", ".htm")).is_file() and not is_report(out):  # a page of the user's
-            raise ParameterError(where(out, "exists and is not a report evface wrote, which this command would write "
-                                            "over; give --out another name"))
+        def earlier_report_only(path: Path) -> None:  # a page of the user's is refused
+            if output_file(path, replaces=(".html", ".htm")).is_file() and not is_report(path):
+                raise ParameterError(where(path, "exists and is not a report evface wrote, which this command would "
+                                                 "write over; give --out another name"))
+
+        earlier_report_only(out)
         outside_datasets(out, kind="file")  # was: written among a dataset's files (inside a run: beside its own)
-        written = build_report(list(runs), out)
-        console.print(terminal.labelled("report written:", "bold green", str(written)), soft_wrap=True)
+        earlier = out.is_file()  # a file made at --out meanwhile is treated as one there before (was: replaced)
+        replacing_as_checked(out, lambda replace: build_report(list(runs), out, replace), earlier_report_only, earlier)
+        console.print(terminal.labelled("report written:", "bold green", str(out)), soft_wrap=True)

@@ -132,8 +132,8 @@ def atomic_write(path: Path, write: Callable[[Path], object], replace: bool = Tr
     return path
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` (UTF-8) atomically (:func:`atomic_write`).
+def atomic_write_text(path: Path, text: str, replace: bool = True) -> None:
+    """Write ``text`` to ``path`` (UTF-8) atomically (:func:`atomic_write`, ``replace`` as there).
 
     Examples
     --------
@@ -143,7 +143,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     ...     print((Path(folder) / "sub" / "a.txt").read_bytes())
     b'12 \xc2\xb5s'
     """
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), replace)
 
 
 def atomic_write_bytes(path: Path, data: bytes, replace: bool = True) -> None:

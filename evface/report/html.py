@@ -43,8 +43,10 @@ nav a{margin-right:1em;color:var(--accent);text-decoration:none}
 """
 
 
-def build_report(run_dirs: list[str | Path], out: str | Path) -> Path:
-    """Collect ``run_dirs`` and write the report to ``out`` (atomically). Returns ``out``.
+def build_report(run_dirs: list[str | Path], out: str | Path, replace: bool = True) -> Path:
+    """Collect ``run_dirs`` and write the report to ``out`` (atomically; with ``replace`` False a
+    :class:`FileExistsError` where a file with something in it is at ``out`` by then,
+    :func:`~evface.io.atomic_files.atomic_write`). Returns ``out``.
 
     A run whose ``metrics.json`` the page cannot show (a received file evface did not write that
     way: a key of another type) is one :class:`FormatError` naming that file; nothing is written.
@@ -56,7 +58,7 @@ def build_report(run_dirs: list[str | Path], out: str | Path) -> Path:
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):
         _name_the_malformed_run(data)
         raise  # no single run's files explain it: a bug
-    atomic_write_text(out, page)
+    atomic_write_text(out, page, replace)
     return out
 
 
