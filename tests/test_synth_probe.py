@@ -17,6 +17,7 @@ from skimage import data
 from evface.datasets.synth import _differing, synthesize
 from evface.datasets.synth_film import subject_identity, subject_rig
 from evface.datasets.synth_plan import get_preset, load_face_photos, plan_subjects
+from evface.face.identity import read_photo
 from evface.errors import DatasetError, FormatError
 
 
@@ -224,3 +225,35 @@ def test_a_name_that_is_no_regular_file_is_skipped(tmp_path):
                 os.close(os.open(tmp_path / "pipe.jpg", os.O_WRONLY | os.O_NONBLOCK))
     skipped = "skipped: not a regular file (a named pipe, a device, or a link to nothing)"
     assert str(refused.value) == f"{tmp_path}: no usable face photo (gone.png: {skipped}; pipe.jpg: {skipped})"
+
+
+def test_a_gif_a_tiny_photo_and_a_transparent_one_are_told_apart(tmp_path):
+    # was: a GIF "not an image file", a 20x20 photo "no frontal face found", and an RGBA photo's colours
+    # under its transparent pixels (green here) filmed as the face's surroundings
+    astronaut = data.astronaut()
+    assert cv2.imwrite(str(tmp_path / "gif.gif"), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
+    _save(tmp_path / "tiny.png", astronaut[:20, :20])
+    rgba = np.dstack([astronaut, np.full(astronaut.shape[:2], 255, np.uint8)])
+    rgba[:, :60] = (0, 255, 0, 0)
+    assert cv2.imwrite(str(tmp_path / "rgba.png"), cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
+    identities, problems = load_face_photos(tmp_path)
+    assert [name for name, _ in identities] == ["photo-gif", "photo-rgba"]
+    assert [(p.file, p.reason) for p in problems] == [
+        (str(tmp_path / "tiny.png"), "skipped: no face found (the image is 20x20 px, too small for a face: the Haar "
+                                     "cascade finds faces of 24x24 px and larger; use a larger photo)")]
+    photo = identities[1][1].photo
+    assert (photo[:, :60] == 128).all() and np.array_equal(photo[:, 60:], astronaut[:, 60:])
+
+
+def test_a_transparent_photo_turned_by_its_exif_orientation_is_skipped(tmp_path):
+    # OpenCV turns the colours upright but reads the alpha unturned: laid over grey, they would not match
+    rgba = np.dstack([data.astronaut(), np.full((512, 512), 255, np.uint8)])
+    rgba[:, :60, 3] = 0
+    from PIL import Image  # lazy: only this test writes an EXIF orientation
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turned 90 degrees
+    Image.fromarray(rgba).save(tmp_path / "turned.png", exif=exif.tobytes())
+    with pytest.raises(FormatError, match="turned.png: has transparent pixels that evface cannot lay over a "
+                                          "background .*; save it without transparency$"):
+        read_photo(tmp_path / "turned.png")

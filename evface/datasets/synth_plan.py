@@ -33,7 +33,7 @@ from evface.rig.lighting import DEFAULT_LIGHTING, LIGHTING
 from evface.rig.record import ClipSpec, int_seed
 from evface.rig.timeline_draw import TimelineParams
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 
 
 # --------------------------------------------------------------------------------------------

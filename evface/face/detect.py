@@ -15,6 +15,9 @@ import numpy as np
 from evface.checks import as_real
 from evface.errors import FaceNotFoundError, FormatError, where
 
+MIN_FACE_PX = 24
+"""The smallest face side, in pixels, that the frontal-face cascade finds (its window)."""
+
 
 @lru_cache(maxsize=None)
 def cascade(name: str) -> cv2.CascadeClassifier:
@@ -72,7 +75,7 @@ def detect_faces(image: np.ndarray, min_size_frac: float = 0.1) -> np.ndarray:
     """Frontal faces as an ``(n, 4)`` int array of ``(x, y, w, h)``, largest first.
 
     ``min_size_frac`` (in [0, 1]) is the smallest face side looked for, as a fraction of the
-    image's shorter side (at least 24 pixels).
+    image's shorter side (at least :data:`MIN_FACE_PX` pixels).
 
     Raises
     ------
@@ -94,7 +97,7 @@ def detect_faces(image: np.ndarray, min_size_frac: float = 0.1) -> np.ndarray:
     """
     min_size_frac = as_real("min_size_frac", min_size_frac, 0.0, 1.0)
     gray = cv2.equalizeHist(to_gray_uint8(image))
-    m = max(24, int(min_size_frac * min(gray.shape)))
+    m = max(MIN_FACE_PX, int(min_size_frac * min(gray.shape)))
     faces = cascade("haarcascade_frontalface_default.xml").detectMultiScale(
         gray, scaleFactor=1.1, minNeighbors=5, minSize=(m, m)
     )
@@ -157,7 +160,8 @@ def locate_face(image_rgb: np.ndarray, source: str | None = None) -> FaceDetecti
     Raises
     ------
     FaceNotFoundError
-        When the frontal-face cascade finds nothing.
+        When the frontal-face cascade finds nothing, or the image is smaller than the smallest face
+        it finds (:data:`MIN_FACE_PX`; was: "no frontal face found" for a 20x20 photo).
     FormatError
         When ``image_rgb`` is not a 2-D or (H, W, 3) uint8 array with pixels.
 
@@ -171,6 +175,10 @@ def locate_face(image_rgb: np.ndarray, source: str | None = None) -> FaceDetecti
     Traceback (most recent call last):
     ...
     evface.errors.FaceNotFoundError: blank.png: no frontal face found by the Haar cascade
+    >>> locate_face(np.zeros((20, 30, 3), np.uint8), "icon.png")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FaceNotFoundError: icon.png: the image is 30x20 px, too small for a face: the Haar cascade finds faces of 24x24 px and larger; use a larger photo
     >>> locate_face(np.zeros((64, 64), np.float32), "depth.png")
     Traceback (most recent call last):
     ...
@@ -180,6 +188,10 @@ def locate_face(image_rgb: np.ndarray, source: str | None = None) -> FaceDetecti
     # was: an empty (0, 0, 3) image reached OpenCV's "!_src.empty() in function 'cvtColor'"
     if img.dtype != np.uint8 or not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)) or img.size == 0:
         raise FormatError(where(source, f"expected an (H, W, 3) uint8 image, got {img.dtype} {img.shape}"))
+    if min(img.shape[:2]) < MIN_FACE_PX:
+        raise FaceNotFoundError(where(source, f"the image is {img.shape[1]}x{img.shape[0]} px, too small for a face: "
+                                              f"the Haar cascade finds faces of {MIN_FACE_PX}x{MIN_FACE_PX} px and "
+                                              "larger; use a larger photo"))
     gray = cv2.equalizeHist(to_gray_uint8(img))
     faces = detect_faces(img)
     if len(faces) == 0:

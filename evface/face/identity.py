@@ -264,9 +264,15 @@ def photo_identity(image_rgb_uint8: np.ndarray, name: str, source: str | None = 
                     photo_from_face=A, source=source)
 
 
+PHOTO_BACKGROUND = 128
+"""The grey (each of R, G and B) that a photo's transparent pixels are laid over (:func:`read_photo`)."""
+
+
 def read_photo(path: str | Path) -> np.ndarray:
     """A photo file as OpenCV decodes it: an (H, W, 3) RGB uint8 array, turned upright by its EXIF
-    orientation, grey, alpha and 16-bit reduced to 8-bit RGB.
+    orientation, grey and 16-bit reduced to 8-bit RGB, the first frame of an animated GIF. A photo
+    with transparent pixels is laid over plain grey (:data:`PHOTO_BACKGROUND`; was: the colours
+    stored under them, which its viewer never shows, filmed as the face's surroundings).
 
     Raises
     ------
@@ -298,7 +304,38 @@ def read_photo(path: str | Path) -> np.ndarray:
                 image.load()
     except (OSError, SyntaxError) as exc:
         raise FormatError(where(path, f"corrupt or cut short ({exc})")) from None
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(_flattened(path, bgr), cv2.COLOR_BGR2RGB)
+
+
+def _flattened(path: str | Path, bgr: np.ndarray) -> np.ndarray:
+    """``bgr``, the photo at ``path`` decoded without its alpha, laid over :data:`PHOTO_BACKGROUND`
+    where the alpha the file holds is below opaque; a FormatError when its alpha does not match
+    ``bgr`` (OpenCV reads the alpha unturned by the EXIF orientation that turned ``bgr``; or its
+    samples are not 8- or 16-bit integers).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     half = np.dstack([np.full((1, 2, 3), 255, np.uint8), [[255, 0]]]).astype(np.uint8)
+    ...     _ = cv2.imwrite(f"{folder}/half.png", half)
+    ...     _flattened(f"{folder}/half.png", half[..., :3]).tolist()
+    [[[255, 255, 255], [128, 128, 128]]]
+    """
+    with stderr_kept():
+        raw = cv2.imread(opencv_name(path), cv2.IMREAD_UNCHANGED)
+    if raw is None or raw.ndim != 3 or raw.shape[2] != 4:
+        return bgr
+    top = np.iinfo(raw.dtype).max if np.issubdtype(raw.dtype, np.integer) else 1.0
+    alpha = raw[..., 3:].astype(np.float32) / top
+    if alpha.min() >= 1.0:
+        return bgr
+    if raw.dtype not in (np.uint8, np.uint16) or not np.array_equal(raw[..., :3] >> (8 * raw.itemsize - 8), bgr):
+        raise FormatError(where(path, "has transparent pixels that evface cannot lay over a background (it is turned "
+                                      "by its EXIF orientation, or its samples are not 8- or 16-bit); save it "
+                                      "without transparency"))
+    flat = bgr.astype(np.float32) * alpha + PHOTO_BACKGROUND * (1.0 - alpha)
+    return np.round(flat).astype(np.uint8)
 
 
 @lru_cache(maxsize=1)
