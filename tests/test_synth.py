@@ -499,3 +499,13 @@ def test_a_dataset_written_before_a_preset_field_existed_still_resumes(tmp_path)
     meta.write_text(json.dumps(info))
     with pytest.raises(DatasetError, match="other params"):
         synthesize(root, **args)
+
+
+def test_synth_merge_of_a_shard_folder_that_is_missing_or_a_file_says_so(tmp_path, capsys):
+    # was: "SHARD/dataset.json: no dataset.json: not an evface dataset folder", for a typo in the folder's name
+    (tmp_path / "notes.txt").write_text("")
+    for shard, said in (("shard0", "no such folder"), ("notes.txt", "is a file, not a shard folder")):
+        assert main(["synth-merge", str(tmp_path / "merged"), str(tmp_path / shard)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == f"error: {tmp_path / shard}: {said}; give the folders that 'evface synth --shard I/N' made"
+    assert not (tmp_path / "merged").exists()

@@ -59,12 +59,29 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     return out
 
 
+def _shard_folder(d: Path) -> Path:
+    """``d``, or a :class:`DatasetError` saying that it does not exist or is a file (was: "no
+    dataset.json: not an evface dataset folder", naming ``d/dataset.json``).
+
+    >>> _shard_folder(Path("shard-7"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: shard-7: no such folder; give the folders that 'evface synth --shard I/N' made
+    """
+    if not d.exists():
+        raise DatasetError(where(d, "no such folder; give the folders that 'evface synth --shard I/N' made"))
+    if not d.is_dir():
+        raise DatasetError(where(d, "is a file, not a shard folder; give the folders that 'evface synth --shard I/N' "
+                                    "made"))
+    return d
+
+
 def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any], list[dict[str, Any]]]]:
     """The folder, ``dataset.json`` and manifest rows of each shard, in shard order; a
     :class:`DatasetError` naming the shard when one was made with other parameters or by another
     evface version (its clips need not be those one run makes), is given twice or missing, or is
     unfinished (no manifest yet, fewer clips than planned, a clip file gone)."""
-    infos = [(d, read_dataset_json(d)) for d in shard_dirs]
+    infos = [(d, read_dataset_json(_shard_folder(d))) for d in shard_dirs]
     first_dir, first = infos[0]
     shards: dict[int, tuple[Path, dict[str, Any]]] = {}
     n = None
