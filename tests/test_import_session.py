@@ -257,6 +257,20 @@ def test_missing_event_file(session, tmp_path):
     assert_nothing_written(tmp_path / "ds")
 
 
+@pytest.mark.parametrize("option", ["--events", "--annotations", "--rgb-timestamps"])
+def test_cli_a_folder_given_for_an_input_file_says_it_is_a_folder(session, tmp_path, capsys, option):
+    """A folder given as a file (a recording's folder for its .raw) was "event file of sensor 'hd' not found"."""
+    root, _ = session
+    given = {"--events": f"hd={root / 'hd.raw'}", "--annotations": str(root / "annotations.csv")}
+    given[option] = f"hd={tmp_path}" if option == "--events" else str(tmp_path)
+    assert main(["import", "session", str(tmp_path / "ds"), "--rgb", str(root / "rgb.mp4"), "--no-faces",
+                 "--face-box", "40,24,48,48", *(word for pair in given.items() for word in pair)]) == 2
+    what = {"--events": "event file of sensor 'hd'", "--annotations": "annotation file",
+            "--rgb-timestamps": "frame-timestamp file"}[option]
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path}: is a folder, where the {what} is expected; give the file"
+    assert_nothing_written(tmp_path / "ds")
+
+
 def test_unreadable_event_file(session, tmp_path):
     root, _ = session
     (tmp_path / "bad.aedat4").write_bytes(b"not an aedat file at all")

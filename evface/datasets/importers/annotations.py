@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from evface.datasets.importers.au_labels import label_from_aus, parse_aus
-from evface.datasets.importers.tables import columns_once, open_table, table_int, table_rows
+from evface.datasets.importers.tables import columns_once, input_file, open_table, table_int, table_rows
 from evface.errors import DatasetError, where
 from evface.io.manifest import differ_in_case
 
@@ -136,8 +136,7 @@ def _table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     (:func:`~evface.datasets.importers.tables.table_rows`: each with its line, cells by those names,
     stripped, a missing one empty); a header that names a column twice is refused
     (:func:`~evface.datasets.importers.tables.columns_once`)."""
-    if not path.is_file():
-        raise DatasetError(where(path, "annotation file not found"))
+    input_file(path, "annotation file")
     with open_table(path) as reader:
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
         columns_once(path, header, {"subject", "aus", "clip_id", "label", "lighting", *FACE_FIELDS,

@@ -60,7 +60,7 @@ from evface.datasets.importers.annotations import CLIP_ID
 from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes, parse_aus
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
 from evface.datasets.importers.face_box import FACE_FRAMES, box_in_frame, detect_face
-from evface.datasets.importers.tables import columns_once, open_table, table_int, table_rows
+from evface.datasets.importers.tables import columns_once, input_file, open_table, table_int, table_rows
 from evface.errors import DatasetError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
@@ -195,9 +195,7 @@ def corpus_sensor(text: str) -> tuple[str, SensorSpec]:
 
 def read_corpus_table(path: str | Path) -> list[CorpusRow]:
     """Read and validate a CASME II-style annotation table (CSV)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DatasetError(where(path, "annotation table not found"))
+    path = input_file(path, "annotation table")
     if path.suffix.lower() in (".xlsx", ".xls"):
         raise DatasetError(where(path, "spreadsheets are not read; export the sheet to CSV"))
     with open_table(path) as reader:

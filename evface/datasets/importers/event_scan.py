@@ -15,6 +15,7 @@ import numpy as np
 
 from evface.datasets.importers.sync_counts import EventRate
 from evface.datasets.importers.sync_triggers import TRIGGER_DTYPE, read_triggers
+from evface.datasets.importers.tables import input_file
 from evface.errors import FormatError, where
 from evface.events.core import empty_events
 from evface.io.event_reader import EventsFileReader
@@ -36,9 +37,7 @@ def iter_event_file(path: str | Path, t_start_us: int | None = None, t_end_us: i
                     sensor_size: tuple[int, int] | None = None) -> tuple[tuple[int, int], Iterator[np.ndarray]]:
     """Sensor size and an iterator of event chunks (EVENT_DTYPE, sensor clock) of an event file,
     optionally only ``t_start_us <= t < t_end_us``; ``sensor_size`` for a header that gives none."""
-    path = Path(path)
-    if not path.is_file():
-        raise FormatError(where(path, "event file not found"))
+    path = input_file(path, "event file", FormatError)
     reader = EventsFileReader(path, sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
     return tuple(int(v) for v in reader.sensor_size), iter(reader)
 
@@ -82,8 +81,7 @@ def scan_event_file(path: str | Path, *, bin_us: int = 100, sensor_size: tuple[i
 def event_file_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) -> np.ndarray:
     """The trigger events of an event file (:func:`~evface.datasets.importers.sync_triggers.read_triggers`)
     without its scan, decoded at the sensor size the scan uses (the header's, else ``sensor_size``)."""
-    if not Path(path).is_file():
-        raise FormatError(where(path, "event file not found"))
+    input_file(path, "event file", FormatError)
     size = EventsFileReader(path, sensor_size=sensor_size).sensor_size
     return read_triggers(path, tuple(int(v) for v in size))
 

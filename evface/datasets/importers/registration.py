@@ -39,7 +39,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evface.datasets.importers.tables import columns_once, open_table, table_rows
+from evface.datasets.importers.tables import columns_once, input_file, open_table, table_rows
 from evface.errors import DatasetError, where
 
 
@@ -108,10 +108,7 @@ def homography_from_points(rgb_xy: np.ndarray, sensor_xy: np.ndarray, *, source:
 
 def read_point_pairs(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """Read a point-pair CSV with columns ``rgb_x, rgb_y, x, y`` (RGB pixel, sensor pixel)."""
-    path = Path(path)
-    if not path.is_file():
-        raise RegistrationError(where(path, "point-pair file not found"))
-    return _point_pairs(path)
+    return _point_pairs(input_file(path, "point-pair file", RegistrationError))
 
 
 def _point_pairs(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 
 from evface.datasets.importers.sync_xcorr import frame_difference_energy
-from evface.datasets.importers.tables import SEPARATOR_LINE, table_encoding, table_int, undecodable, utf16_nonsense
+from evface.datasets.importers.tables import (SEPARATOR_LINE, input_file, table_encoding, table_int, undecodable,
+                                              utf16_nonsense)
 from evface.errors import DatasetError, FormatError, where
 from evface.sim.video import count_frames, iter_frame_files, iter_video_frames, numbered_frames, video_info
 
@@ -194,9 +195,7 @@ def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     ...     read_frame_times(path)
     (array([    0, 33333]), array([9000, 9500]))
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DatasetError(where(path, "frame-timestamp file not found"))
+    path = input_file(path, "frame-timestamp file")
     encoding = table_encoding(path)
     try:
         text = path.read_text(encoding=encoding)

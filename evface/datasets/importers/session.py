@@ -80,8 +80,9 @@ from evface.datasets.importers.registration import Registration, box_kept, crop_
 from evface.datasets.importers.rgb_scan import FrameReader, scan_video
 from evface.datasets.importers.rgb_timing import _timing, frame_rate, frame_times, variable_rate_note
 from evface.datasets.importers.session_options import EventSource, RgbSource, SessionOptions
+from evface.datasets.importers.tables import input_file
 from evface.datasets.importers.sync import SyncResult
-from evface.errors import DatasetError, FormatError, ParameterError, where
+from evface.errors import DatasetError, FormatError, ParameterError
 from evface.events.ops import crop
 from evface.face.detect import detect_faces
 from evface.sim.video import video_info
@@ -330,8 +331,7 @@ def import_session(
     check_replaceable(out, options.overwrite)
     check_inputs_outside(out, _inputs(events, rgb, annotations))
     for s in events:
-        if not Path(s.path).is_file():
-            raise FormatError(where(s.path, f"event file of sensor {s.name!r} not found"))
+        input_file(s.path, f"event file of sensor {s.name!r}", FormatError)
     _check_face_box_option(options, rgb)
 
     # The pulses decide whether the RGB scan needs the motion of every frame, unless some sensor

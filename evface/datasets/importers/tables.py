@@ -18,6 +18,29 @@ from typing import TextIO
 
 from evface.errors import DatasetError, where
 
+def input_file(path: str | Path, what: str, error: type[Exception] = DatasetError) -> Path:
+    """``path``, the ``what`` an importer reads, when it is a file; else ``error`` naming it: a
+    folder (was: "not found", of a folder that is there), or not found.
+
+    Examples
+    --------
+    >>> input_file(".", "annotation file")
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: .: is a folder, where the annotation file is expected; give the file
+    >>> input_file("missing.csv", "annotation file")
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: missing.csv: annotation file not found
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise error(where(path, f"is a folder, where the {what} is expected; give the file"))
+    if not path.is_file():
+        raise error(where(path, f"{what} not found"))
+    return path
+
+
 INT_LIMIT = 1 << 62
 """The largest time or frame number a table may hold (int64 arrays take them, with room for sums)."""
 
