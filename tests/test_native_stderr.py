@@ -85,3 +85,25 @@ def test_a_name_that_is_not_utf8_is_refused_not_a_crash(tmp_path):
     said = ascii(f"{tmp_path}/caf\udce9")
     rest = ": the name is not UTF-8, which OpenCV cannot open; rename the file'"
     assert done.stdout.splitlines() == [f"{said[:-1]}.png{rest}", f"{said[:-1]}.png{rest}", f"{said[:-1]}.avi{rest}"]
+
+
+def test_two_threads_reading_frames_at_once_leave_standard_error_as_it_was(tmp_path):
+    """Each decoder call turns file descriptor 2 aside; two threads doing so at once each saved the
+    other's temporary file as the one to put back, and standard error stayed turned into it: lost."""
+    damaged = _mjpg_avi(tmp_path / "damaged.avi", b"\xff" * 20, 40)
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENCV_FFMPEG_LOGLEVEL", "OPENCV_LOG_LEVEL")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    code = ("import os, sys\n"
+            "from concurrent.futures import ThreadPoolExecutor\n"
+            "from evface.sim.video import iter_video_frames\n"
+            "before = os.fstat(2).st_ino\n"
+            "read = lambda _: sum(1 for _ in iter_video_frames(sys.argv[1]))\n"
+            "with ThreadPoolExecutor(2) as pool:\n"
+            "    counts = list(pool.map(read, range(40)))\n"
+            "print(len(set(counts)), os.fstat(2).st_ino == before)\n"
+            "os.write(2, b'standard error after the threads\\n')\n")
+    done = subprocess.run([sys.executable, "-c", code, str(damaged)], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "True"]
+    assert done.stderr == "standard error after the threads\n"

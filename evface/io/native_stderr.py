@@ -1,7 +1,9 @@
 """What native code (OpenCV and the decoders it calls: libpng, libjpeg, FFmpeg) writes straight to
 file descriptor 2, kept for the one-line error that names the file instead of reaching the terminal
 beside it: while a file opens (:func:`stderr_kept`) and while a video's frames are decoded
-(:class:`StderrKeeper`); and the file names OpenCV can take (:func:`opencv_name`)."""
+(:class:`StderrKeeper`); and the file names OpenCV can take (:func:`opencv_name`). One thread at a
+time turns file descriptor 2 aside (:data:`_FD2_TURNED`): threads reading photos or videos at once
+take turns."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +20,11 @@ from typing import TypeVar
 from evface.errors import FormatError, where
 
 T = TypeVar("T")
+
+_FD2_TURNED = threading.RLock()
+"""Held while file descriptor 2 is turned aside (:func:`_fd2_to`): two threads turning it at once
+each saved what the other had put there, and the last to finish left it writing into the other's
+temporary file, standard error lost to the process from then on."""
 
 
 def opencv_name(path: str | Path) -> str:
@@ -114,15 +122,17 @@ class StderrKeeper:
 
 @contextmanager
 def _fd2_to(fd: int) -> Iterator[None]:
-    """File descriptor 2 writing to ``fd`` in the block (Python's own buffered lines flushed before)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    os.dup2(fd, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    """File descriptor 2 writing to ``fd`` in the block (Python's own buffered lines flushed before),
+    :data:`_FD2_TURNED` held."""
+    with _FD2_TURNED:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(fd, 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _lines(written: bytes) -> list[str]:
