@@ -306,7 +306,7 @@ def test_augmentation_is_seeded(stream):
 ])
 def test_rgb_inputs_of_another_scale_are_refused(kind, scale, message):
     """Were taken as they were: frames of 0..255 (an image as read) fed to a network made for [0, 1]."""
-    x = np.zeros((1, 2, 2, 4, 4), np.float32)
+    x = np.zeros((1, 2, 1, 4, 8), np.float32)
     x[..., 1] = scale
     with pytest.raises(ParameterError, match=message):
         ClassifyDataset(x, [0], kind)
@@ -330,11 +330,17 @@ def test_rgb_inputs_of_another_scale_are_refused(kind, scale, message):
     (lambda x, rng: ClassifyDataset(np.stack([x, x - 2]), [0, 1], "events"),
      r"^inputs of kind 'events' must hold event counts \(finite, >= 0 and at most 2\^62\); 64 of its 128 values are "
      r"not, the first at \[1, 0, 0, 0, 0\]: -1.0$"),
-    (lambda x, rng: ClassifyDataset(np.where(x > 0, np.nan, x)[None], [0], "rgb"),
+    (lambda x, rng: ClassifyDataset(np.where(x > 0, np.nan, x).reshape(1, 2, 1, 4, 8), [0], "rgb"),
      r"^inputs of kind 'rgb' must hold intensities in \[0, 1\] \(frames of 0\.\.255: divide by 255\); 64 of its 64 "
      r"values are not"),
-    (lambda x, rng: ClassifyDataset(np.where(x > 0, np.inf, x)[None], [0], "rgb-flow"),
-     r"^inputs of kind 'rgb-flow' must hold finite numbers; 64 of its 64 values are not"),
+    (lambda x, rng: ClassifyDataset(np.full((1, 1, 3, 4, 4), np.inf), [0], "rgb-flow"),
+     r"^inputs of kind 'rgb-flow' must hold finite numbers; 48 of its 48 values are not"),
+    (lambda x, rng: ClassifyDataset(x[None] / 2, [0], "rgb"),
+     r"^inputs of kind 'rgb' must have 1 or 3 channels per time step, got shape \(1, 2, 2, 4, 4\)$"),
+    (lambda x, rng: ClassifyDataset(x.repeat(2, 1)[None] / 2, [0], "rgb-flow"), r"^inputs of kind 'rgb-flow' must have 3 channels"),
+    (lambda x, rng: ClassifyDataset(x[:, :1][None], [0], "events"), r"must have 2 channels per time step, got shape \(1, 2, 1, 4, 4\)$"),
+    (lambda x, rng: ClassifyDataset(x[None].repeat(2, 0), [True, False], "events"),
+     r"^targets must be class indices \(whole numbers >= 0\), not booleans: \[True, False\]$"),
     (lambda x, rng: Augment("events", drop=1.5), r"drop must be a finite number in \[0, 1\], got 1.5"),
     (lambda x, rng: Augment("evnts"), "kind must be one of"),
     (lambda x, rng: ClassifyDataset(x[None], [0], "evnts"), "kind must be one of"),
@@ -357,7 +363,8 @@ def test_augmentation_and_normalisation_refuse_settings_that_are_none(call, mess
     flipped and shifted as if it were one step; a target of 1.5 was class 1, -1 torch's "Target -1
     is out of bounds" in the loss; an input with a side 0 a ZeroDivisionError, a seed of -1 or "a"
     numpy's "expected non-negative integer" or SeedSequence's TypeError, 4-D inputs every item
-    one step short, found by the network; without augmentation a negative count became NaN or -inf
+    one step short, found by the network, and so were inputs of other channels than their kind's; bool targets
+    were classes 0 and 1; without augmentation a negative count became NaN or -inf
     in log1p and a NaN input was fed to the network (training to NaN without a word), and a count
     of 1e30 wrapped negative in the drop's int64 draws: NumPy's "n < 0"."""
     x = np.ones((2, 2, 4, 4), np.float32)

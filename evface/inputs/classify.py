@@ -60,6 +60,20 @@ EVENT_KINDS = ("events", "events-apex")
 INPUT_KINDS = (*EVENT_KINDS, "rgb", "rgb-diff", "rgb-flow")
 
 
+def kind_channels(kind: str) -> tuple[int, ...]:
+    """The channels per time step that inputs of ``kind`` may have (RGB frames and their
+    differences: grey or colour).
+
+    Examples
+    --------
+    >>> kind_channels("events"), kind_channels("rgb"), kind_channels("rgb-flow")
+    ((2,), (1, 3), (3,))
+    """
+    if check_kind(kind) in EVENT_KINDS:
+        return (2,)
+    return (3,) if kind == "rgb-flow" else (1, 3)
+
+
 def check_kind(kind: str, name: str = "kind") -> str:
     """``kind`` if it is one of :data:`INPUT_KINDS`, else a ParameterError naming ``name``.
 

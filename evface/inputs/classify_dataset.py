@@ -12,14 +12,25 @@ import torch
 
 from evface.checks import as_int, real_dtype
 from evface.errors import ParameterError
-from evface.inputs.classify import check_kind, normalize
+from evface.inputs.classify import check_kind, kind_channels, normalize
 from evface.inputs.classify_augment import Augment, check_values
 
 
 def _label_indices(targets: Sequence[int] | np.ndarray) -> np.ndarray:
     """``targets`` as int64 class indices; a ParameterError unless each is a whole number >= 0
-    (1.5 was cast to 1, and -1 or nan reached the loss as torch's "Target -1 is out of bounds")."""
+    (1.5 was cast to 1, and -1 or nan reached the loss as torch's "Target -1 is out of bounds"), and
+    not booleans (a mask, not classes).
+
+    Examples
+    --------
+    >>> _label_indices([True, False])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: targets must be class indices (whole numbers >= 0), not booleans: [True, False]
+    """
     values = np.asarray(targets)
+    if values.dtype == bool:  # was: taken as classes 0 and 1
+        raise ParameterError(f"targets must be class indices (whole numbers >= 0), not booleans: {targets!r}")
     if values.ndim != 1 or not real_dtype(values.dtype):
         raise ParameterError(f"targets must be a list of class indices, got {targets!r}")
     bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values)) if values.dtype.kind == "f" else values < 0
@@ -57,6 +68,9 @@ class ClassifyDataset(torch.utils.data.Dataset):
         if len(inputs) != len(targets):
             raise ParameterError(f"{len(inputs)} inputs but {len(targets)} targets")
         self.kind = check_kind(kind)
+        if shape[2] not in kind_channels(self.kind):  # was: met as a shape error inside the network
+            raise ParameterError(f"inputs of kind {self.kind!r} must have {' or '.join(map(str, kind_channels(self.kind)))} "
+                                 f"channels per time step, got shape {shape}")
         check_values("inputs", inputs, self.kind)
         self.inputs = inputs
         self.targets = _label_indices(targets)
