@@ -215,6 +215,18 @@ def test_a_reconstruction_crop_too_small_for_ssim_is_refused(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+def test_a_reconstruction_crop_not_smaller_than_size_is_refused_from_python_too():
+    """`ReconstructConfig(size=32, crop=64)` trained on whole images without a word (only the CLI
+    refused it); the default still records 64 (whole images at size 32), and reads back."""
+    with pytest.raises(ParameterError, match=r"^--crop 64: not smaller than --size 32, so training would take whole "
+                                             r"images; give --crop 0 for whole images, or 16 to 31 for crops$"):
+        ReconstructConfig(size=32, crop=64)
+    small, large = ReconstructConfig(size=32), ReconstructConfig(crop=64)
+    assert (small.train_crop, small.to_dict()["crop"], large.train_crop) == (64, 64, 64)
+    assert ReconstructConfig.from_dict(small.to_dict()) == small  # a run at size 32 recorded crop 64
+    assert ReconstructConfig.from_dict({"size": 32, "crop": 0}).train_crop == 0
+
+
 def test_configs_refuse_values_the_cli_would():
     with pytest.raises(ParameterError, match="sensor must be one of"):
         ClassifyConfig(sensor="evk4")

@@ -9,7 +9,6 @@ import typer
 
 from evface.commands.paths import outside_datasets, sole_writer
 from evface.commands.train import _log, train_app, with_config
-from evface.errors import ParameterError
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.run_folder import outside_runs
 
@@ -20,7 +19,6 @@ def register(app: typer.Typer) -> None:
     @train_app.command("reconstruct")
     @with_config(ReconstructConfig)
     def reconstruct(
-        ctx: typer.Context,
         data: Path = typer.Option(..., "--data", help="Dataset folder (manifest.csv, clips/)."),
         out: Path = typer.Option(..., "--out", help="Run folder (config.json, checkpoints, metrics.json, apex.png, horizon.png); an existing one resumes."),
         config: ReconstructConfig = ReconstructConfig(),
@@ -31,11 +29,6 @@ def register(app: typer.Typer) -> None:
         """
         from evface.tasks.reconstruct import figures, headline, train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
-        given = ctx.get_parameter_source("crop").name != "DEFAULT"  # --crop 64 (the default's value) counts
-        if config.crop >= config.size and given:  # was: whole images, without a word
-            crops = f", or 16 to {config.size - 1} for crops" if config.size > 16 else ""
-            raise ParameterError(f"--crop {config.crop}: not smaller than --size {config.size}, so training would take "
-                                 f"whole images; give --crop 0 for whole images{crops}")
         with sole_writer(outside_runs(outside_datasets(out))):  # was: among the dataset's clips or another run's models
             metrics = train_and_evaluate(data, out, config, log=_log)
         if metrics:

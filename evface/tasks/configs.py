@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
-from evface.checks import as_flag, as_int, numbers
+from evface.checks import MAX_GRID_SIDE, MAX_TIME_BINS, as_flag, as_int, numbers
 from evface.errors import ParameterError
 
 C = TypeVar("C", bound="TaskConfig")
@@ -32,6 +32,10 @@ MAX_INT = 2**31 - 1
 
 MAX_SEEDS = 100
 """The most training seeds per fold (``--seeds``)."""
+
+DEFAULT_CROP = 64
+"""The side of a reconstruction's training crops when ``--crop`` is not given (whole images at a
+``--size`` of 64 or less); a run's ``config.json`` records it as its ``crop`` then."""
 
 
 def setting(default: Any, help: str, *, off: str | None = None, choices: tuple[str, ...] | None = None,
@@ -62,6 +66,8 @@ def value_problem(metadata: Mapping[str, Any], value: Any) -> str | None:
     >>> value_problem({"min": 2, "or_zero": True}, 1), value_problem({"min": 2, "or_zero": True}, 0)
     ('must be 0 or >= 2, got 1', None)
     """
+    if value is None:  # a field whose default is None: left to the other fields (ReconstructConfig.crop)
+        return None
     choices, minimum, above, maximum = (metadata.get(k) for k in ("choices", "min", "above", "max"))
     if choices is not None and value not in choices:
         return f"must be one of {choices}, not {value!r}"
@@ -153,8 +159,11 @@ class TaskConfig:
 def _typed(config: TaskConfig, name: str, default: Any) -> Any:
     """The value of field ``name`` of ``config`` as the type of its ``default``, or a ParameterError
     naming the field (``"3"``, ``2.5`` or ``True`` for an int were compared or counted as such:
-    torch's or Python's own errors, or 3 epochs run for 2.5)."""
+    torch's or Python's own errors, or 3 epochs run for 2.5); a field whose default is None takes
+    None or an int."""
     value = getattr(config, name)
+    if default is None:  # None, or an int
+        return None if value is None else as_int(name, value)
     if isinstance(default, bool):
         return as_flag(name, value)
     if isinstance(default, int):
@@ -204,8 +213,8 @@ class ClassifyConfig(TaskConfig):
     batch_size: int = setting(8, "Clips per batch (per process under torchrun).", minimum=1)
     learning_rate: float = setting(5e-3, "AdamW learning rate (cosine schedule).", above=0)
     weight_decay: float = setting(1e-4, "AdamW weight decay.", minimum=0)
-    time_steps: int = setting(4, "Number of time steps T over the window.", minimum=1, maximum=256)
-    size: int = setting(64, "Face crops are shrunk to size x size pixels.", minimum=4, maximum=1024)
+    time_steps: int = setting(4, "Number of time steps T over the window.", minimum=1, maximum=MAX_TIME_BINS)
+    size: int = setting(64, "Face crops are shrunk to size x size pixels.", minimum=4, maximum=MAX_GRID_SIDE)
     depth: int = setting(3, "Stages (each halves the size; every stage after the stem holds SEW blocks).", minimum=1,
                         maximum=8)
     width: int = setting(8, "Channels of the first stage (doubling per stage).", minimum=1, maximum=512)
@@ -330,15 +339,16 @@ class ReconstructConfig(TaskConfig):
                             choices=("extrapolation", "interpolation", "events-only"))
     epochs: int = setting(20, "Maximum number of epochs (each model).", minimum=1)
     patience: int = setting(6, "Early stopping: epochs without a better validation SSIM (0 = off).", minimum=0)
-    size: int = setting(128, "The face box is resampled to size x size (the target grid; at most 1024, more "
-                             "pixels than any event camera has across a face).", minimum=16, maximum=1024)
-    n_bins: int = setting(5, "Voxel-grid time bins of the window since the previous sample.", minimum=1, maximum=256)
+    size: int = setting(128, f"The face box is resampled to size x size (the target grid; at most {MAX_GRID_SIDE}, more "
+                             "pixels than any event camera has across a face).", minimum=16, maximum=MAX_GRID_SIDE)
+    n_bins: int = setting(5, "Voxel-grid time bins of the window since the previous sample.", minimum=1,
+                        maximum=MAX_TIME_BINS)
     step_us: int = setting(50_000, "Extrapolation / events-only: spacing of the sample times through the apex (µs).",
                            minimum=1)
     stride: int = setting(2, "Interpolation: every stride-th truth frame between two RGB frames.", minimum=1)
-    crop: int = setting(64, "Training on random crops of crop x crop pixels (0 = whole images; so is the default "
-                            "at --size 64 or less, and a given crop must be smaller than --size); evaluation is whole.",
-                        minimum=0)
+    crop: int | None = setting(None, f"Training on random crops of crop x crop pixels, 16 or more and smaller than "
+                                     f"--size (0 = whole images; default {DEFAULT_CROP}, whole images at --size "
+                                     f"{DEFAULT_CROP} or less); evaluation is whole.", minimum=0)
     batch_size: int = setting(16, "Samples per batch (per process under torchrun).", minimum=1)
     learning_rate: float = setting(2e-3, "Adam learning rate.", above=0)
     base: int = setting(8, "Channels of the first UNet stage (both networks).", minimum=1, maximum=512)
@@ -372,12 +382,57 @@ class ReconstructConfig(TaskConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if 0 < self.crop < 16:
-            raise ParameterError(f"--crop {self.crop}: use 0 (whole images) or at least 16 pixels")
+        self._check_crop()
         unused = ("step_us",) if self.protocol == "interpolation" else ("stride",)
         _refuse_ignored(self._changed(unused), f"--protocol {self.protocol}")
         if self.folds:
             _refuse_ignored(self._changed(("test_fraction",)), f"--folds {self.folds} (every subject is tested once)")
+
+
+    def _check_crop(self) -> None:
+        """Refuse a given ``crop`` too small for SSIM or not smaller than ``size`` (a crop that does
+        not fit is no crop: training took whole images without a word). None, the default, is
+        :data:`DEFAULT_CROP` and takes whole images at a ``size`` that small.
+
+        Examples
+        --------
+        >>> ReconstructConfig(size=32, crop=64)
+        Traceback (most recent call last):
+        ...
+        evface.errors.ParameterError: --crop 64: not smaller than --size 32, so training would take whole images; give --crop 0 for whole images, or 16 to 31 for crops
+        >>> ReconstructConfig(size=32).train_crop, ReconstructConfig(size=32).to_dict()["crop"]
+        (64, 64)
+        """
+        if self.crop is None or self.crop == 0:
+            return
+        if self.crop < 16:
+            raise ParameterError(f"--crop {self.crop}: use 0 (whole images) or at least 16 pixels")
+        if self.crop >= self.size:
+            crops = f", or 16 to {self.size - 1} for crops" if self.size > 16 else ""
+            raise ParameterError(f"--crop {self.crop}: not smaller than --size {self.size}, so training would take "
+                                 f"whole images; give --crop 0 for whole images{crops}")
+
+    @property
+    def train_crop(self) -> int:
+        """The side of the training crops, as ``config.json`` records it: ``crop``, or
+        :data:`DEFAULT_CROP` when not given (0 or a side not smaller than ``size``: whole images)."""
+        return DEFAULT_CROP if self.crop is None else self.crop
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, ``crop`` as :attr:`train_crop` (runs recorded the default as 64 at every size)."""
+        return {**super().to_dict(), "crop": self.train_crop}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ReconstructConfig:
+        """The config of a dict such as ``RUN/config.json``; a recorded ``crop`` of
+        :data:`DEFAULT_CROP` is the default's (so a run at ``--size`` 64 or less reads back).
+
+        Examples
+        --------
+        >>> ReconstructConfig.from_dict(ReconstructConfig(size=32).to_dict()) == ReconstructConfig(size=32)
+        True
+        """
+        return super().from_dict({**d, "crop": None} if d.get("crop") == DEFAULT_CROP else d)
 
 
 TASK_CONFIGS: dict[str, type[TaskConfig]] = {"classify": ClassifyConfig, "reconstruct": ReconstructConfig}

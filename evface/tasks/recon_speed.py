@@ -14,7 +14,7 @@ from evface.inputs.reconstruct import ReconSpec
 from evface.models.cvae import CVAE, cvae_loss, recon_loss
 from evface.models.e2vid import E2VIDRecurrent
 from evface.tasks import parallel, random_states
-from evface.tasks.configs import ReconstructConfig
+from evface.tasks.configs import DEFAULT_CROP, ReconstructConfig
 
 
 TRAIN_BYTES_PER_INPUT_BYTE = 40
@@ -22,7 +22,7 @@ TRAIN_BYTES_PER_INPUT_BYTE = 40
 and target: the activations kept for the backward pass; about 24 at the defaults, measured)."""
 
 
-def throughput(batch_size: int = ReconstructConfig.batch_size, size: int = ReconstructConfig.crop,
+def throughput(batch_size: int = ReconstructConfig.batch_size, size: int = DEFAULT_CROP,
                n_bins: int = ReconstructConfig.n_bins, keyframe: bool = True, steps: int = 5,
                base: int = ReconstructConfig.base, device: str = "cpu", seed: int = 0) -> dict[str, Any]:
     """Training and inference speed of the CVAE and the recurrent UNet on random inputs (samples/s).

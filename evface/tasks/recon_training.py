@@ -109,12 +109,12 @@ def _train_cvae(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, 
         n = 0
         for batch in batches:
             seq = runs[np.asarray(batch, dtype=np.int64)]
-            offset = _random_offset(rng, spec.size, cfg.crop)
+            offset = _random_offset(rng, spec.size, cfg.train_crop)
             flip = torch.rand(len(seq), generator=rng) < 0.5
             state, steps = None, []
             for step in range(seq.shape[1]):
                 c, x = _crop(condition(train_s, seq[:, step], scales, kf), _target(train_s, seq[:, step]),
-                             size=cfg.crop, offset=offset)
+                             size=cfg.train_crop, offset=offset)
                 c, x = _flip(c, x, mask=flip)
                 out = net(x.to(device), c.to(device), state)
                 state = out.get("state")
@@ -155,11 +155,11 @@ def _train_e2vid(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples,
         for batch in batches:
             seq = runs[np.asarray(batch, dtype=np.int64)]
             flip = torch.rand(len(seq), generator=rng) < 0.5
-            offset = _random_offset(rng, spec.size, cfg.crop)
+            offset = _random_offset(rng, spec.size, cfg.train_crop)
             state, loss = None, 0.0
             for step in range(seq.shape[1]):
                 c, x = _crop(condition(train_s, seq[:, step], scales, kf), _target(train_s, seq[:, step]),
-                             size=cfg.crop, offset=offset)
+                             size=cfg.train_crop, offset=offset)
                 c, x = _flip(c, x, mask=flip)
                 y, state = net(c.to(device), state)
                 loss = loss + recon_loss(y, x.to(device), cfg.ssim_weight)
