@@ -91,6 +91,45 @@ def test_the_losses_check_their_weights_and_shapes():
         recon_loss(out["recon"], x[:1])
 
 
+def test_the_reconstruction_models_refuse_odd_inputs_naming_them():
+    """A NaN condition or target gave NaN frames (the classifiers refused them), a decoding given
+    another window's condition torch's "The size of tensor a (32) must match", a float64 state
+    torch's "Input type (double) and bias type (float)"."""
+    cvae, rnn = CVAE(c_in=6, keyframe=True, base=8, z_channels=4, recurrent=True), E2VIDRecurrent(c_in=6, base=8)
+    c = torch.rand(2, 6, 32, 32)
+    for model in (cvae.reconstruct, lambda x: rnn(x)[0]):
+        with pytest.raises(ParameterError, match="^the condition holds NaN or infinite values$"):
+            model(torch.where(c > 0.5, torch.nan, c))
+    with pytest.raises(ParameterError, match="^the target frame holds NaN or infinite values$"):
+        cvae(torch.full((2, 1, 32, 32), torch.inf), c)
+    feats, state = cvae.encode(c)
+    with pytest.raises(ParameterError, match=r"^the condition \(2, 6, 48, 48\) is not of the batch and size "
+                                             r"\(N, H, W\) = \(2, 32, 32\) of the window that feats encode"):
+        cvae.decode_mean(feats, torch.rand(2, 6, 48, 48))
+    with pytest.raises(ParameterError, match=r"^the condition \(1, 6, 32, 32\) is not of the batch"):
+        cvae.decode_samples(feats, c[:1], 2)
+    with torch.no_grad():
+        state = cvae.encode(c)[1]
+        assert torch.allclose(cvae.encode(c, [s.double() for s in state])[1][0], cvae.encode(c, state)[1][0])
+        state = rnn(c)[1]
+        assert torch.allclose(rnn(c, [s.double() for s in state])[0], rnn(c, state)[0])
+
+
+def test_ssim_and_the_loss_refuse_images_they_cannot_score():
+    """An image under the 11-pixel window scored NaN (the mean of no pixel), an empty batch a NaN
+    loss, a NaN ssim_weight dropped the SSIM term, three channels torch's convolution error."""
+    a = torch.rand(2, 1, 10, 32)
+    with pytest.raises(ParameterError, match=r"^SSIM needs images of at least 11x11 pixels, got \(2, 1, 10, 32\)$"):
+        recon_loss(a, a)
+    assert torch.isfinite(recon_loss(a, a, ssim_weight=0))  # no SSIM term, no window
+    with pytest.raises(ParameterError, match=r"^the prediction holds no sample or no pixel: \(0, 1, 16, 16\)$"):
+        recon_loss(torch.rand(0, 1, 16, 16), torch.rand(0, 1, 16, 16))
+    with pytest.raises(ParameterError, match="^ssim_weight must be a finite number >= 0, got nan$"):
+        recon_loss(torch.rand(1, 1, 16, 16), torch.rand(1, 1, 16, 16), ssim_weight=float("nan"))
+    with pytest.raises(ParameterError, match=r"^SSIM takes two \(N, 1, H, W\) tensors of one shape, got \(1, 3, 16, 16\)"):
+        ssim_torch(torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16))
+
+
 def test_untrained_keyframe_cvae_starts_near_keyframe():
     m = CVAE(c_in=3, keyframe=True, base=4, z_channels=2)
     key = torch.rand(2, 1, 16, 16) * 0.8 + 0.1

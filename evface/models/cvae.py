@@ -60,8 +60,9 @@ def checked_condition(c: torch.Tensor, c_in: int, dtype: torch.dtype) -> torch.T
     TypeError
         ``c`` is not a tensor.
     ParameterError
-        Another number of channels or dimensions, no sample or no pixel, or complex numbers
-        (torch's own errors named weights and "groups", not the condition).
+        Another number of channels or dimensions, no sample or no pixel, complex numbers
+        (torch's own errors named weights and "groups", not the condition), or a NaN or infinity
+        (the models returned NaN frames without a word; the classifiers refuse them likewise).
 
     Examples
     --------
@@ -78,7 +79,10 @@ def checked_condition(c: torch.Tensor, c_in: int, dtype: torch.dtype) -> torch.T
         raise ParameterError(f"the condition holds no sample or no pixel: {tuple(c.shape)}")
     if c.is_complex():
         raise ParameterError(f"the model takes real numbers, got {c.dtype}")
-    return c.to(dtype)
+    c = c.to(dtype)
+    if not bool(torch.isfinite(c).all()):
+        raise ParameterError("the condition holds NaN or infinite values")
+    return c
 
 
 def checked_state(state: list[torch.Tensor] | None, n: int) -> None:
@@ -140,10 +144,27 @@ def ssim_torch(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0) -> tor
     """Differentiable SSIM per image of (N, 1, H, W) tensors: Gaussian window sigma 1.5.
 
     The same formula as :func:`evface.tasks.image_metrics.ssim` (reflect padding, border of the
-    window radius excluded), in float32, for use in a training loss.
+    window radius excluded), in float32, for use in a training loss. Each side must be at least
+    the window's 11 pixels, as there (a smaller image's SSIM was the mean of nothing: NaN, or a
+    padding error of torch's), and the images of one channel (torch's convolution error named
+    the kernel's weights).
+
+    Examples
+    --------
+    >>> ssim_torch(torch.ones(1, 1, 8, 8), torch.ones(1, 1, 8, 8))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: SSIM needs images of at least 11x11 pixels, got (1, 1, 8, 8)
     """
-    k = gaussian_kernel().to(a)
+    k = gaussian_kernel()
     r = k.numel() // 2
+    if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor) or a.ndim != 4 or a.shape[1] != 1 \
+            or a.shape != b.shape:
+        raise ParameterError(f"SSIM takes two (N, 1, H, W) tensors of one shape, got {tuple(getattr(a, 'shape', ()))} "
+                             f"and {tuple(getattr(b, 'shape', ()))}")
+    if min(a.shape[-2:]) < 2 * r + 1:
+        raise ParameterError(f"SSIM needs images of at least {2 * r + 1}x{2 * r + 1} pixels, got {tuple(a.shape)}")
+    k = k.to(a)
     kx, ky = k.view(1, 1, 1, -1), k.view(1, 1, -1, 1)
 
     def blur(t: torch.Tensor) -> torch.Tensor:
@@ -163,10 +184,14 @@ def recon_loss(pred: torch.Tensor, target: torch.Tensor, ssim_weight: float = 0.
     """Mean L1 plus ``ssim_weight * (1 - SSIM)``; a scalar averaged over the batch.
 
     ``pred`` and ``target`` must be of one shape (a target of one sample was broadcast over every
-    prediction: a :class:`ParameterError` now).
+    prediction: a :class:`ParameterError` now) and hold a sample (the mean of none was NaN);
+    ``ssim_weight`` a finite number >= 0 (NaN left the SSIM term out without a word).
     """
+    ssim_weight = as_real("ssim_weight", ssim_weight, 0, math.inf)
     if tuple(pred.shape) != tuple(target.shape):
         raise ParameterError(f"the target {tuple(target.shape)} is not of the prediction's shape {tuple(pred.shape)}")
+    if pred.numel() == 0:
+        raise ParameterError(f"the prediction holds no sample or no pixel: {tuple(pred.shape)}")
     loss = (pred - target).abs().mean()
     if ssim_weight > 0:
         loss = loss + ssim_weight * (1.0 - ssim_torch(pred, target)).mean()
@@ -194,6 +219,7 @@ class ConvGRU(nn.Module):
             raise ParameterError(f"the recurrent state {tuple(h.shape)} is not of this window's batch and size "
                                  f"{(x.shape[0], self.c_hidden, *x.shape[-2:])}: start every clip with state=None "
                                  "and pass its windows in order")
+        h = h.to(x.dtype)  # a state of another float type: torch's "Input type (double) and bias type (float)"
         r, u = torch.sigmoid(self.gates(torch.cat([x, h], dim=1))).chunk(2, dim=1)
         cand = torch.tanh(self.cand(torch.cat([x, r * h], dim=1)))
         return (1 - u) * h + u * cand
@@ -308,8 +334,11 @@ class CVAE(nn.Module):
         if not isinstance(x, torch.Tensor) or tuple(x.shape) != (c.shape[0], 1, *c.shape[-2:]):
             raise ParameterError(f"the target frame must be (N, 1, H, W) = {(c.shape[0], 1, *c.shape[-2:])} "
                                  f"as the condition's, got {tuple(getattr(x, 'shape', ()))}")
+        x = x.to(self.head.weight.dtype)
+        if not bool(torch.isfinite(x).all()):  # was: a NaN reconstruction and KL
+            raise ParameterError("the target frame holds NaN or infinite values")
         mu_p, logvar_p = self._prior(feats)
-        hx = self.x_enc(x.to(self.head.weight.dtype))
+        hx = self.x_enc(x)
         hx = F.interpolate(hx, size=feats[3].shape[-2:], mode="bilinear", align_corners=False)
         mu_q, logvar_q = self.posterior(torch.cat([feats[3], hx], dim=1)).chunk(2, dim=1)
         logvar_q = logvar_q.clamp(-8.0, 8.0)
@@ -318,16 +347,40 @@ class CVAE(nn.Module):
         out = {"recon": self._decode(feats, z, c), "kl": kl}
         return out | {"state": new_state} if new_state is not None else out
 
+    def _encoded_from(self, feats: list[torch.Tensor], c: torch.Tensor) -> torch.Tensor:
+        """``c`` checked (:func:`checked_condition`), and a ParameterError unless ``feats`` are what
+        :meth:`encode` returned for a window of its batch and size (was: torch's "The size of tensor
+        a (32) must match ..." inside the decoder, or a condition's keyframe of another window).
+
+        Examples
+        --------
+        >>> m = CVAE(c_in=2, base=4, z_channels=2)
+        >>> m.decode_mean(m.encode(torch.zeros(1, 2, 32, 32))[0], torch.zeros(1, 2, 48, 48))
+        Traceback (most recent call last):
+        ...
+        evface.errors.ParameterError: the condition (1, 2, 48, 48) is not of the batch and size (N, H, W) = (1, 32, 32) of the window that feats encode: give the c given to encode
+        """
+        c = checked_condition(c, self.c_in, self.head.weight.dtype)
+        if not isinstance(feats, (list, tuple)) or len(feats) != len(self.cond.stages) \
+                or not all(isinstance(f, torch.Tensor) and f.ndim == 4 for f in feats):
+            raise ParameterError(f"feats must be the {len(self.cond.stages)} feature tensors that encode returned")
+        window = (feats[0].shape[0], *feats[0].shape[-2:])
+        if (c.shape[0], *c.shape[-2:]) != window:
+            raise ParameterError(f"the condition {tuple(c.shape)} is not of the batch and size (N, H, W) = {window} "
+                                 "of the window that feats encode: give the c given to encode")
+        return c
+
     @torch.no_grad()
     def decode_mean(self, feats: list[torch.Tensor], c: torch.Tensor) -> torch.Tensor:
         """The decoding of the prior mean (N, 1, H, W)."""
+        c = self._encoded_from(feats, c)
         return self._decode(feats, self._prior(feats)[0], c)
 
     @torch.no_grad()
     def decode_samples(self, feats: list[torch.Tensor], c: torch.Tensor, k: int,
                        generator: torch.Generator | None = None) -> torch.Tensor:
         """Decodings of ``k`` prior samples (``k >= 1``): (k, N, 1, H, W)."""
-        k = as_int("k", k, 1)
+        k, c = as_int("k", k, 1), self._encoded_from(feats, c)
         mu_p, logvar_p = self._prior(feats)
         std = (0.5 * logvar_p).exp()
         return torch.stack([
