@@ -330,8 +330,14 @@ def cv2_blur(img):
      "^targets holds NaN or infinite values$"),
     (lambda a, t: fit_integration(a, np.zeros((2, 1, 2, 16, 24)), a, [1.0], contrasts=[], gamma=2.2),
      "^fit_integration needs leak rates and contrasts to try, got 1 and 0$"),
+    # a NaN or colour frame was copied as the prediction, text met numpy's "could not convert string to float"
+    (lambda a, t: copy_keyframe(np.where(a > 0.5, np.nan, a)), "^keyframe holds NaN or infinite values$"),
+    (lambda a, t: rgb_hold(np.zeros((2, 16, 24, 3))), r"^last must be grey frames \(N, H, W\) of real numbers, got "
+                                                      r"float64 \(2, 16, 24, 3\)$"),
+    (lambda a, t: copy_keyframe("abc"), r"^keyframe must be grey frames \(N, H, W\) of real numbers, got <U3 \(\)$"),
 ], ids=["blend-batch", "blend-times", "interpolate-nan-time", "extrapolate-nan-frame", "flow-narrow-frames",
-        "integrate-counts", "integrate-gamma", "fit-empty", "fit-nan-target", "fit-no-contrasts"])
+        "integrate-counts", "integrate-gamma", "fit-empty", "fit-nan-target", "fit-no-contrasts", "keyframe-nan",
+        "hold-colour", "keyframe-text"])
 def test_the_baselines_check_their_input(call, message):
     frames = np.random.default_rng(0).uniform(0, 1, (2, 16, 24))
     with pytest.raises(ParameterError, match=message):

@@ -97,13 +97,16 @@ def _times(n: int, **times: object) -> list[np.ndarray]:
 
 
 def copy_keyframe(keyframe: np.ndarray) -> np.ndarray:
-    """The keyframe itself, as the reconstruction at the target time."""
-    return np.asarray(keyframe, dtype=np.float32).copy()
+    """The keyframe itself, as the reconstruction at the target time: grey frames ``(N, H, W)``
+    checked as every baseline's (:func:`_frames`; a NaN frame, colour frames or text were copied,
+    or met numpy's "could not convert string to float")."""
+    return _frames(keyframe=keyframe)[0].astype(np.float32)
 
 
 def rgb_hold(last: np.ndarray) -> np.ndarray:
-    """The last RGB frame before the target (a 30 fps camera's best guess without motion model)."""
-    return np.asarray(last, dtype=np.float32).copy()
+    """The last RGB frame before the target (a 30 fps camera's best guess without motion model),
+    checked as :func:`copy_keyframe`'s keyframe."""
+    return _frames(last=last)[0].astype(np.float32)
 
 
 def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
