@@ -182,6 +182,18 @@ def test_the_networks_check_their_input(cls):
         assert torch.equal(model(counts.long()), model(counts))
 
 
+@pytest.mark.parametrize("cls", [SpikingCNN, AnnCNN])
+def test_training_on_one_sample_that_a_1x1_last_stage_cannot_normalise_is_refused(cls):
+    """Was torch's "Expected more than 1 value per channel when training" from inside the network:
+    a last stage of 1 x 1 pixel with BatchNorm, one sample (and, for the SNN, one step)."""
+    cfg = NetConfig(in_channels=2, n_classes=3, time_steps=1, input_size=4, depth=2)
+    model, x = cls(cfg), torch.rand(1, 1, 2, 4, 4)
+    with pytest.raises(ParameterError, match=r"^the network cannot train on this batch of one sample: its last stage "
+                                             r"is 1 x 1 pixel \(input_size 4, depth 2\), so its BatchNorm"):
+        model(x)
+    assert model(x.repeat(2, 1, 1, 1, 1)).shape == (2, 1, 3) and model.eval()(x).shape == (1, 1, 3)
+
+
 def test_doctests():
     assert doctest.testmod(snn_mod).failed == 0
     assert doctest.testmod(export_nir).failed == 0

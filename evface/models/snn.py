@@ -304,6 +304,8 @@ class SpikingCNN(nn.Module):
             counted in :func:`snn_analog_macs` instead); else empty.
         """
         x = checked_input(self.cfg, x, self.fc.weight.dtype)
+        window_stem_only = self.cfg.stem_input == "window" and self.cfg.depth == 1  # the stem runs once
+        check_norm_batch(self, self.cfg, x.shape[0] * (1 if window_stem_only else x.shape[1]))
         try:
             return self._layers(x, record)
         finally:
@@ -410,6 +412,27 @@ def checked_input(cfg: NetConfig, x: torch.Tensor, dtype: torch.dtype) -> torch.
     return x
 
 
+def check_norm_batch(model: nn.Module, cfg: NetConfig, values: int) -> None:
+    """A ParameterError when ``model`` (of ``cfg``) trains on a batch whose last stage, 1 x 1 pixel,
+    gives its BatchNorm (``norm="td"``) ``values`` = 1 value per channel, which it cannot normalise
+    (was torch's "Expected more than 1 value per channel when training" from inside the network).
+    ``ClassifyConfig`` refuses such networks; :class:`NetConfig` keeps them for evaluation.
+
+    Examples
+    --------
+    >>> net = AnnCNN(NetConfig(in_channels=2, n_classes=3, time_steps=1, input_size=4, depth=2))
+    >>> net(torch.ones(1, 1, 2, 4, 4))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: the network cannot train on this batch of one sample: its last stage is 1 x 1 pixel (input_size 4, depth 2), so its BatchNorm (norm 'td') would see one value per channel; train on batches of 2 or more samples, or evaluate it in eval() mode
+    """
+    if model.training and cfg.norm == "td" and cfg.sizes()[-1] == 1 and values == 1:
+        raise ParameterError(f"the network cannot train on this batch of one sample: its last stage is 1 x 1 "
+                             f"pixel (input_size {cfg.input_size}, depth {cfg.depth}), so its BatchNorm (norm 'td') "
+                             "would see one value per channel; train on batches of 2 or more samples, or evaluate it "
+                             "in eval() mode")
+
+
 def delayed(x: torch.Tensor, delays: int) -> torch.Tensor:
     """Input (B, T, C, ...) and its copies delayed by 1 ... ``delays - 1`` steps, stacked as channels.
 
@@ -438,6 +461,7 @@ class AnnCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = checked_input(self.cfg, x, self.fc.weight.dtype).flatten(1, 2)
+        check_norm_batch(self, self.cfg, h.shape[0])
         for down, blocks in zip(self.downs, self.stages):
             h = torch.relu(down(h))
             for block in blocks:
