@@ -260,6 +260,24 @@ def test_negative_and_huge_values_refused_on_write(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize(("header", "out", "says"), [
+    ("t,x@65536,y@65536,on", "o.es", "es holds sensors up to 65535x65535, got 65536x65536; write .h5 or .csv, which "
+                                     "hold it"),
+    ("t,x@40000,y@100,on", "o.aedat4", "aedat4 holds sensors up to 32767x32767, got 40000x100; write .h5, .csv or "
+                                       ".es, which hold it"),
+    ("t,x@100,y@32768,on", "o.aedat4", "aedat4 holds sensors up to 32767x32767, got 100x32768; write .h5, .csv or "
+                                       ".es, which hold it"),
+], ids=["es", "aedat4-wide", "aedat4-tall"])
+def test_a_sensor_larger_than_the_output_format_holds_is_refused_before_writing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], header: str, out: str, says: str) -> None:
+    """Was faery's raw message after the output was begun: "out of range integral type conversion
+    attempted" (Event Stream), "expected a number in the range [0, 32768)" (AEDAT 4)."""
+    source = tmp_path / "in.csv"
+    source.write_text(f"{header}\n0,1,2,1\n5,3,4,0\n")
+    assert _cli(["convert", str(source), str(tmp_path / out)], capsys) == (2, f"error: {tmp_path / out}: {says}\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["in.csv"]
+
+
 @pytest.mark.parametrize("row", [b"-5,1,1,1\n", b"99999999999999999999999,1,1,1\n", b"1,70000,1,1\n", b"1,1,1,7\n",
                                  b"1,1\n", b"a,b,c,d\n"])
 def test_hostile_csv_rows(tmp_path: Path, row: bytes) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import INT64, as_path, sensor_dims
+from evface.checks import INT64, MAX_SENSOR_SIDE, as_path, sensor_dims
 from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, check_stream
 from evface.io import evt as io_evt
@@ -49,6 +49,13 @@ MAX_GAP_US = {
 }
 """The longest gap between consecutive events each format is written with (µs); AEDAT 4, CSV and the
 clip file hold any gap at no cost."""
+MAX_SENSOR_SIDES = {"evt3": 2048, "evt2": 2048, "evt2.1": 2048, "dat": 16384, "es": 65535, "aedat4": 32767,
+                    "csv": MAX_SENSOR_SIDE, "clip": MAX_SENSOR_SIDE}
+"""The widest and tallest sensor each format holds: EVT words address 11 bits, DAT 14; an Event Stream
+header stores each side in 16 bits, AEDAT 4 in a signed 16-bit number below 32768 (both were faery's
+raw message, "out of range integral type conversion attempted", after the output was begun)."""
+_BY_SENSOR_SIDE = ((".h5", "clip"), (".csv", "csv"), (".es", "es"), (".aedat4", "aedat4"), (".dat", "dat"))
+"""The extensions named as the ones that hold a sensor another format does not, widest first."""
 DEFAULT_CLIP_SENSOR = "events"
 """Sensor name under which a camera file is stored when converted to a clip file."""
 ES_MAX_START_US = 1_000_000
@@ -106,11 +113,7 @@ class EventsFileWriter:
                  force: bool = False, replace: bool = True) -> None:
         self.path = as_path("path", path)
         self.format = output_format(self.path, format, version)
-        width, height = sensor_dims(sensor_size, limit=INT64[1])  # the format's limit below names it
-        limit = {"evt3": 2048, "evt2": 2048, "evt2.1": 2048, "dat": 16384}.get(self.format, 65536)
-        if width > limit or height > limit:
-            raise FormatError(where(self.path, f"{self.format} holds sensors up to {limit}x{limit}, got {width}x{height}"))
-        self.sensor_size = (width, height)
+        self.sensor_size = _check_sensor_fits(self.path, self.format, sensor_size)
         self.sensor = sensor
         self.relative_time = relative_time
         self.replace = replace
@@ -330,6 +333,23 @@ class EventsFileWriter:
             self.close()
         else:
             self._discard()
+
+
+def _check_sensor_fits(path: Path, fmt: str, sensor_size: SensorSize) -> tuple[int, int]:
+    """``sensor_size`` as ``(width, height)``, refused in one line naming ``fmt``, its limit
+    (:data:`MAX_SENSOR_SIDES`), the size and the formats that hold it, if ``fmt`` cannot hold it."""
+    width, height = sensor_dims(sensor_size, limit=INT64[1])  # the format's limit below names it
+    limit = MAX_SENSOR_SIDES[fmt]
+    if width > limit or height > limit:
+        holders = [ext for ext, name in _BY_SENSOR_SIDE if MAX_SENSOR_SIDES[name] >= max(width, height)]
+        if not holders:
+            advice = f"no events file holds it (each side up to {MAX_SENSOR_SIDE}: events address x and y 0..65535)"
+        elif len(holders) == 1:
+            advice = f"write {holders[0]}, which holds it"
+        else:
+            advice = f"write {', '.join(holders[:-1])} or {holders[-1]}, which hold it"
+        raise FormatError(where(path, f"{fmt} holds sensors up to {limit}x{limit}, got {width}x{height}; {advice}"))
+    return width, height
 
 
 def _make_folders(folder: Path) -> list[Path]:
