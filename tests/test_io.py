@@ -459,6 +459,19 @@ def test_unsorted_timestamps_in_file(tmp_path: Path) -> None:
         read_events_file(path)
 
 
+@pytest.mark.parametrize("block_bytes", [1 << 24, 64], ids=["one-block", "blocks-of-64-bytes"])
+def test_unsorted_events_in_a_file_are_numbered_as_the_writers_number_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block_bytes: int) -> None:
+    """Was "timestamps not sorted: 5 follows 10" (no index), where every writer says "t[n]=... <
+    t[n-1]=..."; the index is the event's in the file, whichever block of it is decoded."""
+    monkeypatch.setattr("evface.io.event_reader._CSV_BLOCK_BYTES", block_bytes)
+    path = tmp_path / "a.csv"
+    path.write_text("t,x@640,y@480,on\n" + "".join(f"{10 * k},1,1,1\n" for k in range(30)) + "5,2,2,0\n")
+    with pytest.raises(EventsError, match=rf"^{re.escape(str(path))}: timestamps not sorted: t\[30\]=5 < t\[29\]=290 "
+                                          r"\(`evface convert --sort` writes a sorted copy\)$"):
+        read_events_file(path)
+
+
 @pytest.mark.parametrize("name", ["a.csv", "a.h5"])
 def test_sort_reads_an_unsorted_file_in_time_order(tmp_path: Path, stream: np.ndarray, name: str) -> None:
     """A CSV and a clip file with two events out of order: an error naming `convert --sort`

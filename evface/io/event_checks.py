@@ -74,12 +74,13 @@ def _check_event_stream_end(path: Path) -> None:
 def _raise_if_bad(path: Path, events: np.ndarray, bad: int, start: int, t0: int, xmax: int, ymax: int,
                   size: SensorSize, first: int) -> None:
     """Turn the findings of a numba scan of ``events`` into the error they mean, if any; ``first`` is
-    the index of ``events[0]`` in the file, by which an event off the sensor is numbered (with its
-    time and coordinates, as the writers name it: :func:`~evface.events.core.check_stream`)."""
+    the index of ``events[0]`` in the file, by which an event out of order or off the sensor is
+    numbered (with its time and the one before, or its coordinates, as the writers name it:
+    :func:`~evface.events.core.check_stream`; was "timestamps not sorted: 5 follows 10", no index)."""
     t, (width, height) = events["t"], size
     if bad >= 0:
-        before = int(t[bad - 1]) if bad else int(start)
-        raise EventsError(where(path, f"timestamps not sorted: {int(t[bad])} follows {before} "
+        n, before = first + bad, int(t[bad - 1]) if bad else int(start)
+        raise EventsError(where(path, f"timestamps not sorted: t[{n}]={int(t[bad])} < t[{n - 1}]={before} "
                                       "(`evface convert --sort` writes a sorted copy)"))
     if t.size and t0 < 0:
         raise EventsError(where(path, f"negative timestamp {int(t0)}"))
