@@ -313,6 +313,31 @@ def test_a_csv_row_that_is_not_four_whole_numbers_is_named_by_its_line(tmp_path:
         read_events_file(path)
 
 
+@pytest.mark.parametrize(("row", "says"), [
+    (b"5,70000,1,1", "coordinates outside 0..65535"), (b"5,1,-1,1", "coordinates outside 0..65535"),
+    (b"5,1,1,7", "polarity 7, expected 1, 0 or -1"),
+])
+def test_a_csv_row_off_every_sensor_or_of_bad_polarity_is_named_by_its_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row: bytes, says: str) -> None:
+    """Was "rows from 42: coordinates outside 0..65535", "rows from 42: polarity values other than 1,
+    0 or -1": the first line of the block it lay in, not its own. Blocks of 64 bytes, a blank line and
+    a comment before the bad row, as for a row that is not four numbers."""
+    monkeypatch.setattr("evface.io.event_reader._CSV_BLOCK_BYTES", 64)
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"t,x@64,y@48,on\n" + b"0,1,1,1\n" * 40 + b"\n# note\n" + row + b"\n6,1,1,1\n")
+    with pytest.raises((EventsError, FormatError),
+                       match=rf"^{re.escape(str(path))}: line 44: {re.escape(repr(row.decode()))}: {re.escape(says)}$"):
+        read_events_file(path)
+
+
+def test_a_csv_of_rows_of_another_width_names_the_first_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was "rows from 2: 5 columns, expected 4 (t,x,y,on)"."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"t,x@64,y@48,on\n# note\n0,1,1,1,9\n5,1,1,0,9\n")
+    assert _cli(["info", str(path)], capsys) == (2, f"error: {path}: line 3: '0,1,1,1,9': 5 columns, expected 4 "
+                                                    "(t,x,y,on)\n")
+
+
 @pytest.mark.parametrize(("head", "size"), [(b"t,x@64,y@48,on\n", None), (b"t,x,y,p\r\n", SIZE), (b"", SIZE)])
 def test_a_csv_that_begins_with_a_utf8_byte_order_mark_reads_whole(tmp_path: Path, head: bytes,
                                                                    size: tuple[int, int] | None) -> None:

@@ -5,7 +5,9 @@ decreasing timestamps, which would hide an unsorted file) and the sensor size a 
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,16 +27,41 @@ def _parse_csv(path: Path, body: bytes, first_row: int) -> np.ndarray:
         raise FormatError(where(path, f"{at}: not a row of 4 whole numbers t,x,y,on; corrupt or truncated "
                                       "CSV")) from None
     if table.shape[1] != 4:
-        raise FormatError(where(path, f"rows from {first_row}: {table.shape[1]} columns, expected 4 (t,x,y,on)"))
+        raise FormatError(where(path, f"{_row_line(body, first_row, 0)}: {table.shape[1]} columns, expected 4 "
+                                      "(t,x,y,on)"))
     t, x, y, on = table.T
-    if t.size and (x.min() < 0 or y.min() < 0 or x.max() > 65535 or y.max() > 65535):
-        raise EventsError(where(path, f"rows from {first_row}: coordinates outside 0..65535"))
-    if np.any((on != 0) & (on != 1) & (on != -1)):
-        raise FormatError(where(path, f"rows from {first_row}: polarity values other than 1, 0 or -1"))
+    off = (x < 0) | (y < 0) | (x > 65535) | (y > 65535)
+    bad_p = (on != 0) & (on != 1) & (on != -1)
+    if off.any() or bad_p.any():
+        k = int(np.flatnonzero(off | bad_p)[0])
+        at = _row_line(body, first_row, k)
+        if off[k]:
+            raise EventsError(where(path, f"{at}: coordinates outside 0..65535"))
+        raise FormatError(where(path, f"{at}: polarity {int(on[k])}, expected 1, 0 or -1"))
     events = np.empty(t.size, dtype=EVENT_DTYPE)
     events["t"], events["x"], events["y"] = t, x, y
     events["p"] = np.where(on > 0, 1, -1)
     return events
+
+
+def _rows(body: bytes, first_row: int) -> Iterator[tuple[str, list[bytes]]]:
+    """Each line of ``body`` (line ``first_row`` of the file on) that numpy's parser reads as a row,
+    neither blank nor a ``#`` comment: ``line N: 'its text'`` and its fields."""
+    for i, line in enumerate(body.split(b"\n")):
+        fields = line.split(b"#")[0].strip().split(b",")
+        if fields != [b""]:
+            yield f"line {first_row + i}: {line.decode('utf-8', 'replace').strip()[:80]!r}", fields
+
+
+def _row_line(body: bytes, first_row: int, k: int) -> str:
+    """``line N: 'its text'`` for row ``k`` (from 0) of the table numpy parsed from ``body``.
+
+    Examples
+    --------
+    >>> _row_line(b"0,1,1,1\\n\\n# note\\n5,2,2,7\\n", 2, 1)
+    "line 5: '5,2,2,7'"
+    """
+    return next(itertools.islice(_rows(body, first_row), k, None))[0]
 
 
 def _first_bad_line(body: bytes, first_row: int) -> str | None:
@@ -48,11 +75,7 @@ def _first_bad_line(body: bytes, first_row: int) -> str | None:
     >>> _first_bad_line(b"0,1,1,1\\n\\n# note\\n5,2,2,0,9\\n", 2)
     "line 5: '5,2,2,0,9'"
     """
-    for i, line in enumerate(body.split(b"\n")):
-        fields = line.split(b"#")[0].strip().split(b",")
-        if fields != [b""] and not _whole_numbers(fields):
-            return f"line {first_row + i}: {line.decode('utf-8', 'replace').strip()[:80]!r}"
-    return None
+    return next((line for line, fields in _rows(body, first_row) if not _whole_numbers(fields)), None)
 
 
 def _whole_numbers(fields: list[bytes]) -> bool:
