@@ -479,6 +479,13 @@ def test_a_clip_path_that_is_a_pipe_is_refused_not_waited_on(tmp_path: Path) -> 
         "files from disk, and needs their size (save the stream to a file first)")
 
 
+@pytest.mark.parametrize("read", [read_clip, read_clip_meta, frames_and_truth_info])
+def test_a_clip_path_that_is_a_folder_is_said_to_be_one(tmp_path: Path, read) -> None:
+    """Was "is a directory, expected an events file", where a clip file is wanted."""
+    with pytest.raises(FormatError, match=rf"^{re.escape(str(tmp_path))}: is a folder, expected a clip file \(\.h5\)$"):
+        read(tmp_path)
+
+
 def test_damaged_clip_members_are_named_not_tracebacks(tmp_path: Path) -> None:
     """Bytes set to 0xFF inside a clip that still opens: read_clip names the file or reads it."""
     good = write_clip(tmp_path / "good.h5", _clip()).read_bytes()

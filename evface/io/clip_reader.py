@@ -73,7 +73,7 @@ def clip_errors(path: str | Path) -> Iterator[None]:
 def _open(path: str | Path) -> Iterator[h5py.File]:
     """Open a clip for reading; errors while reading it name the file (:func:`clip_errors`)."""
     path = as_path("path", path)
-    _check_exists(path)  # a pipe would block HDF5's open until something wrote to it
+    _check_exists(path, "a clip file (.h5)")  # a pipe would block HDF5's open until something wrote to it
     try:
         f = h5py.File(path, "r")
     except OSError as exc:

@@ -41,11 +41,13 @@ MAX_HEADER_LINE = 1 << 20
 _MAGIC_NAMES = {"aedat4": "an AEDAT 4", "es": "an Event Stream", "clip": "an HDF5 (evface clip)"}
 
 
-def _check_exists(path: Path) -> None:
+def _check_exists(path: Path, expected: str = "an events file") -> None:
+    """Refuse a ``path`` that is missing, a folder (said as one where ``expected`` is wanted), a
+    device, pipe or socket, or empty."""
     if not path.exists():
         raise FormatError(where(path, "no such file"))
     if path.is_dir():
-        raise FormatError(where(path, "is a directory, expected an events file"))
+        raise FormatError(where(path, f"is a folder, expected {expected}"))
     if not path.is_file():  # a pipe has no size, and a device no end: both were "empty file (0 bytes)"
         raise FormatError(where(path, "is a device, pipe or socket, not a file: evface reads events and clip files "
                                       "from disk, and needs their size (save the stream to a file first)"))
