@@ -147,6 +147,43 @@ def test_a_header_whose_sensor_is_wider_than_events_can_address_is_refused(
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
+@pytest.mark.parametrize(("name", "version"), [("a.raw", "evt3"), ("a.raw", "evt2"), ("a.raw", "evt2.1"), ("a.dat", None)],
+                         ids=["evt3", "evt2", "evt2.1", "dat"])
+@pytest.mark.parametrize("shift", range(2, 10))
+def test_two_prophesee_files_joined_end_to_end_are_refused_as_such(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, version: str | None, shift: int) -> None:
+    """`cat a.raw a.raw`: the second header was decoded as events, and refused only by luck, said as
+    what the luck met: "truncated: 1 trailing byte after the last whole 2-byte evt3 word", "cannot
+    decode (x overflow (x=1587 must be strictly smaller than width=64))". A comment line of 2 to 9
+    bytes after the first line shifts the body, so that both the word count and the decoder meet
+    the second header."""
+    written = write_events_file(tmp_path / name, _events(), SIZE, version=version).read_bytes()
+    first, rest = written.split(b"\n", 1)
+    one = first + b"\n" + b"%" + b"c" * (shift - 2) + b"\n" + rest
+    joined = tmp_path / f"joined{Path(name).suffix}"
+    joined.write_bytes(one + one)
+    cat = f"cat a{joined.suffix} b{joined.suffix}"
+    says = (f"error: {joined}: a second Prophesee header ({first.decode()!r}) at byte {len(one):,}: two files joined end "
+            f"to end (as `{cat}` makes them), which no reader decodes as one; read or convert each file on its own\n")
+    assert _cli(["info", str(joined)], capsys) == (2, says)
+    assert _cli(["convert", str(joined), str(tmp_path / "o.h5")], capsys) == (2, says)
+    assert not (tmp_path / "o.h5").exists()
+
+
+def test_two_real_recordings_joined_end_to_end_are_refused_as_such(tmp_path: Path) -> None:
+    """The real EVT 2.0 and DAT recordings joined to themselves: refused naming the second header
+    (was: "truncated: 2 trailing bytes after the last whole 4-byte evt2 word")."""
+    _needs_real()
+    for name, line in (("faery_evt2.raw", "% Date 2020-09-25 07:48:31"),
+                       ("tonic_sample_ncars.dat", "% Data file containing N9Chronocam7Event2dE events.")):
+        one = (REAL / name).read_bytes()
+        joined = tmp_path / name
+        joined.write_bytes(one + one)
+        with pytest.raises(FormatError, match=rf"a second Prophesee header \({re.escape(repr(line))}\) at byte "
+                                              f"{len(one):,}: two files joined end to end"):
+            read_events_file(joined, sensor_size=(304, 240) if name.endswith(".dat") else None)
+
+
 def test_a_sensor_size_option_replaces_a_plugins_guess_and_must_agree_with_the_file(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Was: --sensor-size ignored without a word for every file that gives a size or names a camera

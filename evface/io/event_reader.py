@@ -41,6 +41,7 @@ from evface.io.event_checks import (
     _check_event_stream_end,
     _header_t0,
     _raise_if_bad,
+    _refuse_joined,
     _within_int64,
 )
 from evface.io.event_chunks import _by_count, _by_time, _join, _window
@@ -154,6 +155,7 @@ class EventsFileReader:
             self._empty = body == 0
             extra = body % word
             if extra:
+                _refuse_joined(path, self._header_length)
                 raise FormatError(where(path, f"truncated: {counted(extra, 'trailing byte')} after the last whole "
                                               f"{word}-byte {fmt} word"))
         elif fmt == "csv":
@@ -234,10 +236,14 @@ class EventsFileReader:
         if fmt == "clip":
             with clip_errors(self.path):
                 yield from iter_clip_events(self.path, self.sensor, self.t_start_us, self.t_end_us)
-        elif fmt == "evt2.1":
-            yield from self._evt21_chunks()
         elif fmt == "csv":
             yield from self._csv_chunks()
+        elif fmt in EVT_VERSIONS or fmt == "dat":
+            try:
+                yield from self._evt21_chunks() if fmt == "evt2.1" else self._faery_chunks()
+            except (FormatError, EventsError):
+                _refuse_joined(self.path, self._header_length)  # what most likely went wrong, if so
+                raise
         else:
             yield from self._faery_chunks()
 
