@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -268,6 +270,19 @@ def test_cli_simulate_refuses_a_video_name_it_cannot_write_before_any_work(tmp_p
     assert main(["simulate", str(video), "--out", str(out), "--rgb-out", str(tmp_path / "v.mkv")]) == 2
     assert capsys.readouterr().err.strip() == (f"error: --rgb-out: {tmp_path / 'v.mkv'}: evface writes .avi (MJPG) "
                                                "or .mp4 (mp4v) videos, not .mkv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi"]
+
+
+def test_cli_simulate_refuses_an_rgb_video_name_that_is_not_utf8_before_any_work(tmp_path, video):
+    """`simulate V --rgb-out caf\\xe9.avi` (a name made on a Latin-1 system) simulated the events, then
+    OpenCV's VideoWriter crashed the process (a segmentation fault), leaving its temporary files."""
+    rgb = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.avi")
+    done = subprocess.run([sys.executable, "-m", "evface.cli", "simulate", str(video), "--out", str(tmp_path / "ev.h5"),
+                           "--rgb-out", rgb], capture_output=True, timeout=300,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "300"})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.decode().strip() == (f"error: --rgb-out: {os.fsencode(tmp_path).decode()}/caf\\udce9.avi: the "
+                                            "name is not UTF-8, which OpenCV cannot write; give a UTF-8 name")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi"]
 
 

@@ -364,7 +364,9 @@ VIDEO_CODECS = {".avi": "MJPG", ".mp4": "mp4v"}
 
 
 def video_codec(path: str | Path) -> str:
-    """The codec :func:`write_video` writes for ``path``'s extension; a ParameterError for another.
+    """The codec :func:`write_video` writes for ``path``'s extension; a ParameterError for another,
+    or for a name that is not UTF-8, which OpenCV's ``VideoWriter`` crashed the process on (a
+    segmentation fault, after the whole simulation: :func:`~evface.io.native_stderr.opencv_name`).
 
     Examples
     --------
@@ -374,7 +376,15 @@ def video_codec(path: str | Path) -> str:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: rgb.mkv: evface writes .avi (MJPG) or .mp4 (mp4v) videos, not .mkv
+    >>> video_codec(os.fsdecode(b"caf\\xe9.avi"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: caf\udce9.avi: the name is not UTF-8, which OpenCV cannot write; give a UTF-8 name
     """
+    try:
+        opencv_name(path)
+    except FormatError:
+        raise ParameterError(where(path, "the name is not UTF-8, which OpenCV cannot write; give a UTF-8 name")) from None
     suffix = Path(path).suffix.lower()
     if suffix not in VIDEO_CODECS:
         known = " or ".join(f"{ext} ({codec})" for ext, codec in VIDEO_CODECS.items())
@@ -393,7 +403,7 @@ def write_video(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float) 
             if writer is None:
                 h, w = frame.shape[:2]
                 tmp = temporary_beside(path, keep_suffix=True)  # OpenCV picks the container from the extension
-                writer = cv2.VideoWriter(str(tmp), fourcc, float(fps), (w, h))
+                writer = cv2.VideoWriter(opencv_name(tmp), fourcc, float(fps), (w, h))
                 if not writer.isOpened():
                     raise FormatError(where(path, "OpenCV cannot write this video (check the extension)"))
             writer.write(np.ascontiguousarray(frame[:, :, ::-1]))
