@@ -3,13 +3,14 @@
 Every error a user can cause (bad file, bad field, bad parameter) is an :class:`EvfaceError`
 whose message names the file or field and what was expected. The CLI prints these without a
 traceback; anything else is a bug. What the library warns of is an :class:`EvfaceWarning`.
-:func:`where` names a message's file and :func:`counted` a number of things, in an error or in
-what a command prints.
+:func:`where` names a message's file (:func:`printable`: a control character in it escaped) and
+:func:`counted` a number of things, in an error or in what a command prints.
 """
 
 from __future__ import annotations
 
 import numbers
+import re
 from pathlib import Path
 
 
@@ -43,8 +44,26 @@ class EvfaceWarning(UserWarning):
     (:func:`evface.commands.terminal.warnings_shown`)."""
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` with each control character (a line break, a terminal's escape, ``\\x00``-``\\x1f``,
+    ``\\x7f``-``\\x9f``, the Unicode line and paragraph separators) written as Python writes it in a
+    string (``\\n``, ``\\x1b``): a file name holding one stays on the one line of the message that
+    names it, and cannot drive the terminal. Other characters are kept as they are.
+
+    Examples
+    --------
+    >>> print(printable("a\\nb.raw"), printable("\\x1b[2Jtake 1 café.raw"))
+    a\\nb.raw \\x1b[2Jtake 1 café.raw
+    """
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def where(path: str | Path | None, message: str) -> str:
-    """Prefix ``message`` with the file it concerns, when there is one.
+    """Prefix ``message`` with the file it concerns, when there is one, its control characters
+    escaped (:func:`printable`).
 
     Examples
     --------
@@ -52,8 +71,10 @@ def where(path: str | Path | None, message: str) -> str:
     'a.raw: truncated'
     >>> where(None, "truncated")
     'truncated'
+    >>> print(where("a\\nb.raw", "truncated"))
+    a\\nb.raw: truncated
     """
-    return f"{path}: {message}" if path else message
+    return f"{printable(str(path))}: {message}" if path else message
 
 
 def counted(n: float, noun: str, plural: str | None = None) -> str:

@@ -206,6 +206,31 @@ def test_frame_timing_options_beside_a_timestamp_file_are_refused(tmp_path, caps
     assert not (tmp_path / "ds").exists()
 
 
+def test_a_file_name_with_control_characters_prints_escaped_on_one_line(tmp_path, capsys):
+    """A line break in a file name split the error naming it over two lines; an escape (ESC [2J)
+    cleared the terminal. Both print as Python writes them in a string; other names as they are."""
+    bad = tmp_path / "a\nb\x1b[2J.raw"
+    bad.write_bytes(b"junk")
+    assert cli.main(["info", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {tmp_path}/a\\nb\\x1b[2J.raw: the .raw header names no EVT version (expected '% evt 3.0' or " \
+                  "'% format EVT3;...')\n"
+    plain = tmp_path / "take 1 café.raw"
+    assert cli.main(["info", str(plain)]) == 2
+    assert capsys.readouterr().err == f"error: {plain}: no such file\n"
+
+
+def test_a_warning_naming_a_file_with_control_characters_is_one_line(tmp_path, capsys):
+    import warnings
+
+    from evface.commands import terminal
+    from evface.errors import EvfaceWarning
+
+    with terminal.warnings_shown(terminal.console()):
+        warnings.warn(f"{tmp_path}/runs\r\n\x1b[31ma: read by an older evface", EvfaceWarning)
+    assert capsys.readouterr().err == f"warning: {tmp_path}/runs\\r\\n\\x1b[31ma: read by an older evface\n"
+
+
 def test_a_file_name_that_is_not_utf8_prints_on_a_strict_terminal(tmp_path):
     """On a terminal whose encoding is strict UTF-8 (en_US.UTF-8; not Python's C-locale mode), a
     name with a byte that is not UTF-8 made every message naming it an internal error, exit 1."""

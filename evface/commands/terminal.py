@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import Progress, ProgressColumn
 from rich.text import Text
 
-from evface.errors import EvfaceWarning
+from evface.errors import EvfaceWarning, printable
 
 
 def console(stderr: bool = True) -> Console:
@@ -69,11 +69,16 @@ def warnings_shown(console: Console) -> Iterator[None]:
 
 
 def labelled(label: str, style: str, text: str) -> Text:
-    """``label text`` with only the label styled.
+    """``label text`` with only the label styled, a control character in ``text`` escaped
+    (:func:`~evface.errors.printable`): a file name holding a line break or a terminal's escape,
+    which an error or warning quotes, leaves the message one line (was: two lines, or the
+    terminal cleared or recoloured).
 
     Examples
     --------
     >>> labelled("error:", "bold red", "take[v2].raw: no such file").plain
     'error: take[v2].raw: no such file'
+    >>> print(labelled("warning:", "yellow", "a\\nb\\x1b[2J.raw: read by an older evface").plain)
+    warning: a\\nb\\x1b[2J.raw: read by an older evface
     """
-    return Text.assemble((label, style), " ", text)
+    return Text.assemble((label, style), " ", printable(text))
