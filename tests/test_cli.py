@@ -338,6 +338,21 @@ def test_a_second_sigterm_does_not_cut_the_clean_up_short():
     (("faces", "{file}"), "{file}: exists and is not a .png file, which this command would write over; give OUT another name"),
     (("convert", "{file}", "{dir}"), "{dir}: is a folder; give OUT a file name"),
     (("convert", "{file}", "{file}/e.h5"), "{file}: is a file, not a folder; give OUT a folder"),
+    # a name ending in / names a folder: convert said "new: unknown extension '(none)'", and wrote x.raw for x.raw/
+    (("convert", "{file}", "{dir}/new/"), "{dir}/new/: names a folder; give OUT a file name (the folder and a name in it)"),
+    (("convert", "{file}", "{dir}/x.raw/"), "{dir}/x.raw/: names a folder; give OUT a file name (the folder and a name in it)"),
+    (("convert", "{file}", "{dir}/x.raw/."), "{dir}/x.raw/.: names a folder; give OUT a file name (the folder and a name "
+                                              "in it)"),
+    (("simulate", "{file}", "--out", "{dir}/new/"), "{dir}/new/: names a folder; give --out a file name (the folder and "
+                                                    "a name in it)"),
+    (("simulate", "{file}", "--out", "{dir}/e.raw", "--rgb-out", "{dir}/v.avi/"),
+     "{dir}/v.avi/: names a folder; give --rgb-out a file name (the folder and a name in it)"),
+    (("report", "{dir}", "--out", "{dir}/r/"), "{dir}/r/: names a folder; give --out a file name (the folder and a name "
+                                               "in it)"),
+    (("compare", "{dir}", "{dir}", "--out", "{dir}/c/"), "{dir}/c/: names a folder; give --out a file name (the folder "
+                                                         "and a name in it)"),
+    (("export-nir", "{dir}", "{dir}/m/"), "{dir}/m/: names a folder; give OUT a file name (the folder and a name in it)"),
+    (("faces", "{dir}/f/"), "{dir}/f/: names a folder; give OUT a file name (the folder and a name in it)"),
     (("synth", "{file}/data"), "{file}: is a file, not a folder; give OUT a folder"),
     (("synth-merge", "{file}/data", "{dir}"), "{file}: is a file, not a folder; give OUT a folder"),
     (("merge", "{file}/data", "{dir}", "{dir}"), "{file}: is a file, not a folder; give OUT a folder"),

@@ -106,6 +106,30 @@ def made_folder(path: Path) -> Iterator[Path]:
             folder.rmdir()
 
 
+def file_name(option: str) -> Callable[[str | Path], Path]:
+    """A typer ``parser`` for ``option``, which names a file the command writes: the name as a
+    :class:`~pathlib.Path`; a :class:`ParameterError` when it ends in ``/`` (or ``/.``, ``/..``),
+    which names a folder, a thing that ``Path`` forgets (was: ``convert a.h5 new/`` said
+    "new: unknown extension '(none)'", and ``convert a.h5 x.raw/`` wrote the file ``x.raw``).
+
+    Examples
+    --------
+    >>> file_name("OUT")("clips/a.h5")
+    PosixPath('clips/a.h5')
+    >>> file_name("OUT")("clips/")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: clips/: names a folder; give OUT a file name (the folder and a name in it)
+    """
+    def parse(text: str | Path) -> Path:
+        text = os.fspath(text)
+        if os.path.basename(text) in ("", ".", ".."):
+            raise ParameterError(where(text, f"names a folder; give {option} a file name (the folder and a name in it)"))
+        return Path(text)
+
+    return parse
+
+
 def output_file(path: Path, option: str = "--out", replaces: tuple[str, ...] | None = None) -> Path:
     """Return ``path`` if a file can be written there; raise :class:`ParameterError` if it is a
     symbolic link, a folder, a device, pipe or socket, or a folder on the way to it is a file, or (with

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import output_file, outside_datasets, replacing_as_checked, sole_writer
+from evface.commands.paths import file_name, output_file, outside_datasets, replacing_as_checked, sole_writer
 from evface.errors import ParameterError, where
 from evface.executor import check_workers
 from evface.tasks.configs import MAX_INT, MAX_SEEDS
@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
     @app.command("report")
     def report(
         runs: list[Path] = typer.Argument(..., help="evface run outputs, training runs, evaluations (evface eval --out) or dataset folders."),
-        out: Path = typer.Option(Path("report.html"), "--out", help="The HTML file to write (an existing file is replaced only if it is an earlier evface report)."),
+        out: Path = typer.Option(Path("report.html"), "--out", parser=file_name("--out"), metavar="<path>", help="The HTML file to write (an existing file is replaced only if it is an earlier evface report)."),
     ) -> None:
         """Write one self-contained HTML report of the given runs."""
         from evface.report.html import build_report, is_report  # lazy: keeps matplotlib out of `evface --help`

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from evface.commands import terminal
 from evface.commands.options import naming
-from evface.commands.paths import made_folder, not_replacing, not_the_input, output_file, refusing_newcomer
+from evface.commands.paths import file_name, made_folder, not_replacing, not_the_input, output_file, refusing_newcomer
 from evface.errors import ParameterError, counted, where
 
 if TYPE_CHECKING:  # lazy at run time: cv2, numba and h5py off CLI start-up
@@ -134,7 +134,7 @@ def register(app: typer.Typer) -> None:
                                      help="A video file OpenCV's VideoCapture decodes (.mp4, .avi, ...), or a folder of "
                                           "numbered 8-bit frames (img46.jpg, img47.jpg, ...; .jpg .jpeg .png .bmp .tif "
                                           ".tiff) with --fps."),
-        out: Path = typer.Option(..., "--out", help="Events file: .raw (EVT3), .dat, .aedat4, .es, .csv or .h5 (clip)."),
+        out: Path = typer.Option(..., "--out", parser=file_name("--out"), metavar="<path>", help="Events file: .raw (EVT3), .dat, .aedat4, .es, .csv or .h5 (clip)."),
         sensor: str = typer.Option("davis346", "--sensor", help="davis346, evk4, WxH or NAME:WxH (full array size)."),
         roi: str = typer.Option(None, "--roi", help="x0,y0,w,h window of the array to record (default: all)."),
         model: str = typer.Option(None, "--model", help="Pixel model: davis346, evk4 or ideal (default: the sensor's, davis346 for WxH)."),
@@ -143,7 +143,8 @@ def register(app: typer.Typer) -> None:
         upsample: int = typer.Option(1, "--upsample", help="Insert K-1 linearly interpolated frames between video frames."),
         fps: float = typer.Option(None, "--fps", help="Frame rate of the video (default: the file's); required for a folder of frames."),
         seed: int = typer.Option(0, "--seed", min=0, help="Seed of the threshold mismatch, noise and RGB camera noise."),
-        rgb_out: Path = typer.Option(None, "--rgb-out", help="Also write the video as seen by an RGB camera model (.avi or .mp4)."),
+        rgb_out: Path = typer.Option(None, "--rgb-out", parser=file_name("--rgb-out"), metavar="<path>",
+                                     help="Also write the video as seen by an RGB camera model (.avi or .mp4)."),
         relative_time: bool = typer.Option(False, "--relative-time",
                                            help="Write times from the first event (the time origin is lost)."),
         force: bool = typer.Option(False, "--force", help="Replace an existing --out, and the video and frame times of --rgb-out."),
