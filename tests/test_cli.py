@@ -494,3 +494,23 @@ def test_run_stages_names_the_stages_there_are(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: --stages nope: not a stage of this run (--preset tiny); choose from events-hd,")
     assert not out.exists()
+
+
+def _commands(group, prefix=()):
+    """Each command of ``group`` (a click group), as the words that name it."""
+    for name, command in group.commands.items():
+        yield (*prefix, name)
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*prefix, name))
+
+
+def test_every_command_shows_its_help_with_dash_h_and_dash_dash_help(capsys):
+    """Only simulate, synth and synth-merge took -h (`evface info -h`: "No such option: -h", exit 2)."""
+    import typer.main
+
+    commands = [(), *_commands(typer.main.get_command(cli.app))]
+    assert ("train", "classify") in commands and ("import", "session") in commands
+    for words in commands:
+        for flag in ("-h", "--help"):
+            assert cli.main([*words, flag]) == 0, (words, flag, capsys.readouterr().err)
+            assert "Usage:" in capsys.readouterr().out

@@ -128,7 +128,7 @@ def _film_rgb(path: Path, cam: RgbCamera, scene: VideoScene, duration_us: int, b
 def register(app: typer.Typer) -> None:
     """Add ``evface simulate`` to ``app``."""
 
-    @app.command("simulate", context_settings={"help_option_names": ["-h", "--help"]})
+    @app.command("simulate")
     def simulate(
         video: Path = typer.Argument(..., metavar="VIDEO|FOLDER",
                                      help="A video file OpenCV's VideoCapture decodes (.mp4, .avi, ...), or a folder of "

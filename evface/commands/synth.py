@@ -45,7 +45,7 @@ def _ready(root: Path) -> str:
 def register(app: typer.Typer) -> None:
     """Add ``evface synth`` and ``evface synth-merge`` to ``app``."""
 
-    @app.command("synth", context_settings={"help_option_names": ["-h", "--help"]})
+    @app.command("synth")
     def synth(
         out: Path = typer.Argument(..., metavar="OUT", help="Dataset folder to write: new, empty, or one this "
                                                             "command made with the same options (it resumes)."),
@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
             )
         terminal.console().print(_ready(root), soft_wrap=True)
 
-    @app.command("synth-merge", context_settings={"help_option_names": ["-h", "--help"]})
+    @app.command("synth-merge")
     def synth_merge(
         out: Path = typer.Argument(..., metavar="OUT", help="Dataset folder to write."),
         shard_dirs: list[Path] = typer.Argument(..., metavar="SHARD_DIR...",
