@@ -12,6 +12,7 @@ inputs     reading a dataset for models: splits, clip views, tensors, flow, reco
 models     the spiking classifier, the CVAE, the E2VID-style UNet, classic baselines, NIR export
 tasks      training and evaluation of classification and reconstruction, statistics
 report     the HTML report and its figures
+pipeline   ``evface run``: the stages of a run, planned, run as jobs, resumed
 bench      speed measurements (``evface bench``)
 commands   the command line (with ``cli``)
 """

@@ -167,7 +167,7 @@ def test_a_terminated_pool_lets_its_jobs_clean_up(tmp_path, group):
 
 
 def test_local_runs_never_import_ray():
-    code = ("import sys, evface.cli, evface.pipeline, evface.datasets.synth, evface.executor; "
+    code = ("import sys, evface.cli, evface.pipeline.run, evface.datasets.synth, evface.executor; "
             "sys.exit('ray' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}).returncode == 0
 

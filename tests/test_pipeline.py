@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-import evface.pipeline as pipeline
 from evface.errors import DatasetError, FormatError, ParameterError
+from evface.pipeline import earlier_run, stage_plan, stage_steps
+from evface.pipeline import run as pipeline_run
 from evface.tasks import registry
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 
@@ -24,7 +25,7 @@ class Killed(Exception):
 
 
 def fake_runner(calls: list[str], fake: Path, kill_at: str | None = None):
-    def run(stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:
+    def run(stage: stage_plan.Stage, run_dir: Path, step: str) -> list[str]:
         calls.append(stage.name)
         if stage.name == kill_at:
             raise Killed(stage.name)
@@ -35,42 +36,42 @@ def fake_runner(calls: list[str], fake: Path, kill_at: str | None = None):
 
 
 def test_plan_keys_follow_configuration(tmp_path):
-    data, stages = pipeline.plan("quick", None, tmp_path)
+    data, stages = stage_plan.plan("quick", None, tmp_path)
     assert data == tmp_path / "data"
     assert [s.name for s in stages][:1] == ["synth"]
     assert len({s.dirname for s in stages}) == len(stages)
-    _, again = pipeline.plan("quick", None, tmp_path)
+    _, again = stage_plan.plan("quick", None, tmp_path)
     assert [s.key for s in stages] == [s.key for s in again]
-    _, other_seed = pipeline.plan("quick", None, tmp_path, seed=1)
+    _, other_seed = stage_plan.plan("quick", None, tmp_path, seed=1)
     assert all(a.key != b.key for a, b in zip(stages, other_seed))
     with pytest.raises(ParameterError, match="unknown preset"):
-        pipeline.plan("huge", None, tmp_path)
+        stage_plan.plan("huge", None, tmp_path)
 
 
 def test_noise_level_keys_the_dataset_and_bad_levels_write_nothing(tmp_path):
-    _, default = pipeline.plan("quick", None, tmp_path)
-    _, noisy = pipeline.plan("quick", None, tmp_path, noise="noisy")
+    _, default = stage_plan.plan("quick", None, tmp_path)
+    _, noisy = stage_plan.plan("quick", None, tmp_path, noise="noisy")
     assert "noise" not in default[0].config  # runs made before --noise keep their keys
     assert noisy[0].config["noise"] == "noisy" and noisy[0].key != default[0].key
     out = tmp_path / "run"
     with pytest.raises(ParameterError, match="--noise 'loud'"):
-        pipeline.run_pipeline(out, preset="tiny", noise="loud")
+        pipeline_run.run_pipeline(out, preset="tiny", noise="loud")
     assert not out.exists()
     with pytest.raises(ParameterError, match="--noise sets the event noise of the dataset a run builds"):
-        pipeline.run_pipeline(out, preset="tiny", data_dir=tmp_path / "given", noise="noisy")  # was ignored
+        pipeline_run.run_pipeline(out, preset="tiny", data_dir=tmp_path / "given", noise="noisy")  # was ignored
     assert not out.exists()
 
 
 def test_highspeed_films_the_200_fps_camera_and_adds_its_arms(tmp_path):
-    _, default = pipeline.plan("quick", None, tmp_path)
-    _, fast = pipeline.plan("quick", None, tmp_path, highspeed=True)
+    _, default = stage_plan.plan("quick", None, tmp_path)
+    _, fast = stage_plan.plan("quick", None, tmp_path, highspeed=True)
     assert "rgb_hd_cameras" not in default[0].config  # runs made before --highspeed keep their keys
     assert fast[0].config["rgb_hd_cameras"] == ["webcam30", "highspeed200"] and fast[0].key != default[0].key
     names = [s.name for s in fast]
-    assert set(names) - {s.name for s in default} == set(pipeline.HIGHSPEED_ARMS)
-    assert {s.config.get("rgb_camera") for s in fast if s.name in pipeline.HIGHSPEED_ARMS} == {"highspeed200"}
-    _, given = pipeline.plan("full", tmp_path / "data", tmp_path, highspeed=True)
-    assert given[0].task == "classify" and set(pipeline.HIGHSPEED_ARMS) <= {s.name for s in given}
+    assert set(names) - {s.name for s in default} == set(stage_plan.HIGHSPEED_ARMS)
+    assert {s.config.get("rgb_camera") for s in fast if s.name in stage_plan.HIGHSPEED_ARMS} == {"highspeed200"}
+    _, given = stage_plan.plan("full", tmp_path / "data", tmp_path, highspeed=True)
+    assert given[0].task == "classify" and set(stage_plan.HIGHSPEED_ARMS) <= {s.name for s in given}
 
 
 def test_highspeed_on_a_dataset_filmed_without_that_camera_is_refused_before_out_is_made(tmp_path):
@@ -82,28 +83,28 @@ def test_highspeed_on_a_dataset_filmed_without_that_camera_is_refused_before_out
     with pytest.raises(ParameterError, match=r"^--highspeed: 3 of the 3 clips of .*data \(first s00_c00\) were "
                                              r"filmed without the 200 fps camera; leave out --data .* evface synth "
                                              r"--rgb-hd-cameras webcam30,highspeed200$"):
-        pipeline.run_pipeline(out, preset="tiny", data_dir=data, highspeed=True)
+        pipeline_run.run_pipeline(out, preset="tiny", data_dir=data, highspeed=True)
     assert not out.exists()
 
 
 def test_every_preset_has_its_dataset_and_cross_validates_its_arms(tmp_path):
     from evface.datasets.synth_plan import get_preset
 
-    for name, budget in pipeline.PRESETS.items():
+    for name, budget in stage_plan.PRESETS.items():
         dataset = get_preset(name)
         assert 2 <= budget["classify_folds"] <= dataset.n_subjects
-        _, stages = pipeline.plan(name, None, tmp_path)
+        _, stages = stage_plan.plan(name, None, tmp_path)
         arms = [s for s in stages if s.task == "classify"]
-        every = [arm for arm, _ in pipeline.CLASSIFY_ARMS if arm not in pipeline.HIGHSPEED_ARMS]
+        every = [arm for arm, _ in stage_plan.CLASSIFY_ARMS if arm not in stage_plan.HIGHSPEED_ARMS]
         assert [s.name for s in arms] == [arm for arm in every if arm in budget.get("arms", every)]
         assert {"events-hd", "events-lr", "rgb"} <= {s.name for s in arms}
         assert {s.config["folds"] for s in arms} == {budget["classify_folds"]}
     assert get_preset("quick").n_subjects >= 12 and get_preset("full").n_subjects >= 24
-    assert "arms" not in pipeline.PRESETS["full"]  # the docs' figures come from every arm
-    recon = {name: [s.name for s in pipeline.plan(name, None, tmp_path)[1] if s.task == "reconstruct"] for name in ("quick", "full")}
+    assert "arms" not in stage_plan.PRESETS["full"]  # the docs' figures come from every arm
+    recon = {name: [s.name for s in stage_plan.plan(name, None, tmp_path)[1] if s.task == "reconstruct"] for name in ("quick", "full")}
     assert recon["quick"] == ["recon-extrapolation-hd"]  # make run's 15 minutes
-    assert len(recon["full"]) == len(pipeline.RECONSTRUCT_SENSORS) * len(pipeline.RECONSTRUCT_PROTOCOLS)
-    assert {s.config["sensor"] for s in pipeline.plan("full", None, tmp_path)[1] if s.task == "reconstruct"} == {"hd", "lr"}
+    assert len(recon["full"]) == len(stage_plan.RECONSTRUCT_SENSORS) * len(stage_plan.RECONSTRUCT_PROTOCOLS)
+    assert {s.config["sensor"] for s in stage_plan.plan("full", None, tmp_path)[1] if s.task == "reconstruct"} == {"hd", "lr"}
 
 
 def test_training_steps_run_their_task(tmp_path, monkeypatch):
@@ -116,17 +117,17 @@ def test_training_steps_run_their_task(tmp_path, monkeypatch):
             fit_part=lambda *args: calls.append(("fit", *args)) or 1.0,
             pool_parts=lambda *args: calls.append(("pool", *args)) or {},
             train_and_evaluate=lambda *args: pytest.fail("a stage runs in steps")))
-    _, stages = pipeline.plan("quick", tmp_path / "data", tmp_path)
+    _, stages = stage_plan.plan("quick", tmp_path / "data", tmp_path)
     by_name = {s.name: s for s in stages}
     a, b, data = tmp_path / "a", tmp_path / "b", str(tmp_path / "data")
-    assert pipeline.run_step(by_name["events-lr"], a) == parts["classify"]
-    assert pipeline.run_step(by_name["events-lr"], a, "models/fold1-s0") == []
-    assert pipeline.run_step(by_name["events-lr"], a, pipeline.POOL) == []
-    assert pipeline.run_step(by_name["recon-extrapolation-hd"], b) == ["fold0", "fold1", "fold2"]
-    assert pipeline.run_step(by_name["recon-extrapolation-hd"], b, "fold2") == []
+    assert stage_steps.run_step(by_name["events-lr"], a) == parts["classify"]
+    assert stage_steps.run_step(by_name["events-lr"], a, "models/fold1-s0") == []
+    assert stage_steps.run_step(by_name["events-lr"], a, stage_steps.POOL) == []
+    assert stage_steps.run_step(by_name["recon-extrapolation-hd"], b) == ["fold0", "fold1", "fold2"]
+    assert stage_steps.run_step(by_name["recon-extrapolation-hd"], b, "fold2") == []
     parts["classify"].clear()  # every model trained before: the first step pools at once
-    assert pipeline.run_step(by_name["events-lr"], a) == []
-    budget = pipeline.PRESETS["quick"]
+    assert stage_steps.run_step(by_name["events-lr"], a) == []
+    budget = stage_plan.PRESETS["quick"]
     events = ClassifyConfig(input="events", sensor="lr", seed=0, folds=budget["classify_folds"],
                             epochs=budget["classify_epochs"], patience=budget["classify_patience"])
     recon = ReconstructConfig(sensor="hd", protocol="extrapolation", seed=0, folds=budget["reconstruct_folds"],
@@ -144,10 +145,10 @@ def test_a_stage_refused_for_its_settings_says_which_stage_and_where_they_are_se
         raise ParameterError("the samples of 1344 clips at --size 128 take about 26.2 GiB; lower --size or raise --stride")
 
     monkeypatch.setitem(registry.TASKS, "reconstruct", replace(registry.TASKS["reconstruct"], prepare=too_large))
-    _, stages = pipeline.plan("quick", tmp_path / "data", tmp_path)
+    _, stages = stage_plan.plan("quick", tmp_path / "data", tmp_path)
     stage = {s.name: s for s in stages}["recon-extrapolation-hd"]
     with pytest.raises(ParameterError) as caught:
-        pipeline.run_step(stage, tmp_path / "r")
+        stage_steps.run_step(stage, tmp_path / "r")
     assert str(caught.value) == (
         "stage recon-extrapolation-hd: the samples of 1344 clips at --size 128 take about 26.2 GiB; lower --size or "
         f"raise --stride (options of evface train reconstruct, which trains this stage alone on {tmp_path / 'data'}; "
@@ -159,13 +160,13 @@ def test_a_stage_whose_folder_cannot_be_resumed_is_not_blamed_on_the_training_op
     from evface import __version__
 
     fake = make_fake_run(tmp_path / "fake", subjects=3)
-    stage = {s.name: s for s in pipeline.plan("quick", fake / "data", tmp_path)[1]}["events-hd"]
+    stage = {s.name: s for s in stage_plan.plan("quick", fake / "data", tmp_path)[1]}["events-hd"]
     folder = tmp_path / "stage"
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps({"task": "classify", "data": str(fake / "data"),
                                                     "evface_version": "9.0", "mixup": 0.2}))
     with pytest.raises(ParameterError) as caught:
-        pipeline.run_step(stage, folder)
+        stage_steps.run_step(stage, folder)
     assert str(caught.value) == (f"stage events-hd: {folder}: holds a run written by evface 9.0 with settings this "
                                  f"evface {__version__} does not know (mixup), which it would train without; resume "
                                  "it with evface 9.0, or give --out a new folder")
@@ -177,11 +178,11 @@ def test_a_stage_begun_by_a_newer_evface_resumes_with_one_warning(tmp_path):
 
     fake = make_fake_run(tmp_path / "fake", subjects=3)
     out = tmp_path / "out"
-    stage = {s.name: s for s in pipeline.plan("quick", fake / "data", out)[1]}["events-hd"]
+    stage = {s.name: s for s in stage_plan.plan("quick", fake / "data", out)[1]}["events-hd"]
     (out / stage.dirname).mkdir(parents=True)
     (out / stage.dirname / "config.json").write_text(json.dumps({"task": "classify", "evface_version": "999.0"}))
     lines: list[str] = []
-    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner([], fake), log=lines.append)
+    pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner([], fake), log=lines.append)
     assert [line for line in lines if "resumed a run of" in line] == [  # (its clips unchecked: the test below)
         f"warning: {out / stage.dirname}: resumed a run of evface 999.0, newer than this evface {__version__}: what "
         "this version trains may differ from what that one did, and its results may not be comparable; resume it "
@@ -194,11 +195,11 @@ def test_a_stage_older_than_the_record_of_its_clips_resumes_with_one_warning(tmp
     fake = make_fake_run(tmp_path / "fake", subjects=3)
     monkeypatch.chdir(tmp_path)
     out = Path("out")
-    stage = {s.name: s for s in pipeline.plan("quick", Path("fake/data"), out)[1]}["events-hd"]
+    stage = {s.name: s for s in stage_plan.plan("quick", Path("fake/data"), out)[1]}["events-hd"]
     (out / stage.dirname).mkdir(parents=True)
     (out / stage.dirname / "config.json").write_text(json.dumps({"task": "classify"}))  # no data-clips.json
     lines: list[str] = []
-    pipeline.run_pipeline(out, data_dir=Path("fake/data"), jobs=1, runner=fake_runner([], fake), log=lines.append)
+    pipeline_run.run_pipeline(out, data_dir=Path("fake/data"), jobs=1, runner=fake_runner([], fake), log=lines.append)
     data = fake / "data"
     assert [line for line in lines if "warning" in line] == [
         f"warning: {out / stage.dirname}: resumed on {data} without checking its clips: the run is older than "
@@ -212,8 +213,8 @@ def test_killed_run_resumes_without_redoing_stages(tmp_path):
     out = tmp_path / "out"
     calls: list[str] = []
     with pytest.raises(Killed):
-        pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake, kill_at="rgb"))
-    stages = pipeline.plan("quick", fake / "data", out)[1]
+        pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake, kill_at="rgb"))
+    stages = stage_plan.plan("quick", fake / "data", out)[1]
     names = [stage.name for stage in stages]
     # the reconstructions, the longest stages, run first; then the rest in plan order
     order = [s.name for s in stages if s.task == "reconstruct"] + [s.name for s in stages if s.task != "reconstruct"]
@@ -222,23 +223,23 @@ def test_killed_run_resumes_without_redoing_stages(tmp_path):
     assert not (out / "report.html").exists()
 
     calls.clear()
-    report = pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
+    report = pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
     assert calls == order[killed:]
     assert report.exists() and "events-lr" in report.read_text()
     record = json.loads((out / "pipeline.json").read_text())
     assert [s["name"] for s in record["stages"]] == names
 
     calls.clear()
-    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
+    pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
     assert calls == []
     # a stage's done-file that evface did not write (a received run resumed): exit 1 before
-    done = out / stages[0].dirname / pipeline.STAGE_DONE
+    done = out / stages[0].dirname / pipeline_run.STAGE_DONE
     for content, says in (('{"seconds": "soon", "config": {}}', "not as evface writes it"),
                           ('{"seconds": 1, "config": {"seeds": "two"}}', "not as evface writes it"),
                           ('{"seconds": 1}', "has no 'config'"), ("\udcff", "not valid JSON")):
         done.write_bytes(content.encode("utf-8", "surrogateescape"))
-        with pytest.raises(FormatError, match=rf"{pipeline.STAGE_DONE}: {says}"):
-            pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
+        with pytest.raises(FormatError, match=rf"{pipeline_run.STAGE_DONE}: {says}"):
+            pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
 
 
 def test_stages_runs_only_the_named_stages_and_the_record_keeps_every_stage_done(tmp_path):
@@ -246,20 +247,20 @@ def test_stages_runs_only_the_named_stages_and_the_record_keeps_every_stage_done
     out = tmp_path / "out"
     with pytest.raises(ParameterError, match=r"--stages recon-nothing: not a stage of this run \(--preset quick\); "
                                              r"choose from events-hd,"):
-        pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, only=["rgb", "recon-nothing"])
+        pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, only=["rgb", "recon-nothing"])
     assert not out.exists()
     calls: list[str] = []
-    report = pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake),
+    report = pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake),
                                    only=["rgb", "recon-extrapolation-hd"])
     assert calls == ["recon-extrapolation-hd", "rgb"]
     recorded = lambda: [s["name"] for s in json.loads((out / "pipeline.json").read_text())["stages"]]  # noqa: E731
     assert recorded() == ["rgb", "recon-extrapolation-hd"] and report.exists()
-    names = [s.name for s in pipeline.plan("quick", fake / "data", out)[1]]
+    names = [s.name for s in stage_plan.plan("quick", fake / "data", out)[1]]
     calls.clear()
-    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
+    pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
     assert sorted(calls) == sorted(set(names) - {"rgb", "recon-extrapolation-hd"})
     calls.clear()
-    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake), only=["events-hd"])
+    pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake), only=["events-hd"])
     assert calls == [] and recorded() == names  # done before; the record still lists every stage done
 
 
@@ -269,43 +270,43 @@ def test_a_run_into_the_out_of_a_run_on_another_dataset_is_refused_before_writin
     fake = make_fake_run(tmp_path / "fake", subjects=3)
     out, given, calls = tmp_path / "out", tmp_path / "given", []
     shutil.copytree(fake / "data", given)
-    pipeline.run_pipeline(out, data_dir=given, jobs=1, runner=fake_runner(calls, fake))
+    pipeline_run.run_pipeline(out, data_dir=given, jobs=1, runner=fake_runner(calls, fake))
     files = lambda: {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}  # noqa: E731
     before = files()
     for data, this in ((fake / "data", f"--data {fake / 'data'} is another"),
                        (None, f"this run (no --data) would build its own in {out / 'data'}")):
         with pytest.raises(DatasetError) as caught:
-            pipeline.run_pipeline(out, data_dir=data, jobs=1, runner=fake_runner(calls, fake), only=["events-hd"])
+            pipeline_run.run_pipeline(out, data_dir=data, jobs=1, runner=fake_runner(calls, fake), only=["events-hd"])
         assert str(caught.value) == (f"{out}: holds a run on the dataset {given}, and {this}: give --data {given} "
                                      "to add to that run, or give --out a new folder")
     assert files() == before
     moved = out.rename(tmp_path / "moved")  # its dataset outside it: still the same folder
     calls.clear()
-    pipeline.run_pipeline(moved, data_dir=given, jobs=1, runner=fake_runner(calls, fake), only=["events-hd"])
+    pipeline_run.run_pipeline(moved, data_dir=given, jobs=1, runner=fake_runner(calls, fake), only=["events-hd"])
     assert calls == [] and json.loads((moved / "pipeline.json").read_text())["data"] == str(given)
     with pytest.raises(DatasetError, match="no such dataset folder \\(--data\\)$"):
-        pipeline.run_pipeline(tmp_path / "new", data_dir=tmp_path / "nothing", jobs=1)  # was "nothing/manifest.csv: no manifest"
+        pipeline_run.run_pipeline(tmp_path / "new", data_dir=tmp_path / "nothing", jobs=1)  # was "nothing/manifest.csv: no manifest"
     assert not (tmp_path / "new").exists()
 
 
 def test_the_dataset_of_a_run_is_read_from_its_record_wherever_the_run_lies(tmp_path):
     out = tmp_path / "run"
     (out / "data").mkdir(parents=True)
-    assert pipeline.run_dataset(out) == (out / "data", True)  # a run that started building its dataset
+    assert earlier_run.run_dataset(out) == (out / "data", True)  # a run that started building its dataset
     record = {"data": "data", "stages": []}  # a dataset inside OUT: relative to it
     (out / "pipeline.json").write_text(json.dumps(record))
-    assert pipeline.run_dataset(out) == (out / "data", False)
+    assert earlier_run.run_dataset(out) == (out / "data", False)
     # written by older versions, absolute: a run that built its dataset finds it moved; another run's gone is unknown
     (out / "pipeline.json").write_text(json.dumps({"data": "/gone/data", "stages": [{"name": "synth", "task": "synth"}]}))
-    assert pipeline.run_dataset(out) == (out / "data", True)
+    assert earlier_run.run_dataset(out) == (out / "data", True)
     (out / "pipeline.json").write_text(json.dumps({"data": "/gone/data", "stages": []}))
-    assert pipeline.run_dataset(out) is None
+    assert earlier_run.run_dataset(out) is None
     (out / "pipeline.json").write_text(json.dumps({"data": 3, "stages": []}))
     with pytest.raises(FormatError, match="pipeline.json: not as evface writes it"):
-        pipeline.run_dataset(out)
+        earlier_run.run_dataset(out)
     (out / "pipeline.json").write_text('{"data": "da')  # cut short: named once (was "RUN/pipeline.json: not as evface
     with pytest.raises(FormatError) as cut:  # writes it (RUN/pipeline.json: not valid JSON (...)))")
-        pipeline.run_dataset(out)
+        earlier_run.run_dataset(out)
     assert str(cut.value).startswith(f"{out / 'pipeline.json'}: not valid JSON (Unterminated string")
 
 
@@ -313,30 +314,30 @@ def test_a_run_under_another_spelling_of_out_or_moved_keeps_its_stages(tmp_path,
     # the stage keys hashed the folders as spelled: `--out runs/x` then `--out /abs/runs/x`, or the run
     # folder moved to a bigger disk, trained every stage again into new folders
     monkeypatch.chdir(tmp_path)
-    _, spelled = pipeline.plan("quick", None, Path("runs/x"))
-    _, absolute = pipeline.plan("quick", None, tmp_path / "runs" / "x")
-    _, moved = pipeline.plan("quick", None, tmp_path / "elsewhere")
+    _, spelled = stage_plan.plan("quick", None, Path("runs/x"))
+    _, absolute = stage_plan.plan("quick", None, tmp_path / "runs" / "x")
+    _, moved = stage_plan.plan("quick", None, tmp_path / "elsewhere")
     assert [s.dirname for s in spelled] == [s.dirname for s in absolute] == [s.dirname for s in moved]
-    _, given = pipeline.plan("quick", Path("data"), Path("runs/x"))
-    _, given_absolute = pipeline.plan("quick", tmp_path / "data", tmp_path / "runs" / "x")
+    _, given = stage_plan.plan("quick", Path("data"), Path("runs/x"))
+    _, given_absolute = stage_plan.plan("quick", tmp_path / "data", tmp_path / "runs" / "x")
     assert [s.key for s in given] == [s.key for s in given_absolute]  # a dataset outside OUT: by its absolute path
-    assert given[0].key != pipeline.plan("quick", tmp_path / "other", Path("runs/x"))[1][0].key
+    assert given[0].key != stage_plan.plan("quick", tmp_path / "other", Path("runs/x"))[1][0].key
 
     fake = make_fake_run(tmp_path / "fake", subjects=3)
     out, calls = tmp_path / "out", []
     shutil.copytree(fake / "data", out / "data")  # the run's own dataset, inside OUT
-    pipeline.run_pipeline(out, data_dir=out / "data", jobs=1, runner=fake_runner(calls, fake))
-    assert len(calls) == len(pipeline.plan("quick", out / "data", out)[1])
+    pipeline_run.run_pipeline(out, data_dir=out / "data", jobs=1, runner=fake_runner(calls, fake))
+    assert len(calls) == len(stage_plan.plan("quick", out / "data", out)[1])
     moved = out.rename(tmp_path / "moved")
     calls.clear()
-    pipeline.run_pipeline(Path(os.path.relpath(moved)), data_dir=moved / "data", jobs=1, runner=fake_runner(calls, fake))
+    pipeline_run.run_pipeline(Path(os.path.relpath(moved)), data_dir=moved / "data", jobs=1, runner=fake_runner(calls, fake))
     assert calls == []
     # a run folder started before the keys were portable: its stage folders are taken over, not trained again
-    stages = pipeline.plan("quick", moved / "data", moved)[1]
+    stages = stage_plan.plan("quick", moved / "data", moved)[1]
     for stage in stages:
         (moved / stage.dirname).rename(moved / stage.legacy_dirnames[0])
-    pipeline.run_pipeline(moved, data_dir=moved / "data", jobs=1, runner=fake_runner(calls, fake))
-    assert calls == [] and all((moved / s.dirname / pipeline.STAGE_DONE).exists() for s in stages)
+    pipeline_run.run_pipeline(moved, data_dir=moved / "data", jobs=1, runner=fake_runner(calls, fake))
+    assert calls == [] and all((moved / s.dirname / pipeline_run.STAGE_DONE).exists() for s in stages)
 
 
 def test_every_step_gets_its_folders_absolute_whichever_executor_runs_it(tmp_path, monkeypatch):
@@ -349,13 +350,13 @@ def test_every_step_gets_its_folders_absolute_whichever_executor_runs_it(tmp_pat
     monkeypatch.chdir(tmp_path)
     seen = []
 
-    def runner(stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:
+    def runner(stage: stage_plan.Stage, run_dir: Path, step: str) -> list[str]:
         seen.append((stage.config["data"], run_dir))
         return fake_runner([], fake)(stage, run_dir, step)
 
-    pipeline.run_pipeline(Path("runs/x"), data_dir=Path("runs/x/data"), jobs=1, runner=runner,
+    pipeline_run.run_pipeline(Path("runs/x"), data_dir=Path("runs/x/data"), jobs=1, runner=runner,
                           only=["events-hd", "recon-extrapolation-hd"])
-    stages = {s.name: s for s in pipeline.plan("quick", tmp_path / "runs" / "x" / "data", tmp_path / "runs" / "x")[1]}
+    stages = {s.name: s for s in stage_plan.plan("quick", tmp_path / "runs" / "x" / "data", tmp_path / "runs" / "x")[1]}
     assert seen == [(str(tmp_path / "runs" / "x" / "data"), tmp_path / "runs" / "x" / stages[name].dirname)
                     for name in ("recon-extrapolation-hd", "events-hd")]
 
@@ -364,7 +365,7 @@ def test_more_seeds_train_each_stage_again_in_its_folder_and_fewer_skip_it(tmp_p
     fake = make_fake_run(tmp_path / "fake", subjects=3)
     out, calls = tmp_path / "out", []
 
-    def runner(stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:
+    def runner(stage: stage_plan.Stage, run_dir: Path, step: str) -> list[str]:
         """The fake runner, its run's config.json and metrics.json holding the stage's seeds as a task writes them."""
         left = fake_runner(calls, fake)(stage, run_dir, step)
         for name, seeds in (("config.json", stage.seeds), ("metrics.json", list(range(stage.seeds)))):
@@ -372,40 +373,40 @@ def test_more_seeds_train_each_stage_again_in_its_folder_and_fewer_skip_it(tmp_p
             (run_dir / name).write_text(json.dumps({**record, "seeds": seeds}))
         return left
 
-    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner)
+    pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner)
     trained, folders = sorted(calls), sorted((out / "stages").iterdir())
     calls.clear()
-    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=2)
+    pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=2)
     assert sorted(calls) == trained and sorted((out / "stages").iterdir()) == folders  # the new seeds, in place
     calls.clear()
     lines: list[str] = []
     for seeds in (2, 1):  # as many seeds as done, or fewer (make run again after --seeds 2): nothing to train
-        pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=seeds, log=lines.append)
+        pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=seeds, log=lines.append)
     assert calls == [] and any(line.endswith(", 2 seeds), skipped") for line in lines)
     # a stage folder of a run made before the keys left the seeds out is taken over
-    stages = [s for s in pipeline.plan("quick", fake / "data", out, seeds=2)[1] if (out / s.dirname).exists()]
+    stages = [s for s in stage_plan.plan("quick", fake / "data", out, seeds=2)[1] if (out / s.dirname).exists()]
     for stage in stages:
         (out / stage.dirname).rename(out / stage.legacy_dirnames[-1])
-    pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=2)
+    pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=2)
     assert calls == [] and sorted((out / "stages").iterdir()) == folders
     # a stage started with more seeds and not finished is finished, never shrunk
     config = out / stages[-1].dirname / "config.json"
     config.write_text(json.dumps({**json.loads(config.read_text()), "seeds": 3}))
-    (out / stages[-1].dirname / pipeline.STAGE_DONE).unlink()
+    (out / stages[-1].dirname / pipeline_run.STAGE_DONE).unlink()
     with pytest.raises(ParameterError, match=r"started with --seeds 3 and not finished: give --seeds 3 to finish it"):
-        pipeline.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=2)
+        pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner, seeds=2)
     assert calls == []
 
 
-def split_runner(fake: Path, broken: str, stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:
+def split_runner(fake: Path, broken: str, stage: stage_plan.Stage, run_dir: Path, step: str) -> list[str]:
     """A fake classification stage of two models and a pooling step, each leaving a file (its
     process id); the other stages in one step. The step named ``broken`` (``stage: step``) raises."""
     if f"{stage.name}: {step}" == broken:
         raise Killed(broken)
     (run_dir / f"{step.replace('/', '-')}.pid").write_text(str(os.getpid()))
-    if stage.task == "classify" and step == pipeline.START:
+    if stage.task == "classify" and step == stage_steps.START:
         return ["models/a", "models/b"]
-    if stage.task == "classify" and step == pipeline.POOL:
+    if stage.task == "classify" and step == stage_steps.POOL:
         assert (run_dir / "models-a.pid").exists() and (run_dir / "models-b.pid").exists(), "pooled before its models"
     copy_fake_results(fake, stage, run_dir, step)
     return []
@@ -416,18 +417,18 @@ def test_stages_and_their_models_run_side_by_side_in_worker_processes_and_a_fail
     out = tmp_path / "out"
     lines: list[str] = []
     with pytest.raises(Killed, match="rgb: models/b"):
-        pipeline.run_pipeline(out, data_dir=fake / "data", jobs=2, log=lines.append,
+        pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=2, log=lines.append,
                               runner=functools.partial(split_runner, fake, "rgb: models/b"))
-    stages = {s.name: s for s in pipeline.plan("quick", fake / "data", out)[1]}
-    assert not (out / stages["rgb"].dirname / pipeline.STAGE_DONE).exists()
+    stages = {s.name: s for s in stage_plan.plan("quick", fake / "data", out)[1]}
+    assert not (out / stages["rgb"].dirname / pipeline_run.STAGE_DONE).exists()
     assert not (out / stages["rgb"].dirname / "pool.pid").exists()
     lines.clear()
     for left in out.rglob("*.pid"):
         left.unlink()
-    report = pipeline.run_pipeline(out, data_dir=fake / "data", jobs=2, log=lines.append,
+    report = pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=2, log=lines.append,
                                    runner=functools.partial(split_runner, fake, ""))
     assert "rgb" in report.read_text()
-    assert all((out / stage.dirname / pipeline.STAGE_DONE).exists() for stage in stages.values())
+    assert all((out / stage.dirname / pipeline_run.STAGE_DONE).exists() for stage in stages.values())
     assert {p.name for p in (out / stages["rgb"].dirname).glob("*.pid")} == {"start.pid", "models-a.pid", "models-b.pid", "pool.pid"}
     pids = {p.read_text() for p in out.rglob("*.pid")}
     assert str(os.getpid()) not in pids and 1 <= len(pids) <= 2  # every step in one of the 2 worker processes
@@ -443,15 +444,15 @@ def test_run_writes_each_preset_into_its_own_folder(tmp_path, monkeypatch, argv,
 
     given = []
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(pipeline, "run_pipeline", lambda out, **kw: given.append((out, kw["seeds"])) or out / "report.html")
+    monkeypatch.setattr(pipeline_run, "run_pipeline", lambda out, **kw: given.append((out, kw["seeds"])) or out / "report.html")
     assert main(["run", *argv]) == 0
     assert given == [(Path(out), 1)]
     assert main(["run", *argv, "--seeds", "5"]) == 0 and given[-1] == (Path(out), 5)
 
 
 def test_seeds_train_each_model_several_times(tmp_path):
-    _, one = pipeline.plan("quick", None, tmp_path)
-    _, five = pipeline.plan("quick", None, tmp_path, seeds=5)
+    _, one = stage_plan.plan("quick", None, tmp_path)
+    _, five = stage_plan.plan("quick", None, tmp_path, seeds=5)
     assert [(s.task, s.config.get("seeds")) for s in five if s.task != "synth"] == [("classify", 5)] * 4 + [
         ("reconstruct", 5)]
     assert all("seeds" not in s.config for s in one)  # one seed keeps the keys of earlier runs
@@ -460,7 +461,7 @@ def test_seeds_train_each_model_several_times(tmp_path):
         if stage.task == "reconstruct":
             assert ReconstructConfig.from_dict(stage.config).seeds == 5
     with pytest.raises(ParameterError, match="--seeds must be >= 1, got 0"):
-        pipeline.plan("quick", None, tmp_path, seeds=0)
+        stage_plan.plan("quick", None, tmp_path, seeds=0)
 
 
 
@@ -472,14 +473,14 @@ def test_a_run_whose_built_dataset_was_moved_or_deleted_builds_it_again_and_chec
     fake = make_fake_run(tmp_path / "fake", subjects=3)
     out, calls, said = tmp_path / "out", [], []
 
-    def runner(stage: pipeline.Stage, run_dir: Path, step: str) -> list[str]:  # records its clips, as a task does
+    def runner(stage: stage_plan.Stage, run_dir: Path, step: str) -> list[str]:  # records its clips, as a task does
         fake_runner(calls, fake)(stage, run_dir, step)
         run_clips.record_clips(run_dir, stage.config["data"], read_manifest(stage.config["data"]))
         return []
 
-    run = functools.partial(pipeline.run_pipeline, out, preset="tiny", jobs=1, runner=runner, log=said.append)
+    run = functools.partial(pipeline_run.run_pipeline, out, preset="tiny", jobs=1, runner=runner, log=said.append)
     run(only=["events-hd"])
-    synth = out / pipeline.plan("tiny", None, out)[1][0].dirname
+    synth = out / stage_plan.plan("tiny", None, out)[1][0].dirname
     kept = shutil.copytree(out / "data", tmp_path / "kept")
     shutil.rmtree(out / "data")
     said.clear()
@@ -487,10 +488,10 @@ def test_a_run_whose_built_dataset_was_moved_or_deleted_builds_it_again_and_chec
     assert run(only=["events-hd", "rgb"]).exists() and calls == ["rgb"]  # events-hd, trained on it, stays done
     assert said[0] == (f"synth: done before, but {out / 'data'} holds no dataset now (moved or deleted): built again, "
                        "the same clips, checked against those the stages were trained on")
-    assert run_clips.is_training_data(out / pipeline.plan("tiny", None, out)[1][1].dirname, out / "data")
+    assert run_clips.is_training_data(out / stage_plan.plan("tiny", None, out)[1][1].dirname, out / "data")
     # built again as other clips (another evface version): refused, and built and checked again by the next run
     shutil.rmtree(out / "data")
-    real = pipeline.synthesize
+    real = pipeline_run.synthesize
 
     def other_clips(data: Path, **options) -> Path:
         shutil.copytree(kept, data)
@@ -498,18 +499,18 @@ def test_a_run_whose_built_dataset_was_moved_or_deleted_builds_it_again_and_chec
             clip.write(b"other")
         return data
 
-    monkeypatch.setattr(pipeline, "synthesize", other_clips)
+    monkeypatch.setattr(pipeline_run, "synthesize", other_clips)
     with pytest.raises(DatasetError) as caught:
         run()
     assert str(caught.value).startswith(f"{out / 'data'}: the dataset built here again (the run's was moved or "
                                         "deleted) is not the one stage events-hd was trained on (its clips have")
     assert str(caught.value).endswith(f"; move the run's dataset back to {out / 'data'} in place of this one, or give "
                                       "--out a new folder")
-    assert not (synth / pipeline.STAGE_DONE).exists()
-    monkeypatch.setattr(pipeline, "synthesize", real)
+    assert not (synth / pipeline_run.STAGE_DONE).exists()
+    monkeypatch.setattr(pipeline_run, "synthesize", real)
     with pytest.raises(DatasetError, match="is not the one stage events-hd was trained on"):
         run()
     shutil.rmtree(out / "data")
     shutil.copytree(kept, out / "data")  # the run's dataset moved back
     calls.clear()
-    assert run(only=["events-hd", "rgb"]).exists() and calls == [] and (synth / pipeline.STAGE_DONE).exists()
+    assert run(only=["events-hd", "rgb"]).exists() and calls == [] and (synth / pipeline_run.STAGE_DONE).exists()

@@ -169,7 +169,7 @@ def test_synth_on_ray_writes_the_local_bytes_and_survives_a_killed_worker(cluste
 def test_run_on_ray_gives_the_local_and_sequential_metrics_and_survives_a_killed_fold(cluster, tmp_path, capsys):
     import torch
 
-    from evface.pipeline import plan
+    from evface.pipeline.stage_plan import plan
     from evface.tasks import registry
 
     data = tmp_path / "data"

@@ -2,7 +2,7 @@
 
 Not part of the package: the way the GPU figures of docs/reconstruction.md ("The `full` preset's
 folds on a GPU") were made. ``evface run`` runs every stage of a preset; this runs one, as
-``evface run`` would (:func:`evface.pipeline.run_step`: the stage's preparation, then each of its
+``evface run`` would (:func:`evface.pipeline.stage_steps.run_step`: the stage's preparation, then each of its
 parts, a reconstruction fold or a classification model, in its own process, all at once, then its
 pooling), with ``--set`` changing fields of its configuration (the stage's folder name keeps the
 configuration's key, so a changed stage never resumes another's folder; ``seeds`` does not enter
@@ -28,18 +28,18 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from evface import pipeline
+from evface.pipeline import stage_plan, stage_steps
 from evface.errors import counted
 from evface.tasks import registry
 
 
-def train_part(stage: pipeline.Stage, run_dir: Path, part: str, threads: int) -> float:
+def train_part(stage: stage_plan.Stage, run_dir: Path, part: str, threads: int) -> float:
     """Train one part of ``stage`` in this process with ``threads`` torch threads; its wall seconds."""
     import torch
 
     torch.set_num_threads(threads)
     start = time.perf_counter()
-    pipeline.run_step(stage, run_dir, part)
+    stage_steps.run_step(stage, run_dir, part)
     return time.perf_counter() - start
 
 
@@ -47,7 +47,7 @@ def run_stage(data: Path, out: Path, name: str, preset: str = "full", changes: d
               threads: int = 0, jobs: int = 0) -> Path:
     """Run stage ``name`` of ``preset``'s plan on ``data`` with ``changes`` to its configuration,
     ``jobs`` parts at a time (0: all); return the stage's folder."""
-    _, stages = pipeline.plan(preset, data, out)
+    _, stages = stage_plan.plan(preset, data, out)
     found = {s.name: s for s in stages if s.task != "synth"}
     if name not in found:
         raise SystemExit(f"no stage {name!r} in preset {preset!r}; choose from {', '.join(found)}")
@@ -56,12 +56,12 @@ def run_stage(data: Path, out: Path, name: str, preset: str = "full", changes: d
     unknown = sorted(set(changes or {}) - known)
     if unknown:
         raise SystemExit(f"--set {', '.join(unknown)}: not a setting of {stage.task}; choose from {', '.join(sorted(known))}")
-    stage = pipeline.Stage(stage.name, stage.task, {**stage.config, **(changes or {})}, stage.root)
+    stage = stage_plan.Stage(stage.name, stage.task, {**stage.config, **(changes or {})}, stage.root)
     print("config", json.dumps(stage.config, sort_keys=True), flush=True)
     run_dir = out / stage.dirname
     run_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    parts = pipeline.run_step(stage, run_dir, pipeline.START)  # pools at once when no part is left
+    parts = stage_steps.run_step(stage, run_dir, stage_steps.START)  # pools at once when no part is left
     print(f"prepared in {time.perf_counter() - start:.0f} s, {counted(len(parts), 'part')} to train", flush=True)
     if parts:
         jobs = min(jobs or len(parts), len(parts))
@@ -71,7 +71,7 @@ def run_stage(data: Path, out: Path, name: str, preset: str = "full", changes: d
             for part, job in jobs.items():
                 print(f"{part}: trained in {job.result():.0f} s", flush=True)
         start = time.perf_counter()
-        pipeline.run_step(stage, run_dir, pipeline.POOL)
+        stage_steps.run_step(stage, run_dir, stage_steps.POOL)
         print(f"pooled in {time.perf_counter() - start:.0f} s", flush=True)
     print(run_dir, flush=True)
     return run_dir
@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("data", type=Path, help="dataset folder")
     parser.add_argument("out", type=Path, help="run folder (the stage goes to OUT/stages/NAME-KEY)")
     parser.add_argument("stage", help="stage name, e.g. recon-extrapolation-hd or events-hd")
-    parser.add_argument("--preset", default="full", choices=sorted(pipeline.PRESETS))
+    parser.add_argument("--preset", default="full", choices=sorted(stage_plan.PRESETS))
     parser.add_argument("--set", dest="changes", type=_change, action="append", default=[], metavar="KEY=VALUE",
                         help="a field of the stage's configuration (a JSON value or a word), e.g. step_us=200000")
     parser.add_argument("--threads", type=int, default=0, help="torch threads of each part (default: cores / jobs)")

@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
                                         "every stage done so far."),
     ) -> None:
         """Build the dataset, train and evaluate every model, and write OUT/report.html."""
-        from evface.pipeline import run_pipeline  # lazy: keeps torch out of `evface --help`
+        from evface.pipeline.run import run_pipeline  # lazy: keeps torch out of `evface --help`
 
         if jobs is not None:
             check_workers(jobs, "--jobs")

@@ -1,0 +1,120 @@
+"""What an earlier ``evface run`` left in ``OUT``: its dataset, its finished and started stages.
+
+A second run into ``OUT`` resumes the first: it refuses another dataset or other dataset options
+before anything is written, skips a stage whose ``stage.json`` holds as many seeds or more, and
+builds a dataset that was moved or deleted again, checked against the clips its stages were
+trained on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from evface.datasets.synth_plan import get_preset
+from evface.errors import DatasetError, where
+from evface.io.dataset import read_dataset_json
+from evface.pipeline.stage_plan import HIGHSPEED, Stage
+from evface.tasks import run_clips, run_folder
+
+def run_dataset(out: Path) -> tuple[Path, bool] | None:
+    """The dataset of the run already in ``out`` and whether that run built it in ``out/data``:
+    the folder its ``pipeline.json`` names (relative to ``out`` when inside it), or ``out/data``
+    where a run started building it; ``None`` when ``out`` holds no run, or its dataset is no
+    longer where the record says."""
+    record = out / "pipeline.json"
+    if not record.is_file():
+        return (out / "data", True) if (out / "data").exists() else None
+    with run_folder.reading(record):
+        pipeline = run_folder.read_json(record)
+        run_folder.check_fields(pipeline, {"data": str, "stages": list})
+        built = any(isinstance(stage, dict) and stage.get("task") == "synth" for stage in pipeline["stages"])
+    data = out / "data" if built else out / pipeline["data"]  # older records name it absolute (out / an absolute path is that path)
+    return (data, built) if data.exists() else None
+
+
+def check_same_dataset(out: Path, data: Path, given: bool) -> None:
+    """Refuse a run into ``out`` on dataset ``data`` (``given`` by ``--data``, else built in
+    ``out/data``) when ``out`` holds a run on another dataset, before anything is written: its
+    stages would join that run's, and ``pipeline.json`` and the report would list only theirs."""
+    earlier = run_dataset(out)
+    if earlier is None or earlier[0].resolve() == data.resolve():
+        return
+    folder, built = earlier
+    this = f"--data {data} is another" if given else f"this run (no --data) would build its own in {data}"
+    advice = "leave out --data" if built else f"give --data {folder}"
+    raise DatasetError(where(out, f"holds a run on the dataset {folder}{' that it built' if built else ''}, and "
+                                  f"{this}: {advice} to add to that run, or give --out a new folder"))
+
+
+def _options_made_with(data_dir: Path, config: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The ``evface run`` options (``--preset``, ``--seed``, ``--noise``, ``--highspeed``) on which
+    the synthetic dataset in ``data_dir`` differs from the one the synth stage ``config`` builds: as
+    that dataset was made, and as this run gives them."""
+    info = read_dataset_json(data_dir)
+    rig = info.get("params", {}).get("rig", {})
+    made = (info.get("preset"), info.get("seed"), rig.get("cameras", {}).get("noise"), HIGHSPEED in rig.get("rgb_hd_presets", []))
+    wanted = (config["preset"], config["seed"], config.get("noise") or get_preset(config["preset"]).rig.cameras.noise,
+              HIGHSPEED in config.get("rgb_hd_cameras", []))
+
+    def option(i: int, value: Any) -> str:
+        return ("--highspeed" if value else "no --highspeed") if i == 3 else f"--{('preset', 'seed', 'noise')[i]} {value}"
+
+    differ = [i for i in range(4) if made[i] != wanted[i]]
+    return [option(i, made[i]) for i in differ], [option(i, wanted[i]) for i in differ]
+
+
+def _finished(done: Path) -> tuple[float, int] | None:
+    """The seconds and the seeds of the finished stage whose ``stage.json`` is ``done`` (``None`` when it has none)."""
+    if not done.exists():
+        return None
+    with run_folder.reading(done):
+        record = run_folder.read_json(done)
+        return float(record["seconds"]), int(record["config"].get("seeds", 1))
+
+
+def _seeds_started(stage_dir: Path) -> int:
+    """The seeds of the training run in ``stage_dir`` (its ``config.json``; 0 when it has none)."""
+    config = stage_dir / run_folder.CONFIG
+    if not config.exists():
+        return 0
+    with run_folder.reading(config):
+        return int(run_folder.read_json(config).get("seeds", 1))
+
+
+def _forget_gone_dataset(stage: Stage, done: Path, log: Callable[[str], None]) -> None:
+    """Remove ``done``, the ``stage.json`` of the finished dataset stage ``stage``, when its dataset
+    folder no longer holds the dataset (moved or deleted: no ``manifest.csv``, which is written
+    last), saying so: the stage runs again and builds the same clips (the same bytes for the same
+    options; checked by :func:`_check_trained_on`), which the training stages read. Until a build
+    is finished and checked, the stage stays unfinished and the next run builds (or finishes) it."""
+    data = Path(stage.config["out"])
+    if done.exists() and not (data / "manifest.csv").is_file():
+        log(f"{stage.name}: done before, but {data} holds no dataset now (moved or deleted): built again, the same "
+            "clips, checked against those the stages were trained on")
+        done.unlink()
+
+
+def _check_trained_on(data: Path, out: Path, stages: list[Stage]) -> None:
+    """Refuse the dataset ``data`` just built when a training stage of ``out`` recorded other clip files
+    (its ``data-clips.json``; :func:`run_clips.other_data`): a run's dataset moved or deleted and
+    built again by another evface version, whose stages would train and be scored on other clips.
+    A stage made before the files were recorded cannot be checked; stages that recorded the same
+    files (all of one dataset) are checked once, the dataset hashed once."""
+    checked: set[str] = set()
+    for stage in stages:
+        run_dir = out / stage.dirname
+        if stage.task == "synth" or not (run_dir / run_clips.CLIPS).exists():
+            continue
+        recorded = run_clips.recorded_clips(run_dir)
+        files = json.dumps(recorded)
+        if not recorded or recorded[1] is None or files in checked:
+            continue
+        checked.add(files)
+        differs = run_clips.other_data(run_dir, data)
+        if differs:
+            raise DatasetError(where(data, f"the dataset built here again (the run's was moved or deleted) is not "
+                                           f"the one stage {stage.name} was trained on ({differs}); move the run's "
+                                           f"dataset back to {data} in place of this one, or give --out a new folder"))

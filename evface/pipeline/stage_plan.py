@@ -1,0 +1,197 @@
+"""The plan of an ``evface run``: its presets, its stages and their keys, without running anything.
+
+A stage is a task name and its configuration (:class:`Stage`); its folder ``OUT/stages/<name>-<key>``
+is keyed by that configuration without its ``seeds`` (:attr:`Stage.key`). :func:`plan` lists the
+stages of a preset: the synthetic dataset (unless a dataset folder is given), one classification
+stage per arm of :data:`CLASSIFY_ARMS` and one reconstruction stage per event sensor and protocol.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evface.datasets.synth_plan import get_preset
+from evface.errors import ParameterError
+from evface.sim.dvs_noise import NOISE_LEVELS
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # The dataset preset of the same name (evface.datasets.synth_plan.PRESETS) and the training budgets.
+    # tiny: the smallest run through every kind of stage, for tests (3 subjects, 1 epoch); its figures mean nothing.
+    "tiny": {"classify_folds": 3, "classify_epochs": 1, "classify_patience": 1, "arms": ("events-hd", "events-lr", "rgb"),
+             "reconstruct_epochs": 1, "reconstruct_patience": 1},
+    # quick: sized so that ``make run`` finishes within 15 minutes on 2 cores: 16 subjects, 3 folds
+    # (each model trains on 9-10 subjects' 7 clips), 30 epochs (about the updates 20 epochs gave
+    # 7 subjects' 14 clips before quick filmed each class once per subject), four arms (``arms``:
+    # each event sensor, raw frames at hd's pixel size and optical flow; the others run in full);
+    # reconstruction: the extrapolation protocol with hd events only (the paper's headline; lr
+    # cost 2 minutes of make run), 3 subject folds (every subject tested once) of 3 epochs,
+    # horizons every 200 ms (the apex is always a sample): docs/reconstruction.md, "Subject folds
+    # in make run". Every ``reconstruct_*``
+    # key but ``reconstruct_protocols`` and ``reconstruct_sensors`` is a ReconstructConfig field;
+    # full runs every protocol of RECONSTRUCT_PROTOCOLS for hd and lr at the default 50 ms.
+    "quick": {"classify_folds": 3, "classify_epochs": 30, "classify_patience": 12,
+              "arms": ("events-hd", "events-lr", "rgb", "rgb-flow"),
+              "reconstruct_folds": 3, "reconstruct_epochs": 3, "reconstruct_patience": 2,
+              "reconstruct_protocols": ("extrapolation",), "reconstruct_sensors": ("hd",),
+              "reconstruct_step_us": 200_000},
+    # full: the same protocol and rig on 24 subjects, for the figures in docs/.
+    "full": {"classify_folds": 6, "classify_epochs": 60, "classify_patience": 20,
+             "reconstruct_folds": 6, "reconstruct_epochs": 10, "reconstruct_patience": 4},
+    "paper": {"classify_folds": 4, "classify_epochs": 100, "classify_patience": 25,
+              "reconstruct_epochs": 20, "reconstruct_patience": 6},
+}
+
+HIGHSPEED = "highspeed200"
+"""The 200 fps RGB camera preset that ``highspeed`` adds to the dataset's cameras framed like hd."""
+CLASSIFY_ARMS = (
+    # name, the ClassifyConfig fields of the arm: one line per arm. Every arm is scored on the same
+    # clips, and the report compares each event arm with each frame arm.
+    ("events-hd", {"input": "events", "sensor": "hd"}),
+    ("events-lr", {"input": "events", "sensor": "lr"}),
+    ("rgb", {"input": "rgb", "sensor": "hd"}),  # an RGB camera framed like hd: the same face pixels
+    ("rgb-lr", {"input": "rgb", "sensor": "lr"}),  # the RGB camera with lr's field of view
+    ("rgb-diff", {"input": "rgb-diff", "sensor": "hd"}),
+    ("rgb-flow", {"input": "rgb-flow", "sensor": "hd"}),  # onset->apex optical flow + strain, apex from the frames
+    ("rgb-flow-oracle", {"input": "rgb-flow", "sensor": "hd", "oracle_apex": True}),  # apex from the annotation
+    # The 200 fps RGB camera framed like hd: the frame cameras' upper bound (only with ``highspeed``).
+    ("rgb-200", {"input": "rgb", "sensor": "hd", "rgb_camera": HIGHSPEED}),
+    ("rgb-flow-200", {"input": "rgb-flow", "sensor": "hd", "rgb_camera": HIGHSPEED}),
+)
+HIGHSPEED_ARMS = tuple(name for name, arm in CLASSIFY_ARMS if arm.get("rgb_camera") == HIGHSPEED)
+"""The arms that need the 200 fps camera: run with ``highspeed`` only, which also films it."""
+RECONSTRUCT_PROTOCOLS = ("extrapolation", "interpolation", "events-only")
+RECONSTRUCT_SENSORS = ("hd", "lr")
+RECONSTRUCT_VARIANTS = tuple(
+    # name, the ReconstructConfig fields of the stage: every protocol for each event sensor (one target grid)
+    (f"recon-{protocol}-{sensor}", {"sensor": sensor, "protocol": protocol})
+    for protocol in RECONSTRUCT_PROTOCOLS for sensor in RECONSTRUCT_SENSORS
+)
+
+
+FOLDER_KEYS = ("data", "out")
+"""The keys of a stage's configuration that name a folder (its dataset)."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the pipeline: a task name, its configuration, the run's folder and its own folder."""
+
+    name: str
+    task: str
+    config: dict[str, Any] = field(hash=False)
+    root: str | None = field(default=None, compare=False)
+    """The run's folder (``--out``): a folder of the configuration inside it enters the key relative to it."""
+
+    @property
+    def key(self) -> str:
+        """First 10 hex digits of the SHA-256 of the configuration (stable across runs) without its
+        ``seeds``: a run given more seeds trains the new ones in the stage's folder. Its folders
+        enter as ``OUT/...`` when inside the run's folder, else as absolute paths, so that the run
+        under another spelling of ``--out`` (relative, absolute, through a link), or moved
+        elsewhere, keeps its stages' folders."""
+        return _digest(self.task, {k: v for k, v in self._portable_config().items() if k != "seeds"})
+
+    @property
+    def dirname(self) -> str:
+        return f"stages/{self.name}-{self.key}"
+
+    @property
+    def seeds(self) -> int:
+        """The trainings of each of the stage's models (1 for the dataset)."""
+        return int(self.config.get("seeds", 1))
+
+    @property
+    def legacy_dirnames(self) -> list[str]:
+        """The folders earlier runs gave the stage, other than :attr:`dirname`: before 2026-12-03
+        the key of its folders as spelled; before 2026-12-05 a key with its ``seeds``."""
+        keys = [_digest(self.task, self.config), _digest(self.task, self._portable_config())]
+        return [f"stages/{self.name}-{key}" for key in dict.fromkeys(keys) if key != self.key]
+
+    def _portable_config(self) -> dict[str, Any]:
+        return {k: _portable(v, self.root) if k in FOLDER_KEYS else v for k, v in self.config.items()}
+
+
+def _digest(task: str, config: dict[str, Any]) -> str:
+    blob = json.dumps({"task": task, **config}, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:10]
+
+
+def _portable(folder: str, root: str | None) -> str:
+    """``folder`` as ``OUT/<relative path>`` when it lies inside ``root``, else its absolute path.
+
+    Examples
+    --------
+    >>> _portable("runs/quick/data", "runs/quick"), _portable("/data/real", "runs/quick")
+    ('OUT/data', '/data/real')
+    """
+    if root is None:
+        return folder
+    path, base = Path(folder).resolve(), Path(root).resolve()
+    return f"OUT/{path.relative_to(base).as_posix()}" if path.is_relative_to(base) else str(path)
+
+
+def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
+         noise: str | None = None, highspeed: bool = False, seeds: int = 1) -> tuple[Path, list[Stage]]:
+    """The dataset folder and the stages of a run, without running anything (``noise``: the
+    event cameras' noise level of the dataset built, default the preset's; ``highspeed``: film
+    the 200 fps camera too and train :data:`HIGHSPEED_ARMS`; ``seeds``: trainings of each model
+    with the folds fixed: a classifier's ensemble is scored, a reconstruction's mean score)."""
+    if seeds < 1:
+        raise ParameterError(f"--seeds must be >= 1, got {seeds}")
+    if preset not in PRESETS:
+        raise ParameterError(f"unknown preset {preset!r} (--preset); choose from {sorted(PRESETS)}")
+    if noise is not None and noise not in NOISE_LEVELS:
+        raise ParameterError(f"unknown --noise {noise!r}; choose from {', '.join(NOISE_LEVELS)}")
+    if noise is not None and data_dir is not None:
+        raise ParameterError(f"--noise sets the event noise of the dataset a run builds, and --data {data_dir} is "
+                             "given: build that dataset with evface synth --noise instead")
+    budget = PRESETS[preset]
+    stages: list[Stage] = []
+    if data_dir is None:
+        data_dir = out / "data"
+        extra = {"noise": noise} if noise is not None else {}
+        if highspeed:
+            extra["rgb_hd_cameras"] = [*get_preset(preset).rig.rgb_hd_presets, HIGHSPEED]
+        stages.append(Stage("synth", "synth", {"preset": preset, "seed": seed, "out": str(data_dir), **extra}, str(out)))
+    wanted = set(budget.get("arms", (n for n, _ in CLASSIFY_ARMS if n not in HIGHSPEED_ARMS)))
+    wanted |= set(HIGHSPEED_ARMS) if highspeed else set()
+    several = {"seeds": seeds} if seeds > 1 else {}  # one seed keeps the keys of runs made before --seeds
+    for name, arm in [(name, arm) for name, arm in CLASSIFY_ARMS if name in wanted]:
+        stages.append(Stage(name, "classify", {"data": str(data_dir), "seed": seed, "folds": budget["classify_folds"],
+                                               "epochs": budget["classify_epochs"], "patience": budget["classify_patience"],
+                                               **several, **arm}, str(out)))
+    protocols = budget.get("reconstruct_protocols", RECONSTRUCT_PROTOCOLS)
+    sensors = budget.get("reconstruct_sensors", RECONSTRUCT_SENSORS)
+    fields = {k.removeprefix("reconstruct_"): v for k, v in budget.items() if k.startswith("reconstruct_")
+              and k not in ("reconstruct_protocols", "reconstruct_sensors")}  # ReconstructConfig fields
+    for name, variant in RECONSTRUCT_VARIANTS:
+        if variant["protocol"] in protocols and variant["sensor"] in sensors:
+            stages.append(Stage(name, "reconstruct", {"data": str(data_dir), "seed": seed, **fields, **several, **variant},
+                                str(out)))
+    return data_dir, stages
+
+
+def _selected(stages: list[Stage], only: Sequence[str] | None, preset: str) -> list[Stage]:
+    """The stages of ``only`` (and the dataset's, which they read); all of them without ``only``."""
+    if only is None:
+        return stages
+    names = [s.name for s in stages if s.task != "synth"]
+    unknown = [name for name in only if name not in names]
+    if unknown or not only:
+        raise ParameterError(f"--stages {','.join(unknown) or '(none)'}: not a stage of this run (--preset {preset}); "
+                             f"choose from {','.join(names)}")
+    return [s for s in stages if s.task == "synth" or s.name in only]
+
+
+def _anywhere(stage: Stage) -> Stage:
+    """``stage`` with its folders as absolute paths, as every executor's job gets it: a process with
+    another working directory (a Ray task) finds them, and what the task records of them (the
+    ``data`` of ``config.json`` and ``metrics.json``) is the same whichever executor ran it and
+    wherever the command was started (its key, and so its folder, stays the one of ``stage``)."""
+    config = {k: str(Path(v).absolute()) if k in FOLDER_KEYS else v for k, v in stage.config.items()}
+    return Stage(stage.name, stage.task, config, str(Path(stage.root).absolute()) if stage.root else None)
