@@ -86,7 +86,7 @@ def test_a_folder_of_subfolders_says_they_are_not_read(tmp_path):
 def test_a_large_photo_is_blurred_only_where_the_texture_samples_it(monkeypatch):
     # was: the whole photo converted and blurred for each renderer: an 8000x6000 photo took 54 s and
     # 2.2 GB for one tiny clip (now 18 s, 0.95 GB, the same bytes)
-    from evface.face import render
+    from evface.face import photo_texture
     from evface.face.canvas import MARGIN_FW, canvas_geometry
     from evface.face.identity import photo_identity
 
@@ -98,8 +98,8 @@ def test_a_large_photo_is_blurred_only_where_the_texture_samples_it(monkeypatch)
     size = (160 + 2 * margin, 120 + 2 * margin)
     blurred = []
     blur = cv2.GaussianBlur
-    monkeypatch.setattr(render.cv2, "GaussianBlur", lambda img, *a: blurred.append(img.shape) or blur(img, *a))
-    texture = render._photo_texture(identity, size, margin, fw, centre)
+    monkeypatch.setattr(photo_texture.cv2, "GaussianBlur", lambda img, *a: blurred.append(img.shape) or blur(img, *a))
+    texture = photo_texture._photo_texture(identity, size, margin, fw, centre)
     monkeypatch.undo()
     assert blurred and blurred[0][0] * blurred[0][1] < photo.shape[0] * photo.shape[1] / 2
     # the texture of the whole photo blurred, as before

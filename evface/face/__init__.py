@@ -8,7 +8,8 @@
   :mod:`evface.face.au_shading`;
 - :mod:`evface.face.render` -- ``FaceRenderer``, teeth and glasses as rigid layers; the pose it
   takes is :mod:`evface.face.head_pose` (``FacePose``: in-plane pose, yaw and pitch in
-  perspective), where the face sits on the canvas :mod:`evface.face.canvas`;
+  perspective), where the face sits on the canvas :mod:`evface.face.canvas`; a photo identity's
+  texture :mod:`evface.face.photo_texture`, the boxes of its fields :mod:`evface.face.field_support`;
 - :mod:`evface.face.detect` -- OpenCV Haar-cascade face, eye and mouth detection.
 
 See docs/au-model.md.

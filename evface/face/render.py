@@ -7,7 +7,8 @@ windows, one ``cv2.remap`` of the texture (plus one of the displacement field wh
 the identity).
 
 Where the face sits on the canvas is :mod:`evface.face.canvas`; the head's pose and its motion in
-depth are :mod:`evface.face.head_pose`.
+depth are :mod:`evface.face.head_pose`; a photo identity's texture is :mod:`evface.face.photo_texture`,
+the boxes of the basis fields and shading patterns :mod:`evface.face.field_support`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from evface.errors import ParameterError
 from evface.face import au_eyes, au_motion, au_shading
 from evface.face import aus as au_model
 from evface.face.canvas import MARGIN_FW, canvas_geometry, check_memory, face_box
+from evface.face.field_support import _bbox, _on_support, _union
 from evface.face.head_pose import FacePose, head_depth, rotation_flow
 from evface.face.identity import Identity
+from evface.face.photo_texture import _photo_texture
 from evface.face.procedural import draw_procedural
 
 TEETH_RGB = np.array([0.62, 0.58, 0.5], np.float32)
@@ -32,37 +35,6 @@ TOOTH_FW = 0.022
 """Height of the upper incisors' visible crowns below the upper lip (3 mm of a 14 cm face)."""
 TOOTH_EDGES_FW = (0.0, 0.061, 0.108, 0.153)
 """Tooth boundaries from the midline: central incisors 8.5 mm, laterals 6.5 mm, canines 6.5 mm wide."""
-
-
-def _on_support(fn, u: np.ndarray, v: np.ndarray, tol: float):
-    """Evaluate ``fn(points (N, 2)) -> (N,) or (N, 2)`` on the grid ``(u, v)`` where it exceeds
-    ``tol``: (box, values cropped to box) or None. The support is found at a coarse stride."""
-    k = max(1, int(min(u.shape) // 48))
-    cu, cvv = u[::k, ::k], v[::k, ::k]
-    coarse = np.abs(fn(np.stack([cu.ravel(), cvv.ravel()], axis=1))).reshape(cu.shape + (-1,)).max(axis=-1)
-    box = _bbox(coarse > 0.2 * tol)
-    if box is None:
-        return None
-    r0, r1 = max(box[0].start * k - 2 * k, 0), min(box[0].stop * k + 2 * k, u.shape[0])
-    c0, c1 = max(box[1].start * k - 2 * k, 0), min(box[1].stop * k + 2 * k, u.shape[1])
-    uu, vv = u[r0:r1, c0:c1], v[r0:r1, c0:c1]
-    vals = np.asarray(fn(np.stack([uu.ravel(), vv.ravel()], axis=1)), np.float32)
-    vals = vals.reshape(uu.shape + vals.shape[1:])
-    return (slice(r0, r1), slice(c0, c1)), np.ascontiguousarray(vals)
-
-
-def _union(boxes: list[tuple[slice, slice]]) -> tuple[slice, slice] | None:
-    if not boxes:
-        return None
-    return (slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
-            slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)))
-
-
-def _bbox(mask: np.ndarray) -> tuple[slice, slice] | None:
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if len(rows) == 0:
-        return None
-    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
 class FaceRenderer:
@@ -456,55 +428,3 @@ def _check_pose(pose: object) -> None:
     """A ParameterError unless ``pose`` is a :class:`FacePose` (was: an AttributeError)."""
     if not isinstance(pose, FacePose):
         raise ParameterError(f"pose: expected a FacePose, e.g. FacePose(yaw_deg=3.0), got {pose!r}")
-
-
-def _photo_texture(identity: Identity, size_wh, margin, fw, centre_px) -> np.ndarray:
-    """The photo resampled onto the texture grid (linear reflectance; alpha 1)."""
-    A = np.asarray(identity.photo_from_face, float)  # (u, v, 1) -> photo px
-    cx, cy = centre_px
-    # texture px -> face units -> photo px
-    T = np.array([[1.0 / fw, 0.0, -(margin + cx) / fw], [0.0, 1.0 / fw, -(margin + cy) / fw], [0, 0, 1]])
-    M = A @ T
-    ratio = np.sqrt(abs(np.linalg.det(M[:, :2])))  # photo px per texture px
-    sigma = 0.45 * ratio if ratio > 1.2 else 0.0
-    crop, M = _photo_footprint(np.asarray(identity.photo), M, size_wh, sigma)
-    img = np.asarray(crop, np.float32) / 255.0
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=-1)
-    lin = img**2.2
-    if sigma:
-        lin = cv2.GaussianBlur(lin, (0, 0), sigma)
-    rgb = cv2.warpAffine(lin, M, tuple(int(t) for t in size_wh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                         borderMode=cv2.BORDER_REFLECT_101)
-    alpha = np.ones(rgb.shape[:2] + (1,), np.float32)
-    return np.concatenate([rgb, alpha], axis=-1)
-
-
-def _photo_footprint(photo: np.ndarray, M: np.ndarray, size_wh, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """The part of ``photo`` that the texture of ``size_wh`` samples through ``M`` (texture px ->
-    photo px), with room for a Gaussian blur of ``sigma`` and for the reflection at the photo's
-    edges, and ``M`` moved to it: the same texture as from the whole photo, without blurring all
-    of it (was: an 8000x6000 photo blurred whole for each of a rig's three renderers, 36 s and
-    2 GB for one subject).
-
-    Examples
-    --------
-    >>> photo = np.zeros((6000, 8000, 3), np.uint8)
-    >>> crop, moved = _photo_footprint(photo, np.array([[10.0, 0, 3000], [0, 10.0, 1000]]), (100, 80), 4.5)
-    >>> crop.shape, moved[:, 2].tolist()
-    ((840, 1040, 3), [20.0, 20.0])
-    """
-    h, w = photo.shape[:2]
-    corners = np.array([[0, 0, 1], [size_wh[0], 0, 1], [0, size_wh[1], 1], [size_wh[0], size_wh[1], 1]], float)
-    src = corners @ M.T
-    pad = int(np.ceil(4 * sigma)) + 2  # OpenCV's kernel reaches 4 sigma; bilinear reads the next pixel
-    box = []
-    for lo, hi, n in ((src[:, 0].min(), src[:, 0].max(), w), (src[:, 1].min(), src[:, 1].max(), h)):
-        lo, hi = int(np.floor(lo)) - pad, int(np.ceil(hi)) + pad
-        hi = max(hi, -lo + pad)  # what lies beyond an edge is read reflected into the photo
-        lo = min(lo, 2 * (n - 1) - hi - pad)
-        box.append((max(lo, 0), min(hi, n)))
-    (x0, x1), (y0, y1) = box
-    moved = M.copy()
-    moved[:, 2] -= (x0, y0)
-    return photo[y0:y1, x0:x1], moved
