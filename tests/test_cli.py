@@ -514,3 +514,33 @@ def test_every_command_shows_its_help_with_dash_h_and_dash_dash_help(capsys):
         for flag in ("-h", "--help"):
             assert cli.main([*words, flag]) == 0, (words, flag, capsys.readouterr().err)
             assert "Usage:" in capsys.readouterr().out
+
+
+def _small_file(path: Path) -> Path:
+    """A small events file at ``path``, written by evface (in this process's UTF-8 names)."""
+    from evface.events.core import make_events
+    from evface.io.event_writer import write_events_file
+
+    return write_events_file(path, make_events([0, 5, 9], [1, 2, 3], [1, 1, 2], [1, -1, 1], (16, 16)), (16, 16))
+
+
+def _c_locale(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``evface ARGS`` in the C locale as Python keeps it (no UTF-8 mode, no coercion): names and
+    standard output ASCII, other bytes kept as surrogates."""
+    return subprocess.run([sys.executable, "-m", "evface.cli", *args], capture_output=True, cwd=cwd, timeout=120,
+                          env={**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0",
+                               "COLUMNS": "200", "PYTHONPATH": str(Path(cli.__file__).parents[1])})
+
+
+def test_a_utf8_name_is_read_and_written_by_faery_in_the_c_locale(tmp_path):
+    """There Python decodes the name café.es as ASCII, keeping é's bytes as surrogates, and faery
+    was refused it as "the file name is not UTF-8 text"; faery is given the name's real bytes."""
+    from evface.io.event_reader import read_events_file
+
+    _small_file(tmp_path / "café.es")
+    for out in ("café.raw", "café.aedat4", "café.dat"):
+        result = _c_locale("convert", "café.es", out, *(["--version", "evt2"] if out.endswith("raw") else []),
+                           cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert _c_locale("info", out, cwd=tmp_path).returncode == 0
+        assert read_events_file(tmp_path / out)[0]["t"].tolist() == [0, 5, 9]

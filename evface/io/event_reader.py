@@ -46,7 +46,7 @@ from evface.io.event_checks import (
 )
 from evface.io.event_chunks import _by_count, _by_time, _join, _window
 from evface.io.event_csv import _csv_header_size, _csv_rows_start, _parse_csv
-from evface.io.faery_bridge import _FAERY_DTYPE, _FAERY_READ, _check_faery_name, _faery_errors, from_faery
+from evface.io.faery_bridge import _FAERY_DTYPE, _FAERY_READ, _faery_errors, _faery_name, from_faery
 from evface.io.formats import EVT_VERSIONS, _header_size, _plugin_size, detect_format, read_prophesee_header
 
 
@@ -124,7 +124,7 @@ class EventsFileReader:
         self.sort = sort
         self.format = detect_format(self.path)
         if self.format in _FAERY_READ:
-            _check_faery_name(self.path, self.format)
+            _faery_name(self.path, self.format)  # refused before any work
         self.sensor: str | None = None
         self._header_length = 0
         self._header: dict[str, str] = {}
@@ -166,7 +166,7 @@ class EventsFileReader:
             with _faery_errors(path):
                 from faery.file_decoder import Decoder
 
-                size = tuple(Decoder(path, file_type="aedat" if fmt == "aedat4" else fmt).dimensions())
+                size = tuple(Decoder(_faery_name(path, fmt), file_type="aedat" if fmt == "aedat4" else fmt).dimensions())
             size = _agreeing(path, size, fallback)
         if size is None:
             raise FormatError(where(path, f"the header gives no sensor size; {SIZE_HINT}"))
@@ -251,18 +251,19 @@ class EventsFileReader:
         from faery.extension import aedat, csv, dat, es, evt
 
         path, fmt, size = self.path, self.format, self.sensor_size
+        name = _faery_name(path, fmt)  # as faery opens it
         self._last_t: int | None = None
         self._decoded_count = 0  # events yielded before the next packet: its first one's index in the file
         given = (f"the sensor size {size[0]}x{size[1]} was given (--sensor-size), not read from the file, and events "
                  "outside it do not decode: give the sensor's full size") if self._size_given else ""
         with _faery_errors(path, cause=given):
             if fmt in ("evt3", "evt2"):
-                with evt.Decoder(path, size, fmt) as decoder:
+                with evt.Decoder(name, size, fmt) as decoder:
                     for packet in decoder:
                         if "events" in packet:
                             yield _within_int64(path, from_faery(packet["events"]), self._t0)
             elif fmt == "dat":
-                with dat.Decoder(path, size, "dat2") as decoder:
+                with dat.Decoder(name, size, "dat2") as decoder:
                     if decoder.event_type not in ("cd", "2d"):
                         raise FormatError(where(path, f"DAT event type {decoder.event_type!r}: not supported, evface "
                                                       "reads polarity events ('cd', type byte 0x0C, and 'Event2d', 0x00)"))
@@ -271,14 +272,14 @@ class EventsFileReader:
                             raise FormatError(where(path, "DAT polarity values above 1: corrupt file"))
                         yield self._fixed(_within_int64(path, packet.view(_FAERY_DTYPE), self._t0))
             elif fmt == "es":
-                with es.Decoder(path, 0) as decoder:
+                with es.Decoder(name, 0) as decoder:
                     if decoder.event_type != "dvs":
                         raise FormatError(where(path, f"ES event type {decoder.event_type!r} is not 'dvs'"))
                     for packet in decoder:
                         yield self._fixed(packet, flip_y=True)
                 _check_event_stream_end(path)
             elif fmt == "aedat4":
-                with aedat.Decoder(path) as decoder:
+                with aedat.Decoder(name) as decoder:
                     track_id = next((t.id for t in decoder.tracks() if t.data_type == "events"), None)
                     if track_id is None:
                         raise FormatError(where(path, "the AEDAT4 file has no event track"))

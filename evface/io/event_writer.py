@@ -29,7 +29,7 @@ from evface.io.clip_checks import check_clip_id
 from evface.io.clip_writer import ClipEventsWriter
 from evface.io.event_csv import _csv_header_size
 from evface.io.atomic_files import publish
-from evface.io.faery_bridge import _FAERY_READ, _FAERY_WRITE, _check_faery_name, _faery_errors, to_faery
+from evface.io.faery_bridge import _FAERY_READ, _FAERY_WRITE, _faery_errors, _faery_name, to_faery
 from evface.io.formats import EVT_VERSIONS, detect_format, output_format
 from evface.io.temporary_files import temporary_beside
 
@@ -136,7 +136,7 @@ class EventsFileWriter:
                                           os.fsencode(self.path.name.split(".")[0]).decode("utf-8", "replace"))
         _check_output(self.path, self.format, sensor, force)
         if self.format in _FAERY_WRITE or self.format in _FAERY_READ:  # EVT 3.0: written here, read by faery
-            _check_faery_name(self.path, self.format)
+            _faery_name(self.path, self.format)  # refused before any work
         try:
             with _faery_errors(self.path, writing=True):
                 self._made = _make_folders(self.path.parent)
@@ -161,6 +161,7 @@ class EventsFileWriter:
             return
         from faery.extension import aedat, csv, dat, es, evt
 
+        tmp = _faery_name(tmp, fmt)  # as faery opens it
         if fmt == "evt2":
             self._encoder = evt.Encoder(tmp, "evt2", True, self.sensor_size, True)  # t0 in the header
         elif fmt == "dat":

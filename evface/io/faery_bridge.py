@@ -24,14 +24,23 @@ _FAERY_READ = ("evt3", "evt2", "dat", "es", "aedat4")
 _FAERY_WRITE = ("evt2", "dat", "es", "csv", "aedat4")
 
 
-def _check_faery_name(path: Path, fmt: str) -> None:
-    """Refuse a name faery cannot open: it takes UTF-8 names only (one in another encoding would
-    be read as missing, and written under another name that an error leaves behind). Writers
-    check it for every format faery reads or writes, so that nothing is written that evface
-    cannot read back."""
+def _faery_name(path: Path, fmt: str) -> Path:
+    """``path`` as faery opens it: its bytes (:func:`os.fsencode`) decoded as UTF-8, as faery
+    encodes the name it is given. In the C locale (``LC_ALL=C``, no UTF-8 mode) Python decodes a
+    name as ASCII, keeping each other byte as a surrogate, which faery cannot encode: a valid
+    UTF-8 name such as ``café.raw`` was refused as not UTF-8. A name that is not UTF-8 is refused:
+    faery would read it as missing, and write it under another name that an error leaves behind.
+    Writers check it for every format faery reads or writes, so that nothing is written that
+    evface cannot read back.
+
+    Examples
+    --------
+    >>> str(_faery_name(Path(os.fsdecode(b"caf\\xc3\\xa9.raw")), "evt2"))
+    'café.raw'
+    """
     try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:
+        return Path(os.fsencode(path).decode("utf-8"))
+    except UnicodeDecodeError:
         shown = os.fsencode(path).decode("utf-8", "backslashreplace")
         raise FormatError(where(shown, f"the file name is not UTF-8 text, and faery, which evface uses for {fmt} "
                                       "files, takes UTF-8 names only: rename the file or its folder")) from None
