@@ -80,21 +80,24 @@ def main(argv: list[str] | None = None) -> int:
 
     Usage errors are reported by typer (usage line, one error line, exit 2); an
     :class:`~evface.errors.EvfaceError` or an operating-system error (a full disk, a missing
-    permission) prints one line naming the file and exits 2; anything else is a bug in evface:
-    one line and exit 1; Ctrl-C prints "interrupted" and exits 130, SIGTERM (``timeout``, ``docker
-    stop``, a batch scheduler ending the job) the same with exit 143, after the same clean-up.
-    ``evface --debug ...`` shows the traceback instead. Characters the terminal's encoding cannot
-    take (a file name that is not UTF-8) print as backslash escapes. What the library warns of
-    (:class:`~evface.errors.EvfaceWarning`) is one ``warning:`` line each.
+    permission; standard output full or closed: ``standard output: No space left on device``)
+    prints one line naming the file and exits 2; a broken pipe (``evface info F | head``) ends in
+    exit 1 without a word, as click ends it; anything else is a bug in evface: one line and exit 1;
+    Ctrl-C prints "interrupted" and exits 130, SIGTERM (``timeout``, ``docker stop``, a batch
+    scheduler ending the job) the same with exit 143, after the same clean-up. ``evface --debug
+    ...`` shows the traceback instead. Characters the terminal's encoding cannot take (a file name
+    that is not UTF-8, a 'µ' in the C locale) print as backslash escapes. What the library warns
+    of (:class:`~evface.errors.EvfaceWarning`) is one ``warning:`` line each.
     """
     _debug["on"] = False
-    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 prints as \udcff, never raises
-        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 prints as \udcff, never raises; in
+        # the C locale standard output is ASCII with surrogateescape, which raised on the 'µs' of info's table
+        if getattr(stream, "errors", None) in ("strict", "surrogateescape") and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     terminated = {"by": False}
     try:
-        with _sigterm_as_ctrl_c(terminated), terminal.warnings_shown(err_console):
-            app(args=argv, standalone_mode=True)
+        with _sigterm_as_ctrl_c(terminated), terminal.warnings_shown(err_console), terminal.stdout_named():
+            _run_app(argv)
     except SystemExit as exc:  # typer ends every standalone run this way, usage errors and Ctrl-C included
         if _interrupted(exc):
             err_console.print("interrupted")
@@ -104,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     except (EvfaceError, OSError) as exc:
         if _debug["on"]:
             raise
+        if isinstance(exc, BrokenPipeError) and exc.filename == terminal.STDOUT:
+            return 1  # the reader stopped reading (`| head`), found at the last flush: as click ends it
         err_console.print(terminal.labelled("error:", "bold red", _describe(exc)), soft_wrap=True)
         return 2
     except Exception as exc:
@@ -114,6 +119,18 @@ def main(argv: list[str] | None = None) -> int:
                           soft_wrap=True)
         return 1
     return 0
+
+
+def _run_app(argv: list[str] | None) -> None:
+    """Run the app (it always ends in ``SystemExit``), then, unless interrupted, flush standard
+    output: what it held back is written there, so that a failed write is an error, not a message
+    at exit that left exit code 0 or 120."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except SystemExit as exc:
+        if not _interrupted(exc):
+            sys.stdout.flush()
+        raise
 
 
 @contextmanager

@@ -524,12 +524,62 @@ def _small_file(path: Path) -> Path:
     return write_events_file(path, make_events([0, 5, 9], [1, 2, 3], [1, 1, 2], [1, -1, 1], (16, 16)), (16, 16))
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+@pytest.mark.parametrize("args", [("--version",), ("info", "{file}"), ("info", "--json", "{file}")])
+def test_a_full_standard_output_is_named(tmp_path, args, unbuffered):
+    """`evface info F > /dev/full` said "error: [Errno 28] No space left on device", naming no
+    file; with Python's buffered standard output (no PYTHONUNBUFFERED) the write failed at exit:
+    "Exception ignored in: <_io.TextIOWrapper name='<stdout>'...>", exit 120."""
+    file = _small_file(tmp_path / "a.raw")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "evface.cli", *(a.format(file=file) for a in args)],
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
+                                env={**env, "COLUMNS": "200", **({"PYTHONUNBUFFERED": "1"} if unbuffered else {})})
+    assert (result.returncode, result.stderr) == (2, "error: standard output: No space left on device\n")
+
+
+def test_a_closed_standard_output_is_an_error_where_something_is_written_there(tmp_path, capsys, monkeypatch):
+    """`evface info F >&-` (Python then has no sys.stdout) printed nothing and exited 0; a command
+    that writes nothing there (convert's line is on standard error) still succeeds."""
+    file = _small_file(tmp_path / "a.raw")
+    monkeypatch.setattr(sys, "stdout", None)
+    assert cli.main(["info", str(file)]) == 2
+    assert capsys.readouterr().err == "error: standard output: Bad file descriptor\n"
+    assert cli.main(["convert", str(file), str(tmp_path / "b.h5")]) == 0
+    assert (tmp_path / "b.h5").is_file() and sys.stdout is None
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_a_reader_that_stops_reading_ends_the_command_without_a_word(tmp_path, unbuffered):
+    """`evface info --json F | head -0` with Python's buffered standard output printed "Exception
+    ignored ... BrokenPipeError: [Errno 32] Broken pipe" and exited 120; it is exit 1, no output,
+    as click ends a broken pipe."""
+    file = _small_file(tmp_path / "a.raw")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    for args in (["info", "--json", str(file)], ["info", str(file)]):
+        child = subprocess.Popen([sys.executable, "-m", "evface.cli", *args], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, env={**env, **({"PYTHONUNBUFFERED": "1"} if unbuffered else {})})
+        child.stdout.close()  # before the child, still starting Python, writes a byte
+        assert (child.wait(timeout=120), child.stderr.read()) == (1, b"")
+        child.stderr.close()
+
+
 def _c_locale(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """``evface ARGS`` in the C locale as Python keeps it (no UTF-8 mode, no coercion): names and
     standard output ASCII, other bytes kept as surrogates."""
     return subprocess.run([sys.executable, "-m", "evface.cli", *args], capture_output=True, cwd=cwd, timeout=120,
                           env={**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0",
                                "COLUMNS": "200", "PYTHONPATH": str(Path(cli.__file__).parents[1])})
+
+
+def test_info_prints_in_the_c_locale(tmp_path):
+    """Standard output in the C locale is ASCII with surrogateescape, which raised on the 'µs' of
+    info's table: "internal error: UnicodeEncodeError ...", exit 1."""
+    _small_file(tmp_path / "a.raw")
+    result = _c_locale("info", "a.raw", cwd=tmp_path)
+    assert result.returncode == 0 and b"\\xb5s" in result.stdout, result.stderr
 
 
 def test_a_utf8_name_is_read_and_written_by_faery_in_the_c_locale(tmp_path):

@@ -3,21 +3,29 @@
 rich reads ``[word ...]`` in a printed string as markup and drops it, so an error naming
 ``take[v2].raw`` or saying ``not [x, y, w, h]`` lost those characters. The consoles made here
 print text as it is; only the fixed labels (``error:``, ``warning:``) are styled. Progress bars
-are drawn on a terminal only (:func:`progress`).
+are drawn on a terminal only (:func:`progress`). Inside :func:`stdout_named`, a failed write to
+standard output names it.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.progress import Progress, ProgressColumn
 from rich.text import Text
 
 from evface.errors import EvfaceWarning, printable
+
+
+STDOUT = "standard output"
+"""The name an error gives standard output."""
 
 
 def console(stderr: bool = True) -> Console:
@@ -30,6 +38,64 @@ def progress(*columns: str | ProgressColumn, transient: bool = True) -> Progress
     nothing, so an error stays the one line it is (a bar stopped there left an empty line)."""
     out = console()
     return Progress(*columns, console=out, transient=transient, disable=not out.is_terminal)
+
+
+class _NamedStdout:
+    """Standard output (``None`` where the process started with it closed) whose failed writes
+    raise an :class:`OSError` naming it (:data:`STDOUT`); everything else is the stream's."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    def write(self, text: str) -> int:
+        if self._stream is None:  # nothing to flush then: a command that writes nothing there succeeds
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF), STDOUT)
+        return self._named(lambda stream: stream.write(text))
+
+    def flush(self) -> None:
+        if self._stream is not None:
+            self._named(lambda stream: stream.flush())
+
+    def _named(self, call: Any) -> Any:
+        try:
+            return call(self._stream)
+        except OSError as exc:  # the same errno, so that a broken pipe is still one (EPIPE)
+            _discard_rest(self._stream)
+            raise OSError(exc.errno, exc.strerror, STDOUT) from exc
+
+
+def _discard_rest(stream: TextIO) -> None:
+    """Point ``stream``'s descriptor at :data:`os.devnull`, after a write to it failed: what it
+    still holds is lost anyway, and Python's flush at exit failed on it again (``Exception ignored
+    in: <_io.TextIOWrapper name='<stdout>'>`` after the error line, exit 120). A stream with no
+    descriptor (a test's) is left as it is."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+@contextmanager
+def stdout_named() -> Iterator[None]:
+    """Inside the block, a failed write to standard output (a full disk, a closed descriptor:
+    ``evface info F > /dev/full``, ``>&-``) raises an :class:`OSError` whose file name is
+    :data:`STDOUT` (was: ``[Errno 28] No space left on device`` naming no file, and with standard
+    output closed the output lost without a word and exit 0). A stream that replaced it meanwhile
+    (click's, after a broken pipe) is left in place.
+    """
+    stream = sys.stdout
+    sys.stdout = named = _NamedStdout(stream)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if sys.stdout is named:
+            sys.stdout = stream
 
 
 def warn(console: Console, text: str) -> None:
