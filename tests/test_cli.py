@@ -566,6 +566,25 @@ def test_a_reader_that_stops_reading_ends_the_command_without_a_word(tmp_path, u
         child.stderr.close()
 
 
+def test_result_lines_print_control_characters_escaped(tmp_path, capsys):
+    """The error and warning lines escaped a file name's line break or terminal escape, the
+    result lines did not: info's first line and convert's "wrote ... to NAME" were split or
+    drove the terminal."""
+    from evface.commands import terminal
+
+    file = _small_file(tmp_path / "a\nb\x1b[2J.raw")
+    assert cli.main(["info", str(file)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"{tmp_path}/a\\nb\\x1b[2J.raw"
+    out = tmp_path / "c\r.h5"
+    assert cli.main(["convert", str(file), str(out)]) == 0
+    assert capsys.readouterr().err == f"wrote 3 events to {tmp_path}/c\\r.h5 (clip)\n"
+    bar = terminal.progress()
+    task = bar.add_task("a\nb.raw -> c\x1b.h5")
+    assert bar.tasks[0].description == "a\\nb.raw -> c\\x1b.h5"
+    bar.update(task, description="d\re")
+    assert bar.tasks[0].description == "d\\re"
+
+
 def _c_locale(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """``evface ARGS`` in the C locale as Python keeps it (no UTF-8 mode, no coercion): names and
     standard output ASCII, other bytes kept as surrogates."""

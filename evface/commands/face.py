@@ -187,4 +187,4 @@ def register(app: typer.Typer) -> None:
         png = marked(buf.tobytes())  # a full disk: no partial file, an older sheet kept; a file made at OUT
         replacing_as_checked(out, lambda replace: atomic_write_bytes(out, png, replace),  # meanwhile as one there
                              _replaceable, sheet_there)  # before (was: replaced whatever it was)
-        print(f"wrote {out} ({len(idents)} face{'s' * (len(idents) != 1)} x {len(expressions)} columns)")
+        terminal.result(f"wrote {out} ({len(idents)} face{'s' * (len(idents) != 1)} x {len(expressions)} columns)")

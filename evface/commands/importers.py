@@ -168,7 +168,7 @@ def session(
         table.add_row(name, s["sync"]["method"], offset, confidence, reg["method"], quality)
     terminal.console(stderr=False).print(table)
     if report["skipped"]:
-        print(f"skipped {counted(len(report['skipped']), 'clip')} matching no class: "
+        terminal.result(f"skipped {counted(len(report['skipped']), 'clip')} matching no class: "
               + ", ".join(s["clip_id"] for s in report["skipped"]))
     _print_warnings(console, report["warnings"])
 
@@ -212,7 +212,7 @@ def corpus(
         task = bar.add_task("converting clips", total=1.0)
         report = import_corpus(root, table, out, options, progress=lambda stage, frac: bar.update(task, completed=frac))
     skipped = f", skipped {len(report['skipped'])} matching no class" if report["skipped"] else ""
-    print(f"{out}: {counted(len(report['clips']), 'clip')}{skipped}")
+    terminal.result(f"{out}: {counted(len(report['clips']), 'clip')}{skipped}")
     _print_warnings(terminal.console(), report["warnings"])
 
 

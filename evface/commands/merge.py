@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 
         with sole_writer(out, "OUT"):
             report = merge_datasets(out, datasets, overwrite=overwrite)
-        print(f"{out}: {counted(report['clips'], 'clip')} of {counted(len(report['subjects']), 'subject')}")
+        terminal.result(f"{out}: {counted(report['clips'], 'clip')} of {counted(len(report['subjects']), 'subject')}")
         console = terminal.console()
         for text in report["warnings"]:
             terminal.warn(console, text)

@@ -1,10 +1,12 @@
-"""What the commands print: text exactly as written.
+"""What the commands print: text exactly as written, control characters escaped.
 
 rich reads ``[word ...]`` in a printed string as markup and drops it, so an error naming
 ``take[v2].raw`` or saying ``not [x, y, w, h]`` lost those characters. The consoles made here
-print text as it is; only the fixed labels (``error:``, ``warning:``) are styled. Progress bars
-are drawn on a terminal only (:func:`progress`). Inside :func:`stdout_named`, a failed write to
-standard output names it.
+print text as it is, each control character escaped (:func:`~evface.errors.printable`: a file
+name holding a line break or a terminal's escape stays on its line and cannot drive the
+terminal); only the fixed labels (``error:``, ``warning:``) are styled. Progress bars are drawn on
+a terminal only (:func:`progress`). Inside :func:`stdout_named`, a failed write to standard output
+names it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from rich.console import Console
-from rich.progress import Progress, ProgressColumn
+from rich.progress import Progress, ProgressColumn, TaskID
 from rich.text import Text
 
 from evface.errors import EvfaceWarning, printable
@@ -28,16 +30,52 @@ STDOUT = "standard output"
 """The name an error gives standard output."""
 
 
+class _PlainConsole(Console):
+    """A rich console that prints each string (a table's cells too) with its control characters escaped."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(printable(text), **options)
+
+
+class _PlainProgress(Progress):
+    """A rich progress bar whose task descriptions have their control characters escaped."""
+
+    def add_task(self, description: str, *args: Any, **fields: Any) -> TaskID:
+        return super().add_task(printable(description), *args, **fields)
+
+    def update(self, task_id: TaskID, *, description: str | None = None, **fields: Any) -> None:
+        super().update(task_id, description=None if description is None else printable(description), **fields)
+
+
 def console(stderr: bool = True) -> Console:
-    """A console (standard error by default) that prints strings as given: no markup, no highlighting."""
-    return Console(stderr=stderr, markup=False, highlight=False)
+    """A console (standard error by default) that prints strings as given: no markup, no
+    highlighting, control characters escaped (was: a file name's line break split a result line).
+
+    Examples
+    --------
+    >>> console(stderr=False).print("wrote 2 events to a\\nb\\x1b[2J.raw", soft_wrap=True)
+    wrote 2 events to a\\nb\\x1b[2J.raw
+    """
+    return _PlainConsole(stderr=stderr, markup=False, highlight=False)
 
 
 def progress(*columns: str | ProgressColumn, transient: bool = True) -> Progress:
     """A progress bar on standard error, drawn only on a terminal: in a log or a pipe it prints
-    nothing, so an error stays the one line it is (a bar stopped there left an empty line)."""
+    nothing, so an error stays the one line it is (a bar stopped there left an empty line). Its
+    descriptions have their control characters escaped, as :func:`console` prints them."""
     out = console()
-    return Progress(*columns, console=out, transient=transient, disable=not out.is_terminal)
+    return _PlainProgress(*columns, console=out, transient=transient, disable=not out.is_terminal)
+
+
+def result(text: str) -> None:
+    """Print ``text``, a command's result, on standard output, its control characters escaped.
+
+    Examples
+    --------
+    >>> result("wrote a\\nb.h5 (2 faces)")
+    wrote a\\nb.h5 (2 faces)
+    """
+    print(printable(text))
 
 
 class _NamedStdout:
