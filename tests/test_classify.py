@@ -662,6 +662,31 @@ def test_compare_of_other_clips_says_how_to_pair_them(tmp_path):
         compare_runs(tmp_path / "session", tmp_path / "elsewhere")
 
 
+def test_compare_of_runs_that_held_out_other_subjects_of_their_dataset_says_how_to_pair_them(tmp_path):
+    """A split run against a --loso run (or its evaluation) of one dataset: an evaluation on that
+    dataset scores each run's held-out clips again, so the refusal says to hold out the same subjects
+    (was: "score the --loso run on the dataset of the split run", which gave the same clips back)."""
+    from evface.tasks.class_compare import compare_runs
+
+    clips = [(f"c{i}", f"s{i % 4}", "office", f"L{i % 2}") for i in range(12)]
+    _write_predictions(tmp_path / "split", [(*c, c[3]) for c in clips if c[1] == "s3"])
+    _write_predictions(tmp_path / "loso", [(*c, "L0") for c in clips])
+    _write_predictions(tmp_path / "eval", [(*c, "L0") for c in clips])
+    for name, recorded in (("split", {}), ("loso", {}), ("eval", {"run": str(tmp_path / "loso")})):
+        (tmp_path / name / "metrics.json").write_text(json.dumps({"data": "data/d", **recorded}))
+    for name in ("split", "loso"):
+        (tmp_path / name / "config.json").write_text("{}")
+    advice = ("each tested the clips of data/d of the subjects its own training held out, which evface eval on data/d "
+              "scores again: to pair them, train both holding out the same subjects (the same --seed and "
+              "--test-fraction, --folds or --loso)")
+    for a, b in (("split", "loso"), ("loso", "split"), ("split", "eval")):
+        with pytest.raises(DatasetError, match=re.escape(advice)):
+            compare_runs(tmp_path / a, tmp_path / b)
+    (tmp_path / "loso" / "metrics.json").write_text(json.dumps({"data": "data/merged"}))  # the eval's run: trained elsewhere
+    with pytest.raises(DatasetError, match=re.escape(f"(evface eval {tmp_path / 'loso'} --data data/d --out DIR)")):
+        compare_runs(tmp_path / "split", tmp_path / "eval")
+
+
 def test_compare_pairs_the_clips_and_refuses_other_clips(tmp_path, capsys):
     from evface.cli import main
     from evface.tasks.class_compare import compare_runs

@@ -169,7 +169,8 @@ def _check_same_samples(a: dict[tuple[str, int], dict[str, str]], b: dict[tuple[
         clip, t = (only_a or only_b)[0]
         clips_a, clips_b = {c for c, _ in a}, {c for c, _ in b}
         how = ("compare runs scored on the same clips: " + pairing_hint(
-            path_a.parent, path_b.parent, bool(clips_a - clips_b), bool(clips_b - clips_a)) if clips_a != clips_b
+            path_a.parent, path_b.parent, bool(clips_a - clips_b), bool(clips_b - clips_a),
+            "--seed and --test-fraction, or --folds") if clips_a != clips_b
             else "compare runs of one protocol and sample step")
         raise DatasetError(where(path_b, f"its samples differ from those of {path_a} ({len(only_a)} only there, "
                                          f"{len(only_b)} only here, e.g. clip {clip} at {t} µs); {how}"))

@@ -113,11 +113,16 @@ def scored_elsewhere(data: str | Path, trained: str | Path, protocol: str, n_see
     return said + (f"; its {left}" if left_out else "")
 
 
-def pairing_hint(run_a: str | Path, run_b: str | Path, a_only: bool, b_only: bool) -> str:
+def pairing_hint(run_a: str | Path, run_b: str | Path, a_only: bool, b_only: bool,
+                 split: str = "--seed and --test-fraction, --folds or --loso") -> str:
     """How to pair two runs or evaluations that scored other clips (``a_only`` / ``b_only``: whether A
     / B holds clips the other lacks): score the one holding more clips on the other's dataset with
     ``evface eval`` and compare the evaluation, naming the run folder and the dataset that their
     ``metrics.json`` record (``DATA`` where none is recorded).
+
+    Where both scored the dataset each was trained on (:func:`_own_split`), an evaluation on it scores
+    the same held-out clips again, so the advice is to hold out the same subjects (the options
+    ``split`` of the task's training) or to score both on a dataset neither was trained on.
 
     Examples
     --------
@@ -126,12 +131,41 @@ def pairing_hint(run_a: str | Path, run_b: str | Path, a_only: bool, b_only: boo
     >>> pairing_hint("runs/x", "runs/y", True, True)[:63]
     'to pair them, score both on one dataset (evface eval RUN --data'
     """
+    data = _own_split(run_a, run_b)
+    if data is not None:
+        return (f"each tested the clips of {data} of the subjects its own training held out, which evface eval on "
+                f"{data} scores again: to pair them, train both holding out the same subjects (the same {split}), or "
+                "score both on a dataset neither was trained on (evface eval RUN --data DATA --out DIR) and compare "
+                "the two DIRs")
     if a_only and b_only:
         return "to pair them, score both on one dataset (evface eval RUN --data DATA --out DIR) and compare the two DIRs"
     narrow, wide = (run_a, run_b) if b_only else (run_b, run_a)
     run, data = _recorded(wide, "run") or wide, _recorded(narrow, "data") or "DATA"
     return (f"to pair them on the clips of {narrow}, score {wide} on the dataset of {narrow} (evface eval {run} --data {data} "
             f"--out DIR) and compare {narrow} with DIR")
+
+
+def _own_split(run_a: str | Path, run_b: str | Path) -> str | None:
+    """The dataset both runs (or evaluations) scored where it is also the one each run was trained on
+    (their ``metrics.json`` record it; for an evaluation, its run's): then each scored the clips its
+    training held out, which another evaluation on it scores again. ``None`` otherwise.
+
+    Examples
+    --------
+    >>> for name, data in (("a", "data/d"), ("b", "data/./d"), ("c", "data/e")):
+    ...     _ = Path(name).mkdir()
+    ...     _ = Path(name, "config.json").write_text("{}")  # a training run: it scored the data it records
+    ...     _ = Path(name, "metrics.json").write_text(f'{{"data": "{data}"}}')
+    >>> _own_split("a", "b"), _own_split("a", "c")
+    ('data/d', None)
+    """
+    recorded = []
+    for folder in (run_a, run_b):
+        run = trained_run(folder)
+        recorded += [_recorded(folder, "data"), _recorded(run, "data") if run is not None else None]
+    if None in recorded or len({Path(d).resolve() for d in recorded}) > 1:
+        return None
+    return recorded[0]
 
 
 def trained_run(folder: str | Path) -> Path | None:
