@@ -407,6 +407,8 @@ INSIDE = ("inside the dataset folder {data} (it holds dataset.json), where what 
     (("report", "{data}", "--out", "{data}/report.html"), "{data}/report.html: " + INSIDE.replace("a folder", "a file")),
     (("compare", "{run}", "{data}", "--out", "{data}/clips/c.json"),
      "{data}/clips/c.json: " + INSIDE.replace("a folder", "a file")),
+    (("export-nir", "{run}", "{data}/clips/net.nir"),
+     "{data}/clips/net.nir: " + INSIDE.replace("a folder", "a file").replace("--out", "OUT")),
     (("synth", "{data}/clips/more", "--preset", "tiny"), "{data}/clips/more: " + INSIDE.replace("--out", "OUT")),
     (("synth-merge", "{data}/merged", "{run}"), "{data}/merged: " + INSIDE.replace("--out", "OUT")),
 ])

@@ -137,7 +137,7 @@ def register(app: typer.Typer) -> None:
         """Export a trained spiking classifier to NIR (Neuromorphic Intermediate Representation)."""
         from evface.tasks.export import export_run  # lazy: torch loads for this command only, not at CLI start-up
 
-        output_file(out, "OUT", replaces=(".nir",))
+        outside_datasets(output_file(out, "OUT", replaces=(".nir",)), "OUT", kind="file")  # was: written among a dataset's clips
         if out.suffix.lower() != ".nir":  # was: the NIR graph written under any name (graph.txt, best.pt.bak)
             raise ParameterError(f"OUT: {out} would hold a NIR graph (HDF5); give it a .nir name")
         not_replacing(out, "OUT", force)
