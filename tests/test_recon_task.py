@@ -524,7 +524,7 @@ def test_cli_reconstruct_and_eval(fake, tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "ev3").exists()
 
 
-def test_eval_frames_hold_what_was_scored(fake, tmp_path, capsys):
+def test_eval_frames_hold_what_was_scored(fake, tmp_path, capsys, monkeypatch):
     import csv
 
     import h5py
@@ -551,6 +551,18 @@ def test_eval_frames_hold_what_was_scored(fake, tmp_path, capsys):
     assert main(["eval", str(run), "--data", str(fake), "--out", str(ev)]) == 0
     assert not (ev / "frames.h5").exists()  # they would no longer match the new scores.csv
     capsys.readouterr()
+    # an evaluation interrupted while it writes its frames leaves no frames (was: the earlier evaluation's, beside
+    # its own new scores.csv)
+    assert main(["eval", str(run), "--data", str(fake), "--out", str(ev), "--frames"]) == 0
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(reconstruct.recon_eval, "write_frames", killed)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate_run(run, fake, ev, frames=True)
+    assert not (ev / "frames.h5").exists()
+    monkeypatch.undo()
     # a classification run has no frames: one line, exit 2, nothing written
     config = json.loads((run / "config.json").read_text())
     shutil.copytree(run, tmp_path / "classify-like")

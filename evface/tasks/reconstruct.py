@@ -465,6 +465,9 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     if train_json.exists():
         t = run_folder.read_json(train_json)
         metrics["train_seconds"] = t.get("cvae_seconds", 0.0) + t.get("e2vid_seconds", 0.0)
+    # an earlier evaluation's frames would no longer match scores.csv: gone before anything new is written (was:
+    # replaced last, so an evaluation interrupted while writing its frames left the earlier ones beside the new scores)
+    (out / recon_eval.FRAMES_H5).unlink(missing_ok=True)
     run_folder.write_metrics(out, metrics)
     recon_eval.write_scores(out / recon_eval.SCORES_CSV, scores, s, spec)
     if len(seeds) > 1:
@@ -475,8 +478,6 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     if frames:
         recon_eval.write_frames(out / recon_eval.FRAMES_H5, preds, s, None if len(seeds) == 1 else (
             f"the trainings of seed {seeds[0]}; scores.csv holds the mean over seeds {', '.join(map(str, seeds))}"))
-    else:  # an earlier evaluation's frames would no longer match scores.csv
-        (out / recon_eval.FRAMES_H5).unlink(missing_ok=True)
     recon_eval.write_horizon_figure(out / recon_eval.HORIZON_PNG, metrics, f"{spec.sensor}, {spec.protocol}")
     return metrics
 
