@@ -472,6 +472,23 @@ def test_unsorted_events_in_a_file_are_numbered_as_the_writers_number_them(
         read_events_file(path)
 
 
+@pytest.mark.parametrize("window", [(None, None), (300, None), (300, 800)])
+def test_unsorted_events_in_a_clip_window_are_numbered_in_the_file(tmp_path: Path, window: tuple) -> None:
+    """A clip's window is read through its t_index, not decoded from the file's start; was: the
+    event out of order numbered from the window's start (t[21] for the file's t[51])."""
+    n = 100
+    path = write_events_file(tmp_path / "a.h5", make_events(np.arange(n) * 10, np.arange(n) % 8, [0] * n, [1] * n),
+                             (8, 4))
+    with h5py.File(path, "r+") as f:
+        f["events/events/t"][50:52] = [510, 500]
+    says = rf"^{re.escape(str(path))}: timestamps not sorted: t\[51\]=500 < t\[50\]=510 "
+    t_start_us, t_end_us = window
+    with pytest.raises(EventsError, match=says):
+        read_events_file(path, t_start_us=t_start_us, t_end_us=t_end_us)
+    with pytest.raises(EventsError, match=says):
+        list(iter_events_file(path, chunk_events=7, t_start_us=t_start_us, t_end_us=t_end_us))
+
+
 @pytest.mark.parametrize("name", ["a.csv", "a.h5"])
 def test_sort_reads_an_unsorted_file_in_time_order(tmp_path: Path, stream: np.ndarray, name: str) -> None:
     """A CSV and a clip file with two events out of order: an error naming `convert --sort`

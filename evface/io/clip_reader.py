@@ -1,6 +1,7 @@
 """Reading a clip file: whole (:func:`read_clip`), its attributes and sensors only
 (:func:`read_clip_meta`), one sensor's events in a time window (:func:`read_events`, or in chunks
-:func:`iter_clip_events`, through the ``t_index``), and summaries that load no event or image
+:func:`iter_clip_events`, through the ``t_index``; :func:`first_event_index`, where a window
+begins), and summaries that load no event or image
 (:func:`event_counts`, :func:`indexed_event_times`, :func:`frames_and_truth_info`).
 
 Files of every schema version up to :data:`~evface.io.clip_schema.SCHEMA_VERSION` read; whatever
@@ -207,6 +208,29 @@ def _clip_chunks(path: Path, sensor: str, t_start_us: int | None, t_end_us: int 
             lo, hi = _span(g, t_start_us, t_end_us)
             for start in range(lo, hi, chunk_events):
                 yield _on_sensor(path, sensor, g, start, _read_rows(g, start, min(hi, start + chunk_events)))
+        except (OSError, KeyError, ValueError) as exc:
+            raise _corrupt_events(path, sensor, exc) from exc
+
+
+def first_event_index(path: str | Path, sensor: str, t_us: int | None) -> int:
+    """Index in the file of ``sensor``'s first event with ``t >= t_us`` (0 for ``None``): where a
+    time window's events begin, by which an event in it is numbered as in the whole file.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> from evface.io.clip_writer import write_clip
+    >>> ev = make_events([0, 1000, 2000, 3000], [0, 1, 2, 3], [0, 0, 1, 1], [1, 1, -1, 1])
+    >>> clip = Clip("c0", "s0", "AU4", [4], "dim", 0, 2000, 4000, 4000,
+    ...             events={"lr": ev}, sensors={"lr": SensorInfo("lr", 4, 4)})
+    >>> first_event_index(write_clip("c0.h5", clip), "lr", 1500)
+    2
+    """
+    path = as_path("path", path)
+    with _open(path) as f:
+        g = _event_group(path, f, sensor)
+        try:
+            return _span(g, t_us, None)[0]
         except (OSError, KeyError, ValueError) as exc:
             raise _corrupt_events(path, sensor, exc) from exc
 

@@ -34,7 +34,8 @@ from evface.errors import EventsError, FormatError, counted, where
 from evface.events.core import EVENT_DTYPE, SensorSize, time_window
 from evface.io import evt as io_evt
 from evface.io.aedat4 import check_aedat4
-from evface.io.clip_reader import clip_errors, event_counts, iter_clip_events, read_clip_meta, read_events
+from evface.io.clip_reader import (clip_errors, event_counts, first_event_index, iter_clip_events, read_clip_meta,
+                                   read_events)
 from evface.io.event_checks import (
     _agreeing,
     _check_dat_event_bytes,
@@ -361,7 +362,7 @@ class EventsFileReader:
             return
         width, height = self.sensor_size
         last_t = None
-        count = 0
+        count = self._window_first_index()
         for chunk in chunks:
             if not chunk.size:
                 continue
@@ -374,6 +375,15 @@ class EventsFileReader:
             last_t = t[-1]
             count += chunk.size
             yield chunk
+
+    def _window_first_index(self) -> int:
+        """The index in the file of the first event :meth:`_decoded` yields: a clip's window is
+        read from its ``t_index`` (the other formats are windowed after the checks), and an event
+        out of order in it is numbered in the file (was: from the window's start)."""
+        if self.format != "clip" or self.t_start_us is None:
+            return 0
+        return first_event_index(self.path, self.sensor, self.t_start_us)
+
 
 
 def iter_events_file(
