@@ -489,6 +489,23 @@ def test_unsorted_events_in_a_clip_window_are_numbered_in_the_file(tmp_path: Pat
         list(iter_events_file(path, chunk_events=7, t_start_us=t_start_us, t_end_us=t_end_us))
 
 
+@pytest.mark.parametrize("window", [(None, None), (300, None)])
+def test_a_polarity_other_than_one_in_a_clip_names_the_first_such_event(tmp_path: Path, window: tuple) -> None:
+    """Was "2 polarity values other than -1 or +1: corrupt file", no event named; now the first,
+    by its index in the file, time and value, as one off the sensor or out of order is named."""
+    n = 100
+    path = write_events_file(tmp_path / "a.h5", make_events(np.arange(n) * 10, np.arange(n) % 8, [0] * n, [1] * n),
+                             (8, 4))
+    with h5py.File(path, "r+") as f:
+        f["events/events/p"][60], f["events/events/p"][70] = 0, 5
+    says = rf"^{re.escape(str(path))}: event 60 at t=600 µs has polarity 0, expected -1 or \+1: corrupt file$"
+    t_start_us, t_end_us = window
+    with pytest.raises(EventsError, match=says):
+        read_events_file(path, t_start_us=t_start_us, t_end_us=t_end_us)
+    with pytest.raises(EventsError, match=says):
+        list(iter_events_file(path, chunk_events=7, t_start_us=t_start_us, t_end_us=t_end_us))
+
+
 @pytest.mark.parametrize("name", ["a.csv", "a.h5"])
 def test_sort_reads_an_unsorted_file_in_time_order(tmp_path: Path, stream: np.ndarray, name: str) -> None:
     """A CSV and a clip file with two events out of order: an error naming `convert --sort`

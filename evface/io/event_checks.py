@@ -1,7 +1,7 @@
 """The checks of an events file as :class:`~evface.io.event_reader.EventsFileReader` opens and
 decodes it: the sensor size it states against the one given, its header's time origin, a DAT
-file's event bytes, an Event Stream's last event, and the order, time and coordinates of its
-decoded events, each problem one error naming the file.
+file's event bytes, an Event Stream's last event, and the order, time, coordinates and polarity of
+its decoded events, each problem one error naming the file.
 """
 
 from __future__ import annotations
@@ -131,3 +131,13 @@ def _raise_if_bad(path: Path, events: np.ndarray, bad: int, start: int, t0: int,
             check_stream(events, size, first=first)
         except EventsError as exc:
             raise EventsError(where(path, str(exc))) from None
+
+
+def _refuse_bad_polarity(path: Path, events: np.ndarray, first: int) -> None:
+    """Refuse ``events`` (``events[0]`` the file's event ``first``) naming the first whose polarity
+    is not -1 or +1 by its index in the file, its time and its value, as one off the sensor is
+    named (was: "2 polarity values other than -1 or +1: corrupt file", no event named)."""
+    p = events["p"]
+    i = int(np.flatnonzero((p != 1) & (p != -1))[0])
+    raise EventsError(where(path, f"event {first + i} at t={int(events['t'][i])} µs has polarity {int(p[i])}, "
+                                  "expected -1 or +1: corrupt file"))

@@ -42,6 +42,7 @@ from evface.io.event_checks import (
     _check_event_stream_end,
     _header_t0,
     _raise_if_bad,
+    _refuse_bad_polarity,
     _refuse_joined,
     _within_int64,
 )
@@ -371,7 +372,7 @@ class EventsFileReader:
             bad, t0, xmax, ymax, bad_p = io_evt.scan_events(t, chunk["x"], chunk["y"], chunk["p"], start)
             _raise_if_bad(self.path, chunk, -1 if self.sort else bad, start, t0, xmax, ymax, (width, height), count)
             if bad_p:
-                raise EventsError(where(self.path, f"{bad_p} polarity values other than -1 or +1: corrupt file"))
+                _refuse_bad_polarity(self.path, chunk, count)
             last_t = t[-1]
             count += chunk.size
             yield chunk
