@@ -553,6 +553,24 @@ def test_a_prophesee_file_cut_inside_its_header_says_so(tmp_path: Path, valid_fi
 
 
 @pytest.mark.parametrize("fmt", ["evt3", "evt2", "evt2.1", "dat"])
+def test_info_of_a_prophesee_file_of_a_header_only_says_so(tmp_path: Path, valid_files: dict[str, bytes],
+                                                           capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    """A file cut right after its header, or a recording of no events, reads as 0 events (exit 0);
+    was: "events 0" in the table, as if counted, with nothing to tell a cut download from it."""
+    whole = tmp_path / f"whole.{_suffix(fmt)}"
+    whole.write_bytes(valid_files[fmt])
+    cut = tmp_path / f"cut.{_suffix(fmt)}"
+    cut.write_bytes(valid_files[fmt][:read_prophesee_header(whole)[1]])
+    empty = write_events_file(tmp_path / f"empty.{_suffix(fmt)}", _events(0), SIZE,
+                              version=None if fmt == "dat" else fmt)
+    for path in (cut, empty):
+        assert main(["info", str(path)]) == 0
+        assert re.search(r"events\s*│ 0: the file holds a header and no events", capsys.readouterr().out)
+    assert main(["info", str(whole)]) == 0
+    assert re.search(r"events\s*│ 300\s*│", capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("fmt", ["evt3", "evt2", "evt2.1", "dat"])
 @pytest.mark.parametrize("length", [4095, 4096, 4097, 9000])
 def test_a_header_line_over_4096_bytes_is_read_as_a_header_line(tmp_path: Path, valid_files: dict[str, bytes],
                                                                  fmt: str, length: int) -> None:

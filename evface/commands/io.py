@@ -60,7 +60,7 @@ def _info_table(info: dict) -> Table:
         table.add_row("sensor", info["sensor"])
     if "sensor_size" in info:
         table.add_row("sensor size", "{}x{}".format(*info["sensor_size"]))
-        table.add_row("events", f"{info['events']:,}")
+        table.add_row("events", f"{info['events']:,}" if info["events"] or "clip" in info else "0: the file holds a header and no events")
         table.add_row("duration", f"{info['duration_us'] / 1e6:.6f} s ({info['duration_us']:,} µs)")
         if info["t_first_us"] is not None:
             table.add_row("time range", f"{info['t_first_us']:,} .. {info['t_last_us']:,} µs")
