@@ -99,7 +99,7 @@ def test_a_large_photo_is_blurred_only_where_the_texture_samples_it(monkeypatch)
     blurred = []
     blur = cv2.GaussianBlur
     monkeypatch.setattr(photo_texture.cv2, "GaussianBlur", lambda img, *a: blurred.append(img.shape) or blur(img, *a))
-    texture = photo_texture._photo_texture(identity, size, margin, fw, centre)
+    texture = photo_texture.photo_texture(identity, size, margin, fw, centre)
     monkeypatch.undo()
     assert blurred and blurred[0][0] * blurred[0][1] < photo.shape[0] * photo.shape[1] / 2
     # the texture of the whole photo blurred, as before

@@ -8,7 +8,7 @@ import numpy as np
 from evface.face.identity import Identity
 
 
-def _photo_texture(identity: Identity, size_wh, margin, fw, centre_px) -> np.ndarray:
+def photo_texture(identity: Identity, size_wh, margin, fw, centre_px) -> np.ndarray:
     """The photo resampled onto the texture grid (linear reflectance; alpha 1)."""
     A = np.asarray(identity.photo_from_face, float)  # (u, v, 1) -> photo px
     cx, cy = centre_px

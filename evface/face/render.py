@@ -23,10 +23,10 @@ from evface.errors import ParameterError
 from evface.face import au_eyes, au_motion, au_shading
 from evface.face import aus as au_model
 from evface.face.canvas import MARGIN_FW, canvas_geometry, check_memory, face_box
-from evface.face.field_support import _bbox, _on_support, _union
+from evface.face.field_support import bbox, on_support, union
 from evface.face.head_pose import FacePose, head_depth, rotation_flow
 from evface.face.identity import Identity
-from evface.face.photo_texture import _photo_texture
+from evface.face.photo_texture import photo_texture
 from evface.face.procedural import draw_procedural
 
 TEETH_RGB = np.array([0.62, 0.58, 0.5], np.float32)
@@ -90,7 +90,7 @@ class FaceRenderer:
         if identity.kind == "procedural":
             tex, bg, overlay = draw_procedural(identity, tu, tv, 1.0 / fw)
         elif identity.kind == "photo":
-            tex, bg = _photo_texture(identity, (w + 2 * m, h + 2 * m), m, fw, self.centre_px), 0.0
+            tex, bg = photo_texture(identity, (w + 2 * m, h + 2 * m), m, fw, self.centre_px), 0.0
         else:
             raise ParameterError(f"identity.kind: expected 'procedural' or 'photo', got {identity.kind!r}")
         # The backdrop is baked into the texture: a pose moves the view of head and backdrop
@@ -155,7 +155,7 @@ class FaceRenderer:
             u0, u1 = e[:, 0].min() - 0.01, e[:, 0].max() + 0.01
             v0 = e[:, 1].min() - au_eyes.UPPER_LID_ZONE_FW - 0.01
             v1 = e[:, 1].max() + au_eyes.LOWER_LID_ZONE_FW + 0.01
-            box = _bbox((cu >= u0) & (cu <= u1) & (cv >= v0) & (cv <= v1))
+            box = bbox((cu >= u0) & (cu <= u1) & (cv >= v0) & (cv <= v1))
             if box is not None:
                 pts = np.stack([cu[box].ravel(), cv[box].ravel()], axis=1).astype(np.float64)
                 geom = {s: au_eyes.eye_geometry(lm, s, pts[:, 0]) for s in ("l", "r")}
@@ -169,7 +169,7 @@ class FaceRenderer:
         self._basis[key] = None
         for part in range(3):
             fn = lambda pts, part=part: au_motion.au_components(au, pts, lm, side)[part] * fw  # noqa: E731
-            found = _on_support(fn, self._cu, self._cv, 0.01)
+            found = on_support(fn, self._cu, self._cv, 0.01)
             if found is None:
                 continue
             if part == 0:
@@ -180,7 +180,7 @@ class FaceRenderer:
     def _add_shading(self, key: int | str) -> None:
         au, side = au_model.parse_au(key)
         fn = lambda pts: au_shading.au_shading(au, pts, self.identity.landmarks, side)  # noqa: E731
-        self._shading[key] = _on_support(fn, self._tu, self._tv, 2e-3) if au in au_shading.SHADED_AUS else None
+        self._shading[key] = on_support(fn, self._tu, self._tv, 2e-3) if au in au_shading.SHADED_AUS else None
 
     def _prepare(self, aus: dict[int | str, float]) -> None:
         """Build the bases of one-sided AU keys on their first use (bilateral ones exist)."""
@@ -273,7 +273,7 @@ class FaceRenderer:
         if self._D_box is not None:
             D[self._D_box] = 0.0
         boxes = self._displacement_into(D, aus)
-        self._D_box = _union(boxes)
+        self._D_box = union(boxes)
         A = None
         if pose.is_identity():
             if not aus:

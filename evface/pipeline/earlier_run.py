@@ -49,7 +49,7 @@ def check_same_dataset(out: Path, data: Path, given: bool) -> None:
                                   f"{this}: {advice} to add to that run, or give --out a new folder"))
 
 
-def _options_made_with(data_dir: Path, config: dict[str, Any]) -> tuple[list[str], list[str]]:
+def options_made_with(data_dir: Path, config: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The ``evface run`` options (``--preset``, ``--seed``, ``--noise``, ``--highspeed``) on which
     the synthetic dataset in ``data_dir`` differs from the one the synth stage ``config`` builds: as
     that dataset was made, and as this run gives them."""
@@ -66,7 +66,7 @@ def _options_made_with(data_dir: Path, config: dict[str, Any]) -> tuple[list[str
     return [option(i, made[i]) for i in differ], [option(i, wanted[i]) for i in differ]
 
 
-def _finished(done: Path) -> tuple[float, int] | None:
+def stage_finished(done: Path) -> tuple[float, int] | None:
     """The seconds and the seeds of the finished stage whose ``stage.json`` is ``done`` (``None`` when it has none)."""
     if not done.exists():
         return None
@@ -75,7 +75,7 @@ def _finished(done: Path) -> tuple[float, int] | None:
         return float(record["seconds"]), int(record["config"].get("seeds", 1))
 
 
-def _seeds_started(stage_dir: Path) -> int:
+def seeds_started(stage_dir: Path) -> int:
     """The seeds of the training run in ``stage_dir`` (its ``config.json``; 0 when it has none)."""
     config = stage_dir / run_folder.CONFIG
     if not config.exists():
@@ -84,11 +84,11 @@ def _seeds_started(stage_dir: Path) -> int:
         return int(run_folder.read_json(config).get("seeds", 1))
 
 
-def _forget_gone_dataset(stage: Stage, done: Path, log: Callable[[str], None]) -> None:
+def forget_gone_dataset(stage: Stage, done: Path, log: Callable[[str], None]) -> None:
     """Remove ``done``, the ``stage.json`` of the finished dataset stage ``stage``, when its dataset
     folder no longer holds the dataset (moved or deleted: no ``manifest.csv``, which is written
     last), saying so: the stage runs again and builds the same clips (the same bytes for the same
-    options; checked by :func:`_check_trained_on`), which the training stages read. Until a build
+    options; checked by :func:`check_trained_on`), which the training stages read. Until a build
     is finished and checked, the stage stays unfinished and the next run builds (or finishes) it."""
     data = Path(stage.config["out"])
     if done.exists() and not (data / "manifest.csv").is_file():
@@ -97,7 +97,7 @@ def _forget_gone_dataset(stage: Stage, done: Path, log: Callable[[str], None]) -
         done.unlink()
 
 
-def _check_trained_on(data: Path, out: Path, stages: list[Stage]) -> None:
+def check_trained_on(data: Path, out: Path, stages: list[Stage]) -> None:
     """Refuse the dataset ``data`` just built when a training stage of ``out`` recorded other clip files
     (its ``data-clips.json``; :func:`run_clips.other_data`): a run's dataset moved or deleted and
     built again by another evface version, whose stages would train and be scored on other clips.

@@ -13,11 +13,11 @@ from evface.datasets.synth_film import local_executor
 from evface.errors import DatasetError, ParameterError, counted, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers
 from evface.io.atomic_files import atomic_write_text
-from evface.pipeline.earlier_run import (_check_trained_on, _finished, _forget_gone_dataset, _options_made_with,
-                                         _seeds_started, check_same_dataset)
+from evface.pipeline.earlier_run import (check_same_dataset, check_trained_on, forget_gone_dataset, options_made_with,
+                                         seeds_started, stage_finished)
 from evface.pipeline.given_data import check_subjects, stages_the_data_allows
-from evface.pipeline.stage_plan import PRESETS, Stage, _anywhere, _selected, plan
-from evface.pipeline.stage_steps import POOL, START, _timed, run_step
+from evface.pipeline.stage_plan import PRESETS, Stage, anywhere, plan, selected_stages
+from evface.pipeline.stage_steps import POOL, START, run_step, timed
 from evface.ray_cluster import RayCluster
 from evface.ray_connect import ray_session
 from evface.report.html import build_report
@@ -89,13 +89,13 @@ def run_pipeline(
     if data_dir is not None:
         check_subjects(data, preset, stages)
         stages, left_out = stages_the_data_allows(data, stages, highspeed, log)
-    planned, stages = stages, _selected(stages, only, preset)
+    planned, stages = stages, selected_stages(stages, only, preset)
     selected = {stage.name for stage in stages}
     for stage in stages:  # OUT/data of an earlier run with other options is refused before anything is made
         if stage.task == "synth":
             c = stage.config
             differs = other_dataset(c["out"], c["preset"], c["seed"], c.get("noise"), c.get("rgb_hd_cameras"))
-            earlier, this = _options_made_with(Path(c["out"]), c) if differs else ([], [])
+            earlier, this = options_made_with(Path(c["out"]), c) if differs else ([], [])
             if earlier:
                 raise DatasetError(where(Path(c["out"]), f"holds the dataset of an earlier run made with "
                                                          f"{', '.join(earlier)}, not {', '.join(this)}; give --out a "
@@ -104,7 +104,7 @@ def run_pipeline(
                 raise DatasetError(where(Path(c["out"]), f"holds the dataset of an earlier run with other "
                                                          f"{', '.join(differs)}; give --out a new folder"))
     for stage in planned:  # an unfinished stage started with more seeds: never shrunk
-        started, finished = _seeds_started(out / stage.dirname), _finished(out / stage.dirname / STAGE_DONE)
+        started, finished = seeds_started(out / stage.dirname), stage_finished(out / stage.dirname / STAGE_DONE)
         if started > max(stage.seeds, finished[1] if finished else 0):
             raise ParameterError(where(out / stage.dirname, f"holds stage {stage.name} started with --seeds {started} "
                                        f"and not finished: give --seeds {started} to finish it, or a new --out folder"))
@@ -119,8 +119,8 @@ def run_pipeline(
                 if (out / legacy).is_dir() and not (out / stage.dirname).exists():
                     (out / legacy).rename(out / stage.dirname)
             if stage.task == "synth":
-                _forget_gone_dataset(stage, out / stage.dirname / STAGE_DONE, log)
-            finished = _finished(out / stage.dirname / STAGE_DONE)
+                forget_gone_dataset(stage, out / stage.dirname / STAGE_DONE, log)
+            finished = stage_finished(out / stage.dirname / STAGE_DONE)
             if finished:
                 seconds[stage.name], seeds = finished
                 if stage.name in selected and seeds < stage.seeds:  # it trains the new seeds
@@ -145,7 +145,7 @@ def run_pipeline(
             synthesize(Path(stage.config["out"]), preset=stage.config["preset"], seed=stage.config["seed"],
                        noise=stage.config.get("noise"), rgb_hd_cameras=stage.config.get("rgb_hd_cameras"),
                        executor=RayCluster(ray) if ray else local_executor(jobs, "--jobs"), progress=_clip_progress(log, stage.name))
-            _check_trained_on(Path(stage.config["out"]), out, planned)
+            check_trained_on(Path(stage.config["out"]), out, planned)
             finish(stage, time.perf_counter() - start)
         # the reconstructions are the longest chains of jobs: started first (and their jobs have priority)
         training = sorted((s for s in todo if s.task != "synth"), key=lambda s: s.task != "reconstruct")
@@ -165,7 +165,7 @@ def run_pipeline(
             trains = step not in (START, POOL)
             gpus = 1.0 if trains and stage.config.get("device") != "cpu" else 0.0
             steps[name] = stage, step
-            return Job(name, _timed, (runner, _anywhere(stage), (out / stage.dirname).absolute(), step, threads),
+            return Job(name, timed, (runner, anywhere(stage), (out / stage.dirname).absolute(), step, threads),
                        cpus=threads or 1, gpus=gpus,
                        priority=int(stage.task == "reconstruct"))
 

@@ -176,7 +176,7 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
     return data_dir, stages
 
 
-def _selected(stages: list[Stage], only: Sequence[str] | None, preset: str) -> list[Stage]:
+def selected_stages(stages: list[Stage], only: Sequence[str] | None, preset: str) -> list[Stage]:
     """The stages of ``only`` (and the dataset's, which they read); all of them without ``only``."""
     if only is None:
         return stages
@@ -188,7 +188,7 @@ def _selected(stages: list[Stage], only: Sequence[str] | None, preset: str) -> l
     return [s for s in stages if s.task == "synth" or s.name in only]
 
 
-def _anywhere(stage: Stage) -> Stage:
+def anywhere(stage: Stage) -> Stage:
     """``stage`` with its folders as absolute paths, as every executor's job gets it: a process with
     another working directory (a Ray task) finds them, and what the task records of them (the
     ``data`` of ``config.json`` and ``metrics.json``) is the same whichever executor ran it and

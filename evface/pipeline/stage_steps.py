@@ -51,7 +51,7 @@ def run_step(stage: Stage, run_dir: Path, step: str = START) -> list[str]:
     return []
 
 
-def _timed(runner: Callable[..., list[str]], stage: Stage, run_dir: Path, step: str,
+def timed(runner: Callable[..., list[str]], stage: Stage, run_dir: Path, step: str,
            threads: int | None) -> tuple[float, list[str]]:
     """Run a step; return its wall time and the steps it leaves (in a worker process: with ``threads`` torch threads)."""
     if threads is not None:
