@@ -6,6 +6,8 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from evface.datasets.synth import other_dataset, synthesize
@@ -24,6 +26,26 @@ from evface.report.html import build_report
 from evface.tasks import run_folder, run_resume
 
 STAGE_DONE = run_folder.STAGE_DONE
+
+
+@dataclass(frozen=True)
+class Loop:
+    """What the run carries from one stage or job to the next: where it runs, how a job runs, what is done."""
+
+    out: Path
+    planned: list[Stage]
+    log: Callable[[str], None]
+    runner: Callable[[Stage, Path, str], list[str]]
+    threads: int | None
+    """A job's torch threads (``None``: this process's, unchanged)."""
+    seconds: dict[str, float]
+    """A finished stage's seconds, by its name."""
+    spent: dict[str, float]
+    """A training stage's seconds so far (its jobs', summed; with those of its earlier seeds), by its name."""
+    left: dict[str, set[str]] = field(default_factory=dict)
+    """A training stage's parts still training, by its name."""
+    steps: dict[str, tuple[Stage, str]] = field(default_factory=dict)
+    """A job's stage and step, by the job's name."""
 
 
 def _clip_progress(log: Callable[[str], None], name: str) -> Callable[[int, int, str], None]:
@@ -77,10 +99,7 @@ def run_pipeline(
     jobs, summed.
     """
     out = Path(out)
-    ours = ("pipeline.json", "stages", "data")  # what a run writes first: a folder of other files is never written into
-    if out.is_dir() and any(out.iterdir()) and not any((out / name).exists() for name in ours):
-        raise DatasetError(where(out, "holds files but no evface run (no pipeline.json, stages or data); give --out a "
-                                      "new folder"))
+    _check_out_folder(out)
     data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise, highspeed, seeds)
     if data_dir is not None and not data.is_dir():
         raise DatasetError(where(data, ("is a file, not an evface" if data.exists() else "no such") + " dataset folder (--data)"))
@@ -90,8 +109,47 @@ def run_pipeline(
         check_subjects(data, preset, stages)
         stages, left_out = stages_the_data_allows(data, stages, highspeed, log)
     planned, stages = stages, selected_stages(stages, only, preset)
-    selected = {stage.name for stage in stages}
-    for stage in stages:  # OUT/data of an earlier run with other options is refused before anything is made
+    _check_dataset_options(stages)
+    _check_seeds_not_fewer(out, planned)
+    jobs = check_workers(jobs, "--jobs") if jobs is not None else (os.cpu_count() or 1)
+    with ray_session(ray):  # a cluster that does not answer is refused before OUT is made
+        out.mkdir(parents=True, exist_ok=True)
+        seconds, earlier, todo = _what_is_done(out, planned, {stage.name for stage in stages}, log)
+        # the reconstructions are the longest chains of jobs: started first (and their jobs have priority)
+        training = sorted((s for s in todo if s.task != "synth"), key=lambda s: s.task != "reconstruct")
+        executor, threads = _training_executor(ray, jobs)
+        loop = Loop(out, planned, log, runner, threads, seconds,
+                    spent={stage.name: earlier.get(stage.name, 0.0) for stage in training})
+        for stage in [s for s in todo if s.task == "synth"]:  # everything else reads the dataset
+            _build_dataset(loop, stage, ray, jobs)
+        for stage in training:
+            _queue(loop, stage)
+        if training:
+            executor.run([_step_job(loop, stage, START) for stage in training], partial(_job_done, loop))
+        path, base = data.resolve(), out.resolve()  # a dataset inside OUT relative to it: it moves with the run
+        record = {"preset": preset, "data": path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path),
+                  "config": {"preset": preset, "seed": seed, "highspeed": highspeed, **PRESETS[preset]},
+                  "stages": [{"name": s.name, "task": s.task, "dir": s.dirname, "seconds": seconds[s.name]}
+                             for s in planned if s.name in seconds],
+                  "left_out": [{"stages": names, "why": why} for why, names in left_out.items()]}
+        atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2, sort_keys=True))
+        report = build_report([out], out / "report.html")
+        log(f"report: {report}")
+        return report
+
+
+def _check_out_folder(out: Path) -> None:
+    """Refuse ``out`` when it holds files but nothing a run writes first: a folder of other files is never written into."""
+    ours = ("pipeline.json", "stages", "data")
+    if out.is_dir() and any(out.iterdir()) and not any((out / name).exists() for name in ours):
+        raise DatasetError(where(out, "holds files but no evface run (no pipeline.json, stages or data); give --out a "
+                                      "new folder"))
+
+
+def _check_dataset_options(stages: list[Stage]) -> None:
+    """Refuse the dataset folder of a synth stage of ``stages`` that holds the dataset of an earlier
+    run made with other options, before anything is made."""
+    for stage in stages:
         if stage.task == "synth":
             c = stage.config
             differs = other_dataset(c["out"], c["preset"], c["seed"], c.get("noise"), c.get("rgb_hd_cameras"))
@@ -103,108 +161,114 @@ def run_pipeline(
             if differs:  # a dataset whose options alone do not say how it differs (made by another version)
                 raise DatasetError(where(Path(c["out"]), f"holds the dataset of an earlier run with other "
                                                          f"{', '.join(differs)}; give --out a new folder"))
-    for stage in planned:  # an unfinished stage started with more seeds: never shrunk
+
+
+def _check_seeds_not_fewer(out: Path, planned: list[Stage]) -> None:
+    """Refuse a stage of ``planned`` started in ``out`` with more seeds and not finished: it is never shrunk."""
+    for stage in planned:
         started, finished = seeds_started(out / stage.dirname), stage_finished(out / stage.dirname / STAGE_DONE)
         if started > max(stage.seeds, finished[1] if finished else 0):
             raise ParameterError(where(out / stage.dirname, f"holds stage {stage.name} started with --seeds {started} "
                                        f"and not finished: give --seeds {started} to finish it, or a new --out folder"))
-    jobs = check_workers(jobs, "--jobs") if jobs is not None else (os.cpu_count() or 1)
-    with ray_session(ray):  # a cluster that does not answer is refused before OUT is made
-        out.mkdir(parents=True, exist_ok=True)
-        seconds: dict[str, float] = {}
-        earlier: dict[str, float] = {}  # the seconds of a stage done before with fewer seeds
-        todo = []
-        for stage in planned:
-            for legacy in stage.legacy_dirnames:  # started before stage keys were portable, or held the seeds
-                if (out / legacy).is_dir() and not (out / stage.dirname).exists():
-                    (out / legacy).rename(out / stage.dirname)
-            if stage.task == "synth":
-                forget_gone_dataset(stage, out / stage.dirname / STAGE_DONE, log)
-            finished = stage_finished(out / stage.dirname / STAGE_DONE)
-            if finished:
-                seconds[stage.name], seeds = finished
-                if stage.name in selected and seeds < stage.seeds:  # it trains the new seeds
-                    earlier[stage.name] = seconds.pop(stage.name)
-                    todo.append(stage)
-                elif stage.name in selected:
-                    log(f"{stage.name}: done before ({seconds[stage.name]:.0f} s"
-                        + (f", {seeds} seeds" if seeds > 1 else "") + "), skipped")
-            elif stage.name in selected:
+
+
+def _what_is_done(out: Path, planned: list[Stage], selected: set[str],
+                  log: Callable[[str], None]) -> tuple[dict[str, float], dict[str, float], list[Stage]]:
+    """What an earlier run in ``out`` finished of ``planned``: the seconds of each finished stage,
+    the seconds of each finished before with fewer seeds (it trains the new seeds), and the stages
+    of ``selected`` to run. A stage's folder from an earlier evface is renamed to its own, and the
+    finished dataset stage of a dataset since moved or deleted is unfinished again."""
+    seconds: dict[str, float] = {}
+    earlier: dict[str, float] = {}
+    todo = []
+    for stage in planned:
+        for legacy in stage.legacy_dirnames:  # started before stage keys were portable, or held the seeds
+            if (out / legacy).is_dir() and not (out / stage.dirname).exists():
+                (out / legacy).rename(out / stage.dirname)
+        if stage.task == "synth":
+            forget_gone_dataset(stage, out / stage.dirname / STAGE_DONE, log)
+        finished = stage_finished(out / stage.dirname / STAGE_DONE)
+        if finished:
+            seconds[stage.name], seeds = finished
+            if stage.name in selected and seeds < stage.seeds:  # it trains the new seeds
+                earlier[stage.name] = seconds.pop(stage.name)
                 todo.append(stage)
+            elif stage.name in selected:
+                log(f"{stage.name}: done before ({seconds[stage.name]:.0f} s"
+                    + (f", {seeds} seeds" if seeds > 1 else "") + "), skipped")
+        elif stage.name in selected:
+            todo.append(stage)
+    return seconds, earlier, todo
 
-        def finish(stage: Stage, wall_s: float) -> None:
-            seconds[stage.name] = wall_s
-            info = {"name": stage.name, "task": stage.task, "config": stage.config, "seconds": wall_s}
-            atomic_write_text(out / stage.dirname / STAGE_DONE, json.dumps(info, indent=2, sort_keys=True))
-            log(f"{stage.name}: finished in {wall_s:.0f} s ({len(seconds)}/{counted(len(planned), 'stage')} done)")
 
-        for stage in [s for s in todo if s.task == "synth"]:  # everything else reads the dataset
-            log(f"{stage.name}: running" + (f" on the Ray cluster {ray}" if ray else ""))
-            (out / stage.dirname).mkdir(parents=True, exist_ok=True)
-            start = time.perf_counter()
-            synthesize(Path(stage.config["out"]), preset=stage.config["preset"], seed=stage.config["seed"],
-                       noise=stage.config.get("noise"), rgb_hd_cameras=stage.config.get("rgb_hd_cameras"),
-                       executor=RayCluster(ray) if ray else local_executor(jobs, "--jobs"), progress=_clip_progress(log, stage.name))
-            check_trained_on(Path(stage.config["out"]), out, planned)
-            finish(stage, time.perf_counter() - start)
-        # the reconstructions are the longest chains of jobs: started first (and their jobs have priority)
-        training = sorted((s for s in todo if s.task != "synth"), key=lambda s: s.task != "reconstruct")
-        if ray:
-            executor: Executor = RayCluster(ray)
-            threads: int | None = 1
-        elif jobs == 1:
-            executor, threads = InProcess(), None
-        else:  # one torch thread per job: two single-threaded trainings beat two two-threaded ones in turn
-            executor, threads = ProcessPool(jobs), max(1, (os.cpu_count() or 1) // jobs)
+def _training_executor(ray: str | None, jobs: int) -> tuple[Executor, int | None]:
+    """The executor of the training jobs and each job's torch threads (``None``: this process's)."""
+    if ray:
+        return RayCluster(ray), 1
+    if jobs == 1:
+        return InProcess(), None
+    # one torch thread per job: two single-threaded trainings beat two two-threaded ones in turn
+    return ProcessPool(jobs), max(1, (os.cpu_count() or 1) // jobs)
 
-        def step_job(stage: Stage, step: str) -> Job:
-            """The job of one step of ``stage``: its CPUs are its torch threads; a GPU where it trains
-            and its device is not ``cpu`` (used where the Ray cluster has GPUs). A reconstruction
-            stage's jobs, the longest chain, take a free local worker before any other."""
-            name = stage.name if step == START else f"{stage.name}: {step}"
-            trains = step not in (START, POOL)
-            gpus = 1.0 if trains and stage.config.get("device") != "cpu" else 0.0
-            steps[name] = stage, step
-            return Job(name, timed, (runner, anywhere(stage), (out / stage.dirname).absolute(), step, threads),
-                       cpus=threads or 1, gpus=gpus,
-                       priority=int(stage.task == "reconstruct"))
 
-        steps: dict[str, tuple[Stage, str]] = {}  # a job's name: its stage and step
-        spent = {stage.name: earlier.get(stage.name, 0.0) for stage in training}  # the seconds of a stage's jobs, summed
-        left: dict[str, set[str]] = {}  # a classification stage's models still training
+def _build_dataset(loop: Loop, stage: Stage, ray: str | None, jobs: int) -> None:
+    """Run the synth stage ``stage``: its clips on the Ray cluster ``ray``, else ``jobs`` at a time;
+    then check the dataset against the one the run's stages were trained on."""
+    loop.log(f"{stage.name}: running" + (f" on the Ray cluster {ray}" if ray else ""))
+    (loop.out / stage.dirname).mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    synthesize(Path(stage.config["out"]), preset=stage.config["preset"], seed=stage.config["seed"],
+               noise=stage.config.get("noise"), rgb_hd_cameras=stage.config.get("rgb_hd_cameras"),
+               executor=RayCluster(ray) if ray else local_executor(jobs, "--jobs"), progress=_clip_progress(loop.log, stage.name))
+    check_trained_on(Path(stage.config["out"]), loop.out, loop.planned)
+    _finish(loop, stage, time.perf_counter() - start)
 
-        def done(job: Job, result: tuple[float, list[str]]) -> list[Job]:
-            stage, step = steps[job.name]
-            wall_s, more = result
-            spent[stage.name] += wall_s
-            if step == START and more:
-                log(f"{stage.name}: prepared in {wall_s:.0f} s, {counted(len(more), 'part')} to train")
-                left[stage.name] = set(more)
-                return [step_job(stage, part) for part in more]
-            if step not in (START, POOL):
-                log(f"{job.name}: trained in {wall_s:.0f} s")
-                left[stage.name].discard(step)
-                return [] if left[stage.name] else [step_job(stage, POOL)]
-            finish(stage, spent[stage.name])
-            return []
 
-        for stage in training:
-            (out / stage.dirname).mkdir(parents=True, exist_ok=True)
-            log(f"{stage.name}: queued")
-            for warning in (run_resume.resume_warning(out / stage.dirname),  # its jobs resume it with no log
-                            # the dataset as the stage's job resolves it (and evface train names it)
-                            run_resume.unchecked_warning(out / stage.dirname, Path(stage.config["data"]).resolve())):
-                if warning is not None:  # was: not shown
-                    log(warning)
-        if training:
-            executor.run([step_job(stage, START) for stage in training], done)
-        path, base = data.resolve(), out.resolve()  # a dataset inside OUT relative to it: it moves with the run
-        record = {"preset": preset, "data": path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path),
-                  "config": {"preset": preset, "seed": seed, "highspeed": highspeed, **PRESETS[preset]},
-                  "stages": [{"name": s.name, "task": s.task, "dir": s.dirname, "seconds": seconds[s.name]}
-                             for s in planned if s.name in seconds],
-                  "left_out": [{"stages": names, "why": why} for why, names in left_out.items()]}
-        atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2, sort_keys=True))
-        report = build_report([out], out / "report.html")
-        log(f"report: {report}")
-        return report
+def _queue(loop: Loop, stage: Stage) -> None:
+    """Make the folder of the training stage ``stage`` and log it queued, with its resume warnings."""
+    (loop.out / stage.dirname).mkdir(parents=True, exist_ok=True)
+    loop.log(f"{stage.name}: queued")
+    for warning in (run_resume.resume_warning(loop.out / stage.dirname),  # its jobs resume it with no log
+                    # the dataset as the stage's job resolves it (and evface train names it)
+                    run_resume.unchecked_warning(loop.out / stage.dirname, Path(stage.config["data"]).resolve())):
+        if warning is not None:  # was: not shown
+            loop.log(warning)
+
+
+def _step_job(loop: Loop, stage: Stage, step: str) -> Job:
+    """The job of one step of ``stage``: its CPUs are its torch threads; a GPU where it trains
+    and its device is not ``cpu`` (used where the Ray cluster has GPUs). A reconstruction
+    stage's jobs, the longest chain, take a free local worker before any other."""
+    name = stage.name if step == START else f"{stage.name}: {step}"
+    trains = step not in (START, POOL)
+    gpus = 1.0 if trains and stage.config.get("device") != "cpu" else 0.0
+    loop.steps[name] = stage, step
+    return Job(name, timed, (loop.runner, anywhere(stage), (loop.out / stage.dirname).absolute(), step, loop.threads),
+               cpus=loop.threads or 1, gpus=gpus, priority=int(stage.task == "reconstruct"))
+
+
+def _job_done(loop: Loop, job: Job, result: tuple[float, list[str]]) -> list[Job]:
+    """Record the finished ``job`` (its wall time and the steps it leaves) and return the jobs it
+    releases: a stage's parts after its preparation, its pooling after its last part; a stage whose
+    last job this was is finished."""
+    stage, step = loop.steps[job.name]
+    wall_s, more = result
+    loop.spent[stage.name] += wall_s
+    if step == START and more:
+        loop.log(f"{stage.name}: prepared in {wall_s:.0f} s, {counted(len(more), 'part')} to train")
+        loop.left[stage.name] = set(more)
+        return [_step_job(loop, stage, part) for part in more]
+    if step not in (START, POOL):
+        loop.log(f"{job.name}: trained in {wall_s:.0f} s")
+        loop.left[stage.name].discard(step)
+        return [] if loop.left[stage.name] else [_step_job(loop, stage, POOL)]
+    _finish(loop, stage, loop.spent[stage.name])
+    return []
+
+
+def _finish(loop: Loop, stage: Stage, wall_s: float) -> None:
+    """Record ``stage`` finished in ``wall_s`` seconds: its ``stage.json``, and a log line."""
+    loop.seconds[stage.name] = wall_s
+    info = {"name": stage.name, "task": stage.task, "config": stage.config, "seconds": wall_s}
+    atomic_write_text(loop.out / stage.dirname / STAGE_DONE, json.dumps(info, indent=2, sort_keys=True))
+    loop.log(f"{stage.name}: finished in {wall_s:.0f} s ({len(loop.seconds)}/{counted(len(loop.planned), 'stage')} done)")
