@@ -472,38 +472,42 @@ def test_unsorted_events_in_a_file_are_numbered_as_the_writers_number_them(
         read_events_file(path)
 
 
-@pytest.mark.parametrize("window", [(None, None), (300, None), (300, 800)])
-def test_unsorted_events_in_a_clip_window_are_numbered_in_the_file(tmp_path: Path, window: tuple) -> None:
-    """A clip's window is read through its t_index, not decoded from the file's start; was: the
-    event out of order numbered from the window's start (t[21] for the file's t[51])."""
+def _clip_of_100_events(tmp_path: Path) -> Path:
+    """A clip of 100 events 10 µs apart on an 8x4 sensor, to be damaged with h5py."""
     n = 100
-    path = write_events_file(tmp_path / "a.h5", make_events(np.arange(n) * 10, np.arange(n) % 8, [0] * n, [1] * n),
+    return write_events_file(tmp_path / "a.h5", make_events(np.arange(n) * 10, np.arange(n) % 8, [0] * n, [1] * n),
                              (8, 4))
-    with h5py.File(path, "r+") as f:
-        f["events/events/t"][50:52] = [510, 500]
-    says = rf"^{re.escape(str(path))}: timestamps not sorted: t\[51\]=500 < t\[50\]=510 "
+
+
+def _both_readers_refuse(path: Path, window: tuple, says: str) -> None:
+    """The whole read and the chunked one, in ``window``, both raise an EventsError matching ``says``."""
     t_start_us, t_end_us = window
     with pytest.raises(EventsError, match=says):
         read_events_file(path, t_start_us=t_start_us, t_end_us=t_end_us)
     with pytest.raises(EventsError, match=says):
         list(iter_events_file(path, chunk_events=7, t_start_us=t_start_us, t_end_us=t_end_us))
+
+
+@pytest.mark.parametrize("window", [(None, None), (300, None), (300, 800)])
+def test_unsorted_events_in_a_clip_window_are_numbered_in_the_file(tmp_path: Path, window: tuple) -> None:
+    """A clip's window is read through its t_index, not decoded from the file's start; was: the
+    event out of order numbered from the window's start (t[21] for the file's t[51])."""
+    path = _clip_of_100_events(tmp_path)
+    with h5py.File(path, "r+") as f:
+        f["events/events/t"][50:52] = [510, 500]
+    says = rf"^{re.escape(str(path))}: timestamps not sorted: t\[51\]=500 < t\[50\]=510 "
+    _both_readers_refuse(path, window, says)
 
 
 @pytest.mark.parametrize("window", [(None, None), (300, None)])
 def test_a_polarity_other_than_one_in_a_clip_names_the_first_such_event(tmp_path: Path, window: tuple) -> None:
     """Was "2 polarity values other than -1 or +1: corrupt file", no event named; now the first,
     by its index in the file, time and value, as one off the sensor or out of order is named."""
-    n = 100
-    path = write_events_file(tmp_path / "a.h5", make_events(np.arange(n) * 10, np.arange(n) % 8, [0] * n, [1] * n),
-                             (8, 4))
+    path = _clip_of_100_events(tmp_path)
     with h5py.File(path, "r+") as f:
         f["events/events/p"][60], f["events/events/p"][70] = 0, 5
     says = rf"^{re.escape(str(path))}: event 60 at t=600 µs has polarity 0, expected -1 or \+1: corrupt file$"
-    t_start_us, t_end_us = window
-    with pytest.raises(EventsError, match=says):
-        read_events_file(path, t_start_us=t_start_us, t_end_us=t_end_us)
-    with pytest.raises(EventsError, match=says):
-        list(iter_events_file(path, chunk_events=7, t_start_us=t_start_us, t_end_us=t_end_us))
+    _both_readers_refuse(path, window, says)
 
 
 @pytest.mark.parametrize("name", ["a.csv", "a.h5"])
