@@ -140,9 +140,15 @@ def _lines(written: bytes) -> list[str]:
 
     >>> _lines(b"[ERROR:0@0.4] global cap.cpp:1 a\\n\\x1b[2Kbar\\n \\nGot: R\\x01V.\\n[mjpeg @ 0x55cb] overread 8")
     ['a', 'Got: R?V.', 'mjpeg: overread 8']
+
+    A lone escape byte is no terminal's control code: one of the bytes a demuxer quotes from memory
+    (was: the line dropped, the demuxer's one message lost)
+
+    >>> _lines(b"Unexpected element. Expected: LIST. Got: \\x1bV.")
+    ['Unexpected element. Expected: LIST. Got: ?V.']
     """
     lines = [_printable(line).strip() for line in written.decode(errors="replace").splitlines()
-             if line.strip() and "\x1b" not in line]
+             if line.strip() and "\x1b[" not in line]
     # OpenCV's "[ERROR:0@0.4] global loadsave.cpp:612 " says where in OpenCV, not what; FFmpeg's
     # "[mjpeg @ 0x55cbe623c180] " names the decoder and where it lies in memory, different each run
     return [re.sub(r"^\[(\w+) @ 0x[0-9a-f]+\] ", r"\1: ", re.sub(r"^\[[^]]*\] global \S+ ", "", line)) for line in lines]
