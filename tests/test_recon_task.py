@@ -15,6 +15,8 @@ from evface.cli import main
 from evface.errors import FormatError, ParameterError
 from evface.inputs.recon_dataset import build_samples
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
+from evface.io.clip_reader import read_clip
+from evface.io.clip_writer import write_clip
 from evface.io.dataset import DatasetFolder
 from evface.models.cvae import CVAE
 from evface.tasks import checkpoints, engine, recon_predict, recon_training, reconstruct, run_folder
@@ -113,17 +115,21 @@ def test_names_holding_dollar_signs_are_drawn_as_text_in_the_runs_figures(tmp_pa
     assert path.read_bytes().startswith(b"\x89PNG")
 
 
+def _three_clips_one_changed(tmp_path, name, change):
+    """A fake dataset of 3 subjects, one 300 ms clip each, whose clip file ``name`` is rewritten after
+    ``change(clip)``; the dataset folder and that clip's path."""
+    data = make_fake_dataset(tmp_path / "data", n_subjects=3, clips_per_subject=1, duration_us=300_000)
+    path = data / "clips" / name
+    clip = read_clip(path)
+    change(clip)
+    write_clip(path, clip)
+    return data, path
+
+
 def test_interpolation_on_a_recording_is_refused_before_any_work(tmp_path, capsys):
     # the refusal came from the first recording's samples, after "building samples (hd, interpolation) of 3 clips ..."
     # and the samples of every clip before it
-    from evface.io.clip_reader import read_clip
-    from evface.io.clip_writer import write_clip
-
-    data = make_fake_dataset(tmp_path / "data", n_subjects=3, clips_per_subject=1, duration_us=300_000)
-    last = data / "clips" / "s02_c00.h5"
-    recording = read_clip(last)
-    recording.truth = {}
-    write_clip(last, recording)
+    data, last = _three_clips_one_changed(tmp_path, "s02_c00.h5", lambda clip: setattr(clip, "truth", {}))
     run = tmp_path / "run"
     assert main(["train", "reconstruct", "--data", str(data), "--out", str(run), "--protocol", "interpolation",
                  "--epochs", "1"]) == 2
@@ -135,14 +141,7 @@ def test_interpolation_on_a_recording_is_refused_before_any_work(tmp_path, capsy
 
 def test_a_clip_without_its_rgb_frames_is_one_line_naming_the_options(tmp_path, capsys):
     # was: "no 'rgb' frames in this clip (the rgb inputs and reconstruction need them)", no way out named
-    from evface.io.clip_reader import read_clip
-    from evface.io.clip_writer import write_clip
-
-    data = make_fake_dataset(tmp_path / "data", n_subjects=3, clips_per_subject=1, duration_us=300_000)
-    first = data / "clips" / "s00_c00.h5"
-    clip = read_clip(first)
-    clip.frames = {}
-    write_clip(first, clip)
+    data, first = _three_clips_one_changed(tmp_path, "s00_c00.h5", lambda clip: setattr(clip, "frames", {}))
     run = tmp_path / "run"
     assert main(["train", "reconstruct", "--data", str(data), "--out", str(run), "--epochs", "1"]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (  # after "building samples ..."
@@ -151,19 +150,14 @@ def test_a_clip_without_its_rgb_frames_is_one_line_naming_the_options(tmp_path, 
         "--input events or events-apex")
     assert not run.exists()
 
+
 def test_evaluating_an_interpolation_run_on_a_recording_names_what_eval_can_do(fake, tmp_path, capsys):
     # was: "... use --protocol extrapolation or events-only", an option evface eval has not
-    from evface.io.clip_reader import read_clip
-    from evface.io.clip_writer import write_clip
-
     run = tmp_path / "run"
     train_and_evaluate(fake, run, replace(TINY, protocol="interpolation", step_us=ReconstructConfig.step_us, epochs=1,
                                           e2vid=False))
-    data = make_fake_dataset(tmp_path / "data", n_subjects=3, clips_per_subject=1, duration_us=300_000)
-    last = data / "clips" / "s02_c00.h5"  # the clip of the run's test subject
-    recording = read_clip(last)
-    recording.truth = {}
-    write_clip(last, recording)
+    # s02_c00: the clip of the run's test subject
+    data, last = _three_clips_one_changed(tmp_path, "s02_c00.h5", lambda clip: setattr(clip, "truth", {}))
     assert main(["eval", str(run), "--data", str(data), "--out", str(tmp_path / "ev")]) == 2
     assert capsys.readouterr().err.strip() == (
         f"error: {last}: a recording (no truth frames) has no frames between its RGB frames to score interpolation "

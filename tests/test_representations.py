@@ -282,19 +282,22 @@ def test_events_outside_window_are_not_inspected():
     assert to_event_frames(events, (4, 4), 1, 0, 10).sum() == 2
 
 
+def _in_window(fn: str, events: np.ndarray, t_start_us: int, t_end_us: int) -> np.ndarray:
+    """The representation ``fn`` of ``events`` on a 4x4 sensor over [t_start_us, t_end_us)."""
+    return {
+        "frames": lambda: to_event_frames(events, (4, 4), 2, t_start_us, t_end_us),
+        "voxel": lambda: to_voxel_grid(events, (4, 4), 2, t_start_us, t_end_us),
+        "surface": lambda: to_time_surface(events, (4, 4), t_end_us, 1.0, t_start_us=t_start_us),
+        "count": lambda: to_count_image(events, (4, 4), t_start_us=t_start_us, t_end_us=t_end_us),
+    }[fn]()
+
+
 @pytest.mark.parametrize("fn", ["frames", "voxel", "surface", "count"])
 def test_a_bad_event_in_a_window_is_numbered_in_the_array_given(fn):
     """Was: numbered within the window ("event 1" for the array's event 3, "t[1]" for its t[3])."""
     events = raw([0, 5, 10, 20, 30], [1, 1, 1, 9, 1], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1])
-    call = {
-        "frames": lambda: to_event_frames(events, (4, 4), 2, 10, 30),
-        "voxel": lambda: to_voxel_grid(events, (4, 4), 2, 10, 30),
-        "surface": lambda: to_time_surface(events, (4, 4), 30, 1.0, t_start_us=10),
-        "count": lambda: to_count_image(events, (4, 4), t_start_us=10, t_end_us=30),
-    }[fn]
     with pytest.raises(EventsError, match=r"^event 3 at t=20 µs \(x=9, y=1\) lies outside the 4x4 sensor$"):
-        call()
-
+        _in_window(fn, events, 10, 30)
 
 
 @pytest.mark.parametrize("fn", ["frames", "voxel", "surface", "count"])
@@ -303,14 +306,8 @@ def test_events_out_of_order_in_a_window_are_numbered_in_the_array_given(fn):
     between two of the probes of check_probed_order, so the window's scan is what finds it."""
     events = raw(np.arange(5000) * 10, np.ones(5000), np.ones(5000), np.ones(5000))
     events["t"][4001] = 39_995
-    call = {
-        "frames": lambda: to_event_frames(events, (4, 4), 2, 20_000, 49_990),
-        "voxel": lambda: to_voxel_grid(events, (4, 4), 2, 20_000, 49_990),
-        "surface": lambda: to_time_surface(events, (4, 4), 49_990, 1.0, t_start_us=20_000),
-        "count": lambda: to_count_image(events, (4, 4), t_start_us=20_000, t_end_us=49_990),
-    }[fn]
     with pytest.raises(EventsError, match=r"^timestamps not sorted: t\[4001\]=39995 < t\[4000\]=40000$"):
-        call()
+        _in_window(fn, events, 20_000, 49_990)
 
 
 @pytest.mark.parametrize(
