@@ -995,28 +995,28 @@ def test_report_renders_in_chromium(report, tmp_path, window):
 
 
 def test_a_mean_over_one_subject_is_shown_without_interval_or_bold():
-    from evface.report.html_parts import _interval
+    from evface.report.html_parts import signed_mean
     from evface.tasks.figure_format import mean_with_interval
 
     one = {"mean": 0.02, "ci": [0.02, 0.02], "n_clusters": 1}
-    assert _interval(one) == "+0.0200 (one subject: no interval)"
+    assert signed_mean(one) == "+0.0200 (one subject: no interval)"
     assert mean_with_interval(one, 0.02) == "0.0200 (one subject: no interval)"
-    assert _interval({**one, "n_clusters": 4}) == "<b>+0.0200 [+0.0200, +0.0200]</b>"
+    assert signed_mean({**one, "n_clusters": 4}) == "<b>+0.0200 [+0.0200, +0.0200]</b>"
 
 
 def test_values_that_are_not_finite_read_as_such_and_never_win():
     # were "nan" / "+inf", and an interval [nan, -0.1] was bold, a difference claimed
-    from evface.report.html_parts import _interval, _signed
+    from evface.report.html_parts import signed_difference, signed_mean
     from evface.tasks.figure_format import fixed, mean_with_interval, with_interval
 
     nan, inf = float("nan"), float("inf")
     assert fixed(nan, 3) == "n/a (not finite)" and fixed(inf, 1, 100) == "n/a (not finite)"
     assert with_interval(0.5, [nan, 0.9], 1, 100) == "50.0 [n/a (not finite)]"
-    assert _interval({"mean": 0.1, "ci": [nan, -0.1], "n_clusters": 4}) == "+0.1000 [n/a (not finite)]"
-    assert _interval({"mean": nan, "ci": [-inf, -0.1], "n_clusters": 4}) == "n/a (not finite) [n/a (not finite)]"
+    assert signed_mean({"mean": 0.1, "ci": [nan, -0.1], "n_clusters": 4}) == "+0.1000 [n/a (not finite)]"
+    assert signed_mean({"mean": nan, "ci": [-inf, -0.1], "n_clusters": 4}) == "n/a (not finite) [n/a (not finite)]"
     assert mean_with_interval({"mean": 0.9, "ci": [0.8, inf], "n_clusters": 4}, 0.9) == "0.9000 [n/a (not finite)]"
     d = {"diff": 0.2, "ci": [0.1, inf], "verdict": "a higher"}  # a verdict written before non-finite bounds counted
-    assert _signed(d, 1, 100) == "+20.0 [n/a (not finite)]"
+    assert signed_difference(d, 1, 100) == "+20.0 [n/a (not finite)]"
 
 
 def test_the_compare_table_shows_values_that_are_not_finite_as_such():

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from evface.commands.paths import outside_datasets, sole_writer
-from evface.commands.train import _log, train_app, with_config
+from evface.commands.train import log_line, train_app, with_config
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.run_folder import outside_runs
 
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         from evface.tasks.reconstruct import figures, headline, train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
         with sole_writer(outside_runs(outside_datasets(out))):  # was: among the dataset's clips or another run's models
-            metrics = train_and_evaluate(data, out, config, log=_log)
+            metrics = train_and_evaluate(data, out, config, log=log_line)
         if metrics:
-            _log(figures(metrics))  # for a reader, as the report gives them; the JSON line below is for scripts
+            log_line(figures(metrics))  # for a reader, as the report gives them; the JSON line below is for scripts
             print(json.dumps(headline(metrics)))

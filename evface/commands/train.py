@@ -30,7 +30,7 @@ train_app = typer.Typer(help="Train a model on a dataset folder (works under tor
 _console = terminal.console()
 
 
-def _log(message: str) -> None:
+def log_line(message: str) -> None:
     _console.print(message, soft_wrap=True)
 
 
@@ -97,7 +97,7 @@ def classify(
     from evface.tasks.classify import train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
     with sole_writer(outside_runs(outside_datasets(out))):  # was: among the dataset's clips or another run's models
-        train_and_evaluate(data, out, config, log=_log)
+        train_and_evaluate(data, out, config, log=log_line)
 
 
 def register(app: typer.Typer) -> None:
@@ -122,8 +122,8 @@ def register(app: typer.Typer) -> None:
         extra = {"frames": True} if frames else {}
         with sole_writer(run if out is None else out):
             metrics = task.evaluate_run(run, data, out, **extra)
-        _log(f"{Path(run if out is None else out) / 'metrics.json'}: {metrics['evaluated_on']}")
-        _log(task.figures(metrics))
+        log_line(f"{Path(run if out is None else out) / 'metrics.json'}: {metrics['evaluated_on']}")
+        log_line(task.figures(metrics))
         print(json.dumps(task.headline(metrics), default=str))
 
     @app.command("export-nir")
@@ -144,4 +144,4 @@ def register(app: typer.Typer) -> None:
         with refusing_newcomer(out, "OUT"):  # was: a file made at OUT meanwhile replaced without --force
             path, chosen, count = export_run(run, out, model, replace=force)
         which = "" if count == 1 else f" (the network of {chosen}, one of the run's {count} models; --model picks another)"
-        _log(f"written {path}{which}")
+        log_line(f"written {path}{which}")

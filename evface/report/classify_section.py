@@ -8,8 +8,9 @@ import html
 from typing import Any
 
 from evface.report.collect import ReportData
-from evface.report.html_parts import (PAPER, _count, _few_subjects, _img, _not_compared, _one_lighting,
-                                      _run_name, _signed, _table, _tested_name, _with_counts)
+from evface.report.html_parts import (PAPER, cells_with_counts, count_text, embedded_image, escaped_run_name,
+                                      few_subjects_note, html_table, not_compared_list, one_lighting_note,
+                                      signed_difference, tested_run_name)
 from evface.tasks.figure_format import CLASSIFY_COVERAGE, FIGURES, fixed, number, with_interval
 
 METRIC_NAMES = {"top1": "top-1", "uf1": "UF1", "uar": "UAR"}
@@ -23,7 +24,7 @@ def _verdict(metrics: dict[str, dict[str, Any]]) -> str:
     return html.escape("; ".join(f"{k}: {v}" for k, v in verdicts.items()))
 
 
-def _classify_section(data: ReportData) -> str:
+def build_classify_section(data: ReportData) -> str:
     runs = data.classify
     parts = ['<section id="classification"><h2>AU classification (spiking CNN)</h2>']
     if not runs:
@@ -36,52 +37,52 @@ def _classify_section(data: ReportData) -> str:
               for r in runs}
     if len(tested) == 1 and not first_run.get("elsewhere"):
         protocol = (f"Evaluated on {html.escape(str(first.get('evaluated_on', 'held-out subjects')))}: "
-                    f"{_count(first.get('n'), 'clip')} of {_count(first.get('n_subjects'), 'subject')}, predictions pooled over "
+                    f"{count_text(first.get('n'), 'clip')} of {count_text(first.get('n_subjects'), 'subject')}, predictions pooled over "
                     "the folds. ")
     else:
         protocol = ("Tested: " + "; ".join(
-            f"{_tested_name(r)}: {html.escape(str(r.get('elsewhere') or r['metrics'].get('evaluated_on', 'held-out subjects')))}"
-            f", {_count(r['metrics'].get('n'), 'clip')} of {_count(r['metrics'].get('n_subjects'), 'subject')}" for r in runs) + ". ")
+            f"{tested_run_name(r)}: {html.escape(str(r.get('elsewhere') or r['metrics'].get('evaluated_on', 'held-out subjects')))}"
+            f", {count_text(r['metrics'].get('n'), 'clip')} of {count_text(r['metrics'].get('n_subjects'), 'subject')}" for r in runs) + ". ")
     if boot:
         protocol += (f"Brackets: {boot['level']:.0%} intervals from a bootstrap that resamples subjects, not clips "
-                     f"({_count(boot['resamples'], 'resample')}, seed {boot['seed']}), and for an arm of several training seeds "
+                     f"({count_text(boot['resamples'], 'resample')}, seed {boot['seed']}), and for an arm of several training seeds "
                      "each fold's seeds too. ")
     parts.append(f"<p>{protocol}Chance is {100 / n_labels:.1f} %. UF1 and UAR are the MEGC metrics "
                  "(mean per-class F1 and recall over the pooled predictions). The paper's figures are on its real "
                  "recordings and its own class set; ours are on the dataset of this report, so they are context, not a target.</p>")
-    parts.append(_few_subjects(runs, CLASSIFY_COVERAGE))
+    parts.append(few_subjects_note(runs, CLASSIFY_COVERAGE))
     head = ["arm", "top-1 %", "UF1", "UAR", "subjects", "clips", "train top-1 %", "train s"]
     rows, classes = [], []
     for r in runs:
         m = r["metrics"]
         ci = m.get("ci_trainings") or m.get("ci", {})
-        rows.append([_run_name(r)] + [with_interval(m.get(k), ci.get(k), *FIGURES[k]) for k in ("top1", "uf1", "uar")]
-                    + [_count(m.get("n_subjects")), _count(m.get("n")), fixed(m.get("train_top1"), *FIGURES["top1"]),
+        rows.append([escaped_run_name(r)] + [with_interval(m.get(k), ci.get(k), *FIGURES[k]) for k in ("top1", "uf1", "uar")]
+                    + [count_text(m.get("n_subjects")), count_text(m.get("n")), fixed(m.get("train_top1"), *FIGURES["top1"]),
                        fixed(r.get("train_seconds"), 0)])
         classes.append("")
     for key, label in (("events", "paper: events"), ("rgb", "paper: RGB")):
         rows.append([label, f'{PAPER["classify"][key]:.2f}'] + ["–"] * (len(head) - 2))
         classes.append("paper")
-    parts.append(_table(head, rows, classes))
+    parts.append(html_table(head, rows, classes))
     parts.append(_differences(data.comparisons))
     parts.append(_differences(data.event_sensor_comparisons, "high- vs low-resolution events",
                               "Each hd event arm minus the lr arm trained the same way"))
     lightings = sorted({lt for r in runs for lt in r["metrics"].get("per_lighting", {})})
-    parts.append(_one_lighting(lightings))
+    parts.append(one_lighting_note(lightings))
     if len(lightings) > 1:
         grid = [[(with_interval(p.get("top1"), (p.get("ci_trainings") or p.get("ci", {})).get("top1"), *FIGURES["top1"]),
                   (p.get("n_subjects"), p.get("n")))
                  for lt in lightings for p in [r["metrics"].get("per_lighting", {}).get(lt, {})]] for r in runs]
-        cells, note = _with_counts(grid, lightings, "clips")  # was: the first run's clips, said of every run
+        cells, note = cells_with_counts(grid, lightings, "clips")  # was: the first run's clips, said of every run
         parts.append("<h3>Top-1 % per lighting</h3>" + note
-                     + _table(["arm"] + lightings, [[_run_name(r)] + row for r, row in zip(runs, cells)]))
-    figs = [f'<figure>{_img(r["confusion_png"], "confusion " + r["name"])}</figure>' for r in runs if r.get("confusion_png")]
+                     + html_table(["arm"] + lightings, [[escaped_run_name(r)] + row for r, row in zip(runs, cells)]))
+    figs = [f'<figure>{embedded_image(r["confusion_png"], "confusion " + r["name"])}</figure>' for r in runs if r.get("confusion_png")]
     parts.append(f'<h3>Confusion matrices</h3><div class="grid">{"".join(figs)}</div>')
     energy = [r for r in runs if r["metrics"].get("synops") is not None]
     if energy:
-        rows3 = [[_run_name(r), number(r["metrics"]["synops"], ".3g"), number(r["metrics"].get("ann_macs", 0), ".3g"),
+        rows3 = [[escaped_run_name(r), number(r["metrics"]["synops"], ".3g"), number(r["metrics"].get("ann_macs", 0), ".3g"),
                   ", ".join(number(v, ".3f") for v in r["metrics"].get("spike_rate_per_layer", []))] for r in energy]
-        parts.append("<h3>Spiking activity</h3>" + _table(["input", "SynOps / sample", "ANN MACs / sample", "spike rate per layer"], rows3))
+        parts.append("<h3>Spiking activity</h3>" + html_table(["input", "SynOps / sample", "ANN MACs / sample", "spike rate per layer"], rows3))
     return "".join(parts) + "</section>"
 
 
@@ -103,18 +104,18 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
         pair = f'{html.escape(c["a"])} − {html.escape(c["b"])}'
         mc, m = c["mcnemar"], c["metrics"]
         seeds = f'{c["trainings"]["a"]} × {c["trainings"]["b"]}' if c.get("trainings") else "–"
-        rows.append([pair, f'{c["n_subjects"]} / {c["n"]}', seeds] + [_signed(m[k], *FIGURES[k]) for k in ("top1", "uf1", "uar")]
+        rows.append([pair, f'{c["n_subjects"]} / {c["n"]}', seeds] + [signed_difference(m[k], *FIGURES[k]) for k in ("top1", "uf1", "uar")]
                     + [f'{mc["a_only"]} / {mc["b_only"]}, p = {number(mc["p"], ".2g")}', _verdict(m)])
         per = c["per_lighting"]
         pairs.append(pair)
-        grid.append([(_signed(per[lt]["metrics"]["top1"], *FIGURES["top1"]), (per[lt]["n_subjects"], per[lt]["n"])) if lt in per
+        grid.append([(signed_difference(per[lt]["metrics"]["top1"], *FIGURES["top1"]), (per[lt]["n_subjects"], per[lt]["n"])) if lt in per
                      else ("–", (None, None)) for lt in lightings])
     if rows:
-        parts.append(_table(["A − B", "subjects / clips", "seeds", "top-1 points", "UF1", "UAR", "McNemar", "verdict"], rows))
+        parts.append(html_table(["A − B", "subjects / clips", "seeds", "top-1 points", "UF1", "UAR", "McNemar", "verdict"], rows))
     if grid and len(lightings) > 1:  # one lighting: said once, in the section
-        cells, note = _with_counts(grid, lightings, "clips")
+        cells, note = cells_with_counts(grid, lightings, "clips")
         parts.append("<h4>Top-1 difference per lighting (points)</h4>" + note
-                     + _table(["A − B"] + lightings, [[pair] + row for pair, row in zip(pairs, cells)]))
+                     + html_table(["A − B"] + lightings, [[pair] + row for pair, row in zip(pairs, cells)]))
     spreads = [c for c in paired if c.get("seed_spread")]
     if spreads:
         rows3 = [[f'{html.escape(c["a"])} − {html.escape(c["b"])}',
@@ -124,7 +125,7 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
                  for c in spreads]
         parts.append("<h4>Between training seeds</h4><p>Every single training of A against every one of B "
                      "(top-1 points): how far one seed's comparison can stray from the ensembles' above.</p>"
-                     + _table(["A − B", "seeds", "top-1 A − B", "pairs above 0 / below 0"], rows3))
+                     + html_table(["A − B", "seeds", "top-1 A − B", "pairs above 0 / below 0"], rows3))
     single = len(paired) - len(spreads)
     if single:
         which = "Every pair above" if not spreads else f"{single} of the pairs above"
@@ -149,4 +150,4 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
               for c in paired if "classes" in c or "folds" in c]
     if unlike:
         parts.append('<p class="muted">Pairs made differently (A / B): ' + "; ".join(unlike) + ".</p>")
-    return "".join(parts) + _not_compared(comparisons)
+    return "".join(parts) + not_compared_list(comparisons)

@@ -8,14 +8,14 @@ from typing import Any
 
 from evface.errors import counted
 from evface.report.collect import ReportData
-from evface.report.html_parts import _count, _img, _one_lighting, _table
+from evface.report.html_parts import count_text, embedded_image, html_table, one_lighting_note
 from evface.tasks.figure_format import one_lighting
 
 MAX_IMPORT_WARNINGS = 20
 """The import warnings the report lists (the rest are counted)."""
 
 
-def _dataset_section(data: ReportData) -> str:
+def build_dataset_section(data: ReportData) -> str:
     """Each dataset of the report: one as "Dataset"; several each under its label, with its runs."""
     if not data.datasets:
         return '<section id="dataset"><h2>Dataset</h2><p>No dataset found in these runs.</p></section>'
@@ -36,7 +36,7 @@ def _dataset(ds: dict[str, Any], h: str) -> str:
         return f"<p>{html.escape(ds['root'])}: no longer there, so not summarised.</p>"
     parts = [
         f'<p>{html.escape(ds["description"])}</p>',
-        f'<p>{_count(ds["n_clips"], "clip")}, {_count(ds["n_subjects"], "subject")}, classes {", ".join(map(html.escape, ds["labels"]))}.</p>',
+        f'<p>{count_text(ds["n_clips"], "clip")}, {count_text(ds["n_subjects"], "subject")}, classes {", ".join(map(html.escape, ds["labels"]))}.</p>',
         _class_counts(ds, h),
     ]
     parts.append(_import_record(ds.get("import"), h))
@@ -44,43 +44,43 @@ def _dataset(ds: dict[str, Any], h: str) -> str:
         parts.append(_event_counts(ds, h))
     if ds.get("variation"):
         parts.append(f"<{h}>What varies from clip to clip</{h}>")
-        parts.append(_table(["quantity", "unit", "clips", "min", "median", "max"],
+        parts.append(html_table(["quantity", "unit", "clips", "min", "median", "max"],
                             [[html.escape(c) for c in row] for row in ds["variation"]]))
     figs = []
     if ds.get("identity_grid"):
-        figs.append(f'<figure class="wide">{_img(ds["identity_grid"], "identities")}<figcaption>{_count(ds["n_identities"], "identity", "identities")}: '
+        figs.append(f'<figure class="wide">{embedded_image(ds["identity_grid"], "identities")}<figcaption>{count_text(ds["n_identities"], "identity", "identities")}: '
                     "each subject's first RGB frame" + (", with its head yaw and pitch" if ds.get("identity_poses") else "")
                     + ".</figcaption></figure>")
     if ds.get("box_grid"):
         boxed = ds.get("n_box_clips", ds["n_clips"])  # a merged dataset: its imported clips
-        clips = _count(boxed, "clip" if boxed == ds["n_clips"] else "imported clip")
+        clips = count_text(boxed, "clip" if boxed == ds["n_clips"] else "imported clip")
         shown = f"{ds['n_boxes']} of the dataset's {clips}" if ds["n_boxes"] < boxed else f"the dataset's {clips}"
-        figs.append(f'<figure class="wide">{_img(ds["box_grid"], "face boxes")}<figcaption>The face box of {shown}, '
+        figs.append(f'<figure class="wide">{embedded_image(ds["box_grid"], "face boxes")}<figcaption>The face box of {shown}, '
                     "each at its apex (the import warned of those marked !, shown first): training crops every input "
                     "to it, so check that each shows the face.</figcaption></figure>")
     if ds.get("face_grid"):
-        figs.append(f'<figure class="wide">{_img(ds["face_grid"], "sample faces")}<figcaption>RGB frames at the apex, one per class (columns)'
+        figs.append(f'<figure class="wide">{embedded_image(ds["face_grid"], "sample faces")}<figcaption>RGB frames at the apex, one per class (columns)'
                     + ("" if one_lighting(ds["lightings"]) else " and lighting (rows)") + ".</figcaption></figure>")
     if ds.get("animation"):
-        figs.append(f'<figure>{_img(ds["animation"], "event vs RGB animation", "image/gif")}<figcaption>{html.escape(ds["animation_caption"])}</figcaption></figure>')
+        figs.append(f'<figure>{embedded_image(ds["animation"], "event vs RGB animation", "image/gif")}<figcaption>{html.escape(ds["animation_caption"])}</figcaption></figure>')
     if ds.get("rate_plot"):
-        figs.append(f'<figure>{_img(ds["rate_plot"], "event rate")}<figcaption>Event rate over one clip, per sensor and polarity.</figcaption></figure>')
+        figs.append(f'<figure>{embedded_image(ds["rate_plot"], "event rate")}<figcaption>Event rate over one clip, per sensor and polarity.</figcaption></figure>')
     parts.append(f'<div class="grid">{"".join(figs)}</div>')
     return "".join(parts)
 
 
 def _class_counts(ds: dict[str, Any], h: str) -> str:
     """The table of a dataset's clips per class and lighting; where every clip is of one lighting
-    (imported recordings), its clips per class and the lighting said once (:func:`_one_lighting`)."""
+    (imported recordings), its clips per class and the lighting said once (:func:`one_lighting_note`)."""
     counts = ds["counts"]
     totals = [str(sum(counts.get(label, {}).values())) for label in ds["labels"]]
     if one_lighting(ds["lightings"]):
-        return (f"<{h}>Clips per class</{h}>{_one_lighting(ds['lightings'])}"
-                + _table(["class", "clips"], [[html.escape(label), n] for label, n in zip(ds["labels"], totals)]))
+        return (f"<{h}>Clips per class</{h}>{one_lighting_note(ds['lightings'])}"
+                + html_table(["class", "clips"], [[html.escape(label), n] for label, n in zip(ds["labels"], totals)]))
     head = ["class"] + ds["lightings"] + ["total"]
     rows = [[html.escape(label)] + [str(counts.get(label, {}).get(lt, 0)) for lt in ds["lightings"]] + [n]
             for label, n in zip(ds["labels"], totals)]
-    return f"<{h}>Clips per class and lighting</{h}>{_table(head, rows)}"
+    return f"<{h}>Clips per class and lighting</{h}>{html_table(head, rows)}"
 
 
 def _event_counts(ds: dict[str, Any], h: str) -> str:
@@ -91,7 +91,7 @@ def _event_counts(ds: dict[str, Any], h: str) -> str:
     head = ["class"] + [c.rsplit(" ", 1)[0] if one else c for c in columns]
     rows = [[html.escape(label)] + [f'{ds["event_table"][label].get(c, 0):,.0f}' for c in columns]
             for label in sorted(ds["event_table"])]
-    return f"<{h}>Mean events per clip, per sensor{'' if one else ' and lighting'}</{h}>{_table(head, rows)}"
+    return f"<{h}>Mean events per clip, per sensor{'' if one else ' and lighting'}</{h}>{html_table(head, rows)}"
 
 
 def _import_record(record: dict[str, Any] | None, h: str) -> str:
@@ -101,7 +101,7 @@ def _import_record(record: dict[str, Any] | None, h: str) -> str:
         return ""
     parts = []
     if record["sensors"]:
-        parts.append(f"<{h}>Import: synchronisation and registration</{h}>" + _table(
+        parts.append(f"<{h}>Import: synchronisation and registration</{h}>" + html_table(
             ["sensor", "file", "sync", "offset µs", "confidence", "registration", "error / score"],
             [[html.escape(c) for c in row] for row in record["sensors"]]))
     warnings = record["warnings"]

@@ -14,11 +14,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from evface.io.atomic_files import atomic_write_text
-from evface.report.classify_section import _classify_section
+from evface.report.classify_section import build_classify_section
 from evface.report.collect import ReportData, collect
-from evface.report.dataset_section import _dataset_section
-from evface.report.html_parts import PAPER, _table
-from evface.report.recon_section import _reconstruct_section
+from evface.report.dataset_section import build_dataset_section
+from evface.report.html_parts import PAPER, html_table
+from evface.report.recon_section import build_reconstruct_section
 from evface.tasks.run_folder import METRICS, reading
 
 TITLE = "<title>evface report</title>"
@@ -88,7 +88,8 @@ def _name_the_malformed_run(data: ReportData) -> None:
 
 def render_html(data: ReportData) -> str:
     """The whole report page as a string."""
-    sections = [_dataset_section(data), _classify_section(data), _reconstruct_section(data), _provenance_section(data)]
+    sections = [build_dataset_section(data), build_classify_section(data), build_reconstruct_section(data),
+                _provenance_section(data)]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -115,5 +116,5 @@ def _provenance_section(data: ReportData) -> str:
         f"<details><summary>{html.escape(name)}</summary><pre>{html.escape(json.dumps(cfg, indent=2, sort_keys=True))}</pre></details>"
         for name, cfg in data.configs.items()
     )
-    versions = _table(["package", "version"], [[html.escape(k), html.escape(v)] for k, v in sorted(data.versions.items())])
+    versions = html_table(["package", "version"], [[html.escape(k), html.escape(v)] for k, v in sorted(data.versions.items())])
     return f'<section id="provenance"><h2>Configs and versions</h2>{items}<h3>Versions</h3>{versions}<p class="muted">Paper figures: {html.escape(PAPER["source"])}.</p></section>'

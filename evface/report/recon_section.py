@@ -9,8 +9,9 @@ from typing import Any
 
 from evface.errors import counted
 from evface.report.collect import ReportData
-from evface.report.html_parts import (PAPER, _count, _few_subjects, _img, _interval, _not_compared,
-                                      _one_lighting, _run_name, _table, _tested_name, _with_counts)
+from evface.report.html_parts import (PAPER, cells_with_counts, count_text, embedded_image, escaped_run_name,
+                                      few_subjects_note, html_table, not_compared_list, one_lighting_note,
+                                      signed_mean, tested_run_name)
 from evface.tasks.figure_format import RECON_COVERAGE, fixed, mean_with_interval, number
 
 FIGURE_CAPTIONS = {
@@ -42,7 +43,7 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
             apex, every = entry.get("apex", {}), entry.get("all", {})
 
             def cell(d: dict[str, Any] | None) -> str:
-                return _interval({**d, "mean": d["diff"], "ci": d.get("ci_trainings") or d["ci"]}) if d else "–"
+                return signed_mean({**d, "mean": d["diff"], "ci": d.get("ci_trainings") or d["ci"]}) if d else "–"
 
             verdict = apex.get("active_ssim", {}).get("verdict", "–")
             rows.append([pair, html.escape(method), f'{c["n_subjects"]} / {c["n_apex"]}', cell(apex.get("face_ssim")),
@@ -52,7 +53,7 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
             "(keyframe copy, the RGB-only baselines) differ by exactly 0. SSIM differences with 95 % "
             "subject-cluster bootstrap intervals, over subjects and trainings where a run trained the method with "
             "several seeds; a difference is stated only where the interval excludes 0.</p>"
-            + (_table(["hd − lr", "method", "subjects / apex samples", "SSIM at the apex", "SSIM active AUs at the apex",
+            + (html_table(["hd − lr", "method", "subjects / apex samples", "SSIM at the apex", "SSIM active AUs at the apex",
                        "SSIM all horizons", "verdict (active, apex)"], rows) if rows else "")
             + (f'<p class="muted">{unsampled} of the pairs above {"holds" if unsampled == 1 else "hold"} several '
                f'trainings but {"was" if unsampled == 1 else "were"} scored before each training\'s scores were written '
@@ -63,7 +64,7 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
                       "run only: " + html.escape("; ".join(f"{', '.join(c['not_compared'][k])} ({c[k]})" for k in ("a", "b")
                                                           if c["not_compared"][k])) + ".</p>"
                       for c in comparisons if c.get("not_compared"))
-            + _not_compared(comparisons))
+            + not_compared_list(comparisons))
 
 
 def _training_table(runs: list[dict[str, Any]]) -> str:
@@ -79,8 +80,8 @@ def _training_table(runs: list[dict[str, Any]]) -> str:
                     continue
                 learning = fit["best_epoch"] == fit["epochs_run"] - 1 and not fit["stopped_early"]
                 still += learning
-                rows.append([_run_name(r), html.escape(str(part.get("name", "–"))), label,
-                             f"{_count(fit['epochs_run'])} of {_count(cfg.get('epochs'))}", _count(fit["best_epoch"] + 1),
+                rows.append([escaped_run_name(r), html.escape(str(part.get("name", "–"))), label,
+                             f"{count_text(fit['epochs_run'])} of {count_text(cfg.get('epochs'))}", count_text(fit["best_epoch"] + 1),
                              fixed(fit["best_score"], 4), "yes" if learning else "no"])
     if not rows:
         return ""
@@ -89,7 +90,7 @@ def _training_table(runs: list[dict[str, Any]]) -> str:
             if still else "Every model stopped improving before its last epoch.")
     return ("<h3>Training</h3><p>Epochs run (of the budget), the best epoch on the validation subjects (counted "
             f"from 1) and its SSIM. {html.escape(note)}</p>"
-            + _table(["run", "part", "model", "epochs", "best epoch", "validation SSIM", "still improving"], rows))
+            + html_table(["run", "part", "model", "epochs", "best epoch", "validation SSIM", "still improving"], rows))
 
 
 def _recon_seeds(runs: list[dict[str, Any]], by_lighting: bool) -> str:
@@ -108,14 +109,14 @@ def _recon_seeds(runs: list[dict[str, Any]], by_lighting: bool) -> str:
             for method, pooled in m.get("cvae_vs", {}).items():
                 per_seed = [e.get("cvae_vs", {}).get(method, {}) for e in m["per_seed"]]
                 both = m.get("cvae_vs_over_trainings", {}).get(method, {})  # runs scored before 2026-12-05 lack it
-                rows.append([_run_name(r), html.escape(method)] + [_interval(v.get("face")) for v in per_seed]
-                            + ["–"] * (n - len(per_seed)) + [_interval(pooled.get("apex_face_ssim")),
-                                                              _interval(both.get("face"))])
+                rows.append([escaped_run_name(r), html.escape(method)] + [signed_mean(v.get("face")) for v in per_seed]
+                            + ["–"] * (n - len(per_seed)) + [signed_mean(pooled.get("apex_face_ssim")),
+                                                              signed_mean(both.get("face"))])
                 for light in sorted({x for v in per_seed for x in v.get("apex_by_lighting", {})} if by_lighting else ()):
                     cells = [v.get("apex_by_lighting", {}).get(light, {}).get("face") for v in per_seed]
                     mean = pooled.get("apex_by_lighting", {}).get(light, {}).get("face")
-                    rows.append([_run_name(r), html.escape(f"{method}, {light}")] + [_interval(c) for c in cells]
-                                + ["–"] * (n - len(cells)) + [_interval(mean), _interval(
+                    rows.append([escaped_run_name(r), html.escape(f"{method}, {light}")] + [signed_mean(c) for c in cells]
+                                + ["–"] * (n - len(cells)) + [signed_mean(mean), signed_mean(
                                     both.get("apex_by_lighting", {}).get(light, {}).get("face"))])
         parts.append("<h3>Between training seeds</h3><p>Runs that trained every part several times score a sample by "
                      "the mean over the trainings (the tables above). Here each training alone: CVAE − method, SSIM "
@@ -124,7 +125,7 @@ def _recon_seeds(runs: list[dict[str, Any]], by_lighting: bool) -> str:
                      "is shown twice: with the subject-cluster interval of the tables above, and with an interval that "
                      "resamples the subjects and each fold's trainings both (a two-level bootstrap), which covers how "
                      "other trainings would come out; a difference is claimed where that one excludes 0.</p>"
-                     + _table(["run", "CVAE − method"] + heads + ["mean over seeds", "mean, subjects and trainings"], rows))
+                     + html_table(["run", "CVAE − method"] + heads + ["mean over seeds", "mean, subjects and trainings"], rows))
     if len(several) < len(runs):
         which = "Each model" if not several else "Each model of the runs not in that table"
         parts.append(f'<p class="muted">{which} was trained once per fold or split: an interval covers which subjects '
@@ -140,22 +141,22 @@ def _recon_tested(run: dict[str, Any]) -> str:
     the run's protocol once) and the clips and subjects of that dataset it scored."""
     m = run["metrics"]
     subjects = m.get("n_subjects", len(m.get("subjects", [])))
-    samples = _count(m.get("n_samples"), "sample")
+    samples = count_text(m.get("n_samples"), "sample")
     if run.get("elsewhere"):
-        return (f"{_tested_name(run)}: {html.escape(run['elsewhere'])}, {_count(m.get('n_clips'), 'clip')} of "
-                f"{_count(subjects, 'subject')}, {samples}")
+        return (f"{tested_run_name(run)}: {html.escape(run['elsewhere'])}, {count_text(m.get('n_clips'), 'clip')} of "
+                f"{count_text(subjects, 'subject')}, {samples}")
     never = str(m.get("evaluated_on", ""))
-    return (f"{_run_name(run)}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
-            f"{_count(subjects, 'test subject')}, {_count(m.get('n_clips'), 'clip')}, {samples}"
+    return (f"{escaped_run_name(run)}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
+            f"{count_text(subjects, 'test subject')}, {count_text(m.get('n_clips'), 'clip')}, {samples}"
             + (f" ({html.escape(never)})" if "never saw" in never else ""))
 
 
-def _reconstruct_section(data: ReportData) -> str:
+def build_reconstruct_section(data: ReportData) -> str:
     runs = data.reconstruct
     parts = ['<section id="reconstruction"><h2>Frame reconstruction from events (CVAE)</h2>']
     if not runs:
         return "".join(parts) + "<p>No reconstruction runs found.</p></section>"
-    recorded = [f"{_run_name(r)}: {_count(n)} of {_count(m.get('n_clips'), 'clip')}" for r in runs
+    recorded = [f"{escaped_run_name(r)}: {count_text(n)} of {count_text(m.get('n_clips'), 'clip')}" for r in runs
                 if (n := (m := r["metrics"]).get("grid", {}).get("targets", {}).get("rgb"))]
     synthetic = any(r["metrics"].get("grid", {}).get("targets", {}).get("truth", 1) for r in runs)
     grid = ("hd's face box, the clean hd truth" + ("; a recording's RGB face box and its own RGB frames, below"
@@ -175,10 +176,10 @@ def _reconstruct_section(data: ReportData) -> str:
     parts.append("<p>Tested: " + "; ".join(map(_recon_tested, runs))
                  + (" (under folds every subject is tested once, by the models that never saw it, and the intervals "
                     "resample all of them)" if not all(r.get("elsewhere") for r in runs) else "") + ".</p>")
-    parts.append(_few_subjects(runs, RECON_COVERAGE))
+    parts.append(few_subjects_note(runs, RECON_COVERAGE))
     lightings = sorted({x for r in runs for v in r["metrics"].get("methods", {}).values()
                         for x in v.get("apex_by", {}).get("lighting", {})})
-    parts.append(_one_lighting(lightings))  # and no table per lighting, which would repeat the figures over all
+    parts.append(one_lighting_note(lightings))  # and no table per lighting, which would repeat the figures over all
     by_lighting = len(lightings) > 1
     if recorded:
         parts.append("<p>Recordings, which have no truth frames, are scored against their own RGB frames: the "
@@ -191,16 +192,16 @@ def _reconstruct_section(data: ReportData) -> str:
         both = m.get("cvae_vs_over_trainings", {})  # several seeds: the interval over subjects and trainings
         for method, v in m.get("methods", {}).items():
             apex, ci = v.get("apex", {}), v.get("apex_interval", {})
-            rows.append([_run_name(r), html.escape(method),
+            rows.append([escaped_run_name(r), html.escape(method),
                          mean_with_interval(ci.get("face"), apex.get("face", {}).get("ssim")),
                          mean_with_interval(ci.get("active"), apex.get("active", {}).get("ssim")), fixed(apex.get("face", {}).get("psnr"), 2),
                          fixed(v.get("all", {}).get("ssim"), 4),
-                         _interval(gains.get(method, {}).get("apex_active_ssim")),
-                         _interval(both.get(method, {}).get("active") or versus.get(method, {}).get("apex_active_ssim"))])
+                         signed_mean(gains.get(method, {}).get("apex_active_ssim")),
+                         signed_mean(both.get(method, {}).get("active") or versus.get(method, {}).get("apex_active_ssim"))])
     parts.append("<h3>At the apex</h3>" + ("<p>CVAE − method of a run of several training seeds: its interval "
                                            "resamples the subjects and each fold's trainings (\"Between training "
                                            "seeds\" below).</p>" if any("cvae_vs_over_trainings" in r["metrics"]
-                                                                         for r in runs) else "") + _table(
+                                                                         for r in runs) else "") + html_table(
         ["run", "method", "SSIM", "SSIM active AUs", "PSNR dB", "SSIM all horizons", "gain over keyframe (active)",
          "CVAE − method (active)"], rows))
     parts.append(_recon_seeds(runs, by_lighting))
@@ -209,37 +210,37 @@ def _reconstruct_section(data: ReportData) -> str:
                 for r in runs for method, v in r["metrics"].get("cvae_vs", {}).items()]
     lights = sorted({x for _, _, g in by_light for x in g})
     if lights and by_lighting:
-        grid = [[(_interval(d), (d.get("n_clusters"), d.get("n")) if d else (None, None))
+        grid = [[(signed_mean(d), (d.get("n_clusters"), d.get("n")) if d else (None, None))
                  for x in lights for d in [g.get(x, {}).get("face")]] for _, _, g in by_light]
-        cells, note = _with_counts(grid, lights, "apex samples")
-        rows_l = [[_run_name(r), html.escape(method)] + row for (r, method, _), row in zip(by_light, cells)]
+        cells, note = cells_with_counts(grid, lights, "apex samples")
+        rows_l = [[escaped_run_name(r), html.escape(method)] + row for (r, method, _), row in zip(by_light, cells)]
         parts.append("<h3>CVAE − method per lighting, at the apex</h3><p>SSIM over the face, paired per sample, with "
                      "95 % subject-cluster intervals (bold where they exclude 0; for a run of several training seeds "
-                     "over subjects and trainings): where one lighting carries a difference.</p>" + note + _table(["run", "CVAE − method"] + [html.escape(x) for x in lights], rows_l))
+                     "over subjects and trainings): where one lighting carries a difference.</p>" + note + html_table(["run", "CVAE − method"] + [html.escape(x) for x in lights], rows_l))
     parts.append(_sensor_differences(data.sensor_comparisons))
     parts.append(_training_table(runs))
     regions = [x for x in ("brows", "eyes", "nose", "mouth", "chin") if any(x in v.get("apex", {}) for r in runs
                                                                         for v in r["metrics"].get("methods", {}).values())]
     if regions:
-        rows2 = [[_run_name(r), html.escape(method)] + [fixed(v.get("apex", {}).get(x, {}).get("ssim"), 4) for x in regions]
+        rows2 = [[escaped_run_name(r), html.escape(method)] + [fixed(v.get("apex", {}).get(x, {}).get("ssim"), 4) for x in regions]
                  for r in runs for method, v in r["metrics"].get("methods", {}).items()]
         parts.append("<h3>SSIM per AU region at the apex</h3>" + LEVELS_ONLY
                      + (f'<p class="muted">The {RECORDED_REGIONS}.</p>' if recorded else "")
-                     + _table(["run", "method"] + regions, rows2))
+                     + html_table(["run", "method"] + regions, rows2))
     for group, title in (("aus", "AU class"), ("lighting", "lighting")):
         by = [(r, method, v.get("apex_by", {}).get(group, {}))
               for r in runs for method, v in r["metrics"].get("methods", {}).items()]
         labels = sorted({k for _, _, g in by for k in g})
         if labels and (by_lighting or group != "lighting"):
-            rows3 = [[_run_name(r), html.escape(method)] + [fixed(g.get(x, {}).get("active_ssim"), 4) for x in labels]
+            rows3 = [[escaped_run_name(r), html.escape(method)] + [fixed(g.get(x, {}).get("active_ssim"), 4) for x in labels]
                      for r, method, g in by]
             parts.append(f"<h3>SSIM in the active AU regions at the apex, by {title}</h3>" + LEVELS_ONLY
-                         + _table(["run", "method"] + [html.escape(x) for x in labels], rows3))
+                         + html_table(["run", "method"] + [html.escape(x) for x in labels], rows3))
 
     def k_mean(lt: dict[str, Any], which: str) -> str:
         return fixed(lt.get(f"apex_ssim_{which}", {}).get("active"), 4)
 
-    latent_rows = [[_run_name(r), " ".join(number(k, ".2f") for k in lt.get("kl_per_channel", [])), _count(lt.get("k")),
+    latent_rows = [[escaped_run_name(r), " ".join(number(k, ".2f") for k in lt.get("kl_per_channel", [])), count_text(lt.get("k")),
                     fixed(lt.get("spread_face"), 4), fixed(lt.get("spread_moving"), 4), fixed(lt.get("spread_static"), 4),
                     k_mean(lt, f"mean_of_{lt.get('k')}"), k_mean(lt, "prior_mean")]
                    for r in runs if (lt := r["metrics"].get("latent"))]
@@ -248,11 +249,11 @@ def _reconstruct_section(data: ReportData) -> str:
                      "the standard deviation over K prior samples over the face, where the face moved most (top 10 % "
                      "of |target − keyframe|) and elsewhere, and the SSIM in the active AU regions of the mean of the K "
                      "samples beside that of the prior-mean decoding.</p>"
-                     + _table(["run", "KL per channel", "K", "spread face", "spread moving", "spread static",
+                     + html_table(["run", "KL per channel", "K", "spread face", "spread moving", "spread static",
                                "SSIM mean of K", "SSIM prior mean"], latent_rows))
     parts.append(f'<p class="muted">Paper (hd events, CVAE): SSIM {PAPER["reconstruct"]["ssim"]:.4f}, PSNR '
                  f'{PAPER["reconstruct"]["psnr"]:.2f} dB, on its own protocol; compare with the events-only runs.</p>')
-    figs = [f'<figure class="wide">{_img(png, "figure " + r["name"])}<figcaption>{_run_name(r)}'
+    figs = [f'<figure class="wide">{embedded_image(png, "figure " + r["name"])}<figcaption>{escaped_run_name(r)}'
             f'{FIGURE_CAPTIONS.get(name, "")}</figcaption></figure>' for r in runs for name, png in r.get("strips", [])]
     parts.append(f'<div class="grid">{"".join(figs)}</div>')
     return "".join(parts) + "</section>"
