@@ -1186,3 +1186,24 @@ def test_report_out_made_meanwhile_is_kept_unless_an_earlier_report(fake_run, re
     out.unlink()
     newcomer[0] = report.read_text() + "<!-- another report command's: x7f3a -->"
     assert main(["report", str(fake_run), "--out", str(out)]) == 0 and "x7f3a" not in out.read_text()
+
+
+def test_compare_prints_run_names_with_their_control_characters_escaped(tmp_path, capsys):
+    """Two classification runs whose folder names hold a terminal's escape and a line break: each
+    line of the table keeps the names escaped, as every other result line (was: printed as they
+    are, the line break splitting the first line and the escape reaching the terminal); the JSON
+    keeps the names as they are."""
+    from evface.tasks.class_compare import PREDICTION_COLUMNS
+
+    truth = [(f"c{i:02d}", f"s{i % 6}", "dim", f"L{i % 2}") for i in range(24)]
+    a, b = tmp_path / "a\x1b[2Jx", tmp_path / "b\nc"
+    for run, wrong in ((a, 0), (b, 3)):
+        run.mkdir()
+        (run / "predictions.csv").write_text(
+            ",".join(c for c in PREDICTION_COLUMNS if not c.endswith("_us")) + "\n"
+            + "".join(f"{c},{s},{lt},{lab},{'L9' if k < wrong else lab}\n" for k, (c, s, lt, lab) in enumerate(truth)))
+    assert main(["compare", str(a), str(b), "--out", str(tmp_path / "cmp.json")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("A = a\\x1b[2Jx, B = b\\nc: 24 clips of 6 subjects, paired")
+    assert "\x1b" not in out and "a\\x1b[2Jx higher" in out and "3 clips right only in a\\x1b[2Jx, 0 only in b\\nc" in out
+    assert json.loads((tmp_path / "cmp.json").read_text())["a"] == "a\x1b[2Jx"

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from evface.commands.paths import file_name, output_file, outside_datasets, replacing_as_checked
-from evface.errors import DatasetError, ParameterError, counted, where
+from evface.errors import DatasetError, ParameterError, counted, printable, where
 from evface.io.atomic_files import atomic_write_text
 
 NAMES = {"top1": "top-1 %", "uf1": "UF1", "uar": "UAR"}
@@ -72,6 +72,25 @@ def format_comparison(res: dict[str, Any]) -> str:
         lines.append("one training per fold of each run: the interval covers which subjects were tested, not how "
                      "another training seed would come out (train with --seeds N to see that)")
     return "\n".join(lines)
+
+
+def _printable_strings(value: Any) -> Any:
+    """``value`` (a comparison) with each string in it, keys too, passed through
+    :func:`~evface.errors.printable`: what the table prints of it (run names, which are folder names,
+    lightings, classes) stays on its line and cannot drive the terminal; the JSON keeps them as they are.
+
+    Examples
+    --------
+    >>> _printable_strings({"a": "hd\\x1b[2J", "per_lighting": {"dim\\nlit": [0.5, "b\\nc"]}})
+    {'a': 'hd\\\\x1b[2J', 'per_lighting': {'dim\\\\nlit': [0.5, 'b\\\\nc']}}
+    """
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {_printable_strings(k): _printable_strings(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(map(_printable_strings, value))
+    return value
 
 
 def earlier_comparison_only(path: Path) -> Path:
@@ -136,7 +155,8 @@ def register(app: typer.Typer) -> None:
         res = (recon_compare if kinds[run_a] else class_compare).compare_runs(run_a, run_b)
         for run in filter(None, map(run_evaluation.trained_run, (run_a, run_b))):  # was: no word of a newer evface's
             warn_of_version(run)
-        print(recon_compare.format_comparison(res) if kinds[run_a] else format_comparison(res))
+        shown = _printable_strings(res)  # was: a run folder's line break or escape printed as it is
+        print(recon_compare.format_comparison(shown) if kinds[run_a] else format_comparison(shown))
         if out is not None:
             text = json.dumps(res, indent=2)  # a file made at --out meanwhile as one there before (was: replaced)
             replacing_as_checked(out, lambda replace: atomic_write_text(out, text, replace), earlier_comparison_only,
