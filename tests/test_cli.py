@@ -466,6 +466,21 @@ def test_an_input_that_is_a_device_or_pipe_is_named_so(tmp_path, capsys, args, s
     assert not (tmp_path / "out.h5").exists()
 
 
+@pytest.mark.parametrize("args, said", [
+    (("compare", "{dir}/a", "{dir}/b", "--out", "{dir}/cmp"), "--out: {dir}/cmp would hold a comparison (JSON); give it a .json name"),
+    (("compare", "{dir}/a", "{dir}/b", "--out", "{dir}/cmp.txt"),
+     "--out: {dir}/cmp.txt would hold a comparison (JSON); give it a .json name"),
+    (("report", "{dir}/a", "--out", "{dir}/r"), "--out: {dir}/r would hold an HTML page; give it a .html or .htm name"),
+    (("report", "{dir}/a", "--out", "{dir}/r.json"), "--out: {dir}/r.json would hold an HTML page; give it a .html or .htm name"),
+])
+def test_a_file_output_is_written_only_under_a_name_of_its_kind(tmp_path, capsys, args, said):
+    """``compare --out cmp`` and ``report --out r`` are refused before any work, as ``faces`` asks for
+    .png and ``export-nir`` for .nir (was: the JSON or HTML written into a file of that name)."""
+    assert cli.main([a.format(dir=tmp_path) for a in args]) == 2
+    assert capsys.readouterr().err.strip() == "error: " + said.format(dir=tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("name, content", [("config.json", '{"task": "classify"}'), ("dataset.json", '{"classes": {}}'),
                                            ("notes.json", "not json")])
 def test_compare_out_refuses_a_json_file_that_is_not_an_earlier_comparison(tmp_path, capsys, name, content):

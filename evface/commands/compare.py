@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from evface.commands.paths import file_name, output_file, outside_datasets, replacing_as_checked
+from evface.commands.paths import file_name, named_for, output_file, outside_datasets, replacing_as_checked
 from evface.errors import DatasetError, ParameterError, counted, printable, where
 from evface.io.atomic_files import atomic_write_text
 
@@ -130,7 +130,7 @@ def register(app: typer.Typer) -> None:
     def compare(
         run_a: Path = typer.Argument(..., help="A classification run (predictions.csv) or reconstruction run (scores.csv)."),
         run_b: Path = typer.Argument(..., help="Another run of the same task scored on the same clips / samples."),
-        out: Path = typer.Option(None, "--out", parser=file_name("--out"), metavar="<path>", help="Also write the comparison as JSON to this file (an existing file is replaced only if it is an earlier comparison)."),
+        out: Path = typer.Option(None, "--out", parser=file_name("--out"), metavar="<path>", help="Also write the comparison as JSON to this file (a name ending in .json; an existing file is replaced only if it is an earlier comparison)."),
     ) -> None:
         """Paired difference A - B with subject-bootstrap intervals (over subjects and training seeds too
         for runs of several seeds): top-1, UF1, UAR and an exact McNemar test of two classification runs,
@@ -140,6 +140,7 @@ def register(app: typer.Typer) -> None:
 
         if out is not None:
             outside_datasets(earlier_comparison_only(out), kind="file")  # was: written among a dataset's files
+            named_for(out, "--out", (".json",), "a comparison (JSON)")  # was: JSON written under any name (--out cmp)
             earlier = out.is_file()
         if run_a.resolve() == run_b.resolve():
             raise ParameterError(f"{run_a} is given as both runs: compare two different runs")

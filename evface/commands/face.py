@@ -12,7 +12,7 @@ import typer
 from evface.checks import as_int
 from evface.commands import terminal
 from evface.commands.options import naming
-from evface.commands.paths import file_name, output_file, replacing_as_checked
+from evface.commands.paths import file_name, named_for, output_file, replacing_as_checked
 from evface.errors import FormatError, ParameterError, where
 from evface.io.atomic_files import atomic_write_bytes
 
@@ -136,8 +136,7 @@ def register(app: typer.Typer) -> None:
         from evface.face.preview import contact_sheet  # lazy: cv2 and the renderer stay out of CLI start-up
 
         output_file(out, "OUT", replaces=(".png",))
-        if out.suffix.lower() != ".png":  # was: PNG bytes written under any name (faces.jpg, faces.txt)
-            raise ParameterError(f"OUT: {out} would hold a PNG image; give it a .png name")
+        named_for(out, "OUT", (".png",), "a PNG image")  # was: PNG bytes written under any name (faces.jpg, faces.txt)
         sheet_there = _replaceable(out)  # was: a photo of the user's replaced
         if not (math.isfinite(diff) and diff >= 0):
             raise ParameterError(f"--diff: expected a number >= 0 (0 = off), got {diff}")

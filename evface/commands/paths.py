@@ -170,6 +170,25 @@ def output_file(path: Path, option: str = "--out", replaces: tuple[str, ...] | N
     return path
 
 
+def named_for(path: Path, option: str, endings: tuple[str, ...], holds: str) -> Path:
+    """Return ``path`` if its name ends in one of ``endings`` (any case), the kinds of file the command
+    writes; else a :class:`ParameterError` naming ``option`` and what the file would hold, before any
+    work (was: a NIR graph, PNG, JSON comparison or HTML report written under any name: ``--out cmp``).
+
+    Examples
+    --------
+    >>> str(named_for(Path("hd-vs-lr.JSON"), "--out", (".json",), "a comparison (JSON)"))
+    'hd-vs-lr.JSON'
+    >>> named_for(Path("cmp"), "--out", (".json",), "a comparison (JSON)")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --out: cmp would hold a comparison (JSON); give it a .json name
+    """
+    if path.suffix.lower() not in endings:
+        raise ParameterError(f"{option}: {path} would hold {holds}; give it a {' or '.join(endings)} name")
+    return path
+
+
 def not_replacing(path: Path, option: str, force: bool, what: str = "") -> Path:
     """Return ``path`` unless it is a file with something in it and ``force`` is not set: then a
     :class:`ParameterError` naming it, ``option`` and ``--force``, before the command does any

@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import file_name, output_file, outside_datasets, replacing_as_checked, sole_writer
+from evface.commands.paths import (file_name, named_for, output_file, outside_datasets, replacing_as_checked,
+                                   sole_writer)
 from evface.errors import ParameterError, where
 from evface.executor import check_workers
 from evface.tasks.configs import MAX_INT, MAX_SEEDS
@@ -65,7 +66,7 @@ def register(app: typer.Typer) -> None:
     @app.command("report")
     def report(
         runs: list[Path] = typer.Argument(..., help="evface run outputs, training runs, evaluations (evface eval --out) or dataset folders."),
-        out: Path = typer.Option(Path("report.html"), "--out", parser=file_name("--out"), metavar="<path>", help="The HTML file to write (an existing file is replaced only if it is an earlier evface report)."),
+        out: Path = typer.Option(Path("report.html"), "--out", parser=file_name("--out"), metavar="<path>", help="The HTML file to write (a name ending in .html or .htm; an existing file is replaced only if it is an earlier evface report)."),
     ) -> None:
         """Write one self-contained HTML report of the given runs."""
         from evface.report.html import build_report, is_report  # lazy: keeps matplotlib out of `evface --help`
@@ -76,6 +77,7 @@ def register(app: typer.Typer) -> None:
                                                  "write over; give --out another name"))
 
         earlier_report_only(out)
+        named_for(out, "--out", (".html", ".htm"), "an HTML page")  # was: the page written under any name (--out r)
         outside_datasets(out, kind="file")  # was: written among a dataset's files (inside a run: beside its own)
         earlier = out.is_file()  # a file made at --out meanwhile is treated as one there before (was: replaced)
         replacing_as_checked(out, lambda replace: build_report(list(runs), out, replace), earlier_report_only, earlier)

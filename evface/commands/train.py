@@ -20,8 +20,8 @@ from typing import Any
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import (file_name, not_replacing, output_file, output_folder, outside_datasets, refusing_newcomer,
-                                   sole_writer)
+from evface.commands.paths import (file_name, named_for, not_replacing, output_file, output_folder, outside_datasets,
+                                   refusing_newcomer, sole_writer)
 from evface.errors import ParameterError
 from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
 from evface.tasks.run_folder import outside_runs
@@ -138,8 +138,7 @@ def register(app: typer.Typer) -> None:
         from evface.tasks.export import export_run  # lazy: torch loads for this command only, not at CLI start-up
 
         outside_datasets(output_file(out, "OUT", replaces=(".nir",)), "OUT", kind="file")  # was: written among a dataset's clips
-        if out.suffix.lower() != ".nir":  # was: the NIR graph written under any name (graph.txt, best.pt.bak)
-            raise ParameterError(f"OUT: {out} would hold a NIR graph (HDF5); give it a .nir name")
+        named_for(out, "OUT", (".nir",), "a NIR graph (HDF5)")  # was: written under any name (graph.txt, best.pt.bak)
         not_replacing(out, "OUT", force)
         with refusing_newcomer(out, "OUT"):  # was: a file made at OUT meanwhile replaced without --force
             path, chosen, count = export_run(run, out, model, replace=force)
