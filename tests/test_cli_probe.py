@@ -292,3 +292,44 @@ def test_faces_keeps_a_file_made_at_out_while_it_rendered_unless_a_sheet(tmp_pat
     newcomer = earlier[:-1] + b"\0"  # another faces' sheet (damaged, to tell it apart)
     sheet.unlink()
     assert main(args) == 0 and sheet.read_bytes() == earlier
+
+
+
+def _writing_under(command: str, runs: Path, out: Path) -> list[str]:
+    """The arguments of ``command`` writing ``out`` from inputs made under ``runs``."""
+    from evface.tasks.class_compare import PREDICTION_COLUMNS
+    from report_fixtures import make_fake_run
+
+    if command == "compare":
+        for run in ("a", "b"):
+            (runs / run).mkdir(parents=True)
+            (runs / run / "predictions.csv").write_text(
+                ",".join(c for c in PREDICTION_COLUMNS if not c.endswith("_us")) + "\n"
+                + "".join(f"c{i},s{i % 3},dim,L{i % 2},L{i % 2}\n" for i in range(12)))
+        return ["compare", str(runs / "a"), str(runs / "b"), "--out", str(out)]
+    if command == "export-nir":
+        runs.mkdir()
+        return ["export-nir", str(_snn_run(runs)), str(out)]
+    if command == "report":
+        return ["report", str(make_fake_run(runs)), "--out", str(out)]
+    return ["faces", str(out), "--seeds", "0"]
+
+
+@pytest.mark.parametrize("command, name", [("compare", "c.json"), ("export-nir", "g.nir"), ("faces", "f.png"),
+                                           ("report", "r.html")])
+def test_a_failed_write_leaves_no_folder_made_for_the_output(tmp_path, monkeypatch, command, name):
+    """A file output under missing folders (``compare --out new/sub/c.json``, ``export-nir RUN new/sub/g.nir``,
+    ``faces new/sub/f.png``, ``report --out new/sub/r.html``): the folders are made, as ``convert`` and
+    ``simulate`` make them, and removed again when the write fails, as theirs are (was: left behind, empty)."""
+    from evface.io import atomic_files
+
+    if command == "export-nir":
+        pytest.importorskip("nir")
+    args = _writing_under(command, tmp_path / "runs", tmp_path / "new" / "sub" / name)
+
+    def disk_full(tmp, path, replace=True):
+        raise OSError(28, "No space left on device", str(tmp))
+
+    monkeypatch.setattr(atomic_files, "publish", disk_full)
+    assert main(args) != 0
+    assert not (tmp_path / "new").exists()

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from evface.commands.paths import file_name, named_for, output_file, outside_datasets, replacing_as_checked
+from evface.commands.paths import file_name, made_folder, named_for, output_file, outside_datasets, replacing_as_checked
 from evface.errors import DatasetError, ParameterError, counted, printable, where
 from evface.io.atomic_files import atomic_write_text
 
@@ -160,5 +160,6 @@ def register(app: typer.Typer) -> None:
         print(recon_compare.format_comparison(shown) if kinds[run_a] else format_comparison(shown))
         if out is not None:
             text = json.dumps(res, indent=2)  # a file made at --out meanwhile as one there before (was: replaced)
-            replacing_as_checked(out, lambda replace: atomic_write_text(out, text, replace), earlier_comparison_only,
-                                 earlier)
+            with made_folder(out.parent):  # a folder made for --out is removed if the write fails (was: left, empty)
+                replacing_as_checked(out, lambda replace: atomic_write_text(out, text, replace), earlier_comparison_only,
+                                     earlier)

@@ -12,7 +12,7 @@ import typer
 from evface.checks import as_int
 from evface.commands import terminal
 from evface.commands.options import naming
-from evface.commands.paths import file_name, named_for, output_file, replacing_as_checked
+from evface.commands.paths import file_name, made_folder, named_for, output_file, replacing_as_checked
 from evface.errors import FormatError, ParameterError, where
 from evface.io.atomic_files import atomic_write_bytes
 
@@ -184,6 +184,7 @@ def register(app: typer.Typer) -> None:
         if not ok:
             raise FormatError(where(out, "PNG encoding failed"))
         png = marked(buf.tobytes())  # a full disk: no partial file, an older sheet kept; a file made at OUT
-        replacing_as_checked(out, lambda replace: atomic_write_bytes(out, png, replace),  # meanwhile as one there
-                             _replaceable, sheet_there)  # before (was: replaced whatever it was)
+        with made_folder(out.parent):  # a folder made for OUT is removed if the write fails (was: left, empty)
+            replacing_as_checked(out, lambda replace: atomic_write_bytes(out, png, replace),  # meanwhile as one there
+                                 _replaceable, sheet_there)  # before (was: replaced whatever it was)
         terminal.result(f"wrote {out} ({len(idents)} face{'s' * (len(idents) != 1)} x {len(expressions)} columns)")

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import (file_name, named_for, output_file, outside_datasets, replacing_as_checked,
+from evface.commands.paths import (file_name, made_folder, named_for, output_file, outside_datasets, replacing_as_checked,
                                    sole_writer)
 from evface.errors import ParameterError, where
 from evface.executor import check_workers
@@ -80,5 +80,6 @@ def register(app: typer.Typer) -> None:
         named_for(out, "--out", (".html", ".htm"), "an HTML page")  # was: the page written under any name (--out r)
         outside_datasets(out, kind="file")  # was: written among a dataset's files (inside a run: beside its own)
         earlier = out.is_file()  # a file made at --out meanwhile is treated as one there before (was: replaced)
-        replacing_as_checked(out, lambda replace: build_report(list(runs), out, replace), earlier_report_only, earlier)
+        with made_folder(out.parent):  # a folder made for --out is removed if the report fails (was: left, empty)
+            replacing_as_checked(out, lambda replace: build_report(list(runs), out, replace), earlier_report_only, earlier)
         console.print(terminal.labelled("report written:", "bold green", str(out)), soft_wrap=True)

@@ -20,7 +20,7 @@ from typing import Any
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import (file_name, named_for, not_replacing, output_file, output_folder, outside_datasets,
+from evface.commands.paths import (file_name, made_folder, named_for, not_replacing, output_file, output_folder, outside_datasets,
                                    refusing_newcomer, sole_writer)
 from evface.errors import ParameterError
 from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
@@ -140,7 +140,9 @@ def register(app: typer.Typer) -> None:
         outside_datasets(output_file(out, "OUT", replaces=(".nir",)), "OUT", kind="file")  # was: written among a dataset's clips
         named_for(out, "OUT", (".nir",), "a NIR graph (HDF5)")  # was: written under any name (graph.txt, best.pt.bak)
         not_replacing(out, "OUT", force)
-        with refusing_newcomer(out, "OUT"):  # was: a file made at OUT meanwhile replaced without --force
+        # a folder made for OUT is removed if the export fails (was: left, empty); a file made at OUT meanwhile is
+        # kept (was: replaced without --force)
+        with made_folder(out.parent), refusing_newcomer(out, "OUT"):
             path, chosen, count = export_run(run, out, model, replace=force)
         which = "" if count == 1 else f" (the network of {chosen}, one of the run's {count} models; --model picks another)"
         log_line(f"written {path}{which}")
