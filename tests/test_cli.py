@@ -533,6 +533,15 @@ def test_every_command_shows_its_help_with_dash_h_and_dash_dash_help(capsys):
             assert "Usage:" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("words", [("export-nir",), ("faces",), ("convert",)])
+def test_a_file_argument_is_named_out_in_help_as_its_errors_name_it(capsys, words):
+    """``export-nir --help`` and ``faces --help`` named the file argument ``out``, while their errors say
+    "give OUT a file name" and ``convert --help`` says ``OUT``."""
+    assert cli.main([*words, "--help"]) == 0
+    usage = capsys.readouterr().out
+    assert "{OUT}" in usage and "{out}" not in usage
+
+
 def _small_file(path: Path) -> Path:
     """A small events file at ``path``, written by evface (in this process's UTF-8 names)."""
     from evface.events.core import make_events

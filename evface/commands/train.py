@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
     @app.command("export-nir")
     def export_nir(
         run: Path = typer.Argument(..., help="A classification run trained with --model snn."),
-        out: Path = typer.Argument(..., parser=file_name("OUT"), help="The .nir (HDF5) file to write (a name ending in .nir; an existing one is replaced only with --force)."),
+        out: Path = typer.Argument(..., metavar="OUT", parser=file_name("OUT"), help="The .nir (HDF5) file to write (a name ending in .nir; an existing one is replaced only with --force)."),
         model: str = typer.Option(None, "--model", help="Which model of a cross-validated run, by its folder under "
                                                         "RUN/models (e.g. fold1-s0; default: the first)."),
         force: bool = typer.Option(False, "--force", help="Replace an existing .nir file OUT."),
