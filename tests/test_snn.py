@@ -14,7 +14,9 @@ from evface.errors import FormatError, ParameterError
 from evface.models import export_nir
 from evface.models import snn as snn_mod
 from evface.models.export_nir import simulate, to_nir, write
-from evface.models.snn import AnnCNN, NetConfig, SpikingCNN, ann_macs, conv_synops, logits, snn_analog_macs
+from evface.models.net_costs import conv_synops
+from evface.models.neurons import integrate
+from evface.models.snn import AnnCNN, NetConfig, SpikingCNN, ann_macs, logits, snn_analog_macs
 from evface.tasks import checkpoints, run_folder
 from evface.tasks.class_run import net_config
 from evface.tasks.configs import ClassifyConfig
@@ -87,7 +89,7 @@ def test_subtract_reset_keeps_the_excess():
     # 1.6 spike, 1.4 spike, 1.2 spike, 1.0 silent, 1.8 spike); zero reset fires every other step
     for reset, expected in (("subtract", [0, 1, 1, 1, 0, 1]), ("zero", [0, 1, 0, 1, 0, 1])):
         lif = SpikingCNN(NetConfig(**{**CFG.to_dict(), "reset": reset, "beta": 1.0})).lifs[0]
-        spikes = SpikingCNN._integrate(lif, torch.full((1, 6, 1), 0.8))[0, :, 0]
+        spikes = integrate(lif, torch.full((1, 6, 1), 0.8))[0, :, 0]
         assert spikes.tolist() == expected
 
 

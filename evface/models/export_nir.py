@@ -1,4 +1,4 @@
-"""Export a trained :class:`~evface.models.snn.SpikingCNN` to NIR (Neuromorphic Intermediate Representation).
+"""Export a trained :class:`~evface.models.spiking_cnn.SpikingCNN` to NIR (Neuromorphic Intermediate Representation).
 
 Every unit of the network becomes ``conv{k}`` followed by its neuron; the residual additions of
 the SEW blocks are graph edges (NIR sums the inputs of a node), so the convolution after a block
@@ -53,7 +53,9 @@ import torch
 from evface.checks import as_real, real_dtype
 from evface.errors import ParameterError
 from evface.io.atomic_files import atomic_write
-from evface.models.snn import KERNEL, NetConfig, SpikingCNN, Unit
+from evface.models.net_blocks import Unit
+from evface.models.net_config import KERNEL, NetConfig
+from evface.models.spiking_cnn import SpikingCNN
 
 DT = 1e-4
 """Time step (s) used to express snnTorch's per-step ``beta`` as NIR time constants (snnTorch's choice)."""
@@ -309,7 +311,7 @@ def simulate(graph: Any, x: np.ndarray) -> np.ndarray:
     step (nothing at the first); a graph whose stem takes the whole window (metadata
     ``stem_input`` ``"window"``) gets the T steps of ``x`` stacked as channels at every step.
     Returns the output averaged over time (B, n_classes): what the model's
-    :func:`~evface.models.snn.logits` are.
+    :func:`~evface.models.net_blocks.logits` are.
 
     Raises
     ------

@@ -1,0 +1,37 @@
+"""The neurons of the spiking network: snnTorch PLIF layers with their surrogate gradient, run over time.
+
+:func:`plif_layers` builds one snnTorch ``Leaky`` (learnt decay ``beta``, ATan or fast-sigmoid
+surrogate gradient, reset by subtraction or to zero; no reset for a non-spiking last layer) per
+neuron layer of a :class:`~evface.models.net_config.NetConfig`; :func:`integrate` runs one of them
+over the T steps from zero state.
+"""
+
+from __future__ import annotations
+
+import snntorch as snn
+import torch
+from snntorch import surrogate
+from torch import nn
+
+from evface.models.net_config import NetConfig
+
+
+def plif_layers(cfg: NetConfig) -> nn.ModuleList:
+    """One PLIF neuron layer (snnTorch ``Leaky``) for each of ``cfg.neuron_layers()``."""
+    grad = (surrogate.atan(alpha=cfg.slope) if cfg.surrogate == "atan"
+            else surrogate.fast_sigmoid(slope=cfg.slope))
+    return nn.ModuleList(
+        snn.Leaky(beta=torch.tensor(cfg.beta), learn_beta=cfg.learn_beta, threshold=cfg.threshold,
+                  spike_grad=grad, reset_mechanism="none" if cfg.is_integrator(i) else cfg.reset)
+        for i in range(cfg.neuron_layers())
+    )
+
+
+def integrate(lif: snn.Leaky, current: torch.Tensor, membrane: bool = False) -> torch.Tensor:
+    """Run one neuron layer over time from zero state: (B, T, ...) currents -> spikes (or membrane potentials)."""
+    mem = lif.reset_mem()
+    out = []
+    for t in range(current.shape[1]):
+        spk, mem = lif(current[:, t], mem)
+        out.append(mem if membrane else spk)
+    return torch.stack(out, 1)
