@@ -392,6 +392,35 @@ def test_export_run_and_cli(tmp_path):
         export_run(tmp_path / "ann", tmp_path / "c.nir")
 
 
+def test_the_nir_file_says_what_input_it_takes(tmp_path, capsys):
+    """export-nir recorded neither the input kind nor the layout: a .nir did not say what to feed it."""
+    pytest.importorskip("nir")
+    import nir
+
+    layouts = {"step": "x (T, C, H, W) = (5, 2, 16, 16) float32; at step t the input node takes x[t] (C, H, W)",
+               "window": "x (T, C, H, W) = (5, 3, 16, 16) float32; at every step the input node takes all of x, its "
+                         "T steps stacked as channels (T * C, H, W) = (15, 16, 16), step-major"}
+    for kind, stem_input, channels in (("events", "step", 2), ("rgb-flow", "window", 3)):
+        cfg = NetConfig(**{**CFG.to_dict(), "in_channels": channels, "stem_input": stem_input})
+        run = tmp_path / kind
+        run_folder.save_config(run, {"task": "classify", "model": "snn", "input": kind, "net": cfg.to_dict()})
+        checkpoints.save_checkpoint(run / "best.pt", {"model": SpikingCNN(cfg).state_dict()})
+        assert main(["export-nir", str(run), str(tmp_path / f"{kind}.nir")]) == 0
+        meta = nir.read(tmp_path / f"{kind}.nir").metadata
+        assert (meta["input_kind"], meta["input_shape"].tolist()) == (kind, [5, channels, 16, 16])
+        assert meta["input_layout"] == layouts[stem_input]
+    run_folder.save_config(tmp_path / "odd", {"task": "classify", "model": "snn", "input": 5, "net": CFG.to_dict()})
+    capsys.readouterr()
+    assert main(["export-nir", str(tmp_path / "odd"), str(tmp_path / "odd.nir")]) == 2
+    odd_config = tmp_path / "odd" / "config.json"
+    assert capsys.readouterr().err == f"error: {odd_config}: not as evface writes it ('input' is 5, not of type str)\n"
+    assert not (tmp_path / "odd.nir").exists()
+    with pytest.raises(ParameterError, match="input_kind must be the name of an input kind such as 'events', got 3"):
+        export_nir.export(SpikingCNN(CFG), tmp_path / "three.nir", input_kind=3)
+    assert not (tmp_path / "three.nir").exists()
+    assert "input_kind" not in to_nir(SpikingCNN(CFG)).metadata  # not told: not guessed
+
+
 @pytest.mark.parametrize("trained, config, entry", [
     ({}, {"reset": "zero"}, "lifs.0.reset_mechanism_val is 0 in the checkpoint and 1 by config.json"),
     ({"last_neuron": "li"}, {}, "lifs.3.reset_mechanism_val is 2 in the checkpoint and 0 by config.json"),

@@ -30,7 +30,11 @@ has two incoming edges, from the block's last neuron and from the block's input.
   snnTorch's ``v[t] = beta v[t-1] + I[t] - threshold S[t-1]``;
 - the global average pool is ``nir.AvgPool2d`` over the whole map (``readout="flatten"`` has
   none), then ``nir.Flatten`` and ``nir.Affine``; the model's logits are the mean of the output
-  over the time steps (the graph's metadata says so).
+  over the time steps (the graph's metadata says so);
+- the metadata also says what to feed the graph: ``input_layout`` (:func:`input_layout`: the
+  shape ``(T, C, H, W)`` and what the input node takes at each step), ``input_shape``
+  ``[T, C, H, W]`` and ``input_kind``, the kind of input the model was trained on (``events``,
+  ``rgb``, ``rgb-flow``, ...: ``evface train classify --input``; where :func:`export` is given it).
 
 Why not ``snntorch.export_nir.export_to_nir``: with the installed snnTorch 1.0.0 that module
 imports ``nirtorch`` at import time, which is not a dependency of evface (and not installed),
@@ -123,11 +127,32 @@ def _membrane(nir: Any, beta: float, dt: float, full: Callable[[float], np.ndarr
     return nir.LI(tau=full(tau), r=full(tau / dt), v_leak=full(0))
 
 
+def input_layout(cfg: NetConfig) -> str:
+    """What the graph of a network of ``cfg`` takes, in words (its metadata ``input_layout``).
+
+    Examples
+    --------
+    >>> input_layout(NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=1))
+    'x (T, C, H, W) = (4, 2, 8, 8) float32; at step t the input node takes x[t] (C, H, W)'
+    >>> input_layout(NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=1, stem_input="window"))
+    'x (T, C, H, W) = (4, 2, 8, 8) float32; at every step the input node takes all of x, its T steps stacked as channels (T * C, H, W) = (8, 8, 8), step-major'
+    """
+    t, c, s = cfg.time_steps, cfg.in_channels, cfg.input_size
+    whole = f"x (T, C, H, W) = ({t}, {c}, {s}, {s}) float32"
+    if cfg.stem_input == "window":
+        return (f"{whole}; at every step the input node takes all of x, its T steps stacked as channels "
+                f"(T * C, H, W) = ({t * c}, {s}, {s}), step-major")
+    return f"{whole}; at step t the input node takes x[t] (C, H, W)"
+
+
 def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
     """The ``nir.NIRGraph`` of a :class:`SpikingCNN` for time steps of ``dt`` seconds.
 
     The model may be on any device with values (its arrays are copied to the CPU; the model stays
     where it is, and in its mode: the graph takes the inference statistics of its norms either way).
+    The graph's metadata says what to feed it: ``input_layout`` (:func:`input_layout`) and
+    ``input_shape`` ``[T, C, H, W]``; the kind of input the model was trained on, which the model
+    does not know, is :func:`export`'s to record.
     """
     nir = _nir()
     if not isinstance(model, SpikingCNN):
@@ -193,7 +218,9 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
     edges += [("flatten", "fc"), ("fc", "output")]
     meta = {"source": "evface SpikingCNN (SEW-ResNet)", "dt": dt, "time_steps": cfg.time_steps,
             "readout": "mean of output over time", "reset": cfg.reset,
-            "last_neuron": cfg.last_neuron, "delays": cfg.delays, "stem_input": cfg.stem_input}
+            "last_neuron": cfg.last_neuron, "delays": cfg.delays, "stem_input": cfg.stem_input,
+            "input_layout": input_layout(cfg),
+            "input_shape": np.array([cfg.time_steps, cfg.in_channels, cfg.input_size, cfg.input_size])}
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta)
 
 
@@ -205,13 +232,21 @@ def write(graph: Any, path: str | Path, replace: bool = True) -> Path:
     return atomic_write(Path(path), lambda tmp: nir.write(str(tmp), graph), replace)
 
 
-def export(model: SpikingCNN, path: str | Path, dt: float = DT, replace: bool = True) -> Path:
-    """Write the NIR graph of ``model`` (:func:`to_nir`) to ``path`` (``replace``: as :func:`write`).
+def export(model: SpikingCNN, path: str | Path, dt: float = DT, replace: bool = True,
+           input_kind: str | None = None) -> Path:
+    """Write the NIR graph of ``model`` (:func:`to_nir`) to ``path`` (``replace``: as :func:`write`),
+    with ``input_kind`` (``evface train classify --input``: ``events``, ``rgb``, ``rgb-flow``, ...),
+    where given, in its metadata.
 
     The model (on any device) is left where it is and in its mode: it was switched to eval mode,
     so a training loop that exported a snapshot went on with frozen norm statistics.
     """
-    return write(to_nir(model, dt), path, replace)
+    if input_kind is not None and (not isinstance(input_kind, str) or not input_kind):
+        raise ParameterError(f"input_kind must be the name of an input kind such as 'events', got {input_kind!r}")
+    graph = to_nir(model, dt)
+    if input_kind is not None:
+        graph.metadata["input_kind"] = input_kind
+    return write(graph, path, replace)
 
 
 def schedule(edges: list[tuple[str, str]]) -> tuple[list[str], set[tuple[str, str]]]:

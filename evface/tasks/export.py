@@ -2,7 +2,8 @@
 
 The run folder gives the network (``config.json``'s ``net``) and its weights (``best.pt`` of one
 of its ``models``: a cross-validated run holds one per fold and seed, the first by default);
-:func:`evface.models.export_nir.export` writes the graph.
+:func:`evface.models.export_nir.export` writes the graph, with the run's input kind (``config.json``'s
+``input``) in its metadata.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def export_run(run_dir: str | Path, out: str | Path, model: str | None = None,
                              f"model {config.get('model')!r}); NIR holds spiking networks: give a run of "
                              "evface train classify --model snn")
     with run_folder.reading(Path(run_dir) / run_folder.CONFIG):
-        run_folder.check_fields(config, {"net": dict})
+        run_folder.check_fields(config, {"net": dict, **({"input": str} if "input" in config else {})})
         net = SpikingCNN(NetConfig(**config["net"]))
         models = config.get("models") or [{"dir": "."}]  # a run without a list of models holds one, in RUN/
         for entry in models:
@@ -48,4 +49,4 @@ def export_run(run_dir: str | Path, out: str | Path, model: str | None = None,
             raise ParameterError(f"--model {model}: {run_dir} holds no such model; it holds {names}")
         chosen = matches[0]
     checkpoints.load_model_state(Path(run_dir) / chosen, net)
-    return export(net, out, replace=replace), chosen, len(dirs)
+    return export(net, out, replace=replace, input_kind=config.get("input")), chosen, len(dirs)
