@@ -15,11 +15,11 @@ import numpy as np
 from evface.checks import as_int, sensor_dims
 from evface.errors import FormatError, ParameterError, where
 from evface.events.core import validate_events
-from evface.io.clip_schema import _TIME_ATTRS, Clip, SensorInfo, check_sensor_name
+from evface.io.clip_schema import TIME_ATTRS, Clip, SensorInfo, check_sensor_name
 from evface.io.manifest import names_a_file
 
 
-def _checked(path: Path, clip: Clip) -> Clip:
+def checked_clip(path: Path, clip: Clip) -> Clip:
     """``clip`` with its times and AUs as ints, once every field is one
     :func:`~evface.io.clip_reader.read_clip` reads back as written; otherwise a ``ParameterError``
     (``EventsError`` for events) naming ``path`` and the field, before anything is written. A string
@@ -29,18 +29,18 @@ def _checked(path: Path, clip: Clip) -> Clip:
         raise ParameterError(where(path, f"clip must be a Clip, got {type(clip).__name__}"))
     texts = {key: _text(path, f"Clip.{key}", getattr(clip, key)) for key in ("clip_id", "subject", "label", "lighting")}
     check_clip_id(path, "Clip.clip_id", texts["clip_id"])
-    times = {key: _field(path, key, lambda: as_int(f"Clip.{key}", getattr(clip, key))) for key in _TIME_ATTRS}
+    times = {key: check_field(path, key, lambda: as_int(f"Clip.{key}", getattr(clip, key))) for key in TIME_ATTRS}
     if not 0 <= times["onset_us"] <= times["apex_us"] <= times["offset_us"] <= times["duration_us"]:
         raise ParameterError(where(path, "Clip times must keep 0 <= onset_us <= apex_us <= offset_us <= duration_us, got "
-                                         + ", ".join(f"{key}={times[key]}" for key in _TIME_ATTRS)))
+                                         + ", ".join(f"{key}={times[key]}" for key in TIME_ATTRS)))
     # an integer keeps its own type, and the file its bytes; a whole float (1000.0) is stored as an int
     times = {key: t for key, t in times.items() if not isinstance(getattr(clip, key), (int, np.integer))}
     if isinstance(clip.aus, (str, bytes)) or not isinstance(clip.aus, Sequence | np.ndarray):
         raise ParameterError(where(path, f"Clip.aus must be a list of AU numbers, got {clip.aus!r}"))
-    aus = _field(path, "aus", lambda: [as_int("Clip.aus", au, 1) for au in clip.aus])
+    aus = check_field(path, "aus", lambda: [as_int("Clip.aus", au, 1) for au in clip.aus])
     for name, info in clip.sensors.items():
         check_sensor_name(path, name)
-        _field(path, name, lambda: _check_geometry(f"Clip.sensors[{name!r}]", info))
+        check_field(path, name, lambda: _check_geometry(f"Clip.sensors[{name!r}]", info))
     for name, ev in clip.events.items():
         if name not in clip.sensors:
             raise FormatError(where(path, f"events for sensor {name!r} have no SensorInfo"))
@@ -70,7 +70,7 @@ def _check_truth_grid(path: Path, name: str, shape: tuple[int, ...], sensor: Sen
                                          f"sensor {name!r} is {grid}: truth lies on its sensor's grid"))
 
 
-def _field(path: Path, key: str, check: Any) -> Any:
+def check_field(path: Path, key: str, check: Any) -> Any:
     """``check()``, its ParameterError prefixed with ``path``."""
     try:
         return check()

@@ -23,10 +23,10 @@ import numpy as np
 from evface.checks import MAX_SENSOR_SIDE, as_int, as_path
 from evface.errors import EvfaceError, FormatError, where
 from evface.events.core import EVENT_DTYPE, time_window
-from evface.io.clip_schema import (_JSON_ATTRS, _SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
+from evface.io.clip_schema import (JSON_ATTRS, SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
                                    TRUTH_LOG2_MIN, TRUTH_STEPS_PER_OCTAVE, Clip, FrameSeries, SensorInfo, TruthSeries,
                                    decode_truth)
-from evface.io.formats import _check_exists
+from evface.io.formats import check_file_exists
 
 MS_INDEX_STEP_US = 1000
 """Step of the ``ms_index`` of schema-1 files (read only)."""
@@ -74,7 +74,7 @@ def clip_errors(path: str | Path) -> Iterator[None]:
 def _open(path: str | Path) -> Iterator[h5py.File]:
     """Open a clip for reading; errors while reading it name the file (:func:`clip_errors`)."""
     path = as_path("path", path)
-    _check_exists(path, "a clip file (.h5)")  # a pipe would block HDF5's open until something wrote to it
+    check_file_exists(path, "a clip file (.h5)")  # a pipe would block HDF5's open until something wrote to it
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
@@ -132,9 +132,9 @@ def read_clip_meta(path: str | Path) -> Clip:
 
 def _meta(path: Path, f: h5py.File) -> Clip:
     try:
-        kwargs = {key: f.attrs[key] for key in _SCALAR_ATTRS}
+        kwargs = {key: f.attrs[key] for key in SCALAR_ATTRS}
         kwargs = {k: (_attr_str(v) if k in ("clip_id", "subject", "label", "lighting") else int(v)) for k, v in kwargs.items()}
-        json_attrs = {key: json.loads(_attr_str(f.attrs[key])) for key in _JSON_ATTRS}
+        json_attrs = {key: json.loads(_attr_str(f.attrs[key])) for key in JSON_ATTRS}
     except KeyError as exc:
         raise FormatError(where(path, f"missing clip attribute {exc}")) from exc
     except ValueError as exc:

@@ -211,9 +211,9 @@ class Clip:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-_TIME_ATTRS = ("onset_us", "apex_us", "offset_us", "duration_us")
-_SCALAR_ATTRS = ("clip_id", "subject", "label", "lighting", *_TIME_ATTRS)
-_JSON_ATTRS = ("aus", "calibration", "extra")
+TIME_ATTRS = ("onset_us", "apex_us", "offset_us", "duration_us")
+SCALAR_ATTRS = ("clip_id", "subject", "label", "lighting", *TIME_ATTRS)
+JSON_ATTRS = ("aus", "calibration", "extra")
 
 
 def encode_truth(data: np.ndarray) -> np.ndarray:

@@ -23,8 +23,8 @@ from evface import __version__
 from evface.checks import as_path, sensor_dims
 from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, check_array, check_stream, empty_events
-from evface.io.clip_checks import _checked, _field, check_clip_id
-from evface.io.clip_schema import (_JSON_ATTRS, _SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
+from evface.io.clip_checks import check_clip_id, check_field, checked_clip
+from evface.io.clip_schema import (JSON_ATTRS, SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
                                    TRUTH_LOG2_MIN, TRUTH_STEPS_PER_OCTAVE, Clip, FrameSeries, SensorInfo, TruthSeries,
                                    check_sensor_name, encode_truth)
 from evface.io.temporary_files import temporary_beside
@@ -74,7 +74,7 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
     [0, 10]
     """
     path = as_path("path", path)
-    clip = _checked(path, clip)
+    clip = checked_clip(path, clip)
     tmp = None
     sink = None
     try:
@@ -181,9 +181,9 @@ class GuardedFile:
 def _write_root_attrs(f: h5py.File, clip: Clip) -> None:
     f.attrs["schema_version"] = SCHEMA_VERSION
     f.attrs["evface_version"] = __version__
-    for key in _SCALAR_ATTRS:
+    for key in SCALAR_ATTRS:
         f.attrs[key] = getattr(clip, key)
-    for key in _JSON_ATTRS:
+    for key in JSON_ATTRS:
         f.attrs[key] = _dumps(getattr(clip, key))
 
 
@@ -273,7 +273,7 @@ class ClipEventsWriter:
         path = as_path("path", path)
         check_sensor_name(path, sensor)
         self.sensor = sensor
-        self.sensor_size = _field(path, "sensor_size", lambda: sensor_dims(sensor_size))
+        self.sensor_size = check_field(path, "sensor_size", lambda: sensor_dims(sensor_size))
         self.clip_id = check_clip_id(path, "clip_id", clip_id)  # was: "" or "a/b" written as the clip's id
         self._sink = GuardedFile(path)
         self._file = h5py.File(self._sink, "w")

@@ -15,12 +15,12 @@ from evface.checks import INT64
 from evface.errors import EventsError, FormatError, where
 from evface.events.core import SensorSize, check_stream
 from evface.io import evt as io_evt
-from evface.io.formats import MAX_HEADER_LINE, _is_text
+from evface.io.formats import MAX_HEADER_LINE, is_header_text
 
 _ES_DVS_HEADER = 20
 
 
-def _agreeing(path: Path, stated: SensorSize | None, given: SensorSize | None) -> SensorSize | None:
+def agreeing_sensor_size(path: Path, stated: SensorSize | None, given: SensorSize | None) -> SensorSize | None:
     """The sensor size the file ``stated`` (None if it states none), refused if the one ``given``
     (``--sensor-size``, ``sensor_size=``) differs: a size given for a file that has one was ignored."""
     if stated is not None and given is not None and tuple(map(int, stated)) != tuple(given):
@@ -30,7 +30,7 @@ def _agreeing(path: Path, stated: SensorSize | None, given: SensorSize | None) -
     return stated
 
 
-def _header_t0(path: Path, header: dict[str, str]) -> int:
+def header_t0(path: Path, header: dict[str, str]) -> int:
     """The time origin of a Prophesee header (``% t0``, ``% T0``: the first event's time, as evface
     and faery write it; 0 without one), refused unless a whole number of µs from 0 to 2^63 - 1:
     faery ignored any other text, so that every time lost its origin, and wrapped larger numbers."""
@@ -41,7 +41,7 @@ def _header_t0(path: Path, header: dict[str, str]) -> int:
     return int(text)
 
 
-def _within_int64(path: Path, events: np.ndarray, t0: int) -> np.ndarray:
+def times_within_int64(path: Path, events: np.ndarray, t0: int) -> np.ndarray:
     """``events`` (or faery's), whose times the header's ``t0`` was added to, unless that took the
     last past 2^63 - 1 µs, where it reads as negative (faery adds in uint64, EVT 2.1 in int64)."""
     if events.size and events["t"][-1].astype(np.int64) < 0:
@@ -72,13 +72,13 @@ def _joined_header(path: Path, start: int) -> tuple[int, str] | None:
             at = body.find(needle, start)
             while at >= 0:
                 end = body.find(b"\n", at, at + MAX_HEADER_LINE)
-                if end > 0 and _is_text(body[at:end + 1]):
+                if end > 0 and is_header_text(body[at:end + 1]):
                     return at, body[at:end].decode("ascii")[:80]
                 at = body.find(needle, at + 1)
     return None
 
 
-def _refuse_joined(path: Path, start: int) -> None:
+def refuse_joined_files(path: Path, start: int) -> None:
     """Refuse ``path`` in one line if its body from ``start`` holds another Prophesee header
     (:func:`_joined_header`); nothing otherwise, for the caller to raise the trouble it found."""
     joined = _joined_header(path, start)
@@ -90,7 +90,7 @@ def _refuse_joined(path: Path, start: int) -> None:
                                       "each file on its own"))
 
 
-def _check_dat_event_bytes(path: Path, start: int, body: int) -> None:
+def check_dat_event_bytes(path: Path, start: int, body: int) -> None:
     """A DAT file's ``body`` bytes from ``start`` begin with its event type and event size bytes:
     refuse a file that ends inside them, and one whose events are not 8 bytes (the only size DAT
     files have, and faery reads; a text or another format named ``.dat`` was called "truncated")."""
@@ -105,7 +105,7 @@ def _check_dat_event_bytes(path: Path, start: int, body: int) -> None:
                                       f"{size}, where a Prophesee DAT file gives size 8: corrupt, or not a DAT file"))
 
 
-def _check_event_stream_end(path: Path) -> None:
+def check_event_stream_end(path: Path) -> None:
     """A DVS Event Stream must end on a whole event: faery drops a cut one without a word."""
     body = np.memmap(path, dtype=np.uint8, mode="r")
     end = io_evt.es_dvs_walk(body, _ES_DVS_HEADER)
@@ -113,7 +113,7 @@ def _check_event_stream_end(path: Path) -> None:
         raise FormatError(where(path, f"truncated: the last event has {5 - (end - body.shape[0])} of its 5 bytes"))
 
 
-def _raise_if_bad(path: Path, events: np.ndarray, bad: int, start: int, t0: int, xmax: int, ymax: int,
+def raise_if_bad_scan(path: Path, events: np.ndarray, bad: int, start: int, t0: int, xmax: int, ymax: int,
                   size: SensorSize, first: int) -> None:
     """Turn the findings of a numba scan of ``events`` into the error they mean, if any; ``first`` is
     the index of ``events[0]`` in the file, by which an event out of order or off the sensor is
@@ -133,7 +133,7 @@ def _raise_if_bad(path: Path, events: np.ndarray, bad: int, start: int, t0: int,
             raise EventsError(where(path, str(exc))) from None
 
 
-def _refuse_bad_polarity(path: Path, events: np.ndarray, first: int) -> None:
+def refuse_bad_polarity(path: Path, events: np.ndarray, first: int) -> None:
     """Refuse ``events`` (``events[0]`` the file's event ``first``) naming the first whose polarity
     is not -1 or +1 by its index in the file, its time and its value, as one off the sensor is
     named (was: "2 polarity values other than -1 or +1: corrupt file", no event named)."""

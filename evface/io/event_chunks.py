@@ -11,7 +11,7 @@ import numpy as np
 from evface.events.core import EVENT_DTYPE, empty_events
 
 
-def _join(chunks: list[np.ndarray]) -> np.ndarray:
+def join_chunks(chunks: list[np.ndarray]) -> np.ndarray:
     """Concatenate events chunks as raw bytes: numpy's structured-dtype concatenate is ~6x slower."""
     if len(chunks) == 1:
         return chunks[0]
@@ -21,7 +21,9 @@ def _join(chunks: list[np.ndarray]) -> np.ndarray:
     return raw.view(EVENT_DTYPE)
 
 
-def _window(chunks: Iterator[np.ndarray], t0: int | None, t1: int | None) -> Iterator[np.ndarray]:
+def window_chunks(chunks: Iterator[np.ndarray], t0: int | None, t1: int | None) -> Iterator[np.ndarray]:
+    """The events of ``chunks`` (in time order) from ``t0`` up to ``t1`` (µs, excluded; None: no bound),
+    stopping at the first chunk that reaches ``t1``."""
     for chunk in chunks:
         t = chunk["t"]
         lo = 0 if t0 is None else int(np.searchsorted(t, t0, side="left"))
@@ -32,7 +34,8 @@ def _window(chunks: Iterator[np.ndarray], t0: int | None, t1: int | None) -> Ite
             return
 
 
-def _by_count(chunks: Iterator[np.ndarray], n: int) -> Iterator[np.ndarray]:
+def rechunk_by_count(chunks: Iterator[np.ndarray], n: int) -> Iterator[np.ndarray]:
+    """The events of ``chunks`` recut into chunks of ``n`` events (the last may hold fewer)."""
     pending: list[np.ndarray] = []
     have = 0
     for chunk in chunks:
@@ -42,24 +45,26 @@ def _by_count(chunks: Iterator[np.ndarray], n: int) -> Iterator[np.ndarray]:
             have += take
             chunk = chunk[take:]
             if have == n:
-                yield _join(pending)
+                yield join_chunks(pending)
                 pending, have = [], 0
     if have:
-        yield _join(pending)
+        yield join_chunks(pending)
 
 
-def _by_time(chunks: Iterator[np.ndarray], chunk_us: int) -> Iterator[np.ndarray]:
+def rechunk_by_time(chunks: Iterator[np.ndarray], chunk_us: int) -> Iterator[np.ndarray]:
+    """The events of ``chunks`` (in time order) recut into one chunk per window of ``chunk_us`` µs that
+    holds events (windows aligned on multiples of ``chunk_us``; empty ones are skipped)."""
     pending: list[np.ndarray] = []
     window = None
     for chunk in chunks:
         while chunk.size:
             k = int(chunk["t"][0]) // chunk_us
             if window is not None and k != window and pending:
-                yield _join(pending)
+                yield join_chunks(pending)
                 pending = []
             window = k
             cut = int(np.searchsorted(chunk["t"], (k + 1) * chunk_us, side="left"))
             pending.append(chunk[:cut])
             chunk = chunk[cut:]
     if pending:
-        yield _join(pending)
+        yield join_chunks(pending)

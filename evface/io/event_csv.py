@@ -17,7 +17,7 @@ from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize
 
 
-def _parse_csv(path: Path, body: bytes, first_row: int) -> np.ndarray:
+def parse_csv_rows(path: Path, body: bytes, first_row: int) -> np.ndarray:
     import io
 
     try:
@@ -102,7 +102,7 @@ def _first_line(path: Path) -> tuple[str, int]:
     return line[start:].decode("utf-8", "replace").strip(), start
 
 
-def _csv_rows_start(path: Path) -> tuple[int, int]:
+def csv_rows_start(path: Path) -> tuple[int, int]:
     """The byte offset and line number of a CSV's first row: the second line after a header or
     comment line (a first line with a letter), else the first (after a byte-order mark)."""
     first, start = _first_line(path)
@@ -112,7 +112,7 @@ def _csv_rows_start(path: Path) -> tuple[int, int]:
         return len(f.readline()), 2
 
 
-def _csv_header_size(path: Path) -> SensorSize | None:
+def csv_header_size(path: Path) -> SensorSize | None:
     """The sensor size in a CSV header (``t,x@W,y@H,on``), or None for a header without one, a
     comment (``# ...``) or a file without a header (a first line with no letter); a first line
     that is none of these is refused."""

@@ -37,19 +37,20 @@ from evface.io.aedat4 import check_aedat4
 from evface.io.clip_reader import (clip_errors, event_counts, first_event_index, iter_clip_events, read_clip_meta,
                                    read_events)
 from evface.io.event_checks import (
-    _agreeing,
-    _check_dat_event_bytes,
-    _check_event_stream_end,
-    _header_t0,
-    _raise_if_bad,
-    _refuse_bad_polarity,
-    _refuse_joined,
-    _within_int64,
+    agreeing_sensor_size,
+    check_dat_event_bytes,
+    check_event_stream_end,
+    header_t0,
+    raise_if_bad_scan,
+    refuse_bad_polarity,
+    refuse_joined_files,
+    times_within_int64,
 )
-from evface.io.event_chunks import _by_count, _by_time, _join, _window
-from evface.io.event_csv import _csv_header_size, _csv_rows_start, _parse_csv
-from evface.io.faery_bridge import _FAERY_DTYPE, _FAERY_READ, _faery_errors, _faery_name, from_faery
-from evface.io.formats import EVT_VERSIONS, _header_size, _plugin_size, detect_format, read_prophesee_header
+from evface.io.event_chunks import join_chunks, rechunk_by_count, rechunk_by_time, window_chunks
+from evface.io.event_csv import csv_header_size, csv_rows_start, parse_csv_rows
+from evface.io.faery_bridge import FAERY_DTYPE, FAERY_READ_FORMATS, faery_errors, faery_name, from_faery
+from evface.io.formats import (EVT_VERSIONS, detect_format, plugin_sensor_size, prophesee_header_size,
+                               read_prophesee_header)
 
 
 SIZE_HINT = "give it with --sensor-size WxH (sensor_size=(width, height) from Python)"
@@ -125,8 +126,8 @@ class EventsFileReader:
         self.t_start_us, self.t_end_us = time_window(t_start_us, t_end_us)
         self.sort = sort
         self.format = detect_format(self.path)
-        if self.format in _FAERY_READ:
-            _faery_name(self.path, self.format)  # refused before any work
+        if self.format in FAERY_READ_FORMATS:
+            faery_name(self.path, self.format)  # refused before any work
         self.sensor: str | None = None
         self._header_length = 0
         self._header: dict[str, str] = {}
@@ -140,36 +141,36 @@ class EventsFileReader:
         path, fmt = self.path, self.format
         if fmt == "clip":
             with clip_errors(path):
-                return _agreeing(path, self._open_clip(sensor), fallback)
+                return agreeing_sensor_size(path, self._open_clip(sensor), fallback)
         if sensor is not None:
             raise FormatError(where(path, f"sensor={sensor!r} applies to clip files only, not to {fmt}"))
         if fmt in EVT_VERSIONS or fmt == "dat":
             self._header, self._header_length = read_prophesee_header(path)
-            self._t0 = _header_t0(path, self._header)
-            header_size = _agreeing(path, _header_size(path, self._header), fallback)
-            size = header_size or fallback or _plugin_size(self._header)  # the camera plugin's size: a guess
+            self._t0 = header_t0(path, self._header)
+            header_size = agreeing_sensor_size(path, prophesee_header_size(path, self._header), fallback)
+            size = header_size or fallback or plugin_sensor_size(self._header)  # the camera plugin's size: a guess
             self._size_given = header_size is None and fallback is not None
             word = {"evt3": 2, "evt2": 4, "evt2.1": 8, "dat": 8}[fmt]
             body = path.stat().st_size - self._header_length
             if fmt == "dat" and body:
-                _check_dat_event_bytes(path, self._header_length, body)
+                check_dat_event_bytes(path, self._header_length, body)
                 body -= 2  # DAT: event type and event size bytes, written with the first event
             self._empty = body == 0
             extra = body % word
             if extra:
-                _refuse_joined(path, self._header_length)
+                refuse_joined_files(path, self._header_length)
                 raise FormatError(where(path, f"truncated: {counted(extra, 'trailing byte')} after the last whole "
                                               f"{word}-byte {fmt} word"))
         elif fmt == "csv":
-            size = _agreeing(path, _csv_header_size(path), fallback) or fallback
+            size = agreeing_sensor_size(path, csv_header_size(path), fallback) or fallback
         else:
             if fmt == "aedat4":
                 check_aedat4(path)  # faery's decoder aborts the process on some corrupt files
-            with _faery_errors(path):
+            with faery_errors(path):
                 from faery.file_decoder import Decoder
 
-                size = tuple(Decoder(_faery_name(path, fmt), file_type="aedat" if fmt == "aedat4" else fmt).dimensions())
-            size = _agreeing(path, size, fallback)
+                size = tuple(Decoder(faery_name(path, fmt), file_type="aedat" if fmt == "aedat4" else fmt).dimensions())
+            size = agreeing_sensor_size(path, size, fallback)
         if size is None:
             raise FormatError(where(path, f"the header gives no sensor size; {SIZE_HINT}"))
         width, height = int(size[0]), int(size[1])
@@ -207,14 +208,14 @@ class EventsFileReader:
         chunks = self._checked(self._decoded())
         if self.sort:
             self._check_sort_memory()
-            events = _join(list(chunks))
+            events = join_chunks(list(chunks))
             chunks = iter([events[np.argsort(events["t"], kind="stable")]])
         if self.t_start_us is not None or self.t_end_us is not None:
-            chunks = _window(chunks, self.t_start_us, self.t_end_us)
+            chunks = window_chunks(chunks, self.t_start_us, self.t_end_us)
         if self.chunk_events is not None:
-            return _by_count(chunks, self.chunk_events)
+            return rechunk_by_count(chunks, self.chunk_events)
         if self.chunk_us is not None:
-            return _by_time(chunks, self.chunk_us)
+            return rechunk_by_time(chunks, self.chunk_us)
         return (c for c in chunks if c.size)
 
     def _check_sort_memory(self) -> None:
@@ -244,7 +245,7 @@ class EventsFileReader:
             try:
                 yield from self._evt21_chunks() if fmt == "evt2.1" else self._faery_chunks()
             except (FormatError, EventsError):
-                _refuse_joined(self.path, self._header_length)  # what most likely went wrong, if so
+                refuse_joined_files(self.path, self._header_length)  # what most likely went wrong, if so
                 raise
         else:
             yield from self._faery_chunks()
@@ -253,17 +254,17 @@ class EventsFileReader:
         from faery.extension import aedat, csv, dat, es, evt
 
         path, fmt, size = self.path, self.format, self.sensor_size
-        name = _faery_name(path, fmt)  # as faery opens it
+        name = faery_name(path, fmt)  # as faery opens it
         self._last_t: int | None = None
         self._decoded_count = 0  # events yielded before the next packet: its first one's index in the file
         given = (f"the sensor size {size[0]}x{size[1]} was given (--sensor-size), not read from the file, and events "
                  "outside it do not decode: give the sensor's full size") if self._size_given else ""
-        with _faery_errors(path, cause=given):
+        with faery_errors(path, cause=given):
             if fmt in ("evt3", "evt2"):
                 with evt.Decoder(name, size, fmt) as decoder:
                     for packet in decoder:
                         if "events" in packet:
-                            yield _within_int64(path, from_faery(packet["events"]), self._t0)
+                            yield times_within_int64(path, from_faery(packet["events"]), self._t0)
             elif fmt == "dat":
                 with dat.Decoder(name, size, "dat2") as decoder:
                     if decoder.event_type not in ("cd", "2d"):
@@ -272,14 +273,14 @@ class EventsFileReader:
                     for packet in decoder:
                         if packet["payload"].size and packet["payload"].max() > 1:
                             raise FormatError(where(path, "DAT polarity values above 1: corrupt file"))
-                        yield self._fixed(_within_int64(path, packet.view(_FAERY_DTYPE), self._t0))
+                        yield self._fixed(times_within_int64(path, packet.view(FAERY_DTYPE), self._t0))
             elif fmt == "es":
                 with es.Decoder(name, 0) as decoder:
                     if decoder.event_type != "dvs":
                         raise FormatError(where(path, f"ES event type {decoder.event_type!r} is not 'dvs'"))
                     for packet in decoder:
                         yield self._fixed(packet, flip_y=True)
-                _check_event_stream_end(path)
+                check_event_stream_end(path)
             elif fmt == "aedat4":
                 with aedat.Decoder(name) as decoder:
                     track_id = next((t.id for t in decoder.tracks() if t.data_type == "events"), None)
@@ -293,12 +294,12 @@ class EventsFileReader:
         """A faery DAT/ES/AEDAT4 packet as checked evface events, in one numba pass."""
         path, (width, height) = self.path, self.sensor_size
         if packet.dtype.itemsize != EVENT_DTYPE.itemsize or not packet.flags.writeable:
-            packet = packet.astype(_FAERY_DTYPE)
+            packet = packet.astype(FAERY_DTYPE)
         events = packet.view(EVENT_DTYPE)
         start = np.iinfo(np.int64).min if self._last_t is None else self._last_t
         bad, t0, xmax, ymax = io_evt.fix_faery_packet(events["t"], events["x"], events["y"], events["p"], start,
                                                       height, flip_y)
-        _raise_if_bad(path, events, bad, start, t0, xmax, ymax, (width, height), self._decoded_count)
+        raise_if_bad_scan(path, events, bad, start, t0, xmax, ymax, (width, height), self._decoded_count)
         if events.size:
             self._last_t = int(events["t"][-1])
             self._decoded_count += events.size
@@ -321,7 +322,7 @@ class EventsFileReader:
                 events, outside = io_evt.evt21_decode(words, state, self.sensor_size, EVENT_DTYPE)
                 if self._t0:
                     events["t"] += self._t0
-                    _within_int64(path, events, self._t0)
+                    times_within_int64(path, events, self._t0)
                 if outside is not None:
                     (t, x, y), (width, height) = outside, self.sensor_size
                     raise FormatError(where(path, f"event {count + events.size} at t={t + self._t0} µs (x={x}, y={y}) "
@@ -333,7 +334,7 @@ class EventsFileReader:
         """CSV rows ``t,x,y,on`` (on: 1/0 or 1/-1), parsed here: faery's CSV decoder silently
         clamps decreasing timestamps, which would hide an unsorted file."""
         path = self.path
-        start, row = _csv_rows_start(path)
+        start, row = csv_rows_start(path)
         with open(path, "rb") as f:
             f.seek(start)
             rest = b""
@@ -345,10 +346,10 @@ class EventsFileReader:
                 cut = block.rfind(b"\n") + 1
                 rest = block[cut:]
                 if cut:
-                    yield _parse_csv(path, block[:cut], row)
+                    yield parse_csv_rows(path, block[:cut], row)
                     row += block.count(b"\n", 0, cut)
             if rest.strip():
-                yield _parse_csv(path, rest, row)
+                yield parse_csv_rows(path, rest, row)
 
     def _checked(self, chunks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         """Check order (within and across chunks) and coordinates of decoded chunks.
@@ -358,7 +359,7 @@ class EventsFileReader:
         coordinates outside the sensor themselves and cannot produce decreasing times (the
         formats carry time as a running state). The wrapper then costs little beyond faery.
         """
-        if self.format in _FAERY_READ:
+        if self.format in FAERY_READ_FORMATS:
             yield from chunks
             return
         width, height = self.sensor_size
@@ -370,9 +371,9 @@ class EventsFileReader:
             t = chunk["t"]
             start = np.iinfo(np.int64).min if last_t is None else last_t
             bad, t0, xmax, ymax, bad_p = io_evt.scan_events(t, chunk["x"], chunk["y"], chunk["p"], start)
-            _raise_if_bad(self.path, chunk, -1 if self.sort else bad, start, t0, xmax, ymax, (width, height), count)
+            raise_if_bad_scan(self.path, chunk, -1 if self.sort else bad, start, t0, xmax, ymax, (width, height), count)
             if bad_p:
-                _refuse_bad_polarity(self.path, chunk, count)
+                refuse_bad_polarity(self.path, chunk, count)
             last_t = t[-1]
             count += chunk.size
             yield chunk
@@ -470,4 +471,4 @@ def read_events_file(
         events = read_events(reader.path, reader.sensor)
         next(reader._checked(iter([events])), None)
         return events, reader.sensor_size
-    return _join(list(reader)), reader.sensor_size
+    return join_chunks(list(reader)), reader.sensor_size

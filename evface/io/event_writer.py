@@ -27,9 +27,9 @@ from evface.io.clip_reader import frames_and_truth_info, read_clip_meta
 from evface.io.clip_schema import check_sensor_name
 from evface.io.clip_checks import check_clip_id
 from evface.io.clip_writer import ClipEventsWriter
-from evface.io.event_csv import _csv_header_size
+from evface.io.event_csv import csv_header_size
 from evface.io.atomic_files import publish
-from evface.io.faery_bridge import _FAERY_READ, _FAERY_WRITE, _faery_errors, _faery_name, to_faery
+from evface.io.faery_bridge import FAERY_READ_FORMATS, FAERY_WRITE_FORMATS, faery_errors, faery_name, to_faery
 from evface.io.formats import EVT_VERSIONS, detect_format, output_format
 from evface.io.temporary_files import temporary_beside
 
@@ -135,10 +135,11 @@ class EventsFileWriter:
             self._clip_id = check_clip_id(self.path, "the clip id, the output's name up to its first '.',",
                                           os.fsencode(self.path.name.split(".")[0]).decode("utf-8", "replace"))
         _check_output(self.path, self.format, sensor, force)
-        if self.format in _FAERY_WRITE or self.format in _FAERY_READ:  # EVT 3.0: written here, read by faery
-            _faery_name(self.path, self.format)  # refused before any work
+        # EVT 3.0: written here, read by faery
+        if self.format in FAERY_WRITE_FORMATS or self.format in FAERY_READ_FORMATS:
+            faery_name(self.path, self.format)  # refused before any work
         try:
-            with _faery_errors(self.path, writing=True):
+            with faery_errors(self.path, writing=True):
                 self._made = _make_folders(self.path.parent)
                 self.tmp = temporary_beside(self.path)
                 self._start()
@@ -161,7 +162,7 @@ class EventsFileWriter:
             return
         from faery.extension import aedat, csv, dat, es, evt
 
-        tmp = _faery_name(tmp, fmt)  # as faery opens it
+        tmp = faery_name(tmp, fmt)  # as faery opens it
         if fmt == "evt2":
             self._encoder = evt.Encoder(tmp, "evt2", True, self.sensor_size, True)  # t0 in the header
         elif fmt == "dat":
@@ -193,7 +194,7 @@ class EventsFileWriter:
             events = events.copy()
             events["t"] -= self._shift
         try:
-            with _faery_errors(self.path, writing=True):
+            with faery_errors(self.path, writing=True):
                 self._encode(events)
         except BaseException:
             self._discard()
@@ -291,7 +292,7 @@ class EventsFileWriter:
         if self._closed:
             return self.path
         try:
-            with _faery_errors(self.path, writing=True):
+            with faery_errors(self.path, writing=True):
                 if self._file is not None:
                     if self._header is not None:
                         self._file.write(self._header + b"% end\n")
@@ -400,7 +401,7 @@ def _check_events_file(path: Path) -> None:
     format (the magic bytes, a Prophesee header of its kind, a CSV's first line)."""
     try:
         if detect_format(path) == "csv":
-            _csv_header_size(path)  # a first line that is no events header or row is refused
+            csv_header_size(path)  # a first line that is no events header or row is refused
     except FormatError:
         raise FormatError(where(path, f"an existing file that is no {path.suffix} events file (by its header), which "
                                       "this would write over; choose another output, or replace it with --force "

@@ -3,7 +3,7 @@
 faery's events (``uint64 t``, ``bool on``) and evface's (:data:`evface.events.core.EVENT_DTYPE`,
 ``p`` of -1/+1) are 13 packed bytes with the same offsets; :func:`from_faery` and :func:`to_faery`
 convert between them. Whatever faery or the file system raises while a file is read or written
-becomes a :class:`~evface.errors.FormatError` naming the file (:func:`_faery_errors`).
+becomes a :class:`~evface.errors.FormatError` naming the file (:func:`faery_errors`).
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE
 from evface.io import evt as io_evt
 
-_FAERY_DTYPE = np.dtype([("t", "<u8"), ("x", "<u2"), ("y", "<u2"), ("on", "?")])
-_FAERY_READ = ("evt3", "evt2", "dat", "es", "aedat4")
-_FAERY_WRITE = ("evt2", "dat", "es", "csv", "aedat4")
+FAERY_DTYPE = np.dtype([("t", "<u8"), ("x", "<u2"), ("y", "<u2"), ("on", "?")])
+FAERY_READ_FORMATS = ("evt3", "evt2", "dat", "es", "aedat4")
+FAERY_WRITE_FORMATS = ("evt2", "dat", "es", "csv", "aedat4")
 
 
-def _faery_name(path: Path, fmt: str) -> Path:
+def faery_name(path: Path, fmt: str) -> Path:
     """``path`` as faery opens it: its bytes (:func:`os.fsencode`) decoded as UTF-8, as faery
     encodes the name it is given. In the C locale (``LC_ALL=C``, no UTF-8 mode) Python decodes a
     name as ASCII, keeping each other byte as a surrogate, which faery cannot encode: a valid
@@ -35,7 +35,7 @@ def _faery_name(path: Path, fmt: str) -> Path:
 
     Examples
     --------
-    >>> str(_faery_name(Path(os.fsdecode(b"caf\\xc3\\xa9.raw")), "evt2"))
+    >>> str(faery_name(Path(os.fsdecode(b"caf\\xc3\\xa9.raw")), "evt2"))
     'café.raw'
     """
     try:
@@ -54,13 +54,13 @@ def from_faery(packet: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> packet = np.array([(0, 1, 2, True), (7, 3, 4, False)], dtype=_FAERY_DTYPE)
+    >>> packet = np.array([(0, 1, 2, True), (7, 3, 4, False)], dtype=FAERY_DTYPE)
     >>> events = from_faery(packet)
     >>> events.dtype == EVENT_DTYPE, events["t"].tolist(), events["p"].tolist()
     (True, [0, 7], [1, -1])
     """
     if packet.dtype.itemsize != EVENT_DTYPE.itemsize or not packet.flags.writeable:
-        packet = packet.astype(_FAERY_DTYPE)
+        packet = packet.astype(FAERY_DTYPE)
     events = packet.view(EVENT_DTYPE)
     io_evt.on_to_signed(events["p"])
     return events
@@ -76,7 +76,7 @@ def to_faery(events: np.ndarray) -> np.ndarray:
     >>> packet.dtype.names, packet["t"].tolist(), packet["on"].tolist()
     (('t', 'x', 'y', 'on'), [0, 7], [True, False])
     """
-    out = events.copy().view(_FAERY_DTYPE)
+    out = events.copy().view(FAERY_DTYPE)
     out["on"] = events["p"] > 0
     return out
 
@@ -89,7 +89,7 @@ def _faery_error(path: Path, exc: BaseException, writing: bool, cause: str) -> F
 
 
 @contextlib.contextmanager
-def _faery_errors(path: Path, *, writing: bool = False, cause: str = "") -> Iterator[None]:
+def faery_errors(path: Path, *, writing: bool = False, cause: str = "") -> Iterator[None]:
     """Turn anything faery or the file system raises (Rust panics are BaseExceptions) into FormatError
     (``cause``: what most likely went wrong in reading, when it is known better than "corrupt")."""
     try:

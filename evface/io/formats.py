@@ -41,7 +41,7 @@ MAX_HEADER_LINE = 1 << 20
 _MAGIC_NAMES = {"aedat4": "an AEDAT 4", "es": "an Event Stream", "clip": "an HDF5 (evface clip)"}
 
 
-def _check_exists(path: Path, expected: str = "an events file") -> None:
+def check_file_exists(path: Path, expected: str = "an events file") -> None:
     """Refuse a ``path`` that is missing, a folder (said as one where ``expected`` is wanted), a
     device, pipe or socket, or empty."""
     if not path.exists():
@@ -88,7 +88,7 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
     with open(path, "rb") as f:
         while True:
             line = _header_line(path, f)
-            if not line.startswith(b"%") or not _is_text(line):
+            if not line.startswith(b"%") or not is_header_text(line):
                 break
             if not line.endswith(b"\n"):  # cut by the end of the file
                 shown = line[:80].decode("ascii", "replace") + ("..." if len(line) > 80 else "")
@@ -130,7 +130,7 @@ def _header_line(path: Path, f: BinaryIO) -> bytes:
     while it is ``%`` text (a long ``% serial`` or comment line was cut at 4096 bytes and its rest taken
     for event words), up to :data:`MAX_HEADER_LINE` bytes; a line of text longer than that is refused."""
     line = piece = f.readline(4096)
-    while len(piece) == 4096 and not piece.endswith(b"\n") and line.startswith(b"%") and _is_text(piece):
+    while len(piece) == 4096 and not piece.endswith(b"\n") and line.startswith(b"%") and is_header_text(piece):
         if len(line) >= MAX_HEADER_LINE:
             raise FormatError(where(path, f"a header line of text longer than {MAX_HEADER_LINE:,} bytes, beginning "
                                           f"{line[:40].decode('ascii', 'replace')!r}: not a Prophesee header"))
@@ -139,21 +139,21 @@ def _header_line(path: Path, f: BinaryIO) -> bytes:
     return line
 
 
-def _is_text(line: bytes) -> bool:
+def is_header_text(line: bytes) -> bool:
     """Whether ``line`` holds no control byte but tab, carriage return and newline: a header line,
     not events (an EVT 2.0 body, after a header without ``% end``, may start with the byte ``%``)."""
     return all(32 <= b != 127 or b in b"\t\r\n" for b in line)
 
 
-def _header_size(path: Path, fields: dict[str, str]) -> SensorSize | None:
-    """The size a Prophesee header's size line gives, or None (see :func:`_plugin_size` then)."""
+def prophesee_header_size(path: Path, fields: dict[str, str]) -> SensorSize | None:
+    """The size a Prophesee header's size line gives, or None (see :func:`plugin_sensor_size` then)."""
     try:
         return (int(fields["width"]), int(fields["height"]))
     except (KeyError, ValueError):
         return None
 
 
-def _plugin_size(fields: dict[str, str]) -> SensorSize | None:
+def plugin_sensor_size(fields: dict[str, str]) -> SensorSize | None:
     """The size of the camera plugin a Prophesee header names (:data:`PLUGIN_SIZES`), or None."""
     plugin = fields.get("plugin", "").lower()
     for part in plugin.replace("-", "_").split("_"):
@@ -181,7 +181,7 @@ def detect_format(path: str | Path) -> str:
     'evt2'
     """
     path = as_path("path", path)
-    _check_exists(path)
+    check_file_exists(path)
     by_ext = _format_from_extension(path)
     with open(path, "rb") as f:
         head = f.read(16)
