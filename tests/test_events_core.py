@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from evface.errors import EventsError, ParameterError
 from evface.events.core import (
     EVENT_DTYPE,
+    check_stream,
     concatenate,
     duration_us,
     empty_events,
@@ -108,6 +109,15 @@ def test_validate_rejects_bad_polarity_and_returns_input():
     events["p"][1] = 0
     with pytest.raises(EventsError, match="polarity"):
         validate_events(events)
+
+
+def test_check_stream_names_an_event_of_bad_polarity_by_index_time_and_coordinates():
+    """Was "event 11 has polarity 0, expected -1 or +1": no time or place to find it by, where one
+    off the sensor was named "event 11 at t=5 µs (x=2, y=1)"."""
+    events = make_events([0, 5, 9], [1, 2, 3], [0, 1, 1], [1, 1, -1])
+    events["p"][1] = 0
+    with pytest.raises(EventsError, match=r"^event 11 at t=5 µs \(x=2, y=1\) has polarity 0, expected -1 or \+1$"):
+        check_stream(events, (4, 4), first=10)
 
 
 def test_concatenate_checks_order_unless_sorting():

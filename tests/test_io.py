@@ -241,7 +241,7 @@ def test_events_out_of_order_are_numbered_in_the_stream(tmp_path: Path, chunk, m
 
 @pytest.mark.parametrize(("x", "p", "message"), [
     ([1, 700], [1, 1], r"event 3 at t=7 µs \(x=700, y=1\) lies outside the 640x480 sensor"),
-    ([1, 2], [0, 1], r"event 2 has polarity 0, expected -1 or \+1"),
+    ([1, 2], [0, 1], r"event 2 at t=6 µs \(x=1, y=1\) has polarity 0, expected -1 or \+1"),
     ([700, 2], [1, 3], r"event 2 at t=6 µs \(x=700, y=1\) lies outside the 640x480 sensor"),  # the first bad event of either kind
 ])
 def test_events_off_the_sensor_or_of_bad_polarity_are_numbered_in_the_stream(tmp_path: Path, x, p, message) -> None:
@@ -506,7 +506,8 @@ def test_a_polarity_other_than_one_in_a_clip_names_the_first_such_event(tmp_path
     path = _clip_of_100_events(tmp_path)
     with h5py.File(path, "r+") as f:
         f["events/events/p"][60], f["events/events/p"][70] = 0, 5
-    says = rf"^{re.escape(str(path))}: event 60 at t=600 µs has polarity 0, expected -1 or \+1: corrupt file$"
+    says = (rf"^{re.escape(str(path))}: event 60 at t=600 µs \(x=4, y=0\) has polarity 0, expected -1 or \+1: "
+            "corrupt file$")
     _both_readers_refuse(path, window, says)
 
 

@@ -327,7 +327,7 @@ def test_operations_refuse_an_array_of_another_dtype(call):
 def test_flip_polarity_refuses_a_polarity_of_zero_and_one():
     """Was: an array filled by hand with polarity {0, 1} (as files and Tonic hold it) flipped to
     {0, -1}: the OFF events kept, the ON events made OFF, without a word."""
-    with pytest.raises(EventsError, match=r"^event 0 has polarity 0, expected -1 or \+1$"):
+    with pytest.raises(EventsError, match=r"^event 0 at t=0 µs \(x=0, y=0\) has polarity 0, expected -1 or \+1$"):
         flip_polarity(raw([0, 1], [0, 1], [0, 0], [0, 1]))
 
 

@@ -294,6 +294,11 @@ def check_stream(events: np.ndarray, sensor: tuple[int, int] = (MAX_SENSOR_SIDE,
     Traceback (most recent call last):
     ...
     evface.errors.EventsError: event 2 at t=9 µs (x=6, y=1) lies outside the 4x4 sensor
+    >>> ev["p"][1] = 0
+    >>> check_stream(ev, first=10)
+    Traceback (most recent call last):
+    ...
+    evface.errors.EventsError: event 11 at t=5 µs (x=2, y=1) has polarity 0, expected -1 or +1
     """
     bad = int(_first_bad(events["t"], events["x"], events["y"], events["p"], sensor[0], sensor[1]))
     if bad < 0:
@@ -302,9 +307,10 @@ def check_stream(events: np.ndarray, sensor: tuple[int, int] = (MAX_SENSOR_SIDE,
     n = first + bad
     if bad > 0 and t < events["t"][bad - 1]:
         raise EventsError(f"timestamps not sorted: t[{n}]={t} < t[{n - 1}]={events['t'][bad - 1]}")
+    event = f"event {n} at t={t} µs (x={x}, y={y})"
     if x >= sensor[0] or y >= sensor[1]:
-        raise EventsError(f"event {n} at t={t} µs (x={x}, y={y}) lies outside the {sensor[0]}x{sensor[1]} sensor")
-    raise EventsError(f"event {n} has polarity {p}, expected -1 or +1")
+        raise EventsError(f"{event} lies outside the {sensor[0]}x{sensor[1]} sensor")
+    raise EventsError(f"{event} has polarity {p}, expected -1 or +1")
 
 
 @numba.njit(cache=True, nogil=True)

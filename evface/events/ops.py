@@ -137,7 +137,7 @@ def flip_polarity(events: np.ndarray) -> np.ndarray:
     >>> flip_polarity(ev)
     Traceback (most recent call last):
     ...
-    evface.errors.EventsError: event 0 has polarity 0, expected -1 or +1
+    evface.errors.EventsError: event 0 at t=0 µs (x=0, y=0) has polarity 0, expected -1 or +1
     """
     check_array(events)
     check_stream(events)

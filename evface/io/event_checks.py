@@ -135,9 +135,10 @@ def raise_if_bad_scan(path: Path, events: np.ndarray, bad: int, start: int, t0: 
 
 def refuse_bad_polarity(path: Path, events: np.ndarray, first: int) -> None:
     """Refuse ``events`` (``events[0]`` the file's event ``first``) naming the first whose polarity
-    is not -1 or +1 by its index in the file, its time and its value, as one off the sensor is
-    named (was: "2 polarity values other than -1 or +1: corrupt file", no event named)."""
+    is not -1 or +1 by its index in the file, its time, coordinates and value, as one off the
+    sensor is named (was: "2 polarity values other than -1 or +1: corrupt file", no event named)."""
     p = events["p"]
     i = int(np.flatnonzero((p != 1) & (p != -1))[0])
-    raise EventsError(where(path, f"event {first + i} at t={int(events['t'][i])} µs has polarity {int(p[i])}, "
+    t, x, y = (int(events[f][i]) for f in "txy")
+    raise EventsError(where(path, f"event {first + i} at t={t} µs (x={x}, y={y}) has polarity {int(p[i])}, "
                                   "expected -1 or +1: corrupt file"))
