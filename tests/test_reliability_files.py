@@ -157,7 +157,38 @@ def test_two_prophesee_files_joined_end_to_end_are_refused_as_such(
     decode (x overflow (x=1587 must be strictly smaller than width=64))". A comment line of 2 to 9
     bytes after the first line shifts the body, so that both the word count and the decoder meet
     the second header."""
-    written = write_events_file(tmp_path / name, _events(), SIZE, version=version).read_bytes()
+    joined, says = _joined_to_itself(tmp_path, name, version, shift, SIZE)
+    assert _cli(["info", str(joined)], capsys) == (2, says)
+    assert _cli(["convert", str(joined), str(tmp_path / "o.h5")], capsys) == (2, says)
+    assert not (tmp_path / "o.h5").exists()
+
+
+@pytest.mark.parametrize(("version", "shift", "size"), [("evt2", 3, (2048, 2048)), ("evt2", 7, (1920, 1080)),
+                                                        ("evt2.1", 4, (2048, 2048))])
+def test_a_join_whose_second_header_decodes_as_events_on_the_sensor_is_refused_in_evt2(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], version: str, shift: int, size: tuple[int, int]) -> None:
+    """On a sensor wide enough that the second header's text decodes as events on it, the join was
+    read as one file with 1 to 11 stray events: nothing failed where the header was sought. The
+    second file's time, gone back, is taken by the decoders for a wrap of the 2^34 µs time-high:
+    that jump is where it is sought now."""
+    joined, says = _joined_to_itself(tmp_path, "a.raw", version, shift, size)
+    assert _cli(["convert", str(joined), str(tmp_path / "o.h5")], capsys) == (2, says)
+    assert not (tmp_path / "o.h5").exists()
+
+
+@pytest.mark.parametrize("version", ["evt2", "evt2.1"])
+def test_an_evt2_stream_with_a_gap_of_half_the_time_high_period_is_read_whole(tmp_path: Path, version: str) -> None:
+    """The jump that has a join sought is read as it is where the file holds no second header."""
+    ev = make_events([0, 10, 2**33 + 5, 2**33 + 9], [1, 2, 3, 4], [1, 1, 1, 1], [1, -1, 1, 1])
+    back, _ = read_events_file(write_events_file(tmp_path / "a.raw", ev, SIZE, version=version))
+    assert back["t"].tolist() == ev["t"].tolist()
+
+
+def _joined_to_itself(tmp_path: Path, name: str, version: str | None, shift: int,
+                      size: tuple[int, int]) -> tuple[Path, str]:
+    """A Prophesee file of :func:`_events` on a ``size`` sensor, with a comment line of ``shift``
+    bytes after its first line, joined to itself; and the CLI's line refusing it."""
+    written = write_events_file(tmp_path / name, _events(), size, version=version).read_bytes()
     first, rest = written.split(b"\n", 1)
     one = first + b"\n" + b"%" + b"c" * (shift - 2) + b"\n" + rest
     joined = tmp_path / f"joined{Path(name).suffix}"
@@ -165,9 +196,7 @@ def test_two_prophesee_files_joined_end_to_end_are_refused_as_such(
     cat = f"cat a{joined.suffix} b{joined.suffix}"
     says = (f"error: {joined}: a second Prophesee header ({first.decode()!r}) at byte {len(one):,}: two files joined end "
             f"to end (as `{cat}` makes them), which no reader decodes as one; read or convert each file on its own\n")
-    assert _cli(["info", str(joined)], capsys) == (2, says)
-    assert _cli(["convert", str(joined), str(tmp_path / "o.h5")], capsys) == (2, says)
-    assert not (tmp_path / "o.h5").exists()
+    return joined, says
 
 
 def test_two_real_recordings_joined_end_to_end_are_refused_as_such(tmp_path: Path) -> None:
