@@ -428,9 +428,9 @@ def test_long_steps_sort_on_one_thread(monkeypatch):
         pytest.skip("needs two numba threads")
     monkeypatch.setattr(dvs, "PARALLEL_MIN_PIXELS", 1)
     monkeypatch.setattr(dvs, "PARALLEL_MIN_EVENTS", 1)
-    serial = dvs_kernels._emit_ser
+    serial = dvs_kernels.emit_serial
     calls = []  # the simulator's own name for the serial sort is replaced
-    monkeypatch.setattr(dvs, "_emit_ser", lambda *args: calls.append(args[6][dvs_kernels._DT]) or serial(*args))
+    monkeypatch.setattr(dvs, "emit_serial", lambda *args: calls.append(args[6][dvs_kernels.PRM_DT]) or serial(*args))
     frames = np.stack([np.full((48, 64), v, np.float32) for v in (10, 40, 10)])
     simulate_frames(frames, [0, 1000, dvs.MAX_STEP_US], (64, 48), DvsParams.ideal())
     assert calls == [dvs.MAX_STEP_US - 1000]

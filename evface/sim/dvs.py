@@ -32,26 +32,26 @@ from evface.checks import as_int, real_dtype, sensor_dims, within_memory
 from evface.errors import ParameterError, counted
 from evface.events.core import SensorSize, empty_events
 from evface.sim.dvs_kernels import (
-    _BASE,
-    _BWINV,
-    _CWDT,
-    _DT,
-    _GROUPS,
-    _I_PREV,
-    _INVLIN,
-    _INVSUB,
-    _LIN,
-    _LOGLIN,
-    _LP,
-    _REFR,
-    _T0,
-    _THR_OFF,
-    _THR_ON,
-    _emit_par,
-    _emit_ser,
-    _init_log,
-    _pass1_par,
-    _pass1_ser,
+    PRM_BWINV,
+    PRM_CWDT,
+    PRM_DT,
+    PRM_GROUPS,
+    PRM_INVLIN,
+    PRM_INVSUB,
+    PRM_LIN,
+    PRM_LOGLIN,
+    PRM_REFR,
+    PRM_T0,
+    ST_BASE,
+    ST_I_PREV,
+    ST_LP,
+    ST_THR_OFF,
+    ST_THR_ON,
+    emit_parallel,
+    emit_serial,
+    init_log,
+    pass1_parallel,
+    pass1_serial,
 )
 from evface.sim.dvs_params import MAX_NOISE_PER_STEP, DvsParams, noise_per_step
 
@@ -72,10 +72,10 @@ _PARALLEL_SORT_BINS = 1 << 24
 (long steps on many threads) sort on one thread."""
 PARALLEL_MIN_PIXELS = 32768
 """Arrays with fewer pixels than this run the serial builds of pass 1
-(:func:`~evface.sim.dvs_kernels._pass1_ser`) and of the sort (:func:`~evface.sim.dvs_kernels._emit_ser`)."""
+(:func:`~evface.sim.dvs_kernels.pass1_serial`) and of the sort (:func:`~evface.sim.dvs_kernels.emit_serial`)."""
 PARALLEL_MIN_EVENTS = 16384
 """Steps with fewer events than this (or on one thread) sort them with
-:func:`~evface.sim.dvs_kernels._emit_ser`: below it, the parallel regions cost more than they save."""
+:func:`~evface.sim.dvs_kernels.emit_serial`: below it, the parallel regions cost more than they save."""
 
 
 def _count_bad(frame: np.ndarray) -> int:
@@ -131,8 +131,8 @@ class DvsSimulator:
         per_us = noise_per_step(p, width * height, 1.0)
         self._noisy_dt = MAX_NOISE_PER_STEP / per_us if per_us > 0 else math.inf  # a longer step draws too much
         self._st = np.zeros((5, height, width), np.float32)
-        self.threshold_on = self._st[_THR_ON]
-        self.threshold_off = self._st[_THR_OFF]
+        self.threshold_on = self._st[ST_THR_ON]
+        self.threshold_off = self._st[ST_THR_OFF]
         self.threshold_on[...] = np.maximum(rng.normal(p.threshold_on_log, p.threshold_on_sigma_log, shape),
                                             p.threshold_min_log)
         self.threshold_off[...] = np.maximum(rng.normal(p.threshold_off_log, p.threshold_off_sigma_log, shape),
@@ -142,12 +142,12 @@ class DvsSimulator:
         self._leak_cdf = np.cumsum(leak)
         self._noise_seed = int(rng.integers(2**63 - 1))
         self._prm = np.zeros(10, np.float64)
-        self._prm[_LIN] = np.float32(p.lin_log_lux)
-        self._prm[_LOGLIN] = np.float32(np.log(p.lin_log_lux))
-        self._prm[_INVLIN] = np.float32(1.0 / p.lin_log_lux)
-        self._prm[_BWINV] = np.float32(1.0 / p.bandwidth_ref_lux)
-        self._prm[_REFR] = p.refractory_us
-        self._prm[_INVSUB] = 1.0 / p.substep_fraction if p.substep_fraction > 0 else 0.0
+        self._prm[PRM_LIN] = np.float32(p.lin_log_lux)
+        self._prm[PRM_LOGLIN] = np.float32(np.log(p.lin_log_lux))
+        self._prm[PRM_INVLIN] = np.float32(1.0 / p.lin_log_lux)
+        self._prm[PRM_BWINV] = np.float32(1.0 / p.bandwidth_ref_lux)
+        self._prm[PRM_REFR] = p.refractory_us
+        self._prm[PRM_INVSUB] = 1.0 / p.substep_fraction if p.substep_fraction > 0 else 0.0
         self._cut_w = 2.0 * math.pi * p.cutoff_hz * 1e-6  # rad per µs
         self._lp_old = np.empty(shape, np.float32)
         self._i_old = np.empty(shape, np.float32)
@@ -161,13 +161,13 @@ class DvsSimulator:
         self._row_p = np.empty((height, cap), np.int8)
         self._row_x = np.empty((height, cap), np.uint16)
         parallel = width * height >= PARALLEL_MIN_PIXELS
-        self._pass1 = _pass1_par if parallel else _pass1_ser
+        self._pass1 = pass1_parallel if parallel else pass1_serial
         self._parallel = parallel
         self.reset()
 
     def reset(self) -> None:
         """Forget the pixel state and restart the noise stream; thresholds are kept."""
-        self._st[:_THR_ON] = 0.0
+        self._st[:ST_THR_ON] = 0.0
         self._tlast = np.full(self._st.shape[1:], -1e300, np.float64)
         self._t_prev: int | None = None
         self._rng = np.random.default_rng(self._noise_seed)
@@ -205,10 +205,10 @@ class DvsSimulator:
             bad = _count_bad(frame)
             if bad:
                 raise self._bad_frame(bad)
-            _init_log(frame, self._prm, self._st[_LP])
-            self._st[_I_PREV] = frame
-            self._st[_BASE] = self._st[_LP]
-            self._lp_old[...] = self._st[_LP]
+            init_log(frame, self._prm, self._st[ST_LP])
+            self._st[ST_I_PREV] = frame
+            self._st[ST_BASE] = self._st[ST_LP]
+            self._lp_old[...] = self._st[ST_LP]
             self._tlast[...] = -1e300
             self._t_prev = t_us
             return empty_events()
@@ -224,11 +224,11 @@ class DvsSimulator:
                                  f"more than the {MAX_NOISE_PER_STEP:,} a step may hold (MAX_NOISE_PER_STEP): lower "
                                  "leak_rate_hz or shot_noise_rate_hz, or give frames closer together")
         prm = self._prm
-        prm[_T0] = self._t_prev
-        prm[_DT] = dt
-        prm[_CWDT] = np.float32(self._cut_w * prm[_DT])
+        prm[PRM_T0] = self._t_prev
+        prm[PRM_DT] = dt
+        prm[PRM_CWDT] = np.float32(self._cut_w * prm[PRM_DT])
         threads = numba.get_num_threads()
-        prm[_GROUPS] = 4 * threads
+        prm[PRM_GROUPS] = 4 * threads
         n_sig, bad_rows = self._pass1(frame, self._st, self._tlast, self._lp_old, self._i_old, self._active,
                                       self._saved, self._s_tl, self._px_list, self._rows, prm, self._row_t,
                                       self._row_p, self._row_x)
@@ -242,8 +242,8 @@ class DvsSimulator:
         if n_sig + noise[0].size == 0:
             return empty_events()
         parallel = (self._parallel and threads > 1 and n_sig >= PARALLEL_MIN_EVENTS
-                    and (prm[_GROUPS] + 1) * (dt + 1) <= _PARALLEL_SORT_BINS)
-        emit = _emit_par if parallel else _emit_ser
+                    and (prm[PRM_GROUPS] + 1) * (dt + 1) <= _PARALLEL_SORT_BINS)
+        emit = emit_parallel if parallel else emit_serial
         return emit(frame, self._st, self._saved, self._s_tl, self._px_list, self._rows, prm,
                     self._row_t, self._row_p, self._row_x, *noise)
 

@@ -1,8 +1,8 @@
 """The numba kernels of the DVS pixel model: one step of every pixel, and the step's events in time order.
 
 :class:`evface.sim.dvs.DvsSimulator` owns the arrays they work on: the per-pixel state, packed in
-one float32 array (planes ``_I_PREV`` to ``_THR_OFF``), and the step's scalar parameters, packed in
-one float64 array (indices ``_T0`` to ``_GROUPS``).
+one float32 array (planes ``ST_I_PREV`` to ``ST_THR_OFF``), and the step's scalar parameters, packed in
+one float64 array (indices ``PRM_T0`` to ``PRM_GROUPS``).
 
 The per-pixel core is a numba kernel run over rows in parallel: pass 1 sweeps the changed parts
 of each row with a vectorised loop, then runs the full model on the flagged pixels only and
@@ -181,10 +181,11 @@ def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, x, out_t,
     return base, tlast, n, k
 
 
-# Scalar parameters travel packed in one float64 array (fewer dispatcher arguments per step).
-_T0, _DT, _CWDT, _LIN, _LOGLIN, _INVLIN, _BWINV, _REFR, _INVSUB, _GROUPS = range(10)
-# Planes of the packed float32 state array.
-_I_PREV, _LP, _BASE, _THR_ON, _THR_OFF = range(5)
+# Scalar parameters travel packed in one float64 array (fewer dispatcher arguments per step): its
+# indices (PRM_*).
+PRM_T0, PRM_DT, PRM_CWDT, PRM_LIN, PRM_LOGLIN, PRM_INVLIN, PRM_BWINV, PRM_REFR, PRM_INVSUB, PRM_GROUPS = range(10)
+# Planes of the packed float32 state array (ST_*).
+ST_I_PREV, ST_LP, ST_BASE, ST_THR_ON, ST_THR_OFF = range(5)
 
 
 @njit(cache=True, inline="always")
@@ -231,23 +232,23 @@ def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_t
 @njit(cache=True, inline="always")
 def _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p,
                 row_x):
-    """Pass 1 (see :func:`_pass1_par`) on rows ``g, g + groups, g + 2 groups, ...``."""
+    """Pass 1 (see :func:`pass1_parallel`) on rows ``g, g + groups, g + 2 groups, ...``."""
     h = frame.shape[0]
-    cwdt = _F32(prm[_CWDT])
-    lin_thr = _F32(prm[_LIN])
-    log_thr = _F32(prm[_LOGLIN])
-    inv_thr = _F32(prm[_INVLIN])
-    bw_inv = _F32(prm[_BWINV])
-    inv_sub = prm[_INVSUB]
+    cwdt = _F32(prm[PRM_CWDT])
+    lin_thr = _F32(prm[PRM_LIN])
+    log_thr = _F32(prm[PRM_LOGLIN])
+    inv_thr = _F32(prm[PRM_INVLIN])
+    bw_inv = _F32(prm[PRM_BWINV])
+    inv_sub = prm[PRM_INVSUB]
     inv_sub32 = _F32(inv_sub)
-    t0 = prm[_T0]
-    dt = prm[_DT]
-    refr = prm[_REFR]
-    i_prev = st[_I_PREV]
-    lp = st[_LP]
-    base = st[_BASE]
-    thr_on = st[_THR_ON]
-    thr_off = st[_THR_OFF]
+    t0 = prm[PRM_T0]
+    dt = prm[PRM_DT]
+    refr = prm[PRM_REFR]
+    i_prev = st[ST_I_PREV]
+    lp = st[ST_LP]
+    base = st[ST_BASE]
+    thr_on = st[ST_THR_ON]
+    thr_off = st[ST_THR_OFF]
     words = active.view(np.uint64)
     use_lp = cwdt > _F32(0.0)
     for y in range(g, h, groups):
@@ -273,7 +274,7 @@ def _pass1_totals(rows):
 # and CPU, not by its compile options, so two dispatchers of one function share one cache entry
 # and whichever was saved last (after `make test`, the serial one) is loaded for both.
 @njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def _pass1_par(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
+def pass1_parallel(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
     """Update every pixel in place; record the old state of the pixels that emit events.
 
     Per row: a vectorised sweep, in blocks of 64 pixels that are skipped when they sit at a
@@ -283,14 +284,14 @@ def _pass1_par(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, ro
     pixel, rows padded to 8 bytes so that they can be scanned a word at a time); a scalar sweep
     runs the full pixel model on the flagged ones only and writes their events to the row's
     buffer (``row_t``, ``row_p``, ``row_x``); the old state of the firing pixels is kept so that
-    a row whose buffer overflows is re-run in :func:`_emit_par`. ``rows`` receives per row the event
+    a row whose buffer overflows is re-run in :func:`emit_parallel`. ``rows`` receives per row the event
     count, the number of firing pixels and whether it holds bad (negative or non-finite) inputs.
     Returns (events, rows with bad inputs).
 
-    Rows are dealt to the threads in interleaved bands (``prm[_GROUPS]`` = 4 x threads): a
+    Rows are dealt to the threads in interleaved bands (``prm[PRM_GROUPS]`` = 4 x threads): a
     moving edge keeps only a few rows busy, and contiguous halves would leave one thread idle.
     """
-    groups = min(frame.shape[0], max(int(prm[_GROUPS]), 1))
+    groups = min(frame.shape[0], max(int(prm[PRM_GROUPS]), 1))
     for g in prange(groups):
         _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t,
                     row_p, row_x)
@@ -298,8 +299,8 @@ def _pass1_par(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, ro
 
 
 @njit(cache=True, fastmath=_FASTMATH)
-def _pass1_ser(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
-    """:func:`_pass1_par` on one thread."""
+def pass1_serial(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
+    """:func:`pass1_parallel` on one thread."""
     _pass1_rows(0, 1, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x)
     return _pass1_totals(rows)
 
@@ -393,7 +394,7 @@ def _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old
 def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, active, words, saved, s_tl, px_list,
                rows, use_lp, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, inv_sub32, out_t, out_p,
                out_x):
-    """Pass 1 on row ``y`` (see :func:`_pass1_par`); the row's events go to ``out_*`` while they fit.
+    """Pass 1 on row ``y`` (see :func:`pass1_parallel`); the row's events go to ``out_*`` while they fit.
 
     The row is checked in blocks of 64 pixels. A block whose input equals the previous input
     and whose filtered log did not move in the previous step is at a fixed point of the model
@@ -456,17 +457,17 @@ def _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap):
     ov_p = np.empty(n_ov, np.int8)
     ov_x = np.empty(n_ov, np.uint16)
     if n_ov > 0:
-        thr_on = st[_THR_ON]
-        thr_off = st[_THR_OFF]
-        t0 = prm[_T0]
-        dt = prm[_DT]
-        cwdt = _F32(prm[_CWDT])
-        lin_thr = _F32(prm[_LIN])
-        log_thr = _F32(prm[_LOGLIN])
-        inv_thr = _F32(prm[_INVLIN])
-        bw_inv = _F32(prm[_BWINV])
-        refr = prm[_REFR]
-        inv_sub = prm[_INVSUB]
+        thr_on = st[ST_THR_ON]
+        thr_off = st[ST_THR_OFF]
+        t0 = prm[PRM_T0]
+        dt = prm[PRM_DT]
+        cwdt = _F32(prm[PRM_CWDT])
+        lin_thr = _F32(prm[PRM_LIN])
+        log_thr = _F32(prm[PRM_LOGLIN])
+        inv_thr = _F32(prm[PRM_INVLIN])
+        bw_inv = _F32(prm[PRM_BWINV])
+        refr = prm[PRM_REFR]
+        inv_sub = prm[PRM_INVSUB]
         k = 0
         for y in range(h):
             if rows[0, y] <= cap:
@@ -546,8 +547,8 @@ def _emit_start(frame, st, saved, s_tl, px_list, rows, prm, row_t, noise_t, chun
     """The overflow re-run, the row bands and a histogram with a last row for the noise events."""
     cap = row_t.shape[1]
     ov_t, ov_p, ov_x, ov_start = _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap)
-    t_first = np.int64(prm[_T0])
-    span = np.int64(prm[_DT])
+    t_first = np.int64(prm[PRM_T0])
+    span = np.int64(prm[PRM_DT])
     bounds = _row_bands(rows, chunks)
     hist = np.zeros((chunks + 1, span + 1), np.int64)
     for i in range(noise_t.shape[0]):
@@ -587,12 +588,12 @@ def _place_noise(c, t_first, span, slot, noise_t, noise_x, noise_y, noise_p, eve
 # rows in order, then the noise events: the bands only split that sequence, so the events are
 # the same whatever the number of threads.
 @njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def _emit_par(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
+def emit_parallel(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
     """The step's events, ordered by rounded time: bands of rows counted and placed in parallel.
 
     The firing pixels of a row whose buffer overflowed are first re-run from their saved state.
     """
-    chunks = min(frame.shape[0], max(int(prm[_GROUPS]), 1))
+    chunks = min(frame.shape[0], max(int(prm[PRM_GROUPS]), 1))
     cap, ov_t, ov_p, ov_x, ov_start, t_first, span, bounds, hist = _emit_start(
         frame, st, saved, s_tl, px_list, rows, prm, row_t, noise_t, chunks)
     for c in prange(chunks):
@@ -605,8 +606,8 @@ def _emit_par(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, n
 
 
 @njit(cache=True, fastmath=_FASTMATH)
-def _emit_ser(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
-    """:func:`_emit_par` on one thread (one band)."""
+def emit_serial(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
+    """:func:`emit_parallel` on one thread (one band)."""
     cap, ov_t, ov_p, ov_x, ov_start, t_first, span, bounds, hist = _emit_start(
         frame, st, saved, s_tl, px_list, rows, prm, row_t, noise_t, 1)
     _count_band(0, bounds, rows, cap, row_t, ov_t, ov_start, t_first, span, hist)
@@ -617,11 +618,12 @@ def _emit_ser(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, n
 
 
 @njit(cache=True, fastmath=_FASTMATH)
-def _init_log(frame, prm, out):
+def init_log(frame, prm, out):
+    """Write the photoreceptor's log of ``frame`` (lux, float32) into ``out``: a simulator's first state."""
     h, w = frame.shape
-    lin_thr = _F32(prm[_LIN])
-    log_thr = _F32(prm[_LOGLIN])
-    inv_thr = _F32(prm[_INVLIN])
+    lin_thr = _F32(prm[PRM_LIN])
+    log_thr = _F32(prm[PRM_LOGLIN])
+    inv_thr = _F32(prm[PRM_INVLIN])
     for y in range(h):
         for x in range(w):
             out[y, x] = _lin_log(frame[y, x], lin_thr, log_thr, inv_thr)
