@@ -391,7 +391,7 @@ def test_cli_a_trigger_first_frame_past_the_video_is_refused_before_the_event_sc
     def read_events(*args, **kwargs):
         raise AssertionError("an event file was read")
 
-    for name in ("_triggers", "_scan", "EventWindows"):
+    for name in ("event_camera_triggers", "scan_event_camera", "EventWindows"):
         monkeypatch.setattr(mod, name, read_events)
     root, _ = session
     n = scan_video(root / "rgb.mp4", motion=False).n_frames
@@ -415,7 +415,7 @@ def test_cli_an_au_number_no_facs_code_has_is_refused_before_any_event_file_is_r
     def read_events(*args, **kwargs):
         raise AssertionError("an event file was read")
 
-    for name in ("_triggers", "_scan", "EventWindows"):
+    for name in ("event_camera_triggers", "scan_event_camera", "EventWindows"):
         monkeypatch.setattr(mod, name, read_events)
     root, _ = session
     table = (root / "annotations.csv").read_text().replace(",1+2,", f",{aus},")
@@ -438,7 +438,7 @@ def test_cli_overwrite_of_a_dataset_holding_an_input_is_refused_before_any_file_
     def read_events(*args, **kwargs):
         raise AssertionError("an event file was read")
 
-    for name in ("_triggers", "_scan", "EventWindows"):
+    for name in ("event_camera_triggers", "scan_event_camera", "EventWindows"):
         monkeypatch.setattr(mod, name, read_events)
     root, _ = session
     out = tmp_path / "ds"
@@ -475,7 +475,7 @@ def test_a_clip_without_a_face_is_refused_before_any_event_is_read(session, tmp_
     def read_events(*args, **kwargs):
         raise AssertionError("an event file was read")
 
-    for name in ("_triggers", "_scan", "EventWindows"):
+    for name in ("event_camera_triggers", "scan_event_camera", "EventWindows"):
         monkeypatch.setattr(mod, name, read_events)
     root, _ = session
     for opts, says in (({"face_box": None, "detect_faces": True, "min_face": 0.95},  # the face is 88 of 96 px
@@ -695,7 +695,7 @@ def test_a_face_box_mostly_outside_the_rgb_frame_is_refused_before_any_file_is_s
     def read_events(*args, **kwargs):
         raise AssertionError("an event file was read")
 
-    for name in ("_triggers", "_scan", "EventWindows", "scan_video"):
+    for name in ("event_camera_triggers", "scan_event_camera", "EventWindows", "scan_video"):
         monkeypatch.setattr(mod, name, read_events)
     root, _ = session
     args = ["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb", str(root / "rgb.mp4"),
@@ -1253,8 +1253,8 @@ def test_a_clip_whose_frames_would_not_fit_in_memory_is_refused_before_the_impor
     real = os.sysconf
     monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 512}.get(name, real(name)))
     scanned = []
-    real_scan = mod._scan
-    monkeypatch.setattr(mod, "_scan", lambda *args: scanned.append(1) or real_scan(*args))
+    real_scan = mod.scan_event_camera
+    monkeypatch.setattr(mod, "scan_event_camera", lambda *args: scanned.append(1) or real_scan(*args))
     with pytest.raises(ParameterError, match=(r"annotations.csv: line 2: clip s01_a \(24 RGB frames of 128x96, written in one "
                                               r"piece\) takes about 0.0 GiB, more than half of this machine's 0 GiB; store "
                                               r"smaller frames with --rgb-size W,H .*or cut the clip shorter$")):

@@ -30,7 +30,7 @@ from evface.datasets.importers.rgb_scan import VideoScan, read_frame_times, scan
 from evface.datasets.importers.rgb_timing import frame_times
 from evface.datasets.importers.session_options import RgbSource
 from evface.datasets.importers.sync import SyncError
-from evface.datasets.importers.sync_counts import EventRate, _CountGrid
+from evface.datasets.importers.sync_counts import CountGrid, EventRate
 from evface.datasets.importers.sync_triggers import read_triggers, sync_from_triggers
 from evface.datasets.importers.sync_xcorr import frame_difference_energy, sync_by_xcorr
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
@@ -579,12 +579,12 @@ def test_xcorr_count_grid_holds_one_array_of_the_histograms_length():
     area = np.concatenate([[0.0], np.cumsum((cum[1:] + cum[:-1]) / 2 * rate.bin_us)])
     tracemalloc.start()
     try:
-        grid = _CountGrid.of(rate, np.full(10, 20_000.0))
+        grid = CountGrid.of(rate, np.full(10, 20_000.0))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert grid.cum is None and np.array_equal(grid.area, area) and peak < 1.5 * area.nbytes
-    closed = _CountGrid.of(rate, np.array([0.0, 20_000.0]))
+    closed = CountGrid.of(rate, np.array([0.0, 20_000.0]))
     assert np.array_equal(closed.cum, cum) and np.array_equal(closed.area, area)
 
 

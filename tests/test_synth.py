@@ -443,19 +443,19 @@ def test_rig_geometry_follows_the_sensor_table():
 
 
 def test_full_preset_plans_the_issue_scale():
-    from evface.datasets.synth_plan import _choose_classes, _choose_lightings
+    from evface.datasets.synth_plan import choose_classes, choose_lightings
 
     p = get_preset("full")
     subjects, _ = plan_subjects(p, seed=0)
-    plan = plan_clips(subjects, _choose_classes(p, None), _choose_lightings(p, None), p.repetitions)
+    plan = plan_clips(subjects, choose_classes(p, None), choose_lightings(p, None), p.repetitions)
     assert len(subjects) >= 24 and len(plan) >= 1000 and p.repetitions == 2
     assert {"bright", "office", "dim", "flicker"} <= set(p.lightings)
 
 
 def test_neutral_class_is_made_only_when_named(tmp_path):
-    from evface.datasets.synth_plan import _choose_classes
+    from evface.datasets.synth_plan import choose_classes
 
-    assert "neutral" not in _choose_classes(get_preset("quick"), None)
+    assert "neutral" not in choose_classes(get_preset("quick"), None)
     root = synthesize(tmp_path / "n", preset="tiny", subjects=1, classes=["neutral"], lighting=["bright"])
     clip = read_clip(root / "clips" / "s000_neutral_bright_r0.h5", frames=False, truth=False)
     assert clip.aus == [] and clip.extra["au_curves"] == []

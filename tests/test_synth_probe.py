@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from evface.datasets.synth import _differing, synthesize
+from evface.datasets.synth import differing_keys, synthesize
 from evface.datasets.synth_film import subject_identity, subject_rig
 from evface.datasets.synth_plan import get_preset, load_face_photos, plan_subjects
 from evface.face.identity import read_photo
@@ -71,8 +71,8 @@ def test_a_photo_replaced_during_a_build_is_refused(tmp_path):
 def test_a_record_from_before_photo_digests_is_the_same_dataset():
     old = {"subjects": [{"name": "s000", "index": 0, "kind": "procedural", "seed": 5, "photo": None}]}
     new = {"subjects": [{**old["subjects"][0], "photo_sha256": None}]}
-    assert _differing(old, new, ("subjects",)) == []
-    assert _differing(old, {"subjects": [{**new["subjects"][0], "seed": 6}]}, ("subjects",)) == ["subjects"]
+    assert differing_keys(old, new, ("subjects",)) == []
+    assert differing_keys(old, {"subjects": [{**new["subjects"][0], "seed": 6}]}, ("subjects",)) == ["subjects"]
 
 
 def test_a_folder_of_subfolders_says_they_are_not_read(tmp_path):

@@ -20,7 +20,7 @@ from typing import Any
 from evface import __version__
 from evface.datasets.synth_film import film_clip, local_executor
 from evface.datasets.synth_plan import (
-    FaceProblem, Subject, SynthPreset, _choose_classes, _choose_lightings, check_names, get_preset, parse_shard,
+    FaceProblem, Subject, SynthPreset, check_names, choose_classes, choose_lightings, get_preset, parse_shard,
     plan_clips, plan_subjects,
 )
 from evface.errors import DatasetError, EvfaceError, ParameterError, counted, where
@@ -149,7 +149,7 @@ def synthesize(
         for problem in info["skipped_faces"]:
             warn(f"{problem['file']}: {problem['reason']}")
     out = Path(out_dir)
-    _claim_folder(out, info, _SAME_DATASET + ("shard",), "this run",
+    claim_dataset_folder(out, info, SAME_DATASET_KEYS + ("shard",), "this run",
                   "resuming it would mix the clips of two versions; use a new folder to build this one (or finish "
                   "that one with its version)")
     clips_dir = out / "clips"
@@ -189,8 +189,8 @@ def _plan(preset: str, seed: int, subjects: int | None, classes: Sequence[str] |
         rig = replace(rig, rgb_hd_presets=tuple(rgb_hd_cameras))
     spec_preset = replace(spec_preset, rig=rig)
     subject_list, problems = plan_subjects(spec_preset, seed, subjects, faces_dir)
-    class_map = _choose_classes(spec_preset, classes)
-    lightings = _choose_lightings(spec_preset, lighting)
+    class_map = choose_classes(spec_preset, classes)
+    lightings = choose_lightings(spec_preset, lighting)
     plan = plan_clips(subject_list, class_map, lightings, spec_preset.repetitions, spec_preset.rotate_lightings)
     shard_t = parse_shard(shard)
     if shard_t is not None:
@@ -209,7 +209,7 @@ def other_dataset(out_dir: str | Path, preset: str = "quick", seed: int = 0, noi
     if not (Path(out_dir) / "dataset.json").is_file():
         return []
     info = _plan(preset, seed, None, None, None, None, None, noise, rgb_hd_cameras)[3]
-    return _differing(read_dataset_json(out_dir), info, _SAME_DATASET + ("shard",))
+    return differing_keys(read_dataset_json(out_dir), info, SAME_DATASET_KEYS + ("shard",))
 
 
 def _make_clips(plan: list[ClipSpec], paths: dict[str, Path], subjects: dict[str, Subject], preset: SynthPreset,
@@ -239,11 +239,11 @@ def _remove_partial(paths: Iterable[Path]) -> None:
             tmp.unlink(missing_ok=True)
 
 
-_SAME_DATASET = ("generator", "seed", "preset", "params", "subjects", "classes", "lightings")
+SAME_DATASET_KEYS = ("generator", "seed", "preset", "params", "subjects", "classes", "lightings")
 """The ``dataset.json`` keys that make two synthetic datasets (or shards) the same dataset."""
 
 
-def _differing(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
+def differing_keys(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
     """The ``keys`` on which two ``dataset.json`` records differ. A :class:`SynthPreset` or
     :class:`Subject` field added after a record was written (``rotate_lightings``,
     ``photo_sha256``) counts as its default there, which plans the same clips. A photo subject
@@ -267,27 +267,27 @@ def _differing(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...]) -> l
     return [k for k in keys if value(a, k) != value(b, k)]
 
 
-def _claim_folder(out: Path, info: dict[str, Any], keys: tuple[str, ...], writer: str, advice: str) -> None:
+def claim_dataset_folder(out: Path, info: dict[str, Any], keys: tuple[str, ...], writer: str, advice: str) -> None:
     """Refuse ``out`` unless it is new, empty, or a dataset whose ``dataset.json`` agrees with
     ``info`` on ``keys`` and on the evface version (then this run finishes it); create it.
     ``writer`` names what makes ``info`` and ``advice`` says what to do, for the message of
-    another version (:func:`_same_version`)."""
+    another version (:func:`check_same_version`)."""
     if out.exists() and not out.is_dir():
         raise DatasetError(where(out, "is a file, not a folder; give OUT a new or empty folder"))
     if (out / "dataset.json").exists():
         found = read_dataset_json(out)
-        diff = _differing(found, info, keys)
+        diff = differing_keys(found, info, keys)
         if diff:
             raise DatasetError(where(out, f"holds a dataset made with other {', '.join(diff)}; "
                                           "use a new folder to build this one"))
-        _same_version(out, "dataset", found, writer, info, advice)
+        check_same_version(out, "dataset", found, writer, info, advice)
     elif out.is_dir() and any(out.iterdir()):
         raise DatasetError(where(out, "is not empty and holds no evface synthetic dataset (no dataset.json); "
                                       "give OUT a new or empty folder"))
     out.mkdir(parents=True, exist_ok=True)
 
 
-def _same_version(folder: Path, what: str, found: dict[str, Any], other: str, info: dict[str, Any],
+def check_same_version(folder: Path, what: str, found: dict[str, Any], other: str, info: dict[str, Any],
                   advice: str) -> None:
     """A :class:`DatasetError` naming ``folder`` and both versions, and saying ``advice``, when the
     ``dataset.json`` record ``found`` (of ``what``: a dataset, a shard) was made by another evface
@@ -295,7 +295,7 @@ def _same_version(folder: Path, what: str, found: dict[str, Any], other: str, in
 
     Examples
     --------
-    >>> _same_version(Path("d"), "dataset", {"evface_version": "0.1"}, "this run",
+    >>> check_same_version(Path("d"), "dataset", {"evface_version": "0.1"}, "this run",
     ...               {"evface_version": "0.2"}, "use a new folder")
     Traceback (most recent call last):
     ...

@@ -307,7 +307,7 @@ def preset_plan(name: str, seed: int = 0) -> tuple[list[Subject], list[ClipSpec]
     """
     preset = get_preset(name)
     subjects, _ = plan_subjects(preset, seed)
-    return subjects, plan_clips(subjects, _choose_classes(preset, None), preset.lightings, preset.repetitions,
+    return subjects, plan_clips(subjects, choose_classes(preset, None), preset.lightings, preset.repetitions,
                                 preset.rotate_lightings)
 
 
@@ -341,7 +341,9 @@ def check_names(names: Sequence[str], option: str, empty_ok: bool = False) -> li
     return names
 
 
-def _choose_classes(preset: SynthPreset, classes: Sequence[str] | None) -> dict[str, list[int]]:
+def choose_classes(preset: SynthPreset, classes: Sequence[str] | None) -> dict[str, list[int]]:
+    """The classes to film (name -> AUs): ``classes`` (``--classes``, ``neutral`` allowed), or the
+    preset's first ``n_classes`` default classes when None; a ParameterError names an unknown one."""
     defaults = default_classes()
     if classes is None:
         names = list(defaults)[: preset.n_classes] if preset.n_classes else list(defaults)
@@ -354,7 +356,9 @@ def _choose_classes(preset: SynthPreset, classes: Sequence[str] | None) -> dict[
     return {k: available[k] for k in classes}
 
 
-def _choose_lightings(preset: SynthPreset, lighting: Sequence[str] | None) -> tuple[str, ...]:
+def choose_lightings(preset: SynthPreset, lighting: Sequence[str] | None) -> tuple[str, ...]:
+    """The lightings to film: ``lighting`` (``--lighting``), or the preset's when None; a
+    ParameterError names an unknown one."""
     names = tuple(preset.lightings if lighting is None else check_names(lighting, "--lighting"))
     unknown = [name for name in names if name not in LIGHTING]
     if unknown:

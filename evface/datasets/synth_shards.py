@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from evface.datasets.synth import _SAME_DATASET, _claim_folder, _differing, _same_version
+from evface.datasets.synth import SAME_DATASET_KEYS, check_same_version, claim_dataset_folder, differing_keys
 from evface.errors import DatasetError, ParameterError, counted, where
 from evface.io.dataset import read_dataset_json, write_dataset_json
 from evface.io.dataset_output import check_apart
@@ -33,7 +33,7 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     shards = _finished_shards([Path(d) for d in shard_dirs])
     merged = dict(shards[0][1])
     merged["shard"] = None
-    _claim_folder(out, merged, _SAME_DATASET + ("shard",), "the shards",
+    claim_dataset_folder(out, merged, SAME_DATASET_KEYS + ("shard",), "the shards",
                   "merging them into it would mix the clips of two versions; give OUT a new folder")
     write_dataset_json(out, merged)  # first: an interrupted merge can be run again into this folder
     rows = []
@@ -86,10 +86,10 @@ def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any],
     shards: dict[int, tuple[Path, dict[str, Any]]] = {}
     n = None
     for d, info in infos:
-        diff = _differing(info, first, _SAME_DATASET)
+        diff = differing_keys(info, first, SAME_DATASET_KEYS)
         if diff:
             raise DatasetError(where(d, f"shard made with other {', '.join(diff)} than {first_dir}"))
-        _same_version(d, "shard", info, str(first_dir), first, "make every shard with one version (run the synth "
+        check_same_version(d, "shard", info, str(first_dir), first, "make every shard with one version (run the synth "
                                                                  "--shard command of the odd ones again into new folders)")
         sh = info.get("shard")
         if not sh:

@@ -19,7 +19,7 @@ from typing import Mapping
 import numpy as np
 
 from evface.face.au_eyes import gaze_shift, lid_forward
-from evface.face.aus import _IMAGE_SUFFIX, AU_TABLE, Landmarks, check_aus, parse_au, point
+from evface.face.aus import AU_TABLE, IMAGE_SIDE_SUFFIX, Landmarks, check_aus, parse_au, point
 
 
 @dataclass(frozen=True)
@@ -240,7 +240,7 @@ def _kernel_sum(au: int, points: np.ndarray, landmarks: Landmarks, side: str = "
         if k.mirror and _mirror_name(k.anchor):
             names.append(_mirror_name(k.anchor))
         if side:
-            names = [n for n in names if n.endswith(_IMAGE_SUFFIX[side])]
+            names = [n for n in names if n.endswith(IMAGE_SIDE_SUFFIX[side])]
         for name in names:
             a = point(landmarks, name)
             sign = -1.0 if name.endswith("_l") else (1.0 if name.endswith("_r") else 0.0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evface.face.aus import _IMAGE_SUFFIX, Landmarks, point
+from evface.face.aus import IMAGE_SIDE_SUFFIX, Landmarks, point
 
 
 def _gauss(u, v, cu, cv, su, sv):
@@ -51,7 +51,7 @@ def au_shading(au: int, points: np.ndarray, landmarks: Landmarks, side: str = ""
     u, v = p[:, 0], p[:, 1]
     out = np.zeros(len(p))
     P = lambda n: point(landmarks, n)  # noqa: E731
-    sides = [(s, sgn) for s, sgn in (("l", -1.0), ("r", 1.0)) if not side or f"_{s}" == _IMAGE_SUFFIX[side]]
+    sides = [(s, sgn) for s, sgn in (("l", -1.0), ("r", 1.0)) if not side or f"_{s}" == IMAGE_SIDE_SUFFIX[side]]
     bi_l, bi_r = P("brow_inner_l"), P("brow_inner_r")
     glab = 0.5 * (bi_l + bi_r)
     if au == 1:

@@ -182,7 +182,9 @@ def au_key(au: int, side: str = "") -> int | str:
     return int(au) if not side else f"{side}{int(au)}"
 
 
-_IMAGE_SUFFIX = {"L": "_r", "R": "_l"}  # the subject's left is on the image right
+IMAGE_SIDE_SUFFIX = {"L": "_r", "R": "_l"}
+"""The suffix of the landmark names on the subject's side ``L`` or ``R`` of a one-sided AU: the
+subject's left is on the image right."""
 
 
 def check_aus(aus: Mapping[int | str, float]) -> dict[int | str, float]:

@@ -44,7 +44,7 @@ def _phases(owner: str, names: tuple[str, ...], times: tuple[object, ...]) -> No
                                  f"{' <= '.join(names)}")
 
 
-def _expression_au(name: str, au: object, side: str = "") -> int:
+def expression_au_number(name: str, au: object, side: str = "") -> int:
     """``au`` as an int, or a ParameterError unless ``au`` (on ``side``) is an AU an expression can
     move: a known AU that is not a gaze AU (61-64 are the timeline's gaze, which :func:`au_intensities`
     writes over them: was an "AU61" label on clips whose eyes followed the saccades only)."""
@@ -95,7 +95,7 @@ class AuCurve:
     def __post_init__(self) -> None:
         if self.side not in ("", "L", "R"):
             raise ParameterError(f"AuCurve.side must be '', 'L' or 'R' (the subject's), got {self.side!r}")
-        _expression_au("AuCurve.au", self.au, self.side)
+        expression_au_number("AuCurve.au", self.au, self.side)
         _phases("AuCurve", ("onset_us", "apex_us", "hold_end_us", "offset_us"),
                 (self.onset_us, self.apex_us, self.hold_end_us, self.offset_us))
         as_real("AuCurve.intensity", self.intensity, 0.0, 1.0)
@@ -140,7 +140,7 @@ class Expression:
         if not isinstance(self.aus, (tuple, list)):
             raise ParameterError(f"Expression.aus must be a tuple of AU numbers, got {self.aus!r}")
         # a tuple of ints whatever sequence was given (was: a list kept, so the frozen Expression could not be hashed)
-        object.__setattr__(self, "aus", tuple(_expression_au("Expression.aus", au) for au in self.aus))
+        object.__setattr__(self, "aus", tuple(expression_au_number("Expression.aus", au) for au in self.aus))
         _phases("Expression", ("onset_us", "apex_us", "hold_end_us", "offset_us"),
                 (self.onset_us, self.apex_us, self.hold_end_us, self.offset_us))
         as_real("Expression.intensity", self.intensity, 0.0, 1.0)  # was: 2.0 taken, an error only at render time

@@ -16,7 +16,9 @@ from evface.checks import as_int, as_real, number_fields
 from evface.errors import ParameterError
 from evface.face.aus import GAZE_DEG, UNILATERAL_AUS
 from evface.face.head_pose import MAX_DEPTH_TURN_DEG, MAX_SHIFT_FW
-from evface.rig.timeline import MAX_CLIP_US, AuCurve, Blink, Expression, HeadMotion, Saccade, Timeline, _expression_au
+from evface.rig.timeline import (
+    MAX_CLIP_US, AuCurve, Blink, Expression, HeadMotion, Saccade, Timeline, expression_au_number,
+)
 
 MAX_TOTAL_US = 500_000
 """Longest micro-expression, onset to offset (Yan et al. 2014, CASME II selection)."""
@@ -333,7 +335,7 @@ def draw_timeline(aus: tuple[int, ...] | list[int], params: TimelineParams,
         raise ParameterError(f"params must be a TimelineParams, got {params!r}")
     aus = tuple(as_int("aus", a) for a in aus)  # was: 12.5 drawn as AU12, True as AU1
     for au in aus:
-        _expression_au("aus", au)
+        expression_au_number("aus", au)
     ss = _seed_sequence(seed)
     expr_ss, blink_ss, head_ss, gaze_ss = ss.spawn(4)
     expression = draw_expression(tuple(aus), params, np.random.default_rng(expr_ss))

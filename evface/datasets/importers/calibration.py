@@ -41,7 +41,7 @@ from evface.errors import FormatError, ParameterError, where
 from evface.io.event_reader import SIZE_HINT
 
 
-def _sync_undecided(source: EventSource) -> bool:
+def sync_depends_on_triggers(source: EventSource) -> bool:
     """Whether the sync of ``source`` depends on its file's trigger pulses: ``auto`` without an
     offset or trigger settings (triggers if the file has them, else cross-correlation)."""
     return (source.sync == "auto" and source.offset_us is None
@@ -53,28 +53,29 @@ def _rising(source: EventSource, triggers: np.ndarray) -> np.ndarray:
     return triggers[(triggers["channel"] == source.trigger_channel) & triggers["rising"]]
 
 
-def _uses_motion(source: EventSource, triggers: np.ndarray | None = None) -> bool:
+def may_use_motion(source: EventSource, triggers: np.ndarray | None = None) -> bool:
     """Whether the sync or registration of ``source`` may use the RGB video's motion
-    (:class:`~evface.datasets.importers.rgb_scan.VideoScan`'s energy or change): :func:`_motion_used`,
+    (:class:`~evface.datasets.importers.rgb_scan.VideoScan`'s energy or change): :func:`always_uses_motion`,
     or cross-correlation because ``auto`` falls back to it without an offset, trigger settings or
     pulses in the file (``triggers``, None when not read)."""
-    return _motion_used(source) or (_sync_undecided(source) and not (triggers is not None and _rising(source, triggers).size))
+    return always_uses_motion(source) or (sync_depends_on_triggers(source)
+                                          and not (triggers is not None and _rising(source, triggers).size))
 
 
-def _motion_used(source: EventSource) -> bool:
+def always_uses_motion(source: EventSource) -> bool:
     """Whether the sync or registration of ``source`` uses the RGB video's motion whatever its
     file's trigger pulses: cross-correlation chosen (``xcorr``), or an estimated homography."""
     return source.sync == "xcorr" or source.registration == "estimate" or (
         source.registration == "auto" and source.points is None and source.homography is None)
 
 
-def _scan(source: EventSource, triggers: np.ndarray | None = None) -> EventScan:
+def scan_event_camera(source: EventSource, triggers: np.ndarray | None = None) -> EventScan:
     """:func:`~evface.datasets.importers.event_scan.scan_event_file` of one event camera (its
     ``triggers`` when already read); a file without a size asks for ``--sensor-size NAME=WxH``."""
     return _asking_size(source, lambda: scan_event_file(source.path, sensor_size=source.sensor_size, triggers=triggers))
 
 
-def _triggers(source: EventSource) -> np.ndarray:
+def event_camera_triggers(source: EventSource) -> np.ndarray:
     """:func:`~evface.datasets.importers.event_scan.event_file_triggers` of one event camera; a
     file without a size asks for ``--sensor-size NAME=WxH``."""
     return _asking_size(source, lambda: event_file_triggers(source.path, source.sensor_size))

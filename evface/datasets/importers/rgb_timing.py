@@ -125,7 +125,7 @@ def variable_rate_note(rgb: RgbSource, scan: VideoScan) -> str | None:
                            "frame k at k / fps, or the camera's --rgb-timestamps")
 
 
-def _timing(rgb: RgbSource, scan: VideoScan) -> str:
+def frame_time_source(rgb: RgbSource, scan: VideoScan) -> str:
     """Where the frame times of the import record come from: ``timestamps`` (the file), ``container``
     (a variable-frame-rate video's own timestamps) or ``fps`` (``i / fps``)."""
     return "timestamps" if rgb.timestamps is not None else "container" if container_timed(rgb, scan) else "fps"

@@ -63,22 +63,22 @@ from evface.io.manifest import write_manifest
 from evface.datasets.importers.annotations import read_annotations
 from evface.datasets.importers.au_labels import class_set, label_from_classes
 from evface.datasets.importers.calibration import (
-    _motion_used,
-    _scan,
-    _sync_undecided,
-    _triggers,
-    _uses_motion,
+    always_uses_motion,
     check_registration,
+    event_camera_triggers,
+    may_use_motion,
     register,
     resize_homography,
+    scan_event_camera,
     sensor_face_box,
+    sync_depends_on_triggers,
     synchronise,
 )
 from evface.datasets.importers.event_scan import EventScan, EventWindows
 from evface.datasets.importers.face_box import FACE_FRAMES, MIN_IN_FRAME, box_in_frame, face_of_detections
 from evface.datasets.importers.registration import Registration, box_kept, crop_homography, map_box
 from evface.datasets.importers.rgb_scan import FrameReader, scan_video
-from evface.datasets.importers.rgb_timing import _timing, frame_rate, frame_times, variable_rate_note
+from evface.datasets.importers.rgb_timing import frame_rate, frame_time_source, frame_times, variable_rate_note
 from evface.datasets.importers.session_options import EventSource, RgbSource, SessionOptions
 from evface.datasets.importers.tables import input_file
 from evface.datasets.importers.sync import SyncResult
@@ -337,11 +337,11 @@ def import_session(
     # The pulses decide whether the RGB scan needs the motion of every frame, unless some sensor
     # needs it anyway: then they are read with the event scan, after the faces are found.
     pulses: dict[str, np.ndarray] = {}
-    if not any(_motion_used(s) for s in events):
+    if not any(always_uses_motion(s) for s in events):
         tell("scan triggers", 0.0)
-        pulses = {s.name: _triggers(s) for s in events if _sync_undecided(s)}
+        pulses = {s.name: event_camera_triggers(s) for s in events if sync_depends_on_triggers(s)}
     tell("scan video", 0.0)
-    video = scan_video(rgb.path, motion=any(_uses_motion(s, pulses.get(s.name)) for s in events))
+    video = scan_video(rgb.path, motion=any(may_use_motion(s, pulses.get(s.name)) for s in events))
     _check_first_frames(events, video.n_frames, rgb)
     t_frames, exposure_us = frame_times(rgb, video)
     vfr = variable_rate_note(rgb, video)
@@ -372,7 +372,7 @@ def import_session(
     regs: dict[str, Registration] = {}
     for i, s in enumerate(events):
         tell(f"scan {s.name}", i / len(events))
-        scan = scans[s.name] = _scan(s, pulses.get(s.name))
+        scan = scans[s.name] = scan_event_camera(s, pulses.get(s.name))
         if s.roi is not None:
             x0, y0, w, h = s.roi
             if x0 < 0 or y0 < 0 or w <= 0 or h <= 0 or x0 + w > scan.sensor_size[0] or y0 + h > scan.sensor_size[1]:
@@ -430,7 +430,7 @@ def import_session(
                                  "roi": list(s.roi) if s.roi else None, "events": scans[s.name].n_events,
                                  "sync": syncs[s.name].to_dict(), "registration": regs[s.name].to_dict()} for s in events},
             "rgb": {"file": str(rgb.path), "frames": video.n_frames, "size": list(video.size), "period_us": period_us,
-                    "exposure_us": int(np.median(exposure_us)), "timing": _timing(rgb, video)},
+                    "exposure_us": int(np.median(exposure_us)), "timing": frame_time_source(rgb, video)},
             "annotations": str(annotations),
             "clips": [a.clip_id for a in rows],
             "skipped": skipped,

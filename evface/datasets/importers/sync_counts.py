@@ -45,7 +45,7 @@ class EventRate:
 
 
 @dataclass(frozen=True)
-class _CountGrid:
+class CountGrid:
     """The cumulative event count ``N`` (kept only when some exposure is 0) and its integral on the
     histogram's bin edges, and the RGB exposures: ``A_k``, N averaged over frame ``k``'s exposure,
     for any frame start (module docstring)."""
@@ -56,7 +56,7 @@ class _CountGrid:
     exposure: np.ndarray
 
     @classmethod
-    def of(cls, rate: EventRate, exposure: np.ndarray) -> "_CountGrid":
+    def of(cls, rate: EventRate, exposure: np.ndarray) -> "CountGrid":
         """The grid of ``rate`` for frames with exposures ``exposure`` (µs, float64): one array of
         the histogram's length when every exposure is open (was three at the peak: 824 MB for an
         hour of 100 µs bins)."""

@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import fft as sp_fft
 
-from evface.datasets.importers.sync_counts import EventRate, _CountGrid
+from evface.datasets.importers.sync_counts import CountGrid, EventRate
 
 FFT_BLOCK = 1 << 18
 """The FFT estimate correlates blocks of this many grid points against as many offsets (8 MB FFTs)."""
 
 
-def _overlap_sums(offsets: np.ndarray, frame_t: np.ndarray, exposure: np.ndarray, energy: np.ndarray,
+def overlap_sums(offsets: np.ndarray, frame_t: np.ndarray, exposure: np.ndarray, energy: np.ndarray,
                   rate: EventRate) -> np.ndarray:
     """Per offset, the number of frame pairs in the overlap and their energies' sum and sum of
     squares, ``(3, offsets.size)``. Pair ``k`` is in the overlap when its first frame starts at or
@@ -26,7 +26,7 @@ def _overlap_sums(offsets: np.ndarray, frame_t: np.ndarray, exposure: np.ndarray
     Examples
     --------
     >>> rate = EventRate(0, 100, np.ones(10, dtype=np.int64))  # events over [0, 1000) µs
-    >>> _overlap_sums(np.array([0.0, 500.0]), np.array([0.0, 300.0, 600.0, 900.0]), np.zeros(4),
+    >>> overlap_sums(np.array([0.0, 500.0]), np.array([0.0, 300.0, 600.0, 900.0]), np.zeros(4),
     ...               np.array([1.0, 2.0, 3.0]), rate).tolist()
     [[3.0, 1.0], [6.0, 3.0], [14.0, 9.0]]
     """
@@ -43,7 +43,7 @@ def _overlap_sums(offsets: np.ndarray, frame_t: np.ndarray, exposure: np.ndarray
     return out
 
 
-def _coarse_by_fft(coarse: np.ndarray, step: int, frame_t: np.ndarray, energy: np.ndarray, grid: _CountGrid,
+def coarse_scores_by_fft(coarse: np.ndarray, step: int, frame_t: np.ndarray, energy: np.ndarray, grid: CountGrid,
                    period: float, sums: np.ndarray, least: int) -> np.ndarray:
     """The correlation of :func:`~evface.datasets.importers.sync_xcorr._exact_scores` on the grid ``coarse`` of
     step ``step``, estimated by FFT.
@@ -53,7 +53,7 @@ def _coarse_by_fft(coarse: np.ndarray, step: int, frame_t: np.ndarray, energy: n
     a grid of the coarse step: the sums over the frames of ``y``, ``y * energy`` and ``y**2`` at
     every coarse offset are cross-correlations of the frames' impulse train with ``y`` and ``y**2``
     (:func:`_correlate_blocks`). The overlap's pair counts and energy sums are exact
-    (``sums``, :func:`_overlap_sums`); -1 below ``least`` pairs or without variance.
+    (``sums``, :func:`overlap_sums`); -1 below ``least`` pairs or without variance.
     """
     rate = grid.rate
     exposure = float(np.median(grid.exposure))

@@ -28,8 +28,8 @@ import math
 import numpy as np
 
 from evface.datasets.importers.sync import SyncError, SyncResult
-from evface.datasets.importers.sync_counts import EventRate, _CountGrid
-from evface.datasets.importers.sync_fft import _coarse_by_fft, _overlap_sums
+from evface.datasets.importers.sync_counts import CountGrid, EventRate
+from evface.datasets.importers.sync_fft import coarse_scores_by_fft, overlap_sums
 from evface.errors import ParameterError, where
 
 SCORE_ELEMENTS = 1 << 20
@@ -94,7 +94,7 @@ def sync_by_xcorr(
     if np.any(exposure < 0):
         raise ParameterError("exposure_us must not be negative")
     period = float(np.median(np.diff(frame_t)))
-    grid = _CountGrid.of(rate, exposure)
+    grid = CountGrid.of(rate, exposure)
 
     # Only offsets that put a frame inside the event stream can pair the two: the search grid's points
     # in that span (a search half-width of years, or 10**30 µs, would otherwise scan without end).
@@ -109,9 +109,9 @@ def sync_by_xcorr(
     # An offset that overlaps the two streams in a few frames can correlate perfectly by chance (two
     # series with one shared spike): only offsets that overlap them in at least half of the most
     # frame pairs any offset reaches compete.
-    sums = _overlap_sums(coarse, frame_t, exposure, energy, rate)
+    sums = overlap_sums(coarse, frame_t, exposure, energy, rate)
     least = max(min_pairs, int(np.ceil(sums[0].max() / 2)))
-    r_coarse = _coarse_by_fft(coarse, coarse_step_us, frame_t, energy, grid, period, sums, least)
+    r_coarse = coarse_scores_by_fft(coarse, coarse_step_us, frame_t, energy, grid, period, sums, least)
 
     def exact_at(j: np.ndarray) -> np.ndarray:
         """The exact correlations at the coarse offsets ``j``."""
@@ -145,7 +145,7 @@ def sync_by_xcorr(
     })
 
 
-def _exact_scores(offsets: np.ndarray, frame_t: np.ndarray, energy: np.ndarray, grid: _CountGrid,
+def _exact_scores(offsets: np.ndarray, frame_t: np.ndarray, energy: np.ndarray, grid: CountGrid,
                   least: int) -> tuple[np.ndarray, np.ndarray]:
     """Correlation (-1 below ``least`` frame pairs) of each frame pair's events ``A_{k+1} - A_k``
     with the energy, and the frame pairs in the overlap, per offset: every frame looked up at every
