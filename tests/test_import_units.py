@@ -291,10 +291,12 @@ def test_a_frame_indexed_clip_holds_its_frames_and_no_more(tmp_path):
     # a header naming a column twice: the last one's cells were read without a word
     ("subject,Subject,start_us,onset_us,apex_us,offset_us,end_us,aus\ns1,s2,0,1,2,3,4,1\n",
      "ann.csv: the header names column 'subject' twice; remove or rename one"),
-    # a subject that makes no clip id: "clip id 'Müller_c000' must use only ..." blamed an id never written
+    # a subject that makes no clip id: was "clip id 'Müller_c000', made from subject 'Müller' for want
+    # of a clip_id, must use only ...; give the row a clip_id", and a clip_id let it in
     ("subject,start_us,onset_us,apex_us,offset_us,end_us,aus\nMüller,0,1,2,3,4,1\n",
-     "line 2: clip id 'Müller_c000', made from subject 'Müller' for want of a clip_id, must use only letters, "
-     "digits, '_', '.', '-'; give the row a clip_id"),
+     "line 2: subject 'Müller' must use only letters, digits, '_', '.', '-'$"),
+    # a subject is named by import corpus's rule (was: any text imported beside a clip_id)
+    (HEADER_US + "../s 1,c,0,1,2,3,4,1,,\n", r"line 2: subject '\.\./s 1' must use only letters, digits, '_', '\.', '-'$"),
 ])
 def test_read_annotations_errors(tmp_path, text, match):
     p = tmp_path / "ann.csv"
@@ -302,6 +304,19 @@ def test_read_annotations_errors(tmp_path, text, match):
     with pytest.raises(DatasetError, match=match) as info:
         read_annotations(p)
     assert "ann.csv" in str(info.value)
+
+
+@pytest.mark.parametrize("subject", ["a b", "../s01", "Müller"])
+def test_cli_a_default_subject_import_corpus_would_refuse_is_refused_before_any_file_is_read(tmp_path, capsys, subject):
+    """``import session --subject`` took any text (was: "../s01" written into every clip and the
+    manifest), where ``import corpus`` refuses such a Subject: one rule, said on one line (exit 2)."""
+    from evface.cli import main  # lazy: one CLI test among unit tests
+
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={tmp_path / 'none.raw'}", "--rgb",
+                 str(tmp_path / "none.mp4"), "--annotations", str(tmp_path / "none.csv"), "--subject", subject]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: subject (--subject) {subject!r} must use only letters, "
+                                               "digits, '_', '.', '-'")
+    assert not (tmp_path / "ds").exists()
 
 
 def test_blank_and_empty_rows_of_a_table_are_skipped_and_lines_named_as_in_the_file(tmp_path):

@@ -3,7 +3,8 @@
 One row per clip. Columns (header names are case-insensitive; other columns are ignored):
 
 =================  =========================================================================
-``subject``        subject id (may be left out when a default subject is given)
+``subject``        subject id, letters, digits, ``_ . -`` (:func:`check_name`; may be left out when a
+                   default subject is given)
 ``aus``            action units, ``+``-joined: ``1+2``, ``AU6+AU12``, ``L12`` (side prefixes
                    ``L``/``R``/``B`` and an ``AU`` prefix are dropped), empty for none
 times              either all five of ``start_us, onset_us, apex_us, offset_us, end_us``
@@ -44,6 +45,24 @@ from evface.io.manifest import differ_in_case
 TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
 FACE_FIELDS = ("face_x", "face_y", "face_w", "face_h")
 CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # also a file name: no path separators
+NAME_RULE = "must use only letters, digits, '_', '.', '-'"
+"""What :data:`CLIP_ID` allows, as the refusals of a clip id or subject say it."""
+
+
+def check_name(src: str, column: str, name: str) -> None:
+    """A DatasetError naming ``src`` and ``column`` unless ``name`` (a row's subject, a corpus
+    folder) is a name :data:`CLIP_ID` allows: every importer's subjects follow one rule.
+
+    Examples
+    --------
+    >>> check_name("ann.csv: line 2", "subject", "s01")
+    >>> check_name("ann.csv: line 2", "subject", "../s 01")
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: ann.csv: line 2: subject '../s 01' must use only letters, digits, '_', '.', '-'
+    """
+    if not CLIP_ID.match(name):
+        raise DatasetError(f"{src}: {column} {name!r} {NAME_RULE}")
 
 
 @dataclass(frozen=True)
@@ -102,9 +121,9 @@ def read_annotations(
     ------
     DatasetError
         Naming the file, the line and the problem: a missing file or column, a column named
-        twice, a non-integer time, times out of order, a frame index outside the video, a
-        duplicate clip id (or two that differ only in case), a subject's clip window listed twice,
-        a face box that is not four numbers with a positive size.
+        twice, a subject :func:`check_name` refuses, a non-integer time, times out of order, a
+        frame index outside the video, a duplicate clip id (or two that differ only in case), a
+        subject's clip window listed twice, a face box that is not four numbers with a positive size.
     """
     path = Path(path)
     header, rows = _table(path)
@@ -119,6 +138,7 @@ def read_annotations(
         subject = row.get("subject") or default_subject
         if not subject:
             raise DatasetError(f"{src}: empty subject")
+        check_name(src, "subject", str(subject))
         times = _ordered(src, _row_times(src, row, unit, frame_t, frame_period_us or 0))
         aus = parse_aus(row.get("aus", ""), source=src)
         clip_id = ids.take(src, line, row.get("clip_id", ""), str(subject), times)
@@ -197,10 +217,8 @@ class _ClipIds:
         """The clip id of the row on ``line`` (``src`` names it): ``given``, or the default."""
         clip_id = given or f"{subject}_c{self._counters.get(subject, 0):03d}"
         self._counters[subject] = self._counters.get(subject, 0) + 1
-        if not CLIP_ID.match(clip_id):
-            made = "" if given else f", made from subject {subject!r} for want of a clip_id,"
-            raise DatasetError(f"{src}: clip id {clip_id!r}{made} must use only letters, digits, '_', '.', '-'"
-                               + ("; give the row a clip_id" if made else ""))
+        if not CLIP_ID.match(clip_id):  # a default one is: its subject passed check_name
+            raise DatasetError(f"{src}: clip id {clip_id!r} {NAME_RULE}")
         first, first_line = self._seen.setdefault(clip_id.casefold(), (clip_id, line))
         if first_line != line:
             raise DatasetError(f"{src}: duplicate clip id {clip_id!r} (first on line {first_line})" if first == clip_id

@@ -56,7 +56,7 @@ import numpy as np
 
 from evface import __version__
 from evface.checks import as_box, as_int, as_real, numbers
-from evface.datasets.importers.annotations import CLIP_ID
+from evface.datasets.importers.annotations import check_name
 from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes, parse_aus
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
 from evface.datasets.importers.face_box import FACE_FRAMES, box_in_frame, detect_face
@@ -228,8 +228,7 @@ def read_corpus_table(path: str | Path) -> list[CorpusRow]:
         if not r.get("subject") or not r.get("filename"):
             raise DatasetError(f"{src}: empty Subject or Filename")
         for column, name in (("Subject", subject_folder(r["subject"])), ("Filename", r["filename"])):
-            if not CLIP_ID.match(name):  # both name a folder and the clip's file: nothing outside ROOT and OUT
-                raise DatasetError(f"{src}: {column} {name!r} must use only letters, digits, '_', '.', '-'")
+            check_name(src, column, name)  # both name a folder and the clip's file: nothing outside ROOT and OUT
         rows.append(CorpusRow(r["subject"], r["filename"], frames["onset"], frames["apex"], frames["offset"],
                               tuple(parse_aus(r.get("aus", ""), source=src)), r.get("emotion", "").lower(), line))
     return rows

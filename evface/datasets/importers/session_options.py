@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from evface.checks import as_box, as_int, numbers, sensor_dims
+from evface.datasets.importers.annotations import CLIP_ID, NAME_RULE
 from evface.datasets.importers.registration import QualityBounds
 from evface.errors import ParameterError
 from evface.sim.video import FPS_RANGE
@@ -176,6 +177,8 @@ class SessionOptions:
 
     def __post_init__(self) -> None:
         numbers(self, "max_offset_us", "min_confidence", "min_face")
+        if self.subject is not None and not CLIP_ID.match(str(self.subject)):  # the rule of the table's subjects
+            raise ParameterError(f"subject (--subject) {self.subject!r} {NAME_RULE}")
         if self.registration_check not in REGISTRATION_CHECKS:
             raise ParameterError(f"registration_check must be one of {REGISTRATION_CHECKS}, got {self.registration_check!r}")
         if not 0 < self.min_face < 1:
