@@ -404,6 +404,37 @@ def test_cli_a_trigger_first_frame_past_the_video_is_refused_before_the_event_sc
     assert_nothing_written(tmp_path / "ds")
 
 
+@pytest.mark.parametrize("timing", ["folder", "timestamps"])
+def test_cli_a_second_cameras_trigger_first_frame_past_known_frames_is_refused_before_any_trigger_pass(
+        tmp_path, capsys, monkeypatch, timing):
+    """With hd under ``auto`` (its pulses read first) and lr's --trigger-first-frame past the last
+    of a folder's 3 frames or a timestamp file's 3 rows, lr's value was refused only after hd's
+    trigger pass and the RGB scan (hours into a long recording): both counts are known up front."""
+    import evface.datasets.importers.session as mod
+
+    def read_events(*args, **kwargs):
+        raise AssertionError("an event file was read")
+
+    for name in ("event_camera_triggers", "scan_event_camera", "EventWindows", "scan_video"):
+        monkeypatch.setattr(mod, name, read_events)
+    (tmp_path / "frames").mkdir()
+    for k in range(3):
+        assert cv2.imwrite(str(tmp_path / "frames" / f"img{k}.png"), np.zeros((8, 8, 3), np.uint8))
+    for name in ("hd.raw", "lr.raw", "rgb.mp4", "ann.csv"):
+        (tmp_path / name).write_bytes(b"x")  # never read
+    (tmp_path / "t.csv").write_text("t_us\n0\n33333\n66667\n")
+    rgb, frames = ((["--rgb", str(tmp_path / "frames"), "--rgb-fps", "30"], f"RGB frames of {tmp_path / 'frames'}")
+                   if timing == "folder" else
+                   (["--rgb", str(tmp_path / "rgb.mp4"), "--rgb-timestamps", str(tmp_path / "t.csv")],
+                    f"frame times of {tmp_path / 't.csv'}"))
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={tmp_path / 'hd.raw'}", "--events",
+                 f"lr={tmp_path / 'lr.raw'}", *rgb, "--annotations", str(tmp_path / "ann.csv"), "--sync", "lr=trigger",
+                 "--trigger-first-frame", "lr=3"]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: sensor 'lr': trigger_first_frame (--trigger-first-frame) 3 is "
+                                               f"past the last of the 3 {frames}; give --trigger-first-frame lr=K below 3")
+    assert_nothing_written(tmp_path / "ds")
+
+
 @pytest.mark.parametrize("aus", ["0", "1+2+123456789012345678901"])
 def test_cli_an_au_number_no_facs_code_has_is_refused_before_any_event_file_is_read(session, tmp_path, capsys,
                                                                                    monkeypatch, aus):

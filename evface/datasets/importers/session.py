@@ -77,7 +77,7 @@ from evface.datasets.importers.calibration import (
 from evface.datasets.importers.event_scan import EventScan, EventWindows
 from evface.datasets.importers.face_box import FACE_FRAMES, MIN_IN_FRAME, box_in_frame, face_of_detections
 from evface.datasets.importers.registration import Registration, box_kept, crop_homography, map_box
-from evface.datasets.importers.rgb_scan import FrameReader, scan_video
+from evface.datasets.importers.rgb_scan import FrameReader, read_frame_times, scan_video
 from evface.datasets.importers.rgb_timing import frame_rate, frame_time_source, frame_times, variable_rate_note
 from evface.datasets.importers.session_options import EventSource, RgbSource, SessionOptions
 from evface.datasets.importers.tables import input_file
@@ -136,14 +136,30 @@ def _check_face_box_option(options: SessionOptions, rgb: RgbSource) -> None:
         box_in_frame(options.face_box, (info.width, info.height), FACE_BOX_OPTION)
 
 
-def _check_first_frames(events: list[EventSource], n_frames: int, rgb: RgbSource) -> None:
-    """Refuse a ``trigger_first_frame`` past the last of the video's ``n_frames``, before the event
-    files are scanned (was: "first_frame=K is past the last RGB frame", naming no option, after them)."""
+def _check_first_frames(events: list[EventSource], n_frames: int, frames: str) -> None:
+    """Refuse a ``trigger_first_frame`` past the last of ``n_frames`` (``frames`` says whose: the
+    video's, a timestamp file's), before the event files are scanned (was: "first_frame=K is past
+    the last RGB frame", naming no option, after them)."""
     for s in events:
         if s.trigger_first_frame >= n_frames:
             raise ParameterError(f"sensor {s.name!r}: trigger_first_frame (--trigger-first-frame) {s.trigger_first_frame} "
-                                 f"is past the last of the {n_frames} RGB frames of {rgb.path}; give --trigger-first-frame "
+                                 f"is past the last of the {n_frames} {frames}; give --trigger-first-frame "
                                  f"{s.name}=K below {n_frames}")
+
+
+def _check_first_frames_up_front(events: list[EventSource], rgb: RgbSource) -> None:
+    """:func:`_check_first_frames` before any pass over a file, where the frame count is known
+    without one: a folder's numbered frames, a timestamp file's rows (the frames must match them).
+    A video's stated count may be wrong: its frames are counted by the RGB scan (was: a second
+    camera's ``trigger_first_frame`` past a folder's frames refused after the first camera's
+    trigger pass, hours into a long recording)."""
+    if not any(s.trigger_first_frame for s in events):
+        return
+    if rgb.timestamps is not None:
+        n = read_frame_times(rgb.timestamps)[0].size
+        _check_first_frames(events, n, f"frame times of {rgb.timestamps}")
+    elif rgb.path.is_dir():
+        _check_first_frames(events, video_info(rgb.path).n_frames, f"RGB frames of {rgb.path}")
 
 
 def _check_clip_frames(rows: list, clip_frames: dict[str, np.ndarray], size: tuple[int, int],
@@ -333,6 +349,7 @@ def import_session(
     for s in events:
         input_file(s.path, f"event file of sensor {s.name!r}", FormatError)
     _check_face_box_option(options, rgb)
+    _check_first_frames_up_front(events, rgb)
 
     # The pulses decide whether the RGB scan needs the motion of every frame, unless some sensor
     # needs it anyway: then they are read with the event scan, after the faces are found.
@@ -342,7 +359,7 @@ def import_session(
         pulses = {s.name: event_camera_triggers(s) for s in events if sync_depends_on_triggers(s)}
     tell("scan video", 0.0)
     video = scan_video(rgb.path, motion=any(may_use_motion(s, pulses.get(s.name)) for s in events))
-    _check_first_frames(events, video.n_frames, rgb)
+    _check_first_frames(events, video.n_frames, f"RGB frames of {rgb.path}")
     t_frames, exposure_us = frame_times(rgb, video)
     vfr = variable_rate_note(rgb, video)
     rgb_fps = frame_rate(rgb, video, t_frames)
