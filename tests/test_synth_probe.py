@@ -30,11 +30,29 @@ def test_the_same_photo_twice_is_skipped_naming_the_first(tmp_path):
     astronaut = data.astronaut()
     _save(tmp_path / "anna.png", astronaut)
     _save(tmp_path / "copy-of-anna.png", astronaut)
-    _save(tmp_path / "ben.png", astronaut[:, ::-1])
+    _save(tmp_path / "ben.png", np.clip(astronaut.astype(int) + 8, 0, 255).astype(np.uint8))  # another exposure
     identities, problems = load_face_photos(tmp_path)
     assert [name for name, _ in identities] == ["photo-anna", "photo-ben"]
     assert [(p.file, p.reason) for p in problems] == [
         (str(tmp_path / "copy-of-anna.png"), "skipped: the same photo as anna.png (one person would be two subjects)")]
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 2])  # a half turn, a quarter turn, mirrored
+def test_a_copy_turned_by_its_exif_orientation_is_the_same_photo(tmp_path, orientation):
+    """A copy whose EXIF orientation a viewer changed (the same stored pixels, shown turned) was a
+    second subject of one face: digests compared the pixels upright only."""
+    from PIL import Image  # lazy: only the EXIF tests write an orientation
+
+    Image.fromarray(data.astronaut()).save(tmp_path / "anna.png")
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(data.astronaut()).save(tmp_path / "turned-anna.png", exif=exif.tobytes())
+    assert not np.array_equal(read_photo(tmp_path / "turned-anna.png"), data.astronaut())  # OpenCV turns it
+    identities, problems = load_face_photos(tmp_path)
+    assert [name for name, _ in identities] == ["photo-anna"]
+    assert [(p.file, p.reason) for p in problems] == [
+        (str(tmp_path / "turned-anna.png"), "skipped: the same photo as anna.png, turned or mirrored (its EXIF "
+                                            "orientation) (one person would be two subjects)")]
 
 
 def test_names_in_other_scripts_are_kept_apart_and_case_twins_skipped(tmp_path):

@@ -166,12 +166,23 @@ def photo_digest(image: np.ndarray) -> str:
     return hashlib.sha256(f"{image.dtype} {image.shape}".encode() + image.tobytes()).hexdigest()
 
 
+def turned_digests(image: np.ndarray) -> set[str]:
+    """:func:`photo_digest` of ``image`` in each of its 8 orientations (turned by a quarter turn or
+    more, mirrored or not): those an EXIF orientation can give the same stored pixels.
+
+    >>> image = np.arange(6, dtype=np.uint8).reshape(2, 3, 1)
+    >>> photo_digest(np.rot90(image)) in turned_digests(image), len(turned_digests(image))
+    (True, 8)
+    """
+    return {photo_digest(np.rot90(side, k)) for side in (image, image[:, ::-1]) for k in range(4)}
+
+
 def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]], list[FaceProblem]]:
     """Load every image of ``faces_dir`` as a photo identity.
 
     Decision on bad input: a file that is not an image, cannot be read, has no detectable face,
-    holds the same pixels as an earlier file (one person would be two subjects, and could be
-    trained on and tested on) or would give a subject name an earlier file has (names are compared
+    holds the same pixels as an earlier file, in any orientation (a copy turned by its EXIF
+    orientation: one person would be two subjects, and could be trained on and tested on) or would give a subject name an earlier file has (names are compared
     regardless of case: their clip files would be one on macOS and Windows) is **skipped** and
     reported as a :class:`FaceProblem`; the others are used. An empty or missing folder, or one
     without a single usable face, is a DatasetError. Subfolders and hidden files are not read; a
@@ -187,7 +198,8 @@ def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]],
         raise DatasetError(where(root, "--faces must be a folder of face photos"))
     identities, problems = [], []
     names: dict[str, Path] = {}
-    digests: dict[str, Path] = {}
+    digests: dict[str, Path] = {}  # every orientation of each photo used (turned_digests)
+    as_read: set[str] = set()  # and the one it was read in
     for path in sorted(p for p in root.iterdir() if not p.name.startswith(".")):
         if path.is_dir():
             continue
@@ -210,7 +222,9 @@ def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]],
                                                    "of case); rename one of them"))
             continue
         if digest in digests:
-            problems.append(FaceProblem(str(path), f"skipped: the same photo as {digests[digest].name} (one person "
+            first = digests[digest]
+            turned = "" if digest in as_read else ", turned or mirrored (its EXIF orientation)"
+            problems.append(FaceProblem(str(path), f"skipped: the same photo as {first.name}{turned} (one person "
                                                    "would be two subjects)"))
             continue
         try:
@@ -225,7 +239,9 @@ def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]],
         if mirrored is not None:
             problems.append(FaceProblem(str(path), f"skipped: {mirrored}"))
             continue
-        names[name.casefold()], digests[digest] = path, path
+        names[name.casefold()] = path
+        digests.update(dict.fromkeys(turned_digests(rgb), path))
+        as_read.add(digest)
         identities.append((name, ident))
     if not identities:
         detail = "; ".join(f"{Path(p.file).name}: {p.reason}" for p in problems) or _nothing_read(root)
