@@ -60,7 +60,7 @@ def test_names_in_other_scripts_are_kept_apart_and_case_twins_skipped(tmp_path):
     # then the manifest was refused for clip ids that differ only in case
     astronaut = data.astronaut()
     _save(tmp_path / "张伟.png", astronaut)
-    _save(tmp_path / "李娜.png", astronaut[:, ::-1])
+    _save(tmp_path / "李娜.png", (astronaut * 0.7).astype(np.uint8))  # another photo (a mirror image is the same one)
     _save(tmp_path / "Anna.png", (astronaut * 0.8).astype(np.uint8))
     _save(tmp_path / "anna.jpg", (astronaut * 0.9).astype(np.uint8))
     identities, problems = load_face_photos(tmp_path)
