@@ -435,6 +435,28 @@ def test_cli_a_second_cameras_trigger_first_frame_past_known_frames_is_refused_b
     assert_nothing_written(tmp_path / "ds")
 
 
+def test_cli_one_event_file_given_to_two_sensors_is_refused_before_any_file_is_read(tmp_path, capsys, monkeypatch):
+    """``--events hd=a.raw --events lr=link.raw`` with link.raw a link to a.raw imported one
+    recording as two cameras (seen with ../shared/real-events/faery_evt2.raw): each sensor's clips
+    held the other's events."""
+    import evface.datasets.importers.session as mod
+
+    def read_events(*args, **kwargs):
+        raise AssertionError("an event file was read")
+
+    for name in ("event_camera_triggers", "scan_event_camera", "EventWindows", "scan_video"):
+        monkeypatch.setattr(mod, name, read_events)
+    for name in ("a.raw", "rgb.mp4", "ann.csv"):
+        (tmp_path / name).write_bytes(b"x")  # never read
+    (tmp_path / "link.raw").symlink_to(tmp_path / "a.raw")
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={tmp_path / 'a.raw'}", "--events",
+                 f"lr={tmp_path / 'link.raw'}", "--rgb", str(tmp_path / "rgb.mp4"), "--annotations",
+                 str(tmp_path / "ann.csv")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: --events lr={tmp_path / 'link.raw'}: the event file of sensor "
+                                               f"'hd' ({tmp_path / 'a.raw'}) too; give each sensor its own recording")
+    assert_nothing_written(tmp_path / "ds")
+
+
 @pytest.mark.parametrize("aus", ["0", "1+2+123456789012345678901"])
 def test_cli_an_au_number_no_facs_code_has_is_refused_before_any_event_file_is_read(session, tmp_path, capsys,
                                                                                    monkeypatch, aus):

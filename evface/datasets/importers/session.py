@@ -123,6 +123,16 @@ def _inputs(events: list[EventSource], rgb: RgbSource, annotations: str | Path) 
             **{f"the point pairs of sensor {s.name!r} (--points)": s.points for s in events}}
 
 
+def _check_one_file_per_sensor(events: list[EventSource]) -> None:
+    """Refuse two sensors given one event file (by another name, a link too): the same events
+    imported as two cameras (was: imported, each sensor's clips the other's events)."""
+    for i, s in enumerate(events):
+        for first in events[:i]:
+            if Path(s.path).samefile(first.path):
+                raise ParameterError(f"--events {s.name}={s.path}: the event file of sensor {first.name!r} "
+                                     f"({first.path}) too; give each sensor its own recording")
+
+
 def _check_face_box_option(options: SessionOptions, rgb: RgbSource) -> None:
     """Refuse a ``face_box`` mostly outside the video's frame before any file is scanned
     (:func:`~evface.datasets.importers.face_box.box_in_frame`, at the size OpenCV states); not where
@@ -348,6 +358,7 @@ def import_session(
     check_inputs_outside(out, _inputs(events, rgb, annotations))
     for s in events:
         input_file(s.path, f"event file of sensor {s.name!r}", FormatError)
+    _check_one_file_per_sensor(events)
     _check_face_box_option(options, rgb)
     _check_first_frames_up_front(events, rgb)
 
