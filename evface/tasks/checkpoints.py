@@ -116,7 +116,7 @@ def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -
                  (misshapen, "weight", " of another shape or type")) if keys]
         raise FormatError(where(path, f"does not fit the run's network: {', '.join(what)}; not a checkpoint of this run"))
     _check_settings(path, model, state)
-    broken = _not_finite(state)
+    broken = non_finite_tensors(state)
     if broken:  # a network with NaN weights predicts one class (or no spike) everywhere, silently
         raise FormatError(where(path, f"holds weights that are not finite numbers ({counted(len(broken), 'tensor')}, e.g. "
                                       f"{broken[0]}): not a usable checkpoint; train the run again"))
@@ -143,6 +143,6 @@ def _check_settings(path: Path, model: nn.Module, state: Mapping[str, torch.Tens
 
 
 
-def _not_finite(state: Mapping[str, torch.Tensor]) -> list[str]:
+def non_finite_tensors(state: Mapping[str, torch.Tensor]) -> list[str]:
     """The names of a state dict's floating-point tensors that hold a NaN or an infinity, sorted."""
     return sorted(k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all()))

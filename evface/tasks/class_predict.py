@@ -2,9 +2,9 @@
 
 :func:`predict` gives the logits of cached inputs (for an SNN also each sample's spike rate per
 layer and its synaptic operations); :func:`recalibrate_batchnorm` recomputes the BatchNorm
-statistics on the training inputs before a validation or a test; :func:`_energy` turns the
+statistics on the training inputs before a validation or a test; :func:`energy_metrics` turns the
 recorded activity into metrics.json's spike rates, synops and multiply-accumulates;
-:func:`_load_models` loads a trained run's models for :func:`evface.tasks.classify.evaluate_run`.
+:func:`load_run_models` loads a trained run's models for :func:`evface.tasks.classify.evaluate_run`.
 """
 
 from __future__ import annotations
@@ -68,7 +68,9 @@ def recalibrate_batchnorm(model: nn.Module, x: np.ndarray, kind: str, device: to
     model.train(was_training)
 
 
-def _energy(pred: dict[str, np.ndarray], net: NetConfig, model_kind: str) -> dict[str, Any]:
+def energy_metrics(pred: dict[str, np.ndarray], net: NetConfig, model_kind: str) -> dict[str, Any]:
+    """The energy metrics of a model of ``net``: its ANN MACs and, for an SNN whose predictions ``pred``
+    hold spike rates, its spike rate per layer, synaptic operations and analog MACs."""
     out: dict[str, Any] = {"ann_macs": ann_macs(net)}
     if model_kind == "snn" and "rate" in pred and len(pred["rate"]):
         out["spike_rate_per_layer"] = pred["rate"].mean(axis=0).tolist()
@@ -78,7 +80,8 @@ def _energy(pred: dict[str, np.ndarray], net: NetConfig, model_kind: str) -> dic
     return out
 
 
-def _load_models(run_dir: Path, cfg: ClassifyConfig, config: dict[str, Any], device: torch.device) -> list[tuple[dict[str, Any], nn.Module]]:
+def load_run_models(run_dir: Path, cfg: ClassifyConfig, config: dict[str, Any], device: torch.device) -> list[tuple[dict[str, Any], nn.Module]]:
+    """Every model of the run in ``run_dir`` (as its ``config.json`` lists them) with its entry, loaded on ``device`` in eval mode."""
     net = NetConfig(**config["net"])
     models = []
     for entry in config["models"]:

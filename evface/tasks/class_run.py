@@ -2,11 +2,11 @@
 
 :func:`input_spec` and :func:`net_config` are the inputs and the network of a run's settings (what
 ``RUN/config.json`` records as ``spec`` and ``net``). :func:`protocol_parts` lays out the evaluation
-protocol (one subject split, subject folds or leave-one-subject-out) and :func:`_models` its models,
-one per part and seed, as config.json's ``models`` lists them (:func:`_model_in` finds an entry's
-model among another run's, :func:`_fold_names` names their folds in ``seed_logits.csv``). While a
+protocol (one subject split, subject folds or leave-one-subject-out) and :func:`protocol_models` its models,
+one per part and seed, as config.json's ``models`` lists them (:func:`matching_model` finds an entry's
+model among another run's, :func:`fold_names` names their folds in ``seed_logits.csv``). While a
 run trains, :data:`INPUTS` holds every clip's preprocessed inputs, and a model's folder holds its
-:data:`HELD_OUT` predictions once it is trained (:func:`_fitted`). The task that writes them is
+:data:`HELD_OUT` predictions once it is trained (:func:`model_fitted`). The task that writes them is
 :mod:`evface.tasks.classify`.
 """
 
@@ -98,12 +98,13 @@ def untaught_classes(parts: Iterable[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _split_indices(rows: Sequence[dict[str, Any]], part: Sequence[dict[str, Any]]) -> np.ndarray:
+def split_indices(rows: Sequence[dict[str, Any]], part: Sequence[dict[str, Any]]) -> np.ndarray:
+    """The indices in ``rows`` of the clips in ``part`` (one split of a protocol part), in row order."""
     ids = {r["clip_id"] for r in part}
     return np.array([i for i, r in enumerate(rows) if r["clip_id"] in ids], dtype=np.int64)
 
 
-def _models(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[dict[str, Any], dict[str, Any]]]]:
+def protocol_models(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[dict[str, Any], dict[str, Any]]]]:
     """The protocol's name and its models, part by part and seed by seed: (the model's entry in
     config.json's ``models``, the part of :func:`protocol_parts` it trains on)."""
     protocol, parts = protocol_parts(cfg, rows)
@@ -113,13 +114,13 @@ def _models(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, l
                       for part in parts for s in range(cfg.seed, cfg.seed + cfg.seeds)]
 
 
-def _model_in(entries: Sequence[dict[str, Any]], entry: dict[str, Any]) -> dict[str, Any] | None:
+def matching_model(entries: Sequence[dict[str, Any]], entry: dict[str, Any]) -> dict[str, Any] | None:
     """The entry of config.json's ``models`` that trains what ``entry`` trains (the same seed, test
     and validation subjects; its folder may differ), or ``None``."""
     return next((e for e in entries if all(e.get(k) == entry[k] for k in ("seed", "test", "val"))), None)
 
 
-def _fitted(model_dir: Path, cfg: ClassifyConfig) -> bool:
+def model_fitted(model_dir: Path, cfg: ClassifyConfig) -> bool:
     """Whether the model in ``model_dir`` has its held-out predictions for ``cfg``'s epochs and patience."""
     if not (model_dir / HELD_OUT).exists():
         return False
@@ -127,6 +128,6 @@ def _fitted(model_dir: Path, cfg: ClassifyConfig) -> bool:
     return (held_out["epochs"], held_out["patience"]) == (cfg.epochs, cfg.patience)
 
 
-def _fold_names(entries: Iterable[dict[str, Any]]) -> dict[tuple[str, ...], str]:
+def fold_names(entries: Iterable[dict[str, Any]]) -> dict[tuple[str, ...], str]:
     """Each fold of config.json's ``models`` (its test subjects) and its name in ``seed_logits.csv``: its index."""
     return {test: str(i) for i, test in enumerate(dict.fromkeys(tuple(entry["test"]) for entry in entries))}

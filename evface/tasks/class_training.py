@@ -1,6 +1,6 @@
 """Training one classification model: its loss, its distillation term and its training loop.
 
-:func:`_fit_one` trains one model of the protocol (one part and seed) with class-balanced sampling
+:func:`fit_model` trains one model of the protocol (one part and seed) with class-balanced sampling
 and augmentation through the shared engine (:func:`evface.tasks.engine.fit`: checkpoints, resume,
 early stopping on the validation UF1, DDP under torchrun), on the loss of :func:`loss_of` (TET or
 the mean output's cross-entropy), taught by a teacher's logits where it has one (:func:`distill_of`).
@@ -63,7 +63,7 @@ def distill_of(out: torch.Tensor, teacher_logits: torch.Tensor, kind: str = "tet
     return nn.functional.kl_div(log_p, q, reduction="batchmean") * temperature**2
 
 
-def _fit_one(
+def fit_model(
     cfg: ClassifyConfig, run_dir: Path, x: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray,
     labels: list[str], dist: parallel.DistInfo, log: Callable[[str], None] | None, teacher: nn.Module | None = None,
 ) -> tuple[nn.Module, dict[str, Any]]:

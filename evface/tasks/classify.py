@@ -61,12 +61,12 @@ from evface.models.snn import NetConfig, build
 from evface.tasks import class_metrics as cm
 from evface.tasks import checkpoints, figure_format, parallel, run_clips, run_evaluation, run_folder, run_resume, stats
 from evface.tasks.class_compare import write_predictions, write_seed_logits
-from evface.tasks.class_predict import _energy, _load_models, predict
+from evface.tasks.class_predict import energy_metrics, load_run_models, predict
 from evface.tasks.class_run import (
-    HELD_OUT, INPUTS, SPLIT, _fitted, _fold_names, _model_in, _models, _split_indices, input_spec, net_config,
+    HELD_OUT, INPUTS, SPLIT, fold_names, input_spec, matching_model, model_fitted, net_config, protocol_models, split_indices,
     untaught_classes,
 )
-from evface.tasks.class_training import _fit_one
+from evface.tasks.class_training import fit_model
 from evface.tasks.configs import ClassifyConfig
 
 TASK = "classify"
@@ -99,7 +99,7 @@ def check_teacher(cfg: ClassifyConfig, config: dict[str, Any], run_dir: Path) ->
             raise ParameterError(f"--teacher {teacher}: other {what} ({theirs.get(key)} against {config[key]}); "
                                  "train the teacher with the same dataset and input options")
     for entry in config["models"]:
-        same = _model_in(theirs.get("models", []), entry)
+        same = matching_model(theirs.get("models", []), entry)
         if same is None:
             raise ParameterError(f"--teacher {teacher}: it has no model {entry['dir']} of test subjects "
                                  f"{', '.join(entry['test'])} and seed {entry['seed']}; train it with the same "
@@ -114,7 +114,7 @@ def _teacher_model(cfg: ClassifyConfig, entry: dict[str, Any], device: torch.dev
         return None
     config, theirs, net = load_run(cfg.teacher)
     model = build(theirs.model, net).to(device)
-    checkpoints.load_model_state(Path(cfg.teacher) / _model_in(config["models"], entry)["dir"], model)
+    checkpoints.load_model_state(Path(cfg.teacher) / matching_model(config["models"], entry)["dir"], model)
     return model.eval()
 
 
@@ -172,14 +172,14 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
         raise DatasetError(where(ds.root, f"classification needs at least 2 classes, found {labels}"))
     _targets(rows, labels, ds.root)
     spec = input_spec(cfg)
-    protocol, models = _models(cfg, rows)
+    protocol, models = protocol_models(cfg, rows)
     config: dict[str, Any] = {"task": TASK, "data": str(data), **cfg.to_dict(), "labels": labels,
                               "net": net_config(cfg, len(labels)).to_dict(), "spec": spec.to_dict(),
                               "protocol": protocol, "models": [entry for entry, _ in models]}
-    config, grown = run_resume.grown_by_seeds(run_dir, config, "models", lambda old, new: _model_in([old], new) is not None)
+    config, grown = run_resume.grown_by_seeds(run_dir, config, "models", lambda old, new: matching_model([old], new) is not None)
     check_teacher(cfg, config, run_dir)
     run_resume.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
-    todo = [entry["dir"] for entry in config["models"] if not _fitted(run_dir / entry["dir"], cfg)]
+    todo = [entry["dir"] for entry in config["models"] if not model_fitted(run_dir / entry["dir"], cfg)]
     if dist.is_main:
         for line in untaught_classes({part["name"]: part for _, part in models}.values()):
             warnings.warn(where(ds.root, line), EvfaceWarning, stacklevel=2)
@@ -205,7 +205,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     """
     dist = dist if dist is not None else parallel.single_process(cfg.device)
     run_dir = Path(run_dir)
-    if _fitted(run_dir / model_dir, cfg):
+    if model_fitted(run_dir / model_dir, cfg):
         return 0.0
     start = time.perf_counter()
     say = parallel.main_log(log, dist)
@@ -217,12 +217,12 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     if model_dir not in entries:
         raise ParameterError(f"{model_dir!r} is not a model of this protocol; its models: {sorted(entries)}")
     entry = entries[model_dir]
-    part = next(part for e, part in _models(cfg, rows)[1] if _model_in([e], entry) is not None)
+    part = next(part for e, part in protocol_models(cfg, rows)[1] if matching_model([e], entry) is not None)
     inputs = checkpoints.load_checkpoint(run_dir / INPUTS)
     x = inputs["x"].numpy()
-    tr, va, te = (_split_indices(rows, part[k]) for k in ("train", "val", "test"))
+    tr, va, te = (split_indices(rows, part[k]) for k in ("train", "val", "test"))
     say(f"{model_dir}: {len(tr)} train, {len(va)} validation, {len(te)} test clips")
-    model, result = _fit_one(replace(cfg, seed=entry["seed"]), run_dir / model_dir, x, y, tr, va, labels, dist, say,
+    model, result = fit_model(replace(cfg, seed=entry["seed"]), run_dir / model_dir, x, y, tr, va, labels, dist, say,
                              _teacher_model(cfg, entry, dist.device))
     out = predict(model, x[te], cfg.input, dist.device)
     train_pred = predict(model, x[tr], cfg.input, dist.device)["logits"].argmax(1)
@@ -259,7 +259,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     logits = {s: np.zeros((len(rows), len(labels)), np.float32) for s in seeds}
     activity_sum: dict[str, np.ndarray] = {}
     n_models = np.zeros(len(rows), np.int64)
-    folds = _fold_names(models)
+    folds = fold_names(models)
     fold_of = np.empty(len(rows), object)
     held_outs = [checkpoints.load_checkpoint(run_dir / entry["dir"] / HELD_OUT) for entry in models]
     for entry, held_out in zip(models, held_outs):
@@ -277,7 +277,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     subjects = np.array([str(r["subject"]) for r in rows])
     seed_logits = np.stack([logits[s][tested] for s in seeds])
     metrics = score(y[tested], pred, light[tested], subjects[tested], labels, (seed_logits, fold_of[tested]))
-    metrics.update(_energy({k: v[tested] / n_models[tested].reshape((-1,) + (1,) * (v.ndim - 1))
+    metrics.update(energy_metrics({k: v[tested] / n_models[tested].reshape((-1,) + (1,) * (v.ndim - 1))
                             for k, v in activity_sum.items()}, net, cfg.model))
     metrics.update(protocol=protocol, folds=len(models) // len(seeds), seeds=seeds,
                    evaluated_on=_evaluated_on(protocol, len(seeds)),
@@ -431,7 +431,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     ds = DatasetFolder.open(data)
     rows = list(ds.rows)
     y = _targets(rows, labels, ds.root)
-    models = _load_models(run_dir, cfg, config, device)
+    models = load_run_models(run_dir, cfg, config, device)
     seen = run_clips.seen_in_training(run_dir, data, rows)
     everyone = list(range(len(models)))
     scorers = {i: [j for j, (entry, _) in enumerate(models) if str(r["subject"]) in entry["test"]] if seen[i] else everyone
@@ -463,10 +463,10 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     subjects = [str(r["subject"]) for r in sel]
     main = run_on(spec, by_seed=True)
     pred = main["logits"].argmax(1)
-    folds = _fold_names(entry for entry, _ in models)
+    folds = fold_names(entry for entry, _ in models)
     fold_of = [folds[tuple(models[scorers[i][0]][0]["test"])] if seen[i] else "all" for i in keep]
     metrics = score(yt, pred, light, subjects, labels, (main["seed_logits"], np.array(fold_of)))
-    metrics.update(_energy(main, net, cfg.model))
+    metrics.update(energy_metrics(main, net, cfg.model))
     name = spec.camera
     metrics["per_sensor"] = {name: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}}
     if spec.kind == "events" and cross_sensor:

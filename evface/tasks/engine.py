@@ -56,7 +56,7 @@ from torch import nn
 
 from evface.checks import as_int, as_real
 from evface.errors import FormatError, ParameterError, counted, where
-from evface.tasks.checkpoints import BEST, _not_finite, load_model_state, save_checkpoint
+from evface.tasks.checkpoints import BEST, load_model_state, non_finite_tensors, save_checkpoint
 from evface.tasks.parallel import DistInfo, barrier, broadcast_object, gather_object, main_log, unwrap
 from evface.tasks.random_states import RandomGenerator, restore_rng_state, rng_state
 from evface.tasks.run_folder import write_json
@@ -74,7 +74,7 @@ _RESUME_FIELDS = ("optimizer", "epoch", "best_score", "best_epoch", "bad_epochs"
 def _check_finite(model: nn.Module, run_dir: Path, epoch: int) -> None:
     """Stop a training whose weights are no longer finite numbers, before they are checkpointed
     (a validation score can stay finite: NaN logits all pick one class)."""
-    broken = _not_finite(model.state_dict())
+    broken = non_finite_tensors(model.state_dict())
     if broken:
         raise ParameterError(f"{run_dir}: the training diverged in epoch {epoch} ({broken[0]} is no longer finite "
                              "numbers); try a lower --learning-rate or --weight-decay, in a new --out folder")

@@ -46,7 +46,8 @@ def input_scales(s: ReconSamples) -> dict[str, float]:
     return {"voxel": inv_rms(s.voxel), "hist": inv_rms(s.hist)}
 
 
-def _target(s: ReconSamples, idx: np.ndarray) -> torch.Tensor:
+def target_frames(s: ReconSamples, idx: np.ndarray) -> torch.Tensor:
+    """The target frames of samples ``idx`` of ``s``, as an (N, 1, H, W) tensor."""
     return torch.from_numpy(np.ascontiguousarray(s.target[idx][:, None]))
 
 
@@ -161,7 +162,7 @@ def kl_per_channel(model: CVAE, s: ReconSamples, idx: np.ndarray, scales: dict[s
     total = torch.zeros(model.z_channels, dtype=torch.float64)
     state = None
     for fresh, rows in windows(seen, model.recurrent, 32):
-        out = model(_target(seen, rows).to(device), condition(seen, rows, scales, keyframe).to(device),
+        out = model(target_frames(seen, rows).to(device), condition(seen, rows, scales, keyframe).to(device),
                     None if fresh else state)
         state = out.get("state")
         total += out["kl"][torch.from_numpy(wanted[rows])].sum(0).double().cpu()

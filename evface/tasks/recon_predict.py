@@ -1,7 +1,7 @@
 """Every method's reconstructions of a trained reconstruction run's samples, each by one part's models.
 
-:func:`_scoring_parts` says which part's models reconstruct each sample (the part that tested
-its subject, or the parts in turn for a clip the run never saw); :func:`_predict` gathers what
+:func:`scoring_parts` says which part's models reconstruct each sample (the part that tested
+its subject, or the parts in turn for a clip the run never saw); :func:`predict_parts` gathers what
 every part's networks (:mod:`evface.tasks.recon_nets`) and the non-learned :func:`baselines`
 reconstruct, with the CVAE's KL per latent channel and its prior draws at the apex
 (:func:`_predict_part`, one part). Reconstructions that are not finite are refused naming what
@@ -25,10 +25,10 @@ from evface.models.recon_baselines import (
 from evface.tasks import checkpoints, recon_eval
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.recon_nets import cvae_samples, kl_per_channel, n_condition, predict_cvae, predict_e2vid
-from evface.tasks.recon_run import E2VID_DIR, _part_inputs
+from evface.tasks.recon_run import E2VID_DIR, part_inputs
 
 
-def _scoring_parts(s: ReconSamples, parts: list[dict[str, Any]], other_ids: set[str]) -> np.ndarray:
+def scoring_parts(s: ReconSamples, parts: list[dict[str, Any]], other_ids: set[str]) -> np.ndarray:
     """Per sample, the index of the part whose models score it: for a clip of the run's own dataset
     the part that tested its subject; for a clip in ``other_ids`` (one the run never saw) the parts
     take turns in clip order, so that every sample is one model's output."""
@@ -43,7 +43,7 @@ def _scoring_parts(s: ReconSamples, parts: list[dict[str, Any]], other_ids: set[
     return by
 
 
-def _predict(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, parts: list[dict[str, Any]], s: ReconSamples,
+def predict_parts(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, parts: list[dict[str, Any]], s: ReconSamples,
              scored_by: np.ndarray, apex: np.ndarray, device: torch.device, first: bool
              ) -> tuple[dict[str, np.ndarray], list[float], np.ndarray | None]:
     """The reconstruction of every sample of ``s``, each by the models of ``parts[scored_by]``, of
@@ -59,7 +59,7 @@ def _predict(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, parts: list
         if idx.size == 0:  # the fold's clips were all too short for a sample
             continue
         on = np.isin(apex, idx)
-        part_preds, part_kl, part_draws = _predict_part(run_dir / part["dir"], cfg, spec, _part_inputs(run_dir, part, spec), s,
+        part_preds, part_kl, part_draws = _predict_part(run_dir / part["dir"], cfg, spec, part_inputs(run_dir, part, spec), s,
                                                         idx, apex[on], device, first)
         for name, p in part_preds.items():
             preds.setdefault(name, np.zeros(s.target.shape, np.float32))[idx] = p

@@ -4,9 +4,9 @@
 folds; each trained once per seed), which :func:`evface.tasks.reconstruct.prepare` writes into
 ``RUN/config.json`` and :func:`seed_groups` reads back grouped by the subjects the parts share.
 A part's folder holds its ``part.json`` (:data:`PART_JSON`: the input scales and integration fit
-that :func:`_part_inputs` reads back checked, the training summary, the ``epochs`` and
-``patience`` :func:`_trained` compares), its CVAE and its recurrent UNet (in :data:`E2VID_DIR`);
-the run's ``train.json`` sums the parts' summaries (:func:`_write_train_summary`), and
+that :func:`part_inputs` reads back checked, the training summary, the ``epochs`` and
+``patience`` :func:`part_trained` compares), its CVAE and its recurrent UNet (in :data:`E2VID_DIR`);
+the run's ``train.json`` sums the parts' summaries (:func:`write_train_summary`), and
 :data:`SAMPLES_DIR` caches the decoded samples while the parts train as jobs of their own. The
 whole folder is drawn in :mod:`evface.tasks.reconstruct`.
 """
@@ -72,24 +72,24 @@ def seed_groups(parts: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return list(groups.values())
 
 
-def _same_training(old: dict[str, Any], new: dict[str, Any], seed: int) -> bool:
+def same_training(old: dict[str, Any], new: dict[str, Any], seed: int) -> bool:
     """Whether part ``old`` of a run (one of fewer seeds: a part without ``seed`` trained ``seed``)
     is the training ``new`` asks for: the same subjects, group and seed."""
     return (old.get("group", old["name"]), old.get("seed", seed)) == (new.get("group", new["name"]), new.get("seed", seed)) \
         and all(old[k] == new[k] for k in ("train", "val", "test"))
 
 
-def _subjects(config: dict[str, Any]) -> set[str]:
+def run_subjects(config: dict[str, Any]) -> set[str]:
     """Every subject that some part of the run in ``config`` trains, validates or tests on."""
     return {subj for p in config["parts"] for k in ("train", "val", "test") for subj in p[k]}
 
 
-def _cached_samples(run_dir: Path) -> ReconSamples | None:
+def cached_samples(run_dir: Path) -> ReconSamples | None:
     """The samples :func:`~evface.tasks.reconstruct.prepare` cached in ``run_dir``, or ``None``."""
     return ReconSamples.load(run_dir / SAMPLES_DIR) if (run_dir / SAMPLES_DIR).exists() else None
 
 
-def _trained(part_dir: Path, cfg: ReconstructConfig) -> bool:
+def part_trained(part_dir: Path, cfg: ReconstructConfig) -> bool:
     """Whether the part in ``part_dir`` was trained for ``cfg``'s epochs and patience."""
     if not (part_dir / PART_JSON).exists():
         return False
@@ -97,7 +97,7 @@ def _trained(part_dir: Path, cfg: ReconstructConfig) -> bool:
     return (done["epochs"], done["patience"]) == (cfg.epochs, cfg.patience)
 
 
-def _part_inputs(run_dir: Path, part: dict[str, Any], spec: ReconSpec) -> dict[str, Any]:
+def part_inputs(run_dir: Path, part: dict[str, Any], spec: ReconSpec) -> dict[str, Any]:
     """A trained part's input scales and integration fit (in config.json itself for runs before
     ``part.json``), checked as a received file (:func:`run_folder.reading`)."""
     if "scales" in part:
@@ -116,7 +116,7 @@ def _part_inputs(run_dir: Path, part: dict[str, Any], spec: ReconSpec) -> dict[s
     return inputs
 
 
-def _write_train_summary(run_dir: Path, config: dict[str, Any], dist: parallel.DistInfo) -> dict[str, Any]:
+def write_train_summary(run_dir: Path, config: dict[str, Any], dist: parallel.DistInfo) -> dict[str, Any]:
     """``RUN/train.json``: the training summary of every part, and each model's seconds summed over the parts."""
     summary: dict[str, Any] = {"evaluation": config["evaluation"],
                                "parts": [run_folder.read_json(run_dir / p["dir"] / PART_JSON)["summary"]

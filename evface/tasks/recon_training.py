@@ -1,6 +1,6 @@
 """Training one part of a reconstruction run: its CVAE and its recurrent UNet, read top to bottom.
 
-:func:`_train_part` trains both networks from the same seed on the part's training samples, on
+:func:`train_part` trains both networks from the same seed on the part's training samples, on
 random crops mirrored at random (:func:`_crop`, :func:`_flip`), the recurrent ones in runs of
 consecutive samples (:func:`sequences`), through the shared engine
 (:func:`evface.tasks.engine.fit`: checkpoints, resume, early stopping on the validation SSIM of
@@ -26,7 +26,7 @@ from evface.models.e2vid import E2VIDRecurrent
 from evface.tasks import engine, parallel, random_states
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.image_metrics import image_metrics
-from evface.tasks.recon_nets import _target, condition, n_condition, predict_cvae, predict_e2vid
+from evface.tasks.recon_nets import condition, n_condition, predict_cvae, predict_e2vid, target_frames
 from evface.tasks.recon_run import E2VID_DIR
 
 
@@ -61,7 +61,7 @@ def sequences(s: ReconSamples, seq_len: int) -> np.ndarray:
     return np.stack(runs)
 
 
-def _train_part(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, val_s: ReconSamples,
+def train_part(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, val_s: ReconSamples,
                 part: dict[str, Any], part_dir: Path, dist: parallel.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
     """Train the part's CVAE (in ``part_dir``) and recurrent UNet (in ``part_dir/e2vid``) from the same seed."""
     say(f"{len(train_s)} training, {counted(len(val_s), 'validation sample')}")
@@ -113,7 +113,7 @@ def _train_cvae(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, 
             flip = torch.rand(len(seq), generator=rng) < 0.5
             state, steps = None, []
             for step in range(seq.shape[1]):
-                c, x = _crop(condition(train_s, seq[:, step], scales, kf), _target(train_s, seq[:, step]),
+                c, x = _crop(condition(train_s, seq[:, step], scales, kf), target_frames(train_s, seq[:, step]),
                              size=cfg.train_crop, offset=offset)
                 c, x = _flip(c, x, mask=flip)
                 out = net(x.to(device), c.to(device), state)
@@ -158,7 +158,7 @@ def _train_e2vid(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples,
             offset = _random_offset(rng, spec.size, cfg.train_crop)
             state, loss = None, 0.0
             for step in range(seq.shape[1]):
-                c, x = _crop(condition(train_s, seq[:, step], scales, kf), _target(train_s, seq[:, step]),
+                c, x = _crop(condition(train_s, seq[:, step], scales, kf), target_frames(train_s, seq[:, step]),
                              size=cfg.train_crop, offset=offset)
                 c, x = _flip(c, x, mask=flip)
                 y, state = net(c.to(device), state)

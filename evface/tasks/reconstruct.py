@@ -75,12 +75,12 @@ from evface.models.recon_baselines import fit_integration
 from evface.tasks import figure_format, parallel, recon_eval, run_clips, run_evaluation, run_folder, run_resume
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.recon_nets import input_scales
-from evface.tasks.recon_predict import _predict, _scoring_parts
+from evface.tasks.recon_predict import predict_parts, scoring_parts
 from evface.tasks.recon_run import (
-    PART_JSON, SAMPLES_DIR, _cached_samples, _same_training, _subjects, _trained, _write_train_summary, protocol_parts,
-    seed_groups,
+    PART_JSON, SAMPLES_DIR, cached_samples, part_trained, protocol_parts, run_subjects, same_training, seed_groups,
+    write_train_summary,
 )
-from evface.tasks.recon_training import _train_part
+from evface.tasks.recon_training import train_part
 
 TASK = "reconstruct"
 FIT_SAMPLES = 256
@@ -169,7 +169,7 @@ def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: parallel.Dis
     config = run_folder.load_config(run_dir)
     for name in todo:
         fit_part(data, run_dir, cfg, name, dist, log, samples)
-    summary = _write_train_summary(run_dir, config, dist)
+    summary = write_train_summary(run_dir, config, dist)
     if dist.is_main:
         _remove_caches(run_dir)
     return summary, samples
@@ -220,20 +220,20 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: parallel.D
     }
     if cfg.seeds == 1:  # one training per part keeps the keys of runs made before --seeds (they resume)
         del config["seeds"]
-    config, grown = run_resume.grown_by_seeds(run_dir, config, "parts", lambda old, new: _same_training(old, new, cfg.seed))
+    config, grown = run_resume.grown_by_seeds(run_dir, config, "parts", lambda old, new: same_training(old, new, cfg.seed))
     run_resume.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
-    todo = [p["name"] for p in config["parts"] if not _trained(run_dir / p["dir"], cfg)]
+    todo = [p["name"] for p in config["parts"] if not part_trained(run_dir / p["dir"], cfg)]
     say = parallel.main_log(log, dist)
     samples = None
     if dist.is_main:
         with run_resume.starting_run(run_dir, config, rows, say):
             if samples_mode == "memory":
-                samples = _samples_of(data, _subjects(config), spec, say)
+                samples = _samples_of(data, run_subjects(config), spec, say)
             elif samples_mode == "save" and todo and not (run_dir / SAMPLES_DIR).exists():  # on disk, a clip at a time
-                write_samples(data, _rows_of(data, _subjects(config), spec, say), spec, run_dir / SAMPLES_DIR)
+                write_samples(data, _rows_of(data, run_subjects(config), spec, say), spec, run_dir / SAMPLES_DIR)
     parallel.barrier(dist)
     if samples_mode == "memory" and samples is None:  # the other ranks
-        samples = _samples_of(data, _subjects(config), spec, say)
+        samples = _samples_of(data, run_subjects(config), spec, say)
     return todo, samples
 
 
@@ -257,7 +257,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     if name not in parts:
         raise ParameterError(f"{name!r} is not a part of this protocol; its parts: {sorted(parts)}")
     part, part_dir = parts[name], run_dir / parts[name]["dir"]
-    if _trained(part_dir, cfg):
+    if part_trained(part_dir, cfg):
         return 0.0
     cfg = replace(cfg, seed=part.get("seed", cfg.seed))  # a part of several trainings: its own seed
     start = time.perf_counter()
@@ -265,7 +265,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     if cfg.threads > 0:  # else the caller's: evface run gives each job its share of the cores
         torch.set_num_threads(cfg.threads)
     spec = _spec(cfg)
-    samples = samples if samples is not None else _cached_samples(run_dir)
+    samples = samples if samples is not None else cached_samples(run_dir)
     if samples is None:
         samples = _samples_of(data, set(part["train"] + part["val"]), spec, say)
     say(f"{name}: test {', '.join(part['test'])}")
@@ -279,7 +279,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     inputs = {"scales": input_scales(train_s), "integration": fit_integration(
         train_s.key[fit_idx], train_s.hist[fit_idx].astype(np.float32), train_s.target[fit_idx],
         spec.alphas_rad_s, gamma=spec.gamma)}
-    summary = _train_part(cfg, spec, train_s, val_s, part | inputs, part_dir, dist, say)
+    summary = train_part(cfg, spec, train_s, val_s, part | inputs, part_dir, dist, say)
     seconds = time.perf_counter() - start
     if dist.is_main:
         run_folder.write_json(part_dir / PART_JSON, {**inputs, "summary": summary, "epochs": cfg.epochs,
@@ -296,10 +296,10 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     return the metrics."""
     dist = dist if dist is not None else parallel.single_process(cfg.device)
     run_dir = Path(run_dir)
-    _write_train_summary(run_dir, run_folder.load_config(run_dir), dist)
+    write_train_summary(run_dir, run_folder.load_config(run_dir), dist)
     if not dist.is_main:
         return {}
-    metrics = _evaluate(run_dir, Path(data), run_dir, _cached_samples(run_dir))
+    metrics = _evaluate(run_dir, Path(data), run_dir, cached_samples(run_dir))
     _remove_caches(run_dir)
     return metrics
 
@@ -423,13 +423,13 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     else:
         other_ids, left_out = set(), 0
         s = _part_samples(samples, tested, "test")
-    scored_by = _scoring_parts(s, parts, other_ids)
+    scored_by = scoring_parts(s, parts, other_ids)
     apex = recon_eval.phase_indices(s)["apex"]
     device = parallel.select_device(cfg.device)
     seeds = [part.get("seed", cfg.seed) for part in groups[0]]
     per_seed, trained = [], []
     for k in range(len(seeds)):  # the latent, the figure and the frames: the first seed's models
-        seed_preds, kl, seed_draws = _predict(run_dir, cfg, spec, [group[k] for group in groups], s, scored_by, apex,
+        seed_preds, kl, seed_draws = predict_parts(run_dir, cfg, spec, [group[k] for group in groups], s, scored_by, apex,
                                               device, first=k == 0)
         seed_scores = recon_eval.sample_scores(seed_preds, s, spec)
         if k == 0:

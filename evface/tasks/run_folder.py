@@ -41,7 +41,9 @@ VERSION = "evface_version"
 made before 2026-12-05 have none): the newest that did, where an older one resumed it."""
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """The ``default`` of :func:`json.dumps` for a run's JSON files: numpy scalars and arrays as
+    Python numbers and lists, paths as strings."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -54,7 +56,7 @@ def _json_default(value: Any) -> Any:
 def write_json(path: str | Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON, atomically (numpy scalars and arrays are converted)."""
     path = Path(path)
-    atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
+    atomic_write_text(path, json.dumps(obj, indent=2, default=json_default) + "\n")
     return path
 
 

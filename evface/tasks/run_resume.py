@@ -28,7 +28,7 @@ from evface.errors import EvfaceWarning, FormatError, ParameterError, where
 from evface.io.manifest import row_key
 from evface.tasks.configs import TASK_CONFIGS
 from evface.tasks.run_clips import CLIPS, other_data, record_clips, recorded_clips
-from evface.tasks.run_folder import CONFIG, VERSION, _json_default, check_folder, load_config, read_json, reading, save_config
+from evface.tasks.run_folder import CONFIG, VERSION, check_folder, json_default, load_config, read_json, reading, save_config
 
 
 class ResumeRefused(ParameterError):
@@ -255,7 +255,7 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
         free = (*free, "data")
 
     def plain(value: Any) -> Any:
-        return json.loads(json.dumps(value, default=_json_default))
+        return json.loads(json.dumps(value, default=json_default))
 
     changed = sorted(k for k in config if k not in free and plain(old.get(k)) != plain(config[k]))
     if changed:
