@@ -49,6 +49,11 @@ MAX_TIME_BINS = 256
 """The most time bins of a model's input (``InputSpec.time_steps``, ``ReconSpec.n_bins``, the
 tasks' ``--time-steps`` and ``--n-bins``)."""
 
+MAX_INT = 2**31 - 1
+"""The largest value of a task's integer setting without a maximum of its own (``--seed
+99999999999999999999999`` and ``--batch-size`` of that size were overflow errors inside torch and
+itertools), and of ``ReconSpec.step_us`` and ``ReconSpec.stride``, as ``--step-us`` and ``--stride``."""
+
 Roi = tuple[int, int, int, int]
 """``(x0, y0, width, height)`` of a window on the full sensor array, in pixels."""
 

@@ -91,10 +91,11 @@ def test_specs_refuse_sizes_past_the_limits_of_the_tasks(make, message):
 
 @pytest.mark.parametrize("spec,config,names", [
     (InputSpec, ClassifyConfig, {"size": "size", "time_steps": "time_steps"}),
-    (ReconSpec, ReconstructConfig, {"size": "size", "n_bins": "n_bins"}),
+    (ReconSpec, ReconstructConfig, {"size": "size", "n_bins": "n_bins", "step_us": "step_us", "stride": "stride"}),
 ])
 def test_the_specs_take_what_the_tasks_settings_take(spec, config, names):
-    """A spec's size and bins run over the range of the task's setting, no more, no less."""
+    """A spec's size, bins and sample spacings run over the range of the task's setting, no more, no less
+    (ReconSpec.step_us and stride were taken up to 2^63 - 1)."""
     settings = {f.name: f.metadata for f in dataclasses.fields(config)}
     for field, setting in names.items():
         low, high = settings[setting]["min"], settings[setting]["max"]

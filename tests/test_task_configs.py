@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 import typer
 
+from evface.checks import MAX_INT
 from evface.cli import app, main
 from evface.errors import FormatError, ParameterError
+from evface.inputs.reconstruct import ReconSpec
 from evface.tasks import classify, reconstruct, registry
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 
@@ -248,6 +250,22 @@ def test_configs_refuse_values_the_cli_would():
     with pytest.raises(ParameterError, match="^folds must be 0 or >= 2, got 1$"):
         ReconstructConfig(folds=1)
     assert ClassifyConfig(folds=0).folds == 0 and ReconstructConfig(folds=2).folds == 2
+
+
+@pytest.mark.parametrize("option, name, protocol", [("--step-us", "step_us", "extrapolation"),
+                                                    ("--stride", "stride", "interpolation")])
+def test_a_recon_spec_takes_the_sample_spacings_the_cli_takes(tmp_path, capsys, option, name, protocol):
+    """ReconSpec(step_us=...) / (stride=...) from Python: was taken up to 2^63 - 1, while the CLI and
+    ReconstructConfig stop at MAX_INT."""
+    assert ReconSpec(protocol=protocol, **{name: MAX_INT}).to_dict()[name] == MAX_INT
+    with pytest.raises(ParameterError, match=rf"^{name} must be in \[1, {MAX_INT}\], got {MAX_INT + 1}$"):
+        ReconSpec(protocol=protocol, **{name: MAX_INT + 1})
+    with pytest.raises(ParameterError, match=rf"^{name} must be <= {MAX_INT}, got {MAX_INT + 1}$"):
+        ReconstructConfig(protocol=protocol, **{name: MAX_INT + 1})
+    args = ["train", "reconstruct", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--protocol", protocol]
+    assert main(args + [option, str(MAX_INT + 1)]) == 2
+    assert f"Invalid value for '{option}': must be <= {MAX_INT}, got {MAX_INT + 1}" in " ".join(capsys.readouterr().err.split())
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize("config, given, says", [

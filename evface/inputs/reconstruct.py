@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import INT64, MAX_GRID_SIDE, MAX_TIME_BINS, as_int, as_real
+from evface.checks import MAX_GRID_SIDE, MAX_INT, MAX_TIME_BINS, as_int, as_real
 from evface.errors import DatasetError, ParameterError, where
 from evface.events.integration import leaky_counts
 from evface.events.ops import crop
@@ -88,7 +88,8 @@ class ReconSpec:
     """How samples are cut from clips (stored in a run's config.json).
 
     ``size`` is 16 to :data:`~evface.checks.MAX_GRID_SIDE` (1024) and ``n_bins`` at most
-    :data:`~evface.checks.MAX_TIME_BINS` (256), as ``evface train reconstruct`` takes them.
+    :data:`~evface.checks.MAX_TIME_BINS` (256), ``step_us`` and ``stride`` 1 to
+    :data:`~evface.checks.MAX_INT` (2^31 - 1), as ``evface train reconstruct`` takes them.
 
     Examples
     --------
@@ -103,6 +104,10 @@ class ReconSpec:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: gamma must be a finite number > 0, got nan
+    >>> ReconSpec(step_us=3_000_000_000)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: step_us must be in [1, 2147483647], got 3000000000
     """
 
     sensor: str = "hd"
@@ -122,7 +127,7 @@ class ReconSpec:
         if self.protocol not in PROTOCOLS:
             raise ParameterError(f"protocol must be one of {PROTOCOLS}, not {self.protocol!r}")
         for name, least, most in (("size", 16, MAX_GRID_SIDE), ("n_bins", 1, MAX_TIME_BINS),
-                                  ("step_us", 1, INT64[1]), ("stride", 1, INT64[1])):
+                                  ("step_us", 1, MAX_INT), ("stride", 1, MAX_INT)):
             object.__setattr__(self, name, as_int(name, getattr(self, name), least, most))  # 8.0 stored as 8
         object.__setattr__(self, "gamma", as_real("gamma", self.gamma, 0.0, math.inf, low_open=True))
         alphas = self.alphas_rad_s

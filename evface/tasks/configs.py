@@ -20,15 +20,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
-from evface.checks import MAX_GRID_SIDE, MAX_TIME_BINS, as_flag, as_int, numbers
+from evface.checks import MAX_GRID_SIDE, MAX_INT, MAX_TIME_BINS, as_flag, as_int, numbers
 from evface.errors import ParameterError
 
 C = TypeVar("C", bound="TaskConfig")
 
-
-MAX_INT = 2**31 - 1
-"""The largest value of an integer setting without a maximum of its own (``--seed 99999999999999999999999`` and
-``--batch-size`` of that size were overflow errors inside torch and itertools)."""
 
 MAX_SEEDS = 100
 """The most training seeds per fold (``--seeds``)."""
@@ -43,7 +39,7 @@ def setting(default: Any, help: str, *, off: str | None = None, choices: tuple[s
             or_zero: bool = False) -> Any:
     """A config field with its command-line help (``off``: the name of a switch's off option),
     and what values it takes: one of ``choices``; at least ``minimum`` (or more than ``above``)
-    and at most ``maximum`` (an integer at most :data:`MAX_INT` when no ``maximum`` is given);
+    and at most ``maximum`` (an integer at most :data:`~evface.checks.MAX_INT` when no ``maximum`` is given);
     ``or_zero``: 0 too (a count whose 0 means "none", such as ``folds``)."""
     if isinstance(default, int) and not isinstance(default, bool) and maximum is None:
         maximum = MAX_INT
