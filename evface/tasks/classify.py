@@ -223,7 +223,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     tr, va, te = (split_indices(rows, part[k]) for k in ("train", "val", "test"))
     say(f"{model_dir}: {len(tr)} train, {len(va)} validation, {len(te)} test clips")
     model, result = fit_model(replace(cfg, seed=entry["seed"]), run_dir / model_dir, x, y, tr, va, labels, dist, say,
-                             _teacher_model(cfg, entry, dist.device))
+                              _teacher_model(cfg, entry, dist.device))
     out = predict(model, x[te], cfg.input, dist.device)
     train_pred = predict(model, x[tr], cfg.input, dist.device)["logits"].argmax(1)
     held_out = {"test": torch.from_numpy(te), **{k: torch.from_numpy(v) for k, v in out.items()},
@@ -278,7 +278,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     seed_logits = np.stack([logits[s][tested] for s in seeds])
     metrics = score(y[tested], pred, light[tested], subjects[tested], labels, (seed_logits, fold_of[tested]))
     metrics.update(energy_metrics({k: v[tested] / n_models[tested].reshape((-1,) + (1,) * (v.ndim - 1))
-                            for k, v in activity_sum.items()}, net, cfg.model))
+                                   for k, v in activity_sum.items()}, net, cfg.model))
     metrics.update(protocol=protocol, folds=len(models) // len(seeds), seeds=seeds,
                    evaluated_on=_evaluated_on(protocol, len(seeds)),
                    train_top1=float(np.mean([held_out["train_top1"] for held_out in held_outs])),

@@ -44,8 +44,8 @@ def scoring_parts(s: ReconSamples, parts: list[dict[str, Any]], other_ids: set[s
 
 
 def predict_parts(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, parts: list[dict[str, Any]], s: ReconSamples,
-             scored_by: np.ndarray, apex: np.ndarray, device: torch.device, first: bool
-             ) -> tuple[dict[str, np.ndarray], list[float], np.ndarray | None]:
+                  scored_by: np.ndarray, apex: np.ndarray, device: torch.device, first: bool
+                  ) -> tuple[dict[str, np.ndarray], list[float], np.ndarray | None]:
     """The reconstruction of every sample of ``s``, each by the models of ``parts[scored_by]``, of
     every method that training changes (the networks, the integration fitted on the training
     subjects) and, for the ``first`` of a part's trainings, also of the frame-camera baselines, with

@@ -62,7 +62,7 @@ def sequences(s: ReconSamples, seq_len: int) -> np.ndarray:
 
 
 def train_part(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, val_s: ReconSamples,
-                part: dict[str, Any], part_dir: Path, dist: parallel.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
+               part: dict[str, Any], part_dir: Path, dist: parallel.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
     """Train the part's CVAE (in ``part_dir``) and recurrent UNet (in ``part_dir/e2vid``) from the same seed."""
     say(f"{len(train_s)} training, {counted(len(val_s), 'validation sample')}")
     summary: dict[str, Any] = {"name": part["name"], "n_train": len(train_s), "n_val": len(val_s)}
