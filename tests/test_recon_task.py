@@ -1,9 +1,11 @@
 """Frame reconstruction end to end: training, evaluation, resume, CLI (evface.tasks.reconstruct and its recon_* modules)."""
 
+import errno
 import json
 import re
 import shutil
 from dataclasses import replace
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -570,6 +572,34 @@ def test_eval_frames_hold_what_was_scored(fake, tmp_path, capsys, monkeypatch):
     (tmp_path / "classify-like" / "config.json").write_text(json.dumps({**config, "task": "classify"}))
     assert main(["eval", str(tmp_path / "classify-like"), "--data", str(fake), "--out", str(tmp_path / "ev3"), "--frames"]) == 2
     assert "--frames:" in capsys.readouterr().err and not (tmp_path / "ev3").exists()
+
+
+def test_an_evaluation_that_fails_before_its_scores_leaves_the_earlier_metrics_and_scores(fake, tmp_path, monkeypatch):
+    """A full disk while scores.csv is written (injected between the two writes): was the new
+    evaluation's metrics.json (on the other dataset) beside the earlier evaluation's scores.csv; now
+    both stay the earlier ones, no temporary file is left, and the same evaluation runs again."""
+    run, ev = tmp_path / "run", tmp_path / "ev"
+    train(fake, run, replace(TINY, epochs=1, e2vid=False, k_samples=0))
+    evaluate_run(run, fake, ev)
+    earlier = {name: (ev / name).read_bytes() for name in ("metrics.json", "scores.csv")}
+    other = make_fake_dataset(tmp_path / "other", n_subjects=2, clips_per_subject=1, duration_us=300_000,
+                              prefix="x", seed=100)
+    real_write_text = Path.write_text
+
+    def full_disk_for_scores(path, *args, **kwargs):
+        if path.name.startswith("scores.csv"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write_text(path, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "write_text", full_disk_for_scores)
+        with pytest.raises(OSError, match="No space left"):
+            evaluate_run(run, other, ev)
+    assert {name: (ev / name).read_bytes() for name in earlier} == earlier
+    assert not list(ev.glob("*.tmp"))
+    metrics = evaluate_run(run, other, ev)
+    assert json.loads((ev / "metrics.json").read_text())["data"] == metrics["data"] == str(other.resolve())
+    assert {line.split(",")[0] for line in (ev / "scores.csv").read_text().splitlines()[1:]} == {"x00_c00", "x01_c00"}
 
 
 def test_sequences_are_consecutive_within_clips(fake):

@@ -1,6 +1,6 @@
 """The paired difference of two reconstruction runs scored on the same samples (``evface compare``).
 
-Both runs' ``scores.csv`` (:func:`evface.tasks.recon_eval.write_scores`) are joined on the
+Both runs' ``scores.csv`` (:func:`evface.tasks.recon_eval.scores_text`) are joined on the
 sample (clip, time). The runs must have scored the same samples on the same target grid (the grid
 is shared by the hd and lr sensors, so an hd run and an lr run compare sample by sample). For every
 method both runs scored: the mean of each metric in A and in B, the mean per-sample difference

@@ -20,7 +20,7 @@ A run that trained each part with several seeds is scored on the per-sample mean
 trainings' scores (:func:`mean_scores`), beside what each training scores alone (:func:`seed_summary`)
 and the challenger's differences at the apex with an interval over subjects and trainings both
 (:func:`training_intervals`); each training's scores of the trained methods go to
-``seed_scores.csv`` (:func:`write_seed_scores`) for ``evface compare``.
+``seed_scores.csv`` (:func:`seed_scores_text`) for ``evface compare``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import numpy as np
 from evface.errors import ParameterError, counted
 from evface.inputs.au_regions import active_regions, region_masks
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
-from evface.io.atomic_files import atomic_write, atomic_write_text
+from evface.io.atomic_files import atomic_write
 from evface.tasks.figure_text import plain_text
 from evface.tasks.image_metrics import cluster_mean_interval, cluster_training_interval, region_metrics, summarize
 
@@ -287,8 +287,8 @@ SCORE_COLUMNS = ("clip_id", "subject", "lighting", "aus", "t_us", "horizon_ms", 
 (onset, apex, offset, joined by ``+``) whose sample it is for its clip, empty for the others."""
 
 
-def write_scores(path: Path, scores: dict[str, Any], s: ReconSamples, spec: ReconSpec) -> Path:
-    """Write the per-sample scores (:data:`SCORE_COLUMNS`) as CSV, atomically; what ``evface compare`` pairs."""
+def scores_text(scores: dict[str, Any], s: ReconSamples, spec: ReconSpec) -> str:
+    """The per-sample scores (:data:`SCORE_COLUMNS`) as the CSV text of ``scores.csv``; what ``evface compare`` pairs."""
     phase = [[] for _ in range(len(s))]
     for p, idx in phase_indices(s).items():
         for i in idx:
@@ -302,8 +302,7 @@ def write_scores(path: Path, scores: dict[str, Any], s: ReconSamples, spec: Reco
             w.writerow([s.meta["clip_id"][i], s.meta["subject"][i], s.meta["lighting"][i], s.meta["aus"][i],
                         int(s.t_us[i]), f"{bins[i]:g}", "+".join(phase[i]), name]
                        + [f"{sc[area][k][i]:.6g}" for area in ("face", "active") for k in ("ssim", "psnr")])
-    atomic_write_text(path, buf.getvalue())
-    return path
+    return buf.getvalue()
 
 
 SEED_SCORES_CSV = "seed_scores.csv"
@@ -313,11 +312,11 @@ row per test sample, trained method and seed, and the fold whose models scored t
 ``evface compare`` resamples the trainings from."""
 
 
-def write_seed_scores(path: Path, per_seed: list[dict[str, Any]], seeds: list[int], methods: list[str],
-                      s: ReconSamples, folds: np.ndarray) -> Path:
-    """Write each training's per-sample scores of the trained ``methods`` (:data:`SEED_SCORE_COLUMNS`;
+def seed_scores_text(per_seed: list[dict[str, Any]], seeds: list[int], methods: list[str], s: ReconSamples,
+                     folds: np.ndarray) -> str:
+    """Each training's per-sample scores of the trained ``methods`` (:data:`SEED_SCORE_COLUMNS`;
     ``per_seed``: :func:`sample_scores` of each of ``seeds``; ``folds``: per sample, the part whose
-    trainings scored it) as CSV, atomically."""
+    trainings scored it) as the CSV text of ``seed_scores.csv``."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(SEED_SCORE_COLUMNS)
@@ -326,8 +325,7 @@ def write_seed_scores(path: Path, per_seed: list[dict[str, Any]], seeds: list[in
             for i in range(len(s)):
                 w.writerow([s.meta["clip_id"][i], int(s.t_us[i]), name, int(folds[i]), seed]
                            + [f"{sc[name][area][k][i]:.6g}" for area in ("face", "active") for k in ("ssim", "psnr")])
-    atomic_write_text(path, buf.getvalue())
-    return path
+    return buf.getvalue()
 
 
 def write_frames(path: Path, preds: dict[str, np.ndarray], s: ReconSamples, models: str | None = None) -> Path:

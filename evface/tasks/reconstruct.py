@@ -430,7 +430,7 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     per_seed, trained = [], []
     for k in range(len(seeds)):  # the latent, the figure and the frames: the first seed's models
         seed_preds, kl, seed_draws = predict_parts(run_dir, cfg, spec, [group[k] for group in groups], s, scored_by, apex,
-                                              device, first=k == 0)
+                                                   device, first=k == 0)
         seed_scores = recon_eval.sample_scores(seed_preds, s, spec)
         if k == 0:
             preds, kl_per, draws = seed_preds, kl, seed_draws
@@ -468,18 +468,26 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     # an earlier evaluation's frames would no longer match scores.csv: gone before anything new is written (was:
     # replaced last, so an evaluation interrupted while writing its frames left the earlier ones beside the new scores)
     (out / recon_eval.FRAMES_H5).unlink(missing_ok=True)
-    run_folder.write_metrics(out, metrics)
-    recon_eval.write_scores(out / recon_eval.SCORES_CSV, scores, s, spec)
-    if len(seeds) > 1:
-        recon_eval.write_seed_scores(out / recon_eval.SEED_SCORES_CSV, per_seed, seeds, trained, s, scored_by)
-    else:  # an earlier evaluation's trainings would no longer match scores.csv
-        (out / recon_eval.SEED_SCORES_CSV).unlink(missing_ok=True)
+    _write_scores(out, metrics, recon_eval.scores_text(scores, s, spec), None if len(seeds) == 1 else
+                  recon_eval.seed_scores_text(per_seed, seeds, trained, s, scored_by))
     recon_eval.write_apex_figure(out / recon_eval.APEX_PNG, s, preds, apex, draws)
     if frames:
         recon_eval.write_frames(out / recon_eval.FRAMES_H5, preds, s, None if len(seeds) == 1 else (
             f"the trainings of seed {seeds[0]}; scores.csv holds the mean over seeds {', '.join(map(str, seeds))}"))
     recon_eval.write_horizon_figure(out / recon_eval.HORIZON_PNG, metrics, f"{spec.sensor}, {spec.protocol}")
     return metrics
+
+
+def _write_scores(out: Path, metrics: dict[str, Any], scores: str, seed_scores: str | None) -> None:
+    """``OUT/scores.csv``, ``OUT/seed_scores.csv`` (a run of several seeds; an earlier evaluation's is
+    removed otherwise: its trainings would no longer match) and ``OUT/metrics.json``, which must
+    agree: all or none (:func:`run_folder.write_together`; was: metrics.json first, so an evaluation
+    interrupted before its scores left new metrics beside the earlier scores, or none)."""
+    texts = {out / recon_eval.SCORES_CSV: scores}
+    if seed_scores is not None:
+        texts[out / recon_eval.SEED_SCORES_CSV] = seed_scores
+    texts[out / run_folder.METRICS] = run_folder.json_text(metrics)
+    run_folder.write_together(texts, stale=[out / recon_eval.SEED_SCORES_CSV] if seed_scores is None else [])
 
 
 def _evaluated_on(s: ReconSamples, other_ids: set[str], n_parts: int, seeds: list[int],

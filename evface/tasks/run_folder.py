@@ -5,7 +5,8 @@ Every task writes the same files into a run folder, and every command that reads
 
 - :func:`write_json` / :func:`read_json` (atomic; a missing or invalid file is one error naming it),
   :func:`save_config` / :func:`load_config` (``RUN/config.json``, with the evface version that
-  wrote it, :data:`VERSION`), :func:`write_metrics` (``metrics.json``);
+  wrote it, :data:`VERSION`), :func:`write_metrics` (``metrics.json``), :func:`write_together`
+  (files that must agree, such as an evaluation's ``metrics.json`` and ``scores.csv``: all or none);
 - :func:`check_not_other_folder`: the output of ``evface run`` or a dataset folder, given where one
   run is wanted, said as such; :func:`outside_runs`: a new run inside another run's folder, refused;
 - :func:`reading` / :func:`check_fields` / :func:`check_folder`: a received run's files checked,
@@ -23,14 +24,15 @@ import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from evface import __version__
 from evface.errors import EvfaceError, FormatError, ParameterError, where
-from evface.io.atomic_files import atomic_write_text
+from evface.io.atomic_files import atomic_write_text, publish
 from evface.io.manifest import inside_path
+from evface.io.temporary_files import temporary_beside
 
 CONFIG = "config.json"
 METRICS = "metrics.json"
@@ -53,11 +55,52 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
+def json_text(obj: Any) -> str:
+    """``obj`` as the indented JSON of a run's files (numpy scalars and arrays are converted)."""
+    return json.dumps(obj, indent=2, default=json_default) + "\n"
+
+
 def write_json(path: str | Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON, atomically (numpy scalars and arrays are converted)."""
     path = Path(path)
-    atomic_write_text(path, json.dumps(obj, indent=2, default=json_default) + "\n")
+    atomic_write_text(path, json_text(obj))
     return path
+
+
+def write_together(texts: Mapping[Path, str], stale: Sequence[Path] = ()) -> None:
+    """Write files that must agree, such as an evaluation's ``scores.csv`` and ``metrics.json``, all
+    or none: every text to a temporary file beside its path first (UTF-8), then ``stale`` files
+    removed and the temporary files renamed onto their paths in the order of ``texts`` (put the
+    file that says the output is whole, ``metrics.json``, last). A failure while writing (a full
+    disk) removes the temporary files and leaves every path as it was.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     a, b = Path(folder, "scores.csv"), Path(folder, "metrics.json")
+    ...     _ = a.write_text("old"), b.write_text("old")
+    ...     try:
+    ...         write_together({a: "new", b: object()})  # the second text is no text: its write fails
+    ...     except TypeError:
+    ...         pass
+    ...     print(a.read_text(), b.read_text(), sorted(p.name for p in Path(folder).iterdir()))
+    old old ['metrics.json', 'scores.csv']
+    """
+    written: dict[Path, Path] = {}
+    try:
+        for path, text in texts.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            written[path] = temporary_beside(path)
+            written[path].write_text(text, encoding="utf-8")
+    except BaseException:
+        for tmp in written.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    for path in stale:
+        path.unlink(missing_ok=True)
+    for path, tmp in written.items():
+        publish(tmp, path)
 
 
 def read_json(path: str | Path) -> Any:
