@@ -196,6 +196,39 @@ def test_eval_into_the_run_folder_keeps_what_training_recorded(trained, tmp_path
     assert {k: after.get(k) for k in kept} == kept and after["top1"] == before["top1"]
 
 
+def test_an_eval_that_fails_before_its_last_file_leaves_the_earlier_predictions_and_metrics(trained, fake, tmp_path,
+                                                                                           monkeypatch):
+    """A full disk while seed_logits.csv is written (injected between predictions.csv and
+    metrics.json): was the new evaluation's predictions.csv (of the other dataset) beside the earlier
+    metrics.json; now all three stay the earlier ones, no temporary file is left, and the same
+    evaluation runs again."""
+    import errno
+
+    from evface.tasks.classify import evaluate_run
+
+    run, ev = trained[0], tmp_path / "ev"
+    evaluate_run(run, fake, ev, cross_sensor=False)
+    names = ("metrics.json", "predictions.csv", "seed_logits.csv")
+    earlier = {name: (ev / name).read_bytes() for name in names}
+    other = make_fake_dataset(tmp_path / "other", subjects=("t0", "t1"), seed=5, lightings=("office",))
+    real_write_text = Path.write_text
+
+    def full_disk_for_seed_logits(path, *args, **kwargs):
+        if path.name.startswith("seed_logits.csv"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write_text(path, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "write_text", full_disk_for_seed_logits)
+        with pytest.raises(OSError, match="No space left"):
+            evaluate_run(run, other, ev, cross_sensor=False)
+    assert {name: (ev / name).read_bytes() for name in names} == earlier
+    assert not list(ev.glob("*.tmp"))
+    metrics = evaluate_run(run, other, ev, cross_sensor=False)
+    assert json.loads((ev / "metrics.json").read_text())["data"] == metrics["data"] == str(other)
+    assert len((ev / "predictions.csv").read_text().splitlines()) == 1 + metrics["n"]
+
+
 def test_eval_with_an_unknown_class_is_a_clear_error(trained, tmp_path, capsys):
     from evface.cli import main
     from evface.tasks.classify import evaluate_run

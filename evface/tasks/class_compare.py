@@ -1,8 +1,8 @@
 """Classification runs' prediction files and the paired comparison of two runs (``evface compare``).
 
-A run writes ``predictions.csv`` (:func:`write_predictions`: one line per scored clip, the ensemble's
-label) and ``seed_logits.csv`` (:func:`write_seed_logits`: each training seed's logits of every
-clip). :func:`compare_runs` joins two runs' files on the clip and gives the paired difference A - B
+A run writes ``predictions.csv`` (:func:`predictions_text`: one line per scored clip, the ensemble's
+label) and ``seed_logits.csv`` (:func:`seed_logits_text`: each training seed's logits of every
+clip) together with its ``metrics.json`` (:func:`evface.tasks.run_folder.write_together`). :func:`compare_runs` joins two runs' files on the clip and gives the paired difference A - B
 of top-1, UF1 and UAR with a 95 % subject-cluster bootstrap interval
 (:func:`~evface.tasks.stats.paired_bootstrap`) and, where a run trained several seeds, one over
 subjects and seeds (:func:`~evface.tasks.stats.paired_training_bootstrap`), a verdict that names a
@@ -33,16 +33,14 @@ _OLD_PREDICTION_COLUMNS = tuple(c for c in PREDICTION_COLUMNS if not c.endswith(
 """The columns before the annotated times (runs made before 2026-12-01 still compare, on the rest)."""
 
 
-def write_predictions(out_dir: str | Path, rows: Sequence[dict[str, Any]], predictions: Sequence[str]) -> Path:
-    """Write ``OUT/predictions.csv``: one line per scored clip (:data:`PREDICTION_COLUMNS`), atomically."""
+def predictions_text(rows: Sequence[dict[str, Any]], predictions: Sequence[str]) -> str:
+    """The CSV text of ``predictions.csv``: one line per scored clip (:data:`PREDICTION_COLUMNS`)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(PREDICTION_COLUMNS)
     for row, pred in zip(rows, predictions, strict=True):
         writer.writerow([row.get(key, "") for key in PREDICTION_COLUMNS[:-1]] + [pred])
-    path = Path(out_dir) / PREDICTIONS
-    atomic_write_text(path, buf.getvalue())
-    return path
+    return buf.getvalue()
 
 
 def read_predictions(run_dir: str | Path) -> list[dict[str, str]]:
@@ -89,18 +87,24 @@ class SeedLogits:
     logits: dict[str, np.ndarray]
 
 
-def write_seed_logits(out_dir: str | Path, clip_ids: Sequence[str], folds: Sequence[str], seeds: Sequence[int],
-                      logits: np.ndarray, labels: Sequence[str]) -> Path:
-    """Write ``OUT/seed_logits.csv`` atomically: ``logits`` (K, N, C) of ``seeds`` (K) for ``clip_ids``
-    and their ``folds`` (N; the fold whose models scored the clip) over ``labels`` (C)."""
+def seed_logits_text(clip_ids: Sequence[str], folds: Sequence[str], seeds: Sequence[int], logits: np.ndarray,
+                     labels: Sequence[str]) -> str:
+    """The CSV text of ``seed_logits.csv``: ``logits`` (K, N, C) of ``seeds`` (K) for ``clip_ids`` and
+    their ``folds`` (N; the fold whose models scored the clip) over ``labels`` (C)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([*SEED_LOGIT_COLUMNS, *labels])
     for n, (clip, fold) in enumerate(zip(clip_ids, folds, strict=True)):
         for k, seed in enumerate(seeds):
             writer.writerow([clip, fold, seed, *(f"{v:.9g}" for v in logits[k, n])])
+    return buf.getvalue()
+
+
+def write_seed_logits(out_dir: str | Path, clip_ids: Sequence[str], folds: Sequence[str], seeds: Sequence[int],
+                      logits: np.ndarray, labels: Sequence[str]) -> Path:
+    """Write ``OUT/seed_logits.csv`` (:func:`seed_logits_text`) alone, atomically."""
     path = Path(out_dir) / SEED_LOGITS
-    atomic_write_text(path, buf.getvalue())
+    atomic_write_text(path, seed_logits_text(clip_ids, folds, seeds, logits, labels))
     return path
 
 

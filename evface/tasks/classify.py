@@ -60,7 +60,7 @@ from evface.io.dataset import DatasetFolder
 from evface.models.snn import NetConfig, build
 from evface.tasks import class_metrics as cm
 from evface.tasks import checkpoints, figure_format, parallel, run_clips, run_evaluation, run_folder, run_resume, stats
-from evface.tasks.class_compare import write_predictions, write_seed_logits
+from evface.tasks.class_compare import PREDICTIONS, SEED_LOGITS, predictions_text, seed_logits_text
 from evface.tasks.class_predict import energy_metrics, load_run_models, predict
 from evface.tasks.class_run import (
     HELD_OUT, INPUTS, SPLIT, fold_names, input_spec, matching_model, model_fitted, net_config, protocol_models, split_indices,
@@ -288,9 +288,9 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
                    train_seconds=train_s, preprocess_seconds=held_outs[0]["preprocess_seconds"], data=str(data),
                    world_size=dist.world_size)
     if dist.is_main:
-        write_predictions(run_dir, [rows[i] for i in tested], [labels[p] for p in pred])
-        write_seed_logits(run_dir, [rows[i]["clip_id"] for i in tested], list(fold_of[tested]), seeds, seed_logits, labels)
-        run_folder.write_metrics(run_dir, metrics)
+        _write_results(run_dir, metrics, predictions_text([rows[i] for i in tested], [labels[p] for p in pred]),
+                       seed_logits_text([rows[i]["clip_id"] for i in tested], list(fold_of[tested]), seeds, seed_logits,
+                                        labels))
         (run_dir / INPUTS).unlink(missing_ok=True)
         say(f"{metrics['evaluated_on']}: {figures(metrics)}; train top-1 % "
             f"{figure_format.fixed(metrics['train_top1'], *figure_format.FIGURES['top1'])}, {train_s:.0f} s"
@@ -484,7 +484,14 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     earlier = target / run_folder.METRICS
     if target.resolve() == run_dir.resolve() and earlier.is_file():  # was: the training's record replaced
         metrics.update({k: v for k, v in run_folder.read_json(earlier).items() if k in TRAINING_KEYS})
-    write_predictions(target, sel, [labels[p] for p in pred])
-    write_seed_logits(target, [r["clip_id"] for r in sel], fold_of, seeds, main["seed_logits"], labels)
-    run_folder.write_metrics(target, metrics)
+    _write_results(target, metrics, predictions_text(sel, [labels[p] for p in pred]),
+                   seed_logits_text([r["clip_id"] for r in sel], fold_of, seeds, main["seed_logits"], labels))
     return metrics
+
+
+def _write_results(out: Path, metrics: dict[str, Any], predictions: str, seed_logits: str) -> None:
+    """``OUT/predictions.csv``, ``OUT/seed_logits.csv`` and ``OUT/metrics.json``, which must agree: all
+    or none (:func:`run_folder.write_together`, metrics.json last; was: one after the other, so a run
+    or evaluation stopped between them left new predictions beside the earlier metrics)."""
+    run_folder.write_together({out / PREDICTIONS: predictions, out / SEED_LOGITS: seed_logits,
+                               out / run_folder.METRICS: run_folder.json_text(metrics)})
