@@ -121,6 +121,37 @@ def test_no_import_cycle():
             visit(node)
 
 
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _private_uses(module: str, path: Path, modules: dict[str, Path]) -> list[str]:
+    """Names private to another evface module that ``path`` imports or reaches through a module alias."""
+    tree = ast.parse(path.read_text())
+    found, aliases = [], {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("evface"):
+            for a in node.names:
+                if f"{node.module}.{a.name}" in modules:
+                    aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+                elif _private(a.name) and node.module != module:
+                    found.append(f"{path.relative_to(ROOT.parent)}:{node.lineno} imports {node.module}.{a.name}")
+        elif isinstance(node, ast.Import):
+            aliases.update({a.asname: a.name for a in node.names if a.asname and a.name in modules})
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                and _private(node.attr) and aliases[node.value.id] != module):
+            found.append(f"{path.relative_to(ROOT.parent)}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_another_modules_private_names():
+    """A name another module uses is part of its module's interface, so it has a public name."""
+    modules = _modules()
+    private = [use for module, path in modules.items() for use in _private_uses(module, path, modules)]
+    assert not private, "\n".join(private)
+
+
 def test_clip_layout_is_known_to_its_writer_and_reader_only():
     """The clip file's HDF5 group paths appear in ``evface/io/clip_writer.py`` and ``clip_reader.py`` only."""
     owners = set()
