@@ -55,6 +55,27 @@ def test_a_copy_turned_by_its_exif_orientation_is_the_same_photo(tmp_path, orien
                                             "orientation) (one person would be two subjects)")]
 
 
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".webp", ".tif"])
+def test_a_photo_is_read_upright_whatever_its_exif_orientation(tmp_path, suffix):
+    """A TIFF turned a quarter turn (orientation 5 to 8) was refused as "unreadable or corrupt image
+    (... can't read data ...)", skipped by `synth --faces`: OpenCV's imread discarded what its TIFF
+    decoder had turned. Each format and orientation reads as Pillow shows it upright."""
+    from PIL import Image, ImageOps  # lazy: only the EXIF tests write an orientation
+
+    rows, cols = np.mgrid[0:48, 0:64]
+    stored = np.dstack([rows * 5, cols * 4, (rows + cols) * 2]).astype(np.uint8)  # no two corners alike
+    for orientation in range(1, 9):
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        path = tmp_path / f"turned-{orientation}{suffix}"
+        Image.fromarray(stored).save(path, exif=exif, lossless=True, quality=95)
+        with Image.open(path) as image:
+            upright = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+        read = read_photo(path)
+        assert read.shape == upright.shape == ((64, 48, 3) if orientation > 4 else (48, 64, 3)), orientation
+        assert np.abs(read.astype(int) - upright).max() <= (8 if suffix == ".jpg" else 0), orientation
+
+
 def test_names_in_other_scripts_are_kept_apart_and_case_twins_skipped(tmp_path):
     # was: both Chinese names became "photo-face" (the second skipped); Anna and anna were both filmed,
     # then the manifest was refused for clip ids that differ only in case
