@@ -28,13 +28,14 @@ from evface.datasets.importers.registration import (
 )
 from evface.datasets.importers.rgb_scan import VideoScan, read_frame_times, scan_video
 from evface.datasets.importers.rgb_timing import frame_times
-from evface.datasets.importers.session_options import RgbSource
+from evface.datasets.importers.session_options import MIN_RGB_SIDE, RgbSource, SessionOptions
 from evface.datasets.importers.sync import SyncError
 from evface.datasets.importers.sync_counts import CountGrid, EventRate
 from evface.datasets.importers.sync_triggers import read_triggers, sync_from_triggers
 from evface.datasets.importers.sync_xcorr import frame_difference_energy, sync_by_xcorr
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
 from evface.events.core import make_events
+from evface.inputs.flow import DIS_MIN_SIDE
 
 HEADER_US = "subject,clip_id,start_us,onset_us,apex_us,offset_us,end_us,aus,label,lighting\n"
 HEADER_FRAME = "subject,start_frame,onset_frame,apex_frame,offset_frame,end_frame,aus\n"
@@ -317,6 +318,29 @@ def test_cli_a_default_subject_import_corpus_would_refuse_is_refused_before_any_
     assert capsys.readouterr().err.strip() == (f"error: subject (--subject) {subject!r} must use only letters, "
                                                "digits, '_', '.', '-'")
     assert not (tmp_path / "ds").exists()
+
+
+@pytest.mark.parametrize("size", ["1,1", "15,120", "320,8"])
+def test_cli_rgb_frames_too_small_for_any_task_are_refused_before_any_file_is_read(tmp_path, capsys, size):
+    """``import session --rgb-size 1,1`` stored 1x1 RGB frames, exit 0: no face in them, no optical
+    flow (rgb-flow and the reconstruction baselines need 16 pixels a side)."""
+    from evface.cli import main  # lazy: one CLI test among unit tests
+
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={tmp_path / 'none.raw'}", "--rgb",
+                 str(tmp_path / "none.mp4"), "--annotations", str(tmp_path / "none.csv"), "--rgb-size", size]) == 2
+    width, height = size.split(",")
+    assert capsys.readouterr().err.strip() == (
+        f"error: --rgb-size: rgb_size {width}x{height}: the stored RGB frames need at least 16 pixels a side (the "
+        "face at least 16x16 for the optical flow of rgb-flow and the reconstruction baselines); give a larger "
+        "size, or none to store the video's own")
+    assert not (tmp_path / "ds").exists()
+
+
+def test_the_smallest_rgb_frames_are_those_the_optical_flow_takes():
+    assert MIN_RGB_SIDE == DIS_MIN_SIDE
+    assert SessionOptions(rgb_size=(16, 16)).rgb_size == (16, 16)
+    with pytest.raises(ParameterError, match="^rgb_size 16x15: the stored RGB frames need at least 16 pixels"):
+        SessionOptions(rgb_size=(16, 15))
 
 
 def test_blank_and_empty_rows_of_a_table_are_skipped_and_lines_named_as_in_the_file(tmp_path):

@@ -79,7 +79,8 @@ def session(
     lighting: str = typer.Option("unknown", "--lighting", help="Lighting when the CSV has no lighting column."),
     max_offset_us: int = typer.Option(5_000_000, "--max-offset-us", help="Cross-correlation search half-width."),
     min_confidence: float = typer.Option(0.3, "--min-confidence", help="Refuse estimated offsets below this confidence."),
-    rgb_size: str = typer.Option(None, "--rgb-size", help="Store RGB frames resized to WxH."),
+    rgb_size: str = typer.Option(None, "--rgb-size", help="Store RGB frames resized to WxH (at least 16 pixels a "
+                                                          "side: the optical flow of rgb-flow needs a 16x16 face)."),
     faces: bool = typer.Option(True, "--faces/--no-faces", help="Detect the face box in each clip's RGB frames."),
     face_box: str = typer.Option(None, "--face-box", help="X,Y,W,H face box (RGB pixels) of every clip; wins over the detector."),
     min_face: float = typer.Option(0.1, "--min-face", help="Drop detected faces smaller than this fraction of the frame's shorter side."),

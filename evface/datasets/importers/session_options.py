@@ -21,6 +21,11 @@ from evface.sim.video import FPS_RANGE
 SYNC_METHODS = ("auto", "trigger", "offset", "xcorr")
 REGISTRATION_METHODS = ("auto", "points", "estimate", "given")
 REGISTRATION_CHECKS = ("strict", "warn")
+MIN_RGB_SIDE = 16
+"""The smallest side of the stored RGB frames (``rgb_size``, ``--rgb-size``): the optical flow of
+``--input rgb-flow`` needs the face at least 16x16 pixels in them, and the reconstruction
+baselines' flow frames of 16 pixels a side (:data:`evface.inputs.flow.DIS_MIN_SIDE`; not imported:
+the datasets come before the inputs); a smaller frame holds no face any task can use."""
 MAX_TRIGGER_CHANNEL = 31
 """The highest trigger input an event file names (EVT 2.0's 5-bit channel id; EVT 3.0 has 4 bits,
 AEDAT 4 two inputs)."""
@@ -191,3 +196,22 @@ class SessionOptions:
             as_box("face_box", self.face_box)
         if self.rgb_size is not None:  # 0 was a singular homography and -5 OpenCV's assertion, both after the scans (exit 1)
             object.__setattr__(self, "rgb_size", sensor_dims(self.rgb_size, "rgb_size"))
+            _check_rgb_size(self.rgb_size)
+
+
+def _check_rgb_size(size: tuple[int, int]) -> None:
+    """A ParameterError naming ``rgb_size`` (``--rgb-size`` on the command line) and
+    :data:`MIN_RGB_SIDE` where a side of ``size`` is under it (was: 1x1 frames stored).
+
+    Examples
+    --------
+    >>> _check_rgb_size((16, 120))
+    >>> _check_rgb_size((1, 1))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: rgb_size 1x1: the stored RGB frames need at least 16 pixels a side (the face at least 16x16 for the optical flow of rgb-flow and the reconstruction baselines); give a larger size, or none to store the video's own
+    """
+    if min(size) < MIN_RGB_SIDE:
+        raise ParameterError(f"rgb_size {size[0]}x{size[1]}: the stored RGB frames need at least {MIN_RGB_SIDE} pixels "
+                             f"a side (the face at least {MIN_RGB_SIDE}x{MIN_RGB_SIDE} for the optical flow of rgb-flow "
+                             "and the reconstruction baselines); give a larger size, or none to store the video's own")
