@@ -45,8 +45,9 @@ def overlap_sums(offsets: np.ndarray, frame_t: np.ndarray, exposure: np.ndarray,
 
 def coarse_scores_by_fft(coarse: np.ndarray, step: int, frame_t: np.ndarray, energy: np.ndarray, grid: CountGrid,
                    period: float, sums: np.ndarray, least: int) -> np.ndarray:
-    """The correlation of :func:`~evface.datasets.importers.sync_xcorr._exact_scores` on the grid ``coarse`` of
-    step ``step``, estimated by FFT.
+    """The score of :func:`~evface.datasets.importers.sync_xcorr.sync_by_xcorr` (the weighted
+    Pearson correlation of each frame pair's events, ``A_{k+1} - A_k``, with the frame-difference
+    energy over the pairs in the overlap) on the grid ``coarse`` of step ``step``, estimated by FFT.
 
     Each frame pair's events are taken as ``y(t_k - d)``, the events of a pair of the median period
     and exposure starting at ``t_k - d`` (0 where such a pair leaves the event stream), looked up on
