@@ -639,3 +639,14 @@ def test_a_utf8_name_is_read_and_written_by_faery_in_the_c_locale(tmp_path):
         assert result.returncode == 0, result.stderr
         assert _c_locale("info", out, cwd=tmp_path).returncode == 0
         assert read_events_file(tmp_path / out)[0]["t"].tolist() == [0, 5, 9]
+
+
+@pytest.mark.parametrize("words", [("export-nir",), ("faces",), ("convert",)])
+def test_a_file_argument_shows_the_type_path_as_the_options_do(capsys, words):
+    """The OUT of ``convert``, ``export-nir`` and ``faces`` showed ``<Path>`` in ``--help`` where every
+    option and the other arguments show ``<path>`` (typer shows an argument given a ``parser`` by its
+    annotation's class name, whatever its metavar)."""
+    assert cli.main([*words, "--help"]) == 0
+    usage = capsys.readouterr().out
+    row = next(line for line in usage.splitlines() if line.split()[2:3] == ["OUT"])  # its row in Arguments
+    assert row.split()[2:4] == ["OUT", "<path>"] and "<Path>" not in usage, usage

@@ -12,7 +12,7 @@ import typer
 from evface.checks import as_int
 from evface.commands import terminal
 from evface.commands.options import naming
-from evface.commands.paths import file_name, made_folder, named_for, output_file, replacing_as_checked
+from evface.commands.paths import file_argument, made_folder, named_for, output_file, replacing_as_checked
 from evface.errors import FormatError, ParameterError, where
 from evface.io.atomic_files import atomic_write_bytes
 
@@ -115,7 +115,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("faces")
     def faces(
-        out: Path = typer.Argument(..., metavar="OUT", parser=file_name("OUT"), help="PNG file to write (an existing file is replaced only if it is a contact sheet evface wrote)."),
+        out: Path = file_argument("OUT", "PNG file to write (an existing file is replaced only if it is a contact sheet evface wrote)."),
         seeds: str = typer.Option("0-7", help="Procedural identity seeds: '0-7' or '1,4,9'."),
         aus: list[str] = typer.Option(["1+2", "4", "6+12", "9", "L14", "15", "17", "45", "61:0.5", "64:0.5"],
                                       "--aus", help="AU columns after the neutral one: '12', '6+12', 'L14' (one-sided, "

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from evface.checks import INT64, MAX_SENSOR_SIDE
 from evface.commands import terminal
-from evface.commands.paths import file_name, not_replacing, not_the_input, output_file, refusing_newcomer
+from evface.commands.paths import file_argument, not_replacing, not_the_input, output_file, refusing_newcomer
 from evface.errors import EvfaceError, FormatError, ParameterError, counted
 
 
@@ -158,7 +158,7 @@ def register(app: typer.Typer) -> None:
     @app.command("convert")
     def convert_command(
         source: Path = typer.Argument(..., metavar="IN", help="Input events or clip file."),
-        dest: Path = typer.Argument(..., metavar="OUT", parser=file_name("OUT"), help="Output file; the extension picks the format."),
+        dest: Path = file_argument("OUT", "Output file; the extension picks the format."),
         sensor: str = typer.Option(None, "--sensor", help="Clip sensor to read (IN .h5) or name to write (OUT .h5)."),
         version: str = typer.Option(None, "--version", help="EVT version of a .raw output: evt3 (default), evt2, evt2.1."),
         chunk_us: int = typer.Option(None, "--chunk-us", min=1, max=INT64[1], help="Stream in windows of this many µs."),

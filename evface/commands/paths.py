@@ -11,6 +11,9 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import typer
 
 from evface.errors import ParameterError, where
 
@@ -128,6 +131,21 @@ def file_name(option: str) -> Callable[[str | Path], Path]:
         return Path(text)
 
     return parse
+
+
+def file_argument(name: str, text: str) -> Any:
+    """A required typer argument ``name`` (``OUT``), helped by ``text``, naming a file the command writes, checked by
+    :func:`file_name`, shown in ``--help`` as ``<path>`` as the options are (was: ``<Path>``: typer
+    0.29 shows the annotation's class name for an argument given a ``parser``, whatever its
+    ``metavar``). Typer passes the name as typed (``path_type=str``: a ``Path`` forgets a trailing
+    ``/``) to :func:`file_name`, as a callback, whose ``Path`` the command gets.
+
+    Examples
+    --------
+    >>> file_argument("OUT", "PNG file to write.").path_type
+    <class 'str'>
+    """
+    return typer.Argument(..., metavar=name, path_type=str, callback=file_name(name), help=text)
 
 
 def output_file(path: Path, option: str = "--out", replaces: tuple[str, ...] | None = None) -> Path:

@@ -20,7 +20,7 @@ from typing import Any
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import (file_name, made_folder, named_for, not_replacing, output_file, output_folder, outside_datasets,
+from evface.commands.paths import (file_argument, made_folder, named_for, not_replacing, output_file, output_folder, outside_datasets,
                                    refusing_newcomer, sole_writer)
 from evface.errors import ParameterError
 from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
     @app.command("export-nir")
     def export_nir(
         run: Path = typer.Argument(..., help="A classification run trained with --model snn."),
-        out: Path = typer.Argument(..., metavar="OUT", parser=file_name("OUT"), help="The .nir (HDF5) file to write (a name ending in .nir; an existing one is replaced only with --force)."),
+        out: Path = file_argument("OUT", "The .nir (HDF5) file to write (a name ending in .nir; an existing one is replaced only with --force)."),
         model: str = typer.Option(None, "--model", help="Which model of a cross-validated run, by its folder under "
                                                         "RUN/models (e.g. fold1-s0; default: the first)."),
         force: bool = typer.Option(False, "--force", help="Replace an existing .nir file OUT."),
