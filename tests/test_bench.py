@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 
 import pytest
 
@@ -96,3 +98,34 @@ def test_bench_train_checks_its_arguments_and_memory_before_allocating(call, mes
     the step; reconstruct's size 0 "the condition holds no sample or no pixel", naming no argument."""
     with pytest.raises(ParameterError, match=message):
         call()
+
+
+def test_bench_document_says_what_a_comparison_across_machines_needs(monkeypatch):
+    """The document held the CPU's model name, its cores, Python, numpy and torch alone: not the
+    numba threads (NUMBA_NUM_THREADS), the cores taskset left, the CPU's family and model (every
+    KVM Xeon is "Intel(R) Xeon(R) Processor"), numba's, h5py's or faery's versions, the commit, the
+    date, nor whether --quick (figures not comparable) made it."""
+    import numba
+    import subprocess
+
+    from evface.bench import io as bench_io
+    from evface.ray_cluster import code_fingerprint
+
+    monkeypatch.setattr(bench_io, "run", lambda quick: {"quick_given": quick})
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        doc = run_benchmarks(("io",), quick=True)
+    finally:
+        numba.set_num_threads(threads)
+    assert doc["io"] == {"quick_given": True} and doc["quick"] is True and doc["benchmarks"] == ["io"]
+    assert doc["started"].endswith("+00:00")
+    machine = doc["machine"]
+    assert machine["numba_threads"] == 1 and machine["cores_usable"] == len(os.sched_getaffinity(0))
+    assert {"numba", "h5py", "faery", "torch", "numpy"} <= machine["packages"].keys()
+    assert "load_average" in machine and machine["system"]
+    if os.path.exists("/proc/cpuinfo"):
+        assert machine["cpu_family"] and machine["cpu_model_number"]
+    head = subprocess.run(["git", "-C", os.path.dirname(os.path.dirname(__file__)), "rev-parse", "HEAD"],
+                          capture_output=True, text=True).stdout.strip()
+    assert doc["code"]["commit"] == (head or None) and doc["code"]["fingerprint"] == code_fingerprint()

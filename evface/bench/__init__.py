@@ -6,14 +6,18 @@ never asserted in tests.
 
 from __future__ import annotations
 
+import datetime as _dt
 import importlib
 import os
 import platform
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from evface import __version__
 from evface.checks import as_int, within_memory
 from evface.errors import ParameterError
+from evface.ray_cluster import code_fingerprint
 
 BENCHMARKS = ("io", "sim", "synth", "train")
 """Benchmark modules in evface.bench, in the order ``evface bench`` runs them."""
@@ -42,35 +46,88 @@ def stream_size(n_events: object) -> int:
     return n_events
 
 
-def cpu_model() -> str:
-    """The CPU's model name (Linux ``/proc/cpuinfo``), else what ``platform`` knows."""
+def cpu_info() -> dict[str, str]:
+    """The first CPU's ``model name``, ``cpu family`` and ``model`` (Linux ``/proc/cpuinfo``; empty
+    elsewhere): two CPUs of one model name (``Intel(R) Xeon(R) Processor`` under KVM) are told apart
+    by family and model number."""
+    info: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                if not key.strip():  # the blank line after the first CPU
+                    break
+                info.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return info
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux ``/proc/cpuinfo``), else what ``platform`` knows."""
+    return cpu_info().get("model name") or platform.processor() or platform.machine()
+
+
+def cores_usable() -> int:
+    """The cores this process may run on (``taskset`` or a container's CPU set narrow them), which
+    ``os.cpu_count()`` does not see."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def git_commit() -> dict[str, Any]:
+    """The git commit of the evface sources (``None`` outside a git checkout, an installed
+    package), whether they differ from it (``dirty``), and their :func:`code_fingerprint`, which
+    tells two copies' sources apart with or without git."""
+    root = Path(__file__).resolve().parents[2]
+    out: dict[str, Any] = {"commit": None, "dirty": None, "fingerprint": code_fingerprint()}
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        changes = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "evface"],
+                                 capture_output=True, text=True, timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return out
+    out.update(commit=head, dirty=bool(changes.strip()))
+    return out
 
 
 def machine() -> dict[str, Any]:
-    """A short description of the machine a benchmark ran on."""
-    import numpy
-    import torch
+    """The machine a benchmark ran on, as its figures need for a comparison with another's: the CPU
+    (model name, family and model number), the cores it has and those this process may use, the
+    threads numba and torch use, the load average when the benchmarks started, the system, and
+    the versions of Python and of the packages the figures depend on."""
+    import numba  # lazy: numba and torch load for a benchmark only
+    import numpy  # lazy: as above
+    import torch  # lazy: as above
 
+    from evface.report.collect import package_versions  # lazy: the report's modules take a second to load
+
+    cpu = cpu_info()
     return {
         "cpu": cpu_model(),
+        "cpu_family": cpu.get("cpu family"),
+        "cpu_model_number": cpu.get("model"),
         "cores": os.cpu_count(),
+        "cores_usable": cores_usable(),
+        "numba_threads": numba.get_num_threads(),
+        "torch_threads": torch.get_num_threads(),
+        "load_average": os.getloadavg()[0],
+        "system": platform.platform(),
         "python": platform.python_version(),
         "numpy": numpy.__version__,
         "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
+        "packages": package_versions(),
     }
 
 
 def run(names: tuple[str, ...] = BENCHMARKS, quick: bool = False) -> dict[str, Any]:
-    """Run the named benchmarks (of :data:`BENCHMARKS`, each once) and return one JSON-ready document.
+    """Run the named benchmarks (of :data:`BENCHMARKS`, each once) and return one JSON-ready document:
+    ``evface`` (the version), ``code`` (:func:`git_commit`), ``benchmarks`` (``names``), ``quick``
+    (smaller inputs: figures not comparable with a full run's), ``started`` (UTC), ``machine``
+    (:func:`machine`), then each benchmark's figures under its name.
 
     Examples
     --------
@@ -92,7 +149,10 @@ def run(names: tuple[str, ...] = BENCHMARKS, quick: bool = False) -> dict[str, A
     twice = next((name for name in names if names.count(name) > 1), None)
     if twice is not None:
         raise ParameterError(f"names: {names} names benchmark {twice} twice; give each benchmark once")
-    doc: dict[str, Any] = {"evface": __version__, "machine": machine()}
+    doc: dict[str, Any] = {
+        "evface": __version__, "code": git_commit(), "benchmarks": list(names), "quick": quick,
+        "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+    }
     for name in names:
         module = importlib.import_module(f"evface.bench.{name}")
         doc[name] = module.run(quick=quick)
