@@ -129,3 +129,87 @@ def test_bench_document_says_what_a_comparison_across_machines_needs(monkeypatch
     head = subprocess.run(["git", "-C", os.path.dirname(os.path.dirname(__file__)), "rev-parse", "HEAD"],
                           capture_output=True, text=True).stdout.strip()
     assert doc["code"]["commit"] == (head or None) and doc["code"]["fingerprint"] == code_fingerprint()
+
+
+def _fake_io(monkeypatch, result=None):
+    """``evface bench io`` measuring nothing: ``result`` (an exception is raised), never the real run."""
+    from evface.bench import io as bench_io
+
+    def fake(quick):
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    monkeypatch.setattr(bench_io, "run", fake)
+
+
+def test_bench_out_writes_the_printed_document_into_the_folders_it_makes(tmp_path, capsys, monkeypatch):
+    """``evface bench`` had no --out: ``evface bench > bench.json`` emptied the earlier file at once."""
+    from evface.cli import main
+
+    _fake_io(monkeypatch, {"n_events": 5})
+    out = tmp_path / "runs" / "zen4.json"
+    assert main(["bench", "io", "--quick", "--out", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert json.loads(out.read_text()) == printed and printed["io"] == {"n_events": 5}
+    assert sorted(p.name for p in out.parent.iterdir()) == ["zen4.json"]
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("earlier.json", r"earlier.json: exists; give --out another name, or add --force to replace it$"),
+    ("bench", r"--out: .*bench would hold the benchmark figures \(JSON\); give it a .json name$"),
+    ("notes.txt", r"notes.txt: exists and is not a .json file, which this command would write over; give --out another name$"),
+    ("data/bench.json", r"inside the dataset folder .*data \(it holds dataset.json\)"),
+    ("folder.json", r"folder.json: is a folder; give --out a file name$"),
+    ("new/", r"new/: names a folder; give --out a file name"),
+])
+def test_bench_out_is_refused_before_anything_is_measured(tmp_path, capsys, monkeypatch, name, message):
+    """Each was found (or not) only after the benchmarks' minutes, by a shell redirect."""
+    from evface.cli import main
+
+    _fake_io(monkeypatch, AssertionError("measured"))
+    (tmp_path / "earlier.json").write_text('{"evface": "0.1.0"}')
+    (tmp_path / "notes.txt").write_text("notes")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "dataset.json").write_text("{}")
+    (tmp_path / "folder.json").mkdir()
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "io", "--out", name]) == 2
+    assert re.search(message, capsys.readouterr().err.strip().splitlines()[-1])
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert (tmp_path / "earlier.json").read_text() == '{"evface": "0.1.0"}'
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt(), RuntimeError("a benchmark failed")])
+def test_bench_stopped_midway_leaves_the_earlier_file_and_no_folder(tmp_path, capsys, monkeypatch, stop):
+    from evface.cli import main
+
+    _fake_io(monkeypatch, stop)
+    earlier = tmp_path / "zen4.json"
+    earlier.write_text('{"evface": "0.1.0"}')
+    assert main(["bench", "io", "--out", str(earlier), "--force"]) == (130 if isinstance(stop, KeyboardInterrupt) else 1)
+    assert main(["bench", "io", "--out", str(tmp_path / "new" / "zen4.json")]) != 0
+    assert earlier.read_text() == '{"evface": "0.1.0"}' and sorted(p.name for p in tmp_path.iterdir()) == ["zen4.json"]
+
+
+def test_bench_out_replaces_with_force_and_keeps_a_file_made_meanwhile(tmp_path, capsys, monkeypatch):
+    from evface.bench import io as bench_io
+    from evface.cli import main
+
+    out = tmp_path / "zen4.json"
+    out.write_text('{"evface": "0.0.9"}')
+    _fake_io(monkeypatch, {"n_events": 5})
+    assert main(["bench", "io", "--out", str(out), "--force"]) == 0
+    assert json.loads(out.read_text())["io"] == {"n_events": 5}
+
+    late = tmp_path / "late.json"
+
+    def newcomer(quick):  # another program saves late.json while the benchmark runs
+        late.write_text("another's")
+        return {}
+
+    monkeypatch.setattr(bench_io, "run", newcomer)
+    assert main(["bench", "io", "--out", str(late)]) == 2
+    assert "late.json: exists; give --out another name, or add --force" in capsys.readouterr().err
+    assert late.read_text() == "another's" and sorted(p.name for p in tmp_path.iterdir()) == ["late.json", "zen4.json"]
