@@ -213,3 +213,20 @@ def test_bench_out_replaces_with_force_and_keeps_a_file_made_meanwhile(tmp_path,
     assert main(["bench", "io", "--out", str(late)]) == 2
     assert "late.json: exists; give --out another name, or add --force" in capsys.readouterr().err
     assert late.read_text() == "another's" and sorted(p.name for p in tmp_path.iterdir()) == ["late.json", "zen4.json"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+def test_bench_out_is_written_when_standard_output_fails(tmp_path, capsys, monkeypatch):
+    """``evface bench --out b.json | head -c 10`` (a broken pipe) or ``> /dev/full`` ended the
+    command while printing, before b.json was written: the measured figures were lost."""
+    import sys
+
+    from evface.cli import main
+
+    _fake_io(monkeypatch, {"n_events": 5})
+    out = tmp_path / "zen4.json"
+    with open("/dev/full", "w", buffering=1, encoding="utf-8") as full:  # line buffered: print raises
+        monkeypatch.setattr(sys, "stdout", full)
+        assert main(["bench", "io", "--out", str(out)]) == 2
+    assert "standard output: No space left on device" in capsys.readouterr().err
+    assert json.loads(out.read_text())["io"] == {"n_events": 5}

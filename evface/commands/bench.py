@@ -9,7 +9,8 @@ from pathlib import Path
 import typer
 
 from evface.bench import BENCHMARKS, run
-from evface.commands.paths import file_name, made_folder, named_for, not_replacing, output_file, outside_datasets, refusing_newcomer
+from evface.commands.paths import (file_name, made_folder, named_for, not_replacing, output_file, outside_datasets,
+                                   refusing_newcomer)
 from evface.io.atomic_files import atomic_write_text
 
 
@@ -65,6 +66,8 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             checked_out(out, force)
         text = json.dumps(run(tuple(names) if names else BENCHMARKS, quick=quick), indent=2)
-        print(text)
-        if out is not None:
-            write_document(out, text, force)
+        try:
+            print(text)
+        finally:  # was: a standard output closed (`| head`) or full lost the figures --out was to keep
+            if out is not None:
+                write_document(out, text, force)
