@@ -162,6 +162,8 @@ def test_bench_out_writes_the_printed_document_into_the_folders_it_makes(tmp_pat
     ("data/bench.json", r"inside the dataset folder .*data \(it holds dataset.json\)"),
     ("folder.json", r"folder.json: is a folder; give --out a file name$"),
     ("new/", r"new/: names a folder; give --out a file name"),
+    ("fifo.json", r"fifo.json: is a device, pipe or socket, not a file this command can replace; give --out a file name$"),
+    ("link.json", r"link.json: is a symbolic link to earlier.json; .*give --out the file the link names, or a new name$"),
 ])
 def test_bench_out_is_refused_before_anything_is_measured(tmp_path, capsys, monkeypatch, name, message):
     """Each was found (or not) only after the benchmarks' minutes, by a shell redirect."""
@@ -173,6 +175,8 @@ def test_bench_out_is_refused_before_anything_is_measured(tmp_path, capsys, monk
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "dataset.json").write_text("{}")
     (tmp_path / "folder.json").mkdir()
+    os.mkfifo(tmp_path / "fifo.json")
+    (tmp_path / "link.json").symlink_to("earlier.json")
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     monkeypatch.chdir(tmp_path)
     assert main(["bench", "io", "--out", name]) == 2
