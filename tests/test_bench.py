@@ -234,3 +234,18 @@ def test_bench_out_is_written_when_standard_output_fails(tmp_path, capsys, monke
         assert main(["bench", "io", "--out", str(out)]) == 2
     assert "standard output: No space left on device" in capsys.readouterr().err
     assert json.loads(out.read_text())["io"] == {"n_events": 5}
+
+
+def test_bench_names_no_commit_for_sources_outside_a_checkout(tmp_path, monkeypatch):
+    """evface installed in a venv inside another project's repository gave that project's commit."""
+    import subprocess
+
+    import evface.bench
+
+    package = tmp_path / "site-packages" / "evface" / "bench"
+    package.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q",
+                    "--allow-empty", "-m", "another project"], check=True)
+    monkeypatch.setattr(evface.bench, "__file__", str(package / "__init__.py"))
+    assert evface.bench.git_commit()["commit"] is None

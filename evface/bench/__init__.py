@@ -78,11 +78,13 @@ def cores_usable() -> int:
 
 
 def git_commit() -> dict[str, Any]:
-    """The git commit of the evface sources (``None`` outside a git checkout, an installed
-    package), whether they differ from it (``dirty``), and their :func:`code_fingerprint`, which
-    tells two copies' sources apart with or without git."""
+    """The git commit of the evface sources (``None`` where the folder holding ``evface/`` is no git
+    checkout: an installed package), whether they differ from it (``dirty``), and their
+    :func:`code_fingerprint`, which tells two copies' sources apart with or without git."""
     root = Path(__file__).resolve().parents[2]
     out: dict[str, Any] = {"commit": None, "dirty": None, "fingerprint": code_fingerprint()}
+    if not (root / ".git").exists():  # installed: a repository around site-packages is not evface's
+        return out
     try:
         head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
                               timeout=10, check=True).stdout.strip()
