@@ -20,7 +20,7 @@ import typer
 
 from evface import __version__
 from evface.commands import terminal
-from evface.errors import EvfaceError
+from evface.errors import EvfaceError, ParameterError
 
 app = typer.Typer(
     name="evface",
@@ -121,10 +121,28 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def check_thread_setting(environ: dict[str, str] | os._Environ = os.environ) -> None:
+    """Refuse a ``NUMBA_NUM_THREADS`` numba cannot use: numba reads it when first imported, where 0
+    or less raised ``ValueError`` (an internal error of any command) and text was warned of and
+    ignored (all cores used).
+
+    >>> check_thread_setting({"NUMBA_NUM_THREADS": "2"})
+    >>> check_thread_setting({"NUMBA_NUM_THREADS": "0"})
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: NUMBA_NUM_THREADS='0': not a number of threads; give 1 or more, or unset it
+    """
+    value = environ.get("NUMBA_NUM_THREADS", "").strip()
+    if value and not (value.isdigit() and int(value) >= 1):
+        raise ParameterError(f"NUMBA_NUM_THREADS={environ['NUMBA_NUM_THREADS']!r}: not a number of threads; give 1 or "
+                             "more, or unset it")
+
+
 def _run_app(argv: list[str] | None) -> None:
     """Run the app (it always ends in ``SystemExit``), then, unless interrupted, flush standard
     output: what it held back is written there, so that a failed write is an error, not a message
     at exit that left exit code 0 or 120."""
+    check_thread_setting()
     try:
         app(args=argv, standalone_mode=True)
     except SystemExit as exc:

@@ -650,3 +650,15 @@ def test_a_file_argument_shows_the_type_path_as_the_options_do(capsys, words):
     usage = capsys.readouterr().out
     row = next(line for line in usage.splitlines() if line.split()[2:3] == ["OUT"])  # its row in Arguments
     assert row.split()[2:4] == ["OUT", "<path>"] and "<Path>" not in usage, usage
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "2.5"])
+def test_a_thread_setting_numba_cannot_use_is_one_line(monkeypatch, capsys, value):
+    """numba reads NUMBA_NUM_THREADS when first imported: 0 raised ValueError there (internal error, exit 1) and
+    text was warned of and ignored; evface names the variable before any command runs."""
+    monkeypatch.setenv("NUMBA_NUM_THREADS", value)
+    assert cli.main(["info", "--help"]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: NUMBA_NUM_THREADS='{value}': not a number of threads; give 1 "
+                                               "or more, or unset it")
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1")
+    assert cli.main(["info", "--help"]) == 0
