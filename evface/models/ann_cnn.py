@@ -14,7 +14,22 @@ from evface.models.net_input import check_norm_batch, checked_input
 
 
 class AnnCNN(nn.Module):
-    """The non-spiking twin: the same units and blocks with ReLU; the T steps are stacked as input channels."""
+    """The non-spiking twin: the same units and blocks with ReLU; the T steps are stacked as input channels.
+
+    Its output has one step: ``(B, 1, n_classes)``, as a :class:`~evface.models.spiking_cnn.SpikingCNN`'s
+    has ``T``.
+
+    Parameters
+    ----------
+    cfg : NetConfig
+        The network's sizes (its neuron settings are not used).
+
+    Examples
+    --------
+    >>> cfg = NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=16, depth=2, width=4)
+    >>> AnnCNN(cfg)(torch.zeros(2, 4, 2, 16, 16)).shape
+    torch.Size([2, 1, 3])
+    """
 
     def __init__(self, cfg: NetConfig) -> None:
         super().__init__()

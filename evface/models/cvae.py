@@ -40,6 +40,16 @@ from evface.errors import ParameterError
 def model_sizes(**sizes: object) -> dict[str, int]:
     """The whole-number sizes of a reconstruction model (each >= 1), as ints, checked by name.
 
+    Parameters
+    ----------
+    **sizes : object
+        Each size by its name (the name the error message gives).
+
+    Returns
+    -------
+    dict of str to int
+        The sizes, in the order given.
+
     Examples
     --------
     >>> model_sizes(c_in=5, base=16.0)
@@ -55,6 +65,20 @@ def model_sizes(**sizes: object) -> dict[str, int]:
 def checked_condition(c: torch.Tensor, c_in: int, dtype: torch.dtype) -> torch.Tensor:
     """The condition ``c`` of one window as the models take it: ``(N, c_in, H, W)`` real numbers, as ``dtype``.
 
+    Parameters
+    ----------
+    c : torch.Tensor
+        The condition ``(N, c_in, H, W)``.
+    c_in : int
+        The channels the model takes.
+    dtype : torch.dtype
+        The model's floating point type.
+
+    Returns
+    -------
+    torch.Tensor
+        ``c`` as ``dtype``.
+
     Raises
     ------
     TypeError
@@ -66,6 +90,8 @@ def checked_condition(c: torch.Tensor, c_in: int, dtype: torch.dtype) -> torch.T
 
     Examples
     --------
+    >>> checked_condition(torch.zeros(2, 5, 32, 32, dtype=torch.float64), 5, torch.float32).dtype
+    torch.float32
     >>> checked_condition(torch.zeros(2, 6, 32, 32), 5, torch.float32)
     Traceback (most recent call last):
     ...
@@ -88,6 +114,13 @@ def checked_condition(c: torch.Tensor, c_in: int, dtype: torch.dtype) -> torch.T
 def checked_state(state: list[torch.Tensor] | None, n: int) -> None:
     """A :class:`ParameterError` unless ``state`` is ``None`` or ``n`` tensors (one per ConvGRU).
 
+    Parameters
+    ----------
+    state : list of torch.Tensor or None
+        The recurrent state a model was given.
+    n : int
+        The model's number of ConvGRUs.
+
     Examples
     --------
     >>> checked_state([torch.zeros(1)], 3)
@@ -102,7 +135,24 @@ def checked_state(state: list[torch.Tensor] | None, n: int) -> None:
 
 
 def conv_block(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
-    """3x3 conv (optionally strided) + GroupNorm + SiLU, then 3x3 conv + GroupNorm + SiLU."""
+    """3x3 conv (optionally strided) + GroupNorm + SiLU, then 3x3 conv + GroupNorm + SiLU.
+
+    Parameters
+    ----------
+    c_in, c_out : int
+        Input and output channels (4 GroupNorm groups where ``c_out`` is a multiple of 4, else 1).
+    stride : int
+        Stride of the first convolution (2 halves the height and width, rounding up).
+
+    Returns
+    -------
+    torch.nn.Sequential
+
+    Examples
+    --------
+    >>> conv_block(2, 8, stride=2)(torch.zeros(1, 2, 15, 16)).shape
+    torch.Size([1, 8, 8, 8])
+    """
     groups = 4 if c_out % 4 == 0 else 1
     return nn.Sequential(
         nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1),
@@ -115,7 +165,23 @@ def conv_block(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
 
 
 class UpBlock(nn.Module):
-    """Nearest-neighbour 2x upsampling, concatenation with a skip, then a conv block."""
+    """Nearest-neighbour upsampling to the skip's size, concatenation with the skip, then a conv block.
+
+    Parameters
+    ----------
+    c_in : int
+        Channels of the input to upsample.
+    c_skip : int
+        Channels of the skip.
+    c_out : int
+        Output channels (:func:`conv_block`).
+
+    Examples
+    --------
+    >>> up = UpBlock(c_in=8, c_skip=4, c_out=4)
+    >>> up(torch.zeros(1, 8, 4, 4), torch.zeros(1, 4, 8, 8)).shape
+    torch.Size([1, 4, 8, 8])
+    """
 
     def __init__(self, c_in: int, c_skip: int, c_out: int) -> None:
         super().__init__()
@@ -127,13 +193,50 @@ class UpBlock(nn.Module):
 
 
 def logit(p: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
-    """log(p / (1 - p)) with ``p`` clamped to ``[eps, 1 - eps]``: a keyframe as a logit offset."""
+    """log(p / (1 - p)) with ``p`` clamped to ``[eps, 1 - eps]``: a keyframe as a logit offset.
+
+    Parameters
+    ----------
+    p : torch.Tensor
+        Values in [0, 1].
+    eps : float
+        The clamp, which keeps 0 and 1 finite.
+
+    Returns
+    -------
+    torch.Tensor
+        Of ``p``'s shape.
+
+    Examples
+    --------
+    >>> logit(torch.tensor([0.5, 0.0, 1.0])).abs().round(decimals=2)
+    tensor([0.0000, 6.9100, 6.9100])
+    """
     p = p.clamp(eps, 1 - eps)
     return torch.log(p) - torch.log1p(-p)
 
 
 def gaussian_kernel(sigma: float = 1.5, truncate: float = 3.5) -> torch.Tensor:
-    """1-D normalised Gaussian kernel of radius ``int(truncate * sigma + 0.5)``."""
+    """1-D normalised Gaussian kernel of radius ``int(truncate * sigma + 0.5)``.
+
+    Parameters
+    ----------
+    sigma : float
+        Standard deviation in pixels.
+    truncate : float
+        Radius in standard deviations.
+
+    Returns
+    -------
+    torch.Tensor
+        float32 ``(2 * radius + 1,)``, summing to 1.
+
+    Examples
+    --------
+    >>> k = gaussian_kernel()
+    >>> k.shape, round(float(k.sum()), 3)
+    (torch.Size([11]), 1.0)
+    """
     radius = int(truncate * sigma + 0.5)
     x = torch.arange(-radius, radius + 1, dtype=torch.float32)
     k = torch.exp(-0.5 * (x / sigma) ** 2)
@@ -149,8 +252,23 @@ def ssim_torch(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0) -> tor
     padding error of torch's), and the images of one channel (torch's convolution error named
     the kernel's weights).
 
+    Parameters
+    ----------
+    a, b : torch.Tensor
+        Images ``(N, 1, H, W)`` of one shape, ``H`` and ``W`` at least 11.
+    data_range : float
+        The images' range of values (sets SSIM's stabilising constants).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(N,)``: 1 for identical images.
+
     Examples
     --------
+    >>> x = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    >>> ssim_torch(x, x)
+    tensor([1., 1.])
     >>> ssim_torch(torch.ones(1, 1, 8, 8), torch.ones(1, 1, 8, 8))
     Traceback (most recent call last):
     ...
@@ -186,6 +304,27 @@ def recon_loss(pred: torch.Tensor, target: torch.Tensor, ssim_weight: float = 0.
     ``pred`` and ``target`` must be of one shape (a target of one sample was broadcast over every
     prediction: a :class:`ParameterError` now) and hold a sample (the mean of none was NaN);
     ``ssim_weight`` a finite number >= 0 (NaN left the SSIM term out without a word).
+
+    Parameters
+    ----------
+    pred, target : torch.Tensor
+        Frames ``(N, 1, H, W)`` of one shape (at least 11 x 11 pixels where ``ssim_weight > 0``).
+    ssim_weight : float
+        Weight of the SSIM term (0: L1 alone).
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar.
+
+    Examples
+    --------
+    >>> recon_loss(torch.zeros(1, 1, 16, 16), torch.full((1, 1, 16, 16), 0.25), ssim_weight=0.0)
+    tensor(0.2500)
+    >>> recon_loss(torch.zeros(2, 1, 16, 16), torch.zeros(1, 1, 16, 16))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: the target (1, 1, 16, 16) is not of the prediction's shape (2, 1, 16, 16)
     """
     ssim_weight = as_real("ssim_weight", ssim_weight, 0, math.inf)
     if tuple(pred.shape) != tuple(target.shape):
@@ -199,12 +338,49 @@ def recon_loss(pred: torch.Tensor, target: torch.Tensor, ssim_weight: float = 0.
 
 
 def kl_diag_gaussians(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor, logvar_p: torch.Tensor) -> torch.Tensor:
-    """Elementwise KL(N(mu_q, var_q) || N(mu_p, var_p)) in nats."""
+    """Elementwise KL(N(mu_q, var_q) || N(mu_p, var_p)) in nats.
+
+    Parameters
+    ----------
+    mu_q, logvar_q : torch.Tensor
+        Mean and log variance of ``q``.
+    mu_p, logvar_p : torch.Tensor
+        Mean and log variance of ``p`` (broadcast against ``q``'s).
+
+    Returns
+    -------
+    torch.Tensor
+        The KL of every element.
+
+    Examples
+    --------
+    >>> zero = torch.zeros(3)
+    >>> kl_diag_gaussians(torch.tensor([0.0, 1.0, 2.0]), zero, zero, zero)  # (mu_q - mu_p)**2 / 2 for unit variances
+    tensor([0.0000, 0.5000, 2.0000])
+    """
     return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p) ** 2) / logvar_p.exp() - 1.0)
 
 
 class ConvGRU(nn.Module):
-    """Convolutional GRU cell: ``h' = (1 - u) * h + u * tanh(W [x, r * h])``."""
+    """Convolutional GRU cell: ``h' = (1 - u) * h + u * tanh(W [x, r * h])``.
+
+    Its forward takes ``x`` ``(N, c_in, H, W)`` and the state ``h`` (``None``: zeros) and returns
+    the next state ``(N, c_hidden, H, W)``.
+
+    Parameters
+    ----------
+    c_in : int
+        Input channels.
+    c_hidden : int
+        State channels.
+
+    Examples
+    --------
+    >>> gru = ConvGRU(2, 3)
+    >>> h = gru(torch.zeros(1, 2, 4, 4), None)
+    >>> gru(torch.zeros(1, 2, 4, 4), h).shape
+    torch.Size([1, 3, 4, 4])
+    """
 
     def __init__(self, c_in: int, c_hidden: int) -> None:
         super().__init__()
@@ -231,7 +407,27 @@ State = list[torch.Tensor] | None
 
 class ConditionEncoder(nn.Module):
     """UNet encoder: features at full, 1/2, 1/4 and 1/8 resolution; with ``recurrent``, a ConvGRU
-    after each strided stage whose output (the new state) is the stage's feature."""
+    after each strided stage whose output (the new state) is the stage's feature.
+
+    Its forward takes ``c`` and the state and returns the four features and the next state
+    (``None`` unless recurrent).
+
+    Parameters
+    ----------
+    c_in : int
+        Condition channels.
+    base : int
+        Channels at full resolution (``base``, ``2 base``, ``4 base``, ``4 base`` by stage).
+    recurrent : bool
+        A ConvGRU after each strided stage.
+
+    Examples
+    --------
+    >>> enc = ConditionEncoder(c_in=5, base=4, recurrent=True)
+    >>> feats, state = enc(torch.zeros(1, 5, 32, 32))
+    >>> [tuple(f.shape) for f in feats], len(state)
+    ([(1, 4, 32, 32), (1, 8, 16, 16), (1, 16, 8, 8), (1, 16, 4, 4)], 3)
+    """
 
     def __init__(self, c_in: int, base: int, recurrent: bool = False) -> None:
         super().__init__()
@@ -415,8 +611,32 @@ def cvae_loss(
     ``mse_weight=20`` they spread 0.11 inside the patch and 0.03 outside; see
     tests/test_recon_models.py). ``KL_j`` is the batch-mean KL of latent channel ``j`` (nats,
     summed over positions); channels below ``free_bits`` contribute a constant, so nothing pushes
-    them further to zero (Kingma et al. 2016). Returns ``loss``, ``recon`` and ``kl`` (the plain KL
-    per sample, for logging).
+    them further to zero (Kingma et al. 2016).
+
+    Parameters
+    ----------
+    out : dict
+        :meth:`CVAE.forward`'s output: ``recon`` ``(N, 1, H, W)`` and ``kl`` ``(N, z_channels)``.
+    target : torch.Tensor
+        The target frames ``(N, 1, H, W)``.
+    beta : float
+        Weight of the KL term (:func:`beta_schedule`).
+    free_bits : float
+        Nats per latent channel below which its KL is not pushed down.
+    ssim_weight, mse_weight : float
+        Weights of the SSIM and squared error terms of ``recon``.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        ``loss``, ``recon`` and ``kl`` (the plain KL summed over channels, batch mean, for
+        logging); scalars.
+
+    Examples
+    --------
+    >>> out = {"recon": torch.full((2, 1, 16, 16), 0.5), "kl": torch.ones(2, 4)}
+    >>> cvae_loss(out, torch.full((2, 1, 16, 16), 0.5), beta=1.0, free_bits=2.0)  # 4 channels at 2 nats / 256 px
+    {'loss': tensor(0.0312), 'recon': tensor(0.), 'kl': tensor(4.)}
     """
     beta, free_bits, ssim_weight, mse_weight = (as_real(name, value, 0, math.inf) for name, value in (
         ("beta", beta), ("free_bits", free_bits), ("ssim_weight", ssim_weight), ("mse_weight", mse_weight)))
@@ -430,7 +650,26 @@ def cvae_loss(
 
 
 def beta_schedule(epoch: int, beta: float, warmup_epochs: int) -> float:
-    """Linear KL warm-up from ``beta / (warmup_epochs + 1)`` at epoch 0 to ``beta``."""
+    """Linear KL warm-up from ``beta / (warmup_epochs + 1)`` at epoch 0 to ``beta``.
+
+    Parameters
+    ----------
+    epoch : int
+        The epoch, from 0.
+    beta : float
+        The KL weight after the warm-up.
+    warmup_epochs : int
+        Epochs of warm-up (0: ``beta`` from the start).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> [beta_schedule(epoch, 1.0, warmup_epochs=3) for epoch in range(5)]
+    [0.25, 0.5, 0.75, 1.0, 1.0]
+    """
     if warmup_epochs <= 0:
         return beta
     return beta * min(1.0, (epoch + 1) / (warmup_epochs + 1))

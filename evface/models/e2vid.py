@@ -21,6 +21,16 @@ from evface.models.cvae import ConvGRU, UpBlock, checked_condition, checked_stat
 class E2VIDRecurrent(nn.Module):
     """Recurrent UNet mapping a sequence of conditions to a sequence of frames.
 
+    Parameters
+    ----------
+    c_in : int
+        Condition channels (the keyframe channel included).
+    keyframe : bool
+        Whether the condition's last channel is the keyframe (``keyframe - 0.5``; the output is
+        then a correction of it).
+    base : int
+        Channels of the first stage (doubling to ``4 * base``).
+
     Examples
     --------
     >>> m = E2VIDRecurrent(c_in=5, keyframe=False, base=8)
@@ -28,6 +38,13 @@ class E2VIDRecurrent(nn.Module):
     >>> y2, state = m(torch.zeros(2, 5, 32, 32), state)
     >>> tuple(y2.shape), len(state)
     ((2, 1, 32, 32), 3)
+
+    Untrained, a model with a keyframe returns the keyframe:
+
+    >>> k = E2VIDRecurrent(c_in=2, keyframe=True, base=4)
+    >>> c = torch.stack([torch.zeros(1, 16, 16), torch.full((1, 16, 16), 0.25)], dim=1)  # keyframe 0.75
+    >>> round(float(k(c)[0].detach().mean()), 3)
+    0.75
     """
 
     def __init__(self, c_in: int = 5, keyframe: bool = False, base: int = 16) -> None:

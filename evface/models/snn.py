@@ -85,7 +85,29 @@ from evface.models.spiking_cnn import SpikingCNN
 
 
 def build(kind: str, cfg: NetConfig) -> nn.Module:
-    """``"snn"`` -> :class:`SpikingCNN`, ``"ann"`` -> :class:`AnnCNN`."""
+    """``"snn"`` -> :class:`SpikingCNN`, ``"ann"`` -> :class:`AnnCNN`.
+
+    Parameters
+    ----------
+    kind : str
+        ``"snn"`` or ``"ann"``.
+    cfg : NetConfig
+        The network's sizes and settings.
+
+    Returns
+    -------
+    torch.nn.Module
+
+    Examples
+    --------
+    >>> cfg = NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=1)
+    >>> type(build("ann", cfg)).__name__
+    'AnnCNN'
+    >>> build("cnn", cfg)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: model must be 'snn' or 'ann', not 'cnn'
+    """
     if kind == "snn":
         return SpikingCNN(cfg)
     if kind == "ann":

@@ -17,7 +17,23 @@ from evface.models.neurons import integrate, plif_layers
 
 
 class SpikingCNN(nn.Module):
-    """The spiking classifier; input ``(B, T, C, S, S)``, output per step ``(B, T, n_classes)``."""
+    """The spiking classifier; input ``(B, T, C, S, S)``, output per step ``(B, T, n_classes)``.
+
+    Parameters
+    ----------
+    cfg : NetConfig
+        The network's sizes and neuron settings.
+
+    Examples
+    --------
+    >>> cfg = NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=16, depth=2, width=4)
+    >>> net = SpikingCNN(cfg)
+    >>> net(torch.zeros(2, 4, 2, 16, 16)).shape
+    torch.Size([2, 4, 3])
+    >>> out, stats = net.run(torch.zeros(2, 4, 2, 16, 16), record=True)
+    >>> tuple(stats["rate"].shape), tuple(stats["synops"].shape)
+    ((2, 4), (2,))
+    """
 
     def __init__(self, cfg: NetConfig) -> None:
         super().__init__()
@@ -57,6 +73,11 @@ class SpikingCNN(nn.Module):
         """Names of the spiking layers, in the order of :attr:`lifs` and of :meth:`run`'s ``rate``.
 
         A non-spiking last layer (``last_neuron="li"``) is not among them.
+
+        Examples
+        --------
+        >>> SpikingCNN(NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=16, depth=2, width=4)).layer_names()
+        ['stem', 'stage1', 'stage1.block0.a', 'stage1.block0.b']
         """
         names = []
         for i in range(self.cfg.depth):
@@ -66,6 +87,13 @@ class SpikingCNN(nn.Module):
 
     def run(self, x: torch.Tensor, record: bool = False) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Outputs per step and, when ``record``, activity.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(B, T, C, S, S)`` (:func:`~evface.models.net_input.checked_input`).
+        record : bool
+            Whether to return the spike rates and synaptic operations.
 
         Returns
         -------
