@@ -99,13 +99,50 @@ def _times(n: int, **times: object) -> list[np.ndarray]:
 def copy_keyframe(keyframe: np.ndarray) -> np.ndarray:
     """The keyframe itself, as the reconstruction at the target time: grey frames ``(N, H, W)``
     checked as every baseline's (:func:`_frames`; a NaN frame, colour frames or text were copied,
-    or met numpy's "could not convert string to float")."""
+    or met numpy's "could not convert string to float").
+
+    Parameters
+    ----------
+    keyframe : array_like
+        Grey frames ``(N, H, W)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(N, H, W)``.
+
+    Examples
+    --------
+    >>> copy_keyframe(np.full((1, 2, 2), 0.5))
+    array([[[0.5, 0.5],
+            [0.5, 0.5]]], dtype=float32)
+    >>> copy_keyframe(np.zeros((2, 2)))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: keyframe must be grey frames (N, H, W) of real numbers, got float64 (2, 2)
+    """
     return _frames(keyframe=keyframe)[0].astype(np.float32)
 
 
 def rgb_hold(last: np.ndarray) -> np.ndarray:
     """The last RGB frame before the target (a 30 fps camera's best guess without motion model),
-    checked as :func:`copy_keyframe`'s keyframe."""
+    checked as :func:`copy_keyframe`'s keyframe.
+
+    Parameters
+    ----------
+    last : array_like
+        Grey frames ``(N, H, W)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(N, H, W)``.
+
+    Examples
+    --------
+    >>> rgb_hold(np.ones((3, 4, 4))).shape
+    (3, 4, 4)
+    """
     return _frames(last=last)[0].astype(np.float32)
 
 
@@ -131,6 +168,20 @@ def rgb_flow_extrapolate(prev: np.ndarray, last: np.ndarray, t_prev: np.ndarray,
 
     Per sample: ``last(x + s * f(x))`` with ``f`` the flow from ``last`` to ``prev`` and ``s =
     (t - t_last) / (t_last - t_prev)``; a sample whose two frames are the same frame is held.
+
+    Parameters
+    ----------
+    prev, last : array_like
+        Grey frames ``(N, H, W)`` in [0, 1], each side at least :data:`FLOW_MIN_SIDE`.
+    t_prev, t_last : array_like
+        ``(N,)``: their times (any unit, the same for all three).
+    t : array_like
+        ``(N,)``: the target times.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(N, H, W)`` in [0, 1].
 
     Examples
     --------
@@ -161,6 +212,20 @@ def _fraction(t_a: np.ndarray, t_b: np.ndarray, t: np.ndarray) -> np.ndarray:
 def rgb_blend(a: np.ndarray, b: np.ndarray, t_a: np.ndarray, t_b: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Linear blend of the frames before (``a``) and after (``b``) the target, by its time between them.
 
+    Parameters
+    ----------
+    a, b : array_like
+        Grey frames ``(N, H, W)``.
+    t_a, t_b : array_like
+        ``(N,)``: the times of ``a`` and ``b`` (any unit, the same for all three).
+    t : array_like
+        ``(N,)``: the target times (clipped to ``[t_a, t_b]``).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(N, H, W)``.
+
     Examples
     --------
     >>> float(rgb_blend(np.zeros((1, 2, 2)), np.ones((1, 2, 2)), np.array([0]), np.array([40]), np.array([10]))[0, 0, 0])
@@ -172,7 +237,33 @@ def rgb_blend(a: np.ndarray, b: np.ndarray, t_a: np.ndarray, t_b: np.ndarray, t:
 
 
 def rgb_flow_interpolate(a: np.ndarray, b: np.ndarray, t_a: np.ndarray, t_b: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Flow-based frame interpolation: ``(1 - w) a(x - w f) + w b(x + (1 - w) f)``, ``f`` the flow a -> b."""
+    """Flow-based frame interpolation: ``(1 - w) a(x - w f) + w b(x + (1 - w) f)``, ``f`` the flow a -> b.
+
+    Parameters
+    ----------
+    a, b : array_like
+        Grey frames ``(N, H, W)`` in [0, 1], each side at least :data:`FLOW_MIN_SIDE`.
+    t_a, t_b : array_like
+        ``(N,)``: the times of ``a`` and ``b`` (any unit, the same for all three).
+    t : array_like
+        ``(N,)``: the target times (clipped to ``[t_a, t_b]``).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(N, H, W)`` in [0, 1].
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> a = cv2.GaussianBlur(rng.uniform(0, 1, (48, 48)).astype(np.float32), (0, 0), 2)
+    >>> b = np.roll(a, 4, axis=1)  # moved 4 px right
+    >>> mid = rgb_flow_interpolate(a[None], b[None], np.array([0]), np.array([10]), np.array([5]))
+    >>> truth = np.roll(a, 2, axis=1)[8:40, 8:40]  # half way
+    >>> blend = rgb_blend(a[None], b[None], np.array([0]), np.array([10]), np.array([5]))
+    >>> bool(np.abs(mid[0, 8:40, 8:40] - truth).mean() < np.abs(blend[0, 8:40, 8:40] - truth).mean())
+    True
+    """
     a, b = _frames(FLOW_MIN_SIDE, a=a, b=b)
     w = _fraction(*_times(len(a), t_a=t_a, t_b=t_b, t=t))
     out = np.empty(np.shape(a), np.float32)
@@ -189,14 +280,20 @@ def integrate(
 
     Parameters
     ----------
-    keyframe : (..., H, W) grey in [0, 1] (gamma-encoded)
-    counts : (..., 2, H, W) from :func:`~evface.events.integration.leaky_counts` (possibly
-        resampled to the keyframe's grid)
-    gamma : the keyframe's encoding: linear intensity = ``keyframe ** gamma``
+    keyframe : array_like
+        ``(..., H, W)`` grey in [0, 1] (gamma-encoded).
+    counts : array_like
+        ``(..., 2, H, W)`` from :func:`~evface.events.integration.leaky_counts` (possibly
+        resampled to the keyframe's grid).
+    c_on, c_off : float
+        Contrasts (log intensity per ON and per OFF event), finite and >= 0.
+    gamma : float
+        The keyframe's encoding: linear intensity = ``keyframe ** gamma``.
 
     Returns
     -------
-    float32 (..., H, W) in [0, 1]
+    numpy.ndarray
+        float32 ``(..., H, W)`` in [0, 1].
 
     Examples
     --------
@@ -283,14 +380,33 @@ def fit_integration(
 
     Parameters
     ----------
-    keyframes : (N, H, W)
-    counts : (N, n_alpha, 2, H, W), leaked counts for each rate in ``alphas_rad_s``
-    targets : (N, H, W)
-    gamma : the keyframes' encoding, as in :func:`integrate`
+    keyframes : array_like
+        ``(N, H, W)``.
+    counts : array_like
+        ``(N, n_alpha, 2, H, W)``, leaked counts for each rate in ``alphas_rad_s``.
+    targets : array_like
+        ``(N, H, W)``.
+    alphas_rad_s : sequence of float
+        The leak rates the counts were leaked at (``n_alpha``).
+    contrasts : sequence of float
+        The contrasts tried for ``c_on`` and for ``c_off``.
+    gamma : float
+        The keyframes' encoding, as in :func:`integrate`.
 
     Returns
     -------
-    ``{"alpha_rad_s", "alpha_index", "c_on", "c_off", "mse"}``
+    dict
+        ``{"alpha_rad_s", "alpha_index", "c_on", "c_off", "mse"}`` of the best point.
+
+    Examples
+    --------
+    >>> key = np.full((2, 4, 4), 0.5)
+    >>> counts = np.zeros((2, 2, 2, 4, 4))  # two leak rates
+    >>> counts[:, 1, 0, :2] = 1.0  # at the second rate: ON events in the top rows,
+    >>> counts[:, 1, 1, 2:] = 1.0  # OFF events in the bottom ones
+    >>> targets = integrate(key, counts[:, 1], c_on=0.1, c_off=0.2, gamma=2.2)
+    >>> fit_integration(key, counts, targets, alphas_rad_s=[0.0, 5.0], contrasts=[0.1, 0.2], gamma=2.2)
+    {'alpha_rad_s': 5.0, 'alpha_index': 1, 'c_on': 0.1, 'c_off': 0.2, 'mse': 0.0}
     """
     keyframes, counts, targets = np.asarray(keyframes), np.asarray(counts), np.asarray(targets)
     if not len(alphas_rad_s) or not len(contrasts):
