@@ -130,6 +130,15 @@ def _membrane(nir: Any, beta: float, dt: float, full: Callable[[float], np.ndarr
 def input_layout(cfg: NetConfig) -> str:
     """What the graph of a network of ``cfg`` takes, in words (its metadata ``input_layout``).
 
+    Parameters
+    ----------
+    cfg : NetConfig
+        The network's configuration.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> input_layout(NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=1))
@@ -153,6 +162,26 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
     The graph's metadata says what to feed it: ``input_layout`` (:func:`input_layout`) and
     ``input_shape`` ``[T, C, H, W]``; the kind of input the model was trained on, which the model
     does not know, is :func:`export`'s to record.
+
+    Parameters
+    ----------
+    model : SpikingCNN
+        The network.
+    dt : float
+        The time step in seconds (> 0) that sets the neurons' time constants.
+
+    Returns
+    -------
+    nir.NIRGraph
+
+    Examples
+    --------
+    >>> net = SpikingCNN(NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=1))
+    >>> graph = to_nir(net)
+    >>> sorted(graph.nodes)  # subtract reset: integrator, threshold and a recurrent reset edge
+    ['conv0', 'fc', 'flatten', 'input', 'lif0', 'output', 'reset0', 'spike0']
+    >>> graph.metadata["input_shape"]
+    array([4, 2, 8, 8])
     """
     nir = _nir()
     if not isinstance(model, SpikingCNN):
@@ -227,7 +256,32 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
 def write(graph: Any, path: str | Path, replace: bool = True) -> Path:
     """Write a NIR graph to ``path`` (HDF5) through a temporary file; with ``replace`` False a
     :class:`FileExistsError` where a file with something in it is at ``path`` by then
-    (:func:`~evface.io.atomic_files.atomic_write`)."""
+    (:func:`~evface.io.atomic_files.atomic_write`).
+
+    Parameters
+    ----------
+    graph : nir.NIRGraph
+        The graph (:func:`to_nir`).
+    path : str or Path
+        The file to write.
+    replace : bool
+        Whether a file already at ``path`` may be replaced.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> graph = to_nir(SpikingCNN(NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=1)))
+    >>> write(graph, "net.nir").name
+    'net.nir'
+    >>> write(graph, "net.nir", replace=False)
+    Traceback (most recent call last):
+    ...
+    FileExistsError: ...
+    """
     nir = _nir()
     return atomic_write(Path(path), lambda tmp: nir.write(str(tmp), graph), replace)
 
@@ -240,6 +294,32 @@ def export(model: SpikingCNN, path: str | Path, dt: float = DT, replace: bool = 
 
     The model (on any device) is left where it is and in its mode: it was switched to eval mode,
     so a training loop that exported a snapshot went on with frozen norm statistics.
+
+    Parameters
+    ----------
+    model : SpikingCNN
+        The network.
+    path : str or Path
+        The file to write.
+    dt : float
+        The time step in seconds, as in :func:`to_nir`.
+    replace : bool
+        As in :func:`write`.
+    input_kind : str, optional
+        The kind of input the model was trained on.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import nir
+    >>> net = SpikingCNN(NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=1))
+    >>> path = export(net, "net.nir", input_kind="events")
+    >>> nir.read(str(path)).metadata["input_kind"]
+    'events'
     """
     if input_kind is not None and (not isinstance(input_kind, str) or not input_kind):
         raise ParameterError(f"input_kind must be the name of an input kind such as 'events', got {input_kind!r}")
@@ -251,6 +331,18 @@ def export(model: SpikingCNN, path: str | Path, dt: float = DT, replace: bool = 
 
 def schedule(edges: list[tuple[str, str]]) -> tuple[list[str], set[tuple[str, str]]]:
     """An evaluation order of a graph from ``"input"`` and its recurrent (back) edges.
+
+    Parameters
+    ----------
+    edges : list of (str, str)
+        The graph's edges, source first; the graph starts at ``"input"``.
+
+    Returns
+    -------
+    order : list of str
+        The nodes reachable from ``"input"``, each after the nodes of its forward edges in.
+    back : set of (str, str)
+        The recurrent edges.
 
     Depth-first from ``input``: an edge into a node still being explored closes a cycle and is a
     back edge (it carries the previous step's value); the reverse post-order of the rest is a
@@ -355,6 +447,28 @@ def simulate(graph: Any, x: np.ndarray) -> np.ndarray:
         before), or an ``x`` that is not ``(B, time_steps, C, H, W)`` real numbers for the graph's
         input ``(C, H, W)``, holds no sample, or holds NaN or infinity (a NaN never crossed a
         threshold: the output was the biases', without a word; another number of steps ran too).
+
+    Parameters
+    ----------
+    graph : nir.NIRGraph
+        A graph of :func:`to_nir` (or read back from its file).
+    x : array_like
+        ``(B, T, C, H, W)`` real numbers.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(B, n_classes)``.
+
+    Examples
+    --------
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> net = SpikingCNN(NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=1)).eval()
+    >>> x = (torch.rand(2, 4, 2, 8, 8) < 0.3).float()
+    >>> from evface.models.net_blocks import logits
+    >>> bool(np.allclose(simulate(to_nir(net), x.numpy()), logits(net(x)).detach().numpy(), atol=1e-5))
+    True
     """
     meta = graph.metadata
     if not {"dt", "time_steps"} <= set(meta):
