@@ -21,7 +21,24 @@ from evface.tasks.figure_text import plain_text  # noqa: E402
 
 
 def png_bytes(fig: plt.Figure) -> bytes:
-    """Encode a matplotlib figure as PNG and close it."""
+    """Encode a matplotlib figure as PNG and close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure (closed here).
+
+    Returns
+    -------
+    bytes
+        The PNG file's bytes.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> png_bytes(fig)[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -29,7 +46,30 @@ def png_bytes(fig: plt.Figure) -> bytes:
 
 
 def crop_box(image: np.ndarray, box: list[int] | tuple[int, ...] | None, margin: float = 0.15) -> np.ndarray:
-    """Crop ``image`` to ``box`` = (x, y, w, h) grown by ``margin`` on each side, clipped to the image."""
+    """Crop ``image`` to ``box`` = (x, y, w, h) grown by ``margin`` on each side, clipped to the image.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        ``(H, W)`` or ``(H, W, 3)``.
+    box : sequence of int or None
+        ``(x, y, w, h)`` in pixels; ``None`` keeps the whole image.
+    margin : float
+        Growth of each side, as a fraction of the box's width (left, right) or height (top, bottom).
+
+    Returns
+    -------
+    numpy.ndarray
+        A view of ``image``.
+
+    Examples
+    --------
+    >>> image = np.zeros((100, 80))
+    >>> crop_box(image, (10, 20, 40, 50)).shape  # 6 px more left and right, 7 above and below
+    (64, 52)
+    >>> crop_box(image, None).shape
+    (100, 80)
+    """
     if box is None:
         return image
     x, y, w, h = (int(v) for v in box)
@@ -40,7 +80,29 @@ def crop_box(image: np.ndarray, box: list[int] | tuple[int, ...] | None, margin:
 
 
 def event_image(events: np.ndarray, sensor_size: tuple[int, int]) -> np.ndarray:
-    """Render events as an RGB image: ON events blue, OFF events red, on white (the usual colouring)."""
+    """Render events as an RGB image: ON events blue, OFF events red, on white (the usual colouring).
+
+    A pixel with events of both polarities is blue.
+
+    Parameters
+    ----------
+    events : numpy.ndarray
+        Structured events with fields ``x``, ``y`` and ``p`` (+1 ON, -1 OFF).
+    sensor_size : (int, int)
+        ``(width, height)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 ``(height, width, 3)``.
+
+    Examples
+    --------
+    >>> ev = np.array([(1, 0, 1), (2, 1, -1)], dtype=[("x", "u2"), ("y", "u2"), ("p", "i1")])
+    >>> img = event_image(ev, (4, 3))
+    >>> img.shape, img[0, 1].tolist(), img[1, 2].tolist(), img[0, 0].tolist()
+    ((3, 4, 3), [40, 90, 220], [220, 50, 40], [255, 255, 255])
+    """
     width, height = sensor_size
     on = np.bincount((events["y"].astype(np.int64) * width + events["x"])[events["p"] > 0], minlength=width * height)
     off = np.bincount((events["y"].astype(np.int64) * width + events["x"])[events["p"] < 0], minlength=width * height)
@@ -57,6 +119,24 @@ def side_by_side_gif(clip: Clip, sensor: str, camera: str = "rgb", window_us: in
 
     Frames follow the RGB camera's timestamps; each shows the face crop of the RGB frame and of
     the event sensor, at the same display height.
+
+    Parameters
+    ----------
+    clip : Clip
+        The clip, with the frames of ``camera`` and the events of ``sensor``.
+    sensor : str
+        The event sensor shown.
+    camera : str
+        The frame camera shown.
+    window_us : int
+        The events shown with each frame: those of the ``window_us`` after it.
+    height_px : int
+        Display height of both crops.
+
+    Returns
+    -------
+    bytes
+        The GIF file's bytes.
     """
     frames = clip.frames[camera]
     events = clip.events[sensor]
@@ -86,6 +166,22 @@ def event_rate(t_us: np.ndarray, duration_us: int, bin_us: int) -> tuple[np.ndar
     bin's centre (ms) and its events per second over the part of it the clip covers (a recording's
     clip lasts no whole number of bins: its last bin is shorter, not emptier).
 
+    Parameters
+    ----------
+    t_us : numpy.ndarray
+        Event times (µs).
+    duration_us : int
+        The clip's length (µs).
+    bin_us : int
+        Bin width (µs).
+
+    Returns
+    -------
+    centres_ms : numpy.ndarray
+        Each bin's centre (ms).
+    rate : numpy.ndarray
+        Events per second in each bin.
+
     Examples
     --------
     >>> centres_ms, rate = event_rate(np.arange(0, 12_000, 10), 12_000, 5_000)  # 100 k events/s
@@ -99,7 +195,20 @@ def event_rate(t_us: np.ndarray, duration_us: int, bin_us: int) -> tuple[np.ndar
 
 @plain_text
 def event_rate_plot(clip: Clip, bin_us: int = 5_000) -> bytes:
-    """Event rate over a clip for every sensor, ON and OFF, with onset/apex/offset marked."""
+    """Event rate over a clip for every sensor, ON and OFF, with onset/apex/offset marked.
+
+    Parameters
+    ----------
+    clip : Clip
+        The clip.
+    bin_us : int
+        Bin width (µs), as in :func:`event_rate`.
+
+    Returns
+    -------
+    bytes
+        The PNG file's bytes.
+    """
     fig, ax = plt.subplots(figsize=(6.4, 2.6))
     for name, events in clip.events.items():
         for sign, style in ((1, "-"), (-1, ":")):
@@ -119,8 +228,41 @@ def event_rate_plot(clip: Clip, bin_us: int = 5_000) -> bytes:
 
 @plain_text
 def confusion_png(matrix: list[list[int]], labels: list[str], title: str) -> bytes:
-    """A confusion matrix (rows = truth, columns = prediction) with counts in the cells."""
+    """A confusion matrix (rows = truth, columns = prediction) with counts in the cells.
+
+    Parameters
+    ----------
+    matrix : list of list of int
+        Counts, ``len(labels) x len(labels)``.
+    labels : list of str
+        The classes, in the matrix's order.
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    bytes
+        The PNG file's bytes.
+
+    Raises
+    ------
+    ValueError
+        A matrix that is not ``len(labels) x len(labels)`` (it was drawn with some of its rows and
+        columns unlabelled, or not square).
+
+    Examples
+    --------
+    >>> confusion_png([[3, 1], [0, 4]], ["happiness", "surprise"], "events")[:4]
+    b'\\x89PNG'
+    >>> confusion_png([[3, 1], [0, 4]], ["happiness"], "events")
+    Traceback (most recent call last):
+    ...
+    ValueError: a confusion matrix of 1 labels must be 1 x 1, got (2, 2)
+    """
     m = np.asarray(matrix, dtype=float)
+    if m.shape != (len(labels), len(labels)):
+        raise ValueError(f"a confusion matrix of {len(labels)} labels must be {len(labels)} x {len(labels)}, "
+                         f"got {m.shape}")
     fig, ax = plt.subplots(figsize=(3.6, 3.2))
     norm = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
     ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
@@ -136,7 +278,27 @@ def confusion_png(matrix: list[list[int]], labels: list[str], title: str) -> byt
 
 @plain_text
 def face_grid(samples: dict[tuple[str, str], np.ndarray], labels: list[str], lightings: list[str]) -> bytes:
-    """A grid of face crops: one row per lighting, one column per class (missing cells are blank)."""
+    """A grid of face crops: one row per lighting, one column per class (missing cells are blank).
+
+    Parameters
+    ----------
+    samples : dict
+        ``{(label, lighting): image}``.
+    labels : list of str
+        The columns.
+    lightings : list of str
+        The rows.
+
+    Returns
+    -------
+    bytes
+        The PNG file's bytes.
+
+    Examples
+    --------
+    >>> face_grid({("happiness", "bright"): np.zeros((8, 8))}, ["happiness", "surprise"], ["bright", "dim"])[:4]
+    b'\\x89PNG'
+    """
     fig, axes = plt.subplots(len(lightings), len(labels), figsize=(1.7 * len(labels), 1.9 * len(lightings)), squeeze=False)
     for r, lighting in enumerate(lightings):
         for c, label in enumerate(labels):
@@ -154,7 +316,25 @@ def face_grid(samples: dict[tuple[str, str], np.ndarray], labels: list[str], lig
 
 @plain_text
 def identity_grid(faces: list[tuple[str, np.ndarray]], columns: int = 8) -> bytes:
-    """Face crops in rows of ``columns``, each over its caption (subject, head pose)."""
+    """Face crops in rows of ``columns``, each over its caption (subject, head pose).
+
+    Parameters
+    ----------
+    faces : list of (str, numpy.ndarray)
+        Captions and images; at least one.
+    columns : int
+        Faces per row.
+
+    Returns
+    -------
+    bytes
+        The PNG file's bytes.
+
+    Examples
+    --------
+    >>> identity_grid([("s01", np.zeros((8, 8, 3), np.uint8))], columns=4)[:4]
+    b'\\x89PNG'
+    """
     rows = -(-len(faces) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.7 * rows), squeeze=False)
     for ax in axes.flat:

@@ -7,7 +7,7 @@ import base64
 import html
 from typing import Any
 
-from evface.errors import counted
+from evface.errors import ParameterError, counted
 from evface.tasks.figure_format import few_subjects, fixed, fixed_interval, one_lighting
 from evface.tasks.stats import describe_difference
 
@@ -21,6 +21,22 @@ PAPER = {
 def embedded_image(data: bytes, alt: str, mime: str = "image/png") -> str:
     """An ``<img>`` holding ``data`` itself (base64), so the page needs no other file; ``alt`` escaped.
 
+    Parameters
+    ----------
+    data : bytes
+        The image file's bytes.
+    alt : str
+        The image's text alternative.
+    mime : str
+        The image's media type.
+
+    Returns
+    -------
+    str
+        HTML.
+
+    Examples
+    --------
     >>> embedded_image(b"GIF", "a <face>", "image/gif")
     '<img alt="a &lt;face&gt;" src="data:image/gif;base64,R0lG">'
     """
@@ -38,6 +54,21 @@ def count_text(value: Any, noun: str | None = None, plural: str | None = None) -
     a whole number is a ``TypeError`` (:func:`~evface.report.html.build_report` names the run's file), never markup. With
     ``noun``, the count and the noun in its number (:func:`~evface.errors.counted`).
 
+    Parameters
+    ----------
+    value : int or None
+        The count.
+    noun : str, optional
+        What is counted, in the singular.
+    plural : str, optional
+        Its plural, where not ``noun + "s"``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> count_text(12), count_text(None), count_text(1, "clip"), count_text(1344, "clip"), count_text(None, "clip")
     ('12', '–', '1 clip', '1,344 clips', '– clips')
     >>> count_text("<script>")
@@ -57,6 +88,25 @@ def cells_with_counts(grid: list[list[tuple[str, tuple[Any, Any]]]], columns: li
     the sentence saying how many subjects and ``unit`` each value rests on: once per column where
     every row of it agrees, else after each value.
 
+    Parameters
+    ----------
+    grid : list of list of (str, (int, int))
+        One row per table row, one cell per column: its text and its (subjects, count), ``(None,
+        None)`` where the cell rests on nothing.
+    columns : list of str
+        The lightings, one per column.
+    unit : str
+        What is counted (``"clips"``, ``"apex samples"``).
+
+    Returns
+    -------
+    cells : list of list of str
+        The cells' texts.
+    sentence : str
+        HTML: the paragraph saying what the values rest on.
+
+    Examples
+    --------
     >>> cells_with_counts([[("50.0", (2, 6)), ("–", (None, None))], [("40.0", (2, 6)), ("30.0", (3, 9))]], ["bright", "dim"], "clips")
     ([['50.0', '–'], ['40.0', '30.0']], '<p>Subjects / clips tested: bright 2 / 6; dim 3 / 9.</p>')
     >>> cells_with_counts([[("50.0", (2, 6))], [("40.0", (3, 9))]], ["dim"], "clips")[0]
@@ -73,7 +123,33 @@ def cells_with_counts(grid: list[list[tuple[str, tuple[Any, Any]]]], columns: li
 
 def html_table(head: list[str], rows: list[list[str]], row_classes: list[str] | None = None) -> str:
     """A scrolling table: ``head`` escaped here, the cells of ``rows`` markup already escaped by the
-    caller, each row of class ``row_classes[k]`` where given."""
+    caller, each row of class ``row_classes[k]`` where given.
+
+    Parameters
+    ----------
+    head : list of str
+        The column headings (text).
+    rows : list of list of str
+        The cells (HTML).
+    row_classes : list of str, optional
+        One CSS class per row (was: rows past the last class left out of the table without a word).
+
+    Returns
+    -------
+    str
+        HTML.
+
+    Examples
+    --------
+    >>> html_table(["<n>"], [["1"]], ["paper"])
+    '<div class="scroll"><table><thead><tr><th>&lt;n&gt;</th></tr></thead><tbody><tr class="paper"><td>1</td></tr></tbody></table></div>'
+    >>> html_table(["arm"], [["events"], ["rgb"]], ["paper"])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: row_classes: 1 for 2 rows
+    """
+    if row_classes is not None and len(row_classes) != len(rows):
+        raise ParameterError(f"row_classes: {len(row_classes)} for {len(rows)} rows")
     classes = row_classes or [""] * len(rows)
     body = "".join(
         f'<tr class="{c}">' + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row, c in zip(rows, classes)
@@ -83,32 +159,126 @@ def html_table(head: list[str], rows: list[list[str]], row_classes: list[str] | 
 
 
 def escaped_run_name(run: dict[str, Any]) -> str:
-    """A run's name in a table, with its dataset's where the report has several (“RUN on DATASET”), escaped."""
+    """A run's name in a table, with its dataset's where the report has several (“RUN on DATASET”), escaped.
+
+    Parameters
+    ----------
+    run : dict
+        A run of the report: its ``name``, and ``data_label`` where the report has several datasets.
+
+    Returns
+    -------
+    str
+        Escaped text.
+
+    Examples
+    --------
+    >>> escaped_run_name({"name": "ev<1>", "data_label": "d2"})
+    'ev&lt;1&gt; on d2'
+    """
     return html.escape(run["name"] + (f" on {run['data_label']}" if run.get("data_label") else ""))
 
 
 def tested_run_name(run: dict[str, Any]) -> str:
     """A run's name at the head of its "Tested:" words: :func:`escaped_run_name`, but the name alone for an
     evaluation on another dataset, whose words name that dataset (was "EV on d2: scored on /path/d2 ...",
-    the dataset named twice)."""
+    the dataset named twice).
+
+    Parameters
+    ----------
+    run : dict
+        A run of the report: its ``name``, and ``data_label`` where the report has several datasets.
+
+    Returns
+    -------
+    str
+        Escaped text.
+
+    Examples
+    --------
+    >>> tested_run_name({"name": "ev", "data_label": "d2", "elsewhere": {"data": "/path/d2"}})
+    'ev'
+    """
     return html.escape(run["name"]) if run.get("elsewhere") else escaped_run_name(run)
 
 
 def few_subjects_note(runs: list[dict[str, Any]], coverage: str) -> str:
-    """:func:`~evface.tasks.figure_format.few_subjects` for the fewest subjects a run of ``runs`` tested."""
+    """:func:`~evface.tasks.figure_format.few_subjects` for the fewest subjects a run of ``runs`` tested.
+
+    Parameters
+    ----------
+    runs : list of dict
+        Runs of the report, each with its ``metrics`` (``n_subjects``).
+    coverage : str
+        What the bootstrap's coverage was simulated on, as :func:`~evface.tasks.figure_format.few_subjects` takes it.
+
+    Returns
+    -------
+    str
+        HTML: a paragraph, or ``""`` where every run tested enough subjects (or one).
+
+    Examples
+    --------
+    >>> few_subjects_note([{"metrics": {"n_subjects": 40}}], "clips")
+    ''
+    >>> few_subjects_note([{"metrics": {"n_subjects": 40}}, {"metrics": {"n_subjects": 3}}], "clips")
+    '<p class="muted">Only 3 subjects were tested: ...</p>'
+    """
     counts = [n for r in runs if isinstance(n := r["metrics"].get("n_subjects"), int) and n > 1]
     note = few_subjects(min(counts), coverage) if counts else None
     return f'<p class="muted">{html.escape(note)}.</p>' if note else ""
 
 
 def one_lighting_note(lightings: list[str]) -> str:
-    """:func:`~evface.tasks.figure_format.one_lighting` as a paragraph, where the runs' clips are of one lighting."""
+    """:func:`~evface.tasks.figure_format.one_lighting` as a paragraph, where the runs' clips are of one lighting.
+
+    Parameters
+    ----------
+    lightings : list of str
+        The lightings of the runs' clips.
+
+    Returns
+    -------
+    str
+        HTML: a paragraph, or ``""`` with several lightings.
+
+    Examples
+    --------
+    >>> one_lighting_note(["bright", "dim"])
+    ''
+    >>> one_lighting_note(["bright"])
+    '<p class="muted">Every clip is of one lighting (bright): ...</p>'
+    """
     note = one_lighting(lightings)
     return f'<p class="muted">{html.escape(note)}.</p>' if note else ""
 
 
 def signed_difference(d: dict[str, Any], digits: int, scale: float) -> str:
-    """A paired difference with its interval: over subjects and trainings where the comparison has one."""
+    """A paired difference with its interval: over subjects and trainings where the comparison has one.
+
+    Bold where the interval excludes zero.
+
+    Parameters
+    ----------
+    d : dict
+        ``diff``, ``ci`` (``None``: one subject) and optionally ``ci_trainings``.
+    digits : int
+        Decimals shown.
+    scale : float
+        Factor applied before showing (100 for percentage points).
+
+    Returns
+    -------
+    str
+        HTML.
+
+    Examples
+    --------
+    >>> signed_difference({"diff": 0.0123, "ci": [0.005, 0.02]}, 2, 100)
+    '<b>+1.23 [+0.50, +2.00]</b>'
+    >>> signed_difference({"diff": 0.0123, "ci": None}, 2, 100)
+    '+1.23 (one subject: no interval)'
+    """
     if d["ci"] is None:
         return f"{fixed(d['diff'], digits, scale, '+')} (one subject: no interval)"
     ci = d.get("ci_trainings") or d["ci"]
@@ -118,7 +288,23 @@ def signed_difference(d: dict[str, Any], digits: int, scale: float) -> str:
 
 def not_compared_list(comparisons: list[dict[str, Any]]) -> str:
     """The pairs of runs left unpaired (scored on other clips or samples, or a run's scores of each
-    clip or sample missing), each with the reason."""
+    clip or sample missing), each with the reason.
+
+    Parameters
+    ----------
+    comparisons : list of dict
+        Comparisons of runs ``a`` and ``b``; an unpaired one has an ``error``.
+
+    Returns
+    -------
+    str
+        HTML: a list, or ``""`` where every pair was compared.
+
+    Examples
+    --------
+    >>> not_compared_list([{"a": "ev", "b": "rgb", "error": "scored on other clips"}, {"a": "ev", "b": "lr"}])
+    '<p class="muted">Not compared:</p><ul class="muted"><li>ev − rgb: scored on other clips</li></ul>'
+    """
     errors = [c for c in comparisons if "error" in c]
     if not errors:
         return ""
@@ -128,7 +314,27 @@ def not_compared_list(comparisons: list[dict[str, Any]]) -> str:
 
 def signed_mean(d: dict[str, Any] | None, digits: int = 4) -> str:
     """``+0.0123 [+0.0050, +0.0200]``, bold when the interval excludes zero; a mean over one
-    subject (``n_clusters`` 1) has no interval."""
+    subject (``n_clusters`` 1) has no interval.
+
+    Parameters
+    ----------
+    d : dict or None
+        ``mean``, ``ci`` and ``n_clusters`` (the subjects); ``None`` or empty: no mean.
+    digits : int
+        Decimals shown.
+
+    Returns
+    -------
+    str
+        HTML.
+
+    Examples
+    --------
+    >>> signed_mean({"mean": 0.0123, "ci": [-0.005, 0.02], "n_clusters": 5})
+    '+0.0123 [-0.0050, +0.0200]'
+    >>> signed_mean(None)
+    '–'
+    """
     if not d:
         return "–"
     if d.get("n_clusters", 2) < 2:

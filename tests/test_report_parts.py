@@ -1,0 +1,43 @@
+"""The report's building blocks refuse what they would draw or lay out wrongly: a confusion matrix
+whose labels do not fit it, table rows without their class."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from evface.cli import main
+from evface.errors import ParameterError
+from evface.report.figures import confusion_png
+from evface.report.html_parts import html_table
+
+from report_fixtures import make_fake_run
+
+
+@pytest.mark.parametrize("matrix, labels, message", [
+    ([[2, 0, 0], [1, 1, 0], [0, 1, 1]], ["a", "b"], "a confusion matrix of 2 labels must be 2 x 2, got (3, 3)"),
+    ([[2, 0, 0], [1, 1, 0]], ["a", "b"], "a confusion matrix of 2 labels must be 2 x 2, got (2, 3)"),
+])
+def test_a_confusion_matrix_not_of_its_labels_is_refused(matrix, labels, message):
+    # was: drawn with the labels on some of its rows and columns only, or a non-square one drawn as it stood
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        confusion_png(matrix, labels, "t")
+
+
+def test_a_metrics_file_whose_labels_do_not_fit_its_confusion_matrix_is_refused(tmp_path, capsys):
+    # was: the report drew the 3 x 3 matrix with two of its rows and columns labelled, without a word
+    root = make_fake_run(tmp_path / "run")
+    path = root / "stages" / "events-hd-0" / "metrics.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "labels": ["a", "b"]}))
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {path}: not as evface writes it (a confusion matrix of 2 "
+                                               "labels must be 2 x 2, got (3, 3))")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_table_rows_and_their_classes_must_be_as_many():
+    # was: the rows past the last class left out of the table without a word
+    with pytest.raises(ParameterError, match=r"row_classes: 1 for 2 rows"):
+        html_table(["a"], [["1"], ["2"]], ["x"])
+    assert html_table(["a"], [["1"], ["2"]]).count("<tr class=") == 2
