@@ -25,6 +25,26 @@ def _verdict(metrics: dict[str, dict[str, Any]]) -> str:
 
 
 def build_classify_section(data: ReportData) -> str:
+    """The classification section: each arm's scores beside the paper's, its paired differences,
+    spiking activity and confusion matrices.
+
+    Parameters
+    ----------
+    data : ReportData
+        What :func:`~evface.report.collect.collect` read.
+
+    Returns
+    -------
+    str
+        HTML: the section.
+
+    Examples
+    --------
+    >>> from evface.report.collect import ReportData
+    >>> data = ReportData(run_dirs=[], generated="2026-01-01 00:00 UTC", versions={"evface": "0.1"})
+    >>> build_classify_section(data)
+    '<section id="classification"><h2>AU classification (spiking CNN)</h2><p>No classification runs found.</p></section>'
+    """
     runs = data.classify
     parts = ['<section id="classification"><h2>AU classification (spiking CNN)</h2>']
     if not runs:

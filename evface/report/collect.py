@@ -39,7 +39,14 @@ PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "o
 
 @dataclass
 class ReportData:
-    """Everything the page shows, as plain values and encoded images."""
+    """Everything the page shows, as plain values and encoded images.
+
+    Examples
+    --------
+    >>> data = ReportData(run_dirs=[], generated="2026-01-01 00:00 UTC", versions={"evface": "0.1"})
+    >>> data.classify, data.datasets
+    ([], [])
+    """
 
     run_dirs: list[Path]
     generated: str
@@ -58,7 +65,19 @@ class ReportData:
 
 
 def package_versions() -> dict[str, str]:
-    """Installed versions of the packages the results depend on."""
+    """Installed versions of the packages the results depend on.
+
+    Returns
+    -------
+    dict of str to str
+        ``{package: version}``, ``"not installed"`` for a package that is not.
+
+    Examples
+    --------
+    >>> versions = package_versions()
+    >>> "torch" in versions, "numpy" in versions
+    (True, True)
+    """
     out = {}
     for name in PACKAGES:
         try:
@@ -87,6 +106,28 @@ def collect(run_dirs: list[Path]) -> ReportData:
     newer evface with settings this one does not know is read with a warning
     (:func:`~evface.tasks.run_resume.warn_of_version`). Each clip file whose hash the report needs
     is hashed once (:func:`~evface.tasks.run_clips.prints_kept`).
+
+    Parameters
+    ----------
+    run_dirs : list of Path
+        ``evface run`` outputs, training runs and evaluations.
+
+    Returns
+    -------
+    ReportData
+
+    Raises
+    ------
+    DatasetError, FormatError
+        A folder that is missing, given twice or not one the report reads, or a run file that is
+        not as evface writes it; the message names it.
+
+    Examples
+    --------
+    >>> collect([Path("nowhere")])
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: nowhere: no such folder
     """
     data = ReportData(run_dirs=run_dirs, versions=package_versions(),
                       generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
@@ -198,7 +239,24 @@ def _some(folders: list[Path]) -> str:
 def trained_runs(run_dirs: list[Path]) -> list[Path]:
     """The training run folders whose settings the report of ``run_dirs`` shows, each once: every
     stage of an ``evface run`` output, every training run, and the run of every evaluation (read
-    as :func:`collect` reads them, which checks their files)."""
+    as :func:`collect` reads them, which checks their files).
+
+    Parameters
+    ----------
+    run_dirs : list of Path
+        The report's folders.
+
+    Returns
+    -------
+    list of Path
+
+    Examples
+    --------
+    >>> Path("run1").mkdir()
+    >>> _ = Path("run1/config.json").write_text("{}")  # a training run
+    >>> trained_runs([Path("run1"), Path("run1")])
+    [PosixPath('run1')]
+    """
     found: list[Path] = []
     for root in run_dirs:
         if (root / "pipeline.json").exists():
@@ -234,6 +292,17 @@ def _describe_datasets(data: ReportData, folders: list[Path]) -> None:
 def short_names(folders: list[Path]) -> list[str]:
     """Each folder's shortest tail of path parts that no other folder of ``folders`` ends with.
 
+    Parameters
+    ----------
+    folders : list of Path
+        Dataset folders, each once.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
     >>> short_names([Path("/runs/a/data"), Path("/runs/b/data"), Path("/sets/d2")])
     ['a/data', 'b/data', 'd2']
     """
@@ -286,6 +355,15 @@ def folder_labels(run_dirs: list[Path]) -> list[str]:
     A folder given twice (under any spelling of its path) or missing is a :class:`DatasetError`
     naming it, so that no two runs of a report share a name (the tables and configurations are
     keyed by it; with several ``evface run`` folders their stages are named ``FOLDER/STAGE``).
+
+    Parameters
+    ----------
+    run_dirs : list of Path
+        The report's folders.
+
+    Returns
+    -------
+    list of str
 
     Examples
     --------

@@ -16,7 +16,25 @@ MAX_IMPORT_WARNINGS = 20
 
 
 def build_dataset_section(data: ReportData) -> str:
-    """Each dataset of the report: one as "Dataset"; several each under its label, with its runs."""
+    """Each dataset of the report: one as "Dataset"; several each under its label, with its runs.
+
+    Parameters
+    ----------
+    data : ReportData
+        What :func:`~evface.report.collect.collect` read.
+
+    Returns
+    -------
+    str
+        HTML: the section.
+
+    Examples
+    --------
+    >>> from evface.report.collect import ReportData
+    >>> data = ReportData(run_dirs=[], generated="2026-01-01 00:00 UTC", versions={"evface": "0.1"})
+    >>> build_dataset_section(data)
+    '<section id="dataset"><h2>Dataset</h2><p>No dataset found in these runs.</p></section>'
+    """
     if not data.datasets:
         return '<section id="dataset"><h2>Dataset</h2><p>No dataset found in these runs.</p></section>'
     if len(data.datasets) == 1:

@@ -36,6 +36,17 @@ def import_records(info: dict[str, Any]) -> list[tuple[dict[str, Any], list[str]
     covers: its own, for all its clips (``None``), or, for a merged dataset, each imported source's
     (merges of merges too) with that source's subjects.
 
+    Parameters
+    ----------
+    info : dict
+        A dataset's ``dataset.json``.
+
+    Returns
+    -------
+    list of (dict, list of str or None)
+
+    Examples
+    --------
     >>> import_records({"import": {"sensors": {}}})
     [({'sensors': {}}, None)]
     >>> import_records({"sources": [{"subjects": ["s1"], "dataset": {"import": {"warnings": []}}},
@@ -60,6 +71,18 @@ def import_summary(info: dict[str, Any]) -> dict[str, Any] | None:
     the imports' warnings and the subjects they cover (``None``: every clip); None for a dataset
     holding no import.
 
+    Parameters
+    ----------
+    info : dict
+        A dataset's ``dataset.json``.
+
+    Returns
+    -------
+    dict or None
+        ``sensors`` (rows of text), ``warnings`` and ``subjects``.
+
+    Examples
+    --------
     >>> imp = import_summary({"import": {"sensors": {"hd": {"file": "hd.raw", "sync": {"method": "xcorr",
     ...     "offset_us": -8346, "confidence": 0.843}, "registration": {"method": "given"}}},
     ...     "warnings": ["clip s02_001: the face box [449, 110, 58, 58] was found in only 1 of 8 frames: check it"]}})
@@ -90,7 +113,19 @@ def import_summary(info: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
-    """Counts, event statistics and sample figures of a dataset folder."""
+    """Counts, event statistics and sample figures of a dataset folder.
+
+    Parameters
+    ----------
+    ds : DatasetFolder
+        The dataset.
+
+    Returns
+    -------
+    dict
+        What the dataset section shows: counts per class and lighting, event statistics,
+        :func:`variation_table`, :func:`import_summary` and sample figures (PNG bytes).
+    """
     labels = ds.labels
     lightings = sorted({row["lighting"] for row in ds.rows})
     counts: dict[str, dict[str, int]] = {}
@@ -162,6 +197,19 @@ def variation_table(rows: list[dict[str, Any]], extras: list[dict[str, Any]]) ->
     One row per quantity, ``[name, unit, clips, min, median, max]``; quantities that no clip records
     (imported recordings carry only the annotation's timing) are left out.
 
+    Parameters
+    ----------
+    rows : list of dict
+        The manifest's rows (``onset_us``, ``apex_us``, ``offset_us``).
+    extras : list of dict
+        Each clip's recorded extras, in the order of ``rows``.
+
+    Returns
+    -------
+    list of list of str
+
+    Examples
+    --------
     >>> rows = [{"onset_us": 0, "apex_us": 120_000, "offset_us": 300_000}] * 2
     >>> extras = [{"intensity": 0.4, "head_motion": {"yaw_deg": -1.0}}, {"intensity": 0.6, "head_motion": {"yaw_deg": 2.0}}]
     >>> [r[0] for r in variation_table(rows, extras)]
@@ -205,7 +253,24 @@ def face_box_samples(ds: DatasetFolder, warnings: list[str],
     was merged with others, :func:`import_summary`) cropped to its face box, captioned with its clip
     id (``!`` after the id of a clip a warning names, and those first), at most
     :data:`MAX_BOX_CLIPS`; and how many such clips there are. Training crops every input to that box,
-    and on real footage the detector can put it on a hand or the background."""
+    and on real footage the detector can put it on a hand or the background.
+
+    Parameters
+    ----------
+    ds : DatasetFolder
+        The dataset.
+    warnings : list of str
+        The import's warnings (:func:`import_summary`).
+    subjects : list of str, optional
+        The imported subjects (``None``: every clip's).
+
+    Returns
+    -------
+    faces : list of (str, numpy.ndarray)
+        Captions and face crops, for :func:`~evface.report.figures.identity_grid`.
+    n_clips : int
+        The imported clips.
+    """
     def warned(clip_id: str) -> bool:
         return any(w.startswith((f"clip {clip_id}:", f"{clip_id}:")) for w in warnings)
 
@@ -223,7 +288,21 @@ def face_box_samples(ds: DatasetFolder, warnings: list[str],
 
 
 def identity_samples(ds: DatasetFolder, metas: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
-    """Each subject's face in the first RGB frame of its first clip, captioned with its head pose."""
+    """Each subject's face in the first RGB frame of its first clip, captioned with its head pose.
+
+    Parameters
+    ----------
+    ds : DatasetFolder
+        The dataset.
+    metas : dict
+        Each clip's metadata by clip id (its ``extra`` gives the head pose).
+
+    Returns
+    -------
+    list of (str, numpy.ndarray)
+        Captions and face crops, for :func:`~evface.report.figures.identity_grid`; a subject
+        without RGB frames is left out.
+    """
     out = []
     for subject in ds.subjects:
         row = next(r for r in ds.rows if r["subject"] == subject)

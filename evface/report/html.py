@@ -50,6 +50,27 @@ def build_report(run_dirs: list[str | Path], out: str | Path, replace: bool = Tr
 
     A run whose ``metrics.json`` the page cannot show (a received file evface did not write that
     way: a key of another type) is one :class:`FormatError` naming that file; nothing is written.
+
+    Parameters
+    ----------
+    run_dirs : list of str or Path
+        ``evface run`` outputs, training runs and evaluations (:func:`~evface.report.collect.collect`).
+    out : str or Path
+        The HTML file to write.
+    replace : bool
+        Whether a file already at ``out`` may be replaced.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Examples
+    --------
+    >>> build_report([], "report.html")  # no run: a page saying so
+    PosixPath('report.html')
+    >>> is_report("report.html")
+    True
     """
     out = Path(out)
     data = collect([Path(d) for d in run_dirs])
@@ -65,6 +86,17 @@ def build_report(run_dirs: list[str | Path], out: str | Path, replace: bool = Tr
 def is_report(path: str | Path) -> bool:
     """Whether the file ``path`` is a report evface wrote (its :data:`TITLE` in the first 4 kB).
 
+    Parameters
+    ----------
+    path : str or Path
+        An existing file.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
     >>> _ = Path("notes.html").write_text("<html><title>my notes</title></html>")
     >>> is_report("notes.html")
     False
@@ -87,7 +119,25 @@ def _name_the_malformed_run(data: ReportData) -> None:
 
 
 def render_html(data: ReportData) -> str:
-    """The whole report page as a string."""
+    """The whole report page as a string.
+
+    Parameters
+    ----------
+    data : ReportData
+        What :func:`~evface.report.collect.collect` read.
+
+    Returns
+    -------
+    str
+        HTML.
+
+    Examples
+    --------
+    >>> data = ReportData(run_dirs=[], generated="2026-01-01 00:00 UTC", versions={"evface": "0.1"})
+    >>> page = render_html(data)
+    >>> page.startswith("<!DOCTYPE html>"), "No classification runs found." in page
+    (True, True)
+    """
     sections = [build_dataset_section(data), build_classify_section(data), build_reconstruct_section(data),
                 _provenance_section(data)]
     return f"""<!DOCTYPE html>

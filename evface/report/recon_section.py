@@ -152,6 +152,27 @@ def _recon_tested(run: dict[str, Any]) -> str:
 
 
 def build_reconstruct_section(data: ReportData) -> str:
+    """The reconstruction section: each run's scores per method beside the paper's, its training,
+    the paired differences (between methods, sensors and training seeds, per lighting and AU
+    region), the CVAE's latent and each run's figure.
+
+    Parameters
+    ----------
+    data : ReportData
+        What :func:`~evface.report.collect.collect` read.
+
+    Returns
+    -------
+    str
+        HTML: the section.
+
+    Examples
+    --------
+    >>> from evface.report.collect import ReportData
+    >>> data = ReportData(run_dirs=[], generated="2026-01-01 00:00 UTC", versions={"evface": "0.1"})
+    >>> build_reconstruct_section(data)
+    '<section id="reconstruction"><h2>Frame reconstruction from events (CVAE)</h2><p>No reconstruction runs found.</p></section>'
+    """
     runs = data.reconstruct
     parts = ['<section id="reconstruction"><h2>Frame reconstruction from events (CVAE)</h2>']
     if not runs:

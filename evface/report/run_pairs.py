@@ -127,6 +127,25 @@ def event_vs_frame_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any
 
     A pair scored on different clips, or of a run without ``predictions.csv``, gets ``{"a", "b",
     "error"}`` instead of a comparison.
+
+    Parameters
+    ----------
+    runs : list of dict
+        The report's runs: ``name``, ``dir``, ``config`` (its ``input``).
+
+    Returns
+    -------
+    list of dict
+        A comparison per pair, or ``{"a", "b", "error"}``.
+
+    Examples
+    --------
+    >>> for name in ("ev", "rgb"):
+    ...     Path(name).mkdir()
+    >>> runs = [{"name": "ev", "dir": "ev", "config": {"input": "events"}},
+    ...         {"name": "rgb", "dir": "rgb", "config": {"input": "rgb"}}]
+    >>> event_vs_frame_comparisons(runs)
+    [{'a': 'ev', 'b': 'rgb', 'error': 'no predictions.csv in ev and rgb (left out of a copy, ...)'}]
     """
     events = [r for r in runs if r["config"].get("input") == "events"]
     frames = [r for r in runs if r["config"].get("input") != "events"]
@@ -139,6 +158,23 @@ def hd_vs_lr_event_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any
     "Only in the sensor": the same configuration but for ``sensor`` (and the device the run used),
     so the same model, protocol and clips. A pair scored on different clips, or of a run without
     ``predictions.csv``, gets ``{"a", "b", "error"}``.
+
+    Parameters
+    ----------
+    runs : list of dict
+        The report's runs: ``name``, ``dir``, ``config`` (its ``input`` and ``sensor``).
+
+    Returns
+    -------
+    list of dict
+        A comparison per pair, or ``{"a", "b", "error"}``.
+
+    Examples
+    --------
+    >>> runs = [{"name": "hd", "dir": "hd", "config": {"input": "events", "sensor": "hd", "width": 16}},
+    ...         {"name": "lr", "dir": "lr", "config": {"input": "events", "sensor": "lr", "width": 32}}]
+    >>> hd_vs_lr_event_comparisons(runs)  # another width: not a pair
+    []
     """
     def key(r: dict[str, Any]) -> str:
         config = {k: v for k, v in r["config"].items() if k not in ("sensor", "device", "models", VERSION)}
@@ -158,6 +194,23 @@ def hd_vs_lr_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     "Only in the sensor": the same dataset and sample spec but for ``sensor`` (so the same samples
     on the same grid). A pair whose samples differ, or of a run without ``scores.csv``, gets
     ``{"a", "b", "error"}``.
+
+    Parameters
+    ----------
+    runs : list of dict
+        The report's runs: ``name``, ``dir``, ``config`` (its ``sensor`` and ``spec``).
+
+    Returns
+    -------
+    list of dict
+        A comparison per pair, or ``{"a", "b", "error"}``.
+
+    Examples
+    --------
+    >>> runs = [{"name": "hd", "dir": "hd", "config": {"sensor": "hd", "spec": {"size": 64}}},
+    ...         {"name": "lr", "dir": "lr", "config": {"sensor": "lr", "spec": {"size": 32}}}]
+    >>> hd_vs_lr_comparisons(runs)  # samples on another grid: not a pair
+    []
     """
     def key(r: dict[str, Any]) -> str:
         spec = {k: v for k, v in r["config"].get("spec", {}).items() if k != "sensor"}
