@@ -15,7 +15,22 @@ from evface.models.net_config import KERNEL, STRIDE, NetConfig
 
 
 class Unit(nn.Module):
-    """Conv3x3 -> norm: the synaptic part of one layer (the neuron is the network's business)."""
+    """Conv3x3 -> norm: the synaptic part of one layer (the neuron is the network's business).
+
+    Parameters
+    ----------
+    c_in, c_out : int
+        Input and output channels.
+    stride : int
+        The convolution's stride.
+    norm : bool
+        BatchNorm after the convolution (else a bias in it).
+
+    Examples
+    --------
+    >>> Unit(2, 4, stride=2, norm=True)(torch.zeros(1, 2, 8, 8)).shape
+    torch.Size([1, 4, 4, 4])
+    """
 
     def __init__(self, c_in: int, c_out: int, stride: int, norm: bool) -> None:
         super().__init__()
@@ -27,7 +42,23 @@ class Unit(nn.Module):
 
 
 class Block(nn.Module):
-    """A SEW residual block: two units; its output is the second unit's activation plus its input."""
+    """A SEW residual block: two units; its output is the second unit's activation plus its input.
+
+    The network applies the units ``a`` and ``b`` with its neurons between them and adds the input.
+
+    Parameters
+    ----------
+    channels : int
+        Input and output channels of both units.
+    norm : bool
+        As :class:`Unit`'s.
+
+    Examples
+    --------
+    >>> block = Block(4, norm=False)
+    >>> block.b(block.a(torch.zeros(1, 4, 8, 8))).shape
+    torch.Size([1, 4, 8, 8])
+    """
 
     def __init__(self, channels: int, norm: bool) -> None:
         super().__init__()
@@ -36,7 +67,28 @@ class Block(nn.Module):
 
 
 def body(cfg: NetConfig, in_channels: int) -> tuple[nn.ModuleList, nn.ModuleList]:
-    """The down-sampling units of the stages and the SEW blocks of each stage (none in the stem)."""
+    """The down-sampling units of the stages and the SEW blocks of each stage (none in the stem).
+
+    Parameters
+    ----------
+    cfg : NetConfig
+        The network's configuration.
+    in_channels : int
+        The stem's input channels.
+
+    Returns
+    -------
+    downs : torch.nn.ModuleList
+        One :class:`Unit` per stage.
+    stages : torch.nn.ModuleList
+        Each stage's :class:`Block` s.
+
+    Examples
+    --------
+    >>> downs, stages = body(NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=16, depth=2), 2)
+    >>> len(downs), [len(blocks) for blocks in stages]
+    (2, [0, 1])
+    """
     downs, stages = nn.ModuleList(), nn.ModuleList()
     c_in, norm = in_channels, cfg.norm == "td"
     for i, c_out in enumerate(cfg.channels()):
@@ -47,10 +99,43 @@ def body(cfg: NetConfig, in_channels: int) -> tuple[nn.ModuleList, nn.ModuleList
 
 
 def pool(h: torch.Tensor, readout: str) -> torch.Tensor:
-    """(N, C, H, W) features -> (N, features) readout input."""
+    """(N, C, H, W) features -> (N, features) readout input.
+
+    Parameters
+    ----------
+    h : torch.Tensor
+        ``(N, C, H, W)``.
+    readout : str
+        ``"gap"`` (mean over space: ``C`` features) or ``"flatten"`` (``C * H * W``).
+
+    Returns
+    -------
+    torch.Tensor
+
+    Examples
+    --------
+    >>> pool(torch.ones(2, 4, 3, 3), "gap").shape, pool(torch.ones(2, 4, 3, 3), "flatten").shape
+    (torch.Size([2, 4]), torch.Size([2, 36]))
+    """
     return h.mean((-2, -1)) if readout == "gap" else h.flatten(1)
 
 
 def logits(out: torch.Tensor) -> torch.Tensor:
-    """Class scores (B, n_classes) of a network output (B, steps, n_classes): the mean over the steps."""
+    """Class scores (B, n_classes) of a network output (B, steps, n_classes): the mean over the steps.
+
+    Parameters
+    ----------
+    out : torch.Tensor
+        ``(B, steps, n_classes)``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, n_classes)``.
+
+    Examples
+    --------
+    >>> logits(torch.tensor([[[1.0, 0.0], [3.0, 2.0]]]))
+    tensor([[2., 1.]])
+    """
     return out.mean(1)

@@ -41,6 +41,18 @@ class NetConfig:
     of synaptic delays (0 to ``delays - 1`` steps) of the spiking stem, ``stem_input`` ``"step"``
     (bin ``t`` at step ``t``) or ``"window"`` (every bin at every step); the ANN twin, which sees
     every step at once, ignores the last two.
+
+    Every field is checked on construction: a :class:`ParameterError` names the one out of range.
+
+    Examples
+    --------
+    >>> cfg = NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=16, depth=2, width=4)
+    >>> cfg.channels(), cfg.sizes(), cfg.neuron_layers(), cfg.features()
+    ([4, 8], [16, 8, 4], 4, 128)
+    >>> NetConfig(in_channels=2, n_classes=1, time_steps=4)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: a classifier needs at least 2 classes, got 1
     """
 
     in_channels: int
@@ -138,7 +150,23 @@ class NetConfig:
 
 
 def unit_layout(cfg: NetConfig) -> list[tuple[int, int, int, int]]:
-    """(c_in, c_out, stride, output size) of every unit in execution order, the first taking the raw input."""
+    """(c_in, c_out, stride, output size) of every unit in execution order, the first taking the raw input.
+
+    Parameters
+    ----------
+    cfg : NetConfig
+        The network's configuration.
+
+    Returns
+    -------
+    list of (int, int, int, int)
+
+    Examples
+    --------
+    >>> cfg = NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=16, depth=2, width=4)
+    >>> unit_layout(cfg)  # the stem, then stage 1's down-sampling unit and its SEW block's two
+    [(2, 4, 2, 8), (4, 8, 2, 4), (8, 8, 1, 4), (8, 8, 1, 4)]
+    """
     out, c_in = [], cfg.in_channels
     for i, (c_out, size) in enumerate(zip(cfg.channels(), cfg.sizes()[1:])):
         out.append((c_in, c_out, STRIDE, size))

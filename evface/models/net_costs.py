@@ -33,7 +33,23 @@ def conv_synops(conv: nn.Conv2d, spikes: torch.Tensor) -> torch.Tensor:
 
 
 def ann_macs(cfg: NetConfig) -> int:
-    """Multiply-accumulates of one :class:`AnnCNN` forward pass (one sample)."""
+    """Multiply-accumulates of one :class:`AnnCNN` forward pass (one sample).
+
+    Parameters
+    ----------
+    cfg : NetConfig
+        The network's configuration.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> cfg = NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=16, depth=2, width=4)
+    >>> ann_macs(cfg)
+    41856
+    """
     units = unit_layout(cfg)
     total = 0
     for i, (c_in, c_out, _, size) in enumerate(units):
@@ -47,6 +63,21 @@ def snn_analog_macs(cfg: NetConfig) -> int:
     The first convolution (it takes the event counts or frames, at each of its ``delays``; with
     ``stem_input="window"`` once, on all the steps), and with ``last_neuron="li"`` the readout
     Linear layer (it takes membrane potentials).
+
+    Parameters
+    ----------
+    cfg : NetConfig
+        The network's configuration.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> cfg = NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=16, depth=2, width=4)
+    >>> snn_analog_macs(cfg)  # the stem's convolution at each of the 4 steps
+    18432
     """
     _, c_out, _, size = unit_layout(cfg)[0]
     stem = size**2 * c_out * cfg.stem_channels() * KERNEL * KERNEL

@@ -17,7 +17,23 @@ from evface.models.net_config import NetConfig
 
 
 def plif_layers(cfg: NetConfig) -> nn.ModuleList:
-    """One PLIF neuron layer (snnTorch ``Leaky``) for each of ``cfg.neuron_layers()``."""
+    """One PLIF neuron layer (snnTorch ``Leaky``) for each of ``cfg.neuron_layers()``.
+
+    Parameters
+    ----------
+    cfg : NetConfig
+        The neurons' settings (``beta``, ``learn_beta``, ``threshold``, ``reset``, ``surrogate``,
+        ``slope``, ``last_neuron``).
+
+    Returns
+    -------
+    torch.nn.ModuleList
+
+    Examples
+    --------
+    >>> len(plif_layers(NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=16, depth=2, width=4)))
+    4
+    """
     grad = (surrogate.atan(alpha=cfg.slope) if cfg.surrogate == "atan"
             else surrogate.fast_sigmoid(slope=cfg.slope))
     return nn.ModuleList(
@@ -28,7 +44,31 @@ def plif_layers(cfg: NetConfig) -> nn.ModuleList:
 
 
 def integrate(lif: snn.Leaky, current: torch.Tensor, membrane: bool = False) -> torch.Tensor:
-    """Run one neuron layer over time from zero state: (B, T, ...) currents -> spikes (or membrane potentials)."""
+    """Run one neuron layer over time from zero state: (B, T, ...) currents -> spikes (or membrane potentials).
+
+    Parameters
+    ----------
+    lif : snntorch.Leaky
+        The neuron layer.
+    current : torch.Tensor
+        ``(B, T, ...)``: its input current at each step.
+    membrane : bool
+        Return the membrane potentials instead of the spikes.
+
+    Returns
+    -------
+    torch.Tensor
+        Of ``current``'s shape.
+
+    Examples
+    --------
+    >>> lif = plif_layers(NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=1))[0]
+    >>> current = torch.full((1, 4, 1), 0.6)  # beta 0.5, threshold 1, reset by subtraction
+    >>> integrate(lif, current).flatten().tolist()
+    [0.0, 0.0, 1.0, 0.0]
+    >>> [round(v, 3) for v in integrate(lif, current, membrane=True).flatten().tolist()]  # the reset a step later
+    [0.6, 0.9, 1.05, 0.125]
+    """
     mem = lif.reset_mem()
     out = []
     for t in range(current.shape[1]):
