@@ -504,8 +504,19 @@ class CVAE(nn.Module):
     def encode(self, c: torch.Tensor, state: State = None) -> tuple[list[torch.Tensor], State]:
         """Condition features of one window, and the encoder's next state (``None`` unless recurrent).
 
-        ``c`` is ``(N, c_in, H, W)`` (:func:`checked_condition`); ``state`` is ``None`` for a clip's
-        first window, then what the previous window returned.
+        Parameters
+        ----------
+        c : torch.Tensor
+            The window's condition ``(N, c_in, H, W)`` (:func:`checked_condition`).
+        state : list of torch.Tensor or None
+            ``None`` for a clip's first window, then what :meth:`encode` returned for the previous one.
+
+        Returns
+        -------
+        feats : list of torch.Tensor
+            The features at full, 1/2, 1/4 and 1/8 resolution.
+        state : list of torch.Tensor or None
+            The state for the next window (``None`` unless recurrent).
         """
         return self.cond(checked_condition(c, self.c_in, self.head.weight.dtype), state)
 
@@ -525,7 +536,22 @@ class CVAE(nn.Module):
 
     def forward(self, x: torch.Tensor, c: torch.Tensor, state: State = None) -> dict[str, torch.Tensor]:
         """Training pass: sample z from q(z|x,c), decode; ``kl`` is (N, z_channels), summed over
-        positions; a recurrent model also returns its next ``state``."""
+        positions; a recurrent model also returns its next ``state``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            The target frames ``(N, 1, H, W)``.
+        c : torch.Tensor
+            The window's condition ``(N, c_in, H, W)`` (:func:`checked_condition`).
+        state : list of torch.Tensor or None
+            ``None`` for a clip's first window, then what :meth:`encode` returned for the previous one.
+
+        Returns
+        -------
+        dict of str to torch.Tensor
+            ``recon`` ``(N, 1, H, W)``, ``kl`` ``(N, z_channels)`` and, when recurrent, ``state``.
+        """
         feats, new_state = self.encode(c, state)
         if not isinstance(x, torch.Tensor) or tuple(x.shape) != (c.shape[0], 1, *c.shape[-2:]):
             raise ParameterError(f"the target frame must be (N, 1, H, W) = {(c.shape[0], 1, *c.shape[-2:])} "
@@ -568,14 +594,42 @@ class CVAE(nn.Module):
 
     @torch.no_grad()
     def decode_mean(self, feats: list[torch.Tensor], c: torch.Tensor) -> torch.Tensor:
-        """The decoding of the prior mean (N, 1, H, W)."""
+        """The decoding of the prior mean (N, 1, H, W).
+
+        Parameters
+        ----------
+        feats : list of torch.Tensor
+            What :meth:`encode` returned for ``c``.
+        c : torch.Tensor
+            The window's condition ``(N, c_in, H, W)`` (:func:`checked_condition`).
+
+        Returns
+        -------
+        torch.Tensor
+        """
         c = self._encoded_from(feats, c)
         return self._decode(feats, self._prior(feats)[0], c)
 
     @torch.no_grad()
     def decode_samples(self, feats: list[torch.Tensor], c: torch.Tensor, k: int,
                        generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decodings of ``k`` prior samples (``k >= 1``): (k, N, 1, H, W)."""
+        """Decodings of ``k`` prior samples (``k >= 1``): (k, N, 1, H, W).
+
+        Parameters
+        ----------
+        feats : list of torch.Tensor
+            What :meth:`encode` returned for ``c``.
+        c : torch.Tensor
+            The window's condition ``(N, c_in, H, W)`` (:func:`checked_condition`).
+        k : int
+            The samples, >= 1.
+        generator : torch.Generator, optional
+            The random numbers of the samples (CPU).
+
+        Returns
+        -------
+        torch.Tensor
+        """
         k, c = as_int("k", k, 1), self._encoded_from(feats, c)
         mu_p, logvar_p = self._prior(feats)
         std = (0.5 * logvar_p).exp()
@@ -586,13 +640,57 @@ class CVAE(nn.Module):
     @torch.no_grad()
     def samples(self, c: torch.Tensor, k: int, generator: torch.Generator | None = None,
                 state: State = None) -> torch.Tensor:
-        """Decodings of ``k`` prior samples: (k, N, 1, H, W)."""
+        """Decodings of ``k`` prior samples: (k, N, 1, H, W).
+
+        Parameters
+        ----------
+        c : torch.Tensor
+            The window's condition ``(N, c_in, H, W)`` (:func:`checked_condition`).
+        k : int
+            The samples, >= 1.
+        generator : torch.Generator, optional
+            The random numbers of the samples (CPU).
+        state : list of torch.Tensor or None
+            ``None`` for a clip's first window, then what :meth:`encode` returned for the previous one.
+
+        Returns
+        -------
+        torch.Tensor
+        """
         return self.decode_samples(self.encode(c, state)[0], c, k, generator)
 
     @torch.no_grad()
     def reconstruct(self, c: torch.Tensor, k: int = 0, generator: torch.Generator | None = None,
                     state: State = None) -> torch.Tensor:
-        """Decode the prior mean (``k == 0``) or the mean of ``k`` decodings of prior samples."""
+        """Decode the prior mean (``k == 0``) or the mean of ``k`` decodings of prior samples.
+
+        Parameters
+        ----------
+        c : torch.Tensor
+            The window's condition ``(N, c_in, H, W)`` (:func:`checked_condition`).
+        k : int
+            0, or the samples to average.
+        generator : torch.Generator, optional
+            The random numbers of the samples (CPU).
+        state : list of torch.Tensor or None
+            ``None`` for a clip's first window, then what :meth:`encode` returned for the previous one.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(N, 1, H, W)``.
+
+        Examples
+        --------
+        >>> m = CVAE(c_in=2, keyframe=True, base=4, z_channels=2)
+        >>> c = torch.zeros(1, 2, 16, 16)
+        >>> c[:, 1] = 0.25  # the keyframe, 0.75, minus 0.5
+        >>> round(float(m.reconstruct(c).mean()), 3)  # untrained: the keyframe
+        0.75
+        >>> a = m.reconstruct(c, k=3, generator=torch.Generator().manual_seed(0))
+        >>> torch.equal(a, m.samples(c, 3, generator=torch.Generator().manual_seed(0)).mean(0))
+        True
+        """
         k = as_int("k", k, 0)  # a negative k decoded the prior mean without a word
         feats = self.encode(c, state)[0]
         return self.decode_samples(feats, c, k, generator).mean(0) if k > 0 else self.decode_mean(feats, c)

@@ -31,18 +31,50 @@ INT_FIELDS = ("in_channels", "n_classes", "time_steps", "input_size", "depth", "
 class NetConfig:
     """Shape and neuron parameters shared by :class:`SpikingCNN` and :class:`AnnCNN`.
 
-    ``beta`` is the initial membrane decay per step (learnt when ``learn_beta``), ``threshold``
-    the firing threshold, ``reset`` ``"subtract"`` or ``"zero"``, ``surrogate`` and ``slope`` the
-    surrogate gradient and its steepness (ATan ``alpha``; fast-sigmoid ``slope``), ``norm``
-    ``"td"`` (BatchNorm over batch and time) or ``"none"``, ``blocks`` the SEW blocks of each
-    stage after the stem, ``residual`` whether they add their input, ``readout`` ``"gap"`` or
-    ``"flatten"``, ``last_neuron`` ``"lif"`` (every layer spikes) or ``"li"`` (the last layer is
-    a non-spiking leaky integrator whose membrane potential is read out), ``delays`` the number
-    of synaptic delays (0 to ``delays - 1`` steps) of the spiking stem, ``stem_input`` ``"step"``
-    (bin ``t`` at step ``t``) or ``"window"`` (every bin at every step); the ANN twin, which sees
-    every step at once, ignores the last two.
+    The ANN twin, which sees every step at once, ignores ``delays`` and ``stem_input``. Every field
+    is checked on construction: a :class:`ParameterError` names the one out of range.
 
-    Every field is checked on construction: a :class:`ParameterError` names the one out of range.
+    Parameters
+    ----------
+    in_channels : int
+        Input channels per step.
+    n_classes : int
+        Classes, >= 2.
+    time_steps : int
+        Steps ``T`` of the input.
+    input_size : int
+        Side ``S`` of the square input.
+    depth : int
+        Stages, the stem included; channels ``width * 2**i``, each stage halving the size.
+    width : int
+        Channels of the stem.
+    blocks : int
+        SEW blocks of each stage after the stem.
+    beta : float
+        Initial membrane decay per step, in [0, 1].
+    learn_beta : bool
+        Whether the decay is learnt.
+    threshold : float
+        Firing threshold, > 0.
+    reset : str
+        ``"subtract"`` or ``"zero"``.
+    surrogate : str
+        The surrogate gradient: ``"atan"`` or ``"fast-sigmoid"``.
+    slope : float
+        Its steepness (ATan ``alpha``; fast-sigmoid ``slope``), > 0.
+    norm : str
+        ``"td"`` (BatchNorm over batch and time) or ``"none"``.
+    residual : bool
+        Whether the SEW blocks add their input.
+    readout : str
+        ``"gap"`` or ``"flatten"``.
+    last_neuron : str
+        ``"lif"`` (every layer spikes) or ``"li"`` (the last layer is a non-spiking leaky
+        integrator whose membrane potential is read out).
+    delays : int
+        Synaptic delays (0 to ``delays - 1`` steps) of the spiking stem, in [1, ``time_steps``].
+    stem_input : str
+        ``"step"`` (bin ``t`` at step ``t``) or ``"window"`` (every bin at every step).
 
     Examples
     --------

@@ -20,6 +20,18 @@ def conv_synops(conv: nn.Conv2d, spikes: torch.Tensor) -> torch.Tensor:
     (padding and stride counted exactly): the count of input spikes under every output window,
     summed, times ``out_channels``.
 
+    Parameters
+    ----------
+    conv : torch.nn.Conv2d
+        The convolution the spikes reach.
+    spikes : torch.Tensor
+        ``(N, C, H, W)`` spike counts.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(N,)``.
+
     Examples
     --------
     >>> conv = nn.Conv2d(1, 4, 3, stride=2, padding=1)

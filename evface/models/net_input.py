@@ -26,6 +26,11 @@ def checked_input(cfg: NetConfig, x: torch.Tensor, dtype: torch.dtype) -> torch.
     dtype : torch.dtype
         The network's weights' type, which ``x`` is converted to (float32 input is returned as is).
 
+    Returns
+    -------
+    torch.Tensor
+        ``x`` as ``dtype``.
+
     Raises
     ------
     TypeError
@@ -68,6 +73,15 @@ def check_norm_batch(model: nn.Module, cfg: NetConfig, values: int) -> None:
     (was torch's "Expected more than 1 value per channel when training" from inside the network).
     ``ClassifyConfig`` refuses such networks; :class:`NetConfig` keeps them for evaluation.
 
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network (its ``training`` flag is read).
+    cfg : NetConfig
+        Its configuration.
+    values : int
+        The samples its norms see at once (batch size, times the steps where they run over time).
+
     Examples
     --------
     >>> from evface.models.ann_cnn import AnnCNN
@@ -88,6 +102,18 @@ def delayed(x: torch.Tensor, delays: int) -> torch.Tensor:
     """Input (B, T, C, ...) and its copies delayed by 1 ... ``delays - 1`` steps, stacked as channels.
 
     Channel block ``d`` of step ``t`` is ``x[:, t - d]`` (zero before the first step).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, T, C, ...)``.
+    delays : int
+        The delays, 0 to ``delays - 1`` steps (1: ``x`` itself).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, T, C * delays, ...)``.
 
     Examples
     --------

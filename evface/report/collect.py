@@ -41,6 +41,21 @@ PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "o
 class ReportData:
     """Everything the page shows, as plain values and encoded images.
 
+    Parameters
+    ----------
+    run_dirs : list of Path
+        The folders given.
+    generated : str
+        When the report was made.
+    versions : dict of str to str
+        :func:`package_versions`.
+    datasets, classify, comparisons, event_sensor_comparisons, reconstruct, sensor_comparisons : list of dict
+        What :func:`collect` reads into the sections.
+    configs : dict
+        Each run's configuration, by name.
+    left_out : list of str
+        The stages each ``evface run`` left out.
+
     Examples
     --------
     >>> data = ReportData(run_dirs=[], generated="2026-01-01 00:00 UTC", versions={"evface": "0.1"})

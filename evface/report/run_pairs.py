@@ -23,7 +23,22 @@ from evface.tasks.run_folder import VERSION
 class ScoredClips:
     """The clips whose scores a run of the report holds (its own test, or an evaluation's): the
     dataset folder, and where known its manifest rows (:func:`~evface.io.manifest.row_key` lists,
-    sorted) and their files' :func:`~evface.tasks.run_clips.file_print` (``None`` where not known)."""
+    sorted) and their files' :func:`~evface.tasks.run_clips.file_print` (``None`` where not known).
+
+    Parameters
+    ----------
+    folder : Path or None
+        The dataset folder.
+    rows : list of list of str, optional
+        Its manifest rows' keys.
+    files : list of list, optional
+        Their files' prints, in the order of ``rows``.
+
+    Examples
+    --------
+    >>> ScoredClips(Path("d1"), [["c0", "s0"]]).files is None
+    True
+    """
 
     folder: Path | None
     rows: list[list[str]] | None = None
@@ -54,6 +69,18 @@ def other_clips(a: dict[str, Any], b: dict[str, Any], folders: dict[Path, Scored
     folders, which nothing can tell alike; ``None`` where they scored the same clips as far as the
     runs tell (rows that differ are named by the comparison itself; a run that recorded its rows
     but not its files is taken at its rows).
+
+    Parameters
+    ----------
+    a, b : dict
+        Report entries: ``name``, ``dir`` or ``run``, ``scored_on`` and, for an evaluation on
+        another dataset, ``elsewhere``.
+    folders : dict of Path to ScoredClips
+        The dataset folders read so far (filled here).
+
+    Returns
+    -------
+    str or None
 
     Examples
     --------
