@@ -137,6 +137,19 @@ def side_by_side_gif(clip: Clip, sensor: str, camera: str = "rgb", window_us: in
     -------
     bytes
         The GIF file's bytes.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> from evface.io.clip_schema import FrameSeries, SensorInfo
+    >>> frames = FrameSeries(np.zeros((3, 20, 20, 3), np.uint8), np.arange(3) * 33_333, np.full(3, 10_000), fps=30.0)
+    >>> events = make_events(np.arange(0, 100_000, 5_000), np.arange(20) % 10, np.arange(20) % 8,
+    ...                      np.where(np.arange(20) % 2, 1, -1))
+    >>> clip = Clip("c0", "s01", "AU12", [12], "dim", 0, 40_000, 80_000, 100_000, events={"lr": events},
+    ...             sensors={"lr": SensorInfo("lr", 10, 8)}, frames={"rgb": frames})
+    >>> gif = Image.open(io.BytesIO(side_by_side_gif(clip, "lr", height_px=20)))
+    >>> gif.n_frames, gif.size  # one frame per RGB frame: 20 x 20 beside the 10 x 8 sensor's 25 x 20
+    (3, (45, 20))
     """
     frames = clip.frames[camera]
     events = clip.events[sensor]
@@ -208,6 +221,18 @@ def event_rate_plot(clip: Clip, bin_us: int = 5_000) -> bytes:
     -------
     bytes
         The PNG file's bytes.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> from evface.io.clip_schema import FrameSeries, SensorInfo
+    >>> frames = FrameSeries(np.zeros((3, 20, 20, 3), np.uint8), np.arange(3) * 33_333, np.full(3, 10_000), fps=30.0)
+    >>> events = make_events(np.arange(0, 100_000, 5_000), np.arange(20) % 10, np.arange(20) % 8,
+    ...                      np.where(np.arange(20) % 2, 1, -1))
+    >>> clip = Clip("c0", "s01", "AU12", [12], "dim", 0, 40_000, 80_000, 100_000, events={"lr": events},
+    ...             sensors={"lr": SensorInfo("lr", 10, 8)}, frames={"rgb": frames})
+    >>> event_rate_plot(clip)[:4]
+    b'\\x89PNG'
     """
     fig, ax = plt.subplots(figsize=(6.4, 2.6))
     for name, events in clip.events.items():
