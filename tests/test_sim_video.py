@@ -461,14 +461,30 @@ def test_a_video_cut_in_its_header_is_one_line_with_what_its_demuxer_said(tmp_pa
 
 def test_a_still_image_named_mp4_has_no_frame_count(tmp_path, capsys):
     """OpenCV reports -2^63 frames for a PNG renamed .mp4: simulate warned that "the file lists
-    -9,223,372,036,854,775,808 frames and 1 decoded"."""
+    -9,223,372,036,854,775,808 frames and 1 decoded"; its one frame is refused as a one-frame video's
+    (test_cli_simulate_refuses_a_video_of_one_frame)."""
     still = tmp_path / "still.mp4"
     assert cv2.imwrite(str(tmp_path / "still.png"), np.full((48, 64, 3), 128, np.uint8))
     (tmp_path / "still.png").rename(still)
     assert video_info(still).n_frames == 0
-    assert main(["simulate", str(still), "--sensor", "64x48", "--out", str(tmp_path / "ev.csv")]) == 0
+    assert main(["simulate", str(still), "--sensor", "64x48", "--out", str(tmp_path / "ev.csv")]) == 2
     err = capsys.readouterr().err
-    assert "warning" not in err and "0 events from 1 frame" in err
+    assert "warning" not in err and err.startswith(f"error: {still}: 1 frame decoded")
+
+
+@pytest.mark.parametrize(("name", "fourcc"), [("one.avi", "MJPG"), ("one.mp4", "mp4v")])
+def test_cli_simulate_refuses_a_video_of_one_frame(tmp_path, capsys, name, fourcc):
+    """A video of one frame (a still a phone saved as a video) was "0 events from 1 frame (0.033 s)",
+    exit 0: an empty events file and a one-frame RGB video, as if a DVS had filmed a still scene
+    for a frame period."""
+    one = _write_test_video(tmp_path / name, n=1, fourcc=fourcc)
+    assert main(["simulate", str(one), "--sensor", "64x48", "--out", str(tmp_path / "ev.h5"),
+                 "--rgb-out", str(tmp_path / "rgb.avi")]) == 2
+    assert capsys.readouterr().err == (f"error: {one}: 1 frame decoded, and a DVS sees the changes between frames: "
+                                       "no events to simulate; give a video of at least 2 frames\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+    with pytest.raises(FormatError, match="1 frame decoded"):
+        simulate_video(one, (64, 48))
 
 
 @pytest.mark.parametrize("roi", [(-64, 0, 32, 32), (40, 0, 32, 32), (0, 0, 0, 8), (0, 0, 8.5, 8)])

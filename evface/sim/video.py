@@ -302,6 +302,9 @@ def iter_video_events(
 
     ``sensor_size`` is the full array; events are in the coordinates of ``roi`` (default: the
     whole array). ``on_frame(i)`` is called after each video frame (for progress bars).
+
+    Raises FormatError naming the file when it holds a single frame (a still image OpenCV opens
+    as a video): a DVS sees the changes between frames, and one frame has none.
     """
     as_real("lux", lux, 0, MAX_SCENE_LUX, low_open=True)
     info = video_info(path)
@@ -319,6 +322,9 @@ def iter_video_events(
             counter["i"] += 1
 
     yield from iter_lux_events(sim, lux_frames(), scene_times(frame_times(None, rate), round(1e6 / rate)), upsample)
+    if counter["i"] < 2:
+        raise FormatError(where(path, "1 frame decoded, and a DVS sees the changes between frames: no events to "
+                                      "simulate; give a video of at least 2 frames"))
 
 
 def simulate_video(path: str | Path, sensor_size: SensorSize, params: DvsParams | None = None, **kwargs) -> np.ndarray:
