@@ -267,3 +267,23 @@ def transfer_distance_px(h_a: np.ndarray, h_b: np.ndarray, rgb_size: tuple[int, 
     u, v = np.meshgrid(np.linspace(0, rgb_size[0] - 1, n), np.linspace(0, rgb_size[1] - 1, n))
     pts = np.c_[u.ravel(), v.ravel()]
     return float(np.linalg.norm(apply_homography(h_a, pts) - apply_homography(h_b, pts), axis=1).max())
+
+
+def store_sideways(video: Path, out: Path, degrees: int) -> None:
+    """Write ``video``'s frames to the MP4 ``out`` as a phone stores them: turned ``degrees``
+    counter-clockwise, with the rotation flag that turns them back (:func:`set_mp4_rotation`), so
+    that a reader honouring the flag decodes ``video``'s frames upright (re-encoded once more)."""
+    cap = cv2.VideoCapture(str(video))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    writer = None
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        stored = np.ascontiguousarray(np.rot90(frame, degrees // 90))
+        if writer is None:
+            writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, stored.shape[1::-1])
+        writer.write(stored)
+    cap.release()
+    writer.release()
+    set_mp4_rotation(out, degrees)

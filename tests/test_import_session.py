@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session, write_evt3
+from import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session, store_sideways, write_evt3
 
 from evface.cli import main
 from evface.io.clip_reader import read_clip
@@ -1356,3 +1356,26 @@ def test_cli_import_session_into_dot_is_refused_before_any_work(session, tmp_pat
     assert err == ("error: .: give OUT a folder by its name, not '.' or '..' (the dataset is built as OUT.partial "
                    "beside it and renamed to OUT)"), err
     assert list(tmp_path.iterdir()) == [tmp_path / "here"] and not any((tmp_path / "here").iterdir())
+
+
+@pytest.mark.parametrize("degrees", [90, 270])
+def test_a_phone_video_stored_sideways_with_a_rotation_flag_imports_as_the_upright_one(session, imported, tmp_path,
+                                                                                       degrees):
+    """A phone held upright stores its frames turned a quarter with a rotation flag (the MP4 track's
+    display matrix): the scan, the face detector, the registration and the clips' frames all see
+    the frames turned upright, as the upright video's import (same size, same sync, homographies
+    within 1 px of the truth, the clips' frames the same pictures)."""
+    root, truth = session
+    upright_out, upright = imported
+    sideways = tmp_path / "phone.mp4"
+    store_sideways(root / "rgb.mp4", sideways, degrees)
+    report = import_session(sources(root), RgbSource(sideways, exposure_us=RGB_EXPOSURE_US), root / "annotations.csv",
+                            tmp_path / "ds")
+    assert report["rgb"]["size"] == list(RGB_SIZE) == upright["rgb"]["size"]
+    assert report["sensors"]["hd"]["sync"]["offset_us"] == truth["hd"].offset_us
+    for name in ("hd", "lr"):
+        h = np.array(report["sensors"][name]["registration"]["homography"])
+        assert sensor_error_px(h, truth[name].homography, truth[name].size) < 1.0
+    ds, ref = DatasetFolder.open(tmp_path / "ds"), DatasetFolder.open(upright_out)
+    a, b = (read_clip(d.clip_path(d.rows[0])).frames["rgb"].data for d in (ds, ref))
+    assert a.shape == b.shape and np.abs(a.astype(int) - b.astype(int)).mean() < 4  # one more mp4v encoding
