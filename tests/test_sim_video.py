@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from import_fixtures import set_mp4_rotation
+from import_fixtures import set_mp4_durations, set_mp4_rotation
 
 from evface.cli import main
 from evface.errors import EvfaceError, FormatError, ParameterError
@@ -75,6 +75,44 @@ def test_a_phone_videos_rotation_flag_turns_its_frames_and_the_size_stated_alike
     size = upright.shape[::-1]
     info = video_info(path)
     assert (info.width, info.height) == size and count_frames(path) == (3, size)
+
+
+def _variable_rate_video(path):
+    """10 frames stated at 30 fps whose container durations are 1,1,1,1,1,6,1,1,1,2 ticks of
+    20.8333 ms (a phone dropping frames): the scene brightens at frame 6, which starts 229.2 ms in
+    (6 / 30 fps: 200 ms); frame 5 starts at 104.2 ms and lasts 125 ms."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (32, 24))
+    for i in range(10):
+        writer.write(np.full((24, 32, 3), 200 if i >= 6 else 30, np.uint8))
+    writer.release()
+    set_mp4_durations(path, np.array([1, 1, 1, 1, 1, 6, 1, 1, 1, 2]))
+    return path
+
+
+def test_a_variable_frame_rate_video_is_simulated_at_its_container_timestamps(tmp_path, capsys):
+    """A phone's variable-frame-rate video was simulated with frame i at i / fps of its stated rate,
+    where `import session` places its frames at their container timestamps (up to 29 ms later
+    here): the events of the change at frame 6 lay between 183 and 217 ms, the mid-exposures of
+    frames 5 and 6 at 30 fps. Now between theirs at the timestamps (166.7 and 239.6 ms), with one
+    warning line, as import session's; a given --fps keeps i / fps."""
+    path = _variable_rate_video(tmp_path / "phone.mp4")
+    ev = simulate_video(path, (32, 24), DvsParams.ideal(0.2))
+    mid5, mid6 = round(104166.7 + 62500), round(229166.7 + 10416.7)
+    assert mid5 <= ev["t"].min() < mid5 + 10_000 and mid6 - 10_000 < ev["t"].max() <= mid6
+    at_rate = simulate_video(path, (32, 24), DvsParams.ideal(0.2), fps=30.0)
+    assert round(5.5e6 / 30) <= at_rate["t"].min() and at_rate["t"].max() <= round(6.5e6 / 30)
+    out = tmp_path / "ev.h5"
+    assert main(["simulate", str(path), "--sensor", "32x24", "--model", "ideal", "--out", str(out),
+                 "--rgb-out", str(tmp_path / "rgb.avi")]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: {path}: variable frame rate (frame intervals 20.8-125.0 ms, the video states 30 "
+                          "fps): frames placed at the container's timestamps; give --fps to place frame k at k / fps\n")
+    assert "(0.312 s)" in err  # to the end of the last frame, 15 ticks
+    from evface.io.event_reader import read_events_file
+
+    assert read_events_file(out)[0]["t"].max() <= mid6
+    assert main(["simulate", str(path), "--sensor", "32x24", "--fps", "30", "--out", str(tmp_path / "at_rate.h5")]) == 0
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_upsampling_spreads_events_over_more_distinct_times(video):

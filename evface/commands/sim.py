@@ -125,6 +125,18 @@ def _film_rgb(path: Path, cam: RgbCamera, scene: VideoScene, duration_us: int, b
     write_frame_times(frame_times_path(path), *zip(*timing, strict=True))
 
 
+def _duration_us(frames_read: int, rate: float, timed: Any) -> int:
+    """How long the first ``frames_read`` frames of the video last (µs): ``frames_read / rate``, or at
+    a variable-frame-rate video's container timestamps ``timed`` up to the end of the last frame's
+    own interval (``evface.sim.video.own_intervals``)."""
+    if timed is None or not frames_read:
+        return int(round(frames_read * 1e6 / rate))
+    from evface.sim.video import own_intervals  # lazy: cv2
+
+    last = min(frames_read, len(timed)) - 1
+    return int(timed[last] + own_intervals(timed)[last])
+
+
 def register(app: typer.Typer) -> None:
     """Add ``evface simulate`` to ``app``."""
 
@@ -169,8 +181,12 @@ def register(app: typer.Typer) -> None:
         from evface.sim.sensors import parse_sensor  # lazy: numpy off CLI start-up
         from evface.sim.video import (  # lazy: cv2, numba
             VideoScene,
+            fastest_rate,
             frame_times_path,
             iter_video_events,
+            own_intervals,
+            variable_rate_note,
+            variable_rate_times,
             video_fps,
             video_codec,
             video_info,
@@ -230,8 +246,9 @@ def register(app: typer.Typer) -> None:
         info = video_info(video)
         with naming("--fps"):
             rate = video_fps(info, fps)
-        check_upsample(upsample, rate, "--upsample")
-        step_us = round(1e6 / rate) / upsample
+        timed = variable_rate_times(video, info, fps)  # a variable-frame-rate video's frames at their timestamps
+        check_upsample(upsample, fastest_rate(timed, rate), "--upsample")
+        step_us = (round(1e6 / rate) if timed is None else int(own_intervals(timed).max())) / upsample
         noise = noise_per_step(params, window[2] * window[3], step_us)
         if noise > MAX_NOISE_PER_STEP:
             raise ParameterError(f"--set: the noise rates (leak_rate_hz {params.leak_rate_hz:g}, shot_noise_rate_hz "
@@ -263,18 +280,21 @@ def register(app: typer.Typer) -> None:
                         out, (window[2], window[3]), sensor=name, relative_time=relative_time, force=force,
                         replace=force) as writer:
                     for chunk in iter_video_events(video, full_size, params, seed=seed, roi=window, lux=lux,
-                                                   upsample=upsample, fps=rate, on_frame=tick):
+                                                   upsample=upsample, fps=rate, times_us=timed, on_frame=tick):
                         writer.write(chunk)
                         n_events += chunk.size
-                    duration_us = int(round(frames_read * 1e6 / rate))
+                    duration_us = _duration_us(frames_read, rate, timed)
                     if pending is not None:
-                        _film_rgb(pending, RgbCamera(cam_params, seed), VideoScene(video, lux, rate), duration_us, bar)
+                        _film_rgb(pending, RgbCamera(cam_params, seed), VideoScene(video, lux, rate, timed), duration_us,
+                                  bar)
                     with _published(moves, force):
                         writer.close()
                 origin_us = writer.origin_us  # --relative-time: the first event's time, taken off every time
             finally:
                 for pending_file, _ in moves:
                     pending_file.unlink(missing_ok=True)
+        if timed is not None:
+            terminal.warn(console, variable_rate_note(video, timed, info.fps, "give --fps to place frame k at k / fps"))
         if info.n_frames and frames_read != info.n_frames:
             terminal.warn(console, f"{video}: the file lists {counted(info.n_frames, 'frame')} and {frames_read} "
                                    f"decoded (cut short or damaged?); the events cover those {frames_read}")

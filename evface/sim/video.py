@@ -9,7 +9,10 @@ read one file at a time.
 Frame ``i`` of a video starts its exposure at ``round(i * 1e6 / fps)`` µs and, its exposure being
 unknown, is taken to expose for the whole frame period: the DVS and the RGB camera model see its
 picture at its mid-exposure, half a period later (:func:`evface.sim.footage.scene_times`, the
-convention ``evface import session`` reads frames by). Its pixels become lux on the sensor as
+convention ``evface import session`` reads frames by). A variable-frame-rate video (phones,
+webcams), whose container timestamps stray from ``i / fps`` at its stated rate, has its frames at
+those timestamps instead, each exposed until the next (:func:`variable_rate_times`, the rule
+``evface import session`` places them by). Its pixels become lux on the sensor as
 :mod:`evface.sim.footage` describes (sRGB decoding, cover-resize, ``upsample``).
 
 A video written by the RGB camera model (``evface simulate --rgb-out rgb.avi``) has a sidecar
@@ -204,6 +207,120 @@ def count_frames(path: str | Path, times: list[float] | None = None) -> tuple[in
     return count, (width, height)
 
 
+def container_times(times_ms: list[float], n_frames: int) -> np.ndarray | None:
+    """The frames' container timestamps (ms, as OpenCV reports them) as µs from the first frame, or
+    None when they are no timestamps: not one per frame, not finite, negative (-1: none), or not
+    increasing frame by frame, as a container without them gives (all 0).
+
+    Examples
+    --------
+    >>> container_times([0.0, 33.3667, 66.7333, 133.4667], 4).tolist()
+    [0, 33367, 66733, 133467]
+    >>> container_times([0.0, 0.0, 0.0], 3) is None, container_times([-1.0, -1.0], 2) is None
+    (True, True)
+    """
+    t = np.asarray(times_ms, dtype=np.float64)
+    if t.size != n_frames or t.size < 2 or not np.all(np.isfinite(t)) or t[0] < 0:
+        return None
+    us = np.round((t - t[0]) * 1000.0).astype(np.int64)
+    return us if np.all(np.diff(us) > 0) else None
+
+
+def at_rate(n_frames: int, fps: float) -> np.ndarray:
+    """Frame ``i`` at ``round(i * 1e6 / fps)``, in µs.
+
+    Examples
+    --------
+    >>> at_rate(4, 30.0).tolist()
+    [0, 33333, 66667, 100000]
+    """
+    return np.round(np.arange(n_frames) * 1e6 / fps).astype(np.int64)
+
+
+def strays_from_rate(times_us: np.ndarray | None, fps: float) -> bool:
+    """Whether some frame's container timestamp (µs from the first, :func:`container_times`) lies
+    more than half a frame period from ``i / fps`` at the stated rate ``fps``: a variable-frame-rate
+    video, whose frames belong at their timestamps. False without timestamps or a rate.
+
+    Examples
+    --------
+    >>> strays_from_rate(np.array([0, 33333, 100000, 133333]), 30.0), strays_from_rate(np.array([0, 33000, 67000]), 30.0)
+    (True, False)
+    """
+    if times_us is None or not fps > 0:
+        return False
+    return bool(np.abs(times_us - at_rate(times_us.size, fps)).max() > 0.5e6 / fps)
+
+
+def own_intervals(t: np.ndarray) -> np.ndarray:
+    """Each frame's interval to the next frame's start (µs), the last frame's the median interval
+    (the one the recording is taken to end a frame period after).
+
+    Examples
+    --------
+    >>> own_intervals(np.array([0, 16667, 33333, 100000, 133333])).tolist()
+    [16667, 16666, 66667, 33333, 25000]
+    """
+    gaps = np.diff(t)
+    return np.append(gaps, int(np.median(gaps))).astype(np.int64)
+
+
+def variable_rate_times(path: str | Path, info: VideoInfo, fps: float | None) -> np.ndarray | None:
+    """The exposure starts (µs from the first frame) of a variable-frame-rate video's frames: its
+    container timestamps, when ``fps`` is not given and they stray from ``i / fps`` at the stated
+    rate (:func:`strays_from_rate`); None where frame ``i`` is at ``i / fps`` (``fps`` given, a
+    folder of frames, a container without timestamps or of a constant rate). A video's frames are
+    counted for it, undecoded into pictures (:func:`count_frames`)."""
+    if fps is not None or info.first_frame is not None or not info.fps > 0:
+        return None
+    times: list[float] = []
+    n, _ = count_frames(path, times)
+    t = container_times(times, n)
+    return t if strays_from_rate(t, info.fps) else None
+
+
+def variable_rate_note(path: str | Path, times_us: np.ndarray, fps: float, instead: str) -> str:
+    """The one line that tells that a variable-frame-rate video's frames were placed at their
+    container timestamps ``times_us`` rather than at ``i / fps``, and what to give ``instead``.
+
+    Examples
+    --------
+    >>> variable_rate_note("v.mp4", np.array([0, 33333, 100000, 133333]), 30.0, "give --fps")  # doctest: +NORMALIZE_WHITESPACE
+    "v.mp4: variable frame rate (frame intervals 33.3-66.7 ms, the video states 30 fps): frames placed at the
+    container's timestamps; give --fps"
+    """
+    gaps = np.diff(times_us) / 1000.0
+    return where(path, f"variable frame rate (frame intervals {gaps.min():.1f}-{gaps.max():.1f} ms, the video states "
+                       f"{fps:g} fps): frames placed at the container's timestamps; {instead}")
+
+
+def video_scene_times(times_us: np.ndarray | None, fps: float) -> Iterator[int]:
+    """The instant each frame's picture stands for: its mid-exposure, each frame exposed for its
+    own interval at container timestamps ``times_us`` (:func:`variable_rate_times`), else for the
+    period ``1 / fps`` from ``i / fps`` (:func:`~evface.sim.footage.scene_times`).
+
+    Examples
+    --------
+    >>> list(video_scene_times(np.array([0, 20000, 60000]), 30.0)), next(video_scene_times(None, 30.0))
+    ([10000, 40000, 75000], 16666)
+    """
+    if times_us is None:
+        return scene_times(frame_times(None, fps), round(1e6 / fps))
+    return iter((times_us + own_intervals(times_us) // 2).tolist())
+
+
+def fastest_rate(times_us: np.ndarray | None, fps: float) -> float:
+    """The rate of the two frames closest in time: at container timestamps ``times_us`` one over
+    their shortest interval, else ``fps`` (what ``upsample`` may divide, :func:`~evface.sim.footage.check_upsample`).
+
+    Examples
+    --------
+    >>> fastest_rate(np.array([0, 20000, 60000]), 30.0), fastest_rate(None, 30.0)
+    (50.0, 30.0)
+    """
+    return fps if times_us is None else 1e6 / float(np.diff(times_us).min())
+
+
 def iter_video_frames(path: str | Path, times: list[float] | None = None) -> Iterator[np.ndarray]:
     """Decoded frames of a video or of a folder of numbered frames (:func:`iter_frame_files`),
     uint8 (H, W, 3) in OpenCV's BGR order, one at a time. ``times``, when given, gets each video
@@ -295,13 +412,16 @@ def iter_video_events(
     lux: float = 300.0,
     upsample: int = 1,
     fps: float | None = None,
+    times_us: np.ndarray | None = None,
     on_frame: Callable[[int], None] | None = None,
 ) -> Iterator[np.ndarray]:
     """Stream the events of a video (or a folder of numbered frames, module docstring) seen by a
     DVS: one sorted chunk per simulator step.
 
     ``sensor_size`` is the full array; events are in the coordinates of ``roi`` (default: the
-    whole array). ``on_frame(i)`` is called after each video frame (for progress bars).
+    whole array). ``on_frame(i)`` is called after each video frame (for progress bars). Frame
+    ``i`` is at ``times_us[i]`` when given, else at a variable-frame-rate video's container
+    timestamps (:func:`variable_rate_times`, unless ``fps`` is given), else at ``i / fps``.
 
     Raises FormatError naming the file when it holds a single frame (a still image OpenCV opens
     as a video): a DVS sees the changes between frames, and one frame has none.
@@ -309,7 +429,9 @@ def iter_video_events(
     as_real("lux", lux, 0, MAX_SCENE_LUX, low_open=True)
     info = video_info(path)
     rate = video_fps(info, fps)
-    upsample = check_upsample(upsample, rate)
+    if times_us is None:
+        times_us = variable_rate_times(path, info, fps)
+    upsample = check_upsample(upsample, fastest_rate(times_us, rate))
     roi = checked_roi(roi if roi is not None else (0, 0, *sensor_dims(sensor_size)), sensor_size)
     sim = DvsSimulator((roi[2], roi[3]), params, seed)
     counter = {"i": 0}
@@ -321,7 +443,7 @@ def iter_video_events(
                 on_frame(counter["i"])
             counter["i"] += 1
 
-    yield from iter_lux_events(sim, lux_frames(), scene_times(frame_times(None, rate), round(1e6 / rate)), upsample)
+    yield from iter_lux_events(sim, lux_frames(), video_scene_times(times_us, rate), upsample)
     if counter["i"] < 2:
         raise FormatError(where(path, "1 frame decoded, and a DVS sees the changes between frames: no events to "
                                       "simulate; give a video of at least 2 frames"))
@@ -334,18 +456,21 @@ def simulate_video(path: str | Path, sensor_size: SensorSize, params: DvsParams 
 
 class VideoScene:
     """``render(t_us)`` over a video or a folder of numbered frames for the RGB camera: linear RGB lux, interpolated in time
-    between the frames' mid-exposures (module docstring).
+    between the frames' mid-exposures (module docstring), the frames timed as :func:`iter_video_events` times them.
 
     Frames are decoded on demand, so times must not decrease (the camera guarantees this);
     after the last frame the scene holds still.
     """
 
-    def __init__(self, path: str | Path, lux: float = 300.0, fps: float | None = None) -> None:
+    def __init__(self, path: str | Path, lux: float = 300.0, fps: float | None = None,
+                 times_us: np.ndarray | None = None) -> None:
         self.info = video_info(path)
         self.fps = video_fps(self.info, fps)
         self.lux = as_real("lux", lux, 0, MAX_SCENE_LUX, low_open=True)
         self._frames = iter_video_frames(path)
-        self._times = scene_times(frame_times(None, self.fps), round(1e6 / self.fps))
+        if times_us is None:
+            times_us = variable_rate_times(path, self.info, fps)
+        self._times = video_scene_times(times_us, self.fps)
         self._a, self._ta = self._next()
         self._b, self._tb = self._next()
 

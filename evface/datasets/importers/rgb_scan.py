@@ -20,7 +20,8 @@ from evface.datasets.importers.sync_xcorr import frame_difference_energy
 from evface.datasets.importers.tables import (SEPARATOR_LINE, input_file, table_encoding, table_int, undecodable,
                                               utf16_nonsense)
 from evface.errors import DatasetError, FormatError, where
-from evface.sim.video import count_frames, iter_frame_files, iter_video_frames, numbered_frames, video_info
+from evface.sim.video import (container_times, count_frames, iter_frame_files, iter_video_frames, numbered_frames,
+                              video_info)
 
 ENERGY_WIDTH_PX = 160
 """Frames are shrunk to this width before the frame-difference energy is computed."""
@@ -43,7 +44,7 @@ class VideoScan:
 def scan_video(path: str | Path, motion: bool = True) -> VideoScan:
     """One pass over the video or folder of numbered frames (:func:`~evface.sim.video.iter_video_frames`):
     frame count and size, fps (0 for a folder), each video frame's container timestamp
-    (:func:`container_times`), and with ``motion`` the frame-difference energy (cross-correlation
+    (:func:`~evface.sim.video.container_times`), and with ``motion`` the frame-difference energy (cross-correlation
     sync) and change image (homography estimate); without, only what
     :func:`~evface.sim.video.count_frames` reads (a folder's first file, a video's frames undecoded
     into pictures)."""
@@ -79,25 +80,6 @@ def _scan_motion(path: Path, times: list[float]) -> tuple[int, tuple[int, int] |
         n += 1
     size = None if prev is None else (prev.shape[1], prev.shape[0])
     return n, size, np.asarray(energy, np.float64), change
-
-
-def container_times(times_ms: list[float], n_frames: int) -> np.ndarray | None:
-    """The frames' container timestamps (ms, as OpenCV reports them) as µs from the first frame, or
-    None when they are no timestamps: not one per frame, not finite, negative (-1: none), or not
-    increasing frame by frame, as a container without them gives (all 0).
-
-    Examples
-    --------
-    >>> container_times([0.0, 33.3667, 66.7333, 133.4667], 4).tolist()
-    [0, 33367, 66733, 133467]
-    >>> container_times([0.0, 0.0, 0.0], 3) is None, container_times([-1.0, -1.0], 2) is None
-    (True, True)
-    """
-    t = np.asarray(times_ms, dtype=np.float64)
-    if t.size != n_frames or t.size < 2 or not np.all(np.isfinite(t)) or t[0] < 0:
-        return None
-    us = np.round((t - t[0]) * 1000.0).astype(np.int64)
-    return us if np.all(np.diff(us) > 0) else None
 
 
 def read_video_frames(path: str | Path, indices: np.ndarray, size: tuple[int, int] | None = None) -> dict[int, np.ndarray]:

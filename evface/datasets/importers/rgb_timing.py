@@ -13,7 +13,8 @@ import numpy as np
 from evface.datasets.importers.rgb_scan import VideoScan, read_frame_times
 from evface.datasets.importers.session_options import RgbSource
 from evface.errors import DatasetError, ParameterError, where
-from evface.sim.video import FPS_RANGE
+from evface.sim.video import FPS_RANGE, at_rate, own_intervals, strays_from_rate
+from evface.sim.video import variable_rate_note as rate_note
 
 
 def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray]:
@@ -22,7 +23,7 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
     timestamps when the rate is the video's own and they stray from it (:func:`container_timed`).
 
     The exposure is the given one, else the timestamp file's ``exposure_us`` column, else the frame
-    period: each frame's own interval at container timestamps (:func:`own_intervals`: a frame of a
+    period: each frame's own interval at container timestamps (:func:`~evface.sim.video.own_intervals`: a frame of a
     variable-frame-rate video at 60 fps is not exposed for its median 33 ms, into the next frame's),
     else the median interval (a timestamp log's longer gaps are dropped frames, its jitter the
     clock's, not the exposure's).
@@ -41,25 +42,12 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
         if not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:  # frames hours apart, or several in one µs
             raise ParameterError(f"{rgb.path}: the video states {fps:g} fps, outside [{FPS_RANGE[0]:g}, {FPS_RANGE[1]:g}] "
                                  "(frames 10 s to 1 µs apart); give fps (--rgb-fps) or a timestamp file (--rgb-timestamps)")
-        t = rgb.start_us + (scan.times_us if container_timed(rgb, scan) else _at_rate(scan.n_frames, fps))
+        t = rgb.start_us + (scan.times_us if container_timed(rgb, scan) else at_rate(scan.n_frames, fps))
     if rgb.exposure_us is not None:
         exposure = np.full(t.size, int(rgb.exposure_us), np.int64)
     elif exposure is None:
         exposure = own_intervals(t) if container_timed(rgb, scan) else np.full(t.size, int(np.median(np.diff(t))), np.int64)
     return t, exposure
-
-
-def own_intervals(t: np.ndarray) -> np.ndarray:
-    """Each frame's interval to the next frame's start (µs), the last frame's the median interval
-    (the one the recording is taken to end a frame period after).
-
-    Examples
-    --------
-    >>> own_intervals(np.array([0, 16667, 33333, 100000, 133333])).tolist()
-    [16667, 16666, 66667, 33333, 25000]
-    """
-    gaps = np.diff(t)
-    return np.append(gaps, int(np.median(gaps))).astype(np.int64)
 
 
 def frame_rate(rgb: RgbSource, scan: VideoScan, t: np.ndarray) -> float:
@@ -71,7 +59,7 @@ def frame_rate(rgb: RgbSource, scan: VideoScan, t: np.ndarray) -> float:
     --------
     >>> from pathlib import Path
     >>> scan = VideoScan(4, (8, 8), 29.97, None, None)
-    >>> frame_rate(RgbSource(Path("v.mp4")), scan, _at_rate(4, 29.97))  # was 1e6 / 33367 µs, 29.9697
+    >>> frame_rate(RgbSource(Path("v.mp4")), scan, at_rate(4, 29.97))  # was 1e6 / 33367 µs, 29.9697
     29.97
     >>> frame_rate(RgbSource(Path("v.mp4"), timestamps=Path("t.csv")), scan, np.array([0, 40000, 80000, 120000]))
     25.0
@@ -79,11 +67,6 @@ def frame_rate(rgb: RgbSource, scan: VideoScan, t: np.ndarray) -> float:
     if rgb.timestamps is None and not container_timed(rgb, scan):
         return float(rgb.fps or scan.fps)
     return (t.size - 1) * 1e6 / max(int(t[-1] - t[0]), 1)
-
-
-def _at_rate(n_frames: int, fps: float) -> np.ndarray:
-    """Frame ``i`` at ``i / fps``, in µs."""
-    return np.round(np.arange(n_frames) * 1e6 / fps).astype(np.int64)
 
 
 def container_timed(rgb: RgbSource, scan: VideoScan) -> bool:
@@ -100,9 +83,7 @@ def container_timed(rgb: RgbSource, scan: VideoScan) -> bool:
     >>> container_timed(RgbSource(Path("v.mp4")), VideoScan(4, (8, 8), 30.0, None, None))  # no container timestamps
     False
     """
-    if rgb.timestamps is not None or rgb.fps is not None or scan.times_us is None or not scan.fps > 0:
-        return False
-    return bool(np.abs(scan.times_us - _at_rate(scan.n_frames, scan.fps)).max() > 0.5e6 / scan.fps)
+    return rgb.timestamps is None and rgb.fps is None and strays_from_rate(scan.times_us, scan.fps)
 
 
 def variable_rate_note(rgb: RgbSource, scan: VideoScan) -> str | None:
@@ -119,10 +100,8 @@ def variable_rate_note(rgb: RgbSource, scan: VideoScan) -> str | None:
     """
     if not container_timed(rgb, scan):
         return None
-    gaps = np.diff(scan.times_us) / 1000.0
-    return where(rgb.path, f"variable frame rate (frame intervals {gaps.min():.1f}-{gaps.max():.1f} ms, the video states "
-                           f"{scan.fps:g} fps): frames placed at the container's timestamps; give --rgb-fps to place "
-                           "frame k at k / fps, or the camera's --rgb-timestamps")
+    return rate_note(rgb.path, scan.times_us, scan.fps, "give --rgb-fps to place frame k at k / fps, or the camera's "
+                                                       "--rgb-timestamps")
 
 
 def frame_time_source(rgb: RgbSource, scan: VideoScan) -> str:
