@@ -1379,3 +1379,17 @@ def test_a_phone_video_stored_sideways_with_a_rotation_flag_imports_as_the_uprig
     ds, ref = DatasetFolder.open(tmp_path / "ds"), DatasetFolder.open(upright_out)
     a, b = (read_clip(d.clip_path(d.rows[0])).frames["rgb"].data for d in (ds, ref))
     assert a.shape == b.shape and np.abs(a.astype(int) - b.astype(int)).mean() < 4  # one more mp4v encoding
+
+
+def test_a_bare_mjpeg_stream_needs_its_frame_rate(session, tmp_path):
+    """An IP camera's MJPEG dump (JPEG pictures in no container) states no frame rate; the 25 fps
+    OpenCV reports, FFmpeg's guess, was taken: the session's 30 fps frames placed 40 ms apart."""
+    root, truth = session
+    cam = tmp_path / "cam.mjpeg"
+    cam.write_bytes(b"".join(cv2.imencode(".jpg", f)[1].tobytes() for f in iter_video_frames(root / "rgb.mp4")))
+    with pytest.raises(ParameterError, match=f"^{re.escape(str(cam))}: the video does not state its frame rate; give "
+                                             r"fps \(--rgb-fps\)"):
+        run(root, tmp_path / "ds", rgb_src=RgbSource(cam, exposure_us=RGB_EXPOSURE_US))
+    assert_nothing_written(tmp_path / "ds")
+    report = run(root, tmp_path / "ds", rgb_src=RgbSource(cam, fps=30.0, exposure_us=RGB_EXPOSURE_US))
+    assert report["rgb"]["period_us"] == 33333 and report["sensors"]["hd"]["sync"]["offset_us"] == truth["hd"].offset_us

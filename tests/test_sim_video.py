@@ -115,6 +115,26 @@ def test_a_variable_frame_rate_video_is_simulated_at_its_container_timestamps(tm
     assert "warning" not in capsys.readouterr().err
 
 
+def _bare_mjpeg_stream(path, frames):
+    """An IP camera's MJPEG dump: JPEG pictures one after another, in no container."""
+    path.write_bytes(b"".join(cv2.imencode(".jpg", f)[1].tobytes() for f in frames))
+    return path
+
+
+def test_cli_simulate_needs_the_rate_of_a_bare_mjpeg_stream(tmp_path, capsys):
+    """A bare MJPEG stream states no frame rate; OpenCV reports FFmpeg's guess of 25 fps, which was
+    taken: a 15 fps camera's 6 frames simulated as 0.240 s instead of 0.400 s, without a word."""
+    frames = [np.full((24, 32, 3), 30 + 30 * i, np.uint8) for i in range(6)]
+    cam = _bare_mjpeg_stream(tmp_path / "cam.mjpeg", frames)
+    assert cv2.VideoCapture(str(cam)).get(cv2.CAP_PROP_FPS) == 25.0 and video_info(cam).fps == 0.0
+    assert main(["simulate", str(cam), "--sensor", "32x24", "--out", str(tmp_path / "ev.h5")]) == 2
+    assert capsys.readouterr().err == (f"error: --fps: {cam}: the video states no frame rate; give the rate it was "
+                                       "filmed at\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cam.mjpeg"]
+    assert main(["simulate", str(cam), "--fps", "15", "--sensor", "32x24", "--out", str(tmp_path / "ev.h5")]) == 0
+    assert "from 6 frames (0.400 s)" in capsys.readouterr().err
+
+
 def test_upsampling_spreads_events_over_more_distinct_times(video):
     coarse = simulate_video(video, (64, 48), DvsParams.ideal(0.2))
     fine = simulate_video(video, (64, 48), DvsParams.ideal(0.2), upsample=4)

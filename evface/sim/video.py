@@ -60,6 +60,11 @@ class VideoInfo:
     first_frame: int | None = None
 
 
+BARE_STREAMS = (".mjpeg", ".mjpg", ".h264", ".264", ".h265", ".265", ".hevc")
+"""Video files that are a bare codec stream in no container (an IP camera's MJPEG dump, an H.264
+elementary stream): they state no frame rate, and OpenCV's FFmpeg backend reports FFmpeg's guess
+of 25 fps, with frame timestamps to match; :func:`video_info` states 0 (unknown) for them."""
+
 FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 """The picture files a folder of numbered frames is made of."""
 _NUMBER = re.compile(r"(\d+)$")
@@ -160,7 +165,9 @@ def open_video(path: str | Path) -> cv2.VideoCapture:
 
 def video_info(path: str | Path) -> VideoInfo:
     """Frame rate, frame count and size of a video or a folder of numbered frames (module
-    docstring); a FormatError or DatasetError naming what is missing or unreadable."""
+    docstring); a FormatError or DatasetError naming what is missing or unreadable. The rate of a
+    bare codec stream (:data:`BARE_STREAMS`) is 0, unknown: the 25 fps OpenCV reports is no rate
+    the file states (was: taken, a 15 fps camera's frames simulated and imported 40 ms apart)."""
     if Path(path).is_dir():
         frames = numbered_frames(path)
         height, width = read_frame(frames[0][1]).shape[:2]
@@ -170,7 +177,8 @@ def video_info(path: str | Path) -> VideoInfo:
     cap = open_video(path)
     try:
         count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)  # < 0 when unknown: a still image gave -2^63
-        info = VideoInfo(str(path), float(cap.get(cv2.CAP_PROP_FPS) or 0.0), max(count, 0),
+        fps = 0.0 if Path(path).suffix.lower() in BARE_STREAMS else float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        info = VideoInfo(str(path), fps, max(count, 0),
                          int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
     finally:
         cap.release()
@@ -396,7 +404,7 @@ def video_fps(info: VideoInfo, fps: float | None) -> float:
         raise ParameterError(where(info.path, "a folder of frames states no frame rate; give the rate it was filmed "
                                               "at (CASME II and SAMM: 200)"))
     if not info.fps or not np.isfinite(info.fps) or info.fps <= 0:
-        raise ParameterError(where(info.path, "the video has no frame rate; pass fps"))
+        raise ParameterError(where(info.path, "the video states no frame rate; give the rate it was filmed at"))
     if not low <= info.fps <= high:
         raise ParameterError(where(info.path, f"the video states {info.fps:g} fps, outside {bounds}; pass fps"))
     return float(info.fps)
