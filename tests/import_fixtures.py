@@ -287,3 +287,28 @@ def store_sideways(video: Path, out: Path, degrees: int) -> None:
     cap.release()
     writer.release()
     set_mp4_rotation(out, degrees)
+
+
+def set_mp4_frame_durations(path: Path, seconds: list[float]) -> None:
+    """Give the frames of a one-track MP4 that OpenCV wrote the durations ``seconds`` (one per
+    frame, any total: a screen recorder's pause), the stated lengths (``mdhd``, ``mvhd``, ``tkhd``
+    and the edit list, past whose end FFmpeg drops frames) to match."""
+    buf = bytearray(path.read_bytes())
+    chain = _mp4_box(bytes(buf), [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stts"])
+    (off, size), (mdhd, _) = chain[-1], _mp4_box(bytes(buf), [b"moov", b"trak", b"mdia", b"mdhd"])[-1]
+    mvhd, tkhd = _mp4_box(bytes(buf), [b"moov", b"mvhd"])[-1][0], _mp4_box(bytes(buf), [b"moov", b"trak", b"tkhd"])[-1][0]
+    elst = _mp4_box(bytes(buf), [b"moov", b"trak", b"edts", b"elst"])[-1][0]
+    assert buf[mdhd + 8] == buf[mvhd + 8] == buf[tkhd + 8] == buf[elst + 8] == 0, "an MP4 of version-0 boxes"
+    scale, movie_scale = struct.unpack(">I", buf[mdhd + 20:mdhd + 24])[0], struct.unpack(">I", buf[mvhd + 20:mvhd + 24])[0]
+    deltas = [round(s * scale) for s in seconds]
+    movie_length = round(sum(seconds) * movie_scale)
+    struct.pack_into(">I", buf, mdhd + 24, sum(deltas))
+    struct.pack_into(">I", buf, mvhd + 24, movie_length)
+    struct.pack_into(">I", buf, tkhd + 28, movie_length)
+    struct.pack_into(">I", buf, elst + 16, movie_length)  # the first entry's segment duration
+    table = struct.pack(">I4sII", 16 + 8 * len(deltas), b"stts", 0, len(deltas))
+    table += b"".join(struct.pack(">II", 1, d) for d in deltas)
+    for o, s in chain[:-1]:
+        struct.pack_into(">I", buf, o, s + len(table) - size)
+    buf[off:off + size] = table
+    path.write_bytes(bytes(buf))

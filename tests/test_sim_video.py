@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from import_fixtures import set_mp4_durations, set_mp4_rotation
+from import_fixtures import set_mp4_durations, set_mp4_frame_durations, set_mp4_rotation
 
 from evface.cli import main
 from evface.errors import EvfaceError, FormatError, ParameterError
@@ -113,6 +113,26 @@ def test_a_variable_frame_rate_video_is_simulated_at_its_container_timestamps(tm
     assert read_events_file(out)[0]["t"].max() <= mid6
     assert main(["simulate", str(path), "--sensor", "32x24", "--fps", "30", "--out", str(tmp_path / "at_rate.h5")]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_cli_simulate_refuses_a_pause_longer_than_a_dvs_step_before_any_work(tmp_path, capsys):
+    """A screen recording that paused 25 s (a variable-frame-rate MP4 whose frame 5 lasts 25 s) was
+    refused half-way, once its frames were placed at their timestamps, by the DVS model's
+    "t_us 12666667 is 12,516,667 µs after the previous frame; steps are at most 10,000,000 µs
+    (MAX_STEP_US): give frames in between", naming neither the file nor an option."""
+    path = _write_test_video(tmp_path / "screen.mp4", n=10, size=(32, 24), fourcc="mp4v")
+    set_mp4_frame_durations(path, [1 / 30] * 5 + [25.0] + [1 / 30] * 4)
+    assert main(["simulate", str(path), "--sensor", "32x24", "--out", str(tmp_path / "ev.h5")]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {path}: frame 5 lasts 25.0 s at the container's timestamps (a pause in a variable-frame-rate "
+        "recording): the DVS model would step 12.5 s from frame 4's mid-exposure to frame 5's, and steps at most 10 s; "
+        "give --upsample 2 or more, or --fps to place frame k at k / fps\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["screen.mp4"]
+    with pytest.raises(ParameterError, match="give upsample 2 or more, or fps to place"):
+        simulate_video(path, (32, 24))
+    assert main(["simulate", str(path), "--sensor", "32x24", "--model", "ideal", "--upsample", "2",
+                 "--out", str(tmp_path / "ev.h5")]) == 0
+    assert "from 10 frames (25.300 s)" in capsys.readouterr().err
 
 
 def _bare_mjpeg_stream(path, frames):

@@ -181,10 +181,11 @@ def register(app: typer.Typer) -> None:
         from evface.sim.sensors import parse_sensor  # lazy: numpy off CLI start-up
         from evface.sim.video import (  # lazy: cv2, numba
             VideoScene,
+            check_pauses,
             fastest_rate,
             frame_times_path,
             iter_video_events,
-            own_intervals,
+            longest_step_us,
             variable_rate_note,
             variable_rate_times,
             video_fps,
@@ -248,7 +249,8 @@ def register(app: typer.Typer) -> None:
             rate = video_fps(info, fps)
         timed = variable_rate_times(video, info, fps)  # a variable-frame-rate video's frames at their timestamps
         check_upsample(upsample, fastest_rate(timed, rate), "--upsample")
-        step_us = (round(1e6 / rate) if timed is None else int(own_intervals(timed).max())) / upsample
+        check_pauses(video, timed, upsample, ("--upsample", "--fps"))
+        step_us = longest_step_us(timed, rate) / upsample
         noise = noise_per_step(params, window[2] * window[3], step_us)
         if noise > MAX_NOISE_PER_STEP:
             raise ParameterError(f"--set: the noise rates (leak_rate_hz {params.leak_rate_hz:g}, shot_noise_rate_hz "

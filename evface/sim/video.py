@@ -317,6 +317,47 @@ def video_scene_times(times_us: np.ndarray | None, fps: float) -> Iterator[int]:
     return iter((times_us + own_intervals(times_us) // 2).tolist())
 
 
+def longest_step_us(times_us: np.ndarray | None, fps: float) -> int:
+    """The longest interval between two frames' mid-exposures (:func:`video_scene_times`), the
+    DVS model's longest step before ``upsample`` divides it.
+
+    Examples
+    --------
+    >>> longest_step_us(np.array([0, 20000, 60000]), 30.0), longest_step_us(None, 30.0)
+    (35000, 33333)
+    """
+    if times_us is None:
+        return round(1e6 / fps)
+    return int(np.diff(times_us + own_intervals(times_us) // 2).max())
+
+
+def check_pauses(path: str | Path, times_us: np.ndarray | None, upsample: int, names: tuple[str, str] = ("upsample", "fps")) -> None:
+    """A ParameterError naming ``path`` when two frames of a variable-frame-rate video lie so far
+    apart at their container timestamps ``times_us`` (a screen recorder's pause) that a DVS step
+    between their mid-exposures, divided by ``upsample``, is longer than
+    :data:`~evface.sim.dvs.MAX_STEP_US`; it names ``names``, the upsample and the rate option.
+
+    Examples
+    --------
+    >>> check_pauses("rec.mp4", np.array([0, 33333, 25033333, 25066666]), 1)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: rec.mp4: frame 1 lasts 25.0 s at the container's timestamps (a pause in a variable-frame-rate recording): the DVS model would step 12.5 s from frame 0's mid-exposure to frame 1's, and steps at most 10 s; give upsample 2 or more, or fps to place frame k at k / fps
+    """
+    if times_us is None:
+        return
+    own = own_intervals(times_us)
+    mids = times_us + own // 2
+    k = int(np.argmax(np.diff(mids)))
+    gap, j = int(mids[k + 1] - mids[k]), k if own[k] >= own[k + 1] else k + 1
+    if gap / upsample > MAX_STEP_US:
+        raise ParameterError(where(path, f"frame {j} lasts {own[j] / 1e6:.1f} s at the container's timestamps (a pause in "
+                                         f"a variable-frame-rate recording): the DVS model would step {gap / 1e6:.1f} s "
+                                         f"from frame {k}'s mid-exposure to frame {k + 1}'s, and steps at most "
+                                         f"{MAX_STEP_US / 1e6:g} s; give {names[0]} {-(-gap // MAX_STEP_US)} or more, or "
+                                         f"{names[1]} to place frame k at k / fps"))
+
+
 def fastest_rate(times_us: np.ndarray | None, fps: float) -> float:
     """The rate of the two frames closest in time: at container timestamps ``times_us`` one over
     their shortest interval, else ``fps`` (what ``upsample`` may divide, :func:`~evface.sim.footage.check_upsample`).
@@ -440,6 +481,7 @@ def iter_video_events(
     if times_us is None:
         times_us = variable_rate_times(path, info, fps)
     upsample = check_upsample(upsample, fastest_rate(times_us, rate))
+    check_pauses(path, times_us, upsample)
     roi = checked_roi(roi if roi is not None else (0, 0, *sensor_dims(sensor_size)), sensor_size)
     sim = DvsSimulator((roi[2], roi[3]), params, seed)
     counter = {"i": 0}
