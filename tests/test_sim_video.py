@@ -596,12 +596,12 @@ def test_errors_are_evface_errors():
     assert issubclass(FormatError, EvfaceError) and issubclass(ParameterError, EvfaceError)
 
 
-def _moving_circle_video(path, n=90, fps=30.0):
-    """A white disc moving in bursts over a dark background (MJPG); returns its size."""
+def _moving_circle_video(path, n=90, fps=30.0, fourcc="MJPG"):
+    """A white disc moving in bursts over a dark background (MJPG, or ``fourcc``); returns its size."""
     rng = np.random.default_rng(3)
     size = (64, 48)
     x = 16 + np.cumsum(np.where(rng.random(n) < 0.25, rng.uniform(2, 6, n), 0.0))  # bursts of motion
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
     for i in range(n):
         img = np.full((size[1], size[0], 3), 30, np.uint8)
         cv2.circle(img, (int(round(x[i])) % 48 + 8, 24), 7, (250, 250, 250), -1)
@@ -628,6 +628,29 @@ def test_simulated_events_sync_to_their_own_video(tmp_path):
     frames_us, _ = frame_times(RgbSource(tmp_path / "v.avi"), video)
     period = int(np.median(np.diff(frames_us)))
     result = sync_by_xcorr(EventRate.from_times(ev["t"]), frames_us, video.energy, exposure_us=period,
+                           max_offset_us=200_000)
+    assert abs(result.offset_us) <= 1_500, result
+
+
+def test_simulated_events_of_a_variable_frame_rate_video_sync_to_it(tmp_path):
+    """The convention holds for a phone's variable-frame-rate video: simulate and import session
+    both place its frames at their container timestamps (frames 33, 67, 17 and 33 ms long in turn,
+    stated at 30 fps), and the events cross-correlate with the video at offset 0 (was: simulate
+    placed them at i / 30 fps, up to 500 ms from where import session did)."""
+    from evface.datasets.importers.rgb_scan import scan_video
+    from evface.datasets.importers.rgb_timing import frame_times
+    from evface.datasets.importers.session_options import RgbSource
+    from evface.datasets.importers.sync_counts import EventRate
+    from evface.datasets.importers.sync_xcorr import sync_by_xcorr
+
+    path = tmp_path / "phone.mp4"
+    size = _moving_circle_video(path, fourcc="mp4v")
+    set_mp4_durations(path, np.r_[np.full(30, 2), np.full(15, 4), np.full(30, 1), np.full(15, 2)])
+    ev = simulate_video(path, size, DvsParams.ideal(0.2), upsample=4)
+    video = scan_video(path)
+    frames_us, exposure = frame_times(RgbSource(path), video)
+    assert np.ptp(np.diff(frames_us)) > 50_000  # placed at the container's timestamps
+    result = sync_by_xcorr(EventRate.from_times(ev["t"]), frames_us, video.energy, exposure_us=exposure,
                            max_offset_us=200_000)
     assert abs(result.offset_us) <= 1_500, result
 
