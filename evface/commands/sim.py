@@ -18,6 +18,8 @@ from evface.commands.paths import file_name, made_folder, not_replacing, not_the
 from evface.errors import ParameterError, counted, where
 
 if TYPE_CHECKING:  # lazy at run time: cv2, numba and h5py off CLI start-up
+    import numpy as np
+
     from evface.sim.rgb import RgbCamera
     from evface.sim.video import VideoScene
 
@@ -125,7 +127,7 @@ def _film_rgb(path: Path, cam: RgbCamera, scene: VideoScene, duration_us: int, b
     write_frame_times(frame_times_path(path), *zip(*timing, strict=True))
 
 
-def _duration_us(frames_read: int, rate: float, timed: Any) -> int:
+def _duration_us(frames_read: int, rate: float, timed: np.ndarray | None) -> int:
     """How long the first ``frames_read`` frames of the video last (µs): ``frames_read / rate``, or at
     a variable-frame-rate video's container timestamps ``timed`` up to the end of the last frame's
     own interval (``evface.sim.video.own_intervals``)."""
@@ -258,6 +260,8 @@ def register(app: typer.Typer) -> None:
                                  f"draw {noise:,.0f} events in each {step_us:,.0f} µs step over the {window[2]}x"
                                  f"{window[3]} window, more than the {MAX_NOISE_PER_STEP:,} a step may hold; lower "
                                  "them, or give --upsample K for steps K times shorter")
+        if timed is not None:
+            terminal.warn(console, variable_rate_note(video, timed, info.fps, "give --fps to place frame k at k / fps"))
         columns = (TextColumn("[bold]simulate[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
         n_events = 0
@@ -295,8 +299,6 @@ def register(app: typer.Typer) -> None:
             finally:
                 for pending_file, _ in moves:
                     pending_file.unlink(missing_ok=True)
-        if timed is not None:
-            terminal.warn(console, variable_rate_note(video, timed, info.fps, "give --fps to place frame k at k / fps"))
         if info.n_frames and frames_read != info.n_frames:
             terminal.warn(console, f"{video}: the file lists {counted(info.n_frames, 'frame')} and {frames_read} "
                                    f"decoded (cut short or damaged?); the events cover those {frames_read}")
