@@ -30,6 +30,7 @@ from evface.io.clip_schema import Clip
 from evface.io.dataset import read_dataset_json, write_dataset_json
 from evface.io.manifest import write_manifest
 from evface.io.temporary_files import temporaries_of
+from evface.rig.geometry import RigParams
 from evface.rig.lighting import get_lighting
 from evface.rig.record import GENERATOR, ClipSpec
 from evface.sim.rgb import RGB_PRESETS
@@ -39,6 +40,7 @@ ProgressFn = Callable[[int, int, str], None]
 
 
 def _row(spec: ClipSpec, meta: Clip) -> dict[str, Any]:
+    """The manifest row of the clip ``spec``, whose file's metadata is ``meta``."""
     return {
         "clip_id": spec.clip_id, "subject": spec.subject, "label": spec.label, "aus": list(spec.aus),
         "lighting": spec.lighting, "file": f"clips/{spec.clip_id}.h5", "onset_us": meta.onset_us,
@@ -47,6 +49,7 @@ def _row(spec: ClipSpec, meta: Clip) -> dict[str, Any]:
 
 
 def _clip_ok(path: Path) -> Clip | None:
+    """The metadata of the clip file ``path``, or ``None`` when it is missing or unreadable."""
     if not path.exists():
         return None
     try:
@@ -145,9 +148,7 @@ def synthesize(
     executor = executor or local_executor(workers)
     spec_preset, subject_list, plan, info = _plan(preset, seed, subjects, classes, lighting, faces_dir, shard, noise,
                                                   rgb_hd_cameras)
-    if warn:
-        for problem in info["skipped_faces"]:
-            warn(f"{problem['file']}: {problem['reason']}")
+    _warn_skipped_faces(info, warn)
     out = Path(out_dir)
     claim_dataset_folder(out, info, SAME_DATASET_KEYS + ("shard",), "this run",
                   "resuming it would mix the clips of two versions; use a new folder to build this one (or finish "
@@ -159,17 +160,30 @@ def synthesize(
         clips_dir.mkdir(exist_ok=True)
         _remove_partial(paths.values())  # left by a run that was killed
         _make_clips(plan, paths, {s.name: s for s in subject_list}, spec_preset, int(seed), executor, progress)
-        rows = []
-        for spec in plan:
-            meta = _clip_ok(paths[spec.clip_id])
-            if meta is None:
-                raise DatasetError(where(paths[spec.clip_id], "clip missing after generation"))
-            rows.append(_row(spec, meta))
-        write_manifest(out, rows)
+        write_manifest(out, _manifest_rows(plan, paths))
     except BaseException:
         _remove_partial(paths.values())
         raise
     return out
+
+
+def _warn_skipped_faces(info: dict[str, Any], warn: Callable[[str], None] | None) -> None:
+    """``warn(FILE: reason)`` for each face photo the plan ``info`` skipped (none without ``warn``)."""
+    if warn:
+        for problem in info["skipped_faces"]:
+            warn(f"{problem['file']}: {problem['reason']}")
+
+
+def _manifest_rows(plan: list[ClipSpec], paths: dict[str, Path]) -> list[dict[str, Any]]:
+    """The manifest rows of the clips of ``plan``, read back from their files ``paths``; a
+    :class:`DatasetError` naming the first clip that is missing or unreadable."""
+    rows = []
+    for spec in plan:
+        meta = _clip_ok(paths[spec.clip_id])
+        if meta is None:
+            raise DatasetError(where(paths[spec.clip_id], "clip missing after generation"))
+        rows.append(_row(spec, meta))
+    return rows
 
 
 def _plan(preset: str, seed: int, subjects: int | None, classes: Sequence[str] | None, lighting: Sequence[str] | None,
@@ -178,16 +192,7 @@ def _plan(preset: str, seed: int, subjects: int | None, classes: Sequence[str] |
     """The preset, subjects and clips :func:`synthesize` makes for these arguments, and the
     ``dataset.json`` record that tells its dataset from another."""
     spec_preset = get_preset(preset)
-    rig = spec_preset.rig
-    if noise is not None:
-        rig = replace(rig, cameras=replace(rig.cameras, noise=noise))
-    if rgb_hd_cameras is not None:
-        rgb_hd_cameras = check_names(rgb_hd_cameras, "--rgb-hd-cameras", empty_ok=True)
-        unknown = [name for name in rgb_hd_cameras if name not in RGB_PRESETS]
-        if unknown:
-            raise ParameterError(f"unknown RGB camera(s) {unknown} (--rgb-hd-cameras); choose from {sorted(RGB_PRESETS)}")
-        rig = replace(rig, rgb_hd_presets=tuple(rgb_hd_cameras))
-    spec_preset = replace(spec_preset, rig=rig)
+    spec_preset = replace(spec_preset, rig=_rig_with(spec_preset.rig, noise, rgb_hd_cameras))
     subject_list, problems = plan_subjects(spec_preset, seed, subjects, faces_dir)
     class_map = choose_classes(spec_preset, classes)
     lightings = choose_lightings(spec_preset, lighting)
@@ -199,6 +204,20 @@ def _plan(preset: str, seed: int, subjects: int | None, classes: Sequence[str] |
     info["shard"] = list(shard_t) if shard_t else None
     info["n_clips"] = len(plan)
     return spec_preset, subject_list, plan, info
+
+
+def _rig_with(rig: RigParams, noise: str | None, rgb_hd_cameras: Sequence[str] | None) -> RigParams:
+    """``rig`` with the ``noise`` level and ``rgb_hd_cameras`` asked for (``None``: the preset's);
+    a ParameterError for an unknown RGB camera (``--rgb-hd-cameras``)."""
+    if noise is not None:
+        rig = replace(rig, cameras=replace(rig.cameras, noise=noise))
+    if rgb_hd_cameras is not None:
+        rgb_hd_cameras = check_names(rgb_hd_cameras, "--rgb-hd-cameras", empty_ok=True)
+        unknown = [name for name in rgb_hd_cameras if name not in RGB_PRESETS]
+        if unknown:
+            raise ParameterError(f"unknown RGB camera(s) {unknown} (--rgb-hd-cameras); choose from {sorted(RGB_PRESETS)}")
+        rig = replace(rig, rgb_hd_presets=tuple(rgb_hd_cameras))
+    return rig
 
 
 def other_dataset(out_dir: str | Path, preset: str = "quick", seed: int = 0, noise: str | None = None,

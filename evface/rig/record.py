@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ from evface.checks import as_int, within_memory
 from evface.events.core import concatenate
 from evface.face.canvas import canvas_geometry
 from evface.face.identity import Identity
-from evface.io.clip_schema import Clip, SensorInfo, TruthSeries
+from evface.io.clip_schema import Clip, FrameSeries, SensorInfo, TruthSeries
 from evface.io.manifest import names_a_file
 from evface.errors import ParameterError
 from evface.rig.geometry import RigGeometry, RigParams, renderer_face_fraction, rgb_hd_stream, rig_geometry
@@ -189,77 +190,133 @@ class Rig:
             the clip's truth frames would not fit in memory.
         """
         _check_record_args(spec, timeline, lighting, seed)
+        sampling = _sampling(self.params, timeline.duration_us)
+        self._check_filmable(timeline, lighting, sampling)
+        seeds = _camera_seeds(seed)
+        pixel_events, truth = self._film_event_sensors(timeline, lighting, sampling, seeds)
+        frames, frame_cameras = self._film_rgb_cameras(timeline, lighting, seeds)
+        events, readout = self._event_output(pixel_events, timeline.duration_us, seeds)
+        expr = timeline.expression
+        return Clip(
+            clip_id=spec.clip_id, subject=spec.subject, label=spec.label, aus=list(spec.aus), lighting=spec.lighting,
+            onset_us=expr.onset_us, apex_us=expr.apex_us, offset_us=expr.offset_us, duration_us=timeline.duration_us,
+            events=events,
+            sensors=self._sensor_info(),
+            frames=frames,
+            truth=truth,
+            calibration=self._calibration(frame_cameras),
+            extra=self._extra(spec, timeline, lighting, readout),
+        )
+
+    def _check_filmable(self, timeline: Timeline, lighting: Lighting, sampling: _Sampling) -> None:
+        """A ParameterError when ``scene_rate_hz`` would film the lighting's flicker or the head's
+        motion as a slower one, the head leaves the hd ROI at a scene sample, or the truth frames
+        would not fit in memory."""
+        rp = self.params
+        lighting.check_sampled(rp.scene_rate_hz, "scene_rate_hz")  # was: a 120 Hz flicker filmed as 80 Hz at 200 Hz
+        timeline.head.check_sampled(rp.scene_rate_hz, "scene_rate_hz")  # was: a 150 Hz wobble filmed as 50 Hz at 200 Hz
+        g = self.geometry
+        check_head_in_roi(g, timeline, sampling.times_us())  # was: a face cut by the ROI, silently
+        lr_w, lr_h = SENSORS[rp.lr_preset].size
+        within_memory(4 * sampling.n_truth * (g.roi[2] * g.roi[3] + lr_w * lr_h),
+                      f"the truth frames of a {timeline.duration_us} µs clip",
+                      "film a shorter timeline (duration_us) or lower truth_rate_hz")
+
+    def _film_event_sensors(self, timeline: Timeline, lighting: Lighting, sampling: _Sampling,
+                            seeds: _CameraSeeds) -> tuple[dict[str, np.ndarray], dict[str, TruthSeries]]:
+        """Step the scene through the clip: the events of the hd and lr pixels (before hot pixels
+        and readout) and, every ``sampling.truth_every``-th step, their clean truth frames."""
         rp = self.params
         cams = rp.cameras
         g = self.geometry
-        lighting.check_sampled(rp.scene_rate_hz, "scene_rate_hz")  # was: a 120 Hz flicker filmed as 80 Hz at 200 Hz
-        timeline.head.check_sampled(rp.scene_rate_hz, "scene_rate_hz")  # was: a 150 Hz wobble filmed as 50 Hz at 200 Hz
-        hd_seed, lr_seed, rgb_seed = (int_seed(s) for s in seed.spawn(3))
-        hd_params = cams.event_params(rp.hd_preset)
-        lr_params = cams.event_params(rp.lr_preset)
-        hd_sensor, lr_sensor = SENSORS[rp.hd_preset], SENSORS[rp.lr_preset]
-        step_us = 1e6 / rp.scene_rate_hz
-        n_steps = int(round(timeline.duration_us / step_us))
-        truth_every = int(round(rp.scene_rate_hz / rp.truth_rate_hz))
-        n_truth = n_steps // truth_every + 1
-        check_head_in_roi(g, timeline, np.round(np.arange(n_steps + 1) * step_us))  # was: a face cut by the ROI, silently
-        within_memory(4 * n_truth * (g.roi[2] * g.roi[3] + lr_sensor.size[0] * lr_sensor.size[1]),
-                      f"the truth frames of a {timeline.duration_us} µs clip",
-                      "film a shorter timeline (duration_us) or lower truth_rate_hz")
-        hd_sim = DvsSimulator(g.roi[2:], hd_params, seed=hd_seed)
-        lr_sim = DvsSimulator(lr_sensor.size, lr_params, seed=lr_seed)
-        truth_hd = np.empty((n_truth, g.roi[3], g.roi[2]), np.float32)
-        truth_lr = np.empty((n_truth, *lr_sensor.size[::-1]), np.float32)
+        lr_size = SENSORS[rp.lr_preset].size
+        hd_sim = DvsSimulator(g.roi[2:], cams.event_params(rp.hd_preset), seed=seeds.hd)
+        lr_sim = DvsSimulator(lr_size, cams.event_params(rp.lr_preset), seed=seeds.lr)
+        truth_hd = np.empty((sampling.n_truth, g.roi[3], g.roi[2]), np.float32)
+        truth_lr = np.empty((sampling.n_truth, *lr_size[::-1]), np.float32)
         hd_events, lr_events, truth_t = [], [], []
-        for k in range(n_steps + 1):
-            t_us = int(round(k * step_us))
+        for k in range(sampling.n_steps + 1):
+            t_us = int(round(k * sampling.step_us))
             hd, lr = self.scene.views(timeline, t_us, lighting.lux_at(t_us))
             hd_events.append(hd_sim.step(hd * cams.event_transmission, t_us))
             lr_events.append(lr_sim.step(lr * cams.event_transmission, t_us))
-            if k % truth_every == 0:
+            if k % sampling.truth_every == 0:
                 truth_hd[len(truth_t)] = hd
                 truth_lr[len(truth_t)] = lr
                 truth_t.append(t_us)
+        truth_t_arr = np.asarray(truth_t, np.int64)
+        return ({"hd": concatenate(hd_events), "lr": concatenate(lr_events)},
+                {"hd": TruthSeries(truth_hd, truth_t_arr), "lr": TruthSeries(truth_lr, truth_t_arr)})
+
+    def _film_rgb_cameras(self, timeline: Timeline, lighting: Lighting,
+                          seeds: _CameraSeeds) -> tuple[dict[str, FrameSeries], dict[str, dict[str, str]]]:
+        """The frames of the ``rgb`` camera (lr view) and of each of ``rgb_hd_presets`` (hd view),
+        and each stream's view and preset (``calibration["frame_cameras"]``)."""
+        rp = self.params
+        cams = rp.cameras
         rgb_light = cams.rgb_transmission
-        frames = {"rgb": RgbCamera(cams.rgb_params(rp.rgb_preset), seed=rgb_seed, fpn_seed=cams.camera_seed("rgb")).capture(
+        frames = {"rgb": RgbCamera(cams.rgb_params(rp.rgb_preset), seed=seeds.rgb, fpn_seed=cams.camera_seed("rgb")).capture(
             lambda t: self.scene.rgb(timeline, int(t), lighting.lux_at(int(t))) * rgb_light, 0, timeline.duration_us
         )}
         frame_cameras = {"rgb": {"view": "lr", "preset": rp.rgb_preset}}
-        hd_view_seed = seed.spawn(1)[0]  # after the three above, so they do not change
         for preset in rp.rgb_hd_presets:
             name = rgb_hd_stream(preset)
-            cam_seed = int_seed(np.random.SeedSequence([int_seed(hd_view_seed), zlib.crc32(preset.encode())]))
+            cam_seed = int_seed(np.random.SeedSequence([seeds.hd_view, zlib.crc32(preset.encode())]))
             frames[name] = RgbCamera(cams.rgb_params(preset), seed=cam_seed, fpn_seed=cams.camera_seed(name)).capture(
                 lambda t: self.scene.rgb_hd(timeline, int(t), lighting.lux_at(int(t))) * rgb_light, 0,
                 timeline.duration_us,
             )
             frame_cameras[name] = {"view": "hd", "preset": preset}
-        hot_hd_seed, hot_lr_seed = (int_seed(s) for s in seed.spawn(2))  # after the hd-view seed
+        return frames, frame_cameras
+
+    def _event_output(self, pixel_events: dict[str, np.ndarray], duration_us: int,
+                      seeds: _CameraSeeds) -> tuple[dict[str, np.ndarray], dict[str, dict[str, int]]]:
+        """The events that leave the hd and lr cameras (hot pixels added, readout limited:
+        :meth:`~evface.rig.cameras.CameraSettings.event_output`) and each one's readout counts."""
+        rp = self.params
         events = {}
         readout = {}
-        for role, sensor, raw, window, hot_seed in (
-            ("hd", rp.hd_preset, hd_events, g.roi, hot_hd_seed),
-            ("lr", rp.lr_preset, lr_events, (0, 0, *lr_sensor.size), hot_lr_seed),
+        for role, sensor, window, hot_seed in (
+            ("hd", rp.hd_preset, self.geometry.roi, seeds.hot_hd),
+            ("lr", rp.lr_preset, (0, 0, *SENSORS[rp.lr_preset].size), seeds.hot_lr),
         ):
-            events[role], readout[role] = cams.event_output(role, sensor, concatenate(raw), window,
-                                                            timeline.duration_us, hot_seed)
-        (lr_w, lr_h), (hd_w, hd_h) = lr_sensor.size, hd_sensor.size
-        sensors = {
-            "hd": SensorInfo("hd", g.roi[2], g.roi[3], hd_w, hd_h, g.roi, rp.hd_preset, hd_params.to_dict()),
-            "lr": SensorInfo("lr", lr_w, lr_h, lr_w, lr_h, (0, 0, lr_w, lr_h), rp.lr_preset, lr_params.to_dict()),
+            events[role], readout[role] = rp.cameras.event_output(role, sensor, pixel_events[role], window,
+                                                                  duration_us, hot_seed)
+        return events, readout
+
+    def _sensor_info(self) -> dict[str, SensorInfo]:
+        """The recorded window, array size, preset and DVS parameters of the hd and lr sensors."""
+        rp = self.params
+        g = self.geometry
+        (lr_w, lr_h), (hd_w, hd_h) = SENSORS[rp.lr_preset].size, SENSORS[rp.hd_preset].size
+        return {
+            "hd": SensorInfo("hd", g.roi[2], g.roi[3], hd_w, hd_h, g.roi, rp.hd_preset,
+                             rp.cameras.event_params(rp.hd_preset).to_dict()),
+            "lr": SensorInfo("lr", lr_w, lr_h, lr_w, lr_h, (0, 0, lr_w, lr_h), rp.lr_preset,
+                             rp.cameras.event_params(rp.lr_preset).to_dict()),
         }
-        truth_t_arr = np.asarray(truth_t, np.int64)
-        expr = timeline.expression
-        calibration = {
+
+    def _calibration(self, frame_cameras: dict[str, dict[str, str]]) -> dict[str, Any]:
+        """Every camera's face box and homography from RGB pixels, the sensors' pixel pitch, and
+        ``frame_cameras`` (the view and preset of each frame stream)."""
+        rp = self.params
+        g = self.geometry
+        return {
             "face_box": {**{cam: g.face_box(cam) for cam in ("hd", "lr", "rgb")},
                          **{rgb_hd_stream(p): g.face_box("hd") for p in rp.rgb_hd_presets}},
             "homography": {cam: g.homography(cam) for cam in ("hd", "lr", "rgb")},
-            "pixel_pitch_um": {"hd": hd_sensor.pixel_pitch_um, "lr": lr_sensor.pixel_pitch_um},
+            "pixel_pitch_um": {"hd": SENSORS[rp.hd_preset].pixel_pitch_um, "lr": SENSORS[rp.lr_preset].pixel_pitch_um},
             "hd_per_lr_pixel": rp.hd_per_lr_pixel,
             "coordinates": "pixel (i, j) has its centre at (i, j); homography maps RGB (x, y, 1) to the sensor's recorded window",
             "frame_cameras": frame_cameras,
         }
-        extra = {
+
+    def _extra(self, spec: ClipSpec, timeline: Timeline, lighting: Lighting,
+               readout: dict[str, dict[str, int]]) -> dict[str, Any]:
+        """What the clip records of how it was made: generator, identity, lighting, the
+        timeline's expression, blinks, head motion and gaze, the scene rate, and ``readout``."""
+        expr = timeline.expression
+        return {
             "generator": GENERATOR,
             "identity": {"name": self.identity.name, "kind": self.identity.kind},
             "repetition": spec.repetition,
@@ -271,21 +328,57 @@ class Rig:
             "head_motion": asdict(timeline.head),
             "au_curves": [asdict(c) for c in expr.au_curves()],
             "gaze": {"start_deg": list(timeline.gaze_start_deg), "saccades": [asdict(s) for s in timeline.saccades]},
-            "scene_rate_hz": rp.scene_rate_hz,
-            "canvas_hd": list(g.canvas_hd),
+            "scene_rate_hz": self.params.scene_rate_hz,
+            "canvas_hd": list(self.geometry.canvas_hd),
             "truth_units": "lux (scene luminance on the sensor grid, before any camera)",
             "event_readout": readout,
         }
-        return Clip(
-            clip_id=spec.clip_id, subject=spec.subject, label=spec.label, aus=list(spec.aus), lighting=spec.lighting,
-            onset_us=expr.onset_us, apex_us=expr.apex_us, offset_us=expr.offset_us, duration_us=timeline.duration_us,
-            events=events,
-            sensors=sensors,
-            frames=frames,
-            truth={"hd": TruthSeries(truth_hd, truth_t_arr), "lr": TruthSeries(truth_lr, truth_t_arr)},
-            calibration=calibration,
-            extra=extra,
-        )
+
+
+@dataclass(frozen=True)
+class _Sampling:
+    """When the event sensors see the scene in one clip: ``n_steps + 1`` samples ``step_us``
+    apart from 0, a truth frame at every ``truth_every``-th (``n_truth`` in all)."""
+
+    step_us: float
+    n_steps: int
+    truth_every: int
+    n_truth: int
+
+    def times_us(self) -> np.ndarray:
+        """The sample times, rounded to whole µs."""
+        return np.round(np.arange(self.n_steps + 1) * self.step_us)
+
+
+def _sampling(params: RigParams, duration_us: int) -> _Sampling:
+    """The scene samples of a clip of ``duration_us`` at ``params``' scene and truth rates."""
+    step_us = 1e6 / params.scene_rate_hz
+    n_steps = int(round(duration_us / step_us))
+    truth_every = int(round(params.scene_rate_hz / params.truth_rate_hz))
+    return _Sampling(step_us, n_steps, truth_every, n_steps // truth_every + 1)
+
+
+@dataclass(frozen=True)
+class _CameraSeeds:
+    """The seeds of one clip's cameras: the hd and lr pixels, the ``rgb`` camera, the hd-view
+    RGB cameras (one per preset is derived from ``hd_view``) and the hd and lr hot pixels."""
+
+    hd: int
+    lr: int
+    rgb: int
+    hd_view: int
+    hot_hd: int
+    hot_lr: int
+
+
+def _camera_seeds(seed: np.random.SeedSequence) -> _CameraSeeds:
+    """The camera seeds spawned from a clip's ``seed``, in the order of the features that added
+    them (hd, lr and rgb first, then the hd-view cameras, then hot pixels), so that no feature
+    changed the seeds of an earlier one."""
+    hd, lr, rgb = (int_seed(s) for s in seed.spawn(3))
+    hd_view = int_seed(seed.spawn(1)[0])
+    hot_hd, hot_lr = (int_seed(s) for s in seed.spawn(2))
+    return _CameraSeeds(hd, lr, rgb, hd_view, hot_hd, hot_lr)
 
 
 def _check_record_args(spec: ClipSpec, timeline: Timeline, lighting: Lighting, seed: np.random.SeedSequence) -> None:
