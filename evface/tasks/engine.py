@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -65,46 +66,80 @@ CHECKPOINT = "checkpoint.pt"
 HISTORY = "history.json"
 
 
+# --------------------------------------------------------------------------- the loop's state
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """How long a fit trains: at most ``epochs`` epochs, stopped after ``patience`` epochs in which
+    ``monitor`` did not improve by more than ``min_delta`` (``mode="max"``: upwards)."""
+
+    epochs: int
+    monitor: str
+    mode: str
+    patience: int
+    min_delta: float
+
+    def improved(self, score: float, best: float | None) -> bool:
+        """Whether ``score`` beats ``best`` (any finite score beats no best, or a best that is not finite)."""
+        if best is None or not math.isfinite(best):
+            return math.isfinite(score)
+        return score > best + self.min_delta if self.mode == "max" else score < best - self.min_delta
+
+    def stops(self, bad_epochs: int) -> bool:
+        """Whether ``bad_epochs`` epochs without an improvement end the training (never for ``patience=0``)."""
+        return self.patience > 0 and bad_epochs >= self.patience
+
+
+def _rules(epochs: Any, monitor: str, mode: str, patience: Any, min_delta: Any) -> _Rules:
+    """:func:`fit`'s stopping arguments, checked: a ParameterError names the first that is no such value."""
+    if mode not in ("min", "max"):
+        raise ParameterError(f"mode must be 'min' or 'max', not {mode!r}")
+    return _Rules(epochs=as_int("epochs", epochs, 1), monitor=monitor, mode=mode,
+                  patience=as_int("patience", patience, 0), min_delta=as_real("min_delta", min_delta, 0.0, math.inf))
+
+
+@dataclass(frozen=True)
+class _Best:
+    """The best validation score so far (None before any), its epoch (-1 before any) and the epochs
+    since it (the patience counter)."""
+
+    score: float | None = None
+    epoch: int = -1
+    bad_epochs: int = 0
+
+    def after(self, epoch: int, score: float, better: bool) -> _Best:
+        """The best once ``epoch`` scored ``score``: that epoch's if ``better``, else one more bad epoch."""
+        return _Best(score, epoch, 0) if better else _Best(self.score, self.epoch, self.bad_epochs + 1)
+
+
+@dataclass(frozen=True)
+class _Start:
+    """Where a fit starts: its first epoch, the best so far, the history of the epochs before it and
+    their wall time (all empty in a fresh run)."""
+
+    epoch: int = 0
+    best: _Best = _Best()
+    history: tuple[dict[str, Any], ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What a fit trains and where, fixed from its start to its end: the run folder, the (possibly
+    DDP-wrapped) model, its optimiser and schedule, the ranks, what every checkpoint carries besides
+    (``extra``) and the task's own random generators."""
+
+    run_dir: Path
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    dist: DistInfo
+    extra: Mapping[str, Any] | None
+    generators: Mapping[str, RandomGenerator] | None
+
+
 # --------------------------------------------------------------------------- epoch loop
-
-
-_RESUME_FIELDS = ("optimizer", "epoch", "best_score", "best_epoch", "bad_epochs", "history")
-
-
-def _check_finite(model: nn.Module, run_dir: Path, epoch: int) -> None:
-    """Stop a training whose weights are no longer finite numbers, before they are checkpointed
-    (a validation score can stay finite: NaN logits all pick one class)."""
-    broken = non_finite_tensors(model.state_dict())
-    if broken:
-        raise ParameterError(f"{run_dir}: the training diverged in epoch {epoch} ({broken[0]} is no longer finite "
-                             "numbers); try a lower --learning-rate or --weight-decay, in a new --out folder")
-
-
-def _improved(score: float, best: float | None, mode: str, min_delta: float) -> bool:
-    if best is None or not math.isfinite(best):
-        return math.isfinite(score)
-    return score > best + min_delta if mode == "max" else score < best - min_delta
-
-
-_SCHEDULE_PROGRESS = {"last_epoch", "_step_count", "_last_lr", "_get_lr_called_within_step", "_is_initial", "verbose"}
-"""Keys of a torch LR scheduler's state that record its progress, not its shape."""
-
-
-def _check_same_schedule(path: Path, ckpt: Mapping[str, Any], fresh: Mapping[str, Any], epochs: int) -> None:
-    """Refuse to resume under a learning-rate schedule shaped for other settings.
-
-    A cosine schedule spans the run's ``epochs``: loading the checkpoint's schedule into a run with
-    other ``epochs`` would silently keep the old span (the rate would rise again after it), and
-    reshaping it would match neither an uninterrupted old nor an uninterrupted new run.
-    """
-    saved = ckpt["scheduler"]
-    changed = [f"{k} {saved[k]} -> {fresh[k]}" for k in sorted(fresh)
-               if k not in _SCHEDULE_PROGRESS and k in saved and saved[k] != fresh[k]]
-    if changed or ckpt.get("epochs", epochs) != epochs:
-        started = f"--epochs {ckpt['epochs']}" if "epochs" in ckpt else "the --epochs it started with"
-        raise ParameterError(where(path, f"this run's learning-rate schedule spans other settings "
-                                         f"({', '.join(changed) or 'epochs'}); resuming with --epochs {epochs} "
-                                         f"would keep it silently: resume with {started}, or choose a new --out folder"))
 
 
 def fit(
@@ -165,85 +200,183 @@ def fit(
         row per epoch, its wall time in ``seconds``), ``resumed_seconds`` (the time of the epochs a
         resumed run took over from its checkpoint, which the caller adds to its own; 0 in a fresh run).
     """
-    if mode not in ("min", "max"):
-        raise ParameterError(f"mode must be 'min' or 'max', not {mode!r}")
-    epochs, patience = as_int("epochs", epochs, 1), as_int("patience", patience, 0)
-    min_delta = as_real("min_delta", min_delta, 0.0, math.inf)
-    run_dir = Path(run_dir)
+    # set-up: the checked rules, the run, and where it starts (a checkpoint's epoch when resumed)
+    rules = _rules(epochs, monitor, mode, patience, min_delta)
+    run = _Run(Path(run_dir), model, optimizer, scheduler, dist, extra, generators)
     say = main_log(log, dist)
-    history: list[dict[str, Any]] = []
-    best: float | None = None
-    best_epoch = -1
-    bad = 0
-    start, resumed_seconds = 0, 0.0
-    ckpt_path = run_dir / CHECKPOINT
-    if resume and ckpt_path.exists():
-        ckpt = load_model_state(run_dir, model, CHECKPOINT)
-        missing = [k for k in _RESUME_FIELDS if k not in ckpt]
-        if missing:
-            raise FormatError(where(ckpt_path, f"lacks {', '.join(missing)}: not a checkpoint of this run; "
-                                               "delete it (or use another run folder) to train afresh"))
-        try:
-            optimizer.load_state_dict(ckpt["optimizer"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise FormatError(where(ckpt_path, f"holds another optimiser's state ({exc}); not a checkpoint "
-                                               "of this run")) from exc
-        if scheduler is not None and ckpt.get("scheduler") is not None:
-            _check_same_schedule(ckpt_path, ckpt, scheduler.state_dict(), epochs)
-            scheduler.load_state_dict(ckpt["scheduler"])
-        start, best, best_epoch, bad = ckpt["epoch"] + 1, ckpt["best_score"], ckpt["best_epoch"], ckpt["bad_epochs"]
-        history = list(ckpt["history"])
-        resumed_seconds = float(sum(row.get("seconds", 0.0) for row in history))
-        states = ckpt.get("rng") or []
-        if len(states) != dist.world_size:
-            say(f"note: {ckpt_path} holds the random states of {counted(len(states), 'process', 'processes')}, this run has "
-                f"{dist.world_size}: it will not repeat an uninterrupted run exactly")
-        if states:
-            restore_rng_state(states[dist.rank % len(states)], generators)
-        say(f"resumed from {ckpt_path} at epoch {start}")
-    stopped = bool(history and history[-1].get("stop"))
-    epoch = start
-    while epoch < epochs and not stopped:
+    start = _Start()
+    if resume and (run.run_dir / CHECKPOINT).exists():
+        start = _resume(run, rules.epochs, say)
+    best, history = start.best, list(start.history)
+    epoch = start.epoch
+    while epoch < rules.epochs and not _stopped(history):
+        # train, validate
         started = time.perf_counter()
-        model.train()
-        stats = {k: float(v) for k, v in train_epoch(epoch).items()}
-        model.eval()
-        with torch.no_grad():
-            val = {k: float(v) for k, v in validate(epoch).items()}
-        val = broadcast_object(val, dist)
-        _check_finite(unwrap(model), run_dir, epoch)
-        if monitor not in val:
-            raise ParameterError(f"validate() returned {sorted(val)}, without the monitored key {monitor!r}")
-        score = val[monitor]
-        better = _improved(score, best, mode, min_delta)
-        if better:
-            best, best_epoch, bad = score, epoch, 0
-        else:
-            bad += 1
-        stopped = patience > 0 and bad >= patience
+        stats = _train_one_epoch(model, train_epoch, epoch)
+        val = _validate_one_epoch(model, validate, epoch, dist)
+        _check_finite(unwrap(model), run.run_dir, epoch)
+        # keep the best, stop early, step the schedule
+        score = _monitored(val, rules.monitor)
+        better = rules.improved(score, best.score)
+        best = best.after(epoch, score, better)
+        stopped = rules.stops(best.bad_epochs)
         if scheduler is not None:
             scheduler.step()
-        row = {"epoch": epoch, **stats, **val, "best": better, "stop": stopped, "seconds": time.perf_counter() - started}
-        history.append(row)
-        states = gather_object(rng_state(generators), dist)
-        if dist.is_main:
-            state = unwrap(model).state_dict()
-            if better:
-                save_checkpoint(run_dir / BEST, {"model": state, "epoch": epoch, "score": score,
-                                                 "monitor": monitor, "extra": dict(extra or {})})
-            save_checkpoint(ckpt_path, {
-                "model": state, "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                "epoch": epoch, "epochs": epochs, "best_score": best, "best_epoch": best_epoch, "bad_epochs": bad,
-                "history": history, "rng": states, "extra": dict(extra or {}),
-            })
-            write_json(run_dir / HISTORY, history)
-        say(" ".join([f"epoch {epoch:3d}"] + [f"{k}={v:.4g}" for k, v in {**stats, **val}.items()])
-            + (" *" if better else "") + (" (early stop)" if stopped else ""))
+        # record and checkpoint the epoch, then wait for every rank
+        history.append({"epoch": epoch, **stats, **val, "best": better, "stop": stopped,
+                        "seconds": time.perf_counter() - started})
+        _save_epoch(run, rules, epoch, best, better, history)
+        say(_epoch_line(epoch, {**stats, **val}, better, stopped))
         barrier(dist)
         epoch += 1
-    if best_epoch < 0:  # every score NaN: no best.pt, which the caller would then miss with a puzzling error
+    return _result(run.run_dir, rules.monitor, best, history, start.seconds)
+
+
+# --------------------------------------------------------------------------- resume
+
+
+_RESUME_FIELDS = ("optimizer", "epoch", "best_score", "best_epoch", "bad_epochs", "history")
+
+
+def _resume(run: _Run, epochs: int, say: Callable[[str], None]) -> _Start:
+    """Load ``RUN/checkpoint.pt`` into the run (model, optimiser, schedule, every random state) and
+    return where its training goes on."""
+    path = run.run_dir / CHECKPOINT
+    ckpt = _resume_checkpoint(run.run_dir, run.model)
+    _restore_optimizer(path, ckpt, run.optimizer)
+    if run.scheduler is not None and ckpt.get("scheduler") is not None:
+        _check_same_schedule(path, ckpt, run.scheduler.state_dict(), epochs)
+        run.scheduler.load_state_dict(ckpt["scheduler"])
+    first, best = ckpt["epoch"] + 1, _Best(ckpt["best_score"], ckpt["best_epoch"], ckpt["bad_epochs"])
+    history = tuple(ckpt["history"])
+    start = _Start(first, best, history, seconds=float(sum(row.get("seconds", 0.0) for row in history)))
+    _restore_random_states(path, ckpt.get("rng") or [], run.dist, run.generators, say)
+    say(f"resumed from {path} at epoch {start.epoch}")
+    return start
+
+
+def _resume_checkpoint(run_dir: Path, model: nn.Module) -> dict[str, Any]:
+    """``RUN/checkpoint.pt``, its weights loaded into ``model``; a FormatError when it lacks the loop's fields."""
+    ckpt = load_model_state(run_dir, model, CHECKPOINT)
+    missing = [k for k in _RESUME_FIELDS if k not in ckpt]
+    if missing:
+        raise FormatError(where(run_dir / CHECKPOINT, f"lacks {', '.join(missing)}: not a checkpoint of this run; "
+                                                      "delete it (or use another run folder) to train afresh"))
+    return ckpt
+
+
+def _restore_optimizer(path: Path, ckpt: Mapping[str, Any], optimizer: torch.optim.Optimizer) -> None:
+    """Load the checkpoint's optimiser state; a FormatError naming ``path`` when it is another optimiser's."""
+    try:
+        optimizer.load_state_dict(ckpt["optimizer"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise FormatError(where(path, f"holds another optimiser's state ({exc}); not a checkpoint "
+                                      "of this run")) from exc
+
+
+_SCHEDULE_PROGRESS = {"last_epoch", "_step_count", "_last_lr", "_get_lr_called_within_step", "_is_initial", "verbose"}
+"""Keys of a torch LR scheduler's state that record its progress, not its shape."""
+
+
+def _check_same_schedule(path: Path, ckpt: Mapping[str, Any], fresh: Mapping[str, Any], epochs: int) -> None:
+    """Refuse to resume under a learning-rate schedule shaped for other settings.
+
+    A cosine schedule spans the run's ``epochs``: loading the checkpoint's schedule into a run with
+    other ``epochs`` would silently keep the old span (the rate would rise again after it), and
+    reshaping it would match neither an uninterrupted old nor an uninterrupted new run.
+    """
+    saved = ckpt["scheduler"]
+    changed = [f"{k} {saved[k]} -> {fresh[k]}" for k in sorted(fresh)
+               if k not in _SCHEDULE_PROGRESS and k in saved and saved[k] != fresh[k]]
+    if changed or ckpt.get("epochs", epochs) != epochs:
+        started = f"--epochs {ckpt['epochs']}" if "epochs" in ckpt else "the --epochs it started with"
+        raise ParameterError(where(path, f"this run's learning-rate schedule spans other settings "
+                                         f"({', '.join(changed) or 'epochs'}); resuming with --epochs {epochs} "
+                                         f"would keep it silently: resume with {started}, or choose a new --out folder"))
+
+
+def _restore_random_states(path: Path, states: list[Any], dist: DistInfo,
+                           generators: Mapping[str, RandomGenerator] | None, say: Callable[[str], None]) -> None:
+    """Restore this rank's random states from a checkpoint's ``states`` (one per rank that wrote
+    it), with a note when that was another number of ranks."""
+    if len(states) != dist.world_size:
+        say(f"note: {path} holds the random states of {counted(len(states), 'process', 'processes')}, this run has "
+            f"{dist.world_size}: it will not repeat an uninterrupted run exactly")
+    if states:
+        restore_rng_state(states[dist.rank % len(states)], generators)
+
+
+# --------------------------------------------------------------------------- one epoch
+
+
+def _stopped(history: list[dict[str, Any]]) -> bool:
+    """Whether the last epoch (of this fit or before its resume) stopped the training early."""
+    return bool(history and history[-1].get("stop"))
+
+
+def _train_one_epoch(model: nn.Module, train_epoch: Callable[[int], Mapping[str, float]],
+                     epoch: int) -> dict[str, float]:
+    """The numbers of ``train_epoch(epoch)``, run with the model in training mode."""
+    model.train()
+    return {k: float(v) for k, v in train_epoch(epoch).items()}
+
+
+def _validate_one_epoch(model: nn.Module, validate: Callable[[int], Mapping[str, float]], epoch: int,
+                        dist: DistInfo) -> dict[str, float]:
+    """The numbers of ``validate(epoch)``, run in evaluation mode without gradients: rank 0's on every rank."""
+    model.eval()
+    with torch.no_grad():
+        val = {k: float(v) for k, v in validate(epoch).items()}
+    return broadcast_object(val, dist)
+
+
+def _check_finite(model: nn.Module, run_dir: Path, epoch: int) -> None:
+    """Stop a training whose weights are no longer finite numbers, before they are checkpointed
+    (a validation score can stay finite: NaN logits all pick one class)."""
+    broken = non_finite_tensors(model.state_dict())
+    if broken:
+        raise ParameterError(f"{run_dir}: the training diverged in epoch {epoch} ({broken[0]} is no longer finite "
+                             "numbers); try a lower --learning-rate or --weight-decay, in a new --out folder")
+
+
+def _monitored(val: Mapping[str, float], monitor: str) -> float:
+    """The validation score that decides (``val[monitor]``); a ParameterError when ``validate`` did not return it."""
+    if monitor not in val:
+        raise ParameterError(f"validate() returned {sorted(val)}, without the monitored key {monitor!r}")
+    return val[monitor]
+
+
+def _save_epoch(run: _Run, rules: _Rules, epoch: int, best: _Best, better: bool, history: list[dict[str, Any]]) -> None:
+    """Checkpoint the epoch on rank 0: ``best.pt`` when it is ``better``, ``checkpoint.pt`` (with
+    every rank's random states, gathered from all ranks) and ``history.json``."""
+    states = gather_object(rng_state(run.generators), run.dist)
+    if not run.dist.is_main:
+        return
+    state = unwrap(run.model).state_dict()
+    if better:
+        save_checkpoint(run.run_dir / BEST, {"model": state, "epoch": epoch, "score": best.score,
+                                             "monitor": rules.monitor, "extra": dict(run.extra or {})})
+    save_checkpoint(run.run_dir / CHECKPOINT, {
+        "model": state, "optimizer": run.optimizer.state_dict(),
+        "scheduler": run.scheduler.state_dict() if run.scheduler is not None else None,
+        "epoch": epoch, "epochs": rules.epochs, "best_score": best.score, "best_epoch": best.epoch,
+        "bad_epochs": best.bad_epochs, "history": history, "rng": states, "extra": dict(run.extra or {}),
+    })
+    write_json(run.run_dir / HISTORY, history)
+
+
+def _epoch_line(epoch: int, numbers: Mapping[str, float], better: bool, stopped: bool) -> str:
+    """The log line of an epoch: its training and validation numbers, `` *`` when it is the best so far."""
+    return (" ".join([f"epoch {epoch:3d}"] + [f"{k}={v:.4g}" for k, v in numbers.items()])
+            + (" *" if better else "") + (" (early stop)" if stopped else ""))
+
+
+def _result(run_dir: Path, monitor: str, best: _Best, history: list[dict[str, Any]],
+            resumed_seconds: float) -> dict[str, Any]:
+    """What :func:`fit` returns; a ParameterError when no epoch scored a number (no ``best.pt``, which
+    the caller would then miss with a puzzling error)."""
+    if best.epoch < 0:
         raise ParameterError(f"{run_dir}: the validation {monitor} was not a number in any of its "
                              f"{counted(len(history), 'epoch')}: the training diverged; try a lower --learning-rate")
-    return {"best_epoch": best_epoch, "best_score": best, "monitor": monitor, "epochs_run": len(history),
-            "stopped_early": stopped, "history": history, "resumed_seconds": resumed_seconds}
+    return {"best_epoch": best.epoch, "best_score": best.score, "monitor": monitor, "epochs_run": len(history),
+            "stopped_early": _stopped(history), "history": history, "resumed_seconds": resumed_seconds}
