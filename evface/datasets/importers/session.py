@@ -47,7 +47,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,7 @@ from evface.datasets.importers.calibration import (
 from evface.datasets.importers.event_scan import EventScan, EventWindows
 from evface.datasets.importers.face_box import FACE_FRAMES, MIN_IN_FRAME, box_in_frame, face_of_detections
 from evface.datasets.importers.registration import Registration, box_kept, crop_homography, map_box
-from evface.datasets.importers.rgb_scan import FrameReader, read_frame_times, scan_video
+from evface.datasets.importers.rgb_scan import FrameReader, VideoScan, read_frame_times, scan_video
 from evface.datasets.importers.rgb_timing import frame_rate, frame_time_source, frame_times, variable_rate_note
 from evface.datasets.importers.session_options import EventSource, RgbSource, SessionOptions
 from evface.datasets.importers.tables import input_file
@@ -323,6 +323,212 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
             "offset_us": clip.offset_us, "duration_us": clip.duration_us, "source": "session"}
 
 
+@dataclass(frozen=True)
+class RgbRecording:
+    """The RGB recording on the session clock: the scan of the video (:func:`~evface.datasets.importers.rgb_scan.scan_video`),
+    each frame's exposure start and length (µs), the frame rate the clips record, the median frame
+    period (µs) and the note on a variable frame rate (None if none)."""
+
+    video: VideoScan
+    t_frames: np.ndarray
+    exposure_us: np.ndarray
+    fps: float
+    period_us: int
+    variable_rate: str | None
+
+    @property
+    def end_us(self) -> int:
+        """The end of the recording: the last frame's start and one frame period."""
+        return int(self.t_frames[-1]) + self.period_us
+
+
+@dataclass(frozen=True)
+class EventCameras:
+    """Each event camera's scan, sync and checked registration, by sensor name."""
+
+    scans: dict[str, EventScan]
+    syncs: dict[str, SyncResult]
+    regs: dict[str, Registration]
+
+
+def _check_request(events: list[EventSource], rgb: RgbSource, annotations: str | Path, out: Path,
+                   options: SessionOptions) -> None:
+    """Refuse, before any pass over a file, what the options and file names decide: no sensor,
+    sensor names twice or ``rgb``, an ``out`` that may not be replaced or holds an input, a missing
+    event file, one file for two sensors, a ``face_box`` outside the frame and a
+    ``trigger_first_frame`` past frames counted without a pass."""
+    names = [s.name for s in events]
+    if not events:
+        raise ParameterError("a session needs at least one event file")
+    if len(set(names)) != len(names):
+        raise ParameterError(f"sensor names must be unique, got {names}")
+    if "rgb" in names:
+        raise ParameterError("'rgb' is the RGB camera's name; choose another sensor name")
+    check_replaceable(out, options.overwrite)
+    check_inputs_outside(out, _inputs(events, rgb, annotations))
+    for s in events:
+        input_file(s.path, f"event file of sensor {s.name!r}", FormatError)
+    _check_one_file_per_sensor(events)
+    _check_face_box_option(options, rgb)
+    _check_first_frames_up_front(events, rgb)
+
+
+def _deciding_pulses(events: list[EventSource], tell: Progress) -> dict[str, np.ndarray]:
+    """The trigger pulses of each event camera whose sync they decide, read before the RGB scan
+    where they decide whether it needs the motion of every frame; none when some sensor needs the
+    motion anyway (then they are read with the event scan, after the faces are found)."""
+    if any(always_uses_motion(s) for s in events):
+        return {}
+    tell("scan triggers", 0.0)
+    return {s.name: event_camera_triggers(s) for s in events if sync_depends_on_triggers(s)}
+
+
+def _scan_rgb(events: list[EventSource], rgb: RgbSource, pulses: dict[str, np.ndarray], tell: Progress) -> RgbRecording:
+    """Scan the RGB video (its motion only where a sensor may use it), check each
+    ``trigger_first_frame`` against its frame count and place its frames on the session clock."""
+    tell("scan video", 0.0)
+    video = scan_video(rgb.path, motion=any(may_use_motion(s, pulses.get(s.name)) for s in events))
+    _check_first_frames(events, video.n_frames, f"RGB frames of {rgb.path}")
+    t_frames, exposure_us = frame_times(rgb, video)
+    vfr = variable_rate_note(rgb, video)
+    rgb_fps = frame_rate(rgb, video, t_frames)
+    return RgbRecording(video, t_frames, exposure_us, rgb_fps, int(np.median(np.diff(t_frames))), vfr)
+
+
+def _read_clips(annotations: str | Path, recording: RgbRecording, options: SessionOptions) -> tuple[list, list[dict[str, Any]]]:
+    """The annotation table's clips to import, labelled by ``options.classes`` where given, and
+    those skipped as matching none of its classes; a clip outside the RGB recording is refused."""
+    t_frames = recording.t_frames
+    rows = read_annotations(annotations, frame_times_us=t_frames, frame_period_us=recording.period_us,
+                            default_subject=options.subject, default_lighting=options.lighting)
+    skipped = []
+    if options.classes:
+        classes = class_set(options.classes)
+        labelled = [(a, label_from_classes(a.aus, classes)) for a in rows]
+        skipped = [{"clip_id": a.clip_id, "aus": list(a.aus), "line": a.line} for a, lab in labelled if lab is None]
+        rows = [replace(a, label=lab) for a, lab in labelled if lab is not None]
+        if not rows:
+            raise DatasetError(f"{annotations}: no clip matches a class of the {options.classes!r} class set")
+    for a in rows:
+        if a.start_us < int(t_frames[0]) or a.end_us > recording.end_us:
+            raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
+                               f"the RGB recording ({int(t_frames[0])}..{recording.end_us} µs)")
+    return rows, skipped
+
+
+def _clip_frame_indices(rows: list, t_frames: np.ndarray) -> dict[str, np.ndarray]:
+    """Each clip's RGB frames: the indices of those whose exposure starts inside it."""
+    return {a.clip_id: np.flatnonzero((t_frames >= a.start_us) & (t_frames < a.end_us)) for a in rows}
+
+
+def _check_roi(s: EventSource, scan: EventScan) -> None:
+    """Refuse a sensor's ROI that does not fit its sensor."""
+    if s.roi is None:
+        return
+    x0, y0, w, h = s.roi
+    if x0 < 0 or y0 < 0 or w <= 0 or h <= 0 or x0 + w > scan.sensor_size[0] or y0 + h > scan.sensor_size[1]:
+        raise ParameterError(f"sensor {s.name!r}: ROI {s.roi} does not fit the {scan.sensor_size[0]}x{scan.sensor_size[1]} "
+                             f"sensor of {s.path}; give --roi {s.name}=X0,Y0,W,H within it")
+
+
+def _check_clips_in_recording(s: EventSource, scan: EventScan, sync: SyncResult, rows: list, period_us: int,
+                              annotations: str | Path) -> None:
+    """Refuse a clip outside the synchronised event recording of ``s``, naming how its offset was found.
+
+    A file does not store when recording started or stopped: its first and last events bound it up
+    to the quiet time around them, so one RGB frame period of slack is allowed."""
+    first, last = int(sync.to_session_us(scan.t_first_us)), int(sync.to_session_us(scan.t_last_us))
+    lo, hi = first - period_us, last + 1 + period_us
+    for a in rows:
+        if a.start_us < lo or a.end_us > hi:
+            found = (f"by cross-correlation with confidence {sync.confidence:.2f}: if it is wrong, give "
+                     f"--offset {s.name}=US or --sync {s.name}=trigger" if sync.method == "xcorr" else
+                     f"as given with --offset {s.name}=US" if sync.method == "given" else "from the trigger pulses")
+            raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
+                               f"the {s.name} recording (its events span {first}..{last} µs on the session clock, and a "
+                               f"clip may reach one RGB frame period, {period_us} µs, beyond them; offset "
+                               f"{sync.offset_us} µs {found})")
+
+
+def _calibrate_cameras(events: list[EventSource], pulses: dict[str, np.ndarray], rows: list, recording: RgbRecording,
+                       options: SessionOptions, annotations: str | Path, tell: Progress,
+                       warnings: list[str]) -> EventCameras:
+    """Scan, synchronise and register each event camera in turn, checking its ROI, that every clip
+    lies inside its recording and that its registration is plausible (notes appended to ``warnings``)."""
+    scans: dict[str, EventScan] = {}
+    syncs: dict[str, SyncResult] = {}
+    regs: dict[str, Registration] = {}
+    t_frames, video = recording.t_frames, recording.video
+    for i, s in enumerate(events):
+        tell(f"scan {s.name}", i / len(events))
+        scan = scans[s.name] = scan_event_camera(s, pulses.get(s.name))
+        _check_roi(s, scan)
+        syncs[s.name] = sync = synchronise(s, scan, t_frames, video, recording.exposure_us, options)
+        _check_clips_in_recording(s, scan, sync, rows, recording.period_us, annotations)
+        reg = register(s, scan, video, (int(sync.to_sensor_us(int(t_frames[0]))), int(sync.to_sensor_us(recording.end_us))))
+        regs[s.name], notes = check_registration(s, reg, video.size, scan.sensor_size, options)
+        warnings += notes
+    return EventCameras(scans, syncs, regs)
+
+
+def _stored_homographies(events: list[EventSource], cameras: EventCameras, rgb_scale: np.ndarray) -> dict[str, np.ndarray]:
+    """Each sensor's homography from the stored RGB frames (``rgb_scale``: native video pixels to
+    stored frame pixels) to its events, cropped to its ROI."""
+    return {s.name: crop_homography(cameras.regs[s.name].homography, s.roi) @ np.linalg.inv(rgb_scale) for s in events}
+
+
+def _write_clips(tmp: Path, rows: list, clip_frames: dict[str, np.ndarray], stored: tuple[int, int],
+                 rgb_scale: np.ndarray, homographies: dict[str, np.ndarray], events: list[EventSource],
+                 cameras: EventCameras, rgb: RgbSource, recording: RgbRecording, faces: dict[str, ClipFace],
+                 options: SessionOptions, annotations: str | Path, tell: Progress,
+                 warnings: list[str]) -> list[dict[str, Any]]:
+    """Cut and write the clips in time order (:func:`_write_session_clip`), each event file read
+    once from start to end and the RGB frames at the ``stored`` size in groups that fit in
+    :data:`BATCH_BYTES`; returns the manifest rows."""
+    syncs = cameras.syncs
+    manifest = []
+    ordered = sorted(rows, key=lambda a: a.start_us)
+    done = 0
+    cutters = {s.name: EventWindows(s.path, int(syncs[s.name].to_sensor_us(ordered[0].start_us)) - 2,
+                                    sensor_size=cameras.scans[s.name].sensor_size) for s in events}
+    with closing(FrameReader(rgb.path, options.rgb_size, recording.video.size)) as reader:  # one pass over the video for all the clips
+        for batch in _batches(ordered, clip_frames, 3 * stored[0] * stored[1], BATCH_BYTES):
+            tell("read frames", done / len(rows))
+            frames = reader.read(np.concatenate([clip_frames[a.clip_id] for a in batch]))
+            for a in batch:
+                tell("cut events and write clips", done / len(rows))
+                clip_events = {s.name: cut_clip_events(cutters[s.name], syncs[s.name], s.roi, a.start_us, a.end_us) for s in events}
+                later = [b.start_us for b in ordered[done + 1:]]
+                for s in events:
+                    cutters[s.name].release(int(syncs[s.name].to_sensor_us(min(later))) - 2 if later else np.iinfo(np.int64).max)
+                manifest.append(_write_session_clip(tmp, a, events, cameras.scans, syncs, cameras.regs, homographies, frames,
+                                                    clip_frames[a.clip_id], recording.t_frames, clip_events,
+                                                    recording.exposure_us, recording.fps, rgb, rgb_scale, faces[a.clip_id],
+                                                    options, annotations, warnings))
+                del clip_events
+                done += 1
+            del frames
+    return manifest
+
+
+def _session_report(events: list[EventSource], rgb: RgbSource, annotations: str | Path, recording: RgbRecording,
+                    cameras: EventCameras, rows: list, skipped: list[dict[str, Any]], warnings: list[str]) -> dict[str, Any]:
+    """The ``import`` section of ``dataset.json`` (see :func:`import_session`)."""
+    scans, video = cameras.scans, recording.video
+    return {
+        "sensors": {s.name: {"file": str(s.path), "model": s.model, "sensor_size": list(scans[s.name].sensor_size),
+                             "roi": list(s.roi) if s.roi else None, "events": scans[s.name].n_events,
+                             "sync": cameras.syncs[s.name].to_dict(), "registration": cameras.regs[s.name].to_dict()}
+                    for s in events},
+        "rgb": {"file": str(rgb.path), "frames": video.n_frames, "size": list(video.size), "period_us": recording.period_us,
+                "exposure_us": int(np.median(recording.exposure_us)), "timing": frame_time_source(rgb, video)},
+        "annotations": str(annotations),
+        "clips": [a.clip_id for a in rows],
+        "skipped": skipped,
+        "warnings": warnings,
+    }
+
+
 def import_session(
     events: list[EventSource],
     rgb: RgbSource,
@@ -347,123 +553,27 @@ def import_session(
     """
     out = Path(out)
     tell = progress or (lambda stage, frac: None)
-    names = [s.name for s in events]
-    if not events:
-        raise ParameterError("a session needs at least one event file")
-    if len(set(names)) != len(names):
-        raise ParameterError(f"sensor names must be unique, got {names}")
-    if "rgb" in names:
-        raise ParameterError("'rgb' is the RGB camera's name; choose another sensor name")
-    check_replaceable(out, options.overwrite)
-    check_inputs_outside(out, _inputs(events, rgb, annotations))
-    for s in events:
-        input_file(s.path, f"event file of sensor {s.name!r}", FormatError)
-    _check_one_file_per_sensor(events)
-    _check_face_box_option(options, rgb)
-    _check_first_frames_up_front(events, rgb)
-
-    # The pulses decide whether the RGB scan needs the motion of every frame, unless some sensor
-    # needs it anyway: then they are read with the event scan, after the faces are found.
-    pulses: dict[str, np.ndarray] = {}
-    if not any(always_uses_motion(s) for s in events):
-        tell("scan triggers", 0.0)
-        pulses = {s.name: event_camera_triggers(s) for s in events if sync_depends_on_triggers(s)}
-    tell("scan video", 0.0)
-    video = scan_video(rgb.path, motion=any(may_use_motion(s, pulses.get(s.name)) for s in events))
-    _check_first_frames(events, video.n_frames, f"RGB frames of {rgb.path}")
-    t_frames, exposure_us = frame_times(rgb, video)
-    vfr = variable_rate_note(rgb, video)
-    rgb_fps = frame_rate(rgb, video, t_frames)
-    period_us = int(np.median(np.diff(t_frames)))
-    rows = read_annotations(annotations, frame_times_us=t_frames, frame_period_us=period_us,
-                            default_subject=options.subject, default_lighting=options.lighting)
-    skipped = []
-    if options.classes:
-        classes = class_set(options.classes)
-        labelled = [(a, label_from_classes(a.aus, classes)) for a in rows]
-        skipped = [{"clip_id": a.clip_id, "aus": list(a.aus), "line": a.line} for a, lab in labelled if lab is None]
-        rows = [replace(a, label=lab) for a, lab in labelled if lab is not None]
-        if not rows:
-            raise DatasetError(f"{annotations}: no clip matches a class of the {options.classes!r} class set")
-    rec_end = int(t_frames[-1]) + period_us
-    for a in rows:
-        if a.start_us < int(t_frames[0]) or a.end_us > rec_end:
-            raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
-                               f"the RGB recording ({int(t_frames[0])}..{rec_end} µs)")
-    clip_frames = {a.clip_id: np.flatnonzero((t_frames >= a.start_us) & (t_frames < a.end_us)) for a in rows}
-    stored = options.rgb_size or video.size  # the frames' size in the clips, and while they are held
+    _check_request(events, rgb, annotations, out, options)
+    pulses = _deciding_pulses(events, tell)
+    recording = _scan_rgb(events, rgb, pulses, tell)
+    rows, skipped = _read_clips(annotations, recording, options)
+    clip_frames = _clip_frame_indices(rows, recording.t_frames)
+    stored = options.rgb_size or recording.video.size  # the frames' size in the clips, and while they are held
     _check_clip_frames(rows, clip_frames, stored, annotations)
-    warnings: list[str] = [vfr] if vfr else []
-    faces = _clip_faces(rows, clip_frames, t_frames, rgb, video.size, options, annotations, tell, warnings)
-    scans: dict[str, EventScan] = {}
-    syncs: dict[str, SyncResult] = {}
-    regs: dict[str, Registration] = {}
-    for i, s in enumerate(events):
-        tell(f"scan {s.name}", i / len(events))
-        scan = scans[s.name] = scan_event_camera(s, pulses.get(s.name))
-        if s.roi is not None:
-            x0, y0, w, h = s.roi
-            if x0 < 0 or y0 < 0 or w <= 0 or h <= 0 or x0 + w > scan.sensor_size[0] or y0 + h > scan.sensor_size[1]:
-                raise ParameterError(f"sensor {s.name!r}: ROI {s.roi} does not fit the {scan.sensor_size[0]}x{scan.sensor_size[1]} "
-                                     f"sensor of {s.path}; give --roi {s.name}=X0,Y0,W,H within it")
-        syncs[s.name] = sync = synchronise(s, scan, t_frames, video, exposure_us, options)
-        # A file does not store when recording started or stopped: its first and last events bound
-        # it up to the quiet time around them, so one RGB frame period of slack is allowed.
-        first, last = int(sync.to_session_us(scan.t_first_us)), int(sync.to_session_us(scan.t_last_us))
-        lo, hi = first - period_us, last + 1 + period_us
-        for a in rows:
-            if a.start_us < lo or a.end_us > hi:
-                found = (f"by cross-correlation with confidence {sync.confidence:.2f}: if it is wrong, give "
-                         f"--offset {s.name}=US or --sync {s.name}=trigger" if sync.method == "xcorr" else
-                         f"as given with --offset {s.name}=US" if sync.method == "given" else "from the trigger pulses")
-                raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
-                                   f"the {s.name} recording (its events span {first}..{last} µs on the session clock, and a "
-                                   f"clip may reach one RGB frame period, {period_us} µs, beyond them; offset "
-                                   f"{sync.offset_us} µs {found})")
-        reg = register(s, scan, video, (int(sync.to_sensor_us(int(t_frames[0]))), int(sync.to_sensor_us(rec_end))))
-        regs[s.name], notes = check_registration(s, reg, video.size, scan.sensor_size, options)
-        warnings += notes
-
-    rgb_scale = resize_homography(video.size, stored)  # native video pixels -> stored frame pixels
-    homographies = {s.name: crop_homography(regs[s.name].homography, s.roi) @ np.linalg.inv(rgb_scale) for s in events}
+    warnings: list[str] = [recording.variable_rate] if recording.variable_rate else []
+    faces = _clip_faces(rows, clip_frames, recording.t_frames, rgb, recording.video.size, options, annotations, tell,
+                        warnings)
+    cameras = _calibrate_cameras(events, pulses, rows, recording, options, annotations, tell, warnings)
+    rgb_scale = resize_homography(recording.video.size, stored)  # native video pixels -> stored frame pixels
+    homographies = _stored_homographies(events, cameras, rgb_scale)
 
     tmp = out.with_name(out.name + ".partial")
     remove_partial(tmp)
     (tmp / "clips").mkdir(parents=True)
-    manifest = []
-    ordered = sorted(rows, key=lambda a: a.start_us)
     try:
-        done = 0
-        cutters = {s.name: EventWindows(s.path, int(syncs[s.name].to_sensor_us(ordered[0].start_us)) - 2,
-                                        sensor_size=scans[s.name].sensor_size) for s in events}
-        with closing(FrameReader(rgb.path, options.rgb_size, video.size)) as reader:  # one pass over the video for all the clips
-            for batch in _batches(ordered, clip_frames, 3 * stored[0] * stored[1], BATCH_BYTES):
-                tell("read frames", done / len(rows))
-                frames = reader.read(np.concatenate([clip_frames[a.clip_id] for a in batch]))
-                for a in batch:
-                    tell("cut events and write clips", done / len(rows))
-                    clip_events = {s.name: cut_clip_events(cutters[s.name], syncs[s.name], s.roi, a.start_us, a.end_us) for s in events}
-                    later = [b.start_us for b in ordered[done + 1:]]
-                    for s in events:
-                        cutters[s.name].release(int(syncs[s.name].to_sensor_us(min(later))) - 2 if later else np.iinfo(np.int64).max)
-                    manifest.append(_write_session_clip(tmp, a, events, scans, syncs, regs, homographies, frames,
-                                                        clip_frames[a.clip_id], t_frames, clip_events,
-                                                        exposure_us, rgb_fps, rgb, rgb_scale, faces[a.clip_id], options,
-                                                        annotations, warnings))
-                    del clip_events
-                    done += 1
-                del frames
-        report = {
-            "sensors": {s.name: {"file": str(s.path), "model": s.model, "sensor_size": list(scans[s.name].sensor_size),
-                                 "roi": list(s.roi) if s.roi else None, "events": scans[s.name].n_events,
-                                 "sync": syncs[s.name].to_dict(), "registration": regs[s.name].to_dict()} for s in events},
-            "rgb": {"file": str(rgb.path), "frames": video.n_frames, "size": list(video.size), "period_us": period_us,
-                    "exposure_us": int(np.median(exposure_us)), "timing": frame_time_source(rgb, video)},
-            "annotations": str(annotations),
-            "clips": [a.clip_id for a in rows],
-            "skipped": skipped,
-            "warnings": warnings,
-        }
+        manifest = _write_clips(tmp, rows, clip_frames, stored, rgb_scale, homographies, events, cameras, rgb, recording,
+                                faces, options, annotations, tell, warnings)
+        report = _session_report(events, rgb, annotations, recording, cameras, rows, skipped, warnings)
         write_manifest(tmp, manifest)
         write_dataset_json(tmp, {"generator": "evface import session", "version": __version__, "seed": None,
                                  "params": {"lighting": options.lighting, "subject": options.subject, "classes": options.classes}, "import": report})
