@@ -278,6 +278,191 @@ def resample_rgb(rgb: np.ndarray, fps: float, rgb_fps: float) -> tuple[np.ndarra
     return np.stack(out), np.asarray(times, dtype=np.int64), round(period * 1e6)
 
 
+@dataclass(frozen=True)
+class ClipTimes:
+    """A corpus clip's times (µs from its folder's first frame ``first_frame``) and its apex frame
+    (the middle of onset and offset where the table gives none)."""
+
+    first_frame: int
+    apex_frame: int
+    onset_us: int
+    apex_us: int
+    offset_us: int
+    duration_us: int
+
+
+def _check_request(root: Path, table: str | Path, out: Path, options: CorpusOptions) -> None:
+    """Refuse a missing corpus folder, an ``out`` that may not be replaced or that holds an input."""
+    if not root.is_dir():
+        raise DatasetError(where(root, "corpus folder not found"))
+    check_replaceable(out, options.overwrite)
+    check_inputs_outside(out, {"the corpus folder (ROOT)": root, "the annotation table (TABLE)": table})
+
+
+def _rows_of_classes(rows: list[CorpusRow], table: str | Path,
+                     options: CorpusOptions) -> tuple[list[CorpusRow], list[dict[str, Any]]]:
+    """The rows whose AUs match a class of ``options.classes`` (all rows without it), and those
+    skipped as matching none; a table with no row left is refused."""
+    if not options.classes:
+        return rows, []
+    classes = class_set(options.classes)
+    skipped = [{"folder": f"{subject_folder(r.subject)}/{r.filename}", "aus": list(r.aus), "line": r.line}
+               for r in rows if label_from_classes(r.aus, classes) is None]
+    rows = [r for r in rows if label_from_classes(r.aus, classes) is not None]
+    if not rows:
+        raise DatasetError(where(table, f"no row matches a class of the {options.classes!r} class set"))
+    return rows, skipped
+
+
+def _check_face_box_option(folders: list[list[tuple[int, Path]]], options: CorpusOptions) -> None:
+    """Refuse a ``face_box`` mostly outside a clip's frames (each folder's first frame), before any
+    clip is simulated."""
+    if options.face_box is None:
+        return
+    for frames in folders:
+        height, width = read_frame(frames[0][1]).shape[:2]
+        box_in_frame(options.face_box, (width, height), f"{frames[0][1].parent}: face_box (--face-box)")
+
+
+def _clip_ids(rows: list[CorpusRow], table: str | Path) -> list[str]:
+    """Each row's clip id, ``SUBJECT_FILENAME``; refused where two rows name the same clip folder,
+    or two ids differ only in case."""
+    ids = [f"{subject_folder(r.subject)}_{r.filename}" for r in rows]
+    dup = {i for i in ids if ids.count(i) > 1}
+    if dup:
+        raise DatasetError(where(table, f"several rows name the same clip folder: {sorted(dup)}"))
+    twins = case_twins(ids)
+    if twins:
+        raise DatasetError(where(table, f"{differ_in_case(*twins)}; rename one of the two clip folders and its "
+                                        "Filename in the table"))
+    return ids
+
+
+def _sensors(options: CorpusOptions) -> list[tuple[str, SensorSpec]]:
+    """The import's sensors (:func:`corpus_sensor`), refused where two share a clip name."""
+    sensors = [corpus_sensor(s) for s in options.sensors]
+    names = [name for name, _ in sensors]
+    if len(set(names)) != len(names):
+        raise ParameterError(f"two sensors share the clip name: {options.sensors}")
+    return sensors
+
+
+def _open_partial(out: Path, settings: dict[str, Any]) -> Path:
+    """``OUT.partial`` with its ``clips`` folder, kept to resume where its ``import.json`` records
+    the same ``settings``, else made afresh; returns it."""
+    tmp = out.with_name(out.name + ".partial")
+    stamp = tmp / "import.json"
+    if tmp.exists() and (not stamp.exists() or json.loads(stamp.read_text()) != json.loads(json.dumps(settings))):
+        remove_partial(tmp)
+    (tmp / "clips").mkdir(parents=True, exist_ok=True)
+    if not stamp.exists():
+        stamp.write_text(json.dumps(settings))
+    return tmp
+
+
+def _clip_times(row: CorpusRow, frames: list[tuple[int, Path]], fps: float) -> ClipTimes:
+    """A row's times in its clip, its frame ``n`` at ``round((n - n0) * 1e6 / fps)`` µs."""
+    n0 = frames[0][0]
+    apex = row.apex if row.apex is not None else (row.onset + row.offset) // 2
+    onset_us, apex_us, offset_us = (round((n - n0) * 1e6 / fps) for n in (row.onset, apex, row.offset))
+    return ClipTimes(n0, apex, onset_us, apex_us, offset_us, round(len(frames) * 1e6 / fps))
+
+
+def _clip_label(row: CorpusRow, options: CorpusOptions) -> str:
+    """A row's label: its class of ``options.classes``, else its AUs or estimated emotion."""
+    if options.classes:
+        return label_from_classes(row.aus, class_set(options.classes))
+    return label_from_aus(row.aus) if options.label == "aus" else (row.emotion or "unknown")
+
+
+def _simulate_sensors(rgb: np.ndarray, t_us: np.ndarray, sensors: list[tuple[str, SensorSpec]], index: int,
+                      options: CorpusOptions) -> tuple[dict[str, np.ndarray], dict[str, SensorInfo], dict[str, np.ndarray]]:
+    """Each sensor's events of the clip's frames ``rgb`` (frame starts ``t_us``), the clip being row
+    ``index``, with its sensor info and RGB -> sensor homography."""
+    seen_us = list(scene_times(t_us, round(1e6 / options.fps)))
+    events, infos, homs = {}, {}, {}
+    for j, (name, spec) in enumerate(sensors):
+        (w, h), preset = spec.size, spec.sensor.name
+        homs[name] = Cover.of((rgb.shape[2], rgb.shape[1]), spec.size).homography
+        sim = DvsSimulator(spec.size, DvsParams.preset(preset), seed=options.seed * 100_003 + index * 101 + j)
+        lux = (frame_to_lux(f[:, :, ::-1], options.lux_white, spec.size) for f in rgb)  # RGB -> OpenCV's BGR
+        events[name] = concatenate(list(iter_lux_events(sim, lux, seen_us, options.substeps)))
+        infos[name] = SensorInfo(name, w, h, w, h, (0, 0, w, h), preset,
+                                 {"lux_white": options.lux_white, "substeps": options.substeps})
+    return events, infos, homs
+
+
+def _rgb_face_box(rgb: np.ndarray, row: CorpusRow, frames: list[tuple[int, Path]], clip_id: str, times: ClipTimes,
+                  options: CorpusOptions, warnings: list[str]) -> list[float]:
+    """The clip's face box in its frames' pixels: ``options.face_box`` clipped to them, else the
+    detector's in the apex frame and frames spread over the clip (notes appended to ``warnings``);
+    refused where neither gives one."""
+    if options.face_box:
+        box, note = box_in_frame(options.face_box, (rgb.shape[2], rgb.shape[1]), "face_box (--face-box)")
+        warnings += [f"{clip_id}: {note}"] if note else []
+    else:
+        picks = [times.apex_frame - times.first_frame, *np.linspace(0, len(rgb) - 1, FACE_FRAMES - 1).round().astype(int)]
+        box, note = detect_face([rgb[k] for k in dict.fromkeys(picks)], options.min_face)
+        if note:
+            warnings.append(f"{clip_id}: {note} (--min-face {options.min_face:g}; give --face-box X,Y,W,H to skip detection)")
+    if box is None:
+        raise DatasetError(where(frames[0][1].parent, f"table line {row.line}: no face found in the frames; "
+                                                      "give --face-box X,Y,W,H (pixels of the frames) or lower --min-face"))
+    return box
+
+
+def _face_boxes(box: list[float], homs: dict[str, np.ndarray], sensors: list[tuple[str, SensorSpec]],
+                frame_size: tuple[int, int], clip_id: str, warnings: list[str]) -> dict[str, list[float]]:
+    """The face box in the frames (``rgb``) and mapped into each sensor, warning of a sensor
+    window that keeps less than :data:`FACE_KEPT` of it."""
+    face_box = {"rgb": [round(float(v), 2) for v in box]}
+    for (name, spec) in sensors:
+        face_box[name] = [round(v, 2) for v in map_box(homs[name], box)]
+        kept = box_kept(face_box[name], spec.size)
+        if kept["kept"] < FACE_KEPT:
+            warnings.append(f"{clip_id}: the {spec.size[0]}x{spec.size[1]} {name} window {describe_cut(kept)}; "
+                            f"give --sensor {fitting_size(spec, frame_size)} (the frames' aspect)")
+    return face_box
+
+
+def _rgb_series(rgb: np.ndarray, t_us: np.ndarray, options: CorpusOptions) -> FrameSeries:
+    """The clip's RGB frames: the corpus frames at the corpus rate, or resampled to ``options.rgb_fps``."""
+    if options.rgb_fps:
+        data, rgb_t, exposure = resample_rgb(rgb, options.fps, options.rgb_fps)
+        rgb_fps = options.rgb_fps
+    else:
+        data, rgb_t, exposure, rgb_fps = rgb, t_us, round(1e6 / options.fps), options.fps
+    return FrameSeries(data, rgb_t, np.full(len(rgb_t), exposure, np.int64), fps=float(rgb_fps),
+                       model="corpus", params={"source_fps": options.fps})
+
+
+def _convert_clip(index: int, row: CorpusRow, frames: list[tuple[int, Path]], clip_id: str, times: ClipTimes,
+                  label: str, sensors: list[tuple[str, SensorSpec]], options: CorpusOptions,
+                  warnings: list[str]) -> Clip:
+    """Row ``index`` as a clip: its frames read, each sensor's events simulated, its face box found
+    and its RGB frames (resampled where asked); notes are appended to ``warnings``."""
+    rgb = load_frames(frames)
+    t_us = np.fromiter(frame_times(len(frames), options.fps), np.int64, len(frames))  # as simulate's video frames
+    events, infos, homs = _simulate_sensors(rgb, t_us, sensors, index, options)
+    box = _rgb_face_box(rgb, row, frames, clip_id, times, options, warnings)
+    face_box = _face_boxes(box, homs, sensors, (rgb.shape[2], rgb.shape[1]), clip_id, warnings)
+    return Clip(
+        clip_id=clip_id, subject=subject_folder(row.subject), label=label, aus=list(row.aus),
+        lighting=options.lighting, onset_us=times.onset_us, apex_us=times.apex_us, offset_us=times.offset_us,
+        duration_us=times.duration_us, events=events, sensors=infos, frames={"rgb": _rgb_series(rgb, t_us, options)},
+        calibration={"homography": {n: homs[n].tolist() for n, _ in sensors}, "face_box": face_box},
+        extra={"source": "corpus", "folder": f"{subject_folder(row.subject)}/{row.filename}", "line": row.line,
+               "emotion": row.emotion, "apex_estimated": row.apex is None, "first_frame": times.first_frame},
+    )
+
+
+def _manifest_row(row: CorpusRow, clip_id: str, label: str, times: ClipTimes, options: CorpusOptions) -> dict[str, Any]:
+    """A clip's manifest row."""
+    return {"clip_id": clip_id, "subject": subject_folder(row.subject), "label": label, "aus": list(row.aus),
+            "lighting": options.lighting, "file": f"clips/{clip_id}.h5", "onset_us": times.onset_us,
+            "apex_us": times.apex_us, "offset_us": times.offset_us, "duration_us": times.duration_us, "source": "corpus"}
+
+
 def import_corpus(
     root: str | Path,
     table: str | Path,
@@ -296,117 +481,31 @@ def import_corpus(
     """
     root, out = Path(root), Path(out)
     tell = progress or (lambda stage, frac: None)
-    if not root.is_dir():
-        raise DatasetError(where(root, "corpus folder not found"))
-    check_replaceable(out, options.overwrite)
-    check_inputs_outside(out, {"the corpus folder (ROOT)": root, "the annotation table (TABLE)": table})
-    rows = read_corpus_table(table)
-    skipped = []
-    if options.classes:
-        classes = class_set(options.classes)
-        skipped = [{"folder": f"{subject_folder(r.subject)}/{r.filename}", "aus": list(r.aus), "line": r.line}
-                   for r in rows if label_from_classes(r.aus, classes) is None]
-        rows = [r for r in rows if label_from_classes(r.aus, classes) is not None]
-        if not rows:
-            raise DatasetError(where(table, f"no row matches a class of the {options.classes!r} class set"))
+    _check_request(root, table, out, options)
+    rows, skipped = _rows_of_classes(read_corpus_table(table), table, options)
     folders = [find_frames(root, r) for r in rows]
-    if options.face_box is not None:  # before any clip is simulated: a box mostly outside a clip's frames is refused
-        for frames in folders:
-            height, width = read_frame(frames[0][1]).shape[:2]
-            box_in_frame(options.face_box, (width, height), f"{frames[0][1].parent}: face_box (--face-box)")
-    ids = [f"{subject_folder(r.subject)}_{r.filename}" for r in rows]
-    dup = {i for i in ids if ids.count(i) > 1}
-    if dup:
-        raise DatasetError(where(table, f"several rows name the same clip folder: {sorted(dup)}"))
-    twins = case_twins(ids)
-    if twins:
-        raise DatasetError(where(table, f"{differ_in_case(*twins)}; rename one of the two clip folders and its "
-                                        "Filename in the table"))
-    sensors = [corpus_sensor(s) for s in options.sensors]
-    names = [name for name, _ in sensors]
-    if len(set(names)) != len(names):
-        raise ParameterError(f"two sensors share the clip name: {options.sensors}")
+    _check_face_box_option(folders, options)
+    ids = _clip_ids(rows, table)
+    sensors = _sensors(options)
 
-    tmp = out.with_name(out.name + ".partial")
     settings = {"root": str(root.resolve()), "table": str(Path(table).resolve()), **asdict(options)}
     settings.pop("overwrite")
-    stamp = tmp / "import.json"
-    if tmp.exists() and (not stamp.exists() or json.loads(stamp.read_text()) != json.loads(json.dumps(settings))):
-        remove_partial(tmp)
-    (tmp / "clips").mkdir(parents=True, exist_ok=True)
-    if not stamp.exists():
-        stamp.write_text(json.dumps(settings))
-
-    period_us = 1e6 / options.fps
+    tmp = _open_partial(out, settings)
     manifest = []
     warnings: list[str] = []
     for i, (row, frames, clip_id) in enumerate(zip(rows, folders, ids)):
         tell("convert clips", i / len(rows))
-        n0 = frames[0][0]
-        apex = row.apex if row.apex is not None else (row.onset + row.offset) // 2
+        times = _clip_times(row, frames, options.fps)
+        label = _clip_label(row, options)
         clip_path = tmp / "clips" / f"{clip_id}.h5"
-        onset_us, apex_us, offset_us = (round((n - n0) * 1e6 / options.fps) for n in (row.onset, apex, row.offset))
-        duration_us = round(len(frames) * 1e6 / options.fps)
-        if options.classes:
-            label = label_from_classes(row.aus, classes)
-        else:
-            label = label_from_aus(row.aus) if options.label == "aus" else (row.emotion or "unknown")
-        if not clip_path.exists():
-            rgb = load_frames(frames)
-            t_us = np.fromiter(frame_times(len(frames), options.fps), np.int64, len(frames))  # as simulate's video frames
-            seen_us = list(scene_times(t_us, round(period_us)))
-            events, infos, homs = {}, {}, {}
-            for j, (name, spec) in enumerate(sensors):
-                (w, h), preset = spec.size, spec.sensor.name
-                homs[name] = Cover.of((rgb.shape[2], rgb.shape[1]), spec.size).homography
-                sim = DvsSimulator(spec.size, DvsParams.preset(preset), seed=options.seed * 100_003 + i * 101 + j)
-                lux = (frame_to_lux(f[:, :, ::-1], options.lux_white, spec.size) for f in rgb)  # RGB -> OpenCV's BGR
-                events[name] = concatenate(list(iter_lux_events(sim, lux, seen_us, options.substeps)))
-                infos[name] = SensorInfo(name, w, h, w, h, (0, 0, w, h), preset,
-                                         {"lux_white": options.lux_white, "substeps": options.substeps})
-            if options.face_box:
-                box, note = box_in_frame(options.face_box, (rgb.shape[2], rgb.shape[1]), "face_box (--face-box)")
-                warnings += [f"{clip_id}: {note}"] if note else []
-            else:
-                box, note = detect_face(
-                    [rgb[k] for k in dict.fromkeys([apex - n0, *np.linspace(0, len(rgb) - 1, FACE_FRAMES - 1).round().astype(int)])],
-                    options.min_face)
-                if note:
-                    warnings.append(f"{clip_id}: {note} (--min-face {options.min_face:g}; give --face-box X,Y,W,H to skip detection)")
-            if box is None:
-                raise DatasetError(where(frames[0][1].parent, f"table line {row.line}: no face found in the frames; "
-                                                              "give --face-box X,Y,W,H (pixels of the frames) or lower --min-face"))
-            face_box = {"rgb": [round(float(v), 2) for v in box]}
-            for (name, spec) in sensors:
-                face_box[name] = [round(v, 2) for v in map_box(homs[name], box)]
-                kept = box_kept(face_box[name], spec.size)
-                if kept["kept"] < FACE_KEPT:
-                    warnings.append(f"{clip_id}: the {spec.size[0]}x{spec.size[1]} {name} window {describe_cut(kept)}; "
-                                    f"give --sensor {fitting_size(spec, (rgb.shape[2], rgb.shape[1]))} (the frames' aspect)")
-            if options.rgb_fps:
-                data, rgb_t, exposure = resample_rgb(rgb, options.fps, options.rgb_fps)
-                rgb_fps = options.rgb_fps
-            else:
-                data, rgb_t, exposure, rgb_fps = rgb, t_us, round(period_us), options.fps
-            clip = Clip(
-                clip_id=clip_id, subject=subject_folder(row.subject), label=label, aus=list(row.aus),
-                lighting=options.lighting, onset_us=onset_us, apex_us=apex_us, offset_us=offset_us,
-                duration_us=duration_us, events=events, sensors=infos,
-                frames={"rgb": FrameSeries(data, rgb_t, np.full(len(rgb_t), exposure, np.int64), fps=float(rgb_fps),
-                                           model="corpus", params={"source_fps": options.fps})},
-                calibration={"homography": {n: homs[n].tolist() for n in names}, "face_box": face_box},
-                extra={"source": "corpus", "folder": f"{subject_folder(row.subject)}/{row.filename}", "line": row.line,
-                       "emotion": row.emotion, "apex_estimated": row.apex is None, "first_frame": n0},
-            )
-            write_clip(clip_path, clip)
-        manifest.append({"clip_id": clip_id, "subject": subject_folder(row.subject), "label": label, "aus": list(row.aus),
-                         "lighting": options.lighting, "file": f"clips/{clip_id}.h5", "onset_us": onset_us,
-                         "apex_us": apex_us, "offset_us": offset_us, "duration_us": duration_us, "source": "corpus"})
+        if not clip_path.exists():  # else written before an interruption: resumed
+            write_clip(clip_path, _convert_clip(i, row, frames, clip_id, times, label, sensors, options, warnings))
+        manifest.append(_manifest_row(row, clip_id, label, times, options))
     report = {"options": settings, "clips": ids, "skipped": skipped, "warnings": warnings}
     write_manifest(tmp, manifest)
     write_dataset_json(tmp, {"generator": "evface import corpus", "version": __version__, "seed": options.seed,
                              "params": settings, "import": report})
-    stamp.unlink()
+    (tmp / "import.json").unlink()
     publish_partial(tmp, out)
     tell("done", 1.0)
     return report
