@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 
 import numpy as np
 import pytest
@@ -64,7 +63,3 @@ def test_properties(pairs):
     assert cm.macro_f1(c) <= cm.uf1(c) + 1e-12  # absent classes only lower the macro mean
     if t == p:
         assert cm.top1(c) == cm.uf1(c) == cm.uar(c) == 1
-
-
-def test_doctests():
-    assert doctest.testmod(cm).failed == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import re
 
 import numpy as np
@@ -194,11 +193,6 @@ def test_training_on_one_sample_that_a_1x1_last_stage_cannot_normalise_is_refuse
                                              r"is 1 x 1 pixel \(input_size 4, depth 2\), so its BatchNorm"):
         model(x)
     assert model(x.repeat(2, 1, 1, 1, 1)).shape == (2, 1, 3) and model.eval()(x).shape == (1, 1, 3)
-
-
-def test_doctests():
-    assert doctest.testmod(snn_mod).failed == 0
-    assert doctest.testmod(export_nir).failed == 0
 
 
 # --------------------------------------------------------------------------- NIR export

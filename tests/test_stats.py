@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import time
 
 import numpy as np
@@ -56,7 +55,6 @@ def test_paired_bootstrap_of_identical_runs_is_zero_and_a_clear_gap_is_found():
     d = stats.paired_bootstrap(y, good, chance, subjects, N_CLASSES)
     for name in stats.METRICS:
         assert d[name]["ci"][0] > 0 and d[name]["a"] - d[name]["b"] == pytest.approx(d[name]["diff"])
-
 
 
 def _trained_arm(rng, y, fold, trainings, seed_sd, noise=1.5):
@@ -211,10 +209,6 @@ def test_mcnemar_of_many_discordant_clips_is_quick():
     start = time.perf_counter()
     assert stats.mcnemar_exact(20_000, 22_000) == pytest.approx(1.7397326402141055e-22, rel=1e-12)
     assert time.perf_counter() - start < 10  # 0.15 s
-
-
-def test_doctests():
-    assert doctest.testmod(stats).failed == 0
 
 
 def test_a_negative_figure_that_rounds_to_zero_reads_as_zero():
