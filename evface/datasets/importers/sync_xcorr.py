@@ -24,6 +24,7 @@ close to 1 for a single sharp peak, close to 0 for a flat or ambiguous correlati
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -63,6 +64,10 @@ def sync_by_xcorr(
 ) -> SyncResult:
     """Estimate the offset by correlating event counts with the RGB frame-difference energy.
 
+    The steps: the inputs checked, the search span where a frame meets the event stream, the coarse
+    scan (estimated by FFT, its highest maxima climbed exactly), the peak refined on the fine grid,
+    the runner-up more than one frame period away, the confidence from the two.
+
     Parameters
     ----------
     rate : EventRate
@@ -84,6 +89,52 @@ def sync_by_xcorr(
     SyncResult with ``method="xcorr"``, the confidence, the peak correlation and the
     correlation of the runner-up in ``details``.
     """
+    frame_t, energy, exposure = _checked_inputs(frame_t_us, energy, exposure_us, max_offset_us, coarse_step_us)
+    period = float(np.median(np.diff(frame_t)))
+    grid = CountGrid.of(rate, exposure)
+    start, stop = _search_span(rate, frame_t, guess_us, max_offset_us, coarse_step_us, source)
+    scan = _coarse_scan(grid, frame_t, energy, np.arange(start, stop + 1, coarse_step_us, dtype=np.float64), min_pairs)
+    exact = _exact_maxima(scan, coarse_step_us, period)
+    if max(exact.values()) <= -1.0:
+        raise SyncError(where(source, (
+            f"the event stream and the RGB video overlap in fewer than {min_pairs} frame pairs for every "
+            f"offset within {guess_us} +- {max_offset_us} µs; give an offset or a better guess")))
+    best = max(exact, key=lambda j: (exact[j], -j))
+    offset, r_peak = _refined_peak(scan, scan.coarse[best], coarse_step_us, max(rate.bin_us / 10.0, 1.0))
+    r_alt = _runner_up(scan, exact, offset, period)
+    return SyncResult(int(round(offset)), "xcorr", _confidence(r_peak, r_alt), {
+        "r_peak": r_peak, "r_alt": r_alt, "search_us": [start, stop],
+        "exposure_us": int(np.median(exposure_us)),
+    })
+
+
+@dataclass(frozen=True)
+class _CoarseScan:
+    """The coarse scan and what every exact score needs: the frames (exposure starts, float64 µs),
+    their energy and the count grid; the coarse offsets searched, the frame pairs each overlaps with
+    their energies' sums (:func:`~evface.datasets.importers.sync_fft.overlap_sums`) and the fewest
+    pairs an offset must overlap to compete."""
+
+    frame_t: np.ndarray
+    energy: np.ndarray
+    grid: CountGrid
+    coarse: np.ndarray
+    sums: np.ndarray
+    least: int
+
+    def scores(self, offsets: np.ndarray) -> np.ndarray:
+        """The exact correlations at the ``offsets`` (µs)."""
+        return _exact_scores(offsets, self.frame_t, self.energy, self.grid, self.least)[0]
+
+    def coarse_scores(self, j: np.ndarray) -> np.ndarray:
+        """The exact correlations at the coarse offsets of indices ``j``."""
+        return self.scores(self.coarse[j])
+
+
+def _checked_inputs(frame_t_us: np.ndarray, energy: np.ndarray, exposure_us: int | np.ndarray, max_offset_us: int,
+                    coarse_step_us: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The frames' exposure starts, their energy and their exposures (one per frame) as float64,
+    or a :class:`ParameterError` naming the argument that does not fit."""
     frame_t = np.asarray(frame_t_us, dtype=np.float64)
     energy = np.asarray(energy, dtype=np.float64)
     if energy.shape != (frame_t.size - 1,):
@@ -93,11 +144,15 @@ def sync_by_xcorr(
     exposure = np.broadcast_to(np.asarray(exposure_us, dtype=np.float64), frame_t.shape)
     if np.any(exposure < 0):
         raise ParameterError("exposure_us must not be negative")
-    period = float(np.median(np.diff(frame_t)))
-    grid = CountGrid.of(rate, exposure)
+    return frame_t, energy, exposure
 
-    # Only offsets that put a frame inside the event stream can pair the two: the search grid's points
-    # in that span (a search half-width of years, or 10**30 µs, would otherwise scan without end).
+
+def _search_span(rate: EventRate, frame_t: np.ndarray, guess_us: int, max_offset_us: int, coarse_step_us: int,
+                 source: str | None) -> tuple[int, int]:
+    """The first and last offset searched: the points of the grid ``guess_us - max_offset_us + i *
+    coarse_step_us`` up to ``guess_us + max_offset_us`` that put a frame inside the event stream (a
+    search half-width of years, or 10**30 µs, would otherwise scan without end); a
+    :class:`SyncError` when there are none."""
     first = int(guess_us) - int(max_offset_us)
     start = first + max(0, -(-(math.floor(frame_t.min() - rate.t_end_us) - first) // coarse_step_us)) * coarse_step_us
     stop = min(int(guess_us) + int(max_offset_us), math.ceil(frame_t.max() - rate.t0_us))
@@ -105,28 +160,37 @@ def sync_by_xcorr(
         raise SyncError(where(source, (
             f"the event stream and the RGB video overlap in no frame for any offset within {guess_us} +- "
             f"{max_offset_us} µs; give an offset or a better guess")))
-    coarse = np.arange(start, stop + 1, coarse_step_us, dtype=np.float64)
-    # An offset that overlaps the two streams in a few frames can correlate perfectly by chance (two
-    # series with one shared spike): only offsets that overlap them in at least half of the most
-    # frame pairs any offset reaches compete.
-    sums = overlap_sums(coarse, frame_t, exposure, energy, rate)
+    return start, stop
+
+
+def _coarse_scan(grid: CountGrid, frame_t: np.ndarray, energy: np.ndarray, coarse: np.ndarray,
+                 min_pairs: int) -> _CoarseScan:
+    """The coarse offsets with the frame pairs each overlaps, and the fewest pairs that compete: an
+    offset that overlaps the two streams in a few frames can correlate perfectly by chance (two
+    series with one shared spike), so only offsets that overlap them in at least half of the most
+    frame pairs any offset reaches (and ``min_pairs``) compete."""
+    sums = overlap_sums(coarse, frame_t, grid.exposure, energy, grid.rate)
     least = max(min_pairs, int(np.ceil(sums[0].max() / 2)))
-    r_coarse = coarse_scores_by_fft(coarse, coarse_step_us, frame_t, energy, grid, period, sums, least)
+    return _CoarseScan(frame_t, energy, grid, coarse, sums, least)
 
-    def exact_at(j: np.ndarray) -> np.ndarray:
-        """The exact correlations at the coarse offsets ``j``."""
-        return _exact_scores(coarse[j], frame_t, energy, grid, least)[0]
 
+def _exact_maxima(scan: _CoarseScan, coarse_step_us: int, period: float) -> dict[int, float]:
+    """Coarse index -> exact correlation, at the highest maxima of the coarse scan's FFT estimate
+    (frames of the median ``period``) climbed to the exact correlation's (:func:`_candidates`,
+    :func:`_climb`)."""
+    estimate = coarse_scores_by_fft(scan.coarse, coarse_step_us, scan.frame_t, scan.energy, scan.grid, period,
+                                    scan.sums, scan.least)
     exact: dict[int, float] = {}
-    _climb(exact, _candidates(r_coarse), exact_at, coarse.size)
-    if max(exact.values()) <= -1.0:
-        raise SyncError(where(source, (
-            f"the event stream and the RGB video overlap in fewer than {min_pairs} frame pairs for every "
-            f"offset within {guess_us} +- {max_offset_us} µs; give an offset or a better guess")))
-    best = max(exact, key=lambda j: (exact[j], -j))
-    fine_step = max(rate.bin_us / 10.0, 1.0)
-    fine = np.arange(coarse[best] - 2 * coarse_step_us, coarse[best] + 2 * coarse_step_us + fine_step, fine_step)
-    r_fine = _exact_scores(fine, frame_t, energy, grid, least)[0]
+    _climb(exact, _candidates(estimate), scan.coarse_scores, scan.coarse.size)
+    return exact
+
+
+def _refined_peak(scan: _CoarseScan, centre: float, coarse_step_us: int, fine_step: float) -> tuple[float, float]:
+    """The offset of the highest exact correlation on the fine grid (steps of ``fine_step``) two
+    coarse steps either side of ``centre``, interpolated between grid points by a parabola through
+    the peak and its neighbours; and that correlation."""
+    fine = np.arange(centre - 2 * coarse_step_us, centre + 2 * coarse_step_us + fine_step, fine_step)
+    r_fine = scan.scores(fine)
     k = int(np.argmax(r_fine))
     offset = fine[k]
     if 0 < k < fine.size - 1:
@@ -134,15 +198,26 @@ def sync_by_xcorr(
         denom = y0 - 2 * y1 + y2
         if denom < 0:
             offset += 0.5 * (y0 - y2) / denom * fine_step
-    r_peak = float(r_fine[k])
-    far = np.abs(coarse - offset) > period
-    _climb(exact, _shoulders(far), exact_at, coarse.size)
-    r_alt = max((r for j, r in exact.items() if far[j]), default=-1.0)
-    confidence = float(np.clip(max(r_peak, 0.0) * (r_peak - r_alt) / max(1.0 - r_alt, 1e-9), 0.0, 1.0))
-    return SyncResult(int(round(offset)), "xcorr", confidence, {
-        "r_peak": r_peak, "r_alt": r_alt, "search_us": [start, stop],
-        "exposure_us": int(np.median(exposure_us)),
-    })
+    return offset, float(r_fine[k])
+
+
+def _runner_up(scan: _CoarseScan, exact: dict[int, float], offset: float, period: float) -> float:
+    """The best exact correlation at a coarse offset more than one frame ``period`` from ``offset``
+    (-1 if none), the shoulders of the peak scored and climbed into ``exact`` first."""
+    far = np.abs(scan.coarse - offset) > period
+    _climb(exact, _shoulders(far), scan.coarse_scores, scan.coarse.size)
+    return max((r for j, r in exact.items() if far[j]), default=-1.0)
+
+
+def _confidence(r_peak: float, r_alt: float) -> float:
+    """``r_peak * (r_peak - r_alt) / (1 - r_alt)`` clipped to [0, 1] (module docstring).
+
+    Examples
+    --------
+    >>> _confidence(0.9, 0.0), _confidence(0.5, 0.5), _confidence(-0.2, -1.0)
+    (0.81, 0.0, 0.0)
+    """
+    return float(np.clip(max(r_peak, 0.0) * (r_peak - r_alt) / max(1.0 - r_alt, 1e-9), 0.0, 1.0))
 
 
 def _exact_scores(offsets: np.ndarray, frame_t: np.ndarray, energy: np.ndarray, grid: CountGrid,
