@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import struct
 import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -112,6 +113,9 @@ def _streams(path: Path, info: bytes) -> dict[int, str]:
 def check_aedat4(path: str | Path) -> dict[int, str]:
     """Check an AEDAT 4 file's header and packet structure without decoding events.
 
+    The checks, in order: the file opened, its magic line and IOHeader, the header's stream
+    description, every packet, the end of the data table.
+
     Returns
     -------
     dict
@@ -145,61 +149,102 @@ def check_aedat4(path: str | Path) -> dict[int, str]:
     >>> tmp.cleanup()
     """
     path = as_path("path", path)
+    file, size = _opened(path)
+    with file:
+        header = _read_header(path, file, size)
+        streams = _streams(path, header.info)
+        _check_packets(path, file, header, streams)
+        if header.data_table != -1:
+            _check_data_table_end(path, file, header.data_table, size, header.compression.split()[0])
+    return streams
+
+
+@dataclass(frozen=True)
+class _Header:
+    """What the IOHeader declares: the packets' compression (a :data:`COMPRESSIONS` name), the data
+    table's byte offset (-1 if none), the XML stream description; and the packets' first byte and
+    the byte they end at (the data table, else the end of the file)."""
+
+    compression: str
+    data_table: int
+    info: bytes
+    body: int
+    end: int
+
+
+def _opened(path: Path) -> tuple[BinaryIO, int]:
+    """The file open for reading, and its size; a :class:`FormatError` if it cannot be read."""
     try:
         size = path.stat().st_size
         file = open(path, "rb")
     except OSError as exc:  # missing, a folder, unreadable
         raise FormatError(where(path, f"cannot read ({exc.strerror or exc})")) from None
-    with file:
-        if file.read(len(MAGIC)) != MAGIC:
-            raise FormatError(where(path, "not an AEDAT 4 file (no '#!AER-DAT4.0' line)"))
-        raw = file.read(4)
-        length = struct.unpack("<I", raw)[0] if len(raw) == 4 else 0
-        body = len(MAGIC) + 4 + length
-        if not 8 <= length <= min(_MAX_HEADER, size - len(MAGIC) - 4):
-            raise FormatError(where(path, f"truncated or corrupt AEDAT 4 header: length {length} in a {size}-byte file"))
-        header = file.read(length)
-        try:
-            table = _Flatbuffer(header, "header")
-            if header[4:8] != b"IOHE":
-                raise ValueError("no 'IOHE' identifier")
-            compression = table.int_field(0, "<i", 0)
-            data_table = table.int_field(1, "<q", -1)
-            info = table.string_field(2)
-        except (ValueError, struct.error) as exc:
-            raise FormatError(where(path, f"corrupt AEDAT 4 header ({exc})")) from None
-        if compression not in COMPRESSIONS:
-            raise FormatError(where(path, f"corrupt AEDAT 4 header: unknown compression {compression}"))
-        if data_table != -1 and not body <= data_table < size:
-            raise FormatError(where(path, f"corrupt AEDAT 4 header: data table at byte {data_table}, outside the "
-                                          f"packets (bytes {body} to {size})"))
-        streams = _streams(path, info)
-        end = size if data_table == -1 else data_table
-        magic = _FRAME_MAGIC.get(COMPRESSIONS[compression].split()[0])
-        at = body
-        while at < end:
-            head = file.read(8)
-            if len(head) < 8 or at + 8 > end:
-                raise FormatError(where(path, f"truncated AEDAT 4 packet header at byte {at}"))
-            stream, packet = struct.unpack("<ii", head)
-            if stream not in streams:
-                raise FormatError(where(path, f"corrupt AEDAT 4 packet at byte {at}: stream {stream} is not in the "
-                                              f"header (it declares {sorted(streams)})"))
-            if packet <= 0 or at + 8 + packet > end:
-                raise FormatError(where(path, f"truncated or corrupt AEDAT 4 packet at byte {at}: {packet} bytes "
-                                              f"declared, {end - at - 8} left"))
-            start = file.read(12)
-            if magic is not None and start[:4] != magic:
-                raise FormatError(where(path, f"corrupt AEDAT 4 packet at byte {at}: not {COMPRESSIONS[compression]} "
-                                              "data as the header says"))
-            if magic is None and start[8:12] != streams[stream].encode():
-                raise FormatError(where(path, f"corrupt AEDAT 4 packet at byte {at}: not a {streams[stream]} "
-                                              f"flatbuffer, as stream {stream} should be"))
-            at += 8 + packet
-            file.seek(at)
-        if data_table != -1:
-            _check_data_table_end(path, file, data_table, size, COMPRESSIONS[compression].split()[0])
-    return streams
+    return file, size
+
+
+def _read_header(path: Path, file: BinaryIO, size: int) -> _Header:
+    """The magic line and the IOHeader from the start of ``file``: its length within the file, a
+    flatbuffer with the 'IOHE' identifier, a known compression, a data table among the packets."""
+    if file.read(len(MAGIC)) != MAGIC:
+        raise FormatError(where(path, "not an AEDAT 4 file (no '#!AER-DAT4.0' line)"))
+    raw = file.read(4)
+    length = struct.unpack("<I", raw)[0] if len(raw) == 4 else 0
+    body = len(MAGIC) + 4 + length
+    if not 8 <= length <= min(_MAX_HEADER, size - len(MAGIC) - 4):
+        raise FormatError(where(path, f"truncated or corrupt AEDAT 4 header: length {length} in a {size}-byte file"))
+    compression, data_table, info = _header_fields(path, file.read(length))
+    if compression not in COMPRESSIONS:
+        raise FormatError(where(path, f"corrupt AEDAT 4 header: unknown compression {compression}"))
+    if data_table != -1 and not body <= data_table < size:
+        raise FormatError(where(path, f"corrupt AEDAT 4 header: data table at byte {data_table}, outside the "
+                                      f"packets (bytes {body} to {size})"))
+    return _Header(COMPRESSIONS[compression], data_table, info, body, size if data_table == -1 else data_table)
+
+
+def _header_fields(path: Path, header: bytes) -> tuple[int, int, bytes]:
+    """The IOHeader flatbuffer's compression, data table position and stream description."""
+    try:
+        table = _Flatbuffer(header, "header")
+        if header[4:8] != b"IOHE":
+            raise ValueError("no 'IOHE' identifier")
+        return table.int_field(0, "<i", 0), table.int_field(1, "<q", -1), table.string_field(2)
+    except (ValueError, struct.error) as exc:
+        raise FormatError(where(path, f"corrupt AEDAT 4 header ({exc})")) from None
+
+
+def _check_packets(path: Path, file: BinaryIO, header: _Header, streams: dict[int, str]) -> None:
+    """Every packet from the header to the data table (or the end): a declared stream, a size within
+    the packets, a payload that starts as the header's compression says (or, uncompressed, as a
+    flatbuffer of its stream's type). Reads the 8-byte packet headers and 12 bytes of each payload."""
+    magic = _FRAME_MAGIC.get(header.compression.split()[0])
+    at = header.body
+    while at < header.end:
+        stream, packet = _packet_header(path, file, at, header.end, streams)
+        start = file.read(12)
+        if magic is not None and start[:4] != magic:
+            raise FormatError(where(path, f"corrupt AEDAT 4 packet at byte {at}: not {header.compression} "
+                                          "data as the header says"))
+        if magic is None and start[8:12] != streams[stream].encode():
+            raise FormatError(where(path, f"corrupt AEDAT 4 packet at byte {at}: not a {streams[stream]} "
+                                          f"flatbuffer, as stream {stream} should be"))
+        at += 8 + packet
+        file.seek(at)
+
+
+def _packet_header(path: Path, file: BinaryIO, at: int, end: int, streams: dict[int, str]) -> tuple[int, int]:
+    """The stream id and payload size of the packet at byte ``at``: a stream the header declares,
+    a payload that ends by ``end``."""
+    head = file.read(8)
+    if len(head) < 8 or at + 8 > end:
+        raise FormatError(where(path, f"truncated AEDAT 4 packet header at byte {at}"))
+    stream, packet = struct.unpack("<ii", head)
+    if stream not in streams:
+        raise FormatError(where(path, f"corrupt AEDAT 4 packet at byte {at}: stream {stream} is not in the "
+                                      f"header (it declares {sorted(streams)})"))
+    if packet <= 0 or at + 8 + packet > end:
+        raise FormatError(where(path, f"truncated or corrupt AEDAT 4 packet at byte {at}: {packet} bytes "
+                                      f"declared, {end - at - 8} left"))
+    return stream, packet
 
 
 def _check_data_table_end(path: Path, file: BinaryIO, start: int, size: int, compression: str) -> None:
