@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 
 import numpy as np
 import pytest
@@ -50,6 +51,17 @@ def test_errors():
     with pytest.raises(ParameterError):
         cm.confusion_matrix([0, 2], [0, 1], 2)
     assert np.isnan(cm.top1(np.zeros((2, 2))))
+
+
+@pytest.mark.parametrize("y_true, y_pred, n_classes, named", [
+    ([0.5, 1], [0, 1], 2, "y_true must be class indices (whole numbers), got 0.5"),  # was: counted in class 0
+    ([0, 1], [0, float("nan")], 2, "y_pred must be class indices (whole numbers), got nan"),
+    ([0, 1], [-1, 1], 2, "y_pred must be class indices in [0, 1]"),
+    ([], [], 0, "n_classes must be"),  # was: an empty (0, 0) matrix
+])
+def test_labels_that_are_not_class_indices_are_refused_by_name(y_true, y_pred, n_classes, named):
+    with pytest.raises(ParameterError, match=re.escape(named)):
+        cm.confusion_matrix(y_true, y_pred, n_classes)
 
 
 @settings(max_examples=50, deadline=None)

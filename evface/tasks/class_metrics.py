@@ -35,36 +35,153 @@ from typing import Any
 
 import numpy as np
 
+from evface.checks import as_int
 from evface.errors import ParameterError
 
 
+def class_indices(name: str, values: Sequence[int], n_classes: int) -> np.ndarray:
+    """``values`` as int64 class indices in ``[0, n_classes)``, checked.
+
+    A label outside the classes would be counted in another class's cell of a confusion matrix,
+    a fraction (``0.5``) truncated into class 0, a string or a NaN taken for a number.
+
+    Parameters
+    ----------
+    name : str
+        What the values are, for the message (``"y_true"``, ``"predictions"``).
+    values : sequence of int
+        Class indices; whole floats (``1.0``) are accepted.
+    n_classes : int
+        The number of classes.
+
+    Returns
+    -------
+    ndarray of int64
+        The values, in their shape.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``name`` when a value is not a whole number in ``[0, n_classes)``.
+
+    Examples
+    --------
+    >>> class_indices("y_true", [0, 2.0, 1], 3).tolist()
+    [0, 2, 1]
+    >>> class_indices("y_true", [0, 0.5], 3)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: y_true must be class indices (whole numbers), got 0.5
+    """
+    a = np.asarray(values)
+    if a.size and not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise ParameterError(f"{name} must be class indices, got dtype {a.dtype}")
+    fractions = a[a != np.round(a)] if np.issubdtype(a.dtype, np.floating) else np.empty(0)
+    if fractions.size:
+        raise ParameterError(f"{name} must be class indices (whole numbers), got {fractions.flat[0].item()!r}")
+    a = a.astype(np.int64)
+    if a.size and (a.min() < 0 or a.max() >= n_classes):
+        raise ParameterError(f"{name} must be class indices in [0, {n_classes - 1}] for {n_classes} classes, "
+                             f"got {int(a.min())}..{int(a.max())}")
+    return a
+
+
 def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int) -> np.ndarray:
-    """Integer (n_classes, n_classes) confusion matrix, rows true, columns predicted."""
-    t = np.asarray(y_true, dtype=np.int64).ravel()
-    p = np.asarray(y_pred, dtype=np.int64).ravel()
+    """Integer (n_classes, n_classes) confusion matrix, rows true, columns predicted.
+
+    Parameters
+    ----------
+    y_true, y_pred : sequence of int
+        The true and the predicted class index of each clip, in ``[0, n_classes)``: one of each per
+        clip (any shape, flattened).
+    n_classes : int
+        The number of classes, >= 1.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_classes, n_classes)
+        ``[i, j]``: the clips of class ``i`` predicted as ``j``.
+
+    Raises
+    ------
+    ParameterError
+        When the two differ in length or a label is not a class index (:func:`class_indices`).
+
+    Examples
+    --------
+    >>> confusion_matrix([0, 1, 1], [0, 0, 1], 2).tolist()
+    [[1, 0], [1, 1]]
+    """
+    n_classes = as_int("n_classes", n_classes, 1)
+    t = class_indices("y_true", y_true, n_classes).ravel()
+    p = class_indices("y_pred", y_pred, n_classes).ravel()
     if t.shape != p.shape:
         raise ParameterError(f"y_true has {t.size} labels but y_pred has {p.size}")
-    if t.size and (min(t.min(), p.min()) < 0 or max(t.max(), p.max()) >= n_classes):
-        raise ParameterError(f"labels must lie in [0, {n_classes})")
     return np.bincount(t * n_classes + p, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
 def counts(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(TP, FP, FN)`` per class (of each matrix of a stack ``(..., C, C)``)."""
+    """``(TP, FP, FN)`` per class (of each matrix of a stack ``(..., C, C)``).
+
+    Parameters
+    ----------
+    cm : ndarray, shape (C, C) or (..., C, C)
+        Confusion matrices, rows true, columns predicted.
+
+    Returns
+    -------
+    tp, fp, fn : ndarray of int64, shape (C,) or (..., C)
+
+    Examples
+    --------
+    >>> tp, fp, fn = counts([[1, 1], [0, 2]])
+    >>> tp.tolist(), fp.tolist(), fn.tolist()
+    ([1, 2], [0, 1], [1, 0])
+    """
     cm = np.asarray(cm, dtype=np.int64)
     tp = np.diagonal(cm, axis1=-2, axis2=-1)
     return tp, cm.sum(axis=-2) - tp, cm.sum(axis=-1) - tp
 
 
 def per_class_f1(cm: np.ndarray) -> np.ndarray:
-    """``2 TP / (2 TP + FP + FN)`` per class; 0 where the denominator is 0."""
+    """``2 TP / (2 TP + FP + FN)`` per class; 0 where the denominator is 0.
+
+    Parameters
+    ----------
+    cm : ndarray, shape (C, C) or (..., C, C)
+        Confusion matrices, rows true, columns predicted.
+
+    Returns
+    -------
+    ndarray of float64, shape (C,) or (..., C)
+
+    Examples
+    --------
+    >>> per_class_f1([[1, 1, 0], [0, 2, 0], [0, 0, 0]]).tolist()  # class 2 never true, never predicted
+    [0.6666666666666666, 0.8, 0.0]
+    """
     tp, fp, fn = counts(cm)
     den = 2 * tp + fp + fn
     return np.where(den > 0, 2 * tp / np.maximum(den, 1), 0.0)
 
 
 def per_class_recall(cm: np.ndarray) -> np.ndarray:
-    """``TP / N`` per class; NaN for classes without support."""
+    """``TP / N`` per class; NaN for classes without support.
+
+    Parameters
+    ----------
+    cm : ndarray, shape (C, C) or (..., C, C)
+        Confusion matrices, rows true, columns predicted.
+
+    Returns
+    -------
+    ndarray of float64, shape (C,) or (..., C)
+
+    Examples
+    --------
+    >>> per_class_recall([[1, 1, 0], [0, 2, 0], [0, 0, 0]]).tolist()
+    [0.5, 1.0, nan]
+    """
     tp, _, fn = counts(cm)
     n = tp + fn
     return np.where(n > 0, tp / np.maximum(n, 1), np.nan)
@@ -75,7 +192,22 @@ def _scalar_or_stack(values: np.ndarray) -> float | np.ndarray:
 
 
 def top1(cm: np.ndarray) -> float | np.ndarray:
-    """Fraction of correct predictions (NaN on an empty matrix); an array for a stack of matrices."""
+    """Fraction of correct predictions (NaN on an empty matrix); an array for a stack of matrices.
+
+    Parameters
+    ----------
+    cm : ndarray, shape (C, C) or (..., C, C)
+        Confusion matrices, rows true, columns predicted.
+
+    Returns
+    -------
+    float or ndarray of float64, shape (...)
+
+    Examples
+    --------
+    >>> top1([[1, 1], [0, 2]])
+    0.75
+    """
     cm = np.asarray(cm)
     total = cm.sum(axis=(-2, -1))
     correct = np.trace(cm, axis1=-2, axis2=-1)
@@ -83,12 +215,44 @@ def top1(cm: np.ndarray) -> float | np.ndarray:
 
 
 def macro_f1(cm: np.ndarray) -> float:
-    """Mean per-class F1 over all classes (absent classes count as 0)."""
+    """Mean per-class F1 over all classes (absent classes count as 0).
+
+    Parameters
+    ----------
+    cm : ndarray, shape (C, C)
+        A confusion matrix, rows true, columns predicted.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> m = [[1, 1, 0], [0, 2, 0], [0, 0, 0]]  # class 2 never true, never predicted
+    >>> round(macro_f1(m), 4), round(uf1(m), 4)
+    (0.4889, 0.7333)
+    """
     return float(per_class_f1(cm).mean())
 
 
 def uf1(cm: np.ndarray) -> float | np.ndarray:
-    """MEGC unweighted F1: mean per-class F1 over the classes present in the ground truth."""
+    """MEGC unweighted F1: mean per-class F1 over the classes present in the ground truth.
+
+    Parameters
+    ----------
+    cm : ndarray, shape (C, C) or (..., C, C)
+        Confusion matrices, rows true, columns predicted, summed over all folds.
+
+    Returns
+    -------
+    float or ndarray of float64, shape (...)
+        NaN for a matrix without clips.
+
+    Examples
+    --------
+    >>> round(uf1([[1, 1], [0, 2]]), 4)  # F1 2/3 and 0.8
+    0.7333
+    """
     present = np.asarray(cm).sum(axis=-1) > 0
     n_present = present.sum(axis=-1)
     f1_sum = np.where(present, per_class_f1(cm), 0.0).sum(axis=-1)
@@ -96,7 +260,23 @@ def uf1(cm: np.ndarray) -> float | np.ndarray:
 
 
 def uar(cm: np.ndarray) -> float | np.ndarray:
-    """MEGC unweighted average recall: mean per-class recall over the classes present."""
+    """MEGC unweighted average recall: mean per-class recall over the classes present.
+
+    Parameters
+    ----------
+    cm : ndarray, shape (C, C) or (..., C, C)
+        Confusion matrices, rows true, columns predicted, summed over all folds.
+
+    Returns
+    -------
+    float or ndarray of float64, shape (...)
+        NaN for a matrix without clips.
+
+    Examples
+    --------
+    >>> uar([[1, 1, 0], [0, 2, 0], [0, 0, 0]])  # recalls 0.5 and 1; class 2 has no clip
+    0.75
+    """
     rec = per_class_recall(cm)
     present = np.isfinite(rec)
     n_present = present.sum(axis=-1)
@@ -105,7 +285,27 @@ def uar(cm: np.ndarray) -> float | np.ndarray:
 
 
 def summarize(cm: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
-    """The JSON-ready metrics of one confusion matrix."""
+    """The JSON-ready metrics of one confusion matrix.
+
+    Parameters
+    ----------
+    cm : ndarray, shape (C, C)
+        A confusion matrix, rows true, columns predicted.
+    labels : sequence of str
+        The C class names, in the matrix's order.
+
+    Returns
+    -------
+    dict
+        ``n``, ``top1``, ``macro_f1``, ``uf1``, ``uar``, ``labels``, ``confusion`` (nested lists)
+        and ``per_class`` (``{label: {"support", "recall", "f1"}}``; recall ``None`` without support).
+
+    Examples
+    --------
+    >>> s = summarize([[1, 1], [0, 2]], ["happy", "surprise"])
+    >>> s["n"], s["top1"], s["per_class"]["happy"]
+    (4, 0.75, {'support': 2, 'recall': 0.5, 'f1': 0.6666666666666666})
+    """
     cm = np.asarray(cm, dtype=np.int64)
     if cm.shape != (len(labels), len(labels)):
         raise ParameterError(f"confusion matrix {cm.shape} does not match {len(labels)} labels")

@@ -130,30 +130,13 @@ def percentile_interval(values: np.ndarray, level: float) -> list[float]:
 
 def _check(y_true: Sequence[int], y_pred: Sequence[int], groups: Sequence[str], n_classes: int) -> tuple[np.ndarray, ...]:
     n_classes = as_int("n_classes", n_classes, 1)
-    t, p = _class_indices("y_true", y_true, n_classes), _class_indices("predictions", y_pred, n_classes)
+    t, p = cm.class_indices("y_true", y_true, n_classes), cm.class_indices("predictions", y_pred, n_classes)
     g = np.asarray(groups)
     if not t.shape == p.shape == g.shape:
         raise ParameterError(f"{t.size} labels, {p.size} predictions and {g.size} subjects: one of each per clip")
     if t.size == 0:
         raise ParameterError("no clips to resample")
     return t, p, g
-
-
-def _class_indices(name: str, values: Sequence[int], n_classes: int) -> np.ndarray:
-    """``values`` as int64 class indices in ``[0, n_classes)`` (a ParameterError naming ``name``
-    otherwise: a label outside would be counted in another class's cell of the confusion matrices,
-    a fraction truncated)."""
-    a = np.asarray(values)
-    if a.size and not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
-        raise ParameterError(f"{name} must be class indices, got dtype {a.dtype}")
-    fractions = a[a != np.round(a)] if np.issubdtype(a.dtype, np.floating) else np.empty(0)
-    if fractions.size:
-        raise ParameterError(f"{name} must be class indices (whole numbers), got {fractions.flat[0].item()!r}")
-    a = a.astype(np.int64)
-    if a.size and (a.min() < 0 or a.max() >= n_classes):
-        raise ParameterError(f"{name} must be class indices in [0, {n_classes - 1}] for {n_classes} classes, "
-                             f"got {int(a.min())}..{int(a.max())}")
-    return a
 
 
 def bootstrap_interval(
@@ -278,7 +261,7 @@ def _ensemble_inputs(y_true: Sequence[int], runs: Sequence[tuple[np.ndarray, Seq
                                  "(K, N, C) logits of C classes and one fold, subject and label per clip")
     if t.size == 0:
         raise ParameterError("no clips to resample")
-    return _class_indices("y_true", y_true, checked[0][0].shape[2]), g, checked
+    return cm.class_indices("y_true", y_true, checked[0][0].shape[2]), g, checked
 
 
 def _whole_ensemble(t: np.ndarray, v: np.ndarray, g: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
