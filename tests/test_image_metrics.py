@@ -111,6 +111,15 @@ def test_image_metrics_clips_prediction_and_summarize_groups():
     assert s["ssim"] == pytest.approx(m["ssim"].mean())
 
 
+@pytest.mark.parametrize("per_image, groups, named", [
+    ({"ssim": np.array([0.5, 1.0])}, {"lighting": ["dim"]}, "^grouping 'lighting' has 1 values for 2 images"),  # was: IndexError
+    ({"ssim": np.array([0.5, 1.0]), "mse": np.array([0.1])}, None, "^metric 'mse' has 1 values for 2 images"),
+])
+def test_summarize_refuses_a_metric_or_grouping_of_another_length_by_name(per_image, groups, named):
+    with pytest.raises(ParameterError, match=named):
+        summarize(per_image, groups)
+
+
 def test_ssim_in_batches_equals_ssim_in_one(monkeypatch):
     import evface.tasks.image_metrics as im
 

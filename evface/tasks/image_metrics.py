@@ -62,6 +62,23 @@ def ssim_map(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np
 
     :func:`ssim` is its mean over each image; masked scores (:func:`region_metrics`) average it
     inside a region.
+
+    Parameters
+    ----------
+    a, b : ndarray, shape (H, W) or (N, H, W)
+        Images in [0, ``data_range``], finite, of one shape. Each side at least 11 pixels (the window).
+    data_range : float, optional
+        The span of the intensities (> 0); SSIM's constants scale with it.
+
+    Returns
+    -------
+    ndarray of float64, shape (N, H - 10, W - 10)
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 1, 16 * 16).reshape(16, 16)
+    >>> ssim_map(x, x).shape, float(ssim_map(x, x).min())
+    ((1, 6, 6), 1.0)
     """
     a, b = _as_batch(a, b)
     data_range = _data_range(data_range)
@@ -101,6 +118,8 @@ def ssim(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.nda
     ----------
     a, b : ndarray (H, W) or (N, H, W)
         Images in [0, ``data_range``], finite; each side must be at least 11 pixels.
+    data_range : float, optional
+        The span of the intensities (> 0); SSIM's constants scale with it.
 
     Returns
     -------
@@ -116,7 +135,22 @@ def ssim(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.nda
 
 
 def mse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Mean squared error of each image pair, shape (N,)."""
+    """Mean squared error of each image pair, shape (N,).
+
+    Parameters
+    ----------
+    a, b : ndarray, shape (H, W) or (N, H, W)
+        Images in [0, ``data_range``], finite, of one shape.
+
+    Returns
+    -------
+    ndarray of float64, shape (N,)
+
+    Examples
+    --------
+    >>> mse(np.zeros((2, 4, 4)), np.full((2, 4, 4), 0.5)).tolist()
+    [0.25, 0.25]
+    """
     a, b = _as_batch(a, b)
     return np.mean((a - b) ** 2, axis=(1, 2))
 
@@ -126,6 +160,25 @@ def psnr(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.nda
 
     Equal to ``skimage.metrics.peak_signal_noise_ratio(b, a, data_range=1)``; identical images
     give ``inf``.
+
+    Parameters
+    ----------
+    a, b : ndarray, shape (H, W) or (N, H, W)
+        Images in [0, ``data_range``], finite, of one shape.
+    data_range : float, optional
+        The peak intensity (> 0).
+
+    Returns
+    -------
+    ndarray of float64, shape (N,)
+        ``10 log10(data_range**2 / MSE)`` in dB.
+
+    Examples
+    --------
+    >>> psnr(np.zeros((4, 4)), np.full((4, 4), 0.1)).round(6).tolist()  # MSE 0.01
+    [20.0]
+    >>> psnr(np.zeros((4, 4)), np.zeros((4, 4))).tolist()
+    [inf]
     """
     data_range = _data_range(data_range)
     err = mse(a, b)
@@ -134,7 +187,26 @@ def psnr(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.nda
 
 
 def image_metrics(pred: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-image ``{"ssim", "psnr", "mse"}`` of a batch of predictions against the truth."""
+    """Per-image ``{"ssim", "psnr", "mse"}`` of a batch of predictions against the truth.
+
+    Parameters
+    ----------
+    pred : ndarray, shape (H, W) or (N, H, W)
+        Predicted images, finite; clipped to [0, 1] before scoring.
+    truth : ndarray, shape of ``pred``
+        True images in [0, 1]; each side at least 11 pixels.
+
+    Returns
+    -------
+    dict of str to ndarray of float64, shape (N,)
+
+    Examples
+    --------
+    >>> truth = np.full((12, 12), 0.5)
+    >>> m = image_metrics(truth + 1.0, truth)  # a prediction above 1 is clipped to 1
+    >>> float(m["mse"][0]), m["psnr"].round(3).tolist()
+    (0.25, [6.021])
+    """
     pred, truth = _as_batch(pred, truth, ("pred", "truth"))
     pred = np.clip(pred, 0.0, 1.0)
     return {"ssim": ssim(pred, truth), "psnr": psnr(pred, truth), "mse": mse(pred, truth)}
@@ -147,6 +219,17 @@ def region_metrics(pred: np.ndarray, truth: np.ndarray, masks: Mapping[str, np.n
 
     SSIM is the mean of :func:`ssim_map` over the mask's pixels that are not within the window
     radius of the border (NaN when none is); MSE and PSNR use every pixel of the mask.
+
+    Parameters
+    ----------
+    pred, truth : ndarray, shape (H, W) or (N, H, W)
+        Predicted and true images, as for :func:`image_metrics`.
+    masks : mapping of str to ndarray of bool, shape (H, W)
+        Each region's pixels; none may be empty.
+
+    Returns
+    -------
+    dict of str to dict of str to ndarray of float64, shape (N,)
 
     Examples
     --------
@@ -185,6 +268,20 @@ def cluster_mean_interval(values: np.ndarray, clusters: Sequence[Any], *, resamp
     samples of the drawn clusters (the subject-cluster bootstrap of :mod:`evface.tasks.stats`).
     For a paired difference pass the per-sample differences of two methods on the same samples.
 
+    Parameters
+    ----------
+    values : ndarray, shape (N,)
+        One value per sample.
+    clusters : sequence, length N
+        Each sample's cluster (subject).
+    resamples, level, seed : int, float, int, optional
+        The bootstrap's resamples, the interval's level in (0, 1] and the seed of the draws.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``ci`` ``[low, high]``, ``n`` (samples) and ``n_clusters``.
+
     Examples
     --------
     >>> r = cluster_mean_interval(np.array([0.1, 0.3, 0.2, 0.4]), ["a", "a", "b", "b"])
@@ -216,6 +313,20 @@ def cluster_training_interval(values: np.ndarray, clusters: Sequence[Any], units
     et al., "Accounting for variance in machine learning benchmarks", MLSys 2021). With K = 1 it is
     :func:`cluster_mean_interval`'s. For a paired difference pass the per-sample differences.
 
+    Parameters
+    ----------
+    values : ndarray, shape (K, N)
+        Each training's value of each sample.
+    clusters, units : sequence, length N
+        Each sample's cluster (subject) and unit (fold).
+    resamples, level, seed : int, float, int, optional
+        The bootstrap's resamples, the interval's level in (0, 1] and the seed of the draws.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``ci`` ``[low, high]``, ``n`` (samples), ``n_clusters`` and ``n_trainings`` (K).
+
     Examples
     --------
     >>> v = np.array([[0.1, 0.3, 0.2, 0.4], [0.3, 0.5, 0.2, 0.4]])
@@ -239,6 +350,23 @@ def paired_training_interval(values_a: np.ndarray, units_a: Sequence[Any], value
     interval of :func:`cluster_training_interval` drawn for both: the clusters alike for A and B,
     each run's trainings within its units on their own. With one training each it is
     :func:`cluster_mean_interval`'s of the differences.
+
+    Parameters
+    ----------
+    values_a, values_b : ndarray, shape (K_a, N) and (K_b, N)
+        Each training's value of each sample, for run A and run B.
+    units_a, units_b : sequence, length N
+        Each sample's unit (fold) in run A and in run B.
+    clusters : sequence, length N
+        Each sample's cluster (subject).
+    resamples, level, seed : int, float, int, optional
+        The bootstrap's resamples, the interval's level in (0, 1] and the seed of the draws.
+
+    Returns
+    -------
+    dict
+        ``mean`` (A - B), ``ci`` ``[low, high]``, ``n``, ``n_clusters`` and ``n_trainings``
+        (``{"a": K_a, "b": K_b}``).
 
     Examples
     --------
@@ -298,6 +426,7 @@ def summarize(
     ----------
     per_image : mapping metric -> (N,) array
     groups : mapping grouping name -> (N,) labels, e.g. ``{"lighting": [...], "sensor": [...]}``
+        One label per image: a grouping or metric of another length is a ParameterError.
 
     Returns
     -------
@@ -321,6 +450,10 @@ def summarize(
         return out
 
     n = len(next(iter(per_image.values()))) if per_image else 0
+    sizes = {f"metric {key!r}": len(v) for key, v in per_image.items()} | {f"grouping {key!r}": len(v) for key, v in (groups or {}).items()}
+    for what, size in sizes.items():
+        if size != n:
+            raise ParameterError(f"{what} has {size} values for {n} images; one value per image expected")
     result = mean_of(np.ones(n, dtype=bool))
     for name, labels in (groups or {}).items():
         labels = np.asarray(labels)
