@@ -52,6 +52,25 @@ def subject_folds(clips_per_subject: Mapping[str, int], k: int, seed: int = 0) -
     shuffled order) and each is given to the fold with the fewest clips so far (the lowest
     index on a tie). ``k`` equal to the number of subjects is leave-one-subject-out. Each fold's
     subjects are sorted.
+
+    Parameters
+    ----------
+    clips_per_subject : mapping of str to int
+        Each subject's number of clips.
+    k : int
+        The folds, from 2 to the number of subjects (else a ParameterError naming ``--folds``).
+    seed : int, optional
+        The seed of the shuffle, >= 0.
+
+    Returns
+    -------
+    list of list of str
+        The ``k`` folds' subjects.
+
+    Examples
+    --------
+    >>> subject_folds({"s0": 3, "s1": 1, "s2": 2}, k=2)
+    [['s0'], ['s1', 's2']]
     """
     subjects = sorted(clips_per_subject)
     k, seed = as_int("k", k), as_int("seed", seed, 0)
@@ -80,6 +99,32 @@ def subject_parts(rows: Sequence[Mapping[str, Any]], folds: int, val_fraction: f
     naming the option ``given`` (default ``--folds K``) and only advice that helps: ``one_each``
     (the option of one subject a fold; default ``--folds N``) where subjects outnumber the folds,
     a smaller ``--val-fraction`` where two or more are left, more subjects.
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        Manifest rows, each with a ``subject``.
+    folds : int
+        0 for one split, else the test folds.
+    val_fraction, test_fraction : float
+        The fractions of subjects to validate and (``folds=0`` only) to test on.
+    seed : int, optional
+        The seed of the split.
+    given, one_each : str, optional
+        The option the message names as given and as the one of one subject a fold.
+
+    Returns
+    -------
+    list of dict
+        Per part: ``name``, and the rows of ``train``, ``val`` and ``test``.
+
+    Examples
+    --------
+    >>> rows = [{"subject": f"s{i // 2}"} for i in range(12)]  # 6 subjects, 2 clips each
+    >>> [(p["name"], len(p["train"]), len(p["val"]), len(p["test"])) for p in subject_parts(rows, 3, 0.25, 0.0)]
+    [('fold0', 6, 2, 4), ('fold1', 6, 2, 4), ('fold2', 6, 2, 4)]
+    >>> [(p["name"], len(p["train"]), len(p["val"]), len(p["test"])) for p in subject_parts(rows, 0, 0.2, 0.2)]
+    [('split', 8, 2, 2)]
     """
     if not folds:
         return [{"name": "split", **subject_split(rows, val_fraction, test_fraction, seed)}]
@@ -110,7 +155,27 @@ def _subject_matrices(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray
 
 
 def resample_counts(n_groups: int, resamples: int, seed: int) -> np.ndarray:
-    """(resamples, S): how often each group is drawn in each resample of S draws with replacement."""
+    """(resamples, S): how often each group is drawn in each resample of S draws with replacement.
+
+    Parameters
+    ----------
+    n_groups : int
+        S, the groups (subjects).
+    resamples : int
+        The resamples, >= 1.
+    seed : int
+        The seed of the draws, >= 0.
+
+    Returns
+    -------
+    ndarray of float64, shape (resamples, n_groups)
+        Each row sums to ``n_groups``.
+
+    Examples
+    --------
+    >>> resample_counts(3, 2, seed=0).tolist()
+    [[0.0, 2.0, 1.0], [3.0, 0.0, 0.0]]
+    """
     resamples, seed = as_int("resamples", resamples, 1), as_int("seed", seed, 0)
     draws = np.random.default_rng(seed).integers(0, n_groups, size=(resamples, n_groups))
     flat = (np.arange(resamples)[:, None] * n_groups + draws).ravel()
@@ -122,7 +187,25 @@ def _metric_stack(matrices: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def percentile_interval(values: np.ndarray, level: float) -> list[float]:
-    """The central ``level`` percentile interval of bootstrap ``values`` (NaNs ignored)."""
+    """The central ``level`` percentile interval of bootstrap ``values`` (NaNs ignored).
+
+    Parameters
+    ----------
+    values : ndarray
+        The bootstrap's values.
+    level : float
+        The interval's level, in (0, 1].
+
+    Returns
+    -------
+    list of float
+        ``[low, high]``.
+
+    Examples
+    --------
+    >>> [round(v, 6) for v in percentile_interval(np.arange(101.0), 0.9)]
+    [5.0, 95.0]
+    """
     level = as_real("level", level, 0.0, 1.0, low_open=True)
     lo, hi = np.nanpercentile(values, [50 * (1 - level), 50 * (1 + level)])
     return [float(lo), float(hi)]
@@ -147,6 +230,31 @@ def bootstrap_interval(
 
     Each resample draws as many subjects as there are, with replacement, and pools all the
     clips of the drawn subjects (a subject drawn twice counts twice).
+
+    Parameters
+    ----------
+    y_true, y_pred : sequence of int
+        Each clip's true and predicted class index.
+    subjects : sequence of str
+        Each clip's subject.
+    n_classes : int
+        The number of classes.
+    resamples : int, optional
+        The bootstrap's resamples, >= 1.
+    level : float, optional
+        The interval's level, in (0, 1].
+    seed : int, optional
+        The seed of the draws: the same inputs and seed give the same interval.
+
+    Returns
+    -------
+    dict of str to list of float
+        ``{"top1", "uf1", "uar"}`` to ``[low, high]``.
+
+    Examples
+    --------
+    >>> bootstrap_interval([0, 1, 0, 1], [0, 1, 1, 1], ["s0", "s0", "s1", "s1"], 2, resamples=200)["top1"]
+    [0.5, 1.0]
     """
     t, p, g = _check(y_true, y_pred, subjects, n_classes)
     per_subject = _subject_matrices(t, p, g, n_classes)
@@ -162,7 +270,35 @@ def paired_bootstrap(
     """The difference A - B of top-1, UF1 and UAR on the same clips, with a subject-cluster interval.
 
     Both classifiers are scored on the same resampled subjects in every resample, so the
-    interval is that of the paired difference. Returns ``{metric: {"a", "b", "diff", "ci"}}``.
+    interval is that of the paired difference.
+
+    Parameters
+    ----------
+    y_true : sequence of int
+        Each clip's true class index.
+    pred_a, pred_b : sequence of int
+        Each clip's class index predicted by A and by B.
+    subjects : sequence of str
+        Each clip's subject.
+    n_classes : int
+        The number of classes.
+    resamples : int, optional
+        The bootstrap's resamples, >= 1.
+    level : float, optional
+        The interval's level, in (0, 1].
+    seed : int, optional
+        The seed of the draws: the same inputs and seed give the same interval.
+
+    Returns
+    -------
+    dict
+        ``{metric: {"a", "b", "diff", "ci"}}`` for top-1, UF1 and UAR.
+
+    Examples
+    --------
+    >>> r = paired_bootstrap([0, 1, 0, 1], [0, 1, 1, 1], [0, 0, 0, 0], ["s0", "s0", "s1", "s1"], 2, resamples=200)
+    >>> r["top1"]
+    {'a': 0.75, 'b': 0.5, 'diff': 0.25, 'ci': [0.0, 0.5]}
     """
     t, pa, g = _check(y_true, pred_a, subjects, n_classes)
     _, pb, _ = _check(y_true, pred_b, subjects, n_classes)
@@ -186,6 +322,28 @@ def training_bootstrap(
     """Intervals ``{metric: [low, high]}`` of an ensemble's top-1, UF1 and UAR over subjects **and**
     trainings: :func:`paired_training_bootstrap` of one run (``logits`` (K, N, C), ``folds`` (N,)).
     With one training it is :func:`bootstrap_interval`'s.
+
+    Parameters
+    ----------
+    y_true : sequence of int
+        Each clip's true class index.
+    logits : ndarray, shape (K, N, C)
+        The logits each of the run's K trainings gave each clip.
+    folds : sequence, length N
+        The fold whose trainings scored each clip.
+    subjects : sequence of str
+        Each clip's subject.
+    resamples : int, optional
+        The bootstrap's resamples, >= 1.
+    level : float, optional
+        The interval's level, in (0, 1].
+    seed : int, optional
+        The seed of the draws: the same inputs and seed give the same interval.
+
+    Returns
+    -------
+    dict of str to list of float
+        ``{"top1", "uf1", "uar"}`` to ``[low, high]``.
 
     Examples
     --------
@@ -220,6 +378,28 @@ def paired_training_bootstrap(
     of that shift (each resample against the whole ensembles on the same subjects) is subtracted
     from every resample, so the interval is centred as the subject interval is; it is widened where
     needed to span the subject interval (:func:`_spanning`), never narrower.
+
+    Parameters
+    ----------
+    y_true : sequence of int
+        Each clip's true class index.
+    logits_a, logits_b : ndarray, shape (K_a, N, C) and (K_b, N, C)
+        The logits of each training of run A and of run B.
+    folds_a, folds_b : sequence, length N
+        The fold whose trainings scored each clip, in run A and in run B.
+    subjects : sequence of str
+        Each clip's subject.
+    resamples : int, optional
+        The bootstrap's resamples, >= 1.
+    level : float, optional
+        The interval's level, in (0, 1].
+    seed : int, optional
+        The seed of the draws: the same inputs and seed give the same interval.
+
+    Returns
+    -------
+    dict of str to list of float
+        ``{"top1", "uf1", "uar"}`` to the ``[low, high]`` of A - B.
 
     Examples
     --------
@@ -295,6 +475,23 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
     ``a_only``: clips A got right and B wrong; ``b_only``: the reverse. Under the null both are
     equally likely, so the smaller count is Binomial(a_only + b_only, 1/2):
     ``p = min(1, 2 P(X <= min(a_only, b_only)))`` (1 when there is no discordant clip).
+
+    Parameters
+    ----------
+    a_only, b_only : int
+        The discordant clips, >= 0.
+
+    Returns
+    -------
+    float
+        The p-value.
+
+    Examples
+    --------
+    >>> mcnemar_exact(0, 5)  # 2 / 2**5
+    0.0625
+    >>> mcnemar_exact(0, 0)
+    1.0
     """
     a_only, b_only = as_int("a_only", a_only, 0), as_int("b_only", b_only, 0)
     n = a_only + b_only
@@ -316,6 +513,19 @@ def describe_difference(name_a: str, name_b: str, ci: Sequence[float]) -> str:
     """How the difference A - B with interval ``ci`` is worded: a direction only when ``ci`` excludes 0,
     :data:`~evface.tasks.figure_format.NOT_FINITE` when a bound is NaN or infinite (never a direction).
 
+    Parameters
+    ----------
+    name_a, name_b : str
+        The names of A and B.
+    ci : sequence of float
+        ``(low, high)`` of A - B.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> describe_difference("events-hd", "rgb", (5.6e-17, 0.107))  # rounding, not evidence
     'no detectable difference'
     >>> describe_difference("events-hd", "rgb", (float("-inf"), -0.2))
@@ -333,6 +543,15 @@ def describe_difference(name_a: str, name_b: str, ci: Sequence[float]) -> str:
 
 def run_names(run_a: str | Path, run_b: str | Path) -> tuple[str, str]:
     """Short names that tell two runs apart: their folder names, with as many parent folders as it takes.
+
+    Parameters
+    ----------
+    run_a, run_b : str or Path
+        The run folders.
+
+    Returns
+    -------
+    tuple of str
 
     Examples
     --------
