@@ -53,7 +53,28 @@ TRUTH_PERIOD_US = 5_000
 
 
 def phase_indices(s: ReconSamples) -> dict[str, np.ndarray]:
-    """Per phase, the index of each clip's sample nearest the annotated onset / apex / offset time."""
+    """Per phase, the index of each clip's sample nearest the annotated onset / apex / offset time.
+
+    Parameters
+    ----------
+    s : ReconSamples
+        The test samples. ``meta`` holds ``clip_id`` and ``onset_us``, ``apex_us``, ``offset_us``.
+
+    Returns
+    -------
+    dict of str to ndarray of int64
+        ``{"onset", "apex", "offset"}``, one index per clip.
+
+    Examples
+    --------
+    >>> from evface.inputs.reconstruct import ARRAYS
+    >>> s = ReconSamples(**{name: np.zeros(4, np.int64) for name in ARRAYS}, meta={
+    ...     "clip_id": np.array(["a", "a", "b", "b"]), "subject": np.array(["s1", "s1", "s2", "s2"]),
+    ...     "onset_us": np.zeros(4), "apex_us": np.full(4, 100), "offset_us": np.full(4, 150)})
+    >>> s.t_us[:] = [50, 100, 50, 100]  # two clips of two samples
+    >>> {p: i.tolist() for p, i in phase_indices(s).items()}
+    {'onset': [0, 2], 'apex': [1, 3], 'offset': [1, 3]}
+    """
     out: dict[str, list[int]] = {p: [] for p in PHASES}
     for sl in s.clip_slices():
         for p in PHASES:
@@ -65,6 +86,19 @@ def refuse_not_finite(preds: dict[str, np.ndarray], s: ReconSamples, made_by: Ca
     """Refuse the reconstructions of ``s`` of a method in ``preds`` that hold NaN or infinity, naming
     the method, what made them and what to do (``made_by(method)``) and the first such sample: the
     image metrics would refuse them naming neither the method nor the run.
+
+    Parameters
+    ----------
+    preds : dict of str to ndarray
+        Each method's reconstructions, (N, S, S).
+    s : ReconSamples
+        The test samples.
+    made_by : callable
+        A method's name to ``(what made it, what to do)``, for the message.
+
+    Raises
+    ------
+    ParameterError
 
     Examples
     --------
@@ -89,6 +123,20 @@ def per_sample(pred: np.ndarray, s: ReconSamples, masks: dict[str, np.ndarray]) 
 
     One SSIM map per image serves every area (:func:`~evface.tasks.image_metrics.region_metrics`
     with the whole face box, each region and each AU combination's active regions as masks).
+
+    Parameters
+    ----------
+    pred : ndarray, shape (N, S, S)
+        One method's reconstructions.
+    s : ReconSamples
+        The test samples. ``meta`` holds ``aus`` (``"4+12"``).
+    masks : dict of str to ndarray of bool, shape (S, S)
+        The AU regions (:func:`~evface.inputs.au_regions.region_masks`).
+
+    Returns
+    -------
+    dict of str to dict of str to ndarray of float64, shape (N,)
+        NaN in ``active`` for a sample whose AUs act in no region.
     """
     aus_of = s.meta["aus"]
     active_masks = {}
@@ -150,13 +198,50 @@ def _ssim_difference(a: dict[str, Any], b: dict[str, Any], idx: np.ndarray, area
 
 
 def horizon_bins(s: ReconSamples, spec: ReconSpec) -> np.ndarray:
-    """The horizon of each sample rounded to the protocol's spacing, in ms."""
+    """The horizon of each sample rounded to the protocol's spacing, in ms.
+
+    Parameters
+    ----------
+    s : ReconSamples
+        The test samples.
+    spec : ReconSpec
+        The protocol (``interpolation``: 5 ms bins, one 200 Hz truth frame) and its ``step_us``.
+
+    Returns
+    -------
+    ndarray of float64, shape (N,)
+
+    Examples
+    --------
+    >>> from evface.inputs.reconstruct import ARRAYS
+    >>> s = ReconSamples(**{name: np.zeros(4, np.int64) for name in ARRAYS}, meta={
+    ...     "clip_id": np.array(["a", "a", "b", "b"]), "subject": np.array(["s1", "s1", "s2", "s2"]),
+    ...     "onset_us": np.zeros(4), "apex_us": np.full(4, 100), "offset_us": np.full(4, 150)})
+    >>> s.t_us[:] = [50, 100, 50, 100]  # two clips of two samples
+    >>> horizon_bins(s, ReconSpec(step_us=50)).tolist()
+    [0.05, 0.1, 0.05, 0.1]
+    """
     step = TRUTH_PERIOD_US if spec.protocol == "interpolation" else spec.step_us
     return np.round(s.horizon_us / step).astype(np.int64) * step / 1000.0
 
 
 def sample_scores(preds: dict[str, np.ndarray], s: ReconSamples, spec: ReconSpec) -> dict[str, Any]:
-    """Per method, :func:`per_sample` on the face box, every AU region, their union ``au`` and the active regions."""
+    """Per method, :func:`per_sample` on the face box, every AU region, their union ``au`` and the active regions.
+
+    Parameters
+    ----------
+    preds : dict of str to ndarray
+        Each method's reconstructions, (N, S, S), S = ``spec.size``.
+    s : ReconSamples
+        The test samples.
+    spec : ReconSpec
+        The protocol, for its ``size``.
+
+    Returns
+    -------
+    dict
+        ``{method: {area: {"ssim", "psnr", "mse"}}}`` of (N,) arrays; :func:`score` has an example.
+    """
     masks = region_masks(spec.size)
     masks["au"] = np.any(list(masks.values()), axis=0)
     return {name: per_sample(p, s, masks) for name, p in preds.items()}
@@ -170,6 +255,40 @@ def score(scores: dict[str, Any], s: ReconSamples, spec: ReconSpec, reference: s
     "gain_over_<reference>": {name: {...}}, "<challenger>_vs": {name: {...}}, "regions": [...]}``; every
     interval entry is ``{"mean", "ci", "n", "n_clusters"}``: in ``apex_interval`` of the method's SSIM over
     the face and in the active regions at the apex, elsewhere of per-sample differences.
+
+    Parameters
+    ----------
+    scores : dict
+        Per method, its :func:`sample_scores` ``{area: {"ssim", "psnr", "mse"}}`` of (N,) arrays.
+    s : ReconSamples
+        The test samples. ``meta`` holds ``clip_id``, ``subject``, ``lighting``, ``aus`` and the phase times.
+    spec : ReconSpec
+        The protocol.
+    reference, challenger : str, optional
+        The method whose gain the others are scored as, and the one scored against every other.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from evface.inputs.reconstruct import ARRAYS
+    >>> s = ReconSamples(**{name: np.zeros(4, np.int64) for name in ARRAYS}, meta={
+    ...     "clip_id": np.array(["a", "a", "b", "b"]), "subject": np.array(["s1", "s1", "s2", "s2"]),
+    ...     "onset_us": np.zeros(4), "apex_us": np.full(4, 100), "offset_us": np.full(4, 150)})
+    >>> s.t_us[:] = [50, 100, 50, 100]  # two clips of two samples
+    >>> s.meta |= {"lighting": np.array(["dim", "dim", "bright", "bright"]), "aus": np.array(["4"] * 4)}
+    >>> s.target = np.full((4, 16, 16), 0.5)
+    >>> spec = ReconSpec(size=16, step_us=50)
+    >>> scores = sample_scores({"keyframe": np.full((4, 16, 16), 0.4), "cvae": np.full((4, 16, 16), 0.45)}, s, spec)
+    >>> m = score(scores, s, spec)
+    >>> apex = m["methods"]["cvae"]["apex"]["face"]
+    >>> round(apex["mse"], 6), round(apex["psnr"], 3), round(m["methods"]["keyframe"]["apex"]["face"]["psnr"], 3)
+    (0.0025, 26.021, 20.0)
+    >>> gain = m["gain_over_keyframe"]["cvae"]["all_face_ssim"]
+    >>> round(gain["mean"], 4), gain["n"], gain["n_clusters"]
+    (0.0189, 4, 2)
     """
     phases = phase_indices(s)
     bins = horizon_bins(s, spec)
@@ -214,6 +333,16 @@ def mean_scores(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
     """The per-sample mean of several trainings' :func:`sample_scores` (PSNR capped at
     :data:`PSNR_CAP` first, as every mean of it is); one training's scores unchanged.
 
+    Parameters
+    ----------
+    per_seed : list of dict
+        Each training's :func:`sample_scores`.
+
+    Returns
+    -------
+    dict
+        As one :func:`sample_scores`.
+
     Examples
     --------
     >>> a = {"cvae": {"face": {"ssim": np.array([0.8]), "psnr": np.array([np.inf])}}}
@@ -238,7 +367,21 @@ def seed_summary(scores: dict[str, Any], s: ReconSamples, challenger: str = "cva
     """What one training of a run of several scores at the apex: every method's mean SSIM over the
     face and in the active regions (``apex``) and the ``challenger``'s paired difference from every
     other method there, with its subject-cluster interval, also per lighting (``<challenger>_vs``:
-    ``{name: {"face", "active", "apex_by_lighting": {lighting: {"face", "active"}}}}``)."""
+    ``{name: {"face", "active", "apex_by_lighting": {lighting: {"face", "active"}}}}``).
+
+    Parameters
+    ----------
+    scores : dict
+        Per method, its :func:`sample_scores` ``{area: {"ssim", "psnr", "mse"}}`` of (N,) arrays.
+    s : ReconSamples
+        The test samples.
+    challenger : str, optional
+        The method scored against every other.
+
+    Returns
+    -------
+    dict
+    """
     apex = phase_indices(s)["apex"]
     subjects = s.meta["subject"]
     areas = ("face", "active")
@@ -263,7 +406,23 @@ def training_intervals(per_seed: list[dict[str, Any]], s: ReconSamples, units: n
     and in the active regions, in all and per lighting, with the interval of
     :func:`~evface.tasks.image_metrics.cluster_training_interval` over the subjects and the
     trainings ``per_seed`` (:func:`sample_scores` of each; ``units``: per sample, the part whose
-    trainings scored it): ``{name: {"face", "active", "apex_by_lighting": {lighting: {"face", "active"}}}}``."""
+    trainings scored it): ``{name: {"face", "active", "apex_by_lighting": {lighting: {"face", "active"}}}}``.
+
+    Parameters
+    ----------
+    per_seed : list of dict
+        Each training's :func:`sample_scores`.
+    s : ReconSamples
+        The test samples.
+    units : ndarray, shape (N,)
+        Per sample, the part whose trainings scored it.
+    challenger : str, optional
+        The method scored against every other.
+
+    Returns
+    -------
+    dict
+    """
     apex = phase_indices(s)["apex"]
     subjects = s.meta["subject"]
 
@@ -288,7 +447,21 @@ SCORE_COLUMNS = ("clip_id", "subject", "lighting", "aus", "t_us", "horizon_ms", 
 
 
 def scores_text(scores: dict[str, Any], s: ReconSamples, spec: ReconSpec) -> str:
-    """The per-sample scores (:data:`SCORE_COLUMNS`) as the CSV text of ``scores.csv``; what ``evface compare`` pairs."""
+    """The per-sample scores (:data:`SCORE_COLUMNS`) as the CSV text of ``scores.csv``; what ``evface compare`` pairs.
+
+    Parameters
+    ----------
+    scores : dict
+        Per method, its :func:`sample_scores` ``{area: {"ssim", "psnr", "mse"}}`` of (N,) arrays.
+    s : ReconSamples
+        The test samples.
+    spec : ReconSpec
+        The protocol, for the horizon bins.
+
+    Returns
+    -------
+    str
+    """
     phase = [[] for _ in range(len(s))]
     for p, idx in phase_indices(s).items():
         for i in idx:
@@ -316,7 +489,25 @@ def seed_scores_text(per_seed: list[dict[str, Any]], seeds: list[int], methods: 
                      folds: np.ndarray) -> str:
     """Each training's per-sample scores of the trained ``methods`` (:data:`SEED_SCORE_COLUMNS`;
     ``per_seed``: :func:`sample_scores` of each of ``seeds``; ``folds``: per sample, the part whose
-    trainings scored it) as the CSV text of ``seed_scores.csv``."""
+    trainings scored it) as the CSV text of ``seed_scores.csv``.
+
+    Parameters
+    ----------
+    per_seed : list of dict
+        Each training's :func:`sample_scores`.
+    seeds : list of int
+        The seed of each training.
+    methods : list of str
+        The trained methods.
+    s : ReconSamples
+        The test samples.
+    folds : ndarray, shape (N,)
+        Per sample, the part whose trainings scored it.
+
+    Returns
+    -------
+    str
+    """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(SEED_SCORE_COLUMNS)
@@ -338,6 +529,22 @@ def write_frames(path: Path, preds: dict[str, np.ndarray], s: ReconSamples, mode
     ``rgb``: a recording's own RGB frame), in the order of ``scores.csv``. What
     ``evface eval --frames`` writes. ``models``, when given, is stored as the file's attribute of
     that name (which trainings made the frames, for a run of several).
+
+    Parameters
+    ----------
+    path : Path
+        The file to write.
+    preds : dict of str to ndarray
+        Each method's reconstructions, (N, S, S).
+    s : ReconSamples
+        The test samples.
+    models : str, optional
+        Which trainings made the frames.
+
+    Returns
+    -------
+    Path
+        ``path``.
 
     Examples
     --------
@@ -378,6 +585,22 @@ def spread_summary(draws: np.ndarray, s: ReconSamples, idx: np.ndarray, moving_q
 
     ``draws`` (K, len(idx), S, S) for samples ``idx``. Per pixel the standard deviation over the
     K draws; "moving" pixels are each image's top ``1 - moving_quantile`` of ``|target - key|``.
+
+    Parameters
+    ----------
+    draws : ndarray, shape (K, len(idx), S, S)
+        The K decodings of each sample.
+    s : ReconSamples
+        The test samples.
+    idx : ndarray of int
+        The samples decoded.
+    moving_quantile : float, optional
+        The quantile of ``|target - key|`` above which a pixel moves.
+
+    Returns
+    -------
+    dict
+        ``k``, ``spread_face``, ``spread_moving`` and ``spread_static``.
     """
     std = draws.std(axis=0)
     motion = np.abs(s.target[idx] - s.key[idx])
@@ -389,7 +612,24 @@ def spread_summary(draws: np.ndarray, s: ReconSamples, idx: np.ndarray, moving_q
 
 def sample_mean_scores(draws: np.ndarray, prior_mean: np.ndarray, s: ReconSamples, idx: np.ndarray) -> dict[str, Any]:
     """SSIM at samples ``idx`` (the apex) of the mean of the K decodings ``draws`` (K, len(idx), S, S) and of
-    the prior-mean decoding ``prior_mean`` (N, S, S), over the face box and in the active AU regions."""
+    the prior-mean decoding ``prior_mean`` (N, S, S), over the face box and in the active AU regions.
+
+    Parameters
+    ----------
+    draws : ndarray, shape (K, len(idx), S, S)
+        The K decodings of each sample.
+    prior_mean : ndarray, shape (N, S, S)
+        The prior-mean decoding of every sample.
+    s : ReconSamples
+        The test samples.
+    idx : ndarray of int
+        The samples decoded.
+
+    Returns
+    -------
+    dict
+        ``apex_ssim_mean_of_<K>`` and ``apex_ssim_prior_mean``, each ``{"face", "active"}``.
+    """
     masks = region_masks(s.target.shape[-1])
     at = s.select(idx)
     out = {}
