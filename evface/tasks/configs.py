@@ -40,7 +40,33 @@ def setting(default: Any, help: str, *, off: str | None = None, choices: tuple[s
     """A config field with its command-line help (``off``: the name of a switch's off option),
     and what values it takes: one of ``choices``; at least ``minimum`` (or more than ``above``)
     and at most ``maximum`` (an integer at most :data:`~evface.checks.MAX_INT` when no ``maximum`` is given);
-    ``or_zero``: 0 too (a count whose 0 means "none", such as ``folds``)."""
+    ``or_zero``: 0 too (a count whose 0 means "none", such as ``folds``).
+
+    Parameters
+    ----------
+    default : object
+        The field's default; its type is the type the field takes.
+    help : str
+        The command-line option's help.
+    off : str, optional
+        A switch's off option (``--no-residual``).
+    choices : tuple of str, optional
+        The values the field takes.
+    minimum, above, maximum : float, optional
+        The bounds: at least ``minimum``, more than ``above``, at most ``maximum``.
+    or_zero : bool, optional
+        0 is taken too, whatever the bounds.
+
+    Returns
+    -------
+    dataclasses.Field
+
+    Examples
+    --------
+    >>> f = setting(0, "K test folds (0 = one split).", minimum=2, or_zero=True)
+    >>> f.default, f.metadata["max"], value_problem(f.metadata, 1)
+    (0, 2147483647, 'must be 0 or >= 2, got 1')
+    """
     if isinstance(default, int) and not isinstance(default, bool) and maximum is None:
         maximum = MAX_INT
     return field(default=default, metadata={"help": help, "off": off, "choices": choices, "min": minimum,
@@ -50,6 +76,18 @@ def setting(default: Any, help: str, *, off: str | None = None, choices: tuple[s
 def value_problem(metadata: Mapping[str, Any], value: Any) -> str | None:
     """What is wrong with ``value`` for a field of this ``metadata`` (its ``choices``, its
     bounds), or None.
+
+    Parameters
+    ----------
+    metadata : mapping
+        A :func:`setting`'s metadata: ``choices``, ``min``, ``above``, ``max``, ``or_zero``.
+    value : object
+        The field's value, of the field's type.
+
+    Returns
+    -------
+    str or None
+        The problem, worded to follow the field's name.
 
     Examples
     --------
@@ -119,6 +157,16 @@ class TaskConfig:
         """``config`` when it is a ``cls``, else a ParameterError saying what to give (a dict of
         settings, or the other task's config, met an ``AttributeError`` deep inside the task).
 
+        Parameters
+        ----------
+        config : object
+            What a caller gave as the task's config.
+
+        Returns
+        -------
+        TaskConfig
+            ``config``.
+
         Examples
         --------
         >>> ClassifyConfig.given({"epochs": 3})
@@ -133,16 +181,46 @@ class TaskConfig:
 
     @classmethod
     def from_dict(cls: type[C], d: dict[str, Any]) -> C:
-        """The config held by a dict such as ``RUN/config.json`` (keys that are not fields are ignored)."""
+        """The config held by a dict such as ``RUN/config.json`` (keys that are not fields are ignored).
+
+        Parameters
+        ----------
+        d : dict
+            Settings by field name.
+
+        Returns
+        -------
+        TaskConfig
+
+        Examples
+        --------
+        >>> ClassifyConfig.from_dict({"task": "classify", "epochs": 3, "net": {}}).epochs
+        3
+        """
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields by name, as ``RUN/config.json`` holds them.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> ClassifyConfig(epochs=3).to_dict()["epochs"]
+        3
+        """
         return asdict(self)
 
     @classmethod
     def run_keys(cls) -> set[str]:
         """Every setting that this evface writes into a run's ``config.json``: the fields and :attr:`RUN_KEYS`.
+
+        Returns
+        -------
+        set of str
 
         Examples
         --------
@@ -194,7 +272,21 @@ def _refuse_ignored(options: list[str], by: str) -> None:
 
 @dataclass(frozen=True)
 class ClassifyConfig(TaskConfig):
-    """Every knob of a classification run (:mod:`evface.tasks.classify`)."""
+    """Every knob of a classification run (:mod:`evface.tasks.classify`).
+
+    Each field is a :func:`setting`: its ``help`` metadata documents it (``evface train classify
+    --help`` prints it); a value of the wrong type, outside its bounds, or that the run would ignore
+    (an option of another input, of the SNN for ``--model ann``) is a ParameterError naming the option.
+
+    Examples
+    --------
+    >>> ClassifyConfig(folds=5, seeds=3).folds
+    5
+    >>> ClassifyConfig(model="ann", beta=0.9)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --beta: not used by --model ann, which would ignore it; leave it out
+    """
 
     RUN_KEYS = ("task", "data", "labels", "net", "spec", "protocol", "models")
 
@@ -324,7 +416,21 @@ class ClassifyConfig(TaskConfig):
 
 @dataclass(frozen=True)
 class ReconstructConfig(TaskConfig):
-    """Every knob of a reconstruction run (:mod:`evface.tasks.reconstruct`)."""
+    """Every knob of a reconstruction run (:mod:`evface.tasks.reconstruct`).
+
+    Each field is a :func:`setting`: its ``help`` metadata documents it (``evface train reconstruct
+    --help`` prints it); a value of the wrong type, outside its bounds, or that the run would ignore
+    (``--stride`` of the extrapolation protocol) is a ParameterError naming the option.
+
+    Examples
+    --------
+    >>> ReconstructConfig(protocol="interpolation", stride=3).stride
+    3
+    >>> ReconstructConfig(stride=3)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --stride: not used by --protocol extrapolation, which would ignore it; leave it out
+    """
 
     RUN_KEYS = ("task", "data", "spec", "world_size", "evaluation", "parts")
 
