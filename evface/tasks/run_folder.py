@@ -45,7 +45,28 @@ made before 2026-12-05 have none): the newest that did, where an older one resum
 
 def json_default(value: Any) -> Any:
     """The ``default`` of :func:`json.dumps` for a run's JSON files: numpy scalars and arrays as
-    Python numbers and lists, paths as strings."""
+    Python numbers and lists, paths as strings.
+
+    Parameters
+    ----------
+    value : object
+        What :mod:`json` cannot write itself.
+
+    Returns
+    -------
+    object
+        A value it can.
+
+    Raises
+    ------
+    TypeError
+        For any other type.
+
+    Examples
+    --------
+    >>> json_default(np.float32(0.5)), json_default(np.arange(3)), json_default(Path("runs/a"))
+    (0.5, [0, 1, 2], 'runs/a')
+    """
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -56,12 +77,51 @@ def json_default(value: Any) -> Any:
 
 
 def json_text(obj: Any) -> str:
-    """``obj`` as the indented JSON of a run's files (numpy scalars and arrays are converted)."""
+    """``obj`` as the indented JSON of a run's files (numpy scalars and arrays are converted).
+
+    Parameters
+    ----------
+    obj : object
+        What to write.
+
+    Returns
+    -------
+    str
+        The JSON text, ending with a newline.
+
+    Examples
+    --------
+    >>> print(json_text({"top1": np.float64(0.75), "n": np.int64(4)}), end="")
+    {
+      "top1": 0.75,
+      "n": 4
+    }
+    """
     return json.dumps(obj, indent=2, default=json_default) + "\n"
 
 
 def write_json(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON, atomically (numpy scalars and arrays are converted)."""
+    """Write ``obj`` as indented JSON, atomically (numpy scalars and arrays are converted).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; its folder must exist.
+    obj : object
+        What to write (:func:`json_text`).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> print(write_json("metrics.json", {"uf1": np.float64(0.5)}).read_text(), end="")
+    {
+      "uf1": 0.5
+    }
+    """
     path = Path(path)
     atomic_write_text(path, json_text(obj))
     return path
@@ -73,6 +133,13 @@ def write_together(texts: Mapping[Path, str], stale: Sequence[Path] = ()) -> Non
     removed and the temporary files renamed onto their paths in the order of ``texts`` (put the
     file that says the output is whole, ``metrics.json``, last). A failure while writing (a full
     disk) removes the temporary files and leaves every path as it was.
+
+    Parameters
+    ----------
+    texts : mapping of Path to str
+        Each file's text, in the order to publish them.
+    stale : sequence of Path, optional
+        Files to remove once every text is written.
 
     Examples
     --------
@@ -104,7 +171,28 @@ def write_together(texts: Mapping[Path, str], stale: Sequence[Path] = ()) -> Non
 
 
 def read_json(path: str | Path) -> Any:
-    """Read a JSON file, raising :class:`FormatError` naming it when missing or invalid."""
+    """Read a JSON file, raising :class:`FormatError` naming it when missing or invalid.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    object
+        What it holds.
+
+    Examples
+    --------
+    >>> _ = write_json("metrics.json", {"uf1": 0.5})
+    >>> read_json("metrics.json")
+    {'uf1': 0.5}
+    >>> read_json("nothing.json")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: nothing.json: no such file
+    """
     path = Path(path)
     if not path.exists():
         raise FormatError(where(path, "no such file"))
@@ -117,7 +205,30 @@ def read_json(path: str | Path) -> Any:
 def save_config(run_dir: str | Path, config: Mapping[str, Any], version: str = __version__) -> Path:
     """Write ``RUN/config.json`` with the evface ``version`` it records (:data:`VERSION`: this one's,
     or a newer one that wrote the run before, :func:`~evface.tasks.run_resume.newest_version`);
-    ``config["task"]`` names the module in evface.tasks that evaluates it."""
+    ``config["task"]`` names the module in evface.tasks that evaluates it.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder; it must exist.
+    config : mapping
+        The run's settings, with its ``task``.
+    version : str, optional
+        The evface version to record.
+
+    Returns
+    -------
+    Path
+        ``RUN/config.json``.
+
+    Examples
+    --------
+    >>> _ = Path("run").mkdir()
+    >>> save_config("run", {"task": "classify", "epochs": 3}, version="1.0").as_posix()
+    'run/config.json'
+    >>> load_config("run")
+    {'task': 'classify', 'epochs': 3, 'evface_version': '1.0'}
+    """
     if "task" not in config:
         raise ParameterError("a run config needs a 'task' key (the evface.tasks module that evaluates it)")
     return write_json(Path(run_dir) / CONFIG, {**config, VERSION: version})
@@ -128,6 +239,11 @@ def check_not_other_folder(folder: str | Path) -> None:
     ``pipeline.json``, or while its first run goes on or after it stopped, ``stages``; its
     trainings are its stage folders, of which a finished one, :func:`finished_stages`, is named) or a dataset folder (``manifest.csv``), with a
     :class:`FormatError` saying what the folder is and what to give; anything else passes.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder given as a run.
 
     Examples
     --------
@@ -158,6 +274,18 @@ def outside_runs(path: Path, option: str = "--out") -> Path:
     ``config.json``, an object with a ``task``); a :class:`ParameterError` naming ``option`` and the
     run then, before anything is written: a run there would lie among that run's models, where that
     run, given more seeds, takes a folder such as ``models/fold0-s2`` for its own trained model.
+
+    Parameters
+    ----------
+    path : Path
+        The folder a new run would be written to.
+    option : str, optional
+        The option that gave it.
+
+    Returns
+    -------
+    Path
+        ``path``.
 
     Examples
     --------
@@ -196,6 +324,15 @@ def finished_stages(folder: str | Path) -> list[Path]:
     finished); the dataset's stage has no ``config.json``. A stage whose files cannot be read as
     JSON is named, so that what reads it names the file.
 
+    Parameters
+    ----------
+    folder : str or Path
+        The output folder of ``evface run``.
+
+    Returns
+    -------
+    list of Path
+
     Examples
     --------
     >>> for name, seeds in (("rgb-1", 1), ("events-hd-2", 3)):
@@ -228,7 +365,26 @@ def _seeds(config: Any) -> int:
 
 def load_config(run_dir: str | Path) -> dict[str, Any]:
     """Read ``RUN/config.json`` (a :class:`FormatError` when it is missing: not a run folder; the
-    output of ``evface run`` or a dataset folder said as such, :func:`check_not_other_folder`)."""
+    output of ``evface run`` or a dataset folder said as such, :func:`check_not_other_folder`).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+
+    Returns
+    -------
+    dict
+        The settings, with the ``task`` that wrote them.
+
+    Examples
+    --------
+    >>> _ = Path("data").mkdir(); _ = Path("data/manifest.csv").write_text("clip_id")
+    >>> load_config("data")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: data: a dataset folder, not a run folder: give the folder of a run trained on it (evface train ... --out RUN)
+    """
     path = Path(run_dir) / CONFIG
     if Path(run_dir).is_file():
         raise FormatError(where(Path(run_dir), "is a file, not an evface run folder"))
@@ -247,6 +403,11 @@ def reading(path: str | Path) -> Iterator[None]:
     that evface did not write makes the code raise (a key missing, a value of another type or out
     of range) becomes one :class:`FormatError` naming ``path``; an error that names ``path`` already
     (the file is not JSON) is passed on as it is.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file read inside the block.
 
     Examples
     --------
@@ -273,6 +434,13 @@ def check_fields(obj: Any, types: Mapping[str, type | tuple[type, ...]]) -> None
     """Check that the JSON object ``obj`` has each key of ``types`` with a value of that type
     (a ``ValueError``, which :func:`reading` turns into one line naming the file).
 
+    Parameters
+    ----------
+    obj : object
+        What a JSON file held.
+    types : mapping of str to type or tuple of type
+        Each key ``obj`` must have, and the types its value may be (``bool`` only where named).
+
     Examples
     --------
     >>> check_fields({"dir": "fold0", "test": ["s1"]}, {"dir": str, "test": list})
@@ -291,12 +459,46 @@ def check_fields(obj: Any, types: Mapping[str, type | tuple[type, ...]]) -> None
 
 
 def check_folder(text: str) -> None:
-    """Check that a folder named in a run's ``config.json`` (a model's or a part's) lies inside the run."""
+    """Check that a folder named in a run's ``config.json`` (a model's or a part's) lies inside the run.
+
+    Parameters
+    ----------
+    text : str
+        The folder, relative to the run.
+
+    Raises
+    ------
+    ValueError
+        Which :func:`reading` turns into one line naming the file.
+
+    Examples
+    --------
+    >>> check_folder("models/fold0-s0")
+    >>> check_folder("../other")
+    Traceback (most recent call last):
+    ...
+    ValueError: the folder '../other' ...
+    """
     why = inside_path(text)
     if why is not None:
         raise ValueError(f"the folder {text!r} {why.replace('dataset', 'run')}")
 
 
 def write_metrics(out_dir: str | Path, metrics: Mapping[str, Any], name: str = METRICS) -> Path:
-    """Write ``OUT/metrics.json`` atomically."""
+    """Write ``OUT/metrics.json`` atomically.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The folder; it must exist.
+    metrics : mapping
+        What to write (:func:`json_text`).
+    name : str, optional
+        The file's name.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
     return write_json(Path(out_dir) / name, dict(metrics))
