@@ -60,6 +60,16 @@ def file_print(path: str | Path) -> list[Any]:
     An unreadable file is a :class:`DatasetError` naming it. Within :func:`prints_kept`, a file
     hashed before and not changed since is not read again.
 
+    Parameters
+    ----------
+    path : str or Path
+        The clip file.
+
+    Returns
+    -------
+    list
+        ``[bytes, sha256 hex digest]``.
+
     Examples
     --------
     >>> _ = Path("clip.h5").write_bytes(b"abc")
@@ -84,7 +94,37 @@ def record_clips(run_dir: str | Path, data: str | Path, rows: list[dict[str, Any
     """Write ``RUN/data-clips.json``: the manifest rows of the run's dataset folder ``data`` (every
     subject's: training, validation and test), each as the text of its columns (:func:`row_key`),
     and beside each its clip file's :func:`file_print` (``files``, in the same order: for the full
-    preset's 14 GB, some 8 s of hashing at 1.7 GB/s besides reading the files)."""
+    preset's 14 GB, some 8 s of hashing at 1.7 GB/s besides reading the files).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+    data : str or Path
+        The run's dataset folder.
+    rows : list of dict
+        Its manifest rows (:func:`~evface.io.manifest.read_manifest`).
+
+    Returns
+    -------
+    Path
+        ``RUN/data-clips.json``.
+
+    Examples
+    --------
+    >>> from evface.io.manifest import read_manifest, write_manifest
+    >>> from evface.tasks.run_folder import save_config
+    >>> row = {"clip_id": "c1", "subject": "s01", "label": "AU12", "aus": [12], "lighting": "bright", "file": "c1.h5",
+    ...        "onset_us": 0, "apex_us": 1000, "offset_us": 2000, "duration_us": 3000}
+    >>> for folder in ("rc", "rc-run"):
+    ...     Path(folder).mkdir()
+    >>> _ = Path("rc/c1.h5").write_bytes(b"abc"); rows = read_manifest(write_manifest("rc", [row]).parent)
+    >>> _ = save_config("rc-run", {"task": "classify", "data": "rc"}); _ = record_clips("rc-run", "rc", rows)
+    >>> recorded_clips("rc-run")
+    ([('c1', 's01', 'AU12', '12', 'bright', '0', '1000', '2000', '3000', '')], [[3, 'ba78...15ad']])
+    >>> trained_clips("rc-run") == {row_key(rows[0])}
+    True
+    """
     ordered = sorted((row_key(r), r["file"]) for r in rows)
     return write_json(Path(run_dir) / CLIPS, {"columns": list(CLIP_KEY_COLUMNS),
                                               "clips": [list(key) for key, _ in ordered],
@@ -94,7 +134,18 @@ def record_clips(run_dir: str | Path, data: str | Path, rows: list[dict[str, Any
 def recorded_clips(run_dir: str | Path) -> tuple[list[tuple[str, ...]], list[list[Any]] | None] | None:
     """The clips ``RUN/data-clips.json`` lists (as :func:`row_key` tuples, sorted) and their
     :func:`file_print` (``None`` for a run made before evface recorded them, 2026-12-05); ``None``
-    for a run made before the file (2026-12-03). A malformed file is a :class:`FormatError`."""
+    for a run made before the file (2026-12-03). A malformed file is a :class:`FormatError`.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+
+    Returns
+    -------
+    tuple of (list of tuple of str, list of list or None), or None
+        :func:`record_clips` has an example.
+    """
     path = Path(run_dir) / CLIPS
     if not path.exists():
         return None
@@ -113,7 +164,18 @@ def recorded_clips(run_dir: str | Path) -> tuple[list[tuple[str, ...]], list[lis
 
 def trained_clips(run_dir: str | Path) -> set[tuple[str, ...]] | None:
     """The clips ``RUN/data-clips.json`` lists (as :func:`row_key` tuples); ``None`` for a run made
-    before evface recorded them (2026-12-03). A malformed file is a :class:`FormatError`."""
+    before evface recorded them (2026-12-03). A malformed file is a :class:`FormatError`.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+
+    Returns
+    -------
+    set of tuple of str, or None
+        :func:`record_clips` has an example.
+    """
     recorded = recorded_clips(run_dir)
     return None if recorded is None else set(recorded[0])
 
@@ -125,6 +187,33 @@ def seen_in_training(run_dir: str | Path, data: str | Path, rows: list[dict[str,
     same rows rendered again with other event noise, a dataset merged into a
     larger one). For a run made before that file, every row when ``data`` is the folder the run
     was trained on, else none.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+    data : str or Path
+        A dataset folder.
+    rows : list of dict
+        Manifest rows of ``data``.
+
+    Returns
+    -------
+    list of bool
+        One per row.
+
+    Examples
+    --------
+    >>> from evface.io.manifest import read_manifest, write_manifest
+    >>> from evface.tasks.run_folder import save_config
+    >>> row = {"clip_id": "c1", "subject": "s01", "label": "AU12", "aus": [12], "lighting": "bright", "file": "c1.h5",
+    ...        "onset_us": 0, "apex_us": 1000, "offset_us": 2000, "duration_us": 3000}
+    >>> for folder in ("st", "st-run"):
+    ...     Path(folder).mkdir()
+    >>> _ = Path("st/c1.h5").write_bytes(b"abc"); rows = read_manifest(write_manifest("st", [row]).parent)
+    >>> _ = save_config("st-run", {"task": "classify", "data": "st"}); _ = record_clips("st-run", "st", rows)
+    >>> seen_in_training("st-run", "elsewhere", rows + [dict(rows[0], clip_id="c2")])
+    [True, False]
     """
     recorded = trained_clips(run_dir)
     if recorded is None:
@@ -140,6 +229,33 @@ def other_data(run_dir: str | Path, data: str | Path) -> str | None:
     (cheap: other event noise differs here) and, when every size agrees, its
     sha256 (:func:`file_print`). A run made before the files were recorded knows its dataset by
     the folder's path only (``config.json``'s ``data``).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+    data : str or Path
+        A dataset folder.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> from evface.io.manifest import read_manifest, write_manifest
+    >>> from evface.tasks.run_folder import save_config
+    >>> row = {"clip_id": "c1", "subject": "s01", "label": "AU12", "aus": [12], "lighting": "bright", "file": "c1.h5",
+    ...        "onset_us": 0, "apex_us": 1000, "offset_us": 2000, "duration_us": 3000}
+    >>> for folder in ("od", "od-run"):
+    ...     Path(folder).mkdir()
+    >>> _ = Path("od/c1.h5").write_bytes(b"abc"); rows = read_manifest(write_manifest("od", [row]).parent)
+    >>> _ = save_config("od-run", {"task": "classify", "data": "od"}); _ = record_clips("od-run", "od", rows)
+    >>> other_data("od-run", "od") is None
+    True
+    >>> _ = Path("od/c1.h5").write_bytes(b"abd")  # the clip rendered again
+    >>> other_data("od-run", "od")
+    'its clips have the manifest rows of the training data but other files (e.g. od/c1.h5: rendered again, with other event noise or settings)'
     """
     recorded = recorded_clips(run_dir)
     if recorded is not None:
@@ -162,7 +278,19 @@ def other_data(run_dir: str | Path, data: str | Path) -> str | None:
 
 def is_training_data(run_dir: str | Path, data: str | Path) -> bool:
     """Whether the dataset folder ``data`` holds the very clips the run was trained on: every row
-    and no other, each file as it was (:func:`other_data`)."""
+    and no other, each file as it was (:func:`other_data`).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+    data : str or Path
+        A dataset folder.
+
+    Returns
+    -------
+    bool
+    """
     return other_data(run_dir, data) is None
 
 
