@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -462,6 +463,17 @@ def test_seeds_train_each_model_several_times(tmp_path):
             assert ReconstructConfig.from_dict(stage.config).seeds == 5
     with pytest.raises(ParameterError, match="--seeds must be >= 1, got 0"):
         stage_plan.plan("quick", None, tmp_path, seeds=0)
+
+
+@pytest.mark.parametrize("given, message", [
+    ({"seeds": 2.5}, "--seeds must be a whole number, got 2.5"),  # was: planned, each stage's seeds read as 2
+    ({"seeds": "2"}, "--seeds must be an integer, got '2'"),  # was: TypeError '<' not supported
+    ({"seeds": 101}, "--seeds must be at most 100, got 101"),  # was: planned, refused by the first training stage
+    ({"seed": -1}, "--seed must be >= 0, got -1"),  # was: planned, refused only by a stage that ran
+])
+def test_a_plan_of_seeds_no_stage_takes_is_refused_before_any_stage(tmp_path, given, message):
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
+        stage_plan.plan("tiny", None, tmp_path, **given)
 
 
 

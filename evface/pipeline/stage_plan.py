@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evface.checks import as_int
 from evface.datasets.synth_plan import get_preset
 from evface.errors import ParameterError
 from evface.sim.dvs_noise import NOISE_LEVELS
+from evface.tasks.configs import MAX_SEEDS
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The dataset preset of the same name (evface.datasets.synth_plan.PRESETS) and the training budgets.
@@ -79,7 +81,27 @@ FOLDER_KEYS = ("data", "out")
 
 @dataclass(frozen=True)
 class Stage:
-    """One step of the pipeline: a task name, its configuration, the run's folder and its own folder."""
+    """One step of the pipeline: a task name, its configuration, the run's folder and its own folder.
+
+    Parameters
+    ----------
+    name : str
+        The stage's name (``synth``, an arm such as ``events-hd``, ``recon-<protocol>-<sensor>``).
+    task : str
+        ``synth``, ``classify`` or ``reconstruct``.
+    config : dict
+        The task's settings (a :class:`~evface.tasks.configs.TaskConfig`'s fields, the dataset's ``data``).
+    root : str, optional
+        The run's folder (``--out``).
+
+    Examples
+    --------
+    >>> stage = Stage("rgb", "classify", {"data": "out/data", "seed": 0, "seeds": 3}, "out")
+    >>> stage.dirname == f"stages/rgb-{stage.key}", stage.seeds
+    (True, 3)
+    >>> Stage("rgb", "classify", {"data": "out/data", "seed": 0}, "out").key == stage.key  # seeds leave the key
+    True
+    """
 
     name: str
     task: str
@@ -98,6 +120,7 @@ class Stage:
 
     @property
     def dirname(self) -> str:
+        """The stage's folder in the run's: ``stages/<name>-<key>``."""
         return f"stages/{self.name}-{self.key}"
 
     @property
@@ -140,9 +163,53 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
     """The dataset folder and the stages of a run, without running anything (``noise``: the
     event cameras' noise level of the dataset built, default the preset's; ``highspeed``: film
     the 200 fps camera too and train :data:`HIGHSPEED_ARMS`; ``seeds``: trainings of each model
-    with the folds fixed: a classifier's ensemble is scored, a reconstruction's mean score)."""
-    if seeds < 1:
-        raise ParameterError(f"--seeds must be >= 1, got {seeds}")
+    with the folds fixed: a classifier's ensemble is scored, a reconstruction's mean score).
+
+    Parameters
+    ----------
+    preset : str
+        A key of :data:`PRESETS` (``--preset``).
+    data_dir : Path or None
+        A dataset folder to train on (``--data``); None builds the preset's in ``out/data``.
+    out : Path
+        The run's folder (``--out``).
+    seed : int, optional
+        The seed of the dataset, the folds and the trainings, >= 0.
+    noise : str, optional
+        A key of :data:`~evface.sim.dvs_noise.NOISE_LEVELS`; only where the run builds its dataset.
+    highspeed : bool, optional
+        Film the 200 fps camera too and train :data:`HIGHSPEED_ARMS`.
+    seeds : int, optional
+        The trainings of each model, 1 to :data:`~evface.tasks.configs.MAX_SEEDS`.
+
+    Returns
+    -------
+    data_dir : Path
+        The dataset folder the stages train on.
+    stages : list of Stage
+        The dataset's stage first (where the run builds it), then the classification arms, then
+        the reconstruction stages.
+
+    Raises
+    ------
+    ParameterError
+        Naming the option, before any stage runs.
+
+    Examples
+    --------
+    >>> data, stages = plan("quick", None, Path("out"), seeds=2)
+    >>> str(data), [(s.name, s.task) for s in stages][:3], stages[1].config["folds"], stages[1].seeds
+    ('out/data', [('synth', 'synth'), ('events-hd', 'classify'), ('events-lr', 'classify')], 3, 2)
+    >>> [s.name for s in stages if s.task == "reconstruct"]
+    ['recon-extrapolation-hd']
+    >>> plan("quick", None, Path("out"), seeds=2.5)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --seeds must be a whole number, got 2.5
+    """
+    seed, seeds = as_int("--seed", seed, 0), as_int("--seeds", seeds, 1)
+    if seeds > MAX_SEEDS:
+        raise ParameterError(f"--seeds must be at most {MAX_SEEDS}, got {seeds}")
     if preset not in PRESETS:
         raise ParameterError(f"unknown preset {preset!r} (--preset); choose from {sorted(PRESETS)}")
     if noise is not None and noise not in NOISE_LEVELS:
@@ -177,7 +244,31 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
 
 
 def selected_stages(stages: list[Stage], only: Sequence[str] | None, preset: str) -> list[Stage]:
-    """The stages of ``only`` (and the dataset's, which they read); all of them without ``only``."""
+    """The stages of ``only`` (and the dataset's, which they read); all of them without ``only``.
+
+    Parameters
+    ----------
+    stages : list of Stage
+        The run's stages (:func:`plan`).
+    only : sequence of str or None
+        The names given to ``--stages``.
+    preset : str
+        The run's preset, for the message.
+
+    Returns
+    -------
+    list of Stage
+
+    Examples
+    --------
+    >>> _, stages = plan("tiny", None, Path("out"))
+    >>> [s.name for s in selected_stages(stages, ["rgb"], "tiny")]
+    ['synth', 'rgb']
+    >>> selected_stages(stages, ["rgb-200"], "tiny")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --stages rgb-200: not a stage of this run (--preset tiny); choose from events-hd,...
+    """
     if only is None:
         return stages
     names = [s.name for s in stages if s.task != "synth"]
@@ -192,6 +283,23 @@ def anywhere(stage: Stage) -> Stage:
     """``stage`` with its folders as absolute paths, as every executor's job gets it: a process with
     another working directory (a Ray task) finds them, and what the task records of them (the
     ``data`` of ``config.json`` and ``metrics.json``) is the same whichever executor ran it and
-    wherever the command was started (its key, and so its folder, stays the one of ``stage``)."""
+    wherever the command was started (its key, and so its folder, stays the one of ``stage``).
+
+    Parameters
+    ----------
+    stage : Stage
+        A stage of :func:`plan`.
+
+    Returns
+    -------
+    Stage
+
+    Examples
+    --------
+    >>> stage = Stage("rgb", "classify", {"data": "out/data", "seed": 0}, "out")
+    >>> far = anywhere(stage)
+    >>> Path(far.config["data"]).is_absolute(), far.key == stage.key
+    (True, True)
+    """
     config = {k: str(Path(v).absolute()) if k in FOLDER_KEYS else v for k, v in stage.config.items()}
     return Stage(stage.name, stage.task, config, str(Path(stage.root).absolute()) if stage.root else None)
