@@ -350,7 +350,9 @@ def test_write_manifest_refuses_what_read_manifest_would(tmp_path: Path) -> None
     before = (tmp_path / "manifest.csv").read_bytes()
     for rows, message in [([{"clip_id": "c1"}], r"line 2: empty subject, label, file"),
                           ([row, row], r"line 3: clip_id 'c0' is already on line 2"),
-                          ([{**row, "aus": "4+x"}], r"line 2: invalid literal for int\(\) with base 10: 'x'")]:
+                          ([{**row, "aus": "4+x"}], r"line 2: aus '4\+x' is not AU numbers joined by '\+' \(as 6\+12\)"),
+                          ([{**row, "onset_us": ""}], r"line 2: onset_us '' is not a whole number of µs"),
+                          ([{**row, "apex_us": 1.5}], r"line 2: apex_us '1.5' is not a whole number of µs")]:
         with pytest.raises(DatasetError, match=rf"manifest\.csv \(not written\): {message}"):
             write_manifest(tmp_path, rows)
     with pytest.raises(ParameterError, match=r"rows must be a list of manifest rows \(dicts\), got dict"):

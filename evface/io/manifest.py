@@ -195,10 +195,13 @@ def _parse_row(path: str | Path, line: int, row: dict[str | None, Any]) -> dict[
                                        "clip files are given relative to the dataset folder"))
     try:
         row["aus"] = aus_from_str(row["aus"])
-        for key in _INT_COLUMNS:
+    except ValueError:
+        raise DatasetError(where(path, f"line {line}: aus {row['aus']!r} is not AU numbers joined by '+' (as 6+12)")) from None
+    for key in _INT_COLUMNS:
+        try:
             row[key] = int(row[key])
-    except ValueError as exc:
-        raise DatasetError(where(path, f"line {line}: {exc}")) from exc
+        except ValueError:
+            raise DatasetError(where(path, f"line {line}: {key} {row[key]!r} is not a whole number of µs")) from None
     return row
 
 
