@@ -1393,3 +1393,32 @@ def test_a_bare_mjpeg_stream_needs_its_frame_rate(session, tmp_path):
     assert_nothing_written(tmp_path / "ds")
     report = run(root, tmp_path / "ds", rgb_src=RgbSource(cam, fps=30.0, exposure_us=RGB_EXPOSURE_US))
     assert report["rgb"]["period_us"] == 33333 and report["sensors"]["hd"]["sync"]["offset_us"] == truth["hd"].offset_us
+
+
+def test_cli_a_video_stating_too_high_a_rate_names_what_it_states_and_the_options(session, tmp_path, capsys):
+    """A 30 fps recording whose header states 1000 fps (a screen recorder's, a broken header) lasts
+    0.12 s at that rate: the clip outside it was refused with only the two spans, not why; now the
+    message says what the video states and names --rgb-fps / --rgb-timestamps. A clip just past
+    the end of a recording at its true rate gets no such hint (test_annotation_outside_rgb_recording)."""
+    root, _ = session
+    fast = tmp_path / "fast.mp4"
+    frames = list(iter_video_frames(root / "rgb.mp4"))
+    writer = cv2.VideoWriter(str(fast), cv2.VideoWriter_fourcc(*"mp4v"), 1000, frames[0].shape[1::-1])
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    assert main(["import", "session", str(tmp_path / "ds"), "--rgb", str(fast), "--events", f"hd={root / 'hd.raw'}",
+                 "--annotations", str(root / "annotations.csv"), "--no-faces", "--face-box", "40,24,48,48"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {root / 'annotations.csv'}: line 2: clip s01_a (100000..900000 µs) lies outside the RGB recording "
+        f"(0..{len(frames) * 1000} µs): the video states {len(frames)} frames at 1000 fps ({len(frames) / 1000:g} s), "
+        "far shorter than the clips; give the camera's fps (--rgb-fps) or its timestamp file (--rgb-timestamps)")
+    assert_nothing_written(tmp_path / "ds")
+
+
+def test_a_clip_just_past_the_recording_names_no_frame_rate(session, tmp_path):
+    root, _ = session
+    ann = tmp_path / "a.csv"
+    ann.write_text("subject,start_us,onset_us,apex_us,offset_us,end_us,aus\ns1,3800000,3850000,3900000,3950000,4200000,4\n")
+    with pytest.raises(DatasetError, match=r"outside the RGB recording \(0\.\.\d+ µs\)$"):
+        run(root, tmp_path / "ds", ann=ann)

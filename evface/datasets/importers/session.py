@@ -98,6 +98,10 @@ ClipFace = tuple[list[float], str | None, bool]
 none), and whether the detector found it (else the table or ``face_box`` gave it, clipped to the
 frame: :func:`~evface.datasets.importers.face_box.box_in_frame`)."""
 
+SHORT_RECORDING = 1.5
+"""A clip ending past this many times the RGB recording's length (on the video's own rate) names
+what the video states and ``--rgb-fps`` / ``--rgb-timestamps`` (:func:`_read_clips`)."""
+
 FACE_BOX_OPTION = "face_box (--face-box)"
 """How the errors and warnings name ``SessionOptions.face_box``."""
 
@@ -395,9 +399,11 @@ def _scan_rgb(events: list[EventSource], rgb: RgbSource, pulses: dict[str, np.nd
     return RgbRecording(video, t_frames, exposure_us, rgb_fps, int(np.median(np.diff(t_frames))), vfr)
 
 
-def _read_clips(annotations: str | Path, recording: RgbRecording, options: SessionOptions) -> tuple[list, list[dict[str, Any]]]:
+def _read_clips(annotations: str | Path, rgb: RgbSource, recording: RgbRecording,
+                options: SessionOptions) -> tuple[list, list[dict[str, Any]]]:
     """The annotation table's clips to import, labelled by ``options.classes`` where given, and
-    those skipped as matching none of its classes; a clip outside the RGB recording is refused."""
+    those skipped as matching none of its classes; a clip outside the RGB recording is refused
+    (naming what the video states where its rate makes the recording far too short)."""
     t_frames = recording.t_frames
     rows = read_annotations(annotations, frame_times_us=t_frames, frame_period_us=recording.period_us,
                             default_subject=options.subject, default_lighting=options.lighting)
@@ -412,8 +418,22 @@ def _read_clips(annotations: str | Path, recording: RgbRecording, options: Sessi
     for a in rows:
         if a.start_us < int(t_frames[0]) or a.end_us > recording.end_us:
             raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
-                               f"the RGB recording ({int(t_frames[0])}..{recording.end_us} µs)")
+                               f"the RGB recording ({int(t_frames[0])}..{recording.end_us} µs)"
+                               + _stated_rate_hint(rgb, recording, max(b.end_us for b in rows)))
     return rows, skipped
+
+
+def _stated_rate_hint(rgb: RgbSource, recording: RgbRecording, clips_end_us: int) -> str:
+    """What the video states, and the options that place its frames otherwise, where its own rate
+    times the frames and makes the recording far shorter than the clips (a screen recorder's or a
+    broken header's 1000 fps for a 30 fps camera); else nothing."""
+    start_us = int(recording.t_frames[0])
+    duration_us = recording.end_us - start_us
+    if rgb.timestamps is not None or rgb.fps is not None or clips_end_us - start_us <= SHORT_RECORDING * duration_us:
+        return ""
+    video = recording.video
+    return (f": the video states {video.n_frames} frames at {video.fps:g} fps ({duration_us / 1e6:g} s), far shorter "
+            "than the clips; give the camera's fps (--rgb-fps) or its timestamp file (--rgb-timestamps)")
 
 
 def _clip_frame_indices(rows: list, t_frames: np.ndarray) -> dict[str, np.ndarray]:
@@ -556,7 +576,7 @@ def import_session(
     _check_request(events, rgb, annotations, out, options)
     pulses = _deciding_pulses(events, tell)
     recording = _scan_rgb(events, rgb, pulses, tell)
-    rows, skipped = _read_clips(annotations, recording, options)
+    rows, skipped = _read_clips(annotations, rgb, recording, options)
     clip_frames = _clip_frame_indices(rows, recording.t_frames)
     stored = options.rgb_size or recording.video.size  # the frames' size in the clips, and while they are held
     _check_clip_frames(rows, clip_frames, stored, annotations)
