@@ -168,6 +168,19 @@ def test_recurrent_cvae_carries_the_event_history():
     assert not any("rnn" in k for k in ff.state_dict()) and any("rnn" in k for k in rec.state_dict())
 
 
+def test_a_state_given_to_a_feed_forward_cvae_is_refused():
+    """The recurrent model's state given to a feed-forward one was ignored without a word."""
+    ff = CVAE(c_in=3, keyframe=False, base=4, z_channels=2)
+    c, state = torch.zeros(2, 3, 16, 16), CVAE(c_in=3, keyframe=False, base=4, z_channels=2, recurrent=True).encode(
+        torch.zeros(2, 3, 16, 16))[1]
+    said = (r"^this model is not recurrent \(recurrent=False\) and takes no state: give state=None, or build it with "
+            r"recurrent=True; got a list$")
+    for call in (lambda: ff.encode(c, state), lambda: ff.reconstruct(c, state=state),
+                 lambda: ff(torch.rand(2, 1, 16, 16), c, state)):
+        with pytest.raises(ParameterError, match=said):
+            call()
+
+
 def test_ssim_torch_matches_numpy_metric():
     rng = np.random.default_rng(0)
     a = rng.random((2, 1, 30, 30))
@@ -194,6 +207,19 @@ def test_free_bits_and_beta_schedule():
     assert free["loss"].item() == pytest.approx((1.0 + 4.0) / 256)
     assert [beta_schedule(e, 2.0, 3) for e in range(5)] == [0.5, 1.0, 1.5, 2.0, 2.0]
     assert beta_schedule(0, 2.0, 0) == 2.0
+
+
+@pytest.mark.parametrize("args, message", [
+    ((-5, 1.0, 3), "^epoch must be >= 0, got -5$"),  # was beta -1.0
+    ((0, float("nan"), 3), "^beta must be a finite number >= 0, got nan$"),  # was nan
+    ((0, -1.0, 3), r"^beta must be a finite number >= 0, got -1.0$"),  # was -0.25
+    ((0, 1.0, -2), "^warmup_epochs must be >= 0, got -2$"),  # was taken as 0
+    ((1.5, 1.0, 3), "^epoch must be a whole number, got 1.5$"),
+])
+def test_beta_schedule_refuses_a_bad_argument_where_it_is_given(args, message):
+    """A negative epoch or a NaN beta gave a negative or NaN beta, refused only later by cvae_loss."""
+    with pytest.raises(ParameterError, match=message):
+        beta_schedule(*args)
 
 
 def test_short_training_lowers_loss_and_keeps_kl_positive():

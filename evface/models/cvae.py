@@ -409,8 +409,9 @@ class ConditionEncoder(nn.Module):
     """UNet encoder: features at full, 1/2, 1/4 and 1/8 resolution; with ``recurrent``, a ConvGRU
     after each strided stage whose output (the new state) is the stage's feature.
 
-    Its forward takes ``c`` and the state and returns the four features and the next state
-    (``None`` unless recurrent).
+    Its forward takes ``c`` and the state (``None`` unless recurrent: a state given to a
+    feed-forward encoder is a :class:`ParameterError`) and returns the four features and the next
+    state (``None`` unless recurrent).
 
     Parameters
     ----------
@@ -439,6 +440,9 @@ class ConditionEncoder(nn.Module):
     def forward(self, c: torch.Tensor, state: State = None) -> tuple[list[torch.Tensor], State]:
         if self.rnn is not None:
             checked_state(state, len(self.rnn))
+        elif state is not None:  # was ignored without a word
+            raise ParameterError("this model is not recurrent (recurrent=False) and takes no state: give state=None, "
+                                 f"or build it with recurrent=True; got a {type(state).__name__}")
         feats = [self.stages[0](c)]
         for i, stage in enumerate(self.stages[1:]):
             h = stage(feats[-1])
@@ -509,7 +513,8 @@ class CVAE(nn.Module):
         c : torch.Tensor
             The window's condition ``(N, c_in, H, W)`` (:func:`checked_condition`).
         state : list of torch.Tensor or None
-            ``None`` for a clip's first window, then what :meth:`encode` returned for the previous one.
+            ``None`` for a clip's first window, then what :meth:`encode` returned for the previous one
+            (always ``None`` unless recurrent: a state given to a feed-forward model is refused).
 
         Returns
         -------
@@ -763,11 +768,24 @@ def beta_schedule(epoch: int, beta: float, warmup_epochs: int) -> float:
     -------
     float
 
+    Raises
+    ------
+    ParameterError
+        Unless ``epoch`` and ``warmup_epochs`` are whole numbers >= 0 and ``beta`` a finite number
+        >= 0 (a negative epoch gave a negative beta, a NaN beta a NaN one, which :func:`cvae_loss`
+        refused only later).
+
     Examples
     --------
     >>> [beta_schedule(epoch, 1.0, warmup_epochs=3) for epoch in range(5)]
     [0.25, 0.5, 0.75, 1.0, 1.0]
+    >>> beta_schedule(-5, 1.0, warmup_epochs=3)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: epoch must be >= 0, got -5
     """
-    if warmup_epochs <= 0:
+    epoch, warmup_epochs = as_int("epoch", epoch, 0), as_int("warmup_epochs", warmup_epochs, 0)
+    beta = as_real("beta", beta, 0, math.inf)
+    if warmup_epochs == 0:
         return beta
     return beta * min(1.0, (epoch + 1) / (warmup_epochs + 1))
