@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from evface.cli import main
 from evface.errors import ParameterError
-from evface.report.figures import confusion_png
+from evface.report.figures import confusion_png, identity_grid
+from evface.report.html import build_report
 from evface.report.html_parts import html_table
 
 from report_fixtures import make_fake_run
@@ -41,3 +43,19 @@ def test_table_rows_and_their_classes_must_be_as_many():
     with pytest.raises(ParameterError, match=r"row_classes: 1 for 2 rows"):
         html_table(["a"], [["1"], ["2"]], ["x"])
     assert html_table(["a"], [["1"], ["2"]]).count("<tr class=") == 2
+
+
+def test_a_report_of_no_run_is_refused_naming_the_argument(tmp_path):
+    # was: a page of the report's title only, written at out
+    with pytest.raises(ParameterError, match="^run_dirs names no run: give at least one run, evaluation or dataset folder$"):
+        build_report([], tmp_path / "r.html")
+    assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize("faces, columns, message", [
+    ([], 8, r"^faces holds no face: give at least one \(caption, image\)$"),  # was matplotlib's "Number of rows must be ..."
+    ([("s01", np.zeros((8, 8, 3), np.uint8))], 0, "^columns must be >= 1, got 0$"),  # was a ZeroDivisionError
+])
+def test_an_identity_grid_of_no_face_or_no_column_is_refused(faces, columns, message):
+    with pytest.raises(ParameterError, match=message):
+        identity_grid(faces, columns)

@@ -15,6 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from evface.checks import as_int  # noqa: E402
+from evface.errors import ParameterError  # noqa: E402
 from evface.io.clip_schema import Clip  # noqa: E402
 from evface.events.core import time_slice  # noqa: E402
 from evface.tasks.figure_text import plain_text  # noqa: E402
@@ -348,18 +350,31 @@ def identity_grid(faces: list[tuple[str, np.ndarray]], columns: int = 8) -> byte
     faces : list of (str, numpy.ndarray)
         Captions and images; at least one.
     columns : int
-        Faces per row.
+        Faces per row, >= 1.
 
     Returns
     -------
     bytes
         The PNG file's bytes.
 
+    Raises
+    ------
+    ParameterError
+        Where ``faces`` holds none (was: matplotlib's "Number of rows must be a positive integer")
+        or ``columns`` is under 1.
+
     Examples
     --------
     >>> identity_grid([("s01", np.zeros((8, 8, 3), np.uint8))], columns=4)[:4]
     b'\\x89PNG'
+    >>> identity_grid([])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: faces holds no face: give at least one (caption, image)
     """
+    columns = as_int("columns", columns, 1)
+    if not faces:
+        raise ParameterError("faces holds no face: give at least one (caption, image)")
     rows = -(-len(faces) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.7 * rows), squeeze=False)
     for ax in axes.flat:

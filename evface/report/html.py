@@ -13,6 +13,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from evface.errors import ParameterError
 from evface.io.atomic_files import atomic_write_text
 from evface.report.classify_section import build_classify_section
 from evface.report.collect import ReportData, collect
@@ -54,7 +55,8 @@ def build_report(run_dirs: list[str | Path], out: str | Path, replace: bool = Tr
     Parameters
     ----------
     run_dirs : list of str or Path
-        ``evface run`` outputs, training runs and evaluations (:func:`~evface.report.collect.collect`).
+        ``evface run`` outputs, training runs and evaluations (:func:`~evface.report.collect.collect`);
+        at least one.
     out : str or Path
         The HTML file to write.
     replace : bool
@@ -65,14 +67,21 @@ def build_report(run_dirs: list[str | Path], out: str | Path, replace: bool = Tr
     Path
         ``out``.
 
+    Raises
+    ------
+    ParameterError
+        Where ``run_dirs`` names no folder (was: a page of its title only).
+
     Examples
     --------
-    >>> build_report([], "report.html")  # no run: a page saying so
-    PosixPath('report.html')
-    >>> is_report("report.html")
-    True
+    >>> build_report([], "report.html")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: run_dirs names no run: give at least one run, evaluation or dataset folder
     """
     out = Path(out)
+    if not run_dirs:
+        raise ParameterError("run_dirs names no run: give at least one run, evaluation or dataset folder")
     data = collect([Path(d) for d in run_dirs])
     try:
         page = render_html(data)
