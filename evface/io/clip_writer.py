@@ -3,7 +3,7 @@ sensor's events streamed chunk by chunk into a new clip (:class:`ClipEventsWrite
 of :mod:`evface.io.clip_schema`.
 
 Files are written under a temporary name and renamed, so a clip file either exists whole or not
-at all. Every size in the file depends on the number of events, never on their absolute time, and
+at all. Ctrl-C and SIGTERM wait while HDF5 writes (:func:`interrupts_held`). Every size in the file depends on the number of events, never on their absolute time, and
 the same clip always gives the same bytes (no filter with uninitialised state).
 """
 
@@ -13,6 +13,9 @@ import contextlib
 import errno
 import json
 import os
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,16 +83,17 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = temporary_beside(path)
-        sink = GuardedFile(tmp)
-        with h5py.File(sink, "w") as f:
-            _write_root_attrs(f, clip)
-            for name, info in clip.sensors.items():
-                _write_events(f.create_group(f"events/{name}"), clip.events.get(name, empty_events()), info)
-            for name, frames in clip.frames.items():
-                _write_frames(f.create_group(f"frames/{name}"), frames)
-            for name, truth in clip.truth.items():
-                _write_truth(f.create_group(f"truth/{name}"), truth)
-        sink.close()
+        with interrupts_held():
+            sink = GuardedFile(tmp)
+            with h5py.File(sink, "w") as f:
+                _write_root_attrs(f, clip)
+                for name, info in clip.sensors.items():
+                    _write_events(f.create_group(f"events/{name}"), clip.events.get(name, empty_events()), info)
+                for name, frames in clip.frames.items():
+                    _write_frames(f.create_group(f"frames/{name}"), frames)
+                for name, truth in clip.truth.items():
+                    _write_truth(f.create_group(f"truth/{name}"), truth)
+            sink.close()
         os.replace(tmp, path)
     except OSError as exc:
         raise FormatError(where(path, f"cannot write ({exc.strerror or exc})")) from exc
@@ -100,6 +104,63 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
         if tmp is not None and tmp.exists():
             tmp.unlink()
     return path
+
+
+HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""The signals :func:`interrupts_held` holds back."""
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Inside the block, Ctrl-C and SIGTERM wait; their handlers run (``KeyboardInterrupt``) when it ends.
+
+    HDF5 writes a :class:`GuardedFile` through Python calls, some from inside h5py's clean-up of an
+    object (a dataset's chunks are written when its last reference goes), where a
+    ``KeyboardInterrupt`` cannot propagate: it failed the write under HDF5 (which segfaulted, or
+    printed "Exception ignored in: 'h5py._objects.ObjectID.__dealloc__'" and wrote on without
+    the lost chunk and without the interrupt). A signal that came is handled once, by the handler
+    that was in place, as the block ends (outside any HDF5 call); one whose handler is the
+    default action takes it then. Only the main thread takes signals: elsewhere the block holds
+    nothing.
+
+    Examples
+    --------
+    >>> import os
+    >>> def interrupt(signum, frame):  # as the evface command takes SIGTERM
+    ...     raise KeyboardInterrupt
+    >>> before = signal.signal(signal.SIGTERM, interrupt)
+    >>> try:
+    ...     with interrupts_held():
+    ...         os.kill(os.getpid(), signal.SIGTERM)
+    ...         print("the block ends")
+    ... except KeyboardInterrupt:
+    ...     print("then the interrupt")
+    the block ends
+    then the interrupt
+    >>> _ = signal.signal(signal.SIGTERM, before)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: dict[int, Any] = {}
+    held = {s: signal.getsignal(s) for s in HELD_SIGNALS if signal.getsignal(s) is not None}  # None: not Python's
+    for s in held:
+        signal.signal(s, lambda signum, frame: caught.setdefault(signum, frame))
+    try:
+        yield
+    finally:
+        for s, handler in held.items():
+            signal.signal(s, handler)
+        for signum, frame in caught.items():
+            _deliver(signum, frame, held[signum])
+
+
+def _deliver(signum: int, frame: Any, handler: Any) -> None:
+    """Handle the held signal ``signum`` as ``handler`` (from :func:`signal.getsignal`) would have."""
+    if callable(handler):
+        handler(signum, frame)
+    elif handler == signal.SIG_DFL:
+        signal.raise_signal(signum)
 
 
 class GuardedFile:
@@ -276,8 +337,14 @@ class ClipEventsWriter:
         self.sensor_size = check_field(path, "sensor_size", lambda: sensor_dims(sensor_size))
         self.clip_id = check_clip_id(path, "clip_id", clip_id)  # was: "" or "a/b" written as the clip's id
         self._sink = GuardedFile(path)
-        self._file = h5py.File(self._sink, "w")
-        self._group = self._file.create_group(f"events/{sensor}")
+        self._file: h5py.File | None = None
+        try:
+            with interrupts_held():
+                self._file = h5py.File(self._sink, "w")
+                self._group = self._file.create_group(f"events/{sensor}")
+        except BaseException:  # an interrupt held while the file was made, or a failure: nothing left open
+            self.abort()
+            raise
         self._columns: dict[str, h5py.Dataset] = {}  # made once EVENT_CHUNK events came, or at close
         self._held: list[np.ndarray] = []  # the events until then
         self._n = 0
@@ -292,12 +359,13 @@ class ClipEventsWriter:
         m = events.size
         if not m:
             return
-        if not self._columns and self._n + m >= EVENT_CHUNK:
-            self._store_held(None)
-        if self._columns:
-            self._append(events)
-        else:
-            self._held.append(events.copy())  # fewer than EVENT_CHUNK events in all
+        with interrupts_held():
+            if not self._columns and self._n + m >= EVENT_CHUNK:
+                self._store_held(None)
+            if self._columns:
+                self._append(events)
+            else:
+                self._held.append(events.copy())  # fewer than EVENT_CHUNK events in all
         t = events["t"]
         first = -self._n % T_INDEX_STEP  # the chunk's first event whose global index is a multiple of the step
         self._index_parts.append(np.array(t[first::T_INDEX_STEP], dtype=np.int64))
@@ -339,24 +407,27 @@ class ClipEventsWriter:
         """Write the ``t_index`` and the attributes, and close the file (once: a second call does nothing)."""
         if not self._file:  # closed already
             return
-        if not self._columns:
-            self._store_held(self._n)
-        index = np.concatenate([np.zeros(0, dtype=np.int64), *self._index_parts])
-        self._group.create_dataset("t_index", data=index)
-        _write_sensor_attrs(self._group, SensorInfo(self.sensor, self.sensor_size[0], self.sensor_size[1]))
         duration = 0 if self._first_t is None else self._last_t - self._first_t
         clip = Clip(clip_id=self.clip_id, subject="", label="", aus=[], lighting="",
                     onset_us=0, apex_us=0, offset_us=0, duration_us=duration)
-        _write_root_attrs(self._file, clip)
-        self._file.close()
-        self._sink.close()
+        with interrupts_held():
+            if not self._columns:
+                self._store_held(self._n)
+            index = np.concatenate([np.zeros(0, dtype=np.int64), *self._index_parts])
+            self._group.create_dataset("t_index", data=index)
+            _write_sensor_attrs(self._group, SensorInfo(self.sensor, self.sensor_size[0], self.sensor_size[1]))
+            _write_root_attrs(self._file, clip)
+            self._file.close()
+            self._sink.close()
 
     def abort(self) -> None:
         """Close the file as it is (the caller removes it)."""
-        self._file.close()
-        self._sink.error = self._sink.error or OSError(errno.ECANCELED, "aborted")
-        with contextlib.suppress(OSError):
-            self._sink.close()
+        with interrupts_held():
+            if self._file is not None:
+                self._file.close()
+            self._sink.error = self._sink.error or OSError(errno.ECANCELED, "aborted")
+            with contextlib.suppress(OSError):
+                self._sink.close()
 
 
 def t_index(t: np.ndarray, step: int = T_INDEX_STEP) -> np.ndarray:
