@@ -24,6 +24,10 @@ def _verdict(metrics: dict[str, dict[str, Any]]) -> str:
     return html.escape("; ".join(f"{k}: {v}" for k, v in verdicts.items()))
 
 
+HEADING = '<section id="classification"><h2>AU classification (spiking CNN)</h2>'
+"""The section's opening and title."""
+
+
 def build_classify_section(data: ReportData) -> str:
     """The classification section: each arm's scores beside the paper's, its paired differences,
     spiking activity and confusion matrices.
@@ -46,9 +50,24 @@ def build_classify_section(data: ReportData) -> str:
     '<section id="classification"><h2>AU classification (spiking CNN)</h2><p>No classification runs found.</p></section>'
     """
     runs = data.classify
-    parts = ['<section id="classification"><h2>AU classification (spiking CNN)</h2>']
     if not runs:
-        return "".join(parts) + "<p>No classification runs found.</p></section>"
+        return HEADING + "<p>No classification runs found.</p></section>"
+    parts = [HEADING,
+             _protocol(runs),
+             few_subjects_note(runs, CLASSIFY_COVERAGE),
+             _scores_table(runs),
+             _differences(data.comparisons),
+             _differences(data.event_sensor_comparisons, "high- vs low-resolution events",
+                          "Each hd event arm minus the lr arm trained the same way"),
+             _per_lighting(runs),
+             _confusion_matrices(runs),
+             _spiking_activity(runs)]
+    return "".join(parts) + "</section>"
+
+
+def _protocol(runs: list[dict[str, Any]]) -> str:
+    """What the arms were tested on (once where all were tested alike, else per arm), the bootstrap
+    of the intervals, chance and how the paper's figures compare."""
     first_run = runs[0]
     first = first_run["metrics"]
     n_labels = max(1, len(first.get("labels", [1])))
@@ -67,10 +86,13 @@ def build_classify_section(data: ReportData) -> str:
         protocol += (f"Brackets: {boot['level']:.0%} intervals from a bootstrap that resamples subjects, not clips "
                      f"({count_text(boot['resamples'], 'resample')}, seed {boot['seed']}), and for an arm of several training seeds "
                      "each fold's seeds too. ")
-    parts.append(f"<p>{protocol}Chance is {100 / n_labels:.1f} %. UF1 and UAR are the MEGC metrics "
-                 "(mean per-class F1 and recall over the pooled predictions). The paper's figures are on its real "
-                 "recordings and its own class set; ours are on the dataset of this report, so they are context, not a target.</p>")
-    parts.append(few_subjects_note(runs, CLASSIFY_COVERAGE))
+    return (f"<p>{protocol}Chance is {100 / n_labels:.1f} %. UF1 and UAR are the MEGC metrics "
+            "(mean per-class F1 and recall over the pooled predictions). The paper's figures are on its real "
+            "recordings and its own class set; ours are on the dataset of this report, so they are context, not a target.</p>")
+
+
+def _scores_table(runs: list[dict[str, Any]]) -> str:
+    """Each arm's top-1, UF1 and UAR with intervals, its counts and training, and the paper's rows below."""
     head = ["arm", "top-1 %", "UF1", "UAR", "subjects", "clips", "train top-1 %", "train s"]
     rows, classes = [], []
     for r in runs:
@@ -83,27 +105,37 @@ def build_classify_section(data: ReportData) -> str:
     for key, label in (("events", "paper: events"), ("rgb", "paper: RGB")):
         rows.append([label, f'{PAPER["classify"][key]:.2f}'] + ["–"] * (len(head) - 2))
         classes.append("paper")
-    parts.append(html_table(head, rows, classes))
-    parts.append(_differences(data.comparisons))
-    parts.append(_differences(data.event_sensor_comparisons, "high- vs low-resolution events",
-                              "Each hd event arm minus the lr arm trained the same way"))
+    return html_table(head, rows, classes)
+
+
+def _per_lighting(runs: list[dict[str, Any]]) -> str:
+    """Each arm's top-1 per lighting, with its counts; one lighting: a note saying so, and no table."""
     lightings = sorted({lt for r in runs for lt in r["metrics"].get("per_lighting", {})})
-    parts.append(one_lighting_note(lightings))
-    if len(lightings) > 1:
-        grid = [[(with_interval(p.get("top1"), (p.get("ci_trainings") or p.get("ci", {})).get("top1"), *FIGURES["top1"]),
-                  (p.get("n_subjects"), p.get("n")))
-                 for lt in lightings for p in [r["metrics"].get("per_lighting", {}).get(lt, {})]] for r in runs]
-        cells, note = cells_with_counts(grid, lightings, "clips")  # was: the first run's clips, said of every run
-        parts.append("<h3>Top-1 % per lighting</h3>" + note
-                     + html_table(["arm"] + lightings, [[escaped_run_name(r)] + row for r, row in zip(runs, cells)]))
+    note_one = one_lighting_note(lightings)
+    if len(lightings) <= 1:
+        return note_one
+    grid = [[(with_interval(p.get("top1"), (p.get("ci_trainings") or p.get("ci", {})).get("top1"), *FIGURES["top1"]),
+              (p.get("n_subjects"), p.get("n")))
+             for lt in lightings for p in [r["metrics"].get("per_lighting", {}).get(lt, {})]] for r in runs]
+    cells, note = cells_with_counts(grid, lightings, "clips")  # was: the first run's clips, said of every run
+    return (note_one + "<h3>Top-1 % per lighting</h3>" + note
+            + html_table(["arm"] + lightings, [[escaped_run_name(r)] + row for r, row in zip(runs, cells)]))
+
+
+def _confusion_matrices(runs: list[dict[str, Any]]) -> str:
+    """Each arm's confusion matrix, as an embedded image (the heading also where none has one)."""
     figs = [f'<figure>{embedded_image(r["confusion_png"], "confusion " + r["name"])}</figure>' for r in runs if r.get("confusion_png")]
-    parts.append(f'<h3>Confusion matrices</h3><div class="grid">{"".join(figs)}</div>')
+    return f'<h3>Confusion matrices</h3><div class="grid">{"".join(figs)}</div>'
+
+
+def _spiking_activity(runs: list[dict[str, Any]]) -> str:
+    """Synaptic operations, the ANN's MACs and spike rates per layer of the arms that recorded them."""
     energy = [r for r in runs if r["metrics"].get("synops") is not None]
-    if energy:
-        rows3 = [[escaped_run_name(r), number(r["metrics"]["synops"], ".3g"), number(r["metrics"].get("ann_macs", 0), ".3g"),
-                  ", ".join(number(v, ".3f") for v in r["metrics"].get("spike_rate_per_layer", []))] for r in energy]
-        parts.append("<h3>Spiking activity</h3>" + html_table(["input", "SynOps / sample", "ANN MACs / sample", "spike rate per layer"], rows3))
-    return "".join(parts) + "</section>"
+    if not energy:
+        return ""
+    rows = [[escaped_run_name(r), number(r["metrics"]["synops"], ".3g"), number(r["metrics"].get("ann_macs", 0), ".3g"),
+             ", ".join(number(v, ".3f") for v in r["metrics"].get("spike_rate_per_layer", []))] for r in energy]
+    return "<h3>Spiking activity</h3>" + html_table(["input", "SynOps / sample", "ANN MACs / sample", "spike rate per layer"], rows)
 
 
 def _differences(comparisons: list[dict[str, Any]], title: str = "events vs frames",
