@@ -151,6 +151,10 @@ def _recon_tested(run: dict[str, Any]) -> str:
             + (f" ({html.escape(never)})" if "never saw" in never else ""))
 
 
+HEADING = '<section id="reconstruction"><h2>Frame reconstruction from events (CVAE)</h2>'
+"""The section's opening and title."""
+
+
 def build_reconstruct_section(data: ReportData) -> str:
     """The reconstruction section: each run's scores per method beside the paper's, its training,
     the paired differences (between methods, sensors and training seeds, per lighting and AU
@@ -174,38 +178,75 @@ def build_reconstruct_section(data: ReportData) -> str:
     '<section id="reconstruction"><h2>Frame reconstruction from events (CVAE)</h2><p>No reconstruction runs found.</p></section>'
     """
     runs = data.reconstruct
-    parts = ['<section id="reconstruction"><h2>Frame reconstruction from events (CVAE)</h2>']
     if not runs:
-        return "".join(parts) + "<p>No reconstruction runs found.</p></section>"
-    recorded = [f"{escaped_run_name(r)}: {count_text(n)} of {count_text(m.get('n_clips'), 'clip')}" for r in runs
-                if (n := (m := r["metrics"]).get("grid", {}).get("targets", {}).get("rgb"))]
-    synthetic = any(r["metrics"].get("grid", {}).get("targets", {}).get("truth", 1) for r in runs)
-    grid = ("hd's face box, the clean hd truth" + ("; a recording's RGB face box and its own RGB frames, below"
-                                                   if recorded else "") if synthetic else
-            "each recording's RGB face box and its own RGB frames, below")
-    parts.append(f"<p>Held-out subjects, one target grid for hd and lr ({grid}, so both "
-                 "sensors' keyframe-copy scores are equal). Protocols: <i>extrapolation</i> (the RGB keyframe at the "
-                 "clip start, neutral in synthetic clips, and the events up to t), <i>interpolation</i> (the previous "
-                 "30 fps frame and the events since, truth frames between frames"
-                 + ("; refused on recordings, which have none" if recorded else "") + "), <i>events-only</i> (no "
-                 "keyframe). SSIM with EVREAL's settings "
-                 "(Gaussian weights, σ = 1.5, population covariance, data range 1), also inside the AU regions "
-                 "(brows, eyes, nose, mouth, chin) and inside each clip's <i>active</i> regions, where its own AUs "
-                 "act" + (f"; {RECORDED_REGIONS}" if recorded else "") + ". Intervals: 95 % subject-cluster bootstrap "
-                 "of the mean SSIM at the apex and of the per-sample paired differences; a difference is bold when its "
-                 "interval excludes 0.</p>")
-    parts.append("<p>Tested: " + "; ".join(map(_recon_tested, runs))
-                 + (" (under folds every subject is tested once, by the models that never saw it, and the intervals "
-                    "resample all of them)" if not all(r.get("elsewhere") for r in runs) else "") + ".</p>")
-    parts.append(few_subjects_note(runs, RECON_COVERAGE))
+        return HEADING + "<p>No reconstruction runs found.</p></section>"
+    recorded = _recorded_targets(runs)
+    parts = [HEADING, _protocol(runs, recorded), _tested(runs), few_subjects_note(runs, RECON_COVERAGE)]
     lightings = sorted({x for r in runs for v in r["metrics"].get("methods", {}).values()
                         for x in v.get("apex_by", {}).get("lighting", {})})
     parts.append(one_lighting_note(lightings))  # and no table per lighting, which would repeat the figures over all
     by_lighting = len(lightings) > 1
-    if recorded:
-        parts.append("<p>Recordings, which have no truth frames, are scored against their own RGB frames: the "
-                     "sample times are frame mid-exposures, the target is the frame at t on the same grid, and the "
-                     "RGB-only methods see only earlier frames (" + "; ".join(recorded) + ").</p>")
+    parts += [_recordings_note(recorded),
+              _apex_table(runs),
+              _recon_seeds(runs, by_lighting),
+              _cvae_vs_per_lighting(runs, by_lighting),
+              _sensor_differences(data.sensor_comparisons),
+              _training_table(runs),
+              _region_table(runs, recorded),
+              _grouped_tables(runs, by_lighting),
+              _latent_table(runs),
+              f'<p class="muted">Paper (hd events, CVAE): SSIM {PAPER["reconstruct"]["ssim"]:.4f}, PSNR '
+              f'{PAPER["reconstruct"]["psnr"]:.2f} dB, on its own protocol; compare with the events-only runs.</p>',
+              _figures(runs)]
+    return "".join(parts) + "</section>"
+
+
+def _recorded_targets(runs: list[dict[str, Any]]) -> list[str]:
+    """Per run scored on recordings (against their own RGB frames), its name and how many of its
+    clips: empty where every run is of synthetic clips."""
+    return [f"{escaped_run_name(r)}: {count_text(n)} of {count_text(m.get('n_clips'), 'clip')}" for r in runs
+            if (n := (m := r["metrics"]).get("grid", {}).get("targets", {}).get("rgb"))]
+
+
+def _protocol(runs: list[dict[str, Any]], recorded: list[str]) -> str:
+    """The target grid, the protocols, the SSIM and its regions, and the intervals, worded for the
+    clips the runs were scored on (``recorded``: :func:`_recorded_targets`)."""
+    synthetic = any(r["metrics"].get("grid", {}).get("targets", {}).get("truth", 1) for r in runs)
+    grid = ("hd's face box, the clean hd truth" + ("; a recording's RGB face box and its own RGB frames, below"
+                                                   if recorded else "") if synthetic else
+            "each recording's RGB face box and its own RGB frames, below")
+    return (f"<p>Held-out subjects, one target grid for hd and lr ({grid}, so both "
+            "sensors' keyframe-copy scores are equal). Protocols: <i>extrapolation</i> (the RGB keyframe at the "
+            "clip start, neutral in synthetic clips, and the events up to t), <i>interpolation</i> (the previous "
+            "30 fps frame and the events since, truth frames between frames"
+            + ("; refused on recordings, which have none" if recorded else "") + "), <i>events-only</i> (no "
+            "keyframe). SSIM with EVREAL's settings "
+            "(Gaussian weights, σ = 1.5, population covariance, data range 1), also inside the AU regions "
+            "(brows, eyes, nose, mouth, chin) and inside each clip's <i>active</i> regions, where its own AUs "
+            "act" + (f"; {RECORDED_REGIONS}" if recorded else "") + ". Intervals: 95 % subject-cluster bootstrap "
+            "of the mean SSIM at the apex and of the per-sample paired differences; a difference is bold when its "
+            "interval excludes 0.</p>")
+
+
+def _tested(runs: list[dict[str, Any]]) -> str:
+    """The "Tested:" line: each run's test (:func:`_recon_tested`), and how folds test every subject."""
+    return ("<p>Tested: " + "; ".join(map(_recon_tested, runs))
+            + (" (under folds every subject is tested once, by the models that never saw it, and the intervals "
+               "resample all of them)" if not all(r.get("elsewhere") for r in runs) else "") + ".</p>")
+
+
+def _recordings_note(recorded: list[str]) -> str:
+    """How recordings, without truth frames, are scored (``recorded``: :func:`_recorded_targets`; none: empty)."""
+    if not recorded:
+        return ""
+    return ("<p>Recordings, which have no truth frames, are scored against their own RGB frames: the "
+            "sample times are frame mid-exposures, the target is the frame at t on the same grid, and the "
+            "RGB-only methods see only earlier frames (" + "; ".join(recorded) + ").</p>")
+
+
+def _apex_table(runs: list[dict[str, Any]]) -> str:
+    """Each run's methods at the apex: SSIM over the face and the active regions with intervals,
+    PSNR, SSIM over every horizon, the gain over keyframe copy and CVAE − method."""
     rows = []
     for r in runs:
         m = r["metrics"]
@@ -219,62 +260,87 @@ def build_reconstruct_section(data: ReportData) -> str:
                          fixed(v.get("all", {}).get("ssim"), 4),
                          signed_mean(gains.get(method, {}).get("apex_active_ssim")),
                          signed_mean(both.get(method, {}).get("active") or versus.get(method, {}).get("apex_active_ssim"))])
-    parts.append("<h3>At the apex</h3>" + ("<p>CVAE − method of a run of several training seeds: its interval "
-                                           "resamples the subjects and each fold's trainings (\"Between training "
-                                           "seeds\" below).</p>" if any("cvae_vs_over_trainings" in r["metrics"]
-                                                                         for r in runs) else "") + html_table(
+    return ("<h3>At the apex</h3>" + ("<p>CVAE − method of a run of several training seeds: its interval "
+                                      "resamples the subjects and each fold's trainings (\"Between training "
+                                      "seeds\" below).</p>" if any("cvae_vs_over_trainings" in r["metrics"]
+                                                                   for r in runs) else "") + html_table(
         ["run", "method", "SSIM", "SSIM active AUs", "PSNR dB", "SSIM all horizons", "gain over keyframe (active)",
          "CVAE − method (active)"], rows))
-    parts.append(_recon_seeds(runs, by_lighting))
+
+
+def _cvae_vs_per_lighting(runs: list[dict[str, Any]], by_lighting: bool) -> str:
+    """CVAE − method at the apex per lighting, with counts, where the runs hold several lightings
+    (``by_lighting``); else empty."""
     by_light = [(r, method, r["metrics"].get("cvae_vs_over_trainings", {}).get(method, {}).get(
                  "apex_by_lighting") or v.get("apex_by_lighting", {}))
                 for r in runs for method, v in r["metrics"].get("cvae_vs", {}).items()]
     lights = sorted({x for _, _, g in by_light for x in g})
-    if lights and by_lighting:
-        grid = [[(signed_mean(d), (d.get("n_clusters"), d.get("n")) if d else (None, None))
-                 for x in lights for d in [g.get(x, {}).get("face")]] for _, _, g in by_light]
-        cells, note = cells_with_counts(grid, lights, "apex samples")
-        rows_l = [[escaped_run_name(r), html.escape(method)] + row for (r, method, _), row in zip(by_light, cells)]
-        parts.append("<h3>CVAE − method per lighting, at the apex</h3><p>SSIM over the face, paired per sample, with "
-                     "95 % subject-cluster intervals (bold where they exclude 0; for a run of several training seeds "
-                     "over subjects and trainings): where one lighting carries a difference.</p>" + note + html_table(["run", "CVAE − method"] + [html.escape(x) for x in lights], rows_l))
-    parts.append(_sensor_differences(data.sensor_comparisons))
-    parts.append(_training_table(runs))
+    if not (lights and by_lighting):
+        return ""
+    grid = [[(signed_mean(d), (d.get("n_clusters"), d.get("n")) if d else (None, None))
+             for x in lights for d in [g.get(x, {}).get("face")]] for _, _, g in by_light]
+    cells, note = cells_with_counts(grid, lights, "apex samples")
+    rows = [[escaped_run_name(r), html.escape(method)] + row for (r, method, _), row in zip(by_light, cells)]
+    return ("<h3>CVAE − method per lighting, at the apex</h3><p>SSIM over the face, paired per sample, with "
+            "95 % subject-cluster intervals (bold where they exclude 0; for a run of several training seeds "
+            "over subjects and trainings): where one lighting carries a difference.</p>" + note
+            + html_table(["run", "CVAE − method"] + [html.escape(x) for x in lights], rows))
+
+
+def _region_table(runs: list[dict[str, Any]], recorded: list[str]) -> str:
+    """Each method's SSIM per AU region at the apex, levels without intervals; with a caveat on the
+    regions of recordings (``recorded``: :func:`_recorded_targets`). No region scored: empty."""
     regions = [x for x in ("brows", "eyes", "nose", "mouth", "chin") if any(x in v.get("apex", {}) for r in runs
                                                                         for v in r["metrics"].get("methods", {}).values())]
-    if regions:
-        rows2 = [[escaped_run_name(r), html.escape(method)] + [fixed(v.get("apex", {}).get(x, {}).get("ssim"), 4) for x in regions]
-                 for r in runs for method, v in r["metrics"].get("methods", {}).items()]
-        parts.append("<h3>SSIM per AU region at the apex</h3>" + LEVELS_ONLY
-                     + (f'<p class="muted">The {RECORDED_REGIONS}.</p>' if recorded else "")
-                     + html_table(["run", "method"] + regions, rows2))
+    if not regions:
+        return ""
+    rows = [[escaped_run_name(r), html.escape(method)] + [fixed(v.get("apex", {}).get(x, {}).get("ssim"), 4) for x in regions]
+            for r in runs for method, v in r["metrics"].get("methods", {}).items()]
+    return ("<h3>SSIM per AU region at the apex</h3>" + LEVELS_ONLY
+            + (f'<p class="muted">The {RECORDED_REGIONS}.</p>' if recorded else "")
+            + html_table(["run", "method"] + regions, rows))
+
+
+def _grouped_tables(runs: list[dict[str, Any]], by_lighting: bool) -> str:
+    """Each method's SSIM in the active AU regions at the apex by AU class, and by lighting where
+    the runs hold several (``by_lighting``): levels without intervals."""
+    parts = []
     for group, title in (("aus", "AU class"), ("lighting", "lighting")):
         by = [(r, method, v.get("apex_by", {}).get(group, {}))
               for r in runs for method, v in r["metrics"].get("methods", {}).items()]
         labels = sorted({k for _, _, g in by for k in g})
         if labels and (by_lighting or group != "lighting"):
-            rows3 = [[escaped_run_name(r), html.escape(method)] + [fixed(g.get(x, {}).get("active_ssim"), 4) for x in labels]
-                     for r, method, g in by]
+            rows = [[escaped_run_name(r), html.escape(method)] + [fixed(g.get(x, {}).get("active_ssim"), 4) for x in labels]
+                    for r, method, g in by]
             parts.append(f"<h3>SSIM in the active AU regions at the apex, by {title}</h3>" + LEVELS_ONLY
-                         + html_table(["run", "method"] + [html.escape(x) for x in labels], rows3))
+                         + html_table(["run", "method"] + [html.escape(x) for x in labels], rows))
+    return "".join(parts)
 
-    def k_mean(lt: dict[str, Any], which: str) -> str:
-        return fixed(lt.get(f"apex_ssim_{which}", {}).get("active"), 4)
 
-    latent_rows = [[escaped_run_name(r), " ".join(number(k, ".2f") for k in lt.get("kl_per_channel", [])), count_text(lt.get("k")),
-                    fixed(lt.get("spread_face"), 4), fixed(lt.get("spread_moving"), 4), fixed(lt.get("spread_static"), 4),
-                    k_mean(lt, f"mean_of_{lt.get('k')}"), k_mean(lt, "prior_mean")]
-                   for r in runs if (lt := r["metrics"].get("latent"))]
-    if latent_rows:
-        parts.append("<h3>The CVAE's latent</h3><p>At the apex: KL(q‖p) per latent channel (nats; near 0 = unused), "
-                     "the standard deviation over K prior samples over the face, where the face moved most (top 10 % "
-                     "of |target − keyframe|) and elsewhere, and the SSIM in the active AU regions of the mean of the K "
-                     "samples beside that of the prior-mean decoding.</p>"
-                     + html_table(["run", "KL per channel", "K", "spread face", "spread moving", "spread static",
-                               "SSIM mean of K", "SSIM prior mean"], latent_rows))
-    parts.append(f'<p class="muted">Paper (hd events, CVAE): SSIM {PAPER["reconstruct"]["ssim"]:.4f}, PSNR '
-                 f'{PAPER["reconstruct"]["psnr"]:.2f} dB, on its own protocol; compare with the events-only runs.</p>')
+def _latent_table(runs: list[dict[str, Any]]) -> str:
+    """The CVAE's latent at the apex, per run that scored it: KL per channel, the spread of K prior
+    samples and the SSIM of their mean beside the prior mean's. None: empty."""
+    rows = [[escaped_run_name(r), " ".join(number(k, ".2f") for k in lt.get("kl_per_channel", [])), count_text(lt.get("k")),
+             fixed(lt.get("spread_face"), 4), fixed(lt.get("spread_moving"), 4), fixed(lt.get("spread_static"), 4),
+             _active_ssim(lt, f"mean_of_{lt.get('k')}"), _active_ssim(lt, "prior_mean")]
+            for r in runs if (lt := r["metrics"].get("latent"))]
+    if not rows:
+        return ""
+    return ("<h3>The CVAE's latent</h3><p>At the apex: KL(q‖p) per latent channel (nats; near 0 = unused), "
+            "the standard deviation over K prior samples over the face, where the face moved most (top 10 % "
+            "of |target − keyframe|) and elsewhere, and the SSIM in the active AU regions of the mean of the K "
+            "samples beside that of the prior-mean decoding.</p>"
+            + html_table(["run", "KL per channel", "K", "spread face", "spread moving", "spread static",
+                          "SSIM mean of K", "SSIM prior mean"], rows))
+
+
+def _active_ssim(latent: dict[str, Any], which: str) -> str:
+    """The SSIM in the active AU regions at the apex of the decoding ``which`` of the latent's scores."""
+    return fixed(latent.get(f"apex_ssim_{which}", {}).get("active"), 4)
+
+
+def _figures(runs: list[dict[str, Any]]) -> str:
+    """Each run's figures, embedded, with what they show (:data:`FIGURE_CAPTIONS`)."""
     figs = [f'<figure class="wide">{embedded_image(png, "figure " + r["name"])}<figcaption>{escaped_run_name(r)}'
             f'{FIGURE_CAPTIONS.get(name, "")}</figcaption></figure>' for r in runs for name, png in r.get("strips", [])]
-    parts.append(f'<div class="grid">{"".join(figs)}</div>')
-    return "".join(parts) + "</section>"
+    return f'<div class="grid">{"".join(figs)}</div>'
