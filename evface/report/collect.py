@@ -150,50 +150,83 @@ def collect(run_dirs: list[Path]) -> ReportData:
     several = sum(any((root / name).exists() for name in ("pipeline.json", "config.json", "metrics.json"))
                   for root in run_dirs) > 1
     pipelines = {root: _pipeline(root) for root in run_dirs if (root / "pipeline.json").exists()}
-    stage_of = {(root / stage["dir"]).resolve(): (root, stage["name"]) for root, p in pipelines.items() for stage in p["stages"]}
-    for root in run_dirs:  # shown twice, and paired with itself, were it let in
-        if root.resolve() in stage_of:
-            run, name = stage_of[root.resolve()]
-            raise DatasetError(where(root, f"stage {name} of the run {run}, given too: give each folder once"))
+    _refuse_stages_given_with_their_run(run_dirs, pipelines)
     folders: list[Path] = []  # the datasets given or trained on, in the order given
     for root, label in zip(run_dirs, labels):
         if root in pipelines:
-            pipeline = pipelines[root]
-            data.configs[f"{label}/pipeline"] = pipeline.get("config", {})
-            data.left_out += [f"{label}: " * several + f"{', '.join(entry['stages'])} ({entry['why']})"
-                              for entry in pipeline.get("left_out", [])]
-            folders.append(root / pipeline["data"])  # relative to the run when inside it
-            for stage in pipeline.get("stages", []):
-                if stage.get("task") in ("classify", "reconstruct"):
-                    _check_stage_folder(root, stage)
-                    name = f"{label}/{stage['name']}" if several else stage["name"]
-                    _add_run(data, root / stage["dir"], name, stage.get("seconds"), trained_on=folders[-1],
-                             stage_of=(root, stage["name"]))
+            folders += _add_pipeline(data, root, pipelines[root], label, several)
         elif (root / "config.json").exists():
-            config = _read_json(root / "config.json")
-            trained_on = Path(config["data"]) if isinstance(config.get("data"), str) else None
-            _add_run(data, root, label, None, trained_on=trained_on)
-            folders += [trained_on] if trained_on is not None else []
-        elif (root / "metrics.json").exists():  # an evaluation: its run's settings, its own scores
-            evaluation = _read_json(root / "metrics.json")
-            run = evaluation.get("run")
-            if not isinstance(run, str) or not (Path(run) / "config.json").is_file():
-                raise DatasetError(where(root, "an evaluation whose run folder is not named or no longer there "
-                                               f"({run}); evaluate the run again into it: evface eval RUN --data DATA "
-                                               "--out FOLDER"))
-            _add_run(data, root, label, None, settings=Path(run))
+            folders += _add_training_run(data, root, label)
+        elif (root / "metrics.json").exists():
+            _add_evaluation(data, root, label)
         elif (root / "manifest.csv").exists():
             folders.append(root)
         else:
             raise DatasetError(where(root, _none_of_them(root)))
     _check_no_duplicate_evaluation(data.classify + data.reconstruct)
     _describe_datasets(data, folders)
-    data.comparisons = event_vs_frame_comparisons(data.classify)
-    data.event_sensor_comparisons = hd_vs_lr_event_comparisons(data.classify)
-    data.sensor_comparisons = hd_vs_lr_comparisons(data.reconstruct)
+    _pair_runs(data)
     for run in trained_runs(run_dirs):  # each once (was: said by evface report only)
         warn_of_version(run)
     return data
+
+
+def _refuse_stages_given_with_their_run(run_dirs: list[Path], pipelines: dict[Path, dict[str, Any]]) -> None:
+    """Refuse a folder of ``run_dirs`` that is a stage of an ``evface run`` output given too (in
+    ``pipelines``, each output's ``pipeline.json``): it would be shown twice, and paired with
+    itself. One :class:`DatasetError` naming the stage and its run."""
+    stage_of = {(root / stage["dir"]).resolve(): (root, stage["name"]) for root, p in pipelines.items() for stage in p["stages"]}
+    for root in run_dirs:
+        if root.resolve() in stage_of:
+            run, name = stage_of[root.resolve()]
+            raise DatasetError(where(root, f"stage {name} of the run {run}, given too: give each folder once"))
+
+
+def _add_pipeline(data: ReportData, root: Path, pipeline: dict[str, Any], label: str, several: bool) -> list[Path]:
+    """Add the ``evface run`` output ``root`` (its ``pipeline``, shown as ``label``): its
+    configuration, the stages it left out and each training stage, named ``LABEL/STAGE`` where the
+    report has ``several`` runs. Returns its dataset folder (relative to the run when inside it)."""
+    data.configs[f"{label}/pipeline"] = pipeline.get("config", {})
+    data.left_out += [f"{label}: " * several + f"{', '.join(entry['stages'])} ({entry['why']})"
+                      for entry in pipeline.get("left_out", [])]
+    dataset = root / pipeline["data"]
+    for stage in pipeline.get("stages", []):
+        if stage.get("task") in ("classify", "reconstruct"):
+            _check_stage_folder(root, stage)
+            name = f"{label}/{stage['name']}" if several else stage["name"]
+            _add_run(data, root / stage["dir"], name, stage.get("seconds"), trained_on=dataset,
+                     stage_of=(root, stage["name"]))
+    return [dataset]
+
+
+def _add_training_run(data: ReportData, root: Path, label: str) -> list[Path]:
+    """Add the training run ``root``, shown as ``label``. Returns the dataset folder its
+    ``config.json`` names (none where it names none)."""
+    config = _read_json(root / "config.json")
+    trained_on = Path(config["data"]) if isinstance(config.get("data"), str) else None
+    _add_run(data, root, label, None, trained_on=trained_on)
+    return [trained_on] if trained_on is not None else []
+
+
+def _add_evaluation(data: ReportData, root: Path, label: str) -> None:
+    """Add the evaluation ``root`` (``evface eval RUN --data DATA --out DIR``), shown as ``label``:
+    its run's settings, its own scores. An evaluation whose run folder is not named or gone is a
+    :class:`DatasetError` naming it."""
+    evaluation = _read_json(root / "metrics.json")
+    run = evaluation.get("run")
+    if not isinstance(run, str) or not (Path(run) / "config.json").is_file():
+        raise DatasetError(where(root, "an evaluation whose run folder is not named or no longer there "
+                                       f"({run}); evaluate the run again into it: evface eval RUN --data DATA "
+                                       "--out FOLDER"))
+    _add_run(data, root, label, None, settings=Path(run))
+
+
+def _pair_runs(data: ReportData) -> None:
+    """Pair the runs that differ in one thing (:mod:`evface.report.run_pairs`): each event arm with
+    each frame arm, hd with lr event arms, and hd with lr reconstruction runs."""
+    data.comparisons = event_vs_frame_comparisons(data.classify)
+    data.event_sensor_comparisons = hd_vs_lr_event_comparisons(data.classify)
+    data.sensor_comparisons = hd_vs_lr_comparisons(data.reconstruct)
 
 
 def _check_no_duplicate_evaluation(runs: list[dict[str, Any]]) -> None:
