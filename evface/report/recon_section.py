@@ -182,11 +182,10 @@ def build_reconstruct_section(data: ReportData) -> str:
         return HEADING + "<p>No reconstruction runs found.</p></section>"
     recorded = _recorded_targets(runs)
     parts = [HEADING, _protocol(runs, recorded), _tested(runs), few_subjects_note(runs, RECON_COVERAGE)]
-    lightings = sorted({x for r in runs for v in r["metrics"].get("methods", {}).values()
-                        for x in v.get("apex_by", {}).get("lighting", {})})
-    parts.append(one_lighting_note(lightings))  # and no table per lighting, which would repeat the figures over all
+    lightings = _apex_lightings(runs)
     by_lighting = len(lightings) > 1
-    parts += [_recordings_note(recorded),
+    parts += [one_lighting_note(lightings),  # and no table per lighting, which would repeat the figures over all
+              _recordings_note(recorded),
               _apex_table(runs),
               _recon_seeds(runs, by_lighting),
               _cvae_vs_per_lighting(runs, by_lighting),
@@ -195,8 +194,7 @@ def build_reconstruct_section(data: ReportData) -> str:
               _region_table(runs, recorded),
               _grouped_tables(runs, by_lighting),
               _latent_table(runs),
-              f'<p class="muted">Paper (hd events, CVAE): SSIM {PAPER["reconstruct"]["ssim"]:.4f}, PSNR '
-              f'{PAPER["reconstruct"]["psnr"]:.2f} dB, on its own protocol; compare with the events-only runs.</p>',
+              _paper_note(),
               _figures(runs)]
     return "".join(parts) + "</section>"
 
@@ -233,6 +231,12 @@ def _tested(runs: list[dict[str, Any]]) -> str:
     return ("<p>Tested: " + "; ".join(map(_recon_tested, runs))
             + (" (under folds every subject is tested once, by the models that never saw it, and the intervals "
                "resample all of them)" if not all(r.get("elsewhere") for r in runs) else "") + ".</p>")
+
+
+def _apex_lightings(runs: list[dict[str, Any]]) -> list[str]:
+    """The lightings the runs' methods were scored in at the apex, sorted."""
+    return sorted({x for r in runs for v in r["metrics"].get("methods", {}).values()
+                   for x in v.get("apex_by", {}).get("lighting", {})})
 
 
 def _recordings_note(recorded: list[str]) -> str:
@@ -337,6 +341,12 @@ def _latent_table(runs: list[dict[str, Any]]) -> str:
 def _active_ssim(latent: dict[str, Any], which: str) -> str:
     """The SSIM in the active AU regions at the apex of the decoding ``which`` of the latent's scores."""
     return fixed(latent.get(f"apex_ssim_{which}", {}).get("active"), 4)
+
+
+def _paper_note() -> str:
+    """The paper's SSIM and PSNR, on its own protocol."""
+    return (f'<p class="muted">Paper (hd events, CVAE): SSIM {PAPER["reconstruct"]["ssim"]:.4f}, PSNR '
+            f'{PAPER["reconstruct"]["psnr"]:.2f} dB, on its own protocol; compare with the events-only runs.</p>')
 
 
 def _figures(runs: list[dict[str, Any]]) -> str:
