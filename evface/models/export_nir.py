@@ -48,6 +48,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +156,18 @@ def input_layout(cfg: NetConfig) -> str:
     return f"{whole}; at step t the input node takes x[t] (C, H, W)"
 
 
+@dataclass(frozen=True)
+class _Draft:
+    """The graph :func:`to_nir` is building: the ``nir`` package, the network's configuration, the
+    time step (s), and the nodes and edges added so far (each step adds to them, in graph order)."""
+
+    nir: Any
+    cfg: NetConfig
+    dt: float
+    nodes: dict[str, Any]
+    edges: list[tuple[str, str]]
+
+
 def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
     """The ``nir.NIRGraph`` of a :class:`SpikingCNN` for time steps of ``dt`` seconds.
 
@@ -187,70 +201,129 @@ def to_nir(model: SpikingCNN, dt: float = DT) -> Any:
     if not isinstance(model, SpikingCNN):
         raise ParameterError(f"only SpikingCNN models can go to NIR, not {type(model).__name__}")
     dt = as_real("dt", dt, 0, math.inf, low_open=True)  # 0 was a ZeroDivisionError, -1e-4 or nan a graph of such taus
-    cfg: NetConfig = model.cfg
+    draft = _Draft(nir, model.cfg, dt, nodes={"input": _input_node(nir, model.cfg)}, edges=[])
+    sources = _add_body(draft, model)
+    if model.cfg.readout == "gap":
+        sources = _add_pool(draft, sources)
+    _add_readout(draft, model, sources)
+    return nir.NIRGraph(nodes=draft.nodes, edges=draft.edges, metadata=_metadata(model.cfg, dt))
+
+
+def _input_node(nir: Any, cfg: NetConfig) -> Any:
+    """The graph's input: one step's ``(C, H, W)``, or the whole window's ``(T * C, H, W)`` for a
+    window stem."""
     channels = cfg.stem_channels() if cfg.stem_input == "window" else cfg.in_channels
-    nodes: dict[str, Any] = {"input": nir.Input(input_type=np.array([channels, cfg.input_size, cfg.input_size]))}
-    edges: list[tuple[str, str]] = []
-    lifs = iter(model.lifs)
-    count = iter(range(len(model.lifs)))
+    return nir.Input(input_type=np.array([channels, cfg.input_size, cfg.input_size]))
 
-    def layer(unit: Unit, sources: list[str], size_in: int) -> list[str]:
-        k = next(count)
-        lif = next(lifs)
-        w, b = _fold(unit)
-        delays = cfg.delays if k == 0 else 1
-        for d, w_d in enumerate(np.split(w, delays, axis=1)):  # the stem: one convolution per synaptic delay
-            conv, inputs = f"conv{k}", sources
-            if d:
-                conv, inputs = f"conv{k}.delay{d}", [f"delay{d}"]
-                nodes[f"delay{d}"] = nir.Delay(delay=np.full((cfg.in_channels, size_in, size_in), d * dt, np.float32))
-                edges.append(("input", f"delay{d}"))
-            nodes[conv] = nir.Conv2d(input_shape=(size_in, size_in), weight=w_d, stride=unit.conv.stride,
-                                     padding=KERNEL // 2, dilation=1, groups=1, bias=b if d == 0 else np.zeros_like(b))
-            edges.extend((src, conv) for src in inputs)
-            edges.append((conv, f"lif{k}"))
-        size = (size_in + 2 * (KERNEL // 2) - KERNEL) // unit.conv.stride[0] + 1
-        shape = (unit.conv.out_channels, size, size)
-        beta = float(lif.beta.detach().clamp(0, 1))
 
-        def full(value: float) -> np.ndarray:
-            return np.full(shape, value, np.float32)
-
-        th = float(lif.threshold)
-        if cfg.is_integrator(k):
-            nodes[f"lif{k}"] = _membrane(nir, beta, dt, full)
-            return [f"lif{k}"]
-        if cfg.reset == "zero":
-            nodes[f"lif{k}"] = _membrane(nir, beta, dt, full, v_threshold=full(th), v_reset=full(0))
-            return [f"lif{k}"]
-        nodes[f"lif{k}"] = _membrane(nir, beta, dt, full)
-        nodes[f"spike{k}"] = nir.Threshold(threshold=full(th))
-        nodes[f"reset{k}"] = nir.Scale(scale=full(-th))
-        edges.extend([(f"lif{k}", f"spike{k}"), (f"spike{k}", f"reset{k}"), (f"reset{k}", f"lif{k}")])
-        return [f"spike{k}"]
-
-    sources, sizes = ["input"], cfg.sizes()
+def _add_body(draft: _Draft, model: SpikingCNN) -> list[str]:
+    """Every unit of ``model`` with its neuron, stage by stage: the stage's down-sampling unit,
+    then its SEW blocks, each two units whose output is summed with the block's input (where
+    ``residual``: both as sources of what follows). Returns the nodes that feed the readout."""
+    neurons = iter(enumerate(model.lifs))
+    sources, sizes = ["input"], draft.cfg.sizes()
     for i, (down, blocks) in enumerate(zip(model.downs, model.stages)):
-        sources = layer(down, sources, sizes[i])
+        sources = _add_layer(draft, down, next(neurons), sources, sizes[i])
         for block in blocks:
-            inner = layer(block.b, layer(block.a, sources, sizes[i + 1]), sizes[i + 1])
-            sources = inner + sources if cfg.residual else inner
-    c, s = cfg.channels()[-1], sizes[-1]
-    if cfg.readout == "gap":
-        nodes["pool"] = nir.AvgPool2d(kernel_size=np.array([s, s]), stride=np.array([s, s]), padding=np.array([0, 0]))
-        edges.extend((src, "pool") for src in sources)
-        sources, s = ["pool"], 1
-    nodes["flatten"] = nir.Flatten(input_type={"input": np.array([c, s, s])}, start_dim=0, end_dim=-1)
-    edges.extend((src, "flatten") for src in sources)
-    nodes["fc"] = nir.Affine(weight=_array(model.fc.weight), bias=_array(model.fc.bias))
-    nodes["output"] = nir.Output(output_type=np.array([cfg.n_classes]))
-    edges += [("flatten", "fc"), ("fc", "output")]
-    meta = {"source": "evface SpikingCNN (SEW-ResNet)", "dt": dt, "time_steps": cfg.time_steps,
+            inner = _add_layer(draft, block.a, next(neurons), sources, sizes[i + 1])
+            inner = _add_layer(draft, block.b, next(neurons), inner, sizes[i + 1])
+            sources = inner + sources if draft.cfg.residual else inner
+    return sources
+
+
+def _add_layer(draft: _Draft, unit: Unit, neuron: tuple[int, torch.nn.Module], sources: list[str],
+               size_in: int) -> list[str]:
+    """Unit ``k`` of the network (``neuron`` is ``(k, its snnTorch Leaky layer)``) on a map of ``size_in``
+    pixels a side: its convolutions fed by ``sources``, into its neuron. Returns the nodes whose
+    outputs are the layer's."""
+    k, lif = neuron
+    _add_convolutions(draft, k, unit, sources, size_in)
+    size = (size_in + 2 * (KERNEL // 2) - KERNEL) // unit.conv.stride[0] + 1
+    return _add_neuron(draft, k, lif, (unit.conv.out_channels, size, size))
+
+
+def _add_convolutions(draft: _Draft, k: int, unit: Unit, sources: list[str], size_in: int) -> None:
+    """``conv{k}`` (norm folded in) from ``sources`` into ``lif{k}``; for the stem with synaptic
+    delays (D > 1) also ``conv{k}.delay{d}`` from ``delay{d}``, each with its slice of the weights."""
+    w, b = _fold(unit)
+    delays = draft.cfg.delays if k == 0 else 1
+    for d, w_d in enumerate(np.split(w, delays, axis=1)):  # the stem: one convolution per synaptic delay
+        conv, inputs = f"conv{k}", sources
+        if d:
+            conv, inputs = f"conv{k}.delay{d}", [_add_delay(draft, d, size_in)]
+        draft.nodes[conv] = draft.nir.Conv2d(input_shape=(size_in, size_in), weight=w_d, stride=unit.conv.stride,
+                                             padding=KERNEL // 2, dilation=1, groups=1,
+                                             bias=b if d == 0 else np.zeros_like(b))
+        draft.edges.extend((src, conv) for src in inputs)
+        draft.edges.append((conv, f"lif{k}"))
+
+
+def _add_delay(draft: _Draft, d: int, size: int) -> str:
+    """The ``nir.Delay`` node ``delay{d}`` of ``d`` steps on the graph's input; returns its name."""
+    name = f"delay{d}"
+    draft.nodes[name] = draft.nir.Delay(delay=np.full((draft.cfg.in_channels, size, size), d * draft.dt, np.float32))
+    draft.edges.append(("input", name))
+    return name
+
+
+def _add_neuron(draft: _Draft, k: int, lif: torch.nn.Module, shape: tuple[int, int, int]) -> list[str]:
+    """Neuron layer ``k`` of output ``shape``: the last layer's integrator (``last_neuron="li"``),
+    a LIF resetting to zero, or a subtract reset's integrator, threshold and reset edge. Returns
+    the node whose output is the layer's."""
+    beta = float(lif.beta.detach().clamp(0, 1))
+    threshold = float(lif.threshold)
+    full = partial(np.full, shape, dtype=np.float32)
+    if draft.cfg.is_integrator(k):
+        draft.nodes[f"lif{k}"] = _membrane(draft.nir, beta, draft.dt, full)
+        return [f"lif{k}"]
+    if draft.cfg.reset == "zero":
+        draft.nodes[f"lif{k}"] = _membrane(draft.nir, beta, draft.dt, full, v_threshold=full(threshold),
+                                           v_reset=full(0))
+        return [f"lif{k}"]
+    return _add_subtract_reset(draft, k, beta, threshold, full)
+
+
+def _add_subtract_reset(draft: _Draft, k: int, beta: float, threshold: float,
+                        full: Callable[[float], np.ndarray]) -> list[str]:
+    """A neuron that resets by subtraction: integrator ``lif{k}``, ``spike{k}`` (the spikes) and the
+    recurrent edge through ``reset{k}`` (``-threshold``) back into the integrator."""
+    nir = draft.nir
+    draft.nodes[f"lif{k}"] = _membrane(nir, beta, draft.dt, full)
+    draft.nodes[f"spike{k}"] = nir.Threshold(threshold=full(threshold))
+    draft.nodes[f"reset{k}"] = nir.Scale(scale=full(-threshold))
+    draft.edges.extend([(f"lif{k}", f"spike{k}"), (f"spike{k}", f"reset{k}"), (f"reset{k}", f"lif{k}")])
+    return [f"spike{k}"]
+
+
+def _add_pool(draft: _Draft, sources: list[str]) -> list[str]:
+    """The global average pool (``readout="gap"``) over the last stage's whole map."""
+    s = draft.cfg.sizes()[-1]
+    draft.nodes["pool"] = draft.nir.AvgPool2d(kernel_size=np.array([s, s]), stride=np.array([s, s]),
+                                              padding=np.array([0, 0]))
+    draft.edges.extend((src, "pool") for src in sources)
+    return ["pool"]
+
+
+def _add_readout(draft: _Draft, model: SpikingCNN, sources: list[str]) -> None:
+    """``flatten`` (of the pooled 1x1 map or the last stage's whole map), the ``fc`` layer and the
+    graph's output."""
+    nir, cfg = draft.nir, draft.cfg
+    s = 1 if cfg.readout == "gap" else cfg.sizes()[-1]
+    draft.nodes["flatten"] = nir.Flatten(input_type={"input": np.array([cfg.channels()[-1], s, s])},
+                                         start_dim=0, end_dim=-1)
+    draft.edges.extend((src, "flatten") for src in sources)
+    draft.nodes["fc"] = nir.Affine(weight=_array(model.fc.weight), bias=_array(model.fc.bias))
+    draft.nodes["output"] = nir.Output(output_type=np.array([cfg.n_classes]))
+    draft.edges.extend([("flatten", "fc"), ("fc", "output")])
+
+
+def _metadata(cfg: NetConfig, dt: float) -> dict[str, Any]:
+    """The graph's metadata: how it was made and what to feed it."""
+    return {"source": "evface SpikingCNN (SEW-ResNet)", "dt": dt, "time_steps": cfg.time_steps,
             "readout": "mean of output over time", "reset": cfg.reset,
             "last_neuron": cfg.last_neuron, "delays": cfg.delays, "stem_input": cfg.stem_input,
             "input_layout": input_layout(cfg),
             "input_shape": np.array([cfg.time_steps, cfg.in_channels, cfg.input_size, cfg.input_size])}
-    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta)
 
 
 def write(graph: Any, path: str | Path, replace: bool = True) -> Path:
