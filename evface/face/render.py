@@ -13,6 +13,7 @@ the boxes of the basis fields and shading patterns :mod:`evface.face.field_suppo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping
 
 import cv2
@@ -67,100 +68,42 @@ class FaceRenderer:
     """
 
     def __init__(self, identity: Identity, size: tuple[int, int] = (320, 320)):
-        w, h = sensor_dims(size, "size")
-        if w < 16 or h < 16:
-            raise ParameterError(f"size: expected at least 16x16 pixels, got {size}")
-        if not isinstance(identity, Identity):  # was: an AttributeError about 'landmarks'
-            raise ParameterError(f"identity: expected an Identity (procedural_identity, photo_identity), got {identity!r}")
-        check_memory((w, h))  # was: a MemoryError or the process killed part way through drawing
+        layout = _layout(_checked_size(identity, size))
         self.identity = identity
-        self.size = (w, h)
-        self.face_width_px, self.centre_px = canvas_geometry(self.size)
-        fw = self.face_width_px
-        cx, cy = self.centre_px
-        m = int(np.ceil(MARGIN_FW * fw))
-        self._margin = m
+        self.size, self.face_width_px, self.centre_px = layout.size, layout.face_width_px, layout.centre_px
+        self._margin = layout.margin
         lm = identity.landmarks
-
-        # Texture grid (canvas plus margin) in face units.
-        xs = (np.arange(w + 2 * m, dtype=np.float32) - m - cx) / fw
-        ys = (np.arange(h + 2 * m, dtype=np.float32) - m - cy) / fw
-        tu, tv = np.meshgrid(xs, ys)
-        overlay = None
-        if identity.kind == "procedural":
-            tex, bg, overlay = draw_procedural(identity, tu, tv, 1.0 / fw)
-        elif identity.kind == "photo":
-            tex, bg = photo_texture(identity, (w + 2 * m, h + 2 * m), m, fw, self.centre_px), 0.0
-        else:
-            raise ParameterError(f"identity.kind: expected 'procedural' or 'photo', got {identity.kind!r}")
-        # The backdrop is baked into the texture: a pose moves the view of head and backdrop
-        # together (the backdrop is smooth, so this changes no edge but the head's own).
-        rgb = tex[..., :3] + (1.0 - tex[..., 3:]) * bg
-        self._tex = np.ascontiguousarray(np.clip(rgb, 0.0, 1.0), dtype=np.float32)
+        # The neutral texture (canvas plus margin, in face units) with its backdrop baked in: a pose
+        # moves the view of head and backdrop together (the backdrop is smooth, so this changes no
+        # edge but the head's own); the rigid overlay (glasses) in canvas pixels.
+        self._tu, self._tv = _texture_grid(layout)
+        tex, backdrop, overlay = _drawn_identity(identity, layout, self._tu, self._tv)
+        self._tex = _on_backdrop(tex, backdrop)
+        self._overlay = _overlay_on_canvas(overlay, layout.margin)
         self._work = self._tex.copy()
         self._dirty: list[tuple[slice, slice]] = []
-        # Rigid overlay (glasses) in canvas pixels: (x0, y0) of its crop and the RGBA crop.
-        self._overlay = None
-        if overlay is not None:
-            (rs, cs), rgba = overlay
-            self._overlay = ((cs.start - m, rs.start - m), np.ascontiguousarray(rgba, dtype=np.float32))
-
-        # Canvas grid, in texture pixel coordinates.
-        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        self._grid = np.stack([gx + m, gy + m], axis=-1)
-        self._xy = np.stack([gx, gy], axis=-1)  # canvas pixel grid
-        self._D = np.zeros((h, w, 2), np.float32)  # displacement scratch, non-zero only in _D_box
+        # The canvas grid in texture pixels, in canvas pixels and in face units; the displacement
+        # scratch, non-zero only in _D_box.
+        self._grid, self._xy, self._cu, self._cv = _canvas_grids(layout)
+        self._D = np.zeros((layout.size[1], layout.size[0], 2), np.float32)
         self._D_box: tuple[slice, slice] | None = None
-        cu, cv = (gx - cx) / fw, (gy - cy) / fw
-
         # Displacement basis (canvas pixels) and shading patterns (texture pixels), each evaluated
-        # only on its support, found on a coarse grid first.
-        self._cu, self._cv, self._tu, self._tv = cu, cv, tu, tv
+        # only on its support, found on a coarse grid first; the mouth window where the lip seam
+        # is composed lies around the lips' bases.
         self._basis: dict[int | str, tuple[tuple[slice, slice], np.ndarray] | None] = {}
         self._lips: dict[int | str, list[tuple[tuple[slice, slice], np.ndarray] | None]] = {}
         for au in au_motion.AU_KERNELS:
             self._add_basis(au)
-        # The mouth window where the lip seam is composed, with its fixed per-pixel geometry.
-        boxes = [b[0] for parts in self._lips.values() for b in parts if b is not None]
-        self._mouth = None
-        if boxes:
-            mb = (slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
-                  slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)))
-            mpts = np.stack([cu[mb].ravel(), cv[mb].ravel()], axis=1).astype(np.float64)
-            shape = cu[mb].shape
-            seam = au_motion.lip_seam_v(mpts[:, 0], lm).reshape(shape)
-            self._mouth = (
-                mb,
-                (cv[mb] * fw).astype(np.float32),
-                (seam * fw).astype(np.float32),
-                au_motion.lip_blend(mpts, lm).reshape(shape).astype(np.float32),
-                au_motion.seam_gate(mpts, lm, "below").reshape(shape).astype(np.float32),
-            )
-            # The teeth's fixed opacity profile and shading across the mouth (see _teeth).
-            blend = self._mouth[3]
-            from_mid = np.sqrt(np.clip(1.0 - blend * blend, 0, 1)) * np.float32(0.5 * (lm["mouth"][1, 0] - lm["mouth"][0, 0]))
-            edges = sum(np.exp(-0.5 * ((from_mid - e) / 0.003) ** 2) for e in TOOTH_EDGES_FW)
-            self._tooth_look = (0.3 + 0.7 * blend, (0.35 + 0.65 * blend**1.5) * (1.0 - 0.6 * np.clip(edges, 0, 1)))
+        self._mouth = _mouth_window(self._lips, self._cu, self._cv, lm, layout.face_width_px)
+        self._tooth_look = None if self._mouth is None else _tooth_look(self._mouth[3], lm)
         self._shading: dict[int | str, tuple[tuple[slice, slice], np.ndarray] | None] = {}
         for au in au_shading.SHADED_AUS:
             self._add_shading(au)
         # Rotation in depth: per-pixel depth and head weight on the canvas (face widths).
-        self._depth, self._head = head_depth(cu, cv, identity)
+        self._depth, self._head = head_depth(self._cu, self._cv, identity)
         self._rot: tuple[np.ndarray, np.ndarray] | None = None
         self._anchors: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        # Eye windows for the lid model (canvas pixels).
-        self._eyes = []
-        for side in ("l", "r"):
-            e = np.asarray(lm[f"eye_{side}"])
-            u0, u1 = e[:, 0].min() - 0.01, e[:, 0].max() + 0.01
-            v0 = e[:, 1].min() - au_eyes.UPPER_LID_ZONE_FW - 0.01
-            v1 = e[:, 1].max() + au_eyes.LOWER_LID_ZONE_FW + 0.01
-            box = bbox((cu >= u0) & (cu <= u1) & (cv >= v0) & (cv <= v1))
-            if box is not None:
-                pts = np.stack([cu[box].ravel(), cv[box].ravel()], axis=1).astype(np.float64)
-                geom = {s: au_eyes.eye_geometry(lm, s, pts[:, 0]) for s in ("l", "r")}
-                # only the eyes that span the window's columns move its pixels
-                self._eyes.append((box, pts, {s: g for s, g in geom.items() if g[0].any()}))
+        self._eyes = _eye_windows(lm, self._cu, self._cv)
 
     def _add_basis(self, key: int | str) -> None:
         """Displacement basis (canvas pixels) of one AU key, evaluated only on its support."""
@@ -422,6 +365,132 @@ class FaceRenderer:
             p = c + v * self.face_width_px
             out[k] = p @ A[:, :2].T + A[:, 2]
         return out
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the face sits on a renderer's canvas: the canvas ``(width, height)``, the face's width
+    and centre in pixels (:func:`~evface.face.canvas.canvas_geometry`) and the margin (pixels) of
+    the texture around the canvas on every side."""
+
+    size: tuple[int, int]
+    face_width_px: float
+    centre_px: tuple[float, float]
+    margin: int
+
+
+def _checked_size(identity: object, size: tuple[int, int]) -> tuple[int, int]:
+    """The canvas ``(width, height)`` of a renderer of ``identity`` at ``size``, once ``size`` is at
+    least 16x16 and within memory and ``identity`` an :class:`Identity` (else a ParameterError)."""
+    w, h = sensor_dims(size, "size")
+    if w < 16 or h < 16:
+        raise ParameterError(f"size: expected at least 16x16 pixels, got {size}")
+    if not isinstance(identity, Identity):  # was: an AttributeError about 'landmarks'
+        raise ParameterError(f"identity: expected an Identity (procedural_identity, photo_identity), got {identity!r}")
+    check_memory((w, h))  # was: a MemoryError or the process killed part way through drawing
+    return w, h
+
+
+def _layout(size: tuple[int, int]) -> _Layout:
+    """The face's place on a canvas of ``size`` and the texture's margin around it."""
+    fw, centre = canvas_geometry(size)
+    return _Layout(size, fw, centre, int(np.ceil(MARGIN_FW * fw)))
+
+
+def _texture_grid(layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
+    """The texture's pixels (the canvas plus its margin) in face units ``(u, v)``, float32."""
+    (w, h), m, fw = layout.size, layout.margin, layout.face_width_px
+    cx, cy = layout.centre_px
+    xs = (np.arange(w + 2 * m, dtype=np.float32) - m - cx) / fw
+    ys = (np.arange(h + 2 * m, dtype=np.float32) - m - cy) / fw
+    tu, tv = np.meshgrid(xs, ys)
+    return tu, tv
+
+
+def _drawn_identity(identity: Identity, layout: _Layout, tu: np.ndarray,
+                    tv: np.ndarray) -> tuple[np.ndarray, np.ndarray | float, tuple | None]:
+    """The identity's neutral face on the texture grid ``(tu, tv)``: RGBA, the backdrop behind it,
+    and (procedural glasses) the overlay ``((rows, cols) in texture pixels, RGBA crop)`` or None."""
+    (w, h), m, fw = layout.size, layout.margin, layout.face_width_px
+    if identity.kind == "procedural":
+        return draw_procedural(identity, tu, tv, 1.0 / fw)
+    if identity.kind == "photo":
+        return photo_texture(identity, (w + 2 * m, h + 2 * m), m, fw, layout.centre_px), 0.0, None
+    raise ParameterError(f"identity.kind: expected 'procedural' or 'photo', got {identity.kind!r}")
+
+
+def _on_backdrop(tex: np.ndarray, backdrop: np.ndarray | float) -> np.ndarray:
+    """The RGBA texture ``tex`` over ``backdrop``: RGB in [0, 1], float32, contiguous."""
+    rgb = tex[..., :3] + (1.0 - tex[..., 3:]) * backdrop
+    return np.ascontiguousarray(np.clip(rgb, 0.0, 1.0), dtype=np.float32)
+
+
+def _overlay_on_canvas(overlay: tuple | None, margin: int) -> tuple[tuple[int, int], np.ndarray] | None:
+    """A rigid overlay ``((rows, cols), RGBA crop)`` placed in the texture as ``((x0, y0), RGBA)`` in
+    canvas pixels (float32, contiguous), or None for none."""
+    if overlay is None:
+        return None
+    (rs, cs), rgba = overlay
+    return (cs.start - margin, rs.start - margin), np.ascontiguousarray(rgba, dtype=np.float32)
+
+
+def _canvas_grids(layout: _Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The canvas's pixels ``(H, W, 2)`` in texture pixel coordinates and in canvas pixel
+    coordinates, and its ``u`` and ``v`` ``(H, W)`` in face units."""
+    (w, h), m, fw = layout.size, layout.margin, layout.face_width_px
+    cx, cy = layout.centre_px
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return np.stack([gx + m, gy + m], axis=-1), np.stack([gx, gy], axis=-1), (gx - cx) / fw, (gy - cy) / fw
+
+
+def _mouth_window(lips: dict, cu: np.ndarray, cv: np.ndarray, lm: dict[str, np.ndarray],
+                  fw: float) -> tuple | None:
+    """The mouth window where the lip seam is composed (the box around the lips' basis fields
+    ``lips``), with its fixed per-pixel geometry: ``(box, y, seam, blend, gate)`` (``y`` and the
+    seam in canvas pixels; see :meth:`FaceRenderer._displacement_into`), or None without lip fields."""
+    boxes = [b[0] for parts in lips.values() for b in parts if b is not None]
+    if not boxes:
+        return None
+    mb = (slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
+          slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)))
+    mpts = np.stack([cu[mb].ravel(), cv[mb].ravel()], axis=1).astype(np.float64)
+    shape = cu[mb].shape
+    seam = au_motion.lip_seam_v(mpts[:, 0], lm).reshape(shape)
+    return (
+        mb,
+        (cv[mb] * fw).astype(np.float32),
+        (seam * fw).astype(np.float32),
+        au_motion.lip_blend(mpts, lm).reshape(shape).astype(np.float32),
+        au_motion.seam_gate(mpts, lm, "below").reshape(shape).astype(np.float32),
+    )
+
+
+def _tooth_look(blend: np.ndarray, lm: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The teeth's fixed opacity profile and shading across the mouth window (see
+    :meth:`FaceRenderer._teeth`), from the window's lip ``blend``: darker towards the mouth corners
+    and between teeth (boundaries at :data:`TOOTH_EDGES_FW` from the midline)."""
+    from_mid = np.sqrt(np.clip(1.0 - blend * blend, 0, 1)) * np.float32(0.5 * (lm["mouth"][1, 0] - lm["mouth"][0, 0]))
+    edges = sum(np.exp(-0.5 * ((from_mid - e) / 0.003) ** 2) for e in TOOTH_EDGES_FW)
+    return 0.3 + 0.7 * blend, (0.35 + 0.65 * blend**1.5) * (1.0 - 0.6 * np.clip(edges, 0, 1))
+
+
+def _eye_windows(lm: dict[str, np.ndarray], cu: np.ndarray,
+                 cv: np.ndarray) -> list[tuple[tuple[slice, slice], np.ndarray, dict]]:
+    """The windows (canvas pixels) of the lid model, one around each eye with its lid zones:
+    ``(box, points in face units, {side: eye geometry})`` for the eyes that span the window's
+    columns (only they move its pixels)."""
+    eyes = []
+    for side in ("l", "r"):
+        e = np.asarray(lm[f"eye_{side}"])
+        u0, u1 = e[:, 0].min() - 0.01, e[:, 0].max() + 0.01
+        v0 = e[:, 1].min() - au_eyes.UPPER_LID_ZONE_FW - 0.01
+        v1 = e[:, 1].max() + au_eyes.LOWER_LID_ZONE_FW + 0.01
+        box = bbox((cu >= u0) & (cu <= u1) & (cv >= v0) & (cv <= v1))
+        if box is not None:
+            pts = np.stack([cu[box].ravel(), cv[box].ravel()], axis=1).astype(np.float64)
+            geom = {s: au_eyes.eye_geometry(lm, s, pts[:, 0]) for s in ("l", "r")}
+            eyes.append((box, pts, {s: g for s, g in geom.items() if g[0].any()}))
+    return eyes
 
 
 def _check_pose(pose: object) -> None:
