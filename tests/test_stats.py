@@ -230,3 +230,37 @@ def test_a_negative_figure_that_rounds_to_zero_reads_as_zero():
            "metrics": {"top1": d, "uf1": d, "uar": d}, "mcnemar": {"a_only": 1, "b_only": 1, "p": 1.0}}
     table = format_comparison(res)
     assert "-0.0" not in table and "+0.000  [+0.000, +0.000]  no detectable difference" in table
+
+
+def test_logits_that_are_not_finite_are_refused_naming_the_array_and_where():
+    """Were: a NaN logit taken as the largest by argmax, so a clip of NaN logits was scored as
+    class 0 (right for a class-0 clip) and the interval came out without a word."""
+    y, subjects = [0, 1, 0, 1], ["s0", "s0", "s1", "s1"]
+    fine = np.array([[[2.0, 0.0], [0.0, 2.0], [2.0, 0.0], [0.0, 2.0]]] * 2)
+    broken = fine.copy()
+    broken[1, 0] = np.nan
+    with pytest.raises(ParameterError, match=r"^logits: nan at training 1, clip 0, class 0 \(2 logits not finite\): "
+                                             r".*give finite logits"):
+        stats.training_bootstrap(y, broken, [0] * 4, subjects, resamples=50)
+    infinite = fine.copy()
+    infinite[0, 2, 1] = np.inf
+    with pytest.raises(ParameterError, match=r"^logits_b: inf at training 0, clip 2, class 1 \(1 logit not finite\)"):
+        stats.paired_training_bootstrap(y, fine, [0] * 4, infinite, [0] * 4, subjects, resamples=50)
+    assert stats.training_bootstrap(y, fine, [0] * 4, subjects, resamples=50)["top1"] == [1.0, 1.0]
+
+
+def test_an_interval_of_no_values_or_of_nan_values_is_refused(recwarn):
+    """Were: no values a bare TypeError ("cannot unpack non-iterable numpy.float64 object"); a NaN
+    among cluster_mean_interval's values an interval [nan, nan] with numpy's RuntimeWarnings."""
+    from evface.tasks.image_metrics import cluster_mean_interval
+    from evface.tasks.recon_eval import _interval
+
+    with pytest.raises(ParameterError, match="^no bootstrap values to take an interval of"):
+        stats.percentile_interval(np.array([]), 0.95)
+    values, subjects = np.array([np.nan, 0.2, 0.1, 0.3]), np.array(["a", "a", "b", "b"])
+    with pytest.raises(ParameterError, match="^2,000 of 2,000 bootstrap values are NaN: the values resampled hold a NaN"):
+        cluster_mean_interval(values, subjects)
+    with pytest.raises(ParameterError, match="^1 of 2 bootstrap values is NaN"):
+        stats.percentile_interval(np.array([0.5, np.nan]), 0.95)
+    assert _interval(values, subjects)["ci"] == cluster_mean_interval(values[1:], subjects[1:])["ci"]  # leaves NaNs out
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

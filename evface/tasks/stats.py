@@ -187,12 +187,16 @@ def _metric_stack(matrices: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def percentile_interval(values: np.ndarray, level: float) -> list[float]:
-    """The central ``level`` percentile interval of bootstrap ``values`` (NaNs ignored).
+    """The central ``level`` percentile interval of bootstrap ``values``.
+
+    No values, or a NaN among them (a NaN in what was resampled makes every resample that draws
+    it NaN), is a :class:`ParameterError`: an interval of the resamples left would be that of
+    other data, and one of none is NaN.
 
     Parameters
     ----------
     values : ndarray
-        The bootstrap's values.
+        The bootstrap's values, at least one, none NaN.
     level : float
         The interval's level, in (0, 1].
 
@@ -205,9 +209,20 @@ def percentile_interval(values: np.ndarray, level: float) -> list[float]:
     --------
     >>> [round(v, 6) for v in percentile_interval(np.arange(101.0), 0.9)]
     [5.0, 95.0]
+    >>> percentile_interval(np.array([0.5, np.nan]), 0.95)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: 1 of 2 bootstrap values is NaN: the values resampled hold a NaN; give finite values (leave out the samples that have none)
     """
     level = as_real("level", level, 0.0, 1.0, low_open=True)
-    lo, hi = np.nanpercentile(values, [50 * (1 - level), 50 * (1 + level)])
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if v.size == 0:
+        raise ParameterError("no bootstrap values to take an interval of: give at least one sample to resample")
+    nan = int(np.isnan(v).sum())
+    if nan:
+        raise ParameterError(f"{nan:,} of {counted(v.size, 'bootstrap value')} {'is' if nan == 1 else 'are'} NaN: the "
+                             "values resampled hold a NaN; give finite values (leave out the samples that have none)")
+    lo, hi = np.percentile(v, [50 * (1 - level), 50 * (1 + level)])
     return [float(lo), float(hi)]
 
 
@@ -351,7 +366,7 @@ def training_bootstrap(
     >>> training_bootstrap([0, 1, 0, 1], one, [0] * 4, ["s0", "s0", "s1", "s1"])["top1"]
     [0.5, 1.0]
     """
-    t, g, ((v, f),) = _ensemble_inputs(y_true, [(logits, folds)], subjects)
+    t, g, ((v, f),) = _ensemble_inputs(y_true, {"logits": (logits, folds)}, subjects)
     counts = resample_counts(int(g.max()) + 1, resamples, seed)
     drawn, whole = _drawn_ensembles(t, v, f, g, counts, seed + 1), _whole_ensemble(t, v, g, counts)
     return {name: _spanning(percentile_interval(d - np.nanmean(d - whole[name]), level),
@@ -408,7 +423,7 @@ def paired_training_bootstrap(
     >>> paired_training_bootstrap(y, one, [0] * 4, one, [0] * 4, ["s0", "s0", "s1", "s1"])["top1"]
     [0.0, 0.0]
     """
-    t, g, runs = _ensemble_inputs(y_true, [(logits_a, folds_a), (logits_b, folds_b)], subjects)
+    t, g, runs = _ensemble_inputs(y_true, {"logits_a": (logits_a, folds_a), "logits_b": (logits_b, folds_b)}, subjects)
     (va, fa), (vb, fb) = runs
     counts = resample_counts(int(g.max()) + 1, resamples, seed)
     drawn_a, drawn_b = _drawn_ensembles(t, va, fa, g, counts, seed + 1), _drawn_ensembles(t, vb, fb, g, counts, seed + 2)
@@ -429,19 +444,32 @@ def _spanning(two_level: list[float], subjects_only: list[float]) -> list[float]
     return [min(two_level[0], subjects_only[0]), max(two_level[1], subjects_only[1])]
 
 
-def _ensemble_inputs(y_true: Sequence[int], runs: Sequence[tuple[np.ndarray, Sequence[Any]]],
+def _ensemble_inputs(y_true: Sequence[int], runs: Mapping[str, tuple[np.ndarray, Sequence[Any]]],
                      subjects: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
-    """Labels, subject indices and each run's (K, N, C) logits with fold indices, checked."""
+    """Labels, subject indices and each run's (K, N, C) logits with fold indices, checked; ``runs``
+    by the name of their logits, which a ParameterError names."""
     t = np.asarray(y_true, np.int64)
     g = np.unique(np.asarray(subjects), return_inverse=True)[1]
-    checked = [(np.asarray(v, np.float64), np.unique(np.asarray(f), return_inverse=True)[1]) for v, f in runs]
-    for v, f in checked:
+    checked = [(np.asarray(v, np.float64), np.unique(np.asarray(f), return_inverse=True)[1]) for v, f in runs.values()]
+    for name, (v, f) in zip(runs, checked):
         if v.ndim != 3 or v.shape[0] == 0 or not v.shape[1] == f.size == g.size == t.size or v.shape[2] != checked[0][0].shape[2]:
             raise ParameterError(f"logits of shape {v.shape}, {f.size} folds, {g.size} subjects and {t.size} labels: "
                                  "(K, N, C) logits of C classes and one fold, subject and label per clip")
+        _check_finite_logits(name, v)
     if t.size == 0:
         raise ParameterError("no clips to resample")
     return cm.class_indices("y_true", y_true, checked[0][0].shape[2]), g, checked
+
+
+def _check_finite_logits(name: str, logits: np.ndarray) -> None:
+    """Refuse (K, N, C) ``logits`` that are not all finite, naming ``name`` and the first such logit's
+    training, clip and class (argmax takes a NaN for the largest: the clip would be scored as its class)."""
+    bad = np.argwhere(~np.isfinite(logits))
+    if bad.size:
+        k, n, c = (int(i) for i in bad[0])
+        raise ParameterError(f"{name}: {logits[k, n, c]} at training {k}, clip {n}, class {c} "
+                             f"({counted(len(bad), 'logit')} not finite): a clip is scored by its largest logit, and "
+                             "argmax takes a NaN for it; give finite logits (of trainings that did not diverge)")
 
 
 def _whole_ensemble(t: np.ndarray, v: np.ndarray, g: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
