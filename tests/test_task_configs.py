@@ -195,6 +195,19 @@ def test_a_split_or_sampling_option_the_protocol_would_ignore_is_refused(tmp_pat
     assert ReconstructConfig(protocol="events-only", step_us=20_000).step_us == 20_000
 
 
+def test_loso_beside_folds_is_refused_by_the_config_as_by_the_cli(tmp_path, capsys):
+    """Was: ClassifyConfig(loso=True, folds=3) built from Python and was refused only when the run's
+    protocol was made (class_run.protocol_parts), with the message the CLI gives."""
+    says = "--loso and --folds 3: choose one (--loso is --folds <number of subjects>)"
+    with pytest.raises(ParameterError) as refused:
+        ClassifyConfig(loso=True, folds=3)
+    assert str(refused.value) == says
+    assert main(["train", "classify", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--loso", "--folds", "3"]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {says}"
+    assert not (tmp_path / "run").exists()
+    assert ClassifyConfig(loso=True).loso and ClassifyConfig(folds=3).folds == 3
+
+
 @pytest.mark.parametrize("command", ["classify", "reconstruct"])
 @pytest.mark.parametrize("option", ["--val-fraction", "--test-fraction"])
 def test_no_validation_or_no_test_subjects_is_refused_before_any_work(tmp_path, capsys, command, option):

@@ -53,8 +53,6 @@ def protocol_parts(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple
     rows): one subject split for ``folds=0`` without ``loso``; otherwise ``folds`` subject folds
     (``loso``: one per subject), every subject tested exactly once.
     """
-    if cfg.loso and cfg.folds:
-        raise ParameterError(f"--loso and --folds {cfg.folds}: choose one (--loso is --folds <number of subjects>)")
     n_subjects = len({str(r["subject"]) for r in rows})
     k = n_subjects if cfg.loso else cfg.folds
     if cfg.loso and n_subjects < 2:

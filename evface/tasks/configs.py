@@ -286,6 +286,10 @@ class ClassifyConfig(TaskConfig):
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: --beta: not used by --model ann, which would ignore it; leave it out
+    >>> ClassifyConfig(loso=True, folds=3)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --loso and --folds 3: choose one (--loso is --folds <number of subjects>)
     """
 
     RUN_KEYS = ("task", "data", "labels", "net", "spec", "protocol", "models")
@@ -376,6 +380,8 @@ class ClassifyConfig(TaskConfig):
             _refuse_ignored(self._changed(SNN_ONLY), "--model ann")
         if not self.teacher:
             _refuse_ignored(self._changed(("distill_weight", "distill_temperature")), "a run without --teacher")
+        if self.loso and self.folds:
+            raise ParameterError(f"--loso and --folds {self.folds}: choose one (--loso is --folds <number of subjects>)")
         if self.folds or self.loso:
             by = "--loso" if self.loso else f"--folds {self.folds}"
             _refuse_ignored(self._changed(("test_fraction",)), f"{by} (every subject is tested once)")
