@@ -55,6 +55,12 @@ def test_eval_of_a_run_of_an_unknown_task_names_its_config(tmp_path, capsys):
     assert "unknown task 'nope'" in capsys.readouterr().err
 
 
+def test_eval_of_a_run_whose_task_is_not_a_name_is_refused_naming_its_config(tmp_path, capsys):
+    (tmp_path / "config.json").write_text(json.dumps({"task": ["classify"]}))
+    assert main(["eval", str(tmp_path), "--data", str(tmp_path)]) == 2  # was: internal error (unhashable type), exit 1
+    assert "config.json: unknown task ['classify']" in capsys.readouterr().err
+
+
 def test_config_round_trips_through_a_run_config():
     config = ClassifyConfig(epochs=3, learning_rate=0.01, loso=True)
     stored = {"task": "classify", "data": "/somewhere", **config.to_dict(), "labels": ["a", "b"]}

@@ -51,15 +51,67 @@ TASKS: dict[str, Task] = {
 
 
 def get(name: str) -> Task:
-    """The task called ``name`` (a :class:`ParameterError` naming the known ones otherwise)."""
+    """The task called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`TASKS` (``evface train <name>``).
+
+    Returns
+    -------
+    Task
+
+    Raises
+    ------
+    ParameterError
+        Naming the known tasks, for any other name.
+
+    Examples
+    --------
+    >>> get("reconstruct").name
+    'reconstruct'
+    >>> get("synth")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: unknown task 'synth'; known: ['classify', 'reconstruct']
+    """
     if name not in TASKS:
         raise ParameterError(f"unknown task {name!r}; known: {sorted(TASKS)}")
     return TASKS[name]
 
 
 def task_of_run(run_dir: str | Path) -> Task:
-    """The task that trained the run folder ``run_dir`` (from its ``config.json``)."""
+    """The task that trained the run folder ``run_dir`` (the ``task`` of its ``config.json``).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A training run folder.
+
+    Returns
+    -------
+    Task
+
+    Raises
+    ------
+    FormatError
+        Naming the ``config.json`` when it is missing or names no task this evface knows (a name
+        that is not a text included: was an internal error, ``TypeError: unhashable type``).
+
+    Examples
+    --------
+    >>> _ = Path("run").mkdir()
+    >>> _ = run_folder.write_json("run/config.json", {"task": "classify", "epochs": 3})
+    >>> task_of_run("run").name
+    'classify'
+    >>> _ = run_folder.write_json("run/config.json", {"task": ["classify"]})
+    >>> task_of_run("run")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: run/config.json: unknown task ['classify']; known: ['classify', 'reconstruct']
+    """
     name = run_folder.load_config(run_dir)["task"]
-    if name not in TASKS:
+    if not isinstance(name, str) or name not in TASKS:
         raise FormatError(where(Path(run_dir) / run_folder.CONFIG, f"unknown task {name!r}; known: {sorted(TASKS)}"))
     return TASKS[name]
