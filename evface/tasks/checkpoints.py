@@ -33,7 +33,29 @@ BEST = "best.pt"
 
 def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
     """``torch.save`` to a temporary name, then rename (never a half-written checkpoint; on an
-    error, a full disk included, the temporary file is removed)."""
+    error, a full disk included, the temporary file is removed).
+
+    Parameters
+    ----------
+    path : str or Path
+        The checkpoint file (``RUN/checkpoint.pt``, ``RUN/best.pt``).
+    state : mapping
+        Tensors and plain data (what :func:`load_checkpoint` reads back).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> model = nn.Linear(2, 1)
+    >>> save_checkpoint("best.pt", {"model": model.state_dict(), "epoch": 3})
+    PosixPath('best.pt')
+    >>> ckpt = load_checkpoint("best.pt")
+    >>> ckpt["epoch"], torch.equal(ckpt["model"]["weight"], model.weight)
+    (3, True)
+    """
     return atomic_write(Path(path), lambda tmp: torch.save(dict(state), tmp))
 
 
@@ -46,7 +68,28 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     received file cannot run code (``weights_only=True``); anything else (a folder, an empty file, one
     cut short or damaged, :func:`_check_archive`) is one :class:`FormatError` naming it. A missing
     file is one too, saying that the run's checkpoints are missing (a run folder copied without its
-    ``.pt`` files) and what to do."""
+    ``.pt`` files) and what to do.
+
+    Parameters
+    ----------
+    path : str or Path
+        The checkpoint file.
+    map_location : str or torch.device, optional
+        Where its tensors are loaded (``torch.load``'s).
+
+    Returns
+    -------
+    dict
+        What :func:`save_checkpoint` was given.
+
+    Examples
+    --------
+    >>> _ = Path("cut.pt").write_bytes(b"PK" + bytes(30))
+    >>> load_checkpoint("cut.pt")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: cut.pt: not a checkpoint evface wrote: not a whole zip archive, as torch.save writes (32 bytes: cut short, e.g. by an interrupted copy, or another kind of file); copy it again or train the run again
+    """
     path = Path(path)
     if not path.exists():
         raise FormatError(where(path, f"no such checkpoint: the run's checkpoints (.pt files) are missing (copied "
@@ -99,7 +142,33 @@ def _first_sentence(exc: BaseException) -> str:
 def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -> dict[str, Any]:
     """Load ``RUN/best.pt`` (or ``which``) into ``model``; return the checkpoint dict. A checkpoint
     whose weights do not fit ``model`` (another network, not a model's checkpoint, or a spiking
-    network trained with other neuron settings) is a :class:`FormatError` naming it."""
+    network trained with other neuron settings) is a :class:`FormatError` naming it.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+    model : torch.nn.Module
+        The run's network (or a DDP wrapper of it), built from its ``config.json``.
+    which : str, optional
+        The checkpoint's file name in ``run_dir``.
+
+    Returns
+    -------
+    dict
+        The checkpoint (its ``model`` now loaded into ``model``).
+
+    Examples
+    --------
+    >>> _ = Path("run").mkdir()
+    >>> _ = save_checkpoint("run/best.pt", {"model": nn.Linear(2, 1).state_dict()})
+    >>> sorted(load_model_state("run", nn.Linear(2, 1)))
+    ['model']
+    >>> load_model_state("run", nn.Linear(3, 1))
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: run/best.pt: does not fit the run's network: 1 weight of another shape or type (e.g. weight); not a checkpoint of this run
+    """
     path = Path(run_dir) / which
     ckpt = load_checkpoint(path)
     state = ckpt.get("model") if isinstance(ckpt, dict) else None
@@ -144,5 +213,11 @@ def _check_settings(path: Path, model: nn.Module, state: Mapping[str, torch.Tens
 
 
 def non_finite_tensors(state: Mapping[str, torch.Tensor]) -> list[str]:
-    """The names of a state dict's floating-point tensors that hold a NaN or an infinity, sorted."""
+    """The names of a state dict's floating-point tensors that hold a NaN or an infinity, sorted.
+
+    Examples
+    --------
+    >>> non_finite_tensors({"w": torch.tensor([1.0, float("nan")]), "b": torch.zeros(1), "n": torch.tensor([2])})
+    ['w']
+    """
     return sorted(k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all()))

@@ -38,6 +38,24 @@ def select_device(prefer: str = "auto", local_rank: int = 0) -> torch.device:
         ``"auto"`` picks CUDA when available, else CPU.
     local_rank : int
         GPU index under torchrun (one process per GPU).
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    ParameterError
+        For another ``prefer``, or ``"cuda"`` where torch sees no CUDA device.
+
+    Examples
+    --------
+    >>> select_device("cpu")
+    device(type='cpu')
+    >>> select_device("gpu")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: device must be 'auto', 'cpu' or 'cuda', not 'gpu'
     """
     if prefer not in ("auto", "cpu", "cuda"):
         raise ParameterError(f"device must be 'auto', 'cpu' or 'cuda', not {prefer!r}")
@@ -70,7 +88,17 @@ class DistInfo:
 
 
 def single_process(prefer: str = "auto") -> DistInfo:
-    """This process alone, on the device :func:`select_device` picks for ``prefer``."""
+    """This process alone, on the device :func:`select_device` picks for ``prefer``.
+
+    Examples
+    --------
+    >>> dist = single_process("cpu")
+    >>> dist.is_main, dist.world_size, dist.device, dist.enabled
+    (True, 1, device(type='cpu'), False)
+    >>> all_reduce_mean(2.5, dist), broadcast_object({"a": 1}, dist), gather_object(3, dist)
+    (2.5, {'a': 1}, [3])
+    >>> main_log(print, DistInfo(rank=1, world_size=2))("said on rank 0 only")
+    """
     return DistInfo(device=select_device(prefer))
 
 
@@ -209,11 +237,31 @@ class ShardedSampler(torch.utils.data.Sampler):
     ``(seed, epoch)``, so every rank computes the same draw and takes ``draw[rank::world_size]``,
     padded so all ranks get the same number of indices. Call :meth:`set_epoch` every epoch.
 
+    Parameters
+    ----------
+    n : int
+        The samples to draw from, >= 1.
+    dist : DistInfo
+        This process's rank and the number of ranks.
+    seed : int, optional
+        The draw's seed, >= 0.
+    shuffle : bool, optional
+        Without ``weights``: a permutation (else the samples in order).
+    weights : array of n floats, optional
+        Draw with replacement in proportion to them (finite, non-negative, a positive sum).
+    num_samples : int, optional
+        The draw's length over all ranks (default ``n``).
+
     Examples
     --------
     >>> s = ShardedSampler(6, DistInfo(), seed=0, shuffle=False)
     >>> list(s)
     [0, 1, 2, 3, 4, 5]
+    >>> ranks = [ShardedSampler(5, DistInfo(rank=r, world_size=2), seed=0, shuffle=False) for r in (0, 1)]
+    >>> [list(s) for s in ranks], len(ranks[0])  # padded: both ranks take 3
+    ([[0, 2, 4], [1, 3, 0]], 3)
+    >>> list(ShardedSampler(3, DistInfo(), weights=np.array([0.0, 1.0, 0.0]), num_samples=4))
+    [1, 1, 1, 1]
     """
 
     def __init__(self, n: int, dist: DistInfo, *, seed: int = 0, shuffle: bool = True,

@@ -21,7 +21,23 @@ from evface.errors import FormatError
 def seed_everything(seed: int) -> None:
     """Seed Python's, numpy's global and torch's generators (CPU and CUDA) with the integer ``seed``
     (a ParameterError naming it otherwise: ``1.5`` met numpy's casting error, ``"3"`` Python's
-    string formatting)."""
+    string formatting).
+
+    Parameters
+    ----------
+    seed : int
+        Any 64-bit integer (numpy's global generator takes it modulo 2**32).
+
+    Examples
+    --------
+    >>> seed_everything(7); a = (random.random(), np.random.rand(), torch.rand(1).item())
+    >>> seed_everything(7); a == (random.random(), np.random.rand(), torch.rand(1).item())
+    True
+    >>> seed_everything(1.5)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: seed must be a whole number, got 1.5
+    """
     seed = as_int("seed", seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -52,6 +68,16 @@ def rng_state(generators: Mapping[str, RandomGenerator] | None = None) -> dict[s
     """This process's random states, as tensors and plain data (a checkpoint holding them still
     loads with ``torch.load(weights_only=True)``).
 
+    Parameters
+    ----------
+    generators : mapping of str to generator, optional
+        The task's own generators (torch or numpy) by name, saved with the global ones.
+
+    Returns
+    -------
+    dict
+        ``torch``, ``cuda``, ``numpy``, ``python`` and ``generators`` states.
+
     Examples
     --------
     >>> g = np.random.default_rng(0)
@@ -72,7 +98,28 @@ def rng_state(generators: Mapping[str, RandomGenerator] | None = None) -> dict[s
 
 
 def restore_rng_state(state: Mapping[str, Any], generators: Mapping[str, RandomGenerator] | None = None) -> None:
-    """Put back the random states of :func:`rng_state` (``generators`` are changed in place)."""
+    """Put back the random states of :func:`rng_state` (``generators`` are changed in place).
+
+    Parameters
+    ----------
+    state : mapping
+        What :func:`rng_state` returned (read back from a checkpoint).
+    generators : mapping of str to generator, optional
+        The task's own generators by name, each put back to its state in ``state``.
+
+    Raises
+    ------
+    FormatError
+        When ``state`` holds no state of one of ``generators``.
+
+    Examples
+    --------
+    >>> state = rng_state()
+    >>> restore_rng_state(state, {"augment": np.random.default_rng(0)})
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: checkpoint has no state of the random generator 'augment'
+    """
     torch.set_rng_state(state["torch"].cpu())
     if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
