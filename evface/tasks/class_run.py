@@ -52,6 +52,34 @@ def protocol_parts(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple
     The parts of :func:`evface.tasks.stats.subject_parts` (``{"name", "train", "val", "test"}``,
     rows): one subject split for ``folds=0`` without ``loso``; otherwise ``folds`` subject folds
     (``loso``: one per subject), every subject tested exactly once.
+
+    Parameters
+    ----------
+    cfg : ClassifyConfig
+        The run's settings (``folds``, ``loso``, ``val_fraction``, ``test_fraction``, ``seed``).
+    rows : sequence of dict
+        Manifest rows, each with a ``subject``.
+
+    Returns
+    -------
+    protocol : str
+        Its name, as ``metrics.json`` and the report give it.
+    parts : list of dict
+        Per part: ``name``, and the rows of ``train``, ``val`` and ``test``.
+
+    Raises
+    ------
+    ParameterError
+        Naming the options, for ``loso`` with ``folds`` or for too few subjects.
+
+    Examples
+    --------
+    >>> rows = [{"clip_id": f"{s}-{i}", "subject": s, "label": f"AU{i}"} for s in ("s0", "s1", "s2", "s3") for i in (1, 9)]
+    >>> protocol, parts = protocol_parts(ClassifyConfig(folds=2), rows)
+    >>> protocol, [(p["name"], _subjects(p["test"])) for p in parts]
+    ('2-fold subject-grouped cross-validation', [('fold0', ['s1', 's2']), ('fold1', ['s0', 's3'])])
+    >>> protocol_parts(ClassifyConfig(loso=True), rows)[0], protocol_parts(ClassifyConfig(), rows)[0]
+    ('leave-one-subject-out', 'one subject split')
     """
     n_subjects = len({str(r["subject"]) for r in rows})
     k = n_subjects if cfg.loso else cfg.folds
@@ -97,14 +125,36 @@ def untaught_classes(parts: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def split_indices(rows: Sequence[dict[str, Any]], part: Sequence[dict[str, Any]]) -> np.ndarray:
-    """The indices in ``rows`` of the clips in ``part`` (one split of a protocol part), in row order."""
+    """The indices in ``rows`` of the clips in ``part`` (one split of a protocol part), in row order.
+
+    Examples
+    --------
+    >>> rows = [{"clip_id": c} for c in ("a", "b", "c")]
+    >>> split_indices(rows, [{"clip_id": "c"}, {"clip_id": "a"}])
+    array([0, 2])
+    """
     ids = {r["clip_id"] for r in part}
     return np.array([i for i, r in enumerate(rows) if r["clip_id"] in ids], dtype=np.int64)
 
 
 def protocol_models(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[dict[str, Any], dict[str, Any]]]]:
     """The protocol's name and its models, part by part and seed by seed: (the model's entry in
-    config.json's ``models``, the part of :func:`protocol_parts` it trains on)."""
+    config.json's ``models``, the part of :func:`protocol_parts` it trains on).
+
+    Examples
+    --------
+    >>> rows = [{"clip_id": f"{s}-{i}", "subject": s, "label": f"AU{i}"} for s in ("s0", "s1", "s2", "s3") for i in (1, 9)]
+    >>> protocol, models = protocol_models(ClassifyConfig(folds=2, seeds=2), rows)
+    >>> entries = [entry for entry, _ in models]
+    >>> entries[1]
+    {'dir': 'models/fold0-s1', 'seed': 1, 'test': ['s1', 's2'], 'val': ['s0']}
+    >>> fold_names(entries)
+    {('s1', 's2'): '0', ('s0', 's3'): '1'}
+    >>> matching_model(entries, {**entries[3], "dir": "elsewhere"}) == entries[3]
+    True
+    >>> protocol_models(ClassifyConfig(), rows)[1][0][0]["dir"]  # one split, one seed: the run's own folder
+    '.'
+    """
     protocol, parts = protocol_parts(cfg, rows)
     single = len(parts) == 1 and cfg.seeds == 1
     return protocol, [({"dir": "." if single else f"models/{part['name']}-s{s}", "seed": s,

@@ -39,6 +39,31 @@ def protocol_parts(cfg: ReconstructConfig, rows: Sequence[dict[str, Any]]) -> tu
     subject lists and the part's folder in the run (``.`` for one split). With ``seeds`` > 1 each
     is trained once per seed, as the parts ``<name>-s<seed>`` (folder of that name), which add
     their training ``seed`` and their ``group``: the name of the split part whose subjects they share.
+
+    Parameters
+    ----------
+    cfg : ReconstructConfig
+        The run's settings (``folds``, ``seeds``, ``val_fraction``, ``test_fraction``, ``seed``).
+    rows : sequence of dict
+        Manifest rows, each with a ``subject``.
+
+    Returns
+    -------
+    protocol : str
+        Its name, as ``metrics.json`` and the report give it.
+    parts : list of dict
+        As ``RUN/config.json``'s ``parts`` records them.
+
+    Examples
+    --------
+    >>> rows = [{"clip_id": f"{s}-0", "subject": s} for s in ("s0", "s1", "s2", "s3")]
+    >>> protocol_parts(ReconstructConfig(), rows)
+    ('subject split', [{'name': 'split', 'dir': '.', 'train': ['s1', 's3'], 'val': ['s0'], 'test': ['s2']}])
+    >>> protocol, parts = protocol_parts(ReconstructConfig(folds=2, seeds=2), rows)
+    >>> protocol, [(p["dir"], p["group"], p["seed"], p["test"]) for p in parts][:2]
+    ('2-fold subject-grouped cross-validation', [('fold0-s0', 'fold0', 0, ['s1', 's2']), ('fold0-s1', 'fold0', 1, ['s1', 's2'])])
+    >>> sorted(run_subjects({"parts": parts}))
+    ['s0', 's1', 's2', 's3']
     """
     split = [{"name": p["name"], "dir": p["name"] if cfg.folds else ".", **{k: subjects_of(p[k]) for k in ("train", "val", "test")}}
              for p in stats.subject_parts(rows, cfg.folds, cfg.val_fraction, cfg.test_fraction, cfg.seed)]
@@ -74,7 +99,15 @@ def seed_groups(parts: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 def same_training(old: dict[str, Any], new: dict[str, Any], seed: int) -> bool:
     """Whether part ``old`` of a run (one of fewer seeds: a part without ``seed`` trained ``seed``)
-    is the training ``new`` asks for: the same subjects, group and seed."""
+    is the training ``new`` asks for: the same subjects, group and seed.
+
+    Examples
+    --------
+    >>> old = {"name": "fold0", "train": ["s0"], "val": ["s3"], "test": ["s1"]}  # a run of one seed
+    >>> new = {**old, "name": "fold0-s0", "group": "fold0", "seed": 0}
+    >>> same_training(old, new, seed=0), same_training(old, {**new, "seed": 1}, seed=0)
+    (True, False)
+    """
     return (old.get("group", old["name"]), old.get("seed", seed)) == (new.get("group", new["name"]), new.get("seed", seed)) \
         and all(old[k] == new[k] for k in ("train", "val", "test"))
 
