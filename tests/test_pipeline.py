@@ -243,6 +243,14 @@ def test_killed_run_resumes_without_redoing_stages(tmp_path):
             pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake))
 
 
+def test_stages_given_from_python_as_one_text_are_its_comma_separated_names(tmp_path):
+    _, stages = stage_plan.plan("tiny", None, tmp_path)
+    chosen = stage_plan.selected_stages(stages, "rgb,events-hd", "tiny")  # was: --stages r,g,b,...: not a stage
+    assert [s.name for s in chosen] == ["synth", "events-hd", "rgb"]
+    with pytest.raises(ParameterError, match="--stages rgb-200: not a stage"):
+        stage_plan.selected_stages(stages, "rgb-200", "tiny")
+
+
 def test_stages_runs_only_the_named_stages_and_the_record_keeps_every_stage_done(tmp_path):
     fake = make_fake_run(tmp_path / "fake", subjects=3)
     out = tmp_path / "out"

@@ -90,8 +90,8 @@ def run_pipeline(
     and the report sets every seed of one arm against every seed of another; a reconstruction
     scores each sample by the mean over its trainings and the report shows each training's
     CVAE − method beside that mean.
-    ``only`` names the training stages to run (the dataset is built first when the run builds
-    it); ``pipeline.json`` and the report cover every stage of the plan done so far.
+    ``only`` names the training stages to run (a list, or one text of names separated by commas
+    as ``--stages`` takes them; the dataset is built first when the run builds it); ``pipeline.json`` and the report cover every stage of the plan done so far.
     A stage resumed from a run begun by a newer evface, or from one older than the record of its
     clip files, is logged with a warning (:func:`~evface.tasks.run_resume.resume_warning`,
     :func:`~evface.tasks.run_resume.unchecked_warning`).

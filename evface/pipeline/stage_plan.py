@@ -250,8 +250,9 @@ def selected_stages(stages: list[Stage], only: Sequence[str] | None, preset: str
     ----------
     stages : list of Stage
         The run's stages (:func:`plan`).
-    only : sequence of str or None
-        The names given to ``--stages``.
+    only : sequence of str, str or None
+        The names given to ``--stages``; a text is read as ``--stages`` reads it, names separated
+        by commas (was: each of its letters a name, ``--stages r,g,b: not a stage``).
     preset : str
         The run's preset, for the message.
 
@@ -264,6 +265,8 @@ def selected_stages(stages: list[Stage], only: Sequence[str] | None, preset: str
     >>> _, stages = plan("tiny", None, Path("out"))
     >>> [s.name for s in selected_stages(stages, ["rgb"], "tiny")]
     ['synth', 'rgb']
+    >>> [s.name for s in selected_stages(stages, "rgb, events-hd", "tiny")]
+    ['synth', 'events-hd', 'rgb']
     >>> selected_stages(stages, ["rgb-200"], "tiny")
     Traceback (most recent call last):
     ...
@@ -271,6 +274,8 @@ def selected_stages(stages: list[Stage], only: Sequence[str] | None, preset: str
     """
     if only is None:
         return stages
+    if isinstance(only, str):
+        only = [name.strip() for name in only.split(",") if name.strip()]
     names = [s.name for s in stages if s.task != "synth"]
     unknown = [name for name in only if name not in names]
     if unknown or not only:
