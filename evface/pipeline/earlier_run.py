@@ -23,7 +23,16 @@ def run_dataset(out: Path) -> tuple[Path, bool] | None:
     """The dataset of the run already in ``out`` and whether that run built it in ``out/data``:
     the folder its ``pipeline.json`` names (relative to ``out`` when inside it), or ``out/data``
     where a run started building it; ``None`` when ``out`` holds no run, or its dataset is no
-    longer where the record says."""
+    longer where the record says.
+
+    Examples
+    --------
+    >>> run_dataset(Path("out")) is None
+    True
+    >>> Path("out/data").mkdir(parents=True)
+    >>> run_dataset(Path("out"))
+    (PosixPath('out/data'), True)
+    """
     record = out / "pipeline.json"
     if not record.is_file():
         return (out / "data", True) if (out / "data").exists() else None
@@ -38,7 +47,17 @@ def run_dataset(out: Path) -> tuple[Path, bool] | None:
 def check_same_dataset(out: Path, data: Path, given: bool) -> None:
     """Refuse a run into ``out`` on dataset ``data`` (``given`` by ``--data``, else built in
     ``out/data``) when ``out`` holds a run on another dataset, before anything is written: its
-    stages would join that run's, and ``pipeline.json`` and the report would list only theirs."""
+    stages would join that run's, and ``pipeline.json`` and the report would list only theirs.
+
+    Examples
+    --------
+    >>> Path("run1/data").mkdir(parents=True)
+    >>> check_same_dataset(Path("run1"), Path("run1/data"), given=False)  # the run's own: added to
+    >>> check_same_dataset(Path("run1"), Path("real"), given=True)
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: run1: holds a run on the dataset run1/data that it built, and --data real is another: leave out --data to add to that run, or give --out a new folder
+    """
     earlier = run_dataset(out)
     if earlier is None or earlier[0].resolve() == data.resolve():
         return
@@ -67,7 +86,22 @@ def options_made_with(data_dir: Path, config: dict[str, Any]) -> tuple[list[str]
 
 
 def stage_finished(done: Path) -> tuple[float, int] | None:
-    """The seconds and the seeds of the finished stage whose ``stage.json`` is ``done`` (``None`` when it has none)."""
+    """The seconds and the seeds of the finished stage whose ``stage.json`` is ``done`` (``None`` when it has none).
+
+    Examples
+    --------
+    >>> Path("st").mkdir()
+    >>> stage_finished(Path("st/stage.json")), seeds_started(Path("st"))
+    (None, 0)
+    >>> _ = Path("st/stage.json").write_text('{"seconds": 12.5, "config": {"seeds": 2}}')
+    >>> stage_finished(Path("st/stage.json"))
+    (12.5, 2)
+    >>> _ = Path("st/stage.json").write_text('{"seconds": 12.5}')
+    >>> stage_finished(Path("st/stage.json"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: st/stage.json: has no 'config': not a file evface wrote
+    """
     if not done.exists():
         return None
     with run_folder.reading(done):

@@ -97,6 +97,22 @@ def run_pipeline(
     :func:`~evface.tasks.run_resume.unchecked_warning`).
     ``runner`` (:func:`run_step`'s signature) is for tests. A stage's ``seconds`` are those of its
     jobs, summed.
+
+    Bad options and inputs are refused before ``out`` is made or written (:class:`ParameterError`,
+    :class:`DatasetError`, naming the option).
+
+    Examples
+    --------
+    >>> run_pipeline("out", preset="tiny", only=["rgb-200"])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --stages rgb-200: not a stage of this run (--preset tiny); choose from events-hd,...
+    >>> run_pipeline("out", data_dir="nowhere")
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: nowhere: no such dataset folder (--data)
+    >>> Path("out").exists()
+    False
     """
     out = Path(out)
     _check_out_folder(out)

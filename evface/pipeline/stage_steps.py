@@ -53,7 +53,35 @@ def run_step(stage: Stage, run_dir: Path, step: str = START) -> list[str]:
 
 def timed(runner: Callable[..., list[str]], stage: Stage, run_dir: Path, step: str,
            threads: int | None) -> tuple[float, list[str]]:
-    """Run a step; return its wall time and the steps it leaves (in a worker process: with ``threads`` torch threads)."""
+    """Run a step; return its wall time and the steps it leaves (in a worker process: with ``threads`` torch threads).
+
+    Parameters
+    ----------
+    runner : callable
+        :func:`run_step` (or a test's stand-in of its signature).
+    stage : Stage
+        The training stage.
+    run_dir : Path
+        The stage's folder.
+    step : str
+        :data:`START`, :data:`POOL` or a part's name.
+    threads : int or None
+        The torch threads of this process while it runs (``None``: unchanged).
+
+    Returns
+    -------
+    seconds : float
+        The step's wall time.
+    left : list of str
+        The steps it leaves to run.
+
+    Examples
+    --------
+    >>> stage = Stage("rgb", "classify", {"data": "data"})
+    >>> seconds, left = timed(lambda stage, run_dir, step: ["fold0", "fold1"], stage, Path("rgb"), START, None)
+    >>> seconds >= 0, left
+    (True, ['fold0', 'fold1'])
+    """
     if threads is not None:
         torch.set_num_threads(threads)
     start = time.perf_counter()
