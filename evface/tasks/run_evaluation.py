@@ -26,6 +26,31 @@ def evaluation_folder(run_dir: str | Path, data: str | Path, out: str | Path | N
     settings). ``out`` must be a new folder, or one an earlier evaluation of this run wrote (it holds
     ``metrics.json`` and no run; its ``run``, where recorded, is this run, and its ``task``, where
     recorded, this run's). Anything else is a :class:`ParameterError` naming ``--out``.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The training run folder.
+    data : str or Path
+        The dataset folder it is evaluated on (``--data``).
+    out : str or Path or None
+        The evaluation's folder (``--out``); None: the run folder.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> from evface.tasks.run_folder import write_json
+    >>> _ = Path("run").mkdir(); _ = write_json("run/config.json", {"task": "classify", "data": "data"})
+    >>> evaluation_folder("run", "data", "new-folder"), evaluation_folder("run", "data", None)
+    (PosixPath('new-folder'), PosixPath('run'))
+    >>> _ = Path("notes").mkdir(); _ = Path("notes/todo.txt").write_text("mine")
+    >>> evaluation_folder("run", "data", "notes")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: notes: holds files but no evaluation (no metrics.json); give --out a new folder
     """
     run_dir = Path(run_dir)
     target = Path(out) if out is not None else run_dir

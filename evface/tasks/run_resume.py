@@ -230,6 +230,32 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
     ``config.json`` is refused too: a run never writes into someone's folder. So is a run written
     by an evface version (:data:`~evface.tasks.run_folder.VERSION`) whose ``config.json`` holds settings that ``config``
     lacks (a newer version's, which this one would train without).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder (``--out``).
+    config : mapping
+        The settings of the run to start or resume, with its ``task`` and ``data``.
+    free : tuple of str, optional
+        The keys that may differ from the run's.
+    rows : list of dict, optional
+        The dataset's manifest rows, compared with those the run recorded.
+
+    Raises
+    ------
+    ResumeRefused
+        Naming the folder and what differs.
+
+    Examples
+    --------
+    >>> from evface.tasks.run_folder import write_json
+    >>> _ = Path("r5").mkdir(); _ = write_json("r5/config.json", {"task": "classify", "data": "d", "epochs": 3})
+    >>> check_resume("r5", {"task": "classify", "data": "d", "epochs": 5}, free=("epochs",))
+    >>> check_resume("r5", {"task": "classify", "data": "d", "epochs": 5})
+    Traceback (most recent call last):
+    ...
+    evface.tasks.run_resume.ResumeRefused: r5: holds a run with other settings (epochs); choose a new --out folder or delete this one
     """
     if not (Path(run_dir) / CONFIG).exists():
         if Path(run_dir).is_dir() and any(Path(run_dir).iterdir()):
@@ -363,6 +389,17 @@ def grown_by_seeds(run_dir: str | Path, config: dict[str, Any], key: str,
     others are new. When an old entry has no pair, ``config`` is returned as it is
     (:func:`check_resume` then names what differs). A run with more seeds than ``config`` is a
     :class:`ParameterError` naming ``--seeds`` (a run is never shrunk).
+
+    Examples
+    --------
+    >>> from evface.tasks.run_folder import write_json
+    >>> one = {"dir": ".", "seed": 0, "test": ["s1"]}  # a run of one seed trains in its own folder
+    >>> _ = Path("r6").mkdir(); _ = write_json("r6/config.json", {"task": "classify", "seeds": 1, "models": [one]})
+    >>> two = [{"dir": f"models/split-s{s}", "seed": s, "test": ["s1"]} for s in (0, 1)]
+    >>> same = lambda old, new: (old["seed"], old["test"]) == (new["seed"], new["test"])
+    >>> config, free = grown_by_seeds("r6", {"task": "classify", "seeds": 2, "models": two}, "models", same)
+    >>> [m["dir"] for m in config["models"]], free  # seed 0 stays where it trained
+    (['.', 'models/split-s1'], ('seeds', 'models'))
     """
     if not (Path(run_dir) / CONFIG).exists():
         return config, ()
