@@ -261,6 +261,11 @@ def test_eval_never_writes_over_a_runs_results_or_a_users_files(trained, fake, t
     assert main(["eval", str(run), "--data", str(other), "--out", str(papers)]) == 2
     assert "holds files but no evaluation" in capsys.readouterr().err
     assert (papers / "predictions.csv").read_text() == "mine"
+    (papers / "metrics.json").write_text("[1, 2]")  # another tool's metrics (was: written over as an evaluation's)
+    assert main(["eval", str(run), "--data", str(other), "--out", str(papers)]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {papers}: holds a metrics.json that is no evaluation's (a JSON "
+                                               "list, not an object); give --out a new folder")
+    assert (papers / "metrics.json").read_text() == "[1, 2]"
     another_run = tmp_path / "another-run"
     another_run.mkdir()
     (another_run / "config.json").write_text("{}")

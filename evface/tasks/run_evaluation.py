@@ -69,7 +69,9 @@ def evaluation_folder(run_dir: str | Path, data: str | Path, out: str | Path | N
             raise ParameterError(where(target, "holds files but no evaluation (no metrics.json); give --out a new "
                                                "folder"))
         earlier = read_json(target / METRICS)
-        earlier = earlier if isinstance(earlier, dict) else {}
+        if not isinstance(earlier, dict):  # was: taken for an earlier evaluation and written over
+            raise ParameterError(where(target, f"holds a metrics.json that is no evaluation's (a JSON "
+                                               f"{type(earlier).__name__}, not an object); give --out a new folder"))
         task = load_config(run_dir)["task"]
         if "run" in earlier and Path(str(earlier["run"])) != run_dir.resolve():
             raise ParameterError(where(target, f"holds the evaluation of another run ({earlier['run']}), which this "
