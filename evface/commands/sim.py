@@ -6,6 +6,7 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +20,78 @@ from evface.errors import ParameterError, counted, where
 
 if TYPE_CHECKING:  # lazy at run time: cv2, numba and h5py off CLI start-up
     import numpy as np
+    from rich.console import Console
+    from rich.progress import TaskID
 
-    from evface.sim.rgb import RgbCamera
-    from evface.sim.video import VideoScene
+    from evface.checks import Roi
+    from evface.events.core import SensorSize
+    from evface.io.event_writer import EventsFileWriter
+    from evface.sim.dvs_params import DvsParams
+    from evface.sim.rgb import RgbCamera, RgbCameraParams
+    from evface.sim.sensors import SensorSpec
+    from evface.sim.video import VideoInfo, VideoScene
+
+
+@dataclass(frozen=True)
+class _Simulation:
+    """What ``evface simulate`` was asked for, checked: the input ``video``; the events file
+    ``out`` and the RGB camera's video ``rgb_out`` (None: none), an existing one replaced only with
+    ``force``, the events' times from the first with ``relative_time``; the ``sensor`` named, its
+    ``full_size`` array and the ``window`` of it recorded (x0, y0, w, h), its pixel model
+    ``params``; the ``lux`` a full-white video pixel stands for, the ``seed``, the ``upsample``
+    factor; the RGB ``camera`` preset and its ``camera_params`` (None without ``rgb_out``)."""
+
+    video: Path
+    out: Path
+    rgb_out: Path | None
+    force: bool
+    relative_time: bool
+    sensor: str
+    full_size: SensorSize
+    window: Roi
+    params: DvsParams
+    lux: float
+    seed: int
+    upsample: int
+    camera: str
+    camera_params: RgbCameraParams | None
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """The input's timing: what OpenCV reports of it (``info``), its frame ``rate`` (``--fps`` or
+    the file's), and a variable-frame-rate video's container timestamps ``timed`` (µs; None: frame
+    k at k / rate)."""
+
+    info: VideoInfo
+    rate: float
+    timed: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What simulate wrote: ``n_events`` events from the ``frames_read`` frames decoded, which last
+    ``duration_us``; ``origin_us`` taken off every event's time (``--relative-time``, else 0)."""
+
+    n_events: int
+    frames_read: int
+    duration_us: int
+    origin_us: int
+
+
+@dataclass
+class _Tally:
+    """The events written and the frames read so far, shown on the progress ``bar``'s ``task``."""
+
+    bar: Progress
+    task: TaskID
+    n_events: int = 0
+    frames_read: int = 0
+
+    def frame_read(self, i: int) -> None:
+        """Frame ``i`` (from 0) is read: show the frames read and the events written on the bar."""
+        self.frames_read = i + 1
+        self.bar.update(self.task, completed=self.frames_read, description=counted(self.n_events, "event"))
 
 
 def _overrides(items: list[str] | None) -> dict[str, float]:
@@ -139,6 +209,227 @@ def _duration_us(frames_read: int, rate: float, timed: np.ndarray | None) -> int
     return int(timed[last] + own_intervals(timed)[last])
 
 
+def _check_output_names(video: Path, out: Path, rgb_out: Path | None, force: bool, relative_time: bool) -> None:
+    """Refuse, before any work, an ``--out`` simulate may not write (the input, a folder, an
+    existing file without ``force``: :mod:`evface.commands.paths`), and so an ``--rgb-out``
+    (:func:`_check_rgb_out`)."""
+    not_replacing(output_file(not_the_input(out, video, "--out")), "--out", force)
+    if rgb_out is not None:
+        _check_rgb_out(video, out, rgb_out, force, relative_time)
+
+
+def _check_rgb_out(video: Path, out: Path, rgb_out: Path, force: bool, relative_time: bool) -> None:
+    """Refuse an ``--rgb-out`` simulate may not write: as ``--out``, a video codec it has none for,
+    and its frame times' name (``NAME.frames.csv``) a folder, the input, ``out`` or an existing
+    file without ``force``; and ``relative_time`` with it (the events' times would no longer be
+    those of its frame times)."""
+    from evface.sim.video import frame_times_path, video_codec  # lazy: cv2, numba
+
+    not_replacing(output_file(not_the_input(rgb_out, video, "--rgb-out"), "--rgb-out"), "--rgb-out", force)
+    with naming("--rgb-out"):
+        video_codec(rgb_out)
+    times = frame_times_path(rgb_out)
+    if times.is_dir():
+        raise ParameterError(where(times, "is a folder, and simulate writes the frame times of --rgb-out "
+                                          "there; give --rgb-out another name"))
+    not_the_input(times, video, "--rgb-out")
+    if times.resolve() == out.resolve():
+        raise ParameterError(where(out, f"is where simulate writes the frame times of --rgb-out {rgb_out}; "
+                                        "give --out or --rgb-out another name"))
+    not_replacing(times, "--rgb-out", force, "simulate writes the frame times of --rgb-out there")
+    if relative_time:
+        raise ParameterError("--relative-time: the events' times would no longer be those of the frame "
+                             "times of --rgb-out; leave one of them out")
+
+
+def _sensor_and_window(sensor: str, roi: str | None) -> tuple[SensorSpec, Roi]:
+    """The sensor ``--sensor`` names and the window of its array ``--roi`` records (all of it
+    where ``roi`` is None), each bad value named by its option."""
+    from evface.sim.footage import parse_roi  # lazy: cv2 and numba off CLI start-up
+    from evface.sim.sensors import parse_sensor  # lazy: numpy off CLI start-up
+
+    with naming("--sensor"):
+        spec = parse_sensor(sensor)
+    with naming("--roi"):
+        return spec, parse_roi(roi, spec.size)
+
+
+def _dvs_params(model: str | None, spec: SensorSpec, set_: list[str] | None) -> DvsParams:
+    """The pixel model ``--model`` names (default: the sensor's, davis346 for a bare size) with
+    the fields ``--set`` overrides; a bad model named as ``--model``, a bad field as ``--set``."""
+    overrides = _overrides(set_)
+    chosen = model or (spec.name if spec.sensor is not None else "davis346")
+    with naming("--model"):
+        _pixel_model(chosen)
+    with naming("--set"):
+        return _pixel_model(chosen, **overrides)
+
+
+def _pixel_model(name: str, **fields: float) -> DvsParams:
+    """The pixel model ``name`` (``ideal``, or a sensor's preset) with ``fields`` set."""
+    from evface.sim.dvs_params import DvsParams  # lazy: numpy off CLI start-up
+
+    return DvsParams.ideal(**fields) if name == "ideal" else DvsParams.preset(name, **fields)
+
+
+def _rgb_camera_params(rgb_out: Path | None, camera: str, metering: str | None,
+                       antiflicker_hz: float | None) -> RgbCameraParams | None:
+    """The RGB camera of ``--rgb-out``: the ``--camera`` preset, its auto-exposure's
+    ``--metering`` and ``--antiflicker-hz`` where given. None without ``--rgb-out``, where any of
+    those options given is refused."""
+    from evface.sim.rgb import RgbCameraParams  # lazy: h5py (clip frames) off CLI start-up
+
+    ae_overrides = {k: v for k, v in (("metering", metering), ("antiflicker_hz", antiflicker_hz)) if v is not None}
+    rgb_only = [name for name, given in (("--camera", camera != "webcam30"), ("--metering", metering is not None),
+                                         ("--antiflicker-hz", antiflicker_hz is not None)) if given]
+    if rgb_out is None and rgb_only:
+        raise ParameterError(f"{', '.join(rgb_only)}: set the camera of --rgb-out, which is not given; give "
+                             "--rgb-out FILE or leave them out")
+    if rgb_out is None:
+        return None
+    with naming("--camera"):
+        RgbCameraParams.preset(camera)
+    with naming("/".join(f"--{k.replace('_', '-')}" for k in ae_overrides)):
+        return RgbCameraParams.preset(camera, **ae_overrides)
+
+
+def _check_numbers(lux: float, seed: int, upsample: int) -> None:
+    """Refuse a ``--lux`` outside (0, MAX_SCENE_LUX], a negative ``--seed`` and an ``--upsample``
+    below 1."""
+    from evface.checks import as_int, as_real  # lazy: numpy off CLI start-up
+    from evface.sim.footage import MAX_SCENE_LUX  # lazy: cv2 and numba off CLI start-up
+
+    with naming("--lux"):
+        as_real("lux", lux, 0, MAX_SCENE_LUX, low_open=True)
+    with naming("--seed"):
+        as_int("seed", seed, 0)
+    if not upsample > 0:
+        raise ParameterError(f"--upsample must be positive, got {upsample}")
+
+
+def _read_timing(video: Path, fps: float | None, upsample: int) -> _Timing:
+    """Read the input's timing: what OpenCV reports of it, its rate (``--fps`` or the file's) and a
+    variable-frame-rate video's container timestamps. Refuses an ``--upsample`` finer than a
+    microsecond at its fastest rate, and a pause longer than a DVS step
+    (:func:`~evface.sim.video.check_pauses`)."""
+    from evface.sim.footage import check_upsample  # lazy: cv2 and numba off CLI start-up
+    from evface.sim.video import check_pauses, fastest_rate, variable_rate_times, video_fps, video_info  # lazy: cv2, numba
+
+    info = video_info(video)
+    with naming("--fps"):
+        rate = video_fps(info, fps)
+    timed = variable_rate_times(video, info, fps)  # a variable-frame-rate video's frames at their timestamps
+    check_upsample(upsample, fastest_rate(timed, rate), "--upsample")
+    check_pauses(video, timed, upsample, ("--upsample", "--fps"))
+    return _Timing(info, rate, timed)
+
+
+def _check_noise_per_step(run: _Simulation, timing: _Timing) -> None:
+    """Refuse noise rates (``--set``) that draw more events in the longest DVS step over the
+    window than a step may hold (``MAX_NOISE_PER_STEP``), naming ``--upsample`` as a way out."""
+    from evface.sim.dvs_params import MAX_NOISE_PER_STEP, noise_per_step  # lazy: numpy off CLI start-up
+    from evface.sim.video import longest_step_us  # lazy: cv2, numba
+
+    params, window = run.params, run.window
+    step_us = longest_step_us(timing.timed, timing.rate) / run.upsample
+    noise = noise_per_step(params, window[2] * window[3], step_us)
+    if noise > MAX_NOISE_PER_STEP:
+        raise ParameterError(f"--set: the noise rates (leak_rate_hz {params.leak_rate_hz:g}, shot_noise_rate_hz "
+                             f"{params.shot_noise_rate_hz:g} x shot_noise_max_factor {params.shot_noise_max_factor:g}) "
+                             f"draw {noise:,.0f} events in each {step_us:,.0f} µs step over the {window[2]}x"
+                             f"{window[3]} window, more than the {MAX_NOISE_PER_STEP:,} a step may hold; lower "
+                             "them, or give --upsample K for steps K times shorter")
+
+
+def _warn_of_variable_rate(console: Console, video: Path, timing: _Timing) -> None:
+    """Warn that a variable-frame-rate video's frames are placed at their container timestamps
+    (``--fps`` places frame k at k / fps); nothing for a video of one rate."""
+    from evface.sim.video import variable_rate_note  # lazy: cv2, numba
+
+    if timing.timed is not None:
+        terminal.warn(console, variable_rate_note(video, timing.timed, timing.info.fps,
+                                                  "give --fps to place frame k at k / fps"))
+
+
+def _progress_bar() -> Progress:
+    """The bar simulate shows on a terminal: the frames read of the video's, the time taken and
+    left, the events written."""
+    return terminal.progress(TextColumn("[bold]simulate[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                             TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
+
+
+def _stream_and_write(run: _Simulation, timing: _Timing) -> _Written:
+    """Stream the video's frames to events into ``--out`` and film it with the RGB camera into
+    ``--rgb-out`` and its frame times, on a progress bar. The RGB camera's video and its frame
+    times are written under pending names of this run's own, then published, and the events last:
+    a failure of any leaves none (older files as they were); without ``--force``, a file made at a
+    name meanwhile is kept (was: renamed over). The folders of ``--out`` are made by its writer,
+    those of ``--rgb-out`` here, both removed on failure."""
+    from evface.io.event_writer import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
+    from evface.sim.rgb import RgbCamera  # lazy: h5py (clip frames) off CLI start-up
+    from evface.sim.video import VideoScene, frame_times_path  # lazy: cv2, numba
+
+    rgb_out, window = run.rgb_out, run.window
+    rgb_folder = contextlib.nullcontext() if rgb_out is None else made_folder(rgb_out.parent)
+    with _progress_bar() as bar, rgb_folder:
+        tally = _Tally(bar, bar.add_task("events", total=timing.info.n_frames or None))
+        pending = None if rgb_out is None else _pending(rgb_out)
+        moves = [] if pending is None else [(pending, rgb_out), (frame_times_path(pending), frame_times_path(rgb_out))]
+        try:
+            with _refusing_newcomers(run.out, rgb_out), open_events_writer(
+                    run.out, (window[2], window[3]), sensor=run.sensor, relative_time=run.relative_time,
+                    force=run.force, replace=run.force) as writer:
+                _stream_events(writer, run, timing, tally)
+                duration_us = _duration_us(tally.frames_read, timing.rate, timing.timed)
+                if pending is not None:
+                    _film_rgb(pending, RgbCamera(run.camera_params, run.seed),
+                              VideoScene(run.video, run.lux, timing.rate, timing.timed), duration_us, bar)
+                with _published(moves, run.force):
+                    writer.close()
+            origin_us = writer.origin_us  # --relative-time: the first event's time, taken off every time
+        finally:
+            for pending_file, _ in moves:
+                pending_file.unlink(missing_ok=True)
+    return _Written(tally.n_events, tally.frames_read, duration_us, origin_us)
+
+
+def _stream_events(writer: EventsFileWriter, run: _Simulation, timing: _Timing, tally: _Tally) -> None:
+    """Turn the video's frames into events with the DVS pixel model, writing each chunk with
+    ``writer`` and counting frames and events in ``tally``."""
+    from evface.sim.video import iter_video_events  # lazy: cv2, numba
+
+    for chunk in iter_video_events(run.video, run.full_size, run.params, seed=run.seed, roi=run.window, lux=run.lux,
+                                   upsample=run.upsample, fps=timing.rate, times_us=timing.timed,
+                                   on_frame=tally.frame_read):
+        writer.write(chunk)
+        tally.n_events += chunk.size
+
+
+def _warn_if_cut_short(console: Console, video: Path, info: VideoInfo, frames_read: int) -> None:
+    """Warn where fewer frames were decoded than the file lists (cut short or damaged)."""
+    if info.n_frames and frames_read != info.n_frames:
+        terminal.warn(console, f"{video}: the file lists {counted(info.n_frames, 'frame')} and {frames_read} "
+                               f"decoded (cut short or damaged?); the events cover those {frames_read}")
+
+
+def _say_what_was_written(console: Console, run: _Simulation, timing: _Timing, written: _Written) -> None:
+    """Say what was written: the events, from how many frames over how long, on which window, to
+    which file; for a folder of numbered frames the time of frame n; the RGB camera's video and
+    its frame times."""
+    from evface.sim.video import frame_times_path  # lazy: cv2, numba
+
+    window, first_frame = run.window, timing.info.first_frame
+    shift = f" - {written.origin_us}" if written.origin_us else ""  # was: the frames placed as if no time were taken off
+    console.print(
+        f"{counted(written.n_events, 'event')} from {counted(written.frames_read, 'frame')} "
+        f"({written.duration_us / 1e6:.3f} s) on a {window[2]}x{window[3]} {run.sensor} window -> {run.out}"
+        + (f"; frame n at round((n - {first_frame}) x 1e6 / {timing.rate:g}){shift} µs" if first_frame is not None else "")
+        + (f"; RGB ({run.camera}) -> {run.rgb_out}, frame times -> {frame_times_path(run.rgb_out)}"
+           if run.rgb_out is not None else ""),
+        soft_wrap=True,
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add ``evface simulate`` to ``app``."""
 
@@ -175,138 +466,18 @@ def register(app: typer.Typer) -> None:
         not at all; an existing file of those names (a recording, or an earlier output) is replaced
         only with --force.
         """
-        from evface.io.event_writer import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
-        from evface.sim.dvs_params import MAX_NOISE_PER_STEP, DvsParams, noise_per_step  # lazy: numpy off CLI start-up
-        from evface.checks import as_int, as_real  # lazy: numpy off CLI start-up
-        from evface.sim.footage import MAX_SCENE_LUX, check_upsample, parse_roi  # lazy: cv2 and numba off CLI start-up
-        from evface.sim.rgb import RgbCamera, RgbCameraParams  # lazy: h5py (clip frames) off CLI start-up
-        from evface.sim.sensors import parse_sensor  # lazy: numpy off CLI start-up
-        from evface.sim.video import (  # lazy: cv2, numba
-            VideoScene,
-            check_pauses,
-            fastest_rate,
-            frame_times_path,
-            iter_video_events,
-            longest_step_us,
-            variable_rate_note,
-            variable_rate_times,
-            video_fps,
-            video_codec,
-            video_info,
-        )
-
         console = terminal.console()
-        not_replacing(output_file(not_the_input(out, video, "--out")), "--out", force)
-        if rgb_out is not None:
-            not_replacing(output_file(not_the_input(rgb_out, video, "--rgb-out"), "--rgb-out"), "--rgb-out", force)
-            with naming("--rgb-out"):
-                video_codec(rgb_out)
-            times = frame_times_path(rgb_out)
-            if times.is_dir():
-                raise ParameterError(where(times, "is a folder, and simulate writes the frame times of --rgb-out "
-                                                  "there; give --rgb-out another name"))
-            not_the_input(times, video, "--rgb-out")
-            if times.resolve() == out.resolve():
-                raise ParameterError(where(out, f"is where simulate writes the frame times of --rgb-out {rgb_out}; "
-                                                "give --out or --rgb-out another name"))
-            not_replacing(times, "--rgb-out", force, "simulate writes the frame times of --rgb-out there")
-            if relative_time:
-                raise ParameterError("--relative-time: the events' times would no longer be those of the frame "
-                                     "times of --rgb-out; leave one of them out")
-        with naming("--sensor"):
-            spec = parse_sensor(sensor)
-        name, full_size = spec.name, spec.size
-        with naming("--roi"):
-            window = parse_roi(roi, full_size)
-        overrides = _overrides(set_)
-        chosen = model or (name if spec.sensor is not None else "davis346")
-
-        def dvs_params(**fields: float) -> DvsParams:
-            return DvsParams.ideal(**fields) if chosen == "ideal" else DvsParams.preset(chosen, **fields)
-
-        with naming("--model"):
-            dvs_params()
-        with naming("--set"):
-            params = dvs_params(**overrides)
-        ae_overrides = {k: v for k, v in (("metering", metering), ("antiflicker_hz", antiflicker_hz)) if v is not None}
-        cam_params = None
-        rgb_only = [name for name, given in (("--camera", camera != "webcam30"), ("--metering", metering is not None),
-                                             ("--antiflicker-hz", antiflicker_hz is not None)) if given]
-        if rgb_out is None and rgb_only:
-            raise ParameterError(f"{', '.join(rgb_only)}: set the camera of --rgb-out, which is not given; give "
-                                 "--rgb-out FILE or leave them out")
-        if rgb_out is not None:
-            with naming("--camera"):
-                RgbCameraParams.preset(camera)
-            with naming("/".join(f"--{k.replace('_', '-')}" for k in ae_overrides)):
-                cam_params = RgbCameraParams.preset(camera, **ae_overrides)
-        with naming("--lux"):
-            as_real("lux", lux, 0, MAX_SCENE_LUX, low_open=True)
-        with naming("--seed"):
-            as_int("seed", seed, 0)
-        if not upsample > 0:
-            raise ParameterError(f"--upsample must be positive, got {upsample}")
-        info = video_info(video)
-        with naming("--fps"):
-            rate = video_fps(info, fps)
-        timed = variable_rate_times(video, info, fps)  # a variable-frame-rate video's frames at their timestamps
-        check_upsample(upsample, fastest_rate(timed, rate), "--upsample")
-        check_pauses(video, timed, upsample, ("--upsample", "--fps"))
-        step_us = longest_step_us(timed, rate) / upsample
-        noise = noise_per_step(params, window[2] * window[3], step_us)
-        if noise > MAX_NOISE_PER_STEP:
-            raise ParameterError(f"--set: the noise rates (leak_rate_hz {params.leak_rate_hz:g}, shot_noise_rate_hz "
-                                 f"{params.shot_noise_rate_hz:g} x shot_noise_max_factor {params.shot_noise_max_factor:g}) "
-                                 f"draw {noise:,.0f} events in each {step_us:,.0f} µs step over the {window[2]}x"
-                                 f"{window[3]} window, more than the {MAX_NOISE_PER_STEP:,} a step may hold; lower "
-                                 "them, or give --upsample K for steps K times shorter")
-        if timed is not None:
-            terminal.warn(console, variable_rate_note(video, timed, info.fps, "give --fps to place frame k at k / fps"))
-        columns = (TextColumn("[bold]simulate[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
-        n_events = 0
-        frames_read = 0
-        # --out's folders are made by its writer; those of --rgb-out here, both removed on failure
-        rgb_folder = contextlib.nullcontext() if rgb_out is None else made_folder(rgb_out.parent)
-        with terminal.progress(*columns) as bar, rgb_folder:
-            task = bar.add_task("events", total=info.n_frames or None)
-
-            def tick(i: int) -> None:
-                nonlocal frames_read
-                frames_read = i + 1
-                bar.update(task, completed=frames_read, description=counted(n_events, "event"))
-
-            # the RGB camera's video and its frame times are written under pending names of this run's
-            # own, then published, and the events last: a failure of any leaves none (older files as they were)
-            pending = None if rgb_out is None else _pending(rgb_out)
-            moves = [] if pending is None else [(pending, rgb_out),
-                                                (frame_times_path(pending), frame_times_path(rgb_out))]
-            try:  # without --force, a file made at a name meanwhile is kept (was: renamed over)
-                with _refusing_newcomers(out, rgb_out), open_events_writer(
-                        out, (window[2], window[3]), sensor=name, relative_time=relative_time, force=force,
-                        replace=force) as writer:
-                    for chunk in iter_video_events(video, full_size, params, seed=seed, roi=window, lux=lux,
-                                                   upsample=upsample, fps=rate, times_us=timed, on_frame=tick):
-                        writer.write(chunk)
-                        n_events += chunk.size
-                    duration_us = _duration_us(frames_read, rate, timed)
-                    if pending is not None:
-                        _film_rgb(pending, RgbCamera(cam_params, seed), VideoScene(video, lux, rate, timed), duration_us,
-                                  bar)
-                    with _published(moves, force):
-                        writer.close()
-                origin_us = writer.origin_us  # --relative-time: the first event's time, taken off every time
-            finally:
-                for pending_file, _ in moves:
-                    pending_file.unlink(missing_ok=True)
-        if info.n_frames and frames_read != info.n_frames:
-            terminal.warn(console, f"{video}: the file lists {counted(info.n_frames, 'frame')} and {frames_read} "
-                                   f"decoded (cut short or damaged?); the events cover those {frames_read}")
-        shift = f" - {origin_us}" if origin_us else ""  # was: the frames placed as if no time were taken off
-        console.print(
-            f"{counted(n_events, 'event')} from {counted(frames_read, 'frame')} ({duration_us / 1e6:.3f} s) "
-            f"on a {window[2]}x{window[3]} {name} window -> {out}"
-            + (f"; frame n at round((n - {info.first_frame}) x 1e6 / {rate:g}){shift} µs" if info.first_frame is not None else "")
-            + (f"; RGB ({camera}) -> {rgb_out}, frame times -> {frame_times_path(rgb_out)}" if rgb_out is not None else ""),
-            soft_wrap=True,
-        )
+        _check_output_names(video, out, rgb_out, force, relative_time)
+        spec, window = _sensor_and_window(sensor, roi)
+        params = _dvs_params(model, spec, set_)
+        camera_params = _rgb_camera_params(rgb_out, camera, metering, antiflicker_hz)
+        _check_numbers(lux, seed, upsample)
+        run = _Simulation(video=video, out=out, rgb_out=rgb_out, force=force, relative_time=relative_time,
+                          sensor=spec.name, full_size=spec.size, window=window, params=params, lux=lux, seed=seed,
+                          upsample=upsample, camera=camera, camera_params=camera_params)
+        timing = _read_timing(video, fps, upsample)
+        _check_noise_per_step(run, timing)
+        _warn_of_variable_rate(console, video, timing)
+        written = _stream_and_write(run, timing)
+        _warn_if_cut_short(console, video, timing.info, written.frames_read)
+        _say_what_was_written(console, run, timing, written)
