@@ -427,14 +427,42 @@ def test_rgb_inputs_train(fake, tmp_path, kind):
     assert len(history) == 2 and history[-1]["loss"] < history[0]["loss"]  # the frames reach the network
 
 
+RANKS_APART = """import os, time
+from pathlib import Path
+from evface.tasks import run_resume
+if os.environ.get("LOCAL_RANK") == "0":  # the first rank's config.json takes 3 s under its temporary name
+    save_config = run_resume.save_config
+    def slow_save(run_dir, *args, **kwargs):
+        pending = Path(run_dir) / "config.json.host-1-abc.tmp"
+        pending.write_text("{}")
+        time.sleep(3)
+        pending.unlink()
+        return save_config(run_dir, *args, **kwargs)
+    run_resume.save_config = slow_save
+else:  # the second rank reads the run folder 1.5 s late, as a loaded machine may
+    check_resume = run_resume.check_resume
+    def late(*args, **kwargs):
+        time.sleep(1.5)
+        return check_resume(*args, **kwargs)
+    run_resume.check_resume = late
+"""
+
+
 def test_ddp_two_cpu_processes(fake, tmp_path):
+    """Two ranks train one run. The second reads the run folder while the first writes its config.json (was: the
+    second saw the temporary file and refused "holds files but no evface training run": seen under load in a
+    whole-suite run; the sitecustomize stretches that moment to seconds)."""
     torchrun = Path(sys.executable).with_name("torchrun")
     if not torchrun.exists():
         pytest.skip("torchrun not installed next to the interpreter")
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(RANKS_APART)
+    path = os.pathsep.join([str(tmp_path / "site"), *filter(None, [os.environ.get("PYTHONPATH")])])
     cmd = [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "evface.cli", "train", "classify",
            "--data", str(fake), "--out", str(tmp_path / "run"), "--input", "events", "--sensor", "lr", "--epochs", "2",
            "--time-steps", "3", "--size", "16", "--depth", "2", "--width", "4", "--batch-size", "4", "--device", "cpu"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": path})
     assert proc.returncode == 0, proc.stderr[-3000:]
     m = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert m["world_size"] == 2 and m["epochs_run"] == [2]

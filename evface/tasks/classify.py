@@ -180,6 +180,8 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     check_teacher(cfg, config, run_dir)
     run_resume.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
     todo = [entry["dir"] for entry in config["models"] if not model_fitted(run_dir / entry["dir"], cfg)]
+    parallel.barrier(dist)  # every rank has read the folder before the main one writes into it (was: a rank read it
+    # as the main one started the run, and refused "holds files but no evface training run")
     if dist.is_main:
         for line in untaught_classes({part["name"]: part for _, part in models}.values()):
             warnings.warn(where(ds.root, line), EvfaceWarning, stacklevel=2)

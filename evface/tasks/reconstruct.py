@@ -223,6 +223,7 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: parallel.D
     config, grown = run_resume.grown_by_seeds(run_dir, config, "parts", lambda old, new: same_training(old, new, cfg.seed))
     run_resume.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
     todo = [p["name"] for p in config["parts"] if not part_trained(run_dir / p["dir"], cfg)]
+    parallel.barrier(dist)  # every rank has read the folder before the main one writes into it
     say = parallel.main_log(log, dist)
     samples = None
     if dist.is_main:
