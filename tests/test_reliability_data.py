@@ -10,6 +10,7 @@ import errno
 import json
 import os
 import pathlib
+import random
 import signal
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from test_classify import make_fake_dataset as make_classify_dataset
 
 from evface.cli import main
 from evface.datasets.synth import synthesize
-from evface.errors import DatasetError, EvfaceWarning
+from evface.errors import DatasetError, EvfaceWarning, FormatError
 from evface.io import clip_writer
 from evface.io.clip_schema import Clip, SensorInfo
 from evface.io.clip_writer import write_clip
@@ -571,3 +572,19 @@ def test_checkpoints_hold_every_random_state_and_load_safely(tmp_path):
     assert (g_np.random(), torch.rand(1, generator=g_torch).item(), torch.rand(1).item(), np.random.rand()) == expected
     with pytest.raises(Exception, match="no state of the random generator 'other'"):
         random_states.restore_rng_state(state, {**generators, "other": np.random.default_rng()})
+
+
+def _draws():
+    """One draw from each global random generator: torch's, numpy's and Python's."""
+    return torch.rand(1).item(), np.random.rand(), random.random()
+
+
+def test_a_refused_random_state_restore_leaves_every_random_state_as_it_was():
+    saved = random_states.rng_state()  # holds no state of the generator 'augment'
+    random_states.seed_everything(5)
+    with pytest.raises(FormatError, match="no state of the random generator 'augment'"):
+        random_states.restore_rng_state(saved, {"augment": np.random.default_rng(0)})
+    refused = _draws()
+    random_states.seed_everything(5)
+    assert refused == _draws()  # was: the draws of `saved`, its states put back before the refusal
+

@@ -110,7 +110,7 @@ def restore_rng_state(state: Mapping[str, Any], generators: Mapping[str, RandomG
     Raises
     ------
     FormatError
-        When ``state`` holds no state of one of ``generators``.
+        When ``state`` holds no state of one of ``generators``; nothing is put back then.
 
     Examples
     --------
@@ -120,6 +120,9 @@ def restore_rng_state(state: Mapping[str, Any], generators: Mapping[str, RandomG
     ...
     evface.errors.FormatError: checkpoint has no state of the random generator 'augment'
     """
+    missing = [name for name in (generators or {}) if name not in state["generators"]]
+    if missing:  # refused before any state is put back (was: the global ones restored, the task's not)
+        raise FormatError(f"checkpoint has no state of the random generator {missing[0]!r}")
     torch.set_rng_state(state["torch"].cpu())
     if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
@@ -127,8 +130,6 @@ def restore_rng_state(state: Mapping[str, Any], generators: Mapping[str, RandomG
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
     for name, g in (generators or {}).items():
-        if name not in state["generators"]:
-            raise FormatError(f"checkpoint has no state of the random generator {name!r}")
         if isinstance(g, torch.Generator):
             g.set_state(state["generators"][name].cpu())
         else:
