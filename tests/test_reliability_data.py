@@ -588,3 +588,10 @@ def test_a_refused_random_state_restore_leaves_every_random_state_as_it_was():
     random_states.seed_everything(5)
     assert refused == _draws()  # was: the draws of `saved`, its states put back before the refusal
 
+
+def test_a_run_of_one_seed_resumed_with_fewer_counts_its_seed_in_the_singular(tmp_path):
+    one = {"dir": ".", "seed": 0, "test": ["s1"]}
+    run_folder.write_json(tmp_path / "config.json", {"task": "classify", "seeds": 1, "models": [one]})
+    with pytest.raises(run_resume.ResumeRefused, match=r": holds a run of 1 training seed; --seeds 0 would leave"):
+        run_resume.grown_by_seeds(tmp_path, {"task": "classify", "seeds": 0, "models": []}, "models",
+                                  lambda old, new: old == new)  # was: "a run of 1 training seeds"

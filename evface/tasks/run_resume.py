@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from evface import __version__
-from evface.errors import EvfaceWarning, FormatError, ParameterError, where
+from evface.errors import EvfaceWarning, FormatError, ParameterError, counted, where
 from evface.io.manifest import row_key
 from evface.tasks.configs import TASK_CONFIGS
 from evface.tasks.run_clips import CLIPS, other_data, record_clips, recorded_clips
@@ -407,7 +407,7 @@ def grown_by_seeds(run_dir: str | Path, config: dict[str, Any], key: str,
     check_task(run_dir, old, config)
     before, now = int(old.get("seeds", 1)), int(config.get("seeds", 1))
     if now < before:
-        raise ResumeRefused(where(run_dir, f"holds a run of {before} training seeds; --seeds {now} would leave "
+        raise ResumeRefused(where(run_dir, f"holds a run of {counted(before, 'training seed')}; --seeds {now} would leave "
                                             f"some out (a run takes more seeds, not fewer): give --seeds {before} or "
                                             "more, or a new --out folder"))
     with reading(Path(run_dir) / CONFIG):  # the folders taken from it must lie inside the run, one per training
