@@ -34,7 +34,19 @@ _OLD_PREDICTION_COLUMNS = tuple(c for c in PREDICTION_COLUMNS if not c.endswith(
 
 
 def predictions_text(rows: Sequence[dict[str, Any]], predictions: Sequence[str]) -> str:
-    """The CSV text of ``predictions.csv``: one line per scored clip (:data:`PREDICTION_COLUMNS`)."""
+    """The CSV text of ``predictions.csv``: one line per scored clip (:data:`PREDICTION_COLUMNS`).
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        The scored clips' manifest rows.
+    predictions : sequence of str
+        The label predicted for each of ``rows``, in their order.
+
+    Returns
+    -------
+    str
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(PREDICTION_COLUMNS)
@@ -45,7 +57,18 @@ def predictions_text(rows: Sequence[dict[str, Any]], predictions: Sequence[str])
 
 def read_predictions(run_dir: str | Path) -> list[dict[str, str]]:
     """The rows of ``RUN/predictions.csv`` (a :class:`DatasetError` naming the file when it is absent,
-    or RUN when it is not a folder)."""
+    or RUN when it is not a folder).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A classification run (or evaluation) folder.
+
+    Returns
+    -------
+    list of dict
+        One row per scored clip, by column name.
+    """
     run, path = Path(run_dir), Path(run_dir) / PREDICTIONS
     if not run.is_dir():
         raise DatasetError(where(run, "is a file, not a run folder" if run.exists() else "no such folder"))
@@ -90,7 +113,25 @@ class SeedLogits:
 def seed_logits_text(clip_ids: Sequence[str], folds: Sequence[str], seeds: Sequence[int], logits: np.ndarray,
                      labels: Sequence[str]) -> str:
     """The CSV text of ``seed_logits.csv``: ``logits`` (K, N, C) of ``seeds`` (K) for ``clip_ids`` and
-    their ``folds`` (N; the fold whose models scored the clip) over ``labels`` (C)."""
+    their ``folds`` (N; the fold whose models scored the clip) over ``labels`` (C).
+
+    Parameters
+    ----------
+    clip_ids : sequence of str
+        The N scored clips.
+    folds : sequence of str
+        Each clip's fold.
+    seeds : sequence of int
+        The K training seeds.
+    logits : ndarray
+        (K, N, C) logits.
+    labels : sequence of str
+        The C classes.
+
+    Returns
+    -------
+    str
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([*SEED_LOGIT_COLUMNS, *labels])
@@ -102,7 +143,20 @@ def seed_logits_text(clip_ids: Sequence[str], folds: Sequence[str], seeds: Seque
 
 def write_seed_logits(out_dir: str | Path, clip_ids: Sequence[str], folds: Sequence[str], seeds: Sequence[int],
                       logits: np.ndarray, labels: Sequence[str]) -> Path:
-    """Write ``OUT/seed_logits.csv`` (:func:`seed_logits_text`) alone, atomically."""
+    """Write ``OUT/seed_logits.csv`` (:func:`seed_logits_text`) alone, atomically.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The run's folder.
+    clip_ids, folds, seeds, logits, labels
+        As :func:`seed_logits_text` takes them.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
     path = Path(out_dir) / SEED_LOGITS
     atomic_write_text(path, seed_logits_text(clip_ids, folds, seeds, logits, labels))
     return path
@@ -111,7 +165,17 @@ def write_seed_logits(out_dir: str | Path, clip_ids: Sequence[str], folds: Seque
 def read_seed_logits(run_dir: str | Path) -> SeedLogits | None:
     """``RUN/seed_logits.csv``, or ``None`` for a run scored before the file was written. A file
     evface did not write (a line cut short, a logit that is not a finite number, a clip without
-    every seed or with two folds) is a :class:`FormatError` naming it."""
+    every seed or with two folds) is a :class:`FormatError` naming it.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A classification run (or evaluation) folder.
+
+    Returns
+    -------
+    SeedLogits or None
+    """
     path = Path(run_dir) / SEED_LOGITS
     if not path.is_file():
         return None
@@ -190,6 +254,19 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     metric also gets ``ci_trainings``, the interval over subjects and training seeds
     (:func:`stats.paired_training_bootstrap`), and its verdict follows that interval; ``trainings``
     gives each run's number of seeds wherever both files are there.
+
+    Parameters
+    ----------
+    run_a, run_b : str or Path
+        The two runs (A and B) scored on the same clips.
+    names : tuple of str, optional
+        What to call A and B in the verdicts.
+
+    Returns
+    -------
+    dict
+        ``a``, ``b``, ``run_a``, ``run_b``, ``n``, ``n_subjects``, ``metrics``, ``mcnemar`` and
+        ``per_lighting``; ``trainings``, ``classes``, ``folds`` and ``seed_spread`` where they apply.
     """
     names = names or stats.run_names(run_a, run_b)
     a, b = read_predictions(run_a), read_predictions(run_b)
@@ -278,6 +355,18 @@ def seed_spread(run_a: str | Path, run_b: str | Path, per_seed: list[list[float]
 
     The subject-bootstrap interval of the ensembles' difference covers which subjects were tested,
     not which training run came out; this covers the latter.
+
+    Parameters
+    ----------
+    run_a, run_b : str or Path
+        The two runs (A and B).
+    per_seed : list of two lists of float, optional
+        Each run's seeds' top-1; read from their ``metrics.json`` when not given.
+
+    Returns
+    -------
+    dict or None
+        ``a_top1``, ``b_top1``, ``n_pairs``, ``min``, ``max``, ``a_ahead`` and ``b_ahead``.
     """
     if per_seed is None:
         per_seed = []

@@ -23,7 +23,26 @@ from evface.tasks.configs import ClassifyConfig
 
 
 def predict(model: nn.Module, x: np.ndarray, kind: str, device: torch.device, batch_size: int = 32) -> dict[str, np.ndarray]:
-    """Logits (N, C) of cached inputs ``x``; for an SNN also per-sample ``rate`` (N, depth) and ``synops`` (N,)."""
+    """Logits (N, C) of cached inputs ``x``; for an SNN also per-sample ``rate`` (N, depth) and ``synops`` (N,).
+
+    Parameters
+    ----------
+    model : nn.Module
+        The classifier (a DDP wrapper is unwrapped); put in eval mode.
+    x : ndarray
+        (N, ...) cached inputs, not yet normalised.
+    kind : str
+        The input kind, for :func:`~evface.inputs.classify.normalize`.
+    device : torch.device
+        Where ``model`` is.
+    batch_size : int, optional
+        Inputs per forward pass.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``logits``, and for an SNN ``rate`` and ``synops``.
+    """
     model = parallel.unwrap(model)
     model.eval()
     logits, rates, synops = [], [], []
@@ -49,6 +68,19 @@ def recalibrate_batchnorm(model: nn.Module, x: np.ndarray, kind: str, device: to
     The running averages kept during training lag far behind when a run has few batches (and the
     spike statistics change as the weights do); evaluating with them can silence the network.
     Run on the un-augmented training inputs before each validation and before testing.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The classifier (a DDP wrapper is unwrapped); its training mode is kept.
+    x : ndarray
+        (N, ...) un-augmented training inputs, not yet normalised.
+    kind : str
+        The input kind, for :func:`~evface.inputs.classify.normalize`.
+    device : torch.device
+        Where ``model`` is.
+    batch_size : int, optional
+        Inputs per forward pass.
     """
     model = parallel.unwrap(model)
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
@@ -70,7 +102,23 @@ def recalibrate_batchnorm(model: nn.Module, x: np.ndarray, kind: str, device: to
 
 def energy_metrics(pred: dict[str, np.ndarray], net: NetConfig, model_kind: str) -> dict[str, Any]:
     """The energy metrics of a model of ``net``: its ANN MACs and, for an SNN whose predictions ``pred``
-    hold spike rates, its spike rate per layer, synaptic operations and analog MACs."""
+    hold spike rates, its spike rate per layer, synaptic operations and analog MACs.
+
+    Parameters
+    ----------
+    pred : dict of str to ndarray
+        What :func:`predict` returned.
+    net : NetConfig
+        The model's network.
+    model_kind : str
+        ``"snn"`` or ``"ann"``.
+
+    Returns
+    -------
+    dict
+        ``ann_macs``; for an SNN also ``spike_rate_per_layer``, ``spike_rate_layers``, ``synops``
+        and ``snn_analog_macs``.
+    """
     out: dict[str, Any] = {"ann_macs": ann_macs(net)}
     if model_kind == "snn" and "rate" in pred and len(pred["rate"]):
         out["spike_rate_per_layer"] = pred["rate"].mean(axis=0).tolist()
@@ -81,7 +129,24 @@ def energy_metrics(pred: dict[str, np.ndarray], net: NetConfig, model_kind: str)
 
 
 def load_run_models(run_dir: Path, cfg: ClassifyConfig, config: dict[str, Any], device: torch.device) -> list[tuple[dict[str, Any], nn.Module]]:
-    """Every model of the run in ``run_dir`` (as its ``config.json`` lists them) with its entry, loaded on ``device`` in eval mode."""
+    """Every model of the run in ``run_dir`` (as its ``config.json`` lists them) with its entry, loaded on ``device`` in eval mode.
+
+    Parameters
+    ----------
+    run_dir : Path
+        The classification run.
+    cfg : ClassifyConfig
+        Its settings (the model kind).
+    config : dict
+        Its ``config.json`` (``net`` and ``models``).
+    device : torch.device
+        Where to load the models.
+
+    Returns
+    -------
+    list of (dict, nn.Module)
+        Each model's entry of ``config["models"]`` and the model.
+    """
     net = NetConfig(**config["net"])
     models = []
     for entry in config["models"]:

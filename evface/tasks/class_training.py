@@ -33,6 +33,20 @@ def loss_of(out: torch.Tensor, y: torch.Tensor, kind: str = "tet") -> torch.Tens
     output, averaged over the steps, so that each step is pushed towards the right class;
     ``"mean"``: the cross-entropy of the mean output. With one step (the ANN) both are the
     cross-entropy.
+
+    Parameters
+    ----------
+    out : torch.Tensor
+        (B, steps, n_classes) network outputs.
+    y : torch.Tensor
+        (B,) class indices.
+    kind : str, optional
+        ``"tet"`` or ``"mean"`` (a :class:`ParameterError` otherwise).
+
+    Returns
+    -------
+    torch.Tensor
+        The scalar loss.
     """
     if kind == "tet":
         return nn.functional.cross_entropy(out.flatten(0, 1), y.repeat_interleave(out.shape[1]))
@@ -48,6 +62,22 @@ def distill_of(out: torch.Tensor, teacher_logits: torch.Tensor, kind: str = "tet
     class probabilities softened by ``temperature`` to the network's, times ``temperature**2``
     (so its gradient keeps its size whatever the temperature); at every step and averaged over
     the steps for ``"tet"``, of the mean output for ``"mean"``, as :func:`loss_of`.
+
+    Parameters
+    ----------
+    out : torch.Tensor
+        (B, steps, n_classes) network outputs.
+    teacher_logits : torch.Tensor
+        (B, n_classes) logits of the teacher.
+    kind : str, optional
+        ``"tet"`` or ``"mean"``.
+    temperature : float, optional
+        The softening temperature.
+
+    Returns
+    -------
+    torch.Tensor
+        The scalar distillation term.
 
     Examples
     --------
@@ -68,7 +98,36 @@ def fit_model(
     labels: list[str], dist: parallel.DistInfo, log: Callable[[str], None] | None, teacher: nn.Module | None = None,
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Train one model on ``train_idx`` with early stopping on ``val_idx`` (taught by ``teacher``
-    if given, :func:`distill_of`); return the best model."""
+    if given, :func:`distill_of`); return the best model.
+
+    Parameters
+    ----------
+    cfg : ClassifyConfig
+        The training's settings.
+    run_dir : Path
+        The folder it trains in (checkpoints, history; resumed from there).
+    x : ndarray
+        (N, ...) cached inputs of every clip.
+    y : ndarray
+        (N,) class indices.
+    train_idx, val_idx : ndarray
+        The clips trained on and validated on.
+    labels : list of str
+        The classes.
+    dist : parallel.DistInfo
+        This process's rank and device.
+    log : callable or None
+        Told each epoch's line.
+    teacher : nn.Module, optional
+        A trained model to distil from.
+
+    Returns
+    -------
+    model : nn.Module
+        The best model (its best checkpoint loaded).
+    result : dict
+        What :func:`~evface.tasks.engine.fit` returned.
+    """
     random_states.seed_everything(cfg.seed)
     net = net_config(cfg, len(labels))
     model = build(cfg.model, net).to(dist.device)
