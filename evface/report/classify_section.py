@@ -143,63 +143,118 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
     """Paired differences (events - frames, or hd - lr events), overall and per lighting, worded by their intervals."""
     if not comparisons:
         return ""
-    parts = [f"<h3>Paired differences: {title}</h3>",
-             f"<p>{pairs} on the same clips (top-1 in points). A difference is stated "
-             "(in bold) only where its 95 % interval excludes 0; otherwise there is no detectable "
-             "difference at this sample size. The interval resamples subjects, and also each fold's training seeds "
-             "where an arm has several (column “seeds”: a two-level bootstrap). McNemar: clips right only in A / "
-             "only in B, exact two-sided p.</p>"]
     paired = [c for c in comparisons if "error" not in c]
-    rows, lightings = [], sorted({lt for c in paired for lt in c.get("per_lighting", {})})
-    pairs, grid = [], []
-    for c in paired:
-        pair = f'{html.escape(c["a"])} − {html.escape(c["b"])}'
-        mc, m = c["mcnemar"], c["metrics"]
-        seeds = f'{c["trainings"]["a"]} × {c["trainings"]["b"]}' if c.get("trainings") else "–"
-        rows.append([pair, f'{c["n_subjects"]} / {c["n"]}', seeds] + [signed_difference(m[k], *FIGURES[k]) for k in ("top1", "uf1", "uar")]
-                    + [f'{mc["a_only"]} / {mc["b_only"]}, p = {number(mc["p"], ".2g")}', _verdict(m)])
-        per = c["per_lighting"]
-        pairs.append(pair)
-        grid.append([(signed_difference(per[lt]["metrics"]["top1"], *FIGURES["top1"]), (per[lt]["n_subjects"], per[lt]["n"])) if lt in per
-                     else ("–", (None, None)) for lt in lightings])
-    if rows:
-        parts.append(html_table(["A − B", "subjects / clips", "seeds", "top-1 points", "UF1", "UAR", "McNemar", "verdict"], rows))
-    if grid and len(lightings) > 1:  # one lighting: said once, in the section
-        cells, note = cells_with_counts(grid, lightings, "clips")
-        parts.append("<h4>Top-1 difference per lighting (points)</h4>" + note
-                     + html_table(["A − B"] + lightings, [[pair] + row for pair, row in zip(pairs, cells)]))
+    tables = _difference_tables(paired)
     spreads = [c for c in paired if c.get("seed_spread")]
-    if spreads:
-        rows3 = [[f'{html.escape(c["a"])} − {html.escape(c["b"])}',
-                  f'{len(c["seed_spread"]["a_top1"])} × {len(c["seed_spread"]["b_top1"])}',
-                  f'{fixed(c["seed_spread"]["min"], *FIGURES["top1"], "+")} to {fixed(c["seed_spread"]["max"], *FIGURES["top1"], "+")}',
-                  f'{c["seed_spread"]["a_ahead"]} / {c["seed_spread"]["b_ahead"]} of {c["seed_spread"]["n_pairs"]}']
-                 for c in spreads]
-        parts.append("<h4>Between training seeds</h4><p>Every single training of A against every one of B "
-                     "(top-1 points): how far one seed's comparison can stray from the ensembles' above.</p>"
-                     + html_table(["A − B", "seeds", "top-1 A − B", "pairs above 0 / below 0"], rows3))
-    single = len(paired) - len(spreads)
-    if single:
-        which = "Every pair above" if not spreads else f"{single} of the pairs above"
-        parts.append(f'<p class="muted">{which} rests on one training per fold of each run: its interval covers which '
-                     "subjects were tested, not how another training seed would come out. Train the arms with "
-                     "<code>--seeds N</code> (<code>evface train classify</code>) and the interval resamples the seeds "
-                     "too.</p>")
-    unsampled = [c for c in spreads if not c.get("trainings")]
-    if unsampled:
-        one = len(unsampled) == 1
-        parts.append(f'<p class="muted">{len(unsampled)} of the pairs above {"holds" if one else "hold"} several seeds '
-                     f'but {"was" if one else "were"} scored before each seed\'s logits were written '
-                     "(<code>seed_logits.csv</code>; “–” in column “seeds”): "
-                     + ("its interval resamples" if one else "their intervals resample")
-                     + " subjects only; <code>evface eval RUN</code> scores a run again with them.</p>")
-    unlike = [f'{html.escape(c["a"])} − {html.escape(c["b"])}: '
-              + "; ".join(([f'the models know other classes ({html.escape(", ".join(map(str, c["classes"]["a"])))} / '
-                            f'{html.escape(", ".join(map(str, c["classes"]["b"])))})'] if "classes" in c else [])
-                          + ([f'the clips were tested in other folds ({html.escape(c["folds"]["a"])} / '
-                              f'{html.escape(c["folds"]["b"])}): the difference includes that of the protocols']
-                             if "folds" in c else []))
-              for c in paired if "classes" in c or "folds" in c]
-    if unlike:
-        parts.append('<p class="muted">Pairs made differently (A / B): ' + "; ".join(unlike) + ".</p>")
+    parts = [_differences_intro(title, pairs),
+             tables,
+             _seed_spread_table(spreads),
+             _one_training_note(len(paired) - len(spreads), several_seeds=bool(spreads)),
+             _unsampled_seeds_note([c for c in spreads if not c.get("trainings")]),
+             _unlike_pairs_note(paired)]
     return "".join(parts) + not_compared_list(comparisons)
+
+
+def _differences_intro(title: str, pairs: str) -> str:
+    """The heading ``title`` and how the differences of ``pairs`` are made, worded and tested."""
+    return (f"<h3>Paired differences: {title}</h3>"
+            f"<p>{pairs} on the same clips (top-1 in points). A difference is stated "
+            "(in bold) only where its 95 % interval excludes 0; otherwise there is no detectable "
+            "difference at this sample size. The interval resamples subjects, and also each fold's training seeds "
+            "where an arm has several (column “seeds”: a two-level bootstrap). McNemar: clips right only in A / "
+            "only in B, exact two-sided p.</p>")
+
+
+def _pair_name(comparison: dict[str, Any]) -> str:
+    """“A − B” of a comparison, escaped."""
+    return f'{html.escape(comparison["a"])} − {html.escape(comparison["b"])}'
+
+
+def _difference_tables(paired: list[dict[str, Any]]) -> str:
+    """The compared pairs' differences, and their top-1 difference per lighting where there are several
+    (one lighting: said once, in the section); no pair: empty."""
+    lightings = sorted({lt for c in paired for lt in c.get("per_lighting", {})})
+    scored = [(_difference_row(c), _lighting_row(c, lightings)) for c in paired]
+    if not scored:
+        return ""
+    table = html_table(["A − B", "subjects / clips", "seeds", "top-1 points", "UF1", "UAR", "McNemar", "verdict"],
+                       [row for row, _ in scored])
+    if len(lightings) <= 1:
+        return table
+    cells, note = cells_with_counts([by_lighting for _, by_lighting in scored], lightings, "clips")
+    return (table + "<h4>Top-1 difference per lighting (points)</h4>" + note
+            + html_table(["A − B"] + lightings, [[row[0]] + cells_row for (row, _), cells_row in zip(scored, cells)]))
+
+
+def _difference_row(comparison: dict[str, Any]) -> list[str]:
+    """A pair's row: its counts, seeds, differences, McNemar and verdict."""
+    c = comparison
+    pair = _pair_name(c)
+    mc, m = c["mcnemar"], c["metrics"]
+    seeds = f'{c["trainings"]["a"]} × {c["trainings"]["b"]}' if c.get("trainings") else "–"
+    return ([pair, f'{c["n_subjects"]} / {c["n"]}', seeds] + [signed_difference(m[k], *FIGURES[k]) for k in ("top1", "uf1", "uar")]
+            + [f'{mc["a_only"]} / {mc["b_only"]}, p = {number(mc["p"], ".2g")}', _verdict(m)])
+
+
+def _lighting_row(comparison: dict[str, Any], lightings: list[str]) -> list[tuple[str, tuple[Any, Any]]]:
+    """A pair's top-1 difference in each of ``lightings`` with its subjects and clips (“–” where it has none),
+    for :func:`~evface.report.html_parts.cells_with_counts`."""
+    per = comparison["per_lighting"]
+    return [(signed_difference(per[lt]["metrics"]["top1"], *FIGURES["top1"]), (per[lt]["n_subjects"], per[lt]["n"])) if lt in per
+            else ("–", (None, None)) for lt in lightings]
+
+
+def _seed_spread_table(spreads: list[dict[str, Any]]) -> str:
+    """How far single trainings' top-1 differences stray from the ensembles', per pair of several seeds; none: empty."""
+    if not spreads:
+        return ""
+    rows = [[_pair_name(c),
+             f'{len(c["seed_spread"]["a_top1"])} × {len(c["seed_spread"]["b_top1"])}',
+             f'{fixed(c["seed_spread"]["min"], *FIGURES["top1"], "+")} to {fixed(c["seed_spread"]["max"], *FIGURES["top1"], "+")}',
+             f'{c["seed_spread"]["a_ahead"]} / {c["seed_spread"]["b_ahead"]} of {c["seed_spread"]["n_pairs"]}']
+            for c in spreads]
+    return ("<h4>Between training seeds</h4><p>Every single training of A against every one of B "
+            "(top-1 points): how far one seed's comparison can stray from the ensembles' above.</p>"
+            + html_table(["A − B", "seeds", "top-1 A − B", "pairs above 0 / below 0"], rows))
+
+
+def _one_training_note(single: int, several_seeds: bool) -> str:
+    """The caveat on the ``single`` pairs of one training per fold (every pair, unless some hold
+    ``several_seeds``); none: empty."""
+    if not single:
+        return ""
+    which = "Every pair above" if not several_seeds else f"{single} of the pairs above"
+    return (f'<p class="muted">{which} rests on one training per fold of each run: its interval covers which '
+            "subjects were tested, not how another training seed would come out. Train the arms with "
+            "<code>--seeds N</code> (<code>evface train classify</code>) and the interval resamples the seeds "
+            "too.</p>")
+
+
+def _unsampled_seeds_note(unsampled: list[dict[str, Any]]) -> str:
+    """The caveat on the pairs of several seeds scored before each seed's logits were written; none: empty."""
+    if not unsampled:
+        return ""
+    one = len(unsampled) == 1
+    return (f'<p class="muted">{len(unsampled)} of the pairs above {"holds" if one else "hold"} several seeds '
+            f'but {"was" if one else "were"} scored before each seed\'s logits were written '
+            "(<code>seed_logits.csv</code>; “–” in column “seeds”): "
+            + ("its interval resamples" if one else "their intervals resample")
+            + " subjects only; <code>evface eval RUN</code> scores a run again with them.</p>")
+
+
+def _unlike_pairs_note(paired: list[dict[str, Any]]) -> str:
+    """The pairs whose models know other classes or whose clips were tested in other folds; none: empty."""
+    unlike = [_pair_name(c) + ": " + "; ".join(_unlike_reasons(c)) for c in paired if "classes" in c or "folds" in c]
+    if not unlike:
+        return ""
+    return '<p class="muted">Pairs made differently (A / B): ' + "; ".join(unlike) + ".</p>"
+
+
+def _unlike_reasons(comparison: dict[str, Any]) -> list[str]:
+    """How a pair was made differently: other classes (A / B), other folds (A / B)."""
+    c = comparison
+    return (([f'the models know other classes ({html.escape(", ".join(map(str, c["classes"]["a"])))} / '
+              f'{html.escape(", ".join(map(str, c["classes"]["b"])))})'] if "classes" in c else [])
+            + ([f'the clips were tested in other folds ({html.escape(c["folds"]["a"])} / '
+                f'{html.escape(c["folds"]["b"])}): the difference includes that of the protocols']
+               if "folds" in c else []))
