@@ -28,43 +28,79 @@ RECORDED_REGIONS = ("regions of a recording are placed by the synthetic face mod
                     "box: take their scores as approximate (docs/import-guide.md, 1.7)")
 
 
+SENSOR_INTRO = ("<h3>High- vs low-resolution events, paired on the same samples</h3><p>Each hd run minus the lr run "
+                "of the same protocol and samples; the targets are the same, so the methods that see no event "
+                "(keyframe copy, the RGB-only baselines) differ by exactly 0. SSIM differences with 95 % "
+                "subject-cluster bootstrap intervals, over subjects and trainings where a run trained the method with "
+                "several seeds; a difference is stated only where the interval excludes 0.</p>")
+"""The hd − lr section's heading and how its differences are made and worded."""
+
+
 def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
     """hd - lr reconstruction runs paired sample by sample, per method, worded by their intervals."""
     if not comparisons:
         return ""
+    rows, unsampled = _sensor_rows(comparisons)
+    return (SENSOR_INTRO
+            + (html_table(["hd − lr", "method", "subjects / apex samples", "SSIM at the apex", "SSIM active AUs at the apex",
+                           "SSIM all horizons", "verdict (active, apex)"], rows) if rows else "")
+            + _seed_scores_note(unsampled)
+            + _one_run_only_notes(comparisons)
+            + not_compared_list(comparisons))
+
+
+def _sensor_rows(comparisons: list[dict[str, Any]]) -> tuple[list[list[str]], int]:
+    """The compared pairs' rows, one per method, and how many pairs of several trainings were scored
+    before each training's scores were written (their intervals resample subjects only)."""
     rows, unsampled = [], 0
     for c in comparisons:
         if "error" in c:
             continue
         pair = f'{html.escape(c["a"])} − {html.escape(c["b"])}'
-        cells = [d for entry in c["methods"].values() for part in entry.values() for d in part.values()]
-        unsampled += max(c.get("trainings", {"a": 1}).values()) > 1 and not any("ci_trainings" in d for d in cells)
-        for method, entry in c["methods"].items():
-            apex, every = entry.get("apex", {}), entry.get("all", {})
+        unsampled += _scored_before_seed_scores(c)
+        rows += [_sensor_row(pair, c, method, entry) for method, entry in c["methods"].items()]
+    return rows, unsampled
 
-            def cell(d: dict[str, Any] | None) -> str:
-                return signed_mean({**d, "mean": d["diff"], "ci": d.get("ci_trainings") or d["ci"]}) if d else "–"
 
-            verdict = apex.get("active_ssim", {}).get("verdict", "–")
-            rows.append([pair, html.escape(method), f'{c["n_subjects"]} / {c["n_apex"]}', cell(apex.get("face_ssim")),
-                         cell(apex.get("active_ssim")), cell(every.get("face_ssim")), html.escape(verdict)])
-    return ("<h3>High- vs low-resolution events, paired on the same samples</h3><p>Each hd run minus the lr run "
-            "of the same protocol and samples; the targets are the same, so the methods that see no event "
-            "(keyframe copy, the RGB-only baselines) differ by exactly 0. SSIM differences with 95 % "
-            "subject-cluster bootstrap intervals, over subjects and trainings where a run trained the method with "
-            "several seeds; a difference is stated only where the interval excludes 0.</p>"
-            + (html_table(["hd − lr", "method", "subjects / apex samples", "SSIM at the apex", "SSIM active AUs at the apex",
-                       "SSIM all horizons", "verdict (active, apex)"], rows) if rows else "")
-            + (f'<p class="muted">{unsampled} of the pairs above {"holds" if unsampled == 1 else "hold"} several '
-               f'trainings but {"was" if unsampled == 1 else "were"} scored before each training\'s scores were written '
-               "(<code>seed_scores.csv</code>): " + ("its interval resamples" if unsampled == 1 else
-                                                     "their intervals resample")
-               + " subjects only; <code>evface eval RUN</code> scores a run again with them.</p>" if unsampled else "")
-            + "".join(f'<p class="muted">{html.escape(c["a"])} − {html.escape(c["b"])}: not compared, scored by one '
-                      "run only: " + html.escape("; ".join(f"{', '.join(c['not_compared'][k])} ({c[k]})" for k in ("a", "b")
-                                                          if c["not_compared"][k])) + ".</p>"
-                      for c in comparisons if c.get("not_compared"))
-            + not_compared_list(comparisons))
+def _scored_before_seed_scores(comparison: dict[str, Any]) -> bool:
+    """Whether a pair holds a run of several trainings but no difference over them (``ci_trainings``)."""
+    cells = [d for entry in comparison["methods"].values() for part in entry.values() for d in part.values()]
+    return max(comparison.get("trainings", {"a": 1}).values()) > 1 and not any("ci_trainings" in d for d in cells)
+
+
+def _sensor_row(pair: str, comparison: dict[str, Any], method: str, entry: dict[str, Any]) -> list[str]:
+    """A method's row of the pair: its counts, hd − lr SSIM at the apex (face, active AUs), over every
+    horizon, and the verdict in the active regions at the apex."""
+    apex, every = entry.get("apex", {}), entry.get("all", {})
+    verdict = apex.get("active_ssim", {}).get("verdict", "–")
+    return [pair, html.escape(method), f'{comparison["n_subjects"]} / {comparison["n_apex"]}',
+            _sensor_cell(apex.get("face_ssim")), _sensor_cell(apex.get("active_ssim")),
+            _sensor_cell(every.get("face_ssim")), html.escape(verdict)]
+
+
+def _sensor_cell(d: dict[str, Any] | None) -> str:
+    """One hd − lr difference with its interval (over subjects and trainings where there is one); none: “–”."""
+    return signed_mean({**d, "mean": d["diff"], "ci": d.get("ci_trainings") or d["ci"]}) if d else "–"
+
+
+def _seed_scores_note(unsampled: int) -> str:
+    """The caveat on the ``unsampled`` pairs of several trainings scored before each training's scores were
+    written; none: empty."""
+    if not unsampled:
+        return ""
+    return (f'<p class="muted">{unsampled} of the pairs above {"holds" if unsampled == 1 else "hold"} several '
+            f'trainings but {"was" if unsampled == 1 else "were"} scored before each training\'s scores were written '
+            "(<code>seed_scores.csv</code>): " + ("its interval resamples" if unsampled == 1 else
+                                                  "their intervals resample")
+            + " subjects only; <code>evface eval RUN</code> scores a run again with them.</p>")
+
+
+def _one_run_only_notes(comparisons: list[dict[str, Any]]) -> str:
+    """Per pair, the methods scored by one run only, which are not compared."""
+    return "".join(f'<p class="muted">{html.escape(c["a"])} − {html.escape(c["b"])}: not compared, scored by one '
+                   "run only: " + html.escape("; ".join(f"{', '.join(c['not_compared'][k])} ({c[k]})" for k in ("a", "b")
+                                                       if c["not_compared"][k])) + ".</p>"
+                   for c in comparisons if c.get("not_compared"))
 
 
 def _training_table(runs: list[dict[str, Any]]) -> str:
@@ -98,41 +134,71 @@ def _recon_seeds(runs: list[dict[str, Any]], by_lighting: bool) -> str:
     mean over them (what the run scores), and per lighting where ``by_lighting``; for the runs of
     one training, a caveat."""
     several = [r for r in runs if r["metrics"].get("per_seed")]
-    parts = []
-    if several:
-        seeds = {tuple(e.get("seed") for e in r["metrics"]["per_seed"]) for r in several}
-        n = max(len(s) for s in seeds)
-        heads = [f"seed {s}" for s in next(iter(seeds))] if len(seeds) == 1 else [f"training {k + 1}" for k in range(n)]
-        rows = []
-        for r in several:
-            m = r["metrics"]
-            for method, pooled in m.get("cvae_vs", {}).items():
-                per_seed = [e.get("cvae_vs", {}).get(method, {}) for e in m["per_seed"]]
-                both = m.get("cvae_vs_over_trainings", {}).get(method, {})  # runs scored before 2026-12-05 lack it
-                rows.append([escaped_run_name(r), html.escape(method)] + [signed_mean(v.get("face")) for v in per_seed]
-                            + ["–"] * (n - len(per_seed)) + [signed_mean(pooled.get("apex_face_ssim")),
-                                                              signed_mean(both.get("face"))])
-                for light in sorted({x for v in per_seed for x in v.get("apex_by_lighting", {})} if by_lighting else ()):
-                    cells = [v.get("apex_by_lighting", {}).get(light, {}).get("face") for v in per_seed]
-                    mean = pooled.get("apex_by_lighting", {}).get(light, {}).get("face")
-                    rows.append([escaped_run_name(r), html.escape(f"{method}, {light}")] + [signed_mean(c) for c in cells]
-                                + ["–"] * (n - len(cells)) + [signed_mean(mean), signed_mean(
-                                    both.get("apex_by_lighting", {}).get(light, {}).get("face"))])
-        parts.append("<h3>Between training seeds</h3><p>Runs that trained every part several times score a sample by "
-                     "the mean over the trainings (the tables above). Here each training alone: CVAE − method, SSIM "
-                     "over the face at the apex, in all and per lighting, with 95 % subject-cluster intervals; a sign "
-                     "that changes between seeds is a difference that one training cannot decide. The mean over seeds "
-                     "is shown twice: with the subject-cluster interval of the tables above, and with an interval that "
-                     "resamples the subjects and each fold's trainings both (a two-level bootstrap), which covers how "
-                     "other trainings would come out; a difference is claimed where that one excludes 0.</p>"
-                     + html_table(["run", "CVAE − method"] + heads + ["mean over seeds", "mean, subjects and trainings"], rows))
+    parts = [_seeds_table(several, by_lighting)] if several else []
     if len(several) < len(runs):
-        which = "Each model" if not several else "Each model of the runs not in that table"
-        parts.append(f'<p class="muted">{which} was trained once per fold or split: an interval covers which subjects '
-                     "were tested, not how another training seed would come out, which in dim light can reverse the "
-                     "sign of the CVAE − UNet difference (docs/reconstruction.md, \"Dim light: training variance\"); "
-                     "<code>--seeds N</code> trains each N times.</p>")
+        parts.append(_trained_once_note(some_several=bool(several)))
     return "".join(parts)
+
+
+SEEDS_INTRO = ("<h3>Between training seeds</h3><p>Runs that trained every part several times score a sample by "
+               "the mean over the trainings (the tables above). Here each training alone: CVAE − method, SSIM "
+               "over the face at the apex, in all and per lighting, with 95 % subject-cluster intervals; a sign "
+               "that changes between seeds is a difference that one training cannot decide. The mean over seeds "
+               "is shown twice: with the subject-cluster interval of the tables above, and with an interval that "
+               "resamples the subjects and each fold's trainings both (a two-level bootstrap), which covers how "
+               "other trainings would come out; a difference is claimed where that one excludes 0.</p>")
+"""The "Between training seeds" heading and what its table shows."""
+
+
+def _seeds_table(several: list[dict[str, Any]], by_lighting: bool) -> str:
+    """The runs of ``several`` seeds: per method (and lighting, where ``by_lighting``), each training's
+    CVAE − method and the mean over them, with both of its intervals."""
+    heads, n = _seed_heads(several)
+    rows = [row for r in several for method, pooled in r["metrics"].get("cvae_vs", {}).items()
+            for row in _method_seed_rows(r, method, pooled, n, by_lighting)]
+    return SEEDS_INTRO + html_table(["run", "CVAE − method"] + heads + ["mean over seeds", "mean, subjects and trainings"],
+                                    rows)
+
+
+def _seed_heads(several: list[dict[str, Any]]) -> tuple[list[str], int]:
+    """The columns of the trainings (“seed S” where every run trained the same seeds, else “training K”)
+    and how many there are at most."""
+    seeds = {tuple(e.get("seed") for e in r["metrics"]["per_seed"]) for r in several}
+    n = max(len(s) for s in seeds)
+    return ([f"seed {s}" for s in next(iter(seeds))] if len(seeds) == 1 else [f"training {k + 1}" for k in range(n)]), n
+
+
+def _method_seed_rows(run: dict[str, Any], method: str, pooled: dict[str, Any], n: int,
+                      by_lighting: bool) -> list[list[str]]:
+    """A method's rows of a run of several seeds: over all lightings, then per lighting where ``by_lighting``
+    (``pooled``: CVAE − method of the mean over the trainings, with its subject-cluster interval)."""
+    m = run["metrics"]
+    per_seed = [e.get("cvae_vs", {}).get(method, {}) for e in m["per_seed"]]
+    both = m.get("cvae_vs_over_trainings", {}).get(method, {})  # runs scored before 2026-12-05 lack it
+    rows = [_seed_row(escaped_run_name(run), html.escape(method), [signed_mean(v.get("face")) for v in per_seed], n,
+                      signed_mean(pooled.get("apex_face_ssim")), signed_mean(both.get("face")))]
+    for light in sorted({x for v in per_seed for x in v.get("apex_by_lighting", {})} if by_lighting else ()):
+        cells = [v.get("apex_by_lighting", {}).get(light, {}).get("face") for v in per_seed]
+        mean = pooled.get("apex_by_lighting", {}).get(light, {}).get("face")
+        rows.append(_seed_row(escaped_run_name(run), html.escape(f"{method}, {light}"), [signed_mean(c) for c in cells], n,
+                              signed_mean(mean), signed_mean(both.get("apex_by_lighting", {}).get(light, {}).get("face"))))
+    return rows
+
+
+def _seed_row(run_name: str, label: str, trainings: list[str], n: int, mean: str, over_trainings: str) -> list[str]:
+    """A row of the seeds table: the run and what it compares, each training's difference (“–” for the
+    trainings a run has fewer of than ``n``), the mean's with its subject-cluster interval and with its
+    interval over subjects and trainings."""
+    return [run_name, label] + trainings + ["–"] * (n - len(trainings)) + [mean, over_trainings]
+
+
+def _trained_once_note(some_several: bool) -> str:
+    """The caveat on models trained once (every model, unless ``some_several`` runs trained several seeds)."""
+    which = "Each model" if not some_several else "Each model of the runs not in that table"
+    return (f'<p class="muted">{which} was trained once per fold or split: an interval covers which subjects '
+            "were tested, not how another training seed would come out, which in dim light can reverse the "
+            "sign of the CVAE − UNet difference (docs/reconstruction.md, \"Dim light: training variance\"); "
+            "<code>--seeds N</code> trains each N times.</p>")
 
 
 def _recon_tested(run: dict[str, Any]) -> str:
