@@ -219,7 +219,7 @@ def test_a_corpus_table_in_unicode_text_with_a_separator_line_or_in_latin1(tmp_p
 @pytest.mark.parametrize("subject, filename, says", [
     ("1", "../../escaped/EP01", "Filename '../../escaped/EP01'"),
     ("1", "EP01/../EP02", "Filename 'EP01/../EP02'"),
-    ("01/../02", "EP01", "Subject 'sub01/../02'"),
+    ("01/../02", "EP01", "Subject '01/../02'"),  # the cell as written (was: 'sub01/../02')
 ])
 def test_a_path_in_subject_or_filename_is_refused(tmp_path, subject, filename, says):
     """The two columns name a folder under ROOT and the clip's file under OUT: a path there would
@@ -435,3 +435,33 @@ def test_cli_import_corpus_into_dot_is_refused(corpus, tmp_path, capsys, monkeyp
     assert capsys.readouterr().err.strip() == ("error: .: give OUT a folder by its name, not '.' or '..' (the dataset "
                                                "is built as OUT.partial beside it and renamed to OUT)")
     assert not any((tmp_path / "here").iterdir())
+
+
+@pytest.mark.parametrize("subject", ["被试01", "s 01", "Müller"])
+def test_a_subject_refused_is_named_as_the_table_writes_it(tmp_path, subject):
+    """Was "Subject 'sub被试01' must use only ...": the folder name made of the cell, text the
+    table does not hold."""
+    p = tmp_path / "t.csv"
+    p.write_text(TABLE + f"{subject},EP01,10,15,20,4,\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match=f"t.csv: line 2: Subject '{subject}' must use only letters, digits"):
+        read_corpus_table(p)
+
+
+@pytest.mark.parametrize("filename, says", [
+    ("EP01.mp4", r"sub01/EP01.mp4: table line 2 names a file, where a folder of frames is expected; "),
+    ("EP01", r"sub01/EP01: frame folder of table line 2 not found, but there is EP01.mp4; "),
+])
+def test_a_clip_given_as_a_video_says_to_extract_its_frames(tmp_path, capsys, filename, says):
+    """A corpus that ships each clip as a video (``sub01/EP01.mp4``), named with or without its
+    suffix, was "frame folder of table line 2 not found" of a file that is there; import corpus
+    reads folders of frames, and says how to make one."""
+    root = tmp_path / "corpus"
+    (root / "sub01").mkdir(parents=True)
+    (root / "sub01" / "EP01.mp4").write_bytes(b"a video, never opened")
+    (root / "t.csv").write_text(TABLE + f"1,{filename},10,15,20,4,\n")
+    assert main(["import", "corpus", str(root), str(root / "t.csv"), str(tmp_path / "ds")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert re.search(says + re.escape("import corpus reads each clip as a folder of numbered frames: extract a video's "
+                                      "frames into one, e.g. ffmpeg -i VIDEO -fps_mode passthrough FOLDER/img%d.png "
+                                      "(numbered from 1)") + "$", err), err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()

@@ -17,7 +17,8 @@ A clip's folder is read as ``evface simulate FOLDER --fps`` reads it
 (:func:`evface.sim.video.numbered_frames`, :func:`~evface.sim.video.read_frame`): the pictures
 whose names end in a number, with no gap and no number twice, all of one size, 8 bits a channel
 (grayscale frames become gray RGB, an alpha channel is ignored, 16-bit and floating-point
-pictures are refused). Frame ``n`` of a folder starting at ``n0`` is at
+pictures are refused); a clip given as a video is refused, saying how to extract its frames
+(:data:`EXTRACT_FRAMES`). Frame ``n`` of a folder starting at ``n0`` is at
 ``round((n - n0) * 1e6 / fps)`` µs, where ``evface simulate`` puts it. Conversion of each clip
 follows :mod:`evface.sim.footage`, as ``evface simulate`` does for a video:
 
@@ -43,6 +44,7 @@ there with the same options, and ``OUT`` appears only when the manifest is writt
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import re
@@ -56,7 +58,7 @@ import numpy as np
 
 from evface import __version__
 from evface.checks import as_box, as_int, as_real, numbers
-from evface.datasets.importers.annotations import check_name
+from evface.datasets.importers.annotations import CLIP_ID, NAME_RULE
 from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes, parse_aus
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
 from evface.datasets.importers.face_box import FACE_FRAMES, box_in_frame, detect_face
@@ -228,7 +230,8 @@ def read_corpus_table(path: str | Path) -> list[CorpusRow]:
         if not r.get("subject") or not r.get("filename"):
             raise DatasetError(f"{src}: empty Subject or Filename")
         for column, name in (("Subject", subject_folder(r["subject"])), ("Filename", r["filename"])):
-            check_name(src, column, name)  # both name a folder and the clip's file: nothing outside ROOT and OUT
+            if not CLIP_ID.match(name):  # both name a folder and the clip's file: nothing outside ROOT and OUT
+                raise DatasetError(f"{src}: {column} {r[column.lower()]!r} {NAME_RULE}")  # the cell, not 'sub' + it
         rows.append(CorpusRow(r["subject"], r["filename"], frames["onset"], frames["apex"], frames["offset"],
                               tuple(parse_aus(r.get("aus", ""), source=src)), r.get("emotion", "").lower(), line))
     return rows
@@ -247,13 +250,31 @@ def find_frames(root: Path, row: CorpusRow) -> list[tuple[int, Path]]:
     no gap, no number twice); checks that the row's frames are among them."""
     folder = root / subject_folder(row.subject) / row.filename
     if not folder.is_dir():
-        raise DatasetError(where(folder, f"frame folder of table line {row.line} not found"))
+        raise DatasetError(where(folder, _no_folder(folder, row.line)))
     frames = numbered_frames(folder)
     first, last = frames[0][0], frames[-1][0]
     for key, n in (("onset", row.onset), ("apex", row.apex), ("offset", row.offset)):
         if n is not None and not first <= n <= last:
             raise DatasetError(where(folder, f"table line {row.line}: {key} frame {n} is outside the folder's frames {first}..{last}"))
     return frames
+
+
+EXTRACT_FRAMES = ("import corpus reads each clip as a folder of numbered frames: extract a video's frames into "
+                  "one, e.g. ffmpeg -i VIDEO -fps_mode passthrough FOLDER/img%d.png (numbered from 1)")
+"""What a clip given as a video (or other file) is told: ``-fps_mode passthrough`` writes each
+decoded frame once (a variable-frame-rate video's frames are not duplicated or dropped to a
+constant rate; they are then placed at ``i / fps``)."""
+
+
+def _no_folder(folder: Path, line: int) -> str:
+    """Why a row's clip folder cannot be read: it is a file, or missing (naming the files beside it
+    that share its name, such as ``EP01.avi``, a video where frames are expected)."""
+    if folder.exists():
+        return f"table line {line} names a file, where a folder of frames is expected; {EXTRACT_FRAMES}"
+    beside = sorted(p.name for p in folder.parent.glob(f"{glob.escape(folder.name)}.*")) if folder.parent.is_dir() else []
+    if beside:
+        return f"frame folder of table line {line} not found, but there is {', '.join(beside)}; {EXTRACT_FRAMES}"
+    return f"frame folder of table line {line} not found"
 
 
 def load_frames(frames: list[tuple[int, Path]]) -> np.ndarray:
