@@ -465,3 +465,31 @@ def test_a_clip_given_as_a_video_says_to_extract_its_frames(tmp_path, capsys, fi
                                       "frames into one, e.g. ffmpeg -i VIDEO -fps_mode passthrough FOLDER/img%d.png "
                                       "(numbered from 1)") + "$", err), err
     assert len(err.splitlines()) == 1 and not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
+
+
+def test_a_subject_saved_as_a_decimal_names_its_folder(corpus, tmp_path):
+    """``1.0`` (a spreadsheet's number, as frames ``10.0`` are read) names ``sub01`` (was: folder
+    ``sub1.0`` not found)."""
+    from evface.datasets.importers.corpus import find_frames
+
+    p = tmp_path / "t.csv"
+    p.write_text(TABLE + "1.0,EP01_01,15,27,39,12,\n")
+    (row,) = read_corpus_table(p)
+    assert find_frames(corpus, row)[0] == (12, corpus / "sub01" / "EP01_01" / "img12.jpg")
+
+
+def test_a_clip_whose_frames_would_not_fit_in_memory_is_refused_before_any_clip_is_simulated(corpus, tmp_path,
+                                                                                             monkeypatch):
+    """A clip's frames are read whole: a folder of thousands of large frames (a long recording
+    cut into pictures) ended in a MemoryError or the system killing the import, after the clips
+    before it were simulated. Here the machine is made to have 400 kB."""
+    import os
+
+    sysconf = os.sysconf
+    monkeypatch.setattr(os, "sysconf", lambda name: 100 if name == "SC_PHYS_PAGES" else sysconf(name))
+    with pytest.raises(ParameterError, match=r"sub01/EP01_01: table line 2: reading the clip's 30 frames of 96x96 "
+                                             r"whole takes about 0\.0 GiB, more than half of this machine's .* GiB; "
+                                             r"move the frames before OnsetFrame 15 and after OffsetFrame 39 out of the "
+                                             r"folder \(it holds 12\.\.41\), or give it fewer or smaller frames$"):
+        import_corpus(corpus, corpus / "table.csv", tmp_path / "ds", CorpusOptions(sensors=("davis346:16x12",)))
+    assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()

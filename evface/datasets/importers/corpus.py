@@ -8,7 +8,7 @@ Layout::
 The table (CSV; export CASME II's ``.xlsx`` sheet to CSV first) needs the columns ``Subject``,
 ``Filename``, ``OnsetFrame``, ``ApexFrame``, ``OffsetFrame`` and ``Action Units``;
 ``Estimated Emotion`` is optional (header names are matched ignoring case, spaces and
-underscores). ``Subject`` ``1`` or ``01`` or ``sub01`` all name the folder ``sub01``. Frame
+underscores). ``Subject`` ``1``, ``01``, ``1.0`` or ``sub01`` all name the folder ``sub01``. Frame
 numbers are the numbers in the file names (``img46.jpg`` is frame 46). An apex given as ``/``
 (unknown, as in some CASME II rows) becomes the middle of onset and offset and is flagged in the
 clip's ``extra``.
@@ -17,8 +17,9 @@ A clip's folder is read as ``evface simulate FOLDER --fps`` reads it
 (:func:`evface.sim.video.numbered_frames`, :func:`~evface.sim.video.read_frame`): the pictures
 whose names end in a number, with no gap and no number twice, all of one size, 8 bits a channel
 (grayscale frames become gray RGB, an alpha channel is ignored, 16-bit and floating-point
-pictures are refused); a clip given as a video is refused, saying how to extract its frames
-(:data:`EXTRACT_FRAMES`). Frame ``n`` of a folder starting at ``n0`` is at
+pictures are refused), read whole (a clip whose frames would take more than half of the
+machine's memory is refused before any clip is simulated); a clip given as a video is refused,
+saying how to extract its frames (:data:`EXTRACT_FRAMES`). Frame ``n`` of a folder starting at ``n0`` is at
 ``round((n - n0) * 1e6 / fps)`` µs, where ``evface simulate`` puts it. Conversion of each clip
 follows :mod:`evface.sim.footage`, as ``evface simulate`` does for a video:
 
@@ -57,7 +58,7 @@ import cv2
 import numpy as np
 
 from evface import __version__
-from evface.checks import as_box, as_int, as_real, numbers
+from evface.checks import as_box, as_int, as_real, numbers, within_memory
 from evface.datasets.importers.annotations import CLIP_ID, NAME_RULE
 from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes, parse_aus
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
@@ -238,11 +239,19 @@ def read_corpus_table(path: str | Path) -> list[CorpusRow]:
 
 
 def subject_folder(subject: str) -> str:
-    """``"1"``, ``"01"`` or ``"sub01"`` -> ``"sub01"``."""
+    """``"1"``, ``"01"`` or ``"sub01"`` -> ``"sub01"``; ``"1.0"`` too (a number as a spreadsheet
+    may save it, as :func:`~evface.datasets.importers.tables.table_int` reads frame numbers).
+
+    Examples
+    --------
+    >>> [subject_folder(s) for s in ("1", "01", "sub01", "1.0", "Sub12", "07a")]
+    ['sub01', 'sub01', 'sub01', 'sub01', 'sub12', 'sub07a']
+    """
     s = subject.strip()
     if s.lower().startswith("sub"):
         s = s[3:]
-    return f"sub{int(s):02d}" if s.isdigit() else f"sub{s}"
+    number = re.fullmatch(r"(\d+)(\.0+)?", s)
+    return f"sub{int(number.group(1)):02d}" if number else f"sub{s}"
 
 
 def find_frames(root: Path, row: CorpusRow) -> list[tuple[int, Path]]:
@@ -335,14 +344,19 @@ def _rows_of_classes(rows: list[CorpusRow], table: str | Path,
     return rows, skipped
 
 
-def _check_face_box_option(folders: list[list[tuple[int, Path]]], options: CorpusOptions) -> None:
-    """Refuse a ``face_box`` mostly outside a clip's frames (each folder's first frame), before any
-    clip is simulated."""
-    if options.face_box is None:
-        return
-    for frames in folders:
+def _check_first_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], options: CorpusOptions) -> None:
+    """Refuse, before any clip is simulated, a ``face_box`` mostly outside a clip's frames and a
+    clip whose frames, read whole and stacked (twice the frames), would take more than half of
+    this machine's memory (:func:`~evface.checks.within_memory`); both by each folder's first frame."""
+    for row, frames in zip(rows, folders):
         height, width = read_frame(frames[0][1]).shape[:2]
-        box_in_frame(options.face_box, (width, height), f"{frames[0][1].parent}: face_box (--face-box)")
+        folder, (first, last) = frames[0][1].parent, (frames[0][0], frames[-1][0])
+        if options.face_box is not None:
+            box_in_frame(options.face_box, (width, height), f"{folder}: face_box (--face-box)")
+        within_memory(2 * len(frames) * height * width * 3,
+                      f"{folder}: table line {row.line}: reading the clip's {len(frames)} frames of {width}x{height} whole",
+                      f"move the frames before OnsetFrame {row.onset} and after OffsetFrame {row.offset} out of the "
+                      f"folder (it holds {first}..{last}), or give it fewer or smaller frames")
 
 
 def _clip_ids(rows: list[CorpusRow], table: str | Path) -> list[str]:
@@ -505,7 +519,7 @@ def import_corpus(
     _check_request(root, table, out, options)
     rows, skipped = _rows_of_classes(read_corpus_table(table), table, options)
     folders = [find_frames(root, r) for r in rows]
-    _check_face_box_option(folders, options)
+    _check_first_frames(rows, folders, options)
     ids = _clip_ids(rows, table)
     sensors = _sensors(options)
 
