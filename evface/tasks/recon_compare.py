@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +188,31 @@ def _values(rows: list[dict[str, str]], metric: str) -> np.ndarray:
     return np.minimum(v, PSNR_CAP) if metric.endswith("psnr") else v
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What a run's folder gives a comparison: its per-sample scores (:func:`read_scores`), each
+    training's (:func:`read_seed_scores`; ``{}``: none), and from its metrics.json the target grid's
+    size, its trainings per part and its protocol (:func:`_scored`)."""
+
+    path: Path
+    scores: dict[str, dict[tuple[str, int], dict[str, str]]]
+    seed_scores: dict[str, dict[tuple[str, int], tuple[str, np.ndarray]]]
+    grid: Any
+    seeds: int
+    protocol: Any
+
+
+@dataclass(frozen=True)
+class _Samples:
+    """The paired samples (``keys``), each one's subject, and the selections compared: all, the apex,
+    and the apex per lighting."""
+
+    keys: list[tuple[str, int]]
+    apex: list[tuple[str, int]]
+    subjects: dict[tuple[str, int], str]
+    selections: list[tuple[str, list[tuple[str, int]]]]
+
+
 def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | None = None) -> dict[str, Any]:
     """The paired difference A - B of two reconstruction runs on the same samples (see the module docstring).
 
@@ -200,89 +226,152 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     """
     run_a, run_b = Path(run_a), Path(run_b)
     names = names or stats.run_names(run_a, run_b)
-    a, b = read_scores(run_a), read_scores(run_b)
-    seeds_of = read_seed_scores(run_a), read_seed_scores(run_b)
-    (grid_a, seeds_a, protocol_a), (grid_b, seeds_b, protocol_b) = _scored(run_a), _scored(run_b)
-    if grid_a != grid_b:
-        raise DatasetError(where(run_b / "metrics.json", f"scored on a {grid_b}-pixel grid, {run_a} on a {grid_a}-pixel "
-                                                         "one: the targets differ; compare runs of one --size"))
-    shared = [m for m in a if m in b]
-    if not shared:
-        raise DatasetError(where(run_b / SCORES_CSV, f"no method in common with {run_a} (there: {sorted(a)}, "
-                                                     f"here: {sorted(b)})"))
-    _check_same_samples(a[shared[0]], b[shared[0]], run_a / SCORES_CSV, run_b / SCORES_CSV)
-    keys = sorted(a[shared[0]])
-    apex = [k for k in keys if "apex" in a[shared[0]][k]["phase"].split("+")]
-    subjects = {k: a[shared[0]][k]["subject"] for k in keys}
-    lighting = {k: a[shared[0]][k]["lighting"] for k in keys}
-    selections = [("all", keys), ("apex", apex)] + [(f"apex, {lt}", [k for k in apex if lighting[k] == lt])
-                                                    for lt in sorted(set(lighting.values()))]
-    out: dict[str, Any] = {"a": names[0], "b": names[1], "run_a": str(run_a), "run_b": str(run_b), "n": len(keys),
-                           "n_apex": len(apex), "n_subjects": len(set(subjects.values())),
-                           "trainings": {"a": seeds_a, "b": seeds_b}, "methods": {}}
-    if protocol_a and protocol_b and protocol_a != protocol_b:  # same samples, but the methods were given other inputs
-        out["protocols"] = {"a": protocol_a, "b": protocol_b}
-    alone = {"a": sorted(set(a) - set(b)), "b": sorted(set(b) - set(a))}
-    if alone["a"] or alone["b"]:  # compared are the methods both scored; the others are named
-        out["not_compared"] = alone
+    a, b = _read_runs(run_a, run_b)
+    _check_same_grid(a, b)
+    shared = _shared_methods(a, b)
+    _check_same_samples(a.scores[shared[0]], b.scores[shared[0]], run_a / SCORES_CSV, run_b / SCORES_CSV)
+    samples = _paired_samples(a.scores[shared[0]])
+    out = _comparison_head(names, a, b, samples)
     for method in shared:
         if method != shared[0]:
-            _check_same_samples(a[method], b[method], run_a / SCORES_CSV, run_b / SCORES_CSV)
-        entry: dict[str, Any] = {}
-        for label, sel in selections:
-            if not sel:
-                continue
-            ra, rb = [a[method][k] for k in sel], [b[method][k] for k in sel]
-            subj = np.array([subjects[k] for k in sel])
-            entry[label] = {}
-            for metric in METRICS:
-                va, vb = _values(ra, metric), _values(rb, metric)
-                xa, ua = _trainings(seeds_of[0], method, sel, metric, va, run_a / SEED_SCORES_CSV)
-                xb, ub = _trainings(seeds_of[1], method, sel, metric, vb, run_b / SEED_SCORES_CSV)
-                ok = np.isfinite(va) & np.isfinite(vb) & np.isfinite(xa).all(0) & np.isfinite(xb).all(0)
-                if not ok.any():
-                    continue
-                d = cluster_mean_interval(va[ok] - vb[ok], subj[ok])
-                several = d["n_clusters"] > 1
-                cell = {"a": float(va[ok].mean()), "b": float(vb[ok].mean()), "diff": d["mean"],
-                        "ci": d["ci"] if several else None, "n": d["n"], "n_clusters": d["n_clusters"]}
-                if several and max(len(xa), len(xb)) > 1:
-                    cell["ci_trainings"] = paired_training_interval(xa[:, ok], ua[ok], xb[:, ok], ub[ok], subj[ok])["ci"]
-                cell["verdict"] = (stats.describe_difference(*names, cell.get("ci_trainings", d["ci"])) if several
-                                   else "one subject: no interval")
-                entry[label][metric] = cell
-        out["methods"][method] = entry
+            _check_same_samples(a.scores[method], b.scores[method], run_a / SCORES_CSV, run_b / SCORES_CSV)
+        out["methods"][method] = _method_differences(a, b, method, samples, names)
     return out
+
+
+def _read_runs(run_a: Path, run_b: Path) -> tuple[_Run, _Run]:
+    """Both runs' scores, seed scores and metrics, read in that order (the first unreadable file is the one named)."""
+    scores = read_scores(run_a), read_scores(run_b)
+    seed_scores = read_seed_scores(run_a), read_seed_scores(run_b)
+    scored = _scored(run_a), _scored(run_b)
+    return (_Run(run_a, scores[0], seed_scores[0], *scored[0]), _Run(run_b, scores[1], seed_scores[1], *scored[1]))
+
+
+def _check_same_grid(a: _Run, b: _Run) -> None:
+    """Refuse runs scored on target grids of other sizes (their targets differ)."""
+    if a.grid != b.grid:
+        raise DatasetError(where(b.path / "metrics.json", f"scored on a {b.grid}-pixel grid, {a.path} on a {a.grid}-pixel "
+                                                          "one: the targets differ; compare runs of one --size"))
+
+
+def _shared_methods(a: _Run, b: _Run) -> list[str]:
+    """The methods both runs scored, in A's order; none is refused naming each run's."""
+    shared = [m for m in a.scores if m in b.scores]
+    if not shared:
+        raise DatasetError(where(b.path / SCORES_CSV, f"no method in common with {a.path} (there: {sorted(a.scores)}, "
+                                                      f"here: {sorted(b.scores)})"))
+    return shared
+
+
+def _paired_samples(rows: dict[tuple[str, int], dict[str, str]]) -> _Samples:
+    """The samples of one method's rows, in key order, with their subjects and the selections compared."""
+    keys = sorted(rows)
+    apex = [k for k in keys if "apex" in rows[k]["phase"].split("+")]
+    lighting = {k: rows[k]["lighting"] for k in keys}
+    selections = [("all", keys), ("apex", apex)] + [(f"apex, {lt}", [k for k in apex if lighting[k] == lt])
+                                                    for lt in sorted(set(lighting.values()))]
+    return _Samples(keys, apex, {k: rows[k]["subject"] for k in keys}, selections)
+
+
+def _comparison_head(names: tuple[str, str], a: _Run, b: _Run, samples: _Samples) -> dict[str, Any]:
+    """What a comparison says before its differences: the runs, the samples and subjects, the
+    trainings, the protocols where they differ and the methods only one run scored."""
+    out: dict[str, Any] = {"a": names[0], "b": names[1], "run_a": str(a.path), "run_b": str(b.path),
+                           "n": len(samples.keys), "n_apex": len(samples.apex),
+                           "n_subjects": len(set(samples.subjects.values())),
+                           "trainings": {"a": a.seeds, "b": b.seeds}, "methods": {}}
+    if a.protocol and b.protocol and a.protocol != b.protocol:  # same samples, but the methods were given other inputs
+        out["protocols"] = {"a": a.protocol, "b": b.protocol}
+    alone = {"a": sorted(set(a.scores) - set(b.scores)), "b": sorted(set(b.scores) - set(a.scores))}
+    if alone["a"] or alone["b"]:  # compared are the methods both scored; the others are named
+        out["not_compared"] = alone
+    return out
+
+
+def _method_differences(a: _Run, b: _Run, method: str, samples: _Samples, names: tuple[str, str]) -> dict[str, Any]:
+    """One method's differences per selection of samples (an empty selection left out) and metric
+    (one with no sample finite in both runs left out)."""
+    entry: dict[str, Any] = {}
+    for label, sel in samples.selections:
+        if not sel:
+            continue
+        subj = np.array([samples.subjects[k] for k in sel])
+        entry[label] = {}
+        for metric in METRICS:
+            cell = _difference(a, b, method, sel, subj, metric, names)
+            if cell is not None:
+                entry[label][metric] = cell
+    return entry
+
+
+def _difference(a: _Run, b: _Run, method: str, sel: list[tuple[str, int]], subj: np.ndarray, metric: str,
+                names: tuple[str, str]) -> dict[str, Any] | None:
+    """A - B of one metric over the samples ``sel`` finite in both runs (and in every training), with its
+    subject-cluster interval, over subjects and trainings where a run trained the method several times,
+    and its verdict; ``None`` when no sample is finite."""
+    va, vb = _values([a.scores[method][k] for k in sel], metric), _values([b.scores[method][k] for k in sel], metric)
+    xa, ua = _trainings(a.seed_scores, method, sel, metric, va, a.path / SEED_SCORES_CSV)
+    xb, ub = _trainings(b.seed_scores, method, sel, metric, vb, b.path / SEED_SCORES_CSV)
+    ok = np.isfinite(va) & np.isfinite(vb) & np.isfinite(xa).all(0) & np.isfinite(xb).all(0)
+    if not ok.any():
+        return None
+    d = cluster_mean_interval(va[ok] - vb[ok], subj[ok])
+    several = d["n_clusters"] > 1
+    cell = {"a": float(va[ok].mean()), "b": float(vb[ok].mean()), "diff": d["mean"],
+            "ci": d["ci"] if several else None, "n": d["n"], "n_clusters": d["n_clusters"]}
+    if several and max(len(xa), len(xb)) > 1:
+        cell["ci_trainings"] = paired_training_interval(xa[:, ok], ua[ok], xb[:, ok], ub[ok], subj[ok])["ci"]
+    cell["verdict"] = (stats.describe_difference(*names, cell.get("ci_trainings", d["ci"])) if several
+                       else "one subject: no interval")
+    return cell
 
 
 def format_comparison(res: dict[str, Any]) -> str:
     """:func:`compare_runs` as a plain-text table."""
     cells = [d for entry in res["methods"].values() for part in entry.values() for d in part.values()]
     two_level = any("ci_trainings" in d for d in cells)
-    lines = [f"A = {res['a']}, B = {res['b']}: {counted(res['n'], 'sample')} ({res['n_apex']} at the apex) of "
-             f"{counted(res['n_subjects'], 'subject')}, paired; 95 % intervals from a subject-cluster bootstrap"
-             + (", and over subjects and trainings where a run trained a method several times (the verdict "
-                "follows it)" if two_level else ""),
-             f"{'method':14}{'samples':16}{'metric':13}{'A':>8}{'B':>8}{'A - B':>9}  {'subjects':20}"
-             + (f"{'subjects, trainings':22}" if two_level else "") + "verdict"]
-
-    def interval(ci: list[float] | None, metric: str) -> str:
-        return figure_format.fixed_interval(ci, DIGITS[metric], sign="+") if ci else "-"
-
     lightings = sorted({label for entry in res["methods"].values() for label in entry if label.startswith("apex, ")})
     single = figure_format.one_lighting([label.removeprefix("apex, ") for label in lightings])
+    return "\n".join(_table_heading(res, two_level) + _table_rows(res, two_level, lightings if single else [])
+                     + _comparison_notes(res, two_level, single))
+
+
+def _table_heading(res: dict[str, Any], two_level: bool) -> list[str]:
+    """What was paired and how its intervals were made, then the column heads."""
+    return [f"A = {res['a']}, B = {res['b']}: {counted(res['n'], 'sample')} ({res['n_apex']} at the apex) of "
+            f"{counted(res['n_subjects'], 'subject')}, paired; 95 % intervals from a subject-cluster bootstrap"
+            + (", and over subjects and trainings where a run trained a method several times (the verdict "
+               "follows it)" if two_level else ""),
+            f"{'method':14}{'samples':16}{'metric':13}{'A':>8}{'B':>8}{'A - B':>9}  {'subjects':20}"
+            + (f"{'subjects, trainings':22}" if two_level else "") + "verdict"]
+
+
+def _table_rows(res: dict[str, Any], two_level: bool, unlisted: list[str]) -> list[str]:
+    """A row per method, selection of samples and metric; the selections in ``unlisted`` (one lighting's:
+    said below the table, not repeated) left out."""
+    lines = []
     for method, entry in res["methods"].items():
         for label, part in entry.items():
-            if single and label in lightings:  # one lighting: said below the table, not repeated
+            if label in unlisted:
                 continue
             for metric, d in part.items():
                 lines.append(f"{method:14}{label:16}{metric:13}{figure_format.fixed(d['a'], DIGITS[metric]):>8}"
                              f"{figure_format.fixed(d['b'], DIGITS[metric]):>8}"
                              f"{figure_format.fixed(d['diff'], DIGITS[metric], sign='+'):>9}  "
-                             f"{interval(d['ci'], metric):20}"
-                             + (f"{interval(d.get('ci_trainings'), metric):22}" if two_level else "") + d["verdict"])
-    if single:
-        lines.append(single)
+                             f"{_interval(d['ci'], metric):20}"
+                             + (f"{_interval(d.get('ci_trainings'), metric):22}" if two_level else "") + d["verdict"])
+    return lines
+
+
+def _interval(ci: list[float] | None, metric: str) -> str:
+    """An interval of ``metric`` with its sign, to the metric's decimals; none: ``-``."""
+    return figure_format.fixed_interval(ci, DIGITS[metric], sign="+") if ci else "-"
+
+
+def _comparison_notes(res: dict[str, Any], two_level: bool, single: str) -> list[str]:
+    """The sentences below the table: the one lighting (``single``), few subjects, other protocols, the
+    methods not compared and the trainings per fold."""
+    lines = [single] if single else []
     caution = figure_format.few_subjects(res["n_subjects"], figure_format.RECON_COVERAGE)
     if caution:
         lines.append(caution)
@@ -303,4 +392,4 @@ def format_comparison(res: dict[str, Any]) -> str:
                      "several scores each sample by the mean of its trainings)"
                      + ("" if two_level else "; scored before each training's scores were written (seed_scores.csv): "
                         "the intervals resample subjects only (evface eval RUN scores it again)"))
-    return "\n".join(lines)
+    return lines

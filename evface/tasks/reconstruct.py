@@ -59,7 +59,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -399,6 +399,29 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, Re
     return config, cfg, spec
 
 
+@dataclass(frozen=True)
+class _Scored:
+    """The samples an evaluation scores and what it knows of them: ``other_ids``, the clips the run
+    never saw; ``left_out``, the clips of the run's own dataset left out (of subjects no part tested)."""
+
+    samples: ReconSamples
+    other_ids: set[str]
+    left_out: int
+
+
+@dataclass(frozen=True)
+class _Predicted:
+    """Every training's reconstructions, scored: the first seed's reconstructions (``preds``), KL per
+    latent channel and prior draws (the latent, the figure and the frames are the first seed's), each
+    seed's per-sample scores (``per_seed``) and the methods training changes (``trained``; empty for one seed)."""
+
+    preds: dict[str, np.ndarray]
+    kl_per: list[float]
+    draws: np.ndarray | None
+    per_seed: list[dict[str, Any]]
+    trained: list[str]
+
+
 def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None = None,
               frames: bool = False, own: bool = True) -> dict[str, Any]:
     """:func:`evaluate_run` on ``samples`` (the samples of the run's own dataset; cut from ``data`` when ``None``);
@@ -407,29 +430,54 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     groups = seed_groups(config["parts"])
     parts = [group[0] for group in groups]  # the subjects of each group; its seeds are trained alike
     tested = [subj for p in parts for subj in p["test"]]
-    if samples is None:
-        ds = DatasetFolder.open(data)
-        rows = ds.rows
-        seen = run_clips.seen_in_training(run_dir, data, rows)
-        other_ids = {str(r["clip_id"]) for r, known in zip(rows, seen) if not known}
-        n_rows, rows = len(rows), [r for r, known in zip(rows, seen) if not known or str(r["subject"]) in set(tested)]
-        left_out = n_rows - len(rows)
-        if not rows:
-            raise ParameterError(f"{data} has no clip of the run's test subjects ({', '.join(tested)}) and no clip "
-                                 "the run never saw")
-        _check_protocol(ds, spec, rows, f"{NOTHING_TO_INTERPOLATE}; {run_dir} is an interpolation run: evaluate it on "
-                                        "clips with truth frames (synthetic ones), or train a run with --protocol "
-                                        "extrapolation or events-only on this dataset")  # was: '--protocol', which eval has not
-        s = build_samples(data, rows, spec)
-    else:
-        other_ids, left_out = set(), 0
-        s = _part_samples(samples, tested, "test")
-    scored_by = scoring_parts(s, parts, other_ids)
+    scored = _test_samples(run_dir, data, spec, tested) if samples is None else _Scored(
+        _part_samples(samples, tested, "test"), set(), 0)
+    s = scored.samples
+    scored_by = scoring_parts(s, parts, scored.other_ids)
     apex = recon_eval.phase_indices(s)["apex"]
-    device = parallel.select_device(cfg.device)
     seeds = [part.get("seed", cfg.seed) for part in groups[0]]
-    per_seed, trained = [], []
-    for k in range(len(seeds)):  # the latent, the figure and the frames: the first seed's models
+    predicted = _predict_seeds(run_dir, cfg, spec, groups, s, scored_by, apex)
+    latent = _latent(predicted, s, apex)
+    scores = recon_eval.mean_scores(predicted.per_seed)
+    metrics = {
+        **_metrics_head(config, spec, data, s, parts, _evaluated_on(
+            s, scored.other_ids, len(parts), seeds, (data, config, scored.left_out) if not own else None)),
+        **recon_eval.score(scores, s, spec, reference="keyframe", challenger="cvae"),
+        "latent": latent,
+    }
+    if len(seeds) > 1:
+        metrics |= _seed_metrics(seeds, predicted.per_seed, s, scored_by)
+    metrics |= _run_and_training(run_dir, out)
+    _write_evaluation(out, metrics, scores, predicted, s, spec, seeds, scored_by, apex, frames)
+    return metrics
+
+
+def _test_samples(run_dir: Path, data: Path, spec: ReconSpec, tested: list[str]) -> _Scored:
+    """The samples of ``data``'s clips to score: of the run's own dataset only the clips of its test
+    subjects, any clip the run never saw (an interpolation run refused on a recording first)."""
+    ds = DatasetFolder.open(data)
+    rows = ds.rows
+    seen = run_clips.seen_in_training(run_dir, data, rows)
+    other_ids = {str(r["clip_id"]) for r, known in zip(rows, seen) if not known}
+    n_rows, rows = len(rows), [r for r, known in zip(rows, seen) if not known or str(r["subject"]) in set(tested)]
+    left_out = n_rows - len(rows)
+    if not rows:
+        raise ParameterError(f"{data} has no clip of the run's test subjects ({', '.join(tested)}) and no clip "
+                             "the run never saw")
+    _check_protocol(ds, spec, rows, f"{NOTHING_TO_INTERPOLATE}; {run_dir} is an interpolation run: evaluate it on "
+                                    "clips with truth frames (synthetic ones), or train a run with --protocol "
+                                    "extrapolation or events-only on this dataset")  # was: '--protocol', which eval has not
+    return _Scored(build_samples(data, rows, spec), other_ids, left_out)
+
+
+def _predict_seeds(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, groups: list[list[dict[str, Any]]],
+                   s: ReconSamples, scored_by: np.ndarray, apex: np.ndarray) -> _Predicted:
+    """Every training's reconstructions of ``s`` (the ``k``-th seed of every group of parts), each scored;
+    one training's frames at a time beside the first's."""
+    device = parallel.select_device(cfg.device)
+    per_seed: list[dict[str, Any]] = []
+    trained: list[str] = []
+    for k in range(len(groups[0])):  # the latent, the figure and the frames: the first seed's models
         seed_preds, kl, seed_draws = predict_parts(run_dir, cfg, spec, [group[k] for group in groups], s, scored_by, apex,
                                                    device, first=k == 0)
         seed_scores = recon_eval.sample_scores(seed_preds, s, spec)
@@ -440,43 +488,71 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
         # the baselines no training changes are the first seed's, scored once
         per_seed.append(seed_scores if k == 0 else per_seed[0] | seed_scores)
         del seed_preds  # one training's frames at a time beside the first's
-    latent: dict[str, Any] = {"kl_per_channel": kl_per}
-    if draws is not None:
-        latent |= recon_eval.spread_summary(draws, s, apex) | recon_eval.sample_mean_scores(draws, preds["cvae"], s, apex)
-    scores = recon_eval.mean_scores(per_seed)
-    metrics = {
+    return _Predicted(preds, kl_per, draws, per_seed, trained)
+
+
+def _metrics_head(config: dict[str, Any], spec: ReconSpec, data: Path, s: ReconSamples, parts: list[dict[str, Any]],
+                  evaluated_on: str) -> dict[str, Any]:
+    """What ``metrics.json`` says before the scores: the task, sensor and protocol, the data, the folds,
+    which clips were scored (``evaluated_on``), the subjects, clips and samples, the grid and the SSIM settings."""
+    return {
         "task": TASK, "sensor": spec.sensor, "protocol": spec.protocol, "keyframe": spec.keyframe, "data": str(data),
         "evaluation": config["evaluation"], "folds": [{"name": p["name"], "test": p["test"]} for p in parts],
-        "evaluated_on": _evaluated_on(s, other_ids, len(parts), seeds, (data, config, left_out) if not own else None),
+        "evaluated_on": evaluated_on,
         "subjects": sorted(set(s.meta["subject"].tolist())), "n_subjects": len(set(s.meta["subject"].tolist())),
         "n_clips": len(s.clip_slices()), "n_samples": len(s),
         "grid": {"size": spec.size, "sensor": "hd face box, a recording's RGB face box (the same for hd and lr runs)",
                  "targets": _target_counts(s)},
         "ssim_settings": "skimage structural_similarity, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1",
-        **recon_eval.score(scores, s, spec, reference="keyframe", challenger="cvae"),
-        "latent": latent,
     }
-    if len(seeds) > 1:
-        metrics |= {"seeds": seeds, "latent_seed": seeds[0],
-                    "per_seed": [{"seed": seed, **recon_eval.seed_summary(sc, s)} for seed, sc in zip(seeds, per_seed)],
-                    "cvae_vs_over_trainings": recon_eval.training_intervals(per_seed, s, scored_by)}
+
+
+def _latent(predicted: _Predicted, s: ReconSamples, apex: np.ndarray) -> dict[str, Any]:
+    """The CVAE's latent: its KL per channel and, with prior draws, their spread and the scores of their mean."""
+    latent: dict[str, Any] = {"kl_per_channel": predicted.kl_per}
+    if predicted.draws is not None:
+        latent |= (recon_eval.spread_summary(predicted.draws, s, apex)
+                   | recon_eval.sample_mean_scores(predicted.draws, predicted.preds["cvae"], s, apex))
+    return latent
+
+
+def _seed_metrics(seeds: list[int], per_seed: list[dict[str, Any]], s: ReconSamples,
+                  scored_by: np.ndarray) -> dict[str, Any]:
+    """A run of several seeds: the seeds, what each training scores alone and the CVAE's differences
+    over subjects and trainings."""
+    return {"seeds": seeds, "latent_seed": seeds[0],
+            "per_seed": [{"seed": seed, **recon_eval.seed_summary(sc, s)} for seed, sc in zip(seeds, per_seed)],
+            "cvae_vs_over_trainings": recon_eval.training_intervals(per_seed, s, scored_by)}
+
+
+def _run_and_training(run_dir: Path, out: Path) -> dict[str, Any]:
+    """The run an evaluation's folder names (:func:`run_evaluation.evaluation_folder`; none when ``out`` is
+    the run) and the run's training time (none without ``train.json``)."""
+    said: dict[str, Any] = {}
     if out.resolve() != run_dir.resolve():  # an evaluation's folder names its run (run_evaluation.evaluation_folder)
-        metrics["run"] = str(run_dir.resolve())
+        said["run"] = str(run_dir.resolve())
     train_json = run_dir / "train.json"
     if train_json.exists():
         t = run_folder.read_json(train_json)
-        metrics["train_seconds"] = t.get("cvae_seconds", 0.0) + t.get("e2vid_seconds", 0.0)
+        said["train_seconds"] = t.get("cvae_seconds", 0.0) + t.get("e2vid_seconds", 0.0)
+    return said
+
+
+def _write_evaluation(out: Path, metrics: dict[str, Any], scores: dict[str, Any], predicted: _Predicted,
+                      s: ReconSamples, spec: ReconSpec, seeds: list[int], scored_by: np.ndarray, apex: np.ndarray,
+                      frames: bool) -> None:
+    """The evaluation's files: the scores and metrics (:func:`_write_scores`), ``apex.png``, with ``frames``
+    ``frames.h5``, and ``horizon.png``."""
     # an earlier evaluation's frames would no longer match scores.csv: gone before anything new is written (was:
     # replaced last, so an evaluation interrupted while writing its frames left the earlier ones beside the new scores)
     (out / recon_eval.FRAMES_H5).unlink(missing_ok=True)
     _write_scores(out, metrics, recon_eval.scores_text(scores, s, spec), None if len(seeds) == 1 else
-                  recon_eval.seed_scores_text(per_seed, seeds, trained, s, scored_by))
-    recon_eval.write_apex_figure(out / recon_eval.APEX_PNG, s, preds, apex, draws)
+                  recon_eval.seed_scores_text(predicted.per_seed, seeds, predicted.trained, s, scored_by))
+    recon_eval.write_apex_figure(out / recon_eval.APEX_PNG, s, predicted.preds, apex, predicted.draws)
     if frames:
-        recon_eval.write_frames(out / recon_eval.FRAMES_H5, preds, s, None if len(seeds) == 1 else (
+        recon_eval.write_frames(out / recon_eval.FRAMES_H5, predicted.preds, s, None if len(seeds) == 1 else (
             f"the trainings of seed {seeds[0]}; scores.csv holds the mean over seeds {', '.join(map(str, seeds))}"))
     recon_eval.write_horizon_figure(out / recon_eval.HORIZON_PNG, metrics, f"{spec.sensor}, {spec.protocol}")
-    return metrics
 
 
 def _write_scores(out: Path, metrics: dict[str, Any], scores: str, seed_scores: str | None) -> None:
