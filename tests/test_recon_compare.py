@@ -336,3 +336,21 @@ def test_runs_of_other_protocols_on_the_same_samples_are_compared_and_named(runs
             "are the same, but each method was given other inputs, so the difference includes that of the "
             "protocols") in format_comparison(res).splitlines()
     assert "protocols" not in compare_runs(runs["hd"], runs["lr"])
+
+
+def test_a_method_lacking_samples_the_others_scored_is_one_error_line(runs, tmp_path, capsys):
+    """A scores.csv with one method's row of a sample missing (in both runs: their samples still
+    agree) made `evface compare` stop with "internal error: KeyError"."""
+    pair = []
+    for sensor in ("hd", "lr"):
+        lines = (runs[sensor] / SCORES_CSV).read_text().splitlines()
+        gone = next(i for i, line in enumerate(lines) if line.split(",")[7] == "keyframe")
+        (tmp_path / sensor).mkdir()
+        (tmp_path / sensor / "metrics.json").write_text((runs[sensor] / "metrics.json").read_text())
+        (tmp_path / sensor / SCORES_CSV).write_text("\n".join(lines[:gone] + lines[gone + 1:]) + "\n")
+        pair.append(str(tmp_path / sensor))
+        clip, t_us = lines[gone].split(",")[0], lines[gone].split(",")[4]
+    assert main(["compare", *pair]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {tmp_path / 'hd' / SCORES_CSV}: method 'keyframe' lacks 1 "
+                                               f"sample the other methods scored (e.g. clip {clip} at {t_us} µs): "
+                                               "not a file evface wrote")

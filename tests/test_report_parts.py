@@ -10,9 +10,10 @@ import pytest
 
 from evface.cli import main
 from evface.errors import ParameterError
+from evface.report import classify_section, recon_section
 from evface.report.figures import confusion_png, identity_grid
 from evface.report.html import build_report
-from evface.report.html_parts import html_table
+from evface.report.html_parts import html_table, not_compared_list, pair_name
 
 from report_fixtures import make_fake_run
 
@@ -59,3 +60,14 @@ def test_a_report_of_no_run_is_refused_naming_the_argument(tmp_path):
 def test_an_identity_grid_of_no_face_or_no_column_is_refused(faces, columns, message):
     with pytest.raises(ParameterError, match=message):
         identity_grid(faces, columns)
+
+
+def test_every_section_names_a_pair_of_runs_alike():
+    # the classification section named its pairs by its own _pair_name, the reconstruction section and the list of
+    # pairs not compared by the same text written inline: one function now, the same “A − B”, escaped
+    pair = {"a": "hd <1>", "b": "lr & co", "not_compared": {"a": ["cvae"], "b": []}, "error": "scored on other clips",
+            "classes": {"a": ["x"], "b": ["y"]}, "trainings": {"a": 1, "b": 1}}
+    assert pair_name(pair) == "hd &lt;1&gt; − lr &amp; co"
+    assert recon_section._one_run_only_notes([pair]).startswith(f'<p class="muted">{pair_name(pair)}: not compared')
+    assert f"<li>{pair_name(pair)}: scored on other clips</li>" in not_compared_list([pair])
+    assert f"{pair_name(pair)}: " in classify_section._unlike_pairs_note([pair])

@@ -9,7 +9,7 @@ from typing import Any
 
 from evface.report.collect import ReportData
 from evface.report.html_parts import (PAPER, cells_with_counts, count_text, embedded_image, escaped_run_name,
-                                      few_subjects_note, html_table, not_compared_list, one_lighting_note,
+                                      few_subjects_note, html_table, not_compared_list, one_lighting_note, pair_name,
                                       signed_difference, tested_run_name)
 from evface.tasks.figure_format import CLASSIFY_COVERAGE, FIGURES, fixed, number, with_interval
 
@@ -165,11 +165,6 @@ def _differences_intro(title: str, pairs: str) -> str:
             "only in B, exact two-sided p.</p>")
 
 
-def _pair_name(comparison: dict[str, Any]) -> str:
-    """“A − B” of a comparison, escaped."""
-    return f'{html.escape(comparison["a"])} − {html.escape(comparison["b"])}'
-
-
 def _difference_tables(paired: list[dict[str, Any]]) -> str:
     """The compared pairs' differences, and their top-1 difference per lighting where there are several
     (one lighting: said once, in the section); no pair: empty."""
@@ -189,7 +184,7 @@ def _difference_tables(paired: list[dict[str, Any]]) -> str:
 def _difference_row(comparison: dict[str, Any]) -> list[str]:
     """A pair's row: its counts, seeds, differences, McNemar and verdict."""
     c = comparison
-    pair = _pair_name(c)
+    pair = pair_name(c)
     mc, m = c["mcnemar"], c["metrics"]
     seeds = f'{c["trainings"]["a"]} × {c["trainings"]["b"]}' if c.get("trainings") else "–"
     return ([pair, f'{c["n_subjects"]} / {c["n"]}', seeds] + [signed_difference(m[k], *FIGURES[k]) for k in ("top1", "uf1", "uar")]
@@ -208,7 +203,7 @@ def _seed_spread_table(spreads: list[dict[str, Any]]) -> str:
     """How far single trainings' top-1 differences stray from the ensembles', per pair of several seeds; none: empty."""
     if not spreads:
         return ""
-    rows = [[_pair_name(c),
+    rows = [[pair_name(c),
              f'{len(c["seed_spread"]["a_top1"])} × {len(c["seed_spread"]["b_top1"])}',
              f'{fixed(c["seed_spread"]["min"], *FIGURES["top1"], "+")} to {fixed(c["seed_spread"]["max"], *FIGURES["top1"], "+")}',
              f'{c["seed_spread"]["a_ahead"]} / {c["seed_spread"]["b_ahead"]} of {c["seed_spread"]["n_pairs"]}']
@@ -244,7 +239,7 @@ def _unsampled_seeds_note(unsampled: list[dict[str, Any]]) -> str:
 
 def _unlike_pairs_note(paired: list[dict[str, Any]]) -> str:
     """The pairs whose models know other classes or whose clips were tested in other folds; none: empty."""
-    unlike = [_pair_name(c) + ": " + "; ".join(_unlike_reasons(c)) for c in paired if "classes" in c or "folds" in c]
+    unlike = [pair_name(c) + ": " + "; ".join(_unlike_reasons(c)) for c in paired if "classes" in c or "folds" in c]
     if not unlike:
         return ""
     return '<p class="muted">Pairs made differently (A / B): ' + "; ".join(unlike) + ".</p>"

@@ -286,6 +286,28 @@ def signed_difference(d: dict[str, Any], digits: int, scale: float) -> str:
     return f"<b>{text}</b>" if _excludes_zero(ci) else text
 
 
+def pair_name(comparison: dict[str, Any]) -> str:
+    """The name of a pair of compared runs, “A − B” (the difference the pair's figures give), escaped:
+    how every section of the report names a pair.
+
+    Parameters
+    ----------
+    comparison : dict
+        A comparison of runs ``a`` and ``b`` (their names).
+
+    Returns
+    -------
+    str
+        HTML.
+
+    Examples
+    --------
+    >>> pair_name({"a": "events <hd>", "b": "rgb"})
+    'events &lt;hd&gt; − rgb'
+    """
+    return f'{html.escape(comparison["a"])} − {html.escape(comparison["b"])}'
+
+
 def not_compared_list(comparisons: list[dict[str, Any]]) -> str:
     """The pairs of runs left unpaired (scored on other clips or samples, or a run's scores of each
     clip or sample missing), each with the reason.
@@ -308,7 +330,7 @@ def not_compared_list(comparisons: list[dict[str, Any]]) -> str:
     errors = [c for c in comparisons if "error" in c]
     if not errors:
         return ""
-    items = "".join(f'<li>{html.escape(c["a"])} − {html.escape(c["b"])}: {html.escape(c["error"])}</li>' for c in errors)
+    items = "".join(f'<li>{pair_name(c)}: {html.escape(c["error"])}</li>' for c in errors)
     return f'<p class="muted">Not compared:</p><ul class="muted">{items}</ul>'
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from evface.errors import counted
 from evface.report.collect import ReportData
 from evface.report.html_parts import (PAPER, cells_with_counts, count_text, embedded_image, escaped_run_name,
-                                      few_subjects_note, html_table, not_compared_list, one_lighting_note,
+                                      few_subjects_note, html_table, not_compared_list, one_lighting_note, pair_name,
                                       signed_mean, tested_run_name)
 from evface.tasks.figure_format import RECON_COVERAGE, fixed, mean_with_interval, number
 
@@ -56,7 +56,7 @@ def _sensor_rows(comparisons: list[dict[str, Any]]) -> tuple[list[list[str]], in
     for c in comparisons:
         if "error" in c:
             continue
-        pair = f'{html.escape(c["a"])} − {html.escape(c["b"])}'
+        pair = pair_name(c)
         unsampled += _scored_before_seed_scores(c)
         rows += [_sensor_row(pair, c, method, entry) for method, entry in c["methods"].items()]
     return rows, unsampled
@@ -97,7 +97,7 @@ def _seed_scores_note(unsampled: int) -> str:
 
 def _one_run_only_notes(comparisons: list[dict[str, Any]]) -> str:
     """Per pair, the methods scored by one run only, which are not compared."""
-    return "".join(f'<p class="muted">{html.escape(c["a"])} − {html.escape(c["b"])}: not compared, scored by one '
+    return "".join(f'<p class="muted">{pair_name(c)}: not compared, scored by one '
                    "run only: " + html.escape("; ".join(f"{', '.join(c['not_compared'][k])} ({c[k]})" for k in ("a", "b")
                                                        if c["not_compared"][k])) + ".</p>"
                    for c in comparisons if c.get("not_compared"))

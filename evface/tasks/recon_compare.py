@@ -95,7 +95,21 @@ def read_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], dict[str
             if key in method:
                 raise FormatError(where(path, f"method {row['method']!r} scores clip {key[0]} at {key[1]} µs twice"))
             method[key] = row
+    _check_every_method_scores_every_sample(out, path)
     return out
+
+
+def _check_every_method_scores_every_sample(scores: dict[str, dict[tuple[str, int], dict[str, str]]],
+                                            path: Path) -> None:
+    """Refuse a ``scores.csv`` in which one method lacks samples another scored (evface writes every
+    method's row of every sample; was: the pairing looked them up by the first method's samples and
+    stopped on the first missing one with an internal ``KeyError``)."""
+    samples = set().union(*scores.values())
+    for method, rows in scores.items():
+        if len(rows) != len(samples):
+            clip, t = min(samples - set(rows))
+            raise FormatError(where(path, f"method {method!r} lacks {counted(len(samples) - len(rows), 'sample')} "
+                                          f"the other methods scored (e.g. clip {clip} at {t} µs): not a file evface wrote"))
 
 
 def read_seed_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], tuple[str, np.ndarray]]]:

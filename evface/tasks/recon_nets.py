@@ -25,7 +25,34 @@ from evface.models.e2vid import E2VIDRecurrent
 
 
 def condition(s: ReconSamples, idx: np.ndarray, scales: dict[str, float], keyframe: bool) -> torch.Tensor:
-    """The network input of samples ``idx``: scaled voxel grid, scaled event history, then ``keyframe - 0.5`` if used."""
+    """The network input of samples ``idx``: scaled voxel grid, scaled event history, then ``keyframe - 0.5`` if used.
+
+    Parameters
+    ----------
+    s : ReconSamples
+        The samples.
+    idx : numpy.ndarray
+        Which of them.
+    scales : dict
+        ``voxel`` and ``hist``: the factors of :func:`input_scales`.
+    keyframe : bool
+        Whether the protocol gives the networks the keyframe.
+
+    Returns
+    -------
+    torch.Tensor
+        (len(idx), :func:`n_condition`, S, S) float32.
+
+    Examples
+    --------
+    >>> from evface.inputs.reconstruct import ARRAYS
+    >>> s = ReconSamples(**{name: np.zeros(2, np.int64) for name in ARRAYS})
+    >>> s.voxel, s.hist = np.ones((2, 3, 4, 4), np.float16), np.ones((2, 2, 2, 4, 4), np.float16)
+    >>> s.key = np.full((2, 4, 4), 0.75, np.float32)
+    >>> c = condition(s, np.array([1]), {"voxel": 2.0, "hist": 0.5}, keyframe=True)
+    >>> tuple(c.shape), c[0, :, 0, 0].tolist()
+    ((1, 8, 4, 4), [2.0, 2.0, 2.0, 0.5, 0.5, 0.5, 0.5, 0.25])
+    """
     hist = s.hist[idx].astype(np.float32).reshape(len(idx), -1, *s.hist.shape[-2:])
     parts = [s.voxel[idx].astype(np.float32) * np.float32(scales["voxel"]), hist * np.float32(scales["hist"])]
     if keyframe:
@@ -34,12 +61,49 @@ def condition(s: ReconSamples, idx: np.ndarray, scales: dict[str, float], keyfra
 
 
 def n_condition(spec: ReconSpec) -> int:
-    """Channels of :func:`condition` for samples cut with ``spec``."""
+    """Channels of :func:`condition` for samples cut with ``spec``.
+
+    Parameters
+    ----------
+    spec : ReconSpec
+        The samples' specification.
+
+    Returns
+    -------
+    int
+        The voxel grid's bins, two polarities per history decay rate, and one for the keyframe where the
+        protocol gives it.
+
+    Examples
+    --------
+    >>> spec = ReconSpec(n_bins=5)
+    >>> n_condition(spec) == 5 + 2 * len(spec.alphas_rad_s) + int(spec.keyframe)
+    True
+    """
     return spec.n_bins + 2 * len(spec.alphas_rad_s) + int(spec.keyframe)
 
 
 def input_scales(s: ReconSamples) -> dict[str, float]:
-    """1 / RMS of the voxel grids and of the event history over ``s`` (the training samples)."""
+    """1 / RMS of the voxel grids and of the event history over ``s`` (the training samples).
+
+    Parameters
+    ----------
+    s : ReconSamples
+        The training samples.
+
+    Returns
+    -------
+    dict
+        ``voxel`` and ``hist``: the factors :func:`condition` scales them by (1 where all are 0).
+
+    Examples
+    --------
+    >>> from evface.inputs.reconstruct import ARRAYS
+    >>> s = ReconSamples(**{name: np.zeros(2, np.int64) for name in ARRAYS})
+    >>> s.voxel, s.hist = np.full((2, 1, 2, 2), 4, np.float16), np.zeros((2, 1, 2, 2, 2), np.float16)
+    >>> input_scales(s)
+    {'voxel': 0.25, 'hist': 1.0}
+    """
     def inv_rms(a: np.ndarray) -> float:
         rms = float(np.sqrt(np.mean(a.astype(np.float64) ** 2)))
         return 1.0 / rms if rms > 0 else 1.0
@@ -47,7 +111,20 @@ def input_scales(s: ReconSamples) -> dict[str, float]:
 
 
 def target_frames(s: ReconSamples, idx: np.ndarray) -> torch.Tensor:
-    """The target frames of samples ``idx`` of ``s``, as an (N, 1, H, W) tensor."""
+    """The target frames of samples ``idx`` of ``s``, as an (N, 1, H, W) tensor.
+
+    Parameters
+    ----------
+    s : ReconSamples
+        The samples.
+    idx : numpy.ndarray
+        Which of them.
+
+    Returns
+    -------
+    torch.Tensor
+        (len(idx), 1, S, S) float32.
+    """
     return torch.from_numpy(np.ascontiguousarray(s.target[idx][:, None]))
 
 
@@ -60,6 +137,29 @@ def windows(s: ReconSamples, recurrent: bool, batch_size: int = 64) -> Iterator[
     Feed-forward: batches of ``batch_size`` consecutive samples. Recurrent: the clips of equal
     length together, step by step in time order; ``fresh`` marks the first step of a group (start
     from a new state).
+
+    Parameters
+    ----------
+    s : ReconSamples
+        The samples.
+    recurrent : bool
+        Whether the model carries a state from sample to sample.
+    batch_size : int
+        Samples per pass of a feed-forward model.
+
+    Yields
+    ------
+    tuple of (bool, numpy.ndarray)
+        Whether the pass starts from a new state, and the samples it sees.
+
+    Examples
+    --------
+    >>> from evface.inputs.reconstruct import ARRAYS
+    >>> s = ReconSamples(**{name: np.zeros(3, np.int64) for name in ARRAYS}, meta={"clip_id": np.array(["a", "a", "b"])})
+    >>> [(fresh, idx.tolist()) for fresh, idx in windows(s, recurrent=False, batch_size=2)]
+    [(True, [0, 1]), (True, [2])]
+    >>> [(fresh, idx.tolist()) for fresh, idx in windows(s, recurrent=True)]
+    [(True, [0]), (False, [1]), (True, [2])]
     """
     if not recurrent:
         for start in range(0, len(s), batch_size):
@@ -79,6 +179,28 @@ def with_history(s: ReconSamples, idx: np.ndarray, recurrent: bool) -> tuple[Rec
 
     Feed-forward: the samples ``idx`` themselves. Recurrent: every sample of their clips (the state
     at a sample depends on the clip's earlier windows).
+
+    Parameters
+    ----------
+    s : ReconSamples
+        The samples.
+    idx : numpy.ndarray
+        The samples wanted.
+    recurrent : bool
+        Whether the model carries a state from sample to sample.
+
+    Returns
+    -------
+    tuple of (ReconSamples, numpy.ndarray)
+        The samples to run the model on, and the position of each of ``idx`` among them.
+
+    Examples
+    --------
+    >>> from evface.inputs.reconstruct import ARRAYS
+    >>> s = ReconSamples(**{name: np.zeros(3, np.int64) for name in ARRAYS}, meta={"clip_id": np.array(["a", "a", "b"])})
+    >>> seen, pos = with_history(s, np.array([1]), recurrent=True)
+    >>> len(seen), pos.tolist()
+    (2, [1])
     """
     if not recurrent:
         return s.select(idx), np.arange(len(idx))
@@ -102,7 +224,32 @@ def _cvae_features(model: CVAE, s: ReconSamples, scales: dict[str, float], keyfr
 def predict_cvae(model: CVAE, s: ReconSamples, scales: dict[str, float], keyframe: bool, k: int = 0,
                  batch_size: int = 64, seed: int = 0, device: torch.device | str = "cpu") -> np.ndarray:
     """CVAE reconstructions (N, S, S): prior mean (``k == 0``) or the mean of ``k`` prior samples
-    (a recurrent CVAE runs through each clip from a fresh state, in time order)."""
+    (a recurrent CVAE runs through each clip from a fresh state, in time order).
+
+    Parameters
+    ----------
+    model : CVAE
+        The trained CVAE.
+    s : ReconSamples
+        The samples.
+    scales : dict
+        The input scales (:func:`input_scales` of the training samples).
+    keyframe : bool
+        Whether the protocol gives the networks the keyframe.
+    k : int
+        Prior samples averaged; 0: the prior mean.
+    batch_size : int
+        Samples per pass of a feed-forward CVAE.
+    seed : int
+        Seed of the prior draws.
+    device : torch.device or str
+        Where the model runs.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, S, S) float32, one reconstruction per sample of ``s``.
+    """
     model.eval()
     gen = torch.Generator().manual_seed(seed)
     pred = np.zeros(s.target.shape, dtype=np.float32)
@@ -118,6 +265,24 @@ def predict_e2vid(model: E2VIDRecurrent, s: ReconSamples, scales: dict[str, floa
     """Recurrent UNet reconstructions (N, S, S): each clip from a fresh state, in time order.
 
     Clips of equal length run together as one batch.
+
+    Parameters
+    ----------
+    model : E2VIDRecurrent
+        The trained recurrent UNet.
+    s : ReconSamples
+        The samples.
+    scales : dict
+        The input scales (:func:`input_scales` of the training samples).
+    keyframe : bool
+        Whether the protocol gives the networks the keyframe.
+    device : torch.device or str
+        Where the model runs.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, S, S) float32, one reconstruction per sample of ``s``.
     """
     model.eval()
     pred = np.zeros(s.target.shape, dtype=np.float32)
@@ -131,7 +296,32 @@ def predict_e2vid(model: E2VIDRecurrent, s: ReconSamples, scales: dict[str, floa
 @torch.no_grad()
 def cvae_samples(model: CVAE, s: ReconSamples, idx: np.ndarray, scales: dict[str, float], keyframe: bool, k: int,
                  seed: int = 0, device: torch.device | str = "cpu") -> np.ndarray:
-    """``k`` CVAE decodings of prior samples for samples ``idx``: (k, len(idx), S, S)."""
+    """``k`` CVAE decodings of prior samples for samples ``idx``: (k, len(idx), S, S).
+
+    Parameters
+    ----------
+    model : CVAE
+        The trained CVAE.
+    s : ReconSamples
+        The samples (a recurrent CVAE runs through the whole clip of each of ``idx``).
+    idx : numpy.ndarray
+        The samples decoded.
+    scales : dict
+        The input scales (:func:`input_scales` of the training samples).
+    keyframe : bool
+        Whether the protocol gives the networks the keyframe.
+    k : int
+        Prior samples per sample.
+    seed : int
+        Seed of the prior draws.
+    device : torch.device or str
+        Where the model runs.
+
+    Returns
+    -------
+    numpy.ndarray
+        (k, len(idx), S, S) float32.
+    """
     model.eval()
     gen = torch.Generator().manual_seed(seed)
     seen, pos = with_history(s, idx, model.recurrent)
@@ -154,6 +344,26 @@ def kl_per_channel(model: CVAE, s: ReconSamples, idx: np.ndarray, scales: dict[s
     over positions).
 
     A channel near 0 carries nothing the condition does not already give: a collapsed channel.
+
+    Parameters
+    ----------
+    model : CVAE
+        The trained CVAE.
+    s : ReconSamples
+        The samples (a recurrent CVAE runs through the whole clip of each of ``idx``).
+    idx : numpy.ndarray
+        The samples averaged over.
+    scales : dict
+        The input scales (:func:`input_scales` of the training samples).
+    keyframe : bool
+        Whether the protocol gives the networks the keyframe.
+    device : torch.device or str
+        Where the model runs.
+
+    Returns
+    -------
+    list of float
+        One mean KL per latent channel.
     """
     model.eval()
     seen, pos = with_history(s, idx, model.recurrent)
