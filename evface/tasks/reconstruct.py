@@ -97,6 +97,16 @@ def default_threads() -> int:
 
     On a 2-core machine shared with other jobs, two torch threads ran a training step 16x slower
     than one (OpenMP threads waiting for each other on busy cores); half the cores leaves room.
+
+    Returns
+    -------
+    int
+        The threads, at least 1 and at most torch's own default.
+
+    Examples
+    --------
+    >>> 1 <= default_threads() <= torch.get_num_threads()
+    True
     """
     return max(1, min(torch.get_num_threads(), (os.cpu_count() or 2) // 2))
 
@@ -145,7 +155,24 @@ def train(data: str | Path, run_dir: str | Path, config: ReconstructConfig = Rec
 def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ReconstructConfig = ReconstructConfig(),
                        log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """:func:`train`, then the evaluation of :func:`evaluate_run` on the same samples (rank 0 only; other ranks
-    return ``{}``): the clips are decoded once for training and test."""
+    return ``{}``): the clips are decoded once for training and test.
+
+    Parameters
+    ----------
+    data : str or Path
+        The dataset folder.
+    run_dir : str or Path
+        The run folder (created; an existing one trained with the same settings resumes).
+    config : ReconstructConfig
+        The settings.
+    log : callable, optional
+        Called with progress lines on rank 0.
+
+    Returns
+    -------
+    dict
+        The content of ``RUN/metrics.json`` (``{}`` on the other ranks).
+    """
     _spec(config)
     with parallel.distributed(config.device) as dist:
         _, samples = _train(config, Path(data), Path(run_dir), dist, log)
@@ -186,6 +213,26 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = Reco
     by :func:`fit_part` and :func:`pool_parts`, removed by :func:`pool_parts`). Each part is then
     trained by :func:`fit_part` (one job per part under ``evface run``) and the run is scored by
     :func:`pool_parts`.
+
+    Parameters
+    ----------
+    data : str or Path
+        The dataset folder.
+    run_dir : str or Path
+        The run folder.
+    cfg : ReconstructConfig
+        The settings.
+    dist : parallel.DistInfo, optional
+        The process's rank (default: one process on ``cfg.device``).
+    log : callable, optional
+        Called with progress lines on the main rank.
+    cache : bool
+        Whether to decode the samples into ``RUN/samples/`` for the parts' jobs.
+
+    Returns
+    -------
+    list of str
+        The names of the parts still to train, in the protocol's order.
     """
     cfg = ReconstructConfig.given(cfg)
     dist = dist if dist is not None else parallel.single_process(cfg.device)
@@ -294,7 +341,26 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     """Write ``RUN/train.json`` from the parts' summaries and score the run on its test subjects
     (:func:`evaluate_run`, every part's test subjects by that part's models, on the samples
     :func:`prepare` cached, which it then removes, with any ``samples.tmp`` a killed writer left);
-    return the metrics."""
+    return the metrics.
+
+    Parameters
+    ----------
+    data : str or Path
+        The dataset folder.
+    run_dir : str or Path
+        The run folder, every part trained.
+    cfg : ReconstructConfig
+        The settings (its device picks the process when ``dist`` is ``None``).
+    dist : parallel.DistInfo, optional
+        The process's rank (default: one process on ``cfg.device``).
+    log : callable, optional
+        Unused; the signature of every step.
+
+    Returns
+    -------
+    dict
+        The content of ``RUN/metrics.json`` (``{}`` on the other ranks).
+    """
     dist = dist if dist is not None else parallel.single_process(cfg.device)
     run_dir = Path(run_dir)
     write_train_summary(run_dir, run_folder.load_config(run_dir), dist)
@@ -325,7 +391,23 @@ def _target_counts(s: ReconSamples) -> dict[str, int]:
 
 def headline(metrics: dict[str, Any]) -> dict[str, Any]:
     """What ``evface train reconstruct`` and ``evface eval`` print of a run's metrics: every method's
-    SSIM, PSNR and MSE over the face at the apex."""
+    SSIM, PSNR and MSE over the face at the apex.
+
+    Parameters
+    ----------
+    metrics : dict
+        A run's metrics (:func:`evaluate_run`).
+
+    Returns
+    -------
+    dict
+        ``{method: {"ssim", "psnr", "mse"}}``, rounded to four decimals.
+
+    Examples
+    --------
+    >>> headline({"methods": {"cvae": {"apex": {"face": {"ssim": 0.812345, "psnr": 24.31449, "mse": 0.0037}}}}})
+    {'cvae': {'ssim': 0.8123, 'psnr': 24.3145, 'mse': 0.0037}}
+    """
     return {name: {k: round(m["apex"]["face"][k], 4) for k in ("ssim", "psnr", "mse")}
             for name, m in metrics["methods"].items()}
 
@@ -369,6 +451,11 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
 
     A run of a newer evface with settings this one does not know is scored with a warning
     (:func:`run_resume.warn_of_version`).
+
+    Returns
+    -------
+    dict
+        The content of ``OUT/metrics.json`` (see :func:`evface.tasks.recon_eval.score`).
     """
     run_dir = Path(run_dir)
     config = load_run(run_dir)[0]
@@ -382,7 +469,18 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, Re
     """A reconstruction run's ``config.json``, its settings and its sample spec, checked as a
     received file: a key missing, a value of another type or out of range, or a part's folder
     outside the run is one :class:`FormatError` naming the file; another task's run is a
-    :class:`ParameterError`."""
+    :class:`ParameterError`.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+
+    Returns
+    -------
+    tuple of (dict, ReconstructConfig, ReconSpec)
+        The run's ``config.json``, its settings and its sample spec.
+    """
     run_dir = Path(run_dir)
     config = run_folder.load_config(run_dir)
     if config.get("task") != TASK:
