@@ -324,3 +324,11 @@ def test_three_imported_sessions_merge_and_train_by_subject_folds(tmp_path, caps
     assert "scored against their own RGB frames" in (out / "report.html").read_text()
     assert main(["run", "--data", str(data), "--preset", "tiny", "--out", str(tmp_path / "fast"), "--highspeed"]) == 2
     assert "--highspeed" in capsys.readouterr().err and not (tmp_path / "fast").exists()
+
+
+def test_an_out_inside_another_dataset_folder_is_refused(sessions, tmp_path, capsys):
+    # was: merged into whole/clips/more, a dataset among another's clips (synth and synth-merge refused it)
+    whole, folders = sessions
+    out = whole / "clips" / "more"
+    _refused(list(map(str, folders[:2])), capsys, f"{out}: inside the dataset folder {whole} (it holds dataset.json), "
+             "where what this command writes would lie among the dataset's files; give OUT a folder outside it", out)

@@ -8,8 +8,9 @@ from pathlib import Path
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import sole_writer
+from evface.commands.paths import outside_datasets, sole_writer
 from evface.errors import counted
+from evface.io.dataset_output import check_apart
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +26,8 @@ def register(app: typer.Typer) -> None:
         where possible; clip ids must be unique across them, regardless of case."""
         from evface.datasets.merge import merge_datasets  # lazy: h5py stays out of CLI start-up
 
-        with sole_writer(out, "OUT"):
+        check_apart(out, datasets)  # a folder inside a source: named as overlapping it, before the check below
+        with sole_writer(outside_datasets(out, "OUT", own=True), "OUT"):  # was: merged among another dataset's files
             report = merge_datasets(out, datasets, overwrite=overwrite)
         terminal.result(f"{out}: {counted(report['clips'], 'clip')} of {counted(len(report['subjects']), 'subject')}")
         console = terminal.console()
