@@ -61,6 +61,8 @@ def test_cpu_model_names_a_processor():
     (lambda: run_benchmarks(("rain",)), r"unknown benchmark\(s\) \['rain'\]"),  # was ModuleNotFoundError
     (lambda: run_benchmarks(("io", "io")),  # was measured twice, one kept
      r"^names: \('io', 'io'\) names benchmark io twice; give each benchmark once$"),
+    (lambda: run_benchmarks(("io",), quick="no"),  # was: the smaller inputs measured, "quick": "no" in the document
+     r"^quick must be True or False, got 'no'$"),
 ])
 def test_bench_sizes_are_checked_before_anything_runs(call, message):
     """measure(steps=0) was a ZeroDivisionError, an unknown scene a KeyError, warmup=-1 timed the

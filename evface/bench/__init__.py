@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from evface import __version__
-from evface.checks import as_int, within_memory
+from evface.checks import as_flag, as_int, within_memory
 from evface.errors import ParameterError
 from evface.ray_cluster import code_fingerprint
 
@@ -151,6 +151,7 @@ def run(names: tuple[str, ...] = BENCHMARKS, quick: bool = False) -> dict[str, A
     twice = next((name for name in names if names.count(name) > 1), None)
     if twice is not None:
         raise ParameterError(f"names: {names} names benchmark {twice} twice; give each benchmark once")
+    quick = as_flag("quick", quick)  # "no" would run the smaller inputs
     doc: dict[str, Any] = {
         "evface": __version__, "code": git_commit(), "benchmarks": list(names), "quick": quick,
         "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
