@@ -123,6 +123,18 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
     ``overwrite`` (True or False), and neither a source nor inside one; ``sources`` is a list of
     two or more folders.
     """
+    out, roots = _checked_paths(out, sources, overwrite)
+    folders = [DatasetFolder.open(r) for r in roots]
+    _check_clip_ids(folders)
+    classes, warnings = _classes(folders), _warnings(folders)
+    rows = _build(out, folders, classes, warnings)
+    return {"clips": len(rows), "subjects": sorted({row["subject"] for row in rows}), "warnings": warnings}
+
+
+def _checked_paths(out: str | Path, sources: Sequence[str | Path], overwrite: object) -> tuple[Path, list[Path]]:
+    """``out`` and the folders ``sources`` as paths, once the arguments allow the merge: a list of
+    two or more folders, none given twice, apart from ``out``, which is new or empty unless
+    ``overwrite``."""
     if isinstance(sources, (str, os.PathLike)):  # its letters would be taken as folders
         raise ParameterError(f"sources must be a list of dataset folders, got the one path {str(sources)!r}")
     overwrite = as_flag("overwrite", overwrite)  # "no" would replace OUT
@@ -135,7 +147,11 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
             raise ParameterError(f"{roots[i]}: given twice")
     check_apart(out, roots)
     check_replaceable(out, overwrite)
-    folders = [DatasetFolder.open(r) for r in roots]
+    return out, roots
+
+
+def _check_clip_ids(folders: list[DatasetFolder]) -> None:
+    """Refuse a clip id that names no file, or that two folders hold (regardless of case)."""
     owner: dict[str, tuple[str, DatasetFolder]] = {}  # by the id regardless of case: the first id and its folder
     for ds in folders:
         for line, row in enumerate(ds.rows, start=2):
@@ -151,28 +167,45 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
             if other is not ds:
                 raise DatasetError(where(ds.root / "manifest.csv", f"clip {first} is also in {other.root}; clip ids must "
                                                                    f"be unique across the folders; {_other_ids(ds, other)}"))
-    classes, warnings = _classes(folders), _warnings(folders)
 
+
+def _build(out: Path, folders: list[DatasetFolder], classes: dict[str, list[int]] | None,
+           warnings: list[str]) -> list[dict[str, Any]]:
+    """Write the merged dataset into ``OUT.partial`` and rename it to ``out`` (removed again if the
+    merge fails or is stopped); returns its manifest's rows."""
     tmp = out.with_name(out.name + ".partial")
     remove_partial(tmp)
     (tmp / "clips").mkdir(parents=True)
     try:
-        rows = []
-        for ds in folders:
-            for row in ds.rows:
-                file = f"clips/{row['clip_id']}.h5"
-                _link_or_copy(ds.clip_path(row), tmp / file)
-                rows.append({**row, "file": file})
+        rows = _link_clips(tmp, folders)
         write_manifest(tmp, rows)
-        info: dict[str, Any] = {"generator": "evface merge", "version": __version__, "seed": None,
-                                "n_clips": len(rows), "warnings": warnings,
-                                "sources": [{"folder": str(ds.root.resolve()), "clips": len(ds.rows),
-                                             "subjects": ds.subjects, "dataset": ds.info} for ds in folders]}
-        if classes is not None:
-            info["classes"] = classes
-        write_dataset_json(tmp, info)
+        write_dataset_json(tmp, _dataset_info(rows, folders, classes, warnings))
         publish_partial(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return {"clips": len(rows), "subjects": sorted({row["subject"] for row in rows}), "warnings": warnings}
+    return rows
+
+
+def _link_clips(tmp: Path, folders: list[DatasetFolder]) -> list[dict[str, Any]]:
+    """Link (or copy) each folder's clips into ``tmp/clips`` as ``ID.h5``; returns their manifest rows."""
+    rows = []
+    for ds in folders:
+        for row in ds.rows:
+            file = f"clips/{row['clip_id']}.h5"
+            _link_or_copy(ds.clip_path(row), tmp / file)
+            rows.append({**row, "file": file})
+    return rows
+
+
+def _dataset_info(rows: list[dict[str, Any]], folders: list[DatasetFolder], classes: dict[str, list[int]] | None,
+                  warnings: list[str]) -> dict[str, Any]:
+    """The merged dataset's ``dataset.json``: the warnings, each source folder with its own
+    ``dataset.json``, and the joined class table where every folder has one."""
+    info: dict[str, Any] = {"generator": "evface merge", "version": __version__, "seed": None,
+                            "n_clips": len(rows), "warnings": warnings,
+                            "sources": [{"folder": str(ds.root.resolve()), "clips": len(ds.rows),
+                                         "subjects": ds.subjects, "dataset": ds.info} for ds in folders]}
+    if classes is not None:
+        info["classes"] = classes
+    return info
