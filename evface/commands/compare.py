@@ -19,31 +19,64 @@ NAMES = {"top1": "top-1 %", "uf1": "UF1", "uar": "UAR"}
 def format_comparison(res: dict[str, Any]) -> str:
     """The comparison of :func:`evface.tasks.class_compare.compare_runs` as a plain-text table, its
     figures as the report gives them (:data:`evface.tasks.figure_format.FIGURES`)."""
-    from evface.tasks import figure_format  # lazy: numpy loads for this command only
-    from evface.tasks.figure_format import FIGURES, fixed, fixed_interval  # lazy: as the line above
+    trainings = _trainings(res)
+    lines = _head(res, trainings)
+    lines += _metric_rows(res, trainings)
+    lines += _caveats(res)
+    lines.append(_mcnemar_line(res))
+    lines += _seed_lines(res, trainings)
+    return "\n".join(lines)
 
-    a, b = res["a"], res["b"]
-    trainings = res.get("trainings") if max(res.get("trainings", {"a": 1}).values()) > 1 else None
-    lines = [f"A = {a}, B = {b}: {counted(res['n'], 'clip')} of {counted(res['n_subjects'], 'subject')}, paired; "
-             "95 % intervals from a subject-cluster bootstrap"
-             + (f", and over subjects and training seeds ({trainings['a']} of A, {trainings['b']} of B; "
-                "the verdict follows it)" if trainings else ""),
-             f"{'':10}{'metric':8}{'A':>8}{'B':>8}{'A - B':>9}  {'subjects':18}"
-             + (f"{'subjects, seeds':18}" if trainings else "") + "verdict"]
 
-    def interval(ci: list[float] | None, key: str) -> str:
-        return f"{fixed_interval(ci, *FIGURES[key], '+') if ci else '-':18}"
+def _trainings(res: dict[str, Any]) -> dict[str, int] | None:
+    """The trainings per fold of each run (``{"a", "b"}``) where either run has several, else None:
+    the intervals then cover the training seeds too."""
+    return res.get("trainings") if max(res.get("trainings", {"a": 1}).values()) > 1 else None
 
-    single = figure_format.one_lighting(list(res["per_lighting"]))  # one lighting: said below the table, not repeated
+
+def _head(res: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:
+    """The line naming the runs, the clips and the intervals, and the table's column heads."""
+    return [f"A = {res['a']}, B = {res['b']}: {counted(res['n'], 'clip')} of {counted(res['n_subjects'], 'subject')}, "
+            "paired; 95 % intervals from a subject-cluster bootstrap"
+            + (f", and over subjects and training seeds ({trainings['a']} of A, {trainings['b']} of B; "
+               "the verdict follows it)" if trainings else ""),
+            f"{'':10}{'metric':8}{'A':>8}{'B':>8}{'A - B':>9}  {'subjects':18}"
+            + (f"{'subjects, seeds':18}" if trainings else "") + "verdict"]
+
+
+def _metric_rows(res: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:
+    """A row per metric over all clips, then a top-1 row per lighting; where every clip is of one
+    lighting, the sentence saying so in place of those rows."""
+    from evface.tasks.figure_format import FIGURES, fixed, one_lighting  # lazy: numpy loads for this command only
+
+    single = one_lighting(list(res["per_lighting"]))  # one lighting: said below the table, not repeated
+    lines = []
     for group, part in [("all", res)] + ([] if single else list(res["per_lighting"].items())):
         for key, d in part["metrics"].items():
             if group != "all" and key != "top1":
                 continue
             lines.append(f"{group:10}{NAMES[key]:8}{fixed(d['a'], *FIGURES[key]):>8}{fixed(d['b'], *FIGURES[key]):>8}"
-                         f"{fixed(d['diff'], *FIGURES[key], '+'):>9}  {interval(d['ci'], key)}"
-                         + (interval(d.get("ci_trainings"), key) if trainings else "") + d["verdict"])
+                         f"{fixed(d['diff'], *FIGURES[key], '+'):>9}  {_interval(d['ci'], key)}"
+                         + (_interval(d.get("ci_trainings"), key) if trainings else "") + d["verdict"])
     if single:
         lines.append(single)
+    return lines
+
+
+def _interval(ci: list[float] | None, key: str) -> str:
+    """The interval ``ci`` of the metric ``key`` in its column, ``-`` where there is none."""
+    from evface.tasks.figure_format import FIGURES, fixed_interval  # lazy: numpy loads for this command only
+
+    return f"{fixed_interval(ci, *FIGURES[key], '+') if ci else '-':18}"
+
+
+def _caveats(res: dict[str, Any]) -> list[str]:
+    """What the pairing includes besides the models: other classes, other folds, and intervals
+    over too few subjects."""
+    from evface.tasks import figure_format  # lazy: numpy loads for this command only
+
+    a, b = res["a"], res["b"]
+    lines = []
     if "classes" in res:
         classes = res["classes"]
         lines.append(f"the models know other classes ({a}: {', '.join(map(str, classes['a']))}; {b}: "
@@ -55,10 +88,26 @@ def format_comparison(res: dict[str, Any]) -> str:
     caution = figure_format.few_subjects(res["n_subjects"], figure_format.CLASSIFY_COVERAGE)
     if caution:
         lines.append(caution)
+    return lines
+
+
+def _mcnemar_line(res: dict[str, Any]) -> str:
+    """The exact McNemar test: the clips right in one run only, and its p."""
+    from evface.tasks.figure_format import number  # lazy: numpy loads for this command only
+
     mc = res["mcnemar"]
-    lines.append(f"exact McNemar: {counted(mc['a_only'], 'clip')} right only in {a}, {mc['b_only']} only in {b}, "
-                 f"p = {figure_format.number(mc['p'], '.3g')}")
+    return (f"exact McNemar: {counted(mc['a_only'], 'clip')} right only in {res['a']}, {mc['b_only']} only in "
+            f"{res['b']}, p = {number(mc['p'], '.3g')}")
+
+
+def _seed_lines(res: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:
+    """How single trainings' top-1 differences spread over the seeds, and what the intervals cover:
+    subjects only where the seeds' logits were not resampled, or one training per fold."""
+    from evface.tasks.figure_format import FIGURES, fixed  # lazy: numpy loads for this command only
+
+    a, b = res["a"], res["b"]
     spread = res.get("seed_spread")
+    lines = []
     if spread:
         lines.append(f"single trainings ({counted(len(spread['a_top1']), 'seed')} of {a} x {len(spread['b_top1'])} of {b}): "
                      f"top-1 A - B from {fixed(spread['min'], *FIGURES['top1'], '+')} to "
@@ -71,7 +120,7 @@ def format_comparison(res: dict[str, Any]) -> str:
     elif not spread:
         lines.append("one training per fold of each run: the interval covers which subjects were tested, not how "
                      "another training seed would come out (train with --seeds N to see that)")
-    return "\n".join(lines)
+    return lines
 
 
 def _printable_strings(value: Any) -> Any:
