@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
@@ -13,6 +15,10 @@ from evface.checks import INT64, MAX_SENSOR_SIDE
 from evface.commands import terminal
 from evface.commands.paths import file_argument, not_replacing, not_the_input, output_file, refusing_newcomer
 from evface.errors import EvfaceError, FormatError, ParameterError, counted
+
+if TYPE_CHECKING:  # the readers and writers load h5py and numba: imported where they run
+    from evface.io.event_reader import EventsFileReader
+    from evface.io.event_writer import EventsFileWriter
 
 
 def _parse_size(text: str | None) -> tuple[int, int] | None:
@@ -134,26 +140,13 @@ def register(app: typer.Typer) -> None:
                                                                 "check a recording before import session --sync trigger."),
     ) -> None:
         """Format, sensor size, event count, duration, rate and ON/OFF balance of an events file."""
-        import json
-
         from evface.io.file_info import file_info  # lazy: keeps h5py and numba out of `evface --help`
-        from evface.io.formats import detect_format  # lazy: as above
 
-        if file.is_dir():
-            about = ("a dataset folder: evface report FOLDER --out report.html describes its clips"
-                     if (file / "manifest.csv").is_file() else "give one of its files")
-            raise FormatError(f"{file}: is a folder, and info reads one events or clip file ({about})")
-        if sensor is not None and (fmt := detect_format(file)) != "clip":
-            raise ParameterError(f"--sensor {sensor}: names the sensor of a clip file, and {file.name} is {fmt}")
+        _check_info_input(file, sensor)
         info = file_info(file, sensor=sensor, sensor_size=_parse_size(sensor_size))
         if triggers:
             info["triggers"] = trigger_summary(file, info)
-        if json_out:
-            print(json.dumps(info, indent=2))
-        else:
-            out = terminal.console(stderr=False)
-            out.print(info["path"], soft_wrap=True)  # whole, as a path to copy: a table's title folds it
-            out.print(_info_table(info))
+        _print_info(info, json_out)
 
     @app.command("convert")
     def convert_command(
@@ -178,32 +171,78 @@ def register(app: typer.Typer) -> None:
         (events of equal time keep their order).
         """
         from evface.io.event_reader import EventsFileReader  # lazy: keeps h5py and numba out of `evface --help`
-        from evface.io.event_writer import DEFAULT_CLIP_SENSOR, open_events_writer  # lazy: as above
-        from evface.io.formats import EVT_VERSIONS, detect_format, output_format  # lazy: as above
+        from evface.io.event_writer import DEFAULT_CLIP_SENSOR  # lazy: as above
 
-        not_replacing(output_file(not_the_input(dest, source, "OUT"), "OUT"), "OUT", force)
-        if version is not None and version.lower() not in EVT_VERSIONS:
-            raise ParameterError(f"--version {version}: expected one of {', '.join(EVT_VERSIONS)}")
-        in_clip = detect_format(source) == "clip"
-        if sensor is not None and not in_clip and output_format(dest, version=version) != "clip":
-            raise ParameterError(f"--sensor {sensor}: names the sensor of a clip file, and neither IN ({source.name}) "
-                                 f"nor OUT ({dest.name}) is one")
+        in_clip = _check_conversion(source, dest, sensor, version, force)
         reader = EventsFileReader(source, chunk_us=chunk_us, chunk_events=None if chunk_us else 1 << 20,
                                   sensor=sensor if in_clip else None, sensor_size=_parse_size(sensor_size), sort=sort)
         out_sensor = reader.sensor if in_clip else DEFAULT_CLIP_SENSOR if sensor is None else sensor
-        total = reader.known_count
-        console = terminal.console()
-        columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(),
-                   TextColumn("{task.completed:,.0f} events"), TimeElapsedColumn()]
-        with refusing_newcomer(dest, "OUT"), open_events_writer(  # a bad OUT before the bar
-                dest, reader.sensor_size, version=version, sensor=out_sensor, relative_time=relative_time, force=force,
-                replace=force) as writer:  # was: a file made at OUT meanwhile replaced without --force
-            with terminal.progress(*columns, transient=False) as progress:
-                task = progress.add_task(f"{source.name} -> {dest.name}", total=total)
-                for chunk in reader:
-                    writer.write(chunk)
-                    progress.advance(task, chunk.size)
-                progress.update(task, total=writer.count)
-        origin = (f"; times from the first event, which was at t={writer.origin_us:,} µs in {source.name}"
-                  if writer.origin_us else "")
-        console.print(f"wrote {counted(writer.count, 'event')} to {dest} ({writer.format}){origin}", soft_wrap=True)
+        writer = _copy_events(reader, source, dest, version=version, sensor=out_sensor, relative_time=relative_time,
+                              force=force)
+        terminal.console().print(_wrote_line(writer, source, dest), soft_wrap=True)
+
+
+def _check_info_input(file: Path, sensor: str | None) -> None:
+    """Refuse, for ``evface info``, a folder (naming what describes a dataset folder) and a
+    ``--sensor`` for a file that is no clip."""
+    from evface.io.formats import detect_format  # lazy: keeps h5py and numba out of `evface --help`
+
+    if file.is_dir():
+        about = ("a dataset folder: evface report FOLDER --out report.html describes its clips"
+                 if (file / "manifest.csv").is_file() else "give one of its files")
+        raise FormatError(f"{file}: is a folder, and info reads one events or clip file ({about})")
+    if sensor is not None and (fmt := detect_format(file)) != "clip":
+        raise ParameterError(f"--sensor {sensor}: names the sensor of a clip file, and {file.name} is {fmt}")
+
+
+def _print_info(info: dict, json_out: bool) -> None:
+    """Print the summary ``info`` as JSON, or as its path and a table."""
+    if json_out:
+        print(json.dumps(info, indent=2))
+    else:
+        out = terminal.console(stderr=False)
+        out.print(info["path"], soft_wrap=True)  # whole, as a path to copy: a table's title folds it
+        out.print(_info_table(info))
+
+
+def _check_conversion(source: Path, dest: Path, sensor: str | None, version: str | None, force: bool) -> bool:
+    """Refuse, for ``evface convert``, an OUT that is IN or exists (unless ``force``), an unknown
+    ``--version`` and a ``--sensor`` where neither file is a clip; returns whether IN is a clip."""
+    from evface.io.formats import EVT_VERSIONS, detect_format, output_format  # lazy: as _check_info_input
+
+    not_replacing(output_file(not_the_input(dest, source, "OUT"), "OUT"), "OUT", force)
+    if version is not None and version.lower() not in EVT_VERSIONS:
+        raise ParameterError(f"--version {version}: expected one of {', '.join(EVT_VERSIONS)}")
+    in_clip = detect_format(source) == "clip"
+    if sensor is not None and not in_clip and output_format(dest, version=version) != "clip":
+        raise ParameterError(f"--sensor {sensor}: names the sensor of a clip file, and neither IN ({source.name}) "
+                             f"nor OUT ({dest.name}) is one")
+    return in_clip
+
+
+def _copy_events(reader: EventsFileReader, source: Path, dest: Path, *, version: str | None, sensor: str,
+                 relative_time: bool, force: bool) -> EventsFileWriter:
+    """Write the events of ``reader`` to ``dest`` under a progress bar; returns the closed writer."""
+    from evface.io.event_writer import open_events_writer  # lazy: as _check_info_input
+
+    total = reader.known_count
+    columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(),
+               TextColumn("{task.completed:,.0f} events"), TimeElapsedColumn()]
+    with refusing_newcomer(dest, "OUT"), open_events_writer(  # a bad OUT before the bar
+            dest, reader.sensor_size, version=version, sensor=sensor, relative_time=relative_time, force=force,
+            replace=force) as writer:  # was: a file made at OUT meanwhile replaced without --force
+        with terminal.progress(*columns, transient=False) as progress:
+            task = progress.add_task(f"{source.name} -> {dest.name}", total=total)
+            for chunk in reader:
+                writer.write(chunk)
+                progress.advance(task, chunk.size)
+            progress.update(task, total=writer.count)
+    return writer
+
+
+def _wrote_line(writer: EventsFileWriter, source: Path, dest: Path) -> str:
+    """The result line of ``evface convert``: the events written, where, in which format, and the
+    time origin dropped with ``--relative-time``."""
+    origin = (f"; times from the first event, which was at t={writer.origin_us:,} µs in {source.name}"
+              if writer.origin_us else "")
+    return f"wrote {counted(writer.count, 'event')} to {dest} ({writer.format}){origin}"
