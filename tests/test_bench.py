@@ -14,7 +14,7 @@ from evface.bench.io import make_stream
 from evface.bench.representations import events_per_second, synthetic_stream
 from evface.bench.representations import run as run_representations
 from evface.bench.sim import measure
-from evface.bench.synth import run
+from evface.bench.synth import measure_preset, run
 from evface.errors import ParameterError
 from evface.sim.dvs_params import DvsParams
 from evface.datasets.synth_plan import preset_plan
@@ -30,6 +30,18 @@ def test_bench_synth_reports_each_preset_with_its_whole_preset_extrapolation():
     assert tiny["preset_gb"] == round(12 * tiny["bytes_per_clip"] / 1e9, 2)
     assert tiny["preset_cpu_hours"] == round(12 * tiny["cpu_seconds_per_clip"] / 3600, 2)
     assert doc["preset"] == "tiny" and doc["bytes_per_clip"] == tiny["bytes_per_clip"]
+
+
+def test_bench_synth_refuses_a_preset_folder_already_there(tmp_path, monkeypatch):
+    """measure_preset(name, root) twice: the second resumed the first's clips and timed them as made
+    (seconds per clip of a resume, a preset's CPU-hours near 0)."""
+    made = []
+    monkeypatch.setattr("evface.bench.synth.synthesize", lambda out, **kw: made.append(out) or out)
+    (tmp_path / "tiny" / "clips").mkdir(parents=True)
+    with pytest.raises(ParameterError, match=f"^{re.escape(str(tmp_path / 'tiny'))}: exists; measure_preset times "
+                                             "clips made from nothing"):
+        measure_preset("tiny", tmp_path)
+    assert made == []
 
 
 def test_cpu_model_names_a_processor():

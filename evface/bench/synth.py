@@ -22,6 +22,7 @@ from typing import Any
 
 from evface.datasets.synth import synthesize
 from evface.datasets.synth_plan import default_classes, preset_plan
+from evface.errors import ParameterError, where
 from evface.io.clip_reader import event_counts
 
 PRESETS = ("quick", "full", "paper")
@@ -30,7 +31,12 @@ PRESETS = ("quick", "full", "paper")
 
 def measure_preset(name: str, root: Path) -> dict[str, Any]:
     """Build one subject's clips of one class under every lighting and repetition of preset ``name``
-    (and those of its built-in photo subject) and time them."""
+    (and those of its built-in photo subject) and time them, in the new folder ``root/name``: one
+    there already is refused, a :class:`~evface.errors.ParameterError` (was: its clips resumed,
+    not made, and timed as made)."""
+    if (root / name).exists():
+        raise ParameterError(where(root / name, "exists; measure_preset times clips made from nothing, and would resume "
+                                                "those there: give a root without it"))
     label = next(iter(default_classes()))
     start, cpu_start = time.perf_counter(), time.process_time()
     out = synthesize(root / name, preset=name, seed=0, subjects=1, classes=[label])
