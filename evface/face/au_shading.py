@@ -34,6 +34,22 @@ def au_shading(au: int, points: np.ndarray, landmarks: Landmarks, side: str = ""
     the lip corners (AU15), chin wrinkles and mentolabial sulcus (AU17), lip bulges (AU24).
     The result is applied in skin coordinates, so wrinkles move with the skin.
 
+    Parameters
+    ----------
+    au : int
+        The action unit; one without a pattern (:data:`SHADED_AUS` lists those with one) shades nothing.
+    points : array_like
+        Points ``(N, 2)`` (or one point ``(2,)``) in face units, as ``(u, v)``.
+    landmarks : Landmarks
+        The identity's landmarks (:mod:`evface.face.aus`).
+    side : {"", "L", "R"}
+        The subject's side to keep of a mirrored pattern; ``""`` keeps both.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``float64 (N,)``: the change, added to 1 and multiplied into the reflectance.
+
     Examples
     --------
     The AU14 dimple darkens the skin just outside the image-left mouth corner, which is the
@@ -48,64 +64,114 @@ def au_shading(au: int, points: np.ndarray, landmarks: Landmarks, side: str = ""
     ([0.0], [0.0])
     """
     p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    u, v = p[:, 0], p[:, 1]
     out = np.zeros(len(p))
-    P = lambda n: point(landmarks, n)  # noqa: E731
-    sides = [(s, sgn) for s, sgn in (("l", -1.0), ("r", 1.0)) if not side or f"_{s}" == IMAGE_SIDE_SUFFIX[side]]
-    bi_l, bi_r = P("brow_inner_l"), P("brow_inner_r")
-    glab = 0.5 * (bi_l + bi_r)
-    if au == 1:
-        c = glab + [0.0, -0.11]
-        out += -0.16 * _lines((v - c[1] + 1.2 * (u - c[0]) ** 2) / 0.032) * _gauss(u, v, c[0], c[1], 0.11, 0.05)
-    elif au == 2:
-        for n in (f"brow_mid_{s}" for s, _ in sides):
-            c = P(n) + [0.0, -0.09]
-            out += -0.14 * _lines((v - c[1] + 1.5 * (u - c[0]) ** 2) / 0.032) * _gauss(u, v, c[0], c[1], 0.07, 0.045)
-    elif au == 4:
-        c = glab + [0.0, -0.015]
-        for du in (-0.018, 0.018):
-            out += -0.22 * _gauss(u, v, c[0] + du, c[1], 0.004, 0.03)
-        out += -0.05 * _gauss(u, v, c[0], c[1], 0.05, 0.03)
-    elif au == 6:
-        for s, sgn in sides:
-            o = P(f"eye_outer_{s}") + [sgn * 0.012, 0.0]
-            du, dv = sgn * (u - o[0]), v - o[1]
-            r, th = np.hypot(du, dv), np.arctan2(dv, du)
-            ring = np.exp(-0.5 * ((r - 0.035) / 0.014) ** 2) * (np.abs(th) < 1.1)
-            out += -0.16 * _lines(th / 0.22) * ring
-            lo = P(f"eye_lower_{s}")
-            out += 0.06 * _gauss(u, v, lo[0], lo[1] + 0.025, 0.05, 0.012)
-    elif au == 9:
-        c = P("nose_bridge") + [0.0, 0.05]
-        out += -0.18 * _lines((v - c[1]) / 0.014) * _gauss(u, v, c[0], c[1], 0.03, 0.03)
-    elif au in (10, 12):
-        depth = -0.14 if au == 10 else -0.16
-        for s, sgn in sides:
-            a = P(f"ala_{s}") + [sgn * 0.02, 0.0]
-            b = P(f"mouth_corner_{s}") + [sgn * 0.03, 0.04]
-            d, t = _segment_distance(u, v, a, b)
-            env = np.sin(np.pi * t) ** 0.5
-            out += depth * np.exp(-0.5 * (d / 0.007) ** 2) * env
-            out += 0.05 * np.exp(-0.5 * ((d - 0.025) / 0.015) ** 2) * env * (sgn * (u - a[0]) > 0)
-    elif au == 14:
-        for s, sgn in sides:
-            c = P(f"mouth_corner_{s}") + [sgn * 0.025, 0.0]
-            out += -0.2 * _gauss(u, v, c[0], c[1], 0.008, 0.012)
-    elif au == 15:
-        for s, sgn in sides:
-            c = P(f"mouth_corner_{s}") + [sgn * 0.01, 0.035]
-            out += -0.1 * _gauss(u, v, c[0], c[1], 0.015, 0.025)
-    elif au == 17:
-        c = P("chin")
-        bumps = np.cos(2 * np.pi * u / 0.018) * np.cos(2 * np.pi * v / 0.02 + 1.3 * np.cos(2 * np.pi * u / 0.05))
-        out += -0.14 * np.maximum(bumps, 0) * _gauss(u, v, c[0], c[1], 0.05, 0.035)
-        s = P("lip_lower") + [0.0, 0.035]
-        out += -0.12 * _gauss(u, v, s[0], s[1], 0.06, 0.007)
-    elif au == 24:
-        for n, dv in (("lip_upper", -0.02), ("lip_lower", 0.02)):
-            c = P(n) + [0.0, dv]
-            out += 0.07 * _gauss(u, v, c[0], c[1], 0.07, 0.012)
+    pattern = _PATTERNS.get(au)
+    if pattern is not None:
+        for term in pattern(p[:, 0], p[:, 1], landmarks, _kept_sides(side)):
+            out += term
     return out
 
 
-SHADED_AUS = (1, 2, 4, 6, 9, 10, 12, 14, 15, 17, 24)
+def _kept_sides(side: str) -> list[tuple[str, float]]:
+    """The image sides ``(suffix letter, sign of u outwards)`` a pattern is drawn on: both for
+    ``side`` ``""``, else the one that is the subject's ``side``."""
+    return [(s, sgn) for s, sgn in (("l", -1.0), ("r", 1.0)) if not side or f"_{s}" == IMAGE_SIDE_SUFFIX[side]]
+
+
+def _glabella(landmarks: Landmarks) -> np.ndarray:
+    """The point between the inner ends of the brows."""
+    return 0.5 * (point(landmarks, "brow_inner_l") + point(landmarks, "brow_inner_r"))
+
+
+def _central_forehead_lines(u, v, landmarks, sides):
+    """AU1: horizontal lines curving down at the ends, above the glabella."""
+    c = _glabella(landmarks) + [0.0, -0.11]
+    yield -0.16 * _lines((v - c[1] + 1.2 * (u - c[0]) ** 2) / 0.032) * _gauss(u, v, c[0], c[1], 0.11, 0.05)
+
+
+def _lateral_forehead_lines(u, v, landmarks, sides):
+    """AU2: shorter, more curved lines above the middle of each brow."""
+    for s, _ in sides:
+        c = point(landmarks, f"brow_mid_{s}") + [0.0, -0.09]
+        yield -0.14 * _lines((v - c[1] + 1.5 * (u - c[0]) ** 2) / 0.032) * _gauss(u, v, c[0], c[1], 0.07, 0.045)
+
+
+def _glabellar_furrows(u, v, landmarks, sides):
+    """AU4: two vertical furrows between the brows and a shadow around them."""
+    c = _glabella(landmarks) + [0.0, -0.015]
+    for du in (-0.018, 0.018):
+        yield -0.22 * _gauss(u, v, c[0] + du, c[1], 0.004, 0.03)
+    yield -0.05 * _gauss(u, v, c[0], c[1], 0.05, 0.03)
+
+
+def _crows_feet(u, v, landmarks, sides):
+    """AU6: a fan of lines outside each eye's outer corner, and the bulge below the lower lid."""
+    for s, sgn in sides:
+        o = point(landmarks, f"eye_outer_{s}") + [sgn * 0.012, 0.0]
+        du, dv = sgn * (u - o[0]), v - o[1]
+        r, th = np.hypot(du, dv), np.arctan2(dv, du)
+        ring = np.exp(-0.5 * ((r - 0.035) / 0.014) ** 2) * (np.abs(th) < 1.1)
+        yield -0.16 * _lines(th / 0.22) * ring
+        lo = point(landmarks, f"eye_lower_{s}")
+        yield 0.06 * _gauss(u, v, lo[0], lo[1] + 0.025, 0.05, 0.012)
+
+
+def _nasal_wrinkles(u, v, landmarks, sides):
+    """AU9: horizontal wrinkles across the nose below its bridge."""
+    c = point(landmarks, "nose_bridge") + [0.0, 0.05]
+    yield -0.18 * _lines((v - c[1]) / 0.014) * _gauss(u, v, c[0], c[1], 0.03, 0.03)
+
+
+def _nasolabial_furrows(depth: float):
+    """AU10 and AU12: the furrow from each nose wing to beyond the mouth corner, ``depth`` deep,
+    with the cheek bulging beside it."""
+
+    def pattern(u, v, landmarks, sides):
+        for s, sgn in sides:
+            a = point(landmarks, f"ala_{s}") + [sgn * 0.02, 0.0]
+            b = point(landmarks, f"mouth_corner_{s}") + [sgn * 0.03, 0.04]
+            d, t = _segment_distance(u, v, a, b)
+            env = np.sin(np.pi * t) ** 0.5
+            yield depth * np.exp(-0.5 * (d / 0.007) ** 2) * env
+            yield 0.05 * np.exp(-0.5 * ((d - 0.025) / 0.015) ** 2) * env * (sgn * (u - a[0]) > 0)
+
+    return pattern
+
+
+def _dimples(u, v, landmarks, sides):
+    """AU14: a dimple just outside each mouth corner."""
+    for s, sgn in sides:
+        c = point(landmarks, f"mouth_corner_{s}") + [sgn * 0.025, 0.0]
+        yield -0.2 * _gauss(u, v, c[0], c[1], 0.008, 0.012)
+
+
+def _shadows_below_corners(u, v, landmarks, sides):
+    """AU15: a shadow below each lowered mouth corner."""
+    for s, sgn in sides:
+        c = point(landmarks, f"mouth_corner_{s}") + [sgn * 0.01, 0.035]
+        yield -0.1 * _gauss(u, v, c[0], c[1], 0.015, 0.025)
+
+
+def _chin_wrinkles(u, v, landmarks, sides):
+    """AU17: the chin's orange-peel bumps, and the mentolabial sulcus below the lower lip."""
+    c = point(landmarks, "chin")
+    bumps = np.cos(2 * np.pi * u / 0.018) * np.cos(2 * np.pi * v / 0.02 + 1.3 * np.cos(2 * np.pi * u / 0.05))
+    yield -0.14 * np.maximum(bumps, 0) * _gauss(u, v, c[0], c[1], 0.05, 0.035)
+    s = point(landmarks, "lip_lower") + [0.0, 0.035]
+    yield -0.12 * _gauss(u, v, s[0], s[1], 0.06, 0.007)
+
+
+def _lip_bulges(u, v, landmarks, sides):
+    """AU24: the skin bulging above the upper lip and below the lower one."""
+    for n, dv in (("lip_upper", -0.02), ("lip_lower", 0.02)):
+        c = point(landmarks, n) + [0.0, dv]
+        yield 0.07 * _gauss(u, v, c[0], c[1], 0.07, 0.012)
+
+
+_PATTERNS = {1: _central_forehead_lines, 2: _lateral_forehead_lines, 4: _glabellar_furrows, 6: _crows_feet,
+             9: _nasal_wrinkles, 10: _nasolabial_furrows(-0.14), 12: _nasolabial_furrows(-0.16), 14: _dimples,
+             15: _shadows_below_corners, 17: _chin_wrinkles, 24: _lip_bulges}
+"""Each shaded AU's pattern: ``pattern(u, v, landmarks, sides)`` yields the terms of its shading
+change at the points ``(u, v)`` (added in order), on the image ``sides`` of :func:`_kept_sides`."""
+
+SHADED_AUS = tuple(_PATTERNS)

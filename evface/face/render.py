@@ -192,11 +192,31 @@ class FaceRenderer:
                window: tuple[int, int, int, int] | None = None) -> np.ndarray:
         """Shaded reflectance ``float32 (H, W, 3)`` in [0, 1] of the face with ``aus`` at ``pose``.
 
-        ``aus`` maps AU keys (numbers, or one-sided ``"L14"``) to intensities in [0, 1] (43/45:
-        eye closure, 61-64: gaze). ``window``
-        ``(x0, y0, w, h)`` (canvas pixels) renders only that part of the canvas, as a
-        ``float32 (h, w, 3)`` array bit-identical to ``render(aus, pose)[y0:y0+h, x0:x0+w]`` at
-        about ``w * h / (W * H)`` of the cost.
+        The frame's steps: the displacement field of ``aus``, where each output pixel samples the
+        neutral texture (the field moved by the pose), the texture shaded by ``aus`` sampled there,
+        then the rigid layers (teeth, glasses) laid over it.
+
+        Parameters
+        ----------
+        aus : mapping, optional
+            AU keys (numbers, or one-sided ``"L14"``) to intensities in [0, 1] (43/45: eye closure,
+            61-64: gaze); None for none.
+        pose : FacePose
+            The head's pose.
+        window : (x0, y0, w, h), optional
+            Render only that part of the canvas (canvas pixels), bit-identical to
+            ``render(aus, pose)[y0:y0+h, x0:x0+w]`` at about ``w * h / (W * H)`` of the cost.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``float32 (H, W, 3)`` (``(h, w, 3)`` for a ``window``) in [0, 1].
+
+        Raises
+        ------
+        ParameterError
+            For an unknown AU key or an intensity out of range, a ``pose`` that is not a
+            :class:`FacePose`, or a ``window`` that is not a non-empty part of the canvas.
 
         Examples
         --------
@@ -209,54 +229,83 @@ class FaceRenderer:
         aus = au_model.check_aus({} if aus is None else aus)  # was: 0, [] or () drawn as no AUs
         _check_pose(pose)
         self._prepare(aus)
-        w, h, m = self.size[0], self.size[1], self._margin
-        wx, wy, ww, wh = self._window(window)
-        win = (slice(wy, wy + wh), slice(wx, wx + ww))
-        D = self._D
+        window = self._window(window)
+        self._displace(aus)
+        if pose.is_identity() and not aus:
+            return self._neutral(window)
+        A = None if pose.is_identity() else pose.matrix(self.centre_px, self.face_width_px)
+        maps = self._unposed_maps(window) if A is None else self._posed_maps(A, pose, window)
+        out = cv2.remap(self._texture(aus), maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return self._rigid_layers(out, A, pose, window[:2])
+
+    def _displace(self, aus: dict[int | str, float]) -> None:
+        """Set the displacement scratch :attr:`_D` to the field of ``aus`` (zeroing the box the last
+        frame wrote) and :attr:`_D_box` to the box it is non-zero in."""
         if self._D_box is not None:
-            D[self._D_box] = 0.0
-        boxes = self._displacement_into(D, aus)
-        self._D_box = union(boxes)
-        A = None
-        if pose.is_identity():
-            if not aus:
-                return self._lay(self._tex[m + wy : m + wy + wh, m + wx : m + wx + ww].copy(), self._overlay, None,
-                                 (wx, wy))
-            maps = self._grid[win] - D[win]
-        else:
-            # Output pixel p shows the neutral-pose canvas point q = A^-1 p, whose skin came
-            # from q - D(q); D is non-zero only around its box, so it is resampled only there.
-            A = pose.matrix(self.centre_px, self.face_width_px)
-            Ai = cv2.invertAffineTransform(A)
-            Ai[:, 2] += m
-            maps = cv2.transform(self._xy[win], Ai)
-            if not pose.in_plane():
-                by, bp = self._rotation_basis()
-                maps -= np.float32(pose.yaw_deg) * by[win] + np.float32(pose.pitch_deg) * bp[win]
-            if self._D_box is not None:
-                rs, cs = self._D_box
-                corners = np.array([[cs.start, rs.start, 1], [cs.stop, rs.start, 1],
-                                    [cs.start, rs.stop, 1], [cs.stop, rs.stop, 1]], float) @ A.T
-                # The warp's origin (x0, y0) must not depend on the window (warpAffine rounds
-                # its coordinates relative to it); its far end may stop at the window's.
-                x0, y0 = (max(int(np.floor(v)) - 2, 0) for v in corners.min(axis=0))
-                x1 = min(int(np.ceil(corners[:, 0].max())) + 2, w, wx + ww)
-                y1 = min(int(np.ceil(corners[:, 1].max())) + 2, h, wy + wh)
-                ix0, iy0 = max(x0, wx), max(y0, wy)
-                if x1 > ix0 and y1 > iy0:
-                    M = A.copy()
-                    M[:, 2] -= (x0, y0)
-                    dw = cv2.warpAffine(D, M, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-                                        borderMode=cv2.BORDER_CONSTANT)
-                    maps[iy0 - wy : y1 - wy, ix0 - wx : x1 - wx] -= dw[iy0 - y0 :, ix0 - x0 :]
-        tex = self._texture(aus)
-        out = cv2.remap(tex, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            self._D[self._D_box] = 0.0
+        self._D_box = union(self._displacement_into(self._D, aus))
+
+    def _neutral(self, window: tuple[int, int, int, int]) -> np.ndarray:
+        """The neutral face at the neutral pose in ``window`` ``(x0, y0, w, h)``: the texture, with
+        the rigid overlay."""
+        wx, wy, ww, wh = window
+        m = self._margin
+        return self._lay(self._tex[m + wy : m + wy + wh, m + wx : m + wx + ww].copy(), self._overlay, None, (wx, wy))
+
+    def _unposed_maps(self, window: tuple[int, int, int, int]) -> np.ndarray:
+        """Where each pixel of ``window`` samples the texture at the neutral pose: its own place less
+        the displacement."""
+        win = _slices(window)
+        return self._grid[win] - self._D[win]
+
+    def _posed_maps(self, A: np.ndarray, pose: FacePose, window: tuple[int, int, int, int]) -> np.ndarray:
+        """Where each pixel of ``window`` samples the texture at ``pose`` (its matrix ``A``).
+
+        Output pixel p shows the neutral-pose canvas point q = A^-1 p (moved back by the
+        rotation in depth), whose skin came from q - D(q).
+        """
+        win = _slices(window)
+        Ai = cv2.invertAffineTransform(A)
+        Ai[:, 2] += self._margin
+        maps = cv2.transform(self._xy[win], Ai)
+        if not pose.in_plane():
+            by, bp = self._rotation_basis()
+            maps -= np.float32(pose.yaw_deg) * by[win] + np.float32(pose.pitch_deg) * bp[win]
+        if self._D_box is not None:
+            self._subtract_posed_displacement(maps, A, window)
+        return maps
+
+    def _subtract_posed_displacement(self, maps: np.ndarray, A: np.ndarray, window: tuple[int, int, int, int]) -> None:
+        """Subtract from ``maps`` (of ``window``) the displacement moved by the pose ``A``: D is
+        non-zero only around its box, so it is resampled only there."""
+        w, h = self.size
+        wx, wy, ww, wh = window
+        rs, cs = self._D_box
+        corners = np.array([[cs.start, rs.start, 1], [cs.stop, rs.start, 1],
+                            [cs.start, rs.stop, 1], [cs.stop, rs.stop, 1]], float) @ A.T
+        # The warp's origin (x0, y0) must not depend on the window (warpAffine rounds
+        # its coordinates relative to it); its far end may stop at the window's.
+        x0, y0 = (max(int(np.floor(v)) - 2, 0) for v in corners.min(axis=0))
+        x1 = min(int(np.ceil(corners[:, 0].max())) + 2, w, wx + ww)
+        y1 = min(int(np.ceil(corners[:, 1].max())) + 2, h, wy + wh)
+        ix0, iy0 = max(x0, wx), max(y0, wy)
+        if x1 > ix0 and y1 > iy0:
+            M = A.copy()
+            M[:, 2] -= (x0, y0)
+            dw = cv2.warpAffine(self._D, M, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT)
+            maps[iy0 - wy : y1 - wy, ix0 - wx : x1 - wx] -= dw[iy0 - y0 :, ix0 - x0 :]
+
+    def _rigid_layers(self, out: np.ndarray, A: np.ndarray | None, pose: FacePose,
+                      origin: tuple[int, int]) -> np.ndarray:
+        """Lay the teeth (while the lips are parted) and the rigid overlay (glasses) over ``out``,
+        the canvas window at ``origin``, each moved with the landmarks it hangs on."""
         teeth = self._teeth()
         if teeth is not None:
-            out = self._lay(out, teeth, self._rigid(A, pose, ("mouth", 4)), (wx, wy))
+            out = self._lay(out, teeth, self._rigid(A, pose, ("mouth", 4)), origin)
         if self._overlay is None:
             return out
-        return self._lay(out, self._overlay, self._rigid(A, pose, ("iris_l", 0), ("iris_r", 0)), (wx, wy))
+        return self._lay(out, self._overlay, self._rigid(A, pose, ("iris_l", 0), ("iris_r", 0)), origin)
 
     def _rigid(self, A: np.ndarray | None, pose: FacePose, *anchors: tuple[str, int]) -> np.ndarray | None:
         """The pose ``A`` for a rigid layer, plus the mean motion in depth (yaw, pitch) of the
@@ -491,6 +540,12 @@ def _eye_windows(lm: dict[str, np.ndarray], cu: np.ndarray,
             geom = {s: au_eyes.eye_geometry(lm, s, pts[:, 0]) for s in ("l", "r")}
             eyes.append((box, pts, {s: g for s, g in geom.items() if g[0].any()}))
     return eyes
+
+
+def _slices(window: tuple[int, int, int, int]) -> tuple[slice, slice]:
+    """The rows and columns of the canvas window ``(x0, y0, w, h)``."""
+    wx, wy, ww, wh = window
+    return slice(wy, wy + wh), slice(wx, wx + ww)
 
 
 def _check_pose(pose: object) -> None:
