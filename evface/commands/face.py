@@ -111,7 +111,13 @@ def _replaceable(out: Path) -> bool:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``evface faces`` to ``app``."""
+    """Add ``evface faces`` to ``app``.
+
+    Parameters
+    ----------
+    app : typer.Typer
+        The CLI's app (:mod:`evface.cli` calls this for each module of :mod:`evface.commands`).
+    """
 
     @app.command("faces")
     def faces(
@@ -129,62 +135,118 @@ def register(app: typer.Typer) -> None:
         diff: float = typer.Option(0.0, help="Show |AU - neutral| x DIFF instead of the AU image (0 = off)."),
     ) -> None:
         """Render neutral, AU apex (intensity 1 = strong micro-expression), gaze and head poses for several faces."""
-        import cv2
-
-        from evface.face.identity import (builtin_photo_identities, mirrored_face, photo_identity,  # lazy: cv2 stays out of CLI start-up
-                                          procedural_identity, read_photo)
-        from evface.face.preview import contact_sheet  # lazy: cv2 and the renderer stay out of CLI start-up
-
-        output_file(out, "OUT", replaces=(".png",))
-        named_for(out, "OUT", (".png",), "a PNG image")  # was: PNG bytes written under any name (faces.jpg, faces.txt)
-        sheet_there = _replaceable(out)  # was: a photo of the user's replaced
+        sheet_there = _checked_out(out)
         if not (math.isfinite(diff) and diff >= 0):
             raise ParameterError(f"--diff: expected a number >= 0 (0 = off), got {diff}")
-        try:
-            if "-" in seeds:
-                a, b = (as_int("--seeds", int(v), 0) for v in seeds.split("-"))
-                seed_list: Sequence[int] = range(a, b + 1)  # not listed: the sheet's size bounds it below
-            else:
-                seed_list = [as_int("--seeds", int(s), 0) for s in seeds.split(",") if s.strip()]
-        except ValueError:
-            raise ParameterError(f"--seeds: cannot read {seeds!r}; expected '0-5' or '1,4,9'") from None
-        # was: '0,0' drew the same face in two rows (a range, not listed: the sheet's size bounds it, repeats none)
-        if isinstance(seed_list, list) and len(set(seed_list)) < len(seed_list):
-            twice = next(seed for seed in seed_list if seed_list.count(seed) > 1)
-            raise ParameterError(f"--seeds: {seeds!r} names seed {twice} twice; give each identity once")
-        seen: dict[Path, Path] = {}
-        for given in photo:  # was: the same photo drawn in two rows (under any name: ./x.png, a link)
-            first = seen.setdefault(given.resolve(), given)
-            if first is not given:
-                raise ParameterError(where(given, f"is the --photo {first} again; give each photo once"))
+        seed_list = _parse_seeds(seeds)
+        _check_photos_once(photo)
         if not seed_list and not (photo or astronaut):
             raise ParameterError(f"--seeds: {seeds!r} names no identity; expected e.g. '0-5' or '1,4,9'")
-        rows, columns = len(seed_list) + len(photo) + int(astronaut), 1 + len(aus) + len(pose)
-        if rows * columns * size**2 > MAX_SHEET_PIXELS:
-            raise ParameterError(f"--seeds, --aus, --pose, --size: {rows} faces x {columns} columns of {size} px tiles "
-                                 f"exceed a sheet's {MAX_SHEET_PIXELS:,} pixels; render fewer")
-        from evface.face.canvas import check_memory  # lazy: numpy stays out of CLI start-up
-        from evface.face.head_pose import FacePose  # lazy: cv2 (the procedural face's) stays out of CLI start-up
+        _check_sheet_size(len(seed_list) + len(photo) + int(astronaut), 1 + len(aus) + len(pose), size)
+        idents = _identities(seed_list, photo, astronaut)
+        expressions, poses = _columns(aus, pose)
+        from evface.face.preview import contact_sheet  # lazy: cv2 and the renderer stay out of CLI start-up
 
-        with naming("--size"):  # was: a MemoryError, or the process killed, while drawing a face
-            check_memory((size, size), "give a smaller --size")
-        idents = [procedural_identity(s) for s in seed_list]
-        for p in photo:  # a JPEG cut short is refused (was drawn, its missing rows grey)
-            idents.append(photo_identity(read_photo(p), p.stem, source=str(p)))
-            mirrored = mirrored_face(idents[-1])
-            if mirrored:  # a preview still draws it; evface synth skips such a photo
-                terminal.warn(terminal.console(), f"{p}: {mirrored}")
-        if astronaut:
-            idents.extend(builtin_photo_identities())
-        expressions = [{}] + [_parse_aus(a) for a in aus] + [{} for _ in pose]
-        with naming("--pose"):
-            poses = [FacePose()] * (1 + len(aus)) + [FacePose(**_parse_pose(p)) for p in pose]
         sheet = contact_sheet(idents, expressions, size=size, poses=poses, difference_gain=diff)
-        ok, buf = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
-        if not ok:
-            raise FormatError(where(out, "PNG encoding failed"))
-        png = marked(buf.tobytes())  # a full disk: no partial file, an older sheet kept; a file made at OUT
-        with made_folder(out.parent):  # a folder made for OUT is removed if the write fails (was: left, empty)
-            replacing_as_checked(out, lambda replace: atomic_write_bytes(out, png, replace),  # meanwhile as one there
-                                 _replaceable, sheet_there)  # before (was: replaced whatever it was)
+        _write_sheet(out, sheet, sheet_there)
         terminal.result(f"wrote {out} ({len(idents)} face{'s' * (len(idents) != 1)} x {len(expressions)} columns)")
+
+
+def _checked_out(out: Path) -> bool:
+    """Whether OUT ``out`` holds a contact sheet to replace (:func:`_replaceable`), once it is a file
+    name ending in ``.png`` (else a :class:`ParameterError` naming OUT)."""
+    output_file(out, "OUT", replaces=(".png",))
+    named_for(out, "OUT", (".png",), "a PNG image")  # was: PNG bytes written under any name (faces.jpg, faces.txt)
+    return _replaceable(out)  # was: a photo of the user's replaced
+
+
+def _parse_seeds(seeds: str) -> Sequence[int]:
+    """The procedural identity seeds ``--seeds`` names: a range ``'0-7'`` or a list ``'1,4,9'``
+    naming each seed once (else a :class:`ParameterError` naming --seeds).
+
+    Examples
+    --------
+    >>> _parse_seeds("2-4"), _parse_seeds("1, 9")
+    (range(2, 5), [1, 9])
+    >>> _parse_seeds("3,3")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --seeds: '3,3' names seed 3 twice; give each identity once
+    """
+    try:
+        if "-" in seeds:
+            a, b = (as_int("--seeds", int(v), 0) for v in seeds.split("-"))
+            seed_list: Sequence[int] = range(a, b + 1)  # not listed: the sheet's size bounds it below
+        else:
+            seed_list = [as_int("--seeds", int(s), 0) for s in seeds.split(",") if s.strip()]
+    except ValueError:
+        raise ParameterError(f"--seeds: cannot read {seeds!r}; expected '0-5' or '1,4,9'") from None
+    # was: '0,0' drew the same face in two rows (a range, not listed: the sheet's size bounds it, repeats none)
+    if isinstance(seed_list, list) and len(set(seed_list)) < len(seed_list):
+        twice = next(seed for seed in seed_list if seed_list.count(seed) > 1)
+        raise ParameterError(f"--seeds: {seeds!r} names seed {twice} twice; give each identity once")
+    return seed_list
+
+
+def _check_photos_once(photo: list[Path]) -> None:
+    """A :class:`ParameterError` for a ``--photo`` given twice (was: the same photo drawn in two rows,
+    under any name: ./x.png, a link)."""
+    seen: dict[Path, Path] = {}
+    for given in photo:
+        first = seen.setdefault(given.resolve(), given)
+        if first is not given:
+            raise ParameterError(where(given, f"is the --photo {first} again; give each photo once"))
+
+
+def _check_sheet_size(rows: int, columns: int, size: int) -> None:
+    """A :class:`ParameterError` for a sheet of ``rows`` x ``columns`` tiles of ``size`` pixels above
+    :data:`MAX_SHEET_PIXELS`, or a tile whose renderer would not fit in memory."""
+    if rows * columns * size**2 > MAX_SHEET_PIXELS:
+        raise ParameterError(f"--seeds, --aus, --pose, --size: {rows} faces x {columns} columns of {size} px tiles "
+                             f"exceed a sheet's {MAX_SHEET_PIXELS:,} pixels; render fewer")
+    from evface.face.canvas import check_memory  # lazy: numpy stays out of CLI start-up
+
+    with naming("--size"):  # was: a MemoryError, or the process killed, while drawing a face
+        check_memory((size, size), "give a smaller --size")
+
+
+def _identities(seed_list: Sequence[int], photo: list[Path], astronaut: bool) -> list:
+    """The sheet's rows: the procedural identities of ``seed_list``, then those of the photos
+    (a mirrored one warned of), then scikit-image's astronaut where asked."""
+    from evface.face.identity import (builtin_photo_identities, mirrored_face, photo_identity,  # lazy: cv2 stays out of CLI start-up
+                                      procedural_identity, read_photo)
+
+    idents = [procedural_identity(s) for s in seed_list]
+    for p in photo:  # a JPEG cut short is refused (was drawn, its missing rows grey)
+        idents.append(photo_identity(read_photo(p), p.stem, source=str(p)))
+        mirrored = mirrored_face(idents[-1])
+        if mirrored:  # a preview still draws it; evface synth skips such a photo
+            terminal.warn(terminal.console(), f"{p}: {mirrored}")
+    if astronaut:
+        idents.extend(builtin_photo_identities())
+    return idents
+
+
+def _columns(aus: list[str], pose: list[str]) -> tuple[list[dict], list]:
+    """The sheet's columns as AU intensities and head poses: the neutral face, one per ``--aus``,
+    then one per ``--pose`` (neutral face)."""
+    from evface.face.head_pose import FacePose  # lazy: cv2 (the procedural face's) stays out of CLI start-up
+
+    expressions = [{}] + [_parse_aus(a) for a in aus] + [{} for _ in pose]
+    with naming("--pose"):
+        poses = [FacePose()] * (1 + len(aus)) + [FacePose(**_parse_pose(p)) for p in pose]
+    return expressions, poses
+
+
+def _write_sheet(out: Path, sheet, sheet_there: bool) -> None:
+    """Write the RGB ``sheet`` to ``out`` as a marked PNG, all or nothing, replacing only what
+    :func:`_replaceable` allowed when ``out`` was checked (``sheet_there``) and still allows."""
+    import cv2  # lazy: cv2 stays out of CLI start-up
+
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise FormatError(where(out, "PNG encoding failed"))
+    png = marked(buf.tobytes())  # a full disk: no partial file, an older sheet kept; a file made at OUT
+    with made_folder(out.parent):  # a folder made for OUT is removed if the write fails (was: left, empty)
+        replacing_as_checked(out, lambda replace: atomic_write_bytes(out, png, replace),  # meanwhile as one there
+                             _replaceable, sheet_there)  # before (was: replaced whatever it was)
