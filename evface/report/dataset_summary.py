@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from evface.io.clip_reader import event_counts, read_clip, read_clip_meta
+from evface.io.clip_schema import Clip
 from evface.io.dataset import DatasetFolder
 from evface.report import figures
 from evface.tasks.figure_format import number
@@ -128,18 +129,7 @@ def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
     """
     labels = ds.labels
     lightings = sorted({row["lighting"] for row in ds.rows})
-    counts: dict[str, dict[str, int]] = {}
-    events: dict[str, list[dict[str, int]]] = {}
-    first: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in ds.rows:
-        counts.setdefault(row["label"], {}).setdefault(row["lighting"], 0)
-        counts[row["label"]][row["lighting"]] += 1
-        events.setdefault((row["label"], row["lighting"]), []).append(event_counts(ds.clip_path(row)))
-        first.setdefault((row["label"], row["lighting"]), row)
-    event_table: dict[str, dict[str, float]] = {}  # class -> "sensor lighting" -> mean events per clip
-    for (label, lighting), cells in events.items():
-        for sensor in cells[0]:
-            event_table.setdefault(label, {})[f"{sensor} {lighting}"] = float(np.mean([c.get(sensor, 0) for c in cells]))
+    first = _first_clips(ds.rows)
     summary: dict[str, Any] = {
         "root": str(ds.root),
         "description": _dataset_description(ds.info),
@@ -147,41 +137,109 @@ def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
         "n_subjects": len(ds.subjects),
         "labels": labels,
         "lightings": lightings,
-        "counts": counts,
-        "event_table": event_table,
+        "counts": _counts(ds.rows),
+        "event_table": _event_table(ds),
         "import": import_summary(ds.info),
     }
     metas = {row["clip_id"]: read_clip_meta(ds.clip_path(row)) for row in ds.rows}
     summary["variation"] = variation_table(ds.rows, [metas[row["clip_id"]].extra for row in ds.rows])
-    identities = identity_samples(ds, metas)
-    if identities:
-        summary["identity_grid"] = figures.identity_grid(identities)
-        summary["n_identities"] = len(identities)
-        summary["identity_poses"] = any("yaw" in caption for caption, _ in identities)  # synthetic clips record it
+    summary.update(_identity_figures(ds, metas))
     if summary["import"] is not None:
-        boxes, summary["n_box_clips"] = face_box_samples(ds, summary["import"]["warnings"], summary["import"]["subjects"])
-        if boxes:
-            summary["box_grid"], summary["n_boxes"] = figures.identity_grid(boxes), len(boxes)
-    samples = {}
-    for key, row in first.items():
-        clip = read_clip(ds.clip_path(row), sensors=[], truth=False)
-        if "rgb" in clip.frames and len(clip.frames["rgb"].data):
-            frames = clip.frames["rgb"]
-            k = int(np.clip(np.searchsorted(frames.t_us, clip.apex_us) - 1, 0, len(frames.t_us) - 1))
-            samples[key] = figures.crop_box(frames.data[k], clip.calibration.get("face_box", {}).get("rgb"))
-    if samples:
-        summary["face_grid"] = figures.face_grid(samples, labels, lightings)
+        summary.update(_box_figures(ds, summary["import"]))
+    summary.update(_face_figures(ds, first, labels, lightings))
     row = first.get((labels[0], lightings[0])) if labels and lightings else None
     if row is not None:
-        meta = read_clip_meta(ds.clip_path(row))
-        clip = read_clip(ds.clip_path(row), truth=False)
-        summary["rate_plot"] = figures.event_rate_plot(clip)
-        sensor = "hd" if "hd" in meta.sensors else next(iter(meta.sensors), None)
-        if sensor is not None and "rgb" in clip.frames:
-            summary["animation"] = figures.side_by_side_gif(clip, sensor)
-            summary["animation_caption"] = (f"{clip.clip_id} ({clip.label}, {clip.lighting}): RGB frames (left) and the "
-                                            f"{sensor} events of the same 33 ms (right; blue ON, red OFF), played 3x slower.")
+        summary.update(_clip_figures(ds, row))
     return summary
+
+
+def _first_clips(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The first row of each (class, lighting), in the order they first occur."""
+    first: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        first.setdefault((row["label"], row["lighting"]), row)
+    return first
+
+
+def _counts(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """The clips of each class (outer) and lighting (inner).
+
+    >>> _counts([{"label": "AU4", "lighting": "dim"}, {"label": "AU4", "lighting": "dim"},
+    ...          {"label": "AU12", "lighting": "bright"}])
+    {'AU4': {'dim': 2}, 'AU12': {'bright': 1}}
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row["label"], {}).setdefault(row["lighting"], 0)
+        counts[row["label"]][row["lighting"]] += 1
+    return counts
+
+
+def _event_table(ds: DatasetFolder) -> dict[str, dict[str, float]]:
+    """The mean events per clip of each class (outer) by ``"sensor lighting"`` (inner)."""
+    events: dict[tuple[str, str], list[dict[str, int]]] = {}
+    for row in ds.rows:
+        events.setdefault((row["label"], row["lighting"]), []).append(event_counts(ds.clip_path(row)))
+    event_table: dict[str, dict[str, float]] = {}
+    for (label, lighting), cells in events.items():
+        for sensor in cells[0]:
+            event_table.setdefault(label, {})[f"{sensor} {lighting}"] = float(np.mean([c.get(sensor, 0) for c in cells]))
+    return event_table
+
+
+def _identity_figures(ds: DatasetFolder, metas: dict[str, Any]) -> dict[str, Any]:
+    """The grid of each subject's face (:func:`identity_samples`), how many, and whether the captions
+    give head poses (synthetic clips record them); nothing where no subject has RGB frames."""
+    identities = identity_samples(ds, metas)
+    if not identities:
+        return {}
+    return {"identity_grid": figures.identity_grid(identities), "n_identities": len(identities),
+            "identity_poses": any("yaw" in caption for caption, _ in identities)}
+
+
+def _box_figures(ds: DatasetFolder, imported: dict[str, Any]) -> dict[str, Any]:
+    """An imported dataset's face boxes (:func:`face_box_samples`, :func:`import_summary` ``imported``):
+    how many imported clips there are, and the grid of their boxes and how many it shows where any."""
+    boxes, n_box_clips = face_box_samples(ds, imported["warnings"], imported["subjects"])
+    shown: dict[str, Any] = {"n_box_clips": n_box_clips}
+    if boxes:
+        shown["box_grid"], shown["n_boxes"] = figures.identity_grid(boxes), len(boxes)
+    return shown
+
+
+def _face_figures(ds: DatasetFolder, first: dict[tuple[str, str], dict[str, Any]], labels: list[str],
+                  lightings: list[str]) -> dict[str, Any]:
+    """The grid of the apex face of the ``first`` clip of each class and lighting; nothing where none
+    has RGB frames."""
+    samples = {}
+    for key, row in first.items():
+        face = _apex_face(read_clip(ds.clip_path(row), sensors=[], truth=False))
+        if face is not None:
+            samples[key] = face
+    return {"face_grid": figures.face_grid(samples, labels, lightings)} if samples else {}
+
+
+def _clip_figures(ds: DatasetFolder, row: dict[str, Any]) -> dict[str, Any]:
+    """The event-rate plot of the clip of ``row``, and its RGB frames beside its events (the ``hd``
+    sensor's, else its first) where it has both, with a caption."""
+    meta = read_clip_meta(ds.clip_path(row))
+    clip = read_clip(ds.clip_path(row), truth=False)
+    shown = {"rate_plot": figures.event_rate_plot(clip)}
+    sensor = "hd" if "hd" in meta.sensors else next(iter(meta.sensors), None)
+    if sensor is not None and "rgb" in clip.frames:
+        shown["animation"] = figures.side_by_side_gif(clip, sensor)
+        shown["animation_caption"] = (f"{clip.clip_id} ({clip.label}, {clip.lighting}): RGB frames (left) and the "
+                                      f"{sensor} events of the same 33 ms (right; blue ON, red OFF), played 3x slower.")
+    return shown
+
+
+def _apex_face(clip: Clip) -> np.ndarray | None:
+    """The RGB frame of ``clip`` before its apex cropped to its face box, or None without RGB frames."""
+    if "rgb" not in clip.frames or not len(clip.frames["rgb"].data):
+        return None
+    frames = clip.frames["rgb"]
+    k = int(np.clip(np.searchsorted(frames.t_us, clip.apex_us) - 1, 0, len(frames.t_us) - 1))
+    return figures.crop_box(frames.data[k], clip.calibration.get("face_box", {}).get("rgb"))
 
 
 def _spread(name: str, unit: str, values: list[float], digits: int = 1) -> list[str]:
@@ -278,12 +336,9 @@ def face_box_samples(ds: DatasetFolder, warnings: list[str],
     rows = sorted(imported, key=lambda r: not warned(str(r["clip_id"])))
     out = []
     for row in rows[:MAX_BOX_CLIPS]:
-        clip = read_clip(ds.clip_path(row), sensors=[], truth=False)
-        if "rgb" in clip.frames and len(clip.frames["rgb"].data):
-            frames = clip.frames["rgb"]
-            k = int(np.clip(np.searchsorted(frames.t_us, clip.apex_us) - 1, 0, len(frames.t_us) - 1))
-            out.append((f"{row['clip_id']}{' !' if warned(str(row['clip_id'])) else ''}",
-                        figures.crop_box(frames.data[k], clip.calibration.get("face_box", {}).get("rgb"))))
+        face = _apex_face(read_clip(ds.clip_path(row), sensors=[], truth=False))
+        if face is not None:
+            out.append((f"{row['clip_id']}{' !' if warned(str(row['clip_id'])) else ''}", face))
     return out, len(imported)
 
 
