@@ -1,5 +1,9 @@
 """Realism and consistency tests for the face model (identities, AUs, renderer)."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -528,3 +532,17 @@ def test_a_subnormal_gaze_renders_without_a_warning():
         warnings.simplefilter("error")
         image = r.render({61: 1e-310})
     assert np.isfinite(image).all()
+
+
+@pytest.mark.parametrize("kind, says", [("folder", "is a folder; give --photo an image file"),
+                                        ("pipe", "is a device, pipe or socket, not a file; give --photo an image file saved to disk")])
+def test_faces_refuses_a_photo_that_is_a_folder_or_a_pipe(tmp_path, kind, says):
+    """`evface faces --photo` of a named pipe waited for a writer for ever, and of a folder said
+    "unreadable or corrupt image": now one line naming it, exit code 2 and no sheet written."""
+    photo = tmp_path / "face.png"
+    photo.mkdir() if kind == "folder" else os.mkfifo(photo)
+    out = tmp_path / "f.png"
+    args = [sys.executable, "-m", "evface.cli", "faces", str(out), "--seeds", "0", "--size", "16", "--photo", str(photo)]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+    assert (result.returncode, result.stderr.strip()) == (2, f"error: {photo}: {says}")
+    assert not out.exists()

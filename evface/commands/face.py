@@ -139,7 +139,7 @@ def register(app: typer.Typer) -> None:
         if not (math.isfinite(diff) and diff >= 0):
             raise ParameterError(f"--diff: expected a number >= 0 (0 = off), got {diff}")
         seed_list = _parse_seeds(seeds)
-        _check_photos_once(photo)
+        _check_photos(photo)
         if not seed_list and not (photo or astronaut):
             raise ParameterError(f"--seeds: {seeds!r} names no identity; expected e.g. '0-5' or '1,4,9'")
         _check_sheet_size(len(seed_list) + len(photo) + int(astronaut), 1 + len(aus) + len(pose), size)
@@ -188,14 +188,21 @@ def _parse_seeds(seeds: str) -> Sequence[int]:
     return seed_list
 
 
-def _check_photos_once(photo: list[Path]) -> None:
+def _check_photos(photo: list[Path]) -> None:
     """A :class:`ParameterError` for a ``--photo`` given twice (was: the same photo drawn in two rows,
-    under any name: ./x.png, a link)."""
+    under any name: ./x.png, a link), or one that is a folder or not a file on disk (a pipe: was read
+    for ever; a folder: was "unreadable or corrupt image"). A missing or undecodable photo is
+    :func:`~evface.face.identity.read_photo`'s to refuse."""
     seen: dict[Path, Path] = {}
     for given in photo:
         first = seen.setdefault(given.resolve(), given)
         if first is not given:
             raise ParameterError(where(given, f"is the --photo {first} again; give each photo once"))
+        if given.is_dir():
+            raise ParameterError(where(given, "is a folder; give --photo an image file"))
+        if given.exists() and not given.is_file():
+            raise ParameterError(where(given, "is a device, pipe or socket, not a file; give --photo an image "
+                                              "file saved to disk"))
 
 
 def _check_sheet_size(rows: int, columns: int, size: int) -> None:
