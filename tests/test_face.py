@@ -546,3 +546,20 @@ def test_faces_refuses_a_photo_that_is_a_folder_or_a_pipe(tmp_path, kind, says):
     result = subprocess.run(args, capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
     assert (result.returncode, result.stderr.strip()) == (2, f"error: {photo}: {says}")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("args, says", [
+    (("--aus", "12", "--aus", "12"), "--aus: '12' draws the column of '12' again; give each column once"),
+    (("--aus", "6+12", "--aus", "12:1+6"), "--aus: '12:1+6' draws the column of '6+12' again; give each column once"),
+    (("--pose", "yaw=2", "--pose", "pitch=0,yaw=2"),
+     "--pose: 'pitch=0,yaw=2' draws the column of 'yaw=2' again; give each column once"),
+])
+def test_faces_refuses_a_column_given_twice(tmp_path, capsys, args, says):
+    """`evface faces --aus 12 --aus 12` drew the same column twice without a word (a seed, a photo,
+    an AU within a column or an angle given twice was already refused)."""
+    from evface.cli import main  # lazy: one CLI test among the renderer's
+
+    out = tmp_path / "f.png"
+    assert main(["faces", str(out), "--seeds", "0", "--size", "16", "--aus", "4", "--pose", "roll=1", *args]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {says}"
+    assert not out.exists()

@@ -239,10 +239,29 @@ def _columns(aus: list[str], pose: list[str]) -> tuple[list[dict], list]:
     then one per ``--pose`` (neutral face)."""
     from evface.face.head_pose import FacePose  # lazy: cv2 (the procedural face's) stays out of CLI start-up
 
-    expressions = [{}] + [_parse_aus(a) for a in aus] + [{} for _ in pose]
+    au_columns = [_parse_aus(a) for a in aus]
+    _each_once("--aus", aus, au_columns)
     with naming("--pose"):
-        poses = [FacePose()] * (1 + len(aus)) + [FacePose(**_parse_pose(p)) for p in pose]
-    return expressions, poses
+        pose_columns = [FacePose(**_parse_pose(p)) for p in pose]
+    _each_once("--pose", pose, pose_columns)
+    return [{}] + au_columns + [{} for _ in pose], [FacePose()] * (1 + len(aus)) + pose_columns
+
+
+def _each_once(option: str, given: list[str], columns: list) -> None:
+    """A :class:`ParameterError` where two of the ``columns`` read from ``option``'s values ``given``
+    are the same (was: ``--aus 12 --aus 12``, or ``--aus 6+12 --aus 12+6``, drew one column twice).
+
+    Examples
+    --------
+    >>> _each_once("--aus", ["6+12", "12+6:1"], [{6: 1.0, 12: 1.0}, {12: 1.0, 6: 1.0}])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --aus: '12+6:1' draws the column of '6+12' again; give each column once
+    """
+    for i, column in enumerate(columns):
+        if column in columns[:i]:
+            first = given[columns.index(column)]
+            raise ParameterError(f"{option}: {given[i]!r} draws the column of {first!r} again; give each column once")
 
 
 def _write_sheet(out: Path, sheet, sheet_there: bool) -> None:
