@@ -493,3 +493,15 @@ def test_a_clip_whose_frames_would_not_fit_in_memory_is_refused_before_any_clip_
                                              r"folder \(it holds 12\.\.41\), or give it fewer or smaller frames$"):
         import_corpus(corpus, corpus / "table.csv", tmp_path / "ds", CorpusOptions(sensors=("davis346:16x12",)))
     assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
+
+
+@pytest.mark.parametrize("filename", [".", "..", "-x"])
+def test_a_name_refused_for_its_first_character_is_told_the_whole_rule(tmp_path, filename):
+    """A Filename ``.``, ``..`` or ``-x`` uses only letters, digits, ``_ . -``: the refusal said that it
+    must use only those (was: "Filename '-x' must use only letters, digits, '_', '.', '-'")."""
+    p = tmp_path / "t.csv"
+    p.write_text(TABLE + f"1,{filename},10,15,20,4,\n")
+    with pytest.raises(DatasetError) as info:
+        read_corpus_table(p)
+    assert str(info.value) == (f"{p}: line 2: Filename {filename!r} must use only letters, digits, '_', '.', '-' and start with a "
+                               "letter or digit")

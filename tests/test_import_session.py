@@ -1415,3 +1415,28 @@ def test_cli_a_video_stating_too_high_a_rate_names_what_it_states_and_the_option
         f"(0..{len(frames) * 1000} µs): the video states {len(frames)} frames at 1000 fps ({len(frames) / 1000:g} s), "
         "far shorter than the clips; give the camera's fps (--rgb-fps) or its timestamp file (--rgb-timestamps)")
     assert_nothing_written(tmp_path / "ds")
+
+
+@pytest.mark.parametrize("column, name", [("subject", "."), ("subject", ".."), ("subject", "-x"), ("clip id", "..")])
+def test_a_name_refused_for_its_first_character_is_told_the_whole_rule(tmp_path, column, name):
+    """``.``, ``..`` and ``-x`` use only letters, digits, ``_ . -``: the refusal said that they must
+    use only those (was: "subject '-x' must use only letters, digits, '_', '.', '-'"); it names the
+    first character's rule too."""
+    from evface.datasets.importers.annotations import read_annotations  # lazy: one unit test here
+
+    subject, clip_id = (name, "c") if column == "subject" else ("s1", name)
+    p = tmp_path / "ann.csv"
+    p.write_text(f"subject,clip_id,start_us,onset_us,apex_us,offset_us,end_us,aus\n{subject},{clip_id},0,1,2,3,4,1\n")
+    with pytest.raises(DatasetError) as info:
+        read_annotations(p)
+    assert str(info.value) == (f"{p}: line 2: {column} {name!r} must use only letters, digits, '_', '.', '-' and start "
+                               "with a letter or digit")
+
+
+def test_a_default_subject_refused_for_its_first_character_is_told_the_whole_rule(tmp_path, capsys):
+    """``import session --subject -x`` (was: "must use only letters, digits, '_', '.', '-'", which it does)."""
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={tmp_path / 'none.raw'}", "--rgb",
+                 str(tmp_path / "none.mp4"), "--annotations", str(tmp_path / "none.csv"), "--subject=-x"]) == 2
+    assert capsys.readouterr().err.strip().endswith("subject (--subject) '-x' must use only letters, digits, '_', "
+                                                    "'.', '-' and start with a letter or digit")
+    assert not (tmp_path / "ds").exists()

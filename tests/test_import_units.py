@@ -295,9 +295,10 @@ def test_a_frame_indexed_clip_holds_its_frames_and_no_more(tmp_path):
     # a subject that makes no clip id: was "clip id 'Müller_c000', made from subject 'Müller' for want
     # of a clip_id, must use only ...; give the row a clip_id", and a clip_id let it in
     ("subject,start_us,onset_us,apex_us,offset_us,end_us,aus\nMüller,0,1,2,3,4,1\n",
-     "line 2: subject 'Müller' must use only letters, digits, '_', '.', '-'$"),
+     "line 2: subject 'Müller' must use only letters, digits, '_', '.', '-' and start with a letter or digit$"),
     # a subject is named by import corpus's rule (was: any text imported beside a clip_id)
-    (HEADER_US + "../s 1,c,0,1,2,3,4,1,,\n", r"line 2: subject '\.\./s 1' must use only letters, digits, '_', '\.', '-'$"),
+    (HEADER_US + "../s 1,c,0,1,2,3,4,1,,\n", r"line 2: subject '\.\./s 1' must use only letters, digits, '_', '\.', '-' and "
+                                          "start with a letter or digit$"),
 ])
 def test_read_annotations_errors(tmp_path, text, match):
     p = tmp_path / "ann.csv"
@@ -316,7 +317,7 @@ def test_cli_a_default_subject_import_corpus_would_refuse_is_refused_before_any_
     assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={tmp_path / 'none.raw'}", "--rgb",
                  str(tmp_path / "none.mp4"), "--annotations", str(tmp_path / "none.csv"), "--subject", subject]) == 2
     assert capsys.readouterr().err.strip() == (f"error: subject (--subject) {subject!r} must use only letters, "
-                                               "digits, '_', '.', '-'")
+                                               "digits, '_', '.', '-' and start with a letter or digit")
     assert not (tmp_path / "ds").exists()
 
 

@@ -3,8 +3,8 @@
 One row per clip. Columns (header names are case-insensitive; other columns are ignored):
 
 =================  =========================================================================
-``subject``        subject id, letters, digits, ``_ . -`` (:func:`check_name`; may be left out when a
-                   default subject is given)
+``subject``        subject id, letters, digits, ``_ . -``, the first a letter or digit (:func:`check_name`;
+                   may be left out when a default subject is given)
 ``aus``            action units, ``+``-joined: ``1+2``, ``AU6+AU12``, ``L12`` (side prefixes
                    ``L``/``R``/``B`` and an ``AU`` prefix are dropped), empty for none
 times              either all five of ``start_us, onset_us, apex_us, offset_us, end_us``
@@ -45,8 +45,9 @@ from evface.io.manifest import differ_in_case
 TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
 FACE_FIELDS = ("face_x", "face_y", "face_w", "face_h")
 CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # also a file name: no path separators
-NAME_RULE = "must use only letters, digits, '_', '.', '-'"
-"""What :data:`CLIP_ID` allows, as the refusals of a clip id or subject say it."""
+NAME_RULE = "must use only letters, digits, '_', '.', '-' and start with a letter or digit"
+"""What :data:`CLIP_ID` allows, the whole rule, as the refusals of a clip id or subject say it (``.``,
+``..`` and ``-x`` use only those characters: the first one is what refuses them)."""
 
 
 def check_name(src: str, column: str, name: str) -> None:
@@ -59,7 +60,7 @@ def check_name(src: str, column: str, name: str) -> None:
     >>> check_name("ann.csv: line 2", "subject", "../s 01")
     Traceback (most recent call last):
     ...
-    evface.errors.DatasetError: ann.csv: line 2: subject '../s 01' must use only letters, digits, '_', '.', '-'
+    evface.errors.DatasetError: ann.csv: line 2: subject '../s 01' must use only letters, digits, '_', '.', '-' and start with a letter or digit
     """
     if not CLIP_ID.match(name):
         raise DatasetError(f"{src}: {column} {name!r} {NAME_RULE}")
