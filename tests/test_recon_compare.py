@@ -354,3 +354,24 @@ def test_a_method_lacking_samples_the_others_scored_is_one_error_line(runs, tmp_
     assert capsys.readouterr().err.strip() == (f"error: {tmp_path / 'hd' / SCORES_CSV}: method 'keyframe' lacks 1 "
                                                f"sample the other methods scored (e.g. clip {clip} at {t_us} µs): "
                                                "not a file evface wrote")
+
+
+@pytest.mark.parametrize("metrics_json", ["without grid", "missing"])
+def test_a_run_whose_grid_is_unknown_is_told_to_be_scored_again(runs, tmp_path, capsys, metrics_json):
+    """A run whose metrics.json records no ``grid`` (or is not there) beside its scores.csv was refused as
+    "scored on a None-pixel grid, ... on a 32-pixel one" (compared in either order), or compared
+    unchecked against another such run. Every evface that writes scores.csv records the grid (it came
+    first): the run's metrics.json is not the one written with its scores, and scoring it again mends it."""
+    unknown = [tmp_path / "unknown", tmp_path / "unknown-too"]
+    for run in unknown:
+        run.mkdir()
+        (run / SCORES_CSV).write_text((runs["lr"] / SCORES_CSV).read_text())
+        if metrics_json == "without grid":
+            metrics = json.loads((runs["lr"] / "metrics.json").read_text())
+            (run / "metrics.json").write_text(json.dumps({k: v for k, v in metrics.items() if k != "grid"}))
+    says = "records no target grid" if metrics_json == "without grid" else "not here"
+    for a, b in ((runs["hd"], unknown[0]), (unknown[0], runs["hd"]), (unknown[0], unknown[1])):
+        assert main(["compare", str(a), str(b)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"error: {unknown[0] / 'metrics.json'}: {says}") and len(err.splitlines()) == 1, err
+        assert err.endswith("score the run again: evface eval RUN --data DATA"), err

@@ -262,10 +262,25 @@ def _read_runs(run_a: Path, run_b: Path) -> tuple[_Run, _Run]:
 
 
 def _check_same_grid(a: _Run, b: _Run) -> None:
-    """Refuse runs scored on target grids of other sizes (their targets differ)."""
+    """Refuse a run whose target grid is unknown (:func:`_check_grid_known`) and runs scored on target
+    grids of other sizes (their targets differ)."""
+    _check_grid_known(a)
+    _check_grid_known(b)
     if a.grid != b.grid:
         raise DatasetError(where(b.path / "metrics.json", f"scored on a {b.grid}-pixel grid, {a.path} on a {a.grid}-pixel "
                                                           "one: the targets differ; compare runs of one --size"))
+
+
+def _check_grid_known(run: _Run) -> None:
+    """Refuse a run whose metrics.json is not beside its scores.csv or records no ``grid``: every evface
+    that writes scores.csv records the grid it scored on (the grid came first), so such a file is not
+    the one written with the scores, and nothing says whose targets they were scored against."""
+    if run.grid is None:
+        path = run.path / "metrics.json"
+        why = (f"records no target grid (grid.size), which evface writes with every {SCORES_CSV}: not the metrics "
+               f"file written with the {SCORES_CSV} beside it" if path.is_file() else
+               f"not here, and it records the target grid the {SCORES_CSV} beside it was scored on")
+        raise DatasetError(where(path, f"{why}; score the run again: evface eval RUN --data DATA"))
 
 
 def _shared_methods(a: _Run, b: _Run) -> list[str]:
