@@ -31,7 +31,35 @@ from evface.tasks.recon_run import E2VID_DIR, part_inputs
 def scoring_parts(s: ReconSamples, parts: list[dict[str, Any]], other_ids: set[str]) -> np.ndarray:
     """Per sample, the index of the part whose models score it: for a clip of the run's own dataset
     the part that tested its subject; for a clip in ``other_ids`` (one the run never saw) the parts
-    take turns in clip order, so that every sample is one model's output."""
+    take turns in clip order, so that every sample is one model's output.
+
+    Parameters
+    ----------
+    s : ReconSamples
+        The samples scored, with ``clip_id`` and ``subject`` in their ``meta``.
+    parts : list of dict
+        The run's parts (one per group of seeds), each with its ``test`` subjects.
+    other_ids : set of str
+        The clips the run never saw (an evaluation on other data); those of ``s`` not in it are the
+        run's own.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 ``(N,)``: an index of ``parts``; -1 for a clip of the run's own dataset whose subject
+        no part tests (:func:`evface.tasks.reconstruct.evaluate_run` passes no such sample).
+
+    Examples
+    --------
+    Clips ``a`` and ``b`` of the two parts' test subjects, and two clips ``x`` and ``y`` the run never saw:
+
+    >>> from evface.inputs.reconstruct import ARRAYS
+    >>> s = ReconSamples(**{name: np.zeros(4, np.int64) for name in ARRAYS},
+    ...                  meta={"clip_id": np.array(["a", "b", "x", "y"], object),
+    ...                        "subject": np.array(["s1", "s2", "s9", "s9"], object)})
+    >>> scoring_parts(s, [{"test": ["s2"]}, {"test": ["s1"]}], other_ids={"x", "y"}).tolist()
+    [1, 0, 0, 1]
+    """
     clip_ids = s.meta["clip_id"].astype(str)
     subjects = s.meta["subject"].astype(str)
     own = ~np.isin(clip_ids, list(other_ids))
@@ -49,8 +77,46 @@ def predict_parts(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, parts:
     """The reconstruction of every sample of ``s``, each by the models of ``parts[scored_by]``, of
     every method that training changes (the networks, the integration fitted on the training
     subjects) and, for the ``first`` of a part's trainings, also of the frame-camera baselines, with
-    the CVAE's KL per latent channel and K prior decodings at the ``apex`` samples (``None``:
-    ``k_samples`` 0)."""
+    the CVAE's KL per latent channel and K prior decodings at the ``apex`` samples.
+
+    A reconstruction that is not finite is a :class:`~evface.errors.ParameterError` naming the model
+    file or the clip that made it (:func:`evface.tasks.recon_eval.refuse_not_finite`).
+
+    Parameters
+    ----------
+    run_dir : Path
+        The run folder; each part's models are in its ``dir`` there.
+    cfg : ReconstructConfig
+        The run's settings (the networks' sizes, ``e2vid``, ``k_samples``, ``seed``).
+    spec : ReconSpec
+        How the samples were cut (the protocol picks the frame-camera baselines).
+    parts : list of dict
+        One training of each group of parts (:func:`~evface.tasks.recon_run.seed_groups`), in the
+        order ``scored_by`` indexes.
+    s : ReconSamples
+        The samples to reconstruct.
+    scored_by : numpy.ndarray
+        Per sample, the index of the part whose models reconstruct it (:func:`scoring_parts`).
+    apex : numpy.ndarray
+        The indices of the apex samples of ``s``.
+    device : torch.device
+        Where the networks run.
+    first : bool
+        Whether these are the first seed's trainings: only they also give the frame-camera
+        baselines, the KL and the prior draws.
+
+    Returns
+    -------
+    preds : dict of str to numpy.ndarray
+        ``{method: float32 (N, S, S)}`` in ``s``'s order; a row no part reconstructs by that method
+        (``scored_by`` -1, or a part whose ``e2vid/`` holds no model) stays zero.
+    kl : list of float
+        The CVAE's KL per latent channel, the mean over the apex samples (each part's weighted by
+        its apex samples); ``[]`` unless ``first``.
+    draws : numpy.ndarray or None
+        float32 ``(k_samples, len(apex), S, S)``: the CVAE's prior decodings at the apex samples;
+        ``None`` unless ``first`` and ``k_samples`` > 0.
+    """
     preds: dict[str, np.ndarray] = {}
     kl_sum = np.zeros(cfg.z_channels)
     draws = np.zeros((cfg.k_samples, len(apex), spec.size, spec.size), np.float32) if first and cfg.k_samples else None
@@ -108,7 +174,42 @@ def _made_by(part_dir: Path, method: str) -> tuple[str, str]:
 def baselines(s: ReconSamples, spec: ReconSpec, integration: dict[str, Any], frames: bool = True
               ) -> dict[str, np.ndarray]:
     """The non-learned methods' reconstructions that ``spec``'s protocol allows (keyframe copy always, as the
-    reference); without ``frames`` only the integration, the one fitted on a part's training subjects."""
+    reference); without ``frames`` only the integration, the one fitted on a part's training subjects.
+
+    Parameters
+    ----------
+    s : ReconSamples
+        The samples (their keyframes, RGB frames and times, and the event histories the integration reads).
+    spec : ReconSpec
+        The protocol: extrapolation adds ``rgb_hold`` and ``rgb_flow`` (forward), interpolation
+        ``rgb_blend`` and ``rgb_flow`` (between the two frames), events-only none; a protocol with a
+        keyframe adds ``integration`` (the events applied to the keyframe at ``spec.gamma``).
+    integration : dict
+        The part's integration fit: ``alpha_index`` (which leak rate of the histories), ``c_on``, ``c_off``.
+    frames : bool
+        Whether to give the methods that read frames (``keyframe`` and the RGB ones): a part's later
+        trainings need only the integration, the rest is the first's.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``{method: float32 (N, S, S)}``.
+
+    Examples
+    --------
+    One 16 x 16 sample, 80 ms after its keyframe and 40 ms after its last RGB frame:
+
+    >>> z = lambda *shape: np.zeros((1, *shape), np.float32)
+    >>> s = ReconSamples(voxel=z(5, 16, 16), hist=z(2, 2, 16, 16), key=z(16, 16) + 0.5, rgb_a=z(16, 16),
+    ...                  rgb_b=z(16, 16), target=z(16, 16), t_us=np.array([80_000]), t_key_us=np.array([0]),
+    ...                  t_a=np.array([0]), t_b=np.array([40_000]), seq=np.array([0]))
+    >>> fit = {"alpha_index": 1, "c_on": 0.2, "c_off": 0.2}
+    >>> sorted(baselines(s, ReconSpec(size=16), fit)), sorted(baselines(s, ReconSpec(size=16), fit, frames=False))
+    (['integration', 'keyframe', 'rgb_flow', 'rgb_hold'], ['integration'])
+    >>> preds = baselines(s, ReconSpec(size=16, protocol="events-only"), fit)
+    >>> sorted(preds), float(preds["keyframe"].max())
+    (['keyframe'], 0.5)
+    """
     preds: dict[str, np.ndarray] = {}
     if frames:
         preds["keyframe"] = copy_keyframe(s.key)

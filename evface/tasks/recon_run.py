@@ -79,6 +79,22 @@ def seed_groups(parts: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     whose seeds are not the first group's, is a :class:`ValueError` (a malformed received
     ``config.json``).
 
+    Parameters
+    ----------
+    parts : sequence of dict
+        The parts of ``RUN/config.json``, each with its ``name`` and ``test`` subjects, and where the
+        run has several seeds its ``group`` and ``seed``.
+
+    Returns
+    -------
+    list of list of dict
+        The groups in the order of their first part; a part without ``group`` is a group of its own.
+
+    Raises
+    ------
+    ValueError
+        A group whose parts test other subjects, or groups of other seeds.
+
     Examples
     --------
     >>> parts = [{"name": f"fold{i}-s{s}", "group": f"fold{i}", "seed": s, "test": [f"s{i}"]} for i in (0, 1) for s in (0, 1)]
@@ -101,6 +117,21 @@ def same_training(old: dict[str, Any], new: dict[str, Any], seed: int) -> bool:
     """Whether part ``old`` of a run (one of fewer seeds: a part without ``seed`` trained ``seed``)
     is the training ``new`` asks for: the same subjects, group and seed.
 
+    Parameters
+    ----------
+    old : dict
+        A part of the run's ``config.json`` as it stands.
+    new : dict
+        The part :func:`protocol_parts` lays out for the settings now given.
+    seed : int
+        The run's first seed (``--seed``): the one a part without ``seed`` was trained with.
+
+    Returns
+    -------
+    bool
+        True when ``old``'s group (its name when it has none), seed and train, validation and test
+        subjects are ``new``'s.
+
     Examples
     --------
     >>> old = {"name": "fold0", "train": ["s0"], "val": ["s3"], "test": ["s1"]}  # a run of one seed
@@ -113,17 +144,78 @@ def same_training(old: dict[str, Any], new: dict[str, Any], seed: int) -> bool:
 
 
 def run_subjects(config: dict[str, Any]) -> set[str]:
-    """Every subject that some part of the run in ``config`` trains, validates or tests on."""
+    """Every subject that some part of the run in ``config`` trains, validates or tests on.
+
+    Parameters
+    ----------
+    config : dict
+        The run's ``config.json``; its ``parts`` each list ``train``, ``val`` and ``test`` subjects.
+
+    Returns
+    -------
+    set of str
+
+    Examples
+    --------
+    >>> parts = [{"train": ["s1", "s2"], "val": ["s3"], "test": ["s4"]},
+    ...          {"train": ["s3", "s4"], "val": ["s1"], "test": ["s2"]}]
+    >>> sorted(run_subjects({"parts": parts}))
+    ['s1', 's2', 's3', 's4']
+    """
     return {subj for p in config["parts"] for k in ("train", "val", "test") for subj in p[k]}
 
 
 def cached_samples(run_dir: Path) -> ReconSamples | None:
-    """The samples :func:`~evface.tasks.reconstruct.prepare` cached in ``run_dir``, or ``None``."""
+    """The samples :func:`~evface.tasks.reconstruct.prepare` cached in ``run_dir``, or ``None``.
+
+    Parameters
+    ----------
+    run_dir : Path
+        The run folder.
+
+    Returns
+    -------
+    ReconSamples or None
+        The samples of ``RUN/samples/`` (:data:`SAMPLES_DIR`), memory-mapped
+        (:meth:`ReconSamples.load`); ``None`` when the run holds none (:func:`~evface.tasks.reconstruct.prepare`
+        found no part left to train or was told not to cache them;
+        :func:`~evface.tasks.reconstruct.pool_parts` removes them once the run is scored).
+
+    Examples
+    --------
+    >>> cached_samples(Path("a-run-without-samples")) is None
+    True
+    """
     return ReconSamples.load(run_dir / SAMPLES_DIR) if (run_dir / SAMPLES_DIR).exists() else None
 
 
 def part_trained(part_dir: Path, cfg: ReconstructConfig) -> bool:
-    """Whether the part in ``part_dir`` was trained for ``cfg``'s epochs and patience."""
+    """Whether the part in ``part_dir`` was trained for ``cfg``'s epochs and patience.
+
+    Parameters
+    ----------
+    part_dir : Path
+        The part's folder.
+    cfg : ReconstructConfig
+        The settings now given (``epochs``, ``patience``).
+
+    Returns
+    -------
+    bool
+        True when the part's :data:`PART_JSON` is there (written once both its networks are trained)
+        and records ``cfg``'s epochs and patience; False when it is not there or records others
+        (the part trains again, resuming from its checkpoints).
+
+    Examples
+    --------
+    >>> from evface.tasks.run_folder import write_json
+    >>> Path("fold0").mkdir()
+    >>> _ = write_json(Path("fold0") / PART_JSON, {"epochs": 30, "patience": 5})
+    >>> [part_trained(Path("fold0"), ReconstructConfig(epochs=epochs, patience=5)) for epochs in (30, 40)]
+    [True, False]
+    >>> part_trained(Path("fold1"), ReconstructConfig(epochs=30, patience=5))
+    False
+    """
     if not (part_dir / PART_JSON).exists():
         return False
     done = run_folder.read_json(part_dir / PART_JSON)
@@ -132,7 +224,41 @@ def part_trained(part_dir: Path, cfg: ReconstructConfig) -> bool:
 
 def part_inputs(run_dir: Path, part: dict[str, Any], spec: ReconSpec) -> dict[str, Any]:
     """A trained part's input scales and integration fit (in config.json itself for runs before
-    ``part.json``), checked as a received file (:func:`run_folder.reading`)."""
+    ``part.json``), checked as a received file (:func:`run_folder.reading`).
+
+    Parameters
+    ----------
+    run_dir : Path
+        The run folder.
+    part : dict
+        The part, as ``RUN/config.json`` records it: its ``dir``, and in a run from before
+        :data:`PART_JSON` its ``scales`` and ``integration`` themselves.
+    spec : ReconSpec
+        The run's sample spec: ``alpha_index`` must be one of its ``alphas_rad_s``.
+
+    Returns
+    -------
+    dict
+        The part's ``part.json`` (or ``part`` itself): ``scales`` ``{"voxel", "hist"}`` (numbers),
+        ``integration`` ``{"alpha_index", "c_on", "c_off"}``.
+
+    Raises
+    ------
+    FormatError
+        The file is not there, not JSON, or lacks a field, holds one of another type, or an
+        ``alpha_index`` out of range; the message names the file.
+
+    Examples
+    --------
+    >>> part = {"dir": ".", "scales": {"voxel": 2.0, "hist": 4.0},
+    ...         "integration": {"alpha_index": 1, "c_on": 0.2, "c_off": 0.2}}  # a run from before part.json
+    >>> part_inputs(Path("run"), part, ReconSpec())["scales"]
+    {'voxel': 2.0, 'hist': 4.0}
+    >>> part_inputs(Path("run"), part | {"integration": {"alpha_index": 2, "c_on": 0.2, "c_off": 0.2}}, ReconSpec())
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: run/config.json: not as evface writes it (alpha_index 2 is not one of the 2 leak rates)
+    """
     if "scales" in part:
         inputs, path = part, run_dir / run_folder.CONFIG
     else:
@@ -150,7 +276,34 @@ def part_inputs(run_dir: Path, part: dict[str, Any], spec: ReconSpec) -> dict[st
 
 
 def write_train_summary(run_dir: Path, config: dict[str, Any], dist: parallel.DistInfo) -> dict[str, Any]:
-    """``RUN/train.json``: the training summary of every part, and each model's seconds summed over the parts."""
+    """``RUN/train.json``: the training summary of every part, and each model's seconds summed over the parts.
+
+    Parameters
+    ----------
+    run_dir : Path
+        The run folder, every part trained (each part's :data:`PART_JSON` holds its ``summary``).
+    config : dict
+        The run's ``config.json`` (its ``evaluation`` and ``parts``).
+    dist : parallel.DistInfo
+        The process: only the main one writes the file.
+
+    Returns
+    -------
+    dict
+        ``{"evaluation", "parts": [each part's summary], "cvae_seconds", "e2vid_seconds"}``, as written.
+
+    Examples
+    --------
+    >>> from evface.tasks.run_folder import write_json
+    >>> for name, seconds in (("fold0", 3.0), ("fold1", 4.5)):
+    ...     Path("run", name).mkdir(parents=True)
+    ...     _ = write_json(Path("run", name, PART_JSON), {"summary": {"name": name, "cvae": {"seconds": seconds}}})
+    >>> config = {"evaluation": "2-fold subject-grouped cross-validation",
+    ...           "parts": [{"dir": "fold0"}, {"dir": "fold1"}]}
+    >>> summary = write_train_summary(Path("run"), config, parallel.single_process("cpu"))
+    >>> summary["cvae_seconds"], summary["e2vid_seconds"], Path("run", "train.json").is_file()
+    (7.5, 0.0, True)
+    """
     summary: dict[str, Any] = {"evaluation": config["evaluation"],
                                "parts": [run_folder.read_json(run_dir / p["dir"] / PART_JSON)["summary"]
                                          for p in config["parts"]]}

@@ -1,6 +1,6 @@
 """Training one part of a reconstruction run: its CVAE and its recurrent UNet, read top to bottom.
 
-:func:`train_part` trains both networks from the same seed on the part's training samples, on
+:func:`train_part` trains both networks, seeded once with the run's seed, on the part's training samples, on
 random crops mirrored at random (:func:`_crop`, :func:`_flip`), the recurrent ones in runs of
 consecutive samples (:func:`sequences`), through the shared engine
 (:func:`evface.tasks.engine.fit`: checkpoints, resume, early stopping on the validation SSIM of
@@ -54,6 +54,28 @@ def sequences(s: ReconSamples, seq_len: int) -> np.ndarray:
 
     ``L = min(seq_len, shortest clip)``; the remainder of a clip that does not fill a run is
     left out of training (it is still evaluated).
+
+    Parameters
+    ----------
+    s : ReconSamples
+        The training samples, each clip's in time order (:meth:`ReconSamples.clip_slices`).
+    seq_len : int
+        The longest run wanted (``--seq-len``); at least 1 is used.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 ``(n_seq, L)``: indices of ``s``, each row one clip's consecutive samples.
+
+    Examples
+    --------
+    A clip ``a`` of three samples and a clip ``b`` of two: runs of two, ``a``'s third sample left out.
+
+    >>> from evface.inputs.reconstruct import ARRAYS
+    >>> s = ReconSamples(**{name: np.zeros(5, np.int64) for name in ARRAYS},
+    ...                  meta={"clip_id": np.array(["a", "a", "a", "b", "b"], object)})
+    >>> sequences(s, 3).tolist(), sequences(s, 1).tolist()
+    ([[0, 1], [3, 4]], [[0], [1], [2], [3], [4]])
     """
     slices = s.clip_slices()
     length = max(1, min(seq_len, min(len(sl) for sl in slices)))
@@ -63,7 +85,40 @@ def sequences(s: ReconSamples, seq_len: int) -> np.ndarray:
 
 def train_part(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, val_s: ReconSamples,
                part: dict[str, Any], part_dir: Path, dist: parallel.DistInfo, say: Callable[[str], None]) -> dict[str, Any]:
-    """Train the part's CVAE (in ``part_dir``) and recurrent UNet (in ``part_dir/e2vid``) from the same seed."""
+    """Train the part's CVAE (in ``part_dir``) and, with ``cfg.e2vid``, its recurrent UNet (in
+    ``part_dir/e2vid``), one after the other.
+
+    Every random generator is seeded with ``cfg.seed`` once, before the CVAE
+    (:func:`~evface.tasks.random_states.seed_everything`); each network draws its batches, crops
+    and flips from ``cfg.seed`` (and the rank) of its own. Each is fitted by
+    :func:`evface.tasks.engine.fit`: checkpoints in its folder, a training stopped part-way
+    resumes, at most ``cfg.epochs`` epochs, stopped early after ``cfg.patience`` epochs without a
+    better validation SSIM (never for 0); its best epoch's weights are its model.
+
+    Parameters
+    ----------
+    cfg : ReconstructConfig
+        The run's settings.
+    spec : ReconSpec
+        How the samples were cut (the networks' inputs: event bins, a keyframe or not).
+    train_s, val_s : ReconSamples
+        The part's training and validation samples.
+    part : dict
+        The part: its ``name`` and its input ``scales`` (``{"voxel", "hist"}``, fitted on ``train_s``).
+    part_dir : Path
+        The part's folder.
+    dist : parallel.DistInfo
+        The process's rank and device (DDP under torchrun).
+    say : callable
+        Called with progress lines.
+
+    Returns
+    -------
+    dict
+        The part's training summary: ``{"name", "n_train", "n_val", "cvae"[, "e2vid"]}``, each network's
+        ``{"best_epoch", "best_score", "monitor", "epochs_run", "stopped_early", "seconds"}`` (its
+        seconds include those of the run it resumed).
+    """
     say(f"{len(train_s)} training, {counted(len(val_s), 'validation sample')}")
     summary: dict[str, Any] = {"name": part["name"], "n_train": len(train_s), "n_val": len(val_s)}
     random_states.seed_everything(cfg.seed)
