@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = {".git", ".venv", "build", "runs", "data", ".pytest_cache", ".hypothesis"}
 """The checkout's folders a copy leaves out: git's, the .gitignore's build outputs, caches and runs."""
 
+pytestmark = pytest.mark.xdist_group("packaging")  # with --dist loadgroup, one build serves every test here
+
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 building = pytest.mark.skipif(importlib.util.find_spec("setuptools") is None,
                               reason="setuptools, the build backend, is not in this venv: pip install -e '.[test]'")
