@@ -534,3 +534,18 @@ def test_a_run_whose_built_dataset_was_moved_or_deleted_builds_it_again_and_chec
     shutil.copytree(kept, out / "data")  # the run's dataset moved back
     calls.clear()
     assert run(only=["events-hd", "rgb"]).exists() and calls == [] and (synth / pipeline_run.STAGE_DONE).exists()
+
+
+@pytest.mark.parametrize("folder", ["empty", "run"])
+def test_a_data_folder_holding_no_dataset_names_the_option(tmp_path, folder):
+    # `--data RUN` (an evface run output, not its dataset) or an empty folder said
+    # "RUN/manifest.csv: no manifest: not an evface dataset folder", naming no option
+    data = tmp_path / folder
+    data.mkdir()
+    if folder == "run":
+        (data / "pipeline.json").write_text("{}")
+        (data / "data").mkdir()
+    with pytest.raises(DatasetError) as caught:
+        pipeline_run.run_pipeline(tmp_path / "out", preset="tiny", data_dir=data, jobs=1)
+    assert str(caught.value) == f"{data}: holds no manifest.csv: not an evface dataset folder (--data)"
+    assert not (tmp_path / "out").exists()

@@ -117,8 +117,8 @@ def run_pipeline(
     out = Path(out)
     _check_out_folder(out)
     data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise, highspeed, seeds)
-    if data_dir is not None and not data.is_dir():
-        raise DatasetError(where(data, ("is a file, not an evface" if data.exists() else "no such") + " dataset folder (--data)"))
+    if data_dir is not None:
+        _check_given_data(data)
     check_same_dataset(out, data, data_dir is not None)
     left_out: dict[str, list[str]] = {}
     if data_dir is not None:
@@ -150,6 +150,15 @@ def run_pipeline(
                   "left_out": [{"stages": names, "why": why} for why, names in left_out.items()]}
         atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2, sort_keys=True))
         return build_report([out], out / "report.html")  # the caller names it (evface run: "report written: ...")
+
+
+def _check_given_data(data: Path) -> None:
+    """Refuse the ``--data`` folder ``data`` where it holds no dataset (no folder, a file, or a folder
+    without ``manifest.csv``: an empty one, an ``evface run`` output), naming ``--data``."""
+    if not data.is_dir():
+        raise DatasetError(where(data, ("is a file, not an evface" if data.exists() else "no such") + " dataset folder (--data)"))
+    if not (data / "manifest.csv").is_file():  # was: "DATA/manifest.csv: no manifest: ...", no option named
+        raise DatasetError(where(data, "holds no manifest.csv: not an evface dataset folder (--data)"))
 
 
 def _check_out_folder(out: Path) -> None:
