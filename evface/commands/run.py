@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.console import Console
 
 from evface.commands import terminal
 from evface.commands.paths import (file_name, made_folder, named_for, output_file, outside_datasets, replacing_as_checked,
@@ -48,19 +50,10 @@ def register(app: typer.Typer) -> None:
                                         "every stage done so far."),
     ) -> None:
         """Build the dataset, train and evaluate every model, and write OUT/report.html."""
-        from evface.pipeline.run import run_pipeline  # lazy: keeps torch out of `evface --help`
-
-        if jobs is not None:
-            check_workers(jobs, "--jobs")
-            if ray:
-                raise ParameterError("--jobs is for a local run; with --ray the cluster's CPUs run the jobs")
-        if out is None:
-            out = Path("runs") / preset
-        with sole_writer(outside_runs(outside_datasets(out))):  # was: among the --data dataset's files or a run's models
-            report = run_pipeline(out, preset=preset, data_dir=data, seed=seed, jobs=jobs,
-                                  log=lambda line: console.print(line, soft_wrap=True), ray=ray, noise=noise,
-                                  highspeed=highspeed, seeds=seeds,
-                                  only=stages)  # a text: split at its commas by the pipeline
+        _check_jobs(jobs, ray)
+        out = out if out is not None else Path("runs") / preset
+        report = _run_into(out, console, preset=preset, data_dir=data, seed=seed, jobs=jobs, ray=ray, noise=noise,
+                           highspeed=highspeed, seeds=seeds, only=stages)  # a text: split at its commas by the pipeline
         console.print(terminal.labelled("report written:", "bold green", str(report)), soft_wrap=True)
 
     @app.command("report")
@@ -69,17 +62,48 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("report.html"), "--out", parser=file_name("--out"), metavar="<path>", help="The HTML file to write (a name ending in .html or .htm; an existing file is replaced only if it is an earlier evface report)."),
     ) -> None:
         """Write one self-contained HTML report of the given runs."""
-        from evface.report.html import build_report, is_report  # lazy: keeps matplotlib out of `evface --help`
-
-        def earlier_report_only(path: Path) -> None:  # a page of the user's is refused
-            if output_file(path, replaces=(".html", ".htm")).is_file() and not is_report(path):
-                raise ParameterError(where(path, "exists and is not a report evface wrote, which this command would "
-                                                 "write over; give --out another name"))
-
-        earlier_report_only(out)
-        named_for(out, "--out", (".html", ".htm"), "an HTML page")  # was: the page written under any name (--out r)
-        outside_datasets(out, kind="file")  # was: written among a dataset's files (inside a run: beside its own)
-        earlier = out.is_file()  # a file made at --out meanwhile is treated as one there before (was: replaced)
-        with made_folder(out.parent):  # a folder made for --out is removed if the report fails (was: left, empty)
-            replacing_as_checked(out, lambda replace: build_report(list(runs), out, replace), earlier_report_only, earlier)
+        earlier = _check_report_out(out)
+        _write_report(list(runs), out, earlier)
         console.print(terminal.labelled("report written:", "bold green", str(out)), soft_wrap=True)
+
+
+def _check_jobs(jobs: int | None, ray: str | None) -> None:
+    """Refuse a bad ``--jobs``, and ``--jobs`` with ``--ray`` (the cluster's CPUs run the jobs)."""
+    if jobs is not None:
+        check_workers(jobs, "--jobs")
+        if ray:
+            raise ParameterError("--jobs is for a local run; with --ray the cluster's CPUs run the jobs")
+
+
+def _run_into(out: Path, console: Console, **options: Any) -> Path:
+    """Run the pipeline into ``out`` (:func:`~evface.pipeline.run.run_pipeline`'s ``options``), this
+    command alone writing there, its log lines printed on ``console``; return the report's path."""
+    from evface.pipeline.run import run_pipeline  # lazy: keeps torch out of `evface --help`
+
+    with sole_writer(outside_runs(outside_datasets(out))):  # was: among the --data dataset's files or a run's models
+        return run_pipeline(out, log=lambda line: console.print(line, soft_wrap=True), **options)
+
+
+def _earlier_report_only(path: Path) -> None:
+    """Refuse ``path`` where it is a file but not a report evface wrote: a page of the user's."""
+    from evface.report.html import is_report  # lazy: keeps matplotlib out of `evface --help`
+
+    if output_file(path, replaces=(".html", ".htm")).is_file() and not is_report(path):
+        raise ParameterError(where(path, "exists and is not a report evface wrote, which this command would "
+                                         "write over; give --out another name"))
+
+
+def _check_report_out(out: Path) -> bool:
+    """Refuse a ``--out`` the report cannot be written to, before any work; return whether a file is there."""
+    _earlier_report_only(out)
+    named_for(out, "--out", (".html", ".htm"), "an HTML page")  # was: the page written under any name (--out r)
+    outside_datasets(out, kind="file")  # was: written among a dataset's files (inside a run: beside its own)
+    return out.is_file()  # a file made at --out meanwhile is treated as one there before (was: replaced)
+
+
+def _write_report(runs: list[Path], out: Path, earlier: bool) -> None:
+    """Write the report of ``runs`` to ``out`` (``earlier``: a file was there when it was checked)."""
+    from evface.report.html import build_report  # lazy: keeps matplotlib out of `evface --help`
+
+    with made_folder(out.parent):  # a folder made for --out is removed if the report fails (was: left, empty)
+        replacing_as_checked(out, lambda replace: build_report(runs, out, replace), _earlier_report_only, earlier)
