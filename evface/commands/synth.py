@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 
 from evface.commands import terminal
 from evface.commands.paths import output_folder, outside_datasets, sole_writer
@@ -42,6 +44,28 @@ def _ready(root: Path) -> str:
     return f"dataset ready: {root} ({counted(n, 'clip')})"
 
 
+def _check_local_workers(workers: int, ray: str | None) -> None:
+    """Refuse ``--workers`` other than 1 with ``--ray``: the cluster's CPUs film the clips."""
+    if ray and workers != 1:
+        raise ParameterError("--workers is for a local run; with --ray the cluster's CPUs film the clips")
+
+
+def _progress_columns() -> tuple[ProgressColumn, ...]:
+    """The columns of ``evface synth``'s progress bar: its name, the bar, clips done, times, the last message."""
+    return (TextColumn("[bold]synth[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
+
+
+def _bar_progress(bar: Progress) -> Callable[[int, int, str], None]:
+    """A ``progress(done, total, message)`` for :func:`~evface.datasets.synth.synthesize` that moves one new task of ``bar``."""
+    task = bar.add_task("", total=None)
+
+    def progress(done: int, total: int, message: str) -> None:
+        bar.update(task, completed=done, total=total, description=message)
+
+    return progress
+
+
 def register(app: typer.Typer) -> None:
     """Add ``evface synth`` and ``evface synth-merge`` to ``app``."""
 
@@ -73,20 +97,12 @@ def register(app: typer.Typer) -> None:
         outside_datasets(output_folder(out, "OUT"), "OUT", own=True)  # was: a dataset made among another's files
         classes, lighting = _split_list(classes, "--classes"), _split_list(lighting, "--lighting")
         rgb_hd_cameras = _split_list(rgb_hd_cameras, "--rgb-hd-cameras")
-        if ray and workers != 1:
-            raise ParameterError("--workers is for a local run; with --ray the cluster's CPUs film the clips")
-        columns = (TextColumn("[bold]synth[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TimeRemainingColumn(), TextColumn("{task.description}", markup=False))
+        _check_local_workers(workers, ray)
         # a refused option leaves one line; a Ray cluster that does not answer is refused before OUT is made
-        with ray_session(ray), sole_writer(out, "OUT"), terminal.progress(*columns) as bar:
-            task = bar.add_task("", total=None)
-
-            def progress(done: int, total: int, message: str) -> None:
-                bar.update(task, completed=done, total=total, description=message)
-
+        with ray_session(ray), sole_writer(out, "OUT"), terminal.progress(*_progress_columns()) as bar:
             root = synthesize(
                 out, preset=preset, seed=seed, subjects=subjects, classes=classes,
-                lighting=lighting, faces_dir=faces, workers=workers, shard=shard, progress=progress,
+                lighting=lighting, faces_dir=faces, workers=workers, shard=shard, progress=_bar_progress(bar),
                 executor=RayCluster(ray) if ray else None, noise=noise, rgb_hd_cameras=rgb_hd_cameras,
                 warn=lambda text: terminal.warn(bar.console, text),
             )
