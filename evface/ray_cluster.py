@@ -13,7 +13,7 @@ import hashlib
 import socket
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,31 @@ def _answers(address: str) -> bool:
 
 
 @dataclass(frozen=True)
+class _Tasks:
+    """What one :meth:`RayCluster.run` carries from job to job: the connected ``ray`` module, the
+    remote function every job runs in (:func:`_run_checked`), whether the cluster has GPUs, the
+    command's code fingerprint and package folder, and the tasks not yet finished (their jobs, by
+    Ray's reference)."""
+
+    ray: Any
+    remote: Any
+    has_gpus: bool
+    fingerprint: str
+    origin: str
+    pending: dict[Any, Job] = field(default_factory=dict)
+
+    @classmethod
+    def on(cls, ray: Any) -> _Tasks:
+        """The tasks of a run on the cluster ``ray`` is connected to, none sent yet."""
+        has_gpus = ray.cluster_resources().get("GPU", 0) > 0
+        return cls(ray, ray.remote(_run_checked), has_gpus, code_fingerprint(), str(Path(__file__).parent))
+
+    def gpus(self, job: Job) -> float:
+        """The GPUs ``job``'s task asks for: its own where the cluster has any, else none."""
+        return job.gpus if self.has_gpus else 0.0
+
+
+@dataclass(frozen=True)
 class RayCluster:
     """Run every job as a Ray task on the cluster at ``address`` (``"auto"``: the one started on
     this machine by ``ray start``, or ``RAY_ADDRESS``).
@@ -92,60 +117,74 @@ class RayCluster:
     def run(self, jobs: Sequence[Job], on_done: OnDone) -> None:
         ray, ours = connect(self.address)
         try:
-            has_gpus = ray.cluster_resources().get("GPU", 0) > 0
-            task = ray.remote(_run_checked)
-            fingerprint, origin = code_fingerprint(), str(Path(__file__).parent)
-            pending = {}
-
-            def gpus(job: Job) -> float:
-                return job.gpus if has_gpus else 0.0
-
-            def submit(job: Job) -> None:
-                options = dict(num_cpus=job.cpus, num_gpus=gpus(job), max_retries=self.retries,
-                               retry_exceptions=False, name=job.name)
-                pending[task.options(**options).remote(fingerprint, origin, job.fn, *job.args)] = job
-
+            tasks = _Tasks.on(ray)
             nodes = _alive_nodes(ray)
             for job in jobs:
-                self._check_takes(job, gpus(job), nodes)
-                submit(job)
-            head, stuck_since = ray.get_runtime_context().gcs_address, None
-            try:
-                while pending:
-                    ready, _ = ray.wait(list(pending), num_returns=1, timeout=HEAD_CHECK_S)
-                    if not ready:
-                        if not _answers(head):
-                            raise self._lost(head, list(pending.values()))
-                        nodes = _alive_nodes(ray)  # the nodes that could take the jobs left may be lost
-                        if any(_takes(nodes, job.cpus, gpus(job)) for job in pending.values()):
-                            stuck_since = None
-                        elif stuck_since is None:
-                            stuck_since = time.monotonic()
-                        elif time.monotonic() - stuck_since > NODE_WAIT_S:
-                            job = next(iter(pending.values()))
-                            self._check_takes(job, gpus(job), nodes, lost=True)
-                        continue
-                    job = pending.pop(ready[0])
-                    try:
-                        result = ray.get(ready[0])
-                    except ray.exceptions.RayError as exc:
-                        if isinstance(exc, ray.exceptions.LocalRayletDiedError) or (
-                                not isinstance(exc, ray.exceptions.RayTaskError) and not _answers(head)):
-                            raise self._lost(head, [job, *pending.values()]) from None
-                        raise self._failed(job, exc, ray) from None
-                    for then in on_done(job, result) or ():
-                        self._check_takes(then, gpus(then), nodes)
-                        submit(then)
-            except ClusterLostError:  # nothing left to cancel, and Ray's calls would wait for the head
-                pending.clear()
-                raise
-            except BaseException:
-                for ref in pending:
-                    ray.cancel(ref, force=True)
-                raise
+                self._submit(tasks, job, nodes)
+            self._wait_all(tasks, on_done, nodes)
         finally:
             if ours:
                 ray.shutdown()
+
+    def _submit(self, tasks: _Tasks, job: Job, nodes: list[dict[str, float]]) -> None:
+        """Send ``job`` to the cluster as one of ``tasks``, once one of ``nodes`` is seen to take it."""
+        self._check_takes(job, tasks.gpus(job), nodes)
+        options = dict(num_cpus=job.cpus, num_gpus=tasks.gpus(job), max_retries=self.retries,
+                       retry_exceptions=False, name=job.name)
+        tasks.pending[tasks.remote.options(**options).remote(tasks.fingerprint, tasks.origin, job.fn, *job.args)] = job
+
+    def _wait_all(self, tasks: _Tasks, on_done: OnDone, nodes: list[dict[str, float]]) -> None:
+        """Wait for every pending task, handing each result to ``on_done`` and sending the jobs it
+        returns; while none finishes, check the cluster (:meth:`_check_waiting`). Where the run stops,
+        the tasks left are cancelled (unless the cluster itself is lost)."""
+        ray = tasks.ray
+        head, stuck_since = ray.get_runtime_context().gcs_address, None
+        try:
+            while tasks.pending:
+                ready, _ = ray.wait(list(tasks.pending), num_returns=1, timeout=HEAD_CHECK_S)
+                if not ready:
+                    nodes, stuck_since = self._check_waiting(tasks, head, stuck_since)
+                    continue
+                job, result = self._result(tasks, ready[0], head)
+                for then in on_done(job, result) or ():
+                    self._submit(tasks, then, nodes)
+        except ClusterLostError:  # nothing left to cancel, and Ray's calls would wait for the head
+            tasks.pending.clear()
+            raise
+        except BaseException:
+            for ref in tasks.pending:
+                ray.cancel(ref, force=True)
+            raise
+
+    def _check_waiting(self, tasks: _Tasks, head: str,
+                       stuck_since: float | None) -> tuple[list[dict[str, float]], float | None]:
+        """While no task finishes: stop where the head node at ``head`` no longer answers, or where
+        no node could take a pending job for :data:`NODE_WAIT_S`; return the alive nodes and since
+        when none could take one (``stuck_since``, ``None`` while one can)."""
+        if not _answers(head):
+            raise self._lost(head, list(tasks.pending.values()))
+        nodes = _alive_nodes(tasks.ray)  # the nodes that could take the jobs left may be lost
+        if any(_takes(nodes, job.cpus, tasks.gpus(job)) for job in tasks.pending.values()):
+            return nodes, None
+        if stuck_since is None:
+            return nodes, time.monotonic()
+        if time.monotonic() - stuck_since > NODE_WAIT_S:
+            job = next(iter(tasks.pending.values()))
+            self._check_takes(job, tasks.gpus(job), nodes, lost=True)
+        return nodes, stuck_since
+
+    def _result(self, tasks: _Tasks, ref: Any, head: str) -> tuple[Job, Any]:
+        """The job of the finished task ``ref``, no longer pending, and its result; the error of the
+        cluster lost (:meth:`_lost`) or of the job failed (:meth:`_failed`) where it has none."""
+        ray = tasks.ray
+        job = tasks.pending.pop(ref)
+        try:
+            return job, ray.get(ref)
+        except ray.exceptions.RayError as exc:
+            if isinstance(exc, ray.exceptions.LocalRayletDiedError) or (
+                    not isinstance(exc, ray.exceptions.RayTaskError) and not _answers(head)):
+                raise self._lost(head, [job, *tasks.pending.values()]) from None
+            raise self._failed(job, exc, ray) from None
 
     def _check_takes(self, job: Job, gpus: float, nodes: list[dict[str, float]], lost: bool = False) -> None:
         """Refuse ``job`` (with ``gpus``) where no node of ``nodes`` can take it: Ray would keep it
