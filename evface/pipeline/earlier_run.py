@@ -25,6 +25,16 @@ def run_dataset(out: Path) -> tuple[Path, bool] | None:
     where a run started building it; ``None`` when ``out`` holds no run, or its dataset is no
     longer where the record says.
 
+    Parameters
+    ----------
+    out : Path
+        An ``evface run`` output folder (``--out``).
+
+    Returns
+    -------
+    tuple of (Path, bool) or None
+        The dataset folder and whether the run built it.
+
     Examples
     --------
     >>> run_dataset(Path("out")) is None
@@ -49,6 +59,20 @@ def check_same_dataset(out: Path, data: Path, given: bool) -> None:
     ``out/data``) when ``out`` holds a run on another dataset, before anything is written: its
     stages would join that run's, and ``pipeline.json`` and the report would list only theirs.
 
+    Parameters
+    ----------
+    out : Path
+        The run's folder (``--out``).
+    data : Path
+        The dataset folder this run trains on.
+    given : bool
+        Whether ``data`` was given by ``--data`` (else the run builds it in ``out/data``).
+
+    Raises
+    ------
+    DatasetError
+        ``out`` holds a run on another dataset, naming both and what to give instead.
+
     Examples
     --------
     >>> Path("run1/data").mkdir(parents=True)
@@ -71,7 +95,22 @@ def check_same_dataset(out: Path, data: Path, given: bool) -> None:
 def options_made_with(data_dir: Path, config: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The ``evface run`` options (``--preset``, ``--seed``, ``--noise``, ``--highspeed``) on which
     the synthetic dataset in ``data_dir`` differs from the one the synth stage ``config`` builds: as
-    that dataset was made, and as this run gives them."""
+    that dataset was made, and as this run gives them.
+
+    Parameters
+    ----------
+    data_dir : Path
+        A synthetic dataset folder (its ``dataset.json``).
+    config : dict
+        The configuration of the run's synth stage (``preset``, ``seed``, ``noise``, ``rgb_hd_cameras``).
+
+    Returns
+    -------
+    earlier : list of str
+        The options that differ, as the dataset was made (``--preset tiny``, ``no --highspeed``).
+    this : list of str
+        The same options as this run gives them; both empty when none differs.
+    """
     info = read_dataset_json(data_dir)
     rig = info.get("params", {}).get("rig", {})
     made = (info.get("preset"), info.get("seed"), rig.get("cameras", {}).get("noise"), HIGHSPEED in rig.get("rgb_hd_presets", []))
@@ -87,6 +126,21 @@ def options_made_with(data_dir: Path, config: dict[str, Any]) -> tuple[list[str]
 
 def stage_finished(done: Path) -> tuple[float, int] | None:
     """The seconds and the seeds of the finished stage whose ``stage.json`` is ``done`` (``None`` when it has none).
+
+    Parameters
+    ----------
+    done : Path
+        A stage folder's ``stage.json`` (:data:`~evface.tasks.run_folder.STAGE_DONE`), there or not.
+
+    Returns
+    -------
+    tuple of (float, int) or None
+        The stage's seconds and seeds.
+
+    Raises
+    ------
+    FormatError
+        ``done`` is not as evface writes it.
 
     Examples
     --------
@@ -110,7 +164,27 @@ def stage_finished(done: Path) -> tuple[float, int] | None:
 
 
 def seeds_started(stage_dir: Path) -> int:
-    """The seeds of the training run in ``stage_dir`` (its ``config.json``; 0 when it has none)."""
+    """The seeds of the training run in ``stage_dir`` (its ``config.json``; 0 when it has none).
+
+    Parameters
+    ----------
+    stage_dir : Path
+        A stage's folder.
+
+    Returns
+    -------
+    int
+        The seeds its training run was started with; 0 before it was started.
+
+    Examples
+    --------
+    >>> Path("stage").mkdir()
+    >>> seeds_started(Path("stage"))
+    0
+    >>> _ = Path("stage/config.json").write_text('{"task": "classify", "seeds": 3}')
+    >>> seeds_started(Path("stage"))
+    3
+    """
     config = stage_dir / run_folder.CONFIG
     if not config.exists():
         return 0
@@ -123,7 +197,17 @@ def forget_gone_dataset(stage: Stage, done: Path, log: Callable[[str], None]) ->
     folder no longer holds the dataset (moved or deleted: no ``manifest.csv``, which is written
     last), saying so: the stage runs again and builds the same clips (the same bytes for the same
     options; checked by :func:`check_trained_on`), which the training stages read. Until a build
-    is finished and checked, the stage stays unfinished and the next run builds (or finishes) it."""
+    is finished and checked, the stage stays unfinished and the next run builds (or finishes) it.
+
+    Parameters
+    ----------
+    stage : Stage
+        The run's synth stage (its ``config["out"]``, the dataset folder).
+    done : Path
+        Its ``stage.json``.
+    log : callable
+        Called with the line that says so.
+    """
     data = Path(stage.config["out"])
     if done.exists() and not (data / "manifest.csv").is_file():
         log(f"{stage.name}: done before, but {data} holds no dataset now (moved or deleted): built again, the same "
@@ -136,7 +220,22 @@ def check_trained_on(data: Path, out: Path, stages: list[Stage]) -> None:
     (its ``data-clips.json``; :func:`run_clips.other_data`): a run's dataset moved or deleted and
     built again by another evface version, whose stages would train and be scored on other clips.
     A stage made before the files were recorded cannot be checked; stages that recorded the same
-    files (all of one dataset) are checked once, the dataset hashed once."""
+    files (all of one dataset) are checked once, the dataset hashed once.
+
+    Parameters
+    ----------
+    data : Path
+        The dataset folder just built.
+    out : Path
+        The run's folder.
+    stages : list of Stage
+        The run's stages (:func:`~evface.pipeline.stage_plan.plan`).
+
+    Raises
+    ------
+    DatasetError
+        A stage recorded other clip files, naming it and what to do.
+    """
     checked: set[str] = set()
     for stage in stages:
         run_dir = out / stage.dirname

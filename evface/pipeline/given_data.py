@@ -16,7 +16,22 @@ from evface.pipeline.stage_plan import HIGHSPEED, Stage
 
 def check_subjects(data_dir: Path, preset: str, stages: list[Stage]) -> None:
     """Refuse a given dataset with too few subjects for the stages' subject folds (each fold keeps
-    a test, a validation and a training subject), before anything is trained or written."""
+    a test, a validation and a training subject), before anything is trained or written.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The dataset folder given by ``--data``.
+    preset : str
+        The run's preset, for the message.
+    stages : list of Stage
+        The run's stages (their ``folds``).
+
+    Raises
+    ------
+    DatasetError
+        Fewer subjects than the most folds of a stage, and at least 3.
+    """
     subjects = {row["subject"] for row in read_manifest(data_dir)}
     need = max([3, *(int(stage.config.get("folds") or 0) for stage in stages)])
     if len(subjects) < need:
@@ -30,7 +45,31 @@ def stages_the_data_allows(data_dir: Path, stages: list[Stage], highspeed: bool,
     """The stages a given dataset can run, and those left out by why (each reason said): interpolation
     when some clips are recordings (scored against their own RGB frames, they have nothing between
     them), an event arm or reconstruction whose sensor some clips lack; ``highspeed`` (a synthetic
-    camera) is refused on recordings and on clips filmed without it."""
+    camera) is refused on recordings and on clips filmed without it.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The dataset folder given by ``--data``.
+    stages : list of Stage
+        The run's stages (:func:`~evface.pipeline.stage_plan.plan`).
+    highspeed : bool
+        Whether the run trains the 200 fps camera's arms (``--highspeed``).
+    log : callable
+        Called with one line per reason some stages are left out.
+
+    Returns
+    -------
+    stages : list of Stage
+        The stages the dataset allows, in their order.
+    left_out : dict of str to list of str
+        The names of the stages left out, by why.
+
+    Raises
+    ------
+    ParameterError
+        ``highspeed`` on recordings or on clips filmed without the 200 fps camera.
+    """
     ds = DatasetFolder.open(data_dir)
     paths = [ds.clip_path(row) for row in ds.rows]
     metas = [read_clip_meta(path) for path in paths]

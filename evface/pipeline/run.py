@@ -101,6 +101,43 @@ def run_pipeline(
     Bad options and inputs are refused before ``out`` is made or written (:class:`ParameterError`,
     :class:`DatasetError`, naming the option).
 
+    Parameters
+    ----------
+    out : str or Path
+        The run's folder (``--out``): new, or one an earlier run wrote (resumed).
+    preset : str, optional
+        A key of :data:`~evface.pipeline.stage_plan.PRESETS` (``--preset``).
+    data_dir : str or Path, optional
+        A dataset folder to train on (``--data``); None builds the preset's in ``out/data``.
+    seed : int, optional
+        The seed of the dataset, the folds and the trainings (``--seed``).
+    jobs : int, optional
+        Training jobs side by side (``--jobs``; default: the number of cores; unused with ``ray``).
+    log : callable, optional
+        Called with each progress line (``evface run`` prints them).
+    runner : callable, optional
+        One step of a training stage (:func:`run_step`'s signature; for tests).
+    ray : str, optional
+        ``"auto"`` or a Ray head node's ``HOST:PORT`` (``--ray``).
+    noise : str, optional
+        The event cameras' noise level of the dataset built (``--noise``).
+    highspeed : bool, optional
+        Film the 200 fps RGB camera and train its arms (``--highspeed``).
+    seeds : int, optional
+        Trainings of each model (``--seeds``).
+    only : sequence of str or str, optional
+        The training stages to run (``--stages``); None runs every stage of the plan.
+
+    Returns
+    -------
+    Path
+        ``out/report.html``.
+
+    Raises
+    ------
+    ParameterError, DatasetError
+        A bad option or input, before ``out`` is made or written.
+
     Examples
     --------
     >>> run_pipeline("out", preset="tiny", only=["rgb-200"])

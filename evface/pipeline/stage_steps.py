@@ -28,6 +28,27 @@ def run_step(stage: Stage, run_dir: Path, step: str = START) -> list[str]:
     the other fields keep their defaults. A refusal names the stage, and where it names the
     training command's options, says that the preset sets them (a refusal of the stage's folder,
     :class:`~evface.tasks.run_resume.ResumeRefused`, does not).
+
+    Parameters
+    ----------
+    stage : Stage
+        A training stage of :func:`~evface.pipeline.stage_plan.plan` (its folders absolute:
+        :func:`~evface.pipeline.stage_plan.anywhere`).
+    run_dir : Path
+        The stage's folder, ``OUT/stages/<name>-<key>``.
+    step : str, optional
+        :data:`START`, :data:`POOL` or a part's name that :data:`START` returned.
+
+    Returns
+    -------
+    list of str
+        The parts :data:`START` leaves to train (none when every part was trained before, or for
+        another step).
+
+    Raises
+    ------
+    ParameterError
+        The stage's settings or folder refused, naming the stage.
     """
     options = dict(stage.config)
     data = options.pop("data")
