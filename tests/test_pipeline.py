@@ -549,3 +549,20 @@ def test_a_data_folder_holding_no_dataset_names_the_option(tmp_path, folder):
         pipeline_run.run_pipeline(tmp_path / "out", preset="tiny", data_dir=data, jobs=1)
     assert str(caught.value) == f"{data}: holds no manifest.csv: not an evface dataset folder (--data)"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("given, earlier, this", [({"preset": "quick"}, "--preset tiny", "--preset quick"),
+                                                  ({"seed": 3}, "--seed 0", "--seed 3")])
+def test_a_run_on_a_given_dataset_resumed_with_another_preset_or_seed_is_refused(tmp_path, given, earlier, this):
+    # `--data D --preset quick` into the OUT of a `--data D --preset tiny` run trained new stages beside the
+    # old ones; pipeline.json then listed only the new ones and the report lost the earlier run's
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out, calls = tmp_path / "out", []
+    options = dict(preset="tiny", data_dir=fake / "data", jobs=1, only=["rgb"])
+    pipeline_run.run_pipeline(out, runner=fake_runner(calls, fake), **options)
+    files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(ParameterError) as caught:
+        pipeline_run.run_pipeline(out, runner=fake_runner(calls, fake), **{**options, **given})
+    assert str(caught.value) == (f"{out}: holds a run made with {earlier}, not {this}; give --out a new folder "
+                                 f"(or {earlier} to add to that run)")
+    assert calls == ["rgb"] and {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == files

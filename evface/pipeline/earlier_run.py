@@ -1,7 +1,7 @@
 """What an earlier ``evface run`` left in ``OUT``: its dataset, its finished and started stages.
 
-A second run into ``OUT`` resumes the first: it refuses another dataset or other dataset options
-before anything is written, skips a stage whose ``stage.json`` holds as many seeds or more, and
+A second run into ``OUT`` resumes the first: it refuses another dataset, other dataset options or
+another preset or seed before anything is written, skips a stage whose ``stage.json`` holds as many seeds or more, and
 builds a dataset that was moved or deleted again, checked against the clips its stages were
 trained on.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from evface.datasets.synth_plan import get_preset
-from evface.errors import DatasetError, where
+from evface.errors import DatasetError, ParameterError, where
 from evface.io.dataset import read_dataset_json
 from evface.pipeline.stage_plan import HIGHSPEED, Stage
 from evface.tasks import run_clips, run_folder
@@ -90,6 +90,49 @@ def check_same_dataset(out: Path, data: Path, given: bool) -> None:
     advice = "leave out --data" if built else f"give --data {folder}"
     raise DatasetError(where(out, f"holds a run on the dataset {folder}{' that it built' if built else ''}, and "
                                   f"{this}: {advice} to add to that run, or give --out a new folder"))
+
+
+def check_same_options(out: Path, preset: str, seed: int) -> None:
+    """Refuse a run into ``out`` with another ``preset`` or ``seed`` than the run its ``pipeline.json``
+    records, before anything is written: its stages (other keys) would train beside that run's, and
+    ``pipeline.json`` and the report would list only theirs (a run that builds its dataset is
+    refused for the dataset's options first: :func:`options_made_with`).
+
+    Parameters
+    ----------
+    out : Path
+        The run's folder (``--out``).
+    preset, seed : str, int
+        This run's ``--preset`` and ``--seed``.
+
+    Raises
+    ------
+    ParameterError
+        Naming the options as that run was made with them and as this run gives them.
+
+    Examples
+    --------
+    >>> Path("r").mkdir()
+    >>> _ = Path("r/pipeline.json").write_text('{"config": {"preset": "tiny", "seed": 0}}')
+    >>> check_same_options(Path("r"), "tiny", 0)
+    >>> check_same_options(Path("r"), "quick", 0)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: r: holds a run made with --preset tiny, not --preset quick; give --out a new folder (or --preset tiny to add to that run)
+    """
+    record = out / "pipeline.json"
+    if not record.is_file():
+        return
+    with run_folder.reading(record):
+        pipeline = run_folder.read_json(record)
+    config = pipeline.get("config") if isinstance(pipeline, dict) else None
+    config = config if isinstance(config, dict) else {}  # a record without it: nothing to compare
+    differ = [name for name, value in (("preset", preset), ("seed", seed)) if name in config and config[name] != value]
+    if differ:
+        earlier = " ".join(f"--{name} {config[name]}" for name in differ)
+        this = " ".join(f"--{name} {value}" for name, value in (("preset", preset), ("seed", seed)) if name in differ)
+        raise ParameterError(where(out, f"holds a run made with {earlier}, not {this}; give --out a new folder "
+                                        f"(or {earlier} to add to that run)"))
 
 
 def options_made_with(data_dir: Path, config: dict[str, Any]) -> tuple[list[str], list[str]]:

@@ -15,8 +15,8 @@ from evface.datasets.synth_film import local_executor
 from evface.errors import DatasetError, ParameterError, counted, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers
 from evface.io.atomic_files import atomic_write_text
-from evface.pipeline.earlier_run import (check_same_dataset, check_trained_on, forget_gone_dataset, options_made_with,
-                                         seeds_started, stage_finished)
+from evface.pipeline.earlier_run import (check_same_dataset, check_same_options, check_trained_on, forget_gone_dataset,
+                                         options_made_with, seeds_started, stage_finished)
 from evface.pipeline.given_data import check_subjects, stages_the_data_allows
 from evface.pipeline.stage_plan import PRESETS, Stage, anywhere, plan, selected_stages
 from evface.pipeline.stage_steps import POOL, START, run_step, timed
@@ -163,6 +163,7 @@ def run_pipeline(
         stages, left_out = stages_the_data_allows(data, stages, highspeed, log)
     planned, stages = stages, selected_stages(stages, only, preset)
     _check_dataset_options(stages)
+    check_same_options(out, preset, seed)  # was: a run on --data with another preset trained beside the earlier one
     _check_seeds_not_fewer(out, planned)
     jobs = check_workers(jobs, "--jobs") if jobs is not None else (os.cpu_count() or 1)
     with ray_session(ray):  # a cluster that does not answer is refused before OUT is made
