@@ -1,9 +1,9 @@
 """What an earlier ``evface run`` left in ``OUT``: its dataset, its finished and started stages.
 
 A second run into ``OUT`` resumes the first: it refuses another dataset, other dataset options or
-another preset or seed before anything is written, skips a stage whose ``stage.json`` holds as many seeds or more, and
-builds a dataset that was moved or deleted again, checked against the clips its stages were
-trained on.
+another preset or seed before anything is written, skips a stage whose ``stage.json`` holds as
+many seeds or more, and builds a dataset that was moved or deleted again, checked against the
+clips its stages were trained on.
 """
 
 from __future__ import annotations
