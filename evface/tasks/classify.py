@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -244,10 +244,28 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     """Pool the held-out predictions of every model of the run (a clip's logits: the mean over the
     seeds of the models that tested it), write ``RUN/metrics.json`` and ``RUN/predictions.csv``,
     remove ``RUN/inputs.pt``, and return the metrics. A model without its held-out predictions is a
-    :class:`FormatError` naming its file."""
+    :class:`FormatError` naming its file.
+
+    Parameters
+    ----------
+    data : str or Path
+        The dataset folder the run was trained on.
+    run_dir : str or Path
+        The run folder (:func:`prepare` laid it out, :func:`fit_part` trained its models).
+    cfg : ClassifyConfig, optional
+        The run's settings.
+    dist : parallel.DistInfo, optional
+        The process group (default: one process on ``cfg.device``); rank 0 writes the files.
+    log : callable, optional
+        Takes the line said of the run's figures.
+
+    Returns
+    -------
+    dict
+        The metrics written to ``RUN/metrics.json``.
+    """
     dist = dist if dist is not None else parallel.single_process(cfg.device)
     data, run_dir = Path(data).resolve(), Path(run_dir)
-    say = parallel.main_log(log, dist)
     config = run_folder.load_config(run_dir)
     ds = DatasetFolder.open(data)
     rows = list(ds.rows)
@@ -255,15 +273,51 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     y = _targets(rows, labels, ds.root)
     spec = input_spec(cfg)
     net = net_config(cfg, len(labels))
-    light = np.array([r["lighting"] for r in rows])
-    protocol, models = config["protocol"], config["models"]
+    models = config["models"]
     seeds = list(range(cfg.seed, cfg.seed + cfg.seeds))
-    logits = {s: np.zeros((len(rows), len(labels)), np.float32) for s in seeds}
-    activity_sum: dict[str, np.ndarray] = {}
-    n_models = np.zeros(len(rows), np.int64)
-    folds = fold_names(models)
-    fold_of = np.empty(len(rows), object)
     held_outs = [checkpoints.load_checkpoint(run_dir / entry["dir"] / HELD_OUT) for entry in models]
+    pool = _pool_held_out(models, held_outs, len(rows), len(labels), seeds)
+    metrics = _pooled_metrics(pool, rows, y, labels, net, cfg.model)
+    metrics.update(_training_record(config["protocol"], models, held_outs, seeds))
+    metrics.update(per_sensor={spec.camera: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}},
+                   train_seconds=sum(held_out["seconds"] for held_out in held_outs),
+                   preprocess_seconds=held_outs[0]["preprocess_seconds"], data=str(data), world_size=dist.world_size)
+    if dist.is_main:
+        tested = pool.tested
+        _write_results(run_dir, metrics, predictions_text([rows[i] for i in tested], [labels[p] for p in pool.pred]),
+                       seed_logits_text([rows[i]["clip_id"] for i in tested], list(pool.fold_of[tested]), seeds,
+                                        pool.seed_logits, labels))
+        (run_dir / INPUTS).unlink(missing_ok=True)
+        parallel.main_log(log, dist)(_pooled_line(metrics))
+    parallel.barrier(dist)
+    return metrics
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """The held-out predictions of a run's models, pooled per clip of its dataset (:func:`_pool_held_out`)."""
+
+    tested: np.ndarray
+    """Indices of the clips some model tested."""
+    seed_logits: np.ndarray
+    """(K, N, C) each seed's logits of the tested clips."""
+    pred: np.ndarray
+    """(N,) the class of the largest mean logit over the models that tested a clip."""
+    fold_of: np.ndarray
+    """Each clip's fold (of every clip of the dataset; ``None`` where no model tested it)."""
+    activity: dict[str, np.ndarray]
+    """The tested clips' mean spike rate and synaptic operations (an SNN's)."""
+
+
+def _pool_held_out(models: Sequence[dict[str, Any]], held_outs: Sequence[dict[str, Any]], n_rows: int, n_labels: int,
+                   seeds: Sequence[int]) -> _Pool:
+    """Add up each model's held-out logits (per seed) and activity on the clips it tested, and pool
+    them: a clip's logits are the mean over the models that tested it."""
+    logits = {s: np.zeros((n_rows, n_labels), np.float32) for s in seeds}
+    activity_sum: dict[str, np.ndarray] = {}
+    n_models = np.zeros(n_rows, np.int64)
+    folds = fold_names(models)
+    fold_of = np.empty(n_rows, object)
     for entry, held_out in zip(models, held_outs):
         te = held_out["test"].numpy()
         logits[entry["seed"]][te] += held_out["logits"].numpy()
@@ -271,34 +325,39 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
         fold_of[te] = folds[tuple(entry["test"])]
         for key in ("rate", "synops"):
             if key in held_out:
-                activity_sum.setdefault(key, np.zeros((len(rows),) + tuple(held_out[key].shape[1:])))[te] += held_out[key].numpy()
-    train_s = sum(held_out["seconds"] for held_out in held_outs)
+                activity_sum.setdefault(key, np.zeros((n_rows,) + tuple(held_out[key].shape[1:])))[te] += held_out[key].numpy()
     tested = np.flatnonzero(n_models)
     mean_logits = sum(logits.values())[tested] / n_models[tested, None]
-    pred = mean_logits.argmax(1)
+    activity = {k: v[tested] / n_models[tested].reshape((-1,) + (1,) * (v.ndim - 1)) for k, v in activity_sum.items()}
+    return _Pool(tested, np.stack([logits[s][tested] for s in seeds]), mean_logits.argmax(1), fold_of, activity)
+
+
+def _pooled_metrics(pool: _Pool, rows: Sequence[dict[str, Any]], y: np.ndarray, labels: Sequence[str],
+                    net: NetConfig, model_kind: str) -> dict[str, Any]:
+    """The scores (:func:`score`) and energy metrics of the pooled predictions of the tested clips."""
+    tested = pool.tested
+    light = np.array([r["lighting"] for r in rows])
     subjects = np.array([str(r["subject"]) for r in rows])
-    seed_logits = np.stack([logits[s][tested] for s in seeds])
-    metrics = score(y[tested], pred, light[tested], subjects[tested], labels, (seed_logits, fold_of[tested]))
-    metrics.update(energy_metrics({k: v[tested] / n_models[tested].reshape((-1,) + (1,) * (v.ndim - 1))
-                                   for k, v in activity_sum.items()}, net, cfg.model))
-    metrics.update(protocol=protocol, folds=len(models) // len(seeds), seeds=seeds,
-                   evaluated_on=_evaluated_on(protocol, len(seeds)),
-                   train_top1=float(np.mean([held_out["train_top1"] for held_out in held_outs])),
-                   best_epoch=[held_out["best_epoch"] for held_out in held_outs],
-                   epochs_run=[held_out["epochs_run"] for held_out in held_outs])
-    metrics.update(per_sensor={spec.camera: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}},
-                   train_seconds=train_s, preprocess_seconds=held_outs[0]["preprocess_seconds"], data=str(data),
-                   world_size=dist.world_size)
-    if dist.is_main:
-        _write_results(run_dir, metrics, predictions_text([rows[i] for i in tested], [labels[p] for p in pred]),
-                       seed_logits_text([rows[i]["clip_id"] for i in tested], list(fold_of[tested]), seeds, seed_logits,
-                                        labels))
-        (run_dir / INPUTS).unlink(missing_ok=True)
-        say(f"{metrics['evaluated_on']}: {figures(metrics)}; train top-1 % "
-            f"{figure_format.fixed(metrics['train_top1'], *figure_format.FIGURES['top1'])}, {train_s:.0f} s"
-            + ("; one test subject: no interval" if metrics["n_subjects"] < 2 else ""))
-    parallel.barrier(dist)
+    metrics = score(y[tested], pool.pred, light[tested], subjects[tested], labels, (pool.seed_logits, pool.fold_of[tested]))
+    metrics.update(energy_metrics(pool.activity, net, model_kind))
     return metrics
+
+
+def _training_record(protocol: str, models: Sequence[dict[str, Any]], held_outs: Sequence[dict[str, Any]],
+                     seeds: Sequence[int]) -> dict[str, Any]:
+    """What metrics.json says of the protocol and of each model's training (:data:`TRAINING_KEYS`)."""
+    return dict(protocol=protocol, folds=len(models) // len(seeds), seeds=seeds,
+                evaluated_on=_evaluated_on(protocol, len(seeds)),
+                train_top1=float(np.mean([held_out["train_top1"] for held_out in held_outs])),
+                best_epoch=[held_out["best_epoch"] for held_out in held_outs],
+                epochs_run=[held_out["epochs_run"] for held_out in held_outs])
+
+
+def _pooled_line(metrics: Mapping[str, Any]) -> str:
+    """The line said of a run's pooled figures, training top-1 and seconds."""
+    return (f"{metrics['evaluated_on']}: {figures(metrics)}; train top-1 % "
+            f"{figure_format.fixed(metrics['train_top1'], *figure_format.FIGURES['top1'])}, {metrics['train_seconds']:.0f} s"
+            + ("; one test subject: no interval" if metrics["n_subjects"] < 2 else ""))
 
 
 # --------------------------------------------------------------------------- scores
@@ -422,6 +481,22 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     ``cross_sensor`` also scores an event model on the other sensor's events. A dataset with a
     class the model does not know raises :class:`DatasetError`. A run of a newer evface with
     settings this one does not know is scored with a warning (:func:`run_resume.warn_of_version`).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The trained classification run.
+    data : str or Path, optional
+        The dataset folder to score (default: the run's own).
+    out : str or Path, optional
+        Where the files go (default: ``run_dir``).
+    cross_sensor : bool, optional
+        Also score an event model on the other sensor's events (``per_sensor``).
+
+    Returns
+    -------
+    dict
+        The metrics written to ``metrics.json``.
     """
     run_dir = Path(run_dir)
     config, cfg, net = load_run(run_dir)
@@ -435,60 +510,94 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     y = _targets(rows, labels, ds.root)
     models = load_run_models(run_dir, cfg, config, device)
     seen = run_clips.seen_in_training(run_dir, data, rows)
-    everyone = list(range(len(models)))
-    scorers = {i: [j for j, (entry, _) in enumerate(models) if str(r["subject"]) in entry["test"]] if seen[i] else everyone
-               for i, r in enumerate(rows)}
+    scorers = _clip_scorers(models, rows, seen)
     keep = [i for i in range(len(rows)) if scorers[i]]
     if not keep:
         raise DatasetError(where(ds.root, "no clips to evaluate"))
     where_ = _evaluated_on_data(data, config, own, sum(seen[i] for i in keep), len(keep), len(rows) - len(keep),
                                 len({entry["seed"] for entry, _ in models}), len(models))
     sel = [rows[i] for i in keep]
-    paths = [ds.clip_path(r) for r in sel]
-
-    seeds = sorted({entry["seed"] for entry, _ in models})
-
-    def run_on(spec: InputSpec, by_seed: bool = False) -> dict[str, np.ndarray]:
-        x = load_inputs(paths, spec)
-        outs = [predict(m, x, cfg.input, device) for _, m in models]
-        res: dict[str, np.ndarray] = {}
-        for key in outs[0]:
-            res[key] = np.stack([np.mean([outs[j][key][n] for j in scorers[i]], axis=0) for n, i in enumerate(keep)])
-        if by_seed:  # each seed's logits, from its models among a clip's scorers
-            res["seed_logits"] = np.stack([[np.mean([outs[j]["logits"][n] for j in scorers[i] if models[j][0]["seed"] == s],
-                                                    axis=0) for n, i in enumerate(keep)] for s in seeds])
-        return res
-
+    scoring = _Scoring(models, [ds.clip_path(r) for r in sel], [scorers[i] for i in keep],
+                       sorted({entry["seed"] for entry, _ in models}), cfg.input, device)
     spec = input_spec(cfg)
     yt = y[keep]
     light = [r["lighting"] for r in sel]
     subjects = [str(r["subject"]) for r in sel]
-    main = run_on(spec, by_seed=True)
+    main = _mean_predictions(scoring, spec, by_seed=True)
     pred = main["logits"].argmax(1)
     folds = fold_names(entry for entry, _ in models)
     fold_of = [folds[tuple(models[scorers[i][0]][0]["test"])] if seen[i] else "all" for i in keep]
     metrics = score(yt, pred, light, subjects, labels, (main["seed_logits"], np.array(fold_of)))
     metrics.update(energy_metrics(main, net, cfg.model))
-    name = spec.camera
-    metrics["per_sensor"] = {name: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}}
+    metrics["per_sensor"] = {spec.camera: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}}
     if spec.kind == "events" and cross_sensor:
-        for other in SENSORS:
-            if other == spec.sensor:
-                continue
-            try:
-                res = run_on(replace(spec, sensor=other))
-            except EvfaceError:  # the other sensor (or its face box) is absent from these clips
-                continue
-            s = score(yt, res["logits"].argmax(1), light, subjects, labels)
-            metrics["per_sensor"][other] = {**{k: s[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")},
-                                            "note": f"model trained on {spec.sensor}"}
+        metrics["per_sensor"].update(_other_sensors(scoring, spec, yt, light, subjects, labels))
     metrics.update(evaluated_on=where_, data=str(data), run=str(run_dir.resolve()))
-    earlier = target / run_folder.METRICS
-    if target.resolve() == run_dir.resolve() and earlier.is_file():  # was: the training's record replaced
-        metrics.update({k: v for k, v in run_folder.read_json(earlier).items() if k in TRAINING_KEYS})
+    metrics.update(_kept_training_record(run_dir, target))
     _write_results(target, metrics, predictions_text(sel, [labels[p] for p in pred]),
-                   seed_logits_text([r["clip_id"] for r in sel], fold_of, seeds, main["seed_logits"], labels))
+                   seed_logits_text([r["clip_id"] for r in sel], fold_of, scoring.seeds, main["seed_logits"], labels))
     return metrics
+
+
+def _clip_scorers(models: Sequence[tuple[dict[str, Any], nn.Module]], rows: Sequence[dict[str, Any]],
+                  seen: Sequence[bool]) -> dict[int, list[int]]:
+    """The models that score each clip (by index): those that held out its subject where the run was
+    trained on its manifest row (``seen``; none where no model held it out), else every model."""
+    everyone = list(range(len(models)))
+    return {i: [j for j, (entry, _) in enumerate(models) if str(r["subject"]) in entry["test"]] if seen[i] else everyone
+            for i, r in enumerate(rows)}
+
+
+@dataclass(frozen=True)
+class _Scoring:
+    """What scores the clips of an evaluation: the run's models, the clips' files, each clip's scorers
+    (indices into ``models``), the training seeds, the input kind and the device."""
+
+    models: Sequence[tuple[dict[str, Any], nn.Module]]
+    paths: Sequence[Path]
+    scorers: Sequence[Sequence[int]]
+    seeds: Sequence[int]
+    kind: str
+    device: torch.device
+
+
+def _mean_predictions(scoring: _Scoring, spec: InputSpec, by_seed: bool = False) -> dict[str, np.ndarray]:
+    """Each clip's predictions (:func:`predict`) of the inputs ``spec``, the mean over its scorers;
+    ``by_seed`` adds ``seed_logits`` (K, N, C), each seed's logits from its models among a clip's scorers."""
+    x = load_inputs(scoring.paths, spec)
+    outs = [predict(m, x, scoring.kind, scoring.device) for _, m in scoring.models]
+    res: dict[str, np.ndarray] = {}
+    for key in outs[0]:
+        res[key] = np.stack([np.mean([outs[j][key][n] for j in scorers], axis=0) for n, scorers in enumerate(scoring.scorers)])
+    if by_seed:
+        res["seed_logits"] = np.stack([[np.mean([outs[j]["logits"][n] for j in scorers if scoring.models[j][0]["seed"] == s],
+                                                axis=0) for n, scorers in enumerate(scoring.scorers)] for s in scoring.seeds])
+    return res
+
+
+def _other_sensors(scoring: _Scoring, spec: InputSpec, y_true: np.ndarray, lighting: Sequence[str],
+                   subjects: Sequence[str], labels: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``per_sensor`` of an event model seen through the other sensors' events, where the clips hold them."""
+    out = {}
+    for other in SENSORS:
+        if other == spec.sensor:
+            continue
+        try:
+            res = _mean_predictions(scoring, replace(spec, sensor=other))
+        except EvfaceError:  # the other sensor (or its face box) is absent from these clips
+            continue
+        s = score(y_true, res["logits"].argmax(1), lighting, subjects, labels)
+        out[other] = {**{k: s[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}, "note": f"model trained on {spec.sensor}"}
+    return out
+
+
+def _kept_training_record(run_dir: Path, target: Path) -> dict[str, Any]:
+    """The :data:`TRAINING_KEYS` of the run's earlier ``metrics.json`` where the evaluation goes into the
+    run folder itself (was: the training's record replaced); nothing otherwise."""
+    earlier = target / run_folder.METRICS
+    if target.resolve() == run_dir.resolve() and earlier.is_file():
+        return {k: v for k, v in run_folder.read_json(earlier).items() if k in TRAINING_KEYS}
+    return {}
 
 
 def _write_results(out: Path, metrics: dict[str, Any], predictions: str, seed_logits: str) -> None:
