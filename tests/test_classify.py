@@ -997,3 +997,45 @@ def test_compare_out_made_meanwhile_is_kept_unless_an_earlier_comparison(tmp_pat
                                                "evface wrote, which this command would write over; give --out another name")
     assert (json.loads(out.read_text())["n"] == 30) if comparison else (out.read_text() == newcomer)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "cmp.json"]
+
+
+# --------------------------------------------------------------------------- logits that are not finite
+
+
+def test_pooling_a_model_whose_held_out_logits_are_not_finite_is_one_error_naming_its_file(trained, fake, tmp_path):
+    """A model that diverged (NaN logits in its held_out.pt): was pooled, and argmax scored its clips as
+    the first class without a word (one seed: no training bootstrap to refuse it); now one line naming
+    the file, the clip and the class, and no metrics.json is written."""
+    from evface.tasks.classify import pool_parts
+
+    run = shutil.copytree(trained[0], tmp_path / "run")
+    (run / "metrics.json").unlink()
+    held = sorted(run.glob("**/held_out.pt"))[0]
+    state = checkpoints.load_checkpoint(held)
+    state["logits"][1, 0] = float("nan")
+    checkpoints.save_checkpoint(held, state)
+    with pytest.raises(ParameterError, match=re.escape(f"{held}: 1 logit is not finite (nan for clip ")
+                       + r".*lower --learning-rate"):
+        pool_parts(fake, run, EVENTS_LR)
+    assert not (run / "metrics.json").exists()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_evaluating_a_model_that_gives_logits_that_are_not_finite_is_one_error_naming_it(trained, fake, tmp_path,
+                                                                                       monkeypatch, value):
+    """eval of a model whose logits hold a NaN or an infinity: was scored (a NaN clip as class 0), and a
+    NaN of the other sensor's pass dropped that sensor as if its events were absent; now one line
+    naming the model's folder, and nothing is written."""
+    from evface.tasks import classify
+
+    real_predict = classify.predict
+
+    def diverged(*args, **kwargs):
+        out = real_predict(*args, **kwargs)
+        out["logits"][0, 1] = value
+        return out
+
+    monkeypatch.setattr(classify, "predict", diverged)
+    with pytest.raises(ParameterError, match=re.escape(str(trained[0])) + r"(/\S+)?: 1 logit is not finite \((nan|inf) for clip "):
+        classify.evaluate_run(trained[0], fake, tmp_path / "ev")
+    assert not (tmp_path / "ev").exists()

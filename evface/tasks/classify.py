@@ -276,6 +276,9 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     models = config["models"]
     seeds = list(range(cfg.seed, cfg.seed + cfg.seeds))
     held_outs = [checkpoints.load_checkpoint(run_dir / entry["dir"] / HELD_OUT) for entry in models]
+    for entry, held_out in zip(models, held_outs):  # was: a NaN logit pooled, and argmax scored its clip as class 0
+        check_finite_logits(held_out["logits"].numpy(), run_dir / entry["dir"] / HELD_OUT,
+                            [rows[i]["clip_id"] for i in held_out["test"].numpy()], labels)
     pool = _pool_held_out(models, held_outs, len(rows), len(labels), seeds)
     metrics = _pooled_metrics(pool, rows, y, labels, net, cfg.model)
     metrics.update(_training_record(config["protocol"], models, held_outs, seeds))
@@ -517,13 +520,13 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     where_ = _evaluated_on_data(data, config, own, sum(seen[i] for i in keep), len(keep), len(rows) - len(keep),
                                 len({entry["seed"] for entry, _ in models}), len(models))
     sel = [rows[i] for i in keep]
-    scoring = _Scoring(models, [ds.clip_path(r) for r in sel], [scorers[i] for i in keep],
+    scoring = _Scoring(run_dir, models, [r["clip_id"] for r in sel], labels, [scorers[i] for i in keep],
                        sorted({entry["seed"] for entry, _ in models}), cfg.input, device)
     spec = input_spec(cfg)
     yt = y[keep]
     light = [r["lighting"] for r in sel]
     subjects = [str(r["subject"]) for r in sel]
-    main = _mean_predictions(scoring, spec, by_seed=True)
+    main = _mean_predictions(scoring, load_inputs([ds.clip_path(r) for r in sel], spec), by_seed=True)
     pred = main["logits"].argmax(1)
     folds = fold_names(entry for entry, _ in models)
     fold_of = [folds[tuple(models[scorers[i][0]][0]["test"])] if seen[i] else "all" for i in keep]
@@ -531,7 +534,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     metrics.update(energy_metrics(main, net, cfg.model))
     metrics["per_sensor"] = {spec.camera: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}}
     if spec.kind == "events" and cross_sensor:
-        metrics["per_sensor"].update(_other_sensors(scoring, spec, yt, light, subjects, labels))
+        metrics["per_sensor"].update(_other_sensors(scoring, [ds.clip_path(r) for r in sel], spec, yt, light, subjects))
     metrics.update(evaluated_on=where_, data=str(data), run=str(run_dir.resolve()))
     metrics.update(_kept_training_record(run_dir, target))
     _write_results(target, metrics, predictions_text(sel, [labels[p] for p in pred]),
@@ -550,22 +553,26 @@ def _clip_scorers(models: Sequence[tuple[dict[str, Any], nn.Module]], rows: Sequ
 
 @dataclass(frozen=True)
 class _Scoring:
-    """What scores the clips of an evaluation: the run's models, the clips' files, each clip's scorers
-    (indices into ``models``), the training seeds, the input kind and the device."""
+    """What scores the clips of an evaluation: the run folder and its models, the clips and the classes,
+    each clip's scorers (indices into ``models``), the training seeds, the input kind and the device."""
 
+    run_dir: Path
     models: Sequence[tuple[dict[str, Any], nn.Module]]
-    paths: Sequence[Path]
+    clip_ids: Sequence[str]
+    labels: Sequence[str]
     scorers: Sequence[Sequence[int]]
     seeds: Sequence[int]
     kind: str
     device: torch.device
 
 
-def _mean_predictions(scoring: _Scoring, spec: InputSpec, by_seed: bool = False) -> dict[str, np.ndarray]:
-    """Each clip's predictions (:func:`predict`) of the inputs ``spec``, the mean over its scorers;
-    ``by_seed`` adds ``seed_logits`` (K, N, C), each seed's logits from its models among a clip's scorers."""
-    x = load_inputs(scoring.paths, spec)
+def _mean_predictions(scoring: _Scoring, x: np.ndarray, by_seed: bool = False) -> dict[str, np.ndarray]:
+    """Each clip's predictions (:func:`predict`) of its inputs ``x``, the mean over its scorers;
+    ``by_seed`` adds ``seed_logits`` (K, N, C), each seed's logits from its models among a clip's scorers.
+    A logit that is not finite is refused (:func:`check_finite_logits`, naming the model's folder)."""
     outs = [predict(m, x, scoring.kind, scoring.device) for _, m in scoring.models]
+    for (entry, _), predicted in zip(scoring.models, outs):  # was: argmax scored a clip of NaN logits as class 0
+        check_finite_logits(predicted["logits"], scoring.run_dir / entry["dir"], scoring.clip_ids, scoring.labels)
     res: dict[str, np.ndarray] = {}
     for key in outs[0]:
         res[key] = np.stack([np.mean([outs[j][key][n] for j in scorers], axis=0) for n, scorers in enumerate(scoring.scorers)])
@@ -575,20 +582,60 @@ def _mean_predictions(scoring: _Scoring, spec: InputSpec, by_seed: bool = False)
     return res
 
 
-def _other_sensors(scoring: _Scoring, spec: InputSpec, y_true: np.ndarray, lighting: Sequence[str],
-                   subjects: Sequence[str], labels: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """``per_sensor`` of an event model seen through the other sensors' events, where the clips hold them."""
+def _other_sensors(scoring: _Scoring, paths: Sequence[Path], spec: InputSpec, y_true: np.ndarray,
+                   lighting: Sequence[str], subjects: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``per_sensor`` of an event model seen through the other sensors' events of the clips ``paths``,
+    where the clips hold them."""
     out = {}
     for other in SENSORS:
         if other == spec.sensor:
             continue
         try:
-            res = _mean_predictions(scoring, replace(spec, sensor=other))
+            x = load_inputs(paths, replace(spec, sensor=other))
         except EvfaceError:  # the other sensor (or its face box) is absent from these clips
             continue
-        s = score(y_true, res["logits"].argmax(1), lighting, subjects, labels)
+        res = _mean_predictions(scoring, x)  # not finite: refused (was: a NaN skipped this sensor with the absent ones)
+        s = score(y_true, res["logits"].argmax(1), lighting, subjects, scoring.labels)
         out[other] = {**{k: s[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}, "note": f"model trained on {spec.sensor}"}
     return out
+
+
+def check_finite_logits(logits: np.ndarray, source: Path, clip_ids: Sequence[str], labels: Sequence[str]) -> None:
+    """Refuse the (N, C) ``logits`` a model gave the clips ``clip_ids`` unless every one is finite.
+
+    A clip is scored by its largest logit, and argmax takes a NaN for it: the clip would be scored as
+    its class without a word (as :func:`stats.training_bootstrap` refuses them).
+
+    Parameters
+    ----------
+    logits : ndarray, shape (N, C)
+        One model's logits.
+    source : Path
+        The model's folder or file, which the error names.
+    clip_ids : sequence of str
+        The N clips.
+    labels : sequence of str
+        The C classes.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``source``, the count and the first such logit's clip and class.
+
+    Examples
+    --------
+    >>> check_finite_logits(np.array([[0.5, np.nan]]), Path("run/models/fold0-s0"), ["c1"], ["AU4", "AU12"])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: run/models/fold0-s0: 1 logit is not finite (nan for clip c1, class AU12): a clip is scored by its largest logit, and argmax takes a NaN for it; the model diverged: train the run again into a new --out with a lower --learning-rate
+    """
+    bad = np.argwhere(~np.isfinite(logits))
+    if bad.size:
+        n, c = (int(i) for i in bad[0])
+        raise ParameterError(where(source, f"{counted(len(bad), 'logit')} {'is' if len(bad) == 1 else 'are'} not finite "
+                                           f"({logits[n, c]} for clip {clip_ids[n]}, class {labels[c]}): a clip is "
+                                           "scored by its largest logit, and argmax takes a NaN for it; the model "
+                                           "diverged: train the run again into a new --out with a lower --learning-rate"))
 
 
 def _kept_training_record(run_dir: Path, target: Path) -> dict[str, Any]:
