@@ -9,7 +9,8 @@ and resumed ends with the weights of an uninterrupted one.
 from __future__ import annotations
 
 import random
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 import torch
@@ -97,8 +98,12 @@ def rng_state(generators: Mapping[str, RandomGenerator] | None = None) -> dict[s
     }
 
 
-def restore_rng_state(state: Mapping[str, Any], generators: Mapping[str, RandomGenerator] | None = None) -> None:
+def restore_rng_state(state: Mapping[str, Any], generators: Mapping[str, RandomGenerator] | None = None,
+                      checkpoint: str | Path | None = None) -> None:
     """Put back the random states of :func:`rng_state` (``generators`` are changed in place).
+
+    Every state is tried on a generator of its kind first (:func:`check_rng_state`), so that a
+    malformed one is refused before any state is put back.
 
     Parameters
     ----------
@@ -106,11 +111,14 @@ def restore_rng_state(state: Mapping[str, Any], generators: Mapping[str, RandomG
         What :func:`rng_state` returned (read back from a checkpoint).
     generators : mapping of str to generator, optional
         The task's own generators by name, each put back to its state in ``state``.
+    checkpoint : str or Path, optional
+        The file ``state`` was read from, which an error names (else "checkpoint").
 
     Raises
     ------
     FormatError
-        When ``state`` holds no state of one of ``generators``; nothing is put back then.
+        When ``state`` holds no state of one of ``generators``, or a state that is not one
+        :func:`rng_state` saves (another type, length or dtype, a key missing); nothing is put back then.
 
     Examples
     --------
@@ -119,18 +127,99 @@ def restore_rng_state(state: Mapping[str, Any], generators: Mapping[str, RandomG
     Traceback (most recent call last):
     ...
     evface.errors.FormatError: checkpoint has no state of the random generator 'augment'
+    >>> restore_rng_state({**state, "torch": state["torch"].float()}, checkpoint="run/checkpoint.pt")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: run/checkpoint.pt: its torch random state is not one evface saves (TypeError: RNG state must be a torch.ByteTensor); train the run again into a new --out
     """
-    missing = [name for name in (generators or {}) if name not in state["generators"]]
-    if missing:  # refused before any state is put back (was: the global ones restored, the task's not)
-        raise FormatError(f"checkpoint has no state of the random generator {missing[0]!r}")
+    check_rng_state(state, generators, checkpoint)
     torch.set_rng_state(state["torch"].cpu())
     if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
     np.random.set_state(state["numpy"])
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal), gauss))
+    random.setstate(_python_state(state["python"]))
     for name, g in (generators or {}).items():
         if isinstance(g, torch.Generator):
             g.set_state(state["generators"][name].cpu())
         else:
             g.bit_generator.state = state["generators"][name]
+
+
+def check_rng_state(state: Any, generators: Mapping[str, RandomGenerator] | None = None,
+                    checkpoint: str | Path | None = None) -> None:
+    """Refuse random states that :func:`restore_rng_state` could not put back whole: each is tried on a
+    new generator of its kind (Python's, numpy's, torch's and each of ``generators``').
+
+    Parameters
+    ----------
+    state : object
+        What a checkpoint holds as one process's random states.
+    generators : mapping of str to generator, optional
+        The task's own generators by name, whose states ``state`` must hold.
+    checkpoint : str or Path, optional
+        The file ``state`` was read from, which an error names (else "checkpoint").
+
+    Raises
+    ------
+    FormatError
+        One line naming ``checkpoint`` and the state.
+
+    Examples
+    --------
+    >>> check_rng_state(rng_state())
+    >>> check_rng_state({**rng_state(), "python": [3, [0, 1], None]}, checkpoint="best.pt")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: best.pt: its Python random state is not one evface saves (ValueError: state vector is the wrong size); train the run again into a new --out
+    """
+    source = f"{checkpoint if checkpoint is not None else 'checkpoint'}:"
+    if not isinstance(state, Mapping) or not isinstance(state.get("generators"), Mapping):
+        raise FormatError(f"{source} its random states are not those evface saves (a {type(state).__name__} without a mapping "
+                          "'generators'); train the run again into a new --out")
+    missing = [name for name in (generators or {}) if name not in state["generators"]]
+    if missing:  # refused before any state is put back (was: the global ones restored, the task's not)
+        raise FormatError(f"{source.rstrip(':') if checkpoint is None else source} has no state of the random "
+                          f"generator {missing[0]!r}")
+    for what, value, trial in _trials(state, generators or {}):
+        try:
+            if value is _MISSING:
+                raise FormatError(f"{source} has no {what} random state; train the run again into a new --out")
+            trial(value)
+        except (TypeError, ValueError, IndexError, KeyError, RuntimeError, AttributeError, OverflowError) as exc:
+            said = str(exc).splitlines()[0] if str(exc) else ""
+            raise FormatError(f"{source} its {what} random state is not one evface saves ({type(exc).__name__}: "
+                              f"{said}); train the run again into a new --out") from None
+
+
+_MISSING = object()
+
+
+def _trials(state: Mapping[str, Any], generators: Mapping[str, RandomGenerator]) -> Iterator[tuple[str, Any, Any]]:
+    """Each random state of ``state`` (:data:`_MISSING` where absent): its name, its value and a
+    function that puts it into a new generator of its kind, raising as :func:`restore_rng_state` would."""
+    yield "torch", state.get("torch", _MISSING), lambda s: torch.Generator().set_state(s.cpu())
+    yield "cuda", state.get("cuda", _MISSING), _check_cuda_states
+    yield "numpy", state.get("numpy", _MISSING), lambda s: np.random.RandomState().set_state(s)
+    yield "Python", state.get("python", _MISSING), lambda s: random.Random().setstate(_python_state(s))
+    for name, g in generators.items():
+        yield f"generator {name!r}", state["generators"][name], _generator_trial(g)
+
+
+def _check_cuda_states(states: Any) -> None:
+    """Raise a TypeError unless ``states`` is a list of byte tensors (one per GPU; put back only where
+    the GPUs are there, so not tried on one)."""
+    if not isinstance(states, list) or not all(isinstance(s, torch.Tensor) and s.dtype == torch.uint8 for s in states):
+        raise TypeError("not a list of byte tensors")
+
+
+def _generator_trial(g: RandomGenerator) -> Any:
+    """A function that puts a state into a new generator of the kind of ``g`` (raising as ``g`` would)."""
+    if isinstance(g, torch.Generator):
+        return lambda s: torch.Generator(device=g.device).set_state(s.cpu())
+    return lambda s: setattr(type(g.bit_generator)(), "state", s)
+
+
+def _python_state(saved: Any) -> tuple[Any, ...]:
+    """Python's random state as :func:`random.setstate` takes it, from the lists a checkpoint holds."""
+    version, internal, gauss = saved
+    return version, tuple(internal), gauss

@@ -1,0 +1,73 @@
+"""A run folder's files read back: random states of a checkpoint, an evaluation's earlier files,
+and the files written together with metrics.json."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from evface.errors import FormatError
+from evface.tasks import random_states
+
+
+def _draws():
+    """One draw from each global random generator: torch's, numpy's and Python's."""
+    return torch.rand(1).item(), np.random.rand(), random.random()
+
+
+def _malformed(change):
+    """A saved state of the globals and of the generators ``augment`` (numpy) and ``noise`` (torch), changed."""
+    state = random_states.rng_state({"augment": np.random.default_rng(1), "noise": torch.Generator().manual_seed(1)})
+    return change(state)
+
+
+MALFORMED = {
+    "torch of another dtype": (lambda s: {**s, "torch": s["torch"].float()}, "torch"),
+    "torch cut short": (lambda s: {**s, "torch": s["torch"][:10]}, "torch"),
+    "torch not a tensor": (lambda s: {**s, "torch": s["torch"].tolist()}, "torch"),
+    "torch missing": (lambda s: {k: v for k, v in s.items() if k != "torch"}, "torch"),
+    "cuda not a list": (lambda s: {**s, "cuda": torch.zeros(3, dtype=torch.uint8)}, "cuda"),
+    "cuda missing": (lambda s: {k: v for k, v in s.items() if k != "cuda"}, "cuda"),
+    "numpy tuple of another form": (lambda s: {**s, "numpy": ["MT19937", [1, 2], 3]}, "numpy"),
+    "numpy of another generator": (lambda s: {**s, "numpy": np.random.PCG64(0).state}, "numpy"),
+    "numpy a number": (lambda s: {**s, "numpy": 5}, "numpy"),
+    "numpy missing": (lambda s: {k: v for k, v in s.items() if k != "numpy"}, "numpy"),
+    "python cut short": (lambda s: {**s, "python": s["python"][:2]}, "Python"),
+    "python of another length": (lambda s: {**s, "python": [3, s["python"][1][:10], None]}, "Python"),
+    "python a string": (lambda s: {**s, "python": "abc"}, "Python"),
+    "generator of another kind": (lambda s: {**s, "generators": {**s["generators"],
+                                                                 "augment": np.random.MT19937(0).state}}, "'augment'"),
+    "torch generator of another dtype": (lambda s: {**s, "generators": {**s["generators"],
+                                                                        "noise": s["generators"]["noise"].long()}}, "'noise'"),
+    "generators not a mapping": (lambda s: {**s, "generators": ["augment", "noise"]}, "random states"),
+    "not a mapping": (lambda s: [s], "random states"),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+def test_a_malformed_random_state_is_one_line_naming_the_checkpoint_and_nothing_is_put_back(case):
+    """Was: a bare TypeError, RuntimeError, ValueError, IndexError or KeyError of torch, numpy or Python
+    (naming no file), several after the torch and numpy states had been put back; now one FormatError
+    naming the checkpoint and the state, before any state is put back."""
+    change, names = MALFORMED[case]
+    state = _malformed(change)
+    generators = {"augment": np.random.default_rng(7), "noise": torch.Generator().manual_seed(7)}
+    random_states.seed_everything(5)
+    with pytest.raises(FormatError) as refused:
+        random_states.restore_rng_state(state, generators, checkpoint="run/checkpoint.pt")
+    message = str(refused.value)
+    assert message.startswith("run/checkpoint.pt: ") and names in message and "\n" not in message
+    draws = (_draws(), generators["augment"].random(), torch.rand(1, generator=generators["noise"]).item())
+    random_states.seed_everything(5)
+    assert draws == (_draws(), np.random.default_rng(7).random(), torch.rand(1, generator=torch.Generator().manual_seed(7)).item())
+
+
+def test_a_well_formed_random_state_is_put_back():
+    generators = {"augment": np.random.default_rng(1), "noise": torch.Generator().manual_seed(1)}
+    state = random_states.rng_state(generators)
+    expected = (_draws(), generators["augment"].random(), torch.rand(1, generator=generators["noise"]).item())
+    random_states.restore_rng_state(state, generators, checkpoint="run/checkpoint.pt")
+    assert (_draws(), generators["augment"].random(), torch.rand(1, generator=generators["noise"]).item()) == expected
