@@ -71,3 +71,37 @@ def test_a_well_formed_random_state_is_put_back():
     expected = (_draws(), generators["augment"].random(), torch.rand(1, generator=generators["noise"]).item())
     random_states.restore_rng_state(state, generators, checkpoint="run/checkpoint.pt")
     assert (_draws(), generators["augment"].random(), torch.rand(1, generator=generators["noise"]).item()) == expected
+
+
+# --------------------------------------------------------------------------- an earlier evaluation's folder
+
+
+@pytest.mark.parametrize("earlier, kept", [
+    ({"top1": 0.5, "accuracy": 0.5}, False),  # another tool's metrics.json
+    ({}, False),
+    ({"task": "classify", "top1": 0.5}, True),  # a reconstruction evaluation before 2026-12-04 named its task only
+    ({"run": "RUN", "top1": 0.5}, True),  # every classification evaluation names its run
+])
+def test_an_out_folder_whose_metrics_json_names_no_run_and_no_task_is_refused_naming_it(tmp_path, earlier, kept):
+    """Was: a metrics.json of another tool (a JSON object with none of evface's keys) was taken for a
+    legacy evaluation and replaced; every evaluation evface wrote names its run (classification,
+    since the first version) or its task (reconstruction), so such a file is refused, naming it."""
+    import json
+
+    from evface.errors import ParameterError
+    from evface.tasks.run_evaluation import evaluation_folder
+    from evface.tasks.run_folder import write_json
+
+    run = tmp_path / "run"
+    run.mkdir()
+    write_json(run / "config.json", {"task": "classify", "data": str(tmp_path / "data")})
+    out = tmp_path / "theirs"
+    out.mkdir()
+    text = json.dumps({k: (str(run.resolve()) if v == "RUN" else v) for k, v in earlier.items()})
+    (out / "metrics.json").write_text(text)
+    if kept:
+        assert evaluation_folder(run, tmp_path / "data", out) == out
+    else:
+        with pytest.raises(ParameterError, match=f"^{out}/metrics.json: names no run and no task: .*give --out a new folder$"):
+            evaluation_folder(run, tmp_path / "data", out)
+    assert (out / "metrics.json").read_text() == text

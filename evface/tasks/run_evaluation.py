@@ -25,7 +25,9 @@ def evaluation_folder(run_dir: str | Path, data: str | Path, out: str | Path | N
     (:func:`~evface.tasks.run_clips.other_data`; not the same manifest rows rendered again with other event noise or
     settings). ``out`` must be a new folder, or one an earlier evaluation of this run wrote (it holds
     ``metrics.json`` and no run; its ``run``, where recorded, is this run, and its ``task``, where
-    recorded, this run's). Anything else is a :class:`ParameterError` naming ``--out``.
+    recorded, this run's; one of them is recorded: a classification evaluation has named its run
+    since evface's first version, a reconstruction one its task, and also its run since 2026-12-04).
+    Anything else is a :class:`ParameterError` naming ``--out`` (or the ``metrics.json`` of another tool).
 
     Parameters
     ----------
@@ -72,6 +74,10 @@ def evaluation_folder(run_dir: str | Path, data: str | Path, out: str | Path | N
         if not isinstance(earlier, dict):  # was: taken for an earlier evaluation and written over
             raise ParameterError(where(target, f"holds a metrics.json that is no evaluation's (a JSON "
                                                f"{type(earlier).__name__}, not an object); give --out a new folder"))
+        if "run" not in earlier and "task" not in earlier:  # was: taken for a legacy evaluation and written over
+            raise ParameterError(where(target / METRICS, "names no run and no task: no evaluation of evface wrote it "
+                                                         "(every one records its run or its task); give --out a new "
+                                                         "folder"))
         task = load_config(run_dir)["task"]
         if "run" in earlier and Path(str(earlier["run"])) != run_dir.resolve():
             raise ParameterError(where(target, f"holds the evaluation of another run ({earlier['run']}), which this "
