@@ -1039,3 +1039,28 @@ def test_evaluating_a_model_that_gives_logits_that_are_not_finite_is_one_error_n
     with pytest.raises(ParameterError, match=re.escape(str(trained[0])) + r"(/\S+)?: 1 logit is not finite \((nan|inf) for clip "):
         classify.evaluate_run(trained[0], fake, tmp_path / "ev")
     assert not (tmp_path / "ev").exists()
+
+
+def test_a_report_of_an_evaluation_whose_predictions_are_not_those_of_its_metrics_is_one_error_line(trained, fake,
+                                                                                                   tmp_path):
+    """A later evaluation into the same folder stopped between its renames leaves its predictions.csv
+    beside the earlier metrics.json: was read by the report as one evaluation; now one line naming
+    both files and the evface eval that writes them again. Without the recorded sha256 (an older
+    evaluation) it still loads."""
+    from evface.errors import FormatError
+    from evface.report.collect import collect
+    from evface.tasks.classify import evaluate_run
+
+    ev = tmp_path / "ev"
+    evaluate_run(trained[0], fake, ev, cross_sensor=False)
+    collect([ev])
+    lines = (ev / "predictions.csv").read_text().splitlines()
+    (ev / "predictions.csv").write_text("\n".join(lines[:-1]) + "\n")  # a newer evaluation's, of fewer clips
+    with pytest.raises(FormatError, match=re.escape(f"{ev}/predictions.csv: not the file that {ev}/metrics.json was "
+                                                    "written with (its sha256 differs")
+                       + r".*write both again: evface eval " + re.escape(f"{trained[0].resolve()} --data {fake} --out {ev}")):
+        collect([ev])
+    metrics = json.loads((ev / "metrics.json").read_text())
+    assert set(metrics.pop("files_sha256")) == {"predictions.csv", "seed_logits.csv"}
+    run_folder.write_json(ev / "metrics.json", metrics)
+    collect([ev])

@@ -4,6 +4,7 @@ and the files written together with metrics.json."""
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pytest
@@ -105,3 +106,54 @@ def test_an_out_folder_whose_metrics_json_names_no_run_and_no_task_is_refused_na
         with pytest.raises(ParameterError, match=f"^{out}/metrics.json: names no run and no task: .*give --out a new folder$"):
             evaluation_folder(run, tmp_path / "data", out)
     assert (out / "metrics.json").read_text() == text
+
+
+# --------------------------------------------------------------------------- files written with metrics.json
+
+
+def _evaluation(folder, scores="clip,ssim\nc1,0.5\n"):
+    """An evaluation's scores.csv and metrics.json, written together."""
+    from evface.tasks.run_folder import json_text, write_together
+
+    folder.mkdir(exist_ok=True)
+    write_together({folder / "scores.csv": scores,
+                    folder / "metrics.json": json_text({"task": "reconstruct", "run": "/runs/r", "data": "/d", "n": 1})})
+
+
+def test_metrics_json_records_the_sha256_of_the_files_written_with_it(tmp_path):
+    import hashlib
+    import json
+
+    _evaluation(tmp_path)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["files_sha256"] == {"scores.csv": hashlib.sha256(b"clip,ssim\nc1,0.5\n").hexdigest()}
+    assert list(metrics)[:-1] == ["task", "run", "data", "n"]
+
+
+@pytest.mark.parametrize("stop", ["replaced", "removed"])
+def test_a_scores_csv_not_written_with_its_metrics_json_is_refused_naming_both_and_the_command(tmp_path, stop):
+    """A run or evaluation stopped between write_together's renames (a new scores.csv beside the earlier
+    metrics.json), or a scores.csv replaced since: was read together as one evaluation; now one line
+    naming both files and the evface eval that writes them again."""
+    from evface.tasks.run_folder import check_written_together
+
+    _evaluation(tmp_path)
+    check_written_together(tmp_path)
+    if stop == "replaced":
+        (tmp_path / "scores.csv").write_text("clip,ssim\nc1,0.9\n")
+    else:
+        (tmp_path / "scores.csv").unlink()
+    with pytest.raises(FormatError, match=re.escape(f"{tmp_path}/scores.csv: not the file that {tmp_path}/metrics.json "
+                                                    "was written with (")
+                       + r".*write both again: evface eval /runs/r --data /d --out " + re.escape(str(tmp_path)) + "$"):
+        check_written_together(tmp_path)
+
+
+def test_files_of_a_metrics_json_without_their_sha256_still_load(tmp_path):
+    """Runs and evaluations written before the hashes were recorded keep loading."""
+    from evface.tasks.run_folder import check_written_together, write_json
+
+    write_json(tmp_path / "metrics.json", {"task": "reconstruct", "run": "/runs/r"})
+    (tmp_path / "scores.csv").write_text("anything")
+    check_written_together(tmp_path)
+    check_written_together(tmp_path / "nothing-here")

@@ -30,7 +30,7 @@ from evface.report.dataset_summary import dataset_summary
 from evface.report.run_pairs import event_vs_frame_comparisons, hd_vs_lr_comparisons, hd_vs_lr_event_comparisons
 from evface.tasks.run_clips import is_training_data, prints_kept, seen_in_training
 from evface.tasks.run_evaluation import HELD_OUT, scored_by
-from evface.tasks.run_folder import STAGE_DONE, check_fields, check_folder, finished_stages, reading
+from evface.tasks.run_folder import STAGE_DONE, check_fields, check_folder, check_written_together, finished_stages, reading
 from evface.tasks.run_resume import warn_of_version
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
@@ -455,6 +455,7 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
     if not metrics_path.exists():
         raise FormatError(where(metrics_path, _not_evaluated(run, stage_of)))
     metrics = _read_json(metrics_path)
+    check_written_together(run)  # was: scores.csv or predictions.csv of a later, stopped evaluation read with it
     if settings == run:  # a training run's own scores: of every training its config.json now lists
         _check_all_seeds_scored(config, metrics, run, stage_of)
     entry = {"name": name, "dir": str(run), "run": str(settings), "config": config, "metrics": metrics,

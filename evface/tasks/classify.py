@@ -38,7 +38,8 @@ convolution, and the readout of a non-spiking last layer), ``ann_macs`` (the ANN
 ``data``; for a run of several seeds ``top1_per_seed``; after training (kept by an evaluation into the
 run folder) also ``protocol``, ``folds``, ``seeds``,
 ``train_top1`` (mean accuracy of the models on their training subjects), ``train_seconds``,
-``best_epoch`` and ``epochs_run`` (one per model).
+``best_epoch`` and ``epochs_run`` (one per model); ``files_sha256`` (of ``predictions.csv`` and
+``seed_logits.csv``, recorded by :func:`run_folder.write_together`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ Every task writes the same files into a run folder, and every command that reads
 - :func:`write_json` / :func:`read_json` (atomic; a missing or invalid file is one error naming it),
   :func:`save_config` / :func:`load_config` (``RUN/config.json``, with the evface version that
   wrote it, :data:`VERSION`), :func:`write_metrics` (``metrics.json``), :func:`write_together`
-  (files that must agree, such as an evaluation's ``metrics.json`` and ``scores.csv``: all or none);
+  (files that must agree, such as an evaluation's ``metrics.json`` and ``scores.csv``: all or none,
+  ``metrics.json`` recording the others' sha256) and :func:`check_written_together` (they are those
+  it was written with);
 - :func:`check_not_other_folder`: the output of ``evface run`` or a dataset folder, given where one
   run is wanted, said as such; :func:`outside_runs`: a new run inside another run's folder, refused;
 - :func:`reading` / :func:`check_fields` / :func:`check_folder`: a received run's files checked,
@@ -20,6 +22,7 @@ what it says on other data, :mod:`evface.tasks.run_evaluation`'s. The checkpoint
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from contextlib import contextmanager
@@ -38,6 +41,10 @@ CONFIG = "config.json"
 METRICS = "metrics.json"
 STAGE_DONE = "stage.json"
 """The file ``evface run`` leaves in a stage's folder (``OUT/stages/<name>-<key>``) when the stage has finished."""
+FILES_SHA256 = "files_sha256"
+"""The key of a ``metrics.json`` written by :func:`write_together` that records the sha256 of each
+file written with it (by name), which :func:`check_written_together` compares; runs and evaluations
+made before 2026-12-06 have none."""
 VERSION = "evface_version"
 """The key of ``config.json`` that names the evface version that wrote it (:func:`save_config`; runs
 made before 2026-12-05 have none): the newest that did, where an older one resumed it."""
@@ -134,6 +141,11 @@ def write_together(texts: Mapping[Path, str], stale: Sequence[Path] = ()) -> Non
     file that says the output is whole, ``metrics.json``, last). A failure while writing (a full
     disk) removes the temporary files and leaves every path as it was.
 
+    The renames are not one step: a stop between them can leave new files beside the earlier
+    ``metrics.json``. So a last file named ``metrics.json`` (a JSON object) records the sha256 of
+    the others under :data:`FILES_SHA256`, and :func:`check_written_together` refuses files that
+    are not those it was written with.
+
     Parameters
     ----------
     texts : mapping of Path to str
@@ -154,6 +166,7 @@ def write_together(texts: Mapping[Path, str], stale: Sequence[Path] = ()) -> Non
     ...     print(a.read_text(), b.read_text(), sorted(p.name for p in Path(folder).iterdir()))
     old old ['metrics.json', 'scores.csv']
     """
+    texts = _with_hashes(texts)
     written: dict[Path, Path] = {}
     try:
         for path, text in texts.items():
@@ -168,6 +181,74 @@ def write_together(texts: Mapping[Path, str], stale: Sequence[Path] = ()) -> Non
         path.unlink(missing_ok=True)
     for path, tmp in written.items():
         publish(tmp, path)
+
+
+def _sha256(data: bytes) -> str:
+    """The sha256 of ``data`` in hexadecimal."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _with_hashes(texts: Mapping[Path, str]) -> Mapping[Path, str]:
+    """``texts``, where the last is a ``metrics.json`` object, with the sha256 of the others (their
+    UTF-8 bytes, by file name) recorded in it under :data:`FILES_SHA256`."""
+    paths = list(texts)
+    if not paths or paths[-1].name != METRICS or not all(isinstance(t, str) for t in texts.values()):
+        return texts
+    metrics = json.loads(texts[paths[-1]])
+    if not isinstance(metrics, dict):
+        return texts
+    metrics[FILES_SHA256] = {p.name: _sha256(texts[p].encode("utf-8")) for p in paths[:-1]}
+    return {**texts, paths[-1]: json_text(metrics)}
+
+
+def check_written_together(folder: str | Path) -> None:
+    """Refuse the files of a run or an evaluation in ``folder`` that are not those its
+    ``metrics.json`` was written with (:func:`write_together` recorded their sha256: a run or an
+    evaluation stopped between its renames, or a file replaced since), with one :class:`FormatError`
+    naming both files and the command that writes them again. A ``metrics.json`` without the record
+    (written before 2026-12-06, or by hand) passes, as does a folder without one.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A run folder, or an evaluation's (``evface eval RUN --out FOLDER``).
+
+    Raises
+    ------
+    FormatError
+        Naming the file whose sha256 differs (or that is missing) and ``metrics.json``.
+
+    Examples
+    --------
+    >>> _ = Path("ev").mkdir()
+    >>> write_together({Path("ev/scores.csv"): "a,b\\n", Path("ev/metrics.json"): json_text({"run": "/runs/r", "data": "/d"})})
+    >>> check_written_together("ev")
+    >>> _ = Path("ev/scores.csv").write_text("a,b\\n1,2\\n")  # a newer evaluation stopped before its metrics.json
+    >>> check_written_together("ev")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: ev/scores.csv: not the file that ev/metrics.json was written with (its sha256 differs: an evaluation or run stopped between writing them, or the file was replaced); write both again: evface eval /runs/r --data /d --out ev
+    """
+    folder = Path(folder)
+    metrics = read_json(folder / METRICS) if (folder / METRICS).is_file() else None
+    recorded = metrics.get(FILES_SHA256) if isinstance(metrics, dict) else None
+    if not isinstance(recorded, dict):
+        return
+    for name, digest in recorded.items():
+        path = folder / str(name)
+        if not path.is_file() or _sha256(path.read_bytes()) != digest:
+            why = "its sha256 differs" if path.is_file() else "it is missing"
+            raise FormatError(where(path, f"not the file that {folder / METRICS} was written with ({why}: an evaluation "
+                                          "or run stopped between writing them, or the file was replaced); write both "
+                                          f"again: {_written_by(folder, metrics)}"))
+
+
+def _written_by(folder: Path, metrics: Mapping[str, Any]) -> str:
+    """The command that writes the scores in ``folder`` again: ``evface eval RUN`` into a run folder,
+    else the evaluation its ``metrics.json`` records (its run and dataset)."""
+    if (folder / CONFIG).is_file():
+        return f"evface eval {folder}"
+    return f"evface eval {metrics.get('run', 'RUN')} --data {metrics.get('data', 'DATA')} --out {folder}"
 
 
 def read_json(path: str | Path) -> Any:
