@@ -85,7 +85,17 @@ folder keeps them (its models are the ones trained)."""
 def check_teacher(cfg: ClassifyConfig, config: dict[str, Any], run_dir: Path) -> None:
     """A ParameterError naming ``--teacher`` unless its run can teach the run of ``config``: same
     classes and inputs, and for every model of the run a trained model of the same part and seed
-    (the same test and validation subjects, so no test subject reaches training through it)."""
+    (the same test and validation subjects, so no test subject reaches training through it).
+
+    Parameters
+    ----------
+    cfg : ClassifyConfig
+        The run's settings (``teacher``: the teacher's run folder, or empty for none).
+    config : dict
+        The run's ``config.json`` (``labels``, ``spec`` and ``models``).
+    run_dir : Path
+        The run folder (a run cannot teach itself).
+    """
     if not cfg.teacher:
         return
     teacher = Path(cfg.teacher)
@@ -139,8 +149,23 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ClassifyCo
     :func:`prepare`, then :func:`fit_part` for each model still to train, then :func:`pool_parts`
     (``evface run`` runs the same three steps, each model as a job of its own). Works unchanged
     under ``torchrun`` (one process per rank; rank 0 writes files and calls ``log``). An existing
-    ``run_dir`` resumes when it was trained with the same settings. Returns the metrics written
-    to ``RUN/metrics.json``.
+    ``run_dir`` resumes when it was trained with the same settings.
+
+    Parameters
+    ----------
+    data : str or Path
+        The dataset folder.
+    run_dir : str or Path
+        The run folder (new, or one to resume).
+    config : ClassifyConfig, optional
+        The settings.
+    log : callable, optional
+        Takes each line said of the training.
+
+    Returns
+    -------
+    dict
+        The metrics written to ``RUN/metrics.json``.
     """
     config = ClassifyConfig.given(config)
     with parallel.distributed(config.device) as dist:
@@ -160,6 +185,24 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     predictions yet, in protocol order. Warns (:class:`~evface.errors.EvfaceWarning`) of each class
     that test subjects of a part show and none of its training subjects do
     (:func:`~evface.tasks.class_run.untaught_classes`).
+
+    Parameters
+    ----------
+    data : str or Path
+        The dataset folder.
+    run_dir : str or Path
+        The run folder (new, or one to resume).
+    cfg : ClassifyConfig, optional
+        The settings.
+    dist : parallel.DistInfo, optional
+        The process group (default: one process on ``cfg.device``); rank 0 writes the files.
+    log : callable, optional
+        Takes the line said of the preprocessing.
+
+    Returns
+    -------
+    list of str
+        The model folders still to train.
     """
     cfg = ClassifyConfig.given(cfg)
     input_spec(cfg)  # validates input kind and window
@@ -203,8 +246,27 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     """Train one model of the protocol (one part and seed: a folder :func:`prepare` listed) in
     ``RUN/<model_dir>`` and save its predictions on its test subjects there (``held_out.pt``).
 
-    A model that has them (for these ``epochs`` and ``patience``) is not trained again. Returns
-    the seconds it took (0 for a model done before).
+    A model that has them (for these ``epochs`` and ``patience``) is not trained again.
+
+    Parameters
+    ----------
+    data : str or Path
+        The dataset folder.
+    run_dir : str or Path
+        The run folder :func:`prepare` laid out.
+    cfg : ClassifyConfig
+        The run's settings.
+    model_dir : str
+        The model's folder, one of config.json's ``models``.
+    dist : parallel.DistInfo, optional
+        The process group (default: one process on ``cfg.device``); rank 0 writes the files.
+    log : callable, optional
+        Takes each line said of the training.
+
+    Returns
+    -------
+    float
+        The seconds it took (0 for a model done before).
     """
     dist = dist if dist is not None else parallel.single_process(cfg.device)
     run_dir = Path(run_dir)
@@ -378,6 +440,28 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, lighting: Sequence[str], subje
     ``seeds``, each training seed's logits (K, N, C) and each clip's fold (N,), adds for K > 1
     ``ci_trainings``, the intervals over subjects and seeds (:func:`stats.training_bootstrap`), and
     ``top1_per_seed``, each seed's own top-1.
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray
+        (N,) true and predicted class indices.
+    lighting, subjects : sequence of str
+        Each clip's lighting and subject.
+    labels : sequence of str
+        The class names.
+    seeds : tuple of ndarray, optional
+        Each training seed's logits (K, N, C) and each clip's fold (N,).
+
+    Returns
+    -------
+    dict
+        metrics.json's scores.
+
+    Examples
+    --------
+    >>> m = score(np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0]), ["office"] * 4, ["s1", "s1", "s2", "s2"], ["AU4", "AU12"])
+    >>> m["top1"], m["n"], m["n_subjects"], m["confusion_matrix"], sorted(m["per_lighting"])
+    (0.75, 4, 2, [[2, 0], [1, 1]], ['office'])
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     lighting, subjects = np.asarray(lighting), np.asarray(subjects)
@@ -427,7 +511,18 @@ def _evaluated_on_data(data: Path, config: dict[str, Any], own: bool, n_seen: in
 def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ClassifyConfig, NetConfig]:
     """A classification run's ``config.json``, its settings and its network, checked as a received
     file: a key missing, a value of another type or out of range, or a model folder outside the
-    run is one :class:`FormatError` naming the file; another task's run is a :class:`ParameterError`."""
+    run is one :class:`FormatError` naming the file; another task's run is a :class:`ParameterError`.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The classification run folder.
+
+    Returns
+    -------
+    tuple of (dict, ClassifyConfig, NetConfig)
+        Its ``config.json``, its settings and its network.
+    """
     run_dir = Path(run_dir)
     config = run_folder.load_config(run_dir)
     if config.get("task") != TASK:
@@ -450,6 +545,15 @@ def figures(metrics: Mapping[str, Any]) -> str:
     that one), and how many clips and subjects they are of: what ``evface train classify`` and
     ``evface eval`` print for a reader, above :func:`headline`.
 
+    Parameters
+    ----------
+    metrics : mapping
+        A classification's metrics (``top1``, ``uf1``, ``uar``, ``n``, ``n_subjects``, ``ci``).
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> figures({"top1": 0.5123, "uf1": 0.4, "uar": 0.45, "n": 41, "n_subjects": 1,
@@ -466,7 +570,23 @@ def figures(metrics: Mapping[str, Any]) -> str:
 
 
 def headline(metrics: dict[str, Any]) -> dict[str, Any]:
-    """What ``evface eval`` prints of a run's metrics: top-1, macro F1, UAR, UF1 and the number of clips."""
+    """What ``evface eval`` prints of a run's metrics: top-1, macro F1, UAR, UF1 and the number of clips.
+
+    Parameters
+    ----------
+    metrics : dict
+        A classification's metrics.
+
+    Returns
+    -------
+    dict
+        Those of its keys that it holds.
+
+    Examples
+    --------
+    >>> headline({"top1": 0.75, "uf1": 0.7, "n": 4, "per_lighting": {}})
+    {'top1': 0.75, 'uf1': 0.7, 'n': 4}
+    """
     return {k: metrics[k] for k in ("top1", "macro_f1", "uar", "uf1", "n") if k in metrics}
 
 
