@@ -798,6 +798,27 @@ def test_compare_pairs_the_clips_and_refuses_other_clips(tmp_path, capsys):
     assert res["metrics"]["top1"]["verdict"] == f"{tmp_path.name}/a higher"
 
 
+def test_compare_refuses_predictions_not_written_with_their_metrics(tmp_path, capsys):
+    """A run whose predictions.csv is not the one its metrics.json recorded (a stop between the renames
+    of a later evaluation into it, or a file replaced) was paired as it stood; now one line naming both."""
+    from evface.cli import main
+
+    truth = [(f"c{i}", f"s{i % 6}", "dim", f"L{i % 3}") for i in range(30)]
+    for name in ("a", "b"):
+        lines = ["clip_id,subject,lighting,label,prediction"] + [",".join((*r, r[3])) for r in truth]
+        (tmp_path / name).mkdir()
+        run_folder.write_together({tmp_path / name / "predictions.csv": "\n".join(lines) + "\n",
+                                   tmp_path / name / "metrics.json": run_folder.json_text({"run": str(tmp_path / name), "top1": 1.0})})
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    lines = (tmp_path / "b" / "predictions.csv").read_text().splitlines()
+    (tmp_path / "b" / "predictions.csv").write_text("\n".join([*lines[:-1], lines[-1][:-1] + "9"]) + "\n")
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'b'}/predictions.csv: not the file that {tmp_path / 'b'}/metrics.json was written with" in err
+    assert len(err.splitlines()) == 1
+
+
 def test_compare_shows_how_the_difference_varies_between_training_seeds(tmp_path, capsys):
     from evface.cli import main
     from evface.tasks.class_compare import compare_runs

@@ -128,6 +128,9 @@ def test_resume_from_a_checkpoint_that_does_not_fit_is_one_error_line(tmp_path):
             [torch.nn.Parameter(torch.zeros(1))], lr=0.1).state_dict()},
         "weights that are not finite numbers": {**good, "model": {k: torch.full_like(v, float("nan"))
                                                                for k, v in good["model"].items()}},
+        # was: "checkpoint: its torch random state ...", naming no file
+        "its torch random state is not one evface saves": {
+            **good, "rng": [{**good["rng"][0], "torch": good["rng"][0]["torch"].float()}]},
     }
     for message, ckpt in cases.items():
         checkpoints.save_checkpoint(path, ckpt)

@@ -34,6 +34,14 @@ def runs(tmp_path_factory):
     return out
 
 
+def _hand_made_metrics(run):
+    """``run``'s metrics.json as text, for a run assembled by hand beside another scores.csv: without the
+    sha256 of the files written with it (as an older evface wrote it), which compare would check first."""
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics.pop("files_sha256")
+    return json.dumps(metrics)
+
+
 def _rows(run):
     with (run / SCORES_CSV).open(newline="") as f:
         return list(csv.DictReader(f))
@@ -173,7 +181,7 @@ def test_compare_cli_writes_json_and_refuses_other_samples(runs, tmp_path, capsy
     # another run that scored fewer samples: one clear line naming the file, exit 2
     fewer = tmp_path / "fewer"
     fewer.mkdir()
-    (fewer / "metrics.json").write_text((runs["lr"] / "metrics.json").read_text())
+    (fewer / "metrics.json").write_text(_hand_made_metrics(runs["lr"]))
     rows = _rows(runs["lr"])
     dropped = rows[0]["clip_id"], rows[0]["t_us"]
     with (fewer / SCORES_CSV).open("w", newline="") as f:
@@ -219,7 +227,7 @@ def test_a_garbage_line_or_metrics_file_is_one_error_line(runs, tmp_path, capsys
     for name, bad in bad_lines.items():
         run = tmp_path / name
         run.mkdir()
-        (run / "metrics.json").write_text((runs["lr"] / "metrics.json").read_text())
+        (run / "metrics.json").write_text(_hand_made_metrics(runs["lr"]))
         (run / SCORES_CSV).write_text("\n".join(lines[:3] + [bad] + lines[4:]) + "\n")
         assert main(["compare", str(runs["hd"]), str(run)]) == 2
         err = capsys.readouterr().err.strip()
@@ -236,7 +244,7 @@ def test_a_garbage_line_or_metrics_file_is_one_error_line(runs, tmp_path, capsys
 def test_one_subject_gets_no_verdict(runs, tmp_path):
     for sensor in ("hd", "lr"):  # both runs cut down to one subject's samples
         (tmp_path / sensor).mkdir()
-        (tmp_path / sensor / "metrics.json").write_text((runs[sensor] / "metrics.json").read_text())
+        (tmp_path / sensor / "metrics.json").write_text(_hand_made_metrics(runs[sensor]))
         with (tmp_path / sensor / SCORES_CSV).open("w", newline="") as f:
             w = csv.DictWriter(f, SCORE_COLUMNS)
             w.writeheader()
@@ -309,7 +317,7 @@ def test_methods_scored_by_one_run_only_are_named(runs, tmp_path, capsys):
 
     fewer = tmp_path / "fewer"
     fewer.mkdir()
-    (fewer / "metrics.json").write_text((runs["lr"] / "metrics.json").read_text())
+    (fewer / "metrics.json").write_text(_hand_made_metrics(runs["lr"]))
     rows = _rows(runs["lr"])
     with (fewer / SCORES_CSV).open("w", newline="") as f:
         w = csv.DictWriter(f, SCORE_COLUMNS)
@@ -346,7 +354,7 @@ def test_a_method_lacking_samples_the_others_scored_is_one_error_line(runs, tmp_
         lines = (runs[sensor] / SCORES_CSV).read_text().splitlines()
         gone = next(i for i, line in enumerate(lines) if line.split(",")[7] == "keyframe")
         (tmp_path / sensor).mkdir()
-        (tmp_path / sensor / "metrics.json").write_text((runs[sensor] / "metrics.json").read_text())
+        (tmp_path / sensor / "metrics.json").write_text(_hand_made_metrics(runs[sensor]))
         (tmp_path / sensor / SCORES_CSV).write_text("\n".join(lines[:gone] + lines[gone + 1:]) + "\n")
         pair.append(str(tmp_path / sensor))
         clip, t_us = lines[gone].split(",")[0], lines[gone].split(",")[4]

@@ -198,6 +198,7 @@ def register(app: typer.Typer) -> None:
             if not run.is_dir():
                 raise DatasetError(where(run, "is a file, not a run folder" if run.exists() else "no such folder"))
             run_folder.check_not_other_folder(run)  # was: "no predictions ... evface eval RUN" of an evface run output
+            run_folder.check_written_together(run)  # was: a predictions.csv or scores.csv paired whatever metrics.json it lay beside
         kinds = {run: recon_compare.is_reconstruction_run(run) for run in (run_a, run_b)}
         if kinds[run_a] != kinds[run_b]:
             recon, other = (run_a, run_b) if kinds[run_a] else (run_b, run_a)

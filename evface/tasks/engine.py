@@ -303,7 +303,7 @@ def _restore_random_states(path: Path, states: list[Any], dist: DistInfo,
         say(f"note: {path} holds the random states of {counted(len(states), 'process', 'processes')}, this run has "
             f"{dist.world_size}: it will not repeat an uninterrupted run exactly")
     if states:
-        restore_rng_state(states[dist.rank % len(states)], generators)
+        restore_rng_state(states[dist.rank % len(states)], generators, checkpoint=path)
 
 
 # --------------------------------------------------------------------------- one epoch

@@ -216,7 +216,7 @@ def check_written_together(folder: str | Path) -> None:
     Raises
     ------
     FormatError
-        Naming the file whose sha256 differs (or that is missing) and ``metrics.json``.
+        Naming the file whose sha256 differs and ``metrics.json`` (a missing file is left to its reader, which says so).
 
     Examples
     --------
@@ -236,9 +236,8 @@ def check_written_together(folder: str | Path) -> None:
         return
     for name, digest in recorded.items():
         path = folder / str(name)
-        if not path.is_file() or _sha256(path.read_bytes()) != digest:
-            why = "its sha256 differs" if path.is_file() else "it is missing"
-            raise FormatError(where(path, f"not the file that {folder / METRICS} was written with ({why}: an evaluation "
+        if path.is_file() and _sha256(path.read_bytes()) != digest:  # a missing one: its reader says so
+            raise FormatError(where(path, f"not the file that {folder / METRICS} was written with (its sha256 differs: an evaluation "
                                           "or run stopped between writing them, or the file was replaced); write both "
                                           f"again: {_written_by(folder, metrics)}"))
 
