@@ -1,5 +1,7 @@
 """The synthetic rig and dataset builder (tiny preset): determinism, resume, shards, geometry, CLI."""
 
+import os
+import threading
 from pathlib import Path
 
 import cv2
@@ -10,9 +12,10 @@ from typer.testing import CliRunner
 from evface.cli import app, main
 from evface.datasets import synth_plan
 from evface.datasets.synth import synthesize
+from evface.datasets.synth_film import subject_identity
 from evface.datasets.synth_plan import PRESETS, get_preset, load_face_photos, parse_shard, plan_clips, plan_subjects
 from evface.datasets.synth_shards import merge_shards
-from evface.errors import DatasetError, ParameterError
+from evface.errors import DatasetError, FormatError, ParameterError
 from evface.face.identity import procedural_identity
 from evface.io.clip_reader import read_clip
 from evface.io.dataset import DatasetFolder
@@ -509,3 +512,26 @@ def test_synth_merge_of_a_shard_folder_that_is_missing_or_a_file_says_so(tmp_pat
         err = capsys.readouterr().err.strip()
         assert err == f"error: {tmp_path / shard}: {said}; give the folders that 'evface synth --shard I/N' made"
     assert not (tmp_path / "merged").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_planned_face_photo_since_replaced_by_a_pipe_is_refused_unopened(tmp_path):
+    """Filming reads a photo subject's file again (a shard, a resumed build): a named pipe put in its
+    place was opened and waited on for ever; now one line naming it (`read_photo`'s os.stat check).
+    Planning already skips a pipe in --faces with a warning, as it skips the folder's non-images."""
+    photo = tmp_path / "x.png"
+    os.mkfifo(photo)
+    subject = synth_plan.Subject("photo-x", 0, "photo", photo=str(photo), photo_sha256="0" * 64)
+    said: list[str] = []
+
+    def film() -> None:
+        try:
+            subject_identity(subject)
+        except FormatError as exc:
+            said.append(str(exc))
+
+    filming = threading.Thread(target=film, daemon=True)
+    filming.start()
+    filming.join(20)
+    assert not filming.is_alive(), "the pipe is still being read"
+    assert said == [f"{photo}: is a device, pipe or socket, not a file; give an image file saved to disk"]

@@ -190,19 +190,18 @@ def _parse_seeds(seeds: str) -> Sequence[int]:
 
 def _check_photos(photo: list[Path]) -> None:
     """A :class:`ParameterError` for a ``--photo`` given twice (was: the same photo drawn in two rows,
-    under any name: ./x.png, a link), or one that is a folder or not a file on disk (a pipe: was read
-    for ever; a folder: was "unreadable or corrupt image"). A missing or undecodable photo is
-    :func:`~evface.face.identity.read_photo`'s to refuse."""
+    under any name: ./x.png, a link), or a FormatError for one that is a folder or not a file on disk
+    (:func:`~evface.face.identity.check_photo_file`, as every photo reader does; a pipe: was read
+    for ever; a folder: was "unreadable or corrupt image"), before the sheet is sized. A missing or
+    undecodable photo is :func:`~evface.face.identity.read_photo`'s to refuse."""
+    from evface.face.identity import check_photo_file  # lazy: cv2 stays out of CLI start-up
+
     seen: dict[Path, Path] = {}
     for given in photo:
         first = seen.setdefault(given.resolve(), given)
         if first is not given:
             raise ParameterError(where(given, f"is the --photo {first} again; give each photo once"))
-        if given.is_dir():
-            raise ParameterError(where(given, "is a folder; give --photo an image file"))
-        if given.exists() and not given.is_file():
-            raise ParameterError(where(given, "is a device, pipe or socket, not a file; give --photo an image "
-                                              "file saved to disk"))
+        check_photo_file(given, "give --photo an image file")
 
 
 def _check_sheet_size(rows: int, columns: int, size: int) -> None:

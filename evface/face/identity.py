@@ -14,6 +14,8 @@ stomion, left and right upper-lip peaks), ``chin``, ``jaw`` (9 points, left ear 
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -268,6 +270,33 @@ PHOTO_BACKGROUND = 128
 """The grey (each of R, G and B) that a photo's transparent pixels are laid over (:func:`read_photo`)."""
 
 
+def check_photo_file(path: str | Path, give: str = "give an image file") -> None:
+    """A :class:`FormatError` where ``path`` is there but is no regular file: a folder, or a
+    device, pipe or socket (a named pipe called ``face.png``: opening it waited for a writer for
+    ever), its message ending in the advice ``give`` (say, ``"give --photo an image file"``).
+    Only ``os.stat`` looks at it, so nothing is opened. A missing name passes: the reader names it.
+
+    Examples
+    --------
+    >>> check_photo_file(".", "give --photo an image file")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: .: is a folder; give --photo an image file
+    >>> check_photo_file("/dev/null")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: /dev/null: is a device, pipe or socket, not a file; give an image file saved to disk
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return
+    if stat.S_ISDIR(mode):
+        raise FormatError(where(path, f"is a folder; {give}"))
+    if not stat.S_ISREG(mode):
+        raise FormatError(where(path, f"is a device, pipe or socket, not a file; {give} saved to disk"))
+
+
 def read_photo(path: str | Path) -> np.ndarray:
     """A photo file as OpenCV decodes it: an (H, W, 3) RGB uint8 array, turned upright by its EXIF
     orientation, grey and 16-bit reduced to 8-bit RGB, the first frame of an animated GIF. A photo
@@ -285,7 +314,9 @@ def read_photo(path: str | Path) -> np.ndarray:
         on decompression bombs, skipped as "corrupt or cut short"). A name that is not UTF-8 is
         refused (:func:`~evface.io.native_stderr.opencv_name`; was: the process crashed). A TIFF
         turned a quarter turn by its orientation tag (5 to 8) is read turned (was: refused as
-        "unreadable or corrupt image (... can't read data ...)": :func:`_decoded`).
+        "unreadable or corrupt image (... can't read data ...)": :func:`_decoded`). A folder, device,
+        pipe or socket is refused unopened (:func:`check_photo_file`; was: a named pipe waited
+        for a writer for ever).
 
     Examples
     --------
@@ -294,6 +325,7 @@ def read_photo(path: str | Path) -> np.ndarray:
     ...
     evface.errors.FormatError: missing.png: unreadable or corrupt image...
     """
+    check_photo_file(path)
     with stderr_kept() as said:
         bgr = _decoded(path, cv2.IMREAD_COLOR)
     if bgr is None:
