@@ -378,7 +378,7 @@ def test_contact_sheet_and_cli(tmp_path):
     (("--seeds", "0-100000"), "--seeds, --aus, --pose, --size: 100001 faces x 14 columns of 192 px tiles exceed"),
     (("--seeds", "0-99999999999"), "--seeds, --aus, --pose, --size: 100000000000 faces"),  # was listed: MemoryError
     (("--seeds", "9" * 23), "--seeds must be"),  # was "seed must be >= 0", not naming the option
-    (("--seeds", "0", "--size", "20000"), "--seeds, --aus, --pose, --size: 1 faces x 14 columns of 20000 px tiles"),
+    (("--seeds", "0", "--size", "20000"), "--seeds, --aus, --pose, --size: 1 face x 14 columns of 20000 px tiles"),  # said "1 faces"
     (("--diff", "-3"), "--diff: expected a number >= 0 (0 = off), got -3.0"),  # -3 and nan were drawn as off
     (("--diff", "nan"), "--diff: expected a number >= 0 (0 = off), got nan"),
     (("--pose", "dx=1"), "--pose: cannot read 'dx=1'; expected e.g. 'yaw=4', 'pitch=-3,roll=2'"),  # said --pose twice

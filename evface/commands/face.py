@@ -208,8 +208,8 @@ def _check_sheet_size(rows: int, columns: int, size: int) -> None:
     """A :class:`ParameterError` for a sheet of ``rows`` x ``columns`` tiles of ``size`` pixels above
     :data:`MAX_SHEET_PIXELS`, or a tile whose renderer would not fit in memory."""
     if rows * columns * size**2 > MAX_SHEET_PIXELS:
-        raise ParameterError(f"--seeds, --aus, --pose, --size: {rows} faces x {columns} columns of {size} px tiles "
-                             f"exceed a sheet's {MAX_SHEET_PIXELS:,} pixels; render fewer")
+        raise ParameterError(f"--seeds, --aus, --pose, --size: {rows} face{'s' * (rows != 1)} x {columns} columns of "
+                             f"{size} px tiles exceed a sheet's {MAX_SHEET_PIXELS:,} pixels; render fewer")
     from evface.face.canvas import check_memory  # lazy: numpy stays out of CLI start-up
 
     with naming("--size"):  # was: a MemoryError, or the process killed, while drawing a face
