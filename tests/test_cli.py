@@ -326,7 +326,7 @@ def test_a_second_sigterm_does_not_cut_the_clean_up_short():
     (("compare", "{dir}", "{dir}", "--out", "{dir}"), "{dir}: is a folder; give --out a file name"),
     (("simulate", "{file}", "--out", "{dir}"), "{dir}: is a folder; give --out a file name"),
     (("simulate", "{file}", "--out", "{dir}/e.raw", "--rgb-out", "{file}/v.avi"),
-     "{file}: is a file, not a folder; give --rgb-out a folder"),
+     "{file}: is a file, so {file}/v.avi cannot be made; give --rgb-out a path in a folder"),
     (("export-nir", "{dir}", "{dir}"), "{dir}: is a folder; give OUT a file name"),
     (("faces", "{dir}"), "{dir}: is a folder; give OUT a file name"),
     (("report", "{dir}", "--out", "{file}"),
@@ -337,7 +337,7 @@ def test_a_second_sigterm_does_not_cut_the_clean_up_short():
      "{file}: exists and is not a .nir file, which this command would write over; give OUT another name"),
     (("faces", "{file}"), "{file}: exists and is not a .png file, which this command would write over; give OUT another name"),
     (("convert", "{file}", "{dir}"), "{dir}: is a folder; give OUT a file name"),
-    (("convert", "{file}", "{file}/e.h5"), "{file}: is a file, not a folder; give OUT a folder"),
+    (("convert", "{file}", "{file}/e.h5"), "{file}: is a file, so {file}/e.h5 cannot be made; give OUT a path in a folder"),
     # a name ending in / names a folder: convert said "new: unknown extension '(none)'", and wrote x.raw for x.raw/
     (("convert", "{file}", "{dir}/new/"), "{dir}/new/: names a folder; give OUT a file name (the folder and a name in it)"),
     (("convert", "{file}", "{dir}/x.raw/"), "{dir}/x.raw/: names a folder; give OUT a file name (the folder and a name in it)"),
@@ -725,3 +725,28 @@ def test_a_sigterm_while_hdf5_writes_a_clip_interrupts_it_after_the_write(tmp_pa
     assert (result.returncode, result.stderr) == (0, "")
     lines = result.stdout.splitlines()
     assert len(lines) > 20 and set(lines) == {"whole interrupted False", "streamed interrupted True"}
+
+
+@pytest.mark.parametrize("args, option", [
+    (("bench", "--out", "{out}"), "--out"), (("report", "{dir}", "--out", "{out}"), "--out"),
+    (("compare", "{dir}", "{dir}", "--out", "{out}"), "--out"), (("export-nir", "{dir}", "{out}"), "OUT"),
+    (("faces", "{out}"), "OUT"), (("convert", "{dir}/e.raw", "{out}"), "OUT"), (("simulate", "{dir}/v.mp4", "--out", "{out}"), "--out"),
+    (("simulate", "{dir}/v.mp4", "--out", "{dir}/e.raw", "--rgb-out", "{out}"), "--rgb-out"),
+])
+@pytest.mark.parametrize("under", ["afile", "afile/deeper", "gone"])
+def test_an_output_file_under_a_file_names_the_file_it_cannot_make(tmp_path, capsys, args, option, under):
+    """`evface bench --out afile/b.json`, `afile` a file, said "afile: is a file, not a folder; give
+    --out a folder", about an option that takes a file (every command whose output is a file: those
+    of `paths.output_file`); a link to nothing on the way said "give --out another folder"."""
+    (tmp_path / "afile").write_text("keep me")
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    suffix = {"bench": ".json", "report": ".html", "compare": ".json", "export-nir": ".nir", "faces": ".png"}
+    out = tmp_path / under / f"b{suffix.get(args[0], '.avi' if option == '--rgb-out' else '.h5')}"
+    assert cli.main([a.format(dir=tmp_path, out=out) for a in args]) == 2
+    top = tmp_path / under.split("/")[0]
+    says = (f"is a symbolic link to {tmp_path / 'nowhere'}, which does not exist; give {option} a path in another "
+            "folder, or make the one the link names") if under == "gone" else (
+           f"is a file, so {out} cannot be made; give {option} a path in a folder")
+    assert capsys.readouterr().err.strip() == f"error: {top}: {says}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "gone"]
+    assert (tmp_path / "afile").read_text() == "keep me"

@@ -15,13 +15,14 @@ from typing import Any
 
 import typer
 
-from evface.errors import ParameterError, where
+from evface.errors import ParameterError, printable, where
 
 
-def output_folder(path: Path, option: str = "--out") -> Path:
+def output_folder(path: Path, option: str = "--out", made: Path | None = None) -> Path:
     """Return ``path`` if a folder can be made or used there; raise :class:`ParameterError` if it,
     or a folder on the way to it, is a file, or the folder it is (or the nearest one on the way to
-    it that exists) is one this user cannot write in.
+    it that exists) is one this user cannot write in. ``made``: the file ``option`` names in
+    ``path`` (:func:`output_file`), which the message names instead of asking for a folder.
 
     Examples
     --------
@@ -33,18 +34,24 @@ def output_folder(path: Path, option: str = "--out") -> Path:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: notes.txt: is a file, not a folder; give --out a folder
+    >>> output_folder(Path("notes.txt"), made=Path("notes.txt/b.json"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: notes.txt: is a file, so notes.txt/b.json cannot be made; give --out a path in a folder
     """
+    a_path_in = "a path in " if made else ""  # was: "give --out a folder" for an option naming a file
     for p in (path, *path.parents):
         if p.exists():
             if not p.is_dir():
-                raise ParameterError(where(p, f"is a file, not a folder; give {option} a folder"))
+                is_a_file = f"so {printable(str(made))} cannot be made" if made else "not a folder"
+                raise ParameterError(where(p, f"is a file, {is_a_file}; give {option} {a_path_in}a folder"))
             if not os.access(p, os.W_OK | os.X_OK):  # was: the system's "Permission denied" on an internal name
                 raise ParameterError(where(p, f"is a folder this user cannot write in; give {option} a path where "
                                               "you can write"))
             break
         if p.is_symlink():  # no folder can be made under its name (was: the system's "File exists")
             raise ParameterError(where(p, f"is a symbolic link to {os.readlink(p)}, which does not exist; give "
-                                          f"{option} another folder, or make the one the link names"))
+                                          f"{option} {a_path_in}another folder, or make the one the link names"))
     return path
 
 
@@ -184,7 +191,7 @@ def output_file(path: Path, option: str = "--out", replaces: tuple[str, ...] | N
     if replaces is not None and path.is_file() and path.suffix.lower() not in replaces:
         raise ParameterError(where(path, f"exists and is not a {' or '.join(replaces)} file, which this command "
                                          f"would write over; give {option} another name"))
-    output_folder(path.parent, option)
+    output_folder(path.parent, option, made=path)
     return path
 
 
