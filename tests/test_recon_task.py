@@ -691,3 +691,27 @@ def test_a_network_that_predicts_nan_scores_nan_so_the_training_says_it_diverged
     with pytest.raises(ParameterError, match="val_ssim was not a number in any of its 1 epoch: the training diverged"):
         engine.fit(model, torch.optim.SGD(model.parameters(), lr=0.1), lambda e: {"loss": 0.0},
                    lambda e: recon_training._val_ssim(pred, samples), tmp_path, epochs=1, monitor="val_ssim")
+
+
+@pytest.mark.parametrize("settings, missing", [
+    ({"folds": 2}, "fold1/e2vid"),  # was: fold1's clips scored as e2vid reconstructions of zeros
+    ({"seeds": 2}, "split-s1/e2vid"),  # was: the second seed's e2vid scores were the first seed's
+    ({"folds": 2}, "fold0"),  # the CVAE: was 'or train the run again', which trains no part trained before
+])
+def test_a_part_without_its_model_is_refused_naming_the_file_and_a_new_out_folder(fake, tmp_path, capsys, settings,
+                                                                                  missing):
+    """A run whose one part lost a model's ``best.pt`` (copied without it) while the other parts kept
+    theirs: the evaluation is one line naming that file and what to do, exit 2, nothing written; a
+    training again in the same folder would not write it (the part is trained)."""
+    run, ev = tmp_path / "run", tmp_path / "ev"
+    cfg = replace(TINY, epochs=1, val_fraction=0.5, k_samples=0, **settings)
+    train(fake, run, cfg)
+    (run / missing / "best.pt").unlink()
+    train(fake, run, cfg)
+    assert not (run / missing / "best.pt").exists()
+    assert main(["eval", str(run), "--data", str(fake), "--out", str(ev)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {run / missing / 'best.pt'}: no such checkpoint: a trained part's model is missing (the run "
+                   f"copied without it?); copy it into {run / missing} from where the run was trained, or train the "
+                   "run again in a new --out folder (a part trained before is not trained again)")
+    assert not ev.exists()

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from evface.errors import FormatError, where
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
 from evface.models.cvae import CVAE
 from evface.models.e2vid import E2VIDRecurrent
@@ -80,7 +81,9 @@ def predict_parts(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, parts:
     the CVAE's KL per latent channel and K prior decodings at the ``apex`` samples.
 
     A reconstruction that is not finite is a :class:`~evface.errors.ParameterError` naming the model
-    file or the clip that made it (:func:`evface.tasks.recon_eval.refuse_not_finite`).
+    file or the clip that made it (:func:`evface.tasks.recon_eval.refuse_not_finite`); a part's model
+    file that is missing (its ``e2vid/best.pt`` too where ``cfg.e2vid``) is a
+    :class:`~evface.errors.FormatError` naming it (:func:`_load_model`).
 
     Parameters
     ----------
@@ -108,8 +111,8 @@ def predict_parts(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, parts:
     Returns
     -------
     preds : dict of str to numpy.ndarray
-        ``{method: float32 (N, S, S)}`` in ``s``'s order; a row no part reconstructs by that method
-        (``scored_by`` -1, or a part whose ``e2vid/`` holds no model) stays zero.
+        ``{method: float32 (N, S, S)}`` in ``s``'s order; a row no part reconstructs (``scored_by``
+        -1) stays zero.
     kl : list of float
         The CVAE's KL per latent channel, the mean over the apex samples (each part's weighted by
         its apex samples); ``[]`` unless ``first``.
@@ -144,13 +147,10 @@ def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, input
     the KL per latent channel and the CVAE's K prior decodings (``inputs``: the part's input scales
     and integration fit)."""
     test, scales, kf = s.select(idx), inputs["scales"], spec.keyframe
-    cvae = CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels, cfg.cvae_recurrent)
-    checkpoints.load_model_state(part_dir, cvae)
-    cvae.to(device)
+    cvae = _load_model(part_dir, CVAE(n_condition(spec), kf, cfg.base, cfg.z_channels, cfg.cvae_recurrent)).to(device)
     preds = {"cvae": predict_cvae(cvae, test, scales, kf, device=device)}
-    if cfg.e2vid and (part_dir / E2VID_DIR / checkpoints.BEST).exists():
-        e2vid = E2VIDRecurrent(n_condition(spec), kf, cfg.base)
-        checkpoints.load_model_state(part_dir / E2VID_DIR, e2vid)
+    if cfg.e2vid:  # was: a part without its e2vid/best.pt left its rows zero, scored as that method's
+        e2vid = _load_model(part_dir / E2VID_DIR, E2VIDRecurrent(n_condition(spec), kf, cfg.base))
         preds["e2vid"] = predict_e2vid(e2vid.to(device), test, scales, kf, device=device)
     preds |= baselines(test, spec, inputs["integration"], frames=first)
     recon_eval.refuse_not_finite(preds, test, lambda method: _made_by(part_dir, method))
@@ -158,6 +158,19 @@ def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, input
         return preds, [], None
     draws = cvae_samples(cvae, s, apex, scales, kf, cfg.k_samples, seed=cfg.seed, device=device) if cfg.k_samples > 0 else None
     return preds, kl_per_channel(cvae, s, apex, scales, kf, device=device), draws
+
+
+def _load_model(model_dir: Path, model: torch.nn.Module) -> torch.nn.Module:
+    """``model`` with the weights of ``model_dir/best.pt``; that file missing is a
+    :class:`~evface.errors.FormatError` naming it and how to get it back (a trained part is not
+    trained again in its run folder: was 'train the run again', which left the file missing)."""
+    path = model_dir / checkpoints.BEST
+    if not path.exists():
+        raise FormatError(where(path, f"no such checkpoint: a trained part's model is missing (the run copied without "
+                                      f"it?); copy it into {model_dir} from where the run was trained, or train the run "
+                                      "again in a new --out folder (a part trained before is not trained again)"))
+    checkpoints.load_model_state(model_dir, model)
+    return model
 
 
 def _made_by(part_dir: Path, method: str) -> tuple[str, str]:
