@@ -715,3 +715,20 @@ def test_a_part_without_its_model_is_refused_naming_the_file_and_a_new_out_folde
                    f"copied without it?); copy it into {run / missing} from where the run was trained, or train the "
                    "run again in a new --out folder (a part trained before is not trained again)")
     assert not ev.exists()
+
+
+def test_a_part_json_whose_input_scales_or_contrasts_no_training_writes_is_refused_naming_it(fake, tmp_path, capsys):
+    """A received part.json with a scale of 0 (was: the networks fed no events, scored without a
+    word), NaN (was: 'the condition holds NaN or infinite values', naming no file) or a negative
+    contrast: one line naming the file and the value, exit 2, nothing written."""
+    run, ev = tmp_path / "run", tmp_path / "ev"
+    train(fake, run, replace(TINY, epochs=1, e2vid=False, k_samples=0))
+    path = run / "part.json"
+    good = json.loads(path.read_text())
+    for key, name, value, said in (("scales", "voxel", 0, "the voxel scale 0 is not a finite number > 0"),
+                                   ("scales", "hist", float("nan"), "the hist scale nan is not a finite number > 0"),
+                                   ("integration", "c_on", -0.2, "c_on -0.2 is not a finite number >= 0")):
+        path.write_text(json.dumps({**good, key: {**good[key], name: value}}))
+        assert main(["eval", str(run), "--data", str(fake), "--out", str(ev)]) == 2
+        assert capsys.readouterr().err.strip() == f"error: {path}: not as evface writes it ({said})"
+        assert not ev.exists()

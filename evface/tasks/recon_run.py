@@ -13,6 +13,7 @@ whole folder is drawn in :mod:`evface.tasks.reconstruct`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -245,7 +246,8 @@ def part_inputs(run_dir: Path, part: dict[str, Any], spec: ReconSpec) -> dict[st
     Raises
     ------
     FormatError
-        The file is not there, not JSON, or lacks a field, holds one of another type, or an
+        The file is not there, not JSON, or lacks a field, holds one of another type, a scale that
+        is not a finite number > 0, a contrast that is not a finite number >= 0, or an
         ``alpha_index`` out of range; the message names the file.
 
     Examples
@@ -264,15 +266,28 @@ def part_inputs(run_dir: Path, part: dict[str, Any], spec: ReconSpec) -> dict[st
     else:
         path = run_dir / part["dir"] / PART_JSON
         inputs = run_folder.read_json(path)
-    number = (int, float)
     with run_folder.reading(path):
-        run_folder.check_fields(inputs, {"scales": dict, "integration": dict})
-        run_folder.check_fields(inputs["scales"], {"voxel": number, "hist": number})
-        run_folder.check_fields(inputs["integration"], {"alpha_index": int, "c_on": number, "c_off": number})
-        if not 0 <= inputs["integration"]["alpha_index"] < len(spec.alphas_rad_s):
-            raise ValueError(f"alpha_index {inputs['integration']['alpha_index']} is not one of the "
-                             f"{len(spec.alphas_rad_s)} leak rates")
+        _check_inputs(inputs, len(spec.alphas_rad_s))
     return inputs
+
+
+def _check_inputs(inputs: dict[str, Any], n_alphas: int) -> None:
+    """A :class:`ValueError` unless ``inputs`` holds a part's input scales and integration fit as
+    training writes them: the scales finite numbers > 0 (1 / RMS of the training inputs; was: a 0
+    fed the networks no events, scored without a word), the contrasts finite numbers >= 0 and the
+    ``alpha_index`` one of the ``n_alphas`` leak rates."""
+    number = (int, float)
+    run_folder.check_fields(inputs, {"scales": dict, "integration": dict})
+    run_folder.check_fields(inputs["scales"], {"voxel": number, "hist": number})
+    run_folder.check_fields(inputs["integration"], {"alpha_index": int, "c_on": number, "c_off": number})
+    for name in ("voxel", "hist"):
+        if not (math.isfinite(inputs["scales"][name]) and inputs["scales"][name] > 0):
+            raise ValueError(f"the {name} scale {inputs['scales'][name]} is not a finite number > 0")
+    for name in ("c_on", "c_off"):
+        if not (math.isfinite(inputs["integration"][name]) and inputs["integration"][name] >= 0):
+            raise ValueError(f"{name} {inputs['integration'][name]} is not a finite number >= 0")
+    if not 0 <= inputs["integration"]["alpha_index"] < n_alphas:
+        raise ValueError(f"alpha_index {inputs['integration']['alpha_index']} is not one of the {n_alphas} leak rates")
 
 
 def write_train_summary(run_dir: Path, config: dict[str, Any], dist: parallel.DistInfo) -> dict[str, Any]:
