@@ -732,3 +732,20 @@ def test_a_part_json_whose_input_scales_or_contrasts_no_training_writes_is_refus
         assert main(["eval", str(run), "--data", str(fake), "--out", str(ev)]) == 2
         assert capsys.readouterr().err.strip() == f"error: {path}: not as evface writes it ({said})"
         assert not ev.exists()
+
+
+def test_evaluating_a_run_with_a_part_not_trained_says_to_train_it_to_its_end(fake, tmp_path, capsys):
+    """A part without its part.json (its training stopped before it was written): was 'part.json:
+    no such file'; now the line says the part is not trained and how to train it, which works."""
+    run, ev = tmp_path / "run", tmp_path / "ev"
+    cfg = replace(TINY, epochs=1, e2vid=False, k_samples=0)
+    train(fake, run, cfg)
+    (run / "part.json").unlink()
+    assert main(["eval", str(run), "--data", str(fake), "--out", str(ev)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {run / 'part.json'}: no such file: the part split is not trained (its training stopped, or the run "
+        "was copied without it); train the run to its end (evface train reconstruct with the same --out resumes it), "
+        "or copy the part back")
+    assert not ev.exists()
+    train(fake, run, cfg)
+    assert main(["eval", str(run), "--data", str(fake), "--out", str(ev)]) == 0

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from evface.errors import FormatError, where
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
 from evface.inputs.splits import subjects_of
 from evface.tasks import parallel, run_folder, stats
@@ -246,7 +247,7 @@ def part_inputs(run_dir: Path, part: dict[str, Any], spec: ReconSpec) -> dict[st
     Raises
     ------
     FormatError
-        The file is not there, not JSON, or lacks a field, holds one of another type, a scale that
+        The file is not there (the part not trained: the message says how to train it), not JSON, or lacks a field, holds one of another type, a scale that
         is not a finite number > 0, a contrast that is not a finite number >= 0, or an
         ``alpha_index`` out of range; the message names the file.
 
@@ -265,6 +266,10 @@ def part_inputs(run_dir: Path, part: dict[str, Any], spec: ReconSpec) -> dict[st
         inputs, path = part, run_dir / run_folder.CONFIG
     else:
         path = run_dir / part["dir"] / PART_JSON
+        if not path.exists():  # was: 'no such file', without why or what to do
+            raise FormatError(where(path, f"no such file: the part {part['name']} is not trained (its training stopped, "
+                                          "or the run was copied without it); train the run to its end (evface train "
+                                          "reconstruct with the same --out resumes it), or copy the part back"))
         inputs = run_folder.read_json(path)
     with run_folder.reading(path):
         _check_inputs(inputs, len(spec.alphas_rad_s))
