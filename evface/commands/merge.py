@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from evface.commands import terminal
-from evface.commands.paths import outside_datasets, sole_writer
+from evface.commands.paths import output_folder, outside_datasets, sole_writer
 from evface.errors import counted
 from evface.io.dataset_output import check_apart
 
@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         where possible; clip ids must be unique across them, regardless of case."""
         from evface.datasets.merge import merge_datasets  # lazy: h5py stays out of CLI start-up
 
+        output_folder(out, "OUT")  # a file on the way to OUT: named first, as every command names it
         check_apart(out, datasets)  # a folder inside a source: named as overlapping it, before the check below
         with sole_writer(outside_datasets(out, "OUT", own=True), "OUT"):  # was: merged among another dataset's files
             report = merge_datasets(out, datasets, overwrite=overwrite)
