@@ -370,7 +370,7 @@ def training_bootstrap(
     counts = resample_counts(int(g.max()) + 1, resamples, seed)
     drawn, whole = _drawn_ensembles(t, v, f, g, counts, seed + 1), _whole_ensemble(t, v, g, counts)
     return {name: _spanning(percentile_interval(d - np.nanmean(d - whole[name]), level),
-                            percentile_interval(whole[name], level)) for name, d in drawn.items()}
+                            percentile_interval(whole[name], level), (0.0, 1.0)) for name, d in drawn.items()}
 
 
 def paired_training_bootstrap(
@@ -432,16 +432,20 @@ def paired_training_bootstrap(
     for name in METRICS:
         both, subjects_only = drawn_a[name] - drawn_b[name], whole_a[name] - whole_b[name]
         shift = np.nanmean(both - subjects_only)
-        out[name] = _spanning(percentile_interval(both - shift, level), percentile_interval(subjects_only, level))
+        out[name] = _spanning(percentile_interval(both - shift, level), percentile_interval(subjects_only, level),
+                              (-1.0, 1.0))
     return out
 
 
-def _spanning(two_level: list[float], subjects_only: list[float]) -> list[float]:
-    """The interval over subjects and trainings, widened to span the subject interval: resampling
-    trainings adds variance, but percentiles of a statistic that moves in whole clips, shifted by
-    the recentring, can come out a clip narrower and exclude 0 where the subject interval does not
-    (one clip apart, McNemar p = 1, called a difference)."""
-    return [min(two_level[0], subjects_only[0]), max(two_level[1], subjects_only[1])]
+def _spanning(two_level: list[float], subjects_only: list[float], bounds: tuple[float, float]) -> list[float]:
+    """The interval over subjects and trainings, widened to span the subject interval and kept within
+    the statistic's ``bounds``: resampling trainings adds variance, but percentiles of a statistic that
+    moves in whole clips, shifted by the recentring, can come out a clip narrower and exclude 0 where
+    the subject interval does not (one clip apart, McNemar p = 1, called a difference); the same
+    shift can carry a bound past what the statistic can take (a top-1 above 1 where the ensemble is
+    right on every clip and single trainings are not)."""
+    low, high = min(two_level[0], subjects_only[0]), max(two_level[1], subjects_only[1])
+    return [float(np.clip(low, *bounds)), float(np.clip(high, *bounds))]
 
 
 def _ensemble_inputs(y_true: Sequence[int], runs: Mapping[str, tuple[np.ndarray, Sequence[Any]]],
