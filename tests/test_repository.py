@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-ROOT_ENTRIES = {".ci", ".gitignore", "LICENSE", "Makefile", "README.md", "docs", "evface", "pyproject.toml", "tests",
+ROOT_ENTRIES = {".ci", ".gitignore", "LICENSE", "MANIFEST.in", "Makefile", "README.md", "docs", "evface", "pyproject.toml", "tests",
                 "tools"}
 
 
