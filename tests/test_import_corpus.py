@@ -505,3 +505,106 @@ def test_a_name_refused_for_its_first_character_is_told_the_whole_rule(tmp_path,
         read_corpus_table(p)
     assert str(info.value) == (f"{p}: line 2: Filename {filename!r} must use only letters, digits, '_', '.', '-' and start with a "
                                "letter or digit")
+
+
+def _refuse_simulation(monkeypatch):
+    """Make any clip simulated fail the test."""
+    import evface.datasets.importers.corpus as mod  # lazy: only the tests of the checks before simulation patch it
+
+    def simulate(*args, **kwargs):
+        raise AssertionError("a clip was simulated")
+
+    monkeypatch.setattr(mod, "DvsSimulator", simulate)
+
+
+@pytest.mark.parametrize("fault, says", [
+    ("size", "img120.jpg: table line 4: frame size 64x48 RGB differs from the clip's first frame img101.jpg, 96x96 RGB; "
+             "give all of a clip's frames one size"),
+    ("depth", "img120.png: a 16-bit integer image; evface reads 8-bit sRGB frames (a 16-bit PNG may be a depth map): "
+              "convert the colour frames to 8 bits"),
+])
+def test_a_bad_frame_in_the_last_clip_is_refused_before_any_clip_is_simulated(corpus, tmp_path, capsys, monkeypatch,
+                                                                               fault, says):
+    """A frame of another size or of 16 bits in the last clip stopped the import only when that clip
+    was read, after the clips before it had been simulated into OUT.partial; every frame's header
+    is now checked first (one line, exit 2, nothing written)."""
+    c = copy_corpus(corpus, tmp_path / "c")
+    frame = c / "sub02" / "EP07_01" / "img120.jpg"
+    if fault == "size":
+        cv2.imwrite(str(frame), np.full((48, 64, 3), 90, np.uint8))
+    else:
+        frame.unlink()
+        cv2.imwrite(str(frame.with_suffix(".png")), np.full((96, 96, 3), 40000, np.uint16))
+    _refuse_simulation(monkeypatch)
+    assert main(["import", "corpus", str(c), str(c / "table.csv"), str(tmp_path / "ds"), "--sensor", "davis346:16x12"]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {c / 'sub02' / 'EP07_01'}/{says}"
+    assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
+
+
+def _clip_with_a_turned_frame(corpus, root, stored_wide):
+    """A one-clip corpus of six 96x80 frames, its fourth a JPEG whose EXIF orientation 6 turns it a
+    quarter turn: stored 80x96 (upright 96x80, as the others) or, ``stored_wide``, 96x80."""
+    from PIL import Image  # lazy: only the EXIF tests write an orientation
+
+    folder = root / "sub01" / "EP01"
+    folder.mkdir(parents=True)
+    for k in range(6):
+        rgb = cv2.cvtColor(cv2.imread(str(corpus / "sub01" / "EP01_01" / f"img{12 + k}.jpg")), cv2.COLOR_BGR2RGB)[8:88]
+        if k != 3:
+            Image.fromarray(rgb).save(folder / f"img{k + 1}.jpg")
+            continue
+        exif = Image.Exif()
+        exif[0x0112] = 6  # shown turned a quarter turn clockwise
+        stored = rgb if stored_wide else np.ascontiguousarray(np.rot90(rgb))  # rot90: a quarter turn back
+        Image.fromarray(stored).save(folder / "img4.jpg", exif=exif)
+    (root / "table.csv").write_text(TABLE + "1,EP01,1,3,6,12,happiness\n")
+    return root
+
+
+def test_a_frame_turned_by_its_exif_orientation_is_checked_as_the_reader_turns_it(corpus, tmp_path, capsys, monkeypatch):
+    """The frames are read turned upright by their EXIF orientation: a frame stored 80x96 and turned
+    to 96x80 fits a clip of 96x80 frames, and one stored 96x80 and turned to 80x96 is refused before
+    any clip is simulated (a check of the stored size alone would pass it, and the reader stop at it)."""
+    good = _clip_with_a_turned_frame(corpus, tmp_path / "good", stored_wide=False)
+    import_corpus(good, good / "table.csv", tmp_path / "ds",
+                  CorpusOptions(sensors=("davis346:16x12",), upsample=1, face_box=(10, 0, 70, 70)))
+    assert read_clip(tmp_path / "ds" / "clips" / "sub01_EP01.h5").frames["rgb"].data.shape == (6, 80, 96, 3)
+    bad = _clip_with_a_turned_frame(corpus, tmp_path / "bad", stored_wide=True)
+    _refuse_simulation(monkeypatch)
+    assert main(["import", "corpus", str(bad), str(bad / "table.csv"), str(tmp_path / "ds2"),
+                 "--sensor", "davis346:16x12", "--face-box", "10,0,70,70"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {bad / 'sub01' / 'EP01' / 'img4.jpg'}: table line 2: frame size 80x96 RGB (turned by its EXIF "
+        "orientation 6) differs from the clip's first frame img1.jpg, 96x80 RGB; give all of a clip's frames one size")
+    assert not (tmp_path / "ds2").exists() and not (tmp_path / "ds2.partial").exists()
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".bmp", "-exif-after-pixels.png"])
+def test_frame_headers_give_the_size_the_reader_reads(tmp_path, suffix):
+    """The header check agrees with evface.sim.video.read_frame for every EXIF orientation, a PNG's
+    eXIf chunk after its pixels included (OpenCV turns by it; Pillow finds it only by decoding)."""
+    import struct  # lazy: only this test moves a PNG chunk
+
+    from PIL import Image  # lazy: only the EXIF tests write an orientation
+
+    from evface.datasets.importers.rgb_scan import frame_header  # lazy: only this test reads headers directly
+    from evface.sim.video import read_frame  # lazy: as frame_header
+
+    stored = np.random.default_rng(0).integers(0, 255, (48, 64, 3), np.uint8)
+    for orientation in range(1, 9):
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        path = tmp_path / f"img{orientation}{suffix}"
+        Image.fromarray(stored).save(path, format=None if suffix != "-exif-after-pixels.png" else "PNG", exif=exif)
+        if suffix == "-exif-after-pixels.png":  # eXIf moved to just before IEND
+            data, chunks, pos = path.read_bytes(), [], 8
+            while pos < len(data):
+                length = struct.unpack(">I", data[pos:pos + 4])[0]
+                chunks.append(data[pos:pos + 12 + length])
+                pos += 12 + length
+            exif_chunk = [ch for ch in chunks if ch[4:8] == b"eXIf"]
+            rest = [ch for ch in chunks if ch[4:8] != b"eXIf"]
+            path.write_bytes(data[:8] + b"".join(rest[:-1] + exif_chunk + rest[-1:]))
+        height, width = read_frame(path).shape[:2]
+        turned = orientation > 4 and suffix != ".bmp"
+        assert frame_header(path).size == (width, height) == ((48, 64) if turned else (64, 48)), orientation

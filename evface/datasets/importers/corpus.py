@@ -17,8 +17,10 @@ A clip's folder is read as ``evface simulate FOLDER --fps`` reads it
 (:func:`evface.sim.video.numbered_frames`, :func:`~evface.sim.video.read_frame`): the pictures
 whose names end in a number, with no gap and no number twice, all of one size, 8 bits a channel
 (grayscale frames become gray RGB, an alpha channel is ignored, 16-bit and floating-point
-pictures are refused), read whole (a clip whose frames would take more than half of the
-machine's memory is refused before any clip is simulated); a clip given as a video is refused,
+pictures are refused; every frame of every clip is checked for both before any clip is
+simulated, by its header and EXIF orientation: :func:`~evface.datasets.importers.rgb_scan.frame_header`),
+read whole (a clip whose frames would take more than half of the machine's memory is refused
+before any clip is simulated); a clip given as a video is refused,
 saying how to extract its frames (:data:`EXTRACT_FRAMES`). Frame ``n`` of a folder starting at ``n0`` is at
 ``round((n - n0) * 1e6 / fps)`` µs, where ``evface simulate`` puts it. Conversion of each clip
 follows :mod:`evface.sim.footage`, as ``evface simulate`` does for a video:
@@ -63,6 +65,7 @@ from evface.datasets.importers.annotations import CLIP_ID, NAME_RULE
 from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes, parse_aus
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
 from evface.datasets.importers.face_box import FACE_FRAMES, box_in_frame, detect_face
+from evface.datasets.importers.rgb_scan import frame_header
 from evface.datasets.importers.tables import columns_once, input_file, open_table, table_int, table_rows
 from evface.errors import DatasetError, ParameterError, where
 from evface.events.core import concatenate
@@ -75,7 +78,7 @@ from evface.sim.dvs import DvsSimulator
 from evface.sim.dvs_params import DvsParams
 from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_times, frame_to_lux, iter_lux_events, scene_times
 from evface.sim.sensors import SensorSpec, parse_sensor
-from evface.sim.video import FPS_RANGE, iter_frame_files, numbered_frames, read_frame
+from evface.sim.video import FPS_RANGE, iter_frame_files, numbered_frames
 
 _COLUMNS = {
     "subject": "subject", "filename": "filename", "onsetframe": "onset", "apexframe": "apex",
@@ -344,12 +347,14 @@ def _rows_of_classes(rows: list[CorpusRow], table: str | Path,
     return rows, skipped
 
 
-def _check_first_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], options: CorpusOptions) -> None:
-    """Refuse, before any clip is simulated, a ``face_box`` mostly outside a clip's frames and a
-    clip whose frames, read whole and stacked (twice the frames), would take more than half of
-    this machine's memory (:func:`~evface.checks.within_memory`); both by each folder's first frame."""
+def _check_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], options: CorpusOptions) -> None:
+    """Refuse, before any clip is simulated, a frame that the clip's reading would stop at (another
+    size than its folder's first frame, more than 8 bits a sample, unreadable: each file's header,
+    :func:`~evface.datasets.importers.rgb_scan.frame_header`), a ``face_box`` mostly outside a
+    clip's frames, and a clip whose frames, read whole and stacked (twice the frames), would take
+    more than half of this machine's memory (:func:`~evface.checks.within_memory`)."""
     for row, frames in zip(rows, folders):
-        height, width = read_frame(frames[0][1]).shape[:2]
+        width, height = _frame_size(row, frames)
         folder, (first, last) = frames[0][1].parent, (frames[0][0], frames[-1][0])
         if options.face_box is not None:
             box_in_frame(options.face_box, (width, height), f"{folder}: face_box (--face-box)")
@@ -357,6 +362,18 @@ def _check_first_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Pat
                       f"{folder}: table line {row.line}: reading the clip's {len(frames)} frames of {width}x{height} whole",
                       f"move the frames before OnsetFrame {row.onset} and after OffsetFrame {row.offset} out of the "
                       f"folder (it holds {first}..{last}), or give it fewer or smaller frames")
+
+
+def _frame_size(row: CorpusRow, frames: list[tuple[int, Path]]) -> tuple[int, int]:
+    """The ``(width, height)`` of a clip's frames, as :func:`load_frames` reads them; a DatasetError
+    naming the first frame of another size, with both sizes and picture modes."""
+    first = frame_header(frames[0][1])
+    for _, path in frames[1:]:
+        header = frame_header(path)
+        if header.size != first.size:
+            raise DatasetError(where(path, f"table line {row.line}: frame size {header} differs from the clip's first "
+                                           f"frame {frames[0][1].name}, {first}; give all of a clip's frames one size"))
+    return first.size
 
 
 def _clip_ids(rows: list[CorpusRow], table: str | Path) -> list[str]:
@@ -507,7 +524,8 @@ def import_corpus(
 ) -> dict[str, Any]:
     """Convert a CASME II-style corpus into a dataset folder (see the module docstring).
 
-    Every row is validated (folder, frames, frame numbers) before any clip is simulated.
+    Every row is validated (folder, frames, frame numbers, each frame's size and bit depth from
+    its header) before any clip is simulated.
 
     Returns
     -------
@@ -519,7 +537,7 @@ def import_corpus(
     _check_request(root, table, out, options)
     rows, skipped = _rows_of_classes(read_corpus_table(table), table, options)
     folders = [find_frames(root, r) for r in rows]
-    _check_first_frames(rows, folders, options)
+    _check_frames(rows, folders, options)
     ids = _clip_ids(rows, table)
     sensors = _sensors(options)
 

@@ -1,13 +1,17 @@
 """The passes over a session's RGB video or folder of numbered frames: its scan (frame count,
 size, frame rate, frame-difference energy, change image), its frames read in groups, and the
-frame-timestamp file.
+frame-timestamp file; and a frame file's size and picture mode from its header alone
+(:func:`frame_header`).
 
-:func:`~evface.datasets.importers.session.import_session` uses them.
+:func:`~evface.datasets.importers.session.import_session` uses them, and
+:func:`~evface.datasets.importers.corpus.import_corpus` the headers.
 """
 
 from __future__ import annotations
 
 import re
+import struct
+import warnings
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -15,13 +19,14 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import ExifTags, Image
 
 from evface.datasets.importers.sync_xcorr import frame_difference_energy
 from evface.datasets.importers.tables import (SEPARATOR_LINE, input_file, table_encoding, table_int, undecodable,
                                               utf16_nonsense)
 from evface.errors import DatasetError, FormatError, where
 from evface.sim.video import (container_times, count_frames, iter_frame_files, iter_video_frames, numbered_frames,
-                              video_info)
+                              read_frame, video_info)
 
 ENERGY_WIDTH_PX = 160
 """Frames are shrunk to this width before the frame-difference energy is computed."""
@@ -160,6 +165,108 @@ class FrameReader:
             self._next += 1
             if self._next - 1 in keep:
                 yield frame
+
+
+QUARTER_TURNS = (5, 6, 7, 8)
+"""The EXIF orientations that turn a picture a quarter turn (mirrored or not): its upright width
+is its stored height."""
+
+_HEADER_FORMATS = ("JPEG", "PNG", "BMP", "TIFF")
+"""The picture formats whose header :func:`frame_header` reads as :func:`~evface.sim.video.read_frame`
+decodes them (other files are decoded)."""
+
+
+@dataclass(frozen=True)
+class FrameHeader:
+    """A frame file's ``(width, height)`` as :func:`~evface.sim.video.read_frame` reads it
+    (upright), its picture mode (Pillow's: ``RGB``, ``L`` for grayscale, ``P`` for a palette; ``""``
+    where Pillow does not know the file) and its EXIF orientation (1: none)."""
+
+    size: tuple[int, int]
+    mode: str = ""
+    orientation: int = 1
+
+    def __str__(self) -> str:
+        """``64x48 RGB``, with the turn: ``48x64 RGB (turned by its EXIF orientation 6)``."""
+        text = f"{self.size[0]}x{self.size[1]}" + (f" {self.mode}" if self.mode else "")
+        return text + (f" (turned by its EXIF orientation {self.orientation})" if self.orientation in QUARTER_TURNS else "")
+
+
+def frame_header(path: str | Path) -> FrameHeader:
+    """A frame file's upright size and mode, from its header (Pillow's ``Image.open`` reads no
+    pixels) and EXIF orientation, as :func:`~evface.sim.video.read_frame` reads the file: OpenCV
+    turns a JPEG, PNG or TIFF upright by its orientation, so 5 to 8 swap the stored width and
+    height (a PNG's ``eXIf`` chunk counts after the pixels too). A file whose header cannot say
+    is read by :func:`~evface.sim.video.read_frame`, which refuses it where the import would (a
+    FormatError naming it): more than 8 bits a sample, another format, no picture Pillow knows,
+    or a TIFF turned a quarter turn (OpenCV's ``imread`` fails on it).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     exif = Image.Exif()
+    ...     exif[ExifTags.Base.Orientation] = 6  # stored 3 wide, 2 high; shown turned
+    ...     Image.new("RGB", (3, 2)).save(f"{folder}/img1.jpg", exif=exif)
+    ...     header = frame_header(f"{folder}/img1.jpg")
+    ...     str(header), read_frame(f"{folder}/img1.jpg").shape
+    ('2x3 RGB (turned by its EXIF orientation 6)', (3, 2, 3))
+    """
+    mode = ""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # frames this large are refused for memory
+            with Image.open(path) as image:
+                mode = image.mode
+                header = _read_header(image, Path(path))
+    except (OSError, Image.DecompressionBombError):  # no picture Pillow knows: as OpenCV decodes it
+        header = None
+    if header is None:
+        height, width = read_frame(path).shape[:2]
+        header = FrameHeader((width, height), mode)
+    return header
+
+
+def _read_header(image: Image.Image, path: Path) -> FrameHeader | None:
+    """:func:`frame_header` of an opened picture; None where only decoding it can tell."""
+    if image.format not in _HEADER_FORMATS or _over_8_bits(image):
+        return None
+    exif = image.getexif() if image.format != "PNG" or "exif" in image.info else _png_exif(path)
+    orientation = exif.get(ExifTags.Base.Orientation, 1)
+    if orientation in QUARTER_TURNS and image.format == "TIFF":
+        return None  # Pillow gives the turned size; cv2.imread fails on it
+    width, height = image.size
+    return FrameHeader((height, width) if orientation in QUARTER_TURNS else (width, height), image.mode, orientation)
+
+
+def _over_8_bits(image: Image.Image) -> bool:
+    """Whether a JPEG, PNG, BMP or TIFF header gives more than 8 bits a sample (a 16-bit PNG, a
+    floating-point TIFF), which :func:`~evface.sim.video.read_frame` refuses."""
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+        return True
+    if image.format == "PNG":  # 16-bit colour is mode RGB, its raw mode RGB;16B
+        return any(";16" in str(tile[3]) for tile in image.tile)
+    if image.format == "TIFF":
+        bits = image.tag_v2.get(258, 1)  # BitsPerSample: one per channel
+        return max(bits if isinstance(bits, tuple) else (bits,)) > 8
+    return getattr(image, "bits", 8) > 8  # a JPEG's sample precision
+
+
+def _png_exif(path: Path) -> Image.Exif:
+    """The EXIF of a PNG whose ``eXIf`` chunk follows its pixels (Pillow's ``getexif`` decodes the
+    whole picture to reach it), found by reading the chunk headers alone; empty where there is none."""
+    exif = Image.Exif()
+    with open(path, "rb") as file:
+        file.seek(8)  # the PNG signature
+        while len(head := file.read(8)) == 8:
+            length, kind = struct.unpack(">I4s", head)
+            if kind == b"eXIf":
+                exif.load(file.read(length))
+                break
+            if kind == b"IEND":
+                break
+            file.seek(length + 4, 1)  # the chunk's data and CRC
+    return exif
 
 
 def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
