@@ -1085,3 +1085,29 @@ def test_a_report_of_an_evaluation_whose_predictions_are_not_those_of_its_metric
     assert set(metrics.pop("files_sha256")) == {"predictions.csv", "seed_logits.csv"}
     run_folder.write_json(ev / "metrics.json", metrics)
     collect([ev])
+
+
+@pytest.mark.parametrize("damage", ["missing", "cut short"])
+def test_a_trained_models_lost_checkpoint_is_advised_a_new_out_as_its_folder_trains_it_no_more(trained, fake, tmp_path,
+                                                                                               capsys, damage):
+    """A run whose best.pt is missing or cut short said "... or train the run again": trained again
+    in its folder, a model with its held_out.pt is not trained again, so the file stayed as it was."""
+    from evface.cli import main
+    from evface.tasks.classify import train_and_evaluate
+
+    run = shutil.copytree(trained[0], tmp_path / "run")
+    best = run / checkpoints.BEST
+    if damage == "missing":
+        best.unlink()
+    else:
+        best.write_bytes(best.read_bytes()[:1000])  # an interrupted copy
+    before = best.read_bytes() if best.exists() else None
+    train_and_evaluate(fake, run, EVENTS_LR)  # the advice followed as it was worded
+    assert (best.read_bytes() if best.exists() else None) == before
+    assert main(["eval", str(run), "--data", str(fake), "--out", str(tmp_path / "ev")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {best}: ") and "\n" not in err
+    assert err.endswith("train the run again in a new --out folder (a model trained before is not trained again)")
+    if damage == "missing":
+        assert f"copy them into {run} from where the run was trained, or train" in err
+    assert not (tmp_path / "ev").exists()

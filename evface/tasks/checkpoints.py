@@ -59,7 +59,11 @@ def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
     return atomic_write(Path(path), lambda tmp: torch.save(dict(state), tmp))
 
 
-AGAIN = "copy it again or train the run again"
+NEW_OUT = "train the run again in a new --out folder (a model trained before is not trained again)"
+"""How to get a run's checkpoint back by training: a run trained again in its own folder skips every
+model it finished (a classification model with its ``held_out.pt``, a reconstruction part with its
+``part.json``), so a missing or damaged file of one stays so (was: "train the run again", which left it so)."""
+AGAIN = f"copy it again, or {NEW_OUT}"
 """What to do about a checkpoint that is cut short or damaged, the end of :func:`load_checkpoint`'s line."""
 
 
@@ -88,12 +92,13 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     >>> load_checkpoint("cut.pt")
     Traceback (most recent call last):
     ...
-    evface.errors.FormatError: cut.pt: not a checkpoint evface wrote: not a whole zip archive, as torch.save writes (32 bytes: cut short, e.g. by an interrupted copy, or another kind of file); copy it again or train the run again
+    evface.errors.FormatError: cut.pt: not a checkpoint evface wrote: not a whole zip archive, as torch.save writes (32 bytes: cut short, e.g. by an interrupted copy, or another kind of file); copy it again, or train the run again in a new --out folder (a model trained before is not trained again)
     """
     path = Path(path)
     if not path.exists():
         raise FormatError(where(path, f"no such checkpoint: the run's checkpoints (.pt files) are missing (copied "
-                                      f"without them?); copy them into {path.parent} too, or train the run again"))
+                                      f"without them?); copy them into {path.parent} from where the run was "
+                                      f"trained, or {NEW_OUT}"))
     if not path.is_file():
         raise FormatError(where(path, "a folder, not a checkpoint file"))
     if path.stat().st_size == 0:
@@ -188,7 +193,7 @@ def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -
     broken = non_finite_tensors(state)
     if broken:  # a network with NaN weights predicts one class (or no spike) everywhere, silently
         raise FormatError(where(path, f"holds weights that are not finite numbers ({counted(len(broken), 'tensor')}, e.g. "
-                                      f"{broken[0]}): not a usable checkpoint; train the run again"))
+                                      f"{broken[0]}): not a usable checkpoint; {NEW_OUT}"))
     unwrap(model).load_state_dict(state)
     return ckpt
 
