@@ -1087,6 +1087,12 @@ def test_a_report_of_an_evaluation_whose_predictions_are_not_those_of_its_metric
     collect([ev])
 
 
+def test_a_single_splits_model_is_named_as_its_part_in_the_lines_of_its_training(trained):
+    """Was ".: 18 train, 6 validation, 6 test clips": the folder the model trains in, the run's own."""
+    assert "split: 18 train, 6 validation, 6 test clips" in trained[2]
+    assert not any(line.startswith(".") for line in trained[2])
+
+
 @pytest.mark.parametrize("damage", ["missing", "cut short"])
 def test_a_trained_models_lost_checkpoint_is_advised_a_new_out_as_its_folder_trains_it_no_more(trained, fake, tmp_path,
                                                                                                capsys, damage):

@@ -286,7 +286,8 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     inputs = checkpoints.load_checkpoint(run_dir / INPUTS)
     x = inputs["x"].numpy()
     tr, va, te = (split_indices(rows, part[k]) for k in ("train", "val", "test"))
-    say(f"{model_dir}: {len(tr)} train, {len(va)} validation, {len(te)} test clips")
+    name = part["name"] if model_dir == "." else model_dir  # a single split's model trains in the run's folder
+    say(f"{name}: {len(tr)} train, {len(va)} validation, {len(te)} test clips")  # was ".: 18 train, ..." for it
     model, result = fit_model(replace(cfg, seed=entry["seed"]), run_dir / model_dir, x, y, tr, va, labels, dist, say,
                               _teacher_model(cfg, entry, dist.device))
     out = predict(model, x[te], cfg.input, dist.device)
