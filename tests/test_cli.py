@@ -750,3 +750,23 @@ def test_an_output_file_under_a_file_names_the_file_it_cannot_make(tmp_path, cap
     assert capsys.readouterr().err.strip() == f"error: {top}: {says}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "gone"]
     assert (tmp_path / "afile").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("args, says", [
+    (("run", "--preset", "nope"), "error: unknown --preset 'nope'; choose from full, paper, quick, tiny"),
+    (("run", "--preset", "tiny", "--noise", "loud"), "error: unknown --noise 'loud'; choose from clean, typical, noisy"),
+    (("train", "classify", "--sensor", "evk4"), "Invalid value for '--sensor': unknown value 'evk4'; choose from hd, lr"),
+    (("train", "classify", "--input", "event"), "Invalid value for '--input': unknown value 'event'; choose from events, "
+                                                "events-apex, rgb, rgb-diff, rgb-flow"),
+    (("train", "reconstruct", "--protocol", "x"), "Invalid value for '--protocol': unknown value 'x'; choose from "
+                                                  "extrapolation, interpolation, events-only"),
+])
+def test_an_unknown_choice_lists_the_choices_as_every_option_does(tmp_path, capsys, args, says):
+    """`evface run --preset nope` said "choose from ['full', 'paper', 'quick', 'tiny']" and `evface
+    train classify --sensor evk4` "must be one of ('hd', 'lr'), not 'evk4'" (Python's list and
+    tuple) where `--noise` says "choose from clean, typical, noisy"."""
+    data = ["--data", str(tmp_path)] if args[0] == "train" else []
+    assert cli.main([*args, *data, "--out", str(tmp_path / "run")]) == 2
+    err = " ".join(capsys.readouterr().err.replace("│", " ").split())  # typer's box wraps the line
+    assert says in err and "[" not in err.replace("[OPTIONS]", "") and "(" not in err
+    assert not (tmp_path / "run").exists()

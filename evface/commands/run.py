@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from evface.commands import terminal
+from evface.commands.options import check_choice
 from evface.commands.paths import (file_name, made_folder, named_for, output_file, outside_datasets, replacing_as_checked,
                                    sole_writer)
 from evface.errors import ParameterError, where
@@ -50,6 +51,7 @@ def register(app: typer.Typer) -> None:
                                         "every stage done so far."),
     ) -> None:
         """Build the dataset, train and evaluate every model, and write OUT/report.html."""
+        _check_preset(preset)
         _check_jobs(jobs, ray)
         out = out if out is not None else Path("runs") / preset
         report = _run_into(out, console, preset=preset, data_dir=data, seed=seed, jobs=jobs, ray=ray, noise=noise,
@@ -65,6 +67,14 @@ def register(app: typer.Typer) -> None:
         earlier = _check_report_out(out)
         _write_report(list(runs), out, earlier)
         console.print(terminal.labelled("report written:", "bold green", str(out)), soft_wrap=True)
+
+
+def _check_preset(preset: str) -> None:
+    """Refuse an unknown ``--preset``, its choices listed as ``--noise`` lists its own (was: "choose from
+    ['full', 'paper', 'quick', 'tiny']", a Python list)."""
+    from evface.pipeline.stage_plan import PRESETS  # lazy: loads the face and rig code, kept out of `evface --help`
+
+    check_choice("--preset", preset, sorted(PRESETS))
 
 
 def _check_jobs(jobs: int | None, ray: str | None) -> None:
