@@ -302,7 +302,8 @@ def test_a_cut_short_or_damaged_checkpoint_is_one_line_naming_it(tmp_path, how, 
         checkpoints.load_checkpoint(path)
     message = str(caught.value)
     assert message.startswith(f"{path}: ") and says in message and "\n" not in message
-    assert message.endswith("copy it again or train the run again")
+    assert message.endswith("copy it again, or train the run again in a new --out folder (a model trained before is "
+                            "not trained again)")
     assert checkpoints.load_checkpoint(good)["epoch"] == 3
 
 
@@ -318,8 +319,9 @@ def test_a_missing_checkpoint_says_the_runs_checkpoints_are_missing(tmp_path):
     with pytest.raises(FormatError) as err:
         checkpoints.load_checkpoint(tmp_path / "m" / "best.pt")
     assert str(err.value) == (f"{tmp_path / 'm' / 'best.pt'}: no such checkpoint: the run's checkpoints (.pt files) "
-                              f"are missing (copied without them?); copy them into {tmp_path / 'm'} too, or train the "
-                              "run again")
+                              f"are missing (copied without them?); copy them into {tmp_path / 'm'} from where the run was "
+                              "trained, or train the run again in a new --out folder (a model trained before is not "
+                              "trained again)")
 
 
 def test_select_device():
