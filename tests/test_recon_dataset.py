@@ -308,3 +308,25 @@ def test_frames_that_are_not_uint8_are_refused_rather_than_darkened():
                  lambda: flow_input(clip.frames["rgb"], (0, 0, 40, 36), InputSpec(kind="rgb-flow", size=16), 0, 200_000)):
         with pytest.raises(ParameterError, match=message):
             call()
+
+
+def test_a_dataset_whose_clips_are_all_too_short_names_the_folder_their_lengths_and_what_each_protocol_needs(tmp_path):
+    """Clips of 20 ms hold one RGB frame: no interpolation sample (was: 'no reconstruction samples: every
+    clip was too short or empty', naming neither the dataset nor what to change). Both ways of cutting
+    say so in one line; the folder being written is not left behind."""
+    root = make_fake_dataset(tmp_path / "data", n_subjects=2, clips_per_subject=1, duration_us=20_000)
+    rows = DatasetFolder.open(root).rows
+    said = (f"{root}: no interpolation samples in its 2 clips (20.0 to 20.0 ms long): interpolation needs a truth "
+            "frame between two of its RGB frames within the expression (a recording has none); extrapolation and "
+            "events-only need a truth frame (a recording: an RGB frame) after its first RGB frame's mid-exposure, on "
+            "the --step-us grid through the apex (now 40000 µs); ")
+    spec = ReconSpec(size=16, protocol="interpolation", step_us=40_000)
+    with pytest.raises(DatasetError) as built:
+        build_samples(root, rows, spec)
+    assert str(built.value) == said + "use a dataset of longer clips or another --protocol"
+    with pytest.raises(DatasetError) as written:
+        write_samples(root, rows, spec, tmp_path / "samples")
+    assert str(written.value) == str(built.value)
+    assert not (tmp_path / "samples").exists() and not (tmp_path / "samples.tmp").exists()
+    with pytest.raises(DatasetError, match=re.escape(said + "evaluate it on a dataset of longer clips")):
+        build_samples(root, rows, spec, "evaluate it on a dataset of longer clips")

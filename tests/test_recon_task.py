@@ -749,3 +749,23 @@ def test_evaluating_a_run_with_a_part_not_trained_says_to_train_it_to_its_end(fa
     assert not ev.exists()
     train(fake, run, cfg)
     assert main(["eval", str(run), "--data", str(fake), "--out", str(ev)]) == 0
+
+
+def test_a_dataset_of_clips_too_short_for_any_sample_is_one_line_naming_it_and_what_to_change(fake, tmp_path, capsys):
+    """Clips of 20 ms (one RGB frame each) hold no interpolation sample: training and evaluation say so in
+    one line naming the dataset folder, its clips' lengths, what each protocol needs and what the command
+    may change (was: 'no reconstruction samples: every clip was too short or empty'), exit 2, nothing written."""
+    short = make_fake_dataset(tmp_path / "short", n_subjects=3, clips_per_subject=1, duration_us=20_000)
+    needs = (f"error: {short}: no interpolation samples in its 3 clips (20.0 to 20.0 ms long): interpolation needs a "
+             "truth frame between two of its RGB frames within the expression (a recording has none); extrapolation "
+             "and events-only need a truth frame (a recording: an RGB frame) after its first RGB frame's "
+             "mid-exposure, on the --step-us grid through the apex (now 50000 µs); ")
+    run = tmp_path / "run"
+    assert main(["train", "reconstruct", "--data", str(short), "--out", str(run), "--protocol", "interpolation",
+                 "--epochs", "1"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == needs + "use a dataset of longer clips or another --protocol"
+    assert not run.exists()
+    prepare(fake, run, replace(TINY, protocol="interpolation", step_us=50_000), cache=False)  # a run's config.json
+    assert main(["eval", str(run), "--data", str(short), "--out", str(tmp_path / "ev")]) == 2
+    assert capsys.readouterr().err.strip() == needs + f"{run} is an interpolation run: evaluate it on a dataset of longer clips"
+    assert not (tmp_path / "ev").exists()

@@ -15,8 +15,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from evface.errors import DatasetError, ParameterError
-from evface.inputs.reconstruct import ARRAYS, ReconSamples, ReconSpec, clip_samples, read_samples_clip
+from evface.errors import ParameterError
+from evface.inputs.reconstruct import ARRAYS, ReconSamples, ReconSpec, clip_samples, no_samples, read_samples_clip
 
 
 def check_memory(need: int, what: str, spec: ReconSpec) -> None:
@@ -151,7 +151,7 @@ def write_samples(
             metas.append(s.meta)
             n += len(s)
         if first is None:
-            raise DatasetError("no reconstruction samples: every clip was too short or empty")
+            raise no_samples(root, rows, spec)
         for name, f in files.items():
             f.seek(0)
             f.write(_npy_header(getattr(first, name), dtypes[name], n))
@@ -172,8 +172,11 @@ def build_samples(
     root: str | Path,
     rows: Sequence[dict[str, Any]],
     spec: ReconSpec,
+    remedy: str | None = None,
 ) -> ReconSamples:
-    """Samples of every clip in ``rows`` (manifest rows of the dataset folder ``root``).
+    """Samples of every clip in ``rows`` (manifest rows of the dataset folder ``root``); none is a
+    :class:`DatasetError` naming the folder and its clips' lengths, ending in ``remedy``
+    (default: a training's options; :func:`~evface.inputs.reconstruct.no_samples`).
 
     When the first clip's samples, times the number of clips, would take more than half of this
     machine's memory, a :class:`ParameterError` names the options that size them (the operating
@@ -206,4 +209,6 @@ def build_samples(
             check_memory(sample_bytes(s) * len(s) * len(rows), f"the samples of {len(rows)} clips at --size "
                          f"{spec.size} take about {{gib}} GiB ({len(s)} per clip)", spec)
         parts.append(s)
+    if not parts:
+        raise no_samples(root, rows, spec, remedy)
     return ReconSamples.concatenate(parts)

@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 
 from evface.checks import MAX_GRID_SIDE, MAX_INT, MAX_TIME_BINS, as_int, as_real
-from evface.errors import DatasetError, ParameterError, where
+from evface.errors import DatasetError, ParameterError, counted, where
 from evface.events.integration import leaky_counts
 from evface.events.ops import crop
 from evface.events.representations import to_voxel_grid
@@ -225,6 +225,39 @@ class ReconSamples:
         arrays = {name: np.concatenate([getattr(p, name) for p in parts]) for name in ARRAYS}
         meta = {k: np.concatenate([p.meta[k] for p in parts]) for k in parts[0].meta}
         return ReconSamples(**arrays, meta=meta)
+
+
+NEEDS = {
+    "extrapolation": "a truth frame (a recording: an RGB frame) after its first RGB frame's mid-exposure, on the "
+                     "--step-us grid through the apex",
+    "interpolation": "a truth frame between two of its RGB frames within the expression (a recording has none)",
+}
+"""What a clip needs for one sample, by protocol (``events-only``: as ``extrapolation``)."""
+
+
+def no_samples(root: str | Path, rows: Sequence[dict[str, Any]], spec: ReconSpec,
+               remedy: str | None = None) -> DatasetError:
+    """The refusal of a dataset none of whose clips ``rows`` (manifest rows of the dataset folder
+    ``root``) has a sample of ``spec``: one line naming the folder, the shortest and longest clip,
+    what each protocol needs and ``remedy`` (default: a training's options; was: "every clip was
+    too short or empty", naming neither).
+
+    Examples
+    --------
+    >>> rows = [{"duration_us": 20_000}, {"duration_us": 31_500}]
+    >>> print(no_samples("data", rows, ReconSpec(protocol="interpolation")))
+    data: no interpolation samples in its 2 clips (20.0 to 31.5 ms long): interpolation needs a truth frame \
+between two of its RGB frames within the expression (a recording has none); extrapolation and events-only need a \
+truth frame (a recording: an RGB frame) after its first RGB frame's mid-exposure, on the --step-us grid through the \
+apex (now 50000 µs); use a dataset of longer clips or another --protocol
+    """
+    step = ", a smaller --step-us" if spec.protocol != "interpolation" else ""
+    remedy = remedy or f"use a dataset of longer clips{step} or another --protocol"
+    ms = [int(r["duration_us"]) / 1000 for r in rows] or [0.0]
+    return DatasetError(where(root, (
+        f"no {spec.protocol} samples in its {counted(len(rows), 'clip')} ({min(ms):.1f} to {max(ms):.1f} ms long): "
+        f"interpolation needs {NEEDS['interpolation']}; extrapolation and events-only need {NEEDS['extrapolation']} "
+        f"(now {spec.step_us} µs); {remedy}")))
 
 
 def sample_times(clip: Clip, spec: ReconSpec, t_frames: np.ndarray, t_truth: np.ndarray) -> np.ndarray:

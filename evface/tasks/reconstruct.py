@@ -565,7 +565,8 @@ def _test_samples(run_dir: Path, data: Path, spec: ReconSpec, tested: list[str])
     _check_protocol(ds, spec, rows, f"{NOTHING_TO_INTERPOLATE}; {run_dir} is an interpolation run: evaluate it on "
                                     "clips with truth frames (synthetic ones), or train a run with --protocol "
                                     "extrapolation or events-only on this dataset")  # was: '--protocol', which eval has not
-    return _Scored(build_samples(data, rows, spec), other_ids, left_out)
+    return _Scored(build_samples(data, rows, spec, f"{run_dir} is an {spec.protocol} run: evaluate it on a dataset of "
+                                 "longer clips"), other_ids, left_out)
 
 
 def _predict_seeds(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, groups: list[list[dict[str, Any]]],
