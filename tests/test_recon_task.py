@@ -769,3 +769,44 @@ def test_a_dataset_of_clips_too_short_for_any_sample_is_one_line_naming_it_and_w
     assert main(["eval", str(run), "--data", str(short), "--out", str(tmp_path / "ev")]) == 2
     assert capsys.readouterr().err.strip() == needs + f"{run} is an interpolation run: evaluate it on a dataset of longer clips"
     assert not (tmp_path / "ev").exists()
+
+
+def test_a_run_whose_training_times_are_missing_says_so_rather_than_counting_zero_seconds(fake, tmp_path, capsys):
+    """A part.json without its training summary (was: a KeyError traceback) or whose summary gives no
+    seconds for a model the run trains (was: 0 seconds counted): one line naming the file, exit 2, the
+    run's train.json kept. A train.json without a model's seconds: metrics.json's train_seconds is null,
+    not measured (was: 0.0); one whose seconds are no number: one line naming it."""
+    run = tmp_path / "run"
+    args = ["train", "reconstruct", "--data", str(fake), "--out", str(run), "--size", "32", "--crop", "16",
+            "--n-bins", "3", "--base", "4", "--z-channels", "2", "--batch-size", "8", "--epochs", "1",
+            "--patience", "0", "--k-samples", "0", "--step-us", "40000", "--val-fraction", "0.25", "--threads", "1",
+            "--device", "cpu"]
+    assert main(args) == 0
+    capsys.readouterr()
+    part_json, train_json = run / "part.json", run / "train.json"
+    good, trained = json.loads(part_json.read_text()), train_json.read_text()
+    for part, said in (({k: v for k, v in good.items() if k != "summary"}, "has no 'summary'"),
+                       ({**good, "summary": {k: v for k, v in good["summary"].items() if k != "cvae"}},
+                        "its training summary gives no seconds for the cvae"),
+                       ({**good, "summary": {**good["summary"], "e2vid": {"best_epoch": 0}}},
+                        "its training summary gives no seconds for the e2vid")):
+        part_json.write_text(json.dumps(part))
+        assert main(args) == 2
+        assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: {part_json}: not as evface writes it ({said})"
+        assert train_json.read_text() == trained
+    part_json.write_text(json.dumps(good))
+    train_json.write_text(json.dumps({k: v for k, v in json.loads(trained).items() if k != "e2vid_seconds"}))
+    assert main(["eval", str(run), "--data", str(fake), "--out", str(tmp_path / "ev")]) == 0
+    assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["train_seconds"] is None
+    capsys.readouterr()
+    train_json.write_text(json.dumps({**json.loads(trained), "cvae_seconds": "12"}))
+    assert main(["eval", str(run), "--data", str(fake), "--out", str(tmp_path / "ev2")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {train_json}: not as evface writes it ('cvae_seconds' is '12', "
+                                               "not of type int/float)")
+    assert not (tmp_path / "ev2").exists()
+    train_json.write_text(trained)
+    assert main(["eval", str(run), "--data", str(fake), "--out", str(tmp_path / "ev3")]) == 0
+    seconds = json.loads(trained)
+    assert json.loads((tmp_path / "ev3" / "metrics.json").read_text())["train_seconds"] == pytest.approx(
+        seconds["cvae_seconds"] + seconds["e2vid_seconds"]) and seconds["e2vid_seconds"] > 0
+

@@ -295,15 +295,42 @@ def _check_inputs(inputs: dict[str, Any], n_alphas: int) -> None:
         raise ValueError(f"alpha_index {inputs['integration']['alpha_index']} is not one of the {n_alphas} leak rates")
 
 
+def _part_summary(path: Path, models: Sequence[str]) -> dict[str, Any]:
+    """The training summary in a part's :data:`PART_JSON` at ``path``, checked as a received file:
+    without it, or without the seconds of one of ``models`` (those the run trains), one
+    :class:`FormatError` naming the file (was: a ``KeyError`` traceback, or 0 seconds counted).
+
+    Examples
+    --------
+    >>> from evface.tasks.run_folder import write_json
+    >>> _part_summary(write_json("part.json", {"summary": {"cvae": {"seconds": 3.0}}}), ["cvae"])
+    {'cvae': {'seconds': 3.0}}
+    >>> _part_summary(write_json("part.json", {"summary": {"name": "split"}}), ["cvae"])
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: part.json: not as evface writes it (its training summary gives no seconds for the cvae)
+    """
+    part = run_folder.read_json(path)
+    with run_folder.reading(path):
+        run_folder.check_fields(part, {"summary": dict})
+        for model in models:
+            trained = part["summary"].get(model)
+            seconds = trained.get("seconds") if isinstance(trained, dict) else None
+            if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+                raise ValueError(f"its training summary gives no seconds for the {model}")
+    return part["summary"]
+
+
 def write_train_summary(run_dir: Path, config: dict[str, Any], dist: parallel.DistInfo) -> dict[str, Any]:
     """``RUN/train.json``: the training summary of every part, and each model's seconds summed over the parts.
 
     Parameters
     ----------
     run_dir : Path
-        The run folder, every part trained (each part's :data:`PART_JSON` holds its ``summary``).
+        The run folder, every part trained (each part's :data:`PART_JSON` holds its ``summary``,
+        with the seconds of each model the run trains: else one :class:`FormatError` naming the file).
     config : dict
-        The run's ``config.json`` (its ``evaluation`` and ``parts``).
+        The run's ``config.json`` (its ``evaluation``, ``parts`` and ``e2vid``).
     dist : parallel.DistInfo
         The process: only the main one writes the file.
 
@@ -318,15 +345,15 @@ def write_train_summary(run_dir: Path, config: dict[str, Any], dist: parallel.Di
     >>> for name, seconds in (("fold0", 3.0), ("fold1", 4.5)):
     ...     Path("run", name).mkdir(parents=True)
     ...     _ = write_json(Path("run", name, PART_JSON), {"summary": {"name": name, "cvae": {"seconds": seconds}}})
-    >>> config = {"evaluation": "2-fold subject-grouped cross-validation",
+    >>> config = {"evaluation": "2-fold subject-grouped cross-validation", "e2vid": False,
     ...           "parts": [{"dir": "fold0"}, {"dir": "fold1"}]}
     >>> summary = write_train_summary(Path("run"), config, parallel.single_process("cpu"))
     >>> summary["cvae_seconds"], summary["e2vid_seconds"], Path("run", "train.json").is_file()
     (7.5, 0.0, True)
     """
+    models = ("cvae", "e2vid") if config.get("e2vid", True) else ("cvae",)
     summary: dict[str, Any] = {"evaluation": config["evaluation"],
-                               "parts": [run_folder.read_json(run_dir / p["dir"] / PART_JSON)["summary"]
-                                         for p in config["parts"]]}
+                               "parts": [_part_summary(run_dir / p["dir"] / PART_JSON, models) for p in config["parts"]]}
     for model in ("cvae", "e2vid"):
         summary[f"{model}_seconds"] = sum(p.get(model, {}).get("seconds", 0.0) for p in summary["parts"])
     if dist.is_main:

@@ -632,9 +632,20 @@ def _run_and_training(run_dir: Path, out: Path) -> dict[str, Any]:
         said["run"] = str(run_dir.resolve())
     train_json = run_dir / "train.json"
     if train_json.exists():
-        t = run_folder.read_json(train_json)
-        said["train_seconds"] = t.get("cvae_seconds", 0.0) + t.get("e2vid_seconds", 0.0)
+        said["train_seconds"] = _train_seconds(train_json)
     return said
+
+
+def _train_seconds(train_json: Path) -> float | None:
+    """Both models' training seconds in ``train_json`` (:func:`write_train_summary`), ``None`` (not measured)
+    where it lacks either (was: 0 seconds counted for it); a value that is no number, or a file that is no
+    JSON object, is a :class:`FormatError` naming it."""
+    t = run_folder.read_json(train_json)
+    with run_folder.reading(train_json):
+        run_folder.check_fields(t, {})
+        given = [key for key in ("cvae_seconds", "e2vid_seconds") if key in t]
+        run_folder.check_fields(t, {key: (int, float) for key in given})
+    return t["cvae_seconds"] + t["e2vid_seconds"] if len(given) == 2 else None
 
 
 def _write_evaluation(out: Path, metrics: dict[str, Any], scores: dict[str, Any], predicted: _Predicted,
