@@ -810,3 +810,24 @@ def test_a_run_whose_training_times_are_missing_says_so_rather_than_counting_zer
     assert json.loads((tmp_path / "ev3" / "metrics.json").read_text())["train_seconds"] == pytest.approx(
         seconds["cvae_seconds"] + seconds["e2vid_seconds"]) and seconds["e2vid_seconds"] > 0
 
+
+def _documented_metrics_keys():
+    """The keys docs/reconstruction.md lists for RUN/metrics.json (its top level, and each method's)."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "reconstruction.md").read_text(encoding="utf-8")
+    block = text[text.index("RUN/metrics.json     one JSON object"):text.index("RUN/scores.csv")]
+    return re.findall(r'^  "(\w+)"', block, re.M), re.findall(r'^    "(\w+)"', block, re.M)
+
+
+def test_the_documented_metrics_layout_holds_every_key_of_a_runs_metrics_and_no_other(fake, tmp_path):
+    """docs/reconstruction.md's RUN/metrics.json lists every key an evaluation writes, one a line, and
+    no other (was: data, evaluated_on, keyframe, ssim_settings, task, train_seconds, files_sha256 and
+    each method's apex_interval left out): here with --seeds 2 and --k-samples, into an evaluation's
+    folder, every conditional key is written."""
+    top, per_method = _documented_metrics_keys()
+    assert len(top) == len(set(top)) and len(per_method) == len(set(per_method))
+    run = tmp_path / "run"
+    train(fake, run, replace(TINY, epochs=1, e2vid=False, seeds=2))
+    evaluate_run(run, out=tmp_path / "ev")
+    metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert set(top) == set(metrics)
+    assert all(set(per_method) == set(m) for m in metrics["methods"].values())
