@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -11,6 +12,11 @@ from evface.commands import terminal
 from evface.commands.options import naming, naming_fields
 from evface.commands.paths import output_folder, outside_datasets, sole_writer
 from evface.errors import ParameterError, counted
+
+if TYPE_CHECKING:  # lazy at run time: cv2, h5py and numba off CLI start-up
+    from rich.table import Table
+
+    from evface.datasets.importers.session_options import EventSource, RgbSource, SessionOptions
 
 import_app = typer.Typer(name="import", help="Import real recordings or RGB micro-expression corpora.",
                          no_args_is_help=True, add_completion=False)
@@ -90,88 +96,143 @@ def session(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier dataset in the output folder (never a folder of other files)."),
 ) -> None:
     """Import a synchronized RGB + event session as clips plus a manifest."""
-    from rich.table import Table
-
     from evface.datasets.importers.session import import_session  # lazy: cv2, h5py, numba off start-up
-    from evface.datasets.importers.session_options import EventSource, RgbSource, SessionOptions  # lazy: with the importer above
-
-    from evface.io.clip_schema import SENSOR_NAME  # lazy: with the importer above
-    from evface.sim.video import numbered_frames  # lazy: with the importer above
 
     outside_datasets(output_folder(out, "OUT"), "OUT", own=True)  # was: imported among another dataset's files
+    files = _event_files(events)
+    per = _per_sensor(files, {"--model": model, "--roi": roi, "--sync": sync, "--offset": offset,
+                              "--trigger-channel": trigger_channel, "--trigger-first-frame": trigger_first_frame,
+                              "--points": points, "--homography": homography, "--registration": registration,
+                              "--sensor-size": sensor_size})
+    sources = [_event_source(name, path, per) for name, path in files.items()]
+    rgb_source = _rgb_source(rgb, rgb_fps, rgb_start_us, rgb_timestamps, rgb_exposure_us)
+    options = _session_options(subject=subject, lighting=lighting, max_offset_us=max_offset_us,
+                               min_confidence=min_confidence, rgb_size=rgb_size, faces=faces, face_box=face_box,
+                               min_face=min_face, registration_check=registration_check, classes=classes,
+                               overwrite=overwrite)
+    console = terminal.console()
+    with sole_writer(out, "OUT"), console.status("importing session") as status:
+        report = import_session(sources, rgb_source, annotations, out, options,
+                                progress=lambda stage, frac: status.update(f"{stage} ({frac:.0%})"))
+    terminal.console(stderr=False).print(_sensor_table(out, report))
+    _print_skipped(report["skipped"])
+    _print_warnings(console, report["warnings"])
+
+
+def _event_files(events: list[str]) -> dict[str, str]:
+    """The ``--events`` files by sensor name, each name one that can name the clips' HDF5 group."""
+    from evface.io.clip_schema import SENSOR_NAME  # lazy: with the importer of import session
+
     files = _pairs(events, "--events")
     bad = next((name for name in files if not SENSOR_NAME.fullmatch(name)), None)
     if bad is not None:  # it names the clips' HDF5 group: 'a/b' would nest one
         raise ParameterError(f"--events {bad}={files[bad]}: a sensor name holds letters, digits, '_', '-' and '.' and "
                              "starts with a letter or digit, like hd or lr")
-    per = {opt: _pairs(vals, opt) for opt, vals in [
-        ("--model", model), ("--roi", roi), ("--sync", sync), ("--offset", offset), ("--trigger-channel", trigger_channel),
-        ("--trigger-first-frame", trigger_first_frame), ("--points", points), ("--homography", homography),
-        ("--registration", registration), ("--sensor-size", sensor_size)]}
+    return files
+
+
+def _per_sensor(files: dict[str, str], given: dict[str, list[str] | None]) -> dict[str, dict[str, str]]:
+    """Each per-sensor option (``--roi hd=...``) as sensor name -> value, naming only sensors of ``files``."""
+    per = {opt: _pairs(values, opt) for opt, values in given.items()}
     for opt, values in per.items():
         unknown = sorted(set(values) - set(files))
         if unknown:
             raise ParameterError(f"{opt} names sensor(s) {unknown} that have no --events file")
-    sources = []
-    for name, path in files.items():
-        kw = {}
-        if name in per["--roi"]:
-            kw["roi"] = _ints(per["--roi"][name], 4, "--roi")
-        if name in per["--offset"]:
-            kw["offset_us"] = _ints(per["--offset"][name], 1, "--offset")[0]
-        if name in per["--trigger-channel"]:
-            kw["trigger_channel"] = _ints(per["--trigger-channel"][name], 1, "--trigger-channel")[0]
-        if name in per["--trigger-first-frame"]:
-            kw["trigger_first_frame"] = _ints(per["--trigger-first-frame"][name], 1, "--trigger-first-frame")[0]
-        if name in per["--points"]:
-            kw["points"] = Path(per["--points"][name])
-        if name in per["--homography"]:
-            kw["homography"] = _homography(per["--homography"][name], "--homography")
-        if name in per["--sensor-size"]:
-            kw["sensor_size"] = _ints(per["--sensor-size"][name], 2, "--sensor-size")
-        sources.append(EventSource(name, Path(path), per["--model"].get(name, ""), sync=per["--sync"].get(name, "auto"),
-                                   registration=per["--registration"].get(name, "auto"), **kw))
-    if rgb.is_dir() and rgb_fps is None and rgb_timestamps is None:
+    return per
+
+
+_SENSOR_FIELDS = {  # option -> (EventSource field, how its value is read), in the order they are checked
+    "--roi": ("roi", lambda value, opt: _ints(value, 4, opt)),
+    "--offset": ("offset_us", lambda value, opt: _ints(value, 1, opt)[0]),
+    "--trigger-channel": ("trigger_channel", lambda value, opt: _ints(value, 1, opt)[0]),
+    "--trigger-first-frame": ("trigger_first_frame", lambda value, opt: _ints(value, 1, opt)[0]),
+    "--points": ("points", lambda value, opt: Path(value)),
+    "--homography": ("homography", _homography),
+    "--sensor-size": ("sensor_size", lambda value, opt: _ints(value, 2, opt)),
+}
+
+
+def _event_source(name: str, path: str, per: dict[str, dict[str, str]]) -> EventSource:
+    """The event camera ``name`` (an ``EventSource``): its file and the per-sensor options that name it."""
+    from evface.datasets.importers.session_options import EventSource  # lazy: with the importer of import session
+
+    kw = {field: read(per[opt][name], opt) for opt, (field, read) in _SENSOR_FIELDS.items() if name in per[opt]}
+    return EventSource(name, Path(path), per["--model"].get(name, ""), sync=per["--sync"].get(name, "auto"),
+                       registration=per["--registration"].get(name, "auto"), **kw)
+
+
+def _rgb_source(rgb: Path, fps: float | None, start_us: int, timestamps: Path | None,
+                exposure_us: int | None) -> RgbSource:
+    """The RGB video or frame folder (an ``RgbSource``), each bad value named by its option."""
+    from evface.datasets.importers.session_options import RgbSource  # lazy: with the importer of import session
+    from evface.sim.video import numbered_frames  # lazy: with the importer of import session
+
+    if rgb.is_dir() and fps is None and timestamps is None:
         numbered_frames(rgb)  # a folder without 2 frames says so first: no rate would make it importable
         raise ParameterError(f"--rgb {rgb}: a folder of frames states no frame rate; give --rgb-fps or --rgb-timestamps")
-    given = [name for name, value in (("--rgb-fps", rgb_fps is not None), ("--rgb-start-us", rgb_start_us)) if value]
-    if rgb_timestamps is not None and given:
-        raise ParameterError(f"{', '.join(given)}: the frame times come from --rgb-timestamps {rgb_timestamps}; give "
+    given = [name for name, value in (("--rgb-fps", fps is not None), ("--rgb-start-us", start_us)) if value]
+    if timestamps is not None and given:
+        raise ParameterError(f"{', '.join(given)}: the frame times come from --rgb-timestamps {timestamps}; give "
                              "one or the other")
     with naming("--rgb-fps"):
-        RgbSource(rgb, fps=rgb_fps)
+        RgbSource(rgb, fps=fps)
     with naming("--rgb-start-us"):
-        RgbSource(rgb, start_us=rgb_start_us)
+        RgbSource(rgb, start_us=start_us)
     with naming("--rgb-exposure-us"):
-        rgb_source = RgbSource(rgb, fps=rgb_fps, start_us=rgb_start_us, timestamps=rgb_timestamps,
-                               exposure_us=rgb_exposure_us)
+        return RgbSource(rgb, fps=fps, start_us=start_us, timestamps=timestamps, exposure_us=exposure_us)
+
+
+def _session_options(*, subject: str | None, lighting: str, max_offset_us: int, min_confidence: float,
+                     rgb_size: str | None, faces: bool, face_box: str | None, min_face: float,
+                     registration_check: str, classes: str | None, overwrite: bool) -> SessionOptions:
+    """The import's ``SessionOptions``, each bad value named by its option."""
+    from evface.datasets.importers.session_options import SessionOptions  # lazy: with the importer of import session
+
     with naming_fields({"max_offset_us": "--max-offset-us", "min_confidence": "--min-confidence", "min_face": "--min-face",
                         "face_box": "--face-box", "rgb_size": "--rgb-size", "registration_check": "--registration-check"}):
-        options = SessionOptions(subject=subject, lighting=lighting, max_offset_us=max_offset_us,
-                                 min_confidence=min_confidence,
-                                 rgb_size=_ints(rgb_size, 2, "--rgb-size") if rgb_size else None, detect_faces=faces,
-                                 face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,
-                                 registration_check=registration_check, classes=classes, overwrite=overwrite)
-    console = terminal.console()
-    with sole_writer(out, "OUT"), console.status("importing session") as status:
-        report = import_session(sources, rgb_source, annotations, out, options,
-                                progress=lambda stage, frac: status.update(f"{stage} ({frac:.0%})"))
+        return SessionOptions(subject=subject, lighting=lighting, max_offset_us=max_offset_us,
+                              min_confidence=min_confidence,
+                              rgb_size=_ints(rgb_size, 2, "--rgb-size") if rgb_size else None, detect_faces=faces,
+                              face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,
+                              registration_check=registration_check, classes=classes, overwrite=overwrite)
+
+
+def _sensor_table(out: Path, report: dict[str, Any]) -> Table:
+    """The table of each sensor's synchronisation and registration, titled with the clips imported."""
+    from rich.table import Table  # lazy: rich's table off start-up
+
     table = Table(title=f"{out}: {counted(len(report['clips']), 'clip')}")
     for col in ("sensor", "sync", "offset µs", "confidence", "registration", "error px / score"):
         table.add_column(col, overflow="fold")  # was: an offset cut to '-160553749071…' in 80 columns
     for name, s in report["sensors"].items():
-        reg = s["registration"]
-        quality = f"{reg['error_px']:.3f} px" if "error_px" in reg else (f"score {reg['score']:.3f}" if "score" in reg else "-")
-        offset = str(s["sync"]["offset_us"])
-        if s["sync"].get("drift_ppm"):
-            offset += f" ({s['sync']['drift_ppm']:+z.1f} ppm)"  # z: never '-0.0'
-        confidence = "-" if s["sync"]["method"] == "given" else f"{s['sync']['confidence']:.2f}"  # the user's offset
-        table.add_row(name, s["sync"]["method"], offset, confidence, reg["method"], quality)
-    terminal.console(stderr=False).print(table)
-    if report["skipped"]:
-        terminal.result(f"skipped {counted(len(report['skipped']), 'clip')} matching no class: "
-              + ", ".join(s["clip_id"] for s in report["skipped"]))
-    _print_warnings(console, report["warnings"])
+        table.add_row(name, s["sync"]["method"], _offset_text(s["sync"]), _confidence_text(s["sync"]),
+                      s["registration"]["method"], _quality_text(s["registration"]))
+    return table
+
+
+def _offset_text(sync: dict[str, Any]) -> str:
+    """A sensor's clock offset in µs, and its drift where one was measured."""
+    offset = str(sync["offset_us"])
+    if sync.get("drift_ppm"):
+        offset += f" ({sync['drift_ppm']:+z.1f} ppm)"  # z: never '-0.0'
+    return offset
+
+
+def _confidence_text(sync: dict[str, Any]) -> str:
+    """The confidence of an estimated offset; ``-`` for the user's own offset."""
+    return "-" if sync["method"] == "given" else f"{sync['confidence']:.2f}"
+
+
+def _quality_text(reg: dict[str, Any]) -> str:
+    """A registration's point error or its match score, whichever it has."""
+    return f"{reg['error_px']:.3f} px" if "error_px" in reg else (f"score {reg['score']:.3f}" if "score" in reg else "-")
+
+
+def _print_skipped(skipped: list[dict[str, Any]]) -> None:
+    """One line naming the clips that matched no class, if any."""
+    if skipped:
+        terminal.result(f"skipped {counted(len(skipped), 'clip')} matching no class: "
+                        + ", ".join(s["clip_id"] for s in skipped))
 
 
 def _print_warnings(console, warnings: list[str]) -> None:
@@ -218,5 +279,11 @@ def corpus(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``evface import`` to ``app``."""
+    """Add ``evface import`` to ``app``.
+
+    Parameters
+    ----------
+    app : typer.Typer
+        The ``evface`` command line.
+    """
     app.add_typer(import_app, name="import")
