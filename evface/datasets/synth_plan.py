@@ -92,7 +92,17 @@ The optional ``neutral`` class (no expression) is made only when named in ``clas
 
 
 def get_preset(name: str) -> SynthPreset:
-    """The preset ``name`` or a ParameterError listing the known ones."""
+    """The preset ``name`` or a ParameterError listing the known ones.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`PRESETS`.
+
+    Returns
+    -------
+    SynthPreset
+    """
     try:
         return PRESETS[name]
     except KeyError:
@@ -100,7 +110,13 @@ def get_preset(name: str) -> SynthPreset:
 
 
 def default_classes() -> dict[str, list[int]]:
-    """The face module's default class set (label -> AUs)."""
+    """The face module's default class set (label -> AUs).
+
+    Returns
+    -------
+    dict of str to list of int
+        Each class's action units.
+    """
     return {str(k): [int(a) for a in v] for k, v in DEFAULT_CLASSES.items()}
 
 
@@ -140,6 +156,15 @@ def photo_name(stem: str) -> str:
     name (was: every Chinese or Japanese name became ``photo-face``, and all but the first were
     skipped).
 
+    Parameters
+    ----------
+    stem : str
+        The file's name without its suffix.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> photo_name("anna_2"), photo_name("Zoë")
@@ -159,6 +184,18 @@ def photo_digest(image: np.ndarray) -> str:
     """The sha256 of a decoded photo's pixels and shape: the same face whatever its file's name or
     format's metadata, and a file changed after a dataset was planned is told apart.
 
+    Parameters
+    ----------
+    image : ndarray
+        The decoded photo.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+
+    Examples
+    --------
     >>> photo_digest(np.zeros((2, 3, 3), np.uint8)) == photo_digest(np.zeros((3, 2, 3), np.uint8))
     False
     """
@@ -170,6 +207,17 @@ def turned_digests(image: np.ndarray) -> set[str]:
     """:func:`photo_digest` of ``image`` in each of its 8 orientations (turned by a quarter turn or
     more, mirrored or not): those an EXIF orientation can give the same stored pixels.
 
+    Parameters
+    ----------
+    image : ndarray
+        The decoded photo, (H, W) or (H, W, channels).
+
+    Returns
+    -------
+    set of str
+
+    Examples
+    --------
     >>> image = np.arange(6, dtype=np.uint8).reshape(2, 3, 1)
     >>> photo_digest(np.rot90(image)) in turned_digests(image), len(turned_digests(image))
     (True, 8)
@@ -188,6 +236,11 @@ def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]],
     without a single usable face, is a DatasetError. Subfolders and hidden files are not read; a
     name that is no regular file (a named pipe, a link to nothing) is skipped.
 
+    Parameters
+    ----------
+    faces_dir : str or Path
+        The ``--faces`` folder.
+
     Returns
     -------
     identities : list of (subject name, Identity), sorted by file name
@@ -197,56 +250,103 @@ def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]],
     if not root.is_dir():
         raise DatasetError(where(root, "--faces must be a folder of face photos"))
     identities, problems = [], []
-    names: dict[str, Path] = {}
-    digests: dict[str, Path] = {}  # every orientation of each photo used (turned_digests)
-    as_read: set[str] = set()  # and the one it was read in
-    for path in sorted(p for p in root.iterdir() if not p.name.startswith(".")):
-        if path.is_dir():
-            continue
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
-            problems.append(FaceProblem(str(path), f"skipped: not an image file (expected {', '.join(IMAGE_SUFFIXES)})"))
-            continue
-        if not path.is_file():  # was: OpenCV waited for a named pipe's writer without end
-            problems.append(FaceProblem(str(path), "skipped: not a regular file (a named pipe, a device, or a link to "
-                                                   "nothing)"))
-            continue
+    taken = _TakenFaces()
+    for path in _photo_files(root):
         try:
-            rgb = read_photo(path)
-        except FormatError as exc:
-            problems.append(FaceProblem(str(path), f"skipped: {_about(exc, path)}"))
+            face = _usable_face(path, taken)
+        except _Skipped as skip:
+            problems.append(FaceProblem(str(path), f"skipped: {skip}"))
             continue
-        name, digest = photo_name(path.stem), photo_digest(rgb)
-        if name.casefold() in names:
-            problems.append(FaceProblem(str(path), f"skipped: its subject name {name!r} is taken by "
-                                                   f"{names[name.casefold()].name} (names are compared regardless "
-                                                   "of case); rename one of them"))
-            continue
-        if digest in digests:
-            first = digests[digest]
-            turned = "" if digest in as_read else ", turned or mirrored (its EXIF orientation)"
-            problems.append(FaceProblem(str(path), f"skipped: the same photo as {first.name}{turned} (one person "
-                                                   "would be two subjects)"))
-            continue
-        try:
-            ident = photo_identity(rgb, name, source=str(path))
-        except FaceNotFoundError as exc:
-            problems.append(FaceProblem(str(path), f"skipped: no face found ({_about(exc, path)})"))
-            continue
-        except EvfaceError as exc:
-            problems.append(FaceProblem(str(path), f"skipped: {_about(exc, path)}"))
-            continue
-        mirrored = mirrored_face(ident)
-        if mirrored is not None:
-            problems.append(FaceProblem(str(path), f"skipped: {mirrored}"))
-            continue
-        names[name.casefold()] = path
-        digests.update(dict.fromkeys(turned_digests(rgb), path))
-        as_read.add(digest)
-        identities.append((name, ident))
+        taken.add(face)
+        identities.append((face.name, face.identity))
     if not identities:
         detail = "; ".join(f"{Path(p.file).name}: {p.reason}" for p in problems) or _nothing_read(root)
         raise DatasetError(where(root, f"no usable face photo ({detail})"))
     return identities, problems
+
+
+class _Skipped(Exception):
+    """Why a ``--faces`` file is skipped (the text after ``skipped: ``)."""
+
+
+@dataclass(frozen=True)
+class _Face:
+    """A usable ``--faces`` photo: its file, subject name, pixels as read, their digest and identity."""
+
+    path: Path
+    name: str
+    rgb: np.ndarray
+    digest: str
+    identity: Identity
+
+
+@dataclass(frozen=True)
+class _TakenFaces:
+    """The photos used so far: by subject name (casefolded), by the digest of each of their orientations
+    (:func:`turned_digests`), and the digests of the orientations they were read in."""
+
+    names: dict[str, Path] = field(default_factory=dict)
+    digests: dict[str, Path] = field(default_factory=dict)
+    as_read: set[str] = field(default_factory=set)
+
+    def check_new(self, name: str, digest: str) -> None:
+        """Raise :class:`_Skipped` when a used photo has this subject name or these pixels."""
+        if name.casefold() in self.names:
+            raise _Skipped(f"its subject name {name!r} is taken by {self.names[name.casefold()].name} (names are "
+                           "compared regardless of case); rename one of them")
+        if digest in self.digests:
+            turned = "" if digest in self.as_read else ", turned or mirrored (its EXIF orientation)"
+            raise _Skipped(f"the same photo as {self.digests[digest].name}{turned} (one person would be two subjects)")
+
+    def add(self, face: _Face) -> None:
+        """Count ``face`` as used."""
+        self.names[face.name.casefold()] = face.path
+        self.digests.update(dict.fromkeys(turned_digests(face.rgb), face.path))
+        self.as_read.add(face.digest)
+
+
+def _photo_files(root: Path) -> list[Path]:
+    """The entries of ``root`` that may be photos, by name: no subfolder, no hidden file."""
+    return [path for path in sorted(p for p in root.iterdir() if not p.name.startswith(".")) if not path.is_dir()]
+
+
+def _usable_face(path: Path, taken: _TakenFaces) -> _Face:
+    """The photo ``path`` as a subject's face, or :class:`_Skipped` saying why it is none."""
+    _check_photo_file(path)
+    rgb = _read_photo(path)
+    name, digest = photo_name(path.stem), photo_digest(rgb)
+    taken.check_new(name, digest)
+    return _Face(path, name, rgb, digest, _face_identity(rgb, name, path))
+
+
+def _check_photo_file(path: Path) -> None:
+    """Raise :class:`_Skipped` unless ``path`` is a regular file named as an image."""
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise _Skipped(f"not an image file (expected {', '.join(IMAGE_SUFFIXES)})")
+    if not path.is_file():  # was: OpenCV waited for a named pipe's writer without end
+        raise _Skipped("not a regular file (a named pipe, a device, or a link to nothing)")
+
+
+def _read_photo(path: Path) -> np.ndarray:
+    """The photo's RGB pixels, or :class:`_Skipped` when it cannot be read."""
+    try:
+        return read_photo(path)
+    except FormatError as exc:
+        raise _Skipped(_about(exc, path)) from None
+
+
+def _face_identity(rgb: np.ndarray, name: str, path: Path) -> Identity:
+    """The identity of the face in ``rgb``, or :class:`_Skipped` when none is found or it is a mirrored face."""
+    try:
+        identity = photo_identity(rgb, name, source=str(path))
+    except FaceNotFoundError as exc:
+        raise _Skipped(f"no face found ({_about(exc, path)})") from None
+    except EvfaceError as exc:
+        raise _Skipped(_about(exc, path)) from None
+    mirrored = mirrored_face(identity)
+    if mirrored is not None:
+        raise _Skipped(mirrored)
+    return identity
 
 
 def _about(exc: Exception, path: Path) -> str:
@@ -274,7 +374,25 @@ def plan_subjects(preset: SynthPreset, seed: int, n_subjects: int | None = None,
                   faces_dir: str | Path | None = None) -> tuple[list[Subject], list[FaceProblem]]:
     """Procedural subjects ``s000``... (identity seeds derived from ``seed``), then built-in and
     ``faces_dir`` photo subjects (each recording its photo's absolute path: was the path as given,
-    ``faces/x.png``, which a Ray task on a node started in another folder could not read)."""
+    ``faces/x.png``, which a Ray task on a node started in another folder could not read).
+
+    Parameters
+    ----------
+    preset : SynthPreset
+        Gives the number of procedural subjects and whether to add the built-in photo.
+    seed : int
+        The dataset seed (``--seed``).
+    n_subjects : int, optional
+        Procedural subjects instead of the preset's (``--subjects``, at most :data:`MAX_SUBJECTS`).
+    faces_dir : str or Path, optional
+        A folder of face photos (``--faces``, :func:`load_face_photos`).
+
+    Returns
+    -------
+    subjects : list of Subject
+    problems : list of FaceProblem
+        The ``faces_dir`` files skipped.
+    """
     n = preset.n_subjects if n_subjects is None else as_int("--subjects", n_subjects, 0, MAX_SUBJECTS)
     seed = as_int("--seed", seed, 0)
     subjects = [Subject(f"s{i:03d}", i, "procedural", int_seed(np.random.SeedSequence([seed, 0x1D, i])))
@@ -302,6 +420,25 @@ def plan_clips(subjects: Sequence[Subject], classes: dict[str, list[int]], light
     equally often, in 1/L of the clips. A clip is the same clip in both designs (its seed
     depends on its subject, class, lighting and repetition only).
 
+    Parameters
+    ----------
+    subjects : sequence of Subject
+        The subjects to film.
+    classes : dict of str to list of int
+        Each class's action units.
+    lightings : sequence of str
+        The lightings to film under.
+    repetitions : int
+        Clips of each (subject, class, lighting).
+    rotate_lightings : bool
+        Film each (subject, class, repetition) under one lighting, in turn.
+
+    Returns
+    -------
+    list of ClipSpec
+
+    Examples
+    --------
     >>> subjects = [Subject(f"s{i:03d}", i, "procedural") for i in range(2)]
     >>> [spec.clip_id for spec in plan_clips(subjects, {"AU4": [4], "AU9": [9]}, ["dim", "flicker"], 1, True)]
     ['s000_AU4_dim_r0', 's000_AU9_flicker_r0', 's001_AU4_flicker_r0', 's001_AU9_dim_r0']
@@ -318,6 +455,20 @@ def preset_plan(name: str, seed: int = 0) -> tuple[list[Subject], list[ClipSpec]
     """The subjects and clips of the whole preset ``name`` as
     :func:`~evface.datasets.synth.synthesize` plans them without overrides (no ``--faces`` photos).
 
+    Parameters
+    ----------
+    name : str
+        A key of :data:`PRESETS`.
+    seed : int
+        The dataset seed.
+
+    Returns
+    -------
+    subjects : list of Subject
+    clips : list of ClipSpec
+
+    Examples
+    --------
     >>> [len(preset_plan(p)[1]) for p in ("quick", "full")]
     [112, 1344]
     """
@@ -335,6 +486,19 @@ def check_names(names: Sequence[str], option: str, empty_ok: bool = False) -> li
     """``names`` (a list option of :func:`~evface.datasets.synth.synthesize`) as a list, or a
     ParameterError naming ``option`` when it is a string (whose letters would be taken as names),
     names a name twice or, unless ``empty_ok``, nothing.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The names given.
+    option : str
+        The option named in an error (``--lighting``).
+    empty_ok : bool
+        Whether no name at all is allowed.
+
+    Returns
+    -------
+    list of str
 
     Examples
     --------
@@ -359,7 +523,20 @@ def check_names(names: Sequence[str], option: str, empty_ok: bool = False) -> li
 
 def choose_classes(preset: SynthPreset, classes: Sequence[str] | None) -> dict[str, list[int]]:
     """The classes to film (name -> AUs): ``classes`` (``--classes``, ``neutral`` allowed), or the
-    preset's first ``n_classes`` default classes when None; a ParameterError names an unknown one."""
+    preset's first ``n_classes`` default classes when None; a ParameterError names an unknown one.
+
+    Parameters
+    ----------
+    preset : SynthPreset
+        Gives ``n_classes`` when ``classes`` is None.
+    classes : sequence of str or None
+        The class names given.
+
+    Returns
+    -------
+    dict of str to list of int
+        Each class's action units, in the order given.
+    """
     defaults = default_classes()
     if classes is None:
         names = list(defaults)[: preset.n_classes] if preset.n_classes else list(defaults)
@@ -374,7 +551,19 @@ def choose_classes(preset: SynthPreset, classes: Sequence[str] | None) -> dict[s
 
 def choose_lightings(preset: SynthPreset, lighting: Sequence[str] | None) -> tuple[str, ...]:
     """The lightings to film: ``lighting`` (``--lighting``), or the preset's when None; a
-    ParameterError names an unknown one."""
+    ParameterError names an unknown one.
+
+    Parameters
+    ----------
+    preset : SynthPreset
+        Gives the lightings when ``lighting`` is None.
+    lighting : sequence of str or None
+        The lighting names given.
+
+    Returns
+    -------
+    tuple of str
+    """
     names = tuple(preset.lightings if lighting is None else check_names(lighting, "--lighting"))
     unknown = [name for name in names if name not in LIGHTING]
     if unknown:
@@ -384,6 +573,16 @@ def choose_lightings(preset: SynthPreset, lighting: Sequence[str] | None) -> tup
 
 def parse_shard(shard: str | tuple[int, int] | None) -> tuple[int, int] | None:
     """``"I/N"`` -> ``(I, N)`` with ``0 <= I < N``.
+
+    Parameters
+    ----------
+    shard : str or tuple of int or None
+        ``--shard`` as given: ``"I/N"`` or ``(I, N)``.
+
+    Returns
+    -------
+    tuple of int or None
+        ``(I, N)``; None when ``shard`` is None.
 
     Examples
     --------
