@@ -270,6 +270,29 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     """
     names = names or stats.run_names(run_a, run_b)
     a, b = read_predictions(run_a), read_predictions(run_b)
+    _check_same_clips(run_a, run_b, a, b)
+    logits = [read_seed_logits(run) for run in (run_a, run_b)]
+    unlike = _unlike(run_a, run_b, logits)
+    trainings = None if None in logits else {"a": len(logits[0].seeds), "b": len(logits[1].seeds)}
+    if trainings is None or max(trainings.values()) == 1:
+        logits = []  # a run scored before seed_logits.csv, or one training each: subjects resampled only
+    clips = _PairedClips.of(a, b, logits)
+    seeds = [x for run, v in zip((run_a, run_b), logits) for x in _seed_arrays(run, v, clips.ids, clips.classes)]
+    out = {"a": names[0], "b": names[1], "run_a": str(run_a), "run_b": str(run_b),
+           **_paired(clips.y, clips.pa, clips.pb, clips.subjects, len(clips.classes), names, tuple(seeds))}
+    out["per_lighting"] = _per_lighting(clips, names, seeds)
+    if trainings:
+        out["trainings"] = trainings
+    out |= unlike
+    spread = seed_spread(run_a, run_b, _seed_top1(seeds, clips.y))
+    if spread is not None:
+        out["seed_spread"] = spread
+    return out
+
+
+def _check_same_clips(run_a: str | Path, run_b: str | Path, a: list[dict[str, str]], b: list[dict[str, str]]) -> None:
+    """A DatasetError unless the predictions ``a`` and ``b`` are of the same clips, alike in every
+    column both files have."""
     by_a, by_b = {r["clip_id"]: r for r in a}, {r["clip_id"]: r for r in b}
     only_a, only_b = sorted(set(by_a) - set(by_b)), sorted(set(by_b) - set(by_a))
     if only_a or only_b:
@@ -285,34 +308,45 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
             if ra[key] != rb[key]:
                 raise DatasetError(where(Path(run_b) / PREDICTIONS, f"clip {cid} has {key} {rb[key]!r} here but "
                                          f"{ra[key]!r} in {run_a}: the runs used different datasets"))
-    ids = sorted(by_a)
-    logits = [read_seed_logits(run) for run in (run_a, run_b)]
-    unlike = _unlike(run_a, run_b, logits)
-    trainings = None if None in logits else {"a": len(logits[0].seeds), "b": len(logits[1].seeds)}
-    if trainings is None or max(trainings.values()) == 1:
-        logits = []  # a run scored before seed_logits.csv, or one training each: subjects resampled only
-    classes = sorted({by_a[c]["label"] for c in ids} | {by_a[c]["prediction"] for c in ids} | {by_b[c]["prediction"] for c in ids}
-                     | {label for v in logits for label in v.labels})
-    index = {c: i for i, c in enumerate(classes)}
-    y = np.array([index[by_a[c]["label"]] for c in ids])
-    pa = np.array([index[by_a[c]["prediction"]] for c in ids])
-    pb = np.array([index[by_b[c]["prediction"]] for c in ids])
-    subjects = np.array([by_a[c]["subject"] for c in ids])
-    lighting = np.array([by_a[c]["lighting"] for c in ids])
-    seeds = [x for run, v in zip((run_a, run_b), logits) for x in _seed_arrays(run, v, ids, classes)]
-    out = {"a": names[0], "b": names[1], "run_a": str(run_a), "run_b": str(run_b),
-           **_paired(y, pa, pb, subjects, len(classes), names, tuple(seeds))}
-    out["per_lighting"] = {lt: _paired(y[m], pa[m], pb[m], subjects[m], len(classes), names,
-                                       tuple(x[:, m] if x.ndim == 3 else x[m] for x in seeds))
-                           for lt in sorted(set(lighting.tolist())) for m in [lighting == lt]}
-    if trainings:
-        out["trainings"] = trainings
-    out |= unlike
-    per_seed = [[float(np.mean(v[k].argmax(1) == y)) for k in range(len(v))] for v in seeds[0::2]] if seeds else None
-    spread = seed_spread(run_a, run_b, per_seed)
-    if spread is not None:
-        out["seed_spread"] = spread
-    return out
+
+
+@dataclass(frozen=True)
+class _PairedClips:
+    """Two runs' predictions of the same clips, sorted by clip id: the classes (every label, prediction
+    and seed-logit class of either run), and per clip its label ``y``, A's and B's predictions ``pa``
+    and ``pb`` (class indices), subject and lighting."""
+
+    ids: list[str]
+    classes: list[str]
+    y: np.ndarray
+    pa: np.ndarray
+    pb: np.ndarray
+    subjects: np.ndarray
+    lighting: np.ndarray
+
+    @classmethod
+    def of(cls, a: list[dict[str, str]], b: list[dict[str, str]], logits: list[SeedLogits]) -> _PairedClips:
+        """The clips of predictions ``a`` and ``b`` (of the same clips), with the classes of ``logits``."""
+        by_a, by_b = {r["clip_id"]: r for r in a}, {r["clip_id"]: r for r in b}
+        ids = sorted(by_a)
+        classes = sorted({by_a[c]["label"] for c in ids} | {by_a[c]["prediction"] for c in ids}
+                         | {by_b[c]["prediction"] for c in ids} | {label for v in logits for label in v.labels})
+        index = {c: i for i, c in enumerate(classes)}
+        return cls(ids, classes, np.array([index[by_a[c]["label"]] for c in ids]),
+                   np.array([index[by_a[c]["prediction"]] for c in ids]), np.array([index[by_b[c]["prediction"]] for c in ids]),
+                   np.array([by_a[c]["subject"] for c in ids]), np.array([by_a[c]["lighting"] for c in ids]))
+
+
+def _per_lighting(clips: _PairedClips, names: tuple[str, str], seeds: list[np.ndarray]) -> dict[str, dict[str, Any]]:
+    """:func:`_paired` of the clips of each lighting, by lighting (``seeds`` as :func:`_paired` takes them)."""
+    return {lt: _paired(clips.y[m], clips.pa[m], clips.pb[m], clips.subjects[m], len(clips.classes), names,
+                        tuple(x[:, m] if x.ndim == 3 else x[m] for x in seeds))
+            for lt in sorted(set(clips.lighting.tolist())) for m in [clips.lighting == lt]}
+
+
+def _seed_top1(seeds: list[np.ndarray], y: np.ndarray) -> list[list[float]] | None:
+    """Each run's training seeds' top-1 from their (K, N, C) logits in ``seeds``; None without seed logits."""
+    return [[float(np.mean(v[k].argmax(1) == y)) for k in range(len(v))] for v in seeds[0::2]] if seeds else None
 
 
 def _unlike(run_a: str | Path, run_b: str | Path, logits: list[SeedLogits | None]) -> dict[str, Any]:
