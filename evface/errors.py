@@ -3,14 +3,16 @@
 Every error a user can cause (bad file, bad field, bad parameter) is an :class:`EvfaceError`
 whose message names the file or field and what was expected. The CLI prints these without a
 traceback; anything else is a bug. What the library warns of is an :class:`EvfaceWarning`.
-:func:`where` names a message's file (:func:`printable`: a control character in it escaped) and
-:func:`counted` a number of things, in an error or in what a command prints.
+:func:`where` names a message's file (:func:`printable`: a control character in it escaped),
+:func:`counted` a number of things, in an error or in what a command prints, and :func:`choose_from`
+the values a parameter or option takes.
 """
 
 from __future__ import annotations
 
 import numbers
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -93,3 +95,15 @@ def counted(n: float, noun: str, plural: str | None = None) -> str:
     """
     number = f"{int(n):,}" if isinstance(n, numbers.Integral) else f"{n:g}"
     return f"{number} {noun if n == 1 else plural or noun + 's'}"
+
+
+def choose_from(allowed: Iterable[object]) -> str:
+    """How a message lists the values a parameter or option takes, as words (was, in many messages,
+    a Python list or tuple: "choose from ['full', 'paper', 'quick', 'tiny']", "must be one of ('hd', 'lr')").
+
+    Examples
+    --------
+    >>> choose_from(("clean", "typical", "noisy"))
+    'choose from clean, typical, noisy'
+    """
+    return "choose from " + ", ".join(map(str, allowed))

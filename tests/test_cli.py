@@ -770,3 +770,46 @@ def test_an_unknown_choice_lists_the_choices_as_every_option_does(tmp_path, caps
     err = " ".join(capsys.readouterr().err.replace("│", " ").split())  # typer's box wraps the line
     assert says in err and "[" not in err.replace("[OPTIONS]", "") and "(" not in err
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("args, says", [
+    (("synth", "{out}", "--preset", "nope"), "unknown synth preset 'nope' (--preset); choose from full, paper, quick, tiny"),
+    (("synth", "{out}", "--preset", "tiny", "--lighting", "moon,sun"),
+     "unknown lighting(s) 'moon', 'sun' (--lighting); choose from bright, dim, flicker, office"),
+    (("synth", "{out}", "--preset", "tiny", "--classes", "AU99"),
+     "unknown class(es) 'AU99' (--classes); choose from AU1+2, AU4, AU6+12, AU9, AU14, AU15, AU17, neutral"),
+    (("synth", "{out}", "--preset", "tiny", "--noise", "loud"),
+     "unknown noise level 'loud'; choose from clean, typical, noisy (--noise)"),
+    (("synth", "{out}", "--preset", "tiny", "--rgb-hd-cameras", "x"),
+     "unknown RGB camera(s) 'x' (--rgb-hd-cameras); choose from highspeed200, webcam30"),
+    (("simulate", "{dir}/v.mp4", "--out", "{out}", "--model", "x"), "--model: unknown DVS preset 'x'; choose from davis346, evk4"),
+    (("simulate", "{dir}/v.mp4", "--out", "{out}", "--sensor", "x"),
+     "--sensor: sensor 'x': expected a name (davis346, evk4), WxH such as 640x480, or NAME:WxH such as evk4:640x360"),
+    (("simulate", "{dir}/v.mp4", "--out", "{out}", "--rgb-out", "{dir}/r.mp4", "--metering", "x"),
+     "--metering: RgbCameraParams.metering must be one of the metering modes, got 'x'; choose from average, centre"),
+])
+def test_synth_and_simulate_list_an_options_choices_as_words(tmp_path, capsys, args, says):
+    """`evface synth --preset nope` said "choose from ['full', 'paper', 'quick', 'tiny']", `--lighting
+    moon` "unknown lighting(s) ['moon']", `simulate --sensor x` "expected a name of ['davis346',
+    'evk4']" (Python's lists) where `run --preset` says "choose from full, paper, quick, tiny"."""
+    (tmp_path / "v.mp4").write_bytes(b"not read: the options are checked first")
+    out = tmp_path / "out"
+    assert cli.main([a.format(dir=tmp_path, out=out) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"error: {says}" and "[" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.mp4"]
+
+
+def test_the_pipelines_preset_and_an_rgb_cameras_bayer_pattern_list_their_choices_as_words(tmp_path):
+    """`run_pipeline(out, preset="nope")` said "choose from ['full', 'paper', 'quick', 'tiny']" and
+    `RgbCameraParams(cfa="x")` "must be 'none' or one of ['BGGR', ...]"."""
+    from evface.errors import ParameterError
+    from evface.pipeline.run import run_pipeline
+    from evface.sim.rgb import RgbCameraParams
+
+    with pytest.raises(ParameterError, match=r"^unknown preset 'nope' \(--preset\); choose from full, paper, quick, tiny$"):
+        run_pipeline(tmp_path / "run", preset="nope")
+    with pytest.raises(ParameterError, match=r"^RgbCameraParams.cfa must be 'none' or a Bayer pattern, got 'x'; "
+                                             r"choose from none, BGGR, GBRG, GRBG, RGGB$"):
+        RgbCameraParams(cfa="x")
+    assert not (tmp_path / "run").exists()

@@ -3,7 +3,7 @@
 The library's parsers and parameter classes say what is wrong with a value in their own terms
 ("sensor '12x': ...", "DvsParams.cutoff_hz must be a finite number >= 0"); the command that passed the value on
 knows which option it came from, and the user needs that name to fix it. An option of a few choices
-lists them as :func:`choose_from` words them, whatever the command.
+lists them as :func:`evface.errors.choose_from` words them, whatever the command or library module.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 
 
 @contextmanager
@@ -54,21 +54,9 @@ def naming_fields(options: Mapping[str, str]) -> Iterator[None]:
         raise ParameterError(f"{option}: {exc}") from None
 
 
-def choose_from(allowed: Iterable[object]) -> str:
-    """How a command lists the values an option takes (was, for some options, a Python list or tuple:
-    "choose from ['full', 'paper', 'quick', 'tiny']", "must be one of ('hd', 'lr')").
-
-    Examples
-    --------
-    >>> choose_from(("clean", "typical", "noisy"))
-    'choose from clean, typical, noisy'
-    """
-    return "choose from " + ", ".join(map(str, allowed))
-
-
 def check_choice(option: str, value: object, allowed: Iterable[object]) -> None:
     """Refuse ``value`` of ``option`` unless it is one of ``allowed``: a :class:`ParameterError`
-    naming both and listing the choices (:func:`choose_from`).
+    naming both and listing the choices (:func:`evface.errors.choose_from`).
 
     Examples
     --------

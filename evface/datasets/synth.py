@@ -23,7 +23,7 @@ from evface.datasets.synth_plan import (
     FaceProblem, Subject, SynthPreset, check_names, choose_classes, choose_lightings, get_preset, parse_shard,
     plan_clips, plan_subjects,
 )
-from evface.errors import DatasetError, EvfaceError, ParameterError, counted, where
+from evface.errors import DatasetError, EvfaceError, ParameterError, choose_from, counted, where
 from evface.executor import Executor, Job
 from evface.io.clip_reader import read_clip_meta
 from evface.io.clip_schema import Clip
@@ -215,7 +215,8 @@ def _rig_with(rig: RigParams, noise: str | None, rgb_hd_cameras: Sequence[str] |
         rgb_hd_cameras = check_names(rgb_hd_cameras, "--rgb-hd-cameras", empty_ok=True)
         unknown = [name for name in rgb_hd_cameras if name not in RGB_PRESETS]
         if unknown:
-            raise ParameterError(f"unknown RGB camera(s) {unknown} (--rgb-hd-cameras); choose from {sorted(RGB_PRESETS)}")
+            raise ParameterError(f"unknown RGB camera(s) {', '.join(map(repr, unknown))} (--rgb-hd-cameras); "
+                                 f"{choose_from(sorted(RGB_PRESETS))}")
         rig = replace(rig, rgb_hd_presets=tuple(rgb_hd_cameras))
     return rig
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from evface.checks import as_int
-from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, where
+from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, choose_from, where
 from evface.face.aus import DEFAULT_CLASSES
 from evface.face.identity import Identity, mirrored_face, photo_identity, read_photo
 from evface.rig.geometry import RigParams
@@ -106,7 +106,7 @@ def get_preset(name: str) -> SynthPreset:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ParameterError(f"unknown synth preset {name!r} (--preset); choose from {sorted(PRESETS)}") from None
+        raise ParameterError(f"unknown synth preset {name!r} (--preset); {choose_from(sorted(PRESETS))}") from None
 
 
 def default_classes() -> dict[str, list[int]]:
@@ -545,7 +545,7 @@ def choose_classes(preset: SynthPreset, classes: Sequence[str] | None) -> dict[s
     classes = check_names(classes, "--classes")
     unknown = [c for c in classes if c not in available]
     if unknown:
-        raise ParameterError(f"unknown class(es) {unknown} (--classes); choose from {list(available)}")
+        raise ParameterError(f"unknown class(es) {', '.join(map(repr, unknown))} (--classes); {choose_from(available)}")
     return {k: available[k] for k in classes}
 
 
@@ -567,7 +567,7 @@ def choose_lightings(preset: SynthPreset, lighting: Sequence[str] | None) -> tup
     names = tuple(preset.lightings if lighting is None else check_names(lighting, "--lighting"))
     unknown = [name for name in names if name not in LIGHTING]
     if unknown:
-        raise ParameterError(f"unknown lighting(s) {unknown} (--lighting); choose from {sorted(LIGHTING)}")
+        raise ParameterError(f"unknown lighting(s) {', '.join(map(repr, unknown))} (--lighting); {choose_from(sorted(LIGHTING))}")
     return names
 
 

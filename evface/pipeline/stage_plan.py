@@ -17,7 +17,7 @@ from typing import Any
 
 from evface.checks import as_int
 from evface.datasets.synth_plan import get_preset
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 from evface.sim.dvs_noise import NOISE_LEVELS
 from evface.tasks.configs import MAX_SEEDS
 
@@ -211,9 +211,9 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
     if seeds > MAX_SEEDS:
         raise ParameterError(f"--seeds must be at most {MAX_SEEDS}, got {seeds}")
     if preset not in PRESETS:
-        raise ParameterError(f"unknown preset {preset!r} (--preset); choose from {sorted(PRESETS)}")
+        raise ParameterError(f"unknown preset {preset!r} (--preset); {choose_from(sorted(PRESETS))}")
     if noise is not None and noise not in NOISE_LEVELS:
-        raise ParameterError(f"unknown --noise {noise!r}; choose from {', '.join(NOISE_LEVELS)}")
+        raise ParameterError(f"unknown --noise {noise!r}; {choose_from(NOISE_LEVELS)}")
     if noise is not None and data_dir is not None:
         raise ParameterError(f"--noise sets the event noise of the dataset a run builds, and --data {data_dir} is "
                              "given: build that dataset with evface synth --noise instead")

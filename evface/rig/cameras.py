@@ -31,7 +31,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 from evface.events.core import concatenate
 from evface.sim.dvs_params import DvsParams
 from evface.sim.dvs_noise import HOT_PIXELS, NOISE_LEVELS, noise_params
@@ -80,7 +80,7 @@ class CameraSettings:
     >>> CameraSettings(noise="loud")
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: unknown noise level 'loud'; choose from ['clean', 'typical', 'noisy'] (--noise)
+    evface.errors.ParameterError: unknown noise level 'loud'; choose from clean, typical, noisy (--noise)
     """
 
     noise: str = "typical"
@@ -94,7 +94,7 @@ class CameraSettings:
 
     def __post_init__(self) -> None:
         if self.noise not in NOISE_LEVELS:
-            raise ParameterError(f"unknown noise level {self.noise!r}; choose from {list(NOISE_LEVELS)} (--noise)")
+            raise ParameterError(f"unknown noise level {self.noise!r}; {choose_from(NOISE_LEVELS)} (--noise)")
         for name in ("event_transmission", "rgb_transmission"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= 1):

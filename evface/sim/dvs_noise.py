@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from evface.checks import Roi, as_int, as_real, checked_roi, sensor_dims, within_memory
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 from evface.events.core import EVENT_DTYPE, SensorSize, empty_events
 from evface.sim.dvs_params import DvsParams
 
@@ -56,7 +56,7 @@ def noise_params(params: DvsParams, level: str) -> DvsParams:
     True
     """
     if level not in NOISE_LEVELS:
-        raise ParameterError(f"unknown noise level {level!r}; choose from {list(NOISE_LEVELS)} (--noise)")
+        raise ParameterError(f"unknown noise level {level!r}; {choose_from(NOISE_LEVELS)} (--noise)")
     if level == "clean":
         return replace(params, leak_rate_hz=0.0, shot_noise_rate_hz=0.0)
     if level == "noisy":

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from evface.checks import number_fields
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 
 NOISE_FIELD_MAX = {
     "leak_rate_hz": (1e3, "leak rates of real pixels are 0.01-0.1 Hz"),
@@ -131,7 +131,7 @@ class DvsParams:
         0
         """
         if name not in PRESETS:
-            raise ParameterError(f"unknown DVS preset {name!r}; choose from {sorted(PRESETS)}")
+            raise ParameterError(f"unknown DVS preset {name!r}; {choose_from(sorted(PRESETS))}")
         return _with(PRESETS[name], overrides)
 
     @classmethod

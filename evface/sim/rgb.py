@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from evface.checks import as_int, as_real, number_fields, real_dtype, sensor_dims, within_memory
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 from evface.io.clip_schema import FrameSeries
 from evface.sim.rgb_pipeline import CFA_PATTERNS, demosaic, fixed_pattern, jpeg, mosaic
 
@@ -144,9 +144,11 @@ class RgbCameraParams:
 
     def __post_init__(self) -> None:
         if self.cfa != "none" and self.cfa not in CFA_PATTERNS:
-            raise ParameterError(f"RgbCameraParams.cfa must be 'none' or one of {sorted(CFA_PATTERNS)}, got {self.cfa!r}")
+            raise ParameterError(f"RgbCameraParams.cfa must be 'none' or a Bayer pattern, got {self.cfa!r}; "
+                                 f"{choose_from(['none', *sorted(CFA_PATTERNS)])}")
         if self.metering not in METERING_MODES:
-            raise ParameterError(f"RgbCameraParams.metering must be one of {list(METERING_MODES)}, got {self.metering!r}")
+            raise ParameterError(f"RgbCameraParams.metering must be one of the metering modes, got {self.metering!r}; "
+                                 f"{choose_from(METERING_MODES)}")
         number_fields(self)
         for name, (low, high, why) in RGB_FIELD_RANGE.items():
             value = getattr(self, name)
@@ -180,7 +182,7 @@ class RgbCameraParams:
         200.0
         """
         if name not in RGB_PRESETS:
-            raise ParameterError(f"unknown RGB camera preset {name!r}; choose from {sorted(RGB_PRESETS)}")
+            raise ParameterError(f"unknown RGB camera preset {name!r}; {choose_from(sorted(RGB_PRESETS))}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(overrides) - known)
         if unknown:

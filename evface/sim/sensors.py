@@ -96,7 +96,7 @@ def parse_sensor(text: str) -> SensorSpec:
     key = text.strip().lower()
     m = _SPEC.fullmatch(key)
     if not key or m is None or (m.group(1) is not None and m.group(1) not in SENSORS):
-        raise ParameterError(f"sensor {text!r}: expected a name of {sorted(SENSORS)}, WxH such as 640x480, "
+        raise ParameterError(f"sensor {text!r}: expected a name ({', '.join(sorted(SENSORS))}), WxH such as 640x480, "
                              "or NAME:WxH such as evk4:640x360")
     sensor = SENSORS[m.group(1)] if m.group(1) is not None else None
     if m.group(2) is None:
