@@ -1117,3 +1117,42 @@ def test_a_trained_models_lost_checkpoint_is_advised_a_new_out_as_its_folder_tra
     if damage == "missing":
         assert f"copy them into {run} from where the run was trained, or train" in err
     assert not (tmp_path / "ev").exists()
+
+
+@pytest.mark.parametrize("damage", ["missing", "cut short"])
+def test_a_teachers_lost_or_cut_short_checkpoint_is_named_before_anything_is_written(trained, fake, tmp_path, damage):
+    """A single-split `--teacher` whose (trained) model lost its best.pt said "its model . is not
+    trained (no best.pt)": the run's folder named as its model, a model with its held_out.pt called
+    untrained, no way out. One whose best.pt was cut short was refused only in the training, after
+    the student's config.json was written and its inputs preprocessed."""
+    from evface.tasks.classify import train_and_evaluate
+
+    teacher = shutil.copytree(trained[0], tmp_path / "teacher")
+    best = teacher / checkpoints.BEST
+    if damage == "missing":
+        best.unlink()
+    else:
+        best.write_bytes(best.read_bytes()[:1000])  # an interrupted copy
+    student = tmp_path / "student"
+    with pytest.raises(ParameterError) as info:
+        train_and_evaluate(fake, student, replace(EVENTS_LR, epochs=1, teacher=str(teacher)))
+    message = str(info.value)
+    assert message.startswith(f"--teacher {teacher}: {best}: ") and "\n" not in message
+    assert "is not trained (no" not in message and " . " not in message
+    assert message.endswith("train the run again in a new --out folder (a model trained before is not trained again)")
+    assert not student.exists()
+
+
+def test_a_teacher_not_trained_yet_is_asked_to_finish(trained, fake, tmp_path):
+    """A teacher's model with neither best.pt nor held_out.pt has not been trained: say so, and how to finish it."""
+    from evface.tasks.classify import train_and_evaluate
+
+    teacher = shutil.copytree(trained[0], tmp_path / "teacher")
+    for name in (checkpoints.BEST, "held_out.pt"):
+        (teacher / name).unlink()
+    with pytest.raises(ParameterError) as info:
+        train_and_evaluate(fake, tmp_path / "student", replace(EVENTS_LR, epochs=1, teacher=str(teacher)))
+    assert str(info.value) == (f"--teacher {teacher}: {teacher / checkpoints.BEST}: no such checkpoint: this model of "
+                               f"the teacher is not trained yet; finish the teacher's training (evface train classify "
+                               f"--out {teacher} with its options), or give another --teacher")
+    assert not (tmp_path / "student").exists()

@@ -85,7 +85,10 @@ folder keeps them (its models are the ones trained)."""
 def check_teacher(cfg: ClassifyConfig, config: dict[str, Any], run_dir: Path) -> None:
     """A ParameterError naming ``--teacher`` unless its run can teach the run of ``config``: same
     classes and inputs, and for every model of the run a trained model of the same part and seed
-    (the same test and validation subjects, so no test subject reaches training through it).
+    (the same test and validation subjects, so no test subject reaches training through it) whose
+    checkpoint loads into the teacher's network (:func:`_check_teacher_model`), all before
+    anything of the run is written (was: a teacher's ``best.pt`` cut short was refused only once
+    ``RUN/config.json`` was written and the inputs preprocessed).
 
     Parameters
     ----------
@@ -102,7 +105,7 @@ def check_teacher(cfg: ClassifyConfig, config: dict[str, Any], run_dir: Path) ->
     if teacher.resolve() == Path(run_dir).resolve():
         raise ParameterError(f"--teacher {teacher}: a run cannot teach itself; give another run folder")
     try:
-        theirs = load_run(teacher)[0]
+        theirs, their_cfg, net = load_run(teacher)
     except EvfaceError as exc:
         raise ParameterError(f"--teacher {teacher}: {exc}") from exc
     for key, what in (("labels", "classes"), ("spec", "inputs")):
@@ -115,8 +118,25 @@ def check_teacher(cfg: ClassifyConfig, config: dict[str, Any], run_dir: Path) ->
             raise ParameterError(f"--teacher {teacher}: it has no model {entry['dir']} of test subjects "
                                  f"{', '.join(entry['test'])} and seed {entry['seed']}; train it with the same "
                                  "--folds, --seed and --seeds on this dataset")
-        if not (teacher / same["dir"] / checkpoints.BEST).exists():
-            raise ParameterError(f"--teacher {teacher}: its model {same['dir']} is not trained (no {checkpoints.BEST})")
+        _check_teacher_model(teacher, teacher / same["dir"], build(their_cfg.model, net))
+
+
+def _check_teacher_model(teacher: Path, model_dir: Path, model: nn.Module) -> None:
+    """A ParameterError naming ``--teacher`` and the checkpoint file unless ``model_dir``'s
+    ``best.pt`` loads into ``model``: one not written yet (no ``held_out.pt`` either: a model not
+    trained) asks for its training to finish; one lost from a trained model, cut short, damaged or
+    of another network is :func:`~evface.tasks.checkpoints.load_model_state`'s line, with its way out
+    (was, for a lost one: "its model . is not trained (no best.pt)", the run's own folder named
+    as a single split's model, a trained model called untrained, and no way out)."""
+    best = model_dir / checkpoints.BEST
+    if not best.exists() and not (model_dir / HELD_OUT).exists():
+        untrained = where(best, "no such checkpoint: this model of the teacher is not trained yet")
+        raise ParameterError(f"--teacher {teacher}: {untrained}; finish the teacher's training (evface train "
+                             f"classify --out {teacher} with its options), or give another --teacher")
+    try:
+        checkpoints.load_model_state(model_dir, model)
+    except EvfaceError as exc:
+        raise ParameterError(f"--teacher {teacher}: {exc}") from exc
 
 
 def _teacher_model(cfg: ClassifyConfig, entry: dict[str, Any], device: torch.device) -> nn.Module | None:
