@@ -209,7 +209,7 @@ def test_a_200_fps_camera_adds_a_stream_and_changes_nothing_else(reference, tmp_
         assert fast.events[sensor].tobytes() == default.events[sensor].tobytes()
     capsys.readouterr()
     assert main(["synth", str(tmp_path / "bad"), "--preset", "tiny", "--rgb-hd-cameras", "webcam60"]) == 2
-    assert "['webcam60'] (--rgb-hd-cameras)" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+    assert "'webcam60' (--rgb-hd-cameras)" in capsys.readouterr().err and not (tmp_path / "bad").exists()
 
 
 @pytest.mark.parametrize("option, value, says", [
