@@ -1440,3 +1440,24 @@ def test_a_default_subject_refused_for_its_first_character_is_told_the_whole_rul
     assert capsys.readouterr().err.strip().endswith("subject (--subject) '-x' must use only letters, digits, '_', "
                                                     "'.', '-' and start with a letter or digit")
     assert not (tmp_path / "ds").exists()
+
+
+# ----------------------------------------------------------------------------- a folder's frames read from their headers
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_tiff_turned_by_its_exif_orientation_has_the_header_size_its_reader_reads(tmp_path, orientation):
+    """A TIFF turned a quarter turn by its orientation tag (5 to 8) was "unreadable image" to
+    evface.sim.video.read_frame (OpenCV's imread: "Internal imread issue"), and so to the header
+    check, which hands it to read_frame; both read it upright now, at the same size."""
+    from PIL import Image  # lazy: only this test writes an orientation
+
+    from evface.datasets.importers.rgb_scan import frame_header  # lazy: only this test reads a header directly
+    from evface.sim.video import read_frame  # lazy: as frame_header
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "img1.tif"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 64, 3), np.uint8)).save(path, exif=exif)
+    height, width = read_frame(path).shape[:2]
+    assert frame_header(path).size == (width, height) == ((48, 64) if orientation > 4 else (64, 48))

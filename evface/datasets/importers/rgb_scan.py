@@ -198,8 +198,8 @@ def frame_header(path: str | Path) -> FrameHeader:
     turns a JPEG, PNG or TIFF upright by its orientation, so 5 to 8 swap the stored width and
     height (a PNG's ``eXIf`` chunk counts after the pixels too). A file whose header cannot say
     is read by :func:`~evface.sim.video.read_frame`, which refuses it where the import would (a
-    FormatError naming it): more than 8 bits a sample, another format, no picture Pillow knows,
-    or a TIFF turned a quarter turn (OpenCV's ``imread`` fails on it).
+    FormatError naming it): more than 8 bits a sample, another format, no picture Pillow knows;
+    a TIFF turned a quarter turn is decoded too (and read upright).
 
     Examples
     --------
@@ -234,7 +234,7 @@ def _read_header(image: Image.Image, path: Path) -> FrameHeader | None:
     exif = image.getexif() if image.format != "PNG" or "exif" in image.info else _png_exif(path)
     orientation = exif.get(ExifTags.Base.Orientation, 1)
     if orientation in QUARTER_TURNS and image.format == "TIFF":
-        return None  # Pillow gives the turned size; cv2.imread fails on it
+        return None  # Pillow gives the turned size already: decoded instead
     width, height = image.size
     return FrameHeader((height, width) if orientation in QUARTER_TURNS else (width, height), image.mode, orientation)
 
