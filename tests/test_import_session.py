@@ -1461,3 +1461,41 @@ def test_a_tiff_turned_by_its_exif_orientation_has_the_header_size_its_reader_re
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 64, 3), np.uint8)).save(path, exif=exif)
     height, width = read_frame(path).shape[:2]
     assert frame_header(path).size == (width, height) == ((48, 64) if orientation > 4 else (64, 48))
+
+
+def _late_size(folder):
+    cv2.imwrite(str(folder / "img50.png"), np.zeros((10, 12, 3), np.uint8))
+
+
+def _late_depth(folder):
+    cv2.imwrite(str(folder / "img50.png"), np.zeros((RGB_SIZE[1], RGB_SIZE[0], 3), np.uint16))
+
+
+@pytest.mark.parametrize("break_it, says", [
+    (_late_size, "img50.png: frame size 12x10 differs from the folder's first frame 128x96 (img0.png); give all the "
+                 "folder's frames one size"),
+    (_late_depth, "img50.png: a 16-bit integer image; evface reads 8-bit sRGB frames"),
+])
+def test_cli_a_late_frame_of_another_size_or_depth_is_refused_before_any_pass(session, frame_folder, tmp_path, capsys,
+                                                                             monkeypatch, break_it, says):
+    """A frame of another size (or of 16 bits) late in the folder was found only where it was
+    decoded: by the RGB scan, after every frame before it (minutes, in an hour's capture), or, where
+    no sensor needs the video's motion, when its clip's frames were read, after the event scans, the
+    sync and the registration (a frame in no clip: never). Every frame's header is checked before
+    any pass over the files, one line naming the frame."""
+    import evface.datasets.importers.session as mod
+
+    root, _ = session
+    folder = shutil.copytree(frame_folder[0], tmp_path / "frames")
+    break_it(folder)
+    passes = []
+    for name in ("scan_video", "scan_event_camera", "event_camera_triggers"):
+        monkeypatch.setattr(mod, name, lambda *args, name=name, real=getattr(mod, name), **kw: passes.append(name)
+                            or real(*args, **kw))
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb", str(folder),
+                 "--rgb-fps", "30", "--annotations", str(root / "annotations.csv"), "--no-faces",
+                 "--face-box", "40,24,48,48"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {folder / says}") and err.count("\n") == 1
+    assert passes == []
+    assert_nothing_written(tmp_path / "ds")

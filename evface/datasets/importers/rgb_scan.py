@@ -1,7 +1,7 @@
 """The passes over a session's RGB video or folder of numbered frames: its scan (frame count,
 size, frame rate, frame-difference energy, change image), its frames read in groups, and the
 frame-timestamp file; and a frame file's size and picture mode from its header alone
-(:func:`frame_header`).
+(:func:`frame_header`), and so a folder's frames checked to be of one size (:func:`folder_frame_size`).
 
 :func:`~evface.datasets.importers.session.import_session` uses them, and
 :func:`~evface.datasets.importers.corpus.import_corpus` the headers.
@@ -267,6 +267,34 @@ def _png_exif(path: Path) -> Image.Exif:
                 break
             file.seek(length + 4, 1)  # the chunk's data and CRC
     return exif
+
+
+def folder_frame_size(folder: str | Path) -> tuple[int, int]:
+    """The ``(width, height)`` of every numbered frame of ``folder``
+    (:func:`~evface.sim.video.numbered_frames`) as :func:`~evface.sim.video.read_frame` reads them,
+    from their headers (:func:`frame_header`: about 0.5 ms a frame, against 4 ms to decode a 640x480
+    JPEG and 18 ms a PNG): a DatasetError naming the first frame of another size than the first, a
+    FormatError naming one :func:`~evface.sim.video.read_frame` refuses (more than 8 bits a sample).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     for k, size in enumerate([(3, 2), (3, 2), (2, 3)]):
+    ...         Image.new("RGB", size).save(f"{folder}/img{k}.png")
+    ...     folder_frame_size(folder)
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: .../img2.png: frame size 2x3 differs from the folder's first frame 3x2 (img0.png); give all the folder's frames one size
+    """
+    frames = numbered_frames(folder)
+    width, height = frame_header(frames[0][1]).size
+    for _, path in frames[1:]:
+        w, h = frame_header(path).size
+        if (w, h) != (width, height):
+            raise DatasetError(where(path, f"frame size {w}x{h} differs from the folder's first frame {width}x{height} "
+                                           f"({frames[0][1].name}); give all the folder's frames one size"))
+    return width, height
 
 
 def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:

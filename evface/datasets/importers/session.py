@@ -77,7 +77,7 @@ from evface.datasets.importers.calibration import (
 from evface.datasets.importers.event_scan import EventScan, EventWindows
 from evface.datasets.importers.face_box import FACE_FRAMES, MIN_IN_FRAME, box_in_frame, face_of_detections
 from evface.datasets.importers.registration import Registration, box_kept, crop_homography, map_box
-from evface.datasets.importers.rgb_scan import FrameReader, VideoScan, read_frame_times, scan_video
+from evface.datasets.importers.rgb_scan import FrameReader, VideoScan, folder_frame_size, read_frame_times, scan_video
 from evface.datasets.importers.rgb_timing import frame_rate, frame_time_source, frame_times, variable_rate_note
 from evface.datasets.importers.session_options import EventSource, RgbSource, SessionOptions
 from evface.datasets.importers.tables import input_file
@@ -359,8 +359,11 @@ def _check_request(events: list[EventSource], rgb: RgbSource, annotations: str |
                    options: SessionOptions) -> None:
     """Refuse, before any pass over a file, what the options and file names decide: no sensor,
     sensor names twice or ``rgb``, an ``out`` that may not be replaced or holds an input, a missing
-    event file, one file for two sensors, a ``face_box`` outside the frame and a
-    ``trigger_first_frame`` past frames counted without a pass."""
+    event file, one file for two sensors, a ``face_box`` outside the frame, a
+    ``trigger_first_frame`` past frames counted without a pass, and a folder of frames whose
+    frames' headers give another size than the first's or more than 8 bits a sample
+    (:func:`~evface.datasets.importers.rgb_scan.folder_frame_size`; was: found only where a
+    clip's frames were read, after the event files' passes, or never outside every clip)."""
     names = [s.name for s in events]
     if not events:
         raise ParameterError("a session needs at least one event file")
@@ -375,6 +378,8 @@ def _check_request(events: list[EventSource], rgb: RgbSource, annotations: str |
     _check_one_file_per_sensor(events)
     _check_face_box_option(options, rgb)
     _check_first_frames_up_front(events, rgb)
+    if rgb.path.is_dir():
+        folder_frame_size(rgb.path)
 
 
 def _deciding_pulses(events: list[EventSource], tell: Progress) -> dict[str, np.ndarray]:
