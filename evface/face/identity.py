@@ -29,7 +29,8 @@ from evface.checks import as_int
 from evface.errors import FormatError, ParameterError, where
 from evface.face.canvas import FACE_FRACTION, V_CENTER
 from evface.face.detect import locate_face
-from evface.io.native_stderr import opencv_name, stderr_kept
+from evface.io.native_stderr import stderr_kept
+from evface.io.pictures import decoded_picture
 
 
 @dataclass(frozen=True, eq=False)
@@ -314,9 +315,9 @@ def read_photo(path: str | Path) -> np.ndarray:
         on decompression bombs, skipped as "corrupt or cut short"). A name that is not UTF-8 is
         refused (:func:`~evface.io.native_stderr.opencv_name`; was: the process crashed). A TIFF
         turned a quarter turn by its orientation tag (5 to 8) is read turned (was: refused as
-        "unreadable or corrupt image (... can't read data ...)": :func:`_decoded`). A folder, device,
-        pipe or socket is refused unopened (:func:`check_photo_file`; was: a named pipe waited
-        for a writer for ever).
+        "unreadable or corrupt image (... can't read data ...)":
+        :func:`evface.io.pictures.decoded_picture`). A folder, device, pipe or socket is refused
+        unopened (:func:`check_photo_file`; was: a named pipe waited for a writer for ever).
 
     Examples
     --------
@@ -327,7 +328,7 @@ def read_photo(path: str | Path) -> np.ndarray:
     """
     check_photo_file(path)
     with stderr_kept() as said:
-        bgr = _decoded(path, cv2.IMREAD_COLOR)
+        bgr = decoded_picture(path, cv2.IMREAD_COLOR)
     if bgr is None:
         raise FormatError(where(path, "unreadable or corrupt image" + "".join(f" ({line})" for line in said[:1])))
     try:
@@ -341,40 +342,7 @@ def read_photo(path: str | Path) -> np.ndarray:
     return cv2.cvtColor(_flattened(path, bgr), cv2.COLOR_BGR2RGB)
 
 
-_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-"""The first four bytes of a TIFF (little- and big-endian) and of a BigTIFF."""
 
-
-def _decoded(path: str | Path, flags: int) -> np.ndarray | None:
-    """The photo at ``path`` as OpenCV decodes it with ``flags``; None where it cannot.
-
-    A TIFF is decoded from its bytes (``cv2.imdecode``), not by ``cv2.imread``: OpenCV's
-    ``imread`` allocates the image at the size the TIFF's header gives, its TIFF decoder turning
-    the picture a quarter turn (orientation 5 to 8, libtiff's own reading) allocates it anew at
-    the turned size, and ``imread`` then discards the decoded picture ("Internal imread issue",
-    "can't read data"); ``imdecode`` keeps it, and decodes any other TIFF as ``imread`` does.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from PIL import Image
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     exif = Image.Exif()
-    ...     exif[0x0112] = 6  # turned 90 degrees clockwise
-    ...     Image.new("RGB", (3, 2)).save(f"{folder}/turned.tif", exif=exif)
-    ...     _decoded(f"{folder}/turned.tif", cv2.IMREAD_COLOR).shape
-    (3, 2, 3)
-    """
-    name = opencv_name(path)
-    try:
-        with open(path, "rb") as file:
-            head = file.read(4)
-            tiff = head + file.read() if head in _TIFF_MAGIC else None
-    except OSError:
-        tiff = None  # cv2.imread names what it finds there
-    if tiff is None:
-        return cv2.imread(name, flags)
-    return cv2.imdecode(np.frombuffer(tiff, np.uint8), flags)
 
 
 def _flattened(path: str | Path, bgr: np.ndarray) -> np.ndarray:
@@ -393,7 +361,7 @@ def _flattened(path: str | Path, bgr: np.ndarray) -> np.ndarray:
     [[[255, 255, 255], [128, 128, 128]]]
     """
     with stderr_kept():
-        raw = _decoded(path, cv2.IMREAD_UNCHANGED)
+        raw = decoded_picture(path, cv2.IMREAD_UNCHANGED)
     if raw is None or raw.ndim != 3 or raw.shape[2] != 4:
         return bgr
     top = np.iinfo(raw.dtype).max if np.issubdtype(raw.dtype, np.integer) else 1.0

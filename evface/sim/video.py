@@ -39,6 +39,7 @@ from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import SensorSize, concatenate
 from evface.io.atomic_files import atomic_write
 from evface.io.native_stderr import StderrKeeper, opencv_name, stderr_kept
+from evface.io.pictures import decoded_picture
 from evface.io.temporary_files import temporary_beside
 from evface.sim.dvs import MAX_STEP_US, DvsSimulator
 from evface.sim.dvs_params import DvsParams
@@ -117,14 +118,14 @@ def read_frame(path: str | Path) -> np.ndarray:
     """A picture file as a uint8 (H, W, 3) frame in OpenCV's BGR order, as a video's frames are
     decoded: a grayscale picture (SAMM's) becomes three equal channels, an alpha channel is ignored
     (a frame is an opaque picture) and EXIF orientation is applied (a TIFF turned a quarter turn
-    too: :func:`_picture`).
+    too: :func:`evface.io.pictures.decoded_picture`).
 
     A FormatError names the file when it is unreadable, or when it holds more than 8 bits a
     channel: footage is 8-bit sRGB, and reading such a file as 8 bits would cut its precision
     without a word, or take what is no picture of light for one (a 16-bit PNG may be a depth map,
     as CAS(ME)^3 ships them).
     """
-    img = _picture(path, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    img = decoded_picture(path, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
     if img is None:
         raise FormatError(where(path, "unreadable image"))
     if img.dtype != np.uint8:
@@ -134,41 +135,7 @@ def read_frame(path: str | Path) -> np.ndarray:
     return img if img.ndim == 3 else cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
 
 
-_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-"""The first four bytes of a TIFF (little- and big-endian) and of a BigTIFF."""
 
-
-def _picture(path: str | Path, flags: int) -> np.ndarray | None:
-    """The picture file ``path`` as OpenCV decodes it with ``flags``; None where it cannot.
-
-    A TIFF is decoded from its bytes (``cv2.imdecode``), not by ``cv2.imread``: OpenCV's
-    ``imread`` allocates the image at the size the TIFF's header gives, its TIFF decoder turning
-    the picture a quarter turn (orientation 5 to 8) allocates it anew at the turned size, and
-    ``imread`` then discards the decoded picture ("Internal imread issue", "can't read data": was
-    "unreadable image"); ``imdecode`` keeps it, and decodes any other TIFF as ``imread`` does
-    (as :func:`evface.face.identity.read_photo` reads a photo).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from PIL import Image
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     exif = Image.Exif()
-    ...     exif[0x0112] = 6  # stored 3 wide, 2 high; shown turned 90 degrees clockwise
-    ...     Image.new("RGB", (3, 2)).save(f"{folder}/img1.tif", exif=exif)
-    ...     _picture(f"{folder}/img1.tif", cv2.IMREAD_COLOR).shape
-    (3, 2, 3)
-    """
-    name = opencv_name(path)  # a name not UTF-8 crashed OpenCV
-    try:
-        with open(path, "rb") as file:
-            head = file.read(4)
-            tiff = head + file.read() if head in _TIFF_MAGIC else None
-    except OSError:
-        tiff = None  # cv2.imread fails on it as on any file it cannot read
-    if tiff is None:
-        return cv2.imread(name, flags)
-    return cv2.imdecode(np.frombuffer(tiff, np.uint8), flags)
 
 
 def iter_frame_files(frames: Iterable[tuple[int, Path]], first: tuple[int, ...] | None = None) -> Iterator[np.ndarray]:
