@@ -235,11 +235,11 @@ def test_eval_with_an_unknown_class_is_a_clear_error(trained, tmp_path, capsys):
 
     run, _, _ = trained
     odd = make_fake_dataset(tmp_path / "odd", subjects=("u0",), labels=("AU12", "AU9"), per_class=1)
-    with pytest.raises(DatasetError, match=r"\['AU9'\] are not classes of this model"):
+    with pytest.raises(DatasetError, match=r"labels 'AU9' are not classes of this model"):
         evaluate_run(run, odd, tmp_path / "x")
     assert main(["eval", str(run), "--data", str(odd), "--out", str(tmp_path / "x")]) == 2
     assert capsys.readouterr().err.strip() == (  # what to do, said (was: only which labels)
-        f"error: {odd}: labels ['AU9'] are not classes of this model (it knows ['AU1+2', 'AU12', 'AU4']); evaluate it "
+        f"error: {odd}: labels 'AU9' are not classes of this model (it knows AU1+2, AU12, AU4); evaluate it "
         "on a dataset of these classes (--classes of evface synth and of evface import session/corpus picks a dataset's "
         f"classes), or train a model on this one (evface train classify --data {odd})")
     assert not (tmp_path / "x" / "metrics.json").exists()

@@ -782,7 +782,7 @@ def test_an_unknown_choice_lists_the_choices_as_every_option_does(tmp_path, caps
      "unknown noise level 'loud'; choose from clean, typical, noisy (--noise)"),
     (("synth", "{out}", "--preset", "tiny", "--rgb-hd-cameras", "x"),
      "unknown RGB camera(s) 'x' (--rgb-hd-cameras); choose from highspeed200, webcam30"),
-    (("simulate", "{dir}/v.mp4", "--out", "{out}", "--model", "x"), "--model: unknown DVS preset 'x'; choose from davis346, evk4"),
+    (("simulate", "{dir}/v.mp4", "--out", "{out}", "--model", "x"), "--model: unknown pixel model 'x'; choose from davis346, evk4, ideal"),
     (("simulate", "{dir}/v.mp4", "--out", "{out}", "--sensor", "x"),
      "--sensor: sensor 'x': expected a name (davis346, evk4), WxH such as 640x480, or NAME:WxH such as evk4:640x360"),
     (("simulate", "{dir}/v.mp4", "--out", "{out}", "--rgb-out", "{dir}/r.mp4", "--metering", "x"),
@@ -813,3 +813,80 @@ def test_the_pipelines_preset_and_an_rgb_cameras_bayer_pattern_list_their_choice
                                              r"choose from none, BGGR, GBRG, GRBG, RGGB$"):
         RgbCameraParams(cfa="x")
     assert not (tmp_path / "run").exists()
+
+
+def _library_choices():
+    """One unknown choice per library module that listed its choices as a Python list or tuple."""
+    from evface.bench import run as run_benchmarks
+    from evface.bench.sim import measure
+    from evface.datasets.importers.au_labels import class_set
+    from evface.errors import ParameterError
+    from evface.datasets.importers.session_options import EventSource, SessionOptions
+    from evface.face.aus import parse_au
+    from evface.inputs.classify import InputSpec, check_kind
+    from evface.inputs.clip_view import check_window
+    from evface.inputs.reconstruct import ReconSpec
+    from evface.models.net_config import NetConfig
+    from evface.rig.geometry import RigParams
+    from evface.rig.lighting import get_lighting
+    from evface.rig.timeline_draw import TimelineParams
+    from evface.sim.dvs_params import DvsParams
+    from evface.sim.dvs_readout import limit_readout
+    from evface.sim.rgb import metering_weights
+    from evface.sim.rgb_pipeline import cfa_channels
+    from evface.tasks.configs import value_problem
+    from evface.tasks.registry import get as get_task
+
+    def problem():  # value_problem returns its words rather than raising them
+        raise ParameterError(value_problem({"choices": ("gap", "flatten")}, "mean"))
+
+    return [
+        (lambda: get_lighting("moon"), "unknown lighting 'moon'; choose from bright, dim, flicker, office"),
+        (lambda: RigParams(hd_preset="x"), "hd_preset='x' is not an event sensor; choose from davis346, evk4"),
+        (lambda: parse_au("99"), "aus: unknown action unit '99'; choose from 1, 2, 4, 5, 6, ..."),
+        (lambda: parse_au("L4"), "aus: AU4 has no one-sided variant 'L4'; those are AU2, AU10, AU12, AU14, AU15, AU20"),
+        (lambda: TimelineParams(unilateral=((4, 0.5),)),
+         "unilateral: (4, 0.5) needs one of the AUs with a one-sided variant; choose from 2, 10, 12, 14, 15, 20"),
+        (lambda: metering_weights((4, 4), "spot"),
+         "metering mode must be one of the metering modes, got 'spot'; choose from average, centre"),
+        (lambda: cfa_channels("XYZW", (4, 4)), "unknown Bayer pattern 'XYZW'; choose from none, BGGR, GBRG, GRBG, RGGB"),
+        (lambda: limit_readout(None, 1e3, "keep"), "unknown readout excess behaviour 'keep'; choose from drop, delay"),
+        (lambda: DvsParams.preset("evk4", cutof_hz=1.0), "unknown DvsParams field(s) 'cutof_hz'; choose from "
+         "bandwidth_ref_lux, cutoff_hz, leak_jitter, leak_rate_hz, lin_log_lux, noise_ref_lux, refractory_us, "
+         "shot_noise_max_factor, shot_noise_rate_hz, substep_fraction, threshold_min_log, threshold_off_log, "
+         "threshold_off_sigma_log, threshold_on_log, threshold_on_sigma_log"),
+        (lambda: class_set("big"), "unknown class set 'big'; choose from ..."),
+        (lambda: EventSource("hd", "e.raw", sync="gps"),
+         "sensor 'hd': sync must be one of the sync methods, got 'gps'; choose from auto, trigger, offset, xcorr"),
+        (lambda: SessionOptions(registration_check="loose"),
+         "registration_check must be one of the registration checks, got 'loose'; choose from strict, warn"),
+        (lambda: check_kind("event"), "kind must be one of the input kinds, not 'event'; "
+                                      "choose from events, events-apex, rgb, rgb-diff, rgb-flow"),
+        (lambda: InputSpec(rgb_camera="x"), "rgb_camera must be one of the RGB camera presets, not 'x'; choose from ..."),
+        (lambda: check_window("apex"), "window must be one of the time windows, not 'apex'; choose from clip, expression"),
+        (lambda: ReconSpec(protocol="x"), "protocol must be one of the protocols, not 'x'; "
+                                          "choose from extrapolation, interpolation, events-only"),
+        (lambda: NetConfig(in_channels=2, n_classes=3, time_steps=4, reset="x"), "reset must be one of its settings, not 'x'; choose from subtract, zero"),
+        (problem, "must be one of its settings, not 'mean'; choose from gap, flatten"),
+        (lambda: run_benchmarks(("io", "gpu")), "unknown benchmark(s) 'gpu'; choose from io, sim, synth, train"),
+        (lambda: measure((8, 8), DvsParams.ideal(0.2), steps=1, scene="rain"),
+         "unknown benchmark scene 'rain'; choose from blob, flicker"),
+        (lambda: get_task("synth"), "unknown task 'synth'; choose from classify, reconstruct"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_library_choices())))
+def test_library_messages_list_their_choices_as_words(case):
+    """Were Python lists and tuples where options say "choose from a, b": "unknown lighting 'moon';
+    choose from ['bright', ...]", "kind must be one of ('events', ...), not 'event'", "unknown
+    DvsParams field(s) ['nope']" (with no choices at all), "unknown task 'synth'; known: [...]";
+    one per module. "..." stands for a list too long to pin."""
+    from evface.errors import ParameterError
+
+    call, says = _library_choices()[case]
+    with pytest.raises(ParameterError) as caught:
+        call()
+    message = str(caught.value)
+    assert not any(c in message for c in "[]") and "('" not in message, message
+    head, _, _ = says.partition("...")
+    assert message == says if head == says else message.startswith(head), message

@@ -307,8 +307,8 @@ def test_cli_simulate_mp4_roi_and_errors(tmp_path, capsys):
 @pytest.mark.parametrize("args, says", [
     (("--sensor", "12x"), "--sensor: sensor '12x'"),
     (("--roi", "1,2"), "--roi: roi '1,2'"),
-    (("--model", "nope", "--set", "cutoff_hz=1"), "--model: unknown DVS preset 'nope'"),
-    (("--set", "nope=1"), "--set: unknown DvsParams field(s) ['nope']"),
+    (("--model", "nope", "--set", "cutoff_hz=1"), "--model: unknown pixel model 'nope'; choose from davis346, evk4, ideal"),
+    (("--set", "nope=1"), "--set: unknown DvsParams field(s) 'nope'; choose from bandwidth_ref_lux, cutoff_hz, "),
     (("--model", "evk4", "--set", "cutoff_hz=-5"), "--set: DvsParams.cutoff_hz must be a finite number >= 0, got -5"),
     (("--rgb-out", "{tmp}/v.avi", "--camera", "nope"), "--camera: unknown RGB camera preset 'nope'"),
     (("--rgb-out", "{tmp}/v.avi", "--metering", "nope"), "--metering: RgbCameraParams.metering must be one of"),

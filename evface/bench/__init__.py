@@ -16,7 +16,7 @@ from typing import Any
 
 from evface import __version__
 from evface.checks import as_flag, as_int, within_memory
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 from evface.ray_cluster import code_fingerprint
 
 BENCHMARKS = ("io", "sim", "synth", "train")
@@ -147,7 +147,7 @@ def run(names: tuple[str, ...] = BENCHMARKS, quick: bool = False) -> dict[str, A
     names = tuple(names)
     unknown = sorted(set(names) - set(BENCHMARKS))
     if unknown:
-        raise ParameterError(f"unknown benchmark(s) {unknown}; choose from {list(BENCHMARKS)}")
+        raise ParameterError(f"unknown benchmark(s) {', '.join(map(repr, unknown))}; {choose_from(BENCHMARKS)}")
     twice = next((name for name in names if names.count(name) > 1), None)
     if twice is not None:
         raise ParameterError(f"names: {names} names benchmark {twice} twice; give each benchmark once")

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from evface.checks import as_int, sensor_dims, within_memory
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 from evface.sim.dvs import STATE_BYTES_PER_PIXEL, DvsSimulator, num_threads
 from evface.sim.dvs_params import DvsParams
 
@@ -92,7 +92,7 @@ def measure(size: tuple[int, int], params: DvsParams, steps: int, seed: int = 0,
     evface.errors.ParameterError: size 60000x60000 (the simulator's state and the scene's frames) takes about 388.9 GiB, more than half of this machine's ... GiB; give a smaller size
     """
     if scene not in SCENES:
-        raise ParameterError(f"unknown benchmark scene {scene!r}; choose from {list(SCENES)}")
+        raise ParameterError(f"unknown benchmark scene {scene!r}; {choose_from(SCENES)}")
     steps = as_int("steps", steps, 1)
     warmup = as_int("warmup", warmup, 0)
     width, height = size = sensor_dims(size, "size")

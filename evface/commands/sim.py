@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from evface.commands import terminal
 from evface.commands.options import naming
 from evface.commands.paths import file_name, made_folder, not_replacing, not_the_input, output_file, refusing_newcomer
-from evface.errors import ParameterError, counted, where
+from evface.errors import ParameterError, choose_from, counted, where
 
 if TYPE_CHECKING:  # lazy at run time: cv2, numba and h5py off CLI start-up
     import numpy as np
@@ -267,8 +267,10 @@ def _dvs_params(model: str | None, spec: SensorSpec, set_: list[str] | None) -> 
 
 def _pixel_model(name: str, **fields: float) -> DvsParams:
     """The pixel model ``name`` (``ideal``, or a sensor's preset) with ``fields`` set."""
-    from evface.sim.dvs_params import DvsParams  # lazy: numpy off CLI start-up
+    from evface.sim.dvs_params import PRESETS, DvsParams  # lazy: numpy off CLI start-up
 
+    if name != "ideal" and name not in PRESETS:  # was: DvsParams.preset's "choose from davis346, evk4", without ideal
+        raise ParameterError(f"unknown pixel model {name!r}; {choose_from([*sorted(PRESETS), 'ideal'])}")
     return DvsParams.ideal(**fields) if name == "ideal" else DvsParams.preset(name, **fields)
 
 

@@ -23,7 +23,7 @@ from typing import Mapping
 import numpy as np
 
 from evface.checks import as_real
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 
 Landmarks = Mapping[str, np.ndarray]
 
@@ -165,9 +165,9 @@ def parse_au(key: int | str) -> tuple[int, str]:
     except ValueError:
         raise ParameterError(f"aus: cannot read action unit {key!r}; expected e.g. 12 or 'L14'") from None
     if au not in AU_TABLE:
-        raise ParameterError(f"aus: unknown action unit {key!r}; expected one of {sorted(AU_TABLE)}")
+        raise ParameterError(f"aus: unknown action unit {key!r}; {choose_from(sorted(AU_TABLE))}")
     if side and au not in UNILATERAL_AUS:
-        raise ParameterError(f"aus: AU{au} has no one-sided variant {key!r}; those are {list(UNILATERAL_AUS)}")
+        raise ParameterError(f"aus: AU{au} has no one-sided variant {key!r}; those are AU{', AU'.join(map(str, UNILATERAL_AUS))}")
     return au, side
 
 

@@ -43,7 +43,7 @@ import numpy as np
 import torch
 
 from evface.checks import MAX_GRID_SIDE, MAX_TIME_BINS, as_flag, as_int
-from evface.errors import DatasetError, ParameterError, where
+from evface.errors import DatasetError, ParameterError, choose_from, where
 from evface.events.ops import crop, resample_sensor
 from evface.events.representations import to_event_frames
 from evface.inputs.clip_view import (
@@ -84,10 +84,10 @@ def check_kind(kind: str, name: str = "kind") -> str:
     >>> check_kind("event")
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: kind must be one of ('events', 'events-apex', 'rgb', 'rgb-diff', 'rgb-flow'), not 'event'
+    evface.errors.ParameterError: kind must be one of the input kinds, not 'event'; choose from events, events-apex, rgb, rgb-diff, rgb-flow
     """
     if not isinstance(kind, str) or kind not in INPUT_KINDS:
-        raise ParameterError(f"{name} must be one of {INPUT_KINDS}, not {kind!r}")
+        raise ParameterError(f"{name} must be one of the input kinds, not {kind!r}; {choose_from(INPUT_KINDS)}")
     return kind
 
 
@@ -128,7 +128,8 @@ class InputSpec:
         check_sensor(self.sensor)
         check_window(self.window)
         if self.rgb_camera not in RGB_PRESETS:
-            raise ParameterError(f"rgb_camera must be one of {sorted(RGB_PRESETS)}, not {self.rgb_camera!r}")
+            raise ParameterError(f"rgb_camera must be one of the RGB camera presets, not {self.rgb_camera!r}; "
+                                 f"{choose_from(sorted(RGB_PRESETS))}")
         for name, value in (("time_steps", as_int("time_steps", self.time_steps, 1, MAX_TIME_BINS)),
                             ("size", as_int("size", self.size, 4, MAX_GRID_SIDE)),
                             ("color", as_flag("color", self.color)), ("oracle_apex", as_flag("oracle_apex", self.oracle_apex))):
@@ -344,7 +345,7 @@ def normalize(x: np.ndarray | torch.Tensor, kind: str):
     >>> normalize(np.ones(2), "event")  # not taken for an RGB kind, which would leave the counts as they are
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: kind must be one of ('events', 'events-apex', 'rgb', 'rgb-diff', 'rgb-flow'), not 'event'
+    evface.errors.ParameterError: kind must be one of the input kinds, not 'event'; choose from events, events-apex, rgb, rgb-diff, rgb-flow
     """
     if check_kind(kind) not in EVENT_KINDS:
         return x

@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from evface.checks import MAX_SENSOR_SIDE, as_int, real_dtype
-from evface.errors import DatasetError, EventsError, ParameterError, where
+from evface.errors import DatasetError, EventsError, ParameterError, choose_from, where
 from evface.events.core import check_array, check_stream
 from evface.io.clip_reader import read_clip, read_clip_meta
 from evface.io.clip_schema import Clip, FrameSeries
@@ -62,10 +62,10 @@ def check_sensor(sensor: str) -> str:
     >>> check_sensor("evk4")
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: sensor must be one of ('hd', 'lr'), not 'evk4'
+    evface.errors.ParameterError: sensor must be one of the rig's event sensors, not 'evk4'; choose from hd, lr
     """
     if sensor not in SENSORS:
-        raise ParameterError(f"sensor must be one of {SENSORS}, not {sensor!r}")
+        raise ParameterError(f"sensor must be one of the rig's event sensors, not {sensor!r}; {choose_from(SENSORS)}")
     return sensor
 
 
@@ -79,10 +79,10 @@ def check_window(window: str) -> str:
     >>> check_window("apex")
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: window must be one of ('clip', 'expression'), not 'apex'
+    evface.errors.ParameterError: window must be one of the time windows, not 'apex'; choose from clip, expression
     """
     if window not in WINDOWS:
-        raise ParameterError(f"window must be one of {WINDOWS}, not {window!r}")
+        raise ParameterError(f"window must be one of the time windows, not {window!r}; {choose_from(WINDOWS)}")
     return window
 
 
@@ -102,7 +102,7 @@ def require_sensor(clip: Clip, sensor: str, source: str | Path | None = None) ->
     >>> require_sensor(clip, "hd", "c.h5")
     Traceback (most recent call last):
     ...
-    evface.errors.DatasetError: c.h5: no events of sensor 'hd' (this clip has ['lr']): give a dataset whose clips have it, or train with --sensor one of these
+    evface.errors.DatasetError: c.h5: no events of sensor 'hd' (this clip has lr): give a dataset whose clips have it, or train with --sensor one of these
     >>> clip.events["lr"] = make_events([0, 5], [3, 40], [2, 2], [1, 1])
     >>> require_sensor(clip, "lr")
     Traceback (most recent call last):
@@ -110,7 +110,7 @@ def require_sensor(clip: Clip, sensor: str, source: str | Path | None = None) ->
     evface.errors.EventsError: the events of sensor 'lr': event 1 at t=5 µs (x=40, y=2) lies outside the 40x30 sensor
     """
     if sensor not in clip.sensors:
-        raise DatasetError(where(source, f"no events of sensor {sensor!r} (this clip has {sorted(clip.sensors)}): give a dataset "
+        raise DatasetError(where(source, f"no events of sensor {sensor!r} (this clip has {', '.join(sorted(clip.sensors))}): give a dataset "
                                    f"whose clips have it, or train with --sensor one of these"))
     if sensor in clip.events:
         try:
@@ -144,7 +144,7 @@ def read_view(path: str | Path, sensor: str | None, *, frames: bool | Sequence[s
     ...     read_view(path, "hd", frames=True)
     Traceback (most recent call last):
     ...
-    evface.errors.DatasetError: .../c0.h5: no events of sensor 'hd' (this clip has ['lr']): give a dataset whose clips have it, or train with --sensor one of these
+    evface.errors.DatasetError: .../c0.h5: no events of sensor 'hd' (this clip has lr): give a dataset whose clips have it, or train with --sensor one of these
     >>> len(events_only.events["lr"]), list(events_only.frames), list(frames_only.events), list(frames_only.frames)
     (3, [], [], ['rgb'])
     """

@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 
 from evface.checks import MAX_GRID_SIDE, MAX_INT, MAX_TIME_BINS, as_int, as_real
-from evface.errors import DatasetError, ParameterError, counted, where
+from evface.errors import DatasetError, ParameterError, choose_from, counted, where
 from evface.events.integration import leaky_counts
 from evface.events.ops import crop
 from evface.events.representations import to_voxel_grid
@@ -125,7 +125,7 @@ class ReconSpec:
     def __post_init__(self) -> None:
         check_sensor(self.sensor)
         if self.protocol not in PROTOCOLS:
-            raise ParameterError(f"protocol must be one of {PROTOCOLS}, not {self.protocol!r}")
+            raise ParameterError(f"protocol must be one of the protocols, not {self.protocol!r}; {choose_from(PROTOCOLS)}")
         for name, least, most in (("size", 16, MAX_GRID_SIDE), ("n_bins", 1, MAX_TIME_BINS),
                                   ("step_us", 1, MAX_INT), ("stride", 1, MAX_INT)):
             object.__setattr__(self, name, as_int(name, getattr(self, name), least, most))  # 8.0 stored as 8

@@ -265,7 +265,7 @@ def _event_group(path: Path, f: h5py.File, sensor: str) -> h5py.Group:
     g = f.get(f"events/{sensor}")
     if g is None:
         known = sorted(f.get("events", {}).keys())
-        raise FormatError(where(path, f"no events for sensor {sensor!r} (clip has {known})"))
+        raise FormatError(where(path, f"no events for sensor {sensor!r} (clip has {', '.join(known) or 'none'})"))
     return g
 
 

@@ -190,7 +190,7 @@ class EventsFileReader:
                 raise FormatError(where(self.path, f"clip has sensors {names}; choose one (sensor=NAME, or --sensor NAME)"))
             sensor = names[0]
         if sensor not in meta.sensors:
-            raise FormatError(where(self.path, f"no sensor {sensor!r} in this clip (it has {names})"))
+            raise FormatError(where(self.path, f"no sensor {sensor!r} in this clip (it has {', '.join(names)})"))
         self.sensor = sensor
         return meta.sensors[sensor].size
 

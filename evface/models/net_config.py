@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from evface.checks import as_flag, as_int, as_real, within_memory
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 
 KERNEL = 3
 STRIDE = 2
@@ -129,7 +129,7 @@ class NetConfig:
                               ("readout", ("gap", "flatten")), ("last_neuron", ("lif", "li")),
                               ("stem_input", ("step", "window"))):
             if getattr(self, name) not in allowed:
-                raise ParameterError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
+                raise ParameterError(f"{name} must be one of its settings, not {getattr(self, name)!r}; {choose_from(allowed)}")
         if self.stem_input == "window" and self.delays > 1:
             raise ParameterError("stem_input 'window' already gives the stem every step; use delays = 1")
         if self.input_size // 2 ** self.depth < 1:

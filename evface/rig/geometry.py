@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evface.checks import as_real, number_fields, sensor_dims
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 from evface.face.canvas import face_box as render_face_box
 from evface.rig.cameras import CameraSettings
 from evface.sim.rgb import RGB_PRESETS
@@ -121,10 +121,10 @@ class RigParams:
             raise ParameterError(f"rgb_hd_presets must be a tuple of RGB camera preset names, got {self.rgb_hd_presets!r}")
         for role, name in (("hd_preset", self.hd_preset), ("lr_preset", self.lr_preset)):
             if not isinstance(name, str) or name not in SENSORS:  # was: a list's "unhashable type: 'list'"
-                raise ParameterError(f"{role}={name!r} is not an event sensor; choose from {sorted(SENSORS)}")
+                raise ParameterError(f"{role}={name!r} is not an event sensor; {choose_from(sorted(SENSORS))}")
         for name in (self.rgb_preset, *self.rgb_hd_presets):
             if not isinstance(name, str) or name not in RGB_PRESETS:
-                raise ParameterError(f"RGB camera preset {name!r} unknown; choose from {sorted(RGB_PRESETS)}")
+                raise ParameterError(f"RGB camera preset {name!r} unknown; {choose_from(sorted(RGB_PRESETS))}")
         if len(set(self.rgb_hd_presets)) != len(self.rgb_hd_presets):
             raise ParameterError(f"rgb_hd_presets {self.rgb_hd_presets} names a preset twice")
         rig_geometry(renderer_face_fraction(), self)  # was: lr_face_px=16 with rgb_size=(64, 48) refused only by Rig()

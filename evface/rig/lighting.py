@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from evface.checks import as_real
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 
 MAX_LUX = 1e6
 """The brightest lighting taken, in lux: ten times direct sunlight (about 10^5 lx). Far beyond it
@@ -136,9 +136,9 @@ def get_lighting(name: str) -> Lighting:
     >>> get_lighting("moon")
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: unknown lighting 'moon'; choose from ['bright', 'dim', 'flicker', 'office']
+    evface.errors.ParameterError: unknown lighting 'moon'; choose from bright, dim, flicker, office
     """
     try:
         return LIGHTING[name]
     except KeyError:
-        raise ParameterError(f"unknown lighting {name!r}; choose from {sorted(LIGHTING)}") from None
+        raise ParameterError(f"unknown lighting {name!r}; {choose_from(sorted(LIGHTING))}") from None

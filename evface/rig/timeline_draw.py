@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evface.checks import as_int, as_real, number_fields
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 from evface.face.aus import GAZE_DEG, UNILATERAL_AUS
 from evface.face.head_pose import MAX_DEPTH_TURN_DEG, MAX_SHIFT_FW
 from evface.rig.timeline import (
@@ -112,7 +112,7 @@ class TimelineParams:
         for au, p in self.unilateral:
             as_real(f"unilateral probability of AU {au}", p, 0.0, 1.0)
             if au not in UNILATERAL_AUS:
-                raise ParameterError(f"unilateral: ({au}, {p}) needs an AU of {list(UNILATERAL_AUS)}")
+                raise ParameterError(f"unilateral: ({au}, {p}) needs one of the AUs with a one-sided variant; {choose_from(UNILATERAL_AUS)}")
         if max(self.yaw_deg_range, self.pitch_deg_range) + self.rotation_wobble_deg > MAX_DEPTH_TURN_DEG:
             raise ParameterError(f"yaw_deg_range {self.yaw_deg_range} / pitch_deg_range {self.pitch_deg_range} plus "
                                  f"rotation_wobble_deg {self.rotation_wobble_deg} exceed the renderer's "

@@ -171,7 +171,7 @@ def _with(params: DvsParams, overrides: dict[str, Any]) -> DvsParams:
     known = {f.name for f in fields(DvsParams)}
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise ParameterError(f"unknown DvsParams field(s) {unknown}")
+        raise ParameterError(f"unknown DvsParams field(s) {', '.join(map(repr, unknown))}; {choose_from(sorted(known))}")
     return replace(params, **overrides)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from evface.checks import INT64, as_int, as_real
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 
 EXCESS = ("drop", "delay")
 """What happens to the events over the readout limit."""
@@ -77,7 +77,7 @@ def limit_readout(events: np.ndarray, max_rate_hz: float, excess: str, window_us
     [0, 10, 10, 10, 20]
     """
     if excess not in EXCESS:
-        raise ParameterError(f"unknown readout excess behaviour {excess!r}; choose from {list(EXCESS)}")
+        raise ParameterError(f"unknown readout excess behaviour {excess!r}; {choose_from(EXCESS)}")
     max_rate_hz = as_real("max_rate_hz", max_rate_hz, 0.0, 1e15, low_open=True)  # 1e15: beyond one per µs a billion times over
     window_us = as_int("window_us", window_us, 1)
     if events.size == 0:

@@ -267,7 +267,7 @@ def metering_weights(shape: tuple[int, int], mode: str) -> np.ndarray:
     (1.0, 26.8)
     """
     if mode not in METERING_MODES:
-        raise ParameterError(f"metering mode must be one of {list(METERING_MODES)}, got {mode!r}")
+        raise ParameterError(f"metering mode must be one of the metering modes, got {mode!r}; {choose_from(METERING_MODES)}")
     w, h = sensor_dims(tuple(shape)[::-1], "shape")
     within_memory(3 * 8 * h * w, f"metering weights of shape ({h}, {w})", "give a smaller shape")
     weights = np.full((h, w), 1.0 / (h * w))

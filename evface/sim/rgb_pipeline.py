@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from evface.checks import as_int, as_real
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 
 CFA_PATTERNS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
     "RGGB": ((0, 1), (1, 2)),
@@ -46,7 +46,7 @@ _CV2_DEMOSAIC = {
 
 def _pattern(pattern: str) -> tuple[tuple[int, int], tuple[int, int]]:
     if pattern not in CFA_PATTERNS:
-        raise ParameterError(f"unknown Bayer pattern {pattern!r}; choose from {sorted(CFA_PATTERNS)} or 'none'")
+        raise ParameterError(f"unknown Bayer pattern {pattern!r}; {choose_from(['none', *sorted(CFA_PATTERNS)])}")
     return CFA_PATTERNS[pattern]
 
 
@@ -103,7 +103,7 @@ def demosaic(raw: np.ndarray, pattern: str) -> np.ndarray:
     >>> demosaic(np.zeros((4, 4), np.uint8), "RGB")
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: unknown Bayer pattern 'RGB'; choose from ['BGGR', 'GBRG', 'GRBG', 'RGGB'] or 'none'
+    evface.errors.ParameterError: unknown Bayer pattern 'RGB'; choose from none, BGGR, GBRG, GRBG, RGGB
     """
     _pattern(pattern)
     if raw.ndim != 2 or raw.shape[0] < 2 or raw.shape[1] < 2:

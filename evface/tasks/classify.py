@@ -54,7 +54,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from evface.errors import DatasetError, EvfaceError, EvfaceWarning, ParameterError, counted, where
+from evface.errors import DatasetError, EvfaceError, EvfaceWarning, ParameterError, choose_from, counted, where
 from evface.inputs.classify import InputSpec, load_inputs
 from evface.inputs.clip_view import SENSORS
 from evface.io.dataset import DatasetFolder
@@ -155,7 +155,8 @@ def _targets(rows: Sequence[dict[str, Any]], labels: Sequence[str], source: str 
     index = {lab: i for i, lab in enumerate(labels)}
     unknown = sorted({r["label"] for r in rows} - set(index))
     if unknown:
-        raise DatasetError(where(source, f"labels {unknown} are not classes of this model (it knows {list(labels)}); "
+        raise DatasetError(where(source, f"labels {', '.join(map(repr, unknown))} are not classes of this model "
+                                         f"(it knows {', '.join(labels)}); "
                                          "evaluate it on a dataset of these classes (--classes of evface synth and "
                                          "of evface import session/corpus picks a dataset's classes), or train a model "
                                          f"on this one (evface train classify --data {source})"))
@@ -300,7 +301,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     y = _targets(rows, labels, ds.root)
     entries = {entry["dir"]: entry for entry in run_folder.load_config(run_dir)["models"]}
     if model_dir not in entries:
-        raise ParameterError(f"{model_dir!r} is not a model of this protocol; its models: {sorted(entries)}")
+        raise ParameterError(f"{model_dir!r} is not a model of this protocol; {choose_from(sorted(entries))}")
     entry = entries[model_dir]
     part = next(part for e, part in protocol_models(cfg, rows)[1] if matching_model([e], entry) is not None)
     inputs = checkpoints.load_checkpoint(run_dir / INPUTS)

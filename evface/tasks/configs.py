@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
 from evface.checks import MAX_GRID_SIDE, MAX_INT, MAX_TIME_BINS, as_flag, as_int, numbers
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 
 C = TypeVar("C", bound="TaskConfig")
 
@@ -104,7 +104,7 @@ def value_problem(metadata: Mapping[str, Any], value: Any) -> str | None:
         return None
     choices, minimum, above, maximum = (metadata.get(k) for k in ("choices", "min", "above", "max"))
     if choices is not None and value not in choices:
-        return f"must be one of {choices}, not {value!r}"
+        return f"must be one of its settings, not {value!r}; {choose_from(choices)}"
     if isinstance(value, float) and not math.isfinite(value):  # NaN passes every comparison below
         return f"must be a finite number, got {value}"
     if metadata.get("or_zero") and value == 0:
@@ -129,7 +129,7 @@ class TaskConfig:
     >>> ClassifyConfig(sensor="evk4")
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: sensor must be one of ('hd', 'lr'), not 'evk4'
+    evface.errors.ParameterError: sensor must be one of its settings, not 'evk4'; choose from hd, lr
     >>> ClassifyConfig(epochs=2.5)
     Traceback (most recent call last):
     ...

@@ -66,7 +66,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from evface.errors import DatasetError, ParameterError, counted, where
+from evface.errors import DatasetError, ParameterError, choose_from, counted, where
 from evface.inputs.recon_dataset import build_samples, check_memory, sample_bytes, write_samples
 from evface.inputs.reconstruct import GRID_SENSOR, NO_INTERPOLATION, NOTHING_TO_INTERPOLATE, ReconSamples, ReconSpec
 from evface.io.clip_reader import frames_and_truth_info
@@ -303,7 +303,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     config = run_folder.load_config(run_dir)
     parts = {p["name"]: p for p in config["parts"]}
     if name not in parts:
-        raise ParameterError(f"{name!r} is not a part of this protocol; its parts: {sorted(parts)}")
+        raise ParameterError(f"{name!r} is not a part of this protocol; {choose_from(sorted(parts))}")
     part, part_dir = parts[name], run_dir / parts[name]["dir"]
     if part_trained(part_dir, cfg):
         return 0.0

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evface.errors import FormatError, ParameterError, where
+from evface.errors import FormatError, ParameterError, choose_from, where
 from evface.tasks import classify, reconstruct, run_folder
 from evface.tasks.configs import TASK_CONFIGS, TaskConfig
 
@@ -74,10 +74,10 @@ def get(name: str) -> Task:
     >>> get("synth")
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: unknown task 'synth'; known: ['classify', 'reconstruct']
+    evface.errors.ParameterError: unknown task 'synth'; choose from classify, reconstruct
     """
     if name not in TASKS:
-        raise ParameterError(f"unknown task {name!r}; known: {sorted(TASKS)}")
+        raise ParameterError(f"unknown task {name!r}; {choose_from(sorted(TASKS))}")
     return TASKS[name]
 
 
@@ -109,9 +109,9 @@ def task_of_run(run_dir: str | Path) -> Task:
     >>> task_of_run("run")
     Traceback (most recent call last):
     ...
-    evface.errors.FormatError: run/config.json: unknown task ['classify']; known: ['classify', 'reconstruct']
+    evface.errors.FormatError: run/config.json: unknown task ['classify']; choose from classify, reconstruct
     """
     name = run_folder.load_config(run_dir)["task"]
     if not isinstance(name, str) or name not in TASKS:
-        raise FormatError(where(Path(run_dir) / run_folder.CONFIG, f"unknown task {name!r}; known: {sorted(TASKS)}"))
+        raise FormatError(where(Path(run_dir) / run_folder.CONFIG, f"unknown task {name!r}; {choose_from(sorted(TASKS))}"))
     return TASKS[name]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from evface.errors import DatasetError, ParameterError, where
+from evface.errors import DatasetError, ParameterError, choose_from, where
 from evface.face.aus import CLASS_SETS
 
 _AU_TOKEN = re.compile(r"^(?:[LRB])?(?:AU)?\s*([0-9]+)[a-eA-E]?$", re.IGNORECASE)
@@ -68,7 +68,7 @@ def label_from_aus(aus: list[int] | tuple[int, ...]) -> str:
 def class_set(name: str) -> dict[str, list[int]]:
     """A named AU class set of :data:`evface.face.aus.CLASS_SETS` (``default``, ``compact``, ...)."""
     if name not in CLASS_SETS:
-        raise ParameterError(f"unknown class set {name!r}; choose from {sorted(CLASS_SETS)}")
+        raise ParameterError(f"unknown class set {name!r}; {choose_from(sorted(CLASS_SETS))}")
     return CLASS_SETS[name]
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from evface.checks import as_box, as_int, numbers, sensor_dims
 from evface.datasets.importers.annotations import CLIP_ID, NAME_RULE
 from evface.datasets.importers.registration import QualityBounds
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 from evface.sim.video import FPS_RANGE
 
 SYNC_METHODS = ("auto", "trigger", "offset", "xcorr")
@@ -85,9 +85,11 @@ class EventSource:
         if self.sensor_size is not None:
             object.__setattr__(self, "sensor_size", sensor_dims(self.sensor_size, f"sensor {self.name!r}: sensor_size (--sensor-size)"))
         if self.sync not in SYNC_METHODS:
-            raise ParameterError(f"sensor {self.name!r}: sync must be one of {SYNC_METHODS}, got {self.sync!r}")
+            raise ParameterError(f"sensor {self.name!r}: sync must be one of the sync methods, got {self.sync!r}; "
+                                 f"{choose_from(SYNC_METHODS)}")
         if self.registration not in REGISTRATION_METHODS:
-            raise ParameterError(f"sensor {self.name!r}: registration must be one of {REGISTRATION_METHODS}, got {self.registration!r}")
+            raise ParameterError(f"sensor {self.name!r}: registration must be one of the registration methods, got "
+                                 f"{self.registration!r}; {choose_from(REGISTRATION_METHODS)}")
         as_int(f"sensor {self.name!r}: trigger_channel (--trigger-channel)", self.trigger_channel, 0, MAX_TRIGGER_CHANNEL)
         if self.trigger_first_frame < 0:
             raise ParameterError(f"sensor {self.name!r}: trigger_first_frame (--trigger-first-frame) is the RGB frame of the "
@@ -185,7 +187,8 @@ class SessionOptions:
         if self.subject is not None and not CLIP_ID.match(str(self.subject)):  # the rule of the table's subjects
             raise ParameterError(f"subject (--subject) {self.subject!r} {NAME_RULE}")
         if self.registration_check not in REGISTRATION_CHECKS:
-            raise ParameterError(f"registration_check must be one of {REGISTRATION_CHECKS}, got {self.registration_check!r}")
+            raise ParameterError(f"registration_check must be one of the registration checks, got {self.registration_check!r}; "
+                                 f"{choose_from(REGISTRATION_CHECKS)}")
         if not 0 < self.min_face < 1:
             raise ParameterError(f"min_face is a fraction of the frame's shorter side in (0, 1), got {self.min_face}")
         if self.max_offset_us <= 0:
