@@ -721,3 +721,17 @@ def test_cli_info_of_a_clip_shows_each_cameras_face_box(tmp_path: Path, capsys: 
     clip.calibration = {}
     assert face_boxes(file_info(write_clip(tmp_path / "c2.h5", clip))) == {
         "": "none in the clip's calibration: the inputs cannot crop its face"}
+
+
+def test_a_clip_of_two_sensors_read_without_one_names_them_as_words(tmp_path: Path) -> None:
+    """Was "clip has sensors ['hd', 'lr']; choose one ...", a Python list."""
+    from evface.io.clip_schema import Clip, SensorInfo
+    from evface.io.clip_writer import write_clip
+
+    ev = make_events([0, 1000], [0, 1], [0, 1], [1, -1])
+    clip = Clip("c0", "s01", "AU12", [12], "dim", 0, 1000, 2000, 3000, events={"hd": ev, "lr": ev},
+                sensors={"hd": SensorInfo("hd", 40, 30), "lr": SensorInfo("lr", 40, 30)})
+    path = write_clip(tmp_path / "c0.h5", clip)
+    with pytest.raises(FormatError, match=rf"^{re.escape(str(path))}: clip has sensors hd, lr; choose one "
+                                          r"\(sensor=NAME, or --sensor NAME\)$"):
+        read_events_file(path)

@@ -187,7 +187,7 @@ class EventsFileReader:
         names = sorted(meta.sensors)
         if sensor is None:
             if len(names) != 1:
-                raise FormatError(where(self.path, f"clip has sensors {names}; choose one (sensor=NAME, or --sensor NAME)"))
+                raise FormatError(where(self.path, f"clip has sensors {', '.join(names)}; choose one (sensor=NAME, or --sensor NAME)"))
             sensor = names[0]
         if sensor not in meta.sensors:
             raise FormatError(where(self.path, f"no sensor {sensor!r} in this clip (it has {', '.join(names)})"))
