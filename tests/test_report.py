@@ -1207,3 +1207,23 @@ def test_compare_prints_run_names_with_their_control_characters_escaped(tmp_path
     assert out.startswith("A = a\\x1b[2Jx, B = b\\nc: 24 clips of 6 subjects, paired")
     assert "\x1b" not in out and "a\\x1b[2Jx higher" in out and "3 clips right only in a\\x1b[2Jx, 0 only in b\\nc" in out
     assert json.loads((tmp_path / "cmp.json").read_text())["a"] == "a\x1b[2Jx"
+
+
+def test_the_seeds_hint_names_the_command_that_trained_the_arms(tmp_path):
+    # was: `evface train classify` named on a page of an evface run too, whose stages more seeds come from
+    # `evface run --seeds N`
+    root = make_fake_run(tmp_path / "run")
+    _add_arm(root, "events-hd", "events", [True] * 12)
+    _add_arm(root, "rgb", "rgb", [i // 2 % 2 == 0 for i in range(12)])
+    note = build_report([root], root / "report.html").read_text()
+    note = note[note.index("rests on one training per fold"):]
+    assert "Train the arms with <code>evface run --seeds N</code> again, with the options the run was started" in note
+    assert "evface train classify" not in note[:note.index("</p>")]
+    arms = [shutil.copytree(root / "stages" / f"{name}-0", tmp_path / name) for name in ("events-hd", "rgb")]
+    note = build_report(arms, tmp_path / "runs.html").read_text()  # training runs, not stages
+    note = note[note.index("rests on one training per fold"):]
+    assert "Train the arms with <code>evface train classify ... --seeds N</code> and the interval" in note
+    note = build_report([root, arms[1]], tmp_path / "both.html").read_text()  # a stage against a training run
+    note = note[note.index("rests on one training per fold"):]
+    assert ("<code>--seeds N</code> (<code>evface run</code> again for the stages of an <code>evface run</code>, "
+            "<code>evface train classify</code> for the other runs)") in note

@@ -56,9 +56,9 @@ def build_classify_section(data: ReportData) -> str:
              _protocol(runs),
              few_subjects_note(runs, CLASSIFY_COVERAGE),
              _scores_table(runs),
-             _differences(data.comparisons),
+             _differences(data.comparisons, stages=_stage_names(runs)),
              _differences(data.event_sensor_comparisons, "high- vs low-resolution events",
-                          "Each hd event arm minus the lr arm trained the same way"),
+                          "Each hd event arm minus the lr arm trained the same way", stages=_stage_names(runs)),
              _per_lighting(runs),
              _confusion_matrices(runs),
              _spiking_activity(runs)]
@@ -138,9 +138,15 @@ def _spiking_activity(runs: list[dict[str, Any]]) -> str:
     return "<h3>Spiking activity</h3>" + html_table(["input", "SynOps / sample", "ANN MACs / sample", "spike rate per layer"], rows)
 
 
+def _stage_names(runs: list[dict[str, Any]]) -> frozenset[str]:
+    """The names of the arms of ``runs`` that are stages of an ``evface run`` (trained by it)."""
+    return frozenset(r["name"] for r in runs if r.get("stage_of"))
+
+
 def _differences(comparisons: list[dict[str, Any]], title: str = "events vs frames",
-                 pairs: str = "Each event arm minus each frame arm") -> str:
-    """Paired differences (events - frames, or hd - lr events), overall and per lighting, worded by their intervals."""
+                 pairs: str = "Each event arm minus each frame arm", stages: frozenset[str] = frozenset()) -> str:
+    """Paired differences (events - frames, or hd - lr events), overall and per lighting, worded by their
+    intervals; ``stages``: the arms trained by an ``evface run``, for the command that trains more seeds."""
     if not comparisons:
         return ""
     paired = [c for c in comparisons if "error" not in c]
@@ -149,7 +155,7 @@ def _differences(comparisons: list[dict[str, Any]], title: str = "events vs fram
     parts = [_differences_intro(title, pairs),
              tables,
              _seed_spread_table(spreads),
-             _one_training_note(len(paired) - len(spreads), several_seeds=bool(spreads)),
+             _one_training_note([c for c in paired if not c.get("seed_spread")], bool(spreads), stages),
              _unsampled_seeds_note([c for c in spreads if not c.get("trainings")]),
              _unlike_pairs_note(paired)]
     return "".join(parts) + not_compared_list(comparisons)
@@ -213,16 +219,35 @@ def _seed_spread_table(spreads: list[dict[str, Any]]) -> str:
             + html_table(["A − B", "seeds", "top-1 A − B", "pairs above 0 / below 0"], rows))
 
 
-def _one_training_note(single: int, several_seeds: bool) -> str:
+def _one_training_note(single: list[dict[str, Any]], several_seeds: bool, stages: frozenset[str]) -> str:
     """The caveat on the ``single`` pairs of one training per fold (every pair, unless some hold
-    ``several_seeds``); none: empty."""
+    ``several_seeds``), with the command that trains their arms more times (``stages``: the arms
+    trained by an ``evface run``); none: empty.
+
+    >>> "<code>evface run --seeds N</code> again" in _one_training_note([{"a": "events-hd", "b": "rgb"}], False,
+    ...                                                                 frozenset({"events-hd", "rgb"}))
+    True
+    """
     if not single:
         return ""
-    which = "Every pair above" if not several_seeds else f"{single} of the pairs above"
+    which = "Every pair above" if not several_seeds else f"{len(single)} of the pairs above"
     return (f'<p class="muted">{which} rests on one training per fold of each run: its interval covers which '
-            "subjects were tested, not how another training seed would come out. Train the arms with "
-            "<code>--seeds N</code> (<code>evface train classify</code>) and the interval resamples the seeds "
-            "too.</p>")
+            f"subjects were tested, not how another training seed would come out. {_seeds_command(single, stages)} "
+            "and the interval resamples the seeds too.</p>")
+
+
+def _seeds_command(single: list[dict[str, Any]], stages: frozenset[str]) -> str:
+    """How to train the arms of the pairs ``single`` several times: ``evface run --seeds N`` where every
+    arm is a stage of an ``evface run`` (in ``stages``), ``evface train classify ... --seeds N`` where
+    none is, else both (was: ``evface train classify`` for the stages of an ``evface run`` too)."""
+    arms = {c[k] for c in single for k in ("a", "b")}
+    if arms <= stages:
+        return ("Train the arms with <code>evface run --seeds N</code> again, with the options the run was started "
+                "with (it trains only the new seeds),")
+    if not arms & stages:
+        return "Train the arms with <code>evface train classify ... --seeds N</code>"
+    return ("Train the arms with <code>--seeds N</code> (<code>evface run</code> again for the stages of an "
+            "<code>evface run</code>, <code>evface train classify</code> for the other runs)")
 
 
 def _unsampled_seeds_note(unsampled: list[dict[str, Any]]) -> str:

@@ -460,6 +460,8 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
         _check_all_seeds_scored(config, metrics, run, stage_of)
     entry = {"name": name, "dir": str(run), "run": str(settings), "config": config, "metrics": metrics,
              "train_seconds": seconds if seconds is not None else metrics.get("train_seconds")}
+    if stage_of is not None:  # trained by evface run: more seeds by evface run --seeds N, not evface train
+        entry["stage_of"] = str(stage_of[0])
     named = config.get("data") if isinstance(config.get("data"), str) else None
     trained_on = trained_on or (Path(named) if named else None)
     scored = metrics.get("data") if isinstance(metrics.get("data"), str) else None
