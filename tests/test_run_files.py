@@ -156,3 +156,28 @@ def test_files_of_a_metrics_json_without_their_sha256_still_load(tmp_path):
     (tmp_path / "scores.csv").write_text("anything")
     check_written_together(tmp_path)
     check_written_together(tmp_path / "nothing-here")
+
+
+def test_a_run_folder_s_scores_not_written_with_its_metrics_json_name_an_evface_eval_that_runs(tmp_path):
+    """In a run folder (it holds config.json) the advice was "evface eval RUN" alone, which stops at
+    "Missing option '--data'": now it gives the dataset its metrics.json records, and the command
+    gets past the options."""
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from evface.cli import app
+    from evface.tasks.run_folder import check_written_together, json_text, write_together
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text('{"task": "classify"}')
+    write_together({run / "predictions.csv": "clip_id\nc1\n",
+                    run / "metrics.json": json_text({"data": str(tmp_path / "data"), "n": 1})})
+    (run / "predictions.csv").write_text("clip_id\nc2\n")
+    with pytest.raises(FormatError) as caught:
+        check_written_together(run)
+    command = str(caught.value).split("write both again: ")[1]
+    assert command == f"evface eval {run} --data {tmp_path / 'data'}"
+    result = CliRunner().invoke(app, shlex.split(command)[1:])
+    assert "Missing option" not in result.output

@@ -243,11 +243,14 @@ def check_written_together(folder: str | Path) -> None:
 
 
 def _written_by(folder: Path, metrics: Mapping[str, Any]) -> str:
-    """The command that writes the scores in ``folder`` again: ``evface eval RUN`` into a run folder,
-    else the evaluation its ``metrics.json`` records (its run and dataset)."""
+    """The command that writes the scores in ``folder`` again: ``evface eval RUN --data DATA`` into a
+    run folder (``--data`` is required: the dataset its ``metrics.json`` records; was ``evface eval
+    RUN`` alone, which stops at "Missing option '--data'"), else the evaluation its ``metrics.json``
+    records (its run and dataset)."""
+    data = metrics.get("data", "DATA")
     if (folder / CONFIG).is_file():
-        return f"evface eval {folder}"
-    return f"evface eval {metrics.get('run', 'RUN')} --data {metrics.get('data', 'DATA')} --out {folder}"
+        return f"evface eval {folder} --data {data}"
+    return f"evface eval {metrics.get('run', 'RUN')} --data {data} --out {folder}"
 
 
 def read_json(path: str | Path) -> Any:
