@@ -181,3 +181,18 @@ def test_a_run_folder_s_scores_not_written_with_its_metrics_json_name_an_evface_
     assert command == f"evface eval {run} --data {tmp_path / 'data'}"
     result = CliRunner().invoke(app, shlex.split(command)[1:])
     assert "Missing option" not in result.output
+
+
+@pytest.mark.parametrize("name", ["../outside.csv", "/etc/hostname", "sub/scores.csv", ".."])
+def test_a_metrics_json_whose_hashes_name_a_file_outside_its_folder_is_refused_unread(tmp_path, name):
+    """A received metrics.json whose files_sha256 names a path, not a file of its folder, had that
+    file read and hashed wherever it lay; now one line naming the metrics.json."""
+    from evface.tasks.run_folder import check_written_together, write_json
+
+    (tmp_path / "outside.csv").write_text("x")
+    (tmp_path / "run" / "sub").mkdir(parents=True)
+    (tmp_path / "run" / "sub" / "scores.csv").write_text("x")
+    write_json(tmp_path / "run" / "metrics.json", {"task": "reconstruct", "run": "/runs/r", "files_sha256": {name: "0"}})
+    with pytest.raises(FormatError, match=re.escape(f"{tmp_path / 'run' / 'metrics.json'}: files_sha256 names {name!r}, "
+                                                    "not a file of this folder: not as evface writes it")):
+        check_written_together(tmp_path / "run")

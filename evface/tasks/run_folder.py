@@ -235,7 +235,10 @@ def check_written_together(folder: str | Path) -> None:
     if not isinstance(recorded, dict):
         return
     for name, digest in recorded.items():
-        path = folder / str(name)
+        if not isinstance(name, str) or Path(name).name != name or name in (".", ".."):  # was: read outside the folder
+            raise FormatError(where(folder / METRICS, f"{FILES_SHA256} names {name!r}, not a file of this folder: "
+                                                      "not as evface writes it"))
+        path = folder / name
         if path.is_file() and _sha256(path.read_bytes()) != digest:  # a missing one: its reader says so
             raise FormatError(where(path, f"not the file that {folder / METRICS} was written with (its sha256 differs: an evaluation "
                                           "or run stopped between writing them, or the file was replaced); write both "
