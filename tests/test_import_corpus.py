@@ -608,3 +608,29 @@ def test_frame_headers_give_the_size_the_reader_reads(tmp_path, suffix):
         height, width = read_frame(path).shape[:2]
         turned = orientation > 4 and suffix != ".bmp"
         assert frame_header(path).size == (width, height) == ((48, 64) if turned else (64, 48)), orientation
+
+
+@pytest.mark.parametrize("where_", ["before-pixels", "after-pixels"])
+@pytest.mark.parametrize("exif", [b"garbage!", b"ab"])
+def test_a_png_whose_exif_chunk_is_no_exif_has_the_size_the_reader_reads(tmp_path, where_, exif):
+    """A PNG whose ``eXIf`` chunk holds no TIFF structure (OpenCV reads the picture and ignores it):
+    the header check gives the size read_frame reads (was: Pillow's "SyntaxError: not a TIFF
+    file", an internal error of import corpus and import session --rgb FOLDER)."""
+    import io  # lazy: only this test builds a PNG chunk by chunk
+    import struct  # lazy: as io
+    import zlib  # lazy: as io
+
+    from PIL import Image  # lazy: only the EXIF tests write pictures with Pillow
+
+    from evface.datasets.importers.rgb_scan import frame_header  # lazy: only these tests read headers directly
+    from evface.sim.video import read_frame  # lazy: as frame_header
+
+    buf = io.BytesIO()
+    Image.fromarray(np.full((48, 64, 3), 90, np.uint8)).save(buf, "PNG")
+    png = buf.getvalue()
+    at = png.index(b"IDAT") - 4 if where_ == "before-pixels" else png.rindex(b"IEND") - 4
+    chunk = struct.pack(">I", len(exif)) + b"eXIf" + exif + struct.pack(">I", zlib.crc32(b"eXIf" + exif))
+    path = tmp_path / "img1.png"
+    path.write_bytes(png[:at] + chunk + png[at:])
+    assert read_frame(path).shape == (48, 64, 3)
+    assert frame_header(path).size == (64, 48)

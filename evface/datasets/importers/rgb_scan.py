@@ -228,10 +228,14 @@ def frame_header(path: str | Path) -> FrameHeader:
 
 
 def _read_header(image: Image.Image, path: Path) -> FrameHeader | None:
-    """:func:`frame_header` of an opened picture; None where only decoding it can tell."""
+    """:func:`frame_header` of an opened picture; None where only decoding it can tell (an EXIF
+    block Pillow cannot parse among them)."""
     if image.format not in _HEADER_FORMATS or _over_8_bits(image):
         return None
-    exif = image.getexif() if image.format != "PNG" or "exif" in image.info else _png_exif(path)
+    try:
+        exif = image.getexif() if image.format != "PNG" or "exif" in image.info else _png_exif(path)
+    except SyntaxError:  # EXIF that is no TIFF structure ("not a TIFF file"): OpenCV reads the picture regardless
+        return None
     orientation = exif.get(ExifTags.Base.Orientation, 1)
     if orientation in QUARTER_TURNS and image.format == "TIFF":
         return None  # Pillow gives the turned size already: decoded instead
