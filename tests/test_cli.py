@@ -832,7 +832,7 @@ def _library_choices():
     from evface.rig.timeline_draw import TimelineParams
     from evface.sim.dvs_params import DvsParams
     from evface.sim.dvs_readout import limit_readout
-    from evface.sim.rgb import metering_weights
+    from evface.sim.rgb import RgbCameraParams, metering_weights
     from evface.sim.rgb_pipeline import cfa_channels
     from evface.tasks.configs import value_problem
     from evface.tasks.registry import get as get_task
@@ -855,6 +855,8 @@ def _library_choices():
          "bandwidth_ref_lux, cutoff_hz, leak_jitter, leak_rate_hz, lin_log_lux, noise_ref_lux, refractory_us, "
          "shot_noise_max_factor, shot_noise_rate_hz, substep_fraction, threshold_min_log, threshold_off_log, "
          "threshold_off_sigma_log, threshold_on_log, threshold_on_sigma_log"),
+        (lambda: RgbCameraParams.preset("webcam30", jpeg_qualty=90),
+         "unknown RgbCameraParams field(s) 'jpeg_qualty'; choose from ae_target, antiflicker_hz, ..."),
         (lambda: class_set("big"), "unknown class set 'big'; choose from ..."),
         (lambda: EventSource("hd", "e.raw", sync="gps"),
          "sensor 'hd': sync must be one of the sync methods, got 'gps'; choose from auto, trigger, offset, xcorr"),

@@ -186,7 +186,8 @@ class RgbCameraParams:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(overrides) - known)
         if unknown:
-            raise ParameterError(f"unknown RgbCameraParams field(s) {unknown}")
+            raise ParameterError(f"unknown RgbCameraParams field(s) {', '.join(map(repr, unknown))}; "
+                                 f"{choose_from(sorted(known))}")
         return replace(RGB_PRESETS[name], **overrides)
 
     def to_dict(self) -> dict[str, Any]:
