@@ -342,9 +342,6 @@ def read_photo(path: str | Path) -> np.ndarray:
     return cv2.cvtColor(_flattened(path, bgr), cv2.COLOR_BGR2RGB)
 
 
-
-
-
 def _flattened(path: str | Path, bgr: np.ndarray) -> np.ndarray:
     """``bgr``, the photo at ``path`` decoded without its alpha, laid over :data:`PHOTO_BACKGROUND`
     where the alpha the file holds is below opaque; a FormatError when its alpha does not match

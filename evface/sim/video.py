@@ -135,9 +135,6 @@ def read_frame(path: str | Path) -> np.ndarray:
     return img if img.ndim == 3 else cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
 
 
-
-
-
 def iter_frame_files(frames: Iterable[tuple[int, Path]], first: tuple[int, ...] | None = None) -> Iterator[np.ndarray]:
     """:func:`read_frame` of each ``(number, file)``, one file at a time; a DatasetError naming the
     first file whose size differs from the first frame's (``first``, the folder's first frame's
