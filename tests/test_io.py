@@ -735,3 +735,21 @@ def test_a_clip_of_two_sensors_read_without_one_names_them_as_words(tmp_path: Pa
     with pytest.raises(FormatError, match=rf"^{re.escape(str(path))}: clip has sensors hd, lr; choose one "
                                           r"\(sensor=NAME, or --sensor NAME\)$"):
         read_events_file(path)
+
+
+def test_a_clip_without_events_says_so_when_its_events_are_read(tmp_path: Path, capsys) -> None:
+    """A clip of RGB frames alone (no event sensor): reading its events said "clip has sensors ;
+    choose one", and naming a sensor "no sensor 'hd' in this clip (it has )", an empty list."""
+    from evface.io.clip_schema import Clip, FrameSeries
+    from evface.io.clip_writer import write_clip
+
+    frames = FrameSeries(np.zeros((2, 8, 8, 3), np.uint8), np.array([0, 1000]), np.full(2, 500))
+    path = write_clip(tmp_path / "c0.h5", Clip("c0", "s01", "AU12", [12], "dim", 0, 250, 450, 5000, frames={"rgb": frames}))
+    with pytest.raises(FormatError, match=rf"^{re.escape(str(path))}: clip holds no events \(no event sensor\)$"):
+        read_events_file(path)
+    with pytest.raises(FormatError, match=rf"^{re.escape(str(path))}: no sensor 'hd' in this clip \(it has none\)$"):
+        read_events_file(path, sensor="hd")
+    with pytest.raises(FormatError, match=r"no sensor 'hd' in this clip \(it has none\)$"):
+        file_info(path, sensor="hd")
+    assert main(["convert", str(path), str(tmp_path / "out.raw")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {path}: clip holds no events (no event sensor)"

@@ -186,11 +186,13 @@ class EventsFileReader:
         meta = read_clip_meta(self.path)
         names = sorted(meta.sensors)
         if sensor is None:
+            if not names:
+                raise FormatError(where(self.path, "clip holds no events (no event sensor)"))
             if len(names) != 1:
                 raise FormatError(where(self.path, f"clip has sensors {', '.join(names)}; choose one (sensor=NAME, or --sensor NAME)"))
             sensor = names[0]
         if sensor not in meta.sensors:
-            raise FormatError(where(self.path, f"no sensor {sensor!r} in this clip (it has {', '.join(names)})"))
+            raise FormatError(where(self.path, f"no sensor {sensor!r} in this clip (it has {', '.join(names) or 'none'})"))
         self.sensor = sensor
         return meta.sensors[sensor].size
 

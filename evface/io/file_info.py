@@ -92,7 +92,7 @@ def _clip_info(path: Path, sensor: str | None) -> dict[str, Any]:
     meta = read_clip_meta(path)
     names = sorted(meta.sensors)
     if sensor is not None and sensor not in meta.sensors:
-        raise FormatError(where(path, f"no sensor {sensor!r} in this clip (it has {', '.join(names)})"))
+        raise FormatError(where(path, f"no sensor {sensor!r} in this clip (it has {', '.join(names) or 'none'})"))
     sensors = {name: _stream_stats(EventsFileReader(path, sensor=name), meta.sensors[name].size) for name in names}
     for name, stats in sensors.items():
         s = meta.sensors[name]
