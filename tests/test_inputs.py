@@ -146,6 +146,16 @@ def test_a_sensor_the_clip_lacks_names_the_file_and_the_sensor(tmp_path):
         load_inputs([path], InputSpec(sensor="hd", size=4))
 
 
+def test_a_clip_of_frames_alone_says_it_has_no_sensor(tmp_path):
+    """Was "(this clip has ): ..." (an empty list listed as words) for a clip with no event sensor."""
+    frames = FrameSeries(np.zeros((2, 4, 4, 3), np.uint8), np.array([0, 500]), np.full(2, 100))
+    path = write_clip(tmp_path / "c.h5", Clip("c", "s", "AU12", [12], "dim", 0, 1, 2, 1000, frames={"rgb": frames},
+                                              calibration={"face_box": {"rgb": [0, 0, 4, 4]}}))
+    with pytest.raises(DatasetError, match=r"c\.h5: no events of sensor 'hd' \(this clip has none\): give a dataset "
+                                           r"whose clips have it$"):
+        load_inputs([path], InputSpec(sensor="hd", size=4))
+
+
 def _memory(monkeypatch, mib):
     """This machine's memory, as the memory checks read it, set to ``mib`` MiB."""
     import os

@@ -110,8 +110,9 @@ def require_sensor(clip: Clip, sensor: str, source: str | Path | None = None) ->
     evface.errors.EventsError: the events of sensor 'lr': event 1 at t=5 µs (x=40, y=2) lies outside the 40x30 sensor
     """
     if sensor not in clip.sensors:
-        raise DatasetError(where(source, f"no events of sensor {sensor!r} (this clip has {', '.join(sorted(clip.sensors))}): give a dataset "
-                                   f"whose clips have it, or train with --sensor one of these"))
+        other = ", or train with --sensor one of these" if clip.sensors else ""
+        raise DatasetError(where(source, f"no events of sensor {sensor!r} (this clip has "
+                                         f"{', '.join(sorted(clip.sensors)) or 'none'}): give a dataset whose clips have it{other}"))
     if sensor in clip.events:
         try:
             check_array(clip.events[sensor])
