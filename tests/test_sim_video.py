@@ -853,7 +853,20 @@ def _float(folder):
     cv2.imwrite(str(folder / "img12.tif"), np.full((48, 64), 0.5, np.float32))
 
 
+def _pipe(folder):  # was: read for ever, waiting for a writer
+    (folder / "img12.png").unlink()
+    os.mkfifo(folder / "img12.png")
+
+
+def _dangling(folder):
+    (folder / "img12.png").unlink()
+    (folder / "img12.png").symlink_to(folder / "gone.png")
+
+
 @pytest.mark.parametrize("spoil, says", [
+    (_pipe, "{folder}/img12.png: not a picture file (a folder, pipe, device or socket, or a link to nothing); move it "
+            "out of the folder of frames"),
+    (_dangling, "{folder}/img12.png: not a picture file"),
     (_gap, "{folder}: 11 frames but numbers 8..19 have a gap after 11"),
     (_duplicate, "{folder}: frame number 12 is in two files, img012.jpg and img12.png; keep one"),
     (_mixed_sizes, "{folder}/img12.png: frame size 32x24 differs from the folder's first frame 64x48"),

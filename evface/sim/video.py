@@ -76,7 +76,8 @@ def numbered_frames(folder: str | Path) -> list[tuple[int, Path]]:
     (:data:`FRAME_EXTENSIONS`) whose name ends in a number (``img46.jpg`` is frame 46), hidden
     files left out (macOS writes ``._img46.jpg`` beside each frame on some drives). A
     DatasetError naming the folder unless there are at least 2 and the numbers run without a gap
-    or a repeat.
+    or a repeat; one naming the entry where a frame's name is a folder, pipe, device or socket (its
+    reader would wait on a pipe for ever) or a link to nothing.
 
     Examples
     --------
@@ -100,6 +101,10 @@ def numbered_frames(folder: str | Path) -> list[tuple[int, Path]]:
         if p.suffix.lower() in FRAME_EXTENSIONS and m and not p.name.startswith("."):
             frames.append((int(m.group(1)), p))
     frames.sort()
+    for _, p in frames:
+        if not p.is_file():  # follows a link: a link to a picture is read
+            raise DatasetError(where(p, "not a picture file (a folder, pipe, device or socket, or a link to nothing); "
+                                        "move it out of the folder of frames"))
     if len(frames) < 2:
         raise DatasetError(where(folder, f"needs at least 2 numbered frames ({', '.join(FRAME_EXTENSIONS)} files "
                                          f"named like img46.jpg), found {len(frames)}"))
