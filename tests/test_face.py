@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -14,6 +13,8 @@ from evface.face.detect import detect_faces, to_gray_uint8
 from evface.face.head_pose import FacePose
 from evface.face.identity import builtin_photo_identities, photo_identity, procedural_identity, read_photo
 from evface.face.render import FaceRenderer
+
+from pipe_fixtures import refused_within
 
 SIZE = (320, 320)
 
@@ -566,24 +567,6 @@ def test_faces_refuses_a_column_given_twice(tmp_path, capsys, args, says):
     assert not out.exists()
 
 
-def _refused_within(seconds: float, read, path) -> list[str]:
-    """The FormatError messages of ``read(path)``, run in a thread that must end within ``seconds``
-    (a reader of a named pipe waits for its writer for ever)."""
-    said: list[str] = []
-
-    def run() -> None:
-        try:
-            read(path)
-        except FormatError as exc:
-            said.append(str(exc))
-
-    reader = threading.Thread(target=run, daemon=True)
-    reader.start()
-    reader.join(seconds)
-    assert not reader.is_alive(), f"{path}: still being read after {seconds} s"
-    return said
-
-
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 @pytest.mark.parametrize("kind, says", [("pipe", "is a device, pipe or socket, not a file; give an image file saved to disk"),
                                         ("folder", "is a folder; give an image file")])
@@ -593,4 +576,4 @@ def test_read_photo_refuses_a_pipe_or_a_folder_unopened(tmp_path, kind, says):
     corrupt image": now one line naming it, from os.stat, nothing opened."""
     photo = tmp_path / "face.png"
     photo.mkdir() if kind == "folder" else os.mkfifo(photo)
-    assert _refused_within(20, read_photo, photo) == [f"{photo}: {says}"]
+    assert refused_within(lambda: read_photo(photo), photo, FormatError) == [f"{photo}: {says}"]

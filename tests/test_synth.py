@@ -1,7 +1,6 @@
 """The synthetic rig and dataset builder (tiny preset): determinism, resume, shards, geometry, CLI."""
 
 import os
-import threading
 from pathlib import Path
 
 import cv2
@@ -24,6 +23,8 @@ from evface.rig.geometry import RigParams, renderer_face_fraction, rig_geometry
 from evface.rig.scene import Scene
 from evface.rig.timeline import Expression, HeadMotion, Timeline
 from evface.sim.sensors import SENSORS
+
+from pipe_fixtures import refused_within
 
 SUBSET = dict(preset="tiny", seed=0, subjects=2, classes=["AU4"], lighting=["bright", "dim"])
 
@@ -522,16 +523,5 @@ def test_a_planned_face_photo_since_replaced_by_a_pipe_is_refused_unopened(tmp_p
     photo = tmp_path / "x.png"
     os.mkfifo(photo)
     subject = synth_plan.Subject("photo-x", 0, "photo", photo=str(photo), photo_sha256="0" * 64)
-    said: list[str] = []
-
-    def film() -> None:
-        try:
-            subject_identity(subject)
-        except FormatError as exc:
-            said.append(str(exc))
-
-    filming = threading.Thread(target=film, daemon=True)
-    filming.start()
-    filming.join(20)
-    assert not filming.is_alive(), "the pipe is still being read"
+    said = refused_within(lambda: subject_identity(subject), photo, FormatError)
     assert said == [f"{photo}: is a device, pipe or socket, not a file; give an image file saved to disk"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -19,6 +18,8 @@ from evface.datasets.synth_film import subject_identity, subject_rig
 from evface.datasets.synth_plan import get_preset, load_face_photos, plan_subjects
 from evface.face.identity import read_photo
 from evface.errors import DatasetError, FormatError
+
+from pipe_fixtures import refused_within
 
 
 def _save(path, rgb) -> None:
@@ -254,16 +255,9 @@ def test_a_name_that_is_no_regular_file_is_skipped(tmp_path):
     # was: a named pipe called pipe.jpg in --faces: OpenCV waited for its writer, synth without end
     os.mkfifo(tmp_path / "pipe.jpg")
     (tmp_path / "gone.png").symlink_to(tmp_path / "nowhere.png")
-    with ThreadPoolExecutor(1) as pool:
-        loading = pool.submit(load_face_photos, tmp_path)
-        try:
-            with pytest.raises(DatasetError) as refused:
-                loading.result(timeout=30)
-        finally:  # a reader still waiting for a writer gets the end of the file
-            with contextlib.suppress(OSError):
-                os.close(os.open(tmp_path / "pipe.jpg", os.O_WRONLY | os.O_NONBLOCK))
+    said = refused_within(lambda: load_face_photos(tmp_path), tmp_path / "pipe.jpg", DatasetError, seconds=30)
     skipped = "skipped: not a regular file (a named pipe, a device, or a link to nothing)"
-    assert str(refused.value) == f"{tmp_path}: no usable face photo (gone.png: {skipped}; pipe.jpg: {skipped})"
+    assert said == [f"{tmp_path}: no usable face photo (gone.png: {skipped}; pipe.jpg: {skipped})"]
 
 
 def test_a_gif_a_tiny_photo_and_a_transparent_one_are_told_apart(tmp_path):
