@@ -567,6 +567,19 @@ def test_faces_refuses_a_column_given_twice(tmp_path, capsys, args, says):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("pose", ["yaw=0", "pitch=0,roll=-0.0", "yaw=0,pitch=0,roll=0"])
+def test_faces_refuses_a_pose_column_of_zero_angles(tmp_path, pose):
+    """`evface faces --pose yaw=0` drew a column that repeats the neutral face (a column naming no
+    angle was already refused for that): now one line naming the value and --pose, exit code 2."""
+    out = tmp_path / "f.png"
+    args = [sys.executable, "-m", "evface.cli", "faces", str(out), "--seeds", "0", "--size", "16", "--pose", pose]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+    said = (f"error: --pose: {pose!r} turns the head by no angle, a column that would repeat the neutral face; "
+            "give e.g. 'yaw=4'")
+    assert (result.returncode, result.stderr.strip()) == (2, said)
+    assert not out.exists()
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 @pytest.mark.parametrize("kind, says", [("pipe", "is a device, pipe or socket, not a file; give an image file saved to disk"),
                                         ("folder", "is a folder; give an image file")])

@@ -55,6 +55,9 @@ def _parse_pose(text: str) -> dict[str, float]:
         out[field] = angle
     if not out:  # was: drawn as a second neutral column
         raise ParameterError(f"{text!r} names no angle, a column that would repeat the neutral face; give e.g. 'yaw=4'")
+    if not any(out.values()):  # was: 'yaw=0' drawn as a second neutral column too
+        raise ParameterError(f"{text!r} turns the head by no angle, a column that would repeat the neutral face; "
+                             "give e.g. 'yaw=4'")
     return out
 
 
