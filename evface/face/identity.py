@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import stat
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -318,6 +319,8 @@ def read_photo(path: str | Path) -> np.ndarray:
         "unreadable or corrupt image (... can't read data ...)":
         :func:`evface.io.pictures.decoded_picture`). A folder, device, pipe or socket is refused
         unopened (:func:`check_photo_file`; was: a named pipe waited for a writer for ever).
+        A JPEG whose EXIF block Pillow cannot parse whole is read without a word
+        (:func:`_check_jpeg_whole`; was: Pillow's "UserWarning: Corrupt EXIF data" on standard error).
 
     Examples
     --------
@@ -335,11 +338,36 @@ def read_photo(path: str | Path) -> np.ndarray:
         with open(path, "rb") as file:
             jpeg = file.read(3) == b"\xff\xd8\xff"
         if jpeg:  # not Image.open: its limit on decompression bombs refused a 200-megapixel photo OpenCV had decoded
-            with JpegImagePlugin.JpegImageFile(path) as image:
-                image.load()
+            _check_jpeg_whole(path)
     except (OSError, SyntaxError) as exc:
         raise FormatError(where(path, f"corrupt or cut short ({exc})")) from None
     return cv2.cvtColor(_flattened(path, bgr), cv2.COLOR_BGR2RGB)
+
+
+def _check_jpeg_whole(path: str | Path) -> None:
+    """Decode the JPEG at ``path`` with Pillow, which raises OSError where libjpeg only warns (a
+    file cut short), saying nothing of a damaged EXIF block.
+
+    Pillow parses a JPEG's EXIF as it opens one (for its resolution) and shows a ``UserWarning``
+    ("Corrupt EXIF data", "Tag data larger than file") on standard error for a block it cannot
+    parse whole. Nothing of that parse is used: OpenCV reads the orientation tag itself, and the
+    pixels are whole. So those warnings are not shown (was: Python's two-line warning on standard
+    error, once per photo read).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> _, jpeg = cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))
+    >>> app1 = bytes.fromhex("ffe1 0012") + b"Exif" + bytes.fromhex("0000 4949 2a00 08000000 0500")  # 5 entries, none there
+    >>> with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+    ...     warnings.simplefilter("error")  # a warning shown would be raised here
+    ...     _ = Path(folder, "a.jpg").write_bytes(jpeg[:2].tobytes() + app1 + jpeg[2:].tobytes())
+    ...     _check_jpeg_whole(f"{folder}/a.jpg")
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.TiffImagePlugin")
+        with JpegImagePlugin.JpegImageFile(path) as image:
+            image.load()
 
 
 def _flattened(path: str | Path, bgr: np.ndarray) -> np.ndarray:
