@@ -634,3 +634,49 @@ def test_a_png_whose_exif_chunk_is_no_exif_has_the_size_the_reader_reads(tmp_pat
     path.write_bytes(png[:at] + chunk + png[at:])
     assert read_frame(path).shape == (48, 64, 3)
     assert frame_header(path).size == (64, 48)
+
+
+def test_rows_naming_one_folder_with_different_windows_are_clips_of_their_windows(corpus, tmp_path):
+    """A corpus cut from long recordings (CAS(ME)^2: one folder, several expressions) was refused:
+    "several rows name the same clip folder". Each row is now the clip of its frames onset..offset,
+    its id ``SUBJECT_FILENAME_ONSET-OFFSET``; a folder named once stays one whole clip."""
+    table = tmp_path / "t.csv"
+    table.write_text(TABLE + "1,EP01_01,12,18,25,12,happiness\n1,EP01_01,20,30,41,4,disgust\n02,EP07_01,104,116,128,4,\n")
+    report = import_corpus(corpus, table, tmp_path / "ds", CorpusOptions(sensors=("davis346:16x12",), upsample=1,
+                                                                          face_box=(20, 20, 56, 56)))
+    assert report["clips"] == ["sub01_EP01_01_12-25", "sub01_EP01_01_20-41", "sub02_EP07_01"]
+    rows = {r["clip_id"]: r for r in DatasetFolder.open(tmp_path / "ds").rows}
+    for clip_id, first, n, (onset, apex, offset) in [("sub01_EP01_01_12-25", 12, 14, (12, 18, 25)),
+                                                      ("sub01_EP01_01_20-41", 20, 22, (20, 30, 41)),
+                                                      ("sub02_EP07_01", 101, 30, (104, 116, 128))]:
+        clip = read_clip(tmp_path / "ds" / "clips" / f"{clip_id}.h5")
+        assert clip.frames["rgb"].data.shape[0] == n and clip.extra["first_frame"] == first
+        times = [round((k - first) * 1e6 / FPS) for k in (onset, apex, offset)] + [round(n * 1e6 / FPS)]
+        assert [rows[clip_id][k] for k in ("onset_us", "apex_us", "offset_us", "duration_us")] == times
+    whole = read_clip(tmp_path / "ds" / "clips" / "sub01_EP01_01_20-41.h5").frames["rgb"].data
+    np.testing.assert_array_equal(whole[0], cv2.cvtColor(cv2.imread(str(corpus / "sub01" / "EP01_01" / "img20.jpg")),
+                                                         cv2.COLOR_BGR2RGB))
+
+
+def test_one_folder_with_the_same_window_twice_is_refused_naming_both_lines(corpus, tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text(TABLE + "1,EP01_01,12,18,25,12,\n02,EP07_01,104,116,128,4,\n1,EP01_01,12,20,25,4,\n")
+    with pytest.raises(DatasetError, match=r"t.csv: lines 2 and 4 both give clip sub01_EP01_01_12-25 \(sub01/EP01_01 "
+                                           r"frames 12..25 and sub01/EP01_01 frames 12..25\); remove one of the two "
+                                           r"rows$"):
+        import_corpus(corpus, table, tmp_path / "ds")
+    assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
+
+
+def test_a_window_that_would_not_fit_in_memory_is_told_to_shrink_its_frames(corpus, tmp_path, monkeypatch):
+    """Moving frames out of the folder, as a whole-folder clip is told, cannot shrink a window."""
+    import os
+
+    sysconf = os.sysconf
+    monkeypatch.setattr(os, "sysconf", lambda name: 100 if name == "SC_PHYS_PAGES" else sysconf(name))
+    table = tmp_path / "t.csv"
+    table.write_text(TABLE + "1,EP01_01,12,18,25,12,\n1,EP01_01,20,30,41,4,\n")
+    with pytest.raises(ParameterError, match=r"sub01/EP01_01: table line 2: reading the clip's 14 frames of 96x96 whole "
+                                             r".*; the clip is its frames 12\.\.25 \(OnsetFrame\.\.OffsetFrame\) alone: "
+                                             r"give it smaller frames$"):
+        import_corpus(corpus, table, tmp_path / "ds")

@@ -13,6 +13,12 @@ numbers are the numbers in the file names (``img46.jpg`` is frame 46). An apex g
 (unknown, as in some CASME II rows) becomes the middle of onset and offset and is flagged in the
 clip's ``extra``.
 
+A clip is its row's whole folder, its id ``SUBJECT_FILENAME``; where several rows name one folder
+(a corpus cut from long recordings, CAS(ME)^2-style: one folder, several expression intervals), each
+row's clip is the window of its frames onset..offset, its id ``SUBJECT_FILENAME_ONSET-OFFSET``
+(:func:`shared_folders`, :func:`clip_frames`); two rows naming one folder with the same window are
+refused, naming both lines.
+
 A clip's folder is read as ``evface simulate FOLDER --fps`` reads it
 (:func:`evface.sim.video.numbered_frames`, :func:`~evface.sim.video.read_frame`): the pictures
 whose names end in a number, with no gap and no number twice, all of one size, 8 bits a channel
@@ -271,6 +277,33 @@ def find_frames(root: Path, row: CorpusRow) -> list[tuple[int, Path]]:
     return frames
 
 
+def clip_folder(row: CorpusRow) -> str:
+    """A row's clip folder under ROOT, ``SUBJECT/FILENAME`` (``sub01/EP01_01``)."""
+    return f"{subject_folder(row.subject)}/{row.filename}"
+
+
+def shared_folders(rows: list[CorpusRow]) -> set[str]:
+    """The clip folders (:func:`clip_folder`) that several rows of the table name: a long recording
+    holding several expressions (CAS(ME)^2), each row's clip the window of frames onset..offset.
+
+    Examples
+    --------
+    >>> rows = [CorpusRow("1", name, 10, None, 20, (4,), "", line) for line, name in enumerate(["A", "B", "A"], 2)]
+    >>> shared_folders(rows)
+    {'sub01/A'}
+    """
+    names = [clip_folder(r) for r in rows]
+    return {n for n in names if names.count(n) > 1}
+
+
+def clip_frames(row: CorpusRow, frames: list[tuple[int, Path]], shared: set[str]) -> list[tuple[int, Path]]:
+    """The frames of a row's clip: its folder's ``frames`` (:func:`find_frames`), or where the folder
+    is one of ``shared`` (:func:`shared_folders`), those of its window onset..offset."""
+    if clip_folder(row) not in shared:
+        return frames
+    return [(n, path) for n, path in frames if row.onset <= n <= row.offset]
+
+
 EXTRACT_FRAMES = ("import corpus reads each clip as a folder of numbered frames: extract a video's frames into "
                   "one, e.g. ffmpeg -i VIDEO -fps_mode passthrough FOLDER/img%d.png (numbered from 1)")
 """What a clip given as a video (or other file) is told: ``-fps_mode passthrough`` writes each
@@ -339,7 +372,7 @@ def _rows_of_classes(rows: list[CorpusRow], table: str | Path,
     if not options.classes:
         return rows, []
     classes = class_set(options.classes)
-    skipped = [{"folder": f"{subject_folder(r.subject)}/{r.filename}", "aus": list(r.aus), "line": r.line}
+    skipped = [{"folder": clip_folder(r), "aus": list(r.aus), "line": r.line}
                for r in rows if label_from_classes(r.aus, classes) is None]
     rows = [r for r in rows if label_from_classes(r.aus, classes) is not None]
     if not rows:
@@ -358,10 +391,13 @@ def _check_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], 
         folder, (first, last) = frames[0][1].parent, (frames[0][0], frames[-1][0])
         if options.face_box is not None:
             box_in_frame(options.face_box, (width, height), f"{folder}: face_box (--face-box)")
+        advice = (f"move the frames before OnsetFrame {row.onset} and after OffsetFrame {row.offset} out of the "
+                  f"folder (it holds {first}..{last}), or give it fewer or smaller frames")
+        if (first, last) == (row.onset, row.offset):  # a window of a long recording, or a folder holding it alone
+            advice = f"the clip is its frames {first}..{last} (OnsetFrame..OffsetFrame) alone: give it smaller frames"
         within_memory(2 * len(frames) * height * width * 3,
                       f"{folder}: table line {row.line}: reading the clip's {len(frames)} frames of {width}x{height} whole",
-                      f"move the frames before OnsetFrame {row.onset} and after OffsetFrame {row.offset} out of the "
-                      f"folder (it holds {first}..{last}), or give it fewer or smaller frames")
+                      advice)
 
 
 def _frame_size(row: CorpusRow, frames: list[tuple[int, Path]]) -> tuple[int, int]:
@@ -376,18 +412,41 @@ def _frame_size(row: CorpusRow, frames: list[tuple[int, Path]]) -> tuple[int, in
     return first.size
 
 
-def _clip_ids(rows: list[CorpusRow], table: str | Path) -> list[str]:
-    """Each row's clip id, ``SUBJECT_FILENAME``; refused where two rows name the same clip folder,
-    or two ids differ only in case."""
-    ids = [f"{subject_folder(r.subject)}_{r.filename}" for r in rows]
-    dup = {i for i in ids if ids.count(i) > 1}
-    if dup:
-        raise DatasetError(where(table, f"several rows name the same clip folder: {sorted(dup)}"))
+def _clip_id(row: CorpusRow, shared: set[str]) -> str:
+    """A row's clip id: ``SUBJECT_FILENAME``, and ``SUBJECT_FILENAME_ONSET-OFFSET`` where its folder
+    is one of ``shared`` (:func:`shared_folders`: its clip is the window onset..offset).
+
+    Examples
+    --------
+    >>> row = CorpusRow("15", "0502", 253, 270, 291, (4,), "", 2)
+    >>> _clip_id(row, set()), _clip_id(row, {"sub15/0502"})
+    ('sub15_0502', 'sub15_0502_253-291')
+    """
+    base = f"{subject_folder(row.subject)}_{row.filename}"
+    return f"{base}_{row.onset}-{row.offset}" if clip_folder(row) in shared else base
+
+
+def _clip_ids(rows: list[CorpusRow], table: str | Path, shared: set[str]) -> list[str]:
+    """Each row's clip id (:func:`_clip_id`); refused, naming both table lines, where two rows give
+    the same one (the same folder with the same window twice), or two ids differ only in case."""
+    ids = [_clip_id(r, shared) for r in rows]
+    first: dict[str, CorpusRow] = {}
+    for row, clip_id in zip(rows, ids):
+        if clip_id in first:
+            a = first[clip_id]
+            raise DatasetError(where(table, f"lines {a.line} and {row.line} both give clip {clip_id} ({_window(a)} and "
+                                            f"{_window(row)}); remove one of the two rows"))
+        first[clip_id] = row
     twins = case_twins(ids)
     if twins:
         raise DatasetError(where(table, f"{differ_in_case(*twins)}; rename one of the two clip folders and its "
                                         "Filename in the table"))
     return ids
+
+
+def _window(row: CorpusRow) -> str:
+    """A row's folder and frames, as a refusal names them: ``sub01/EP01 frames 10..40``."""
+    return f"{clip_folder(row)} frames {row.onset}..{row.offset}"
 
 
 def _sensors(options: CorpusOptions) -> list[tuple[str, SensorSpec]]:
@@ -503,7 +562,7 @@ def _convert_clip(index: int, row: CorpusRow, frames: list[tuple[int, Path]], cl
         lighting=options.lighting, onset_us=times.onset_us, apex_us=times.apex_us, offset_us=times.offset_us,
         duration_us=times.duration_us, events=events, sensors=infos, frames={"rgb": _rgb_series(rgb, t_us, options)},
         calibration={"homography": {n: homs[n].tolist() for n, _ in sensors}, "face_box": face_box},
-        extra={"source": "corpus", "folder": f"{subject_folder(row.subject)}/{row.filename}", "line": row.line,
+        extra={"source": "corpus", "folder": clip_folder(row), "line": row.line,
                "emotion": row.emotion, "apex_estimated": row.apex is None, "first_frame": times.first_frame},
     )
 
@@ -535,10 +594,12 @@ def import_corpus(
     root, out = Path(root), Path(out)
     tell = progress or (lambda stage, frac: None)
     _check_request(root, table, out, options)
-    rows, skipped = _rows_of_classes(read_corpus_table(table), table, options)
-    folders = [find_frames(root, r) for r in rows]
+    every_row = read_corpus_table(table)
+    shared = shared_folders(every_row)  # of the whole table: a row's clip id does not depend on --classes
+    rows, skipped = _rows_of_classes(every_row, table, options)
+    folders = [clip_frames(r, find_frames(root, r), shared) for r in rows]
     _check_frames(rows, folders, options)
-    ids = _clip_ids(rows, table)
+    ids = _clip_ids(rows, table, shared)
     sensors = _sensors(options)
 
     settings = {"root": str(root.resolve()), "table": str(Path(table).resolve()), **asdict(options)}
