@@ -574,12 +574,13 @@ def test_a_frame_turned_by_its_exif_orientation_is_checked_as_the_reader_turns_i
     assert main(["import", "corpus", str(bad), str(bad / "table.csv"), str(tmp_path / "ds2"),
                  "--sensor", "davis346:16x12", "--face-box", "10,0,70,70"]) == 2
     assert capsys.readouterr().err.strip() == (
-        f"error: {bad / 'sub01' / 'EP01' / 'img4.jpg'}: table line 2: frame size 80x96 RGB (turned by its EXIF "
-        "orientation 6) differs from the clip's first frame img1.jpg, 96x80 RGB; give all of a clip's frames one size")
+        f"error: {bad / 'sub01' / 'EP01' / 'img4.jpg'}: table line 2: frame size 80x96 RGB as its orientation tag 6 "
+        "turns it (stored 96x80) differs from the clip's first frame img1.jpg, 96x80 RGB; give all of a clip's frames "
+        "one size")
     assert not (tmp_path / "ds2").exists() and not (tmp_path / "ds2.partial").exists()
 
 
-@pytest.mark.parametrize("suffix", [".jpg", ".png", ".bmp", "-exif-after-pixels.png"])
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".bmp", ".tif", "-exif-after-pixels.png"])
 def test_frame_headers_give_the_size_the_reader_reads(tmp_path, suffix):
     """The header check agrees with evface.sim.video.read_frame for every EXIF orientation, a PNG's
     eXIf chunk after its pixels included (OpenCV turns by it; Pillow finds it only by decoding)."""
@@ -608,6 +609,27 @@ def test_frame_headers_give_the_size_the_reader_reads(tmp_path, suffix):
         height, width = read_frame(path).shape[:2]
         turned = orientation > 4 and suffix != ".bmp"
         assert frame_header(path).size == (width, height) == ((48, 64) if turned else (64, 48)), orientation
+
+
+def test_a_tiff_turned_a_quarter_turn_is_sized_from_its_header_not_decoded(tmp_path, monkeypatch):
+    """A TIFF turned by its orientation tag (5 to 8) was decoded whole to learn its size: 11 ms a
+    640x480 LZW frame, against 0.6 ms from its tags (200 frames: 2.24 s, now 0.12 s)."""
+    from PIL import Image  # lazy: only the EXIF tests write an orientation
+
+    from evface.datasets.importers import rgb_scan  # lazy: only the header tests reach into the scan
+
+    def decoded(path):
+        raise AssertionError(f"{path} decoded")
+
+    monkeypatch.setattr(rgb_scan, "read_frame", decoded)
+    for orientation in range(1, 9):
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        path = tmp_path / f"img{orientation}.tif"
+        Image.new("RGB", (64, 48)).save(path, exif=exif, compression="tiff_lzw")
+        header = rgb_scan.frame_header(path)
+        assert header.size == ((48, 64) if orientation > 4 else (64, 48)), orientation
+    assert str(header) == "48x64 RGB as its orientation tag 8 turns it (stored 64x48)"
 
 
 @pytest.mark.parametrize("where_", ["before-pixels", "after-pixels"])
