@@ -518,8 +518,8 @@ def _refuse_simulation(monkeypatch):
 
 
 @pytest.mark.parametrize("fault, says", [
-    ("size", "img120.jpg: table line 4: frame size 64x48 RGB differs from the clip's first frame img101.jpg, 96x96 RGB; "
-             "give all of a clip's frames one size"),
+    ("size", "img120.jpg: table line 4: frame size 64x48 differs from the clip's first frame 96x96 (img101.jpg); "
+             "give all the clip's frames one size"),
     ("depth", "img120.png: a 16-bit integer image; evface reads 8-bit sRGB frames (a 16-bit PNG may be a depth map): "
               "convert the colour frames to 8 bits"),
 ])
@@ -574,9 +574,8 @@ def test_a_frame_turned_by_its_exif_orientation_is_checked_as_the_reader_turns_i
     assert main(["import", "corpus", str(bad), str(bad / "table.csv"), str(tmp_path / "ds2"),
                  "--sensor", "davis346:16x12", "--face-box", "10,0,70,70"]) == 2
     assert capsys.readouterr().err.strip() == (
-        f"error: {bad / 'sub01' / 'EP01' / 'img4.jpg'}: table line 2: frame size 80x96 RGB as its orientation tag 6 "
-        "turns it (stored 96x80) differs from the clip's first frame img1.jpg, 96x80 RGB; give all of a clip's frames "
-        "one size")
+        f"error: {bad / 'sub01' / 'EP01' / 'img4.jpg'}: table line 2: frame size 80x96 as its orientation tag 6 turns "
+        "it (stored 96x80) differs from the clip's first frame 96x80 (img1.jpg); give all the clip's frames one size")
     assert not (tmp_path / "ds2").exists() and not (tmp_path / "ds2.partial").exists()
 
 
@@ -629,7 +628,7 @@ def test_a_tiff_turned_a_quarter_turn_is_sized_from_its_header_not_decoded(tmp_p
         Image.new("RGB", (64, 48)).save(path, exif=exif, compression="tiff_lzw")
         header = rgb_scan.frame_header(path)
         assert header.size == ((48, 64) if orientation > 4 else (64, 48)), orientation
-    assert str(header) == "48x64 RGB as its orientation tag 8 turns it (stored 64x48)"
+    assert str(header) == "48x64 as its orientation tag 8 turns it (stored 64x48)"
 
 
 @pytest.mark.parametrize("where_", ["before-pixels", "after-pixels"])

@@ -71,7 +71,7 @@ from evface.datasets.importers.annotations import CLIP_ID, NAME_RULE
 from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes, parse_aus
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
 from evface.datasets.importers.face_box import FACE_FRAMES, box_in_frame, detect_face
-from evface.datasets.importers.rgb_scan import frame_header
+from evface.datasets.importers.rgb_scan import frames_size
 from evface.datasets.importers.tables import columns_once, input_file, open_table, table_int, table_rows
 from evface.errors import DatasetError, ParameterError, where
 from evface.events.core import concatenate
@@ -387,7 +387,7 @@ def _check_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], 
     clip's frames, and a clip whose frames, read whole and stacked (twice the frames), would take
     more than half of this machine's memory (:func:`~evface.checks.within_memory`)."""
     for row, frames in zip(rows, folders):
-        width, height = _frame_size(row, frames)
+        width, height = frames_size(frames, "the clip's", f"table line {row.line}: ")
         folder, (first, last) = frames[0][1].parent, (frames[0][0], frames[-1][0])
         if options.face_box is not None:
             box_in_frame(options.face_box, (width, height), f"{folder}: face_box (--face-box)")
@@ -398,18 +398,6 @@ def _check_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], 
         within_memory(2 * len(frames) * height * width * 3,
                       f"{folder}: table line {row.line}: reading the clip's {len(frames)} frames of {width}x{height} whole",
                       advice)
-
-
-def _frame_size(row: CorpusRow, frames: list[tuple[int, Path]]) -> tuple[int, int]:
-    """The ``(width, height)`` of a clip's frames, as :func:`load_frames` reads them; a DatasetError
-    naming the first frame of another size, with both sizes and picture modes."""
-    first = frame_header(frames[0][1])
-    for _, path in frames[1:]:
-        header = frame_header(path)
-        if header.size != first.size:
-            raise DatasetError(where(path, f"table line {row.line}: frame size {header} differs from the clip's first "
-                                           f"frame {frames[0][1].name}, {first}; give all of a clip's frames one size"))
-    return first.size
 
 
 def _clip_id(row: CorpusRow, shared: set[str]) -> str:

@@ -1,7 +1,7 @@
 """The passes over a session's RGB video or folder of numbered frames: its scan (frame count,
 size, frame rate, frame-difference energy, change image), its frames read in groups, and the
-frame-timestamp file; and a frame file's size and picture mode from its header alone
-(:func:`frame_header`), and so a folder's frames checked to be of one size (:func:`folder_frame_size`).
+frame-timestamp file; and a frame file's size from its header alone
+(:func:`frame_header`), and so a folder's or clip's frames checked to be of one size (:func:`frames_size`).
 
 :func:`~evface.datasets.importers.session.import_session` uses them, and
 :func:`~evface.datasets.importers.corpus.import_corpus` the headers.
@@ -179,24 +179,22 @@ decodes them (other files are decoded)."""
 @dataclass(frozen=True)
 class FrameHeader:
     """A frame file's ``(width, height)`` as :func:`~evface.sim.video.read_frame` reads it
-    (upright), its picture mode (Pillow's: ``RGB``, ``L`` for grayscale, ``P`` for a palette; ``""``
-    where Pillow does not know the file) and its EXIF orientation (1: none)."""
+    (upright) and its EXIF orientation (1: none)."""
 
     size: tuple[int, int]
-    mode: str = ""
     orientation: int = 1
 
     def __str__(self) -> str:
-        """``64x48 RGB``; turned, the size as turned and as stored (as ``identify`` or a file browser
-        gives it): ``48x64 RGB as its orientation tag 6 turns it (stored 64x48)``."""
-        (width, height), mode = self.size, f" {self.mode}" if self.mode else ""
+        """``64x48``; turned, the size as turned and as stored (as ``identify`` or a file browser
+        gives it): ``48x64 as its orientation tag 6 turns it (stored 64x48)``."""
+        width, height = self.size
         if self.orientation not in QUARTER_TURNS:
-            return f"{width}x{height}{mode}"
-        return f"{width}x{height}{mode} as its orientation tag {self.orientation} turns it (stored {height}x{width})"
+            return f"{width}x{height}"
+        return f"{width}x{height} as its orientation tag {self.orientation} turns it (stored {height}x{width})"
 
 
 def frame_header(path: str | Path) -> FrameHeader:
-    """A frame file's upright size and mode, from its header (Pillow's ``Image.open`` reads no
+    """A frame file's upright size, from its header (Pillow's ``Image.open`` reads no
     pixels) and EXIF orientation, as :func:`~evface.sim.video.read_frame` reads the file: OpenCV
     turns a JPEG, PNG or TIFF upright by its orientation, so 5 to 8 swap the stored width and
     height (a PNG's ``eXIf`` chunk counts after the pixels too; a TIFF's orientation tag, its
@@ -214,20 +212,18 @@ def frame_header(path: str | Path) -> FrameHeader:
     ...     Image.new("RGB", (3, 2)).save(f"{folder}/img1.jpg", exif=exif)
     ...     header = frame_header(f"{folder}/img1.jpg")
     ...     str(header), read_frame(f"{folder}/img1.jpg").shape
-    ('2x3 RGB as its orientation tag 6 turns it (stored 3x2)', (3, 2, 3))
+    ('2x3 as its orientation tag 6 turns it (stored 3x2)', (3, 2, 3))
     """
-    mode = ""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # frames this large are refused for memory
             with Image.open(path) as image:
-                mode = image.mode
                 header = _read_header(image, Path(path))
     except (OSError, Image.DecompressionBombError):  # no picture Pillow knows: as OpenCV decodes it
         header = None
     if header is None:
         height, width = read_frame(path).shape[:2]
-        header = FrameHeader((width, height), mode)
+        header = FrameHeader((width, height))
     return header
 
 
@@ -242,7 +238,7 @@ def _read_header(image: Image.Image, path: Path) -> FrameHeader | None:
         return None
     orientation = exif.get(ExifTags.Base.Orientation, 1)
     width, height = _stored_size(image)
-    return FrameHeader((height, width) if orientation in QUARTER_TURNS else (width, height), image.mode, orientation)
+    return FrameHeader((height, width) if orientation in QUARTER_TURNS else (width, height), orientation)
 
 
 def _stored_size(image: Image.Image) -> tuple[int, int]:
@@ -286,10 +282,7 @@ def _png_exif(path: Path) -> Image.Exif:
 
 def folder_frame_size(folder: str | Path) -> tuple[int, int]:
     """The ``(width, height)`` of every numbered frame of ``folder``
-    (:func:`~evface.sim.video.numbered_frames`) as :func:`~evface.sim.video.read_frame` reads them,
-    from their headers (:func:`frame_header`: about 0.5 ms a frame, against 4 ms to decode a 640x480
-    JPEG and 18 ms a PNG): a DatasetError naming the first frame of another size than the first, a
-    FormatError naming one :func:`~evface.sim.video.read_frame` refuses (more than 8 bits a sample).
+    (:func:`~evface.sim.video.numbered_frames`), checked to be one: :func:`frames_size`.
 
     Examples
     --------
@@ -302,14 +295,39 @@ def folder_frame_size(folder: str | Path) -> tuple[int, int]:
     ...
     evface.errors.DatasetError: .../img2.png: frame size 2x3 differs from the folder's first frame 3x2 (img0.png); give all the folder's frames one size
     """
-    frames = numbered_frames(folder)
-    width, height = frame_header(frames[0][1]).size
+    return frames_size(numbered_frames(folder))
+
+
+def frames_size(frames: list[tuple[int, Path]], whose: str = "the folder's", line: str = "") -> tuple[int, int]:
+    """The ``(width, height)`` of every one of the numbered ``frames`` as
+    :func:`~evface.sim.video.read_frame` reads them, from their headers (:func:`frame_header`: about
+    0.5 ms a frame, against 4 ms to decode a 640x480 JPEG and 18 ms a PNG): a DatasetError naming
+    the first frame of another size than the first, ``FILE: {line}frame size ... differs from {whose}
+    first frame ...; give all {whose} frames one size`` (a turned frame's size as turned and as
+    stored: :class:`FrameHeader`), a FormatError naming one
+    :func:`~evface.sim.video.read_frame` refuses (more than 8 bits a sample).
+
+    Parameters
+    ----------
+    frames : list of (int, Path)
+        Frame numbers and files (:func:`~evface.sim.video.numbered_frames`), at least one.
+    whose : str
+        Whose frames they are, as the refusal says it: ``"the folder's"``, ``"the clip's"``.
+    line : str
+        What the refusal says before the sizes: ``""``, ``"table line 4: "``.
+
+    Returns
+    -------
+    tuple of int
+        The frames' ``(width, height)``.
+    """
+    first = frame_header(frames[0][1])
     for _, path in frames[1:]:
-        w, h = frame_header(path).size
-        if (w, h) != (width, height):
-            raise DatasetError(where(path, f"frame size {w}x{h} differs from the folder's first frame {width}x{height} "
-                                           f"({frames[0][1].name}); give all the folder's frames one size"))
-    return width, height
+        header = frame_header(path)
+        if header.size != first.size:
+            raise DatasetError(where(path, f"{line}frame size {header} differs from {whose} first frame {first} "
+                                           f"({frames[0][1].name}); give all {whose} frames one size"))
+    return first.size
 
 
 def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
