@@ -447,24 +447,78 @@ def test_a_subject_refused_is_named_as_the_table_writes_it(tmp_path, subject):
         read_corpus_table(p)
 
 
-@pytest.mark.parametrize("filename, says", [
-    ("EP01.mp4", r"sub01/EP01.mp4: table line 2 names a file, where a folder of frames is expected; "),
-    ("EP01", r"sub01/EP01: frame folder of table line 2 not found, but there is EP01.mp4; "),
-])
-def test_a_clip_given_as_a_video_says_to_extract_its_frames(tmp_path, capsys, filename, says):
-    """A corpus that ships each clip as a video (``sub01/EP01.mp4``), named with or without its
-    suffix, was "frame folder of table line 2 not found" of a file that is there; import corpus
-    reads folders of frames, and says how to make one."""
+def _corpus_video(corpus, path, fourcc, ticks=None):
+    """The 30 frames of sub01/EP01_01 as a 30 fps video; with ``ticks`` (sixtieths of a second, an
+    MP4) each frame lasts its own ticks (a variable frame rate). Returns the frames' starts (µs) and
+    the frames as OpenCV decodes them (RGB)."""
+    from import_fixtures import set_mp4_durations  # lazy: only the video tests write container times
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 30.0, (96, 96))
+    for k in range(N_FRAMES):
+        writer.write(cv2.imread(str(corpus / "sub01" / "EP01_01" / f"img{12 + k}.jpg")))
+    writer.release()
+    t_us = np.round(np.arange(N_FRAMES) * 1e6 / 30).astype(np.int64)
+    if ticks is not None:
+        set_mp4_durations(path, ticks)
+        t_us = np.round(np.r_[0, np.cumsum(ticks)[:-1]] * 1e6 / 60).astype(np.int64)
+    cap, decoded = cv2.VideoCapture(str(path)), []
+    while (frame := cap.read()[1]) is not None:
+        decoded.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    cap.release()
+    return t_us, decoded
+
+
+def test_a_clip_given_as_a_video_is_read_at_its_own_frame_times(corpus, tmp_path):
+    """A corpus shipping videos (CAS(ME)^2) was refused, "import corpus reads each clip as a folder
+    of numbered frames: extract a video's frames into one". A row naming a video (with or without
+    its suffix) is read as ``import session --rgb VIDEO`` reads one: frames numbered from 1 as
+    decoded, at the container's times where the frame rate varies, windows in frames as for a folder."""
+    ticks = np.array([2] * 10 + [1] * 10 + [3] * 10)  # 30 frames in 1 s: 30, 60 and 20 fps
+    vfr_t, vfr = _corpus_video(corpus, tmp_path / "c" / "sub01" / "EP01.mp4", "mp4v", ticks)
+    cfr_t, cfr = _corpus_video(corpus, tmp_path / "c" / "sub02" / "EP07.avi", "MJPG")
+    table = tmp_path / "t.csv"
+    table.write_text(TABLE + "1,EP01,3,8,12,12,\n1,EP01,15,20,28,4,\n2,EP07.avi,5,9,26,4,\n")
+    report = import_corpus(tmp_path / "c", table, tmp_path / "ds", CorpusOptions(sensors=("davis346:16x12",), upsample=1,
+                                                                                  face_box=(20, 20, 56, 56)))
+    assert report["clips"] == ["sub01_EP01_3-12", "sub01_EP01_15-28", "sub02_EP07.avi"]
+    rows = {r["clip_id"]: r for r in DatasetFolder.open(tmp_path / "ds").rows}
+    for clip_id, t, decoded, (first, last), (onset, apex, offset) in [
+            ("sub01_EP01_3-12", vfr_t, vfr, (3, 12), (3, 8, 12)), ("sub01_EP01_15-28", vfr_t, vfr, (15, 28), (15, 20, 28)),
+            ("sub02_EP07.avi", cfr_t, cfr, (1, 30), (5, 9, 26))]:
+        clip = read_clip(tmp_path / "ds" / "clips" / f"{clip_id}.h5")
+        own = np.append(np.diff(t), int(np.median(np.diff(t))))[first - 1:last]
+        frames = clip.frames["rgb"]
+        np.testing.assert_array_equal(frames.data, np.stack(decoded[first - 1:last]))
+        assert frames.t_us.tolist() == (t[first - 1:last] - t[first - 1]).tolist() and frames.fps == 30.0
+        assert frames.exposure_us.tolist() == own.tolist() and clip.extra["first_frame"] == first
+        times = [int(t[n - 1] - t[first - 1]) for n in (onset, apex, offset)] + [int(t[last - 1] - t[first - 1] + own[-1])]
+        assert [rows[clip_id][k] for k in ("onset_us", "apex_us", "offset_us", "duration_us")] == times
+        assert clip.events["lr"].size > 0 and clip.events["lr"]["t"].max() < times[-1]
+
+
+@pytest.mark.parametrize("filename", ["EP01.mp4", "EP01"])
+def test_a_clip_given_as_a_file_that_is_no_video_is_refused_naming_it(tmp_path, capsys, filename):
     root = tmp_path / "corpus"
     (root / "sub01").mkdir(parents=True)
     (root / "sub01" / "EP01.mp4").write_bytes(b"a video, never opened")
     (root / "t.csv").write_text(TABLE + f"1,{filename},10,15,20,4,\n")
     assert main(["import", "corpus", str(root), str(root / "t.csv"), str(tmp_path / "ds")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert re.search(says + re.escape("import corpus reads each clip as a folder of numbered frames: extract a video's "
-                                      "frames into one, e.g. ffmpeg -i VIDEO -fps_mode passthrough FOLDER/img%d.png "
-                                      "(numbered from 1)") + "$", err), err
-    assert len(err.splitlines()) == 1 and not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
+    err = capsys.readouterr().err.strip()  # and the demuxer's line, where FFmpeg's log is caught
+    assert err.startswith(f"error: {root / 'sub01' / 'EP01.mp4'}: OpenCV cannot open this video") and "\n" not in err
+    assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
+
+
+def test_a_clip_folder_missing_beside_several_files_of_its_name_is_refused_naming_them(tmp_path):
+    root = tmp_path / "corpus"
+    (root / "sub01").mkdir(parents=True)
+    for name in ("EP01.mp4", "EP01.txt"):
+        (root / "sub01" / name).write_bytes(b"")
+    (root / "t.csv").write_text(TABLE + "1,EP01,10,15,20,4,\n")
+    with pytest.raises(DatasetError, match=r"sub01/EP01: frame folder of table line 2 not found, and several files "
+                                           r"share its name: EP01.mp4, EP01.txt; give the video's name with its suffix "
+                                           r"as Filename$"):
+        import_corpus(root, root / "t.csv", tmp_path / "ds")
 
 
 def test_a_subject_saved_as_a_decimal_names_its_folder(corpus, tmp_path):

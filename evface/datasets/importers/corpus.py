@@ -26,9 +26,15 @@ whose names end in a number, with no gap and no number twice, all of one size, 8
 pictures are refused; every frame of every clip is checked for both before any clip is
 simulated, by its header and EXIF orientation: :func:`~evface.datasets.importers.rgb_scan.frame_header`),
 read whole (a clip whose frames would take more than half of the machine's memory is refused
-before any clip is simulated); a clip given as a video is refused,
-saying how to extract its frames (:data:`EXTRACT_FRAMES`). Frame ``n`` of a folder starting at ``n0`` is at
-``round((n - n0) * 1e6 / fps)`` µs, where ``evface simulate`` puts it. Conversion of each clip
+before any clip is simulated). Frame ``n`` of a folder starting at ``n0`` is at
+``round((n - n0) * 1e6 / fps)`` µs, where ``evface simulate`` puts it. A clip given as a video
+(``Filename`` naming ``EP01.avi``, or ``EP01`` where no such folder is and one file ``EP01.*`` is)
+is read as ``import session --rgb VIDEO`` reads one (:class:`VideoClip`,
+:func:`~evface.datasets.importers.rgb_scan.scan_video`,
+:class:`~evface.datasets.importers.rgb_scan.FrameReader`): its frames numbered from 1 as decoded
+(as ``ffmpeg -fps_mode passthrough`` extracts them), at the video's own rate (``fps`` is a
+folder's), a variable-frame-rate video's at its container's timestamps, each exposed until the
+next, and windows cut in those numbers as in a folder. Conversion of each clip
 follows :mod:`evface.sim.footage`, as ``evface simulate`` does for a video:
 
 - **intensity**: the sRGB frames are decoded to linear luminance and multiplied by ``lux_white``
@@ -58,7 +64,8 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from contextlib import closing
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +78,7 @@ from evface.datasets.importers.annotations import CLIP_ID, NAME_RULE
 from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes, parse_aus
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
 from evface.datasets.importers.face_box import FACE_FRAMES, box_in_frame, detect_face
-from evface.datasets.importers.rgb_scan import frames_size
+from evface.datasets.importers.rgb_scan import FrameReader, frames_size, scan_video
 from evface.datasets.importers.tables import columns_once, input_file, open_table, table_int, table_rows
 from evface.errors import DatasetError, ParameterError, where
 from evface.events.core import concatenate
@@ -82,9 +89,10 @@ from evface.io.dataset_output import check_inputs_outside, check_replaceable, pu
 from evface.io.manifest import case_twins, differ_in_case, write_manifest
 from evface.sim.dvs import DvsSimulator
 from evface.sim.dvs_params import DvsParams
-from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_times, frame_to_lux, iter_lux_events, scene_times
+from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_to_lux, iter_lux_events
 from evface.sim.sensors import SensorSpec, parse_sensor
-from evface.sim.video import FPS_RANGE, iter_frame_files, numbered_frames
+from evface.sim.video import (FPS_RANGE, at_rate, iter_frame_files, numbered_frames, own_intervals, strays_from_rate,
+                              video_fps, video_info)
 
 _COLUMNS = {
     "subject": "subject", "filename": "filename", "onsetframe": "onset", "apexframe": "apex",
@@ -263,18 +271,72 @@ def subject_folder(subject: str) -> str:
     return f"sub{int(number.group(1)):02d}" if number else f"sub{s}"
 
 
-def find_frames(root: Path, row: CorpusRow) -> list[tuple[int, Path]]:
+@dataclass(frozen=True, eq=False)
+class VideoClip:
+    """A clip given as a video file (:func:`find_frames`): its frames numbered from 1 as decoded,
+    ``numbers`` those of the clip, their ``(width, height)``, the video's stated frame rate and its
+    every frame's exposure start in µs from its first: the container's timestamps where they stray
+    from ``i / fps`` (a variable frame rate, :func:`~evface.sim.video.strays_from_rate`), else ``i / fps``."""
+
+    path: Path
+    numbers: list[int]
+    size: tuple[int, int]
+    fps: float
+    times_us: np.ndarray
+
+
+ClipFrames = list[tuple[int, Path]] | VideoClip
+"""A clip's frames: a folder's numbered frame files, or a video's (:class:`VideoClip`)."""
+
+
+def find_frames(root: Path, row: CorpusRow) -> ClipFrames:
     """The numbered frames of a row's folder, sorted (:func:`evface.sim.video.numbered_frames`:
-    no gap, no number twice); checks that the row's frames are among them."""
+    no gap, no number twice), or where the row names a video (``Filename`` with or without its
+    suffix), its frames (:func:`read_video_clip`); checks that the row's frames are among them."""
     folder = root / subject_folder(row.subject) / row.filename
-    if not folder.is_dir():
-        raise DatasetError(where(folder, _no_folder(folder, row.line)))
-    frames = numbered_frames(folder)
-    first, last = frames[0][0], frames[-1][0]
+    frames = numbered_frames(folder) if folder.is_dir() else read_video_clip(_video_of(folder, row.line))
+    numbers = frame_numbers(frames)
+    first, last, what = numbers[0], numbers[-1], "video" if isinstance(frames, VideoClip) else "folder"
     for key, n in (("onset", row.onset), ("apex", row.apex), ("offset", row.offset)):
         if n is not None and not first <= n <= last:
-            raise DatasetError(where(folder, f"table line {row.line}: {key} frame {n} is outside the folder's frames {first}..{last}"))
+            raise DatasetError(where(clip_source(frames), f"table line {row.line}: {key} frame {n} is outside the {what}'s "
+                                                          f"frames {first}..{last}"))
     return frames
+
+
+def read_video_clip(path: Path) -> VideoClip:
+    """A video's frames as a clip (:class:`VideoClip`), from one pass that decodes no picture
+    (:func:`~evface.datasets.importers.rgb_scan.scan_video`); a FormatError or ParameterError
+    naming the video where it cannot be read, holds fewer than 2 frames or states no usable rate."""
+    scan = scan_video(path, motion=False)
+    fps = video_fps(video_info(path), None)
+    times = scan.times_us if strays_from_rate(scan.times_us, fps) else at_rate(scan.n_frames, fps)
+    return VideoClip(path, list(range(1, scan.n_frames + 1)), scan.size, fps, times)
+
+
+def frame_numbers(frames: ClipFrames) -> list[int]:
+    """The frame numbers of a clip's frames, as the table counts them."""
+    return frames.numbers if isinstance(frames, VideoClip) else [n for n, _ in frames]
+
+
+def clip_source(frames: ClipFrames) -> Path:
+    """A clip's folder of frames, or its video file."""
+    return frames.path if isinstance(frames, VideoClip) else frames[0][1].parent
+
+
+def _video_of(folder: Path, line: int) -> Path:
+    """The video a row names where ``folder`` is no folder: the file itself, else the one file
+    beside it that shares its name with a suffix (``EP01.avi`` for ``EP01``); a DatasetError where
+    there is none or several."""
+    if folder.exists():
+        return folder
+    beside = sorted(p.name for p in folder.parent.glob(f"{glob.escape(folder.name)}.*")) if folder.parent.is_dir() else []
+    if len(beside) == 1:
+        return folder.parent / beside[0]
+    if beside:
+        raise DatasetError(where(folder, f"frame folder of table line {line} not found, and several files share its "
+                                         f"name: {', '.join(beside)}; give the video's name with its suffix as Filename"))
+    raise DatasetError(where(folder, f"frame folder of table line {line} not found, nor a video {folder.name}.*"))
 
 
 def clip_folder(row: CorpusRow) -> str:
@@ -296,44 +358,35 @@ def shared_folders(rows: list[CorpusRow]) -> set[str]:
     return {n for n in names if names.count(n) > 1}
 
 
-def clip_frames(row: CorpusRow, frames: list[tuple[int, Path]], shared: set[str]) -> list[tuple[int, Path]]:
-    """The frames of a row's clip: its folder's ``frames`` (:func:`find_frames`), or where the folder
-    is one of ``shared`` (:func:`shared_folders`), those of its window onset..offset."""
+def clip_frames(row: CorpusRow, frames: ClipFrames, shared: set[str]) -> ClipFrames:
+    """The frames of a row's clip: its folder's or video's ``frames`` (:func:`find_frames`), or
+    where the folder is one of ``shared`` (:func:`shared_folders`), those of its window onset..offset."""
     if clip_folder(row) not in shared:
         return frames
+    if isinstance(frames, VideoClip):
+        return replace(frames, numbers=[n for n in frames.numbers if row.onset <= n <= row.offset])
     return [(n, path) for n, path in frames if row.onset <= n <= row.offset]
 
 
-EXTRACT_FRAMES = ("import corpus reads each clip as a folder of numbered frames: extract a video's frames into "
-                  "one, e.g. ffmpeg -i VIDEO -fps_mode passthrough FOLDER/img%d.png (numbered from 1)")
-"""What a clip given as a video (or other file) is told: ``-fps_mode passthrough`` writes each
-decoded frame once (a variable-frame-rate video's frames are not duplicated or dropped to a
-constant rate; they are then placed at ``i / fps``)."""
-
-
-def _no_folder(folder: Path, line: int) -> str:
-    """Why a row's clip folder cannot be read: it is a file, or missing (naming the files beside it
-    that share its name, such as ``EP01.avi``, a video where frames are expected)."""
-    if folder.exists():
-        return f"table line {line} names a file, where a folder of frames is expected; {EXTRACT_FRAMES}"
-    beside = sorted(p.name for p in folder.parent.glob(f"{glob.escape(folder.name)}.*")) if folder.parent.is_dir() else []
-    if beside:
-        return f"frame folder of table line {line} not found, but there is {', '.join(beside)}; {EXTRACT_FRAMES}"
-    return f"frame folder of table line {line} not found"
-
-
-def load_frames(frames: list[tuple[int, Path]]) -> np.ndarray:
-    """Read numbered frames into (N, H, W, 3) uint8 RGB (:func:`evface.sim.video.iter_frame_files`:
-    8-bit, one size for all)."""
+def load_frames(frames: ClipFrames) -> np.ndarray:
+    """Read a clip's frames into (N, H, W, 3) uint8 RGB: numbered frame files
+    (:func:`evface.sim.video.iter_frame_files`: 8-bit, one size for all), or a video's, decoded
+    from its start (:class:`~evface.datasets.importers.rgb_scan.FrameReader`)."""
+    if isinstance(frames, VideoClip):
+        with closing(FrameReader(frames.path)) as reader:
+            return np.stack(list(reader.read([n - 1 for n in frames.numbers]).values()))
     return np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in iter_frame_files(frames)])
 
 
-def resample_rgb(rgb: np.ndarray, fps: float, rgb_fps: float) -> tuple[np.ndarray, np.ndarray, int]:
-    """Box-average corpus frames into ``rgb_fps`` frames; returns (frames, t_us, exposure_us)."""
+def resample_rgb(rgb: np.ndarray, fps: float, rgb_fps: float, t_us: np.ndarray | None = None,
+                 duration_us: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Box-average corpus frames into ``rgb_fps`` frames; returns (frames, t_us, exposure_us).
+    The frames start at ``t_us`` (µs) and last ``duration_us`` in all, by default at ``i / fps``."""
     n = rgb.shape[0]
-    t = np.arange(n) / fps
+    t = np.arange(n) / fps if t_us is None else np.asarray(t_us) / 1e6
+    length = n / fps if duration_us is None else duration_us / 1e6
     period = 1.0 / rgb_fps
-    m = max(1, int(np.floor(n / fps / period + 1e-9)))
+    m = max(1, int(np.floor(length / period + 1e-9)))
     out, times = [], []
     for j in range(m):
         sel = (t >= j * period - 1e-9) & (t < (j + 1) * period - 1e-9)
@@ -387,16 +440,20 @@ def _check_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], 
     clip's frames, and a clip whose frames, read whole and stacked (twice the frames), would take
     more than half of this machine's memory (:func:`~evface.checks.within_memory`)."""
     for row, frames in zip(rows, folders):
-        width, height = frames_size(frames, "the clip's", f"table line {row.line}: ")
-        folder, (first, last) = frames[0][1].parent, (frames[0][0], frames[-1][0])
+        video = isinstance(frames, VideoClip)
+        width, height = frames.size if video else frames_size(frames, "the clip's", f"table line {row.line}: ")
+        folder, numbers = clip_source(frames), frame_numbers(frames)
+        first, last = numbers[0], numbers[-1]
         if options.face_box is not None:
             box_in_frame(options.face_box, (width, height), f"{folder}: face_box (--face-box)")
         advice = (f"move the frames before OnsetFrame {row.onset} and after OffsetFrame {row.offset} out of the "
                   f"folder (it holds {first}..{last}), or give it fewer or smaller frames")
+        if video:
+            advice = f"the clip is the video's frames {first}..{last}: give a shorter video, or smaller frames"
         if (first, last) == (row.onset, row.offset):  # a window of a long recording, or a folder holding it alone
             advice = f"the clip is its frames {first}..{last} (OnsetFrame..OffsetFrame) alone: give it smaller frames"
-        within_memory(2 * len(frames) * height * width * 3,
-                      f"{folder}: table line {row.line}: reading the clip's {len(frames)} frames of {width}x{height} whole",
+        within_memory(2 * len(numbers) * height * width * 3,
+                      f"{folder}: table line {row.line}: reading the clip's {len(numbers)} frames of {width}x{height} whole",
                       advice)
 
 
@@ -459,12 +516,35 @@ def _open_partial(out: Path, settings: dict[str, Any]) -> Path:
     return tmp
 
 
-def _clip_times(row: CorpusRow, frames: list[tuple[int, Path]], fps: float) -> ClipTimes:
-    """A row's times in its clip, its frame ``n`` at ``round((n - n0) * 1e6 / fps)`` µs."""
-    n0 = frames[0][0]
+def _clip_times(row: CorpusRow, frames: ClipFrames, fps: float) -> ClipTimes:
+    """A row's times in its clip (:func:`_frame_timing`): a folder's frame ``n`` at
+    ``round((n - n0) * 1e6 / fps)`` µs, a video's at its own time from the clip's first frame."""
+    n0 = frame_numbers(frames)[0]
+    t_us, _, duration_us = _frame_timing(frames, fps)
     apex = row.apex if row.apex is not None else (row.onset + row.offset) // 2
-    onset_us, apex_us, offset_us = (round((n - n0) * 1e6 / fps) for n in (row.onset, apex, row.offset))
-    return ClipTimes(n0, apex, onset_us, apex_us, offset_us, round(len(frames) * 1e6 / fps))
+    onset_us, apex_us, offset_us = (int(t_us[n - n0]) for n in (row.onset, apex, row.offset))
+    return ClipTimes(n0, apex, onset_us, apex_us, offset_us, duration_us)
+
+
+def _frame_timing(frames: ClipFrames, fps: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """A clip's frames' exposure starts (µs from its first frame), their exposures (µs) and the
+    clip's duration (µs): a folder's frame ``i`` at ``i / fps``, exposed a period; a video's frames
+    at their times (:class:`VideoClip`), each exposed until the next frame of the video
+    (:func:`~evface.sim.video.own_intervals`), as ``evface simulate VIDEO`` sees them."""
+    if isinstance(frames, VideoClip):
+        k = np.asarray(frames.numbers) - 1
+        t_us, exposure = frames.times_us[k] - frames.times_us[k[0]], own_intervals(frames.times_us)[k]
+        return t_us, exposure, int(t_us[-1] + exposure[-1])
+    n = len(frames)
+    return at_rate(n, fps), np.full(n, round(1e6 / fps), np.int64), round(n * 1e6 / fps)
+
+
+def _frame_rate(frames: ClipFrames, options: CorpusOptions) -> tuple[float, int]:
+    """A clip's frame rate (a video's own, else ``options.fps``) and its simulation steps per frame
+    interval (``options.upsample``, else enough for 1 kHz at that rate)."""
+    if not isinstance(frames, VideoClip):
+        return options.fps, options.substeps
+    return frames.fps, options.upsample if options.upsample is not None else max(1, math.ceil(1000.0 / frames.fps))
 
 
 def _clip_label(row: CorpusRow, options: CorpusOptions) -> str:
@@ -474,24 +554,24 @@ def _clip_label(row: CorpusRow, options: CorpusOptions) -> str:
     return label_from_aus(row.aus) if options.label == "aus" else (row.emotion or "unknown")
 
 
-def _simulate_sensors(rgb: np.ndarray, t_us: np.ndarray, sensors: list[tuple[str, SensorSpec]], index: int,
-                      options: CorpusOptions) -> tuple[dict[str, np.ndarray], dict[str, SensorInfo], dict[str, np.ndarray]]:
-    """Each sensor's events of the clip's frames ``rgb`` (frame starts ``t_us``), the clip being row
-    ``index``, with its sensor info and RGB -> sensor homography."""
-    seen_us = list(scene_times(t_us, round(1e6 / options.fps)))
+def _simulate_sensors(rgb: np.ndarray, seen_us: list[int], substeps: int, sensors: list[tuple[str, SensorSpec]],
+                      index: int, options: CorpusOptions) -> tuple[dict[str, np.ndarray], dict[str, SensorInfo],
+                                                                   dict[str, np.ndarray]]:
+    """Each sensor's events of the clip's frames ``rgb`` (seen at their mid-exposures ``seen_us``,
+    ``substeps`` steps apart), the clip being row ``index``, with its sensor info and RGB -> sensor
+    homography."""
     events, infos, homs = {}, {}, {}
     for j, (name, spec) in enumerate(sensors):
         (w, h), preset = spec.size, spec.sensor.name
         homs[name] = Cover.of((rgb.shape[2], rgb.shape[1]), spec.size).homography
         sim = DvsSimulator(spec.size, DvsParams.preset(preset), seed=options.seed * 100_003 + index * 101 + j)
         lux = (frame_to_lux(f[:, :, ::-1], options.lux_white, spec.size) for f in rgb)  # RGB -> OpenCV's BGR
-        events[name] = concatenate(list(iter_lux_events(sim, lux, seen_us, options.substeps)))
-        infos[name] = SensorInfo(name, w, h, w, h, (0, 0, w, h), preset,
-                                 {"lux_white": options.lux_white, "substeps": options.substeps})
+        events[name] = concatenate(list(iter_lux_events(sim, lux, seen_us, substeps)))
+        infos[name] = SensorInfo(name, w, h, w, h, (0, 0, w, h), preset, {"lux_white": options.lux_white, "substeps": substeps})
     return events, infos, homs
 
 
-def _rgb_face_box(rgb: np.ndarray, row: CorpusRow, frames: list[tuple[int, Path]], clip_id: str, times: ClipTimes,
+def _rgb_face_box(rgb: np.ndarray, row: CorpusRow, frames: ClipFrames, clip_id: str, times: ClipTimes,
                   options: CorpusOptions, warnings: list[str]) -> list[float]:
     """The clip's face box in its frames' pixels: ``options.face_box`` clipped to them, else the
     detector's in the apex frame and frames spread over the clip (notes appended to ``warnings``);
@@ -505,7 +585,7 @@ def _rgb_face_box(rgb: np.ndarray, row: CorpusRow, frames: list[tuple[int, Path]
         if note:
             warnings.append(f"{clip_id}: {note} (--min-face {options.min_face:g}; give --face-box X,Y,W,H to skip detection)")
     if box is None:
-        raise DatasetError(where(frames[0][1].parent, f"table line {row.line}: no face found in the frames; "
+        raise DatasetError(where(clip_source(frames), f"table line {row.line}: no face found in the frames; "
                                                       "give --face-box X,Y,W,H (pixels of the frames) or lower --min-face"))
     return box
 
@@ -524,31 +604,34 @@ def _face_boxes(box: list[float], homs: dict[str, np.ndarray], sensors: list[tup
     return face_box
 
 
-def _rgb_series(rgb: np.ndarray, t_us: np.ndarray, options: CorpusOptions) -> FrameSeries:
-    """The clip's RGB frames: the corpus frames at the corpus rate, or resampled to ``options.rgb_fps``."""
+def _rgb_series(rgb: np.ndarray, t_us: np.ndarray, exposure_us: np.ndarray, duration_us: int, fps: float,
+                options: CorpusOptions) -> FrameSeries:
+    """The clip's RGB frames: the corpus frames at their times ``t_us`` (the clip's rate ``fps``),
+    or resampled to ``options.rgb_fps``."""
     if options.rgb_fps:
-        data, rgb_t, exposure = resample_rgb(rgb, options.fps, options.rgb_fps)
-        rgb_fps = options.rgb_fps
+        data, t_us, exposure = resample_rgb(rgb, fps, options.rgb_fps, t_us, duration_us)
+        exposure_us, fps = np.full(len(t_us), exposure, np.int64), options.rgb_fps
     else:
-        data, rgb_t, exposure, rgb_fps = rgb, t_us, round(1e6 / options.fps), options.fps
-    return FrameSeries(data, rgb_t, np.full(len(rgb_t), exposure, np.int64), fps=float(rgb_fps),
-                       model="corpus", params={"source_fps": options.fps})
+        data = rgb
+    return FrameSeries(data, t_us, exposure_us, fps=float(fps), model="corpus", params={"source_fps": options.fps})
 
 
-def _convert_clip(index: int, row: CorpusRow, frames: list[tuple[int, Path]], clip_id: str, times: ClipTimes,
+def _convert_clip(index: int, row: CorpusRow, frames: ClipFrames, clip_id: str, times: ClipTimes,
                   label: str, sensors: list[tuple[str, SensorSpec]], options: CorpusOptions,
                   warnings: list[str]) -> Clip:
     """Row ``index`` as a clip: its frames read, each sensor's events simulated, its face box found
     and its RGB frames (resampled where asked); notes are appended to ``warnings``."""
     rgb = load_frames(frames)
-    t_us = np.fromiter(frame_times(len(frames), options.fps), np.int64, len(frames))  # as simulate's video frames
-    events, infos, homs = _simulate_sensors(rgb, t_us, sensors, index, options)
+    t_us, exposure_us, duration_us = _frame_timing(frames, options.fps)
+    fps, substeps = _frame_rate(frames, options)
+    seen_us = (t_us + exposure_us // 2).tolist()  # mid-exposures, as simulate's frames
+    events, infos, homs = _simulate_sensors(rgb, seen_us, substeps, sensors, index, options)
     box = _rgb_face_box(rgb, row, frames, clip_id, times, options, warnings)
     face_box = _face_boxes(box, homs, sensors, (rgb.shape[2], rgb.shape[1]), clip_id, warnings)
     return Clip(
         clip_id=clip_id, subject=subject_folder(row.subject), label=label, aus=list(row.aus),
         lighting=options.lighting, onset_us=times.onset_us, apex_us=times.apex_us, offset_us=times.offset_us,
-        duration_us=times.duration_us, events=events, sensors=infos, frames={"rgb": _rgb_series(rgb, t_us, options)},
+        duration_us=times.duration_us, events=events, sensors=infos, frames={"rgb": _rgb_series(rgb, t_us, exposure_us, duration_us, fps, options)},
         calibration={"homography": {n: homs[n].tolist() for n, _ in sensors}, "face_box": face_box},
         extra={"source": "corpus", "folder": clip_folder(row), "line": row.line,
                "emotion": row.emotion, "apex_estimated": row.apex is None, "first_frame": times.first_frame},
