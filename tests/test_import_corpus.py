@@ -469,11 +469,16 @@ def _corpus_video(corpus, path, fourcc, ticks=None):
     return t_us, decoded
 
 
-def test_a_clip_given_as_a_video_is_read_at_its_own_frame_times(corpus, tmp_path):
+def test_a_clip_given_as_a_video_is_read_at_its_own_frame_times(corpus, tmp_path, monkeypatch):
     """A corpus shipping videos (CAS(ME)^2) was refused, "import corpus reads each clip as a folder
     of numbered frames: extract a video's frames into one". A row naming a video (with or without
     its suffix) is read as ``import session --rgb VIDEO`` reads one: frames numbered from 1 as
-    decoded, at the container's times where the frame rate varies, windows in frames as for a folder."""
+    decoded, at the container's times where the frame rate varies, windows in frames as for a folder;
+    each video scanned once, however many rows cut it."""
+    from evface.datasets.importers import corpus as mod  # lazy: only this test counts the scans
+
+    scanned, scan = [], mod.scan_video
+    monkeypatch.setattr(mod, "scan_video", lambda path, motion: scanned.append(path.name) or scan(path, motion))
     ticks = np.array([2] * 10 + [1] * 10 + [3] * 10)  # 30 frames in 1 s: 30, 60 and 20 fps
     vfr_t, vfr = _corpus_video(corpus, tmp_path / "c" / "sub01" / "EP01.mp4", "mp4v", ticks)
     cfr_t, cfr = _corpus_video(corpus, tmp_path / "c" / "sub02" / "EP07.avi", "MJPG")
@@ -482,6 +487,7 @@ def test_a_clip_given_as_a_video_is_read_at_its_own_frame_times(corpus, tmp_path
     report = import_corpus(tmp_path / "c", table, tmp_path / "ds", CorpusOptions(sensors=("davis346:16x12",), upsample=1,
                                                                                   face_box=(20, 20, 56, 56)))
     assert report["clips"] == ["sub01_EP01_3-12", "sub01_EP01_15-28", "sub02_EP07.avi"]
+    assert scanned == ["EP01.mp4", "EP07.avi"]
     rows = {r["clip_id"]: r for r in DatasetFolder.open(tmp_path / "ds").rows}
     for clip_id, t, decoded, (first, last), (onset, apex, offset) in [
             ("sub01_EP01_3-12", vfr_t, vfr, (3, 12), (3, 8, 12)), ("sub01_EP01_15-28", vfr_t, vfr, (15, 28), (15, 20, 28)),

@@ -289,12 +289,19 @@ ClipFrames = list[tuple[int, Path]] | VideoClip
 """A clip's frames: a folder's numbered frame files, or a video's (:class:`VideoClip`)."""
 
 
-def find_frames(root: Path, row: CorpusRow) -> ClipFrames:
+def find_frames(root: Path, row: CorpusRow, videos: dict[Path, VideoClip] | None = None) -> ClipFrames:
     """The numbered frames of a row's folder, sorted (:func:`evface.sim.video.numbered_frames`:
     no gap, no number twice), or where the row names a video (``Filename`` with or without its
-    suffix), its frames (:func:`read_video_clip`); checks that the row's frames are among them."""
+    suffix), its frames (:func:`read_video_clip`; kept in ``videos`` when given, for the other rows
+    naming it); checks that the row's frames are among them."""
     folder = root / subject_folder(row.subject) / row.filename
-    frames = numbered_frames(folder) if folder.is_dir() else read_video_clip(_video_of(folder, row.line))
+    if folder.is_dir():
+        frames: ClipFrames = numbered_frames(folder)
+    else:
+        video = _video_of(folder, row.line)
+        frames = videos[video] if videos is not None and video in videos else read_video_clip(video)
+        if videos is not None:
+            videos[video] = frames
     numbers = frame_numbers(frames)
     first, last, what = numbers[0], numbers[-1], "video" if isinstance(frames, VideoClip) else "folder"
     for key, n in (("onset", row.onset), ("apex", row.apex), ("offset", row.offset)):
@@ -668,7 +675,8 @@ def import_corpus(
     every_row = read_corpus_table(table)
     shared = shared_folders(every_row)  # of the whole table: a row's clip id does not depend on --classes
     rows, skipped = _rows_of_classes(every_row, table, options)
-    folders = [clip_frames(r, find_frames(root, r), shared) for r in rows]
+    videos: dict[Path, VideoClip] = {}  # each video scanned once, however many rows cut it
+    folders = [clip_frames(r, find_frames(root, r, videos), shared) for r in rows]
     _check_frames(rows, folders, options)
     ids = _clip_ids(rows, table, shared)
     sensors = _sensors(options)
