@@ -496,7 +496,8 @@ def test_a_clip_given_as_a_video_is_read_at_its_own_frame_times(corpus, tmp_path
         own = np.append(np.diff(t), int(np.median(np.diff(t))))[first - 1:last]
         frames = clip.frames["rgb"]
         np.testing.assert_array_equal(frames.data, np.stack(decoded[first - 1:last]))
-        assert frames.t_us.tolist() == (t[first - 1:last] - t[first - 1]).tolist() and frames.fps == 30.0
+        assert frames.t_us.tolist() == (t[first - 1:last] - t[first - 1]).tolist()
+        assert frames.fps == 30.0 and frames.params["source_fps"] == 30.0
         assert frames.exposure_us.tolist() == own.tolist() and clip.extra["first_frame"] == first
         times = [int(t[n - 1] - t[first - 1]) for n in (onset, apex, offset)] + [int(t[last - 1] - t[first - 1] + own[-1])]
         assert [rows[clip_id][k] for k in ("onset_us", "apex_us", "offset_us", "duration_us")] == times
@@ -761,3 +762,20 @@ def test_a_window_that_would_not_fit_in_memory_is_told_to_shrink_its_frames(corp
                                              r".*; the clip is its frames 12\.\.25 \(OnsetFrame\.\.OffsetFrame\) alone: "
                                              r"give it smaller frames$"):
         import_corpus(corpus, table, tmp_path / "ds")
+
+
+def test_a_variable_frame_rate_videos_frames_are_resampled_at_their_own_times(corpus, tmp_path):
+    """``rgb_fps`` box-averages a video's frames by their container times, not ``i / fps``."""
+    ticks = np.array([2] * 10 + [1] * 10 + [3] * 10)  # frames 0-9 at 30 fps, 10-19 at 60, 20-29 at 20
+    t_us, decoded = _corpus_video(corpus, tmp_path / "c" / "sub01" / "EP01.mp4", "mp4v", ticks)
+    table = tmp_path / "t.csv"
+    table.write_text(TABLE + "1,EP01,3,8,12,12,\n")
+    import_corpus(tmp_path / "c", table, tmp_path / "ds", CorpusOptions(sensors=("davis346:16x12",), upsample=1,
+                                                                        face_box=(20, 20, 56, 56), rgb_fps=15.0))
+    frames = read_clip(tmp_path / "ds" / "clips" / "sub01_EP01.h5").frames["rgb"]
+    # 983 ms in all (the last frame lasts the median interval): 14 frames of 1 / 15 s
+    assert frames.data.shape[0] == 14 and frames.t_us[7] == 466_667 and frames.fps == 15.0
+    inside = (t_us >= 466_666) & (t_us < 533_333)  # frames 18, 19 and 20
+    assert np.flatnonzero(inside).tolist() == [18, 19, 20]
+    expected = np.round(np.stack(decoded)[inside].astype(np.float32).mean(axis=0)).astype(np.uint8)
+    np.testing.assert_array_equal(frames.data[7], expected)

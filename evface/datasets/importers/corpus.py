@@ -574,7 +574,8 @@ def _simulate_sensors(rgb: np.ndarray, seen_us: list[int], substeps: int, sensor
         sim = DvsSimulator(spec.size, DvsParams.preset(preset), seed=options.seed * 100_003 + index * 101 + j)
         lux = (frame_to_lux(f[:, :, ::-1], options.lux_white, spec.size) for f in rgb)  # RGB -> OpenCV's BGR
         events[name] = concatenate(list(iter_lux_events(sim, lux, seen_us, substeps)))
-        infos[name] = SensorInfo(name, w, h, w, h, (0, 0, w, h), preset, {"lux_white": options.lux_white, "substeps": substeps})
+        infos[name] = SensorInfo(name, w, h, w, h, (0, 0, w, h), preset,
+                                 {"lux_white": options.lux_white, "substeps": substeps})
     return events, infos, homs
 
 
@@ -615,12 +616,11 @@ def _rgb_series(rgb: np.ndarray, t_us: np.ndarray, exposure_us: np.ndarray, dura
                 options: CorpusOptions) -> FrameSeries:
     """The clip's RGB frames: the corpus frames at their times ``t_us`` (the clip's rate ``fps``),
     or resampled to ``options.rgb_fps``."""
+    data, rate = rgb, fps
     if options.rgb_fps:
         data, t_us, exposure = resample_rgb(rgb, fps, options.rgb_fps, t_us, duration_us)
-        exposure_us, fps = np.full(len(t_us), exposure, np.int64), options.rgb_fps
-    else:
-        data = rgb
-    return FrameSeries(data, t_us, exposure_us, fps=float(fps), model="corpus", params={"source_fps": options.fps})
+        exposure_us, rate = np.full(len(t_us), exposure, np.int64), options.rgb_fps
+    return FrameSeries(data, t_us, exposure_us, fps=float(rate), model="corpus", params={"source_fps": fps})
 
 
 def _convert_clip(index: int, row: CorpusRow, frames: ClipFrames, clip_id: str, times: ClipTimes,
@@ -638,7 +638,8 @@ def _convert_clip(index: int, row: CorpusRow, frames: ClipFrames, clip_id: str, 
     return Clip(
         clip_id=clip_id, subject=subject_folder(row.subject), label=label, aus=list(row.aus),
         lighting=options.lighting, onset_us=times.onset_us, apex_us=times.apex_us, offset_us=times.offset_us,
-        duration_us=times.duration_us, events=events, sensors=infos, frames={"rgb": _rgb_series(rgb, t_us, exposure_us, duration_us, fps, options)},
+        duration_us=times.duration_us, events=events, sensors=infos,
+        frames={"rgb": _rgb_series(rgb, t_us, exposure_us, duration_us, fps, options)},
         calibration={"homography": {n: homs[n].tolist() for n, _ in sensors}, "face_box": face_box},
         extra={"source": "corpus", "folder": clip_folder(row), "line": row.line,
                "emotion": row.emotion, "apex_estimated": row.apex is None, "first_frame": times.first_frame},
