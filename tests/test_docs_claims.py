@@ -1,12 +1,23 @@
-"""The results pages mark a paired difference bold exactly where its 95 % interval excludes 0.
+"""The docs pages mark a paired difference bold exactly where its 95 % interval excludes 0.
 
 The project's rule: a difference is claimed only where its interval excludes zero, and then it is
-shown bold. Checked on docs/classification.md's tables of paired differences (a first column
-headed ``A − B``, or a column headed ``(paired)``): every ``value [lo, hi]`` or ``[lo, hi]`` there
-is bold if and only if both bounds have one sign (a bound printed ``+0.0`` or ``0.0`` is zero),
-and a row's label is never bold (bold means a claim, and the label holds no interval). The
-two-level table's "subjects" column and verdict are left out: its verdict follows the interval
-over subjects and seeds, so the narrower subject interval beside it is not a claim.
+shown bold. Checked on every docs page's tables of paired differences. A table is one when a
+header cell or a row's label is a difference, ``A − B`` (a minus sign U+2212 between spaces), or a
+header says ``(paired)``:
+
+- a first header cell that is a difference (``A − B``, ``CVAE − method``) makes every row a
+  difference: every column holds claims but those of :data:`NOT_CLAIMS` and those whose header
+  sets two scores side by side (``CVAE / UNet SSIM``: a ``/``, not a ``−``);
+- otherwise only the columns headed by a difference (``hd − lr, face``) or ``(paired)``, and the
+  rows whose label is a difference (``CVAE − UNet``), hold claims.
+
+Every ``value [lo, hi]`` or ``[lo, hi]`` in a claim cell is bold if and only if both bounds have
+one sign (a bound printed ``+0.0``, ``0.000`` or ``−0.0`` is zero, so the interval includes 0),
+and a row's label is never bold (bold means a claim, and the label holds no interval). Tables of
+scores (one method's value with its interval) name no difference and are not checked: their
+intervals are not claims of a difference. The two-level tables' "subjects" column and verdict are
+left out: the verdict follows the interval over subjects and seeds (or trainings), so the narrower
+subject interval beside it is not a claim.
 """
 
 from __future__ import annotations
@@ -19,11 +30,14 @@ import pytest
 import evface
 
 ROOT = Path(evface.__file__).parent.parent
-PAGE = ROOT / "docs" / "classification.md"
+DOCS = ROOT / "docs"
+PAGES_WITH_PAIRED_TABLES = ("classification.md", "reconstruction.md", "camera-models.md")
+"""The pages that hold tables of paired differences (every docs page is checked)."""
 NUMBER = r"[+\-−]?\d+(?:\.\d+)?"
-INTERVAL = re.compile(rf"(\*\*)?((?:{NUMBER} )?\[({NUMBER}), ({NUMBER})\])(\*\*)?")
+INTERVAL = re.compile(rf"(?:{NUMBER} )?\[({NUMBER}), ({NUMBER})\]")
+DIFFERENCE = " − "
 NOT_CLAIMS = {"subjects", "verdict"}
-"""Column headers of the two-level table whose intervals the verdict does not rest on."""
+"""Column headers of the two-level tables whose intervals the verdict does not rest on."""
 
 
 def _value(text: str) -> float:
@@ -36,13 +50,12 @@ def _cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
-def _paired_tables(lines: list[str]):
-    """Each table of paired differences as (header cells, [(line number, row cells)])."""
+def _tables(lines: list[str]):
+    """Each Markdown table as (header cells, [(line number, row cells)])."""
     number = 0
     while number < len(lines):
-        header = _cells(lines[number]) if lines[number].startswith("|") else []
-        if header and (header[0].startswith("A − B") or any("(paired)" in h for h in header)):
-            rows = []
+        if lines[number].startswith("|") and number + 1 < len(lines) and "---" in lines[number + 1]:
+            header, rows = _cells(lines[number]), []
             number += 2
             while number < len(lines) and lines[number].startswith("|"):
                 rows.append((number + 1, _cells(lines[number])))
@@ -51,41 +64,88 @@ def _paired_tables(lines: list[str]):
         number += 1
 
 
+def _claim_columns(header: list[str]) -> tuple[set[int], set[int]]:
+    """The columns holding a difference in every row, and those holding none in any row."""
+    scores = {i for i, h in enumerate(header) if i == 0 or h in NOT_CLAIMS or " / " in h}
+    if DIFFERENCE in header[0]:
+        return set(range(len(header))) - scores, scores
+    return {i for i, h in enumerate(header) if DIFFERENCE in h or "(paired)" in h}, scores
+
+
+def _claim_cells(lines: list[str]):
+    """Each row of a paired table as (line number, label, [cells holding claims])."""
+    for header, rows in _tables(lines):
+        columns, scores = _claim_columns(header)
+        for number, cells in rows:
+            label = cells[0]
+            if DIFFERENCE in label.replace("**", ""):
+                claims = [c for i, c in enumerate(cells) if i not in scores]
+            elif columns:
+                claims = [c for i, c in enumerate(cells) if i in columns]
+            else:
+                continue
+            yield number, label, claims
+
+
+def _intervals(cell: str):
+    """Each interval of a cell as (printed text, low, high, bold); bold spans ``**`` pairs."""
+    for index, part in enumerate(cell.split("**")):
+        for match in INTERVAL.finditer(part):
+            yield match[0], _value(match[1]), _value(match[2]), index % 2 == 1
+
+
 def _wrong_cells(lines: list[str]) -> list[str]:
     """Every cell of a paired table whose boldness disagrees with its interval, as 'line: cell'."""
     wrong = []
-    for header, rows in _paired_tables(lines):
-        claims = [i for i, h in enumerate(header) if i > 0 and h not in NOT_CLAIMS]
-        if not header[0].startswith("A − B"):
-            claims = [i for i, h in enumerate(header) if "(paired)" in h]
-        for number, cells in rows:
-            if "**" in cells[0]:
-                wrong.append(f"{number}: label {cells[0]!r} is bold")
-            for i in claims:
-                for match in INTERVAL.finditer(cells[i]):
-                    low, high = _value(match[3]), _value(match[4])
-                    excludes = low * high > 0
-                    if excludes != bool(match[1] and match[5]):
-                        wrong.append(f"{number}: {match[0]!r}")
+    for number, label, claims in _claim_cells(lines):
+        if "**" in label:
+            wrong.append(f"{number}: label {label!r} is bold")
+        for cell in claims:
+            for text, low, high, bold in _intervals(cell):
+                if (low * high > 0) != bold:
+                    wrong.append(f"{number}: {text!r}" + (" (bold)" if bold else ""))
     return wrong
 
 
-def test_a_paired_difference_is_bold_exactly_where_its_interval_excludes_zero():
-    wrong = _wrong_cells(PAGE.read_text(encoding="utf-8").splitlines())
+@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
+def test_a_paired_difference_is_bold_exactly_where_its_interval_excludes_zero(page):
+    wrong = _wrong_cells((DOCS / page).read_text(encoding="utf-8").splitlines())
     assert not wrong, "\n".join(wrong)
 
 
+@pytest.mark.parametrize("page", PAGES_WITH_PAIRED_TABLES)
+def test_the_pages_paired_tables_are_found(page):
+    lines = (DOCS / page).read_text(encoding="utf-8").splitlines()
+    assert any(INTERVAL.search(" ".join(claims)) for _, _, claims in _claim_cells(lines))
+
+
 @pytest.mark.parametrize(
-    ("row", "wrong"),
+    ("table", "wrong"),
     [
-        ("| a − b | +1.0 [+0.3, +2.4] | 1 / 2, p = 1 |", True),
-        ("| a − b | **+1.0 [+0.3, +2.4]** | 1 / 2, p = 1 |", False),
-        ("| a − b | **+1.0 [−0.3, +2.4]** | 1 / 2, p = 1 |", True),
-        ("| a − b | +1.2 [+0.0, +2.7] | 1 / 2, p = 1 |", False),
-        ("| **a − b** | +1.0 [−0.3, +2.4] | 1 / 2, p = 1 |", True),
-        ("| a − b | +1.0 | 1 / 2, p = 1 |", False),
+        (["| A − B | all | McNemar |", "| a − b | +1.0 [+0.3, +2.4] | p = 1 |"], True),
+        (["| A − B | all | McNemar |", "| a − b | **+1.0 [+0.3, +2.4]** | p = 1 |"], False),
+        (["| A − B | all | McNemar |", "| a − b | **+1.0 [−0.3, +2.4]** | p = 1 |"], True),
+        (["| A − B | all | McNemar |", "| a − b | +1.2 [+0.0, +2.7] | p = 1 |"], False),
+        (["| A − B | all | McNemar |", "| a − b | +1.2 [−0.0, +2.7] | p = 1 |"], False),
+        (["| A − B | all | McNemar |", "| **a − b** | +1.0 [−0.3, +2.4] | p = 1 |"], True),
+        (["| A − B | all | McNemar |", "| a − b | +1.0 | p = 1 |"], False),
+        # bold over two intervals of one cell, "face / active": each is bold
+        (["| A − B | all |", "| a − b | **+1.0 [+0.3, +2.4] / +0.4 [−0.1, +0.9]** |"], True),
+        (["| A − B | all |", "| a − b | **+1.0 [+0.3, +2.4]** / +0.4 [−0.1, +0.9] |"], False),
+        # a difference named by the first header cell: every column but a score pair ("/")
+        (["| CVAE − UNet | bright | CVAE / UNet |", "| seed 1 | +0.01 [+0.00, +0.02] | 0.8 |"], False),
+        (["| CVAE − UNet | bright | CVAE / UNet |", "| seed 1 | +0.01 [+0.01, +0.02] | 0.8 |"], True),
+        (["| CVAE − UNet | bright | CVAE / UNet |", "| mean | +0.01 | 0.8 [0.7, 0.9] / 0.8 |"], False),
+        # a difference named by a column's header: that column only
+        (["| method | face | hd − lr |", "| CVAE | 0.8 [0.7, 0.9] | +0.08 [+0.07, +0.09] |"], True),
+        (["| method | face | hd − lr |", "| CVAE | 0.8 [0.7, 0.9] | **+0.08 [+0.07, +0.09]** |"], False),
+        # a difference named by a row's label: that row only
+        (["| | face |", "| CVAE | **0.98 [0.97, 0.99]** |", "| CVAE − UNet | **−0.1 [−0.2, +0.1]** |"], True),
+        (["| | face |", "| CVAE | **0.98 [0.97, 0.99]** |", "| CVAE − UNet | −0.1 [−0.2, +0.1] |"], False),
+        # scores only: not a paired table
+        (["| method | face |", "| CVAE | 0.98 [0.97, 0.99] |"], False),
     ],
 )
-def test_the_check_tells_a_claim_from_none(row, wrong):
-    table = ["| A − B | all | McNemar |", "|---|---|---|", row]
-    assert bool(_wrong_cells(table)) is wrong
+def test_the_check_tells_a_claim_from_none(table, wrong):
+    separator = "|" + "---|" * len(_cells(table[0]))
+    assert bool(_wrong_cells([table[0], separator, *table[1:]])) is wrong
