@@ -566,3 +566,25 @@ def test_a_run_on_a_given_dataset_resumed_with_another_preset_or_seed_is_refused
     assert str(caught.value) == (f"{out}: holds a run made with {earlier}, not {this}; give --out a new folder "
                                  f"(or {earlier} to add to that run)")
     assert calls == ["rgb"] and {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
+
+
+@pytest.mark.parametrize("given, earlier, this", [({"preset": "quick"}, "--preset tiny", "--preset quick"),
+                                                  ({"seed": 3}, "--seed 0", "--seed 3")])
+def test_a_first_run_stopped_before_its_record_resumed_with_another_preset_or_seed_is_refused(tmp_path, given,
+                                                                                             earlier, this):
+    # a first run killed after its first stage's folder appeared left no pipeline.json: a resume with --seed 3
+    # was accepted and trained stages/rgb-<other key> beside the stopped run's stages/rgb-<key>
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out, calls = tmp_path / "out", []
+    options = dict(preset="tiny", data_dir=fake / "data", jobs=1, only=["rgb"])
+    with pytest.raises(Killed):
+        pipeline_run.run_pipeline(out, runner=fake_runner(calls, fake, kill_at="rgb"), **options)
+    assert not (out / "pipeline.json").exists() and len(list((out / "stages").iterdir())) == 1
+    files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(ParameterError) as caught:
+        pipeline_run.run_pipeline(out, runner=fake_runner(calls, fake), **{**options, **given})
+    assert str(caught.value) == (f"{out}: holds a run made with {earlier}, not {this}; give --out a new folder "
+                                 f"(or {earlier} to add to that run)")
+    assert calls == ["rgb"] and {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
+    pipeline_run.run_pipeline(out, runner=fake_runner(calls, fake), **options)  # its own options resume it
+    assert calls == ["rgb", "rgb"] and len(list((out / "stages").iterdir())) == 1

@@ -15,9 +15,15 @@ from typing import Any
 
 from evface.datasets.synth_plan import get_preset
 from evface.errors import DatasetError, ParameterError, where
+from evface.io.atomic_files import atomic_write_text
 from evface.io.dataset import read_dataset_json
 from evface.pipeline.stage_plan import HIGHSPEED, Stage
 from evface.tasks import run_clips, run_folder
+
+STARTED = "started.json"
+"""The record of the options a run into ``OUT`` was started with (``{"config": ...}``, as ``pipeline.json``'s),
+written before its first stage starts: a run stopped before it wrote ``pipeline.json`` is checked against it."""
+
 
 def run_dataset(out: Path) -> tuple[Path, bool] | None:
     """The dataset of the run already in ``out`` and whether that run built it in ``out/data``:
@@ -94,9 +100,10 @@ def check_same_dataset(out: Path, data: Path, given: bool) -> None:
 
 def check_same_options(out: Path, preset: str, seed: int) -> None:
     """Refuse a run into ``out`` with another ``preset`` or ``seed`` than the run its ``pipeline.json``
-    records, before anything is written: its stages (other keys) would train beside that run's, and
-    ``pipeline.json`` and the report would list only theirs (a run that builds its dataset is
-    refused for the dataset's options first: :func:`options_made_with`).
+    records (or, before that run ended, its :data:`STARTED` record), before anything is written: its
+    stages (other keys) would train beside that run's, and ``pipeline.json`` and the report would
+    list only theirs (a run that builds its dataset is refused for the dataset's options first:
+    :func:`options_made_with`).
 
     Parameters
     ----------
@@ -120,7 +127,7 @@ def check_same_options(out: Path, preset: str, seed: int) -> None:
     ...
     evface.errors.ParameterError: r: holds a run made with --preset tiny, not --preset quick; give --out a new folder (or --preset tiny to add to that run)
     """
-    record = out / "pipeline.json"
+    record = out / "pipeline.json" if (out / "pipeline.json").is_file() else out / STARTED
     if not record.is_file():
         return
     with run_folder.reading(record):
@@ -133,6 +140,33 @@ def check_same_options(out: Path, preset: str, seed: int) -> None:
         this = " ".join(f"--{name} {value}" for name, value in (("preset", preset), ("seed", seed)) if name in differ)
         raise ParameterError(where(out, f"holds a run made with {earlier}, not {this}; give --out a new folder "
                                         f"(or {earlier} to add to that run)"))
+
+
+def record_start(out: Path, config: dict[str, Any]) -> None:
+    """Write ``out``'s :data:`STARTED` record of the run's ``config`` (as ``pipeline.json`` records it)
+    unless an earlier run wrote it or ``pipeline.json``: the options a resume is checked against
+    (:func:`check_same_options`) exist before the first stage starts (was: a first run stopped before
+    it wrote ``pipeline.json`` left nothing to check, and a resume with another ``--seed`` or
+    ``--preset`` trained its stages beside that run's).
+
+    Parameters
+    ----------
+    out : Path
+        The run's folder (``--out``), made.
+    config : dict
+        The run's configuration (``preset``, ``seed``, ...).
+
+    Examples
+    --------
+    >>> Path("r2").mkdir()
+    >>> record_start(Path("r2"), {"preset": "tiny", "seed": 0})
+    >>> check_same_options(Path("r2"), "tiny", 1)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: r2: holds a run made with --seed 0, not --seed 1; give --out a new folder (or --seed 0 to add to that run)
+    """
+    if not (out / "pipeline.json").is_file() and not (out / STARTED).is_file():
+        atomic_write_text(out / STARTED, json.dumps({"config": config}, indent=2, sort_keys=True))
 
 
 def options_made_with(data_dir: Path, config: dict[str, Any]) -> tuple[list[str], list[str]]:
