@@ -1227,3 +1227,25 @@ def test_the_seeds_hint_names_the_command_that_trained_the_arms(tmp_path):
     note = note[note.index("rests on one training per fold"):]
     assert ("<code>--seeds N</code> (<code>evface run</code> again for the stages of an <code>evface run</code>, "
             "<code>evface train classify</code> for the other runs)") in note
+
+
+def test_the_seeds_hint_of_an_evaluation_or_a_stage_folder_of_an_evface_run_names_evface_run(tmp_path):
+    # `evface eval R/stages/ARM-KEY --out ev-ARM` of two arms of an evface run, or those stage folders given
+    # alone, were worded as training runs: "Train the arms with evface train classify ... --seeds N"
+    root = make_fake_run(tmp_path / "run")
+    _add_arm(root, "events-hd", "events", [True] * 12)
+    _add_arm(root, "rgb", "rgb", [i // 2 % 2 == 0 for i in range(12)])
+    stages = [root / "stages" / f"{name}-0" for name in ("events-hd", "rgb")]
+    evaluations = []
+    for stage in stages:
+        ev = tmp_path / f"ev-{stage.name}"
+        ev.mkdir()
+        shutil.copy(stage / "predictions.csv", ev)
+        metrics = json.loads((stage / "metrics.json").read_text())
+        (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(stage), "data": str(root / "data")}))
+        evaluations.append(ev)
+    for folders in (evaluations, stages):
+        note = build_report(folders, tmp_path / "r.html").read_text()
+        note = note[note.index("rests on one training per fold"):]
+        assert "Train the arms with <code>evface run --seeds N</code> again, with the options the run was started" in note
+        assert "evface train classify" not in note[:note.index("</p>")]

@@ -460,8 +460,9 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
         _check_all_seeds_scored(config, metrics, run, stage_of)
     entry = {"name": name, "dir": str(run), "run": str(settings), "config": config, "metrics": metrics,
              "train_seconds": seconds if seconds is not None else metrics.get("train_seconds")}
-    if stage_of is not None:  # trained by evface run: more seeds by evface run --seeds N, not evface train
-        entry["stage_of"] = str(stage_of[0])
+    trained_by = stage_of[0] if stage_of is not None else _evface_run_of(settings)
+    if trained_by is not None:  # trained by evface run: more seeds by evface run --seeds N, not evface train
+        entry["stage_of"] = str(trained_by)
     named = config.get("data") if isinstance(config.get("data"), str) else None
     trained_on = trained_on or (Path(named) if named else None)
     scored = metrics.get("data") if isinstance(metrics.get("data"), str) else None
@@ -486,6 +487,36 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
         entry["strips"] = [(p.name, p.read_bytes()) for p in sorted(run.glob("*.png"))]
         entry["training"] = _training(settings, config)
         data.reconstruct.append(entry)
+
+
+def _evface_run_of(run: Path) -> Path | None:
+    """The ``evface run`` output whose stage the training run folder ``run`` is (``OUT/stages/<name>-<key>``,
+    ``OUT`` holding ``pipeline.json`` or the stage its ``stage.json``), else ``None``: the run that trains
+    it with more seeds (``evface run --seeds N``, not ``evface train``), also where it is given alone or
+    through an evaluation of it (was: worded as a training run's, ``evface train classify ... --seeds N``).
+
+    Parameters
+    ----------
+    run : Path
+        A training run folder.
+
+    Returns
+    -------
+    Path or None
+
+    Examples
+    --------
+    >>> Path("quick/stages/rgb-3a").mkdir(parents=True)
+    >>> _evface_run_of(Path("quick/stages/rgb-3a")) is None  # no run there yet
+    True
+    >>> _ = Path("quick/pipeline.json").write_text("{}")
+    >>> _evface_run_of(Path("quick/stages/rgb-3a"))
+    PosixPath('quick')
+    """
+    out = run.parent.parent
+    if run.parent.name == "stages" and ((out / "pipeline.json").is_file() or (run / STAGE_DONE).is_file()):
+        return out
+    return None
 
 
 def _not_evaluated(run: Path, stage_of: tuple[Path, str] | None) -> str:
