@@ -4,8 +4,9 @@ Every error a user can cause (bad file, bad field, bad parameter) is an :class:`
 whose message names the file or field and what was expected. The CLI prints these without a
 traceback; anything else is a bug. What the library warns of is an :class:`EvfaceWarning`.
 :func:`where` names a message's file (:func:`printable`: a control character in it escaped),
-:func:`counted` a number of things, in an error or in what a command prints, and :func:`choose_from`
-the values a parameter or option takes.
+:func:`counted` a number of things, in an error or in what a command prints, :func:`choose_from`
+the values a parameter or option takes, and :func:`train_again` the advice to train a run again
+in a new output folder.
 """
 
 from __future__ import annotations
@@ -107,3 +108,20 @@ def choose_from(allowed: Iterable[object]) -> str:
     'choose from clean, typical, noisy'
     """
     return "choose from " + ", ".join(map(str, allowed))
+
+
+def train_again(change: str = "") -> str:
+    """The advice to train a run again in a new ``--out`` folder, with what to ``change`` (a lower
+    ``--learning-rate``) or why a new folder: one wording in every message that gives it (was also
+    "train the run again into a new --out with ..." and "try ..., in a new --out folder"). A run
+    trained again in its own folder skips every model and part it finished, so the advice names a
+    new one.
+
+    Examples
+    --------
+    >>> train_again("with a lower --learning-rate")
+    'train the run again in a new --out folder with a lower --learning-rate'
+    >>> train_again()
+    'train the run again in a new --out folder'
+    """
+    return "train the run again in a new --out folder" + (f" {change}" if change else "")

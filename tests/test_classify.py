@@ -1036,7 +1036,8 @@ def test_pooling_a_model_whose_held_out_logits_are_not_finite_is_one_error_namin
     state["logits"][1, 0] = float("nan")
     checkpoints.save_checkpoint(held, state)
     with pytest.raises(ParameterError, match=re.escape(f"{held}: 1 logit is not finite (nan for clip ")
-                       + r".*lower --learning-rate"):
+                       + r".*the model diverged: train the run again in a new --out folder with a lower "
+                         r"--learning-rate$"):
         pool_parts(fake, run, EVENTS_LR)
     assert not (run / "metrics.json").exists()
 

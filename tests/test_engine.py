@@ -188,7 +188,8 @@ def test_a_training_whose_weights_stop_being_numbers_says_it_diverged(tmp_path):
         return {"loss": 0.0}
 
     with pytest.raises(ParameterError, match=r"the training diverged in epoch 1 \(weight is no longer finite numbers\); "
-                                             "try a lower --learning-rate or --weight-decay, in a new --out folder"):
+                                             "train the run again in a new --out folder with a lower --learning-rate or "
+                                             "--weight-decay$"):
         engine.fit(model, opt, train_epoch, lambda e: {"val_loss": 1.0}, tmp_path, epochs=3)
     assert torch.isfinite(checkpoints.load_checkpoint(tmp_path / engine.CHECKPOINT)["model"]["weight"]).all()  # epoch 0's
 

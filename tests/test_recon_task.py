@@ -522,7 +522,8 @@ def test_cli_reconstruct_and_eval(fake, tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err.strip()
     assert re.fullmatch(f"error: method cvae, model {re.escape(str(run / 'best.pt'))}: its reconstructions of "
                         r"(\d+) of \1 samples hold values that are not finite numbers \(NaN or infinity; the first: clip "
-                        r"\S+ at \d+ µs\), which no image metric scores; train the run again \(a lower --learning-rate\)",
+                        r"\S+ at \d+ µs\), which no image metric scores; train the run again in a new --out folder with a lower "
+                        r"--learning-rate",
                         err), err
     assert not (tmp_path / "ev3").exists()
 

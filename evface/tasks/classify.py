@@ -54,7 +54,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from evface.errors import DatasetError, EvfaceError, EvfaceWarning, ParameterError, choose_from, counted, where
+from evface.errors import DatasetError, EvfaceError, EvfaceWarning, ParameterError, choose_from, counted, train_again, where
 from evface.inputs.classify import InputSpec, load_inputs
 from evface.inputs.clip_view import SENSORS
 from evface.io.dataset import DatasetFolder
@@ -770,7 +770,7 @@ def check_finite_logits(logits: np.ndarray, source: Path, clip_ids: Sequence[str
     >>> check_finite_logits(np.array([[0.5, np.nan]]), Path("run/models/fold0-s0"), ["c1"], ["AU4", "AU12"])
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: run/models/fold0-s0: 1 logit is not finite (nan for clip c1, class AU12): a clip is scored by its largest logit, and argmax takes a NaN for it; the model diverged: train the run again into a new --out with a lower --learning-rate
+    evface.errors.ParameterError: run/models/fold0-s0: 1 logit is not finite (nan for clip c1, class AU12): a clip is scored by its largest logit, and argmax takes a NaN for it; the model diverged: train the run again in a new --out folder with a lower --learning-rate
     """
     bad = np.argwhere(~np.isfinite(logits))
     if bad.size:
@@ -778,7 +778,7 @@ def check_finite_logits(logits: np.ndarray, source: Path, clip_ids: Sequence[str
         raise ParameterError(where(source, f"{counted(len(bad), 'logit')} {'is' if len(bad) == 1 else 'are'} not finite "
                                            f"({logits[n, c]} for clip {clip_ids[n]}, class {labels[c]}): a clip is "
                                            "scored by its largest logit, and argmax takes a NaN for it; the model "
-                                           "diverged: train the run again into a new --out with a lower --learning-rate"))
+                                           f"diverged: {train_again('with a lower --learning-rate')}"))
 
 
 def _kept_training_record(run_dir: Path, target: Path) -> dict[str, Any]:

@@ -56,7 +56,7 @@ import torch
 from torch import nn
 
 from evface.checks import as_int, as_real
-from evface.errors import FormatError, ParameterError, counted, where
+from evface.errors import FormatError, ParameterError, counted, train_again, where
 from evface.tasks.checkpoints import BEST, load_model_state, non_finite_tensors, save_checkpoint
 from evface.tasks.parallel import DistInfo, barrier, broadcast_object, gather_object, main_log, unwrap
 from evface.tasks.random_states import RandomGenerator, restore_rng_state, rng_state
@@ -336,7 +336,7 @@ def _check_finite(model: nn.Module, run_dir: Path, epoch: int) -> None:
     broken = non_finite_tensors(model.state_dict())
     if broken:
         raise ParameterError(f"{run_dir}: the training diverged in epoch {epoch} ({broken[0]} is no longer finite "
-                             "numbers); try a lower --learning-rate or --weight-decay, in a new --out folder")
+                             f"numbers); {train_again('with a lower --learning-rate or --weight-decay')}")
 
 
 def _monitored(val: Mapping[str, float], monitor: str) -> float:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from evface.errors import FormatError, where
+from evface.errors import FormatError, train_again, where
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
 from evface.models.cvae import CVAE
 from evface.models.e2vid import E2VIDRecurrent
@@ -178,9 +178,9 @@ def _made_by(part_dir: Path, method: str) -> tuple[str, str]:
     and what to do where they are not finite (:func:`recon_eval.refuse_not_finite`)."""
     if method in ("cvae", "e2vid"):
         model = part_dir / (E2VID_DIR if method == "e2vid" else "") / checkpoints.BEST
-        return f"method {method}, model {model}", "train the run again (a lower --learning-rate)"
+        return f"method {method}, model {model}", train_again("with a lower --learning-rate")
     if method == "integration":
-        return (f"method integration, fitted for {part_dir}", "train the run again")
+        return (f"method integration, fitted for {part_dir}", train_again())
     return f"method {method} of {part_dir}", "it reconstructs from the clip's RGB frames: check that clip's frames"
 
 
