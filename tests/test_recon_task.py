@@ -712,9 +712,9 @@ def test_a_part_without_its_model_is_refused_naming_the_file_and_a_new_out_folde
     assert not (run / missing / "best.pt").exists()
     assert main(["eval", str(run), "--data", str(fake), "--out", str(ev)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == (f"error: {run / missing / 'best.pt'}: no such checkpoint: a trained part's model is missing (the run "
-                   f"copied without it?); copy it into {run / missing} from where the run was trained, or train the "
-                   "run again in a new --out folder (a part trained before is not trained again)")
+    assert err == (f"error: {run / missing / 'best.pt'}: no such checkpoint: the run's checkpoints (.pt files) are "
+                   f"missing (copied without them?); copy them into {run / missing} from where the run was trained, or "
+                   "train the run again in a new --out folder (a model trained before is not trained again)")
     assert not ev.exists()
 
 

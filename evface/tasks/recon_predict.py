@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from evface.errors import FormatError, train_again, where
+from evface.errors import train_again
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
 from evface.models.cvae import CVAE
 from evface.models.e2vid import E2VIDRecurrent
@@ -161,14 +161,9 @@ def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, input
 
 
 def _load_model(model_dir: Path, model: torch.nn.Module) -> torch.nn.Module:
-    """``model`` with the weights of ``model_dir/best.pt``; that file missing is a
-    :class:`~evface.errors.FormatError` naming it and how to get it back (a trained part is not
-    trained again in its run folder: was 'train the run again', which left the file missing)."""
-    path = model_dir / checkpoints.BEST
-    if not path.exists():
-        raise FormatError(where(path, f"no such checkpoint: a trained part's model is missing (the run copied without "
-                                      f"it?); copy it into {model_dir} from where the run was trained, or train the run "
-                                      "again in a new --out folder (a part trained before is not trained again)"))
+    """``model`` with the weights of ``model_dir/best.pt``; that file missing is the checkpoint
+    loader's :class:`~evface.errors.FormatError` naming it and how to get it back (copy it, or
+    train the run again in a new ``--out`` folder: a trained part is not trained again in its own)."""
     checkpoints.load_model_state(model_dir, model)
     return model
 
