@@ -807,7 +807,7 @@ def test_the_pipelines_preset_and_an_rgb_cameras_bayer_pattern_list_their_choice
     from evface.pipeline.run import run_pipeline
     from evface.sim.rgb import RgbCameraParams
 
-    with pytest.raises(ParameterError, match=r"^unknown preset 'nope' \(--preset\); choose from full, paper, quick, tiny$"):
+    with pytest.raises(ParameterError, match=r"^unknown --preset 'nope'; choose from full, paper, quick, tiny$"):
         run_pipeline(tmp_path / "run", preset="nope")
     with pytest.raises(ParameterError, match=r"^RgbCameraParams.cfa must be 'none' or a Bayer pattern, got 'x'; "
                                              r"choose from none, BGGR, GBRG, GRBG, RGGB$"):

@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 
 from evface.commands import terminal
-from evface.commands.options import check_choice
 from evface.commands.paths import (file_name, made_folder, named_for, output_file, outside_datasets, replacing_as_checked,
                                    sole_writer)
 from evface.errors import ParameterError, where
@@ -70,11 +69,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _check_preset(preset: str) -> None:
-    """Refuse an unknown ``--preset``, its choices listed as ``--noise`` lists its own (was: "choose from
-    ['full', 'paper', 'quick', 'tiny']", a Python list)."""
-    from evface.pipeline.stage_plan import PRESETS  # lazy: loads the face and rig code, kept out of `evface --help`
+    """Refuse an unknown ``--preset`` as the pipeline's plan does (:func:`~evface.pipeline.stage_plan.check_preset`),
+    before the default ``--out`` (``runs/PRESET``) is named."""
+    from evface.pipeline.stage_plan import check_preset  # lazy: loads the face and rig code, kept out of `evface --help`
 
-    check_choice("--preset", preset, sorted(PRESETS))
+    check_preset(preset)
 
 
 def _check_jobs(jobs: int | None, ray: str | None) -> None:

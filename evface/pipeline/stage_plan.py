@@ -158,6 +158,23 @@ def _portable(folder: str, root: str | None) -> str:
     return f"OUT/{path.relative_to(base).as_posix()}" if path.is_relative_to(base) else str(path)
 
 
+def check_preset(preset: str) -> None:
+    """Refuse a ``preset`` that is not a key of :data:`PRESETS`, naming ``--preset`` and its choices
+    as every option lists its own (``--noise``); :func:`plan` and ``evface run`` (before it names
+    its default ``--out``, ``runs/PRESET``) check it here.
+
+    Examples
+    --------
+    >>> check_preset("quick")
+    >>> check_preset("nope")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: unknown --preset 'nope'; choose from full, paper, quick, tiny
+    """
+    if preset not in PRESETS:
+        raise ParameterError(f"unknown --preset {preset!r}; {choose_from(sorted(PRESETS))}")
+
+
 def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
          noise: str | None = None, highspeed: bool = False, seeds: int = 1) -> tuple[Path, list[Stage]]:
     """The dataset folder and the stages of a run, without running anything (``noise``: the
@@ -210,8 +227,7 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
     seed, seeds = as_int("--seed", seed, 0), as_int("--seeds", seeds, 1)
     if seeds > MAX_SEEDS:
         raise ParameterError(f"--seeds must be at most {MAX_SEEDS}, got {seeds}")
-    if preset not in PRESETS:
-        raise ParameterError(f"unknown preset {preset!r} (--preset); {choose_from(sorted(PRESETS))}")
+    check_preset(preset)
     if noise is not None and noise not in NOISE_LEVELS:
         raise ParameterError(f"unknown --noise {noise!r}; {choose_from(NOISE_LEVELS)}")
     if noise is not None and data_dir is not None:
