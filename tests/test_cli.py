@@ -755,11 +755,12 @@ def test_an_output_file_under_a_file_names_the_file_it_cannot_make(tmp_path, cap
 @pytest.mark.parametrize("args, says", [
     (("run", "--preset", "nope"), "error: unknown --preset 'nope'; choose from full, paper, quick, tiny"),
     (("run", "--preset", "tiny", "--noise", "loud"), "error: unknown --noise 'loud'; choose from clean, typical, noisy"),
-    (("train", "classify", "--sensor", "evk4"), "Invalid value for '--sensor': unknown value 'evk4'; choose from hd, lr"),
-    (("train", "classify", "--input", "event"), "Invalid value for '--input': unknown value 'event'; choose from events, "
-                                                "events-apex, rgb, rgb-diff, rgb-flow"),
-    (("train", "reconstruct", "--protocol", "x"), "Invalid value for '--protocol': unknown value 'x'; choose from "
-                                                  "extrapolation, interpolation, events-only"),
+    (("train", "classify", "--sensor", "evk4"), "Invalid value for '--sensor': must be one of its settings, not 'evk4'; "
+                                            "choose from hd, lr"),
+    (("train", "classify", "--input", "event"), "Invalid value for '--input': must be one of its settings, not 'event'; "
+                                                "choose from events, events-apex, rgb, rgb-diff, rgb-flow"),
+    (("train", "reconstruct", "--protocol", "x"), "Invalid value for '--protocol': must be one of its settings, not 'x'; "
+                                                  "choose from extrapolation, interpolation, events-only"),
 ])
 def test_an_unknown_choice_lists_the_choices_as_every_option_does(tmp_path, capsys, args, says):
     """`evface run --preset nope` said "choose from ['full', 'paper', 'quick', 'tiny']" and `evface

@@ -20,7 +20,6 @@ from typing import Any
 import typer
 
 from evface.commands import terminal
-from evface.commands.options import choose_from
 from evface.commands.paths import (file_argument, made_folder, named_for, not_replacing, output_file, output_folder, outside_datasets,
                                    refusing_newcomer, sole_writer)
 from evface.errors import ParameterError
@@ -36,14 +35,10 @@ def log_line(message: str) -> None:
 
 
 def _check(metadata: Mapping[str, Any]) -> Callable[[Any], Any]:
-    """A typer callback that refuses a value the field's :func:`value_problem` refuses, one outside
-    its ``choices`` listed as every option lists its choices (:func:`choose_from`; was the Python
-    tuple of :func:`value_problem`: "must be one of ('hd', 'lr'), not 'evk4'")."""
+    """A typer callback that refuses a value the field's :func:`value_problem` refuses (one outside
+    its ``choices`` with the choices listed as every option lists its own), as the config does."""
 
     def check(value: Any) -> Any:
-        choices = metadata.get("choices")
-        if choices is not None and value not in choices:
-            raise typer.BadParameter(f"unknown value {value!r}; {choose_from(choices)}")
         problem = value_problem(metadata, value)
         if problem:
             raise typer.BadParameter(problem)
