@@ -8,10 +8,10 @@ lists them as :func:`evface.errors.choose_from` words them, whatever the command
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from evface.errors import ParameterError, choose_from
+from evface.errors import ParameterError
 
 
 @contextmanager
@@ -53,18 +53,3 @@ def naming_fields(options: Mapping[str, str]) -> Iterator[None]:
             raise
         raise ParameterError(f"{option}: {exc}") from None
 
-
-def check_choice(option: str, value: object, allowed: Iterable[object]) -> None:
-    """Refuse ``value`` of ``option`` unless it is one of ``allowed``: a :class:`ParameterError`
-    naming both and listing the choices (:func:`evface.errors.choose_from`).
-
-    Examples
-    --------
-    >>> check_choice("--preset", "nope", ["full", "quick"])
-    Traceback (most recent call last):
-    ...
-    evface.errors.ParameterError: unknown --preset 'nope'; choose from full, quick
-    """
-    allowed = list(allowed)
-    if value not in allowed:
-        raise ParameterError(f"unknown {option} {value!r}; {choose_from(allowed)}")

@@ -24,7 +24,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from evface.errors import FormatError, counted, where
+from evface.errors import FormatError, counted, train_again, where
 from evface.io.atomic_files import atomic_write
 from evface.tasks.parallel import unwrap
 
@@ -59,7 +59,7 @@ def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
     return atomic_write(Path(path), lambda tmp: torch.save(dict(state), tmp))
 
 
-NEW_OUT = "train the run again in a new --out folder (a model trained before is not trained again)"
+NEW_OUT = train_again("(a model trained before is not trained again)")
 """How to get a run's checkpoint back by training: a run trained again in its own folder skips every
 model it finished (a classification model with its ``held_out.pt``, a reconstruction part with its
 ``part.json``), so a missing or damaged file of one stays so (was: "train the run again", which left it so)."""

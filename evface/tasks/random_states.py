@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from evface.checks import as_int
-from evface.errors import FormatError
+from evface.errors import FormatError, train_again
 
 
 def seed_everything(seed: int) -> None:
@@ -130,7 +130,7 @@ def restore_rng_state(state: Mapping[str, Any], generators: Mapping[str, RandomG
     >>> restore_rng_state({**state, "torch": state["torch"].float()}, checkpoint="run/checkpoint.pt")
     Traceback (most recent call last):
     ...
-    evface.errors.FormatError: run/checkpoint.pt: its torch random state is not one evface saves (TypeError: RNG state must be a torch.ByteTensor); train the run again into a new --out
+    evface.errors.FormatError: run/checkpoint.pt: its torch random state is not one evface saves (TypeError: RNG state must be a torch.ByteTensor); train the run again in a new --out folder
     """
     check_rng_state(state, generators, checkpoint)
     torch.set_rng_state(state["torch"].cpu())
@@ -170,12 +170,12 @@ def check_rng_state(state: Any, generators: Mapping[str, RandomGenerator] | None
     >>> check_rng_state({**rng_state(), "python": [3, [0, 1], None]}, checkpoint="best.pt")
     Traceback (most recent call last):
     ...
-    evface.errors.FormatError: best.pt: its Python random state is not one evface saves (ValueError: state vector is the wrong size); train the run again into a new --out
+    evface.errors.FormatError: best.pt: its Python random state is not one evface saves (ValueError: state vector is the wrong size); train the run again in a new --out folder
     """
     source = f"{checkpoint if checkpoint is not None else 'checkpoint'}:"
     if not isinstance(state, Mapping) or not isinstance(state.get("generators"), Mapping):
         raise FormatError(f"{source} its random states are not those evface saves (a {type(state).__name__} without a mapping "
-                          "'generators'); train the run again into a new --out")
+                          f"'generators'); {train_again()}")
     missing = [name for name in (generators or {}) if name not in state["generators"]]
     if missing:  # refused before any state is put back (was: the global ones restored, the task's not)
         raise FormatError(f"{source.rstrip(':') if checkpoint is None else source} has no state of the random "
@@ -183,12 +183,12 @@ def check_rng_state(state: Any, generators: Mapping[str, RandomGenerator] | None
     for what, value, trial in _trials(state, generators or {}):
         try:
             if value is _MISSING:
-                raise FormatError(f"{source} has no {what} random state; train the run again into a new --out")
+                raise FormatError(f"{source} has no {what} random state; {train_again()}")
             trial(value)
         except (TypeError, ValueError, IndexError, KeyError, RuntimeError, AttributeError, OverflowError) as exc:
             said = str(exc).splitlines()[0] if str(exc) else ""
             raise FormatError(f"{source} its {what} random state is not one evface saves ({type(exc).__name__}: "
-                              f"{said}); train the run again into a new --out") from None
+                              f"{said}); {train_again()}") from None
 
 
 _MISSING = object()
