@@ -1,5 +1,5 @@
-"""Prophesee EVT 3.0 encoder and EVT 2.1 codec (numba), for what faery 0.7.1 lacks, and the byte
-walk that finds a truncated Event Stream.
+"""Prophesee EVT 3.0 encoder and EVT 2.1 codec (numba), for what faery 0.7.1 lacks, the byte
+walk that finds a truncated Event Stream, and the search of a Prophesee body for a second header.
 
 faery 0.7.1 cannot encode or decode EVT 2.1 (``todo!()`` in its Rust code), and its EVT 3.0
 encoder walks long time gaps in steps of 1024 time-high units, which its own decoder (and any
@@ -433,20 +433,66 @@ def fix_faery_packet(t, x, y, p, previous_t, height, flip_y):
 def es_dvs_walk(data, start):
     """Walk the body of a DVS Event Stream (version 2, as faery and sepia write it) from byte
     ``start``: an overflow (0xFF) or reset (0xFE) byte is one byte, an event five (time delta and
-    polarity, x and y as 16-bit words). Returns the offset after the last item; it exceeds
-    ``data.shape[0]`` when the file ends inside an event.
+    polarity, x and y as 16-bit words). Returns the offset after the last item, which exceeds
+    ``data.shape[0]`` when the file ends inside an event, and the number of overflow bytes after
+    the last whole event (writers put them only before the event they lead to).
 
     Examples
     --------
     >>> body = np.array([0xFF, 1, 2, 3, 4, 5, 0xFE, 9, 0], dtype=np.uint8)  # overflow, event, reset, cut event
-    >>> int(es_dvs_walk(body, 0)), body.size
-    (12, 9)
+    >>> end, overflows = es_dvs_walk(body, 0)
+    >>> int(end), body.size, int(overflows)
+    (12, 9, 0)
+    >>> [int(v) for v in es_dvs_walk(np.array([3, 1, 0, 2, 0, 0xFF, 0xFE, 0xFF], dtype=np.uint8), 0)]  # event, 2 overflows
+    [8, 2]
     """
     i = start
     n = data.shape[0]
+    overflows = 0
     while i < n:
-        if data[i] >= 0xFE:
+        if data[i] == 0xFF:
+            overflows += 1
+            i += 1
+        elif data[i] == 0xFE:
             i += 1
         else:
+            overflows = 0
             i += 5
-    return i
+    return i, (overflows if i == n else 0)
+
+
+_PAIR_BLOCK = 1 << 16
+
+
+@njit(cache=True)
+def _holds_pair(words, first, second):
+    """Whether ``words[j] == first`` and ``words[j + 1] == second`` for some j: one loop without
+    a branch, which LLVM vectorises (about 0.05 ms per MB in memory)."""
+    hit = False
+    for j in range(words.shape[0] - 1):
+        hit |= (words[j] == first) & (words[j + 1] == second)
+    return hit
+
+
+@njit(cache=True)
+def find_word_pair(words, first, second, start):
+    """The first index ``j >= start`` where ``words[j] == first`` and ``words[j + 1] == second``,
+    or -1. Each block of 65,536 words is tested by :func:`_holds_pair` and searched word by word
+    only where it holds the pair. Given 16-bit words, it finds four bytes at every even offset
+    (:func:`~evface.io.event_checks.refuse_joined_files` seeks a second header so).
+
+    Examples
+    --------
+    >>> words = np.frombuffer(b"..% evt 3.0", dtype=np.uint8)[:10].view(np.uint16)  # '..', '% ', 'ev', 't ', '3.'
+    >>> first, second = np.frombuffer(b"% ev", dtype=np.uint16)
+    >>> int(find_word_pair(words, first, second, 0)), int(find_word_pair(words, first, second, 2))
+    (1, -1)
+    """
+    n = words.shape[0]
+    for i in range(start, n - 1, _PAIR_BLOCK):
+        block = words[i:i + _PAIR_BLOCK + 1]
+        if _holds_pair(block, first, second):
+            for j in range(block.shape[0] - 1):
+                if block[j] == first and block[j + 1] == second:
+                    return i + j
+    return -1
