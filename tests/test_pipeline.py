@@ -588,3 +588,41 @@ def test_a_first_run_stopped_before_its_record_resumed_with_another_preset_or_se
     assert calls == ["rgb"] and {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
     pipeline_run.run_pipeline(out, runner=fake_runner(calls, fake), **options)  # its own options resume it
     assert calls == ["rgb", "rgb"] and len(list((out / "stages").iterdir())) == 1
+
+
+def test_a_first_run_stopped_before_its_record_resumed_on_another_dataset_is_refused(tmp_path):
+    # a first run on --data d1 killed after its first stage's folder appeared left no pipeline.json and no
+    # OUT/data: a resume with --data d2 (or building its own) was accepted and trained stages/rgb-<d2 key>
+    # beside the stopped run's stages/rgb-<d1 key>
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out, other, calls = tmp_path / "out", tmp_path / "other", []
+    shutil.copytree(fake / "data", other)
+    options = dict(preset="tiny", jobs=1, only=["rgb"])
+    with pytest.raises(Killed):
+        pipeline_run.run_pipeline(out, data_dir=fake / "data", runner=fake_runner(calls, fake, kill_at="rgb"), **options)
+    assert not (out / "pipeline.json").exists() and len(list((out / "stages").iterdir())) == 1
+    assert json.loads((out / earlier_run.STARTED).read_text())["data"] == str(fake / "data")  # as pipeline.json names it
+    files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    for data, this in ((other, f"--data {other} is another"),
+                       (None, f"this run (no --data) would build its own in {out / 'data'}")):
+        with pytest.raises(DatasetError) as caught:
+            pipeline_run.run_pipeline(out, data_dir=data, runner=fake_runner(calls, fake), **options)
+        assert str(caught.value) == (f"{out}: holds a run on the dataset {fake / 'data'}, and {this}: give --data "
+                                     f"{fake / 'data'} to add to that run, or give --out a new folder")
+    assert calls == ["rgb"] and {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
+    pipeline_run.run_pipeline(out, data_dir=fake / "data", runner=fake_runner(calls, fake), **options)  # its own resumes it
+    assert calls == ["rgb", "rgb"] and len(list((out / "stages").iterdir())) == 1
+    assert json.loads((out / "pipeline.json").read_text())["data"] == str(fake / "data")
+
+
+def test_the_started_record_names_a_dataset_inside_out_relative_to_it(tmp_path):
+    # as pipeline.json does: a stopped run moved with its dataset inside it still names that dataset
+    out = tmp_path / "run"
+    (out / "given").mkdir(parents=True)
+    earlier_run.record_start(out, {"preset": "tiny", "seed": 0}, out / "given", built=False)
+    assert json.loads((out / earlier_run.STARTED).read_text())["data"] == "given"
+    moved = out.rename(tmp_path / "moved")
+    assert earlier_run.run_dataset(moved) == (moved / "given", False)
+    (moved / earlier_run.STARTED).write_text(json.dumps({"config": {}, "data": "given"}))  # not as evface writes it
+    with pytest.raises(FormatError, match=rf"{earlier_run.STARTED}: not as evface writes it \(has no 'built'\)"):
+        earlier_run.run_dataset(moved)

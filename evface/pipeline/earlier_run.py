@@ -21,14 +21,44 @@ from evface.pipeline.stage_plan import HIGHSPEED, Stage
 from evface.tasks import run_clips, run_folder
 
 STARTED = "started.json"
-"""The record of the options a run into ``OUT`` was started with (``{"config": ...}``, as ``pipeline.json``'s),
-written before its first stage starts: a run stopped before it wrote ``pipeline.json`` is checked against it."""
+"""The record of the options and dataset a run into ``OUT`` was started with (``{"config": ..., "data": ...}``,
+as ``pipeline.json``'s, and ``"built"``: whether the run builds it), written before its first stage starts:
+a run stopped before it wrote ``pipeline.json`` is checked against it."""
+
+
+def recorded_data(data: Path, out: Path) -> str:
+    """The dataset folder ``data`` as the records of the run in ``out`` name it: relative to ``out``
+    when inside it (it moves with the run), else absolute.
+
+    Parameters
+    ----------
+    data : Path
+        The run's dataset folder.
+    out : Path
+        The run's folder (``--out``).
+
+    Returns
+    -------
+    str
+        What ``pipeline.json`` and :data:`STARTED` hold as ``"data"``.
+
+    Examples
+    --------
+    >>> recorded_data(Path("run/data"), Path("run"))
+    'data'
+    >>> recorded_data(Path("/datasets/real"), Path("run"))
+    '/datasets/real'
+    """
+    path, base = data.resolve(), out.resolve()
+    return path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
 
 
 def run_dataset(out: Path) -> tuple[Path, bool] | None:
     """The dataset of the run already in ``out`` and whether that run built it in ``out/data``:
-    the folder its ``pipeline.json`` names (relative to ``out`` when inside it), or ``out/data``
-    where a run started building it; ``None`` when ``out`` holds no run, or its dataset is no
+    the folder its ``pipeline.json`` names (relative to ``out`` when inside it), or, for a run
+    stopped before it wrote that, its :data:`STARTED` record's (was: ``out/data`` only, and a
+    stopped first run on a ``--data`` dataset named none), or ``out/data`` where a run from before
+    that record started building it; ``None`` when ``out`` holds no run, or its dataset is no
     longer where the record says.
 
     Parameters
@@ -48,16 +78,28 @@ def run_dataset(out: Path) -> tuple[Path, bool] | None:
     >>> Path("out/data").mkdir(parents=True)
     >>> run_dataset(Path("out"))
     (PosixPath('out/data'), True)
+    >>> Path("stopped").mkdir()
+    >>> record_start(Path("stopped"), {"preset": "tiny", "seed": 0}, Path("out/data"), built=False)
+    >>> run_dataset(Path("stopped"))
+    (PosixPath('.../out/data'), False)
     """
-    record = out / "pipeline.json"
-    if not record.is_file():
+    record = out / "pipeline.json" if (out / "pipeline.json").is_file() else out / STARTED
+    if not record.is_file():  # no run, or one from before the started record
         return (out / "data", True) if (out / "data").exists() else None
     with run_folder.reading(record):
-        pipeline = run_folder.read_json(record)
-        run_folder.check_fields(pipeline, {"data": str, "stages": list})
-        built = any(isinstance(stage, dict) and stage.get("task") == "synth" for stage in pipeline["stages"])
-    data = out / "data" if built else out / pipeline["data"]  # older records name it absolute (out / an absolute path is that path)
+        named, built = _recorded_dataset(run_folder.read_json(record), started=record.name == STARTED)
+    data = out / "data" if built else out / named  # older records name it absolute (out / an absolute path is that path)
     return (data, built) if data.exists() else None
+
+
+def _recorded_dataset(written: Any, started: bool) -> tuple[str, bool]:
+    """The dataset a run's record ``written`` names and whether the run built it: a :data:`STARTED`
+    record (``started``) says so, ``pipeline.json`` lists the synth stage among those done."""
+    if started:
+        run_folder.check_fields(written, {"data": str, "built": bool})
+        return written["data"], written["built"]
+    run_folder.check_fields(written, {"data": str, "stages": list})
+    return written["data"], any(isinstance(stage, dict) and stage.get("task") == "synth" for stage in written["stages"])
 
 
 def check_same_dataset(out: Path, data: Path, given: bool) -> None:
@@ -142,12 +184,13 @@ def check_same_options(out: Path, preset: str, seed: int) -> None:
                                         f"(or {earlier} to add to that run)"))
 
 
-def record_start(out: Path, config: dict[str, Any]) -> None:
-    """Write ``out``'s :data:`STARTED` record of the run's ``config`` (as ``pipeline.json`` records it)
-    unless an earlier run wrote it or ``pipeline.json``: the options a resume is checked against
-    (:func:`check_same_options`) exist before the first stage starts (was: a first run stopped before
-    it wrote ``pipeline.json`` left nothing to check, and a resume with another ``--seed`` or
-    ``--preset`` trained its stages beside that run's).
+def record_start(out: Path, config: dict[str, Any], data: Path, built: bool) -> None:
+    """Write ``out``'s :data:`STARTED` record of the run's ``config`` and dataset ``data`` (as
+    ``pipeline.json`` records them) unless an earlier run wrote it or ``pipeline.json``: the options
+    and the dataset a resume is checked against (:func:`check_same_options`, :func:`check_same_dataset`)
+    exist before the first stage starts (was: a first run stopped before it wrote ``pipeline.json``
+    left nothing to check, and a resume with another ``--seed``, ``--preset`` or ``--data`` trained its
+    stages beside that run's).
 
     Parameters
     ----------
@@ -155,18 +198,23 @@ def record_start(out: Path, config: dict[str, Any]) -> None:
         The run's folder (``--out``), made.
     config : dict
         The run's configuration (``preset``, ``seed``, ...).
+    data : Path
+        The dataset folder the run trains on (:func:`recorded_data` names it).
+    built : bool
+        Whether the run builds it (in ``out/data``; else it was given by ``--data``).
 
     Examples
     --------
     >>> Path("r2").mkdir()
-    >>> record_start(Path("r2"), {"preset": "tiny", "seed": 0})
+    >>> record_start(Path("r2"), {"preset": "tiny", "seed": 0}, Path("r2/data"), built=True)
     >>> check_same_options(Path("r2"), "tiny", 1)
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: r2: holds a run made with --seed 0, not --seed 1; give --out a new folder (or --seed 0 to add to that run)
     """
     if not (out / "pipeline.json").is_file() and not (out / STARTED).is_file():
-        atomic_write_text(out / STARTED, json.dumps({"config": config}, indent=2, sort_keys=True))
+        record = {"config": config, "data": recorded_data(data, out), "built": built}
+        atomic_write_text(out / STARTED, json.dumps(record, indent=2, sort_keys=True))
 
 
 def options_made_with(data_dir: Path, config: dict[str, Any]) -> tuple[list[str], list[str]]:

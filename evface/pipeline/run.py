@@ -16,8 +16,8 @@ from evface.errors import DatasetError, ParameterError, counted, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers
 from evface.io.atomic_files import atomic_write_text
 from evface.pipeline.earlier_run import (STARTED, check_same_dataset, check_same_options, check_trained_on,
-                                         forget_gone_dataset, options_made_with, record_start, seeds_started,
-                                         stage_finished)
+                                         forget_gone_dataset, options_made_with, record_start, recorded_data,
+                                         seeds_started, stage_finished)
 from evface.pipeline.given_data import check_subjects, stages_the_data_allows
 from evface.pipeline.stage_plan import PRESETS, Stage, anywhere, plan, selected_stages
 from evface.pipeline.stage_steps import POOL, START, run_step, timed
@@ -170,7 +170,8 @@ def run_pipeline(
     with ray_session(ray):  # a cluster that does not answer is refused before OUT is made
         out.mkdir(parents=True, exist_ok=True)
         config = {"preset": preset, "seed": seed, "highspeed": highspeed, **PRESETS[preset]}
-        record_start(out, config)  # was: none until pipeline.json, and a resume of a stopped first run went unchecked
+        # was: none until pipeline.json, and a resume of a stopped first run went unchecked (its options, then its dataset)
+        record_start(out, config, data, built=data_dir is None)
         seconds, earlier, todo = _what_is_done(out, planned, {stage.name for stage in stages}, log)
         # the reconstructions are the longest chains of jobs: started first (and their jobs have priority)
         training = sorted((s for s in todo if s.task != "synth"), key=lambda s: s.task != "reconstruct")
@@ -183,9 +184,7 @@ def run_pipeline(
             _queue(loop, stage)
         if training:
             executor.run([_step_job(loop, stage, START) for stage in training], partial(_job_done, loop))
-        path, base = data.resolve(), out.resolve()  # a dataset inside OUT relative to it: it moves with the run
-        record = {"preset": preset, "data": path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path),
-                  "config": config,
+        record = {"preset": preset, "data": recorded_data(data, out), "config": config,
                   "stages": [{"name": s.name, "task": s.task, "dir": s.dirname, "seconds": seconds[s.name]}
                              for s in planned if s.name in seconds],
                   "left_out": [{"stages": names, "why": why} for why, names in left_out.items()]}
