@@ -641,6 +641,24 @@ def test_xcorr_searches_only_offsets_where_the_streams_overlap():
         sync_by_xcorr(rate, frames + 10**15, energy, max_offset_us=1_000_000)
 
 
+def test_xcorr_without_overlap_names_both_spans_and_the_offset_that_joins_them():
+    """An event camera whose clock stands at 913 s (the real Gen3 recording) against a video at 0:
+    the refusal says where each lies and the offset that brings them together (was: "overlap in no
+    frame for any offset within 0 +- 5000000 µs; give an offset or a better guess", no number to
+    start from), and that offset, given as the search centre, finds the overlap."""
+    rate, frames, energy = synthetic_rate(777_777)
+    late = EventRate(rate.t0_us + 913_000_000, rate.bin_us, rate.counts)
+    with pytest.raises(SyncError) as err:
+        sync_by_xcorr(late, frames, energy, max_offset_us=5_000_000)
+    said = str(err.value)
+    offset = int(frames[0]) - late.t0_us
+    assert f"the events span {late.t0_us}..{late.t_end_us} µs on their clock" in said
+    assert f"the RGB frames {int(frames[0])}..{int(frames[-1])} µs on the session clock" in said
+    assert f"an offset of {offset} µs starts the events at the first frame" in said
+    found = sync_by_xcorr(late, frames, energy, guess_us=offset, max_offset_us=5_000_000)
+    assert abs(found.offset_us - (sync_by_xcorr(rate, frames, energy).offset_us - 913_000_000)) <= 100
+
+
 def test_xcorr_confidence_low_on_noise_and_errors():
     rng = np.random.default_rng(1)
     rate = EventRate.from_times(np.sort(rng.integers(0, 3_000_000, 20_000)))

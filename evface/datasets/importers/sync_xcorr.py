@@ -159,8 +159,25 @@ def _search_span(rate: EventRate, frame_t: np.ndarray, guess_us: int, max_offset
     if start > stop:
         raise SyncError(where(source, (
             f"the event stream and the RGB video overlap in no frame for any offset within {guess_us} +- "
-            f"{max_offset_us} µs; give an offset or a better guess")))
+            f"{max_offset_us} µs ({_spans(rate, frame_t)}); give an offset or a better guess")))
     return start, stop
+
+
+def _spans(rate: EventRate, frame_t: np.ndarray) -> str:
+    """Where the events and the frames lie on their clocks, and the offset that starts the events
+    at the first frame: what a search that found no overlap needs to be centred (an event camera's
+    clock at 913 s, or UNIX-epoch AEDAT 4 times, lies far outside a search around 0).
+
+    Examples
+    --------
+    >>> rate = EventRate(913_716_224, 100, np.ones(959, dtype=np.int64))
+    >>> _spans(rate, np.array([0.0, 33_367.0, 9_142_558.0]))
+    'the events span 913716224..913812124 µs on their clock, the RGB frames 0..9142558 µs on the session clock: an offset of -913716224 µs starts the events at the first frame'
+    """
+    first = int(frame_t.min())
+    return (f"the events span {rate.t0_us}..{rate.t_end_us} µs on their clock, the RGB frames {first}.."
+            f"{int(frame_t.max())} µs on the session clock: an offset of {first - rate.t0_us} µs starts the events "
+            "at the first frame")
 
 
 def _coarse_scan(grid: CountGrid, frame_t: np.ndarray, energy: np.ndarray, coarse: np.ndarray,
