@@ -3,6 +3,7 @@ message and a known exit code, never a traceback unless ``--debug``."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -44,6 +45,29 @@ def test_a_video_ffmpeg_cannot_read_is_one_line(tmp_path):
     debug = subprocess.run([sys.executable, "-m", "evface.cli", "--debug", "simulate", str(video), "--out",
                             str(tmp_path / "o.h5")], capture_output=True, text=True, timeout=120, env=env)
     assert "moov atom not found" in debug.stderr  # --debug keeps FFmpeg's own account
+
+
+def test_info_describes_a_video(tmp_path, capsys):
+    """The webcam video of a session, whose frame count and rate its annotation table's frame
+    indices need: its size, frames, stated rate and duration (was: "unknown extension '.mp4'",
+    exit 2, nothing said of what to use instead); options only an events file takes are refused."""
+    import cv2  # lazy: OpenCV, for this test's video only
+    import numpy as np  # lazy: as above
+
+    video = tmp_path / "webcam.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 15.0, (64, 48))
+    for k in range(12):
+        writer.write(np.full((48, 64, 3), 20 * k, dtype=np.uint8))
+    writer.release()
+    assert cli.main(["info", str(video), "--json"]) == 0
+    said = json.loads(capsys.readouterr().out)
+    assert (said["format"], said["size"], said["frames"], said["fps"], said["duration_us"]) == ("video", [64, 48], 12,
+                                                                                              15.0, 800_000)
+    assert cli.main(["info", str(video)]) == 0
+    table = capsys.readouterr().out
+    assert "64x48" in table and "12 (decoded: frame indices 0 .. 11)" in table and "15 fps" in table
+    assert cli.main(["info", str(video), "--triggers"]) == 2
+    assert "--triggers: is for an events file, and webcam.avi is a video" in capsys.readouterr().err
 
 
 def test_a_photo_opencv_cannot_read_is_one_line(tmp_path):
