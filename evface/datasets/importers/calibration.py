@@ -118,14 +118,26 @@ def synchronise(source: EventSource, scan: EventScan, t_frames: np.ndarray, vide
         result = sync_by_xcorr(scan.rate, t_frames, video.energy, exposure_us=exposure_us, guess_us=source.offset_us or 0,
                                max_offset_us=options.max_offset_us, source=str(source.path))
     except SyncError as exc:
-        raise SyncError(f"{exc} (--offset {name}=US centres the search, --max-offset-us widens it, "
-                        f"--sync {name}=offset takes the offset as given)") from exc
+        raise SyncError(f"{exc} ({_search_options(source)})") from exc
     if result.confidence < options.min_confidence:
         raise SyncError(where(source.path, (
             f"cross-correlation offset {result.offset_us} µs has confidence {result.confidence:.2f} < "
             f"{options.min_confidence} (peak r={result.details['r_peak']:.2f}, runner-up r={result.details['r_alt']:.2f}); "
             f"give the offset (--sync {name}=offset --offset {name}=US), record triggers, or lower --min-confidence")))
     return result
+
+
+def _search_options(source: EventSource) -> str:
+    """The options that move a cross-correlation search that found nothing, as they act under the
+    source's ``--sync``: under ``auto`` an ``--offset`` alone is taken as given, so the search is
+    centred only beside ``--sync NAME=xcorr`` (was: "--offset NAME=US centres the search" there,
+    which imported at that offset unchecked)."""
+    name = source.name
+    if source.sync == "auto":
+        return (f"--sync {name}=xcorr --offset {name}=US centres the search, --max-offset-us widens it; "
+                f"--offset {name}=US alone takes the offset as given")
+    return (f"--offset {name}=US centres the search, --max-offset-us widens it, "
+            f"--sync {name}=offset takes the offset as given")
 
 
 def _no_pulses(source: EventSource, triggers: np.ndarray) -> str:
