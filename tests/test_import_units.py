@@ -659,6 +659,20 @@ def test_xcorr_without_overlap_names_both_spans_and_the_offset_that_joins_them()
     assert abs(found.offset_us - (sync_by_xcorr(rate, frames, energy).offset_us - 913_000_000)) <= 100
 
 
+def test_xcorr_on_events_shorter_than_the_pairs_it_needs_says_so():
+    """A 96 ms recording (the real Gen3 file) against a 30 fps video meets at most 3 frame pairs
+    at any offset: the refusal says the events are too short to cross-correlate and to give the
+    offset (was: "give an offset or a better guess", which no guess satisfies); a long enough
+    stream that misses the search names both spans instead."""
+    rng = np.random.default_rng(3)
+    short = EventRate.from_times(np.sort(rng.integers(0, 96_000, 5_000)))
+    frames = np.arange(60) * 33_333
+    with pytest.raises(SyncError, match=r"fewer than 10 frame pairs for every offset within 0 \+- 5000000 µs: the events "
+                                        r"last 96000 µs, 2\.9 RGB frame periods, too short to cross-correlate \(10 "
+                                        r"frame pairs needed\); record a longer stretch, or give the offset$"):
+        sync_by_xcorr(short, frames, rng.random(59), max_offset_us=5_000_000)
+
+
 def test_xcorr_confidence_low_on_noise_and_errors():
     rng = np.random.default_rng(1)
     rate = EventRate.from_times(np.sort(rng.integers(0, 3_000_000, 20_000)))

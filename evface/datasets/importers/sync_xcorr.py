@@ -96,9 +96,7 @@ def sync_by_xcorr(
     scan = _coarse_scan(grid, frame_t, energy, np.arange(start, stop + 1, coarse_step_us, dtype=np.float64), min_pairs)
     exact = _exact_maxima(scan, coarse_step_us, period)
     if max(exact.values()) <= -1.0:
-        raise SyncError(where(source, (
-            f"the event stream and the RGB video overlap in fewer than {min_pairs} frame pairs for every "
-            f"offset within {guess_us} +- {max_offset_us} µs; give an offset or a better guess")))
+        raise SyncError(where(source, _too_few_pairs(rate, frame_t, period, guess_us, max_offset_us, min_pairs)))
     best = max(exact, key=lambda j: (exact[j], -j))
     offset, r_peak = _refined_peak(scan, scan.coarse[best], coarse_step_us, max(rate.bin_us / 10.0, 1.0))
     r_alt = _runner_up(scan, exact, offset, period)
@@ -161,6 +159,20 @@ def _search_span(rate: EventRate, frame_t: np.ndarray, guess_us: int, max_offset
             f"the event stream and the RGB video overlap in no frame for any offset within {guess_us} +- "
             f"{max_offset_us} µs ({_spans(rate, frame_t)}); give an offset or a better guess")))
     return start, stop
+
+
+def _too_few_pairs(rate: EventRate, frame_t: np.ndarray, period: float, guess_us: int, max_offset_us: int,
+                   min_pairs: int) -> str:
+    """Why no offset competes, and what to give: an event stream shorter than ``min_pairs`` frame
+    periods can meet no more frame pairs at any offset (a 96 ms recording against a 30 fps video:
+    was "give an offset or a better guess", which no guess could satisfy)."""
+    said = (f"the event stream and the RGB video overlap in fewer than {min_pairs} frame pairs for every offset "
+            f"within {guess_us} +- {max_offset_us} µs")
+    events_us = rate.t_end_us - rate.t0_us
+    if events_us < min_pairs * period:
+        return (f"{said}: the events last {events_us} µs, {events_us / period:.1f} RGB frame periods, too short to "
+                f"cross-correlate ({min_pairs} frame pairs needed); record a longer stretch, or give the offset")
+    return f"{said} ({_spans(rate, frame_t)}); give an offset or a better guess"
 
 
 def _spans(rate: EventRate, frame_t: np.ndarray) -> str:
