@@ -671,6 +671,10 @@ def test_xcorr_on_events_shorter_than_the_pairs_it_needs_says_so():
                                         r"last 96000 µs, 2\.9 RGB frame periods, too short to cross-correlate \(10 "
                                         r"frame pairs needed\); record a longer stretch, or give the offset$"):
         sync_by_xcorr(short, frames, rng.random(59), max_offset_us=5_000_000)
+    long = EventRate.from_times(np.sort(rng.integers(0, 3_000_000, 20_000)))
+    with pytest.raises(SyncError, match=r"fewer than 10 frame pairs for every offset within 1950000 \+- 30000 µs \(the "
+                                        r"events span 0?\d*\.\.\d+ µs on their clock, .*; give an offset or a better guess$"):
+        sync_by_xcorr(long, frames, rng.random(59), guess_us=1_950_000, max_offset_us=30_000)
 
 
 def test_xcorr_confidence_low_on_noise_and_errors():
