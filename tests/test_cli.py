@@ -67,7 +67,29 @@ def test_info_describes_a_video(tmp_path, capsys):
     table = capsys.readouterr().out
     assert "64x48" in table and "12 (decoded: frame indices 0 .. 11)" in table and "15 fps" in table
     assert cli.main(["info", str(video), "--triggers"]) == 2
-    assert "--triggers: is for an events file, and webcam.avi is a video" in capsys.readouterr().err
+    assert "--triggers: is for an events or clip file, and webcam.avi is a video" in capsys.readouterr().err
+
+
+def test_info_describes_a_folder_of_numbered_frames(tmp_path, capsys):
+    """A machine-vision camera's frames (`import session --rgb FOLDER`): their count, the file
+    numbers frame 0 and the last stand for, their size, and that a folder states no rate (was: "is
+    a folder, and info reads one events or clip file (give one of its files)")."""
+    import cv2  # lazy: OpenCV, for this test's frames only
+    import numpy as np  # lazy: as above
+
+    frames = tmp_path / "cam"
+    frames.mkdir()
+    for n in range(46, 52):
+        cv2.imwrite(str(frames / f"img{n}.png"), np.full((48, 64, 3), 30 * (n - 46), dtype=np.uint8))
+    assert cli.main(["info", str(frames), "--json"]) == 0
+    said = json.loads(capsys.readouterr().out)
+    assert (said["format"], said["size"], said["frames"], said["first_number"], said["fps"]) == ("frames", [64, 48], 6,
+                                                                                               46, 0.0)
+    assert cli.main(["info", str(frames)]) == 0
+    table = capsys.readouterr().out
+    assert "6 (files numbered 46 .. 51: frame indices 0 .. 5)" in table and "--rgb-fps or" in table
+    assert cli.main(["info", str(frames), "--sensor", "hd"]) == 2
+    assert "--sensor: is for an events or clip file, and cam is a folder of frames" in capsys.readouterr().err
 
 
 def test_a_photo_opencv_cannot_read_is_one_line(tmp_path):

@@ -131,8 +131,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("info")
     def info_command(
-        file: Path = typer.Argument(..., help="Events file (.raw, .dat, .aedat4, .es, .csv), clip file (.h5) or "
-                                              "video (.mp4, .avi, ...: its size, frames and frame rate)."),
+        file: Path = typer.Argument(..., help="Events file (.raw, .dat, .aedat4, .es, .csv), clip file (.h5), "
+                                              "or a video (.mp4, .avi, ...) or folder of numbered frames: its size, "
+                                              "frames and frame rate."),
         sensor: str = typer.Option(None, "--sensor", help="Clip sensor shown at the top (default: the first)."),
         sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for files whose header has no size line, or only a camera plugin's name; must agree with a size the file gives."),
         json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
@@ -144,12 +145,12 @@ def register(app: typer.Typer) -> None:
         video's size, frame count and rate)."""
         from evface.io.file_info import file_info  # lazy: keeps h5py and numba out of `evface --help`
 
-        _check_info_input(file, sensor)
         video = _video_summary(file)
         if video is not None:
-            _check_video_options(file, sensor_size, triggers)
+            _check_video_options(file, sensor, sensor_size, triggers)
             _print_video(video, json_out)
             return
+        _check_info_input(file, sensor)
         info = file_info(file, sensor=sensor, sensor_size=_parse_size(sensor_size))
         if triggers:
             info["triggers"] = trigger_summary(file, info)
@@ -203,31 +204,37 @@ def _check_info_input(file: Path, sensor: str | None) -> None:
 
 
 def _video_summary(file: Path) -> dict | None:
-    """What ``import session --rgb`` and ``simulate`` need to know of a video (its size, its frames
-    counted by decoding them, the frame rate it states and the duration that makes), or None for a
-    file that is no video OpenCV opens (an events or clip file, a picture, a folder, anything else:
-    info's own error then names it)."""
+    """What ``import session --rgb`` and ``simulate`` need to know of a video or a folder of
+    numbered frames (its size, its frames, counted by decoding a video's, the frame rate it states
+    and the duration that makes; a folder's first number, frame 0), or None for what is neither (an
+    events or clip file, a picture, a dataset folder, anything else: info's own error then names it)."""
     from evface.io.formats import EXTENSIONS  # lazy: keeps h5py and numba out of `evface --help`
     from evface.sim.video import FRAME_EXTENSIONS, count_frames, video_info  # lazy: OpenCV, for videos only
 
-    if not file.is_file() or file.suffix.lower() in (*EXTENSIONS, *FRAME_EXTENSIONS):
+    folder = file.is_dir()
+    if folder and (file / "manifest.csv").is_file() or not (folder or file.is_file()):
+        return None
+    if not folder and file.suffix.lower() in (*EXTENSIONS, *FRAME_EXTENSIONS):
         return None
     try:
         stated = video_info(file)
-        count, (width, height) = count_frames(file)
+        count, (width, height) = (stated.n_frames, (stated.width, stated.height)) if folder else count_frames(file)
     except EvfaceError:
         return None
-    return {"path": str(file), "format": "video", "size": [width, height], "frames": count, "fps": stated.fps,
+    return {"path": str(file), "format": "frames" if folder else "video", "size": [width, height], "frames": count,
+            "first_number": stated.first_frame, "fps": stated.fps,
             "duration_us": round(count * 1e6 / stated.fps) if stated.fps > 0 else None,
-            "file_bytes": file.stat().st_size}
+            "file_bytes": None if folder else file.stat().st_size}
 
 
-def _check_video_options(file: Path, sensor_size: str | None, triggers: bool) -> None:
-    """Refuse, for a video, the options that only an events file takes."""
-    for given, option in ((sensor_size is not None, "--sensor-size"), (triggers, "--triggers")):
+def _check_video_options(file: Path, sensor: str | None, sensor_size: str | None, triggers: bool) -> None:
+    """Refuse, for a video or a folder of frames, the options that only an events or clip file takes."""
+    what = "a folder of frames" if file.is_dir() else "a video"
+    for given, option in ((sensor is not None, "--sensor"), (sensor_size is not None, "--sensor-size"),
+                          (triggers, "--triggers")):
         if given:
-            raise ParameterError(f"{option}: is for an events file, and {file.name} is a video (its frames and rate "
-                                 "are all info shows of it)")
+            raise ParameterError(f"{option}: is for an events or clip file, and {file.name} is {what} (its frames and "
+                                 "rate are all info shows of it)")
 
 
 def _print_video(video: dict, json_out: bool) -> None:
@@ -238,16 +245,22 @@ def _print_video(video: dict, json_out: bool) -> None:
     table = Table(show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
-    table.add_row("format", "video (the RGB stream of evface import session --rgb; evface simulate turns it into events)")
+    folder = video["format"] == "frames"
+    table.add_row("format", f"{'folder of numbered frames' if folder else 'video'} (the RGB stream of evface import "
+                            "session --rgb; evface simulate turns it into events)")
     table.add_row("frame size", "{}x{}".format(*video["size"]))
-    table.add_row("frames", f"{video['frames']:,} (decoded: frame indices 0 .. {video['frames'] - 1:,})")
+    counted = (f"files numbered {video['first_number']} .. {video['first_number'] + video['frames'] - 1}"
+               if folder else "decoded")
+    table.add_row("frames", f"{video['frames']:,} ({counted}: frame indices 0 .. {video['frames'] - 1:,})")
     if video["fps"] > 0:
         table.add_row("frame rate", f"{video['fps']:g} fps (as the video states; frame k starts at k / fps, "
                                     "unless the container's timestamps stray from it: docs/import-guide.md, 1.2)")
         table.add_row("duration", f"{video['duration_us'] / 1e6:.6f} s ({video['duration_us']:,} µs)")
     else:
-        table.add_row("frame rate", "not stated (a bare codec stream): give --rgb-fps or --rgb-timestamps")
-    table.add_row("file size", f"{video['file_bytes'] / 1e6:.2f} MB")
+        table.add_row("frame rate", f"not stated ({'a folder of frames' if folder else 'a bare codec stream'}): give "
+                                    "--rgb-fps or --rgb-timestamps")
+    if not folder:
+        table.add_row("file size", f"{video['file_bytes'] / 1e6:.2f} MB")
     out = terminal.console(stderr=False)
     out.print(video["path"], soft_wrap=True)
     out.print(table)
