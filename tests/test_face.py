@@ -15,6 +15,7 @@ from evface.face.head_pose import FacePose
 from evface.face.identity import builtin_photo_identities, photo_identity, procedural_identity, read_photo
 from evface.face.render import FaceRenderer
 
+from picture_fixtures import jpeg_with_damaged_exif
 from pipe_fixtures import refused_within
 
 SIZE = (320, 320)
@@ -591,32 +592,13 @@ def test_read_photo_refuses_a_pipe_or_a_folder_unopened(tmp_path, kind, says):
     assert refused_within(lambda: read_photo(photo), photo, FormatError) == [f"{photo}: {says}"]
 
 
-def _jpeg_with_damaged_exif(path, damage: str) -> np.ndarray:
-    """The astronaut, 512 wide and 384 high, as a JPEG stored turned a quarter turn anticlockwise,
-    whose EXIF block (APP1) turns it upright (orientation 6) and is damaged: a tag whose data lies
-    past the block's end, or a directory that says 5 entries and holds 1. Returns the upright RGB."""
-    import cv2  # lazy: only these tests write a JPEG by hand
-    from skimage import data  # lazy: as above
-
-    upright = data.astronaut()[:384]
-    ok, jpeg = cv2.imencode(".jpg", np.ascontiguousarray(np.rot90(upright)[..., ::-1]))
-    orientation = bytes.fromhex("1201 0300 01000000 0600 0000")
-    past_the_end = bytes.fromhex("0e01 0200 64000000 e8030000")  # 100 ASCII bytes at offset 1000
-    ifd = {"tag past the end": bytes.fromhex("0200") + orientation + past_the_end + bytes(4),
-           "directory cut short": bytes.fromhex("0500") + orientation}[damage]
-    exif = b"Exif\0\0" + bytes.fromhex("4949 2a00 08000000") + ifd
-    app1 = bytes.fromhex("ffe1") + (len(exif) + 2).to_bytes(2, "big") + exif
-    path.write_bytes(jpeg[:2].tobytes() + app1 + jpeg[2:].tobytes())
-    return upright
-
-
 @pytest.mark.parametrize("damage", ["tag past the end", "directory cut short"])
 def test_read_photo_of_a_jpeg_with_damaged_exif_warns_of_nothing(tmp_path, damage):
     """Pillow's "UserWarning: Corrupt EXIF data" (or "Tag data larger than file") went to standard
     error for a photo whose EXIF block it could not parse whole; Pillow only checks that the JPEG is
     whole, OpenCV reads the picture and its orientation (upright here), so nothing is said now."""
     photo = tmp_path / "face.jpg"
-    upright = _jpeg_with_damaged_exif(photo, damage)
+    upright = jpeg_with_damaged_exif(photo, damage)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         rgb = read_photo(photo)
@@ -629,7 +611,7 @@ def test_faces_of_a_photo_with_damaged_exif_prints_no_python_warning(tmp_path):
     "UserWarning: Corrupt EXIF data. Expecting to read 12 bytes but only got 2." and its source
     line on standard error: now nothing, and the sheet is drawn."""
     photo, out = tmp_path / "face.jpg", tmp_path / "f.png"
-    _jpeg_with_damaged_exif(photo, "directory cut short")
+    jpeg_with_damaged_exif(photo, "directory cut short")
     args = [sys.executable, "-m", "evface.cli", "faces", str(out), "--seeds", "0", "--size", "16", "--aus", "12",
             "--pose", "yaw=2", "--photo", str(photo)]
     result = subprocess.run(args, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import warnings
 
 import cv2
 import numpy as np
@@ -15,6 +16,8 @@ from evface.io.dataset import DatasetFolder
 from evface.datasets.importers.corpus import CorpusOptions, corpus_sensor, import_corpus, read_corpus_table, resample_rgb
 from evface.datasets.importers.registration import apply_homography
 from evface.errors import DatasetError, FormatError, ParameterError
+
+from picture_fixtures import jpeg_with_damaged_exif
 
 FPS = 200.0
 N_FRAMES = 30
@@ -779,3 +782,29 @@ def test_a_variable_frame_rate_videos_frames_are_resampled_at_their_own_times(co
     assert np.flatnonzero(inside).tolist() == [18, 19, 20]
     expected = np.round(np.stack(decoded)[inside].astype(np.float32).mean(axis=0)).astype(np.uint8)
     np.testing.assert_array_equal(frames.data[7], expected)
+
+
+@pytest.mark.parametrize("damage", ["tag past the end", "directory cut short"])
+def test_a_frame_whose_exif_pillow_cannot_parse_is_sized_by_the_reader_without_a_word(tmp_path, capsys, monkeypatch,
+                                                                                      damage):
+    """Pillow's "UserWarning: Corrupt EXIF data" (or "Tag data larger than file. Skipping tag 270")
+    went to standard error for each frame whose EXIF block it could not parse whole, as the header
+    check read it. Such a frame is now decoded by the reader (OpenCV) for its size, turned upright by
+    the orientation OpenCV finds, and nothing is said."""
+    from evface.datasets.importers import rgb_scan  # lazy: only the header tests reach into the scan
+
+    folder = tmp_path / "c" / "sub01" / "EP01"
+    folder.mkdir(parents=True)
+    upright = [jpeg_with_damaged_exif(folder / f"img{k}.jpg", damage) for k in range(1, 4)]
+    (tmp_path / "t.csv").write_text(TABLE + "1,EP01,1,2,3,12,\n")
+    decoded, read_frame = [], rgb_scan.read_frame
+    monkeypatch.setattr(rgb_scan, "read_frame", lambda path: decoded.append(path.name) or read_frame(path))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        assert main(["import", "corpus", str(tmp_path / "c"), str(tmp_path / "t.csv"), str(tmp_path / "ds"),
+                     "--sensor", "davis346:16x12", "--upsample", "1", "--face-box", "100,50,200,200"]) == 0
+    assert [str(w.message) for w in said] == [] and "EXIF" not in capsys.readouterr().err
+    assert decoded == ["img1.jpg", "img2.jpg", "img3.jpg"]  # each sized as the reader reads it
+    assert rgb_scan.frame_header(folder / "img1.jpg").size == (512, 384) == upright[0].shape[1::-1]
+    rgb = read_clip(tmp_path / "ds" / "clips" / "sub01_EP01.h5").frames["rgb"].data
+    assert rgb.shape == (3, 384, 512, 3) and np.abs(rgb[0].astype(int) - upright[0]).mean() < 4

@@ -201,7 +201,9 @@ def frame_header(path: str | Path) -> FrameHeader:
     stored size from its tags: 0.6 ms a 640x480 LZW frame, where decoding it took 11 ms). A file
     whose header cannot say is read by :func:`~evface.sim.video.read_frame`, which refuses it where
     the import would (a FormatError naming it): more than 8 bits a sample, another format, no
-    picture Pillow knows.
+    picture Pillow knows, and a JPEG whose EXIF block Pillow cannot parse whole (its orientation
+    unsure; decoded without a word, where Pillow's "UserWarning: Corrupt EXIF data" or "Tag data
+    larger than file" went to standard error, once per frame).
 
     Examples
     --------
@@ -215,10 +217,13 @@ def frame_header(path: str | Path) -> FrameHeader:
     ('2x3 as its orientation tag 6 turns it (stored 3x2)', (3, 2, 3))
     """
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # frames this large are refused for memory
             with Image.open(path) as image:
                 header = _read_header(image, Path(path))
+        if any(issubclass(w.category, UserWarning) for w in said):  # an EXIF block Pillow could not parse whole
+            header = None
     except (OSError, Image.DecompressionBombError):  # no picture Pillow knows: as OpenCV decodes it
         header = None
     if header is None:
