@@ -808,3 +808,40 @@ def test_a_frame_whose_exif_pillow_cannot_parse_is_sized_by_the_reader_without_a
     assert rgb_scan.frame_header(folder / "img1.jpg").size == (512, 384) == upright[0].shape[1::-1]
     rgb = read_clip(tmp_path / "ds" / "clips" / "sub01_EP01.h5").frames["rgb"].data
     assert rgb.shape == (3, 384, 512, 3) and np.abs(rgb[0].astype(int) - upright[0]).mean() < 4
+
+
+def test_the_windows_of_a_long_video_are_read_from_one_pass_over_it(corpus, tmp_path, monkeypatch):
+    """A video cut into N windows was decoded from its start for each (N decodes: 400 frames of
+    640x480 cut into 4 windows, 960 frames decoded, 1.37 s; now 390, 0.52 s). Its windows are read
+    in frame order from one reader, whatever the table's order (overlapping windows, a folder's clip
+    and another video between them), each window's frames those a decode from the start gives, the
+    report listing the clips in the table's order."""
+    from evface.datasets.importers import rgb_scan  # lazy: only this test counts the decodes
+
+    opened, decode = [], rgb_scan.iter_video_frames
+    monkeypatch.setattr(rgb_scan, "iter_video_frames", lambda path, *a: opened.append(path.name) or decode(path, *a))
+    frames = [cv2.imread(str(corpus / "sub01" / "EP01_01" / f"img{12 + k}.jpg")) for k in range(N_FRAMES)]
+    root = tmp_path / "c"
+    (root / "sub01").mkdir(parents=True)
+    shutil.copytree(corpus / "sub01" / "EP02_03f", root / "sub01" / "EP02_03f")
+    for name, fourcc, picked in [("A.mp4", "mp4v", frames + frames[::-1]), ("B.avi", "MJPG", frames)]:
+        writer = cv2.VideoWriter(str(root / "sub01" / name), cv2.VideoWriter_fourcc(*fourcc), 30.0, (96, 96))
+        for frame in picked:
+            writer.write(frame)
+        writer.release()
+    table = tmp_path / "t.csv"
+    table.write_text(TABLE + "1,A.mp4,40,45,55,4,\n1,EP02_03f,8,20,32,1+2,\n1,A.mp4,5,10,20,4,\n1,A.mp4,15,20,30,4,\n"
+                             "1,B.avi,3,8,12,4,\n1,A.mp4,50,52,58,4,\n")
+    report = import_corpus(root, table, tmp_path / "ds", CorpusOptions(sensors=("davis346:16x12",), upsample=1,
+                                                                       face_box=(20, 20, 56, 56)))
+    assert opened == ["A.mp4", "B.avi"]  # was A.mp4 four times, once per window
+    ids = ["sub01_A.mp4_40-55", "sub01_EP02_03f", "sub01_A.mp4_5-20", "sub01_A.mp4_15-30", "sub01_B.avi", "sub01_A.mp4_50-58"]
+    assert report["clips"] == ids and [r["clip_id"] for r in DatasetFolder.open(tmp_path / "ds").rows] == sorted(ids)
+    for name, clip_id, first, last in [("A.mp4", ids[0], 40, 55), ("A.mp4", ids[2], 5, 20), ("A.mp4", ids[3], 15, 30),
+                                       ("A.mp4", ids[5], 50, 58), ("B.avi", ids[4], 1, 30)]:
+        cap, decoded = cv2.VideoCapture(str(root / "sub01" / name)), []  # from the start, as each window was read
+        while len(decoded) < last and (frame := cap.read()[1]) is not None:
+            decoded.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        cap.release()
+        rgb = read_clip(tmp_path / "ds" / "clips" / f"{clip_id}.h5").frames["rgb"].data
+        np.testing.assert_array_equal(rgb, np.stack(decoded[first - 1:last]), err_msg=clip_id)

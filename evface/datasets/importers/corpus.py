@@ -34,7 +34,8 @@ is read as ``import session --rgb VIDEO`` reads one (:class:`VideoClip`,
 :class:`~evface.datasets.importers.rgb_scan.FrameReader`): its frames numbered from 1 as decoded
 (as ``ffmpeg -fps_mode passthrough`` extracts them), at the video's own rate (``fps`` is a
 folder's), a variable-frame-rate video's at its container's timestamps, each exposed until the
-next, and windows cut in those numbers as in a folder. Conversion of each clip
+next, and windows cut in those numbers as in a folder; the clips of one video are read in frame
+order from one pass over it (:class:`ClipReader`). Conversion of each clip
 follows :mod:`evface.sim.footage`, as ``evface simulate`` does for a video:
 
 - **intensity**: the sRGB frames are decoded to linear luminance and multiplied by ``lux_white``
@@ -375,14 +376,65 @@ def clip_frames(row: CorpusRow, frames: ClipFrames, shared: set[str]) -> ClipFra
     return [(n, path) for n, path in frames if row.onset <= n <= row.offset]
 
 
-def load_frames(frames: ClipFrames) -> np.ndarray:
-    """Read a clip's frames into (N, H, W, 3) uint8 RGB: numbered frame files
-    (:func:`evface.sim.video.iter_frame_files`: 8-bit, one size for all), or a video's, decoded
-    from its start (:class:`~evface.datasets.importers.rgb_scan.FrameReader`)."""
-    if isinstance(frames, VideoClip):
-        with closing(FrameReader(frames.path)) as reader:
-            return np.stack(list(reader.read([n - 1 for n in frames.numbers]).values()))
+def load_frames(frames: list[tuple[int, Path]]) -> np.ndarray:
+    """Read a folder clip's numbered frame files into (N, H, W, 3) uint8 RGB
+    (:func:`evface.sim.video.iter_frame_files`: 8-bit, one size for all); a video's clips are read
+    by :class:`ClipReader`."""
     return np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in iter_frame_files(frames)])
+
+
+def conversion_order(folders: list[ClipFrames]) -> list[int]:
+    """The order in which the rows' clips are read: the table's, except that the clips of one video
+    follow its first row in frame order (by first frame, then row), so that :class:`ClipReader`
+    decodes the video once from start to end over all its windows.
+
+    Examples
+    --------
+    >>> video = VideoClip(Path("EP01.avi"), list(range(1, 101)), (64, 48), 30.0, np.zeros(100, np.int64))
+    >>> conversion_order([replace(video, numbers=[50, 51]), [(1, Path("a/img1.jpg"))], replace(video, numbers=[10, 11])])
+    [2, 0, 1]
+    """
+    first: dict[Path, int] = {}
+    for i, frames in enumerate(folders):
+        if isinstance(frames, VideoClip):
+            first.setdefault(frames.path, i)
+
+    def key(i: int) -> tuple[int, int, int]:
+        frames = folders[i]
+        return (first[frames.path], frames.numbers[0], i) if isinstance(frames, VideoClip) else (i, 0, i)
+
+    return sorted(range(len(folders)), key=key)
+
+
+class ClipReader:
+    """Reads clips' frames into (N, H, W, 3) uint8 RGB in :func:`conversion_order`: a folder's
+    (:func:`load_frames`), and the clips of one video from one :class:`~evface.datasets.importers.rgb_scan.FrameReader`, which decodes the video
+    forward from where the last clip's frames stopped (was: from its start for each clip, a long
+    recording cut into N windows decoded N times; the frames are the same), holding, between two
+    clips, only the frames of the next one that this one read too (overlapping windows)."""
+
+    def __init__(self) -> None:
+        self._reader: FrameReader | None = None
+        self._path: Path | None = None
+
+    def read(self, frames: ClipFrames, following: ClipFrames | None) -> np.ndarray:
+        """A clip's frames, its video's numbered from 1 as decoded; ``following``: the clip read next (None: none)."""
+        if not isinstance(frames, VideoClip):
+            self.close()
+            return load_frames(frames)
+        if frames.path != self._path:
+            self.close()
+            self._reader, self._path = FrameReader(frames.path), frames.path
+        rgb = np.stack(list(self._reader.read([n - 1 for n in frames.numbers]).values()))
+        same = isinstance(following, VideoClip) and following.path == frames.path
+        self._reader.forget_before(following.numbers[0] - 1 if same else None)
+        return rgb
+
+    def close(self) -> None:
+        """Close the video being read."""
+        if self._reader is not None:
+            self._reader.close()
+        self._reader = self._path = None
 
 
 def resample_rgb(rgb: np.ndarray, fps: float, rgb_fps: float, t_us: np.ndarray | None = None,
@@ -623,12 +675,12 @@ def _rgb_series(rgb: np.ndarray, t_us: np.ndarray, exposure_us: np.ndarray, dura
     return FrameSeries(data, t_us, exposure_us, fps=float(rate), model="corpus", params={"source_fps": fps})
 
 
-def _convert_clip(index: int, row: CorpusRow, frames: ClipFrames, clip_id: str, times: ClipTimes,
+def _convert_clip(index: int, row: CorpusRow, frames: ClipFrames, rgb: np.ndarray, clip_id: str, times: ClipTimes,
                   label: str, sensors: list[tuple[str, SensorSpec]], options: CorpusOptions,
                   warnings: list[str]) -> Clip:
-    """Row ``index`` as a clip: its frames read, each sensor's events simulated, its face box found
-    and its RGB frames (resampled where asked); notes are appended to ``warnings``."""
-    rgb = load_frames(frames)
+    """Row ``index`` as a clip of its frames ``rgb`` (:class:`ClipReader`): each sensor's events
+    simulated, its face box found and its RGB frames (resampled where asked); notes are appended to
+    ``warnings``."""
     t_us, exposure_us, duration_us = _frame_timing(frames, options.fps)
     fps, substeps = _frame_rate(frames, options)
     seen_us = (t_us + exposure_us // 2).tolist()  # mid-exposures, as simulate's frames
@@ -687,14 +739,18 @@ def import_corpus(
     tmp = _open_partial(out, settings)
     manifest = []
     warnings: list[str] = []
-    for i, (row, frames, clip_id) in enumerate(zip(rows, folders, ids)):
-        tell("convert clips", i / len(rows))
-        times = _clip_times(row, frames, options.fps)
-        label = _clip_label(row, options)
-        clip_path = tmp / "clips" / f"{clip_id}.h5"
-        if not clip_path.exists():  # else written before an interruption: resumed
-            write_clip(clip_path, _convert_clip(i, row, frames, clip_id, times, label, sensors, options, warnings))
-        manifest.append(_manifest_row(row, clip_id, label, times, options))
+    order = conversion_order(folders)
+    with closing(ClipReader()) as reader:
+        for done, (i, following) in enumerate(zip(order, [*order[1:], None])):
+            tell("convert clips", done / len(rows))
+            row, frames, clip_id = rows[i], folders[i], ids[i]
+            times = _clip_times(row, frames, options.fps)
+            label = _clip_label(row, options)
+            clip_path = tmp / "clips" / f"{clip_id}.h5"
+            if not clip_path.exists():  # else written before an interruption: resumed
+                rgb = reader.read(frames, None if following is None else folders[following])
+                write_clip(clip_path, _convert_clip(i, row, frames, rgb, clip_id, times, label, sensors, options, warnings))
+            manifest.append(_manifest_row(row, clip_id, label, times, options))
     report = {"options": settings, "clips": ids, "skipped": skipped, "warnings": warnings}
     write_manifest(tmp, manifest)
     write_dataset_json(tmp, {"generator": "evface import corpus", "version": __version__, "seed": options.seed,

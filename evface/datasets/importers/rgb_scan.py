@@ -137,6 +137,11 @@ class FrameReader:
         self._held = out = dict(sorted(out.items()))
         return out
 
+    def forget_before(self, index: int | None) -> None:
+        """Forget the frames held before ``index`` (all of them: None), which the next group does
+        not read again."""
+        self._held = {} if index is None else {k: f for k, f in self._held.items() if k >= index}
+
     def close(self) -> None:
         """Close the video and forget the frames held."""
         if self._decoder is not None:
