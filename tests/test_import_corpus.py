@@ -328,7 +328,7 @@ def test_bad_options_and_existing_output(corpus, tmp_path):
     with pytest.raises(ParameterError, match="a corpus sensor needs a name"):
         CorpusOptions(sensors=("64x48",))
     with pytest.raises(ParameterError, match="rgb_fps"):
-        CorpusOptions(rgb_fps=400.0)
+        CorpusOptions(rgb_fps=0.0)
     with pytest.raises(ParameterError, match="unknown class set"):
         CorpusOptions(classes="emotions")
     with pytest.raises(ParameterError, match="WxH"):
@@ -392,7 +392,7 @@ def test_cli_import_corpus_inside_another_dataset_is_refused(corpus, tmp_path, c
 @pytest.mark.parametrize("args, says", [  # each said the field, not the option (--fps and --rgb-fps in one line)
     (("--fps", "0"), "--fps: fps must be a finite number in [0.1, 1e+06], got 0.0"),
     (("--fps", "inf"), "--fps: fps must be a finite number in [0.1, 1e+06], got inf"),  # was "t_us must increase: got 0 after 0"
-    (("--rgb-fps", "-5"), "--rgb-fps: rgb_fps must lie in (0, fps = 200.0], got -5.0"),
+    (("--rgb-fps", "-5"), "--rgb-fps: rgb_fps must be a finite number in [0.1, 1e+06], got -5.0"),
     (("--lux-white", "-1"), "--lux-white: lux_white must be a finite number in (0, 1e+06], got -1.0"),
     (("--lux-white", "inf"), "--lux-white: lux_white must be a finite number in (0, 1e+06], got inf"),
     (("--lux-white", "1e30"), "--lux-white: lux_white must be a finite number in (0, 1e+06], got 1e+30"),  # was converted
@@ -845,3 +845,57 @@ def test_the_windows_of_a_long_video_are_read_from_one_pass_over_it(corpus, tmp_
         cap.release()
         rgb = read_clip(tmp_path / "ds" / "clips" / f"{clip_id}.h5").frames["rgb"].data
         np.testing.assert_array_equal(rgb, np.stack(decoded[first - 1:last]), err_msg=clip_id)
+
+
+def test_a_video_that_states_no_frame_rate_is_read_at_fps(corpus, tmp_path, capsys):
+    """A video that states no frame rate (an IP camera's bare MJPEG stream) was refused with "give the
+    rate it was filmed at", which import corpus had no option for: now ``--fps`` gives it (its frames
+    1 / fps apart, not at the 25 fps its demuxer guesses), and the refusal names the option."""
+    root = tmp_path / "c"
+    (root / "sub01").mkdir(parents=True)
+    frames = [cv2.imread(str(corpus / "sub01" / "EP01_01" / f"img{12 + k}.jpg")) for k in range(N_FRAMES)]
+    cam = root / "sub01" / "EP01.mjpeg"
+    cam.write_bytes(b"".join(cv2.imencode(".jpg", f)[1].tobytes() for f in frames))
+    (root / "t.csv").write_text(TABLE + "1,EP01,3,8,12,12,\n")
+    args = ["import", "corpus", str(root), str(root / "t.csv"), str(tmp_path / "ds"), "--sensor", "davis346:16x12",
+            "--upsample", "1", "--face-box", "20,20,56,56"]
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {cam}: table line 2: the video states no frame rate; give the "
+                                               "rate it was filmed at as fps (--fps)")
+    assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
+    assert main([*args, "--fps", "15"]) == 0
+    rgb = read_clip(tmp_path / "ds" / "clips" / "sub01_EP01.h5").frames["rgb"]
+    assert rgb.fps == 15.0 and rgb.t_us.tolist() == [round(k * 1e6 / 15) for k in range(N_FRAMES)]
+    assert DatasetFolder.open(tmp_path / "ds").rows[0]["duration_us"] == 2_000_000
+
+
+def test_rgb_fps_is_checked_against_each_clips_own_rate(corpus, tmp_path, capsys, monkeypatch):
+    """``--rgb-fps`` was checked against ``--fps`` (200 by default) alone: a 30 fps video's frames
+    were "resampled" to 60 fps (30 frames stamped 0, 16667, 66667, ... µs, each exposed 16.7 ms), and
+    a 300 fps video refused 250. Each clip's own rate bounds it now: a video's, a folder's ``--fps``;
+    above it, one line names the clip, before any clip is simulated."""
+    root = tmp_path / "c"
+    (root / "sub01").mkdir(parents=True)
+    shutil.copytree(corpus / "sub01" / "EP01_01", root / "sub01" / "EP01_01")
+    for name, rate in [("slow.avi", 30.0), ("fast.avi", 300.0)]:
+        writer = cv2.VideoWriter(str(root / "sub01" / name), cv2.VideoWriter_fourcc(*"MJPG"), rate, (96, 96))
+        for k in range(N_FRAMES):
+            writer.write(cv2.imread(str(corpus / "sub01" / "EP01_01" / f"img{12 + k}.jpg")))
+        writer.release()
+    (root / "fast.csv").write_text(TABLE + "1,fast.avi,3,8,12,12,\n")
+    (root / "all.csv").write_text(TABLE + "1,fast.avi,3,8,12,12,\n1,EP01_01,15,20,25,12,\n1,slow.avi,3,8,12,12,\n")
+    args = ["--sensor", "davis346:16x12", "--upsample", "1", "--face-box", "20,20,56,56"]
+    assert main(["import", "corpus", str(root), str(root / "fast.csv"), str(tmp_path / "ds"), *args, "--rgb-fps", "250"]) == 0
+    rgb = read_clip(tmp_path / "ds" / "clips" / "sub01_fast.avi.h5").frames["rgb"]
+    assert rgb.fps == 250.0 and rgb.params["source_fps"] == 300.0 and rgb.data.shape[0] == 25  # 0.1 s in 4 ms frames
+    _refuse_simulation(monkeypatch)
+    for rgb_fps, source, says in [
+            ("60", "slow.avi", "table line 4: rgb_fps (--rgb-fps) 60 is above the video's own rate, 30 fps; give rgb_fps 30 "
+                               "or less"),
+            ("250", "EP01_01", "table line 3: rgb_fps (--rgb-fps) 250 is above the rate of its folder of frames, fps "
+                               "(--fps), 200 fps; give rgb_fps 200 or less")]:
+        assert main(["import", "corpus", str(root), str(root / "all.csv"), str(tmp_path / "ds2"), *args,
+                     "--rgb-fps", rgb_fps]) == 2
+        assert capsys.readouterr().err.strip() == (f"error: {root / 'sub01' / source}: {says} (the frames are averaged "
+                                                   "into fewer, never more)")
+        assert not (tmp_path / "ds2").exists() and not (tmp_path / "ds2.partial").exists()

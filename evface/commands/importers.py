@@ -243,12 +243,15 @@ def _print_warnings(console, warnings: list[str]) -> None:
 
 @import_app.command("corpus")
 def corpus(
-    root: Path = typer.Argument(..., help="Corpus folder (subXX/EPYY/imgN.jpg)."),
+    root: Path = typer.Argument(..., help="Corpus folder: clips as folders of frames (subXX/EPYY/imgN.jpg) or videos "
+                                          "(subXX/EPYY.avi, read at their own rate)."),
     table: Path = typer.Argument(..., help="Annotation table (CSV: Subject, Filename, OnsetFrame, ApexFrame, OffsetFrame, Action Units)."),
     out: Path = typer.Argument(..., help="Dataset folder to create."),
     sensor: list[str] = typer.Option(["davis346"], "--sensor", help="NAME[:WxH] event sensor, repeatable (davis346 -> lr, evk4 -> hd)."),
-    fps: float = typer.Option(200.0, "--fps", help="Corpus frame rate (CASME II: 200)."),
-    rgb_fps: float = typer.Option(0.0, "--rgb-fps", help="Resample the RGB frames to this rate (0: keep the corpus rate)."),
+    fps: float = typer.Option(None, "--fps", help="Frame rate of the folders of frames (default 200, CASME II's) and of a "
+                                                  "video that states none; a video that states its rate is read at it."),
+    rgb_fps: float = typer.Option(0.0, "--rgb-fps", help="Resample each clip's RGB frames to this rate, at most the clip's own "
+                                                         "(0: keep each clip's rate)."),
     lux_white: float = typer.Option(300.0, "--lux-white", help="Scene illuminance of an sRGB white pixel, lux."),
     upsample: int = typer.Option(0, "--upsample", min=0, help="Simulation steps per frame interval (0: enough for 1 kHz)."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the camera simulation (at most 2^46)."),

@@ -33,7 +33,7 @@ is read as ``import session --rgb VIDEO`` reads one (:class:`VideoClip`,
 :func:`~evface.datasets.importers.rgb_scan.scan_video`,
 :class:`~evface.datasets.importers.rgb_scan.FrameReader`): its frames numbered from 1 as decoded
 (as ``ffmpeg -fps_mode passthrough`` extracts them), at the video's own rate (``fps`` is a
-folder's), a variable-frame-rate video's at its container's timestamps, each exposed until the
+folder's, and that of a video that states none), a variable-frame-rate video's at its container's timestamps, each exposed until the
 next, and windows cut in those numbers as in a folder; the clips of one video are read in frame
 order from one pass over it (:class:`ClipReader`). Conversion of each clip
 follows :mod:`evface.sim.footage`, as ``evface simulate`` does for a video:
@@ -50,9 +50,9 @@ follows :mod:`evface.sim.footage`, as ``evface simulate`` does for a video:
   ``upsample - 1`` frames are interpolated linearly in lux (default: enough for 1 kHz, 5 at 200 fps);
 - **events**: :class:`evface.sim.dvs.DvsSimulator` with the sensor's parameters, seeded by
   ``seed`` and the clip's row so that the same corpus and seed give the same dataset;
-- **RGB**: the corpus frames at the corpus rate, or (``rgb_fps``) resampled: output frame ``j``
-  averages the corpus frames whose time falls in ``[j / rgb_fps, (j + 1) / rgb_fps)`` (a box
-  exposure over the whole output period).
+- **RGB**: the corpus frames at the clip's own rate, or (``rgb_fps``, at most each clip's own
+  rate) resampled: output frame ``j`` averages the corpus frames whose time falls in
+  ``[j / rgb_fps, (j + 1) / rgb_fps)`` (a box exposure over the whole output period).
 
 Clips are written into ``OUT.partial`` one by one (atomically); an interrupted import resumes
 there with the same options, and ``OUT`` appears only when the manifest is written.
@@ -92,8 +92,8 @@ from evface.sim.dvs import DvsSimulator
 from evface.sim.dvs_params import DvsParams
 from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_to_lux, iter_lux_events
 from evface.sim.sensors import SensorSpec, parse_sensor
-from evface.sim.video import (FPS_RANGE, at_rate, iter_frame_files, numbered_frames, own_intervals, strays_from_rate,
-                              video_fps, video_info)
+from evface.sim.video import (FPS_RANGE, VideoInfo, at_rate, iter_frame_files, numbered_frames, own_intervals,
+                              strays_from_rate, video_info)
 
 _COLUMNS = {
     "subject": "subject", "filename": "filename", "onsetframe": "onset", "apexframe": "apex",
@@ -115,6 +115,9 @@ class CorpusRow:
     line: int
 
 
+FOLDER_FPS = 200.0
+"""The rate of a folder of frames where ``fps`` is not given: CASME II's (and SAMM's)."""
+
 MAX_SEED = 2**46
 """The largest ``seed``: clip ``i``'s sensor ``j`` is seeded ``seed * 100_003 + i * 101 + j``,
 which the simulator takes up to 2**63 - 1 (here for tables of up to 10**16 rows)."""
@@ -124,6 +127,9 @@ which the simulator takes up to 2**63 - 1 (here for tables of up to 10**16 rows)
 class CorpusOptions:
     """How a corpus becomes a dataset (see the module docstring).
 
+    ``fps`` is the rate of the folders of frames (None: :data:`FOLDER_FPS`) and of a video that
+    states no usable rate (None: such a video is refused, naming ``fps``); a video that states its
+    rate is read at it. ``rgb_fps`` is checked against each clip's own rate (:func:`_check_rgb_fps`).
     ``sensors`` are named event sensors, optionally with a size: ``"davis346"``,
     ``"evk4:640x360"`` (:func:`evface.sim.sensors.parse_sensor`); a sensor's role (``lr``, ``hd``)
     names its events in the clips.
@@ -138,7 +144,7 @@ class CorpusOptions:
     """
 
     sensors: tuple[str, ...] = ("davis346",)
-    fps: float = 200.0
+    fps: float | None = None
     rgb_fps: float | None = None
     lux_white: float = 300.0
     upsample: int | None = None
@@ -157,15 +163,16 @@ class CorpusOptions:
             as_box("face_box", self.face_box)
         if not isinstance(self.sensors, (tuple, list)) or not all(isinstance(n, str) for n in self.sensors):
             raise ParameterError(f"sensors must be a tuple of sensor names, got {self.sensors!r}")
-        as_real("fps", self.fps, *FPS_RANGE)  # frames at most the DVS model's longest step apart
-        if self.rgb_fps is not None and not 0 < self.rgb_fps <= self.fps:
-            raise ParameterError(f"rgb_fps must lie in (0, fps = {self.fps}], got {self.rgb_fps}")
+        if self.fps is not None:
+            as_real("fps", self.fps, *FPS_RANGE)  # frames at most the DVS model's longest step apart
+        if self.rgb_fps is not None:  # at most each clip's own rate: _check_rgb_fps
+            as_real("rgb_fps", self.rgb_fps, *FPS_RANGE)
         as_real("lux_white", self.lux_white, 0, MAX_SCENE_LUX, low_open=True)
         if not 0 < self.min_face < 1:
             raise ParameterError(f"min_face is a fraction of the frame's shorter side in (0, 1), got {self.min_face}")
-        if self.upsample is not None and not 1 <= self.upsample <= 1e6 / self.fps:
-            raise ParameterError(f"upsample must lie in [1, {int(1e6 / self.fps)}] (steps of at least 1 µs at "
-                                 f"{self.fps:g} fps), got {self.upsample}")
+        if self.upsample is not None and not 1 <= self.upsample <= 1e6 / self.folder_fps:
+            raise ParameterError(f"upsample must lie in [1, {int(1e6 / self.folder_fps)}] (steps of at least 1 µs at "
+                                 f"{self.folder_fps:g} fps), got {self.upsample}")
         if self.label not in ("aus", "emotion"):
             raise ParameterError(f"label must be 'aus' or 'emotion', got {self.label!r}")
         if self.classes is not None:
@@ -176,9 +183,14 @@ class CorpusOptions:
             corpus_sensor(s)
 
     @property
+    def folder_fps(self) -> float:
+        """The rate of a folder of frames: ``fps``, else :data:`FOLDER_FPS`."""
+        return self.fps if self.fps is not None else FOLDER_FPS
+
+    @property
     def substeps(self) -> int:
-        """Simulation steps per corpus frame interval."""
-        return self.upsample if self.upsample is not None else max(1, math.ceil(1000.0 / self.fps))
+        """Simulation steps per frame interval of a folder of frames."""
+        return self.upsample if self.upsample is not None else max(1, math.ceil(1000.0 / self.folder_fps))
 
 
 FACE_KEPT = 0.98
@@ -290,17 +302,19 @@ ClipFrames = list[tuple[int, Path]] | VideoClip
 """A clip's frames: a folder's numbered frame files, or a video's (:class:`VideoClip`)."""
 
 
-def find_frames(root: Path, row: CorpusRow, videos: dict[Path, VideoClip] | None = None) -> ClipFrames:
+def find_frames(root: Path, row: CorpusRow, videos: dict[Path, VideoClip] | None = None,
+                fps: float | None = None) -> ClipFrames:
     """The numbered frames of a row's folder, sorted (:func:`evface.sim.video.numbered_frames`:
     no gap, no number twice), or where the row names a video (``Filename`` with or without its
-    suffix), its frames (:func:`read_video_clip`; kept in ``videos`` when given, for the other rows
-    naming it); checks that the row's frames are among them."""
+    suffix), its frames (:func:`read_video_clip`, ``fps`` the rate of a video that states none;
+    kept in ``videos`` when given, for the other rows naming it); checks that the row's frames are
+    among them."""
     folder = root / subject_folder(row.subject) / row.filename
     if folder.is_dir():
         frames: ClipFrames = numbered_frames(folder)
     else:
         video = _video_of(folder, row.line)
-        frames = videos[video] if videos is not None and video in videos else read_video_clip(video)
+        frames = videos[video] if videos is not None and video in videos else read_video_clip(video, fps, row.line)
         if videos is not None:
             videos[video] = frames
     numbers = frame_numbers(frames)
@@ -312,14 +326,42 @@ def find_frames(root: Path, row: CorpusRow, videos: dict[Path, VideoClip] | None
     return frames
 
 
-def read_video_clip(path: Path) -> VideoClip:
+def read_video_clip(path: Path, fps: float | None = None, line: int | None = None) -> VideoClip:
     """A video's frames as a clip (:class:`VideoClip`), from one pass that decodes no picture
-    (:func:`~evface.datasets.importers.rgb_scan.scan_video`); a FormatError or ParameterError
-    naming the video where it cannot be read, holds fewer than 2 frames or states no usable rate."""
+    (:func:`~evface.datasets.importers.rgb_scan.scan_video`), at its own rate, or ``fps`` where it
+    states no usable rate (its frames then ``1 / fps`` apart: a bare stream's timestamps are its
+    demuxer's guess); a FormatError or ParameterError naming the video (and the table ``line``)
+    where it cannot be read, holds fewer than 2 frames or states no usable rate and ``fps`` is None."""
+    info = video_info(path)
+    stated = _stated_rate(info, fps, line)
     scan = scan_video(path, motion=False)
-    fps = video_fps(video_info(path), None)
-    times = scan.times_us if strays_from_rate(scan.times_us, fps) else at_rate(scan.n_frames, fps)
-    return VideoClip(path, list(range(1, scan.n_frames + 1)), scan.size, fps, times)
+    rate = stated or float(fps)
+    times = scan.times_us if stated and strays_from_rate(scan.times_us, stated) else at_rate(scan.n_frames, rate)
+    return VideoClip(path, list(range(1, scan.n_frames + 1)), scan.size, rate, times)
+
+
+def _stated_rate(info: VideoInfo, fps: float | None, line: int | None) -> float | None:
+    """The frame rate a video states, where it lies in :data:`~evface.sim.video.FPS_RANGE`; None
+    where it states none such and ``fps`` is given; else a ParameterError naming the video and
+    ``fps (--fps)``.
+
+    Examples
+    --------
+    >>> _stated_rate(VideoInfo("EP01.mjpeg", 0.0, 30, 64, 48), None, 3)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: EP01.mjpeg: table line 3: the video states no frame rate; give the rate it was filmed at as fps (--fps)
+    >>> _stated_rate(VideoInfo("EP01.avi", 25.0, 30, 64, 48), None, 3), _stated_rate(VideoInfo("EP01.mjpeg", 0.0, 30, 64, 48), 30.0, 3)
+    (25.0, None)
+    """
+    low, high = FPS_RANGE
+    if np.isfinite(info.fps) and low <= info.fps <= high:
+        return float(info.fps)
+    if fps is not None:
+        return None
+    said = f"states {info.fps:g} fps, outside [{low:g}, {high:g}]" if 0 < info.fps < math.inf else "states no frame rate"
+    at = "" if line is None else f"table line {line}: "
+    raise ParameterError(where(info.path, f"{at}the video {said}; give the rate it was filmed at as fps (--fps)"))
 
 
 def frame_numbers(frames: ClipFrames) -> list[int]:
@@ -497,8 +539,10 @@ def _check_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], 
     size than its folder's first frame, more than 8 bits a sample, unreadable: each file's header,
     :func:`~evface.datasets.importers.rgb_scan.frame_header`), a ``face_box`` mostly outside a
     clip's frames, and a clip whose frames, read whole and stacked (twice the frames), would take
-    more than half of this machine's memory (:func:`~evface.checks.within_memory`)."""
+    more than half of this machine's memory (:func:`~evface.checks.within_memory`), and an
+    ``rgb_fps`` above a clip's own rate (:func:`_check_rgb_fps`)."""
     for row, frames in zip(rows, folders):
+        _check_rgb_fps(row, frames, options)
         video = isinstance(frames, VideoClip)
         width, height = frames.size if video else frames_size(frames, "the clip's", f"table line {row.line}: ")
         folder, numbers = clip_source(frames), frame_numbers(frames)
@@ -514,6 +558,19 @@ def _check_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], 
         within_memory(2 * len(numbers) * height * width * 3,
                       f"{folder}: table line {row.line}: reading the clip's {len(numbers)} frames of {width}x{height} whole",
                       advice)
+
+
+def _check_rgb_fps(row: CorpusRow, frames: ClipFrames, options: CorpusOptions) -> None:
+    """Refuse an ``options.rgb_fps`` above the clip's own rate (a video's, a folder's ``fps``):
+    its frames are box-averaged into fewer, never more (was: checked against ``fps`` alone, so a
+    30 fps video's frames were spread over 60 fps bins at odd times, and a 500 fps video refused 300)."""
+    rate = _frame_rate(frames, options)[0]
+    if options.rgb_fps is None or options.rgb_fps <= rate:
+        return
+    whose = "the video's own rate" if isinstance(frames, VideoClip) else "the rate of its folder of frames, fps (--fps)"
+    raise ParameterError(where(clip_source(frames), f"table line {row.line}: rgb_fps (--rgb-fps) {options.rgb_fps:g} is "
+                                                    f"above {whose}, {rate:g} fps; give rgb_fps {rate:g} or less "
+                                                    "(the frames are averaged into fewer, never more)"))
 
 
 def _clip_id(row: CorpusRow, shared: set[str]) -> str:
@@ -599,10 +656,10 @@ def _frame_timing(frames: ClipFrames, fps: float) -> tuple[np.ndarray, np.ndarra
 
 
 def _frame_rate(frames: ClipFrames, options: CorpusOptions) -> tuple[float, int]:
-    """A clip's frame rate (a video's own, else ``options.fps``) and its simulation steps per frame
+    """A clip's frame rate (a video's own, else ``options.folder_fps``) and its simulation steps per frame
     interval (``options.upsample``, else enough for 1 kHz at that rate)."""
     if not isinstance(frames, VideoClip):
-        return options.fps, options.substeps
+        return options.folder_fps, options.substeps
     return frames.fps, options.upsample if options.upsample is not None else max(1, math.ceil(1000.0 / frames.fps))
 
 
@@ -681,7 +738,7 @@ def _convert_clip(index: int, row: CorpusRow, frames: ClipFrames, rgb: np.ndarra
     """Row ``index`` as a clip of its frames ``rgb`` (:class:`ClipReader`): each sensor's events
     simulated, its face box found and its RGB frames (resampled where asked); notes are appended to
     ``warnings``."""
-    t_us, exposure_us, duration_us = _frame_timing(frames, options.fps)
+    t_us, exposure_us, duration_us = _frame_timing(frames, options.folder_fps)
     fps, substeps = _frame_rate(frames, options)
     seen_us = (t_us + exposure_us // 2).tolist()  # mid-exposures, as simulate's frames
     events, infos, homs = _simulate_sensors(rgb, seen_us, substeps, sensors, index, options)
@@ -729,7 +786,7 @@ def import_corpus(
     shared = shared_folders(every_row)  # of the whole table: a row's clip id does not depend on --classes
     rows, skipped = _rows_of_classes(every_row, table, options)
     videos: dict[Path, VideoClip] = {}  # each video scanned once, however many rows cut it
-    folders = [clip_frames(r, find_frames(root, r, videos), shared) for r in rows]
+    folders = [clip_frames(r, find_frames(root, r, videos, options.fps), shared) for r in rows]
     _check_frames(rows, folders, options)
     ids = _clip_ids(rows, table, shared)
     sensors = _sensors(options)
@@ -744,7 +801,7 @@ def import_corpus(
         for done, (i, following) in enumerate(zip(order, [*order[1:], None])):
             tell("convert clips", done / len(rows))
             row, frames, clip_id = rows[i], folders[i], ids[i]
-            times = _clip_times(row, frames, options.fps)
+            times = _clip_times(row, frames, options.folder_fps)
             label = _clip_label(row, options)
             clip_path = tmp / "clips" / f"{clip_id}.h5"
             if not clip_path.exists():  # else written before an interruption: resumed
