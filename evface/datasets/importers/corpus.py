@@ -33,10 +33,11 @@ is read as ``import session --rgb VIDEO`` reads one (:class:`VideoClip`,
 :func:`~evface.datasets.importers.rgb_scan.scan_video`,
 :class:`~evface.datasets.importers.rgb_scan.FrameReader`): its frames numbered from 1 as decoded
 (as ``ffmpeg -fps_mode passthrough`` extracts them), at the video's own rate (``fps`` is a
-folder's, and that of a video that states none), a variable-frame-rate video's at its container's timestamps, each exposed until the
-next, and windows cut in those numbers as in a folder; the clips of one video are read in frame
-order from one pass over it (:class:`ClipReader`). Conversion of each clip
-follows :mod:`evface.sim.footage`, as ``evface simulate`` does for a video:
+folder's, and that of a video that states none), a variable-frame-rate video's at its
+container's timestamps, each exposed until the next, and windows cut in those numbers as in a
+folder; the clips of one video are read in frame order from one pass over it
+(:class:`ClipReader`). Conversion of each clip follows :mod:`evface.sim.footage`, as
+``evface simulate`` does for a video:
 
 - **intensity**: the sRGB frames are decoded to linear luminance and multiplied by ``lux_white``
   (default 300 lux, an office-lit face: white = 300 lux);
