@@ -218,6 +218,18 @@ def test_evaluation_on_clips_the_run_never_saw(fake, tmp_path):
         np.testing.assert_allclose(np.array(now[8:], float), np.array(then[8:], float), rtol=1e-5, atol=2e-6)
 
 
+def test_evaluating_a_run_of_one_split_on_other_clips_says_its_models_scored_them(fake, tmp_path):
+    """A run trained without --folds scored on clips it never saw: its own models scored each (was:
+    "every clip by one part's models (the 1 part taking turns)")."""
+    run = tmp_path / "split"
+    train_and_evaluate(fake, run, replace(TINY, epochs=1, e2vid=False, k_samples=0))
+    other = make_fake_dataset(tmp_path / "other", n_subjects=2, clips_per_subject=1, duration_us=300_000,
+                              prefix="x", seed=100)
+    m = evaluate_run(run, other, tmp_path / "on-other")
+    assert m["evaluated_on"] == (f"scored on {other} by the models trained on {fake.resolve()} (subject split): "
+                                 "every clip by the run's models")
+
+
 def test_folds_pool_every_clip_once(fake, tmp_path):
     cfg = replace(TINY, folds=2, epochs=1, e2vid=False, val_fraction=0.5)
     m = train_and_evaluate(fake, tmp_path / "folds", cfg)

@@ -690,4 +690,16 @@ def _evaluated_on(s: ReconSamples, other_ids: set[str], n_parts: int, seeds: lis
         return f"{counted(len(clips), 'clip')} of the run's own dataset, each by the models of the part that tested its subject{mean}"
     data, config, left_out = elsewhere
     return run_evaluation.scored_elsewhere(data, config["data"], config["evaluation"], len(clips) - other, len(clips),
-                                       left_out, "", f"one part's models (the {counted(n_parts, 'part')} taking turns)") + mean
+                                           left_out, "", _other_clips_by(n_parts)) + mean
+
+
+def _other_clips_by(n_parts: int) -> str:
+    """Which models score a clip the run never saw, in words: its one part's (a run without
+    ``--folds``), else one part's, the ``n_parts`` parts taking turns.
+
+    >>> _other_clips_by(1)
+    "the run's models"
+    >>> _other_clips_by(3)
+    "one part's models (the 3 parts taking turns)"
+    """
+    return "the run's models" if n_parts == 1 else f"one part's models (the {n_parts} parts taking turns)"
