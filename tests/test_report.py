@@ -168,6 +168,32 @@ def test_report_of_an_imported_dataset_shows_its_import_and_every_face_box(fake_
     assert 'alt="face boxes"' in text and "The face box of the dataset's 6 clips, each at its apex" in text
 
 
+def test_report_of_an_import_with_classes_names_the_clips_it_skipped(fake_run, tmp_path):
+    """A session imported with --classes default, whose AU12 clips match no class: the dataset
+    section says below the import warnings how many annotated clips were not imported, which (the
+    first 10, then "and N more") and why (was: only the imported clips and the warnings; the skipped
+    clips printed once at import and kept in dataset.json's import.skipped)."""
+    from evface.io.dataset import write_dataset_json
+    from evface.report.dataset_summary import import_summary
+
+    root = shutil.copytree(fake_run, tmp_path / "run")
+    skipped = [{"clip_id": f"c{i:02d}", "aus": [12], "line": i + 2} for i in range(12)]
+    record = {"sensors": {"hd": {"file": "hd.raw", "sync": {"method": "given", "offset_us": 0},
+                                 "registration": {"method": "given"}}},
+              "skipped": skipped, "warnings": ["clip c003: the face box was found in only 1 of 8 frames: check it"]}
+    write_dataset_json(root / "data", {"generator": "evface import session", "seed": None,
+                                       "params": {"classes": "default"}, "import": record})
+    text = build_report([root], root / "report.html").read_text()
+    named = ", ".join(f"c{i:02d} (AU12)" for i in range(10))
+    line = ("<p>12 annotated clips were not imported: their AUs match no class of the <code>--classes default</code> "
+            f"set (all in dataset.json, <code>import.skipped</code>): {named} and 2 more.</p>")
+    assert line in text and text.index("Import warnings") < text.index(line)
+    # a merged dataset's source: the clips named, its class set not
+    merged = import_summary({"sources": [{"subjects": ["s1"], "dataset": {"params": {"classes": "default"},
+                                                                          "import": record}}]})
+    assert merged["skipped"][:1] == ["c00 (AU12)"] and len(merged["skipped"]) == 12 and merged["classes"] is None
+
+
 def test_a_merged_dataset_shows_the_import_of_its_recorded_sources(fake_run, tmp_path):
     """A session merged with synthetic clips: its sync, registration, warnings and face boxes were
     not shown (they are in the merged dataset.json's sources), the import table only of a dataset

@@ -13,6 +13,8 @@ from evface.tasks.figure_format import one_lighting
 
 MAX_IMPORT_WARNINGS = 20
 """The import warnings the report lists (the rest are counted)."""
+MAX_SKIPPED_NAMED = 10
+"""The skipped clips the report names (the rest are counted)."""
 
 
 def build_dataset_section(data: ReportData) -> str:
@@ -113,8 +115,8 @@ def _event_counts(ds: dict[str, Any], h: str) -> str:
 
 
 def _import_record(record: dict[str, Any] | None, h: str) -> str:
-    """An imported dataset's sensors (sync, registration) and the warnings of its import
-    (:func:`~evface.report.dataset_summary.import_summary`); nothing for a dataset that was not imported."""
+    """An imported dataset's sensors (sync, registration), the warnings of its import and the clips
+    it skipped (:func:`~evface.report.dataset_summary.import_summary`); nothing for a dataset that was not imported."""
     if not record:
         return ""
     parts = []
@@ -130,4 +132,23 @@ def _import_record(record: dict[str, Any] | None, h: str) -> str:
                      "stop the import (all in dataset.json, <code>import.warnings</code>): a face box that rests on "
                      "few detections can be a hand or the background, which every input is then cropped to.</p><ul>"
                      + "".join(f"<li>{html.escape(w)}</li>" for w in shown) + more + "</ul>")
+    if record.get("skipped"):
+        parts.append(_skipped_line(record["skipped"], record.get("classes")))
     return "".join(parts)
+
+
+def _skipped_line(skipped: list[str], classes: str | None) -> str:
+    """The annotated clips an import skipped (each as its id and AUs), the first
+    :data:`MAX_SKIPPED_NAMED` named, and why: their AUs match no class of the ``classes`` set
+    (``None``: of the import's, unnamed: a merged dataset's sources).
+
+    >>> _skipped_line(["a2 (AU12)", "b2 (AU12)"], "default")  # doctest: +ELLIPSIS
+    '<p>2 annotated clips were not imported: their AUs match no class of the <code>--classes default</code> set ...: a2 (AU12), b2 (AU12).</p>'
+    """
+    n = len(skipped)
+    named = ", ".join(map(html.escape, skipped[:MAX_SKIPPED_NAMED]))
+    more = f" and {n - MAX_SKIPPED_NAMED} more" if n > MAX_SKIPPED_NAMED else ""
+    class_set = f"<code>--classes {html.escape(classes)}</code>" if classes else "import's <code>--classes</code>"
+    return (f"<p>{counted(n, 'annotated clip')} {'was' if n == 1 else 'were'} not imported: "
+            f"{'its' if n == 1 else 'their'} AUs match no class of the {class_set} set (all in dataset.json, "
+            f"<code>import.skipped</code>): {named}{more}.</p>")

@@ -69,8 +69,9 @@ def import_summary(info: dict[str, Any]) -> dict[str, Any] | None:
     """How an imported dataset was made, from ``dataset.json``'s ``import`` records
     (:func:`import_records`: a merged dataset's imported sources too): one row of text per event
     sensor (name, file, sync method, offset, confidence, registration method, its error or score),
-    the imports' warnings and the subjects they cover (``None``: every clip); None for a dataset
-    holding no import.
+    the imports' warnings, the annotated clips they skipped as matching no class of ``--classes``
+    (:func:`skipped_clips`) with the class set's name where one import made the dataset, and the
+    subjects they cover (``None``: every clip); None for a dataset holding no import.
 
     Parameters
     ----------
@@ -80,20 +81,20 @@ def import_summary(info: dict[str, Any]) -> dict[str, Any] | None:
     Returns
     -------
     dict or None
-        ``sensors`` (rows of text), ``warnings`` and ``subjects``.
+        ``sensors`` (rows of text), ``warnings``, ``skipped``, ``classes`` and ``subjects``.
 
     Examples
     --------
     >>> imp = import_summary({"import": {"sensors": {"hd": {"file": "hd.raw", "sync": {"method": "xcorr",
     ...     "offset_us": -8346, "confidence": 0.843}, "registration": {"method": "given"}}},
     ...     "warnings": ["clip s02_001: the face box [449, 110, 58, 58] was found in only 1 of 8 frames: check it"]}})
-    >>> imp["sensors"], len(imp["warnings"]), imp["subjects"]
-    ([['hd', 'hd.raw', 'xcorr', '-8346', '0.84', 'given', '-']], 1, None)
+    >>> imp["sensors"], len(imp["warnings"]), imp["skipped"], imp["subjects"]
+    ([['hd', 'hd.raw', 'xcorr', '-8346', '0.84', 'given', '-']], 1, [], None)
     """
     records = import_records(info)
     if not records:
         return None
-    rows, warnings = [], []
+    rows, warnings, skipped = [], [], []
     for record, _ in records:
         sensors = record.get("sensors") if isinstance(record.get("sensors"), dict) else {}
         for name, s in sensors.items():
@@ -108,9 +109,29 @@ def import_summary(info: dict[str, Any]) -> dict[str, Any] | None:
                          f"{confidence:.2f}" if isinstance(confidence, (int, float)) and not given else "-",
                          str(reg.get("method", "-")), quality])
         warnings += [str(w) for w in record.get("warnings", [])] if isinstance(record.get("warnings"), list) else []
+        skipped += skipped_clips(record)
     covered = [subjects for _, subjects in records]
     subjects = None if any(c is None for c in covered) else sorted({s for c in covered for s in c})
-    return {"sensors": rows, "warnings": warnings, "subjects": subjects}
+    params = info.get("params") if isinstance(info.get("import"), dict) and isinstance(info.get("params"), dict) else {}
+    classes = params.get("classes") if isinstance(params.get("classes"), str) else None
+    return {"sensors": rows, "warnings": warnings, "skipped": skipped, "classes": classes, "subjects": subjects}
+
+
+def skipped_clips(record: dict[str, Any]) -> list[str]:
+    """The annotated clips an import (its ``dataset.json`` ``import`` ``record``) skipped as
+    matching no class of its ``--classes`` set, each as its clip id (a corpus: its folder) and AUs.
+
+    Examples
+    --------
+    >>> skipped_clips({"skipped": [{"clip_id": "a2", "aus": [6, 12], "line": 3}, {"folder": "s1/x", "aus": []}]})
+    ['a2 (AU6+AU12)', 's1/x (no AU)']
+    """
+    found = record.get("skipped") if isinstance(record.get("skipped"), list) else []
+    named = []
+    for clip in (c for c in found if isinstance(c, dict)):
+        aus = clip.get("aus") if isinstance(clip.get("aus"), list) else []
+        named.append(f"{clip.get('clip_id', clip.get('folder', '?'))} ({'+'.join(f'AU{a}' for a in aus) or 'no AU'})")
+    return named
 
 
 def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
