@@ -826,6 +826,45 @@ def test_an_event_file_without_a_size_takes_sensor_size(session, tmp_path, capsy
         EventSource("hd", Path("hd.csv"), sensor_size=(0, 120))
 
 
+REAL_EVT2 = Path(__file__).parents[2] / "shared" / "real-events" / "faery_evt2.raw"
+
+
+def test_a_model_evface_knows_of_another_array_size_is_warned_of(session, tmp_path, capsys):
+    """--model is free text: a 160x120 file imported with --model hd=evk4 (a 1280x720 sensor) was
+    stored as "160x120 evk4" without a word. Now one warning names the file, both sizes, where the
+    file's comes from and --model, and the import goes on (a file cropped to a window is smaller);
+    a model of the file's size, or one evface does not know, says nothing."""
+    from types import SimpleNamespace
+
+    from evface.datasets.importers.calibration import model_size_note
+
+    root, truth = session
+    (tmp_path / "H.json").write_text(json.dumps(truth["hd"].homography.tolist()))
+    args = ["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--model", "hd=EVK4",
+            "--rgb", str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv"), "--sync", "hd=offset",
+            "--offset", f"hd={truth['hd'].offset_us}", "--homography", f"hd={tmp_path / 'H.json'}", "--no-faces",
+            "--face-box", "40,24,48,48"]
+    assert main(args) == 0
+    said = (f"{root / 'hd.raw'}: 160x120 pixels as its header states, but --model hd=EVK4 names a 1280x720 sensor; "
+            "give the camera's model (--model hd=NAME), or keep it if the file holds a window cropped from that sensor "
+            "(its header records no crop window)")
+    assert f"warning: {said}" in " ".join(capsys.readouterr().err.split())
+    assert said in json.loads((tmp_path / "ds" / "dataset.json").read_text())["import"]["warnings"]
+    scan = SimpleNamespace(sensor_size=(160, 120))
+    for model in ("", "gen3", "prophesee evk4"):
+        assert model_size_note(EventSource("hd", root / "hd.raw", model), scan) is None
+    assert model_size_note(EventSource("lr", root / "lr.aedat4", "davis346"), SimpleNamespace(sensor_size=(346, 260))) is None
+    assert "96x72 pixels as its header states, but --model lr=davis346 names a 346x260 sensor" in model_size_note(
+        EventSource("lr", root / "lr.aedat4", "davis346"), SimpleNamespace(sensor_size=(96, 72)))
+    np.savetxt(tmp_path / "hd.csv", [[0, 1, 1, 1]], fmt="%d", delimiter=",", header="t,x,y,on", comments="")
+    assert "160x120 pixels as --sensor-size gives (its header states none), but" in model_size_note(
+        EventSource("hd", tmp_path / "hd.csv", "evk4", sensor_size=(160, 120)), scan)
+    if REAL_EVT2.is_file():  # a 2020 Gen3 recording: its header names the camera plugin, no size
+        assert model_size_note(EventSource("hd", REAL_EVT2, "evk4"), SimpleNamespace(sensor_size=(640, 480))).startswith(
+            f"{REAL_EVT2}: 640x480 pixels, the size of the camera plugin its header names (hal_plugin_gen3_fx3; the "
+            "header states no size), but --model hd=evk4 names a 1280x720 sensor")
+
+
 def test_a_face_box_wholly_outside_a_sensor_is_refused_naming_the_homography(session, tmp_path):
     """A homography that puts the face beside the sensor (a wrong --homography, or one for another
     sensor size) was a warning advising --roi, though none was given, and training then refused

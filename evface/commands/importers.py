@@ -71,7 +71,7 @@ def session(
     rgb_start_us: int = typer.Option(0, "--rgb-start-us", help="Session time of the first RGB frame."),
     rgb_timestamps: Path = typer.Option(None, "--rgb-timestamps", help="File with one exposure-start time (µs) per frame, and an exposure_us column if its header names one (simulate --rgb-out writes VIDEO.frames.csv)."),
     rgb_exposure_us: int = typer.Option(None, "--rgb-exposure-us", help="RGB exposure (default: the frame period)."),
-    model: list[str] = typer.Option(None, "--model", help="NAME=MODEL, stored with the clips (hd=evk4)."),
+    model: list[str] = typer.Option(None, "--model", help="NAME=MODEL, stored with the clips (hd=evk4); a sensor evface knows (davis346, evk4) of another array size than the file's is warned of."),
     roi: list[str] = typer.Option(None, "--roi", help="NAME=X0,Y0,W,H crop window on the full sensor."),
     sync: list[str] = typer.Option(None, "--sync", help="NAME=auto|trigger|offset|xcorr (default auto)."),
     offset: list[str] = typer.Option(None, "--offset", help="NAME=US: t_session = t_sensor + US, within ±2^62 (also the xcorr search centre)."),

@@ -38,7 +38,10 @@ from evface.datasets.importers.sync import SyncError, SyncResult
 from evface.datasets.importers.sync_triggers import sync_from_triggers
 from evface.datasets.importers.sync_xcorr import sync_by_xcorr
 from evface.errors import FormatError, ParameterError, where
+from evface.io.event_csv import csv_header_size
 from evface.io.event_reader import SIZE_HINT
+from evface.io.formats import EVT_VERSIONS, detect_format, prophesee_header_size, read_prophesee_header
+from evface.sim.sensors import SENSORS
 
 
 def sync_depends_on_triggers(source: EventSource) -> bool:
@@ -90,6 +93,41 @@ def _asking_size(source: EventSource, read: Callable[[], Any]) -> Any:
             raise
         raise FormatError(str(exc).replace(SIZE_HINT, f"give it with --sensor-size {source.name}=WxH "
                                                       "(EventSource(sensor_size=(width, height)) from Python)")) from exc
+
+
+def model_size_note(source: EventSource, scan: EventScan) -> str | None:
+    """A warning where ``--model`` names a sensor evface knows (:data:`~evface.sim.sensors.SENSORS`)
+    whose array is not the size of the file's: naming the file, both sizes, where the file's comes
+    from (:func:`_size_from`) and ``--model``; None otherwise (a free-text model, or the sizes agree).
+
+    Not a refusal: a file cropped to a window of the sensor is legitimately smaller, and no header
+    evface reads records such a window, so the file cannot tell a crop from another camera (was:
+    a 640x480 Gen3 file imported as "640x480 evk4" without a word)."""
+    known = SENSORS.get(source.model.strip().lower())
+    width, height = scan.sensor_size
+    if known is None or tuple(known.size) == (width, height):
+        return None
+    name = source.name
+    return where(source.path, (
+        f"{width}x{height} pixels{_size_from(source)}, but --model {name}={source.model} names a "
+        f"{known.size[0]}x{known.size[1]} sensor; give the camera's model (--model {name}=NAME), or keep it if the file "
+        "holds a window cropped from that sensor (its header records no crop window)"))
+
+
+def _size_from(source: EventSource) -> str:
+    """Where an event file's array size comes from, as a clause after the size: its header's size
+    line, the camera plugin a Prophesee header names (:data:`~evface.io.formats.PLUGIN_SIZES`), or
+    ``--sensor-size``."""
+    fmt = detect_format(source.path)
+    prophesee = fmt in EVT_VERSIONS or fmt == "dat"
+    fields = read_prophesee_header(source.path)[0] if prophesee else {}
+    stated = (prophesee_header_size(source.path, fields) is not None if prophesee else
+              csv_header_size(source.path) is not None if fmt == "csv" else True)  # AEDAT 4, .es: always
+    if stated:
+        return " as its header states"
+    if source.sensor_size is not None:
+        return " as --sensor-size gives (its header states none)"
+    return f", the size of the camera plugin its header names ({fields.get('plugin', '?')}; the header states no size)"
 
 
 def synchronise(source: EventSource, scan: EventScan, t_frames: np.ndarray, video: VideoScan,

@@ -67,6 +67,7 @@ from evface.datasets.importers.calibration import (
     check_registration,
     event_camera_triggers,
     may_use_motion,
+    model_size_note,
     register,
     resize_homography,
     scan_event_camera,
@@ -488,6 +489,9 @@ def _calibrate_cameras(events: list[EventSource], pulses: dict[str, np.ndarray],
         tell(f"scan {s.name}", i / len(events))
         scan = scans[s.name] = scan_event_camera(s, pulses.get(s.name))
         _check_roi(s, scan)
+        note = model_size_note(s, scan)
+        if note:
+            warnings.append(note)
         syncs[s.name] = sync = synchronise(s, scan, t_frames, video, recording.exposure_us, options)
         _check_clips_in_recording(s, scan, sync, rows, recording.period_us, annotations)
         reg = register(s, scan, video, (int(sync.to_sensor_us(int(t_frames[0]))), int(sync.to_sensor_us(recording.end_us))))

@@ -42,7 +42,9 @@ class EventSource:
     path : path
         The event file.
     model : str
-        Free text stored with the clip (``evk4``, ``davis346``).
+        Free text stored with the clip (``evk4``, ``davis346``); a sensor evface knows
+        (:data:`~evface.sim.sensors.SENSORS`) whose array is not the file's size is warned of
+        (:func:`~evface.datasets.importers.calibration.model_size_note`).
     roi : (x0, y0, w, h), optional
         Crop window on the full sensor; the homography and face box refer to it.
     sync : str
