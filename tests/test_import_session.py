@@ -865,6 +865,29 @@ def test_a_model_evface_knows_of_another_array_size_is_warned_of(session, tmp_pa
             "header states no size), but --model hd=evk4 names a 1280x720 sensor")
 
 
+def test_homography_nominal_is_the_guides_one_liner(session, tmp_path, capsys):
+    """--homography hd=nominal imports as the JSON file of the guide's one-liner
+    (nominal_homography(video size, sensor size)) does (was: only the file, written by hand first);
+    any other word is refused naming the option."""
+    from evface.datasets.importers.registration import nominal_homography
+
+    root, truth = session
+    (tmp_path / "H.json").write_text(json.dumps(nominal_homography(RGB_SIZE, (160, 120)).tolist()))
+    registered = []
+    for h, out in (("nominal", "by-name"), (str(tmp_path / "H.json"), "by-file")):
+        assert main(["import", "session", str(tmp_path / out), "--events", f"hd={root / 'hd.raw'}", "--rgb",
+                     str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv"), "--sync", "hd=offset",
+                     "--offset", f"hd={truth['hd'].offset_us}", "--homography", f"hd={h}", "--no-faces",
+                     "--face-box", "40,24,48,48"]) == 0
+        registered.append(json.loads((tmp_path / out / "dataset.json").read_text())["import"]["sensors"]["hd"]["registration"])
+    assert registered[0] == registered[1] and registered[0]["method"] == "given"
+    assert np.array_equal(*(read_clip(tmp_path / out / "clips" / "s01_a.h5", frames=False).calibration["homography"]["hd"]
+                            for out in ("by-name", "by-file")))
+    with pytest.raises(ParameterError, match="sensor 'hd': homography \\(--homography\\) is a 3x3 matrix or 'nominal', "
+                                             "got 'nomnal'"):
+        EventSource("hd", root / "hd.raw", homography="nomnal")
+
+
 def test_a_face_box_wholly_outside_a_sensor_is_refused_naming_the_homography(session, tmp_path):
     """A homography that puts the face beside the sensor (a wrong --homography, or one for another
     sensor size) was a warning advising --roi, though none was given, and training then refused

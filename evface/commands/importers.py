@@ -48,8 +48,11 @@ def _ints(text: str, n: int, option: str) -> tuple[int, ...]:
 
 
 def _homography(path: str, option: str):
-    import numpy as np
+    """A ``--homography`` value: the JSON file's 3x3 matrix, or ``nominal`` as it is (a file of that name: ``./nominal``)."""
+    import numpy as np  # lazy: numpy off CLI start-up
 
+    if path == "nominal":
+        return path
     try:
         h = np.asarray(json.loads(Path(path).read_text(encoding="utf-8-sig")), dtype=float)  # a BOM: as Windows tools save it
     except (OSError, ValueError, TypeError) as exc:  # unreadable, not JSON, or not numbers
@@ -78,7 +81,7 @@ def session(
     trigger_channel: list[str] = typer.Option(None, "--trigger-channel", help="NAME=CH trigger input of the RGB pulses (default 0)."),
     trigger_first_frame: list[str] = typer.Option(None, "--trigger-first-frame", help="NAME=K RGB frame of the first pulse (default 0)."),
     points: list[str] = typer.Option(None, "--points", help="NAME=CSV point pairs rgb_x,rgb_y,x,y."),
-    homography: list[str] = typer.Option(None, "--homography", help="NAME=JSON 3x3 RGB->sensor matrix."),
+    homography: list[str] = typer.Option(None, "--homography", help="NAME=JSON 3x3 RGB->sensor matrix, or NAME=nominal: the video scaled onto the full sensor, same field of view and centre (a file named nominal: ./nominal)."),
     sensor_size: list[str] = typer.Option(None, "--sensor-size", help="NAME=WxH full sensor size of an event file whose header gives none (N-CARS .dat, headerless .csv) or only a camera plugin's name; must agree with a size the file gives."),
     registration: list[str] = typer.Option(None, "--registration", help="NAME=auto|points|estimate|given."),
     subject: str = typer.Option(None, "--subject", help="Subject when the CSV has no subject column."),

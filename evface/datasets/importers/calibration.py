@@ -33,7 +33,7 @@ from evface.datasets.importers.registration import (
     read_point_pairs,
 )
 from evface.datasets.importers.rgb_scan import VideoScan
-from evface.datasets.importers.session_options import EventSource, SessionOptions
+from evface.datasets.importers.session_options import NOMINAL, EventSource, SessionOptions
 from evface.datasets.importers.sync import SyncError, SyncResult
 from evface.datasets.importers.sync_triggers import sync_from_triggers
 from evface.datasets.importers.sync_xcorr import sync_by_xcorr
@@ -201,17 +201,26 @@ def register(source: EventSource, scan: EventScan, video: VideoScan, span_us: tu
     if method == "points":
         rgb_xy, sensor_xy = read_point_pairs(source.points)
         return homography_from_points(rgb_xy, sensor_xy, source=str(source.points))
+    given = None if source.homography is None else given_homography(source, video.size, scan.sensor_size)
     if method == "given":
-        h = np.asarray(source.homography, dtype=np.float64)
+        h = np.asarray(given, dtype=np.float64)
         if h.shape != (3, 3) or not np.all(np.isfinite(h)):
             raise ParameterError(f"sensor {source.name!r}: the homography must be a finite 3x3 matrix")
         return Registration(h / h[2, 2], "given")
     count = count_image(source.path, scan.sensor_size, *span_us)
     try:
-        return estimate_homography(count, video.change, source.homography, source=str(source.path))
+        return estimate_homography(count, video.change, given, source=str(source.path))
     except RegistrationError as exc:
         raise RegistrationError(f"{exc}; give point pairs (--points {source.name}=CSV) or a homography "
                                 f"(--homography {source.name}=H.json)") from exc
+
+
+def given_homography(source: EventSource, rgb_size: tuple[int, int], sensor_size: tuple[int, int]) -> np.ndarray | None:
+    """The homography ``source`` gives: its matrix, the nominal one of ``rgb_size`` (the video's) and
+    ``sensor_size`` (the full sensor's) for :data:`~evface.datasets.importers.session_options.NOMINAL`, or None."""
+    if isinstance(source.homography, str) and source.homography == NOMINAL:
+        return nominal_homography(rgb_size, sensor_size)
+    return source.homography
 
 
 def check_registration(source: EventSource, reg: Registration, rgb_size: tuple[int, int], sensor_size: tuple[int, int],
@@ -223,7 +232,8 @@ def check_registration(source: EventSource, reg: Registration, rgb_size: tuple[i
     """
     reference = None
     if reg.method == "ecc":
-        reference = source.homography if source.homography is not None else nominal_homography(rgb_size, sensor_size)
+        given = given_homography(source, rgb_size, sensor_size)
+        reference = given if given is not None else nominal_homography(rgb_size, sensor_size)
     quality = homography_quality(reg.homography, rgb_size, reference)
     problems = quality_problems(quality, sensor_size, options.bounds)
     reg = replace(reg, details={**reg.details, "quality": {k: (v if isinstance(v, bool) else round(v, 4)) for k, v in quality.items()}})

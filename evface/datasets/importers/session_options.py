@@ -26,6 +26,10 @@ MIN_RGB_SIDE = 16
 ``--input rgb-flow`` needs the face at least 16x16 pixels in them, and the reconstruction
 baselines' flow frames of 16 pixels a side (:data:`evface.inputs.flow.DIS_MIN_SIDE`; not imported:
 the datasets come before the inputs); a smaller frame holds no face any task can use."""
+NOMINAL = "nominal"
+"""The homography (``--homography NAME=nominal``) that scales the RGB frame onto the full sensor, the
+same field of view and centre (:func:`~evface.datasets.importers.registration.nominal_homography`),
+made once the video's and the sensor's sizes are known."""
 MAX_TRIGGER_CHANNEL = 31
 """The highest trigger input an event file names (EVT 2.0's 5-bit channel id; EVT 3.0 has 4 bits,
 AEDAT 4 two inputs)."""
@@ -63,8 +67,9 @@ class EventSource:
         ``estimate``), ``points``, ``estimate`` or ``given``.
     points : path, optional
         Point-pair CSV (``rgb_x, rgb_y, x, y``; full-sensor coordinates).
-    homography : (3, 3), optional
-        RGB -> full-sensor homography (for ``given``; also the start of ``estimate``).
+    homography : (3, 3) or "nominal", optional
+        RGB -> full-sensor homography (for ``given``; also the start of ``estimate``), or
+        :data:`NOMINAL` for the nominal one of the video's and the sensor's sizes.
     sensor_size : (width, height), optional
         The full sensor's size for a file whose header gives none (an N-CARS ``.dat``, a
         headerless ``.csv``); a size the header gives wins.
@@ -80,7 +85,7 @@ class EventSource:
     trigger_first_frame: int = 0
     registration: str = "auto"
     points: Path | None = None
-    homography: np.ndarray | None = None
+    homography: np.ndarray | str | None = None
     sensor_size: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
@@ -102,6 +107,9 @@ class EventSource:
             raise ParameterError(f"sensor {self.name!r}: sync 'offset' needs offset_us")
         if self.registration == "points" and self.points is None:
             raise ParameterError(f"sensor {self.name!r}: registration 'points' needs a point-pair file")
+        if isinstance(self.homography, str) and self.homography != NOMINAL:
+            raise ParameterError(f"sensor {self.name!r}: homography (--homography) is a 3x3 matrix or {NOMINAL!r}, "
+                                 f"got {self.homography!r}")
         if self.registration == "given" and self.homography is None:
             raise ParameterError(f"sensor {self.name!r}: registration 'given' needs a homography")
         unused = [what for what, ignored in (
