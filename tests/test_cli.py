@@ -92,6 +92,35 @@ def test_info_describes_a_folder_of_numbered_frames(tmp_path, capsys):
     assert "--sensor: is for an events or clip file, and cam is a folder of frames" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name, content, says", [
+    ("cut.mp4", b"\x00\x00\x00\x18ftypmp42" + bytes(64), "cut.mp4: OpenCV cannot open this video"),
+    ("notes.avi", b"not a video", "notes.avi: OpenCV cannot open this video"),
+    ("empty.mp4", b"", "empty.mp4: empty file (0 bytes)"),
+    ("gaps", [1, 2, 4], "gaps: 3 frames but numbers 1..4 have a gap after 2"),
+    ("twice", [1, 1, 2], "twice: frame number 1 is in two files, img01.png and img1.png; keep one"),
+    ("one", [7], "one: needs at least 2 numbered frames (.jpg, .jpeg, .png, .bmp, .tif, .tiff files named like img46.jpg), "
+                 "found 1"),
+], ids=["cut mp4", "text avi", "empty mp4", "gap", "number twice", "one frame"])
+def test_info_of_a_broken_video_or_folder_of_frames_says_what_is_wrong(tmp_path, capsys, name, content, says):
+    """A video OpenCV cannot open (cut before its index, a text file named .avi) was "unknown
+    extension '.mp4'; expected one of .aedat, ...", as if info read no video; a folder of frames
+    with a gap, a number twice or one frame was "is a folder, and info reads one events or clip
+    file": now what ``import session --rgb`` would say of it."""
+    import cv2  # lazy: OpenCV, for this test's frames only
+    import numpy as np  # lazy: as above
+
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.mkdir()
+        for k, n in enumerate(content):
+            cv2.imwrite(str(path / f"img{n:0{1 + (k and n == content[k - 1])}d}.png"), np.zeros((8, 8, 3), np.uint8))
+    assert cli.main(["info", str(path)]) == 2
+    err = capsys.readouterr().err.strip()  # and the demuxer's line, where FFmpeg's log is caught
+    assert err == f"error: {tmp_path / says}" or err.startswith(f"error: {tmp_path / says} (") and "\n" not in err
+
+
 def test_a_photo_opencv_cannot_read_is_one_line(tmp_path):
     # was two: OpenCV's "[ WARN:0@0.054] global loadsave.cpp:278 findDecoder imread_('x.png'): can't open/read
     # file: check file path/integrity", then evface's error

@@ -688,8 +688,8 @@ def test_cli_info_of_a_folder_says_what_reads_it(tmp_path: Path, capsys: pytest.
     assert main(["info", str(tmp_path / "data")]) == 2
     assert "evface report FOLDER --out report.html describes its clips" in capsys.readouterr().err
     assert main(["info", str(tmp_path)]) == 2
-    assert capsys.readouterr().err.strip() == (f"error: {tmp_path}: is a folder, and info reads one events or clip "
-                                               "file (give one of its files)")
+    assert capsys.readouterr().err.strip() == (f"error: {tmp_path}: is a folder, and info reads one events, clip or "
+                                               "video file or a folder of numbered frames (give one of its files)")
 
 
 def test_cli_info_of_a_clip_shows_each_cameras_face_box(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

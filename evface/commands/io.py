@@ -198,33 +198,54 @@ def _check_info_input(file: Path, sensor: str | None) -> None:
     if file.is_dir():
         about = ("a dataset folder: evface report FOLDER --out report.html describes its clips"
                  if (file / "manifest.csv").is_file() else "give one of its files")
-        raise FormatError(f"{file}: is a folder, and info reads one events or clip file ({about})")
+        raise FormatError(f"{file}: is a folder, and info reads one events, clip or video file or a folder of numbered "
+                          f"frames ({about})")
     if sensor is not None and (fmt := detect_format(file)) != "clip":
         raise ParameterError(f"--sensor {sensor}: names the sensor of a clip file, and {file.name} is {fmt}")
+
+
+VIDEO_SUFFIXES = (".avi", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ts",
+                  ".mts", ".ogv", ".mjpeg", ".mjpg", ".h264", ".264", ".h265", ".265", ".hevc")
+"""The file names ``evface info`` reads as videos only: one OpenCV cannot read is refused with its
+reason (was: "unknown extension '.mp4'; expected one of .aedat, ..."), not taken for an events file."""
 
 
 def _video_summary(file: Path) -> dict | None:
     """What ``import session --rgb`` and ``simulate`` need to know of a video or a folder of
     numbered frames (its size, its frames, counted by decoding a video's, the frame rate it states
     and the duration that makes; a folder's first number, frame 0), or None for what is neither (an
-    events or clip file, a picture, a dataset folder, anything else: info's own error then names it)."""
+    events or clip file, a picture, a dataset folder, a folder without numbered pictures, a file
+    OpenCV cannot read without a video's name: info's own error then names it). A folder of
+    numbered pictures that is no folder of frames (a gap, a repeat, one frame) and a file with a
+    video's name (:data:`VIDEO_SUFFIXES`) that OpenCV cannot read are refused as ``import session
+    --rgb`` refuses them."""
     from evface.io.formats import EXTENSIONS  # lazy: keeps h5py and numba out of `evface --help`
     from evface.sim.video import FRAME_EXTENSIONS, count_frames, video_info  # lazy: OpenCV, for videos only
 
     folder = file.is_dir()
-    if folder and (file / "manifest.csv").is_file() or not (folder or file.is_file()):
+    if folder and ((file / "manifest.csv").is_file() or not _numbered_pictures(file, FRAME_EXTENSIONS)):
         return None
-    if not folder and file.suffix.lower() in (*EXTENSIONS, *FRAME_EXTENSIONS):
+    if not (folder or file.is_file()) or not folder and (file.suffix.lower() in (*EXTENSIONS, *FRAME_EXTENSIONS)
+                                                       or file.stat().st_size == 0):  # info's 'empty file'
         return None
     try:
         stated = video_info(file)
         count, (width, height) = (stated.n_frames, (stated.width, stated.height)) if folder else count_frames(file)
     except EvfaceError:
+        if folder or file.suffix.lower() in VIDEO_SUFFIXES:
+            raise
         return None
     return {"path": str(file), "format": "frames" if folder else "video", "size": [width, height], "frames": count,
             "first_number": stated.first_frame, "fps": stated.fps,
             "duration_us": round(count * 1e6 / stated.fps) if stated.fps > 0 else None,
             "file_bytes": None if folder else file.stat().st_size}
+
+
+def _numbered_pictures(folder: Path, extensions: tuple[str, ...]) -> bool:
+    """Whether ``folder`` holds a picture (``extensions``) whose name ends in a number, as a frame
+    of :func:`~evface.sim.video.numbered_frames` is named (hidden files left out)."""
+    return any(p.suffix.lower() in extensions and p.stem[-1:].isdigit() and not p.name.startswith(".")
+               for p in folder.iterdir())
 
 
 def _check_video_options(file: Path, sensor: str | None, sensor_size: str | None, triggers: bool) -> None:
