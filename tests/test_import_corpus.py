@@ -13,6 +13,7 @@ import pytest
 from evface.cli import main
 from evface.io.clip_reader import read_clip
 from evface.io.dataset import DatasetFolder
+from evface.datasets.importers import corpus as corpus_module
 from evface.datasets.importers.corpus import CorpusOptions, corpus_sensor, import_corpus, read_corpus_table, resample_rgb
 from evface.datasets.importers.registration import apply_homography
 from evface.errors import DatasetError, FormatError, ParameterError
@@ -118,7 +119,8 @@ def test_same_seed_same_events_and_resume(corpus, imported, tmp_path):
     (partial / "clips").mkdir(parents=True)
     shutil.copy(out / "clips" / "sub01_EP01_01.h5", partial / "clips" / "sub01_EP01_01.h5")
     stamp = {"root": str(corpus.resolve()), "table": str((corpus / "table.csv").resolve()),
-             **{k: v for k, v in CorpusOptions(**OPTS).__dict__.items() if k != "overwrite"}}
+             **{k: v for k, v in CorpusOptions(**OPTS).__dict__.items() if k != "overwrite"},
+             "rows": corpus_module._rows_key(read_corpus_table(corpus / "table.csv"))}
     (partial / "import.json").write_text(json.dumps(stamp))
     (partial / "clips" / "sub02_EP07_01.h5.tmp").write_bytes(b"half a clip")
     import_corpus(corpus, corpus / "table.csv", tmp_path / "ds", CorpusOptions(**OPTS))
@@ -129,6 +131,42 @@ def test_same_seed_same_events_and_resume(corpus, imported, tmp_path):
         b = read_clip(tmp_path / "ds" / "clips" / f"{cid}.h5")
         for name in ("lr", "hd"):
             np.testing.assert_array_equal(a.events[name], b.events[name])
+
+
+def test_a_resume_after_the_table_changed_converts_the_changed_rows_again(tmp_path, monkeypatch):
+    """An import stopped after its first clip, resumed after that row's AUs and window changed in
+    the table, kept the old clip (old label, frames and times) beside the new manifest row and
+    published the dataset, exit 0; opening it then failed ("label 'AU12' contradicts its clip").
+    A partial import is now kept only for the same rows; the same table still resumes."""
+    root = tmp_path / "c"
+    (root / "sub01").mkdir(parents=True)
+    for name in ("EP01.avi", "EP02.avi"):
+        writer = cv2.VideoWriter(str(root / "sub01" / name), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (96, 96))
+        for k in range(40):
+            writer.write(np.full((96, 96, 3), 5 * k, np.uint8))
+        writer.release()
+    table = tmp_path / "t.csv"
+    options = CorpusOptions(sensors=("davis346:16x12",), upsample=1, face_box=(20, 20, 56, 56))
+    written, write = [], corpus_module.write_clip
+
+    def stop_at_the_second(path, clip):
+        if written.append(path.name) or len(written) == 2:
+            raise KeyboardInterrupt
+        write(path, clip)
+
+    monkeypatch.setattr(corpus_module, "write_clip", stop_at_the_second)
+    for rows in ("1,EP01,3,5,10,4,\n1,EP02,20,25,30,12,\n", "1,EP01,20,22,25,12,\n1,EP02,20,25,30,12,\n"):
+        table.write_text(TABLE + rows)
+        written.clear()
+        with pytest.raises(KeyboardInterrupt):
+            import_corpus(root, table, tmp_path / "ds", options)
+        assert written == ["sub01_EP01.h5", "sub01_EP02.h5"]  # was: [sub01_EP02.h5] the second time, EP01's kept
+    written.clear()
+    import_corpus(root, table, tmp_path / "ds", options)  # the same table: resumed
+    assert written == ["sub01_EP02.h5"]
+    ds = DatasetFolder.open(tmp_path / "ds")
+    assert [(r["label"], r["onset_us"]) for r in ds.rows] == [("AU12", 633_333), ("AU12", 633_333)]
+    assert read_clip(ds.clip_path(ds.rows[0])).label == "AU12"
 
 
 def test_rgb_resampled_to_30fps_and_emotion_labels(corpus, tmp_path):

@@ -56,12 +56,13 @@ folder; the clips of one video are read in frame order from one pass over it
   ``[j / rgb_fps, (j + 1) / rgb_fps)`` (a box exposure over the whole output period).
 
 Clips are written into ``OUT.partial`` one by one (atomically); an interrupted import resumes
-there with the same options, and ``OUT`` appears only when the manifest is written.
+there with the same options and table rows (:func:`_rows_key`), and ``OUT`` appears only when the manifest is written.
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import math
 import re
@@ -622,7 +623,7 @@ def _sensors(options: CorpusOptions) -> list[tuple[str, SensorSpec]]:
 
 def _open_partial(out: Path, settings: dict[str, Any]) -> Path:
     """``OUT.partial`` with its ``clips`` folder, kept to resume where its ``import.json`` records
-    the same ``settings``, else made afresh; returns it."""
+    the same ``settings`` (the options and :func:`_rows_key`), else made afresh; returns it."""
     tmp = out.with_name(out.name + ".partial")
     stamp = tmp / "import.json"
     if tmp.exists() and (not stamp.exists() or json.loads(stamp.read_text()) != json.loads(json.dumps(settings))):
@@ -631,6 +632,20 @@ def _open_partial(out: Path, settings: dict[str, Any]) -> Path:
     if not stamp.exists():
         stamp.write_text(json.dumps(settings))
     return tmp
+
+
+def _rows_key(rows: list[CorpusRow]) -> str:
+    """A digest of the rows to convert, whose clips an interrupted import keeps only for the same
+    rows (was: a row changed in the table, its clip kept with the old label, frames and seed, and
+    the dataset published with a manifest row contradicting its clip).
+
+    Examples
+    --------
+    >>> row = CorpusRow("1", "EP01", 3, None, 12, (4,), "", 2)
+    >>> _rows_key([row]) == _rows_key([replace(row)]), _rows_key([row]) == _rows_key([replace(row, aus=(12,))])
+    (True, False)
+    """
+    return hashlib.sha256(json.dumps([asdict(r) for r in rows]).encode()).hexdigest()
 
 
 def _clip_times(row: CorpusRow, frames: ClipFrames, fps: float) -> ClipTimes:
@@ -794,7 +809,7 @@ def import_corpus(
 
     settings = {"root": str(root.resolve()), "table": str(Path(table).resolve()), **asdict(options)}
     settings.pop("overwrite")
-    tmp = _open_partial(out, settings)
+    tmp = _open_partial(out, {**settings, "rows": _rows_key(rows)})
     manifest = []
     warnings: list[str] = []
     order = conversion_order(folders)
