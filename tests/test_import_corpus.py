@@ -781,6 +781,27 @@ def test_rows_naming_one_folder_with_different_windows_are_clips_of_their_window
                                                          cv2.COLOR_BGR2RGB))
 
 
+@pytest.mark.parametrize("names", [("EP01", "EP01.avi"), ("EP01.avi", "EP02")])
+def test_one_video_named_by_two_filenames_is_refused_naming_both_lines(tmp_path, names):
+    """Rows naming one video as ``EP01`` and ``EP01.avi`` (or through a link) were each its whole
+    video, two clips of all 40 frames, not the windows the rows give; refused now, before any clip
+    is converted."""
+    root = tmp_path / "c"
+    (root / "sub01").mkdir(parents=True)
+    writer = cv2.VideoWriter(str(root / "sub01" / "EP01.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (96, 96))
+    for k in range(40):
+        writer.write(np.full((96, 96, 3), 5 * k, np.uint8))
+    writer.release()
+    (root / "sub01" / "EP02.avi").symlink_to(root / "sub01" / "EP01.avi")
+    table = tmp_path / "t.csv"
+    table.write_text(TABLE + f"1,{names[0]},3,5,10,4,\n1,{names[1]},20,25,30,12,\n")
+    said = re.escape(f"table lines 2 and 3 name this video by two names, sub01/{names[0]} and sub01/{names[1]}; give its "
+                     "rows one Filename (the rows naming one video are its windows)")
+    with pytest.raises(DatasetError, match=f"EP0[12].avi: {said}$"):
+        import_corpus(root, table, tmp_path / "ds", CorpusOptions(sensors=("davis346:16x12",), face_box=(20, 20, 56, 56)))
+    assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
+
+
 def test_one_folder_with_the_same_window_twice_is_refused_naming_both_lines(corpus, tmp_path):
     table = tmp_path / "t.csv"
     table.write_text(TABLE + "1,EP01_01,12,18,25,12,\n02,EP07_01,104,116,128,4,\n1,EP01_01,12,20,25,4,\n")

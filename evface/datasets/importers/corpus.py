@@ -562,6 +562,22 @@ def _check_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], 
                       advice)
 
 
+def _check_one_name(rows: list[CorpusRow], folders: list[ClipFrames]) -> None:
+    """Refuse two rows that name one video or folder (:func:`clip_source`, links followed) by two
+    names (``EP01`` and ``EP01.avi``): rows are cut into windows by the name they give
+    (:func:`shared_folders`), so each was its whole video (was: two whole-video clips, each row's
+    onset..offset only its times in it)."""
+    named: dict[Path, CorpusRow] = {}
+    for row, frames in zip(rows, folders):
+        source = clip_source(frames)
+        first = named.setdefault(source.resolve(), row)
+        if clip_folder(first) != clip_folder(row):
+            what = "video" if isinstance(frames, VideoClip) else "folder"
+            raise DatasetError(where(source, f"table lines {first.line} and {row.line} name this {what} by two names, "
+                                             f"{clip_folder(first)} and {clip_folder(row)}; give its rows one Filename "
+                                             f"(the rows naming one {what} are its windows)"))
+
+
 def _check_rgb_fps(row: CorpusRow, frames: ClipFrames, options: CorpusOptions) -> None:
     """Refuse an ``options.rgb_fps`` above the clip's own rate (a video's, a folder's ``fps``):
     its frames are box-averaged into fewer, never more (was: checked against ``fps`` alone, so a
@@ -803,6 +819,7 @@ def import_corpus(
     rows, skipped = _rows_of_classes(every_row, table, options)
     videos: dict[Path, VideoClip] = {}  # each video scanned once, however many rows cut it
     folders = [clip_frames(r, find_frames(root, r, videos, options.fps), shared) for r in rows]
+    _check_one_name(rows, folders)
     _check_frames(rows, folders, options)
     ids = _clip_ids(rows, table, shared)
     sensors = _sensors(options)
