@@ -802,6 +802,33 @@ def test_one_video_named_by_two_filenames_is_refused_naming_both_lines(tmp_path,
     assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
 
 
+def test_a_video_that_decodes_fewer_frames_than_it_lists_is_refused_naming_both_counts(tmp_path, capsys):
+    """An AVI that lost its frame 17 mid-stream (bytes damaged) decodes 39 of the 40 frames it
+    lists: it was read without a word, every frame after the loss numbered one too early (the
+    window 20..30 was the video's frames 21..31). Refused now, naming the video, the table line and
+    both counts, before any clip is converted."""
+    root = tmp_path / "c"
+    (root / "sub01").mkdir(parents=True)
+    video = root / "sub01" / "EP01.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (96, 96))
+    for k in range(40):
+        writer.write(np.full((96, 96, 3), 5 * k, np.uint8))
+    writer.release()
+    data = bytearray(video.read_bytes())
+    at = int(len(data) * 0.6)
+    data[at:at + 200] = np.random.default_rng(0).bytes(200)  # inside frame 17 (numbered from 1)
+    video.write_bytes(bytes(data))
+    (root / "t.csv").write_text(TABLE + "1,EP01,3,5,10,4,\n1,EP01,20,25,30,12,\n")
+    assert main(["import", "corpus", str(root), str(root / "t.csv"), str(tmp_path / "ds"), "--sensor", "davis346:16x12",
+                 "--face-box", "20,20,56,56"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {video}: table line 2: the file lists 40 frames and 39 decode (damaged or cut short), so the table's frame "
+        "numbers past a lost frame would name others; give a whole copy of the video, or extract the frames that decode "
+        "into a folder (ffmpeg -i EP01.avi -fps_mode passthrough EP01/img%d.png), check the table's numbers against them "
+        "and name the folder as Filename")
+    assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
+
+
 def test_one_folder_with_the_same_window_twice_is_refused_naming_both_lines(corpus, tmp_path):
     table = tmp_path / "t.csv"
     table.write_text(TABLE + "1,EP01_01,12,18,25,12,\n02,EP07_01,104,116,128,4,\n1,EP01_01,12,20,25,4,\n")

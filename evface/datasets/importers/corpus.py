@@ -83,7 +83,7 @@ from evface.datasets.importers.registration import box_kept, describe_cut, map_b
 from evface.datasets.importers.face_box import FACE_FRAMES, box_in_frame, detect_face
 from evface.datasets.importers.rgb_scan import FrameReader, frames_size, scan_video
 from evface.datasets.importers.tables import columns_once, input_file, open_table, table_int, table_rows
-from evface.errors import DatasetError, ParameterError, where
+from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
@@ -333,13 +333,37 @@ def read_video_clip(path: Path, fps: float | None = None, line: int | None = Non
     (:func:`~evface.datasets.importers.rgb_scan.scan_video`), at its own rate, or ``fps`` where it
     states no usable rate (its frames then ``1 / fps`` apart: a bare stream's timestamps are its
     demuxer's guess); a FormatError or ParameterError naming the video (and the table ``line``)
-    where it cannot be read, holds fewer than 2 frames or states no usable rate and ``fps`` is None."""
+    where it cannot be read, holds fewer than 2 frames, decodes fewer than it lists
+    (:func:`_check_all_decode`) or states no usable rate and ``fps`` is None."""
     info = video_info(path)
     stated = _stated_rate(info, fps, line)
     scan = scan_video(path, motion=False)
+    _check_all_decode(path, info.n_frames, scan.n_frames, line)
     rate = stated or float(fps)
     times = scan.times_us if stated and strays_from_rate(scan.times_us, stated) else at_rate(scan.n_frames, rate)
     return VideoClip(path, list(range(1, scan.n_frames + 1)), scan.size, rate, times)
+
+
+def _check_all_decode(path: Path, listed: int, decoded: int, line: int | None) -> None:
+    """A FormatError naming the video where fewer frames decode than its file lists (damaged
+    mid-stream or cut short; 0 listed: a count it does not give): the table's frame numbers count a
+    whole video's frames, and past a lost frame each would name a later one (was: read without a
+    word, frames 1..38 of a 40-frame AVI that lost two mid-stream numbered as if none were lost).
+
+    Examples
+    --------
+    >>> _check_all_decode(Path("sub01/EP01.avi"), 40, 38, 2)
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: sub01/EP01.avi: table line 2: the file lists 40 frames and 38 decode (damaged or cut short), so the table's frame numbers past a lost frame would name others; give a whole copy of the video, or extract the frames that decode into a folder (ffmpeg -i EP01.avi -fps_mode passthrough EP01/img%d.png), check the table's numbers against them and name the folder as Filename
+    """
+    if 0 < decoded < listed:
+        at = "" if line is None else f"table line {line}: "
+        raise FormatError(where(path, f"{at}the file lists {listed} frames and {decoded} decode (damaged or cut short), so "
+                                      "the table's frame numbers past a lost frame would name others; give a whole copy "
+                                      "of the video, or extract the frames that decode into a folder (ffmpeg -i "
+                                      f"{path.name} -fps_mode passthrough {path.stem}/img%d.png), check the table's "
+                                      "numbers against them and name the folder as Filename"))
 
 
 def _stated_rate(info: VideoInfo, fps: float | None, line: int | None) -> float | None:
