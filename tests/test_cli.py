@@ -70,6 +70,29 @@ def test_info_describes_a_video(tmp_path, capsys):
     assert "--triggers: is for an events or clip file, and webcam.avi is a video" in capsys.readouterr().err
 
 
+def test_info_of_a_video_that_decodes_fewer_frames_than_it_lists_says_both(tmp_path, capsys):
+    """A damaged or cut-short video was described by its decoded frames alone, the count a table's
+    frame numbers were taken from unsaid; now the count its file lists too, as ``simulate`` warns."""
+    import cv2  # lazy: OpenCV, for this test's video only
+    import numpy as np  # lazy: as above
+
+    video = tmp_path / "webcam.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (96, 96))
+    for k in range(40):
+        writer.write(np.full((96, 96, 3), 5 * k, np.uint8))
+    writer.release()
+    data = bytearray(video.read_bytes())
+    at = int(len(data) * 0.6)
+    data[at:at + 200] = np.random.default_rng(0).bytes(200)  # frame 16 (from 0) lost
+    video.write_bytes(bytes(data))
+    assert cli.main(["info", str(video), "--json"]) == 0
+    said = json.loads(capsys.readouterr().out)
+    assert (said["frames"], said["listed"]) == (39, 40)
+    assert cli.main(["info", str(video)]) == 0
+    assert ("39 (decoded: frame indices 0 .. 38); the file lists 40: cut short or damaged, frames after a lost one are "
+            "numbered early") in " ".join(line.strip(" │") for line in capsys.readouterr().out.splitlines())
+
+
 def test_info_describes_a_folder_of_numbered_frames(tmp_path, capsys):
     """A machine-vision camera's frames (`import session --rgb FOLDER`): their count, the file
     numbers frame 0 and the last stand for, their size, and that a folder states no rate (was: "is

@@ -236,7 +236,7 @@ def _video_summary(file: Path) -> dict | None:
             raise
         return None
     return {"path": str(file), "format": "frames" if folder else "video", "size": [width, height], "frames": count,
-            "first_number": stated.first_frame, "fps": stated.fps,
+            "listed": None if folder else stated.n_frames, "first_number": stated.first_frame, "fps": stated.fps,
             "duration_us": round(count * 1e6 / stated.fps) if stated.fps > 0 else None,
             "file_bytes": None if folder else file.stat().st_size}
 
@@ -272,7 +272,7 @@ def _print_video(video: dict, json_out: bool) -> None:
     table.add_row("frame size", "{}x{}".format(*video["size"]))
     counted = (f"files numbered {video['first_number']} .. {video['first_number'] + video['frames'] - 1}"
                if folder else "decoded")
-    table.add_row("frames", f"{video['frames']:,} ({counted}: frame indices 0 .. {video['frames'] - 1:,})")
+    table.add_row("frames", f"{video['frames']:,} ({counted}: frame indices 0 .. {video['frames'] - 1:,}){_lost(video)}")
     if video["fps"] > 0:
         table.add_row("frame rate", f"{video['fps']:g} fps (as the video states; frame k starts at k / fps, "
                                     "unless the container's timestamps stray from it: docs/import-guide.md, 1.2)")
@@ -285,6 +285,21 @@ def _print_video(video: dict, json_out: bool) -> None:
     out = terminal.console(stderr=False)
     out.print(video["path"], soft_wrap=True)
     out.print(table)
+
+
+def _lost(video: dict) -> str:
+    """What info says of a video that decodes fewer frames than its file lists (``listed``; 0 where
+    it lists none), as ``simulate`` warns of it: ``""`` where it decodes them all.
+
+    Examples
+    --------
+    >>> _lost({"frames": 38, "listed": 40}), _lost({"frames": 12, "listed": 0})
+    ('; the file lists 40: cut short or damaged, frames after a lost one are numbered early', '')
+    """
+    listed = video.get("listed") or 0
+    if not video["frames"] < listed:
+        return ""
+    return f"; the file lists {listed:,}: cut short or damaged, frames after a lost one are numbered early"
 
 
 def _print_info(info: dict, json_out: bool) -> None:
