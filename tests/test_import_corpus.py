@@ -829,6 +829,25 @@ def test_a_video_that_decodes_fewer_frames_than_it_lists_is_refused_naming_both_
     assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
 
 
+@pytest.mark.parametrize("filename", ["EP01_01", "A.avi"])
+def test_a_window_of_one_frame_is_refused_naming_its_line(corpus, tmp_path, filename):
+    """A row whose OnsetFrame is its OffsetFrame, in a folder or video other rows name too, was a
+    clip of one frame and no event, written without a word; refused now, before any clip is converted."""
+    root = tmp_path / "c"
+    shutil.copytree(corpus / "sub01" / "EP01_01", root / "sub01" / "EP01_01")
+    writer = cv2.VideoWriter(str(root / "sub01" / "A.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (96, 96))
+    for k in range(40):
+        writer.write(np.full((96, 96, 3), 5 * k, np.uint8))
+    writer.release()
+    table = tmp_path / "t.csv"
+    table.write_text(TABLE + f"1,{filename},14,16,20,4,\n1,{filename},25,25,25,12,\n")
+    with pytest.raises(DatasetError, match=rf"sub01/{filename}: table line 3: the clip is the one frame 25 "
+                                           r"\(OnsetFrame\.\.OffsetFrame\), and a DVS sees the changes between frames: it "
+                                           r"would hold no event; give an OffsetFrame after its OnsetFrame$"):
+        import_corpus(root, table, tmp_path / "ds", CorpusOptions(sensors=("davis346:16x12",), face_box=(20, 20, 56, 56)))
+    assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
+
+
 def test_one_folder_with_the_same_window_twice_is_refused_naming_both_lines(corpus, tmp_path):
     table = tmp_path / "t.csv"
     table.write_text(TABLE + "1,EP01_01,12,18,25,12,\n02,EP07_01,104,116,128,4,\n1,EP01_01,12,20,25,4,\n")

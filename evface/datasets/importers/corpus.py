@@ -566,8 +566,10 @@ def _check_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], 
     :func:`~evface.datasets.importers.rgb_scan.frame_header`), a ``face_box`` mostly outside a
     clip's frames, and a clip whose frames, read whole and stacked (twice the frames), would take
     more than half of this machine's memory (:func:`~evface.checks.within_memory`), and an
-    ``rgb_fps`` above a clip's own rate (:func:`_check_rgb_fps`)."""
+    ``rgb_fps`` above a clip's own rate (:func:`_check_rgb_fps`), and a window of one frame
+    (:func:`_check_two_frames`)."""
     for row, frames in zip(rows, folders):
+        _check_two_frames(row, frames)
         _check_rgb_fps(row, frames, options)
         video = isinstance(frames, VideoClip)
         width, height = frames.size if video else frames_size(frames, "the clip's", f"table line {row.line}: ")
@@ -600,6 +602,17 @@ def _check_one_name(rows: list[CorpusRow], folders: list[ClipFrames]) -> None:
             raise DatasetError(where(source, f"table lines {first.line} and {row.line} name this {what} by two names, "
                                              f"{clip_folder(first)} and {clip_folder(row)}; give its rows one Filename "
                                              f"(the rows naming one {what} are its windows)"))
+
+
+def _check_two_frames(row: CorpusRow, frames: ClipFrames) -> None:
+    """Refuse a clip of one frame, the window of a row whose OnsetFrame is its OffsetFrame in a
+    video or folder that other rows name too (a whole video or folder holds at least 2): a DVS
+    sees the changes between frames, so its clip would hold no event (was: written, 0 events)."""
+    if len(frame_numbers(frames)) < 2:
+        raise DatasetError(where(clip_source(frames), f"table line {row.line}: the clip is the one frame {row.onset} "
+                                                      "(OnsetFrame..OffsetFrame), and a DVS sees the changes between "
+                                                      "frames: it would hold no event; give an OffsetFrame after its "
+                                                      "OnsetFrame"))
 
 
 def _check_rgb_fps(row: CorpusRow, frames: ClipFrames, options: CorpusOptions) -> None:
