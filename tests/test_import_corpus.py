@@ -848,6 +848,33 @@ def test_a_window_of_one_frame_is_refused_naming_its_line(corpus, tmp_path, file
     assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
 
 
+def test_a_pause_in_a_variable_frame_rate_video_is_refused_naming_the_frames_and_upsample(tmp_path, capsys):
+    """A 0.5 fps phone-style MP4 whose frame 11 lasts 31 s: at --upsample 1 the DVS model stepped
+    16 s between two frames' mid-exposures and stopped with "t_us 25500000 is 16,000,000 µs after
+    the previous frame; ... give frames in between", naming no file or option, after OUT.partial
+    was made. Refused now before any clip is converted, naming the video, line, frames and the
+    --upsample that steps over it; a window that misses the pause is converted."""
+    from import_fixtures import set_mp4_durations  # lazy: only the video tests write container times
+
+    root = tmp_path / "c"
+    (root / "sub01").mkdir(parents=True)
+    video = root / "sub01" / "EP01.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 0.5, (96, 96))
+    for k in range(30):
+        writer.write(np.full((96, 96, 3), 5 * k, np.uint8))
+    writer.release()
+    set_mp4_durations(video, np.array([1] * 10 + [31] + [1] * 19))  # 60 s: frames of 1 s, frame 11 of 31 s
+    (root / "t.csv").write_text(TABLE + "1,EP01,3,5,8,4,\n1,EP01,8,12,20,12,\n")
+    args = ["import", "corpus", str(root), str(root / "t.csv"), str(tmp_path / "ds"), "--sensor", "davis346:16x12",
+            "--face-box", "20,20,56,56"]
+    assert main([*args, "--upsample", "1"]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {video}: table line 3: frames 10 and 11 lie 16.0 s apart at "
+                                               "their mid-exposures (a pause in the video), and the DVS model steps at "
+                                               "most 10 s; give upsample (--upsample) 2 or more")
+    assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
+    assert main([*args, "--upsample", "2"]) == 0
+
+
 def test_one_folder_with_the_same_window_twice_is_refused_naming_both_lines(corpus, tmp_path):
     table = tmp_path / "t.csv"
     table.write_text(TABLE + "1,EP01_01,12,18,25,12,\n02,EP07_01,104,116,128,4,\n1,EP01_01,12,20,25,4,\n")

@@ -90,7 +90,7 @@ from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json
 from evface.io.dataset_output import check_inputs_outside, check_replaceable, publish_partial, remove_partial
 from evface.io.manifest import case_twins, differ_in_case, write_manifest
-from evface.sim.dvs import DvsSimulator
+from evface.sim.dvs import MAX_STEP_US, DvsSimulator
 from evface.sim.dvs_params import DvsParams
 from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_to_lux, iter_lux_events
 from evface.sim.sensors import SensorSpec, parse_sensor
@@ -566,10 +566,11 @@ def _check_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], 
     :func:`~evface.datasets.importers.rgb_scan.frame_header`), a ``face_box`` mostly outside a
     clip's frames, and a clip whose frames, read whole and stacked (twice the frames), would take
     more than half of this machine's memory (:func:`~evface.checks.within_memory`), and an
-    ``rgb_fps`` above a clip's own rate (:func:`_check_rgb_fps`), and a window of one frame
-    (:func:`_check_two_frames`)."""
+    ``rgb_fps`` above a clip's own rate (:func:`_check_rgb_fps`), a window of one frame
+    (:func:`_check_two_frames`) and a pause the DVS model cannot step over (:func:`_check_steps`)."""
     for row, frames in zip(rows, folders):
         _check_two_frames(row, frames)
+        _check_steps(row, frames, options)
         _check_rgb_fps(row, frames, options)
         video = isinstance(frames, VideoClip)
         width, height = frames.size if video else frames_size(frames, "the clip's", f"table line {row.line}: ")
@@ -613,6 +614,25 @@ def _check_two_frames(row: CorpusRow, frames: ClipFrames) -> None:
                                                       "(OnsetFrame..OffsetFrame), and a DVS sees the changes between "
                                                       "frames: it would hold no event; give an OffsetFrame after its "
                                                       "OnsetFrame"))
+
+
+def _check_steps(row: CorpusRow, frames: ClipFrames, options: CorpusOptions) -> None:
+    """Refuse a clip whose frames' mid-exposures lie so far apart (a pause in a variable-frame-rate
+    video, at its container's timestamps) that a simulation step between them, ``upsample`` steps a
+    frame interval, would pass :data:`~evface.sim.dvs.MAX_STEP_US`; one line naming the clip's
+    video, table line and frames and the ``upsample`` that steps over it (was: "t_us 25500000 is
+    16,000,000 µs after the previous frame; ... give frames in between", naming no file nor
+    option, after the clips before it were simulated)."""
+    t_us, exposure_us, _ = _frame_timing(frames, options.folder_fps)
+    step = np.diff(t_us + exposure_us // 2)
+    k, substeps = int(np.argmax(step)), _frame_rate(frames, options)[1]
+    if step[k] / substeps > MAX_STEP_US:
+        n = frame_numbers(frames)[k]
+        raise ParameterError(where(clip_source(frames), f"table line {row.line}: frames {n} and {n + 1} lie "
+                                                        f"{step[k] / 1e6:.1f} s apart at their mid-exposures (a pause in "
+                                                        f"the video), and the DVS model steps at most {MAX_STEP_US / 1e6:g} "
+                                                        f"s; give upsample (--upsample) {-(-int(step[k]) // MAX_STEP_US)} or "
+                                                        "more"))
 
 
 def _check_rgb_fps(row: CorpusRow, frames: ClipFrames, options: CorpusOptions) -> None:
