@@ -123,12 +123,15 @@ def test_info_describes_a_folder_of_numbered_frames(tmp_path, capsys):
     ("twice", [1, 1, 2], "twice: frame number 1 is in two files, img01.png and img1.png; keep one"),
     ("one", [7], "one: needs at least 2 numbered frames (.jpg, .jpeg, .png, .bmp, .tif, .tiff files named like img46.jpg), "
                  "found 1"),
-], ids=["cut mp4", "text avi", "empty mp4", "gap", "number twice", "one frame"])
+    ("sizes", [1, 2, 3, -4], "sizes/img4.png: frame size 8x9 differs from the folder's first frame 8x8 (img1.png); give "
+                             "all the folder's frames one size"),
+], ids=["cut mp4", "text avi", "empty mp4", "gap", "number twice", "one frame", "another size"])
 def test_info_of_a_broken_video_or_folder_of_frames_says_what_is_wrong(tmp_path, capsys, name, content, says):
     """A video OpenCV cannot open (cut before its index, a text file named .avi) was "unknown
     extension '.mp4'; expected one of .aedat, ...", as if info read no video; a folder of frames
     with a gap, a number twice or one frame was "is a folder, and info reads one events or clip
-    file": now what ``import session --rgb`` would say of it."""
+    file", one with a frame of another size described by its first: now what ``import session
+    --rgb`` would say of it."""
     import cv2  # lazy: OpenCV, for this test's frames only
     import numpy as np  # lazy: as above
 
@@ -137,8 +140,9 @@ def test_info_of_a_broken_video_or_folder_of_frames_says_what_is_wrong(tmp_path,
         path.write_bytes(content)
     else:
         path.mkdir()
-        for k, n in enumerate(content):
-            cv2.imwrite(str(path / f"img{n:0{1 + (k and n == content[k - 1])}d}.png"), np.zeros((8, 8, 3), np.uint8))
+        for k, n in enumerate(content):  # a negative number: a frame of another size
+            cv2.imwrite(str(path / f"img{abs(n):0{1 + (k and n == content[k - 1])}d}.png"),
+                        np.zeros((8 + (n < 0), 8, 3), np.uint8))
     assert cli.main(["info", str(path)]) == 2
     err = capsys.readouterr().err.strip()  # and the demuxer's line, where FFmpeg's log is caught
     assert err == f"error: {tmp_path / says}" or err.startswith(f"error: {tmp_path / says} (") and "\n" not in err

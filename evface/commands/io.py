@@ -216,10 +216,12 @@ def _video_summary(file: Path) -> dict | None:
     and the duration that makes; a folder's first number, frame 0), or None for what is neither (an
     events or clip file, a picture, a dataset folder, a folder without numbered pictures, a file
     OpenCV cannot read without a video's name: info's own error then names it). A folder of
-    numbered pictures that is no folder of frames (a gap, a repeat, one frame) and a file with a
+    numbered pictures that is no folder of frames (a gap, a repeat, one frame, a frame of another
+    size or unreadable: every frame's header is read, as the import reads them) and a file with a
     video's name (:data:`VIDEO_SUFFIXES`) that OpenCV cannot read are refused as ``import session
     --rgb`` refuses them."""
     from evface.io.formats import EXTENSIONS  # lazy: keeps h5py and numba out of `evface --help`
+    from evface.datasets.importers.rgb_scan import folder_frame_size  # lazy: OpenCV and Pillow, for frames only
     from evface.sim.video import FRAME_EXTENSIONS, count_frames, video_info  # lazy: OpenCV, for videos only
 
     folder = file.is_dir()
@@ -230,7 +232,7 @@ def _video_summary(file: Path) -> dict | None:
         return None
     try:
         stated = video_info(file)
-        count, (width, height) = (stated.n_frames, (stated.width, stated.height)) if folder else count_frames(file)
+        count, (width, height) = (stated.n_frames, folder_frame_size(file)) if folder else count_frames(file)
     except EvfaceError:
         if folder or file.suffix.lower() in VIDEO_SUFFIXES:
             raise
