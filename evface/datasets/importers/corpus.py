@@ -359,10 +359,10 @@ def _check_all_decode(path: Path, listed: int, decoded: int, line: int | None) -
     """
     if 0 < decoded < listed:
         at = "" if line is None else f"table line {line}: "
-        raise FormatError(where(path, f"{at}the file lists {listed} frames and {decoded} decode (damaged or cut short), so "
-                                      "the table's frame numbers past a lost frame would name others; give a whole copy "
-                                      "of the video, or extract the frames that decode into a folder (ffmpeg -i "
-                                      f"{path.name} -fps_mode passthrough {path.stem}/img%d.png), check the table's "
+        raise FormatError(where(path, f"{at}the file lists {listed:,} frames and {decoded:,} decode (damaged or cut "
+                                      "short), so the table's frame numbers past a lost frame would name others; give a "
+                                      "whole copy of the video, or extract the frames that decode into a folder (ffmpeg "
+                                      f"-i {path.name} -fps_mode passthrough {path.stem}/img%d.png), check the table's "
                                       "numbers against them and name the folder as Filename"))
 
 
