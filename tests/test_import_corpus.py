@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import struct
 import warnings
 
 import cv2
@@ -14,9 +15,11 @@ from evface.cli import main
 from evface.io.clip_reader import read_clip
 from evface.io.dataset import DatasetFolder
 from evface.datasets.importers import corpus as corpus_module
-from evface.datasets.importers.corpus import CorpusOptions, corpus_sensor, import_corpus, read_corpus_table, resample_rgb
+from evface.datasets.importers.corpus import (CorpusOptions, corpus_sensor, import_corpus, read_corpus_table, read_video_clip,
+                                              resample_rgb)
 from evface.datasets.importers.registration import apply_homography
 from evface.errors import DatasetError, FormatError, ParameterError
+from evface.sim.video import video_info
 
 from picture_fixtures import jpeg_with_damaged_exif
 
@@ -827,6 +830,25 @@ def test_a_video_that_decodes_fewer_frames_than_it_lists_is_refused_naming_both_
         "into a folder (ffmpeg -i EP01.avi -fps_mode passthrough EP01/img%d.png), check the table's numbers against them "
         "and name the folder as Filename")
     assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
+
+
+def test_a_matroska_video_whose_count_is_an_estimate_is_read_whole(tmp_path):
+    """Matroska lists no frame count: OpenCV estimates one from the duration and the rate, which a
+    recording whose last frame is held (its duration past frames / rate) overshoots with no frame
+    lost. Such a video was refused as damaged ("the file lists 80 frames and 40 decode"); it is
+    read now, its 40 frames as they decode (an AVI's or MP4's own count is still compared)."""
+    video = tmp_path / "EP01.mkv"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (64, 48))
+    for k in range(40):
+        writer.write(np.full((48, 64, 3), 5 * k, np.uint8))
+    writer.release()
+    data = bytearray(video.read_bytes())
+    at = data.find(b"\x44\x89\x88")  # the Info's Duration, an 8-byte float (ms)
+    data[at + 3:at + 11] = struct.pack(">d", 2 * struct.unpack(">d", data[at + 3:at + 11])[0])
+    video.write_bytes(bytes(data))
+    assert video_info(video).n_frames == 80  # OpenCV's estimate, no listing
+    clip = read_video_clip(video)
+    assert clip.numbers == list(range(1, 41))
 
 
 @pytest.mark.parametrize("filename", ["EP01_01", "A.avi"])

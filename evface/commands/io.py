@@ -222,7 +222,7 @@ def _video_summary(file: Path) -> dict | None:
     --rgb`` refuses them."""
     from evface.io.formats import EXTENSIONS  # lazy: keeps h5py and numba out of `evface --help`
     from evface.datasets.importers.rgb_scan import folder_frame_size  # lazy: OpenCV and Pillow, for frames only
-    from evface.sim.video import FRAME_EXTENSIONS, count_frames, video_info  # lazy: OpenCV, for videos only
+    from evface.sim.video import FRAME_EXTENSIONS, count_frames, listed_frames, video_info  # lazy: OpenCV, for videos only
 
     folder = file.is_dir()
     if folder and ((file / "manifest.csv").is_file() or not _numbered_pictures(file, FRAME_EXTENSIONS)):
@@ -238,7 +238,7 @@ def _video_summary(file: Path) -> dict | None:
             raise
         return None
     return {"path": str(file), "format": "frames" if folder else "video", "size": [width, height], "frames": count,
-            "listed": None if folder else stated.n_frames, "first_number": stated.first_frame, "fps": stated.fps,
+            "listed": None if folder else listed_frames(stated), "first_number": stated.first_frame, "fps": stated.fps,
             "duration_us": round(count * 1e6 / stated.fps) if stated.fps > 0 else None,
             "file_bytes": None if folder else file.stat().st_size}
 

@@ -408,9 +408,12 @@ def _stream_events(writer: EventsFileWriter, run: _Simulation, timing: _Timing, 
 
 
 def _warn_if_cut_short(console: Console, video: Path, info: VideoInfo, frames_read: int) -> None:
-    """Warn where fewer frames were decoded than the file lists (cut short or damaged)."""
-    if info.n_frames and frames_read != info.n_frames:
-        terminal.warn(console, f"{video}: the file lists {counted(info.n_frames, 'frame')} and {frames_read} "
+    """Warn where fewer frames were decoded than the file lists in its index (cut short or damaged;
+    an estimate of the count, :func:`~evface.sim.video.listed_frames`, is no listing)."""
+    from evface.sim.video import listed_frames  # lazy: cv2, numba
+    listed = listed_frames(info)
+    if listed and frames_read != listed:
+        terminal.warn(console, f"{video}: the file lists {counted(listed, 'frame')} and {frames_read} "
                                f"decoded (cut short or damaged?); the events cover those {frames_read}")
 
 

@@ -66,6 +66,24 @@ BARE_STREAMS = (".mjpeg", ".mjpg", ".h264", ".264", ".h265", ".265", ".hevc")
 elementary stream): they state no frame rate, and OpenCV's FFmpeg backend reports FFmpeg's guess
 of 25 fps, with frame timestamps to match; :func:`video_info` states 0 (unknown) for them."""
 
+FRAME_TABLE_CONTAINERS = (".avi", ".mp4", ".mov", ".m4v", ".3gp")
+"""Containers whose index lists every frame (AVI's, MP4/QuickTime's sample table): the frame count
+OpenCV reports for them is the file's own. For others (Matroska, WebM, bare streams) it is FFmpeg's
+estimate from duration and rate, which a variable-rate recording misses without any frame lost."""
+
+
+def listed_frames(info: VideoInfo) -> int:
+    """The frame count the file of ``info`` lists in its index (:data:`FRAME_TABLE_CONTAINERS`), to
+    compare with the frames that decode; 0 where it lists none (an estimate is no listing).
+
+    Examples
+    --------
+    >>> listed_frames(VideoInfo("a.avi", 30.0, 40, 64, 48)), listed_frames(VideoInfo("a.mkv", 30.0, 40, 64, 48))
+    (40, 0)
+    """
+    return info.n_frames if Path(info.path).suffix.lower() in FRAME_TABLE_CONTAINERS else 0
+
+
 FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 """The picture files a folder of numbered frames is made of."""
 _NUMBER = re.compile(r"(\d+)$")

@@ -94,8 +94,8 @@ from evface.sim.dvs import MAX_STEP_US, DvsSimulator
 from evface.sim.dvs_params import DvsParams
 from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_to_lux, iter_lux_events
 from evface.sim.sensors import SensorSpec, parse_sensor
-from evface.sim.video import (FPS_RANGE, VideoInfo, at_rate, iter_frame_files, numbered_frames, own_intervals,
-                              strays_from_rate, video_info)
+from evface.sim.video import (FPS_RANGE, VideoInfo, at_rate, iter_frame_files, listed_frames, numbered_frames,
+                              own_intervals, strays_from_rate, video_info)
 
 _COLUMNS = {
     "subject": "subject", "filename": "filename", "onsetframe": "onset", "apexframe": "apex",
@@ -338,7 +338,7 @@ def read_video_clip(path: Path, fps: float | None = None, line: int | None = Non
     info = video_info(path)
     stated = _stated_rate(info, fps, line)
     scan = scan_video(path, motion=False)
-    _check_all_decode(path, info.n_frames, scan.n_frames, line)
+    _check_all_decode(path, listed_frames(info), scan.n_frames, line)
     rate = stated or float(fps)
     times = scan.times_us if stated and strays_from_rate(scan.times_us, stated) else at_rate(scan.n_frames, rate)
     return VideoClip(path, list(range(1, scan.n_frames + 1)), scan.size, rate, times)
@@ -346,7 +346,7 @@ def read_video_clip(path: Path, fps: float | None = None, line: int | None = Non
 
 def _check_all_decode(path: Path, listed: int, decoded: int, line: int | None) -> None:
     """A FormatError naming the video where fewer frames decode than its file lists (damaged
-    mid-stream or cut short; 0 listed: a count it does not give): the table's frame numbers count a
+    mid-stream or cut short; 0 listed: a count its file does not list, :func:`~evface.sim.video.listed_frames`): the table's frame numbers count a
     whole video's frames, and past a lost frame each would name a later one (was: read without a
     word, frames 1..38 of a 40-frame AVI that lost two mid-stream numbered as if none were lost).
 
