@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import subprocess
@@ -33,6 +34,7 @@ from evface.io.clip_schema import (
     decode_truth,
     encode_truth,
 )
+from evface.io import clip_writer
 from evface.io.clip_writer import ClipEventsWriter, t_index, write_clip
 from evface.errors import EventsError, FormatError, ParameterError
 from evface.events.core import make_events
@@ -552,3 +554,36 @@ def test_truth_off_its_sensors_grid_is_refused_naming_both_shapes(tmp_path: Path
     with pytest.raises(ParameterError, match=r"Clip\.truth\['xx'\] has no SensorInfo"):
         write_clip(tmp_path / "c.h5", clip)
     assert not (tmp_path / "c.h5").exists()
+
+
+class _FullDisk:
+    """``open`` for the clip writer's HDF5 sink: every write fails as on a full disk."""
+
+    def __init__(self, path, mode="rb"):
+        self._file = open(path, mode)  # noqa: SIM115 - closed by close()
+
+    def write(self, data) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __getattr__(self, name):
+        return getattr(self._file, name)
+
+
+def test_a_failed_write_clip_removes_the_folders_it_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was: ``write_clip("new/sub/c.h5", clip)`` on a full disk raised and left ``new/sub`` behind
+    (docs/clip-format.md: nothing is left behind); the events writers removed theirs."""
+    monkeypatch.setattr(clip_writer, "open", _FullDisk, raising=False)
+    with pytest.raises(FormatError, match=r"c\.h5: cannot write \(No space left on device\)"):
+        write_clip(tmp_path / "new" / "sub" / "c.h5", _clip())
+    assert not list(tmp_path.iterdir())
+    monkeypatch.undo()
+    assert write_clip(tmp_path / "new" / "sub" / "c.h5", _clip()).is_file()  # a clip written keeps its folders
+
+
+def test_write_clip_under_a_file_says_not_a_directory(tmp_path: Path) -> None:
+    """Was: ``cannot write (File exists)`` for ``a/c.h5`` where ``a`` is a file (``mkdir(exist_ok=True)``)."""
+    (tmp_path / "a").write_text("notes")
+    for path in (tmp_path / "a" / "c.h5", tmp_path / "a" / "b" / "c.h5"):
+        with pytest.raises(FormatError, match=r"c\.h5: cannot write \(Not a directory\)"):
+            write_clip(path, _clip())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"] and (tmp_path / "a").read_text() == "notes"

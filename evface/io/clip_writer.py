@@ -30,7 +30,7 @@ from evface.io.clip_checks import check_clip_id, check_field, checked_clip
 from evface.io.clip_schema import (JSON_ATTRS, SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
                                    TRUTH_LOG2_MIN, TRUTH_STEPS_PER_OCTAVE, Clip, FrameSeries, SensorInfo, TruthSeries,
                                    check_sensor_name, encode_truth)
-from evface.io.temporary_files import temporary_beside
+from evface.io.temporary_files import make_folders, remove_made_folders, temporary_beside
 
 EVENT_COMPRESSION: str | None = None
 """Event columns are stored uncompressed: measured on one quiet core (10 M events), reading runs
@@ -80,8 +80,9 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
     clip = checked_clip(path, clip)
     tmp = None
     sink = None
+    made: list[Path] = []
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        made = make_folders(path.parent)
         tmp = temporary_beside(path)
         with interrupts_held():
             sink = GuardedFile(tmp)
@@ -103,6 +104,7 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
                 sink.close()
         if tmp is not None and tmp.exists():
             tmp.unlink()
+        remove_made_folders(made)  # those still empty: all of them when the clip was not written
     return path
 
 

@@ -31,7 +31,7 @@ from evface.io.event_csv import csv_header_size
 from evface.io.atomic_files import publish
 from evface.io.faery_bridge import FAERY_READ_FORMATS, FAERY_WRITE_FORMATS, faery_errors, faery_name, to_faery
 from evface.io.formats import EVT_VERSIONS, detect_format, output_format
-from evface.io.temporary_files import temporary_beside
+from evface.io.temporary_files import make_folders, remove_made_folders, temporary_beside
 
 DAT_MAX_GAP_US = 1 << 31
 """DAT stores 32-bit timestamps (the first event's time goes in the header); faery tells a wrap from
@@ -140,7 +140,7 @@ class EventsFileWriter:
             faery_name(self.path, self.format)  # refused before any work
         try:
             with faery_errors(self.path, writing=True):
-                self._made = _make_folders(self.path.parent)
+                self._made = make_folders(self.path.parent)
                 self.tmp = temporary_beside(self.path)
                 self._start()
         except BaseException:
@@ -323,9 +323,7 @@ class EventsFileWriter:
         if self.tmp is not None:
             with contextlib.suppress(OSError):
                 self.tmp.unlink()
-        for folder in self._made:  # the folders this writer made, deepest first, if still empty
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        remove_made_folders(self._made)
 
     def __enter__(self) -> EventsFileWriter:
         return self
@@ -352,17 +350,6 @@ def _check_sensor_fits(path: Path, fmt: str, sensor_size: SensorSize) -> tuple[i
             advice = f"write {', '.join(holders[:-1])} or {holders[-1]}, which hold it"
         raise FormatError(where(path, f"{fmt} holds sensors up to {limit}x{limit}, got {width}x{height}; {advice}"))
     return width, height
-
-
-def _make_folders(folder: Path) -> list[Path]:
-    """Create ``folder`` and its missing parents; returns those it created, deepest first."""
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    if missing:
-        missing[0].mkdir(parents=True, exist_ok=True)
-    return missing
 
 
 def _check_output(path: Path, fmt: str, sensor: str, force: bool) -> None:

@@ -79,3 +79,33 @@ def temporaries_of(path: Path, keep_suffix: bool = False) -> list[Path]:
     """
     pattern = f"{glob.escape(path.stem)}.*.tmp{glob.escape(path.suffix)}" if keep_suffix else f"{glob.escape(path.name)}.*.tmp"
     return sorted(path.parent.glob(pattern))
+
+
+def make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; returns those it created, deepest first, for
+    :func:`remove_made_folders`. A file in the way raises ``NotADirectoryError`` when the writer
+    creates its temporary file or a folder under it (``mkdir(exist_ok=True)`` said "File exists").
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     made = make_folders(Path(folder) / "a" / "b")
+    ...     remove_made_folders(made)
+    ...     print([p.name for p in made], list(Path(folder).iterdir()))
+    ['b', 'a'] []
+    """
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    if missing:
+        missing[0].mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def remove_made_folders(folders: list[Path]) -> None:
+    """Remove the folders :func:`make_folders` made, deepest first, those that are still empty."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
