@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from pathlib import Path
@@ -753,3 +754,20 @@ def test_a_clip_without_events_says_so_when_its_events_are_read(tmp_path: Path, 
         file_info(path, sensor="hd")
     assert main(["convert", str(path), str(tmp_path / "out.raw")]) == 2
     assert capsys.readouterr().err.strip() == f"error: {path}: clip holds no events (no event sensor)"
+
+
+def test_a_failed_atomic_write_removes_the_folders_it_made(tmp_path: Path) -> None:
+    """Was: a failed write to ``new/sub/notes.txt`` left ``new/sub`` behind, and a file in the path's
+    way (``a/notes.txt``, ``a`` a file) was ``[Errno 17] File exists``."""
+    def fails(tmp: Path) -> None:
+        tmp.write_text("half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        atomic_write(tmp_path / "new" / "sub" / "notes.txt", fails)
+    assert not list(tmp_path.iterdir())
+    (tmp_path / "a").write_text("keep")
+    with pytest.raises(NotADirectoryError):
+        atomic_write(tmp_path / "a" / "notes.txt", lambda tmp: tmp.write_text("x"))
+    assert [p.name for p in tmp_path.iterdir()] == ["a"]
+    assert atomic_write(tmp_path / "new" / "notes.txt", lambda tmp: tmp.write_text("whole")).read_text() == "whole"

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from evface.errors import FormatError, where
-from evface.io.temporary_files import temporary_beside
+from evface.io.temporary_files import make_folders, remove_made_folders, temporary_beside
 
 
 def read_text(path: Path) -> str:
@@ -100,7 +100,8 @@ def atomic_write(path: Path, write: Callable[[Path], object], replace: bool = Tr
     """``write(tmp)`` to a temporary file of its own beside ``path`` (``NAME.HOST-PID-RANDOM.tmp``,
     :func:`~evface.io.temporary_files.temporary_beside`), then rename it to ``path`` (:func:`publish`:
     with ``replace`` False a :class:`FileExistsError` where a file with something in it is there by
-    then); on any error (a full disk included) the temporary file is removed and ``path`` is left as it was.
+    then); on any error (a full disk included) the temporary file and the folders made for ``path``
+    are removed and ``path`` is left as it was.
 
     Every file evface writes goes through this, or through a writer of its own that keeps the
     same promise (``io.clip_writer.write_clip``, ``io.event_writer``'s writer, ``sim.video.write_video``).
@@ -121,13 +122,18 @@ def atomic_write(path: Path, write: Callable[[Path], object], replace: bool = Tr
     ...         print(exc, path.read_text(), [p.name for p in Path(folder).iterdir()])
     disk full whole ['notes.txt']
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_beside(path)
+    made = make_folders(path.parent)
+    try:
+        tmp = temporary_beside(path)
+    except BaseException:
+        remove_made_folders(made)
+        raise
     try:
         write(tmp)
         publish(tmp, path, replace)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        remove_made_folders(made)
         raise
     return path
 
