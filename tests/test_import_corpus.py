@@ -19,7 +19,7 @@ from evface.datasets.importers.corpus import (CorpusOptions, corpus_sensor, impo
                                               resample_rgb)
 from evface.datasets.importers.registration import apply_homography
 from evface.errors import DatasetError, FormatError, ParameterError
-from evface.sim.video import video_info
+from evface.sim.video import numbered_frames, video_info
 
 from picture_fixtures import jpeg_with_damaged_exif
 
@@ -123,7 +123,8 @@ def test_same_seed_same_events_and_resume(corpus, imported, tmp_path):
     shutil.copy(out / "clips" / "sub01_EP01_01.h5", partial / "clips" / "sub01_EP01_01.h5")
     stamp = {"root": str(corpus.resolve()), "table": str((corpus / "table.csv").resolve()),
              **{k: v for k, v in CorpusOptions(**OPTS).__dict__.items() if k != "overwrite"},
-             "rows": corpus_module._rows_key(read_corpus_table(corpus / "table.csv"))}
+             "rows": corpus_module._rows_key(read_corpus_table(corpus / "table.csv")),
+             "sources": {"sub01_EP01_01": corpus_module._source_key(numbered_frames(corpus / "sub01" / "EP01_01"))}}
     (partial / "import.json").write_text(json.dumps(stamp))
     (partial / "clips" / "sub02_EP07_01.h5.tmp").write_bytes(b"half a clip")
     import_corpus(corpus, corpus / "table.csv", tmp_path / "ds", CorpusOptions(**OPTS))
@@ -170,6 +171,77 @@ def test_a_resume_after_the_table_changed_converts_the_changed_rows_again(tmp_pa
     ds = DatasetFolder.open(tmp_path / "ds")
     assert [(r["label"], r["onset_us"]) for r in ds.rows] == [("AU12", 633_333), ("AU12", 633_333)]
     assert read_clip(ds.clip_path(ds.rows[0])).label == "AU12"
+
+
+def _gray_video(path, level, n=40):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (96, 96))
+    for _ in range(n):
+        writer.write(np.full((96, 96, 3), level, np.uint8))
+    writer.release()
+
+
+def _gray_frames(folder, level, n=12):
+    folder.mkdir(parents=True, exist_ok=True)
+    for k in range(1, n + 1):
+        cv2.imwrite(str(folder / f"img{k}.png"), np.full((96, 96, 3), level, np.uint8))
+
+
+def test_a_resume_after_a_source_was_replaced_converts_its_clip_again(tmp_path, monkeypatch):
+    """An import stopped after two clips, resumed after the first clip's video and the second's
+    frame folder were replaced by others under the same names: both finished clips of the old
+    sources were kept and published, exit 0. Each finished clip is now kept only while its video's
+    or frame files' sizes and modification times are those recorded (import.json); the rest resume."""
+    root = tmp_path / "c"
+    _gray_video(root / "sub01" / "EP01.avi", 40)
+    _gray_frames(root / "sub01" / "EP02", 40)
+    _gray_video(root / "sub01" / "EP03.avi", 40)
+    table = tmp_path / "t.csv"
+    table.write_text(TABLE + "1,EP01,3,5,10,4,\n1,EP02,2,5,10,4,\n1,EP03,3,5,10,4,\n")
+    options = CorpusOptions(sensors=("davis346:16x12",), upsample=1, face_box=(20, 20, 56, 56))
+    written, write, stop = [], corpus_module.write_clip, [True]
+
+    def stop_at_the_third(path, clip):
+        if written.append(path.name) or stop[0] and len(written) == 3:
+            raise KeyboardInterrupt
+        write(path, clip)
+
+    monkeypatch.setattr(corpus_module, "write_clip", stop_at_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        import_corpus(root, table, tmp_path / "ds", options)
+    _gray_video(root / "sub01" / "EP01.avi", 200)
+    shutil.rmtree(root / "sub01" / "EP02")
+    _gray_frames(root / "sub01" / "EP02", 200)
+    written.clear()
+    stop[0] = False
+    import_corpus(root, table, tmp_path / "ds", options)
+    assert written == ["sub01_EP01.h5", "sub01_EP02.h5", "sub01_EP03.h5"]  # was: [sub01_EP03.h5], the old clips kept
+    ds = DatasetFolder.open(tmp_path / "ds")
+    levels = [int(np.median(read_clip(ds.clip_path(row)).frames["rgb"].data)) for row in ds.rows]
+    assert levels[0] > 150 and levels[1] > 150 and levels[2] < 100
+
+
+def test_a_resume_keeps_the_clips_of_unchanged_sources(tmp_path, monkeypatch):
+    """The same corpus resumed converts only the clips not yet written."""
+    root = tmp_path / "c"
+    _gray_video(root / "sub01" / "EP01.avi", 40)
+    _gray_frames(root / "sub01" / "EP02", 40)
+    table = tmp_path / "t.csv"
+    table.write_text(TABLE + "1,EP01,3,5,10,4,\n1,EP02,2,5,10,4,\n")
+    options = CorpusOptions(sensors=("davis346:16x12",), upsample=1, face_box=(20, 20, 56, 56))
+    written, write = [], corpus_module.write_clip
+
+    def stop_at_the_second(path, clip):
+        if written.append(path.name) or len(written) == 2:
+            raise KeyboardInterrupt
+        write(path, clip)
+
+    monkeypatch.setattr(corpus_module, "write_clip", stop_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        import_corpus(root, table, tmp_path / "ds", options)
+    written.clear()
+    import_corpus(root, table, tmp_path / "ds", options)
+    assert written == ["sub01_EP02.h5"] and not (tmp_path / "ds.partial").exists()
 
 
 def test_rgb_resampled_to_30fps_and_emotion_labels(corpus, tmp_path):

@@ -56,7 +56,9 @@ folder; the clips of one video are read in frame order from one pass over it
   ``[j / rgb_fps, (j + 1) / rgb_fps)`` (a box exposure over the whole output period).
 
 Clips are written into ``OUT.partial`` one by one (atomically); an interrupted import resumes
-there with the same options and table rows (:func:`_rows_key`), and ``OUT`` appears only when the manifest is written.
+there with the same options and table rows (:func:`_rows_key`), keeping each finished clip whose
+video or frame files have the same sizes and modification times (:func:`_source_key`; a source
+replaced since converts that clip again), and ``OUT`` appears only when the manifest is written.
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ from evface.datasets.importers.tables import columns_once, input_file, open_tabl
 from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
+from evface.io.atomic_files import atomic_write_text
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json
 from evface.io.dataset_output import check_inputs_outside, check_replaceable, publish_partial, remove_partial
@@ -694,17 +697,46 @@ def _sensors(options: CorpusOptions) -> list[tuple[str, SensorSpec]]:
     return sensors
 
 
-def _open_partial(out: Path, settings: dict[str, Any]) -> Path:
+def _open_partial(out: Path, settings: dict[str, Any], sources: dict[str, str]) -> Path:
     """``OUT.partial`` with its ``clips`` folder, kept to resume where its ``import.json`` records
-    the same ``settings`` (the options and :func:`_rows_key`), else made afresh; returns it."""
+    the same ``settings`` (the options and :func:`_rows_key`), else made afresh; a kept clip whose
+    source differs from the one recorded (``sources``: :func:`_source_key` by clip id) is removed,
+    to be converted again, and the sources now are recorded; returns it."""
     tmp = out.with_name(out.name + ".partial")
     stamp = tmp / "import.json"
-    if tmp.exists() and (not stamp.exists() or json.loads(stamp.read_text()) != json.loads(json.dumps(settings))):
+    before = json.loads(stamp.read_text()) if stamp.exists() else {}
+    recorded = before.pop("sources", {})
+    if tmp.exists() and before != json.loads(json.dumps(settings)):
         remove_partial(tmp)
+        recorded = {}
     (tmp / "clips").mkdir(parents=True, exist_ok=True)
-    if not stamp.exists():
-        stamp.write_text(json.dumps(settings))
+    for clip_id, key in sources.items():
+        if recorded.get(clip_id) != key:  # replaced since its clip was written (or never recorded)
+            (tmp / "clips" / f"{clip_id}.h5").unlink(missing_ok=True)
+    atomic_write_text(stamp, json.dumps({**settings, "sources": sources}))
     return tmp
+
+
+def _source_key(frames: ClipFrames) -> str:
+    """A digest of what a clip is read from, as cheap as a directory listing: the path, size and
+    ``mtime_ns`` of its video file or of each of its frame files (no pixel read). A clip written
+    before an interruption is kept only for the same key (was: a video or frame folder replaced
+    under the same name between the stop and the resume kept the old source's clip).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     frame = Path(folder) / "img1.jpg"
+    ...     _ = frame.write_bytes(b"old")
+    ...     key = _source_key([(1, frame)])
+    ...     _ = frame.write_bytes(b"newer")
+    ...     key == _source_key([(1, frame)])
+    False
+    """
+    files = [frames.path] if isinstance(frames, VideoClip) else [path for _, path in frames]
+    stats = [(str(path), path.stat()) for path in files]
+    return hashlib.sha256(json.dumps([[name, st.st_size, st.st_mtime_ns] for name, st in stats]).encode()).hexdigest()
 
 
 def _rows_key(rows: list[CorpusRow]) -> str:
@@ -883,7 +915,8 @@ def import_corpus(
 
     settings = {"root": str(root.resolve()), "table": str(Path(table).resolve()), **asdict(options)}
     settings.pop("overwrite")
-    tmp = _open_partial(out, {**settings, "rows": _rows_key(rows)})
+    tmp = _open_partial(out, {**settings, "rows": _rows_key(rows)},
+                        {clip_id: _source_key(frames) for clip_id, frames in zip(ids, folders)})
     manifest = []
     warnings: list[str] = []
     order = conversion_order(folders)
@@ -894,7 +927,7 @@ def import_corpus(
             times = _clip_times(row, frames, options.folder_fps)
             label = _clip_label(row, options)
             clip_path = tmp / "clips" / f"{clip_id}.h5"
-            if not clip_path.exists():  # else written before an interruption: resumed
+            if not clip_path.exists():  # else written before an interruption, of the same source: resumed
                 rgb = reader.read(frames, None if following is None else folders[following])
                 write_clip(clip_path, _convert_clip(i, row, frames, rgb, clip_id, times, label, sensors, options, warnings))
             manifest.append(_manifest_row(row, clip_id, label, times, options))
