@@ -1361,6 +1361,45 @@ def test_a_video_that_changes_size_mid_stream_is_refused_naming_the_frame(sessio
     assert_nothing_written(tmp_path / "ds")
 
 
+def _avi_losing_frame(source, video, lost):
+    """``source``'s frames as an MJPG AVI whose frame ``lost`` (from 0) cannot be read: its chunk
+    header is overwritten, so it decodes one frame fewer than its index lists."""
+    frames = list(iter_video_frames(source))
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, frames[0].shape[1::-1])
+    for img in frames:
+        writer.write(img)
+    writer.release()
+    data = bytearray(video.read_bytes())
+    chunks = [m.start() for m in re.finditer(b"00dc....\xff\xd8", bytes(data), re.DOTALL)]
+    data[chunks[lost]:chunks[lost] + 200] = np.random.default_rng(0).bytes(200)
+    video.write_bytes(bytes(data))
+    return len(frames)
+
+
+@pytest.mark.parametrize("timestamps", [False, True], ids=["at its rate", "a timestamp for each listed frame"])
+def test_cli_a_video_that_decodes_fewer_frames_than_it_lists_is_refused_naming_both_counts(session, tmp_path, capsys,
+                                                                                          timestamps):
+    """An MJPG AVI that lost its frame 30 mid-stream decodes 119 of the 120 frames it lists, and
+    OpenCV's container times are those of the frames as decoded (no gap where one was lost): it was
+    imported without a word, exit 0, every frame after the loss timed a period early against the
+    events. Refused now naming both counts and what to give, nothing written; a timestamp file
+    with a time for each listed frame was "120 timestamps but the video ... has 119 frames"."""
+    root, _ = session
+    video = tmp_path / "webcam.avi"
+    assert _avi_losing_frame(root / "rgb.mp4", video, 30) == 120
+    args = ["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb", str(video),
+            "--annotations", str(root / "annotations.csv"), "--no-faces", "--face-box", "40,24,48,48"]
+    if timestamps:
+        (tmp_path / "t.csv").write_text("t_us\n" + "".join(f"{33_333 * k}\n" for k in range(120)))
+        args += ["--rgb-timestamps", str(tmp_path / "t.csv")]
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {video}: the file lists 120 frames and 119 decode (damaged or cut short), so the frames after a lost one "
+        "would be timed early against the events, a frame period for each frame lost; give a whole copy of the video, or "
+        "the times of the 119 frames that decode as a timestamp file (--rgb-timestamps)")
+    assert_nothing_written(tmp_path / "ds")
+
+
 def test_a_clip_whose_frames_would_not_fit_in_memory_is_refused_before_the_import(session, tmp_path, monkeypatch):
     """A clip's frames are read whole and stacked into the clip however far they exceed the 256 MB
     groups: on a machine of 2 MiB, clip s01_a's 24 frames of 128x96 (1.7 MB read and stacked) are

@@ -25,8 +25,8 @@ from evface.datasets.importers.sync_xcorr import frame_difference_energy
 from evface.datasets.importers.tables import (SEPARATOR_LINE, input_file, table_encoding, table_int, undecodable,
                                               utf16_nonsense)
 from evface.errors import DatasetError, FormatError, where
-from evface.sim.video import (container_times, count_frames, iter_frame_files, iter_video_frames, numbered_frames,
-                              read_frame, video_info)
+from evface.sim.video import (container_times, count_frames, iter_frame_files, iter_video_frames, listed_frames,
+                              numbered_frames, read_frame, video_info)
 
 ENERGY_WIDTH_PX = 160
 """Frames are shrunk to this width before the frame-difference energy is computed."""
@@ -36,7 +36,9 @@ ENERGY_WIDTH_PX = 160
 class VideoScan:
     """What one pass over the RGB video tells; ``energy`` and ``change`` are None when no sync or
     registration of the session uses them (:func:`scan_video`), ``times_us`` when the frames have
-    no container timestamps (a folder, or a container without them)."""
+    no container timestamps (a folder, or a container without them); ``listed`` is the frame
+    count the video's file lists (:func:`~evface.sim.video.listed_frames`; 0 for a folder or a
+    file that lists none), which ``n_frames`` falls short of where frames were lost."""
 
     n_frames: int
     size: tuple[int, int]
@@ -44,17 +46,18 @@ class VideoScan:
     energy: np.ndarray | None
     change: np.ndarray | None
     times_us: np.ndarray | None = None
+    listed: int = 0
 
 
 def scan_video(path: str | Path, motion: bool = True) -> VideoScan:
     """One pass over the video or folder of numbered frames (:func:`~evface.sim.video.iter_video_frames`):
-    frame count and size, fps (0 for a folder), each video frame's container timestamp
+    frame count and size, fps (0 for a folder), the frame count a video's file lists, each video frame's container timestamp
     (:func:`~evface.sim.video.container_times`), and with ``motion`` the frame-difference energy (cross-correlation
     sync) and change image (homography estimate); without, only what
     :func:`~evface.sim.video.count_frames` reads (a folder's first file, a video's frames undecoded
     into pictures)."""
     path = Path(path)
-    fps = 0.0 if path.is_dir() else video_info(path).fps
+    info = None if path.is_dir() else video_info(path)
     times: list[float] = []
     if motion:
         n, size, energy, change = _scan_motion(path, times)
@@ -62,7 +65,8 @@ def scan_video(path: str | Path, motion: bool = True) -> VideoScan:
         (n, size), energy, change = count_frames(path, times), None, None
     if n < 2:
         raise FormatError(where(path, f"unreadable video or fewer than 2 frames ({n} decoded)"))
-    return VideoScan(n, size, fps, energy, change, container_times(times, n))
+    fps, listed = (0.0, 0) if info is None else (info.fps, listed_frames(info))
+    return VideoScan(n, size, fps, energy, change, container_times(times, n), listed)
 
 
 def _scan_motion(path: Path, times: list[float]) -> tuple[int, tuple[int, int] | None, np.ndarray, np.ndarray | None]:

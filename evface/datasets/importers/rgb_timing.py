@@ -12,7 +12,7 @@ import numpy as np
 
 from evface.datasets.importers.rgb_scan import VideoScan, read_frame_times
 from evface.datasets.importers.session_options import RgbSource
-from evface.errors import DatasetError, ParameterError, where
+from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.sim.video import FPS_RANGE, at_rate, own_intervals, strays_from_rate
 from evface.sim.video import variable_rate_note as rate_note
 
@@ -21,6 +21,8 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
     """Exposure start and exposure time (µs) of every frame on the session clock (:class:`~evface.datasets.importers.session_options.RgbSource`):
     from the timestamp file, else at ``i / fps`` from ``start_us``, or at the frames' container
     timestamps when the rate is the video's own and they stray from it (:func:`container_timed`).
+
+    A video that decodes fewer frames than its file lists is refused (:func:`check_all_decode`).
 
     The exposure is the given one, else the timestamp file's ``exposure_us`` column, else the frame
     period: each frame's own interval at container timestamps (:func:`~evface.sim.video.own_intervals`: a frame of a
@@ -31,10 +33,12 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
     exposure = None
     if rgb.timestamps is not None:
         t, exposure = read_frame_times(rgb.timestamps)
+        check_all_decode(rgb, scan, t.size)
         if t.size != scan.n_frames:
             what = "folder" if rgb.path.is_dir() else "video"
             raise DatasetError(where(rgb.timestamps, f"{t.size} timestamps but the {what} {rgb.path} has {scan.n_frames} frames"))
     else:
+        check_all_decode(rgb, scan)
         fps = rgb.fps or scan.fps
         if not fps or fps <= 0:
             what = "a folder of frames states no" if rgb.path.is_dir() else "the video does not state its"
@@ -48,6 +52,33 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
     elif exposure is None:
         exposure = own_intervals(t) if container_timed(rgb, scan) else np.full(t.size, int(np.median(np.diff(t))), np.int64)
     return t, exposure
+
+
+def check_all_decode(rgb: RgbSource, scan: VideoScan, timed: int | None = None) -> None:
+    """A FormatError naming the video where fewer frames decode than its file lists
+    (``scan.listed``: damaged mid-stream or cut short) and no timestamp file gives the times of
+    the frames that decode (``timed``: its count of times, None without one): at ``i / fps``, or
+    at the container's times as OpenCV reads them (those of the frames as decoded, a lost one
+    leaving no gap), each frame after a lost one would be timed early against the events, a frame
+    period for each frame lost (was: imported without a word).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> scan = VideoScan(119, (8, 8), 30.0, None, None, None, 120)
+    >>> check_all_decode(RgbSource(Path("webcam.avi")), scan)
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: webcam.avi: the file lists 120 frames and 119 decode (damaged or cut short), so the frames after a lost one would be timed early against the events, a frame period for each frame lost; give a whole copy of the video, or the times of the 119 frames that decode as a timestamp file (--rgb-timestamps)
+    >>> check_all_decode(RgbSource(Path("webcam.avi"), timestamps=Path("t.csv")), scan, 119)  # their own times
+    """
+    if not 0 < scan.n_frames < scan.listed or timed == scan.n_frames:
+        return
+    raise FormatError(where(rgb.path, f"the file lists {scan.listed:,} frames and {scan.n_frames:,} decode (damaged or "
+                                      "cut short), so the frames after a lost one would be timed early against the "
+                                      "events, a frame period for each frame lost; give a whole copy of the video, or "
+                                      f"the times of the {scan.n_frames:,} frames that decode as a timestamp file "
+                                      "(--rgb-timestamps)"))
 
 
 def frame_rate(rgb: RgbSource, scan: VideoScan, t: np.ndarray) -> float:
