@@ -93,6 +93,22 @@ def test_info_of_a_video_that_decodes_fewer_frames_than_it_lists_says_both(tmp_p
             "numbered early") in " ".join(line.strip(" │") for line in capsys.readouterr().out.splitlines())
 
 
+def test_info_of_a_video_that_states_no_rate_names_every_commands_option(tmp_path, capsys, monkeypatch):
+    """A bare MJPEG stream (an IP camera's dump) states no frame rate: info said to give
+    '--rgb-fps or --rgb-timestamps', import session's alone, where import corpus and simulate take
+    it as --fps. Now each command's option, briefly."""
+    import cv2  # lazy: OpenCV, for this test's video only
+    import numpy as np  # lazy: as above
+
+    cam = tmp_path / "cam.mjpeg"
+    cam.write_bytes(b"".join(cv2.imencode(".jpg", np.full((48, 64, 3), 20 * k, np.uint8))[1].tobytes() for k in range(6)))
+    monkeypatch.setenv("COLUMNS", "300")  # the row on one line
+    assert cli.main(["info", str(cam)]) == 0
+    rows = [line.strip("│ ") for line in capsys.readouterr().out.splitlines()]
+    assert ("frame rate │ not stated (a bare codec stream): give it as import session --rgb-fps (or --rgb-timestamps), "
+            "import corpus --fps, simulate --fps") in rows
+
+
 def test_info_describes_a_folder_of_numbered_frames(tmp_path, capsys):
     """A machine-vision camera's frames (`import session --rgb FOLDER`): their count, the file
     numbers frame 0 and the last stand for, their size, and that a folder states no rate (was: "is
@@ -110,7 +126,7 @@ def test_info_describes_a_folder_of_numbered_frames(tmp_path, capsys):
                                                                                                46, 0.0)
     assert cli.main(["info", str(frames)]) == 0
     table = capsys.readouterr().out
-    assert "6 (files numbered 46 .. 51: frame indices 0 .. 5)" in table and "--rgb-fps or" in table
+    assert "6 (files numbered 46 .. 51: frame indices 0 .. 5)" in table and "--rgb-fps (or" in table
     assert cli.main(["info", str(frames), "--sensor", "hd"]) == 2
     assert "--sensor: is for an events or clip file, and cam is a folder of frames" in capsys.readouterr().err
 

@@ -280,13 +280,27 @@ def _print_video(video: dict, json_out: bool) -> None:
                                     "unless the container's timestamps stray from it: docs/import-guide.md, 1.2)")
         table.add_row("duration", f"{video['duration_us'] / 1e6:.6f} s ({video['duration_us']:,} µs)")
     else:
-        table.add_row("frame rate", f"not stated ({'a folder of frames' if folder else 'a bare codec stream'}): give "
-                                    "--rgb-fps or --rgb-timestamps")
+        table.add_row("frame rate", _no_rate(folder))
     if not folder:
         table.add_row("file size", f"{video['file_bytes'] / 1e6:.2f} MB")
     out = terminal.console(stderr=False)
     out.print(video["path"], soft_wrap=True)
     out.print(table)
+
+
+def _no_rate(folder: bool) -> str:
+    """What info says of a video or folder of frames that states no frame rate: the options that
+    give it, to each command that reads one (was: import session's alone, for a video that
+    ``import corpus`` and ``simulate`` read with ``--fps``).
+
+    Examples
+    --------
+    >>> _no_rate(False)
+    'not stated (a bare codec stream): give it as import session --rgb-fps (or --rgb-timestamps), import corpus --fps, simulate --fps'
+    """
+    what = "a folder of frames" if folder else "a bare codec stream"
+    return (f"not stated ({what}): give it as import session --rgb-fps (or --rgb-timestamps), import corpus --fps, "
+            "simulate --fps")
 
 
 def _lost(video: dict) -> str:
