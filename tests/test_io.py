@@ -258,6 +258,25 @@ def test_events_off_the_sensor_or_of_bad_polarity_are_numbered_in_the_stream(tmp
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("chunk", "message"), [
+    (make_events([6, 7], [1, 9], [0, 0], [1, 1]), r"event 3 at t=7 µs \(x=9, y=0\) lies outside the 4x4 sensor$"),
+    (make_events([3], [1], [1], [1]), r"timestamps not sorted: t\[2\]=3 < t\[1\]=5 \(the previous chunk's last event\)$"),
+    (np.zeros(2), "events must be a 1-D array of "),
+])
+def test_a_clip_files_writer_names_the_sensor_of_a_refused_chunk(tmp_path: Path, chunk, message) -> None:
+    """open_events_writer("x.h5", ...) said "x.h5: event 3 at t=7 µs (x=9, y=0) lies outside the 4x4
+    sensor", where ClipEventsWriter under it says "x.h5: events/lr: event 3 ...": the clip file's
+    writer now names the sensor's events as it does; another format's, which holds one sensor, not."""
+    path = tmp_path / "x.h5"
+    with pytest.raises(EventsError, match=rf"^{re.escape(str(path))}: events/lr: {message}"):
+        with open_events_writer(path, (4, 4), sensor="lr") as writer:
+            writer.write(make_events([0, 5], [1, 2], [3, 3], [1, -1]))
+            writer.write(chunk)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(EventsError, match=rf"^{re.escape(str(tmp_path / 'x.csv'))}: event 1 at t=7 µs"):
+        write_events_file(tmp_path / "x.csv", make_events([6, 7], [1, 9], [0, 0], [1, 1]), (4, 4))
+
+
 def test_two_writers_of_one_output_never_share_a_temporary_file(tmp_path: Path, stream: np.ndarray) -> None:
     """Two `convert`s to one OUT both wrote NAME.tmp: the first failed "cannot write (No such file or
     directory)" and the second reported a corrupt AEDAT 4 as written. Each writer (the events writers

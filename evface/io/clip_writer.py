@@ -403,7 +403,7 @@ class ClipEventsWriter:
                 raise EventsError(f"timestamps not sorted: t[{self._n}]={int(events['t'][0])} < "
                                   f"t[{self._n - 1}]={self._last_t} (the previous chunk's last event)")
         except EventsError as exc:
-            raise EventsError(where(self._sink.path, f"events/{self.sensor}: {exc}")) from None
+            raise refused_chunk(self._sink.path, self.sensor, str(exc)) from None
 
     def close(self) -> None:
         """Write the ``t_index`` and the attributes, and close the file (once: a second call does nothing)."""
@@ -430,6 +430,19 @@ class ClipEventsWriter:
             self._sink.error = self._sink.error or OSError(errno.ECANCELED, "aborted")
             with contextlib.suppress(OSError):
                 self._sink.close()
+
+
+def refused_chunk(path: Path, sensor: str, text: str) -> EventsError:
+    """The EventsError that refuses a chunk of ``sensor``'s events written to the clip file ``path``
+    for ``text``, naming the file and the sensor's events (:class:`ClipEventsWriter`'s, and
+    :class:`~evface.io.event_writer.EventsFileWriter`'s for a clip file).
+
+    Examples
+    --------
+    >>> print(refused_chunk(Path("x.h5"), "lr", "event 4 at t=4 µs (x=9, y=0) lies outside the 4x4 sensor"))
+    x.h5: events/lr: event 4 at t=4 µs (x=9, y=0) lies outside the 4x4 sensor
+    """
+    return EventsError(where(path, f"events/{sensor}: {text}"))
 
 
 def t_index(t: np.ndarray, step: int = T_INDEX_STEP) -> np.ndarray:

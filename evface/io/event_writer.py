@@ -26,7 +26,7 @@ from evface.io import evt as io_evt
 from evface.io.clip_reader import frames_and_truth_info, read_clip_meta
 from evface.io.clip_schema import check_sensor_name
 from evface.io.clip_checks import check_clip_id
-from evface.io.clip_writer import ClipEventsWriter
+from evface.io.clip_writer import ClipEventsWriter, refused_chunk
 from evface.io.event_csv import csv_header_size
 from evface.io.atomic_files import publish
 from evface.io.faery_bridge import FAERY_READ_FORMATS, FAERY_WRITE_FORMATS, faery_errors, faery_name, to_faery
@@ -242,10 +242,10 @@ class EventsFileWriter:
                 self._encoder.write(0, packet)
 
     def _check(self, events: np.ndarray) -> None:
-        path = self.path
+        """An EventsError naming the file (:meth:`_refusal`) unless ``events`` is a chunk it can take next."""
         if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE or events.ndim != 1:
             got = getattr(events, "dtype", type(events).__name__)
-            raise EventsError(where(path, f"events must be a 1-D array of {EVENT_DTYPE}, got {got}"))
+            raise self._refusal(f"events must be a 1-D array of {EVENT_DTYPE}, got {got}")
         if not events.size:
             return
         t = events["t"]
@@ -254,9 +254,9 @@ class EventsFileWriter:
         if bad >= 0:  # numbered in the stream, as ClipEventsWriter does (was: "event 1 of the chunk")
             n, before = self.count + bad, int(t[bad - 1]) if bad else int(start)
             previous = "" if bad else " (the previous chunk's last event)"
-            raise EventsError(where(path, f"timestamps not sorted: t[{n}]={int(t[bad])} < t[{n - 1}]={before}{previous}"))
+            raise self._refusal(f"timestamps not sorted: t[{n}]={int(t[bad])} < t[{n - 1}]={before}{previous}")
         if t_min < 0:
-            raise EventsError(where(path, f"negative timestamp {int(t_min)}: event files hold t >= 0"))
+            raise self._refusal(f"negative timestamp {int(t_min)}: event files hold t >= 0")
         if self.format in MAX_GAP_US:
             self._check_gaps(t)
         width, height = self.sensor_size
@@ -266,7 +266,13 @@ class EventsFileWriter:
             try:
                 check_stream(events, self.sensor_size, first=self.count)
             except EventsError as exc:
-                raise EventsError(where(path, str(exc))) from None
+                raise self._refusal(str(exc)) from None
+
+    def _refusal(self, text: str) -> EventsError:
+        """The EventsError that refuses a chunk for ``text``, naming the file, and in a clip file the
+        sensor's events as :class:`~evface.io.clip_writer.ClipEventsWriter` names them (``x.h5: events/lr:
+        event 4 ...``; was: ``x.h5: event 4 ...``, the sensor unnamed)."""
+        return refused_chunk(self.path, self.sensor, text) if self.format == "clip" else EventsError(where(self.path, text))
 
     def _check_gaps(self, t: np.ndarray) -> None:
         """Refuse a gap (within the chunk or from the previous one) longer than the format holds."""
