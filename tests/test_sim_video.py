@@ -231,6 +231,16 @@ def test_video_scene_interpolates_in_time(video):
     np.testing.assert_array_equal(last, scene(2 * 10**9))
 
 
+def test_write_video_makes_its_folder_and_removes_it_when_the_write_fails(tmp_path):
+    """write_video into a folder that does not exist raised a bare FileNotFoundError naming its
+    temporary file; it makes the folder now, and a failed write (no frame) leaves none behind."""
+    frames = [np.full((16, 16, 3), 10 * k, np.uint8) for k in range(3)]
+    assert write_video(tmp_path / "a" / "b" / "v.avi", iter(frames), 30.0).is_file()
+    with pytest.raises(FormatError, match="no frame to write"):
+        write_video(tmp_path / "c" / "d" / "v.avi", iter([]), 30.0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+
+
 def test_write_video_round_trip(tmp_path):
     frames = [np.full((16, 24, 3), v, np.uint8) for v in (0, 128, 255)]
     path = write_video(tmp_path / "o.avi", iter(frames), 30.0)

@@ -40,7 +40,7 @@ from evface.events.core import SensorSize, concatenate
 from evface.io.atomic_files import atomic_write
 from evface.io.native_stderr import StderrKeeper, opencv_name, stderr_kept
 from evface.io.pictures import decoded_picture
-from evface.io.temporary_files import temporary_beside
+from evface.io.temporary_files import make_folders, remove_made_folders, temporary_beside
 from evface.sim.dvs import MAX_STEP_US, DvsSimulator
 from evface.sim.dvs_params import DvsParams
 from evface.sim.footage import (
@@ -599,11 +599,24 @@ def video_codec(path: str | Path) -> str:
 
 
 def write_video(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float) -> Path:
-    """Write uint8 (H, W, 3) RGB frames with OpenCV (:data:`VIDEO_CODECS`), atomically."""
+    """Write uint8 (H, W, 3) RGB frames with OpenCV (:data:`VIDEO_CODECS`), atomically, into
+    ``path``'s folder, made where missing and removed again (while empty) if the write fails, as
+    :func:`~evface.io.atomic_files.atomic_write` does (was: a missing folder raised a bare
+    FileNotFoundError naming the temporary file).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     frames = (np.full((16, 16, 3), 10 * k, np.uint8) for k in range(3))
+    ...     print(write_video(Path(folder) / "new" / "v.avi", frames, 30.0).relative_to(folder).as_posix())
+    new/v.avi
+    """
     path = Path(path)
     fourcc = cv2.VideoWriter_fourcc(*video_codec(path))
     tmp = None
     writer = None
+    made = make_folders(path.parent)
     try:
         for frame in frames_rgb:
             if writer is None:
@@ -618,11 +631,13 @@ def write_video(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float) 
         writer.release()
         writer = None
         os.replace(tmp, path)
-    finally:
+    except BaseException:
         if writer is not None:
             writer.release()
-        if tmp is not None and tmp.exists():
-            tmp.unlink()
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        remove_made_folders(made)
+        raise
     return path
 
 
