@@ -15,8 +15,10 @@ from evface.cli import main
 from evface.io.clip_reader import read_clip
 from evface.io.dataset import DatasetFolder
 from evface.datasets.importers import corpus as corpus_module
-from evface.datasets.importers.corpus import (CorpusOptions, corpus_sensor, import_corpus, read_corpus_table, read_video_clip,
-                                              resample_rgb)
+from evface.datasets.importers.corpus import CorpusOptions, import_corpus, resample_rgb
+from evface.datasets.importers.corpus_frames import read_video_clip
+from evface.datasets.importers.corpus_options import corpus_sensor
+from evface.datasets.importers.corpus_table import read_corpus_table
 from evface.datasets.importers.registration import apply_homography
 from evface.errors import DatasetError, FormatError, ParameterError
 from evface.sim.video import numbered_frames, video_info
@@ -591,7 +593,7 @@ def test_a_clip_given_as_a_video_is_read_at_its_own_frame_times(corpus, tmp_path
     its suffix) is read as ``import session --rgb VIDEO`` reads one: frames numbered from 1 as
     decoded, at the container's times where the frame rate varies, windows in frames as for a folder;
     each video scanned once, however many rows cut it."""
-    from evface.datasets.importers import corpus as mod  # lazy: only this test counts the scans
+    from evface.datasets.importers import corpus_frames as mod  # lazy: only this test counts the scans
 
     scanned, scan = [], mod.scan_video
     monkeypatch.setattr(mod, "scan_video", lambda path, motion: scanned.append(path.name) or scan(path, motion))

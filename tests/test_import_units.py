@@ -14,7 +14,7 @@ from import_fixtures import transfer_distance_px, write_evt3
 
 from evface.datasets.importers.annotations import read_annotations
 from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes, parse_aus
-from evface.datasets.importers.corpus import read_corpus_table
+from evface.datasets.importers.corpus_table import read_corpus_table
 from evface.datasets.importers.event_scan import count_image, scan_event_file
 from evface.datasets.importers.registration import (
     RegistrationError,

@@ -16,8 +16,9 @@ clip's ``extra``.
 A clip is its row's whole folder, its id ``SUBJECT_FILENAME``; where several rows name one folder
 (a corpus cut from long recordings, CAS(ME)^2-style: one folder, several expression intervals), each
 row's clip is the window of its frames onset..offset, its id ``SUBJECT_FILENAME_ONSET-OFFSET``
-(:func:`shared_folders`, :func:`clip_frames`); two rows naming one folder with the same window are
-refused, naming both lines.
+(:func:`~evface.datasets.importers.corpus_frames.shared_folders`,
+:func:`~evface.datasets.importers.corpus_frames.clip_frames`); two rows naming one folder with the same window
+are refused, naming both lines.
 
 A clip's folder is read as ``evface simulate FOLDER --fps`` reads it
 (:func:`evface.sim.video.numbered_frames`, :func:`~evface.sim.video.read_frame`): the pictures
@@ -29,15 +30,16 @@ read whole (a clip whose frames would take more than half of the machine's memor
 before any clip is simulated). Frame ``n`` of a folder starting at ``n0`` is at
 ``round((n - n0) * 1e6 / fps)`` µs, where ``evface simulate`` puts it. A clip given as a video
 (``Filename`` naming ``EP01.avi``, or ``EP01`` where no such folder is and one file ``EP01.*`` is)
-is read as ``import session --rgb VIDEO`` reads one (:class:`VideoClip`,
+is read as ``import session --rgb VIDEO`` reads one
+(:class:`~evface.datasets.importers.corpus_frames.VideoClip`,
 :func:`~evface.datasets.importers.rgb_scan.scan_video`,
 :class:`~evface.datasets.importers.rgb_scan.FrameReader`): its frames numbered from 1 as decoded
 (as ``ffmpeg -fps_mode passthrough`` extracts them), at the video's own rate (``fps`` is a
 folder's, and that of a video that states none), a variable-frame-rate video's at its
 container's timestamps, each exposed until the next, and windows cut in those numbers as in a
 folder; the clips of one video are read in frame order from one pass over it
-(:class:`ClipReader`). Conversion of each clip follows :mod:`evface.sim.footage`, as
-``evface simulate`` does for a video:
+(:class:`~evface.datasets.importers.corpus_frames.ClipReader`). Conversion of each clip follows
+:mod:`evface.sim.footage`, as ``evface simulate`` does for a video:
 
 - **intensity**: the sRGB frames are decoded to linear luminance and multiplied by ``lux_white``
   (default 300 lux, an office-lit face: white = 300 lux);
@@ -59,144 +61,48 @@ Clips are written into ``OUT.partial`` one by one (atomically); an interrupted i
 there with the same options and table rows (:func:`_rows_key`), keeping each finished clip whose
 video or frame files have the same sizes and modification times (:func:`_source_key`; a source
 replaced since converts that clip again), and ``OUT`` appears only when the manifest is written.
+
+This module converts each clip and holds :func:`import_corpus`, which reads top to bottom as its
+steps; the table is read by :mod:`~evface.datasets.importers.corpus_table`, the options are
+:mod:`~evface.datasets.importers.corpus_options`'s, a clip's frames are found, cut and read by
+:mod:`~evface.datasets.importers.corpus_frames`, and checked before any clip is converted by
+:mod:`~evface.datasets.importers.corpus_checks`.
 """
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
-import math
-import re
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from evface import __version__
-from evface.checks import as_box, as_int, as_real, numbers, within_memory
-from evface.datasets.importers.annotations import CLIP_ID, NAME_RULE
-from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes, parse_aus
+from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes
+from evface.datasets.importers.corpus_checks import check_frames, check_one_name, clip_ids
+from evface.datasets.importers.corpus_frames import (ClipFrames, ClipReader, VideoClip, clip_frames, clip_source,
+                                                     conversion_order, find_frames, frame_numbers, frame_rate,
+                                                     frame_timing, shared_folders)
+from evface.datasets.importers.corpus_options import CorpusOptions, corpus_sensor
+from evface.datasets.importers.corpus_table import CorpusRow, clip_folder, read_corpus_table, subject_folder
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
 from evface.datasets.importers.face_box import FACE_FRAMES, box_in_frame, detect_face
-from evface.datasets.importers.rgb_scan import FrameReader, frames_size, scan_video
-from evface.datasets.importers.tables import columns_once, input_file, open_table, table_int, table_rows
-from evface.errors import DatasetError, FormatError, ParameterError, where
+from evface.errors import DatasetError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.atomic_files import atomic_write_text
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json
 from evface.io.dataset_output import check_inputs_outside, check_replaceable, publish_partial, remove_partial
-from evface.io.manifest import case_twins, differ_in_case, write_manifest
-from evface.sim.dvs import MAX_STEP_US, DvsSimulator
+from evface.io.manifest import write_manifest
+from evface.sim.dvs import DvsSimulator
 from evface.sim.dvs_params import DvsParams
-from evface.sim.footage import MAX_SCENE_LUX, Cover, frame_to_lux, iter_lux_events
-from evface.sim.sensors import SensorSpec, parse_sensor
-from evface.sim.video import (FPS_RANGE, VideoInfo, at_rate, iter_frame_files, listed_frames, numbered_frames,
-                              own_intervals, strays_from_rate, video_info)
-
-_COLUMNS = {
-    "subject": "subject", "filename": "filename", "onsetframe": "onset", "apexframe": "apex",
-    "offsetframe": "offset", "actionunits": "aus", "estimatedemotion": "emotion",
-}
-
-
-@dataclass(frozen=True)
-class CorpusRow:
-    """One row of the corpus table (frame numbers as in the file names; apex None when unknown)."""
-
-    subject: str
-    filename: str
-    onset: int
-    apex: int | None
-    offset: int
-    aus: tuple[int, ...]
-    emotion: str
-    line: int
-
-
-FOLDER_FPS = 200.0
-"""The rate of a folder of frames where ``fps`` is not given: CASME II's (and SAMM's)."""
-
-MAX_SEED = 2**46
-"""The largest ``seed``: clip ``i``'s sensor ``j`` is seeded ``seed * 100_003 + i * 101 + j``,
-which the simulator takes up to 2**63 - 1 (here for tables of up to 10**16 rows)."""
-
-
-@dataclass(frozen=True)
-class CorpusOptions:
-    """How a corpus becomes a dataset (see the module docstring).
-
-    ``fps`` is the rate of the folders of frames (None: :data:`FOLDER_FPS`) and of a video that
-    states no usable rate (None: such a video is refused, naming ``fps``); a video that states its
-    rate is read at it. ``rgb_fps`` is checked against each clip's own rate (:func:`_check_rgb_fps`).
-    ``sensors`` are named event sensors, optionally with a size: ``"davis346"``,
-    ``"evk4:640x360"`` (:func:`evface.sim.sensors.parse_sensor`); a sensor's role (``lr``, ``hd``)
-    names its events in the clips.
-    ``label`` is ``"aus"`` (``AU1+2``) or ``"emotion"`` (the table's estimated emotion). With
-    ``classes`` (a class set of :data:`evface.face.aus.CLASS_SETS`) clips are labelled by the class
-    their AUs match and clips matching none are skipped (listed in the report). The face box is
-    ``face_box`` (frame pixels) when given, else the Haar-cascade face found at one place in the
-    most of the apex and frames spread over the clip (:func:`~evface.datasets.importers.face_box.detect_face`),
-    implausible detections dropped (``min_face``: the smallest face
-    side as a fraction of the frame's shorter side; corpus frames are cropped to the face), else
-    the import stops.
-    """
-
-    sensors: tuple[str, ...] = ("davis346",)
-    fps: float | None = None
-    rgb_fps: float | None = None
-    lux_white: float = 300.0
-    upsample: int | None = None
-    seed: int = 0
-    label: str = "aus"
-    classes: str | None = None
-    face_box: tuple[float, float, float, float] | None = None
-    min_face: float = 0.5
-    lighting: str = "corpus"
-    overwrite: bool = False
-
-    def __post_init__(self) -> None:
-        numbers(self, "fps", "rgb_fps", "lux_white", "upsample", "seed", "min_face")
-        as_int("seed", self.seed, 0, MAX_SEED)  # 2**63 stopped the first clip, the option unnamed and its seed shown
-        if self.face_box is not None:
-            as_box("face_box", self.face_box)
-        if not isinstance(self.sensors, (tuple, list)) or not all(isinstance(n, str) for n in self.sensors):
-            raise ParameterError(f"sensors must be a tuple of sensor names, got {self.sensors!r}")
-        if self.fps is not None:
-            as_real("fps", self.fps, *FPS_RANGE)  # frames at most the DVS model's longest step apart
-        if self.rgb_fps is not None:  # at most each clip's own rate: _check_rgb_fps
-            as_real("rgb_fps", self.rgb_fps, *FPS_RANGE)
-        as_real("lux_white", self.lux_white, 0, MAX_SCENE_LUX, low_open=True)
-        if not 0 < self.min_face < 1:
-            raise ParameterError(f"min_face is a fraction of the frame's shorter side in (0, 1), got {self.min_face}")
-        if self.upsample is not None and not 1 <= self.upsample <= 1e6 / self.folder_fps:
-            raise ParameterError(f"upsample must lie in [1, {int(1e6 / self.folder_fps)}] (steps of at least 1 µs at "
-                                 f"{self.folder_fps:g} fps), got {self.upsample}")
-        if self.label not in ("aus", "emotion"):
-            raise ParameterError(f"label must be 'aus' or 'emotion', got {self.label!r}")
-        if self.classes is not None:
-            class_set(self.classes)
-        if not self.sensors:
-            raise ParameterError("give at least one sensor preset")
-        for s in self.sensors:
-            corpus_sensor(s)
-
-    @property
-    def folder_fps(self) -> float:
-        """The rate of a folder of frames: ``fps``, else :data:`FOLDER_FPS`."""
-        return self.fps if self.fps is not None else FOLDER_FPS
-
-    @property
-    def substeps(self) -> int:
-        """Simulation steps per frame interval of a folder of frames."""
-        return self.upsample if self.upsample is not None else max(1, math.ceil(1000.0 / self.folder_fps))
-
+from evface.sim.footage import Cover, frame_to_lux, iter_lux_events
+from evface.sim.sensors import SensorSpec
 
 FACE_KEPT = 0.98
 """A sensor window that keeps less of the face box than this gets a warning."""
@@ -207,305 +113,13 @@ def fitting_size(spec: SensorSpec, frame_size: tuple[int, int]) -> str:
 
     Examples
     --------
+    >>> from evface.sim.sensors import parse_sensor
     >>> fitting_size(parse_sensor("evk4:1280x720"), (280, 340))
     'evk4:593x720'
     """
     (w, h), (fw, fh) = spec.size, frame_size
     scale = min(w / fw, h / fh)
     return f"{spec.sensor.name}:{round(fw * scale)}x{round(fh * scale)}"
-
-
-def corpus_sensor(text: str) -> tuple[str, SensorSpec]:
-    """A sensor of the import: its clip name (the sensor's role) and its spec.
-
-    Examples
-    --------
-    >>> name, spec = corpus_sensor("evk4:64x36")
-    >>> name, spec.sensor.name, spec.size
-    ('hd', 'evk4', (64, 36))
-    """
-    spec = parse_sensor(text)
-    if spec.sensor is None:
-        raise ParameterError(f"sensor {text!r}: a corpus sensor needs a name, which gives its pixel model and clip name, "
-                             f"e.g. davis346:{spec.size[0]}x{spec.size[1]}")
-    return spec.sensor.role, spec
-
-
-def read_corpus_table(path: str | Path) -> list[CorpusRow]:
-    """Read and validate a CASME II-style annotation table (CSV)."""
-    path = input_file(path, "annotation table")
-    if path.suffix.lower() in (".xlsx", ".xls"):
-        raise DatasetError(where(path, "spreadsheets are not read; export the sheet to CSV"))
-    with open_table(path) as reader:
-        plain = {h: re.sub(r"[\s_]+", "", h.lower()) for h in reader.fieldnames or []}
-        columns_once(path, [plain[h] for h in reader.fieldnames or []], set(_COLUMNS))
-        names = {h: _COLUMNS.get(plain[h]) for h in plain}
-        raw = [(line, {names[k]: (v or "").strip() for k, v in row.items() if names[k]}) for line, row in table_rows(reader)]
-    missing = sorted({"subject", "filename", "onset", "apex", "offset", "aus"} - set(names.values()))
-    if missing:
-        wanted = {v: k for k, v in {"Subject": "subject", "Filename": "filename", "OnsetFrame": "onset", "ApexFrame": "apex",
-                                    "OffsetFrame": "offset", "Action Units": "aus"}.items()}
-        raise DatasetError(where(path, f"missing columns {[wanted[m] for m in missing]}"))
-    if not raw:
-        raise DatasetError(where(path, "no rows"))
-    rows = []
-    for line, r in raw:
-        src = f"{path}: line {line}"
-        frames = {}
-        for key in ("onset", "apex", "offset"):
-            cell = r.get(key, "")
-            if key == "apex" and cell in ("/", "", "-"):
-                frames[key] = None
-                continue
-            try:
-                frames[key] = table_int(cell)
-            except ValueError:
-                raise DatasetError(f"{src}: {key} frame must be a frame number, got {cell!r}") from None
-        if frames["offset"] < frames["onset"] or (frames["apex"] is not None and not frames["onset"] <= frames["apex"] <= frames["offset"]):
-            raise DatasetError(f"{src}: frames must satisfy onset <= apex <= offset (got {frames})")
-        if not r.get("subject") or not r.get("filename"):
-            raise DatasetError(f"{src}: empty Subject or Filename")
-        for column, name in (("Subject", subject_folder(r["subject"])), ("Filename", r["filename"])):
-            if not CLIP_ID.match(name):  # both name a folder and the clip's file: nothing outside ROOT and OUT
-                raise DatasetError(f"{src}: {column} {r[column.lower()]!r} {NAME_RULE}")  # the cell, not 'sub' + it
-        rows.append(CorpusRow(r["subject"], r["filename"], frames["onset"], frames["apex"], frames["offset"],
-                              tuple(parse_aus(r.get("aus", ""), source=src)), r.get("emotion", "").lower(), line))
-    return rows
-
-
-def subject_folder(subject: str) -> str:
-    """``"1"``, ``"01"`` or ``"sub01"`` -> ``"sub01"``; ``"1.0"`` too (a number as a spreadsheet
-    may save it, as :func:`~evface.datasets.importers.tables.table_int` reads frame numbers).
-
-    Examples
-    --------
-    >>> [subject_folder(s) for s in ("1", "01", "sub01", "1.0", "Sub12", "07a")]
-    ['sub01', 'sub01', 'sub01', 'sub01', 'sub12', 'sub07a']
-    """
-    s = subject.strip()
-    if s.lower().startswith("sub"):
-        s = s[3:]
-    number = re.fullmatch(r"(\d+)(\.0+)?", s)
-    return f"sub{int(number.group(1)):02d}" if number else f"sub{s}"
-
-
-@dataclass(frozen=True, eq=False)
-class VideoClip:
-    """A clip given as a video file (:func:`find_frames`): its frames numbered from 1 as decoded,
-    ``numbers`` those of the clip, their ``(width, height)``, the video's stated frame rate and its
-    every frame's exposure start in µs from its first: the container's timestamps where they stray
-    from ``i / fps`` (a variable frame rate, :func:`~evface.sim.video.strays_from_rate`), else ``i / fps``."""
-
-    path: Path
-    numbers: list[int]
-    size: tuple[int, int]
-    fps: float
-    times_us: np.ndarray
-
-
-ClipFrames = list[tuple[int, Path]] | VideoClip
-"""A clip's frames: a folder's numbered frame files, or a video's (:class:`VideoClip`)."""
-
-
-def find_frames(root: Path, row: CorpusRow, videos: dict[Path, VideoClip] | None = None,
-                fps: float | None = None) -> ClipFrames:
-    """The numbered frames of a row's folder, sorted (:func:`evface.sim.video.numbered_frames`:
-    no gap, no number twice), or where the row names a video (``Filename`` with or without its
-    suffix), its frames (:func:`read_video_clip`, ``fps`` the rate of a video that states none;
-    kept in ``videos`` when given, for the other rows naming it); checks that the row's frames are
-    among them."""
-    folder = root / subject_folder(row.subject) / row.filename
-    if folder.is_dir():
-        frames: ClipFrames = numbered_frames(folder)
-    else:
-        video = _video_of(folder, row.line)
-        frames = videos[video] if videos is not None and video in videos else read_video_clip(video, fps, row.line)
-        if videos is not None:
-            videos[video] = frames
-    numbers = frame_numbers(frames)
-    first, last, what = numbers[0], numbers[-1], "video" if isinstance(frames, VideoClip) else "folder"
-    for key, n in (("onset", row.onset), ("apex", row.apex), ("offset", row.offset)):
-        if n is not None and not first <= n <= last:
-            raise DatasetError(where(clip_source(frames), f"table line {row.line}: {key} frame {n} is outside the {what}'s "
-                                                          f"frames {first}..{last}"))
-    return frames
-
-
-def read_video_clip(path: Path, fps: float | None = None, line: int | None = None) -> VideoClip:
-    """A video's frames as a clip (:class:`VideoClip`), from one pass that decodes no picture
-    (:func:`~evface.datasets.importers.rgb_scan.scan_video`), at its own rate, or ``fps`` where it
-    states no usable rate (its frames then ``1 / fps`` apart: a bare stream's timestamps are its
-    demuxer's guess); a FormatError or ParameterError naming the video (and the table ``line``)
-    where it cannot be read, holds fewer than 2 frames, decodes fewer than it lists
-    (:func:`_check_all_decode`) or states no usable rate and ``fps`` is None."""
-    info = video_info(path)
-    stated = _stated_rate(info, fps, line)
-    scan = scan_video(path, motion=False)
-    _check_all_decode(path, listed_frames(info), scan.n_frames, line)
-    rate = stated or float(fps)
-    times = scan.times_us if stated and strays_from_rate(scan.times_us, stated) else at_rate(scan.n_frames, rate)
-    return VideoClip(path, list(range(1, scan.n_frames + 1)), scan.size, rate, times)
-
-
-def _check_all_decode(path: Path, listed: int, decoded: int, line: int | None) -> None:
-    """A FormatError naming the video where fewer frames decode than its file lists (damaged
-    mid-stream or cut short; 0 listed: a count its file does not list, :func:`~evface.sim.video.listed_frames`): the table's frame numbers count a
-    whole video's frames, and past a lost frame each would name a later one (was: read without a
-    word, frames 1..38 of a 40-frame AVI that lost two mid-stream numbered as if none were lost).
-
-    Examples
-    --------
-    >>> _check_all_decode(Path("sub01/EP01.avi"), 40, 38, 2)
-    Traceback (most recent call last):
-    ...
-    evface.errors.FormatError: sub01/EP01.avi: table line 2: the file lists 40 frames and 38 decode (damaged or cut short), so the table's frame numbers past a lost frame would name others; give a whole copy of the video, or extract the frames that decode into a folder (ffmpeg -i EP01.avi -fps_mode passthrough EP01/img%d.png), check the table's numbers against them and name the folder as Filename
-    """
-    if 0 < decoded < listed:
-        at = "" if line is None else f"table line {line}: "
-        raise FormatError(where(path, f"{at}the file lists {listed:,} frames and {decoded:,} decode (damaged or cut "
-                                      "short), so the table's frame numbers past a lost frame would name others; give a "
-                                      "whole copy of the video, or extract the frames that decode into a folder (ffmpeg "
-                                      f"-i {path.name} -fps_mode passthrough {path.stem}/img%d.png), check the table's "
-                                      "numbers against them and name the folder as Filename"))
-
-
-def _stated_rate(info: VideoInfo, fps: float | None, line: int | None) -> float | None:
-    """The frame rate a video states, where it lies in :data:`~evface.sim.video.FPS_RANGE`; None
-    where it states none such and ``fps`` is given; else a ParameterError naming the video and
-    ``fps (--fps)``.
-
-    Examples
-    --------
-    >>> _stated_rate(VideoInfo("EP01.mjpeg", 0.0, 30, 64, 48), None, 3)
-    Traceback (most recent call last):
-    ...
-    evface.errors.ParameterError: EP01.mjpeg: table line 3: the video states no frame rate; give the rate it was filmed at as fps (--fps)
-    >>> _stated_rate(VideoInfo("EP01.avi", 25.0, 30, 64, 48), None, 3), _stated_rate(VideoInfo("EP01.mjpeg", 0.0, 30, 64, 48), 30.0, 3)
-    (25.0, None)
-    """
-    low, high = FPS_RANGE
-    if np.isfinite(info.fps) and low <= info.fps <= high:
-        return float(info.fps)
-    if fps is not None:
-        return None
-    said = f"states {info.fps:g} fps, outside [{low:g}, {high:g}]" if 0 < info.fps < math.inf else "states no frame rate"
-    at = "" if line is None else f"table line {line}: "
-    raise ParameterError(where(info.path, f"{at}the video {said}; give the rate it was filmed at as fps (--fps)"))
-
-
-def frame_numbers(frames: ClipFrames) -> list[int]:
-    """The frame numbers of a clip's frames, as the table counts them."""
-    return frames.numbers if isinstance(frames, VideoClip) else [n for n, _ in frames]
-
-
-def clip_source(frames: ClipFrames) -> Path:
-    """A clip's folder of frames, or its video file."""
-    return frames.path if isinstance(frames, VideoClip) else frames[0][1].parent
-
-
-def _video_of(folder: Path, line: int) -> Path:
-    """The video a row names where ``folder`` is no folder: the file itself, else the one file
-    beside it that shares its name with a suffix (``EP01.avi`` for ``EP01``); a DatasetError where
-    there is none or several."""
-    if folder.exists():
-        return folder
-    beside = sorted(p.name for p in folder.parent.glob(f"{glob.escape(folder.name)}.*")) if folder.parent.is_dir() else []
-    if len(beside) == 1:
-        return folder.parent / beside[0]
-    if beside:
-        raise DatasetError(where(folder, f"frame folder of table line {line} not found, and several files share its "
-                                         f"name: {', '.join(beside)}; give the video's name with its suffix as Filename"))
-    raise DatasetError(where(folder, f"frame folder of table line {line} not found, nor a video {folder.name}.*"))
-
-
-def clip_folder(row: CorpusRow) -> str:
-    """A row's clip folder under ROOT, ``SUBJECT/FILENAME`` (``sub01/EP01_01``)."""
-    return f"{subject_folder(row.subject)}/{row.filename}"
-
-
-def shared_folders(rows: list[CorpusRow]) -> set[str]:
-    """The clip folders (:func:`clip_folder`) that several rows of the table name: a long recording
-    holding several expressions (CAS(ME)^2), each row's clip the window of frames onset..offset.
-
-    Examples
-    --------
-    >>> rows = [CorpusRow("1", name, 10, None, 20, (4,), "", line) for line, name in enumerate(["A", "B", "A"], 2)]
-    >>> shared_folders(rows)
-    {'sub01/A'}
-    """
-    names = [clip_folder(r) for r in rows]
-    return {n for n in names if names.count(n) > 1}
-
-
-def clip_frames(row: CorpusRow, frames: ClipFrames, shared: set[str]) -> ClipFrames:
-    """The frames of a row's clip: its folder's or video's ``frames`` (:func:`find_frames`), or
-    where the folder is one of ``shared`` (:func:`shared_folders`), those of its window onset..offset."""
-    if clip_folder(row) not in shared:
-        return frames
-    if isinstance(frames, VideoClip):
-        return replace(frames, numbers=[n for n in frames.numbers if row.onset <= n <= row.offset])
-    return [(n, path) for n, path in frames if row.onset <= n <= row.offset]
-
-
-def load_frames(frames: list[tuple[int, Path]]) -> np.ndarray:
-    """Read a folder clip's numbered frame files into (N, H, W, 3) uint8 RGB
-    (:func:`evface.sim.video.iter_frame_files`: 8-bit, one size for all); a video's clips are read
-    by :class:`ClipReader`."""
-    return np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in iter_frame_files(frames)])
-
-
-def conversion_order(folders: list[ClipFrames]) -> list[int]:
-    """The order in which the rows' clips are read: the table's, except that the clips of one video
-    follow its first row in frame order (by first frame, then row), so that :class:`ClipReader`
-    decodes the video once from start to end over all its windows.
-
-    Examples
-    --------
-    >>> video = VideoClip(Path("EP01.avi"), list(range(1, 101)), (64, 48), 30.0, np.zeros(100, np.int64))
-    >>> conversion_order([replace(video, numbers=[50, 51]), [(1, Path("a/img1.jpg"))], replace(video, numbers=[10, 11])])
-    [2, 0, 1]
-    """
-    first: dict[Path, int] = {}
-    for i, frames in enumerate(folders):
-        if isinstance(frames, VideoClip):
-            first.setdefault(frames.path, i)
-
-    def key(i: int) -> tuple[int, int, int]:
-        frames = folders[i]
-        return (first[frames.path], frames.numbers[0], i) if isinstance(frames, VideoClip) else (i, 0, i)
-
-    return sorted(range(len(folders)), key=key)
-
-
-class ClipReader:
-    """Reads clips' frames into (N, H, W, 3) uint8 RGB in :func:`conversion_order`: a folder's
-    (:func:`load_frames`), and the clips of one video from one :class:`~evface.datasets.importers.rgb_scan.FrameReader`, which decodes the video
-    forward from where the last clip's frames stopped (was: from its start for each clip, a long
-    recording cut into N windows decoded N times; the frames are the same), holding, between two
-    clips, only the frames of the next one that this one read too (overlapping windows)."""
-
-    def __init__(self) -> None:
-        self._reader: FrameReader | None = None
-        self._path: Path | None = None
-
-    def read(self, frames: ClipFrames, following: ClipFrames | None) -> np.ndarray:
-        """A clip's frames, its video's numbered from 1 as decoded; ``following``: the clip read next (None: none)."""
-        if not isinstance(frames, VideoClip):
-            self.close()
-            return load_frames(frames)
-        if frames.path != self._path:
-            self.close()
-            self._reader, self._path = FrameReader(frames.path), frames.path
-        rgb = np.stack(list(self._reader.read([n - 1 for n in frames.numbers]).values()))
-        same = isinstance(following, VideoClip) and following.path == frames.path
-        self._reader.forget_before(following.numbers[0] - 1 if same else None)
-        return rgb
-
-    def close(self) -> None:
-        """Close the video being read."""
-        if self._reader is not None:
-            self._reader.close()
-        self._reader = self._path = None
 
 
 def resample_rgb(rgb: np.ndarray, fps: float, rgb_fps: float, t_us: np.ndarray | None = None,
@@ -563,133 +177,9 @@ def _rows_of_classes(rows: list[CorpusRow], table: str | Path,
     return rows, skipped
 
 
-def _check_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], options: CorpusOptions) -> None:
-    """Refuse, before any clip is simulated, a frame that the clip's reading would stop at (another
-    size than its folder's first frame, more than 8 bits a sample, unreadable: each file's header,
-    :func:`~evface.datasets.importers.rgb_scan.frame_header`), a ``face_box`` mostly outside a
-    clip's frames, and a clip whose frames, read whole and stacked (twice the frames), would take
-    more than half of this machine's memory (:func:`~evface.checks.within_memory`), and an
-    ``rgb_fps`` above a clip's own rate (:func:`_check_rgb_fps`), a window of one frame
-    (:func:`_check_two_frames`) and a pause the DVS model cannot step over (:func:`_check_steps`)."""
-    for row, frames in zip(rows, folders):
-        _check_two_frames(row, frames)
-        _check_steps(row, frames, options)
-        _check_rgb_fps(row, frames, options)
-        video = isinstance(frames, VideoClip)
-        width, height = frames.size if video else frames_size(frames, "the clip's", f"table line {row.line}: ")
-        folder, numbers = clip_source(frames), frame_numbers(frames)
-        first, last = numbers[0], numbers[-1]
-        if options.face_box is not None:
-            box_in_frame(options.face_box, (width, height), f"{folder}: face_box (--face-box)")
-        advice = (f"move the frames before OnsetFrame {row.onset} and after OffsetFrame {row.offset} out of the "
-                  f"folder (it holds {first}..{last}), or give it fewer or smaller frames")
-        if video:
-            advice = f"the clip is the video's frames {first}..{last}: give a shorter video, or smaller frames"
-        if (first, last) == (row.onset, row.offset):  # a window of a long recording, or a folder holding it alone
-            advice = f"the clip is its frames {first}..{last} (OnsetFrame..OffsetFrame) alone: give it smaller frames"
-        within_memory(2 * len(numbers) * height * width * 3,
-                      f"{folder}: table line {row.line}: reading the clip's {len(numbers)} frames of {width}x{height} whole",
-                      advice)
-
-
-def _check_one_name(rows: list[CorpusRow], folders: list[ClipFrames]) -> None:
-    """Refuse two rows that name one video or folder (:func:`clip_source`, links followed) by two
-    names (``EP01`` and ``EP01.avi``): rows are cut into windows by the name they give
-    (:func:`shared_folders`), so each was its whole video (was: two whole-video clips, each row's
-    onset..offset only its times in it)."""
-    named: dict[Path, CorpusRow] = {}
-    for row, frames in zip(rows, folders):
-        source = clip_source(frames)
-        first = named.setdefault(source.resolve(), row)
-        if clip_folder(first) != clip_folder(row):
-            what = "video" if isinstance(frames, VideoClip) else "folder"
-            raise DatasetError(where(source, f"table lines {first.line} and {row.line} name this {what} by two names, "
-                                             f"{clip_folder(first)} and {clip_folder(row)}; give its rows one Filename "
-                                             f"(the rows naming one {what} are its windows)"))
-
-
-def _check_two_frames(row: CorpusRow, frames: ClipFrames) -> None:
-    """Refuse a clip of one frame, the window of a row whose OnsetFrame is its OffsetFrame in a
-    video or folder that other rows name too (a whole video or folder holds at least 2): a DVS
-    sees the changes between frames, so its clip would hold no event (was: written, 0 events)."""
-    if len(frame_numbers(frames)) < 2:
-        raise DatasetError(where(clip_source(frames), f"table line {row.line}: the clip is the one frame {row.onset} "
-                                                      "(OnsetFrame..OffsetFrame), and a DVS sees the changes between "
-                                                      "frames: it would hold no event; give an OffsetFrame after its "
-                                                      "OnsetFrame"))
-
-
-def _check_steps(row: CorpusRow, frames: ClipFrames, options: CorpusOptions) -> None:
-    """Refuse a clip whose frames' mid-exposures lie so far apart (a pause in a variable-frame-rate
-    video, at its container's timestamps) that a simulation step between them, ``upsample`` steps a
-    frame interval, would pass :data:`~evface.sim.dvs.MAX_STEP_US`; one line naming the clip's
-    video, table line and frames and the ``upsample`` that steps over it (was: "t_us 25500000 is
-    16,000,000 µs after the previous frame; ... give frames in between", naming no file nor
-    option, after the clips before it were simulated)."""
-    t_us, exposure_us, _ = _frame_timing(frames, options.folder_fps)
-    step = np.diff(t_us + exposure_us // 2)
-    k, substeps = int(np.argmax(step)), _frame_rate(frames, options)[1]
-    if step[k] / substeps > MAX_STEP_US:
-        n = frame_numbers(frames)[k]
-        raise ParameterError(where(clip_source(frames), f"table line {row.line}: frames {n} and {n + 1} lie "
-                                                        f"{step[k] / 1e6:.1f} s apart at their mid-exposures (a pause in "
-                                                        f"the video), and the DVS model steps at most {MAX_STEP_US / 1e6:g} "
-                                                        f"s; give upsample (--upsample) {-(-int(step[k]) // MAX_STEP_US)} or "
-                                                        "more"))
-
-
-def _check_rgb_fps(row: CorpusRow, frames: ClipFrames, options: CorpusOptions) -> None:
-    """Refuse an ``options.rgb_fps`` above the clip's own rate (a video's, a folder's ``fps``):
-    its frames are box-averaged into fewer, never more (was: checked against ``fps`` alone, so a
-    30 fps video's frames were spread over 60 fps bins at odd times, and a 500 fps video refused 300)."""
-    rate = _frame_rate(frames, options)[0]
-    if options.rgb_fps is None or options.rgb_fps <= rate:
-        return
-    whose = "the video's own rate" if isinstance(frames, VideoClip) else "the rate of its folder of frames, fps (--fps)"
-    raise ParameterError(where(clip_source(frames), f"table line {row.line}: rgb_fps (--rgb-fps) {options.rgb_fps:g} is "
-                                                    f"above {whose}, {rate:g} fps; give rgb_fps {rate:g} or less "
-                                                    "(the frames are averaged into fewer, never more)"))
-
-
-def _clip_id(row: CorpusRow, shared: set[str]) -> str:
-    """A row's clip id: ``SUBJECT_FILENAME``, and ``SUBJECT_FILENAME_ONSET-OFFSET`` where its folder
-    is one of ``shared`` (:func:`shared_folders`: its clip is the window onset..offset).
-
-    Examples
-    --------
-    >>> row = CorpusRow("15", "0502", 253, 270, 291, (4,), "", 2)
-    >>> _clip_id(row, set()), _clip_id(row, {"sub15/0502"})
-    ('sub15_0502', 'sub15_0502_253-291')
-    """
-    base = f"{subject_folder(row.subject)}_{row.filename}"
-    return f"{base}_{row.onset}-{row.offset}" if clip_folder(row) in shared else base
-
-
-def _clip_ids(rows: list[CorpusRow], table: str | Path, shared: set[str]) -> list[str]:
-    """Each row's clip id (:func:`_clip_id`); refused, naming both table lines, where two rows give
-    the same one (the same folder with the same window twice), or two ids differ only in case."""
-    ids = [_clip_id(r, shared) for r in rows]
-    first: dict[str, CorpusRow] = {}
-    for row, clip_id in zip(rows, ids):
-        if clip_id in first:
-            a = first[clip_id]
-            raise DatasetError(where(table, f"lines {a.line} and {row.line} both give clip {clip_id} ({_window(a)} and "
-                                            f"{_window(row)}); remove one of the two rows"))
-        first[clip_id] = row
-    twins = case_twins(ids)
-    if twins:
-        raise DatasetError(where(table, f"{differ_in_case(*twins)}; rename one of the two clip folders and its "
-                                        "Filename in the table"))
-    return ids
-
-
-def _window(row: CorpusRow) -> str:
-    """A row's folder and frames, as a refusal names them: ``sub01/EP01 frames 10..40``."""
-    return f"{clip_folder(row)} frames {row.onset}..{row.offset}"
-
-
 def _sensors(options: CorpusOptions) -> list[tuple[str, SensorSpec]]:
-    """The import's sensors (:func:`corpus_sensor`), refused where two share a clip name."""
+    """The import's sensors (:func:`~evface.datasets.importers.corpus_options.corpus_sensor`), refused where
+    two share a clip name."""
     sensors = [corpus_sensor(s) for s in options.sensors]
     names = [name for name, _ in sensors]
     if len(set(names)) != len(names):
@@ -746,6 +236,7 @@ def _rows_key(rows: list[CorpusRow]) -> str:
 
     Examples
     --------
+    >>> from dataclasses import replace
     >>> row = CorpusRow("1", "EP01", 3, None, 12, (4,), "", 2)
     >>> _rows_key([row]) == _rows_key([replace(row)]), _rows_key([row]) == _rows_key([replace(row, aus=(12,))])
     (True, False)
@@ -754,34 +245,14 @@ def _rows_key(rows: list[CorpusRow]) -> str:
 
 
 def _clip_times(row: CorpusRow, frames: ClipFrames, fps: float) -> ClipTimes:
-    """A row's times in its clip (:func:`_frame_timing`): a folder's frame ``n`` at
-    ``round((n - n0) * 1e6 / fps)`` µs, a video's at its own time from the clip's first frame."""
+    """A row's times in its clip (:func:`~evface.datasets.importers.corpus_frames.frame_timing`): a
+    folder's frame ``n`` at ``round((n - n0) * 1e6 / fps)`` µs, a video's at its own time from the
+    clip's first frame."""
     n0 = frame_numbers(frames)[0]
-    t_us, _, duration_us = _frame_timing(frames, fps)
+    t_us, _, duration_us = frame_timing(frames, fps)
     apex = row.apex if row.apex is not None else (row.onset + row.offset) // 2
     onset_us, apex_us, offset_us = (int(t_us[n - n0]) for n in (row.onset, apex, row.offset))
     return ClipTimes(n0, apex, onset_us, apex_us, offset_us, duration_us)
-
-
-def _frame_timing(frames: ClipFrames, fps: float) -> tuple[np.ndarray, np.ndarray, int]:
-    """A clip's frames' exposure starts (µs from its first frame), their exposures (µs) and the
-    clip's duration (µs): a folder's frame ``i`` at ``i / fps``, exposed a period; a video's frames
-    at their times (:class:`VideoClip`), each exposed until the next frame of the video
-    (:func:`~evface.sim.video.own_intervals`), as ``evface simulate VIDEO`` sees them."""
-    if isinstance(frames, VideoClip):
-        k = np.asarray(frames.numbers) - 1
-        t_us, exposure = frames.times_us[k] - frames.times_us[k[0]], own_intervals(frames.times_us)[k]
-        return t_us, exposure, int(t_us[-1] + exposure[-1])
-    n = len(frames)
-    return at_rate(n, fps), np.full(n, round(1e6 / fps), np.int64), round(n * 1e6 / fps)
-
-
-def _frame_rate(frames: ClipFrames, options: CorpusOptions) -> tuple[float, int]:
-    """A clip's frame rate (a video's own, else ``options.folder_fps``) and its simulation steps per frame
-    interval (``options.upsample``, else enough for 1 kHz at that rate)."""
-    if not isinstance(frames, VideoClip):
-        return options.folder_fps, options.substeps
-    return frames.fps, options.upsample if options.upsample is not None else max(1, math.ceil(1000.0 / frames.fps))
 
 
 def _clip_label(row: CorpusRow, options: CorpusOptions) -> str:
@@ -856,11 +327,11 @@ def _rgb_series(rgb: np.ndarray, t_us: np.ndarray, exposure_us: np.ndarray, dura
 def _convert_clip(index: int, row: CorpusRow, frames: ClipFrames, rgb: np.ndarray, clip_id: str, times: ClipTimes,
                   label: str, sensors: list[tuple[str, SensorSpec]], options: CorpusOptions,
                   warnings: list[str]) -> Clip:
-    """Row ``index`` as a clip of its frames ``rgb`` (:class:`ClipReader`): each sensor's events
-    simulated, its face box found and its RGB frames (resampled where asked); notes are appended to
-    ``warnings``."""
-    t_us, exposure_us, duration_us = _frame_timing(frames, options.folder_fps)
-    fps, substeps = _frame_rate(frames, options)
+    """Row ``index`` as a clip of its frames ``rgb`` (:class:`~evface.datasets.importers.corpus_frames.ClipReader`):
+    each sensor's events simulated, its face box found and its RGB frames (resampled where asked);
+    notes are appended to ``warnings``."""
+    t_us, exposure_us, duration_us = frame_timing(frames, options.folder_fps)
+    fps, substeps = frame_rate(frames, options)
     seen_us = (t_us + exposure_us // 2).tolist()  # mid-exposures, as simulate's frames
     events, infos, homs = _simulate_sensors(rgb, seen_us, substeps, sensors, index, options)
     box = _rgb_face_box(rgb, row, frames, clip_id, times, options, warnings)
@@ -908,9 +379,9 @@ def import_corpus(
     rows, skipped = _rows_of_classes(every_row, table, options)
     videos: dict[Path, VideoClip] = {}  # each video scanned once, however many rows cut it
     folders = [clip_frames(r, find_frames(root, r, videos, options.fps), shared) for r in rows]
-    _check_one_name(rows, folders)
-    _check_frames(rows, folders, options)
-    ids = _clip_ids(rows, table, shared)
+    check_one_name(rows, folders)
+    check_frames(rows, folders, options)
+    ids = clip_ids(rows, table, shared)
     sensors = _sensors(options)
 
     settings = {"root": str(root.resolve()), "table": str(Path(table).resolve()), **asdict(options)}
