@@ -15,7 +15,10 @@ from evface.face.aus import IMAGE_SIDE_SUFFIX, Landmarks, point
 Sides = list[tuple[str, float]]
 """The image sides a pattern is drawn on, as ``(suffix letter, sign of u outwards)``."""
 Pattern = Callable[[np.ndarray, np.ndarray, Landmarks, Sides], Iterator[np.ndarray]]
-"""A shaded AU's pattern (:data:`_PATTERNS`)."""
+"""A shaded AU's pattern (:data:`_PATTERNS`): given ``u, v`` (``float64 (N,)``, the points' skin
+coordinates in face units), the identity's ``landmarks`` (:mod:`evface.face.aus`) and the ``sides``
+to draw on (:func:`_kept_sides`), it yields the terms of the shading change, each ``float64 (N,)``
+(negative = darker). Every ``_name(u, v, landmarks, sides)`` function below is one."""
 
 
 def _gauss(u: np.ndarray, v: np.ndarray, cu: float, cv: float, su: float, sv: float) -> np.ndarray:
@@ -181,65 +184,20 @@ def _glabella(landmarks: Landmarks) -> np.ndarray:
 
 
 def _central_forehead_lines(u: np.ndarray, v: np.ndarray, landmarks: Landmarks, sides: Sides) -> Iterator[np.ndarray]:
-    """AU1: horizontal lines curving down at the ends, above the glabella.
-
-    Parameters
-    ----------
-    u, v : numpy.ndarray
-        ``float64 (N,)``: the points' skin coordinates in face units.
-    landmarks : Landmarks
-        The identity's landmarks (:mod:`evface.face.aus`).
-    sides : list of (str, float)
-        The image sides to draw on, from :func:`_kept_sides` (unused: the pattern is central).
-
-    Yields
-    ------
-    numpy.ndarray
-        ``float64 (N,)``: one term of the shading change (negative = darker).
-    """
+    """AU1: horizontal lines curving down at the ends, above the glabella. Central: ``sides`` is unused."""
     c = _glabella(landmarks) + [0.0, -0.11]
     yield -0.16 * _lines((v - c[1] + 1.2 * (u - c[0]) ** 2) / 0.032) * _gauss(u, v, c[0], c[1], 0.11, 0.05)
 
 
 def _lateral_forehead_lines(u: np.ndarray, v: np.ndarray, landmarks: Landmarks, sides: Sides) -> Iterator[np.ndarray]:
-    """AU2: shorter, more curved lines above the middle of each brow.
-
-    Parameters
-    ----------
-    u, v : numpy.ndarray
-        ``float64 (N,)``: the points' skin coordinates in face units.
-    landmarks : Landmarks
-        The identity's landmarks (:mod:`evface.face.aus`).
-    sides : list of (str, float)
-        The image sides to draw on, from :func:`_kept_sides`.
-
-    Yields
-    ------
-    numpy.ndarray
-        ``float64 (N,)``: one term of the shading change (negative = darker).
-    """
+    """AU2: shorter, more curved lines above the middle of each brow."""
     for s, _ in sides:
         c = point(landmarks, f"brow_mid_{s}") + [0.0, -0.09]
         yield -0.14 * _lines((v - c[1] + 1.5 * (u - c[0]) ** 2) / 0.032) * _gauss(u, v, c[0], c[1], 0.07, 0.045)
 
 
 def _glabellar_furrows(u: np.ndarray, v: np.ndarray, landmarks: Landmarks, sides: Sides) -> Iterator[np.ndarray]:
-    """AU4: two vertical furrows between the brows and a shadow around them.
-
-    Parameters
-    ----------
-    u, v : numpy.ndarray
-        ``float64 (N,)``: the points' skin coordinates in face units.
-    landmarks : Landmarks
-        The identity's landmarks (:mod:`evface.face.aus`).
-    sides : list of (str, float)
-        The image sides to draw on, from :func:`_kept_sides` (unused: the pattern is central).
-
-    Yields
-    ------
-    numpy.ndarray
-        ``float64 (N,)``: one term of the shading change (negative = darker).
-    """
+    """AU4: two vertical furrows between the brows and a shadow around them. Central: ``sides`` is unused."""
     c = _glabella(landmarks) + [0.0, -0.015]
     for du in (-0.018, 0.018):
         yield -0.22 * _gauss(u, v, c[0] + du, c[1], 0.004, 0.03)
@@ -247,22 +205,7 @@ def _glabellar_furrows(u: np.ndarray, v: np.ndarray, landmarks: Landmarks, sides
 
 
 def _crows_feet(u: np.ndarray, v: np.ndarray, landmarks: Landmarks, sides: Sides) -> Iterator[np.ndarray]:
-    """AU6: a fan of lines outside each eye's outer corner, and the bulge below the lower lid.
-
-    Parameters
-    ----------
-    u, v : numpy.ndarray
-        ``float64 (N,)``: the points' skin coordinates in face units.
-    landmarks : Landmarks
-        The identity's landmarks (:mod:`evface.face.aus`).
-    sides : list of (str, float)
-        The image sides to draw on, from :func:`_kept_sides`.
-
-    Yields
-    ------
-    numpy.ndarray
-        ``float64 (N,)``: one term of the shading change (negative = darker).
-    """
+    """AU6: a fan of lines outside each eye's outer corner, and the bulge below the lower lid."""
     for s, sgn in sides:
         o = point(landmarks, f"eye_outer_{s}") + [sgn * 0.012, 0.0]
         du, dv = sgn * (u - o[0]), v - o[1]
@@ -274,22 +217,7 @@ def _crows_feet(u: np.ndarray, v: np.ndarray, landmarks: Landmarks, sides: Sides
 
 
 def _nasal_wrinkles(u: np.ndarray, v: np.ndarray, landmarks: Landmarks, sides: Sides) -> Iterator[np.ndarray]:
-    """AU9: horizontal wrinkles across the nose below its bridge.
-
-    Parameters
-    ----------
-    u, v : numpy.ndarray
-        ``float64 (N,)``: the points' skin coordinates in face units.
-    landmarks : Landmarks
-        The identity's landmarks (:mod:`evface.face.aus`).
-    sides : list of (str, float)
-        The image sides to draw on, from :func:`_kept_sides` (unused: the pattern is central).
-
-    Yields
-    ------
-    numpy.ndarray
-        ``float64 (N,)``: one term of the shading change (negative = darker).
-    """
+    """AU9: horizontal wrinkles across the nose below its bridge. Central: ``sides`` is unused."""
     c = point(landmarks, "nose_bridge") + [0.0, 0.05]
     yield -0.18 * _lines((v - c[1]) / 0.014) * _gauss(u, v, c[0], c[1], 0.03, 0.03)
 
@@ -323,44 +251,14 @@ def _nasolabial_furrows(depth: float) -> Pattern:
 
 
 def _dimples(u: np.ndarray, v: np.ndarray, landmarks: Landmarks, sides: Sides) -> Iterator[np.ndarray]:
-    """AU14: a dimple just outside each mouth corner.
-
-    Parameters
-    ----------
-    u, v : numpy.ndarray
-        ``float64 (N,)``: the points' skin coordinates in face units.
-    landmarks : Landmarks
-        The identity's landmarks (:mod:`evface.face.aus`).
-    sides : list of (str, float)
-        The image sides to draw on, from :func:`_kept_sides`.
-
-    Yields
-    ------
-    numpy.ndarray
-        ``float64 (N,)``: one term of the shading change (negative = darker).
-    """
+    """AU14: a dimple just outside each mouth corner."""
     for s, sgn in sides:
         c = point(landmarks, f"mouth_corner_{s}") + [sgn * 0.025, 0.0]
         yield -0.2 * _gauss(u, v, c[0], c[1], 0.008, 0.012)
 
 
 def _shadows_below_corners(u: np.ndarray, v: np.ndarray, landmarks: Landmarks, sides: Sides) -> Iterator[np.ndarray]:
-    """AU15: a shadow below each lowered mouth corner.
-
-    Parameters
-    ----------
-    u, v : numpy.ndarray
-        ``float64 (N,)``: the points' skin coordinates in face units.
-    landmarks : Landmarks
-        The identity's landmarks (:mod:`evface.face.aus`).
-    sides : list of (str, float)
-        The image sides to draw on, from :func:`_kept_sides`.
-
-    Yields
-    ------
-    numpy.ndarray
-        ``float64 (N,)``: one term of the shading change (negative = darker).
-    """
+    """AU15: a shadow below each lowered mouth corner."""
     for s, sgn in sides:
         c = point(landmarks, f"mouth_corner_{s}") + [sgn * 0.01, 0.035]
         yield -0.1 * _gauss(u, v, c[0], c[1], 0.015, 0.025)
@@ -368,21 +266,7 @@ def _shadows_below_corners(u: np.ndarray, v: np.ndarray, landmarks: Landmarks, s
 
 def _chin_wrinkles(u: np.ndarray, v: np.ndarray, landmarks: Landmarks, sides: Sides) -> Iterator[np.ndarray]:
     """AU17: the chin's orange-peel bumps, and the mentolabial sulcus below the lower lip.
-
-    Parameters
-    ----------
-    u, v : numpy.ndarray
-        ``float64 (N,)``: the points' skin coordinates in face units.
-    landmarks : Landmarks
-        The identity's landmarks (:mod:`evface.face.aus`).
-    sides : list of (str, float)
-        The image sides to draw on, from :func:`_kept_sides` (unused: the pattern is central).
-
-    Yields
-    ------
-    numpy.ndarray
-        ``float64 (N,)``: one term of the shading change (negative = darker).
-    """
+    Central: ``sides`` is unused."""
     c = point(landmarks, "chin")
     bumps = np.cos(2 * np.pi * u / 0.018) * np.cos(2 * np.pi * v / 0.02 + 1.3 * np.cos(2 * np.pi * u / 0.05))
     yield -0.14 * np.maximum(bumps, 0) * _gauss(u, v, c[0], c[1], 0.05, 0.035)
@@ -391,22 +275,7 @@ def _chin_wrinkles(u: np.ndarray, v: np.ndarray, landmarks: Landmarks, sides: Si
 
 
 def _lip_bulges(u: np.ndarray, v: np.ndarray, landmarks: Landmarks, sides: Sides) -> Iterator[np.ndarray]:
-    """AU24: the skin bulging above the upper lip and below the lower one.
-
-    Parameters
-    ----------
-    u, v : numpy.ndarray
-        ``float64 (N,)``: the points' skin coordinates in face units.
-    landmarks : Landmarks
-        The identity's landmarks (:mod:`evface.face.aus`).
-    sides : list of (str, float)
-        The image sides to draw on, from :func:`_kept_sides` (unused: the pattern is central).
-
-    Yields
-    ------
-    numpy.ndarray
-        ``float64 (N,)``: one term of the shading change (negative = darker).
-    """
+    """AU24: the skin bulging above the upper lip and below the lower one. Central: ``sides`` is unused."""
     for n, dv in (("lip_upper", -0.02), ("lip_lower", 0.02)):
         c = point(landmarks, n) + [0.0, dv]
         yield 0.07 * _gauss(u, v, c[0], c[1], 0.07, 0.012)
