@@ -626,3 +626,62 @@ def test_the_started_record_names_a_dataset_inside_out_relative_to_it(tmp_path):
     (moved / earlier_run.STARTED).write_text(json.dumps({"config": {}, "data": "given"}))  # not as evface writes it
     with pytest.raises(FormatError, match=rf"{earlier_run.STARTED}: not as evface writes it \(has no 'built'\)"):
         earlier_run.run_dataset(moved)
+
+
+@pytest.mark.parametrize("config, said", [({"preset": "tiny", "seed": "0"}, "'seed' is '0', not of type int"),
+                                          ({"preset": "tiny", "seed": True}, "'seed' is True, not of type int"),
+                                          ({"preset": 3, "seed": 0}, "'preset' is 3, not of type str"),
+                                          ({"seed": 0}, "has no 'preset'"),
+                                          ([1], "'config' is [1], not of type dict"),
+                                          (None, "has no 'config'")])
+def test_a_started_record_whose_options_are_not_as_evface_writes_them_is_refused_naming_it(tmp_path, config, said):
+    # a started.json seed of "0" refused a resume with --seed 0 as 'made with --seed 0, not --seed 0', and a
+    # config that was no object (or none) was taken as no options: a resume with any --preset or --seed trained
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out, calls = tmp_path / "out", []
+    options = dict(preset="tiny", data_dir=fake / "data", jobs=1, only=["rgb"])
+    with pytest.raises(Killed):
+        pipeline_run.run_pipeline(out, runner=fake_runner(calls, fake, kill_at="rgb"), **options)
+    record = json.loads((out / earlier_run.STARTED).read_text())
+    record.pop("config") if config is None else record.update(config=config)
+    (out / earlier_run.STARTED).write_text(json.dumps(record))
+    files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(FormatError) as caught:
+        pipeline_run.run_pipeline(out, runner=fake_runner(calls, fake), **options)
+    assert str(caught.value) == f"{out / earlier_run.STARTED}: not as evface writes it ({said})"
+    assert calls == ["rgb"] and {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
+
+
+def test_a_started_record_whose_dataset_is_gone_names_the_dataset_of_the_run_it_let_in(tmp_path, monkeypatch):
+    # a started.json naming a dataset since deleted (or a build stopped before it made OUT/data) let a resume on
+    # d2 in, as it should, but kept naming the gone one: stopped again, a resume on d3 (or building its own)
+    # was let in too and trained stages/rgb-<d3 key> beside those of d2
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out, calls = tmp_path / "out", []
+    for name in ("d1", "d2", "d3"):
+        shutil.copytree(fake / "data", tmp_path / name)
+    options = dict(preset="tiny", jobs=1, only=["rgb"])
+    with pytest.raises(Killed):
+        pipeline_run.run_pipeline(out, data_dir=tmp_path / "d1", runner=fake_runner(calls, fake, kill_at="rgb"), **options)
+    shutil.rmtree(tmp_path / "d1")
+    with pytest.raises(Killed):
+        pipeline_run.run_pipeline(out, data_dir=tmp_path / "d2", runner=fake_runner(calls, fake, kill_at="rgb"), **options)
+    assert json.loads((out / earlier_run.STARTED).read_text())["data"] == str(tmp_path / "d2")
+    files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(DatasetError, match=rf"^{out}: holds a run on the dataset {tmp_path / 'd2'}, and --data "
+                                           rf"{tmp_path / 'd3'} is another: give --data {tmp_path / 'd2'} to add"):
+        pipeline_run.run_pipeline(out, data_dir=tmp_path / "d3", runner=fake_runner(calls, fake), **options)
+    assert calls == ["rgb", "rgb"] and {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
+    built = tmp_path / "built"  # a build stopped before it made its dataset, then a run on d2 stopped
+
+    def stopped_build(*args, **kwargs):
+        raise Killed("synth")
+
+    monkeypatch.setattr(pipeline_run, "synthesize", stopped_build)
+    with pytest.raises(Killed):
+        pipeline_run.run_pipeline(built, runner=fake_runner(calls, fake), **options)
+    with pytest.raises(Killed):
+        pipeline_run.run_pipeline(built, data_dir=tmp_path / "d2", runner=fake_runner(calls, fake, kill_at="rgb"), **options)
+    with pytest.raises(DatasetError, match=rf"^{built}: holds a run on the dataset {tmp_path / 'd2'}, and this run "
+                                           r"\(no --data\) would build its own"):
+        pipeline_run.run_pipeline(built, runner=fake_runner(calls, fake), **options)

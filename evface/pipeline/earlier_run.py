@@ -173,9 +173,7 @@ def check_same_options(out: Path, preset: str, seed: int) -> None:
     if not record.is_file():
         return
     with run_folder.reading(record):
-        pipeline = run_folder.read_json(record)
-    config = pipeline.get("config") if isinstance(pipeline, dict) else None
-    config = config if isinstance(config, dict) else {}  # a record without it: nothing to compare
+        config = _recorded_options(run_folder.read_json(record), started=record.name == STARTED)
     differ = [name for name, value in (("preset", preset), ("seed", seed)) if name in config and config[name] != value]
     if differ:
         earlier = " ".join(f"--{name} {config[name]}" for name in differ)
@@ -184,13 +182,30 @@ def check_same_options(out: Path, preset: str, seed: int) -> None:
                                         f"(or {earlier} to add to that run)"))
 
 
+def _recorded_options(written: Any, started: bool) -> dict[str, Any]:
+    """The configuration a run's record ``written`` holds, its ``preset`` and ``seed`` of the types
+    evface writes (a ``ValueError`` otherwise, was: ``--seed "0"`` refused as 'made with --seed 0,
+    not --seed 0', a ``config`` list taken as no options): a :data:`STARTED` record (``started``)
+    holds both, a ``pipeline.json`` those it has (one from before the configuration was recorded
+    has none: nothing to compare)."""
+    run_folder.check_fields(written, {})  # a JSON object
+    run_folder.check_fields(written, {"config": dict} if started or "config" in written else {})
+    config = written.get("config", {})
+    wanted = {"preset": str, "seed": int}
+    run_folder.check_fields(config, wanted if started else {key: kind for key, kind in wanted.items() if key in config})
+    return config
+
+
 def record_start(out: Path, config: dict[str, Any], data: Path, built: bool) -> None:
     """Write ``out``'s :data:`STARTED` record of the run's ``config`` and dataset ``data`` (as
-    ``pipeline.json`` records them) unless an earlier run wrote it or ``pipeline.json``: the options
-    and the dataset a resume is checked against (:func:`check_same_options`, :func:`check_same_dataset`)
-    exist before the first stage starts (was: a first run stopped before it wrote ``pipeline.json``
-    left nothing to check, and a resume with another ``--seed``, ``--preset`` or ``--data`` trained its
-    stages beside that run's).
+    ``pipeline.json`` records them) unless an earlier run wrote ``pipeline.json``, or this record of a
+    dataset still where it says: the options and the dataset a resume is checked against
+    (:func:`check_same_options`, :func:`check_same_dataset`) exist before the first stage starts (was:
+    a first run stopped before it wrote ``pipeline.json`` left nothing to check, and a resume with
+    another ``--seed``, ``--preset`` or ``--data`` trained its stages beside that run's). A record
+    whose dataset is gone (moved, deleted, or a stopped build that never made it) let this run on
+    its dataset in, and now names that one (was: kept, and a third run on yet another dataset was
+    let in too, its stages beside both).
 
     Parameters
     ----------
@@ -212,9 +227,10 @@ def record_start(out: Path, config: dict[str, Any], data: Path, built: bool) -> 
     ...
     evface.errors.ParameterError: r2: holds a run made with --seed 0, not --seed 1; give --out a new folder (or --seed 0 to add to that run)
     """
-    if not (out / "pipeline.json").is_file() and not (out / STARTED).is_file():
-        record = {"config": config, "data": recorded_data(data, out), "built": built}
-        atomic_write_text(out / STARTED, json.dumps(record, indent=2, sort_keys=True))
+    if (out / "pipeline.json").is_file() or ((out / STARTED).is_file() and run_dataset(out) is not None):
+        return  # a finished run's record, or the started run's while its dataset is where it says
+    record = {"config": config, "data": recorded_data(data, out), "built": built}
+    atomic_write_text(out / STARTED, json.dumps(record, indent=2, sort_keys=True))
 
 
 def options_made_with(data_dir: Path, config: dict[str, Any]) -> tuple[list[str], list[str]]:
