@@ -520,6 +520,25 @@ def test_a_setting_the_chosen_method_ignores_is_refused(kw, unused):
         EventSource("hd", Path("hd.raw"), **kw)
 
 
+@pytest.mark.parametrize("homography", ["nominal", np.eye(3)])
+def test_points_and_a_homography_under_auto_registration_are_refused(session, tmp_path, capsys, homography):
+    """--points hd=CSV with --homography hd=nominal (or hd=H.json) under the default --registration auto
+    imported by the points alone, the homography ignored without a word; now refused naming both options,
+    nothing written."""
+    root, truth = session
+    with pytest.raises(ParameterError) as caught:
+        EventSource("hd", root / "hd.raw", points=tmp_path / "p.csv", homography=homography)
+    assert str(caught.value) == ("sensor 'hd': points (--points) and a homography (--homography) are both given, and "
+                                 "registration 'auto' takes the points, ignoring the homography; leave one out")
+    (tmp_path / "p.csv").write_text("rgb_x,rgb_y,x,y\n0,0,0,0\n100,0,100,0\n0,80,0,80\n100,80,100,80\n")
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb",
+                 str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv"), "--sync", "hd=offset",
+                 "--offset", f"hd={truth['hd'].offset_us}", "--homography", "hd=nominal", "--points",
+                 f"hd={tmp_path / 'p.csv'}", "--no-faces", "--face-box", "40,24,48,48"]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {caught.value}"
+    assert not (tmp_path / "ds").exists()
+
+
 def test_a_clip_without_a_face_is_refused_before_any_event_is_read(session, tmp_path, monkeypatch):
     """The faces are found on the RGB side, after the video scan and before the event files are
     read, so a clip without a face is refused in seconds (was: after the whole event scan and sync,

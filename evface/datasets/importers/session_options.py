@@ -64,7 +64,8 @@ class EventSource:
         RGB frame of the first pulse.
     registration : str
         ``auto`` (``points`` if given, else ``given`` if a homography is given, else
-        ``estimate``), ``points``, ``estimate`` or ``given``.
+        ``estimate``; points and a homography together are refused: it would ignore the homography),
+        ``points``, ``estimate`` or ``given``.
     points : path, optional
         Point-pair CSV (``rgb_x, rgb_y, x, y``; full-sensor coordinates).
     homography : (3, 3) or "nominal", optional
@@ -112,6 +113,9 @@ class EventSource:
                                  f"got {self.homography!r}")
         if self.registration == "given" and self.homography is None:
             raise ParameterError(f"sensor {self.name!r}: registration 'given' needs a homography")
+        if self.registration == "auto" and self.points is not None and self.homography is not None:  # was: ignored
+            raise ParameterError(f"sensor {self.name!r}: points (--points) and a homography (--homography) are both "
+                                 f"given, and registration 'auto' takes the points, ignoring the homography; leave one out")
         unused = [what for what, ignored in (
             ("offset_us (--offset)", self.sync == "trigger" and self.offset_us is not None),
             ("trigger_channel (--trigger-channel)", self.sync in ("offset", "xcorr") and self.trigger_channel != 0),
