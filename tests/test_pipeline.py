@@ -685,3 +685,23 @@ def test_a_started_record_whose_dataset_is_gone_names_the_dataset_of_the_run_it_
     with pytest.raises(DatasetError, match=rf"^{built}: holds a run on the dataset {tmp_path / 'd2'}, and this run "
                                            r"\(no --data\) would build its own"):
         pipeline_run.run_pipeline(built, runner=fake_runner(calls, fake), **options)
+
+
+def test_a_run_killed_while_it_wrote_its_started_record_is_resumed(tmp_path):
+    # a first run killed (kill -9, the OOM killer) while it wrote started.json left OUT holding only that
+    # record's temporary file: the resume with the same options was refused as 'holds files but no evface
+    # run ...; give --out a new folder'
+    import subprocess
+    import sys
+
+    from evface.io import temporary_files
+
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out, calls = tmp_path / "out", []
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = out / f"{earlier_run.STARTED}.{temporary_files._HOST}-{int(gone.stdout)}-0123abcd.tmp"
+    out.mkdir()
+    left.write_text('{"config": {"pre')
+    pipeline_run.run_pipeline(out, preset="tiny", data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake),
+                              only=["rgb"])
+    assert calls == ["rgb"] and not left.exists() and (out / "pipeline.json").is_file()

@@ -15,6 +15,7 @@ from evface.datasets.synth_film import local_executor
 from evface.errors import DatasetError, ParameterError, counted, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers
 from evface.io.atomic_files import atomic_write_text
+from evface.io.temporary_files import temporaries_of
 from evface.pipeline.earlier_run import (STARTED, check_same_dataset, check_same_options, check_trained_on,
                                          forget_gone_dataset, options_made_with, record_start, recorded_data,
                                          seeds_started, stage_finished)
@@ -202,9 +203,12 @@ def _check_given_data(data: Path) -> None:
 
 
 def _check_out_folder(out: Path) -> None:
-    """Refuse ``out`` when it holds files but nothing a run writes first: a folder of other files is never written into."""
+    """Refuse ``out`` when it holds files but nothing a run writes first: a folder of other files is never
+    written into. A run killed while it wrote :data:`STARTED` left only its temporary file: a resume takes it
+    on (was: refused as a folder of other files)."""
     ours = ("pipeline.json", STARTED, "stages", "data")
-    if out.is_dir() and any(out.iterdir()) and not any((out / name).exists() for name in ours):
+    if (out.is_dir() and any(out.iterdir()) and not any((out / name).exists() for name in ours)
+            and not temporaries_of(out / STARTED)):
         raise DatasetError(where(out, "holds files but no evface run (no pipeline.json, stages or data); give --out a "
                                       "new folder"))
 
