@@ -705,3 +705,24 @@ def test_a_run_killed_while_it_wrote_its_started_record_is_resumed(tmp_path):
     pipeline_run.run_pipeline(out, preset="tiny", data_dir=fake / "data", jobs=1, runner=fake_runner(calls, fake),
                               only=["rgb"])
     assert calls == ["rgb"] and not left.exists() and (out / "pipeline.json").is_file()
+
+
+@pytest.mark.parametrize("text, said", [("{not json", "not valid JSON (Expecting property name"),
+                                        ('{"config": {"preset": "tiny"', "not valid JSON (Expecting ',' delimiter"),
+                                        ("", "not valid JSON (Expecting value"),
+                                        ("null", "not as evface writes it (expected a JSON object, got None)"),
+                                        ("[1, 2]", "not as evface writes it (expected a JSON object, got [1, 2])"),
+                                        ('{"config": {}, "data": 3, "built": false}', "not as evface writes it ('data' is 3"),
+                                        ('{"config": {}, "data": "d", "built": "no"}', "not as evface writes it ('built' is 'no'")])
+def test_a_damaged_started_record_is_refused_naming_it(tmp_path, text, said):
+    # probed: each is one line naming OUT/started.json before anything is written
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out, calls = tmp_path / "out", []
+    options = dict(preset="tiny", data_dir=fake / "data", jobs=1, only=["rgb"])
+    with pytest.raises(Killed):
+        pipeline_run.run_pipeline(out, runner=fake_runner(calls, fake, kill_at="rgb"), **options)
+    (out / earlier_run.STARTED).write_text(text)
+    files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(FormatError, match=f"^{re.escape(f'{out / earlier_run.STARTED}: {said}')}"):
+        pipeline_run.run_pipeline(out, runner=fake_runner(calls, fake), **options)
+    assert calls == ["rgb"] and {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
