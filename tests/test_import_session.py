@@ -907,6 +907,21 @@ def test_homography_nominal_is_the_guides_one_liner(session, tmp_path, capsys):
         EventSource("hd", root / "hd.raw", homography="nomnal")
 
 
+@pytest.mark.parametrize("value, hint", [
+    ("hd=NOMINAL", "; the nominal homography is spelled 'nominal'"),
+    ("hd=nominal,lr=H.json", "; give --homography once per sensor (--homography hd=nominal --homography lr=H.json)"),
+])
+def test_a_homography_that_names_no_file_says_what_it_may_have_meant(session, tmp_path, capsys, value, hint):
+    """--homography hd=NOMINAL, or two sensors in one value, said only that no such file exists."""
+    root, truth = session
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb",
+                 str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv"), "--homography", value,
+                 "--no-faces", "--face-box", "40,24,48,48"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --homography: ") and err.endswith(hint) and err.count("\n") == 0
+    assert not (tmp_path / "ds").exists()
+
+
 def test_a_face_box_wholly_outside_a_sensor_is_refused_naming_the_homography(session, tmp_path):
     """A homography that puts the face beside the sensor (a wrong --homography, or one for another
     sensor size) was a warning advising --roi, though none was given, and training then refused

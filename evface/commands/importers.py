@@ -56,10 +56,31 @@ def _homography(path: str, option: str):
     try:
         h = np.asarray(json.loads(Path(path).read_text(encoding="utf-8-sig")), dtype=float)  # a BOM: as Windows tools save it
     except (OSError, ValueError, TypeError) as exc:  # unreadable, not JSON, or not numbers
-        raise ParameterError(f"{option}: {path}: expected a JSON file holding a 3x3 matrix ({exc})") from exc
+        raise ParameterError(f"{option}: {path}: expected a JSON file holding a 3x3 matrix ({exc})"
+                             + _homography_hint(path, option, exc)) from exc
     if h.shape != (3, 3):
         raise ParameterError(f"{option}: {path}: expected a 3x3 matrix, got shape {h.shape}")
     return h
+
+
+def _homography_hint(path: str, option: str, exc: Exception) -> str:
+    """What a ``--homography`` value that names no file may have meant: ``nominal`` in another case
+    (the word is lowercase), or several sensors in one value (the option is given once per sensor).
+
+    Examples
+    --------
+    >>> _homography_hint("NOMINAL", "--homography", FileNotFoundError())
+    "; the nominal homography is spelled 'nominal'"
+    >>> _homography_hint("nominal,lr=H.json", "--homography", FileNotFoundError())
+    '; give --homography once per sensor (--homography hd=nominal --homography lr=H.json)'
+    """
+    if not isinstance(exc, FileNotFoundError):
+        return ""
+    if path.lower() == "nominal":
+        return "; the nominal homography is spelled 'nominal'"
+    if "," in path and "=" in path.split(",", 1)[1]:
+        return f"; give {option} once per sensor ({option} hd=nominal {option} lr=H.json)"
+    return ""
 
 
 @import_app.command("session")
