@@ -21,8 +21,8 @@ from evface.datasets.importers.corpus_options import CorpusOptions
 from evface.datasets.importers.corpus_table import CorpusRow, clip_folder, subject_folder
 from evface.datasets.importers.rgb_scan import FrameReader, scan_video
 from evface.errors import DatasetError, FormatError, ParameterError, where
-from evface.sim.video import (FPS_RANGE, VideoInfo, at_rate, iter_frame_files, listed_frames, numbered_frames,
-                              own_intervals, strays_from_rate, video_info)
+from evface.sim.video import (FPS_RANGE, VideoInfo, at_rate, iter_frame_files, numbered_frames, own_intervals,
+                              strays_from_rate, video_info)
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,7 +77,7 @@ def read_video_clip(path: Path, fps: float | None = None, line: int | None = Non
     info = video_info(path)
     stated = _stated_rate(info, fps, line)
     scan = scan_video(path, motion=False)
-    _check_all_decode(path, listed_frames(info), scan.n_frames, line)
+    _check_all_decode(path, scan.listed, scan.n_frames, line)
     rate = stated or float(fps)
     times = scan.times_us if stated and strays_from_rate(scan.times_us, stated) else at_rate(scan.n_frames, rate)
     return VideoClip(path, list(range(1, scan.n_frames + 1)), scan.size, rate, times)
