@@ -236,18 +236,19 @@ def test_a_sensor_named_twice_in_a_session_option_is_refused(tmp_path, capsys, o
     assert not (tmp_path / "ds").exists()
 
 
-def test_text_in_square_brackets_is_printed_as_written(tmp_path):
+def test_text_in_square_brackets_is_printed_as_written(tmp_path, capsys):
     """rich read "[v2]" in a printed path (and "[x, y, w, h]" in a message) as markup and dropped it:
     the error named /.../take/nope.raw for /.../take[v2]/nope.raw, convert said it wrote a file
     that does not exist, and info's table showed another name."""
     folder = tmp_path / "take[v2]"
     folder.mkdir()
     (folder / "a.csv").write_text("# sensor 10x10\n0,1,1,1\n5,2,2,0\n")
-    result = _evface("info", str(folder / "nope.raw"))
-    assert result.returncode == 2 and result.stderr.strip() == f"error: {folder / 'nope.raw'}: no such file"
-    result = _evface("convert", str(folder / "a.csv"), str(folder / "[bold]b.h5"), "--sensor-size", "10x10")
-    assert result.returncode == 0 and f"wrote 2 events to {folder / '[bold]b.h5'} (clip)" in result.stderr
-    assert "take[v2]/[bold]b.h5" in _evface("info", str(folder / "[bold]b.h5")).stdout
+    assert cli.main(["info", str(folder / "nope.raw")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {folder / 'nope.raw'}: no such file"
+    assert cli.main(["convert", str(folder / "a.csv"), str(folder / "[bold]b.h5"), "--sensor-size", "10x10"]) == 0
+    assert f"wrote 2 events to {folder / '[bold]b.h5'} (clip)" in capsys.readouterr().err
+    assert cli.main(["info", str(folder / "[bold]b.h5")]) == 0
+    assert "take[v2]/[bold]b.h5" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("args, option", [
@@ -729,12 +730,28 @@ def test_result_lines_print_control_characters_escaped(tmp_path, capsys):
     assert bar.tasks[0].description == "d\\re"
 
 
-def _c_locale(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """``evface ARGS`` in the C locale as Python keeps it (no UTF-8 mode, no coercion): names and
-    standard output ASCII, other bytes kept as surrogates."""
-    return subprocess.run([sys.executable, "-m", "evface.cli", *args], capture_output=True, cwd=cwd, timeout=120,
+def _c_locale(*args: str, cwd: Path, program: tuple[str, ...] = ("-m", "evface.cli")) -> subprocess.CompletedProcess:
+    """``evface ARGS`` (or ``python PROGRAM ARGS``) in the C locale as Python keeps it (no UTF-8
+    mode, no coercion): names and standard output ASCII, other bytes kept as surrogates."""
+    return subprocess.run([sys.executable, *program, *args], capture_output=True, cwd=cwd, timeout=120,
                           env={**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0",
                                "COLUMNS": "200", "PYTHONPATH": str(Path(cli.__file__).parents[1])})
+
+
+EACH_COMMAND = """
+import sys
+from evface import cli
+codes, args = [], []
+for word in [*sys.argv[1:], ";"]:
+    if word != ";":
+        args.append(word)
+        continue
+    codes.append((args, cli.main(args)))
+    args = []
+sys.exit(f"exit codes {codes}" if any(code for _, code in codes) else 0)
+"""
+"""``python -c EACH_COMMAND ARGS; ARGS; ...``: each ``evface ARGS`` in one process (its names read
+from its command line, as ``evface`` reads them), exit 1 naming their exit codes where one is not 0."""
 
 
 def test_info_prints_in_the_c_locale(tmp_path):
@@ -751,11 +768,12 @@ def test_a_utf8_name_is_read_and_written_by_faery_in_the_c_locale(tmp_path):
     from evface.io.event_reader import read_events_file
 
     _small_file(tmp_path / "café.es")
-    for out in ("café.raw", "café.aedat4", "café.dat"):
-        result = _c_locale("convert", "café.es", out, *(["--version", "evt2"] if out.endswith("raw") else []),
-                           cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
-        assert _c_locale("info", out, cwd=tmp_path).returncode == 0
+    outs = ("café.raw", "café.aedat4", "café.dat")
+    commands = [word for out in outs for word in ("convert", "café.es", out, *(["--version", "evt2"] if out.endswith(
+        "raw") else []), ";", "info", out, ";")][:-1]  # in one process: each took a second to start
+    result = _c_locale(*commands, cwd=tmp_path, program=("-c", EACH_COMMAND))
+    assert result.returncode == 0, result.stderr
+    for out in outs:
         assert read_events_file(tmp_path / out)[0]["t"].tolist() == [0, 5, 9]
 
 
