@@ -6,7 +6,9 @@ layout. Nothing here is a result: it only exercises the page.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +102,27 @@ def copy_fake_results(fake: Path, stage, run_dir: Path, jobs: int) -> None:
     for name in ("config.json", "metrics.json"):
         (run_dir / name).write_text((source / name).read_text())
     (run_dir / "ran-in-pid").write_text(str(__import__("os").getpid()))
+
+
+_DRAWN: dict[bytes, bytes] = {}
+
+
+def draw_each_figure_once(monkeypatch) -> None:
+    """Make the report's figures of inputs drawn before in this process those bytes again, for the
+    rest of the test (``monkeypatch``): tests that build many reports of the same clips and runs drew
+    their figures each time (about 0.3 s each, most of a report's time). A figure of other inputs
+    is drawn."""
+    from evface.report import figures  # lazy: matplotlib, for the tests that build reports only
+
+    for name in ("identity_grid", "face_grid", "event_rate_plot", "side_by_side_gif", "confusion_png"):
+        monkeypatch.setattr(figures, name, _drawn_once(name, getattr(figures, name)))
+
+
+def _drawn_once(name: str, draw):
+    """``draw``, remembering its bytes by the pickled inputs."""
+    def drawn(*args, **kwargs):
+        key = hashlib.sha256(pickle.dumps((name, args, sorted(kwargs.items())))).digest()
+        if key not in _DRAWN:
+            _DRAWN[key] = draw(*args, **kwargs)
+        return _DRAWN[key]
+    return drawn

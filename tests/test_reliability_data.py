@@ -391,11 +391,13 @@ def test_report_of_a_run_never_evaluated_is_an_error(tmp_path, capsys):
     assert not (tmp_path / "report.html").exists()
 
 
-def test_eval_and_report_of_a_run_with_settings_this_evface_does_not_know_warn_and_work(tmp_path, capsys):
+def test_eval_and_report_of_a_run_with_settings_this_evface_does_not_know_warn_and_work(tmp_path, capsys, monkeypatch):
     """A run of a newer evface was evaluated and reported without a word about the settings this one ignores."""
     from evface import __version__
     from evface.tasks.classify import evaluate_run, train_and_evaluate
-    from report_fixtures import make_fake_run
+    from report_fixtures import draw_each_figure_once, make_fake_run
+
+    draw_each_figure_once(monkeypatch)  # its reports show the same clips and runs
 
     data = make_classify_dataset(tmp_path / "data")
     run = tmp_path / "run"
@@ -428,10 +430,13 @@ def test_eval_and_report_of_a_run_with_settings_this_evface_does_not_know_warn_a
         "read without them, its results may not be comparable with those of runs of this version"]
 
 
-def test_eval_and_report_of_a_newer_evfaces_run_of_known_settings_warn_once(tmp_path, capsys):
+def test_eval_and_report_of_a_newer_evfaces_run_of_known_settings_warn_once(tmp_path, capsys, monkeypatch):
     """Only a resume said that the run was a newer evface's; its evaluation and report said nothing."""
     from evface import __version__
     from evface.tasks.classify import train_and_evaluate
+    from report_fixtures import draw_each_figure_once
+
+    draw_each_figure_once(monkeypatch)  # its two reports show the same clips
 
     data = make_classify_dataset(tmp_path / "data", subjects=("s0", "s1", "s2", "s3"))
     run = tmp_path / "run"

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import html.parser as html_parser
 import json
 import os
-import pickle
 import re
 import shutil
 import subprocess
@@ -19,32 +17,16 @@ from PIL import Image
 
 from evface.cli import main
 from evface.errors import DatasetError
-from evface.report import figures
 from evface.report.html import build_report
 
-from report_fixtures import LABELS, make_fake_run
-
-
-_DRAWN: dict[bytes, bytes] = {}
+from report_fixtures import LABELS, draw_each_figure_once, make_fake_run
 
 
 @pytest.fixture(autouse=True)
 def _each_figure_drawn_once(monkeypatch):
-    """The report's figures of inputs drawn before in this module are those bytes again: the tests
-    build many reports of copies of one fake dataset and run, whose figures were drawn each time
-    (about 0.3 s each, most of a report's time). A figure of other inputs is drawn."""
-    for name in ("identity_grid", "face_grid", "event_rate_plot", "side_by_side_gif", "confusion_png"):
-        monkeypatch.setattr(figures, name, _drawn_once(name, getattr(figures, name)))
-
-
-def _drawn_once(name, draw):
-    """``draw``, remembering its bytes by the pickled inputs."""
-    def drawn(*args, **kwargs):
-        key = hashlib.sha256(pickle.dumps((name, args, sorted(kwargs.items())))).digest()
-        if key not in _DRAWN:
-            _DRAWN[key] = draw(*args, **kwargs)
-        return _DRAWN[key]
-    return drawn
+    """The tests build many reports of copies of one fake dataset and run, whose figures were drawn
+    each time (:func:`report_fixtures.draw_each_figure_once`)."""
+    draw_each_figure_once(monkeypatch)
 
 
 @pytest.fixture(scope="module")
@@ -725,6 +707,7 @@ def test_a_report_hashes_each_clip_file_of_an_evaluations_dataset_once(tmp_path,
     """Three evaluations of an evface run's arms on a copy of its dataset: each run's evaluation and
     each list of pairs hashed the copy again (5 times; 0.8 s more for 300 MB). Nothing is kept
     from one report to the next."""
+    import hashlib
 
     from evface.io.manifest import read_manifest
     from evface.tasks.run_clips import record_clips
