@@ -76,15 +76,23 @@ def test_sync_trigger_exact_and_xcorr_within_1ms(session, imported):
     assert lr["confidence"] > 0.5
 
 
+@pytest.fixture(scope="module")
+def vfr_session(tmp_path_factory):
+    """A session whose video is of variable frame rate (:data:`import_fixtures.VFR_TICKS`), and its
+    truth; read only."""
+    root = tmp_path_factory.mktemp("vfr") / "raw"
+    return root, build_session(root, vfr=True)
+
+
 @pytest.mark.parametrize("motion", [False, True])
-def test_variable_frame_rate_video_placed_at_its_container_timestamps(session, imported, tmp_path, capsys, motion):
+def test_variable_frame_rate_video_placed_at_its_container_timestamps(session, imported, vfr_session, tmp_path, capsys,
+                                                                      motion):
     """Frames of a variable-frame-rate video (phones, webcams) are placed at their container
     timestamps, here up to 333 ms from ``i / fps`` (was: at ``i / fps``, so that the trigger pulses,
     sent at the true frame times, matched no frame: "trigger pulses do not match the RGB frames"),
     and the import says so in one line, kept in dataset.json (was: without a word). A video of
     constant rate, or a given --rgb-fps, keeps ``i / fps``."""
-    root = tmp_path / "raw"
-    truth = build_session(root, vfr=True)
+    root, truth = vfr_session
     t, _ = frame_times(rgb(root), scan_video(root / "rgb.mp4", motion=motion))
     assert t.tolist() == truth["t_rgb"].tolist()
     t, _ = frame_times(rgb(root, fps=30.0), scan_video(root / "rgb.mp4", motion=motion))
