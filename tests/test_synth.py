@@ -35,6 +35,13 @@ def reference(tmp_path_factory):
     return synthesize(tmp_path_factory.mktemp("ref"), **SUBSET)
 
 
+@pytest.fixture(scope="module")
+def subset_shards(tmp_path_factory):
+    """The same dataset built as two shards (``shard="0/2"``, ``"1/2"``); read only."""
+    root = tmp_path_factory.mktemp("shards")
+    return [synthesize(root / f"shard{i}", **SUBSET, shard=f"{i}/2") for i in range(2)]
+
+
 def _events(root: Path) -> dict:
     ds = DatasetFolder.open(root)
     return {row["clip_id"]: read_clip(ds.clip_path(row), frames=True, truth=False) for row in ds.rows}
@@ -127,7 +134,7 @@ def test_same_seed_and_resume_give_the_same_dataset(reference, tmp_path):
     assert_same_dataset(reference, out)
 
 
-def test_resuming_a_dataset_begun_by_another_evface_version_is_refused(tmp_path, capsys):
+def test_resuming_a_dataset_begun_by_another_evface_version_is_refused(subset_shards, tmp_path, capsys):
     """A partial dataset of another evface version resumed silently: its clips and this version's
     mixed in one dataset. Refused naming the folder and both versions, nothing touched; so is a
     merge into an interrupted merge of shards of another version."""
@@ -153,7 +160,7 @@ def test_resuming_a_dataset_begun_by_another_evface_version_is_refused(tmp_path,
     assert len(err.splitlines()) == 1 and f"{out}: dataset made by evface 0.0.1, this run by evface {__version__}" in err
     assert "use a new folder" in err and _files(out) == before
 
-    shards = [synthesize(tmp_path / f"shard{i}", **SUBSET, shard=f"{i}/2") for i in range(2)]
+    shards = subset_shards
     merged = merge_shards(tmp_path / "merged", shards)
     (merged / "manifest.csv").unlink()  # an interrupted merge ...
     meta = merged / "dataset.json"  # ... of shards of another version
@@ -302,7 +309,7 @@ def test_a_shard_beyond_a_small_plan_is_empty_says_so_and_merges(tmp_path, capsy
     assert (tmp_path / "merged" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
 
 
-def test_an_unfinished_or_odd_shard_is_refused_before_anything_is_written(tmp_path, capsys):
+def test_an_unfinished_or_odd_shard_is_refused_before_anything_is_written(subset_shards, tmp_path, capsys):
     """A shard killed before its manifest, one missing a clip file, one made by another evface
     version: refused naming the shard and what to do, and OUT not made. The check of each shard
     came while its clips were linked, so that those before it were in OUT with a dataset.json of
@@ -311,7 +318,7 @@ def test_an_unfinished_or_odd_shard_is_refused_before_anything_is_written(tmp_pa
     import json
     import shutil
 
-    shards = [synthesize(tmp_path / f"shard{i}", **SUBSET, shard=f"{i}/2") for i in range(2)]
+    shards = subset_shards
     cases = {
         "no manifest": (lambda d: (d / "manifest.csv").unlink(), "shard 1/2 unfinished: run its evface synth "
                                                                  r"--shard 1/2 command again to finish it \(it has no"),
