@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -66,8 +65,9 @@ def _corruptions(data: bytes, seed: int):
         yield f"random tail #{i}", data[:_header_length(data)] + rng.integers(0, 256, rng.integers(1, 400), dtype=np.uint8).tobytes()
 
 
-def _valid_file(fmt: str) -> tuple[bytes, Path]:
-    """The bytes of a valid ``fmt`` file of 300 events, and a path to write its corruptions to."""
+def _valid_file(fmt: str, folder: Path) -> tuple[bytes, Path]:
+    """The bytes of a valid ``fmt`` file of 300 events, written in ``folder``, and a path there to write
+    its corruptions to."""
     from evface.events.core import make_events
     from evface.io.event_writer import write_events_file
 
@@ -75,7 +75,6 @@ def _valid_file(fmt: str) -> tuple[bytes, Path]:
     t = np.sort(rng.integers(0, 200_000, 300))
     events = make_events(t, rng.integers(0, SIZE[0], 300), rng.integers(0, SIZE[1], 300), rng.choice([-1, 1], 300), SIZE)
     name, version = FORMATS[fmt]
-    folder = Path(tempfile.mkdtemp())
     data = write_events_file(folder / name, events, SIZE, version=version).read_bytes()
     return data, folder / ("fuzz" + Path(name).suffix)
 
@@ -97,19 +96,19 @@ def _check(path: Path, corrupted: bytes, label: str) -> None:
         f"{label}: read without error but the events are invalid"
 
 
-def _sweep(fmt: str) -> None:
-    """Child process: read every seeded corruption of one valid ``fmt`` file."""
-    data, path = _valid_file(fmt)
+def _sweep(fmt: str, folder: str) -> None:
+    """Child process: read every seeded corruption of one valid ``fmt`` file (written in ``folder``)."""
+    data, path = _valid_file(fmt, Path(folder))
     for label, corrupted in _corruptions(data, seed=sorted(FORMATS).index(fmt)):
         _check(path, corrupted, label)
 
 
-def _property_fuzz(fmt: str) -> None:
+def _property_fuzz(fmt: str, folder: str) -> None:
     """Child process: hypothesis draws new cuts and byte changes on every run (and shrinks a failure)."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    data, path = _valid_file(fmt)
+    data, path = _valid_file(fmt, Path(folder))
 
     @settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(cut=st.integers(1, len(data)),
@@ -124,25 +123,25 @@ def _property_fuzz(fmt: str) -> None:
     corrupted_file_reads_or_is_named()
 
 
-def _run_child(mode: str, fmt: str) -> None:
+def _run_child(mode: str, fmt: str, folder: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "RUST_BACKTRACE": "0"}
-    done = subprocess.run([sys.executable, __file__, mode, fmt], capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run([sys.executable, __file__, mode, fmt, str(folder)], capture_output=True, text=True, env=env, timeout=300)
     last = done.stdout.strip().splitlines()[-1:] or ["(before the first example)"]
     assert done.returncode == 0, (f"{fmt}: exit {done.returncode} at example {last[0]!r}\n"
                                   f"{done.stderr[-1500:]}")
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
-def test_corrupted_files_never_take_the_process_down(fmt: str) -> None:
-    _run_child("sweep", fmt)
+def test_corrupted_files_never_take_the_process_down(fmt: str, tmp_path: Path) -> None:
+    _run_child("sweep", fmt, tmp_path)
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
-def test_random_corruptions_never_take_the_process_down(fmt: str) -> None:
+def test_random_corruptions_never_take_the_process_down(fmt: str, tmp_path: Path) -> None:
     """Property-based: new random corruptions on every run, in a child process like the sweep."""
-    _run_child("property", fmt)
+    _run_child("property", fmt, tmp_path)
 
 
 if __name__ == "__main__":
-    {"sweep": _sweep, "property": _property_fuzz}[sys.argv[1]](sys.argv[2])
+    {"sweep": _sweep, "property": _property_fuzz}[sys.argv[1]](sys.argv[2], sys.argv[3])
