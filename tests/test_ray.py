@@ -308,6 +308,11 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+CHECKING_OFTEN = ("import sys; import evface.ray_cluster; evface.ray_cluster.HEAD_CHECK_S = 0.5; "
+                  "from evface.cli import main; sys.exit(main(sys.argv[1:]))")
+"""``python -c CHECKING_OFTEN ARGS``: ``evface ARGS`` looking at the Ray cluster twice a second, not every 5 s."""
+
+
 def test_a_cluster_that_stops_midway_is_named_at_once_and_the_run_resumes_locally(tmp_path):
     """A head node killed while its tasks film clips (ray stop --force, a lost machine): the command
     waited a minute, then Ray's core ended it with exit 1 and no word of evface's (after
@@ -319,7 +324,7 @@ def test_a_cluster_that_stops_midway_is_named_at_once_and_the_run_resumes_locall
     try:
         deadline = time.monotonic() + 60
         out = tmp_path / "data"
-        driver = subprocess.Popen([sys.executable, "-m", "evface.cli", "synth", str(out), *TINY, "--ray",
+        driver = subprocess.Popen([sys.executable, "-c", CHECKING_OFTEN, "synth", str(out), *TINY, "--ray",
                                    f"127.0.0.1:{port}"], env=_ray_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   text=True)
         while not _task_workers([head.pid], "s00"):  # a worker filming a clip
@@ -372,6 +377,7 @@ def test_jobs_left_with_no_node_that_can_take_them_stop_the_run(tmp_path, monkey
     import evface.ray_cluster
 
     monkeypatch.setattr(evface.ray_cluster, "NODE_WAIT_S", 1.0, raising=False)
+    monkeypatch.setattr(evface.ray_cluster, "HEAD_CHECK_S", 0.5)  # the cluster looked at twice a second, not every 5 s
     temp = tempfile.mkdtemp(prefix="evray-", dir="/tmp")
     head, port = _head(temp, cpus=0, RAY_health_check_period_ms="500", RAY_health_check_failure_threshold="2")
     node = subprocess.Popen([RAY, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1", *COMMON], env=_ray_env(),
