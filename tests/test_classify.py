@@ -101,10 +101,9 @@ SMALL = ClassifyConfig(time_steps=4, size=16, depth=2, width=8, batch_size=6, le
 EVENTS_LR = replace(SMALL, input="events", sensor="lr", epochs=10)
 
 
-TRAINED_TOGETHER = pytest.mark.xdist_group("classify-trained")
-"""The mark of the tests of ``trained``: with make test's ``--dist loadgroup`` one worker runs them
-all and trains it once (was: each worker that got one of them trained its own, 11 s each); not
-under pytest 9.2 with pytest-xdist 3.8, which groups nothing (pytest-xdist issue 1386)."""
+pytestmark = pytest.mark.xdist_group("classify-trained")
+"""With make test's ``--dist loadgroup`` one worker runs this file, so that its module fixtures
+(`trained`) are built once (was: once in each worker, 6-11 s each; pytest < 9.2: tests/test_xdist_groups.py)."""
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +116,6 @@ def trained(fake, tmp_path_factory):
     return run, metrics, lines
 
 
-@TRAINED_TOGETHER
 def test_train_beats_chance_and_writes_the_run_folder(trained, fake):
     run, metrics, lines = trained
     assert metrics["train_top1"] > 0.6  # chance is 1/3
@@ -152,7 +150,6 @@ def test_train_beats_chance_and_writes_the_run_folder(trained, fake):
                                   f"{100 * on_disk['train_top1']:.1f}, ") + r"\d+ s; one test subject: no interval", said)
 
 
-@TRAINED_TOGETHER
 def test_eval_on_unseen_dataset_and_cli(trained, fake, tmp_path, capsys):
     from evface.cli import main
 
@@ -177,7 +174,6 @@ def test_eval_on_unseen_dataset_and_cli(trained, fake, tmp_path, capsys):
     assert m["top1"] > 1 / 3
 
 
-@TRAINED_TOGETHER
 def test_eval_and_export_of_a_run_with_a_cut_short_checkpoint_say_which_file(trained, fake, tmp_path, capsys):
     from evface.cli import main
 
@@ -191,7 +187,6 @@ def test_eval_and_export_of_a_run_with_a_cut_short_checkpoint_say_which_file(tra
     assert not (tmp_path / "ev").exists() and not (tmp_path / "m.nir").exists()
 
 
-@TRAINED_TOGETHER
 def test_eval_into_the_run_folder_keeps_what_training_recorded(trained, tmp_path):
     """`evface eval RUN --data DATA` (import-guide 1.7) writes into RUN: the training's record in
     metrics.json (train top-1 and seconds, which the report shows, protocol, epochs) is kept
@@ -206,7 +201,6 @@ def test_eval_into_the_run_folder_keeps_what_training_recorded(trained, tmp_path
     assert {k: after.get(k) for k in kept} == kept and after["top1"] == before["top1"]
 
 
-@TRAINED_TOGETHER
 def test_an_eval_that_fails_before_its_last_file_leaves_the_earlier_predictions_and_metrics(trained, fake, tmp_path,
                                                                                            monkeypatch):
     """A full disk while seed_logits.csv is written (injected between predictions.csv and
@@ -240,7 +234,6 @@ def test_an_eval_that_fails_before_its_last_file_leaves_the_earlier_predictions_
     assert len((ev / "predictions.csv").read_text().splitlines()) == 1 + metrics["n"]
 
 
-@TRAINED_TOGETHER
 def test_eval_with_an_unknown_class_is_a_clear_error(trained, tmp_path, capsys):
     from evface.cli import main
     from evface.tasks.classify import evaluate_run
@@ -257,7 +250,6 @@ def test_eval_with_an_unknown_class_is_a_clear_error(trained, tmp_path, capsys):
     assert not (tmp_path / "x" / "metrics.json").exists()
 
 
-@TRAINED_TOGETHER
 def test_eval_never_writes_over_a_runs_results_or_a_users_files(trained, fake, tmp_path, capsys):
     from evface.cli import main
     from evface.tasks import run_evaluation
@@ -305,7 +297,6 @@ def test_eval_never_writes_over_a_runs_results_or_a_users_files(trained, fake, t
     assert "holds the evaluation of a 'reconstruct' run, which this 'classify' run's would replace" in capsys.readouterr().err
 
 
-@TRAINED_TOGETHER
 def test_eval_on_other_clips_of_the_training_rows_never_replaces_the_runs_results(trained, fake, tmp_path, capsys):
     # `evface eval RUN --data D2`, D2 the training data rendered again (`evface synth --noise noisy`: the same manifest
     # rows, other clip files; here another seed of the fake data, whose rows do not depend on it), wrote its scores
@@ -364,7 +355,6 @@ TAMPERED_CONFIGS = [  # (change, message, whether export-nir reads it too)
 ]
 
 
-@TRAINED_TOGETHER
 @pytest.mark.parametrize("change, message, exported", TAMPERED_CONFIGS)
 def test_a_received_run_with_a_malformed_config_is_one_error_line(trained, fake, tmp_path, capsys, change, message,
                                                                  exported):
@@ -379,7 +369,6 @@ def test_a_received_run_with_a_malformed_config_is_one_error_line(trained, fake,
     assert not (tmp_path / "ev").exists() and not (tmp_path / "run.nir").exists()
 
 
-@TRAINED_TOGETHER
 def test_a_received_checkpoint_of_another_network_is_one_error_line(trained, fake, tmp_path, capsys):
     from evface.cli import main
 
@@ -392,7 +381,6 @@ def test_a_received_checkpoint_of_another_network_is_one_error_line(trained, fak
         assert err.endswith("weights missing (e.g. downs.0.conv.weight), 1 unknown weight (e.g. x); not a checkpoint of this run")
 
 
-@TRAINED_TOGETHER
 @pytest.mark.parametrize("name", ["config.json", "data-clips.json"])
 def test_a_received_run_file_that_is_not_text_is_one_error_line(trained, fake, tmp_path, capsys, name):
     from evface.cli import main
@@ -405,7 +393,6 @@ def test_a_received_run_file_that_is_not_text_is_one_error_line(trained, fake, t
     assert not (tmp_path / "ev").exists()
 
 
-@TRAINED_TOGETHER
 def test_a_report_of_a_run_with_malformed_files_is_one_error_line(trained, tmp_path, capsys):
     from evface.cli import main
 
@@ -423,7 +410,6 @@ def test_a_report_of_a_run_with_malformed_files_is_one_error_line(trained, tmp_p
     assert main(["report", str(trained[0]), "--out", str(tmp_path / "r.html")]) == 0
 
 
-@TRAINED_TOGETHER
 def test_resume_after_finish_does_not_retrain(trained, fake):
     from evface.tasks.classify import train_and_evaluate
 
@@ -496,7 +482,6 @@ def test_throughput_reports_samples_per_second():
     assert out["events_ann_train_samples_per_s"] > 0
 
 
-@TRAINED_TOGETHER
 def test_resume_with_other_settings_is_refused(trained, fake):
     from evface.tasks.classify import train_and_evaluate
 
@@ -1043,7 +1028,6 @@ def test_compare_out_made_meanwhile_is_kept_unless_an_earlier_comparison(tmp_pat
 # --------------------------------------------------------------------------- logits that are not finite
 
 
-@TRAINED_TOGETHER
 def test_pooling_a_model_whose_held_out_logits_are_not_finite_is_one_error_naming_its_file(trained, fake, tmp_path):
     """A model that diverged (NaN logits in its held_out.pt): was pooled, and argmax scored its clips as
     the first class without a word (one seed: no training bootstrap to refuse it); now one line naming
@@ -1063,7 +1047,6 @@ def test_pooling_a_model_whose_held_out_logits_are_not_finite_is_one_error_namin
     assert not (run / "metrics.json").exists()
 
 
-@TRAINED_TOGETHER
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])
 def test_evaluating_a_model_that_gives_logits_that_are_not_finite_is_one_error_naming_it(trained, fake, tmp_path,
                                                                                        monkeypatch, value):
@@ -1085,7 +1068,6 @@ def test_evaluating_a_model_that_gives_logits_that_are_not_finite_is_one_error_n
     assert not (tmp_path / "ev").exists()
 
 
-@TRAINED_TOGETHER
 def test_a_report_of_an_evaluation_whose_predictions_are_not_those_of_its_metrics_is_one_error_line(trained, fake,
                                                                                                    tmp_path):
     """A later evaluation into the same folder stopped between its renames leaves its predictions.csv
@@ -1111,14 +1093,12 @@ def test_a_report_of_an_evaluation_whose_predictions_are_not_those_of_its_metric
     collect([ev])
 
 
-@TRAINED_TOGETHER
 def test_a_single_splits_model_is_named_as_its_part_in_the_lines_of_its_training(trained):
     """Was ".: 18 train, 6 validation, 6 test clips": the folder the model trains in, the run's own."""
     assert "split: 18 train, 6 validation, 6 test clips" in trained[2]
     assert not any(line.startswith(".") for line in trained[2])
 
 
-@TRAINED_TOGETHER
 @pytest.mark.parametrize("damage", ["missing", "cut short"])
 def test_a_trained_models_lost_checkpoint_is_advised_a_new_out_as_its_folder_trains_it_no_more(trained, fake, tmp_path,
                                                                                                capsys, damage):
@@ -1145,7 +1125,6 @@ def test_a_trained_models_lost_checkpoint_is_advised_a_new_out_as_its_folder_tra
     assert not (tmp_path / "ev").exists()
 
 
-@TRAINED_TOGETHER
 @pytest.mark.parametrize("damage", ["missing", "cut short"])
 def test_a_teachers_lost_or_cut_short_checkpoint_is_named_before_anything_is_written(trained, fake, tmp_path, damage):
     """A single-split `--teacher` whose (trained) model lost its best.pt said "its model . is not
@@ -1170,7 +1149,6 @@ def test_a_teachers_lost_or_cut_short_checkpoint_is_named_before_anything_is_wri
     assert not student.exists()
 
 
-@TRAINED_TOGETHER
 def test_a_teacher_not_trained_yet_is_asked_to_finish(trained, fake, tmp_path):
     """A teacher's model with neither best.pt nor held_out.pt has not been trained: say so, and how to finish it."""
     from evface.tasks.classify import train_and_evaluate

@@ -31,11 +31,9 @@ import evface.sim.video
 from evface.sim.video import iter_video_frames
 
 
-SESSION_TOGETHER = pytest.mark.xdist_group("import-session")
-"""The mark of the tests of ``session`` (and of ``imported`` and ``frame_folder``, built on it): with
-make test's ``--dist loadgroup`` one worker runs them all and builds them once (was: each worker
-that got one of them built its own, 6-7 s each); not under pytest 9.2 with pytest-xdist 3.8,
-which groups nothing (pytest-xdist issue 1386)."""
+pytestmark = pytest.mark.xdist_group("import-session")
+"""With make test's ``--dist loadgroup`` one worker runs this file, so that its module fixtures
+(`session`, `imported`, `frame_folder`) are built once (was: once in each worker, 6-11 s each; pytest < 9.2: tests/test_xdist_groups.py)."""
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +72,6 @@ def imported(session, tmp_path_factory):
     return out, report
 
 
-@SESSION_TOGETHER
 def test_sync_trigger_exact_and_xcorr_within_1ms(session, imported):
     _, truth = session
     _, report = imported
@@ -92,7 +89,6 @@ def vfr_session(tmp_path_factory):
     return root, build_session(root, vfr=True)
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("motion", [False, True])
 def test_variable_frame_rate_video_placed_at_its_container_timestamps(session, imported, vfr_session, tmp_path, capsys,
                                                                       motion):
@@ -124,7 +120,6 @@ def test_variable_frame_rate_video_placed_at_its_container_timestamps(session, i
         assert constant_report["rgb"]["timing"] == "fps" and not any("frame rate" in w for w in constant_report["warnings"])
 
 
-@SESSION_TOGETHER
 def test_estimated_homography_within_1px(session, imported):
     _, truth = session
     _, report = imported
@@ -133,7 +128,6 @@ def test_estimated_homography_within_1px(session, imported):
         assert sensor_error_px(h, truth[name].homography, truth[name].size) < 1.0
 
 
-@SESSION_TOGETHER
 def test_clips_match_the_originals(session, imported):
     root, truth = session
     out, _ = imported
@@ -167,7 +161,6 @@ def test_clips_match_the_originals(session, imported):
     assert info["generator"] == "evface import session"
 
 
-@SESSION_TOGETHER
 def test_trigger_sync_follows_clock_drift(session, tmp_path):
     """The hd clock runs 100 ppm slow: the trigger fit recovers the drift and maps every event back."""
     root, truth = session
@@ -194,7 +187,6 @@ def test_trigger_sync_follows_clock_drift(session, tmp_path):
     assert got.size == want.size and np.abs(got - want).max() <= 1
 
 
-@SESSION_TOGETHER
 def test_point_pairs_roi_and_given_offset(session, tmp_path):
     root, truth = session
     h_true = truth["hd"].homography
@@ -214,7 +206,6 @@ def test_point_pairs_roi_and_given_offset(session, tmp_path):
     assert clip.events["hd"]["x"].max() < 100 and report["sensors"]["hd"]["sync"]["method"] == "given"
 
 
-@SESSION_TOGETHER
 def test_cli_import_session(session, tmp_path):
     root, truth = session
     code = main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}",
@@ -230,7 +221,6 @@ def test_cli_import_session(session, tmp_path):
                  "--rgb", str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv")]) == 2
 
 
-@SESSION_TOGETHER
 def test_cli_import_session_inside_another_dataset_is_refused(session, tmp_path, capsys):
     """OUT inside another dataset folder was imported there, among that dataset's clips."""
     root, _ = session
@@ -246,7 +236,6 @@ def test_cli_import_session_inside_another_dataset_is_refused(session, tmp_path,
     assert sorted(p.name for p in data.rglob("*")) == ["clips", "dataset.json"]
 
 
-@SESSION_TOGETHER
 def test_cli_import_session_prints_every_digit_of_the_offset(session, tmp_path, capsys, monkeypatch):
     """A narrow terminal or a log (80 columns) folds the table's cells instead of cutting them: an
     AEDAT4 file's UNIX-epoch offset was printed '-160553749071…'; a given offset has no confidence
@@ -274,7 +263,6 @@ def assert_nothing_written(out):
     assert not out.exists() and not out.with_name(out.name + ".partial").exists()
 
 
-@SESSION_TOGETHER
 def test_missing_event_file(session, tmp_path):
     root, _ = session
     with pytest.raises(FormatError, match="nope.raw"):
@@ -282,7 +270,6 @@ def test_missing_event_file(session, tmp_path):
     assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("option", ["--events", "--annotations", "--rgb-timestamps"])
 def test_cli_a_folder_given_for_an_input_file_says_it_is_a_folder(session, tmp_path, capsys, option):
     """A folder given as a file (a recording's folder for its .raw) was "event file of sensor 'hd' not found"."""
@@ -297,7 +284,6 @@ def test_cli_a_folder_given_for_an_input_file_says_it_is_a_folder(session, tmp_p
     assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 def test_unreadable_event_file(session, tmp_path):
     root, _ = session
     (tmp_path / "bad.aedat4").write_bytes(b"not an aedat file at all")
@@ -306,7 +292,6 @@ def test_unreadable_event_file(session, tmp_path):
     assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 def test_unreadable_and_missing_video(session, tmp_path):
     root, _ = session
     (tmp_path / "bad.mp4").write_bytes(b"\x00" * 1000)
@@ -323,7 +308,6 @@ def test_frame_rate_or_start_beside_a_timestamp_file_is_refused(tmp_path):
             RgbSource(tmp_path / "v.mp4", timestamps=tmp_path / "t.csv", **kw)
 
 
-@SESSION_TOGETHER
 def test_timestamp_count_mismatch(session, tmp_path):
     root, _ = session
     (tmp_path / "ts.csv").write_text("t_us\n" + "\n".join(str(33_333 * k) for k in range(50)) + "\n")
@@ -332,7 +316,6 @@ def test_timestamp_count_mismatch(session, tmp_path):
     assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 def test_annotation_outside_rgb_recording(session, tmp_path):
     root, _ = session
     ann = tmp_path / "a.csv"
@@ -343,7 +326,6 @@ def test_annotation_outside_rgb_recording(session, tmp_path):
     assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 def test_annotation_outside_event_recording(session, tmp_path):
     root, truth = session
     src = [EventSource("hd", root / "hd.raw", sync="offset", offset_us=truth["hd"].offset_us + 2_000_000)]
@@ -352,7 +334,6 @@ def test_annotation_outside_event_recording(session, tmp_path):
     assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 def test_triggers_that_do_not_match_the_frames(session, tmp_path):
     root, truth = session
     t = truth["t_rgb"].copy()
@@ -365,7 +346,6 @@ def test_triggers_that_do_not_match_the_frames(session, tmp_path):
     assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 def test_low_confidence_estimate_is_refused(session, tmp_path):
     root, _ = session
     with pytest.raises(SyncError, match="confidence"):
@@ -373,7 +353,6 @@ def test_low_confidence_estimate_is_refused(session, tmp_path):
     assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 def test_existing_output_and_bad_parameters(session, tmp_path):
     root, _ = session
     out = tmp_path / "ds"
@@ -391,7 +370,6 @@ def test_existing_output_and_bad_parameters(session, tmp_path):
         run(root, tmp_path / "x", src=[EventSource("hd", root / "hd.raw", roi=(150, 0, 20, 20))])
 
 
-@SESSION_TOGETHER
 def test_cli_a_negative_trigger_first_frame_is_refused(session, tmp_path, capsys):
     """--trigger-first-frame hd=-3 paired the first pulse with the third frame from the end
     (numpy's negative index) and synced the camera by that wrong offset: here the clips then fell
@@ -405,7 +383,6 @@ def test_cli_a_negative_trigger_first_frame_is_refused(session, tmp_path, capsys
     assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("channel", ["-1", "32", str(2**70)])
 def test_cli_a_trigger_channel_no_file_has_is_refused_before_any_file_is_read(session, tmp_path, capsys, channel):
     """--trigger-channel hd=-1 (or 2^70) was taken, and after the scans the file had "no rising
@@ -419,7 +396,6 @@ def test_cli_a_trigger_channel_no_file_has_is_refused_before_any_file_is_read(se
     assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 def test_cli_a_trigger_first_frame_past_the_video_is_refused_before_the_event_scan(session, tmp_path, capsys,
                                                                                   monkeypatch):
     """--trigger-first-frame hd=10^12 was refused only after every event file was scanned, as
@@ -495,7 +471,6 @@ def test_cli_one_event_file_given_to_two_sensors_is_refused_before_any_file_is_r
     assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("aus", ["0", "1+2+123456789012345678901"])
 def test_cli_an_au_number_no_facs_code_has_is_refused_before_any_event_file_is_read(session, tmp_path, capsys,
                                                                                    monkeypatch, aus):
@@ -521,7 +496,6 @@ def test_cli_an_au_number_no_facs_code_has_is_refused_before_any_event_file_is_r
     assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 def test_cli_overwrite_of_a_dataset_holding_an_input_is_refused_before_any_file_is_read(session, tmp_path, capsys,
                                                                                        monkeypatch):
     """An annotation table kept in the earlier dataset that --overwrite replaces was read, and then
@@ -559,7 +533,6 @@ def test_a_setting_the_chosen_method_ignores_is_refused(kw, unused):
         EventSource("hd", Path("hd.raw"), **kw)
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("homography", ["nominal", np.eye(3)])
 def test_points_and_a_homography_under_auto_registration_are_refused(session, tmp_path, capsys, homography):
     """--points hd=CSV with --homography hd=nominal (or hd=H.json) under the default --registration auto
@@ -579,7 +552,6 @@ def test_points_and_a_homography_under_auto_registration_are_refused(session, tm
     assert not (tmp_path / "ds").exists()
 
 
-@SESSION_TOGETHER
 def test_a_clip_without_a_face_is_refused_before_any_event_is_read(session, tmp_path, monkeypatch):
     """The faces are found on the RGB side, after the video scan and before the event files are
     read, so a clip without a face is refused in seconds (was: after the whole event scan and sync,
@@ -600,7 +572,6 @@ def test_a_clip_without_a_face_is_refused_before_any_event_is_read(session, tmp_
         assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 def test_no_faces_without_a_box_says_the_detector_was_turned_off(session, tmp_path):
     """``--no-faces`` and no box for a clip: the message names what was asked and the options that
     give the box (was: "no face found in the RGB frames of clip ...", the detector never run, and
@@ -645,7 +616,6 @@ def test_faces_are_found_in_the_videos_own_frames_at_a_small_rgb_size(tmp_path):
     assert small["lr"] == native["lr"]
 
 
-@SESSION_TOGETHER
 def test_stored_rgb_resized(session, tmp_path):
     root, truth = session
     report = run(root, tmp_path / "ds", src=[EventSource("hd", root / "hd.raw", homography=truth["hd"].homography,
@@ -659,7 +629,6 @@ def test_stored_rgb_resized(session, tmp_path):
     assert report["sensors"]["hd"]["registration"]["method"] == "given"
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("detect", [False, True])
 def test_stored_rgb_of_another_aspect_keeps_the_face_box_true(session, tmp_path, detect):
     """--rgb-size of another aspect than the video's (square frames for training, 64x96 of 128x96
@@ -679,7 +648,6 @@ def test_stored_rgb_of_another_aspect_keeps_the_face_box_true(session, tmp_path,
         np.testing.assert_allclose(boxes["rgb"][2:], np.array(want["rgb"][2:]) * [0.5, 1.0], atol=0.01)
 
 
-@SESSION_TOGETHER
 def test_failure_while_writing_leaves_nothing(session, tmp_path, monkeypatch):
     root, _ = session
     import evface.datasets.importers.session as mod
@@ -699,7 +667,6 @@ def test_failure_while_writing_leaves_nothing(session, tmp_path, monkeypatch):
     assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 def test_events_are_held_one_clip_at_a_time(session, tmp_path, monkeypatch):
     """Session import streams each event file once and holds only the clip being written: at
     every clip write, the memory held besides that clip is a small part of all clips' events
@@ -736,7 +703,6 @@ def test_events_are_held_one_clip_at_a_time(session, tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------- plausibility
 
 
-@SESSION_TOGETHER
 def test_implausible_homography_is_refused_or_kept_with_warnings(session, tmp_path, capsys):
     """A squashing homography (half height) stops the import, naming the numbers and the options;
     with --registration-check warn it is kept and every clip's squashed face box is a warning."""
@@ -771,7 +737,6 @@ def test_real_ecc_failure_is_caught():
     assert not quality_problems(homography_quality(good, (640, 360), nominal_homography((640, 360), (1280, 720))), (1280, 720))
 
 
-@SESSION_TOGETHER
 def test_face_box_option_wins_over_the_detector(session, tmp_path):
     root, truth = session
     src = [EventSource("hd", root / "hd.raw", homography=truth["hd"].homography, registration="given")]
@@ -780,7 +745,6 @@ def test_face_box_option_wins_over_the_detector(session, tmp_path):
     assert clip.calibration["face_box"]["rgb"] == [30.0, 20.0, 60.0, 60.0] and clip.extra["face_box_detected"] is False
 
 
-@SESSION_TOGETHER
 def test_a_clips_own_face_box_in_the_table_wins(session, tmp_path):
     """A performer who moves needs a box per clip (a clip's detections can miss the face): the
     table's face_x, face_y, face_w, face_h give it, over --face-box and the detector; a row with
@@ -807,7 +771,6 @@ def test_a_clips_own_face_box_in_the_table_wins(session, tmp_path):
     assert_nothing_written(tmp_path / "ds2")
 
 
-@SESSION_TOGETHER
 def test_a_face_box_mostly_outside_the_rgb_frame_is_refused_before_any_file_is_scanned(session, tmp_path, capsys,
                                                                                        monkeypatch):
     """--face-box 0,0,100000,100000 on a 640x360 video imported with at most a warning that a sensor
@@ -833,7 +796,6 @@ def test_a_face_box_mostly_outside_the_rgb_frame_is_refused_before_any_file_is_s
         assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 def test_a_face_box_is_checked_early_in_either_orientation_of_the_stated_size(session, tmp_path, monkeypatch):
     """A phone video whose rotation flag turns the decoded frames may be stated at its stored size
     (by a backend other than OpenCV's FFmpeg one): a box in the decoded frames' pixels is not
@@ -847,7 +809,6 @@ def test_a_face_box_is_checked_early_in_either_orientation_of_the_stated_size(se
     assert read_clip(tmp_path / "ds" / "clips" / "s01_a.h5", frames=False).calibration["face_box"]["rgb"] == [100, 10, 20, 20]
 
 
-@SESSION_TOGETHER
 def test_a_face_box_partly_outside_the_rgb_frame_is_clipped_with_a_warning(session, tmp_path):
     """A box reaching past the frame's edge (a face at the edge) is clipped to the frame, with a
     warning; a table row's box mostly outside is refused naming its line (was: both taken as given)."""
@@ -866,7 +827,6 @@ def test_a_face_box_partly_outside_the_rgb_frame_is_clipped_with_a_warning(sessi
     assert_nothing_written(tmp_path / "ds2")
 
 
-@SESSION_TOGETHER
 def test_window_that_cuts_the_face_is_a_warning(session, tmp_path):
     root, truth = session
     src = [EventSource("hd", root / "hd.raw", homography=truth["hd"].homography, registration="given", roi=(0, 0, 80, 120))]
@@ -875,7 +835,6 @@ def test_window_that_cuts_the_face_is_a_warning(session, tmp_path):
     assert len(cut) == 2 and "at the right" in cut[0] and "--roi hd=X0,Y0,W,H" in cut[0]
 
 
-@SESSION_TOGETHER
 def test_an_event_file_without_a_size_takes_sensor_size(session, tmp_path, capsys):
     """A headerless CSV (or an N-CARS .dat) was refused with "give it with --sensor-size WxH", an
     option import session did not have."""
@@ -902,7 +861,6 @@ def test_an_event_file_without_a_size_takes_sensor_size(session, tmp_path, capsy
 REAL_EVT2 = Path(__file__).parents[2] / "shared" / "real-events" / "faery_evt2.raw"
 
 
-@SESSION_TOGETHER
 def test_a_model_evface_knows_of_another_array_size_is_warned_of(session, tmp_path, capsys):
     """--model is free text: a 160x120 file imported with --model hd=evk4 (a 1280x720 sensor) was
     stored as "160x120 evk4" without a word. Now one warning names the file, both sizes, where the
@@ -939,7 +897,6 @@ def test_a_model_evface_knows_of_another_array_size_is_warned_of(session, tmp_pa
             "header states no size), but --model hd=evk4 names a 1280x720 sensor")
 
 
-@SESSION_TOGETHER
 def test_homography_nominal_is_the_guides_one_liner(session, tmp_path, capsys):
     """--homography hd=nominal imports as the JSON file of the guide's one-liner
     (nominal_homography(video size, sensor size)) does (was: only the file, written by hand first);
@@ -963,7 +920,6 @@ def test_homography_nominal_is_the_guides_one_liner(session, tmp_path, capsys):
         EventSource("hd", root / "hd.raw", homography="nomnal")
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("value, hint", [
     ("hd=NOMINAL", "; the nominal homography is spelled 'nominal'"),
     ("hd=nominal,lr=H.json", "; give --homography once per sensor (--homography hd=nominal --homography lr=H.json)"),
@@ -979,7 +935,6 @@ def test_a_homography_that_names_no_file_says_what_it_may_have_meant(session, tm
     assert not (tmp_path / "ds").exists()
 
 
-@SESSION_TOGETHER
 def test_a_face_box_wholly_outside_a_sensor_is_refused_naming_the_homography(session, tmp_path):
     """A homography that puts the face beside the sensor (a wrong --homography, or one for another
     sensor size) was a warning advising --roi, though none was given, and training then refused
@@ -1094,7 +1049,6 @@ def test_a_chance_correlation_over_a_short_overlap_does_not_win_the_sync(tmp_pat
     assert abs(report["sensors"]["lr"]["sync"]["offset_us"] - (-377_123)) < 2_000
 
 
-@SESSION_TOGETHER
 def test_a_clip_outside_a_recording_after_a_cross_correlation_names_the_estimate(session, tmp_path):
     # a guess 3 s off, searched within 0.1 s and accepted at any confidence: the error named the
     # offset only, not that it was an estimate one can replace
@@ -1112,7 +1066,6 @@ def test_a_clip_outside_a_recording_after_a_cross_correlation_names_the_estimate
     assert last - first == int(t[-1]) - int(t[0]) and period == round(1e6 / 30)
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("args, says", [
     (("--rgb-fps", "-1"), "--rgb-fps: rgb fps must be a positive number, got -1.0"),
     (("--rgb-fps", "0"), "--rgb-fps: rgb fps must be a positive number, got 0.0"),  # was the video's rate, unsaid
@@ -1143,7 +1096,6 @@ def test_bad_rgb_timing_is_refused_naming_the_option(session, tmp_path, capsys, 
         RgbSource(root / "rgb.mp4", fps=float("nan"))
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("offset", ["9223372036854775808", "9223372036854775807", "-4611686018427387905"])
 def test_an_offset_beyond_2_62_us_is_refused_naming_the_option(session, tmp_path, capsys, offset):
     """``--offset hd=2**63`` was an OverflowError in the sync after the scans (exit 1), and 2**63 - 1
@@ -1157,7 +1109,6 @@ def test_an_offset_beyond_2_62_us_is_refused_naming_the_option(session, tmp_path
     assert not (tmp_path / "ds").exists()
 
 
-@SESSION_TOGETHER
 def test_a_video_stating_a_frame_rate_out_of_range_is_refused_naming_the_options(session, tmp_path):
     """A video whose header states 0.01 fps put its frames 100 s apart (and --rgb-fps 1e9 all at 0 µs):
     the import was then refused for a wrong reason (trigger pulses that do not match the frames, a
@@ -1204,7 +1155,6 @@ def frame_folder(session, tmp_path_factory):
     return tmp / "rgb", tmp / "rgb.avi"
 
 
-@SESSION_TOGETHER
 def test_a_folder_of_frames_imports_as_the_video_of_those_frames(session, frame_folder, tmp_path):
     """--rgb FOLDER: frame k of the folder is frame k of the video; the clips' frames and events are
     those of the same frames as a losslessly written video."""
@@ -1225,7 +1175,6 @@ def test_a_folder_of_frames_imports_as_the_video_of_those_frames(session, frame_
         assert a.calibration == b.calibration
 
 
-@SESSION_TOGETHER
 def test_a_folder_of_frames_reads_only_the_wanted_files(frame_folder, monkeypatch):
     """read_video_frames of a folder decodes the wanted frames' files alone (a long capture holds far
     more frames than its clips use), and gives the frames a video of them gives."""
@@ -1244,7 +1193,6 @@ def test_a_folder_of_frames_reads_only_the_wanted_files(frame_folder, monkeypatc
         read_video_frames(folder, np.array([1, n]))
 
 
-@SESSION_TOGETHER
 def test_cli_a_folder_of_frames_needs_a_rate_or_timestamps(session, frame_folder, tmp_path, capsys):
     root, _ = session
     folder, _ = frame_folder
@@ -1259,7 +1207,6 @@ def test_cli_a_folder_of_frames_needs_a_rate_or_timestamps(session, frame_folder
     assert len(DatasetFolder.open(tmp_path / "ds").rows) == 2
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("keep", [0, 1])
 def test_cli_a_folder_without_two_frames_says_so_before_asking_for_a_rate(session, tmp_path, capsys, keep):
     """Was 'a folder of frames states no frame rate; give --rgb-fps or --rgb-timestamps' for an
@@ -1298,7 +1245,6 @@ def _broken_one_frame(folder):
             path.unlink()
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("break_it, says", [
     (_broken_gap, "have a gap after 4"),
     (_broken_duplicate, "frame number 5 is in two files"),
@@ -1346,7 +1292,6 @@ def _counted_decodes(monkeypatch) -> list[int]:
     return decoded
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("kind", ["video", "folder"])
 def test_many_clips_read_the_rgb_once(session, frame_folder, tmp_path, monkeypatch, kind):
     """The clips' RGB frames come from one forward pass over the video, and each file of a folder is
@@ -1379,7 +1324,6 @@ def test_many_clips_read_the_rgb_once(session, frame_folder, tmp_path, monkeypat
         np.testing.assert_array_equal(read_clip(ds.clip_path(row)).frames["rgb"].data, np.stack(want[start:start + 18]))
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("kind", ["video", "folder"])
 def test_a_session_that_needs_no_rgb_motion_scans_the_rgb_without_decoding_it(session, frame_folder, tmp_path,
                                                                                monkeypatch, kind):
@@ -1410,7 +1354,6 @@ def test_a_session_that_needs_no_rgb_motion_scans_the_rgb_without_decoding_it(se
         assert_nothing_written(tmp_path / "ds2")
 
 
-@SESSION_TOGETHER
 def test_auto_sync_reads_the_triggers_before_the_rgb_scan(session, tmp_path, monkeypatch):
     """--sync auto without --offset: the event file's trigger pulses are read before the RGB scan,
     so a session synced by them with its homography given decodes one frame in the scan, not all
@@ -1449,7 +1392,6 @@ class _ShrinkingCapture:
         return getattr(self._cap, name)
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("given", [False, True])
 def test_a_video_that_changes_size_mid_stream_is_refused_naming_the_frame(session, tmp_path, monkeypatch, given):
     """Was a numpy broadcast error in the RGB scan (or in stacking a clip's frames when the scan
@@ -1481,7 +1423,6 @@ def _avi_losing_frame(source, video, lost):
     return len(frames)
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("timestamps", [False, True], ids=["at its rate", "a timestamp for each listed frame"])
 def test_cli_a_video_that_decodes_fewer_frames_than_it_lists_is_refused_naming_both_counts(session, tmp_path, capsys,
                                                                                           timestamps):
@@ -1506,7 +1447,6 @@ def test_cli_a_video_that_decodes_fewer_frames_than_it_lists_is_refused_naming_b
     assert_nothing_written(tmp_path / "ds")
 
 
-@SESSION_TOGETHER
 def test_a_clip_whose_frames_would_not_fit_in_memory_is_refused_before_the_import(session, tmp_path, monkeypatch):
     """A clip's frames are read whole and stacked into the clip however far they exceed the 256 MB
     groups: on a machine of 2 MiB, clip s01_a's 24 frames of 128x96 (1.7 MB read and stacked) are
@@ -1558,7 +1498,6 @@ def test_the_rgb_scan_holds_no_more_than_a_few_frames(tmp_path):
     np.testing.assert_array_equal(scan.energy, frame_difference_energy(np.stack(gray)))
 
 
-@SESSION_TOGETHER
 def test_cli_import_session_into_dot_is_refused_before_any_work(session, tmp_path, capsys, monkeypatch):
     """'evface import session . ...' in an empty folder (was: the whole import, then an internal error,
     exit 1: "PosixPath('.') has an empty name")."""
@@ -1574,7 +1513,6 @@ def test_cli_import_session_into_dot_is_refused_before_any_work(session, tmp_pat
     assert list(tmp_path.iterdir()) == [tmp_path / "here"] and not any((tmp_path / "here").iterdir())
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("degrees", [90, 270])
 def test_a_phone_video_stored_sideways_with_a_rotation_flag_imports_as_the_upright_one(session, imported, tmp_path,
                                                                                        degrees):
@@ -1598,7 +1536,6 @@ def test_a_phone_video_stored_sideways_with_a_rotation_flag_imports_as_the_uprig
     assert a.shape == b.shape and np.abs(a.astype(int) - b.astype(int)).mean() < 4  # one more mp4v encoding
 
 
-@SESSION_TOGETHER
 def test_a_bare_mjpeg_stream_needs_its_frame_rate(session, tmp_path):
     """An IP camera's MJPEG dump (JPEG pictures in no container) states no frame rate; the 25 fps
     OpenCV reports, FFmpeg's guess, was taken: the session's 30 fps frames placed 40 ms apart."""
@@ -1613,7 +1550,6 @@ def test_a_bare_mjpeg_stream_needs_its_frame_rate(session, tmp_path):
     assert report["rgb"]["period_us"] == 33333 and report["sensors"]["hd"]["sync"]["offset_us"] == truth["hd"].offset_us
 
 
-@SESSION_TOGETHER
 def test_cli_a_video_stating_too_high_a_rate_names_what_it_states_and_the_options(session, tmp_path, capsys):
     """A 30 fps recording whose header states 1000 fps (a screen recorder's, a broken header) lasts
     0.12 s at that rate: the clip outside it was refused with only the two spans, not why; now the
@@ -1689,7 +1625,6 @@ def _late_depth(folder):
     cv2.imwrite(str(folder / "img50.png"), np.zeros((RGB_SIZE[1], RGB_SIZE[0], 3), np.uint16))
 
 
-@SESSION_TOGETHER
 @pytest.mark.parametrize("break_it, says", [
     (_late_size, "img50.png: frame size 12x10 differs from the folder's first frame 128x96 (img0.png); give all the "
                  "folder's frames one size"),

@@ -23,10 +23,9 @@ from evface.io.manifest import write_manifest
 COLUMNS = ("clip_id", "subject", "label", "aus", "lighting", "onset_us", "apex_us", "offset_us", "duration_us")
 
 
-SESSIONS_TOGETHER = pytest.mark.xdist_group("merge-sessions")
-"""The mark of the tests of ``sessions``: with make test's ``--dist loadgroup`` one worker runs them
-all and builds it once (was: each worker that got one of them built its own, 6-8 s each); not
-under pytest 9.2 with pytest-xdist 3.8, which groups nothing (pytest-xdist issue 1386)."""
+pytestmark = pytest.mark.xdist_group("merge-sessions")
+"""With make test's ``--dist loadgroup`` one worker runs this file, so that its module fixtures
+(`sessions`) are built once (was: once in each worker, 6-11 s each; pytest < 9.2: tests/test_xdist_groups.py)."""
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +51,6 @@ def _rows(root: Path) -> list[tuple]:
     return sorted(tuple(str(r[k]) for k in COLUMNS) for r in DatasetFolder.open(root).rows)
 
 
-@SESSIONS_TOGETHER
 def test_one_subject_folders_merge_into_a_dataset_that_trains_by_subject_folds(sessions, tmp_path, capsys):
     whole, folders = sessions
     # one session alone cannot be split by subject
@@ -76,7 +74,6 @@ def test_one_subject_folders_merge_into_a_dataset_that_trains_by_subject_folds(s
     assert metrics["n"] == 6 and metrics["n_subjects"] == 3
 
 
-@SESSIONS_TOGETHER
 def test_clips_are_hard_linked_where_the_file_system_allows(sessions, tmp_path):
     _, folders = sessions
     assert main(["merge", str(tmp_path / "all"), *map(str, folders[:2])]) == 0
@@ -93,7 +90,6 @@ def _refused(args: list[str], capsys, says: str, out: Path) -> None:
     assert not out.exists() and not out.with_name(out.name + ".partial").exists()
 
 
-@SESSIONS_TOGETHER
 def test_a_clip_id_in_two_folders_is_refused_naming_both(sessions, tmp_path, capsys):
     _, folders = sessions
     again = tmp_path / "again"
@@ -102,7 +98,6 @@ def test_a_clip_id_in_two_folders_is_refused_naming_both(sessions, tmp_path, cap
              f"{again / 'manifest.csv'}: clip s000_AU4_dim_r0 is also in {folders[0]}", tmp_path / "out")
 
 
-@SESSIONS_TOGETHER
 def test_two_synthetic_datasets_are_refused_saying_how_to_make_one_of_all_their_subjects(sessions, tmp_path, capsys):
     # was: "...; import one session's clips under other ids (the annotation table's clip_id column)", which a
     # synthetic dataset has none of: every one names its subjects s000, s001, ... (another seed, other people)
@@ -115,7 +110,6 @@ def test_two_synthetic_datasets_are_refused_saying_how_to_make_one_of_all_their_
              "all the subjects with evface synth (a larger --subjects, --faces)", tmp_path / "out")
 
 
-@SESSIONS_TOGETHER
 def test_clip_ids_that_differ_only_in_case_are_refused_naming_both(sessions, tmp_path, capsys):
     # was merged: clips/s000_AU4_dim_r0.h5 and clips/S000_au4_dim_r0.h5, one file on macOS or Windows
     _, folders = sessions
@@ -139,7 +133,6 @@ def test_clip_ids_that_differ_only_in_case_are_refused_naming_both(sessions, tmp
     assert not (tmp_path / "new").exists()
 
 
-@SESSIONS_TOGETHER
 @pytest.mark.parametrize("clip_id", ["../../escaped", "sub/dir"])
 def test_a_clip_id_that_is_no_file_name_is_refused_and_nothing_lands_outside_out(sessions, tmp_path, capsys, clip_id):
     _, folders = sessions
@@ -156,7 +149,6 @@ def test_a_clip_id_that_is_no_file_name_is_refused_and_nothing_lands_outside_out
     assert sorted(tmp_path.rglob("*")) == before  # was: the clip linked to tmp_path/escaped.h5 and left there
 
 
-@SESSIONS_TOGETHER
 def test_a_class_with_other_aus_is_refused(sessions, tmp_path, capsys):
     _, folders = sessions
     one, other = tmp_path / "one", tmp_path / "other"  # two class tables that define AU9 differently
@@ -169,7 +161,6 @@ def test_a_class_with_other_aus_is_refused(sessions, tmp_path, capsys):
              f"{one}", tmp_path / "out")
 
 
-@SESSIONS_TOGETHER
 @pytest.mark.parametrize("out, cwd", [(".", "here"), ("./", "here"), ("..", "here/sub")])
 def test_an_out_that_is_no_folder_name_is_refused(sessions, tmp_path, capsys, monkeypatch, out, cwd):
     _, folders = sessions
@@ -183,7 +174,6 @@ def test_an_out_that_is_no_folder_name_is_refused(sessions, tmp_path, capsys, mo
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == made  # nothing written
 
 
-@SESSIONS_TOGETHER
 @pytest.mark.parametrize("case", ["twice", "one", "out-is-a-source", "not-a-dataset"])
 def test_bad_folders_are_refused_before_anything_is_written(sessions, tmp_path, capsys, case):
     _, folders = sessions
@@ -197,7 +187,6 @@ def test_bad_folders_are_refused_before_anything_is_written(sessions, tmp_path, 
     _refused(args, capsys, says, out)
 
 
-@SESSIONS_TOGETHER
 def test_merge_datasets_names_one_path_for_its_sources_or_a_flag_that_is_no_bool(sessions, tmp_path):
     _, folders = sessions
     with pytest.raises(ParameterError, match="sources must be a list of dataset folders, got the one path"):
@@ -208,7 +197,6 @@ def test_merge_datasets_names_one_path_for_its_sources_or_a_flag_that_is_no_bool
     assert DatasetFolder.open(tmp_path / "out").subjects == ["s000", "s001"]
 
 
-@SESSIONS_TOGETHER
 def test_a_shared_subject_and_other_sensors_are_warned_about(sessions, tmp_path, capsys):
     _, folders = sessions
     relabelled = tmp_path / "relabelled"  # s001's clips under new ids, still subject s001: a second session of it
@@ -230,7 +218,6 @@ def test_a_shared_subject_and_other_sensors_are_warned_about(sessions, tmp_path,
     assert len(read_dataset_json(tmp_path / "out")["warnings"]) == 2
 
 
-@SESSIONS_TOGETHER
 def test_overwrite_replaces_a_dataset_but_never_a_folder_of_other_files(sessions, tmp_path, capsys):
     _, folders = sessions
     a, b, c = map(str, folders)
@@ -248,7 +235,6 @@ def test_overwrite_replaces_a_dataset_but_never_a_folder_of_other_files(sessions
     assert (documents / "thesis.tex").read_text() == "keep"
 
 
-@SESSIONS_TOGETHER
 def test_an_out_that_is_a_symbolic_link_is_refused_before_any_work(sessions, tmp_path, capsys, monkeypatch):
     """OUT is replaced by renaming OUT.partial onto it: was "error: Cannot call rmtree on a symbolic
     link", naming no path, after the whole merge was built."""
@@ -270,7 +256,6 @@ def test_an_out_that_is_a_symbolic_link_is_refused_before_any_work(sessions, tmp
     assert (earlier / "manifest.csv").read_bytes() == manifest and not any(empty.iterdir())
 
 
-@SESSIONS_TOGETHER
 def test_a_left_over_partial_folder_is_cleared_but_a_foreign_one_is_kept(sessions, tmp_path, capsys):
     _, folders = sessions
     a, b = map(str, folders[:2])
@@ -346,7 +331,6 @@ def test_three_imported_sessions_merge_and_train_by_subject_folds(tmp_path, caps
     assert "--highspeed" in capsys.readouterr().err and not (tmp_path / "fast").exists()
 
 
-@SESSIONS_TOGETHER
 def test_an_out_inside_another_dataset_folder_is_refused(sessions, tmp_path, capsys):
     # was: merged into whole/clips/more, a dataset among another's clips (synth and synth-merge refused it)
     whole, folders = sessions
