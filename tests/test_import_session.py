@@ -33,7 +33,8 @@ from evface.sim.video import iter_video_frames
 
 pytestmark = pytest.mark.xdist_group("import-session")
 """With make test's ``--dist loadgroup`` one worker runs this file, so that its module fixtures
-(`session`, `imported`, `frame_folder`) are built once (was: once in each worker, 6-11 s each; pytest < 9.2: tests/test_xdist_groups.py)."""
+(`session`, `imported`, `frame_folder`) are built once (was: once in each worker, 6-11 s each;
+pytest < 9.2: tests/test_xdist_groups.py)."""
 
 
 @pytest.fixture(scope="module")
