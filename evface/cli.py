@@ -133,7 +133,7 @@ def check_thread_setting(environ: dict[str, str] | os._Environ = os.environ) -> 
     evface.errors.ParameterError: NUMBA_NUM_THREADS='0': not a number of threads; give 1 or more, or unset it
     """
     value = environ.get("NUMBA_NUM_THREADS", "").strip()
-    if value and not (value.isdigit() and int(value) >= 1):
+    if value and not (value.isascii() and value.isdigit() and int(value) >= 1):
         raise ParameterError(f"NUMBA_NUM_THREADS={environ['NUMBA_NUM_THREADS']!r}: not a number of threads; give 1 or "
                              "more, or unset it")
 

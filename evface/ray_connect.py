@@ -71,7 +71,7 @@ def _check_address(ray: Any, address: str, named: str) -> None:
         raise ParameterError(f"{named}: a URL (of Ray's job server or Ray Client) is not the address of a head node; "
                              "give the HOST:PORT that 'ray start --head' printed")
     host, _, port = address.rpartition(":")
-    if not (host and port.isdigit() and 0 < int(port) < 65536):
+    if not (host and port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise ParameterError(f"{named}: expected auto or HOST:PORT with a port in 1..65535, as "
                              "'ray start --head' prints it")
     try:

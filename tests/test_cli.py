@@ -788,7 +788,7 @@ def test_a_file_argument_shows_the_type_path_as_the_options_do(capsys, words):
     assert row.split()[2:4] == ["OUT", "<path>"] and "<Path>" not in usage, usage
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "abc", "2.5"])
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "2.5", "\u00b2"])  # \u00b2: ValueError, exit 1
 def test_a_thread_setting_numba_cannot_use_is_one_line(monkeypatch, capsys, value):
     """numba reads NUMBA_NUM_THREADS when first imported: 0 raised ValueError there (internal error, exit 1) and
     text was warned of and ignored; evface names the variable before any command runs."""

@@ -193,7 +193,8 @@ def test_a_cluster_that_does_not_answer_writes_nothing(tmp_path, capsys, command
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("address", ["99999999999999999999999", "host:0", "host:70000", "host:x", "host", "6379", ":6379", ""])
+@pytest.mark.parametrize("address", ["99999999999999999999999", "host:0", "host:70000", "host:x", "host", "6379", ":6379", "",
+                                     "host:\u00b2"])  # \u00b2: int() raised ValueError, exit 1
 def test_a_ray_address_without_a_port_is_named(tmp_path, capsys, address):
     """A bare number was an OverflowError (exit 1) in the connection attempt; a port alone was "no Ray
     head node answers there ([Errno -2] Name or service not known)", and an empty one Ray's "Invalid

@@ -416,6 +416,20 @@ def test_a_csv_that_begins_with_a_utf8_byte_order_mark_reads_whole(tmp_path: Pat
     assert got == SIZE and events["t"].tolist() == [0, 5] and events["p"].tolist() == [1, -1]
 
 
+@pytest.mark.parametrize(("width", "size"), [("\x1c64", SIZE), ("6\u00b2", None)])
+def test_a_csv_header_size_that_is_not_ascii_digits_is_read_or_named(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                    width: str, size: tuple[int, int] | None) -> None:
+    """Was: ValueError, exit 1 with a traceback, for a size of characters that Python calls space or
+    digits and int() does not read (the control character 0x1C, found by the property fuzz; '²')."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(f"t,x@{width},y@48,on\n".encode() + b"0,1,1,1\n5,63,47,0\n")
+    if size:
+        assert read_events_file(path)[1] == size
+    else:
+        code, err = _cli(["info", str(path)], capsys)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "give it with --sensor-size" in err, err
+
+
 @pytest.mark.parametrize("head", [b"garbage\n", b"t,y,x,on\n", b"t,x,y\n", b"time;x;y;on\n"])
 def test_a_csv_whose_first_line_names_no_columns_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                              head: bytes) -> None:
@@ -677,6 +691,8 @@ def _aedat4_corruptions(data: bytes) -> list[tuple[bytes, str]]:
              "truncated AEDAT 4 packet header"),
             (data.replace(b"typeIdentifier\" type=\"string\">EVTS", b"typeIdentifier\" type=\"string\">XXXX"),
              "stream '0' has type 'XXXX'"),
+            (data.replace(b'<node name="0" path="/mainloop/Recorder/outInfo/0/">',  # '\u00b2': int() raised ValueError
+                          '<node name="\u00b2" path="/mainloop/Recorder/outInfo/0">'.encode()), "stream '\u00b2' has type"),
             (data.replace(b"</dv>", b"</dx>"), "not valid XML")]
 
 

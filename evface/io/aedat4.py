@@ -102,7 +102,7 @@ def _streams(path: Path, info: bytes) -> dict[int, str]:
         for node in out_info.findall("node"):
             name = node.get("name", "")
             kind = next((a.text for a in node.findall("attr") if a.get("key") == "typeIdentifier"), None)
-            if not name.isdigit() or kind not in _TYPES:
+            if not (name.isascii() and name.isdigit()) or kind not in _TYPES:
                 raise FormatError(where(path, f"corrupt AEDAT 4 header: stream {name!r} has type {kind!r}"))
             streams[int(name)] = kind
     if not streams:

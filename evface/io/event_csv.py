@@ -124,5 +124,5 @@ def csv_header_size(path: Path) -> SensorSize | None:
         raise FormatError(where(path, f"the first line {first[:80]!r} is neither a header naming the columns "
                                       "t, x, y and on (or p), as in 't,x@W,y@H,on', a comment ('# ...') nor a row of "
                                       "4 integers"))
-    (_, _, width), (_, _, height) = columns[1], columns[2]
-    return (int(width), int(height)) if width.strip().isdigit() and height.strip().isdigit() else None
+    width, height = columns[1][2].strip(), columns[2][2].strip()
+    return (int(width), int(height)) if all(v.isascii() and v.isdigit() for v in (width, height)) else None
