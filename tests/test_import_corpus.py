@@ -139,6 +139,20 @@ def test_same_seed_same_events_and_resume(corpus, imported, tmp_path):
             np.testing.assert_array_equal(a.events[name], b.events[name])
 
 
+def _clip_writes_stopped_at_the_second(monkeypatch) -> list[str]:
+    """The file names of the clips ``import_corpus`` writes from now on, in order; the write that
+    makes the list two long is a KeyboardInterrupt (Ctrl-C) instead (clear the list to stop again)."""
+    written, write = [], corpus_module.write_clip
+
+    def stop_at_the_second(path, clip):
+        if written.append(path.name) or len(written) == 2:
+            raise KeyboardInterrupt
+        write(path, clip)
+
+    monkeypatch.setattr(corpus_module, "write_clip", stop_at_the_second)
+    return written
+
+
 def test_a_resume_after_the_table_changed_converts_the_changed_rows_again(tmp_path, monkeypatch):
     """An import stopped after its first clip, resumed after that row's AUs and window changed in
     the table, kept the old clip (old label, frames and times) beside the new manifest row and
@@ -153,14 +167,7 @@ def test_a_resume_after_the_table_changed_converts_the_changed_rows_again(tmp_pa
         writer.release()
     table = tmp_path / "t.csv"
     options = CorpusOptions(sensors=("davis346:16x12",), upsample=1, face_box=(20, 20, 56, 56))
-    written, write = [], corpus_module.write_clip
-
-    def stop_at_the_second(path, clip):
-        if written.append(path.name) or len(written) == 2:
-            raise KeyboardInterrupt
-        write(path, clip)
-
-    monkeypatch.setattr(corpus_module, "write_clip", stop_at_the_second)
+    written = _clip_writes_stopped_at_the_second(monkeypatch)
     for rows in ("1,EP01,3,5,10,4,\n1,EP02,20,25,30,12,\n", "1,EP01,20,22,25,12,\n1,EP02,20,25,30,12,\n"):
         table.write_text(TABLE + rows)
         written.clear()
@@ -231,14 +238,7 @@ def test_a_resume_keeps_the_clips_of_unchanged_sources(tmp_path, monkeypatch):
     table = tmp_path / "t.csv"
     table.write_text(TABLE + "1,EP01,3,5,10,4,\n1,EP02,2,5,10,4,\n")
     options = CorpusOptions(sensors=("davis346:16x12",), upsample=1, face_box=(20, 20, 56, 56))
-    written, write = [], corpus_module.write_clip
-
-    def stop_at_the_second(path, clip):
-        if written.append(path.name) or len(written) == 2:
-            raise KeyboardInterrupt
-        write(path, clip)
-
-    monkeypatch.setattr(corpus_module, "write_clip", stop_at_the_second)
+    written = _clip_writes_stopped_at_the_second(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         import_corpus(root, table, tmp_path / "ds", options)
     written.clear()

@@ -568,17 +568,24 @@ def test_a_run_on_a_given_dataset_resumed_with_another_preset_or_seed_is_refused
     assert calls == ["rgb"] and {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
 
 
+def _a_run_killed_in_its_rgb_stage(tmp_path):
+    """A fake tiny run of the rgb stage killed in that stage, before its pipeline.json: the fake run,
+    OUT, the list of the runner's calls and the options of ``run_pipeline``."""
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out, calls = tmp_path / "out", []
+    options = dict(preset="tiny", data_dir=fake / "data", jobs=1, only=["rgb"])
+    with pytest.raises(Killed):
+        pipeline_run.run_pipeline(out, runner=fake_runner(calls, fake, kill_at="rgb"), **options)
+    return fake, out, calls, options
+
+
 @pytest.mark.parametrize("given, earlier, this", [({"preset": "quick"}, "--preset tiny", "--preset quick"),
                                                   ({"seed": 3}, "--seed 0", "--seed 3")])
 def test_a_first_run_stopped_before_its_record_resumed_with_another_preset_or_seed_is_refused(tmp_path, given,
                                                                                              earlier, this):
     # a first run killed after its first stage's folder appeared left no pipeline.json: a resume with --seed 3
     # was accepted and trained stages/rgb-<other key> beside the stopped run's stages/rgb-<key>
-    fake = make_fake_run(tmp_path / "fake", subjects=3)
-    out, calls = tmp_path / "out", []
-    options = dict(preset="tiny", data_dir=fake / "data", jobs=1, only=["rgb"])
-    with pytest.raises(Killed):
-        pipeline_run.run_pipeline(out, runner=fake_runner(calls, fake, kill_at="rgb"), **options)
+    fake, out, calls, options = _a_run_killed_in_its_rgb_stage(tmp_path)
     assert not (out / "pipeline.json").exists() and len(list((out / "stages").iterdir())) == 1
     files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     with pytest.raises(ParameterError) as caught:
@@ -637,11 +644,7 @@ def test_the_started_record_names_a_dataset_inside_out_relative_to_it(tmp_path):
 def test_a_started_record_whose_options_are_not_as_evface_writes_them_is_refused_naming_it(tmp_path, config, said):
     # a started.json seed of "0" refused a resume with --seed 0 as 'made with --seed 0, not --seed 0', and a
     # config that was no object (or none) was taken as no options: a resume with any --preset or --seed trained
-    fake = make_fake_run(tmp_path / "fake", subjects=3)
-    out, calls = tmp_path / "out", []
-    options = dict(preset="tiny", data_dir=fake / "data", jobs=1, only=["rgb"])
-    with pytest.raises(Killed):
-        pipeline_run.run_pipeline(out, runner=fake_runner(calls, fake, kill_at="rgb"), **options)
+    fake, out, calls, options = _a_run_killed_in_its_rgb_stage(tmp_path)
     record = json.loads((out / earlier_run.STARTED).read_text())
     record.pop("config") if config is None else record.update(config=config)
     (out / earlier_run.STARTED).write_text(json.dumps(record))
@@ -716,11 +719,7 @@ def test_a_run_killed_while_it_wrote_its_started_record_is_resumed(tmp_path):
                                         ('{"config": {}, "data": "d", "built": "no"}', "not as evface writes it ('built' is 'no'")])
 def test_a_damaged_started_record_is_refused_naming_it(tmp_path, text, said):
     # probed: each is one line naming OUT/started.json before anything is written
-    fake = make_fake_run(tmp_path / "fake", subjects=3)
-    out, calls = tmp_path / "out", []
-    options = dict(preset="tiny", data_dir=fake / "data", jobs=1, only=["rgb"])
-    with pytest.raises(Killed):
-        pipeline_run.run_pipeline(out, runner=fake_runner(calls, fake, kill_at="rgb"), **options)
+    fake, out, calls, options = _a_run_killed_in_its_rgb_stage(tmp_path)
     (out / earlier_run.STARTED).write_text(text)
     files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     with pytest.raises(FormatError, match=f"^{re.escape(f'{out / earlier_run.STARTED}: {said}')}"):
