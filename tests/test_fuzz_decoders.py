@@ -5,7 +5,8 @@ whole process down, which no ``try`` can catch and which would kill pytest itsel
 sweep runs in a child Python (this file run as a script); the test fails if the child dies by a
 signal or an abort, or if any example gives anything but the events or one clean ``EvfaceError``.
 
-A second test lets hypothesis draw new cuts and byte changes on every run, also in a child.
+A second test lets hypothesis draw new cuts and byte changes on every run, also in a child (under CI,
+which `.ci/run` sets, hypothesis's "ci" profile draws the same ones on every run).
 Per format the sweep tries, all seeded: the file cut at 100 offsets, each of its first 768 bytes
 (AEDAT 4's whole header) set to 0x00 and to 0xFF, 300 sets of 1-8 random bytes anywhere, and 100
 random tails after its header. Issue 17: a 2000-example random fuzz found corrupted AEDAT 4 files that
@@ -16,6 +17,7 @@ first (:mod:`evface.io.aedat4`).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -141,6 +143,17 @@ def test_corrupted_files_never_take_the_process_down(fmt: str, tmp_path: Path) -
 def test_random_corruptions_never_take_the_process_down(fmt: str, tmp_path: Path) -> None:
     """Property-based: new random corruptions on every run, in a child process like the sweep."""
     _run_child("property", fmt, tmp_path)
+
+
+def test_ci_draws_the_same_corruptions_on_every_run() -> None:
+    """`.ci/run` sets CI, and under CI hypothesis loads its "ci" profile (derandomized), so a decoder
+    defect not yet found cannot turn one CI run red and the next green; `make test` elsewhere still
+    draws new corruptions on every run."""
+    assert re.search(r'^export CI="\$\{CI:-true\}"$', (ROOT / ".ci" / "run").read_text(), re.M)
+    probe = "from hypothesis import settings; print(settings.default.derandomize)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env={**os.environ, "CI": "true"}, timeout=60)
+    assert done.stdout.strip() == "True", done.stderr[-500:]
 
 
 if __name__ == "__main__":
