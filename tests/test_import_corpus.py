@@ -18,7 +18,7 @@ from evface.datasets.importers import corpus as corpus_module
 from evface.datasets.importers.corpus import CorpusOptions, import_corpus, resample_rgb
 from evface.datasets.importers.corpus_frames import read_video_clip
 from evface.datasets.importers.corpus_options import corpus_sensor
-from evface.datasets.importers.corpus_table import read_corpus_table
+from evface.datasets.importers.corpus_table import read_corpus_table, subject_folder
 from evface.datasets.importers.registration import apply_homography
 from evface.errors import DatasetError, FormatError, ParameterError
 from evface.sim.video import numbered_frames, video_info
@@ -291,6 +291,11 @@ def test_table_errors(tmp_path):
         p.write_text(TABLE + f"1,EP,10,{cell},20,4,\n")
         with pytest.raises(DatasetError, match=f"line 2: apex frame must be a frame number, got '{cell}'"):
             read_corpus_table(p)
+    p.write_text(TABLE + "1,EP,10,15,20," + "9" * 5000 + ",\n")  # more digits than int() reads: ValueError before
+    with pytest.raises(DatasetError, match=r"t\.csv: line 2: action unit 9{5000} in '9{5000}' is not a FACS code"):
+        read_corpus_table(p)
+    p.write_text(TABLE + "9" * 5000 + ",EP,10,15,20,4,\n")  # a subject no number: ValueError before (exit 1)
+    assert subject_folder(read_corpus_table(p)[0].subject) == "sub" + "9" * 5000
     p.write_text(TABLE + "1,EP,10.0,15,20,4,\n")  # a whole number as a spreadsheet may save it
     assert read_corpus_table(p)[0].onset == 10
     p.write_text(TABLE + "1,EP,10,30,20,4,\n")

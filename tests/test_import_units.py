@@ -296,6 +296,8 @@ def test_a_frame_indexed_clip_holds_its_frames_and_no_more(tmp_path):
     # of a clip_id, must use only ...; give the row a clip_id", and a clip_id let it in
     ("subject,start_us,onset_us,apex_us,offset_us,end_us,aus\nMüller,0,1,2,3,4,1\n",
      "line 2: subject 'Müller' must use only letters, digits, '_', '.', '-' and start with a letter or digit$"),
+    # an action unit of 5000 digits, more than int() reads: was ValueError (exit 1)
+    (HEADER_US + "s,c,0,1,2,3,4," + "9" * 5000 + ",,\n", r"line 2: action unit 9{5000} in '9{5000}' is not a FACS code"),
     # a subject is named by import corpus's rule (was: any text imported beside a clip_id)
     (HEADER_US + "../s 1,c,0,1,2,3,4,1,,\n", r"line 2: subject '\.\./s 1' must use only letters, digits, '_', '\.', '-' and "
                                           "start with a letter or digit$"),

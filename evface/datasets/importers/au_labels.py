@@ -21,7 +21,8 @@ def parse_aus(text: str, *, source: str | None = None) -> list[int]:
     ``AU`` prefix (also ``AU 12``) and a FACS intensity letter suffix (``12C``) are dropped. Duplicates are
     removed and the result is sorted. ``"/"``, ``"-"`` and the empty string mean no AUs; a number
     outside 1 to :data:`MAX_AU` is refused (was: AU 0 refused only when the clip was written, after
-    the scans, naming the unfinished clip file instead of the table line).
+    the scans, naming the unfinished clip file instead of the table line; one of 5000 digits, more
+    than ``int()`` reads, a ValueError).
 
     Examples
     --------
@@ -46,11 +47,11 @@ def parse_aus(text: str, *, source: str | None = None) -> list[int]:
         m = _AU_TOKEN.match(token)
         if m is None:
             raise DatasetError(where(source, f"cannot read action unit {token!r} in {text!r} (expected e.g. '1+2' or 'AU12')"))
-        au = int(m.group(1))
-        if not 1 <= au <= MAX_AU:
+        au = m.group(1).lstrip("0") or "0"  # int() reads no more than 4300 digits (ValueError: exit 1)
+        if len(au) > len(str(MAX_AU)) or not 1 <= int(au) <= MAX_AU:
             raise DatasetError(where(source, f"action unit {au} in {text!r} is not a FACS code (1 to {MAX_AU}); write no "
                                              "AUs as '', '-' or 'none'"))
-        aus.add(au)
+        aus.add(int(au))
     return sorted(aus)
 
 

@@ -82,17 +82,20 @@ def read_corpus_table(path: str | Path) -> list[CorpusRow]:
 
 def subject_folder(subject: str) -> str:
     """``"1"``, ``"01"`` or ``"sub01"`` -> ``"sub01"``; ``"1.0"`` too (a number as a spreadsheet
-    may save it, as :func:`~evface.datasets.importers.tables.table_int` reads frame numbers).
+    may save it, as :func:`~evface.datasets.importers.tables.table_int` reads frame numbers); a
+    number of more than 18 digits (leading zeros aside) is kept as it is written.
 
     Examples
     --------
     >>> [subject_folder(s) for s in ("1", "01", "sub01", "1.0", "Sub12", "07a")]
     ['sub01', 'sub01', 'sub01', 'sub01', 'sub12', 'sub07a']
+    >>> subject_folder("0" * 30 + "7"), subject_folder("9" * 5000) == "sub" + "9" * 5000
+    ('sub07', True)
     """
     s = subject.strip()
     if s.lower().startswith("sub"):
         s = s[3:]
-    number = re.fullmatch(r"(\d+)(\.0+)?", s)
+    number = re.fullmatch(r"0*(\d{1,18})(\.0+)?", s)  # more digits: a name (int() reads no more than 4300, ValueError)
     return f"sub{int(number.group(1)):02d}" if number else f"sub{s}"
 
 
