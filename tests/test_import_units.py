@@ -192,6 +192,22 @@ def test_frame_timestamps_that_go_back_name_their_line_and_a_t_us_column_is_read
         read_frame_times(path)
 
 
+def test_frame_timestamps_are_named_by_their_line_in_the_file_whatever_control_characters_they_hold(tmp_path):
+    """A vertical tab, 0x1C-0x1E, NEL or U+2028 in a timestamp file broke its lines where no editor
+    does (``str.splitlines``): errors named lines the file has not, and ``0<VT>5`` was read as two
+    timestamps, 0 and 5."""
+    path = tmp_path / "t.csv"
+    path.write_text("t_us\n0\x1c\n33333\x85\n66667\u2028\nx\n")  # was "line 8"
+    with pytest.raises(DatasetError, match=r"t\.csv: line 5: timestamp and exposure must be integers in µs within "
+                                           r"±2\*\*62, got 'x'"):
+        read_frame_times(path)
+    path.write_text("t_us\n0\x0b5\n33333\n")  # was [0, 5, 33333]
+    with pytest.raises(DatasetError, match=r"t\.csv: line 2: timestamp and exposure must be integers .*, got '0\\x0b5'"):
+        read_frame_times(path)
+    path.write_text("t_us\n0\x1c\n33333\x0b\n")  # the control characters around a number: blank, as before
+    assert read_frame_times(path)[0].tolist() == [0, 33333]
+
+
 def test_a_variable_frame_rate_videos_frames_are_exposed_over_their_own_intervals(tmp_path):
     """Frames placed at a variable-frame-rate video's container timestamps (60 fps, then 15, then
     30) are each taken as exposed over their own interval, the last over the median one (was: every

@@ -369,7 +369,8 @@ def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
         raise DatasetError(where(path, undecodable(path, encoding)))
     times, exposures, lines, time_column, column = [], [], [], 0, None
     header = 2 if SEPARATOR_LINE.match(text.partition("\n")[0]) else 1  # after Excel's "sep=;" line
-    for line_no, line in enumerate(text.splitlines()[header - 1:], start=header):
+    # read_text ends each line with \n, as a text editor's lines; splitlines() also broke at \x0b, \x1c, \x85, \u2028
+    for line_no, line in enumerate(text.split("\n")[header - 1:], start=header):
         cells = [c.strip() for c in re.split(r"[,;\t]", line)]  # as spreadsheets write it in any locale
         if not cells[0]:
             continue
