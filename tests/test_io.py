@@ -20,6 +20,7 @@ from evface.io.aedat4 import check_aedat4
 from evface.io.atomic_files import atomic_write
 from evface.io.event_reader import iter_events_file, read_events_file
 from evface.io.event_writer import GAP_PADDING_BYTES, MAX_GAP_US, open_events_writer, write_events_file
+from evface.io.dataset import read_dataset_json
 from evface.io.manifest import read_manifest, write_manifest
 from evface.io.faery_bridge import from_faery, to_faery
 from evface.io.file_info import file_info
@@ -699,6 +700,23 @@ def test_cli_convert_every_format_and_info(tmp_path: Path, stream: np.ndarray, c
     assert main(["info", str(tmp_path / "b.raw")]) == 0
     out = capsys.readouterr().out
     assert "evt3" in out and f"{stream.size:,}" in out and "640x480" in out
+
+
+@pytest.mark.parametrize("text", ['{"seed": ' + "9" * 5000 + "}", "[" * 100_000])
+def test_a_dataset_json_of_a_number_int_cannot_read_or_nested_too_deep_is_one_error_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
+    """More digits than int() reads (4300) was ValueError, and arrays nested past Python's stack
+    RecursionError: an internal error (exit 1) of train, merge and synth."""
+    data = tmp_path / "data"
+    write_manifest(data, [{"clip_id": "c1", "subject": "s01", "label": "AU12", "aus": [12], "lighting": "dim",
+                           "file": "clips/c1.h5", "onset_us": 0, "apex_us": 1, "offset_us": 2, "duration_us": 3}])
+    (data / "dataset.json").write_text(text)
+    message = f"{data / 'dataset.json'}: not a dataset.json evface wrote (a number of thousands of digits, or lists nested"
+    with pytest.raises(DatasetError, match=re.escape(message)):
+        read_dataset_json(data)
+    assert main(["train", "classify", "--data", str(data), "--out", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err.strip().startswith(f"error: {message}")
+    assert not (tmp_path / "run").exists()
 
 
 def test_cli_info_of_a_folder_says_what_reads_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -48,8 +48,9 @@ def write_dataset_json(root: str | Path, info: dict[str, Any]) -> Path:
 def read_dataset_json(root: str | Path) -> dict[str, Any]:
     """Read ``dataset.json`` of ``root``.
 
-    A missing file, text that is no JSON object or ``classes`` that do not map names to lists of
-    AU numbers are a ``DatasetError`` naming the file.
+    A missing file, text that is no JSON object (also a number of more than 4300 digits, which
+    ``int()`` refuses, or lists nested past Python's stack) or ``classes`` that do not map names to
+    lists of AU numbers are a ``DatasetError`` naming the file.
 
     Examples
     --------
@@ -68,6 +69,9 @@ def read_dataset_json(root: str | Path) -> dict[str, Any]:
         info = json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM: as Windows editors save it
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DatasetError(where(path, f"not valid JSON ({exc})")) from exc
+    except (ValueError, RecursionError):  # int() of more than 4300 digits; arrays nested past Python's stack
+        raise DatasetError(where(path, "not a dataset.json evface wrote (a number of thousands of digits, or lists "
+                                       "nested thousands deep)")) from None
     if not isinstance(info, dict):
         raise DatasetError(where(path, "expected a JSON object"))
     classes = info.get("classes", {})
