@@ -55,7 +55,7 @@ def _homography(path: str, option: str):
         return path
     try:
         h = np.asarray(json.loads(Path(path).read_text(encoding="utf-8-sig")), dtype=float)  # a BOM: as Windows tools save it
-    except (OSError, ValueError, TypeError) as exc:  # unreadable, not JSON, or not numbers
+    except (OSError, ValueError, TypeError, RecursionError) as exc:  # unreadable, not JSON (or nested past the stack), or not numbers
         raise ParameterError(f"{option}: {path}: expected a JSON file holding a 3x3 matrix ({exc})"
                              + _homography_hint(path, option, exc)) from exc
     if h.shape != (3, 3):
