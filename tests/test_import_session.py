@@ -472,12 +472,13 @@ def test_cli_one_event_file_given_to_two_sensors_is_refused_before_any_file_is_r
     assert_nothing_written(tmp_path / "ds")
 
 
-@pytest.mark.parametrize("aus", ["0", "1+2+123456789012345678901"])
+@pytest.mark.parametrize("aus", ["0", "1+2+123456789012345678901", pytest.param("9" * 5000, id="5000-digits")])
 def test_cli_an_au_number_no_facs_code_has_is_refused_before_any_event_file_is_read(session, tmp_path, capsys,
                                                                                    monkeypatch, aus):
     """An annotation row's AU 0 (a table's "no AU"), or a number past int64, was refused only when
     its clip was written, after every scan, as "ds.partial/clips/s01_a.h5: Clip.aus must be >= 1"
-    (or "in [1, ...]"), naming the unfinished clip file instead of the table line."""
+    (or "in [1, ...]"), naming the unfinished clip file instead of the table line; one of 5000
+    digits, more than int() reads, was an internal ValueError (exit 1)."""
     import evface.datasets.importers.session as mod
 
     def read_events(*args, **kwargs):
