@@ -534,6 +534,21 @@ def test_a_clip_whose_members_disagree_is_named_not_read_wrongly(tmp_path: Path)
         read_events(shifted, "hd", 50_000, 90_000)
 
 
+@pytest.mark.parametrize(("member", "attr", "says"), [
+    ("/", "extra", "corrupt clip attribute"),
+    ("events/hd", "params", "corrupt sensor attributes under /events"),
+    ("frames/rgb", "params", "frames or truth are corrupt or truncated"),
+])
+def test_a_clip_attribute_nested_past_pythons_stack_is_named(tmp_path: Path, member, attr, says) -> None:
+    """A JSON attribute of lists nested 100,000 deep (a crafted or damaged clip file) was an internal
+    RecursionError (exit 1); now the clip's one FormatError."""
+    path = write_clip(tmp_path / "c.h5", _clip())
+    with h5py.File(path, "r+") as f:
+        f[member].attrs[attr] = "[" * 100_000
+    with pytest.raises(FormatError, match=rf"c\.h5: {says} \(maximum recursion depth"):
+        read_clip(path)
+
+
 def test_hdf5_that_is_not_a_clip(tmp_path: Path) -> None:
     path = tmp_path / "other.h5"
     with h5py.File(path, "w") as f:

@@ -139,6 +139,22 @@ def test_same_seed_same_events_and_resume(corpus, imported, tmp_path):
             np.testing.assert_array_equal(a.events[name], b.events[name])
 
 
+@pytest.mark.parametrize("stamp", ['{"root": "/', "[]"], ids=["cut", "a-list"])
+def test_a_partial_import_whose_record_is_damaged_is_made_afresh(corpus, imported, tmp_path, stamp):
+    """``OUT.partial/import.json`` cut short (a disk that filled) or not an object stopped the next
+    import with an internal JSONDecodeError / TypeError, exit 1; the partial import is now made
+    afresh, as for other settings, and gives the same clips."""
+    out, _ = imported
+    partial = tmp_path / "ds.partial"
+    (partial / "clips").mkdir(parents=True)
+    shutil.copy(out / "clips" / "sub01_EP01_01.h5", partial / "clips" / "sub01_EP01_01.h5")
+    (partial / "import.json").write_text(stamp)
+    import_corpus(corpus, corpus / "table.csv", tmp_path / "ds", CorpusOptions(**OPTS))
+    assert not partial.exists()
+    for path in sorted((out / "clips").iterdir()):
+        np.testing.assert_array_equal(read_clip(path).events["lr"], read_clip(tmp_path / "ds" / "clips" / path.name).events["lr"])
+
+
 def _clip_writes_stopped_at_the_second(monkeypatch) -> list[str]:
     """The file names of the clips ``import_corpus`` writes from now on, in order; the write that
     makes the list two long is a KeyboardInterrupt (Ctrl-C) instead (clear the list to stop again)."""

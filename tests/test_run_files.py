@@ -196,3 +196,28 @@ def test_a_metrics_json_whose_hashes_name_a_file_outside_its_folder_is_refused_u
     with pytest.raises(FormatError, match=re.escape(f"{tmp_path / 'run' / 'metrics.json'}: files_sha256 names {name!r}, "
                                                     "not a file of this folder: not as evface writes it")):
         check_written_together(tmp_path / "run")
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, "9" * 5000], ids=["nested-100000-deep", "5000-digits"])
+def test_a_run_json_nested_past_the_stack_or_of_5000_digits_is_one_error_naming_it(tmp_path, text):
+    """A metrics.json, config.json or comparison file holding lists nested 100,000 deep or a number of
+    5000 digits (more than int() reads) was an internal RecursionError or ValueError (exit 1) in
+    ``read_json``, the report, ``compare --out`` and the reconstruction comparison; now one error
+    naming the file, or not taken for a file evface wrote."""
+    from evface.commands.compare import earlier_comparison_only
+    from evface.errors import DatasetError, ParameterError
+    from evface.report.collect import _read_json
+    from evface.tasks.recon_compare import _scored, is_reconstruction_run
+    from evface.tasks.run_folder import read_json
+
+    path = tmp_path / "metrics.json"
+    path.write_text(text)
+    with pytest.raises(FormatError, match=f"^{re.escape(str(path))}: not valid JSON"):
+        read_json(path)
+    with pytest.raises(DatasetError, match=f"^{re.escape(str(path))}: cannot read JSON"):
+        _read_json(path)
+    with pytest.raises(FormatError, match=f"^{re.escape(str(path))}: not a metrics file evface wrote"):
+        _scored(tmp_path)
+    assert not is_reconstruction_run(tmp_path)
+    with pytest.raises(ParameterError, match=f"^{re.escape(str(path))}: exists and is not a comparison evface wrote"):
+        earlier_comparison_only(path)

@@ -164,7 +164,7 @@ def earlier_comparison_only(path: Path) -> Path:
     if path.is_file():
         try:
             earlier = json.loads(path.read_bytes())
-        except (ValueError, OSError):
+        except (ValueError, RecursionError, OSError):
             earlier = None
         if not (isinstance(earlier, dict) and {"run_a", "run_b"} <= earlier.keys()):
             raise ParameterError(where(path, "exists and is not a comparison evface wrote, which this command would "

@@ -137,11 +137,11 @@ def _meta(path: Path, f: h5py.File) -> Clip:
         json_attrs = {key: json.loads(_attr_str(f.attrs[key])) for key in JSON_ATTRS}
     except KeyError as exc:
         raise FormatError(where(path, f"missing clip attribute {exc}")) from exc
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested past Python's stack
         raise FormatError(where(path, f"corrupt clip attribute ({exc})")) from exc
     try:
         sensors = {name: _sensor_info(name, g) for name, g in f.get("events", {}).items()}
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, RecursionError) as exc:
         raise FormatError(where(path, f"corrupt sensor attributes under /events ({exc})")) from exc
     return Clip(**kwargs, **json_attrs, sensors=sensors)
 
@@ -366,7 +366,7 @@ def read_clip(
                 for name, g in f.get("truth", {}).items():
                     if truth is True or name in truth:
                         clip.truth[name] = _read_truth(path, g)
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, RecursionError) as exc:
             raise FormatError(where(path, f"frames or truth are corrupt or truncated ({exc})")) from exc
     return clip
 

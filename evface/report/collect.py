@@ -105,7 +105,7 @@ def package_versions() -> dict[str, str]:
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         obj = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # not JSON or UTF-8, 5000 digits, nested past the stack
         raise DatasetError(where(path, f"cannot read JSON ({exc})")) from exc
     if not isinstance(obj, dict):
         raise FormatError(where(path, f"expected a JSON object, got {type(obj).__name__}: not a file evface wrote"))

@@ -47,7 +47,7 @@ def is_reconstruction_run(run_dir: str | Path) -> bool:
         return True
     try:
         return json.loads((run_dir / "metrics.json").read_text()).get("task") == "reconstruct"
-    except (OSError, ValueError, AttributeError):  # no metrics.json, or not a JSON object: not this task's
+    except (OSError, ValueError, RecursionError, AttributeError):  # no metrics.json, or not a JSON object: not this task's
         return False
 
 
@@ -173,7 +173,7 @@ def _scored(run_dir: Path) -> tuple[Any, int, Any]:
         seeds = metrics.get("seeds")
         return (metrics.get("grid", {}).get("size"), len(seeds) if isinstance(seeds, list) and seeds else 1,
                 metrics.get("protocol"))
-    except (ValueError, AttributeError) as exc:  # not JSON, or not an object
+    except (ValueError, RecursionError, AttributeError) as exc:  # not JSON, or not an object
         raise FormatError(where(path, f"not a metrics file evface wrote ({exc})")) from exc
 
 

@@ -284,7 +284,7 @@ def read_json(path: str | Path) -> Any:
         raise FormatError(where(path, "no such file"))
     try:
         return json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # not JSON or UTF-8, 5000 digits, lists nested past the stack
         raise FormatError(where(path, f"not valid JSON ({exc})")) from exc
 
 

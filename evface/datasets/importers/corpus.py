@@ -194,7 +194,7 @@ def _open_partial(out: Path, settings: dict[str, Any], sources: dict[str, str]) 
     to be converted again, and the sources now are recorded; returns it."""
     tmp = out.with_name(out.name + ".partial")
     stamp = tmp / "import.json"
-    before = json.loads(stamp.read_text()) if stamp.exists() else {}
+    before = _recorded_settings(stamp)
     recorded = before.pop("sources", {})
     if tmp.exists() and before != json.loads(json.dumps(settings)):
         remove_partial(tmp)
@@ -205,6 +205,17 @@ def _open_partial(out: Path, settings: dict[str, Any], sources: dict[str, str]) 
             (tmp / "clips" / f"{clip_id}.h5").unlink(missing_ok=True)
     atomic_write_text(stamp, json.dumps({**settings, "sources": sources}))
     return tmp
+
+
+def _recorded_settings(stamp: Path) -> dict[str, Any]:
+    """What ``OUT.partial/import.json`` records, or ``{}`` where it is missing or unreadable (cut by
+    a full disk, edited by hand: was an internal JSONDecodeError), so that the partial import is
+    made afresh (:func:`~evface.io.dataset_output.remove_partial` keeps a folder holding foreign files)."""
+    try:
+        before = json.loads(stamp.read_text(encoding="utf-8")) if stamp.exists() else {}
+    except (ValueError, RecursionError):  # not JSON (UnicodeDecodeError too), 5000 digits, nested past the stack
+        return {}
+    return before if isinstance(before, dict) else {}
 
 
 def _source_key(frames: ClipFrames) -> str:
