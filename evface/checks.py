@@ -29,6 +29,7 @@ import dataclasses
 import math
 import operator
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +130,58 @@ def as_real(name: str, value: object, low: float, high: float, low_open: bool = 
             interval = f" in {'(' if low_open else '['}{low:g}, {high:g}]"
         raise ParameterError(f"{name} must be a finite number{interval}, got {value!r}")
     return number
+
+
+_WHOLE = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*")
+
+
+def _plain(text: str) -> str | None:
+    """``text`` without the spaces and tabs around it where the rest is printable ASCII, else None."""
+    stripped = text.strip(" \t")
+    return stripped if stripped.isascii() and stripped.isprintable() else None
+
+
+def whole_number(text: str) -> int | None:
+    """The whole number ``text`` writes as the command line's number options take one (typer's
+    ``int``): ASCII digits, a sign, ``_`` between digits, spaces around; else None. A digit of
+    another script (``'١٢'``, ``'０'``) or a superscript (``'²'``), which ``int()`` takes or refuses
+    by Unicode category, a control character (``int('\\x1c5')`` is 5) and more digits than
+    ``int()`` reads (4300: a ValueError) are None; the caller names its option.
+
+    Examples
+    --------
+    >>> whole_number(" 12 "), whole_number("-1_000"), whole_number("+0")
+    (12, -1000, 0)
+    >>> [whole_number(t) for t in ("١٢", "０", "²", "\x1c5", "1.5", "0x10", "", "9" * 5000)]
+    [None, None, None, None, None, None, None, None]
+    """
+    plain = _plain(text)
+    if plain is None or not _WHOLE.fullmatch(plain):
+        return None
+    try:
+        return int(plain)
+    except ValueError:  # more digits than int() reads
+        return None
+
+
+def real_number(text: str) -> float | None:
+    """The number ``text`` writes as the command line's number options take one (typer's
+    ``float``: ``1.5``, ``-2e3``, ``1_000``, spaces around; ``nan`` and ``inf`` too, which the caller's
+    range check refuses), else None: digits of another script and control characters, which
+    ``float()`` takes, are None.
+
+    Examples
+    --------
+    >>> real_number(" 0.5 "), real_number("1e3"), real_number("١٢"), real_number("\x1c5"), real_number("")
+    (0.5, 1000.0, None, None, None)
+    """
+    plain = _plain(text)
+    if plain is None:
+        return None
+    try:
+        return float(plain)
+    except ValueError:
+        return None
 
 
 def as_flag(name: str, value: object) -> bool:

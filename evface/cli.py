@@ -19,6 +19,7 @@ from contextlib import contextmanager
 import typer
 
 from evface import __version__
+from evface.checks import whole_number
 from evface.commands import terminal
 from evface.errors import EvfaceError, ParameterError
 
@@ -121,21 +122,28 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+MAX_NUMBA_THREADS = 4096
+"""The most threads ``NUMBA_NUM_THREADS`` may ask for: numba starts them all at the first parallel
+kernel (the camera model's), and 10**11 of them were the process killed for memory."""
+
+
 def check_thread_setting(environ: dict[str, str] | os._Environ = os.environ) -> None:
     """Refuse a ``NUMBA_NUM_THREADS`` numba cannot use: numba reads it when first imported, where 0
     or less raised ``ValueError`` (an internal error of any command) and text was warned of and
-    ignored (all cores used).
+    ignored (all cores used); more than :data:`MAX_NUMBA_THREADS` (was: the process killed at the
+    first parallel kernel, or 5000 digits a ValueError). The number is read as the number options
+    read one (:func:`~evface.checks.whole_number`).
 
     >>> check_thread_setting({"NUMBA_NUM_THREADS": "2"})
     >>> check_thread_setting({"NUMBA_NUM_THREADS": "0"})
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: NUMBA_NUM_THREADS='0': not a number of threads; give 1 or more, or unset it
+    evface.errors.ParameterError: NUMBA_NUM_THREADS='0': not a number of threads; give 1 to 4096, or unset it
     """
-    value = environ.get("NUMBA_NUM_THREADS", "").strip()
-    if value and not (value.isascii() and value.isdigit() and int(value) >= 1):
-        raise ParameterError(f"NUMBA_NUM_THREADS={environ['NUMBA_NUM_THREADS']!r}: not a number of threads; give 1 or "
-                             "more, or unset it")
+    value = environ.get("NUMBA_NUM_THREADS", "")
+    if value.strip() and not 1 <= (whole_number(value) or 0) <= MAX_NUMBA_THREADS:
+        raise ParameterError(f"NUMBA_NUM_THREADS={value!r}: not a number of threads; give 1 to {MAX_NUMBA_THREADS}, "
+                             "or unset it")
 
 
 def _run_app(argv: list[str] | None) -> None:

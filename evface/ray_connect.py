@@ -71,11 +71,15 @@ def _check_address(ray: Any, address: str, named: str) -> None:
         raise ParameterError(f"{named}: a URL (of Ray's job server or Ray Client) is not the address of a head node; "
                              "give the HOST:PORT that 'ray start --head' printed")
     host, _, port = address.rpartition(":")
-    if not (host and port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+    # at most 5 digits: 5000 of them were int()'s ValueError (an internal error, exit 1)
+    if not (host and port.isascii() and port.isdigit() and len(port) <= 5 and 0 < int(port) < 65536):
         raise ParameterError(f"{named}: expected auto or HOST:PORT with a port in 1..65535, as "
                              "'ray start --head' prints it")
     try:
         socket.create_connection((host, int(port)), timeout=10).close()
+    except UnicodeError:  # a name the resolver cannot encode (IDNA): too long a label, '..', a non-UTF-8 byte
+        raise ParameterError(f"{named}: {host!r} is not a host name; give the HOST:PORT that 'ray start --head' "
+                             "printed") from None
     except OSError as exc:
         raise ParameterError(f"{named}: no Ray head node answers there ({exc}); give the HOST:PORT that "
                              "'ray start --head' printed, or --ray auto on a node of the cluster") from None

@@ -795,7 +795,7 @@ def test_a_thread_setting_numba_cannot_use_is_one_line(monkeypatch, capsys, valu
     monkeypatch.setenv("NUMBA_NUM_THREADS", value)
     assert cli.main(["info", "--help"]) == 2
     assert capsys.readouterr().err.strip() == (f"error: NUMBA_NUM_THREADS='{value}': not a number of threads; give 1 "
-                                               "or more, or unset it")
+                                               "to 4096, or unset it")
     monkeypatch.setenv("NUMBA_NUM_THREADS", "1")
     assert cli.main(["info", "--help"]) == 0
 
@@ -996,7 +996,7 @@ def _library_choices():
          "unknown RgbCameraParams field(s) 'jpeg_qualty'; choose from ae_target, antiflicker_hz, ..."),
         (lambda: class_set("big"), "unknown class set 'big'; choose from ..."),
         (lambda: EventSource("hd", "e.raw", sync="gps"),
-         "sensor 'hd': sync must be one of the sync methods, got 'gps'; choose from auto, trigger, offset, xcorr"),
+         "sensor 'hd': sync (--sync) must be one of the sync methods, got 'gps'; choose from auto, trigger, offset, xcorr"),
         (lambda: SessionOptions(registration_check="loose"),
          "registration_check must be one of the registration checks, got 'loose'; choose from strict, warn"),
         (lambda: check_kind("event"), "kind must be one of the input kinds, not 'event'; "

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evface.checks import as_int
+from evface.checks import as_int, whole_number
 from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, choose_from, where
 from evface.face.aus import DEFAULT_CLASSES
 from evface.face.identity import Identity, mirrored_face, photo_identity, read_photo
@@ -592,10 +592,11 @@ def parse_shard(shard: str | tuple[int, int] | None) -> tuple[int, int] | None:
     if shard is None:
         return None
     if isinstance(shard, str):
-        m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", shard)
-        if not m:
+        i_text, slash, n_text = shard.partition("/")
+        i, n = whole_number(i_text), whole_number(n_text)  # was \d+ and int(): '١/٤' read, 5000 digits a ValueError
+        if not slash or i is None or n is None:
             raise ParameterError(f"--shard must look like I/N (for example 0/4), got {shard!r}")
-        shard = (int(m.group(1)), int(m.group(2)))
+        shard = (i, n)
     try:
         i, n = shard
     except (TypeError, ValueError):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from evface.checks import whole_number
 from evface.errors import ParameterError
 from evface.events.core import SensorSize
 
@@ -79,7 +80,7 @@ class SensorSpec:
         return self.sensor.name if self.sensor is not None else "custom"
 
 
-_SPEC = re.compile(r"(?:([a-z][a-z0-9]*)(?::(?=\d)|$))?(?:(\d+)x(\d+))?")
+_SPEC = re.compile(r"(?:([a-z][a-z0-9]*)(?::(?=[0-9])|$))?(?:([0-9]+)x([0-9]+))?")  # ASCII: \d took '١٢x260'
 
 
 def parse_sensor(text: str) -> SensorSpec:
@@ -93,7 +94,7 @@ def parse_sensor(text: str) -> SensorSpec:
     >>> [(s.name, s.size) for s in map(parse_sensor, ["DAVIS346", "evk4:640x360", "64x48"])]
     [('davis346', (346, 260)), ('evk4', (640, 360)), ('custom', (64, 48))]
     """
-    key = text.strip().lower()
+    key = text.strip(" \t").lower()  # was strip(): '\x1c5x260' read as 5x260
     m = _SPEC.fullmatch(key)
     if not key or m is None or (m.group(1) is not None and m.group(1) not in SENSORS):
         raise ParameterError(f"sensor {text!r}: expected a name ({', '.join(sorted(SENSORS))}), WxH such as 640x480, "
@@ -101,7 +102,7 @@ def parse_sensor(text: str) -> SensorSpec:
     sensor = SENSORS[m.group(1)] if m.group(1) is not None else None
     if m.group(2) is None:
         return SensorSpec(sensor, sensor.size)
-    width, height = int(m.group(2)), int(m.group(3))
+    width, height = whole_number(m.group(2)) or 0, whole_number(m.group(3)) or 0  # was int(): 5000 digits, ValueError
     if not (0 < width <= 65535 and 0 < height <= 65535):
         raise ParameterError(f"sensor {text!r}: width and height of WxH must be in 1..65535")
     return SensorSpec(sensor, (width, height))

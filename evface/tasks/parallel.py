@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from evface.checks import as_flag, as_int
+from evface.checks import as_flag, as_int, whole_number
 from evface.errors import ParameterError
 
 
@@ -106,21 +106,48 @@ def init_distributed(prefer: str = "auto") -> DistInfo:
     """Start the process group when launched by torchrun, else describe a single process.
 
     The backend is nccl when the device is CUDA, gloo on CPU. Call :func:`teardown_distributed`
-    at the end (in a ``finally``).
+    at the end (in a ``finally``). torchrun's variables are read as the number options are
+    (:func:`launch_number`).
     """
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    world = launch_number("WORLD_SIZE", 1)
     if world <= 1 or "RANK" not in os.environ:
         return single_process(prefer)
     import torch.distributed as tdist
 
-    rank = int(os.environ["RANK"])
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    rank = launch_number("RANK", 0, world - 1)
+    local_rank = launch_number("LOCAL_RANK", 0)
     device = select_device(prefer, local_rank)
     if device.type == "cuda":
         torch.cuda.set_device(device)
     if not tdist.is_initialized():
         tdist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo", rank=rank, world_size=world)
     return DistInfo(rank=rank, world_size=world, local_rank=local_rank, device=device, enabled=True)
+
+
+def launch_number(name: str, low: int, high: int = 2**31 - 1) -> int:
+    """The whole number in ``[low, high]`` that torchrun's environment variable ``name`` holds
+    (``low`` where unset), else a :class:`ParameterError` naming it (was: ``int()``'s ValueError, an
+    internal error of the training command, or a rank past the world size).
+
+    Examples
+    --------
+    >>> launch_number("WORLD_SIZE_OF_NO_LAUNCHER", 1)
+    1
+    >>> os.environ["WORLD_SIZE_OF_NO_LAUNCHER"] = "²"
+    >>> launch_number("WORLD_SIZE_OF_NO_LAUNCHER", 1)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: WORLD_SIZE_OF_NO_LAUNCHER='²': not what torchrun sets (a whole number in [1, 2147483647]); unset it outside torchrun
+    >>> del os.environ["WORLD_SIZE_OF_NO_LAUNCHER"]
+    """
+    value = os.environ.get(name)
+    if value is None:
+        return low
+    number = whole_number(value)
+    if number is None or not low <= number <= high:
+        raise ParameterError(f"{name}={value!r}: not what torchrun sets (a whole number in [{low}, {high}]); unset it "
+                             "outside torchrun")
+    return number
 
 
 def teardown_distributed(dist: DistInfo, timeout_s: float = 60.0) -> None:
