@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from evface.checks import as_int
+from evface.checks import as_int, real_number, whole_number
 from evface.commands import terminal
 from evface.commands.options import naming
 from evface.commands.paths import file_argument, made_folder, named_for, output_file, replacing_as_checked
@@ -19,14 +19,13 @@ from evface.io.atomic_files import atomic_write_bytes
 
 def _parse_aus(text: str) -> dict[int | str, float]:
     out: dict[int | str, float] = {}
-    for part in filter(None, (p.strip() for p in text.replace("+", ",").split(","))):
-        au, _, w = part.partition(":")
-        key = au.strip().upper().removeprefix("AU")
-        try:
-            au_key: int | str = key if key[:1] in ("L", "R") else int(key)
-            intensity = float(w) if w else 1.0
-        except ValueError:
-            raise ParameterError(f"--aus: cannot read {part!r}; expected e.g. '12', '6+12', 'L14' or '12:0.5'") from None
+    for part in filter(None, (p.strip(" \t") for p in text.replace("+", ",").split(","))):  # strip(): '\x1c5' was AU5
+        au, colon, w = part.partition(":")
+        key = au.strip(" \t").upper().removeprefix("AU")
+        au_key: int | str | None = key if key[:1] in ("L", "R") else whole_number(key)  # was int(): '١٢' read as 12
+        intensity = real_number(w) if colon else 1.0  # was: '12:' drawn at 1 as if no intensity were given
+        if au_key is None or intensity is None:
+            raise ParameterError(f"--aus: cannot read {part!r}; expected e.g. '12', '6+12', 'L14' or '12:0.5'")
         if au_key in out:  # was: '12+12:0.5' rendered the last intensity without a word
             raise ParameterError(f"--aus: {text!r} names AU {au_key} twice; give each AU of a column once")
         out[au_key] = intensity
@@ -44,12 +43,11 @@ POSE_FIELDS = {"yaw": "yaw_deg", "pitch": "pitch_deg", "roll": "roll_deg"}
 
 def _parse_pose(text: str) -> dict[str, float]:
     out = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
+    for part in filter(None, (p.strip(" \t") for p in text.split(","))):
         name, _, value = part.partition("=")
-        try:
-            field, angle = POSE_FIELDS[name.strip().lower()], float(value)
-        except (KeyError, ValueError):
-            raise ParameterError(f"cannot read {part!r}; expected e.g. 'yaw=4', 'pitch=-3,roll=2'") from None  # naming adds --pose
+        field, angle = POSE_FIELDS.get(name.strip(" \t").lower()), real_number(value)  # was float(): 'yaw=١٢' read as 12
+        if field is None or angle is None:
+            raise ParameterError(f"cannot read {part!r}; expected e.g. 'yaw=4', 'pitch=-3,roll=2'")  # naming adds --pose
         if field in out:  # was: 'yaw=4,yaw=-4' drew the last without a word
             raise ParameterError(f"{text!r} names {name.strip().lower()} twice; give each angle of a column once")
         out[field] = angle
@@ -178,10 +176,10 @@ def _parse_seeds(seeds: str) -> Sequence[int]:
     """
     try:
         if "-" in seeds:
-            a, b = (as_int("--seeds", int(v), 0) for v in seeds.split("-"))
+            a, b = (as_int("--seeds", _seed(v), 0) for v in seeds.split("-"))
             seed_list: Sequence[int] = range(a, b + 1)  # not listed: the sheet's size bounds it below
         else:
-            seed_list = [as_int("--seeds", int(s), 0) for s in seeds.split(",") if s.strip()]
+            seed_list = [as_int("--seeds", _seed(s), 0) for s in seeds.split(",") if s.strip()]
     except ValueError:
         raise ParameterError(f"--seeds: cannot read {seeds!r}; expected '0-5' or '1,4,9'") from None
     # was: '0,0' drew the same face in two rows (a range, not listed: the sheet's size bounds it, repeats none)
@@ -189,6 +187,15 @@ def _parse_seeds(seeds: str) -> Sequence[int]:
         twice = next(seed for seed in seed_list if seed_list.count(seed) > 1)
         raise ParameterError(f"--seeds: {seeds!r} names seed {twice} twice; give each identity once")
     return seed_list
+
+
+def _seed(text: str) -> int:
+    """One seed of ``--seeds`` (a ValueError where it is no whole number, :func:`~evface.checks.whole_number`:
+    was ``int()``'s, '١٢' read as 12)."""
+    seed = whole_number(text)
+    if seed is None:
+        raise ValueError(text)
+    return seed
 
 
 def _check_photos(photo: list[Path]) -> None:

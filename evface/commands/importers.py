@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from evface.checks import whole_number
 from evface.commands import terminal
 from evface.commands.options import naming, naming_fields
 from evface.commands.paths import output_folder, outside_datasets, sole_writer
@@ -29,7 +30,7 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
         name, sep, value = item.partition("=")
         if not sep or not name or not value:
             raise ParameterError(f"{option} expects NAME=VALUE, got {item!r}")
-        name, value = name.strip(), value.strip()
+        name, value = name.strip(" \t"), value.strip(" \t")  # was strip(): 'hd=\x1c5' read as hd=5
         if name in out:  # the second used to replace the first without a word
             raise ParameterError(f"{option} names {name} twice ({out[name]}, {value}); give each sensor once")
         out[name] = value
@@ -37,14 +38,57 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
 
 
 def _ints(text: str, n: int, option: str) -> tuple[int, ...]:
-    parts = text.replace("x", ",").split(",")
-    try:
-        values = tuple(int(v) for v in parts)
-    except ValueError:
-        values = ()
-    if len(values) != n:
+    """The ``n`` whole numbers of ``text`` (``346x260``, ``0,0,64,64``), each as the number options
+    take one (:func:`~evface.checks.whole_number`: was ``int()``'s, '١٢' read as 12 and '\\x1c5' as 5).
+
+    Examples
+    --------
+    >>> _ints("346x260", 2, "--sensor-size")
+    (346, 260)
+    >>> _ints("١٢,0,8,8", 4, "--roi")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --roi: expected 4 integers, got '١٢,0,8,8'
+    """
+    values = [whole_number(v) for v in text.replace("x", ",").split(",")]
+    if len(values) != n or None in values:
         raise ParameterError(f"{option}: expected {n} integers, got {text!r}")
-    return values
+    return tuple(values)  # type: ignore[arg-type]
+
+
+def _tag(text: str, option: str) -> str:
+    """``text``, a word stored with every clip (``--lighting``, ``--model hd=evk4``), where it is one:
+    not blank, no control character, UTF-8 (a name from a non-UTF-8 argument, ``'\\udcff'``, failed
+    to be written after every clip was filmed; an empty one stood for no lighting); else a
+    :class:`ParameterError` naming ``option``.
+
+    Examples
+    --------
+    >>> _tag("dim", "--lighting")
+    'dim'
+    >>> _tag("\\udcff", "--lighting")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --lighting: '\\udcff' is not a word of printable UTF-8 text, which every clip stores
+    """
+    try:
+        text.encode("utf-8")
+        ok = bool(text.strip()) and text.isprintable()
+    except UnicodeEncodeError:
+        ok = False
+    if not ok:
+        raise ParameterError(f"{option}: {text!r} is not a word of printable UTF-8 text, which every clip stores")
+    return text
+
+
+def _check_classes(classes: str | None) -> None:
+    """Refuse a ``--classes`` that names no class set, naming the option (was: "unknown class set
+    'x'", no option named)."""
+    from evface.datasets.importers.au_labels import class_set  # lazy: with the importers
+
+    if classes is not None:
+        with naming("--classes"):
+            class_set(classes)
 
 
 def _homography(path: str, option: str):
@@ -181,7 +225,8 @@ def _event_source(name: str, path: str, per: dict[str, dict[str, str]]) -> Event
     from evface.datasets.importers.session_options import EventSource  # lazy: with the importer of import session
 
     kw = {field: read(per[opt][name], opt) for opt, (field, read) in _SENSOR_FIELDS.items() if name in per[opt]}
-    return EventSource(name, Path(path), per["--model"].get(name, ""), sync=per["--sync"].get(name, "auto"),
+    model = _tag(per["--model"][name], f"--model {name}") if name in per["--model"] else ""
+    return EventSource(name, Path(path), model, sync=per["--sync"].get(name, "auto"),
                        registration=per["--registration"].get(name, "auto"), **kw)
 
 
@@ -212,12 +257,13 @@ def _session_options(*, subject: str | None, lighting: str, max_offset_us: int, 
     """The import's ``SessionOptions``, each bad value named by its option."""
     from evface.datasets.importers.session_options import SessionOptions  # lazy: with the importer of import session
 
+    _check_classes(classes)
     with naming_fields({"max_offset_us": "--max-offset-us", "min_confidence": "--min-confidence", "min_face": "--min-face",
                         "face_box": "--face-box", "rgb_size": "--rgb-size", "registration_check": "--registration-check"}):
-        return SessionOptions(subject=subject, lighting=lighting, max_offset_us=max_offset_us,
+        return SessionOptions(subject=subject, lighting=_tag(lighting, "--lighting"), max_offset_us=max_offset_us,
                               min_confidence=min_confidence,
-                              rgb_size=_ints(rgb_size, 2, "--rgb-size") if rgb_size else None, detect_faces=faces,
-                              face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,
+                              rgb_size=_ints(rgb_size, 2, "--rgb-size") if rgb_size is not None else None, detect_faces=faces,
+                              face_box=_ints(face_box, 4, "--face-box") if face_box is not None else None, min_face=min_face,
                               registration_check=registration_check, classes=classes, overwrite=overwrite)
 
 
@@ -291,11 +337,14 @@ def corpus(
 
     outside_datasets(output_folder(out, "OUT"), "OUT", own=True)  # was: imported among another dataset's files
 
+    _check_classes(classes)
     with naming_fields({"fps": "--fps", "rgb_fps": "--rgb-fps", "lux_white": "--lux-white", "upsample": "--upsample",
-                        "seed": "--seed", "min_face": "--min-face", "label": "--label", "face_box": "--face-box"}):
+                        "seed": "--seed", "min_face": "--min-face", "label": "--label", "face_box": "--face-box",
+                        "sensor": "--sensor"}):
         options = CorpusOptions(sensors=tuple(sensor), fps=fps, rgb_fps=rgb_fps or None, lux_white=lux_white,
-                                upsample=upsample or None, seed=seed, label=label, classes=classes, lighting=lighting,
-                                face_box=_ints(face_box, 4, "--face-box") if face_box else None, min_face=min_face,
+                                upsample=upsample or None, seed=seed, label=label, classes=classes,
+                                lighting=_tag(lighting, "--lighting"),
+                                face_box=_ints(face_box, 4, "--face-box") if face_box is not None else None, min_face=min_face,
                                 overwrite=overwrite)
     with sole_writer(out, "OUT"), terminal.progress() as bar:
         task = bar.add_task("converting clips", total=1.0)

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evface.checks import INT64, MAX_SENSOR_SIDE
+from evface.checks import INT64, MAX_SENSOR_SIDE, whole_number
 from evface.commands import terminal
 from evface.commands.paths import file_argument, not_replacing, not_the_input, output_file, refusing_newcomer
 from evface.errors import EvfaceError, FormatError, ParameterError, counted
@@ -24,10 +24,8 @@ if TYPE_CHECKING:  # the readers and writers load h5py and numba: imported where
 def _parse_size(text: str | None) -> tuple[int, int] | None:
     if text is None:
         return None
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        width = height = 0
+    sides = [whole_number(v) for v in text.lower().split("x")]  # was int()'s: '١٢x260' read as 12x260
+    width, height = sides if len(sides) == 2 and None not in sides else (0, 0)
     if not (0 < width <= MAX_SENSOR_SIDE and 0 < height <= MAX_SENSOR_SIDE):
         raise FormatError(f"--sensor-size must be WIDTHxHEIGHT in pixels from 1 to {MAX_SENSOR_SIDE}, like 1280x720, "
                           f"got {text!r}")

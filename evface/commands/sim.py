@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from evface.checks import real_number
 from evface.commands import terminal
 from evface.commands.options import naming
 from evface.commands.paths import file_name, made_folder, not_replacing, not_the_input, output_file, refusing_newcomer
@@ -100,10 +101,10 @@ def _overrides(items: list[str] | None) -> dict[str, float]:
         key, sep, value = item.partition("=")
         if not sep:
             raise ParameterError(f"--set {item!r}: expected KEY=VALUE, e.g. --set cutoff_hz=0")
-        try:
-            out[key.strip()] = float(value)
-        except ValueError:
-            raise ParameterError(f"--set {item!r}: {value!r} is not a number") from None
+        number = real_number(value)  # was float(): 'cutoff_hz=١٢' read as 12
+        if number is None:
+            raise ParameterError(f"--set {item!r}: {value!r} is not a number")
+        out[key.strip()] = number
     return out
 
 
@@ -258,7 +259,7 @@ def _dvs_params(model: str | None, spec: SensorSpec, set_: list[str] | None) -> 
     """The pixel model ``--model`` names (default: the sensor's, davis346 for a bare size) with
     the fields ``--set`` overrides; a bad model named as ``--model``, a bad field as ``--set``."""
     overrides = _overrides(set_)
-    chosen = model or (spec.name if spec.sensor is not None else "davis346")
+    chosen = model if model is not None else spec.name if spec.sensor is not None else "davis346"  # was: "" as if not given
     with naming("--model"):
         _pixel_model(chosen)
     with naming("--set"):

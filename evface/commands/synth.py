@@ -23,7 +23,7 @@ def _split_list(values: list[str] | None, option: str) -> list[str] | None:
     of no clips). A name given twice is refused by :func:`evface.datasets.synth_plan.check_names`."""
     if not values:
         return None
-    names = [v.strip() for item in values for v in item.split(",") if v.strip()]
+    names = [v.strip(" \t") for item in values for v in item.split(",") if v.strip(" \t")]  # strip(): '\x1c5' shown as '5'
     if not names:
         raise ParameterError(f"{option} {','.join(values)!r} names nothing; give at least one name, or leave "
                              f"{option} out for the preset's")

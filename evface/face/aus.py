@@ -22,7 +22,7 @@ from typing import Mapping
 
 import numpy as np
 
-from evface.checks import as_real
+from evface.checks import as_real, whole_number
 from evface.errors import ParameterError, choose_from
 
 Landmarks = Mapping[str, np.ndarray]
@@ -160,10 +160,9 @@ def parse_au(key: int | str) -> tuple[int, str]:
     """
     text = str(key).strip().upper().removeprefix("AU")
     side = text[:1] if text[:1] in ("L", "R") else ""
-    try:
-        au = int(text[len(side):])
-    except ValueError:
-        raise ParameterError(f"aus: cannot read action unit {key!r}; expected e.g. 12 or 'L14'") from None
+    au = whole_number(text[len(side):])  # was int(): 'L١٤' read as L14
+    if au is None:
+        raise ParameterError(f"aus: cannot read action unit {key!r}; expected e.g. 12 or 'L14'")
     if au not in AU_TABLE:
         raise ParameterError(f"aus: unknown action unit {key!r}; {choose_from(sorted(AU_TABLE))}")
     if side and au not in UNILATERAL_AUS:

@@ -291,7 +291,7 @@ def selected_stages(stages: list[Stage], only: Sequence[str] | None, preset: str
     if only is None:
         return stages
     if isinstance(only, str):
-        only = [name.strip() for name in only.split(",") if name.strip()]
+        only = [name.strip(" \t") for name in only.split(",") if name.strip(" \t")]  # strip(): '\x1c5' shown as '5'
     names = [s.name for s in stages if s.task != "synth"]
     unknown = [name for name in only if name not in names]
     if unknown or not only:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from evface.checks import Roi, as_int, as_real, checked_roi, sensor_dims
+from evface.checks import Roi, as_int, as_real, checked_roi, sensor_dims, whole_number
 from evface.errors import ParameterError
 from evface.events.core import SensorSize
 from evface.sim.dvs import DvsSimulator
@@ -66,11 +66,10 @@ def parse_roi(text: str | None, sensor_size: SensorSize) -> Roi:
     width, height = sensor_size
     if text is None:
         return (0, 0, width, height)
-    try:
-        x0, y0, w, h = (int(v) for v in text.split(","))
-    except ValueError:
-        raise ParameterError(f"roi {text!r}: expected x0,y0,width,height") from None
-    return checked_roi((x0, y0, w, h), sensor_size, repr(text))
+    values = [whole_number(v) for v in text.split(",")]  # was int(): '١٢,0,8,8' read as 12,0,8,8
+    if len(values) != 4 or None in values:
+        raise ParameterError(f"roi {text!r}: expected x0,y0,width,height")
+    return checked_roi(tuple(values), sensor_size, repr(text))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import numpy as np
 
 from evface.checks import as_box, as_int, numbers, sensor_dims
 from evface.datasets.importers.annotations import CLIP_ID, NAME_RULE
+from evface.datasets.importers.au_labels import class_set
 from evface.datasets.importers.registration import QualityBounds
 from evface.errors import ParameterError, choose_from
 from evface.sim.video import FPS_RANGE
@@ -93,11 +94,11 @@ class EventSource:
         if self.sensor_size is not None:
             object.__setattr__(self, "sensor_size", sensor_dims(self.sensor_size, f"sensor {self.name!r}: sensor_size (--sensor-size)"))
         if self.sync not in SYNC_METHODS:
-            raise ParameterError(f"sensor {self.name!r}: sync must be one of the sync methods, got {self.sync!r}; "
-                                 f"{choose_from(SYNC_METHODS)}")
+            raise ParameterError(f"sensor {self.name!r}: sync (--sync) must be one of the sync methods, got "
+                                 f"{self.sync!r}; {choose_from(SYNC_METHODS)}")
         if self.registration not in REGISTRATION_METHODS:
-            raise ParameterError(f"sensor {self.name!r}: registration must be one of the registration methods, got "
-                                 f"{self.registration!r}; {choose_from(REGISTRATION_METHODS)}")
+            raise ParameterError(f"sensor {self.name!r}: registration (--registration) must be one of the registration "
+                                 f"methods, got {self.registration!r}; {choose_from(REGISTRATION_METHODS)}")
         as_int(f"sensor {self.name!r}: trigger_channel (--trigger-channel)", self.trigger_channel, 0, MAX_TRIGGER_CHANNEL)
         if self.trigger_first_frame < 0:
             raise ParameterError(f"sensor {self.name!r}: trigger_first_frame (--trigger-first-frame) is the RGB frame of the "
@@ -211,6 +212,8 @@ class SessionOptions:
             raise ParameterError(f"min_confidence is a confidence in [0, 1], got {self.min_confidence}")
         if self.face_box is not None:
             as_box("face_box", self.face_box)
+        if self.classes is not None:  # was: checked only after the passes over the event files and the video
+            class_set(self.classes)
         if self.rgb_size is not None:  # 0 was a singular homography and -5 OpenCV's assertion, both after the scans (exit 1)
             object.__setattr__(self, "rgb_size", sensor_dims(self.rgb_size, "rgb_size"))
             _check_rgb_size(self.rgb_size)
