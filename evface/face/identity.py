@@ -321,6 +321,10 @@ def read_photo(path: str | Path) -> np.ndarray:
         unopened (:func:`check_photo_file`; was: a named pipe waited for a writer for ever).
         A JPEG whose EXIF block Pillow cannot parse whole is read without a word
         (:func:`_check_jpeg_whole`; was: Pillow's "UserWarning: Corrupt EXIF data" on standard error).
+        A PNG or JPEG whose header states more than its bytes can hold is refused unread
+        (:func:`~evface.io.pictures.stated_beyond_the_file`; was: a 1 KB JPEG stating 16000x12000
+        pixels read as a picture of grey, 1.8 GB; a PNG chunk damaged to 4 GB allocated), and a
+        size OpenCV refuses by assertion is unreadable (was: ``cv2.error``, an internal error).
 
     Examples
     --------

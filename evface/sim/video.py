@@ -143,8 +143,9 @@ def read_frame(path: str | Path) -> np.ndarray:
     (a frame is an opaque picture) and EXIF orientation is applied (a TIFF turned a quarter turn
     too: :func:`evface.io.pictures.decoded_picture`).
 
-    A FormatError names the file when it is unreadable, or when it holds more than 8 bits a
-    channel: footage is 8-bit sRGB, and reading such a file as 8 bits would cut its precision
+    A FormatError names the file when it is unreadable (a PNG or JPEG whose header states more
+    than its bytes can hold refused unread: :func:`~evface.io.pictures.stated_beyond_the_file`),
+    or when it holds more than 8 bits a channel: footage is 8-bit sRGB, and reading such a file as 8 bits would cut its precision
     without a word, or take what is no picture of light for one (a 16-bit PNG may be a depth map,
     as CAS(ME)^3 ships them).
     """
