@@ -33,6 +33,7 @@ import resource
 import struct
 import subprocess
 import sys
+import warnings
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,7 +47,8 @@ from PIL import Image
 
 from evface.datasets.importers.corpus_frames import read_video_clip
 from evface.datasets.importers.rgb_scan import folder_frame_size, frame_header, read_video_frames, scan_video
-from evface.errors import EvfaceError
+from evface.cli import main
+from evface.errors import EvfaceError, EvfaceWarning, FormatError
 from evface.face.identity import read_photo
 from evface.sim.video import count_frames, iter_video_frames, read_frame, video_info
 
@@ -407,6 +409,105 @@ def test_the_cli_refuses_a_damaged_photo_or_frame_in_one_line(defect: str, tmp_p
     said = done.stderr.startswith((f"error: {picture}: corrupt or cut short (", f"error: {picture}: unreadable "))
     assert done.returncode == 2 and said, f"{args[0]}: exit {done.returncode}: {done.stderr[-800:]}"
     assert done.stderr.count("\n") == 1 and sorted(tmp_path.rglob("*")) == before, done.stderr
+
+
+def _scan_start(jpeg: bytes) -> int:
+    """The offset of a JPEG's first coded byte: past its start-of-scan segment (``FF DA``)."""
+    at = jpeg.index(b"\xff\xda")
+    return at + 2 + struct.unpack(">H", jpeg[at + 2:at + 4])[0]
+
+
+def _damaged_jpegs() -> dict[str, tuple[bytes, str]]:
+    """A 64x48 JPEG damaged as footage is, with what libjpeg says of it: cut after its first rows
+    (an interrupted copy), an end-of-image marker or a restart marker out of turn a third into its
+    coded data (a byte set to 0xFF before a marker byte)."""
+    jpeg = _encoded(".jpg", _picture(size=(64, 48)), cv2.IMWRITE_JPEG_QUALITY, 90)
+    third = _scan_start(jpeg) + (len(jpeg) - _scan_start(jpeg)) // 3
+    return {"cut short": (jpeg[:third], "Premature end of JPEG file"),
+            "EOI in the scan": (_set(jpeg, third, b"\xff\xd9"), "Corrupt JPEG data: premature end of data segment"),
+            "RST in the scan": (_set(jpeg, third, b"\xff\xd0"), "Corrupt JPEG data: premature end of data segment")}
+
+
+def _whole_pictures() -> dict[str, bytes]:
+    """Pictures whose decoder says something of bytes beside the pixels, every pixel decoded: a JPEG
+    with bytes before its start of scan ("Corrupt JPEG data: 3 extraneous bytes before marker 0xda"),
+    a PNG whose text chunk fails its CRC ("libpng warning: tEXt: CRC error"); and clean ones."""
+    jpeg, png = _encoded(".jpg", _picture(size=(64, 48))), _encoded(".png", _picture(size=(64, 48)))
+    sos = jpeg.index(b"\xff\xda")
+    text = b"tEXt" + b"Comment\x00frames"
+    bad_crc = struct.pack(">I", len(text) - 4) + text + struct.pack(">I", zlib.crc32(text) ^ 1)
+    return {"a.jpg": jpeg, "b.png": png, "extraneous.jpg": jpeg[:sos] + b"\0\0\0" + jpeg[sos:],
+            "text-crc.png": png[:33] + bad_crc + png[33:]}
+
+
+@pytest.mark.parametrize("damage", ["cut short", "EOI in the scan", "RST in the scan"])
+def test_a_frame_decoded_with_damage_is_one_warning_naming_it(damage: str, tmp_path: Path, capfd) -> None:
+    """A JPEG frame whose coded data is damaged or cut short, decoded with its rows past the damage
+    grey, is read with one EvfaceWarning naming the file and what libjpeg said, nothing on standard
+    error (was: libjpeg's own line there, "Premature end of JPEG file", naming no file)."""
+    data, said = _damaged_jpegs()[damage]
+    path = tmp_path / "img42.jpg"
+    path.write_bytes(data)
+    with pytest.warns(EvfaceWarning) as warned:
+        assert read_frame(path).shape == (48, 64, 3)
+    assert [str(w.message) for w in warned] == [f"{path}: decoded with damage ({said}): check the frame"]
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("damage", ["cut short", "EOI in the scan", "RST in the scan"])
+def test_a_photo_decoded_with_damage_is_refused_naming_it(damage: str, tmp_path: Path, capfd) -> None:
+    """A photo damaged as those frames are is refused, as one cut short was, naming what libjpeg
+    said (was: one with a marker in its scan read as the face, its lower rows grey, without a word;
+    one cut short refused with Pillow's "image file is truncated", libjpeg's line on stderr)."""
+    data, said = _damaged_jpegs()[damage]
+    path = tmp_path / "face.jpg"
+    path.write_bytes(data)
+    with pytest.raises(FormatError) as refused:
+        read_photo(path)
+    assert str(refused.value) == f"{path}: corrupt or cut short ({said})"
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("name", list(_whole_pictures()))
+def test_a_whole_picture_is_read_without_a_word(name: str, tmp_path: Path, capfd) -> None:
+    """A clean picture, and one whose decoder notes bytes it skipped beside the pixels, is read as a
+    frame and as a photo with no warning and nothing on standard error (was: libjpeg's "extraneous
+    bytes" and libpng's "CRC error" lines there, naming no file)."""
+    path = tmp_path / name
+    path.write_bytes(_whole_pictures()[name])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_frame(path).shape == (48, 64, 3) and read_photo(path).shape == (48, 64, 3)
+    assert capfd.readouterr().err == ""
+
+
+def test_the_cli_warns_once_of_a_damaged_frame_in_a_folder(tmp_path: Path, capfd) -> None:
+    """``simulate FOLDER`` whose third of five frames has a marker in its scan: one ``warning:``
+    line naming the frame before the result, however often the frame is read, exit 0, as a damaged
+    video is simulated (was: libjpeg's "Corrupt JPEG data: premature end of data segment" naming
+    no file)."""
+    folder = tmp_path / "EP01"
+    folder.mkdir()
+    for k in range(1, 6):
+        (folder / f"img{k}.jpg").write_bytes(_encoded(".jpg", np.roll(_picture(size=(64, 48)), 4 * k, axis=1)))
+    (folder / "img3.jpg").write_bytes(_damaged_jpegs()["EOI in the scan"][0])
+    assert main(["simulate", str(folder), "--fps", "200", "--out", str(tmp_path / "ev.raw")]) == 0
+    lines = capfd.readouterr().err.splitlines()
+    assert lines[0] == (f"warning: {folder / 'img3.jpg'}: decoded with damage (Corrupt JPEG data: premature end of data "
+                        "segment): check the frame")
+    assert len(lines) == 2 and " events from 5 frames " in lines[1], lines
+
+
+def test_an_undecodable_frame_names_what_its_decoder_said(tmp_path: Path, capfd) -> None:
+    """A PNG frame whose image data is damaged: "unreadable image" and, in brackets, libpng's line,
+    nothing on standard error (was: that line on the terminal beside the error)."""
+    png = _encoded(".png", _picture(size=(64, 48)))
+    at = png.index(b"IDAT") + 50
+    path = tmp_path / "img7.png"
+    path.write_bytes(_set(png, at, bytes([png[at] ^ 0xFF])))
+    with pytest.raises(FormatError, match=r"img7\.png: unreadable image \(libpng error: "):
+        read_frame(path)
+    assert capfd.readouterr().err == ""
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ from evface.checks import as_int
 from evface.errors import FormatError, ParameterError, where
 from evface.face.canvas import FACE_FRACTION, V_CENTER
 from evface.face.detect import locate_face
-from evface.io.native_stderr import stderr_kept
 from evface.io.pictures import decoded_picture
 
 
@@ -309,8 +308,12 @@ def read_photo(path: str | Path) -> np.ndarray:
     ------
     FormatError
         Naming the file and what its decoder said, when it cannot be decoded or is a JPEG cut
-        short (OpenCV decodes one, the missing rows grey: was used as a face, with only libjpeg's
-        "Premature end of JPEG file" on standard error). The decoders' own lines (libpng's "Read
+        short or damaged inside its coded data (OpenCV decodes one, the rows past the damage grey
+        or repeated: was used as a face, with only libjpeg's "Premature end of JPEG file" on
+        standard error; one whose scan held a marker, "Corrupt JPEG data: premature end of data
+        segment", still was until libjpeg's line was read: :attr:`evface.io.pictures.Decoded.damage`).
+        A photo is refused where a frame of footage is read with a warning
+        (:func:`evface.sim.video.read_frame`): the one photo is the subject's whole face. The decoders' own lines (libpng's "Read
         Error", OpenCV's ``[ERROR:0@0.4]`` ones) go into the message, not onto standard error. A
         photo of any size OpenCV decodes is read (was: one of over 179 megapixels, Pillow's limit
         on decompression bombs, skipped as "corrupt or cut short"). A name that is not UTF-8 is
@@ -334,10 +337,12 @@ def read_photo(path: str | Path) -> np.ndarray:
     evface.errors.FormatError: missing.png: unreadable or corrupt image...
     """
     check_photo_file(path)
-    with stderr_kept() as said:
-        bgr = decoded_picture(path, cv2.IMREAD_COLOR)
+    decoded = decoded_picture(path, cv2.IMREAD_COLOR)
+    bgr = decoded.picture
     if bgr is None:
-        raise FormatError(where(path, "unreadable or corrupt image" + "".join(f" ({line})" for line in said[:1])))
+        raise FormatError(where(path, "unreadable or corrupt image" + "".join(f" ({line})" for line in decoded.said[:1])))
+    if decoded.damage:
+        raise FormatError(where(path, f"corrupt or cut short ({decoded.damage})"))
     try:
         with open(path, "rb") as file:
             jpeg = file.read(3) == b"\xff\xd8\xff"
@@ -389,8 +394,7 @@ def _flattened(path: str | Path, bgr: np.ndarray) -> np.ndarray:
     ...     _flattened(f"{folder}/half.png", half[..., :3]).tolist()
     [[[255, 255, 255], [128, 128, 128]]]
     """
-    with stderr_kept():
-        raw = decoded_picture(path, cv2.IMREAD_UNCHANGED)
+    raw = decoded_picture(path, cv2.IMREAD_UNCHANGED).picture
     if raw is None or raw.ndim != 3 or raw.shape[2] != 4:
         return bgr
     top = np.iinfo(raw.dtype).max if np.issubdtype(raw.dtype, np.integer) else 1.0

@@ -11,19 +11,27 @@ size its header gives, a PNG chunk at the length its header gives. A PNG or JPEG
 more than its bytes can hold (:func:`stated_beyond_the_file`) is refused unread: a 1 KB JPEG whose
 frame header was damaged to 16000x12000 was decoded into 1.2 GB of grey, and a PNG whose chunk
 length was damaged to 4 GB took 4 GB.
+
+A picture whose coded data is damaged or cut short is decoded by libjpeg all the same, the rows it
+could not decode grey or repeated, with a line of its own on standard error ("Corrupt JPEG data:
+premature end of data segment", "Premature end of JPEG file") that named no file. What the decoder
+writes is kept (:func:`~evface.io.native_stderr.said_by`) and handed to the reader with the picture
+(:class:`Decoded`), which names the file in one line: :attr:`Decoded.damage`.
 """
 
 from __future__ import annotations
 
+import re
 import struct
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import cv2
 import numpy as np
 
 from evface.errors import FormatError, where
-from evface.io.native_stderr import opencv_name
+from evface.io.native_stderr import opencv_name, said_by
 
 TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 """The first four bytes of a TIFF (little- and big-endian) and of a BigTIFF."""
@@ -38,9 +46,50 @@ JPEG_HUFFMAN_SOF = (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7)
 """The frame markers of Huffman-coded JPEGs (baseline, extended, progressive, lossless), each 8x8
 block of whose picture takes at least one bit (its DC code); arithmetic-coded ones may take less."""
 
+DAMAGE_SAID = re.compile(r"Corrupt JPEG data: (premature end|bad Huffman|bad arithmetic|found marker)|"
+                         r"Premature end of JPEG file|Inconsistent progression sequence|Invalid SOS parameters")
+"""The lines in which libjpeg says that it met damaged or missing coded data and decoded the
+picture all the same, the blocks it could not decode grey or copied from those above: a marker or
+a byte it cannot decode inside a scan, a restart marker out of turn, the file ending before the
+picture's last block (libjpeg's ``JWRN_HIT_MARKER``, ``JWRN_HUFF_BAD_CODE``,
+``JWRN_ARITH_BAD_CODE``, ``JWRN_MUST_RESYNC``, ``JWRN_JPEG_EOF``, ``JWRN_BOGUS_PROGRESSION``,
+``JWRN_NOT_SEQUENTIAL``).
 
-def decoded_picture(path: str | Path, flags: int) -> np.ndarray | None:
-    """The picture file ``path`` as OpenCV decodes it with ``flags``; None where it cannot.
+Its other warnings leave every pixel as coded and are no damage: "N extraneous bytes before marker"
+(bytes between two segments that belong to neither and are skipped: padding a camera wrote, or
+bytes after the picture's last block, all of which was decoded; a scan that ended early says so in
+its own line above), "bad ICC marker" (a colour profile, which OpenCV does not apply), "unknown
+JFIF revision". Nor are libpng's warnings ("iCCP: known incorrect sRGB profile", an ancillary
+chunk's CRC error): they concern chunks beside the pixels, and damage in a PNG's image data is an
+error, the picture not decoded."""
+
+
+class Decoded(NamedTuple):
+    """A picture file as :func:`decoded_picture` decodes it: ``picture``, None where it cannot be
+    decoded, and ``said``, the lines its decoder wrote to standard error meanwhile (which no longer
+    reach the terminal)."""
+
+    picture: np.ndarray | None
+    said: list[str]
+
+    @property
+    def damage(self) -> str | None:
+        """The first line of :attr:`said` in which libjpeg says the picture's coded data is damaged
+        or cut short (:data:`DAMAGE_SAID`), or None.
+
+        Examples
+        --------
+        >>> Decoded(None, ["Corrupt JPEG data: 2 extraneous bytes before marker 0xd9"]).damage is None
+        True
+        >>> Decoded(None, ["Premature end of JPEG file"]).damage
+        'Premature end of JPEG file'
+        """
+        return next((line for line in self.said if DAMAGE_SAID.match(line)), None)
+
+
+def decoded_picture(path: str | Path, flags: int) -> Decoded:
+    """The picture file ``path`` as OpenCV decodes it with ``flags``, with what its decoder wrote
+    to standard error (:class:`Decoded`; was: written to the terminal, naming no file).
 
     Parameters
     ----------
@@ -51,10 +100,10 @@ def decoded_picture(path: str | Path, flags: int) -> np.ndarray | None:
 
     Returns
     -------
-    ndarray or None
+    Decoded
         The decoded picture, upright by its orientation tag where ``flags`` turn it (OpenCV's
         default); None where the file cannot be read or decoded (was: OpenCV's ``cv2.error``
-        for a TIFF stating a width of 4294967295, an internal error).
+        for a TIFF stating a width of 4294967295, an internal error); and the decoder's lines.
 
     Raises
     ------
@@ -70,7 +119,7 @@ def decoded_picture(path: str | Path, flags: int) -> np.ndarray | None:
     ...     exif = Image.Exif()
     ...     exif[0x0112] = 6  # stored 3 wide, 2 high; shown turned 90 degrees clockwise
     ...     Image.new("RGB", (3, 2)).save(f"{folder}/img1.tif", exif=exif)
-    ...     decoded_picture(f"{folder}/img1.tif", cv2.IMREAD_COLOR).shape
+    ...     decoded_picture(f"{folder}/img1.tif", cv2.IMREAD_COLOR).picture.shape
     (3, 2, 3)
     """
     name = opencv_name(path)  # a name not UTF-8 crashed OpenCV
@@ -83,10 +132,15 @@ def decoded_picture(path: str | Path, flags: int) -> np.ndarray | None:
         tiff, beyond = None, None  # cv2.imread fails on it as on any file it cannot read, and names what it finds there
     if beyond:
         raise FormatError(where(path, f"corrupt or cut short ({beyond})"))
+    if tiff is None:
+        return Decoded(*said_by(_opencv_decoded, cv2.imread, name, flags))
+    return Decoded(*said_by(_opencv_decoded, cv2.imdecode, np.frombuffer(tiff, np.uint8), flags))
+
+
+def _opencv_decoded(decode: Callable[..., np.ndarray | None], source: str | np.ndarray, flags: int) -> np.ndarray | None:
+    """``decode(source, flags)`` (``cv2.imread`` or ``cv2.imdecode``); None where it raises."""
     try:
-        if tiff is None:
-            return cv2.imread(name, flags)
-        return cv2.imdecode(np.frombuffer(tiff, np.uint8), flags)
+        return decode(source, flags)
     except cv2.error:  # a size OpenCV refuses by assertion (a TIFF 4294967295 wide), or memory it cannot allocate
         return None
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ import cv2
 import numpy as np
 
 from evface.checks import Roi, as_real, checked_roi, sensor_dims
-from evface.errors import DatasetError, FormatError, ParameterError, where
+from evface.errors import DatasetError, EvfaceWarning, FormatError, ParameterError, where
 from evface.events.core import SensorSize, concatenate
 from evface.io.atomic_files import atomic_write
 from evface.io.native_stderr import StderrKeeper, opencv_name, stderr_kept
@@ -148,10 +149,21 @@ def read_frame(path: str | Path) -> np.ndarray:
     or when it holds more than 8 bits a channel: footage is 8-bit sRGB, and reading such a file as 8 bits would cut its precision
     without a word, or take what is no picture of light for one (a 16-bit PNG may be a depth map,
     as CAS(ME)^3 ships them).
+
+    A JPEG whose coded data is damaged or cut short, which libjpeg decodes all the same, its rows
+    past the damage grey or repeated, is read with one warning naming it and what libjpeg said
+    (:class:`~evface.errors.EvfaceWarning`, a ``warning:`` line in the CLI), as a damaged video is
+    read with one, frames and all: "f/img42.jpg: decoded with damage (Corrupt JPEG data: premature
+    end of data segment): check the frame" (:attr:`evface.io.pictures.Decoded.damage`; was: only
+    libjpeg's own line on standard error, naming no file, once per read of the frame).
     """
-    img = decoded_picture(path, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
-    if img is None:
-        raise FormatError(where(path, "unreadable image"))
+    decoded = decoded_picture(path, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    img = decoded.picture
+    if img is None:  # and what its decoder said (was: on the terminal beside the error)
+        raise FormatError(where(path, "unreadable image" + "".join(f" ({line})" for line in decoded.said[:1])))
+    if decoded.damage:
+        warnings.warn(where(path, f"decoded with damage ({decoded.damage}): check the frame"), EvfaceWarning,
+                      stacklevel=2)
     if img.dtype != np.uint8:
         depth = f"{img.dtype.itemsize * 8}-bit {'floating-point' if img.dtype.kind == 'f' else 'integer'}"
         raise FormatError(where(path, f"a {depth} image; evface reads 8-bit sRGB frames (a 16-bit PNG may be a depth "
