@@ -20,8 +20,10 @@ from evface.io.aedat4 import check_aedat4
 from evface.io.atomic_files import atomic_write
 from evface.io.event_reader import iter_events_file, read_events_file
 from evface.io.event_writer import GAP_PADDING_BYTES, MAX_GAP_US, open_events_writer, write_events_file
-from evface.io.dataset import read_dataset_json
-from evface.io.manifest import read_manifest, write_manifest
+from evface.io.clip_schema import Clip
+from evface.io.clip_writer import write_clip
+from evface.io.dataset import DatasetFolder, read_dataset_json, write_dataset_json
+from evface.io.manifest import MANIFEST_COLUMNS, read_manifest, read_manifest_lines, write_manifest
 from evface.io.faery_bridge import from_faery, to_faery
 from evface.io.file_info import file_info
 from evface.io.formats import FORMATS, detect_format
@@ -380,6 +382,54 @@ def test_write_manifest_refuses_what_read_manifest_would(tmp_path: Path) -> None
         write_manifest(tmp_path, row)
     assert (tmp_path / "manifest.csv").read_bytes() == before and read_manifest(tmp_path)[0]["aus"] == [4]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv"]
+
+
+MANIFEST_HEADER = "clip_id,subject,label,aus,lighting,file,onset_us,apex_us,offset_us,duration_us,source\n"
+"""The header of every manifest :func:`write_manifest` writes."""
+
+
+def _spaced_manifest(folder: Path, last_apex_us: str = "1") -> Path:
+    """A manifest of clips c0 and c1 (files clips/c0.h5, clips/c1.h5; c1's apex ``last_apex_us``) as a
+    hand edit leaves it: a blank line before each row and c0's source a quoted cell holding a line
+    break; c1's row starts on line 6."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = (f"\nc0,s0,AU4,4,dim,clips/c0.h5,0,1,2,3,\"two\nlines\"\n"
+            f"\nc1,s0,AU4,4,dim,clips/c1.h5,0,{last_apex_us},2,3,\n")
+    (folder / "manifest.csv").write_text(MANIFEST_HEADER + rows)
+    return folder
+
+
+def test_a_manifest_error_names_the_line_its_row_starts_on(tmp_path: Path) -> None:
+    """Was: rows counted from line 2, so after a blank line or a quoted cell holding a line break
+    the error named a line the row is not on ("line 3" for c1's row, on line 6)."""
+    folder = _spaced_manifest(tmp_path / "ds", last_apex_us="x")
+    with pytest.raises(DatasetError, match=r"manifest\.csv: line 6: apex_us 'x' is not a whole number of µs$"):
+        read_manifest(folder)
+    manifest = _spaced_manifest(tmp_path / "twice") / "manifest.csv"
+    manifest.write_text(manifest.read_text().replace("clips/c1.h5", "clips/c0.h5"))
+    with pytest.raises(DatasetError, match=r"manifest\.csv: line 6: file 'clips/c0\.h5' is already on line 3$"):
+        read_manifest(manifest.parent)
+
+
+def test_a_manifest_with_blank_lines_reads_as_without_them(tmp_path: Path) -> None:
+    """Lines are counted around the rows, which stay the dicts of the manifest's columns alone."""
+    rows, lines = read_manifest_lines(_spaced_manifest(tmp_path / "ds"))
+    assert lines == [3, 6] and [row["clip_id"] for row in rows] == ["c0", "c1"]
+    assert set(rows[0]) == set(MANIFEST_COLUMNS) and rows[0]["source"] == "two\nlines" and rows[1]["aus"] == [4]
+    assert read_manifest(tmp_path / "ds") == rows
+
+
+def test_a_row_contradicting_its_clip_is_named_by_the_line_it_starts_on(tmp_path: Path) -> None:
+    """``DatasetFolder.open`` checked rows against their clips counting rows from line 2 too: "line 3"
+    for c1's row on line 6."""
+    folder = _spaced_manifest(tmp_path / "ds")
+    for clip_id in ("c0", "c1"):
+        write_clip(folder / "clips" / f"{clip_id}.h5", Clip(clip_id, "s0", "AU4", [4], "dim", 0, 1, 2, 3))
+    write_dataset_json(folder, {"classes": {"AU4": [4]}})
+    assert DatasetFolder.open(folder).lines == (3, 6)
+    write_clip(folder / "clips" / "c1.h5", Clip("c1", "s0", "AU4", [4], "dim", 0, 2, 2, 3))
+    with pytest.raises(DatasetError, match=r"manifest\.csv: line 6: apex_us 1 contradicts its clip clips/c1\.h5"):
+        DatasetFolder.open(folder)
 
 
 def test_check_aedat4_names_a_file_it_cannot_open(tmp_path: Path) -> None:

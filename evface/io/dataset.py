@@ -23,7 +23,7 @@ from typing import Any
 from evface.errors import DatasetError, EvfaceError, where
 from evface.io.atomic_files import atomic_write_text
 from evface.io.clip_reader import indexed_event_times, read_clip_meta
-from evface.io.manifest import aus_to_str, read_manifest
+from evface.io.manifest import aus_to_str, read_manifest_lines
 
 _CLIP_FIELDS = ("clip_id", "subject", "label", "aus", "lighting", "onset_us", "apex_us", "offset_us", "duration_us")
 """Manifest columns that repeat a clip file's own attributes (and must agree with them)."""
@@ -82,9 +82,10 @@ def read_dataset_json(root: str | Path) -> dict[str, Any]:
     return info
 
 
-def check_rows(root: Path, rows: tuple[dict[str, Any], ...], info: dict[str, Any]) -> None:
+def check_rows(root: Path, rows: tuple[dict[str, Any], ...], info: dict[str, Any], lines: tuple[int, ...]) -> None:
     """Check each manifest row against the classes of ``dataset.json`` (when it lists them) and
-    against its clip file's attributes; a DatasetError names the line and what disagrees.
+    against its clip file's attributes; a DatasetError names the row's line (of ``lines``, the line
+    each row starts on: :func:`~evface.io.manifest.read_manifest_lines`) and what disagrees.
 
     Examples
     --------
@@ -96,15 +97,15 @@ def check_rows(root: Path, rows: tuple[dict[str, Any], ...], info: dict[str, Any
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     root = Path(folder)
     ...     _ = write_clip(root / "clips" / "c1.h5", Clip("c1", "s01", "AU12", [6, 12], "bright", 0, 1500, 3000, 4000))
-    ...     check_rows(root, (row,), {"classes": {"AU12": [6, 12]}})
-    ...     check_rows(root, (dict(row, apex_us=2000),), {})
+    ...     check_rows(root, (row,), {"classes": {"AU12": [6, 12]}}, (2,))
+    ...     check_rows(root, (dict(row, apex_us=2000),), {}, (2,))
     Traceback (most recent call last):
     ...
     evface.errors.DatasetError: ...manifest.csv: line 2: apex_us 2000 contradicts its clip clips/c1.h5 (apex_us 1500)
     """
     manifest = root / "manifest.csv"
     classes = info.get("classes")
-    for line, row in enumerate(rows, start=2):
+    for line, row in zip(lines, rows, strict=True):
         if isinstance(classes, dict):
             if row["label"] not in classes:
                 raise DatasetError(where(manifest, f"line {line}: label {row['label']!r} is not a class of this "
@@ -154,16 +155,20 @@ class DatasetFolder:
     root: Path
     rows: tuple[dict[str, Any], ...]
     info: dict[str, Any]
+    lines: tuple[int, ...] = ()
+    """The line of ``manifest.csv`` each row starts on (a blank line or a cell holding a line break
+    puts a row below its count); empty for a folder not read from a manifest."""
 
     @classmethod
     def open(cls, root: str | Path) -> "DatasetFolder":
-        """Read the folder and check it (:func:`read_manifest`, :func:`check_rows`)."""
+        """Read the folder and check it (:func:`~evface.io.manifest.read_manifest_lines`, :func:`check_rows`)."""
         root = Path(root)
         if not root.exists():  # a file: read_manifest says so
             raise DatasetError(where(root, "no such dataset folder"))
-        rows, info = tuple(read_manifest(root)), read_dataset_json(root)
-        check_rows(root, rows, info)
-        return cls(root=root, rows=rows, info=info)
+        rows, lines = read_manifest_lines(root)
+        folder = cls(root=root, rows=tuple(rows), info=read_dataset_json(root), lines=tuple(lines))
+        check_rows(root, folder.rows, folder.info, folder.lines)
+        return folder
 
     def clip_path(self, row: dict[str, Any]) -> Path:
         """Absolute path of a manifest row's clip file."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -221,6 +221,25 @@ def read_manifest(root: str | Path) -> list[dict[str, Any]]:
     >>> rows[0]["aus"], rows[0]["apex_us"], rows[0]["source"]
     ([6, 12], 1500, '')
     """
+    return read_manifest_lines(root)[0]
+
+
+def read_manifest_lines(root: str | Path) -> tuple[list[dict[str, Any]], list[int]]:
+    r"""The rows of ``manifest.csv`` of ``root`` (:func:`read_manifest`) and the line of the file
+    each starts on, for errors about a row found later (a blank line or a cell holding a line
+    break puts a row below its count).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "manifest.csv").write_text(
+    ...         "clip_id,subject,label,aus,lighting,file,onset_us,apex_us,offset_us,duration_us,source\n"
+    ...         '\nc1,s01,AU4,4,dim,clips/c1.h5,0,1,2,3,"two\nlines"\nc2,s01,AU4,4,dim,clips/c2.h5,0,1,2,3,\n')
+    ...     rows, lines = read_manifest_lines(folder)
+    >>> [row["clip_id"] for row in rows], lines
+    (['c1', 'c2'], [3, 5])
+    """
     path = Path(root) / "manifest.csv"
     if Path(root).is_file():
         raise DatasetError(where(Path(root), "is a file, not an evface dataset folder"))
@@ -233,22 +252,50 @@ def read_manifest(root: str | Path) -> list[dict[str, Any]]:
         raise DatasetError(where(path, f"not a readable CSV manifest ({exc})")) from exc
 
 
-def _parse_manifest(path: str | Path, text: Iterable[str]) -> list[dict[str, Any]]:
-    """The rows of a manifest's ``text``, checked (:func:`read_manifest`); errors name ``path``."""
+def _rows_by_line(reader: Any, header: list[str]) -> Iterator[tuple[int, dict[str | None, Any]]]:
+    r"""Each row of the ``csv.reader`` ``reader`` past the ``header`` as ``csv.DictReader`` gives it
+    (blank lines skipped, cells beyond the header under None, a short row's missing ones None), with
+    the line of the file it starts on (``csv.DictReader`` tells none: it skips blank lines unseen).
+
+    Examples
+    --------
+    >>> reader = csv.reader(io.StringIO('a,b\n\n1,"x\ny"\n2\n3,4,5\n'))
+    >>> list(_rows_by_line(reader, next(reader)))
+    [(3, {'a': '1', 'b': 'x\ny'}), (5, {'a': '2', 'b': None}), (6, {'a': '3', 'b': '4', None: ['5']})]
+    """
+    end = reader.line_num
+    for cells in reader:
+        start, end = end + 1, reader.line_num
+        if not cells:
+            continue
+        row: dict[str | None, Any] = dict(zip(header, cells))
+        if len(cells) > len(header):
+            row[None] = cells[len(header):]
+        for key in header[len(cells):]:
+            row[key] = None
+        yield start, row
+
+
+def _parse_manifest(path: str | Path, text: Iterable[str]) -> tuple[list[dict[str, Any]], list[int]]:
+    """The rows of a manifest's ``text``, checked (:func:`read_manifest`), and the line each starts
+    on; errors name ``path``."""
     rows: list[dict[str, Any]] = []
+    lines: list[int] = []
     first_line: dict[tuple[str, str], int] = {}
     try:
-        reader = csv.DictReader(text)
-        missing = set(MANIFEST_COLUMNS) - set(reader.fieldnames or ())
+        reader = csv.reader(text)
+        header = next(reader, [])
+        missing = set(MANIFEST_COLUMNS) - set(header)
         if missing:
             raise DatasetError(where(path, f"missing columns {sorted(missing)}"))
-        for line, raw in enumerate(reader, start=2):
+        for line, raw in _rows_by_line(reader, header):
             row = _parse_row(path, line, raw)
             for key in ("clip_id", "file"):
                 seen = first_line.setdefault((key, row[key]), line)
                 if seen != line:
                     raise DatasetError(where(path, f"line {line}: {key} {row[key]!r} is already on line {seen}"))
             rows.append(row)
+            lines.append(line)
     except csv.Error as exc:
         raise DatasetError(where(path, f"not a readable CSV manifest ({exc})")) from exc
-    return rows
+    return rows, lines
