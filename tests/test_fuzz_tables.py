@@ -233,3 +233,20 @@ def test_a_homography_file_nested_past_pythons_stack_is_one_error_line(tmp_path:
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: --homography: {bad}: expected a JSON file holding a 3x3 matrix (maximum recursion")
     assert "\n" not in err and not (tmp_path / "ds").exists()
+
+
+@pytest.mark.parametrize("entry", ["9" * 5000, "1e309", "NaN"], ids=["5000 digits", "1e309", "NaN"])
+def test_a_homography_of_a_number_past_any_float_says_so_in_the_users_terms(tmp_path: Path, entry: str,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Was, for 5000 digits: "... (Exceeds the limit (4300 digits) for integer string conversion: value has
+    5000 digits; use sys.set_int_max_str_digits() to increase the limit)", Python's advice to a programmer;
+    1e309 and NaN passed, refused only after the scans."""
+    bad = tmp_path / "H.json"
+    bad.write_text(f"[[0.5, 0, {entry}], [0, 0.5, 3], [0, 0, 1]]")
+    args = ["import", "session", str(tmp_path / "ds"), "--events", f"hd={tmp_path / 'hd.raw'}", "--rgb",
+            str(tmp_path / "v.mp4"), "--annotations", str(tmp_path / "a.csv"), "--homography", f"hd={bad}"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: --homography: {bad}: the matrix holds NaN, Infinity or a number too large to compute "
+                   "with (of more than 308 digits, past 1.8e308); give its 9 entries as ordinary numbers, as 0.5 or 3.0")
+    assert not (tmp_path / "ds").exists()

@@ -97,13 +97,17 @@ def _homography(path: str, option: str):
 
     if path == "nominal":
         return path
-    try:
-        h = np.asarray(json.loads(Path(path).read_text(encoding="utf-8-sig")), dtype=float)  # a BOM: as Windows tools save it
+    try:  # a BOM: as Windows tools save it; whole numbers read as floats (int() refuses more than 4300 digits)
+        h = np.asarray(json.loads(Path(path).read_text(encoding="utf-8-sig"), parse_int=float), dtype=float)
     except (OSError, ValueError, TypeError, RecursionError) as exc:  # unreadable, not JSON (or nested past the stack), or not numbers
         raise ParameterError(f"{option}: {path}: expected a JSON file holding a 3x3 matrix ({exc})"
                              + _homography_hint(path, option, exc)) from exc
     if h.shape != (3, 3):
         raise ParameterError(f"{option}: {path}: expected a 3x3 matrix, got shape {h.shape}")
+    if not np.all(np.isfinite(h)):  # was: 5000 digits passed on Python's advice to call sys.set_int_max_str_digits()
+        raise ParameterError(f"{option}: {path}: the matrix holds NaN, Infinity or a number too large to compute "
+                             "with (of more than 308 digits, past 1.8e308); give its 9 entries as ordinary numbers, "
+                             "as 0.5 or 3.0")
     return h
 
 
