@@ -11,7 +11,8 @@ times              either all five of ``start_us, onset_us, apex_us, offset_us, 
                    (µs on the session clock, i.e. the RGB camera's timestamps) or all five of
                    ``start_frame, onset_frame, apex_frame, offset_frame, end_frame`` (0-based RGB
                    frame indices)
-``clip_id``        optional; default ``<subject>_c<NNN>`` numbered in file order
+``clip_id``        optional; default ``<subject>_c<NNN>`` numbered in file order; short enough
+                   for its file's name (:func:`check_clip_file`: 190 characters)
 ``label``          optional; default ``AU`` + the ``+``-joined sorted AUs (``AU1+2``)
 ``lighting``       optional; default ``unknown``
 ``face_x`` ...     optional, all four of ``face_x, face_y, face_w, face_h``: the clip's face
@@ -64,6 +65,51 @@ def check_name(src: str, column: str, name: str) -> None:
     """
     if not CLIP_ID.match(name):
         raise DatasetError(f"{src}: {column} {name!r} {NAME_RULE}")
+
+
+NAME_MAX = 255
+"""The most bytes a file name holds (UTF-8) on Linux and macOS file systems (NTFS: 255 characters)."""
+TEMPORARY_BYTES = 62
+"""The most bytes the temporary name a clip file is written under adds to its name:
+``.HOST-PID-RANDOM.tmp`` (:func:`~evface.io.temporary_files.temporary_beside`), the host name cut
+to 40 characters, a process id of up to 7 digits and 8 random ones; counted whole, so a table that
+imports on one machine imports on any."""
+
+
+def check_clip_file(src: str, column: str, cell: str, clip_id: str) -> None:
+    """A DatasetError naming ``src`` and ``column`` (its ``cell``, what the id ``clip_id`` is made
+    of) unless the clip's file ``ID.h5``, under the temporary name it is written under, is a file
+    name a file system takes (:data:`NAME_MAX`, :data:`TEMPORARY_BYTES`): refused as the table is
+    read, not as the clip is written after the scans ("File name too long", naming a path).
+
+    Examples
+    --------
+    >>> check_clip_file("ann.csv: line 2", "clip_id", "s01_a", "s01_a")
+    >>> check_clip_file("ann.csv: line 2", "clip_id", "c" * 300, "c" * 300)
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: ann.csv: line 2: clip_id 'cccccccccccccccc…cccccccc' (300 characters) makes the clip's file name 'cccccccccccccccc…cccccccc.h5' 303 bytes long, and a clip's file name may be 193 at most (a file name holds 255 bytes, and the clip is written under a temporary name up to 62 longer); shorten clip_id by 110 characters
+    """
+    name = f"{clip_id}.h5"
+    size, most = len(name.encode()), NAME_MAX - TEMPORARY_BYTES
+    if size > most:
+        raise DatasetError(f"{src}: {column} {_shortened(cell)!r} ({len(cell)} characters) makes the clip's file name "
+                           f"{_shortened(clip_id) + '.h5'!r} {size} bytes long, and a clip's file name may be {most} at "
+                           f"most (a file name holds {NAME_MAX} bytes, and the clip is written under a temporary name "
+                           f"up to {TEMPORARY_BYTES} longer); shorten {column} by {size - most} "
+                           f"character{'s' * (size - most > 1)}")
+
+
+def _shortened(text: str) -> str:
+    """``text`` as one line of an error shows it: its first 16 and last 8 characters around ``…``
+    when it has more than 40.
+
+    Examples
+    --------
+    >>> _shortened("s01_a"), _shortened("9" * 5000)
+    ('s01_a', '9999999999999999…99999999')
+    """
+    return text if len(text) <= 40 else f"{text[:16]}…{text[-8:]}"
 
 
 @dataclass(frozen=True)
@@ -124,7 +170,8 @@ def read_annotations(
         Naming the file, the line and the problem: a missing file or column, a column named
         twice, a subject :func:`check_name` refuses, a non-integer time, times out of order, a
         frame index outside the video, a duplicate clip id (or two that differ only in case), a
-        subject's clip window listed twice, a face box that is not four numbers with a positive size.
+        subject's clip window listed twice, a face box that is not four numbers with a positive size,
+        a clip id too long for its clip's file name (:func:`check_clip_file`).
     """
     path = Path(path)
     header, rows = _table(path)
@@ -143,6 +190,7 @@ def read_annotations(
         times = _ordered(src, _row_times(src, row, unit, frame_t, frame_period_us or 0))
         aus = parse_aus(row.get("aus", ""), source=src)
         clip_id = ids.take(src, line, row.get("clip_id", ""), str(subject), times)
+        check_clip_file(src, *_made_of(row, str(subject)), clip_id)
         out.append(Annotation(
             clip_id=clip_id, subject=str(subject), label=row.get("label") or label_from_aus(aus), aus=tuple(aus),
             lighting=row.get("lighting") or default_lighting,
@@ -150,6 +198,14 @@ def read_annotations(
             face_box=_row_face_box(src, row),
         ))
     return out
+
+
+def _made_of(row: dict[str, str], subject: str) -> tuple[str, str]:
+    """The column a row's clip id is made of and its text: its ``clip_id``, or else its subject, or
+    else the default subject (``<subject>_c<NNN>``)."""
+    if row.get("clip_id"):
+        return "clip_id", row["clip_id"]
+    return ("subject", subject) if row.get("subject") else ("default subject (--subject)", subject)
 
 
 def _table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:

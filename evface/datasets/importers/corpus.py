@@ -18,7 +18,8 @@ A clip is its row's whole folder, its id ``SUBJECT_FILENAME``; where several row
 row's clip is the window of its frames onset..offset, its id ``SUBJECT_FILENAME_ONSET-OFFSET``
 (:func:`~evface.datasets.importers.corpus_frames.shared_folders`,
 :func:`~evface.datasets.importers.corpus_frames.clip_frames`); two rows naming one folder with the same window
-are refused, naming both lines.
+are refused, naming both lines, and so is an id too long for its clip's file name, naming its line
+(:func:`~evface.datasets.importers.annotations.check_clip_file`), before any folder is looked for.
 
 A clip's folder is read as ``evface simulate FOLDER --fps`` reads it
 (:func:`evface.sim.video.numbered_frames`, :func:`~evface.sim.video.read_frame`): the pictures
@@ -82,6 +83,7 @@ from typing import Any
 import numpy as np
 
 from evface import __version__
+from evface.datasets.importers.annotations import check_clip_file
 from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes
 from evface.datasets.importers.corpus_checks import check_frames, check_one_name, clip_ids
 from evface.datasets.importers.corpus_frames import (ClipFrames, ClipReader, VideoClip, clip_frames, clip_source,
@@ -175,6 +177,16 @@ def _rows_of_classes(rows: list[CorpusRow], table: str | Path,
     if not rows:
         raise DatasetError(where(table, f"no row matches a class of the {options.classes!r} class set"))
     return rows, skipped
+
+
+def _check_clip_files(rows: list[CorpusRow], ids: list[str], table: str | Path) -> None:
+    """Refuse, before any folder or video is looked for, a clip id too long for its clip's file name
+    (:func:`~evface.datasets.importers.annotations.check_clip_file`), naming its table line and the
+    longer of its ``Subject`` and ``Filename`` (was: "File name too long" naming the clip's path,
+    after the frames were read and simulated, or the folder's path)."""
+    for row, clip_id in zip(rows, ids):
+        column, cell = max((("Filename", row.filename), ("Subject", row.subject)), key=lambda named: len(named[1]))
+        check_clip_file(f"{table}: line {row.line}", column, cell, clip_id)
 
 
 def _sensors(options: CorpusOptions) -> list[tuple[str, SensorSpec]]:
@@ -388,11 +400,12 @@ def import_corpus(
     every_row = read_corpus_table(table)
     shared = shared_folders(every_row)  # of the whole table: a row's clip id does not depend on --classes
     rows, skipped = _rows_of_classes(every_row, table, options)
+    ids = clip_ids(rows, table, shared)
+    _check_clip_files(rows, ids, table)
     videos: dict[Path, VideoClip] = {}  # each video scanned once, however many rows cut it
     folders = [clip_frames(r, find_frames(root, r, videos, options.fps), shared) for r in rows]
     check_one_name(rows, folders)
     check_frames(rows, folders, options)
-    ids = clip_ids(rows, table, shared)
     sensors = _sensors(options)
 
     settings = {"root": str(root.resolve()), "table": str(Path(table).resolve()), **asdict(options)}
