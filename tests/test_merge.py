@@ -141,10 +141,12 @@ def test_a_clip_id_that_is_no_file_name_is_refused_and_nothing_lands_outside_out
     write_clip(received / "clips" / "c.h5", read_clip(ds.clip_path(ds.rows[0])))
     with h5py.File(received / "clips" / "c.h5", "r+") as f:  # written by another tool: write_clip refuses such an id
         f.attrs["clip_id"] = clip_id
-    write_manifest(received, [{**ds.rows[0], "clip_id": clip_id, "file": "clips/c.h5"}])
+    manifest = write_manifest(received, [{**ds.rows[0], "clip_id": clip_id, "file": "clips/c.h5"}])
+    header, rest = manifest.read_text().split("\n", 1)
+    manifest.write_text(f"{header}\n\n{rest}")  # a blank line (a hand edit): the row is on line 3 (was: named line 2)
     write_dataset_json(received, ds.info)
     before = sorted(tmp_path.rglob("*"))
-    _refused([str(received), str(folders[1])], capsys, f"{received / 'manifest.csv'}: line 2: clip id {clip_id!r} is no "
+    _refused([str(received), str(folders[1])], capsys, f"{received / 'manifest.csv'}: line 3: clip id {clip_id!r} is no "
              "file name", tmp_path / "work" / "out")
     assert sorted(tmp_path.rglob("*")) == before  # was: the clip linked to tmp_path/escaped.h5 and left there
 

@@ -8,6 +8,7 @@ turns."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import sys
@@ -148,8 +149,10 @@ def said_by(function: Callable[..., T], *args: object) -> tuple[T, list[str]]:
 @lru_cache(maxsize=1)
 def _shared_keeper() -> StderrKeeper:
     """The :class:`StderrKeeper` of :func:`said_by`, made at its first call, its temporary file
-    removed when the process ends."""
-    return StderrKeeper()
+    (unnamed: nothing on disk) closed when the process ends."""
+    keeper = StderrKeeper()
+    atexit.register(keeper.close)
+    return keeper
 
 
 @contextmanager

@@ -49,6 +49,10 @@ def temporary_beside(path: Path, keep_suffix: bool = False) -> Path:
 _HOST = re.sub(r"[^A-Za-z0-9]+", "-", socket.gethostname())[:40] or "host"
 """This machine's name as it stands in temporary file names (letters, digits and '-')."""
 
+TEMPORARY_NAME_BYTES = len(".") + 40 + len("-") + 7 + len("-") + 8 + len(".tmp")
+"""The most bytes :func:`temporary_beside` adds to a file's name (``.HOST-PID-RANDOM.tmp``: a host
+name cut to 40 characters, a process id of up to 7 digits, 8 random hex digits), on any machine."""
+
 
 def _abandoned(name: str) -> bool:
     """Whether the temporary file ``name`` (``….HOST-PID-RANDOM.tmp…``) is a writer's of this machine that is gone."""

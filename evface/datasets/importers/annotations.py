@@ -42,6 +42,7 @@ from evface.datasets.importers.au_labels import label_from_aus, parse_aus
 from evface.datasets.importers.tables import columns_once, input_file, open_table, table_int, table_rows
 from evface.errors import DatasetError, where
 from evface.io.manifest import differ_in_case
+from evface.io.temporary_files import TEMPORARY_NAME_BYTES
 
 TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
 FACE_FIELDS = ("face_x", "face_y", "face_w", "face_h")
@@ -69,11 +70,10 @@ def check_name(src: str, column: str, name: str) -> None:
 
 NAME_MAX = 255
 """The most bytes a file name holds (UTF-8) on Linux and macOS file systems (NTFS: 255 characters)."""
-TEMPORARY_BYTES = 62
-"""The most bytes the temporary name a clip file is written under adds to its name:
-``.HOST-PID-RANDOM.tmp`` (:func:`~evface.io.temporary_files.temporary_beside`), the host name cut
-to 40 characters, a process id of up to 7 digits and 8 random ones; counted whole, so a table that
-imports on one machine imports on any."""
+TEMPORARY_BYTES = TEMPORARY_NAME_BYTES
+"""The most bytes the temporary name a clip file is written under adds to its name
+(:data:`~evface.io.temporary_files.TEMPORARY_NAME_BYTES`); counted whole, so a table that imports
+on one machine imports on any."""
 
 
 def check_clip_file(src: str, column: str, cell: str, clip_id: str) -> None:

@@ -192,8 +192,13 @@ def open_table(path: Path, error: type[Exception] = DatasetError) -> Iterator[cs
         raise error(where(path, f"not a readable CSV file ({exc})")) from exc
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+"""A line break as csv's reader counts lines (``newline=""``: none translated)."""
+
+
 def table_rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str | None]]]:
-    """Each row of ``reader`` (:func:`table_reader`) that holds a cell, with its line in the file,
+    """Each row of ``reader`` (:func:`table_reader`) that holds a cell, with the line in the file it
+    starts on (a quoted cell may hold line breaks; was: the line it ends on),
     and its cells by the header's names (cells beyond the header dropped, a short row's missing
     ones None). csv skips blank lines, so rows counted from line 2 named the wrong line after one;
     a row of bare delimiters (``,,,,``: spreadsheets export the empty rows they once formatted) is
@@ -204,11 +209,14 @@ def table_rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str | No
     >>> import io
     >>> list(table_rows(table_reader(io.StringIO("a,b\\n1,2\\n\\n,\\n3,4\\n"))))
     [(2, {'a': '1', 'b': '2'}), (5, {'a': '3', 'b': '4'})]
+    >>> [line for line, _ in table_rows(table_reader(io.StringIO('a,b\\n"two\\nlines",2\\n3,4\\n')))]
+    [2, 4]
     """
     for row in reader:
         cells = {k: v for k, v in row.items() if k is not None}
-        if any((c or "").strip() for c in [*cells.values(), *(row.get(None) or [])]):
-            yield reader.line_num, cells
+        every = [c or "" for c in [*cells.values(), *(row.get(None) or [])]]
+        if any(c.strip() for c in every):  # csv counts the line a row ends on: a quoted cell may hold line breaks
+            yield reader.line_num - sum(len(_LINE_BREAK.findall(c)) for c in every), cells
 
 
 def columns_once(path: Path, names: list[str], used: set[str] | dict[str, str], error: type[Exception] = DatasetError) -> None:
