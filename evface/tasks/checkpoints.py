@@ -2,7 +2,8 @@
 
 :func:`save_checkpoint` writes a checkpoint under a temporary name and renames it;
 :func:`load_checkpoint` refuses, in one line naming the file, one that is missing, empty, not a
-whole zip archive as ``torch.save`` writes, or whose member fails its CRC (:func:`_check_archive`),
+whole zip archive as ``torch.save`` writes, one with a compressed member (which torch would inflate
+whole into memory: gigabytes from a few megabytes) or one whose member fails its CRC (:func:`_check_archive`),
 before ``torch.load(weights_only=True)`` reads it (a received file cannot run code);
 :func:`load_model_state` loads ``RUN/best.pt`` (or another) into a model and refuses weights that
 do not fit it: another network, other neuron settings, numbers that are not finite. The state dicts
@@ -116,19 +117,34 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 def _check_archive(path: Path) -> None:
     """Refuse, in one line naming ``path``, a file that is not a whole zip archive as ``torch.save``
     writes (one cut short has lost the archive's directory at its end; another kind of file has
-    none) or one whose member fails its CRC (damaged in a copy), before torch reads it."""
+    none; one with a compressed member, :func:`_check_stored`; one whose directory names a zip
+    version or an encryption zipfile does not read, a byte of it damaged) or one whose member fails
+    its CRC (damaged in a copy), before torch reads it."""
     if not zipfile.is_zipfile(path):
         raise FormatError(where(path, f"not a checkpoint evface wrote: not a whole zip archive, as torch.save writes "
                                       f"({counted(path.stat().st_size, 'byte')}: cut short, e.g. by an interrupted "
                                       f"copy, or another kind of file); {AGAIN}"))
     try:
         with zipfile.ZipFile(path) as archive:
+            _check_stored(path, archive.infolist())
             damaged = archive.testzip()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+            NotImplementedError, RuntimeError) as exc:  # zipfile's for a zip version it does not know, encryption
         raise FormatError(where(path, f"a damaged checkpoint ({_first_sentence(exc)}); {AGAIN}")) from exc
     if damaged is not None:
         part = damaged.split("/", 1)[-1]  # torch's archive holds one folder, named as the file was written
         raise FormatError(where(path, f"a damaged checkpoint (its part {part!r} fails its checksum); {AGAIN}"))
+
+
+def _check_stored(path: Path, parts: list[zipfile.ZipInfo]) -> None:
+    """Refuse, in one line naming ``path``, an archive with a part that is not stored as it is, as
+    ``torch.save`` writes every part: a compressed part is one torch would inflate whole into memory
+    (a few megabytes to gigabytes), or one of a compression zipfile cannot read."""
+    compressed = [part.filename for part in parts if part.compress_type != zipfile.ZIP_STORED]
+    if compressed:
+        part = compressed[0].split("/", 1)[-1]
+        raise FormatError(where(path, f"not a checkpoint evface wrote: its part {part!r} is compressed (torch.save "
+                                      f"stores its parts as they are); {AGAIN}"))
 
 
 def _first_sentence(exc: BaseException) -> str:
