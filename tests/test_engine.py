@@ -131,6 +131,18 @@ def test_resume_from_a_checkpoint_that_does_not_fit_is_one_error_line(tmp_path):
         # was: "checkpoint: its torch random state ...", naming no file
         "its torch random state is not one evface saves": {
             **good, "rng": [{**good["rng"][0], "torch": good["rng"][0]["torch"].float()}]},
+        # a received checkpoint's loop fields of another kind (test_fuzz_checkpoints.py edits its bytes): was
+        # a TypeError ("can only concatenate str"), an AttributeError ("'int' object has no attribute 'get'",
+        # "'NoneType' object has no attribute 'copy'", "... 'items'"), a TypeError at the first step ("bad operand
+        # type for unary -: 'str'"); epoch -5 resumed at epoch -4 and trained 8 epochs of 4
+        "holds epoch of another kind than evface writes": {**good, "epoch": "1"},
+        "holds epoch of another kind": {**good, "epoch": -5},
+        "holds best_score, history of another kind": {**good, "best_score": "x", "history": [1]},
+        "holds optimizer of another kind": {**good, "optimizer": None},
+        r"another optimiser's state \('int' object has no attribute 'items'\)": {
+            **good, "optimizer": {**good["optimizer"], "state": 5}},
+        r"another optimiser's state \(its lr is 'x'\)": {**good, "optimizer": {
+            **good["optimizer"], "param_groups": [{**good["optimizer"]["param_groups"][0], "lr": "x"}]}},
     }
     for message, ckpt in cases.items():
         checkpoints.save_checkpoint(path, ckpt)
@@ -236,6 +248,17 @@ def test_seed_everything_names_a_seed_that_is_no_integer(seed, says):
     with pytest.raises(ParameterError, match=says):  # was numpy's "Cannot cast scalar" or "not all arguments converted"
         random_states.seed_everything(seed)
     random_states.seed_everything(-1)  # still taken, as torch takes it
+
+
+def test_resume_from_a_checkpoint_whose_schedule_is_of_another_kind_is_one_error_line(tmp_path):
+    """A received checkpoint.pt whose scheduler state is no mapping, resumed under a cosine schedule: was
+    "TypeError: argument of type 'int' is not iterable", exit 1."""
+    _run(tmp_path, epochs=2, cosine=True)
+    path = tmp_path / engine.CHECKPOINT
+    checkpoints.save_checkpoint(path, {**checkpoints.load_checkpoint(path), "scheduler": 5})
+    with pytest.raises(FormatError, match=r"checkpoint\.pt: holds scheduler of another kind than evface writes: not a "
+                                          r"checkpoint of this run; delete it \(or use another run folder\) to train afresh$"):
+        _run(tmp_path, epochs=3, cosine=True)
 
 
 def test_run_folder_files(tmp_path):
