@@ -442,18 +442,32 @@ def test_a_checkpoint_not_stored_as_torch_writes_is_refused_unread(tmp_path: Pat
     _run_child("refused", tmp_path)
 
 
-def test_the_cli_refuses_a_compressed_checkpoint_in_one_line(tmp_path: Path, capsys) -> None:
-    """``export-nir RUN`` whose ``best.pt`` has its parts compressed: one line naming it, exit 2,
-    nothing written (was: exit 0, the checkpoint inflated whole into memory, gigabytes for a bomb)."""
+CLI_DAMAGES = {
+    "compressed": (lambda plain: deflated(plain), "not a checkpoint evface wrote: its part 'data.pkl' is compressed "
+                                                   "(torch.save stores its parts as they are)"),
+    "a zip version of 25.5": (lambda plain: _central(6, 255), "a damaged checkpoint (NotImplementedError: zip file "
+                                                              "version 25.5)"),
+    "flagged encrypted": (lambda plain: _central(8, 1), "a damaged checkpoint (RuntimeError: File "),
+}
+"""The ``best.pt`` given to the CLI: the tiny classifier's, compressed, or its directory damaged (:data:`DEFECTS`)."""
+
+
+@pytest.mark.parametrize("damage", list(CLI_DAMAGES))
+def test_the_cli_refuses_a_checkpoint_not_stored_as_torch_writes_in_one_line(damage: str, tmp_path: Path, capsys) -> None:
+    """``export-nir RUN`` whose ``best.pt`` has its parts compressed, or names a zip version or an
+    encryption zipfile does not read: one line naming it, exit 2, nothing written (was: exit 0, the
+    checkpoint inflated whole into memory, gigabytes for a bomb; ``internal error: NotImplementedError:
+    zip file version 25.5``, ``internal error: RuntimeError: File ... is encrypted``, exit 1)."""
     pytest.importorskip("nir")
     run = tmp_path / "run"
     run_folder.save_config(run, {"task": "classify", "model": "snn", "net": NET.to_dict()})
     plain = checkpoints.save_checkpoint(tmp_path / "plain.pt", {"model": _model("classifier").state_dict()})
-    (run / "best.pt").write_bytes(deflated(plain.read_bytes()))
+    make, says = CLI_DAMAGES[damage]
+    (run / "best.pt").write_bytes(make(plain.read_bytes()))
     assert main(["export-nir", str(run), str(tmp_path / "a.nir")]) == 2
-    assert capsys.readouterr().err == (f"error: {run / 'best.pt'}: not a checkpoint evface wrote: its part 'data.pkl' is "
-                                       f"compressed (torch.save stores its parts as they are); {checkpoints.AGAIN}\n")
-    assert not (tmp_path / "a.nir").exists()
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {run / 'best.pt'}: {says}") and err.endswith(f"; {checkpoints.AGAIN}\n"), err
+    assert err.count("\n") == 1 and not (tmp_path / "a.nir").exists()
 
 
 def _first_state(**change: object) -> Callable[[dict], dict]:
