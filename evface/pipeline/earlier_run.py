@@ -301,7 +301,8 @@ def stage_finished(done: Path) -> tuple[float, int] | None:
         return None
     with run_folder.reading(done):
         record = run_folder.read_json(done)
-        return float(record["seconds"]), int(record["config"].get("seeds", 1))
+        run_folder.check_fields(record, {"seconds": (int, float), "config": dict})
+        return float(record["seconds"]), _seeds(record["config"])
 
 
 def seeds_started(stage_dir: Path) -> int:
@@ -330,7 +331,22 @@ def seeds_started(stage_dir: Path) -> int:
     if not config.exists():
         return 0
     with run_folder.reading(config):
-        return int(run_folder.read_json(config).get("seeds", 1))
+        return _seeds(run_folder.read_json(config))
+
+
+def _seeds(config: Any) -> int:
+    """The ``seeds`` a stage's record or its run's ``config.json`` holds (1 where it names none); a
+    ``ValueError`` where it is not a count (was: ``Infinity`` an OverflowError, ``2.5`` taken as 2,
+    ``"3"`` as 3), which :func:`~evface.tasks.run_folder.reading` turns into one line naming the file.
+
+    >>> _seeds({"seeds": 3}), _seeds({})
+    (3, 1)
+    >>> _seeds({"seeds": float("inf")})
+    Traceback (most recent call last):
+    ValueError: 'seeds' is inf, not of type int
+    """
+    run_folder.check_fields(config, {"seeds": int} if isinstance(config, dict) and "seeds" in config else {})
+    return config.get("seeds", 1)
 
 
 def forget_gone_dataset(stage: Stage, done: Path, log: Callable[[str], None]) -> None:

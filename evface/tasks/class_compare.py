@@ -362,6 +362,7 @@ def _unlike(run_a: str | Path, run_b: str | Path, logits: list[SeedLogits | None
         if path.is_file():
             with run_folder.reading(path):
                 metrics = run_folder.read_json(path)
+                run_folder.check_fields(metrics, {})  # a JSON object (was: AttributeError of a list, a number, null)
         groups = ({frozenset(c for c, f in seeds.folds.items() if f == fold) for fold in set(seeds.folds.values())}
                   if seeds else None)
         facts.append({"classes": list(seeds.labels) if seeds else metrics.get("labels"), "groups": groups,

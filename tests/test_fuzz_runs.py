@@ -1,0 +1,399 @@
+"""Every text file of a received run folder, malformed on purpose, through every command that reads it.
+
+A run folder is what a colleague sends: the ``evface run`` output of :func:`report_fixtures.make_fake_run`
+(its ``pipeline.json``, each stage's ``config.json``, ``metrics.json`` with the ``files_sha256`` of
+the files written with it, ``stage.json``), a classification stage laid out by
+:func:`~evface.tasks.classify.prepare` (``config.json``, ``data-clips.json``) with its
+``predictions.csv`` and ``seed_logits.csv``, a reconstruction stage with its ``scores.csv``,
+``seed_scores.csv`` and ``train.json``, and the ``started.json`` of a run stopped before it ended.
+No model is trained. Each file is mutated: in JSON a key dropped, a value replaced with one of
+another type, ``null``, a number as a string, NaN or Infinity, nested a level deeper, an object
+made a list; in CSV a cell replaced with hostile text, a line dropped, doubled or shifted a column,
+the header alone; in either the file cut or a byte set. Where the file is one ``metrics.json``
+records the sha256 of, the hash is recorded again (a colleague's damaged but consistent folder: the
+readers of the file itself are reached, not :func:`~evface.tasks.run_folder.check_written_together`).
+
+Then every reader of the commands reads the folder, called directly (:data:`READERS`): ``evface
+report``'s :func:`~evface.report.collect.collect`, ``evface compare``'s loading of two
+classification runs and of two reconstruction runs (as the command calls them, with its
+formatting), ``evface eval``'s (:func:`~evface.tasks.classify.load_run`,
+:func:`~evface.tasks.run_evaluation.evaluation_target` and the record it keeps of the training),
+and a resumed ``evface run``'s (:mod:`evface.pipeline.earlier_run`: its record's dataset and
+options, each stage's ``stage.json`` and seeds; :mod:`evface.tasks.run_resume`: the version a run
+records, a classification stage resumed by :func:`~evface.tasks.classify.prepare`).
+
+The property (:func:`_check`): each reader returns, or raises one :class:`~evface.errors.EvfaceError`
+on one line naming the file; never another exception (an internal error, exit 1 from the CLI).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import shutil
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evface.commands.compare import _printable_strings, format_comparison
+from evface.cli import main
+from evface.errors import EvfaceError, FormatError
+from evface.io.dataset import DatasetFolder
+from evface.pipeline import earlier_run
+from evface.report import collect as collect_module
+from evface.report.collect import collect
+from evface.tasks import class_compare, classify, recon_compare, run_evaluation, run_folder, run_resume
+from evface.tasks.class_compare import predictions_text, write_seed_logits
+from evface.tasks.configs import ClassifyConfig
+from evface.tasks.recon_eval import SCORE_COLUMNS, SEED_SCORE_COLUMNS
+
+from report_fixtures import LABELS, draw_each_figure_once, make_fake_run
+
+CLASSIFY = "stages/events-hd-0"
+RECON = "stages/recon-hd-0"
+CFG = ClassifyConfig(input="events", sensor="hd", folds=3, epochs=1, time_steps=2, size=16, depth=1, width=2,
+                     device="cpu")
+"""The settings of the classification stage (laid out, never trained)."""
+
+VALUES: tuple[Any, ...] = (None, "", "x", 0, -1, 2.5, True, [], {}, math.nan, math.inf, -math.inf, "9" * 5000)
+"""What a JSON value is replaced with: null, text, numbers out of range, a boolean, empty containers,
+NaN and Infinity (written as JSON's ``NaN`` and ``Infinity``), a text of 5000 digits."""
+
+HOSTILE = (b"", b" ", b"nan", b"inf", b"-inf", b"1e309", b"-1", b"x", "\u0663".encode(), b"9" * 5000, b'"',
+           b"\xff", b"\x00", b"+")
+"""Cells a damaged CSV may hold."""
+
+
+@dataclass(frozen=True)
+class World:
+    """The run folders read: ``root`` (an ``evface run`` output), its stages, the copies they are
+    compared with, a run stopped before it ended (``stopped``, with ``started.json``), and the
+    dataset they were made of."""
+
+    root: Path
+    other_classify: Path
+    other_recon: Path
+    stopped: Path
+    data: Path
+    config: dict[str, Any]
+    rows: list[dict[str, Any]]
+
+
+def _digests(folder: Path, names: tuple[str, ...]) -> None:
+    """Record in ``folder/metrics.json`` the sha256 of ``names``, as evface writes them together."""
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["files_sha256"] = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in names}
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
+
+
+def _classify_stage(root: Path, data: Path) -> None:
+    """The classification stage: laid out by :func:`classify.prepare`, with the files an evaluation writes."""
+    stage = root / CLASSIFY
+    metrics = json.loads((stage / "metrics.json").read_text())
+    shutil.rmtree(stage)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        classify.prepare(data, stage, CFG)
+    (stage / "inputs.pt").unlink()
+    rows = list(DatasetFolder.open(data).rows)
+    (stage / "predictions.csv").write_text(predictions_text(rows, [r["label"] for r in rows]))
+    onehot = np.stack([np.eye(len(LABELS))[LABELS.index(r["label"])] for r in rows])
+    write_seed_logits(stage, [r["clip_id"] for r in rows], ["0"] * 3 + ["1"] * 3, [0, 1], np.stack([onehot] * 2), LABELS)
+    metrics |= {"n": len(rows), "n_subjects": 2, "seeds": [0, 1], "top1_per_seed": [1.0, 0.5], "data": str(data),
+                "evaluated_on": "every subject, 2-fold subject-grouped cross-validation"}
+    (stage / "metrics.json").write_text(json.dumps(metrics))
+    _digests(stage, ("predictions.csv", "seed_logits.csv"))
+    (stage / "stage.json").write_text(json.dumps({"name": "events-hd", "task": "classify", "dir": CLASSIFY,
+                                                  "seconds": 12.0, "config": {"seeds": 1}}))
+
+
+def _recon_stage(root: Path) -> None:
+    """The reconstruction stage's per-sample and per-training scores, and the grid it was scored on."""
+    stage = root / RECON
+    lines, seeds = [",".join(SCORE_COLUMNS)], [",".join(SEED_SCORE_COLUMNS)]
+    for i in range(4):
+        for method in ("cvae", "keyframe"):
+            lines.append(f"c00{i},s{i % 2},{('bright', 'dim')[i % 2]},1+2,{100_000 + i},0,{'apex' * (i < 3)},"
+                         f"{method},0.{5 + i},2{i}.5,0.{4 + i},1{i}")
+        for seed in (0, 1):
+            seeds.append(f"c00{i},{100_000 + i},cvae,{i % 2},{seed},0.{5 + i},2{i}.5,0.{4 + i},1{i}")
+    (stage / "scores.csv").write_text("\n".join(lines) + "\n")
+    (stage / "seed_scores.csv").write_text("\n".join(seeds) + "\n")
+    metrics = json.loads((stage / "metrics.json").read_text())
+    (stage / "metrics.json").write_text(json.dumps({**metrics, "task": "reconstruct", "grid": {"size": 32},
+                                                    "seeds": [0, 1], "protocol": "2-fold"}))
+    _digests(stage, ("scores.csv", "seed_scores.csv"))
+
+
+@pytest.fixture(autouse=True)
+def _quick_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report's reading without its dataset's summary (the dataset is not mutated; its figures
+    took most of a report's time), each figure of the same inputs drawn once."""
+    draw_each_figure_once(monkeypatch)
+    monkeypatch.setattr(collect_module, "dataset_summary", lambda folder: {"root": str(folder.root)})
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    base = tmp_path_factory.mktemp("fuzz-runs")
+    root = make_fake_run(base / "run", subjects=3)
+    data = root / "data"
+    _classify_stage(root, data)
+    _recon_stage(root)
+    shutil.copytree(root / CLASSIFY, base / "other-classify")
+    shutil.copytree(root / RECON, base / "other-recon")
+    (base / "stopped").mkdir()
+    earlier_run.record_start(base / "stopped", {"preset": "test", "seed": 0}, data, built=False)
+    config = run_folder.load_config(root / CLASSIFY)
+    return World(root, base / "other-classify", base / "other-recon", base / "stopped", data, config,
+                 list(DatasetFolder.open(data).rows))
+
+
+def _compare(run_a: Path, run_b: Path) -> None:
+    """``evface compare A B`` as the command loads, compares and prints the two runs."""
+    for run in (run_a, run_b):
+        run_folder.check_not_other_folder(run)
+        run_folder.check_written_together(run)
+    recon = recon_compare.is_reconstruction_run(run_a)
+    res = (recon_compare if recon else class_compare).compare_runs(run_a, run_b)
+    for run in filter(None, map(run_evaluation.trained_run, (run_a, run_b))):
+        run_resume.warn_of_version(run)
+    shown = _printable_strings(res)
+    recon_compare.format_comparison(shown) if recon else format_comparison(shown)
+
+
+def _eval(w: World) -> None:
+    """``evface eval`` of the classification stage as it reads the run before scoring it: its
+    settings, where it writes, what it keeps of the training's ``metrics.json``."""
+    run = w.root / CLASSIFY
+    classify.load_run(run)
+    target, _ = run_evaluation.evaluation_target(run, w.data, None)
+    run_resume.warn_of_version(run)
+    classify._kept_training_record(run, target)
+
+
+def _resume(w: World) -> None:
+    """A resumed ``evface run`` into the output and into the stopped run, as it reads them."""
+    for out in (w.root, w.stopped):
+        earlier_run.run_dataset(out)
+        earlier_run.check_same_options(out, "test", 0)
+        earlier_run.check_same_dataset(out, w.data, True)
+    run_folder.finished_stages(w.root)
+    for stage in (CLASSIFY, RECON):
+        earlier_run.stage_finished(w.root / stage / run_folder.STAGE_DONE)
+        earlier_run.seeds_started(w.root / stage)
+        run_resume.resume_warning(w.root / stage)
+        run_resume.newest_version(w.root / stage)
+
+
+def _resume_classify(w: World) -> None:
+    """A classification stage resumed (:func:`classify.prepare` of the same settings)."""
+    classify.prepare(w.data, w.root / CLASSIFY, CFG)
+
+
+READERS: dict[str, Callable[[World], object]] = {
+    "report": lambda w: collect([w.root]),
+    "report of a stage": lambda w: collect([w.root / CLASSIFY, w.root / RECON]),
+    "compare classify": lambda w: _compare(w.root / CLASSIFY, w.other_classify),
+    "compare reconstruct": lambda w: _compare(w.other_recon, w.root / RECON),
+    "eval": _eval,
+    "resume": _resume,
+    "resume classify": _resume_classify,
+}
+"""Each command's reading of the folders, by name."""
+
+READS: dict[str, tuple[str, ...]] = {
+    "pipeline.json": ("report", "report of a stage", "resume"),
+    f"{CLASSIFY}/config.json": ("report", "report of a stage", "compare classify", "eval", "resume", "resume classify"),
+    f"{CLASSIFY}/metrics.json": ("report", "report of a stage", "compare classify", "eval"),
+    f"{CLASSIFY}/predictions.csv": ("report", "compare classify"),
+    f"{CLASSIFY}/seed_logits.csv": ("report", "compare classify"),
+    f"{CLASSIFY}/stage.json": ("report", "report of a stage", "resume"),
+    f"{CLASSIFY}/data-clips.json": ("report", "eval", "resume classify"),
+    f"{RECON}/config.json": ("report", "report of a stage", "compare reconstruct", "resume"),
+    f"{RECON}/metrics.json": ("report", "report of a stage", "compare reconstruct"),
+    f"{RECON}/scores.csv": ("report", "compare reconstruct"),
+    f"{RECON}/seed_scores.csv": ("report", "compare reconstruct"),
+    f"{RECON}/train.json": ("report", "report of a stage"),
+    f"{RECON}/stage.json": ("report", "report of a stage", "resume"),
+    "../stopped/started.json": ("resume",),
+}
+"""Each file mutated (relative to the ``evface run`` output) and the readers that read it."""
+
+
+def _snapshot(w: World) -> dict[Path, bytes]:
+    """Every file of the run folders but the dataset, to put back after each mutation."""
+    return {p: p.read_bytes() for folder in (w.root, w.other_classify, w.other_recon, w.stopped)
+            for p in folder.rglob("*") if p.is_file() and w.data not in p.parents}
+
+
+def _put_back(w: World, kept: dict[Path, bytes]) -> None:
+    """The run folders as ``kept`` holds them: files written meanwhile removed, the rest rewritten."""
+    for folder in (w.root, w.other_classify, w.other_recon, w.stopped):
+        for p in list(folder.rglob("*")):
+            if p.is_file() and w.data not in p.parents and p not in kept:
+                p.unlink()
+    for p, data in kept.items():
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if not p.is_file() or p.read_bytes() != data:
+            p.write_bytes(data)
+
+
+def _written(path: Path, data: bytes) -> None:
+    """``data`` as the file ``path``; where ``metrics.json`` beside it records its sha256, recorded again."""
+    path.write_bytes(data)
+    metrics = path.parent / "metrics.json"
+    try:
+        recorded = json.loads(metrics.read_text())["files_sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if isinstance(recorded, dict) and path.name in recorded:
+        _digests(path.parent, tuple(recorded))
+
+
+def _check(w: World, kept: dict[Path, bytes], name: str, data: bytes, label: str) -> None:
+    """The file ``name`` holding ``data``, read by every reader: each returns, or raises one
+    EvfaceError on one line naming the file."""
+    path = (w.root / name).resolve()
+    try:
+        for reader in READS[name]:
+            read = READERS[reader]
+            _written(path, data)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    read(w)
+            except EvfaceError as exc:
+                message = str(exc)
+                assert "\n" not in message and "\r" not in message, f"{name}, {label}, {reader}: not one line: {message!r}"
+                assert path.name in message or path.parent.name in message, \
+                    f"{name}, {label}, {reader}: the error names neither the file nor its folder: {message[:400]}"
+            except Exception as exc:  # noqa: BLE001 - the property: nothing but an EvfaceError
+                raise AssertionError(f"{name}, {label}, {reader}: {type(exc).__name__}: {str(exc)[:300]}") from exc
+            finally:
+                _put_back(w, kept)
+    finally:
+        _put_back(w, kept)
+
+
+def _paths(value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every path of keys and indices in the JSON ``value``, ``()`` for itself."""
+    yield at
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, inner in items:
+        yield from _paths(inner, (*at, key))
+
+
+def _replaced(value: Any, at: tuple[Any, ...], new: Callable[[Any], Any] | None) -> Any:
+    """``value`` with what is at ``at`` replaced by ``new(it)``, or dropped where ``new`` is None."""
+    if not at:
+        return new(value) if new else None
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    if len(at) == 1 and new is None:
+        del copy[at[0]]
+    else:
+        copy[at[0]] = _replaced(copy[at[0]], at[1:], new)
+    return copy
+
+
+def _json_changes(value: Any, at: tuple[Any, ...]) -> Iterator[tuple[str, Callable[[Any], Any] | None]]:
+    """What may become of the value at ``at``: dropped, another value, a number as a string, nested deeper,
+    an object as the list of its values."""
+    if at:
+        yield "dropped", None
+    for other in VALUES:
+        yield f"= {other!r:.20}", lambda _, other=other: other
+    yield "as a string", lambda old: str(old) if not isinstance(old, str) else old + "x"
+    yield "nested deeper", lambda old: [old]
+    if isinstance(value, dict):
+        yield "a list of its values", lambda old: list(old.values())
+
+
+def _at(value: Any, at: tuple[Any, ...]) -> Any:
+    for key in at:
+        value = value[key]
+    return value
+
+
+def _json_sweep(text: bytes, depth: int) -> Iterator[tuple[str, bytes]]:
+    """Every change of :func:`_json_changes` at every path of the JSON ``text`` no deeper than ``depth``."""
+    value = json.loads(text)
+    for at in _paths(value):
+        if len(at) > depth:
+            continue
+        for label, change in _json_changes(_at(value, at), at):
+            yield f"{list(at)} {label}", json.dumps(_replaced(value, at, change)).encode()
+
+
+def _csv_sweep(text: bytes) -> Iterator[tuple[str, bytes]]:
+    """Every hostile cell in every cell of the header and the first two rows, every line dropped, doubled
+    or shifted, the header alone."""
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        body, end = line.rstrip(b"\r\n"), line[len(line.rstrip(b"\r\n")):]
+        cells = body.split(b",")
+        for j in range(len(cells) if i < 3 else 0):
+            for value in HOSTILE:
+                changed = b",".join(cells[:j] + [value] + cells[j + 1:]) + end
+                yield f"line {i + 1} cell {j + 1} = {value[:12]!r}", b"".join(lines[:i] + [changed] + lines[i + 1:])
+        yield f"line {i + 1} dropped", b"".join(lines[:i] + lines[i + 1:])
+        yield f"line {i + 1} doubled", b"".join(lines[:i + 1] + lines[i:])
+        yield f"line {i + 1} shifted", b"".join(lines[:i] + [b"," + line] + lines[i + 1:])
+    yield "header alone", lines[0]
+
+
+def _bytes_sweep(text: bytes) -> Iterator[tuple[str, bytes]]:
+    """The file cut, and a byte set to one that is no UTF-8, at a dozen places; empty."""
+    for at in sorted({len(text) * k // 12 for k in range(12)}):
+        yield f"cut at {at}", text[:at]
+        yield f"byte {at} set", text[:at] + b"\xff" + text[at + 1:]
+
+
+def _sweep(name: str, text: bytes) -> Iterator[tuple[str, bytes]]:
+    yield from _json_sweep(text, 2) if name.endswith(".json") else _csv_sweep(text)
+    yield from _bytes_sweep(text)
+
+
+@pytest.mark.parametrize("name", list(READS))
+def test_every_damaged_run_file_reads_or_is_one_error_naming_it(name: str, world: World) -> None:
+    kept = _snapshot(world)
+    _check(world, kept, name, kept[(world.root / name).resolve()], "the file as written")
+    for label, data in _sweep(name, kept[(world.root / name).resolve()]):
+        _check(world, kept, name, data, label)
+
+
+@pytest.mark.parametrize("text", ["[]", "null", "3", '"scores"'])
+def test_compare_of_a_classification_run_whose_metrics_json_is_no_object_names_it(world: World, text: str,
+                                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Was an internal error (exit 1): ``AttributeError: 'list' object has no attribute 'get'``."""
+    metrics = world.root / CLASSIFY / "metrics.json"
+    kept = _snapshot(world)
+    try:
+        metrics.write_text(text)
+        assert main(["compare", str(world.root / CLASSIFY), str(world.other_classify)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"error: {metrics}: not as evface writes it (expected a JSON object, got ") and "\n" not in err
+    finally:
+        _put_back(world, kept)
+
+
+@pytest.mark.parametrize("seeds", ["Infinity", "-Infinity", "2.5", '"3"', "true"])
+def test_a_stage_record_or_config_whose_seeds_are_no_count_is_one_error_naming_it(tmp_path: Path, seeds: str) -> None:
+    """A resumed ``evface run`` reads each stage's ``stage.json`` and ``config.json``: ``Infinity``
+    was an OverflowError (an internal error), ``2.5`` read as 2 seeds and ``"3"`` as 3."""
+    done, config = tmp_path / "stage.json", tmp_path / "config.json"
+    done.write_text(f'{{"seconds": 1.5, "config": {{"seeds": {seeds}}}}}')
+    config.write_text(f'{{"task": "classify", "seeds": {seeds}}}')
+    with pytest.raises(FormatError, match=rf"^{re.escape(str(done))}: not as evface writes it \('seeds' is .*, not of type int\)$"):
+        earlier_run.stage_finished(done)
+    with pytest.raises(FormatError, match=rf"^{re.escape(str(config))}: not as evface writes it \('seeds' is .*, not of type int\)$"):
+        earlier_run.seeds_started(tmp_path)
