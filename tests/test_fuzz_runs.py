@@ -397,3 +397,37 @@ def test_a_stage_record_or_config_whose_seeds_are_no_count_is_one_error_naming_i
         earlier_run.stage_finished(done)
     with pytest.raises(FormatError, match=rf"^{re.escape(str(config))}: not as evface writes it \('seeds' is .*, not of type int\)$"):
         earlier_run.seeds_started(tmp_path)
+
+
+@pytest.mark.parametrize("seeds", ['"x"', "null", "Infinity", "[]", "2.5"])
+def test_a_run_resumed_whose_config_seeds_are_no_count_is_one_error_naming_it(tmp_path: Path, seeds: str) -> None:
+    """A resumed ``evface train`` (:func:`run_resume.grown_by_seeds`) read the run's ``seeds`` with ``int()``: "x" a
+    ValueError, null a TypeError, Infinity an OverflowError (internal errors), 2.5 read as 2."""
+    config = tmp_path / "config.json"
+    config.write_text(f'{{"task": "classify", "seeds": {seeds}, "models": []}}')
+    with pytest.raises(FormatError, match=rf"^{re.escape(str(config))}: not as evface writes it \('seeds' is .*, not of type int\)$"):
+        run_resume.grown_by_seeds(tmp_path, {"task": "classify", "seeds": 2, "models": []}, "models", lambda a, b: a == b)
+
+
+def test_a_run_recording_a_version_of_thousands_of_digits_is_read_as_no_newer_version(tmp_path: Path) -> None:
+    """``evface report``, ``compare`` and ``eval`` warn of a run of a newer evface: a recorded version of 5000
+    digits was a ValueError of ``int()`` (Python's advice to call sys.set_int_max_str_digits())."""
+    run_folder.write_json(tmp_path / "config.json", {"task": "classify", "evface_version": "9" * 5000})
+    assert not run_resume.newer_than_this("9" * 5000) and run_resume.newer_than_this("999.1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run_resume.warn_of_version(tmp_path)
+
+
+@pytest.mark.parametrize("spec", ['"x"', "null", "[]", "3"])
+def test_a_report_of_a_classification_run_whose_spec_is_no_object_names_its_config(world: World, spec: str) -> None:
+    """Was an internal error: ``AttributeError: 'str' object has no attribute 'items'`` as the report paired its arms."""
+    config = world.root / CLASSIFY / "config.json"
+    kept = _snapshot(world)
+    try:
+        config.write_text(json.dumps({**json.loads(config.read_text()), "spec": json.loads(spec)}))
+        with pytest.raises(FormatError, match=rf"^{re.escape(str(config))}: not as evface writes it \('spec' is .*, "
+                                              r"not of type dict\)$"):
+            collect([world.root])
+    finally:
+        _put_back(world, kept)

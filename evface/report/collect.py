@@ -475,6 +475,8 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
     evaluated = scored is not None and (run != settings or "elsewhere" in entry)  # by evface eval
     data.configs[name] = {**config, "scored_on": scored} if evaluated else config
     if config.get("task") == "classify":
+        with reading(settings / "config.json"):  # what pairs it with other arms (was: AttributeError of a spec not an object)
+            check_fields(config, {"spec": dict} if "spec" in config else {})
         if metrics.get("confusion_matrix") is not None:
             with reading(metrics_path):  # a received file's matrix or labels of another type: one line naming it
                 entry["confusion_png"] = figures.confusion_png(metrics["confusion_matrix"], metrics.get("labels", []), name)

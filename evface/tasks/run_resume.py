@@ -28,7 +28,7 @@ from evface.errors import EvfaceWarning, FormatError, ParameterError, counted, w
 from evface.io.manifest import row_key
 from evface.tasks.configs import TASK_CONFIGS
 from evface.tasks.run_clips import CLIPS, other_data, record_clips, recorded_clips
-from evface.tasks.run_folder import CONFIG, VERSION, check_folder, json_default, load_config, read_json, reading, save_config
+from evface.tasks.run_folder import CONFIG, VERSION, check_fields, check_folder, json_default, load_config, read_json, reading, save_config
 
 
 class ResumeRefused(ParameterError):
@@ -131,11 +131,21 @@ def _recorded_version(run_dir: str | Path) -> Any:
     return config.get(VERSION) if isinstance(config, dict) else None
 
 
+RELEASE_DIGITS = 9
+"""The most digits a release number of a version text is read with (more: no version evface knows)."""
+
+
 def _release(version: str) -> tuple[int, ...]:
     """The release numbers of a version text, trailing zeros dropped (``"0.10.0rc1+local"``: ``(0, 10)``;
-    a text that starts with no number: ``()``)."""
+    a text that starts with no number, or with one of more digits than a release has, ``"9" * 5000``: ``()``,
+    was a ValueError of ``int()``).
+
+    >>> _release("0.10.0rc1+local"), _release("dev"), _release("9" * 5000)
+    ((0, 10), (), ())
+    """
     match = re.match(r"\d+(?:\.\d+)*", version)
-    numbers = [int(n) for n in match.group().split(".")] if match else []
+    parts = match.group().split(".") if match else []
+    numbers = [int(n) for n in parts] if all(len(n) <= RELEASE_DIGITS for n in parts) else []
     while numbers and numbers[-1] == 0:
         numbers.pop()
     return tuple(numbers)
@@ -405,7 +415,9 @@ def grown_by_seeds(run_dir: str | Path, config: dict[str, Any], key: str,
         return config, ()
     old = load_config(run_dir)
     check_task(run_dir, old, config)
-    before, now = int(old.get("seeds", 1)), int(config.get("seeds", 1))
+    with reading(Path(run_dir) / CONFIG):  # was: a ValueError, TypeError or OverflowError of its seeds ("x", null, Infinity)
+        check_fields(old, {"seeds": int} if "seeds" in old else {})
+    before, now = old.get("seeds", 1), int(config.get("seeds", 1))
     if now < before:
         raise ResumeRefused(where(run_dir, f"holds a run of {counted(before, 'training seed')}; --seeds {now} would leave "
                                             f"some out (a run takes more seeds, not fewer): give --seeds {before} or "
