@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 import shutil
 import warnings
@@ -53,6 +54,7 @@ from evface.report import collect as collect_module
 from evface.report.collect import collect
 from evface.tasks import class_compare, classify, recon_compare, run_evaluation, run_folder, run_resume
 from evface.tasks.class_compare import predictions_text, write_seed_logits
+from evface.tasks.class_run import matching_model, model_fitted
 from evface.tasks.configs import ClassifyConfig
 from evface.tasks.recon_eval import SCORE_COLUMNS, SEED_SCORE_COLUMNS
 
@@ -137,9 +139,11 @@ def _recon_stage(root: Path) -> None:
 @pytest.fixture(autouse=True)
 def _quick_report(monkeypatch: pytest.MonkeyPatch) -> None:
     """The report's reading without its dataset's summary (the dataset is not mutated; its figures
-    took most of a report's time), each figure of the same inputs drawn once."""
+    took most of a report's time) and the versions of the packages, each figure of the same inputs
+    drawn once."""
     draw_each_figure_once(monkeypatch)
     monkeypatch.setattr(collect_module, "dataset_summary", lambda folder: {"root": str(folder.root)})
+    monkeypatch.setattr(collect_module, "package_versions", lambda: {"evface": "0"})
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +175,14 @@ def _compare(run_a: Path, run_b: Path) -> None:
     recon_compare.format_comparison(shown) if recon else format_comparison(shown)
 
 
+def _compare_settings(run_a: Path, run_b: Path) -> None:
+    """What ``evface compare A B`` reads of the runs' ``config.json`` (the comparison itself reads none)."""
+    for run in (run_a, run_b):
+        run_folder.check_not_other_folder(run)
+    for run in filter(None, map(run_evaluation.trained_run, (run_a, run_b))):
+        run_resume.warn_of_version(run)
+
+
 def _eval(w: World) -> None:
     """``evface eval`` of the classification stage as it reads the run before scoring it: its
     settings, where it writes, what it keeps of the training's ``metrics.json``."""
@@ -196,14 +208,21 @@ def _resume(w: World) -> None:
 
 
 def _resume_classify(w: World) -> None:
-    """A classification stage resumed (:func:`classify.prepare` of the same settings)."""
-    classify.prepare(w.data, w.root / CLASSIFY, CFG)
+    """A classification stage resumed with the same settings, as :func:`classify.prepare` reads the run
+    (the dataset's rows read once)."""
+    run = w.root / CLASSIFY
+    config, grown = run_resume.grown_by_seeds(run, w.config, "models",
+                                              lambda old, new: matching_model([old], new) is not None)
+    run_resume.check_resume(run, config, free=classify.RESUMABLE_CHANGES + grown, rows=w.rows)
+    for entry in config["models"]:
+        model_fitted(run / entry["dir"], CFG)
 
 
 READERS: dict[str, Callable[[World], object]] = {
     "report": lambda w: collect([w.root]),
     "report of a stage": lambda w: collect([w.root / CLASSIFY, w.root / RECON]),
     "compare classify": lambda w: _compare(w.root / CLASSIFY, w.other_classify),
+    "compare's runs": lambda w: _compare_settings(w.root / CLASSIFY, w.other_classify),
     "compare reconstruct": lambda w: _compare(w.other_recon, w.root / RECON),
     "eval": _eval,
     "resume": _resume,
@@ -213,21 +232,22 @@ READERS: dict[str, Callable[[World], object]] = {
 
 READS: dict[str, tuple[str, ...]] = {
     "pipeline.json": ("report", "report of a stage", "resume"),
-    f"{CLASSIFY}/config.json": ("report", "report of a stage", "compare classify", "eval", "resume", "resume classify"),
+    f"{CLASSIFY}/config.json": ("report", "report of a stage", "compare's runs", "eval", "resume", "resume classify"),
     f"{CLASSIFY}/metrics.json": ("report", "report of a stage", "compare classify", "eval"),
-    f"{CLASSIFY}/predictions.csv": ("report", "compare classify"),
-    f"{CLASSIFY}/seed_logits.csv": ("report", "compare classify"),
+    f"{CLASSIFY}/predictions.csv": ("compare classify",),
+    f"{CLASSIFY}/seed_logits.csv": ("compare classify",),
     f"{CLASSIFY}/stage.json": ("report", "report of a stage", "resume"),
     f"{CLASSIFY}/data-clips.json": ("report", "eval", "resume classify"),
     f"{RECON}/config.json": ("report", "report of a stage", "compare reconstruct", "resume"),
     f"{RECON}/metrics.json": ("report", "report of a stage", "compare reconstruct"),
-    f"{RECON}/scores.csv": ("report", "compare reconstruct"),
-    f"{RECON}/seed_scores.csv": ("report", "compare reconstruct"),
+    f"{RECON}/scores.csv": ("compare reconstruct",),
+    f"{RECON}/seed_scores.csv": ("compare reconstruct",),
     f"{RECON}/train.json": ("report", "report of a stage"),
     f"{RECON}/stage.json": ("report", "report of a stage", "resume"),
     "../stopped/started.json": ("resume",),
 }
-"""Each file mutated (relative to the ``evface run`` output) and the readers that read it."""
+"""Each file mutated (relative to the ``evface run`` output) and the readers that read it (the report
+reads ``predictions.csv`` and ``scores.csv`` as compare does, to pair two arms: here one of each)."""
 
 
 def _snapshot(w: World) -> dict[Path, bytes]:
@@ -237,14 +257,9 @@ def _snapshot(w: World) -> dict[Path, bytes]:
 
 
 def _put_back(w: World, kept: dict[Path, bytes]) -> None:
-    """The run folders as ``kept`` holds them: files written meanwhile removed, the rest rewritten."""
-    for folder in (w.root, w.other_classify, w.other_recon, w.stopped):
-        for p in list(folder.rglob("*")):
-            if p.is_file() and w.data not in p.parents and p not in kept:
-                p.unlink()
+    """The run folders' files as ``kept`` holds them (the readers write none)."""
     for p, data in kept.items():
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if not p.is_file() or p.read_bytes() != data:
+        if p.read_bytes() != data:
             p.write_bytes(data)
 
 
@@ -285,12 +300,14 @@ def _check(w: World, kept: dict[Path, bytes], name: str, data: bytes, label: str
         _put_back(w, kept)
 
 
-def _paths(value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every path of keys and indices in the JSON ``value``, ``()`` for itself."""
+def _paths(value: Any, depth: int, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """The paths of keys and indices in the JSON ``value`` no deeper than ``depth`` (of a container's
+    items its first three), ``()`` for itself."""
     yield at
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, inner in items:
-        yield from _paths(inner, (*at, key))
+    for key, inner in list(items)[:3 if at else None]:
+        if len(at) < depth:
+            yield from _paths(inner, depth, (*at, key))
 
 
 def _replaced(value: Any, at: tuple[Any, ...], new: Callable[[Any], Any] | None) -> Any:
@@ -305,46 +322,46 @@ def _replaced(value: Any, at: tuple[Any, ...], new: Callable[[Any], Any] | None)
     return copy
 
 
-def _json_changes(value: Any, at: tuple[Any, ...]) -> Iterator[tuple[str, Callable[[Any], Any] | None]]:
-    """What may become of the value at ``at``: dropped, another value, a number as a string, nested deeper,
-    an object as the list of its values."""
-    if at:
-        yield "dropped", None
-    for other in VALUES:
-        yield f"= {other!r:.20}", lambda _, other=other: other
-    yield "as a string", lambda old: str(old) if not isinstance(old, str) else old + "x"
-    yield "nested deeper", lambda old: [old]
-    if isinstance(value, dict):
-        yield "a list of its values", lambda old: list(old.values())
-
-
 def _at(value: Any, at: tuple[Any, ...]) -> Any:
     for key in at:
         value = value[key]
     return value
 
 
-def _json_sweep(text: bytes, depth: int) -> Iterator[tuple[str, bytes]]:
-    """Every change of :func:`_json_changes` at every path of the JSON ``text`` no deeper than ``depth``."""
+CHANGES: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    *((f"= {other!r:.12}", lambda _, other=other: other) for other in VALUES),
+    ("as a string", lambda old: str(old) if not isinstance(old, str) else old + "x"),
+    ("nested deeper", lambda old: [old]),
+    ("a list of its values", lambda old: list(old.values()) if isinstance(old, dict) else {"0": old}),
+)
+"""What may become of a JSON value: another value, a number as a string, nested deeper, an object as
+the list of its values (anything else as an object)."""
+
+
+def _json_sweep(text: bytes) -> Iterator[tuple[str, bytes]]:
+    """The JSON ``text`` changed: itself by every change of :data:`CHANGES`, each value in it (two
+    levels deep) dropped or changed by one of them, in turn (every change is tried on every file; the
+    property test draws the rest)."""
     value = json.loads(text)
-    for at in _paths(value):
-        if len(at) > depth:
-            continue
-        for label, change in _json_changes(_at(value, at), at):
+    for n, at in enumerate(_paths(value, 2)):
+        changes = [("dropped", None), *CHANGES] if at else CHANGES
+        for label, change in changes if not at else [changes[n % len(changes)]]:
             yield f"{list(at)} {label}", json.dumps(_replaced(value, at, change)).encode()
 
 
 def _csv_sweep(text: bytes) -> Iterator[tuple[str, bytes]]:
-    """Every hostile cell in every cell of the header and the first two rows, every line dropped, doubled
-    or shifted, the header alone."""
+    """Three hostile cells in each cell of the first row and one in each of the header, in turn (every
+    one tried on every file), every line
+    dropped, doubled or shifted a column, the header alone."""
     lines = text.splitlines(keepends=True)
-    for i, line in enumerate(lines):
+    for i, line in enumerate(lines[:2]):
         body, end = line.rstrip(b"\r\n"), line[len(line.rstrip(b"\r\n")):]
         cells = body.split(b",")
-        for j in range(len(cells) if i < 3 else 0):
-            for value in HOSTILE:
+        for j in range(len(cells)):
+            for value in (HOSTILE * 2)[3 * j:][:3] if i else HOSTILE[j % len(HOSTILE):][:1]:
                 changed = b",".join(cells[:j] + [value] + cells[j + 1:]) + end
                 yield f"line {i + 1} cell {j + 1} = {value[:12]!r}", b"".join(lines[:i] + [changed] + lines[i + 1:])
+    for i, line in enumerate(lines[:3]):
         yield f"line {i + 1} dropped", b"".join(lines[:i] + lines[i + 1:])
         yield f"line {i + 1} doubled", b"".join(lines[:i + 1] + lines[i:])
         yield f"line {i + 1} shifted", b"".join(lines[:i] + [b"," + line] + lines[i + 1:])
@@ -352,14 +369,14 @@ def _csv_sweep(text: bytes) -> Iterator[tuple[str, bytes]]:
 
 
 def _bytes_sweep(text: bytes) -> Iterator[tuple[str, bytes]]:
-    """The file cut, and a byte set to one that is no UTF-8, at a dozen places; empty."""
-    for at in sorted({len(text) * k // 12 for k in range(12)}):
+    """The file cut, and a byte set to one that is no UTF-8, at four places (the empty file among them)."""
+    for at in sorted({len(text) * k // 4 for k in range(4)}):
         yield f"cut at {at}", text[:at]
         yield f"byte {at} set", text[:at] + b"\xff" + text[at + 1:]
 
 
 def _sweep(name: str, text: bytes) -> Iterator[tuple[str, bytes]]:
-    yield from _json_sweep(text, 2) if name.endswith(".json") else _csv_sweep(text)
+    yield from _json_sweep(text) if name.endswith(".json") else _csv_sweep(text)
     yield from _bytes_sweep(text)
 
 
@@ -428,6 +445,83 @@ def test_a_report_of_a_classification_run_whose_spec_is_no_object_names_its_conf
         config.write_text(json.dumps({**json.loads(config.read_text()), "spec": json.loads(spec)}))
         with pytest.raises(FormatError, match=rf"^{re.escape(str(config))}: not as evface writes it \('spec' is .*, "
                                               r"not of type dict\)$"):
+            collect([world.root])
+    finally:
+        _put_back(world, kept)
+
+
+@pytest.mark.parametrize("text", ["[]", "null", "0.5"])
+def test_eval_into_a_run_whose_metrics_json_is_no_object_names_it_before_scoring(world: World, text: str) -> None:
+    """``evface eval RUN --data DATA`` keeps the training's record of the run's ``metrics.json``: one
+    that is no JSON object was an AttributeError once every clip was scored (here the run has no
+    trained models: the file is refused before they are loaded)."""
+    metrics = world.root / CLASSIFY / "metrics.json"
+    kept = _snapshot(world)
+    try:
+        metrics.write_text(text)
+        with pytest.raises(FormatError, match=rf"^{re.escape(str(metrics))}: not as evface writes it \(expected a JSON object"):
+            classify.evaluate_run(world.root / CLASSIFY, world.data)
+    finally:
+        _put_back(world, kept)
+
+
+@st.composite
+def _mutation(draw: st.DrawFn, name: str, text: bytes) -> tuple[str, bytes]:
+    """One mutation of the file ``name`` holding ``text`` drawn by hypothesis: of JSON a value at any
+    depth dropped or changed (:data:`CHANGES`), of CSV a cell of any line replaced with hostile or
+    drawn text or a line dropped, doubled or shifted; of either the file cut or a byte set."""
+    kind = draw(st.sampled_from(("value", "value", "value", "cut", "byte")))
+    at = draw(st.integers(0, max(len(text) - 1, 0)))
+    if kind == "cut":
+        return f"cut at {at}", text[:at]
+    if kind == "byte":
+        byte = draw(st.integers(0, 255))
+        return f"byte {at} = {byte}", text[:at] + bytes([byte]) + text[at + 1:]
+    if name.endswith(".json"):
+        value = json.loads(text)
+        path = draw(st.sampled_from(list(_paths(value, 99))))
+        label, change = draw(st.sampled_from([("dropped", None), *CHANGES] if path else CHANGES))
+        return f"{list(path)} {label}", json.dumps(_replaced(value, path, change)).encode()
+    lines = text.splitlines(keepends=True)
+    i = draw(st.integers(0, len(lines) - 1))
+    op = draw(st.sampled_from(("cell", "cell", "cell", "dropped", "doubled", "shifted")))
+    if op == "cell":
+        body, end = lines[i].rstrip(b"\r\n"), lines[i][len(lines[i].rstrip(b"\r\n")):]
+        cells = body.split(b",")
+        j = draw(st.integers(0, len(cells) - 1))
+        cells[j] = draw(st.sampled_from(HOSTILE) | st.text(max_size=8).map(str.encode))
+        lines[i] = b",".join(cells) + end
+    else:
+        lines[i:i + 1] = {"dropped": [], "doubled": [lines[i]] * 2, "shifted": [b"," + lines[i]]}[op]
+    return f"line {i + 1} {op}", b"".join(lines)
+
+
+def test_random_damage_to_any_run_file_reads_or_is_one_error_naming_it(world: World) -> None:
+    """Property-based: new mutations of every file on every run (a failure shrunk to its least)."""
+    kept = _snapshot(world)
+    files = {name: kept[(world.root / name).resolve()] for name in READS}
+
+    @settings(max_examples=int(os.environ.get("FUZZ_N", 60)), deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def damaged_file_reads_or_is_named(data: st.DataObject) -> None:
+        name = data.draw(st.sampled_from(list(READS)))
+        label, text = data.draw(_mutation(name, files[name]))
+        _check(world, kept, name, text, label)
+
+    damaged_file_reads_or_is_named()
+
+
+@pytest.mark.parametrize("count", ["Infinity", "-Infinity", "1e400"])
+def test_a_report_of_a_confusion_matrix_holding_infinity_names_the_metrics_file(world: World, count: str) -> None:
+    """Was an internal error: ``OverflowError: cannot convert float infinity to integer`` as the matrix was drawn."""
+    metrics = world.root / CLASSIFY / "metrics.json"
+    kept = _snapshot(world)
+    try:
+        written = json.loads(metrics.read_text())
+        written["confusion_matrix"][0][0] = "COUNT"
+        metrics.write_text(json.dumps(written).replace('"COUNT"', count))
+        with pytest.raises(FormatError, match=rf"^{re.escape(str(metrics))}: not as evface writes it \(cannot convert "
+                                              r"float infinity to integer\)$"):
             collect([world.root])
     finally:
         _put_back(world, kept)

@@ -648,6 +648,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     config, cfg, net = load_run(run_dir)
     data = Path(data if data is not None else config["data"]).resolve()
     target, own = run_evaluation.evaluation_target(run_dir, data, out)
+    kept = _kept_training_record(run_dir, target)  # read before the scoring (a file not as evface writes it refused)
     run_resume.warn_of_version(run_dir)  # was: said by evface eval only
     labels = list(config["labels"])
     device = parallel.select_device("cpu" if cfg.device == "cpu" else "auto")
@@ -679,7 +680,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     if spec.kind == "events" and cross_sensor:
         metrics["per_sensor"].update(_other_sensors(scoring, [ds.clip_path(r) for r in sel], spec, yt, light, subjects))
     metrics.update(evaluated_on=where_, data=str(data), run=str(run_dir.resolve()))
-    metrics.update(_kept_training_record(run_dir, target))
+    metrics.update(kept)
     _write_results(target, metrics, predictions_text(sel, [labels[p] for p in pred]),
                    seed_logits_text([r["clip_id"] for r in sel], fold_of, scoring.seeds, main["seed_logits"], labels))
     return metrics
@@ -783,10 +784,15 @@ def check_finite_logits(logits: np.ndarray, source: Path, clip_ids: Sequence[str
 
 def _kept_training_record(run_dir: Path, target: Path) -> dict[str, Any]:
     """The :data:`TRAINING_KEYS` of the run's earlier ``metrics.json`` where the evaluation goes into the
-    run folder itself (was: the training's record replaced); nothing otherwise."""
+    run folder itself (was: the training's record replaced); nothing otherwise. A ``metrics.json``
+    that is no JSON object is one :class:`~evface.errors.FormatError` naming it (was: an
+    AttributeError after every clip was scored): read before the scoring."""
     earlier = target / run_folder.METRICS
     if target.resolve() == run_dir.resolve() and earlier.is_file():
-        return {k: v for k, v in run_folder.read_json(earlier).items() if k in TRAINING_KEYS}
+        with run_folder.reading(earlier):
+            record = run_folder.read_json(earlier)
+            run_folder.check_fields(record, {})  # a JSON object
+        return {k: v for k, v in record.items() if k in TRAINING_KEYS}
     return {}
 
 

@@ -512,7 +512,8 @@ def reading(path: str | Path) -> Iterator[None]:
         if str(exc).startswith(where(path, "")):  # it names this file already (:func:`read_json` of it)
             raise
         raise FormatError(where(path, f"not as evface writes it ({exc})")) from exc
-    except (TypeError, ValueError, IndexError, AttributeError) as exc:
+    except (TypeError, ValueError, IndexError, AttributeError, ArithmeticError) as exc:  # ArithmeticError: was an
+        # OverflowError of Infinity where a count is read (a confusion matrix's), a ZeroDivisionError of a zero
         raise FormatError(where(path, f"not as evface writes it ({exc})")) from exc
 
 
