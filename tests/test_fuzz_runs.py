@@ -525,3 +525,21 @@ def test_a_report_of_a_confusion_matrix_holding_infinity_names_the_metrics_file(
             collect([world.root])
     finally:
         _put_back(world, kept)
+
+
+@pytest.mark.parametrize("name", ["pipeline.json", f"{CLASSIFY}/metrics.json", f"{CLASSIFY}/config.json",
+                                  "../stopped/started.json"])
+def test_a_dataset_folder_named_by_thousands_of_characters_names_the_file_naming_it(world: World, name: str) -> None:
+    """Was ``OSError: [Errno 36] File name too long`` naming the path of 5000 characters, not the file."""
+    path = (world.root / name).resolve()
+    kept = _snapshot(world)
+    try:
+        path.write_text(json.dumps({**json.loads(path.read_text()), "data": "9" * 5000}))
+        with pytest.raises(FormatError, match=rf"^{re.escape(str(path))}: not as evface writes it \(the folder "
+                                              r"'9{25}'\.\.\. holds a name of 5000 bytes, more than a file system takes"):
+            if name.endswith("started.json"):
+                earlier_run.run_dataset(world.stopped)
+            else:  # a stage's config.json: the report of the stage given alone, which takes its dataset from it
+                collect([world.root / CLASSIFY] if name.endswith("config.json") else [world.root])
+    finally:
+        _put_back(world, kept)

@@ -95,10 +95,10 @@ def run_dataset(out: Path) -> tuple[Path, bool] | None:
 def _recorded_dataset(written: Any, started: bool) -> tuple[str, bool]:
     """The dataset a run's record ``written`` names and whether the run built it: a :data:`STARTED`
     record (``started``) says so, ``pipeline.json`` lists the synth stage among those done."""
+    run_folder.check_fields(written, {"data": str, "built": bool} if started else {"data": str, "stages": list})
+    run_folder.check_path_text(written["data"])  # was: "File name too long" of a name of thousands of characters
     if started:
-        run_folder.check_fields(written, {"data": str, "built": bool})
         return written["data"], written["built"]
-    run_folder.check_fields(written, {"data": str, "stages": list})
     return written["data"], any(isinstance(stage, dict) and stage.get("task") == "synth" for stage in written["stages"])
 
 

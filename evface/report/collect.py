@@ -30,7 +30,7 @@ from evface.report.dataset_summary import dataset_summary
 from evface.report.run_pairs import event_vs_frame_comparisons, hd_vs_lr_comparisons, hd_vs_lr_event_comparisons
 from evface.tasks.run_clips import is_training_data, prints_kept, seen_in_training
 from evface.tasks.run_evaluation import HELD_OUT, scored_by
-from evface.tasks.run_folder import STAGE_DONE, check_fields, check_folder, check_written_together, finished_stages, reading
+from evface.tasks.run_folder import STAGE_DONE, check_fields, check_folder, check_path_text, check_written_together, finished_stages, reading
 from evface.tasks.run_resume import warn_of_version
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
@@ -370,6 +370,7 @@ def _pipeline(root: Path) -> dict[str, Any]:
     pipeline = _read_json(root / "pipeline.json")
     with reading(root / "pipeline.json"):
         check_fields(pipeline, {"data": str, "stages": list})
+        check_path_text(pipeline["data"])
         check_fields(pipeline, {"left_out": list} if "left_out" in pipeline else {})  # recorded since 2026-12-05
         for entry in pipeline.get("left_out", []):
             check_fields(entry, {"stages": list, "why": str})
@@ -466,6 +467,9 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
     named = config.get("data") if isinstance(config.get("data"), str) else None
     trained_on = trained_on or (Path(named) if named else None)
     scored = metrics.get("data") if isinstance(metrics.get("data"), str) else None
+    for path, folder in ((settings / "config.json", named), (metrics_path, scored)):
+        with reading(path):
+            check_path_text(folder or "")
     # a training run's metrics name the folder its config does (the same text, even after the run moved)
     if scored is not None and scored != named and (named is None or Path(scored).resolve() != Path(named).resolve()):
         entry["scored_on"] = scored

@@ -571,6 +571,38 @@ def check_folder(text: str) -> None:
         raise ValueError(f"the folder {text!r} {why.replace('dataset', 'run')}")
 
 
+NAME_MAX = 255
+"""The most bytes of one name of a path that a file system takes."""
+
+
+def check_path_text(text: str) -> None:
+    """Check that the folder ``text`` a received run file names (its dataset's) can be a path: no name
+    in it longer than :data:`NAME_MAX` bytes (was: an OSError, "File name too long", naming the path
+    of thousands of characters and not the file).
+
+    Parameters
+    ----------
+    text : str
+        The folder, as the file names it.
+
+    Raises
+    ------
+    ValueError
+        Which :func:`reading` turns into one line naming the file.
+
+    Examples
+    --------
+    >>> check_path_text("/datasets/real")
+    >>> check_path_text("runs/" + "9" * 300)
+    Traceback (most recent call last):
+    ValueError: the folder 'runs/99999999999999999999'... holds a name of 300 bytes, more than a file system takes (255)
+    """
+    longest = max((len(part.encode("utf-8", "surrogatepass")) for part in Path(text).parts), default=0)
+    if longest > NAME_MAX:
+        shown = f"{text[:25]!r}" + ("..." if len(text) > 25 else "")
+        raise ValueError(f"the folder {shown} holds a name of {longest} bytes, more than a file system takes ({NAME_MAX})")
+
+
 def write_metrics(out_dir: str | Path, metrics: Mapping[str, Any], name: str = METRICS) -> Path:
     """Write ``OUT/metrics.json`` atomically.
 
