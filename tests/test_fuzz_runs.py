@@ -511,6 +511,7 @@ def test_random_damage_to_any_run_file_reads_or_is_one_error_naming_it(world: Wo
     damaged_file_reads_or_is_named()
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # numpy's, of the matrix before it is refused
 @pytest.mark.parametrize("count", ["Infinity", "-Infinity", "1e400"])
 def test_a_report_of_a_confusion_matrix_holding_infinity_names_the_metrics_file(world: World, count: str) -> None:
     """Was an internal error: ``OverflowError: cannot convert float infinity to integer`` as the matrix was drawn."""

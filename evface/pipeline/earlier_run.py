@@ -301,7 +301,6 @@ def stage_finished(done: Path) -> tuple[float, int] | None:
         return None
     with run_folder.reading(done):
         record = run_folder.read_json(done)
-        run_folder.check_fields(record, {"seconds": (int, float), "config": dict})
         return float(record["seconds"]), _seeds(record["config"])
 
 
@@ -345,8 +344,9 @@ def _seeds(config: Any) -> int:
     Traceback (most recent call last):
     ValueError: 'seeds' is inf, not of type int
     """
-    run_folder.check_fields(config, {"seeds": int} if isinstance(config, dict) and "seeds" in config else {})
-    return config.get("seeds", 1)
+    run_folder.check_fields(config, {})  # a JSON object
+    run_folder.check_fields(config, {"seeds": int} if "seeds" in config else {})
+    return config["seeds"] if "seeds" in config else 1
 
 
 def forget_gone_dataset(stage: Stage, done: Path, log: Callable[[str], None]) -> None:
