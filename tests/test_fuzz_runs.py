@@ -497,7 +497,8 @@ def _mutation(draw: st.DrawFn, name: str, text: bytes) -> tuple[str, bytes]:
 
 
 def test_random_damage_to_any_run_file_reads_or_is_one_error_naming_it(world: World) -> None:
-    """Property-based: new mutations of every file on every run (a failure shrunk to its least)."""
+    """Property-based: new mutations of every file on every run (a failure shrunk to its least); 60 of them,
+    or as many as the environment's ``FUZZ_N`` says (a longer search by hand)."""
     kept = _snapshot(world)
     files = {name: kept[(world.root / name).resolve()] for name in READS}
 
