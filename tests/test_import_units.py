@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from import_fixtures import transfer_distance_px, write_evt3
 
-from evface.datasets.importers.annotations import NAME_MAX, TEMPORARY_BYTES, read_annotations
+from evface.datasets.importers.annotations import read_annotations
+from evface.io.temporary_files import NAME_MAX, TEMPORARY_NAME_BYTES
 from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes, parse_aus
 from evface.datasets.importers.corpus_table import read_corpus_table
 from evface.datasets.importers.event_scan import count_image, scan_event_file
@@ -330,7 +331,7 @@ def test_read_annotations_errors(tmp_path, text, match):
     assert "ann.csv" in str(info.value)
 
 
-LONGEST_ID = NAME_MAX - TEMPORARY_BYTES - len(".h5")
+LONGEST_ID = NAME_MAX - TEMPORARY_NAME_BYTES - len(".h5")
 """The longest clip id whose file ``ID.h5`` and the temporary name it is written under fit a file name: 190."""
 
 
@@ -359,7 +360,7 @@ def test_the_longest_clip_id_read_is_written(tmp_path):
     p.write_text(HEADER_US + "s," + "c" * LONGEST_ID + ",0,1,2,3,4,1,,\n")
     clip_id = read_annotations(p)[0].clip_id
     made = temporary_beside(tmp_path / f"{clip_id}.h5")
-    assert len(made.name.encode()) - len(f"{clip_id}.h5") <= TEMPORARY_BYTES
+    assert len(made.name.encode()) - len(f"{clip_id}.h5") <= TEMPORARY_NAME_BYTES
     written = write_clip(tmp_path / "clips" / f"{clip_id}.h5", Clip(clip_id, "s", "AU1", [1], "dim", 1, 2, 3, 4))
     assert written.name == f"{clip_id}.h5" and written.exists()
 

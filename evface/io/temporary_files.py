@@ -49,6 +49,9 @@ def temporary_beside(path: Path, keep_suffix: bool = False) -> Path:
 _HOST = re.sub(r"[^A-Za-z0-9]+", "-", socket.gethostname())[:40] or "host"
 """This machine's name as it stands in temporary file names (letters, digits and '-')."""
 
+NAME_MAX = 255
+"""The most bytes one name of a path holds (UTF-8) on Linux and macOS file systems (NTFS: 255 characters)."""
+
 TEMPORARY_NAME_BYTES = len(".") + 40 + len("-") + 7 + len("-") + 8 + len(".tmp")
 """The most bytes :func:`temporary_beside` adds to a file's name (``.HOST-PID-RANDOM.tmp``: a host
 name cut to 40 characters, a process id of up to 7 digits, 8 random hex digits), on any machine."""

@@ -35,7 +35,7 @@ from evface import __version__
 from evface.errors import EvfaceError, FormatError, ParameterError, where
 from evface.io.atomic_files import atomic_write_text, publish
 from evface.io.manifest import inside_path
-from evface.io.temporary_files import temporary_beside
+from evface.io.temporary_files import NAME_MAX, temporary_beside
 
 CONFIG = "config.json"
 METRICS = "metrics.json"
@@ -569,10 +569,6 @@ def check_folder(text: str) -> None:
     why = inside_path(text)
     if why is not None:
         raise ValueError(f"the folder {text!r} {why.replace('dataset', 'run')}")
-
-
-NAME_MAX = 255
-"""The most bytes of one name of a path that a file system takes."""
 
 
 def check_path_text(text: str) -> None:

@@ -42,7 +42,7 @@ from evface.datasets.importers.au_labels import label_from_aus, parse_aus
 from evface.datasets.importers.tables import columns_once, input_file, open_table, table_int, table_rows
 from evface.errors import DatasetError, where
 from evface.io.manifest import differ_in_case
-from evface.io.temporary_files import TEMPORARY_NAME_BYTES
+from evface.io.temporary_files import NAME_MAX, TEMPORARY_NAME_BYTES
 
 TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
 FACE_FIELDS = ("face_x", "face_y", "face_w", "face_h")
@@ -68,19 +68,15 @@ def check_name(src: str, column: str, name: str) -> None:
         raise DatasetError(f"{src}: {column} {name!r} {NAME_RULE}")
 
 
-NAME_MAX = 255
-"""The most bytes a file name holds (UTF-8) on Linux and macOS file systems (NTFS: 255 characters)."""
-TEMPORARY_BYTES = TEMPORARY_NAME_BYTES
-"""The most bytes the temporary name a clip file is written under adds to its name
-(:data:`~evface.io.temporary_files.TEMPORARY_NAME_BYTES`); counted whole, so a table that imports
-on one machine imports on any."""
 
 
 def check_clip_file(src: str, column: str, cell: str, clip_id: str) -> None:
     """A DatasetError naming ``src`` and ``column`` (its ``cell``, what the id ``clip_id`` is made
     of) unless the clip's file ``ID.h5``, under the temporary name it is written under, is a file
-    name a file system takes (:data:`NAME_MAX`, :data:`TEMPORARY_BYTES`): refused as the table is
-    read, not as the clip is written after the scans ("File name too long", naming a path).
+    name a file system takes (:data:`~evface.io.temporary_files.NAME_MAX`, less the longest
+    temporary suffix, :data:`~evface.io.temporary_files.TEMPORARY_NAME_BYTES`, on any machine, so
+    that a table that imports on one imports on all): refused as the table is read, not as the clip
+    is written after the scans ("File name too long", naming a path).
 
     Examples
     --------
@@ -91,12 +87,12 @@ def check_clip_file(src: str, column: str, cell: str, clip_id: str) -> None:
     evface.errors.DatasetError: ann.csv: line 2: clip_id 'cccccccccccccccc…cccccccc' (300 characters) makes the clip's file name 'cccccccccccccccc…cccccccc.h5' 303 bytes long, and a clip's file name may be 193 at most (a file name holds 255 bytes, and the clip is written under a temporary name up to 62 longer); shorten clip_id by 110 characters
     """
     name = f"{clip_id}.h5"
-    size, most = len(name.encode()), NAME_MAX - TEMPORARY_BYTES
+    size, most = len(name.encode()), NAME_MAX - TEMPORARY_NAME_BYTES
     if size > most:
         raise DatasetError(f"{src}: {column} {_shortened(cell)!r} ({len(cell)} characters) makes the clip's file name "
                            f"{_shortened(clip_id) + '.h5'!r} {size} bytes long, and a clip's file name may be {most} at "
                            f"most (a file name holds {NAME_MAX} bytes, and the clip is written under a temporary name "
-                           f"up to {TEMPORARY_BYTES} longer); shorten {column} by {size - most} "
+                           f"up to {TEMPORARY_NAME_BYTES} longer); shorten {column} by {size - most} "
                            f"character{'s' * (size - most > 1)}")
 
 
