@@ -29,13 +29,10 @@ state, taken without a word, failed the first step); ``test_engine.py`` holds th
 from __future__ import annotations
 
 import io
-import os
 import pickletools
 import re
-import resource
 import shutil
 import struct
-import subprocess
 import sys
 import warnings
 import zipfile
@@ -47,6 +44,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from fuzz_children import cut_and_set, cuts_and_changes, limit_memory, peak_mb, run_child
 
 from evface.cli import main
 from evface.errors import EvfaceError, FormatError
@@ -54,7 +52,6 @@ from evface.models.cvae import CVAE
 from evface.models.snn import NetConfig, SpikingCNN
 from evface.tasks import checkpoints, engine, random_states, run_folder
 
-ROOT = Path(__file__).resolve().parents[1]
 PEAK_MB = 1024
 """The most resident memory a child may reach (its imports take about 230 MB)."""
 NET = NetConfig(in_channels=2, n_classes=4, time_steps=5, input_size=16, depth=2, width=4)
@@ -267,7 +264,7 @@ def _check(kind: str, run: Path, name: str, label: str, valid: dict[str, bytes],
             assert "\n" not in message, f"{reader}, {label}: not one line: {message!r}"
         except Exception as exc:  # noqa: BLE001 - the property: nothing but an EvfaceError
             raise AssertionError(f"{kind} {name} {reader}, {label}: {type(exc).__name__}: {str(exc)[:300]}") from exc
-        peak = _peak_mb()
+        peak = peak_mb()
         assert peak < PEAK_MB, f"{kind} {name} {reader}, {label}: peak memory {peak:.0f} MB"
 
 
@@ -280,25 +277,12 @@ def _restore(run: Path, files: dict[str, bytes]) -> None:
         (run / file).write_bytes(data)
 
 
-def _peak_mb() -> float:
-    """This process's peak resident memory in MB (``VmHWM``, which starts afresh at ``exec``; the
-    ``ru_maxrss`` of ``getrusage`` keeps the peak of the pytest worker the child was started from)."""
-    status = Path("/proc/self/status").read_text()
-    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1)) / 1024
-
-
-def _limit_memory() -> None:
-    """No corruption may take this shared machine's memory: the child's address space is capped at
-    16 GiB (a reader past :data:`PEAK_MB` fails the test anyway)."""
-    resource.setrlimit(resource.RLIMIT_AS, (16 << 30, 16 << 30))
-
-
 # --------------------------------------------------------------------------- the children
 
 
 def _sweep(folder: str) -> None:
     """Child process: every seeded corruption of each file of each kind's run through its readers."""
-    _limit_memory()
+    limit_memory()
     for seed, (kind, names) in enumerate(SWEPT.items()):
         run = Path(folder) / kind
         valid = make_run(kind, run)
@@ -311,7 +295,7 @@ def _sweep(folder: str) -> None:
 def _property_fuzz(folder: str) -> None:
     """Child process: hypothesis draws new cuts and byte changes of each file, and new byte changes
     of its ``data.pkl`` with the checksums right, on every run."""
-    _limit_memory()
+    limit_memory()
     for kind, names in SWEPT.items():
         run = Path(folder) / kind
         valid = make_run(kind, run)
@@ -326,14 +310,9 @@ def _fuzz_one(kind: str, run: Path, name: str, valid: dict[str, bytes]) -> None:
     quick = settings(max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
     @quick
-    @given(cut=st.integers(1, len(data)),
-           changes=st.lists(st.tuples(st.integers(0, len(data) - 1), st.integers(0, 255)), min_size=1, max_size=8))
+    @given(**cuts_and_changes(data, 8))
     def damaged_file_reads_or_is_named(cut: int, changes: list[tuple[int, int]]) -> None:
-        corrupted = bytearray(data[:cut])
-        for at, value in changes:
-            if at < cut:
-                corrupted[at] = value
-        _check(kind, run, name, f"cut at {cut}, bytes {changes}", valid, bytes(corrupted))
+        _check(kind, run, name, f"cut at {cut}, bytes {changes}", valid, cut_and_set(data, cut, changes))
 
     @quick
     @given(changes=st.lists(st.tuples(st.integers(0, len(pkl) - 1), st.integers(0, 255)), min_size=1, max_size=4))
@@ -398,7 +377,7 @@ def _central(field: int, value: int) -> bytes:
 def _refused(folder: str) -> None:
     """Child process: every reader refuses the file of each of :data:`DEFECTS` in one line naming
     it, within :data:`PEAK_MB`."""
-    _limit_memory()
+    limit_memory()
     run = Path(folder) / "run"
     valid = make_run("classifier", run)
     for defect, make in DEFECTS.items():
@@ -418,15 +397,11 @@ def _refuses(run: Path, valid: dict[str, bytes], defect: str, corrupted: bytes) 
                 assert said.startswith(f"{run / name}: ") and said.endswith(checkpoints.AGAIN) and "\n" not in said, said
             else:
                 raise AssertionError(f"{defect}: {name} {reader}: loaded without error")
-            assert _peak_mb() < PEAK_MB, f"{defect}: {name} {reader}: peak memory {_peak_mb():.0f} MB"
+            assert peak_mb() < PEAK_MB, f"{defect}: {name} {reader}: peak memory {peak_mb():.0f} MB"
 
 
 def _run_child(mode: str, *args: str | Path) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, __file__, mode, *map(str, args)], capture_output=True, text=True, env=env,
-                          timeout=300)
-    last = done.stdout.strip().splitlines()[-1:] or ["(before the first example)"]
-    assert done.returncode == 0, f"exit {done.returncode} at example {last[0]!r}\n{done.stderr[-1500:]}"
+    run_child(__file__, mode, *args, timeout=300)
 
 
 def test_corrupted_checkpoints_load_or_are_named(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fuzz_children import cut_and_set, cuts_and_changes, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (64, 48)
@@ -108,30 +109,19 @@ def _sweep(fmt: str, folder: str) -> None:
 def _property_fuzz(fmt: str, folder: str) -> None:
     """Child process: hypothesis draws new cuts and byte changes on every run (and shrinks a failure)."""
     from hypothesis import HealthCheck, given, settings
-    from hypothesis import strategies as st
 
     data, path = _valid_file(fmt, Path(folder))
 
     @settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(cut=st.integers(1, len(data)),
-           changes=st.lists(st.tuples(st.integers(0, len(data) - 1), st.integers(0, 255)), min_size=1, max_size=12))
+    @given(**cuts_and_changes(data, 12))
     def corrupted_file_reads_or_is_named(cut: int, changes: list[tuple[int, int]]) -> None:
-        corrupted = bytearray(data[:cut])
-        for at, value in changes:
-            if at < cut:
-                corrupted[at] = value
-        _check(path, bytes(corrupted), f"cut at {cut}, bytes {changes}")
+        _check(path, cut_and_set(data, cut, changes), f"cut at {cut}, bytes {changes}")
 
     corrupted_file_reads_or_is_named()
 
 
 def _run_child(mode: str, fmt: str, folder: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-           "RUST_BACKTRACE": "0"}
-    done = subprocess.run([sys.executable, __file__, mode, fmt, str(folder)], capture_output=True, text=True, env=env, timeout=300)
-    last = done.stdout.strip().splitlines()[-1:] or ["(before the first example)"]
-    assert done.returncode == 0, (f"{fmt}: exit {done.returncode} at example {last[0]!r}\n"
-                                  f"{done.stderr[-1500:]}")
+    run_child(__file__, mode, fmt, folder, timeout=300, named=fmt)
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
-import resource
 import struct
 import subprocess
 import sys
@@ -43,8 +41,8 @@ import cv2
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from PIL import Image
+from fuzz_children import cut_and_set, cuts_and_changes, limit_memory, peak_mb, run_child
 
 from evface.datasets.importers.corpus_frames import read_video_clip
 from evface.datasets.importers.rgb_scan import folder_frame_size, frame_header, read_video_frames, scan_video
@@ -259,16 +257,10 @@ def _check(media: str, path: Path, label: str) -> None:
             raise
         except Exception as exc:  # noqa: BLE001 - the property: nothing but an EvfaceError
             raise AssertionError(f"{name}, {label}: {type(exc).__name__}: {str(exc)[:300]}") from exc
-        peak = _peak_mb()
+        peak = peak_mb()
         assert peak < PEAK_MB, f"{name}, {label}: peak memory {peak:.0f} MB"
 
 
-def _peak_mb() -> float:
-    """This process's peak resident memory in MB (``VmHWM``, which starts afresh at ``exec``; the
-    ``ru_maxrss`` of ``getrusage`` keeps the peak of the pytest worker the child was started from,
-    gigabytes under ``make test``)."""
-    status = Path("/proc/self/status").read_text()
-    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1)) / 1024
 
 
 def cases(media: str, folder: Path) -> Iterator[tuple[Path, bytes, str]]:
@@ -287,15 +279,11 @@ def cases(media: str, folder: Path) -> Iterator[tuple[Path, bytes, str]]:
             yield frames / f"img{k}.png", (frames / f"img{k}.png").read_bytes(), "rgb.png"
 
 
-def _limit_memory() -> None:
-    """No corruption may take this shared machine's memory: the child's address space is capped
-    at 16 GiB (a reader past :data:`PEAK_MB` fails the test anyway)."""
-    resource.setrlimit(resource.RLIMIT_AS, (16 << 30, 16 << 30))
 
 
 def _sweep(media: str, folder: str) -> None:
     """Child process: every seeded corruption of each valid file of ``media`` through its readers."""
-    _limit_memory()
+    limit_memory()
     for seed, (path, data, name) in enumerate(cases(media, Path(folder))):
         path.write_bytes(data)
         _check(media, path, f"{name}: the valid file")
@@ -307,18 +295,13 @@ def _sweep(media: str, folder: str) -> None:
 
 def _property_fuzz(media: str, folder: str) -> None:
     """Child process: hypothesis draws new cuts and byte changes of each valid file on every run."""
-    _limit_memory()
+    limit_memory()
     for path, data, name in cases(media, Path(folder)):
 
         @settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-        @given(cut=st.integers(1, len(data)),
-               changes=st.lists(st.tuples(st.integers(0, len(data) - 1), st.integers(0, 255)), min_size=1, max_size=8))
+        @given(**cuts_and_changes(data, 8))
         def corrupted_file_reads_or_is_named(cut: int, changes: list[tuple[int, int]]) -> None:
-            corrupted = bytearray(data[:cut])
-            for at, value in changes:
-                if at < cut:
-                    corrupted[at] = value
-            path.write_bytes(bytes(corrupted))
+            path.write_bytes(cut_and_set(data, cut, changes))
             _check(media, path, f"{name}: cut at {cut}, bytes {changes}")
 
         corrupted_file_reads_or_is_named()
@@ -349,7 +332,7 @@ def _refused(defect: str, folder: str) -> None:
     """Child process: every photo and frame reader that decodes refuses the damaged file of
     ``defect`` with one EvfaceError naming it, within :data:`PEAK_MB` (``frame_header`` reads a
     size from the header alone, where it can: the frame's decoding refuses it later)."""
-    _limit_memory()
+    limit_memory()
     name, label = DEFECTS[defect]
     path = Path(folder) / f"damaged{Path(name).suffix}"
     path.write_bytes(damaged(name, label))
@@ -366,11 +349,7 @@ def _refused(defect: str, folder: str) -> None:
 
 
 def _run_child(mode: str, *args: str | Path) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, __file__, mode, *map(str, args)], capture_output=True, text=True, env=env,
-                          timeout=120)
-    last = done.stdout.strip().splitlines()[-1:] or ["(before the first example)"]
-    assert done.returncode == 0, f"{args[0]}: exit {done.returncode} at example {last[0]!r}\n{done.stderr[-1500:]}"
+    run_child(__file__, mode, *args, timeout=120, named=str(args[0]))
 
 
 @pytest.mark.parametrize("media", MEDIA)
@@ -390,10 +369,10 @@ def test_a_picture_stating_more_than_it_holds_is_refused_unread(defect: str, tmp
 
 
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    """``evface ARGS`` in a child whose address space is capped (:func:`_limit_memory`)."""
+    """``evface ARGS`` in a child whose address space is capped (:func:`limit_memory`)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]), "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-m", "evface.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=120, cwd=tmp_path, preexec_fn=_limit_memory)
+                          timeout=120, cwd=tmp_path, preexec_fn=limit_memory)
 
 
 @pytest.mark.parametrize("defect", list(DEFECTS))
