@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -252,28 +253,23 @@ def read_manifest_lines(root: str | Path) -> tuple[list[dict[str, Any]], list[in
         raise DatasetError(where(path, f"not a readable CSV manifest ({exc})")) from exc
 
 
-def _rows_by_line(reader: Any, header: list[str]) -> Iterator[tuple[int, dict[str | None, Any]]]:
-    r"""Each row of the ``csv.reader`` ``reader`` past the ``header`` as ``csv.DictReader`` gives it
-    (blank lines skipped, cells beyond the header under None, a short row's missing ones None), with
-    the line of the file it starts on (``csv.DictReader`` tells none: it skips blank lines unseen).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+"""A line break as csv's reader counts lines (files opened with ``newline=""``: none translated)."""
+
+
+def row_start_line(line_num: int, cells: Iterable[str | None]) -> int:
+    r"""The line of the file where a CSV row of ``cells`` starts, read up to line ``line_num`` (csv's
+    ``reader.line_num``, the line the row ends on: a quoted cell may hold line breaks, and blank
+    lines before it are skipped unseen).
 
     Examples
     --------
-    >>> reader = csv.reader(io.StringIO('a,b\n\n1,"x\ny"\n2\n3,4,5\n'))
-    >>> list(_rows_by_line(reader, next(reader)))
-    [(3, {'a': '1', 'b': 'x\ny'}), (5, {'a': '2', 'b': None}), (6, {'a': '3', 'b': '4', None: ['5']})]
+    >>> reader = csv.DictReader(io.StringIO('a,b\n\n1,"x\ny"\n'))
+    >>> row = next(reader)
+    >>> reader.line_num, row_start_line(reader.line_num, row.values())
+    (4, 3)
     """
-    end = reader.line_num
-    for cells in reader:
-        start, end = end + 1, reader.line_num
-        if not cells:
-            continue
-        row: dict[str | None, Any] = dict(zip(header, cells))
-        if len(cells) > len(header):
-            row[None] = cells[len(header):]
-        for key in header[len(cells):]:
-            row[key] = None
-        yield start, row
+    return line_num - sum(len(_LINE_BREAK.findall(c)) for c in cells if c)
 
 
 def _parse_manifest(path: str | Path, text: Iterable[str]) -> tuple[list[dict[str, Any]], list[int]]:
@@ -283,12 +279,12 @@ def _parse_manifest(path: str | Path, text: Iterable[str]) -> tuple[list[dict[st
     lines: list[int] = []
     first_line: dict[tuple[str, str], int] = {}
     try:
-        reader = csv.reader(text)
-        header = next(reader, [])
-        missing = set(MANIFEST_COLUMNS) - set(header)
+        reader = csv.DictReader(text)
+        missing = set(MANIFEST_COLUMNS) - set(reader.fieldnames or ())
         if missing:
             raise DatasetError(where(path, f"missing columns {sorted(missing)}"))
-        for line, raw in _rows_by_line(reader, header):
+        for raw in reader:
+            line = row_start_line(reader.line_num, [v for k, v in raw.items() if k is not None] + (raw.get(None) or []))
             row = _parse_row(path, line, raw)
             for key in ("clip_id", "file"):
                 seen = first_line.setdefault((key, row[key]), line)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from evface.errors import DatasetError, where
+from evface.io.manifest import row_start_line
 
 def input_file(path: str | Path, what: str, error: type[Exception] = DatasetError) -> Path:
     """``path``, the ``what`` an importer reads, when it is a file; else ``error`` naming it: a
@@ -192,10 +193,6 @@ def open_table(path: Path, error: type[Exception] = DatasetError) -> Iterator[cs
         raise error(where(path, f"not a readable CSV file ({exc})")) from exc
 
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-"""A line break as csv's reader counts lines (``newline=""``: none translated)."""
-
-
 def table_rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str | None]]]:
     """Each row of ``reader`` (:func:`table_reader`) that holds a cell, with the line in the file it
     starts on (a quoted cell may hold line breaks; was: the line it ends on),
@@ -216,7 +213,7 @@ def table_rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str | No
         cells = {k: v for k, v in row.items() if k is not None}
         every = [c or "" for c in [*cells.values(), *(row.get(None) or [])]]
         if any(c.strip() for c in every):  # csv counts the line a row ends on: a quoted cell may hold line breaks
-            yield reader.line_num - sum(len(_LINE_BREAK.findall(c)) for c in every), cells
+            yield row_start_line(reader.line_num, every), cells
 
 
 def columns_once(path: Path, names: list[str], used: set[str] | dict[str, str], error: type[Exception] = DatasetError) -> None:
