@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -500,3 +501,16 @@ def test_an_undecodable_frame_names_what_its_decoder_said(tmp_path: Path, capfd)
 
 if __name__ == "__main__":
     {"sweep": _sweep, "property": _property_fuzz, "refused": _refused}[sys.argv[1]](*sys.argv[2:])
+
+
+def test_a_frame_cut_inside_its_png_header_is_named(tmp_path: Path) -> None:
+    """Found by the property fuzz under ``make test``: a PNG cut inside its IHDR chunk, whose length
+    byte is damaged, makes Pillow raise ValueError ("Truncated IHDR chunk"), which ``frame_header``
+    let out (an internal error of ``info FOLDER`` and the imports); now decoded as OpenCV decodes
+    it, and refused naming the file."""
+    data = bytearray(_encoded(".png", _picture(0))[:16])
+    data[11] = 0
+    path = tmp_path / "img1.png"
+    path.write_bytes(bytes(data))
+    with pytest.raises(FormatError, match=f"^{re.escape(str(path))}: "):
+        frame_header(path)

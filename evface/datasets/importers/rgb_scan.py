@@ -233,7 +233,8 @@ def frame_header(path: str | Path) -> FrameHeader:
                 header = _read_header(image, Path(path))
         if any(issubclass(w.category, UserWarning) for w in said):  # an EXIF block Pillow could not parse whole
             header = None
-    except (OSError, Image.DecompressionBombError):  # no picture Pillow knows: as OpenCV decodes it
+    # no picture Pillow knows (a PNG cut inside its header: ValueError 'Truncated IHDR chunk'): as OpenCV decodes it
+    except (OSError, ValueError, Image.DecompressionBombError):
         header = None
     if header is None:
         height, width = read_frame(path).shape[:2]
