@@ -79,7 +79,9 @@ _flow_help(app)
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code.
 
-    Usage errors are reported by typer (usage line, one error line, exit 2); an
+    A usage error (an option unknown or missing, a value typer cannot read or refuses) is one
+    line naming the option, the value where typer read one, and the command's help, exit 2
+    (:func:`usage_line`; was typer's usage line and a box of several lines); an
     :class:`~evface.errors.EvfaceError` or an operating-system error (a full disk, a missing
     permission; standard output full or closed: ``standard output: No space left on device``)
     prints one line naming the file and exits 2; a broken pipe (``evface info F | head``) ends in
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with _sigterm_as_ctrl_c(terminated), terminal.warnings_shown(err_console), terminal.stdout_named():
             _run_app(argv)
-    except SystemExit as exc:  # typer ends every standalone run this way, usage errors and Ctrl-C included
+    except SystemExit as exc:  # every run ends this way (_run_app), usage errors and Ctrl-C included
         if _interrupted(exc):
             err_console.print("interrupted")
             if terminated["by"]:
@@ -147,16 +149,49 @@ def check_thread_setting(environ: dict[str, str] | os._Environ = os.environ) -> 
 
 
 def _run_app(argv: list[str] | None) -> None:
-    """Run the app (it always ends in ``SystemExit``), then, unless interrupted, flush standard
-    output: what it held back is written there, so that a failed write is an error, not a message
-    at exit that left exit code 0 or 120."""
+    """Run the app and end in ``SystemExit``, as a standalone click run ends: with the code of
+    ``typer.Exit`` (``-h``, ``--version``), 2 after a usage error's line, 130 from Ctrl-C (the
+    ``KeyboardInterrupt`` kept as its cause), 0 otherwise, after flushing standard output, so that a
+    failed write there is an error, not a message at exit that left exit code 0 or 120. The app runs
+    outside click's standalone mode, where typer printed a usage error as a box of several lines."""
     check_thread_setting()
+    command = typer.main.get_command(app)
     try:
-        app(args=argv, standalone_mode=True)
-    except SystemExit as exc:
-        if not _interrupted(exc):
-            sys.stdout.flush()
-        raise
+        with command.make_context("evface", sys.argv[1:] if argv is None else list(argv)) as context:
+            command.invoke(context)
+    except KeyboardInterrupt as exc:
+        raise SystemExit(130) from exc
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except typer.TyperException as exc:  # click's errors: a usage error, exit 2
+        if exc.format_message().strip():  # not so for a group given no command: its help is printed
+            err_console.print(terminal.labelled("error:", "bold red", usage_line(exc)), soft_wrap=True)
+        code = exc.exit_code
+    else:
+        code = 0
+    sys.stdout.flush()
+    raise SystemExit(code)
+
+
+def usage_line(exc: typer.TyperException) -> str:
+    """One line for a usage error: click's message (its lines joined), the value typer failed to
+    read (``got 'abc'``: typer's own message names the option only), and where the command's options
+    are listed.
+
+    Examples
+    --------
+    >>> try:
+    ...     typer.main.get_command(app).make_context("evface", ["--debg"])
+    ... except typer.TyperException as exc:
+    ...     print(usage_line(exc))
+    No such option: --debg (Possible options: --debug); try 'evface -h'
+    """
+    message = " ".join(line.strip() for line in exc.format_message().splitlines()).rstrip(".")
+    read = exc.__cause__.errors() if callable(getattr(exc.__cause__, "errors", None)) else []
+    if read and "input" in read[0] and "got " not in message:
+        message += f", got {read[0]['input']!r}"
+    context = getattr(exc, "ctx", None)
+    return f"{message}; try '{context.command_path} -h'" if context is not None else message
 
 
 @contextmanager
@@ -184,7 +219,7 @@ def _sigterm_as_ctrl_c(terminated: dict[str, bool]) -> Iterator[None]:
 
 
 def _interrupted(exc: BaseException) -> bool:
-    """Whether ``exc`` ends a chain that began with Ctrl-C (typer turns it into exit code 130)."""
+    """Whether ``exc`` ends a chain that began with Ctrl-C (:func:`_run_app` turns it into exit code 130)."""
     while exc is not None:
         if isinstance(exc, KeyboardInterrupt):
             return True

@@ -652,6 +652,58 @@ def test_every_command_shows_its_help_with_dash_h_and_dash_dash_help(capsys):
             assert "Usage:" in capsys.readouterr().out
 
 
+def _usage_mistakes(words: tuple[str, ...], command) -> list[tuple[list[str], list[str]]]:
+    """The usage mistakes one command can be given, each as its command line and what its error must
+    name: an unknown option; each number option given a word (the option and the word); the last
+    option that takes a value given none; and, where the command needs an argument or option, none."""
+    mistakes = [([*words, "--no-such-option"], ["No such option: --no-such-option"])]
+    options = [p for p in command.params if p.param_type_name == "option" and not p.is_flag]
+    for option in options:
+        if option.bare_type() in ("int", "float"):  # typer names the type
+            mistakes.append(([*words, option.opts[0], "ten"], [option.opts[0], "got 'ten'"]))
+    if options:
+        mistakes.append(([*words, options[-1].opts[0]], [options[-1].opts[0], "requires an argument"]))
+    if any(p.required for p in command.params):
+        mistakes.append(([*words], ["Missing"]))
+    return mistakes
+
+
+def test_every_usage_error_is_one_line_naming_the_option_and_the_value(capsys):
+    """A usage error of any command (an unknown option, a number option given a word, a value left
+    out, an argument missing) is one ``error:`` line naming the option and the value, where to find
+    the command's options, exit 2, nothing on standard output (was: typer's usage line, a hint line
+    and a box of three or more lines, a long message wrapped inside it; a value typer could not read
+    was not named: "Invalid value for '--epochs': Input should be a valid integer")."""
+    import typer.main
+
+    root = typer.main.get_command(cli.app)
+    groups = [()] + [words for words in _commands(root) if hasattr(_command_at(root, words), "commands")]
+    checked = 0
+    for words in _commands(root):
+        command = _command_at(root, words)
+        mistakes = [] if hasattr(command, "commands") else _usage_mistakes(words, command)
+        for argv, named in mistakes:
+            code = cli.main(argv)
+            out, err = capsys.readouterr()
+            assert code == 2 and out == "", (argv, code, out)
+            assert err.startswith("error: ") and err.count("\n") == 1, (argv, err)
+            assert all(text in err for text in named), (argv, err)
+            assert "requires an argument" in err or f"; try 'evface {' '.join(words)} -h'" in err, (argv, err)
+            checked += 1
+    for words in groups:
+        assert cli.main([*words, "nope"]) == 2
+        out, err = capsys.readouterr()
+        assert err == f"error: No such command 'nope'; try '{' '.join(('evface', *words))} -h'\n" and out == ""
+    assert checked > 100
+
+
+def _command_at(root, words: tuple[str, ...]):
+    """The click command that ``words`` name under ``root``."""
+    for word in words:
+        root = root.commands[word]
+    return root
+
+
 @pytest.mark.parametrize("words", [("export-nir",), ("faces",), ("convert",)])
 def test_a_file_argument_is_named_out_in_help_as_its_errors_name_it(capsys, words):
     """``export-nir --help`` and ``faces --help`` named the file argument ``out``, while their errors say
