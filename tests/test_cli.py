@@ -32,6 +32,21 @@ def test_usage_errors_exit_2_without_a_traceback(args, says):
     assert says in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("size", ["COLUMNS=0", "COLUMNS=²", "TERMINAL_WIDTH=abc"])
+def test_a_terminal_size_that_is_not_one_leaves_errors_and_help_as_they_are(size):
+    """``COLUMNS=0`` (``export COLUMNS=$(tput cols)`` in a batch job) printed nothing at all, the
+    error line included, exit 2; ``TERMINAL_WIDTH=0`` an empty help; ``COLUMNS=²``, ``LINES=²`` and
+    ``TERMINAL_WIDTH=abc`` were a ValueError before any command ran: now read as unknown sizes."""
+    name, value = size.split("=")
+    env = {**{k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TERMINAL_WIDTH")}, name: value}
+    script = ("import sys; from evface import cli; code = cli.main(['info', '/no/such.raw']); "
+              "print('---', file=sys.stderr); cli.main(['-h']); sys.exit(code)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 2
+    assert result.stderr == "error: /no/such.raw: no such file\n---\n"
+    assert "Usage: evface" in result.stdout and "Commands" in result.stdout
+
+
 def test_a_video_ffmpeg_cannot_read_is_one_line(tmp_path):
     # was two: FFmpeg's "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x...] moov atom not found", then evface's error
     video = tmp_path / "cut.mp4"

@@ -29,6 +29,35 @@ from evface.errors import EvfaceWarning, printable
 STDOUT = "standard output"
 """The name an error gives standard output."""
 
+TERMINAL_SIZES = ("COLUMNS", "LINES", "TERMINAL_WIDTH")
+"""The environment variables that give the terminal's size: rich reads the first two, typer's help
+the third."""
+
+
+def drop_unreadable_sizes(environ: dict[str, str] | os._Environ = os.environ) -> None:
+    """Remove each of :data:`TERMINAL_SIZES` that is not a size (ASCII digits, 1 or more) from
+    ``environ``: the terminal's own size is used then, or 80 columns off a terminal, as
+    :func:`shutil.get_terminal_size` reads them. rich took ``COLUMNS=0`` (what ``export
+    COLUMNS=$(tput cols)`` gives in a batch job) as a width of 0 and printed nothing, an error's
+    line included, and typer's help nothing with ``TERMINAL_WIDTH=0``; ``COLUMNS=²``, ``LINES=²``
+    and ``TERMINAL_WIDTH=abc`` were a ``ValueError`` before any command ran. Called when this
+    module is imported, before any console is made.
+
+    Examples
+    --------
+    >>> environ = {"COLUMNS": "0", "LINES": "²", "TERMINAL_WIDTH": "120", "HOME": "/root"}
+    >>> drop_unreadable_sizes(environ)
+    >>> environ
+    {'TERMINAL_WIDTH': '120', 'HOME': '/root'}
+    """
+    for name in TERMINAL_SIZES:
+        value = environ.get(name)
+        if value is not None and not (value.isascii() and value.isdigit() and int(value) > 0):
+            del environ[name]
+
+
+drop_unreadable_sizes()
+
 
 class _PlainConsole(Console):
     """A rich console that prints each string (a table's cells too) with its control characters escaped."""
