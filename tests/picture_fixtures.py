@@ -1,7 +1,10 @@
 """Pictures shared by the tests of photo and frame readers (no tests here): a JPEG whose EXIF block
-Pillow cannot parse whole, which OpenCV reads and turns upright regardless."""
+Pillow cannot parse whole, which OpenCV reads and turns upright regardless; a JPEG damaged inside
+its coded data, which libjpeg decodes with its rows past the damage grey."""
 
 from __future__ import annotations
+
+import struct
 
 import cv2
 import numpy as np
@@ -22,3 +25,19 @@ def jpeg_with_damaged_exif(path, damage: str) -> np.ndarray:
     app1 = bytes.fromhex("ffe1") + (len(exif) + 2).to_bytes(2, "big") + exif
     path.write_bytes(jpeg[:2].tobytes() + app1 + jpeg[2:].tobytes())
     return upright
+
+
+DAMAGED_SCAN_SAYS = "Corrupt JPEG data: premature end of data segment"
+"""What libjpeg says of :func:`jpeg_damaged_in_its_scan`."""
+
+
+def jpeg_damaged_in_its_scan(path, picture: np.ndarray) -> None:
+    """Write ``picture`` (BGR) to ``path`` as a JPEG whose coded data holds an end-of-image marker
+    a third of the way in (two bytes set to ``FF D9``), as a damaged copy of a frame does: libjpeg
+    decodes it with its rows past the marker grey and says :data:`DAMAGED_SCAN_SAYS`."""
+    ok, encoded = cv2.imencode(".jpg", picture)
+    jpeg = encoded.tobytes()
+    sos = jpeg.index(b"\xff\xda")
+    start = sos + 2 + struct.unpack(">H", jpeg[sos + 2:sos + 4])[0]  # the first coded byte
+    third = start + (len(jpeg) - start) // 3
+    path.write_bytes(jpeg[:third] + b"\xff\xd9" + jpeg[third + 2:])

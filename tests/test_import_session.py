@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import pytest
 from import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session, store_sideways, write_evt3
+from picture_fixtures import DAMAGED_SCAN_SAYS, jpeg_damaged_in_its_scan
 
 from evface.cli import main
 from evface.io.clip_reader import read_clip
@@ -1655,3 +1656,21 @@ def test_cli_a_late_frame_of_another_size_or_depth_is_refused_before_any_pass(se
     assert err.startswith(f"error: {folder / says}") and err.count("\n") == 1
     assert passes == []
     assert_nothing_written(tmp_path / "ds")
+
+
+def test_a_frame_decoded_with_damage_is_kept_in_the_datasets_warnings(session, frame_folder, tmp_path, capfd):
+    """``--rgb FOLDER`` whose frame 10 (in clip s01_a) is a JPEG damaged inside its coded data: the
+    frame's warning was a ``warning:`` line on the terminal alone, the dataset's ``import.warnings``
+    silent on it. It is now kept there, and printed once."""
+    root, _ = session
+    folder = tmp_path / "rgb"
+    shutil.copytree(frame_folder[0], folder)
+    damaged = folder / "img10.jpg"
+    jpeg_damaged_in_its_scan(damaged, cv2.imread(str(folder / "img10.png")))
+    (folder / "img10.png").unlink()
+    assert main(["import", "session", str(tmp_path / "ds"), "--events", f"hd={root / 'hd.raw'}", "--rgb", str(folder),
+                 "--rgb-fps", "30", "--annotations", str(root / "annotations.csv"), "--no-faces", "--face-box",
+                 "40,24,48,48"]) == 0
+    said = f"{damaged}: decoded with damage ({DAMAGED_SCAN_SAYS}): check the frame"
+    assert capfd.readouterr().err.splitlines() == [f"warning: {said}"]
+    assert json.loads((tmp_path / "ds" / "dataset.json").read_text())["import"]["warnings"] == [said]

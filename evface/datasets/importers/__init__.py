@@ -13,7 +13,8 @@
   :mod:`~evface.datasets.importers.face_box`, :mod:`~evface.datasets.importers.session_options`,
   :mod:`~evface.datasets.importers.calibration`, :mod:`~evface.datasets.importers.corpus_table`,
   :mod:`~evface.datasets.importers.corpus_options`, :mod:`~evface.datasets.importers.corpus_frames`,
-  :mod:`~evface.datasets.importers.corpus_checks`: the pieces, usable on their own.
+  :mod:`~evface.datasets.importers.corpus_checks`, :mod:`~evface.datasets.importers.import_warnings`:
+  the pieces, usable on their own.
 
 docs/import-guide.md walks through a real session step by step.
 """

@@ -39,7 +39,8 @@ Frame timing (the one convention of evface, shared with ``evface simulate``): fr
 timestamp is the **start of its exposure**, and the frame shows the scene averaged over
 ``[t_k, t_k + exposure_us)``, so it is compared with the events at its mid-exposure.
 Problems that do not stop the import are returned in the report's ``warnings`` (the CLI prints
-them).
+them), with what the library warns of while the import runs (an RGB frame decoded with damage:
+:func:`~evface.datasets.importers.import_warnings.warnings_kept`).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ from evface.datasets.importers.calibration import (
 )
 from evface.datasets.importers.event_scan import EventScan, EventWindows
 from evface.datasets.importers.face_box import FACE_FRAMES, MIN_IN_FRAME, box_in_frame, face_of_detections
+from evface.datasets.importers.import_warnings import warnings_kept
 from evface.datasets.importers.registration import Registration, box_kept, crop_homography, map_box
 from evface.datasets.importers.rgb_scan import FrameReader, VideoScan, folder_frame_size, read_frame_times, scan_video
 from evface.datasets.importers.rgb_timing import frame_rate, frame_time_source, frame_times, variable_rate_note
@@ -582,33 +584,36 @@ def import_session(
     """
     out = Path(out)
     tell = progress or (lambda stage, frac: None)
-    _check_request(events, rgb, annotations, out, options)
-    pulses = _deciding_pulses(events, tell)
-    recording = _scan_rgb(events, rgb, pulses, tell)
-    rows, skipped = _read_clips(annotations, rgb, recording, options)
-    clip_frames = _clip_frame_indices(rows, recording.t_frames)
-    stored = options.rgb_size or recording.video.size  # the frames' size in the clips, and while they are held
-    _check_clip_frames(rows, clip_frames, stored, annotations)
-    warnings: list[str] = [recording.variable_rate] if recording.variable_rate else []
-    faces = _clip_faces(rows, clip_frames, recording.t_frames, rgb, recording.video.size, options, annotations, tell,
-                        warnings)
-    cameras = _calibrate_cameras(events, pulses, rows, recording, options, annotations, tell, warnings)
-    rgb_scale = resize_homography(recording.video.size, stored)  # native video pixels -> stored frame pixels
-    homographies = _stored_homographies(events, cameras, rgb_scale)
+    warnings: list[str] = []
+    with warnings_kept(warnings):  # what the library warns of meanwhile: an RGB frame decoded with damage
+        _check_request(events, rgb, annotations, out, options)
+        pulses = _deciding_pulses(events, tell)
+        recording = _scan_rgb(events, rgb, pulses, tell)
+        rows, skipped = _read_clips(annotations, rgb, recording, options)
+        clip_frames = _clip_frame_indices(rows, recording.t_frames)
+        stored = options.rgb_size or recording.video.size  # the frames' size in the clips, and while they are held
+        _check_clip_frames(rows, clip_frames, stored, annotations)
+        warnings += [recording.variable_rate] if recording.variable_rate else []
+        faces = _clip_faces(rows, clip_frames, recording.t_frames, rgb, recording.video.size, options, annotations, tell,
+                            warnings)
+        cameras = _calibrate_cameras(events, pulses, rows, recording, options, annotations, tell, warnings)
+        rgb_scale = resize_homography(recording.video.size, stored)  # native video pixels -> stored frame pixels
+        homographies = _stored_homographies(events, cameras, rgb_scale)
 
-    tmp = out.with_name(out.name + ".partial")
-    remove_partial(tmp)
-    (tmp / "clips").mkdir(parents=True)
-    try:
-        manifest = _write_clips(tmp, rows, clip_frames, stored, rgb_scale, homographies, events, cameras, rgb, recording,
-                                faces, options, annotations, tell, warnings)
-        report = _session_report(events, rgb, annotations, recording, cameras, rows, skipped, warnings)
-        write_manifest(tmp, manifest)
-        write_dataset_json(tmp, {"generator": "evface import session", "version": __version__, "seed": None,
-                                 "params": {"lighting": options.lighting, "subject": options.subject, "classes": options.classes}, "import": report})
-        publish_partial(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        tmp = out.with_name(out.name + ".partial")
+        remove_partial(tmp)
+        (tmp / "clips").mkdir(parents=True)
+        try:
+            manifest = _write_clips(tmp, rows, clip_frames, stored, rgb_scale, homographies, events, cameras, rgb,
+                                    recording, faces, options, annotations, tell, warnings)
+            report = _session_report(events, rgb, annotations, recording, cameras, rows, skipped, warnings)
+            write_manifest(tmp, manifest)
+            params = {"lighting": options.lighting, "subject": options.subject, "classes": options.classes}
+            write_dataset_json(tmp, {"generator": "evface import session", "version": __version__, "seed": None,
+                                     "params": params, "import": report})
+            publish_partial(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     tell("done", 1.0)
     return report
