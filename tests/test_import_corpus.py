@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import shutil
 import struct
@@ -20,10 +22,10 @@ from evface.datasets.importers.corpus_frames import read_video_clip
 from evface.datasets.importers.corpus_options import corpus_sensor
 from evface.datasets.importers.corpus_table import read_corpus_table, subject_folder
 from evface.datasets.importers.registration import apply_homography
-from evface.errors import DatasetError, FormatError, ParameterError
+from evface.errors import DatasetError, EvfaceWarning, FormatError, ParameterError
 from evface.sim.video import numbered_frames, video_info
 
-from picture_fixtures import jpeg_with_damaged_exif
+from picture_fixtures import DAMAGED_SCAN_SAYS, jpeg_damaged_in_its_scan, jpeg_with_damaged_exif
 
 FPS = 200.0
 N_FRAMES = 30
@@ -1173,3 +1175,55 @@ def test_rgb_fps_is_checked_against_each_clips_own_rate(corpus, tmp_path, capsys
         assert capsys.readouterr().err.strip() == (f"error: {root / 'sub01' / source}: {says} (the frames are averaged "
                                                    "into fewer, never more)")
         assert not (tmp_path / "ds2").exists() and not (tmp_path / "ds2.partial").exists()
+
+
+# ----------------------------------------------------------------------------- a frame decoded with damage
+
+
+def _corpus_with_a_damaged_frame(root):
+    """Two clips of eight 64x48 frames, ``sub01/EP01`` and ``sub01/EP02``, EP01's third frame damaged
+    inside its coded data (:func:`picture_fixtures.jpeg_damaged_in_its_scan`); returns the table and
+    the warning that frame gives."""
+    for name in ("EP01", "EP02"):
+        (root / "sub01" / name).mkdir(parents=True)
+        for k in range(1, 9):
+            img = np.full((48, 64, 3), 20 * k, np.uint8)
+            img[10:30, 10 + k:30 + k] = 250
+            cv2.imwrite(str(root / "sub01" / name / f"img{k}.jpg"), img)
+    damaged = root / "sub01" / "EP01" / "img3.jpg"
+    jpeg_damaged_in_its_scan(damaged, cv2.imread(str(damaged)))
+    table = root.parent / "t.csv"
+    table.write_text(TABLE + "1,EP01,2,4,7,12,\n1,EP02,2,4,7,4,\n")
+    return table, f"{damaged}: decoded with damage ({DAMAGED_SCAN_SAYS}): check the frame"
+
+
+def test_a_frame_decoded_with_damage_is_kept_in_the_datasets_warnings(tmp_path, capfd):
+    """A JPEG frame damaged inside its coded data was one ``warning:`` line on the terminal and
+    nothing in the dataset: ``dataset.json`` ``import.warnings`` and ``evface report`` did not name
+    it. It is now kept there, and printed once."""
+    table, said = _corpus_with_a_damaged_frame(tmp_path / "c")
+    assert main(["import", "corpus", str(tmp_path / "c"), str(table), str(tmp_path / "ds"), "--sensor", "davis346:16x12",
+                 "--upsample", "1", "--face-box", "10,10,40,30"]) == 0
+    assert capfd.readouterr().err.splitlines() == [f"warning: {said}"]
+    assert json.loads((tmp_path / "ds" / "dataset.json").read_text())["import"]["warnings"] == [said]
+    assert main(["report", str(tmp_path / "ds"), "--out", str(tmp_path / "r.html")]) == 0
+    assert f"<li>{html.escape(said)}</li>" in (tmp_path / "r.html").read_text()
+
+
+def test_a_resumed_import_keeps_the_warnings_of_the_clips_written_before_it(tmp_path, monkeypatch):
+    """An import stopped after its first clip, whose frame was decoded with damage (and whose face
+    box was clipped to the frames), gave the warnings as it stopped; resumed, its dataset kept only
+    the warnings of the clips converted after the stop: the damaged frame and the first clip's note
+    were lost. The resumed dataset now lists what an uninterrupted import lists."""
+    table, said = _corpus_with_a_damaged_frame(tmp_path / "c")
+    options = CorpusOptions(sensors=("davis346:16x12",), upsample=1, face_box=(40, 10, 40, 30))  # past the right edge
+    whole = import_corpus(tmp_path / "c", table, tmp_path / "whole", options)["warnings"]
+    assert len(whole) == 3 and whole[0] == said and "sub01_EP01: " in whole[1] and "sub01_EP02: " in whole[2]
+    written = _clip_writes_stopped_at_the_second(monkeypatch)
+    with pytest.warns(EvfaceWarning) as given, pytest.raises(KeyboardInterrupt):
+        import_corpus(tmp_path / "c", table, tmp_path / "ds", options)
+    assert [str(w.message) for w in given] == [said]  # told as the import stopped
+    written.clear()
+    assert import_corpus(tmp_path / "c", table, tmp_path / "ds", options)["warnings"] == whole
+    assert written == ["sub01_EP02.h5"]  # resumed
+    assert json.loads((tmp_path / "ds" / "dataset.json").read_text())["import"]["warnings"] == whole

@@ -62,6 +62,10 @@ Clips are written into ``OUT.partial`` one by one (atomically); an interrupted i
 there with the same options and table rows (:func:`_rows_key`), keeping each finished clip whose
 video or frame files have the same sizes and modification times (:func:`_source_key`; a source
 replaced since converts that clip again), and ``OUT`` appears only when the manifest is written.
+The warnings of each clip converted (what the library warns of meanwhile, a frame decoded with
+damage: :func:`~evface.datasets.importers.import_warnings.warnings_kept`, and its face box's
+notes) are recorded in ``import.json`` before it is written, so that a resumed import reports them
+as an uninterrupted one does (:func:`_record_warnings`).
 
 This module converts each clip and holds :func:`import_corpus`, which reads top to bottom as its
 steps; the table is read by :mod:`~evface.datasets.importers.corpus_table`, the options are
@@ -93,6 +97,7 @@ from evface.datasets.importers.corpus_options import CorpusOptions, corpus_senso
 from evface.datasets.importers.corpus_table import CorpusRow, clip_folder, read_corpus_table, subject_folder
 from evface.datasets.importers.registration import box_kept, describe_cut, map_box
 from evface.datasets.importers.face_box import FACE_FRAMES, box_in_frame, detect_face
+from evface.datasets.importers.import_warnings import warnings_kept
 from evface.errors import DatasetError, ParameterError, where
 from evface.events.core import concatenate
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
@@ -199,24 +204,52 @@ def _sensors(options: CorpusOptions) -> list[tuple[str, SensorSpec]]:
     return sensors
 
 
-def _open_partial(out: Path, settings: dict[str, Any], sources: dict[str, str]) -> Path:
+def _open_partial(out: Path, settings: dict[str, Any], sources: dict[str, str]) -> tuple[Path, dict[str, list[str]]]:
     """``OUT.partial`` with its ``clips`` folder, kept to resume where its ``import.json`` records
     the same ``settings`` (the options and :func:`_rows_key`), else made afresh; a kept clip whose
     source differs from the one recorded (``sources``: :func:`_source_key` by clip id) is removed,
-    to be converted again, and the sources now are recorded; returns it."""
+    to be converted again, and the sources now are recorded; returns it, and the warnings recorded
+    of each clip kept (:func:`_record_warnings`; was: lost, a dataset resumed after an interruption
+    silent on a damaged frame of a clip written before it)."""
     tmp = out.with_name(out.name + ".partial")
     stamp = tmp / "import.json"
     before = _recorded_settings(stamp)
-    recorded = before.pop("sources", {})
+    recorded, warned = before.pop("sources", {}), before.pop("warnings", {})
     if tmp.exists() and before != json.loads(json.dumps(settings)):
         remove_partial(tmp)
-        recorded = {}
+        recorded, warned = {}, {}
     (tmp / "clips").mkdir(parents=True, exist_ok=True)
     for clip_id, key in sources.items():
         if recorded.get(clip_id) != key:  # replaced since its clip was written (or never recorded)
             (tmp / "clips" / f"{clip_id}.h5").unlink(missing_ok=True)
-    atomic_write_text(stamp, json.dumps({**settings, "sources": sources}))
-    return tmp
+    warned = {clip_id: notes for clip_id, notes in _well_formed(warned).items()
+              if clip_id in sources and (tmp / "clips" / f"{clip_id}.h5").exists()}
+    atomic_write_text(stamp, json.dumps({**settings, "sources": sources, "warnings": warned}))
+    return tmp, warned
+
+
+def _well_formed(warned: Any) -> dict[str, list[str]]:
+    """The clips' warnings an ``import.json`` records (:func:`_record_warnings`), those not as
+    written left out (a file edited by hand).
+
+    Examples
+    --------
+    >>> _well_formed({"a": ["w1"], "b": "w2", "c": [3]}), _well_formed([])
+    ({'a': ['w1']}, {})
+    """
+    if not isinstance(warned, dict):
+        return {}
+    return {clip_id: notes for clip_id, notes in warned.items()
+            if isinstance(notes, list) and all(isinstance(note, str) for note in notes)}
+
+
+def _record_warnings(tmp: Path, clip_id: str, notes: list[str]) -> None:
+    """Record in ``tmp/import.json`` the warnings given while clip ``clip_id`` was converted, before
+    its clip is written, so that an import resumed after it keeps them (:func:`_open_partial`)."""
+    stamp = tmp / "import.json"
+    record = json.loads(stamp.read_text(encoding="utf-8"))
+    record["warnings"][clip_id] = notes
+    atomic_write_text(stamp, json.dumps(record))
 
 
 def _recorded_settings(stamp: Path) -> dict[str, Any]:
@@ -370,6 +403,22 @@ def _convert_clip(index: int, row: CorpusRow, frames: ClipFrames, rgb: np.ndarra
     )
 
 
+def _write_converted(tmp: Path, reader: ClipReader, following: ClipFrames | None, index: int, row: CorpusRow,
+                     frames: ClipFrames, clip_id: str, times: ClipTimes, label: str,
+                     sensors: list[tuple[str, SensorSpec]], options: CorpusOptions, given: list[str]) -> list[str]:
+    """Read and convert row ``index``'s clip (:func:`_convert_clip`; ``following``: the frames of
+    the clip read next), record its warnings (:func:`_record_warnings`): those given meanwhile
+    (``given``, :func:`~evface.datasets.importers.import_warnings.warnings_kept`'s: a frame decoded
+    with damage) and its notes; write it into ``tmp/clips``; return those warnings."""
+    start, notes = len(given), []
+    rgb = reader.read(frames, following)
+    clip = _convert_clip(index, row, frames, rgb, clip_id, times, label, sensors, options, notes)
+    notes = [*dict.fromkeys(given[start:]), *notes]
+    _record_warnings(tmp, clip_id, notes)
+    write_clip(tmp / "clips" / f"{clip_id}.h5", clip)
+    return notes
+
+
 def _manifest_row(row: CorpusRow, clip_id: str, label: str, times: ClipTimes, options: CorpusOptions) -> dict[str, Any]:
     """A clip's manifest row."""
     return {"clip_id": clip_id, "subject": subject_folder(row.subject), "label": label, "aus": list(row.aus),
@@ -396,36 +445,39 @@ def import_corpus(
     """
     root, out = Path(root), Path(out)
     tell = progress or (lambda stage, frac: None)
-    _check_request(root, table, out, options)
-    every_row = read_corpus_table(table)
-    shared = shared_folders(every_row)  # of the whole table: a row's clip id does not depend on --classes
-    rows, skipped = _rows_of_classes(every_row, table, options)
-    ids = clip_ids(rows, table, shared)
-    _check_clip_files(rows, ids, table)
-    videos: dict[Path, VideoClip] = {}  # each video scanned once, however many rows cut it
-    folders = [clip_frames(r, find_frames(root, r, videos, options.fps), shared) for r in rows]
-    check_one_name(rows, folders)
-    check_frames(rows, folders, options)
-    sensors = _sensors(options)
-
-    settings = {"root": str(root.resolve()), "table": str(Path(table).resolve()), **asdict(options)}
-    settings.pop("overwrite")
-    tmp = _open_partial(out, {**settings, "rows": _rows_key(rows)},
-                        {clip_id: _source_key(frames) for clip_id, frames in zip(ids, folders)})
-    manifest = []
     warnings: list[str] = []
-    order = conversion_order(folders)
-    with closing(ClipReader()) as reader:
-        for done, (i, following) in enumerate(zip(order, [*order[1:], None])):
-            tell("convert clips", done / len(rows))
-            row, frames, clip_id = rows[i], folders[i], ids[i]
-            times = _clip_times(row, frames, options.folder_fps)
-            label = _clip_label(row, options)
-            clip_path = tmp / "clips" / f"{clip_id}.h5"
-            if not clip_path.exists():  # else written before an interruption, of the same source: resumed
-                rgb = reader.read(frames, None if following is None else folders[following])
-                write_clip(clip_path, _convert_clip(i, row, frames, rgb, clip_id, times, label, sensors, options, warnings))
-            manifest.append(_manifest_row(row, clip_id, label, times, options))
+    with warnings_kept(warnings) as given:  # what the library warns of as it reads the frames: one decoded with damage
+        _check_request(root, table, out, options)
+        every_row = read_corpus_table(table)
+        shared = shared_folders(every_row)  # of the whole table: a row's clip id does not depend on --classes
+        rows, skipped = _rows_of_classes(every_row, table, options)
+        ids = clip_ids(rows, table, shared)
+        _check_clip_files(rows, ids, table)
+        videos: dict[Path, VideoClip] = {}  # each video scanned once, however many rows cut it
+        folders = [clip_frames(r, find_frames(root, r, videos, options.fps), shared) for r in rows]
+        check_one_name(rows, folders)
+        check_frames(rows, folders, options)
+        sensors = _sensors(options)
+
+        settings = {"root": str(root.resolve()), "table": str(Path(table).resolve()), **asdict(options)}
+        settings.pop("overwrite")
+        tmp, warned = _open_partial(out, {**settings, "rows": _rows_key(rows)},
+                                    {clip_id: _source_key(frames) for clip_id, frames in zip(ids, folders)})
+        manifest = []
+        order = conversion_order(folders)
+        with closing(ClipReader()) as reader:
+            for done, (i, following) in enumerate(zip(order, [*order[1:], None])):
+                tell("convert clips", done / len(rows))
+                row, frames, clip_id = rows[i], folders[i], ids[i]
+                times = _clip_times(row, frames, options.folder_fps)
+                label = _clip_label(row, options)
+                if (tmp / "clips" / f"{clip_id}.h5").exists():  # written before an interruption, of the same source: resumed
+                    notes = warned.get(clip_id, [])
+                else:
+                    notes = _write_converted(tmp, reader, None if following is None else folders[following], i, row,
+                                             frames, clip_id, times, label, sensors, options, given)
+                warnings += [note for note in notes if note not in warnings]
+                manifest.append(_manifest_row(row, clip_id, label, times, options))
     report = {"options": settings, "clips": ids, "skipped": skipped, "warnings": warnings}
     write_manifest(tmp, manifest)
     write_dataset_json(tmp, {"generator": "evface import corpus", "version": __version__, "seed": options.seed,
