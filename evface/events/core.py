@@ -10,11 +10,11 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
-import numba
 import numpy as np
 
 from evface.checks import INT64, MAX_SENSOR_SIDE, as_flag, as_int, real_dtype, sensor_dims
 from evface.errors import EventsError, ParameterError, where
+from evface.kernel_cache import cached_jit
 
 EVENT_DTYPE = np.dtype([("t", "<i8"), ("x", "<u2"), ("y", "<u2"), ("p", "i1")])
 """The structured dtype of an events array."""
@@ -313,7 +313,7 @@ def check_stream(events: np.ndarray, sensor: tuple[int, int] = (MAX_SENSOR_SIDE,
     raise EventsError(f"{event} has polarity {p}, expected -1 or +1")
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_jit(nogil=True)
 def _first_bad(t, x, y, p, width, height):
     """Index of the first event that is out of order, off the sensor or of bad polarity; -1 if none.
 

@@ -7,12 +7,12 @@ new array (or a view where noted). Filters that need per-pixel state run as comp
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from evface.checks import INT64, MAX_SENSOR_SIDE, as_int, as_real, sensor_dims, within_memory
 from evface.errors import EventsError, ParameterError
 from evface.events.core import EVENT_DTYPE, SensorSize, check_array, check_stream, empty_events
+from evface.kernel_cache import cached_jit
 
 Roi = tuple[int, int, int, int]
 """A window ``(x0, y0, width, height)`` on a sensor array."""
@@ -227,7 +227,7 @@ def _time_state(events: np.ndarray, n_cells: int, what: str) -> tuple[np.ndarray
     return np.full(n_cells, never, dtype=dtype), never
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_jit(nogil=True)
 def _refractory_mask(t, x, y, width, period_us, last, never):
     keep = np.empty(t.size, dtype=np.bool_)
     t0 = t[0]
@@ -261,7 +261,7 @@ def refractory_filter(events: np.ndarray, sensor_size: SensorSize, period_us: in
     return np.compress(keep, events)
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_jit(nogil=True)
 def _background_activity_mask(t, x, y, width, dt_us, last, never):
     # last: each pixel's own latest time (never: none yet), on a grid padded by one pixel all
     # round so that the 3x3 neighbourhood needs no bounds checks. An event is kept when the latest

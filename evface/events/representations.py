@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from evface.checks import INT64, as_flag, as_int, as_real, sensor_dims, within_memory
 from evface.errors import ParameterError
 from evface.events.core import SensorSize, check_array, check_probed_order, check_stream, search_time, time_window
+from evface.kernel_cache import cached_jit
 
 
 def _check_range(t_start_us: object, t_end_us: object) -> tuple[int, int]:
@@ -86,7 +86,7 @@ def _window_columns(
     return window["t"], window["x"], window["y"], window["p"]
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_jit(nogil=True)
 def _frames_kernel(t, x, y, p, out, bounds, binary):
     # out: (n_bins, 2, H, W). The events are sorted, so the bins fill one after the other. Each
     # bin is counted in a uint8 scratch plane (4x smaller than float32, so it stays in cache
@@ -125,7 +125,7 @@ _VOXEL_BANDS = 16
 _VOXEL_CHUNK = 1 << 20
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_jit(nogil=True)
 def _voxel_kernel(t, x, y, p, out, t0, duration):
     # out: (n_bins, H, W). t_norm = (n_bins - 1) * (t - t0) / duration is split between bins
     # floor(t_norm) and floor(t_norm) + 1 with weights 1 - frac and frac.
@@ -177,7 +177,7 @@ def _voxel_kernel(t, x, y, p, out, t0, duration):
                 flat[k + plane] += w
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_jit(nogil=True)
 def _latest_kernel(t, x, y, p, latest):
     # latest: (2, H, W) int64, set to each pixel's latest timestamp per polarity.
     _, height, width = latest.shape
@@ -186,7 +186,7 @@ def _latest_kernel(t, x, y, p, latest):
         flat[(height * width if p[i] < 0 else 0) + np.int64(y[i]) * width + np.int64(x[i])] = t[i]
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_jit(nogil=True)
 def _decay_kernel(latest, t_ref, tau, never, out):
     flat_in = latest.ravel()
     flat_out = out.ravel()

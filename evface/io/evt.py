@@ -22,13 +22,14 @@ pixel x..x+31; ``EVT_TIME_HIGH`` (0x8) with bits 59..32 = (t >> 6) & 0xFFFFFFF (
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from evface.kernel_cache import cached_jit
 
 EVT3_MAX_STEP = 2047
 EVT21_MAX_STEP = 1 << 27
 
 
-@njit(cache=True)
+@cached_jit()
 def _evt3_walk(cur: int, target: int, out: np.ndarray, n: int, write: bool) -> tuple[int, int]:
     """Emit TIME_HIGH words moving the decoder's absolute msb from ``cur`` to ``target``."""
     while cur < target:
@@ -46,7 +47,7 @@ def _evt3_walk(cur: int, target: int, out: np.ndarray, n: int, write: bool) -> t
     return cur, n
 
 
-@njit(cache=True)
+@cached_jit()
 def _evt3_encode(t, x, y, p, state, out, write):
     """One pass over a chunk: count (``write=False``) or fill ``out`` with EVT3 words.
 
@@ -140,7 +141,7 @@ def evt3_new_state() -> np.ndarray:
     return np.array([-1, -1, -1], dtype=np.int64)
 
 
-@njit(cache=True)
+@cached_jit()
 def _evt21_encode(t, x, y, p, state, out, write):
     """Count or fill EVT2.1 words; consecutive events sharing t, y, p and a 32-pixel block with
     increasing x share one word. ``state`` = [time-high in absolute units (-1: none)]."""
@@ -224,7 +225,7 @@ def evt21_new_state() -> np.ndarray:
     return np.array([-1], dtype=np.int64)
 
 
-@njit(cache=True)
+@cached_jit()
 def _popcount32(v):
     v = v - ((v >> np.uint64(1)) & np.uint64(0x55555555))
     v = (v & np.uint64(0x33333333)) + ((v >> np.uint64(2)) & np.uint64(0x33333333))
@@ -232,7 +233,7 @@ def _popcount32(v):
     return np.int64(((v * np.uint64(0x01010101)) & np.uint64(0xFFFFFFFF)) >> np.uint64(24))
 
 
-@njit(cache=True)
+@cached_jit()
 def _evt21_decode(words, state, width, height, out_t, out_x, out_y, out_p, write):
     """Count or decode events of EVT2.1 words.
 
@@ -335,7 +336,7 @@ def evt21_new_decoder_state() -> np.ndarray:
     return np.array([0, 0, 0, 0, 0, 0], dtype=np.int64)
 
 
-@njit(cache=True)
+@cached_jit()
 def scan_events(t, x, y, p, previous_t):
     """One pass over a chunk: (index of the first event earlier than its predecessor, or -1; the
     first t; max x; max y; number of polarities outside {-1, +1}). ``previous_t`` is the last
@@ -366,7 +367,7 @@ def scan_events(t, x, y, p, previous_t):
     return bad, (t[0] if n else 0), np.int64(xmax), np.int64(ymax), bad_p
 
 
-@njit(cache=True)
+@cached_jit()
 def _first_unsorted(t, previous_t):
     """Index of the first time earlier than its predecessor (``previous_t`` before ``t[0]``), or -1."""
     last = previous_t
@@ -377,7 +378,7 @@ def _first_unsorted(t, previous_t):
     return -1
 
 
-@njit(cache=True)
+@cached_jit()
 def on_to_signed(p):
     """Map a polarity column stored as bytes 0/1 (faery's bool ``on``) to -1/+1 in place.
 
@@ -392,7 +393,7 @@ def on_to_signed(p):
         p[i] = 2 * p[i] - 1
 
 
-@njit(cache=True)
+@cached_jit()
 def fix_faery_packet(t, x, y, p, previous_t, height, flip_y):
     """One pass over a faery packet viewed as evface events: polarity 0/1 -> -1/+1, optionally
     y -> height - 1 - y (Event Stream files), and the checks of :func:`scan_events`.
@@ -429,7 +430,7 @@ def fix_faery_packet(t, x, y, p, previous_t, height, flip_y):
     return bad, (t[0] if n else 0), np.int64(xmax), np.int64(ymax)
 
 
-@njit(cache=True)
+@cached_jit()
 def es_dvs_walk(data, start):
     """Walk the body of a DVS Event Stream (version 2, as faery and sepia write it) from byte
     ``start``: an overflow (0xFF) or reset (0xFE) byte is one byte, an event five (time delta and
@@ -464,7 +465,7 @@ def es_dvs_walk(data, start):
 _PAIR_BLOCK = 1 << 16
 
 
-@njit(cache=True)
+@cached_jit()
 def _holds_pair(words, first, second):
     """Whether ``words[j] == first`` and ``words[j + 1] == second`` for some j: one loop without
     a branch, which LLVM vectorises (about 0.05 ms per MB in memory)."""
@@ -474,7 +475,7 @@ def _holds_pair(words, first, second):
     return hit
 
 
-@njit(cache=True)
+@cached_jit()
 def find_word_pair(words, first, second, start):
     """The first index ``j >= start`` where ``words[j] == first`` and ``words[j + 1] == second``,
     or -1. Each block of 65,536 words is tested by :func:`_holds_pair` and searched word by word

@@ -26,11 +26,11 @@ from collections.abc import Iterable
 
 import numba
 import numpy as np
-from numba import njit
 
 from evface.checks import as_int, real_dtype, sensor_dims, within_memory
 from evface.errors import ParameterError, counted
 from evface.events.core import SensorSize, empty_events
+from evface.kernel_cache import cached_jit
 from evface.sim.dvs_kernels import (
     PRM_BWINV,
     PRM_CWDT,
@@ -273,7 +273,7 @@ class DvsSimulator:
         return _noise_events(u, n_leak, frame, self._leak_cdf, t0, t1, p.shot_noise_max_factor, p.noise_ref_lux)
 
 
-@njit(cache=True)
+@cached_jit()
 def _noise_events(u, n_leak, frame, leak_cdf, t0, t1, max_factor, ref_lux):
     """Leak (ON) and shot (ON/OFF) noise events in (t0, t1] from uniform draws ``u``.
 

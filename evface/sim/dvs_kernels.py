@@ -17,12 +17,13 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange
+from numba import prange
 from numba.core import types
 from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
 from evface.events.core import EVENT_DTYPE
+from evface.kernel_cache import cached_jit
 
 _MAX_SUBSTEPS = 256
 
@@ -62,7 +63,7 @@ _FASTMATH = {"contract"}
 still agree bit for bit."""
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _log_f32(x):
     """Natural log of a positive, normal float32 (branch-free)."""
     b = _f2i(x)
@@ -90,7 +91,7 @@ def _log_f32(x):
     return f + y + fe * _F32(0.693359375)
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _one_minus_exp_neg(z):
     """1 - exp(-z) for float32 z >= 0 (branch-free, accurate to a few ulp also for tiny z).
 
@@ -115,14 +116,14 @@ def _one_minus_exp_neg(z):
     return (_F32(1.0) - scale) - scale * em1
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _lin_log(x, thr, log_thr, inv_thr):
     """log(x) above ``thr``; below it the tangent line at ``thr`` (C1, finite at 0)."""
     lin = log_thr + (x - thr) * inv_thr
     return _log_f32(x) if x > thr else lin
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _lowpass_on(lp0, l1, i1, cwdt, lin_thr, bw_inv):
     """Exact first-order low-pass update of the log towards ``l1``; ``cwdt`` = 2π fc dt, and
     the cut-off scales with ``(i1 + lin_thr) * bw_inv`` up to 1 (photocurrent-limited)."""
@@ -132,7 +133,7 @@ def _lowpass_on(lp0, l1, i1, cwdt, lin_thr, bw_inv):
     return l1 if abs(l1 - lp1) < _F32(1e-6) else lp1
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _lowpass(lp0, l1, i1, cwdt, lin_thr, bw_inv):
     """:func:`_lowpass_on`, or ``l1`` itself when the low-pass is off (``cwdt == 0``)."""
     if cwdt > _F32(0.0):
@@ -140,7 +141,7 @@ def _lowpass(lp0, l1, i1, cwdt, lin_thr, bw_inv):
     return l1
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, x, out_t, out_p, out_x, k):
     """Events of one segment lp_a -> lp_b over [ta, tb] of pixel column ``x``, written to
     ``out_*[k:]`` while they fit; return (base, tlast, n, k).
@@ -188,7 +189,7 @@ PRM_T0, PRM_DT, PRM_CWDT, PRM_LIN, PRM_LOGLIN, PRM_INVLIN, PRM_BWINV, PRM_REFR, 
 ST_I_PREV, ST_LP, ST_BASE, ST_THR_ON, ST_THR_OFF = range(5)
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr,
              inv_sub, x, out_t, out_p, out_x, k):
     """Advance one pixel from (t0, i0) to (t0 + dt, i1); return (lp, base, tlast, n, k).
@@ -229,7 +230,7 @@ def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_t
     return lp_a, base, tlast, n, k
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p,
                 row_x):
     """Pass 1 (see :func:`pass1_parallel`) on rows ``g, g + groups, g + 2 groups, ...``."""
@@ -257,7 +258,7 @@ def _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl,
                    row_t[y], row_p[y], row_x[y])
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _pass1_totals(rows):
     """(events, rows with bad inputs) of a pass 1."""
     n_sig = 0
@@ -273,7 +274,7 @@ def _pass1_totals(rows):
 # be two Python functions: numba's cache keys an entry by the function's name, line, signature
 # and CPU, not by its compile options, so two dispatchers of one function share one cache entry
 # and whichever was saved last (after `make test`, the serial one) is loaded for both.
-@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+@cached_jit(parallel=True, fastmath=_FASTMATH)
 def pass1_parallel(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
     """Update every pixel in place; record the old state of the pixels that emit events.
 
@@ -298,7 +299,7 @@ def pass1_parallel(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list
     return _pass1_totals(rows)
 
 
-@njit(cache=True, fastmath=_FASTMATH)
+@cached_jit(fastmath=_FASTMATH)
 def pass1_serial(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
     """:func:`pass1_parallel` on one thread."""
     _pass1_rows(0, 1, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x)
@@ -309,7 +310,7 @@ _BLOCK = 64
 """Pixels per block of the pass-1 sweep (a multiple of 8: blocks own whole words of ``active``)."""
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _sweep(fr, ipr, lpr, lor, br, onr, offr, actr, ior, xa, xb, use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv,
            inv_sub, inv_sub32):
     """The vectorised sweep of pass 1 over pixels [xa, xb) of one row; returns whether it met a
@@ -358,7 +359,7 @@ def _sweep(fr, ipr, lpr, lor, br, onr, offr, actr, ior, xa, xb, use_lp, cwdt, li
     return bad, any_act
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, words, saved, s_tl, px_list,
               t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, out_t, out_p, out_x, count, npx):
     """The scalar sweep of pass 1 over pixels [xa, xb) of row ``y``: the full pixel model on the
@@ -390,7 +391,7 @@ def _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old
     return count, npx
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, active, words, saved, s_tl, px_list,
                rows, use_lp, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, inv_sub32, out_t, out_p,
                out_x):
@@ -435,14 +436,14 @@ def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast
     rows[2, y] = bad
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _time_key(t, t_first, span):
     """The µs bin (0..span) of an event at float time ``t`` in a step starting at ``t_first``."""
     key = np.int64(math.floor(t + 0.5)) - t_first
     return min(max(key, 0), span)
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap):
     """Re-run the firing pixels of the rows whose pass-1 buffer overflowed from their saved state;
     return their events (in row order) and, per row, where its events start in them."""
@@ -483,7 +484,7 @@ def _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap):
     return ov_t, ov_p, ov_x, ov_start
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _row_bands(rows, chunks):
     """Bounds of ``chunks`` bands of consecutive rows holding about as many events each."""
     h = rows.shape[1]
@@ -502,7 +503,7 @@ def _row_bands(rows, chunks):
     return bounds
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _count_band(c, bounds, rows, cap, row_t, ov_t, ov_start, t_first, span, hist):
     """Histogram of the µs bins of band ``c``'s events into ``hist[c]``."""
     for y in range(bounds[c], bounds[c + 1]):
@@ -515,7 +516,7 @@ def _count_band(c, bounds, rows, cap, row_t, ov_t, ov_start, t_first, span, hist
                 hist[c, _time_key(ov_t[e], t_first, span)] += 1
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _place_band(c, bounds, rows, cap, row_t, row_p, row_x, ov_t, ov_p, ov_x, ov_start, t_first, span, slot, events):
     """Write band ``c``'s events to ``events`` at the next free slot of their µs bin (``slot[c]``)."""
     for y in range(bounds[c], bounds[c + 1]):
@@ -542,7 +543,7 @@ def _place_band(c, bounds, rows, cap, row_t, row_p, row_x, ov_t, ov_p, ov_x, ov_
                 ev.p = ov_p[e]
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _emit_start(frame, st, saved, s_tl, px_list, rows, prm, row_t, noise_t, chunks):
     """The overflow re-run, the row bands and a histogram with a last row for the noise events."""
     cap = row_t.shape[1]
@@ -556,7 +557,7 @@ def _emit_start(frame, st, saved, s_tl, px_list, rows, prm, row_t, noise_t, chun
     return cap, ov_t, ov_p, ov_x, ov_start, t_first, span, bounds, hist
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _emit_slots(hist):
     """Turn the bands' histograms into each band's first slot per µs bin, in place: the order of
     a stable counting sort over the bands in row order, then the noise (the last row)."""
@@ -569,7 +570,7 @@ def _emit_slots(hist):
     return run
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _place_noise(c, t_first, span, slot, noise_t, noise_x, noise_y, noise_p, events):
     """Write the noise events at the next free slot of their µs bin (``slot[c]``, after every band's)."""
     for i in range(noise_t.shape[0]):
@@ -587,7 +588,7 @@ def _place_noise(c, t_first, span, slot, noise_t, noise_x, noise_y, noise_p, eve
 # numba's cache). Both order the events as one stable counting sort by rounded time over the
 # rows in order, then the noise events: the bands only split that sequence, so the events are
 # the same whatever the number of threads.
-@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+@cached_jit(parallel=True, fastmath=_FASTMATH)
 def emit_parallel(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
     """The step's events, ordered by rounded time: bands of rows counted and placed in parallel.
 
@@ -605,7 +606,7 @@ def emit_parallel(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_
     return events
 
 
-@njit(cache=True, fastmath=_FASTMATH)
+@cached_jit(fastmath=_FASTMATH)
 def emit_serial(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
     """:func:`emit_parallel` on one thread (one band)."""
     cap, ov_t, ov_p, ov_x, ov_start, t_first, span, bounds, hist = _emit_start(
@@ -617,7 +618,7 @@ def emit_serial(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x,
     return events
 
 
-@njit(cache=True, fastmath=_FASTMATH)
+@cached_jit(fastmath=_FASTMATH)
 def init_log(frame, prm, out):
     """Write the photoreceptor's log of ``frame`` (lux, float32) into ``out``: a simulator's first state."""
     h, w = frame.shape

@@ -25,10 +25,10 @@ Ten events in the same microsecond through a 1 Mev/s readout:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from evface.checks import INT64, as_int, as_real
 from evface.errors import ParameterError, choose_from
+from evface.kernel_cache import cached_jit
 
 EXCESS = ("drop", "delay")
 """What happens to the events over the readout limit."""
@@ -100,7 +100,7 @@ def limit_readout(events: np.ndarray, max_rate_hz: float, excess: str, window_us
     return events[keep]
 
 
-@njit(cache=True)
+@cached_jit()
 def _delay(t: np.ndarray, gap_us: float, out: np.ndarray) -> int:
     """Write ``floor(l_i)`` of ``l_i = max(t_i, l_(i-1) + gap_us)`` into ``out`` (which holds ``t``);
     returns -1, or the index of the first event that would leave past the largest int64 time.

@@ -1,0 +1,72 @@
+"""numba's cache of evface's compiled kernels, kept where it can be written.
+
+numba keeps a kernel compiled with ``cache=True`` beside its source (``__pycache__``), else in the
+user's cache folder (``~/.cache/numba``), else in ``NUMBA_CACHE_DIR``. Where none can be written
+(evface installed read-only, system-wide or in a container image run as another user whose home is
+not writable) it refused to make the kernel, and importing evface failed: every command an internal
+``RuntimeError: cannot cache function ... no locator available``. :func:`cached_jit` then keeps the
+cache in a folder of this user's own under the system's temporary folder (:func:`private_folder`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numba
+from numba.core import config
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+NO_PLACE = "no locator available"
+"""What numba's error says where it found no folder to keep a kernel's cache in."""
+
+
+def cached_jit(**options: Any) -> Callable[[F], F]:
+    """``numba.njit(cache=True, **options)``, its cache kept in :func:`private_folder` where numba
+    finds no folder it can write (and ``NUMBA_CACHE_DIR`` is not set). The function must lie in a
+    source file, as numba's ``cache=True`` asks (not one typed at a prompt or in a doctest)."""
+
+    def decorate(function: F) -> F:
+        try:
+            return numba.njit(cache=True, **options)(function)
+        except RuntimeError as exc:
+            if NO_PLACE not in str(exc) or config.CACHE_DIR:
+                raise
+            config.CACHE_DIR = private_folder()
+            return numba.njit(cache=True, **options)(function)
+
+    return decorate
+
+
+def private_folder() -> str:
+    """``evface-numba-UID`` in the system's temporary folder, made readable by this user only; a
+    folder of that name that another user made, or that others may write into, is not used (numba's
+    cache holds pickles, which run code when loaded), and a new private folder is made instead,
+    removed at exit.
+
+    Examples
+    --------
+    >>> folder = Path(private_folder())
+    >>> folder.is_dir(), oct(folder.stat().st_mode & 0o777)
+    (True, '0o700')
+    """
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    folder = Path(tempfile.gettempdir()) / f"evface-numba-{uid}"
+    if uid is not None:
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)
+            info = folder.lstat()
+        except OSError:
+            info = None
+        if info is not None and stat.S_ISDIR(info.st_mode) and info.st_uid == uid and not info.st_mode & 0o077:
+            return str(folder)
+    made = tempfile.mkdtemp(prefix="evface-numba-")
+    atexit.register(shutil.rmtree, made, ignore_errors=True)
+    return made
