@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evface.checks import MAX_SENSOR_SIDE, as_int, as_path, sensor_dims, within_memory
+from evface.checks import MAX_SENSOR_SIDE, as_flag, as_int, as_path, sensor_dims, within_memory
 from evface.errors import EventsError, FormatError, counted, where
 from evface.events.core import EVENT_DTYPE, SensorSize, time_window
 from evface.io import evt as io_evt
@@ -95,7 +95,9 @@ class EventsFileReader:
     sort : bool
         Read the whole file into memory and yield its events sorted by time (a stable sort, so
         events of equal time keep their order), for exports whose timestamps are out of order;
-        without it such a file raises :class:`~evface.errors.EventsError`.
+        without it such a file raises :class:`~evface.errors.EventsError`. True or False (a
+        NumPy bool too); anything else is a :class:`~evface.errors.ParameterError`, not read by
+        its truth value.
 
     Attributes
     ----------
@@ -133,7 +135,7 @@ class EventsFileReader:
         self.chunk_us = chunk_us
         self.chunk_events = chunk_events
         self.t_start_us, self.t_end_us = time_window(t_start_us, t_end_us)
-        self.sort = sort
+        self.sort = as_flag("sort", sort)
         self.format = detect_format(self.path)
         if self.format in FAERY_READ_FORMATS:
             faery_name(self.path, self.format)  # refused before any work

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import INT64, MAX_SENSOR_SIDE, as_path, sensor_dims
+from evface.checks import INT64, MAX_SENSOR_SIDE, as_flag, as_path, sensor_dims
 from evface.errors import EventsError, FormatError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, check_stream
 from evface.io import evt as io_evt
@@ -97,6 +97,9 @@ class EventsFileWriter:
         :func:`~evface.io.atomic_files.publish`): what a command that replaces nothing without
         ``--force`` writes with, so that a file made at ``path`` meanwhile is kept too.
 
+    ``relative_time``, ``force`` and ``replace`` are True or False (a NumPy bool too); anything else
+    is a :class:`~evface.errors.ParameterError` naming the flag, not read by its truth value.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -112,6 +115,8 @@ class EventsFileWriter:
                  version: str | None = None, *, sensor: str = DEFAULT_CLIP_SENSOR, relative_time: bool = False,
                  force: bool = False, replace: bool = True) -> None:
         self.path = as_path("path", path)
+        relative_time, force, replace = (as_flag(name, value) for name, value in
+                                         (("relative_time", relative_time), ("force", force), ("replace", replace)))
         self.format = output_format(self.path, format, version)
         self.sensor_size = _check_sensor_fits(self.path, self.format, sensor_size)
         self.sensor = sensor
