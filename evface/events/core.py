@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evface.checks import INT64, MAX_SENSOR_SIDE, as_flag, as_int, real_dtype, sensor_dims
+from evface.checks import INT64, MAX_SENSOR_SIDE, as_flag, as_int, real_dtype, sensor_dims, within_memory
 from evface.errors import EventsError, ParameterError, where
 from evface.kernel_cache import cached_jit
 
@@ -29,7 +29,10 @@ def empty_events(n: int = 0) -> np.ndarray:
     Parameters
     ----------
     n : int, optional
-        Number of events.
+        Number of events, a whole number >= 0; anything else, or more events than half of this
+        machine's memory holds, is a :class:`~evface.errors.ParameterError` naming ``n`` (was
+        NumPy's error on a shape: ``empty_events(-1)`` "negative dimensions are not allowed",
+        ``empty_events((0, 0))`` a 2-D array).
 
     Returns
     -------
@@ -43,7 +46,13 @@ def empty_events(n: int = 0) -> np.ndarray:
     ((3,), ('t', 'x', 'y', 'p'))
     >>> empty_events().size
     0
+    >>> empty_events(-1)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: n must be >= 0, got -1
     """
+    n = as_int("n", n, 0)
+    within_memory(n * EVENT_DTYPE.itemsize, f"{n} events", "give a smaller n")
     return np.zeros(n, dtype=EVENT_DTYPE) if n == 0 else np.empty(n, dtype=EVENT_DTYPE)
 
 
