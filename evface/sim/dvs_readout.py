@@ -28,6 +28,7 @@ import numpy as np
 
 from evface.checks import INT64, as_int, as_real
 from evface.errors import ParameterError, choose_from
+from evface.events.core import check_array, check_stream
 from evface.kernel_cache import cached_jit
 
 EXCESS = ("drop", "delay")
@@ -50,7 +51,9 @@ def limit_readout(events: np.ndarray, max_rate_hz: float, excess: str, window_us
     Parameters
     ----------
     events : ndarray of EVENT_DTYPE
-        Events sorted by time.
+        Events sorted by time, polarity -1 or +1 (checked: an EventsError naming the first event
+        out of order; was, out of order, a ``"delay"`` stamped from the wrong anchor and a
+        ``"drop"`` that counted windows apart, without a word).
     max_rate_hz : float
         Events per second the readout carries at most.
     excess : {"drop", "delay"}
@@ -76,7 +79,9 @@ def limit_readout(events: np.ndarray, max_rate_hz: float, excess: str, window_us
     >>> limit_readout(ev, 1e9, "delay")["t"].tolist()  # under the limit: unchanged
     [0, 10, 10, 10, 20]
     """
-    if excess not in EXCESS:
+    check_array(events)
+    check_stream(events)
+    if not isinstance(excess, str) or excess not in EXCESS:
         raise ParameterError(f"unknown readout excess behaviour {excess!r}; {choose_from(EXCESS)}")
     max_rate_hz = as_real("max_rate_hz", max_rate_hz, 0.0, 1e15, low_open=True)  # 1e15: beyond one per µs a billion times over
     window_us = as_int("window_us", window_us, 1)
