@@ -143,7 +143,7 @@ class DvsSimulator:
         self._noise_seed = int(rng.integers(2**63 - 1))
         self._prm = np.zeros(10, np.float64)
         self._prm[PRM_LIN] = np.float32(p.lin_log_lux)
-        self._prm[PRM_LOGLIN] = np.float32(np.log(p.lin_log_lux))
+        self._prm[PRM_LOGLIN] = np.float32(math.log(p.lin_log_lux))  # np.log: a TypeError for an int past 2^64
         self._prm[PRM_INVLIN] = np.float32(1.0 / p.lin_log_lux)
         self._prm[PRM_BWINV] = np.float32(1.0 / p.bandwidth_ref_lux)
         self._prm[PRM_REFR] = p.refractory_us
@@ -353,7 +353,10 @@ def simulate_frames(
     16
     """
     sim = DvsSimulator(sensor_size, params, seed)
-    times = np.asarray(list(t_us) if not isinstance(t_us, np.ndarray) else t_us)
+    times = _frame_times(t_us)
+    if not isinstance(frames, Iterable) or (isinstance(frames, np.ndarray) and frames.ndim != 3):
+        raise ParameterError(f"frames must be an (N, H, W) array or a sequence of (H, W) arrays, got "
+                             f"{type(frames).__name__} of shape {np.shape(frames)}")
     if hasattr(frames, "__len__") and len(frames) != times.size:
         raise ParameterError(f"got {len(frames)} frames but {times.size} timestamps")
     chunks = []
@@ -364,6 +367,18 @@ def simulate_frames(
     if count != times.size:
         raise ParameterError(f"got {count} frames but {times.size} timestamps")
     return np.concatenate(chunks) if chunks else empty_events()
+
+
+def _frame_times(t_us: object) -> np.ndarray:
+    """``t_us`` as a 1-D array of real numbers (each checked by :meth:`DvsSimulator.step`); a
+    ParameterError naming it otherwise (was "'int' object is not iterable" for one time)."""
+    try:
+        times = np.asarray(t_us if isinstance(t_us, np.ndarray) else list(t_us))  # type: ignore[call-overload]
+    except (TypeError, ValueError):  # no sequence, or one of sequences of unequal lengths
+        raise ParameterError(f"t_us must be a sequence of frame times (µs), got {t_us!r}") from None
+    if times.ndim != 1 or not real_dtype(times.dtype):
+        raise ParameterError(f"t_us must be a sequence of frame times (µs), got shape {times.shape} of {times.dtype}")
+    return times
 
 
 def num_threads() -> int:

@@ -55,8 +55,10 @@ def noise_params(params: DvsParams, level: str) -> DvsParams:
     >>> noise_params(davis, "noisy").threshold_on_log == davis.threshold_on_log
     True
     """
-    if level not in NOISE_LEVELS:
+    if not isinstance(level, str) or level not in NOISE_LEVELS:
         raise ParameterError(f"unknown noise level {level!r}; {choose_from(NOISE_LEVELS)} (--noise)")
+    if not isinstance(params, DvsParams):
+        raise ParameterError(f"params must be DvsParams, got {type(params).__name__}")  # was returned as given
     if level == "clean":
         return replace(params, leak_rate_hz=0.0, shot_noise_rate_hz=0.0)
     if level == "noisy":

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import number_fields
+from evface.checks import as_int, as_real, number_fields
 from evface.errors import ParameterError, choose_from
 
 NOISE_FIELD_MAX = {
@@ -130,7 +130,7 @@ class DvsParams:
         >>> DvsParams.preset("davis346", refractory_us=0).refractory_us
         0
         """
-        if name not in PRESETS:
+        if not isinstance(name, str) or name not in PRESETS:
             raise ParameterError(f"unknown DVS preset {name!r}; {choose_from(sorted(PRESETS))}")
         return _with(PRESETS[name], overrides)
 
@@ -162,7 +162,19 @@ def noise_per_step(params: DvsParams, n_pixels: int, step_us: float) -> float:
     --------
     >>> round(noise_per_step(DvsParams.preset("davis346"), 346 * 260, 33_333))
     3299
+
+    ``params`` must be :class:`DvsParams`, ``n_pixels`` a whole number >= 0 and ``step_us`` a finite
+    number >= 0 (a ParameterError naming it; was an AttributeError, or a NaN or negative count):
+
+    >>> noise_per_step(DvsParams(), 48, -1.0)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: step_us must be a finite number >= 0, got -1.0
     """
+    if not isinstance(params, DvsParams):
+        raise ParameterError(f"params must be DvsParams, got {type(params).__name__}")
+    n_pixels = as_int("n_pixels", n_pixels, 0)
+    step_us = as_real("step_us", step_us, 0.0, math.inf)
     rate_hz = params.leak_rate_hz + params.shot_noise_rate_hz * params.shot_noise_max_factor
     return n_pixels * rate_hz * step_us * 1e-6
 

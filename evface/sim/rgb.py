@@ -143,10 +143,10 @@ class RgbCameraParams:
     metering: str = "average"
 
     def __post_init__(self) -> None:
-        if self.cfa != "none" and self.cfa not in CFA_PATTERNS:
+        if not isinstance(self.cfa, str) or (self.cfa != "none" and self.cfa not in CFA_PATTERNS):
             raise ParameterError(f"RgbCameraParams.cfa must be 'none' or a Bayer pattern, got {self.cfa!r}; "
                                  f"{choose_from(['none', *sorted(CFA_PATTERNS)])}")
-        if self.metering not in METERING_MODES:
+        if not isinstance(self.metering, str) or self.metering not in METERING_MODES:
             raise ParameterError(f"RgbCameraParams.metering must be one of the metering modes, got {self.metering!r}; "
                                  f"{choose_from(METERING_MODES)}")
         number_fields(self)
@@ -181,7 +181,7 @@ class RgbCameraParams:
         >>> RgbCameraParams.preset("highspeed200").fps
         200.0
         """
-        if name not in RGB_PRESETS:
+        if not isinstance(name, str) or name not in RGB_PRESETS:
             raise ParameterError(f"unknown RGB camera preset {name!r}; {choose_from(sorted(RGB_PRESETS))}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(overrides) - known)
@@ -215,14 +215,28 @@ RGB_PRESETS: dict[str, RgbCameraParams] = {
 
 
 def srgb_encode(linear: np.ndarray) -> np.ndarray:
-    """The sRGB transfer curve (IEC 61966-2-1) on values in [0, 1].
+    """The sRGB transfer curve (IEC 61966-2-1) on values in [0, 1] (others are clipped to it).
+
+    ``linear`` must hold real numbers, infinities clipped like the rest: text, ``None`` or a NaN is a
+    ParameterError naming it (was NumPy's "ufunc 'clip' did not contain a loop", and a NaN encoded
+    as NaN).
 
     Examples
     --------
     >>> srgb_encode(np.array([0.0, 0.18, 1.0])).round(3).tolist()
     [0.0, 0.461, 1.0]
+    >>> srgb_encode(np.array([0.5, np.nan]))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: linear holds 1 NaN of 2 values; the sRGB curve needs numbers
     """
-    linear = np.clip(linear, 0.0, 1.0)
+    array = np.asarray(linear)
+    if not real_dtype(array.dtype):
+        raise ParameterError(f"linear must hold real numbers, got {type(linear).__name__} of dtype {array.dtype}")
+    nans = int(np.count_nonzero(np.isnan(array)))
+    if nans:
+        raise ParameterError(f"linear holds {nans} NaN of {array.size} values; the sRGB curve needs numbers")
+    linear = np.clip(array, 0.0, 1.0)
     return np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
 
 
@@ -267,9 +281,13 @@ def metering_weights(shape: tuple[int, int], mode: str) -> np.ndarray:
     >>> round(float(w.sum()), 6), round(float(w[120, 160] / w[0, 0]), 1)
     (1.0, 26.8)
     """
-    if mode not in METERING_MODES:
+    if not isinstance(mode, str) or mode not in METERING_MODES:
         raise ParameterError(f"metering mode must be one of the metering modes, got {mode!r}; {choose_from(METERING_MODES)}")
-    w, h = sensor_dims(tuple(shape)[::-1], "shape")
+    try:
+        h, w = shape
+    except (TypeError, ValueError):  # was "'float' object is not iterable"
+        raise ParameterError(f"shape must be (H, W), got {shape!r}") from None
+    w, h = sensor_dims((w, h), "shape")
     within_memory(3 * 8 * h * w, f"metering weights of shape ({h}, {w})", "give a smaller shape")
     weights = np.full((h, w), 1.0 / (h * w))
     if mode == "average":
@@ -298,6 +316,8 @@ def auto_exposure(mean_lux: float, params: RgbCameraParams) -> tuple[float, floa
     23472
     """
     mean_lux = as_real("mean_lux", mean_lux, 0.0, math.inf)
+    if not isinstance(params, RgbCameraParams):
+        raise ParameterError(f"params must be RgbCameraParams, got {type(params).__name__}")
     if params.exposure_us > 0:
         return float(params.exposure_us), float(params.gain)
     cap = params.max_exposure_us if params.max_exposure_us > 0 else params.period_us
@@ -360,8 +380,11 @@ class RgbCamera:
     ) -> Iterator[tuple[np.ndarray, int, int, float]]:
         """Capture frame by frame: yield ``(image uint8 (H, W, 3), t_us, exposure_us, gain)``.
 
-        ``render`` is called with non-decreasing times, so it may stream its source.
+        ``render`` is called with non-decreasing times, so it may stream its source; what cannot be
+        called is a ParameterError naming it (was Python's "'float' object is not callable").
         """
+        if not callable(render):
+            raise ParameterError(f"render must be a function of the time in µs returning a frame, got {render!r}")
         p = self.params
         t_start_us, t_end_us = as_int("t_start_us", t_start_us), as_int("t_end_us", t_end_us)
         if t_end_us <= t_start_us:

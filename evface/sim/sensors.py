@@ -14,12 +14,14 @@ Examples
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
-from evface.checks import whole_number
-from evface.errors import ParameterError
+from evface.checks import as_real, sensor_dims, whole_number
+from evface.errors import ParameterError, choose_from
 from evface.events.core import SensorSize
+from evface.sim.dvs_readout import EXCESS
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,16 @@ class EventSensor:
     pixel_pitch_um: float
     max_event_rate_hz: float
     excess: str
+
+    def __post_init__(self) -> None:
+        """A ParameterError naming the field that is no size, positive number or ``excess`` of
+        :data:`~evface.sim.dvs_readout.EXCESS` (was kept: a size ``(nan, 4)`` met later)."""
+        object.__setattr__(self, "size", sensor_dims(self.size, "EventSensor.size"))
+        for name in ("pixel_pitch_um", "max_event_rate_hz"):
+            as_real(f"EventSensor.{name}", getattr(self, name), 0.0, math.inf, low_open=True)
+        if not isinstance(self.excess, str) or self.excess not in EXCESS:
+            raise ParameterError(f"EventSensor.excess must be one of the readout behaviours, got {self.excess!r}; "
+                                 f"{choose_from(EXCESS)}")
 
 
 SENSORS: dict[str, EventSensor] = {
@@ -74,6 +86,13 @@ class SensorSpec:
     sensor: EventSensor | None
     size: SensorSize
 
+    def __post_init__(self) -> None:
+        """A ParameterError naming a ``size`` that is no ``(width, height)`` or a ``sensor`` that is
+        no :class:`EventSensor` (was kept as given)."""
+        if self.sensor is not None and not isinstance(self.sensor, EventSensor):
+            raise ParameterError(f"SensorSpec.sensor must be an EventSensor or None, got {self.sensor!r}")
+        object.__setattr__(self, "size", sensor_dims(self.size, "SensorSpec.size"))
+
     @property
     def name(self) -> str:
         """The product name, or ``"custom"`` for a bare ``WxH``."""
@@ -94,6 +113,8 @@ def parse_sensor(text: str) -> SensorSpec:
     >>> [(s.name, s.size) for s in map(parse_sensor, ["DAVIS346", "evk4:640x360", "64x48"])]
     [('davis346', (346, 260)), ('evk4', (640, 360)), ('custom', (64, 48))]
     """
+    if not isinstance(text, str):
+        raise ParameterError(f"sensor must be text (NAME, WxH or NAME:WxH), got {text!r}")
     key = text.strip(" \t").lower()  # was strip(): '\x1c5x260' read as 5x260
     m = _SPEC.fullmatch(key)
     if not key or m is None or (m.group(1) is not None and m.group(1) not in SENSORS):
