@@ -1,0 +1,455 @@
+"""The Python API a researcher imports, each public callable called with one argument at a time hostile.
+
+:func:`calls` lists every public function, class and method of :mod:`evface.events` (the data model,
+operations, representations, transforms and integration), the event files of :mod:`evface.io`
+(reader, writer, format detection), the camera models of :mod:`evface.sim` and the entry points of
+:mod:`evface.face`, each with a valid baseline call. Every argument in turn is replaced by each of
+:func:`hostile_values`: NaN, infinities, 0, -1, 10**30, 2**63, a bool, text, None, an empty array,
+arrays of the wrong dtype, shape or dimensions, events non-contiguous, read-only, unsorted, off the
+sensor, of polarity 0 or of Tonic's field order, and sensor sizes (0, 0) and (10**9, 10**9).
+
+The property (:func:`outcome`): the call returns a result shaped like the baseline's (an array of
+its dtype and number of dimensions, without NaN; events valid when the events given were), or
+raises an :class:`~evface.errors.EvfaceError`, or a TypeError or ValueError whose message names the
+argument or its value. Never another exception (IndexError, OverflowError, AttributeError, numba's
+TypingError, a MemoryError), and no array given is changed in place. Each group of callables runs
+in a child Python whose memory is capped (:func:`fuzz_children.limit_memory`), so that a size that
+asks for terabytes fails the test, not the machine; its peak memory is bounded by :data:`PEAK_MB`.
+
+The tests after the sweep pin each defect it found, one at a time, in this process.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from evface.errors import EventsError, EvfaceError, ParameterError
+from evface.events import core, integration, ops
+from evface.events import representations as rep
+from evface.events import transforms as tr
+from evface.face import identity, render
+from evface.io import event_reader, event_writer, formats
+from evface.sim import dvs, dvs_noise, dvs_params, dvs_readout, rgb, sensors
+
+from fuzz_children import limit_memory, peak_mb, run_child
+
+SIZE = (8, 6)
+"""The sensor of the baseline events: ``(width, height)``."""
+
+PEAK_MB = 2500
+"""The most memory a child may hold at its peak: no hostile size may allocate before it is refused."""
+
+ELEMENTWISE = {"srgb_encode"}
+"""Callables whose array follows the shape of the array given (a scalar gives a 0-D array)."""
+
+NON_NEGATIVE = {"to_count_image", "to_event_frames", "leaky_counts", "HotPixels.pixels", "CountImage", "EventFrames"}
+"""Callables whose arrays hold counts or weights: a negative value is a wrong result."""
+
+
+def events() -> np.ndarray:
+    """Six valid events on :data:`SIZE`."""
+    return core.make_events([0, 10, 20, 30, 40, 50], [0, 1, 2, 3, 7, 4], [0, 1, 2, 3, 5, 2], [1, -1, 1, 1, -1, 1])
+
+
+def bad_events() -> dict[str, np.ndarray]:
+    """Events arrays that break the data model, each by one thing."""
+    unsorted, off, zero = events()[::-1].copy(), events(), events()
+    off["x"][2] = 100
+    zero["p"][1] = 0
+    tonic = np.zeros(3, [("x", "<i8"), ("y", "<i8"), ("t", "<i8"), ("p", "<i8")])
+    return {"events unsorted": unsorted, "events off the sensor": off, "events of polarity 0": zero,
+            "events in Tonic's field order": tonic, "events 2-D": np.zeros((2, 2), core.EVENT_DTYPE),
+            "events big-endian": events().astype(core.EVENT_DTYPE.newbyteorder(">"))}
+
+
+def hostile_values() -> dict[str, Any]:
+    """What each argument is replaced with, by label."""
+    read_only = events()
+    read_only.flags.writeable = False
+    return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf, "0": 0, "-1": -1, "-0.5": -0.5, "1.5": 1.5,
+            "10**30": 10**30, "2**63": 2**63, "True": True, "text": "x", "None": None,
+            "empty float array": np.array([]), "float array": np.zeros(3), "2-D int array": np.ones((6, 8), np.int64),
+            "2-D NaN frame": np.full((6, 8), np.nan, np.float32), "3-D array": np.ones((2, 6, 8)),
+            "complex array": np.zeros(3, complex), "events non-contiguous": np.repeat(events(), 2)[::2],
+            "events read-only": read_only, "no events": core.empty_events(), **bad_events(),
+            "size (0, 0)": (0, 0), "size (10**9, 10**9)": (10**9, 10**9), "size of 3": (1, 2, 3)}
+
+
+def _frame(lux: float) -> np.ndarray:
+    return np.full((SIZE[1], SIZE[0]), lux, np.float32)
+
+
+def _simulator() -> dvs.DvsSimulator:
+    sim = dvs.DvsSimulator(SIZE, seed=0)
+    sim.step(_frame(100.0), 0)
+    return sim
+
+
+def _joined(chunks: Iterator[np.ndarray]) -> np.ndarray:
+    return np.concatenate([core.empty_events(), *chunks])
+
+
+def _written(folder: Path, name: str) -> Callable[..., None]:
+    def write(events: Any, sensor_size: Any, format: Any = None, version: Any = None, relative_time: Any = False,
+              force: Any = True) -> None:
+        event_writer.write_events_file(folder / name, events, sensor_size, format=format, version=version,
+                                       relative_time=relative_time, force=force)
+    return write
+
+
+def _written_in_chunks(folder: Path) -> Callable[..., Path]:
+    def write(events: Any) -> Path:
+        with event_writer.open_events_writer(folder / "chunks.raw", SIZE, force=True) as writer:
+            writer.write(events)
+        return writer.path
+    return write
+
+
+def _camera() -> rgb.RgbCamera:
+    return rgb.RgbCamera(rgb.RgbCameraParams(fps=100.0), seed=0)
+
+
+def _lit(t_us: int) -> np.ndarray:
+    return np.full((SIZE[1], SIZE[0], 3), 100.0, np.float32)
+
+
+def calls(folder: Path, group: str) -> dict[str, tuple[Callable[..., Any], dict[str, Any]]]:
+    """``name: (callable, baseline arguments)`` of the public API in ``group``; files under ``folder``."""
+    ev, rng = events(), np.random.default_rng
+    if group == "events":
+        return {
+            "make_events": (core.make_events, dict(t=[0, 1], x=[0, 1], y=[0, 1], p=[1, 0], sensor_size=SIZE)),
+            "validate_events": (core.validate_events, dict(events=ev, sensor_size=SIZE)),
+            "slice_time": (core.slice_time, dict(events=ev, t_start_us=5, t_end_us=35)),
+            "concatenate": (lambda chunks, sort: core.concatenate(chunks, sort=sort), dict(chunks=[ev, ev], sort=True)),
+            "concatenate (a chunk)": (lambda chunk: core.concatenate([ev, chunk]), dict(chunk=core.empty_events())),
+            "empty_events": (core.empty_events, dict(n=3)),
+            "duration_us": (core.duration_us, dict(events=ev)),
+            "crop": (ops.crop, dict(events=ev, roi=(1, 1, 4, 4))),
+            "flip_lr": (ops.flip_lr, dict(events=ev, sensor_size=SIZE)),
+            "flip_ud": (ops.flip_ud, dict(events=ev, sensor_size=SIZE)),
+            "flip_polarity": (ops.flip_polarity, dict(events=ev)),
+            "shift": (ops.shift, dict(events=ev, dx=1, dy=-1, sensor_size=SIZE)),
+            "resample_sensor": (ops.resample_sensor, dict(events=ev, src_size=SIZE, dst_size=(4, 3))),
+            "refractory_filter": (ops.refractory_filter, dict(events=ev, sensor_size=SIZE, period_us=5)),
+            "background_activity_filter": (ops.background_activity_filter, dict(events=ev, sensor_size=SIZE, dt_us=15)),
+            "drop_random": (ops.drop_random, dict(events=ev, fraction=0.5, rng=rng(0))),
+            "add_uniform_noise": (ops.add_uniform_noise, dict(events=ev, sensor_size=SIZE, n=3, rng=rng(0))),
+            "to_event_frames": (rep.to_event_frames, dict(events=ev, sensor_size=SIZE, n_bins=2, t_start_us=0,
+                                                          t_end_us=50, binary=False)),
+            "to_voxel_grid": (rep.to_voxel_grid, dict(events=ev, sensor_size=SIZE, n_bins=2, t_start_us=0, t_end_us=50)),
+            "to_time_surface": (rep.to_time_surface, dict(events=ev, sensor_size=SIZE, t_ref_us=50, tau_us=20.0,
+                                                          t_start_us=0)),
+            "to_count_image": (rep.to_count_image, dict(events=ev, sensor_size=SIZE, t_start_us=0, t_end_us=50)),
+            "leaky_counts": (integration.leaky_counts, dict(events=ev, sensor_size=SIZE, t_key_us=0, t_end_us=50,
+                                                            alpha_rad_s=1.0)),
+            "TimeSlice": (lambda t_start_us, t_end_us, events: tr.TimeSlice(t_start_us, t_end_us)(events),
+                          dict(t_start_us=5, t_end_us=35, events=ev)),
+            "Crop": (lambda roi, events: tr.Crop(roi)(events), dict(roi=(1, 1, 4, 4), events=ev)),
+            "FlipLR": (lambda sensor_size, events: tr.FlipLR(sensor_size)(events), dict(sensor_size=SIZE, events=ev)),
+            "FlipUD": (lambda sensor_size, events: tr.FlipUD(sensor_size)(events), dict(sensor_size=SIZE, events=ev)),
+            "FlipPolarity": (lambda events: tr.FlipPolarity()(events), dict(events=ev)),
+            "Shift": (lambda dx, dy, sensor_size, events: tr.Shift(dx, dy, sensor_size)(events),
+                      dict(dx=1, dy=1, sensor_size=SIZE, events=ev)),
+            "Resample": (lambda src_size, dst_size, events: tr.Resample(src_size, dst_size)(events),
+                         dict(src_size=SIZE, dst_size=(4, 3), events=ev)),
+            "RefractoryFilter": (lambda sensor_size, period_us, events: tr.RefractoryFilter(sensor_size, period_us)(events),
+                                 dict(sensor_size=SIZE, period_us=5, events=ev)),
+            "Denoise": (lambda sensor_size, dt_us, events: tr.Denoise(sensor_size, dt_us)(events),
+                        dict(sensor_size=SIZE, dt_us=15, events=ev)),
+            "DropEvents": (lambda fraction, seed, events: tr.DropEvents(fraction, seed)(events),
+                           dict(fraction=0.5, seed=1, events=ev)),
+            "UniformNoise": (lambda sensor_size, n, seed, events: tr.UniformNoise(sensor_size, n, seed)(events),
+                             dict(sensor_size=SIZE, n=3, seed=1, events=ev)),
+            "EventFrames": (lambda sensor_size, n_bins, t_start_us, t_end_us, binary, events:
+                            tr.EventFrames(sensor_size, n_bins, t_start_us, t_end_us, binary)(events),
+                            dict(sensor_size=SIZE, n_bins=2, t_start_us=None, t_end_us=None, binary=True, events=ev)),
+            "VoxelGrid": (lambda sensor_size, n_bins, t_start_us, t_end_us, events:
+                          tr.VoxelGrid(sensor_size, n_bins, t_start_us, t_end_us)(events),
+                          dict(sensor_size=SIZE, n_bins=2, t_start_us=None, t_end_us=None, events=ev)),
+            "TimeSurface": (lambda sensor_size, tau_us, t_ref_us, events: tr.TimeSurface(sensor_size, tau_us, t_ref_us)(events),
+                            dict(sensor_size=SIZE, tau_us=20.0, t_ref_us=None, events=ev)),
+            "CountImage": (lambda sensor_size, events: tr.CountImage(sensor_size)(events), dict(sensor_size=SIZE, events=ev)),
+            "Compose": (lambda transforms, events: tr.Compose(transforms)(events),
+                        dict(transforms=(tr.FlipPolarity(),), events=ev)),
+        }
+    if group == "files":
+        table, raw = folder / "in.csv", folder / "in.raw"
+        event_writer.write_events_file(table, ev, SIZE)
+        event_writer.write_events_file(raw, ev, SIZE)
+        return {
+            "read_events_file": (lambda path, sensor, t_start_us, t_end_us, sensor_size: event_reader.read_events_file(
+                path, sensor=sensor, t_start_us=t_start_us, t_end_us=t_end_us, sensor_size=sensor_size)[0],
+                dict(path=table, sensor=None, t_start_us=0, t_end_us=40, sensor_size=SIZE)),
+            "iter_events_file": (lambda path, chunk_us, chunk_events, t_start_us, t_end_us, sort: _joined(
+                event_reader.iter_events_file(path, chunk_us=chunk_us, chunk_events=chunk_events, t_start_us=t_start_us,
+                                              t_end_us=t_end_us, sort=sort)),
+                dict(path=raw, chunk_us=20, chunk_events=None, t_start_us=None, t_end_us=None, sort=False)),
+            "iter_events_file (chunk_events)": (lambda chunk_events, sort: _joined(event_reader.iter_events_file(
+                table, chunk_events=chunk_events, sort=sort)), dict(chunk_events=2, sort=True)),
+            **{f"write_events_file (.{ext})": (_written(folder, f"out.{ext}"),
+                                               dict(events=ev, sensor_size=SIZE, relative_time=False, force=True))
+               for ext in ("raw", "csv", "dat", "aedat4", "es", "h5")},
+            "write_events_file (format, version)": (_written(folder, "out.raw"), dict(
+                events=ev, sensor_size=SIZE, format="evt3", version=None)),
+            "EventsFileWriter.write": (_written_in_chunks(folder), dict(events=ev)),
+            "detect_format": (formats.detect_format, dict(path=raw)),
+            "output_format": (formats.output_format, dict(path="out.raw", format="evt2", version=None)),
+        }
+    if group == "sim":
+        frames = np.stack([_frame(100.0), _frame(300.0), _frame(900.0)])
+        return {
+            "DvsSimulator": (lambda sensor_size, params, seed: dvs.DvsSimulator(sensor_size, params, seed).sensor_size,
+                             dict(sensor_size=SIZE, params=None, seed=0)),
+            "DvsSimulator.step": (lambda frame_lux, t_us: _simulator().step(frame_lux, t_us),
+                                  dict(frame_lux=_frame(300.0), t_us=1000)),
+            "simulate_frames": (dvs.simulate_frames, dict(frames=frames, t_us=np.array([0, 1000, 2000]),
+                                                          sensor_size=SIZE, params=None, seed=0)),
+            "DvsParams.preset": (lambda name: dvs_params.DvsParams.preset(name).to_dict(), dict(name="davis346")),
+            "DvsParams.ideal": (lambda threshold_log: dvs_params.DvsParams.ideal(threshold_log).to_dict(),
+                                dict(threshold_log=0.2)),
+            "noise_per_step": (dvs_params.noise_per_step, dict(params=dvs_params.DvsParams(), n_pixels=48, step_us=10.0)),
+            "noise_params": (lambda params, level: dvs_noise.noise_params(params, level).to_dict(),
+                             dict(params=dvs_params.DvsParams(), level="noisy")),
+            "HotPixels.pixels": (lambda fraction, rate_hz, size, map_seed: dvs_noise.HotPixels(fraction, rate_hz).pixels(
+                size, map_seed), dict(fraction=0.1, rate_hz=100.0, size=SIZE, map_seed=0)),
+            "HotPixels.events": (lambda size, t_start_us, t_end_us, map_seed, seed, window: dvs_noise.HotPixels(
+                0.1, 1000.0).events(size, t_start_us, t_end_us, map_seed, seed, window),
+                dict(size=SIZE, t_start_us=0, t_end_us=10_000, map_seed=0, seed=0, window=None)),
+            "limit_readout": (dvs_readout.limit_readout, dict(events=events(), max_rate_hz=1e5, excess="delay",
+                                                              window_us=100)),
+            "EventSensor": (lambda size, pixel_pitch_um, max_event_rate_hz, excess: sensors.EventSensor(
+                "s", "hd", size, pixel_pitch_um, max_event_rate_hz, excess).size,
+                dict(size=SIZE, pixel_pitch_um=4.0, max_event_rate_hz=1e6, excess="drop")),
+            "SensorSpec": (lambda sensor, size: sensors.SensorSpec(sensor, size).size, dict(sensor=None, size=SIZE)),
+            "parse_sensor": (lambda text: sensors.parse_sensor(text).size, dict(text="evk4:64x48")),
+            "srgb_encode": (rgb.srgb_encode, dict(linear=np.linspace(0, 1, 12).reshape(3, 4))),
+            "metering_weights": (rgb.metering_weights, dict(shape=(6, 8), mode="centre")),
+            "auto_exposure": (rgb.auto_exposure, dict(mean_lux=100.0, params=rgb.RgbCameraParams())),
+            "RgbCameraParams.preset": (lambda name: rgb.RgbCameraParams.preset(name).to_dict(), dict(name="webcam30")),
+            "RgbCameraParams": (lambda cfa, metering, jpeg_quality: rgb.RgbCameraParams(
+                cfa=cfa, metering=metering, jpeg_quality=jpeg_quality).to_dict(),
+                dict(cfa="RGGB", metering="average", jpeg_quality=90)),
+            "RgbCamera": (lambda params, seed, fpn_seed: rgb.RgbCamera(params, seed, fpn_seed).params.fps,
+                          dict(params=None, seed=0, fpn_seed=None)),
+            "RgbCamera.frame_times": (lambda t_start_us, t_end_us: _camera().frame_times(t_start_us, t_end_us),
+                                      dict(t_start_us=0, t_end_us=50_000)),
+            "RgbCamera.capture": (lambda render, t_start_us, t_end_us: _camera().capture(render, t_start_us, t_end_us).data,
+                                  dict(render=_lit, t_start_us=0, t_end_us=20_000)),
+        }
+    face = identity.procedural_identity(0)
+    return {
+        "procedural_identity": (lambda seed: identity.procedural_identity(seed).name, dict(seed=0)),
+        "FaceRenderer": (lambda size: render.FaceRenderer(face, size).size, dict(size=(48, 48))),
+        "FaceRenderer.render": (lambda aus, window: render.FaceRenderer(face, (48, 48)).render(aus, window=window),
+                                dict(aus={12: 0.5}, window=(0, 0, 16, 16))),
+        "FaceRenderer.landmarks": (lambda aus: render.FaceRenderer(face, (48, 48)).landmarks(aus)["eye_l"],
+                                   dict(aus={12: 0.5})),
+    }
+
+
+GROUPS = ("events", "files", "sim", "face")
+
+
+def _events_valid(kwargs: dict[str, Any]) -> bool:
+    """Whether every events array among ``kwargs`` is valid (a result then must be too)."""
+    for value in kwargs.values():
+        if isinstance(value, np.ndarray) and value.dtype.names:
+            try:
+                core.validate_events(value)
+            except EventsError:
+                return False
+    return True
+
+
+def _wrong_result(name: str, ref: Any, out: Any, kwargs: dict[str, Any]) -> str | None:
+    """What is wrong with ``out`` given the baseline's ``ref``, or None."""
+    if not isinstance(ref, np.ndarray):
+        return None
+    if name in ELEMENTWISE and isinstance(out, np.ndarray):
+        ref = np.empty(np.shape(next(iter(kwargs.values()))), ref.dtype)
+    if not isinstance(out, np.ndarray) or out.dtype != ref.dtype or out.ndim != ref.ndim:
+        return f"returned {type(out).__name__} {getattr(out, 'dtype', '')} {np.shape(out)}, baseline {ref.dtype} {ref.shape}"
+    if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
+        return "returned NaN or infinity"
+    if name in NON_NEGATIVE and out.size and out.min() < 0:
+        return "returned a negative count"
+    if out.dtype == core.EVENT_DTYPE and _events_valid(kwargs):
+        try:
+            core.validate_events(out)
+        except EventsError as exc:
+            return f"returned invalid events: {exc}"
+    return None
+
+
+def _named(exc: Exception, param: str, value: Any) -> bool:
+    """Whether the message of ``exc`` names the argument ``param`` or its value."""
+    message = str(exc)
+    return param in message or (not isinstance(value, np.ndarray) and repr(value)[:30] in message)
+
+
+def outcome(name: str, call: Callable[..., Any], ref: Any, kwargs: dict[str, Any], param: str) -> str | None:
+    """None when ``call(**kwargs)`` keeps the property, else what went wrong."""
+    before = {k: v.copy() for k, v in kwargs.items() if isinstance(v, np.ndarray)}
+    try:
+        problem = _wrong_result(name, ref, call(**kwargs), kwargs)
+    except EvfaceError:
+        problem = None
+    except (TypeError, ValueError) as exc:
+        problem = None if _named(exc, param, kwargs[param]) else f"{type(exc).__name__} naming nothing: {exc}"
+    except Exception as exc:  # noqa: BLE001 - the property: nothing else
+        problem = f"{type(exc).__name__}: {str(exc)[:300]}"
+    changed = [k for k, v in before.items() if v.tobytes() != kwargs[k].tobytes()]
+    return problem or (f"changed {changed} in place" if changed else None)
+
+
+def _sweep(group: str, folder: str) -> None:
+    """Child process: every argument of every callable of ``group`` replaced by each hostile value."""
+    limit_memory()
+    warnings.simplefilter("ignore")
+    failures = []
+    for name, (call, baseline) in calls(Path(folder), group).items():
+        ref = call(**baseline)
+        for param in baseline:
+            for label, value in hostile_values().items():
+                print(f"{name}({param}={label})", flush=True)  # the last line the parent sees if the child dies
+                problem = outcome(name, call, ref, {**baseline, param: value}, param)
+                if problem:
+                    failures.append(f"{name}({param}={label}): {problem}")
+        assert peak_mb() < PEAK_MB, f"{name}: peak memory {peak_mb():.0f} MB"
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_hostile_arguments(group: str, tmp_path: Path) -> None:
+    run_child(__file__, "sweep", group, tmp_path, timeout=300, named=group)
+
+
+def test_empty_events_takes_only_a_count() -> None:
+    for n in (-1, 1.5, math.nan, "3", None, (0, 0), True):
+        with pytest.raises(ParameterError, match="^n must"):
+            core.empty_events(n)
+    with pytest.raises(ParameterError, match="events takes about"):
+        core.empty_events(2**62)
+    assert core.empty_events(np.int64(2)).shape == (2,) and core.empty_events(3.0).shape == (3,)
+
+
+def test_file_flags_are_true_or_false(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    event_writer.write_events_file(path, events(), SIZE)
+    for value in ("no", None, 1, np.array([True])):
+        with pytest.raises(ParameterError, match="^sort must be True or False"):
+            event_reader.EventsFileReader(path, sort=value)
+        for flag in ("relative_time", "force", "replace"):
+            with pytest.raises(ParameterError, match=f"^{flag} must be True or False"):
+                event_writer.EventsFileWriter(tmp_path / "out.raw", SIZE, **{flag: value})
+    assert not (tmp_path / "out.raw").exists()
+
+
+def test_limit_readout_checks_its_events() -> None:
+    unsorted = events()[::-1].copy()
+    for excess in ("drop", "delay"):
+        with pytest.raises(EventsError, match="timestamps not sorted"):
+            dvs_readout.limit_readout(unsorted, 1e5, excess)
+    for bad in (None, np.zeros(3), [(0, 0, 0, 1)]):
+        with pytest.raises(EventsError, match="events must be a 1-D array"):
+            dvs_readout.limit_readout(bad, 1e5, "drop")
+    with pytest.raises(ParameterError, match="unknown readout excess behaviour"):
+        dvs_readout.limit_readout(events(), 1e5, np.array(["drop", "delay"]))
+
+
+def test_noise_per_step_checks_its_arguments() -> None:
+    params = dvs_params.DvsParams(leak_rate_hz=1.0)
+    for args, match in (((None, 48, 1.0), "params must be DvsParams"), ((params, -1, 1.0), "n_pixels must be >= 0"),
+                        ((params, 48, math.nan), "step_us must be a finite"), ((params, 48, -5.0), "step_us must be"),
+                        ((params, "48", 1.0), "n_pixels must be an integer")):
+        with pytest.raises(ParameterError, match=match):
+            dvs_params.noise_per_step(*args)
+
+
+def test_noise_params_checks_params_and_level() -> None:
+    for params in (None, 0.5, "davis346"):
+        with pytest.raises(ParameterError, match="params must be DvsParams"):
+            dvs_noise.noise_params(params, "typical")  # was: the value given back as the parameters
+    with pytest.raises(ParameterError, match="unknown noise level"):
+        dvs_noise.noise_params(dvs_params.DvsParams(), np.array(["clean", "noisy"]))
+
+
+def test_names_of_presets_modes_and_sensors_are_text() -> None:
+    many = np.array(["davis346", "evk4"])
+    with pytest.raises(ParameterError, match="unknown DVS preset"):
+        dvs_params.DvsParams.preset(many)
+    with pytest.raises(ParameterError, match="unknown RGB camera preset"):
+        rgb.RgbCameraParams.preset(many)
+    for field in ("cfa", "metering"):
+        with pytest.raises(ParameterError, match=f"RgbCameraParams.{field} must be"):
+            rgb.RgbCameraParams(**{field: many})
+    with pytest.raises(ParameterError, match="metering mode must be"):
+        rgb.metering_weights((6, 8), many)
+    for text in (None, 346, b"davis346"):
+        with pytest.raises(ParameterError, match="sensor must be text"):
+            sensors.parse_sensor(text)
+
+
+def test_auto_exposure_takes_only_camera_params() -> None:
+    with pytest.raises(ParameterError, match="params must be RgbCameraParams"):
+        rgb.auto_exposure(100.0, dvs_params.DvsParams())
+
+
+def test_rgb_camera_names_render_and_shape() -> None:
+    with pytest.raises(ParameterError, match="^render must be a function"):
+        _camera().capture(np.zeros((6, 8, 3)), 0, 20_000)  # was "'numpy.ndarray' object is not callable"
+    for shape in (6, None, 1.5):
+        with pytest.raises(ParameterError, match=r"^shape must be \(H, W\)"):
+            rgb.metering_weights(shape, "centre")  # was "'int' object is not iterable"
+
+
+def test_srgb_encode_refuses_nan_and_text() -> None:
+    with pytest.raises(ParameterError, match="linear holds 1 NaN of 3 values"):
+        rgb.srgb_encode(np.array([0.2, np.nan, 1.0]))
+    for value in (None, "x", np.zeros(2, complex)):
+        with pytest.raises(ParameterError, match="linear must hold real numbers"):
+            rgb.srgb_encode(value)
+    assert rgb.srgb_encode(np.array([-np.inf, np.inf])).round(6).tolist() == [0.0, 1.0]  # infinities clip
+
+
+def test_lin_log_lux_past_int64_simulates() -> None:
+    sim = dvs.DvsSimulator(SIZE, dvs_params.DvsParams(lin_log_lux=10**30), seed=0)
+    sim.step(_frame(1.0), 0)
+    assert sim.step(_frame(5.0), 1000).dtype == core.EVENT_DTYPE  # was numpy's TypeError from np.log(10**30)
+
+
+def test_simulate_frames_names_frames_and_times() -> None:
+    frames = np.stack([_frame(1.0), _frame(2.0)])
+    for t_us in (5, None, [0, np.zeros(3)], [[0, 1]], ["a", "b"]):
+        with pytest.raises(ParameterError, match="^t_us must be a sequence of frame times"):
+            dvs.simulate_frames(frames, t_us, SIZE)
+    for bad in (5.0, None, _frame(1.0)):
+        with pytest.raises(ParameterError, match="^frames must be an"):
+            dvs.simulate_frames(bad, [0, 1000], SIZE)
+
+
+def test_event_sensor_and_spec_check_their_fields() -> None:
+    for size in ((math.nan, 4), (0, 0), (10**9, 10**9), None):
+        with pytest.raises(ParameterError, match="EventSensor.size"):
+            sensors.EventSensor("s", "hd", size, 4.0, 1e6, "drop")
+        with pytest.raises(ParameterError, match="SensorSpec.size"):
+            sensors.SensorSpec(None, size)
+    with pytest.raises(ParameterError, match="EventSensor.excess"):
+        sensors.EventSensor("s", "hd", SIZE, 4.0, 1e6, "queue")
+    with pytest.raises(ParameterError, match="EventSensor.max_event_rate_hz"):
+        sensors.EventSensor("s", "hd", SIZE, 4.0, -1.0, "drop")
+    with pytest.raises(ParameterError, match="SensorSpec.sensor"):
+        sensors.SensorSpec("evk4", SIZE)
+
+
+if __name__ == "__main__":
+    {"sweep": _sweep}[sys.argv[1]](*sys.argv[2:])
