@@ -93,10 +93,16 @@ class HotPixels:
         as_real("HotPixels.rate_hz", self.rate_hz, 0.0, MAX_HOT_RATE_HZ)
 
     def pixels(self, size: SensorSize, map_seed: int) -> np.ndarray:
-        """Flat indices ``y * width + x`` (sorted) of the hot pixels of a ``(width, height)`` array."""
+        """Flat indices ``y * width + x`` (sorted) of the hot pixels of a ``(width, height)`` array.
+
+        A draw that would take more than half of this machine's memory is a ParameterError (was
+        NumPy's MemoryError: 32 GiB asked for a 65536x65536 array at ``fraction`` 0.1).
+        """
         width, height = sensor_dims(size, "size")
         n_px = width * height
         count = int(round(self.fraction * n_px))
+        within_memory(_choice_bytes(n_px, count), f"hot pixels of fraction {self.fraction:g} on a {width}x{height} size",
+                      "give a smaller size or fraction")
         rng = np.random.default_rng(as_int("map_seed", map_seed, 0))
         return np.sort(rng.choice(n_px, size=count, replace=False))
 
@@ -133,6 +139,13 @@ class HotPixels:
         ev["y"] = np.repeat(y, counts)
         ev["p"] = 1
         return ev[np.argsort(ev["t"], kind="stable")]
+
+
+def _choice_bytes(n: int, k: int) -> int:
+    """Bytes ``Generator.choice(n, k, replace=False)`` holds: all ``n`` indices shuffled where ``k``
+    is over a 50th of ``n`` (and ``n`` over 10,000), else Floyd's draw of ``k`` with its hash set
+    (numpy's ``_generator.pyx``), and the sorted copy of the ``k`` drawn."""
+    return 8 * (n if n > 10_000 and k > n // 50 else 2 * k) + 16 * k
 
 
 HOT_PIXELS: dict[str, HotPixels] = {

@@ -293,7 +293,10 @@ def metering_weights(shape: tuple[int, int], mode: str) -> np.ndarray:
     if mode == "average":
         return weights
     y, x = np.mgrid[:h, :w]
-    disc = (x + 0.5 - w / 2) ** 2 + (y + 0.5 - h / 2) ** 2 <= (CENTRE_DISC * w / 2) ** 2
+    distance2 = (x + 0.5 - w / 2) ** 2 + (y + 0.5 - h / 2) ** 2
+    # a disc too small to hold a pixel's centre (a frame 2 pixels wide) is the pixels nearest the
+    # centre: it was empty, and every weight NaN (0 / 0)
+    disc = distance2 <= max((CENTRE_DISC * w / 2) ** 2, distance2.min())
     return (1 - CENTRE_WEIGHT) * weights + CENTRE_WEIGHT * disc / disc.sum()
 
 
