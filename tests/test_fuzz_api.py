@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from evface import checks
 from evface.errors import EventsError, EvfaceError, ParameterError
 from evface.events import core, integration, ops
 from evface.events import representations as rep
@@ -80,7 +81,9 @@ def hostile_values() -> dict[str, Any]:
             "2-D NaN frame": np.full((6, 8), np.nan, np.float32), "3-D array": np.ones((2, 6, 8)),
             "complex array": np.zeros(3, complex), "events non-contiguous": np.repeat(events(), 2)[::2],
             "events read-only": read_only, "no events": core.empty_events(), **bad_events(),
-            "size (0, 0)": (0, 0), "size (10**9, 10**9)": (10**9, 10**9), "size of 3": (1, 2, 3)}
+            "events at the int64 ends": core.make_events([-2**63, 0, 2**63 - 1], [0, 1, 2], [0, 1, 2], [1, -1, 1]),
+            "size (0, 0)": (0, 0), "size (10**9, 10**9)": (10**9, 10**9), "size of 3": (1, 2, 3),
+            "size (65536, 1)": (65536, 1), "size (1, 65536)": (1, 65536)}
 
 
 def _frame(lux: float) -> np.ndarray:
@@ -181,6 +184,17 @@ def calls(folder: Path, group: str) -> dict[str, tuple[Callable[..., Any], dict[
             "Compose": (lambda transforms, events: tr.Compose(transforms)(events),
                         dict(transforms=(tr.FlipPolarity(),), events=ev)),
         }
+    if group == "checks":  # the value checked is hostile; the bounds and wording are the library's own (finite,
+        # within_memory and real_dtype take what the library computed: an array, a byte count, a dtype)
+        return {
+            "as_int": (lambda value: checks.as_int("n", value, 0, 10), dict(value=3)),
+            "as_real": (lambda value: checks.as_real("r", value, 0.0, 1.0), dict(value=0.5)),
+            "as_flag": (lambda value: checks.as_flag("b", value), dict(value=True)),
+            "as_path": (lambda value: checks.as_path("path", value), dict(value="a.raw")),
+            "as_box": (lambda value: checks.as_box("box", value), dict(value=(0, 0, 4, 4))),
+            "sensor_dims": (checks.sensor_dims, dict(sensor_size=SIZE)),
+            "checked_roi": (checks.checked_roi, dict(roi=(1, 1, 4, 4), sensor_size=SIZE)),
+        }
     if group == "files":
         table, raw = folder / "in.csv", folder / "in.raw"
         event_writer.write_events_file(table, ev, SIZE)
@@ -256,7 +270,7 @@ def calls(folder: Path, group: str) -> dict[str, tuple[Callable[..., Any], dict[
     }
 
 
-GROUPS = ("events", "files", "sim", "face")
+GROUPS = ("events", "checks", "files", "sim", "face")
 
 
 def _events_valid(kwargs: dict[str, Any]) -> bool:
@@ -410,6 +424,20 @@ def test_rgb_camera_names_render_and_shape() -> None:
     for shape in (6, None, 1.5):
         with pytest.raises(ParameterError, match=r"^shape must be \(H, W\)"):
             rgb.metering_weights(shape, "centre")  # was "'int' object is not iterable"
+
+
+def test_centre_metering_of_a_narrow_frame_has_weights() -> None:
+    for shape in ((2, 2), (4, 2), (10, 1), (65536, 1)):
+        weights = rgb.metering_weights(shape, "centre")  # was NaN everywhere: a disc without a pixel, 0 / 0
+        assert np.all(np.isfinite(weights)) and math.isclose(weights.sum(), 1.0)
+    assert np.count_nonzero(rgb.metering_weights((2, 2), "centre") == 0.25) == 4
+
+
+def test_hot_pixels_of_a_huge_array_are_refused_before_drawing(monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 4 << 20}  # a machine of 16 GiB, whatever this one has
+    monkeypatch.setattr(checks.os, "sysconf", pages.__getitem__)
+    with pytest.raises(ParameterError, match="hot pixels of fraction 0.1 on a 65536x65536 size takes about"):
+        dvs_noise.HotPixels(0.1, 10.0).pixels((65536, 65536), 0)  # was NumPy's MemoryError for 32 GiB
 
 
 def test_srgb_encode_refuses_nan_and_text() -> None:
