@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from evface.checks import MAX_SENSOR_SIDE, as_flag, as_int, as_path, sensor_dims, within_memory
-from evface.errors import EventsError, FormatError, counted, where
+from evface.errors import EventsError, FormatError, ParameterError, counted, where
 from evface.events.core import EVENT_DTYPE, SensorSize, time_window
 from evface.io import evt as io_evt
 from evface.io.aedat4 import check_aedat4
@@ -84,7 +84,8 @@ class EventsFileReader:
         Yield chunks of this many events (the last may be shorter). Without either option the
         chunks are whatever the decoder produces.
     sensor : str, optional
-        For a clip file: which sensor (needed when it has several).
+        For a clip file: which sensor (needed when it has several); a name, anything else a
+        :class:`~evface.errors.ParameterError`.
     sensor_size : (width, height), optional
         For files whose header gives no size (headerless CSV, DAT or ``.raw``); it takes the place
         of the size a Prophesee header's camera plugin implies (:data:`~evface.io.formats.PLUGIN_SIZES`),
@@ -136,6 +137,8 @@ class EventsFileReader:
         self.chunk_events = chunk_events
         self.t_start_us, self.t_end_us = time_window(t_start_us, t_end_us)
         self.sort = as_flag("sort", sort)
+        if sensor is not None and not isinstance(sensor, str):  # was, for a clip, "the file is corrupt"
+            raise ParameterError(f"sensor must be the name of a clip's sensor (text), got {sensor!r}")
         self.format = detect_format(self.path)
         if self.format in FAERY_READ_FORMATS:
             faery_name(self.path, self.format)  # refused before any work
