@@ -49,7 +49,8 @@ PEAK_MB = 2500
 """The most memory a child may hold at its peak: no hostile size may allocate before it is refused."""
 
 ELEMENTWISE = {"srgb_encode"}
-"""Callables whose array follows the shape of the array given (a scalar gives a 0-D array)."""
+"""Callables whose array follows the shape of the array given (a scalar gives a 0-D array), and its
+float type."""
 
 NON_NEGATIVE = {"to_count_image", "to_event_frames", "leaky_counts", "HotPixels.pixels", "CountImage", "EventFrames"}
 """Callables whose arrays hold counts or weights: a negative value is a wrong result."""
@@ -73,13 +74,15 @@ def bad_events() -> dict[str, np.ndarray]:
 
 def hostile_values() -> dict[str, Any]:
     """What each argument is replaced with, by label."""
-    read_only = events()
-    read_only.flags.writeable = False
+    read_only, frozen_frame = events(), np.full((6, 8), 200.0)
+    read_only.flags.writeable = frozen_frame.flags.writeable = False
     return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf, "0": 0, "-1": -1, "-0.5": -0.5, "1.5": 1.5,
             "10**30": 10**30, "2**63": 2**63, "True": True, "text": "x", "None": None,
             "empty float array": np.array([]), "float array": np.zeros(3), "2-D int array": np.ones((6, 8), np.int64),
             "2-D NaN frame": np.full((6, 8), np.nan, np.float32), "3-D array": np.ones((2, 6, 8)),
-            "complex array": np.zeros(3, complex), "events non-contiguous": np.repeat(events(), 2)[::2],
+            "complex array": np.zeros(3, complex), "frame non-contiguous": np.full((6, 16), 200.0)[:, ::2],
+            "frame read-only": frozen_frame, "float16 frame": np.full((6, 8), 200, np.float16),
+            "uint8 frame": np.full((6, 8), 200, np.uint8), "bool frame": np.ones((6, 8), bool), "events non-contiguous": np.repeat(events(), 2)[::2],
             "events read-only": read_only, "no events": core.empty_events(), **bad_events(),
             "events at the int64 ends": core.make_events([-2**63, 0, 2**63 - 1], [0, 1, 2], [0, 1, 2], [1, -1, 1]),
             "size (0, 0)": (0, 0), "size (10**9, 10**9)": (10**9, 10**9), "size of 3": (1, 2, 3),
@@ -196,10 +199,12 @@ def calls(folder: Path, group: str) -> dict[str, tuple[Callable[..., Any], dict[
             "checked_roi": (checks.checked_roi, dict(roi=(1, 1, 4, 4), sensor_size=SIZE)),
         }
     if group == "files":
-        table, raw = folder / "in.csv", folder / "in.raw"
-        event_writer.write_events_file(table, ev, SIZE)
-        event_writer.write_events_file(raw, ev, SIZE)
+        table, raw, clip = folder / "in.csv", folder / "in.raw", folder / "in.h5"
+        for path in (table, raw, clip):
+            event_writer.write_events_file(path, ev, SIZE)
         return {
+            "read_events_file (a clip)": (lambda sensor, t_start_us: event_reader.read_events_file(
+                clip, sensor=sensor, t_start_us=t_start_us)[0], dict(sensor="events", t_start_us=10)),
             "read_events_file": (lambda path, sensor, t_start_us, t_end_us, sensor_size: event_reader.read_events_file(
                 path, sensor=sensor, t_start_us=t_start_us, t_end_us=t_end_us, sensor_size=sensor_size)[0],
                 dict(path=table, sensor=None, t_start_us=0, t_end_us=40, sensor_size=SIZE)),
@@ -288,8 +293,8 @@ def _wrong_result(name: str, ref: Any, out: Any, kwargs: dict[str, Any]) -> str 
     """What is wrong with ``out`` given the baseline's ``ref``, or None."""
     if not isinstance(ref, np.ndarray):
         return None
-    if name in ELEMENTWISE and isinstance(out, np.ndarray):
-        ref = np.empty(np.shape(next(iter(kwargs.values()))), ref.dtype)
+    if name in ELEMENTWISE and isinstance(out, np.ndarray) and out.dtype.kind == ref.dtype.kind:
+        ref = np.empty(np.shape(next(iter(kwargs.values()))), out.dtype)  # float16 in, float16 out
     if not isinstance(out, np.ndarray) or out.dtype != ref.dtype or out.ndim != ref.ndim:
         return f"returned {type(out).__name__} {getattr(out, 'dtype', '')} {np.shape(out)}, baseline {ref.dtype} {ref.shape}"
     if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
@@ -366,6 +371,14 @@ def test_file_flags_are_true_or_false(tmp_path: Path) -> None:
             with pytest.raises(ParameterError, match=f"^{flag} must be True or False"):
                 event_writer.EventsFileWriter(tmp_path / "out.raw", SIZE, **{flag: value})
     assert not (tmp_path / "out.raw").exists()
+
+
+def test_a_clip_sensor_that_is_no_name_is_named(tmp_path: Path) -> None:
+    clip = tmp_path / "take.h5"
+    event_writer.write_events_file(clip, events(), SIZE)
+    for sensor in (np.array(["events"]), ["events"], 3):
+        with pytest.raises(ParameterError, match="^sensor must be the name of a clip's sensor"):
+            event_reader.read_events_file(clip, sensor=sensor)  # an array was "the file is corrupt or truncated"
 
 
 def test_limit_readout_checks_its_events() -> None:
