@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 from PIL import JpegImagePlugin
 
-from evface.checks import as_int
+from evface.checks import as_int, as_path
 from evface.errors import FormatError, ParameterError, where
 from evface.face.canvas import FACE_FRACTION, V_CENTER
 from evface.face.detect import locate_face
@@ -276,6 +276,7 @@ def check_photo_file(path: str | Path, give: str = "give an image file") -> None
     device, pipe or socket (a named pipe called ``face.png``: opening it waited for a writer for
     ever), its message ending in the advice ``give`` (say, ``"give --photo an image file"``).
     Only ``os.stat`` looks at it, so nothing is opened. A missing name passes: the reader names it.
+    A ``path`` that is no path (an int, read as a file descriptor before) is a ParameterError.
 
     Examples
     --------
@@ -288,6 +289,7 @@ def check_photo_file(path: str | Path, give: str = "give an image file") -> None
     ...
     evface.errors.FormatError: /dev/null: is a device, pipe or socket, not a file; give an image file saved to disk
     """
+    path = as_path("path", path)  # an int was stat-ed as an open file descriptor
     try:
         mode = os.stat(path).st_mode
     except (OSError, ValueError):
@@ -336,6 +338,7 @@ def read_photo(path: str | Path) -> np.ndarray:
     ...
     evface.errors.FormatError: missing.png: unreadable or corrupt image...
     """
+    path = as_path("path", path)
     check_photo_file(path)
     decoded = decoded_picture(path, cv2.IMREAD_COLOR)
     bgr = decoded.picture
@@ -445,7 +448,13 @@ def mirrored_face(identity: Identity) -> str | None:
     "the face runs past the photo's left edge, and the canvas"
     >>> mirrored_face(photo_identity(np.ascontiguousarray(data.astronaut()[:, 150:]), "near"))[:64]
     "the face lies 13 px inside the photo's left edge, and the canvas"
+    >>> print(mirrored_face(procedural_identity(0)))  # no photo, nothing mirrored
+    None
     """
+    if not isinstance(identity, Identity):
+        raise ParameterError(f"identity must be an Identity, got {type(identity).__name__}")
+    if identity.photo is None or identity.photo_from_face is None:  # was a ValueError from matmul
+        return None  # a procedural face: no photo to mirror
     half = 0.5 / FACE_FRACTION
     canvas = (-half, V_CENTER - half, half, V_CENTER + half)
     (cx0, cy0, cx1, cy1), (fx0, fy0, fx1, fy1) = (_photo_box(identity, box) for box in (canvas, FACE_REGION_FW))
