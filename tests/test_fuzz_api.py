@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 
@@ -264,9 +265,13 @@ def calls(folder: Path, group: str) -> dict[str, tuple[Callable[..., Any], dict[
             "RgbCamera.capture": (lambda render, t_start_us, t_end_us: _camera().capture(render, t_start_us, t_end_us).data,
                                   dict(render=_lit, t_start_us=0, t_end_us=20_000)),
         }
-    face = identity.procedural_identity(0)
+    face, photo = identity.procedural_identity(0), folder / "photo.png"
+    cv2.imwrite(str(photo), np.full((16, 16, 3), 128, np.uint8))
     return {
         "procedural_identity": (lambda seed: identity.procedural_identity(seed).name, dict(seed=0)),
+        "mirrored_face": (identity.mirrored_face, dict(identity=face)),
+        "read_photo": (identity.read_photo, dict(path=photo)),
+        "check_photo_file": (identity.check_photo_file, dict(path=photo)),
         "FaceRenderer": (lambda size: render.FaceRenderer(face, size).size, dict(size=(48, 48))),
         "FaceRenderer.render": (lambda aus, window: render.FaceRenderer(face, (48, 48)).render(aus, window=window),
                                 dict(aus={12: 0.5}, window=(0, 0, 16, 16))),
@@ -476,6 +481,19 @@ def test_simulate_frames_names_frames_and_times() -> None:
     for bad in (5.0, None, _frame(1.0)):
         with pytest.raises(ParameterError, match="^frames must be an"):
             dvs.simulate_frames(bad, [0, 1000], SIZE)
+
+
+def test_a_photo_path_that_is_no_path_is_named() -> None:
+    for path in (0, 3, -1, 10**30, None):  # an int was a file descriptor: fd 0 read as "is a device ...", 10**30 an OverflowError
+        for call in (identity.read_photo, identity.check_photo_file):
+            with pytest.raises(ParameterError, match="^path must be a file path"):
+                call(path)
+
+
+def test_mirrored_face_of_a_procedural_identity_is_none() -> None:
+    assert identity.mirrored_face(identity.procedural_identity(0)) is None  # was a ValueError from matmul
+    with pytest.raises(ParameterError, match="^identity must be an Identity"):
+        identity.mirrored_face("astronaut")
 
 
 def test_event_sensor_and_spec_check_their_fields() -> None:
