@@ -294,7 +294,7 @@ class EventsFileReader:
             yield chunk
 
     def _faery_chunks(self) -> Iterator[np.ndarray]:
-        from faery.extension import aedat, csv, dat, es, evt
+        from faery.extension import aedat, dat, es, evt
 
         path, fmt, size = self.path, self.format, self.sensor_size
         name = faery_name(path, fmt)  # as faery opens it
