@@ -1035,6 +1035,7 @@ def _library_choices():
     from evface.rig.lighting import get_lighting
     from evface.rig.timeline_draw import TimelineParams
     from evface.sim.dvs_params import DvsParams
+    from evface.events.core import empty_events
     from evface.sim.dvs_readout import limit_readout
     from evface.sim.rgb import RgbCameraParams, metering_weights
     from evface.sim.rgb_pipeline import cfa_channels
@@ -1054,7 +1055,7 @@ def _library_choices():
         (lambda: metering_weights((4, 4), "spot"),
          "metering mode must be one of the metering modes, got 'spot'; choose from average, centre"),
         (lambda: cfa_channels("XYZW", (4, 4)), "unknown Bayer pattern 'XYZW'; choose from none, BGGR, GBRG, GRBG, RGGB"),
-        (lambda: limit_readout(None, 1e3, "keep"), "unknown readout excess behaviour 'keep'; choose from drop, delay"),
+        (lambda: limit_readout(empty_events(), 1e3, "keep"), "unknown readout excess behaviour 'keep'; choose from drop, delay"),
         (lambda: DvsParams.preset("evk4", cutof_hz=1.0), "unknown DvsParams field(s) 'cutof_hz'; choose from "
          "bandwidth_ref_lux, cutoff_hz, leak_jitter, leak_rate_hz, lin_log_lux, noise_ref_lux, refractory_us, "
          "shot_noise_max_factor, shot_noise_rate_hz, substep_fraction, threshold_min_log, threshold_off_log, "
