@@ -71,3 +71,27 @@ def test_every_section_names_a_pair_of_runs_alike():
     assert recon_section._one_run_only_notes([pair]).startswith(f'<p class="muted">{pair_name(pair)}: not compared')
     assert f"<li>{pair_name(pair)}: scored on other clips</li>" in not_compared_list([pair])
     assert f"{pair_name(pair)}: " in classify_section._unlike_pairs_note([pair])
+
+
+def test_drawing_the_reports_figures_leaves_matplotlibs_backend_as_the_user_chose_it():
+    """Importing the report's figures switched matplotlib to Agg for the whole process
+    (``matplotlib.use("Agg")``): in a notebook, ``plt.show()`` showed nothing after evface drew a
+    figure. The figures are drawn without pyplot now, the backend left alone."""
+    script = ("import matplotlib; matplotlib.use('svg'); import numpy as np\n"
+              "from evface.report.figures import face_grid\n"
+              "from evface.tasks.recon_eval import write_horizon_figure\n"
+              "from pathlib import Path; import sys\n"
+              "png = face_grid({('happiness', 'bright'): np.zeros((8, 8))}, ['happiness'], ['bright'])\n"
+              "method = {'horizon': {'ms': [0, 10], 'face_ssim': [1, 0.9], 'active_ssim': [1, 0.8], 'face_psnr': [40, 30]}}\n"
+              "write_horizon_figure(Path(sys.argv[1]), {'methods': {'cvae': method}}, 'horizon')\n"
+              "import matplotlib.pyplot as plt\n"
+              "print(png[:4] == b'\\x89PNG', matplotlib.get_backend(), plt.get_fignums())\n")
+    import subprocess  # lazy: this test's child only
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        result = subprocess.run([sys.executable, "-c", script, f"{folder}/h.png"], capture_output=True, text=True,
+                                timeout=120)
+    assert result.returncode == 0, result.stderr[-1500:]
+    assert result.stdout.split() == ["True", "svg", "[]"]

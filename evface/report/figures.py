@@ -8,27 +8,25 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from PIL import Image
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from evface.checks import as_int  # noqa: E402
-from evface.errors import ParameterError  # noqa: E402
-from evface.io.clip_schema import Clip  # noqa: E402
-from evface.events.core import time_slice  # noqa: E402
-from evface.tasks.figure_text import plain_text  # noqa: E402
+from evface.checks import as_int
+from evface.errors import ParameterError
+from evface.io.clip_schema import Clip
+from evface.events.core import time_slice
+from evface.tasks.figure_text import plain_text
 
 
-def png_bytes(fig: plt.Figure) -> bytes:
-    """Encode a matplotlib figure as PNG and close it.
+def png_bytes(fig: Figure) -> bytes:
+    """Encode a matplotlib figure as PNG.
 
     Parameters
     ----------
     fig : matplotlib.figure.Figure
-        The figure (closed here).
+        The figure, made as every figure here is, without pyplot (:class:`~matplotlib.figure.Figure`
+        itself: no backend chosen, none of pyplot's figures kept open).
 
     Returns
     -------
@@ -37,13 +35,13 @@ def png_bytes(fig: plt.Figure) -> bytes:
 
     Examples
     --------
-    >>> fig, ax = plt.subplots()
+    >>> fig = Figure()
+    >>> ax = fig.subplots()
     >>> png_bytes(fig)[:8]
     b'\\x89PNG\\r\\n\\x1a\\n'
     """
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
     return buf.getvalue()
 
 
@@ -236,7 +234,8 @@ def event_rate_plot(clip: Clip, bin_us: int = 5_000) -> bytes:
     >>> event_rate_plot(clip)[:4]
     b'\\x89PNG'
     """
-    fig, ax = plt.subplots(figsize=(6.4, 2.6))
+    fig = Figure(figsize=(6.4, 2.6))
+    ax = fig.subplots()
     for name, events in clip.events.items():
         for sign, style in ((1, "-"), (-1, ":")):
             centres_ms, rate = event_rate(events["t"][events["p"] == sign], clip.duration_us, bin_us)
@@ -290,7 +289,8 @@ def confusion_png(matrix: list[list[int]], labels: list[str], title: str) -> byt
     if m.shape != (len(labels), len(labels)):
         raise ValueError(f"a confusion matrix of {len(labels)} labels must be {len(labels)} x {len(labels)}, "
                          f"got {m.shape}")
-    fig, ax = plt.subplots(figsize=(3.6, 3.2))
+    fig = Figure(figsize=(3.6, 3.2))
+    ax = fig.subplots()
     norm = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
     ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
     for (i, j), value in np.ndenumerate(m):
@@ -326,7 +326,8 @@ def face_grid(samples: dict[tuple[str, str], np.ndarray], labels: list[str], lig
     >>> face_grid({("happiness", "bright"): np.zeros((8, 8))}, ["happiness", "surprise"], ["bright", "dim"])[:4]
     b'\\x89PNG'
     """
-    fig, axes = plt.subplots(len(lightings), len(labels), figsize=(1.7 * len(labels), 1.9 * len(lightings)), squeeze=False)
+    fig = Figure(figsize=(1.7 * len(labels), 1.9 * len(lightings)))
+    axes = fig.subplots(len(lightings), len(labels), squeeze=False)
     for r, lighting in enumerate(lightings):
         for c, label in enumerate(labels):
             ax = axes[r][c]
@@ -376,7 +377,8 @@ def identity_grid(faces: list[tuple[str, np.ndarray]], columns: int = 8) -> byte
     if not faces:
         raise ParameterError("faces holds no face: give at least one (caption, image)")
     rows = -(-len(faces) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.7 * rows), squeeze=False)
+    fig = Figure(figsize=(1.3 * columns, 1.7 * rows))
+    axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, (caption, image) in zip(axes.flat, faces):

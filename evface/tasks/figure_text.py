@@ -22,11 +22,11 @@ def plain_text(figure: Callable[..., T]) -> Callable[..., T]:
     --------
     >>> @plain_text
     ... def title_width(name):
-    ...     import matplotlib.pyplot as plt
-    ...     fig, ax = plt.subplots()
-    ...     ax.set_title(name)
-    ...     fig.canvas.draw()
-    ...     plt.close(fig)
+    ...     from io import BytesIO
+    ...     from matplotlib.figure import Figure
+    ...     fig = Figure()
+    ...     fig.subplots().set_title(name)
+    ...     fig.savefig(BytesIO(), format="png")
     ...     return "drawn"
     >>> title_width("lit $\\\\bad$")
     'drawn'

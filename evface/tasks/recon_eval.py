@@ -643,10 +643,7 @@ def sample_mean_scores(draws: np.ndarray, prior_mean: np.ndarray, s: ReconSample
 def write_apex_figure(path: Path, s: ReconSamples, preds: dict[str, np.ndarray], apex: np.ndarray,
                       draws: np.ndarray | None, n_rows: int = 4) -> Path:
     """PNG: a few test clips at the apex; one column per method, the K-sample mean and spread, the target."""
-    import matplotlib  # lazy: matplotlib only when a figure is written
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # lazy: as above
+    from matplotlib.figure import Figure  # lazy: matplotlib only when a figure is written
 
     rows = np.linspace(0, len(apex) - 1, min(n_rows, len(apex))).round().astype(int)
     cols: list[tuple[str, Any]] = [(name, lambda r, p=p: p[apex[r]]) for name, p in preds.items()]
@@ -655,7 +652,8 @@ def write_apex_figure(path: Path, s: ReconSamples, preds: dict[str, np.ndarray],
         cols.append((f"K={draws.shape[0]} spread x5", lambda r: 5 * draws[:, r].std(axis=0)))
     cols += [("target", lambda r: s.target[apex[r]]),  # the truth; a recording's own RGB frame
              ("|target-key| x5", lambda r: 5 * np.abs(s.target[apex[r]] - s.key[apex[r]]))]
-    fig, axes = plt.subplots(len(rows), len(cols), figsize=(1.5 * len(cols), 1.6 * len(rows)), squeeze=False)
+    fig = Figure(figsize=(1.5 * len(cols), 1.6 * len(rows)))
+    axes = fig.subplots(len(rows), len(cols), squeeze=False)
     for i, r in enumerate(rows):
         for j, (name, img) in enumerate(cols):
             ax = axes[i, j]
@@ -671,12 +669,10 @@ def write_apex_figure(path: Path, s: ReconSamples, preds: dict[str, np.ndarray],
 @plain_text
 def write_horizon_figure(path: Path, metrics: dict[str, Any], title: str) -> Path:
     """PNG: SSIM (face, active AU regions) and PSNR against the horizon, one line per method."""
-    import matplotlib  # lazy: matplotlib only when a figure is written
+    from matplotlib.figure import Figure  # lazy: matplotlib only when a figure is written
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # lazy: as above
-
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    fig = Figure(figsize=(12, 3.4))
+    axes = fig.subplots(1, 3)
     for name, m in metrics["methods"].items():
         h = m["horizon"]
         for ax, key in zip(axes, ("face_ssim", "active_ssim", "face_psnr")):
@@ -690,10 +686,5 @@ def write_horizon_figure(path: Path, metrics: dict[str, Any], title: str) -> Pat
 
 
 def _save(fig: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt  # lazy: matplotlib only when a figure is written
-
     fig.tight_layout()
-    try:
-        return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=90, format="png"))
-    finally:
-        plt.close(fig)
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=90, format="png"))
