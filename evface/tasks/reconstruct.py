@@ -489,6 +489,7 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, Re
         run_folder.check_fields(config, {"data": str, "spec": dict, "evaluation": str, "parts": list})
         for part in config["parts"]:
             run_folder.check_fields(part, {"name": str, "dir": str, "train": list, "val": list, "test": list})
+            run_folder.check_names(part, ("train", "val", "test"))  # was: a subject no text, an internal error
             if "seed" in part or "group" in part:
                 run_folder.check_fields(part, {"seed": int, "group": str})
             run_folder.check_folder(part["dir"])

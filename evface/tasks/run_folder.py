@@ -11,8 +11,8 @@ Every task writes the same files into a run folder, and every command that reads
   it was written with);
 - :func:`check_not_other_folder`: the output of ``evface run`` or a dataset folder, given where one
   run is wanted, said as such; :func:`outside_runs`: a new run inside another run's folder, refused;
-- :func:`reading` / :func:`check_fields` / :func:`check_folder`: a received run's files checked,
-  one error line naming the file.
+- :func:`reading` / :func:`check_fields` / :func:`check_names` / :func:`check_folder`: a received run's files
+  checked, one error line naming the file.
 
 The clips a run was trained on (``RUN/data-clips.json``) are :mod:`evface.tasks.run_clips`'s;
 starting and resuming a run :mod:`evface.tasks.run_resume`'s; where an evaluation may write, and
@@ -543,6 +543,23 @@ def check_fields(obj: Any, types: Mapping[str, type | tuple[type, ...]]) -> None
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if not isinstance(obj[key], kinds) or (isinstance(obj[key], bool) and bool not in kinds):
             raise ValueError(f"{key!r} is {obj[key]!r:.60}, not of type {'/'.join(k.__name__ for k in kinds)}")
+
+
+def check_names(obj: Mapping[str, Any], keys: Sequence[str]) -> None:
+    """Check that each list ``obj[key]`` of a received run file (the subjects a model or a part was
+    trained, validated and tested on) holds names, texts (a ``ValueError``, which :func:`reading` turns
+    into one line naming the file; was an internal error where the names were counted or looked up).
+
+    Examples
+    --------
+    >>> check_names({"test": ["s1", "s2"], "val": []}, ("test", "val"))
+    >>> check_names({"test": [["s1"]]}, ("test",))
+    Traceback (most recent call last):
+    ValueError: 'test' is [['s1']], not a list of names
+    """
+    for key in keys:
+        if not all(isinstance(name, str) for name in obj[key]):
+            raise ValueError(f"{key!r} is {obj[key]!r:.60}, not a list of names")
 
 
 def check_folder(text: str) -> None:
