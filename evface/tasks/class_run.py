@@ -21,6 +21,7 @@ from evface.errors import ParameterError, counted
 from evface.inputs.classify import InputSpec
 from evface.models.snn import NetConfig
 from evface.tasks import checkpoints, stats
+from evface.tasks.run_folder import check_names
 from evface.tasks.configs import ClassifyConfig
 
 SPLIT = "one subject split"
@@ -44,6 +45,62 @@ def net_config(cfg: ClassifyConfig, n_classes: int) -> NetConfig:
                      learn_beta=cfg.learn_beta, reset=cfg.reset, surrogate=cfg.surrogate, slope=cfg.slope,
                      norm=cfg.norm, residual=cfg.residual, readout=cfg.readout, last_neuron=cfg.last_neuron,
                      delays=cfg.delays, stem_input=cfg.stem_input)
+
+
+def check_network(labels: Sequence[Any], cfg: ClassifyConfig, net: NetConfig) -> None:
+    """Check that a run's ``labels`` are distinct class names, one per output of its network ``net``,
+    and that ``net`` takes the inputs its settings ``cfg`` make (:func:`input_spec`): what
+    ``config.json`` records of them (a ``ValueError``, which :func:`~evface.tasks.run_folder.reading`
+    turns into one line naming the file; was, of a label that is no text, an internal error, and of
+    a time step or size the network does not take, an error naming no file).
+
+    Examples
+    --------
+    >>> cfg = ClassifyConfig(time_steps=2, size=16)
+    >>> check_network(["AU12", "AU4"], cfg, net_config(cfg, 2))
+    >>> check_network(["AU12", None], cfg, net_config(cfg, 2))
+    Traceback (most recent call last):
+    ValueError: 'labels' is ['AU12', None], not a list of distinct class names
+    >>> check_network(["AU12"], ClassifyConfig(time_steps=4, size=16), net_config(cfg, 2))
+    Traceback (most recent call last):
+    ValueError: 'net' has n_classes 2, where the run's labels, input, time_steps and size give 1
+    """
+    if not all(isinstance(label, str) for label in labels) or len(set(labels)) != len(labels):
+        raise ValueError(f"'labels' is {list(labels)!r:.60}, not a list of distinct class names")
+    spec = input_spec(cfg)
+    given = {"n_classes": len(labels), "in_channels": spec.channels, "time_steps": spec.time_steps,
+             "input_size": spec.size}
+    differ = [name for name, value in given.items() if getattr(net, name) != value]
+    if differ:
+        raise ValueError(f"'net' has {differ[0]} {getattr(net, differ[0])!r}, where the run's labels, input, "
+                         f"time_steps and size give {given[differ[0]]!r}")
+
+
+def check_models(entries: Sequence[dict[str, Any]]) -> None:
+    """Check that a run's ``models`` (:func:`protocol_models`, as ``config.json`` lists them, each with
+    its ``test`` and ``val`` lists and ``seed`` checked) name their subjects by text and that every fold
+    (the models testing the same subjects) holds the same seeds, each once: what an evaluation pools
+    per seed (a ``ValueError``, which :func:`~evface.tasks.run_folder.reading` turns into one line naming
+    the file; was an internal error, of a subject that is no text and of a fold missing a seed).
+
+    Examples
+    --------
+    >>> entries = [{"test": [f"s{i}"], "val": ["s9"], "seed": seed} for i in (0, 1) for seed in (0, 1)]
+    >>> check_models(entries)
+    >>> check_models(entries[:3])
+    Traceback (most recent call last):
+    ValueError: the models' folds hold other seeds: [[0, 1], [0]]
+    >>> check_models([{"test": [["s0"]], "val": [], "seed": 0}])
+    Traceback (most recent call last):
+    ValueError: 'test' is [['s0']], not a list of names
+    """
+    folds: dict[tuple[str, ...], list[int]] = {}
+    for entry in entries:
+        check_names(entry, ("test", "val"))
+        folds.setdefault(tuple(entry["test"]), []).append(entry["seed"])
+    seeds = [sorted(fold) for fold in folds.values()]
+    if any(fold != seeds[0] or len(set(fold)) != len(fold) for fold in seeds):
+        raise ValueError(f"the models' folds hold other seeds: {seeds}"[:200])
 
 
 def protocol_parts(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:

@@ -64,8 +64,8 @@ from evface.tasks import checkpoints, figure_format, parallel, run_clips, run_ev
 from evface.tasks.class_compare import PREDICTIONS, SEED_LOGITS, predictions_text, seed_logits_text
 from evface.tasks.class_predict import energy_metrics, load_run_models, predict
 from evface.tasks.class_run import (
-    HELD_OUT, INPUTS, SPLIT, fold_names, input_spec, matching_model, model_fitted, net_config, protocol_models, split_indices,
-    untaught_classes,
+    HELD_OUT, INPUTS, SPLIT, check_models, check_network, fold_names, input_spec, matching_model, model_fitted, net_config,
+    protocol_models, split_indices, untaught_classes,
 )
 from evface.tasks.class_training import fit_model
 from evface.tasks.configs import ClassifyConfig
@@ -555,8 +555,9 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ClassifyConfig, NetCo
         for entry in config["models"]:
             run_folder.check_fields(entry, {"dir": str, "test": list, "val": list, "seed": int})
             run_folder.check_folder(entry["dir"])
+        check_models(config["models"])  # was: a subject no text, a fold without a seed, an internal error
         cfg, net = ClassifyConfig.from_dict(config), NetConfig(**config["net"])
-        input_spec(cfg)
+        check_network(config["labels"], cfg, net)  # was: a label no text an internal error, a time step a line naming no file
     return config, cfg, net
 
 
