@@ -40,13 +40,6 @@ def fake(tmp_path_factory):
                              duration_us=300_000)
 
 
-@pytest.fixture(autouse=True)
-def _restore_threads():
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
-
-
 def test_fake_clip_has_events_of_both_polarities():
     clip = make_clip("c", "s", "bright", 0, duration_us=100_000)
     for name in SENSOR_SCALE:

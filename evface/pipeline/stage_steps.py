@@ -6,11 +6,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
-
 from evface.errors import ParameterError
 from evface.pipeline.stage_plan import Stage
 from evface.tasks import registry, run_resume
+from evface.tasks.parallel import torch_threads
 
 START, POOL = "start", "pool"
 """The first step of a training stage and a classification stage's last; its other steps are its models."""
@@ -87,7 +86,7 @@ def timed(runner: Callable[..., list[str]], stage: Stage, run_dir: Path, step: s
     step : str
         :data:`START`, :data:`POOL` or a part's name.
     threads : int or None
-        The torch threads of this process while it runs (``None``: unchanged).
+        The torch threads of this process while it runs (``None``: unchanged), set back after it.
 
     Returns
     -------
@@ -103,8 +102,7 @@ def timed(runner: Callable[..., list[str]], stage: Stage, run_dir: Path, step: s
     >>> seconds >= 0, left
     (True, ['fold0', 'fold1'])
     """
-    if threads is not None:
-        torch.set_num_threads(threads)
     start = time.perf_counter()
-    left = runner(stage, run_dir, step)
+    with torch_threads(threads):  # set back after: a job run in this process (InProcess) leaves it as it was
+        left = runner(stage, run_dir, step)
     return time.perf_counter() - start, left

@@ -1,6 +1,6 @@
 """Where each process of a training runs: its device, and its rank in a (possibly single-process) run.
 
-- :func:`select_device`;
+- :func:`select_device`; :func:`torch_threads` (torch's CPU threads for a block, set back after it);
 - distributed runs: :func:`init_distributed` / :func:`teardown_distributed` read torchrun's
   environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``) and start a process group (gloo on CPU,
   nccl on GPU); outside torchrun they return a single-process :class:`DistInfo`
@@ -170,6 +170,35 @@ def teardown_distributed(dist: DistInfo, timeout_s: float = 60.0) -> None:
         except RuntimeError:
             pass  # a peer is gone: nothing left to wait for
         tdist.destroy_process_group()
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Run the block on ``threads`` torch CPU threads (``None``: as many as the caller set), then set
+    back the caller's, also where the block raises: a training called from a notebook or a script
+    leaves its process as it found it (was: ``torch.set_num_threads`` for the rest of the process).
+
+    Parameters
+    ----------
+    threads : int or None
+        The threads in the block (at least 1), or ``None`` to leave them.
+
+    Examples
+    --------
+    >>> before = torch.get_num_threads()
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @contextlib.contextmanager

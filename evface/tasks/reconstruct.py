@@ -136,6 +136,11 @@ def train(data: str | Path, run_dir: str | Path, config: ReconstructConfig = Rec
           log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Train the CVAE and the recurrent baseline and fit the integration baseline, for every part of the protocol.
 
+    Runs on ``config.threads`` torch threads (0: :func:`default_threads`), the caller's set back after.
+    Seeds Python's, numpy's global and torch's random generators with the run's seed
+    (:func:`~evface.tasks.random_states.seed_everything`: the run is reproduced); the process's other
+    settings are left as found.
+
     Parameters
     ----------
     data : dataset folder
@@ -155,7 +160,8 @@ def train(data: str | Path, run_dir: str | Path, config: ReconstructConfig = Rec
 def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ReconstructConfig = ReconstructConfig(),
                        log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """:func:`train`, then the evaluation of :func:`evaluate_run` on the same samples (rank 0 only; other ranks
-    return ``{}``): the clips are decoded once for training and test.
+    return ``{}``): the clips are decoded once for training and test. Threads and random generators as in
+    :func:`train`.
 
     Parameters
     ----------
@@ -189,13 +195,14 @@ def _spec(cfg: ReconstructConfig) -> ReconSpec:
 def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: parallel.DistInfo,
            log: Callable[[str], None] | None) -> tuple[dict[str, Any], ReconSamples]:
     """:func:`prepare`, :func:`fit_part` for every part still to train, then ``train.json``, on samples decoded
-    once; a sample cache of earlier steps (:func:`prepare`, or a killed writer's ``samples.tmp``) is removed."""
-    torch.set_num_threads(cfg.threads if cfg.threads > 0 else default_threads())
-    todo, samples = _prepare(data, run_dir, cfg, dist, log, "memory")
-    assert samples is not None  # "memory" cuts them on every rank
-    config = run_folder.load_config(run_dir)
-    for name in todo:
-        fit_part(data, run_dir, cfg, name, dist, log, samples)
+    once; a sample cache of earlier steps (:func:`prepare`, or a killed writer's ``samples.tmp``) is removed.
+    Runs on ``cfg.threads`` torch threads (0: :func:`default_threads`), the caller's set back after."""
+    with parallel.torch_threads(cfg.threads if cfg.threads > 0 else default_threads()):
+        todo, samples = _prepare(data, run_dir, cfg, dist, log, "memory")
+        assert samples is not None  # "memory" cuts them on every rank
+        config = run_folder.load_config(run_dir)
+        for name in todo:
+            fit_part(data, run_dir, cfg, name, dist, log, samples)
     summary = write_train_summary(run_dir, config, dist)
     if dist.is_main:
         _remove_caches(run_dir)
@@ -294,8 +301,12 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     CVAE (in ``PART``) and the recurrent UNet (in ``PART/e2vid``), early-stopped on its validation
     subjects. ``samples`` holds at least those subjects' samples (when ``None``: those
     :func:`prepare` cached, or else decoded here, the part's own subjects only).
-    Runs on ``config.threads`` torch threads, or as many as the caller set when that is 0.
+    Runs on ``config.threads`` torch threads, or as many as the caller set when that is 0 (the
+    caller's set back after: :func:`~evface.tasks.parallel.torch_threads`).
     A part with its ``part.json`` for these ``epochs`` and ``patience`` is not trained again.
+    Seeds Python's, numpy's global and torch's random generators with the part's seed
+    (:func:`~evface.tasks.random_states.seed_everything`: the run is reproduced); the process's other
+    settings are left as found.
     Returns the seconds it took (0 for a part done before).
     """
     dist = dist if dist is not None else parallel.single_process(cfg.device)
@@ -308,10 +319,18 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     if part_trained(part_dir, cfg):
         return 0.0
     cfg = replace(cfg, seed=part.get("seed", cfg.seed))  # a part of several trainings: its own seed
+    # 0: the caller's threads (evface run gives each job its share of the cores)
+    with parallel.torch_threads(cfg.threads if cfg.threads > 0 else None):
+        seconds = _fit_part(data, run_dir, cfg, part, part_dir, dist, parallel.main_log(log, dist), samples)
+    parallel.barrier(dist)
+    return seconds
+
+
+def _fit_part(data: Path, run_dir: Path, cfg: ReconstructConfig, part: dict[str, Any], part_dir: Path,
+              dist: parallel.DistInfo, say: Callable[[str], None], samples: ReconSamples | None) -> float:
+    """:func:`fit_part` of ``part`` once its settings are checked and its threads set: the seconds it took."""
     start = time.perf_counter()
-    say = parallel.main_log(log, dist)
-    if cfg.threads > 0:  # else the caller's: evface run gives each job its share of the cores
-        torch.set_num_threads(cfg.threads)
+    name = part["name"]
     spec = _spec(cfg)
     samples = samples if samples is not None else cached_samples(run_dir)
     if samples is None:
@@ -332,7 +351,6 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     if dist.is_main:
         run_folder.write_json(part_dir / PART_JSON, {**inputs, "summary": summary, "epochs": cfg.epochs,
                                                  "patience": cfg.patience, "seconds": seconds})
-    parallel.barrier(dist)
     return seconds
 
 
