@@ -170,7 +170,9 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ClassifyCo
     :func:`prepare`, then :func:`fit_part` for each model still to train, then :func:`pool_parts`
     (``evface run`` runs the same three steps, each model as a job of its own). Works unchanged
     under ``torchrun`` (one process per rank; rank 0 writes files and calls ``log``). An existing
-    ``run_dir`` resumes when it was trained with the same settings.
+    ``run_dir`` resumes when it was trained with the same settings. Seeds Python's, numpy's global and torch's random generators with the run's seed
+    (:func:`~evface.tasks.random_states.seed_everything`: the run is reproduced); the process's other
+    settings are left as found.
 
     Parameters
     ----------
@@ -267,7 +269,9 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     """Train one model of the protocol (one part and seed: a folder :func:`prepare` listed) in
     ``RUN/<model_dir>`` and save its predictions on its test subjects there (``held_out.pt``).
 
-    A model that has them (for these ``epochs`` and ``patience``) is not trained again.
+    A model that has them (for these ``epochs`` and ``patience``) is not trained again. Seeds Python's, numpy's global and torch's random generators with the model's seed
+    (:func:`~evface.tasks.random_states.seed_everything`: the run is reproduced); the process's other
+    settings are left as found.
 
     Parameters
     ----------
