@@ -32,13 +32,21 @@ import numba
 import numpy as np
 import pytest
 import torch
+from import_fixtures import build_session
 from recon_fixtures import make_fake_dataset as make_recon_dataset
 from report_fixtures import make_fake_run
 from test_classify import make_fake_dataset as make_classify_dataset
+from test_import_corpus import OPTS as CORPUS_OPTIONS
+from test_import_corpus import make_corpus
+from test_import_session import rgb as session_rgb
+from test_import_session import sources as session_sources
 from test_pipeline import fake_runner
 
+from evface.datasets.importers.corpus import CorpusOptions, import_corpus
+from evface.datasets.importers.session import import_session
+from evface.datasets import synth_film
 from evface.datasets.synth import synthesize
-from evface.errors import EvfaceError, ParameterError
+from evface.errors import DatasetError, EvfaceError, ParameterError
 from evface.models.export_nir import to_nir
 from evface.models.snn import NetConfig, SpikingCNN
 from evface.pipeline.run import run_pipeline
@@ -205,6 +213,32 @@ def test_synthesize(tmp_path):
     _raises_and_leaves_state(lambda: synthesize(tmp_path / "bad", preset="no such preset"))
 
 
+def test_synthesize_sets_its_single_thread_back_where_a_clip_fails(tmp_path, monkeypatch):
+    """Each clip is filmed on one OpenCV and one numba thread; a clip that fails sets the caller's back too."""
+    def fails(*args: Any) -> None:
+        assert (cv2.getNumThreads(), numba.get_num_threads()) == (1, 1)  # where the leak would come from
+        raise DatasetError("this clip cannot be filmed")
+
+    monkeypatch.setattr(synth_film, "make_clip", fails)
+    with _many_threads():
+        error = _raises_and_leaves_state(lambda: synthesize(tmp_path / "tiny", preset="tiny", subjects=1,
+                                                            classes=["AU4"], lighting=["dim"]))
+    assert str(error) == "this clip cannot be filmed"
+
+
+@contextmanager
+def _many_threads() -> Iterator[None]:
+    """OpenCV and numba on all their threads (at least 2 for OpenCV: one would hide a leak of one), then as before."""
+    before = cv2.getNumThreads(), numba.get_num_threads()
+    cv2.setNumThreads(max(2, before[0]))
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before[0])
+        numba.set_num_threads(before[1])
+
+
 def test_simulate_frames():
     frames = np.stack([np.full((6, 8), 1.0, np.float32), np.full((6, 8), 2.0, np.float32)])
     _leaves_state(lambda: dvs.simulate_frames(frames, [0, 1000], (8, 6)))
@@ -248,6 +282,20 @@ def test_a_pipeline_step_run_in_this_process_sets_its_threads_back(other_threads
 
     assert _leaves_state(lambda: timed(lambda stage, run_dir, step: [], stage, Path("rgb"), START, 1))[1] == []
     _raises_and_leaves_state(lambda: timed(refused, stage, Path("rgb"), START, 1))
+
+
+def test_import_corpus(tmp_path):
+    corpus = make_corpus(tmp_path / "casme")
+    _leaves_state(lambda: import_corpus(corpus, corpus / "table.csv", tmp_path / "ds", CorpusOptions(**CORPUS_OPTIONS)))
+    _raises_and_leaves_state(lambda: import_corpus(corpus, corpus / "no table.csv", tmp_path / "ds2"))
+
+
+def test_import_session(tmp_path):
+    build_session(tmp_path / "raw")
+    _leaves_state(lambda: import_session(session_sources(tmp_path / "raw"), session_rgb(tmp_path / "raw"),
+                                         tmp_path / "raw" / "annotations.csv", tmp_path / "ds"))
+    _raises_and_leaves_state(lambda: import_session(session_sources(tmp_path / "raw"), session_rgb(tmp_path / "raw"),
+                                                    tmp_path / "raw" / "no annotations.csv", tmp_path / "ds2"))
 
 
 def test_to_nir():
