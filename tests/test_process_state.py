@@ -145,19 +145,26 @@ def process_state() -> dict[str, Any]:
         "faulthandler": faulthandler.is_enabled(),
         "tempfile.tempdir": tempfile.tempdir,
         "cpu affinity": os.sched_getaffinity(0),
-        "threads": sorted(t.name for t in threading.enumerate()),
-        "child processes": [p.name for p in multiprocessing.active_children()],
+        "threads": {(t.name, t.ident) for t in threading.enumerate()},
+        "child processes": {(p.name, p.pid) for p in multiprocessing.active_children()},
         "matplotlib": _matplotlib(),
     }
 
 
+STARTED = ("threads", "child processes")
+"""What a call must not leave running; one that ends meanwhile (another test's, winding down) is no change."""
+
+
 def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """The settings that differ, each as (before, after); of a mapping (the environment, the loggers),
-    the entries that differ."""
+    the entries that differ; of :data:`STARTED`, those left running that were not before."""
     differ = {}
     for key in before:
         old, new = before[key], after[key]
-        if old != new:
+        if key in STARTED:
+            if new - old:
+                differ[key] = new - old
+        elif old != new:
             both = isinstance(old, dict) and isinstance(new, dict)
             differ[key] = changed(old | dict.fromkeys(new.keys() - old.keys()),
                                   new | dict.fromkeys(old.keys() - new.keys())) if both else (old, new)
