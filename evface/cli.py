@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 
@@ -22,6 +23,7 @@ from evface import __version__
 from evface.checks import whole_number
 from evface.commands import terminal
 from evface.errors import EvfaceError, ParameterError
+from evface.kernel_cache import private_folder
 
 app = typer.Typer(
     name="evface",
@@ -148,6 +150,73 @@ def check_thread_setting(environ: dict[str, str] | os._Environ = os.environ) -> 
                              "or unset it")
 
 
+def check_openmp_threads(environ: dict[str, str] | os._Environ = os.environ) -> None:
+    """Refuse an ``OMP_NUM_THREADS`` the OpenMP runtime cannot read (torch's reads it when first
+    imported) and drop a blank one (what ``export OMP_NUM_THREADS=$SLURM_CPUS_PER_TASK`` gives in a job
+    that asked for no number): each was ignored, all cores used, with a message of two lines before
+    the command's output (an empty one, then ``libgomp: Invalid value for environment variable
+    OMP_NUM_THREADS``). A number of threads is 1 to :data:`MAX_NUMBA_THREADS`, ASCII digits; OpenMP's
+    list of them for nested levels (``4,2``) is kept.
+
+    >>> check_openmp_threads({"OMP_NUM_THREADS": " 4,2"})
+    >>> check_openmp_threads({"OMP_NUM_THREADS": "0"})
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: OMP_NUM_THREADS='0': not a number of threads; give 1 to 4096, or unset it
+    """
+    value = environ.get("OMP_NUM_THREADS")
+    if value is not None and not value.strip():
+        del environ["OMP_NUM_THREADS"]
+    elif value is not None and not all(count.strip().isascii() and count.strip().isdigit()
+                                       and 1 <= (whole_number(count) or 0) <= MAX_NUMBA_THREADS
+                                       for count in value.split(",")):
+        raise ParameterError(f"OMP_NUM_THREADS={value!r}: not a number of threads; give 1 to {MAX_NUMBA_THREADS}, "
+                             "or unset it")
+
+
+def settle_matplotlib(environ: dict[str, str] | os._Environ = os.environ) -> None:
+    """Set matplotlib's environment for the figures a command draws, before it is imported: no
+    ``MPLBACKEND`` (evface draws with :class:`~matplotlib.figure.Figure` itself and needs no backend;
+    matplotlib refused one it does not know when imported: ``MPLBACKEND=bogus`` was ``internal error:
+    ValueError: Key backend: 'bogus' is not a valid value for backend ...``, exit 1, of ``evface
+    report``, ``evface run``'s report and a reconstruction's figures), and ``MPLCONFIGDIR`` this user's
+    :func:`~evface.kernel_cache.private_folder` where matplotlib's own folders cannot be written (a
+    ``HOME``, ``XDG_CONFIG_HOME``, ``XDG_CACHE_HOME`` or ``MPLCONFIGDIR`` that is a file or read-only:
+    matplotlib made a temporary folder each time and printed two lines, "mkdir -p failed ..." and
+    "Matplotlib created a temporary cache directory ...", before the command's result; its font cache
+    is kept there between commands instead). No matplotlibrc is lost: matplotlib reads none from a
+    folder it cannot use.
+
+    >>> environ = {"MPLBACKEND": "bogus", "MPLCONFIGDIR": "/dev/null"}
+    >>> settle_matplotlib(environ)
+    >>> sorted(environ), environ["MPLCONFIGDIR"] == private_folder("matplotlib")
+    (['MPLCONFIGDIR'], True)
+    """
+    environ.pop("MPLBACKEND", None)
+    if not all(_writable_folder(folder) for folder in _matplotlib_folders(environ)):
+        environ["MPLCONFIGDIR"] = private_folder("matplotlib")
+
+
+def _matplotlib_folders(environ: dict[str, str] | os._Environ) -> list[Path]:
+    """The folders matplotlib keeps its settings and its font cache in, as it finds them."""
+    if environ.get("MPLCONFIGDIR"):
+        return [Path(environ["MPLCONFIGDIR"])]
+    home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
+    if not sys.platform.startswith(("linux", "freebsd")):
+        return [home / ".matplotlib"]
+    return [Path(environ.get("XDG_CONFIG_HOME") or home / ".config") / "matplotlib",
+            Path(environ.get("XDG_CACHE_HOME") or home / ".cache") / "matplotlib"]
+
+
+def _writable_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder this user may write into, or could be made as one (the nearest
+    of its parents there is is such a folder)."""
+    for folder in (path, *path.parents):
+        if os.path.lexists(folder):
+            return folder.is_dir() and os.access(folder, os.W_OK)
+    return False
+
+
 def _run_app(argv: list[str] | None) -> None:
     """Run the app and end in ``SystemExit``, as a standalone click run ends: with the code of
     ``typer.Exit`` (``-h``, ``--version``), 2 after a usage error's line, 130 from Ctrl-C (the
@@ -155,6 +224,8 @@ def _run_app(argv: list[str] | None) -> None:
     failed write there is an error, not a message at exit that left exit code 0 or 120. The app runs
     outside click's standalone mode, where typer printed a usage error as a box of several lines."""
     check_thread_setting()
+    check_openmp_threads()
+    settle_matplotlib()
     command = typer.main.get_command(app)
     try:
         with command.make_context("evface", sys.argv[1:] if argv is None else list(argv)) as context:

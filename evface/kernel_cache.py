@@ -4,8 +4,11 @@ numba keeps a kernel compiled with ``cache=True`` beside its source (``__pycache
 user's cache folder (``~/.cache/numba``), else in ``NUMBA_CACHE_DIR``. Where none can be written
 (evface installed read-only, system-wide or in a container image run as another user whose home is
 not writable) it refused to make the kernel, and importing evface failed: every command an internal
-``RuntimeError: cannot cache function ... no locator available``. :func:`cached_jit` then keeps the
-cache in a folder of this user's own under the system's temporary folder (:func:`private_folder`).
+``RuntimeError: cannot cache function ... no locator available``; so too where ``NUMBA_CACHE_DIR``
+named a folder that cannot be written (a file, a volume not mounted): numba passes over it.
+:func:`cached_jit` then keeps the cache in a folder of this user's own under the system's temporary
+folder (:func:`private_folder`). matplotlib's font cache is kept there too where its own folders
+cannot be written (:func:`evface.cli.settle_matplotlib`).
 """
 
 from __future__ import annotations
@@ -30,14 +33,14 @@ NO_PLACE = "no locator available"
 
 def cached_jit(**options: Any) -> Callable[[F], F]:
     """``numba.njit(cache=True, **options)``, its cache kept in :func:`private_folder` where numba
-    finds no folder it can write (and ``NUMBA_CACHE_DIR`` is not set). The function must lie in a
+    finds no folder it can write (``NUMBA_CACHE_DIR`` included, where it is set). The function must lie in a
     source file, as numba's ``cache=True`` asks (not one typed at a prompt or in a doctest)."""
 
     def decorate(function: F) -> F:
         try:
             return numba.njit(cache=True, **options)(function)
         except RuntimeError as exc:
-            if NO_PLACE not in str(exc) or config.CACHE_DIR:
+            if NO_PLACE not in str(exc):
                 raise
             config.CACHE_DIR = private_folder()
             return numba.njit(cache=True, **options)(function)
@@ -45,8 +48,8 @@ def cached_jit(**options: Any) -> Callable[[F], F]:
     return decorate
 
 
-def private_folder() -> str:
-    """``evface-numba-UID`` in the system's temporary folder, made readable by this user only; a
+def private_folder(library: str = "numba") -> str:
+    """``evface-LIBRARY-UID`` in the system's temporary folder, made readable by this user only; a
     folder of that name that another user made, or that others may write into, is not used (numba's
     cache holds pickles, which run code when loaded), and a new private folder is made instead,
     removed at exit.
@@ -58,7 +61,7 @@ def private_folder() -> str:
     (True, '0o700')
     """
     uid = os.getuid() if hasattr(os, "getuid") else None
-    folder = Path(tempfile.gettempdir()) / f"evface-numba-{uid}"
+    folder = Path(tempfile.gettempdir()) / f"evface-{library}-{uid}"
     if uid is not None:
         try:
             folder.mkdir(mode=0o700, exist_ok=True)
@@ -67,6 +70,6 @@ def private_folder() -> str:
             info = None
         if info is not None and stat.S_ISDIR(info.st_mode) and info.st_uid == uid and not info.st_mode & 0o077:
             return str(folder)
-    made = tempfile.mkdtemp(prefix="evface-numba-")
+    made = tempfile.mkdtemp(prefix=f"evface-{library}-")
     atexit.register(shutil.rmtree, made, ignore_errors=True)
     return made
