@@ -15,15 +15,12 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import typer
 
 from evface import __version__
-from evface.checks import whole_number
-from evface.commands import terminal
-from evface.errors import EvfaceError, ParameterError
-from evface.kernel_cache import private_folder
+from evface.commands import environment, terminal
+from evface.errors import EvfaceError
 
 app = typer.Typer(
     name="evface",
@@ -126,106 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-MAX_NUMBA_THREADS = 4096
-"""The most threads ``NUMBA_NUM_THREADS`` may ask for: numba starts them all at the first parallel
-kernel (the camera model's), and 10**11 of them were the process killed for memory."""
-
-
-def check_thread_setting(environ: dict[str, str] | os._Environ = os.environ) -> None:
-    """Refuse a ``NUMBA_NUM_THREADS`` numba cannot use: numba reads it when first imported, where 0
-    or less raised ``ValueError`` (an internal error of any command) and text was warned of and
-    ignored (all cores used); more than :data:`MAX_NUMBA_THREADS` (was: the process killed at the
-    first parallel kernel, or 5000 digits a ValueError). The number is read as the number options
-    read one (:func:`~evface.checks.whole_number`).
-
-    >>> check_thread_setting({"NUMBA_NUM_THREADS": "2"})
-    >>> check_thread_setting({"NUMBA_NUM_THREADS": "0"})
-    Traceback (most recent call last):
-    ...
-    evface.errors.ParameterError: NUMBA_NUM_THREADS='0': not a number of threads; give 1 to 4096, or unset it
-    """
-    value = environ.get("NUMBA_NUM_THREADS", "")
-    if value.strip() and not 1 <= (whole_number(value) or 0) <= MAX_NUMBA_THREADS:
-        raise ParameterError(f"NUMBA_NUM_THREADS={value!r}: not a number of threads; give 1 to {MAX_NUMBA_THREADS}, "
-                             "or unset it")
-
-
-def check_openmp_threads(environ: dict[str, str] | os._Environ = os.environ) -> None:
-    """Refuse an ``OMP_NUM_THREADS`` the OpenMP runtime cannot read (torch's reads it when first
-    imported) and drop a blank one (what ``export OMP_NUM_THREADS=$SLURM_CPUS_PER_TASK`` gives in a job
-    that asked for no number): each was ignored, all cores used, with a message of two lines before
-    the command's output (an empty one, then ``libgomp: Invalid value for environment variable
-    OMP_NUM_THREADS``). A number of threads is 1 to :data:`MAX_NUMBA_THREADS`, ASCII digits; OpenMP's
-    list of them for nested levels (``4,2``) is kept.
-
-    >>> check_openmp_threads({"OMP_NUM_THREADS": " 4,2"})
-    >>> check_openmp_threads({"OMP_NUM_THREADS": "0"})
-    Traceback (most recent call last):
-    ...
-    evface.errors.ParameterError: OMP_NUM_THREADS='0': not a number of threads; give 1 to 4096, or unset it
-    """
-    value = environ.get("OMP_NUM_THREADS")
-    if value is not None and not value.strip():
-        del environ["OMP_NUM_THREADS"]
-    elif value is not None and not all(count.strip().isascii() and count.strip().isdigit()
-                                       and 1 <= (whole_number(count) or 0) <= MAX_NUMBA_THREADS
-                                       for count in value.split(",")):
-        raise ParameterError(f"OMP_NUM_THREADS={value!r}: not a number of threads; give 1 to {MAX_NUMBA_THREADS}, "
-                             "or unset it")
-
-
-def settle_matplotlib(environ: dict[str, str] | os._Environ = os.environ) -> None:
-    """Set matplotlib's environment for the figures a command draws, before it is imported: no
-    ``MPLBACKEND`` (evface draws with :class:`~matplotlib.figure.Figure` itself and needs no backend;
-    matplotlib refused one it does not know when imported: ``MPLBACKEND=bogus`` was ``internal error:
-    ValueError: Key backend: 'bogus' is not a valid value for backend ...``, exit 1, of ``evface
-    report``, ``evface run``'s report and a reconstruction's figures), and ``MPLCONFIGDIR`` this user's
-    :func:`~evface.kernel_cache.private_folder` where matplotlib's own folders cannot be written (a
-    ``HOME``, ``XDG_CONFIG_HOME``, ``XDG_CACHE_HOME`` or ``MPLCONFIGDIR`` that is a file or read-only:
-    matplotlib made a temporary folder each time and printed two lines, "mkdir -p failed ..." and
-    "Matplotlib created a temporary cache directory ...", before the command's result; its font cache
-    is kept there between commands instead). No matplotlibrc is lost: matplotlib reads none from a
-    folder it cannot use.
-
-    >>> environ = {"MPLBACKEND": "bogus", "MPLCONFIGDIR": "/dev/null"}
-    >>> settle_matplotlib(environ)
-    >>> sorted(environ), environ["MPLCONFIGDIR"] == private_folder("matplotlib")
-    (['MPLCONFIGDIR'], True)
-    """
-    environ.pop("MPLBACKEND", None)
-    if not all(_writable_folder(folder) for folder in _matplotlib_folders(environ)):
-        environ["MPLCONFIGDIR"] = private_folder("matplotlib")
-
-
-def _matplotlib_folders(environ: dict[str, str] | os._Environ) -> list[Path]:
-    """The folders matplotlib keeps its settings and its font cache in, as it finds them."""
-    if environ.get("MPLCONFIGDIR"):
-        return [Path(environ["MPLCONFIGDIR"])]
-    home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
-    if not sys.platform.startswith(("linux", "freebsd")):
-        return [home / ".matplotlib"]
-    return [Path(environ.get("XDG_CONFIG_HOME") or home / ".config") / "matplotlib",
-            Path(environ.get("XDG_CACHE_HOME") or home / ".cache") / "matplotlib"]
-
-
-def _writable_folder(path: Path) -> bool:
-    """Whether ``path`` is a folder this user may write into, or could be made as one (the nearest
-    of its parents there is is such a folder)."""
-    for folder in (path, *path.parents):
-        if os.path.lexists(folder):
-            return folder.is_dir() and os.access(folder, os.W_OK)
-    return False
-
-
 def _run_app(argv: list[str] | None) -> None:
     """Run the app and end in ``SystemExit``, as a standalone click run ends: with the code of
     ``typer.Exit`` (``-h``, ``--version``), 2 after a usage error's line, 130 from Ctrl-C (the
     ``KeyboardInterrupt`` kept as its cause), 0 otherwise, after flushing standard output, so that a
     failed write there is an error, not a message at exit that left exit code 0 or 120. The app runs
     outside click's standalone mode, where typer printed a usage error as a box of several lines."""
-    check_thread_setting()
-    check_openmp_threads()
-    settle_matplotlib()
+    environment.settle()
     command = typer.main.get_command(app)
     try:
         with command.make_context("evface", sys.argv[1:] if argv is None else list(argv)) as context:

@@ -8,7 +8,7 @@ not writable) it refused to make the kernel, and importing evface failed: every 
 named a folder that cannot be written (a file, a volume not mounted): numba passes over it.
 :func:`cached_jit` then keeps the cache in a folder of this user's own under the system's temporary
 folder (:func:`private_folder`). matplotlib's font cache is kept there too where its own folders
-cannot be written (:func:`evface.cli.settle_matplotlib`).
+cannot be written (:func:`evface.commands.environment.settle_matplotlib`).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from evface import cli
+from evface.commands import environment
 
 SWEPT = ("MPLBACKEND", "MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "NUMBA_CACHE_DIR", "OMP_NUM_THREADS",
          "MKL_NUM_THREADS", "HDF5_USE_FILE_LOCKING", "LC_ALL", "PYTHONIOENCODING", "TZ")
@@ -31,6 +32,7 @@ COMMANDS = """
 import hashlib, json, re, sys
 from pathlib import Path
 from evface import cli
+from evface.commands import environment
 inputs, out = Path(sys.argv[1]), Path(sys.argv[2])
 codes = [cli.main(args) for args in [
     ["convert", str(inputs / "in.raw"), str(out / "o.csv")],
@@ -163,9 +165,9 @@ def test_matplotlibs_folders_are_its_own_where_it_can_write_them(tmp_path):
     """Only a folder matplotlib cannot use is replaced (here ``XDG_CONFIG_HOME`` a file): one that
     can be made, or written, is left as the user set it, and a matplotlibrc in it read."""
     environ = {"HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "no" / "such")}
-    cli.settle_matplotlib(environ)
+    environment.settle_matplotlib(environ)
     assert "MPLCONFIGDIR" not in environ
     environ["XDG_CONFIG_HOME"] = str(tmp_path / "config")
     (tmp_path / "config").write_text("not a folder")
-    cli.settle_matplotlib(environ)
+    environment.settle_matplotlib(environ)
     assert Path(environ["MPLCONFIGDIR"]).name == f"evface-matplotlib-{os.getuid()}"
