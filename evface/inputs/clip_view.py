@@ -152,7 +152,9 @@ def read_view(path: str | Path, sensor: str | None, *, frames: bool | Sequence[s
     if sensor is None:
         return read_clip(path, sensors=[], frames=frames, truth=truth)
     require_sensor(read_clip_meta(path), sensor, path)
-    return read_clip(path, sensors=[sensor], frames=frames, truth=truth)
+    clip = read_clip(path, sensors=[sensor], frames=frames, truth=truth)
+    require_sensor(clip, sensor, path)  # its events in time order (the readers leave that to convert --sort)
+    return clip
 
 
 NEEDS_FRAMES = ("the RGB inputs of train classify (--input rgb, rgb-diff, rgb-flow) and every protocol of train "

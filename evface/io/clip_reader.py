@@ -21,11 +21,13 @@ import h5py
 import numpy as np
 
 from evface.checks import MAX_SENSOR_SIDE, as_int, as_path
-from evface.errors import EvfaceError, FormatError, where
+from evface.errors import EventsError, EvfaceError, FormatError, ParameterError, where
 from evface.events.core import EVENT_DTYPE, time_window
 from evface.io.clip_schema import (JSON_ATTRS, SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
                                    TRUTH_LOG2_MIN, TRUTH_STEPS_PER_OCTAVE, Clip, FrameSeries, SensorInfo, TruthSeries,
                                    decode_truth)
+from evface.io.clip_checks import checked_clip
+from evface.io.event_checks import refuse_bad_polarity
 from evface.io.formats import check_file_exists
 
 MS_INDEX_STEP_US = 1000
@@ -34,17 +36,97 @@ READ_CHUNK_EVENTS = 1 << 21
 """Events per chunk that :func:`iter_clip_events` yields by default."""
 
 
-def _read_truth(path: Path, g: h5py.Group) -> TruthSeries:
-    """A truth series of any schema: float32 (versions 1-2) or :func:`~evface.io.clip_schema.encode_truth` codes."""
+def _read_frames(path: Path, g: h5py.Group) -> FrameSeries:
+    """The frames of the camera group ``g``, checked before they are read (:func:`_series_length`)."""
+    _series_length(path, g, "frames")
+    params = json.loads(_attr_str(g.attrs.get("params", "{}")))
+    if not isinstance(params, dict):
+        raise ValueError(f"{g.name} params must be a JSON object, got {params!r:.80}")
+    return FrameSeries(data=g["data"][()], t_us=g["t"][()].astype(np.int64),
+                       exposure_us=g["exposure_us"][()].astype(np.int64), fps=float(g.attrs.get("fps", 0.0)),
+                       model=_attr_str(g.attrs.get("model", "")), params=params)
+
+
+def _read_truth(path: Path, g: h5py.Group, sensor: SensorInfo | None) -> TruthSeries:
+    """A truth series of any schema: float32 (versions 1-2) or :func:`~evface.io.clip_schema.encode_truth`
+    codes, on the grid of ``sensor`` (the sensor of its name), every value finite."""
     d = g["data"]
+    _series_length(path, g, "truth")
+    grid = None if sensor is None else (sensor.height, sensor.width)
+    if tuple(d.shape[1:]) != grid:
+        raise ValueError(f"{g.name}/data has frames of (height, width) {tuple(d.shape[1:])}, its sensor is "
+                         f"{grid or 'missing'}: truth lies on the grid of the sensor of its name")
     if d.dtype.kind == "f":
-        return TruthSeries(data=d[()].astype(np.float32, copy=False), t_us=g["t"][()])
-    encoding = _attr_str(d.attrs.get("encoding", ""))
-    steps, lo = d.attrs.get("steps_per_octave"), d.attrs.get("log2_min")
-    if encoding != TRUTH_ENCODING or steps != TRUTH_STEPS_PER_OCTAVE or lo != TRUTH_LOG2_MIN:
-        raise FormatError(where(path, f"truth {g.name}: unknown encoding {encoding!r} ({steps} steps/octave, "
-                                      f"log2_min {lo}); this evface reads {TRUTH_ENCODING!r} and float32"))
-    return TruthSeries(data=decode_truth(d[()]), t_us=g["t"][()])
+        data = d[()].astype(np.float32, copy=False)
+    else:
+        encoding = _attr_str(d.attrs.get("encoding", ""))
+        steps, lo = d.attrs.get("steps_per_octave"), d.attrs.get("log2_min")
+        if encoding != TRUTH_ENCODING or steps != TRUTH_STEPS_PER_OCTAVE or lo != TRUTH_LOG2_MIN:
+            raise FormatError(where(path, f"truth {g.name}: unknown encoding {encoding!r} ({steps} steps/octave, "
+                                          f"log2_min {lo}); this evface reads {TRUTH_ENCODING!r} and float32"))
+        data = decode_truth(d[()])
+    if not np.isfinite(data).all():  # codes past float32's range: no writer's (encode_truth stops at 2**128)
+        raise ValueError(f"{g.name}/data holds values past float32's range (NaN or infinite once decoded)")
+    return TruthSeries(data=data, t_us=g["t"][()].astype(np.int64))
+
+
+SERIES_IMAGES = {"frames": ("uint8 (M, H, W) or (M, H, W, 3)", {3, 4}),
+                 "truth": ("uint16 codes or float (L, h, w)", {3})}
+"""What the ``data`` of a frames or truth series may be, and its dimensions."""
+
+
+def _series_length(path: Path, g: h5py.Group, kind: str) -> int:
+    """The number of images of the frames or truth series ``g``, once its ``data`` has the dtype
+    and dimensions of ``kind`` and its times (and exposures) are 1-D integers, one per image; else
+    a ValueError saying which member is not. Checked on the declared shapes, before any is read:
+    a member declared terabytes long was read whole (``MemoryError``), and one time per image is
+    what the :class:`FrameSeries` asks."""
+    data, (what, dims) = g["data"], SERIES_IMAGES[kind]
+    ok = isinstance(data, h5py.Dataset) and data.ndim in dims
+    if ok and kind == "frames":
+        ok = data.dtype == np.uint8 and (data.ndim == 3 or data.shape[3] == 3)
+    elif ok:
+        ok = data.dtype.kind == "f" or data.dtype == np.uint16
+    if not ok:
+        raise ValueError(f"{g.name}/data is {_described(data)}, not {what}")
+    per_image = [g[name] for name in (("t", "exposure_us") if kind == "frames" else ("t",))]
+    for column in per_image:
+        _check_column(column, np.int64, column.name)
+    if len({data.shape[0], *(len(column) for column in per_image)}) > 1:  # the words of FrameSeries and TruthSeries
+        raise ValueError(f"{g.name}: {data.shape[0]} {'frames' if kind == 'frames' else 'truth frames'} but "
+                         f"{len(per_image[0])} times" + "".join(f" and {len(v)} exposures" for v in per_image[1:]))
+    for member in (data, *per_image):
+        _check_stored(member)
+    return int(data.shape[0])
+
+
+MAX_INFLATION = 1100
+"""The most a member's declared bytes may exceed the bytes it stores (gzip inflates at most about
+1032-fold; LZF, which schema-1 files used, less)."""
+
+
+def _check_stored(ds: h5py.Dataset) -> None:
+    """A ValueError when ``ds`` declares more than :data:`MAX_INFLATION` times the bytes it stores
+    (and over 1 MiB): a member declared terabytes long (chunked, little written) read whole as
+    fill values, or took a ``MemoryError``; checked from its metadata, before it is read."""
+    declared, stored = ds.size * ds.dtype.itemsize, ds.id.get_storage_size()
+    if declared > MAX_INFLATION * stored + (1 << 20):
+        raise ValueError(f"{ds.name} is declared {ds.shape} ({declared / 2**30:.1f} GiB) but stores {stored} bytes: "
+                         "the file was not written whole")
+
+
+def _check_column(ds: object, dtype: np.dtype | type, name: str) -> None:
+    """A ValueError unless ``ds`` is a 1-D dataset of integers that ``dtype`` holds (its declared type)."""
+    if not (isinstance(ds, h5py.Dataset) and ds.ndim == 1 and ds.dtype.kind in "iu"
+            and np.can_cast(ds.dtype, dtype, "safe")):
+        raise ValueError(f"{name} is {_described(ds)}, not a 1-D column of {np.dtype(dtype)} (or a narrower integer)")
+
+
+def _described(member: object) -> str:
+    """A member of the file as an error names it: ``int64 (4, 2)``, or what it is instead of a dataset."""
+    if isinstance(member, h5py.Dataset):
+        return f"{member.dtype} {member.shape}"
+    return "a group" if isinstance(member, h5py.Group) else type(member).__name__
 
 
 @contextlib.contextmanager
@@ -143,7 +225,25 @@ def _meta(path: Path, f: h5py.File) -> Clip:
         sensors = {name: _sensor_info(name, g) for name, g in f.get("events", {}).items()}
     except (KeyError, ValueError, TypeError, RecursionError) as exc:
         raise FormatError(where(path, f"corrupt sensor attributes under /events ({exc})")) from exc
-    return Clip(**kwargs, **json_attrs, sensors=sensors)
+    return _written_back(path, Clip(**kwargs, **json_attrs, sensors=sensors))
+
+
+def _written_back(path: Path, clip: Clip) -> Clip:
+    """``clip`` (attributes and sensors) when :func:`~evface.io.clip_writer.write_clip` could have
+    written it: its ids, times in order, AUs, geometry (:func:`~evface.io.clip_checks.checked_clip`)
+    and JSON objects where a clip keeps them; else a FormatError naming ``path``. Was: a clip whose
+    ``onset_us`` was negative or after ``offset_us``, whose ``aus`` was a number or whose ROI had three
+    values read as it was, for the inputs to cut windows and boxes from."""
+    objects = {"calibration": clip.calibration, "extra": clip.extra,
+               **{f"events/{name} params": info.params for name, info in clip.sensors.items()}}
+    for name, value in objects.items():
+        if not isinstance(value, dict):
+            raise FormatError(where(path, f"corrupt clip attribute ({name} must be a JSON object, got {value!r:.80})"))
+    try:
+        return checked_clip(path, clip)
+    except (ParameterError, EventsError, FormatError) as exc:
+        said = str(exc).removeprefix(where(path, ""))
+        raise FormatError(where(path, f"corrupt clip attributes ({said})")) from None
 
 
 def read_events(
@@ -253,11 +353,13 @@ def _on_sensor(path: Path, sensor: str, g: h5py.Group, lo: int, events: np.ndarr
     (the events file readers refuse them). Two reductions, about 2 ms per million events; the time
     order is not asked here: ``convert --sort`` reads an unsorted clip file to sort it."""
     width, height = _sensor_info(sensor, g).size
-    x, y = events["x"], events["y"]
+    x, y, p = events["x"], events["y"], events["p"]
     if events.size and (int(x.max()) >= width or int(y.max()) >= height):
         i = int(np.flatnonzero((x >= width) | (y >= height))[0])
         raise FormatError(where(path, f"events/{sensor} is corrupt: event {lo + i} at t={int(events['t'][i])} µs "
                                       f"(x={int(x[i])}, y={int(y[i])}) lies outside the {width}x{height} sensor"))
+    if events.size and (int(p.min()) < -1 or int(p.max()) > 1 or not p.all()):  # was: read as they were
+        refuse_bad_polarity(path, events, lo)  # as the events-file reader names it
     return events
 
 
@@ -275,10 +377,26 @@ def _corrupt_events(path: Path, sensor: str, exc: BaseException) -> FormatError:
 
 def _span(g: h5py.Group, t0: int | None, t1: int | None) -> tuple[int, int]:
     """Index range ``[lo, hi)`` of the events with ``t0 <= t < t1`` (``None``: open end)."""
-    n = g["t"].shape[0]
+    n = _event_count(g)
     lo = 0 if t0 is None else _locate(g, t0, n)
     hi = n if t1 is None else _locate(g, t1, n)
     return lo, max(lo, hi)
+
+
+def _event_count(g: h5py.Group) -> int:
+    """The number of events of the sensor group ``g``, once its four columns are 1-D integers that
+    the event dtype holds, all of one length; else a ValueError saying which is not. Checked on the
+    declared shapes and types, before any is read: a column declared terabytes long was read whole
+    (``MemoryError``), a float ``t`` cast NaN to an integer, a scalar raised ``IndexError``."""
+    lengths = {}
+    for name in EVENT_DTYPE.names:
+        _check_column(g[name], EVENT_DTYPE[name], name)
+        lengths[name] = g[name].shape[0]
+    if len(set(lengths.values())) > 1:
+        raise ValueError("its columns differ in length (" + ", ".join(f"{k} {n}" for k, n in lengths.items()) + ")")
+    for name in EVENT_DTYPE.names:
+        _check_stored(g[name])
+    return lengths["t"]
 
 
 def _read_rows(g: h5py.Group, lo: int, hi: int) -> np.ndarray:
@@ -293,9 +411,7 @@ def _locate(g: h5py.Group, t_us: int, n: int) -> int:
     """Index of the first event with t >= t_us."""
     if "t_index" not in g:
         return _locate_ms(g, t_us, n)
-    index = g["t_index"][()]
-    if index.shape[0] != -(-n // T_INDEX_STEP):
-        raise ValueError(f"t_index has {index.shape[0]} entries for {n} events")
+    index = _t_index(g, n)[()]
     j = int(np.searchsorted(index, t_us, side="left"))  # index[j - 1] < t_us <= index[j]
     lo, hi = max(0, (j - 1) * T_INDEX_STEP), min(n, j * T_INDEX_STEP)
     if j == index.shape[0]:
@@ -304,6 +420,17 @@ def _locate(g: h5py.Group, t_us: int, n: int) -> int:
     if (j > 0 and t[0] != index[j - 1]) or (j < index.shape[0] and t[-1] != index[j]):
         raise ValueError("t_index does not match the event times")
     return lo + int(np.searchsorted(t[:hi - lo], t_us, side="left"))
+
+
+def _t_index(g: h5py.Group, n: int) -> h5py.Dataset:
+    """The ``t_index`` of the sensor group ``g`` of ``n`` events, once it is a 1-D integer column of
+    ``ceil(n / T_INDEX_STEP)`` entries (checked before it is read); else a ValueError."""
+    index = g["t_index"]
+    _check_column(index, np.int64, "t_index")
+    if index.shape[0] != -(-n // T_INDEX_STEP):
+        raise ValueError(f"t_index has {index.shape[0]} entries for {n} events")
+    _check_stored(index)
+    return index
 
 
 def _locate_ms(g: h5py.Group, t_us: int, n: int) -> int:
@@ -351,22 +478,17 @@ def read_clip(
         clip = _meta(path, f)
         names = list(clip.sensors) if sensors is None else sensors
         clip.events = {name: _read_events(path, f, name, None, None) for name in names}
-        clip.sensors = {name: clip.sensors[name] for name in names}
+        geometry, clip.sensors = clip.sensors, {name: clip.sensors[name] for name in names}
         try:
             if frames:
                 for name, g in f.get("frames", {}).items():
-                    if frames is not True and name not in frames:
-                        continue
-                    clip.frames[name] = FrameSeries(
-                        data=g["data"][()], t_us=g["t"][()], exposure_us=g["exposure_us"][()],
-                        fps=float(g.attrs.get("fps", 0.0)), model=_attr_str(g.attrs.get("model", "")),
-                        params=json.loads(_attr_str(g.attrs.get("params", "{}"))),
-                    )
+                    if frames is True or name in frames:
+                        clip.frames[name] = _read_frames(path, g)
             if truth:
                 for name, g in f.get("truth", {}).items():
                     if truth is True or name in truth:
-                        clip.truth[name] = _read_truth(path, g)
-        except (OSError, KeyError, ValueError, RecursionError) as exc:
+                        clip.truth[name] = _read_truth(path, g, geometry.get(name))
+        except (OSError, KeyError, ValueError, TypeError, RecursionError) as exc:
             raise FormatError(where(path, f"frames or truth are corrupt or truncated ({exc})")) from exc
     return clip
 
@@ -389,7 +511,15 @@ def event_counts(path: str | Path) -> dict[str, int]:
     """
     path = as_path("path", path)
     with _open(path) as f:
-        return {name: int(g["t"].shape[0]) for name, g in f.get("events", {}).items()}
+        return {name: _counted(path, name, g) for name, g in f.get("events", {}).items()}
+
+
+def _counted(path: Path, sensor: str, g: h5py.Group) -> int:
+    """:func:`_event_count` of ``sensor``'s group, a FormatError naming ``path`` and the sensor when its columns disagree."""
+    try:
+        return _event_count(g)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise _corrupt_events(path, sensor, exc) from exc
 
 
 def indexed_event_times(path: str | Path) -> dict[str, tuple[int, int]]:
@@ -409,7 +539,7 @@ def indexed_event_times(path: str | Path) -> dict[str, tuple[int, int]]:
     path = as_path("path", path)
     with _open(path) as f, clip_errors(path):
         return {name: (int(index[0]), int(index[-1])) for name, g in f.get("events", {}).items()
-                if "t_index" in g for index in [g["t_index"][()]] if index.shape[0]}
+                if "t_index" in g for index in [_t_index(g, _counted(path, name, g))] if index.shape[0]}
 
 
 def frames_and_truth_info(path: str | Path) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
@@ -440,11 +570,12 @@ def frames_and_truth_info(path: str | Path) -> tuple[dict[str, dict[str, Any]], 
     frames: dict[str, dict[str, Any]] = {}
     with _open(path) as f:
         for name, g in f.get("frames", {}).items():
+            _series_length(path, g, "frames")
             shape = g["data"].shape
             t = g["t"]
             frames[name] = {"count": int(shape[0]), "shape": list(shape[1:]), "fps": float(g.attrs.get("fps", 0.0)),
                             "t_first_us": int(t[0]) if t.shape[0] else None,
                             "t_last_us": int(t[-1]) if t.shape[0] else None}
-        truth = {name: {"count": int(g["data"].shape[0]), "shape": list(g["data"].shape[1:])}
+        truth = {name: {"count": _series_length(path, g, "truth"), "shape": list(g["data"].shape[1:])}
                  for name, g in f.get("truth", {}).items()}
     return frames, truth
