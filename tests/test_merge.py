@@ -146,8 +146,10 @@ def test_a_clip_id_that_is_no_file_name_is_refused_and_nothing_lands_outside_out
     manifest.write_text(f"{header}\n\n{rest}")  # a blank line (a hand edit): the row is on line 3 (was: named line 2)
     write_dataset_json(received, ds.info)
     before = sorted(tmp_path.rglob("*"))
-    _refused([str(received), str(folders[1])], capsys, f"{received / 'manifest.csv'}: line 3: clip id {clip_id!r} is no "
-             "file name", tmp_path / "work" / "out")
+    _refused([str(received), str(folders[1])], capsys, f"{received / 'manifest.csv'}: line 3: {received / 'clips' / 'c.h5'}: "
+             "corrupt clip attributes (Clip.clip_id must be non-empty, without '/'", tmp_path / "work" / "out")
+    # the clip's own attributes are read first: the clip reader refuses what write_clip would (was: the manifest's
+    # "clip id '../../escaped' is no file name", after the folder was read)
     assert sorted(tmp_path.rglob("*")) == before  # was: the clip linked to tmp_path/escaped.h5 and left there
 
 
