@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import stat
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from evface.errors import FormatError, where
@@ -164,3 +167,37 @@ def atomic_write_bytes(path: Path, data: bytes, replace: bool = True) -> None:
     [1, 2, 3]
     """
     atomic_write(path, lambda tmp: tmp.write_bytes(data), replace)
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while the block runs (a few renames that must all happen, or none):
+    one that comes meanwhile is raised again as the block ends, to the handler there before. The
+    handlers are swapped, not the signal mask: a signal to the process reaches any of its threads
+    (numba's, torch's), whose Python handler then runs in the main thread all the same. Only the
+    main thread sets handlers; elsewhere the block runs as it is.
+
+    Examples
+    --------
+    >>> taken = []
+    >>> previous = signal.signal(signal.SIGTERM, lambda *_: taken.append("SIGTERM"))
+    >>> with uninterrupted():
+    ...     os.kill(os.getpid(), signal.SIGTERM)
+    ...     print("in the block:", taken)
+    in the block: []
+    >>> print("after it:", taken); _ = signal.signal(signal.SIGTERM, previous)
+    after it: ['SIGTERM']
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    taken: list[int] = []
+    held = {number: signal.signal(number, lambda number, frame: taken.append(number))
+            for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in held.items():
+            signal.signal(number, handler)
+        for number in dict.fromkeys(taken):
+            signal.raise_signal(number)

@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from evface.errors import DatasetError, ParameterError, where
-from evface.io.temporary_files import temporaries_of
+from evface.io.atomic_files import uninterrupted
+from evface.io.temporary_files import temporaries_of, temporary_beside
 
 
 def check_replaceable(out: str | Path, overwrite: bool) -> None:
@@ -138,6 +139,13 @@ def publish_partial(tmp: str | Path, out: str | Path) -> None:
     (which :func:`check_replaceable` allowed before the work began); the temporary files that
     writers killed in an earlier attempt left in it (``*.tmp``) are removed first.
 
+    The earlier dataset is renamed aside (``OUT.HOST-PID-RANDOM.tmp``,
+    :func:`~evface.io.temporary_files.temporary_beside`) and ``OUT.partial`` onto ``out``, Ctrl-C and
+    SIGTERM held between the two renames (:func:`~evface.io.atomic_files.uninterrupted`), and only
+    then the earlier one removed (was: removed first, so that a stop while it was removed, or before
+    the rename, lost it, and the clean-up of the stop the new one too). ``kill -9`` between the two
+    renames leaves the earlier dataset whole aside; the next run's removes it.
+
     Examples
     --------
     >>> import tempfile
@@ -149,12 +157,25 @@ def publish_partial(tmp: str | Path, out: str | Path) -> None:
     ...     out.mkdir()
     ...     _ = (out / "manifest.csv").write_text("old")
     ...     publish_partial(partial, out)
-    ...     print(partial.exists(), (out / "manifest.csv").read_text(), list((out / "clips").iterdir()))
-    False new []
+    ...     print(sorted(p.name for p in Path(folder).iterdir()), (out / "manifest.csv").read_text(),
+    ...           list((out / "clips").iterdir()))
+    ['out'] new []
     """
     tmp, out = Path(tmp), Path(out)
     for left in [*tmp.glob("*.tmp"), *tmp.glob("clips/*.tmp")]:
         left.unlink()
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(tmp, out)
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    aside = temporary_beside(out)  # a name of its own, for the earlier dataset
+    aside.unlink()
+    try:
+        with uninterrupted():
+            os.replace(out, aside)
+            try:
+                os.replace(tmp, out)
+            except BaseException:
+                os.replace(aside, out)
+                raise
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)

@@ -13,6 +13,7 @@ import glob
 import os
 import re
 import secrets
+import shutil
 import socket
 from pathlib import Path
 
@@ -23,8 +24,9 @@ def temporary_beside(path: Path, keep_suffix: bool = False) -> Path:
     Named ``NAME.HOST-PID-RANDOM.tmp`` (``STEM.HOST-PID-RANDOM.tmp.EXT`` with ``keep_suffix``, for
     writers that take the format from the extension) and created exclusively, so two writers of one
     output never share a temporary file: the last to finish wins, whole. Those this machine's
-    killed writers left for ``path`` (their process gone) are removed first; a live writer's, or
-    another machine's on shared storage, are left alone. The folder must exist.
+    killed writers left for ``path`` (their process gone; files, or folders renamed aside) are
+    removed first; a live writer's, or another machine's on shared storage, are left alone. The
+    folder must exist.
 
     Examples
     --------
@@ -35,7 +37,7 @@ def temporary_beside(path: Path, keep_suffix: bool = False) -> Path:
     for left in temporaries_of(path, keep_suffix):
         with contextlib.suppress(OSError):
             if _abandoned(left.name):
-                left.unlink()
+                _remove(left)
     while True:
         owner = f"{_HOST}-{os.getpid()}-{secrets.token_hex(4)}"
         tmp = path.with_name(f"{path.stem}.{owner}.tmp{path.suffix}" if keep_suffix else f"{path.name}.{owner}.tmp")
@@ -55,6 +57,15 @@ NAME_MAX = 255
 TEMPORARY_NAME_BYTES = len(".") + 40 + len("-") + 7 + len("-") + 8 + len(".tmp")
 """The most bytes :func:`temporary_beside` adds to a file's name (``.HOST-PID-RANDOM.tmp``: a host
 name cut to 40 characters, a process id of up to 7 digits, 8 random hex digits), on any machine."""
+
+
+def _remove(left: Path) -> None:
+    """Remove the temporary file ``left``, or the folder of that name (an earlier dataset that a killed
+    run had renamed aside: :func:`~evface.io.dataset_output.publish_partial`)."""
+    if left.is_dir() and not left.is_symlink():
+        shutil.rmtree(left)
+    else:
+        left.unlink()
 
 
 def _abandoned(name: str) -> bool:

@@ -33,7 +33,7 @@ import numpy as np
 
 from evface import __version__
 from evface.errors import EvfaceError, FormatError, ParameterError, where
-from evface.io.atomic_files import atomic_write_text, publish
+from evface.io.atomic_files import atomic_write_text, publish, uninterrupted
 from evface.io.manifest import inside_path
 from evface.io.temporary_files import NAME_MAX, temporary_beside
 
@@ -139,9 +139,11 @@ def write_together(texts: Mapping[Path, str], stale: Sequence[Path] = ()) -> Non
     or none: every text to a temporary file beside its path first (UTF-8), then ``stale`` files
     removed and the temporary files renamed onto their paths in the order of ``texts`` (put the
     file that says the output is whole, ``metrics.json``, last). A failure while writing (a full
-    disk) removes the temporary files and leaves every path as it was.
+    disk) removes the temporary files and leaves every path as it was; Ctrl-C or SIGTERM is held
+    while the files are renamed (:func:`~evface.io.atomic_files.uninterrupted`), and takes effect
+    once all are in place.
 
-    The renames are not one step: a stop between them can leave new files beside the earlier
+    The renames are not one step: ``kill -9`` between them can leave new files beside the earlier
     ``metrics.json``. So a last file named ``metrics.json`` (a JSON object) records the sha256 of
     the others under :data:`FILES_SHA256`, and :func:`check_written_together` refuses files that
     are not those it was written with.
@@ -177,10 +179,16 @@ def write_together(texts: Mapping[Path, str], stale: Sequence[Path] = ()) -> Non
         for tmp in written.values():
             tmp.unlink(missing_ok=True)
         raise
-    for path in stale:
-        path.unlink(missing_ok=True)
-    for path, tmp in written.items():
-        publish(tmp, path)
+    try:
+        with uninterrupted():  # was: Ctrl-C or SIGTERM between the renames left new files beside the earlier
+            for path in stale:  # metrics.json, and the others' temporary files
+                path.unlink(missing_ok=True)
+            for path, tmp in written.items():
+                publish(tmp, path)
+    except BaseException:
+        for tmp in written.values():
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 def _sha256(data: bytes) -> str:
