@@ -169,13 +169,11 @@ def publish_partial(tmp: str | Path, out: str | Path) -> None:
         return
     aside = temporary_beside(out)  # a name of its own, for the earlier dataset
     aside.unlink()
-    try:
-        with uninterrupted():
-            os.replace(out, aside)
-            try:
-                os.replace(tmp, out)
-            except BaseException:
-                os.replace(aside, out)
-                raise
-    finally:
-        shutil.rmtree(aside, ignore_errors=True)
+    with uninterrupted():
+        os.replace(out, aside)
+        try:
+            os.replace(tmp, out)
+        except BaseException:
+            os.replace(aside, out)  # the earlier dataset back; removed only once the new one is in place
+            raise
+    shutil.rmtree(aside, ignore_errors=True)  # a stop before this leaves it aside: the next run removes it
