@@ -169,11 +169,16 @@ def publish_partial(tmp: str | Path, out: str | Path) -> None:
         return
     aside = temporary_beside(out)  # a name of its own, for the earlier dataset
     aside.unlink()
-    with uninterrupted():
-        os.replace(out, aside)
-        try:
-            os.replace(tmp, out)
-        except BaseException:
-            os.replace(aside, out)  # the earlier dataset back; removed only once the new one is in place
-            raise
-    shutil.rmtree(aside, ignore_errors=True)  # a stop before this leaves it aside: the next run removes it
+    replaced = False
+    try:
+        with uninterrupted():  # a stop held here is raised as the block ends, once both renames are done
+            os.replace(out, aside)
+            try:
+                os.replace(tmp, out)
+            except BaseException:
+                os.replace(aside, out)  # the earlier dataset back
+                raise
+            replaced = True
+    finally:
+        if replaced:  # removed only once the new one is in place: a failed put-back keeps the only copy
+            shutil.rmtree(aside, ignore_errors=True)
