@@ -130,9 +130,9 @@ def _run_app(argv: list[str] | None) -> None:
     failed write there is an error, not a message at exit that left exit code 0 or 120. The app runs
     outside click's standalone mode, where typer printed a usage error as a box of several lines."""
     environment.settle()
-    command = typer.main.get_command(app)
+    command, args = typer.main.get_command(app), sys.argv[1:] if argv is None else list(argv)
     try:
-        with command.make_context("evface", sys.argv[1:] if argv is None else list(argv)) as context:
+        with command.make_context("evface", args) as context:
             command.invoke(context)
     except KeyboardInterrupt as exc:
         raise SystemExit(130) from exc
@@ -140,7 +140,8 @@ def _run_app(argv: list[str] | None) -> None:
         code = exc.exit_code
     except typer.TyperException as exc:  # click's errors: a usage error, exit 2
         if exc.format_message().strip():  # not so for a group given no command: its help is printed
-            err_console.print(terminal.labelled("error:", "bold red", usage_line(exc)), soft_wrap=True)
+            err_console.print(terminal.labelled("error:", "bold red", usage_line(exc, named_command(args))),
+                              soft_wrap=True)
         code = exc.exit_code
     else:
         code = 0
@@ -148,10 +149,11 @@ def _run_app(argv: list[str] | None) -> None:
     raise SystemExit(code)
 
 
-def usage_line(exc: typer.TyperException) -> str:
+def usage_line(exc: typer.TyperException, command: str = "evface") -> str:
     """One line for a usage error: click's message (its lines joined), the value typer failed to
     read (``got 'abc'``: typer's own message names the option only), and where the command's options
-    are listed.
+    are listed: the command of the error's context, else ``command`` (typer raises an option given
+    no value without one).
 
     Examples
     --------
@@ -166,7 +168,27 @@ def usage_line(exc: typer.TyperException) -> str:
     if read and "input" in read[0] and "got " not in message:
         message += f", got {read[0]['input']!r}"
     context = getattr(exc, "ctx", None)
-    return f"{message}; try '{context.command_path} -h'" if context is not None else message
+    return f"{message}; try '{command if context is None else context.command_path} -h'"
+
+
+def named_command(args: list[str]) -> str:
+    """The command that the words of ``args`` name, as far as they name one (the root's switches,
+    ``--debug``, skipped).
+
+    Examples
+    --------
+    >>> named_command(["--debug", "train", "classify", "--epochs"]), named_command(["nope", "train"])
+    ('evface train classify', 'evface')
+    """
+    command, words = typer.main.get_command(app), ["evface"]
+    for arg in args:
+        if arg.startswith("-") and len(words) == 1:
+            continue
+        command = getattr(command, "commands", {}).get(arg)
+        if command is None:
+            break
+        words.append(arg)
+    return " ".join(words)
 
 
 @contextmanager

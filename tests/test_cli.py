@@ -703,7 +703,7 @@ def test_every_usage_error_is_one_line_naming_the_option_and_the_value(capsys):
             assert code == 2 and out == "", (argv, code, out)
             assert err.startswith("error: ") and err.count("\n") == 1, (argv, err)
             assert all(text in err for text in named), (argv, err)
-            assert "requires an argument" in err or f"; try 'evface {' '.join(words)} -h'" in err, (argv, err)
+            assert f"; try 'evface {' '.join(words)} -h'" in err, (argv, err)  # an option given no value too
             checked += 1
     for words in groups:
         assert cli.main([*words, "nope"]) == 2
