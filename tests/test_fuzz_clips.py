@@ -233,24 +233,28 @@ def _sizes(path: Path) -> dict[str, tuple[int, int]]:
     return {name: info.size for name, info in read_clip_meta(path).sensors.items()}
 
 
+def _each_sensor(sizes: Callable[[], dict[str, tuple[int, int]]],
+                 read: Callable[[str], np.ndarray]) -> Callable[[], None]:
+    """A reader that reads the events of each sensor (``sizes``: the clip's sensors and their sizes)
+    with ``read`` and checks them."""
+    def run() -> None:
+        for name, size in sizes().items():
+            _valid_events(size, read(name))
+    return run
+
+
 def _api_readers(path: Path) -> dict[str, Callable[[], None]]:
     """The clip reader's functions, each with its result checked."""
     from evface.io import clip_reader as cr  # lazy: imported in the child only
 
     sizes = functools.cache(lambda: _sizes(path))
 
-    def events_of(read: Callable[[str], np.ndarray]) -> Callable[[], None]:
-        def run() -> None:
-            for name, size in sizes().items():
-                _valid_events(size, read(name))
-        return run
-
     return {
         "read_clip": lambda: _valid_clip(path, cr.read_clip(path)),
         "read_clip frames only": lambda: _valid_clip(path, cr.read_clip(path, [], frames=True, truth=False)),
         "read_clip truth only": lambda: _valid_clip(path, cr.read_clip(path, ["lr"], frames=False, truth=["lr"])),
-        "read_events window": events_of(lambda name: cr.read_events(path, name, 20_000, 90_000)),
-        "iter_clip_events": events_of(lambda name: np.concatenate(
+        "read_events window": _each_sensor(sizes, lambda name: cr.read_events(path, name, 20_000, 90_000)),
+        "iter_clip_events": _each_sensor(sizes, lambda name: np.concatenate(
             [np.zeros(0, cr.EVENT_DTYPE), *cr.iter_clip_events(path, name, 10_000, None, chunk_events=1000)])),
         "event_counts": lambda: _counts(cr.event_counts(path)),
         "frames_and_truth_info": lambda: json.dumps(cr.frames_and_truth_info(path)),
@@ -271,14 +275,8 @@ def _file_readers(path: Path) -> dict[str, Callable[[], None]]:
 
     sizes = functools.cache(lambda: _sizes(path))
 
-    def each_sensor(read: Callable[[str], np.ndarray]) -> Callable[[], None]:
-        def run() -> None:
-            for name, size in sizes().items():
-                _valid_events(size, read(name))
-        return run
-
     return {
-        "iter_events_file window": each_sensor(lambda name: np.concatenate(
+        "iter_events_file window": _each_sensor(sizes, lambda name: np.concatenate(
             [np.zeros(0, EVENT_DTYPE),
              *iter_events_file(path, sensor=name, t_start_us=5000, t_end_us=100_000, chunk_events=500)])),
         "file_info": lambda: json.dumps(file_info(path)),

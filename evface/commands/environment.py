@@ -44,9 +44,8 @@ def check_thread_setting(environ: dict[str, str] | os._Environ = os.environ) -> 
     evface.errors.ParameterError: NUMBA_NUM_THREADS='0': not a number of threads; give 1 to 4096, or unset it
     """
     value = environ.get("NUMBA_NUM_THREADS", "")
-    if value.strip() and not 1 <= (whole_number(value) or 0) <= MAX_NUMBA_THREADS:
-        raise ParameterError(f"NUMBA_NUM_THREADS={value!r}: not a number of threads; give 1 to {MAX_NUMBA_THREADS}, "
-                             "or unset it")
+    if value.strip() and not _threads(value):
+        raise _not_threads("NUMBA_NUM_THREADS", value)
 
 
 def check_openmp_threads(environ: dict[str, str] | os._Environ = os.environ) -> None:
@@ -66,11 +65,20 @@ def check_openmp_threads(environ: dict[str, str] | os._Environ = os.environ) -> 
     value = environ.get("OMP_NUM_THREADS")
     if value is not None and not value.strip():
         del environ["OMP_NUM_THREADS"]
-    elif value is not None and not all(count.strip().isascii() and count.strip().isdigit()
-                                       and 1 <= (whole_number(count) or 0) <= MAX_NUMBA_THREADS
+    elif value is not None and not all(count.strip().isascii() and count.strip().isdigit() and _threads(count)
                                        for count in value.split(",")):
-        raise ParameterError(f"OMP_NUM_THREADS={value!r}: not a number of threads; give 1 to {MAX_NUMBA_THREADS}, "
-                             "or unset it")
+        raise _not_threads("OMP_NUM_THREADS", value)
+
+
+def _threads(text: str) -> bool:
+    """Whether ``text`` is a number of threads, 1 to :data:`MAX_NUMBA_THREADS` (read as the number
+    options read one: :func:`~evface.checks.whole_number`)."""
+    return 1 <= (whole_number(text) or 0) <= MAX_NUMBA_THREADS
+
+
+def _not_threads(name: str, value: str) -> ParameterError:
+    """The error of an environment variable ``name`` whose ``value`` is no number of threads."""
+    return ParameterError(f"{name}={value!r}: not a number of threads; give 1 to {MAX_NUMBA_THREADS}, or unset it")
 
 
 def settle_matplotlib(environ: dict[str, str] | os._Environ = os.environ) -> None:
