@@ -4,7 +4,8 @@ does ``convert``, ``synth`` and a training; ``tests/test_cli.py`` Ctrl-C).
 Each command runs as a child ``python -m evface.cli ...`` onto an output that already holds an
 earlier result (where the command replaces one) or onto a new name. The child stops itself just
 before it puts a finished temporary file or ``OUT.partial`` in place (its first such rename, and the
-one onto the output: ``os.replace``, ``os.rename`` and ``os.link`` wait there, a marker file
+one onto the output: ``os.replace``, ``os.rename``, ``os.link`` and the swap of a dataset folder with
+the earlier one, :func:`~evface.io.atomic_files.exchange`, wait there, a marker file
 telling the test), so the signal lands at a known point whatever the machine's speed. Then: the
 earlier output is intact byte for byte (or there is none), no half-written file under its name;
 after SIGTERM exit 143, "interrupted" and no temporary file left (``*.tmp``, ``OUT.partial`` where the
@@ -13,6 +14,7 @@ command does not resume from it); and running the command again gives what an un
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -60,6 +62,8 @@ def pausing(real):
         return real(src, dst, *args, **kwargs)
     return call
 os.replace, os.rename, os.link = pausing(os.replace), pausing(os.rename), pausing(os.link)
+from evface.io import dataset_output
+dataset_output.exchange = pausing(dataset_output.exchange)
 from evface.cli import main
 sys.exit(main(sys.argv[3:]))
 """
@@ -292,7 +296,7 @@ def test_a_stopped_command_keeps_the_earlier_output_and_reruns_to_an_undisturbed
             assert now in (before, _digests(whole))
         elif case.kill_mixes:  # files renamed one by one: the one that says the output is whole is the earlier
             assert now[case.final] == before[case.final]
-        elif now != before:  # killed between the earlier dataset's rename aside and the new one's into place
+        elif now != before:  # no swap in one step: killed between the earlier dataset's rename aside and the new one's
             [aside] = folder.glob(f"{case.out}.*.tmp")
             assert (now, _digests(aside)) == (None, before)
         if sig == TERM:
@@ -376,3 +380,92 @@ def test_an_earlier_dataset_a_killed_run_left_aside_is_removed_by_the_next(tmp_p
         (folder / "manifest.csv").write_text(folder.name)
     dataset_output.publish_partial(partial, out)
     assert [p.name for p in tmp_path.iterdir()] == ["ds"]
+
+
+PUBLISHING = """
+import json, os, sys, time
+from pathlib import Path
+from evface.io import dataset_output
+partial, out, marker = map(Path, sys.argv[1:])
+steps = []
+def noted(name, call):
+    def step(*args):
+        result = call(*args)
+        steps.append([name, result, (out / 'manifest.csv').read_text() if out.exists() else None])
+        return result
+    return step
+os.replace, dataset_output.exchange = noted('rename', os.replace), noted('exchange', dataset_output.exchange)
+def removing(path, ignore_errors=False):
+    marker.write_text(json.dumps(steps))
+    time.sleep(120)
+dataset_output.shutil.rmtree = removing
+dataset_output.publish_partial(partial, out)
+"""
+"""A child that publishes ``OUT.partial`` onto ``OUT`` (``argv``: the two and a marker), noting after
+each rename and swap what it returned and what ``OUT``'s manifest says, then waits where the earlier
+dataset would be removed, the notes written to the marker."""
+
+
+def _datasets(*folders: tuple[Path, str]) -> None:
+    """A dataset folder (``clips`` and a ``manifest.csv`` saying ``text``) at each path."""
+    for folder, text in folders:
+        (folder / "clips").mkdir(parents=True)
+        (folder / "manifest.csv").write_text(text)
+
+
+def test_a_dataset_replaced_is_swapped_with_the_earlier_one_in_one_step_and_out_is_never_missing(tmp_path):
+    """``--overwrite`` renamed the earlier dataset aside and then ``OUT.partial`` onto ``OUT``: ``kill -9``
+    between the two left no ``OUT``. Now the two are swapped in one step (``renameat2``'s
+    ``RENAME_EXCHANGE``, which this machine's file system offers): after every step ``OUT`` is a whole
+    dataset, and ``kill -9`` after the swap, before the removal, leaves the new one in ``OUT``, the
+    earlier one aside, which the next run removes."""
+    from evface.io import dataset_output
+
+    partial, out, marker = tmp_path / "ds.partial", tmp_path / "ds", tmp_path / "at-removal"
+    _datasets((partial, "new"), (out, "earlier"))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    child = subprocess.Popen([sys.executable, "-c", PUBLISHING, str(partial), str(out), str(marker)], env=env,
+                             stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() or not marker.read_text():
+            assert child.poll() is None, child.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the child never reached the removal"
+            time.sleep(0.005)
+    finally:
+        child.kill()
+        child.communicate(timeout=60)
+    assert json.loads(marker.read_text()) == [["rename", None, "earlier"], ["exchange", True, "new"]]
+    [aside] = tmp_path.glob("ds.*.tmp")
+    assert ((out / "manifest.csv").read_text(), (aside / "manifest.csv").read_text()) == ("new", "earlier")
+    marker.unlink()
+    _datasets((partial, "newer"))
+    dataset_output.publish_partial(partial, out)
+    assert [p.name for p in tmp_path.iterdir()] == ["ds"] and (out / "manifest.csv").read_text() == "newer"
+
+
+def test_where_the_system_cannot_swap_two_names_a_dataset_is_replaced_by_two_renames(tmp_path, monkeypatch):
+    """A file system without ``RENAME_EXCHANGE`` (``EINVAL``; ``ENOSYS`` where the kernel lacks it): the
+    earlier dataset is renamed aside, the new one onto ``OUT``, the earlier one removed, as before."""
+    import ctypes
+
+    from evface.io import atomic_files, dataset_output
+
+    def refused(*args):
+        ctypes.set_errno(errno.EINVAL)
+        return -1
+
+    monkeypatch.setattr(atomic_files, "_RENAMEAT2", refused)
+    partial, out = tmp_path / "ds.partial", tmp_path / "ds"
+    _datasets((partial, "new"), (out, "earlier"))
+    renames, real = [], os.replace
+
+    def noted(src, dst):
+        real(src, dst)
+        renames.append((Path(src).suffix, Path(dst).suffix))
+
+    monkeypatch.setattr(dataset_output.os, "replace", noted)
+    dataset_output.publish_partial(partial, out)
+    assert renames == [(".partial", ".tmp"), ("", ".tmp"), (".tmp", "")]  # OUT.partial, then OUT, aside; one onto OUT
+    assert [p.name for p in tmp_path.iterdir()] == ["ds"] and (out / "manifest.csv").read_text() == "new"
+    assert not atomic_files.exchange(out, tmp_path)  # refused: nothing moved

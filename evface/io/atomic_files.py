@@ -6,14 +6,18 @@ complete, so a failed or killed write leaves the older file as it was. A writer 
 replace (:func:`publish` with ``replace=False``) puts its file in place only if none with something in
 it is there when it is complete: a command's check before its work that it replaces nothing (``--force``
 not given) also holds against a file made meanwhile (another program, a second command of one name).
+Two names are swapped in one step where the system can (:func:`exchange`): a folder replaced whole
+is never missing.
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import signal
 import stat
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -167,6 +171,54 @@ def atomic_write_bytes(path: Path, data: bytes, replace: bool = True) -> None:
     [1, 2, 3]
     """
     atomic_write(path, lambda tmp: tmp.write_bytes(data), replace)
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap the names ``a`` and ``b`` (two files or folders, both there) in one atomic step:
+    ``renameat2`` with ``RENAME_EXCHANGE`` (Linux 3.15, glibc 2.28), so that each name always
+    names one whole thing, before or after. False, nothing moved, where the call is missing (not
+    Linux, an older C library) or refused (``ENOSYS``, ``EINVAL``: a file system without it, some
+    network file systems): the caller renames in two steps instead. Any other error is raised
+    as an :class:`OSError` naming both.
+
+    Examples
+    --------
+    On Linux, on a local file system:
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     a, b = Path(folder) / "a", Path(folder) / "b"
+    ...     _ = a.write_text("first"), b.mkdir()
+    ...     print(exchange(a, b), a.is_dir(), b.read_text())
+    True True first
+    """
+    if _RENAMEAT2 is None:
+        return False
+    if _RENAMEAT2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL):
+        return False
+    raise OSError(code, os.strerror(code), os.fspath(a), None, os.fspath(b))
+
+
+def _renameat2() -> Callable[..., int] | None:
+    """The C library's ``renameat2`` (``errno`` kept for :func:`ctypes.get_errno`), or None where it has none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        call = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # no C library to load, or one without the call (glibc < 2.28)
+        return None
+    call.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    call.restype = ctypes.c_int
+    return call
+
+
+_RENAMEAT2 = _renameat2()
+"""``renameat2`` for :func:`exchange`, or None."""
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+"""``renameat2``'s "relative to the working folder" and "swap the two names" (``linux/fcntl.h``)."""
 
 
 @contextmanager

@@ -4,7 +4,8 @@ renamed onto ``OUT`` when whole.
 Before the work begins, ``OUT`` is checked (:func:`check_replaceable`: new, empty, or an earlier
 dataset to overwrite; :func:`check_apart`: not one of the folders read;
 :func:`check_inputs_outside`: holding no file read); an ``OUT.partial`` that an interrupted run left
-is removed (:func:`remove_partial`), and the finished one replaces ``OUT`` (:func:`publish_partial`).
+is removed (:func:`remove_partial`), and the finished one replaces ``OUT`` (:func:`publish_partial`:
+swapped with it in one step where the system can).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from evface.errors import DatasetError, ParameterError, where
-from evface.io.atomic_files import uninterrupted
+from evface.io.atomic_files import exchange, uninterrupted
 from evface.io.temporary_files import temporaries_of, temporary_beside
 
 
@@ -139,12 +140,18 @@ def publish_partial(tmp: str | Path, out: str | Path) -> None:
     (which :func:`check_replaceable` allowed before the work began); the temporary files that
     writers killed in an earlier attempt left in it (``*.tmp``) are removed first.
 
-    The earlier dataset is renamed aside (``OUT.HOST-PID-RANDOM.tmp``,
-    :func:`~evface.io.temporary_files.temporary_beside`) and ``OUT.partial`` onto ``out``, Ctrl-C and
-    SIGTERM held between the two renames (:func:`~evface.io.atomic_files.uninterrupted`), and only
-    then the earlier one removed (was: removed first, so that a stop while it was removed, or before
-    the rename, lost it, and the clean-up of the stop the new one too). ``kill -9`` between the two
-    renames leaves the earlier dataset whole aside; the next run's removes it.
+    ``OUT.partial`` is renamed to a name of its own (``OUT.HOST-PID-RANDOM.tmp``,
+    :func:`~evface.io.temporary_files.temporary_beside`) and swapped with ``out`` in one step
+    (:func:`~evface.io.atomic_files.exchange`), so that ``out`` always names a whole dataset, the
+    earlier until the swap and the new after it; then the earlier one, now under that name, is
+    removed. ``kill -9`` before the swap leaves the earlier dataset in ``out`` and the new one aside,
+    after it the new one in ``out`` and the earlier aside: the next run removes what is aside.
+    Where the system cannot swap (not Linux, a file system without ``RENAME_EXCHANGE``), the earlier
+    dataset is renamed aside and the new one onto ``out`` (was, everywhere: ``kill -9`` between
+    those two renames left no ``out``, the earlier dataset whole aside). Ctrl-C and SIGTERM are held
+    meanwhile (:func:`~evface.io.atomic_files.uninterrupted`), and the earlier dataset is removed
+    only once the new one is in place (was: removed first, so that a stop while it was removed, or
+    before the rename, lost it, and the clean-up of the stop the new one too).
 
     Examples
     --------
@@ -167,18 +174,39 @@ def publish_partial(tmp: str | Path, out: str | Path) -> None:
     if not out.exists():
         os.replace(tmp, out)
         return
-    aside = temporary_beside(out)  # a name of its own, for the earlier dataset
-    aside.unlink()
-    replaced = False
+    new, aside = _name_beside(out), _name_beside(out)
+    earlier = None
     try:
-        with uninterrupted():  # a stop held here is raised as the block ends, once both renames are done
-            os.replace(out, aside)
+        with uninterrupted():  # a stop held here is raised as the block ends, once the new dataset is in place
+            os.replace(tmp, new)  # OUT.partial never names the earlier dataset (an import resumes from it)
             try:
-                os.replace(tmp, out)
+                earlier = _swap(new, out, aside)
             except BaseException:
-                os.replace(aside, out)  # the earlier dataset back
+                os.replace(new, tmp)  # where the caller removes it
                 raise
-            replaced = True
     finally:
-        if replaced:  # removed only once the new one is in place: a failed put-back keeps the only copy
-            shutil.rmtree(aside, ignore_errors=True)
+        if earlier is not None:  # removed only once the new one is in place: a failed put-back keeps the only copy
+            shutil.rmtree(earlier, ignore_errors=True)
+
+
+def _name_beside(out: Path) -> Path:
+    """A free name of its own beside ``out`` for a folder to be renamed to
+    (:func:`~evface.io.temporary_files.temporary_beside`, its empty file removed)."""
+    name = temporary_beside(out)
+    name.unlink()
+    return name
+
+
+def _swap(new: Path, out: Path, aside: Path) -> Path:
+    """Put the folder ``new`` in place of the folder ``out``; returns where the earlier ``out`` is
+    then: ``new`` where the two were swapped in one step, else ``aside``, renamed there before
+    ``new`` was renamed to ``out`` (and renamed back if that failed)."""
+    if exchange(new, out):
+        return new
+    os.replace(out, aside)
+    try:
+        os.replace(new, out)
+    except BaseException:
+        os.replace(aside, out)  # the earlier dataset back
+        raise
+    return aside
