@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 import numba
 from numba.core import config
 
+from evface.errors import ParameterError
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 NO_PLACE = "no locator available"
@@ -52,7 +54,9 @@ def private_folder(library: str = "numba") -> str:
     """``evface-LIBRARY-UID`` in the system's temporary folder, made readable by this user only; a
     folder of that name that another user made, or that others may write into, is not used (numba's
     cache holds pickles, which run code when loaded), and a new private folder is made instead,
-    removed at exit.
+    removed at exit. Where no temporary folder can be written at all, a :class:`ParameterError`
+    naming those tried and ``TMPDIR`` (was: ``[Errno 2] No usable temporary directory found in
+    [...]``, which named no variable to set).
 
     Examples
     --------
@@ -61,7 +65,7 @@ def private_folder(library: str = "numba") -> str:
     (True, '0o700')
     """
     uid = os.getuid() if hasattr(os, "getuid") else None
-    folder = Path(tempfile.gettempdir()) / f"evface-{library}-{uid}"
+    folder = Path(_temporary_folder()) / f"evface-{library}-{uid}"
     if uid is not None:
         try:
             folder.mkdir(mode=0o700, exist_ok=True)
@@ -73,3 +77,17 @@ def private_folder(library: str = "numba") -> str:
     made = tempfile.mkdtemp(prefix=f"evface-{library}-")
     atexit.register(shutil.rmtree, made, ignore_errors=True)
     return made
+
+
+def _temporary_folder() -> str:
+    """The system's temporary folder (:func:`tempfile.gettempdir`: ``TMPDIR``, ``TEMP``, ``TMP``,
+    ``/tmp``, ``/var/tmp``, ``/usr/tmp``, the working folder, the first this user can write), or a
+    :class:`ParameterError` naming those tried where none can be written."""
+    try:
+        return tempfile.gettempdir()
+    except FileNotFoundError as exc:  # what gettempdir raises where it found none
+        named = {os.environ[name]: f"{name}={os.environ[name]}" for name in ("TMP", "TEMP", "TMPDIR")
+                 if os.environ.get(name)}
+        tried = ", ".join(named.get(folder, folder) for folder in tempfile._candidate_tempdir_list())
+        raise ParameterError(f"no temporary folder can be written (tried {tried}); set TMPDIR to a folder this "
+                             "user can write") from exc

@@ -55,3 +55,26 @@ def test_a_cache_folder_others_can_write_into_is_not_used(tmp_path, monkeypatch)
     assert made != planted and made.parent == tmp_path and oct(made.stat().st_mode & 0o777) == "0o700"
     planted.chmod(0o700)
     assert Path(private_folder()) == planted
+
+
+def test_no_temporary_folder_that_can_be_written_is_one_line_naming_tmpdir(tmp_path, monkeypatch, capsys):
+    """``TMPDIR`` and every folder Python tries after it unwritable, where a command needs a private
+    folder (here matplotlib's, the home a file): was ``error: [Errno 2] No usable temporary directory
+    found in [...]``, no variable named. Python's list of folders is made unwritable for any user,
+    root too (who may write into ``/tmp`` whatever its mode): a file where each folder would be."""
+    import tempfile
+
+    from evface.cli import main
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    for name in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "TMP", "TEMP"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(a_file))
+    monkeypatch.setenv("TMPDIR", str(a_file / "tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setattr(tempfile, "_candidate_tempdir_list", lambda: [os.environ["TMPDIR"], str(a_file)])
+    assert main(["faces", str(tmp_path / "sheet.png"), "--seeds", "0", "--size", "32"]) == 2
+    assert capsys.readouterr().err == (f"error: no temporary folder can be written (tried TMPDIR={a_file}/tmp, {a_file}); "
+                                       "set TMPDIR to a folder this user can write\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
