@@ -75,6 +75,6 @@ def test_no_temporary_folder_that_can_be_written_is_one_line_naming_tmpdir(tmp_p
     monkeypatch.setattr(tempfile, "tempdir", None)
     monkeypatch.setattr(tempfile, "_candidate_tempdir_list", lambda: [os.environ["TMPDIR"], str(a_file)])
     assert main(["faces", str(tmp_path / "sheet.png"), "--seeds", "0", "--size", "32"]) == 2
-    assert capsys.readouterr().err == (f"error: no temporary folder can be written (tried TMPDIR={a_file}/tmp, {a_file}); "
-                                       "set TMPDIR to a folder this user can write\n")
+    assert capsys.readouterr().err == (f"error: no temporary folder can be written (tried TMPDIR={a_file}/tmp, "
+                                       f"{a_file}); set TMPDIR to a folder this user can write\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
