@@ -12,7 +12,8 @@ from evface.errors import FaceNotFoundError, FormatError, ParameterError
 from evface.face.aus import AU_TABLE, CLASS_SETS, DEFAULT_CLASSES, OPPOSITE_GAZE, check_aus
 from evface.face.detect import detect_faces, to_gray_uint8
 from evface.face.head_pose import FacePose
-from evface.face.identity import builtin_photo_identities, photo_identity, procedural_identity, read_photo
+from evface.face.identity import (builtin_photo_identities, landmarks_from_geometry, photo_identity,
+                                  procedural_identity, read_photo)
 from evface.face.render import FaceRenderer
 
 from picture_fixtures import jpeg_with_damaged_exif
@@ -205,6 +206,15 @@ def test_to_gray_and_photo_identity_refuse_an_empty_image_or_a_name_that_is_no_s
     for name in (image, None, ""):
         with pytest.raises(ParameterError, match=r"^name must be a non-empty str \(the identity's name\), got "):
             photo_identity(image, name)
+
+
+@pytest.mark.parametrize("geometry", [None, 0.2, [0.2, 0.1], "eye_v", np.zeros(23)])
+def test_geometry_that_is_no_mapping_is_refused_naming_the_argument(geometry):
+    """Was Python's error: ``TypeError: 'NoneType' object is not subscriptable``, "list indices must be
+    integers or slices, not str", an array's "only integers, slices ... are valid indices"."""
+    with pytest.raises(ParameterError, match=r"^g must be a mapping of geometry parameters by name \(as TEMPLATE\), "
+                                             r"got (NoneType|float|list|str|ndarray)$"):
+        landmarks_from_geometry(geometry)
 
 
 @pytest.mark.parametrize("aus", [0, [], (), ""])

@@ -97,7 +97,9 @@ _RANGES: dict[str, tuple[float, float]] = {
 
 
 def landmarks_from_geometry(g: Mapping[str, float]) -> dict[str, np.ndarray]:
-    """Build the landmark groups from geometry parameters (see :data:`TEMPLATE`).
+    """Build the landmark groups from geometry parameters (see :data:`TEMPLATE`); ``g`` that is no
+    mapping is a :class:`ParameterError` naming it (was: Python's ``TypeError: 'NoneType' object is
+    not subscriptable``).
 
     Examples
     --------
@@ -106,7 +108,14 @@ def landmarks_from_geometry(g: Mapping[str, float]) -> dict[str, np.ndarray]:
     ['brow_l', 'brow_r', 'cheek_l', 'cheek_r', 'chin', 'eye_l', 'eye_r', 'iris_l', 'iris_r', 'jaw', 'mouth', 'nose']
     >>> lm["eye_l"].shape, lm["jaw"].shape, lm["mouth"][4].tolist()  # the stomion at mouth_v
     ((4, 2), (9, 2), [0.0, 0.3])
+    >>> landmarks_from_geometry([0.2, 0.1])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: g must be a mapping of geometry parameters by name (as TEMPLATE), got list
     """
+    if not isinstance(g, Mapping):
+        raise ParameterError(f"g must be a mapping of geometry parameters by name (as TEMPLATE), "
+                             f"got {type(g).__name__}")
     lm: dict[str, np.ndarray] = {}
     for side, s in (("l", -1.0), ("r", 1.0)):
         ec = np.array([s * g["eye_u"], g["eye_v"]])
