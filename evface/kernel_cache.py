@@ -88,6 +88,7 @@ def _temporary_folder() -> str:
     except FileNotFoundError as exc:  # what gettempdir raises where it found none
         named = {os.environ[name]: f"{name}={os.environ[name]}" for name in ("TMP", "TEMP", "TMPDIR")
                  if os.environ.get(name)}
-        tried = ", ".join(named.get(folder, folder) for folder in tempfile._candidate_tempdir_list())
+        candidates = getattr(tempfile, "_candidate_tempdir_list", lambda: list(named))  # private, in 3.11-3.14
+        tried = ", ".join(named.get(folder, folder) for folder in candidates())
         raise ParameterError(f"no temporary folder can be written (tried {tried}); set TMPDIR to a folder this "
                              "user can write") from exc
