@@ -20,7 +20,7 @@ import typer
 
 from evface import __version__
 from evface.commands import environment, terminal
-from evface.errors import EvfaceError
+from evface.errors import EvfaceError, limit_reached
 
 app = typer.Typer(
     name="evface",
@@ -37,6 +37,8 @@ COMMAND_MODULES = ["run", "synth", "train", "compare", "reconstruct", "importers
 
 
 _debug = {"on": False}
+_built: dict[str, typer.core.TyperGroup] = {}  # the click command of the app, once built: an error's line needs
+# it, and building it again there ran out of memory where the error was memory running out
 
 
 def _version(value: bool) -> None:
@@ -111,11 +113,15 @@ def main(argv: list[str] | None = None) -> int:
             raise
         if isinstance(exc, BrokenPipeError) and exc.filename == terminal.STDOUT:
             return 1  # the reader stopped reading (`| head`), found at the last flush: as click ends it
-        err_console.print(terminal.labelled("error:", "bold red", _describe(exc)), soft_wrap=True)
+        err_console.print(terminal.labelled("error:", "bold red", _limit_line(exc, argv) or _describe(exc)),
+                          soft_wrap=True)
         return 2
     except Exception as exc:
         if _debug["on"]:
             raise
+        if _limit_line(exc, argv):
+            err_console.print(terminal.labelled("error:", "bold red", _limit_line(exc, argv)), soft_wrap=True)
+            return 2
         err_console.print(terminal.labelled("internal error:", "bold red", f"{type(exc).__name__}: {exc} (rerun with "
                                              "evface --debug ... for the traceback, and please report it)"),
                           soft_wrap=True)
@@ -131,6 +137,7 @@ def _run_app(argv: list[str] | None) -> None:
     outside click's standalone mode, where typer printed a usage error as a box of several lines."""
     environment.settle()
     command, args = typer.main.get_command(app), sys.argv[1:] if argv is None else list(argv)
+    _built["command"] = command
     try:
         with command.make_context("evface", args) as context:
             command.invoke(context)
@@ -180,15 +187,21 @@ def named_command(args: list[str]) -> str:
     >>> named_command(["--debug", "train", "classify", "--epochs"]), named_command(["nope", "train"])
     ('evface train classify', 'evface')
     """
-    command, words = typer.main.get_command(app), ["evface"]
+    return " ".join(_named(args)[0])
+
+
+def _named(args: list[str]) -> tuple[list[str], object]:
+    """The words of ``args`` that name a command (:func:`named_command`) and the click command they name."""
+    command, words = _built.get("command") or typer.main.get_command(app), ["evface"]
     for arg in args:
         if arg.startswith("-") and len(words) == 1:
             continue
-        command = getattr(command, "commands", {}).get(arg)
-        if command is None:
+        found = getattr(command, "commands", {}).get(arg)
+        if found is None:
             break
+        command = found
         words.append(arg)
-    return " ".join(words)
+    return words, command
 
 
 @contextmanager
@@ -222,6 +235,16 @@ def _interrupted(exc: BaseException) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+def _limit_line(exc: BaseException, argv: list[str] | None) -> str | None:
+    """The line of an error that is a limit of the machine or the job reached (memory, open files,
+    processes: :func:`~evface.errors.limit_reached`), with the options of the command ``argv`` names
+    that ask for less; ``None`` for any other error."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    command = _named(args)[1]
+    options = {name for param in getattr(command, "params", ()) for name in param.opts}
+    return limit_reached(exc, options)
 
 
 def _describe(exc: BaseException) -> str:

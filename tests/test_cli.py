@@ -1097,3 +1097,36 @@ def test_library_messages_list_their_choices_as_words(case):
     assert not any(c in message for c in "[]") and "('" not in message, message
     head, _, _ = says.partition("...")
     assert message == says if head == says else message.startswith(head), message
+
+
+@pytest.mark.parametrize("error, says", [
+    (MemoryError(), "out of memory: "),
+    (ImportError("libgomp.so.1: failed to map segment from shared object"), "out of memory: "),
+    (OSError(12, "Cannot allocate memory"), "out of memory: "),
+    (OSError(24, "Too many open files"), "too many open files: this process may open "),
+    (RuntimeError("can't start new thread"), "cannot start another thread or process: "),
+])
+def test_a_limit_reached_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, error, says):
+    """Running out of memory or open files, or starting no thread, under a limit (``ulimit``, a
+    scheduler's memory cap) is not a bug: was "internal error: ImportError: ...: failed to map segment
+    from shared object (rerun with evface --debug ...)", exit 1, and "error: [Errno 24] Too many open
+    files", exit 2, naming no limit. Now one line naming the limit's ``ulimit`` and to raise it, exit 2."""
+    def reach(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr("evface.io.file_info.file_info", reach)
+    assert cli.main(["info", str(tmp_path / "x.raw")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {says}") and "ulimit -" in err and "raise the limit" in err, err
+    assert err.count("\n") == 1 and "internal error" not in err
+
+
+def test_a_limit_reached_names_the_option_that_asks_for_less(monkeypatch, capsys):
+    """Of the command's options, the one that asks for less: ``--jobs`` of ``evface run`` (its pool's
+    pipes are open files), none of ``evface info``."""
+    def reach(*args, **kwargs):
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr("evface.pipeline.run.run_pipeline", reach)
+    assert cli.main(["run", "--preset", "tiny", "--out", "out", "--jobs", "2"]) == 2
+    assert capsys.readouterr().err.rstrip().endswith("raise the limit, or give a smaller --jobs")

@@ -1,0 +1,176 @@
+"""evface's commands under the resource limits of a cluster job or a shared machine (``ulimit -n``,
+``-v``, ``-u``, ``-s``, ``-t``; a scheduler's memory cap), each in a child process that sets them.
+
+The property: the command works as it does without the limit, or prints one line (no traceback, no
+``internal error``) naming the limit and what to change, exit 2, and leaves no half-written output
+(its folder absent, or one that the same command resumes). A limit on CPU time kills the process
+(SIGXCPU); what it leaves must be resumable. The address-space limit is set in the child relative to
+the memory it already holds (:func:`_memory_child`), so that it fails at the same place on any machine.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from evface import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    """A tiny synthetic dataset, an events file of one of its clips and a 10-frame video."""
+    folder = tmp_path_factory.mktemp("limits")
+    assert cli.main(["synth", str(folder / "data"), "--preset", "tiny"]) == 0
+    clip = sorted((folder / "data" / "clips").glob("*.h5"))[0]
+    assert cli.main(["convert", str(clip), str(folder / "events.raw"), "--sensor", "lr"]) == 0
+    writer = cv2.VideoWriter(str(folder / "video.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 30, (64, 48))
+    for i in range(10):
+        writer.write(np.full((48, 64, 3), 20 * i, np.uint8))
+    writer.release()
+    return folder
+
+
+def _evface(args: list[str], cwd: Path, limits: dict[int, tuple[int, int]], script: list[str] | None = None
+            ) -> subprocess.CompletedProcess:
+    """Run ``evface ARGS`` (or ``python SCRIPT``) in ``cwd`` under ``limits`` (``resource`` limit ->
+    (soft, hard)), set in the child before it starts."""
+    def limited() -> None:
+        for kind, value in limits.items():
+            resource.setrlimit(kind, value)
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, *(script or ["-m", "evface.cli", *args])]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, preexec_fn=limited,
+                          timeout=120)
+
+
+def _says_limit(done: subprocess.CompletedProcess, *words: str) -> None:
+    """Assert that ``done`` ended in one error line, exit 2, naming each of ``words``."""
+    last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert last.startswith("error: ") and all(word in last for word in words), last
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr[-2000:]
+
+
+def _half_written(folder: Path) -> list[Path]:
+    """The temporary files left in ``folder``."""
+    return [path for path in folder.rglob("*") if ".tmp" in path.name]
+
+
+def _open_files(limit: int) -> dict[int, tuple[int, int]]:
+    return {resource.RLIMIT_NOFILE: (limit, resource.getrlimit(resource.RLIMIT_NOFILE)[1])}
+
+
+@pytest.mark.parametrize("limit, command", [(16, "info"), (16, "convert"), (16, "simulate"), (32, "info")])
+def test_streaming_commands_work_with_few_open_files(inputs, tmp_path, limit, command):
+    """info, convert and simulate keep few files open: 16 are enough."""
+    args = {"info": ["info", str(inputs / "events.raw")],
+            "convert": ["convert", str(inputs / "events.raw"), str(tmp_path / "out.csv")],
+            "simulate": ["simulate", str(inputs / "video.avi"), "--out", str(tmp_path / "out.raw")]}[command]
+    done = _evface(args, tmp_path, _open_files(limit))
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_run_jobs_with_too_few_open_files_names_the_limit_and_jobs(inputs, tmp_path):
+    """``evface run --jobs 2`` under ``ulimit -n 16`` cannot open its pool's pipes: was "error: [Errno
+    24] Too many open files", naming no file, limit or option. Now the limit and --jobs; what it leaves
+    is its plan (started.json), no temporary file."""
+    out = tmp_path / "run"
+    done = _evface(["run", "--preset", "tiny", "--data", str(inputs / "data"), "--out", str(out), "--jobs", "2"],
+                   tmp_path, _open_files(16))
+    _says_limit(done, "too many open files", "ulimit -n 16", "raise the limit", "--jobs")
+    assert (out / "started.json").is_file() and not _half_written(out)
+
+
+def _memory_child(extra_mib: int, preload: list[str], args: list[str]) -> list[str]:
+    """The script of a child that imports evface's command line and ``preload``, then may map only
+    ``extra_mib`` MiB more than it holds, and runs ``evface ARGS``."""
+    code = (
+        "import importlib, resource, sys\n"
+        "from evface import cli\n"
+        f"for name in {preload!r}: importlib.import_module(name)\n"
+        "size = next(int(line.split()[1]) * 1024 for line in open('/proc/self/status') if line.startswith('VmSize:'))\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, (size + {extra_mib} * 2**20, resource.RLIM_INFINITY))\n"
+        f"sys.exit(cli.main({args!r}))\n")
+    return ["-c", code]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads its memory from /proc")
+def test_out_of_memory_loading_torch_names_the_limit(inputs, tmp_path):
+    """16 MiB more than the command line holds cannot load torch's libraries: was "internal error:
+    ImportError: ...: failed to map segment from shared object (rerun with evface --debug ...)", exit
+    1. Now one line: out of memory, the limit, raise it or a smaller --batch-size; no folder made."""
+    out = tmp_path / "run"
+    done = _evface([], tmp_path, {}, _memory_child(16, ["numpy", "scipy.fft"], [
+        "train", "classify", "--data", str(inputs / "data"), "--out", str(out), "--epochs", "1"]))
+    _says_limit(done, "out of memory", "ulimit -v", "raise the limit", "--batch-size")
+    assert not out.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads its memory from /proc")
+def test_out_of_memory_training_names_the_limit(inputs, tmp_path):
+    """900 MiB more loads torch but does not train: was "internal error: MemoryError: ", exit 1. Now
+    the one line; the folder holds the run's plan and inputs, no temporary file (that the same command
+    resumes from such a folder: :func:`test_a_cpu_time_limit_leaves_a_resumable_run`)."""
+    out = tmp_path / "run"
+    train = ["train", "classify", "--data", str(inputs / "data"), "--out", str(out), "--epochs", "1"]
+    done = _evface([], tmp_path, {}, _memory_child(900, ["numpy", "scipy.fft"], train))
+    _says_limit(done, "out of memory", "ulimit -v", "--batch-size")
+    assert not _half_written(out) and not (out / "metrics.json").exists()
+
+
+def test_a_small_stack_is_enough(inputs, tmp_path):
+    """256 KB of stack (``ulimit -s 256``) are enough to read, convert and simulate."""
+    done = _evface(["simulate", str(inputs / "video.avi"), "--out", str(tmp_path / "out.raw")], tmp_path,
+                   {resource.RLIMIT_STACK: (256 * 1024, resource.getrlimit(resource.RLIMIT_STACK)[1])})
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_a_cpu_time_limit_leaves_a_resumable_run(inputs, tmp_path):
+    """``ulimit -t`` ends the process by SIGXCPU in the middle of its work, with no clean-up: what it
+    leaves is no temporary file and a folder that the same command finishes."""
+    out = tmp_path / "run"
+    train = ["train", "classify", "--data", str(inputs / "data"), "--out", str(out), "--epochs", "1"]
+    done = _evface(train, tmp_path, {resource.RLIMIT_CPU: (2, 60)})
+    assert done.returncode in (0, -signal.SIGXCPU), done.stderr[-2000:]
+    assert not _half_written(out) if out.exists() else True
+    assert cli.main(train) == 0 and (out / "metrics.json").is_file()
+
+
+def _tasks_of(uid: int) -> int:
+    """The processes and threads this user runs now (what ``RLIMIT_NPROC`` counts)."""
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:  # the process ended
+            continue
+        count += int(fields["Threads"]) if int(fields["Uid"].split()[0]) == uid else 0
+    return count
+
+
+@pytest.mark.skipif(os.geteuid() == 0 or not Path("/proc").is_dir(),
+                    reason="the kernel does not hold root to RLIMIT_NPROC; counts tasks in /proc")
+def test_no_new_thread_or_process_works_or_names_the_limit(inputs, tmp_path):
+    """``ulimit -u`` at what this user runs already: no thread (numba's, torch's pools) nor process
+    (synth's --workers pool) can start. The command works (others of the user ended meanwhile) or
+    says so, and leaves a folder that it resumes."""
+    limit = _tasks_of(os.getuid()) + 1  # this child itself
+    out = tmp_path / "data"
+    done = _evface(["synth", str(out), "--preset", "tiny", "--workers", "2"], tmp_path,
+                   {resource.RLIMIT_NPROC: (limit, resource.getrlimit(resource.RLIMIT_NPROC)[1])})
+    if done.returncode != 0:
+        _says_limit(done, "ulimit -u", "raise the limit", "--workers")
+        assert cli.main(["synth", str(out), "--preset", "tiny"]) == 0
