@@ -44,7 +44,8 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -152,7 +153,8 @@ class ProcessPool:
     command turns into Ctrl-C), each running job is interrupted as by Ctrl-C and its clean-up ends
     before the command does (its temporary files removed). A job is handed to a process only when
     one is free, so the waiting job of highest priority goes next. A job's exception is raised here as it is (no retry: the callers
-    resume where they stopped).
+    resume where they stopped); a worker killed (the kernel's out-of-memory killer, a job's memory
+    limit) is a :class:`JobFailedError` naming the job (:func:`_result`).
     """
 
     workers: int
@@ -170,7 +172,7 @@ class ProcessPool:
                         futures[pool.submit(_interruptible, job.fn, *job.args)] = job
                     for future in wait(futures, return_when=FIRST_COMPLETED).done:
                         job = futures.pop(future)
-                        waiting.extend(on_done(job, future.result()) or ())
+                        waiting.extend(on_done(job, _result(future, job)) or ())
             except BaseException as exc:  # interrupted or failed: do not start the jobs still waiting
                 for future in futures:
                     future.cancel()
@@ -178,6 +180,20 @@ class ProcessPool:
                     for process in list(pool._processes.values()):  # group): end the jobs, do not wait for them
                         process.terminate()
                 raise
+
+
+def _result(future: Future, job: Job) -> Any:
+    """The result of ``job``'s ``future``; a :class:`JobFailedError` naming the job where a worker
+    process was killed (was ``BrokenProcessPool``: "internal error: BrokenProcessPool: A process in
+    the process pool was terminated abruptly ...", exit 1; most often the kernel's out-of-memory
+    killer or a scheduler's memory cap, which end a process with SIGKILL)."""
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        raise JobFailedError(f"{job.name}: a worker process was killed, most often for want of memory (the "
+                             "kernel's out-of-memory killer, a job's memory limit); run fewer jobs side by "
+                             "side, or give the job more memory, and run the command again: it goes on "
+                             "where it stopped") from exc
 
 
 def _start_worker(parent_pid: int) -> None:

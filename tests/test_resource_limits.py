@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from evface import cli
+from evface.executor import Job, JobFailedError, ProcessPool
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -174,3 +175,18 @@ def test_no_new_thread_or_process_works_or_names_the_limit(inputs, tmp_path):
     if done.returncode != 0:
         _says_limit(done, "ulimit -u", "raise the limit", "--workers")
         assert cli.main(["synth", str(out), "--preset", "tiny"]) == 0
+
+
+def _killed() -> None:
+    """A job whose process is killed, as the kernel's out-of-memory killer kills one."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_worker_killed_for_memory_names_the_job():
+    """A scheduler's memory cap (cgroup) kills a --jobs/--workers process with SIGKILL: was
+    ``BrokenProcessPool`` ("internal error: BrokenProcessPool: A process in the process pool was
+    terminated abruptly ...", exit 1). Now a :class:`JobFailedError` (one line, exit 2) naming the
+    job, the likely cause and what to change."""
+    with pytest.raises(JobFailedError, match=r"^killed: a worker process was killed, most often for want of "
+                                             r"memory .*run fewer jobs side by side"):
+        ProcessPool(1).run([Job("killed", _killed)], lambda job, result: None)
