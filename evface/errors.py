@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import numbers
+import os
 import re
 import resource
 from collections.abc import Collection, Iterable, Sequence
@@ -137,8 +138,10 @@ def limit_reached(exc: BaseException, options: Collection[str] = ()) -> str | No
     """One line for an error that is this process reaching a limit of its machine or its job, not a
     fault of evface's: memory (a :class:`MemoryError`, or a library that failed to load or allocate
     for want of it), open files (``EMFILE``, ``ENFILE``), processes and threads (``EAGAIN``, "can't
-    start new thread"); ``None`` for any other error. The line names the limit, its value (``ulimit``)
-    and what to change: raising it, or, of the command's ``options``, the one that asks for less
+    start new thread"); ``None`` for any other error, and for an :class:`EvfaceError`, which says
+    what happened itself (a folder locked by another command: raised while handling a
+    ``BlockingIOError``, ``EAGAIN``). The line names the limit, its value (``ulimit``) and what to
+    change: raising it, or, of the command's ``options``, the one that asks for less
     (``--batch-size``, ``--jobs``, ``--workers``). The error's causes are looked at too (a library's
     error raised from a :class:`MemoryError`).
 
@@ -149,6 +152,8 @@ def limit_reached(exc: BaseException, options: Collection[str] = ()) -> str | No
     >>> limit_reached(ValueError("bad value")) is None
     True
     """
+    if isinstance(exc, EvfaceError):
+        return None
     for error in _chain(exc):
         if _out_of_memory(error):
             return _advice(f"out of memory: {_memory_limit()}", options, ("--batch-size",))
@@ -172,11 +177,23 @@ def _chain(exc: BaseException | None) -> Iterable[BaseException]:
 
 
 def _out_of_memory(error: BaseException) -> bool:
-    """Whether ``error`` says that memory ran out (a library's own words for it included)."""
+    """Whether ``error`` says that memory ran out (a library's own words for it included); not so for
+    a NumPy array larger than this machine's memory ("Unable to allocate 16.0 TiB"), which no limit
+    stopped: a value evface should have refused, a bug."""
+    if isinstance(error, MemoryError) and getattr(error, "_total_size", 0) > _machine_memory():
+        return False
     if isinstance(error, MemoryError) or (isinstance(error, OSError) and error.errno == errno.ENOMEM):
         return True
     return isinstance(error, (ImportError, OSError, RuntimeError)) and any(
         words in str(error).lower() for words in _MEMORY_WORDS)
+
+
+def _machine_memory() -> int:
+    """The bytes of memory this machine has (``sysconf``; none known: no bound)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return 2**63
 
 
 def _no_new_task(error: BaseException) -> bool:

@@ -1130,3 +1130,16 @@ def test_a_limit_reached_names_the_option_that_asks_for_less(monkeypatch, capsys
     monkeypatch.setattr("evface.pipeline.run.run_pipeline", reach)
     assert cli.main(["run", "--preset", "tiny", "--out", "out", "--jobs", "2"]) == 2
     assert capsys.readouterr().err.rstrip().endswith("raise the limit, or give a smaller --jobs")
+
+
+def test_an_array_beyond_the_machine_stays_a_bug(tmp_path, monkeypatch, capsys):
+    """NumPy's "Unable to allocate 16.0 TiB" is a value evface should have refused, not a limit
+    reached: still the internal error that the fuzz tests find, not "out of memory ... raise the limit"."""
+    import numpy as np
+
+    def huge(*args, **kwargs):
+        return np.empty(2**44, np.uint8)
+
+    monkeypatch.setattr("evface.io.file_info.file_info", huge)
+    assert cli.main(["info", str(tmp_path / "x.raw")]) == 1
+    assert "internal error: " in capsys.readouterr().err
