@@ -20,7 +20,8 @@ import typer
 
 from evface import __version__
 from evface.commands import environment, terminal
-from evface.errors import EvfaceError, limit_reached
+from evface.commands.limits import limit_reached
+from evface.errors import EvfaceError
 
 app = typer.Typer(
     name="evface",
@@ -239,7 +240,7 @@ def _interrupted(exc: BaseException) -> bool:
 
 def _limit_line(exc: BaseException, argv: list[str] | None) -> str | None:
     """The line of an error that is a limit of the machine or the job reached (memory, open files,
-    processes: :func:`~evface.errors.limit_reached`), with the options of the command ``argv`` names
+    processes: :func:`~evface.commands.limits.limit_reached`), with the options of the command ``argv`` names
     that ask for less; ``None`` for any other error."""
     args = sys.argv[1:] if argv is None else list(argv)
     command = _named(args)[1]

@@ -11,12 +11,9 @@ in a new output folder.
 
 from __future__ import annotations
 
-import errno
 import numbers
-import os
 import re
-import resource
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -128,98 +125,3 @@ def train_again(change: str = "") -> str:
     'train the run again in a new --out folder'
     """
     return "train the run again in a new --out folder" + (f" {change}" if change else "")
-
-
-_MEMORY_WORDS = ("failed to map segment", "cannot allocate memory", "not enough memory", "can't allocate memory")
-_THREAD_WORDS = ("can't start new thread", "resource temporarily unavailable")
-
-
-def limit_reached(exc: BaseException, options: Collection[str] = ()) -> str | None:
-    """One line for an error that is this process reaching a limit of its machine or its job, not a
-    fault of evface's: memory (a :class:`MemoryError`, or a library that failed to load or allocate
-    for want of it), open files (``EMFILE``, ``ENFILE``), processes and threads (``EAGAIN``, "can't
-    start new thread"); ``None`` for any other error, and for an :class:`EvfaceError`, which says
-    what happened itself (a folder locked by another command: raised while handling a
-    ``BlockingIOError``, ``EAGAIN``). The line names the limit, its value (``ulimit``) and what to
-    change: raising it, or, of the command's ``options``, the one that asks for less
-    (``--batch-size``, ``--jobs``, ``--workers``). The error's causes are looked at too (a library's
-    error raised from a :class:`MemoryError`).
-
-    Examples
-    --------
-    >>> limit_reached(OSError(errno.EMFILE, "Too many open files"), {"--jobs", "--out"})  # doctest: +ELLIPSIS
-    'too many open files: this process may open ... (ulimit -n ...); raise the limit, or give a smaller --jobs'
-    >>> limit_reached(ValueError("bad value")) is None
-    True
-    """
-    if isinstance(exc, EvfaceError):
-        return None
-    for error in _chain(exc):
-        if _out_of_memory(error):
-            return _advice(f"out of memory: {_memory_limit()}", options, ("--batch-size",))
-        if isinstance(error, OSError) and error.errno in (errno.EMFILE, errno.ENFILE):
-            limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-            return _advice(where(error.filename, f"too many open files: this process may open {limit} "
-                                                 f"(ulimit -n {limit})"), options, ("--jobs", "--workers"))
-        if _no_new_task(error):
-            return _advice(f"cannot start another thread or process: {_task_limit()}", options,
-                           ("--jobs", "--workers"))
-    return None
-
-
-def _chain(exc: BaseException | None) -> Iterable[BaseException]:
-    """``exc`` and the errors it was raised from or while handling, the first first."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        yield exc
-        exc = exc.__cause__ or exc.__context__
-
-
-def _out_of_memory(error: BaseException) -> bool:
-    """Whether ``error`` says that memory ran out (a library's own words for it included); not so for
-    a NumPy array larger than this machine's memory ("Unable to allocate 16.0 TiB"), which no limit
-    stopped: a value evface should have refused, a bug."""
-    if isinstance(error, MemoryError) and getattr(error, "_total_size", 0) > _machine_memory():
-        return False
-    if isinstance(error, MemoryError) or (isinstance(error, OSError) and error.errno == errno.ENOMEM):
-        return True
-    return isinstance(error, (ImportError, OSError, RuntimeError)) and any(
-        words in str(error).lower() for words in _MEMORY_WORDS)
-
-
-def _machine_memory() -> int:
-    """The bytes of memory this machine has (``sysconf``; none known: no bound)."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError):
-        return 2**63
-
-
-def _no_new_task(error: BaseException) -> bool:
-    """Whether ``error`` says that no thread or process could be started (``fork``, ``pthread_create``)."""
-    if isinstance(error, OSError):
-        return error.errno == errno.EAGAIN and resource.getrlimit(resource.RLIMIT_NPROC)[0] != resource.RLIM_INFINITY
-    return isinstance(error, RuntimeError) and any(words in str(error).lower() for words in _THREAD_WORDS)
-
-
-def _memory_limit() -> str:
-    """The address-space limit of this process, in words, or that it has none."""
-    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-    if limit == resource.RLIM_INFINITY:
-        return "no address-space limit is set (ulimit -v unlimited), so the machine's or the job's memory is used up"
-    return f"this process may use {limit / 2**20:,.0f} MiB of address space (ulimit -v {limit // 1024})"
-
-
-def _task_limit() -> str:
-    """The limit of processes and threads of this user, in words."""
-    limit = resource.getrlimit(resource.RLIMIT_NPROC)[0]
-    if limit == resource.RLIM_INFINITY:
-        return "the machine refused a new one (ulimit -u unlimited)"
-    return f"this user may run {limit} processes and threads (ulimit -u {limit})"
-
-
-def _advice(problem: str, options: Collection[str], smaller: Sequence[str]) -> str:
-    """``problem`` and what to change: raise the limit, or the first of ``smaller`` among ``options``."""
-    option = next((name for name in smaller if name in options), None)
-    return f"{problem}; raise the limit" + (f", or give a smaller {option}" if option else "")
