@@ -20,7 +20,7 @@ import typer
 
 from evface import __version__
 from evface.commands import environment, terminal
-from evface.commands.limits import limit_reached
+from evface.commands.limits import cpu_time_reached, limit_reached
 from evface.errors import EvfaceError
 
 app = typer.Typer(
@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     prints one line naming the file and exits 2; a broken pipe (``evface info F | head``) ends in
     exit 1 without a word, as click ends it; anything else is a bug in evface: one line and exit 1;
     Ctrl-C prints "interrupted" and exits 130, SIGTERM (``timeout``, ``docker stop``, a batch
-    scheduler ending the job) the same with exit 143, after the same clean-up. ``evface --debug
+    scheduler ending the job) the same with exit 143, after the same clean-up, and SIGXCPU (the
+    soft CPU-time limit, ``ulimit -St``) with exit 152 and a line naming the limit. ``evface --debug
     ...`` shows the traceback instead. Characters the terminal's encoding cannot take (a file name
     that is not UTF-8, a 'µ' in the C locale) print as backslash escapes. What the library warns
     of (:class:`~evface.errors.EvfaceWarning`) is one ``warning:`` line each.
@@ -99,15 +100,15 @@ def main(argv: list[str] | None = None) -> int:
         # the C locale standard output is ASCII with surrogateescape, which raised on the 'µs' of info's table
         if getattr(stream, "errors", None) in ("strict", "surrogateescape") and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    terminated = {"by": False}
+    terminated = {"by": 0}
     try:
         with _sigterm_as_ctrl_c(terminated), terminal.warnings_shown(err_console), terminal.stdout_named():
             _run_app(argv)
     except SystemExit as exc:  # every run ends this way (_run_app), usage errors and Ctrl-C included
         if _interrupted(exc):
-            err_console.print("interrupted")
+            err_console.print("interrupted" + _cpu_limit_words(terminated["by"]), soft_wrap=True)
             if terminated["by"]:
-                return 128 + signal.SIGTERM
+                return 128 + terminated["by"]
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except (EvfaceError, OSError) as exc:
         if _debug["on"]:
@@ -206,12 +207,14 @@ def _named(args: list[str]) -> tuple[list[str], object]:
 
 
 @contextmanager
-def _sigterm_as_ctrl_c(terminated: dict[str, bool]) -> Iterator[None]:
-    """Inside the block, SIGTERM raises ``KeyboardInterrupt`` as Ctrl-C does, so that its clean-up
-    runs (temporary files removed, worker processes ended; the default action left half-written
-    ``.tmp`` files); ``terminated["by"]`` records it. A later SIGTERM is ignored, so that it cannot
-    cut that clean-up short (a process-group SIGTERM, as Slurm and systemd send, reaches a pool's
-    workers and then this process again as they end). Only the main thread can take signals."""
+def _sigterm_as_ctrl_c(terminated: dict[str, int]) -> Iterator[None]:
+    """Inside the block, SIGTERM and SIGXCPU (a soft CPU-time limit reached) raise
+    ``KeyboardInterrupt`` as Ctrl-C does, so that its clean-up runs (temporary files removed, worker
+    processes ended; the default action left half-written ``.tmp`` files); ``terminated["by"]``
+    records the signal's number. A later one is ignored, so that it cannot cut that clean-up short
+    (a process-group SIGTERM, as Slurm and systemd send, reaches a pool's workers and then this
+    process again as they end; SIGXCPU comes again every second of CPU time until the hard limit).
+    Only the main thread can take signals."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -219,14 +222,26 @@ def _sigterm_as_ctrl_c(terminated: dict[str, bool]) -> Iterator[None]:
     def interrupt(signum: int, frame: object) -> None:
         if terminated["by"]:
             return
-        terminated["by"] = True
+        terminated["by"] = signum
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {number: signal.signal(number, interrupt) for number in _STOPS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+_STOPS = [signal.SIGTERM, *([signal.SIGXCPU] if hasattr(signal, "SIGXCPU") else [])]
+"""The signals that stop a command as Ctrl-C does: SIGTERM, and SIGXCPU where the system has it."""
+
+
+def _cpu_limit_words(signum: int) -> str:
+    """What follows "interrupted" when the soft CPU-time limit stopped the command (SIGXCPU)."""
+    if signum != getattr(signal, "SIGXCPU", None):
+        return ""
+    return f": {cpu_time_reached()}"
 
 
 def _interrupted(exc: BaseException) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -433,6 +434,29 @@ def test_sigterm_is_an_interruption_with_its_clean_up_and_exit_143(tmp_path, mon
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # no out.raw, no .tmp
     assert signal.getsignal(signal.SIGTERM) is before
 
+
+
+def test_sigxcpu_is_an_interruption_with_its_clean_up_naming_the_cpu_time_limit(tmp_path, monkeypatch, capsys):
+    """SIGXCPU (the soft CPU-time limit, ``ulimit -St``) took the default action: the process
+    dumped core with its half-written .tmp files left behind and no word."""
+    from evface.io.event_reader import EventsFileReader
+
+    source = tmp_path / "in.csv"
+    source.write_text("t,x,y,p\n" + "".join(f"{t},1,1,1\n" for t in range(100)))
+    chunks = EventsFileReader.__iter__
+
+    def chunks_then_sigxcpu(self):
+        yield from chunks(self)
+        os.kill(os.getpid(), signal.SIGXCPU)
+        time.sleep(5)  # the handler raises here, before the file is finished
+
+    monkeypatch.setattr(EventsFileReader, "__iter__", chunks_then_sigxcpu)
+    before = signal.getsignal(signal.SIGXCPU)
+    assert cli.main(["convert", str(source), str(tmp_path / "out.raw"), "--sensor-size", "4x4"]) == 152
+    assert re.fullmatch(r"interrupted: the CPU-time limit \(ulimit -t\) was reached after \d+ s of CPU time; "
+                        r"raise it and run the command again", capsys.readouterr().err.strip())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # no out.raw, no .tmp
+    assert signal.getsignal(signal.SIGXCPU) is before
 
 def test_a_second_sigterm_does_not_cut_the_clean_up_short():
     """A process-group SIGTERM (Slurm, systemd) reaches this process again while the first one's

@@ -3,8 +3,9 @@
 
 The property: the command works as it does without the limit, or prints one line (no traceback, no
 ``internal error``) naming the limit and what to change, exit 2, and leaves no half-written output
-(its folder absent, or one that the same command resumes). A limit on CPU time (``-t``) ends the
-process by SIGXCPU without clean-up, as ``kill -9`` does (tests/test_interrupts.py). The
+(its folder absent, or one that the same command resumes). The soft limit on CPU time (``-St``)
+stops a command by SIGXCPU, which evface takes as it takes SIGTERM; the hard one kills it as
+``kill -9`` does (tests/test_interrupts.py). The
 address-space limit is set in the child relative to the memory it already holds
 (:func:`_memory_child`), so that it fails at the same place on any machine.
 """
@@ -12,6 +13,7 @@ address-space limit is set in the child relative to the memory it already holds
 from __future__ import annotations
 
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -137,6 +139,18 @@ def test_a_small_stack_is_enough(inputs, tmp_path):
     done = _evface(["simulate", str(inputs / "video.avi"), "--out", str(tmp_path / "out.raw")], tmp_path,
                    {resource.RLIMIT_STACK: (256 * 1024, resource.getrlimit(resource.RLIMIT_STACK)[1])})
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_soft_cpu_time_limit_interrupts_with_its_clean_up(tmp_path):
+    """``ulimit -St 6`` (SIGXCPU once six seconds of CPU are spent, the hard limit later) stopped
+    ``synth`` by the signal's default action: no word, core dumped, its temporary files left."""
+    out = tmp_path / "data"
+    done = _evface(["synth", str(out), "--preset", "tiny"], tmp_path, {resource.RLIMIT_CPU: (6, 120)})
+    assert done.returncode == 128 + signal.SIGXCPU, done.stderr[-2000:]
+    said = done.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(r"interrupted: the CPU-time limit \(ulimit -t\) was reached after [67] s of CPU time; "
+                        r"raise it and run the command again", said), said
+    assert not _half_written(tmp_path)
 
 
 def _tasks_of(uid: int) -> int:

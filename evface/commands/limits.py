@@ -1,6 +1,7 @@
 """The one line for an error that is a limit of the machine or the job reached (memory, open files,
 processes and threads: ``ulimit``, a scheduler's memory cap), not a fault of evface's: it names the
-limit, its value and what to change (:func:`limit_reached`).
+limit, its value and what to change (:func:`limit_reached`; :func:`cpu_time_reached` for the
+CPU-time limit, which stops a command by a signal).
 """
 
 from __future__ import annotations
@@ -49,6 +50,20 @@ def limit_reached(exc: BaseException, options: Collection[str] = ()) -> str | No
                            ("--jobs", "--workers"))
     return None
 
+
+def cpu_time_reached() -> str:
+    """What to say when the soft CPU-time limit stopped a command (SIGXCPU, ``ulimit -St``), with
+    the CPU time this process spent (the kernel moves the soft limit on by a second as it signals,
+    so the limit read afterwards is not the one set).
+
+    Examples
+    --------
+    >>> cpu_time_reached()  # doctest: +ELLIPSIS
+    'the CPU-time limit (ulimit -t) was reached after ... s of CPU time; raise it and run the command again'
+    """
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return (f"the CPU-time limit (ulimit -t) was reached after {used.ru_utime + used.ru_stime:.0f} s of CPU time; "
+            "raise it and run the command again")
 
 def _chain(exc: BaseException | None) -> Iterable[BaseException]:
     """``exc`` and the errors it was raised from or while handling, the first first."""
