@@ -4,11 +4,11 @@
 operations, representations, transforms and integration), the event files of :mod:`evface.io`
 (reader, writer, format detection), the camera models of :mod:`evface.sim` and the entry points of
 :mod:`evface.face`, each with a valid baseline call. Every argument in turn is replaced by each of
-:func:`hostile_values`: NaN, infinities, 0, -1, 10**30, 2**63, a bool, text, None, an empty array,
+:func:`fuzz_values.hostile_values`: NaN, infinities, 0, -1, 10**30, 2**63, a bool, text, None, an empty array,
 arrays of the wrong dtype, shape or dimensions, events non-contiguous, read-only, unsorted, off the
 sensor, of polarity 0 or of Tonic's field order, and sensor sizes (0, 0) and (10**9, 10**9).
 
-The property (:func:`outcome`): the call returns a result shaped like the baseline's (an array of
+The property (:func:`fuzz_values.outcome`): the call returns a result shaped like the baseline's (an array of
 its dtype and number of dimensions, without NaN; events valid when the events given were), or
 raises an :class:`~evface.errors.EvfaceError`, or a TypeError or ValueError whose message names the
 argument or its value. Never another exception (IndexError, OverflowError, AttributeError, numba's
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import sys
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ import numpy as np
 import pytest
 
 from evface import checks
-from evface.errors import EventsError, EvfaceError, ParameterError
+from evface.errors import EventsError, ParameterError
 from evface.events import core, integration, ops
 from evface.events import representations as rep
 from evface.events import transforms as tr
@@ -41,7 +40,8 @@ from evface.face import identity, render
 from evface.io import event_reader, event_writer, formats
 from evface.sim import dvs, dvs_noise, dvs_params, dvs_readout, rgb, sensors
 
-from fuzz_children import limit_memory, peak_mb, run_child
+from fuzz_children import run_child
+from fuzz_values import Kinds, events, sweep
 
 SIZE = (8, 6)
 """The sensor of the baseline events: ``(width, height)``."""
@@ -55,39 +55,6 @@ float type."""
 
 NON_NEGATIVE = {"to_count_image", "to_event_frames", "leaky_counts", "HotPixels.pixels", "CountImage", "EventFrames"}
 """Callables whose arrays hold counts or weights: a negative value is a wrong result."""
-
-
-def events() -> np.ndarray:
-    """Six valid events on :data:`SIZE`."""
-    return core.make_events([0, 10, 20, 30, 40, 50], [0, 1, 2, 3, 7, 4], [0, 1, 2, 3, 5, 2], [1, -1, 1, 1, -1, 1])
-
-
-def bad_events() -> dict[str, np.ndarray]:
-    """Events arrays that break the data model, each by one thing."""
-    unsorted, off, zero = events()[::-1].copy(), events(), events()
-    off["x"][2] = 100
-    zero["p"][1] = 0
-    tonic = np.zeros(3, [("x", "<i8"), ("y", "<i8"), ("t", "<i8"), ("p", "<i8")])
-    return {"events unsorted": unsorted, "events off the sensor": off, "events of polarity 0": zero,
-            "events in Tonic's field order": tonic, "events 2-D": np.zeros((2, 2), core.EVENT_DTYPE),
-            "events big-endian": events().astype(core.EVENT_DTYPE.newbyteorder(">"))}
-
-
-def hostile_values() -> dict[str, Any]:
-    """What each argument is replaced with, by label."""
-    read_only, frozen_frame = events(), np.full((6, 8), 200.0)
-    read_only.flags.writeable = frozen_frame.flags.writeable = False
-    return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf, "0": 0, "-1": -1, "-0.5": -0.5, "1.5": 1.5,
-            "10**30": 10**30, "2**63": 2**63, "True": True, "text": "x", "None": None,
-            "empty float array": np.array([]), "float array": np.zeros(3), "2-D int array": np.ones((6, 8), np.int64),
-            "2-D NaN frame": np.full((6, 8), np.nan, np.float32), "3-D array": np.ones((2, 6, 8)),
-            "complex array": np.zeros(3, complex), "frame non-contiguous": np.full((6, 16), 200.0)[:, ::2],
-            "frame read-only": frozen_frame, "float16 frame": np.full((6, 8), 200, np.float16),
-            "uint8 frame": np.full((6, 8), 200, np.uint8), "bool frame": np.ones((6, 8), bool), "events non-contiguous": np.repeat(events(), 2)[::2],
-            "events read-only": read_only, "no events": core.empty_events(), **bad_events(),
-            "events at the int64 ends": core.make_events([-2**63, 0, 2**63 - 1], [0, 1, 2], [0, 1, 2], [1, -1, 1]),
-            "size (0, 0)": (0, 0), "size (10**9, 10**9)": (10**9, 10**9), "size of 3": (1, 2, 3),
-            "size (65536, 1)": (65536, 1), "size (1, 65536)": (1, 65536)}
 
 
 def _frame(lux: float) -> np.ndarray:
@@ -283,73 +250,9 @@ def calls(folder: Path, group: str) -> dict[str, tuple[Callable[..., Any], dict[
 GROUPS = ("events", "checks", "files", "sim", "face")
 
 
-def _events_valid(kwargs: dict[str, Any]) -> bool:
-    """Whether every events array among ``kwargs`` is valid (a result then must be too)."""
-    for value in kwargs.values():
-        if isinstance(value, np.ndarray) and value.dtype.names:
-            try:
-                core.validate_events(value)
-            except EventsError:
-                return False
-    return True
-
-
-def _wrong_result(name: str, ref: Any, out: Any, kwargs: dict[str, Any]) -> str | None:
-    """What is wrong with ``out`` given the baseline's ``ref``, or None."""
-    if not isinstance(ref, np.ndarray):
-        return None
-    if name in ELEMENTWISE and isinstance(out, np.ndarray) and out.dtype.kind == ref.dtype.kind:
-        ref = np.empty(np.shape(next(iter(kwargs.values()))), out.dtype)  # float16 in, float16 out
-    if not isinstance(out, np.ndarray) or out.dtype != ref.dtype or out.ndim != ref.ndim:
-        return f"returned {type(out).__name__} {getattr(out, 'dtype', '')} {np.shape(out)}, baseline {ref.dtype} {ref.shape}"
-    if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
-        return "returned NaN or infinity"
-    if name in NON_NEGATIVE and out.size and out.min() < 0:
-        return "returned a negative count"
-    if out.dtype == core.EVENT_DTYPE and _events_valid(kwargs):
-        try:
-            core.validate_events(out)
-        except EventsError as exc:
-            return f"returned invalid events: {exc}"
-    return None
-
-
-def _named(exc: Exception, param: str, value: Any) -> bool:
-    """Whether the message of ``exc`` names the argument ``param`` or its value."""
-    message = str(exc)
-    return param in message or (not isinstance(value, np.ndarray) and repr(value)[:30] in message)
-
-
-def outcome(name: str, call: Callable[..., Any], ref: Any, kwargs: dict[str, Any], param: str) -> str | None:
-    """None when ``call(**kwargs)`` keeps the property, else what went wrong."""
-    before = {k: v.copy() for k, v in kwargs.items() if isinstance(v, np.ndarray)}
-    try:
-        problem = _wrong_result(name, ref, call(**kwargs), kwargs)
-    except EvfaceError:
-        problem = None
-    except (TypeError, ValueError) as exc:
-        problem = None if _named(exc, param, kwargs[param]) else f"{type(exc).__name__} naming nothing: {exc}"
-    except Exception as exc:  # noqa: BLE001 - the property: nothing else
-        problem = f"{type(exc).__name__}: {str(exc)[:300]}"
-    changed = [k for k, v in before.items() if v.tobytes() != kwargs[k].tobytes()]
-    return problem or (f"changed {changed} in place" if changed else None)
-
-
 def _sweep(group: str, folder: str) -> None:
     """Child process: every argument of every callable of ``group`` replaced by each hostile value."""
-    limit_memory()
-    warnings.simplefilter("ignore")
-    failures = []
-    for name, (call, baseline) in calls(Path(folder), group).items():
-        ref = call(**baseline)
-        for param in baseline:
-            for label, value in hostile_values().items():
-                print(f"{name}({param}={label})", flush=True)  # the last line the parent sees if the child dies
-                problem = outcome(name, call, ref, {**baseline, param: value}, param)
-                if problem:
-                    failures.append(f"{name}({param}={label}): {problem}")
-        assert peak_mb() < PEAK_MB, f"{name}: peak memory {peak_mb():.0f} MB"
-    assert not failures, "\n".join(failures)
+    sweep(lambda: calls(Path(folder), group), PEAK_MB, Kinds(frozenset(ELEMENTWISE), frozenset(NON_NEGATIVE)))
 
 
 @pytest.mark.parametrize("group", GROUPS)
