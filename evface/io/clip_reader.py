@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,20 @@ def _read_frames(path: Path, g: h5py.Group) -> FrameSeries:
     params = json.loads(_attr_str(g.attrs.get("params", "{}")))
     if not isinstance(params, dict):
         raise ValueError(f"{g.name} params must be a JSON object, got {params!r:.80}")
-    return FrameSeries(data=g["data"][()], t_us=g["t"][()].astype(np.int64),
-                       exposure_us=g["exposure_us"][()].astype(np.int64), fps=float(g.attrs.get("fps", 0.0)),
-                       model=_attr_str(g.attrs.get("model", "")), params=params)
+    exposure_us = g["exposure_us"][()].astype(np.int64)
+    if exposure_us.size and exposure_us.min() < 0:
+        raise ValueError(f"{g.name}/exposure_us holds a negative exposure ({exposure_us.min()} µs)")
+    return FrameSeries(data=g["data"][()], t_us=g["t"][()].astype(np.int64), exposure_us=exposure_us,
+                       fps=_frame_rate(g), model=_attr_str(g.attrs.get("model", "")), params=params)
+
+
+def _frame_rate(g: h5py.Group) -> float:
+    """The ``fps`` attribute of the camera group ``g``: a finite number >= 0 (0, or none: not
+    stated); else a ValueError naming it (a NaN or negative rate was read back as given)."""
+    fps = float(g.attrs.get("fps", 0.0))
+    if not (math.isfinite(fps) and fps >= 0):
+        raise ValueError(f"{g.name} fps is {fps}, not a finite number >= 0")
+    return fps
 
 
 def _read_truth(path: Path, g: h5py.Group, sensor: SensorInfo | None) -> TruthSeries:
@@ -573,7 +585,7 @@ def frames_and_truth_info(path: str | Path) -> tuple[dict[str, dict[str, Any]], 
             _series_length(path, g, "frames")
             shape = g["data"].shape
             t = g["t"]
-            frames[name] = {"count": int(shape[0]), "shape": list(shape[1:]), "fps": float(g.attrs.get("fps", 0.0)),
+            frames[name] = {"count": int(shape[0]), "shape": list(shape[1:]), "fps": _frame_rate(g),
                             "t_first_us": int(t[0]) if t.shape[0] else None,
                             "t_last_us": int(t[-1]) if t.shape[0] else None}
         truth = {name: {"count": _series_length(path, g, "truth"), "shape": list(g["data"].shape[1:])}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import signal
 import threading
@@ -23,8 +24,8 @@ import h5py
 import numpy as np
 
 from evface import __version__
-from evface.checks import as_path, sensor_dims
-from evface.errors import EventsError, FormatError, where
+from evface.checks import as_path, as_real, sensor_dims
+from evface.errors import EventsError, FormatError, ParameterError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, check_array, check_stream, empty_events
 from evface.io.clip_checks import check_clip_id, check_field, checked_clip
 from evface.io.clip_schema import (JSON_ATTRS, SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
@@ -62,7 +63,10 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
     """Write ``clip`` to ``path`` atomically (temporary file, then rename).
 
     Every field is checked first (events against their sensor: ``EventsError``; the rest:
-    ``ParameterError`` naming ``path`` and the field), so that what is written reads back as given.
+    ``ParameterError`` naming ``path`` and the field), so that what is written reads back as given;
+    every frames and truth series has one time (and exposure) per image, set after it was made or
+    not (:func:`check_series_times`); a camera's ``fps`` is a finite number >= 0 (0: not stated)
+    and its exposures are >= 0 µs (:func:`check_frame_timing`).
 
     Examples
     --------
@@ -77,7 +81,11 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
     [0, 10]
     """
     path = as_path("path", path)
+    if isinstance(clip, Clip):
+        check_series_times(path, clip)
     clip = checked_clip(path, clip)
+    for name, frames in clip.frames.items():
+        check_frame_timing(path, name, frames)
     tmp = None
     sink = None
     made: list[Path] = []
@@ -106,6 +114,53 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
             tmp.unlink()
         remove_made_folders(made)  # those still empty: all of them when the clip was not written
     return path
+
+
+def check_series_times(path: Path, clip: Clip) -> None:
+    """A ``ParameterError`` naming ``path`` and the field unless the times (and exposures) of every
+    frames and truth series of ``clip`` are 1-D, one per image. A series checks this when made, not
+    when a field is set afterwards: a number there was an IndexError (``too many indices``).
+
+    Examples
+    --------
+    >>> frames = FrameSeries(np.zeros((2, 2, 2), np.uint8), np.array([0, 9]), np.array([5, 5]))
+    >>> frames.exposure_us = 5
+    >>> clip = Clip("c0", "s0", "AU12", [12], "bright", 0, 5, 10, 20, frames={"rgb": frames})
+    >>> check_series_times(Path("c.h5"), clip)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: c.h5: Clip.frames['rgb'].exposure_us must be 1-D, one per image (2), got int64 ()
+    """
+    series = [(f"Clip.frames[{name!r}]", s, ("t_us", "exposure_us")) for name, s in clip.frames.items()]
+    series += [(f"Clip.truth[{name!r}]", s, ("t_us",)) for name, s in clip.truth.items()]
+    for name, s, keys in series:
+        n = len(s.data) if isinstance(s.data, np.ndarray) and s.data.ndim else None  # data: checked_clip
+        for key in keys:
+            t = np.asarray(getattr(s, key))
+            if t.ndim != 1 or n not in (None, len(t)):
+                raise ParameterError(where(path, f"{name}.{key} must be 1-D, one per image ({n}), got {t.dtype} {t.shape}"))
+
+
+def check_frame_timing(path: Path, name: str, frames: FrameSeries) -> None:
+    """A ``ParameterError`` naming ``path`` and the field unless the frames of camera ``name`` have
+    a finite ``fps`` >= 0 (0: the rate is not stated, the default of
+    :class:`~evface.io.clip_schema.FrameSeries`) and no negative exposure. A NaN or negative rate,
+    or a negative exposure, was written and read back as given.
+
+    Examples
+    --------
+    >>> frames = FrameSeries(np.zeros((1, 2, 2), np.uint8), np.array([0]), np.array([-5]), fps=30.0)
+    >>> check_frame_timing(Path("c.h5"), "rgb", frames)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: c.h5: Clip.frames['rgb'].exposure_us must be >= 0 µs, got -5 (frame 0)
+    """
+    check_field(path, "fps", lambda: as_real(f"Clip.frames[{name!r}].fps", frames.fps, 0.0, math.inf))
+    exposure = np.asarray(frames.exposure_us)
+    if exposure.size and exposure.min() < 0:
+        k = int(np.argmin(exposure))
+        raise ParameterError(where(path, f"Clip.frames[{name!r}].exposure_us must be >= 0 µs, got "
+                                         f"{exposure[k]:g} (frame {k})"))
 
 
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
