@@ -19,7 +19,9 @@ The tests after the sweep pin each defect it found, one at a time, in this proce
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +35,7 @@ import torch
 from evface.errors import FormatError, ParameterError
 from evface.io import clip_reader, clip_writer
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo, TruthSeries
+from evface.tasks import class_metrics, configs, figure_format, image_metrics, registry, stats
 
 from fuzz_children import run_child
 from fuzz_values import Calls, events, sweep
@@ -88,16 +91,100 @@ def _files(folder: Path) -> Calls:
     }
 
 
-GROUPS = ("files",)
+def _tasks(folder: Path) -> Calls:
+    y, pred, subjects = [0, 1, 2, 0, 1, 2], [0, 1, 1, 0, 2, 2], ["a", "a", "b", "b", "c", "c"]
+    cm, logits = class_metrics.confusion_matrix(y, pred, 3), np.random.default_rng(0).normal(size=(2, 6, 3))
+    img = np.linspace(0, 1, 2 * 12 * 12).reshape(2, 12, 12).astype(np.float32)
+    values, runs = np.linspace(0.1, 0.9, 6), np.array([0, 0, 1, 1, 0, 1])
+    classify, recon = configs.ClassifyConfig().to_dict(), configs.ReconstructConfig().to_dict()
+    return {
+        "subject_folds": (stats.subject_folds, dict(clips_per_subject={"a": 2, "b": 3, "c": 1}, k=3, seed=0)),
+        "subject_parts": (lambda rows, folds, val_fraction, test_fraction, seed: [
+            len(part["train"]) for part in stats.subject_parts(rows, folds, val_fraction, test_fraction, seed)],
+            dict(rows=[{"subject": s} for s in subjects], folds=0, val_fraction=0.3, test_fraction=0.3, seed=0)),
+        "resample_counts": (stats.resample_counts, dict(n_groups=3, resamples=4, seed=0)),
+        "percentile_interval": (stats.percentile_interval, dict(values=np.linspace(0, 1, 20), level=0.9)),
+        "bootstrap_interval": (lambda y_true, y_pred, subjects, n_classes, resamples, level, seed: numbers(
+            stats.bootstrap_interval(y_true, y_pred, subjects, n_classes, resamples=resamples, level=level, seed=seed)),
+            dict(y_true=y, y_pred=pred, subjects=subjects, n_classes=3, resamples=20, level=0.95, seed=0)),
+        "paired_bootstrap": (lambda y_true, pred_a, pred_b, subjects, n_classes: numbers(stats.paired_bootstrap(
+            y_true, pred_a, pred_b, subjects, n_classes, resamples=20)),
+            dict(y_true=y, pred_a=pred, pred_b=y, subjects=subjects, n_classes=3)),
+        "training_bootstrap": (lambda y_true, logits, folds, subjects: numbers(stats.training_bootstrap(
+            y_true, logits, folds, subjects, resamples=20)),
+            dict(y_true=y, logits=logits, folds=[0] * 6, subjects=subjects)),
+        "paired_training_bootstrap": (lambda logits_a, folds_a, logits_b, folds_b: numbers(
+            stats.paired_training_bootstrap(y, logits_a, folds_a, logits_b, folds_b, subjects, resamples=20)),
+            dict(logits_a=logits, folds_a=[0] * 6, logits_b=logits[::-1].copy(), folds_b=[0] * 6)),
+        "mcnemar_exact": (stats.mcnemar_exact, dict(a_only=3, b_only=1)),
+        "describe_difference": (stats.describe_difference, dict(name_a="a", name_b="b", ci=[0.1, 0.2])),
+        "class_indices": (lambda values, n_classes: class_metrics.class_indices("values", values, n_classes).ravel(),
+                          dict(values=y, n_classes=3)),
+        "confusion_matrix": (class_metrics.confusion_matrix, dict(y_true=y, y_pred=pred, n_classes=3)),
+        **{f"class_metrics.{f.__name__}": (f, dict(cm=cm)) for f in (
+            class_metrics.counts, class_metrics.per_class_f1, class_metrics.per_class_recall, class_metrics.top1,
+            class_metrics.macro_f1, class_metrics.uf1, class_metrics.uar)},
+        "class_metrics.summarize": (lambda cm, labels: numbers(class_metrics.summarize(cm, labels)),
+                                    dict(cm=cm, labels=["a", "b", "c"])),
+        **{f"image_metrics.{f.__name__}": (f, dict(a=img, b=img[::-1].copy())) for f in (
+            image_metrics.ssim_map, image_metrics.ssim, image_metrics.mse, image_metrics.psnr)},
+        "image_metrics.ssim (data_range)": (lambda data_range: image_metrics.ssim(img, img[::-1].copy(), data_range),
+                                            dict(data_range=1.0)),
+        "image_metrics": (lambda pred, truth: numbers(image_metrics.image_metrics(pred, truth)),
+                          dict(pred=img, truth=img[::-1].copy())),
+        "region_metrics": (lambda pred, truth, masks: numbers(image_metrics.region_metrics(pred, truth, masks)["m"]),
+                           dict(pred=img, truth=img[::-1].copy(), masks={"m": np.ones((12, 12), bool)})),
+        "cluster_mean_interval": (lambda values, clusters, resamples, level, seed: numbers(
+            image_metrics.cluster_mean_interval(values, clusters, resamples=resamples, level=level, seed=seed)),
+            dict(values=values, clusters=subjects, resamples=20, level=0.95, seed=0)),
+        "cluster_training_interval": (lambda values, clusters, units: numbers(image_metrics.cluster_training_interval(
+            values, clusters, units, resamples=20)), dict(values=np.stack([values, values[::-1]]), clusters=subjects,
+                                                          units=runs)),
+        "paired_training_interval": (lambda values_a, units_a, values_b, units_b: numbers(
+            image_metrics.paired_training_interval(values_a, units_a, values_b, units_b, subjects, resamples=20)),
+            dict(values_a=values[None], units_a=runs, values_b=values[None] / 2, units_b=runs)),
+        "image_metrics.summarize": (lambda per_image, groups: numbers(image_metrics.summarize(per_image, groups)),
+                                    dict(per_image={"ssim": values}, groups={"subject": subjects})),
+        "figure_format.number": (figure_format.number, dict(value=0.25, spec=".2f")),
+        "figure_format.fixed": (figure_format.fixed, dict(value=0.25, digits=2, scale=100.0, sign="+")),
+        "figure_format.fixed_interval": (figure_format.fixed_interval, dict(ci=[0.1, 0.2], digits=2, scale=1.0)),
+        "figure_format.with_interval": (figure_format.with_interval, dict(value=0.1, ci=[0.0, 0.2], digits=2)),
+        "figure_format.mean_with_interval": (figure_format.mean_with_interval,
+                                             dict(d={"mean": 0.5, "ci": [0.4, 0.6]}, value=0.5, digits=4)),
+        "figure_format.one_lighting": (figure_format.one_lighting, dict(lightings=["bright"])),
+        "figure_format.few_subjects": (figure_format.few_subjects, dict(n=2, coverage="subjects")),
+        "figure_format.interval": (figure_format.interval, dict(ci=[0.1, 0.2], spec=".2f")),
+        **{f"ClassifyConfig.{key}": (lambda value, key=key: numbers(configs.ClassifyConfig.from_dict(
+            {**classify, key: value}).to_dict()), dict(value=value)) for key, value in classify.items()},
+        **{f"ReconstructConfig.{key}": (lambda value, key=key: numbers(configs.ReconstructConfig.from_dict(
+            {**recon, key: value}).to_dict()), dict(value=value)) for key, value in recon.items()},
+        "ClassifyConfig.given": (lambda config: configs.ClassifyConfig.given(config).size,
+                                 dict(config=configs.ClassifyConfig())),
+        "registry.get": (lambda name: registry.get(name).name, dict(name="classify")),
+        "registry.task_of_run": (lambda run_dir: registry.task_of_run(run_dir).name, dict(run_dir=_run(folder))),
+    }
+
+
+def _run(folder: Path) -> Path:
+    """A run folder of the classify task, as far as :func:`registry.task_of_run` reads it."""
+    run = folder / "run"
+    run.mkdir(exist_ok=True)
+    (run / "config.json").write_text(json.dumps({"task": "classify", **configs.ClassifyConfig().to_dict()}))
+    return run
+
+
+GROUPS = ("files", "tasks")
 
 
 def calls(folder: Path, group: str) -> Calls:
     """``name: (callable, baseline arguments)`` of the public API in ``group``; files under ``folder``."""
-    return {"files": _files}[group](folder)
+    return {"files": _files, "tasks": _tasks}[group](folder)
 
 
 def _sweep(group: str, folder: str) -> None:
-    """Child process: every argument of every callable of ``group`` replaced by each hostile value."""
+    """Child process: every argument of every callable of ``group`` replaced by each hostile value;
+    in ``folder``, where a path given as text (``"x"``) is written."""
+    os.chdir(folder)
     sweep(lambda: calls(Path(folder), group), PEAK_MB)
 
 
@@ -127,6 +214,26 @@ def test_clip_frame_times_set_after_the_series_was_made_are_checked(tmp_path: Pa
     with pytest.raises(ParameterError, match=r"Clip.truth\['lr'\].t_us must be 1-D"):
         clip_writer.write_clip(path, made)
     assert not path.exists()
+
+
+def test_class_metrics_name_a_matrix_that_is_no_confusion_matrix() -> None:
+    metrics = (class_metrics.counts, class_metrics.per_class_f1, class_metrics.per_class_recall, class_metrics.top1,
+               class_metrics.macro_f1, class_metrics.uf1, class_metrics.uar)
+    for cm, match in (([1, 2], "cm must be a confusion matrix"), (np.zeros((2, 3)), "cm must be a confusion matrix"),
+                      (math.inf, "cm must be a confusion matrix"), ([[1, -1], [0, 2]], "cm must hold counts"),
+                      ([[0.5, 1], [0, 2]], "cm must hold counts"), ([[1e30, 0], [0, 1]], "cm must hold counts"),
+                      ([["a", "b"], ["c", "d"]], "cm must be a confusion matrix of counts")):
+        for metric in metrics:  # was numpy's "diag requires ...", an OverflowError, or a metric of negative counts
+            with pytest.raises(ParameterError, match=match):
+                metric(cm)
+    with pytest.raises(ParameterError, match="labels must be a list of class names"):
+        class_metrics.summarize(np.eye(2, dtype=int), 2.0)  # was "object of type 'float' has no len()"
+    for n_classes in (math.nan, "3", None):
+        with pytest.raises(ParameterError, match="n_classes must"):
+            class_metrics.class_indices("y", [0, 1], n_classes)  # was numpy's "ufunc 'greater_equal' ..."
+    with pytest.raises(ParameterError, match="y must be class indices, got dtype"):
+        class_metrics.class_indices("y", np.zeros(0, [("t", "<i8")]), 3)  # was numpy's "Cannot cast array data ..."
+    assert class_metrics.uf1(np.stack([np.eye(3, dtype=int)] * 2)).tolist() == [1.0, 1.0]
 
 
 def _set(path: Path, member: str, key: str | None, value: Any) -> None:

@@ -73,8 +73,9 @@ def class_indices(name: str, values: Sequence[int], n_classes: int) -> np.ndarra
     ...
     evface.errors.ParameterError: y_true must be class indices (whole numbers), got 0.5
     """
+    n_classes = as_int("n_classes", n_classes, 1)
     a = np.asarray(values)
-    if a.size and not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+    if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
         raise ParameterError(f"{name} must be class indices, got dtype {a.dtype}")
     fractions = a[a != np.round(a)] if np.issubdtype(a.dtype, np.floating) else np.empty(0)
     if fractions.size:
@@ -120,6 +121,38 @@ def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: in
     return np.bincount(t * n_classes + p, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
+MAX_COUNT = 2**62
+"""The most clips one cell of a confusion matrix may count (sums stay within int64)."""
+
+
+def confusion_counts(cm: object) -> np.ndarray:
+    """``cm`` as int64 counts, once it is a confusion matrix ``(C, C)`` or a stack ``(..., C, C)``
+    (``C`` >= 1) of whole numbers in ``[0, 2**62]``; otherwise a ParameterError naming ``cm``. Every
+    function here reads its matrix through this: a 1-D array was numpy's ``diag requires an array
+    of at least two dimensions``, infinity an OverflowError, a negative or fractional count a metric.
+
+    Examples
+    --------
+    >>> confusion_counts([[2.0, 0], [1, 1]]).tolist()
+    [[2, 0], [1, 1]]
+    >>> confusion_counts([1, 2])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: cm must be a confusion matrix (C, C) or a stack of them (..., C, C), got int64 (2,)
+    """
+    try:
+        a = np.asarray(cm)
+    except (TypeError, ValueError) as exc:  # a ragged list
+        raise ParameterError(f"cm must be a confusion matrix of counts, got {type(cm).__name__} ({exc})") from None
+    if a.dtype.kind not in "iuf":
+        raise ParameterError(f"cm must be a confusion matrix of counts, got dtype {a.dtype}")
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2] or a.shape[-1] == 0:
+        raise ParameterError(f"cm must be a confusion matrix (C, C) or a stack of them (..., C, C), got {a.dtype} {a.shape}")
+    if a.size and not (np.isfinite(a).all() and (a == np.round(a)).all() and a.min() >= 0 and a.max() <= MAX_COUNT):
+        raise ParameterError(f"cm must hold counts, whole numbers in [0, 2**62], got {a.min()}..{a.max()}")
+    return a.astype(np.int64, copy=False)
+
+
 def counts(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(TP, FP, FN)`` per class (of each matrix of a stack ``(..., C, C)``).
 
@@ -138,7 +171,7 @@ def counts(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     >>> tp.tolist(), fp.tolist(), fn.tolist()
     ([1, 2], [0, 1], [1, 0])
     """
-    cm = np.asarray(cm, dtype=np.int64)
+    cm = confusion_counts(cm)
     tp = np.diagonal(cm, axis1=-2, axis2=-1)
     return tp, cm.sum(axis=-2) - tp, cm.sum(axis=-1) - tp
 
@@ -208,7 +241,7 @@ def top1(cm: np.ndarray) -> float | np.ndarray:
     >>> top1([[1, 1], [0, 2]])
     0.75
     """
-    cm = np.asarray(cm)
+    cm = confusion_counts(cm)
     total = cm.sum(axis=(-2, -1))
     correct = np.trace(cm, axis1=-2, axis2=-1)
     return _scalar_or_stack(np.where(total > 0, correct / np.maximum(total, 1), np.nan))
@@ -253,7 +286,7 @@ def uf1(cm: np.ndarray) -> float | np.ndarray:
     >>> round(uf1([[1, 1], [0, 2]]), 4)  # F1 2/3 and 0.8
     0.7333
     """
-    present = np.asarray(cm).sum(axis=-1) > 0
+    present = confusion_counts(cm).sum(axis=-1) > 0
     n_present = present.sum(axis=-1)
     f1_sum = np.where(present, per_class_f1(cm), 0.0).sum(axis=-1)
     return _scalar_or_stack(np.where(n_present > 0, f1_sum / np.maximum(n_present, 1), np.nan))
@@ -306,7 +339,10 @@ def summarize(cm: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
     >>> s["n"], s["top1"], s["per_class"]["happy"]
     (4, 0.75, {'support': 2, 'recall': 0.5, 'f1': 0.6666666666666666})
     """
-    cm = np.asarray(cm, dtype=np.int64)
+    cm = confusion_counts(cm)
+    if isinstance(labels, str) or not isinstance(labels, Sequence | np.ndarray) or not all(
+            isinstance(label, str) for label in labels):
+        raise ParameterError(f"labels must be a list of class names, got {labels!r:.80}")
     if cm.shape != (len(labels), len(labels)):
         raise ParameterError(f"confusion matrix {cm.shape} does not match {len(labels)} labels")
     rec = per_class_recall(cm)
