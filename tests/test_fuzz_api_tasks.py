@@ -236,6 +236,78 @@ def test_class_metrics_name_a_matrix_that_is_no_confusion_matrix() -> None:
     assert class_metrics.uf1(np.stack([np.eye(3, dtype=int)] * 2)).tolist() == [1.0, 1.0]
 
 
+def test_stats_name_subjects_counts_and_values_of_the_wrong_kind() -> None:
+    rows = [{"subject": s} for s in "aabbcc"]
+    for bad, match in ((math.nan, "clips_per_subject must map"), ({"a": 1.5, "b": 2}, "clips_per_subject must be"),
+                       ({"a": -1, "b": 2}, "clips_per_subject must be")):
+        with pytest.raises(ParameterError, match=match):
+            stats.subject_folds(bad, 2)  # was "'float' object is not iterable", or folds of negative clips
+    for bad in (math.nan, np.zeros((6, 8)), "rows"):
+        with pytest.raises(ParameterError, match="rows must be a list of manifest rows"):
+            stats.subject_parts(bad, 0, 0.3, 0.3)  # an array was an IndexError
+    with pytest.raises(ParameterError, match="folds must be"):
+        stats.subject_parts(rows, np.zeros(3), 0.3, 0.3)  # was "The truth value of an array ... is ambiguous"
+    for n_groups in (math.inf, math.nan, 0, "3"):
+        with pytest.raises(ParameterError, match="n_groups must be"):
+            stats.resample_counts(n_groups, 4, 0)  # was an OverflowError or numpy's ValueError
+    with pytest.raises(ParameterError, match="values must hold real numbers"):
+        stats.percentile_interval(events(), 0.9)  # was numpy's "Cannot cast array data ..."
+    logits = np.zeros((1, 6, 3))
+    with pytest.raises(ParameterError, match="logits must hold real numbers"):
+        stats.training_bootstrap([0] * 6, events(), [0] * 6, list("aabbcc"))
+    for y_true in (math.inf, 10**30):
+        with pytest.raises(ParameterError):
+            stats.training_bootstrap(y_true, logits, [0] * 6, list("aabbcc"))  # was an OverflowError
+    for ci in (math.nan, [0.1], ["a", "b"]):
+        with pytest.raises(ParameterError, match="ci must be an interval"):
+            stats.describe_difference("a", "b", ci)  # was "cannot unpack non-iterable float object"
+
+
+def test_image_metrics_name_masks_columns_and_values_of_the_wrong_kind() -> None:
+    img = np.zeros((1, 12, 12), np.float32)
+    with pytest.raises(ParameterError, match="masks must map"):
+        image_metrics.region_metrics(img, img, np.ones((12, 12), bool))  # was "no attribute 'items'"
+    for per_image, groups, match in ((math.nan, None, "per_image must map"), ({"ssim": np.ones(2)}, 3, "groups must map"),
+                                     ({"ssim": np.ones((2, 2))}, None, r"per_image\['ssim'\] must be one value per image"),
+                                     ({"ssim": events()}, None, r"per_image\['ssim'\] must hold real numbers")):
+        with pytest.raises(ParameterError, match=match):
+            image_metrics.summarize(per_image, groups)  # was an AttributeError or numpy's "truth value ... ambiguous"
+    for call in (lambda: image_metrics.cluster_mean_interval(events(), list("abcdef")),
+                 lambda: image_metrics.cluster_training_interval(events()[None], list("abcdef"), [0] * 6),
+                 lambda: image_metrics.paired_training_interval(np.ones((1, 6)), [0] * 6, events()[None], [0] * 6, list("abcdef"))):
+        with pytest.raises(ParameterError, match="values(_b)? must hold real numbers"):
+            call()  # was numpy's "Cannot cast array data ..."
+
+
+def test_figure_format_names_values_digits_signs_and_intervals() -> None:
+    for call, match in ((lambda: figure_format.number(0.5, 3), "spec must be a float format"),
+                        (lambda: figure_format.number(0.5, "d"), "spec 'd' is not a float format"),
+                        (lambda: figure_format.number("0.5", ".2f"), "value must be a number"),
+                        (lambda: figure_format.fixed(0.5, 1.5), "digits must be"),
+                        (lambda: figure_format.fixed(0.5, 2, "x"), "scale must be"),
+                        (lambda: figure_format.fixed(0.5, 2, 1.0, np.zeros(2)), "sign must be"),
+                        (lambda: figure_format.fixed([0.5], 2), "value must be a number"),
+                        (lambda: figure_format.fixed_interval(0.5, 2), "ci must be an interval"),
+                        (lambda: figure_format.interval([0.1, (0.2,)], ".2f"), "ci must be an interval"),
+                        (lambda: figure_format.mean_with_interval(3, 0.5), "d must be a subject-cluster interval"),
+                        (lambda: figure_format.one_lighting(3), "lightings must be a list"),
+                        (lambda: figure_format.few_subjects("3", "docs"), "n must be")):
+        with pytest.raises(ParameterError, match=match):
+            call()  # were Python's format, float() or unpacking errors, naming nothing
+    assert figure_format.number(10**400, ".2f") == figure_format.NOT_FINITE  # was an OverflowError
+    assert figure_format.fixed(np.float32(0.5), 1, 100) == "50.0" and figure_format.fixed(np.array(0.25), 2) == "0.25"
+
+
+def test_task_registry_and_configs_name_what_is_no_name_or_folder() -> None:
+    with pytest.raises(ParameterError, match="unknown task"):
+        registry.get(np.zeros(2))  # was "unhashable type: 'numpy.ndarray'"
+    with pytest.raises(ParameterError, match="run_dir must be a"):
+        registry.task_of_run(1.5)  # was "expected str, bytes or os.PathLike object, not float"
+    with pytest.raises(ParameterError, match="crop"):
+        configs.ReconstructConfig.from_dict({**configs.ReconstructConfig().to_dict(), "crop": events()})
+    assert configs.ReconstructConfig.from_dict(configs.ReconstructConfig(size=32).to_dict()).crop is None
+
+
 def _set(path: Path, member: str, key: str | None, value: Any) -> None:
     with h5py.File(path, "r+") as f:
         if key is None:

@@ -13,7 +13,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,8 @@ def subject_texts(rows: Sequence[Row]) -> list[str]:
     ...
     evface.errors.DatasetError: manifest rows need a 'subject' column to be split by subject
     """
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence) or not all(isinstance(r, Mapping) for r in rows):
+        raise ParameterError(f"rows must be a list of manifest rows (dicts), got {rows!r:.80}")
     try:
         subjects = [r["subject"] for r in rows]
     except KeyError:

@@ -540,7 +540,9 @@ class ReconstructConfig(TaskConfig):
         >>> ReconstructConfig.from_dict(ReconstructConfig(size=32).to_dict()) == ReconstructConfig(size=32)
         True
         """
-        return super().from_dict({**d, "crop": None} if d.get("crop") == DEFAULT_CROP else d)
+        crop = d.get("crop")
+        default = isinstance(crop, int) and not isinstance(crop, bool) and crop == DEFAULT_CROP
+        return super().from_dict({**d, "crop": None} if default else d)  # an array was compared elementwise
 
 
 TASK_CONFIGS: dict[str, type[TaskConfig]] = {"classify": ClassifyConfig, "reconstruct": ReconstructConfig}

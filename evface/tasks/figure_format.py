@@ -14,6 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from evface.checks import as_int, as_real
+from evface.errors import ParameterError
+
 FEW_SUBJECTS = 10
 """Below this many subjects (two or more) the report and ``evface compare`` say that the subject
 bootstrap's intervals are too narrow (:func:`few_subjects`)."""
@@ -40,7 +43,60 @@ def number(value: float, spec: str) -> str:
     >>> number(-0.004, "+.2f"), number(-0.00004, ".4f"), number(-0.0, ">6.1f"), number(-0.006, "+.2f")
     ('+0.00', '0.0000', '   0.0', '-0.01')
     """
-    return f"{value:{_SIGN.sub(lambda m: m.group(1) + 'z', spec, count=1)}}" if np.isfinite(value) else NOT_FINITE
+    value = as_number("value", value)
+    if not math.isfinite(value):
+        return NOT_FINITE
+    if not isinstance(spec, str):
+        raise ParameterError(f"spec must be a float format (such as '.3f'), got {spec!r:.80}")
+    try:
+        return f"{value:{_SIGN.sub(lambda m: m.group(1) + 'z', spec, count=1)}}"
+    except ValueError as exc:
+        raise ParameterError(f"spec {spec!r} is not a float format ({exc})") from None
+
+
+def as_number(name: str, value: object) -> float:
+    """``value`` as a float (NaN and infinities kept: :func:`number` shows them as
+    :data:`NOT_FINITE`; an int past any float is infinite), once it is one real number, a 0-D array
+    of one included; otherwise a ParameterError naming ``name`` (a bool, text or a list was
+    Python's ``float()`` or format error, naming nothing).
+
+    Examples
+    --------
+    >>> as_number("value", np.float32(0.5)), as_number("value", 10**400)
+    (0.5, inf)
+    >>> as_number("value", "0.5")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: value must be a number, got '0.5'
+    """
+    item = value.item() if isinstance(value, np.ndarray | np.generic) and np.ndim(value) == 0 else value
+    if not isinstance(item, int | float) or isinstance(item, bool):
+        raise ParameterError(f"{name} must be a number, got {value!r:.80}")
+    try:
+        return float(item)
+    except OverflowError:
+        return math.inf if item > 0 else -math.inf
+
+
+def checked_interval(name: str, ci: object) -> tuple[float, float]:
+    """``ci`` as ``(low, high)`` floats (NaN or infinite allowed: shown as :data:`NOT_FINITE`), once it
+    is two real numbers; otherwise a ParameterError naming ``name``.
+
+    Examples
+    --------
+    >>> checked_interval("ci", [0.1, 0.2])
+    (0.1, 0.2)
+    >>> checked_interval("ci", 0.1)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: ci must be an interval [low, high] of two numbers, got 0.1
+    """
+    if isinstance(ci, (str, bytes)) or not isinstance(ci, Sequence | np.ndarray) or len(ci) != 2:
+        raise ParameterError(f"{name} must be an interval [low, high] of two numbers, got {ci!r:.80}")
+    try:
+        return as_number(name, ci[0]), as_number(name, ci[1])
+    except ParameterError:
+        raise ParameterError(f"{name} must be an interval [low, high] of two numbers, got {ci!r:.80}") from None
 
 
 FIGURES = {"top1": (1, 100.0), "uf1": (3, 1.0), "uar": (3, 1.0)}
@@ -58,7 +114,17 @@ def fixed(value: Any, digits: int = 2, scale: float = 1.0, sign: str = "") -> st
     """
     if value is None:
         return "–"
-    return number(float(value) * scale, f"{sign}.{digits}f")
+    return number(as_number("value", value) * as_real("scale", scale, -math.inf, math.inf), f"{_sign(sign)}.{_digits(digits)}f")
+
+
+def _digits(digits: object) -> int:
+    return as_int("digits", digits, 0, 20)
+
+
+def _sign(sign: object) -> str:
+    if not isinstance(sign, str) or sign not in ("", "+"):
+        raise ParameterError(f"sign must be '' or '+', got {sign!r:.80}")
+    return sign
 
 
 def fixed_interval(ci: Sequence[float], digits: int, scale: float = 1.0, sign: str = "") -> str:
@@ -67,7 +133,8 @@ def fixed_interval(ci: Sequence[float], digits: int, scale: float = 1.0, sign: s
     >>> fixed_interval([0.41, 0.6], 1, 100), fixed_interval([-0.012, 0.05], 3, sign="+")
     ('[41.0, 60.0]', '[-0.012, +0.050]')
     """
-    return interval([float(v) * scale for v in ci], f"{sign}.{digits}f")
+    scale = as_real("scale", scale, -math.inf, math.inf)
+    return interval([v * scale for v in checked_interval("ci", ci)], f"{_sign(sign)}.{_digits(digits)}f")
 
 
 def with_interval(value: Any, ci: Sequence[float] | None, digits: int, scale: float = 1.0) -> str:
@@ -92,6 +159,8 @@ def mean_with_interval(d: Mapping[str, Any] | None, value: Any, digits: int = 4)
     >>> mean_with_interval({"mean": 0.02, "ci": None, "n_clusters": 1}, 0.02)
     '0.0200 (one subject: no interval)'
     """
+    if d is not None and not isinstance(d, Mapping):
+        raise ParameterError(f"d must be a subject-cluster interval {{'mean', 'ci', 'n_clusters'}} or None, got {d!r:.80}")
     if not d:
         return fixed(value, digits)
     if d.get("n_clusters", 2) < 2:
@@ -109,6 +178,8 @@ def one_lighting(lightings: Sequence[str]) -> str | None:
     >>> one_lighting(["bright", "dim"]) is None
     True
     """
+    if isinstance(lightings, str) or not isinstance(lightings, Sequence | np.ndarray):
+        raise ParameterError(f"lightings must be a list of lighting names, got {lightings!r:.80}")
     if len(lightings) != 1:
         return None
     return (f"Every clip is of one lighting ({lightings[0]}): no breakdown per lighting, which would repeat the "
@@ -124,7 +195,7 @@ def few_subjects(n: int, coverage: str) -> str | None:
     >>> few_subjects(12, "") is None
     True
     """
-    if not 1 < n < FEW_SUBJECTS:
+    if not 1 < as_int("n", n, 0) < FEW_SUBJECTS:
         return None
     return (f"Only {n} subjects were tested: a bootstrap over so few subjects has few distinct resamples "
             f"({math.comb(2 * n - 1, n)} for {n}) and its 95 % intervals hold the true value less often than 95 % "
@@ -137,5 +208,5 @@ def interval(ci: Sequence[float], spec: str) -> str:
     >>> interval((-0.0123, 0.05), "+.3f"), interval((float("nan"), 0.05), "+.3f"), interval((-0.001, 0.01), "+.2f")
     ('[-0.012, +0.050]', '[n/a (not finite)]', '[+0.00, +0.01]')
     """
-    lo, hi = (float(v) for v in ci)
+    lo, hi = checked_interval("ci", ci)
     return f"[{number(lo, spec)}, {number(hi, spec)}]" if np.isfinite([lo, hi]).all() else f"[{NOT_FINITE}]"

@@ -246,6 +246,8 @@ def region_metrics(pred: np.ndarray, truth: np.ndarray, masks: Mapping[str, np.n
     pad = (pred.shape[-1] - smap.shape[-1]) // 2
     sq = (pred - truth) ** 2
     out = {}
+    if not isinstance(masks, Mapping):
+        raise ParameterError(f"masks must map each region's name to its boolean (H, W) mask, got {masks!r:.80}")
     for name, mask in masks.items():
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != pred.shape[-2:]:
@@ -257,6 +259,18 @@ def region_metrics(pred: np.ndarray, truth: np.ndarray, masks: Mapping[str, np.n
         local = smap[:, inner].mean(axis=1) if inner.any() else np.full(len(pred), np.nan)
         with np.errstate(divide="ignore"):
             out[name] = {"ssim": local, "psnr": 10.0 * np.log10(DATA_RANGE**2 / err), "mse": err}
+    return out
+
+
+def _columns(name: str, columns: object, real: bool) -> dict[str, np.ndarray]:
+    """``columns`` (a mapping of name to one value per image) as 1-D arrays; otherwise a
+    ParameterError naming ``name`` (a number was an AttributeError, ``no attribute 'values'``)."""
+    if not isinstance(columns, Mapping):
+        raise ParameterError(f"{name} must map each name to one value per image, got {columns!r:.80}")
+    out = {key: stats.real_values(f"{name}[{key!r}]", v) if real else np.asarray(v) for key, v in columns.items()}
+    for key, v in out.items():
+        if v.ndim != 1:
+            raise ParameterError(f"{name}[{key!r}] must be one value per image (1-D), got shape {v.shape}")
     return out
 
 
@@ -288,7 +302,7 @@ def cluster_mean_interval(values: np.ndarray, clusters: Sequence[Any], *, resamp
     >>> round(r["mean"], 2), r["n_clusters"]
     (0.25, 2)
     """
-    v = np.asarray(values, dtype=np.float64)
+    v = stats.real_values("values", values)
     _, g = np.unique(np.asarray(clusters), return_inverse=True)
     if v.size == 0 or v.shape != g.shape:
         raise ParameterError(f"{v.size} values and {g.size} cluster labels: one of each per sample, at least one")
@@ -334,7 +348,7 @@ def cluster_training_interval(values: np.ndarray, clusters: Sequence[Any], units
     >>> round(r["mean"], 2), r["n_clusters"], r["n_trainings"]
     (0.3, 2, 2)
     """
-    v, u = _trainings(values, units, np.size(clusters))
+    v, u = _trainings("values", values, units, np.size(clusters))
     g, drawn, samples = _cluster_draws(clusters, resamples, seed)
     n_groups = drawn.shape[1]
     boot = (drawn * _drawn_trainings(v, g, u, n_groups, resamples, seed + 1)).sum(1) / samples
@@ -376,7 +390,7 @@ def paired_training_interval(values_a: np.ndarray, units_a: Sequence[Any], value
     (0.2, {'a': 2, 'b': 1})
     """
     n = np.size(clusters)
-    (va, ua), (vb, ub) = _trainings(values_a, units_a, n), _trainings(values_b, units_b, n)
+    (va, ua), (vb, ub) = _trainings("values_a", values_a, units_a, n), _trainings("values_b", values_b, units_b, n)
     g, drawn, samples = _cluster_draws(clusters, resamples, seed)
     n_groups = drawn.shape[1]
     per_cluster = (_drawn_trainings(va, g, ua, n_groups, resamples, seed + 1)
@@ -395,9 +409,10 @@ def _cluster_draws(clusters: Sequence[Any], resamples: int, seed: int) -> tuple[
     return g, drawn, drawn @ np.bincount(g, minlength=n_groups).astype(np.float64)
 
 
-def _trainings(values: np.ndarray, units: Sequence[Any], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(K, N) values as floats and their units as indices, checked against ``n`` samples."""
-    v = np.asarray(values, dtype=np.float64)
+def _trainings(name: str, values: np.ndarray, units: Sequence[Any], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(K, N) values as floats and their units as indices, checked against ``n`` samples (a
+    ParameterError naming ``name`` where they are no real numbers)."""
+    v = stats.real_values(name, values)
     _, u = np.unique(np.asarray(units), return_inverse=True)
     if v.ndim != 2 or v.size == 0 or not v.shape[1] == n == u.size:
         raise ParameterError(f"values of shape {v.shape}, {n} cluster and {u.size} unit labels: (K, N) values and "
@@ -449,6 +464,8 @@ def summarize(
             out[key] = float(v.mean()) if v.size else float("nan")
         return out
 
+    per_image = _columns("per_image", per_image, real=True)
+    groups = _columns("groups", {} if groups is None else groups, real=False)
     n = len(next(iter(per_image.values()))) if per_image else 0
     sizes = {f"metric {key!r}": len(v) for key, v in per_image.items()} | {f"grouping {key!r}": len(v) for key, v in (groups or {}).items()}
     for what, size in sizes.items():

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evface.checks import as_path
 from evface.errors import FormatError, ParameterError, choose_from, where
 from evface.tasks import classify, reconstruct, run_folder
 from evface.tasks.configs import TASK_CONFIGS, TaskConfig
@@ -76,8 +77,8 @@ def get(name: str) -> Task:
     ...
     evface.errors.ParameterError: unknown task 'synth'; choose from classify, reconstruct
     """
-    if name not in TASKS:
-        raise ParameterError(f"unknown task {name!r}; {choose_from(sorted(TASKS))}")
+    if not isinstance(name, str) or name not in TASKS:  # an array was "unhashable type"
+        raise ParameterError(f"unknown task {name!r:.80}; {choose_from(sorted(TASKS))}")
     return TASKS[name]
 
 
@@ -111,6 +112,7 @@ def task_of_run(run_dir: str | Path) -> Task:
     ...
     evface.errors.FormatError: run/config.json: unknown task ['classify']; choose from classify, reconstruct
     """
+    run_dir = as_path("run_dir", run_dir)  # a number was "expected str, bytes or os.PathLike object"
     name = run_folder.load_config(run_dir)["task"]
     if not isinstance(name, str) or name not in TASKS:
         raise FormatError(where(Path(run_dir) / run_folder.CONFIG, f"unknown task {name!r}; {choose_from(sorted(TASKS))}"))

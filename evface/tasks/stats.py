@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import as_int, as_real
+from evface.checks import as_int, as_real, real_dtype
 from evface.errors import ParameterError, counted
 from evface.inputs.splits import subject_split, subject_texts
 from evface.tasks import class_metrics as cm
-from evface.tasks.figure_format import NOT_FINITE
+from evface.tasks.figure_format import NOT_FINITE, checked_interval
 
 METRICS = ("top1", "uf1", "uar")
 """The metrics that get intervals: top-1 and the MEGC metrics UF1 and UAR."""
@@ -72,6 +72,9 @@ def subject_folds(clips_per_subject: Mapping[str, int], k: int, seed: int = 0) -
     >>> subject_folds({"s0": 3, "s1": 1, "s2": 2}, k=2)
     [['s0'], ['s1', 's2']]
     """
+    if not isinstance(clips_per_subject, Mapping):
+        raise ParameterError(f"clips_per_subject must map each subject to its number of clips, got {clips_per_subject!r:.80}")
+    clips_per_subject = {subject: as_int("clips_per_subject", n, 0) for subject, n in clips_per_subject.items()}
     subjects = sorted(clips_per_subject)
     k, seed = as_int("k", k), as_int("seed", seed, 0)
     if not 2 <= k <= len(subjects):
@@ -126,6 +129,7 @@ def subject_parts(rows: Sequence[Mapping[str, Any]], folds: int, val_fraction: f
     >>> [(p["name"], len(p["train"]), len(p["val"]), len(p["test"])) for p in subject_parts(rows, 0, 0.2, 0.2)]
     [('split', 8, 2, 2)]
     """
+    folds = as_int("folds", folds, 0)
     if not folds:
         return [{"name": "split", **subject_split(rows, val_fraction, test_fraction, seed)}]
     parts = []
@@ -144,6 +148,29 @@ def subject_parts(rows: Sequence[Mapping[str, Any]], folds: int, val_fraction: f
         parts.append({"name": f"fold{i}", "train": inner["train"], "val": inner["val"],
                       "test": [r for r in rows if str(r["subject"]) in held_out]})
     return parts
+
+
+def real_values(name: str, values: object) -> np.ndarray:
+    """``values`` as a float64 array, once they are real numbers (booleans, integers or floats);
+    otherwise a ParameterError naming ``name`` (a structured or complex array was numpy's
+    ``Cannot cast array data ...``).
+
+    Examples
+    --------
+    >>> real_values("values", [1, 2]).tolist()
+    [1.0, 2.0]
+    >>> real_values("values", ["a"])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: values must hold real numbers, got <U1 (1,)
+    """
+    try:
+        a = np.asarray(values)
+    except ValueError:  # a ragged list
+        a = np.asarray(values, dtype=object)
+    if not real_dtype(a.dtype):
+        raise ParameterError(f"{name} must hold real numbers, got {a.dtype} {a.shape}")
+    return a.astype(np.float64)
 
 
 def _subject_matrices(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_classes: int) -> np.ndarray:
@@ -176,6 +203,7 @@ def resample_counts(n_groups: int, resamples: int, seed: int) -> np.ndarray:
     >>> resample_counts(3, 2, seed=0).tolist()
     [[0.0, 2.0, 1.0], [3.0, 0.0, 0.0]]
     """
+    n_groups = as_int("n_groups", n_groups, 1)
     resamples, seed = as_int("resamples", resamples, 1), as_int("seed", seed, 0)
     draws = np.random.default_rng(seed).integers(0, n_groups, size=(resamples, n_groups))
     flat = (np.arange(resamples)[:, None] * n_groups + draws).ravel()
@@ -215,7 +243,7 @@ def percentile_interval(values: np.ndarray, level: float) -> list[float]:
     evface.errors.ParameterError: 1 of 2 bootstrap values is NaN: the values resampled hold a NaN; give finite values (leave out the samples that have none)
     """
     level = as_real("level", level, 0.0, 1.0, low_open=True)
-    v = np.asarray(values, dtype=np.float64).ravel()
+    v = real_values("values", values).ravel()
     if v.size == 0:
         raise ParameterError("no bootstrap values to take an interval of: give at least one sample to resample")
     nan = int(np.isnan(v).sum())
@@ -452,9 +480,9 @@ def _ensemble_inputs(y_true: Sequence[int], runs: Mapping[str, tuple[np.ndarray,
                      subjects: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
     """Labels, subject indices and each run's (K, N, C) logits with fold indices, checked; ``runs``
     by the name of their logits, which a ParameterError names."""
-    t = np.asarray(y_true, np.int64)
+    t = np.asarray(y_true)
     g = np.unique(np.asarray(subjects), return_inverse=True)[1]
-    checked = [(np.asarray(v, np.float64), np.unique(np.asarray(f), return_inverse=True)[1]) for v, f in runs.values()]
+    checked = [(real_values(name, v), np.unique(np.asarray(f), return_inverse=True)[1]) for name, (v, f) in runs.items()]
     for name, (v, f) in zip(runs, checked):
         if v.ndim != 3 or v.shape[0] == 0 or not v.shape[1] == f.size == g.size == t.size or v.shape[2] != checked[0][0].shape[2]:
             raise ParameterError(f"logits of shape {v.shape}, {f.size} folds, {g.size} subjects and {t.size} labels: "
@@ -563,7 +591,7 @@ def describe_difference(name_a: str, name_b: str, ci: Sequence[float]) -> str:
     >>> describe_difference("events-hd", "rgb", (float("-inf"), -0.2))
     'n/a (not finite)'
     """
-    lo, hi = ci
+    lo, hi = checked_interval("ci", ci)
     if not np.isfinite([lo, hi]).all():
         return NOT_FINITE
     if lo > TOUCHES_ZERO:
