@@ -42,7 +42,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from evface.checks import MAX_GRID_SIDE, MAX_TIME_BINS, as_flag, as_int
+from evface.checks import MAX_GRID_SIDE, MAX_TIME_BINS, as_flag, as_int, real_dtype
 from evface.errors import DatasetError, ParameterError, choose_from, where
 from evface.events.ops import crop, resample_sensor
 from evface.events.representations import to_event_frames
@@ -127,7 +127,7 @@ class InputSpec:
         check_kind(self.kind, "input")
         check_sensor(self.sensor)
         check_window(self.window)
-        if self.rgb_camera not in RGB_PRESETS:
+        if not isinstance(self.rgb_camera, str) or self.rgb_camera not in RGB_PRESETS:
             raise ParameterError(f"rgb_camera must be one of the RGB camera presets, not {self.rgb_camera!r}; "
                                  f"{choose_from(sorted(RGB_PRESETS))}")
         for name, value in (("time_steps", as_int("time_steps", self.time_steps, 1, MAX_TIME_BINS)),
@@ -151,6 +151,41 @@ class InputSpec:
         return asdict(self)
 
 
+def checked_window(spec: object, box: object, t0: object, t1: object,
+                   apex_us: object = None) -> tuple[Box, int, int, int | None]:
+    """``(box, t0, t1, apex_us)`` of an input builder as whole numbers, once ``spec`` is an
+    :class:`InputSpec`, ``box`` four whole numbers ``(x, y, w, h)`` (``x, y`` >= 0, ``w, h`` >= 1)
+    and the times whole microseconds; otherwise a ParameterError naming the argument (a number for
+    the spec or box was an AttributeError or an unpacking error, an array for a time numpy's).
+
+    Examples
+    --------
+    >>> checked_window(InputSpec(), (0, 0, 8.0, 8), 0, 1000)
+    ((0, 0, 8, 8), 0, 1000, None)
+    >>> checked_window(InputSpec(), 8, 0, 1000)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: box must be (x, y, w, h) of whole numbers, x and y >= 0, w and h >= 1, got 8
+    """
+    if not isinstance(spec, InputSpec):
+        raise ParameterError(f"spec must be an InputSpec, got {type(spec).__name__}")
+    problem = ParameterError(f"box must be (x, y, w, h) of whole numbers, x and y >= 0, w and h >= 1, got {box!r:.80}")
+    if isinstance(box, (str, bytes)) or not isinstance(box, Sequence | np.ndarray) or len(box) != 4:
+        raise problem
+    try:
+        checked = tuple(as_int("box", v, low) for v, low in zip(box, (0, 0, 1, 1)))
+    except ParameterError:
+        raise problem from None
+    times = [as_int(name, value) for name, value in (("t0", t0), ("t1", t1))]
+    return checked, times[0], times[1], None if apex_us is None else as_int("apex_us", apex_us)
+
+
+def _checked_frames(frames: object) -> FrameSeries:
+    if not isinstance(frames, FrameSeries):
+        raise ParameterError(f"frames must be a FrameSeries, got {type(frames).__name__}")
+    return frames
+
+
 def event_input(events: np.ndarray, box: Box, spec: InputSpec, t0: int, t1: int) -> np.ndarray:
     """Event counts (T, 2, size, size) of the events inside ``box``.
 
@@ -164,6 +199,7 @@ def event_input(events: np.ndarray, box: Box, spec: InputSpec, t0: int, t1: int)
     >>> x.shape, x.sum(axis=(2, 3)).tolist()  # (ON, OFF) counts per step
     ((2, 2, 4, 4), [[1.0, 1.0], [0.0, 0.0]])
     """
+    box, t0, t1, _ = checked_window(spec, box, t0, t1)
     inside = crop(events, box)
     grid = resample_sensor(inside, (box[2], box[3]), (spec.size, spec.size))
     return to_event_frames(grid, (spec.size, spec.size), spec.time_steps, t0, t1)
@@ -202,8 +238,9 @@ def event_apex_input(events: np.ndarray, box: Box, spec: InputSpec, t0: int, t1:
     >>> x.shape, x.sum(axis=(2, 3)).tolist()  # the events before the apex, at every step
     ((2, 2, 4, 4), [[2.0, 1.0], [2.0, 1.0]])
     """
+    box, t0, t1, apex_us = checked_window(spec, box, t0, t1, apex_us)
     grid = resample_sensor(crop(events, box), (box[2], box[3]), (spec.size, spec.size))
-    apex = event_apex_us(grid, (spec.size, spec.size), t0, t1) if apex_us is None else int(apex_us)
+    apex = event_apex_us(grid, (spec.size, spec.size), t0, t1) if apex_us is None else apex_us
     counts = to_event_frames(grid, (spec.size, spec.size), 1, t0, max(apex, t0 + 1))
     return np.repeat(counts, spec.time_steps, axis=0)
 
@@ -237,7 +274,8 @@ def flow_input(frames: FrameSeries, box: Box, spec: InputSpec, t0: int, t1: int,
     >>> round(float(np.abs(np.median(x[0, 0, 4:12, 4:12]))), 1)
     0.0
     """
-    centre = _frame_centres(frames)
+    box, t0, t1, apex_us = checked_window(spec, box, t0, t1, apex_us)
+    centre = _frame_centres(_checked_frames(frames))
     x, y, w, h = box
     faces = np.asarray(frames.data)[:, y:y + h, x:x + w]
     onset = int(_step_frames(frames, np.array([float(t0)]))[0])
@@ -266,6 +304,8 @@ def rgb_input(frames: FrameSeries, box: Box, spec: InputSpec, t0: int, t1: int) 
     >>> [round(float(v), 2) for v in d[:, 0, 0, 0]]  # the frames nearest 500 minus 0 µs, then 1000 minus 500 µs
     [0.4, 0.2]
     """
+    box, t0, t1, _ = checked_window(spec, box, t0, t1)
+    frames = _checked_frames(frames)
     edges = t0 + (t1 - t0) * np.arange(spec.time_steps + 1, dtype=np.float64) / spec.time_steps
     if spec.kind == "rgb":
         return _crop_frames(frames, _step_frames(frames, (edges[:-1] + edges[1:]) / 2), box, spec)
@@ -334,7 +374,9 @@ def load_inputs(paths: Sequence[str | Path], spec: InputSpec) -> np.ndarray:
 
 
 def normalize(x: np.ndarray | torch.Tensor, kind: str):
-    """What the network sees: ``log1p`` of event counts; RGB inputs unchanged.
+    """What the network sees: ``log1p`` of event counts; RGB inputs unchanged. ``x`` is an array or
+    tensor of real numbers, and event counts are finite and >= 0 (else a ParameterError naming ``x``:
+    ``log1p`` of -1 is -inf).
 
     Examples
     --------
@@ -347,6 +389,13 @@ def normalize(x: np.ndarray | torch.Tensor, kind: str):
     ...
     evface.errors.ParameterError: kind must be one of the input kinds, not 'event'; choose from events, events-apex, rgb, rgb-diff, rgb-flow
     """
+    if not isinstance(x, np.ndarray | torch.Tensor) or (isinstance(x, np.ndarray) and not real_dtype(x.dtype)) or (
+            isinstance(x, torch.Tensor) and (x.is_complex() or x.dtype == torch.bool)):
+        raise ParameterError(f"x must be an array or tensor of real numbers, got {type(x).__name__} {getattr(x, 'dtype', '')}")
     if check_kind(kind) not in EVENT_KINDS:
         return x
+    if x.numel() if isinstance(x, torch.Tensor) else x.size:
+        low, finite_values = (x.min(), x.isfinite().all()) if isinstance(x, torch.Tensor) else (x.min(), np.isfinite(x).all())
+        if not (finite_values and low >= 0):
+            raise ParameterError("x must hold event counts, finite and >= 0 (log1p of a negative count is NaN or -inf)")
     return torch.log1p(x) if isinstance(x, torch.Tensor) else np.log1p(x)

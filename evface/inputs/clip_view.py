@@ -33,7 +33,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evface.checks import MAX_SENSOR_SIDE, as_int, real_dtype
+from evface.checks import MAX_SENSOR_SIDE, as_int, finite, real_dtype
 from evface.errors import DatasetError, EventsError, ParameterError, choose_from, where
 from evface.events.core import check_array, check_stream
 from evface.io.clip_reader import read_clip, read_clip_meta
@@ -64,7 +64,7 @@ def check_sensor(sensor: str) -> str:
     ...
     evface.errors.ParameterError: sensor must be one of the rig's event sensors, not 'evk4'; choose from hd, lr
     """
-    if sensor not in SENSORS:
+    if not isinstance(sensor, str) or sensor not in SENSORS:  # an array was "truth value ... ambiguous"
         raise ParameterError(f"sensor must be one of the rig's event sensors, not {sensor!r}; {choose_from(SENSORS)}")
     return sensor
 
@@ -81,7 +81,7 @@ def check_window(window: str) -> str:
     ...
     evface.errors.ParameterError: window must be one of the time windows, not 'apex'; choose from clip, expression
     """
-    if window not in WINDOWS:
+    if not isinstance(window, str) or window not in WINDOWS:
         raise ParameterError(f"window must be one of the time windows, not {window!r}; {choose_from(WINDOWS)}")
     return window
 
@@ -247,6 +247,11 @@ def box_in_image(calibration: Mapping[str, Any], camera: str, shape_hw: Sequence
     >>> box_in_image({"face_box": {"hd": [-3.4, 10.6, 40, 40]}}, "hd", (48, 64))
     (0, 11, 37, 37)
     """
+    if not isinstance(calibration, Mapping):
+        raise ParameterError(f"calibration must be a clip's calibration (a dict), got {type(calibration).__name__}")
+    if isinstance(shape_hw, (str, bytes)) or not isinstance(shape_hw, Sequence | np.ndarray) or len(shape_hw) < 2:
+        raise ParameterError(f"shape_hw must be an image's (height, width, ...), got {shape_hw!r:.80}")
+    shape_hw = (as_int("shape_hw", shape_hw[0], 1), as_int("shape_hw", shape_hw[1], 1))
     try:
         x, y, w, h = (int(round(float(v))) for v in calibration["face_box"][camera])
     except (KeyError, TypeError, ValueError, OverflowError) as exc:  # OverflowError: an infinite value
@@ -389,6 +394,7 @@ def resize_area(img: np.ndarray, size: int) -> np.ndarray:
     img = img.astype(np.float32, copy=False)
     if img.ndim < 2 or 0 in img.shape[-2:]:
         raise ParameterError(f"resize_area needs images (..., H, W) of at least one pixel, got shape {img.shape}")
+    finite("img", img, "resizing spreads a NaN over its neighbours")
     lead = img.shape[:-2]
     flat = img.reshape(-1, *img.shape[-2:])
     h, w = flat.shape[-2:]
@@ -416,6 +422,9 @@ def register_to_box(gray: np.ndarray, homography: np.ndarray, box: Sequence[int]
     >>> register_to_box(gray, np.diag([0.5, 0.5, 1.0]), (0, 0, 4, 3), 4)[0, 0].astype(float).round(2).tolist()
     [0.0, 0.2, 0.4, 0.6]
     """
+    gray = np.asarray(gray)
+    if gray.ndim != 3 or not real_dtype(gray.dtype) or gray.dtype == bool:
+        raise ParameterError(f"gray must be grey frames (N, H, W) of numbers, got {gray.dtype} {gray.shape}")
     try:
         x0, y0, w, h = box
     except (TypeError, ValueError):

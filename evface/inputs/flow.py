@@ -36,7 +36,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from evface.checks import as_int, finite, sensor_dims, within_memory
+from evface.checks import as_int, finite, real_dtype, sensor_dims, within_memory
 from evface.errors import ParameterError
 from evface.events.representations import to_event_frames
 from evface.inputs.clip_view import resize_area
@@ -44,6 +44,22 @@ from evface.inputs.clip_view import resize_area
 EVENT_APEX_STEP_US = 5_000
 """Time resolution of the event apex search: 5 ms, the frame period of the fastest (200 fps)
 frame camera of the rig, so that events locate the apex no more finely than it can."""
+
+
+def real_array(name: str, values: object) -> np.ndarray:
+    """``values`` as a float64 array once they are real numbers (booleans, integers, floats);
+    otherwise a ParameterError naming ``name`` (a structured array was numpy's ``Cannot cast array
+    data ...``, a number ``'float' object is not subscriptable``).
+
+    Examples
+    --------
+    >>> real_array("gray", np.zeros((1, 2), np.uint8)).dtype
+    dtype('float64')
+    """
+    a = np.asarray(values)
+    if not real_dtype(a.dtype):
+        raise ParameterError(f"{name} must hold real numbers, got {a.dtype} {a.shape}")
+    return a.astype(np.float64)
 
 
 def frame_apex_index(gray: np.ndarray) -> int:
@@ -67,7 +83,7 @@ def frame_apex_index(gray: np.ndarray) -> int:
     ...
     evface.errors.ParameterError: gray holds 1 of 256 values that are not finite numbers (NaN or infinity); the apex is the frame that differs most, which a NaN hides
     """
-    g = np.asarray(gray, dtype=np.float64)
+    g = real_array("gray", gray)
     if g.ndim != 3 or len(g) < 2:
         raise ParameterError(f"frame_apex_index needs (N >= 2, H, W) frames, got shape {g.shape}")
     finite("gray", g, "the apex is the frame that differs most, which a NaN hides")
@@ -150,7 +166,7 @@ def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
     >>> flow.shape, round(float(u), 1), abs(float(v)) < 0.1
     ((64, 64, 2), 2.0, True)
     """
-    a, b = (np.clip(np.round(finite(name, np.asarray(x, np.float64), "optical flow needs grey levels") * 255.0), 0, 255)
+    a, b = (np.clip(np.round(finite(name, real_array(name, x), "optical flow needs grey levels") * 255.0), 0, 255)
             .astype(np.uint8) for name, x in (("onset", onset), ("apex", apex)))
     if a.shape != b.shape or a.ndim != 2:
         raise ParameterError(f"onset and apex must be grey images of one shape, got {a.shape} and {b.shape}")
@@ -168,6 +184,9 @@ def optical_strain(flow: np.ndarray) -> np.ndarray:
     >>> round(float(optical_strain(np.stack([0.1 * xx, 0 * yy], -1)).mean()), 3)  # a 10 % stretch along x
     0.1
     """
+    flow = real_array("flow", flow)
+    if flow.ndim != 3 or flow.shape[2] != 2 or min(flow.shape[:2]) < 2:
+        raise ParameterError(f"flow must be a flow field (H, W, 2), H and W >= 2, got {flow.shape}")
     du_dy, du_dx = np.gradient(flow[..., 0])
     dv_dy, dv_dx = np.gradient(flow[..., 1])
     exy = 0.5 * (du_dy + dv_dx)

@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import MAX_GRID_SIDE, MAX_INT, MAX_TIME_BINS, as_int, as_real
+from evface.checks import MAX_GRID_SIDE, MAX_INT, MAX_TIME_BINS, as_int, as_real, real_dtype
 from evface.errors import DatasetError, ParameterError, choose_from, counted, where
 from evface.events.integration import leaky_counts
 from evface.events.ops import crop
@@ -430,10 +430,18 @@ def compact(counts: np.ndarray) -> np.ndarray:
     --------
     >>> compact(np.array([1.5, 65504.0], np.float32)).dtype, compact(np.array([1.5, 70000.0], np.float32)).tolist()
     (dtype('float16'), [1.5, 70000.0])
+
+    Counts that are no real numbers, NaN or infinite are a ParameterError naming ``counts``.
     """
+    if not isinstance(counts, np.ndarray) or not real_dtype(counts.dtype):
+        raise ParameterError(f"counts must be an array of real numbers, got {type(counts).__name__} "
+                             f"{getattr(counts, 'dtype', '')}")
     with np.errstate(over="ignore"):  # overflow is what the check below is for
         half = counts.astype(np.float16)
-    return counts.astype(np.float32) if np.isinf(half).any() else half
+    out = counts.astype(np.float32) if np.isinf(half).any() else half
+    if np.isnan(half).any() or (out is not half and not np.isfinite(out).all()):
+        raise ParameterError("counts hold NaN or infinite values: no sample stores them")
+    return out
 
 
 def read_samples_clip(path: str | Path, sensor: str) -> Clip:

@@ -198,9 +198,9 @@ def logit(p: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
     Parameters
     ----------
     p : torch.Tensor
-        Values in [0, 1].
+        Values in [0, 1] (a NaN is a ParameterError).
     eps : float
-        The clamp, which keeps 0 and 1 finite.
+        The clamp, which keeps 0 and 1 finite: in (0, 0.5].
 
     Returns
     -------
@@ -212,6 +212,11 @@ def logit(p: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
     >>> logit(torch.tensor([0.5, 0.0, 1.0])).abs().round(decimals=2)
     tensor([0.0000, 6.9100, 6.9100])
     """
+    if not isinstance(p, torch.Tensor) or p.is_complex():
+        raise ParameterError(f"p must be a tensor of real numbers, got {type(p).__name__} {getattr(p, 'dtype', '')}")
+    eps = as_real("eps", eps, 0.0, 0.5, low_open=True)  # 0 or NaN gave infinite or NaN logits
+    if bool(torch.isnan(p).any()):
+        raise ParameterError("p holds NaN: its logit would be NaN")
     p = p.clamp(eps, 1 - eps)
     return torch.log(p) - torch.log1p(-p)
 
@@ -222,9 +227,9 @@ def gaussian_kernel(sigma: float = 1.5, truncate: float = 3.5) -> torch.Tensor:
     Parameters
     ----------
     sigma : float
-        Standard deviation in pixels.
+        Standard deviation in pixels, in (0, 1000].
     truncate : float
-        Radius in standard deviations.
+        Radius in standard deviations, in [0, 100].
 
     Returns
     -------
@@ -237,6 +242,8 @@ def gaussian_kernel(sigma: float = 1.5, truncate: float = 3.5) -> torch.Tensor:
     >>> k.shape, round(float(k.sum()), 3)
     (torch.Size([11]), 1.0)
     """
+    sigma = as_real("sigma", sigma, 0.0, 1e3, low_open=True)  # NaN was "cannot convert float NaN to integer"
+    truncate = as_real("truncate", truncate, 0.0, 100.0)
     radius = int(truncate * sigma + 0.5)
     x = torch.arange(-radius, radius + 1, dtype=torch.float32)
     k = torch.exp(-0.5 * (x / sigma) ** 2)
@@ -257,7 +264,8 @@ def ssim_torch(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0) -> tor
     a, b : torch.Tensor
         Images ``(N, 1, H, W)`` of one shape, ``H`` and ``W`` at least 11.
     data_range : float
-        The images' range of values (sets SSIM's stabilising constants).
+        The images' range of values (sets SSIM's stabilising constants), > 0 and at most 1e6
+        (float32 squares of more overflowed: NaN SSIM).
 
     Returns
     -------
@@ -274,6 +282,7 @@ def ssim_torch(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0) -> tor
     ...
     evface.errors.ParameterError: SSIM needs images of at least 11x11 pixels, got (1, 1, 8, 8)
     """
+    data_range = as_real("data_range", data_range, 0.0, 1e6, low_open=True)  # NaN, or past float32's squares: NaN SSIM
     k = gaussian_kernel()
     r = k.numel() // 2
     if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor) or a.ndim != 4 or a.shape[1] != 1 \
@@ -327,6 +336,9 @@ def recon_loss(pred: torch.Tensor, target: torch.Tensor, ssim_weight: float = 0.
     evface.errors.ParameterError: the target (1, 1, 16, 16) is not of the prediction's shape (2, 1, 16, 16)
     """
     ssim_weight = as_real("ssim_weight", ssim_weight, 0, math.inf)
+    for name, t in (("pred", pred), ("target", target)):
+        if not isinstance(t, torch.Tensor):
+            raise ParameterError(f"{name} must be a torch.Tensor, got {type(t).__name__}")  # was "no attribute 'shape'"
     if tuple(pred.shape) != tuple(target.shape):
         raise ParameterError(f"the target {tuple(target.shape)} is not of the prediction's shape {tuple(pred.shape)}")
     if pred.numel() == 0:

@@ -181,6 +181,22 @@ class NetConfig:
         return asdict(self)
 
 
+def checked_config(cfg: object) -> NetConfig:
+    """``cfg`` once it is a :class:`NetConfig`; otherwise a ParameterError naming ``cfg`` (a number
+    was an AttributeError, ``no attribute 'in_channels'``).
+
+    Examples
+    --------
+    >>> checked_config({"in_channels": 2})
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: cfg must be a NetConfig, got dict
+    """
+    if not isinstance(cfg, NetConfig):
+        raise ParameterError(f"cfg must be a NetConfig, got {type(cfg).__name__}")
+    return cfg
+
+
 def unit_layout(cfg: NetConfig) -> list[tuple[int, int, int, int]]:
     """(c_in, c_out, stride, output size) of every unit in execution order, the first taking the raw input.
 
@@ -199,6 +215,7 @@ def unit_layout(cfg: NetConfig) -> list[tuple[int, int, int, int]]:
     >>> unit_layout(cfg)  # the stem, then stage 1's down-sampling unit and its SEW block's two
     [(2, 4, 2, 8), (4, 8, 2, 4), (8, 8, 1, 4), (8, 8, 1, 4)]
     """
+    checked_config(cfg)
     out, c_in = [], cfg.in_channels
     for i, (c_out, size) in enumerate(zip(cfg.channels(), cfg.sizes()[1:])):
         out.append((c_in, c_out, STRIDE, size))

@@ -52,7 +52,7 @@ def checked_input(cfg: NetConfig, x: torch.Tensor, dtype: torch.dtype) -> torch.
     evface.errors.ParameterError: the network takes input (B, T, C, S, S) = (B, 4, 2, 8, 8), got (1, 2, 4, 8, 8)
     """
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"the network takes a torch.Tensor, got {type(x).__name__}")
+        raise TypeError(f"the network takes a torch.Tensor, got {type(x).__name__} for x")
     expected = (cfg.time_steps, cfg.in_channels, cfg.input_size, cfg.input_size)
     if x.ndim != 5 or tuple(x.shape[1:]) != expected:
         raise ParameterError(f"the network takes input (B, T, C, S, S) = (B, {', '.join(map(str, expected))}), "

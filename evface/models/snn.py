@@ -79,7 +79,7 @@ from torch import nn
 from evface.errors import ParameterError
 from evface.models.ann_cnn import AnnCNN
 from evface.models.net_blocks import logits
-from evface.models.net_config import SURROGATES, NetConfig
+from evface.models.net_config import SURROGATES, NetConfig, checked_config
 from evface.models.net_costs import ann_macs, snn_analog_macs
 from evface.models.spiking_cnn import SpikingCNN
 
@@ -108,11 +108,14 @@ def build(kind: str, cfg: NetConfig) -> nn.Module:
     ...
     evface.errors.ParameterError: model must be 'snn' or 'ann', not 'cnn'
     """
+    checked_config(cfg)
+    if not isinstance(kind, str):
+        raise ParameterError(f"model must be 'snn' or 'ann', not {kind!r:.80}")
     if kind == "snn":
         return SpikingCNN(cfg)
     if kind == "ann":
         return AnnCNN(cfg)
-    raise ParameterError(f"model must be 'snn' or 'ann', not {kind!r}")
+    raise ParameterError(f"model must be 'snn' or 'ann', not {kind!r:.80}")
 
 
 __all__ = ["AnnCNN", "NetConfig", "SURROGATES", "SpikingCNN", "ann_macs", "build", "logits", "snn_analog_macs"]
