@@ -32,8 +32,25 @@ import numpy as np
 import pytest
 import torch
 
-from evface.errors import FormatError, ParameterError
+from evface.datasets import synth_plan
+from evface.errors import EvfaceError, FormatError, ParameterError
+from evface.events import core
+from evface.inputs import au_regions, clip_view, flow, splits
+from evface.inputs import classify as classify_inputs
+from evface.inputs import reconstruct as reconstruct_inputs
+from evface.inputs.classify import InputSpec
+from evface.inputs.classify_augment import augment_array
+from evface.inputs.reconstruct import ReconSpec
 from evface.io import clip_reader, clip_writer
+from evface.models import cvae, net_costs, recon_baselines, snn
+from evface.models.ann_cnn import AnnCNN
+from evface.models.cvae import CVAE
+from evface.models.e2vid import E2VIDRecurrent
+from evface.models.net_config import NetConfig
+from evface.models.spiking_cnn import SpikingCNN
+from evface.report import collect, figures
+from evface.rig import geometry, lighting, record, timeline_draw, timeline_query
+from evface.rig.record import ClipSpec
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo, TruthSeries
 from evface.tasks import class_metrics, configs, figure_format, image_metrics, registry, stats
 
@@ -165,6 +182,171 @@ def _tasks(folder: Path) -> Calls:
     }
 
 
+def _frames() -> FrameSeries:
+    """Five RGB frames of 20x20, brightening."""
+    return FrameSeries(np.stack([np.full((20, 20, 3), 40 * i, np.uint8) for i in range(5)]), np.arange(5) * 250,
+                       np.full(5, 100))
+
+
+def _inputs(folder: Path) -> Calls:
+    spec, box, ev = InputSpec(size=8, time_steps=2), (0, 0, 8, 6), events()
+    gray = np.linspace(0, 1, 3 * 16 * 16).reshape(3, 16, 16).astype(np.float32)
+    flow_field = np.zeros((16, 16, 2), np.float32)
+    rows = [{"subject": s} for s in "aabbccdd"]
+    return {
+        "active_regions": (au_regions.active_regions, dict(aus=[12, 4])),
+        "grid_uv": (lambda size: np.stack(au_regions.grid_uv(size)), dict(size=8)),
+        "region_masks": (lambda size: np.stack(list(au_regions.region_masks(size).values())), dict(size=8)),
+        "kind_channels": (lambda kind: np.array(classify_inputs.kind_channels(kind)), dict(kind="events")),
+        "check_kind": (classify_inputs.check_kind, dict(kind="rgb", name="kind")),
+        "InputSpec": (lambda kind, sensor, time_steps, size, color, window, rgb_camera, oracle_apex: numbers(
+            InputSpec(kind, sensor, time_steps, size, color, window, rgb_camera, oracle_apex).to_dict()),
+            dict(kind="events", sensor="hd", time_steps=2, size=8, color=False, window="clip", rgb_camera="webcam30",
+                 oracle_apex=False)),
+        "event_input": (classify_inputs.event_input, dict(events=ev, box=box, spec=spec, t0=0, t1=50)),
+        "event_apex_input": (classify_inputs.event_apex_input, dict(events=ev, box=box, spec=spec, t0=0, t1=50,
+                                                                    apex_us=30)),
+        "flow_input": (classify_inputs.flow_input, dict(frames=_frames(), box=(2, 2, 16, 16),
+                                                        spec=InputSpec(kind="rgb-flow", size=8), t0=0, t1=1000,
+                                                        apex_us=None)),
+        "rgb_input": (classify_inputs.rgb_input, dict(frames=_frames(), box=(2, 2, 16, 16),
+                                                      spec=InputSpec(kind="rgb", size=8, time_steps=2), t0=0, t1=1000)),
+        "normalize": (lambda x, kind: numbers(classify_inputs.normalize(x, kind)).ravel(), dict(x=np.ones((2, 2, 8, 8), np.float32), kind="events")),
+        "augment_array": (lambda x, kind, rng, flip, max_shift, drop, noise, drop_time, drop_area: augment_array(
+            x, kind, rng, flip=flip, max_shift=max_shift, drop=drop, noise=noise, drop_time=drop_time,
+            drop_area=drop_area), dict(x=np.ones((2, 2, 8, 8), np.float32), kind="events", rng=np.random.default_rng(0),
+                                       flip=True, max_shift=0.125, drop=0.1, noise=0.05, drop_time=0.5, drop_area=0.5)),
+        "check_sensor": (clip_view.check_sensor, dict(sensor="hd")),
+        "check_window": (clip_view.check_window, dict(window="clip")),
+        "checked_homography": (clip_view.checked_homography, dict(hom=np.eye(3))),
+        "box_in_image": (lambda calibration, camera, shape_hw: np.array(clip_view.box_in_image(
+            calibration, camera, shape_hw)), dict(calibration={"face_box": {"rgb": [2, 2, 8, 8]}}, camera="rgb",
+                                                    shape_hw=(20, 20))),
+        "to_gray": (lambda rgb: numbers(clip_view.to_gray(rgb)).ravel(), dict(rgb=_frames().data)),
+        "resize_area": (lambda img, size: numbers(clip_view.resize_area(img, size)).ravel(), dict(img=gray, size=8)),
+        "register_to_box": (clip_view.register_to_box, dict(gray=gray, homography=np.eye(3), box=(2, 2, 8, 8), size=8)),
+        "frame_apex_index": (flow.frame_apex_index, dict(gray=gray)),
+        "event_apex_us": (flow.event_apex_us, dict(events=ev, size=SIZE, t_start_us=0, t_end_us=50, step_us=10)),
+        "dense_flow": (flow.dense_flow, dict(onset=gray[0], apex=gray[1])),
+        "optical_strain": (flow.optical_strain, dict(flow=flow_field)),
+        "flow_image": (flow.flow_image, dict(onset=gray[0], apex=gray[1], size=8)),
+        "subject_split": (lambda rows, val_fraction, test_fraction, seed: numbers(
+            [len(part) for part in splits.subject_split(rows, val_fraction, test_fraction, seed).values()]),
+            dict(rows=rows, val_fraction=0.25, test_fraction=0.25, seed=0)),
+        "subjects_of": (splits.subjects_of, dict(rows=rows)),
+        "ReconSpec": (lambda sensor, size, n_bins, step_us, stride: numbers(ReconSpec(
+            sensor=sensor, size=size, n_bins=n_bins, step_us=step_us, stride=stride).to_dict()),
+            dict(sensor="lr", size=16, n_bins=2, step_us=1000, stride=1)),
+        "compact": (lambda counts: reconstruct_inputs.compact(counts).astype(np.float64).ravel(), dict(counts=np.ones(8))),
+    }
+
+
+def _tensor(value: Any) -> Any:
+    """An array of real numbers as the tensor a network takes (a hostile array is then a hostile
+    tensor); anything else as given."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
+        return torch.as_tensor(value.copy())
+    return value
+
+
+def _forward(model: Callable[[], torch.nn.Module]) -> Callable[..., np.ndarray]:
+    def run(x: Any) -> np.ndarray:
+        torch.manual_seed(0)
+        with torch.no_grad():
+            return numbers(model()(_tensor(x)))
+    return run
+
+
+def _models(folder: Path) -> Calls:
+    cfg = dict(in_channels=2, n_classes=2, time_steps=2, input_size=8, depth=1, width=2)
+    net = NetConfig(**cfg)
+    x, c = np.ones((1, 2, 2, 8, 8), np.float32), np.zeros((1, 3, 16, 16), np.float32)
+    grey, times = np.full((1, 16, 16), 0.5, np.float32), np.array([0.0])
+    e2vid, cvae_net, ann = E2VIDRecurrent(3, base=2).eval(), CVAE(3, base=2, z_channels=2).eval(), AnnCNN(net).eval()
+    return {
+        "NetConfig": (lambda **kw: numbers(NetConfig(**kw).to_dict()), cfg),
+        "snn.build": (lambda kind, cfg: type(snn.build(kind, cfg)).__name__, dict(kind="ann", cfg=net)),
+        "SpikingCNN.forward": (_forward(lambda: SpikingCNN(net).eval()), dict(x=x)),
+        "AnnCNN.forward": (_forward(lambda: ann), dict(x=x)),
+        "ann_macs": (net_costs.ann_macs, dict(cfg=net)),
+        "snn_analog_macs": (net_costs.snn_analog_macs, dict(cfg=net)),
+        "E2VIDRecurrent": (lambda c_in, keyframe, base: E2VIDRecurrent(c_in, keyframe, base).c_in,
+                           dict(c_in=3, keyframe=False, base=2)),
+        "E2VIDRecurrent.forward": (lambda c: numbers(e2vid(_tensor(c))[0]), dict(c=c)),
+        "CVAE": (lambda c_in, keyframe, base, z_channels, recurrent: CVAE(c_in, keyframe, base, z_channels, recurrent).c_in,
+                 dict(c_in=3, keyframe=False, base=2, z_channels=2, recurrent=False)),
+        "CVAE.forward": (lambda x, c: numbers(cvae_net(_tensor(x), _tensor(c))["recon"]),
+                         dict(x=np.zeros((1, 1, 16, 16), np.float32), c=c)),
+        "CVAE.reconstruct": (lambda c, k: numbers(cvae_net.reconstruct(_tensor(c), k)),
+                             dict(c=c, k=0)),
+        "ssim_torch": (lambda a, b, data_range: numbers(cvae.ssim_torch(_tensor(a), _tensor(b), data_range)),
+                       dict(a=np.zeros((1, 1, 16, 16), np.float32), b=np.ones((1, 1, 16, 16), np.float32), data_range=1.0)),
+        "recon_loss": (lambda pred, target, ssim_weight: numbers(cvae.recon_loss(_tensor(pred), _tensor(target), ssim_weight)),
+                       dict(pred=np.zeros((1, 1, 16, 16), np.float32), target=np.ones((1, 1, 16, 16), np.float32),
+                            ssim_weight=0.5)),
+        "logit": (lambda p, eps: numbers(cvae.logit(_tensor(p), eps)).ravel(), dict(p=np.full(3, 0.5, np.float32), eps=1e-3)),
+        "gaussian_kernel": (lambda sigma, truncate: numbers(cvae.gaussian_kernel(sigma, truncate)),
+                            dict(sigma=1.5, truncate=3.5)),
+        "copy_keyframe": (recon_baselines.copy_keyframe, dict(keyframe=grey)),
+        "rgb_hold": (recon_baselines.rgb_hold, dict(last=grey)),
+        "rgb_blend": (recon_baselines.rgb_blend, dict(a=grey, b=grey * 0, t_a=times, t_b=times + 10, t=times + 5)),
+        "rgb_flow_interpolate": (recon_baselines.rgb_flow_interpolate, dict(a=grey, b=grey * 0, t_a=times,
+                                                                            t_b=times + 10, t=times + 5)),
+        "rgb_flow_extrapolate": (recon_baselines.rgb_flow_extrapolate, dict(prev=grey, last=grey * 0, t_prev=times,
+                                                                            t_last=times + 10, t=times + 15)),
+        "integrate": (recon_baselines.integrate, dict(keyframe=grey, counts=np.ones((1, 2, 16, 16)), c_on=0.2,
+                                                      c_off=0.2, gamma=2.2)),
+    }
+
+
+def _datasets_rig_report(folder: Path) -> Calls:
+    preset = synth_plan.get_preset("quick")
+    subjects = synth_plan.plan_subjects(preset, 0, 2)[0]
+    image = np.full((16, 16, 3), 128, np.uint8)
+    params = timeline_draw.TimelineParams()
+    spec = ClipSpec("s000_AU4_bright_r0", "s000", 0, "AU4", (4,), "bright", 0)
+    return {
+        "get_preset": (lambda name: synth_plan.get_preset(name).name, dict(name="quick")),
+        "photo_name": (synth_plan.photo_name, dict(stem="face")),
+        "photo_digest": (synth_plan.photo_digest, dict(image=image)),
+        "turned_digests": (lambda image: len(synth_plan.turned_digests(image)), dict(image=image)),
+        "plan_subjects": (lambda seed, n_subjects: len(synth_plan.plan_subjects(preset, seed, n_subjects)[0]),
+                          dict(seed=0, n_subjects=2)),
+        "plan_clips": (lambda subjects, classes, lightings, repetitions, rotate_lightings: len(synth_plan.plan_clips(
+            subjects, classes, lightings, repetitions, rotate_lightings)),
+            dict(subjects=subjects, classes={"AU4": [4]}, lightings=["bright"], repetitions=1, rotate_lightings=False)),
+        "preset_plan": (lambda name, seed: len(synth_plan.preset_plan(name, seed)[1]), dict(name="quick", seed=0)),
+        "check_names": (synth_plan.check_names, dict(names=["a", "b"], option="--classes", empty_ok=False)),
+        "choose_classes": (lambda classes: len(synth_plan.choose_classes(preset, classes)), dict(classes=None)),
+        "choose_lightings": (lambda lighting: len(synth_plan.choose_lightings(preset, lighting)), dict(lighting=None)),
+        "parse_shard": (synth_plan.parse_shard, dict(shard="1/2")),
+        "get_lighting": (lambda name: lighting.get_lighting(name).lux, dict(name="bright")),
+        "rgb_hd_stream": (geometry.rgb_hd_stream, dict(preset="webcam30")),
+        "rig_geometry": (lambda face_fraction, rig: rig_geometry_size(geometry.rig_geometry(face_fraction, rig)),
+                         dict(face_fraction=geometry.renderer_face_fraction(), rig=geometry.RigParams())),
+        "clip_seed": (lambda dataset_seed, spec: record.int_seed(record.clip_seed(dataset_seed, spec)),
+                      dict(dataset_seed=0, spec=spec)),
+        "draw_timeline": (lambda aus, params, seed: timeline_draw.draw_timeline(aus, params, seed).duration_us,
+                          dict(aus=(4,), params=params, seed=0)),
+        "saccade_duration_us": (timeline_draw.saccade_duration_us, dict(amplitude_deg=5.0)),
+        "raised_cosine": (lambda t_us, start_us, end_us: np.ravel(timeline_query.raised_cosine(t_us, start_us, end_us)),
+                          dict(t_us=np.array([0.0, 5.0, 10.0]), start_us=0.0, end_us=10.0)),
+        "envelope": (lambda t_us, onset_us, apex_us, hold_end_us, offset_us: np.ravel(timeline_query.envelope(
+            t_us, onset_us, apex_us, hold_end_us, offset_us)),
+            dict(t_us=np.array([0.0, 5.0, 10.0]), onset_us=0.0, apex_us=3.0, hold_end_us=6.0, offset_us=9.0)),
+        "crop_box": (lambda image, box, margin: np.array(figures.crop_box(image, box, margin).shape), dict(image=image, box=(2, 2, 8, 8), margin=0.15)),
+        "event_image": (figures.event_image, dict(events=events(), sensor_size=SIZE)),
+        "event_rate": (lambda t_us, duration_us, bin_us: np.stack(figures.event_rate(t_us, duration_us, bin_us)),
+                       dict(t_us=np.array([0, 10, 20]), duration_us=50, bin_us=10)),
+        "short_names": (collect.short_names, dict(folders=[Path("a/run1"), Path("b/run2")])),
+    }
+
+
+def rig_geometry_size(g: Any) -> np.ndarray:
+    """The numbers of a rig geometry, as one array."""
+    return numbers([v for v in vars(g).values() if isinstance(v, (int, float, tuple, list, np.ndarray))])
+
+
 def _run(folder: Path) -> Path:
     """A run folder of the classify task, as far as :func:`registry.task_of_run` reads it."""
     run = folder / "run"
@@ -173,12 +355,15 @@ def _run(folder: Path) -> Path:
     return run
 
 
-GROUPS = ("files", "tasks")
+GROUPS = ("files and plans", "tasks", "inputs", "models")
+"""The groups, each swept in one child (a child's imports cost about 2 s of CPU)."""
 
 
 def calls(folder: Path, group: str) -> Calls:
     """``name: (callable, baseline arguments)`` of the public API in ``group``; files under ``folder``."""
-    return {"files": _files, "tasks": _tasks}[group](folder)
+    if group == "files and plans":
+        return {**_files(folder), **_datasets_rig_report(folder)}
+    return {"tasks": _tasks, "inputs": _inputs, "models": _models}[group](folder)
 
 
 def _sweep(group: str, folder: str) -> None:
@@ -306,6 +491,88 @@ def test_task_registry_and_configs_name_what_is_no_name_or_folder() -> None:
     with pytest.raises(ParameterError, match="crop"):
         configs.ReconstructConfig.from_dict({**configs.ReconstructConfig().to_dict(), "crop": events()})
     assert configs.ReconstructConfig.from_dict(configs.ReconstructConfig(size=32).to_dict()).crop is None
+
+
+def test_input_builders_name_a_spec_box_frames_or_time_of_the_wrong_kind() -> None:
+    spec, box, ev, frames = InputSpec(size=8, time_steps=2), (0, 0, 8, 6), events(), _frames()
+    for call, match in ((lambda: classify_inputs.event_input(ev, box, 0.5, 0, 50), "spec must be an InputSpec"),
+                        (lambda: classify_inputs.event_apex_input(ev, box, spec, 0, 50, -math.inf), "apex_us must be"),
+                        (lambda: classify_inputs.event_apex_input(ev, box, spec, np.zeros((6, 8)), 50), "t0 must be"),
+                        (lambda: classify_inputs.rgb_input(frames, 0.5, spec, 0, 1000), r"box must be \(x, y, w, h\)"),
+                        (lambda: classify_inputs.rgb_input(0.5, box, spec, 0, 1000), "frames must be a FrameSeries"),
+                        (lambda: classify_inputs.flow_input(frames, (2, 2, 16, 16), spec, 0, np.zeros(2)), "t1 must be"),
+                        (lambda: InputSpec(rgb_camera=np.zeros(2)), "rgb_camera must be one of"),
+                        (lambda: clip_view.check_sensor(np.zeros(2)), "sensor must be one of"),
+                        (lambda: clip_view.check_window(np.zeros(2)), "window must be one of"),
+                        (lambda: ReconSpec(sensor=np.zeros(2)), "sensor must be one of"),
+                        (lambda: clip_view.box_in_image(np.zeros(2), "rgb", (20, 20)), "calibration must be"),
+                        (lambda: clip_view.box_in_image({"face_box": {"rgb": [2, 2, 8, 8]}}, "rgb", 0.5), "shape_hw must be"),
+                        (lambda: clip_view.register_to_box(0.5, np.eye(3), (0, 0, 4, 4), 4), "gray must be grey frames"),
+                        (lambda: clip_view.resize_area(np.full((6, 8), np.nan), 4), "img holds 48 of 48 values"),
+                        (lambda: flow.frame_apex_index(np.zeros((2, 4), core.EVENT_DTYPE)), "gray must hold real numbers"),
+                        (lambda: flow.dense_flow(np.zeros((16, 16)), np.zeros((16, 16), core.EVENT_DTYPE)), "apex must hold"),
+                        (lambda: flow.optical_strain(0.5), r"flow must be a flow field \(H, W, 2\)"),
+                        (lambda: classify_inputs.normalize(np.array([1.0, -1.0]), "events"), "x must hold event counts"),
+                        (lambda: classify_inputs.normalize(ev, "events"), "x must be an array or tensor of real numbers"),
+                        (lambda: reconstruct_inputs.compact(0.5), "counts must be an array of real numbers"),
+                        (lambda: reconstruct_inputs.compact(np.array([1.0, np.nan])), "counts hold NaN")):
+        with pytest.raises(ParameterError, match=match):
+            call()  # were AttributeErrors, unpacking errors, numpy's "truth value ... ambiguous" or "Cannot cast
+            # array data", an OverflowError, or NaN / -inf returned
+    assert classify_inputs.normalize(torch.zeros(2), "events").tolist() == [0.0, 0.0]
+
+
+def test_network_helpers_name_a_config_tensor_or_setting_of_the_wrong_kind() -> None:
+    img = torch.zeros(1, 1, 16, 16)
+    for call, match in ((lambda: snn.build("ann", math.nan), "cfg must be a NetConfig"),
+                        (lambda: snn.build(np.zeros(0), NetConfig(2, 2, 2, 8, 1, 2)), "model must be 'snn' or 'ann'"),
+                        (lambda: net_costs.ann_macs(math.nan), "cfg must be a NetConfig"),
+                        (lambda: net_costs.snn_analog_macs({"in_channels": 2}), "cfg must be a NetConfig"),
+                        (lambda: cvae.ssim_torch(img, img, math.nan), "data_range must be"),
+                        (lambda: cvae.ssim_torch(img, img, 10**30), "data_range must be"),
+                        (lambda: cvae.recon_loss(0.5, img), "pred must be a torch.Tensor"),
+                        (lambda: cvae.logit(0.5), "p must be a tensor"),
+                        (lambda: cvae.logit(torch.full((2,), math.nan)), "p holds NaN"),
+                        (lambda: cvae.logit(torch.zeros(2), math.nan), "eps must be"),
+                        (lambda: cvae.gaussian_kernel(math.nan), "sigma must be"),
+                        (lambda: cvae.gaussian_kernel(1.5, math.inf), "truncate must be")):
+        with pytest.raises(ParameterError, match=match):
+            call()  # were AttributeErrors, "cannot convert float NaN to integer", or NaN returned
+    with pytest.raises(TypeError, match="torch.Tensor, got ndarray for x"):
+        AnnCNN(NetConfig(2, 2, 2, 8, 1, 2))(np.ones((1, 2, 2, 8, 8)))
+
+
+def test_plans_rig_and_report_figures_name_arguments_of_the_wrong_kind() -> None:
+    preset = synth_plan.get_preset("quick")
+    subjects = synth_plan.plan_subjects(preset, 0, 2)[0]
+    for call, match in ((lambda: synth_plan.plan_clips(subjects, {"AU4": [4]}, ["bright"], -1), "repetitions must be"),
+                        (lambda: synth_plan.plan_clips(subjects, {"AU4": [4]}, ["bright"], 1.5), "repetitions must be"),
+                        (lambda: synth_plan.plan_clips(3, {"AU4": [4]}, ["bright"], 1), "subjects must be a list"),
+                        (lambda: synth_plan.get_preset(np.zeros(2)), "unknown synth preset"),
+                        (lambda: synth_plan.photo_name(math.nan), "stem must be text"),
+                        (lambda: synth_plan.turned_digests(math.nan), "image must be a picture"),
+                        (lambda: synth_plan.check_names(math.nan, "--classes"), "--classes must be a list of names"),
+                        (lambda: synth_plan.choose_lightings(preset, [3]), "--lighting must be a list of names"),
+                        (lambda: lighting.get_lighting(np.zeros(2)), "unknown lighting"),
+                        (lambda: geometry.rig_geometry(math.nan, geometry.RigParams()), "face_fraction must be"),
+                        (lambda: geometry.rig_geometry(geometry.renderer_face_fraction(), math.nan), "rig must be RigParams"),
+                        (lambda: timeline_draw.saccade_duration_us(math.nan), "amplitude_deg must be"),
+                        (lambda: timeline_query.raised_cosine(math.nan, 0, 10), "t_us must be finite times"),
+                        (lambda: timeline_query.envelope(5.0, 0, math.nan, 6, 9), "apex_us must be"),
+                        (lambda: figures.crop_box(math.nan, (0, 0, 2, 2)), "image must be a picture"),
+                        (lambda: figures.crop_box(np.zeros((4, 4)), (0, 0, 2, 2), math.nan), "margin must be"),
+                        (lambda: figures.event_image(events(), math.nan), "sensor_size must be"),
+                        (lambda: figures.event_image(events(), (4, 4)), "events lie off the 4x4 sensor_size"),
+                        (lambda: figures.event_rate([0, 10], math.nan, 10), "duration_us must be"),
+                        (lambda: figures.event_rate(events(), 50, 10), "t_us must be event times")):
+        with pytest.raises(ParameterError, match=match):
+            call()  # were an empty plan, "'float' object cannot be interpreted as an integer", "unhashable type",
+            # AttributeErrors, unpacking and "cannot convert float NaN to integer" errors, NaN curves, an IndexError
+            # or an event drawn in another row
+    with pytest.raises(ParameterError, match="clips planned, more than"):  # 10**30 repetitions filled the memory:
+        synth_plan.plan_clips(subjects * 10, {"AU4": [4]}, ["bright"] * 100, 1000)  # the sweep's child tries them
+    with pytest.raises(EvfaceError, match="folders must be a list of run folders"):
+        collect.short_names(math.nan)
 
 
 def _set(path: Path, member: str, key: str | None, value: Any) -> None:

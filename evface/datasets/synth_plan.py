@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evface.checks import as_int, whole_number
+from evface.checks import as_flag, as_int, whole_number
 from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, choose_from, where
 from evface.face.aus import DEFAULT_CLASSES
 from evface.face.identity import Identity, mirrored_face, photo_identity, read_photo
@@ -105,7 +105,7 @@ def get_preset(name: str) -> SynthPreset:
     """
     try:
         return PRESETS[name]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an array, unhashable
         raise ParameterError(f"unknown synth preset {name!r} (--preset); {choose_from(sorted(PRESETS))}") from None
 
 
@@ -172,6 +172,8 @@ def photo_name(stem: str) -> str:
     >>> photo_name("张伟") != photo_name("李娜")
     True
     """
+    if not isinstance(stem, str):
+        raise ParameterError(f"stem must be text (a photo file's stem), got {stem!r:.80}")
     ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
     name = f"photo-{_slug(ascii_stem)}"
     if _slug(stem) == stem:
@@ -222,6 +224,9 @@ def turned_digests(image: np.ndarray) -> set[str]:
     >>> photo_digest(np.rot90(image)) in turned_digests(image), len(turned_digests(image))
     (True, 8)
     """
+    image = np.asarray(image)
+    if image.ndim < 2:
+        raise ParameterError(f"image must be a picture (H, W) or (H, W, C), got shape {image.shape}")
     return {photo_digest(np.rot90(side, k)) for side in (image, image[:, ::-1]) for k in range(4)}
 
 
@@ -429,7 +434,8 @@ def plan_clips(subjects: Sequence[Subject], classes: dict[str, list[int]], light
     lightings : sequence of str
         The lightings to film under.
     repetitions : int
-        Clips of each (subject, class, lighting).
+        Clips of each (subject, class, lighting), 1 to 1000; the plan holds at most
+        :data:`MAX_PLANNED_CLIPS` clips (a ParameterError names what is off, before any is planned).
     rotate_lightings : bool
         Film each (subject, class, repetition) under one lighting, in turn.
 
@@ -443,12 +449,37 @@ def plan_clips(subjects: Sequence[Subject], classes: dict[str, list[int]], light
     >>> [spec.clip_id for spec in plan_clips(subjects, {"AU4": [4], "AU9": [9]}, ["dim", "flicker"], 1, True)]
     ['s000_AU4_dim_r0', 's000_AU9_flicker_r0', 's001_AU4_flicker_r0', 's001_AU9_dim_r0']
     """
+    subjects, classes, lightings, repetitions = _plan_inputs(subjects, classes, lightings, repetitions)
+    rotate_lightings = as_flag("rotate_lightings", rotate_lightings)
     return [
         ClipSpec(f"{s.name}_{label}_{light}_r{rep}", s.name, s.index, label, tuple(aus), light, rep)
         for i, s in enumerate(subjects) for j, (label, aus) in enumerate(classes.items())
         for k, light in enumerate(lightings) for rep in range(repetitions)
         if not rotate_lightings or (i + j + rep) % len(lightings) == k
     ]
+
+
+MAX_PLANNED_CLIPS = 1_000_000
+"""The most clips :func:`plan_clips` plans (a repetition count of 10**30 filled the memory)."""
+
+
+def _plan_inputs(subjects: object, classes: object, lightings: object,
+                 repetitions: object) -> tuple[list[Subject], dict[str, list[int]], list[str], int]:
+    """The arguments of :func:`plan_clips`, checked: a ParameterError naming the one off."""
+    if isinstance(subjects, (str, bytes)) or not isinstance(subjects, Sequence) or not all(
+            isinstance(s, Subject) for s in subjects):
+        raise ParameterError(f"subjects must be a list of Subject, got {subjects!r:.80}")
+    if not isinstance(classes, dict) or not all(isinstance(label, str) for label in classes):
+        raise ParameterError(f"classes must map each class name to its AUs, got {classes!r:.80}")
+    if isinstance(lightings, (str, bytes)) or not isinstance(lightings, Sequence) or not all(
+            isinstance(light, str) for light in lightings):
+        raise ParameterError(f"lightings must be a list of lighting names, got {lightings!r:.80}")
+    repetitions = as_int("repetitions", repetitions, 1, 1000)
+    n = len(subjects) * len(classes) * len(lightings) * repetitions
+    if n > MAX_PLANNED_CLIPS:
+        raise ParameterError(f"{n:,} clips planned, more than {MAX_PLANNED_CLIPS:,}: give fewer subjects, classes, "
+                             "lightings or repetitions")
+    return list(subjects), classes, list(lightings), repetitions
 
 
 def preset_plan(name: str, seed: int = 0) -> tuple[list[Subject], list[ClipSpec]]:
@@ -511,6 +542,8 @@ def check_names(names: Sequence[str], option: str, empty_ok: bool = False) -> li
     """
     if isinstance(names, str):
         raise ParameterError(f"{option} must be a list of names, got the string {names!r} (give [{names!r}])")
+    if not isinstance(names, Sequence | np.ndarray) or not all(isinstance(name, str) for name in names):
+        raise ParameterError(f"{option} must be a list of names, got {names!r:.80}")
     names = list(names)
     if not names and not empty_ok:
         raise ParameterError(f"{option} names nothing (a dataset of no clips); give at least one name, or None for "

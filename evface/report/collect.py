@@ -354,6 +354,9 @@ def short_names(folders: list[Path]) -> list[str]:
     >>> short_names([Path("/runs/a/data"), Path("/runs/b/data"), Path("/sets/d2")])
     ['a/data', 'b/data', 'd2']
     """
+    if isinstance(folders, (str, bytes)) or not isinstance(folders, list | tuple) or not all(
+            isinstance(f, Path) for f in folders):
+        raise DatasetError(f"folders must be a list of run folders (Path), got {folders!r:.80}")
     parts = [f.resolve().parts for f in folders]
     out = []
     for mine in parts:

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
-from evface.checks import as_int
+from evface.checks import as_box, as_int, as_real, real_dtype, sensor_dims, within_memory
 from evface.errors import ParameterError
 from evface.io.clip_schema import Clip
 from evface.events.core import time_slice
@@ -70,9 +70,12 @@ def crop_box(image: np.ndarray, box: list[int] | tuple[int, ...] | None, margin:
     >>> crop_box(image, None).shape
     (100, 80)
     """
+    if not isinstance(image, np.ndarray) or image.ndim < 2:
+        raise ParameterError(f"image must be a picture (H, W[, C]), got {type(image).__name__} {np.shape(image)}")
     if box is None:
         return image
-    x, y, w, h = (int(v) for v in box)
+    x, y, w, h = (int(round(v)) for v in as_box("box", box))
+    margin = as_real("margin", margin, 0.0, 10.0)
     mx, my = int(w * margin), int(h * margin)
     y0, y1 = max(0, y - my), min(image.shape[0], y + h + my)
     x0, x1 = max(0, x - mx), min(image.shape[1], x + w + mx)
@@ -103,7 +106,12 @@ def event_image(events: np.ndarray, sensor_size: tuple[int, int]) -> np.ndarray:
     >>> img.shape, img[0, 1].tolist(), img[1, 2].tolist(), img[0, 0].tolist()
     ((3, 4, 3), [40, 90, 220], [220, 50, 40], [255, 255, 255])
     """
-    width, height = sensor_size
+    width, height = sensor_dims(sensor_size)
+    if not isinstance(events, np.ndarray) or events.ndim != 1 or not {"x", "y", "p"} <= set(events.dtype.names or ()):
+        raise ParameterError(f"events must be a 1-D array with fields x, y and p, got {type(events).__name__} "
+                             f"{getattr(events, 'dtype', '')}")
+    if events.size and (int(events["x"].max()) >= width or int(events["y"].max()) >= height):
+        raise ParameterError(f"events lie off the {width}x{height} sensor_size (an event off it would land in another row)")
     on = np.bincount((events["y"].astype(np.int64) * width + events["x"])[events["p"] > 0], minlength=width * height)
     off = np.bincount((events["y"].astype(np.int64) * width + events["x"])[events["p"] < 0], minlength=width * height)
     on = on.reshape(height, width) > 0
@@ -201,6 +209,11 @@ def event_rate(t_us: np.ndarray, duration_us: int, bin_us: int) -> tuple[np.ndar
     >>> centres_ms.tolist(), rate.tolist()
     ([2.5, 7.5, 11.0], [100000.0, 100000.0, 100000.0])
     """
+    duration_us, bin_us = as_int("duration_us", duration_us, 1), as_int("bin_us", bin_us, 1)
+    within_memory(8 * (duration_us // bin_us), f"{duration_us // bin_us:,} bins of {bin_us} µs", "give a larger bin_us")
+    t_us = np.asarray(t_us)
+    if not real_dtype(t_us.dtype):
+        raise ParameterError(f"t_us must be event times, got {t_us.dtype} {t_us.shape}")
     edges = np.append(np.arange(0, duration_us, bin_us), duration_us)
     counts, _ = np.histogram(t_us, bins=edges)
     return (edges[:-1] + edges[1:]) / 2000, counts / (np.diff(edges) * 1e-6)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evface.checks import as_real, number_fields, sensor_dims
+from evface.checks import as_box, as_real, number_fields, sensor_dims
 from evface.errors import ParameterError, choose_from
 from evface.face.canvas import face_box as render_face_box
 from evface.rig.cameras import CameraSettings
@@ -248,7 +248,9 @@ def rig_geometry(face_fraction: tuple[float, float, float, float], rig: RigParam
     ...
     evface.errors.ParameterError: lr_face_px=16.0 with rgb_size=(64, 48) gives a 33x33 lr and a 6x6 rgb canvas, under the 8 pixels the renderer needs; raise lr_face_px or rgb_size
     """
-    fx, fy, fw, fh = face_fraction
+    if not isinstance(rig, RigParams):
+        raise ParameterError(f"rig must be RigParams, got {type(rig).__name__}")
+    fx, fy, fw, fh = as_box("face_fraction", face_fraction)
     scale = rig.hd_per_lr_pixel
     lr_w = int(round(rig.lr_face_px / fw))
     lr_h = int(round(lr_w * CANVAS_ASPECT))

@@ -140,5 +140,5 @@ def get_lighting(name: str) -> Lighting:
     """
     try:
         return LIGHTING[name]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an array, unhashable
         raise ParameterError(f"unknown lighting {name!r}; {choose_from(sorted(LIGHTING))}") from None

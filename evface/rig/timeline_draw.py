@@ -262,7 +262,7 @@ def saccade_duration_us(amplitude_deg: float) -> int:
     >>> saccade_duration_us(10.0)
     43000
     """
-    return int(round((21.0 + 2.2 * float(amplitude_deg)) * 1000.0))
+    return int(round((21.0 + 2.2 * as_real("amplitude_deg", amplitude_deg, 0.0, 360.0)) * 1000.0))
 
 
 def draw_gaze(params: TimelineParams, rng: np.random.Generator) -> tuple[tuple[float, float], tuple[Saccade, ...]]:

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from evface.checks import as_real
+from evface.checks import as_real, real_dtype
 from evface.errors import ParameterError
 from evface.face.aus import GAZE_DEG
 from evface.rig.timeline import AuCurve, Blink, Timeline
@@ -45,7 +45,11 @@ def raised_cosine(t_us: np.ndarray | float, start_us: float, end_us: float) -> n
     >>> raised_cosine(np.array([0, 50, 100]), 0, 100).round(3).tolist()
     [0.0, 0.5, 1.0]
     """
-    t = np.asarray(t_us, dtype=np.float64)
+    t = np.asarray(t_us)
+    if not real_dtype(t.dtype) or not np.isfinite(t).all():
+        raise ParameterError(f"t_us must be finite times in µs, got {t.dtype} {t.ravel()[:3].tolist()}")
+    t = t.astype(np.float64)
+    start_us, end_us = (as_real(name, v, -math.inf, math.inf) for name, v in (("start_us", start_us), ("end_us", end_us)))
     if end_us <= start_us:
         return (t >= start_us).astype(np.float64)
     u = np.clip((t - start_us) / (end_us - start_us), 0.0, 1.0)
@@ -60,6 +64,8 @@ def envelope(t_us: np.ndarray | float, onset_us: float, apex_us: float, hold_end
     >>> envelope(np.array([0, 50, 100, 150, 200, 250]), 0, 100, 150, 250).round(3).tolist()
     [0.0, 0.5, 1.0, 1.0, 0.5, 0.0]
     """
+    onset_us, apex_us, hold_end_us, offset_us = (as_real(name, v, -math.inf, math.inf) for name, v in (
+        ("onset_us", onset_us), ("apex_us", apex_us), ("hold_end_us", hold_end_us), ("offset_us", offset_us)))
     return raised_cosine(t_us, onset_us, apex_us) * (1.0 - raised_cosine(t_us, hold_end_us, offset_us))
 
 
