@@ -400,7 +400,7 @@ def test_a_report_of_a_run_with_malformed_files_is_one_error_line(trained, tmp_p
     listed = _tampered(trained[0], tmp_path / "listed", "config.json", lambda c: [c])
     matrix = _tampered(trained[0], tmp_path / "matrix", "metrics.json", lambda m: {**m, "confusion_matrix": "x"})
     labels = _tampered(trained[0], tmp_path / "labels", "metrics.json", lambda m: {**m, "labels": 5})
-    for run, message in ((bad, "metrics.json: not as evface writes it (could not convert string to float: 'abc')"),
+    for run, message in ((bad, "metrics.json: not as evface writes it (value must be a number, got 'abc')"),
                          (listed, "config.json: expected a JSON object, got list: not a file evface wrote"),
                          (matrix, "metrics.json: not as evface writes it (could not convert string to float: 'x')"),
                          (labels, "metrics.json: not as evface writes it (object of type 'int' has no len())")):

@@ -85,7 +85,8 @@ def build_report(run_dirs: list[str | Path], out: str | Path, replace: bool = Tr
     data = collect([Path(d) for d in run_dirs])
     try:
         page = render_html(data)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ParameterError):  # ParameterError: a
+        # figure of a received file that is no number, which the figure formats refuse naming no file
         _name_the_malformed_run(data)
         raise  # no single run's files explain it: a bug
     atomic_write_text(out, page, replace)
