@@ -1,5 +1,6 @@
 """Frame reconstruction end to end: training, evaluation, resume, CLI (evface.tasks.reconstruct and its recon_* modules)."""
 
+import copy
 import errno
 import json
 import re
@@ -38,6 +39,27 @@ TINY = ReconstructConfig(size=32, crop=16, n_bins=3, base=4, z_channels=2, batch
 def fake(tmp_path_factory):
     return make_fake_dataset(tmp_path_factory.mktemp("recon") / "data", n_subjects=4, clips_per_subject=1,
                              duration_us=300_000)
+
+
+TWO_FOLDS = replace(TINY, folds=2, epochs=1, val_fraction=0.5)
+"""The two-fold, one-epoch training that the seeds and steps tests compare their runs with."""
+TWO_FOLDS_TOGETHER = pytest.mark.xdist_group("recon-two-folds")
+"""With make test's ``--dist loadgroup``, the tests of `two_folds` run in one worker, so it trains once."""
+
+
+@pytest.fixture(scope="module")
+def _two_folds_trained(fake, tmp_path_factory) -> tuple[dict, Path]:
+    """:data:`TWO_FOLDS` trained and evaluated in one call on `fake`, once for the module: its metrics and run folder."""
+    run = tmp_path_factory.mktemp("two-folds") / "run"
+    return train_and_evaluate(fake, run, TWO_FOLDS), run
+
+
+@pytest.fixture
+def two_folds(_two_folds_trained, tmp_path) -> tuple[dict, Path]:
+    """This test's own copy of `_two_folds_trained`: its metrics and its run folder copied to ``tmp_path/one``,
+    which the test may change."""
+    metrics, run = _two_folds_trained
+    return copy.deepcopy(metrics), shutil.copytree(run, tmp_path / "one")
 
 
 def test_fake_clip_has_events_of_both_polarities():
@@ -244,8 +266,9 @@ def test_folds_pool_every_clip_once(fake, tmp_path):
         assert again["methods"][method]["all"]["ssim"] == pytest.approx(m["methods"][method]["all"]["ssim"])
 
 
-def test_seeds_train_every_part_again_on_the_same_folds_and_score_the_mean(fake, tmp_path):
-    cfg = replace(TINY, folds=2, epochs=1, val_fraction=0.5)
+@TWO_FOLDS_TOGETHER
+def test_seeds_train_every_part_again_on_the_same_folds_and_score_the_mean(fake, two_folds, tmp_path):
+    cfg = TWO_FOLDS
     rows = DatasetFolder.open(fake).rows
     _, one = protocol_parts(cfg, rows)
     _, two = protocol_parts(replace(cfg, seeds=2), rows)
@@ -253,7 +276,7 @@ def test_seeds_train_every_part_again_on_the_same_folds_and_score_the_mean(fake,
         ("fold0-s0", 0, "fold0"), ("fold0-s1", 1, "fold0"), ("fold1-s0", 0, "fold1"), ("fold1-s1", 1, "fold1")]
     assert [{k: p[k] for k in ("train", "val", "test")} for p in two] == [
         {k: p[k] for k in ("train", "val", "test")} for p in one for _ in range(2)]  # the folds of --seed, twice
-    single = train_and_evaluate(fake, tmp_path / "one", cfg)
+    single, _ = two_folds  # trained in tmp_path / "one"
     m = train_and_evaluate(fake, tmp_path / "two", replace(cfg, seeds=2))
     assert m["seeds"] == [0, 1] and m["latent_seed"] == 0 and "mean over the 2 trainings" in m["evaluated_on"]
     assert m["n_samples"] == single["n_samples"] and [f["test"] for f in m["folds"]] == [f["test"] for f in single["folds"]]
@@ -331,9 +354,10 @@ def test_a_part_whose_samples_outgrow_memory_is_refused_before_training(fake, tm
     assert not (run / "fold0" / "part.json").exists()
 
 
-def test_steps_train_each_part_alone_and_give_the_metrics_of_one_call(fake, tmp_path, monkeypatch):
-    cfg = replace(TINY, folds=2, epochs=1, val_fraction=0.5)
-    whole = train_and_evaluate(fake, tmp_path / "whole", cfg)
+@TWO_FOLDS_TOGETHER
+def test_steps_train_each_part_alone_and_give_the_metrics_of_one_call(fake, two_folds, tmp_path, monkeypatch):
+    cfg = TWO_FOLDS
+    whole, one_call = two_folds
     run = tmp_path / "steps"
     assert prepare(fake, run, cfg) == ["fold0", "fold1"]
     assert len(ReconSamples.load(run / "samples")) == whole["n_samples"]  # every clip decoded once, for every step
@@ -351,10 +375,10 @@ def test_steps_train_each_part_alone_and_give_the_metrics_of_one_call(fake, tmp_
     assert prepare(fake, run, cfg, cache=False) == ["fold0"] and fit_part(fake, run, cfg, "fold0") > 0
     assert _numbers(pool_parts(fake, run, cfg)) == _numbers(whole)
     for part in ("fold0", "fold1"):
-        a, b = (json.loads((r / part / "part.json").read_text()) for r in (tmp_path / "whole", run))
+        a, b = (json.loads((r / part / "part.json").read_text()) for r in (one_call, run))
         assert _numbers(a) == _numbers(b) and a["summary"]["cvae"]["epochs_run"] == 1
     assert _numbers(json.loads((run / "train.json").read_text())) == _numbers(
-        json.loads((tmp_path / "whole" / "train.json").read_text()))
+        json.loads((one_call / "train.json").read_text()))
     # a run folder from before part.json (each part's scales and fit in config.json) still evaluates
     old = tmp_path / "old"
     shutil.copytree(run, old)
