@@ -18,7 +18,14 @@ from evface.pipeline import run as pipeline_run
 from evface.tasks import registry
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 
-from report_fixtures import copy_fake_results, make_fake_run
+from report_fixtures import copy_fake_results, draw_each_figure_once, make_fake_run
+
+
+@pytest.fixture(autouse=True)
+def _each_figure_drawn_once(monkeypatch):
+    """Every finished run writes its report: the tests run many runs of the same dataset (a fake one,
+    or the tiny preset's), whose figures were drawn each time (:func:`report_fixtures.draw_each_figure_once`)."""
+    draw_each_figure_once(monkeypatch)
 
 
 class Killed(Exception):
