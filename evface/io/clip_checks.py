@@ -5,6 +5,7 @@ written."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -38,6 +39,8 @@ def checked_clip(path: Path, clip: Clip) -> Clip:
     if isinstance(clip.aus, (str, bytes)) or not isinstance(clip.aus, Sequence | np.ndarray):
         raise ParameterError(where(path, f"Clip.aus must be a list of AU numbers, got {clip.aus!r}"))
     aus = check_field(path, "aus", lambda: [as_int("Clip.aus", au, 1) for au in clip.aus])
+    for key in ("calibration", "extra"):
+        _check_json_object(path, f"Clip.{key}", getattr(clip, key))
     for name, info in clip.sensors.items():
         check_sensor_name(path, name)
         check_field(path, name, lambda: _check_geometry(f"Clip.sensors[{name!r}]", info))
@@ -112,6 +115,35 @@ def check_clip_id(path: Path, name: str, clip_id: object) -> str:
     return text
 
 
+def _check_json_object(path: Path, name: str, value: object) -> None:
+    """A dict that JSON stores (its arrays and NumPy numbers as lists and numbers, as the writer
+    stores them): a number was written and then refused by the reader ("must be a JSON object"),
+    a complex array a TypeError naming nothing.
+
+    Examples
+    --------
+    >>> _check_json_object(Path("c.h5"), "Clip.extra", {"gain": np.float32(2.0), "roi": np.arange(2)})
+    >>> _check_json_object(Path("c.h5"), "Clip.extra", {"z": 1j})
+    Traceback (most recent call last):
+    evface.errors.ParameterError: c.h5: Clip.extra cannot be stored as JSON (complex)
+    """
+    if not isinstance(value, dict):
+        raise ParameterError(where(path, f"{name} must be a dict (a JSON object), got {value!r:.80}"))
+    try:
+        json.dumps(value, default=_json_value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ParameterError(where(path, f"{name} cannot be stored as JSON ({exc})")) from None
+
+
+def _json_value(value: object) -> object:
+    """A NumPy number or array as JSON takes it; else a TypeError naming its type."""
+    if isinstance(value, np.generic) and not np.iscomplexobj(value):
+        return value.item()
+    if isinstance(value, np.ndarray) and not np.iscomplexobj(value):
+        return value.tolist()
+    raise TypeError(f"{value.dtype} values" if isinstance(value, np.ndarray | np.generic) else type(value).__name__)
+
+
 def _text(path: Path, name: str, value: object) -> str:
     """``value`` as a plain ``str`` (h5py stores no ``numpy.str_``) of UTF-8 text."""
     if not isinstance(value, str):
@@ -138,9 +170,10 @@ def _check_images(path: Path, name: str, data: object, kinds: tuple[type, ...], 
 
 
 def _check_times(path: Path, name: str, values: object) -> None:
-    """Microseconds as whole numbers (a fraction was cut off silently when stored as int64)."""
+    """Microseconds as whole numbers (a fraction was cut off silently when stored as int64); a
+    single number is shown as itself (it was an IndexError)."""
     t = np.asarray(values)
     if t.dtype.kind in "iu":
         return
     if t.dtype.kind != "f" or not (np.isfinite(t).all() and (t == np.round(t)).all()):
-        raise ParameterError(where(path, f"{name} must be whole microseconds, got {t.dtype} {t[:3].tolist()}"))
+        raise ParameterError(where(path, f"{name} must be whole microseconds, got {t.dtype} {np.ravel(t)[:3].tolist()}"))

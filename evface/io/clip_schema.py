@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.errors import FormatError, where
+from evface.errors import FormatError, ParameterError, where
 
 SCHEMA_VERSION = 3
 """3: truth frames are 16-bit log codes differenced in time (:func:`encode_truth`), a fifth of
@@ -114,7 +114,8 @@ class SensorInfo:
 class FrameSeries:
     """Frames of one camera: ``data`` (N, H, W[, 3]) with start times and exposures in µs.
 
-    A ``ValueError`` unless there is one time and one exposure per frame, times in order.
+    A ``ValueError`` naming the field unless ``data`` is an array of images and ``t_us`` and
+    ``exposure_us`` are 1-D real numbers, one per frame, the times in order.
 
     Examples
     --------
@@ -124,7 +125,7 @@ class FrameSeries:
     >>> FrameSeries(np.zeros((2, 4, 6), np.uint8), np.array([0]), np.array([10000, 10000]))
     Traceback (most recent call last):
     ...
-    ValueError: 2 frames but 1 times and 2 exposures
+    ValueError: FrameSeries.t_us holds 1 times for 2 images: one per image
     """
 
     data: np.ndarray
@@ -135,12 +136,15 @@ class FrameSeries:
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _check_series("frames", self.data, self.t_us, self.exposure_us)
+        _check_series("FrameSeries", self.data, self.t_us, self.exposure_us)
 
 
 @dataclass
 class TruthSeries:
     """Clean linear intensity frames (N, H, W) on an event sensor's grid (synthetic clips only).
+
+    A ``ValueError`` naming the field unless ``data`` is an array of images and ``t_us`` 1-D real
+    numbers, one per frame, in order.
 
     Examples
     --------
@@ -149,39 +153,53 @@ class TruthSeries:
     >>> TruthSeries(np.ones((2, 2, 4), np.float32), np.array([33333, 0]))
     Traceback (most recent call last):
     ...
-    ValueError: the times of the truth frames are not in order
+    ValueError: TruthSeries.t_us: the times of the images are not in order
     """
 
     data: np.ndarray
     t_us: np.ndarray
 
     def __post_init__(self) -> None:
-        _check_series("truth frames", self.data, self.t_us)
+        _check_series("TruthSeries", self.data, self.t_us)
 
 
-def _check_series(what: str, data: np.ndarray, t_us: np.ndarray, *per_frame: np.ndarray) -> None:
-    """A ``ValueError`` unless there is one time (and one of each ``per_frame`` value) per image, in order.
+def _check_series(what: str, data: object, t_us: object, *per_frame: object) -> None:
+    """A ``ValueError`` naming the field unless ``data`` is an array of images, ``t_us`` (and each
+    ``per_frame`` value: the exposures) 1-D real numbers, one per image, and the times in order. A
+    number given as times was "object of type 'float' has no len()", complex times a comparison's
+    TypeError.
 
     Examples
     --------
-    >>> _check_series("frames", np.zeros((3, 2, 2)), np.array([0, 10]))
+    >>> _check_series("FrameSeries", np.zeros((3, 2, 2)), np.array([0, 10]))
     Traceback (most recent call last):
-    ValueError: 3 frames but 2 times
+    ValueError: FrameSeries.t_us holds 2 times for 3 images: one per image
+    >>> _check_series("TruthSeries", np.zeros((2, 2, 2)), 5)
+    Traceback (most recent call last):
+    ValueError: TruthSeries.t_us must be 1-D real numbers, one time (µs) per image, got int64 ()
     """
-    counts = {len(data), len(t_us), *(len(v) for v in per_frame)}
-    if len(counts) > 1:
-        raise ValueError(f"{len(data)} {what} but {len(t_us)} times"
-                         + "".join(f" and {len(v)} exposures" for v in per_frame))
-    if np.any(np.diff(np.asarray(t_us)) < 0):
-        raise ValueError(f"the times of the {what} are not in order")
+    if not isinstance(data, np.ndarray) or data.ndim < 3:
+        got = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
+        raise ValueError(f"{what}.data must be an array of images (N, H, W[, 3]), got {got}")
+    names = ("t_us", "exposure_us")
+    for key, values, noun in zip(names, (t_us, *per_frame), ("times", "exposures")):
+        column = np.asarray(values)
+        if column.ndim != 1 or not (column.dtype.kind in "iuf" or column.size == 0):
+            raise ValueError(f"{what}.{key} must be 1-D real numbers, one {noun[:-1]} (µs) per image, "
+                             f"got {column.dtype} {column.shape}")
+        if len(column) != len(data):
+            raise ValueError(f"{what}.{key} holds {len(column)} {noun} for {len(data)} images: one per image")
+    if np.any(np.diff(np.asarray(t_us, np.float64)) < 0):
+        raise ValueError(f"{what}.t_us: the times of the images are not in order")
 
 
 @dataclass
 class Clip:
     """Everything recorded for one clip. See the module docstring for the file layout.
 
-    ``events``, ``sensors``, ``frames`` and ``truth`` are keyed by sensor (or camera) name; the
-    times are µs from the clip's start.
+    ``events``, ``sensors``, ``frames`` and ``truth`` are dicts keyed by sensor (or camera) name,
+    of events arrays, :class:`SensorInfo`, :class:`FrameSeries` and :class:`TruthSeries` (else a
+    ``ParameterError`` naming the field); the times are µs from the clip's start.
 
     Examples
     --------
@@ -209,6 +227,25 @@ class Clip:
     truth: dict[str, TruthSeries] = field(default_factory=dict)
     calibration: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for key, kind in (("events", np.ndarray), ("sensors", SensorInfo), ("frames", FrameSeries),
+                          ("truth", TruthSeries)):
+            _check_parts(key, getattr(self, key), kind)
+
+
+def _check_parts(key: str, parts: object, kind: type) -> None:
+    """A ``ParameterError`` naming ``Clip.key`` unless ``parts`` is a dict of ``kind`` by name: a
+    number or an array there was an AttributeError (``no attribute 'items'``) when written.
+
+    Examples
+    --------
+    >>> _check_parts("frames", {"rgb": 0.5}, FrameSeries)
+    Traceback (most recent call last):
+    evface.errors.ParameterError: Clip.frames must be a dict of FrameSeries by name, got {'rgb': 0.5}
+    """
+    if not isinstance(parts, dict) or not all(isinstance(v, kind) for v in parts.values()):
+        raise ParameterError(f"Clip.{key} must be a dict of {kind.__name__} by name, got {parts!r:.80}")
 
 
 TIME_ATTRS = ("onset_us", "apex_us", "offset_us", "duration_us")
