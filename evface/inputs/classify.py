@@ -167,8 +167,7 @@ def checked_window(spec: object, box: object, t0: object, t1: object,
     ...
     evface.errors.ParameterError: box must be (x, y, w, h) of whole numbers, x and y >= 0, w and h >= 1, got 8
     """
-    if not isinstance(spec, InputSpec):
-        raise ParameterError(f"spec must be an InputSpec, got {type(spec).__name__}")
+    checked_spec(spec)
     problem = ParameterError(f"box must be (x, y, w, h) of whole numbers, x and y >= 0, w and h >= 1, got {box!r:.80}")
     if isinstance(box, (str, bytes)) or not isinstance(box, Sequence | np.ndarray) or len(box) != 4:
         raise problem
@@ -178,6 +177,14 @@ def checked_window(spec: object, box: object, t0: object, t1: object,
         raise problem from None
     times = [as_int(name, value) for name, value in (("t0", t0), ("t1", t1))]
     return checked, times[0], times[1], None if apex_us is None else as_int("apex_us", apex_us)
+
+
+def checked_spec(spec: object) -> InputSpec:
+    """``spec`` once it is an :class:`InputSpec`; otherwise a ParameterError naming ``spec`` (a
+    number was an AttributeError about ``kind`` or ``time_steps``)."""
+    if not isinstance(spec, InputSpec):
+        raise ParameterError(f"spec must be an InputSpec, got {type(spec).__name__}")
+    return spec
 
 
 def _checked_frames(frames: object) -> FrameSeries:
@@ -334,7 +341,9 @@ def _check_flow_face(box: Box, stream: str, path: str | Path) -> None:
 
 
 def clip_input(path: str | Path, spec: InputSpec) -> np.ndarray:
-    """The float32 (T, C, size, size) input of one clip file (un-normalised: counts or intensities)."""
+    """The float32 (T, C, size, size) input of one clip file (un-normalised: counts or intensities);
+    ``spec`` an :class:`InputSpec` (else a ParameterError naming it)."""
+    spec = checked_spec(spec)
     if spec.kind in EVENT_KINDS:
         clip = read_view(path, spec.sensor, frames=False)
         t0, t1 = time_window(clip, spec.window)
@@ -359,8 +368,12 @@ def load_inputs(paths: Sequence[str | Path], spec: InputSpec) -> np.ndarray:
 
     An array larger than half of this machine's memory is a :class:`ParameterError` naming the
     options that size it, before anything is allocated (the operating system would kill the
-    process part way through filling it, or numpy raise a ``MemoryError``).
+    process part way through filling it, or numpy raise a ``MemoryError``). ``paths`` is a list of
+    clip files and ``spec`` an :class:`InputSpec`, else a ParameterError naming them.
     """
+    spec = checked_spec(spec)
+    if isinstance(paths, (str, bytes, os.PathLike)) or not isinstance(paths, Sequence):  # a path's letters, a number
+        raise ParameterError(f"paths must be a list of clip files, got {paths!r:.80}")
     need = len(paths) * spec.time_steps * spec.channels * spec.size ** 2 * 4
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     if need > memory / 2:

@@ -65,6 +65,10 @@ class ClassifyDataset(torch.utils.data.Dataset):
         shape = np.shape(inputs)
         if len(shape) != 5:
             raise ParameterError(f"inputs must be (clips, time_steps, channels, size, size), got shape {shape}")
+        if np.ndim(targets) != 1:  # a number was "object of type 'float' has no len()"
+            raise ParameterError(f"targets must be a list of class indices, one per input, got {targets!r:.80}")
+        if augment is not None and not callable(augment):  # was: "object is not callable" at the first item
+            raise ParameterError(f"augment must be an Augment or None, got {augment!r:.80}")
         if len(inputs) != len(targets):
             raise ParameterError(f"{len(inputs)} inputs but {len(targets)} targets")
         self.kind = check_kind(kind)

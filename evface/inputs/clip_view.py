@@ -126,7 +126,8 @@ def read_view(path: str | Path, sensor: str | None, *, frames: bool | Sequence[s
     """Read the events of ``sensor`` (none when ``None``), and the frames and truth if asked
     (all of them, or the streams and sensors named, as :func:`~evface.io.clip_reader.read_clip`).
 
-    A clip without ``sensor`` is a DatasetError (:func:`require_sensor`) before any event is read.
+    A clip without ``sensor`` is a DatasetError (:func:`require_sensor`) before any event is read;
+    a ``sensor`` that is no name (text) nor None a ParameterError naming it.
 
     Examples
     --------
@@ -151,6 +152,8 @@ def read_view(path: str | Path, sensor: str | None, *, frames: bool | Sequence[s
     """
     if sensor is None:
         return read_clip(path, sensors=[], frames=frames, truth=truth)
+    if not isinstance(sensor, str):  # an array was "unhashable type"
+        raise ParameterError(f"sensor must be a sensor's name or None, got {sensor!r:.80}")
     require_sensor(read_clip_meta(path), sensor, path)
     clip = read_clip(path, sensors=[sensor], frames=frames, truth=truth)
     require_sensor(clip, sensor, path)  # its events in time order (the readers leave that to convert --sort)

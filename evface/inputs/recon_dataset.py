@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
+from evface.checks import as_path
 from evface.errors import ParameterError
 from evface.inputs.reconstruct import ARRAYS, ReconSamples, ReconSpec, clip_samples, no_samples, read_samples_clip
 
@@ -51,7 +52,28 @@ def sample_bytes(s: ReconSamples) -> int:
     return sum(getattr(s, name)[:1].nbytes for name in ARRAYS)
 
 
-def _each_clip(root: Path, rows: Sequence[dict[str, Any]], spec: ReconSpec) -> Iterator[ReconSamples]:
+def checked_args(root: object, rows: object, spec: object) -> tuple[Path, Sequence[Mapping[str, Any]], ReconSpec]:
+    """``root`` as a path, once ``rows`` is a list of manifest rows (each with its clip's ``file``)
+    and ``spec`` a :class:`ReconSpec`; otherwise a ParameterError naming the argument (a number was
+    an AttributeError or a TypeError naming nothing, an array of rows an IndexError).
+
+    Examples
+    --------
+    >>> checked_args("ds", [{"file": "clips/c0.h5"}], 16)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: spec must be a ReconSpec, got int
+    """
+    root = as_path("root", root)
+    if (isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence)
+            or not all(isinstance(row, Mapping) and "file" in row for row in rows)):
+        raise ParameterError(f"rows must be a list of manifest rows (dicts with a 'file'), got {rows!r:.80}")
+    if not isinstance(spec, ReconSpec):
+        raise ParameterError(f"spec must be a ReconSpec, got {type(spec).__name__}")
+    return root, rows, spec
+
+
+def _each_clip(root: Path, rows: Sequence[Mapping[str, Any]], spec: ReconSpec) -> Iterator[ReconSamples]:
     """The samples of each clip of ``rows`` that has any, one clip at a time."""
     for row in rows:
         path = root / row["file"]
@@ -101,7 +123,8 @@ def write_samples(
     :meth:`ReconSamples.load` needs no pickle (the files cannot run code) and memory-maps them.
     A clip whose ``voxel`` or ``hist`` is float32 (:func:`compact`) after float16 ones rewrites
     that array's rows so far as float32, as :meth:`ReconSamples.concatenate` would. Written into
-    ``folder.tmp``, removed on any error, and renamed when complete.
+    ``folder.tmp``, removed on any error, and renamed when complete. Arguments of the wrong kind
+    are a ParameterError naming them (:func:`checked_args`), before anything is written.
 
     Examples
     --------
@@ -128,7 +151,8 @@ def write_samples(
     >>> names[:4], len(names)
     (['hist.npy', 'key.npy', 'meta.apex_us.npy', 'meta.aus.npy'], 20)
     """
-    root, folder = Path(root), Path(folder)
+    root, rows, spec = checked_args(root, rows, spec)
+    folder = as_path("folder", folder)
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -180,7 +204,8 @@ def build_samples(
 
     When the first clip's samples, times the number of clips, would take more than half of this
     machine's memory, a :class:`ParameterError` names the options that size them (the operating
-    system would kill the process part way through).
+    system would kill the process part way through). Arguments of the wrong kind are a
+    ParameterError naming them (:func:`checked_args`).
 
     Examples
     --------
@@ -203,8 +228,9 @@ def build_samples(
     >>> len(samples), samples.seq.tolist(), samples.voxel.dtype
     (8, [0, 1, 2, 3, 0, 1, 2, 3], dtype('float16'))
     """
+    root, rows, spec = checked_args(root, rows, spec)
     parts = []
-    for s in _each_clip(Path(root), rows, spec):
+    for s in _each_clip(root, rows, spec):
         if not parts:
             check_memory(sample_bytes(s) * len(s) * len(rows), f"the samples of {len(rows)} clips at --size "
                          f"{spec.size} take about {{gib}} GiB ({len(s)} per clip)", spec)

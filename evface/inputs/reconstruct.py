@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import MAX_GRID_SIDE, MAX_INT, MAX_TIME_BINS, as_int, as_real, real_dtype
+from evface.checks import MAX_GRID_SIDE, MAX_INT, MAX_TIME_BINS, as_int, as_path, as_real, real_dtype
 from evface.errors import DatasetError, ParameterError, choose_from, counted, where
 from evface.events.integration import leaky_counts
 from evface.events.ops import crop
@@ -209,8 +209,8 @@ class ReconSamples:
     @staticmethod
     def load(folder: str | Path) -> "ReconSamples":
         """Samples written by :func:`~evface.inputs.recon_dataset.write_samples`, their arrays memory-mapped
-        (:meth:`select` reads what it takes)."""
-        folder = Path(folder)
+        (:meth:`select` reads what it takes); ``folder`` a path (else a ParameterError naming it)."""
+        folder = as_path("folder", folder)
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
         meta = {}
         for path in sorted(folder.glob("meta.*.npy")):
