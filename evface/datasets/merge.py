@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from evface import __version__
-from evface.checks import as_flag
+from evface.checks import as_flag, as_path
 from evface.errors import DatasetError, ParameterError, where
 from evface.io.clip_reader import read_clip_meta
 from evface.io.dataset import DatasetFolder, write_dataset_json
@@ -137,8 +137,10 @@ def _checked_paths(out: str | Path, sources: Sequence[str | Path], overwrite: ob
     ``overwrite``."""
     if isinstance(sources, (str, os.PathLike)):  # its letters would be taken as folders
         raise ParameterError(f"sources must be a list of dataset folders, got the one path {str(sources)!r}")
+    if not isinstance(sources, Sequence):  # a number was "not iterable", an array's items no paths
+        raise ParameterError(f"sources must be a list of dataset folders, got {sources!r:.80}")
     overwrite = as_flag("overwrite", overwrite)  # "no" would replace OUT
-    out, roots = Path(out), [Path(s) for s in sources]
+    out, roots = as_path("out", out), [as_path("sources", s) for s in sources]
     if len(roots) < 2:
         raise ParameterError("merge needs at least two dataset folders")
     resolved = [r.resolve() for r in roots]

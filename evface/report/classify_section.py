@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from evface.report.collect import ReportData
+from evface.report.collect import ReportData, checked_data
 from evface.report.html_parts import (PAPER, cells_with_counts, count_text, embedded_image, escaped_run_name,
                                       few_subjects_note, html_table, not_compared_list, one_lighting_note, pair_name,
                                       signed_difference, tested_run_name)
@@ -44,11 +44,12 @@ def build_classify_section(data: ReportData) -> str:
 
     Examples
     --------
-    >>> from evface.report.collect import ReportData
+    >>> from evface.report.collect import ReportData, checked_data
     >>> data = ReportData(run_dirs=[], generated="2026-01-01 00:00 UTC", versions={"evface": "0.1"})
     >>> build_classify_section(data)
     '<section id="classification"><h2>AU classification (spiking CNN)</h2><p>No classification runs found.</p></section>'
     """
+    data = checked_data(data)
     runs = data.classify
     if not runs:
         return HEADING + "<p>No classification runs found.</p></section>"

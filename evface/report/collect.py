@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from evface.errors import DatasetError, FormatError, counted, where
+from evface.errors import DatasetError, FormatError, ParameterError, counted, where
 from evface.io.dataset import DatasetFolder
 from evface.report import figures
 from evface.report.dataset_summary import dataset_summary
@@ -79,6 +80,34 @@ class ReportData:
     """The stages each ``evface run`` left out, and why (its dataset lacks their sensor, say)."""
 
 
+def checked_folders(run_dirs: object, name: str = "run_dirs") -> list[Path]:
+    """``run_dirs`` as a list of :class:`~pathlib.Path`, once it is a list of folders (``str`` or
+    ``os.PathLike``); otherwise a ParameterError naming ``name`` (a number was "not iterable", an
+    array a NumPy error, a path given as text an AttributeError about ``is_dir``).
+
+    Examples
+    --------
+    >>> checked_folders(["runs/a", Path("runs/b")])
+    [PosixPath('runs/a'), PosixPath('runs/b')]
+    >>> checked_folders("runs/a")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: run_dirs must be a list of folders (str or Path), got 'runs/a'
+    """
+    if (isinstance(run_dirs, (str, bytes, os.PathLike)) or not isinstance(run_dirs, list | tuple)
+            or not all(isinstance(d, (str, os.PathLike)) for d in run_dirs)):
+        raise ParameterError(f"{name} must be a list of folders (str or Path), got {run_dirs!r:.80}")
+    return [Path(d) for d in run_dirs]
+
+
+def checked_data(data: object) -> ReportData:
+    """``data`` once it is a :class:`ReportData` (what :func:`collect` returns); otherwise a
+    ParameterError naming ``data`` (was an AttributeError in the section it reached)."""
+    if not isinstance(data, ReportData):
+        raise ParameterError(f"data must be the ReportData of collect(), got {type(data).__name__}")
+    return data
+
+
 def package_versions() -> dict[str, str]:
     """Installed versions of the packages the results depend on.
 
@@ -125,7 +154,8 @@ def collect(run_dirs: list[Path]) -> ReportData:
     Parameters
     ----------
     run_dirs : list of Path
-        ``evface run`` outputs, training runs and evaluations.
+        ``evface run`` outputs, training runs and evaluations (``str`` or ``Path``; else a
+        ParameterError naming ``run_dirs``, :func:`checked_folders`).
 
     Returns
     -------
@@ -144,6 +174,7 @@ def collect(run_dirs: list[Path]) -> ReportData:
     ...
     evface.errors.DatasetError: nowhere: no such folder
     """
+    run_dirs = checked_folders(run_dirs)
     data = ReportData(run_dirs=run_dirs, versions=package_versions(),
                       generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     labels = folder_labels(run_dirs)
@@ -306,7 +337,7 @@ def trained_runs(run_dirs: list[Path]) -> list[Path]:
     [PosixPath('run1')]
     """
     found: list[Path] = []
-    for root in run_dirs:
+    for root in checked_folders(run_dirs):
         if (root / "pipeline.json").exists():
             found += [root / stage["dir"] for stage in _pipeline(root)["stages"]
                       if stage["task"] in ("classify", "reconstruct")]
@@ -431,7 +462,7 @@ def folder_labels(run_dirs: list[Path]) -> list[str]:
     ['ROOT/a/quick', 'ROOT/b/quick']
     """
     seen: dict[Path, Path] = {}
-    for root in run_dirs:
+    for root in checked_folders(run_dirs):
         if not root.is_dir():
             raise DatasetError(where(root, "is a file, not a folder" if root.exists() else "no such folder"))
         if root.resolve() in seen:

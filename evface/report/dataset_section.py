@@ -7,7 +7,7 @@ import html
 from typing import Any
 
 from evface.errors import counted
-from evface.report.collect import ReportData
+from evface.report.collect import ReportData, checked_data
 from evface.report.html_parts import count_text, embedded_image, html_table, one_lighting_note
 from evface.tasks.figure_format import one_lighting
 
@@ -32,11 +32,12 @@ def build_dataset_section(data: ReportData) -> str:
 
     Examples
     --------
-    >>> from evface.report.collect import ReportData
+    >>> from evface.report.collect import ReportData, checked_data
     >>> data = ReportData(run_dirs=[], generated="2026-01-01 00:00 UTC", versions={"evface": "0.1"})
     >>> build_dataset_section(data)
     '<section id="dataset"><h2>Dataset</h2><p>No dataset found in these runs.</p></section>'
     """
+    data = checked_data(data)
     if not data.datasets:
         return '<section id="dataset"><h2>Dataset</h2><p>No dataset found in these runs.</p></section>'
     if len(data.datasets) == 1:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from evface.errors import ParameterError
 from evface.io.clip_reader import event_counts, read_clip, read_clip_meta
 from evface.io.clip_schema import Clip
 from evface.io.dataset import DatasetFolder
@@ -140,7 +141,7 @@ def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
     Parameters
     ----------
     ds : DatasetFolder
-        The dataset.
+        The dataset (anything else is a ParameterError naming ``ds``).
 
     Returns
     -------
@@ -148,6 +149,8 @@ def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
         What the dataset section shows: counts per class and lighting, event statistics,
         :func:`variation_table`, :func:`import_summary` and sample figures (PNG bytes).
     """
+    if not isinstance(ds, DatasetFolder):  # was an AttributeError about 'labels'
+        raise ParameterError(f"ds must be a DatasetFolder (DatasetFolder.open(root)), got {type(ds).__name__}")
     labels = ds.labels
     lightings = sorted({row["lighting"] for row in ds.rows})
     first = _first_clips(ds.rows)

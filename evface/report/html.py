@@ -13,10 +13,11 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from evface.errors import ParameterError
+from evface.checks import as_flag, as_path
+from evface.errors import ParameterError, where
 from evface.io.atomic_files import atomic_write_text
 from evface.report.classify_section import build_classify_section
-from evface.report.collect import ReportData, collect
+from evface.report.collect import ReportData, checked_data, checked_folders, collect
 from evface.report.dataset_section import build_dataset_section
 from evface.report.html_parts import PAPER, html_table
 from evface.report.recon_section import build_reconstruct_section
@@ -70,7 +71,9 @@ def build_report(run_dirs: list[str | Path], out: str | Path, replace: bool = Tr
     Raises
     ------
     ParameterError
-        Where ``run_dirs`` names no folder (was: a page of its title only).
+        Where ``run_dirs`` names no folder (was: a page of its title only), or an argument is of
+        the wrong kind (``out`` no path or a folder, ``replace`` not True or False), before any run
+        is read.
 
     Examples
     --------
@@ -79,10 +82,13 @@ def build_report(run_dirs: list[str | Path], out: str | Path, replace: bool = Tr
     ...
     evface.errors.ParameterError: run_dirs names no run: give at least one run, evaluation or dataset folder
     """
-    out = Path(out)
+    out, replace = as_path("out", out), as_flag("replace", replace)
+    run_dirs = checked_folders(run_dirs)
+    if out.is_dir():  # was an IsADirectoryError, once every run was read
+        raise ParameterError(where(out, "is a folder: give the report's file name (out), e.g. report.html"))
     if not run_dirs:
         raise ParameterError("run_dirs names no run: give at least one run, evaluation or dataset folder")
-    data = collect([Path(d) for d in run_dirs])
+    data = collect(run_dirs)
     try:
         page = render_html(data)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, ParameterError):  # ParameterError: a
@@ -94,12 +100,13 @@ def build_report(run_dirs: list[str | Path], out: str | Path, replace: bool = Tr
 
 
 def is_report(path: str | Path) -> bool:
-    """Whether the file ``path`` is a report evface wrote (its :data:`TITLE` in the first 4 kB).
+    """Whether the file ``path`` is a report evface wrote (its :data:`TITLE` in the first 4 kB);
+    False where ``path`` is no file (a folder, nothing).
 
     Parameters
     ----------
     path : str or Path
-        An existing file.
+        A file (a path: a number or anything else is a ParameterError naming ``path``).
 
     Returns
     -------
@@ -114,6 +121,9 @@ def is_report(path: str | Path) -> bool:
     >>> is_report("report.html")
     True
     """
+    path = as_path("path", path)  # True or 0 opened, then closed, this process's stdout or stdin
+    if not path.is_file():  # a folder was an IsADirectoryError
+        return False
     with open(path, "rb") as fh:
         return TITLE.encode() in fh.read(4096)
 
@@ -148,6 +158,7 @@ def render_html(data: ReportData) -> str:
     >>> page.startswith("<!DOCTYPE html>"), "No classification runs found." in page
     (True, True)
     """
+    data = checked_data(data)
     sections = [build_dataset_section(data), build_classify_section(data), build_reconstruct_section(data),
                 _provenance_section(data)]
     return f"""<!DOCTYPE html>

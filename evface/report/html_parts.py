@@ -18,6 +18,36 @@ PAPER = {
 }
 
 
+def _text(name: str, value: object, optional: bool = False) -> str | None:
+    """``value`` once it is text (or None where ``optional``); else a TypeError naming ``name``.
+    A TypeError, not a ParameterError: a run's file that evface did not write so is named by
+    :func:`~evface.report.html.build_report`, which catches it."""
+    if not (isinstance(value, str) or (optional and value is None)):
+        raise TypeError(f"{name} must be text{' or None' if optional else ''}, got {value!r:.80}")
+    return value
+
+
+def _texts(name: str, value: object) -> list[str]:
+    """``value`` once it is a list (or tuple) of text; else a TypeError naming ``name``."""
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{name} must be a list of text, got {value!r:.80}")
+    return list(value)
+
+
+def _record(name: str, value: object, *keys: str) -> dict[str, Any]:
+    """``value`` once it is a dict holding ``keys``; else a TypeError naming ``name`` and the keys."""
+    if not isinstance(value, dict) or not all(k in value for k in keys):
+        raise TypeError(f"{name} must be a dict with {', '.join(map(repr, keys))}, got {value!r:.80}")
+    return value
+
+
+def _records(name: str, value: object, *keys: str) -> list[dict[str, Any]]:
+    """``value`` once it is a list of dicts, each holding ``keys``; else a TypeError naming ``name``."""
+    if not isinstance(value, list | tuple) or not all(isinstance(v, dict) and all(k in v for k in keys) for v in value):
+        raise TypeError(f"{name} must be a list of dicts with {', '.join(map(repr, keys))}, got {value!r:.80}")
+    return list(value)
+
+
 def embedded_image(data: bytes, alt: str, mime: str = "image/png") -> str:
     """An ``<img>`` holding ``data`` itself (base64), so the page needs no other file; ``alt`` escaped.
 
@@ -40,6 +70,9 @@ def embedded_image(data: bytes, alt: str, mime: str = "image/png") -> str:
     >>> embedded_image(b"GIF", "a <face>", "image/gif")
     '<img alt="a &lt;face&gt;" src="data:image/gif;base64,R0lG">'
     """
+    if not isinstance(data, bytes | bytearray):
+        raise TypeError(f"data must be the image file's bytes, got {type(data).__name__}")
+    alt, mime = _text("alt", alt), _text("mime", mime)
     return f'<img alt="{html.escape(alt)}" src="data:{mime};base64,{base64.b64encode(data).decode()}">'
 
 
@@ -73,12 +106,13 @@ def count_text(value: Any, noun: str | None = None, plural: str | None = None) -
     ('12', '–', '1 clip', '1,344 clips', '– clips')
     >>> count_text("<script>")
     Traceback (most recent call last):
-    TypeError: expected a count, got '<script>'
+    TypeError: value must be a count (a whole number) or None, got '<script>'
     """
+    noun, plural = _text("noun", noun, optional=True), _text("plural", plural, optional=True)
     if value is None:
         return "–" if noun is None else f"– {plural or noun + 's'}"
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected a count, got {value!r}")
+        raise TypeError(f"value must be a count (a whole number) or None, got {value!r:.80}")
     return str(value) if noun is None else counted(value, noun, plural)
 
 
@@ -112,6 +146,12 @@ def cells_with_counts(grid: list[list[tuple[str, tuple[Any, Any]]]], columns: li
     >>> cells_with_counts([[("50.0", (2, 6))], [("40.0", (3, 9))]], ["dim"], "clips")[0]
     [['50.0 (2 / 6)'], ['40.0 (3 / 9)']]
     """
+    columns, unit = _texts("columns", columns), _text("unit", unit)
+    if not isinstance(grid, list | tuple) or not all(isinstance(row, list | tuple) and len(row) == len(columns) and all(
+            isinstance(cell, tuple) and len(cell) == 2 and isinstance(cell[1], tuple) and len(cell[1]) == 2
+            for cell in row) for row in grid):
+        raise TypeError(f"grid must be rows of {len(columns)} cells (text, (subjects, count)), one per column, "
+                        f"got {grid!r:.80}")
     counts = [{cell[1] for row in grid if (cell := row[k])[1] != (None, None)} for k in range(len(columns))]
     if all(len(c) <= 1 for c in counts):
         said = "; ".join(f"{html.escape(col)} {count_text(s)} / {count_text(n)}" for col, c in zip(columns, counts) for s, n in c)
@@ -148,6 +188,11 @@ def html_table(head: list[str], rows: list[list[str]], row_classes: list[str] | 
     ...
     evface.errors.ParameterError: row_classes: 1 for 2 rows
     """
+    head = _texts("head", head)
+    if not isinstance(rows, list | tuple) or not all(isinstance(row, list | tuple) for row in rows):
+        raise TypeError(f"rows must be a list of rows of cells, got {rows!r:.80}")
+    if row_classes is not None:
+        row_classes = _texts("row_classes", row_classes)
     if row_classes is not None and len(row_classes) != len(rows):
         raise ParameterError(f"row_classes: {len(row_classes)} for {len(rows)} rows")
     classes = row_classes or [""] * len(rows)
@@ -176,7 +221,9 @@ def escaped_run_name(run: dict[str, Any]) -> str:
     >>> escaped_run_name({"name": "ev<1>", "data_label": "d2"})
     'ev&lt;1&gt; on d2'
     """
-    return html.escape(run["name"] + (f" on {run['data_label']}" if run.get("data_label") else ""))
+    run = _record("run", run, "name")
+    label = _text("run['data_label']", run.get("data_label"), optional=True)
+    return html.escape(_text("run['name']", run["name"]) + (f" on {label}" if label else ""))
 
 
 def tested_run_name(run: dict[str, Any]) -> str:
@@ -199,7 +246,8 @@ def tested_run_name(run: dict[str, Any]) -> str:
     >>> tested_run_name({"name": "ev", "data_label": "d2", "elsewhere": {"data": "/path/d2"}})
     'ev'
     """
-    return html.escape(run["name"]) if run.get("elsewhere") else escaped_run_name(run)
+    run = _record("run", run, "name")
+    return html.escape(_text("run['name']", run["name"])) if run.get("elsewhere") else escaped_run_name(run)
 
 
 def few_subjects_note(runs: list[dict[str, Any]], coverage: str) -> str:
@@ -224,7 +272,8 @@ def few_subjects_note(runs: list[dict[str, Any]], coverage: str) -> str:
     >>> few_subjects_note([{"metrics": {"n_subjects": 40}}, {"metrics": {"n_subjects": 3}}], "clips")
     '<p class="muted">Only 3 subjects were tested: ...</p>'
     """
-    counts = [n for r in runs if isinstance(n := r["metrics"].get("n_subjects"), int) and n > 1]
+    runs = _records("runs", runs, "metrics")
+    counts = [n for r in runs if isinstance(n := _record("runs' metrics", r["metrics"]).get("n_subjects"), int) and n > 1]
     note = few_subjects(min(counts), coverage) if counts else None
     return f'<p class="muted">{html.escape(note)}.</p>' if note else ""
 
@@ -279,6 +328,7 @@ def signed_difference(d: dict[str, Any], digits: int, scale: float) -> str:
     >>> signed_difference({"diff": 0.0123, "ci": None}, 2, 100)
     '+1.23 (one subject: no interval)'
     """
+    d = _record("d", d, "diff", "ci")
     if d["ci"] is None:
         return f"{fixed(d['diff'], digits, scale, '+')} (one subject: no interval)"
     ci = d.get("ci_trainings") or d["ci"]
@@ -305,7 +355,9 @@ def pair_name(comparison: dict[str, Any]) -> str:
     >>> pair_name({"a": "events <hd>", "b": "rgb"})
     'events &lt;hd&gt; − rgb'
     """
-    return f'{html.escape(comparison["a"])} − {html.escape(comparison["b"])}'
+    comparison = _record("comparison", comparison, "a", "b")
+    a, b = (html.escape(_text(f"comparison[{key!r}]", comparison[key])) for key in ("a", "b"))
+    return f"{a} − {b}"
 
 
 def not_compared_list(comparisons: list[dict[str, Any]]) -> str:
@@ -327,7 +379,7 @@ def not_compared_list(comparisons: list[dict[str, Any]]) -> str:
     >>> not_compared_list([{"a": "ev", "b": "rgb", "error": "scored on other clips"}, {"a": "ev", "b": "lr"}])
     '<p class="muted">Not compared:</p><ul class="muted"><li>ev − rgb: scored on other clips</li></ul>'
     """
-    errors = [c for c in comparisons if "error" in c]
+    errors = [c for c in _records("comparisons", comparisons, "a", "b") if "error" in c]
     if not errors:
         return ""
     items = "".join(f'<li>{pair_name(c)}: {html.escape(c["error"])}</li>' for c in errors)
@@ -357,8 +409,9 @@ def signed_mean(d: dict[str, Any] | None, digits: int = 4) -> str:
     >>> signed_mean(None)
     '–'
     """
-    if not d:
+    if d is None or (isinstance(d, dict) and not d):
         return "–"
+    d = _record("d", d, "mean", "ci")
     if d.get("n_clusters", 2) < 2:
         return f"{fixed(d['mean'], digits, sign='+')} (one subject: no interval)"
     text = f"{fixed(d['mean'], digits, sign='+')} {fixed_interval(d['ci'], digits, sign='+')}"

@@ -8,7 +8,7 @@ import html
 from typing import Any
 
 from evface.errors import counted
-from evface.report.collect import ReportData
+from evface.report.collect import ReportData, checked_data
 from evface.report.html_parts import (PAPER, cells_with_counts, count_text, embedded_image, escaped_run_name,
                                       few_subjects_note, html_table, not_compared_list, one_lighting_note, pair_name,
                                       signed_mean, tested_run_name)
@@ -238,11 +238,12 @@ def build_reconstruct_section(data: ReportData) -> str:
 
     Examples
     --------
-    >>> from evface.report.collect import ReportData
+    >>> from evface.report.collect import ReportData, checked_data
     >>> data = ReportData(run_dirs=[], generated="2026-01-01 00:00 UTC", versions={"evface": "0.1"})
     >>> build_reconstruct_section(data)
     '<section id="reconstruction"><h2>Frame reconstruction from events (CVAE)</h2><p>No reconstruction runs found.</p></section>'
     """
+    data = checked_data(data)
     runs = data.reconstruct
     if not runs:
         return HEADING + "<p>No reconstruction runs found.</p></section>"

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from evface.checks import as_real
+from evface.errors import ParameterError
 
 from evface.face.canvas import check_memory
 from evface.face.head_pose import FacePose
@@ -108,7 +109,9 @@ class Scene:
     ------
     ParameterError
         When a renderer would take more than half of this machine's memory
-        (:func:`evface.face.canvas.check_memory`), naming the rig parameter to lower.
+        (:func:`evface.face.canvas.check_memory`), naming the rig parameter to lower; or when
+        ``identity``, ``geometry`` or ``params`` is not an :class:`Identity`, :class:`RigGeometry`
+        or :class:`RigParams`, naming it.
 
     Examples
     --------
@@ -130,6 +133,10 @@ class Scene:
     """
 
     def __init__(self, identity: Identity, geometry: RigGeometry, params: RigParams):
+        for name, value, kind in (("identity", identity, Identity), ("geometry", geometry, RigGeometry),
+                                  ("params", params, RigParams)):
+            if not isinstance(value, kind):  # was an AttributeError, once the faces were drawn
+                raise ParameterError(f"{name} must be a {kind.__name__}, got {type(value).__name__}")
         g = self.geometry = geometry
         # was: a MemoryError, or the process killed, part way through drawing the faces
         for size, advice in ((g.canvas_hd, "lower RigParams.lr_face_px"),

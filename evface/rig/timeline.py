@@ -93,7 +93,7 @@ class AuCurve:
     side: str = ""
 
     def __post_init__(self) -> None:
-        if self.side not in ("", "L", "R"):
+        if not isinstance(self.side, str) or self.side not in ("", "L", "R"):  # an array: numpy's "truth value"
             raise ParameterError(f"AuCurve.side must be '', 'L' or 'R' (the subject's), got {self.side!r}")
         expression_au_number("AuCurve.au", self.au, self.side)
         _phases("AuCurve", ("onset_us", "apex_us", "hold_end_us", "offset_us"),
