@@ -19,6 +19,7 @@ The tests after the sweep pin each defect it found, one at a time, in this proce
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -32,24 +33,32 @@ import numpy as np
 import pytest
 import torch
 
-from evface.datasets import synth_plan
-from evface.errors import EvfaceError, FormatError, ParameterError
+from evface.datasets import merge, synth_plan
+from evface.face.identity import procedural_identity
+from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
 from evface.events import core
 from evface.inputs import au_regions, clip_view, flow, splits
 from evface.inputs import classify as classify_inputs
 from evface.inputs import reconstruct as reconstruct_inputs
 from evface.inputs.classify import InputSpec
-from evface.inputs.classify_augment import augment_array
-from evface.inputs.reconstruct import ReconSpec
-from evface.io import clip_reader, clip_writer
+from evface.inputs import recon_dataset
+from evface.inputs.classify_augment import Augment, augment_array
+from evface.inputs.classify_dataset import ClassifyDataset
+from evface.inputs.reconstruct import ReconSamples, ReconSpec
+from evface.io import clip_checks, clip_reader, clip_writer
+from evface.io.dataset import write_dataset_json
+from evface.io.manifest import write_manifest
 from evface.models import cvae, net_costs, recon_baselines, snn
 from evface.models.ann_cnn import AnnCNN
 from evface.models.cvae import CVAE
 from evface.models.e2vid import E2VIDRecurrent
 from evface.models.net_config import NetConfig
 from evface.models.spiking_cnn import SpikingCNN
-from evface.report import collect, figures
-from evface.rig import geometry, lighting, record, timeline_draw, timeline_query
+from evface.io.dataset import DatasetFolder
+from evface.report import (classify_section, collect, dataset_section, dataset_summary, figures, html, html_parts,
+                           recon_section)
+from evface.rig import geometry, lighting, record, timeline, timeline_draw, timeline_query
+from evface.rig.scene import Scene
 from evface.rig.record import ClipSpec
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo, TruthSeries
 from evface.tasks import class_metrics, configs, figure_format, image_metrics, registry, stats
@@ -342,6 +351,139 @@ def _datasets_rig_report(folder: Path) -> Calls:
     }
 
 
+def _recon_clip(clip_id: str = "c0", subject: str = "s01") -> Clip:
+    """A clip that makes reconstruction samples (:func:`recon_dataset.build_samples`' example) and
+    classification inputs of sensor ``lr``: five RGB frames, twenty events."""
+    frames = FrameSeries(np.stack([np.full((20, 20, 3), 40 * i, np.uint8) for i in range(5)]), np.arange(5) * 100_000,
+                         np.full(5, 10_000))
+    ev = core.make_events(np.arange(0, 500_000, 25_000), np.arange(20) % 10, np.arange(20) % 8, np.ones(20))
+    return Clip(clip_id, subject, "AU12", [12], "dim", 0, 250_000, 450_000, 500_000, events={"lr": ev},
+                sensors={"lr": SensorInfo("lr", 10, 8)}, frames={"rgb": frames},
+                calibration={"face_box": {"rgb": [0, 0, 20, 20], "lr": [0, 0, 10, 8]}})
+
+
+def _dataset(root: Path, clip_id: str, subject: str) -> Path:
+    """A dataset folder of one clip (:func:`_recon_clip`), written with the clip writer."""
+    made = _recon_clip(clip_id, subject)
+    clip_writer.write_clip(root / "clips" / f"{clip_id}.h5", made)
+    write_manifest(root, [{"clip_id": clip_id, "subject": subject, "label": made.label, "aus": made.aus,
+                           "lighting": made.lighting, "file": f"clips/{clip_id}.h5", "onset_us": made.onset_us,
+                           "apex_us": made.apex_us, "offset_us": made.offset_us, "duration_us": made.duration_us}])
+    write_dataset_json(root, {"classes": {"AU12": [12]}})
+    return root
+
+
+def _series(folder: Path) -> Calls:
+    """The clip schema's constructors, and a clip made of hostile fields written and read back."""
+    data, t, exposure = np.zeros((2, 4, 6, 3), np.uint8), np.array([0, 500]), np.array([100, 100])
+    made = clip()
+    fields = {key: getattr(made, key) for key in ("clip_id", "subject", "label", "aus", "lighting", "onset_us", "apex_us",
+                                                  "offset_us", "duration_us", "events", "sensors", "frames", "truth",
+                                                  "calibration", "extra")}
+    return {
+        "FrameSeries": (lambda data, t_us, exposure_us: numbers([FrameSeries(data, t_us, exposure_us).data.shape]),
+                        dict(data=data, t_us=t, exposure_us=exposure)),
+        "TruthSeries": (lambda data, t_us: numbers([TruthSeries(data, t_us).data.shape]),
+                        dict(data=np.ones((2, 6, 8), np.float32), t_us=t)),
+        "Clip": (lambda **kw: numbers(clip_reader.read_clip(clip_writer.write_clip(folder / "k.h5", Clip(**kw))).aus),
+                 fields),
+        "checked_clip": (lambda path, made: numbers(clip_checks.checked_clip(path, made).aus),
+                         dict(path=folder / "c.h5", made=made)),
+    }
+
+
+def _inputs_read(folder: Path) -> Calls:
+    """The inputs read from clip files and datasets: views, classify inputs and datasets,
+    augmentation, reconstruction samples."""
+    root = _dataset(folder / "ds", "c0", "s01")
+    path, rows = root / "clips" / "c0.h5", [{"file": "clips/c0.h5"}]
+    spec, recon = InputSpec(sensor="lr", size=8, time_steps=2), ReconSpec(sensor="lr", size=16, n_bins=2, step_us=100_000)
+    inputs = np.ones((3, 2, 2, 4, 4), np.float32)
+    return {
+        "InputSpec fields": (lambda **kw: numbers(InputSpec(**kw).to_dict()), InputSpec().to_dict()),
+        "read_view": (lambda path, sensor, frames, truth: numbers(
+            [len(clip_view.read_view(path, sensor, frames=frames, truth=truth).events)]),
+            dict(path=path, sensor="lr", frames=["rgb"], truth=False)),
+        "clip_input": (lambda path, spec: classify_inputs.clip_input(path, spec), dict(path=path, spec=spec)),
+        "load_inputs": (lambda paths, spec: classify_inputs.load_inputs(paths, spec), dict(paths=[path], spec=spec)),
+        "ClassifyDataset": (lambda inputs, targets, kind, augment, seed: numbers(list(ClassifyDataset(
+            inputs, targets, kind, augment, seed)[1])), dict(inputs=inputs, targets=[0, 1, 1], kind="events",
+                                                            augment=None, seed=0)),
+        "Augment": (lambda **kw: Augment(**kw)(np.ones((2, 2, 8, 8), np.float32), np.random.default_rng(0)),
+                    dict(kind="events", flip=True, max_shift=0.125, drop=0.1, noise=0.05, drop_time=0.5, drop_area=0.5)),
+        "Augment.__call__": (lambda x, rng: Augment("events")(x, rng),
+                             dict(x=np.ones((2, 2, 8, 8), np.float32), rng=np.random.default_rng(0))),
+        "build_samples": (lambda root, rows, spec, remedy: numbers([len(recon_dataset.build_samples(
+            root, rows, spec, remedy))]), dict(root=root, rows=rows, spec=recon, remedy=None)),
+        "write_samples": (lambda root, rows, spec, folder: numbers([len(ReconSamples.load(recon_dataset.write_samples(
+            root, rows, spec, folder)))]), dict(root=root, rows=rows, spec=recon, folder=folder / "samples")),
+        "ReconSamples.load": (lambda folder: numbers([len(ReconSamples.load(folder))]),
+                              dict(folder=recon_dataset.write_samples(root, rows, recon, folder / "kept"))),
+    }
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """The fields of a dataclass ``value`` by name, as its constructor takes them."""
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+
+
+def _rig_report_merge(folder: Path) -> Calls:
+    """The rig's timelines, scenes and rig, the report's collection and pages, and the merge of
+    two dataset folders of one clip each."""
+    expression = timeline.Expression((12,), 50_000, 150_000, 150_000, 300_000, 0.6)
+    line = timeline.Timeline(400_000, expression)
+    params = geometry.RigParams(lr_face_px=16.0, rgb_size=(128, 96))
+    face, rig_geometry = procedural_identity(0), geometry.rig_geometry(geometry.renderer_face_fraction(), params)
+    scene = Scene(face, rig_geometry, params)
+    a, b = _dataset(folder / "a", "c0", "s01"), _dataset(folder / "b", "c1", "s02")
+    data = collect.collect([a])
+    few = [{"metrics": {"n_subjects": 40}}, {"metrics": {"n_subjects": 3}}]
+    return {
+        **{name: (lambda kind=kind, **kw: numbers([getattr(kind(**kw), "duration_us", 0)]), _fields(made))
+           for name, kind, made in (("AuCurve", timeline.AuCurve, timeline.AuCurve(14, 100, 200, 250, 400, 0.6, "L")),
+                                    ("Expression", timeline.Expression, expression),
+                                    ("Blink", timeline.Blink, timeline.Blink(0, 50_000, 150_000, 0.9)),
+                                    ("HeadMotion", timeline.HeadMotion, timeline.HeadMotion()),
+                                    ("Saccade", timeline.Saccade, timeline.Saccade(100_000, 143_000, (10.0, 0.0))),
+                                    ("Timeline", timeline.Timeline, line))},
+        "Scene": (lambda identity, geometry, params: numbers([Scene(identity, geometry, params).geometry.canvas_hd]),
+                  dict(identity=face, geometry=rig_geometry, params=params)),
+        **{f"Scene.{view}": (lambda timeline, t_us, lux, view=view: numbers(getattr(scene, view)(timeline, t_us, lux)),
+                             dict(timeline=line, t_us=150_000, lux=100.0)) for view in ("views", "rgb", "rgb_hd")},
+        "Rig": (lambda identity, params: numbers([record.Rig(identity, params).geometry.canvas_hd]),
+                dict(identity=face, params=params)),
+        "collect": (lambda run_dirs: numbers([len(collect.collect(run_dirs).datasets)]), dict(run_dirs=[a])),
+        "trained_runs": (collect.trained_runs, dict(run_dirs=[a])),
+        "folder_labels": (collect.folder_labels, dict(run_dirs=[a, b])),
+        "dataset_summary": (lambda ds: numbers([dataset_summary.dataset_summary(ds)["n_clips"]]),
+                            dict(ds=DatasetFolder.open(a))),
+        "build_report": (lambda run_dirs, out, replace: numbers([html.is_report(html.build_report(run_dirs, out, replace))]),
+                         dict(run_dirs=[a], out=folder / "report.html", replace=True)),
+        "is_report": (html.is_report, dict(path=folder / "report.html")),
+        **{f"{build.__module__}.{build.__name__}": (build, dict(data=data)) for build in (
+            html.render_html, dataset_section.build_dataset_section, classify_section.build_classify_section,
+            recon_section.build_reconstruct_section)},
+        "embedded_image": (html_parts.embedded_image, dict(data=b"GIF", alt="a <face>", mime="image/gif")),
+        "count_text": (html_parts.count_text, dict(value=1344, noun="clip", plural="clips")),
+        "cells_with_counts": (html_parts.cells_with_counts, dict(
+            grid=[[("50.0", (2, 6)), ("-", (None, None))], [("40.0", (2, 6)), ("30.0", (3, 9))]],
+            columns=["bright", "dim"], unit="clips")),
+        "html_table": (html_parts.html_table, dict(head=["arm"], rows=[["events"], ["rgb"]], row_classes=["paper", ""])),
+        "escaped_run_name": (html_parts.escaped_run_name, dict(run={"name": "ev<1>", "data_label": "d2"})),
+        "tested_run_name": (html_parts.tested_run_name, dict(run={"name": "ev", "data_label": "d2",
+                                                                  "elsewhere": {"data": "/path/d2"}})),
+        "few_subjects_note": (html_parts.few_subjects_note, dict(runs=few, coverage="clips")),
+        "one_lighting_note": (html_parts.one_lighting_note, dict(lightings=["bright"])),
+        "signed_difference": (html_parts.signed_difference, dict(d={"diff": 0.0123, "ci": [0.005, 0.02]}, digits=2,
+                                                                 scale=100)),
+        "pair_name": (html_parts.pair_name, dict(comparison={"a": "events <hd>", "b": "rgb"})),
+        "not_compared_list": (html_parts.not_compared_list, dict(comparisons=[{"a": "ev", "b": "rgb", "error": "x"}])),
+        "signed_mean": (html_parts.signed_mean, dict(d={"mean": 0.0123, "ci": [-0.005, 0.02], "n_clusters": 5}, digits=4)),
+        "merge_datasets": (lambda out, sources, overwrite: numbers([merge.merge_datasets(
+            out, sources, overwrite=overwrite)["clips"]]), dict(out=folder / "merged", sources=[a, b], overwrite=True)),
+    }
+
+
 def rig_geometry_size(g: Any) -> np.ndarray:
     """The numbers of a rig geometry, as one array."""
     return numbers([v for v in vars(g).values() if isinstance(v, (int, float, tuple, list, np.ndarray))])
@@ -355,7 +497,7 @@ def _run(folder: Path) -> Path:
     return run
 
 
-GROUPS = ("files and plans", "tasks", "inputs", "models")
+GROUPS = ("files and plans", "tasks", "inputs", "models", "clips, rig, report and merge")
 """The groups, each swept in one child (a child's imports cost about 2 s of CPU)."""
 
 
@@ -363,6 +505,8 @@ def calls(folder: Path, group: str) -> Calls:
     """``name: (callable, baseline arguments)`` of the public API in ``group``; files under ``folder``."""
     if group == "files and plans":
         return {**_files(folder), **_datasets_rig_report(folder)}
+    if group == "clips, rig, report and merge":
+        return {**_series(folder), **_inputs_read(folder), **_rig_report_merge(folder)}
     return {"tasks": _tasks, "inputs": _inputs, "models": _models}[group](folder)
 
 
@@ -594,6 +738,87 @@ def test_a_clip_frame_rate_or_exposure_off_range_is_reported_on_read(tmp_path: P
         if key:
             with pytest.raises(FormatError, match=match):
                 clip_reader.frames_and_truth_info(path)
+
+
+def test_clip_series_and_clips_name_times_images_and_parts_of_the_wrong_kind(tmp_path: Path) -> None:
+    data, t = np.zeros((2, 4, 6, 3), np.uint8), np.array([0, 500])
+    for call, match in ((lambda: FrameSeries(data, 0.5, t), r"FrameSeries.t_us must be 1-D real numbers"),
+                        (lambda: FrameSeries(data, t, 100), r"FrameSeries.exposure_us must be 1-D real numbers"),
+                        (lambda: FrameSeries(data, t, np.zeros(3)), "FrameSeries.exposure_us holds 3 exposures for 2"),
+                        (lambda: FrameSeries(np.zeros(3), t, t), r"FrameSeries.data must be an array of images"),
+                        (lambda: TruthSeries(data[..., 0], np.zeros(2, complex)), "TruthSeries.t_us must be 1-D real"),
+                        (lambda: TruthSeries(data[..., 0], t[::-1]), "TruthSeries.t_us: the times of the images are not")):
+        with pytest.raises(ValueError, match=match):
+            call()  # were "object of type 'float' has no len()", a comparison's TypeError, or naming no field
+    with pytest.raises(ParameterError, match=r"c.h5: Clip.frames\['rgb'\].t_us must be whole microseconds, got float64 \[0.5\]"):
+        clip_checks._check_times(tmp_path / "c.h5", "Clip.frames['rgb'].t_us", 0.5)  # was an IndexError
+    for key in ("events", "sensors", "frames", "truth"):
+        with pytest.raises(ParameterError, match=f"Clip.{key} must be a dict of"):
+            Clip("c0", "s0", "AU12", [12], "bright", 0, 10, 20, 60, **{key: math.nan})  # was "no attribute 'items'" on write
+    path = tmp_path / "c0.h5"
+    for key, value, match in (("calibration", math.nan, "must be a dict"), ("extra", {"z": np.zeros(2, complex)},
+                                                                             r"cannot be stored as JSON \(complex128 values\)")):
+        made = clip()
+        setattr(made, key, value)
+        with pytest.raises(ParameterError, match=f"c0.h5: Clip.{key} {match}"):
+            clip_writer.write_clip(path, made)  # nan was written and refused on read, complex "cannot store complex"
+    assert not path.exists()
+
+
+def test_inputs_read_from_files_name_a_spec_rows_paths_or_parts_of_the_wrong_kind(tmp_path: Path) -> None:
+    spec, recon, rows = InputSpec(sensor="lr", size=8), ReconSpec(sensor="lr", size=16), [{"file": "clips/c0.h5"}]
+    inputs = np.ones((3, 2, 2, 4, 4), np.float32)
+    for call, match in ((lambda: classify_inputs.clip_input(tmp_path / "c0.h5", 0.5), "spec must be an InputSpec"),
+                        (lambda: classify_inputs.load_inputs([tmp_path / "c0.h5"], 8), "spec must be an InputSpec"),
+                        (lambda: classify_inputs.load_inputs(0.5, spec), "paths must be a list of clip files"),
+                        (lambda: classify_inputs.load_inputs("c0.h5", spec), "paths must be a list of clip files"),
+                        (lambda: ClassifyDataset(inputs, 0.5, "events"), "targets must be a list of class indices"),
+                        (lambda: ClassifyDataset(inputs, [0, 1, 1], "events", 0.5), "augment must be an Augment"),
+                        (lambda: clip_view.read_view(tmp_path / "c0.h5", np.zeros(2), frames=False), "sensor must be"),
+                        (lambda: recon_dataset.build_samples(tmp_path, rows, 16), "spec must be a ReconSpec"),
+                        (lambda: recon_dataset.build_samples(0.5, rows, recon), "root must be a file path"),
+                        (lambda: recon_dataset.build_samples(tmp_path, np.ones((6, 8)), recon), "rows must be a list"),
+                        (lambda: recon_dataset.write_samples(tmp_path, [{"clip": 1}], recon, tmp_path / "s"), "rows must"),
+                        (lambda: recon_dataset.write_samples(tmp_path, rows, recon, 0.5), "folder must be a file path"),
+                        (lambda: ReconSamples.load(0.5), "folder must be a file path")):
+        with pytest.raises(ParameterError, match=match):
+            call()  # were AttributeErrors (no 'kind', 'sensor', 'time_steps'), "no len()", "not callable",
+            # "unhashable type", "no field of name file", an IndexError or os.fspath's TypeError
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_rig_report_and_merge_name_arguments_of_the_wrong_kind(tmp_path: Path) -> None:
+    params = geometry.RigParams(lr_face_px=16.0, rgb_size=(128, 96))
+    rig_geometry = geometry.rig_geometry(geometry.renderer_face_fraction(), params)
+    folder, ds = tmp_path / "folder", _dataset(tmp_path / "ds", "c0", "s01")
+    folder.mkdir()
+    for call, match in ((lambda: Scene(procedural_identity(0), rig_geometry, 0.5), "params must be a RigParams"),
+                        (lambda: Scene(procedural_identity(0), 0.5, params), "geometry must be a RigGeometry"),
+                        (lambda: timeline.AuCurve(12, 0, 1, 2, 3, 0.5, np.zeros(2)), "AuCurve.side must be"),
+                        (lambda: html.is_report(0.5), "path must be a file path"),  # True closed stdout (fd 1)
+                        (lambda: html.build_report([ds], folder), "folder: is a folder"),
+                        (lambda: html.build_report([ds], tmp_path / "r.html", np.zeros(2)), "replace must be"),
+                        (lambda: collect.collect(math.nan), "run_dirs must be a list of folders"),
+                        (lambda: collect.trained_runs(np.zeros(2)), "run_dirs must be a list of folders"),
+                        (lambda: html.render_html(0.5), "data must be the ReportData"),
+                        (lambda: dataset_section.build_dataset_section(None), "data must be the ReportData"),
+                        (lambda: dataset_summary.dataset_summary(0.5), "ds must be a DatasetFolder"),
+                        (lambda: merge.merge_datasets(0.5, [ds, folder]), "out must be a file path"),
+                        (lambda: merge.merge_datasets(tmp_path / "m", 0.5), "sources must be a list")):
+        with pytest.raises(ParameterError, match=match):
+            call()  # were AttributeErrors, os.fspath's TypeError, numpy's "truth value ... ambiguous", "not
+            # iterable", and the report of a folder an IsADirectoryError once every run was read
+    with pytest.raises(DatasetError, match="nowhere: no such folder"):
+        collect.collect(["nowhere"])  # a folder as text was an AttributeError about 'is_dir'
+    assert html.is_report(folder) is False  # was an IsADirectoryError
+    for call, match in ((lambda: html_parts.count_text(1, np.zeros(2)), "noun must be text"),
+                        (lambda: html_parts.embedded_image(0.5, "a"), "data must be the image file's bytes"),
+                        (lambda: html_parts.html_table(0.5, []), "head must be a list of text"),
+                        (lambda: html_parts.pair_name(0.5), "comparison must be a dict with 'a', 'b'"),
+                        (lambda: html_parts.signed_mean(np.zeros(2)), "d must be a dict with 'mean', 'ci'"),
+                        (lambda: html_parts.few_subjects_note([{"metrics": 0.5}], "clips"), "runs' metrics must be")):
+        with pytest.raises(TypeError, match=match):  # a TypeError: build_report names the run file that has it
+            call()  # were AttributeErrors, IndexErrors, numpy's "truth value ... ambiguous" naming nothing
 
 
 if __name__ == "__main__":
