@@ -7,7 +7,10 @@ models and faces.
 reconstruct inputs, splits, AU regions, flow, clip views), the statistics, metrics, configs,
 registry and figure formatting of :mod:`evface.tasks`, the networks of :mod:`evface.models` (built
 small, one forward pass), the plans of :mod:`evface.datasets`, the timelines of :mod:`evface.rig`
-and the figures of :mod:`evface.report`. Each argument in turn is replaced by each of
+and the figures of :mod:`evface.report`; and, on a tiny clip and two one-clip dataset folders
+written once per child, the clip schema's constructors, the inputs read from files (views,
+classify inputs and datasets, augmentation, reconstruction samples), the rig's timelines, scene
+and recording, the report's collection, pages and parts, and :func:`evface.datasets.merge.merge_datasets`. Each argument in turn is replaced by each of
 :func:`fuzz_values.hostile_values`, and the call must keep :func:`fuzz_values.outcome`'s property:
 a result shaped like the baseline's (numbers are compared as an array: a dict's numbers, a
 tensor's values), an :class:`~evface.errors.EvfaceError`, or a TypeError or ValueError naming the
@@ -58,6 +61,7 @@ from evface.io.dataset import DatasetFolder
 from evface.report import (classify_section, collect, dataset_section, dataset_summary, figures, html, html_parts,
                            recon_section)
 from evface.rig import geometry, lighting, record, timeline, timeline_draw, timeline_query
+from evface.rig.lighting import LIGHTING
 from evface.rig.scene import Scene
 from evface.rig.record import ClipSpec
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo, TruthSeries
@@ -435,6 +439,9 @@ def _rig_report_merge(folder: Path) -> Calls:
     params = geometry.RigParams(lr_face_px=16.0, rgb_size=(128, 96))
     face, rig_geometry = procedural_identity(0), geometry.rig_geometry(geometry.renderer_face_fraction(), params)
     scene = Scene(face, rig_geometry, params)
+    rig = record.Rig(face, dataclasses.replace(params, scene_rate_hz=200.0))
+    spec = ClipSpec("s000_AU12_bright_r0", "s000", 0, "AU12", (12,), "bright", 0)
+    short = timeline.Timeline(40_000, timeline.Expression((12,), 2_000, 8_000, 8_000, 38_000, 0.6))
     a, b = _dataset(folder / "a", "c0", "s01"), _dataset(folder / "b", "c1", "s02")
     data = collect.collect([a])
     few = [{"metrics": {"n_subjects": 40}}, {"metrics": {"n_subjects": 3}}]
@@ -452,6 +459,8 @@ def _rig_report_merge(folder: Path) -> Calls:
                              dict(timeline=line, t_us=150_000, lux=100.0)) for view in ("views", "rgb", "rgb_hd")},
         "Rig": (lambda identity, params: numbers([record.Rig(identity, params).geometry.canvas_hd]),
                 dict(identity=face, params=params)),
+        "Rig.record": (lambda spec, timeline, lighting, seed: numbers([rig.record(spec, timeline, lighting, seed).truth[
+            "lr"].data.shape]), dict(spec=spec, timeline=short, lighting=LIGHTING["bright"], seed=record.clip_seed(0, spec))),
         "collect": (lambda run_dirs: numbers([len(collect.collect(run_dirs).datasets)]), dict(run_dirs=[a])),
         "trained_runs": (collect.trained_runs, dict(run_dirs=[a])),
         "folder_labels": (collect.folder_labels, dict(run_dirs=[a, b])),
