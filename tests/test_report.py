@@ -492,7 +492,8 @@ def test_a_count_in_a_received_metrics_file_that_is_not_a_number_is_refused(tmp_
     path = root / "stages" / stage / "metrics.json"
     path.write_text(json.dumps(change(json.loads(path.read_text()))))
     assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
-    assert capsys.readouterr().err.startswith(f"error: {path}: not as evface writes it (expected a count, got ")
+    assert capsys.readouterr().err.startswith(
+        f"error: {path}: not as evface writes it (value must be a count (a whole number) or None, got ")
     assert not (tmp_path / "r.html").exists()
 
 
