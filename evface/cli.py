@@ -22,6 +22,7 @@ from evface import __version__
 from evface.commands import environment, terminal
 from evface.commands.limits import cpu_time_reached, limit_reached
 from evface.errors import EvfaceError
+from evface.io.atomic_files import STOP_SIGNALS
 
 app = typer.Typer(
     name="evface",
@@ -233,7 +234,7 @@ def _sigterm_as_ctrl_c(terminated: dict[str, int]) -> Iterator[None]:
             signal.signal(number, handler)
 
 
-_STOPS = [signal.SIGTERM, *([signal.SIGXCPU] if hasattr(signal, "SIGXCPU") else [])]
+_STOPS = [number for number in STOP_SIGNALS if number != signal.SIGINT]
 """The signals that stop a command as Ctrl-C does: SIGTERM, and SIGXCPU where the system has it."""
 
 

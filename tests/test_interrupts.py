@@ -32,6 +32,8 @@ import numpy as np
 import pytest
 
 from evface.cli import main
+from evface.io.atomic_files import STOP_SIGNALS, uninterrupted
+from evface.io.clip_writer import interrupts_held
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -469,3 +471,26 @@ def test_where_the_system_cannot_swap_two_names_a_dataset_is_replaced_by_two_ren
     assert renames == [(".partial", ".tmp"), ("", ".tmp"), (".tmp", "")]  # OUT.partial, then OUT, aside; one onto OUT
     assert [p.name for p in tmp_path.iterdir()] == ["ds"] and (out / "manifest.csv").read_text() == "new"
     assert not atomic_files.exchange(out, tmp_path)  # refused: nothing moved
+
+
+@pytest.mark.parametrize("number", STOP_SIGNALS)
+@pytest.mark.parametrize("held", [interrupts_held, uninterrupted])
+def test_every_signal_that_stops_a_command_waits_for_the_steps_that_must_not_be_cut(held, number):
+    """SIGXCPU (a soft CPU-time limit), which the command now takes as it takes SIGTERM, was not held
+    while HDF5 wrote a clip: its KeyboardInterrupt, raised inside HDF5's call of the clip file's
+    seek, crashed `evface synth` (segfault)."""
+    order = []
+
+    def stop(signum, frame):
+        order.append("stopped")
+        raise KeyboardInterrupt
+
+    before = signal.signal(number, stop)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with held():
+                os.kill(os.getpid(), number)
+                order.append("the block ends")
+    finally:
+        signal.signal(number, before)
+    assert order == ["the block ends", "stopped"]

@@ -221,9 +221,15 @@ _AT_FDCWD, _RENAME_EXCHANGE = -100, 2
 """``renameat2``'s "relative to the working folder" and "swap the two names" (``linux/fcntl.h``)."""
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, *((signal.SIGXCPU,) if hasattr(signal, "SIGXCPU") else ()))
+"""The signals that stop an evface command with its clean-up: Ctrl-C, SIGTERM, and SIGXCPU (a soft
+CPU-time limit reached) where the system has it; the steps that must not be cut hold them back."""
+
+
 @contextmanager
 def uninterrupted() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM while the block runs (a few renames that must all happen, or none):
+    """Hold Ctrl-C, SIGTERM and SIGXCPU (:data:`STOP_SIGNALS`) while the block runs (a few renames
+    that must all happen, or none):
     one that comes meanwhile is raised again as the block ends, to the handler there before. The
     handlers are swapped, not the signal mask: a signal to the process reaches any of its threads
     (numba's, torch's), whose Python handler then runs in the main thread all the same. Only the
@@ -245,7 +251,7 @@ def uninterrupted() -> Iterator[None]:
         return
     taken: list[int] = []
     held = {number: signal.signal(number, lambda number, frame: taken.append(number))
-            for number in (signal.SIGINT, signal.SIGTERM)}
+            for number in STOP_SIGNALS}
     try:
         yield
     finally:

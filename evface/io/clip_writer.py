@@ -3,7 +3,7 @@ sensor's events streamed chunk by chunk into a new clip (:class:`ClipEventsWrite
 of :mod:`evface.io.clip_schema`.
 
 Files are written under a temporary name and renamed, so a clip file either exists whole or not
-at all. Ctrl-C and SIGTERM wait while HDF5 writes (:func:`interrupts_held`). Every size in the file depends on the number of events, never on their absolute time, and
+at all. Ctrl-C, SIGTERM and SIGXCPU wait while HDF5 writes (:func:`interrupts_held`). Every size in the file depends on the number of events, never on their absolute time, and
 the same clip always gives the same bytes (no filter with uninitialised state).
 """
 
@@ -31,6 +31,7 @@ from evface.io.clip_checks import check_clip_id, check_field, checked_clip
 from evface.io.clip_schema import (JSON_ATTRS, SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
                                    TRUTH_LOG2_MIN, TRUTH_STEPS_PER_OCTAVE, Clip, FrameSeries, SensorInfo, TruthSeries,
                                    check_sensor_name, encode_truth)
+from evface.io.atomic_files import STOP_SIGNALS
 from evface.io.temporary_files import make_folders, remove_made_folders, temporary_beside
 
 EVENT_COMPRESSION: str | None = None
@@ -163,13 +164,10 @@ def check_frame_timing(path: Path, name: str, frames: FrameSeries) -> None:
                                          f"{exposure[k]:g} (frame {k})"))
 
 
-HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-"""The signals :func:`interrupts_held` holds back."""
-
-
 @contextlib.contextmanager
 def interrupts_held() -> Iterator[None]:
-    """Inside the block, Ctrl-C and SIGTERM wait; their handlers run (``KeyboardInterrupt``) when it ends.
+    """Inside the block, Ctrl-C, SIGTERM and SIGXCPU wait (:data:`~evface.io.atomic_files.STOP_SIGNALS`);
+    their handlers run (``KeyboardInterrupt``) when it ends.
 
     HDF5 writes a :class:`GuardedFile` through Python calls, some from inside h5py's clean-up of an
     object (a dataset's chunks are written when its last reference goes), where a
@@ -200,7 +198,7 @@ def interrupts_held() -> Iterator[None]:
         yield
         return
     caught: dict[int, Any] = {}
-    held = {s: signal.getsignal(s) for s in HELD_SIGNALS if signal.getsignal(s) is not None}  # None: not Python's
+    held = {s: signal.getsignal(s) for s in STOP_SIGNALS if signal.getsignal(s) is not None}  # None: not Python's
     for s in held:
         signal.signal(s, lambda signum, frame: caught.setdefault(signum, frame))
     try:
