@@ -238,3 +238,16 @@ def test_an_apex_search_whose_steps_outgrow_memory_is_refused_naming_step_us(mon
                                                  "machine's 0 GiB; give a larger step_us or a shorter window$"):
             event_apex_us(EVENTS_2X1, size, 0, t_end_us, 10)
 
+
+
+def test_the_strain_of_a_float32_flow_is_computed_in_float32():
+    """The API sweep's dtype check cast the flow to float64 before its gradients: rgb-flow inputs
+    moved in their last bits and `make run`'s rgb-flow arm scored 57.1 % where it had scored 55.4 %,
+    with no change meant. The strain of dense_flow's float32 field is computed as before."""
+    from evface.inputs.flow import optical_strain
+
+    flow = np.random.default_rng(0).normal(size=(32, 48, 2)).astype(np.float32)
+    du_dy, du_dx = np.gradient(flow[..., 0])
+    dv_dy, dv_dx = np.gradient(flow[..., 1])
+    exy = 0.5 * (du_dy + dv_dx)
+    assert np.array_equal(optical_strain(flow), np.sqrt(du_dx**2 + dv_dy**2 + 2 * exy**2))

@@ -184,7 +184,9 @@ def optical_strain(flow: np.ndarray) -> np.ndarray:
     >>> round(float(optical_strain(np.stack([0.1 * xx, 0 * yy], -1)).mean()), 3)  # a 10 % stretch along x
     0.1
     """
-    flow = real_array("flow", flow)
+    flow = np.asarray(flow)  # computed in its own float type: a float32 field (dense_flow's) stays float32
+    if not real_dtype(flow.dtype):
+        raise ParameterError(f"flow must hold real numbers, got {flow.dtype} {flow.shape}")
     if flow.ndim != 3 or flow.shape[2] != 2 or min(flow.shape[:2]) < 2:
         raise ParameterError(f"flow must be a flow field (H, W, 2), H and W >= 2, got {flow.shape}")
     du_dy, du_dx = np.gradient(flow[..., 0])
