@@ -413,50 +413,33 @@ def test_ctrl_c_says_interrupted_and_exits_130(tmp_path, monkeypatch, capsys):
     assert cli.main(["info", "--help"]) == 0 and "interrupted" not in capsys.readouterr().err
 
 
-def test_sigterm_is_an_interruption_with_its_clean_up_and_exit_143(tmp_path, monkeypatch, capsys):
-    """SIGTERM (timeout, docker stop, a batch scheduler) took the default action: half-written .tmp
-    files of convert and simulate were left behind."""
+@pytest.mark.parametrize("number, code, says", [
+    (signal.SIGTERM, 143, r"interrupted"),
+    (signal.SIGXCPU, 152, r"interrupted: the CPU-time limit \(ulimit -t\) was reached after \d+ s of CPU time; "
+                          r"raise it and run the command again"),
+])
+def test_sigterm_and_sigxcpu_are_interruptions_with_their_clean_up(tmp_path, monkeypatch, capsys, number, code, says):
+    """SIGTERM (timeout, docker stop, a batch scheduler) and SIGXCPU (the soft CPU-time limit,
+    ``ulimit -St``) took the default action: half-written .tmp files of convert and simulate were
+    left behind, with no word (SIGXCPU dumped core)."""
     from evface.io.event_reader import EventsFileReader
 
     source = tmp_path / "in.csv"
     source.write_text("t,x,y,p\n" + "".join(f"{t},1,1,1\n" for t in range(100)))
     chunks = EventsFileReader.__iter__
 
-    def chunks_then_sigterm(self):
+    def chunks_then_signal(self):
         yield from chunks(self)
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), number)
         time.sleep(5)  # the handler raises here, before the file is finished
 
-    monkeypatch.setattr(EventsFileReader, "__iter__", chunks_then_sigterm)
-    before = signal.getsignal(signal.SIGTERM)
-    assert cli.main(["convert", str(source), str(tmp_path / "out.raw"), "--sensor-size", "4x4"]) == 143
-    assert capsys.readouterr().err.strip() == "interrupted"
+    monkeypatch.setattr(EventsFileReader, "__iter__", chunks_then_signal)
+    before = signal.getsignal(number)
+    assert cli.main(["convert", str(source), str(tmp_path / "out.raw"), "--sensor-size", "4x4"]) == code
+    assert re.fullmatch(says, capsys.readouterr().err.strip())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # no out.raw, no .tmp
-    assert signal.getsignal(signal.SIGTERM) is before
+    assert signal.getsignal(number) is before
 
-
-
-def test_sigxcpu_is_an_interruption_with_its_clean_up_naming_the_cpu_time_limit(tmp_path, monkeypatch, capsys):
-    """SIGXCPU (the soft CPU-time limit, ``ulimit -St``) took the default action: the process
-    dumped core with its half-written .tmp files left behind and no word."""
-    from evface.io.event_reader import EventsFileReader
-
-    source = tmp_path / "in.csv"
-    source.write_text("t,x,y,p\n" + "".join(f"{t},1,1,1\n" for t in range(100)))
-    chunks = EventsFileReader.__iter__
-
-    def chunks_then_sigxcpu(self):
-        yield from chunks(self)
-        os.kill(os.getpid(), signal.SIGXCPU)
-        time.sleep(5)  # the handler raises here, before the file is finished
-
-    monkeypatch.setattr(EventsFileReader, "__iter__", chunks_then_sigxcpu)
-    before = signal.getsignal(signal.SIGXCPU)
-    assert cli.main(["convert", str(source), str(tmp_path / "out.raw"), "--sensor-size", "4x4"]) == 152
-    assert re.fullmatch(r"interrupted: the CPU-time limit \(ulimit -t\) was reached after \d+ s of CPU time; "
-                        r"raise it and run the command again", capsys.readouterr().err.strip())
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # no out.raw, no .tmp
-    assert signal.getsignal(signal.SIGXCPU) is before
 
 def test_a_second_sigterm_does_not_cut_the_clean_up_short():
     """A process-group SIGTERM (Slurm, systemd) reaches this process again while the first one's
