@@ -327,6 +327,29 @@ def real_dtype(dtype: np.dtype) -> bool:
     return dtype == bool or np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)
 
 
+def real_array(name: str, values: object) -> np.ndarray:
+    """``values`` as a float64 array, once they are real numbers (booleans, integers or floats:
+    :func:`real_dtype`); otherwise a ParameterError naming ``name`` (a structured or complex array
+    was numpy's ``Cannot cast array data ...``, a ragged list numpy's "inhomogeneous shape").
+
+    Examples
+    --------
+    >>> real_array("values", [1, 2]).tolist()
+    [1.0, 2.0]
+    >>> real_array("values", ["a"])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: values must hold real numbers, got <U1 (1,)
+    """
+    try:
+        a = np.asarray(values)
+    except ValueError:  # a ragged list
+        a = np.asarray(values, dtype=object)
+    if not real_dtype(a.dtype):
+        raise ParameterError(f"{name} must hold real numbers, got {a.dtype} {a.shape}")
+    return a.astype(np.float64)
+
+
 def finite(name: str, array: np.ndarray, need: str) -> np.ndarray:
     """``array`` unchanged when all its values are finite; else a ParameterError naming ``name``,
     how many values are NaN or infinite, and ``need`` (what needs them finite).

@@ -122,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if _debug["on"]:
             raise
-        if _limit_line(exc, argv):
-            err_console.print(terminal.labelled("error:", "bold red", _limit_line(exc, argv)), soft_wrap=True)
+        if limit := _limit_line(exc, argv):
+            err_console.print(terminal.labelled("error:", "bold red", limit), soft_wrap=True)
             return 2
         err_console.print(terminal.labelled("internal error:", "bold red", f"{type(exc).__name__}: {exc} (rerun with "
                                              "evface --debug ... for the traceback, and please report it)"),

@@ -36,7 +36,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from evface.checks import as_int, finite, real_dtype, sensor_dims, within_memory
+from evface.checks import as_int, finite, real_array, real_dtype, sensor_dims, within_memory
 from evface.errors import ParameterError
 from evface.events.representations import to_event_frames
 from evface.inputs.clip_view import resize_area
@@ -44,22 +44,6 @@ from evface.inputs.clip_view import resize_area
 EVENT_APEX_STEP_US = 5_000
 """Time resolution of the event apex search: 5 ms, the frame period of the fastest (200 fps)
 frame camera of the rig, so that events locate the apex no more finely than it can."""
-
-
-def real_array(name: str, values: object) -> np.ndarray:
-    """``values`` as a float64 array once they are real numbers (booleans, integers, floats);
-    otherwise a ParameterError naming ``name`` (a structured array was numpy's ``Cannot cast array
-    data ...``, a number ``'float' object is not subscriptable``).
-
-    Examples
-    --------
-    >>> real_array("gray", np.zeros((1, 2), np.uint8)).dtype
-    dtype('float64')
-    """
-    a = np.asarray(values)
-    if not real_dtype(a.dtype):
-        raise ParameterError(f"{name} must hold real numbers, got {a.dtype} {a.shape}")
-    return a.astype(np.float64)
 
 
 def frame_apex_index(gray: np.ndarray) -> int:

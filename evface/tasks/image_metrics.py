@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from evface.checks import as_real, finite, real_dtype
+from evface.checks import as_real, finite, real_array, real_dtype
 from evface.errors import ParameterError
 from evface.tasks import stats
 
@@ -267,7 +267,7 @@ def _columns(name: str, columns: object, real: bool) -> dict[str, np.ndarray]:
     ParameterError naming ``name`` (a number was an AttributeError, ``no attribute 'values'``)."""
     if not isinstance(columns, Mapping):
         raise ParameterError(f"{name} must map each name to one value per image, got {columns!r:.80}")
-    out = {key: stats.real_values(f"{name}[{key!r}]", v) if real else np.asarray(v) for key, v in columns.items()}
+    out = {key: real_array(f"{name}[{key!r}]", v) if real else np.asarray(v) for key, v in columns.items()}
     for key, v in out.items():
         if v.ndim != 1:
             raise ParameterError(f"{name}[{key!r}] must be one value per image (1-D), got shape {v.shape}")
@@ -302,7 +302,7 @@ def cluster_mean_interval(values: np.ndarray, clusters: Sequence[Any], *, resamp
     >>> round(r["mean"], 2), r["n_clusters"]
     (0.25, 2)
     """
-    v = stats.real_values("values", values)
+    v = real_array("values", values)
     _, g = np.unique(np.asarray(clusters), return_inverse=True)
     if v.size == 0 or v.shape != g.shape:
         raise ParameterError(f"{v.size} values and {g.size} cluster labels: one of each per sample, at least one")
@@ -412,7 +412,7 @@ def _cluster_draws(clusters: Sequence[Any], resamples: int, seed: int) -> tuple[
 def _trainings(name: str, values: np.ndarray, units: Sequence[Any], n: int) -> tuple[np.ndarray, np.ndarray]:
     """(K, N) values as floats and their units as indices, checked against ``n`` samples (a
     ParameterError naming ``name`` where they are no real numbers)."""
-    v = stats.real_values(name, values)
+    v = real_array(name, values)
     _, u = np.unique(np.asarray(units), return_inverse=True)
     if v.ndim != 2 or v.size == 0 or not v.shape[1] == n == u.size:
         raise ParameterError(f"values of shape {v.shape}, {n} cluster and {u.size} unit labels: (K, N) values and "

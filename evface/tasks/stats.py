@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import as_int, as_real, real_dtype
+from evface.checks import as_int, as_real, real_array
 from evface.errors import ParameterError, counted
 from evface.inputs.splits import subject_split, subject_texts
 from evface.tasks import class_metrics as cm
@@ -150,29 +150,6 @@ def subject_parts(rows: Sequence[Mapping[str, Any]], folds: int, val_fraction: f
     return parts
 
 
-def real_values(name: str, values: object) -> np.ndarray:
-    """``values`` as a float64 array, once they are real numbers (booleans, integers or floats);
-    otherwise a ParameterError naming ``name`` (a structured or complex array was numpy's
-    ``Cannot cast array data ...``).
-
-    Examples
-    --------
-    >>> real_values("values", [1, 2]).tolist()
-    [1.0, 2.0]
-    >>> real_values("values", ["a"])
-    Traceback (most recent call last):
-    ...
-    evface.errors.ParameterError: values must hold real numbers, got <U1 (1,)
-    """
-    try:
-        a = np.asarray(values)
-    except ValueError:  # a ragged list
-        a = np.asarray(values, dtype=object)
-    if not real_dtype(a.dtype):
-        raise ParameterError(f"{name} must hold real numbers, got {a.dtype} {a.shape}")
-    return a.astype(np.float64)
-
-
 def _subject_matrices(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_classes: int) -> np.ndarray:
     """(S, C, C) confusion matrix of each distinct group (sorted)."""
     _, g = np.unique(groups, return_inverse=True)
@@ -243,7 +220,7 @@ def percentile_interval(values: np.ndarray, level: float) -> list[float]:
     evface.errors.ParameterError: 1 of 2 bootstrap values is NaN: the values resampled hold a NaN; give finite values (leave out the samples that have none)
     """
     level = as_real("level", level, 0.0, 1.0, low_open=True)
-    v = real_values("values", values).ravel()
+    v = real_array("values", values).ravel()
     if v.size == 0:
         raise ParameterError("no bootstrap values to take an interval of: give at least one sample to resample")
     nan = int(np.isnan(v).sum())
@@ -482,7 +459,7 @@ def _ensemble_inputs(y_true: Sequence[int], runs: Mapping[str, tuple[np.ndarray,
     by the name of their logits, which a ParameterError names."""
     t = np.asarray(y_true)
     g = np.unique(np.asarray(subjects), return_inverse=True)[1]
-    checked = [(real_values(name, v), np.unique(np.asarray(f), return_inverse=True)[1]) for name, (v, f) in runs.items()]
+    checked = [(real_array(name, v), np.unique(np.asarray(f), return_inverse=True)[1]) for name, (v, f) in runs.items()]
     for name, (v, f) in zip(runs, checked):
         if v.ndim != 3 or v.shape[0] == 0 or not v.shape[1] == f.size == g.size == t.size or v.shape[2] != checked[0][0].shape[2]:
             raise ParameterError(f"logits of shape {v.shape}, {f.size} folds, {g.size} subjects and {t.size} labels: "
