@@ -83,6 +83,7 @@ def make_events(
     Returns
     -------
     events : ndarray of EVENT_DTYPE
+        A new array holding the four columns, polarity as -1/+1.
 
     Examples
     --------
@@ -167,6 +168,23 @@ def _python_int_span(values: object) -> tuple[int, int] | None:
 def polarity_to_signed(p: np.ndarray, *, source: str | None = None) -> np.ndarray:
     """Map polarity given as bool, {0, 1} or {-1, +1} to int8 {-1, +1}.
 
+    Parameters
+    ----------
+    p : array_like
+        Polarities as bool, {0, 1} (0 is OFF) or {-1, +1}, read as a whole.
+    source : str, optional
+        Named in the error message (usually the file the column came from).
+
+    Returns
+    -------
+    p : ndarray of int8
+        -1 for OFF, +1 for ON.
+
+    Raises
+    ------
+    EventsError
+        On values of neither encoding, or a mix of the two.
+
     Examples
     --------
     >>> polarity_to_signed(np.array([True, False])).tolist()
@@ -249,6 +267,11 @@ def validate_events(
 def check_array(events: object) -> None:
     """An EventsError unless ``events`` is a 1-D array of :data:`EVENT_DTYPE` (checks no values).
 
+    Parameters
+    ----------
+    events : object
+        The value to check.
+
     Examples
     --------
     >>> check_array(empty_events(2))
@@ -290,6 +313,15 @@ def check_stream(events: np.ndarray, sensor: tuple[int, int] = (MAX_SENSOR_SIDE,
     check of a whole array as received, with messages of its own. ``first`` is the index of
     ``events[0]`` in the stream the message numbers events in: a window's start in the array the
     caller gave, or the events written before a chunk (was: numbered within the window or chunk).
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        The events to scan.
+    sensor : tuple of int, optional
+        ``(width, height)`` every coordinate must lie inside; by default any sensor.
+    first : int, optional
+        Index of ``events[0]`` in the stream the message numbers events in.
 
     Examples
     --------
@@ -349,6 +381,18 @@ def concatenate(chunks: Sequence[np.ndarray], *, sort: bool = False) -> np.ndarr
     With ``sort=False`` the chunks must already follow each other in time (checked); with
     ``sort=True`` the result is merged by a stable sort on ``t``.
 
+    Parameters
+    ----------
+    chunks : sequence of ndarray of EVENT_DTYPE
+        The arrays to join, in order (a list, even of one array).
+    sort : bool, optional
+        Merge the chunks by time instead of requiring them to follow each other.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        A new array in time order (empty for no chunks).
+
     Examples
     --------
     >>> a = make_events([0, 2], [0, 0], [0, 0], [1, 1])
@@ -375,6 +419,18 @@ def time_window(t_start_us: object, t_end_us: object, end: str = "t_end_us") -> 
     A bound that is no whole number (``nan``, a string, ``5.5``) or a window that ends before it
     starts (swapped bounds) is a :class:`~evface.errors.ParameterError` naming both; ``end`` is
     the end's name in the message. An empty window (equal bounds) is taken.
+
+    Parameters
+    ----------
+    t_start_us, t_end_us : int or None
+        The bounds in µs (a whole float is taken); ``None`` leaves that side open.
+    end : str, optional
+        The end's name in error messages.
+
+    Returns
+    -------
+    tuple of (int or None)
+        ``(t_start_us, t_end_us)`` as ints, ``None`` where a side is open.
 
     Examples
     --------
@@ -405,6 +461,11 @@ def check_probed_order(t: np.ndarray) -> None:
     give them; an array made otherwise (``np.concatenate`` of two streams, a reversed or shuffled
     one) would be cut wrongly, silently. The probes cost a few µs whatever the length (checking
     every event: about 1.4 ms per million); disorder between two probes is not seen.
+
+    Parameters
+    ----------
+    t : ndarray of int64
+        Timestamps, such as the ``t`` column of an events array.
 
     Examples
     --------
@@ -467,6 +528,20 @@ def search_time(t: np.ndarray, t_us: int, side: str = "left") -> int:
     ``events["t"]`` is a strided view of the packed records, which ``np.searchsorted`` would
     first copy whole (O(n)); a bisection over the view reads only O(log n) elements.
 
+    Parameters
+    ----------
+    t : ndarray of int64
+        Sorted timestamps, such as the ``t`` column of an events array.
+    t_us : int
+        The time to look for.
+    side : {'left', 'right'}, optional
+        ``'left'``: the first position with ``t >= t_us``; ``'right'``: the first with ``t > t_us``.
+
+    Returns
+    -------
+    int
+        The position where ``t_us`` would be inserted to keep ``t`` sorted.
+
     Examples
     --------
     >>> ev = make_events([0, 10, 10, 30], [0] * 4, [0] * 4, [1] * 4)
@@ -486,6 +561,18 @@ def slice_time(events: np.ndarray, t_start_us: int | None = None, t_end_us: int 
     out of time order (``np.concatenate`` of two streams) an EventsError where
     :func:`check_probed_order` sees it.
 
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Events sorted by time.
+    t_start_us, t_end_us : int, optional
+        The half-open window in µs; ``None`` (the default) leaves that side open.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        A view of the events inside the window.
+
     Examples
     --------
     >>> ev = make_events([0, 10, 20, 30], [0] * 4, [0] * 4, [1] * 4)
@@ -497,6 +584,16 @@ def slice_time(events: np.ndarray, t_start_us: int | None = None, t_end_us: int 
 
 def duration_us(events: np.ndarray) -> int:
     """Time between the first and the last event (0 for fewer than two events).
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Events sorted by time.
+
+    Returns
+    -------
+    int
+        ``t[-1] - t[0]`` in µs, as a Python int.
 
     Examples
     --------

@@ -41,6 +41,18 @@ def crop(events: np.ndarray, roi: Roi) -> np.ndarray:
 
     The result lives on a ``(roi width, roi height)`` sensor, like a hardware ROI readout.
 
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        The events.
+    roi : tuple of int
+        ``(x0, y0, width, height)`` of the window, in pixels.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        A copy of the events inside the window, their coordinates relative to ``(x0, y0)``.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -127,6 +139,16 @@ def flip_polarity(events: np.ndarray) -> np.ndarray:
     filled by hand with polarity {0, 1} is an EventsError (was: OFF events 0 kept, ON events
     made OFF, silently; :func:`~evface.events.core.make_events` maps {0, 1} to {-1, +1}).
 
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Sorted events with polarity -1/+1.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        A copy with every polarity negated.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -189,6 +211,20 @@ def resample_sensor(events: np.ndarray, src_size: SensorSize, dst_size: SensorSi
     pixel (as a coarser sensor would sum the same light). For example a 1280x720 stream seen as
     346x260.
 
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Sorted events on the source sensor.
+    src_size : (width, height)
+        The sensor the events lie on.
+    dst_size : (width, height)
+        The pixel grid to map them to.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        A copy on the destination grid, with the same times, polarities and order.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -243,6 +279,20 @@ def _refractory_mask(t, x, y, width, period_us, last, never):
 
 def refractory_filter(events: np.ndarray, sensor_size: SensorSize, period_us: int) -> np.ndarray:
     """Drop every event that follows the last kept event of its pixel by less than ``period_us``.
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Sorted events on the sensor.
+    sensor_size : (width, height)
+        The sensor the events lie on.
+    period_us : int
+        Dead time (µs, >= 0) of a pixel after each of its kept events.
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        The kept events, in their order.
 
     Examples
     --------
