@@ -33,6 +33,24 @@ def leaky_counts(
     Events with ``t_key_us <= t <= t_end_us`` count, each weighted by
     ``exp(-alpha_rad_s * (t_end_us - t) / 1e6)``. Channel 0 is ON, channel 1 OFF (both >= 0).
 
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Events sorted by time.
+    sensor_size : (width, height)
+        The sensor the events lie on.
+    t_key_us : int
+        The keyframe's time: the earliest event time that counts.
+    t_end_us : int
+        The time the counts are taken at (the latest event time that counts), >= ``t_key_us``.
+    alpha_rad_s : float
+        Leak rate in rad/s, >= 0 (0: plain counts).
+
+    Returns
+    -------
+    counts : ndarray of float32, shape (2, height, width)
+        Channel 0 ON, channel 1 OFF.
+
     Examples
     --------
     >>> from evface.events.core import make_events

@@ -224,7 +224,9 @@ def to_event_frames(
     Parameters
     ----------
     events : ndarray of EVENT_DTYPE
+        Events sorted by time.
     sensor_size : (width, height)
+        The sensor the events lie on.
     n_bins : int
         Number of time bins, >= 1.
     t_start_us, t_end_us : int
@@ -272,6 +274,17 @@ def to_voxel_grid(
     explicit ``[t_start_us, t_end_us]`` (closed), so grids of consecutive windows share one time
     axis. With ``n_bins == 1`` or a zero-length window every event lands in one bin with weight 1.
 
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Events sorted by time.
+    sensor_size : (width, height)
+        The sensor the events lie on.
+    n_bins : int
+        Number of time bins, >= 1.
+    t_start_us, t_end_us : int
+        Closed window ``[t_start_us, t_end_us]``; other events are ignored.
+
     Returns
     -------
     voxels : float32 array, shape (n_bins, height, width)
@@ -309,6 +322,19 @@ def to_time_surface(
     pixel's latest event of that polarity with ``t_start_us <= t_last <= t_ref_us``; pixels
     without such an event hold 0. An event at exactly ``t_ref_us`` gives 1.
 
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Events sorted by time.
+    sensor_size : (width, height)
+        The sensor the events lie on.
+    t_ref_us : int
+        The time the surface is taken at; later events are ignored.
+    tau_us : float
+        Decay time constant in µs, > 0.
+    t_start_us : int, optional
+        Earliest event time that counts; by default every event up to ``t_ref_us``.
+
     Returns
     -------
     surface : float32 array, shape (2, height, width)
@@ -344,6 +370,15 @@ def to_count_image(
     t_end_us: int | None = None,
 ) -> np.ndarray:
     """Per-pixel event counts, ON and OFF, over all events or the closed window given.
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Events sorted by time.
+    sensor_size : (width, height)
+        The sensor the events lie on.
+    t_start_us, t_end_us : int, optional
+        Closed window ``[t_start_us, t_end_us]``; ``None`` (the default) leaves that side open.
 
     Returns
     -------

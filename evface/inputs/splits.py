@@ -30,6 +30,16 @@ def subject_texts(rows: Sequence[Row]) -> list[str]:
     A subject given both as text and otherwise (``"1"`` and ``1``: two people, or one person?)
     is a :class:`DatasetError` rather than one subject of both.
 
+    Parameters
+    ----------
+    rows : sequence of dict
+        Manifest rows, each with a ``subject``.
+
+    Returns
+    -------
+    list of str
+        The subject of each row, in the order of ``rows``.
+
     Examples
     --------
     >>> subject_texts([{"subject": "s2"}, {"subject": 7}, {"subject": np.int64(7)}])
@@ -62,6 +72,16 @@ def subject_texts(rows: Sequence[Row]) -> list[str]:
 def subjects_of(rows: Sequence[Row]) -> list[str]:
     """Sorted distinct subjects of ``rows``, as text (:func:`subject_texts`).
 
+    Parameters
+    ----------
+    rows : sequence of dict
+        Manifest rows, each with a ``subject``.
+
+    Returns
+    -------
+    list of str
+        The distinct subjects, sorted.
+
     Examples
     --------
     >>> subjects_of([{"subject": "s2"}, {"subject": "s1"}, {"subject": "s2"}])
@@ -78,6 +98,22 @@ def subject_split(
     Subjects are shuffled with ``seed``; ``round(fraction * n_subjects)`` subjects go to each of
     val and test, at least one each when its fraction is > 0, and at least one subject stays in
     train. Row order inside each part follows the input.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        Manifest rows, each with a ``subject``.
+    val_fraction : float, optional
+        Share of the subjects for validation, in [0, 1).
+    test_fraction : float, optional
+        Share of the subjects for testing, in [0, 1).
+    seed : int, optional
+        Seed of the subjects' shuffle, >= 0.
+
+    Returns
+    -------
+    dict of str to list of dict
+        The rows of each part, under ``"train"``, ``"val"`` and ``"test"``.
 
     Raises
     ------
