@@ -84,6 +84,11 @@ class _Transform:
 class TimeSlice(_Transform):
     """Keep ``t_start_us <= t < t_end_us`` (a view); ``None`` leaves a side open.
 
+    Parameters
+    ----------
+    t_start_us, t_end_us : int, optional
+        The half-open window in µs; ``None`` (the default) leaves that side open.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -103,6 +108,11 @@ class TimeSlice(_Transform):
 class Crop(_Transform):
     """Keep the events inside ``roi = (x0, y0, width, height)``, shifted to its origin.
 
+    Parameters
+    ----------
+    roi : tuple of int
+        ``(x0, y0, width, height)`` of the window, in pixels.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -121,6 +131,11 @@ class Crop(_Transform):
 class FlipLR(_Transform):
     """Mirror left-right on a ``(width, height)`` sensor.
 
+    Parameters
+    ----------
+    sensor_size : (width, height)
+        The sensor the events lie on.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -137,6 +152,11 @@ class FlipLR(_Transform):
 @dataclass(frozen=True)
 class FlipUD(_Transform):
     """Mirror up-down on a ``(width, height)`` sensor.
+
+    Parameters
+    ----------
+    sensor_size : (width, height)
+        The sensor the events lie on.
 
     Examples
     --------
@@ -170,6 +190,13 @@ class FlipPolarity(_Transform):
 class Shift(_Transform):
     """Translate by ``(dx, dy)`` pixels, dropping events that leave the sensor.
 
+    Parameters
+    ----------
+    dx, dy : int
+        Pixels to move right and down (negative: left and up).
+    sensor_size : (width, height)
+        The sensor the events lie on, before and after the move.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -190,6 +217,13 @@ class Shift(_Transform):
 class Resample(_Transform):
     """See the stream through a ``dst_size`` pixel grid over the same field of view.
 
+    Parameters
+    ----------
+    src_size : (width, height)
+        The sensor the events lie on.
+    dst_size : (width, height)
+        The pixel grid to map them to.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -209,6 +243,13 @@ class Resample(_Transform):
 class RefractoryFilter(_Transform):
     """Drop events closer than ``period_us`` to the pixel's last kept event.
 
+    Parameters
+    ----------
+    sensor_size : (width, height)
+        The sensor the events lie on.
+    period_us : int
+        Dead time (µs, >= 0) of a pixel after each of its kept events.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -227,6 +268,13 @@ class RefractoryFilter(_Transform):
 @dataclass(frozen=True)
 class Denoise(_Transform):
     """Background-activity filter: keep events with a neighbour active in the last ``dt_us``.
+
+    Parameters
+    ----------
+    sensor_size : (width, height)
+        The sensor the events lie on.
+    dt_us : int, optional
+        How recently (µs) one of the eight neighbours must have fired; 10 ms by default.
 
     Examples
     --------
@@ -252,6 +300,13 @@ class DropEvents(_Transform):
     workers copies the transform, generator and all, into each worker in the same state, so the
     workers would drop alike: give each worker its own generator (``worker_init_fn``).
 
+    Parameters
+    ----------
+    fraction : float
+        Probability in [0, 1] that an event is dropped.
+    seed : int or numpy.random.Generator
+        An int gives the same drop on every call; a generator is advanced by each call.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -274,6 +329,15 @@ class DropEvents(_Transform):
 @dataclass(frozen=True)
 class UniformNoise(_Transform):
     """Add ``n`` uniformly distributed events over the stream's span (seeded like DropEvents).
+
+    Parameters
+    ----------
+    sensor_size : (width, height)
+        The sensor the noise is spread over.
+    n : int
+        Number of noise events added by each call.
+    seed : int or numpy.random.Generator
+        As in :class:`DropEvents`: an int gives the same noise on every call.
 
     Examples
     --------
@@ -298,6 +362,17 @@ class EventFrames(_Transform):
 
     An unset side of the window is taken from the first or last event.
 
+    Parameters
+    ----------
+    sensor_size : (width, height)
+        The sensor the events lie on.
+    n_bins : int
+        Number of time bins, >= 1.
+    t_start_us, t_end_us : int, optional
+        Closed window in µs; ``None`` (the default) takes that side from the first or last event.
+    binary : bool, optional
+        1 where a pixel saw an event of that polarity in the bin, instead of the count.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -319,6 +394,15 @@ class EventFrames(_Transform):
 @dataclass(frozen=True)
 class VoxelGrid(_Transform):
     """:func:`~evface.events.representations.to_voxel_grid`; window as in :class:`EventFrames`.
+
+    Parameters
+    ----------
+    sensor_size : (width, height)
+        The sensor the events lie on.
+    n_bins : int
+        Number of time bins, >= 1.
+    t_start_us, t_end_us : int, optional
+        Closed window in µs; ``None`` (the default) takes that side from the first or last event.
 
     Examples
     --------
@@ -343,6 +427,15 @@ class VoxelGrid(_Transform):
 class TimeSurface(_Transform):
     """:func:`~evface.events.representations.to_time_surface` at ``t_ref_us`` (default: last event).
 
+    Parameters
+    ----------
+    sensor_size : (width, height)
+        The sensor the events lie on.
+    tau_us : float
+        Decay time constant in µs, > 0.
+    t_ref_us : int, optional
+        The time the surface is taken at; by default the last event's.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -364,6 +457,11 @@ class TimeSurface(_Transform):
 @dataclass(frozen=True)
 class CountImage(_Transform):
     """:func:`~evface.events.representations.to_count_image` of all events given.
+
+    Parameters
+    ----------
+    sensor_size : (width, height)
+        The sensor the events lie on.
 
     Examples
     --------
@@ -395,6 +493,11 @@ class Compose(_Transform):
     step's input was no events array, the message says what the step before gave. An error that is
     no :class:`~evface.errors.EvfaceError` (a bug in a callable of one's own) is raised as it is,
     the step named in a note under its traceback.
+
+    Parameters
+    ----------
+    transforms : sequence of callable
+        The steps, in order: the first takes the events, each next one what the step before gave.
 
     Examples
     --------
