@@ -16,6 +16,7 @@ from evface.events.core import (
     empty_events,
     make_events,
     polarity_to_signed,
+    search_time,
     slice_time,
     time_slice,
     validate_events,
@@ -163,6 +164,14 @@ def test_a_backwards_slice_is_refused_as_by_the_representations():
     for call in (lambda: slice_time(events, 30, 10), lambda: time_slice(events, 30, 10)):
         with pytest.raises(ParameterError, match=r"^t_end_us \(10\) must be >= t_start_us \(30\)$"):
             call()
+
+
+def test_a_search_side_other_than_left_or_right_is_refused_for_every_column():
+    """Was: a strided column (``events["t"]``) searched as 'left', a contiguous one NumPy's ValueError."""
+    events = make_events([0, 10, 10, 30], [0] * 4, [0] * 4, [1] * 4)
+    for column in (events["t"], np.ascontiguousarray(events["t"])):
+        with pytest.raises(ParameterError, match=r"^side must be 'left' or 'right', got 'bogus'$"):
+            search_time(column, 10, side="bogus")
 
 
 def test_events_out_of_time_order_are_refused_before_a_binary_search():

@@ -547,7 +547,13 @@ def search_time(t: np.ndarray, t_us: int, side: str = "left") -> int:
     >>> ev = make_events([0, 10, 10, 30], [0] * 4, [0] * 4, [1] * 4)
     >>> search_time(ev["t"], 10), search_time(ev["t"], 10, side="right")
     (1, 3)
+    >>> search_time(ev["t"], 10, side="up")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: side must be 'left' or 'right', got 'up'
     """
+    if side not in ("left", "right"):  # a strided column was searched as 'left', a contiguous one NumPy's ValueError
+        raise ParameterError(f"side must be 'left' or 'right', got {side!r}")
     if t.flags.c_contiguous:
         return int(np.searchsorted(t, t_us, side=side))
     bisect_fn = bisect.bisect_right if side == "right" else bisect.bisect_left
