@@ -188,6 +188,18 @@ class DvsSimulator:
         machine's memory, raises :class:`ParameterError`; the simulator then re-initialises on its
         next call. A frame that holds no real numbers (strings, complex), a
         time that does not increase or one beyond ±:data:`MAX_TIME_US` raise it too, the state kept.
+
+        Parameters
+        ----------
+        frame_lux : ndarray, shape (H, W)
+            Linear scene intensity in lux (>= 0), on the sensor's grid.
+        t_us : int
+            Time of the frame in µs, later than the previous call's.
+
+        Returns
+        -------
+        ndarray of EVENT_DTYPE
+            The events in (previous ``t_us``, ``t_us``], sorted by t; none on the first call.
         """
         frame = np.asarray(frame_lux)
         if not real_dtype(frame.dtype):
@@ -383,6 +395,11 @@ def _frame_times(t_us: object) -> np.ndarray:
 
 def num_threads() -> int:
     """Threads numba uses for the pixel kernels.
+
+    Returns
+    -------
+    int
+        numba's thread count (at most ``numba.config.NUMBA_NUM_THREADS``).
 
     Examples
     --------

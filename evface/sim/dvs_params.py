@@ -44,7 +44,7 @@ drawn at once, about 50 bytes each, so a step stays under 1 GB."""
 class DvsParams:
     """Parameters of the DVS pixel model (see docs/camera-models.md for sources).
 
-    Attributes
+    Parameters
     ----------
     threshold_on_log, threshold_off_log : float
         Mean ON / OFF contrast thresholds, in natural-log units.
@@ -125,6 +125,17 @@ class DvsParams:
     def preset(cls, name: str, **overrides: Any) -> "DvsParams":
         """Parameters of a named sensor (``"davis346"`` or ``"evk4"``), with overrides.
 
+        Parameters
+        ----------
+        name : str
+            The preset: a key of :data:`PRESETS`; another name is a ParameterError listing them.
+        **overrides
+            Fields of :class:`DvsParams` to set instead of the preset's values.
+
+        Returns
+        -------
+        DvsParams
+
         Examples
         --------
         >>> DvsParams.preset("davis346", refractory_us=0).refractory_us
@@ -138,6 +149,17 @@ class DvsParams:
     def ideal(cls, threshold_log: float = 0.2, **overrides: Any) -> "DvsParams":
         """A noiseless model: no mismatch, bandwidth limit, refractory period or noise.
 
+        Parameters
+        ----------
+        threshold_log : float, optional
+            The ON and OFF contrast threshold, in natural-log units.
+        **overrides
+            Fields of :class:`DvsParams` to set instead of the noiseless values.
+
+        Returns
+        -------
+        DvsParams
+
         Examples
         --------
         >>> DvsParams.ideal(0.3).threshold_off_log
@@ -150,13 +172,33 @@ class DvsParams:
         return _with(base, overrides)
 
     def to_dict(self) -> dict[str, float]:
-        """Plain dict of the parameters (for clip metadata)."""
+        """Plain dict of the parameters (for clip metadata).
+
+        Returns
+        -------
+        dict of str to float
+            Each field's name and value.
+        """
         return asdict(self)
 
 
 def noise_per_step(params: DvsParams, n_pixels: int, step_us: float) -> float:
     """The noise events (leak, and shot-noise candidates before thinning) a step of ``step_us``
     over ``n_pixels`` draws on average: what :data:`MAX_NOISE_PER_STEP` bounds.
+
+    Parameters
+    ----------
+    params : DvsParams
+        The pixel model; its leak and shot-noise rates (at their low-light cap) count.
+    n_pixels : int
+        Pixels of the sensor.
+    step_us : float
+        Length of the step, in µs.
+
+    Returns
+    -------
+    float
+        The expected number of noise events.
 
     Examples
     --------

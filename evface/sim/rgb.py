@@ -71,7 +71,7 @@ _ABOVE_ZERO = frozenset({"ae_target", "pixel_pitch_um", "transmission", "qe"})
 class RgbCameraParams:
     """Parameters of the RGB camera model.
 
-    Attributes
+    Parameters
     ----------
     fps : float
         Frame rate.
@@ -176,6 +176,17 @@ class RgbCameraParams:
     def preset(cls, name: str, **overrides: Any) -> "RgbCameraParams":
         """Parameters of a named camera (``"webcam30"`` or ``"highspeed200"``), with overrides.
 
+        Parameters
+        ----------
+        name : str
+            The preset: a key of :data:`RGB_PRESETS`; another name is a ParameterError listing them.
+        **overrides
+            Fields of :class:`RgbCameraParams` to set instead of the preset's values.
+
+        Returns
+        -------
+        RgbCameraParams
+
         Examples
         --------
         >>> RgbCameraParams.preset("highspeed200").fps
@@ -191,7 +202,13 @@ class RgbCameraParams:
         return replace(RGB_PRESETS[name], **overrides)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict of the parameters (for clip metadata)."""
+        """Plain dict of the parameters (for clip metadata).
+
+        Returns
+        -------
+        dict of str to Any
+            Each field's name and value.
+        """
         return asdict(self)
 
 
@@ -220,6 +237,16 @@ def srgb_encode(linear: np.ndarray) -> np.ndarray:
     ``linear`` must hold real numbers, infinities clipped like the rest: text, ``None`` or a NaN is a
     ParameterError naming it (was NumPy's "ufunc 'clip' did not contain a loop", and a NaN encoded
     as NaN).
+
+    Parameters
+    ----------
+    linear : array_like of float
+        Linear values, any shape.
+
+    Returns
+    -------
+    ndarray of float
+        The encoded values in [0, 1], of the same shape (float32 stays float32, others float64).
 
     Examples
     --------
@@ -275,6 +302,18 @@ def metering_weights(shape: tuple[int, int], mode: str) -> np.ndarray:
     spread evenly over a central disc :data:`CENTRE_DISC` of the width across and the rest over
     the whole frame.
 
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(H, W)`` of the frame.
+    mode : str
+        A metering mode of :data:`METERING_MODES`.
+
+    Returns
+    -------
+    ndarray of float64, shape (H, W)
+        The weights.
+
     Examples
     --------
     >>> w = metering_weights((240, 320), "centre")
@@ -306,6 +345,20 @@ def auto_exposure(mean_lux: float, params: RgbCameraParams) -> tuple[float, floa
     Exposure grows first, up to ``max_exposure_us`` (or the frame period), in whole flicker
     periods once it reaches one when ``antiflicker_hz`` is set; gain then makes up the rest, up
     to ``max_gain``.
+
+    Parameters
+    ----------
+    mean_lux : float
+        The metered scene level in lux (>= 0).
+    params : RgbCameraParams
+        The camera; a fixed ``exposure_us`` (> 0) is returned with its ``gain`` as they are.
+
+    Returns
+    -------
+    exposure_us : float
+        The exposure in µs.
+    gain : float
+        The analogue gain (>= 1).
 
     Examples
     --------
@@ -345,8 +398,9 @@ class RgbCamera:
 
     Parameters
     ----------
-    params : RgbCameraParams
-    seed : int
+    params : RgbCameraParams, optional
+        The camera model (default ``RgbCameraParams()``).
+    seed : int, optional
         Seeds the shot and read noise.
     fpn_seed : int, optional
         Seeds the fixed-pattern noise: one physical camera keeps its pattern from clip to clip,
@@ -370,7 +424,20 @@ class RgbCamera:
         self._fpn: tuple[np.ndarray, np.ndarray] | None = None
 
     def frame_times(self, t_start_us: int, t_end_us: int) -> np.ndarray:
-        """Start times of the frames whose whole period lies in [t_start_us, t_end_us]."""
+        """Start times of the frames whose whole period lies in [t_start_us, t_end_us].
+
+        Parameters
+        ----------
+        t_start_us : int
+            Start of the interval in µs: the first frame's time.
+        t_end_us : int
+            End of the interval in µs.
+
+        Returns
+        -------
+        ndarray of int64
+            One time (µs) every frame period; empty when the interval is shorter than one.
+        """
         p = self.params
         t_start_us, t_end_us = as_int("t_start_us", t_start_us), as_int("t_end_us", t_end_us)
         n = int(math.floor((t_end_us - t_start_us) / p.period_us + 1e-9))
@@ -385,6 +452,26 @@ class RgbCamera:
 
         ``render`` is called with non-decreasing times, so it may stream its source; what cannot be
         called is a ParameterError naming it (was Python's "'float' object is not callable").
+
+        Parameters
+        ----------
+        render : callable
+            ``render(t_us)`` returns the scene at ``t_us`` as float32 (H, W, 3) lux.
+        t_start_us : int
+            Time of the first frame, in µs.
+        t_end_us : int
+            End of the interval in µs; at least one frame period after ``t_start_us``.
+
+        Yields
+        ------
+        image : ndarray of uint8, shape (H, W, 3)
+            The frame.
+        t_us : int
+            Start of its exposure, in µs.
+        exposure_us : int
+            Its exposure, in µs.
+        gain : float
+            Its analogue gain.
         """
         if not callable(render):
             raise ParameterError(f"render must be a function of the time in µs returning a frame, got {render!r}")
@@ -421,6 +508,15 @@ class RgbCamera:
 
         A frame is taken at ``t_start_us + k / fps`` for every whole frame period inside the
         interval. ``render`` is called with non-decreasing times.
+
+        Parameters
+        ----------
+        render : callable
+            ``render(t_us)`` returns the scene at ``t_us`` as float32 (H, W, 3) lux.
+        t_start_us : int
+            Time of the first frame, in µs.
+        t_end_us : int
+            End of the interval in µs; at least one frame period after ``t_start_us``.
 
         Returns
         -------
