@@ -52,7 +52,27 @@ from evface.sim.footage import (
 @dataclass(frozen=True)
 class VideoInfo:
     """What OpenCV reports about a video: frame rate, frame count (may be 0 if unknown), size; for a
-    folder of numbered frames the frame rate is 0 (unknown) and ``first_frame`` its first number."""
+    folder of numbered frames the frame rate is 0 (unknown) and ``first_frame`` its first number.
+
+    Parameters
+    ----------
+    path : str
+        The video file or folder of frames.
+    fps : float
+        The frame rate the file states; 0 when unknown.
+    n_frames : int
+        The frame count; 0 when unknown.
+    width, height : int
+        The frames' size in pixels.
+    first_frame : int or None, optional
+        The number of a folder's first frame; None for a video file.
+
+    Examples
+    --------
+    >>> info = VideoInfo("clip.avi", 30.0, 90, 640, 480)
+    >>> info.fps, info.n_frames, info.first_frame
+    (30.0, 90, None)
+    """
 
     path: str
     fps: float
@@ -77,6 +97,16 @@ def listed_frames(info: VideoInfo) -> int:
     """The frame count the file of ``info`` lists in its index (:data:`FRAME_TABLE_CONTAINERS`), to
     compare with the frames that decode; 0 where it lists none (an estimate is no listing).
 
+    Parameters
+    ----------
+    info : VideoInfo
+        What :func:`video_info` reported of the file.
+
+    Returns
+    -------
+    int
+        The listed frame count, or 0.
+
     Examples
     --------
     >>> listed_frames(VideoInfo("a.avi", 30.0, 40, 64, 48)), listed_frames(VideoInfo("a.mkv", 30.0, 40, 64, 48))
@@ -97,6 +127,16 @@ def numbered_frames(folder: str | Path) -> list[tuple[int, Path]]:
     DatasetError naming the folder unless there are at least 2 and the numbers run without a gap
     or a repeat; one naming the entry where a frame's name is a folder, pipe, device or socket (its
     reader would wait on a pipe for ever) or a link to nothing.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder of frames.
+
+    Returns
+    -------
+    list of tuple of (int, Path)
+        Each frame's number and file, the numbers consecutive.
 
     Examples
     --------
@@ -156,6 +196,27 @@ def read_frame(path: str | Path) -> np.ndarray:
     read with one, frames and all: "f/img42.jpg: decoded with damage (Corrupt JPEG data: premature
     end of data segment): check the frame" (:attr:`evface.io.pictures.Decoded.damage`; was: only
     libjpeg's own line on standard error, naming no file, once per read of the frame).
+
+    Parameters
+    ----------
+    path : str or Path
+        The picture file.
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W, 3)
+        The picture, channels in BGR order.
+
+    Examples
+    --------
+    >>> _ = cv2.imwrite("read_frame.png", np.full((2, 3), 200, np.uint8))  # a grayscale picture
+    >>> frame = read_frame("read_frame.png")
+    >>> frame.shape, frame[0, 0].tolist()
+    ((2, 3, 3), [200, 200, 200])
+    >>> read_frame("missing.png")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: missing.png: unreadable image (...)
     """
     decoded = decoded_picture(path, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
     img = decoded.picture
@@ -174,7 +235,33 @@ def read_frame(path: str | Path) -> np.ndarray:
 def iter_frame_files(frames: Iterable[tuple[int, Path]], first: tuple[int, ...] | None = None) -> Iterator[np.ndarray]:
     """:func:`read_frame` of each ``(number, file)``, one file at a time; a DatasetError naming the
     first file whose size differs from the first frame's (``first``, the folder's first frame's
-    shape, when the files begin elsewhere)."""
+    shape, when the files begin elsewhere).
+
+    Parameters
+    ----------
+    frames : iterable of tuple of (int, Path)
+        Numbered frame files, as :func:`numbered_frames` lists them.
+    first : tuple of int, optional
+        The shape every frame must have; default: the first file's.
+
+    Yields
+    ------
+    ndarray of uint8, shape (H, W, 3)
+        Each file's picture in BGR order (:func:`read_frame`).
+
+    Examples
+    --------
+    >>> folder = Path("iter_frame_files")
+    >>> folder.mkdir(exist_ok=True)
+    >>> for k in (7, 8, 9):
+    ...     _ = cv2.imwrite(str(folder / f"img{k}.png"), np.full((2, 3, 3), 10 * k, np.uint8))
+    >>> [int(frame[0, 0, 0]) for frame in iter_frame_files(numbered_frames(folder))]
+    [70, 80, 90]
+    >>> next(iter_frame_files(numbered_frames(folder), first=(4, 6, 3)))
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: iter_frame_files/img7.png: frame size 3x2 differs from the folder's first frame 6x4
+    """
     for _, path in frames:
         img = read_frame(path)
         if first is None:
@@ -189,7 +276,30 @@ def open_video(path: str | Path) -> cv2.VideoCapture:
     """An OpenCV capture of ``path``; a FormatError naming the file when it is missing or
     unreadable, with the first line its demuxer wrote to standard error (was: that line, and
     FFmpeg's, printed beside the error: "Unexpected element. Expected: LIST. Got: RV." for an AVI
-    cut short, with bytes of the file in it)."""
+    cut short, with bytes of the file in it).
+
+    Parameters
+    ----------
+    path : str or Path
+        The video file.
+
+    Returns
+    -------
+    cv2.VideoCapture
+        The opened capture; the caller releases it.
+
+    Examples
+    --------
+    >>> _ = write_video("open_video.avi", (np.zeros((16, 16, 3), np.uint8) for _ in range(2)), 25.0)
+    >>> cap = open_video("open_video.avi")
+    >>> cap.isOpened(), int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    (True, 2)
+    >>> cap.release()
+    >>> open_video("missing.avi")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: missing.avi: no such video file
+    """
     path = Path(path)
     if not path.is_file():
         raise FormatError(where(path, "no such video file"))
@@ -205,7 +315,24 @@ def video_info(path: str | Path) -> VideoInfo:
     """Frame rate, frame count and size of a video or a folder of numbered frames (module
     docstring); a FormatError or DatasetError naming what is missing or unreadable. The rate of a
     bare codec stream (:data:`BARE_STREAMS`) is 0, unknown: the 25 fps OpenCV reports is no rate
-    the file states (was: taken, a 15 fps camera's frames simulated and imported 40 ms apart)."""
+    the file states (was: taken, a 15 fps camera's frames simulated and imported 40 ms apart).
+
+    Parameters
+    ----------
+    path : str or Path
+        A video file or a folder of numbered frames.
+
+    Returns
+    -------
+    VideoInfo
+        What the file states.
+
+    Examples
+    --------
+    >>> _ = write_video("video_info.avi", (np.zeros((16, 24, 3), np.uint8) for _ in range(3)), 25.0)
+    >>> video_info("video_info.avi")
+    VideoInfo(path='video_info.avi', fps=25.0, n_frames=3, width=24, height=16, first_frame=None)
+    """
     if Path(path).is_dir():
         frames = numbered_frames(path)
         height, width = read_frame(frames[0][1]).shape[:2]
@@ -230,6 +357,27 @@ def count_frames(path: str | Path, times: list[float] | None = None) -> tuple[in
     ``times``, when given, gets each video frame's container timestamp (:func:`iter_video_frames`).
 
     Raises FormatError when the file cannot be opened or holds no frame.
+
+    Parameters
+    ----------
+    path : str or Path
+        A video file or a folder of numbered frames.
+    times : list of float, optional
+        A list that each video frame's container timestamp (ms) is appended to.
+
+    Returns
+    -------
+    n_frames : int
+        The number of frames.
+    size : tuple of int
+        ``(width, height)`` of the frames.
+
+    Examples
+    --------
+    >>> _ = write_video("count_frames.avi", (np.zeros((16, 24, 3), np.uint8) for _ in range(3)), 25.0)
+    >>> times = []
+    >>> count_frames("count_frames.avi", times), times
+    ((3, (24, 16)), [0.0, 40.0, 80.0])
     """
     if Path(path).is_dir():
         frames = numbered_frames(path)
@@ -258,6 +406,18 @@ def container_times(times_ms: list[float], n_frames: int) -> np.ndarray | None:
     None when they are no timestamps: not one per frame, not finite, negative (-1: none), or not
     increasing frame by frame, as a container without them gives (all 0).
 
+    Parameters
+    ----------
+    times_ms : list of float
+        The timestamps OpenCV reported (:func:`count_frames`), in ms.
+    n_frames : int
+        The number of frames decoded.
+
+    Returns
+    -------
+    ndarray of int64 or None
+        The timestamps in µs from the first frame's, or None.
+
     Examples
     --------
     >>> container_times([0.0, 33.3667, 66.7333, 133.4667], 4).tolist()
@@ -275,6 +435,18 @@ def container_times(times_ms: list[float], n_frames: int) -> np.ndarray | None:
 def at_rate(n_frames: int, fps: float) -> np.ndarray:
     """Frame ``i`` at ``round(i * 1e6 / fps)``, in µs.
 
+    Parameters
+    ----------
+    n_frames : int
+        The number of frames.
+    fps : float
+        The frame rate.
+
+    Returns
+    -------
+    ndarray of int64
+        Each frame's time in µs.
+
     Examples
     --------
     >>> at_rate(4, 30.0).tolist()
@@ -287,6 +459,18 @@ def strays_from_rate(times_us: np.ndarray | None, fps: float) -> bool:
     """Whether some frame's container timestamp (µs from the first, :func:`container_times`) lies
     more than half a frame period from ``i / fps`` at the stated rate ``fps``: a variable-frame-rate
     video, whose frames belong at their timestamps. False without timestamps or a rate.
+
+    Parameters
+    ----------
+    times_us : ndarray of int64 or None
+        The container timestamps in µs from the first frame's.
+    fps : float
+        The rate the video states.
+
+    Returns
+    -------
+    bool
+        True for a variable-frame-rate video.
 
     Examples
     --------
@@ -302,6 +486,16 @@ def own_intervals(t: np.ndarray) -> np.ndarray:
     """Each frame's interval to the next frame's start (µs), the last frame's the median interval
     (the one the recording is taken to end a frame period after).
 
+    Parameters
+    ----------
+    t : ndarray of int64
+        The frames' start times in µs, increasing; at least 2.
+
+    Returns
+    -------
+    ndarray of int64
+        One interval (µs) per frame.
+
     Examples
     --------
     >>> own_intervals(np.array([0, 16667, 33333, 100000, 133333])).tolist()
@@ -316,7 +510,28 @@ def variable_rate_times(path: str | Path, info: VideoInfo, fps: float | None) ->
     container timestamps, when ``fps`` is not given and they stray from ``i / fps`` at the stated
     rate (:func:`strays_from_rate`); None where frame ``i`` is at ``i / fps`` (``fps`` given, a
     folder of frames, a container without timestamps or of a constant rate). A video's frames are
-    counted for it, undecoded into pictures (:func:`count_frames`)."""
+    counted for it, undecoded into pictures (:func:`count_frames`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The video file or folder of frames.
+    info : VideoInfo
+        What :func:`video_info` reported of it.
+    fps : float or None
+        The frame rate the user gave, or None.
+
+    Returns
+    -------
+    ndarray of int64 or None
+        The frames' exposure starts in µs, or None.
+
+    Examples
+    --------
+    >>> _ = write_video("variable_rate_times.avi", (np.zeros((16, 16, 3), np.uint8) for _ in range(3)), 25.0)
+    >>> variable_rate_times("variable_rate_times.avi", video_info("variable_rate_times.avi"), None) is None  # AVI: a constant rate
+    True
+    """
     if fps is not None or info.first_frame is not None or not info.fps > 0:
         return None
     times: list[float] = []
@@ -328,6 +543,22 @@ def variable_rate_times(path: str | Path, info: VideoInfo, fps: float | None) ->
 def variable_rate_note(path: str | Path, times_us: np.ndarray, fps: float, instead: str) -> str:
     """The one line that tells that a variable-frame-rate video's frames were placed at their
     container timestamps ``times_us`` rather than at ``i / fps``, and what to give ``instead``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The video file.
+    times_us : ndarray of int64
+        The frames' container timestamps in µs.
+    fps : float
+        The rate the video states.
+    instead : str
+        What the user may give to place the frames at ``i / fps``.
+
+    Returns
+    -------
+    str
+        The line, naming ``path``.
 
     Examples
     --------
@@ -345,6 +576,18 @@ def video_scene_times(times_us: np.ndarray | None, fps: float) -> Iterator[int]:
     own interval at container timestamps ``times_us`` (:func:`variable_rate_times`), else for the
     period ``1 / fps`` from ``i / fps`` (:func:`~evface.sim.footage.scene_times`).
 
+    Parameters
+    ----------
+    times_us : ndarray of int64 or None
+        The frames' container timestamps in µs, or None for frames at ``i / fps``.
+    fps : float
+        The frame rate, used without timestamps.
+
+    Returns
+    -------
+    iterator of int
+        Each frame's mid-exposure in µs (endless without timestamps).
+
     Examples
     --------
     >>> list(video_scene_times(np.array([0, 20000, 60000]), 30.0)), next(video_scene_times(None, 30.0))
@@ -358,6 +601,18 @@ def video_scene_times(times_us: np.ndarray | None, fps: float) -> Iterator[int]:
 def longest_step_us(times_us: np.ndarray | None, fps: float) -> int:
     """The longest interval between two frames' mid-exposures (:func:`video_scene_times`), the
     DVS model's longest step before ``upsample`` divides it.
+
+    Parameters
+    ----------
+    times_us : ndarray of int64 or None
+        The frames' container timestamps in µs, or None for frames at ``i / fps``.
+    fps : float
+        The frame rate, used without timestamps.
+
+    Returns
+    -------
+    int
+        The longest step in µs.
 
     Examples
     --------
@@ -374,6 +629,17 @@ def check_pauses(path: str | Path, times_us: np.ndarray | None, upsample: int, n
     apart at their container timestamps ``times_us`` (a screen recorder's pause) that a DVS step
     between their mid-exposures, divided by ``upsample``, is longer than
     :data:`~evface.sim.dvs.MAX_STEP_US`; it names ``names``, the upsample and the rate option.
+
+    Parameters
+    ----------
+    path : str or Path
+        The video file, named in the error.
+    times_us : ndarray of int64 or None
+        The frames' container timestamps in µs; None (frames at ``i / fps``) passes.
+    upsample : int
+        DVS steps per frame interval.
+    names : tuple of str, optional
+        How the error names the upsample and the frame-rate options.
 
     Examples
     --------
@@ -400,6 +666,18 @@ def fastest_rate(times_us: np.ndarray | None, fps: float) -> float:
     """The rate of the two frames closest in time: at container timestamps ``times_us`` one over
     their shortest interval, else ``fps`` (what ``upsample`` may divide, :func:`~evface.sim.footage.check_upsample`).
 
+    Parameters
+    ----------
+    times_us : ndarray of int64 or None
+        The frames' container timestamps in µs, or None for frames at ``i / fps``.
+    fps : float
+        The frame rate, used without timestamps.
+
+    Returns
+    -------
+    float
+        The fastest rate in frames per second.
+
     Examples
     --------
     >>> fastest_rate(np.array([0, 20000, 60000]), 30.0), fastest_rate(None, 30.0)
@@ -415,6 +693,25 @@ def iter_video_frames(path: str | Path, times: list[float] | None = None) -> Ite
     when the container has none; a folder's frames get none).
 
     Raises FormatError when the file cannot be opened or holds no frame.
+
+    Parameters
+    ----------
+    path : str or Path
+        A video file or a folder of numbered frames.
+    times : list of float, optional
+        A list that each video frame's container timestamp (ms) is appended to.
+
+    Returns
+    -------
+    iterator of ndarray of uint8, shape (H, W, 3)
+        The frames, in order.
+
+    Examples
+    --------
+    >>> _ = write_video("iter_video_frames.avi", (np.zeros((16, 24, 3), np.uint8) for _ in range(2)), 25.0)
+    >>> times = []
+    >>> [frame.shape for frame in iter_video_frames("iter_video_frames.avi", times)], times
+    ([(16, 24, 3), (16, 24, 3)], [0.0, 40.0])
     """
     if Path(path).is_dir():
         return iter_frame_files(numbered_frames(path))
@@ -461,6 +758,18 @@ apart, the DVS model's longest step, and at least 1 µs apart, the events' resol
 def video_fps(info: VideoInfo, fps: float | None) -> float:
     """The frame rate to use: ``fps`` when given, else the file's (a folder of frames has none);
     either in :data:`FPS_RANGE`.
+
+    Parameters
+    ----------
+    info : VideoInfo
+        What :func:`video_info` reported of the file.
+    fps : float or None
+        The rate the user gave, or None for the file's.
+
+    Returns
+    -------
+    float
+        The frame rate.
 
     Examples
     --------
@@ -512,6 +821,46 @@ def iter_video_events(
 
     Raises FormatError naming the file when it holds a single frame (a still image OpenCV opens
     as a video): a DVS sees the changes between frames, and one frame has none.
+
+    Parameters
+    ----------
+    path : str or Path
+        A video file or a folder of numbered frames.
+    sensor_size : tuple of int
+        ``(width, height)`` of the full sensor array; the frames are resized to cover it.
+    params : DvsParams, optional
+        The pixel model (default ``DvsParams()``).
+    seed : int, optional
+        Seeds the simulator, as in :class:`~evface.sim.dvs.DvsSimulator`.
+    roi : tuple of int, optional
+        ``(x0, y0, width, height)`` of the window simulated (default: the whole array).
+    lux : float, optional
+        The illuminance of a white pixel (255), in lux.
+    upsample : int, optional
+        DVS steps per frame interval, the frames interpolated between.
+    fps : float, optional
+        The frame rate, instead of the file's (a folder of frames needs it).
+    times_us : ndarray of int64, optional
+        Each frame's exposure start in µs, instead of rate or timestamps.
+    on_frame : callable, optional
+        Called with each frame's index once it is read.
+
+    Yields
+    ------
+    ndarray of EVENT_DTYPE
+        The events of one step, sorted by t, in the coordinates of ``roi``.
+
+    Examples
+    --------
+    >>> folder = Path("iter_video_events")
+    >>> folder.mkdir(exist_ok=True)
+    >>> for k, level in enumerate((50, 100, 200)):
+    ...     _ = cv2.imwrite(str(folder / f"img{k}.png"), np.full((4, 6, 3), level, np.uint8))
+    >>> chunks = list(iter_video_events(folder, (6, 4), DvsParams.ideal(0.2), fps=25.0))
+    >>> [int(chunk.size) for chunk in chunks]  # 24 pixels, 6 then 8 events each
+    [144, 192]
+    >>> bool(20_000 < chunks[0]["t"].min() and chunks[1]["t"].max() <= 100_000)  # between mid-exposures
+    True
     """
     as_real("lux", lux, 0, MAX_SCENE_LUX, low_open=True)
     info = video_info(path)
@@ -538,7 +887,34 @@ def iter_video_events(
 
 
 def simulate_video(path: str | Path, sensor_size: SensorSize, params: DvsParams | None = None, **kwargs) -> np.ndarray:
-    """All the events of :func:`iter_video_events` in one array."""
+    """All the events of :func:`iter_video_events` in one array.
+
+    Parameters
+    ----------
+    path : str or Path
+        A video file or a folder of numbered frames.
+    sensor_size : tuple of int
+        ``(width, height)`` of the full sensor array.
+    params : DvsParams, optional
+        The pixel model (default ``DvsParams()``).
+    **kwargs
+        The keyword arguments of :func:`iter_video_events` (``seed``, ``roi``, ``lux``, ...).
+
+    Returns
+    -------
+    ndarray of EVENT_DTYPE
+        The events, in time order.
+
+    Examples
+    --------
+    >>> folder = Path("simulate_video")
+    >>> folder.mkdir(exist_ok=True)
+    >>> for k, level in enumerate((50, 100)):
+    ...     _ = cv2.imwrite(str(folder / f"img{k}.png"), np.full((4, 6, 3), level, np.uint8))
+    >>> events = simulate_video(folder, (6, 4), DvsParams.ideal(0.2), roi=(0, 0, 2, 2), fps=25.0)
+    >>> events.size, int(events["x"].max())
+    (24, 1)
+    """
     return concatenate(list(iter_video_events(path, sensor_size, params, **kwargs)))
 
 
@@ -548,6 +924,27 @@ class VideoScene:
 
     Frames are decoded on demand, so times must not decrease (the camera guarantees this);
     after the last frame the scene holds still.
+
+    Parameters
+    ----------
+    path : str or Path
+        A video file or a folder of numbered frames.
+    lux : float, optional
+        The illuminance of a white pixel (255), in lux.
+    fps : float, optional
+        The frame rate, instead of the file's (a folder of frames needs it).
+    times_us : ndarray of int64, optional
+        Each frame's exposure start in µs, instead of rate or timestamps.
+
+    Examples
+    --------
+    >>> folder = Path("VideoScene")
+    >>> folder.mkdir(exist_ok=True)
+    >>> for k, level in enumerate((0, 255)):
+    ...     _ = cv2.imwrite(str(folder / f"img{k}.png"), np.full((2, 2, 3), level, np.uint8))
+    >>> scene = VideoScene(folder, lux=100.0, fps=10.0)  # mid-exposures at 50 and 150 ms
+    >>> [float(scene(t)[0, 0, 0]) for t in (0, 50_000, 100_000, 150_000, 200_000)]
+    [0.0, 0.0, 50.0, 100.0, 100.0]
     """
 
     def __init__(self, path: str | Path, lux: float = 300.0, fps: float | None = None,
@@ -587,6 +984,16 @@ def video_codec(path: str | Path) -> str:
     or for a name that is not UTF-8, which OpenCV's ``VideoWriter`` crashed the process on (a
     segmentation fault, after the whole simulation: :func:`~evface.io.native_stderr.opencv_name`).
 
+    Parameters
+    ----------
+    path : str or Path
+        The video file to write.
+
+    Returns
+    -------
+    str
+        The codec's FourCC, a value of :data:`VIDEO_CODECS`.
+
     Examples
     --------
     >>> video_codec("rgb.AVI")
@@ -616,6 +1023,20 @@ def write_video(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float) 
     ``path``'s folder, made where missing and removed again (while empty) if the write fails, as
     :func:`~evface.io.atomic_files.atomic_write` does (was: a missing folder raised a bare
     FileNotFoundError naming the temporary file).
+
+    Parameters
+    ----------
+    path : str or Path
+        The video file, ``.avi`` or ``.mp4``; replaced when it exists.
+    frames_rgb : iterable of ndarray of uint8, shape (H, W, 3)
+        The frames in RGB order, all of one size; at least one.
+    fps : float
+        The frame rate the video states.
+
+    Returns
+    -------
+    Path
+        ``path``.
 
     Examples
     --------
@@ -657,6 +1078,16 @@ def write_video(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float) 
 def frame_times_path(video: str | Path) -> Path:
     """The frame-timing sidecar of a video: ``rgb.avi`` -> ``rgb.frames.csv`` (module docstring).
 
+    Parameters
+    ----------
+    video : str or Path
+        The video file.
+
+    Returns
+    -------
+    Path
+        The sidecar beside it.
+
     Examples
     --------
     >>> frame_times_path("out/rgb.avi").as_posix()
@@ -668,6 +1099,22 @@ def frame_times_path(video: str | Path) -> Path:
 
 def write_frame_times(path: str | Path, t_us: Iterable[int], exposure_us: Iterable[int], gain: Iterable[float]) -> Path:
     """Write the frame-timing sidecar ``t_us,exposure_us,gain`` (one row per frame), atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The sidecar file (:func:`frame_times_path`).
+    t_us : iterable of int
+        Each frame's exposure start in µs.
+    exposure_us : iterable of int
+        Each frame's exposure in µs.
+    gain : iterable of float
+        Each frame's analogue gain.
+
+    Returns
+    -------
+    Path
+        ``path``.
 
     Examples
     --------
