@@ -43,7 +43,31 @@ _MAGIC_NAMES = {"aedat4": "an AEDAT 4", "es": "an Event Stream", "clip": "an HDF
 
 def check_file_exists(path: Path, expected: str = "an events file") -> None:
     """Refuse a ``path`` that is missing, a folder (said as one where ``expected`` is wanted), a
-    device, pipe or socket, or empty."""
+    device, pipe or socket, or empty.
+
+    Parameters
+    ----------
+    path : Path
+        The file to check.
+    expected : str, optional
+        What the file should be, as the error for a folder says it.
+
+    Raises
+    ------
+    FormatError
+        Naming ``path`` and what is wrong with it.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> _ = Path("rec.raw").write_bytes(b"% end\\n")
+    >>> check_file_exists(Path("rec.raw"))
+    >>> Path("clips").mkdir()
+    >>> check_file_exists(Path("clips"), "a clip file (.h5)")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: clips: is a folder, expected a clip file (.h5)
+    """
     if not path.exists():
         raise FormatError(where(path, "no such file"))
     if path.is_dir():
@@ -72,6 +96,18 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
     does not start with ``%`` or is not text; a ``%`` line of text that the end of the file cuts is a
     :class:`~evface.errors.FormatError` (a file truncated inside its header, whose cut line was
     decoded as events or taken for another EVT version).
+
+    Parameters
+    ----------
+    path : Path
+        The ``.raw`` or ``.dat`` file.
+
+    Returns
+    -------
+    fields : dict of str to str
+        The fields named above, their values as text.
+    length : int
+        The header's length in bytes: where the events start.
 
     Examples
     --------
@@ -141,12 +177,49 @@ def _header_line(path: Path, f: BinaryIO) -> bytes:
 
 def is_header_text(line: bytes) -> bool:
     """Whether ``line`` holds no control byte but tab, carriage return and newline: a header line,
-    not events (an EVT 2.0 body, after a header without ``% end``, may start with the byte ``%``)."""
+    not events (an EVT 2.0 body, after a header without ``% end``, may start with the byte ``%``).
+
+    Parameters
+    ----------
+    line : bytes
+        A line of a Prophesee file.
+
+    Returns
+    -------
+    bool
+        True for text.
+
+    Examples
+    --------
+    >>> is_header_text(b"% evt 3.0\\r\\n"), is_header_text(b"%\\x00\\x40\\x07")
+    (True, False)
+    """
     return all(32 <= b != 127 or b in b"\t\r\n" for b in line)
 
 
 def prophesee_header_size(path: Path, fields: dict[str, str]) -> SensorSize | None:
-    """The size a Prophesee header's size line gives, or None (see :func:`plugin_sensor_size` then)."""
+    """The size a Prophesee header's size line gives, or None (see :func:`plugin_sensor_size` then).
+
+    Parameters
+    ----------
+    path : Path
+        The file the header is from (the size is read from ``fields`` alone).
+    fields : dict of str to str
+        The header, as :func:`read_prophesee_header` gives it.
+
+    Returns
+    -------
+    tuple of int or None
+        ``(width, height)``; None when the header gives no size, or one that is not two integers.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> prophesee_header_size(Path("rec.raw"), {"width": "1280", "height": "720"})
+    (1280, 720)
+    >>> print(prophesee_header_size(Path("rec.raw"), {"plugin": "hal_plugin_gen31_fx3"}))
+    None
+    """
     try:
         return (int(fields["width"]), int(fields["height"]))
     except (KeyError, ValueError):
@@ -154,7 +227,25 @@ def prophesee_header_size(path: Path, fields: dict[str, str]) -> SensorSize | No
 
 
 def plugin_sensor_size(fields: dict[str, str]) -> SensorSize | None:
-    """The size of the camera plugin a Prophesee header names (:data:`PLUGIN_SIZES`), or None."""
+    """The size of the camera plugin a Prophesee header names (:data:`PLUGIN_SIZES`), or None.
+
+    Parameters
+    ----------
+    fields : dict of str to str
+        The header, as :func:`read_prophesee_header` gives it.
+
+    Returns
+    -------
+    tuple of int or None
+        ``(width, height)`` of the plugin's sensor; None when the header names no known plugin.
+
+    Examples
+    --------
+    >>> plugin_sensor_size({"plugin": "hal_plugin_gen31_fx3"}), plugin_sensor_size({"plugin": "hal_plugin_imx636"})
+    ((640, 480), (1280, 720))
+    >>> print(plugin_sensor_size({}))
+    None
+    """
     plugin = fields.get("plugin", "").lower()
     for part in plugin.replace("-", "_").split("_"):
         if part in PLUGIN_SIZES:
@@ -164,6 +255,16 @@ def plugin_sensor_size(fields: dict[str, str]) -> SensorSize | None:
 
 def detect_format(path: str | Path) -> str:
     """The format of an existing events file, from its magic bytes, extension and header.
+
+    Parameters
+    ----------
+    path : str or Path
+        The events file.
+
+    Returns
+    -------
+    str
+        One of :data:`FORMATS`.
 
     Raises
     ------
@@ -246,6 +347,26 @@ def output_format(path: str | Path, format: str | None = None, version: str | No
     ``format`` and ``version`` are names in any case (``"EVT2"``); ``format`` must agree with the
     extension, since a reader tells the format from it (``format="csv"`` on ``a.raw`` wrote a file
     no reader could open), so it only picks the EVT version of a ``.raw``, as ``version`` does.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    format : str, optional
+        One of :data:`FORMATS`; None: the extension's.
+    version : str, optional
+        ``evt3``, ``evt2`` or ``evt2.1``, for a ``.raw`` file; None: the one ``format`` gives, else EVT 3.0.
+
+    Returns
+    -------
+    str
+        One of :data:`FORMATS`.
+
+    Raises
+    ------
+    FormatError
+        An unknown extension or name, a ``format`` that contradicts the extension, a ``version`` for
+        a file that is not ``.raw``, or a ``format`` and ``version`` that disagree.
 
     Examples
     --------
