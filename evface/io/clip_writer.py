@@ -66,8 +66,30 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
     Every field is checked first (events against their sensor: ``EventsError``; the rest:
     ``ParameterError`` naming ``path`` and the field), so that what is written reads back as given;
     every frames and truth series has one time (and exposure) per image, set after it was made or
-    not (:func:`check_series_times`); a camera's ``fps`` is a finite number >= 0 (0: not stated)
-    and its exposures are >= 0 µs (:func:`check_frame_timing`).
+    not (:func:`_check_series_times`); a camera's ``fps`` is a finite number >= 0 (0: not stated)
+    and its exposures are >= 0 µs (:func:`_check_frame_timing`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The clip file to write (its folders are made; an existing file is replaced).
+    clip : Clip
+        What to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    EventsError
+        Events that break the data model or lie off their sensor.
+    ParameterError
+        Another field that would not read back as given.
+    FormatError
+        A sensor name that is not one, events without a sensor, or a file that cannot be written
+        (nothing is left behind).
 
     Examples
     --------
@@ -83,10 +105,10 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
     """
     path = as_path("path", path)
     if isinstance(clip, Clip):
-        check_series_times(path, clip)
+        _check_series_times(path, clip)
     clip = checked_clip(path, clip)
     for name, frames in clip.frames.items():
-        check_frame_timing(path, name, frames)
+        _check_frame_timing(path, name, frames)
     tmp = None
     sink = None
     made: list[Path] = []
@@ -117,7 +139,7 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
     return path
 
 
-def check_series_times(path: Path, clip: Clip) -> None:
+def _check_series_times(path: Path, clip: Clip) -> None:
     """A ``ParameterError`` naming ``path`` and the field unless the times (and exposures) of every
     frames and truth series of ``clip`` are 1-D, one per image. A series checks this when made, not
     when a field is set afterwards: a number there was an IndexError (``too many indices``).
@@ -127,7 +149,7 @@ def check_series_times(path: Path, clip: Clip) -> None:
     >>> frames = FrameSeries(np.zeros((2, 2, 2), np.uint8), np.array([0, 9]), np.array([5, 5]))
     >>> frames.exposure_us = 5
     >>> clip = Clip("c0", "s0", "AU12", [12], "bright", 0, 5, 10, 20, frames={"rgb": frames})
-    >>> check_series_times(Path("c.h5"), clip)
+    >>> _check_series_times(Path("c.h5"), clip)
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: c.h5: Clip.frames['rgb'].exposure_us must be 1-D, one per image (2), got int64 ()
@@ -142,7 +164,7 @@ def check_series_times(path: Path, clip: Clip) -> None:
                 raise ParameterError(where(path, f"{name}.{key} must be 1-D, one per image ({n}), got {t.dtype} {t.shape}"))
 
 
-def check_frame_timing(path: Path, name: str, frames: FrameSeries) -> None:
+def _check_frame_timing(path: Path, name: str, frames: FrameSeries) -> None:
     """A ``ParameterError`` naming ``path`` and the field unless the frames of camera ``name`` have
     a finite ``fps`` >= 0 (0: the rate is not stated, the default of
     :class:`~evface.io.clip_schema.FrameSeries`) and no negative exposure. A NaN or negative rate,
@@ -151,7 +173,7 @@ def check_frame_timing(path: Path, name: str, frames: FrameSeries) -> None:
     Examples
     --------
     >>> frames = FrameSeries(np.zeros((1, 2, 2), np.uint8), np.array([0]), np.array([-5]), fps=30.0)
-    >>> check_frame_timing(Path("c.h5"), "rgb", frames)
+    >>> _check_frame_timing(Path("c.h5"), "rgb", frames)
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: c.h5: Clip.frames['rgb'].exposure_us must be >= 0 µs, got -5 (frame 0)
@@ -177,6 +199,11 @@ def interrupts_held() -> Iterator[None]:
     that was in place, as the block ends (outside any HDF5 call); one whose handler is the
     default action takes it then. Only the main thread takes signals: elsewhere the block holds
     nothing.
+
+    Yields
+    ------
+    None
+        Nothing: the block runs with the signals held.
 
     Examples
     --------
@@ -226,6 +253,14 @@ class GuardedFile:
     goes on as if they had succeeded and closes cleanly) and :meth:`close` raises it. Writers
     check :attr:`error` after each chunk to stop early.
 
+    The file is read and written at a position of its own (:meth:`seek`, :meth:`tell`), as h5py's
+    file-object driver expects.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to create (an existing one is emptied).
+
     Examples
     --------
     >>> import tempfile
@@ -250,6 +285,18 @@ class GuardedFile:
                 self.error = exc
 
     def write(self, data) -> int:
+        """Write ``data`` at the current position, unless a write failed before.
+
+        Parameters
+        ----------
+        data : bytes-like
+            What to write.
+
+        Returns
+        -------
+        int
+            The number of bytes of ``data``: the position moves on by it, written or dropped.
+        """
         n = memoryview(data).nbytes
         pos = self._pos
         self._guard(lambda: (self._file.seek(pos), self._file.write(data)))
@@ -257,31 +304,89 @@ class GuardedFile:
         return n
 
     def readinto(self, buffer) -> int:
+        """Read into ``buffer`` from the current position.
+
+        Parameters
+        ----------
+        buffer : writable bytes-like
+            Where to read to; filled up to its size.
+
+        Returns
+        -------
+        int
+            The number of bytes read (0 at the end of the file).
+        """
         self._file.seek(self._pos)
         n = self._file.readinto(buffer) or 0
         self._pos += n
         return n
 
     def read(self, size: int = -1) -> bytes:
+        """Read from the current position.
+
+        Parameters
+        ----------
+        size : int, optional
+            The most bytes to read; -1: up to the end of the file.
+
+        Returns
+        -------
+        bytes
+            What was read.
+        """
         self._file.seek(self._pos)
         data = self._file.read(size)
         self._pos += len(data)
         return data
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Move the current position.
+
+        Parameters
+        ----------
+        offset : int
+            Bytes from where ``whence`` says.
+        whence : int, optional
+            ``os.SEEK_SET`` (the start), ``os.SEEK_CUR`` (the current position) or ``os.SEEK_END``.
+
+        Returns
+        -------
+        int
+            The new position.
+        """
         base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: os.fstat(self._file.fileno()).st_size}[whence]
         self._pos = base + offset
         return self._pos
 
     def tell(self) -> int:
+        """The current position.
+
+        Returns
+        -------
+        int
+            Bytes from the start of the file.
+        """
         return self._pos
 
     def truncate(self, size: int | None = None) -> int:
+        """Cut (or extend) the file to ``size`` bytes, unless a write failed before.
+
+        Parameters
+        ----------
+        size : int, optional
+            The new size; None: the current position.
+
+        Returns
+        -------
+        int
+            The new size.
+        """
         size = self._pos if size is None else size
         self._guard(lambda: self._file.truncate(size))
         return size
 
     def flush(self) -> None:
+        """Flush Python's buffer to the operating system, unless a write failed before."""
         self._guard(self._file.flush)
 
     def close(self) -> None:
@@ -373,6 +478,17 @@ class ClipEventsWriter:
     its own length, as :func:`write_clip` stores it (a chunk of ``EVENT_CHUNK`` events took
     ~850 KB on disk for one event).
 
+    Parameters
+    ----------
+    path : str or Path
+        The clip file to write (an existing one is overwritten).
+    sensor : str
+        The sensor's name in the clip (:data:`~evface.io.clip_schema.SENSOR_NAME`).
+    sensor_size : tuple of int
+        ``(width, height)`` of the sensor.
+    clip_id : str
+        The clip's id (keyword only).
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -409,7 +525,18 @@ class ClipEventsWriter:
 
     def write(self, events: np.ndarray) -> None:
         """Append a chunk of events (an empty one adds nothing); raises ``OSError`` once a write to
-        the disk failed."""
+        the disk failed.
+
+        Parameters
+        ----------
+        events : ndarray of EVENT_DTYPE
+            The next events of the stream, sorted, none before the previous chunk's last.
+
+        Raises
+        ------
+        EventsError
+            Naming the file and the first event that does not fit; nothing of the chunk is written.
+        """
         self._check(events)
         m = events.size
         if not m:
@@ -490,6 +617,20 @@ def refused_chunk(path: Path, sensor: str, text: str) -> EventsError:
     for ``text``, naming the file and the sensor's events (:class:`ClipEventsWriter`'s, and
     :class:`~evface.io.event_writer.EventsFileWriter`'s for a clip file).
 
+    Parameters
+    ----------
+    path : Path
+        The clip file.
+    sensor : str
+        The sensor whose events are refused.
+    text : str
+        Why.
+
+    Returns
+    -------
+    EventsError
+        The error, for the caller to raise.
+
     Examples
     --------
     >>> print(refused_chunk(Path("x.h5"), "lr", "event 4 at t=4 µs (x=9, y=0) lies outside the 4x4 sensor"))
@@ -500,6 +641,18 @@ def refused_chunk(path: Path, sensor: str, text: str) -> EventsError:
 
 def t_index(t: np.ndarray, step: int = T_INDEX_STEP) -> np.ndarray:
     """The time of every ``step``-th event (events 0, step, 2 step, ...): ``ceil(n / step)`` entries.
+
+    Parameters
+    ----------
+    t : ndarray of int
+        The events' times, µs.
+    step : int, optional
+        Events per entry.
+
+    Returns
+    -------
+    ndarray of int64
+        The index a clip stores as ``/events/<sensor>/t_index``.
 
     Examples
     --------

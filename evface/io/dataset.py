@@ -32,6 +32,19 @@ _CLIP_FIELDS = ("clip_id", "subject", "label", "aus", "lighting", "onset_us", "a
 def write_dataset_json(root: str | Path, info: dict[str, Any]) -> Path:
     """Write ``dataset.json`` in ``root`` (keys sorted, indented); returns its path.
 
+    Parameters
+    ----------
+    root : str or Path
+        The dataset folder.
+    info : dict
+        What made the folder: generator or importer, its parameters, the evface version, the seed,
+        the classes (JSON-serialisable).
+
+    Returns
+    -------
+    Path
+        ``root/dataset.json``.
+
     Examples
     --------
     >>> import tempfile
@@ -51,6 +64,16 @@ def read_dataset_json(root: str | Path) -> dict[str, Any]:
     A missing file, text that is no JSON object (also a number of more than 4300 digits, which
     ``int()`` refuses, or lists nested past Python's stack) or ``classes`` that do not map names to
     lists of AU numbers are a ``DatasetError`` naming the file.
+
+    Parameters
+    ----------
+    root : str or Path
+        The dataset folder.
+
+    Returns
+    -------
+    dict
+        The JSON object of ``root/dataset.json``.
 
     Examples
     --------
@@ -82,7 +105,7 @@ def read_dataset_json(root: str | Path) -> dict[str, Any]:
     return info
 
 
-def check_rows(root: Path, rows: tuple[dict[str, Any], ...], info: dict[str, Any], lines: tuple[int, ...]) -> None:
+def _check_rows(root: Path, rows: tuple[dict[str, Any], ...], info: dict[str, Any], lines: tuple[int, ...]) -> None:
     """Check each manifest row against the classes of ``dataset.json`` (when it lists them) and
     against its clip file's attributes; a DatasetError names the row's line (of ``lines``, the line
     each row starts on: :func:`~evface.io.manifest.read_manifest_lines`) and what disagrees.
@@ -97,8 +120,8 @@ def check_rows(root: Path, rows: tuple[dict[str, Any], ...], info: dict[str, Any
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     root = Path(folder)
     ...     _ = write_clip(root / "clips" / "c1.h5", Clip("c1", "s01", "AU12", [6, 12], "bright", 0, 1500, 3000, 4000))
-    ...     check_rows(root, (row,), {"classes": {"AU12": [6, 12]}}, (2,))
-    ...     check_rows(root, (dict(row, apex_us=2000),), {}, (2,))
+    ...     _check_rows(root, (row,), {"classes": {"AU12": [6, 12]}}, (2,))
+    ...     _check_rows(root, (dict(row, apex_us=2000),), {}, (2,))
     Traceback (most recent call last):
     ...
     evface.errors.DatasetError: ...manifest.csv: line 2: apex_us 2000 contradicts its clip clips/c1.h5 (apex_us 1500)
@@ -136,6 +159,19 @@ def check_rows(root: Path, rows: tuple[dict[str, Any], ...], info: dict[str, Any
 class DatasetFolder:
     """A dataset folder opened for reading, every manifest row checked against its clip.
 
+    Made by :meth:`open`, which reads and checks the folder; constructing one directly checks nothing.
+
+    Parameters
+    ----------
+    root : Path
+        The dataset folder.
+    rows : tuple of dict
+        The manifest's rows (:func:`~evface.io.manifest.read_manifest_lines`).
+    info : dict
+        ``dataset.json`` (:func:`read_dataset_json`).
+    lines : tuple of int, optional
+        The line of ``manifest.csv`` each row starts on; empty for a folder not read from a manifest.
+
     Examples
     --------
     >>> from evface.io.clip_schema import Clip
@@ -161,17 +197,45 @@ class DatasetFolder:
 
     @classmethod
     def open(cls, root: str | Path) -> "DatasetFolder":
-        """Read the folder and check it (:func:`~evface.io.manifest.read_manifest_lines`, :func:`check_rows`)."""
+        """Read the folder and check it (:func:`~evface.io.manifest.read_manifest_lines`, :func:`_check_rows`).
+
+        Parameters
+        ----------
+        root : str or Path
+            The dataset folder.
+
+        Returns
+        -------
+        DatasetFolder
+            The folder, its rows in the manifest's order.
+
+        Raises
+        ------
+        DatasetError
+            A missing folder, manifest or ``dataset.json``, or a row that disagrees with its clip
+            file or with the classes of ``dataset.json``.
+        """
         root = Path(root)
         if not root.exists():  # a file: read_manifest says so
             raise DatasetError(where(root, "no such dataset folder"))
         rows, lines = read_manifest_lines(root)
         folder = cls(root=root, rows=tuple(rows), info=read_dataset_json(root), lines=tuple(lines))
-        check_rows(root, folder.rows, folder.info, folder.lines)
+        _check_rows(root, folder.rows, folder.info, folder.lines)
         return folder
 
     def clip_path(self, row: dict[str, Any]) -> Path:
-        """Absolute path of a manifest row's clip file."""
+        """Path of a manifest row's clip file: its ``file`` under :attr:`root`.
+
+        Parameters
+        ----------
+        row : dict
+            A row of :attr:`rows`.
+
+        Returns
+        -------
+        Path
+            ``root / row["file"]`` (relative when ``root`` is).
+        """
         return self.root / row["file"]
 
     @property
