@@ -148,6 +148,21 @@ def clip_errors(path: str | Path) -> Iterator[None]:
     h5py raises KeyError, OSError, RuntimeError, ValueError or TypeError on damaged files, and
     lists a member it cannot resolve as ``None`` (AttributeError further on).
 
+    Parameters
+    ----------
+    path : str or Path
+        The clip file, named in the error.
+
+    Yields
+    ------
+    None
+        Nothing: the block runs with the errors turned.
+
+    Raises
+    ------
+    FormatError
+        Naming ``path``, for any of those errors raised inside the block (an ``EvfaceError`` passes as it is).
+
     Examples
     --------
     >>> with clip_errors("c0.h5"):
@@ -205,6 +220,21 @@ def _sensor_info(name: str, g: h5py.Group) -> SensorInfo:
 
 def read_clip_meta(path: str | Path) -> Clip:
     """Read a clip's attributes and sensor geometry only (no events, frames or truth).
+
+    Parameters
+    ----------
+    path : str or Path
+        The clip file.
+
+    Returns
+    -------
+    Clip
+        The clip's attributes and ``sensors``; ``events``, ``frames`` and ``truth`` are empty.
+
+    Raises
+    ------
+    FormatError
+        Naming ``path``: no such file, not a clip, a newer schema, or corrupt attributes.
 
     Examples
     --------
@@ -266,6 +296,22 @@ def read_events(
     A binary search of the ``t_index`` narrows each edge of the window to ``T_INDEX_STEP`` events,
     then a binary search of those few timestamps finds it.
 
+    Parameters
+    ----------
+    path : str or Path
+        The clip file.
+    sensor : str
+        The sensor whose events to read.
+    t_start_us : int, optional
+        Start of the window, µs from the clip's start; None: from the first event.
+    t_end_us : int, optional
+        End of the window (excluded); None: to the last event.
+
+    Returns
+    -------
+    ndarray of EVENT_DTYPE
+        The window's events, in time order.
+
     Examples
     --------
     >>> import tempfile
@@ -297,6 +343,25 @@ def iter_clip_events(
 
     The file stays open while the chunks are consumed, so a clip larger than memory goes through.
 
+    Parameters
+    ----------
+    path : str or Path
+        The clip file.
+    sensor : str
+        The sensor whose events to read.
+    t_start_us : int, optional
+        Start of the window, µs from the clip's start; None: from the first event.
+    t_end_us : int, optional
+        End of the window (excluded); None: to the last event.
+    chunk_events : int, optional
+        The most events per chunk (keyword only; default :data:`READ_CHUNK_EVENTS`).
+
+    Returns
+    -------
+    iterator of ndarray of EVENT_DTYPE
+        The window's events, chunk by chunk, in time order. The window's bounds are checked at this
+        call, the file is read as the chunks are taken.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -327,6 +392,20 @@ def _clip_chunks(path: Path, sensor: str, t_start_us: int | None, t_end_us: int 
 def first_event_index(path: str | Path, sensor: str, t_us: int | None) -> int:
     """Index in the file of ``sensor``'s first event with ``t >= t_us`` (0 for ``None``): where a
     time window's events begin, by which an event in it is numbered as in the whole file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The clip file.
+    sensor : str
+        The sensor whose events to count.
+    t_us : int or None
+        The time, µs from the clip's start; None: index 0.
+
+    Returns
+    -------
+    int
+        The index; the number of ``sensor``'s events when none is at or after ``t_us``.
 
     Examples
     --------
@@ -470,6 +549,27 @@ def read_clip(
     ``frames`` may name the frame streams to read, and ``truth`` the sensors whose truth series
     to read (decoding one costs more than reading its events).
 
+    Parameters
+    ----------
+    path : str or Path
+        The clip file.
+    sensors : list of str, optional
+        The sensors whose events to read; None: all of them.
+    frames : bool or sequence of str, optional
+        Whether to read the frames, or the cameras whose frames to read (keyword only).
+    truth : bool or sequence of str, optional
+        Whether to read the truth series, or the sensors whose truth to read (keyword only).
+
+    Returns
+    -------
+    Clip
+        The clip, with the sensors, frames and truth asked for.
+
+    Raises
+    ------
+    FormatError
+        Naming ``path``: no such file, not a clip, a newer schema, or a corrupt or truncated part.
+
     Examples
     --------
     >>> import tempfile
@@ -508,6 +608,16 @@ def read_clip(
 def event_counts(path: str | Path) -> dict[str, int]:
     """Number of events per sensor, read from the dataset shapes (no event is loaded).
 
+    Parameters
+    ----------
+    path : str or Path
+        The clip file.
+
+    Returns
+    -------
+    dict of str to int
+        Per sensor, its number of events (0 for a sensor without events).
+
     Examples
     --------
     >>> import tempfile
@@ -539,6 +649,16 @@ def indexed_event_times(path: str | Path) -> dict[str, tuple[int, int]]:
     entry of ``t_index``, within :data:`T_INDEX_STEP` events of the end): where the events lie,
     read without decompressing them. Schema-1 files (no ``t_index``) give nothing.
 
+    Parameters
+    ----------
+    path : str or Path
+        The clip file.
+
+    Returns
+    -------
+    dict of str to tuple of int
+        Per sensor with events, ``(first, last indexed)`` times in µs.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -559,6 +679,18 @@ def frames_and_truth_info(path: str | Path) -> tuple[dict[str, dict[str, Any]], 
 
     Returns ``(frames, truth)``: per camera ``count``, ``shape`` (of one frame), ``fps``,
     ``t_first_us`` and ``t_last_us`` (``None`` without frames); per sensor ``count`` and ``shape``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The clip file.
+
+    Returns
+    -------
+    frames : dict of str to dict
+        Per camera, ``count``, ``shape``, ``fps``, ``t_first_us`` and ``t_last_us``.
+    truth : dict of str to dict
+        Per sensor with truth, ``count`` and ``shape``.
 
     Examples
     --------
