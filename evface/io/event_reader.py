@@ -75,7 +75,7 @@ class EventsFileReader:
 
     Parameters
     ----------
-    path : path
+    path : str or Path
         Any supported events file (see :data:`~evface.io.formats.FORMATS`).
     chunk_us : int, optional
         Yield one chunk per window ``[k * chunk_us, (k + 1) * chunk_us)`` of absolute time
@@ -86,8 +86,8 @@ class EventsFileReader:
     sensor : str, optional
         For a clip file: which sensor (needed when it has several); a name, anything else a
         :class:`~evface.errors.ParameterError`.
-    sensor_size : (width, height), optional
-        For files whose header gives no size (headerless CSV, DAT or ``.raw``); it takes the place
+    sensor_size : tuple of int, optional
+        ``(width, height)``, for files whose header gives no size (headerless CSV, DAT or ``.raw``); it takes the place
         of the size a Prophesee header's camera plugin implies (:data:`~evface.io.formats.PLUGIN_SIZES`),
         and must agree with a size the file gives.
     t_start_us, t_end_us : int, optional
@@ -444,7 +444,22 @@ def iter_events_file(
 ) -> EventsFileReader:
     """Open an events file as a stream of chunks; the reader's ``sensor_size`` is known at once.
 
-    See :class:`EventsFileReader` for the parameters.
+    Parameters
+    ----------
+    path : str or Path
+        Any supported events file (see :data:`~evface.io.formats.FORMATS`).
+    chunk_us : int, optional
+        Yield one chunk per window of this many µs of absolute time (empty windows are skipped).
+    chunk_events : int, optional
+        Yield chunks of this many events (the last may be shorter); not with ``chunk_us``.
+    sensor : str, optional
+        For a clip file: which sensor (needed when it has several).
+    sensor_size : tuple of int, optional
+        ``(width, height)``, for files whose header gives no size; it must agree with a size the file gives.
+    t_start_us, t_end_us : int, optional
+        Only events with ``t_start_us <= t < t_end_us``.
+    sort : bool, optional
+        Read the whole file into memory and yield its events sorted by time (see :class:`EventsFileReader`).
 
     Returns
     -------
@@ -480,14 +495,14 @@ def read_events_file(
 
     Parameters
     ----------
-    path : path
+    path : str or Path
         Any supported events file (see :data:`~evface.io.formats.FORMATS`).
     sensor : str, optional
         For a clip file: which sensor (needed when it has several).
     t_start_us, t_end_us : int, optional
         Only events with ``t_start_us <= t < t_end_us``.
-    sensor_size : (width, height), optional
-        For files whose header gives no size (headerless CSV, DAT or ``.raw``); it takes the place
+    sensor_size : tuple of int, optional
+        ``(width, height)``, for files whose header gives no size (headerless CSV, DAT or ``.raw``); it takes the place
         of the size a Prophesee header's camera plugin implies (:data:`~evface.io.formats.PLUGIN_SIZES`),
         and must agree with a size the file gives.
 

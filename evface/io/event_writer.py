@@ -79,26 +79,35 @@ class EventsFileWriter:
     would pad with more than :data:`GAP_PADDING_BYTES` is refused (:data:`MAX_GAP_US`). A disk that fills up, a read-only
     folder or an unwritable path raise :class:`~evface.errors.FormatError` naming ``path``.
 
+    ``relative_time``, ``force`` and ``replace`` are True or False (a NumPy bool too); anything else
+    is a :class:`~evface.errors.ParameterError` naming the flag, not read by its truth value.
+
     Parameters
     ----------
-    path, sensor_size, format, version, sensor
-        See :func:`open_events_writer`.
-    relative_time : bool
-        Subtract the first event's time from every event (the origin is then lost).
-    force : bool
+    path : str or Path
+        The file to write; its extension picks the format (:func:`~evface.io.formats.output_format`).
+    sensor_size : tuple of int
+        ``(width, height)`` of the sensor; every event must lie on it.
+    format : str, optional
+        A format name (:data:`~evface.io.formats.FORMATS`, any case) that must agree with the
+        extension; for a ``.raw`` file it picks the EVT version, as ``version`` does.
+    version : str, optional
+        The EVT version of a ``.raw`` file: ``evt3`` (the default), ``evt2`` or ``evt2.1``, in any case.
+    sensor : str, optional
+        The sensor's name in a clip file (keyword only; default :data:`DEFAULT_CLIP_SENSOR`).
+    relative_time : bool, optional
+        Subtract the first event's time from every event (the origin is then lost; keyword only).
+    force : bool, optional
         Replace an existing file that is no events file of the extension's format by its header (a
         table named ``.csv``, a DAT named ``.raw``, an ``.h5`` file that is not an evface clip), or a
         clip that holds more than this writer writes (other sensors, frames, truth or labels);
         without it that is refused. An earlier events file of the format, or an empty file, is replaced;
         a device, pipe or socket never is.
-    replace : bool
+    replace : bool, optional
         False: put the file in place only if no file with something in it is there when it is
         finished, a :class:`FileExistsError` naming ``path`` otherwise (the temporary file removed;
         :func:`~evface.io.atomic_files.publish`): what a command that replaces nothing without
         ``--force`` writes with, so that a file made at ``path`` meanwhile is kept too.
-
-    ``relative_time``, ``force`` and ``replace`` are True or False (a NumPy bool too); anything else
-    is a :class:`~evface.errors.ParameterError` naming the flag, not read by its truth value.
 
     Examples
     --------
@@ -186,7 +195,20 @@ class EventsFileWriter:
         return self._shift or 0
 
     def write(self, events: np.ndarray) -> None:
-        """Append a chunk (sorted, following the previous chunk in time)."""
+        """Append a chunk (sorted, following the previous chunk in time).
+
+        Parameters
+        ----------
+        events : ndarray of EVENT_DTYPE
+            The next events of the stream; an empty array adds nothing.
+
+        Raises
+        ------
+        EventsError
+            Naming the file and the first event that does not fit; nothing of the chunk is written.
+        FormatError
+            A write after :meth:`close`, or a file that cannot be written (the temporary file is removed).
+        """
         if self._closed:
             raise FormatError(where(self.path, "write after close"))
         self._check(events)
@@ -299,7 +321,15 @@ class EventsFileWriter:
                                            f"write {holders}, which hold it"))
 
     def close(self) -> Path:
-        """Finish the file and move it into place; returns its path."""
+        """Finish the file and move it into place; returns its path.
+
+        A second call does nothing.
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
         if self._closed:
             return self.path
         try:
@@ -422,12 +452,27 @@ def open_events_writer(path: str | Path, sensor_size: SensorSize, format: str | 
                        force: bool = False, replace: bool = True) -> EventsFileWriter:
     """Open a streaming writer (a context manager with ``.write(chunk)``); see :class:`EventsFileWriter`.
 
-    The extension of ``path`` picks the format (:func:`~evface.io.formats.output_format`); ``version`` (or ``format``,
-    which must agree with the extension) picks the EVT version of a ``.raw`` file (``evt3`` by
-    default, ``evt2``, ``evt2.1``; names in any case); ``sensor`` names the sensor of a clip file; ``relative_time`` writes times from
-    the first event; ``force`` replaces a file that is no events file of the extension's format
-    (an ``.h5`` file that is not an evface clip), or a clip that holds more than this writer writes;
-    ``replace`` False refuses, when the file is finished, a file with something in it made there meanwhile.
+    Parameters
+    ----------
+    path : str or Path
+        The file to write; its extension picks the format (:func:`~evface.io.formats.output_format`).
+    sensor_size : tuple of int
+        ``(width, height)`` of the sensor; every event must lie on it.
+    format : str, optional
+        A format name (:data:`~evface.io.formats.FORMATS`, any case) that must agree with the
+        extension; for a ``.raw`` file it picks the EVT version, as ``version`` does.
+    version : str, optional
+        The EVT version of a ``.raw`` file: ``evt3`` (the default), ``evt2`` or ``evt2.1``, in any case.
+    sensor : str, optional
+        The sensor's name in a clip file (keyword only; default :data:`DEFAULT_CLIP_SENSOR`).
+    relative_time : bool, optional
+        Write times from the first event (keyword only).
+    force : bool, optional
+        Replace a file that is no events file of the extension's format (an ``.h5`` file that is not
+        an evface clip), or a clip that holds more than this writer writes (keyword only).
+    replace : bool, optional
+        False: refuse, when the file is finished, a file with something in it made there meanwhile
+        (keyword only).
 
     Returns
     -------
@@ -458,7 +503,30 @@ def write_events_file(path: str | Path, events: np.ndarray, sensor_size: SensorS
                       force: bool = False) -> Path:
     """Write a whole events array to ``path`` (atomically); returns the path.
 
-    The parameters are those of :func:`open_events_writer`, with ``events`` the array to write.
+    Parameters
+    ----------
+    path : str or Path
+        The file to write; its extension picks the format (:func:`~evface.io.formats.output_format`).
+    events : ndarray of EVENT_DTYPE
+        The events, sorted in time.
+    sensor_size : tuple of int
+        ``(width, height)`` of the sensor; every event must lie on it.
+    format : str, optional
+        A format name that must agree with the extension (keyword only; see :func:`open_events_writer`).
+    version : str, optional
+        The EVT version of a ``.raw`` file: ``evt3`` (the default), ``evt2`` or ``evt2.1`` (keyword only).
+    sensor : str, optional
+        The sensor's name in a clip file (keyword only; default :data:`DEFAULT_CLIP_SENSOR`).
+    relative_time : bool, optional
+        Write times from the first event (keyword only).
+    force : bool, optional
+        Replace a file that is no events file of the extension's format, or a clip that holds more
+        than the events (keyword only).
+
+    Returns
+    -------
+    Path
+        The file written.
 
     Examples
     --------
