@@ -161,7 +161,7 @@ class EventsFileReader:
         if fmt in EVT_VERSIONS or fmt == "dat":
             self._header, self._header_length = read_prophesee_header(path)
             self._t0 = header_t0(path, self._header)
-            header_size = agreeing_sensor_size(path, prophesee_header_size(path, self._header), fallback)
+            header_size = agreeing_sensor_size(path, prophesee_header_size(self._header), fallback)
             size = header_size or fallback or plugin_sensor_size(self._header)  # the camera plugin's size: a guess
             self._size_given = header_size is None and fallback is not None
             word = {"evt3": 2, "evt2": 4, "evt2.1": 8, "dat": 8}[fmt]

@@ -197,13 +197,11 @@ def is_header_text(line: bytes) -> bool:
     return all(32 <= b != 127 or b in b"\t\r\n" for b in line)
 
 
-def prophesee_header_size(path: Path, fields: dict[str, str]) -> SensorSize | None:
+def prophesee_header_size(fields: dict[str, str]) -> SensorSize | None:
     """The size a Prophesee header's size line gives, or None (see :func:`plugin_sensor_size` then).
 
     Parameters
     ----------
-    path : Path
-        The file the header is from (the size is read from ``fields`` alone).
     fields : dict of str to str
         The header, as :func:`read_prophesee_header` gives it.
 
@@ -214,10 +212,9 @@ def prophesee_header_size(path: Path, fields: dict[str, str]) -> SensorSize | No
 
     Examples
     --------
-    >>> from pathlib import Path
-    >>> prophesee_header_size(Path("rec.raw"), {"width": "1280", "height": "720"})
+    >>> prophesee_header_size({"width": "1280", "height": "720"})
     (1280, 720)
-    >>> print(prophesee_header_size(Path("rec.raw"), {"plugin": "hal_plugin_gen31_fx3"}))
+    >>> print(prophesee_header_size({"plugin": "hal_plugin_gen31_fx3"}))
     None
     """
     try:

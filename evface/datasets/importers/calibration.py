@@ -121,7 +121,7 @@ def _size_from(source: EventSource) -> str:
     fmt = detect_format(source.path)
     prophesee = fmt in EVT_VERSIONS or fmt == "dat"
     fields = read_prophesee_header(source.path)[0] if prophesee else {}
-    stated = (prophesee_header_size(source.path, fields) is not None if prophesee else
+    stated = (prophesee_header_size(fields) is not None if prophesee else
               csv_header_size(source.path) is not None if fmt == "csv" else True)  # AEDAT 4, .es: always
     if stated:
         return " as its header states"
