@@ -47,6 +47,18 @@ POINTS: dict[str, tuple[str, int]] = {
 def point(landmarks: Landmarks, name: str) -> np.ndarray:
     """Return the named landmark point ``(2,)`` (see :data:`POINTS`).
 
+    Parameters
+    ----------
+    landmarks : mapping of str to ndarray
+        Landmark groups in face-normalised coordinates, as :func:`~evface.face.identity.landmarks_from_geometry` gives them.
+    name : str
+        A key of :data:`POINTS`, e.g. ``"mouth_corner_l"``.
+
+    Returns
+    -------
+    ndarray of float64, shape (2,)
+        The point's ``(u, v)``.
+
     Examples
     --------
     >>> from evface.face.identity import TEMPLATE, landmarks_from_geometry
@@ -65,6 +77,25 @@ class ActionUnit:
     ``landmark`` is the reference point whose displacement at intensity 1.0 is ``apex_fw`` face
     widths, within ``apex_range_fw``, along ``direction`` (unit vector ``(du, dv)`` in the face
     frame, for the image-left point when the AU is bilateral).
+
+    Parameters
+    ----------
+    number : int
+        The FACS number, e.g. 12.
+    name : str
+        The FACS name, e.g. ``"lip corner puller"``.
+    region : str
+        The part of the face that moves, e.g. ``"mouth"``.
+    motion : str
+        What moves, in words.
+    landmark : str
+        The reference point, a key of :data:`POINTS`.
+    direction : tuple of float
+        Unit vector ``(du, dv)`` of the reference point's motion in the face frame.
+    apex_fw : float
+        The reference point's displacement at intensity 1.0, face widths.
+    apex_range_fw : tuple of float
+        ``(low, high)``: the range of that displacement.
 
     Examples
     --------
@@ -153,6 +184,23 @@ DEFAULT_CLASSES: dict[str, list[int]] = CLASS_SETS["default"]
 def parse_au(key: int | str) -> tuple[int, str]:
     """``(number, side)`` of an AU key: side ``""`` (both), ``"L"`` or ``"R"`` (the subject's).
 
+    Parameters
+    ----------
+    key : int or str
+        An AU key: ``12``, ``"12"``, ``"AU12"``, ``"L14"`` (case and an ``AU`` prefix ignored).
+
+    Returns
+    -------
+    number : int
+        The AU's number, a key of :data:`AU_TABLE`.
+    side : str
+        ``""``, ``"L"`` or ``"R"``.
+
+    Raises
+    ------
+    ParameterError
+        For a key that is not a number, an unknown AU, or a side on an AU not in :data:`UNILATERAL_AUS`.
+
     Examples
     --------
     >>> parse_au(14), parse_au("R14"), parse_au("AU12")
@@ -173,6 +221,18 @@ def parse_au(key: int | str) -> tuple[int, str]:
 def au_key(au: int, side: str = "") -> int | str:
     """The AU key of ``au`` on ``side`` (``""``, ``"L"``, ``"R"``): an int, or e.g. ``"L14"``.
 
+    Parameters
+    ----------
+    au : int
+        The AU's number.
+    side : str, optional
+        ``""`` (both sides, the default), ``"L"`` or ``"R"``.
+
+    Returns
+    -------
+    int or str
+        ``au`` itself without a side, else the side and the number, e.g. ``"L14"``.
+
     Examples
     --------
     >>> au_key(12), au_key(14, "L"), au_key(*parse_au("r14"))
@@ -189,6 +249,16 @@ subject's left is on the image right."""
 def check_aus(aus: Mapping[int | str, float]) -> dict[int | str, float]:
     """Validate an AU key -> intensity mapping; return it with zero intensities dropped (keys as
     :func:`au_key` writes them).
+
+    Parameters
+    ----------
+    aus : mapping of int or str to float
+        AU key (see :func:`parse_au`) to intensity in [0, 1].
+
+    Returns
+    -------
+    dict of int or str to float
+        The AUs with an intensity above 0, keyed as :func:`au_key` writes them.
 
     Raises
     ------

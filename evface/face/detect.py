@@ -23,6 +23,21 @@ MIN_FACE_PX = 24
 def cascade(name: str) -> cv2.CascadeClassifier:
     """Load a bundled cascade, e.g. ``"haarcascade_frontalface_default.xml"``.
 
+    Parameters
+    ----------
+    name : str
+        The cascade's file name in ``cv2.data.haarcascades``.
+
+    Returns
+    -------
+    cv2.CascadeClassifier
+        The loaded cascade (one per name: cached).
+
+    Raises
+    ------
+    FormatError
+        When OpenCV cannot load the file.
+
     Examples
     --------
     >>> cascade("haarcascade_eye.xml").empty()
@@ -37,6 +52,25 @@ def cascade(name: str) -> cv2.CascadeClassifier:
 def to_gray_uint8(image: np.ndarray, gamma: float = 2.2) -> np.ndarray:
     """8-bit grey image from uint8 RGB/grey, or from linear float reflectance/intensity in [0, 1]
     (encoded with ``1/gamma``, a finite number > 0, checked whatever the image).
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W) or (H, W, 3)
+        uint8 RGB or grey, or finite floats (linear values, clipped to [0, 1]).
+    gamma : float, optional
+        The encoding gamma of a float image (2.2 by default); a uint8 image is taken as it is.
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W)
+        The grey image (an RGB one converted by its luma).
+
+    Raises
+    ------
+    ParameterError
+        For a ``gamma`` that is not a finite number > 0.
+    FormatError
+        For an image without pixels, of another dtype or shape.
 
     Examples
     --------
@@ -77,6 +111,18 @@ def detect_faces(image: np.ndarray, min_size_frac: float = 0.1) -> np.ndarray:
     ``min_size_frac`` (in [0, 1]) is the smallest face side looked for, as a fraction of the
     image's shorter side (at least :data:`MIN_FACE_PX` pixels).
 
+    Parameters
+    ----------
+    image : ndarray
+        The image, as :func:`to_gray_uint8` takes it.
+    min_size_frac : float, optional
+        The smallest face side looked for, a fraction of the image's shorter side (0.1 by default).
+
+    Returns
+    -------
+    ndarray of int64, shape (n, 4)
+        ``(x, y, w, h)`` of each face found, pixels, the largest first; ``(0, 4)`` when none is.
+
     Raises
     ------
     ParameterError
@@ -109,6 +155,15 @@ def detect_faces(image: np.ndarray, min_size_frac: float = 0.1) -> np.ndarray:
 class FaceDetection:
     """Face box ``(x, y, w, h)``, eye centres ``((xl, yl), (xr, yr))`` (image left first) or None,
     mouth centre ``(x, y)`` or None; pixels.
+
+    Parameters
+    ----------
+    face_box : tuple of int
+        ``(x, y, w, h)`` of the face.
+    eyes : tuple of tuple of float or None
+        ``((xl, yl), (xr, yr))``: the eye centres, the image left first; None when not found.
+    mouth : tuple of float or None
+        ``(x, y)`` of the mouth centre; None when not found.
 
     Examples
     --------
@@ -156,6 +211,18 @@ def _mouth(gray, box):
 
 def locate_face(image_rgb: np.ndarray, source: str | None = None) -> FaceDetection:
     """Largest frontal face in an RGB (or grey) uint8 image, with its eyes and mouth when found.
+
+    Parameters
+    ----------
+    image_rgb : ndarray of uint8, shape (H, W, 3) or (H, W)
+        The image.
+    source : str, optional
+        What the image is (e.g. its file), to name in an error; None names nothing.
+
+    Returns
+    -------
+    FaceDetection
+        The face box of the largest face, its eyes and mouth (None where not found).
 
     Raises
     ------

@@ -31,6 +31,24 @@ class FacePose:
     nose turns up): rotation in depth about the head's centre, seen in perspective
     (:func:`rotation_flow`).
 
+    Parameters
+    ----------
+    dx, dy : float, optional
+        Translation in face widths, right and down; within +-10.
+    roll_deg : float, optional
+        Rotation about the face centre in degrees, counter-clockwise on screen; within +-360.
+    scale : float, optional
+        Zoom about the face centre; above 0, at most 10.
+    yaw_deg : float, optional
+        Turn in depth in degrees, positive: the nose to the image right; within +-10.
+    pitch_deg : float, optional
+        Turn in depth in degrees, positive: the nose up; within +-10.
+
+    Raises
+    ------
+    ParameterError
+        Naming the field, for a value outside its range or not a real number.
+
     Examples
     --------
     >>> pose = FacePose(dx=0.1, roll_deg=90)
@@ -63,15 +81,43 @@ class FacePose:
                                      f"{MAX_DEPTH_TURN_DEG:g} degrees (a warp without self-occlusion), got {value!r}")
 
     def is_identity(self) -> bool:
+        """True when the pose moves nothing: no shift, roll, zoom or turn in depth.
+
+        Returns
+        -------
+        bool
+            Whether every field has its default value.
+        """
         return (self.dx == 0.0 and self.dy == 0.0 and self.roll_deg == 0.0 and self.scale == 1.0
                 and self.yaw_deg == 0.0 and self.pitch_deg == 0.0)
 
     def in_plane(self) -> bool:
-        """True when the pose has no rotation in depth."""
+        """True when the pose has no rotation in depth.
+
+        Returns
+        -------
+        bool
+            Whether ``yaw_deg`` and ``pitch_deg`` are both 0.
+        """
         return self.yaw_deg == 0.0 and self.pitch_deg == 0.0
 
     def matrix(self, centre_px: tuple[float, float], face_width_px: float) -> np.ndarray:
-        """Forward 2x3 affine map of canvas pixels (neutral pose -> this pose)."""
+        """Forward 2x3 affine map of canvas pixels (neutral pose -> this pose).
+
+        The in-plane part only (shift, roll, zoom); the turn in depth is :func:`rotation_flow`.
+
+        Parameters
+        ----------
+        centre_px : tuple of float
+            ``(x, y)`` of the face centre on the canvas, pixels.
+        face_width_px : float
+            One face width in pixels (the unit of ``dx``, ``dy``).
+
+        Returns
+        -------
+        ndarray of float64, shape (2, 3)
+            ``[R | t]``: a canvas point ``p`` of the neutral face moves to ``R @ p + t``.
+        """
         a = np.deg2rad(self.roll_deg)
         c, s = np.cos(a) * self.scale, np.sin(a) * self.scale
         R = np.array([[c, s], [-s, c]])
@@ -97,6 +143,20 @@ def head_depth(u: np.ndarray, v: np.ndarray, identity: Identity) -> np.ndarray:
     the in-plane pose, which moves the whole view), so no edge of the head is dragged or left
     behind, and the backdrop far from the head stays still.
 
+    Parameters
+    ----------
+    u, v : ndarray
+        Face-normalised coordinates of the points (one face width = 1, origin at the face centre).
+    identity : Identity
+        The face; a procedural one adds its own relief.
+
+    Returns
+    -------
+    depth : ndarray of float32
+        Depth in front of the rotation centre, face widths, times ``weight``; shape of ``u``.
+    weight : ndarray of float32
+        1 on the head, falling to 0 beyond its outline.
+
     Examples
     --------
     The face centre and the nose bridge lie on the head; a point three face widths to the side does not:
@@ -121,6 +181,24 @@ def rotation_flow(u: np.ndarray, v: np.ndarray, depth: np.ndarray, weight: np.nd
     """Image motion ``(..., 2)`` (face widths) of head points seen at ``(u, v)`` with ``depth``
     in front of the rotation centre, when the head turns by ``yaw_deg`` and ``pitch_deg``,
     in perspective from :data:`CAMERA_DISTANCE_FW`; ``weight`` (0 off the head) scales it.
+
+    Parameters
+    ----------
+    u, v : ndarray
+        Face-normalised image coordinates of the points.
+    depth : ndarray
+        Their depth in front of the rotation centre, face widths (:func:`head_depth`).
+    weight : ndarray
+        Scale of the motion, 1 on the head and 0 off it (:func:`head_depth`).
+    yaw_deg : float
+        Turn in depth in degrees, positive: the nose to the image right.
+    pitch_deg : float
+        Turn in depth in degrees, positive: the nose up.
+
+    Returns
+    -------
+    ndarray, shape (..., 2)
+        ``(du, dv)`` of each point, face widths.
 
     Examples
     --------

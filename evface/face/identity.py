@@ -37,22 +37,23 @@ from evface.io.pictures import decoded_picture
 class Identity:
     """A face to animate.
 
-    Attributes
+    Parameters
     ----------
     name : str
+        The identity's name, e.g. ``"proc-0003"`` or ``"astronaut"``.
     kind : str
         ``"procedural"`` or ``"photo"``.
-    landmarks : dict of str -> ndarray (k, 2)
+    landmarks : mapping of str to ndarray, shape (k, 2)
         Neutral landmarks in face-normalised coordinates.
-    params : dict
+    params : mapping, optional
         Procedural: the drawn shape, colour and lighting parameters. Photo: detection boxes.
-    seed : int or None
+    seed : int or None, optional
         Seed of a procedural identity.
-    photo : ndarray (H, W, 3) uint8 or None
+    photo : ndarray of uint8, shape (H, W, 3), or None, optional
         The photo of a photo identity.
-    photo_from_face : ndarray (2, 3) or None
+    photo_from_face : ndarray, shape (2, 3), or None, optional
         Affine map from face-normalised ``(u, v, 1)`` to photo pixels ``(x, y)``.
-    source : str or None
+    source : str or None, optional
         Where the photo came from (a path or a name).
 
     Examples
@@ -100,6 +101,17 @@ def landmarks_from_geometry(g: Mapping[str, float]) -> dict[str, np.ndarray]:
     """Build the landmark groups from geometry parameters (see :data:`TEMPLATE`); ``g`` that is no
     mapping is a :class:`ParameterError` naming it (was: Python's ``TypeError: 'NoneType' object is
     not subscriptable``).
+
+    Parameters
+    ----------
+    g : mapping of str to float
+        Geometry parameters by name, face widths: every key of :data:`TEMPLATE`.
+
+    Returns
+    -------
+    dict of str to ndarray
+        The landmark groups (see the module's docstring), each ``(k, 2)`` in face-normalised
+        coordinates.
 
     Examples
     --------
@@ -168,6 +180,17 @@ _IRIS = {"brown": (0.09, 0.045, 0.02), "dark": (0.035, 0.02, 0.012), "blue": (0.
 def procedural_identity(seed: int) -> Identity:
     """A procedural face identity drawn from ``seed`` (same seed -> same identity).
 
+    Parameters
+    ----------
+    seed : int
+        Any whole number >= 0; the identity is named ``proc-<seed>``.
+
+    Returns
+    -------
+    Identity
+        Of kind ``"procedural"``: its geometry, skin, hair, eyes, glasses and lighting drawn from
+        ``seed``.
+
     Examples
     --------
     >>> a = procedural_identity(3)
@@ -220,6 +243,20 @@ def photo_identity(image_rgb_uint8: np.ndarray, name: str, source: str | None = 
     The face, eyes and mouth are located with OpenCV's bundled Haar cascades; the template
     landmarks are fitted to the eye centres (or to the face box) and the mouth, so the same AU
     fields animate the photo.
+
+    Parameters
+    ----------
+    image_rgb_uint8 : ndarray of uint8, shape (H, W, 3)
+        The photo.
+    name : str
+        The identity's name, non-empty.
+    source : str, optional
+        Where the photo came from (a path or a name), named in errors; ``name`` when None.
+
+    Returns
+    -------
+    Identity
+        Of kind ``"photo"``, holding a copy of the photo and the map from the face to it.
 
     Raises
     ------
@@ -287,6 +324,20 @@ def check_photo_file(path: str | Path, give: str = "give an image file") -> None
     Only ``os.stat`` looks at it, so nothing is opened. A missing name passes: the reader names it.
     A ``path`` that is no path (an int, read as a file descriptor before) is a ParameterError.
 
+    Parameters
+    ----------
+    path : str or Path
+        The photo's file.
+    give : str, optional
+        The advice that ends the error's message.
+
+    Raises
+    ------
+    FormatError
+        For a folder, device, pipe or socket.
+    ParameterError
+        For a ``path`` that is not a str or Path.
+
     Examples
     --------
     >>> check_photo_file(".", "give --photo an image file")
@@ -339,6 +390,16 @@ def read_photo(path: str | Path) -> np.ndarray:
         (:func:`~evface.io.pictures.stated_beyond_the_file`; was: a 1 KB JPEG stating 16000x12000
         pixels read as a picture of grey, 1.8 GB; a PNG chunk damaged to 4 GB allocated), and a
         size OpenCV refuses by assertion is unreadable (was: ``cv2.error``, an internal error).
+
+    Parameters
+    ----------
+    path : str or Path
+        The photo's file (any format OpenCV decodes: PNG, JPEG, TIFF, GIF, ...).
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W, 3)
+        The photo in RGB.
 
     Examples
     --------
@@ -431,6 +492,11 @@ def _astronaut() -> Identity:
 def builtin_photo_identities() -> list[Identity]:
     """The photo identities shipped with evface: scikit-image's ``astronaut`` (Eileen Collins).
 
+    Returns
+    -------
+    list of Identity
+        One identity of kind ``"photo"`` per shipped photo (made once, then cached).
+
     Examples
     --------
     >>> [(i.name, i.kind, i.source) for i in builtin_photo_identities()]
@@ -450,6 +516,23 @@ def mirrored_face(identity: Identity) -> str | None:
     beyond with the photo mirrored at that edge (was: a face at the edge of its photo filmed beside
     its own mirror image).
 
+    Parameters
+    ----------
+    identity : Identity
+        The identity to check; a procedural one has no photo and passes.
+
+    Returns
+    -------
+    str or None
+        What would be mirrored, and the advice; None when nothing would.
+
+    Raises
+    ------
+    ParameterError
+        For an ``identity`` that is not an :class:`Identity`.
+
+    Examples
+    --------
     >>> from skimage import data
     >>> print(mirrored_face(photo_identity(data.astronaut(), "astronaut")))
     None

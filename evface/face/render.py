@@ -44,8 +44,9 @@ class FaceRenderer:
     Parameters
     ----------
     identity : Identity
-    size : (width, height)
-        Canvas size in pixels, at least 16x16.
+        The face to draw.
+    size : tuple of int, optional
+        ``(width, height)`` of the canvas in pixels, at least 16x16.
 
     Raises
     ------
@@ -139,7 +140,23 @@ class FaceRenderer:
 
     def displacement(self, aus: Mapping[int, float]) -> np.ndarray:
         """Backward displacement field ``(H, W, 2)`` in pixels at the neutral pose: pixel ``p``
-        shows the neutral texture at ``p - D(p)``."""
+        shows the neutral texture at ``p - D(p)``.
+
+        Parameters
+        ----------
+        aus : mapping of int or str to float
+            AU keys to intensities in [0, 1], as :meth:`render` takes them.
+
+        Returns
+        -------
+        ndarray of float32, shape (H, W, 2)
+            ``(dx, dy)`` of each canvas pixel; zero where no AU moves the face.
+
+        Raises
+        ------
+        ParameterError
+            For an unknown AU key or an intensity out of range.
+        """
         w, h = self.size
         D = np.zeros((h, w, 2), np.float32)
         aus = au_model.check_aus(aus)
@@ -401,7 +418,27 @@ class FaceRenderer:
         return out
 
     def landmarks(self, aus: Mapping[int, float] | None = None, pose: FacePose = FacePose()) -> dict[str, np.ndarray]:
-        """Landmark groups ``(k, 2)`` in canvas pixels, displaced by ``aus`` and moved by ``pose``."""
+        """Landmark groups ``(k, 2)`` in canvas pixels, displaced by ``aus`` and moved by ``pose``.
+
+        Parameters
+        ----------
+        aus : mapping of int or str to float, optional
+            AU keys to intensities in [0, 1], as :meth:`render` takes them; None for none.
+        pose : FacePose, optional
+            The head's pose; the neutral pose by default.
+
+        Returns
+        -------
+        dict of str to ndarray
+            Each landmark group (the keys of the identity's landmarks) as ``(k, 2)`` canvas
+            pixels ``(x, y)``.
+
+        Raises
+        ------
+        ParameterError
+            For an unknown AU key or an intensity out of range, or a ``pose`` that is not a
+            :class:`FacePose`.
+        """
         _check_pose(pose)
         moved = au_motion.moved_landmarks({} if aus is None else aus, self.identity.landmarks)
         A = pose.matrix(self.centre_px, self.face_width_px)
