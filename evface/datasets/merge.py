@@ -122,6 +122,39 @@ def merge_datasets(out: str | Path, sources: Sequence[str | Path], *, overwrite:
     beside each source folder's own ``dataset.json``). ``out`` must be new or empty unless
     ``overwrite`` (True or False), and neither a source nor inside one; ``sources`` is a list of
     two or more folders.
+
+    Parameters
+    ----------
+    out : str or Path
+        The merged dataset's folder: new or empty (or replaced, with ``overwrite``).
+    sources : list of str or Path
+        Two or more dataset folders, each given once.
+    overwrite : bool, optional
+        Keyword only: replace the dataset already in ``out`` (False by default).
+
+    Returns
+    -------
+    dict
+        ``"clips"``: the number of clips merged; ``"subjects"``: their subject ids, sorted;
+        ``"warnings"``: list of str (a subject in several folders, folders of other sensors).
+
+    Raises
+    ------
+    ParameterError
+        For ``sources`` that are not a list of two or more folders, a folder given twice, or an
+        ``out`` that overlaps a source.
+    DatasetError
+        For an ``out`` that is not empty (with ``overwrite``: that holds no dataset), a folder that
+        is no dataset, a clip id in two folders, or a class of other AUs in two.
+
+    Examples
+    --------
+    A merge of two folders is the module's example; one folder is not a merge:
+
+    >>> merge_datasets("both", ["s01"])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: merge needs at least two dataset folders
     """
     out, roots = _checked_paths(out, sources, overwrite)
     folders = [DatasetFolder.open(r) for r in roots]

@@ -106,7 +106,9 @@ def synthesize(
         it is touched). On any error (a full disk included) no partial clip
         file is left; the finished clips stay, and the same call resumes.
     preset : {"tiny", "quick", "full", "paper"}
+        The plan of clips, sensors and cameras (:func:`~evface.datasets.synth_plan.get_preset`).
     seed : int
+        The dataset seed: each clip's seed derives from it and the clip's place in the plan.
     subjects : int, optional
         Number of procedural subjects (default: the preset's).
     classes, lighting : list of str, optional
@@ -117,6 +119,9 @@ def synthesize(
     workers : int
         Processes generating clips in parallel (at least 1); they end with this process, even
         when it is killed.
+    shard : str or tuple of int, optional
+        ``"I/N"`` or ``(I, N)``: make only every N-th clip of the plan, from the I-th (0-based);
+        None makes them all.
     progress : callable, optional
         ``progress(done, total, message)`` after each clip.
     executor : evface.executor.Executor, optional
@@ -134,6 +139,11 @@ def synthesize(
         ``warn(text)`` for each ``faces_dir`` file skipped (``FILE: reason``, as
         ``dataset.json["skipped_faces"]`` lists it), before anything is written or filmed:
         ``evface synth`` prints these lines without reading the photos a second time.
+
+    Returns
+    -------
+    Path
+        ``out_dir``, holding ``dataset.json``, ``manifest.csv`` and the clips in ``clips/``.
 
     Examples
     --------
@@ -225,7 +235,35 @@ def other_dataset(out_dir: str | Path, preset: str = "quick", seed: int = 0, noi
                   rgb_hd_cameras: Sequence[str] | None = None) -> list[str]:
     """The parameters (``dataset.json`` keys) on which the dataset in ``out_dir`` differs from the
     one :func:`synthesize` would build there with these arguments; empty when ``out_dir`` holds
-    no dataset or the same one (which a call then resumes)."""
+    no dataset or the same one (which a call then resumes).
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The dataset folder.
+    preset : str, optional
+        The preset :func:`synthesize` would be given (``"quick"`` by default).
+    seed : int, optional
+        The dataset seed it would be given.
+    noise : str, optional
+        Its event-camera noise level; None: the preset's.
+    rgb_hd_cameras : list of str, optional
+        Its RGB cameras framed like ``hd``; None: the preset's.
+
+    Returns
+    -------
+    list of str
+        The differing keys, in the order of :data:`SAME_DATASET_KEYS` (then ``shard``).
+
+    Examples
+    --------
+    >>> from evface.io.dataset import write_dataset_json
+    >>> other_dataset("empty")  # no dataset.json: no dataset to differ from
+    []
+    >>> _ = write_dataset_json("old", {"seed": 3, "preset": "quick"})  # a record of two keys only
+    >>> other_dataset("old", "tiny", seed=3)
+    ['generator', 'preset', 'params', 'subjects', 'classes', 'lightings']
+    """
     if not (Path(out_dir) / "dataset.json").is_file():
         return []
     info = _plan(preset, seed, None, None, None, None, None, noise, rgb_hd_cameras)[3]
@@ -268,7 +306,29 @@ def differing_keys(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...]) 
     :class:`Subject` field added after a record was written (``rotate_lightings``,
     ``photo_sha256``) counts as its default there, which plans the same clips. A photo subject
     whose pixels are recorded is that photo from any path (``--faces photos`` here,
-    ``--faces /data/photos`` on another node)."""
+    ``--faces /data/photos`` on another node).
+
+    Parameters
+    ----------
+    a, b : dict
+        The two records, as :func:`~evface.io.dataset.read_dataset_json` reads them.
+    keys : tuple of str
+        The keys compared (e.g. :data:`SAME_DATASET_KEYS`); a key missing from one record differs
+        from a value in the other.
+
+    Returns
+    -------
+    list of str
+        The differing ``keys``, in their order.
+
+    Examples
+    --------
+    >>> differing_keys({"seed": 0, "preset": "tiny"}, {"seed": 1, "preset": "tiny"}, ("seed", "preset"))
+    ['seed']
+    >>> differing_keys({"params": {"name": "tiny"}}, {"params": {"name": "tiny", "rotate_lightings": False}},
+    ...                ("params",))  # a field added later, at its default
+    []
+    """
     defaults = {f.name: f.default for f in fields(SynthPreset) if f.default is not MISSING}
     subject_defaults = {f.name: f.default for f in fields(Subject) if f.default is not MISSING}
 
@@ -291,7 +351,38 @@ def claim_dataset_folder(out: Path, info: dict[str, Any], keys: tuple[str, ...],
     """Refuse ``out`` unless it is new, empty, or a dataset whose ``dataset.json`` agrees with
     ``info`` on ``keys`` and on the evface version (then this run finishes it); create it.
     ``writer`` names what makes ``info`` and ``advice`` says what to do, for the message of
-    another version (:func:`check_same_version`)."""
+    another version (:func:`check_same_version`).
+
+    Parameters
+    ----------
+    out : Path
+        The dataset folder; created (with its parents) when missing.
+    info : dict
+        The ``dataset.json`` record this run writes there.
+    keys : tuple of str
+        The keys on which a dataset already there must agree with ``info``.
+    writer : str
+        What makes ``info`` (e.g. ``"this run"``), for the message of another version.
+    advice : str
+        What to do instead, for that message.
+
+    Raises
+    ------
+    DatasetError
+        Naming ``out``: a file, a folder holding something else, or a dataset that differs on
+        ``keys`` or was made by another evface version.
+
+    Examples
+    --------
+    >>> claim_dataset_folder(Path("new"), {"seed": 0}, ("seed",), "this run", "use a new folder")
+    >>> Path("new").is_dir()
+    True
+    >>> _ = Path("new", "notes.txt").write_text("mine")
+    >>> claim_dataset_folder(Path("new"), {"seed": 0}, ("seed",), "this run", "use a new folder")
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: new: is not empty and holds no evface synthetic dataset (no dataset.json); give OUT a new or empty folder
+    """
     if out.exists() and not out.is_dir():
         raise DatasetError(where(out, "is a file, not a folder; give OUT a new or empty folder"))
     if (out / "dataset.json").exists():
@@ -312,6 +403,26 @@ def check_same_version(folder: Path, what: str, found: dict[str, Any], other: st
     """A :class:`DatasetError` naming ``folder`` and both versions, and saying ``advice``, when the
     ``dataset.json`` record ``found`` (of ``what``: a dataset, a shard) was made by another evface
     version than ``info`` (that of ``other``): its clips need not be the ones this version films.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder of ``found``, named in the message.
+    what : str
+        What ``found`` records: ``"dataset"`` or ``"shard"``.
+    found : dict
+        The ``dataset.json`` record in ``folder``.
+    other : str
+        What made ``info`` (e.g. ``"this run"``).
+    info : dict
+        The record compared with.
+    advice : str
+        What to do instead, ending the message.
+
+    Raises
+    ------
+    DatasetError
+        When the two records' ``evface_version`` differ.
 
     Examples
     --------
